@@ -1,0 +1,42 @@
+/**
+ * Durations as users write them: `500ms`, `30s`, `10m`, `1h`, `1h30m`, `2d`.
+ * Units run from days down to milliseconds, each at most once, whole numbers only.
+ */
+const UNITS = [
+  ['d', 86_400_000],
+  ['h', 3_600_000],
+  ['m', 60_000],
+  ['s', 1_000],
+  ['ms', 1],
+] as const;
+
+/** The accepted syntax, also published in the JSON Schema. */
+export const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/** Milliseconds, or undefined when the text is not a duration (or too large to be exact). */
+export function parseDuration(text: string): number | undefined {
+  const match = DURATION_PATTERN.exec(text);
+  if (!match) return undefined;
+  let total = 0;
+  UNITS.forEach(([, factor], i) => {
+    const digits = match[i + 1];
+    if (digits !== undefined) total += Number(digits) * factor;
+  });
+  return Number.isSafeInteger(total) ? total : undefined;
+}
+
+/** The shortest form `parseDuration` reads back: 600000 -> `10m`, 90000 -> `1m30s`, 0 -> `0s`. */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  let rest = Math.round(Math.abs(ms));
+  if (rest === 0) return '0s';
+  let text = ms < 0 ? '-' : '';
+  for (const [unit, factor] of UNITS) {
+    const n = Math.floor(rest / factor);
+    if (n > 0) {
+      text += `${n}${unit}`;
+      rest -= n * factor;
+    }
+  }
+  return text;
+}

@@ -1,0 +1,191 @@
+import { readFile } from 'node:fs/promises';
+import {
+  type Document,
+  isAlias,
+  isCollection,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+} from 'yaml';
+import type { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { type InterpolatedField, interpolateEnv } from './interpolate.js';
+import { type ConfigPath, configErrorMap, describeValue, formatPath, quote } from './messages.js';
+import { configSchema } from './schema.js';
+import type { Config } from './types.js';
+
+export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
+
+export interface LoadedConfig {
+  config: Config;
+  /** Fields whose value came (partly) from `${NAME}` environment variables, for masking. */
+  interpolated: InterpolatedField[];
+}
+
+interface Problem {
+  path?: ConfigPath;
+  /** Point at the key rather than its value (unknown keys). */
+  atKey?: boolean;
+  message: string;
+  /** Set when the position is already known (YAML errors). */
+  pos?: { line: number; col: number };
+}
+
+/**
+ * Parses, interpolates, validates and normalises a config file's text. Every problem is
+ * collected and thrown at once as a `ConfigError`, one line each:
+ * `<file>:<line>:<col>: <path>: <what was expected>, got <what was found>`.
+ */
+export function parseConfig(
+  text: string,
+  env: Record<string, string | undefined>,
+  file = DEFAULT_CONFIG_PATH,
+): LoadedConfig {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true });
+  const fail = (problems: Problem[]) => new ConfigError(render(problems, file, doc, lineCounter));
+
+  if (doc.errors.length > 0) {
+    // One error per line: the parser's follow-on complaints about the same spot are noise.
+    const firstPerLine = doc.errors.filter(
+      (error, i) => doc.errors.findIndex((e) => e.linePos?.[0]?.line === error.linePos?.[0]?.line) === i,
+    );
+    throw fail(
+      firstPerLine.map((error) => {
+        const at = error.linePos?.[0];
+        const message =
+          error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
+        return { message: `YAML syntax error: ${message}`, ...(at ? { pos: at } : {}) };
+      }),
+    );
+  }
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
+    throw fail([{ message: 'the file is empty; expected a mapping with `version: 1` and `models:`' }]);
+  }
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (err) {
+    throw fail([{ message: `YAML error: ${(err as Error).message}` }]);
+  }
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    throw fail([
+      {
+        path: [],
+        message: `expected a mapping (version, defaults, models) at the top level, got ${describeValue(data)}`,
+      },
+    ]);
+  }
+
+  const interpolation = interpolateEnv(data, env);
+  const result = configSchema.safeParse(interpolation.value, { error: configErrorMap });
+  const problems: Problem[] = interpolation.problems.map((p) => ({ path: p.path, message: p.message }));
+  // A field whose variable is missing keeps its `${NAME}` text: its schema complaint would be noise.
+  const unresolved = interpolation.problems.map((p) => formatPath(p.path));
+  for (const issue of result.error?.issues ?? []) problems.push(...fromIssue(issue, unresolved));
+  // A value that came from the environment may be a secret, and the error is logged before
+  // anything could mask it: show the field as written instead.
+  for (const problem of problems) {
+    const field = interpolation.interpolated.find((f) => problem.path && f.path === formatPath(problem.path));
+    const original = field && interpolation.originals.get(field.path);
+    if (field && original !== undefined) {
+      problem.message = problem.message.replaceAll(
+        quote(field.value),
+        `${quote(original)} (value from the environment, not shown)`,
+      );
+    }
+  }
+  if (problems.length > 0 || !result.success) throw fail(problems);
+  return { config: result.data, interpolated: interpolation.interpolated };
+}
+
+/** `parseConfig` on a file; a missing file says how to fix it. */
+export async function loadConfig(
+  path: string,
+  env: Record<string, string | undefined> = process.env,
+): Promise<LoadedConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') {
+      throw new ConfigError([
+        `${path}: config file not found; create it (see docs/configuration.md) or set the \`config\` input to its path`,
+      ]);
+    }
+    if (code === 'EISDIR') throw new ConfigError([`${path}: is a directory, expected the config file`]);
+    throw new ConfigError([`${path}: cannot read the config file (${(err as Error).message})`]);
+  }
+  return parseConfig(text, env, path);
+}
+
+function fromIssue(issue: z.core.$ZodIssue, unresolved: string[]): Problem[] {
+  const path = issue.path;
+  const text = formatPath(path);
+  if (unresolved.some((u) => text === u || text.startsWith(`${u}.`) || text.startsWith(`${u}[`))) return [];
+  if (issue.code === 'unrecognized_keys') {
+    const lines = issue.message.split('\n');
+    return issue.keys.map((key, i) => ({
+      path: [...path, key],
+      atKey: true,
+      message: lines[i] ?? 'unknown key',
+    }));
+  }
+  return [{ path, atKey: issue.code === 'invalid_key', message: issue.message }];
+}
+
+function render(problems: Problem[], file: string, doc: Document, lines: LineCounter): string[] {
+  const placed = problems.map((problem, order) => {
+    let pos = problem.pos;
+    if (!pos && problem.path) {
+      const offset = offsetOf(doc, problem.path, problem.atKey ?? false);
+      if (offset !== undefined) pos = lines.linePos(offset);
+    }
+    const where = pos ? `${file}:${pos.line}:${pos.col}` : file;
+    const path = problem.path && problem.path.length > 0 ? `${formatPath(problem.path)}: ` : '';
+    return { line: `${where}: ${path}${problem.message}`, pos, order };
+  });
+  placed.sort(
+    (a, b) =>
+      (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0) || a.order - b.order,
+  );
+  return [...new Set(placed.map((p) => p.line))];
+}
+
+/**
+ * Where a path points in the source: the value of a scalar field, the key of a mapping or
+ * list field (or of an unknown key), the closest existing ancestor of a missing field.
+ */
+function offsetOf(doc: Document, path: ConfigPath, atKey: boolean): number | undefined {
+  let node: unknown = doc.contents;
+  let keyNode: Node | undefined;
+  let found = 0;
+  for (const segment of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find(
+        (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
+      );
+      if (!pair) break;
+      keyNode = pair.key as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof segment === 'number') {
+      const item = node.items[segment];
+      if (item === undefined) break;
+      keyNode = undefined;
+      node = item;
+    } else break;
+    found += 1;
+  }
+  if (isAlias(node)) node = node.resolve(doc);
+  const complete = found === path.length;
+  const valueNode = node as Node | null | undefined;
+  if (keyNode && (atKey || !complete || isCollection(valueNode) || !valueNode?.range))
+    return keyNode.range?.[0];
+  return valueNode?.range?.[0];
+}

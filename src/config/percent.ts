@@ -1,0 +1,15 @@
+/** Percentages as users write them: `10%`, `12.5%`, `0%`. */
+export const PERCENT_PATTERN = /^(\d{1,9}(?:\.\d{1,9})?)%$/;
+
+/** A fraction (`10%` -> 0.1, `12.5%` -> 0.125), or undefined when the text is not a percentage. */
+export function parsePercent(text: string): number | undefined {
+  const match = PERCENT_PATTERN.exec(text);
+  if (!match) return undefined;
+  // Shifting the decimal point in the text keeps `7%` exactly 0.07 (no 7 / 100 rounding surprise).
+  return Number(`${match[1]}e-2`);
+}
+
+/** The reverse of `parsePercent`, for messages: 0.125 -> `12.5%`. */
+export function formatPercent(fraction: number): string {
+  return `${Number((fraction * 100).toPrecision(12))}%`;
+}

@@ -1,0 +1,186 @@
+import { execFile } from 'node:child_process';
+import { readFile, realpath } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import { didYouMean, quote } from '../config/messages.js';
+import { relativePathProblem } from '../config/relative-path.js';
+import type { Config } from '../config/types.js';
+import { ConfigError, InputError, VersionError } from '../core/errors.js';
+import { readVersion } from './read-version.js';
+
+/** Reads a file as it is at a git ref; `undefined` when the file does not exist there. */
+export interface FileReader {
+  read(ref: string, path: string): Promise<string | undefined>;
+}
+
+/** A model whose declared version differs between base and head. `from` is undefined for a new model. */
+export interface ChangedModel {
+  model: string;
+  from?: string;
+  to: string;
+}
+
+/**
+ * The models whose declared version the change from `base` to `head` alters, in config
+ * order. A source file absent at head skips the model; absent (or unreadable) at base makes
+ * it new. An invalid version at head is a `VersionError` (all of them, one line each).
+ * `only` restricts the answer to one model.
+ */
+export async function findChangedModels(
+  config: Config,
+  reader: FileReader,
+  base: string,
+  head: string,
+  only?: string,
+): Promise<ChangedModel[]> {
+  const names = Object.keys(config.models);
+  if (only !== undefined && !names.includes(only)) {
+    const hint = didYouMean(only, names);
+    throw new ConfigError([
+      `unknown model ${quote(only)}${hint ? ` (did you mean "${hint}"?)` : ''}; the config declares: ${names.length > 0 ? names.join(', ') : 'no models'}`,
+    ]);
+  }
+  const cache = new Map<string, Promise<string | undefined>>();
+  const read = (ref: string, path: string) => {
+    const id = `${ref}\0${path}`;
+    let text = cache.get(id);
+    if (!text) {
+      text = reader.read(ref, path);
+      cache.set(id, text);
+    }
+    return text;
+  };
+  const changed: ChangedModel[] = [];
+  const problems: string[] = [];
+  for (const name of only === undefined ? names : [only]) {
+    const model = config.models[name];
+    if (!model) continue;
+    const { file, key } = model.source;
+    const headText = await read(head, file);
+    if (headText === undefined) continue;
+    let to: string;
+    try {
+      to = readVersion(headText, { file, key });
+    } catch (err) {
+      if (!(err instanceof VersionError)) throw err;
+      problems.push(err.message);
+      continue;
+    }
+    const from = await baseVersion(await read(base, file), file, key);
+    if (from !== to) changed.push(from === undefined ? { model: name, to } : { model: name, from, to });
+  }
+  if (problems.length > 0) throw new VersionError(problems.join('\n'));
+  return changed;
+}
+
+/** The version at base, or undefined when it cannot be read: the head version decides alone. */
+async function baseVersion(text: string | undefined, file: string, key: string): Promise<string | undefined> {
+  if (text === undefined) return undefined;
+  try {
+    return readVersion(text, { file, key });
+  } catch (err) {
+    if (err instanceof VersionError) return undefined;
+    throw err;
+  }
+}
+
+const SHA = /^[0-9a-fA-F]{7,64}$/;
+const REF = /^[A-Za-z0-9._/-]{1,200}$/;
+
+/** Refuses anything but a commit SHA or a plain ref name, before git ever sees it. */
+export function checkRef(ref: string): string {
+  if (SHA.test(ref)) return ref;
+  if (
+    !REF.test(ref) ||
+    ref.startsWith('-') ||
+    ref.includes('..') ||
+    ref.endsWith('/') ||
+    ref.endsWith('.lock')
+  ) {
+    throw new InputError(`refusing git ref ${quote(ref)}: expected a commit SHA or a branch or tag name`);
+  }
+  return ref;
+}
+
+function checkPath(path: string): string {
+  const problem = relativePathProblem(path);
+  if (problem) throw new InputError(`refusing path ${quote(path)}: it ${problem}`);
+  return path.replace(/^(\.\/)+/, '');
+}
+
+interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function git(cwd: string, args: string[]): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      'git',
+      args,
+      {
+        cwd,
+        encoding: 'utf8',
+        maxBuffer: 16 * 1024 * 1024,
+        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
+      },
+      (error, stdout, stderr) => {
+        if (error && typeof error.code !== 'number') {
+          reject(new VersionError(`cannot run git in ${cwd}: ${error.message}`));
+          return;
+        }
+        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Files as committed, through `git show <ref>:<path>` (argument arrays only, never a shell). */
+export function gitFileReader(cwd: string): FileReader {
+  return {
+    async read(ref, path) {
+      const safeRef = checkRef(ref);
+      const safePath = checkPath(path);
+      const shown = await git(cwd, ['show', `${safeRef}:${safePath}`]);
+      if (shown.code === 0) return shown.stdout;
+      // Tell "no such file at this ref" (undefined) from a bad ref or a broken repository (an error).
+      const listed = await git(cwd, ['ls-tree', '--full-tree', '-z', safeRef, '--', safePath]);
+      if (listed.code === 0 && listed.stdout === '') return undefined;
+      const reason = (shown.stderr.trim().split('\n')[0] ?? '').slice(0, 200);
+      throw new VersionError(
+        `cannot read ${path} at ${ref} with git: ${reason || `git exited with ${shown.code}`}`,
+      );
+    },
+  };
+}
+
+/** Files as they are on disk under `cwd`, whatever the ref (for local runs of the CLI). */
+export function workingTreeReader(cwd: string): FileReader {
+  return {
+    async read(_ref, path) {
+      const file = join(cwd, checkPath(path));
+      let real: string;
+      try {
+        real = await realpath(file);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+        throw err;
+      }
+      const inside = relative(await realpath(cwd), real);
+      if (inside.startsWith(`..${sep}`) || inside === '..') {
+        throw new InputError(`refusing path ${quote(path)}: it leads outside ${cwd}`);
+      }
+      return readFile(real, 'utf8');
+    },
+  };
+}
+
+/** Files held in memory, by ref then path: for tests and the demo. */
+export function memoryFileReader(files: Record<string, Record<string, string>>): FileReader {
+  return {
+    async read(ref, path) {
+      const atRef = Object.hasOwn(files, ref) ? files[ref] : undefined;
+      return atRef && Object.hasOwn(atRef, path) ? atRef[path] : undefined;
+    },
+  };
+}

@@ -1,0 +1,267 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { ConfigError } from '../../src/core/errors.js';
+import { problemsOf } from './sample.js';
+
+const F = '.github/model-gate.yml';
+
+/** A one-model config on the sandbox defaults; `strategy` and `gates` are YAML lines at model depth. */
+function oneModel(strategy: string, gates = '    gates: []\n'): string {
+  return `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:8080 }
+  metrics: { type: sandbox, url: http://127.0.0.1:8080 }
+models:
+  fraud:
+    source: { file: models/fraud/model.yaml, key: version }
+${strategy}${gates}`;
+}
+const CANARY = '    strategy: { type: canary, steps: [10, 50] }\n';
+const gates = (...lines: string[]) => `    gates:\n${lines.map((l) => `      - ${l}\n`).join('')}`;
+
+describe('bad configs: one exact line per problem, with file, line, column and path', () => {
+  it('a step out of range', () => {
+    expect(problemsOf(oneModel('    strategy: { type: canary, steps: [10, 50, 140] }\n'))).toEqual([
+      `${F}:8:47: models.fraud.strategy.steps[2]: expected a number between 0 and 100, got 140`,
+    ]);
+  });
+
+  it('a zero step', () => {
+    expect(problemsOf(oneModel('    strategy: { type: canary, steps: [0, 50] }\n'))).toEqual([
+      `${F}:8:39: models.fraud.strategy.steps[0]: expected a number between 0 and 100 (more than 0), got 0`,
+    ]);
+  });
+
+  it('steps that do not increase', () => {
+    expect(problemsOf(oneModel('    strategy: { type: canary, steps: [10, 50, 50, 25] }\n'))).toEqual([
+      `${F}:8:47: models.fraud.strategy.steps[2]: expected more than 50 (steps must increase), got 50`,
+      `${F}:8:51: models.fraud.strategy.steps[3]: expected more than 50 (steps must increase), got 25`,
+    ]);
+  });
+
+  it('a duration without a known unit, and a bare number of seconds', () => {
+    expect(
+      problemsOf(
+        oneModel('    strategy: { type: canary, steps: [10], step-duration: 10 min, interval: 30 }\n'),
+      ),
+    ).toEqual([
+      `${F}:8:59: models.fraud.strategy.step-duration: expected a duration such as "500ms", "30s", "10m", "1h30m" or "2d", got "10 min"`,
+      `${F}:8:77: models.fraud.strategy.interval: expected a duration such as "500ms", "30s", "10m", "1h30m" or "2d", got the bare number 30 (add a unit: ms, s, m, h or d)`,
+    ]);
+  });
+
+  it('an interval not shorter than the step duration', () => {
+    expect(
+      problemsOf(oneModel('    strategy: { type: canary, steps: [10], step-duration: 1m, interval: 60s }\n')),
+    ).toEqual([`${F}:8:73: models.fraud.strategy.interval: expected less than step-duration (1m), got 1m`]);
+  });
+
+  it('a percentage written as a bare number', () => {
+    expect(
+      problemsOf(
+        oneModel(CANARY, gates('{ name: p99, kind: threshold, query: latency-p99, max-increase: 10 }')),
+      ),
+    ).toEqual([
+      `${F}:10:73: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,
+    ]);
+    expect(
+      problemsOf(
+        oneModel(CANARY, gates('{ name: p99, kind: threshold, query: latency-p99, max-increase: 0.1 }')),
+      ),
+    ).toEqual([
+      `${F}:10:73: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 0.1; write "0.1%" (or "10%" if 0.1 is a fraction)`,
+    ]);
+  });
+
+  it('an unknown key, with a hint for a near miss and the allowed keys otherwise', () => {
+    expect(
+      problemsOf(
+        oneModel('    strategy:\n      type: canary\n      steps: [10]\n      step_duration: 10m\n'),
+      ),
+    ).toEqual([`${F}:11:7: models.fraud.strategy.step_duration: unknown key, did you mean "step-duration"?`]);
+    expect(problemsOf(`${oneModel(CANARY)}colour: blue\n`)).toEqual([
+      `${F}:10:1: colour: unknown key (allowed: version, defaults, models)`,
+    ]);
+  });
+
+  it('an unknown target type lists the known ones', () => {
+    const text = oneModel(`    target: { type: kserve, namespace: ml }\n${CANARY}`);
+    expect(problemsOf(text)).toEqual([
+      `${F}:8:21: models.fraud.target.type: unknown target type "kserve" (known: "sandbox")`,
+    ]);
+  });
+
+  it('a missing environment variable names the field and the variable', () => {
+    const text = oneModel(`    target: { type: sandbox, url: "\${SANDBOX_URL}" }\n${CANARY}`);
+    expect(problemsOf(text, {})).toEqual([
+      `${F}:8:35: models.fraud.target.url: environment variable SANDBOX_URL is not set`,
+    ]);
+    expect(problemsOf(text, { SANDBOX_URL: '' })).toEqual([
+      `${F}:8:35: models.fraud.target.url: environment variable SANDBOX_URL is empty (an unset secret reads as empty in GitHub Actions)`,
+    ]);
+  });
+
+  it('duplicate gate names', () => {
+    const text = oneModel(
+      CANARY,
+      gates(
+        '{ name: errors, kind: threshold, query: error-rate, max: 0.01 }',
+        '{ name: errors, kind: threshold, query: null-rate, max: 0.01 }',
+      ),
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:11:17: models.fraud.gates[1].name: duplicate gate name "errors" (also gates[0])`,
+    ]);
+  });
+
+  it('a threshold gate without a bound, and min above max', () => {
+    const text = oneModel(
+      CANARY,
+      gates(
+        '{ name: errors, kind: threshold, query: error-rate }',
+        '{ name: mean, kind: threshold, query: mean-score, min: 0.5, max: 0.2 }',
+      ),
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:10:9: models.fraud.gates[0]: a threshold gate needs at least one of max, min, max-increase or max-decrease`,
+      `${F}:11:64: models.fraud.gates[1].min: expected at most max (0.2), got 0.5`,
+    ]);
+  });
+
+  it('an unknown sandbox query lists the known ones', () => {
+    const text = oneModel(CANARY, gates('{ name: p98, kind: threshold, query: latency_p99, max: 0.2 }'));
+    expect(problemsOf(text)).toEqual([
+      `${F}:10:46: models.fraud.gates[0].query: unknown sandbox query "latency_p99", did you mean "latency-p99"? (known: error-rate, null-rate, latency-p50, latency-p95, latency-p99, latency-mean, mean-score, request-rate)`,
+    ]);
+  });
+
+  it('a YAML syntax error gives its line and column', () => {
+    expect(problemsOf('version: 1\nmodels:\n  fraud: { source: [\n')).toEqual([
+      `${F}:4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
+    ]);
+    expect(problemsOf('version: 1\nversion: 1\nmodels: {}\n')).toEqual([
+      `${F}:2:1: YAML syntax error: Map keys must be unique`,
+    ]);
+  });
+
+  it('missing models, an empty models mapping, a missing version', () => {
+    expect(problemsOf('version: 1\n')).toEqual([
+      `${F}:1:1: models: required (a mapping from each model name to its settings)`,
+    ]);
+    expect(problemsOf('version: 1\nmodels: {}\n')).toEqual([
+      `${F}:2:1: models: expected at least one model, got none`,
+    ]);
+    expect(problemsOf('models: {}\n')).toEqual([
+      `${F}:1:1: version: required (write "version: 1")`,
+      `${F}:1:1: models: expected at least one model, got none`,
+    ]);
+  });
+
+  it('a bad model name', () => {
+    const text = oneModel(CANARY).replace('  fraud:', '  Fraud Detector:');
+    expect(problemsOf(text)).toEqual([
+      `${F}:6:3: models["Fraud Detector"]: invalid model name "Fraud Detector" (lowercase letters, digits, '-', '_' and '.', 1-63 characters, starting with a letter or digit)`,
+    ]);
+  });
+
+  it('a model without a target when there is no default', () => {
+    const text = `version: 1\nmodels:\n  fraud:\n    source: { file: m.yaml, key: version }\n${CANARY}    gates: []\n`;
+    expect(problemsOf(text)).toEqual([
+      `${F}:3:3: models.fraud.target: required (or set defaults.target)`,
+      `${F}:3:3: models.fraud.metrics: required (or set defaults.metrics)`,
+    ]);
+  });
+
+  it('unsafe paths, a non-http url, a wrong version and a wrong type', () => {
+    const text = `version: 2
+models:
+  fraud:
+    source: { file: ../secrets.yaml, key: version }
+    target: { type: sandbox, url: "file:///etc/passwd" }
+    metrics: { type: sandbox, url: http://127.0.0.1:1 }
+${CANARY}    gates:
+      - { name: auc, kind: offline, file: /tmp/eval.json, key: auc, min: 0.9 }
+    must-have-data: "yes"
+`;
+    expect(problemsOf(text)).toEqual([
+      `${F}:1:10: version: expected 1 (the only config version so far), got 2`,
+      `${F}:4:21: models.fraud.source.file: expected a path relative to the repository root without "..", got "../secrets.yaml" (it contains "..")`,
+      `${F}:5:35: models.fraud.target.url: expected an http:// or https:// URL, got "file:///etc/passwd"`,
+      `${F}:9:43: models.fraud.gates[0].file: expected a path relative to the repository root without "..", got "/tmp/eval.json" (it is absolute)`,
+      `${F}:10:21: models.fraud.must-have-data: expected true or false, got "yes"`,
+    ]);
+  });
+
+  it('an empty file and a top level that is not a mapping say so', () => {
+    expect(problemsOf('')).toEqual([
+      `${F}: the file is empty; expected a mapping with \`version: 1\` and \`models:\``,
+    ]);
+    expect(problemsOf('# only a comment\n')).toEqual([
+      `${F}: the file is empty; expected a mapping with \`version: 1\` and \`models:\``,
+    ]);
+    expect(problemsOf('- version: 1\n')).toEqual([
+      `${F}:1:1: expected a mapping (version, defaults, models) at the top level, got a list`,
+    ]);
+    expect(problemsOf('just text\n')).toEqual([
+      `${F}:1:1: expected a mapping (version, defaults, models) at the top level, got "just text"`,
+    ]);
+  });
+
+  it('reports every problem at once, in file order, with no stack trace', () => {
+    const text = `version: 1
+defaults:
+  metrics: { type: prometheus, url: http://x }
+models:
+  fraud:
+    source: { file: models/fraud/model.yaml, key: version }
+    target: { type: sandbox, url: "\${MISSING}" }
+    strategy:
+      type: canary
+      steps: [10, 140]
+      step-duraton: 10m
+    gates:
+      - { name: e, kind: threshold, query: error-rate, max-increase: 10 }
+      - { name: e, kind: webhook }
+    on-merge: always
+`;
+    let error: unknown;
+    try {
+      parseConfig(text, {});
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toEqual([
+      `${F}:3:20: defaults.metrics.type: unknown metrics type "prometheus" (known: "sandbox")`,
+      `${F}:7:35: models.fraud.target.url: environment variable MISSING is not set`,
+      `${F}:10:19: models.fraud.strategy.steps[1]: expected a number between 0 and 100, got 140`,
+      `${F}:11:7: models.fraud.strategy.step-duraton: unknown key, did you mean "step-duration"?`,
+      `${F}:13:70: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,
+      `${F}:14:17: models.fraud.gates[1].name: duplicate gate name "e" (also gates[0])`,
+      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold" or "offline")`,
+      `${F}:15:15: models.fraud.on-merge: expected one of "require-pass" or "analyze-then-promote", got "always"`,
+    ]);
+    expect((error as ConfigError).message).toBe(problems.join('\n'));
+    expect((error as ConfigError).message).not.toMatch(/\n\s+at /);
+  });
+
+  it('refuses an alias bomb instead of expanding it', () => {
+    const lines = ['version: 1', 'a0: &a0 [x, x, x, x, x, x, x, x, x, x]'];
+    for (let i = 1; i < 9; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(10)
+          .fill(`*a${i - 1}`)
+          .join(', ')}]`,
+      );
+    expect(problemsOf(`${lines.join('\n')}\nmodels: {}\n`)).toEqual([
+      `${F}: YAML error: Excessive alias count indicates a resource exhaustion attack`,
+    ]);
+  });
+
+  it('names the file it was given', () => {
+    expect(() => parseConfig('version: 1\n', {}, 'ci/gate.yml')).toThrow(
+      'ci/gate.yml:1:1: models: required (a mapping from each model name to its settings)',
+    );
+  });
+});
