@@ -1,0 +1,96 @@
+/** `model-gate sandbox`: the embedded serving platform in the foreground, until SIGINT/SIGTERM. */
+import { parseArgs } from 'node:util';
+import { demoModelsDir } from '../sandbox/paths.js';
+import { startSandbox } from '../sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../sandbox/traffic.js';
+
+const DEFAULT_MODEL = 'fraud-detector';
+const DEFAULT_STABLE = 'v1';
+
+interface SandboxArgs {
+  port: number;
+  traffic: number;
+  modelsDir: string;
+  model: string;
+  stable: string;
+}
+
+export async function sandboxCommand(argv: string[]): Promise<number> {
+  let args: SandboxArgs;
+  try {
+    args = parseSandboxArgs(argv);
+  } catch (e) {
+    console.error(`model-gate sandbox: ${(e as Error).message}`);
+    return 2;
+  }
+  const sandbox = await startSandbox({
+    port: args.port,
+    modelsDir: args.modelsDir,
+    endpoints: [{ model: args.model, stable: args.stable }],
+  });
+  let traffic: TrafficGenerator | undefined;
+  if (args.traffic > 0) traffic = startTraffic({ url: sandbox.url, model: args.model, rps: args.traffic });
+  console.log(`model-gate sandbox listening on ${sandbox.url}`);
+  console.log(
+    `point a target at it: target: { type: sandbox, url: ${sandbox.url}, model: ${args.model} }` +
+      ` (and metrics: { type: sandbox, url: ${sandbox.url} })` +
+      (traffic ? `; sending ${args.traffic} req/s of live traffic` : ''),
+  );
+  await untilSignal();
+  await traffic?.stop();
+  await sandbox.close();
+  return 0;
+}
+
+function parseSandboxArgs(argv: string[]): SandboxArgs {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      port: { type: 'string' },
+      traffic: { type: 'string' },
+      'models-dir': { type: 'string' },
+      model: { type: 'string' },
+      stable: { type: 'string' },
+    },
+  });
+  const port = integerFlag('--port', values.port ?? '0');
+  if (port > 65535) throw new Error(`--port: must be from 0 to 65535, got ${values.port}`);
+  const traffic = Number(values.traffic ?? '0');
+  if (!Number.isFinite(traffic) || traffic < 0 || values.traffic?.trim() === '') {
+    throw new Error(
+      `--traffic: must be requests per second (a number >= 0), got ${JSON.stringify(values.traffic)}`,
+    );
+  }
+  if (values.model !== undefined && values.stable === undefined && values.model !== DEFAULT_MODEL) {
+    throw new Error(`--stable: required with --model ${values.model} (the version it serves at start)`);
+  }
+  for (const flag of ['models-dir', 'model', 'stable'] as const) {
+    if (values[flag]?.trim() === '') throw new Error(`--${flag}: must not be empty`);
+  }
+  return {
+    port,
+    traffic,
+    modelsDir: values['models-dir'] ?? demoModelsDir,
+    model: values.model ?? DEFAULT_MODEL,
+    stable: values.stable ?? DEFAULT_STABLE,
+  };
+}
+
+function integerFlag(flag: string, text: string): number {
+  if (!/^\d+$/.test(text)) throw new Error(`${flag}: must be a whole number, got ${JSON.stringify(text)}`);
+  return Number(text);
+}
+
+function untilSignal(): Promise<void> {
+  return new Promise((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      resolve();
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,74 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { sandboxCommand } from '../../src/cli/sandbox-command.js';
+import type { WindowReport } from '../../src/sandbox/metrics-store.js';
+import { call } from './helpers.js';
+
+const fixture = fileURLToPath(new URL('./fixtures/run-sandbox-command.ts', import.meta.url));
+let child: ChildProcess | undefined;
+
+afterAll(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+});
+
+describe('model-gate sandbox', () => {
+  it.each([
+    [['--port', 'abc'], '--port: must be a whole number, got "abc"'],
+    [['--port', '70000'], '--port: must be from 0 to 65535'],
+    [['--traffic', 'fast'], '--traffic: must be requests per second'],
+    [['--model', 'churn'], '--stable: required with --model churn'],
+    [['--bogus'], "'--bogus'"],
+    [['--port'], "'--port"],
+  ])('refuses %j with one line naming the flag and exit code 2', async (argv, message) => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      expect(await sandboxCommand(argv)).toBe(2);
+      expect(error).toHaveBeenCalledTimes(1);
+      const line = String(error.mock.calls[0]?.[0]);
+      expect(line).toContain(message);
+      expect(line).not.toContain('\n');
+    } finally {
+      error.mockRestore();
+    }
+  });
+
+  it('serves in the foreground with live traffic and stops cleanly on SIGTERM', async () => {
+    child = spawn(process.execPath, ['--import', 'tsx', fixture, '--port', '0', '--traffic', '100'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+    });
+    child.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = once(child, 'exit');
+    const url = await new Promise<string>((resolve, reject) => {
+      const check = () => {
+        const m = /model-gate sandbox listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
+        if (m?.[1] && stdout.includes('type: sandbox')) resolve(m[1]);
+      };
+      child?.stdout?.on('data', check);
+      void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
+    });
+    expect(stdout).toContain(`url: ${url}, model: fraud-detector`);
+    // Live traffic reaches the model it serves.
+    for (let i = 0; i < 500; i++) {
+      const m = await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector`);
+      if ((m.body.slots.stable?.requests ?? 0) > 0) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const m = await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector`);
+    expect(m.body.slots.stable?.version).toBe('v1');
+    expect(m.body.slots.stable?.requests).toBeGreaterThan(0);
+
+    child.kill('SIGTERM');
+    const [code, signal] = await exited;
+    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    await expect(fetch(`${url}/metrics`)).rejects.toThrow();
+  });
+});
