@@ -1,0 +1,50 @@
+import { formatValue } from '../report/format.js';
+
+export interface Bounds {
+  min?: number;
+  max?: number;
+  /** Fractions of the baseline value. */
+  maxIncrease?: number;
+  maxDecrease?: number;
+}
+
+export const needsBaseline = (b: Bounds): boolean =>
+  b.maxIncrease !== undefined || b.maxDecrease !== undefined;
+
+/** Every bound `value` crosses, in words (`12.0% > max 2.0%`); empty when within all of them. */
+export function boundViolations(query: string, b: Bounds, value: number, baseline?: number): string[] {
+  const f = (x: number) => formatValue(query, x);
+  const out: string[] = [];
+  if (b.max !== undefined && value > b.max) out.push(`${f(value)} is above the max ${f(b.max)}`);
+  if (b.min !== undefined && value < b.min) out.push(`${f(value)} is below the min ${f(b.min)}`);
+  if (baseline !== undefined) {
+    if (b.maxIncrease !== undefined && value > baseline * (1 + b.maxIncrease)) {
+      out.push(
+        `${f(value)} is ${relative(value, baseline)} over the baseline ${f(baseline)} (max +${pct(b.maxIncrease)})`,
+      );
+    }
+    if (b.maxDecrease !== undefined && value < baseline * (1 - b.maxDecrease)) {
+      out.push(
+        `${f(value)} is ${relative(value, baseline)} under the baseline ${f(baseline)} (max -${pct(b.maxDecrease)})`,
+      );
+    }
+  }
+  return out;
+}
+
+/** The bounds in one short phrase for the report: `≤ 2.0%, ≤ baseline +50%`. */
+export function describeBounds(query: string, b: Bounds): string {
+  const parts: string[] = [];
+  if (b.min !== undefined) parts.push(`≥ ${formatValue(query, b.min)}`);
+  if (b.max !== undefined) parts.push(`≤ ${formatValue(query, b.max)}`);
+  if (b.maxIncrease !== undefined) parts.push(`≤ baseline +${pct(b.maxIncrease)}`);
+  if (b.maxDecrease !== undefined) parts.push(`≥ baseline -${pct(b.maxDecrease)}`);
+  return parts.join(', ');
+}
+
+const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+
+function relative(value: number, baseline: number): string {
+  if (baseline === 0) return 'infinitely';
+  return pct(Math.abs(value / baseline - 1));
+}

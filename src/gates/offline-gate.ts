@@ -1,0 +1,55 @@
+import { parse } from 'yaml';
+import type { OfflineGateConfig } from '../config/types.js';
+import type { GateState } from '../release/types.js';
+import type { FileReader } from '../version/changed-models.js';
+import { boundViolations, describeBounds } from './bounds.js';
+
+/**
+ * A pre-deploy gate on a value the PR's own evaluation wrote to a file (YAML or JSON).
+ * A missing file, key or non-number fails: absent evidence is never a pass.
+ */
+export async function checkOffline(
+  gate: OfflineGateConfig,
+  reader: FileReader,
+  head: string,
+  now: number,
+): Promise<GateState> {
+  const base: GateState = {
+    name: gate.name,
+    kind: 'offline',
+    verdict: 'fail',
+    failures: 0,
+    inconclusives: 0,
+    consecutiveErrors: 0,
+  };
+  const fail = (note: string): GateState => ({
+    ...base,
+    failures: 1,
+    last: { at: now, verdict: 'fail', note },
+    reason: `${gate.name}: ${note}`,
+  });
+  const text = await reader.read(head, gate.file);
+  if (text === undefined) return fail(`${gate.file} does not exist in the PR`);
+  let value: unknown;
+  try {
+    value = gate.key
+      .split('.')
+      .reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], parse(text));
+  } catch {
+    return fail(`${gate.file} is not valid YAML or JSON`);
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    return fail(`${gate.file}: key "${gate.key}" is not a number`);
+  }
+  const violations = boundViolations(gate.key, gate, value);
+  if (violations.length > 0)
+    return {
+      ...fail(violations.join('; ')),
+      last: { at: now, verdict: 'fail', canary: value, note: violations.join('; ') },
+    };
+  return {
+    ...base,
+    verdict: 'pass',
+    last: { at: now, verdict: 'pass', canary: value, note: describeBounds(gate.key, gate) },
+  };
+}

@@ -1,0 +1,109 @@
+import type { ThresholdGateConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import type { MetricSource, MetricWindow } from '../metrics/source.js';
+import type { GateState, Measurement } from '../release/types.js';
+import { boundViolations, needsBaseline } from './bounds.js';
+
+export interface MeasureContext {
+  metrics: MetricSource;
+  model: string;
+  stable: string;
+  candidate: string;
+  since: number;
+  now: number;
+  /** Candidate requests needed before a measurement may judge at all. */
+  minRequests: number;
+}
+
+/** One look: the candidate's value against the gate's bounds over the phase so far. */
+export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureContext): Promise<Measurement> {
+  const window = (slot: 'stable' | 'canary'): MetricWindow => ({
+    model: ctx.model,
+    slot,
+    version: slot === 'canary' ? ctx.candidate : ctx.stable,
+    since: ctx.since,
+    until: ctx.now,
+  });
+  const at = ctx.now;
+  try {
+    const canaryRequests = await ctx.metrics.requests(window('canary'));
+    if (canaryRequests < ctx.minRequests) {
+      return {
+        at,
+        verdict: 'waiting',
+        canaryRequests,
+        note: `${canaryRequests} of ${ctx.minRequests} candidate requests`,
+      };
+    }
+    const canary = await ctx.metrics.value(gate.query, window('canary'));
+    const baseline = await ctx.metrics.value(gate.query, window('stable'));
+    const baselineRequests = await ctx.metrics.requests(window('stable'));
+    const seen = { at, canary: clean(canary), baseline: clean(baseline), canaryRequests, baselineRequests };
+    if (seen.canary === undefined)
+      return { ...seen, verdict: 'inconclusive', note: 'no data for the candidate' };
+    if (needsBaseline(gate) && seen.baseline === undefined) {
+      return { ...seen, verdict: 'inconclusive', note: 'no baseline data from the stable version' };
+    }
+    const violations = boundViolations(gate.query, gate, seen.canary, seen.baseline);
+    return violations.length > 0
+      ? { ...seen, verdict: 'fail', note: violations.join('; ') }
+      : { ...seen, verdict: 'pass' };
+  } catch (err) {
+    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
+    throw err;
+  }
+}
+
+/** NaN and infinities are missing data, never a value that could pass. */
+const clean = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? undefined : x);
+
+/**
+ * Fold a measurement into the gate's standing, with Argo Rollouts' limits: the gate
+ * fails once failures exceed `failure-limit`, inconclusive looks exceed
+ * `inconclusive-limit`, or consecutive query errors exceed `consecutive-error-limit`.
+ */
+export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: Measurement): GateState {
+  const next: GateState = { ...state, last: m };
+  switch (m.verdict) {
+    case 'pass':
+      return { ...next, verdict: 'pass', consecutiveErrors: 0 };
+    case 'waiting':
+      return { ...next, verdict: 'pending', consecutiveErrors: 0 };
+    case 'fail': {
+      const failures = state.failures + 1;
+      const failed = failures > gate.failureLimit;
+      return {
+        ...next,
+        failures,
+        consecutiveErrors: 0,
+        verdict: failed ? 'fail' : 'pending',
+        reason: failed ? `${gate.name}: ${m.note}` : undefined,
+      };
+    }
+    case 'inconclusive': {
+      const inconclusives = state.inconclusives + 1;
+      const failed = gate.inconclusiveLimit !== undefined && inconclusives > gate.inconclusiveLimit;
+      return {
+        ...next,
+        inconclusives,
+        consecutiveErrors: 0,
+        verdict: failed ? 'fail' : 'pending',
+        reason: failed
+          ? `${gate.name}: ${m.note} in ${inconclusives} looks (limit ${gate.inconclusiveLimit})`
+          : undefined,
+      };
+    }
+    case 'error': {
+      const consecutiveErrors = state.consecutiveErrors + 1;
+      const failed = consecutiveErrors > gate.consecutiveErrorLimit;
+      return {
+        ...next,
+        consecutiveErrors,
+        verdict: failed ? 'fail' : 'pending',
+        reason: failed
+          ? `${gate.name}: metrics failed ${consecutiveErrors} times in a row (${m.note})`
+          : undefined,
+      };
+    }
+  }
+}

@@ -1,0 +1,21 @@
+import type { Release } from '../release/types.js';
+
+/** What served when: one entry per promotion or rollback, newest last. */
+export interface LedgerEntry {
+  model: string;
+  kind: 'promotion' | 'rollback';
+  version: string;
+  previous: string;
+  at: number;
+  pr?: number;
+  /** One sentence of evidence: why this version serves now. */
+  summary: string;
+}
+
+/** The durable record: releases in flight (to resume them) and the audit trail. */
+export interface Ledger {
+  release(model: string): Promise<Release | undefined>;
+  saveRelease(release: Release): Promise<void>;
+  record(entry: LedgerEntry): Promise<void>;
+  history(model: string): Promise<LedgerEntry[]>;
+}

@@ -1,0 +1,43 @@
+import { TargetError } from '../core/errors.js';
+import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import type { ReleaseContext } from './context.js';
+import type { Release } from './types.js';
+
+/** Make the candidate the stable version, in one target call, read back. */
+export async function promote(release: Release, ctx: ReleaseContext): Promise<Release> {
+  await reconcile(ctx.target, withdrawTraffic(release.to));
+  return {
+    ...release,
+    status: 'promoted',
+    updatedAt: ctx.clock.now(),
+    reason: `${release.to} is now the stable version (was ${release.from})`,
+  };
+}
+
+/**
+ * Take the candidate out of service and end the release with `status`; the stable
+ * version keeps serving. A target failure is reported, not swallowed.
+ */
+export async function withdraw(
+  release: Release,
+  ctx: ReleaseContext,
+  status: 'aborted' | 'superseded',
+  why: string,
+): Promise<Release> {
+  const now = ctx.clock.now();
+  try {
+    await reconcile(ctx.target, withdrawTraffic(release.from));
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return {
+      ...release,
+      status,
+      updatedAt: now,
+      reason: `${why}; withdrawing ${release.to} failed: ${err.message}`,
+    };
+  }
+  const phases = release.phases.map((p) =>
+    p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'withdrawn' as const } : p,
+  );
+  return { ...release, status, phases, updatedAt: now, reason: why };
+}

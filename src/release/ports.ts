@@ -1,0 +1,34 @@
+import type { ModelConfig } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import type { Ledger } from '../ledger/ledger.js';
+import type { MetricSource } from '../metrics/source.js';
+import type { Target } from '../targets/target.js';
+import type { FileReader } from '../version/changed-models.js';
+import type { ReleaseContext } from './context.js';
+import type { Release } from './types.js';
+
+export interface Logger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** The outside world as the engine sees it; the action and the CLI each build one. */
+export interface Ports {
+  ledger: Ledger;
+  reader: FileReader;
+  clock: Clock;
+  log: Logger;
+  targetFor(model: ModelConfig): Target;
+  metricsFor(model: ModelConfig): MetricSource;
+  /** Called after every tick with the releases of this run, for live reports. */
+  onProgress?(releases: Release[]): Promise<void> | void;
+}
+
+export function contextFor(model: ModelConfig, ports: Ports): ReleaseContext {
+  return {
+    config: model,
+    target: ports.targetFor(model),
+    metrics: ports.metricsFor(model),
+    clock: ports.clock,
+  };
+}

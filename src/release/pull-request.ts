@@ -1,0 +1,213 @@
+import type { Config, ModelConfig } from '../config/types.js';
+import { checkOffline } from '../gates/offline-gate.js';
+import type { LedgerEntry } from '../ledger/ledger.js';
+import { findChangedModels } from '../version/changed-models.js';
+import { promote, withdraw } from './finish.js';
+import { newRelease } from './new-release.js';
+import { contextFor, type Ports } from './ports.js';
+import type { Release } from './types.js';
+import { driveReleases, type WatchOptions } from './watch.js';
+
+/** The parts of a pull_request event the engine needs. */
+export interface PullRequestEvent {
+  action: string;
+  number: number;
+  baseSha: string;
+  headSha: string;
+  merged: boolean;
+}
+
+export interface RunOptions extends WatchOptions {
+  dryRun: boolean;
+  /** Restrict the run to one model (a matrix job). */
+  only?: string;
+}
+
+/** What a run did, per model: the releases it touched and the models it left alone, with why. */
+export interface RunResult {
+  releases: Release[];
+  skipped: { model: string; why: string }[];
+  /** Rollbacks done by command, outside any release. */
+  rollbacks?: LedgerEntry[];
+}
+
+export async function handlePullRequest(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  if (event.action === 'closed')
+    return event.merged ? onMerged(config, event, ports, opts) : onClosed(config, event, ports, opts);
+  return analyse(config, event, ports, opts);
+}
+
+/** Opened, synchronize, reopened, labeled: start (or resume) a release per changed model. */
+async function analyse(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const result = await prepare(config, event, ports, opts);
+  if (opts.dryRun) return result;
+  return { ...result, releases: await driveReleases(config, result.releases, ports, opts) };
+}
+
+async function prepare(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const changed = await findChangedModels(config, ports.reader, event.baseSha, event.headSha, opts.only);
+  const result: RunResult = { releases: [], skipped: [] };
+  for (const change of changed) {
+    const model = config.models[change.model] as ModelConfig;
+    const ctx = contextFor(model, ports);
+    const existing = await ports.ledger.release(model.name);
+    if (
+      existing &&
+      existing.headSha === event.headSha &&
+      existing.to === change.to &&
+      existing.pr === event.number
+    ) {
+      // A re-run of the same head resumes; it never deploys twice.
+      result.releases.push(existing);
+      continue;
+    }
+    if (existing && (existing.status === 'analysing' || existing.status === 'ready')) {
+      if (existing.pr !== event.number) {
+        result.skipped.push({
+          model: model.name,
+          why: `queued: PR #${existing.pr} holds the canary slot of ${model.name}`,
+        });
+        continue;
+      }
+      if (!opts.dryRun) {
+        const superseded = await withdraw(
+          existing,
+          ctx,
+          'superseded',
+          `superseded by a new head ${event.headSha.slice(0, 7)}`,
+        );
+        await ports.ledger.saveRelease(superseded);
+        ports.log.info(`${model.name}: ${superseded.reason}`);
+      }
+    }
+    const serving = (await ctx.target.read()).stable.version;
+    if (serving === change.to) {
+      result.skipped.push({ model: model.name, why: `${change.to} is already the stable version` });
+      continue;
+    }
+    const offline = [];
+    for (const gate of model.gates) {
+      if (gate.kind === 'offline')
+        offline.push(await checkOffline(gate, ports.reader, event.headSha, ports.clock.now()));
+    }
+    const release = newRelease(model, {
+      from: serving,
+      to: change.to,
+      pr: event.number,
+      headSha: event.headSha,
+      now: ports.clock.now(),
+      offline,
+    });
+    if (!opts.dryRun) await ports.ledger.saveRelease(release);
+    result.releases.push(release);
+  }
+  return result;
+}
+
+/** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */
+async function onMerged(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  let { releases, skipped } = await releasesOfPr(config, event, ports);
+  const analyseFirst = releases.filter(
+    (r) => r.status === 'analysing' && config.models[r.model]?.onMerge === 'analyze-then-promote',
+  );
+  if (analyseFirst.length > 0 && !opts.dryRun) {
+    const driven = await driveReleases(config, analyseFirst, ports, opts);
+    releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
+  }
+  const out: Release[] = [];
+  for (const release of releases) {
+    const model = config.models[release.model] as ModelConfig;
+    const ctx = contextFor(model, ports);
+    if (opts.dryRun || release.status === 'analysing') {
+      if (release.status === 'analysing' && !opts.dryRun && model.onMerge === 'require-pass') {
+        const stopped = await withdraw(
+          release,
+          ctx,
+          'aborted',
+          `merged before the analysis passed; ${release.to} was not promoted (on-merge: require-pass)`,
+        );
+        await ports.ledger.saveRelease(stopped);
+        out.push(stopped);
+      } else out.push(release);
+      continue;
+    }
+    if (release.status !== 'ready') {
+      out.push(release);
+      skipped.push({ model: model.name, why: `${release.to} was not promoted: ${release.reason}` });
+      continue;
+    }
+    const promoted = await promote(release, ctx);
+    await ports.ledger.saveRelease(promoted);
+    await ports.ledger.record({
+      model: model.name,
+      kind: 'promotion',
+      version: promoted.to,
+      previous: promoted.from,
+      at: promoted.updatedAt,
+      pr: event.number,
+      summary: `passed ${promoted.phases.length} canary steps on ${event.headSha.slice(0, 7)}`,
+    });
+    ports.log.info(`${model.name}: ${promoted.reason}`);
+    out.push(promoted);
+  }
+  return { releases: out, skipped };
+}
+
+/** Closed without merge: withdraw and tear down this PR's candidates. */
+async function onClosed(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const { releases, skipped } = await releasesOfPr(config, event, ports);
+  const out: Release[] = [];
+  for (const release of releases) {
+    if (opts.dryRun || (release.status !== 'analysing' && release.status !== 'ready')) {
+      out.push(release);
+      continue;
+    }
+    const model = config.models[release.model] as ModelConfig;
+    const closed = await withdraw(
+      release,
+      contextFor(model, ports),
+      'aborted',
+      `the PR was closed without merging; ${release.to} withdrawn`,
+    );
+    await ports.ledger.saveRelease(closed);
+    out.push(closed);
+  }
+  return { releases: out, skipped };
+}
+
+async function releasesOfPr(config: Config, event: PullRequestEvent, ports: Ports): Promise<RunResult> {
+  const result: RunResult = { releases: [], skipped: [] };
+  for (const name of Object.keys(config.models)) {
+    const release = await ports.ledger.release(name);
+    if (release && release.pr === event.number && release.status !== 'superseded')
+      result.releases.push(release);
+  }
+  if (result.releases.length === 0)
+    result.skipped.push({ model: '*', why: `no release of PR #${event.number} is recorded` });
+  return result;
+}

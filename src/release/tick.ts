@@ -1,0 +1,145 @@
+import { formatDuration } from '../config/duration.js';
+import type { ThresholdGateConfig } from '../config/types.js';
+import { TargetError } from '../core/errors.js';
+import { foldMeasurement, measureThreshold } from '../gates/threshold-gate.js';
+import { phasesOf } from '../strategies/strategy.js';
+import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import type { ReleaseContext } from './context.js';
+import type { GateState, PhaseRecord, Release } from './types.js';
+
+/**
+ * One reconcile step of an analysing release: deploy the candidate if it is not yet,
+ * measure every live gate over the current phase, then roll back, advance, finish or wait.
+ * Returns the next state; the caller saves it. Never leaves candidate traffic behind on a failure.
+ */
+export async function tick(release: Release, ctx: ReleaseContext): Promise<Release> {
+  if (release.status !== 'analysing') return release;
+  try {
+    if (release.phase < 0) return await enterPhase(release, 0, ctx);
+    return await judgePhase(release, ctx);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return rollBack(release, ctx, `the serving platform failed: ${err.message}`);
+  }
+}
+
+async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Release> {
+  const now = ctx.clock.now();
+  const { strategy } = ctx.config;
+  const gates: GateState[] = [];
+  for (const state of release.gates) {
+    const gate = thresholdGate(ctx, state.name);
+    if (!gate || state.verdict === 'fail') {
+      gates.push(state);
+      continue;
+    }
+    const m = await measureThreshold(gate, {
+      metrics: ctx.metrics,
+      model: release.model,
+      stable: release.from,
+      candidate: release.to,
+      since: release.phaseStartedAt,
+      now,
+      minRequests: strategy.minRequests,
+    });
+    gates.push(foldMeasurement(state, gate, m));
+  }
+  const judged: Release = { ...release, gates, updatedAt: now };
+
+  const failed = gates.find((g) => g.verdict === 'fail');
+  if (failed) return rollBack(judged, ctx, failed.reason ?? `${failed.name} failed`);
+
+  const live = gates.filter((g) => g.kind === 'threshold');
+  const pending = live.filter((g) => g.verdict !== 'pass');
+  const phase = phasesOf(strategy)[release.phase];
+  if (pending.length === 0) return passPhase(judged, ctx);
+
+  if (now - release.phaseStartedAt >= strategy.stepDurationMs) {
+    const within = formatDuration(strategy.stepDurationMs);
+    const why = pending.map((g) => `${g.name} (${g.last?.note ?? 'no measurement'})`).join(', ');
+    if (ctx.config.mustHaveData)
+      return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
+    return passPhase({ ...judged, reason: `${phase?.name} ended without conclusive data for ${why}` }, ctx);
+  }
+  return {
+    ...judged,
+    reason: `analysing ${phase?.name}: waiting for ${pending.map((g) => g.name).join(', ')}`,
+  };
+}
+
+function thresholdGate(ctx: ReleaseContext, name: string): ThresholdGateConfig | undefined {
+  const gate = ctx.config.gates.find((g) => g.name === name);
+  return gate?.kind === 'threshold' ? gate : undefined;
+}
+
+async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release> {
+  const now = ctx.clock.now();
+  const phases = closeLast(release.phases, now, 'passed');
+  const all = phasesOf(ctx.config.strategy);
+  if (release.phase + 1 < all.length) return enterPhase({ ...release, phases }, release.phase + 1, ctx);
+  // Passed: keep the candidate deployed but give it no live traffic until the PR merges.
+  await reconcile(ctx.target, {
+    stable: { version: release.from },
+    canary: { version: release.to, weight: 0 },
+  });
+  return {
+    ...release,
+    phases,
+    status: 'ready',
+    updatedAt: ctx.clock.now(),
+    reason: `${release.to} passed all ${all.length} steps; it serves no live traffic until the PR is merged`,
+  };
+}
+
+async function enterPhase(release: Release, index: number, ctx: ReleaseContext): Promise<Release> {
+  const phase = phasesOf(ctx.config.strategy)[index];
+  if (!phase) throw new Error(`no phase ${index}`);
+  await reconcile(ctx.target, {
+    stable: { version: release.from },
+    canary: { version: release.to, weight: phase.weight },
+  });
+  const now = ctx.clock.now();
+  const record: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };
+  return {
+    ...release,
+    phase: index,
+    phaseStartedAt: now,
+    updatedAt: now,
+    phases: [...release.phases, record],
+    // A gate passes per phase: each new phase must earn it again.
+    gates: release.gates.map((g) =>
+      g.kind === 'threshold' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
+    ),
+    reason: `analysing ${phase.name} (${phase.weight}% of live traffic)`,
+  };
+}
+
+/** Withdraw the candidate and end the release as failed, saying why. */
+export async function rollBack(release: Release, ctx: ReleaseContext, why: string): Promise<Release> {
+  const now = ctx.clock.now();
+  let reason = why;
+  try {
+    await reconcile(ctx.target, withdrawTraffic(release.from));
+  } catch (err) {
+    // Report the truth: the rollback itself did not take.
+    reason = `${why}; the rollback to ${release.from} also failed: ${(err as Error).message}`;
+  }
+  return {
+    ...release,
+    status: 'failed',
+    updatedAt: now,
+    phases: closeLast(release.phases, now, 'failed', why),
+    reason,
+  };
+}
+
+function closeLast(
+  phases: PhaseRecord[],
+  now: number,
+  outcome: PhaseRecord['outcome'],
+  note?: string,
+): PhaseRecord[] {
+  const last = phases.at(-1);
+  if (!last || last.endedAt !== undefined) return phases;
+  return [...phases.slice(0, -1), { ...last, endedAt: now, outcome, note }];
+}

@@ -1,0 +1,73 @@
+/** The durable state of one model's release: everything needed to resume it in a new job. */
+export type ReleaseStatus =
+  | 'analysing' // candidate deployed, phases running
+  | 'ready' // every phase passed; candidate withdrawn from live traffic, awaiting merge
+  | 'failed' // a gate failed; rolled back to stable
+  | 'promoted' // candidate is the new stable
+  | 'aborted' // PR closed unmerged, or aborted by hand; candidate withdrawn
+  | 'superseded'; // a newer head replaced this analysis
+
+export const TERMINAL: ReadonlySet<ReleaseStatus> = new Set([
+  'ready',
+  'failed',
+  'promoted',
+  'aborted',
+  'superseded',
+]);
+
+/** One look at one gate. `waiting`: not enough candidate requests yet to judge. */
+export type MeasurementVerdict = 'pass' | 'fail' | 'inconclusive' | 'error' | 'waiting';
+
+export interface Measurement {
+  at: number;
+  verdict: MeasurementVerdict;
+  canary?: number;
+  baseline?: number;
+  canaryRequests?: number;
+  baselineRequests?: number;
+  /** Why, in words: the bound that was crossed, the data that was missing. */
+  note?: string;
+}
+
+/** A gate's standing: `pending` until it has passed in the current phase, or failed for good. */
+export interface GateState {
+  name: string;
+  kind: 'threshold' | 'offline';
+  verdict: 'pending' | 'pass' | 'fail';
+  failures: number;
+  inconclusives: number;
+  consecutiveErrors: number;
+  last?: Measurement;
+  /** The sentence shown when the gate failed. */
+  reason?: string;
+}
+
+export interface PhaseRecord {
+  name: string;
+  /** Candidate share of live traffic, percent. */
+  weight: number;
+  startedAt: number;
+  endedAt?: number;
+  outcome?: 'passed' | 'failed' | 'withdrawn';
+  note?: string;
+}
+
+export interface Release {
+  model: string;
+  /** Version serving when the release began (what a rollback returns to). */
+  from: string;
+  /** The candidate. */
+  to: string;
+  pr?: number;
+  headSha?: string;
+  status: ReleaseStatus;
+  /** Index into the strategy's phases; -1 before the candidate is deployed. */
+  phase: number;
+  phaseStartedAt: number;
+  startedAt: number;
+  updatedAt: number;
+  gates: GateState[];
+  phases: PhaseRecord[];
+  /** One sentence: why it failed, or what it is waiting for. */
+  reason?: string;
+}

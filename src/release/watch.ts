@@ -1,0 +1,48 @@
+import type { Config } from '../config/types.js';
+import { contextFor, type Ports } from './ports.js';
+import { tick } from './tick.js';
+import type { Release } from './types.js';
+
+export interface WatchOptions {
+  /** `watch`: loop until every release is decided or `maxWaitMs` passes; `tick`: one pass. */
+  mode: 'watch' | 'tick';
+  maxWaitMs: number;
+}
+
+/**
+ * Drive the analysing releases forward, saving each new state before anything else
+ * happens, so a killed job resumes where it stopped. A release still analysing when
+ * the time budget ends is left as it is, resumable by the next run.
+ */
+export async function driveReleases(
+  config: Config,
+  releases: Release[],
+  ports: Ports,
+  opts: WatchOptions,
+): Promise<Release[]> {
+  const current = [...releases];
+  const started = ports.clock.now();
+  for (;;) {
+    for (const [i, release] of current.entries()) {
+      if (release.status !== 'analysing') continue;
+      const model = config.models[release.model];
+      if (!model) continue;
+      const next = await tick(release, contextFor(model, ports));
+      await ports.ledger.saveRelease(next);
+      if (next.status !== release.status || next.phase !== release.phase)
+        ports.log.info(`${next.model}: ${next.reason}`);
+      current[i] = next;
+    }
+    await ports.onProgress?.(current);
+    const analysing = current.filter((r) => r.status === 'analysing');
+    if (opts.mode === 'tick' || analysing.length === 0) return current;
+    if (ports.clock.now() - started >= opts.maxWaitMs) {
+      ports.log.warn(
+        `time budget reached with ${analysing.map((r) => r.model).join(', ')} still analysing: the next run resumes`,
+      );
+      return current;
+    }
+    const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
+    await ports.clock.sleep(interval);
+  }
+}

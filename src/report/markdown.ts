@@ -1,0 +1,56 @@
+import type { Config } from '../config/types.js';
+import type { RunResult } from '../release/pull-request.js';
+import { DECISION_TITLE, releaseSentence, rollbackSentence, runDecision } from './decision.js';
+import { gateRows, phaseRows } from './rows.js';
+
+export const REPORT_MARKER = '<!-- model-gate report -->';
+
+export interface ReportMeta {
+  now: number;
+  runUrl?: string;
+}
+
+/** The whole report as GitHub markdown: the decision first, then evidence per model. */
+export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
+  const decision = runDecision(result);
+  const lines = [REPORT_MARKER, `## model-gate: ${DECISION_TITLE[decision]}`, ''];
+  for (const r of result.releases) lines.push(`- ${escapeMarkdown(releaseSentence(r))}`);
+  for (const e of result.rollbacks ?? []) lines.push(`- ${escapeMarkdown(rollbackSentence(e))}`);
+  for (const s of result.skipped)
+    lines.push(`- ${escapeMarkdown(s.model === '*' ? s.why : `${s.model}: ${s.why}`)}`);
+  for (const r of result.releases) {
+    const model = config.models[r.model];
+    lines.push(
+      '',
+      `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${r.status})`,
+      '',
+    );
+    const gates = gateRows(r, model);
+    if (gates.length > 0) {
+      lines.push('| gate | candidate | baseline | bound | verdict |', '|---|---|---|---|---|');
+      for (const g of gates) {
+        const verdict = g.note ? `${g.verdict}: ${g.note}` : g.verdict;
+        lines.push(`| ${cells(g.gate, g.candidate, g.baseline, g.bound, verdict)} |`);
+      }
+    }
+    const phases = phaseRows(r, meta.now);
+    if (phases.length > 0) {
+      lines.push('', '<details><summary>Phase history</summary>', '');
+      lines.push('| phase | traffic | started (UTC) | lasted | outcome |', '|---|---|---|---|---|');
+      for (const p of phases) lines.push(`| ${cells(p.phase, p.traffic, p.started, p.lasted, p.outcome)} |`);
+      lines.push('', '</details>');
+    }
+  }
+  if (meta.runUrl) lines.push('', `[Workflow run](${meta.runUrl})`);
+  return `${lines.join('\n')}\n`;
+}
+
+const cells = (...values: string[]) => values.map(escapeMarkdown).join(' | ');
+
+/** Text that came from outside can neither break the table nor inject HTML, links or mentions. */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`)
+    .replace(/@/g, '@\u200b')
+    .replace(/\r?\n/g, ' ');
+}

@@ -1,0 +1,47 @@
+import type { Config } from '../config/types.js';
+import type { RunResult } from '../release/pull-request.js';
+import { DECISION_TITLE, releaseSentence, rollbackSentence, runDecision } from './decision.js';
+import { gateRows, phaseRows } from './rows.js';
+
+/** The same report for a terminal: aligned columns, no markdown. */
+export function renderTerminal(config: Config, result: RunResult, now: number): string {
+  const out = [`model-gate: ${DECISION_TITLE[runDecision(result)]}`];
+  for (const r of result.releases) out.push(`  ${releaseSentence(r)}`);
+  for (const e of result.rollbacks ?? []) out.push(`  ${rollbackSentence(e)}`);
+  for (const s of result.skipped) out.push(`  ${s.model === '*' ? s.why : `${s.model}: ${s.why}`}`);
+  for (const r of result.releases) {
+    out.push('', `${r.model}: ${r.from} -> ${r.to} (${r.status})`);
+    const gates = gateRows(r, config.models[r.model]);
+    if (gates.length > 0) {
+      out.push(
+        ...table(
+          ['gate', 'candidate', 'baseline', 'bound', 'verdict'],
+          gates.map((g) => [
+            g.gate,
+            g.candidate,
+            g.baseline,
+            g.bound,
+            g.note ? `${g.verdict}: ${g.note}` : g.verdict,
+          ]),
+        ),
+      );
+    }
+    const phases = phaseRows(r, now);
+    if (phases.length > 0) {
+      out.push(
+        '',
+        ...table(
+          ['phase', 'traffic', 'lasted', 'outcome'],
+          phases.map((p) => [p.phase, p.traffic, p.lasted, p.outcome]),
+        ),
+      );
+    }
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function table(head: string[], rows: string[][]): string[] {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cols: string[]) => `  ${cols.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')}`.trimEnd();
+  return [line(head), ...rows.map(line)];
+}

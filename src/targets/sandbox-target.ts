@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import type { SandboxTargetConfig } from '../config/types.js';
+import { TargetError } from '../core/errors.js';
+import { errorText, requestJson } from '../core/http-json.js';
+import type { TrafficState } from '../core/traffic.js';
+import type { Target } from './target.js';
+
+const trafficSchema = z.object({
+  stable: z.object({ version: z.string() }),
+  canary: z.object({ version: z.string(), weight: z.number() }).optional(),
+});
+
+/** The embedded sandbox, driven through its admin API. */
+export function sandboxTarget(config: SandboxTargetConfig, modelName: string): Target {
+  const model = config.model ?? modelName;
+  const url = `${config.url.replace(/\/+$/, '')}/admin/models/${encodeURIComponent(model)}/traffic`;
+  const description = `sandbox ${model} at ${config.url}`;
+
+  async function call(method: 'GET' | 'PUT', body?: TrafficState): Promise<TrafficState> {
+    let res: Awaited<ReturnType<typeof requestJson>>;
+    try {
+      res = await requestJson(method, url, body);
+    } catch (err) {
+      throw new TargetError(`${description} is unreachable: ${(err as Error).message}`);
+    }
+    if (res.status !== 200) throw new TargetError(`${description} refused: ${errorText(res)}`);
+    const parsed = trafficSchema.safeParse(res.body);
+    if (!parsed.success) throw new TargetError(`${description} answered with an unexpected traffic state`);
+    return parsed.data;
+  }
+
+  return {
+    description,
+    read: () => call('GET'),
+    write: async (desired) => {
+      await call('PUT', desired);
+    },
+  };
+}

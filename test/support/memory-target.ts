@@ -1,0 +1,34 @@
+import type { TrafficState } from '../../src/core/traffic.js';
+import type { Target } from '../../src/targets/target.js';
+
+/**
+ * An in-memory platform for engine unit tests (the sandbox covers real HTTP elsewhere).
+ * It records every write and can be told to misbehave like a real platform does.
+ */
+export class MemoryTarget implements Target {
+  readonly description = 'memory target';
+  writes: TrafficState[] = [];
+  /** Silently keep the old state on the next write (a platform that reverted). */
+  revertNext = false;
+  /** Throw on writes from this index on. */
+  failFromWrite = Number.POSITIVE_INFINITY;
+
+  constructor(public state: TrafficState = { stable: { version: 'v1' } }) {}
+
+  async read(): Promise<TrafficState> {
+    return structuredClone(this.state);
+  }
+  async write(desired: TrafficState): Promise<void> {
+    if (this.writes.length >= this.failFromWrite) throw new Error('platform unavailable');
+    this.writes.push(structuredClone(desired));
+    if (this.revertNext) {
+      this.revertNext = false;
+      return;
+    }
+    this.state = structuredClone(desired);
+  }
+  /** Candidate weights in the order they were asked for. */
+  weights(): number[] {
+    return this.writes.map((w) => w.canary?.weight ?? 0);
+  }
+}

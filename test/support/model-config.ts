@@ -1,0 +1,28 @@
+import type { ModelConfig, ThresholdGateConfig } from '../../src/config/types.js';
+
+export function thresholdGate(
+  over: Partial<ThresholdGateConfig> & Pick<ThresholdGateConfig, 'name' | 'query'>,
+): ThresholdGateConfig {
+  return { kind: 'threshold', failureLimit: 0, consecutiveErrorLimit: 4, ...over };
+}
+
+/** A canary model config for engine tests: three steps, 1-minute deadline, 10 s polls. */
+export function canaryModel(over: Partial<ModelConfig> = {}): ModelConfig {
+  return {
+    name: 'fraud',
+    source: { file: 'models/fraud.yaml', key: 'version' },
+    target: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+    metrics: { type: 'sandbox', url: 'http://127.0.0.1:1' },
+    strategy: {
+      type: 'canary',
+      steps: [10, 25, 50],
+      stepDurationMs: 60_000,
+      minRequests: 100,
+      intervalMs: 10_000,
+    },
+    gates: [thresholdGate({ name: 'errors', query: 'error-rate', max: 0.02 })],
+    onMerge: 'require-pass',
+    mustHaveData: true,
+    ...over,
+  };
+}
