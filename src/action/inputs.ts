@@ -1,0 +1,46 @@
+import * as core from '@actions/core';
+import { parseDuration } from '../config/duration.js';
+import { InputError } from '../core/errors.js';
+
+export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status';
+
+/** The action's inputs, typed once at the edge. */
+export interface Inputs {
+  config: string;
+  command?: Command;
+  model?: string;
+  toVersion?: string;
+  mode: 'watch' | 'tick';
+  maxWaitMs: number;
+  dryRun: boolean;
+  ledger: string;
+}
+
+const COMMANDS: Command[] = ['release', 'rollback', 'promote', 'abort', 'status'];
+
+export function readInputs(): Inputs {
+  const command = core.getInput('command');
+  if (command && !COMMANDS.includes(command as Command)) {
+    throw new InputError(`input command: "${command}" is not one of ${COMMANDS.join(', ')}`);
+  }
+  const mode = core.getInput('mode') || 'watch';
+  if (mode !== 'watch' && mode !== 'tick')
+    throw new InputError(`input mode: "${mode}" must be watch or tick`);
+  const maxWait = core.getInput('max-wait') || '5h';
+  const maxWaitMs = parseDuration(maxWait);
+  if (maxWaitMs === undefined)
+    throw new InputError(`input max-wait: "${maxWait}" is not a duration like 30m or 5h`);
+  const dryRun = core.getInput('dry-run') || 'false';
+  if (!['true', 'false'].includes(dryRun))
+    throw new InputError(`input dry-run: "${dryRun}" must be true or false`);
+  return {
+    config: core.getInput('config') || '.github/model-gate.yml',
+    command: (command || undefined) as Command | undefined,
+    model: core.getInput('model') || undefined,
+    toVersion: core.getInput('to-version') || undefined,
+    mode,
+    maxWaitMs,
+    dryRun: dryRun === 'true',
+    ledger: core.getInput('ledger') || '.model-gate/ledger.json',
+  };
+}

@@ -1,0 +1,108 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { systemClock } from '../core/clock.js';
+import { fileLedger } from '../ledger/file-ledger.js';
+import { metricsFor, targetFor } from '../release/adapters.js';
+import type { Ports } from '../release/ports.js';
+import { handlePullRequest, type RunResult } from '../release/pull-request.js';
+import type { ReleaseStatus } from '../release/types.js';
+import { renderTerminal } from '../report/terminal.js';
+import { demoModelsDir } from '../sandbox/paths.js';
+import { startSandbox } from '../sandbox/server.js';
+import { startTraffic } from '../sandbox/traffic.js';
+import { memoryFileReader } from '../version/changed-models.js';
+
+const MODEL = 'fraud-detector';
+const sha = (c: string) => c.repeat(40);
+
+/** One pull request of the demo: the version file at base and head, and what must happen. */
+interface DemoPr {
+  number: number;
+  from: string;
+  to: string;
+  auc: number;
+  expect: ReleaseStatus;
+}
+
+const STORY: DemoPr[] = [
+  { number: 1, from: 'v1', to: 'v2', auc: 0.93, expect: 'promoted' },
+  { number: 2, from: 'v2', to: 'v3', auc: 0.91, expect: 'failed' },
+];
+
+/**
+ * `model-gate demo`: the sandbox with live traffic, a good PR that is promoted and a
+ * faulty one that is rolled back. Exits 0 only when both end as they must.
+ */
+export async function demoCommand(_argv: string[], out = process.stdout): Promise<number> {
+  const started = Date.now();
+  const sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: MODEL, stable: 'v1' }],
+    seed: 7,
+  });
+  const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 11 });
+  const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
+  try {
+    out.write(`sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic 200 req/s\n`);
+    const { config } = await loadConfig(join(demoModelsDir, '..', 'model-gate.yml'), {
+      ...process.env,
+      SANDBOX_URL: sandbox.url,
+    });
+    const ledger = fileLedger(join(work, 'ledger.json'));
+    let ok = true;
+    for (const pr of STORY) {
+      out.write(`\n━━ PR #${pr.number}: ${MODEL} ${pr.from} -> ${pr.to} ━━\n`);
+      const result = await playPullRequest(config, pr, { ledger, out });
+      const status = result.releases[0]?.status;
+      const pass = status === pr.expect;
+      ok &&= pass;
+      out.write(
+        `\n${pass ? '✓' : '✗'} PR #${pr.number} ended ${status ?? 'with no release'} (expected ${pr.expect})\n`,
+      );
+    }
+    const served = traffic.stats();
+    out.write(
+      `\n${served.sent} live requests served during the demo in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await traffic.stop();
+    await sandbox.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function playPullRequest(
+  config: Config,
+  pr: DemoPr,
+  io: { ledger: Ports['ledger']; out: NodeJS.WritableStream },
+): Promise<RunResult> {
+  const file = config.models[MODEL]?.source.file ?? '';
+  const reader = memoryFileReader({
+    [sha('a')]: { [file]: `version: ${pr.from}\n` },
+    [sha('b')]: {
+      [file]: `version: ${pr.to}\n`,
+      [`models/${MODEL}/eval.json`]: JSON.stringify({ auc: pr.auc }),
+    },
+  });
+  const ports: Ports = {
+    ledger: io.ledger,
+    reader,
+    clock: systemClock,
+    log: { info: (m) => io.out.write(`  ${m}\n`), warn: (m) => io.out.write(`  ! ${m}\n`) },
+    targetFor,
+    metricsFor,
+  };
+  const event = { number: pr.number, baseSha: sha('a'), headSha: sha('b'), merged: false };
+  const opts = { mode: 'watch' as const, maxWaitMs: 120_000, dryRun: false };
+  const analysed = await handlePullRequest(config, { ...event, action: 'opened' }, ports, opts);
+  io.out.write(`\n${renderTerminal(config, analysed, Date.now())}`);
+  if (analysed.releases[0]?.status !== 'ready') return analysed;
+  io.out.write('\nthe PR is merged\n');
+  const merged = await handlePullRequest(config, { ...event, action: 'closed', merged: true }, ports, opts);
+  io.out.write(`\n${renderTerminal(config, merged, Date.now())}`);
+  return merged;
+}

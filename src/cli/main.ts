@@ -1,0 +1,38 @@
+import { ModelGateError } from '../core/errors.js';
+import { demoCommand } from './demo.js';
+import { sandboxCommand } from './sandbox-command.js';
+import { validateCommand } from './validate-command.js';
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  demo: demoCommand,
+  sandbox: sandboxCommand,
+  validate: validateCommand,
+};
+
+const USAGE = `usage: model-gate <command>
+  demo                  a canary that is promoted and one that is rolled back, on the embedded sandbox
+  sandbox [--port N] [--traffic RPS]
+                        the embedded serving platform in the foreground
+  validate [config]     check a configuration file (default .github/model-gate.yml)`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? 0 : 2;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    console.error(`model-gate: unknown command "${name}"\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await command(rest);
+  } catch (err) {
+    if (err instanceof ModelGateError) {
+      console.error(`model-gate ${name}: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+}

@@ -1,0 +1,176 @@
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestJson } from '../../src/core/http-json.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { runStep } from '../support/actions-runner.js';
+import { GitRepo } from '../support/git-repo.js';
+import { pullRequestEvent } from '../support/payloads.js';
+
+// The bundled action, started as the runner starts it, against a real sandbox with live traffic.
+const CONFIG = `version: 1
+defaults:
+  target: { type: sandbox, url: "\${SANDBOX_URL}" }
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  fraud-detector:
+    source: { file: models/fraud-detector/model.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50], step-duration: 20s, min-requests: 50, interval: 500ms }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+      - { name: p99-latency, kind: threshold, query: latency-p99, max-increase: 50% }
+`;
+const VERSION_FILE = 'models/fraud-detector/model.yaml';
+
+let sandbox: Sandbox;
+let traffic: TrafficGenerator;
+let repo: GitRepo;
+let base: string;
+
+const traffic_ = async () =>
+  (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
+const ledger = async () => JSON.parse(await readFile(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
+const version = (v: string) => ({ [VERSION_FILE]: `name: fraud-detector\nversion: ${v}\n` });
+
+function step(
+  script: 'index.js' | 'post.js',
+  event: unknown,
+  extra: Partial<Parameters<typeof runStep>[1]> = {},
+) {
+  return runStep(script, {
+    workspace: repo.dir,
+    eventName: 'pull_request',
+    event,
+    env: { SANDBOX_URL: sandbox.url },
+    inputs: { 'github-token': 'ghs_test', 'max-wait': '2m' },
+    ...extra,
+  });
+}
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
+    seed: 3,
+  });
+  traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 200, seed: 5 });
+  repo = await GitRepo.create();
+  base = await repo.commit({ '.github/model-gate.yml': CONFIG, ...version('v1') }, 'v1 serving');
+});
+
+afterAll(async () => {
+  await traffic?.stop();
+  await sandbox?.close();
+});
+
+describe('dist/index.js on pull_request events', () => {
+  it('runs a passing canary, writes outputs and the job summary, and leaves the candidate withdrawn until merge', async () => {
+    const head = await repo.commit(version('v2'), 'fraud-detector v2');
+    const run = await step('index.js', pullRequestEvent('opened', { base, head }));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(run.outputs.decision).toBe('ready');
+    expect(JSON.parse(run.outputs.models ?? '[]')).toEqual([
+      expect.objectContaining({ model: 'fraud-detector', from: 'v1', to: 'v2', status: 'ready' }),
+    ]);
+    expect(run.summary).toContain('## model-gate: ✅ Ready to merge');
+    expect(run.summary).toMatch(
+      /\| errors \(error-rate\) \| [\d.]+% \(\d+ req\) \| [\d.]+% \(\d+ req\) \| ≤ 2\.00% \| ✅ pass \|/,
+    );
+    expect(await readFile(run.outputs['report-path'] ?? '', 'utf8')).toBe(run.summary);
+    expect(run.stdout).toContain('::group::pull_request opened #2');
+    expect(await traffic_()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
+    expect(run.state).toEqual({ cleanup: '' });
+
+    const merged = await step('index.js', pullRequestEvent('closed', { base, head }, { merged: true }));
+    expect(merged.code).toBe(0);
+    expect(merged.outputs.decision).toBe('promoted');
+    expect(merged.summary).toContain('fraud-detector v2 was promoted (replacing v1)');
+    expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
+    expect((await ledger()).history).toEqual([
+      expect.objectContaining({
+        model: 'fraud-detector',
+        kind: 'promotion',
+        version: 'v2',
+        previous: 'v1',
+        pr: 2,
+      }),
+    ]);
+    base = head;
+  });
+
+  it('rolls a faulty candidate back, exits non-zero with ::error::, and keeps the stable version serving', async () => {
+    const head = await repo.commit(version('v3'), 'fraud-detector v3');
+    const run = await step('index.js', pullRequestEvent('opened', { base, head }, { number: 3 }));
+    expect(run.code).toBe(1);
+    expect(run.outputs.decision).toBe('failed');
+    expect(run.stdout).toMatch(
+      /::error::model-gate: fraud-detector v3 was rolled back to v2: (errors|p99-latency): /,
+    );
+    expect(run.summary).toContain('## model-gate: ❌ Rolled back');
+    expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
+    expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'failed', pr: 3, to: 'v3' });
+  });
+
+  it('withdraws the candidate in the post step when the job is cancelled mid-analysis', async () => {
+    const head = await repo.commit(version('v1'), 'back to v1');
+    let killed = false;
+    const run = await step('index.js', pullRequestEvent('opened', { base, head }, { number: 4 }), {
+      onSpawn: (kill) => {
+        const poll = setInterval(async () => {
+          const t = (await traffic_()) as { canary?: { weight: number } };
+          if ((t.canary?.weight ?? 0) > 0) {
+            clearInterval(poll);
+            killed = true;
+            kill('SIGTERM');
+          }
+        }, 50);
+      },
+    });
+    expect(killed).toBe(true);
+    expect(run.signal).toBe('SIGTERM');
+    expect(run.state.cleanup).not.toBe('');
+    expect(await traffic_()).toMatchObject({ canary: { version: 'v1' } });
+
+    const post = await step('post.js', pullRequestEvent('opened', { base, head }, { number: 4 }), {
+      state: run.state,
+    });
+    expect(post.code).toBe(0);
+    expect(post.stdout).toContain(
+      '::warning::fraud-detector: the job stopped mid-analysis; v1 withdrawn by the post step',
+    );
+    expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
+    expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'aborted', pr: 4 });
+  });
+
+  it('refuses a hostile version with one line naming the file and key, and deploys nothing', async () => {
+    const head = await repo.commit({ [VERSION_FILE]: 'version: "1.2; rm -rf /"\n' }, 'hostile');
+    const before = await ledger();
+    const run = await step('index.js', pullRequestEvent('synchronize', { base, head }, { number: 5 }));
+    expect(run.code).toBe(1);
+    const errors = run.stdout.split('\n').filter((l) => l.startsWith('::error::'));
+    expect(errors).toEqual([
+      '::error::models/fraud-detector/model.yaml: key "version": "1.2; rm -rf /" is not a valid version (letters, digits, . _ + - only, at most 128 characters)',
+    ]);
+    expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
+    expect(await ledger()).toEqual(before);
+  });
+
+  it('refuses a bad configuration naming the field, and deploys nothing', async () => {
+    const head = await repo.commit(
+      { '.github/model-gate.yml': CONFIG.replace('steps: [10, 50]', 'steps: [10, 140]'), ...version('v3') },
+      'bad config',
+    );
+    const run = await step('index.js', pullRequestEvent('synchronize', { base, head }, { number: 6 }));
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(
+      'models.fraud-detector.strategy.steps[1]: expected a number between 0 and 100, got 140',
+    );
+    expect(run.stdout).not.toMatch(/\n\s+at /); // no stack trace
+    expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
+    expect(existsSync(run.outputs['report-path'] ?? '/nonexistent')).toBe(false);
+  });
+});
