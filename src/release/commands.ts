@@ -34,19 +34,9 @@ export async function handleCommand(
           `promote ${model.name}: no release is ready (last: ${release ? `${release.to} ${release.status}` : 'none'})`,
         );
       }
-      const promoted = inputs.dryRun ? release : await promote(release, ctx);
-      if (!inputs.dryRun) {
-        await ports.ledger.saveRelease(promoted);
-        await ports.ledger.record({
-          model: model.name,
-          kind: 'promotion',
-          version: promoted.to,
-          previous: promoted.from,
-          at: promoted.updatedAt,
-          pr: promoted.pr,
-          summary: 'promoted by workflow_dispatch',
-        });
-      }
+      const promoted = inputs.dryRun
+        ? release
+        : await promote(release, ctx, ports.ledger, 'promoted by workflow_dispatch');
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {

@@ -1,17 +1,37 @@
 import { TargetError } from '../core/errors.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import type { Release } from './types.js';
 
-/** Make the candidate the stable version, in one target call, read back. */
-export async function promote(release: Release, ctx: ReleaseContext): Promise<Release> {
+/**
+ * Make the candidate the stable version in one target call, read back, and record it
+ * in the ledger (the release's new state and a promotion entry with `summary`).
+ */
+export async function promote(
+  release: Release,
+  ctx: ReleaseContext,
+  ledger: Ledger,
+  summary: string,
+): Promise<Release> {
   await reconcile(ctx.target, withdrawTraffic(release.to));
-  return {
+  const promoted: Release = {
     ...release,
     status: 'promoted',
     updatedAt: ctx.clock.now(),
     reason: `${release.to} is now the stable version (was ${release.from})`,
   };
+  await ledger.saveRelease(promoted);
+  await ledger.record({
+    model: release.model,
+    kind: 'promotion',
+    version: promoted.to,
+    previous: promoted.from,
+    at: promoted.updatedAt,
+    pr: promoted.pr,
+    summary,
+  });
+  return promoted;
 }
 
 /**

@@ -156,17 +156,8 @@ async function onMerged(
       skipped.push({ model: model.name, why: `${release.to} was not promoted: ${release.reason}` });
       continue;
     }
-    const promoted = await promote(release, ctx);
-    await ports.ledger.saveRelease(promoted);
-    await ports.ledger.record({
-      model: model.name,
-      kind: 'promotion',
-      version: promoted.to,
-      previous: promoted.from,
-      at: promoted.updatedAt,
-      pr: event.number,
-      summary: `passed ${promoted.phases.length} canary steps on ${event.headSha.slice(0, 7)}`,
-    });
+    const summary = `passed ${release.phases.length} canary steps on ${event.headSha.slice(0, 7)}`;
+    const promoted = await promote(release, ctx, ports.ledger, summary);
     ports.log.info(`${model.name}: ${promoted.reason}`);
     out.push(promoted);
   }

@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { describeValue, listOf, unknownKeyMessage } from './messages.js';
+import { PERCENT_PATTERN, parsePercent } from './percent.js';
+import { relativePathProblem } from './relative-path.js';
+
+/** Building blocks shared by the parts of the configuration schema. */
+
+export const always = { when: () => true };
+
+export type Loose = Record<string, unknown>;
+export const asRecord = (value: unknown): Loose | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Loose) : undefined;
+export const finite = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value);
+
+/** A mapping that refuses unknown keys, with a "did you mean" hint for near misses. */
+export function strict<S extends z.core.$ZodLooseShape>(shape: S) {
+  const allowed = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys'
+        ? // One line per key; parseConfig splits them and points at each key.
+          issue.keys.map((key) => unknownKeyMessage(key, allowed)).join('\n')
+        : undefined,
+  });
+}
+
+/** The message for an unknown or missing `type:` / `kind:` of a discriminated union. */
+export function unknownVariant(noun: string) {
+  return (issue: z.core.$ZodRawIssue): string | undefined => {
+    if (issue.code !== 'invalid_union' || !('discriminator' in issue)) return undefined;
+    const options = (issue as { options?: unknown[] }).options ?? [];
+    const found = asRecord(issue.input)?.[String(issue.discriminator)];
+    if (found === undefined) return `required (${noun}: ${listOf(options)})`;
+    return `unknown ${noun} ${describeValue(found)} (known: ${listOf(options)})`;
+  };
+}
+
+export const DURATION_EXAMPLES = '"500ms", "30s", "10m", "1h30m" or "2d"';
+
+/** Text such as `10m` -> milliseconds, more than zero. */
+export function duration(description: string) {
+  return z
+    .string({
+      error: (issue) =>
+        typeof issue.input === 'number'
+          ? `expected a duration such as ${DURATION_EXAMPLES}, got the bare number ${issue.input} (add a unit: ms, s, m, h or d)`
+          : undefined,
+    })
+    .regex(DURATION_PATTERN, {
+      error: (issue) => `expected a duration such as ${DURATION_EXAMPLES}, got ${describeValue(issue.input)}`,
+    })
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined || ms === 0) {
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: `expected a duration longer than 0s and shorter than a lifetime, got ${describeValue(text)}`,
+        });
+        return z.NEVER;
+      }
+      return ms;
+    })
+    .describe(description);
+}
+
+/** Text such as `10%` -> 0.1. Bare numbers are refused: `10` and `0.1` are both plausible. */
+export function percent(description: string, max?: number) {
+  return z
+    .string({
+      error: (issue) => {
+        if (typeof issue.input !== 'number') return undefined;
+        const n = issue.input;
+        const asFraction =
+          n > 0 && n < 1 ? ` (or "${Number((n * 100).toPrecision(12))}%" if ${n} is a fraction)` : '';
+        return `expected a percentage such as "10%", got the bare number ${n}; write "${n}%"${asFraction}`;
+      },
+    })
+    .regex(PERCENT_PATTERN, {
+      error: (issue) => `expected a percentage such as "10%" or "12.5%", got ${describeValue(issue.input)}`,
+    })
+    .transform((text, ctx) => {
+      const fraction = parsePercent(text) ?? Number.NaN;
+      if (max !== undefined && fraction > max) {
+        ctx.issues.push({
+          code: 'custom',
+          input: text,
+          message: `expected a percentage of at most ${max * 100}%, got ${describeValue(text)}`,
+        });
+        return z.NEVER;
+      }
+      return fraction;
+    })
+    .describe(description);
+}
+
+/** A file in the repository: relative, without `..`. */
+export function repoPath(description: string) {
+  return z
+    .string()
+    .superRefine((path, ctx) => {
+      const problem = relativePathProblem(path);
+      if (problem) {
+        ctx.addIssue({
+          code: 'custom',
+          input: path,
+          message: `expected a path relative to the repository root without "..", got ${describeValue(path)} (it ${problem})`,
+        });
+      }
+    })
+    .describe(description);
+}
+
+export const DOTTED_KEY = /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+
+export function dottedKey(description: string) {
+  return z
+    .string()
+    .regex(DOTTED_KEY, {
+      error: (issue) =>
+        `expected a key or a dotted path such as "model.version" (letters, digits, _ and - between dots), got ${describeValue(issue.input)}`,
+    })
+    .describe(description);
+}
+
+export const httpUrl = z
+  .string()
+  .superRefine((text, ctx) => {
+    let url: URL | undefined;
+    try {
+      url = new URL(text);
+    } catch {
+      url = undefined;
+    }
+    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+      ctx.addIssue({
+        code: 'custom',
+        input: text,
+        message: `expected an http:// or https:// URL, got ${describeValue(text)}`,
+      });
+    }
+  })
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
+  .describe('Base URL (http or https); "${NAME}" reads it from the environment.');
+
+export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/;
+export const MODEL_NAME_RULE =
+  "lowercase letters, digits, '-', '_' and '.', 1-63 characters, starting with a letter or digit";
+
+export const modelName = z.string().regex(MODEL_NAME, {
+  error: (issue) => `invalid model name ${describeValue(issue.input)} (${MODEL_NAME_RULE})`,
+});
+
+export const servedModelName = z
+  .string()
+  .regex(MODEL_NAME, {
+    error: (issue) => `expected a model name (${MODEL_NAME_RULE}), got ${describeValue(issue.input)}`,
+  })
+  .describe("Name of the model on the platform; defaults to the model's key under `models:`.");
+
+export const limit = (description: string) => z.int().min(0).describe(description);
