@@ -1,7 +1,6 @@
 import { formatDuration } from '../config/duration.js';
-import type { ThresholdGateConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
-import { foldMeasurement, measureThreshold } from '../gates/threshold-gate.js';
+import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
@@ -28,12 +27,12 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   const { strategy } = ctx.config;
   const gates: GateState[] = [];
   for (const state of release.gates) {
-    const gate = thresholdGate(ctx, state.name);
-    if (!gate || state.verdict === 'fail') {
+    const gate = ctx.config.gates.find((g) => g.name === state.name);
+    if (!gate || !isLiveGate(gate) || state.verdict === 'fail') {
       gates.push(state);
       continue;
     }
-    const m = await measureThreshold(gate, {
+    const next = await lookAtGate(gate, state, {
       metrics: ctx.metrics,
       model: release.model,
       stable: release.from,
@@ -42,14 +41,14 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       now,
       minRequests: strategy.minRequests,
     });
-    gates.push(foldMeasurement(state, gate, m));
+    gates.push(next);
   }
   const judged: Release = { ...release, gates, updatedAt: now };
 
   const failed = gates.find((g) => g.verdict === 'fail');
   if (failed) return rollBack(judged, ctx, failed.reason ?? `${failed.name} failed`);
 
-  const live = gates.filter((g) => g.kind === 'threshold');
+  const live = gates.filter((g) => g.kind !== 'offline');
   const pending = live.filter((g) => g.verdict !== 'pass');
   const phase = phasesOf(strategy)[release.phase];
   if (pending.length === 0) return passPhase(judged, ctx);
@@ -65,11 +64,6 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
     ...judged,
     reason: `analysing ${phase?.name}: waiting for ${pending.map((g) => g.name).join(', ')}`,
   };
-}
-
-function thresholdGate(ctx: ReleaseContext, name: string): ThresholdGateConfig | undefined {
-  const gate = ctx.config.gates.find((g) => g.name === name);
-  return gate?.kind === 'threshold' ? gate : undefined;
 }
 
 async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release> {
@@ -108,7 +102,7 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     phases: [...release.phases, record],
     // A gate passes per phase: each new phase must earn it again.
     gates: release.gates.map((g) =>
-      g.kind === 'threshold' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
+      g.kind !== 'offline' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
     ),
     reason: `analysing ${phase.name} (${phase.weight}% of live traffic)`,
   };

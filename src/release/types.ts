@@ -1,3 +1,5 @@
+import type { GateConfig } from '../config/types.js';
+
 /** The durable state of one model's release: everything needed to resume it in a new job. */
 export type ReleaseStatus =
   | 'analysing' // candidate deployed, phases running
@@ -27,12 +29,24 @@ export interface Measurement {
   baselineRequests?: number;
   /** Why, in words: the bound that was crossed, the data that was missing. */
   note?: string;
+  /** What a statistical judge saw: the effect with its interval and the strength of evidence. */
+  evidence?: Evidence;
+}
+
+export interface Evidence {
+  /** The judge that decided, e.g. `sequential-binomial`, `mann-whitney`. */
+  method: string;
+  /** Candidate relative to baseline, e.g. a rate ratio of 1.9 (the meaning depends on the method). */
+  effect?: number;
+  interval?: [number, number];
+  eValue?: number;
+  pValue?: number;
 }
 
 /** A gate's standing: `pending` until it has passed in the current phase, or failed for good. */
 export interface GateState {
   name: string;
-  kind: 'threshold' | 'offline';
+  kind: GateConfig['kind'];
   verdict: 'pending' | 'pass' | 'fail';
   failures: number;
   inconclusives: number;
