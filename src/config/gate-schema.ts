@@ -3,6 +3,7 @@ import {
   always,
   asRecord,
   dottedKey,
+  duration,
   finite,
   limit,
   percent,
@@ -11,7 +12,7 @@ import {
   unknownVariant,
 } from './fields.js';
 import { describeValue, listOf } from './messages.js';
-import { SANDBOX_QUERIES } from './types.js';
+import { SANDBOX_BUCKET_QUERIES, SANDBOX_COUNT_QUERIES, SANDBOX_QUERIES } from './types.js';
 
 // ── gates ───────────────────────────────────────────────────────────────────────────────
 
@@ -103,8 +104,154 @@ const offlineGate = strict({
   }))
   .describe('Checked before anything is deployed: a number from a file in the PR against bounds.');
 
+// ── statistical gates: ratio, latency, srm ──────────────────────────────────────────────
+
+const judge = z
+  .enum(['sequential', 'mann-whitney', 'threshold'])
+  .default('sequential')
+  .describe(
+    'Who decides: "sequential" (anytime-valid: may stop after any look, false alarms at most alpha), "mann-whitney" (Kayenta\'s classifier on one-minute values) or "threshold" (the tolerance look by look).',
+  );
+const alpha = z
+  .number()
+  .gt(0)
+  .lt(1)
+  .default(0.05)
+  .describe(
+    "False alarm budget, e.g. 0.05; divided by the model's number of statistical gates (Bonferroni), so a healthy candidate fails any of them with probability at most this.",
+  );
+const statisticalLimits = {
+  'failure-limit': limit(
+    'Failed looks tolerated before the gate fails (a sequential failure is final: keep 0).',
+  ).default(0),
+  'inconclusive-limit': limit(
+    'Inconclusive looks (no or NaN data) tolerated before the gate fails; default: until the step deadline.',
+  ).optional(),
+  'consecutive-error-limit': limit('Consecutive query errors tolerated before the gate fails.').default(4),
+};
+const limitsOf = (g: {
+  'failure-limit': number;
+  'inconclusive-limit'?: number;
+  'consecutive-error-limit': number;
+}) => ({
+  failureLimit: g['failure-limit'],
+  ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
+  consecutiveErrorLimit: g['consecutive-error-limit'],
+});
+
+const ratioGate = strict({
+  name: gateName,
+  kind: z
+    .literal('ratio')
+    .describe('Event counts per slot (errors, null predictions, timeouts) against the baseline.'),
+  events: z
+    .string()
+    .min(1)
+    .describe(
+      `Count query of the events; for the sandbox source one of: ${SANDBOX_COUNT_QUERIES.join(', ')}.`,
+    ),
+  total: z
+    .string()
+    .min(1)
+    .default('requests')
+    .describe(
+      'Count query of what the events are out of (default "requests"; "answered" for null predictions).',
+    ),
+  'max-increase': percent(
+    'Largest tolerated increase of the candidate\'s rate over the baseline\'s, e.g. "10%".',
+  ),
+  judge,
+  alpha,
+  ...statisticalLimits,
+})
+  .transform((g) => ({
+    kind: g.kind,
+    name: g.name,
+    events: g.events,
+    total: g.total,
+    maxIncrease: g['max-increase'],
+    judge: g.judge,
+    alpha: g.alpha,
+    ...limitsOf(g),
+  }))
+  .describe(
+    'Event rates per slot compared with the baseline: fails on a credible increase beyond max-increase.',
+  );
+
+const latencyGate = strict({
+  name: gateName,
+  kind: z
+    .literal('latency')
+    .describe('A latency quantile per slot, from histogram buckets, against the baseline.'),
+  buckets: z
+    .string()
+    .min(1)
+    .default('latency')
+    .describe(
+      `Histogram query of the latency; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
+    ),
+  quantile: z.number().gt(0).lt(1).describe('The quantile judged, e.g. 0.95 for p95.'),
+  'max-increase': percent(
+    'Largest tolerated increase of the share of candidate requests slower than the baseline\'s quantile, e.g. "10%" (5% of requests slower than the baseline p95 may become 5.5%).',
+  ),
+  reference: duration(
+    "Stable-only traffic before the step the baseline's quantile is read from (default 10m; the step's own baseline when there is too little).",
+  ).optional(),
+  judge,
+  alpha,
+  ...statisticalLimits,
+})
+  .transform((g) => ({
+    kind: g.kind,
+    name: g.name,
+    buckets: g.buckets,
+    quantile: g.quantile,
+    maxIncrease: g['max-increase'],
+    referenceMs: g.reference ?? 600_000,
+    judge: g.judge,
+    alpha: g.alpha,
+    ...limitsOf(g),
+  }))
+  .describe(
+    'Latency per slot compared with the baseline: fails when credibly more requests are slower than its quantile.',
+  );
+
+const srmGate = strict({
+  name: gateName,
+  kind: z.literal('srm').describe("The observed split of requests against the step's configured one."),
+  'max-mismatch': percent(
+    "Relative deviation of the candidate's share within which the split counts as verified (default 10%).",
+    1,
+  ).optional(),
+  alpha,
+  'inconclusive-limit': statisticalLimits['inconclusive-limit'],
+  'consecutive-error-limit': statisticalLimits['consecutive-error-limit'],
+})
+  .transform((g) => ({
+    kind: g.kind,
+    name: g.name,
+    maxMismatch: g['max-mismatch'] ?? 0.1,
+    alpha: g.alpha,
+    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
+    consecutiveErrorLimit: g['consecutive-error-limit'],
+  }))
+  .describe(
+    'Sample ratio mismatch: a split other than the configured one invalidates the analysis and fails the step.',
+  );
+
+/** Each statistical gate is judged at its alpha divided by the number of them (Bonferroni). */
+function splitAlpha<G extends { kind: string; judge?: string; alpha?: number }>(gates: G[]): G[] {
+  const statistical = (g: G) => g.alpha !== undefined && g.judge !== 'threshold';
+  const k = gates.filter(statistical).length;
+  return gates.map((g) => (statistical(g) && k > 1 ? { ...g, alpha: (g.alpha as number) / k } : g));
+}
+
 export const gatesSchema = z
-  .array(z.discriminatedUnion('kind', [thresholdGate, offlineGate], { error: unknownVariant('gate kind') }))
+  .array(
+    z.discriminatedUnion('kind', [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate], {
+      error: unknownVariant('gate kind'),
+    }),
+  )
   .superRefine((gates, ctx) => {
     const seen = new Map<string, number>();
     gates.forEach((gate, i) => {
@@ -122,4 +269,5 @@ export const gatesSchema = z
       }
     });
   }, always)
+  .transform(splitAlpha)
   .describe('The checks that decide each step; `[]` for none.');

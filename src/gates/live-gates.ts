@@ -1,5 +1,7 @@
 import type { GateConfig } from '../config/types.js';
 import type { GateState } from '../release/types.js';
+import { measureLatency } from './latency-gate.js';
+import { foldStatistical, measureRatio, measureSrm, type StatisticalContext } from './ratio-gate.js';
 import { foldMeasurement, type MeasureContext, measureThreshold } from './threshold-gate.js';
 
 /** Gate kinds judged on live metrics during a phase (the rest are checked before deploying). */
@@ -12,11 +14,17 @@ export const isLiveGate = (gate: GateConfig): boolean => gate.kind !== 'offline'
 export async function lookAtGate(
   gate: GateConfig,
   state: GateState,
-  ctx: MeasureContext,
+  ctx: MeasureContext | StatisticalContext,
 ): Promise<GateState> {
   switch (gate.kind) {
     case 'threshold':
       return foldMeasurement(state, gate, await measureThreshold(gate, ctx));
+    case 'ratio':
+      return foldStatistical(state, gate, await measureRatio(gate, ctx));
+    case 'latency':
+      return foldStatistical(state, gate, await measureLatency(gate, ctx));
+    case 'srm':
+      return foldStatistical(state, gate, await measureSrm(gate, ctx));
     case 'offline':
       return state;
   }

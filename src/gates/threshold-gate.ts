@@ -13,6 +13,8 @@ export interface MeasureContext {
   now: number;
   /** Candidate requests needed before a measurement may judge at all. */
   minRequests: number;
+  /** The candidate's configured share of live traffic in this phase, percent (for split-aware judges). */
+  weight?: number;
 }
 
 /** One look: the candidate's value against the gate's bounds over the phase so far. */

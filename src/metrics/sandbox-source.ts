@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import type { SandboxMetricsConfig, SandboxQuery } from '../config/types.js';
+import {
+  SANDBOX_BUCKET_QUERIES,
+  SANDBOX_COUNT_QUERIES,
+  type SandboxCountQuery,
+  type SandboxMetricsConfig,
+  type SandboxQuery,
+} from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { errorText, requestJson } from '../core/http-json.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
@@ -29,9 +35,9 @@ type SlotCounts = z.infer<typeof slotSchema>;
 export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
   const base = config.url.replace(/\/+$/, '');
 
-  async function slotCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
+  async function fetchSlot(w: MetricWindow, since: number): Promise<{ slot?: SlotCounts; until?: number }> {
     const model = config.model ?? w.model;
-    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${Math.floor(w.since)}`;
+    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${Math.floor(since)}`;
     let res: Awaited<ReturnType<typeof requestJson>>;
     try {
       res = await requestJson('GET', url);
@@ -43,7 +49,22 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     if (!parsed.success) throw new MetricsError(`sandbox metrics for ${model}: unexpected answer`);
     const slot = parsed.data.slots[w.slot];
     // Counts of another version in the same slot are not this release's evidence.
-    return slot && slot.version === w.version ? slot : undefined;
+    return { ...(slot && slot.version === w.version ? { slot } : {}), until: parsed.data.until };
+  }
+
+  async function slotCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
+    return (await fetchSlot(w, w.since)).slot;
+  }
+
+  /**
+   * Counts over exactly [since, until]: the sandbox counts up to its own now, so a window that
+   * ends earlier (a reference before the step, a one-minute interval) subtracts what came after.
+   */
+  async function windowCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
+    const from = await fetchSlot(w, w.since);
+    if (!from.slot || from.until === undefined || from.until - w.until <= 1000) return from.slot;
+    const after = (await fetchSlot(w, w.until)).slot;
+    return after ? subtract(from.slot, after) : from.slot;
   }
 
   return {
@@ -54,6 +75,58 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
       const counts = await slotCounts(w);
       return counts && counts.requests > 0 ? sandboxValue(query as SandboxQuery, counts, w) : undefined;
     },
+    async count(query, w) {
+      if (!(SANDBOX_COUNT_QUERIES as readonly string[]).includes(query)) {
+        throw new MetricsError(
+          `unknown sandbox count query "${query}" (known: ${SANDBOX_COUNT_QUERIES.join(', ')})`,
+        );
+      }
+      const counts = await windowCounts(w);
+      return counts ? sandboxCount(query as SandboxCountQuery, counts) : undefined;
+    },
+    async buckets(query, w) {
+      if (!(SANDBOX_BUCKET_QUERIES as readonly string[]).includes(query)) {
+        throw new MetricsError(
+          `unknown sandbox histogram "${query}" (known: ${SANDBOX_BUCKET_QUERIES.join(', ')})`,
+        );
+      }
+      const counts = await windowCounts(w);
+      if (!counts) return undefined;
+      return (query === 'latency' ? counts.latencyMs.buckets : counts.scores.buckets) as Bucket[];
+    },
+  };
+}
+
+function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
+  switch (query) {
+    case 'requests':
+      return c.requests;
+    case 'errors':
+      return c.errors;
+    case 'nulls':
+      return c.nulls;
+    case 'answered':
+      return c.requests - c.errors;
+  }
+}
+
+/** `a` minus `b`: the counts of a window that ends where `b` begins. */
+function subtract(a: SlotCounts, b: SlotCounts): SlotCounts {
+  const histogram = (x: SlotCounts['latencyMs'], y: SlotCounts['latencyMs']) => ({
+    buckets: x.buckets.map((bucket, i) => ({
+      le: bucket.le,
+      count: bucket.count - (y.buckets[i]?.count ?? 0),
+    })),
+    sum: x.sum - y.sum,
+    count: x.count - y.count,
+  });
+  return {
+    version: a.version,
+    requests: a.requests - b.requests,
+    errors: a.errors - b.errors,
+    nulls: a.nulls - b.nulls,
+    latencyMs: histogram(a.latencyMs, b.latencyMs),
+    scores: histogram(a.scores, b.scores),
   };
 }
 

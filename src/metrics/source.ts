@@ -1,3 +1,5 @@
+import type { Bucket } from './histogram.js';
+
 /** One slot of one model over a window of time. */
 export interface MetricWindow {
   model: string;
@@ -12,4 +14,11 @@ export interface MetricWindow {
 export interface MetricSource {
   value(query: string, window: MetricWindow): Promise<number | undefined>;
   requests(window: MetricWindow): Promise<number>;
+  /**
+   * A count over exactly the window (events completed in [since, until]), e.g. `errors` or
+   * `requests`: what the `ratio` gates judge. Optional: a source without it cannot serve them.
+   */
+  count?(query: string, window: MetricWindow): Promise<number | undefined>;
+  /** A cumulative histogram over exactly the window, e.g. `latency`: what the `latency` gates judge. */
+  buckets?(query: string, window: MetricWindow): Promise<Bucket[] | undefined>;
 }

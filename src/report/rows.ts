@@ -1,6 +1,6 @@
-import type { ModelConfig } from '../config/types.js';
+import type { GateConfig, ModelConfig } from '../config/types.js';
 import { describeBounds } from '../gates/bounds.js';
-import type { GateState, Release } from '../release/types.js';
+import type { Evidence, GateState, Release } from '../release/types.js';
 import { formatElapsed, formatValue } from './format.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
@@ -27,21 +27,90 @@ const VERDICT: Record<GateState['verdict'], string> = {
   pending: '⏳ pending',
 };
 
+/** How a gate's values read: the query `formatValue` formats them as. */
+function queryOf(config: GateConfig | undefined, name: string): string {
+  switch (config?.kind) {
+    case 'threshold':
+      return config.query;
+    case 'offline':
+      return config.key;
+    case 'ratio':
+      return `${config.events}-rate`;
+    case 'latency':
+      return 'latency';
+    case 'srm':
+      return 'share-rate';
+    default:
+      return name;
+  }
+}
+
+function label(config: GateConfig | undefined, name: string): string {
+  switch (config?.kind) {
+    case 'threshold':
+      return `${name} (${config.query})`;
+    case 'ratio':
+      return `${name} (${config.events} / ${config.total})`;
+    case 'latency':
+      return `${name} (p${Math.round(config.quantile * 1000) / 10})`;
+    case 'srm':
+      return `${name} (split)`;
+    default:
+      return `${name} (offline)`;
+  }
+}
+
+const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+
+function bound(config: GateConfig | undefined, query: string): string {
+  switch (config?.kind) {
+    case undefined:
+      return '';
+    case 'threshold':
+    case 'offline':
+      return describeBounds(query, config);
+    case 'ratio':
+      return `≤ baseline +${pct(config.maxIncrease)} (${config.judge}, α ${num(config.alpha)})`;
+    case 'latency':
+      return `slow share ≤ baseline +${pct(config.maxIncrease)} (${config.judge}, α ${num(config.alpha)})`;
+    case 'srm':
+      return `within ±${pct(config.maxMismatch)} of the configured split (α ${num(config.alpha)})`;
+  }
+}
+
+const num = (x: number | undefined) => (x === undefined ? '–' : Number(x.toPrecision(3)).toString());
+
+/** The effect with its interval and the strength of evidence: `×1.92 [1.31, 2.80], e-value 45`. */
+export function describeEvidence(e: Evidence | undefined): string {
+  if (!e) return '';
+  const parts: string[] = [];
+  if (e.effect !== undefined) {
+    parts.push(
+      `effect ${num(e.effect)}${e.interval ? ` [${num(e.interval[0])}, ${num(e.interval[1])}]` : ''}`,
+    );
+  }
+  if (e.eValue !== undefined) parts.push(`e-value ${num(e.eValue)}`);
+  else if (e.pValue !== undefined) parts.push(`p-value ${num(e.pValue)}`);
+  return parts.length > 0 ? `${parts.join(', ')} (${e.method})` : '';
+}
+
 export function gateRows(release: Release, model: ModelConfig | undefined): GateRow[] {
   return release.gates.map((g) => {
     const config = model?.gates.find((c) => c.name === g.name);
-    const query = config?.kind === 'threshold' ? config.query : (config?.key ?? g.name);
+    const query = queryOf(config, g.name);
     const m = g.last;
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} req)`);
+    const evidence = describeEvidence(m?.evidence);
+    const note = g.verdict === 'pass' ? '' : (m?.note ?? '');
     return {
-      gate: config?.kind === 'threshold' ? `${g.name} (${config.query})` : `${g.name} (offline)`,
+      gate: label(config, g.name),
       candidate:
         m?.canary === undefined ? '–' : `${formatValue(query, m.canary)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined ? '–' : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
-      bound: config ? describeBounds(query, config) : '',
+      bound: bound(config, query),
       verdict: VERDICT[g.verdict],
-      note: g.verdict === 'pass' ? '' : (m?.note ?? ''),
+      note: [evidence, note].filter(Boolean).join('; '),
     };
   });
 }

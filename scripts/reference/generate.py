@@ -1,0 +1,247 @@
+#!/usr/bin/python3
+"""Reference values for src/stats, from Debian's python3-scipy / python3-numpy.
+
+Run with the system Python (apt-get install -y python3-scipy python3-numpy):
+
+    /usr/bin/python3 scripts/reference/generate.py
+
+It writes test/stats/reference/*.json, which the tests in test/stats compare against.
+Every closed form our TypeScript uses is checked here against an independent route where one
+exists (numerical integration, scipy's own tests, a root finder of its own), not only against
+the same formula. scipy is never a runtime dependency of model-gate.
+"""
+import json
+import math
+import os
+
+import numpy as np
+from scipy import integrate, optimize, special, stats
+from scipy.spatial import distance
+
+OUT = os.path.join(os.path.dirname(__file__), '..', '..', 'test', 'stats', 'reference')
+rng = np.random.RandomState(20261128)
+
+
+def write(name, data):
+    os.makedirs(OUT, exist_ok=True)
+    with open(os.path.join(OUT, name + '.json'), 'w') as f:
+        json.dump({'generator': 'scripts/reference/generate.py', 'scipy': __import__('scipy').__version__,
+                   'numpy': np.__version__, **data}, f, indent=1)
+        f.write('\n')
+
+
+def special_functions():
+    xs = [1e-3, 0.1, 0.5, 1, 1.5, 2.5, 7, 9.99, 10, 12.5, 100, 1234.5, 1e5, 3.7e6]
+    gammaln = [[x, float(special.gammaln(x))] for x in xs]
+    beta_args = [
+        (0.3, 2, 3), (0.01, 0.5, 0.5), (0.99, 5, 1.5), (0.011, 3.0, 270.0), (0.02, 35, 1800),
+        (0.0102, 190, 17000), (0.5, 1000, 1000), (0.25, 40, 100), (0.26, 2.5, 6.8), (1e-4, 2, 9000),
+        (0.3, 1e4, 2.3e4), (0.9, 0.1, 0.1),
+    ]
+    betainc = [[x, a, b, float(special.betainc(a, b, x)),
+                float(stats.beta.logcdf(x, a, b)), float(stats.beta.logsf(x, a, b))] for x, a, b in beta_args]
+    gamma_args = [(0.5, 0.1), (0.5, 3), (2, 1.5), (10, 12), (0.5, 50), (100, 90), (3.5, 0.01)]
+    gammainc = [[a, x, float(special.gammainc(a, x)), float(special.gammaincc(a, x))] for a, x in gamma_args]
+    zs = [-38, -12, -6, -3, -1.96, -0.5, 0, 0.3, 1.2816, 2.5, 5, 9]
+    ndtr = [[z, float(special.ndtr(z)), float(special.log_ndtr(z))] for z in zs]
+    ps = [1e-300, 1e-20, 1e-8, 0.001, 0.02, 0.024, 0.025, 0.2, 0.5, 0.8, 0.975, 0.98, 0.999, 1 - 1e-12]
+    ndtri = [[p, float(special.ndtri(p))] for p in ps]
+    # Binomial tails through the incomplete beta: P(X <= k) = I_{1-p}(n - k, k + 1).
+    binom = [[n, k, p, float(stats.binom.cdf(k, n, p))]
+             for n, k, p in [(10, 3, 0.2), (100, 5, 0.01), (1000, 30, 0.02), (5000, 70, 0.011), (40, 39, 0.9)]]
+    write('special', {'gammaln': gammaln, 'betainc': betainc, 'gammainc': gammainc, 'ndtr': ndtr,
+                      'ndtri': ndtri, 'binomCdf': binom})
+
+
+def log_mixture_quad(x, y, a, b, p0, side):
+    """log of the (optionally truncated) Beta-binomial mixture ratio by numerical integration."""
+    lo, hi = {'full': (0, 1), 'above': (p0, 1), 'below': (0, p0)}[side]
+    # Integrate the likelihood ratio against the Beta density, scaled at its peak for stability.
+    def log_f(p):
+        return (x * math.log(p) + y * math.log1p(-p) - x * math.log(p0) - y * math.log1p(-p0)
+                + stats.beta.logpdf(p, a, b))
+    mode = min(max((x + a - 1) / (x + y + a + b - 2), lo + 1e-12), hi - 1e-12) if x + y + a + b > 2 else (lo + hi) / 2
+    peak = log_f(mode)
+    val, _ = integrate.quad(lambda p: math.exp(log_f(p) - peak), lo, hi, points=[mode], limit=500,
+                            epsabs=0, epsrel=1e-11)
+    mass = 1.0 if side == 'full' else (stats.beta.sf(p0, a, b) if side == 'above' else stats.beta.cdf(p0, a, b))
+    return peak + math.log(val) - math.log(mass)
+
+
+def beta_binomial():
+    cases = []
+    for (x, y, a, b, p0) in [(3, 90, 1.0, 90.0, 0.011), (12, 400, 1.0, 90.0, 0.011), (0, 50, 2, 30, 0.05),
+                              (40, 100, 2.5, 6.8, 0.268), (5, 600, 1.0, 90.0, 0.011), (30, 1000, 1.0, 90.0, 0.011),
+                              (200, 200, 3, 3, 0.5)]:
+        row = {'x': x, 'y': y, 'a': a, 'b': b, 'p0': p0}
+        for side in ('full', 'above', 'below'):
+            row[side] = log_mixture_quad(x, y, a, b, p0, side)
+        # Closed form with scipy's special functions, for the large cases quad cannot reach.
+        row['fullClosed'] = float(special.betaln(a + x, b + y) - special.betaln(a, b)
+                                  - x * math.log(p0) - y * math.log1p(-p0))
+        cases.append(row)
+    big = []
+    for (x, y, a, b, p0) in [(60, 3000, 1.0, 90.0, 0.011), (700, 70000, 1.0, 90.0, 0.011), (2500, 6000, 2.5, 6.8, 0.268)]:
+        full = float(special.betaln(a + x, b + y) - special.betaln(a, b) - x * math.log(p0) - y * math.log1p(-p0))
+        above = full + float(stats.beta.logsf(p0, a + x, b + y) - stats.beta.logsf(p0, a, b))
+        below = full + float(stats.beta.logcdf(p0, a + x, b + y) - stats.beta.logcdf(p0, a, b))
+        big.append({'x': x, 'y': y, 'a': a, 'b': b, 'p0': p0, 'full': full, 'above': above, 'below': below})
+
+    # One-sided bounds: the largest p0 the 'above' e-value rejects, the smallest the 'below' one does.
+    def bounds(x, y, a, b, alpha):
+        t = math.log(1 / alpha)
+        def above(p):
+            return (special.betaln(a + x, b + y) - special.betaln(a, b) - x * math.log(p) - y * math.log1p(-p)
+                    + stats.beta.logsf(p, a + x, b + y) - stats.beta.logsf(p, a, b)) - t
+        def below(p):
+            return (special.betaln(a + x, b + y) - special.betaln(a, b) - x * math.log(p) - y * math.log1p(-p)
+                    + stats.beta.logcdf(p, a + x, b + y) - stats.beta.logcdf(p, a, b)) - t
+        phat = (x + a) / (x + y + a + b)
+        lo = optimize.brentq(above, 1e-9, phat, xtol=1e-14, rtol=1e-12) if above(1e-9) > 0 else 0.0
+        hi = optimize.brentq(below, phat, 1 - 1e-9, xtol=1e-14, rtol=1e-12) if below(1 - 1e-9) > 0 else 1.0
+        return [lo, hi]
+    intervals = [{'x': x, 'y': y, 'a': a, 'b': b, 'alpha': al, 'bounds': bounds(x, y, a, b, al)}
+                 for (x, y, a, b, al) in [(12, 400, 1.0, 90.0, 0.05), (60, 3000, 1.0, 90.0, 0.05),
+                                          (40, 100, 2.5, 6.8, 0.01), (3, 1000, 1.0, 90.0, 0.05)]]
+    write('beta-binomial', {'cases': cases, 'big': big, 'intervals': intervals})
+
+
+def srm():
+    cases = []
+    for observed, expected, kappa in [([90, 910], [0.1, 0.9], 900.0), ([1200, 8800], [0.1, 0.9], 900.0),
+                                      ([5, 495], [0.01, 0.99], 9900.0), ([300, 330, 370], [1 / 3, 1 / 3, 1 / 3], 200.0),
+                                      ([2250, 7750], [0.25, 0.75], 300.0)]:
+        n = sum(observed)
+        e = special.gammaln(kappa) - special.gammaln(kappa + n)
+        for x, th in zip(observed, expected):
+            e += special.gammaln(kappa * th + x) - special.gammaln(kappa * th) - x * math.log(th)
+        # Cross-check against the multinomial likelihood ratio written with scipy's pmfs.
+        log_dm = (special.gammaln(n + 1) + special.gammaln(kappa) - special.gammaln(n + kappa)
+                  + sum(special.gammaln(x + kappa * th) - special.gammaln(kappa * th) - special.gammaln(x + 1)
+                        for x, th in zip(observed, expected)))
+        log_mn = stats.multinomial.logpmf(observed, n, expected)
+        assert abs((log_dm - log_mn) - e) < 1e-8
+        cases.append({'observed': observed, 'expected': expected, 'kappa': kappa, 'logE': float(e)})
+    write('srm', {'cases': cases})
+
+
+def normal_mixture():
+    cases = []
+    for diff, var, tau in [(-0.004, 4e-6, 0.005), (0.001, 1e-6, 0.002), (-0.01, 2.5e-5, 0.003), (0.0, 1e-6, 0.01),
+                           (0.02, 1e-4, 0.01)]:
+        def lr(mu):
+            return math.exp((mu * diff - mu * mu / 2) / var)
+        two, _ = integrate.quad(lambda m: lr(m) * stats.norm.pdf(m, 0, tau), -12 * tau, 12 * tau, limit=400)
+        less, _ = integrate.quad(lambda m: lr(m) * 2 * stats.norm.pdf(m, 0, tau), -12 * tau, 0, limit=400)
+        greater, _ = integrate.quad(lambda m: lr(m) * 2 * stats.norm.pdf(m, 0, tau), 0, 12 * tau, limit=400)
+        cases.append({'diff': diff, 'variance': var, 'tau': tau, 'two': math.log(two), 'less': math.log(less),
+                      'greater': math.log(greater)})
+    write('normal-mixture', {'cases': cases})
+
+
+def r_wilcox_ci(x, y, conf):
+    """R's wilcox.test(x, y, conf.int=TRUE, exact=FALSE, correct=TRUE) shift and interval, via brentq."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    nx, ny = len(x), len(y)
+
+    def wdiff(d, zq):
+        dr = stats.rankdata(np.concatenate([x - d, y]))
+        _, counts = np.unique(dr, return_counts=True)
+        dz = dr[:nx].sum() - nx * (nx + 1) / 2 - nx * ny / 2
+        corr = np.sign(dz) * 0.5
+        sigma = math.sqrt((nx * ny / 12) * ((nx + ny + 1) - np.sum(counts ** 3 - counts) / ((nx + ny) * (nx + ny - 1))))
+        return (dz - corr) / sigma - zq
+
+    mumin, mumax = x.min() - y.max(), x.max() - y.min()
+
+    def root(zq):
+        f = lambda d: wdiff(d, zq)
+        if f(mumin) <= 0:
+            return mumin
+        if f(mumax) >= 0:
+            return mumax
+        # Bisection to the step (the statistic is a step function of d).
+        lo, hi = mumin, mumax
+        for _ in range(200):
+            mid = (lo + hi) / 2
+            if f(mid) > 0:
+                lo = mid
+            else:
+                hi = mid
+        return (lo + hi) / 2
+
+    zq = stats.norm.ppf(1 - (1 - conf) / 2)
+    return root(0.0), [root(zq), root(-zq)]
+
+
+def mann_whitney():
+    cases = []
+    samples = [
+        (rng.normal(0, 1, 12), rng.normal(0.8, 1, 15)),
+        (rng.lognormal(3, 0.4, 30), rng.lognormal(3.1, 0.4, 40)),
+        (np.round(rng.normal(10, 2, 25)), np.round(rng.normal(11, 2, 20))),  # ties
+        (np.array([0, 0, 0, 1 / 60, 1 / 60, 2 / 60, 0, 1 / 60, 0, 0]), rng.normal(0.01, 0.0013, 10)),
+        (rng.exponential(1, 60), rng.exponential(1.3, 60)),
+    ]
+    for x, y in samples:
+        row = {'x': x.tolist(), 'y': y.tolist()}
+        for alt in ('two-sided', 'less', 'greater'):
+            r = stats.mannwhitneyu(x, y, alternative=alt, method='asymptotic', use_continuity=True)
+            row[alt] = {'u': float(stats.mannwhitneyu(x, y, method='asymptotic').statistic), 'p': float(r.pvalue)}
+        est, ci = r_wilcox_ci(x, y, 0.98)
+        row['hl'] = {'confidence': 0.98, 'estimate': est, 'interval': ci,
+                     'exactMedian': float(np.median(np.subtract.outer(x, y)))}
+        cases.append(row)
+    write('mann-whitney', {'cases': cases})
+
+
+def drift():
+    cases = []
+    for a, b in [(rng.normal(0, 1, 200), rng.normal(0.3, 1, 150)), (rng.exponential(1, 80), rng.exponential(1, 120)),
+                 (np.round(rng.normal(5, 1, 100)), np.round(rng.normal(5.5, 1, 100)))]:
+        cases.append({'a': a.tolist(), 'b': b.tolist(), 'ks': float(stats.ks_2samp(a, b).statistic),
+                      'wasserstein': float(stats.wasserstein_distance(a, b))})
+    hist = []
+    for p, q in [([10, 20, 30, 40], [12, 18, 35, 35]), ([5, 0, 5, 90], [1, 4, 10, 85]), ([1, 1, 1, 1], [1, 1, 1, 1])]:
+        pn = np.asarray(p, float) / sum(p)
+        qn = np.asarray(q, float) / sum(q)
+        floor = 1e-4
+        pf, qf = np.maximum(pn, floor), np.maximum(qn, floor)
+        values = [1.0, 2.0, 4.0, 8.0]
+        hist.append({'expected': p, 'actual': q, 'js': float(distance.jensenshannon(p, q, base=2)),
+                     'psi': float(np.sum((qf - pf) * np.log(qf / pf))),
+                     'values': values, 'wasserstein': float(stats.wasserstein_distance(values, values, q, p))})
+    dkw = [[n, a, float(0.85 * math.sqrt((math.log(math.log(math.e * n)) + 0.8 * math.log(1612 / a)) / n))]
+           for n, a in [(1, 0.05), (10, 0.05), (1000, 0.025), (123456, 0.01)]]
+    write('drift', {'samples': cases, 'histograms': hist, 'dkw': dkw})
+
+
+def fixed_horizon():
+    def n_needed(pb, pc, margin, alpha, power, ratio, sided):
+        factor = 1 + margin if pc >= pb else 1 - margin
+        za = stats.norm.isf(alpha / sided)
+        zb = stats.norm.ppf(power)
+        return math.ceil((za + zb) ** 2 * (pc * (1 - pc) + factor ** 2 * pb * (1 - pb) / ratio) / (pc - factor * pb) ** 2)
+    sizes = [{'baseline': pb, 'candidate': pc, 'margin': m, 'alpha': a, 'power': pw, 'ratio': r, 'sided': s,
+              'n': n_needed(pb, pc, m, a, pw, r, s)}
+             for pb, pc, m, a, pw, r, s in [(0.01, 0.02, 0.1, 0.05, 0.8, 99, 1), (0.01, 0.02, 0.0, 0.05, 0.8, 3, 1),
+                                            (0.1, 0.09, 0.0, 0.05, 0.8, 19, 1), (0.05, 0.045, 0.02, 0.05, 0.9, 3, 2)]]
+    tests = []
+    for (xc, nc, xb, nb, f) in [(25, 1000, 1000, 99000, 1.1), (8, 500, 500, 49500, 1.0), (90, 1000, 1000, 9000, 1.0)]:
+        pc, pb = xc / nc, xb / nb
+        z = (pc - f * pb) / math.sqrt(pc * (1 - pc) / nc + f * f * pb * (1 - pb) / nb)
+        tests.append({'canary': [xc, nc], 'baseline': [xb, nb], 'factor': f, 'z': z, 'pIncrease': float(stats.norm.sf(z)),
+                      'pDecrease': float(stats.norm.cdf(z))})
+    write('fixed-horizon', {'sizes': sizes, 'tests': tests})
+
+
+if __name__ == '__main__':
+    special_functions()
+    beta_binomial()
+    srm()
+    normal_mixture()
+    mann_whitney()
+    drift()
+    fixed_horizon()
+    print('wrote', sorted(os.listdir(OUT)))

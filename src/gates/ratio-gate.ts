@@ -1,0 +1,206 @@
+import type { GateConfig, RatioGateConfig, SrmGateConfig, ThresholdGateConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import type { MetricSource, MetricWindow } from '../metrics/source.js';
+import type { Evidence, GateState, Measurement } from '../release/types.js';
+import { judgeCounts } from '../stats/counts.js';
+import type { Judgment } from '../stats/judgment.js';
+import { judgeMannWhitney } from '../stats/kayenta.js';
+import { judgeSrm } from '../stats/srm.js';
+import { boundViolations } from './bounds.js';
+import { foldMeasurement, type MeasureContext } from './threshold-gate.js';
+
+/**
+ * What a statistical gate may also know about the step: the candidate's configured share of
+ * live traffic, in percent (PhaseRecord.weight). Without it the count judges use the observed
+ * share of requests, and the split check cannot judge.
+ */
+export type StatisticalContext = MeasureContext & { weight?: number };
+
+type StatisticalGate = Exclude<GateConfig, { kind: 'threshold' | 'offline' }>;
+
+/** The Kayenta-style judge compares one-minute values: it judges from this many on. */
+export const MANN_WHITNEY_MIN_INTERVALS = 10;
+const MINUTE = 60_000;
+
+export function slotWindow(
+  ctx: MeasureContext,
+  slot: 'stable' | 'canary',
+  since = ctx.since,
+  until = ctx.now,
+): MetricWindow {
+  return { model: ctx.model, slot, version: slot === 'canary' ? ctx.candidate : ctx.stable, since, until };
+}
+
+/** The whole minutes of the step so far, as windows [start, end]. */
+export function minuteWindows(ctx: MeasureContext): [number, number][] {
+  const n = Math.floor((ctx.now - ctx.since) / MINUTE);
+  return Array.from({ length: n }, (_, i) => [ctx.since + i * MINUTE, ctx.since + (i + 1) * MINUTE]);
+}
+
+/** The judge's evidence as a measurement keeps it (the arms are the measurement's own fields). */
+export function evidenceOf(j: Judgment): Evidence {
+  const { method, effect, interval, eValue, pValue } = j.evidence;
+  return {
+    method,
+    ...(effect === undefined || !Number.isFinite(effect) ? {} : { effect }),
+    ...(interval ? { interval } : {}),
+    ...(eValue === undefined ? {} : { eValue }),
+    ...(pValue === undefined ? {} : { pValue }),
+  };
+}
+
+/**
+ * A judgment as a look's verdict: undecided with evidence computed is `waiting` (the data is
+ * there, the evidence is not yet strong either way); undecided without it is `inconclusive`
+ * (missing, empty or NaN data), which `inconclusive-limit` counts.
+ */
+export function verdictOf(j: Judgment): Measurement['verdict'] {
+  if (j.verdict !== 'inconclusive') return j.verdict;
+  return j.evidence.eValue !== undefined || j.evidence.pValue !== undefined ? 'waiting' : 'inconclusive';
+}
+
+/** Fold a statistical gate's look with the threshold gate's limits (a sequential failure is final by default). */
+export function foldStatistical(state: GateState, gate: StatisticalGate, m: Measurement): GateState {
+  const limits: ThresholdGateConfig = {
+    kind: 'threshold',
+    name: gate.name,
+    query: gate.kind,
+    failureLimit: 'failureLimit' in gate ? gate.failureLimit : 0,
+    ...(gate.inconclusiveLimit === undefined ? {} : { inconclusiveLimit: gate.inconclusiveLimit }),
+    consecutiveErrorLimit: gate.consecutiveErrorLimit,
+  };
+  return foldMeasurement(state, limits, m);
+}
+
+/** `waiting` until the candidate has served `min-requests` in the step, as for every gate. */
+export async function waitForRequests(ctx: MeasureContext): Promise<Measurement | number> {
+  const canaryRequests = await ctx.metrics.requests(slotWindow(ctx, 'canary'));
+  if (canaryRequests >= ctx.minRequests) return canaryRequests;
+  return {
+    at: ctx.now,
+    verdict: 'waiting',
+    canaryRequests,
+    note: `${canaryRequests} of ${ctx.minRequests} candidate requests`,
+  };
+}
+
+const NO_COUNTS = 'the metrics source has no event counts (ratio gates need count queries)';
+
+async function counted(metrics: MetricSource, query: string, w: MetricWindow): Promise<number> {
+  if (!metrics.count) throw new MetricsError(NO_COUNTS);
+  return (await metrics.count(query, w)) ?? Number.NaN;
+}
+
+/** One look at a ratio gate: the arms' event rates over the step so far, judged by the gate's judge. */
+export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContext): Promise<Measurement> {
+  const at = ctx.now;
+  try {
+    if (!ctx.metrics.count) return { at, verdict: 'error', note: NO_COUNTS };
+    const waited = await waitForRequests(ctx);
+    if (typeof waited !== 'number') return waited;
+    const arm = async (slot: 'stable' | 'canary', since = ctx.since, until = ctx.now) => {
+      const w = slotWindow(ctx, slot, since, until);
+      return {
+        events: await counted(ctx.metrics, gate.events, w),
+        total: await counted(ctx.metrics, gate.total, w),
+      };
+    };
+    const canary = await arm('canary');
+    const baseline = await arm('stable');
+    const rate = (a: { events: number; total: number }) =>
+      Number.isFinite(a.events) && a.total > 0 ? a.events / a.total : undefined;
+    const seen = {
+      at,
+      canary: rate(canary),
+      baseline: rate(baseline),
+      canaryRequests: waited,
+      ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
+    };
+    const query = `${gate.events}-rate`;
+    switch (gate.judge) {
+      case 'sequential': {
+        const j = judgeCounts({
+          canary,
+          baseline,
+          ...(ctx.weight === undefined ? {} : { split: ctx.weight / 100 }),
+          maxIncrease: gate.maxIncrease,
+          alpha: gate.alpha,
+        });
+        return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
+      }
+      case 'threshold': {
+        if (seen.canary === undefined || seen.baseline === undefined) {
+          return { ...seen, verdict: 'inconclusive', note: 'no rate for one of the slots' };
+        }
+        const violations = boundViolations(
+          query,
+          { maxIncrease: gate.maxIncrease },
+          seen.canary,
+          seen.baseline,
+        );
+        return violations.length > 0
+          ? { ...seen, verdict: 'fail', note: violations.join('; ') }
+          : { ...seen, verdict: 'pass' };
+      }
+      case 'mann-whitney': {
+        const minutes = minuteWindows(ctx);
+        if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
+          return {
+            ...seen,
+            verdict: 'waiting',
+            note: `${minutes.length} of ${MANN_WHITNEY_MIN_INTERVALS} one-minute intervals for the Mann-Whitney judge`,
+          };
+        }
+        const series = async (slot: 'stable' | 'canary') => {
+          const values: number[] = [];
+          for (const [from, to] of minutes) {
+            const a = await arm(slot, from, to);
+            values.push(a.total > 0 ? a.events / a.total : Number.NaN);
+          }
+          return values;
+        };
+        // Kayenta's own settings (confidence 0.98): a fixed-horizon judge, outside the alpha budget.
+        const j = judgeMannWhitney(await series('stable'), await series('canary'), { direction: 'increase' });
+        return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
+      }
+    }
+  } catch (err) {
+    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
+    throw err;
+  }
+}
+
+/** One look at the split check: the slots' requests over the step against the configured split. */
+export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): Promise<Measurement> {
+  const at = ctx.now;
+  try {
+    const waited = await waitForRequests(ctx);
+    if (typeof waited !== 'number') return waited;
+    const baselineRequests = await ctx.metrics.requests(slotWindow(ctx, 'stable'));
+    const seen = { at, canaryRequests: waited, baselineRequests };
+    if (ctx.weight === undefined || !(ctx.weight > 0 && ctx.weight < 100)) {
+      return {
+        ...seen,
+        verdict: 'inconclusive',
+        note: "the step's configured split is not known to the gate",
+      };
+    }
+    const j = judgeSrm({
+      observed: [waited, baselineRequests],
+      expected: [ctx.weight / 100, 1 - ctx.weight / 100],
+      alpha: gate.alpha,
+      maxMismatch: gate.maxMismatch,
+    });
+    const total = waited + baselineRequests;
+    return {
+      ...seen,
+      ...(total > 0 ? { canary: waited / total, baseline: ctx.weight / 100 } : {}),
+      verdict: verdictOf(j),
+      note: j.note,
+      evidence: evidenceOf(j),
+    };
+  } catch (err) {
+    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
+    throw err;
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The count judge (errors, null predictions, timeouts, latency exceedances): given the traffic
+ * split, which arm did each event come from? Under "the candidate's rate is at most
+ * (1 + maxIncrease) × the baseline's", an event is the candidate's with probability at most
+ *
+ *   p0 = s (1 + δ) / (s (1 + δ) + 1 - s)        (s: candidate share of requests, δ: maxIncrease)
+ *
+ * whatever the overall level of traffic or of events. A shock that multiplies both arms' rates
+ * (an upstream outage, a traffic burst) leaves p0 unchanged, so it cannot raise a false alarm.
+ * Fail: the Beta-binomial mixture e-value for p > p0 reaches 1/alpha. Pass ("no regression beyond
+ * tolerance", so a step may end early): the mixture for p < p0 reaches 1/alpha.
+ * Lindon & Malek (NeurIPS 2022), two categories; see beta-binomial.ts.
+ */
+import {
+  type BetaPrior,
+  betaPriorAround,
+  cachedPointTest,
+  logMixtureEAbove,
+  logMixtureEBelow,
+  mixtureBounds,
+} from './beta-binomial.js';
+import {
+  type ArmSummary,
+  eThreshold,
+  inconclusive,
+  isCount,
+  type Judgment,
+  type Verdict,
+} from './judgment.js';
+
+export const COUNTS_METHOD = 'sequential-binomial';
+
+/** Prior spread: sd of the relative rate change the mixture expects, about ±100% (×1.2 to ×3 regressions). */
+export const DEFAULT_SPREAD = 1;
+
+export interface CountTestOptions {
+  /** Candidate share of the requests (exposure), in (0, 1). */
+  share: number;
+  /** Tolerated relative increase of the candidate's event rate: 0.1 means 10%. */
+  maxIncrease: number;
+  alpha: number;
+  spread?: number;
+}
+
+/** The fixed parts of a count test for one share and tolerance, reused look after look. */
+export interface CountTest {
+  p0: number;
+  prior: BetaPrior;
+  logThreshold: number;
+  /** The verdict after x candidate events and y baseline events. */
+  decide(x: number, y: number): Verdict;
+  /** Its two halves: evidence of a regression beyond the tolerance, and evidence of none. */
+  fails(x: number, y: number): boolean;
+  passes(x: number, y: number): boolean;
+}
+
+export function countTest(o: CountTestOptions): CountTest {
+  const s = o.share;
+  const p0 = (s * (1 + o.maxIncrease)) / (s * (1 + o.maxIncrease) + 1 - s);
+  const prior = betaPriorAround(p0, o.spread ?? DEFAULT_SPREAD);
+  const logThreshold = eThreshold(o.alpha);
+  const at = cachedPointTest(prior, p0);
+  return {
+    p0,
+    prior,
+    logThreshold,
+    decide(x, y) {
+      if (x + y === 0) return 'inconclusive';
+      if (at.above(x, y, logThreshold)) return 'fail';
+      if (at.below(x, y, logThreshold)) return 'pass';
+      return 'inconclusive';
+    },
+    fails: (x, y) => x + y > 0 && at.above(x, y, logThreshold),
+    passes: (x, y) => x + y > 0 && at.below(x, y, logThreshold),
+  };
+}
+
+/** Events and requests of one arm over the window judged. */
+export interface ArmCounts {
+  events: number;
+  total: number;
+}
+
+export interface CountInput {
+  canary: ArmCounts;
+  baseline: ArmCounts;
+  /** Configured candidate share of requests; when absent, the observed share of `total`. */
+  split?: number;
+  maxIncrease: number;
+  alpha: number;
+  spread?: number;
+  /** The method name in the evidence (the latency judge reuses this one). */
+  method?: string;
+}
+
+/** Candidate rate / baseline rate as a function of p, the candidate's share of events. */
+const rateRatio = (p: number, s: number) =>
+  p >= 1 ? Number.POSITIVE_INFINITY : (p * (1 - s)) / ((1 - p) * s);
+
+export function judgeCounts(input: CountInput): Judgment {
+  const method = input.method ?? COUNTS_METHOD;
+  const { canary: c, baseline: b } = input;
+  if (![c.events, c.total, b.events, b.total].every(isCount)) {
+    return inconclusive(method, 'missing or invalid counts (NaN, negative or absent)');
+  }
+  const arms = summaries(c, b);
+  if (c.events > c.total || b.events > b.total) {
+    return inconclusive(method, 'more events than requests: the counts are inconsistent', arms);
+  }
+  const share = input.split ?? (c.total + b.total > 0 ? c.total / (c.total + b.total) : Number.NaN);
+  if (!(share > 0 && share < 1)) {
+    return inconclusive(method, 'no requests on one of the arms: the split is unknown', arms);
+  }
+  if (c.events + b.events === 0) return inconclusive(method, 'no events in either arm yet', arms);
+  const test = countTest({ share, maxIncrease: input.maxIncrease, alpha: input.alpha, spread: input.spread });
+  const verdict = test.decide(c.events, b.events);
+  const [lo, hi] = mixtureBounds(c.events, b.events, test.prior, input.alpha);
+  const eFail = Math.exp(logMixtureEAbove(c.events, b.events, test.prior, test.p0));
+  const ePass = Math.exp(logMixtureEBelow(c.events, b.events, test.prior, test.p0));
+  const effect = observedRatio(c, b, share);
+  const evidence = {
+    method,
+    ...(effect === undefined ? {} : { effect }),
+    interval: [rateRatio(lo, share), rateRatio(hi, share)] as [number, number],
+    eValue: verdict === 'pass' ? ePass : eFail,
+    ...arms,
+  };
+  const tolerance = `×${round(1 + input.maxIncrease)}`;
+  const range = `rate ratio ${fmt(effect)} (bounds ${fmt(evidence.interval[0])}–${fmt(evidence.interval[1])})`;
+  const note =
+    verdict === 'fail'
+      ? `${range}: above the tolerated ${tolerance} (e-value ${fmt(eFail)} ≥ ${fmt(1 / input.alpha)})`
+      : verdict === 'pass'
+        ? `${range}: no regression beyond ${tolerance} (e-value ${fmt(ePass)} ≥ ${fmt(1 / input.alpha)})`
+        : `${range}: not yet conclusive against ${tolerance} (e-value ${fmt(eFail)} < ${fmt(1 / input.alpha)})`;
+  return { verdict, evidence, note };
+}
+
+function observedRatio(c: ArmCounts, b: ArmCounts, share: number): number | undefined {
+  if (c.total > 0 && b.total > 0 && b.events > 0) return c.events / c.total / (b.events / b.total);
+  if (b.events > 0) return rateRatio(c.events / (c.events + b.events), share);
+  return undefined;
+}
+
+function summaries(c: ArmCounts, b: ArmCounts): { canary: ArmSummary; baseline: ArmSummary } {
+  const arm = (a: ArmCounts): ArmSummary => ({
+    events: a.events,
+    total: a.total,
+    ...(a.total > 0 ? { value: a.events / a.total } : {}),
+  });
+  return { canary: arm(c), baseline: arm(b) };
+}
+
+const round = (x: number) => Math.round(x * 1000) / 1000;
+
+/** A number in 3 significant digits for notes; ∞ and – for the edge cases. */
+export function fmt(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '–';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '-∞';
+  if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential(2);
+  return String(Number(x.toPrecision(3)));
+}

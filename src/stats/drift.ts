@@ -1,0 +1,228 @@
+/**
+ * The drift judge: a sequential two-sample test of distributions. Each arm's empirical CDF
+ * stays within ε(n) of its true CDF at every n with probability 1 − α (Howard & Ramdas,
+ * "Sequential estimation of quantiles with applications to A/B-testing and best-arm
+ * identification", Bernoulli 2022, Theorem 2: the time-uniform Dvoretzky-Kiefer-Wolfowitz bound
+ *
+ *   ε(n) = 0.85 √((log log(e n) + 0.8 log(1612 / α)) / n)
+ *
+ * so the Kolmogorov-Smirnov distance D between the arms' true CDFs lies in
+ * [D̂ − εc − εb, D̂ + εc + εb] at every look (α/2 per arm). Fail when the lower end exceeds the
+ * tolerated distance, pass when the upper end is below it. PSI, Jensen-Shannon and Wasserstein
+ * distances are reported as effect sizes with the usual bands.
+ */
+import type { Bucket } from '../metrics/histogram.js';
+import { fmt } from './counts.js';
+import { inconclusive, type Judgment } from './judgment.js';
+
+export const DRIFT_METHOD = 'sequential-ks';
+
+/** Time-uniform DKW radius for n samples at level alpha (Howard & Ramdas 2022, Thm 2, m = 1). */
+export function dkwRadius(n: number, alpha: number): number {
+  if (!(n >= 1)) return 1;
+  return Math.min(1, 0.85 * Math.sqrt((Math.log(Math.log(Math.E * n)) + 0.8 * Math.log(1612 / alpha)) / n));
+}
+
+/** Two-sample Kolmogorov-Smirnov statistic sup |F_a − F_b| (scipy.stats.ks_2samp's statistic). */
+export function ksStatistic(a: readonly number[], b: readonly number[]): number {
+  const x = [...a].sort((p, q) => p - q);
+  const y = [...b].sort((p, q) => p - q);
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i] as number, y[j] as number);
+    while (i < x.length && (x[i] as number) <= v) i++;
+    while (j < y.length && (y[j] as number) <= v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  return d;
+}
+
+/** Probabilities per bucket from cumulative buckets (the +Inf bucket last). */
+export function bucketShares(buckets: readonly Bucket[]): number[] {
+  const total = buckets.at(-1)?.count ?? 0;
+  let prev = 0;
+  return buckets.map((b) => {
+    const share = total > 0 ? (b.count - prev) / total : 0;
+    prev = b.count;
+    return share;
+  });
+}
+
+/** KS distance between two histograms with the same bounds, at the bucket bounds. */
+export function ksBuckets(a: readonly Bucket[], b: readonly Bucket[]): number {
+  const ta = a.at(-1)?.count ?? 0;
+  const tb = b.at(-1)?.count ?? 0;
+  let d = 0;
+  a.forEach((bucket, i) => {
+    d = Math.max(d, Math.abs(bucket.count / ta - (b[i]?.count ?? 0) / tb));
+  });
+  return d;
+}
+
+/**
+ * Population stability index Σ (aᵢ − eᵢ) ln(aᵢ / eᵢ) over bins, empty bins floored at `floor`.
+ * Usual bands: < 0.1 no shift, 0.1-0.25 moderate, ≥ 0.25 significant.
+ */
+export function psi(expected: readonly number[], actual: readonly number[], floor = 1e-4): number {
+  const e = normalize(expected).map((p) => Math.max(p, floor));
+  const a = normalize(actual).map((p) => Math.max(p, floor));
+  return e.reduce((sum, ei, i) => sum + ((a[i] as number) - ei) * Math.log((a[i] as number) / ei), 0);
+}
+
+/**
+ * Jensen-Shannon distance (the square root of the divergence, base 2, in [0, 1]): what
+ * scipy.spatial.distance.jensenshannon(p, q, base=2) returns. Usual band: ≥ 0.1 is drift.
+ */
+export function jensenShannon(p: readonly number[], q: readonly number[]): number {
+  const a = normalize(p);
+  const b = normalize(q);
+  let div = 0;
+  a.forEach((ai, i) => {
+    const bi = b[i] as number;
+    const m = (ai + bi) / 2;
+    if (ai > 0) div += 0.5 * ai * Math.log2(ai / m);
+    if (bi > 0) div += 0.5 * bi * Math.log2(bi / m);
+  });
+  return Math.sqrt(Math.max(0, div));
+}
+
+/**
+ * Wasserstein-1 distance ∫|F_u − F_v| between weighted samples (scipy.stats.wasserstein_distance).
+ * Usual band: ≥ 0.1 × the reference's standard deviation is drift.
+ */
+export function wasserstein(
+  u: readonly number[],
+  v: readonly number[],
+  uWeights?: readonly number[],
+  vWeights?: readonly number[],
+): number {
+  const points = [...new Set([...u, ...v])].sort((a, b) => a - b);
+  const cdf = (values: readonly number[], weights?: readonly number[]) => {
+    const w = weights ?? values.map(() => 1);
+    const total = w.reduce((a, b) => a + b, 0);
+    const mass = new Map<number, number>();
+    values.forEach((x, i) => {
+      mass.set(x, (mass.get(x) ?? 0) + (w[i] as number));
+    });
+    let acc = 0;
+    return points.map((p) => {
+      acc += mass.get(p) ?? 0;
+      return acc / total;
+    });
+  };
+  const fu = cdf(u, uWeights);
+  const fv = cdf(v, vWeights);
+  let d = 0;
+  for (let i = 0; i + 1 < points.length; i++) {
+    d +=
+      Math.abs((fu[i] as number) - (fv[i] as number)) * ((points[i + 1] as number) - (points[i] as number));
+  }
+  return d;
+}
+
+const normalize = (xs: readonly number[]) => {
+  const total = xs.reduce((a, b) => a + b, 0);
+  return xs.map((x) => (total > 0 ? x / total : 0));
+};
+
+export type DriftData = { buckets: Bucket[] } | { samples: number[] };
+
+export interface DriftInput {
+  canary: DriftData;
+  baseline: DriftData;
+  alpha: number;
+  /** Tolerated KS distance between the distributions; default 0.1. */
+  maxDistance?: number;
+}
+
+/** Effect sizes reported next to the verdict. */
+export interface DriftSizes {
+  ks: number;
+  psi: number;
+  jensenShannon: number;
+  wasserstein: number;
+}
+
+export function driftSizes(canary: DriftData, baseline: DriftData): DriftSizes {
+  if ('buckets' in canary && 'buckets' in baseline) {
+    const values = baseline.buckets.map((b, i) =>
+      b.le === '+Inf' ? ((baseline.buckets[i - 1]?.le as number | undefined) ?? 0) : b.le,
+    );
+    const ec = bucketShares(canary.buckets);
+    const eb = bucketShares(baseline.buckets);
+    return {
+      ks: ksBuckets(canary.buckets, baseline.buckets),
+      psi: psi(eb, ec),
+      jensenShannon: jensenShannon(eb, ec),
+      wasserstein: wasserstein(values, values, ec, eb),
+    };
+  }
+  if ('samples' in canary && 'samples' in baseline) {
+    const edges = decileEdges(baseline.samples);
+    const bin = (xs: number[]) => histogramCounts(xs, edges);
+    return {
+      ks: ksStatistic(canary.samples, baseline.samples),
+      psi: psi(bin(baseline.samples), bin(canary.samples)),
+      jensenShannon: jensenShannon(bin(baseline.samples), bin(canary.samples)),
+      wasserstein: wasserstein(canary.samples, baseline.samples),
+    };
+  }
+  throw new TypeError('drift: both arms must be buckets or both samples');
+}
+
+/** Inner decile edges of the reference: PSI and JS on raw samples use its ten deciles as bins. */
+function decileEdges(samples: readonly number[]): number[] {
+  const s = [...samples].sort((a, b) => a - b);
+  return [1, 2, 3, 4, 5, 6, 7, 8, 9].map((k) => s[Math.floor((k / 10) * (s.length - 1))] as number);
+}
+
+function histogramCounts(xs: readonly number[], edges: readonly number[]): number[] {
+  const counts = new Array<number>(edges.length + 1).fill(0);
+  for (const x of xs) {
+    let i = 0;
+    while (i < edges.length && x > (edges[i] as number)) i++;
+    counts[i] = (counts[i] as number) + 1;
+  }
+  return counts;
+}
+
+const sizeOf = (d: DriftData) => ('samples' in d ? d.samples.length : (d.buckets.at(-1)?.count ?? 0));
+
+export function judgeDrift(input: DriftInput): Judgment & { sizes?: DriftSizes } {
+  const nc = sizeOf(input.canary);
+  const nb = sizeOf(input.baseline);
+  if (nc === 0 || nb === 0) return inconclusive(DRIFT_METHOD, 'no data for one of the arms');
+  const bad = (d: DriftData) =>
+    'samples' in d
+      ? d.samples.some((x) => !Number.isFinite(x))
+      : d.buckets.some((b) => !Number.isFinite(b.count));
+  if (bad(input.canary) || bad(input.baseline))
+    return inconclusive(DRIFT_METHOD, 'NaN or infinite values in the data');
+  const sizes = driftSizes(input.canary, input.baseline);
+  const radius = dkwRadius(nc, input.alpha / 2) + dkwRadius(nb, input.alpha / 2);
+  const lo = Math.max(0, sizes.ks - radius);
+  const hi = Math.min(1, sizes.ks + radius);
+  const max = input.maxDistance ?? 0.1;
+  const verdict = lo > max ? 'fail' : hi < max ? 'pass' : 'inconclusive';
+  const band = sizes.psi >= 0.25 ? 'significant' : sizes.psi >= 0.1 ? 'moderate' : 'no';
+  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); PSI ${fmt(sizes.psi)} (${band} shift), JS ${fmt(sizes.jensenShannon)}, Wasserstein ${fmt(sizes.wasserstein)}`;
+  return {
+    verdict,
+    evidence: {
+      method: DRIFT_METHOD,
+      effect: sizes.ks,
+      interval: [lo, hi],
+      canary: { total: nc },
+      baseline: { total: nb },
+    },
+    note:
+      verdict === 'fail'
+        ? `drift: ${what}`
+        : verdict === 'pass'
+          ? `no drift beyond tolerance: ${what}`
+          : what,
+    sizes,
+  };
+}

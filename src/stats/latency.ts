@@ -1,0 +1,123 @@
+/**
+ * The latency judge: a quantile regression becomes a count of slow requests, judged by the
+ * count test (counts.ts). The baseline's q-quantile, read from a reference histogram (the
+ * stable version before the step, or the baseline itself), is snapped to the nearest bucket
+ * bound e; a request of either arm is an event when it is slower than e. The tolerance is the
+ * count test's: the candidate's share of requests slower than e may exceed the baseline's by
+ * at most `maxIncrease` (relative), so with q = 0.95 and 10%, 5.5% instead of 5% slower than e.
+ * A p95 that grows by 10% typically means ~1.6× as many such requests, a tail-only slowdown
+ * shows at q = 0.99. A slowdown shared by both arms moves both counts together and cannot
+ * raise a false alarm. Why exceedances rather than Howard & Ramdas quantile confidence
+ * sequences: docs/judges.md.
+ */
+import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
+import { fmt, judgeCounts } from './counts.js';
+import { inconclusive, type Judgment } from './judgment.js';
+
+export const LATENCY_METHOD = 'sequential-exceedance';
+
+/** Latencies of one arm: cumulative histogram buckets (Prometheus style) or raw samples. */
+export type LatencyData = { buckets: Bucket[] } | { samples: number[] };
+
+export interface LatencyInput {
+  canary: LatencyData;
+  baseline: LatencyData;
+  /** Where the baseline quantile comes from (e.g. the stable version before the step); default `baseline`. */
+  reference?: LatencyData;
+  /** The quantile judged, e.g. 0.95. */
+  quantile: number;
+  /** Tolerated relative increase of the share of requests slower than the baseline quantile. */
+  maxIncrease: number;
+  alpha: number;
+  split?: number;
+  spread?: number;
+}
+
+export function totalOf(d: LatencyData): number {
+  if ('samples' in d) return d.samples.length;
+  return d.buckets.at(-1)?.count ?? 0;
+}
+
+/** Requests slower than `edge` (for buckets: above the largest bound at or below `edge`). */
+export function countAbove(d: LatencyData, edge: number): number {
+  if ('samples' in d) {
+    let n = 0;
+    for (const v of d.samples) if (v > edge) n++;
+    return n;
+  }
+  let atOrBelow = 0;
+  for (const b of d.buckets) if (b.le !== '+Inf' && b.le <= edge) atOrBelow = b.count;
+  return totalOf(d) - atOrBelow;
+}
+
+export function quantileOf(d: LatencyData, q: number): number | undefined {
+  if ('buckets' in d) return histogramQuantile(q, d.buckets);
+  if (d.samples.length === 0) return undefined;
+  const sorted = [...d.samples].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+}
+
+/**
+ * The latency slow requests are counted above: the reference's q-quantile, snapped to the
+ * nearest bucket bound for histograms. Undefined when the data cannot place it.
+ */
+export function exceedanceEdge(reference: LatencyData, q: number): number | undefined {
+  const qRef = quantileOf(reference, q);
+  if (qRef === undefined || !Number.isFinite(qRef)) return undefined;
+  if ('samples' in reference) return qRef;
+  let nearest: number | undefined;
+  for (const b of reference.buckets) {
+    if (b.le === '+Inf') continue;
+    if (nearest === undefined || Math.abs(b.le - qRef) < Math.abs(nearest - qRef)) nearest = b.le;
+  }
+  return nearest;
+}
+
+export function judgeLatency(input: LatencyInput): Judgment {
+  const { canary, baseline } = input;
+  const reference = input.reference ?? baseline;
+  const name = `p${pct(input.quantile)}`;
+  if (totalOf(canary) === 0 || totalOf(baseline) === 0) {
+    return inconclusive(LATENCY_METHOD, 'no latency data for one of the arms');
+  }
+  const edge = totalOf(reference) > 0 ? exceedanceEdge(reference, input.quantile) : undefined;
+  if (edge === undefined)
+    return inconclusive(LATENCY_METHOD, `no reference latency to place the baseline ${name}`);
+  const judged = judgeCounts({
+    canary: { events: countAbove(canary, edge), total: totalOf(canary) },
+    baseline: { events: countAbove(baseline, edge), total: totalOf(baseline) },
+    ...(input.split === undefined ? {} : { split: input.split }),
+    maxIncrease: input.maxIncrease,
+    alpha: input.alpha,
+    ...(input.spread === undefined ? {} : { spread: input.spread }),
+    method: LATENCY_METHOD,
+  });
+  const qc = quantileOf(canary, input.quantile);
+  const qb = quantileOf(baseline, input.quantile);
+  const c = judged.evidence.canary;
+  const b = judged.evidence.baseline;
+  const slow = (a: typeof c) =>
+    a?.events === undefined || !a.total ? '–' : `${((100 * a.events) / a.total).toFixed(2)}%`;
+  const what = `${name} ${ms(qc)} vs ${ms(qb)}; slower than ${ms(edge)}: ${slow(c)} of the candidate's requests, ${slow(b)} of the baseline's`;
+  return {
+    verdict: judged.verdict,
+    evidence: {
+      ...judged.evidence,
+      ...(c ? { canary: { ...c, ...(qc === undefined ? {} : { value: qc }) } } : {}),
+      ...(b ? { baseline: { ...b, ...(qb === undefined ? {} : { value: qb }) } } : {}),
+    },
+    note: `${what}: ${conclusion(judged.verdict, input.maxIncrease, judged.evidence.eValue, input.alpha)}`,
+  };
+}
+
+function conclusion(verdict: string, maxIncrease: number, e: number | undefined, alpha: number): string {
+  const within = `×${fmt(1 + maxIncrease)}`;
+  const ev = `e-value ${fmt(e)}`;
+  if (verdict === 'fail')
+    return `more slow requests than the tolerated ${within} (${ev} ≥ ${fmt(1 / alpha)})`;
+  if (verdict === 'pass') return `no more slow requests than ${within} (${ev} ≥ ${fmt(1 / alpha)})`;
+  return `not yet conclusive (${ev} < ${fmt(1 / alpha)})`;
+}
+
+const pct = (q: number) => String(Math.round(q * 1000) / 10);
+const ms = (x: number | undefined) => (x === undefined ? '–' : `${Number(x.toPrecision(3))} ms`);

@@ -1,0 +1,157 @@
+/**
+ * One recorded look at one gate (a line of an observation log, docs/observations.md), parsed
+ * and judged by the same judges the gates use. Counts are cumulative over the step.
+ */
+import { z } from 'zod';
+import type { Bucket } from '../metrics/histogram.js';
+import { judgeConversion } from './conversion.js';
+import { judgeCounts } from './counts.js';
+import { judgeDrift } from './drift.js';
+import type { Judgment } from './judgment.js';
+import { judgeMannWhitney } from './kayenta.js';
+import { judgeLatency, type LatencyData } from './latency.js';
+import { judgeSrm } from './srm.js';
+
+/** A count, or null for a value the source did not have (judged as missing data). */
+const count = z.number().nonnegative().nullable();
+const fraction = z.number().gt(0).lt(1);
+const bucket = z.object({ le: z.union([z.number(), z.literal('+Inf')]), count: z.number().nonnegative() });
+const distribution = z.union([
+  z.strictObject({ buckets: z.array(bucket) }),
+  z.strictObject({ samples: z.array(z.number().nullable()) }),
+]);
+
+const common = {
+  time: z.union([z.number(), z.string().min(1)]),
+  gate: z.string().min(1),
+  /** Configured candidate share of requests. */
+  split: fraction.optional(),
+  /** The level this look is judged at, overriding the file's (split) alpha. */
+  alpha: fraction.optional(),
+  step: z.union([z.string(), z.number()]).optional(),
+};
+
+const arm = z.strictObject({ events: count, total: count });
+
+export const observationSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    ...common,
+    kind: z.literal('ratio'),
+    canary: arm,
+    baseline: arm,
+    maxIncrease: z.number().nonnegative().default(0.1),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('latency'),
+    canary: distribution,
+    baseline: distribution,
+    reference: distribution.optional(),
+    quantile: fraction.default(0.95),
+    maxIncrease: z.number().nonnegative().default(0.1),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('conversion'),
+    canary: z.strictObject({ conversions: count, total: count }),
+    baseline: z.strictObject({ conversions: count, total: count }),
+    direction: z.enum(['decrease', 'increase', 'either']).default('decrease'),
+    margin: z.number().nonnegative().lt(1).default(0),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('srm'),
+    split: fraction,
+    canary: z.strictObject({ total: count }),
+    baseline: z.strictObject({ total: count }),
+    maxMismatch: z.number().gt(0).lt(1).default(0.1),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('drift'),
+    canary: distribution,
+    baseline: distribution,
+    maxDistance: z.number().gt(0).lt(1).default(0.1),
+  }),
+  z.strictObject({
+    ...common,
+    kind: z.literal('mann-whitney'),
+    canary: z.strictObject({ samples: z.array(z.number().nullable()) }),
+    baseline: z.strictObject({ samples: z.array(z.number().nullable()) }),
+    direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
+    confidence: fraction.default(0.98),
+    tolerance: z.number().nonnegative().default(0.25),
+  }),
+]);
+
+export type Observation = z.infer<typeof observationSchema>;
+
+/** Kinds judged with a false alarm budget (every kind here): they share alpha. */
+export const OBSERVATION_KINDS = ['ratio', 'latency', 'conversion', 'srm', 'drift', 'mann-whitney'] as const;
+
+const num = (x: number | null) => (x === null ? Number.NaN : x);
+const samplesOf = (xs: (number | null)[]) => xs.map(num);
+function data(d: z.infer<typeof distribution>): LatencyData {
+  return 'buckets' in d ? { buckets: d.buckets as Bucket[] } : { samples: samplesOf(d.samples) };
+}
+
+/** The judgment of one look at level `alpha` (the observation's own `alpha` wins). */
+export function judgeObservation(o: Observation, alpha: number): Judgment {
+  const level = o.alpha ?? alpha;
+  switch (o.kind) {
+    case 'ratio':
+      return judgeCounts({
+        canary: { events: num(o.canary.events), total: num(o.canary.total) },
+        baseline: { events: num(o.baseline.events), total: num(o.baseline.total) },
+        ...(o.split === undefined ? {} : { split: o.split }),
+        maxIncrease: o.maxIncrease,
+        alpha: level,
+      });
+    case 'latency': {
+      const bad = [o.canary, o.baseline].some((d) => 'samples' in d && d.samples.some((x) => x === null));
+      if (bad)
+        return {
+          verdict: 'inconclusive',
+          evidence: { method: 'sequential-exceedance' },
+          note: 'NaN or null latencies',
+        };
+      return judgeLatency({
+        canary: data(o.canary),
+        baseline: data(o.baseline),
+        ...(o.reference ? { reference: data(o.reference) } : {}),
+        quantile: o.quantile,
+        maxIncrease: o.maxIncrease,
+        alpha: level,
+        ...(o.split === undefined ? {} : { split: o.split }),
+      });
+    }
+    case 'conversion':
+      return judgeConversion({
+        canary: { conversions: num(o.canary.conversions), total: num(o.canary.total) },
+        baseline: { conversions: num(o.baseline.conversions), total: num(o.baseline.total) },
+        direction: o.direction,
+        margin: o.margin,
+        alpha: level,
+      });
+    case 'srm':
+      return judgeSrm({
+        observed: [num(o.canary.total), num(o.baseline.total)],
+        expected: [o.split, 1 - o.split],
+        alpha: level,
+        maxMismatch: o.maxMismatch,
+      });
+    case 'drift':
+      return judgeDrift({
+        canary: data(o.canary),
+        baseline: data(o.baseline),
+        alpha: level,
+        maxDistance: o.maxDistance,
+      });
+    case 'mann-whitney':
+      return judgeMannWhitney(samplesOf(o.baseline.samples), samplesOf(o.canary.samples), {
+        direction: o.direction,
+        confidence: o.confidence,
+        tolerance: o.tolerance,
+      });
+  }
+}

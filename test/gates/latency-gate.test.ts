@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import type { LatencyGateConfig } from '../../src/config/types.js';
+import { measureLatency } from '../../src/gates/latency-gate.js';
+import type { StatisticalContext } from '../../src/gates/ratio-gate.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
+import { FakeCounts } from './fake-metrics.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+
+function ctx(metrics: FakeCounts, seconds: number): StatisticalContext {
+  return {
+    metrics,
+    model: 'fraud',
+    stable: 'v1',
+    candidate: 'v2',
+    since: T0,
+    now: T0 + seconds * 1000,
+    minRequests: 100,
+    weight: 5,
+  };
+}
+
+const p95 = (over: Partial<LatencyGateConfig> = {}): LatencyGateConfig => ({
+  kind: 'latency',
+  name: 'p95',
+  buckets: 'latency',
+  quantile: 0.95,
+  maxIncrease: 0.1,
+  referenceMs: 600_000,
+  judge: 'sequential',
+  alpha: 0.05,
+  failureLimit: 0,
+  consecutiveErrorLimit: 4,
+  ...over,
+});
+
+const arms = (canaryMedian: number) =>
+  new FakeCounts({
+    stable: { rps: 95, errorRate: 0, medianMs: 40 },
+    canary: { rps: 5, errorRate: 0, medianMs: canaryMedian },
+  });
+
+describe('the latency gate', () => {
+  it('fails a candidate whose latency is 25% higher within a few hundred requests, showing the quantiles', async () => {
+    const m = await measureLatency(p95(), ctx(arms(50), 60));
+    expect(m.verdict).toBe('fail');
+    expect(m.canaryRequests).toBe(300);
+    expect(m.canary).toBeGreaterThan((m.baseline ?? 0) * 1.2);
+    expect(m.evidence?.method).toBe('sequential-exceedance');
+    expect(m.note).toMatch(
+      /^p95 .* ms vs .* ms; slower than .* ms: .*: more slow requests than the tolerated ×1.1/,
+    );
+  });
+
+  it('reads the baseline quantile from the stable version before the step', async () => {
+    const metrics = arms(40);
+    const asked: MetricWindow[] = [];
+    const buckets = metrics.buckets.bind(metrics);
+    metrics.buckets = async (q, w) => {
+      asked.push(w);
+      return buckets(q, w);
+    };
+    await measureLatency(p95(), ctx(metrics, 600));
+    expect(asked).toContainEqual(expect.objectContaining({ slot: 'stable', since: T0 - 600_000, until: T0 }));
+  });
+
+  it('passes an unchanged candidate once the evidence is in, and judges by thresholds when asked', async () => {
+    expect((await measureLatency(p95(), ctx(arms(40), 60))).verdict).toBe('waiting');
+    expect((await measureLatency(p95(), ctx(arms(40), 4 * 3600))).verdict).toBe('pass');
+    expect(await measureLatency(p95({ judge: 'threshold' }), ctx(arms(50), 60))).toMatchObject({
+      verdict: 'fail',
+      note: expect.stringMatching(/^.* ms is 2\d\.\d% over the baseline .* ms \(max \+10%\)$/),
+    });
+  });
+
+  it('is inconclusive without histograms, and an error when the source has none or fails', async () => {
+    const empty = arms(40);
+    empty.buckets = async () => undefined;
+    expect((await measureLatency(p95(), ctx(empty, 600))).verdict).toBe('inconclusive');
+    const scalar = { requests: async () => 1000, value: async () => undefined };
+    expect(await measureLatency(p95(), { ...ctx(arms(40), 600), metrics: scalar })).toMatchObject({
+      verdict: 'error',
+      note: 'the metrics source has no histograms (latency gates need a buckets query)',
+    });
+    const down = arms(40);
+    down.failing = true;
+    expect((await measureLatency(p95(), ctx(down, 600))).verdict).toBe('error');
+  });
+});

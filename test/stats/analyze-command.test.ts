@@ -1,0 +1,102 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { analyzeCommand } from '../../src/cli/analyze-command.js';
+import { InputError } from '../../src/core/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'model-gate-analyze-'));
+function log(name: string, lines: unknown[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, `${lines.map((l) => (typeof l === 'string' ? l : JSON.stringify(l))).join('\n')}\n`);
+  return file;
+}
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
+  return { out, err };
+}
+
+afterEach(() => vi.restoreAllMocks());
+
+const errors = (time: string, events: number, total: number, baseline: [number, number]) => ({
+  time,
+  gate: 'errors',
+  kind: 'ratio',
+  split: 0.05,
+  canary: { events, total },
+  baseline: { events: baseline[0], total: baseline[1] },
+});
+
+describe('model-gate analyze', () => {
+  it("replays every look and prints each gate's verdicts over time, failing when a gate failed", async () => {
+    const file = log('release.jsonl', [
+      '# a recorded canary step',
+      errors('2026-11-28T10:00:30Z', 1, 150, [27, 2850]),
+      errors('2026-11-28T10:05:00Z', 60, 1500, [290, 28500]),
+      {
+        time: '2026-11-28T10:05:00Z',
+        gate: 'split',
+        kind: 'srm',
+        split: 0.05,
+        canary: { total: 1500 },
+        baseline: { total: 28500 },
+      },
+      {
+        time: '2026-11-28T10:05:00Z',
+        gate: 'errors',
+        kind: 'ratio',
+        canary: { events: null, total: 1500 },
+        baseline: { events: 290, total: 28500 },
+      },
+    ]);
+    const { out } = capture();
+    expect(await analyzeCommand([file])).toBe(1);
+    const text = out.join('\n');
+    expect(text).toContain(`${file}: 2 gates, alpha 0.05 split to 0.025 each`);
+    expect(text).toMatch(/errors \(ratio\)\n {2}2026-11-28T10:00:30Z {2}inconclusive/);
+    expect(text).toMatch(/2026-11-28T10:05:00Z {2}fail {9}effect 3.93 \[2.48, 6.47\] {2}e=1.60e\+12/);
+    expect(text).toContain('missing or invalid counts');
+    expect(text).toContain('errors: failed at 2026-11-28T10:05:00Z (line 3)');
+    expect(text).toContain('split: passed at 2026-11-28T10:05:00Z (line 4)');
+  });
+
+  it('prints the same as JSON with the evidence of every look', async () => {
+    const file = log('ok.jsonl', [errors('2026-11-28T10:00:30Z', 1, 150, [27, 2850])]);
+    const { out } = capture();
+    expect(await analyzeCommand([file, '--json', '--alpha', '0.1'])).toBe(0);
+    const doc = JSON.parse(out.join('\n'));
+    expect(doc.alpha).toBe(0.1);
+    expect(doc.gates[0]).toMatchObject({ gate: 'errors', kind: 'ratio', alpha: 0.1 });
+    expect(doc.gates[0].looks[0]).toMatchObject({
+      line: 1,
+      verdict: 'inconclusive',
+      evidence: { method: 'sequential-binomial', canary: { events: 1, total: 150 } },
+    });
+  });
+
+  it('names every bad line and field, and rejects bad usage', async () => {
+    const file = log('bad.jsonl', [
+      '{"time": 1, "gate": "x", "kind": "ratio"}',
+      'not json',
+      '{"time": 1, "gate": "y", "kind": "nope"}',
+    ]);
+    capture();
+    const err = await analyzeCommand([file]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    const message = (err as Error).message;
+    expect(message).toContain(`${file}:1: canary`);
+    expect(message).toContain(`${file}:2: not JSON`);
+    expect(message).toContain(`${file}:3: kind`);
+    const { err: stderr } = capture();
+    expect(await analyzeCommand([])).toBe(2);
+    expect(await analyzeCommand([file, '--alpha', '2'])).toBe(2);
+    expect(stderr.join('\n')).toContain('usage: model-gate analyze');
+    await expect(analyzeCommand([join(dir, 'missing.jsonl')])).rejects.toThrow(
+      /cannot read .*missing.jsonl: ENOENT/,
+    );
+  });
+});

@@ -1,0 +1,121 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Random } from '../../src/core/random.js';
+import { countTest, judgeCounts } from '../../src/stats/counts.js';
+
+/** Poisson draws by inversion (small means only), for the simulations below. */
+function poisson(rng: Random, mean: number): number {
+  const limit = Math.exp(-mean);
+  let k = 0;
+  let p = rng.next();
+  while (p > limit) {
+    k++;
+    p *= rng.next();
+  }
+  return k;
+}
+
+describe('the count judge', () => {
+  it('fails a candidate with twice the error rate and says by how much', () => {
+    const j = judgeCounts({
+      canary: { events: 40, total: 2000 },
+      baseline: { events: 200, total: 20000 },
+      maxIncrease: 0.1,
+      alpha: 0.05,
+    });
+    expect(j.verdict).toBe('fail');
+    expect(j.evidence.method).toBe('sequential-binomial');
+    expect(j.evidence.effect).toBeCloseTo(2, 10);
+    const [lo, hi] = j.evidence.interval ?? [0, 0];
+    expect(lo).toBeGreaterThan(1.1);
+    expect(hi).toBeGreaterThan(2);
+    expect(j.evidence.eValue).toBeGreaterThanOrEqual(20);
+    expect(j.evidence.canary).toEqual({ events: 40, total: 2000, value: 0.02 });
+    expect(j.note).toMatch(/^rate ratio 2 \(bounds .*\): above the tolerated ×1.1/);
+  });
+
+  it('passes early once the rate ratio is credibly below the tolerance', () => {
+    const j = judgeCounts({
+      canary: { events: 900, total: 100000 },
+      baseline: { events: 2900, total: 300000 },
+      maxIncrease: 0.1,
+      alpha: 0.05,
+    });
+    expect(j.verdict).toBe('pass');
+    expect(j.evidence.interval?.[1]).toBeLessThan(1.1);
+    expect(j.note).toContain('no regression beyond ×1.1');
+  });
+
+  it('is inconclusive, never a pass, on missing, NaN or empty data', () => {
+    const base = { maxIncrease: 0.1, alpha: 0.05 };
+    const cases = [
+      { canary: { events: Number.NaN, total: 10 }, baseline: { events: 1, total: 100 } },
+      { canary: { events: 0, total: 0 }, baseline: { events: 1, total: 100 } },
+      { canary: { events: 0, total: 100 }, baseline: { events: 0, total: 1000 } },
+      { canary: { events: -1, total: 100 }, baseline: { events: 0, total: 1000 } },
+      { canary: { events: 20, total: 10 }, baseline: { events: 0, total: 1000 } },
+    ];
+    for (const c of cases) expect(judgeCounts({ ...base, ...c }).verdict).toBe('inconclusive');
+  });
+
+  it('uses the configured split when given, the observed one otherwise', () => {
+    const counts = { canary: { events: 30, total: 500 }, baseline: { events: 100, total: 9500 } };
+    const observed = judgeCounts({ ...counts, maxIncrease: 0, alpha: 0.05 });
+    const configured = judgeCounts({ ...counts, split: 0.2, maxIncrease: 0, alpha: 0.05 });
+    expect(observed.verdict).toBe('fail');
+    expect(configured.verdict).not.toBe('fail');
+  });
+
+  it('never turns a failure into something else when the candidate has one more event', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(0.01, 0.05, 0.25), fc.nat(200), fc.nat(4000), (share, x, y) => {
+        const t = countTest({ share, maxIncrease: 0.1, alpha: 0.05 });
+        if (t.decide(x, y) === 'fail') expect(t.decide(x + 1, y)).toBe('fail');
+        if (t.decide(x + 1, y) === 'pass') expect(t.decide(x, y)).toBe('pass');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('ignores shocks shared by both arms: the verdict depends on the events, not on the traffic level', () => {
+    fc.assert(
+      fc.property(fc.nat(100), fc.nat(1000), fc.integer({ min: 1, max: 50 }), (x, y, k) => {
+        const a = judgeCounts({
+          canary: { events: x, total: 1000 },
+          baseline: { events: y, total: 9000 },
+          maxIncrease: 0.1,
+          alpha: 0.05,
+        });
+        const b = judgeCounts({
+          canary: { events: x, total: 1000 * k },
+          baseline: { events: y, total: 9000 * k },
+          maxIncrease: 0.1,
+          alpha: 0.05,
+        });
+        expect(b.verdict).toBe(a.verdict);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('keeps false alarms under alpha when looked at after every event batch, even through shocks', () => {
+    const rng = new Random(7);
+    const t = countTest({ share: 0.05, maxIncrease: 0, alpha: 0.05 });
+    let alarms = 0;
+    const runs = 400;
+    for (let r = 0; r < runs; r++) {
+      let x = 0;
+      let y = 0;
+      for (let look = 0; look < 300; look++) {
+        const shock = look % 50 < 5 ? 5 : 1; // both arms' error rates jump together
+        x += poisson(rng, 0.05 * shock);
+        y += poisson(rng, 0.95 * shock);
+        if (t.decide(x, y) === 'fail') {
+          alarms++;
+          break;
+        }
+      }
+    }
+    expect(alarms / runs).toBeLessThanOrEqual(0.05);
+  });
+});
