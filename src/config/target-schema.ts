@@ -1,7 +1,18 @@
 import { z } from 'zod';
-import { httpUrl, servedModelName, strict, unknownVariant } from './fields.js';
+import { formatDuration } from './duration.js';
+import {
+  always,
+  duration,
+  finite,
+  httpUrl,
+  type Loose,
+  servedModelName,
+  strict,
+  unknownVariant,
+} from './fields.js';
+import { describeValue, listOf } from './messages.js';
 
-// ── targets and metric sources ──────────────────────────────────────────────────────────
+// ── targets ─────────────────────────────────────────────────────────────────────────────
 
 const sandboxTarget = strict({
   type: z.literal('sandbox').describe('The embedded serving router of `model-gate sandbox`.'),
@@ -9,7 +20,327 @@ const sandboxTarget = strict({
   model: servedModelName.optional(),
 }).describe('A running `model-gate sandbox` (or the one the demo starts).');
 
+const STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'] as const;
+
+/** `{{version}}` (and optionally `{{model}}`) in a platform name; nothing else in braces. */
+function nameTemplate(description: string, fallback: string) {
+  return z
+    .string()
+    .min(1)
+    .superRefine((text, ctx) => {
+      const unknown = [...text.matchAll(/\{\{([^}]*)\}\}/g)]
+        .map((m) => m[1])
+        .filter((name) => name !== 'version' && name !== 'model');
+      if (unknown.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          input: text,
+          message: `unknown placeholder {{${unknown[0]}}} in ${describeValue(text)} (known: {{version}}, {{model}})`,
+        });
+      } else if (!text.includes('{{version}}')) {
+        ctx.addIssue({
+          code: 'custom',
+          input: text,
+          message: `expected a name containing {{version}} (each version needs its own name), got ${describeValue(text)}`,
+        });
+      }
+    })
+    .default(fallback)
+    .describe(
+      `${description} \`{{version}}\` is the version, \`{{model}}\` the model's key. Default "${fallback}".`,
+    );
+}
+
+const label = (what: string, pattern: RegExp, rule: string) =>
+  z
+    .string()
+    .regex(pattern, { error: (issue) => `expected ${what} (${rule}), got ${describeValue(issue.input)}` });
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_RULE = "lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit";
+const namespace = label('a Kubernetes namespace', DNS_LABEL, DNS_RULE).describe('Kubernetes namespace.');
+const kubeObject = (description: string) =>
+  label('a Kubernetes object name', DNS_LABEL, DNS_RULE).describe(description);
+const context = z
+  .string()
+  .min(1)
+  .regex(/^[^\s]+$/, {
+    error: (issue) => `expected a kubeconfig context name, got ${describeValue(issue.input)}`,
+  })
+  .describe('kubeconfig context to use; the current context when absent.');
+const cloudId = (what: string, pattern: RegExp, rule: string, description: string) =>
+  label(what, pattern, rule).describe(description);
+
+/** Timing of CLI/HTTP targets: kebab-case keys in, `...Ms` out. */
+const timingShape = {
+  timeout: duration('Longest one CLI call or HTTP request may take (default "60s").').prefault('60s'),
+  'settle-timeout': duration(
+    'Longest to wait for the platform to finish an update, or for another change holding it to end (default "10m").',
+  ).prefault('10m'),
+  'poll-interval': duration('How often to look while waiting (default "10s").').prefault('10s'),
+};
+
+function checkTiming(value: unknown, ctx: z.core.$RefinementCtx) {
+  const { 'settle-timeout': settle, 'poll-interval': poll } = value as Loose;
+  if (finite(settle) && finite(poll) && poll > settle) {
+    ctx.addIssue({
+      code: 'custom',
+      input: poll,
+      path: ['poll-interval'],
+      message: `expected at most settle-timeout (${formatDuration(settle)}), got ${formatDuration(poll)}`,
+    });
+  }
+}
+
+const timing = (t: { timeout: number; 'settle-timeout': number; 'poll-interval': number }) => ({
+  timeoutMs: t.timeout,
+  settleTimeoutMs: t['settle-timeout'],
+  pollIntervalMs: t['poll-interval'],
+});
+
+const kserveTarget = strict({
+  type: z.literal('kserve').describe('A KServe InferenceService (Serverless mode), driven with kubectl.'),
+  name: kubeObject("InferenceService name; defaults to the model's key.").optional(),
+  namespace,
+  context: context.optional(),
+  'storage-uri': z
+    .string()
+    .superRefine((text, ctx) => {
+      if (!text.includes('{{version}}')) {
+        ctx.addIssue({
+          code: 'custom',
+          input: text,
+          message: `expected a storage URI containing {{version}}, e.g. "gs://models/fraud/{{version}}", got ${describeValue(text)}`,
+        });
+      }
+    })
+    .describe("The predictor's storageUri for a version, containing {{version}} (and optionally {{model}})."),
+  ...timingShape,
+})
+  .superRefine(checkTiming, always)
+  .transform((t) => ({
+    type: t.type,
+    ...(t.name === undefined ? {} : { name: t.name }),
+    namespace: t.namespace,
+    ...(t.context === undefined ? {} : { context: t.context }),
+    storageUri: t['storage-uri'],
+    ...timing(t),
+  }))
+  .describe('KServe: canaryTrafficPercent on an InferenceService, read back from its status.');
+
+const sagemakerTarget = strict({
+  type: z.literal('sagemaker').describe('A SageMaker real-time endpoint, driven with the AWS CLI.'),
+  endpoint: cloudId(
+    'a SageMaker endpoint name',
+    /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+    "letters, digits and '-', at most 63",
+    'SageMaker endpoint name.',
+  ),
+  region: cloudId(
+    'an AWS region',
+    /^[a-z]{2}(-[a-z]+)+-\d$/,
+    'e.g. us-east-1',
+    'AWS region; the CLI default when absent.',
+  ).optional(),
+  profile: z.string().min(1).describe('AWS CLI profile; the default credentials when absent.').optional(),
+  variant: nameTemplate('Production variant that serves a version.', '{{version}}'),
+  ...timingShape,
+})
+  .superRefine(checkTiming, always)
+  .transform((t) => ({
+    type: t.type,
+    endpoint: t.endpoint,
+    ...(t.region === undefined ? {} : { region: t.region }),
+    ...(t.profile === undefined ? {} : { profile: t.profile }),
+    variant: t.variant,
+    ...timing(t),
+  }))
+  .describe(
+    'SageMaker: production variant weights (update-endpoint-weights-and-capacities), read back with describe-endpoint.',
+  );
+
+const azuremlTarget = strict({
+  type: z.literal('azureml').describe('An Azure ML managed online endpoint, driven with `az ml`.'),
+  endpoint: cloudId(
+    'an online endpoint name',
+    /^[a-zA-Z][a-zA-Z0-9-]{1,31}$/,
+    "a letter, then letters, digits and '-', 2-32 characters",
+    'Online endpoint name.',
+  ),
+  'resource-group': z.string().min(1).describe('Resource group of the workspace.'),
+  workspace: z.string().min(1).describe('Azure ML workspace name.'),
+  subscription: z
+    .string()
+    .min(1)
+    .describe('Subscription name or ID; the CLI default when absent.')
+    .optional(),
+  deployment: nameTemplate('Deployment that serves a version.', '{{version}}'),
+  ...timingShape,
+})
+  .superRefine(checkTiming, always)
+  .transform((t) => ({
+    type: t.type,
+    endpoint: t.endpoint,
+    resourceGroup: t['resource-group'],
+    workspace: t.workspace,
+    ...(t.subscription === undefined ? {} : { subscription: t.subscription }),
+    deployment: t.deployment,
+    ...timing(t),
+  }))
+  .describe('Azure ML: the endpoint traffic between deployments (az ml online-endpoint update --traffic).');
+
+const vertexTarget = strict({
+  type: z.literal('vertex').describe('A Vertex AI endpoint, driven with `gcloud ai endpoints`.'),
+  endpoint: z
+    .string()
+    .regex(/^(\d+|projects\/[^/\s]+\/locations\/[^/\s]+\/endpoints\/\d+)$/, {
+      error: (issue) =>
+        `expected an endpoint ID (digits) or "projects/P/locations/L/endpoints/ID", got ${describeValue(issue.input)}`,
+    })
+    .describe('Endpoint ID or full resource name.'),
+  region: cloudId(
+    'a Google Cloud region',
+    /^[a-z]+-[a-z]+\d+$/,
+    'e.g. us-central1',
+    'Region of the endpoint.',
+  ),
+  project: z.string().min(1).describe('Project ID; the gcloud default when absent.').optional(),
+  'deployed-model': nameTemplate('Display name of the deployed model that serves a version.', '{{version}}'),
+  ...timingShape,
+})
+  .superRefine(checkTiming, always)
+  .transform((t) => ({
+    type: t.type,
+    endpoint: t.endpoint,
+    region: t.region,
+    ...(t.project === undefined ? {} : { project: t.project }),
+    deployedModel: t['deployed-model'],
+    ...timing(t),
+  }))
+  .describe(
+    'Vertex AI: the endpoint traffic split by deployed model ID (gcloud ai endpoints update --traffic-split).',
+  );
+
+const seldonTarget = strict({
+  type: z.literal('seldon').describe('A Seldon Core v2 Experiment, driven with kubectl.'),
+  experiment: kubeObject(
+    "Experiment name; defaults to the model's key. Clients call `<experiment>.experiment`.",
+  ).optional(),
+  namespace,
+  context: context.optional(),
+  'model-name': nameTemplate('Seldon Model that serves a version.', '{{model}}-{{version}}'),
+  ...timingShape,
+})
+  .superRefine(checkTiming, always)
+  .transform((t) => ({
+    type: t.type,
+    ...(t.experiment === undefined ? {} : { experiment: t.experiment }),
+    namespace: t.namespace,
+    ...(t.context === undefined ? {} : { context: t.context }),
+    modelName: t['model-name'],
+    ...timing(t),
+  }))
+  .describe('Seldon Core v2: candidate weights of an Experiment (kubectl apply), read back with its status.');
+
+const strategies = z
+  .array(
+    z.enum(STRATEGIES, {
+      error: (issue) => `unknown strategy ${describeValue(issue.input)} (known: ${listOf([...STRATEGIES])})`,
+    }),
+  )
+  .min(1, { error: 'expected at least one strategy' })
+  .default(['canary'])
+  .describe('Strategies your serving layer or commands can carry out (default [canary]).');
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const httpTarget = strict({
+  type: z.literal('http').describe('Your own serving layer implementing docs/http-target.openapi.yaml.'),
+  url: httpUrl,
+  headers: z
+    .record(
+      z.string().regex(HEADER_NAME, {
+        error: (issue) => `expected an HTTP header name, got ${describeValue(issue.input)}`,
+      }),
+      z.string(),
+    )
+    .default({})
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
+    .describe('Headers sent with every request, e.g. Authorization: "Bearer ${SERVING_TOKEN}".'),
+  strategies,
+  ...timingShape,
+})
+  .superRefine(checkTiming, always)
+  .transform((t) => ({
+    type: t.type,
+    url: t.url,
+    headers: t.headers,
+    strategies: t.strategies,
+    ...timing(t),
+  }))
+  .describe('HTTP: GET/PUT {url}/traffic and GET {url}/capabilities (docs/http-target.openapi.yaml).');
+
+const PLACEHOLDERS = ['{{stable}}', '{{candidate}}', '{{weight}}'];
+const argv = (description: string) =>
+  z
+    .array(z.string().min(1, { error: 'expected a non-empty argument' }))
+    .min(1, { error: 'expected a program and its arguments, got an empty list' })
+    .superRefine((args, ctx) => {
+      args.forEach((arg, i) => {
+        if (typeof arg !== 'string') return;
+        const whole = PLACEHOLDERS.includes(arg);
+        if (i === 0 && whole) {
+          ctx.addIssue({
+            code: 'custom',
+            input: arg,
+            path: [i],
+            message: `expected a program, got the placeholder ${arg}`,
+          });
+        } else if (!whole && /\{\{|\}\}/.test(arg)) {
+          ctx.addIssue({
+            code: 'custom',
+            input: arg,
+            path: [i],
+            message: `placeholders are replaced as whole arguments only (${PLACEHOLDERS.join(', ')}): put each in its own list item, got ${describeValue(arg)}`,
+          });
+        }
+      });
+    })
+    .describe(description);
+
+const commandTarget = strict({
+  type: z.literal('command').describe('Your own commands, run without a shell.'),
+  apply: argv(
+    'Program and arguments that make the platform serve a traffic state: {{stable}}, {{candidate}} (empty when none) and {{weight}} (percent) are replaced as whole arguments; also in MODEL_GATE_STABLE, MODEL_GATE_CANDIDATE, MODEL_GATE_WEIGHT.',
+  ),
+  read: argv(
+    'Program and arguments that print the served state as JSON: {"stable":{"version":"v1"},"canary":{"version":"v2","weight":10}}.',
+  ),
+  timeout: duration('Longest one command may take (default "60s").').prefault('60s'),
+  strategies,
+})
+  .transform((t) => ({
+    type: t.type,
+    apply: t.apply,
+    read: t.read,
+    timeoutMs: t.timeout,
+    strategies: t.strategies,
+  }))
+  .describe('Command: your apply and read commands, with the versions and weight as arguments.');
+
 /** Serving platforms. Add a variant here (and to types.ts) for a new `type:`. */
 export const targetSchema = z
-  .discriminatedUnion('type', [sandboxTarget], { error: unknownVariant('target type') })
+  .discriminatedUnion(
+    'type',
+    [
+      sandboxTarget,
+      kserveTarget,
+      sagemakerTarget,
+      azuremlTarget,
+      vertexTarget,
+      seldonTarget,
+      httpTarget,
+      commandTarget,
+    ],
+    { error: unknownVariant('target type') },
+  )
   .describe('The serving platform the candidate is deployed to.');

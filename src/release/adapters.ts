@@ -1,21 +1,60 @@
 import type { ModelConfig } from '../config/types.js';
+import { cloudwatchSource } from '../metrics/cloudwatch-source.js';
+import { datadogSource } from '../metrics/datadog-source.js';
+import { fileSource } from '../metrics/file-source.js';
+import { httpJsonSource } from '../metrics/http-json-source.js';
+import { prometheusSource } from '../metrics/prometheus-source.js';
 import { sandboxSource } from '../metrics/sandbox-source.js';
 import type { MetricSource } from '../metrics/source.js';
+import { azuremlTarget } from '../targets/azureml-target.js';
+import { commandTarget } from '../targets/command-target.js';
+import { httpTarget } from '../targets/http-target.js';
+import { kserveTarget } from '../targets/kserve-target.js';
+import { sagemakerTarget } from '../targets/sagemaker-target.js';
 import { sandboxTarget } from '../targets/sandbox-target.js';
+import { seldonTarget } from '../targets/seldon-target.js';
 import type { Target } from '../targets/target.js';
+import { vertexTarget } from '../targets/vertex-target.js';
 
 /** The factory from configuration to adapter: one case per target type. */
 export function targetFor(model: ModelConfig): Target {
-  switch (model.target.type) {
+  const target = model.target;
+  switch (target.type) {
     case 'sandbox':
-      return sandboxTarget(model.target, model.name);
+      return sandboxTarget(target, model.name);
+    case 'kserve':
+      return kserveTarget(target, model.name);
+    case 'sagemaker':
+      return sagemakerTarget(target, model.name);
+    case 'azureml':
+      return azuremlTarget(target, model.name);
+    case 'vertex':
+      return vertexTarget(target, model.name);
+    case 'seldon':
+      return seldonTarget(target, model.name);
+    case 'http':
+      return httpTarget(target);
+    case 'command':
+      return commandTarget(target, model.name);
   }
 }
 
 /** The factory from configuration to adapter: one case per metric source type. */
 export function metricsFor(model: ModelConfig): MetricSource {
-  switch (model.metrics.type) {
+  const metrics = model.metrics;
+  switch (metrics.type) {
     case 'sandbox':
-      return sandboxSource(model.metrics);
+      return sandboxSource(metrics);
+    case 'prometheus':
+      return prometheusSource(metrics);
+    case 'datadog':
+      return datadogSource(metrics);
+    case 'cloudwatch':
+      return cloudwatchSource(metrics);
+    case 'http-json':
+      return httpJsonSource(metrics);
+    case 'file':
+      // Relative to the working directory: the repository root in the action and the CLI.
+      return fileSource(metrics);
   }
 }

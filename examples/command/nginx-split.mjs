@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// The apply and read commands of model-gate's `command` target for an nginx that splits live
+// traffic between model versions with `split_clients` (see examples/command/model-gate.yml).
+//
+//   node nginx-split.mjs apply --prefix DIR --state-url URL --stable V1 --candidate V2 --weight 10 [--nginx PATH]
+//   node nginx-split.mjs read --state-url URL
+//
+// apply writes DIR/conf.d/model-gate-split.conf (upstreams and the split, included in `http`)
+// and DIR/conf.d/model-gate-state.conf (a `location` answering the served state, included in
+// the `server`), checks the whole config with `nginx -t`, reloads nginx and waits until the
+// live workers answer the new state. Backends per version come from DIR/upstreams.json:
+// { "v1": "10.0.0.5:8080", "v2": "10.0.0.6:8080" }. It exits 75 when another apply holds the
+// lock (model-gate reports the platform busy), 1 on any other failure, leaving the old config.
+// read prints what the running nginx answers at URL: the state it really serves.
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+
+const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
+
+function die(message, code = 1) {
+  process.stderr.write(`nginx-split: ${message}\n`);
+  process.exit(code);
+}
+
+function options(argv) {
+  const out = {};
+  for (let i = 0; i < argv.length; i += 2) {
+    const key = argv[i];
+    if (!key?.startsWith('--') || argv[i + 1] === undefined) die(`expected --option value pairs, got ${JSON.stringify(argv.slice(i))}`, 2);
+    out[key.slice(2)] = argv[i + 1];
+  }
+  return out;
+}
+
+function fetchState(url) {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false, timeout: 2000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        body += chunk;
+      });
+      res.on('end', () => (res.statusCode === 200 ? resolve(JSON.parse(body)) : reject(new Error(`HTTP ${res.statusCode}`))));
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Whether the nginx master of this pid file runs (`nginx -t` leaves an empty pid file behind). */
+function running(pidFile) {
+  const pid = existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, 'utf8'), 10) : Number.NaN;
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function apply(o) {
+  for (const key of ['prefix', 'state-url', 'stable', 'candidate', 'weight']) if (o[key] === undefined) die(`--${key} is required`, 2);
+  const weight = Number(o.weight);
+  if (!Number.isFinite(weight) || weight < 0 || weight > 100) die(`--weight must be a percentage, got ${JSON.stringify(o.weight)}`, 2);
+  const candidate = o.candidate === '' ? undefined : o.candidate;
+  for (const v of [o.stable, candidate]) if (v !== undefined && !VERSION.test(v)) die(`unsafe version ${JSON.stringify(v)}`, 2);
+  const upstreams = JSON.parse(readFileSync(join(o.prefix, 'upstreams.json'), 'utf8'));
+  for (const v of [o.stable, candidate]) if (v !== undefined && !upstreams[v]) die(`no backend for version ${v} in upstreams.json`);
+
+  const confDir = join(o.prefix, 'conf.d');
+  mkdirSync(confDir, { recursive: true });
+  const lock = join(o.prefix, '.model-gate.lock');
+  let fd;
+  try {
+    fd = openSync(lock, 'wx');
+  } catch {
+    die('another traffic change holds the lock (.model-gate.lock)', 75);
+  }
+  try {
+    const versions = [o.stable, ...(candidate && candidate !== o.stable ? [candidate] : [])];
+    const name = (v) => `model_gate_${versions.indexOf(v)}`;
+    const share = Math.round(weight * 100) / 100; // split_clients takes at most two decimals
+    const split =
+      !candidate || candidate === o.stable || share === 0
+        ? [`    * ${name(o.stable)};`]
+        : share === 100
+          ? [`    * ${name(candidate)};`]
+          : [`    ${share}% ${name(candidate)};`, `    * ${name(o.stable)};`];
+    const previous = existsSync(join(confDir, 'model-gate-state.conf'))
+      ? Number(/"generation":(\d+)/.exec(readFileSync(join(confDir, 'model-gate-state.conf'), 'utf8'))?.[1] ?? 0)
+      : 0;
+    const generation = previous + 1;
+    const state = { stable: { version: o.stable }, ...(candidate ? { canary: { version: candidate, weight: share } } : {}), generation };
+    const files = {
+      'model-gate-split.conf': [
+        '# Written by nginx-split.mjs for model-gate: do not edit.',
+        ...versions.map((v) => `upstream ${name(v)} { server ${upstreams[v]}; }  # ${v}`),
+        'split_clients "${request_id}" $model_gate_backend {',
+        ...split,
+        '}',
+        '',
+      ].join('\n'),
+      'model-gate-state.conf': `location = /_model-gate/state { default_type application/json; return 200 '${JSON.stringify(state)}'; }\n`,
+    };
+    const backups = {};
+    for (const [file, text] of Object.entries(files)) {
+      const path = join(confDir, file);
+      backups[file] = existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+      writeFileSync(`${path}.new`, text);
+      renameSync(`${path}.new`, path);
+    }
+    const nginx = o.nginx ?? 'nginx';
+    const base = ['-p', o.prefix, '-c', join(o.prefix, 'nginx.conf'), '-e', 'stderr'];
+    try {
+      execFileSync(nginx, [...base, '-t', '-q'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      for (const [file, text] of Object.entries(backups)) {
+        if (text === undefined) rmSync(join(confDir, file), { force: true });
+        else writeFileSync(join(confDir, file), text);
+      }
+      die(`nginx -t refused the new config, the old one stays: ${String(err.stderr ?? err.message).trim()}`);
+    }
+    if (!running(join(o.prefix, 'nginx.pid'))) return; // not running: it starts with this config
+    try {
+      execFileSync(nginx, [...base, '-s', 'reload'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    } catch (err) {
+      die(`nginx -s reload failed: ${String(err.stderr ?? err.message).trim()}`);
+    }
+    for (let waited = 0; ; waited += 50) {
+      const live = await fetchState(o['state-url']).catch(() => undefined);
+      if (live?.generation === generation) return;
+      if (waited > 10_000) die(`nginx did not serve generation ${generation} within 10s after the reload`);
+      await sleep(50);
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(lock, { force: true });
+  }
+}
+
+async function read(o) {
+  if (o['state-url'] === undefined) die('--state-url is required', 2);
+  const { generation, ...state } = await fetchState(o['state-url']).catch((err) => die(`cannot read ${o['state-url']}: ${err.message}`));
+  process.stdout.write(`${JSON.stringify(state)}\n`);
+}
+
+const [command, ...rest] = process.argv.slice(2);
+if (command === 'apply') await apply(options(rest));
+else if (command === 'read') await read(options(rest));
+else die('usage: nginx-split.mjs apply|read --option value ...', 2);

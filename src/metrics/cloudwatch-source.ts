@@ -1,0 +1,289 @@
+/**
+ * Metrics from Amazon CloudWatch through the AWS CLI: `aws cloudwatch get-metric-data`, run
+ * with an argument array (never a shell) through @actions/exec.
+ *
+ * Contract, from the AWS CLI reference for `get-metric-data`
+ * (https://docs.aws.amazon.com/cli/latest/reference/cloudwatch/get-metric-data.html), the
+ * CloudWatch API reference (GetMetricData, MetricDataQuery, MetricDataResult:
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_GetMetricData.html) and
+ * the CLI return codes (https://docs.aws.amazon.com/cli/latest/topic/return-codes.html):
+ * - required `--metric-data-queries` (JSON list of MetricDataQuery: `Id` matching
+ *   `^[a-z][a-zA-Z0-9_]*$`, and either `MetricStat {Metric {Namespace, MetricName, Dimensions
+ *   [{Name, Value}]}, Period, Stat, Unit?}` or `Expression` (metric math or a Metrics Insights
+ *   query) with `Period`; optional `Label`, `ReturnData`, `AccountId`), `--start-time`,
+ *   `--end-time` (ISO 8601; start is inclusive and rounded down to the minute for recent data,
+ *   end is exclusive); optional `--next-token`, `--scan-by`, `--max-datapoints`.
+ * - Output (`--output json`): `{"MetricDataResults": [{"Id", "Label", "Timestamps": [...],
+ *   "Values": [...], "StatusCode": "Complete" | "InternalError" | "PartialData" | "Forbidden",
+ *   "Messages"}], "NextToken"?, "Messages"}`; datapoints come newest first by default.
+ * - Exit codes: 0 success, 252 bad arguments, 253 bad configuration or credentials, 254 the
+ *   service refused (Throttling, AccessDenied, ...), 255 anything else.
+ */
+import { type ExecOptions, type ExecOutput, getExecOutput } from '@actions/exec';
+import { z } from 'zod';
+import { formatDuration } from '../config/duration.js';
+import type { CloudWatchMetricsConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import { showQuery, snippet } from './fetch-json.js';
+import { type Point, reducePoints, requestCount } from './reduce.js';
+import type { MetricSource, MetricWindow } from './source.js';
+import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
+
+export type Exec = (command: string, args: string[], options: ExecOptions) => Promise<ExecOutput>;
+
+export interface CloudWatchOptions {
+  /** How commands run; default @actions/exec's getExecOutput. */
+  exec?: Exec;
+  /** The AWS CLI executable; default `aws` from PATH. */
+  command?: string;
+}
+
+/** Pages of one answer read at most (a window of one slot rarely needs a second). */
+const MAX_PAGES = 20;
+/** The id given to a query written as a single expression. */
+export const EXPRESSION_ID = 'modelgate';
+
+const result = z.object({
+  Id: z.string(),
+  Label: z.string().optional(),
+  Timestamps: z.array(z.union([z.string(), z.number()])).optional(),
+  Values: z.array(z.number().nullable()).optional(),
+  StatusCode: z.string().optional(),
+  Messages: z.array(z.object({ Code: z.string().optional(), Value: z.string().optional() })).optional(),
+});
+const output = z.object({
+  MetricDataResults: z.array(result),
+  NextToken: z.string().nullable().optional(),
+  Messages: z.array(z.object({ Code: z.string().optional(), Value: z.string().optional() })).optional(),
+});
+
+/** Inside a JSON string a value is JSON-escaped; anywhere else it must be a plain token. */
+const escapeJson: Escaper = (value, quote, variable) =>
+  quote === '"' ? JSON.stringify(value).slice(1, -1) : plainToken(value, variable);
+
+type Query = Record<string, unknown>;
+
+export interface RenderedQueries {
+  queries: Query[];
+  /** The id of the one query whose data is the answer. */
+  resultId: string;
+}
+
+/**
+ * A template is either a JSON MetricDataQuery (or a list of them, exactly one returning
+ * data), or anything else: one expression (metric math or Metrics Insights SQL). A missing
+ * `Period` is set to `periodSeconds`, so one datapoint covers the whole window.
+ */
+export function renderCloudWatch(template: string, w: MetricWindow, periodSeconds: number): RenderedQueries {
+  const values = templateValues(w);
+  const trimmed = template.trim();
+  if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) {
+    const expression = renderTemplate(trimmed, values, { quotes: {} }, (v, _q, name) => plainToken(v, name));
+    return {
+      queries: [{ Id: EXPRESSION_ID, Expression: expression, Period: periodSeconds, ReturnData: true }],
+      resultId: EXPRESSION_ID,
+    };
+  }
+  const text = renderTemplate(trimmed, values, { quotes: { '"': { backslash: true } } }, escapeJson);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new MetricsError(
+      `cloudwatch: the query is not valid JSON (${(err as Error).message}): ${showQuery(text)}`,
+    );
+  }
+  const list = Array.isArray(parsed) ? parsed : [parsed];
+  const queries: Query[] = list.map((q, i) => {
+    if (q === null || typeof q !== 'object' || Array.isArray(q)) {
+      throw new MetricsError(`cloudwatch: query item ${i} is not a MetricDataQuery object`);
+    }
+    const copy = structuredClone(q) as Query;
+    const stat = copy.MetricStat as Query | undefined;
+    if (stat && typeof stat === 'object' && stat.Period === undefined) stat.Period = periodSeconds;
+    if (copy.Expression !== undefined && copy.Period === undefined) copy.Period = periodSeconds;
+    return copy;
+  });
+  const returning = queries.filter((q) => q.ReturnData !== false);
+  if (returning.length !== 1) {
+    throw new MetricsError(
+      `cloudwatch: ${returning.length} queries return data, expected exactly one; set "ReturnData": false on the others`,
+    );
+  }
+  const id = (returning[0] as Query).Id;
+  if (typeof id !== 'string') throw new MetricsError('cloudwatch: the query returning data has no "Id"');
+  return { queries, resultId: id };
+}
+
+export function cloudwatchSource(
+  config: CloudWatchMetricsConfig,
+  options: CloudWatchOptions = {},
+): MetricSource {
+  const exec = options.exec ?? getExecOutput;
+  const command = options.command ?? 'aws';
+  const cliTimeout = String(Math.max(1, Math.ceil(config.timeoutMs / 1000)));
+
+  /** The datapoints of the query's answer, oldest first; `partial` when CloudWatch said so. */
+  async function datapoints(
+    template: string,
+    w: MetricWindow,
+  ): Promise<{ points: Point[]; partial: boolean }> {
+    // CloudWatch rounds the start down to the minute: one period from there to the end
+    // covers the window in one datapoint.
+    const start = Math.floor(w.since / 60_000) * 60_000;
+    const end = Math.max(w.until, start + 1000);
+    const period = Math.max(60, Math.ceil((end - start) / 60_000) * 60);
+    const { queries, resultId } = renderCloudWatch(template, w, period);
+    const points: Point[] = [];
+    let partial = false;
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const args = [
+        'cloudwatch',
+        'get-metric-data',
+        '--metric-data-queries',
+        JSON.stringify(queries),
+        '--start-time',
+        new Date(start).toISOString(),
+        '--end-time',
+        new Date(end).toISOString(),
+        '--output',
+        'json',
+        '--cli-connect-timeout',
+        cliTimeout,
+        '--cli-read-timeout',
+        cliTimeout,
+        ...(config.region ? ['--region', config.region] : []),
+        ...(config.profile ? ['--profile', config.profile] : []),
+        ...(nextToken ? ['--next-token', nextToken] : []),
+      ];
+      const out = output.safeParse(parseJson(await run(args)));
+      if (!out.success)
+        throw new MetricsError('cloudwatch: the aws CLI answered JSON of an unexpected shape');
+      const mine = out.data.MetricDataResults.filter((r) => r.Id === resultId);
+      for (const r of mine) {
+        if (r.StatusCode === 'InternalError' || r.StatusCode === 'Forbidden') {
+          const why = (r.Messages ?? []).map((m) => m.Value ?? m.Code).join('; ');
+          throw new MetricsError(
+            `cloudwatch: ${r.StatusCode} for query "${resultId}"${why ? ` (${why})` : ''}`,
+          );
+        }
+        const ts = r.Timestamps ?? [];
+        (r.Values ?? []).forEach((value, i) => {
+          const at = timestamp(ts[i]);
+          if (value !== null && at !== undefined) points.push({ at, value });
+        });
+      }
+      nextToken = out.data.NextToken ?? undefined;
+      partial = mine.some((r) => r.StatusCode === 'PartialData');
+      if (!nextToken) break;
+    }
+    // A continuation still pending after the last page read leaves the data partial too.
+    return { points: points.sort((a, b) => a.at - b.at), partial: partial || nextToken !== undefined };
+  }
+
+  async function run(args: string[]): Promise<string> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+    env.AWS_PAGER = ''; // never wait on a pager
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new MetricsError(
+              `cloudwatch: aws cloudwatch get-metric-data did not finish within ${formatDuration(config.timeoutMs)} (timeout)`,
+            ),
+          ),
+        config.timeoutMs,
+      );
+    });
+    let res: ExecOutput;
+    try {
+      res = await Promise.race([
+        exec(command, args, { silent: true, ignoreReturnCode: true, env }),
+        deadline,
+      ]);
+    } catch (err) {
+      if (err instanceof MetricsError) throw err;
+      throw new MetricsError(
+        `cloudwatch: cannot run the AWS CLI "${command}" (${(err as Error).message.split('\n')[0]}); install AWS CLI v2 (preinstalled on GitHub-hosted runners) and configure credentials, e.g. with aws-actions/configure-aws-credentials`,
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+    if (res.exitCode !== 0) throw cliError(res);
+    return res.stdout;
+  }
+
+  return {
+    async value(template, w) {
+      const { points, partial } = await datapoints(template, w);
+      // Partial data is not the window's value: inconclusive, like no data.
+      if (partial) return undefined;
+      return reducePoints(points, config.reducer);
+    },
+    async requests(w) {
+      const { points, partial } = await datapoints(config.requests, w);
+      if (partial) {
+        throw new MetricsError(
+          'cloudwatch: the requests query returned partial data (PartialData); try again later',
+        );
+      }
+      const total = reducePoints(points, 'sum');
+      return total === undefined ? 0 : requestCount(total);
+    },
+  };
+}
+
+function parseJson(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    throw new MetricsError(
+      `cloudwatch: the aws CLI did not answer JSON (${snippet(stdout, 120) || 'no output'})`,
+    );
+  }
+}
+
+/** CLI timestamps: ISO 8601 text (the default) or epoch seconds (cli_timestamp_format = wire). */
+function timestamp(t: string | number | undefined): number | undefined {
+  if (t === undefined) return undefined;
+  const ms = typeof t === 'number' ? t * 1000 : Date.parse(t);
+  return Number.isFinite(ms) ? ms : undefined;
+}
+
+function cliError(res: ExecOutput): MetricsError {
+  const stderr = res.stderr.trim();
+  const detail =
+    snippet(
+      stderr
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .at(-1) ?? '',
+      300,
+    ) || 'no message';
+  const code = /An error occurred \(([A-Za-z0-9.]+)\)/.exec(stderr)?.[1];
+  if (code === 'Throttling' || code === 'ThrottlingException' || code === 'TooManyRequestsException') {
+    return new MetricsError(
+      `cloudwatch: throttled by CloudWatch (${detail}); lengthen the strategy's interval`,
+    );
+  }
+  if (code === 'AccessDenied' || code === 'AccessDeniedException') {
+    return new MetricsError(`cloudwatch: access denied (${detail}); the role needs cloudwatch:GetMetricData`);
+  }
+  switch (res.exitCode) {
+    case 252:
+      return new MetricsError(`cloudwatch: the aws CLI refused the arguments (exit 252): ${detail}`);
+    case 253:
+      return new MetricsError(
+        `cloudwatch: the AWS CLI configuration or credentials are missing or invalid (exit 253): ${detail}`,
+      );
+    case 254:
+      return new MetricsError(
+        `cloudwatch: CloudWatch refused the request${code ? ` (${code})` : ''}: ${detail}`,
+      );
+    default:
+      return new MetricsError(`cloudwatch: aws exited with ${res.exitCode}: ${detail}`);
+  }
+}

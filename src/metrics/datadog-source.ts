@@ -1,0 +1,122 @@
+/**
+ * Metrics from Datadog's metrics query API, v1.
+ *
+ * Contract, from Datadog's API reference "Query timeseries points"
+ * (https://docs.datadoghq.com/api/latest/metrics/#query-timeseries-points) and "Authentication"
+ * (https://docs.datadoghq.com/api/latest/authentication/):
+ * - `GET https://api.<site>/api/v1/query?from=<unix s>&to=<unix s>&query=<query>`, all three
+ *   required; headers `DD-API-KEY` and `DD-APPLICATION-KEY` (reading data needs both; the
+ *   application key needs the `timeseries_query` scope).
+ * - 200: `{"status": "ok" | "error", "res_type": "time_series", "series": [{"metric",
+ *   "scope", "expression", "pointlist": [[<unix ms>, <value or null>], ...], ...}],
+ *   "from_date", "to_date", "query", "error"}`.
+ * - 400 / 403 / 429: `{"errors": ["..."]}`; 429 carries `X-RateLimit-Reset` (seconds).
+ */
+import { z } from 'zod';
+import type { DatadogMetricsConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
+import { type Point, reducePoints, requestCount } from './reduce.js';
+import type { MetricSource, MetricWindow } from './source.js';
+import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
+
+const answer = z.object({
+  status: z.string().optional(),
+  error: z.string().optional(),
+  series: z
+    .array(
+      z.object({
+        pointlist: z
+          .array(z.tuple([z.number(), z.number().nullable()]))
+          .nullable()
+          .optional(),
+      }),
+    )
+    .optional(),
+});
+const errorsBody = z.object({ errors: z.array(z.string()) });
+
+/** Tag values are bare in Datadog queries (`{model:fraud,slot:canary}`): plain tokens only. */
+export const escapeDatadog: Escaper = (value, _quote, variable) => plainToken(value, variable);
+
+export function renderDatadog(template: string, w: MetricWindow): string {
+  return renderTemplate(template, templateValues(w), { quotes: {} }, escapeDatadog);
+}
+
+export function datadogSource(config: DatadogMetricsConfig): MetricSource {
+  const base = config.url.replace(/\/+$/, '');
+
+  /** The points of each series the query returns. */
+  async function query(template: string, w: MetricWindow): Promise<{ query: string; series: Point[][] }> {
+    const q = renderDatadog(template, w);
+    const params = new URLSearchParams({
+      from: String(Math.floor(w.since / 1000)),
+      to: String(Math.ceil(w.until / 1000)),
+      query: q,
+    });
+    const res = await fetchJson({
+      source: 'datadog',
+      url: `${base}/api/v1/query?${params}`,
+      headers: { 'DD-API-KEY': config.apiKey, 'DD-APPLICATION-KEY': config.applicationKey },
+      timeoutMs: config.timeoutMs,
+    });
+    if (res.status !== 200) throw httpError(res, q);
+    const parsed = answer.safeParse(res.body);
+    if (!parsed.success) {
+      throw new MetricsError(
+        `datadog: unexpected answer (${snippet(res.text, 120) || 'empty'}): ${showQuery(q)}`,
+      );
+    }
+    if (parsed.data.status !== undefined && parsed.data.status !== 'ok') {
+      throw new MetricsError(
+        `datadog: query failed (${parsed.data.error ?? parsed.data.status}): ${showQuery(q)}`,
+      );
+    }
+    const series = (parsed.data.series ?? []).map((s) =>
+      (s.pointlist ?? []).flatMap(([at, value]) => (value === null ? [] : [{ at, value }])),
+    );
+    return { query: q, series };
+  }
+
+  return {
+    async value(template, w) {
+      const { series } = await query(template, w);
+      // None or several series: there is no one number for this slot.
+      if (series.length !== 1) return undefined;
+      return reducePoints(series[0] as Point[], config.reducer);
+    },
+    async requests(w) {
+      const { query: q, series } = await query(config.requests, w);
+      if (series.length === 0) return 0;
+      if (series.length > 1) {
+        throw new MetricsError(
+          `datadog: the requests query returned ${series.length} series, expected one; aggregate it (sum:...) without "by {...}": ${showQuery(q)}`,
+        );
+      }
+      const total = reducePoints(series[0] as Point[], 'sum');
+      return total === undefined ? 0 : requestCount(total);
+    },
+  };
+}
+
+function httpError(res: FetchedJson, query: string): MetricsError {
+  const parsed = errorsBody.safeParse(res.body);
+  const reason = parsed.success ? parsed.data.errors.join('; ') : snippet(res.text, 120) || 'no details';
+  switch (res.status) {
+    case 400:
+      return new MetricsError(`datadog: bad query (${reason}): ${showQuery(query)}`);
+    case 401:
+    case 403:
+      return new MetricsError(
+        `datadog: HTTP ${res.status} (${reason}); check api-key and application-key, and that the application key may read timeseries (timeseries_query)`,
+      );
+    case 429: {
+      const reset = res.headers['x-ratelimit-reset'];
+      return new MetricsError(
+        `datadog: rate limited (HTTP 429)${typeof reset === 'string' ? `, retry in ${reset}s` : ''}; lengthen the strategy's interval`,
+      );
+    }
+    default:
+      return new MetricsError(`datadog: HTTP ${res.status} (${reason})`);
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Selectors into a JSON document: a simple dotted and indexed path such as `requests`,
+ * `data.slots.canary.error_rate`, `result[0].value[1]`, `series[-1]` (the last item) or
+ * `metrics["p99.latency"]` (a key holding dots). Nothing else: no wildcards, no filters.
+ */
+import { MetricsError } from '../core/errors.js';
+
+export type SelectorPart = { key: string } | { index: number };
+
+const KEY = /^[A-Za-z0-9_$-]+/;
+const INDEX = /^\[(-?\d+)\]/;
+const QUOTED = /^\["((?:[^"\\]|\\.)*)"\]/;
+
+export const SELECTOR_EXAMPLES = '"requests", "data.canary.error_rate", "result[0].value[1]" or "series[-1]"';
+
+/** The parts of a selector, or the reason it is not one. */
+export function parseSelector(selector: string): SelectorPart[] | { problem: string } {
+  const parts: SelectorPart[] = [];
+  let rest = selector;
+  let first = true;
+  if (rest === '') return { problem: `empty selector (write a path such as ${SELECTOR_EXAMPLES})` };
+  while (rest !== '') {
+    const index = INDEX.exec(rest);
+    const quoted = index ? null : QUOTED.exec(rest);
+    let taken: string;
+    if (index) {
+      parts.push({ index: Number(index[1]) });
+      taken = index[0];
+    } else if (quoted) {
+      parts.push({ key: JSON.parse(`"${quoted[1]}"`) as string });
+      taken = quoted[0];
+    } else {
+      if (!first) {
+        if (!rest.startsWith('.')) return problemAt(selector, rest);
+        rest = rest.slice(1);
+      }
+      const key = KEY.exec(rest);
+      if (!key) return problemAt(selector, rest);
+      parts.push({ key: key[0] });
+      taken = key[0];
+    }
+    rest = rest.slice(taken.length);
+    first = false;
+  }
+  return parts;
+}
+
+function problemAt(selector: string, rest: string): { problem: string } {
+  const at = selector.length - rest.length + 1;
+  return {
+    problem: `cannot read the selector at character ${at} (${JSON.stringify(rest.slice(0, 20))}); write a path such as ${SELECTOR_EXAMPLES}`,
+  };
+}
+
+export function selectorProblem(selector: string): string | undefined {
+  const parsed = parseSelector(selector);
+  return 'problem' in parsed ? parsed.problem : undefined;
+}
+
+/** What the selector points at, or undefined when any step of the path is missing. */
+export function select(doc: unknown, selector: string): unknown {
+  const parsed = parseSelector(selector);
+  if ('problem' in parsed) throw new MetricsError(`selector ${JSON.stringify(selector)}: ${parsed.problem}`);
+  let node = doc;
+  for (const part of parsed) {
+    if ('index' in part) {
+      if (!Array.isArray(node)) return undefined;
+      node = node[part.index < 0 ? node.length + part.index : part.index];
+    } else {
+      if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
+      if (!Object.hasOwn(node, part.key)) return undefined;
+      node = (node as Record<string, unknown>)[part.key];
+    }
+  }
+  return node;
+}
+
+/**
+ * The number a selector points at: a JSON number or numeric text. Missing, null, NaN and
+ * infinite are no data (undefined); an object, a list or a boolean is a wrong selector.
+ */
+export function selectNumber(doc: unknown, selector: string, where: string): number | undefined {
+  const value = select(doc, selector);
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
+  if (typeof value === 'string') {
+    const n = value.trim() === '' ? Number.NaN : Number(value);
+    if (Number.isFinite(n)) return n;
+    if (/^[+-]?(nan|inf|infinity)$/i.test(value.trim())) return undefined;
+    throw new MetricsError(
+      `${where}: ${JSON.stringify(selector)} selects the text ${JSON.stringify(value.slice(0, 40))}, not a number`,
+    );
+  }
+  const kind = Array.isArray(value)
+    ? 'a list'
+    : typeof value === 'object'
+      ? 'an object'
+      : `a ${typeof value}`;
+  throw new MetricsError(
+    `${where}: ${JSON.stringify(selector)} selects ${kind}, not a number; select a number inside it`,
+  );
+}

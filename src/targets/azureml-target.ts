@@ -1,0 +1,158 @@
+import { z } from 'zod';
+import type { AzureMlTargetConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
+import { platformNames } from './names.js';
+import {
+  callCli,
+  type FailureKind,
+  type PlatformCli,
+  parseCliJson,
+  waitUntilSettled,
+} from './platform-cli.js';
+import { sharesFor, trafficFromShares } from './split.js';
+import type { Target } from './target.js';
+
+// Driven with the Azure CLI `ml` extension (v2), per
+// https://learn.microsoft.com/en-us/cli/azure/ml/online-endpoint (show; update --traffic
+//   "blue=90 green=10" --mirror-traffic "green=10")
+// https://learn.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-online-endpoints
+// https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/onlineendpointproperties
+//   (traffic sums to 100; mirror traffic sums to at most 50; provisioningState)
+// Each version is served by a deployment named by the `deployment` template; model-gate moves
+// the endpoint's traffic between existing deployments and never creates or deletes one.
+// An endpoint `Updating` (or `Creating`, `Deleting`) is locked: model-gate waits for it, then
+// gives up with TargetBusyError.
+
+const endpointSchema = z.object({
+  name: z.string(),
+  provisioning_state: z.string().optional(),
+  traffic: z.record(z.string(), z.number()).nullish(),
+  mirror_traffic: z.record(z.string(), z.number()).nullish(),
+});
+type Endpoint = z.output<typeof endpointSchema>;
+
+const DEPLOYMENT_NAME = {
+  what: 'deployment name',
+  pattern: /^[a-zA-Z][a-zA-Z0-9-]{2,31}$/,
+  allowed: /[a-zA-Z0-9-]/,
+  maxLength: 32,
+  rule: "3-32 letters, digits and '-', starting with a letter",
+};
+const LOCKED = ['Updating', 'Creating', 'Deleting'];
+
+/** What one `az ml online-endpoint update` sets: live percent and mirrored percent per deployment. */
+export interface AzureTraffic {
+  traffic: Record<string, number>;
+  mirror: Record<string, number>;
+}
+
+/**
+ * The `--traffic` and `--mirror-traffic` values for a desired split. Deployments already on
+ * the endpoint but not in `desired` get 0, so only the versions asked for serve. Azure ML
+ * takes whole percentages, mirrors at most 50% in all, and never mirrors to a deployment
+ * that takes live traffic: all three are refused here, before any call.
+ */
+export function azureTraffic(
+  live: Record<string, number>,
+  mirror: Record<string, number>,
+  existing: readonly string[],
+): AzureTraffic {
+  const limit = targetCapabilities('azureml').maxMirrorPercent;
+  for (const [name, percent] of [...Object.entries(live), ...Object.entries(mirror)]) {
+    if (!Number.isInteger(percent)) {
+      throw new TargetError(`Azure ML takes whole percentages of traffic, got ${percent}% for ${name}`);
+    }
+  }
+  const mirrored = Object.values(mirror).reduce((a, b) => a + b, 0);
+  if (mirrored > limit) {
+    throw new TargetError(`Azure ML mirrors at most ${limit}% of live traffic, asked for ${mirrored}%`);
+  }
+  const both = Object.keys(mirror).find((name) => (mirror[name] ?? 0) > 0 && (live[name] ?? 0) > 0);
+  if (both) throw new TargetError(`Azure ML cannot mirror traffic to ${both}, which also takes live traffic`);
+  const traffic: Record<string, number> = {};
+  for (const name of existing) traffic[name] = 0;
+  Object.assign(traffic, live);
+  return { traffic, mirror };
+}
+
+/** `{ blue: 90, green: 10 }` -> `"blue=90 green=10"`. */
+export const trafficArgument = (split: Record<string, number>) =>
+  Object.entries(split)
+    .map(([name, percent]) => `${name}=${percent}`)
+    .join(' ');
+
+export function azuremlTarget(
+  config: AzureMlTargetConfig,
+  modelName: string,
+  clock: Clock = systemClock,
+): Target {
+  const description = `Azure ML endpoint ${config.endpoint} (workspace ${config.workspace})`;
+  const names = platformNames(config.deployment, modelName, DEPLOYMENT_NAME);
+  const scope = [
+    '--name',
+    config.endpoint,
+    '--resource-group',
+    config.resourceGroup,
+    '--workspace-name',
+    config.workspace,
+    ...(config.subscription ? ['--subscription', config.subscription] : []),
+    '--output',
+    'json',
+  ];
+  const cli: PlatformCli = { program: 'az', description, classify };
+  let expected: TrafficState | undefined;
+
+  async function show(): Promise<Endpoint> {
+    const out = await callCli(cli, ['ml', 'online-endpoint', 'show', ...scope], config, clock);
+    return parseCliJson(endpointSchema, out, '`az ml online-endpoint show`');
+  }
+
+  const whenUnlocked = () =>
+    waitUntilSettled(
+      async () => {
+        const endpoint = await show();
+        const state = endpoint.provisioning_state ?? 'Succeeded';
+        if (LOCKED.includes(state)) return { done: false, why: `its provisioning state is still ${state}` };
+        return { done: true, value: endpoint };
+      },
+      config,
+      clock,
+      description,
+    );
+
+  return {
+    description,
+    async read() {
+      const endpoint = await show();
+      const shares = Object.entries(endpoint.traffic ?? {}).map(([name, percent]) => ({
+        version: names.versionOf(name),
+        percent,
+      }));
+      return trafficFromShares(shares, expected, description);
+    },
+    async write(desired) {
+      const live = Object.fromEntries(sharesFor(desired).map((s) => [names.nameOf(s.version), s.percent]));
+      expected = desired;
+      const endpoint = await whenUnlocked();
+      const existing = Object.keys(endpoint.traffic ?? {});
+      // Until TrafficState carries a mirror share, the endpoint's mirror is left as it is.
+      const { traffic } = azureTraffic(live, {}, existing);
+      await callCli(
+        cli,
+        ['ml', 'online-endpoint', 'update', ...scope, '--traffic', trafficArgument(traffic)],
+        config,
+        clock,
+        { waitWhileBusy: true },
+      );
+    },
+  };
+}
+
+function classify(result: { stderr: string }): FailureKind {
+  if (/\((TooManyRequests|Throttled)\)|throttl/i.test(result.stderr)) return 'throttled';
+  if (/\(Conflict\)|in (Updating|Creating|Deleting) provisioning state/.test(result.stderr)) return 'busy';
+  return 'failed';
+}

@@ -1,0 +1,145 @@
+import type { TargetStrategy } from '../config/types.js';
+
+/**
+ * What each serving platform can do (SPEC section 5), so that a strategy a target cannot
+ * carry out is refused when the config is validated, with the reason, instead of failing
+ * half-way through a release.
+ */
+
+export const TARGET_STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'] as const;
+
+export const TARGET_TYPES = [
+  'sandbox',
+  'http',
+  'command',
+  'kserve',
+  'sagemaker',
+  'azureml',
+  'vertex',
+  'seldon',
+] as const;
+export type TargetType = (typeof TARGET_TYPES)[number];
+
+export interface TargetCapabilities {
+  /** Strategies the platform can carry out; for `http` and `command` the default of `strategies:`. */
+  strategies: readonly TargetStrategy[];
+  /** Why each other strategy is refused. */
+  refused: Partial<Record<TargetStrategy, string>>;
+  /** `integer`: live weights are whole percentages on this platform. */
+  weights: 'integer' | 'fractional';
+  /** Largest share of live traffic that can be mirrored to a shadow, in percent (0: none). */
+  maxMirrorPercent: number;
+  /** True when the user declares the strategies in the config (`strategies:`). */
+  declared: boolean;
+}
+
+const ALL: readonly TargetStrategy[] = TARGET_STRATEGIES;
+const NO_MIRROR = 'it has no traffic mirroring';
+const NO_STICKY = 'it has no split by a sticky key (user id)';
+const NO_BATCHES = 'it does not replace instances in batches that model-gate can drive';
+
+const TABLE: Record<TargetType, TargetCapabilities> = {
+  sandbox: { strategies: ALL, refused: {}, weights: 'fractional', maxMirrorPercent: 100, declared: false },
+  http: {
+    strategies: ['canary'],
+    refused: {},
+    weights: 'fractional',
+    maxMirrorPercent: 100,
+    declared: true,
+  },
+  command: {
+    strategies: ['canary'],
+    refused: {},
+    weights: 'fractional',
+    maxMirrorPercent: 100,
+    declared: true,
+  },
+  kserve: {
+    strategies: ['canary', 'linear', 'blue-green'],
+    refused: {
+      shadow: `${NO_MIRROR} (canaryTrafficPercent only splits live traffic)`,
+      ab: NO_STICKY,
+      rolling: NO_BATCHES,
+    },
+    weights: 'integer',
+    maxMirrorPercent: 0,
+    declared: false,
+  },
+  sagemaker: {
+    strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
+    refused: { rolling: `${NO_BATCHES} (model-gate drives production-variant weights)` },
+    weights: 'fractional',
+    maxMirrorPercent: 100,
+    declared: false,
+  },
+  azureml: {
+    strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
+    refused: { rolling: `${NO_BATCHES} (model-gate drives the endpoint's traffic between deployments)` },
+    weights: 'integer',
+    maxMirrorPercent: 50,
+    declared: false,
+  },
+  vertex: {
+    strategies: ['canary', 'linear', 'blue-green', 'ab'],
+    refused: {
+      shadow: `${NO_MIRROR} (an endpoint's traffic split only divides live traffic)`,
+      rolling: NO_BATCHES,
+    },
+    weights: 'integer',
+    maxMirrorPercent: 0,
+    declared: false,
+  },
+  seldon: {
+    strategies: ['canary', 'linear', 'shadow', 'ab'],
+    refused: {
+      'blue-green':
+        'an Experiment splits traffic between running models; it has no warm standby to switch back to',
+      rolling: NO_BATCHES,
+    },
+    weights: 'integer',
+    maxMirrorPercent: 100,
+    declared: false,
+  },
+};
+
+export function targetCapabilities(type: TargetType): TargetCapabilities {
+  return TABLE[type];
+}
+
+const isTargetType = (value: unknown): value is TargetType =>
+  typeof value === 'string' && (TARGET_TYPES as readonly string[]).includes(value);
+
+const record = (value: unknown): Record<string, unknown> | undefined =>
+  value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
+
+/**
+ * Why `target` cannot carry out `strategy`, or undefined when it can (or when either is too
+ * malformed to judge: their own schemas report that). Both are the config as the user wrote
+ * it (kebab-case keys, before normalisation), so `checkModels` can call this with
+ * `model.target ?? defaults.target` and `model.strategy ?? defaults.strategy`.
+ */
+export function strategyRefusal(target: unknown, strategy: unknown): string | undefined {
+  const t = record(target);
+  const s = record(strategy);
+  if (!t || !s || !isTargetType(t.type) || typeof s.type !== 'string') return undefined;
+  const caps = targetCapabilities(t.type);
+  const wanted = s.type as TargetStrategy;
+  if (caps.declared) {
+    const declared = Array.isArray(t.strategies) ? t.strategies : caps.strategies;
+    if (!declared.includes(wanted)) {
+      return `the ${t.type} target declares strategies: [${declared.join(', ')}], so it cannot do ${wanted}; add "${wanted}" to target.strategies if your ${t.type === 'http' ? 'service' : 'commands'} can`;
+    }
+  } else if (!caps.strategies.includes(wanted)) {
+    const why = caps.refused[wanted] ?? 'it is not supported there';
+    return `the ${t.type} target cannot do ${wanted}: ${why} (it can do ${caps.strategies.join(', ')})`;
+  }
+  if (caps.weights === 'integer' && Array.isArray(s.steps)) {
+    const fractional = s.steps.find((step) => typeof step === 'number' && !Number.isInteger(step));
+    if (fractional !== undefined) {
+      return `the ${t.type} target takes whole percentages of traffic, got the step ${fractional}; use whole numbers`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,264 @@
+import { z } from 'zod';
+import type { KServeTargetConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+import {
+  callCli,
+  type FailureKind,
+  type PlatformCli,
+  parseCliJson,
+  waitUntilSettled,
+} from './platform-cli.js';
+import type { Target } from './target.js';
+
+// Driven with kubectl on a KServe InferenceService, per the KServe canary rollout docs:
+// https://kserve.github.io/website/docs/model-serving/predictive-inference/rollout-strategies/canary
+//   (`spec.predictor.canaryTrafficPercent` splits traffic between the new revision and the last
+//   rolled-out one; removing it promotes; 0 pins all traffic to the previous revision; the split
+//   shows in `status.components.predictor.traffic`; "Canary rollout strategy is only supported
+//   in serverless deployment mode")
+// https://kserve.github.io/website/docs/model-serving/predictive-inference/rollout-strategies/canary-example
+// https://kubernetes.io/docs/reference/kubectl/generated/kubectl_patch/ (--type merge -p JSON)
+// A version is the predictor's storageUri from the `storage-uri` template; each revision's
+// version is read back from the Knative Revision (our annotation, else the storage URI KServe
+// records on it).
+
+export const VERSION_ANNOTATION = 'model-gate.dev/version';
+const SOURCE_URI_ANNOTATION = 'internal.serving.kserve.io/storage-initializer-sourceuri';
+const MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
+const ISVC = 'inferenceservices.serving.kserve.io';
+const REVISION = 'revisions.serving.knative.dev';
+
+const conditionSchema = z.object({
+  type: z.string(),
+  status: z.string(),
+  reason: z.string().optional(),
+  message: z.string().optional(),
+});
+const isvcSchema = z.object({
+  metadata: z.object({
+    name: z.string(),
+    generation: z.number().optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
+  }),
+  spec: z
+    .object({ predictor: z.object({ canaryTrafficPercent: z.number().nullish() }).optional() })
+    .optional(),
+  status: z
+    .object({
+      observedGeneration: z.number().optional(),
+      deploymentMode: z.string().optional(),
+      conditions: z.array(conditionSchema).default([]),
+      components: z
+        .object({
+          predictor: z
+            .object({
+              latestCreatedRevision: z.string().optional(),
+              latestReadyRevision: z.string().optional(),
+              latestRolledoutRevision: z.string().optional(),
+              traffic: z
+                .array(
+                  z.object({
+                    revisionName: z.string().optional(),
+                    percent: z.number().optional(),
+                    latestRevision: z.boolean().optional(),
+                  }),
+                )
+                .default([]),
+            })
+            .optional(),
+        })
+        .optional(),
+    })
+    .default({ conditions: [] }),
+});
+type InferenceService = z.output<typeof isvcSchema>;
+
+const revisionSchema = z.object({
+  metadata: z.object({ name: z.string(), annotations: z.record(z.string(), z.string()).optional() }),
+});
+const revisionsSchema = z.union([
+  z.object({ kind: z.literal('List'), items: z.array(revisionSchema) }),
+  revisionSchema.transform((r) => ({ kind: 'List' as const, items: [r] })),
+]);
+
+export function kserveTarget(
+  config: KServeTargetConfig,
+  modelName: string,
+  clock: Clock = systemClock,
+): Target {
+  const name = config.name ?? modelName;
+  const description = `KServe InferenceService ${name} (namespace ${config.namespace})`;
+  const scope = ['-n', config.namespace, ...(config.context ? ['--context', config.context] : [])];
+  const cli: PlatformCli = { program: 'kubectl', description, classify };
+  const template = config.storageUri.split('{{model}}').join(modelName);
+  const uriOf = (version: string) => template.split('{{version}}').join(version);
+  const [prefix = '', suffix = ''] = template.split('{{version}}');
+
+  async function get(): Promise<InferenceService> {
+    const out = await callCli(cli, ['get', ISVC, name, ...scope, '-o', 'json'], config, clock);
+    const isvc = parseCliJson(isvcSchema, out, `\`kubectl get ${ISVC}\``);
+    const mode = isvc.metadata.annotations?.[MODE_ANNOTATION] ?? isvc.status.deploymentMode;
+    if (mode === 'RawDeployment' || mode === 'ModelMesh') {
+      throw new TargetError(
+        `${description} runs in ${mode} mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Serverless mode (annotation ${MODE_ANNOTATION}: Serverless) or another target type`,
+      );
+    }
+    return isvc;
+  }
+
+  // A Knative revision is immutable, so what it serves is looked up once.
+  const revisionVersions = new Map<string, string>();
+
+  /** Revision name -> the version it serves. */
+  async function versionsOf(revisions: readonly string[]): Promise<Map<string, string>> {
+    const unknown = [...new Set(revisions)].filter((r) => !revisionVersions.has(r));
+    if (unknown.length > 0) {
+      const out = await callCli(cli, ['get', REVISION, ...unknown, ...scope, '-o', 'json'], config, clock);
+      const list = parseCliJson(revisionsSchema, out, `\`kubectl get ${REVISION}\``);
+      for (const [name, version] of list.items.map(versionOfRevision)) revisionVersions.set(name, version);
+    }
+    return revisionVersions;
+  }
+
+  function versionOfRevision(r: z.output<typeof revisionSchema>): [string, string] {
+    const annotations = r.metadata.annotations ?? {};
+    const uri = annotations[SOURCE_URI_ANNOTATION];
+    const fromUri =
+      uri?.startsWith(prefix) && uri.endsWith(suffix) && uri.length > prefix.length + suffix.length
+        ? uri.slice(prefix.length, uri.length - suffix.length)
+        : undefined;
+    const version = annotations[VERSION_ANNOTATION] ?? fromUri;
+    if (version === undefined) {
+      throw new TargetError(
+        `${description}: cannot tell which version revision ${r.metadata.name} serves (no ${VERSION_ANNOTATION} annotation, and its storage URI ${JSON.stringify(uri ?? '')} does not match ${JSON.stringify(template)})`,
+      );
+    }
+    return [r.metadata.name, version];
+  }
+
+  /** Observed state from the InferenceService's status: the latest revision is the candidate. */
+  async function observe(isvc: InferenceService): Promise<TrafficState> {
+    const traffic = (isvc.status.components?.predictor?.traffic ?? []).filter((t) => t.revisionName);
+    if (traffic.length === 0) {
+      const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
+      throw new TargetError(
+        `${description} reports no traffic in its status${ready?.message ? ` (${ready.message})` : ''}`,
+      );
+    }
+    const versions = await versionsOf(traffic.map((t) => t.revisionName as string));
+    const entry = (t: (typeof traffic)[number]) => ({
+      version: versions.get(t.revisionName as string) as string,
+      percent: t.percent ?? 0,
+    });
+    const latest = traffic.find((t) => t.latestRevision);
+    const others = traffic.filter((t) => t !== latest);
+    if (others.length > 1) {
+      throw new TargetError(
+        `${description} splits traffic between ${traffic.length} revisions; model-gate drives the last rolled-out revision and one candidate`,
+      );
+    }
+    const [previous] = others;
+    if (!previous || !latest)
+      return { stable: { version: entry(traffic[0] as (typeof traffic)[number]).version } };
+    const stable = entry(previous);
+    const canary = entry(latest);
+    if (canary.version === stable.version) return { stable: { version: stable.version } };
+    return {
+      stable: { version: stable.version },
+      canary: { version: canary.version, weight: canary.percent },
+    };
+  }
+
+  /** Waits until KServe has acted on the latest spec; a revision that failed is reported at once when `failFast`. */
+  const settled = (failFast: boolean) =>
+    waitUntilSettled<InferenceService>(
+      async () => {
+        const isvc = await get();
+        const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
+        const current = isvc.status.observedGeneration === isvc.metadata.generation;
+        if (current && ready?.status === 'True') return { done: true, value: isvc };
+        if (current && ready?.status === 'False') {
+          if (failFast) {
+            throw new TargetError(
+              `${description} is not ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim(),
+            );
+          }
+          return { done: true, value: isvc };
+        }
+        return {
+          done: false,
+          why: `it is still rolling out (${ready?.message ?? `generation ${isvc.metadata.generation} not yet observed`})`,
+        };
+      },
+      config,
+      clock,
+      description,
+    );
+
+  async function patch(predictor: Record<string, unknown>) {
+    const body = JSON.stringify({ spec: { predictor } });
+    await callCli(cli, ['patch', ISVC, name, ...scope, '--type', 'merge', '-p', body], config, clock, {
+      waitWhileBusy: true,
+    });
+  }
+
+  const deploy = (version: string, canaryTrafficPercent: number | null) => ({
+    canaryTrafficPercent,
+    model: { storageUri: uriOf(version) },
+    annotations: { [VERSION_ANNOTATION]: version },
+  });
+
+  return {
+    description,
+    read: async () => observe(await get()),
+    async write(desired) {
+      const canary = desired.canary;
+      if (canary && !Number.isInteger(canary.weight)) {
+        throw new TargetError(`KServe takes whole percentages (canaryTrafficPercent), got ${canary.weight}`);
+      }
+      const isvc = await settled(false);
+      const predictor = isvc.status.components?.predictor;
+      const known = await versionsOf(
+        [predictor?.latestCreatedRevision, predictor?.latestRolledoutRevision].filter(
+          (r): r is string => !!r,
+        ),
+      );
+      const latest = predictor?.latestCreatedRevision
+        ? known.get(predictor.latestCreatedRevision)
+        : undefined;
+      const rolledOut = predictor?.latestRolledoutRevision
+        ? known.get(predictor.latestRolledoutRevision)
+        : undefined;
+      const stable = desired.stable.version;
+      // A revision that failed matters only when it is to take traffic; a rollback away from it must go through.
+      const needsLatest = (canary && canary.version !== stable && canary.weight > 0) || latest === stable;
+      if (canary && canary.version !== stable) {
+        if (rolledOut !== stable) {
+          throw new TargetError(
+            `${description} has ${rolledOut ?? 'no version'} as its last rolled-out revision, not the stable version ${stable}: KServe splits a canary only against the last rolled-out revision. Promote or roll back to ${stable} first`,
+          );
+        }
+        await patch(
+          latest === canary.version
+            ? { canaryTrafficPercent: canary.weight }
+            : deploy(canary.version, canary.weight),
+        );
+      } else if (latest === stable) {
+        await patch({ canaryTrafficPercent: null }); // promote: the latest revision takes all traffic
+      } else if (rolledOut === stable) {
+        await patch({ canaryTrafficPercent: 0 }); // roll back: all traffic to the last rolled-out revision
+      } else {
+        await patch(deploy(stable, null)); // a new revision of that version takes all traffic
+      }
+      await settled(Boolean(needsLatest));
+    },
+  };
+}
+
+function classify(result: { stderr: string }): FailureKind {
+  if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';
+  if (/\(Conflict\)|the object has been modified/.test(result.stderr)) return 'busy';
+  return 'failed';
+}

@@ -1,0 +1,118 @@
+import type { z } from 'zod';
+import { formatDuration } from '../config/duration.js';
+import type { Clock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import { type CliResult, commandLine, lastLines, runCli } from './cli.js';
+import { TargetBusyError } from './errors.js';
+
+/** Timing shared by the targets that drive a platform's CLI (normalised config, in ms). */
+export interface Timing {
+  timeoutMs: number;
+  settleTimeoutMs: number;
+  pollIntervalMs: number;
+}
+
+/**
+ * How a failed call of a platform CLI is to be treated:
+ * - `throttled`: the API limited the rate; the same call is retried after a pause;
+ * - `busy`: another change holds the resource (`Updating`, a conflict); a write waits and
+ *   retries until the settle timeout, then fails with TargetBusyError;
+ * - `failed`: anything else, reported at once.
+ */
+export type FailureKind = 'throttled' | 'busy' | 'failed';
+
+export interface PlatformCli {
+  /** For messages: `aws`, `kubectl`. */
+  readonly program: string;
+  /** What the resource is, for messages: `SageMaker endpoint fraud (us-east-1)`. */
+  readonly description: string;
+  classify(result: CliResult): FailureKind;
+}
+
+/** Throttled calls are tried at most this many times in all. */
+const THROTTLE_ATTEMPTS = 5;
+
+/**
+ * Runs one CLI call and returns its standard output. Throttling is retried with a growing
+ * pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout.
+ */
+export async function callCli(
+  cli: PlatformCli,
+  args: readonly string[],
+  timing: Timing,
+  clock: Clock,
+  options: { input?: string; waitWhileBusy?: boolean } = {},
+): Promise<string> {
+  const argv = [cli.program, ...args];
+  const deadline = clock.now() + timing.settleTimeoutMs;
+  let throttled = 0;
+  for (;;) {
+    const result = await runCli(argv, { timeoutMs: timing.timeoutMs, input: options.input });
+    if (result.exitCode === 0) return result.stdout;
+    const kind = cli.classify(result);
+    if (kind === 'throttled' && ++throttled < THROTTLE_ATTEMPTS) {
+      await clock.sleep(timing.pollIntervalMs * 2 ** (throttled - 1));
+      continue;
+    }
+    if (kind === 'busy' && options.waitWhileBusy && clock.now() + timing.pollIntervalMs <= deadline) {
+      await clock.sleep(timing.pollIntervalMs);
+      continue;
+    }
+    const why = lastLines(result.stderr);
+    if (kind === 'busy') {
+      throw new TargetBusyError(
+        `${cli.description} is busy with another change (${why}); nothing was changed, try again later`,
+      );
+    }
+    if (kind === 'throttled') {
+      throw new TargetError(
+        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${THROTTLE_ATTEMPTS} tries: ${why}`,
+      );
+    }
+    throw new TargetError(
+      `\`${commandLine(argv)}\` failed (exit ${result.exitCode}) on ${cli.description}: ${why}`,
+    );
+  }
+}
+
+/** Parses a CLI's JSON answer at the edge: anything unexpected is a TargetError naming the call. */
+export function parseCliJson<S extends z.ZodType>(schema: S, stdout: string, what: string): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(stdout);
+  } catch {
+    throw new TargetError(`${what} did not print JSON (got ${JSON.stringify(stdout.slice(0, 120))})`);
+  }
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const where = issue?.path.length ? issue.path.join('.') : '(top level)';
+    throw new TargetError(`${what} printed JSON of an unexpected shape: ${where}: ${issue?.message}`);
+  }
+  return parsed.data;
+}
+
+export type Settled<T> = { done: true; value: T } | { done: false; why: string };
+
+/**
+ * Looks (`look`) every poll interval until the platform has settled; after the settle
+ * timeout, fails with TargetBusyError saying what it was still doing.
+ */
+export async function waitUntilSettled<T>(
+  look: () => Promise<Settled<T>>,
+  timing: Timing,
+  clock: Clock,
+  description: string,
+): Promise<T> {
+  const deadline = clock.now() + timing.settleTimeoutMs;
+  for (;;) {
+    const seen = await look();
+    if (seen.done) return seen.value;
+    if (clock.now() + timing.pollIntervalMs > deadline) {
+      throw new TargetBusyError(
+        `${description} did not settle within ${formatDuration(timing.settleTimeoutMs)}: ${seen.why}; try again later`,
+      );
+    }
+    await clock.sleep(timing.pollIntervalMs);
+  }
+}

@@ -1,0 +1,151 @@
+import { z } from 'zod';
+import type { SeldonTargetConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+import { KUBERNETES_NAME, platformNames } from './names.js';
+import {
+  callCli,
+  type FailureKind,
+  type PlatformCli,
+  parseCliJson,
+  waitUntilSettled,
+} from './platform-cli.js';
+import { sharesFor, trafficFromShares } from './split.js';
+import type { Target } from './target.js';
+
+// Driven with kubectl on a Seldon Core v2 Experiment, per
+// https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
+//   (spec.candidates[] {name, weight}: traffic share = weight / sum of weights; spec.mirror
+//   {name, percent}; clients call the experiment with the header `seldon-model: <name>.experiment`)
+// and the CRD's types (SeldonIO/seldon-core operator/apis/mlops/v1alpha1/experiment_types.go:
+//   weights are uint32; status conditions ExperimentReady, CandidatesReady, MirrorReady, Ready).
+// The manifest goes to `kubectl apply -f -` on standard input, never through a shell. Each
+// version is served by a Seldon Model named by the `model-name` template; model-gate writes the
+// Experiment only and never creates Models.
+
+const EXPERIMENT = 'experiments.mlops.seldon.io';
+
+const experimentSchema = z.object({
+  metadata: z.object({ name: z.string(), generation: z.number().optional() }),
+  spec: z.object({
+    default: z.string().optional(),
+    candidates: z.array(z.object({ name: z.string(), weight: z.number() })).default([]),
+    mirror: z.object({ name: z.string(), percent: z.number() }).optional(),
+  }),
+  status: z
+    .object({
+      observedGeneration: z.number().optional(),
+      conditions: z
+        .array(
+          z.object({
+            type: z.string(),
+            status: z.string(),
+            reason: z.string().optional(),
+            message: z.string().optional(),
+          }),
+        )
+        .default([]),
+    })
+    .default({ conditions: [] }),
+});
+type Experiment = z.output<typeof experimentSchema>;
+
+/** The Experiment manifest for a desired split (candidates with no weight are left out). */
+export function experimentManifest(
+  name: string,
+  namespace: string,
+  candidates: { name: string; weight: number }[],
+  mirror?: { name: string; percent: number },
+) {
+  return {
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    kind: 'Experiment',
+    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'model-gate' } },
+    spec: {
+      candidates: candidates.filter((c) => c.weight > 0),
+      ...(mirror && mirror.percent > 0 ? { mirror } : {}),
+    },
+  };
+}
+
+export function seldonTarget(
+  config: SeldonTargetConfig,
+  modelName: string,
+  clock: Clock = systemClock,
+): Target {
+  const name = config.experiment ?? modelName;
+  const description = `Seldon Experiment ${name} (namespace ${config.namespace})`;
+  const names = platformNames(config.modelName, modelName, KUBERNETES_NAME);
+  const scope = ['-n', config.namespace, ...(config.context ? ['--context', config.context] : [])];
+  const cli: PlatformCli = { program: 'kubectl', description, classify };
+  let expected: TrafficState | undefined;
+
+  async function get(): Promise<Experiment> {
+    const out = await callCli(cli, ['get', EXPERIMENT, name, ...scope, '-o', 'json'], config, clock);
+    return parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
+  }
+
+  const ready = (e: Experiment) => e.status.conditions.find((c) => c.type === 'Ready');
+
+  return {
+    description,
+    async read() {
+      const experiment = await get();
+      const condition = ready(experiment);
+      if (
+        experiment.status.observedGeneration !== experiment.metadata.generation ||
+        condition?.status !== 'True'
+      ) {
+        throw new TargetError(
+          `${description} is not active, so what it serves is unknown: ${condition?.message ?? 'its status is not reconciled yet'}`,
+        );
+      }
+      const shares = experiment.spec.candidates.map((c) => ({
+        version: names.versionOf(c.name),
+        percent: c.weight,
+      }));
+      return trafficFromShares(shares, expected, description);
+    },
+    async write(desired) {
+      const candidates = sharesFor(desired).map((s) => ({
+        name: names.nameOf(s.version),
+        weight: s.percent,
+      }));
+      expected = desired;
+      const fractional = candidates.find((c) => !Number.isInteger(c.weight));
+      if (fractional) {
+        throw new TargetError(
+          `Seldon weights are whole numbers, got ${fractional.weight} for ${fractional.name}`,
+        );
+      }
+      const manifest = experimentManifest(name, config.namespace, candidates);
+      await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
+        input: JSON.stringify(manifest),
+        waitWhileBusy: true,
+      });
+      await waitUntilSettled(
+        async () => {
+          const experiment = await get();
+          const condition = ready(experiment);
+          if (
+            experiment.status.observedGeneration === experiment.metadata.generation &&
+            condition?.status === 'True'
+          ) {
+            return { done: true, value: experiment };
+          }
+          return { done: false, why: condition?.message ?? 'the Seldon scheduler has not reconciled it yet' };
+        },
+        config,
+        clock,
+        description,
+      );
+    },
+  };
+}
+
+function classify(result: { stderr: string }): FailureKind {
+  if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';
+  if (/\(Conflict\)|the object has been modified/.test(result.stderr)) return 'busy';
+  return 'failed';
+}

@@ -1,0 +1,73 @@
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+
+/** One version's share of live traffic on a platform, in percent (shares are normalised to 100). */
+export interface Share {
+  version: string;
+  percent: number;
+}
+
+const round = (x: number) => Math.round(x * 1e6) / 1e6;
+
+/**
+ * Turns what a platform serves (a share per version) into a TrafficState. Which version is
+ * the stable one cannot always be told from weights alone (50/50), so the state last asked
+ * for (`expected`) names the roles when its versions are there; otherwise the version with
+ * the larger share is the stable one. A candidate deployed with no traffic is reported with
+ * weight 0 when it was expected.
+ */
+export function trafficFromShares(
+  shares: readonly Share[],
+  expected: TrafficState | undefined,
+  description: string,
+): TrafficState {
+  const total = shares.reduce((sum, s) => sum + Math.max(0, s.percent), 0);
+  if (total <= 0) throw new TargetError(`${description} sends live traffic to no version at all`);
+  const live = shares
+    .filter((s) => s.percent > 0)
+    .map((s) => ({ version: s.version, percent: round((s.percent / total) * 100) }));
+  if (live.length > 2) {
+    const listed = live.map((s) => `${s.version} ${s.percent}%`).join(', ');
+    throw new TargetError(
+      `${description} splits live traffic between ${live.length} versions (${listed}); model-gate drives one stable version and one candidate: remove the others' traffic first`,
+    );
+  }
+  const expectedStable = expected?.stable.version;
+  let stable: Share | undefined;
+  if (expectedStable !== undefined && shares.some((s) => s.version === expectedStable)) {
+    // The roles asked for: the stable version keeps its role even at 0% (a step of 100%).
+    stable = live.find((s) => s.version === expectedStable) ?? { version: expectedStable, percent: 0 };
+  } else {
+    stable = [...live].sort((a, b) => b.percent - a.percent)[0];
+  }
+  if (!stable) throw new TargetError(`${description} sends live traffic to no version at all`);
+  const others = live.filter((s) => s.version !== stable.version);
+  if (others.length > 1) {
+    const listed = live.map((s) => `${s.version} ${s.percent}%`).join(', ');
+    throw new TargetError(
+      `${description} sends live traffic to ${listed} but none to the stable version ${stable.version}`,
+    );
+  }
+  const [other] = others;
+  if (other)
+    return { stable: { version: stable.version }, canary: { version: other.version, weight: other.percent } };
+  const idle = expected?.canary?.version;
+  if (idle && idle !== stable.version && shares.some((s) => s.version === idle)) {
+    return { stable: { version: stable.version }, canary: { version: idle, weight: 0 } };
+  }
+  return { stable: { version: stable.version } };
+}
+
+/**
+ * The live share each version should get for `desired`: the stable version the rest of
+ * the candidate's weight. A candidate at 0% is listed with 0.
+ */
+export function sharesFor(desired: TrafficState): Share[] {
+  const canary = desired.canary;
+  if (!canary || canary.version === desired.stable.version)
+    return [{ version: desired.stable.version, percent: 100 }];
+  return [
+    { version: desired.stable.version, percent: round(100 - canary.weight) },
+    { version: canary.version, percent: round(canary.weight) },
+  ];
+}

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { VertexTargetConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+import { platformNames } from './names.js';
+import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
+import { sharesFor, trafficFromShares } from './split.js';
+import type { Target } from './target.js';
+
+// Driven with gcloud, per
+// https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/update
+//   (`--traffic-split=[DEPLOYED_MODEL_ID=VALUE,...]`, at most one of it and --clear-traffic-split)
+// https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/describe
+// https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints
+//   (deployedModels[].id / displayName; trafficSplit: deployed model ID -> whole percent, sum 100)
+// Each version is a model deployed to the endpoint whose display name comes from the
+// `deployed-model` template; model-gate changes the split between deployed models and never
+// deploys or undeploys one. An endpoint with an operation in progress (FAILED_PRECONDITION)
+// is waited for, then TargetBusyError.
+
+const endpointSchema = z.object({
+  name: z.string(),
+  deployedModels: z.array(z.object({ id: z.string(), displayName: z.string().optional() })).default([]),
+  trafficSplit: z.record(z.string(), z.number()).nullish(),
+});
+type Endpoint = z.output<typeof endpointSchema>;
+
+const DISPLAY_NAME = {
+  what: 'deployed model display name',
+  pattern: /^.{1,128}$/s,
+  allowed: /./,
+  maxLength: 128,
+  rule: 'at most 128 characters',
+};
+
+export function vertexTarget(
+  config: VertexTargetConfig,
+  modelName: string,
+  clock: Clock = systemClock,
+): Target {
+  const description = `Vertex AI endpoint ${config.endpoint} (${config.region})`;
+  const names = platformNames(config.deployedModel, modelName, DISPLAY_NAME);
+  const scope = [
+    `--region=${config.region}`,
+    ...(config.project ? [`--project=${config.project}`] : []),
+    '--format=json',
+    '--quiet',
+  ];
+  const cli: PlatformCli = { program: 'gcloud', description, classify };
+  let expected: TrafficState | undefined;
+
+  async function describe(): Promise<Endpoint> {
+    const out = await callCli(cli, ['ai', 'endpoints', 'describe', config.endpoint, ...scope], config, clock);
+    return parseCliJson(endpointSchema, out, '`gcloud ai endpoints describe`');
+  }
+
+  /** Deployed model ID -> display name; a display name on two deployed models is ambiguous. */
+  function displayNames(endpoint: Endpoint): Map<string, string> {
+    const byId = new Map<string, string>();
+    const seen = new Set<string>();
+    for (const m of endpoint.deployedModels) {
+      const name = m.displayName ?? m.id;
+      if (seen.has(name)) {
+        throw new TargetError(
+          `${description} has two deployed models named ${JSON.stringify(name)}: give each version's deployment its own display name`,
+        );
+      }
+      seen.add(name);
+      byId.set(m.id, name);
+    }
+    return byId;
+  }
+
+  return {
+    description,
+    async read() {
+      const endpoint = await describe();
+      const byId = displayNames(endpoint);
+      const split = endpoint.trafficSplit ?? {};
+      const shares = [...byId].map(([id, name]) => ({
+        version: names.versionOf(name),
+        percent: split[id] ?? 0,
+      }));
+      return trafficFromShares(shares, expected, description);
+    },
+    async write(desired) {
+      const wanted = sharesFor(desired).map((s) => ({ ...s, displayName: names.nameOf(s.version) }));
+      expected = desired;
+      const fractional = wanted.find((w) => !Number.isInteger(w.percent));
+      if (fractional) {
+        throw new TargetError(
+          `Vertex AI takes whole percentages of traffic, got ${fractional.percent}% for ${fractional.version}`,
+        );
+      }
+      const endpoint = await describe();
+      const byName = new Map([...displayNames(endpoint)].map(([id, name]) => [name, id]));
+      const absent = wanted.filter((w) => !byName.has(w.displayName));
+      if (absent.length > 0) {
+        throw new TargetError(
+          `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}; it has ${[...byName.keys()].join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release`,
+        );
+      }
+      // Deployed models left out of the split get 0%.
+      const split = wanted
+        .filter((w) => w.percent > 0)
+        .map((w) => `${byName.get(w.displayName)}=${w.percent}`)
+        .join(',');
+      await callCli(
+        cli,
+        ['ai', 'endpoints', 'update', config.endpoint, ...scope, `--traffic-split=${split}`],
+        config,
+        clock,
+        { waitWhileBusy: true },
+      );
+    },
+  };
+}
+
+function classify(result: { stderr: string }): FailureKind {
+  if (/RESOURCE_EXHAUSTED|Quota exceeded|rateLimitExceeded/.test(result.stderr)) return 'throttled';
+  if (/FAILED_PRECONDITION|ABORTED/.test(result.stderr)) return 'busy';
+  return 'failed';
+}

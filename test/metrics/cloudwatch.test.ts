@@ -1,0 +1,278 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
+import { MetricsError } from '../../src/core/errors.js';
+import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
+import {
+  type AwsState,
+  type FakeAws,
+  installFakeAws,
+  type StoredMetric,
+} from '../support/metrics-fake-aws.js';
+
+const T0 = 1_760_000_040; // epoch seconds on a whole minute
+const dims = (slot: string, version: string) => ({ Model: 'fraud', Slot: slot, Version: version });
+/** Raw observations every 10 s from T0 - 120 s to T0 + 300 s. */
+const every10s = (value: (i: number) => number): [number, number][] =>
+  Array.from({ length: 43 }, (_, i) => [T0 - 120 + i * 10, value(i)]);
+
+const STATE: AwsState = {
+  mode: 'ok',
+  metrics: [
+    {
+      Namespace: 'ModelGate',
+      MetricName: 'Requests',
+      Dimensions: dims('stable', 'v1'),
+      points: every10s(() => 10),
+    },
+    {
+      Namespace: 'ModelGate',
+      MetricName: 'Errors',
+      Dimensions: dims('stable', 'v1'),
+      points: every10s(() => 0.1),
+    },
+    {
+      Namespace: 'ModelGate',
+      MetricName: 'Requests',
+      Dimensions: dims('canary', 'v2'),
+      points: every10s(() => 5),
+    },
+    {
+      Namespace: 'ModelGate',
+      MetricName: 'Errors',
+      Dimensions: dims('canary', 'v2'),
+      points: every10s((i) => (i % 2 === 0 ? 1 : 0)),
+    },
+  ] satisfies StoredMetric[],
+  insights: {
+    "SELECT SUM(Requests) FROM SCHEMA(ModelGate, Model, Slot, Version) WHERE Model = 'fraud' AND Slot = 'canary'":
+      [
+        [T0 + 30, 7],
+        [T0 + 90, 8],
+      ],
+  },
+};
+
+const metricStat = (name: string, id: string, returnData = true) =>
+  `{"Id":"${id}","MetricStat":{"Metric":{"Namespace":"ModelGate","MetricName":"${name}","Dimensions":[{"Name":"Model","Value":"{{model}}"},{"Name":"Slot","Value":"{{slot}}"},{"Name":"Version","Value":"{{version}}"}]},"Stat":"Sum"}${returnData ? '' : ',"ReturnData":false'}}`;
+const REQUESTS = metricStat('Requests', 'requests');
+const ERROR_RATE = `[${metricStat('Errors', 'e', false)},${metricStat('Requests', 'r', false)},{"Id":"rate","Expression":"e / r"}]`;
+
+let dir: string;
+let aws: FakeAws;
+
+const config = (over: Partial<CloudWatchMetricsConfig> = {}): CloudWatchMetricsConfig => ({
+  type: 'cloudwatch',
+  region: 'eu-west-1',
+  timeoutMs: 5_000,
+  requests: REQUESTS,
+  reducer: 'avg',
+  ...over,
+});
+/** 10 s after T0 to 130 s after: CloudWatch starts at T0 (whole minute), one 180 s period. */
+const w = (slot: 'stable' | 'canary', version: string): MetricWindow => ({
+  model: 'fraud',
+  slot,
+  version,
+  since: (T0 + 10) * 1000,
+  until: (T0 + 130) * 1000,
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'model-gate-cloudwatch-'));
+  aws = await installFakeAws(dir, STATE);
+});
+beforeEach(() => {
+  vi.stubEnv('PATH', `${aws.binDir}${delimiter}${process.env.PATH ?? ''}`);
+  vi.stubEnv('FAKE_AWS_STATE', aws.env.FAKE_AWS_STATE);
+  vi.stubEnv('FAKE_AWS_LOG', aws.env.FAKE_AWS_LOG);
+});
+afterEach(async () => {
+  vi.unstubAllEnvs();
+  await aws.setState(STATE);
+});
+afterAll(async () => {
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('cloudwatch source through the aws CLI', () => {
+  it('runs get-metric-data with an argument list and sums request counts', async () => {
+    const before = (await aws.calls()).length;
+    // [T0, T0 + 130 s): 13 observations.
+    expect(await cloudwatchSource(config()).requests(w('canary', 'v2'))).toBe(65);
+    const args = (await aws.calls())[before] as string[];
+    expect(args.slice(0, 2)).toEqual(['cloudwatch', 'get-metric-data']);
+    const opt = (name: string) => args[args.indexOf(name) + 1];
+    expect(opt('--output')).toBe('json');
+    expect(opt('--region')).toBe('eu-west-1');
+    expect(opt('--start-time')).toBe(new Date(T0 * 1000).toISOString());
+    expect(opt('--end-time')).toBe(new Date((T0 + 130) * 1000).toISOString());
+    // The JSON travels as one argument, quotes and all: no shell in between.
+    expect(JSON.parse(opt('--metric-data-queries') as string)).toEqual([
+      {
+        Id: 'requests',
+        MetricStat: {
+          Metric: {
+            Namespace: 'ModelGate',
+            MetricName: 'Requests',
+            Dimensions: [
+              { Name: 'Model', Value: 'fraud' },
+              { Name: 'Slot', Value: 'canary' },
+              { Name: 'Version', Value: 'v2' },
+            ],
+          },
+          Stat: 'Sum',
+          Period: 180,
+        },
+      },
+    ]);
+  });
+
+  it('reads a metric-math ratio per slot', async () => {
+    const source = cloudwatchSource(config());
+    expect(await source.value(ERROR_RATE, w('stable', 'v1'))).toBeCloseTo(0.01, 12);
+    // 7 errors in 13 observations of 5 requests.
+    expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeCloseTo(7 / 65, 12);
+  });
+
+  it('runs a single expression (Metrics Insights) with the window as its period', async () => {
+    const sql =
+      "SELECT SUM(Requests) FROM SCHEMA(ModelGate, Model, Slot, Version) WHERE Model = '{{model}}' AND Slot = '{{slot}}'";
+    expect(await cloudwatchSource(config({ requests: sql })).requests(w('canary', 'v2'))).toBe(15);
+  });
+
+  it('has no data, never zero, for a version without datapoints', async () => {
+    const source = cloudwatchSource(config());
+    expect(await source.value(ERROR_RATE, w('canary', 'v9'))).toBeUndefined();
+    expect(await source.requests(w('canary', 'v9'))).toBe(0);
+  });
+
+  it('follows NextToken across pages and reduces per-minute datapoints', async () => {
+    await aws.setState({ ...STATE, mode: 'paginate' });
+    const perMinute = (q: string) => q.replaceAll('"Stat":"Sum"', '"Stat":"Sum","Period":60');
+    const source = cloudwatchSource(config({ requests: perMinute(REQUESTS), reducer: 'max' }));
+    const before = (await aws.calls()).length;
+    expect(await source.requests(w('canary', 'v2'))).toBe(65);
+    const calls = (await aws.calls()).slice(before);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]?.slice(-2)).toEqual(['--next-token', 'page-2']);
+    // Per minute: 3/30, 3/30 and 1/5 errors per request.
+    expect(await source.value(perMinute(ERROR_RATE), w('canary', 'v2'))).toBeCloseTo(0.2, 12);
+  });
+
+  it('reads partial data as no data for a gate and refuses it as a request count', async () => {
+    await aws.setState({ ...STATE, mode: 'partial' });
+    const source = cloudwatchSource(config());
+    expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
+    await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(/partial data \(PartialData\)/);
+  });
+
+  it.each([
+    [
+      'throttle',
+      /^cloudwatch: throttled by CloudWatch \(An error occurred \(Throttling\).*Rate exceeded\); lengthen/,
+    ],
+    ['denied', /^cloudwatch: access denied .*; the role needs cloudwatch:GetMetricData/],
+    [
+      'nocreds',
+      /^cloudwatch: the AWS CLI configuration or credentials are missing or invalid \(exit 253\): Unable to locate credentials/,
+    ],
+    ['internal', /^cloudwatch: InternalError for query "requests"/],
+  ] as const)('turns %s into a MetricsError', async (mode, message) => {
+    await aws.setState({ ...STATE, mode });
+    const err = await cloudwatchSource(config())
+      .requests(w('canary', 'v2'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as Error).message).toMatch(message);
+  });
+
+  it('gives up on a CLI that does not finish within the timeout', async () => {
+    await aws.setState({ ...STATE, mode: 'hang' });
+    const started = Date.now();
+    await expect(cloudwatchSource(config({ timeoutMs: 600 })).requests(w('canary', 'v2'))).rejects.toThrow(
+      'cloudwatch: aws cloudwatch get-metric-data did not finish within 600ms (timeout)',
+    );
+    expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('says so when arguments are refused (exit 252) or the CLI is missing', async () => {
+    const unknownKey = REQUESTS.replace('"Stat":"Sum"', '"Stat":"Sum","Foo":1');
+    await expect(
+      cloudwatchSource(config({ requests: unknownKey })).requests(w('canary', 'v2')),
+    ).rejects.toThrow(
+      /^cloudwatch: the aws CLI refused the arguments \(exit 252\): Unknown parameter in MetricDataQueries\[0\]\.MetricStat: "Foo"/,
+    );
+    await expect(
+      cloudwatchSource(
+        config({ requests: `[${metricStat('Requests', 'a')},${metricStat('Errors', 'b')}]` }),
+      ).requests(w('canary', 'v2')),
+    ).rejects.toThrow(/2 queries return data, expected exactly one/);
+    await expect(
+      cloudwatchSource(config(), { command: join(dir, 'no-such-aws') }).requests(w('canary', 'v2')),
+    ).rejects.toThrow(/^cloudwatch: cannot run the AWS CLI .*install AWS CLI v2/);
+  });
+
+  it('uses a stand-in that accepts only documented argument lists', async () => {
+    const run = promisify(execFile);
+    const fail = async (args: string[]) => {
+      const err = (await run(join(aws.binDir, 'aws'), args, { env: { ...process.env, ...aws.env } }).catch(
+        (e: unknown) => e,
+      )) as { code?: number; stderr?: string };
+      return { code: err.code, stderr: err.stderr ?? '' };
+    };
+    const q = '[{"Id":"a","Expression":"1","Period":60}]';
+    expect(
+      await fail(['cloudwatch', 'get-metric-data', '--metric-data-queries', q, '--output', 'json']),
+    ).toMatchObject({
+      code: 252,
+      stderr: expect.stringContaining('the following arguments are required: --start-time, --end-time'),
+    });
+    const times = ['--start-time', '2025-01-01T00:00:00Z', '--end-time', '2025-01-01T00:05:00Z'];
+    expect(
+      await fail([
+        'cloudwatch',
+        'get-metric-data',
+        '--metric-data-queries',
+        q,
+        ...times,
+        '--output',
+        'json',
+        '--colour',
+      ]),
+    ).toMatchObject({
+      code: 252,
+      stderr: expect.stringContaining('Unknown options: --colour'),
+    });
+    expect(
+      await fail([
+        'cloudwatch',
+        'get-metric-data',
+        '--metric-data-queries',
+        '[{"Id":"A","Expression":"1","Period":60}]',
+        ...times,
+        '--output',
+        'json',
+      ]),
+    ).toMatchObject({ code: 254, stderr: expect.stringContaining('(ValidationError)') });
+    expect(
+      await fail([
+        'cloudwatch',
+        'get-metric-data',
+        '--metric-data-queries',
+        '[{"Id":"a","Expression":"1","Period":45}]',
+        ...times,
+        '--output',
+        'json',
+      ]),
+    ).toMatchObject({
+      code: 254,
+      stderr: expect.stringContaining('must be 1, 5, 10, 20, 30, or a multiple of 60'),
+    });
+  });
+});

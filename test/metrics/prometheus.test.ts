@@ -1,0 +1,391 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROMETHEUS_REQUESTS_DEFAULT } from '../../src/config/metrics-schema.js';
+import type { PrometheusMetricsConfig } from '../../src/config/types.js';
+import { MetricsError } from '../../src/core/errors.js';
+import { requestJson } from '../../src/core/http-json.js';
+import { histogramQuantile } from '../../src/metrics/histogram.js';
+import { type PrometheusSource, prometheusSource } from '../../src/metrics/prometheus-source.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
+import { LATENCY_BOUNDS_MS } from '../../src/sandbox/histogram.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import {
+  backfillOpenMetrics,
+  freePort,
+  type RunningPrometheus,
+  startPrometheus,
+  waitFor,
+} from '../support/prometheus.js';
+
+// A real Prometheus (Debian's 2.42 package) on 127.0.0.1, holding two kinds of data at once:
+// deterministic series backfilled with promtool (exact expectations) and live scrapes of a real
+// sandbox serving traffic through a canary (agreement with the sandbox's exact counts).
+
+const SCRAPE_S = 1;
+/** Backfilled samples: every 15 s for 10 minutes, starting 3 hours ago on a whole hour. */
+const BASE_S = Math.floor(Date.now() / 3_600_000) * 3600 - 3 * 3600;
+const STEP_S = 15;
+const SAMPLES = 41;
+
+let dir: string;
+let prom: RunningPrometheus;
+let sandbox: Sandbox;
+let traffic: TrafficGenerator | undefined;
+let source: PrometheusSource;
+
+const config = (over: Partial<PrometheusMetricsConfig> = {}): PrometheusMetricsConfig => ({
+  type: 'prometheus',
+  url: prom.url,
+  headers: {},
+  timeoutMs: 5_000,
+  requests: PROMETHEUS_REQUESTS_DEFAULT,
+  ...over,
+});
+
+/** Per 15 s, per slot: requests by outcome and latency observations by bucket (non-cumulative). */
+const BACKFILL = {
+  stable: { version: 'v1', ok: 18, error: 1, null: 1, latency: [12, 6, 1, 1, 0] },
+  canary: { version: 'v2', ok: 8, error: 2, null: 0, latency: [5, 3, 1, 1, 0] },
+} as const;
+const LE = ['0.05', '0.1', '0.25', '0.5', '+Inf'];
+
+function backfillText(): string {
+  const out: string[] = [];
+  const at = (i: number) => BASE_S + i * STEP_S;
+  out.push('# TYPE model_gate_requests counter');
+  for (const [slot, s] of Object.entries(BACKFILL)) {
+    for (const outcome of ['ok', 'error', 'null'] as const) {
+      for (let i = 0; i < SAMPLES; i++) {
+        out.push(
+          `model_gate_requests_total{model="bf-model",slot="${slot}",version="${s.version}",outcome="${outcome}"} ${s[outcome] * i} ${at(i)}`,
+        );
+      }
+    }
+  }
+  out.push('# TYPE model_gate_request_duration_seconds histogram');
+  for (const [slot, s] of Object.entries(BACKFILL)) {
+    let cumulative = 0;
+    LE.forEach((le, b) => {
+      cumulative += s.latency[b] as number;
+      for (let i = 0; i < SAMPLES; i++) {
+        out.push(
+          `model_gate_request_duration_seconds_bucket{model="bf-model",slot="${slot}",version="${s.version}",le="${le}"} ${cumulative * i} ${at(i)}`,
+        );
+      }
+    });
+  }
+  // Odd series for the no-data cases.
+  out.push('# TYPE bf_gauge gauge');
+  for (let i = 0; i < SAMPLES; i++) out.push(`bf_gauge{kind="nan"} NaN ${at(i)}`);
+  for (let i = 0; i < SAMPLES; i++) out.push(`bf_gauge{kind="inf"} +Inf ${at(i)}`);
+  for (let i = 0; i < SAMPLES; i++) out.push(`bf_gauge{kind="pair",pod="a"} 1 ${at(i)}`);
+  for (let i = 0; i < SAMPLES; i++) out.push(`bf_gauge{kind="pair",pod="b"} 2 ${at(i)}`);
+  for (let i = 0; i < SAMPLES; i++) out.push(`bf_gauge{kind="one"} ${i} ${at(i)}`);
+  out.push('# EOF');
+  return `${out.join('\n')}\n`;
+}
+
+/** The backfilled window from sample 20 to sample 40: exactly 300 s, samples on both edges. */
+const bfWindow = (slot: 'stable' | 'canary', version: string = BACKFILL[slot].version): MetricWindow => ({
+  model: 'bf-model',
+  slot,
+  version,
+  since: (BASE_S + 20 * STEP_S) * 1000,
+  until: (BASE_S + 40 * STEP_S) * 1000,
+});
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'model-gate-prometheus-'));
+  const tsdb = join(dir, 'tsdb');
+  await backfillOpenMetrics(backfillText(), dir, tsdb);
+  sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
+    seed: 3,
+  });
+  // v3 errors on about 12% of inputs and is slower: the slots differ visibly.
+  const put = await requestJson('PUT', `${sandbox.url}/admin/models/fraud-detector/traffic`, {
+    stable: { version: 'v1' },
+    canary: { version: 'v3', weight: 50 },
+  });
+  expect(put.status).toBe(200);
+  traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 160, seed: 5 });
+  prom = await startPrometheus({
+    dir,
+    tsdbDir: tsdb,
+    targets: [{ job: 'sandbox', address: new URL(sandbox.url).host, interval: `${SCRAPE_S}s` }],
+  });
+  source = prometheusSource(config());
+});
+
+afterAll(async () => {
+  await traffic?.stop();
+  await prom?.stop();
+  await sandbox?.close();
+  if (dir) await rm(dir, { recursive: true, force: true });
+});
+
+describe('prometheus source on backfilled data (exact)', () => {
+  it('runs a real Prometheus 2.x', () => {
+    expect(prom.version).toMatch(/^2\./);
+  });
+
+  it('counts requests per slot with the default template (increase over {{window}})', async () => {
+    // 20 intervals of 15 s: stable 20 * 20, canary 20 * 10.
+    expect(await source.requests(bfWindow('stable'))).toBe(400);
+    expect(await source.requests(bfWindow('canary'))).toBe(200);
+  });
+
+  it('reads ratios per slot from a PromQL template', async () => {
+    const errorRate =
+      'sum(increase(model_gate_requests_total{model="{{model}}",slot="{{slot}}",version="{{version}}",outcome="error"}[{{window}}]))' +
+      ' / sum(increase(model_gate_requests_total{model="{{model}}",slot="{{slot}}",version="{{version}}"}[{{window}}]))';
+    expect(await source.value(errorRate, bfWindow('stable'))).toBeCloseTo(1 / 20, 12);
+    expect(await source.value(errorRate, bfWindow('canary'))).toBeCloseTo(2 / 10, 12);
+  });
+
+  it('reads histogram buckets per le and the same p99 as histogram_quantile', async () => {
+    const bucketQuery =
+      'sum by (le) (increase(model_gate_request_duration_seconds_bucket{model="{{model}}",slot="{{slot}}",version="{{version}}"}[{{window}}]))';
+    const buckets = await source.buckets(bucketQuery, bfWindow('canary'));
+    expect(buckets).toEqual([
+      { le: 0.05, count: 100 },
+      { le: 0.1, count: 160 },
+      { le: 0.25, count: 180 },
+      { le: 0.5, count: 200 },
+      { le: '+Inf', count: 200 },
+    ]);
+    // rank 198 of 200 falls in (0.25, 0.5]: 0.25 + 0.25 * 18 / 20.
+    expect(histogramQuantile(0.99, buckets ?? [])).toBeCloseTo(0.475, 12);
+    const promP99 = await source.value(`histogram_quantile(0.99, ${bucketQuery})`, bfWindow('canary'));
+    expect(promP99).toBeCloseTo(0.475, 12);
+  });
+
+  it('fills in {{since}} and {{window}} as epoch seconds and a duration', async () => {
+    const w = bfWindow('canary');
+    expect(await source.value('{{since}}', w)).toBe(BASE_S + 300);
+    // The gauge's value at `until` minus its value {{window}} earlier: 40 - 20.
+    expect(
+      await source.value('sum(bf_gauge{kind="one"}) - sum(bf_gauge{kind="one"} offset {{window}})', w),
+    ).toBe(20);
+  });
+
+  it('reads a series by range query at the configured step', async () => {
+    const stepped = prometheusSource(config({ stepMs: 60_000 }));
+    const series = await stepped.series(
+      'sum(model_gate_requests_total{model="{{model}}",slot="{{slot}}"})',
+      bfWindow('canary'),
+    );
+    // Every 60 s from sample 20 to sample 40: 10 requests per 15 s.
+    expect(series).toEqual(
+      [0, 1, 2, 3, 4, 5].map((k) => ({ at: (BASE_S + 300 + 60 * k) * 1000, value: 200 + 40 * k })),
+    );
+  });
+
+  it('has no data, never zero, for another version in the slot', async () => {
+    const w = bfWindow('canary', 'v9');
+    expect(await source.requests(w)).toBe(0);
+    expect(
+      await source.value(
+        'sum(increase(model_gate_requests_total{slot="{{slot}}",version="{{version}}"}[{{window}}]))',
+        w,
+      ),
+    ).toBeUndefined();
+    expect(
+      await source.buckets(
+        'sum by (le) (model_gate_request_duration_seconds_bucket{version="{{version}}"})',
+        w,
+      ),
+    ).toBeUndefined();
+  });
+});
+
+describe('prometheus source: no data and failures', () => {
+  const w = () => bfWindow('canary');
+
+  it('reads an empty result, NaN, infinities and several series as no data', async () => {
+    expect(await source.value('no_such_metric_anywhere', w())).toBeUndefined();
+    expect(await source.value('bf_gauge{kind="nan"}', w())).toBeUndefined();
+    expect(await source.value('bf_gauge{kind="inf"}', w())).toBeUndefined();
+    expect(await source.value('0 / 0', w())).toBeUndefined(); // a NaN scalar
+    expect(await source.value('bf_gauge{kind="pair"}', w())).toBeUndefined();
+    expect(await source.value('sum(bf_gauge{kind="pair"})', w())).toBe(3);
+  });
+
+  it('refuses a requests query that is not one count', async () => {
+    const perPod = prometheusSource(config({ requests: 'bf_gauge{kind="pair"}' }));
+    await expect(perPod.requests(w())).rejects.toThrow(/returned 2 series, expected one; wrap it in sum/);
+    const nan = prometheusSource(config({ requests: 'bf_gauge{kind="nan"}' }));
+    await expect(nan.requests(w())).rejects.toThrow(/NaN or an infinity/);
+  });
+
+  it('turns a bad query (HTTP 400) into a MetricsError quoting Prometheus', async () => {
+    const err = await source.value('sum(rate(x[5m]', w()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as Error).message).toMatch(
+      /^prometheus: bad query \(invalid parameter "query": .*parse error/,
+    );
+    expect((err as Error).message).toContain('"sum(rate(x[5m]"');
+  });
+
+  it('says how to fix a range-vector result', async () => {
+    await expect(source.value('bf_gauge{kind="one"}[1m]', w())).rejects.toThrow(
+      /returns a range vector; wrap it in a function such as increase/,
+    );
+  });
+
+  it('refuses bucket series without an le label', async () => {
+    await expect(source.buckets('sum(model_gate_request_duration_seconds_bucket)', w())).rejects.toThrow(
+      /one series per "le" label/,
+    );
+  });
+
+  it('reports an unreachable server as a MetricsError', async () => {
+    const port = await freePort();
+    const down = prometheusSource(config({ url: `http://127.0.0.1:${port}` }));
+    const err = await down.requests(w()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as Error).message).toMatch(
+      /^prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: ECONNREFUSED/,
+    );
+  });
+
+  it('gives up on a server that does not answer within the timeout', async () => {
+    const sockets: Socket[] = [];
+    const silent: Server = createServer((s) => sockets.push(s));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const { port } = silent.address() as { port: number };
+    try {
+      const slow = prometheusSource(config({ url: `http://127.0.0.1:${port}`, timeoutMs: 300 }));
+      const started = Date.now();
+      const err = await slow.value('up', w()).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(MetricsError);
+      expect((err as Error).message).toMatch(/no answer from .* within 300ms \(timeout\)/);
+      expect(Date.now() - started).toBeLessThan(3_000);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => silent.close(r));
+    }
+  });
+
+  it('explains an answer that is not the Prometheus API (wrong url)', async () => {
+    const wrong = prometheusSource(config({ url: sandbox.url }));
+    await expect(wrong.value('up', w())).rejects.toThrow(
+      /^prometheus: HTTP 404 .*is the url the Prometheus server's root\?/,
+    );
+  });
+});
+
+describe('prometheus source scraping a live sandbox', () => {
+  const slotVersion = { stable: 'v1', canary: 'v3' } as const;
+  const labels = '{model="{{model}}",slot="{{slot}}",version="{{version}}"}';
+  const errorRate = `sum(increase(model_gate_requests_total{model="{{model}}",slot="{{slot}}",version="{{version}}",outcome="error"}[{{window}}])) / sum(increase(model_gate_requests_total${labels}[{{window}}]))`;
+  const bucketQuery = `sum by (le) (increase(model_gate_request_duration_seconds_bucket${labels}[{{window}}]))`;
+  const promQuery = (query: string) =>
+    requestJson('GET', `${prom.url}/api/v1/query?${new URLSearchParams({ query })}`).then(
+      (r) => (r.body as { data: { result: { value: [number, string] }[] } }).data.result,
+    );
+  const sandboxCounts = async (since?: number) =>
+    (
+      await requestJson(
+        'GET',
+        `${sandbox.url}/metrics.json?model=fraud-detector${since === undefined ? '' : `&since=${since}`}`,
+      )
+    ).body as Report;
+  /** Index of the latency bucket (ms bounds as the sandbox uses) that holds `ms`. */
+  const bucketOf = (ms: number) => {
+    const i = LATENCY_BOUNDS_MS.findIndex((b) => ms <= b);
+    return i < 0 ? LATENCY_BOUNDS_MS.length : i;
+  };
+
+  it('agrees per slot with the sandbox exact counts over a window, within scrape granularity', async () => {
+    // Both slots scraped at least twice, so increase() has samples on both sides of the start.
+    await waitFor('two scrapes of both slots', 20_000, async () => {
+      const r = await promQuery(
+        'min(count_over_time(model_gate_requests_total{model="fraud-detector",outcome="ok"}[1m]))',
+      );
+      return Number(r[0]?.value[1] ?? 0) >= 2 ? true : undefined;
+    });
+    // The sandbox counts whole seconds and {{window}} is whole seconds: a window of exactly
+    // 5 s starting on a second, while traffic runs steadily.
+    const since = Math.ceil(Date.now() / 1000) * 1000;
+    const until = since + 5_000;
+    await delay(until - Date.now());
+    const exact = await sandboxCounts(since);
+
+    for (const slot of ['stable', 'canary'] as const) {
+      const w: MetricWindow = { model: 'fraud-detector', slot, version: slotVersion[slot], since, until };
+      const e = exact.slots[slot];
+      if (!e) throw new Error(`the sandbox served nothing on ${slot}`);
+      // increase() extrapolates from the first and last samples inside the window to its
+      // edges (each at most one scrape interval away) at the average rate in between.
+      const rate = e.requests / ((until - since) / 1000);
+      expect(Math.abs((await source.requests(w)) - e.requests)).toBeLessThanOrEqual(
+        Math.ceil(rate * SCRAPE_S),
+      );
+
+      // Errors and requests are sampled by the same scrapes: the ratio is over the requests
+      // between the first and last samples, most of the window.
+      const ratio = (await source.value(errorRate, w)) as number;
+      expect(Math.abs(ratio - e.errors / e.requests)).toBeLessThan(0.03);
+
+      const buckets = await source.buckets(bucketQuery, w);
+      const p99 = histogramQuantile(0.99, buckets ?? []) as number;
+      const exactP99 = histogramQuantile(0.99, e.latencyMs.buckets) as number;
+      // Same bucket edges on both sides (seconds vs ms): the p99 lands in the same or the next bucket.
+      expect(Math.abs(bucketOf(p99 * 1000) - bucketOf(exactP99))).toBeLessThanOrEqual(1);
+      // Prometheus' own histogram_quantile on the same data, at the same instant.
+      expect(await source.value(`histogram_quantile(0.99, ${bucketQuery})`, w)).toBeCloseTo(p99, 9);
+    }
+    // The faulty candidate's errors show in the window; the stable version has none.
+    const rateOf = (slot: 'stable' | 'canary') =>
+      source.value(errorRate, { model: 'fraud-detector', slot, version: slotVersion[slot], since, until });
+    expect(await rateOf('canary')).toBeGreaterThan(((await rateOf('stable')) ?? 0) + 0.05);
+  });
+
+  it('holds exactly the sandbox totals once traffic stops', async () => {
+    await traffic?.stop();
+    traffic = undefined;
+    const stoppedAt = Date.now();
+    await waitFor('a scrape after traffic stopped', 10_000, async () => {
+      const r = await promQuery('min(timestamp(model_gate_requests_total{model="fraud-detector"}))');
+      return Number(r[0]?.value[1] ?? 0) * 1000 > stoppedAt + 100 ? true : undefined;
+    });
+    const all = await sandboxCounts();
+    for (const slot of ['stable', 'canary'] as const) {
+      const w: MetricWindow = {
+        model: 'fraud-detector',
+        slot,
+        version: slotVersion[slot],
+        since: stoppedAt - 60_000,
+        until: Date.now(),
+      };
+      const e = all.slots[slot];
+      expect(await source.value(`sum(model_gate_requests_total${labels})`, w)).toBe(e?.requests);
+      expect(
+        await source.value(
+          `sum(model_gate_requests_total{model="{{model}}",slot="{{slot}}",outcome="error"})`,
+          w,
+        ),
+      ).toBe(e?.errors);
+      expect(await source.value(`sum(model_gate_request_duration_seconds_count${labels})`, w)).toBe(
+        e?.latencyMs.buckets.at(-1)?.count,
+      );
+    }
+  });
+});
+
+interface Report {
+  slots: Partial<
+    Record<
+      'stable' | 'canary',
+      { requests: number; errors: number; latencyMs: { buckets: { le: number | '+Inf'; count: number }[] } }
+    >
+  >;
+}

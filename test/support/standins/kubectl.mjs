@@ -1,0 +1,531 @@
+// A stand-in for `kubectl` against a cluster running KServe (Serverless mode) and Seldon Core v2.
+//
+// Accepts the subset model-gate uses, with kubectl's syntax and error texts:
+//   kubectl get <type> <name>... [-n NS] [-o json] [--context C] [--kubeconfig F] [--request-timeout T]
+//   kubectl patch <type> <name> [-n NS] --type merge|json|strategic -p JSON
+//   kubectl apply -f - [-n NS]              (manifest on stdin)
+// References: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_patch/ ,
+// https://kserve.github.io/website/docs/model-serving/predictive-inference/rollout-strategies/canary ,
+// https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
+//
+// The KServe and Seldon controllers are simulated: a change is reconciled on a later `get`
+// (after `state.settleGets`, default 0, reads showing it in progress).
+import {
+  clone,
+  fail,
+  hang,
+  loadState,
+  parseFlags,
+  readStdin,
+  saveState,
+  succeed,
+  takeFault,
+} from './lib.mjs';
+
+const CLI = 'kubectl';
+const ISVC = 'inferenceservices.serving.kserve.io';
+const REV = 'revisions.serving.knative.dev';
+const EXP = 'experiments.mlops.seldon.io';
+const MODEL = 'models.mlops.seldon.io';
+const TYPES = {
+  inferenceservice: ISVC,
+  inferenceservices: ISVC,
+  isvc: ISVC,
+  [ISVC]: ISVC,
+  'inferenceservices.serving.kserve.io/v1beta1': ISVC,
+  revision: REV,
+  revisions: REV,
+  rev: REV,
+  [REV]: REV,
+  experiment: EXP,
+  experiments: EXP,
+  mlx: EXP,
+  [EXP]: EXP,
+  model: MODEL,
+  models: MODEL,
+  [MODEL]: MODEL,
+};
+const KINDS = { [ISVC]: 'inferenceservice', [REV]: 'revision', [EXP]: 'experiment', [MODEL]: 'model' };
+const FORMATS =
+  'custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml';
+
+const GLOBAL = {
+  '-n': { takes: true, name: 'namespace' },
+  '--namespace': { takes: true, name: 'namespace' },
+  '--context': { takes: true, name: 'context' },
+  '--kubeconfig': { takes: true, name: 'kubeconfig' },
+  '--request-timeout': { takes: true, name: 'requestTimeout' },
+};
+const COMMANDS = {
+  get: { ...GLOBAL, '-o': { takes: true, name: 'output' }, '--output': { takes: true, name: 'output' } },
+  patch: {
+    ...GLOBAL,
+    '--type': { takes: true, name: 'type' },
+    '-p': { takes: true, name: 'patch' },
+    '--patch': { takes: true, name: 'patch' },
+    '-o': { takes: true, name: 'output' },
+    '--output': { takes: true, name: 'output' },
+  },
+  apply: {
+    ...GLOBAL,
+    '-f': { takes: true, name: 'filename', repeat: true },
+    '--filename': { takes: true, name: 'filename', repeat: true },
+    '-o': { takes: true, name: 'output' },
+    '--output': { takes: true, name: 'output' },
+    '--server-side': { takes: false, name: 'serverSide' },
+  },
+};
+
+const state = loadState();
+const argv = process.argv.slice(2);
+state.calls.push({ cli: CLI, argv });
+
+const [command, ...rest] = argv;
+if (!command)
+  fail(state, 'kubectl controls the Kubernetes cluster manager.\n\nUsage:\n  kubectl [flags] [options]', 0);
+const spec = COMMANDS[command];
+if (!spec)
+  fail(state, `Error: unknown command "${command}" for "kubectl"\nRun 'kubectl --help' for usage.`, 1);
+const parsed = parseFlags(rest, spec);
+if (parsed.unknown)
+  fail(state, `Error: unknown flag: ${parsed.unknown}\nSee 'kubectl ${command} --help' for usage.`, 1);
+if (parsed.missing)
+  fail(
+    state,
+    `Error: flag needs an argument: ${/^-[a-z]$/.test(parsed.missing) ? `'${parsed.missing.slice(1)}' in ${parsed.missing}` : parsed.missing}\nSee 'kubectl ${command} --help' for usage.`,
+    1,
+  );
+const { positionals, flags } = parsed;
+if (flags.requestTimeout !== undefined && !/^\d+(ms|s|m|h)?$/.test(flags.requestTimeout)) {
+  fail(
+    state,
+    `error: invalid argument "${flags.requestTimeout}" for "--request-timeout" flag: time: invalid duration "${flags.requestTimeout}"`,
+    1,
+  );
+}
+if (flags.output !== undefined && !FORMATS.split(',').includes(flags.output)) {
+  fail(
+    state,
+    `error: unable to match a printer suitable for the output format "${flags.output}", allowed formats are: ${FORMATS}`,
+    1,
+  );
+}
+if (flags.context !== undefined && state.contexts && !state.contexts.includes(flags.context)) {
+  fail(state, `error: context "${flags.context}" does not exist`, 1);
+}
+const namespace = flags.namespace ?? 'default';
+state.k8s ??= {};
+
+const op =
+  command === 'get'
+    ? `get ${TYPES[positionals[0]] ?? positionals[0]}`
+    : command === 'patch'
+      ? `patch ${TYPES[positionals[0]] ?? positionals[0]}`
+      : 'apply';
+const fault =
+  takeFault(state, CLI, op, ['throttle', 'timeout', 'fail', 'conflict']) ??
+  takeFault(state, CLI, command, ['throttle', 'timeout', 'fail', 'conflict']);
+if (fault?.kind === 'timeout') hang(state);
+else if (fault?.kind === 'throttle') {
+  fail(
+    state,
+    'Error from server (TooManyRequests): the server has received too many requests and has asked us to try again later',
+    1,
+  );
+} else if (fault?.kind === 'fail') {
+  fail(
+    state,
+    fault.message ??
+      'Error from server (InternalError): an error on the server ("") has prevented the request from succeeding',
+    1,
+  );
+} else if (fault?.kind === 'conflict') {
+  fail(
+    state,
+    `Error from server (Conflict): Operation cannot be fulfilled on ${TYPES[positionals[0]] ?? EXP} "${positionals[1] ?? 'x'}": the object has been modified; please apply your changes to the latest version and try again`,
+    1,
+  );
+} else if (command === 'get') get();
+else if (command === 'patch') patch();
+else apply();
+
+function resourceType(word) {
+  const type = TYPES[word];
+  if (!type) fail(state, `error: the server doesn't have a resource type "${word}"`, 1);
+  return type;
+}
+
+function store(type) {
+  state.k8s[type] ??= {};
+  return state.k8s[type];
+}
+
+function notFound(type, name) {
+  fail(state, `Error from server (NotFound): ${type} "${name}" not found`, 1);
+}
+
+function get() {
+  const [word, ...names] = positionals;
+  if (!word) {
+    fail(
+      state,
+      `You must specify the type of resource to get. Use "kubectl api-resources" for a complete list of supported resources.\n\nerror: Required resource not specified.\nUse "kubectl explain <resource>" for a detailed description of that resource (e.g. kubectl explain pods).\nSee 'kubectl get -h' for help and examples`,
+      1,
+    );
+  }
+  const type = resourceType(word);
+  if (names.length === 0) fail(state, 'stand-in: listing without names is not implemented', 3);
+  if (flags.output !== 'json')
+    fail(state, `stand-in: -o ${flags.output ?? '(table)'} is not implemented, only -o json`, 3);
+  const objects = [];
+  for (const name of names) {
+    const key = `${namespace}/${name}`;
+    const object = store(type)[key];
+    if (!object) notFound(type, name);
+    if (type === ISVC) reconcileIsvc(object);
+    if (type === EXP) reconcileExperiment(object);
+    objects.push(shown(type, object));
+  }
+  const out =
+    objects.length === 1
+      ? objects[0]
+      : { apiVersion: 'v1', kind: 'List', items: objects, metadata: { resourceVersion: '' } };
+  succeed(state, JSON.stringify(out, null, 4));
+}
+
+/** What `get` prints: without the simulation's bookkeeping; a busy fault shows a rollout in progress. */
+function shown(type, object) {
+  const out = clone(object);
+  delete out._sim;
+  if (type === ISVC && takeFault(state, CLI, 'get inferenceservices.serving.kserve.io', ['busy'])) {
+    out.status.conditions = [
+      {
+        type: 'PredictorReady',
+        status: 'Unknown',
+        reason: 'RevisionMissing',
+        message: `Configuration "${out.metadata.name}-predictor" is waiting for a Revision to become ready.`,
+      },
+      {
+        type: 'Ready',
+        status: 'Unknown',
+        reason: 'RevisionMissing',
+        message: `Configuration "${out.metadata.name}-predictor" is waiting for a Revision to become ready.`,
+      },
+    ];
+  }
+  return out;
+}
+
+function patch() {
+  const [word, name] = positionals;
+  if (!word || !name) fail(state, 'error: resource(s) were provided, but no name was specified', 1);
+  const type = resourceType(word);
+  if (flags.patch === undefined)
+    fail(state, 'error: must specify --patch or --patch-file containing the contents of the patch', 1);
+  const patchType = flags.type ?? 'strategic';
+  if (!['json', 'merge', 'strategic'].includes(patchType)) {
+    fail(state, `error: --type must be one of [json merge strategic], not "${patchType}"`, 1);
+  }
+  let body;
+  try {
+    body = JSON.parse(flags.patch);
+  } catch (err) {
+    fail(state, `error: unable to parse "${flags.patch}": yaml: ${err.message}`, 1);
+  }
+  const object = store(type)[`${namespace}/${name}`];
+  if (!object) notFound(type, name);
+  if (patchType === 'strategic') {
+    fail(
+      state,
+      'Error from server (UnsupportedMediaType): the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml',
+      1,
+    );
+  }
+  if (patchType === 'json') fail(state, 'stand-in: --type json is not implemented, use --type merge', 3);
+  const next = mergePatch(clone(object), body);
+  if (type === ISVC) {
+    const percent = next.spec?.predictor?.canaryTrafficPercent;
+    if (
+      percent !== undefined &&
+      percent !== null &&
+      (!Number.isInteger(percent) || percent < 0 || percent > 100)
+    ) {
+      fail(
+        state,
+        `Error from server (BadRequest): admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: the InferenceService "${name}" is invalid: canaryTrafficPercent must be an integer between 0 and 100, got ${percent}`,
+        1,
+      );
+    }
+  }
+  const changed =
+    JSON.stringify(next.spec) !== JSON.stringify(object.spec) ||
+    JSON.stringify(next.metadata) !== JSON.stringify(object.metadata);
+  if (changed && !takeFault(state, CLI, op, ['silent-revert'])) {
+    next.metadata.generation = (object.metadata.generation ?? 1) + 1;
+    next._sim = { ...(object._sim ?? {}), pendingGets: state.settleGets ?? 0 };
+    store(type)[`${namespace}/${name}`] = next;
+  }
+  succeed(
+    state,
+    `${KINDS[type]}.${type.split('.').slice(1).join('.')}/${name} patched${changed ? '' : ' (no change)'}`,
+  );
+}
+
+function mergePatch(target, patchBody) {
+  if (patchBody === null || typeof patchBody !== 'object' || Array.isArray(patchBody)) return patchBody;
+  const out = target !== null && typeof target === 'object' && !Array.isArray(target) ? target : {};
+  for (const [key, value] of Object.entries(patchBody)) {
+    if (value === null) delete out[key];
+    else out[key] = mergePatch(out[key], value);
+  }
+  return out;
+}
+
+function apply() {
+  const files = flags.filename ?? [];
+  if (files.length === 0) fail(state, 'error: must specify one of -f and -k', 1);
+  if (files.some((f) => f !== '-')) fail(state, 'stand-in: only -f - (stdin) is implemented', 3);
+  const text = readStdin();
+  let manifest;
+  try {
+    manifest = JSON.parse(text);
+  } catch {
+    fail(
+      state,
+      'error: error parsing STDIN: error converting YAML to JSON: yaml: line 1: did not find expected node content',
+      1,
+    );
+  }
+  if (manifest?.apiVersion !== 'mlops.seldon.io/v1alpha1' || manifest?.kind !== 'Experiment') {
+    fail(
+      state,
+      `error: resource mapping not found for name: "${manifest?.metadata?.name ?? ''}" namespace: "" from "STDIN": no matches for kind "${manifest?.kind}" in version "${manifest?.apiVersion}"\nensure CRDs are installed first`,
+      1,
+    );
+  }
+  const name = manifest.metadata?.name;
+  if (!name)
+    fail(
+      state,
+      'error: error when retrieving current configuration of:\nResource: "mlops.seldon.io/v1alpha1, Resource=experiments", GroupVersionKind: "mlops.seldon.io/v1alpha1, Kind=Experiment"\nName: "", Namespace: "default"\nfrom server for: "STDIN": resource name may not be empty',
+      1,
+    );
+  if (manifest.metadata.namespace && flags.namespace && manifest.metadata.namespace !== flags.namespace) {
+    fail(
+      state,
+      `error: the namespace from the provided object "${manifest.metadata.namespace}" does not match the namespace "${flags.namespace}". You must pass '--namespace=${manifest.metadata.namespace}' to perform this operation.`,
+      1,
+    );
+  }
+  const problem = experimentProblem(manifest);
+  if (problem) {
+    fail(
+      state,
+      `Error from server (BadRequest): error when creating "STDIN": Experiment in version "v1alpha1" cannot be handled as a Experiment: strict decoding error: ${problem}`,
+      1,
+    );
+  }
+  const ns = manifest.metadata.namespace ?? namespace;
+  const key = `${ns}/${name}`;
+  const existing = store(EXP)[key];
+  const spec = clone(manifest.spec);
+  if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec))
+    succeed(state, `experiment.mlops.seldon.io/${name} unchanged`);
+  if (existing && takeFault(state, CLI, 'apply', ['silent-revert']))
+    succeed(state, `experiment.mlops.seldon.io/${name} configured`);
+  store(EXP)[key] = {
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    kind: 'Experiment',
+    metadata: {
+      ...(existing?.metadata ?? {}),
+      name,
+      namespace: ns,
+      generation: (existing?.metadata?.generation ?? 0) + 1,
+    },
+    spec,
+    status: existing?.status ?? {},
+    _sim: { pendingGets: state.settleGets ?? 0 },
+  };
+  succeed(state, `experiment.mlops.seldon.io/${name} ${existing ? 'configured' : 'created'}`);
+}
+
+/** Strict decoding of the Experiment CRD (operator/apis/mlops/v1alpha1/experiment_types.go). */
+function experimentProblem(m) {
+  const known = (obj, keys, at) => {
+    for (const k of Object.keys(obj ?? {})) if (!keys.includes(k)) return `unknown field "${at}${k}"`;
+    return undefined;
+  };
+  const top = known(m, ['apiVersion', 'kind', 'metadata', 'spec'], '');
+  if (top) return top;
+  const spec = m.spec ?? {};
+  const s = known(spec, ['default', 'candidates', 'mirror', 'resourceType'], 'spec.');
+  if (s) return s;
+  for (const [i, c] of (spec.candidates ?? []).entries()) {
+    const p = known(c, ['name', 'weight'], `spec.candidates[${i}].`);
+    if (p) return p;
+    if (!Number.isInteger(c.weight) || c.weight < 0)
+      return `json: cannot unmarshal number ${c.weight} into Go struct field ExperimentCandidate.spec.candidates.weight of type uint32`;
+  }
+  if (spec.mirror) {
+    const p = known(spec.mirror, ['name', 'percent'], 'spec.mirror.');
+    if (p) return p;
+    if (!Number.isInteger(spec.mirror.percent) || spec.mirror.percent < 0)
+      return `json: cannot unmarshal number ${spec.mirror.percent} into Go struct field ExperimentMirror.spec.mirror.percent of type uint32`;
+  }
+  return undefined;
+}
+
+// ── simulated controllers ───────────────────────────────────────────────────────────────
+
+function pending(object) {
+  object._sim ??= {};
+  const sim = object._sim;
+  if ((sim.pendingGets ?? 0) > 0) {
+    sim.pendingGets -= 1;
+    return true;
+  }
+  return false;
+}
+
+function condition(type, ok, reason, message) {
+  return {
+    type,
+    status: ok === undefined ? 'Unknown' : ok ? 'True' : 'False',
+    ...(reason ? { reason } : {}),
+    ...(message ? { message } : {}),
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+  };
+}
+
+/** KServe Serverless: a new revision for a changed predictor, traffic split by canaryTrafficPercent. */
+function reconcileIsvc(isvc) {
+  isvc.status ??= {};
+  const status = isvc.status;
+  if (status.observedGeneration === isvc.metadata.generation) return;
+  if (pending(isvc)) {
+    status.conditions = [
+      condition('PredictorReady', undefined, 'RevisionMissing'),
+      condition(
+        'Ready',
+        undefined,
+        'RevisionMissing',
+        `Configuration "${isvc.metadata.name}-predictor" is waiting for a Revision to become ready.`,
+      ),
+    ];
+    return;
+  }
+  const predictor = isvc.spec.predictor ?? {};
+  status.components ??= {};
+  status.components.predictor ??= {};
+  const component = status.components.predictor;
+  const raw = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'RawDeployment';
+  const template = JSON.stringify({ model: predictor.model, annotations: predictor.annotations ?? {} });
+  const revisions = store(REV);
+  const latest = component.latestCreatedRevision
+    ? revisions[`${isvc.metadata.namespace}/${component.latestCreatedRevision}`]
+    : undefined;
+  if (!latest || latest._template !== template) {
+    const n = (isvc._sim.revisions ?? 0) + 1;
+    isvc._sim.revisions = n;
+    const name = `${isvc.metadata.name}-predictor-${String(n).padStart(5, '0')}`;
+    const failed = takeFault(state, CLI, 'revision', ['partial']);
+    revisions[`${isvc.metadata.namespace}/${name}`] = {
+      apiVersion: 'serving.knative.dev/v1',
+      kind: 'Revision',
+      metadata: {
+        name,
+        namespace: isvc.metadata.namespace,
+        labels: { 'serving.kserve.io/inferenceservice': isvc.metadata.name, component: 'predictor' },
+        annotations: {
+          ...(predictor.annotations ?? {}),
+          'internal.serving.kserve.io/storage-initializer-sourceuri': predictor.model?.storageUri ?? '',
+        },
+      },
+      spec: {
+        containers: [
+          {
+            name: 'kserve-container',
+            env: [{ name: 'STORAGE_URI', value: predictor.model?.storageUri ?? '' }],
+          },
+        ],
+      },
+      status: {
+        conditions: [
+          condition(
+            'Ready',
+            !failed,
+            failed ? 'ProgressDeadlineExceeded' : undefined,
+            failed ? 'Container failed with: model not found at the storage URI' : undefined,
+          ),
+        ],
+      },
+      _template: template,
+    };
+    component.latestCreatedRevision = name;
+    if (!failed) component.latestReadyRevision = name;
+  }
+  const created = component.latestCreatedRevision;
+  const ready = component.latestReadyRevision === created;
+  const canary = predictor.canaryTrafficPercent;
+  const rolled = component.latestRolledoutRevision;
+  if (!ready) {
+    status.conditions = [
+      condition(
+        'PredictorReady',
+        false,
+        'RevisionFailed',
+        `Revision "${created}" failed with message: Container failed with: model not found at the storage URI.`,
+      ),
+      condition(
+        'Ready',
+        false,
+        'RevisionFailed',
+        `Revision "${created}" failed with message: Container failed with: model not found at the storage URI.`,
+      ),
+    ];
+    status.observedGeneration = isvc.metadata.generation;
+    return;
+  }
+  if (raw || !rolled || canary === undefined || canary === null || rolled === created) {
+    if (rolled !== created) {
+      if (rolled) component.previousRolledoutRevision = rolled;
+      component.latestRolledoutRevision = created;
+    }
+    component.traffic = [{ tag: 'latest', revisionName: created, percent: 100, latestRevision: true }];
+  } else {
+    component.traffic = [
+      { tag: 'latest', revisionName: created, percent: canary, latestRevision: true },
+      { tag: 'prev', revisionName: rolled, percent: 100 - canary, latestRevision: false },
+    ];
+  }
+  if (raw) status.deploymentMode = 'RawDeployment';
+  status.conditions = [condition('PredictorReady', true), condition('Ready', true)];
+  status.observedGeneration = isvc.metadata.generation;
+}
+
+/** Seldon Core v2: an Experiment is Ready when every candidate (and the mirror) Model is available. */
+function reconcileExperiment(exp) {
+  exp.status ??= {};
+  const status = exp.status;
+  if (status.observedGeneration === exp.metadata.generation) return;
+  if (pending(exp)) {
+    status.conditions = [condition('Ready', undefined, 'ExperimentNotReady', 'experiment is being updated')];
+    return;
+  }
+  const models = store(MODEL);
+  const missing = (exp.spec.candidates ?? [])
+    .map((c) => c.name)
+    .concat(exp.spec.mirror ? [exp.spec.mirror.name] : [])
+    .filter((name) => models[`${exp.metadata.namespace}/${name}`]?.status?.ready !== true);
+  const ok = missing.length === 0;
+  const message = ok ? 'experiment active' : `candidate model(s) ${missing.join(', ')} not available`;
+  status.conditions = [
+    condition('CandidatesReady', ok, ok ? undefined : 'CandidatesNotReady', ok ? undefined : message),
+    condition('ExperimentReady', ok, ok ? undefined : 'ExperimentNotActive', message),
+    condition('MirrorReady', true),
+    condition('Ready', ok, ok ? undefined : 'ExperimentNotActive', message),
+  ];
+  status.observedGeneration = exp.metadata.generation;
+}
+
+saveState(state);

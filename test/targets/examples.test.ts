@@ -1,0 +1,54 @@
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { parseConfig } from '../../src/config/load.js';
+import { strategyRefusal } from '../../src/targets/capabilities.js';
+
+const PLATFORMS = ['kserve', 'sagemaker', 'azureml', 'vertex', 'seldon', 'http', 'command'] as const;
+const ENV = {
+  PROMETHEUS_URL: 'http://prometheus.internal:9090',
+  DD_API_KEY: 'k',
+  DD_APP_KEY: 'a',
+  SERVING_TOKEN: 't',
+};
+const read = (path: string) => readFile(new URL(`../../examples/${path}`, import.meta.url), 'utf8');
+
+describe.each(PLATFORMS)('examples/%s', (platform) => {
+  it('has a config that validates, targets the platform, and asks only for what it can do', async () => {
+    const text = await read(`${platform}/model-gate.yml`);
+    const { config } = parseConfig(text, ENV, `examples/${platform}/model-gate.yml`);
+    for (const model of Object.values(config.models)) expect(model.target.type).toBe(platform);
+    const raw = parse(text);
+    for (const model of Object.values(raw.models) as Record<string, unknown>[]) {
+      expect(
+        strategyRefusal(model.target ?? raw.defaults?.target, model.strategy ?? raw.defaults?.strategy),
+      ).toBeUndefined();
+    }
+  });
+
+  it('has a complete workflow: least permissions, a concurrency group, no PR data expanded in scripts', async () => {
+    const workflow = parse(await read(`${platform}/workflow.yml`));
+    expect(workflow.on.pull_request.types).toEqual([
+      'opened',
+      'synchronize',
+      'reopened',
+      'labeled',
+      'closed',
+    ]);
+    expect(workflow.permissions).toMatchObject({
+      contents: 'read',
+      'pull-requests': 'write',
+      deployments: 'write',
+    });
+    expect(workflow.concurrency.group).toContain('github.event.pull_request.number');
+    const steps: { uses?: string; run?: string; with?: Record<string, string> }[] =
+      workflow.jobs.release.steps;
+    expect(steps.some((s) => s.uses?.startsWith('model-gate/model-gate@'))).toBe(true);
+    // An expression in a script is the classic injection: PR data goes through env only.
+    for (const step of steps) expect(step.run ?? '').not.toMatch(/\$\{\{/);
+    const cloud = steps
+      .map((s) => s.uses ?? '')
+      .filter((u) => /configure-aws-credentials|google-github-actions\/auth|azure\/login/.test(u));
+    if (cloud.length > 0) expect(workflow.permissions['id-token']).toBe('write');
+  });
+});

@@ -1,0 +1,125 @@
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import type { HttpTargetConfig } from '../../src/config/types.js';
+import { TargetError } from '../../src/core/errors.js';
+import { TargetBusyError } from '../../src/targets/errors.js';
+import { capabilitiesSchema, httpTarget, trafficStatusSchema } from '../../src/targets/http-target.js';
+import { reconcile } from '../../src/targets/reconcile.js';
+import {
+  OPENAPI_PATH,
+  type ServingLayer,
+  startServingLayer,
+} from '../support/standins/http-serving-layer.js';
+import { FAST, failingCanary, passingCanary, step } from './drive.js';
+
+let layer: ServingLayer;
+const config = (): HttpTargetConfig => ({
+  type: 'http',
+  url: layer.url,
+  headers: { Authorization: 'Bearer s3cret' },
+  strategies: ['canary'],
+  ...FAST,
+});
+
+beforeAll(async () => {
+  layer = await startServingLayer({
+    deployed: ['v1', 'v2'],
+    stable: 'v1',
+    token: 's3cret',
+    capabilities: { strategies: ['canary', 'linear', 'blue-green'], weights: 'integer' },
+  });
+});
+afterAll(async () => {
+  await layer?.close();
+});
+beforeEach(() => {
+  layer.traffic = { stable: { version: 'v1' } };
+  layer.faults = { busy: 0, throttle: 0, silentRevert: 0, converge: 0, delayMs: 0 };
+  layer.requests = [];
+});
+
+describe('http target against a serving layer written to docs/http-target.openapi.yaml', () => {
+  it('drives a passing canary through PUT/GET /traffic, with the configured headers', async () => {
+    const seen = await passingCanary(httpTarget(config()), 'v1', 'v2');
+    expect(seen).toEqual([
+      step('v1', 'v2', 10),
+      step('v1', 'v2', 50),
+      step('v1', 'v2', 0),
+      { stable: { version: 'v2' } },
+    ]);
+    expect(layer.traffic).toEqual({ stable: { version: 'v2' } });
+    expect(layer.requests[0]).toMatchObject({ method: 'GET', path: '/capabilities' });
+    expect(layer.requests.every((r) => r.authorization === 'Bearer s3cret')).toBe(true);
+    expect(layer.contractViolations).toEqual([]);
+  });
+
+  it('rolls a failing canary back to the stable version only', async () => {
+    await failingCanary(httpTarget(config()), 'v1', 'v2');
+    expect(layer.traffic).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('catches a service that answered 200 but kept serving the old state', async () => {
+    layer.faults.silentRevert = 1;
+    await expect(reconcile(httpTarget(config()), step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetError(`serving layer at ${layer.url} serves v1 100% after being asked for v1 90% / v2 10%`),
+    );
+  });
+
+  it('waits through 409 busy and 429 throttling, and a 202 that converges', async () => {
+    Object.assign(layer.faults, { busy: 2, throttle: 2, converge: 2 });
+    await expect(reconcile(httpTarget(config()), step('v1', 'v2', 10))).resolves.toEqual(
+      step('v1', 'v2', 10),
+    );
+    const gets = layer.requests.filter((r) => r.method === 'GET' && r.path === '/traffic');
+    expect(gets.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('gives up on a service that stays busy with TargetBusyError', async () => {
+    layer.faults.busy = 1000;
+    const target = httpTarget({ ...config(), settleTimeoutMs: 60, pollIntervalMs: 20 });
+    const err = await reconcile(target, step('v1', 'v2', 10)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toBe(
+      `serving layer at ${layer.url} is busy with another change (another traffic change is in progress); nothing was changed, try again later`,
+    );
+    expect(layer.traffic).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it("reports the service's own reason for a state it cannot serve, a timeout, and wrong credentials", async () => {
+    await expect(reconcile(httpTarget(config()), step('v1', 'v3', 10))).rejects.toThrow(
+      `serving layer at ${layer.url} refused PUT /traffic (HTTP 422): version v3 is not deployed`,
+    );
+    layer.faults.delayMs = 400;
+    await expect(httpTarget({ ...config(), timeoutMs: 100 }).read()).rejects.toThrow(
+      /GET .*\/traffic failed: no answer within 100ms/,
+    );
+    layer.faults.delayMs = 0;
+    await expect(httpTarget({ ...config(), headers: {} }).read()).rejects.toThrow(
+      /refused GET \/traffic: missing or wrong bearer token/,
+    );
+  });
+
+  it('refuses what the service says it cannot do: a declared strategy, a fractional weight', async () => {
+    const shadow = httpTarget({ ...config(), strategies: ['canary', 'shadow'] });
+    await expect(reconcile(shadow, step('v1', 'v2', 10))).rejects.toThrow(
+      `serving layer at ${layer.url} can do canary, linear, blue-green, but the config declares shadow for it: remove it from target.strategies or add it to the service`,
+    );
+    await expect(reconcile(httpTarget(config()), step('v1', 'v2', 12.5))).rejects.toThrow(
+      `serving layer at ${layer.url} takes whole percentages of traffic, got 12.5`,
+    );
+    expect(layer.requests.some((r) => r.method === 'PUT')).toBe(false);
+  });
+
+  it('the OpenAPI document describes every call and its examples parse as the adapter reads them', () => {
+    const doc = parse(readFileSync(OPENAPI_PATH, 'utf8'));
+    expect(Object.keys(doc.paths['/traffic'])).toEqual(['get', 'put']);
+    expect(Object.keys(doc.paths['/traffic'].put.responses)).toEqual(
+      expect.arrayContaining(['200', '202', '409', '422', '429']),
+    );
+    const capabilities = doc.paths['/capabilities'].get.responses['200'].content['application/json'].example;
+    expect(capabilitiesSchema.parse(capabilities).strategies).toContain('canary');
+    const status = doc.paths['/traffic'].get.responses['200'].content['application/json'].example;
+    expect(trafficStatusSchema.parse(status)).toEqual({ ...step('v1', 'v2', 10), updating: false });
+  });
+});

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { KServeTargetConfig } from '../../src/config/types.js';
+import { TargetError } from '../../src/core/errors.js';
+import { TargetBusyError } from '../../src/targets/errors.js';
+import { kserveTarget } from '../../src/targets/kserve-target.js';
+import { reconcile } from '../../src/targets/reconcile.js';
+import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
+import { FAST, failingCanary, passingCanary, step } from './drive.js';
+
+const ISVC = 'inferenceservices.serving.kserve.io';
+const REV = 'revisions.serving.knative.dev';
+const config: KServeTargetConfig = {
+  type: 'kserve',
+  namespace: 'ml',
+  storageUri: 'gs://models/{{model}}/{{version}}',
+  ...FAST,
+};
+
+let standins: Standins;
+
+/** A Serverless InferenceService serving v1, as KServe reports it, deployed before model-gate. */
+function cluster(annotations: Record<string, string> = {}): PlatformState {
+  return {
+    k8s: {
+      [ISVC]: {
+        'ml/fraud': {
+          apiVersion: 'serving.kserve.io/v1beta1',
+          kind: 'InferenceService',
+          metadata: { name: 'fraud', namespace: 'ml', generation: 1, annotations },
+          spec: {
+            predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v1' } },
+          },
+          status: {
+            observedGeneration: 1,
+            conditions: [
+              { type: 'PredictorReady', status: 'True' },
+              { type: 'Ready', status: 'True' },
+            ],
+            components: {
+              predictor: {
+                latestCreatedRevision: 'fraud-predictor-00001',
+                latestReadyRevision: 'fraud-predictor-00001',
+                latestRolledoutRevision: 'fraud-predictor-00001',
+                traffic: [
+                  {
+                    tag: 'latest',
+                    revisionName: 'fraud-predictor-00001',
+                    percent: 100,
+                    latestRevision: true,
+                  },
+                ],
+              },
+            },
+          },
+          _sim: { revisions: 1 },
+        },
+      },
+      [REV]: {
+        'ml/fraud-predictor-00001': {
+          apiVersion: 'serving.knative.dev/v1',
+          kind: 'Revision',
+          metadata: {
+            name: 'fraud-predictor-00001',
+            namespace: 'ml',
+            annotations: {
+              'internal.serving.kserve.io/storage-initializer-sourceuri': 'gs://models/fraud/v1',
+            },
+          },
+          _template: JSON.stringify({
+            model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v1' },
+            annotations: {},
+          }),
+        },
+      },
+    },
+  };
+}
+
+const predictor = async () => {
+  const isvc = (await standins.state()).k8s[ISVC]['ml/fraud'];
+  return { spec: isvc.spec.predictor, status: isvc.status.components.predictor };
+};
+
+beforeAll(async () => {
+  standins = await installStandins();
+});
+afterAll(async () => {
+  await standins?.remove();
+});
+beforeEach(async () => {
+  await standins.seed(cluster());
+});
+
+describe('kserve target on a stand-in kubectl', () => {
+  it('drives a passing canary with canaryTrafficPercent and promotes the new revision', async () => {
+    const seen = await passingCanary(kserveTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen).toEqual([
+      step('v1', 'v2', 10),
+      step('v1', 'v2', 50),
+      step('v1', 'v2', 0),
+      { stable: { version: 'v2' } },
+    ]);
+    const { spec, status } = await predictor();
+    expect(spec.model.storageUri).toBe('gs://models/fraud/v2');
+    expect(spec.canaryTrafficPercent).toBeUndefined();
+    expect(status.latestRolledoutRevision).toBe('fraud-predictor-00002');
+    expect(status.traffic).toEqual([
+      { tag: 'latest', revisionName: 'fraud-predictor-00002', percent: 100, latestRevision: true },
+    ]);
+    const patches = (await standins.calls('kubectl'))
+      .filter((c) => c.argv[0] === 'patch')
+      .map((c) => JSON.parse(c.argv.at(-1) ?? ''));
+    expect(patches[0]).toEqual({
+      spec: {
+        predictor: {
+          canaryTrafficPercent: 10,
+          model: { storageUri: 'gs://models/fraud/v2' },
+          annotations: { 'model-gate.dev/version': 'v2' },
+        },
+      },
+    });
+    expect(patches.slice(1)).toEqual([
+      { spec: { predictor: { canaryTrafficPercent: 50 } } },
+      { spec: { predictor: { canaryTrafficPercent: 0 } } },
+      { spec: { predictor: { canaryTrafficPercent: null } } },
+    ]);
+  });
+
+  it('rolls a failing canary back: all traffic pinned to the last rolled-out revision', async () => {
+    // KServe reports each change in progress for one more read.
+    await standins.seed({ ...cluster(), settleGets: 1 });
+    const target = kserveTarget(config, 'fraud');
+    await failingCanary(target, 'v1', 'v2');
+    const { status } = await predictor();
+    expect(status.traffic).toEqual([
+      { tag: 'latest', revisionName: 'fraud-predictor-00002', percent: 0, latestRevision: true },
+      { tag: 'prev', revisionName: 'fraud-predictor-00001', percent: 100, latestRevision: false },
+    ]);
+    // The next candidate is split against v1 again.
+    await expect(reconcile(target, step('v1', 'v3', 10))).resolves.toEqual(step('v1', 'v3', 10));
+  });
+
+  it('catches a patch that was silently undone (e.g. by a GitOps controller)', async () => {
+    await standins.fault({ cli: 'kubectl', op: `patch ${ISVC}`, kind: 'silent-revert', times: 1 });
+    await expect(reconcile(kserveTarget(config, 'fraud'), step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetError(
+        'KServe InferenceService fraud (namespace ml) serves v1 100% after being asked for v1 90% / v2 10%',
+      ),
+    );
+  });
+
+  it('reports a candidate revision that never became ready, and still rolls back', async () => {
+    await standins.fault({ cli: 'kubectl', op: 'revision', kind: 'partial', times: 1 });
+    const target = kserveTarget(config, 'fraud');
+    await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
+      /KServe InferenceService fraud \(namespace ml\) is not ready: RevisionFailed Revision "fraud-predictor-00002" failed/,
+    );
+    await expect(reconcile(target, { stable: { version: 'v1' } })).resolves.toEqual({
+      stable: { version: 'v1' },
+    });
+  });
+
+  it('waits for a rollout in progress, then gives up with a busy error', async () => {
+    await standins.fault({ cli: 'kubectl', op: `get ${ISVC}`, kind: 'busy', times: 2 });
+    await expect(reconcile(kserveTarget(config, 'fraud'), step('v1', 'v2', 10))).resolves.toEqual(
+      step('v1', 'v2', 10),
+    );
+    await standins.fault({ cli: 'kubectl', op: `get ${ISVC}`, kind: 'busy', times: -1 });
+    const impatient = kserveTarget({ ...config, settleTimeoutMs: 60, pollIntervalMs: 20 }, 'fraud');
+    const err = await reconcile(impatient, step('v1', 'v2', 50)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toContain(
+      'it is still rolling out (Configuration "fraud-predictor" is waiting for a Revision to become ready.)',
+    );
+    expect(
+      (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'patch' && c.argv.at(-1)?.includes('50')),
+    ).toEqual([]);
+  });
+
+  it('refuses RawDeployment mode, where canaryTrafficPercent is ignored', async () => {
+    await standins.seed(cluster({ 'serving.kserve.io/deploymentMode': 'RawDeployment' }));
+    const target = kserveTarget(config, 'fraud');
+    await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
+      'KServe InferenceService fraud (namespace ml) runs in RawDeployment mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Serverless mode (annotation serving.kserve.io/deploymentMode: Serverless) or another target type',
+    );
+    expect((await standins.calls('kubectl')).some((c) => c.argv[0] === 'patch')).toBe(false);
+  });
+
+  it('retries throttled API calls and passes --context through', async () => {
+    await standins.fault({ cli: 'kubectl', op: `get ${ISVC}`, kind: 'throttle', times: 2 });
+    const target = kserveTarget({ ...config, context: 'prod-cluster' }, 'fraud');
+    await expect(target.read()).resolves.toEqual({ stable: { version: 'v1' } });
+    const calls = await standins.calls('kubectl');
+    expect(calls.every((c) => c.argv.includes('--context') && c.argv.includes('prod-cluster'))).toBe(true);
+  });
+});

@@ -1,0 +1,113 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { SeldonTargetConfig } from '../../src/config/types.js';
+import { TargetError } from '../../src/core/errors.js';
+import { TargetBusyError } from '../../src/targets/errors.js';
+import { reconcile } from '../../src/targets/reconcile.js';
+import { seldonTarget } from '../../src/targets/seldon-target.js';
+import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
+import { FAST, failingCanary, passingCanary, step } from './drive.js';
+
+const EXP = 'experiments.mlops.seldon.io';
+const MODEL = 'models.mlops.seldon.io';
+const config: SeldonTargetConfig = {
+  type: 'seldon',
+  namespace: 'seldon-mesh',
+  modelName: '{{model}}-{{version}}',
+  ...FAST,
+};
+
+let standins: Standins;
+const model = (name: string, ready = true) => ({
+  apiVersion: 'mlops.seldon.io/v1alpha1',
+  kind: 'Model',
+  metadata: { name, namespace: 'seldon-mesh' },
+  spec: { storageUri: `gs://models/${name}`, requirements: ['sklearn'] },
+  status: { ready },
+});
+function cluster(): PlatformState {
+  return {
+    k8s: {
+      [MODEL]: {
+        'seldon-mesh/fraud-v1': model('fraud-v1'),
+        'seldon-mesh/fraud-v2': model('fraud-v2'),
+        'seldon-mesh/fraud-v3': model('fraud-v3', false),
+      },
+      [EXP]: {
+        'seldon-mesh/fraud': {
+          apiVersion: 'mlops.seldon.io/v1alpha1',
+          kind: 'Experiment',
+          metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
+          spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
+          status: {
+            observedGeneration: 1,
+            conditions: [{ type: 'Ready', status: 'True', message: 'experiment active' }],
+          },
+        },
+      },
+    },
+  };
+}
+const spec = async () => (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].spec;
+
+beforeAll(async () => {
+  standins = await installStandins();
+});
+afterAll(async () => {
+  await standins?.remove();
+});
+beforeEach(async () => {
+  await standins.seed(cluster());
+});
+
+describe('seldon target on a stand-in kubectl', () => {
+  it('drives a passing canary through Experiment candidate weights, manifests on stdin', async () => {
+    const seen = await passingCanary(seldonTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen).toEqual([
+      step('v1', 'v2', 10),
+      step('v1', 'v2', 50),
+      { stable: { version: 'v1' } },
+      { stable: { version: 'v2' } },
+    ]);
+    expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v2', weight: 100 }] });
+    const applies = (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'apply');
+    // Only `-f -`: the manifest itself never appears on the command line.
+    expect(applies.map((c) => c.argv)).toEqual(Array(4).fill(['apply', '-f', '-', '-n', 'seldon-mesh']));
+  });
+
+  it('rolls a failing canary back to the stable model only', async () => {
+    await standins.seed({ ...cluster(), settleGets: 1 });
+    await failingCanary(seldonTarget(config, 'fraud'), 'v1', 'v2');
+    expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v1', weight: 100 }] });
+  });
+
+  it('catches an Experiment whose spec was silently put back', async () => {
+    await standins.fault({ cli: 'kubectl', op: 'apply', kind: 'silent-revert', times: 1 });
+    await expect(reconcile(seldonTarget(config, 'fraud'), step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetError(
+        'Seldon Experiment fraud (namespace seldon-mesh) serves v1 100% after being asked for v1 90% / v2 10%',
+      ),
+    );
+  });
+
+  it('retries an apply that hit a conflict, then gives up on one that never settles', async () => {
+    await standins.fault({ cli: 'kubectl', op: 'apply', kind: 'conflict', times: 2 });
+    await expect(reconcile(seldonTarget(config, 'fraud'), step('v1', 'v2', 10))).resolves.toEqual(
+      step('v1', 'v2', 10),
+    );
+    await standins.fault({ cli: 'kubectl', op: 'apply', kind: 'conflict', times: -1 });
+    const impatient = seldonTarget({ ...config, settleTimeoutMs: 60, pollIntervalMs: 20 }, 'fraud');
+    const err = await reconcile(impatient, step('v1', 'v2', 50)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toMatch(/is busy with another change \(Error from server \(Conflict\)/);
+  });
+
+  it('reports a candidate model that is not available and leaves the stable serving', async () => {
+    const target = seldonTarget({ ...config, settleTimeoutMs: 200, pollIntervalMs: 20 }, 'fraud');
+    await expect(reconcile(target, step('v1', 'v3', 10))).rejects.toThrow(
+      /did not settle within 200ms: candidate model\(s\) fraud-v3 not available/,
+    );
+    await expect(reconcile(target, { stable: { version: 'v1' } })).resolves.toEqual({
+      stable: { version: 'v1' },
+    });
+  });
+});
