@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { parseDuration } from '../config/duration.js';
 import { InputError } from '../core/errors.js';
 
-export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status';
+export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status' | 'tick';
 
 /** The action's inputs, typed once at the edge. */
 export interface Inputs {
@@ -13,12 +13,16 @@ export interface Inputs {
   mode: 'watch' | 'tick';
   maxWaitMs: number;
   dryRun: boolean;
+  /** `github` (Deployments and the PR comment) or the path of a local ledger file. */
   ledger: string;
+  githubToken: string;
 }
 
-const COMMANDS: Command[] = ['release', 'rollback', 'promote', 'abort', 'status'];
+const COMMANDS: Command[] = ['release', 'rollback', 'promote', 'abort', 'status', 'tick'];
 
 export function readInputs(): Inputs {
+  const token = core.getInput('github-token');
+  if (token) core.setSecret(token);
   const command = core.getInput('command');
   if (command && !COMMANDS.includes(command as Command)) {
     throw new InputError(`input command: "${command}" is not one of ${COMMANDS.join(', ')}`);
@@ -41,6 +45,7 @@ export function readInputs(): Inputs {
     mode,
     maxWaitMs,
     dryRun: dryRun === 'true',
-    ledger: core.getInput('ledger') || '.model-gate/ledger.json',
+    ledger: core.getInput('ledger') || 'github',
+    githubToken: token,
   };
 }

@@ -2,18 +2,19 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../config/load.js';
-import { systemClock } from '../core/clock.js';
+import type { Config } from '../config/types.js';
 import { ModelGateError } from '../core/errors.js';
-import { fileLedger } from '../ledger/file-ledger.js';
-import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
+import { handleSchedule } from '../release/schedule.js';
 import { releaseSentence, runDecision } from '../report/decision.js';
 import { renderMarkdown } from '../report/markdown.js';
-import { gitFileReader } from '../version/changed-models.js';
+import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
+import type { Inputs } from './inputs.js';
 import { readInputs } from './inputs.js';
+import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE } from './post.js';
 
 const SECRET_FIELD = /token|secret|password|key|auth|header/i;
@@ -24,43 +25,59 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const { config, interpolated } = await loadConfig(inputs.config, env);
     for (const field of interpolated) if (SECRET_FIELD.test(field.path)) core.setSecret(field.value);
     const event = await readEvent(env);
-    const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
-    const ports: Ports = {
-      ledger: fileLedger(join(workspace, inputs.ledger)),
-      reader: gitFileReader(workspace),
-      clock: systemClock,
-      log: { info: core.info, warn: core.warning },
-      targetFor,
-      metricsFor,
-    };
+    const setup = actionPorts(config, inputs, env, event);
     // Until this run ends on its own, the post step must withdraw any candidate it left live.
-    core.saveState(CLEANUP_STATE, JSON.stringify({ config: inputs.config, ledger: inputs.ledger }));
-    let result: RunResult;
-    if (event.kind === 'pull_request' && (inputs.command ?? 'release') === 'release') {
-      result = await core.group(`pull_request ${event.pr.action} #${event.pr.number}`, () =>
-        handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model }),
-      );
-    } else {
-      result = await handleCommand(config, inputs.command ?? 'status', inputs, ports);
-    }
+    core.saveState(CLEANUP_STATE, 'pending');
+    const result = await runEvent(config, inputs, event, setup.ports);
     core.saveState(CLEANUP_STATE, '');
-    await publish(config, result, env);
+    await publish(config, result, event, setup, env);
   } catch (err) {
     if (err instanceof ModelGateError) core.setFailed(err.message);
     else core.setFailed(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`);
   }
 }
 
+async function runEvent(
+  config: Config,
+  inputs: Inputs,
+  event: ActionEvent,
+  ports: Ports,
+): Promise<RunResult> {
+  const command =
+    inputs.command ??
+    (event.kind === 'schedule' ? 'tick' : event.kind === 'pull_request' ? 'release' : 'status');
+  if (event.kind === 'pull_request' && command === 'release') {
+    if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
+      const why =
+        'this pull request comes from a fork, and the config does not allow deploying fork code (allow-forks: true)';
+      return { releases: [], skipped: [{ model: '*', why }] };
+    }
+    return core.group(`pull_request ${event.pr.action} #${event.pr.number}`, () =>
+      handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model }),
+    );
+  }
+  if (command === 'tick')
+    return handleSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
+  return handleCommand(config, command, inputs, ports);
+}
+
 async function publish(
-  config: Parameters<typeof renderMarkdown>[0],
+  config: Config,
   result: RunResult,
+  event: ActionEvent,
+  setup: ActionPorts,
   env: NodeJS.ProcessEnv,
 ) {
-  const runUrl =
-    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
-      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
-      : undefined;
-  const report = renderMarkdown(config, result, { now: Date.now(), runUrl });
+  const report = renderMarkdown(config, result, { now: Date.now(), runUrl: setup.runUrl });
+  if (setup.publisher) {
+    const notes = new Map<number, RunResult['skipped']>();
+    if (event.kind === 'pull_request') notes.set(event.pr.number, result.skipped);
+    for (const n of result.notify ?? [])
+      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why }]);
+    await setup.publisher.publish({ force: true, notes, rollbacks: result.rollbacks });
+    const url = event.kind === 'pull_request' ? setup.ledger?.commentFor(event.pr.number).url : undefined;
+    if (url) core.setOutput('comment-url', url);
+  }
   const dir = env.RUNNER_TEMP ?? '.';
   await mkdir(dir, { recursive: true });
   const reportPath = join(dir, 'model-gate-report.md');
@@ -81,11 +98,12 @@ async function publish(
     ),
   );
   core.setOutput('report-path', reportPath);
-  if (decision === 'failed')
+  if (decision === 'failed') {
     core.setFailed(
       `model-gate: ${result.releases
         .filter((r) => r.status === 'failed')
         .map(releaseSentence)
         .join('; ')}`,
     );
+  }
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strategyRefusal } from '../targets/capabilities.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
 import { gatesSchema } from './gate-schema.js';
 import { describeValue, didYouMean } from './messages.js';
@@ -74,6 +75,16 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
         });
       }
     }
+    // A strategy the platform cannot do is refused now, with the reason, not mid-release.
+    const refusal = strategyRefusal(model.target ?? defaults?.target, model.strategy ?? defaults?.strategy);
+    if (refusal) {
+      ctx.addIssue({
+        code: 'custom',
+        input: undefined,
+        message: refusal,
+        path: ['models', name, model.strategy !== undefined ? 'strategy' : 'target'],
+      });
+    }
     const metrics = asRecord(model.metrics ?? defaults?.metrics);
     if (metrics?.type !== 'sandbox' || !Array.isArray(model.gates)) continue;
     model.gates.forEach((entry, i) => {
@@ -109,6 +120,12 @@ export const configSchema = strict({
     })
     .describe('Version of this file format: 1.'),
   defaults: defaultsSchema.optional(),
+  'allow-forks': z
+    .boolean()
+    .default(false)
+    .describe(
+      'Deploy candidates from pull requests opened from forks (their code is not trusted by default).',
+    ),
   models: z
     .record(modelName, modelSchema, {
       error: (issue) =>
@@ -145,7 +162,7 @@ export const configSchema = strict({
         },
       ]),
     );
-    return { version: raw.version, models };
+    return { version: raw.version, allowForks: raw['allow-forks'], models };
   })
   .describe('model-gate configuration (.github/model-gate.yml): gated releases of ML models.');
 

@@ -5,6 +5,8 @@
  */
 export interface Config {
   version: 1;
+  /** Deploy candidates from fork PRs (default false: they get a comment saying why not). */
+  allowForks: boolean;
   models: Record<string, ModelConfig>;
 }
 
@@ -33,14 +35,186 @@ export interface SandboxTargetConfig {
   /** Name of the model on the sandbox; defaults to the model's key. */
   model?: string;
 }
-export type TargetConfig = SandboxTargetConfig;
+
+/** A release strategy, as a target's capabilities name it (see src/targets/capabilities.ts). */
+export type TargetStrategy = 'canary' | 'linear' | 'blue-green' | 'shadow' | 'ab' | 'rolling';
+
+/** Timing of the targets that drive a platform's CLI or API, in ms. */
+export interface TargetTiming {
+  /** Longest one CLI call or HTTP request may take. */
+  timeoutMs: number;
+  /** Longest to wait for the platform to finish an update, or to be free of another one. */
+  settleTimeoutMs: number;
+  /** How often to look while waiting. */
+  pollIntervalMs: number;
+}
+
+/** A KServe InferenceService in Serverless mode, driven with `kubectl` (canaryTrafficPercent). */
+export interface KServeTargetConfig extends TargetTiming {
+  type: 'kserve';
+  /** InferenceService name; defaults to the model's key. */
+  name?: string;
+  namespace: string;
+  /** kubeconfig context; the current one when absent. */
+  context?: string;
+  /** The predictor's storageUri for a version: contains `{{version}}`. */
+  storageUri: string;
+}
+
+/** A SageMaker real-time endpoint whose production variants serve the versions (`aws sagemaker`). */
+export interface SageMakerTargetConfig extends TargetTiming {
+  type: 'sagemaker';
+  endpoint: string;
+  region?: string;
+  profile?: string;
+  /** Production variant name of a version: contains `{{version}}`. */
+  variant: string;
+}
+
+/** An Azure ML managed online endpoint whose deployments serve the versions (`az ml`). */
+export interface AzureMlTargetConfig extends TargetTiming {
+  type: 'azureml';
+  endpoint: string;
+  resourceGroup: string;
+  workspace: string;
+  subscription?: string;
+  /** Deployment name of a version: contains `{{version}}`. */
+  deployment: string;
+}
+
+/** A Vertex AI endpoint whose deployed models serve the versions (`gcloud ai endpoints`). */
+export interface VertexTargetConfig extends TargetTiming {
+  type: 'vertex';
+  /** Endpoint ID (or full resource name). */
+  endpoint: string;
+  region: string;
+  project?: string;
+  /** Display name of the deployed model of a version: contains `{{version}}`. */
+  deployedModel: string;
+}
+
+/** A Seldon Core v2 Experiment splitting traffic between the versions' Models (`kubectl`). */
+export interface SeldonTargetConfig extends TargetTiming {
+  type: 'seldon';
+  /** Experiment name; defaults to the model's key. Clients call `<experiment>.experiment`. */
+  experiment?: string;
+  namespace: string;
+  context?: string;
+  /** Seldon Model name of a version: contains `{{version}}`. */
+  modelName: string;
+}
+
+/** The user's own serving layer implementing docs/http-target.openapi.yaml. */
+export interface HttpTargetConfig extends TargetTiming {
+  type: 'http';
+  /** Base URL of this model on the serving layer: `GET/PUT {url}/traffic`, `GET {url}/capabilities`. */
+  url: string;
+  /** Sent with every request (e.g. `Authorization: Bearer ${TOKEN}`). */
+  headers: Record<string, string>;
+  /** Strategies the service can carry out (checked against its `/capabilities` at run time). */
+  strategies: TargetStrategy[];
+}
+
+/** User commands, run without a shell, that apply a traffic state and read it back as JSON. */
+export interface CommandTargetConfig {
+  type: 'command';
+  /** Program and arguments; `{{stable}}`, `{{candidate}}`, `{{weight}}` are whole-argument placeholders. */
+  apply: string[];
+  /** Program and arguments printing the served state as JSON (the TrafficState shape). */
+  read: string[];
+  /** Longest one command may take, in ms. */
+  timeoutMs: number;
+  /** Strategies the commands can carry out. */
+  strategies: TargetStrategy[];
+}
+
+export type TargetConfig =
+  | SandboxTargetConfig
+  | KServeTargetConfig
+  | SageMakerTargetConfig
+  | AzureMlTargetConfig
+  | VertexTargetConfig
+  | SeldonTargetConfig
+  | HttpTargetConfig
+  | CommandTargetConfig;
 
 export interface SandboxMetricsConfig {
   type: 'sandbox';
   url: string;
   model?: string;
 }
-export type MetricsConfig = SandboxMetricsConfig;
+
+/** How a series of points over the window becomes the one number a gate judges. */
+export type MetricsReducer = 'avg' | 'sum' | 'min' | 'max' | 'last';
+
+/**
+ * Prometheus HTTP API. Queries are PromQL templates with `{{slot}}`, `{{model}}`,
+ * `{{version}}`, `{{window}}` (e.g. `95s`) and `{{since}}` (epoch s).
+ */
+export interface PrometheusMetricsConfig {
+  type: 'prometheus';
+  url: string;
+  /** Sent with every query, e.g. `Authorization` (values from `${SECRET}`). */
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Resolution of range queries; default: the window / 250, at least 1s. */
+  stepMs?: number;
+  /** Template of the request count of one slot over the window. */
+  requests: string;
+}
+
+/** Datadog metrics query API (v1). */
+export interface DatadogMetricsConfig {
+  type: 'datadog';
+  /** API base, `https://api.<site>` unless set explicitly. */
+  url: string;
+  apiKey: string;
+  applicationKey: string;
+  timeoutMs: number;
+  /** Template of the request count (points are summed). */
+  requests: string;
+  /** How the points of a gate's query become one number. */
+  reducer: MetricsReducer;
+}
+
+/** `aws cloudwatch get-metric-data`. */
+export interface CloudWatchMetricsConfig {
+  type: 'cloudwatch';
+  region?: string;
+  profile?: string;
+  timeoutMs: number;
+  /** Template (JSON MetricDataQuery list or one expression) of the request count (datapoints are summed). */
+  requests: string;
+  reducer: MetricsReducer;
+}
+
+/** Any JSON endpoint; gate queries are selectors into its answer. */
+export interface HttpJsonMetricsConfig {
+  type: 'http-json';
+  /** URL template; template values are URL-encoded. */
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  /** Selector of the request count. */
+  requests: string;
+}
+
+/** A JSON or JSONL file of values per slot, for offline checks. */
+export interface FileMetricsConfig {
+  type: 'file';
+  /** Path template, relative to the repository root. */
+  path: string;
+  /** Selector of the request count in a slot's entry. */
+  requests: string;
+}
+
+export type MetricsConfig =
+  | SandboxMetricsConfig
+  | PrometheusMetricsConfig
+  | DatadogMetricsConfig
+  | CloudWatchMetricsConfig
+  | HttpJsonMetricsConfig
+  | FileMetricsConfig;
 
 export interface CanaryStrategyConfig {
   type: 'canary';
@@ -67,6 +241,14 @@ export const SANDBOX_QUERIES = [
   'request-rate',
 ] as const;
 export type SandboxQuery = (typeof SANDBOX_QUERIES)[number];
+
+/** The counts the sandbox source answers for a slot over a window (for `ratio` gates). */
+export const SANDBOX_COUNT_QUERIES = ['requests', 'errors', 'nulls', 'answered'] as const;
+export type SandboxCountQuery = (typeof SANDBOX_COUNT_QUERIES)[number];
+
+/** The histograms the sandbox source answers for a slot over a window (for `latency` gates). */
+export const SANDBOX_BUCKET_QUERIES = ['latency', 'scores'] as const;
+export type SandboxBucketQuery = (typeof SANDBOX_BUCKET_QUERIES)[number];
 
 /** A scalar per slot against bounds (Flagger / Argo Rollouts style). */
 export interface ThresholdGateConfig {
@@ -98,4 +280,62 @@ export interface OfflineGateConfig {
   max?: number;
 }
 
-export type GateConfig = ThresholdGateConfig | OfflineGateConfig;
+/**
+ * Who decides a statistical gate: `sequential` (anytime-valid, the default), `mann-whitney`
+ * (Kayenta's fixed-horizon classifier on one-minute values) or `threshold` (the rates or
+ * quantiles against the tolerance, look by look).
+ */
+export type GateJudge = 'sequential' | 'mann-whitney' | 'threshold';
+
+/** What the statistical gates share. */
+interface StatisticalGateConfig {
+  name: string;
+  judge: GateJudge;
+  /** The level this gate is judged at: its configured alpha divided by the model's number of statistical gates. */
+  alpha: number;
+  failureLimit: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit: number;
+}
+
+/** Event counts per slot (errors, null predictions, timeouts) against the baseline's rate. */
+export interface RatioGateConfig extends StatisticalGateConfig {
+  kind: 'ratio';
+  /** Count query of the events, e.g. `errors`. */
+  events: string;
+  /** Count query of what the events are out of, e.g. `requests`. */
+  total: string;
+  /** Tolerated relative increase of the candidate's rate: 0.1 means 10%. */
+  maxIncrease: number;
+}
+
+/** A latency quantile per slot, from histogram buckets, against the baseline's. */
+export interface LatencyGateConfig extends StatisticalGateConfig {
+  kind: 'latency';
+  /** Histogram query, e.g. `latency`. */
+  buckets: string;
+  /** The quantile judged, e.g. 0.95. */
+  quantile: number;
+  /** Tolerated relative increase of the share of requests slower than the baseline's quantile. */
+  maxIncrease: number;
+  /** Stable-only traffic before the step the baseline quantile is read from, in ms. */
+  referenceMs: number;
+}
+
+/** The observed split of requests against the configured one (sample ratio mismatch). */
+export interface SrmGateConfig {
+  kind: 'srm';
+  name: string;
+  /** Relative deviation of the candidate's share within which the split counts as verified. */
+  maxMismatch: number;
+  alpha: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit: number;
+}
+
+export type GateConfig =
+  | ThresholdGateConfig
+  | OfflineGateConfig
+  | RatioGateConfig
+  | LatencyGateConfig
+  | SrmGateConfig;

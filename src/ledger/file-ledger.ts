@@ -51,5 +51,9 @@ export function fileLedger(path: string): Ledger {
     async history(model) {
       return (await load()).history.filter((e) => e.model === model);
     },
+    async canaryHolder(model) {
+      const release = (await load()).releases[model];
+      return release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+    },
   };
 }

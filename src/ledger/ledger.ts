@@ -18,4 +18,6 @@ export interface Ledger {
   saveRelease(release: Release): Promise<void>;
   record(entry: LedgerEntry): Promise<void>;
   history(model: string): Promise<LedgerEntry[]>;
+  /** The release that holds the model's canary slot (analysing or ready), whichever PR it belongs to. */
+  canaryHolder(model: string): Promise<Release | undefined>;
 }

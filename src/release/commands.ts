@@ -16,12 +16,15 @@ export interface CommandInputs {
 /** workflow_dispatch commands: act on one model (or report on all) without any analysis. */
 export async function handleCommand(
   config: Config,
-  command: 'release' | 'rollback' | 'promote' | 'abort' | 'status',
+  command: 'release' | 'rollback' | 'promote' | 'abort' | 'status' | 'tick',
   inputs: CommandInputs,
   ports: Ports,
 ): Promise<RunResult> {
   if (command === 'status') return status(config, ports);
-  if (command === 'release') throw new InputError('command release needs a pull_request event');
+  if (command === 'release' || command === 'tick')
+    throw new InputError(
+      `command ${command} needs a ${command === 'release' ? 'pull_request' : 'schedule'} event`,
+    );
   const model = pickModel(config, inputs.model, command);
   const ctx = contextFor(model, ports);
   const release = await ports.ledger.release(model.name);
@@ -93,7 +96,14 @@ async function rollback(
     summary: 'rolled back by workflow_dispatch',
   };
   await ports.ledger.record(entry);
-  return { releases: [], skipped: [], rollbacks: [entry] };
+  const introducedBy = history.findLast((e) => e.version === serving)?.pr;
+  const why = `${serving} was rolled back to ${to} by workflow_dispatch`;
+  return {
+    releases: [],
+    skipped: [],
+    rollbacks: [entry],
+    notify: introducedBy === undefined ? [] : [{ pr: introducedBy, model: model.name, why }],
+  };
 }
 
 async function status(config: Config, ports: Ports): Promise<RunResult> {

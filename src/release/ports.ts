@@ -20,6 +20,8 @@ export interface Ports {
   log: Logger;
   targetFor(model: ModelConfig): Target;
   metricsFor(model: ModelConfig): MetricSource;
+  /** The files a PR touches, where the platform can tell cheaply (saves reading every model's version file). */
+  touchedFiles?(pr: number): Promise<ReadonlySet<string>>;
   /** Called after every tick with the releases of this run, for live reports. */
   onProgress?(releases: Release[]): Promise<void> | void;
 }

@@ -29,6 +29,8 @@ export interface RunResult {
   skipped: { model: string; why: string }[];
   /** Rollbacks done by command, outside any release. */
   rollbacks?: LedgerEntry[];
+  /** Lines for the comment of another PR than the event's (the one that introduced a rolled-back version). */
+  notify?: { pr: number; model: string; why: string }[];
 }
 
 export async function handlePullRequest(
@@ -51,6 +53,8 @@ async function analyse(
 ): Promise<RunResult> {
   const result = await prepare(config, event, ports, opts);
   if (opts.dryRun) return result;
+  // Record the releases before deploying anything, so a job killed from here on is resumed.
+  await ports.onProgress?.(result.releases);
   return { ...result, releases: await driveReleases(config, result.releases, ports, opts) };
 }
 
@@ -60,40 +64,42 @@ async function prepare(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const changed = await findChangedModels(config, ports.reader, event.baseSha, event.headSha, opts.only);
+  const touched = await ports.touchedFiles?.(event.number);
+  const changed = await findChangedModels(
+    config,
+    ports.reader,
+    event.baseSha,
+    event.headSha,
+    opts.only,
+    touched,
+  );
   const result: RunResult = { releases: [], skipped: [] };
   for (const change of changed) {
     const model = config.models[change.model] as ModelConfig;
     const ctx = contextFor(model, ports);
-    const existing = await ports.ledger.release(model.name);
+    const found = await ports.ledger.release(model.name);
+    const existing = found?.pr === event.number ? found : undefined;
     if (
       existing &&
       existing.headSha === event.headSha &&
       existing.to === change.to &&
-      existing.pr === event.number
+      existing.status !== 'superseded'
     ) {
       // A re-run of the same head resumes; it never deploys twice.
       result.releases.push(existing);
       continue;
     }
-    if (existing && (existing.status === 'analysing' || existing.status === 'ready')) {
-      if (existing.pr !== event.number) {
-        result.skipped.push({
-          model: model.name,
-          why: `queued: PR #${existing.pr} holds the canary slot of ${model.name}`,
-        });
-        continue;
-      }
-      if (!opts.dryRun) {
-        const superseded = await withdraw(
-          existing,
-          ctx,
-          'superseded',
-          `superseded by a new head ${event.headSha.slice(0, 7)}`,
-        );
-        await ports.ledger.saveRelease(superseded);
-        ports.log.info(`${model.name}: ${superseded.reason}`);
-      }
+    const holder = await ports.ledger.canaryHolder(model.name);
+    if (holder && holder.pr !== event.number) {
+      const why = `queued: PR #${holder.pr} holds the canary slot of ${model.name} (${holder.to}); re-run this job once it is merged or closed`;
+      result.skipped.push({ model: model.name, why });
+      continue;
+    }
+    if (existing && (existing.status === 'analysing' || existing.status === 'ready') && !opts.dryRun) {
+      const why = `superseded by a new head ${event.headSha.slice(0, 7)}`;
+      const superseded = await withdraw(existing, ctx, 'superseded', why);
+      await ports.ledger.saveRelease(superseded);
+      ports.log.info(`${model.name}: ${superseded.reason}`);
     }
     const serving = (await ctx.target.read()).stable.version;
     if (serving === change.to) {

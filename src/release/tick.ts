@@ -37,6 +37,7 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       model: release.model,
       stable: release.from,
       candidate: release.to,
+      weight: phasesOf(strategy)[release.phase]?.weight,
       since: release.phaseStartedAt,
       now,
       minRequests: strategy.minRequests,
@@ -55,7 +56,14 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
 
   if (now - release.phaseStartedAt >= strategy.stepDurationMs) {
     const within = formatDuration(strategy.stepDurationMs);
-    const why = pending.map((g) => `${g.name} (${g.last?.note ?? 'no measurement'})`).join(', ');
+    // A statistical judge that saw the data and found no regression passes at the deadline,
+    // as a fixed-horizon test that did not reject would; missing data never does.
+    const unjudged = pending.filter((g) => !judgedWithoutRegression(g));
+    if (unjudged.length === 0) {
+      const note = `no regression detected by ${pending.map((g) => g.name).join(', ')} within ${within}`;
+      return passPhase({ ...judged, phases: noteLast(judged.phases, note) }, ctx);
+    }
+    const why = unjudged.map((g) => `${g.name} (${g.last?.note ?? 'no measurement'})`).join(', ');
     if (ctx.config.mustHaveData)
       return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
     return passPhase({ ...judged, reason: `${phase?.name} ended without conclusive data for ${why}` }, ctx);
@@ -64,6 +72,15 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
     ...judged,
     reason: `analysing ${phase?.name}: waiting for ${pending.map((g) => g.name).join(', ')}`,
   };
+}
+
+const judgedWithoutRegression = (g: GateState) =>
+  g.last?.verdict === 'waiting' &&
+  (g.last.evidence?.eValue !== undefined || g.last.evidence?.pValue !== undefined);
+
+function noteLast(phases: PhaseRecord[], note: string): PhaseRecord[] {
+  const last = phases.at(-1);
+  return last ? [...phases.slice(0, -1), { ...last, note }] : phases;
 }
 
 async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release> {
@@ -135,5 +152,5 @@ function closeLast(
 ): PhaseRecord[] {
   const last = phases.at(-1);
   if (!last || last.endedAt !== undefined) return phases;
-  return [...phases.slice(0, -1), { ...last, endedAt: now, outcome, note }];
+  return [...phases.slice(0, -1), { ...last, endedAt: now, outcome, note: note ?? last.note }];
 }

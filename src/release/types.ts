@@ -84,4 +84,6 @@ export interface Release {
   phases: PhaseRecord[];
   /** One sentence: why it failed, or what it is waiting for. */
   reason?: string;
+  /** The GitHub deployment that holds the model's canary slot for this release, once claimed. */
+  canaryDeployment?: number;
 }

@@ -3,17 +3,17 @@ import type { RunResult } from '../release/pull-request.js';
 import { DECISION_TITLE, releaseSentence, rollbackSentence, runDecision } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
-export const REPORT_MARKER = '<!-- model-gate report -->';
-
 export interface ReportMeta {
   now: number;
   runUrl?: string;
+  /** Leave out the phase history, to fit a size limit. */
+  compact?: boolean;
 }
 
 /** The whole report as GitHub markdown: the decision first, then evidence per model. */
 export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
   const decision = runDecision(result);
-  const lines = [REPORT_MARKER, `## model-gate: ${DECISION_TITLE[decision]}`, ''];
+  const lines = [`## model-gate: ${DECISION_TITLE[decision]}`, ''];
   for (const r of result.releases) lines.push(`- ${escapeMarkdown(releaseSentence(r))}`);
   for (const e of result.rollbacks ?? []) lines.push(`- ${escapeMarkdown(rollbackSentence(e))}`);
   for (const s of result.skipped)
@@ -33,7 +33,7 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
         lines.push(`| ${cells(g.gate, g.candidate, g.baseline, g.bound, verdict)} |`);
       }
     }
-    const phases = phaseRows(r, meta.now);
+    const phases = meta.compact ? [] : phaseRows(r, meta.now);
     if (phases.length > 0) {
       lines.push('', '<details><summary>Phase history</summary>', '');
       lines.push('| phase | traffic | started (UTC) | lasted | outcome |', '|---|---|---|---|---|');
@@ -50,7 +50,7 @@ const cells = (...values: string[]) => values.map(escapeMarkdown).join(' | ');
 /** Text that came from outside can neither break the table nor inject HTML, links or mentions. */
 export function escapeMarkdown(text: string): string {
   return text
-    .replace(/[\\`*_[\]<>|#]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`)
     .replace(/@/g, '@\u200b')
     .replace(/\r?\n/g, ' ');
 }

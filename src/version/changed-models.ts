@@ -31,6 +31,8 @@ export async function findChangedModels(
   base: string,
   head: string,
   only?: string,
+  /** The files the PR touches, when known: models whose version file is not among them are skipped unread. */
+  touched?: ReadonlySet<string>,
 ): Promise<ChangedModel[]> {
   const names = Object.keys(config.models);
   if (only !== undefined && !names.includes(only)) {
@@ -55,6 +57,7 @@ export async function findChangedModels(
     const model = config.models[name];
     if (!model) continue;
     const { file, key } = model.source;
+    if (touched && !touched.has(file)) continue;
     const headText = await read(head, file);
     if (headText === undefined) continue;
     let to: string;

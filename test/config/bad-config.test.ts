@@ -80,14 +80,14 @@ describe('bad configs: one exact line per problem, with file, line, column and p
       ),
     ).toEqual([`${F}:11:7: models.fraud.strategy.step_duration: unknown key, did you mean "step-duration"?`]);
     expect(problemsOf(`${oneModel(CANARY)}colour: blue\n`)).toEqual([
-      `${F}:10:1: colour: unknown key (allowed: version, defaults, models)`,
+      `${F}:10:1: colour: unknown key (allowed: version, defaults, allow-forks, models)`,
     ]);
   });
 
   it('an unknown target type lists the known ones', () => {
-    const text = oneModel(`    target: { type: kserve, namespace: ml }\n${CANARY}`);
+    const text = oneModel(`    target: { type: eks, namespace: ml }\n${CANARY}`);
     expect(problemsOf(text)).toEqual([
-      `${F}:8:21: models.fraud.target.type: unknown target type "kserve" (known: "sandbox")`,
+      `${F}:8:21: models.fraud.target.type: unknown target type "eks" (known: "sandbox", "kserve", "sagemaker", "azureml", "vertex", "seldon", "http" or "command")`,
     ]);
   });
 
@@ -210,7 +210,7 @@ ${CANARY}    gates:
   it('reports every problem at once, in file order, with no stack trace', () => {
     const text = `version: 1
 defaults:
-  metrics: { type: prometheus, url: http://x }
+  metrics: { type: influxdb, url: http://x }
 models:
   fraud:
     source: { file: models/fraud/model.yaml, key: version }
@@ -233,13 +233,13 @@ models:
     expect(error).toBeInstanceOf(ConfigError);
     const problems = (error as ConfigError).problems;
     expect(problems).toEqual([
-      `${F}:3:20: defaults.metrics.type: unknown metrics type "prometheus" (known: "sandbox")`,
+      `${F}:3:20: defaults.metrics.type: unknown metrics type "influxdb" (known: "sandbox", "prometheus", "datadog", "cloudwatch", "http-json" or "file")`,
       `${F}:7:35: models.fraud.target.url: environment variable MISSING is not set`,
       `${F}:10:19: models.fraud.strategy.steps[1]: expected a number between 0 and 100, got 140`,
       `${F}:11:7: models.fraud.strategy.step-duraton: unknown key, did you mean "step-duration"?`,
       `${F}:13:70: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,
       `${F}:14:17: models.fraud.gates[1].name: duplicate gate name "e" (also gates[0])`,
-      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold" or "offline")`,
+      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold", "offline", "ratio", "latency" or "srm")`,
       `${F}:15:15: models.fraud.on-merge: expected one of "require-pass" or "analyze-then-promote", got "always"`,
     ]);
     expect((error as ConfigError).message).toBe(problems.join('\n'));
@@ -263,5 +263,20 @@ models:
     expect(() => parseConfig('version: 1\n', {}, 'ci/gate.yml')).toThrow(
       'ci/gate.yml:1:1: models: required (a mapping from each model name to its settings)',
     );
+  });
+
+  it('refuses, at validation, a strategy the target cannot do, with the reason', () => {
+    const text = `version: 1
+models:
+  fraud:
+    source: { file: m.yaml, key: version }
+    target: { type: kserve, namespace: ml, name: fraud, storage-uri: "s3://b/{{version}}" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [0.5, 10] }
+    gates: []
+`;
+    expect(problemsOf(text)).toEqual([
+      `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step 0.5; use whole numbers`,
+    ]);
   });
 });

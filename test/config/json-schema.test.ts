@@ -65,7 +65,7 @@ describe('the published JSON Schema', () => {
     const schema = configJsonSchema() as Schema;
     expect(schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(schema.required).toEqual(['version', 'models']);
-    expect(Object.keys(schema.properties ?? {})).toEqual(['version', 'defaults', 'models']);
+    expect(Object.keys(schema.properties ?? {})).toEqual(['version', 'defaults', 'allow-forks', 'models']);
     expect(schema.description).toMatch(/model-gate/);
   });
 

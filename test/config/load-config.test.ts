@@ -23,7 +23,7 @@ afterAll(async () => {
 describe('loadConfig', () => {
   it('reads a file with the environment given', async () => {
     const { config } = await loadConfig(join(dir, 'good.yml'), { SANDBOX_URL: 'http://127.0.0.1:1' });
-    expect(config.models.ranker?.target.url).toBe('http://127.0.0.1:1');
+    expect(config.models.ranker?.target).toMatchObject({ url: 'http://127.0.0.1:1' });
   });
 
   it('reads the example shipped with the project', async () => {

@@ -11,6 +11,7 @@ describe('a valid config', () => {
     const { config, interpolated } = parseConfig(VALID, ENV);
     const expected: Config = {
       version: 1,
+      allowForks: false,
       models: {
         'fraud-detector': {
           name: 'fraud-detector',
@@ -140,7 +141,7 @@ describe('${NAME} interpolation', () => {
       HOST: 'serving.internal',
       PORT: '9000',
     });
-    expect(config.models['fraud-detector']?.target.url).toBe('http://serving.internal:9000/v1');
+    expect(config.models['fraud-detector']?.target).toMatchObject({ url: 'http://serving.internal:9000/v1' });
     expect(interpolated).toContainEqual({
       path: 'models.fraud-detector.target.url',
       value: 'http://serving.internal:9000/v1',
@@ -153,7 +154,7 @@ describe('${NAME} interpolation', () => {
       ...ENV,
       PATH_PART: '${HOST}',
     });
-    expect(config.models['fraud-detector']?.target.url).toBe('http://h/${HOST}/${HOST}');
+    expect(config.models['fraud-detector']?.target).toMatchObject({ url: 'http://h/${HOST}/${HOST}' });
     expect(interpolated.map((f) => f.path)).toContain('models.fraud-detector.target.url');
   });
 

@@ -45,7 +45,7 @@ function step(
     eventName: 'pull_request',
     event,
     env: { SANDBOX_URL: sandbox.url },
-    inputs: { 'github-token': 'ghs_test', 'max-wait': '2m' },
+    inputs: { 'github-token': 'ghs_test', 'max-wait': '2m', ledger: '.model-gate/ledger.json' },
     ...extra,
   });
 }

@@ -14,7 +14,7 @@ const examples = require('@octokit/webhooks-examples/api.github.com/index.json')
 export function pullRequestEvent(
   action: 'opened' | 'synchronize' | 'reopened' | 'labeled' | 'closed',
   shas: { base: string; head: string },
-  opts: { merged?: boolean; number?: number } = {},
+  opts: { merged?: boolean; number?: number; fork?: boolean } = {},
 ): Record<string, unknown> {
   const pr = examples.find((e) => e.name === 'pull_request');
   const example = pr?.examples.find((e) => e.action === action);
@@ -26,6 +26,10 @@ export function pullRequestEvent(
   p.base.sha = shas.base;
   p.head.sha = shas.head;
   if (opts.number !== undefined) p.number = opts.number;
+  if (opts.fork) {
+    const head = p.head as unknown as { repo: { full_name: string; fork: boolean } };
+    head.repo = { ...head.repo, full_name: 'a-stranger/Hello-World', fork: true };
+  }
   if (action === 'closed') {
     p.state = 'closed';
     p.merged = opts.merged === true;
@@ -33,4 +37,11 @@ export function pullRequestEvent(
     p.merged_by = opts.merged ? (p.user as unknown) : null;
   }
   return event;
+}
+
+/** A real workflow_dispatch payload from GitHub's published examples. */
+export function workflowDispatchEvent(inputs: Record<string, string>): Record<string, unknown> {
+  const example = examples.find((e) => e.name === 'workflow_dispatch')?.examples[0];
+  if (!example) throw new Error('no workflow_dispatch example');
+  return { ...structuredClone(example), inputs };
 }

@@ -18,6 +18,7 @@ function model(name: string, file: string, key = 'version'): ModelConfig {
 
 const config: Config = {
   version: 1,
+  allowForks: false,
   models: {
     fraud: model('fraud', 'models/fraud/model.yaml'),
     ranker: model('ranker', 'models/ranker/model.json', 'model.version'),

@@ -1,0 +1,84 @@
+import { isAbsolute, join } from 'node:path';
+import * as core from '@actions/core';
+import type { Config } from '../config/types.js';
+import { systemClock } from '../core/clock.js';
+import { InputError } from '../core/errors.js';
+import { gitHubClient } from '../github/client.js';
+import { CommentPublisher } from '../github/comment-publisher.js';
+import { GitHubLedger } from '../github/github-ledger.js';
+import { changedFiles, contentsReader } from '../github/repo-files.js';
+import { fileLedger } from '../ledger/file-ledger.js';
+import { metricsFor, targetFor } from '../release/adapters.js';
+import type { Ports } from '../release/ports.js';
+import { renderMarkdown } from '../report/markdown.js';
+import { gitFileReader } from '../version/changed-models.js';
+import type { ActionEvent } from './event.js';
+import type { Inputs } from './inputs.js';
+
+export interface ActionPorts {
+  ports: Ports;
+  /** Present when the ledger is GitHub: keeps each PR's comment up to date. */
+  publisher?: CommentPublisher;
+  ledger?: GitHubLedger;
+  runUrl?: string;
+}
+
+/**
+ * The outside world for one job: GitHub (Deployments, the PR comment, commit statuses,
+ * the contents API) unless the `ledger` input names a local file.
+ */
+export function actionPorts(
+  config: Config,
+  inputs: Inputs,
+  env: NodeJS.ProcessEnv,
+  event: ActionEvent,
+): ActionPorts {
+  const runUrl =
+    env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
+      ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
+      : undefined;
+  const base = { clock: systemClock, log: { info: core.info, warn: core.warning }, targetFor, metricsFor };
+  const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
+  if (inputs.ledger !== 'github') {
+    const path = isAbsolute(inputs.ledger) ? inputs.ledger : join(workspace, inputs.ledger);
+    return { ports: { ...base, ledger: fileLedger(path), reader: gitFileReader(workspace) }, runUrl };
+  }
+  const [owner, repoName] = (env.GITHUB_REPOSITORY ?? '').split('/');
+  if (!owner || !repoName)
+    throw new InputError(
+      'GITHUB_REPOSITORY is not set: set the ledger input to a file path to run outside GitHub',
+    );
+  if (!inputs.githubToken)
+    throw new InputError(
+      'input github-token is empty: pass the job token (github.token) or a token with pull-requests, deployments and statuses write',
+    );
+  const repo = { owner, repo: repoName };
+  const client = gitHubClient({
+    token: inputs.githubToken,
+    baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
+    warn: core.warning,
+  });
+  const pr = event.kind === 'pull_request' ? event.pr : undefined;
+  const ledger = new GitHubLedger({
+    client,
+    repo,
+    sha: pr?.headSha ?? env.GITHUB_SHA ?? '',
+    pr: pr?.number,
+    runUrl,
+  });
+  const stamp = { runId: Number(env.GITHUB_RUN_ID ?? 0), attempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1) };
+  const publisher = new CommentPublisher(
+    ledger,
+    (result, compact) => renderMarkdown(config, result, { now: systemClock.now(), runUrl, compact }),
+    stamp,
+    systemClock,
+  );
+  const ports: Ports = {
+    ...base,
+    ledger,
+    reader: contentsReader(client, repo),
+    touchedFiles: (number) => changedFiles(client, repo, number),
+    onProgress: () => publisher.publish(),
+  };
+  return { ports, publisher, ledger, runUrl };
+}

@@ -1,0 +1,161 @@
+import { z } from 'zod';
+import { clip } from '../core/text.js';
+import type { LedgerEntry } from '../ledger/ledger.js';
+import type { Release } from '../release/types.js';
+import type { GitHubClient } from './client.js';
+import type { Repo } from './repo-files.js';
+
+/** Each model has its own environment, so the Deployments page is its audit trail. */
+export const environmentOf = (model: string) => `model-gate/${model}`;
+/** Promotions and rollbacks: what serves. */
+const SERVE_TASK = 'deploy';
+/** A candidate holding the model's canary slot (analysing, or ready and awaiting merge). */
+const CANARY_TASK = 'model-gate:canary';
+
+const servePayload = z.object({
+  kind: z.enum(['promotion', 'rollback']),
+  version: z.string(),
+  previous: z.string(),
+  pr: z.number().optional(),
+  summary: z.string(),
+});
+const canaryPayload = z.object({
+  pr: z.number().optional(),
+  to: z.string(),
+  from: z.string(),
+  head: z.string().optional(),
+});
+
+type Deployment = Awaited<ReturnType<GitHubClient['rest']['repos']['listDeployments']>>['data'][number];
+
+/** GitHub Deployments as the ledger of what served when, and as the canary-slot lock. */
+export class Deployments {
+  constructor(
+    private readonly client: GitHubClient,
+    private readonly repo: Repo,
+    /** The commit a deployment made by this run points at. */
+    private readonly sha: string,
+  ) {}
+
+  /** Promotions and rollbacks of the model, oldest first. */
+  async history(model: string): Promise<LedgerEntry[]> {
+    const list = await this.list(model, SERVE_TASK, 30);
+    return list
+      .flatMap((d) => {
+        const p = servePayload.safeParse(payloadOf(d));
+        return p.success ? [{ model, ...p.data, at: Date.parse(d.created_at) }] : [];
+      })
+      .reverse();
+  }
+
+  /** A deployment per promotion or rollback, marked successful; the one it replaces becomes inactive. */
+  async record(entry: LedgerEntry): Promise<void> {
+    const previous = (await this.list(entry.model, SERVE_TASK, 1))[0];
+    const created = await this.client.rest.repos.createDeployment({
+      ...this.repo,
+      ref: this.sha,
+      task: SERVE_TASK,
+      environment: environmentOf(entry.model),
+      auto_merge: false,
+      required_contexts: [],
+      payload: {
+        kind: entry.kind,
+        version: entry.version,
+        previous: entry.previous,
+        pr: entry.pr,
+        summary: entry.summary,
+      },
+      description: clip(`${entry.kind} ${entry.previous} -> ${entry.version}`, 140),
+    });
+    const id = (created.data as { id: number }).id;
+    await this.status(id, 'success', clip(entry.summary, 140));
+    if (previous && (await this.latestState(previous.id)) === 'success') {
+      await this.status(previous.id, 'inactive', `replaced by ${entry.version}`);
+    }
+  }
+
+  /**
+   * Claim the canary slot: a deployment in progress for the candidate. Idempotent: a job
+   * killed after claiming gets its own claim back when re-run. Returns its id.
+   */
+  async claimCanary(release: Release): Promise<number> {
+    const held = await this.canaryHolder(release.model);
+    if (held && held.pr === release.pr && held.to === release.to && held.head === release.headSha)
+      return held.id;
+    const created = await this.client.rest.repos.createDeployment({
+      ...this.repo,
+      ref: release.headSha ?? this.sha,
+      task: CANARY_TASK,
+      environment: environmentOf(release.model),
+      auto_merge: false,
+      required_contexts: [],
+      transient_environment: false,
+      payload: { pr: release.pr, to: release.to, from: release.from, head: release.headSha },
+      description: clip(`canary ${release.from} -> ${release.to}`, 140),
+    });
+    const id = (created.data as { id: number }).id;
+    await this.status(id, 'in_progress', `analysing ${release.to}`);
+    return id;
+  }
+
+  /** Free the canary slot, saying how the release ended. */
+  async endCanary(id: number, release: Release): Promise<void> {
+    const state = release.status === 'failed' ? 'failure' : 'inactive';
+    await this.status(id, state, clip(`${release.to} ${release.status}`, 140));
+  }
+
+  /** The PR and versions of the release holding the model's canary slot, if any. */
+  async canaryHolder(
+    model: string,
+  ): Promise<{ id: number; pr?: number; to: string; from: string; head?: string } | undefined> {
+    for (const d of await this.list(model, CANARY_TASK, 5)) {
+      const state = await this.latestState(d.id);
+      if (state !== 'in_progress' && state !== 'queued') continue;
+      const p = canaryPayload.safeParse(payloadOf(d));
+      if (p.success) return { id: d.id, ...p.data };
+    }
+    return undefined;
+  }
+
+  private async list(model: string, task: string, perPage: number): Promise<Deployment[]> {
+    const res = await this.client.rest.repos.listDeployments({
+      ...this.repo,
+      environment: environmentOf(model),
+      task,
+      per_page: perPage,
+    });
+    return res.data;
+  }
+
+  private async latestState(id: number): Promise<string | undefined> {
+    const res = await this.client.rest.repos.listDeploymentStatuses({
+      ...this.repo,
+      deployment_id: id,
+      per_page: 1,
+    });
+    return res.data[0]?.state;
+  }
+
+  private async status(
+    id: number,
+    state: 'in_progress' | 'success' | 'failure' | 'inactive',
+    description: string,
+  ): Promise<void> {
+    await this.client.rest.repos.createDeploymentStatus({
+      ...this.repo,
+      deployment_id: id,
+      state,
+      description,
+      auto_inactive: false,
+    });
+  }
+}
+
+function payloadOf(d: Deployment): unknown {
+  if (typeof d.payload !== 'string') return d.payload;
+  try {
+    return JSON.parse(d.payload);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,281 @@
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { requestJson } from '../../src/core/http-json.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { runStep, type StepRun } from '../support/actions-runner.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
+
+// The bundled action through a whole PR lifecycle against a GitHub stand-in that checks
+// every request and response against GitHub's OpenAPI description, and a live sandbox.
+const MODEL = 'fraud-detector';
+const FILE = 'models/fraud-detector/model.yaml';
+const ENV = `model-gate/${MODEL}`;
+const CONFIG = `version: 1
+defaults:
+  target: { type: sandbox, url: "\${SANDBOX_URL}" }
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  ${MODEL}:
+    source: { file: ${FILE}, key: version }
+    strategy: { type: canary, steps: [5, 10, 25, 50], step-duration: 30s, min-requests: 40, interval: 250ms }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
+      - { name: p95-latency, kind: threshold, query: latency-p95, max-increase: 100% }
+`;
+
+let sandbox: Sandbox;
+let traffic: TrafficGenerator;
+let github: FakeGitHub;
+let workspace: string;
+
+const sha = (n: number) => n.toString(16).padStart(40, 'a');
+const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
+const canaryDeployments = () => github.deployments(ENV).filter((d) => d.task === 'model-gate:canary');
+const serveDeployments = () => github.deployments(ENV).filter((d) => d.task === 'deploy');
+const latest = (d: { statuses: { state: string }[] }) => d.statuses.at(-1)?.state;
+const ourComments = (pr: number) =>
+  github.comments(pr).filter((c) => c.body.startsWith('<!-- model-gate report -->'));
+
+/** A PR whose version file moves from `from` (at base) to `to` (at head). */
+function openPr(number: number, base: number, head: number, from: string, to: string) {
+  github.setFile(sha(base), FILE, `version: ${from}\n`);
+  github.setFile(sha(head), FILE, `version: ${to}\n`);
+  github.setPullRequest(number, {
+    baseSha: sha(base),
+    headSha: sha(head),
+    files: [{ filename: FILE, status: 'modified' }],
+  });
+  return { base: sha(base), head: sha(head) };
+}
+
+function action(
+  eventName: string,
+  event: unknown,
+  extra: {
+    inputs?: Record<string, string>;
+    state?: Record<string, string>;
+    runId?: number;
+    onSpawn?: (kill: (s: NodeJS.Signals) => void) => void;
+  } = {},
+  script: 'index.js' | 'post.js' = 'index.js',
+): Promise<StepRun> {
+  return runStep(script, {
+    workspace,
+    eventName,
+    event,
+    env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: String(extra.runId ?? 100) },
+    inputs: { 'github-token': 'ghs_fake_token_123', 'max-wait': '2m', ...extra.inputs },
+    state: extra.state,
+    onSpawn: extra.onSpawn,
+  });
+}
+
+/** Kill the step once the candidate has live traffic. */
+const killWhenLive = (onKilled: () => void) => (kill: (s: NodeJS.Signals) => void) => {
+  const poll = setInterval(async () => {
+    const t = (await serving()) as { canary?: { weight: number } };
+    if ((t.canary?.weight ?? 0) > 0) {
+      clearInterval(poll);
+      onKilled();
+      kill('SIGTERM');
+    }
+  }, 25);
+};
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: MODEL, stable: 'v1' }],
+    seed: 4,
+  });
+  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 8 });
+  github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
+  workspace = await mkdtemp(join(tmpdir(), 'model-gate-gh-'));
+  await mkdir(join(workspace, '.github'));
+  await writeFile(join(workspace, '.github', 'model-gate.yml'), CONFIG);
+});
+
+afterAll(async () => {
+  await traffic?.stop();
+  await sandbox?.close();
+  await github?.close();
+});
+
+describe('a pull request lifecycle on GitHub', () => {
+  const budget = { opened: 0, merged: 0 };
+  let pr2: { base: string; head: string };
+
+  it('opened: runs the canary, keeps one comment, sets the commit status and holds the canary slot', async () => {
+    pr2 = openPr(2, 1, 2, 'v1', 'v2');
+    github.resetRequests();
+    const run = await action('pull_request', pullRequestEvent('opened', pr2));
+    budget.opened = github.requestCount();
+    expect(run.code).toBe(0);
+    expect(run.outputs.decision).toBe('ready');
+    const comments = ourComments(2);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain('## model-gate: ✅ Ready to merge');
+    expect(comments[0]?.body).toMatch(/\| errors \(error-rate\) \| [\d.]+% \(\d+ req\) \|/);
+    expect(run.outputs['comment-url']).toBe(comments[0]?.htmlUrl);
+    expect(github.commitStatuses(pr2.head).map((s) => s.state)).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'pending',
+      'success',
+    ]);
+    expect(github.commitStatuses(pr2.head).at(-1)?.context).toBe(`model-gate/${MODEL}`);
+    expect(canaryDeployments().map(latest)).toEqual(['in_progress']);
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
+    // The token is only ever handed to the runner's masker.
+    const leaks = run.stdout
+      .split('\n')
+      .filter((l) => l.includes('ghs_fake_token_123') && !l.startsWith('::add-mask::'));
+    expect(leaks).toEqual([]);
+  });
+
+  it('synchronize: a new head supersedes the old analysis and restarts it, still one comment', async () => {
+    const head = sha(3);
+    github.setFile(head, FILE, 'version: v2\n');
+    github.setPullRequest(2, {
+      baseSha: pr2.base,
+      headSha: head,
+      files: [{ filename: FILE, status: 'modified' }],
+    });
+    pr2 = { base: pr2.base, head };
+    const run = await action('pull_request', pullRequestEvent('synchronize', pr2), { runId: 101 });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(`superseded by a new head ${head.slice(0, 7)}`);
+    expect(canaryDeployments().map(latest)).toEqual(['inactive', 'in_progress']);
+    expect(ourComments(2)).toHaveLength(1);
+    expect(github.commitStatuses(head).at(-1)?.state).toBe('success');
+  });
+
+  it('merged: promotes the candidate that passed and records a Deployment', async () => {
+    github.resetRequests();
+    const run = await action('pull_request', pullRequestEvent('closed', pr2, { merged: true }), {
+      runId: 102,
+    });
+    budget.merged = github.requestCount();
+    expect(run.code).toBe(0);
+    expect(run.outputs.decision).toBe('promoted');
+    expect(await serving()).toEqual({ stable: { version: 'v2' } });
+    const [promotion] = serveDeployments();
+    expect(promotion).toMatchObject({
+      environment: ENV,
+      autoMerge: false,
+      requiredContexts: [],
+      payload: { kind: 'promotion', version: 'v2', previous: 'v1', pr: 2 },
+    });
+    expect(promotion && latest(promotion)).toBe('success');
+    expect(canaryDeployments().map(latest)).toEqual(['inactive', 'inactive']);
+    expect(ourComments(2)).toHaveLength(1);
+    expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
+  });
+
+  it('stays within the API budget: at most 40 requests for the whole lifecycle of one model', () => {
+    console.log(
+      `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
+    );
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(40);
+  });
+
+  it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {
+    const started = Date.now();
+    const run = await action('workflow_dispatch', workflowDispatchEvent({}), {
+      inputs: { command: 'rollback', model: MODEL },
+      runId: 103,
+    });
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`dispatch rollback took ${seconds.toFixed(2)} s of action time`);
+    expect(run.code).toBe(0);
+    expect(run.outputs.decision).toBe('rolled-back');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    const [promotion, rollback] = serveDeployments();
+    expect(rollback).toMatchObject({ payload: { kind: 'rollback', version: 'v1', previous: 'v2' } });
+    expect(rollback && latest(rollback)).toBe('success');
+    expect(promotion && latest(promotion)).toBe('inactive');
+    expect(ourComments(2)).toHaveLength(1);
+    expect(ourComments(2)[0]?.body).toContain('v2 was rolled back to v1 by workflow\\_dispatch');
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it('two PRs race for one model: the second is told it is queued and deploys nothing', async () => {
+    const pr4 = openPr(4, 10, 11, 'v1', 'v2');
+    const first = await action('pull_request', pullRequestEvent('opened', pr4, { number: 4 }), {
+      runId: 104,
+    });
+    expect(first.outputs.decision).toBe('ready');
+    const pr5 = openPr(5, 10, 12, 'v1', 'v3');
+    const second = await action('pull_request', pullRequestEvent('opened', pr5, { number: 5 }), {
+      runId: 105,
+    });
+    expect(second.code).toBe(0);
+    expect(second.outputs.decision).toBe('skipped');
+    expect(ourComments(5)[0]?.body).toContain('queued: PR #4 holds the canary slot of fraud-detector');
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
+
+    const closed = await action('pull_request', pullRequestEvent('closed', pr4, { number: 4 }), {
+      runId: 106,
+    });
+    expect(closed.outputs.decision).toBe('aborted');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('a cancelled job: the post step withdraws the candidate and the comment and status say so', async () => {
+    const pr5 = { base: sha(10), head: sha(12) };
+    let killed = false;
+    const run = await action('pull_request', pullRequestEvent('synchronize', pr5, { number: 5 }), {
+      runId: 107,
+      onSpawn: killWhenLive(() => {
+        killed = true;
+      }),
+    });
+    expect(killed).toBe(true);
+    expect(run.state.cleanup).toBe('pending');
+    const post = await action(
+      'pull_request',
+      pullRequestEvent('synchronize', pr5, { number: 5 }),
+      { runId: 107, state: run.state },
+      'post.js',
+    );
+    expect(post.code).toBe(0);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(ourComments(5)).toHaveLength(1);
+    expect(ourComments(5)[0]?.body).toContain('withdrawn by the post step');
+    expect(github.commitStatuses(pr5.head).at(-1)?.state).toBe('error');
+    expect(canaryDeployments().map(latest).at(-1)).toBe('inactive');
+  });
+
+  it('a killed job is resumed by the next run without a second deployment', async () => {
+    const pr6 = openPr(6, 20, 21, 'v1', 'v2');
+    const event = pullRequestEvent('opened', pr6, { number: 6 });
+    await action('pull_request', event, { runId: 108, onSpawn: killWhenLive(() => {}) });
+    const claims = canaryDeployments().length;
+    const rerun = await action('pull_request', event, { runId: 108 });
+    expect(rerun.outputs.decision).toBe('ready');
+    expect(canaryDeployments()).toHaveLength(claims);
+    expect(ourComments(6)).toHaveLength(1);
+  });
+
+  it('a fork PR deploys nothing and its comment says why', async () => {
+    const pr7 = openPr(7, 30, 31, 'v1', 'v3');
+    const before = await serving();
+    const run = await action('pull_request', pullRequestEvent('opened', pr7, { number: 7, fork: true }), {
+      runId: 109,
+    });
+    expect(run.outputs.decision).toBe('skipped');
+    expect(ourComments(7)[0]?.body).toContain('comes from a fork');
+    expect(await serving()).toEqual(before);
+  });
+
+  it('spoke only the documented API', () => {
+    expect(github.violations).toEqual([]);
+  });
+});

@@ -1,0 +1,64 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitHubClient } from '../../src/github/client.js';
+import { composeBody, StickyComment } from '../../src/github/sticky-comment.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+
+// The Octokit client and the sticky comment against the OpenAPI-checked GitHub stand-in.
+let github: FakeGitHub;
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const warnings: string[] = [];
+const client = () =>
+  gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: (m) => warnings.push(m), retries: 2 });
+
+beforeAll(async () => {
+  github = await startFakeGitHub(repo);
+  github.setPullRequest(1, { baseSha: 'a'.repeat(40), headSha: 'b'.repeat(40), files: [] });
+});
+afterAll(async () => {
+  expect(github.violations).toEqual([]);
+  await github.close();
+});
+
+describe('the GitHub client', () => {
+  it('retries a 5xx and succeeds', async () => {
+    github.failNext('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 502, 2);
+    github.resetRequests();
+    const res = await client().rest.issues.listComments({ ...repo, issue_number: 1 });
+    expect(res.status).toBe(200);
+    expect(github.requestCount('GET')).toBe(3);
+  });
+
+  it('does not retry a 4xx other than a rate limit', async () => {
+    github.resetRequests();
+    await expect(client().rest.issues.listComments({ ...repo, issue_number: 999 })).rejects.toMatchObject({
+      status: 404,
+    });
+    expect(github.requestCount()).toBe(1);
+  });
+
+  it('waits out a secondary rate limit, then writes', async () => {
+    github.rateLimitNext('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 'secondary', 1);
+    const res = await client().rest.issues.createComment({ ...repo, issue_number: 1, body: 'hello' });
+    expect(res.status).toBe(201);
+    expect(warnings.some((w) => w.includes('secondary rate limit'))).toBe(true);
+  });
+});
+
+describe('the sticky comment', () => {
+  it('is found among more than a page of comments, updated in place, and never written by an older run', async () => {
+    for (let i = 0; i < 105; i++) github.addComment(2, `chatter ${i} <!-- model-gate report -->`, 'octocat');
+    github.setPullRequest(2, { baseSha: 'a'.repeat(40), headSha: 'c'.repeat(40), files: [] });
+    const body = (runId: number) => composeBody(`run ${runId}`, { runId, attempt: 1 }, { releases: {} });
+    const write = (runId: number) =>
+      new StickyComment(client(), repo, 2).write(body(runId), { runId, attempt: 1 });
+    expect(await write(200)).toBe('created');
+    expect(await write(200)).toBe('unchanged');
+    expect(await write(100)).toBe('stale');
+    expect(await write(201)).toBe('updated');
+    expect(github.comments(2).find((c) => c.user === github.botLogin)?.body).toBe(body(201));
+    const ours = github.comments(2).filter((c) => c.user === github.botLogin);
+    expect(ours).toHaveLength(1);
+    // A person's comment quoting the marker is never taken for ours.
+    expect(github.comments(2).filter((c) => c.user === 'octocat')).toHaveLength(105);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import type { GateConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import type { ReleaseContext } from '../../src/release/context.js';
+import { newRelease } from '../../src/release/new-release.js';
+import { tick } from '../../src/release/tick.js';
+import type { Release } from '../../src/release/types.js';
+import { FakeCounts } from '../gates/fake-metrics.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { canaryModel } from '../support/model-config.js';
+
+// What a step's deadline does with a statistical gate that has not decided yet.
+const errors: GateConfig = {
+  kind: 'ratio',
+  name: 'errors',
+  events: 'errors',
+  total: 'requests',
+  maxIncrease: 0.1,
+  judge: 'sequential',
+  alpha: 0.05,
+  failureLimit: 0,
+  consecutiveErrorLimit: 4,
+};
+const config = canaryModel({
+  gates: [errors],
+  strategy: { type: 'canary', steps: [5], stepDurationMs: 120_000, minRequests: 50, intervalMs: 10_000 },
+});
+
+async function run(metrics: FakeCounts): Promise<Release> {
+  const clock = new FakeClock();
+  const ctx: ReleaseContext = { config, target: new MemoryTarget(), metrics, clock };
+  let r = newRelease(config, { from: 'v1', to: 'v2', now: clock.now() });
+  for (let i = 0; i < 100 && r.status === 'analysing'; i++) {
+    r = await tick(r, ctx);
+    if (r.status === 'analysing') await clock.sleep(config.strategy.intervalMs);
+  }
+  return r;
+}
+
+describe('the step deadline', () => {
+  it('passes a statistical gate that saw the data and found no regression, and says so', async () => {
+    const end = await run(
+      new FakeCounts({
+        stable: { rps: 95, errorRate: 0.01, medianMs: 40 },
+        canary: { rps: 5, errorRate: 0.01, medianMs: 40 },
+      }),
+    );
+    expect(end.status).toBe('ready');
+    expect(end.phases[0]?.note).toBe('no regression detected by errors within 2m');
+  });
+
+  it('still fails a step whose gate had no data (NaN) at the deadline', async () => {
+    const metrics = new FakeCounts({
+      stable: { rps: 95, errorRate: 0.01, medianMs: 40 },
+      canary: { rps: 5, errorRate: 0.01, medianMs: 40 },
+    });
+    metrics.nan = true;
+    const end = await run(metrics);
+    expect(end.status).toBe('failed');
+    expect(end.reason).toMatch(/^no conclusive evidence within 2m at step 1 of 1: errors/);
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { newRelease } from '../../src/release/new-release.js';
+import { escapeMarkdown, renderMarkdown } from '../../src/report/markdown.js';
+import { canaryModel } from '../support/model-config.js';
+
+const config = { version: 1 as const, allowForks: false, models: { fraud: canaryModel() } };
+
+describe('the markdown report', () => {
+  it('puts the decision first, in one sentence per model', () => {
+    const release = {
+      ...newRelease(canaryModel(), { from: 'v1', to: 'v3', now: 0 }),
+      status: 'failed' as const,
+      phase: 0,
+    };
+    const text = renderMarkdown(
+      config,
+      { releases: [{ ...release, reason: 'errors: 12.00% is above the max 2.00%' }], skipped: [] },
+      { now: 0 },
+    );
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('## model-gate: ❌ Rolled back');
+    expect(lines[2]).toBe('- fraud v3 was rolled back to v1: errors: 12.00% is above the max 2.00%');
+  });
+
+  it('neutralises markdown, HTML, links and mentions in text from outside', () => {
+    const hostile = '<img src=x onerror=alert(1)> @org/team [click](https://evil) | `rm` **b**\nnext';
+    const safe = escapeMarkdown(hostile);
+    expect(safe).not.toMatch(/(^|[^\\])[<>|`[\]*]/);
+    expect(safe).not.toContain('@org');
+    expect(safe).not.toContain('\n');
+  });
+});
