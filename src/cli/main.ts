@@ -1,9 +1,11 @@
 import { ModelGateError } from '../core/errors.js';
+import { analyzeCommand } from './analyze-command.js';
 import { demoCommand } from './demo.js';
 import { sandboxCommand } from './sandbox-command.js';
 import { validateCommand } from './validate-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  analyze: analyzeCommand,
   demo: demoCommand,
   sandbox: sandboxCommand,
   validate: validateCommand,
@@ -13,7 +15,9 @@ const USAGE = `usage: model-gate <command>
   demo                  a canary that is promoted and one that is rolled back, on the embedded sandbox
   sandbox [--port N] [--traffic RPS]
                         the embedded serving platform in the foreground
-  validate [config]     check a configuration file (default .github/model-gate.yml)`;
+  validate [config]     check a configuration file (default .github/model-gate.yml)
+  analyze <observations.jsonl> [--json]
+                        replay recorded observations through the judges, verdict by look`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
