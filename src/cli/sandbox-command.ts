@@ -1,4 +1,8 @@
-/** `model-gate sandbox`: the embedded serving platform in the foreground, until SIGINT/SIGTERM. */
+/**
+ * `model-gate sandbox`: the embedded serving platform in the foreground, until SIGINT/SIGTERM.
+ * `--traffic RPS` sends live traffic; `--feedback-delay MS` makes it report each row's label that
+ * long after the answer; `--conversion-rate R` is the base rate the sandbox draws conversions with.
+ */
 import { parseArgs } from 'node:util';
 import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
@@ -13,6 +17,10 @@ interface SandboxArgs {
   modelsDir: string;
   model: string;
   stable: string;
+  /** Delay of the outcome feedback the traffic reports; undefined: no feedback. */
+  feedbackDelayMs?: number;
+  /** Base conversion rate of the sandbox; undefined: its default. */
+  conversionRate?: number;
 }
 
 export async function sandboxCommand(argv: string[]): Promise<number> {
@@ -27,14 +35,25 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
     port: args.port,
     modelsDir: args.modelsDir,
     endpoints: [{ model: args.model, stable: args.stable }],
+    ...(args.conversionRate === undefined ? {} : { conversionRate: args.conversionRate }),
   });
   let traffic: TrafficGenerator | undefined;
-  if (args.traffic > 0) traffic = startTraffic({ url: sandbox.url, model: args.model, rps: args.traffic });
+  if (args.traffic > 0) {
+    traffic = startTraffic({
+      url: sandbox.url,
+      model: args.model,
+      rps: args.traffic,
+      ...(args.feedbackDelayMs === undefined ? {} : { feedback: { delayMs: args.feedbackDelayMs } }),
+    });
+  }
   console.log(`model-gate sandbox listening on ${sandbox.url}`);
   console.log(
     `point a target at it: target: { type: sandbox, url: ${sandbox.url}, model: ${args.model} }` +
       ` (and metrics: { type: sandbox, url: ${sandbox.url} })` +
-      (traffic ? `; sending ${args.traffic} req/s of live traffic` : ''),
+      (traffic ? `; sending ${args.traffic} req/s of live traffic` : '') +
+      (traffic && args.feedbackDelayMs !== undefined
+        ? `, with outcome feedback after ${args.feedbackDelayMs} ms`
+        : ''),
   );
   await untilSignal();
   await traffic?.stop();
@@ -53,6 +72,8 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
       'models-dir': { type: 'string' },
       model: { type: 'string' },
       stable: { type: 'string' },
+      'feedback-delay': { type: 'string' },
+      'conversion-rate': { type: 'string' },
     },
   });
   const port = integerFlag('--port', values.port ?? '0');
@@ -69,13 +90,28 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
   for (const flag of ['models-dir', 'model', 'stable'] as const) {
     if (values[flag]?.trim() === '') throw new Error(`--${flag}: must not be empty`);
   }
-  return {
+  const args: SandboxArgs = {
     port,
     traffic,
     modelsDir: values['models-dir'] ?? demoModelsDir,
     model: values.model ?? DEFAULT_MODEL,
     stable: values.stable ?? DEFAULT_STABLE,
   };
+  const delay = values['feedback-delay'];
+  if (delay !== undefined) {
+    args.feedbackDelayMs = integerFlag('--feedback-delay', delay);
+    if (traffic === 0)
+      throw new Error('--feedback-delay: needs --traffic (the feedback is about its requests)');
+  }
+  const rate = values['conversion-rate'];
+  if (rate !== undefined) {
+    const r = Number(rate);
+    if (rate.trim() === '' || !Number.isFinite(r) || r < 0 || r > 1) {
+      throw new Error(`--conversion-rate: must be a probability from 0 to 1, got ${JSON.stringify(rate)}`);
+    }
+    args.conversionRate = r;
+  }
+  return args;
 }
 
 function integerFlag(flag: string, text: string): number {

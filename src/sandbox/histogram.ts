@@ -8,6 +8,9 @@ export const LATENCY_BOUNDS_MS = [
 /** Upper bounds of the score buckets: 0.05 steps over [0, 1], fine enough for drift gates. */
 export const SCORE_BOUNDS = Array.from({ length: 20 }, (_, i) => (i + 1) / 20);
 
+/** Upper bounds of |shadow score - primary score| for the agreement of a mirrored version. */
+export const SCORE_DIFF_BOUNDS = [0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1] as const;
+
 export interface Histogram {
   readonly bounds: readonly number[];
   /** Non-cumulative: counts[i] is the bucket (bounds[i-1], bounds[i]]; the last one is (last bound, +Inf). */

@@ -5,7 +5,10 @@ export const MAX_BODY_BYTES = 64 * 1024;
 
 /** Response header naming the slot that answered a prediction. */
 export const SLOT_HEADER = 'x-model-gate-slot';
-/** Optional request header: requests with the same value stick to the same slot. */
+/**
+ * Optional request header: requests with the same value stick to the same slot. A traffic state
+ * with `sticky: { header }` routes by that header instead (and sends requests without it to stable).
+ */
 export const STICKY_HEADER = 'x-user-id';
 
 /** An error answered to the client as `{ "error": message }` with this status. */

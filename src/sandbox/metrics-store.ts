@@ -1,6 +1,8 @@
 /**
  * Everything the sandbox counts, per (model, slot, version): running totals for /metrics and
- * per-second buckets (the last two hours) for exact windowed counts in /metrics.json.
+ * per-second buckets (the last two hours) for exact windowed counts in /metrics.json. Besides the
+ * requests: shadow agreement and dropped copies, outcome feedback (counted in the second it
+ * arrives), and per model the fewest healthy instances a rolling pool had while serving.
  */
 import {
   addInto,
@@ -11,10 +13,24 @@ import {
   newHistogram,
   observe,
   SCORE_BOUNDS,
+  SCORE_DIFF_BOUNDS,
 } from './histogram.js';
 
-export type Slot = 'stable' | 'canary';
+/** `shadow` receives copies of live requests (mirroring); callers never see its answers. */
+export type Slot = 'stable' | 'canary' | 'shadow';
 export type Outcome = 'ok' | 'error' | 'null';
+
+export const SLOTS: readonly Slot[] = ['stable', 'canary', 'shadow'];
+
+export interface Outcomes {
+  /** Feedback records that carried a label. */
+  labelled: number;
+  /** Of those, the ones whose prediction equalled the label. */
+  correct: number;
+  conversions: number;
+  /** Requests with a feedback record. */
+  exposures: number;
+}
 
 export interface Counts {
   requests: number;
@@ -23,6 +39,17 @@ export interface Counts {
   latencyMs: Histogram;
   /** Scores of the requests that produced one (ok and null outcomes). */
   scores: Histogram;
+  /** Sticky routing: requests without the key header (they all go to stable). */
+  unkeyed: number;
+  /** Shadow: copies whose answer and the primary's could be compared (neither failed). */
+  compared: number;
+  /** Of those, the ones with the same prediction label (null equals null). */
+  identical: number;
+  /** |shadow score - primary score| of the compared copies. */
+  scoreDiff: Histogram;
+  /** Shadow: copies not run because too many were in flight. */
+  dropped: number;
+  outcomes: Outcomes;
 }
 
 export interface SeriesKey {
@@ -48,6 +75,12 @@ export interface SlotCounts {
   nulls: number;
   latencyMs: JsonHistogram;
   scores: JsonHistogram;
+  unkeyed: number;
+  outcomes: Outcomes;
+  /** Shadow slot only. */
+  agreement?: { compared: number; identical: number; scoreDiff: JsonHistogram };
+  /** Shadow slot only. */
+  dropped?: number;
 }
 
 export interface WindowReport {
@@ -55,6 +88,10 @@ export interface WindowReport {
   since: number;
   until: number;
   slots: Partial<Record<Slot, SlotCounts>>;
+  /** Rolling: the pool now, and the fewest healthy instances seen while serving in the window (null: none seen). */
+  instances?: { total: number; healthy: number; minHealthySeen: number | null };
+  /** Mirroring: shadow copies running now, and how many may run before copies are dropped. */
+  mirror?: { inFlight: number; maxInFlight: number };
 }
 
 /** Seconds of per-second buckets kept. */
@@ -71,30 +108,84 @@ export class MetricsStore {
   private readonly series = new Map<string, Series>();
   /** model -> slot -> version that slot served last, for slots that are empty now. */
   private readonly lastServed = new Map<string, Map<Slot, string>>();
+  /** model -> epoch second -> fewest healthy instances seen in it (insertion = time order). */
+  private readonly healthy = new Map<string, { lowest: number; seconds: Map<number, number> }>();
   readonly startedAt: number;
 
   constructor(private readonly now: () => number = Date.now) {
     this.startedAt = now();
   }
 
-  record(key: SeriesKey, outcome: Outcome, latencyMs: number, score: number | undefined): void {
-    const s = this.seriesFor(key);
-    const second = Math.floor(this.now() / 1000);
-    let bucket = s.seconds.get(second);
-    if (!bucket) {
-      bucket = emptyCounts();
-      s.seconds.set(second, bucket);
-      prune(s.seconds, second - RETENTION_SECONDS);
-    }
-    for (const c of [s.total, bucket]) {
+  record(
+    key: SeriesKey,
+    outcome: Outcome,
+    latencyMs: number,
+    score: number | undefined,
+    unkeyed = false,
+  ): void {
+    this.update(key, (c) => {
       c.requests++;
       if (outcome === 'error') c.errors++;
       if (outcome === 'null') c.nulls++;
+      if (unkeyed) c.unkeyed++;
       observe(c.latencyMs, latencyMs);
       if (score !== undefined) observe(c.scores, score);
-    }
+    });
     const slots = this.lastServed.get(key.model) ?? new Map<Slot, string>();
     this.lastServed.set(key.model, slots.set(key.slot, key.version));
+  }
+
+  /** A shadow answer compared with the primary answer to the same request. */
+  recordAgreement(key: SeriesKey, identical: boolean, scoreDiff: number | undefined): void {
+    this.update(key, (c) => {
+      c.compared++;
+      if (identical) c.identical++;
+      if (scoreDiff !== undefined) observe(c.scoreDiff, scoreDiff);
+    });
+  }
+
+  /** A shadow copy not run because too many were in flight. */
+  recordDrop(key: SeriesKey): void {
+    this.update(key, (c) => {
+      c.dropped++;
+    });
+  }
+
+  /** Feedback on a request `key` served; `correct` is undefined when it carried no label. */
+  recordOutcome(key: SeriesKey, outcome: { correct: boolean | undefined; converted: boolean }): void {
+    this.update(key, (c) => {
+      c.outcomes.exposures++;
+      if (outcome.correct !== undefined) c.outcomes.labelled++;
+      if (outcome.correct) c.outcomes.correct++;
+      if (outcome.converted) c.outcomes.conversions++;
+    });
+  }
+
+  /** How many instances of a rolling pool were healthy when it served (or changed). */
+  recordHealthy(model: string, healthy: number): void {
+    const second = Math.floor(this.now() / 1000);
+    let h = this.healthy.get(model);
+    if (!h) {
+      h = { lowest: healthy, seconds: new Map() };
+      this.healthy.set(model, h);
+    }
+    h.lowest = Math.min(h.lowest, healthy);
+    const seen = h.seconds.get(second);
+    if (seen === undefined) prune(h.seconds, second - RETENTION_SECONDS);
+    h.seconds.set(second, Math.min(seen ?? healthy, healthy));
+  }
+
+  /** Fewest healthy instances recorded for `model` since `since` (whole seconds), or since start. */
+  minHealthySeen(model: string, since?: number): number | undefined {
+    const h = this.healthy.get(model);
+    if (!h) return undefined;
+    if (since === undefined) return h.lowest;
+    const from = Math.floor(since / 1000);
+    let lowest: number | undefined;
+    for (const [second, n] of h.seconds) {
+      if (second >= from) lowest = Math.min(lowest ?? n, n);
+    }
+    return lowest;
   }
 
   /** Running totals of every series, for the Prometheus exposition. */
@@ -106,20 +197,36 @@ export class MetricsStore {
    * Counts of the requests completed in [since, now] (whole seconds: the second containing
    * `since` is included), or since start when `since` is undefined. Each slot reports the version
    * it holds now (or, if it is empty now, the version it served last), and appears only when that
-   * version served a request in the window.
+   * version served a request in the window (or had a shadow copy dropped, or feedback arrive).
    */
   window(model: string, current: Partial<Record<Slot, string>>, since?: number): WindowReport {
     const until = this.now();
     const report: WindowReport = { model, since: since ?? this.startedAt, until, slots: {} };
-    for (const slot of ['stable', 'canary'] as const) {
+    for (const slot of SLOTS) {
       const version = current[slot] ?? this.lastServed.get(model)?.get(slot);
       if (version === undefined) continue;
       const s = this.series.get(seriesId({ model, slot, version }));
       if (!s) continue;
       const counts = since === undefined ? s.total : sumSince(s.seconds, Math.floor(since / 1000));
-      if (counts.requests > 0) report.slots[slot] = toSlotCounts(version, counts);
+      if (counts.requests > 0 || counts.dropped > 0 || counts.outcomes.exposures > 0) {
+        report.slots[slot] = toSlotCounts(slot, version, counts);
+      }
     }
     return report;
+  }
+
+  /** Applies `change` to the running totals and to the current second's bucket. */
+  private update(key: SeriesKey, change: (c: Counts) => void): void {
+    const s = this.seriesFor(key);
+    const second = Math.floor(this.now() / 1000);
+    let bucket = s.seconds.get(second);
+    if (!bucket) {
+      bucket = emptyCounts();
+      s.seconds.set(second, bucket);
+      prune(s.seconds, second - RETENTION_SECONDS);
+    }
+    change(s.total);
+    change(bucket);
   }
 
   private seriesFor(key: SeriesKey): Series {
@@ -143,10 +250,16 @@ function emptyCounts(): Counts {
     nulls: 0,
     latencyMs: newHistogram(LATENCY_BOUNDS_MS),
     scores: newHistogram(SCORE_BOUNDS),
+    unkeyed: 0,
+    compared: 0,
+    identical: 0,
+    scoreDiff: newHistogram(SCORE_DIFF_BOUNDS),
+    dropped: 0,
+    outcomes: { labelled: 0, correct: 0, conversions: 0, exposures: 0 },
   };
 }
 
-function prune(seconds: Map<number, Counts>, oldestKept: number): void {
+function prune(seconds: Map<number, unknown>, oldestKept: number): void {
   for (const second of seconds.keys()) {
     if (second >= oldestKept) break;
     seconds.delete(second);
@@ -162,22 +275,38 @@ function sumSince(seconds: Map<number, Counts>, fromSecond: number): Counts {
     sum.nulls += c.nulls;
     addInto(sum.latencyMs, c.latencyMs);
     addInto(sum.scores, c.scores);
+    sum.unkeyed += c.unkeyed;
+    sum.compared += c.compared;
+    sum.identical += c.identical;
+    addInto(sum.scoreDiff, c.scoreDiff);
+    sum.dropped += c.dropped;
+    sum.outcomes.labelled += c.outcomes.labelled;
+    sum.outcomes.correct += c.outcomes.correct;
+    sum.outcomes.conversions += c.outcomes.conversions;
+    sum.outcomes.exposures += c.outcomes.exposures;
   }
   return sum;
 }
 
-function toSlotCounts(version: string, c: Counts): SlotCounts {
+function toSlotCounts(slot: Slot, version: string, c: Counts): SlotCounts {
   const json = (h: Histogram): JsonHistogram => ({
     buckets: cumulativeBuckets(h),
     sum: h.sum,
     count: h.count,
   });
-  return {
+  const counts: SlotCounts = {
     version,
     requests: c.requests,
     errors: c.errors,
     nulls: c.nulls,
     latencyMs: json(c.latencyMs),
     scores: json(c.scores),
+    unkeyed: c.unkeyed,
+    outcomes: { ...c.outcomes },
   };
+  if (slot === 'shadow') {
+    counts.agreement = { compared: c.compared, identical: c.identical, scoreDiff: json(c.scoreDiff) };
+    counts.dropped = c.dropped;
+  }
+  return counts;
 }

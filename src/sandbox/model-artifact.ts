@@ -10,12 +10,18 @@
  *   "threshold": 0.5,                        // prediction = score >= threshold ? 1 : 0
  *   "latencyMs": { "median": 6, "sigma": 0.35 },  // lognormal simulated compute time
  *   "nullWhen":  { "feature": 3, "above": 2.5758 }, // optional: prediction null for those inputs
- *   "errorWhen": { "feature": 2, "above": 2.8782 }  // optional: the model fails (HTTP 500)
+ *   "errorWhen": { "feature": 2, "above": 2.8782 }, // optional: the model fails (HTTP 500)
+ *   "warmupMs": 200,                         // optional, default 300: how long an instance switching
+ *                                            //   to this version is down (rolling releases)
+ *   "conversionFactor": 1.02                 // optional, default 1: multiplies the sandbox's base
+ *                                            //   conversion rate for requests this version served
  * }
  * ```
  *
  * score = sigmoid(weights · features + bias). The faults are deterministic functions of the
  * input so that a gate sees the same error rate whichever slot serves a request.
+ * `conversionFactor` is the business side of a model, which its predictions cannot show: an A/B
+ * test's conversion gate sees it only through the outcomes reported to `/feedback`.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
@@ -36,7 +42,16 @@ export interface ModelArtifact {
   latencyMs: { median: number; sigma: number };
   nullWhen?: FeatureCondition;
   errorWhen?: FeatureCondition;
+  /** Absent: DEFAULT_WARMUP_MS. Kept optional so a parsed artifact is exactly its file. */
+  warmupMs?: number;
+  /** Absent: 1. */
+  conversionFactor?: number;
 }
+
+export const DEFAULT_WARMUP_MS = 300;
+
+export const warmupMsOf = (a: ModelArtifact): number => a.warmupMs ?? DEFAULT_WARMUP_MS;
+export const conversionFactorOf = (a: ModelArtifact): number => a.conversionFactor ?? 1;
 
 export type Inference =
   | { outcome: 'ok'; score: number; prediction: 0 | 1 }
@@ -58,6 +73,8 @@ const ARTIFACT_KEYS = new Set([
   'latencyMs',
   'nullWhen',
   'errorWhen',
+  'warmupMs',
+  'conversionFactor',
 ]);
 
 export function infer(artifact: ModelArtifact, features: readonly number[]): Inference {
@@ -154,6 +171,13 @@ export function parseArtifact(raw: unknown, file: string): ModelArtifact {
     if (!isFiniteNumber(value.above)) fail(`${field}.above`, 'must be a finite number');
     return { feature: f as number, above: value.above as number };
   };
+  const nonNegative = (field: string, value: unknown): number | undefined => {
+    if (value === undefined) return undefined;
+    if (!isFiniteNumber(value) || value < 0) return fail(field, 'must be a number >= 0');
+    return value;
+  };
+  const warmupMs = nonNegative('warmupMs', raw.warmupMs);
+  const conversionFactor = nonNegative('conversionFactor', raw.conversionFactor);
   const artifact: ModelArtifact = {
     version: raw.version as string,
     weights: weights as number[],
@@ -166,6 +190,8 @@ export function parseArtifact(raw: unknown, file: string): ModelArtifact {
   if (nullWhen) artifact.nullWhen = nullWhen;
   const errorWhen = condition('errorWhen', raw.errorWhen);
   if (errorWhen) artifact.errorWhen = errorWhen;
+  if (warmupMs !== undefined) artifact.warmupMs = warmupMs;
+  if (conversionFactor !== undefined) artifact.conversionFactor = conversionFactor;
   return artifact;
 }
 

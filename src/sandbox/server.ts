@@ -1,6 +1,7 @@
 /**
  * The embedded serving platform: real HTTP on 127.0.0.1, one or more models with a stable and
- * an optional canary slot, weighted routing, simulated compute, and metrics in two shapes
+ * an optional canary slot, weighted or sticky routing, mirroring to a shadow slot, rolling
+ * instance pools, delayed outcome feedback, simulated compute, and metrics in two shapes
  * (Prometheus text for scrapers, exact windowed JSON for the built-in metric source).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -9,13 +10,16 @@ import { performance } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../core/errors.js';
 import { Random } from '../core/random.js';
-import type { TrafficState } from '../core/traffic.js';
-import { HttpError, readJsonBody, SLOT_HEADER, STICKY_HEADER, sendError, sendJson } from './http-io.js';
+import { loadDeployment } from './deployments.js';
+import { HttpError, readJsonBody, SLOT_HEADER, sendError, sendJson } from './http-io.js';
 import { MetricsStore } from './metrics-store.js';
-import { ArtifactError, computeTimeMs, infer, listVersions, loadArtifact } from './model-artifact.js';
+import { MIRROR_MAX_IN_FLIGHT, Mirror } from './mirror.js';
+import { computeTimeMs, conversionFactorOf, infer, listVersions, loadArtifact } from './model-artifact.js';
+import { DEFAULT_CONVERSION_RATE, outcomeOf } from './outcomes.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type WeightSample } from './prometheus-text.js';
-import { parsePredictRequest, parseTrafficState } from './request-bodies.js';
-import { type Deployment, Endpoint } from './router.js';
+import { parseFeedback, parsePredictRequest, parseTrafficState } from './request-bodies.js';
+import { Endpoint, type HeaderLookup } from './router.js';
+import { SERVED_MAX_ENTRIES, ServedLog } from './served-log.js';
 
 export interface SandboxOptions {
   /** Default 0: a free port. */
@@ -24,8 +28,15 @@ export interface SandboxOptions {
   modelsDir: string;
   /** Models served at start, with their stable version; the first one also answers `POST /predict`. */
   endpoints: { model: string; stable: string }[];
-  /** Seeds simulated latency and routing. */
+  /** Seeds simulated latency, routing, mirroring and conversions. */
   seed?: number;
+  /**
+   * Probability that a request converts when its feedback does not say, before the serving
+   * version's `conversionFactor` (see outcomes.ts); default 0.1.
+   */
+  conversionRate?: number;
+  /** Shadow copies in flight per model past which new copies are dropped (and counted); default 64. */
+  mirrorMaxInFlight?: number;
 }
 
 export { SLOT_HEADER, STICKY_HEADER } from './http-io.js';
@@ -45,6 +56,14 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     throw new InputError(`port: must be an integer from 0 to 65535, got ${port}`);
   }
   if (opts.endpoints.length === 0) throw new InputError('endpoints: at least one model must be served');
+  const conversionRate = opts.conversionRate ?? DEFAULT_CONVERSION_RATE;
+  if (!(Number.isFinite(conversionRate) && conversionRate >= 0 && conversionRate <= 1)) {
+    throw new InputError(`conversionRate: must be a probability from 0 to 1, got ${conversionRate}`);
+  }
+  const mirrorMaxInFlight = opts.mirrorMaxInFlight ?? MIRROR_MAX_IN_FLIGHT;
+  if (!(Number.isInteger(mirrorMaxInFlight) && mirrorMaxInFlight >= 1)) {
+    throw new InputError(`mirrorMaxInFlight: must be a whole number >= 1, got ${mirrorMaxInFlight}`);
+  }
   const seed = opts.seed ?? 1;
   const endpoints = new Map<string, Endpoint>();
   for (const [i, e] of opts.endpoints.entries()) {
@@ -56,28 +75,49 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
       );
     }
     const artifact = await loadArtifact(opts.modelsDir, e.model, e.stable);
-    // Each endpoint routes with its own stream, so adding a model does not shift another's split.
-    endpoints.set(e.model, new Endpoint(e.model, artifact, new Random(seed + 7919 * (i + 1))));
+    // Each endpoint routes with its own streams, so adding a model does not shift another's split.
+    const routing = new Random(seed + 7919 * (i + 1));
+    const mirroring = new Random((seed + 7919 * (i + 1)) ^ 0x2c1b3c6d);
+    endpoints.set(e.model, new Endpoint(e.model, artifact, routing, mirroring));
   }
-  const app = new SandboxApp(opts.modelsDir, endpoints, new Random(seed));
+  const store = new MetricsStore();
+  const mirror = new Mirror(store, new Random(seed ^ 0x165667b1), mirrorMaxInFlight);
+  const app = new SandboxApp(opts.modelsDir, endpoints, new Random(seed), store, mirror, {
+    seed,
+    conversionRate,
+  });
   const server = createServer((req, res) => {
     app.handle(req, res).catch((e: unknown) => fail(res, e));
   });
   await listen(server, port);
   const address = server.address() as AddressInfo;
-  return { url: `http://127.0.0.1:${address.port}`, close: () => closeServer(server) };
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      app.close();
+      await closeServer(server);
+    },
+  };
 }
 
 class SandboxApp {
-  private readonly store = new MetricsStore();
   private readonly first: Endpoint;
+  private readonly served = new ServedLog();
 
   constructor(
     private readonly modelsDir: string,
     private readonly endpoints: Map<string, Endpoint>,
     private readonly latencyRandom: Random,
+    private readonly store: MetricsStore,
+    private readonly mirror: Mirror,
+    /** What the conversions of feedback without `converted` are drawn with (see outcomes.ts). */
+    private readonly conversions: { seed: number; conversionRate: number },
   ) {
     this.first = [...endpoints.values()][0] as Endpoint;
+  }
+
+  close(): void {
+    this.mirror.close();
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -104,6 +144,14 @@ class SandboxApp {
       route(['POST']);
       return this.predict(this.endpoint(b), req, res);
     }
+    if (parts.length === 1 && a === 'feedback') {
+      route(['POST']);
+      return this.feedback(this.first, req, res);
+    }
+    if (parts.length === 3 && a === 'models' && c === 'feedback') {
+      route(['POST']);
+      return this.feedback(this.endpoint(b), req, res);
+    }
     if (parts.length === 2 && a === 'admin' && b === 'models') {
       route(['GET']);
       return this.listModels(res);
@@ -113,6 +161,10 @@ class SandboxApp {
       const endpoint = this.endpoint(c);
       if (req.method === 'GET') return sendJson(res, 200, endpoint.traffic());
       return this.putTraffic(endpoint, req, res);
+    }
+    if (parts.length === 4 && a === 'admin' && b === 'models' && d === 'instances') {
+      route(['GET']);
+      return sendJson(res, 200, { instances: this.endpoint(c).instances() });
     }
     if (parts.length === 1 && a === 'metrics') {
       route(['GET']);
@@ -129,7 +181,9 @@ class SandboxApp {
     throw new HttpError(
       404,
       `no route ${req.method} ${url.pathname}; routes: POST /predict, POST /models/{model}/predict, ` +
-        'GET /admin/models, GET|PUT /admin/models/{model}/traffic, GET /metrics, GET /metrics.json',
+        'POST /feedback, POST /models/{model}/feedback, GET /admin/models, ' +
+        'GET|PUT /admin/models/{model}/traffic, GET /admin/models/{model}/instances, ' +
+        'GET /metrics, GET /metrics.json',
     );
   }
 
@@ -146,18 +200,70 @@ class SandboxApp {
 
   private async predict(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = parsePredictRequest(await readJsonBody(req), endpoint.featureCount);
-    const sticky = req.headers[STICKY_HEADER];
     const started = performance.now();
-    const { slot, artifact } = endpoint.route(typeof sticky === 'string' ? sticky : undefined);
+    const route = endpoint.route(headerLookup(req));
+    if (route.healthy !== undefined) this.store.recordHealthy(endpoint.model, route.healthy);
+    if (route.slot === undefined) {
+      throw new HttpError(
+        503,
+        `no healthy instance of model ${endpoint.model}: all ${route.instances} are warming up`,
+      );
+    }
+    const { slot, artifact } = route;
     await delay(computeTimeMs(artifact, this.latencyRandom));
     const result = infer(artifact, request.features);
     const latencyMs = performance.now() - started;
     const key = { model: endpoint.model, slot, version: artifact.version };
     // Recorded before answering, so a client that reads metrics after its response sees it counted.
-    this.store.record(key, result.outcome, latencyMs, result.outcome === 'error' ? undefined : result.score);
+    this.store.record(
+      key,
+      result.outcome,
+      latencyMs,
+      result.outcome === 'error' ? undefined : result.score,
+      route.unkeyed,
+    );
+    if (request.id !== undefined) {
+      this.served.remember(endpoint.model, request.id, {
+        slot,
+        version: artifact.version,
+        prediction: result.outcome === 'error' ? undefined : result.prediction,
+        conversionFactor: conversionFactorOf(artifact),
+        feedback: false,
+      });
+    }
+    const shadow = route.mirror;
+    if (shadow) {
+      // The copy starts once the caller's response is out, and nothing of it reaches the caller.
+      res.once('close', () => this.mirror.copy(endpoint.model, shadow, request.features, result));
+    }
     const headers = { [SLOT_HEADER]: slot };
-    if (result.outcome === 'error') return sendJson(res, 500, { error: 'model error', ...key }, headers);
-    sendJson(res, 200, { ...key, score: result.score, prediction: result.prediction }, headers);
+    const instance = route.instance === undefined ? {} : { instance: route.instance };
+    if (result.outcome === 'error') {
+      return sendJson(res, 500, { error: 'model error', ...key, ...instance }, headers);
+    }
+    sendJson(res, 200, { ...key, score: result.score, prediction: result.prediction, ...instance }, headers);
+  }
+
+  private async feedback(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const feedback = parseFeedback(await readJsonBody(req));
+    const served = this.served.find(endpoint.model, feedback.id);
+    if (!served) {
+      throw new HttpError(
+        404,
+        `id: unknown prediction ${JSON.stringify(feedback.id)} of model ${endpoint.model}; feedback must ` +
+          `name the id sent with a prediction (the last ${SERVED_MAX_ENTRIES} of the last 2 hours are kept)`,
+      );
+    }
+    if (served.feedback) {
+      throw new HttpError(409, `id: feedback for ${JSON.stringify(feedback.id)} was already recorded`);
+    }
+    served.feedback = true;
+    const { seed, conversionRate } = this.conversions;
+    const outcome = outcomeOf(feedback, served, { seed, model: endpoint.model, conversionRate });
+    const key = { model: endpoint.model, slot: served.slot, version: served.version };
+    this.store.recordOutcome(key, outcome);
+    const correct = outcome.correct === undefined ? {} : { correct: outcome.correct };
+    sendJson(res, 200, { id: feedback.id, ...key, converted: outcome.converted, ...correct });
   }
 
   private async listModels(res: ServerResponse): Promise<void> {
@@ -174,52 +280,25 @@ class SandboxApp {
 
   private async putTraffic(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const state = parseTrafficState(await readJsonBody(req));
-    const versions = await listVersions(this.modelsDir, endpoint.model);
-    const check = (field: string, version: string) => {
-      if (!versions.includes(version)) {
-        throw new HttpError(
-          400,
-          `${field}: unknown version ${JSON.stringify(version)} of model ${endpoint.model}; available: ${versions.join(', ')}`,
-        );
-      }
-    };
-    check('stable.version', state.stable.version);
-    if (state.canary) check('canary.version', state.canary.version);
-    // Everything is loaded and checked before the swap, so a failure leaves the old state serving.
-    const deployment = await this.loadDeployment(endpoint.model, state);
-    const stableFeatures = deployment.stable.weights.length;
-    const canaryFeatures = deployment.canary?.artifact.weights.length;
-    if (canaryFeatures !== undefined && canaryFeatures !== stableFeatures) {
-      throw new HttpError(
-        400,
-        `canary.version: ${state.canary?.version} takes ${canaryFeatures} features but stable ` +
-          `${state.stable.version} takes ${stableFeatures}; both slots must accept the same requests`,
-      );
-    }
-    endpoint.apply(deployment);
+    endpoint.apply(await loadDeployment(this.modelsDir, endpoint.model, state));
+    // Instances taken down for a warm-up count as not healthy from this moment.
+    const health = endpoint.health();
+    if (health) this.store.recordHealthy(endpoint.model, health.healthy);
     sendJson(res, 200, endpoint.traffic());
-  }
-
-  private async loadDeployment(model: string, state: TrafficState): Promise<Deployment> {
-    try {
-      const stable = await loadArtifact(this.modelsDir, model, state.stable.version);
-      if (!state.canary) return { stable };
-      const artifact = await loadArtifact(this.modelsDir, model, state.canary.version);
-      return { stable, canary: { artifact, weight: state.canary.weight } };
-    } catch (e) {
-      if (e instanceof ArtifactError) throw new HttpError(500, e.message);
-      throw e;
-    }
   }
 
   private prometheus(res: ServerResponse): void {
     const weights: WeightSample[] = [];
     for (const e of this.endpoints.values()) {
       const t = e.traffic();
-      const canaryWeight = t.canary?.weight ?? 0;
+      // A rolling pool's share is the share of its instances that were replaced.
+      const canary = t.rolling
+        ? { version: t.rolling.version, weight: (100 * t.rolling.replaced) / t.rolling.instances }
+        : t.canary;
+      const canaryWeight = canary?.weight ?? 0;
       weights.push({ model: e.model, slot: 'stable', version: t.stable.version, weight: 100 - canaryWeight });
-      if (t.canary)
-        weights.push({ model: e.model, slot: 'canary', version: t.canary.version, weight: canaryWeight });
+      if (canary)
+        weights.push({ model: e.model, slot: 'canary', version: canary.version, weight: canaryWeight });
     }
     const text = renderPrometheus(this.store.totals(), weights);
     res.writeHead(200, {
@@ -244,13 +323,25 @@ class SandboxApp {
         );
       }
     }
-    const t = endpoint.traffic();
-    sendJson(
-      res,
-      200,
-      this.store.window(endpoint.model, { stable: t.stable.version, canary: t.canary?.version }, since),
-    );
+    const report = this.store.window(endpoint.model, endpoint.slotVersions(), since);
+    const health = endpoint.health();
+    if (health) {
+      const minHealthySeen = this.store.minHealthySeen(endpoint.model, since) ?? null;
+      report.instances = { total: health.total, healthy: health.healthy, minHealthySeen };
+    }
+    const inFlight = this.mirror.inFlight(endpoint.model);
+    if (endpoint.traffic().mirror || inFlight > 0) {
+      report.mirror = { inFlight, maxInFlight: this.mirror.maxInFlight };
+    }
+    sendJson(res, 200, report);
   }
+}
+
+function headerLookup(req: IncomingMessage): HeaderLookup {
+  return (name) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value[0] : value;
+  };
 }
 
 function pathParts(pathname: string): string[] {

@@ -1,10 +1,11 @@
 /**
  * Live traffic for the sandbox: Poisson arrivals of seeded synthetic rows over keep-alive
- * connections, with a cap on requests in flight so a slow model cannot pile up sockets.
+ * connections, with a cap on requests in flight so a slow model cannot pile up sockets, and
+ * optionally each row's label reported back as delayed outcome feedback.
  */
 import { Agent, request } from 'node:http';
 import { Random } from '../core/random.js';
-import { syntheticRows } from './dataset.js';
+import { type Row, syntheticRows } from './dataset.js';
 import { STICKY_HEADER } from './http-io.js';
 
 export interface TrafficOptions {
@@ -17,12 +18,30 @@ export interface TrafficOptions {
   seed?: number;
   /** When set, each request carries one of this many user ids (header x-user-id) for sticky splits. */
   userIds?: number;
+  /**
+   * Outcome feedback: `delayMs` after a prediction is answered (200, or 500 for a model error),
+   * `{ id, label }` with the row's true label goes to the feedback route. Whether the request
+   * converted is drawn by the sandbox (its `conversionRate` times the serving version's
+   * `conversionFactor`), so the generator needs to know nothing about the versions.
+   */
+  feedback?: { delayMs: number };
+}
+
+export interface TrafficStats {
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Feedback reports sent, accepted, and not accepted. */
+  feedback: { sent: number; ok: number; failed: number };
 }
 
 export interface TrafficGenerator {
-  /** Stops sending and resolves once every request in flight has finished. */
+  /**
+   * Stops sending and resolves once every request in flight has finished. Feedback not yet due
+   * is dropped (the outcome never arrived); feedback already sent is waited for.
+   */
   stop(): Promise<void>;
-  stats(): { sent: number; ok: number; failed: number };
+  stats(): TrafficStats;
 }
 
 export const MAX_IN_FLIGHT = 64;
@@ -33,38 +52,40 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   if (opts.userIds !== undefined && !(Number.isInteger(opts.userIds) && opts.userIds > 0)) {
     throw new RangeError(`userIds: must be a positive integer, got ${opts.userIds}`);
   }
+  const feedbackDelay = opts.feedback?.delayMs;
+  if (feedbackDelay !== undefined && !(Number.isFinite(feedbackDelay) && feedbackDelay >= 0)) {
+    throw new RangeError(`feedback.delayMs: must be a number of ms >= 0, got ${feedbackDelay}`);
+  }
   const seed = opts.seed ?? 1;
   const rows = syntheticRows(seed);
   // Separate streams, so the rows sent do not depend on the arrival times drawn.
   const arrivals = new Random(seed ^ 0x5bd1e995);
   const users = new Random(seed ^ 0x27d4eb2f);
   const base = new URL(opts.url);
-  const path = opts.model === undefined ? '/predict' : `/models/${encodeURIComponent(opts.model)}/predict`;
+  const modelPath = opts.model === undefined ? '' : `/models/${encodeURIComponent(opts.model)}`;
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
   const meanGapMs = 1000 / opts.rps;
-  const counts = { sent: 0, ok: 0, failed: 0 };
+  const counts: TrafficStats = { sent: 0, ok: 0, failed: 0, feedback: { sent: 0, ok: 0, failed: 0 } };
   const inFlight = new Set<Promise<void>>();
+  const feedbackDue = new Set<NodeJS.Timeout>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let nextAt = performance.now();
 
-  const send = () => {
-    const row = rows.next().value as { id: string; features: number[] };
-    const body = JSON.stringify({ id: row.id, features: row.features });
+  /** POSTs a JSON body; resolves with the status (0 when no response came), never rejects. */
+  const post = (path: string, payload: unknown, extraHeaders: Record<string, string> = {}) => {
+    const body = JSON.stringify(payload);
     const headers: Record<string, string | number> = {
       'content-type': 'application/json',
       'content-length': Buffer.byteLength(body),
+      ...extraHeaders,
     };
-    if (opts.userIds !== undefined) headers[STICKY_HEADER] = `u${Math.floor(users.next() * opts.userIds)}`;
-    counts.sent++;
-    const done = new Promise<void>((resolve) => {
+    const done = new Promise<number>((resolve) => {
       let settled = false;
-      const finish = (ok: boolean) => {
+      const finish = (status: number) => {
         if (settled) return;
         settled = true;
-        if (ok) counts.ok++;
-        else counts.failed++;
-        resolve();
+        resolve(status);
       };
       const req = request(
         {
@@ -78,16 +99,44 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
         },
         (res) => {
           res.resume();
-          res.once('end', () => finish(res.statusCode === 200));
-          res.once('close', () => finish(false)); // a no-op after 'end'; catches cut responses
+          res.once('end', () => finish(res.statusCode ?? 0));
+          res.once('close', () => finish(0)); // a no-op after 'end'; catches cut responses
         },
       );
       req.once('timeout', () => req.destroy(new Error('timeout')));
-      req.once('error', () => finish(false));
+      req.once('error', () => finish(0));
       req.end(body);
     });
-    inFlight.add(done);
-    void done.then(() => inFlight.delete(done));
+    const tracked = done.then(() => {});
+    inFlight.add(tracked);
+    void tracked.then(() => inFlight.delete(tracked));
+    return done;
+  };
+
+  const reportOutcome = (row: Row) => {
+    counts.feedback.sent++;
+    void post(`${modelPath}/feedback`, { id: row.id, label: row.label }).then((status) => {
+      if (status === 200) counts.feedback.ok++;
+      else counts.feedback.failed++;
+    });
+  };
+
+  const send = () => {
+    const row = rows.next().value as Row;
+    const headers: Record<string, string> = {};
+    if (opts.userIds !== undefined) headers[STICKY_HEADER] = `u${Math.floor(users.next() * opts.userIds)}`;
+    counts.sent++;
+    void post(`${modelPath}/predict`, { id: row.id, features: row.features }, headers).then((status) => {
+      if (status === 200) counts.ok++;
+      else counts.failed++;
+      // A model error was still served by an arm: its outcome counts too.
+      if (feedbackDelay === undefined || stopped || (status !== 200 && status !== 500)) return;
+      const due = setTimeout(() => {
+        feedbackDue.delete(due);
+        reportOutcome(row);
+      }, feedbackDelay);
+      feedbackDue.add(due);
+    });
   };
 
   // Absolute arrival times, so timer lateness does not lower the rate; arrivals while at the
@@ -105,11 +154,13 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
 
   let stopping: Promise<void> | undefined;
   return {
-    stats: () => ({ ...counts }),
+    stats: () => ({ ...counts, feedback: { ...counts.feedback } }),
     stop() {
       stopping ??= (async () => {
         stopped = true;
         clearTimeout(timer);
+        for (const due of feedbackDue) clearTimeout(due);
+        feedbackDue.clear();
         while (inFlight.size > 0) await Promise.all([...inFlight]);
         agent.destroy();
       })();

@@ -7,11 +7,14 @@ import { Random } from '../../src/core/random.js';
 import { type Row, syntheticRows } from '../../src/sandbox/dataset.js';
 import {
   computeTimeMs,
+  conversionFactorOf,
+  DEFAULT_WARMUP_MS,
   infer,
   listVersions,
   loadArtifact,
   type ModelArtifact,
   parseArtifact,
+  warmupMsOf,
 } from '../../src/sandbox/model-artifact.js';
 import { demoModelsDir, findDemoModelsDir } from '../../src/sandbox/paths.js';
 import { startSandbox } from '../../src/sandbox/server.js';
@@ -46,9 +49,24 @@ describe('demo models', () => {
     expect(findDemoModelsDir(tmpdir())).toBeUndefined();
   });
 
-  it('hold v1, v2 and v3, each named like its file', async () => {
-    expect(await listVersions(demoModelsDir, MODEL)).toEqual(['v1', 'v2', 'v3']);
-    for (const v of ['v1', 'v2', 'v3']) expect((await loadArtifact(demoModelsDir, MODEL, v)).version).toBe(v);
+  it('hold v1 to v4, each named like its file', async () => {
+    expect(await listVersions(demoModelsDir, MODEL)).toEqual(['v1', 'v2', 'v3', 'v4']);
+    for (const v of ['v1', 'v2', 'v3', 'v4']) {
+      expect((await loadArtifact(demoModelsDir, MODEL, v)).version).toBe(v);
+    }
+  });
+
+  it('warm up in 200 ms; v4 predicts exactly like v2 and converts more, v3 converts less', async () => {
+    const [v1, v2, v3, v4] = await Promise.all(
+      ['v1', 'v2', 'v3', 'v4'].map((v) => loadArtifact(demoModelsDir, MODEL, v)),
+    );
+    if (!v1 || !v2 || !v3 || !v4) throw new Error('missing artifact');
+    for (const a of [v1, v2, v3, v4]) expect(warmupMsOf(a)).toBe(200);
+    expect(
+      sample.slice(0, 5000).every((x) => JSON.stringify(infer(v4, x)) === JSON.stringify(infer(v2, x))),
+    ).toBe(true);
+    expect(v4.latencyMs).toEqual(v2.latencyMs);
+    expect([v1, v2, v3, v4].map(conversionFactorOf)).toEqual([1, 1, 0.85, 1.02]);
   });
 
   it('behave as documented: v1 and v2 rarely fail, v3 fails on ~12% of inputs and is ~3x slower', async () => {
@@ -92,6 +110,8 @@ describe('artifact validation', () => {
     ],
     [{ ...good, nullWhen: { feature: 0 } }, 'nullWhen.above: must be a finite number'],
     [{ ...good, nullwhen: {} }, 'nullwhen: unknown field'],
+    [{ ...good, warmupMs: -1 }, 'warmupMs: must be a number >= 0'],
+    [{ ...good, conversionFactor: '1.1' }, 'conversionFactor: must be a number >= 0'],
     [[], '(root): must be a JSON object'],
   ])('refuses %j naming the file and field', (raw, message) => {
     expect(() => parseArtifact(raw, file)).toThrow(`${file}: ${message}`);
@@ -99,6 +119,13 @@ describe('artifact validation', () => {
 
   it('accepts a valid artifact as is', () => {
     expect(parseArtifact(good, file)).toEqual(good);
+  });
+
+  it('defaults the warm-up to 300 ms and the conversion factor to 1, and keeps them when given', () => {
+    const parsed = parseArtifact(good, file);
+    expect([warmupMsOf(parsed), conversionFactorOf(parsed), DEFAULT_WARMUP_MS]).toEqual([300, 1, 300]);
+    const given = { ...good, warmupMs: 0, conversionFactor: 0.5 };
+    expect(parseArtifact(given, file)).toEqual(given);
   });
 
   it('names the file of an artifact that is not JSON', async () => {
@@ -111,7 +138,7 @@ describe('artifact validation', () => {
     await expect(
       startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: MODEL, stable: 'v9' }] }),
     ).rejects.toThrow(
-      'endpoints[0].stable: unknown version "v9" of model fraud-detector; available: v1, v2, v3',
+      'endpoints[0].stable: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4',
     );
     await expect(
       startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: 'nope', stable: 'v1' }] }),

@@ -88,7 +88,9 @@ describe('traffic changes', () => {
     expect(applied.body).toEqual(state);
     expect((await get()).body).toEqual(state);
     const listed = await call<{ models: unknown[] }>('GET', `${sandbox.url}/admin/models`);
-    expect(listed.body.models).toEqual([{ model: MODEL, versions: ['v1', 'v2', 'v3'], traffic: state }]);
+    expect(listed.body.models).toEqual([
+      { model: MODEL, versions: ['v1', 'v2', 'v3', 'v4'], traffic: state },
+    ]);
 
     const stableOnly = await put({ stable: { version: 'v1' } });
     expect(stableOnly.body).toEqual({ stable: { version: 'v1' } });
@@ -101,7 +103,7 @@ describe('traffic changes', () => {
     const canary = await put({ stable: { version: 'v1' }, canary: { version: 'v9', weight: 50 } });
     expect(canary.status).toBe(400);
     expect(canary.body.error).toBe(
-      'canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3',
+      'canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4',
     );
     const stable = await put({ stable: { version: '../v1' } });
     expect(stable.status).toBe(400);

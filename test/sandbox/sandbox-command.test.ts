@@ -9,8 +9,11 @@ import { call } from './helpers.js';
 const fixture = fileURLToPath(new URL('./fixtures/run-sandbox-command.ts', import.meta.url));
 let child: ChildProcess | undefined;
 
+let feedbackChild: ChildProcess | undefined;
+
 afterAll(() => {
   if (child && child.exitCode === null) child.kill('SIGKILL');
+  if (feedbackChild && feedbackChild.exitCode === null) feedbackChild.kill('SIGKILL');
 });
 
 describe('model-gate sandbox', () => {
@@ -21,6 +24,10 @@ describe('model-gate sandbox', () => {
     [['--model', 'churn'], '--stable: required with --model churn'],
     [['--bogus'], "'--bogus'"],
     [['--port'], "'--port"],
+    [['--traffic', '50', '--feedback-delay', 'soon'], '--feedback-delay: must be a whole number, got "soon"'],
+    [['--feedback-delay', '100'], '--feedback-delay: needs --traffic'],
+    [['--conversion-rate', '1.5'], '--conversion-rate: must be a probability from 0 to 1, got "1.5"'],
+    [['--conversion-rate', ''], '--conversion-rate: must be a probability from 0 to 1, got ""'],
   ])('refuses %j with one line naming the flag and exit code 2', async (argv, message) => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -70,5 +77,42 @@ describe('model-gate sandbox', () => {
     const [code, signal] = await exited;
     expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
+  });
+
+  it('sends outcome feedback with --feedback-delay, converting at --conversion-rate', async () => {
+    const args = ['--port', '0', '--traffic', '200', '--feedback-delay', '20', '--conversion-rate', '1'];
+    feedbackChild = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const proc = feedbackChild;
+    let stdout = '';
+    let stderr = '';
+    proc.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    const exited = once(proc, 'exit');
+    const url = await new Promise<string>((resolve, reject) => {
+      proc.stdout?.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
+        if (m?.[1] && stdout.includes('type: sandbox')) resolve(m[1]);
+      });
+      void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
+    });
+    expect(stdout).toContain('with outcome feedback after 20 ms');
+    const exposures = async () => {
+      const m = await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector`);
+      return m.body.slots.stable?.outcomes;
+    };
+    for (let i = 0; i < 500 && ((await exposures())?.exposures ?? 0) < 20; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const outcomes = await exposures();
+    expect(outcomes?.exposures).toBeGreaterThanOrEqual(20);
+    // A conversion rate of 1 (v1's factor is 1): every reported request converted.
+    expect(outcomes?.conversions).toBe(outcomes?.exposures);
+    proc.kill('SIGTERM');
+    const [code] = await exited;
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
   });
 });

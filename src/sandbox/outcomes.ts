@@ -1,0 +1,45 @@
+/**
+ * Delayed outcome feedback: a label or a conversion reported after a prediction, credited to the
+ * arm and version that served it.
+ *
+ * The business side is simulated here, in the server, not by the client: feedback that omits
+ * `converted` gets a conversion drawn with probability `conversionRate × conversionFactor` of the
+ * serving artifact. So a client (the traffic generator, a test) needs to know nothing about the
+ * artifacts, and a version's conversion effect stays a property of the version. The draw is a
+ * hash of (seed, model, request id), not a shared stream: it does not depend on the order in
+ * which feedback arrives, so a seeded run converts the same requests every time.
+ */
+
+import { stickyPoint } from './router.js';
+import type { ServedRequest } from './served-log.js';
+
+/** Default probability that a request converts, before the serving version's factor. */
+export const DEFAULT_CONVERSION_RATE = 0.1;
+
+export interface Feedback {
+  id: string;
+  label?: 0 | 1;
+  converted?: boolean;
+}
+
+export interface OutcomeRecord {
+  /** Undefined when the feedback carried no label. */
+  correct: boolean | undefined;
+  converted: boolean;
+}
+
+export function outcomeOf(
+  feedback: Feedback,
+  served: ServedRequest,
+  draw: { seed: number; model: string; conversionRate: number },
+): OutcomeRecord {
+  const correct = feedback.label === undefined ? undefined : served.prediction === feedback.label;
+  const converted =
+    feedback.converted ??
+    conversionPoint(draw.seed, draw.model, feedback.id) < draw.conversionRate * served.conversionFactor;
+  return { correct, converted };
+}
+
+/** Uniform in [0, 1), fixed for a (seed, model, id). */
+export const conversionPoint = (seed: number, model: string, id: string): number =>
+  stickyPoint(JSON.stringify(['conversion', seed, model, id])) / 100;
