@@ -239,6 +239,43 @@ const srmGate = strict({
     'Sample ratio mismatch: a split other than the configured one invalidates the analysis and fails the step.',
   );
 
+const conversionGate = strict({
+  name: gateName,
+  kind: z.literal('conversion').describe('A business outcome per arm (A/B), e.g. conversions per exposure.'),
+  conversions: z.string().min(1).default('conversions').describe('Count query of the conversions.'),
+  exposures: z
+    .string()
+    .min(1)
+    .default('exposures')
+    .describe('Count query of what the conversions are out of.'),
+  direction: z
+    .enum(['decrease', 'increase', 'either'])
+    .default('decrease')
+    .describe('Which change is a regression (default "decrease": the candidate converts worse).'),
+  margin: percent('Non-inferiority margin, e.g. "2%" tolerates a 2% relative drop (default 0%).').optional(),
+  'min-detectable-effect': percent(
+    'Relative effect the reported sample size is for (default "10%").',
+  ).optional(),
+  power: z.number().gt(0).lt(1).default(0.8).describe('Power the reported sample size is for (default 0.8).'),
+  alpha,
+  ...statisticalLimits,
+})
+  .transform((g) => ({
+    kind: g.kind,
+    name: g.name,
+    conversions: g.conversions,
+    exposures: g.exposures,
+    direction: g.direction,
+    margin: g.margin ?? 0,
+    mde: g['min-detectable-effect'] ?? 0.1,
+    power: g.power,
+    alpha: g.alpha,
+    ...limitsOf(g),
+  }))
+  .describe(
+    'Conversions per arm compared with an always-valid mixture SPRT; the sample size needed is shown.',
+  );
+
 /** Each statistical gate is judged at its alpha divided by the number of them (Bonferroni). */
 function splitAlpha<G extends { kind: string; judge?: string; alpha?: number }>(gates: G[]): G[] {
   const statistical = (g: G) => g.alpha !== undefined && g.judge !== 'threshold';
@@ -248,9 +285,13 @@ function splitAlpha<G extends { kind: string; judge?: string; alpha?: number }>(
 
 export const gatesSchema = z
   .array(
-    z.discriminatedUnion('kind', [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate], {
-      error: unknownVariant('gate kind'),
-    }),
+    z.discriminatedUnion(
+      'kind',
+      [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate, conversionGate],
+      {
+        error: unknownVariant('gate kind'),
+      },
+    ),
   )
   .superRefine((gates, ctx) => {
     const seen = new Map<string, number>();

@@ -32,42 +32,164 @@ const steps = z
   }, always)
   .describe('Percent of live traffic on the candidate at each step: strictly increasing, each in (0, 100].');
 
-const canaryStrategy = strict({
-  type: z.literal('canary').describe('Shift live traffic to the candidate in steps.'),
-  steps,
+/** Timing every strategy shares: how long a phase may last, the sample it needs, how often gates look. */
+const timing = {
   'step-duration': duration(
-    'Longest a step may last (e.g. "10m"); a step ends early once every gate has passed.',
+    'Longest a phase may last (e.g. "10m"); a phase ends early once every gate has passed.',
   ).prefault('10m'),
   'min-requests': z
     .int()
     .min(0)
     .default(100)
-    .describe('Candidate requests needed in a step before its gates can pass.'),
+    .describe('Candidate requests needed in a phase before its gates can pass.'),
   interval: duration('How often the gates are measured (e.g. "30s"); shorter than step-duration.').prefault(
     '30s',
   ),
+};
+
+function checkInterval(value: unknown, ctx: z.core.$RefinementCtx) {
+  const { 'step-duration': stepMs, interval } = value as Loose;
+  if (finite(stepMs) && finite(interval) && interval >= stepMs) {
+    ctx.addIssue({
+      code: 'custom',
+      input: interval,
+      path: ['interval'],
+      message: `expected less than step-duration (${formatDuration(stepMs)}), got ${formatDuration(interval)}`,
+    });
+  }
+}
+
+const timingOf = (s: { 'step-duration': number; 'min-requests': number; interval: number }) => ({
+  stepDurationMs: s['step-duration'],
+  minRequests: s['min-requests'],
+  intervalMs: s.interval,
+});
+
+const share = (description: string) =>
+  z
+    .number({ error: (issue) => stepMessage(issue.input) })
+    .gt(0, { error: (issue) => stepMessage(issue.input) })
+    .lte(100, { error: (issue) => stepMessage(issue.input) })
+    .describe(description);
+
+const canaryStrategy = strict({
+  type: z.literal('canary').describe('Shift live traffic to the candidate in steps.'),
+  steps,
+  ...timing,
 })
+  .superRefine(checkInterval, always)
+  .transform((s) => ({ type: s.type, steps: s.steps, ...timingOf(s) }))
+  .describe('A canary: the candidate gets `steps` percent of live traffic in turn; gates decide each step.');
+
+const linearStrategy = strict({
+  type: z.literal('linear').describe('A canary with equal steps.'),
+  'step-size': share('Percent of live traffic added at each step, e.g. 10.'),
+  'max-weight': share('The last step, in percent of live traffic (default 50).').default(50),
+  ...timing,
+})
+  .superRefine(checkInterval, always)
+  .transform((s) => ({ type: s.type, stepSize: s['step-size'], maxWeight: s['max-weight'], ...timingOf(s) }))
+  .describe('Linear: step-size, 2 x step-size, ... up to max-weight percent of live traffic.');
+
+const blueGreenStrategy = strict({
+  type: z
+    .literal('blue-green')
+    .describe('Deploy green beside blue, switch all traffic at once, bake, keep blue warm.'),
+  'bake-duration': duration(
+    'How long green serves all traffic under the gates before it passes (e.g. "10m").',
+  ).prefault('10m'),
+  'rollback-window': duration('How long blue stays deployed (warm, no traffic) after a promotion.').prefault(
+    '1h',
+  ),
+  ...timing,
+})
+  .superRefine(checkInterval, always)
+  .transform((s) => ({
+    type: s.type,
+    bakeDurationMs: s['bake-duration'],
+    rollbackWindowMs: s['rollback-window'],
+    ...timingOf(s),
+  }))
+  .describe(
+    'Blue-green: the switch to 100% is one call; a bake period with gates; blue kept warm for rollback.',
+  );
+
+const shadowStrategy = strict({
+  type: z
+    .literal('shadow')
+    .describe('Mirror live requests to the candidate; its answers are never returned.'),
+  share: share('Percent of live requests copied to the candidate (default 100).').default(100),
+  duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
+  ...timing,
+})
+  .superRefine(checkInterval, always)
+  .transform((s) => ({ type: s.type, share: s.share, durationMs: s.duration, ...timingOf(s) }))
+  .describe('Shadow: a copy of `share` percent of live requests goes to the candidate for `duration`.');
+
+const abStrategy = strict({
+  type: z.literal('ab').describe('Split users by a sticky key and compare a business outcome.'),
+  split: share('Percent of users on the candidate (default 50).').default(50),
+  'sticky-header': z
+    .string()
+    .regex(/^[A-Za-z0-9-]{1,64}$/, {
+      error: (i) => `expected an HTTP header name, got ${describeValue(i.input)}`,
+    })
+    .default('x-user-id')
+    .describe('Request header whose value keeps a user on one arm.'),
+  ...timing,
+})
+  .superRefine(checkInterval, always)
+  .transform((s) => ({ type: s.type, split: s.split, stickyHeader: s['sticky-header'], ...timingOf(s) }))
+  .describe('A/B: a sticky split by user; conversion and srm gates decide.');
+
+const rollingStrategy = strict({
+  type: z.literal('rolling').describe('Replace instances in batches, with gates between batches.'),
+  instances: z.int().min(1).max(1000).default(4).describe('Instances serving the model.'),
+  'batch-size': z.int().min(1).default(1).describe('Instances replaced at each step.'),
+  'min-available': z
+    .int()
+    .min(0)
+    .optional()
+    .describe(
+      'Instances that must keep serving while a batch is replaced (default: instances - batch-size).',
+    ),
+  ...timing,
+})
+  .superRefine(checkInterval, always)
   .superRefine((value, ctx) => {
-    const { 'step-duration': stepMs, interval } = value as Loose;
-    if (finite(stepMs) && finite(interval) && interval >= stepMs) {
+    const { instances, 'batch-size': batch, 'min-available': min } = value as Loose;
+    if (finite(instances) && finite(batch) && batch > instances) {
       ctx.addIssue({
         code: 'custom',
-        input: interval,
-        path: ['interval'],
-        message: `expected less than step-duration (${formatDuration(stepMs)}), got ${formatDuration(interval)}`,
+        input: batch,
+        path: ['batch-size'],
+        message: `expected at most instances (${instances}), got ${batch}`,
+      });
+    } else if (finite(instances) && finite(batch) && finite(min) && instances - batch < min) {
+      ctx.addIssue({
+        code: 'custom',
+        input: batch,
+        path: ['batch-size'],
+        message: `replacing ${batch} of ${instances} instances at once leaves fewer than min-available (${min}) serving; use a batch-size of at most ${instances - min}`,
       });
     }
   }, always)
   .transform((s) => ({
     type: s.type,
-    steps: s.steps,
-    stepDurationMs: s['step-duration'],
-    minRequests: s['min-requests'],
-    intervalMs: s.interval,
+    instances: s.instances,
+    batchSize: s['batch-size'],
+    minAvailable: s['min-available'] ?? s.instances - s['batch-size'],
+    ...timingOf(s),
   }))
-  .describe('A canary: the candidate gets `steps` percent of live traffic in turn; gates decide each step.');
+  .describe('Rolling: batch-size instances at a time run the candidate; gates decide each batch.');
 
 /** Release strategies. Add a variant here (and to types.ts) for a new `type:`. */
 export const strategySchema = z
-  .discriminatedUnion('type', [canaryStrategy], { error: unknownVariant('strategy type') })
+  .discriminatedUnion(
+    'type',
+    [canaryStrategy, linearStrategy, blueGreenStrategy, shadowStrategy, abStrategy, rollingStrategy],
+    {
+      error: unknownVariant('strategy type'),
+    },
+  )
   .describe('How traffic moves to the candidate.');

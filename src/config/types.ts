@@ -216,18 +216,57 @@ export type MetricsConfig =
   | HttpJsonMetricsConfig
   | FileMetricsConfig;
 
-export interface CanaryStrategyConfig {
-  type: 'canary';
-  /** Percent of live traffic on the candidate, strictly increasing, each in (0, 100]. */
-  steps: number[];
-  /** Longest a step may last, in ms: a step ends early once every gate has passed. */
+/** Timing every strategy shares. */
+export interface StrategyTiming {
+  /** Longest a phase may last, in ms: a phase ends early once every gate has passed. */
   stepDurationMs: number;
-  /** Candidate requests needed in a step before its gates can pass. */
+  /** Candidate requests needed in a phase before its gates can pass. */
   minRequests: number;
   /** How often gates are measured, in ms. */
   intervalMs: number;
 }
-export type StrategyConfig = CanaryStrategyConfig;
+
+export interface CanaryStrategyConfig extends StrategyTiming {
+  type: 'canary';
+  /** Percent of live traffic on the candidate, strictly increasing, each in (0, 100]. */
+  steps: number[];
+}
+export interface LinearStrategyConfig extends StrategyTiming {
+  type: 'linear';
+  stepSize: number;
+  maxWeight: number;
+}
+export interface BlueGreenStrategyConfig extends StrategyTiming {
+  type: 'blue-green';
+  bakeDurationMs: number;
+  rollbackWindowMs: number;
+}
+export interface ShadowStrategyConfig extends StrategyTiming {
+  type: 'shadow';
+  /** Percent of live requests mirrored to the candidate. */
+  share: number;
+  durationMs: number;
+}
+export interface AbStrategyConfig extends StrategyTiming {
+  type: 'ab';
+  /** Percent of users on the candidate. */
+  split: number;
+  stickyHeader: string;
+}
+export interface RollingStrategyConfig extends StrategyTiming {
+  type: 'rolling';
+  instances: number;
+  batchSize: number;
+  /** Instances that keep serving while a batch is replaced. */
+  minAvailable: number;
+}
+export type StrategyConfig =
+  | CanaryStrategyConfig
+  | LinearStrategyConfig
+  | BlueGreenStrategyConfig
+  | ShadowStrategyConfig
+  | AbStrategyConfig
+  | RollingStrategyConfig;
 
 /** The metrics the sandbox source answers for a slot over a window. */
 export const SANDBOX_QUERIES = [
@@ -239,11 +278,24 @@ export const SANDBOX_QUERIES = [
   'latency-mean',
   'mean-score',
   'request-rate',
+  /** Shadow: share of mirrored requests whose prediction equals the stable one's. */
+  'agreement',
+  /** A/B: conversions per exposure (requests with outcome feedback). */
+  'conversion-rate',
+  /** Share of labelled predictions that were right. */
+  'accuracy',
 ] as const;
 export type SandboxQuery = (typeof SANDBOX_QUERIES)[number];
 
 /** The counts the sandbox source answers for a slot over a window (for `ratio` gates). */
-export const SANDBOX_COUNT_QUERIES = ['requests', 'errors', 'nulls', 'answered'] as const;
+export const SANDBOX_COUNT_QUERIES = [
+  'requests',
+  'errors',
+  'nulls',
+  'answered',
+  'conversions',
+  'exposures',
+] as const;
 export type SandboxCountQuery = (typeof SANDBOX_COUNT_QUERIES)[number];
 
 /** The histograms the sandbox source answers for a slot over a window (for `latency` gates). */
@@ -333,9 +385,30 @@ export interface SrmGateConfig {
   consecutiveErrorLimit: number;
 }
 
+/** A business outcome per arm (A/B): conversions per exposure, judged by a mixture SPRT. */
+export interface ConversionGateConfig {
+  kind: 'conversion';
+  name: string;
+  /** Count queries of the conversions and of the exposures they are out of. */
+  conversions: string;
+  exposures: string;
+  /** Which change is a regression: a `decrease` (default), an `increase`, or `either`. */
+  direction: 'decrease' | 'increase' | 'either';
+  /** Relative non-inferiority margin: 0.02 tolerates a 2% relative drop; 0 asks for no drop at all. */
+  margin: number;
+  /** For the sample size shown: the relative effect to detect and the power. */
+  mde: number;
+  power: number;
+  alpha: number;
+  failureLimit: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit: number;
+}
+
 export type GateConfig =
   | ThresholdGateConfig
   | OfflineGateConfig
   | RatioGateConfig
   | LatencyGateConfig
-  | SrmGateConfig;
+  | SrmGateConfig
+  | ConversionGateConfig;

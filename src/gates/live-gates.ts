@@ -1,5 +1,6 @@
 import type { GateConfig } from '../config/types.js';
 import type { GateState } from '../release/types.js';
+import { measureConversion } from './conversion-gate.js';
 import { measureLatency } from './latency-gate.js';
 import { foldStatistical, measureRatio, measureSrm, type StatisticalContext } from './ratio-gate.js';
 import { foldMeasurement, type MeasureContext, measureThreshold } from './threshold-gate.js';
@@ -25,6 +26,8 @@ export async function lookAtGate(
       return foldStatistical(state, gate, await measureLatency(gate, ctx));
     case 'srm':
       return foldStatistical(state, gate, await measureSrm(gate, ctx));
+    case 'conversion':
+      return foldStatistical(state, gate, await measureConversion(gate, ctx));
     case 'offline':
       return state;
   }

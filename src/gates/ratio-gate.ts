@@ -28,7 +28,15 @@ export function slotWindow(
   since = ctx.since,
   until = ctx.now,
 ): MetricWindow {
-  return { model: ctx.model, slot, version: slot === 'canary' ? ctx.candidate : ctx.stable, since, until };
+  // 'canary' names the candidate's arm, which is the shadow slot while it is mirrored.
+  const where = slot === 'canary' ? (ctx.candidateSlot ?? 'canary') : 'stable';
+  return {
+    model: ctx.model,
+    slot: where,
+    version: slot === 'canary' ? ctx.candidate : ctx.stable,
+    since,
+    until,
+  };
 }
 
 /** The whole minutes of the step so far, as windows [start, end]. */

@@ -3,6 +3,7 @@ import { MetricsError } from '../core/errors.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
 import { boundViolations, needsBaseline } from './bounds.js';
+import { slotWindow } from './ratio-gate.js';
 
 export interface MeasureContext {
   metrics: MetricSource;
@@ -15,17 +16,13 @@ export interface MeasureContext {
   minRequests: number;
   /** The candidate's configured share of live traffic in this phase, percent (for split-aware judges). */
   weight?: number;
+  /** Where the candidate's metrics are: the canary slot (default) or the shadow slot of a mirror. */
+  candidateSlot?: 'canary' | 'shadow';
 }
 
 /** One look: the candidate's value against the gate's bounds over the phase so far. */
 export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureContext): Promise<Measurement> {
-  const window = (slot: 'stable' | 'canary'): MetricWindow => ({
-    model: ctx.model,
-    slot,
-    version: slot === 'canary' ? ctx.candidate : ctx.stable,
-    since: ctx.since,
-    until: ctx.now,
-  });
+  const window = (slot: 'stable' | 'canary'): MetricWindow => slotWindow(ctx, slot);
   const at = ctx.now;
   try {
     const canaryRequests = await ctx.metrics.requests(window('canary'));
@@ -38,8 +35,14 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
       };
     }
     const canary = await ctx.metrics.value(gate.query, window('canary'));
-    const baseline = await ctx.metrics.value(gate.query, window('stable'));
-    const baselineRequests = await ctx.metrics.requests(window('stable'));
+    // With all live traffic on the candidate (blue-green), the stable version's baseline is
+    // the same length of time just before the phase began.
+    const reference =
+      (ctx.weight ?? 0) >= 100
+        ? slotWindow(ctx, 'stable', Math.max(0, 2 * ctx.since - ctx.now), ctx.since)
+        : window('stable');
+    const baseline = await ctx.metrics.value(gate.query, reference);
+    const baselineRequests = await ctx.metrics.requests(reference);
     const seen = { at, canary: clean(canary), baseline: clean(baseline), canaryRequests, baselineRequests };
     if (seen.canary === undefined)
       return { ...seen, verdict: 'inconclusive', note: 'no data for the candidate' };

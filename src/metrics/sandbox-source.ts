@@ -23,11 +23,19 @@ const slotSchema = z.object({
   nulls: z.number(),
   latencyMs: bucketsSchema,
   scores: bucketsSchema,
+  agreement: z.object({ compared: z.number(), identical: z.number() }).optional(),
+  outcomes: z
+    .object({ labelled: z.number(), correct: z.number(), conversions: z.number(), exposures: z.number() })
+    .optional(),
 });
 const countsSchema = z.object({
   since: z.number().optional(),
   until: z.number().optional(),
-  slots: z.object({ stable: slotSchema.optional(), canary: slotSchema.optional() }),
+  slots: z.object({
+    stable: slotSchema.optional(),
+    canary: slotSchema.optional(),
+    shadow: slotSchema.optional(),
+  }),
 });
 type SlotCounts = z.infer<typeof slotSchema>;
 
@@ -37,7 +45,10 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
 
   async function fetchSlot(w: MetricWindow, since: number): Promise<{ slot?: SlotCounts; until?: number }> {
     const model = config.model ?? w.model;
-    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${Math.floor(since)}`;
+    // The sandbox counts whole seconds and includes the one containing `since`: start at the next
+    // whole second so a phase's window holds nothing from before the phase (the old split).
+    const from = Math.ceil(since / 1000) * 1000;
+    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${from}`;
     let res: Awaited<ReturnType<typeof requestJson>>;
     try {
       res = await requestJson('GET', url);
@@ -50,10 +61,6 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     const slot = parsed.data.slots[w.slot];
     // Counts of another version in the same slot are not this release's evidence.
     return { ...(slot && slot.version === w.version ? { slot } : {}), until: parsed.data.until };
-  }
-
-  async function slotCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
-    return (await fetchSlot(w, w.since)).slot;
   }
 
   /**
@@ -69,10 +76,10 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
 
   return {
     async requests(w) {
-      return (await slotCounts(w))?.requests ?? 0;
+      return (await windowCounts(w))?.requests ?? 0;
     },
     async value(query, w) {
-      const counts = await slotCounts(w);
+      const counts = await windowCounts(w);
       return counts && counts.requests > 0 ? sandboxValue(query as SandboxQuery, counts, w) : undefined;
     },
     async count(query, w) {
@@ -107,6 +114,10 @@ function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
       return c.nulls;
     case 'answered':
       return c.requests - c.errors;
+    case 'conversions':
+      return c.outcomes?.conversions ?? 0;
+    case 'exposures':
+      return c.outcomes?.exposures ?? 0;
   }
 }
 
@@ -127,6 +138,24 @@ function subtract(a: SlotCounts, b: SlotCounts): SlotCounts {
     nulls: a.nulls - b.nulls,
     latencyMs: histogram(a.latencyMs, b.latencyMs),
     scores: histogram(a.scores, b.scores),
+    ...(a.agreement && b.agreement
+      ? {
+          agreement: {
+            compared: a.agreement.compared - b.agreement.compared,
+            identical: a.agreement.identical - b.agreement.identical,
+          },
+        }
+      : {}),
+    ...(a.outcomes && b.outcomes
+      ? {
+          outcomes: {
+            labelled: a.outcomes.labelled - b.outcomes.labelled,
+            correct: a.outcomes.correct - b.outcomes.correct,
+            conversions: a.outcomes.conversions - b.outcomes.conversions,
+            exposures: a.outcomes.exposures - b.outcomes.exposures,
+          },
+        }
+      : {}),
   };
 }
 
@@ -150,5 +179,15 @@ function sandboxValue(query: SandboxQuery, c: SlotCounts, w: MetricWindow): numb
       return histogramMean(c.scores);
     case 'request-rate':
       return c.requests / Math.max(1, (w.until - w.since) / 1000);
+    case 'agreement':
+      return c.agreement && c.agreement.compared > 0
+        ? c.agreement.identical / c.agreement.compared
+        : undefined;
+    case 'conversion-rate':
+      return c.outcomes && c.outcomes.exposures > 0
+        ? c.outcomes.conversions / c.outcomes.exposures
+        : undefined;
+    case 'accuracy':
+      return c.outcomes && c.outcomes.labelled > 0 ? c.outcomes.correct / c.outcomes.labelled : undefined;
   }
 }

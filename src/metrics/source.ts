@@ -3,7 +3,7 @@ import type { Bucket } from './histogram.js';
 /** One slot of one model over a window of time. */
 export interface MetricWindow {
   model: string;
-  slot: 'stable' | 'canary';
+  slot: 'stable' | 'canary' | 'shadow';
   version: string;
   /** Epoch ms. */
   since: number;

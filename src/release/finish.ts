@@ -1,5 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
+import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import type { Release } from './types.js';
@@ -14,7 +15,7 @@ export async function promote(
   ledger: Ledger,
   summary: string,
 ): Promise<Release> {
-  await reconcile(ctx.target, withdrawTraffic(release.to));
+  await reconcile(ctx.target, strategyOf(ctx.config.strategy).promoted(release.from, release.to));
   const promoted: Release = {
     ...release,
     status: 'promoted',

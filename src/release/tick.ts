@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { TargetError } from '../core/errors.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
-import { phasesOf } from '../strategies/strategy.js';
+import { phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import type { GateState, PhaseRecord, Release } from './types.js';
@@ -25,6 +25,7 @@ export async function tick(release: Release, ctx: ReleaseContext): Promise<Relea
 async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Release> {
   const now = ctx.clock.now();
   const { strategy } = ctx.config;
+  const phase = phasesOf(strategy)[release.phase];
   const gates: GateState[] = [];
   for (const state of release.gates) {
     const gate = ctx.config.gates.find((g) => g.name === state.name);
@@ -37,7 +38,8 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       model: release.model,
       stable: release.from,
       candidate: release.to,
-      weight: phasesOf(strategy)[release.phase]?.weight,
+      weight: phase?.weight,
+      candidateSlot: phase?.candidateSlot,
       since: release.phaseStartedAt,
       now,
       minRequests: strategy.minRequests,
@@ -51,27 +53,32 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
 
   const live = gates.filter((g) => g.kind !== 'offline');
   const pending = live.filter((g) => g.verdict !== 'pass');
-  const phase = phasesOf(strategy)[release.phase];
-  if (pending.length === 0) return passPhase(judged, ctx);
+  const elapsed = now - release.phaseStartedAt;
+  // A bake or a shadow run lasts its whole hold even when the gates pass sooner.
+  const held = elapsed >= (phase?.holdMs ?? 0);
+  if (pending.length === 0 && held) return passPhase(judged, ctx);
 
-  if (now - release.phaseStartedAt >= strategy.stepDurationMs) {
-    const within = formatDuration(strategy.stepDurationMs);
+  const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
+  if (elapsed >= deadline) {
+    const within = formatDuration(deadline);
     // A statistical judge that saw the data and found no regression passes at the deadline,
     // as a fixed-horizon test that did not reject would; missing data never does.
     const unjudged = pending.filter((g) => !judgedWithoutRegression(g));
     if (unjudged.length === 0) {
       const note = `no regression detected by ${pending.map((g) => g.name).join(', ')} within ${within}`;
-      return passPhase({ ...judged, phases: noteLast(judged.phases, note) }, ctx);
+      const passed = judged.gates.map((g) => (pending.includes(g) ? { ...g, verdict: 'pass' as const } : g));
+      return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
     }
     const why = unjudged.map((g) => `${g.name} (${g.last?.note ?? 'no measurement'})`).join(', ');
     if (ctx.config.mustHaveData)
       return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
     return passPhase({ ...judged, reason: `${phase?.name} ended without conclusive data for ${why}` }, ctx);
   }
-  return {
-    ...judged,
-    reason: `analysing ${phase?.name}: waiting for ${pending.map((g) => g.name).join(', ')}`,
-  };
+  const waitingFor =
+    pending.length > 0
+      ? pending.map((g) => g.name).join(', ')
+      : `the end of the hold (${formatDuration((phase?.holdMs ?? 0) - elapsed)} left)`;
+  return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
 }
 
 const judgedWithoutRegression = (g: GateState) =>
@@ -89,26 +96,20 @@ async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release
   const all = phasesOf(ctx.config.strategy);
   if (release.phase + 1 < all.length) return enterPhase({ ...release, phases }, release.phase + 1, ctx);
   // Passed: keep the candidate deployed but give it no live traffic until the PR merges.
-  await reconcile(ctx.target, {
-    stable: { version: release.from },
-    canary: { version: release.to, weight: 0 },
-  });
+  await reconcile(ctx.target, strategyOf(ctx.config.strategy).idle(release.from, release.to));
   return {
     ...release,
     phases,
     status: 'ready',
     updatedAt: ctx.clock.now(),
-    reason: `${release.to} passed all ${all.length} steps; it serves no live traffic until the PR is merged`,
+    reason: `${release.to} passed ${all.length === 1 ? 'its phase' : `all ${all.length} phases`}; ${strategyOf(ctx.config.strategy).idleNote} until the PR is merged`,
   };
 }
 
 async function enterPhase(release: Release, index: number, ctx: ReleaseContext): Promise<Release> {
   const phase = phasesOf(ctx.config.strategy)[index];
   if (!phase) throw new Error(`no phase ${index}`);
-  await reconcile(ctx.target, {
-    stable: { version: release.from },
-    canary: { version: release.to, weight: phase.weight },
-  });
+  await reconcile(ctx.target, phase.traffic(release.from, release.to));
   const now = ctx.clock.now();
   const record: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };
   return {
@@ -121,7 +122,7 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     gates: release.gates.map((g) =>
       g.kind !== 'offline' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
     ),
-    reason: `analysing ${phase.name} (${phase.weight}% of live traffic)`,
+    reason: `analysing ${phase.name} (${phase.candidateSlot === 'shadow' ? 'no live traffic' : `${phase.weight}% of live traffic`})`,
   };
 }
 

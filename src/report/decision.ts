@@ -36,7 +36,7 @@ export function releaseSentence(r: Release): string {
     case 'ready':
       return `${r.model} ${r.to} passed every gate and is ready to merge`;
     case 'failed':
-      return r.phase < 0
+      return r.phase < 0 && r.reason?.startsWith('not deployed')
         ? `${r.model} ${r.to} was ${r.reason}`
         : `${r.model} ${r.to} was rolled back to ${r.from}: ${r.reason}`;
     case 'promoted':

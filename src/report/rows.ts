@@ -40,6 +40,8 @@ function queryOf(config: GateConfig | undefined, name: string): string {
       return 'latency';
     case 'srm':
       return 'share-rate';
+    case 'conversion':
+      return 'conversion-rate';
     default:
       return name;
   }
@@ -55,6 +57,8 @@ function label(config: GateConfig | undefined, name: string): string {
       return `${name} (p${Math.round(config.quantile * 1000) / 10})`;
     case 'srm':
       return `${name} (split)`;
+    case 'conversion':
+      return `${name} (${config.conversions} / ${config.exposures})`;
     default:
       return `${name} (offline)`;
   }
@@ -75,6 +79,8 @@ function bound(config: GateConfig | undefined, query: string): string {
       return `slow share ≤ baseline +${pct(config.maxIncrease)} (${config.judge}, α ${num(config.alpha)})`;
     case 'srm':
       return `within ±${pct(config.maxMismatch)} of the configured split (α ${num(config.alpha)})`;
+    case 'conversion':
+      return `${config.margin > 0 ? `no drop beyond ${pct(config.margin)}` : 'no drop'} (mSPRT, α ${num(config.alpha)})`;
   }
 }
 

@@ -8,6 +8,9 @@ import type { Target } from './target.js';
 const trafficSchema = z.object({
   stable: z.object({ version: z.string() }),
   canary: z.object({ version: z.string(), weight: z.number() }).optional(),
+  mirror: z.object({ version: z.string(), share: z.number() }).optional(),
+  sticky: z.object({ header: z.string() }).optional(),
+  rolling: z.object({ version: z.string(), instances: z.number(), replaced: z.number() }).optional(),
 });
 
 /** The embedded sandbox, driven through its admin API. */

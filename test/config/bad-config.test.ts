@@ -131,7 +131,7 @@ describe('bad configs: one exact line per problem, with file, line, column and p
   it('an unknown sandbox query lists the known ones', () => {
     const text = oneModel(CANARY, gates('{ name: p98, kind: threshold, query: latency_p99, max: 0.2 }'));
     expect(problemsOf(text)).toEqual([
-      `${F}:10:46: models.fraud.gates[0].query: unknown sandbox query "latency_p99", did you mean "latency-p99"? (known: error-rate, null-rate, latency-p50, latency-p95, latency-p99, latency-mean, mean-score, request-rate)`,
+      `${F}:10:46: models.fraud.gates[0].query: unknown sandbox query "latency_p99", did you mean "latency-p99"? (known: error-rate, null-rate, latency-p50, latency-p95, latency-p99, latency-mean, mean-score, request-rate, agreement, conversion-rate, accuracy)`,
     ]);
   });
 
@@ -239,7 +239,7 @@ models:
       `${F}:11:7: models.fraud.strategy.step-duraton: unknown key, did you mean "step-duration"?`,
       `${F}:13:70: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,
       `${F}:14:17: models.fraud.gates[1].name: duplicate gate name "e" (also gates[0])`,
-      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold", "offline", "ratio", "latency" or "srm")`,
+      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold", "offline", "ratio", "latency", "srm" or "conversion")`,
       `${F}:15:15: models.fraud.on-merge: expected one of "require-pass" or "analyze-then-promote", got "always"`,
     ]);
     expect((error as ConfigError).message).toBe(problems.join('\n'));

@@ -26,7 +26,9 @@ export class FakeCounts implements MetricSource {
 
   private requestsIn(w: MetricWindow): number {
     if (this.failing) throw new MetricsError('metrics backend unreachable');
-    return Math.floor(((w.until - w.since) / 1000) * this.slots[w.slot].rps);
+    return Math.floor(
+      ((w.until - w.since) / 1000) * this.slots[w.slot === 'stable' ? 'stable' : 'canary'].rps,
+    );
   }
   async requests(w: MetricWindow): Promise<number> {
     return this.requestsIn(w);
@@ -38,13 +40,14 @@ export class FakeCounts implements MetricSource {
     const n = this.requestsIn(w);
     if (this.nan) return Number.NaN;
     if (query === 'requests') return n;
-    if (query === 'errors') return Math.round(n * this.slots[w.slot].errorRate);
+    if (query === 'errors')
+      return Math.round(n * this.slots[w.slot === 'stable' ? 'stable' : 'canary'].errorRate);
     throw new MetricsError(`unknown count query "${query}"`);
   }
   async buckets(query: string, w: MetricWindow): Promise<Bucket[] | undefined> {
     if (query !== 'latency') throw new MetricsError(`unknown histogram "${query}"`);
     const n = this.requestsIn(w);
-    const mu = Math.log(this.slots[w.slot].medianMs);
+    const mu = Math.log(this.slots[w.slot === 'stable' ? 'stable' : 'canary'].medianMs);
     const out: Bucket[] = LATENCY_BOUNDS.map((le) => ({
       le,
       count: Math.round(n * normalCdf((Math.log(le) - mu) / 0.4)),

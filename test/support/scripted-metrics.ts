@@ -17,10 +17,12 @@ export class ScriptedMetrics implements MetricSource {
 
   async requests(w: MetricWindow): Promise<number> {
     if (this.failing) throw new MetricsError('metrics backend unreachable');
-    return Math.floor(((w.until - w.since) / 1000) * this.slots[w.slot].rps);
+    return Math.floor(
+      ((w.until - w.since) / 1000) * this.slots[w.slot === 'stable' ? 'stable' : 'canary'].rps,
+    );
   }
   async value(query: string, w: MetricWindow): Promise<number | undefined> {
     if (this.failing) throw new MetricsError('metrics backend unreachable');
-    return this.slots[w.slot].values[query];
+    return this.slots[w.slot === 'stable' ? 'stable' : 'canary'].values[query];
   }
 }

@@ -1,0 +1,60 @@
+import type { ConversionGateConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import type { Measurement } from '../release/types.js';
+import { judgeConversion } from '../stats/conversion.js';
+import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
+
+/**
+ * One look at a conversion gate (A/B): conversions per exposure on each arm over the phase
+ * so far, judged by the always-valid mixture SPRT, with the lift, its interval and the
+ * sample size a fixed test would need.
+ */
+export async function measureConversion(
+  gate: ConversionGateConfig,
+  ctx: StatisticalContext,
+): Promise<Measurement> {
+  const at = ctx.now;
+  const count = ctx.metrics.count;
+  try {
+    if (!count)
+      return {
+        at,
+        verdict: 'error',
+        note: 'the metrics source has no counts (conversion gates need count queries)',
+      };
+    const waited = await waitForRequests(ctx);
+    if (typeof waited !== 'number') return waited;
+    const arm = async (slot: 'stable' | 'canary') => {
+      const w = slotWindow(ctx, slot);
+      const conversions = (await count.call(ctx.metrics, gate.conversions, w)) ?? Number.NaN;
+      const total = (await count.call(ctx.metrics, gate.exposures, w)) ?? Number.NaN;
+      return { conversions, total };
+    };
+    const canary = await arm('canary');
+    const baseline = await arm('stable');
+    const j = judgeConversion({
+      canary,
+      baseline,
+      direction: gate.direction,
+      margin: gate.margin,
+      alpha: gate.alpha,
+      mde: gate.mde,
+      power: gate.power,
+    });
+    const rate = (a: { conversions: number; total: number }) =>
+      a.total > 0 ? a.conversions / a.total : undefined;
+    return {
+      at,
+      verdict: verdictOf(j),
+      canary: rate(canary),
+      baseline: rate(baseline),
+      canaryRequests: Number.isFinite(canary.total) ? canary.total : waited,
+      ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
+      evidence: evidenceOf(j),
+      note: j.note,
+    };
+  } catch (err) {
+    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
+    throw err;
+  }
+}
