@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
+import { InputError } from '../core/errors.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import type { Ports } from '../release/ports.js';
@@ -16,6 +18,7 @@ import { startTraffic } from '../sandbox/traffic.js';
 import { memoryFileReader } from '../version/changed-models.js';
 
 const MODEL = 'fraud-detector';
+const STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'];
 const sha = (c: string) => c.repeat(40);
 
 /** One pull request of the demo: the version file at base and head, and what must happen. */
@@ -23,37 +26,54 @@ interface DemoPr {
   number: number;
   from: string;
   to: string;
-  auc: number;
   expect: ReleaseStatus;
 }
 
-const STORY: DemoPr[] = [
-  { number: 1, from: 'v1', to: 'v2', auc: 0.93, expect: 'promoted' },
-  { number: 2, from: 'v2', to: 'v3', auc: 0.91, expect: 'failed' },
+/** A good candidate promoted, then a faulty one rolled back (A/B uses v4, the one that converts at least as well). */
+const story = (strategy: string): DemoPr[] => [
+  { number: 1, from: 'v1', to: strategy === 'ab' ? 'v4' : 'v2', expect: 'promoted' },
+  { number: 2, from: strategy === 'ab' ? 'v4' : 'v2', to: 'v3', expect: 'failed' },
 ];
 
 /**
- * `model-gate demo`: the sandbox with live traffic, a good PR that is promoted and a
- * faulty one that is rolled back. Exits 0 only when both end as they must.
+ * `model-gate demo [--strategy NAME]`: the sandbox with live traffic, a good PR that is
+ * promoted and a faulty one that is rolled back. Exits 0 only when both end as they must.
  */
-export async function demoCommand(_argv: string[], out = process.stdout): Promise<number> {
+export async function demoCommand(argv: string[], out = process.stdout): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { strategy: { type: 'string', default: 'canary' } } });
+  const strategy = values.strategy ?? 'canary';
+  if (!STRATEGIES.includes(strategy)) {
+    throw new InputError(`--strategy: "${strategy}" is not one of ${STRATEGIES.join(', ')}`);
+  }
   const started = Date.now();
   const sandbox = await startSandbox({
     modelsDir: demoModelsDir,
     endpoints: [{ model: MODEL, stable: 'v1' }],
     seed: 7,
+    conversionRate: 0.3,
   });
-  const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 11 });
+  const ab = strategy === 'ab';
+  const rps = ab ? 400 : 200;
+  const traffic = startTraffic({
+    url: sandbox.url,
+    model: MODEL,
+    rps,
+    seed: 11,
+    ...(ab ? { userIds: 50_000, feedback: { delayMs: 100 } } : {}),
+  });
   const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
   try {
-    out.write(`sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic 200 req/s\n`);
-    const { config } = await loadConfig(join(demoModelsDir, '..', 'model-gate.yml'), {
+    out.write(
+      `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}\n`,
+    );
+    const file = strategy === 'canary' ? 'model-gate.yml' : join('strategies', `${strategy}.yml`);
+    const { config } = await loadConfig(join(demoModelsDir, '..', file), {
       ...process.env,
       SANDBOX_URL: sandbox.url,
     });
     const ledger = fileLedger(join(work, 'ledger.json'));
     let ok = true;
-    for (const pr of STORY) {
+    for (const pr of story(strategy)) {
       out.write(`\n━━ PR #${pr.number}: ${MODEL} ${pr.from} -> ${pr.to} ━━\n`);
       const result = await playPullRequest(config, pr, { ledger, out });
       const status = result.releases[0]?.status;
@@ -85,7 +105,7 @@ async function playPullRequest(
     [sha('a')]: { [file]: `version: ${pr.from}\n` },
     [sha('b')]: {
       [file]: `version: ${pr.to}\n`,
-      [`models/${MODEL}/eval.json`]: JSON.stringify({ auc: pr.auc }),
+      [`models/${MODEL}/eval.json`]: JSON.stringify({ auc: pr.to === 'v3' ? 0.91 : 0.93 }),
     },
   });
   const ports: Ports = {
