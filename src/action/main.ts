@@ -99,11 +99,10 @@ async function publish(
   );
   core.setOutput('report-path', reportPath);
   if (decision === 'failed') {
-    core.setFailed(
-      `model-gate: ${result.releases
-        .filter((r) => r.status === 'failed')
-        .map(releaseSentence)
-        .join('; ')}`,
-    );
+    const why = [
+      ...result.releases.filter((r) => r.status === 'failed').map(releaseSentence),
+      ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),
+    ];
+    core.setFailed(`model-gate: ${why.join('; ')}`);
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strategyRefusal } from '../targets/capabilities.js';
+import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
 import { gatesSchema } from './gate-schema.js';
 import { describeValue, didYouMean } from './messages.js';
@@ -44,6 +45,7 @@ const modelSchema = strict({
   gates: gatesSchema,
   'on-merge': onMerge.optional(),
   'must-have-data': mustHaveData.optional(),
+  'drift-watch': driftWatchSchema.optional(),
 }).describe('One model: where its version is declared, where it is served, how it is released and gated.');
 
 const defaultsSchema = strict({
@@ -159,6 +161,7 @@ export const configSchema = strict({
           gates: m.gates,
           onMerge: m['on-merge'] ?? defaults?.['on-merge'] ?? 'require-pass',
           mustHaveData: m['must-have-data'] ?? defaults?.['must-have-data'] ?? true,
+          ...(m['drift-watch'] ? { driftWatch: m['drift-watch'] } : {}),
         },
       ]),
     );

@@ -21,6 +21,18 @@ export interface ModelConfig {
   onMerge: 'require-pass' | 'analyze-then-promote';
   /** Missing data is inconclusive until the step deadline, then a failure (true) or ignored (false). */
   mustHaveData: boolean;
+  /** Watch the stable version's predictions for drift on every schedule tick. */
+  driftWatch?: DriftWatchConfig;
+}
+
+/** Recent predictions of the stable version against the window before them. */
+export interface DriftWatchConfig {
+  /** Histogram query of the predictions (sandbox: `scores`). */
+  buckets: string;
+  windowMs: number;
+  referenceMs: number;
+  /** Population stability index at or above which the model counts as drifted. */
+  maxPsi: number;
 }
 
 /** Where the PR declares the version: a YAML or JSON file and a dotted key in it. */

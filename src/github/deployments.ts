@@ -74,6 +74,12 @@ export class Deployments {
     }
   }
 
+  /** Add a status to the newest promotion or rollback of the model (the version serving now). */
+  async markServing(model: string, state: 'failure', description: string): Promise<void> {
+    const serving = (await this.list(model, SERVE_TASK, 1))[0];
+    if (serving) await this.status(serving.id, state, clip(description, 140));
+  }
+
   /**
    * Claim the canary slot: a deployment in progress for the candidate. Idempotent: a job
    * killed after claiming gets its own claim back when re-run. Returns its id.

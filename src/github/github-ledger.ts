@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { Ledger, LedgerEntry } from '../ledger/ledger.js';
+import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
 import type { GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
@@ -102,6 +103,11 @@ export class GitHubLedger implements Ledger {
 
   record(entry: LedgerEntry): Promise<void> {
     return this.deployments.record(entry);
+  }
+
+  /** Drift marks the deployment of the version serving now as failing, on the Deployments page. */
+  recordDrift(report: DriftReport): Promise<void> {
+    return this.deployments.markServing(report.model, 'failure', report.note);
   }
 
   history(model: string): Promise<LedgerEntry[]> {

@@ -1,5 +1,6 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 
@@ -7,6 +8,7 @@ interface LedgerFile {
   version: 1;
   releases: Record<string, Release>;
   history: LedgerEntry[];
+  drift?: (DriftReport & { at: number })[];
 }
 
 /**
@@ -50,6 +52,11 @@ export function fileLedger(path: string): Ledger {
     },
     async history(model) {
       return (await load()).history.filter((e) => e.model === model);
+    },
+    async recordDrift(report) {
+      const data = await load();
+      data.drift = [...(data.drift ?? []), { ...report, at: Date.now() }];
+      await save(data);
     },
     async canaryHolder(model) {
       const release = (await load()).releases[model];

@@ -1,3 +1,4 @@
+import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
 
 /** What served when: one entry per promotion or rollback, newest last. */
@@ -18,6 +19,8 @@ export interface Ledger {
   saveRelease(release: Release): Promise<void>;
   record(entry: LedgerEntry): Promise<void>;
   history(model: string): Promise<LedgerEntry[]>;
+  /** A drift watch found the stable version's predictions drifted. */
+  recordDrift(report: DriftReport): Promise<void>;
   /** The release that holds the model's canary slot (analysing or ready), whichever PR it belongs to. */
   canaryHolder(model: string): Promise<Release | undefined>;
 }

@@ -2,6 +2,7 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { findChangedModels } from '../version/changed-models.js';
+import type { DriftReport } from './drift-watch.js';
 import { promote, withdraw } from './finish.js';
 import { newRelease } from './new-release.js';
 import { contextFor, type Ports } from './ports.js';
@@ -29,6 +30,8 @@ export interface RunResult {
   skipped: { model: string; why: string }[];
   /** Rollbacks done by command, outside any release. */
   rollbacks?: LedgerEntry[];
+  /** Drift watches of stable models (schedule ticks). */
+  drift?: DriftReport[];
   /** Lines for the comment of another PR than the event's (the one that introduced a rolled-back version). */
   notify?: { pr: number; model: string; why: string }[];
 }

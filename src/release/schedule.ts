@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import { watchDrift } from './drift-watch.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
 import type { Release } from './types.js';
@@ -6,7 +7,8 @@ import { driveReleases, type WatchOptions } from './watch.js';
 
 /**
  * `schedule` (command tick): advance every release still analysing, whichever PR it
- * belongs to, by one bounded pass (or a watch, if asked).
+ * belongs to, by one bounded pass (or a watch, if asked); then run the drift watches of the
+ * stable models, recording drift and noting it on the PR that introduced the version.
  */
 export async function handleSchedule(
   config: Config,
@@ -18,7 +20,24 @@ export async function handleSchedule(
     const holder = await ports.ledger.canaryHolder(name);
     if (holder?.status === 'analysing') analysing.push(holder);
   }
-  if (analysing.length === 0)
-    return { releases: [], skipped: [{ model: '*', why: 'no release is analysing' }] };
-  return { releases: await driveReleases(config, analysing, ports, opts), skipped: [] };
+  const releases = analysing.length > 0 ? await driveReleases(config, analysing, ports, opts) : [];
+  const result: RunResult = { releases, skipped: [], drift: [], notify: [] };
+  for (const model of Object.values(config.models)) {
+    if (opts.only && model.name !== opts.only) continue;
+    if (releases.some((r) => r.model === model.name && r.status === 'analysing')) continue;
+    const report = await watchDrift(model, ports);
+    if (!report) continue;
+    result.drift?.push(report);
+    if (!report.drifted) continue;
+    await ports.ledger.recordDrift(report);
+    const introducedBy = (await ports.ledger.history(model.name)).findLast(
+      (e) => e.version === report.version,
+    )?.pr;
+    if (introducedBy !== undefined)
+      result.notify?.push({ pr: introducedBy, model: model.name, why: report.note });
+  }
+  if (releases.length === 0 && result.drift?.length === 0) {
+    result.skipped.push({ model: '*', why: 'no release is analysing' });
+  }
+  return result;
 }

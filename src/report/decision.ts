@@ -25,6 +25,7 @@ export function releaseDecision(r: Release): Decision {
 export function runDecision(result: RunResult): Decision {
   const seen = new Set(result.releases.map(releaseDecision));
   if (result.rollbacks?.length) seen.add('rolled-back');
+  if (result.drift?.some((d) => d.drifted)) seen.add('failed');
   return ORDER.find((d) => seen.has(d)) ?? 'skipped';
 }
 

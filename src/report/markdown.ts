@@ -16,6 +16,7 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
   const lines = [`## model-gate: ${DECISION_TITLE[decision]}`, ''];
   for (const r of result.releases) lines.push(`- ${escapeMarkdown(releaseSentence(r))}`);
   for (const e of result.rollbacks ?? []) lines.push(`- ${escapeMarkdown(rollbackSentence(e))}`);
+  for (const d of result.drift ?? []) lines.push(`- ${d.drifted ? '⚠️ ' : ''}${escapeMarkdown(d.note)}`);
   for (const s of result.skipped)
     lines.push(`- ${escapeMarkdown(s.model === '*' ? s.why : `${s.model}: ${s.why}`)}`);
   for (const r of result.releases) {

@@ -8,6 +8,7 @@ export function renderTerminal(config: Config, result: RunResult, now: number): 
   const out = [`model-gate: ${DECISION_TITLE[runDecision(result)]}`];
   for (const r of result.releases) out.push(`  ${releaseSentence(r)}`);
   for (const e of result.rollbacks ?? []) out.push(`  ${rollbackSentence(e)}`);
+  for (const d of result.drift ?? []) out.push(`  ${d.drifted ? 'DRIFT ' : ''}${d.note}`);
   for (const s of result.skipped) out.push(`  ${s.model === '*' ? s.why : `${s.model}: ${s.why}`}`);
   for (const r of result.releases) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${r.status})`);
