@@ -2,18 +2,9 @@ import type { LatencyGateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
-import { judgeMannWhitney } from '../stats/kayenta.js';
 import { judgeLatency } from '../stats/latency.js';
-import { boundViolations } from './bounds.js';
-import {
-  evidenceOf,
-  MANN_WHITNEY_MIN_INTERVALS,
-  minuteWindows,
-  type StatisticalContext,
-  slotWindow,
-  verdictOf,
-  waitForRequests,
-} from './ratio-gate.js';
+import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
+import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
 
@@ -62,42 +53,13 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }
-      case 'threshold': {
-        if (seen.canary === undefined || seen.baseline === undefined) {
-          return { ...seen, verdict: 'inconclusive', note: 'no quantile for one of the slots' };
-        }
-        const query = `latency-p${Math.round(q * 1000) / 10}`;
-        const violations = boundViolations(
-          query,
-          { maxIncrease: gate.maxIncrease },
-          seen.canary,
-          seen.baseline,
-        );
-        return violations.length > 0
-          ? { ...seen, verdict: 'fail', note: violations.join('; ') }
-          : { ...seen, verdict: 'pass' };
-      }
-      case 'mann-whitney': {
-        const minutes = minuteWindows(ctx);
-        if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
-          return {
-            ...seen,
-            verdict: 'waiting',
-            note: `${minutes.length} of ${MANN_WHITNEY_MIN_INTERVALS} one-minute intervals for the Mann-Whitney judge`,
-          };
-        }
-        const series = async (slot: 'stable' | 'canary') => {
-          const values: number[] = [];
-          for (const [from, to] of minutes) {
-            const h = await histogram(slot, from, to);
-            values.push((h && histogramQuantile(q, h)) ?? Number.NaN);
-          }
-          return values;
-        };
-        // Kayenta's own settings (confidence 0.98): a fixed-horizon judge, outside the alpha budget.
-        const j = judgeMannWhitney(await series('stable'), await series('canary'), { direction: 'increase' });
-        return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
-      }
+      case 'threshold':
+        return thresholdLook(seen, `latency-p${Math.round(q * 1000) / 10}`, gate.maxIncrease, 'quantile');
+      case 'mann-whitney':
+        return mannWhitneyLook(ctx, seen, async (slot, from, to) => {
+          const h = await histogram(slot, from, to);
+          return (h && histogramQuantile(q, h)) ?? Number.NaN;
+        });
     }
   } catch (err) {
     if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };

@@ -4,9 +4,8 @@ import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { Evidence, GateState, Measurement } from '../release/types.js';
 import { judgeCounts } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
-import { judgeMannWhitney } from '../stats/kayenta.js';
 import { judgeSrm } from '../stats/srm.js';
-import { boundViolations } from './bounds.js';
+import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
 import { foldMeasurement, type MeasureContext } from './threshold-gate.js';
 
 /**
@@ -17,10 +16,6 @@ import { foldMeasurement, type MeasureContext } from './threshold-gate.js';
 export type StatisticalContext = MeasureContext & { weight?: number };
 
 type StatisticalGate = Exclude<GateConfig, { kind: 'threshold' | 'offline' }>;
-
-/** The Kayenta-style judge compares one-minute values: it judges from this many on. */
-export const MANN_WHITNEY_MIN_INTERVALS = 10;
-const MINUTE = 60_000;
 
 export function slotWindow(
   ctx: MeasureContext,
@@ -37,12 +32,6 @@ export function slotWindow(
     since,
     until,
   };
-}
-
-/** The whole minutes of the step so far, as windows [start, end]. */
-export function minuteWindows(ctx: MeasureContext): [number, number][] {
-  const n = Math.floor((ctx.now - ctx.since) / MINUTE);
-  return Array.from({ length: n }, (_, i) => [ctx.since + i * MINUTE, ctx.since + (i + 1) * MINUTE]);
 }
 
 /** The judge's evidence as a measurement keeps it (the arms are the measurement's own fields). */
@@ -136,41 +125,13 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }
-      case 'threshold': {
-        if (seen.canary === undefined || seen.baseline === undefined) {
-          return { ...seen, verdict: 'inconclusive', note: 'no rate for one of the slots' };
-        }
-        const violations = boundViolations(
-          query,
-          { maxIncrease: gate.maxIncrease },
-          seen.canary,
-          seen.baseline,
-        );
-        return violations.length > 0
-          ? { ...seen, verdict: 'fail', note: violations.join('; ') }
-          : { ...seen, verdict: 'pass' };
-      }
-      case 'mann-whitney': {
-        const minutes = minuteWindows(ctx);
-        if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
-          return {
-            ...seen,
-            verdict: 'waiting',
-            note: `${minutes.length} of ${MANN_WHITNEY_MIN_INTERVALS} one-minute intervals for the Mann-Whitney judge`,
-          };
-        }
-        const series = async (slot: 'stable' | 'canary') => {
-          const values: number[] = [];
-          for (const [from, to] of minutes) {
-            const a = await arm(slot, from, to);
-            values.push(a.total > 0 ? a.events / a.total : Number.NaN);
-          }
-          return values;
-        };
-        // Kayenta's own settings (confidence 0.98): a fixed-horizon judge, outside the alpha budget.
-        const j = judgeMannWhitney(await series('stable'), await series('canary'), { direction: 'increase' });
-        return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
-      }
+      case 'threshold':
+        return thresholdLook(seen, query, gate.maxIncrease, 'rate');
+      case 'mann-whitney':
+        return mannWhitneyLook(ctx, seen, async (slot, from, to) => {
+          const a = await arm(slot, from, to);
+          return a.total > 0 ? a.events / a.total : Number.NaN;
+        });
     }
   } catch (err) {
     if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };

@@ -1,0 +1,55 @@
+import type { Measurement } from '../release/types.js';
+import { judgeMannWhitney } from '../stats/kayenta.js';
+import { boundViolations } from './bounds.js';
+import { evidenceOf, verdictOf } from './ratio-gate.js';
+import type { MeasureContext } from './threshold-gate.js';
+
+/** The Kayenta-style judge compares one-minute values: it judges from this many on. */
+export const MANN_WHITNEY_MIN_INTERVALS = 10;
+const MINUTE = 60_000;
+/** The whole minutes of the step so far, as windows [start, end]. */
+export function minuteWindows(ctx: MeasureContext): [number, number][] {
+  const n = Math.floor((ctx.now - ctx.since) / MINUTE);
+  return Array.from({ length: n }, (_, i) => [ctx.since + i * MINUTE, ctx.since + (i + 1) * MINUTE]);
+}
+
+/** What a look saw, before a judge gave its verdict. */
+export type Seen = Omit<Measurement, 'verdict'>;
+
+/** `judge: threshold`: the candidate's value against the baseline's times (1 + max-increase), look by look. */
+export function thresholdLook(seen: Seen, query: string, maxIncrease: number, what: string): Measurement {
+  if (seen.canary === undefined || seen.baseline === undefined) {
+    return { ...seen, verdict: 'inconclusive', note: `no ${what} for one of the slots` };
+  }
+  const violations = boundViolations(query, { maxIncrease }, seen.canary, seen.baseline);
+  return violations.length > 0
+    ? { ...seen, verdict: 'fail', note: violations.join('; ') }
+    : { ...seen, verdict: 'pass' };
+}
+
+/**
+ * `judge: mann-whitney`: Kayenta's classifier on one value per whole minute of each arm,
+ * from `valueAt(slot, from, to)`. Kayenta's own settings (confidence 0.98): a fixed-horizon
+ * judge, outside the alpha budget.
+ */
+export async function mannWhitneyLook(
+  ctx: MeasureContext,
+  seen: Seen,
+  valueAt: (slot: 'stable' | 'canary', from: number, to: number) => Promise<number>,
+): Promise<Measurement> {
+  const minutes = minuteWindows(ctx);
+  if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
+    return {
+      ...seen,
+      verdict: 'waiting',
+      note: `${minutes.length} of ${MANN_WHITNEY_MIN_INTERVALS} one-minute intervals for the Mann-Whitney judge`,
+    };
+  }
+  const series = async (slot: 'stable' | 'canary') => {
+    const values: number[] = [];
+    for (const [from, to] of minutes) values.push(await valueAt(slot, from, to));
+    return values;
+  };
+  const j = judgeMannWhitney(await series('stable'), await series('canary'), { direction: 'increase' });
+  return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
+}
