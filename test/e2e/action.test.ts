@@ -18,10 +18,10 @@ defaults:
 models:
   fraud-detector:
     source: { file: models/fraud-detector/model.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50], step-duration: 20s, min-requests: 50, interval: 500ms }
+    strategy: { type: canary, steps: [10, 50], step-duration: 20s, min-requests: 100, interval: 500ms }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-      - { name: p99-latency, kind: threshold, query: latency-p99, max-increase: 50% }
+      - { name: p95-latency, kind: threshold, query: latency-p95, max-increase: 100% }
 `;
 const VERSION_FILE = 'models/fraud-detector/model.yaml';
 
@@ -108,7 +108,7 @@ describe('dist/index.js on pull_request events', () => {
     expect(run.code).toBe(1);
     expect(run.outputs.decision).toBe('failed');
     expect(run.stdout).toMatch(
-      /::error::model-gate: fraud-detector v3 was rolled back to v2: (errors|p99-latency): /,
+      /::error::model-gate: fraud-detector v3 was rolled back to v2: (errors|p95-latency): /,
     );
     expect(run.summary).toContain('## model-gate: ❌ Rolled back');
     expect(await traffic_()).toEqual({ stable: { version: 'v2' } });

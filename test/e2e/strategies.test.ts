@@ -160,7 +160,7 @@ describe('blue-green', () => {
 
     const bad = await play(cfg, 'v1', 'v3');
     expect(statusOf(bad.analysed)).toBe('failed');
-    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p99-latency): /);
+    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p95-latency): /);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 });
@@ -181,7 +181,7 @@ describe('shadow', () => {
 
     const bad = await play(cfg, 'v2', 'v3');
     expect(statusOf(bad.analysed)).toBe('failed');
-    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p99-latency): /);
+    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p95-latency): /);
     expect(await serving()).toEqual({ stable: { version: 'v2' } });
   });
 });
@@ -252,7 +252,7 @@ describe('rolling', () => {
 
     const bad = await play(cfg, 'v2', 'v3');
     expect(statusOf(bad.analysed)).toBe('failed');
-    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p99-latency): /);
+    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p95-latency): /);
     expect(await serving()).toEqual({ stable: { version: 'v2' } });
     const instances = (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/instances`)).body as {
       instances: { version: string }[];
