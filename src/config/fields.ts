@@ -125,16 +125,20 @@ export function dottedKey(description: string) {
     .describe(description);
 }
 
+/** Whether `text` parses as an http:// or https:// URL. */
+export function isHttpUrl(text: string): boolean {
+  try {
+    const { protocol } = new URL(text);
+    return protocol === 'http:' || protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
 export const httpUrl = z
   .string()
   .superRefine((text, ctx) => {
-    let url: URL | undefined;
-    try {
-      url = new URL(text);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    if (!isHttpUrl(text)) {
       ctx.addIssue({
         code: 'custom',
         input: text,

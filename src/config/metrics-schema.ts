@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { selectorProblem } from '../metrics/selector.js';
 import { renderTemplate, TEMPLATE_VARIABLES, templateProblem } from '../metrics/template.js';
-import { duration, httpUrl, repoPath, servedModelName, strict, unknownVariant } from './fields.js';
+import { duration, httpUrl, isHttpUrl, repoPath, servedModelName, strict, unknownVariant } from './fields.js';
 import { describeValue } from './messages.js';
 import type { MetricsReducer } from './types.js';
 
@@ -175,13 +175,7 @@ const urlTemplate = template('URL of the JSON endpoint; template values are URL-
       { quotes: {} },
       (v) => v,
     );
-    let url: URL | undefined;
-    try {
-      url = new URL(sample);
-    } catch {
-      url = undefined;
-    }
-    if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) {
+    if (!isHttpUrl(sample)) {
       ctx.addIssue({
         code: 'custom',
         input: text,
