@@ -17,7 +17,14 @@ import type { Verdict } from '../src/stats/judgment.js';
 import { classifyMetric, scoreMetrics } from '../src/stats/kayenta.js';
 import { type SrmTest, srmTest } from '../src/stats/srm.js';
 import { exceedance, type GateName, LEVELS, normalQuantileMs, TICKS_PER_MINUTE } from './model.js';
-import { type Arm, type ArmMinute, type ArmTotals, cumulativeBuckets, type Traffic } from './traffic.js';
+import {
+  type Arm,
+  type ArmMinute,
+  type ArmTotals,
+  cumulativeBuckets,
+  eventsOf,
+  type Traffic,
+} from './traffic.js';
 
 /** What happened to one gate in one run: ticks (−1: never) and canary requests at the failure. */
 export interface Outcome {
@@ -29,7 +36,7 @@ export interface Outcome {
   rawPassTick: number;
 }
 
-const fresh = (): Outcome => ({ failTick: -1, failRequests: -1, passTick: -1, rawPassTick: -1 });
+export const fresh = (): Outcome => ({ failTick: -1, failRequests: -1, passTick: -1, rawPassTick: -1 });
 
 export interface Monitor {
   readonly outcomes: Map<string, Outcome>;
@@ -100,19 +107,6 @@ export class Ours implements Monitor {
     this.done = open === 0 && (this.srmDone || this.srmPassTick >= 0);
   }
 
-  private counts(g: GateName, c: ArmTotals, b: ArmTotals): [number, number] {
-    switch (g) {
-      case 'errors':
-        return [c.errors, b.errors];
-      case 'nulls':
-        return [c.nulls, b.nulls];
-      case 'p95':
-        return [c.over95, b.over95];
-      default:
-        return [c.over99, b.over99];
-    }
-  }
-
   private conversionAt = -1;
   private conversionVerdict: Verdict = 'inconclusive';
 
@@ -136,14 +130,12 @@ export class Ours implements Monitor {
 
   private fails(g: GateName, c: ArmTotals, b: ArmTotals): boolean {
     if (g === 'conversion') return this.conversion(c, b) === 'fail';
-    const [x, y] = this.counts(g, c, b);
-    return this.count.fails(x, y);
+    return this.count.fails(eventsOf(g, c), eventsOf(g, b));
   }
 
   private passes(g: GateName, c: ArmTotals, b: ArmTotals): boolean {
     if (g === 'conversion') return this.conversion(c, b) === 'pass';
-    const [x, y] = this.counts(g, c, b);
-    return this.count.passes(x, y);
+    return this.count.passes(eventsOf(g, c), eventsOf(g, b));
   }
 }
 

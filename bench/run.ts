@@ -3,6 +3,7 @@ import { Random } from '../src/core/random.js';
 import { bonferroni } from '../src/stats/alpha.js';
 import { FixedHorizon, Kayenta, type Monitor, Ours, type Outcome, Threshold } from './methods.js';
 import { type Scenario, SHARES, TICKS } from './model.js';
+import { Oracle } from './oracle.js';
 import { Traffic } from './traffic.js';
 
 export const ALPHA = 0.05;
@@ -39,7 +40,7 @@ function mix(...xs: number[]): number {
 export const runRandom = (shareIndex: number, run: number) =>
   new RunRandom(mix(shareIndex, run, 1), mix(shareIndex, run, 2));
 
-export type MethodName = 'ours' | 'ours-release' | 'kayenta' | 'threshold' | 'fixed';
+export type MethodName = 'ours' | 'ours-release' | 'kayenta' | 'threshold' | 'fixed' | 'oracle';
 
 /** Per method, per gate: [failTick, failRequests, passTick, rawPassTick]. */
 export type RunResult = Partial<Record<MethodName, Record<string, [number, number, number, number]>>>;
@@ -57,6 +58,7 @@ export async function runOne(scenario: Scenario, shareIndex: number, run: number
     monitors.threshold = new Threshold(scenario.gates);
     monitors.fixed = new FixedHorizon(scenario.gates, share);
   }
+  if (scenario.kind === 'regression') monitors.oracle = new Oracle(scenario.gates, traffic, ALPHA);
   const active = Object.values(monitors);
   for (let tick = 0; tick < TICKS; tick++) {
     traffic.step();

@@ -34,6 +34,22 @@ export interface ArmTotals {
   over99: number;
 }
 
+/** The events a gate counts in one arm: the ratio and latency judges compare these between arms. */
+export function eventsOf(gate: GateName, a: ArmTotals): number {
+  switch (gate) {
+    case 'errors':
+      return a.errors;
+    case 'nulls':
+      return a.nulls;
+    case 'p95':
+      return a.over95;
+    case 'p99':
+      return a.over99;
+    case 'conversion':
+      return a.conversions;
+  }
+}
+
 /** One arm's counts in one minute (Kayenta's and Flagger's data points). */
 export interface ArmMinute {
   requests: number;
@@ -143,6 +159,30 @@ export class Traffic {
       baseline: [bins(this.probabilities.baseline[0]), bins(this.probabilities.baseline[1])],
       canary: [bins(this.probabilities.canary[0]), bins(this.probabilities.canary[1])],
     };
+  }
+
+  /**
+   * The true rate ratio, candidate over baseline, of a gate's events in calm traffic: what an
+   * oracle would be told (conversions and nulls are per request here, as in the effect).
+   */
+  trueRatio(gate: GateName): number {
+    const calm = (arm: Arm) => this.binProbabilities[arm][0];
+    const over = (arm: Arm, from: number) =>
+      calm(arm)
+        .slice(from)
+        .reduce((a, b) => a + b, 0);
+    switch (gate) {
+      case 'errors':
+        return this.effect.error ?? 1;
+      case 'nulls':
+        return this.effect.null ?? 1;
+      case 'conversion':
+        return this.effect.conversion ?? 1;
+      case 'p95':
+        return over('canary', 1) / over('baseline', 1);
+      case 'p99':
+        return over('canary', 2) / over('baseline', 2);
+    }
   }
 
   private referenceHistogram() {
