@@ -197,15 +197,21 @@ export function judgeConversion(input: ConversionInput): Judgment {
     ...arms,
   };
   const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}, bounds ${interval ? `${signedPct(interval[0])} to ${signedPct(interval[1])}` : '–'})`;
-  const needs = Number.isFinite(sampleSize)
-    ? `; a fixed-horizon test would need ${sampleSize} candidate requests`
-    : '';
+  // The sample progress against the fixed-horizon size: how far along an undecided test is,
+  // and how early a decided one stopped.
+  const share = Number.isFinite(sampleSize) ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
+  const needs = `the ${sampleSize} candidate requests a fixed-horizon test would need`;
+  const progress = !share
+    ? ''
+    : verdict === 'inconclusive'
+      ? `; ${c.total} of ${needs} (${share})`
+      : `; decided at ${share} of ${needs}`;
   const note =
     verdict === 'fail'
-      ? `${liftText}: a regression beyond the margin (e-value ${fmt(eValue)})`
+      ? `${liftText}: a regression beyond the margin (e-value ${fmt(eValue)})${progress}`
       : verdict === 'pass'
-        ? `${liftText}: no regression beyond the margin (e-value ${fmt(eValue)})`
-        : `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(1 / input.alpha)})${needs}`;
+        ? `${liftText}: no regression beyond the margin (e-value ${fmt(eValue)})${progress}`
+        : `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(1 / input.alpha)})${progress}`;
   return { verdict, evidence, note };
 }
 

@@ -35,7 +35,13 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
       alpha: 0.05,
     });
     expect(early.verdict).toBe('inconclusive');
-    expect(early.note).toMatch(/a fixed-horizon test would need \d+ candidate requests$/);
+    // 1000 canary requests of the 14,544 a fixed-horizon test needs for a 10% drop at a 1:3 split.
+    expect(early.note).toMatch(
+      /; 1000 of the 14544 candidate requests a fixed-horizon test would need \(7%\)$/,
+    );
+    expect(j.note).toMatch(
+      /; decided at \d+% of the \d+ candidate requests a fixed-horizon test would need$/,
+    );
   });
 
   it('passes a non-inferior candidate within the margin, and handles the two-sided case', () => {
