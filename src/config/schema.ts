@@ -87,6 +87,23 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
         path: ['models', name, model.strategy !== undefined ? 'strategy' : 'target'],
       });
     }
+    const smokeWithoutUrl = missingSmokeUrl(
+      model.target ?? defaults?.target,
+      model.strategy ?? defaults?.strategy,
+    );
+    if (smokeWithoutUrl) {
+      ctx.addIssue({
+        code: 'custom',
+        input: undefined,
+        message: smokeWithoutUrl,
+        path: [
+          ...(model.strategy !== undefined ? ['models', name] : ['defaults']),
+          'strategy',
+          'smoke',
+          'url',
+        ],
+      });
+    }
     const metrics = asRecord(model.metrics ?? defaults?.metrics);
     if (metrics?.type !== 'sandbox' || !Array.isArray(model.gates)) continue;
     model.gates.forEach((entry, i) => {
@@ -110,6 +127,14 @@ function inherited<T>(own: T | undefined, fallback: T | undefined): T {
   // checkModels has already refused a model with neither.
   if (value === undefined) throw new Error('model-gate: unreachable: a required field has no default');
   return value;
+}
+
+/** Only the sandbox has a known route to one version; elsewhere the smoke test needs its URL. */
+function missingSmokeUrl(target: unknown, strategy: unknown): string | undefined {
+  const type = asRecord(target)?.type;
+  const smoke = asRecord(asRecord(strategy)?.smoke);
+  if (!smoke || smoke.url !== undefined || type === 'sandbox' || typeof type !== 'string') return undefined;
+  return `required with the ${type} target: the URL where green (the candidate) answers directly, with {{model}} and {{version}} filled in, e.g. https://models.example.com/{{model}}/{{version}}/predict`;
 }
 
 export const configSchema = strict({

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { formatDuration } from './duration.js';
 import { always, duration, finite, type Loose, strict, unknownVariant } from './fields.js';
 import { describeValue } from './messages.js';
+import { smokeSchema } from './smoke-schema.js';
 
 // ── strategies ──────────────────────────────────────────────────────────────────────────
 
@@ -101,6 +102,9 @@ const blueGreenStrategy = strict({
   'rollback-window': duration('How long blue stays deployed (warm, no traffic) after a promotion.').prefault(
     '1h',
   ),
+  smoke: smokeSchema
+    .optional()
+    .describe('Synthetic requests sent straight to green before the switch; a failure rolls back.'),
   ...timing,
 })
   .superRefine(checkInterval, always)
@@ -108,6 +112,7 @@ const blueGreenStrategy = strict({
     type: s.type,
     bakeDurationMs: s['bake-duration'],
     rollbackWindowMs: s['rollback-window'],
+    ...(s.smoke === undefined ? {} : { smoke: s.smoke }),
     ...timingOf(s),
   }))
   .describe(

@@ -252,6 +252,20 @@ export interface BlueGreenStrategyConfig extends StrategyTiming {
   type: 'blue-green';
   bakeDurationMs: number;
   rollbackWindowMs: number;
+  smoke?: SmokeConfig;
+}
+/** Blue-green's smoke test: synthetic requests straight to green before it takes live traffic. */
+export interface SmokeConfig {
+  /** Request bodies, sent in turn, `repeat` times. */
+  requests: Record<string, unknown>[];
+  /** Template with {{model}} and {{version}}; absent: the sandbox target's direct route. */
+  url?: string;
+  headers: Record<string, string>;
+  repeat: number;
+  maxErrors: number;
+  /** Highest p95 latency of the smoke requests. */
+  maxLatencyMs?: number;
+  timeoutMs: number;
 }
 export interface ShadowStrategyConfig extends StrategyTiming {
   type: 'shadow';

@@ -14,12 +14,13 @@ export async function requestJson(
   url: string,
   body?: unknown,
   timeoutMs = 10_000,
+  headers: Record<string, string> = {},
 ): Promise<JsonResponse> {
   let res: Awaited<ReturnType<typeof request>>;
   try {
     res = await request(url, {
       method,
-      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
       headersTimeout: timeoutMs,
       bodyTimeout: timeoutMs,

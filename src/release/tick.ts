@@ -4,6 +4,7 @@ import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { runSmoke, smokeUrl } from './smoke.js';
 import type { GateState, PhaseRecord, Release } from './types.js';
 
 /**
@@ -26,6 +27,13 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   const now = ctx.clock.now();
   const { strategy } = ctx.config;
   const phase = phasesOf(strategy)[release.phase];
+  if (phase?.smoke) {
+    const smoke = await runSmoke(phase.smoke, smokeUrl(ctx.config, phase.smoke, release.to));
+    const smoked = { ...release, updatedAt: now, phases: noteLast(release.phases, smoke.note) };
+    return smoke.passed
+      ? passPhase(smoked, ctx)
+      : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`);
+  }
   const gates: GateState[] = [];
   for (const state of release.gates) {
     const gate = ctx.config.gates.find((g) => g.name === state.name);
@@ -122,7 +130,7 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     gates: release.gates.map((g) =>
       g.kind !== 'offline' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
     ),
-    reason: `analysing ${phase.name} (${phase.candidateSlot === 'shadow' ? 'no live traffic' : `${phase.weight}% of live traffic`})`,
+    reason: `analysing ${phase.name} (${phase.candidateSlot === 'shadow' || phase.smoke ? 'no live traffic' : `${phase.weight}% of live traffic`})`,
   };
 }
 

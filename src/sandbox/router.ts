@@ -116,6 +116,14 @@ export class Endpoint {
     };
   }
 
+  /** The artifact of `version` when it is deployed in any slot (a direct request may reach it). */
+  deployedArtifact(version: string): ModelArtifact | undefined {
+    const d = this.deployment;
+    return [d.stable, d.canary?.artifact, d.mirror?.artifact, d.rolling?.artifact].find(
+      (a) => a?.version === version,
+    );
+  }
+
   /**
    * Picks the slot for one request, and whether it is copied to the shadow.
    * - rolling: the next healthy instance, round-robin; its slot is canary if it was replaced.

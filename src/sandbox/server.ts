@@ -144,6 +144,10 @@ class SandboxApp {
       route(['POST']);
       return this.predict(this.endpoint(b), req, res);
     }
+    if (parts.length === 5 && a === 'models' && c === 'versions' && parts[4] === 'predict') {
+      route(['POST']);
+      return this.predictVersion(this.endpoint(b), d as string, req, res);
+    }
     if (parts.length === 1 && a === 'feedback') {
       route(['POST']);
       return this.feedback(this.first, req, res);
@@ -181,7 +185,7 @@ class SandboxApp {
     throw new HttpError(
       404,
       `no route ${req.method} ${url.pathname}; routes: POST /predict, POST /models/{model}/predict, ` +
-        'POST /feedback, POST /models/{model}/feedback, GET /admin/models, ' +
+        'POST /models/{model}/versions/{version}/predict, POST /feedback, POST /models/{model}/feedback, GET /admin/models, ' +
         'GET|PUT /admin/models/{model}/traffic, GET /admin/models/{model}/instances, ' +
         'GET /metrics, GET /metrics.json',
     );
@@ -242,6 +246,33 @@ class SandboxApp {
       return sendJson(res, 500, { error: 'model error', ...key, ...instance }, headers);
     }
     sendJson(res, 200, { ...key, score: result.score, prediction: result.prediction, ...instance }, headers);
+  }
+
+  /**
+   * A request to one deployed version, whatever the live split (a blue-green smoke test on green
+   * before it takes traffic). It stays out of the metrics: the gates judge live traffic only.
+   */
+  private async predictVersion(
+    endpoint: Endpoint,
+    version: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> {
+    const artifact = endpoint.deployedArtifact(version);
+    if (!artifact) {
+      const deployed = [...new Set(Object.values(endpoint.slotVersions()))].join(', ');
+      throw new HttpError(
+        404,
+        `version ${JSON.stringify(version)} of model ${endpoint.model} is not deployed (deployed: ${deployed}); ` +
+          'a direct request reaches only a deployed version',
+      );
+    }
+    const request = parsePredictRequest(await readJsonBody(req), endpoint.featureCount);
+    await delay(computeTimeMs(artifact, this.latencyRandom));
+    const result = infer(artifact, request.features);
+    const key = { model: endpoint.model, version };
+    if (result.outcome === 'error') return sendJson(res, 500, { error: 'model error', ...key });
+    sendJson(res, 200, { ...key, score: result.score, prediction: result.prediction });
   }
 
   private async feedback(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,4 +1,4 @@
-import type { StrategyConfig } from '../config/types.js';
+import type { SmokeConfig, StrategyConfig } from '../config/types.js';
 import type { TrafficState } from '../core/traffic.js';
 import { abStrategy } from './ab.js';
 import { blueGreenStrategy } from './blue-green.js';
@@ -15,6 +15,8 @@ export interface Phase {
   candidateSlot: 'canary' | 'shadow';
   /** The phase lasts at least this long even when the gates pass sooner (a bake, a shadow run). */
   holdMs?: number;
+  /** A smoke phase: judged by synthetic requests straight to the candidate, not by the gates. */
+  smoke?: SmokeConfig;
   traffic(stable: string, candidate: string): TrafficState;
 }
 

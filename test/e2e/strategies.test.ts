@@ -128,12 +128,14 @@ describe('linear', () => {
 });
 
 describe('blue-green', () => {
-  it('switches all traffic in one call, bakes, keeps blue warm, and rolls back inside the window in one call', async () => {
+  it('smoke-tests green, switches all traffic in one call, bakes, keeps blue warm, and rolls back inside the window in one call', async () => {
     await reset('v1');
     const cfg = await config('blue-green');
     const good = await play(cfg, 'v1', 'v2');
     expect(statusOf(good.merged)).toBe('promoted');
-    const bake = good.merged?.releases[0]?.phases[0];
+    const [smoke, bake] = good.merged?.releases[0]?.phases ?? [];
+    expect(smoke).toMatchObject({ name: 'smoke on green', weight: 0, outcome: 'passed' });
+    expect(smoke?.note).toMatch(/^smoke: 3 synthetic requests to green, 0 failed, p95 \d+ ms$/);
     expect(bake?.weight).toBe(100);
     expect((bake?.endedAt ?? 0) - (bake?.startedAt ?? 0)).toBeGreaterThanOrEqual(4000);
     // Blue stays deployed without traffic for the rollback window.
@@ -158,9 +160,15 @@ describe('blue-green', () => {
     expect(writes).toEqual([{ stable: { version: 'v1' } }]);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
 
+    // v3 fails the golden request whose feature 2 is 1.5: rolled back before any user reached it.
     const bad = await play(cfg, 'v1', 'v3');
     expect(statusOf(bad.analysed)).toBe('failed');
-    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p95-latency): /);
+    expect(reasonOf(bad.analysed)).toMatch(
+      /^smoke on green failed: smoke: 3 synthetic requests to green, 1 failed \(request 2: model error\) \(max-errors 0\)/,
+    );
+    expect(bad.analysed.releases[0]?.phases).toHaveLength(1);
+    const live = await metricsSince(bad.started);
+    expect(live.slots.canary?.version === 'v3' ? live.slots.canary.requests : 0).toBe(0);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 });

@@ -1,0 +1,68 @@
+/**
+ * Blue-green's smoke test: the configured request bodies sent straight to green, before it
+ * takes live traffic. Green passes when at most `maxErrors` requests fail (no answer in time,
+ * or not 2xx) and, if set, the p95 latency is within `maxLatencyMs`.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ModelConfig, SmokeConfig } from '../config/types.js';
+import { errorText, requestJson } from '../core/http-json.js';
+
+export interface SmokeResult {
+  passed: boolean;
+  /** One line for the phase history: what was sent, what failed, how fast. */
+  note: string;
+}
+
+/** The URL that reaches `version` directly: the configured template, or the sandbox's own route. */
+export function smokeUrl(model: ModelConfig, smoke: SmokeConfig, version: string): string {
+  const t = model.target;
+  const name = t.type === 'sandbox' ? (t.model ?? model.name) : model.name;
+  const template =
+    smoke.url ??
+    (t.type === 'sandbox'
+      ? `${t.url.replace(/\/+$/, '')}/models/{{model}}/versions/{{version}}/predict`
+      : undefined);
+  // The config check refuses a smoke test without a URL on any other target.
+  if (template === undefined) throw new Error(`model-gate: unreachable: no smoke URL for ${model.name}`);
+  return template
+    .replaceAll('{{model}}', encodeURIComponent(name))
+    .replaceAll('{{version}}', encodeURIComponent(version));
+}
+
+export async function runSmoke(smoke: SmokeConfig, url: string): Promise<SmokeResult> {
+  const latencies: number[] = [];
+  const failures: string[] = [];
+  let sent = 0;
+  for (let round = 0; round < smoke.repeat; round++) {
+    for (const [i, body] of smoke.requests.entries()) {
+      sent++;
+      const started = performance.now();
+      try {
+        const res = await requestJson('POST', url, body, smoke.timeoutMs, smoke.headers);
+        if (res.status < 200 || res.status > 299) failures.push(`request ${i + 1}: ${errorText(res)}`);
+      } catch (err) {
+        failures.push(`request ${i + 1}: ${(err as Error).message}`);
+      }
+      latencies.push(performance.now() - started);
+    }
+  }
+  const p95 = quantile95(latencies);
+  const slow = smoke.maxLatencyMs !== undefined && p95 > smoke.maxLatencyMs;
+  const failed = failures.length > smoke.maxErrors;
+  const errors =
+    failures.length === 0
+      ? '0 failed'
+      : `${failures.length} failed (${[...new Set(failures)].slice(0, 3).join('; ')})`;
+  const speed = `p95 ${ms(p95)}${slow ? ` above max-latency ${ms(smoke.maxLatencyMs as number)}` : ''}`;
+  return {
+    passed: !failed && !slow,
+    note: `smoke: ${sent} synthetic request${sent === 1 ? '' : 's'} to green, ${errors}${failed ? ` (max-errors ${smoke.maxErrors})` : ''}, ${speed}`,
+  };
+}
+
+const ms = (x: number) => `${Math.round(x)} ms`;
+
+function quantile95(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)] ?? 0;
+}
