@@ -32,6 +32,8 @@ const OPERATIONS = [
   ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
   ['post', '/repos/{owner}/{repo}/statuses/{sha}'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/statuses'],
+  // Who the token is: a personal access token's user; 403 for GITHUB_TOKEN and App tokens.
+  ['get', '/user'],
 ];
 
 // Keys whose values are data (not schemas nor OpenAPI objects): copied as they are.

@@ -7,6 +7,7 @@ import { setReleaseStatus } from './commit-status.js';
 import { Deployments } from './deployments.js';
 import type { Repo } from './repo-files.js';
 import { StickyComment } from './sticky-comment.js';
+import { TokenIdentity } from './token-identity.js';
 
 /** What a PR's comment hides: the state of each of its releases, so a new job can resume. */
 const commentData = z.object({
@@ -34,18 +35,21 @@ export interface GitHubLedgerOptions {
 export class GitHubLedger implements Ledger {
   readonly deployments: Deployments;
   private readonly comments = new Map<number, StickyComment>();
+  /** Who the token writes as, learned once for all the PRs' comments. */
+  private readonly identity: TokenIdentity;
   private readonly releases = new Map<number, Map<string, Release>>();
   /** PRs whose comment no longer tells the truth. */
   readonly dirty = new Set<number>();
 
   constructor(private readonly opts: GitHubLedgerOptions) {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
+    this.identity = new TokenIdentity(opts.client);
   }
 
   commentFor(pr: number): StickyComment {
     let comment = this.comments.get(pr);
     if (!comment) {
-      comment = new StickyComment(this.opts.client, this.opts.repo, pr);
+      comment = new StickyComment(this.opts.client, this.opts.repo, pr, this.identity);
       this.comments.set(pr, comment);
     }
     return comment;

@@ -1,5 +1,6 @@
 import type { GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
+import { TokenIdentity } from './token-identity.js';
 
 /** Hidden in every body: what finds our comment among the others. */
 export const COMMENT_MARKER = '<!-- model-gate report -->';
@@ -45,16 +46,21 @@ const newer = (a: RunStamp, b: RunStamp) =>
   a.runId > b.runId || (a.runId === b.runId && a.attempt > b.attempt);
 
 /**
- * The one model-gate comment of a pull request, found by its marker among the comments
- * written by a bot (never a person's comment that quotes the marker), updated in place.
+ * The one model-gate comment of a pull request, found by its marker among the comments this
+ * run's token could have written (a Bot's, or the personal access token's own User's), updated
+ * in place. Anyone else's comment that carries the marker is neither read nor written.
  */
 export class StickyComment {
   private found?: StoredComment | null;
+  /** The comment's address on GitHub, once it exists. */
+  url?: string;
 
   constructor(
     private readonly client: GitHubClient,
     private readonly repo: Repo,
     readonly issue: number,
+    /** Shared by the comments of a run, so that GitHub is asked who we are once. */
+    private readonly identity = new TokenIdentity(client),
   ) {}
 
   async load(): Promise<StoredComment | undefined> {
@@ -64,7 +70,7 @@ export class StickyComment {
       issue_number: this.issue,
       per_page: 100,
     });
-    const ours = comments.find((c) => c.user?.type === 'Bot' && c.body?.startsWith(COMMENT_MARKER));
+    const ours = await this.identity.first(comments.filter((c) => c.body?.startsWith(COMMENT_MARKER)));
     this.url = ours?.html_url;
     this.found = ours ? { id: ours.id, body: ours.body ?? '', ...readBody(ours.body ?? '') } : null;
     return this.found ?? undefined;
@@ -72,11 +78,8 @@ export class StickyComment {
 
   /**
    * Create or update the comment. Skipped when the body is unchanged, or when a newer
-   * run already wrote it. Returns what happened and the comment's URL when known.
+   * run already wrote it. Returns what happened; `url` then holds the comment's address.
    */
-  /** The comment's address on GitHub, once it exists. */
-  url?: string;
-
   async write(body: string, stamp: RunStamp): Promise<'created' | 'updated' | 'unchanged' | 'stale'> {
     const current = await this.load();
     if (current?.stamp && newer(current.stamp, stamp)) return 'stale';
@@ -88,6 +91,7 @@ export class StickyComment {
       return 'updated';
     }
     const res = await this.client.rest.issues.createComment({ ...this.repo, issue_number: this.issue, body });
+    this.identity.learn(res.data.user);
     this.found = { id: res.data.id, body, stamp };
     this.url = res.data.html_url;
     return 'created';

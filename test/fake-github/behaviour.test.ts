@@ -220,6 +220,43 @@ describe('issue comments', () => {
   });
 });
 
+describe('the token', () => {
+  test("the job's token writes as github-actions[bot] and GET /user refuses it, as GitHub does", async () => {
+    const res = await call<Record<string, unknown>>('GET', '/user');
+    expect(res.status).toBe(403);
+    expect(res.json).toEqual({
+      message: 'Resource not accessible by integration',
+      documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+      status: '403',
+    });
+    expect(fake.tokenKind).toBe('github-actions');
+    expect(fake.violations).toEqual([]);
+  });
+
+  test("a personal access token's user is named by GET /user and authors what the token writes", async () => {
+    fake.useToken('pat', 'deployer');
+    const me = await call<{ id: number }>('GET', '/user');
+    expect(me.status).toBe(200);
+    expect(me.json).toMatchObject({ login: 'deployer', type: 'User', user_view_type: 'private' });
+    const res = await call<{ user: unknown }>('POST', '/repos/acme/models/issues/7/comments', { body: 'hi' });
+    expect(res.json.user).toMatchObject({ login: 'deployer', id: me.json.id, type: 'User' });
+    expect(fake.comments(7)).toEqual([expect.objectContaining({ user: 'deployer', userType: 'User' })]);
+    // every answer, the 200 of GET /user included, validated against GitHub's description
+    expect(fake.violations).toEqual([]);
+  });
+
+  test('the kind is an option, switched by useToken; a login must fit the kind', async () => {
+    const pat = await startFakeGitHub({ owner: 'acme', repo: 'models', tokenKind: 'pat' });
+    await pat.close();
+    expect([pat.tokenKind, pat.botLogin]).toEqual(['pat', 'monalisa']);
+    fake.useToken('github-actions', 'model-gate[bot]');
+    expect((await call('GET', '/user')).status).toBe(403);
+    expect(() => fake.useToken('pat', 'evil[bot]')).toThrow(/a User/);
+    expect(() => fake.useToken('github-actions', 'alice')).toThrow(/a Bot/);
+    expect(fake.violations).toEqual([]);
+  });
+});
+
 describe('pull requests', () => {
   test('get gives base and head; files lists the changed files', async () => {
     fake.setPullRequest(9, {

@@ -87,8 +87,12 @@ describe('with getOctokit', () => {
       deployment_id: id,
     });
     expect(deploymentStatuses.data.map((s) => s.state)).toEqual(['success']);
+    await expect(octokit.rest.users.getAuthenticated()).rejects.toMatchObject({
+      status: 403,
+      message: expect.stringContaining('Resource not accessible by integration'),
+    });
     expect(fake.violations).toEqual([]);
-    expect(fake.requestCount()).toBe(12);
+    expect(fake.requestCount()).toBe(13);
     expect(fake.writeCount()).toBe(5);
   });
 

@@ -22,6 +22,7 @@ const EXPECTED = [
   'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
   'POST /repos/{owner}/{repo}/statuses/{sha}',
   'GET /repos/{owner}/{repo}/commits/{ref}/statuses',
+  'GET /user',
 ];
 
 /** Visits every schema-level object (not the names under `properties`, nor data under default/enum). */
@@ -68,6 +69,7 @@ describe('openapi-subset.json', () => {
     expect(route('GET', '/repos/o/r/commits/heads/main/statuses')?.params.ref).toBe('heads/main');
     expect(route('GET', '/repos/o/r/pulls/3/files')?.operation.operationId).toBe('pulls/list-files');
     expect(route('GET', '/repos/o/r/pulls/3')?.operation.operationId).toBe('pulls/get');
+    expect(route('GET', '/user')?.operation.operationId).toBe('users/get-authenticated');
     expect(route('PATCH', '/repos/o/r/pulls/3')).toBeUndefined();
     expect(route('GET', '/repos/o/r/issues/3')).toBeUndefined();
   });

@@ -1,6 +1,6 @@
-// Builders of the JSON objects GitHub's REST API answers with, shaped like GitHub's (users, repositories,
-// pull requests, contents, comments, deployments, statuses) so that they validate against the
-// OpenAPI description.
+// Builders of the JSON objects GitHub's REST API answers with, shaped like GitHub's (users, the
+// authenticated user, repositories, pull requests, contents, comments, deployments, statuses) so
+// that they validate against the OpenAPI description.
 import { createHash } from 'node:crypto';
 
 export const HTML = 'https://github.com';
@@ -66,6 +66,37 @@ export function user(api: string, login: string, type?: UserType): Record<string
     type: kind,
     user_view_type: 'public',
     site_admin: false,
+  };
+}
+
+/** A `private-user`: what `GET /user` answers a personal access token with (its owner's own profile). */
+export function authenticatedUser(api: string, login: string): Record<string, unknown> {
+  const created = '2020-04-05T06:07:08Z';
+  return {
+    ...user(api, login, 'User'),
+    user_view_type: 'private',
+    name: login,
+    company: null,
+    blog: '',
+    location: null,
+    email: null,
+    notification_email: null,
+    hireable: null,
+    bio: null,
+    twitter_username: null,
+    public_repos: 3,
+    public_gists: 0,
+    followers: 0,
+    following: 0,
+    created_at: created,
+    updated_at: created,
+    private_gists: 0,
+    total_private_repos: 0,
+    owned_private_repos: 0,
+    disk_usage: 1024,
+    collaborators: 0,
+    two_factor_authentication: true,
+    plan: { name: 'free', space: 976_562_499, collaborators: 0, private_repos: 10_000 },
   };
 }
 

@@ -2,7 +2,10 @@
 // 127.0.0.1 that serves the operations model-gate uses, checks every request against GitHub's
 // official OpenAPI description (test/support/fake-github/openapi-subset.json), checks every JSON
 // answer it gives against the same description, and behaves like GitHub (pagination, comments,
-// contents, deployments and their statuses, commit statuses, errors and rate limits).
+// contents, deployments and their statuses, commit statuses, the token's user, errors and rate
+// limits). What the token is decides who authors what the code under test writes: the job's
+// GITHUB_TOKEN (or an App's installation token) writes as a Bot and `GET /user` refuses it; a
+// personal access token writes as its User, whom `GET /user` names (`tokenKind: 'pat'`).
 // Point the code under test at it with GITHUB_API_URL=fake.url; assert `fake.violations` is empty.
 //
 //   const fake = await startFakeGitHub({ owner: 'acme', repo: 'models' });
@@ -23,12 +26,23 @@ import {
   type Operation,
   route,
 } from './contract.js';
-import { blobSha, HTML, nodeId, repository, timestamp, user } from './objects.js';
+import { authenticatedUser, blobSha, HTML, nodeId, repository, timestamp, user } from './objects.js';
+
+/**
+ * `github-actions`: the job's GITHUB_TOKEN or an App installation token (a Bot; `GET /user` answers 403
+ * "Resource not accessible by integration"). `pat`: a personal access token (a User; `GET /user` names it).
+ */
+export type TokenKind = 'github-actions' | 'pat';
 
 export interface FakeGitHubOptions {
   owner: string;
   repo: string;
-  /** Login of the user the token belongs to (author of what the code under test creates). */
+  /** What the token is (default `github-actions`). */
+  tokenKind?: TokenKind;
+  /**
+   * Login of the user the token belongs to (author of what the code under test creates): a Bot's
+   * `<app-slug>[bot]` (default `github-actions[bot]`), or a User's for a `pat` (default `monalisa`).
+   */
   botLogin?: string;
 }
 
@@ -159,10 +173,13 @@ export interface FakeGitHub {
   readonly url: string;
   readonly owner: string;
   readonly repo: string;
+  readonly tokenKind: TokenKind;
   readonly botLogin: string;
   close(): Promise<void>;
 
   // seeding
+  /** From now on the token is of this kind and belongs to `login` (defaults as in the options). */
+  useToken(kind: TokenKind, login?: string): void;
   /** A file's text at a ref (a branch name or a commit SHA) for the contents API. */
   setFile(ref: string, path: string, text: string): void;
   /** A branch or tag name pointing at a commit SHA (for deployments, contents and statuses by ref). */
@@ -270,7 +287,8 @@ class Fake implements FakeGitHub {
   url = '';
   readonly owner: string;
   readonly repo: string;
-  readonly botLogin: string;
+  tokenKind: TokenKind = 'github-actions';
+  botLogin = '';
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
 
@@ -297,7 +315,7 @@ class Fake implements FakeGitHub {
   constructor(opts: FakeGitHubOptions) {
     this.owner = opts.owner;
     this.repo = opts.repo;
-    this.botLogin = opts.botLogin ?? 'github-actions[bot]';
+    this.useToken(opts.tokenKind ?? 'github-actions', opts.botLogin);
   }
 
   listen(): Promise<void> {
@@ -319,6 +337,18 @@ class Fake implements FakeGitHub {
   }
 
   // ---- seeding -------------------------------------------------------------------------------
+
+  useToken(kind: TokenKind, login?: string): void {
+    const bot = kind === 'github-actions';
+    const name = login ?? (bot ? 'github-actions[bot]' : 'monalisa');
+    if (name.endsWith('[bot]') !== bot) {
+      throw new Error(
+        `a ${kind} token belongs to ${bot ? 'a Bot (`<app-slug>[bot]`)' : 'a User'}, not ${name}`,
+      );
+    }
+    this.tokenKind = kind;
+    this.botLogin = name;
+  }
 
   setFile(ref: string, path: string, text: string): void {
     const normalized = path.replace(/^\/+/, '');
@@ -506,9 +536,11 @@ class Fake implements FakeGitHub {
       return fail(404, 'Not Found');
     }
     const { operation, params } = routed;
+    const ofRepository = operation.pathNames.includes('owner');
     if (
-      params.owner?.toLowerCase() !== this.owner.toLowerCase() ||
-      params.repo?.toLowerCase() !== this.repo.toLowerCase()
+      ofRepository &&
+      (params.owner?.toLowerCase() !== this.owner.toLowerCase() ||
+        params.repo?.toLowerCase() !== this.repo.toLowerCase())
     ) {
       violation(
         `repository ${params.owner}/${params.repo} is not ${this.owner}/${this.repo}, the one the fake serves`,
@@ -572,6 +604,9 @@ class Fake implements FakeGitHub {
     const listing = (items: unknown[]) => this.paginate(items, values, url);
 
     switch (operation.operationId) {
+      case 'users/get-authenticated':
+        if (this.tokenKind !== 'pat') fail(403, 'Resource not accessible by integration');
+        return { status: 200, body: authenticatedUser(this.url, this.botLogin) };
       case 'pulls/get': {
         const pr = this.pulls.get(values.pull_number as number) ?? fail(404, 'Not Found');
         return { status: 200, body: this.pullRequestJson(pr) };
