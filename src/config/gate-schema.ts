@@ -216,6 +216,39 @@ const latencyGate = strict({
     'Latency per slot compared with the baseline: fails when credibly more requests are slower than its quantile.',
   );
 
+const driftGate = strict({
+  name: gateName,
+  kind: z
+    .literal('drift')
+    .describe("The candidate's prediction distribution against the baseline's (e.g. shadow scores)."),
+  buckets: z
+    .string()
+    .min(1)
+    .default('scores')
+    .describe(
+      `Histogram query of the predictions; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
+    ),
+  'max-distance': z
+    .number()
+    .gt(0)
+    .lt(1)
+    .default(0.1)
+    .describe('Tolerated Kolmogorov-Smirnov distance between the two distributions (default 0.1).'),
+  alpha,
+  ...statisticalLimits,
+})
+  .transform((g) => ({
+    kind: g.kind,
+    name: g.name,
+    buckets: g.buckets,
+    maxDistance: g['max-distance'],
+    alpha: g.alpha,
+    ...limitsOf(g),
+  }))
+  .describe(
+    'Prediction drift, candidate vs baseline: a time-uniform KS test; fails when the distance credibly exceeds max-distance.',
+  );
+
 const srmGate = strict({
   name: gateName,
   kind: z.literal('srm').describe("The observed split of requests against the step's configured one."),
@@ -287,13 +320,15 @@ export const gatesSchema = z
   .array(
     z.discriminatedUnion(
       'kind',
-      [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate, conversionGate],
+      [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate, conversionGate, driftGate],
       {
         error: unknownVariant('gate kind'),
       },
     ),
   )
   .superRefine((gates, ctx) => {
+    // zod runs this on a missing `gates` too: its "required" is reported already.
+    if (!Array.isArray(gates)) return;
     const seen = new Map<string, number>();
     gates.forEach((gate, i) => {
       const name = asRecord(gate)?.name;

@@ -400,6 +400,20 @@ export interface LatencyGateConfig extends StatisticalGateConfig {
   referenceMs: number;
 }
 
+/** The candidate's predictions (scores) against the baseline's: a distribution, not a rate. */
+export interface DriftGateConfig {
+  kind: 'drift';
+  name: string;
+  /** Histogram query of the predictions, e.g. `scores`. */
+  buckets: string;
+  /** Tolerated Kolmogorov-Smirnov distance between the two distributions. */
+  maxDistance: number;
+  alpha: number;
+  failureLimit: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit: number;
+}
+
 /** The observed split of requests against the configured one (sample ratio mismatch). */
 export interface SrmGateConfig {
   kind: 'srm';
@@ -437,4 +451,5 @@ export type GateConfig =
   | RatioGateConfig
   | LatencyGateConfig
   | SrmGateConfig
-  | ConversionGateConfig;
+  | ConversionGateConfig
+  | DriftGateConfig;

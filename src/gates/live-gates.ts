@@ -1,6 +1,7 @@
 import type { GateConfig } from '../config/types.js';
 import type { GateState } from '../release/types.js';
 import { measureConversion } from './conversion-gate.js';
+import { measureDrift } from './drift-gate.js';
 import { measureLatency } from './latency-gate.js';
 import { foldStatistical, measureRatio, measureSrm, type StatisticalContext } from './ratio-gate.js';
 import { foldMeasurement, type MeasureContext, measureThreshold } from './threshold-gate.js';
@@ -28,6 +29,8 @@ export async function lookAtGate(
       return foldStatistical(state, gate, await measureSrm(gate, ctx));
     case 'conversion':
       return foldStatistical(state, gate, await measureConversion(gate, ctx));
+    case 'drift':
+      return foldStatistical(state, gate, await measureDrift(gate, ctx));
     case 'offline':
       return state;
   }

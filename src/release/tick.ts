@@ -91,7 +91,9 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
 
 const judgedWithoutRegression = (g: GateState) =>
   g.last?.verdict === 'waiting' &&
-  (g.last.evidence?.eValue !== undefined || g.last.evidence?.pValue !== undefined);
+  (g.last.evidence?.eValue !== undefined ||
+    g.last.evidence?.pValue !== undefined ||
+    g.last.evidence?.interval !== undefined);
 
 function noteLast(phases: PhaseRecord[], note: string): PhaseRecord[] {
   const last = phases.at(-1);

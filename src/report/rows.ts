@@ -42,6 +42,8 @@ function queryOf(config: GateConfig | undefined, name: string): string {
       return 'share-rate';
     case 'conversion':
       return 'conversion-rate';
+    case 'drift':
+      return 'median-score';
     default:
       return name;
   }
@@ -59,6 +61,8 @@ function label(config: GateConfig | undefined, name: string): string {
       return `${name} (split)`;
     case 'conversion':
       return `${name} (${config.conversions} / ${config.exposures})`;
+    case 'drift':
+      return `${name} (${config.buckets} distribution)`;
     default:
       return `${name} (offline)`;
   }
@@ -81,6 +85,8 @@ function bound(config: GateConfig | undefined, query: string): string {
       return `within ±${pct(config.maxMismatch)} of the configured split (α ${num(config.alpha)})`;
     case 'conversion':
       return `${config.margin > 0 ? `no drop beyond ${pct(config.margin)}` : 'no drop'} (mSPRT, α ${num(config.alpha)})`;
+    case 'drift':
+      return `KS distance ≤ ${num(config.maxDistance)} (time-uniform DKW, α ${num(config.alpha)})`;
   }
 }
 

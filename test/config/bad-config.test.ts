@@ -26,6 +26,10 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     ]);
   });
 
+  it('a model without gates (a required list, not a crash)', () => {
+    expect(problemsOf(oneModel(CANARY, ''))).toEqual([`${F}:6:3: models.fraud.gates: required`]);
+  });
+
   it('a zero step', () => {
     expect(problemsOf(oneModel('    strategy: { type: canary, steps: [0, 50] }\n'))).toEqual([
       `${F}:8:39: models.fraud.strategy.steps[0]: expected a number between 0 and 100 (more than 0), got 0`,
@@ -239,7 +243,7 @@ models:
       `${F}:11:7: models.fraud.strategy.step-duraton: unknown key, did you mean "step-duration"?`,
       `${F}:13:70: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,
       `${F}:14:17: models.fraud.gates[1].name: duplicate gate name "e" (also gates[0])`,
-      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold", "offline", "ratio", "latency", "srm" or "conversion")`,
+      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "webhook" (known: "threshold", "offline", "ratio", "latency", "srm", "conversion" or "drift")`,
       `${F}:15:15: models.fraud.on-merge: expected one of "require-pass" or "analyze-then-promote", got "always"`,
     ]);
     expect((error as ConfigError).message).toBe(problems.join('\n'));

@@ -18,8 +18,9 @@ models:
 
 describe("blue-green's smoke test in the config", () => {
   it('is normalised with its defaults, and the sandbox needs no URL', () => {
-    const { config } = parseConfig(blueGreen('{ requests: [{ features: [1, 2] }], max-latency: 300ms }'), F);
-    expect((config.models.fraud?.strategy as BlueGreenStrategyConfig).smoke).toEqual({
+    const { config } = parseConfig(blueGreen('{ requests: [{ features: [1, 2] }], max-latency: 300ms }'), {});
+    const strategy = config.models.fraud?.strategy as BlueGreenStrategyConfig;
+    expect(strategy.smoke).toEqual({
       requests: [{ features: [1, 2] }],
       headers: {},
       repeat: 1,
@@ -39,7 +40,7 @@ describe("blue-green's smoke test in the config", () => {
       '{ requests: [{ x: 1 }], url: "https://ml.example.com/{{model}}-{{version}}/predict" }',
       kserve,
     );
-    expect(() => parseConfig(withUrl, F)).not.toThrow();
+    expect(() => parseConfig(withUrl, {})).not.toThrow();
   });
 
   it('refuses an empty set, a body that is not an object, an unknown placeholder and too many requests', () => {
@@ -50,7 +51,7 @@ describe("blue-green's smoke test in the config", () => {
     expect(problemsOf(blueGreen('{ requests: [{ x: 1 }], url: "http://h/{{name}}/predict" }'))).toEqual([
       `${F}:7:71: models.fraud.strategy.smoke.url: unknown placeholder {{name}}; only {{model}} and {{version}} are filled in`,
     ]);
-    expect(() => parseConfig(blueGreen('{ requests: [{ x: 1 }, { x: 2 }], repeat: 100 }'), F)).not.toThrow();
+    expect(() => parseConfig(blueGreen('{ requests: [{ x: 1 }, { x: 2 }], repeat: 100 }'), {})).not.toThrow();
     expect(
       problemsOf(
         blueGreen(

@@ -186,6 +186,12 @@ describe('shadow', () => {
     const agreement = good.merged?.releases[0]?.gates.find((g) => g.name === 'agreement');
     expect(agreement?.verdict).toBe('pass');
     expect(agreement?.last?.canary).toBeGreaterThan(0.9);
+    // v2's scores differ from v1's only slightly: the KS judge bounds the distance below 0.2.
+    const drift = good.merged?.releases[0]?.gates.find((g) => g.name === 'score-drift');
+    expect(drift?.verdict).toBe('pass');
+    expect(drift?.last?.note).toMatch(
+      /^no drift beyond tolerance: KS distance [\d.]+ \(bounds [\d.]+–[\d.]+, tolerated 0\.2\)/,
+    );
 
     const bad = await play(cfg, 'v2', 'v3');
     expect(statusOf(bad.analysed)).toBe('failed');

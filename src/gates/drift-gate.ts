@@ -1,0 +1,48 @@
+import type { DriftGateConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
+import type { Measurement } from '../release/types.js';
+import { judgeDrift } from '../stats/drift.js';
+import { evidenceOf, type StatisticalContext, slotWindow, waitForRequests } from './ratio-gate.js';
+
+const NO_BUCKETS = 'the metrics source has no histograms (drift gates need a buckets query)';
+
+const totalOf = (b: Bucket[] | undefined) => b?.at(-1)?.count ?? 0;
+
+/**
+ * One look at a drift gate: the candidate's prediction histogram over the phase so far against
+ * the baseline's, by the time-uniform KS judge. Per slot the report shows the median prediction.
+ */
+export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContext): Promise<Measurement> {
+  const at = ctx.now;
+  const source = ctx.metrics;
+  try {
+    if (!source.buckets) return { at, verdict: 'error', note: NO_BUCKETS };
+    const waited = await waitForRequests(ctx);
+    if (typeof waited !== 'number') return waited;
+    const canary = await source.buckets(gate.buckets, slotWindow(ctx, 'canary'));
+    const baseline = await source.buckets(gate.buckets, slotWindow(ctx, 'stable'));
+    const seen = {
+      at,
+      canary: canary ? histogramQuantile(0.5, canary) : undefined,
+      baseline: baseline ? histogramQuantile(0.5, baseline) : undefined,
+      canaryRequests: waited,
+      baselineRequests: totalOf(baseline),
+    };
+    if (!canary || !baseline || totalOf(canary) === 0 || totalOf(baseline) === 0) {
+      return { ...seen, verdict: 'inconclusive', note: 'no prediction histogram for one of the slots' };
+    }
+    const j = judgeDrift({
+      canary: { buckets: canary },
+      baseline: { buckets: baseline },
+      alpha: gate.alpha,
+      maxDistance: gate.maxDistance,
+    });
+    // Undecided on real data is waiting for evidence, not missing data.
+    const verdict = j.verdict === 'inconclusive' ? 'waiting' : j.verdict;
+    return { ...seen, verdict, note: j.note, evidence: evidenceOf(j) };
+  } catch (err) {
+    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
+    throw err;
+  }
+}
