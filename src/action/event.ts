@@ -14,24 +14,34 @@ const pullRequestPayload = z.object({
   }),
 });
 
+const pushPayload = z.object({ before: z.string(), after: z.string() });
+
 /** The event that started the job, as the engine needs it. */
 export type ActionEvent =
   | { kind: 'pull_request'; pr: PullRequestEvent; fromFork: boolean }
   | { kind: 'dispatch' }
-  | { kind: 'schedule' };
+  | { kind: 'schedule' }
+  /** Only `command: plan` runs on a push: the commits before and after it. */
+  | { kind: 'push'; before: string; after: string };
 
 export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
   const name = env.GITHUB_EVENT_NAME;
   if (name === 'workflow_dispatch') return { kind: 'dispatch' };
   if (name === 'schedule') return { kind: 'schedule' };
-  if (name !== 'pull_request' && name !== 'pull_request_target') {
+  if (name !== 'pull_request' && name !== 'pull_request_target' && name !== 'push') {
     throw new InputError(
-      `event ${name ?? '(none)'} is not handled: run model-gate on pull_request, workflow_dispatch or schedule`,
+      `event ${name ?? '(none)'} is not handled: run model-gate on pull_request, workflow_dispatch or schedule (or push, for command plan)`,
     );
   }
   const path = env.GITHUB_EVENT_PATH;
   if (!path) throw new InputError('GITHUB_EVENT_PATH is not set: is this running inside GitHub Actions?');
-  const parsed = pullRequestPayload.safeParse(JSON.parse(await readFile(path, 'utf8')));
+  const payload: unknown = JSON.parse(await readFile(path, 'utf8'));
+  if (name === 'push') {
+    const push = pushPayload.safeParse(payload);
+    if (!push.success) throw new InputError('the push event payload has no before and after SHAs');
+    return { kind: 'push', before: push.data.before, after: push.data.after };
+  }
+  const parsed = pullRequestPayload.safeParse(payload);
   if (!parsed.success)
     throw new InputError(`the ${name} event payload has no pull_request with base and head SHAs`);
   const { action, pull_request: pr } = parsed.data;

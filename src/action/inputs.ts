@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { parseDuration } from '../config/duration.js';
 import { InputError } from '../core/errors.js';
 
-export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status' | 'tick';
+export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status' | 'tick' | 'plan';
 
 /** The action's inputs, typed once at the edge. */
 export interface Inputs {
@@ -18,7 +18,7 @@ export interface Inputs {
   githubToken: string;
 }
 
-const COMMANDS: Command[] = ['release', 'rollback', 'promote', 'abort', 'status', 'tick'];
+const COMMANDS: Command[] = ['release', 'rollback', 'promote', 'abort', 'status', 'tick', 'plan'];
 
 export function readInputs(): Inputs {
   const token = core.getInput('github-token');

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as core from '@actions/core';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { ModelGateError } from '../core/errors.js';
+import { InputError, ModelGateError } from '../core/errors.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
@@ -12,8 +12,9 @@ import { releaseSentence, runDecision } from '../report/decision.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
-import type { Inputs } from './inputs.js';
+import type { Command, Inputs } from './inputs.js';
 import { readInputs } from './inputs.js';
+import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE } from './post.js';
 
@@ -26,9 +27,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     for (const field of interpolated) if (SECRET_FIELD.test(field.path)) core.setSecret(field.value);
     const event = await readEvent(env);
     const setup = actionPorts(config, inputs, env, event);
+    // A plan deploys nothing, so there is nothing for the post step to clean up.
+    if (inputs.command === 'plan') return await planStep(config, inputs.model, event, setup.ports, env);
+    if (event.kind === 'push') throw new InputError('on a push event model-gate runs only command: plan');
     // Until this run ends on its own, the post step must withdraw any candidate it left live.
     core.saveState(CLEANUP_STATE, 'pending');
-    const result = await runEvent(config, inputs, event, setup.ports);
+    const result = await runEvent(config, { ...inputs, command: inputs.command }, event, setup.ports);
     core.saveState(CLEANUP_STATE, '');
     await publish(config, result, event, setup, env);
   } catch (err) {
@@ -39,7 +43,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
 
 async function runEvent(
   config: Config,
-  inputs: Inputs,
+  inputs: Inputs & { command?: Exclude<Command, 'plan'> },
   event: ActionEvent,
   ports: Ports,
 ): Promise<RunResult> {

@@ -1,12 +1,14 @@
 import { ModelGateError } from '../core/errors.js';
 import { analyzeCommand } from './analyze-command.js';
 import { demoCommand } from './demo.js';
+import { planCommand } from './plan-command.js';
 import { sandboxCommand } from './sandbox-command.js';
 import { validateCommand } from './validate-command.js';
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   analyze: analyzeCommand,
   demo: demoCommand,
+  plan: planCommand,
   sandbox: sandboxCommand,
   validate: validateCommand,
 };
@@ -17,6 +19,9 @@ const USAGE = `usage: model-gate <command>
   sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R]
                         the embedded serving platform in the foreground
   validate [config]     check a configuration file (default .github/model-gate.yml)
+  plan [--config PATH] [--base REF] [--head REF] [--json]
+                        the models a PR would release (from → to, strategy, phases) and their
+                        Actions matrix; deploys nothing
   analyze <observations.jsonl> [--json]
                         replay recorded observations through the judges, verdict by look`;
 
@@ -35,7 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     return await command(rest);
   } catch (err) {
     if (err instanceof ModelGateError) {
-      console.error(`model-gate ${name}: ${err.message}`);
+      // One problem a line, each saying which command it came from.
+      for (const line of err.message.split('\n')) console.error(`model-gate ${name}: ${line}`);
       return 1;
     }
     throw err;

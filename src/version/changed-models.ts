@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { readFile, realpath } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { didYouMean, quote } from '../config/messages.js';
 import { relativePathProblem } from '../config/relative-path.js';
 import type { Config } from '../config/types.js';
 import { ConfigError, InputError, VersionError } from '../core/errors.js';
+import { runGit as git } from './git.js';
 import { readVersion } from './read-version.js';
 
 /** Reads a file as it is at a git ref; `undefined` when the file does not exist there. */
@@ -35,12 +35,7 @@ export async function findChangedModels(
   touched?: ReadonlySet<string>,
 ): Promise<ChangedModel[]> {
   const names = Object.keys(config.models);
-  if (only !== undefined && !names.includes(only)) {
-    const hint = didYouMean(only, names);
-    throw new ConfigError([
-      `unknown model ${quote(only)}${hint ? ` (did you mean "${hint}"?)` : ''}; the config declares: ${names.length > 0 ? names.join(', ') : 'no models'}`,
-    ]);
-  }
+  if (only !== undefined) checkModelName(config, only);
   const cache = new Map<string, Promise<string | undefined>>();
   const read = (ref: string, path: string) => {
     const id = `${ref}\0${path}`;
@@ -73,6 +68,16 @@ export async function findChangedModels(
   }
   if (problems.length > 0) throw new VersionError(problems.join('\n'));
   return changed;
+}
+
+/** Refuses a model name the config does not declare, suggesting the closest one. */
+export function checkModelName(config: Config, name: string): void {
+  const names = Object.keys(config.models);
+  if (names.includes(name)) return;
+  const hint = didYouMean(name, names);
+  throw new ConfigError([
+    `unknown model ${quote(name)}${hint ? ` (did you mean "${hint}"?)` : ''}; the config declares: ${names.length > 0 ? names.join(', ') : 'no models'}`,
+  ]);
 }
 
 /** The version at base, or undefined when it cannot be read: the head version decides alone. */
@@ -108,34 +113,6 @@ function checkPath(path: string): string {
   const problem = relativePathProblem(path);
   if (problem) throw new InputError(`refusing path ${quote(path)}: it ${problem}`);
   return path.replace(/^(\.\/)+/, '');
-}
-
-interface GitResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function git(cwd: string, args: string[]): Promise<GitResult> {
-  return new Promise((resolve, reject) => {
-    execFile(
-      'git',
-      args,
-      {
-        cwd,
-        encoding: 'utf8',
-        maxBuffer: 16 * 1024 * 1024,
-        env: { ...process.env, GIT_TERMINAL_PROMPT: '0', LC_ALL: 'C' },
-      },
-      (error, stdout, stderr) => {
-        if (error && typeof error.code !== 'number') {
-          reject(new VersionError(`cannot run git in ${cwd}: ${error.message}`));
-          return;
-        }
-        resolve({ code: error ? Number(error.code) : 0, stdout, stderr });
-      },
-    );
-  });
 }
 
 /** Files as committed, through `git show <ref>:<path>` (argument arrays only, never a shell). */

@@ -8,7 +8,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runStep } from '../support/actions-runner.js';
 import { GitRepo } from '../support/git-repo.js';
-import { pullRequestEvent } from '../support/payloads.js';
+import { pullRequestEvent, pushEvent } from '../support/payloads.js';
 
 // The bundled action, started as the runner starts it, against a real sandbox with live traffic.
 const CONFIG = `version: 1
@@ -172,5 +172,108 @@ describe('dist/index.js on pull_request events', () => {
     expect(run.stdout).not.toMatch(/\n\s+at /); // no stack trace
     expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
     expect(existsSync(run.outputs['report-path'] ?? '/nonexistent')).toBe(false);
+  });
+});
+
+describe('dist/index.js with command: plan', () => {
+  // Three models, two of them moved by the PR; fraud-detector is the one live on the sandbox.
+  const PLAN_CONFIG = `${CONFIG}  ranker:
+    source: { file: models/ranker/model.yaml, key: version }
+    strategy: { type: canary, steps: [25] }
+    gates: []
+  churn:
+    source: { file: models/churn/model.yaml, key: version }
+    strategy: { type: canary, steps: [25] }
+    gates: []
+`;
+  const models = (fraud: string, ranker: string, churn: string) => ({
+    ...version(fraud),
+    'models/ranker/model.yaml': `version: ${ranker}\n`,
+    'models/churn/model.yaml': `version: ${churn}\n`,
+  });
+  let planRepo: GitRepo;
+  let planBase: string;
+  let planHead: string;
+
+  beforeAll(async () => {
+    planRepo = await GitRepo.create();
+    planBase = await planRepo.commit({
+      '.github/model-gate.yml': PLAN_CONFIG,
+      ...models('v1', '1.0', '2.0'),
+    });
+    planHead = await planRepo.commit(models('v9', '1.0', '2.1'), 'fraud-detector v9, churn 2.1');
+  });
+
+  const plan = (eventName: string, event: unknown) =>
+    runStep('index.js', {
+      workspace: planRepo.dir,
+      eventName,
+      event,
+      env: { SANDBOX_URL: sandbox.url },
+      inputs: { 'github-token': 'ghs_test', command: 'plan', ledger: '.model-gate/ledger.json' },
+    });
+
+  it('outputs the changed models as a matrix, deploys nothing and leaves nothing for the post step', async () => {
+    const before = await traffic_();
+    const run = await plan('pull_request', pullRequestEvent('opened', { base: planBase, head: planHead }));
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.outputs.matrix ?? '')).toEqual({
+      include: [{ model: 'fraud-detector' }, { model: 'churn' }],
+    });
+    expect(run.outputs['has-models']).toBe('true');
+    expect(run.outputs.decision).toBe('planned');
+    expect(JSON.parse(run.outputs.models ?? '[]')).toEqual([
+      expect.objectContaining({ model: 'fraud-detector', from: 'v1', to: 'v9', status: 'planned' }),
+      expect.objectContaining({
+        model: 'churn',
+        from: '2.0',
+        to: '2.1',
+        strategy: 'canary',
+        status: 'planned',
+      }),
+    ]);
+    expect(run.summary).toContain('## model-gate plan: 2 models, one job each');
+    expect(run.summary).toContain('- fraud-detector v1 → v9: canary on sandbox, 2 phases (10%, 50%)');
+    expect(await readFile(run.outputs['report-path'] ?? '', 'utf8')).toBe(run.summary);
+    // Nothing deployed, nothing recorded, no cleanup pending.
+    expect(await traffic_()).toEqual(before);
+    expect(existsSync(join(planRepo.dir, '.model-gate', 'ledger.json'))).toBe(false);
+    expect(run.state).toEqual({});
+  });
+
+  it('gives an empty but valid matrix and has-models false when the PR changes no version', async () => {
+    const same = await planRepo.commit({ 'README.md': '# models\n' }, 'docs only');
+    const run = await plan('pull_request', pullRequestEvent('synchronize', { base: planHead, head: same }));
+    expect(run.code).toBe(0);
+    expect(run.outputs.matrix).toBe('{"include":[]}');
+    expect(run.outputs['has-models']).toBe('false');
+    expect(run.outputs.decision).toBe('skipped');
+    expect(run.outputs.models).toBe('[]');
+    expect(run.summary).toContain('## model-gate plan: nothing to release');
+  });
+
+  it('plans a push from its before and after commits, and nothing for a push that creates a branch', async () => {
+    const pushed = await plan('push', pushEvent({ before: planBase, after: planHead }));
+    expect(pushed.code).toBe(0);
+    expect(JSON.parse(pushed.outputs.matrix ?? '')).toEqual({
+      include: [{ model: 'fraud-detector' }, { model: 'churn' }],
+    });
+    const created = await plan('push', pushEvent({ before: '0'.repeat(40), after: planHead }));
+    expect(created.code).toBe(0);
+    expect(created.outputs['has-models']).toBe('false');
+  });
+
+  it('refuses a hostile version with one line and plans nothing', async () => {
+    const hostile = await planRepo.commit({ 'models/ranker/model.yaml': 'version: "$(id)"\n' }, 'hostile');
+    const run = await plan(
+      'pull_request',
+      pullRequestEvent('synchronize', { base: planBase, head: hostile }),
+    );
+    expect(run.code).toBe(1);
+    expect(run.stdout.split('\n').filter((l) => l.startsWith('::error::'))).toEqual([
+      '::error::models/ranker/model.yaml: key "version": "$(id)" is not a valid version (letters, digits, . _ + - only, at most 128 characters)',
+    ]);
+    expect(run.outputs.matrix).toBeUndefined();
   });
 });

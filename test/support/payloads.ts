@@ -45,3 +45,22 @@ export function workflowDispatchEvent(inputs: Record<string, string>): Record<st
   if (!example) throw new Error('no workflow_dispatch example');
   return { ...structuredClone(example), inputs };
 }
+
+/**
+ * A real push payload from GitHub's published examples (a branch push; the examples only
+ * create or delete refs), with a test repository's SHAs as `before` and `after`.
+ */
+export function pushEvent(shas: { before: string; after: string }): Record<string, unknown> {
+  const example = examples
+    .find((e) => e.name === 'push')
+    ?.examples.find((e) => e.ref === 'refs/heads/master');
+  if (!example) throw new Error('no push example for a branch');
+  const none = /^0+$/;
+  return {
+    ...structuredClone(example),
+    before: shas.before,
+    after: shas.after,
+    created: none.test(shas.before),
+    deleted: none.test(shas.after),
+  };
+}

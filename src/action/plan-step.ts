@@ -1,0 +1,82 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import * as core from '@actions/core';
+import type { Config } from '../config/types.js';
+import { emptyPlan, type Plan, planAll, planChanges } from '../release/plan.js';
+import { plannedLines, plannedSentence } from '../release/plan-text.js';
+import type { Ports } from '../release/ports.js';
+import type { ActionEvent } from './event.js';
+
+/** A push's `before` (a new branch) or `after` (a deleted one) that is no commit. */
+const NO_COMMIT = /^0+$/;
+const short = (sha: string) => sha.slice(0, 7);
+
+/**
+ * `command: plan`: the models this event's run would act on, as a matrix for a fan-out job
+ * (`matrix`, `has-models`), with `decision` `planned` (or `skipped` when there are none),
+ * `models`, `report-path` and the job summary. Deploys nothing and writes no PR comment:
+ * the fanned-out jobs do that.
+ */
+export async function planStep(
+  config: Config,
+  only: string | undefined,
+  event: ActionEvent,
+  ports: Ports,
+  env: NodeJS.ProcessEnv,
+): Promise<void> {
+  const { plan, scope } = await planFor(config, only, event, ports);
+  core.info(`model-gate plan for ${scope}: ${plan.models.length} model(s)`);
+  for (const model of plan.models) for (const line of plannedLines(model)) core.info(line);
+
+  const n = plan.models.length;
+  const report = [
+    `## model-gate plan: ${n === 0 ? 'nothing to release' : `${n} model${n === 1 ? '' : 's'}, one job each`}`,
+    '',
+    n === 0 ? `No model to release for ${scope}.` : `For ${scope}:`,
+    '',
+    ...plan.models.map((m) => `- ${plannedSentence(m)}`),
+    '',
+  ].join('\n');
+  const dir = env.RUNNER_TEMP ?? '.';
+  await mkdir(dir, { recursive: true });
+  const reportPath = join(dir, 'model-gate-report.md');
+  await writeFile(reportPath, report);
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
+
+  core.setOutput('matrix', JSON.stringify(plan.matrix));
+  core.setOutput('has-models', String(plan.hasModels));
+  core.setOutput('decision', plan.hasModels ? 'planned' : 'skipped');
+  core.setOutput(
+    'models',
+    JSON.stringify(plan.models.map((m) => ({ ...m, status: 'planned', reason: plannedSentence(m) }))),
+  );
+  core.setOutput('report-path', reportPath);
+}
+
+async function planFor(
+  config: Config,
+  only: string | undefined,
+  event: ActionEvent,
+  ports: Ports,
+): Promise<{ plan: Plan; scope: string }> {
+  switch (event.kind) {
+    case 'pull_request': {
+      const { pr } = event;
+      // The same reading as the release a matrix job will run: the PR's files, base and head.
+      const touched = await ports.touchedFiles?.(pr.number);
+      const plan = await planChanges(config, ports.reader, pr.baseSha, pr.headSha, { only, touched });
+      return { plan, scope: `PR #${pr.number} (${short(pr.baseSha)}..${short(pr.headSha)})` };
+    }
+    case 'push': {
+      const span = `${short(event.before)}..${short(event.after)}`;
+      // A push that creates or deletes a branch has nothing to compare with: its PR will.
+      if (NO_COMMIT.test(event.before) || NO_COMMIT.test(event.after))
+        return { plan: emptyPlan(), scope: `the push ${span}, which creates or deletes a branch` };
+      const plan = await planChanges(config, ports.reader, event.before, event.after, { only });
+      return { plan, scope: `the push ${span}` };
+    }
+    default:
+      // Dispatch and schedule commands (tick, status, …) act on any model: one job per model.
+      return { plan: planAll(config, only), scope: `every configured model (${event.kind})` };
+  }
+}
