@@ -5,6 +5,7 @@ import {
   dottedKey,
   duration,
   finite,
+  httpUrl,
   limit,
   percent,
   repoPath,
@@ -249,6 +250,32 @@ const driftGate = strict({
     'Prediction drift, candidate vs baseline: a time-uniform KS test; fails when the distance credibly exceeds max-distance.',
   );
 
+const webhookGate = strict({
+  name: gateName,
+  kind: z
+    .literal('webhook')
+    .describe('An external check (a load test, a manual approval) answering pass, fail or waiting.'),
+  url: httpUrl.describe('Where each look POSTs its check (docs/webhook-gate.openapi.yaml).'),
+  headers: z
+    .record(z.string(), z.string())
+    .default({})
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
+    .describe('Headers sent with every check, e.g. "authorization: Bearer ${CHECK_TOKEN}" (masked in logs).'),
+  timeout: duration('How long one check may take before it counts as an error.').prefault('10s'),
+  'inconclusive-limit': statisticalLimits['inconclusive-limit'],
+  'consecutive-error-limit': statisticalLimits['consecutive-error-limit'],
+})
+  .transform((g) => ({
+    kind: g.kind,
+    name: g.name,
+    url: g.url,
+    headers: g.headers,
+    timeoutMs: g.timeout,
+    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
+    consecutiveErrorLimit: g['consecutive-error-limit'],
+  }))
+  .describe('A webhook decides: waiting keeps the phase open; still waiting at the deadline fails it.');
+
 const srmGate = strict({
   name: gateName,
   kind: z.literal('srm').describe("The observed split of requests against the step's configured one."),
@@ -320,7 +347,7 @@ export const gatesSchema = z
   .array(
     z.discriminatedUnion(
       'kind',
-      [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate, conversionGate, driftGate],
+      [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate, conversionGate, driftGate, webhookGate],
       {
         error: unknownVariant('gate kind'),
       },

@@ -414,6 +414,17 @@ export interface DriftGateConfig {
   consecutiveErrorLimit: number;
 }
 
+/** An external check answering pass, fail or waiting (docs/webhook-gate.openapi.yaml). */
+export interface WebhookGateConfig {
+  kind: 'webhook';
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+  timeoutMs: number;
+  inconclusiveLimit?: number;
+  consecutiveErrorLimit: number;
+}
+
 /** The observed split of requests against the configured one (sample ratio mismatch). */
 export interface SrmGateConfig {
   kind: 'srm';
@@ -452,4 +463,5 @@ export type GateConfig =
   | LatencyGateConfig
   | SrmGateConfig
   | ConversionGateConfig
-  | DriftGateConfig;
+  | DriftGateConfig
+  | WebhookGateConfig;

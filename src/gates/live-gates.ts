@@ -5,6 +5,7 @@ import { measureDrift } from './drift-gate.js';
 import { measureLatency } from './latency-gate.js';
 import { foldStatistical, measureRatio, measureSrm, type StatisticalContext } from './ratio-gate.js';
 import { foldMeasurement, type MeasureContext, measureThreshold } from './threshold-gate.js';
+import { measureWebhook } from './webhook-gate.js';
 
 /** Gate kinds judged on live metrics during a phase (the rest are checked before deploying). */
 export const isLiveGate = (gate: GateConfig): boolean => gate.kind !== 'offline';
@@ -31,6 +32,8 @@ export async function lookAtGate(
       return foldStatistical(state, gate, await measureConversion(gate, ctx));
     case 'drift':
       return foldStatistical(state, gate, await measureDrift(gate, ctx));
+    case 'webhook':
+      return foldStatistical(state, gate, await measureWebhook(gate, ctx));
     case 'offline':
       return state;
   }

@@ -106,7 +106,7 @@ export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: 
         consecutiveErrors,
         verdict: failed ? 'fail' : 'pending',
         reason: failed
-          ? `${gate.name}: metrics failed ${consecutiveErrors} times in a row (${m.note})`
+          ? `${gate.name}: ${gate.query === 'webhook' ? 'the webhook' : 'metrics'} failed ${consecutiveErrors} times in a row (${m.note})`
           : undefined,
       };
     }

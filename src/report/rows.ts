@@ -63,6 +63,8 @@ function label(config: GateConfig | undefined, name: string): string {
       return `${name} (${config.conversions} / ${config.exposures})`;
     case 'drift':
       return `${name} (${config.buckets} distribution)`;
+    case 'webhook':
+      return `${name} (webhook)`;
     default:
       return `${name} (offline)`;
   }
@@ -87,6 +89,8 @@ function bound(config: GateConfig | undefined, query: string): string {
       return `${config.margin > 0 ? `no drop beyond ${pct(config.margin)}` : 'no drop'} (mSPRT, α ${num(config.alpha)})`;
     case 'drift':
       return `KS distance ≤ ${num(config.maxDistance)} (time-uniform DKW, α ${num(config.alpha)})`;
+    case 'webhook':
+      return `pass from ${new URL(config.url).host}`;
   }
 }
 
