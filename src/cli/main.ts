@@ -2,6 +2,7 @@ import { ModelGateError } from '../core/errors.js';
 import { analyzeCommand } from './analyze-command.js';
 import { demoCommand } from './demo.js';
 import { planCommand } from './plan-command.js';
+import { runCommand } from './run-command.js';
 import { sandboxCommand } from './sandbox-command.js';
 import { validateCommand } from './validate-command.js';
 
@@ -9,6 +10,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
   analyze: analyzeCommand,
   demo: demoCommand,
   plan: planCommand,
+  run: runCommand,
   sandbox: sandboxCommand,
   validate: validateCommand,
 };
@@ -22,6 +24,8 @@ const USAGE = `usage: model-gate <command>
   plan [--config PATH] [--base REF] [--head REF] [--json]
                         the models a PR would release (from → to, strategy, phases) and their
                         Actions matrix; deploys nothing
+  run <release|merge|close|tick|rollback|promote|abort|status> [options]
+                        the action's events on this machine, with a local ledger file (run --help)
   analyze <observations.jsonl> [--json]
                         replay recorded observations through the judges, verdict by look`;
 

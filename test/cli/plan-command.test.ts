@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/actions-runner.js';
+import { runCli } from '../support/cli-process.js';
 import { GitRepo } from '../support/git-repo.js';
 
 // `model-gate plan` as a user runs it: its own process, in a real repository, reading real git refs.
@@ -30,25 +29,8 @@ const files = (fraud: string, ranker: string, churn: string) => ({
   'models/churn/model.yaml': `version: ${churn}\n`,
 });
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function plan(repo: GitRepo, ...args: string[]): Promise<CliRun> {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  return new Promise((done) => {
-    execFile(
-      process.execPath,
-      ['--import', tsx, cli, 'plan', ...args],
-      { cwd: repo.dir, env: { ...process.env, SANDBOX_URL: 'http://127.0.0.1:9' } },
-      (error, stdout, stderr) =>
-        done({ code: error ? Number(error.code) : 0, stdout: String(stdout), stderr: String(stderr) }),
-    );
-  });
-}
+const plan = (repo: GitRepo, ...args: string[]) =>
+  runCli(repo.dir, ['plan', ...args], { SANDBOX_URL: 'http://127.0.0.1:9' });
 
 let repo: GitRepo;
 

@@ -1,0 +1,93 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { requestJson } from '../../src/core/http-json.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { runCli } from '../support/cli-process.js';
+import { GitRepo } from '../support/git-repo.js';
+
+// `model-gate run` as a user runs it on a laptop: its own process, a real repository, a real
+// sandbox with live traffic, and the ledger in a file instead of GitHub.
+vi.setConfig({ testTimeout: 90_000 });
+const MODEL = 'fraud-detector';
+const CONFIG = `version: 1
+defaults:
+  target: { type: sandbox, url: "\${SANDBOX_URL}" }
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  ${MODEL}:
+    source: { file: models/${MODEL}/model.yaml, key: version }
+    strategy: { type: canary, steps: [50], step-duration: 20s, min-requests: 150, interval: 1s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+
+let sandbox: Sandbox;
+let traffic: TrafficGenerator;
+let repo: GitRepo;
+
+const run = (...args: string[]) => runCli(repo.dir, ['run', ...args], { SANDBOX_URL: sandbox.url });
+const serving = async () =>
+  (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body as unknown;
+const declare = (version: string) =>
+  writeFile(join(repo.dir, 'models', MODEL, 'model.yaml'), `version: ${version}\n`);
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: MODEL, stable: 'v1' }],
+    seed: 3,
+  });
+  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 250, seed: 4 });
+  repo = await GitRepo.create();
+  await repo.commit(
+    { '.github/model-gate.yml': CONFIG, [`models/${MODEL}/model.yaml`]: 'version: v1\n' },
+    'v1',
+  );
+});
+afterAll(async () => {
+  await traffic?.stop();
+  await sandbox?.close();
+});
+
+describe('model-gate run', () => {
+  it('releases an uncommitted version change, promotes it on merge and rolls it back on command', async () => {
+    await declare('v2');
+    const released = await run('release');
+    expect(released.stderr).toBe('');
+    expect(released.code).toBe(0);
+    expect(released.stdout).toMatch(/^model-gate: ✅ Ready to merge$/m);
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
+
+    const merged = await run('merge');
+    expect(merged.code).toBe(0);
+    expect(merged.stdout).toMatch(/^model-gate: 🚀 Promoted$/m);
+    expect(await serving()).toEqual({ stable: { version: 'v2' } });
+    const ledger = JSON.parse(await readFile(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
+    expect(JSON.stringify(ledger)).toContain('"v2"');
+
+    const rolledBack = await run('rollback', '--model', MODEL);
+    expect(rolledBack.code).toBe(0);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('fails a faulty version with exit code 1 and leaves stable serving', async () => {
+    await declare('v3');
+    const bad = await run('release', '--pr', '2');
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toMatch(/errors: [\d.]+% is above the max 2\.00%/);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('refuses bad input with one line and a usage error with exit code 2', async () => {
+    expect(await run('deploy')).toMatchObject({ code: 2 });
+    await declare('$(id)');
+    const hostile = await run('release', '--pr', '3');
+    expect(hostile.code).toBe(1);
+    expect(hostile.stderr.trim().split('\n')).toHaveLength(1);
+    expect(hostile.stderr).toMatch(/^model-gate run: .*models\/fraud-detector\/model\.yaml/);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+});
