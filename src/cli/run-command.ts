@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
+import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { fileLedger } from '../ledger/file-ledger.js';

@@ -86,6 +86,33 @@ const thresholdGate = strict({
   }))
   .describe('Live metric per slot against absolute bounds and/or relative to the stable baseline.');
 
+/** The shadow's agreement with stable, as SPEC names it: a threshold gate on the agreement query. */
+const agreementGate = strict({
+  name: gateName,
+  kind: z
+    .literal('agreement')
+    .describe('Share of identical predictions, candidate vs stable (a shadow): a lower bound.'),
+  query: z
+    .string()
+    .min(1)
+    .default('agreement')
+    .describe('The agreement share; the sandbox source answers "agreement".'),
+  min: z.number().gt(0).lte(1).default(0.95).describe('Lowest tolerated share of identical predictions.'),
+  'failure-limit': thresholdGate.in.shape['failure-limit'],
+  'inconclusive-limit': thresholdGate.in.shape['inconclusive-limit'],
+  'consecutive-error-limit': thresholdGate.in.shape['consecutive-error-limit'],
+})
+  .transform((g) => ({
+    kind: 'threshold' as const,
+    name: g.name,
+    query: g.query,
+    min: g.min,
+    failureLimit: g['failure-limit'],
+    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
+    consecutiveErrorLimit: g['consecutive-error-limit'],
+  }))
+  .describe('Agreement of a shadow with stable; judged as a threshold gate on the agreement query.');
+
 const offlineGate = strict({
   name: gateName,
   kind: z.literal('offline').describe("A value from a file the PR's own evaluation produced."),
@@ -347,7 +374,17 @@ export const gatesSchema = z
   .array(
     z.discriminatedUnion(
       'kind',
-      [thresholdGate, offlineGate, ratioGate, latencyGate, srmGate, conversionGate, driftGate, webhookGate],
+      [
+        thresholdGate,
+        agreementGate,
+        offlineGate,
+        ratioGate,
+        latencyGate,
+        srmGate,
+        conversionGate,
+        driftGate,
+        webhookGate,
+      ],
       {
         error: unknownVariant('gate kind'),
       },

@@ -243,7 +243,7 @@ models:
       `${F}:11:7: models.fraud.strategy.step-duraton: unknown key, did you mean "step-duration"?`,
       `${F}:13:70: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,
       `${F}:14:17: models.fraud.gates[1].name: duplicate gate name "e" (also gates[0])`,
-      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "smoke" (known: "threshold", "offline", "ratio", "latency", "srm", "conversion", "drift" or "webhook")`,
+      `${F}:14:26: models.fraud.gates[1].kind: unknown gate kind "smoke" (known: "threshold", "agreement", "offline", "ratio", "latency", "srm", "conversion", "drift" or "webhook")`,
       `${F}:15:15: models.fraud.on-merge: expected one of "require-pass" or "analyze-then-promote", got "always"`,
     ]);
     expect((error as ConfigError).message).toBe(problems.join('\n'));
