@@ -4,6 +4,7 @@ import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { GateState, PhaseRecord, Release } from './types.js';
 
@@ -52,7 +53,7 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       now,
       minRequests: strategy.minRequests,
     });
-    gates.push(next);
+    gates.push(withLook(next, next.last === state.last ? undefined : next.last, release.startedAt));
   }
   const judged: Release = { ...release, gates, updatedAt: now };
 

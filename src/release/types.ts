@@ -52,9 +52,14 @@ export interface GateState {
   inconclusives: number;
   consecutiveErrors: number;
   last?: Measurement;
+  /** The looks' values over the release, thinned to a few dozen, for the report's chart. */
+  series?: SeriesPoint[];
   /** The sentence shown when the gate failed. */
   reason?: string;
 }
+
+/** Seconds since the release started, the candidate's value and the baseline's (null: none). */
+export type SeriesPoint = [number, number | null, number | null];
 
 export interface PhaseRecord {
   name: string;

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
+import { keyMetricChart } from './chart.js';
 import { DECISION_TITLE, releaseSentence, rollbackSentence, runDecision } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
@@ -34,6 +35,8 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
         lines.push(`| ${cells(g.gate, g.candidate, g.baseline, g.bound, verdict)} |`);
       }
     }
+    const chart = meta.compact ? [] : keyMetricChart(r, model);
+    if (chart.length > 0) lines.push('', ...chart);
     const phases = meta.compact ? [] : phaseRows(r, meta.now);
     if (phases.length > 0) {
       lines.push('', '<details><summary>Phase history</summary>', '');

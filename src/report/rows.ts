@@ -28,7 +28,7 @@ const VERDICT: Record<GateState['verdict'], string> = {
 };
 
 /** How a gate's values read: the query `formatValue` formats them as. */
-function queryOf(config: GateConfig | undefined, name: string): string {
+export function queryOf(config: GateConfig | undefined, name: string): string {
   switch (config?.kind) {
     case 'threshold':
       return config.query;
