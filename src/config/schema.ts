@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { templateProblem } from '../metrics/template.js';
 import { strategyRefusal } from '../targets/capabilities.js';
 import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
@@ -105,7 +106,11 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
       });
     }
     const metrics = asRecord(model.metrics ?? defaults?.metrics);
-    if (metrics?.type !== 'sandbox' || !Array.isArray(model.gates)) continue;
+    if (!Array.isArray(model.gates)) continue;
+    if (metrics?.type !== 'sandbox') {
+      checkGateTemplates(model.gates, ['models', name, 'gates'], ctx);
+      continue;
+    }
     model.gates.forEach((entry, i) => {
       const gate = asRecord(entry);
       const query = gate?.query;
@@ -127,6 +132,21 @@ function inherited<T>(own: T | undefined, fallback: T | undefined): T {
   // checkModels has already refused a model with neither.
   if (value === undefined) throw new Error('model-gate: unreachable: a required field has no default');
   return value;
+}
+
+/** Gate fields that are query templates of the metric source (not names, as on the sandbox). */
+const QUERY_FIELDS = ['query', 'events', 'total', 'buckets', 'conversions', 'exposures'] as const;
+
+/** A typo such as {{slott}} in a gate's query is refused now, not at the first look mid-release. */
+function checkGateTemplates(gates: unknown[], path: (string | number)[], ctx: z.core.$RefinementCtx) {
+  gates.forEach((entry, i) => {
+    const gate = asRecord(entry);
+    for (const field of QUERY_FIELDS) {
+      const text = gate?.[field];
+      const problem = typeof text === 'string' ? templateProblem(text) : undefined;
+      if (problem) ctx.addIssue({ code: 'custom', input: text, path: [...path, i, field], message: problem });
+    }
+  });
 }
 
 /** Only the sandbox has a known route to one version; elsewhere the smoke test needs its URL. */

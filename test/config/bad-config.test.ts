@@ -284,3 +284,24 @@ models:
     ]);
   });
 });
+
+describe('query templates in gates, on a metrics source that takes them', () => {
+  it('refuses an unknown variable or a stray {{ before anything is deployed, naming the field', () => {
+    const text = `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:8080 }
+  metrics: { type: prometheus, url: http://127.0.0.1:9090 }
+models:
+  fraud:
+    source: { file: models/fraud/model.yaml, key: version }
+    strategy: { type: canary, steps: [10] }
+    gates:
+      - { name: e, kind: ratio, events: 'sum(errors{slot="{{slott}}"})', total: 'sum(requests{slot="{{slot}}"})', max-increase: 10% }
+      - { name: p, kind: threshold, query: 'max(x{v="{{ version"})', max: 1 }
+`;
+    expect(problemsOf(text)).toEqual([
+      `${F}:10:41: models.fraud.gates[0].events: unknown variable {{slott}} (known: {{slot}}, {{model}}, {{version}}, {{window}}, {{since}})`,
+      `${F}:11:44: models.fraud.gates[1].query: "{{" at character 10 does not start a variable such as {{slot}} (known: slot, model, version, window, since)`,
+    ]);
+  });
+});
