@@ -25,6 +25,11 @@ export interface TrafficOptions {
    * `conversionFactor`), so the generator needs to know nothing about the versions.
    */
   feedback?: { delayMs: number };
+  /**
+   * Added to every feature of every request: a change in the population the model sees (what a
+   * drift watch is for), which moves the stable model's scores without touching the model.
+   */
+  shift?: number;
 }
 
 export interface TrafficStats {
@@ -51,6 +56,9 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   if (!(Number.isFinite(opts.rps) && opts.rps > 0)) throw new RangeError(`rps: must be > 0, got ${opts.rps}`);
   if (opts.userIds !== undefined && !(Number.isInteger(opts.userIds) && opts.userIds > 0)) {
     throw new RangeError(`userIds: must be a positive integer, got ${opts.userIds}`);
+  }
+  if (opts.shift !== undefined && !Number.isFinite(opts.shift)) {
+    throw new RangeError(`shift: must be a finite number, got ${opts.shift}`);
   }
   const feedbackDelay = opts.feedback?.delayMs;
   if (feedbackDelay !== undefined && !(Number.isFinite(feedbackDelay) && feedbackDelay >= 0)) {
@@ -126,7 +134,8 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
     const headers: Record<string, string> = {};
     if (opts.userIds !== undefined) headers[STICKY_HEADER] = `u${Math.floor(users.next() * opts.userIds)}`;
     counts.sent++;
-    void post(`${modelPath}/predict`, { id: row.id, features: row.features }, headers).then((status) => {
+    const features = opts.shift ? row.features.map((f) => f + (opts.shift as number)) : row.features;
+    void post(`${modelPath}/predict`, { id: row.id, features }, headers).then((status) => {
       if (status === 200) counts.ok++;
       else counts.failed++;
       // A model error was still served by an arm: its outcome counts too.
