@@ -119,11 +119,16 @@ const blueGreenStrategy = strict({
     'Blue-green: the switch to 100% is one call; a bake period with gates; blue kept warm for rollback.',
   );
 
+/** Percent of live requests a shadow copies when `share` is not given. */
+export const SHADOW_SHARE_DEFAULT = 100;
+
 const shadowStrategy = strict({
   type: z
     .literal('shadow')
     .describe('Mirror live requests to the candidate; its answers are never returned.'),
-  share: share('Percent of live requests copied to the candidate (default 100).').default(100),
+  share: share('Percent of live requests copied to the candidate (default 100).').default(
+    SHADOW_SHARE_DEFAULT,
+  ),
   duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
   ...timing,
 })

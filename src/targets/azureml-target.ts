@@ -12,13 +12,15 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
-import { sharesFor, trafficFromShares } from './split.js';
+import { mirrorFor, type Share, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
 // Driven with the Azure CLI `ml` extension (v2), per
 // https://learn.microsoft.com/en-us/cli/azure/ml/online-endpoint (show; update --traffic
 //   "blue=90 green=10" --mirror-traffic "green=10")
 // https://learn.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-online-endpoints
+//   (mirroring: `--mirror-traffic "green=10"`; "set the mirror traffic to zero to disable
+//   mirroring": `--mirror-traffic "green=0"`; a deployment with live traffic takes no mirror)
 // https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/onlineendpointproperties
 //   (traffic sums to 100; mirror traffic sums to at most 50; provisioningState)
 // Each version is served by a deployment named by the `deployment` template; model-gate moves
@@ -51,14 +53,17 @@ export interface AzureTraffic {
 
 /**
  * The `--traffic` and `--mirror-traffic` values for a desired split. Deployments already on
- * the endpoint but not in `desired` get 0, so only the versions asked for serve. Azure ML
- * takes whole percentages, mirrors at most 50% in all, and never mirrors to a deployment
- * that takes live traffic: all three are refused here, before any call.
+ * the endpoint (`existing`) but not in `live` get 0, so only the versions asked for serve;
+ * likewise deployments mirrored now (`mirroring`) but not in `mirror` get a mirror of 0, the
+ * documented way to stop a mirror. Azure ML takes whole percentages, mirrors at most 50% in
+ * all, and never mirrors to a deployment that takes live traffic: all three are refused
+ * here, before any call.
  */
 export function azureTraffic(
   live: Record<string, number>,
   mirror: Record<string, number>,
   existing: readonly string[],
+  mirroring: readonly string[] = [],
 ): AzureTraffic {
   const limit = targetCapabilities('azureml').maxMirrorPercent;
   for (const [name, percent] of [...Object.entries(live), ...Object.entries(mirror)]) {
@@ -72,11 +77,14 @@ export function azureTraffic(
   }
   const both = Object.keys(mirror).find((name) => (mirror[name] ?? 0) > 0 && (live[name] ?? 0) > 0);
   if (both) throw new TargetError(`Azure ML cannot mirror traffic to ${both}, which also takes live traffic`);
-  const traffic: Record<string, number> = {};
-  for (const name of existing) traffic[name] = 0;
-  Object.assign(traffic, live);
-  return { traffic, mirror };
+  return { traffic: zeroedBut(existing, live), mirror: zeroedBut(mirroring, mirror) };
 }
+
+/** `names` at 0, then `split` on top. */
+const zeroedBut = (names: readonly string[], split: Record<string, number>): Record<string, number> => ({
+  ...Object.fromEntries(names.map((name) => [name, 0])),
+  ...split,
+});
 
 /** `{ blue: 90, green: 10 }` -> `"blue=90 green=10"`. */
 export const trafficArgument = (split: Record<string, number>) =>
@@ -127,22 +135,35 @@ export function azuremlTarget(
     description,
     async read() {
       const endpoint = await show();
-      const shares = Object.entries(endpoint.traffic ?? {}).map(([name, percent]) => ({
-        version: names.versionOf(name),
-        percent,
-      }));
-      return trafficFromShares(shares, expected, description);
+      const sharesOf = (split: Record<string, number> | null | undefined) =>
+        Object.entries(split ?? {}).map(([name, percent]) => ({ version: names.versionOf(name), percent }));
+      return trafficFromShares(
+        sharesOf(endpoint.traffic),
+        expected,
+        description,
+        sharesOf(endpoint.mirror_traffic),
+      );
     },
     async write(desired) {
-      const live = Object.fromEntries(sharesFor(desired).map((s) => [names.nameOf(s.version), s.percent]));
+      const splitOf = (shares: Share[]) =>
+        Object.fromEntries(shares.map((s) => [names.nameOf(s.version), s.percent]));
+      const live = splitOf(sharesFor(desired));
+      const shadow = mirrorFor(desired);
+      const wanted = splitOf(shadow ? [shadow] : []);
       expected = desired;
       const endpoint = await whenUnlocked();
       const existing = Object.keys(endpoint.traffic ?? {});
-      // Until TrafficState carries a mirror share, the endpoint's mirror is left as it is.
-      const { traffic } = azureTraffic(live, {}, existing);
+      const mirroring = Object.entries(endpoint.mirror_traffic ?? {})
+        .filter(([, percent]) => percent > 0)
+        .map(([name]) => name);
+      const { traffic, mirror } = azureTraffic(live, wanted, existing, mirroring);
+      // One update sets both, so a deployment can leave the mirror for live traffic (a
+      // promotion after a shadow) in the same call. With nothing mirrored before or after,
+      // the endpoint's mirror is not mentioned at all.
+      const mirrorArgs = Object.keys(mirror).length > 0 ? ['--mirror-traffic', trafficArgument(mirror)] : [];
       await callCli(
         cli,
-        ['ml', 'online-endpoint', 'update', ...scope, '--traffic', trafficArgument(traffic)],
+        ['ml', 'online-endpoint', 'update', ...scope, '--traffic', trafficArgument(traffic), ...mirrorArgs],
         config,
         clock,
         { waitWhileBusy: true },

@@ -1,3 +1,4 @@
+import { SHADOW_SHARE_DEFAULT } from '../config/strategy-schema.js';
 import type { TargetStrategy } from '../config/types.js';
 
 /**
@@ -66,10 +67,16 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     declared: false,
   },
   sagemaker: {
-    strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
-    refused: { rolling: `${NO_BATCHES} (model-gate drives production-variant weights)` },
+    strategies: ['canary', 'linear', 'blue-green', 'ab'],
+    refused: {
+      // SageMaker shadows through ShadowProductionVariants, set only by a new endpoint config
+      // (create-endpoint-config + update-endpoint); model-gate moves weights of existing variants.
+      shadow:
+        'model-gate does not drive SageMaker shadow variants yet (they need a new endpoint config with ShadowProductionVariants); use canary, linear, blue-green or ab',
+      rolling: `${NO_BATCHES} (model-gate drives production-variant weights)`,
+    },
     weights: 'fractional',
-    maxMirrorPercent: 100,
+    maxMirrorPercent: 0,
     declared: false,
   },
   azureml: {
@@ -135,11 +142,27 @@ export function strategyRefusal(target: unknown, strategy: unknown): string | un
     const why = caps.refused[wanted] ?? 'it is not supported there';
     return `the ${t.type} target cannot do ${wanted}: ${why} (it can do ${caps.strategies.join(', ')})`;
   }
-  if (caps.weights === 'integer' && Array.isArray(s.steps)) {
-    const fractional = s.steps.find((step) => typeof step === 'number' && !Number.isInteger(step));
-    if (fractional !== undefined) {
-      return `the ${t.type} target takes whole percentages of traffic, got the step ${fractional}; use whole numbers`;
+  if (caps.weights === 'integer') {
+    const fractional = percents(s).find(([, value]) => !Number.isInteger(value));
+    if (fractional) {
+      return `the ${t.type} target takes whole percentages of traffic, got the ${fractional[0]} ${fractional[1]}; use whole numbers`;
+    }
+  }
+  if (wanted === 'shadow' && !caps.declared) {
+    const share = typeof s.share === 'number' ? s.share : SHADOW_SHARE_DEFAULT;
+    if (share > caps.maxMirrorPercent) {
+      const given = s.share === undefined ? `share ${share}% (the default)` : `share ${share}%`;
+      return `the ${t.type} target mirrors at most ${caps.maxMirrorPercent}% of live traffic, got ${given}; set strategy.share to ${caps.maxMirrorPercent} or less`;
     }
   }
   return undefined;
+}
+
+/** The percentages of traffic a strategy asks for, by what the user calls them (`step`, `share`). */
+function percents(strategy: Record<string, unknown>): [string, number][] {
+  const steps = Array.isArray(strategy.steps) ? strategy.steps : [];
+  const named = ['step-size', 'max-weight', 'share', 'split'].map((key) => [key, strategy[key]] as const);
+  return [...steps.map((step) => ['step', step] as const), ...named].filter(
+    (entry): entry is [string, number] => typeof entry[1] === 'number',
+  );
 }

@@ -11,7 +11,7 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
-import { sharesFor, trafficFromShares } from './split.js';
+import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
 // Driven with kubectl on a Seldon Core v2 Experiment, per
@@ -105,21 +105,29 @@ export function seldonTarget(
         version: names.versionOf(c.name),
         percent: c.weight,
       }));
-      return trafficFromShares(shares, expected, description);
+      const { mirror } = experiment.spec;
+      const mirrored = mirror ? [{ version: names.versionOf(mirror.name), percent: mirror.percent }] : [];
+      return trafficFromShares(shares, expected, description, mirrored);
     },
     async write(desired) {
       const candidates = sharesFor(desired).map((s) => ({
         name: names.nameOf(s.version),
         weight: s.percent,
       }));
+      const shadow = mirrorFor(desired);
+      const mirror = shadow && { name: names.nameOf(shadow.version), percent: shadow.percent };
       expected = desired;
-      const fractional = candidates.find((c) => !Number.isInteger(c.weight));
+      const fractional = [
+        ...candidates.map((c) => ({ name: c.name, value: c.weight })),
+        ...(mirror ? [{ name: `the mirror ${mirror.name}`, value: mirror.percent }] : []),
+      ].find((c) => !Number.isInteger(c.value));
       if (fractional) {
         throw new TargetError(
-          `Seldon weights are whole numbers, got ${fractional.weight} for ${fractional.name}`,
+          `Seldon weights are whole numbers, got ${fractional.value} for ${fractional.name}`,
         );
       }
-      const manifest = experimentManifest(name, config.namespace, candidates);
+      // No mirror in the manifest removes the one there (kubectl apply drops fields it applied before).
+      const manifest = experimentManifest(name, config.namespace, candidates, mirror);
       await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
         input: JSON.stringify(manifest),
         waitWhileBusy: true,

@@ -14,9 +14,28 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
  * the stable one cannot always be told from weights alone (50/50), so the state last asked
  * for (`expected`) names the roles when its versions are there; otherwise the version with
  * the larger share is the stable one. A candidate deployed with no traffic is reported with
- * weight 0 when it was expected.
+ * weight 0 when it was expected. `mirrored`: the percent of live traffic the platform copies
+ * to each version (shadow); those are not normalised, and versions at 0% are left out.
  */
 export function trafficFromShares(
+  shares: readonly Share[],
+  expected: TrafficState | undefined,
+  description: string,
+  mirrored: readonly Share[] = [],
+): TrafficState {
+  const traffic = liveTraffic(shares, expected, description);
+  const mirrors = mirrored.filter((s) => s.percent > 0);
+  if (mirrors.length > 1) {
+    const listed = mirrors.map((s) => `${s.version} ${round(s.percent)}%`).join(', ');
+    throw new TargetError(
+      `${description} mirrors live traffic to ${mirrors.length} versions (${listed}); model-gate drives one shadow version: remove the others' mirror traffic first`,
+    );
+  }
+  const [mirror] = mirrors;
+  return mirror ? { ...traffic, mirror: { version: mirror.version, share: round(mirror.percent) } } : traffic;
+}
+
+function liveTraffic(
   shares: readonly Share[],
   expected: TrafficState | undefined,
   description: string,
@@ -70,4 +89,11 @@ export function sharesFor(desired: TrafficState): Share[] {
     { version: desired.stable.version, percent: round(100 - canary.weight) },
     { version: canary.version, percent: round(canary.weight) },
   ];
+}
+
+/** The percent of live traffic to copy to the shadow version for `desired`, when any. */
+export function mirrorFor(desired: TrafficState): Share | undefined {
+  const mirror = desired.mirror;
+  if (!mirror || mirror.share <= 0) return undefined;
+  return { version: mirror.version, percent: round(mirror.share) };
 }

@@ -11,7 +11,7 @@ export interface StandinFault {
   cli: StandinCli;
   /** The operation (`update-endpoint-weights-and-capacities`, `update`, `apply`, `get inferenceservices.serving.kserve.io`) or `*`. */
   op: string;
-  kind: 'throttle' | 'busy' | 'timeout' | 'silent-revert' | 'partial' | 'fail' | 'conflict';
+  kind: 'throttle' | 'busy' | 'timeout' | 'silent-revert' | 'drop-mirror' | 'partial' | 'fail' | 'conflict';
   /** How many calls it affects; -1: all. */
   times: number;
   message?: string;

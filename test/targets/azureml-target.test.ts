@@ -2,10 +2,20 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AzureMlTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { azuremlTarget, azureTraffic, trafficArgument } from '../../src/targets/azureml-target.js';
+import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
-import { FAST, failingCanary, passingCanary, step } from './drive.js';
+import {
+  FAST,
+  failingCanary,
+  failingShadow,
+  mirrorOf,
+  passingCanary,
+  passingShadow,
+  step,
+  unreachedShadow,
+} from './drive.js';
 
 const KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
 const config: AzureMlTargetConfig = {
@@ -19,6 +29,14 @@ const config: AzureMlTargetConfig = {
 
 let standins: Standins;
 const endpoint = async () => (await standins.state()).azureml[KEY];
+/** The `--traffic` and `--mirror-traffic` values of each update sent. */
+const updates = async () =>
+  (await standins.calls('az'))
+    .filter((c) => c.argv[2] === 'update')
+    .map(({ argv }) => {
+      const value = (flag: string) => (argv.includes(flag) ? argv[argv.indexOf(flag) + 1] : undefined);
+      return { traffic: value('--traffic'), mirror: value('--mirror-traffic') };
+    });
 
 beforeAll(async () => {
   standins = await installStandins();
@@ -135,5 +153,115 @@ describe('azureml target on a stand-in az CLI', () => {
       'Azure ML takes whole percentages of traffic, got 87.5% for blue',
     );
     expect(trafficArgument({ blue: 90, green: 10 })).toBe('blue=90 green=10');
+  });
+});
+
+describe('azureml target: shadow through the endpoint mirror traffic', () => {
+  it('mirrors the shadow phase, reads the mirror back, and stops it when the phase ends', async () => {
+    const seen = await passingShadow(azuremlTarget(config, 'fraud'), 'v1', 'v2', 20);
+    expect(seen).toEqual([
+      mirrorOf('v1', 'v2', 20),
+      { stable: { version: 'v1' } },
+      { stable: { version: 'v2' } },
+    ]);
+    // Stopping a mirror is setting it to 0, as Azure documents it.
+    expect(await updates()).toEqual([
+      { traffic: 'fraud-v1=100', mirror: 'fraud-v2=20' },
+      { traffic: 'fraud-v1=100 fraud-v2=0', mirror: 'fraud-v2=0' },
+      { traffic: 'fraud-v1=0 fraud-v2=100' },
+    ]);
+    expect(await endpoint()).toMatchObject({
+      traffic: { 'fraud-v1': 0, 'fraud-v2': 100 },
+      mirror_traffic: { 'fraud-v2': 0 },
+    });
+  });
+
+  it('stops the mirror in the same update that promotes the shadow or rolls it back', async () => {
+    const target = azuremlTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 50));
+    await expect(reconcile(target, { stable: { version: 'v2' } })).resolves.toEqual({
+      stable: { version: 'v2' },
+    });
+    expect((await updates()).at(-1)).toEqual({ traffic: 'fraud-v1=0 fraud-v2=100', mirror: 'fraud-v2=0' });
+
+    await standins.seed({
+      azureml: { [KEY]: { name: 'fraud-endpoint', traffic: { 'fraud-v1': 100, 'fraud-v2': 0 } } },
+    });
+    const seen = await failingShadow(azuremlTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen).toEqual([mirrorOf('v1', 'v2', 10), { stable: { version: 'v1' } }]);
+    expect((await updates()).at(-1)).toEqual({ traffic: 'fraud-v1=100 fraud-v2=0', mirror: 'fraud-v2=0' });
+  });
+
+  it('catches an update that applied the traffic but lost the mirror, and still rolls back', async () => {
+    await standins.fault({ cli: 'az', op: 'update', kind: 'drop-mirror', times: 1 });
+    const { error, rolledBack } = await unreachedShadow(azuremlTarget(config, 'fraud'), 'v1', 'v2');
+    expect(error).toEqual(
+      new TargetError(
+        'Azure ML endpoint fraud-endpoint (workspace fraud-ws) serves v1 100% after being asked for v1 100% (+ mirror 10% to v2)',
+      ),
+    );
+    expect(rolledBack).toEqual({ stable: { version: 'v1' } });
+    expect(await endpoint()).toMatchObject({
+      traffic: { 'fraud-v1': 100, 'fraud-v2': 0 },
+      mirror_traffic: {},
+    });
+  });
+
+  it('takes over a mirror it did not set: a canary step stops it, a read reports it', async () => {
+    const state = await standins.state();
+    state.azureml[KEY].mirror_traffic = { 'fraud-old': 5 };
+    state.azureml[KEY]._deployments.push('fraud-old');
+    await standins.seed(state);
+    const target = azuremlTarget(config, 'fraud');
+    expect(await target.read()).toEqual({ stable: { version: 'v1' }, mirror: { version: 'old', share: 5 } });
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+    expect(await updates()).toEqual([{ traffic: 'fraud-v1=90 fraud-v2=10', mirror: 'fraud-old=0' }]);
+  });
+
+  it('refuses a mirror Azure ML cannot take before any call, and reports one to a missing deployment', async () => {
+    const target = azuremlTarget(config, 'fraud');
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 60))).rejects.toThrow(
+      'Azure ML mirrors at most 50% of live traffic, asked for 60%',
+    );
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 12.5))).rejects.toThrow(
+      'Azure ML takes whole percentages of traffic, got 12.5% for fraud-v2',
+    );
+    expect(await updates()).toEqual([]);
+    await expect(reconcile(target, mirrorOf('v1', 'v3', 10))).rejects.toThrow(
+      /Deployment fraud-v3 does not exist in endpoint fraud-endpoint/,
+    );
+  });
+
+  it("has a stand-in az that keeps Azure ML's mirror limits", async () => {
+    const update = (...flags: string[]) =>
+      runCli(
+        [
+          'az',
+          'ml',
+          'online-endpoint',
+          'update',
+          '-n',
+          'fraud-endpoint',
+          '-g',
+          'ml-prod',
+          '-w',
+          'fraud-ws',
+          ...flags,
+        ],
+        { timeoutMs: 10_000 },
+      );
+    expect((await update('--mirror-traffic', 'fraud-v2=60')).stderr).toContain(
+      'Mirror traffic values need to sum to utmost 50; they sum to 60',
+    );
+    expect(
+      (await update('--traffic', 'fraud-v1=90 fraud-v2=10', '--mirror-traffic', 'fraud-v2=10')).stderr,
+    ).toContain('Deployment fraud-v2 cannot receive both live and mirrored traffic');
+    expect((await update('--mirror-traffic', 'fraud-v3=10')).stderr).toContain(
+      'Deployment fraud-v3 does not exist in endpoint fraud-endpoint',
+    );
+    expect(await update('--mirror-traffic', '')).toMatchObject({ exitCode: 2 });
+    expect(await endpoint()).toMatchObject({ traffic: { 'fraud-v1': 100 }, mirror_traffic: {} });
+    expect(await update('--mirror-traffic', 'fraud-v2=50')).toMatchObject({ exitCode: 0 });
+    expect((await endpoint()).mirror_traffic).toEqual({ 'fraud-v2': 50 });
   });
 });

@@ -1,4 +1,5 @@
 import type { TrafficState } from '../../src/core/traffic.js';
+import { shadowStrategy } from '../../src/strategies/shadow.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import type { Target } from '../../src/targets/target.js';
 
@@ -20,12 +21,60 @@ export async function passingCanary(target: Target, from: string, to: string, st
   return seen;
 }
 
+/** A failing release: its first state, then a rollback to the stable version only. */
+async function failingRelease(target: Target, first: TrafficState) {
+  return [await reconcile(target, first), await reconcile(target, withdrawTraffic(first.stable.version))];
+}
+
 /** A failing canary: the first step, then a rollback to the stable version only. */
-export async function failingCanary(target: Target, from: string, to: string, weight = 10) {
+export const failingCanary = (target: Target, from: string, to: string, weight = 10) =>
+  failingRelease(target, step(from, to, weight));
+
+/** The states the shadow strategy asks for: its one phase, idle until the merge, promoted. */
+export function shadowStates(from: string, to: string, share: number) {
+  const strategy = shadowStrategy({
+    type: 'shadow',
+    share,
+    durationMs: 3_600_000,
+    stepDurationMs: 3_600_000,
+    minRequests: 100,
+    intervalMs: 60_000,
+  });
+  const [phase] = strategy.phases;
+  if (!phase) throw new Error('the shadow strategy has no phase');
+  return {
+    phase: phase.traffic(from, to),
+    idle: strategy.idle(from, to),
+    promoted: strategy.promoted(from, to),
+  };
+}
+
+/** What the engine asks for while `to` shadows `from` with `share` percent of live requests. */
+export const mirrorOf = (from: string, to: string, share: number): TrafficState =>
+  shadowStates(from, to, share).phase;
+
+/** A passing shadow as the engine drives it: mirrored, then idle until the merge, then promoted. */
+export async function passingShadow(target: Target, from: string, to: string, share = 10) {
+  const states = shadowStates(from, to, share);
   const seen: TrafficState[] = [];
-  seen.push(await reconcile(target, step(from, to, weight)));
-  seen.push(await reconcile(target, withdrawTraffic(from)));
+  for (const state of [states.phase, states.idle, states.promoted]) seen.push(await reconcile(target, state));
   return seen;
+}
+
+/** A failing shadow: mirrored, then a rollback to the stable version only. */
+export const failingShadow = (target: Target, from: string, to: string, share = 10) =>
+  failingRelease(target, mirrorOf(from, to, share));
+
+/**
+ * A shadow phase the platform does not reach (it loses the mirror), then the rollback the
+ * engine makes: the phase's error and what the rollback read back.
+ */
+export async function unreachedShadow(target: Target, from: string, to: string, share = 10) {
+  const error = await reconcile(target, mirrorOf(from, to, share)).then(
+    () => undefined,
+    (err: unknown) => err,
+  );
+  return { error, rolledBack: await reconcile(target, withdrawTraffic(from)) };
 }
 
 /** Fast timing for stand-ins: they settle after one poll. */

@@ -2,10 +2,19 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
-import { reconcile } from '../../src/targets/reconcile.js';
+import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
-import { FAST, failingCanary, passingCanary, step } from './drive.js';
+import {
+  FAST,
+  failingCanary,
+  failingShadow,
+  mirrorOf,
+  passingCanary,
+  passingShadow,
+  step,
+  unreachedShadow,
+} from './drive.js';
 
 const EXP = 'experiments.mlops.seldon.io';
 const MODEL = 'models.mlops.seldon.io';
@@ -109,5 +118,58 @@ describe('seldon target on a stand-in kubectl', () => {
     await expect(reconcile(target, { stable: { version: 'v1' } })).resolves.toEqual({
       stable: { version: 'v1' },
     });
+  });
+});
+
+describe('seldon target: shadow through the Experiment mirror', () => {
+  it('mirrors the shadow phase, reads the mirror back, and drops it when the phase ends', async () => {
+    const target = seldonTarget(config, 'fraud');
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 25))).resolves.toEqual(mirrorOf('v1', 'v2', 25));
+    expect(await spec()).toEqual({
+      candidates: [{ name: 'fraud-v1', weight: 100 }],
+      mirror: { name: 'fraud-v2', percent: 25 },
+    });
+
+    await standins.seed(cluster());
+    const seen = await passingShadow(seldonTarget(config, 'fraud'), 'v1', 'v2', 25);
+    expect(seen).toEqual([
+      mirrorOf('v1', 'v2', 25),
+      { stable: { version: 'v1' } },
+      { stable: { version: 'v2' } },
+    ]);
+    expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v2', weight: 100 }] });
+  });
+
+  it('drops the mirror when a failing shadow rolls back', async () => {
+    await standins.seed({ ...cluster(), settleGets: 1 });
+    const seen = await failingShadow(seldonTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen).toEqual([mirrorOf('v1', 'v2', 10), { stable: { version: 'v1' } }]);
+    expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v1', weight: 100 }] });
+  });
+
+  it('catches an Experiment that lost its mirror, and still rolls back', async () => {
+    await standins.fault({ cli: 'kubectl', op: 'apply', kind: 'drop-mirror', times: 1 });
+    const { error, rolledBack } = await unreachedShadow(seldonTarget(config, 'fraud'), 'v1', 'v2');
+    expect(error).toEqual(
+      new TargetError(
+        'Seldon Experiment fraud (namespace seldon-mesh) serves v1 100% after being asked for v1 100% (+ mirror 10% to v2)',
+      ),
+    );
+    expect(rolledBack).toEqual({ stable: { version: 'v1' } });
+    expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v1', weight: 100 }] });
+  });
+
+  it('reports a mirror Model that is not available, and a fractional percent before any call', async () => {
+    const target = seldonTarget({ ...config, settleTimeoutMs: 200, pollIntervalMs: 20 }, 'fraud');
+    await expect(reconcile(target, mirrorOf('v1', 'v3', 10))).rejects.toThrow(
+      /did not settle within 200ms: candidate model\(s\) fraud-v3 not available/,
+    );
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    const applies = async () => (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'apply').length;
+    const before = await applies();
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 12.5))).rejects.toThrow(
+      'Seldon weights are whole numbers, got 12.5 for the mirror fraud-v2',
+    );
+    expect(await applies()).toBe(before);
   });
 });

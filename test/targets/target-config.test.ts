@@ -171,7 +171,7 @@ describe('target capabilities', () => {
       http: 'canary',
       command: 'canary',
       kserve: 'canary linear blue-green',
-      sagemaker: 'canary linear blue-green shadow ab',
+      sagemaker: 'canary linear blue-green ab',
       azureml: 'canary linear blue-green shadow ab',
       vertex: 'canary linear blue-green ab',
       seldon: 'canary linear shadow ab',
@@ -193,6 +193,9 @@ describe('target capabilities', () => {
     expect(strategyRefusal({ type: 'sagemaker' }, { type: 'rolling' })).toMatch(
       /^the sagemaker target cannot do rolling/,
     );
+    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'shadow', share: 10 })).toBe(
+      'the sagemaker target cannot do shadow: model-gate does not drive SageMaker shadow variants yet (they need a new endpoint config with ShadowProductionVariants); use canary, linear, blue-green or ab (it can do canary, linear, blue-green, ab)',
+    );
     for (const type of TARGET_TYPES)
       expect(strategyRefusal({ type, apply: ['x'], read: ['y'] }, canary)).toBeUndefined();
   });
@@ -206,6 +209,34 @@ describe('target capabilities', () => {
       expect(strategyRefusal({ type }, steps)).toMatch(/takes whole percentages/);
     for (const type of ['sagemaker', 'http', 'command', 'sandbox'])
       expect(strategyRefusal({ type }, steps)).toBeUndefined();
+  });
+
+  it('refuses a shadow share the platform cannot mirror, or a fraction of a percent', () => {
+    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow' })).toBe(
+      'the azureml target mirrors at most 50% of live traffic, got share 100% (the default); set strategy.share to 50 or less',
+    );
+    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow', share: 60 })).toBe(
+      'the azureml target mirrors at most 50% of live traffic, got share 60%; set strategy.share to 50 or less',
+    );
+    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow', share: 50 })).toBeUndefined();
+    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow', share: 12.5 })).toBe(
+      'the azureml target takes whole percentages of traffic, got the share 12.5; use whole numbers',
+    );
+    expect(strategyRefusal({ type: 'seldon' }, { type: 'shadow', share: 2.5 })).toMatch(/got the share 2.5/);
+    expect(strategyRefusal({ type: 'seldon' }, { type: 'shadow' })).toBeUndefined();
+    expect(strategyRefusal({ type: 'sandbox' }, { type: 'shadow', share: 12.5 })).toBeUndefined();
+    // The other percentages a strategy names are whole on these platforms too.
+    expect(strategyRefusal({ type: 'vertex' }, { type: 'linear', 'step-size': 7.5 })).toMatch(
+      /got the step-size 7.5; use whole numbers$/,
+    );
+    expect(strategyRefusal({ type: 'azureml' }, { type: 'ab', split: 33.3 })).toMatch(/got the split 33.3/);
+  });
+
+  it('refuses the shadow on sagemaker when the config is validated, naming the field', () => {
+    const text = withTarget('{ type: sagemaker, endpoint: fraud-prod }', '{ type: shadow, share: 20 }');
+    expect(() => parseConfig(text, {}, F)).toThrow(
+      /models\.fraud\.strategy: the sagemaker target cannot do shadow: model-gate does not drive SageMaker shadow variants yet/,
+    );
   });
 
   it('uses the strategies declared for http and command targets', () => {

@@ -8,10 +8,18 @@
 // (traffic sums to 100, mirror traffic to at most 50). Exit codes: 2 for argument errors,
 // 3 for a missing resource, 1 for other errors, as the Azure CLI does.
 //
+// Mirroring (how-to-safely-rollout-online-endpoints): `--mirror-traffic "green=10"` sets the
+// endpoint's mirror_traffic (replacing it), `--mirror-traffic "green=0"` is the documented way
+// to stop it (kept as 0, as an endpoint may report it); at most 50% in all, never to a
+// deployment with live traffic nor to one the endpoint does not have. An empty value is not
+// documented and is refused.
+//
 // Faults (state.faults, cli "az"): throttle, busy (update refused: the endpoint is Updating),
-// timeout, silent-revert (update reports success, traffic stays), partial (traffic applied,
-// the command still fails), fail. An endpoint seeded with `provisioning_state: "Updating"`
-// and `_updatingShows: n` reports Updating for n more `show` calls.
+// timeout, silent-revert (update reports success, traffic stays), drop-mirror (update reports
+// success, the live traffic is applied but the mirror is lost, as the docs warn an older CLI
+// does), partial (traffic applied, the command still fails), fail. An endpoint seeded with
+// `provisioning_state: "Updating"` and `_updatingShows: n` reports Updating for n more `show`
+// calls.
 import { fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
 
 const CLI = 'az';
@@ -122,13 +130,16 @@ function show() {
 
 /** `"blue=90 green=10"` -> { blue: 90, green: 10 }; an argument error when it is not that. */
 function pairs(text, flag) {
+  const invalid = () =>
+    argError(
+      `Invalid ${flag} value "${text}": expected space-separated deployment=percent pairs such as "blue=90 green=10"`,
+    );
+  const words = text.split(/\s+/).filter(Boolean);
+  if (words.length === 0) invalid();
   const out = {};
-  for (const word of text.split(/\s+/).filter(Boolean)) {
+  for (const word of words) {
     const m = /^([A-Za-z][A-Za-z0-9-]{0,31})=(\d+)$/.exec(word);
-    if (!m)
-      argError(
-        `Invalid ${flag} value "${text}": expected space-separated deployment=percent pairs such as "blue=90 green=10"`,
-      );
+    if (!m) invalid();
     out[m[1]] = Number(m[2]);
   }
   return out;
@@ -189,7 +200,7 @@ function update() {
   if (takeFault(state, CLI, 'update', ['silent-revert'])) succeed(state, shown(reported));
   // Keep every deployment listed: one dropped from the map serves 0%.
   endpoint.traffic = Object.fromEntries(deployments.map((d) => [d, nextTraffic[d] ?? 0]));
-  endpoint.mirror_traffic = Object.fromEntries(Object.entries(nextMirror).filter(([, v]) => v > 0));
+  endpoint.mirror_traffic = takeFault(state, CLI, 'update', ['drop-mirror']) ? {} : nextMirror;
   endpoint.provisioning_state = 'Succeeded';
   if (takeFault(state, CLI, 'update', ['partial'])) {
     fail(

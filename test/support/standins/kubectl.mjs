@@ -9,7 +9,10 @@
 // https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
 //
 // The KServe and Seldon controllers are simulated: a change is reconciled on a later `get`
-// (after `state.settleGets`, default 0, reads showing it in progress).
+// (after `state.settleGets`, default 0, reads showing it in progress). A Seldon Experiment's
+// `spec.mirror` ({name, percent}) is kept like its candidates; the Experiment is Ready only
+// when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
+// succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
 import {
   clone,
   fail,
@@ -329,6 +332,7 @@ function apply() {
   const key = `${ns}/${name}`;
   const existing = store(EXP)[key];
   const spec = clone(manifest.spec);
+  if (spec.mirror && takeFault(state, CLI, 'apply', ['drop-mirror'])) delete spec.mirror;
   if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec))
     succeed(state, `experiment.mlops.seldon.io/${name} unchanged`);
   if (existing && takeFault(state, CLI, 'apply', ['silent-revert']))

@@ -3,7 +3,7 @@
 //
 // The state file is $MODEL_GATE_STANDIN_STATE. Faults are `{ cli, op, kind, times, ... }`
 // entries of `state.faults`; `times` counts down (-1: forever). Kinds: throttle, busy,
-// timeout, silent-revert, partial, fail.
+// timeout, silent-revert, drop-mirror, partial, fail (kubectl also: conflict).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
 export function statePath() {
