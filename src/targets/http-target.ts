@@ -27,6 +27,8 @@ export type HttpCapabilities = z.output<typeof capabilitiesSchema>;
 export const trafficStatusSchema = z.object({
   stable: z.object({ version: z.string().min(1) }),
   canary: z.object({ version: z.string().min(1), weight: z.number().min(0).max(100) }).optional(),
+  mirror: z.object({ version: z.string().min(1), share: z.number().min(0).max(100) }).optional(),
+  sticky: z.object({ header: z.string().min(1) }).optional(),
   updating: z.boolean().default(false),
 });
 
@@ -142,14 +144,22 @@ export function httpTarget(
     description,
     capabilities: fetchCapabilities,
     async read() {
-      const { stable, canary } = await status();
-      return canary ? { stable, canary } : { stable };
+      const { updating: _, ...served } = await status();
+      return served;
     },
     async write(desired: TrafficState) {
       const caps = await fetchCapabilities();
       const weight = desired.canary?.weight ?? 0;
       if (caps.weights === 'integer' && !Number.isInteger(weight)) {
         throw new TargetError(`${description} takes whole percentages of traffic, got ${weight}`);
+      }
+      const mirrored = desired.mirror?.share ?? 0;
+      if (mirrored > (caps.mirror?.maxPercent ?? 0)) {
+        throw new TargetError(
+          caps.mirror
+            ? `${description} mirrors at most ${caps.mirror.maxPercent}% of live traffic, asked for ${mirrored}%`
+            : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
+        );
       }
       const deadline = clock.now() + config.settleTimeoutMs;
       for (;;) {

@@ -35,7 +35,7 @@ afterAll(async () => {
 });
 beforeEach(() => {
   layer.traffic = { stable: { version: 'v1' } };
-  layer.faults = { busy: 0, throttle: 0, silentRevert: 0, converge: 0, delayMs: 0 };
+  layer.faults = { busy: 0, throttle: 0, silentRevert: 0, converge: 0, delayMs: 0, dropMirror: 0 };
   layer.requests = [];
 });
 
@@ -121,5 +121,58 @@ describe('http target against a serving layer written to docs/http-target.openap
     expect(capabilitiesSchema.parse(capabilities).strategies).toContain('canary');
     const status = doc.paths['/traffic'].get.responses['200'].content['application/json'].example;
     expect(trafficStatusSchema.parse(status)).toEqual({ ...step('v1', 'v2', 10), updating: false });
+  });
+});
+
+describe('http target: a shadow on a service that declares a mirror', () => {
+  let shadowLayer: ServingLayer;
+  beforeAll(async () => {
+    shadowLayer = await startServingLayer({
+      deployed: ['v1', 'v2'],
+      stable: 'v1',
+      capabilities: { strategies: ['canary', 'shadow'], mirror: { maxPercent: 50 } },
+    });
+  });
+  afterAll(() => shadowLayer?.close());
+  const target = () =>
+    httpTarget({
+      type: 'http',
+      url: shadowLayer.url,
+      headers: {},
+      strategies: ['canary', 'shadow'],
+      ...FAST,
+    });
+  const shadow = {
+    stable: { version: 'v1' },
+    canary: { version: 'v2', weight: 0 },
+    mirror: { version: 'v2', share: 25 },
+  };
+
+  it('PUTs the mirror, reads it back, and stops it with the next state', async () => {
+    await reconcile(target(), shadow);
+    expect(shadowLayer.traffic).toEqual(shadow);
+    expect(await target().read()).toEqual(shadow);
+    await reconcile(target(), { stable: { version: 'v1' } });
+    expect(shadowLayer.traffic).toEqual({ stable: { version: 'v1' } });
+    expect(shadowLayer.contractViolations).toEqual([]);
+  });
+
+  it('catches a service that applied the traffic but dropped the mirror', async () => {
+    shadowLayer.faults.dropMirror = 1;
+    await expect(reconcile(target(), shadow)).rejects.toThrow(
+      `serving layer at ${shadowLayer.url} serves v1 100% after being asked for v1 100% (+ mirror 25% to v2)`,
+    );
+  });
+
+  it('refuses a share above the declared mirror limit, and a mirror the service does not have', async () => {
+    const puts = () => shadowLayer.requests.filter((r) => r.method === 'PUT').length;
+    const before = puts();
+    await expect(reconcile(target(), { ...shadow, mirror: { version: 'v2', share: 60 } })).rejects.toThrow(
+      `serving layer at ${shadowLayer.url} mirrors at most 50% of live traffic, asked for 60%`,
+    );
+    expect(puts()).toBe(before);
+    await expect(reconcile(httpTarget(config()), shadow)).rejects.toThrow(
+      `serving layer at ${layer.url} has no mirror in its capabilities, so it cannot shadow v2`,
+    );
   });
 });

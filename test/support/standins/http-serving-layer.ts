@@ -10,6 +10,8 @@ export const OPENAPI_PATH = fileURLToPath(new URL('../../../docs/http-target.ope
 interface Traffic {
   stable: { version: string };
   canary?: { version: string; weight: number };
+  mirror?: { version: string; share: number };
+  sticky?: { header: string };
 }
 
 export interface ServingLayerOptions {
@@ -32,6 +34,8 @@ export interface ServingLayerFaults {
   converge: number;
   /** Every answer is delayed this long. */
   delayMs: number;
+  /** PUT answered 200, the traffic applied, but the mirror silently not set up. */
+  dropMirror: number;
 }
 
 export interface ServingLayer {
@@ -59,7 +63,7 @@ export async function startServingLayer(options: ServingLayerOptions): Promise<S
   const layer: ServingLayer = {
     url: '',
     traffic: { stable: { version: options.stable } },
-    faults: { busy: 0, throttle: 0, silentRevert: 0, converge: 0, delayMs: 0 },
+    faults: { busy: 0, throttle: 0, silentRevert: 0, converge: 0, delayMs: 0, dropMirror: 0 },
     requests: [],
     contractViolations: [],
     close: async () => {},
@@ -112,15 +116,20 @@ export async function startServingLayer(options: ServingLayerOptions): Promise<S
         layer.contractViolations.push(why);
         return send(res, 400, { error: `the body does not match TrafficState: ${why}` });
       }
-      const asked = body as Traffic;
+      let asked = body as Traffic;
       if (layer.faults.busy > 0) {
         layer.faults.busy -= 1;
         return send(res, 409, { error: 'another traffic change is in progress' }, { 'retry-after': '1' });
       }
-      const absent = [asked.stable.version, asked.canary?.version].find(
+      const absent = [asked.stable.version, asked.canary?.version, asked.mirror?.version].find(
         (v) => v && !options.deployed.includes(v),
       );
       if (absent) return send(res, 422, { error: `version ${absent} is not deployed` });
+      if (layer.faults.dropMirror > 0 && asked.mirror) {
+        layer.faults.dropMirror -= 1;
+        const { mirror: _, ...rest } = asked;
+        asked = rest;
+      }
       if (layer.faults.silentRevert > 0) {
         layer.faults.silentRevert -= 1;
         return send(res, 200, { ...asked, updating: false });
