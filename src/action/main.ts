@@ -78,7 +78,7 @@ async function publish(
     if (event.kind === 'pull_request') notes.set(event.pr.number, result.skipped);
     for (const n of result.notify ?? [])
       notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why }]);
-    await setup.publisher.publish({ force: true, notes, rollbacks: result.rollbacks });
+    await setup.publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
     const url = event.kind === 'pull_request' ? setup.ledger?.commentFor(event.pr.number).url : undefined;
     if (url) core.setOutput('comment-url', url);
   }

@@ -65,6 +65,8 @@ export function actionPorts(
     sha: pr?.headSha ?? env.GITHUB_SHA ?? '',
     pr: pr?.number,
     runUrl,
+    // A matrix job (one `model`) shares its PR's comment with the other models' jobs.
+    soleWriter: pr !== undefined && inputs.model === undefined,
   });
   const stamp = { runId: Number(env.GITHUB_RUN_ID ?? 0), attempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1) };
   const publisher = new CommentPublisher(
@@ -72,6 +74,7 @@ export function actionPorts(
     (result, compact) => renderMarkdown(config, result, { now: systemClock.now(), runUrl, compact }),
     stamp,
     systemClock,
+    { warn: core.warning },
   );
   const ports: Ports = {
     ...base,

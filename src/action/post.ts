@@ -22,7 +22,9 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const event = await readEvent(env);
     const { ports, publisher } = actionPorts(config, inputs, env, event);
     const pr = event.kind === 'pull_request' ? event.pr.number : undefined;
+    // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
     for (const model of Object.values(config.models)) {
+      if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
       if (release?.status !== 'analysing' || (pr !== undefined && release.pr !== pr)) continue;
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
@@ -30,7 +32,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       await ports.ledger.saveRelease(ended);
       core.warning(`${model.name}: ${ended.reason}`);
     }
-    await publisher?.publish({ force: true });
+    await publisher?.publish({ final: true });
   } catch (err) {
     core.setFailed(`model-gate post step could not withdraw the candidate: ${(err as Error).message}`);
   }

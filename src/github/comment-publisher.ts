@@ -2,48 +2,135 @@ import type { Clock } from '../core/clock.js';
 import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 import type { GitHubLedger } from './github-ledger.js';
-import { COMMENT_LIMIT, composeBody, type RunStamp } from './sticky-comment.js';
+import {
+  COMMENT_LIMIT,
+  composeBody,
+  isNotFound,
+  type RunStamp,
+  type WriteOutcome,
+} from './sticky-comment.js';
 
 /** Renders a PR's report; `compact` leaves out details to fit GitHub's size limit. */
 export type RenderReport = (result: RunResult, compact: boolean) => string;
+
+export interface PublisherOptions {
+  /** A comment whose releases did not change is rewritten at most this often. */
+  refreshMs?: number;
+  /** After a run's last write of a shared comment, the wait before checking it kept this run's state. */
+  settleMs?: number;
+  /** How many times a run rewrites a shared comment that lost its state, before it gives up. */
+  repairs?: number;
+  warn?(message: string): void;
+}
+
+/** What a PR's report carries beside its releases. */
+type Notes = Omit<RunResult, 'releases'>;
 
 /**
  * Keeps each touched PR's one comment true: written on every status or phase change,
  * otherwise at most every `refreshMs`, so a long analysis does not spend the API budget
  * on polls. The comment also carries the releases' state for a later job to resume.
+ *
+ * A comment other jobs may write at the same time (a matrix: one job per model, all on the PR's
+ * one comment) is read again before each write: this run's releases come from this run, every
+ * other model's from the comment. A sibling's write that read the comment just before this
+ * run's last one still drops this run's state, so the last publish of a run (`final`) waits a
+ * moment, reads the comment again and puts back what is missing.
  */
 export class CommentPublisher {
   private readonly written = new Map<number, { signature: string; at: number }>();
+  private readonly refreshMs: number;
+  private readonly settleMs: number;
+  private readonly repairs: number;
 
   constructor(
     private readonly ledger: GitHubLedger,
     private readonly render: RenderReport,
     private readonly stamp: RunStamp,
     private readonly clock: Clock,
-    private readonly refreshMs = 5 * 60_000,
-  ) {}
+    private readonly opts: PublisherOptions = {},
+  ) {
+    this.refreshMs = opts.refreshMs ?? 5 * 60_000;
+    this.settleMs = opts.settleMs ?? 5_000;
+    this.repairs = opts.repairs ?? 3;
+  }
 
-  /** Write every PR whose releases changed; `notes` adds per-PR lines (queued, skipped). */
+  /**
+   * Write every PR whose releases changed; `notes` adds per-PR lines (queued, skipped).
+   * `final`: the run's last publish, written whether due or not, then checked.
+   */
   async publish(
     opts: {
-      force?: boolean;
+      final?: boolean;
       notes?: Map<number, RunResult['skipped']>;
       rollbacks?: RunResult['rollbacks'];
     } = {},
   ) {
     const prs = new Set([...this.ledger.dirty, ...(opts.notes?.keys() ?? [])]);
+    const checks = new Map<number, Notes>();
+    for (const pr of this.ledger.savedPrs()) checks.set(pr, { skipped: [], rollbacks: opts.rollbacks });
     for (const pr of prs) {
-      const releases = [...(await this.ledger.releasesOf(pr)).values()];
-      const signature = signatureOf(releases);
+      const signature = signatureOf(this.ledger.savedReleases(pr));
       const last = this.written.get(pr);
       const now = this.clock.now();
       const due = !last || last.signature !== signature || now - last.at >= this.refreshMs;
-      if (!opts.force && !due) continue;
-      const result: RunResult = { releases, skipped: opts.notes?.get(pr) ?? [], rollbacks: opts.rollbacks };
-      const outcome = await this.ledger.commentFor(pr).write(this.fit(result, releases), this.stamp);
-      if (outcome !== 'stale') this.written.set(pr, { signature, at: now });
+      if (!opts.final && !due) continue;
+      const notes: Notes = { skipped: opts.notes?.get(pr) ?? [], rollbacks: opts.rollbacks };
+      const outcome = await this.write(pr, notes, this.ledger.shared(pr));
+      if (outcome === 'stale') checks.delete(pr);
+      else {
+        this.written.set(pr, { signature, at: now });
+        if (checks.has(pr)) checks.set(pr, notes);
+      }
       this.ledger.dirty.delete(pr);
     }
+    if (opts.final) await this.settle([...checks].filter(([pr]) => this.ledger.shared(pr)));
+  }
+
+  /**
+   * Check, a moment after this run's last write, that each shared comment still holds the
+   * releases this run saved (and no duplicate), and write them back where another job's
+   * stale write dropped them.
+   */
+  private async settle(pending: [number, Notes][]) {
+    for (let repair = 0; pending.length > 0; repair++) {
+      await this.clock.sleep(this.settleMs);
+      const next: [number, Notes][] = [];
+      for (const [pr, notes] of pending) {
+        await this.ledger.refresh(pr, true);
+        const comment = this.ledger.commentFor(pr);
+        const lost = this.ledger.lost(pr);
+        if (comment.newerThan(this.stamp) || (lost.length === 0 && comment.duplicates.length === 0)) continue;
+        if (repair === this.repairs) {
+          this.opts.warn?.(
+            `the comment of PR #${pr} still misses this job's state (${lost.join(', ') || 'duplicates'}) after ${this.repairs} rewrites: other jobs keep overwriting it`,
+          );
+          continue;
+        }
+        if ((await this.write(pr, notes, false)) !== 'stale') next.push([pr, notes]);
+      }
+      pending = next;
+    }
+  }
+
+  /** Write a PR's report: first reading the comment again (`reread`) if other jobs may write it too. */
+  private async write(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
+    const comment = this.ledger.commentFor(pr);
+    try {
+      if (reread) await this.ledger.refresh(pr);
+      return await comment.write(await this.body(pr, notes), this.stamp);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      // The comment is gone (deleted by hand, or folded into another job's as its duplicate):
+      // write the one that is left, or a new one.
+      await this.ledger.refresh(pr, true);
+      return comment.write(await this.body(pr, notes), this.stamp);
+    }
+  }
+
+  private async body(pr: number, notes: Notes): Promise<string> {
+    const releases = [...(await this.ledger.releasesOf(pr)).values()];
+    return this.fit({ ...notes, releases }, releases);
   }
 
   /** The full report if it fits, else without details, else cut; the decision always stays. */

@@ -6,7 +6,7 @@ import type { GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { Deployments } from './deployments.js';
 import type { Repo } from './repo-files.js';
-import { StickyComment } from './sticky-comment.js';
+import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
 /** What a PR's comment hides: the state of each of its releases, so a new job can resume. */
@@ -25,6 +25,13 @@ export interface GitHubLedgerOptions {
   /** The PR of the triggering event, if any. */
   pr?: number;
   runUrl?: string;
+  /**
+   * No other job writes the comment of `pr` while this one runs: a pull_request job over every
+   * model (the workflow's concurrency group keeps runs apart). It writes the comment from what it
+   * read at the start. Otherwise (a matrix job of one model; a schedule or dispatch job, whatever
+   * PR it writes) other jobs may write the same comment, so every write re-reads it first.
+   */
+  soleWriter?: boolean;
 }
 
 /**
@@ -38,6 +45,8 @@ export class GitHubLedger implements Ledger {
   /** Who the token writes as, learned once for all the PRs' comments. */
   private readonly identity: TokenIdentity;
   private readonly releases = new Map<number, Map<string, Release>>();
+  /** Per PR, the models whose release this run saved: on them this run's word beats the comment's. */
+  private readonly saved = new Map<number, Set<string>>();
   /** PRs whose comment no longer tells the truth. */
   readonly dirty = new Set<number>();
 
@@ -55,16 +64,59 @@ export class GitHubLedger implements Ledger {
     return comment;
   }
 
+  /** Whether other jobs may write the PR's comment while this one runs. */
+  shared(pr: number): boolean {
+    return !(this.opts.soleWriter === true && pr === this.opts.pr);
+  }
+
+  /** The PRs on which this run saved a release. */
+  savedPrs(): number[] {
+    return [...this.saved.keys()];
+  }
+
+  /** The releases this run saved on a PR, as it last saved them. */
+  savedReleases(pr: number): Release[] {
+    const map = this.releases.get(pr);
+    return [...(this.saved.get(pr) ?? [])].flatMap((model) => map?.get(model) ?? []);
+  }
+
   /** The releases of a PR as its comment recorded them, plus this run's changes. */
   async releasesOf(pr: number): Promise<Map<string, Release>> {
     let map = this.releases.get(pr);
     if (!map) {
-      const stored = await this.commentFor(pr).load();
-      const parsed = commentData.safeParse(stored?.data);
-      map = new Map(parsed.success ? Object.entries(parsed.data.releases) : []);
+      const comment = this.commentFor(pr);
+      map = releasesIn(await comment.load(), ...comment.duplicates);
       this.releases.set(pr, map);
     }
     return map;
+  }
+
+  /**
+   * Read the PR's comment again (`listing`: all the PR's comments, to find a creation race's
+   * duplicates too) and take from it every release this run did not save: the other jobs'
+   * latest states, which this run's next write keeps and its report shows.
+   */
+  async refresh(pr: number, listing = false): Promise<void> {
+    const ours = this.releases.get(pr);
+    // Not read yet: the first read is fresh.
+    if (!ours) return void (await this.releasesOf(pr));
+    const comment = this.commentFor(pr);
+    const fresh = releasesIn(await (listing ? comment.list() : comment.reload()), ...comment.duplicates);
+    const mine = this.saved.get(pr);
+    // In the comment's order, so that the models keep their places in the report.
+    const merged = [...new Set([...fresh.keys(), ...ours.keys()])].map(
+      (model) => [model, (mine?.has(model) ? ours.get(model) : fresh.get(model)) ?? ours.get(model)] as const,
+    );
+    ours.clear();
+    for (const [model, release] of merged) if (release) ours.set(model, release);
+  }
+
+  /** The models this run saved on a PR whose state is not in its comment as last read. */
+  lost(pr: number): string[] {
+    const held = releasesIn(this.commentFor(pr).current);
+    return this.savedReleases(pr)
+      .filter((r) => JSON.stringify(held.get(r.model)) !== JSON.stringify(r))
+      .map((r) => r.model);
   }
 
   async release(model: string): Promise<Release | undefined> {
@@ -102,6 +154,12 @@ export class GitHubLedger implements Ledger {
       await setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl);
     }
     map.set(saved.model, saved);
+    let mine = this.saved.get(next.pr);
+    if (!mine) {
+      mine = new Set();
+      this.saved.set(next.pr, mine);
+    }
+    mine.add(saved.model);
     this.dirty.add(next.pr);
   }
 
@@ -117,4 +175,17 @@ export class GitHubLedger implements Ledger {
   history(model: string): Promise<LedgerEntry[]> {
     return this.deployments.history(model);
   }
+}
+
+/** The releases hidden in comments, each model's most recently updated one (the first on a tie). */
+function releasesIn(...comments: (StoredComment | undefined)[]): Map<string, Release> {
+  const found = new Map<string, Release>();
+  for (const comment of comments) {
+    const parsed = commentData.safeParse(comment?.data);
+    for (const [model, release] of parsed.success ? Object.entries(parsed.data.releases) : []) {
+      const seen = found.get(model);
+      if (!seen || release.updatedAt > seen.updatedAt) found.set(model, release);
+    }
+  }
+  return found;
 }

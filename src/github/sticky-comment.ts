@@ -45,13 +45,34 @@ export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data'> {
 const newer = (a: RunStamp, b: RunStamp) =>
   a.runId > b.runId || (a.runId === b.runId && a.attempt > b.attempt);
 
+export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
+
+/** An issue comment as GitHub lists or gives it. */
+type IssueComment = Awaited<ReturnType<GitHubClient['rest']['issues']['getComment']>>['data'];
+
+const stored = (c: IssueComment): StoredComment => ({
+  id: c.id,
+  body: c.body ?? '',
+  ...readBody(c.body ?? ''),
+});
+
+/** GitHub's answer for a comment (or pull request) that is not there. */
+export const isNotFound = (error: unknown) => (error as { status?: number }).status === 404;
+
 /**
  * The one model-gate comment of a pull request, found by its marker among the comments this
  * run's token could have written (a Bot's, or the personal access token's own User's), updated
  * in place. Anyone else's comment that carries the marker is neither read nor written.
+ *
+ * Jobs of one run (a matrix, one job per model) share the comment. Two of them that found none
+ * may each create one: the one with the lowest id is the comment, and the others of ours that a
+ * listing finds are its `duplicates`, deleted by the next write once it has carried their state.
  */
 export class StickyComment {
   private found?: StoredComment | null;
+  private extras: StoredComment[] = [];
+  /** Created by this run and not listed since: another job may have created one at the same time. */
+  private created = false;
   /** The comment's address on GitHub, once it exists. */
   url?: string;
 
@@ -63,26 +84,88 @@ export class StickyComment {
     private readonly identity = new TokenIdentity(client),
   ) {}
 
+  /** The comment as first read (one listing a run), or as this run last wrote or re-read it. */
   async load(): Promise<StoredComment | undefined> {
     if (this.found !== undefined) return this.found ?? undefined;
+    return this.list();
+  }
+
+  /** The comment as it is now: one request for the comment this run knows, a listing otherwise. */
+  async reload(): Promise<StoredComment | undefined> {
+    const known = this.found;
+    if (!known || this.created) return this.list();
+    try {
+      const res = await this.client.rest.issues.getComment({ ...this.repo, comment_id: known.id });
+      if (res.data.body?.startsWith(COMMENT_MARKER)) return this.keep(res.data);
+    } catch (error) {
+      // Deleted: by hand, or as the duplicate of another job's comment.
+      if (!isNotFound(error)) throw error;
+    }
+    return this.list();
+  }
+
+  /** Every comment of the pull request read again: ours (the lowest id of ours) and its duplicates. */
+  async list(): Promise<StoredComment | undefined> {
     const comments = await this.client.paginate(this.client.rest.issues.listComments, {
       ...this.repo,
       issue_number: this.issue,
       per_page: 100,
     });
-    const ours = await this.identity.first(comments.filter((c) => c.body?.startsWith(COMMENT_MARKER)));
-    this.url = ours?.html_url;
-    this.found = ours ? { id: ours.id, body: ours.body ?? '', ...readBody(ours.body ?? '') } : null;
+    const marked = comments.filter((c) => c.body?.startsWith(COMMENT_MARKER)).sort((a, b) => a.id - b.id);
+    const ours = await this.identity.first(marked);
+    const author = ours?.user;
+    this.extras = marked
+      .filter((c) => c !== ours && author && c.user?.id === author.id && c.user.type === author.type)
+      .map(stored);
+    this.created = false;
+    if (!ours) {
+      this.found = null;
+      return undefined;
+    }
+    return this.keep(ours);
+  }
+
+  /** The comment as this run last read or wrote it. */
+  get current(): StoredComment | undefined {
     return this.found ?? undefined;
   }
 
+  /** Other comments of ours that the last listing found beside the comment: a creation race's. */
+  get duplicates(): readonly StoredComment[] {
+    return this.extras;
+  }
+
+  /** Whether a newer run than `stamp` wrote the comment, as last read. */
+  newerThan(stamp: RunStamp): boolean {
+    const theirs = this.found?.stamp;
+    return theirs !== undefined && newer(theirs, stamp);
+  }
+
   /**
-   * Create or update the comment. Skipped when the body is unchanged, or when a newer
-   * run already wrote it. Returns what happened; `url` then holds the comment's address.
+   * Create or update the comment, then delete its duplicates. Skipped when the body is
+   * unchanged, or when a newer run already wrote it. Returns what happened; `url` then holds
+   * the comment's address.
    */
-  async write(body: string, stamp: RunStamp): Promise<'created' | 'updated' | 'unchanged' | 'stale'> {
+  async write(body: string, stamp: RunStamp): Promise<WriteOutcome> {
     const current = await this.load();
-    if (current?.stamp && newer(current.stamp, stamp)) return 'stale';
+    if (this.newerThan(stamp)) return 'stale';
+    const outcome = await this.put(current, body, stamp);
+    for (const extra of this.extras.splice(0)) {
+      await this.client.rest.issues
+        .deleteComment({ ...this.repo, comment_id: extra.id })
+        .catch((error: unknown) => {
+          // Another job of the run deleted it first.
+          if (!isNotFound(error)) throw error;
+        });
+    }
+    return outcome;
+  }
+
+  private async put(
+    current: StoredComment | undefined,
+    body: string,
+    stamp: RunStamp,
+  ): Promise<WriteOutcome> {
     if (current?.body === body) return 'unchanged';
     if (current) {
       const res = await this.client.rest.issues.updateComment({ ...this.repo, comment_id: current.id, body });
@@ -93,7 +176,14 @@ export class StickyComment {
     const res = await this.client.rest.issues.createComment({ ...this.repo, issue_number: this.issue, body });
     this.identity.learn(res.data.user);
     this.found = { id: res.data.id, body, stamp };
+    this.created = true;
     this.url = res.data.html_url;
     return 'created';
+  }
+
+  private keep(comment: IssueComment): StoredComment {
+    this.url = comment.html_url;
+    this.found = stored(comment);
+    return this.found;
   }
 }

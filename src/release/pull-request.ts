@@ -135,7 +135,7 @@ async function onMerged(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  let { releases, skipped } = await releasesOfPr(config, event, ports);
+  let { releases, skipped } = await releasesOfPr(config, event, ports, opts.only);
   const analyseFirst = releases.filter(
     (r) => r.status === 'analysing' && config.models[r.model]?.onMerge === 'analyze-then-promote',
   );
@@ -180,7 +180,7 @@ async function onClosed(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const { releases, skipped } = await releasesOfPr(config, event, ports);
+  const { releases, skipped } = await releasesOfPr(config, event, ports, opts.only);
   const out: Release[] = [];
   for (const release of releases) {
     if (opts.dryRun || (release.status !== 'analysing' && release.status !== 'ready')) {
@@ -200,9 +200,15 @@ async function onClosed(
   return { releases: out, skipped };
 }
 
-async function releasesOfPr(config: Config, event: PullRequestEvent, ports: Ports): Promise<RunResult> {
+/** The PR's recorded releases (of `only`, in a matrix job of one model). */
+async function releasesOfPr(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  only: string | undefined,
+): Promise<RunResult> {
   const result: RunResult = { releases: [], skipped: [] };
-  for (const name of Object.keys(config.models)) {
+  for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);
     if (release && release.pr === event.number && release.status !== 'superseded')
       result.releases.push(release);

@@ -159,6 +159,24 @@ describe('issue comments', () => {
     expect(fake.violations).toEqual([]);
   });
 
+  test('one comment is read by its id and deleted (204); then both answer 404', async () => {
+    const mine = await call<{ id: number }>('POST', '/repos/acme/models/issues/7/comments', { body: 'r' });
+    const path = `/repos/acme/models/issues/comments/${mine.json.id}`;
+    const read = await call<{ id: number; body: string; user: { type: string } }>('GET', path);
+    expect([read.status, read.json.id, read.json.body, read.json.user.type]).toEqual([
+      200,
+      mine.json.id,
+      'r',
+      'Bot',
+    ]);
+    const deleted = await call('DELETE', path);
+    expect([deleted.status, deleted.text]).toEqual([204, '']);
+    expect(fake.comments(7)).toEqual([]);
+    expect((await call('GET', path)).status).toBe(404);
+    expect((await call('DELETE', path)).status).toBe(404);
+    expect(fake.violations).toEqual([]);
+  });
+
   test('since lists comments updated at or after a time', async () => {
     fake.addComment(7, 'old', 'alice');
     const future = new Date(Date.now() + 60_000).toISOString();

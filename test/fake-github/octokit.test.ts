@@ -51,6 +51,12 @@ describe('with getOctokit', () => {
     await octokit.rest.issues.updateComment({ ...repo, comment_id: comment.data.id, body: 'report 2' });
     const comments = await octokit.rest.issues.listComments({ ...repo, issue_number: 7, per_page: 100 });
     expect(comments.data.map((c) => c.body)).toEqual(['report 2']);
+    const one = await octokit.rest.issues.getComment({ ...repo, comment_id: comment.data.id });
+    expect(one.data.body).toBe('report 2');
+    const extra = await octokit.rest.issues.createComment({ ...repo, issue_number: 7, body: 'again' });
+    expect((await octokit.rest.issues.deleteComment({ ...repo, comment_id: extra.data.id })).status).toBe(
+      204,
+    );
     await octokit.rest.repos.createCommitStatus({
       ...repo,
       sha: HEAD,
@@ -92,8 +98,8 @@ describe('with getOctokit', () => {
       message: expect.stringContaining('Resource not accessible by integration'),
     });
     expect(fake.violations).toEqual([]);
-    expect(fake.requestCount()).toBe(13);
-    expect(fake.writeCount()).toBe(5);
+    expect(fake.requestCount()).toBe(16);
+    expect(fake.writeCount()).toBe(7);
   });
 
   test('paginate follows Link across 3 pages', async () => {

@@ -35,7 +35,7 @@ async function publisherFor(pr: number, render: (compact: boolean) => string, cl
       (_r, compact) => render(compact),
       { runId: 1, attempt: 1 },
       clock,
-      60_000,
+      { refreshMs: 60_000 },
     ),
   };
 }
@@ -46,7 +46,7 @@ describe('the comment publisher', () => {
       3,
       (compact) => `## DECISION\n${compact ? 'short' : 'x'.repeat(70_000)}`,
     );
-    await publisher.publish({ force: true });
+    await publisher.publish({ final: true });
     const body = github.comments(3)[0]?.body ?? '';
     expect(body).toContain('## DECISION\nshort');
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
@@ -54,7 +54,7 @@ describe('the comment publisher', () => {
 
   it('cuts what is left if even the short report is too long, keeping the decision', async () => {
     const { publisher } = await publisherFor(4, () => `## DECISION\n${'y'.repeat(90_000)}`);
-    await publisher.publish({ force: true });
+    await publisher.publish({ final: true });
     const body = github.comments(4)[0]?.body ?? '';
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     expect(body).toContain('## DECISION');

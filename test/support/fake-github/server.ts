@@ -643,6 +643,16 @@ class Fake implements FakeGitHub {
         const out = this.commentJson(comment);
         return { status: 201, body: out, headers: { location: out.url as string } };
       }
+      case 'issues/get-comment': {
+        const comment = this.allComments.find((c) => c.id === values.comment_id) ?? fail(404, 'Not Found');
+        return { status: 200, body: this.commentJson(comment) };
+      }
+      case 'issues/delete-comment': {
+        const index = this.allComments.findIndex((c) => c.id === values.comment_id);
+        if (index < 0) fail(404, 'Not Found');
+        this.allComments.splice(index, 1);
+        return { status: 204 };
+      }
       case 'issues/update-comment': {
         const comment = this.allComments.find((c) => c.id === values.comment_id) ?? fail(404, 'Not Found');
         const text = json.body as string;

@@ -1,0 +1,209 @@
+import { getOctokit } from '@actions/github';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type Clock, FakeClock, systemClock } from '../../src/core/clock.js';
+import type { GitHubClient } from '../../src/github/client.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { COMMENT_MARKER, composeBody, readBody } from '../../src/github/sticky-comment.js';
+import { newRelease } from '../../src/release/new-release.js';
+import type { Release } from '../../src/release/types.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { canaryModel } from '../support/model-config.js';
+
+// A matrix: one job per model, side by side on one PR, each with its own client, ledger and
+// publisher, all of one workflow run (same run id). They share the PR's one comment, which holds
+// every model's release state for the next job (the merge) to resume.
+let github: FakeGitHub;
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const head = 'd'.repeat(40);
+const PR = 7;
+const COMMENT = '/repos/{owner}/{repo}/issues/comments/{comment_id}';
+const COMMENTS = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
+
+beforeEach(async () => {
+  github = await startFakeGitHub(repo);
+  github.setPullRequest(PR, { baseSha: 'a'.repeat(40), headSha: head, files: [] });
+});
+afterEach(async () => {
+  expect(github.violations).toEqual([]);
+  await github.close();
+});
+
+const render = (r: { releases: Release[] }) =>
+  `## model-gate\n${r.releases.map((x) => `${x.model} ${x.to}: ${x.status} phase ${x.phase}`).join('\n')}`;
+
+/** One matrix job: `model`'s release on the PR, moved on a step at a time and published. */
+function job(model: string, opts: { soleWriter?: boolean; clock?: Clock; settleMs?: number } = {}) {
+  // Octokit without the throttling of gitHubClient, whose second between writes is not under test.
+  const client: GitHubClient = getOctokit('ghs_job_token', { baseUrl: github.url });
+  const ledger = new GitHubLedger({ client, repo, sha: head, pr: PR, soleWriter: opts.soleWriter });
+  const clock = opts.clock ?? new FakeClock();
+  const publisher = new CommentPublisher(ledger, render, { runId: 1, attempt: 1 }, clock, {
+    settleMs: opts.settleMs,
+  });
+  const config = canaryModel({ name: model });
+  return {
+    client,
+    ledger,
+    /** Save the next state: the first, then one phase further, or `ready` when `done`. */
+    async step(done = false) {
+      const now = await ledger.release(model);
+      const next: Release = now
+        ? { ...now, phase: now.phase + 1, updatedAt: now.updatedAt + 1, status: done ? 'ready' : now.status }
+        : newRelease(config, { from: 'v1', to: 'v2', pr: PR, headSha: head, now: clock.now() });
+      await ledger.saveRelease(next);
+      return next;
+    },
+    publish: (final = false) => publisher.publish({ final }),
+  };
+}
+
+/** Every job saves its next state (`final`: ready), and then every job publishes. */
+async function round(jobs: ReturnType<typeof job>[], final = false) {
+  for (const j of jobs) await j.step(final);
+  for (const j of jobs) await j.publish(final);
+}
+
+const ours = () =>
+  github.comments(PR).filter((c) => c.user === github.botLogin && c.body.startsWith(COMMENT_MARKER));
+
+/** Each model's status and phase, as the PR's one comment of ours holds them. */
+function held(): Record<string, string> {
+  const [comment, ...more] = ours();
+  expect(more).toEqual([]);
+  const data = readBody(comment?.body ?? '').data as { releases: Record<string, Release> } | undefined;
+  return Object.fromEntries(
+    Object.values(data?.releases ?? {}).map((r) => [r.model, `${r.status} phase ${r.phase}`]),
+  );
+}
+
+/** Holds a client's next request of `method` to `path` until released; `reached` once it is sent. */
+function holdNext(client: GitHubClient, method: string, path: string) {
+  let armed = true;
+  let release = () => {};
+  let arrive = () => {};
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const reached = new Promise<void>((resolve) => {
+    arrive = resolve;
+  });
+  client.hook.before('request', async (options) => {
+    if (!armed || options.method !== method || options.url !== path) return;
+    armed = false;
+    arrive();
+    await gate;
+  });
+  return { reached, release };
+}
+
+describe('matrix jobs on one PR comment', () => {
+  it('two jobs interleaving saves and publishes leave one comment with both models’ latest state', async () => {
+    const fraud = job('fraud');
+    const churn = job('churn');
+    // Both jobs start before either writes: each reads a PR with no comment.
+    for (let i = 0; i < 4; i++) await round([fraud, churn]);
+    await round([fraud], true);
+    await round([churn]);
+    expect(held()).toEqual({ fraud: 'ready phase 3', churn: 'analysing phase 3' });
+    await round([churn], true);
+    expect(held()).toEqual({ fraud: 'ready phase 3', churn: 'ready phase 4' });
+    expect(ours()[0]?.body).toContain('fraud v2: ready phase 3\nchurn v2: ready phase 4');
+    expect(github.requestCount('POST', COMMENTS)).toBe(1);
+    // What each job shows in its report: every model, the other's as the comment had it.
+    expect([...(await churn.ledger.releasesOf(PR)).keys()]).toEqual(['fraud', 'churn']);
+  });
+
+  it('two jobs running side by side, each to its end, leave one comment with both states', async () => {
+    // Real time: a job checks its last write a moment (here 100 ms) after it, while the other writes on.
+    const run = async (model: string, steps: number) => {
+      const j = job(model, { clock: systemClock, settleMs: 100 });
+      for (let i = 0; i < steps; i++) await round([j]);
+      await round([j], true);
+    };
+    await Promise.all([run('fraud', 4), run('churn', 6)]);
+    expect(held()).toEqual({ fraud: 'ready phase 3', churn: 'ready phase 5' });
+    console.log(`two matrix jobs side by side: ${github.requestCount()} GitHub API requests`);
+  });
+
+  it("a stale write that lands after a job's last write is put right by that job's check", async () => {
+    const sleeps: number[] = [];
+    const clock = new FakeClock();
+    const fraud = job('fraud', { clock });
+    const churn = job('churn');
+    await round([fraud, churn]);
+    // churn reads the comment and sends its next write, which GitHub is slow to take ...
+    const late = holdNext(churn.client, 'PATCH', COMMENT);
+    await churn.step();
+    const churnWrite = churn.publish();
+    await late.reached;
+    // ... while fraud writes its last state, and waits a moment before checking it.
+    let dropped: Record<string, string> = {};
+    clock.sleep = async (ms) => {
+      sleeps.push(ms);
+      late.release();
+      await churnWrite;
+      if (sleeps.length === 1) dropped = held();
+    };
+    await fraud.step(true);
+    await fraud.publish(true);
+    expect(dropped).toEqual({ fraud: 'analysing phase -1', churn: 'analysing phase 0' });
+    expect(sleeps).toEqual([5_000, 5_000]);
+    expect(held()).toEqual({ fraud: 'ready phase 0', churn: 'analysing phase 0' });
+  });
+
+  it('two jobs that each created a comment end with the first one, holding both states', async () => {
+    const forged = github.addComment(
+      PR,
+      composeBody('## model-gate', { runId: 9, attempt: 1 }, { releases: { fraud: { to: 'v666' } } }),
+      'mallory',
+    );
+    const fraud = job('fraud');
+    const churn = job('churn');
+    // Both find no comment of theirs, then both create one.
+    const both = [fraud, churn].map((j) => holdNext(j.client, 'POST', COMMENTS));
+    await fraud.step();
+    await churn.step();
+    const first = Promise.all([fraud.publish(), churn.publish()]);
+    await Promise.all(both.map((h) => h.reached));
+    for (const h of both) h.release();
+    await first;
+    const created = ours();
+    expect(created).toHaveLength(2);
+    await round([fraud], true);
+    await churn.step();
+    await churn.publish(true);
+    // The forged comment is neither read, nor deleted; of ours the first one is left.
+    expect(github.comments(PR)).toEqual([forged, expect.objectContaining({ id: created[0]?.id })]);
+    expect(held()).toEqual({ fraud: 'ready phase 0', churn: 'analysing phase 0' });
+  });
+
+  it('a comment deleted mid-run is written again, by a job alone on its PR or not', async () => {
+    for (const soleWriter of [true, false]) {
+      const fraud = job('fraud', { soleWriter });
+      await round([fraud]);
+      await round([fraud]);
+      await fraud.client.rest.issues.deleteComment({ ...repo, comment_id: ours()[0]?.id ?? 0 });
+      await round([fraud], true);
+      expect(held()).toEqual({ fraud: 'ready phase 1' });
+      await fraud.client.rest.issues.deleteComment({ ...repo, comment_id: ours()[0]?.id ?? 0 });
+    }
+  });
+
+  it('a job alone on its PR reads the comment once; a matrix job reads it before each write and checks it after its last', async () => {
+    const requests = async (soleWriter: boolean) => {
+      github.resetRequests();
+      const fraud = job('fraud', { soleWriter });
+      for (let i = 0; i < 3; i++) await round([fraud], i === 2);
+      const counts = ['GET', 'POST', 'PATCH', 'DELETE'].map(
+        (m) => github.requestCount(m, COMMENT) + github.requestCount(m, COMMENTS),
+      );
+      await fraud.client.rest.issues.deleteComment({ ...repo, comment_id: ours()[0]?.id ?? 0 });
+      return counts;
+    };
+    expect(await requests(true)).toEqual([1, 1, 2, 0]);
+    // Reads: the first; before the first write (no comment yet) and the second (this job created
+    // one: another job may have too) a listing, before the third the comment; a listing to check.
+    expect(await requests(false)).toEqual([5, 1, 2, 0]);
+  });
+});
