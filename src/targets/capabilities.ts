@@ -149,8 +149,8 @@ export function strategyRefusal(target: unknown, strategy: unknown): string | un
     }
   }
   if (wanted === 'shadow' && !caps.declared) {
-    const share = typeof s.share === 'number' ? s.share : SHADOW_SHARE_DEFAULT;
-    if (share > caps.maxMirrorPercent) {
+    const share = s.share === undefined ? SHADOW_SHARE_DEFAULT : s.share;
+    if (inRange(share) && share > caps.maxMirrorPercent) {
       const given = s.share === undefined ? `share ${share}% (the default)` : `share ${share}%`;
       return `the ${t.type} target mirrors at most ${caps.maxMirrorPercent}% of live traffic, got ${given}; set strategy.share to ${caps.maxMirrorPercent} or less`;
     }
@@ -163,6 +163,10 @@ function percents(strategy: Record<string, unknown>): [string, number][] {
   const steps = Array.isArray(strategy.steps) ? strategy.steps : [];
   const named = ['step-size', 'max-weight', 'share', 'split'].map((key) => [key, strategy[key]] as const);
   return [...steps.map((step) => ['step', step] as const), ...named].filter(
-    (entry): entry is [string, number] => typeof entry[1] === 'number',
+    (entry): entry is [string, number] => inRange(entry[1]),
   );
 }
+
+/** A percentage the schema accepts; anything else is the schema's to report, not ours. */
+const inRange = (value: unknown): value is number =>
+  typeof value === 'number' && Number.isFinite(value) && value > 0 && value <= 100;
