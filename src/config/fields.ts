@@ -165,3 +165,18 @@ export const servedModelName = z
   .describe("Name of the model on the platform; defaults to the model's key under `models:`.");
 
 export const limit = (description: string) => z.int().min(0).describe(description);
+
+/**
+ * `Name: value` pairs sent with every request: names are HTTP tokens, values one line. Values
+ * from "${NAME}" come from the environment and are masked in the action's logs.
+ */
+export function httpHeaders(description: string) {
+  return z
+    .record(
+      z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, {
+        error: (issue) => `expected an HTTP header name, got ${describeValue(issue.input)}`,
+      }),
+      z.string().regex(/^[^\r\n\0]*$/, { error: () => 'expected a header value on one line' }),
+    )
+    .describe(description);
+}

@@ -5,6 +5,7 @@ import {
   dottedKey,
   duration,
   finite,
+  httpHeaders,
   httpUrl,
   limit,
   percent,
@@ -48,6 +49,16 @@ function checkBounds(kind: string, bounds: readonly string[]) {
     }
   };
 }
+
+/** A histogram query (the latency's, the predictions'), with the sandbox's name as default. */
+const bucketsQuery = (fallback: string, of: string) =>
+  z
+    .string()
+    .min(1)
+    .default(fallback)
+    .describe(
+      `Histogram query of ${of}; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
+    );
 
 const thresholdGate = strict({
   name: gateName,
@@ -211,13 +222,7 @@ const latencyGate = strict({
   kind: z
     .literal('latency')
     .describe('A latency quantile per slot, from histogram buckets, against the baseline.'),
-  buckets: z
-    .string()
-    .min(1)
-    .default('latency')
-    .describe(
-      `Histogram query of the latency; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
-    ),
+  buckets: bucketsQuery('latency', 'the latency'),
   quantile: z.number().gt(0).lt(1).describe('The quantile judged, e.g. 0.95 for p95.'),
   'max-increase': percent(
     'Largest tolerated increase of the share of candidate requests slower than the baseline\'s quantile, e.g. "10%" (5% of requests slower than the baseline p95 may become 5.5%).',
@@ -249,13 +254,7 @@ const driftGate = strict({
   kind: z
     .literal('drift')
     .describe("The candidate's prediction distribution against the baseline's (e.g. shadow scores)."),
-  buckets: z
-    .string()
-    .min(1)
-    .default('scores')
-    .describe(
-      `Histogram query of the predictions; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
-    ),
+  buckets: bucketsQuery('scores', 'the predictions'),
   'max-distance': z
     .number()
     .gt(0)
@@ -283,11 +282,10 @@ const webhookGate = strict({
     .literal('webhook')
     .describe('An external check (a load test, a manual approval) answering pass, fail or waiting.'),
   url: httpUrl.describe('Where each look POSTs its check (docs/webhook-gate.openapi.yaml).'),
-  headers: z
-    .record(z.string(), z.string())
-    .default({})
+  headers: httpHeaders(
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
-    .describe('Headers sent with every check, e.g. "authorization: Bearer ${CHECK_TOKEN}" (masked in logs).'),
+    'Headers sent with every check, e.g. "authorization: Bearer ${CHECK_TOKEN}" (masked in logs).',
+  ).default({}),
   timeout: duration('How long one check may take before it counts as an error.').prefault('10s'),
   'inconclusive-limit': statisticalLimits['inconclusive-limit'],
   'consecutive-error-limit': statisticalLimits['consecutive-error-limit'],

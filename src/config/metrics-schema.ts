@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { selectorProblem } from '../metrics/selector.js';
 import { renderTemplate, TEMPLATE_VARIABLES, templateProblem } from '../metrics/template.js';
-import { duration, httpUrl, isHttpUrl, repoPath, servedModelName, strict, unknownVariant } from './fields.js';
+import {
+  duration,
+  httpHeaders,
+  httpUrl,
+  isHttpUrl,
+  repoPath,
+  servedModelName,
+  strict,
+  unknownVariant,
+} from './fields.js';
 import { describeValue } from './messages.js';
 import type { MetricsReducer } from './types.js';
 
@@ -37,18 +46,10 @@ function selector(description: string) {
     .describe(description);
 }
 
-/** `Name: value` pairs sent with every request; header names are HTTP tokens, values one line. */
-const headers = z
-  .record(
-    z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, {
-      error: (issue) => `expected an HTTP header name, got ${describeValue(issue.input)}`,
-    }),
-    z.string().regex(/^[^\r\n\0]*$/, { error: () => 'expected a header value on one line' }),
-  )
-  .describe(
-    // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
-    'HTTP headers sent with every request, e.g. { Authorization: "Bearer ${PROM_TOKEN}" }; values from "${NAME}" come from the environment and are masked.',
-  );
+const headers = httpHeaders(
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
+  'HTTP headers sent with every request, e.g. { Authorization: "Bearer ${PROM_TOKEN}" }; values from "${NAME}" come from the environment and are masked.',
+);
 
 const timeout = duration('Longest a query may take before it counts as an error; default 10s.').optional();
 

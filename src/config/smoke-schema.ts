@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, isHttpUrl, limit, strict } from './fields.js';
+import { duration, httpHeaders, isHttpUrl, limit, strict } from './fields.js';
 import { describeValue } from './messages.js';
 
 /** Most synthetic requests one smoke test may send (requests × repeat). */
@@ -50,11 +50,10 @@ export const smokeSchema = strict({
       'Where green answers directly, with {{model}} and {{version}} filled in (URL-encoded). ' +
         'Default for the sandbox target: its /models/{{model}}/versions/{{version}}/predict.',
     ),
-  headers: z
-    .record(z.string(), z.string())
-    .default({})
+  headers: httpHeaders(
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
-    .describe('Headers sent with every smoke request, e.g. "authorization: Bearer ${TOKEN}".'),
+    'Headers sent with every smoke request, e.g. "authorization: Bearer ${TOKEN}".',
+  ).default({}),
   repeat: z.int().min(1).max(100).default(1).describe('How many times the set is sent (for latency).'),
   'max-errors': limit('Failed smoke requests (no answer, or not 2xx) tolerated; default 0.').default(0),
   'max-latency': duration('Highest p95 latency of the smoke requests (e.g. "300ms").').optional(),

@@ -4,6 +4,7 @@ import {
   always,
   duration,
   finite,
+  httpHeaders,
   httpUrl,
   type Loose,
   servedModelName,
@@ -252,20 +253,13 @@ const strategies = z
   .default(['canary'])
   .describe('Strategies your serving layer or commands can carry out (default [canary]).');
 
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const httpTarget = strict({
   type: z.literal('http').describe('Your own serving layer implementing docs/http-target.openapi.yaml.'),
   url: httpUrl,
-  headers: z
-    .record(
-      z.string().regex(HEADER_NAME, {
-        error: (issue) => `expected an HTTP header name, got ${describeValue(issue.input)}`,
-      }),
-      z.string(),
-    )
-    .default({})
+  headers: httpHeaders(
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
-    .describe('Headers sent with every request, e.g. Authorization: "Bearer ${SERVING_TOKEN}".'),
+    'Headers sent with every request, e.g. Authorization: "Bearer ${SERVING_TOKEN}".',
+  ).default({}),
   strategies,
   ...timingShape,
 })
