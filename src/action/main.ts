@@ -32,7 +32,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (event.kind === 'push') throw new InputError('on a push event model-gate runs only command: plan');
     // Until this run ends on its own, the post step must withdraw any candidate it left live.
     core.saveState(CLEANUP_STATE, 'pending');
+    if (event.kind === 'pull_request')
+      setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
     const result = await runEvent(config, { ...inputs, command: inputs.command }, event, setup.ports);
+    setup.phases.close();
     core.saveState(CLEANUP_STATE, '');
     await publish(config, result, event, setup, env);
   } catch (err) {
@@ -56,9 +59,7 @@ async function runEvent(
         'this pull request comes from a fork, and the config does not allow deploying fork code (allow-forks: true)';
       return { releases: [], skipped: [{ model: '*', why }] };
     }
-    return core.group(`pull_request ${event.pr.action} #${event.pr.number}`, () =>
-      handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model }),
-    );
+    return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model });
   }
   if (command === 'tick')
     return handleSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
@@ -103,6 +104,12 @@ async function publish(
   );
   core.setOutput('report-path', reportPath);
   if (decision === 'failed') {
+    // An annotation per failed gate, with the evidence; the step's own error sums them up.
+    for (const r of result.releases.filter((x) => x.status === 'failed')) {
+      for (const g of r.gates.filter((x) => x.verdict === 'fail')) {
+        core.error(g.reason ?? `${g.name} failed`, { title: `${r.model} ${r.to}: gate ${g.name} failed` });
+      }
+    }
     const why = [
       ...result.releases.filter((r) => r.status === 'failed').map(releaseSentence),
       ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),

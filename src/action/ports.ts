@@ -10,13 +10,17 @@ import { changedFiles, contentsReader } from '../github/repo-files.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import type { Ports } from '../release/ports.js';
+import type { Release } from '../release/types.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { gitFileReader } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
+import { PhaseLog } from './phase-log.js';
 
 export interface ActionPorts {
   ports: Ports;
+  /** Groups the step log by phase. */
+  phases: PhaseLog;
   /** Present when the ledger is GitHub: keeps each PR's comment up to date. */
   publisher?: CommentPublisher;
   ledger?: GitHubLedger;
@@ -37,11 +41,18 @@ export function actionPorts(
     env.GITHUB_SERVER_URL && env.GITHUB_REPOSITORY && env.GITHUB_RUN_ID
       ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
       : undefined;
-  const base = { clock: systemClock, log: { info: core.info, warn: core.warning }, targetFor, metricsFor };
+  const phases = new PhaseLog();
+  const base = {
+    clock: systemClock,
+    log: { info: core.info, warn: core.warning },
+    targetFor,
+    metricsFor,
+    onProgress: (releases: Release[]) => phases.progress(releases),
+  };
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.ledger !== 'github') {
     const path = isAbsolute(inputs.ledger) ? inputs.ledger : join(workspace, inputs.ledger);
-    return { ports: { ...base, ledger: fileLedger(path), reader: gitFileReader(workspace) }, runUrl };
+    return { ports: { ...base, ledger: fileLedger(path), reader: gitFileReader(workspace) }, phases, runUrl };
   }
   const [owner, repoName] = (env.GITHUB_REPOSITORY ?? '').split('/');
   if (!owner || !repoName)
@@ -81,7 +92,10 @@ export function actionPorts(
     ledger,
     reader: contentsReader(client, repo),
     touchedFiles: (number) => changedFiles(client, repo, number),
-    onProgress: () => publisher.publish(),
+    onProgress: (releases) => {
+      phases.progress(releases);
+      return publisher.publish();
+    },
   };
-  return { ports, publisher, ledger, runUrl };
+  return { ports, phases, publisher, ledger, runUrl };
 }

@@ -81,7 +81,18 @@ describe('dist/index.js on pull_request events', () => {
       /\| errors \(error-rate\) \| [\d.]+% \(\d+ req\) \| [\d.]+% \(\d+ req\) \| ≤ 2\.00% \| ✅ pass \|/,
     );
     expect(await readFile(run.outputs['report-path'] ?? '', 'utf8')).toBe(run.summary);
-    expect(run.stdout).toContain('::group::pull_request opened #2');
+    // The step log: the event, then one group per phase the canary went through.
+    // Workflow commands escape their data (% as %25); GitHub decodes it when it shows the log.
+    const groups = run.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('::group::'))
+      .map((l) => l.replaceAll('%25', '%'));
+    expect(groups).toEqual([
+      '::group::pull_request opened #2',
+      '::group::fraud-detector v1 → v2: step 1 of 2 (10% of live traffic)',
+      '::group::fraud-detector v1 → v2: step 2 of 2 (50% of live traffic)',
+    ]);
+    expect(run.stdout.split('\n').filter((l) => l === '::endgroup::')).toHaveLength(3);
     expect(await traffic_()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
     expect(run.state).toEqual({ cleanup: '' });
 
@@ -109,6 +120,12 @@ describe('dist/index.js on pull_request events', () => {
     expect(run.outputs.decision).toBe('failed');
     expect(run.stdout).toMatch(
       /::error::model-gate: fraud-detector v3 was rolled back to v2: (errors|p95-latency): /,
+    );
+    // An annotation on the failed gate itself, titled so the run's summary page says which.
+    // (Workflow commands escape ':' in properties as %3A and '%' as %25; GitHub decodes them.)
+    const decoded = run.stdout.replaceAll('%3A', ':').replaceAll('%25', '%');
+    expect(decoded).toMatch(
+      /^::error title=fraud-detector v3: gate (errors|p95-latency) failed::(errors|p95-latency): .+$/m,
     );
     expect(run.summary).toContain('## model-gate: ❌ Rolled back');
     expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
