@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { COMMAND_VALUES } from '../targets/command-values.js';
 import { formatDuration } from './duration.js';
 import {
   always,
@@ -273,7 +274,7 @@ const httpTarget = strict({
   }))
   .describe('HTTP: GET/PUT {url}/traffic and GET {url}/capabilities (docs/http-target.openapi.yaml).');
 
-const PLACEHOLDERS = ['{{stable}}', '{{candidate}}', '{{weight}}'];
+const PLACEHOLDERS = Object.keys(COMMAND_VALUES).map((name) => `{{${name}}}`);
 const argv = (description: string) =>
   z
     .array(z.string().min(1, { error: 'expected a non-empty argument' }))
@@ -304,10 +305,10 @@ const argv = (description: string) =>
 const commandTarget = strict({
   type: z.literal('command').describe('Your own commands, run without a shell.'),
   apply: argv(
-    'Program and arguments that make the platform serve a traffic state: {{stable}}, {{candidate}} (empty when none) and {{weight}} (percent) are replaced as whole arguments; also in MODEL_GATE_STABLE, MODEL_GATE_CANDIDATE, MODEL_GATE_WEIGHT.',
+    'Program and arguments that make the platform serve a traffic state: {{stable}}, {{candidate}} (empty when none), {{weight}} (percent), {{mirror}} and {{mirror-share}} (a shadow), {{sticky-header}} (an A/B key) are replaced as whole arguments; also in MODEL_GATE_STABLE, MODEL_GATE_CANDIDATE, MODEL_GATE_WEIGHT, MODEL_GATE_MIRROR, MODEL_GATE_MIRROR_SHARE, MODEL_GATE_STICKY_HEADER.',
   ),
   read: argv(
-    'Program and arguments that print the served state as JSON: {"stable":{"version":"v1"},"canary":{"version":"v2","weight":10}}.',
+    'Program and arguments that print the served state as JSON: {"stable":{"version":"v1"},"canary":{"version":"v2","weight":10}}, with "mirror":{"version","share"} and "sticky":{"header"} when served.',
   ),
   timeout: duration('Longest one command may take (default "60s").').prefault('60s'),
   strategies,

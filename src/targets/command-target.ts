@@ -3,6 +3,7 @@ import type { CommandTargetConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { commandLine, lastLines, runCli } from './cli.js';
+import { COMMAND_VALUES, type CommandValue } from './command-values.js';
 import { TargetBusyError } from './errors.js';
 import { parseCliJson } from './platform-cli.js';
 import type { Target } from './target.js';
@@ -11,8 +12,9 @@ import type { Target } from './target.js';
 // `apply` makes the platform serve a traffic state, `read` prints the served state as JSON.
 // Placeholders are replaced only as whole arguments, so a version can never be split into
 // several arguments or read as an option: {{stable}}, {{candidate}} (empty when there is
-// none), {{weight}} (the candidate's percent). The same values are in the environment as
-// MODEL_GATE_STABLE, MODEL_GATE_CANDIDATE, MODEL_GATE_WEIGHT, with MODEL_GATE_MODEL.
+// none), {{weight}} (the candidate's percent), {{mirror}} and {{mirror-share}} (a shadow's
+// version and percent of requests copied), {{sticky-header}} (an A/B split's key). The same
+// values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL.
 // An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy.
 
 export const EXIT_BUSY = 75;
@@ -20,13 +22,31 @@ export const EXIT_BUSY = 75;
 const readSchema = z.object({
   stable: z.object({ version: z.string().min(1) }),
   canary: z.object({ version: z.string().min(1), weight: z.number().min(0).max(100) }).nullish(),
+  mirror: z.object({ version: z.string().min(1), share: z.number().min(0).max(100) }).nullish(),
+  sticky: z.object({ header: z.string().min(1) }).nullish(),
 });
 
-export function commandArguments(template: readonly string[], values: Record<string, string>): string[] {
+export function commandArguments(
+  template: readonly string[],
+  values: Record<CommandValue, string>,
+): string[] {
   return template.map((arg) => {
-    const m = /^\{\{(stable|candidate|weight)\}\}$/.exec(arg);
-    return m ? (values[m[1] as string] ?? '') : arg;
+    const m = /^\{\{([a-z-]+)\}\}$/.exec(arg);
+    const name = m?.[1] as CommandValue | undefined;
+    return name !== undefined && name in COMMAND_VALUES ? values[name] : arg;
   });
+}
+
+/** What `apply` is told: empty strings for the parts a state does not have. */
+function valuesOf(desired: TrafficState): Record<CommandValue, string> {
+  return {
+    stable: desired.stable.version,
+    candidate: desired.canary?.version ?? '',
+    weight: String(desired.canary?.weight ?? 0),
+    mirror: desired.mirror?.version ?? '',
+    'mirror-share': String(desired.mirror?.share ?? 0),
+    'sticky-header': desired.sticky?.header ?? '',
+  };
 }
 
 export function commandTarget(config: CommandTargetConfig, modelName: string): Target {
@@ -46,23 +66,31 @@ export function commandTarget(config: CommandTargetConfig, modelName: string): T
           `\`${commandLine(argv)}\` failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
         );
       }
-      const state = parseCliJson(readSchema, result.stdout, `\`${commandLine(argv)}\``);
-      return state.canary ? { stable: state.stable, canary: state.canary } : { stable: state.stable };
+      const { stable, canary, mirror, sticky } = parseCliJson(
+        readSchema,
+        result.stdout,
+        `\`${commandLine(argv)}\``,
+      );
+      return {
+        stable,
+        ...(canary ? { canary } : {}),
+        ...(mirror ? { mirror } : {}),
+        ...(sticky ? { sticky } : {}),
+      };
     },
     async write(desired: TrafficState) {
-      const values = {
-        stable: desired.stable.version,
-        candidate: desired.canary?.version ?? '',
-        weight: String(desired.canary?.weight ?? 0),
-      };
+      const values = valuesOf(desired);
       const argv = commandArguments(config.apply, values);
       const result = await runCli(argv, {
         timeoutMs: config.timeoutMs,
         env: {
           MODEL_GATE_MODEL: modelName,
-          MODEL_GATE_STABLE: values.stable,
-          MODEL_GATE_CANDIDATE: values.candidate,
-          MODEL_GATE_WEIGHT: values.weight,
+          ...Object.fromEntries(
+            Object.entries(COMMAND_VALUES).map(([name, variable]) => [
+              variable,
+              values[name as CommandValue],
+            ]),
+          ),
         },
       });
       if (result.exitCode === EXIT_BUSY) {

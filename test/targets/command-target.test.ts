@@ -228,6 +228,51 @@ describe('command target driving a real nginx', () => {
     expect(JSON.parse(await readFile(out, 'utf8')).argv).toEqual(['v1', '', '0']);
   });
 
+  it('tells apply about a shadow and a sticky split, and reads them back from read', async () => {
+    // A platform of the user's own, kept in a file: apply writes what it is told, read prints it.
+    const served = join(dir, 'served.json');
+    const apply = `const [s, c, w, m, ms, h] = process.argv.slice(1); const t = { stable: { version: s } };
+      if (c) t.canary = { version: c, weight: Number(w) };
+      if (m) t.mirror = { version: m, share: Number(ms) };
+      if (h) t.sticky = { header: h };
+      require('fs').writeFileSync(${JSON.stringify(served)}, JSON.stringify(t));`;
+    const own = commandTarget(
+      {
+        ...config,
+        apply: [
+          process.execPath,
+          '-e',
+          apply,
+          '--',
+          '{{stable}}',
+          '{{candidate}}',
+          '{{weight}}',
+          '{{mirror}}',
+          '{{mirror-share}}',
+          '{{sticky-header}}',
+        ],
+        read: [
+          process.execPath,
+          '-e',
+          `process.stdout.write(require('fs').readFileSync(${JSON.stringify(served)}))`,
+        ],
+      },
+      'fraud',
+    );
+    const shadow = {
+      stable: { version: 'v1' },
+      canary: { version: 'v2', weight: 0 },
+      mirror: { version: 'v2', share: 25 },
+    };
+    await reconcile(own, shadow);
+    expect(await own.read()).toEqual(shadow);
+    const ab = { ...step('v1', 'v2', 50), sticky: { header: 'x-user-id' } };
+    await reconcile(own, ab);
+    expect(await own.read()).toEqual(ab);
+    await reconcile(own, withdrawTraffic('v1'));
+    expect(JSON.parse(await readFile(served, 'utf8'))).toEqual({ stable: { version: 'v1' } });
+  });
+
   it('stops a command that hangs', async () => {
     const stuck = commandTarget(
       { ...config, apply: [process.execPath, '-e', 'setInterval(() => {}, 1000)'], timeoutMs: 300 },

@@ -107,7 +107,7 @@ describe('target configs', () => {
     expect(
       problems('{ type: command, apply: [./switch, "--weight={{weight}}"], read: ["{{stable}}"] }'),
     ).toEqual([
-      `${F}:5:48: models.fraud.target.apply[1]: placeholders are replaced as whole arguments only ({{stable}}, {{candidate}}, {{weight}}): put each in its own list item, got "--weight={{weight}}"`,
+      `${F}:5:48: models.fraud.target.apply[1]: placeholders are replaced as whole arguments only ({{stable}}, {{candidate}}, {{weight}}, {{mirror}}, {{mirror-share}}, {{sticky-header}}): put each in its own list item, got "--weight={{weight}}"`,
       `${F}:5:79: models.fraud.target.read[0]: expected a program, got the placeholder {{stable}}`,
     ]);
     expect(problems('{ type: sagemaker, endpoint: ep, variant: fraud-blue }')).toEqual([
