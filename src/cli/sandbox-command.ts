@@ -1,7 +1,8 @@
 /**
  * `model-gate sandbox`: the embedded serving platform in the foreground, until SIGINT/SIGTERM.
  * `--traffic RPS` sends live traffic; `--feedback-delay MS` makes it report each row's label that
- * long after the answer; `--conversion-rate R` is the base rate the sandbox draws conversions with.
+ * long after the answer; `--conversion-rate R` is the base rate the sandbox draws conversions with;
+ * `--shift X` adds X to every feature the traffic sends (a population change for drift watches).
  */
 import { parseArgs } from 'node:util';
 import { demoModelsDir } from '../sandbox/paths.js';
@@ -21,6 +22,8 @@ interface SandboxArgs {
   feedbackDelayMs?: number;
   /** Base conversion rate of the sandbox; undefined: its default. */
   conversionRate?: number;
+  /** Added to every feature of the traffic; undefined: none. */
+  shift?: number;
 }
 
 export async function sandboxCommand(argv: string[]): Promise<number> {
@@ -44,6 +47,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       model: args.model,
       rps: args.traffic,
       ...(args.feedbackDelayMs === undefined ? {} : { feedback: { delayMs: args.feedbackDelayMs } }),
+      ...(args.shift === undefined ? {} : { shift: args.shift }),
     });
   }
   console.log(`model-gate sandbox listening on ${sandbox.url}`);
@@ -53,7 +57,8 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       (traffic ? `; sending ${args.traffic} req/s of live traffic` : '') +
       (traffic && args.feedbackDelayMs !== undefined
         ? `, with outcome feedback after ${args.feedbackDelayMs} ms`
-        : ''),
+        : '') +
+      (traffic && args.shift !== undefined ? `, every feature shifted by ${args.shift}` : ''),
   );
   await untilSignal();
   await traffic?.stop();
@@ -74,6 +79,7 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
       stable: { type: 'string' },
       'feedback-delay': { type: 'string' },
       'conversion-rate': { type: 'string' },
+      shift: { type: 'string' },
     },
   });
   const port = integerFlag('--port', values.port ?? '0');
@@ -110,6 +116,15 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
       throw new Error(`--conversion-rate: must be a probability from 0 to 1, got ${JSON.stringify(rate)}`);
     }
     args.conversionRate = r;
+  }
+  const shift = values.shift;
+  if (shift !== undefined) {
+    const x = Number(shift);
+    if (shift.trim() === '' || !Number.isFinite(x)) {
+      throw new Error(`--shift: must be a number, got ${JSON.stringify(shift)}`);
+    }
+    if (traffic === 0) throw new Error("--shift: needs --traffic (it shifts the traffic's features)");
+    args.shift = x;
   }
   return args;
 }

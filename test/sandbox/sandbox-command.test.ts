@@ -28,6 +28,8 @@ describe('model-gate sandbox', () => {
     [['--feedback-delay', '100'], '--feedback-delay: needs --traffic'],
     [['--conversion-rate', '1.5'], '--conversion-rate: must be a probability from 0 to 1, got "1.5"'],
     [['--conversion-rate', ''], '--conversion-rate: must be a probability from 0 to 1, got ""'],
+    [['--traffic', '50', '--shift', 'far'], '--shift: must be a number, got "far"'],
+    [['--shift', '1'], '--shift: needs --traffic'],
   ])('refuses %j with one line naming the flag and exit code 2', async (argv, message) => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
