@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
@@ -25,6 +26,9 @@ export interface PublisherOptions {
 
 /** What a PR's report carries beside its releases. */
 type Notes = Omit<RunResult, 'releases'>;
+
+/** The lines a comment keeps beside its releases' state, so a sibling job's write keeps them too. */
+const storedNotes = z.object({ skipped: z.array(z.object({ model: z.string(), why: z.string() })) });
 
 /**
  * Keeps each touched PR's one comment true: written on every status or phase change,
@@ -130,12 +134,27 @@ export class CommentPublisher {
 
   private async body(pr: number, notes: Notes): Promise<string> {
     const releases = [...(await this.ledger.releasesOf(pr)).values()];
-    return this.fit({ ...notes, releases }, releases);
+    const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped) : notes.skipped;
+    return this.fit({ ...notes, skipped, releases }, releases);
+  }
+
+  /**
+   * On a shared comment, the other jobs' lines (queued, skipped) as the comment last read holds
+   * them, for the models this run said nothing of, then this run's own.
+   */
+  private keptNotes(pr: number, mine: RunResult['skipped']): RunResult['skipped'] {
+    const said = new Set([...mine, ...this.ledger.savedReleases(pr)].map((x) => x.model));
+    const held = storedNotes.safeParse(this.ledger.commentFor(pr).current?.data);
+    const theirs = held.success ? held.data.skipped.filter((s) => !said.has(s.model)) : [];
+    return [...theirs, ...mine];
   }
 
   /** The full report if it fits, else without details, else cut; the decision always stays. */
   private fit(result: RunResult, releases: Release[]): string {
-    const data = { releases: Object.fromEntries(releases.map((r) => [r.model, r])) };
+    const data = {
+      releases: Object.fromEntries(releases.map((r) => [r.model, r])),
+      skipped: result.skipped,
+    };
     const full = composeBody(this.render(result, false), this.stamp, data);
     if (full.length <= COMMENT_LIMIT) return full;
     const compact = composeBody(this.render(result, true), this.stamp, data);

@@ -54,7 +54,8 @@ function job(model: string, opts: { soleWriter?: boolean; clock?: Clock; settleM
       await ledger.saveRelease(next);
       return next;
     },
-    publish: (final = false) => publisher.publish({ final }),
+    publish: (final = false, notes?: Map<number, { model: string; why: string }[]>) =>
+      publisher.publish({ final, ...(notes ? { notes } : {}) }),
   };
 }
 
@@ -205,5 +206,21 @@ describe('matrix jobs on one PR comment', () => {
     // Reads: the first; before the first write (no comment yet) and the second (this job created
     // one: another job may have too) a listing, before the third the comment; a listing to check.
     expect(await requests(false)).toEqual([5, 1, 2, 0]);
+  });
+  it("keeps a sibling job's queued line when another job writes the comment", async () => {
+    const fraud = job('fraud');
+    const ranker = job('ranker');
+    const queued = { model: 'fraud', why: 'queued: PR #3 holds the canary slot' };
+    await fraud.publish(true, new Map([[PR, [queued]]]));
+    await ranker.step();
+    await ranker.publish();
+    const [comment] = ours();
+    const data = readBody(comment?.body ?? '').data as { skipped?: unknown[] } | undefined;
+    expect(data?.skipped).toEqual([queued]);
+    expect(held()).toEqual({ ranker: 'analysing phase -1' });
+    // Once the fraud job releases its model, its old line goes.
+    await fraud.step();
+    await fraud.publish();
+    expect((readBody(ours()[0]?.body ?? '').data as { skipped?: unknown[] }).skipped).toEqual([]);
   });
 });
