@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import type { Release } from '../release/types.js';
+import { liveTrafficText } from '../strategies/strategy.js';
 
 /**
  * The step log, one collapsible group per phase: a new group opens whenever a release enters
@@ -29,8 +30,7 @@ export class PhaseLog {
       const key = `${r.to}/${r.phases.length}`;
       if (!phase || r.status !== 'analysing' || this.seen.get(r.model) === key) continue;
       this.seen.set(r.model, key);
-      const traffic = phase.weight > 0 ? `${phase.weight}% of live traffic` : 'no live traffic';
-      this.begin(`${r.model} ${r.from} → ${r.to}: ${phase.name} (${traffic})`);
+      this.begin(`${r.model} ${r.from} → ${r.to}: ${phase.name} (${liveTrafficText(phase.weight)})`);
     }
   }
 }

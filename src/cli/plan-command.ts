@@ -1,9 +1,9 @@
-import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import { planChanges } from '../release/plan.js';
 import { plannedLines } from '../release/plan-text.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
+import { localConfigPath } from './local-config.js';
 
 const USAGE = `usage: model-gate plan [--config PATH] [--base REF] [--head REF] [--json]
   what a pull request from head into base would release, deploying nothing: the models whose
@@ -30,7 +30,7 @@ export async function planCommand(argv: string[], cwd = process.cwd()): Promise<
     return 0;
   }
   const where = await localComparison(cwd, { base: args.base, head: args.head });
-  const configPath = args.config ?? relative(cwd, join(where.root, DEFAULT_CONFIG_PATH));
+  const configPath = localConfigPath(cwd, where.root, args.config);
   const { config } = await loadConfig(configPath, process.env);
   const plan = await planChanges(config, where.reader, where.base.sha, where.head.sha ?? WORKING_TREE);
   if (args.json) {

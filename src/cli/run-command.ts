@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
-import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
+import { loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { fileLedger } from '../ledger/file-ledger.js';
@@ -13,6 +13,7 @@ import { handleSchedule } from '../release/schedule.js';
 import { runDecision } from '../report/decision.js';
 import { renderTerminal } from '../report/terminal.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
+import { localConfigPath } from './local-config.js';
 
 const EVENTS = ['release', 'merge', 'close', 'tick', 'rollback', 'promote', 'abort', 'status'] as const;
 type RunEvent = (typeof EVENTS)[number];
@@ -59,10 +60,7 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
     return 2;
   }
   const where = await localComparison(cwd, { base: o.base, head: o.head });
-  const { config } = await loadConfig(
-    o.config ?? relative(cwd, join(where.root, DEFAULT_CONFIG_PATH)),
-    process.env,
-  );
+  const { config } = await loadConfig(localConfigPath(cwd, where.root, o.config), process.env);
   const ledgerPath = o.ledger ?? join(where.root, '.model-gate', 'ledger.json');
   const ports: Ports = {
     ledger: fileLedger(ledgerPath),

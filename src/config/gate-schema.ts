@@ -60,6 +60,26 @@ const bucketsQuery = (fallback: string, of: string) =>
       `Histogram query of ${of}; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
     );
 
+/** Looks that gave no verdict (no data, a query error), tolerated before a gate fails. */
+const lookLimits = {
+  'inconclusive-limit': limit(
+    'Inconclusive looks (no or NaN data) tolerated before the gate fails; default: until the step deadline.',
+  ).optional(),
+  'consecutive-error-limit': limit('Consecutive query errors tolerated before the gate fails.').default(4),
+};
+const lookLimitsOf = (g: { 'inconclusive-limit'?: number; 'consecutive-error-limit': number }) => ({
+  ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
+  consecutiveErrorLimit: g['consecutive-error-limit'],
+});
+const limitsOf = (g: {
+  'failure-limit': number;
+  'inconclusive-limit'?: number;
+  'consecutive-error-limit': number;
+}) => ({
+  failureLimit: g['failure-limit'],
+  ...lookLimitsOf(g),
+});
+
 const thresholdGate = strict({
   name: gateName,
   kind: z.literal('threshold').describe('A scalar per slot against bounds.'),
@@ -91,9 +111,7 @@ const thresholdGate = strict({
     ...(g.min === undefined ? {} : { min: g.min }),
     ...(g['max-increase'] === undefined ? {} : { maxIncrease: g['max-increase'] }),
     ...(g['max-decrease'] === undefined ? {} : { maxDecrease: g['max-decrease'] }),
-    failureLimit: g['failure-limit'],
-    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
-    consecutiveErrorLimit: g['consecutive-error-limit'],
+    ...limitsOf(g),
   }))
   .describe('Live metric per slot against absolute bounds and/or relative to the stable baseline.');
 
@@ -118,9 +136,7 @@ const agreementGate = strict({
     name: g.name,
     query: g.query,
     min: g.min,
-    failureLimit: g['failure-limit'],
-    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
-    consecutiveErrorLimit: g['consecutive-error-limit'],
+    ...limitsOf(g),
   }))
   .describe('Agreement of a shadow with stable; judged as a threshold gate on the agreement query.');
 
@@ -163,20 +179,8 @@ const statisticalLimits = {
   'failure-limit': limit(
     'Failed looks tolerated before the gate fails (a sequential failure is final: keep 0).',
   ).default(0),
-  'inconclusive-limit': limit(
-    'Inconclusive looks (no or NaN data) tolerated before the gate fails; default: until the step deadline.',
-  ).optional(),
-  'consecutive-error-limit': limit('Consecutive query errors tolerated before the gate fails.').default(4),
+  ...lookLimits,
 };
-const limitsOf = (g: {
-  'failure-limit': number;
-  'inconclusive-limit'?: number;
-  'consecutive-error-limit': number;
-}) => ({
-  failureLimit: g['failure-limit'],
-  ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
-  consecutiveErrorLimit: g['consecutive-error-limit'],
-});
 
 const ratioGate = strict({
   name: gateName,
@@ -287,8 +291,7 @@ const webhookGate = strict({
     'Headers sent with every check, e.g. "authorization: Bearer ${CHECK_TOKEN}" (masked in logs).',
   ).default({}),
   timeout: duration('How long one check may take before it counts as an error.').prefault('10s'),
-  'inconclusive-limit': statisticalLimits['inconclusive-limit'],
-  'consecutive-error-limit': statisticalLimits['consecutive-error-limit'],
+  ...lookLimits,
 })
   .transform((g) => ({
     kind: g.kind,
@@ -296,8 +299,7 @@ const webhookGate = strict({
     url: g.url,
     headers: g.headers,
     timeoutMs: g.timeout,
-    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
-    consecutiveErrorLimit: g['consecutive-error-limit'],
+    ...lookLimitsOf(g),
   }))
   .describe('A webhook decides: waiting keeps the phase open; still waiting at the deadline fails it.');
 
@@ -309,16 +311,14 @@ const srmGate = strict({
     1,
   ).optional(),
   alpha,
-  'inconclusive-limit': statisticalLimits['inconclusive-limit'],
-  'consecutive-error-limit': statisticalLimits['consecutive-error-limit'],
+  ...lookLimits,
 })
   .transform((g) => ({
     kind: g.kind,
     name: g.name,
     maxMismatch: g['max-mismatch'] ?? 0.1,
     alpha: g.alpha,
-    ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
-    consecutiveErrorLimit: g['consecutive-error-limit'],
+    ...lookLimitsOf(g),
   }))
   .describe(
     'Sample ratio mismatch: a split other than the configured one invalidates the analysis and fails the step.',

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import type { ModelConfig, SmokeConfig } from '../config/types.js';
 import { errorText, requestJson } from '../core/http-json.js';
+import { quantileOf } from '../stats/latency.js';
 
 export interface SmokeResult {
   passed: boolean;
@@ -46,7 +47,7 @@ export async function runSmoke(smoke: SmokeConfig, url: string): Promise<SmokeRe
       latencies.push(performance.now() - started);
     }
   }
-  const p95 = quantile95(latencies);
+  const p95 = quantileOf({ samples: latencies }, 0.95) ?? 0;
   const slow = smoke.maxLatencyMs !== undefined && p95 > smoke.maxLatencyMs;
   const failed = failures.length > smoke.maxErrors;
   const errors =
@@ -61,8 +62,3 @@ export async function runSmoke(smoke: SmokeConfig, url: string): Promise<SmokeRe
 }
 
 const ms = (x: number) => `${Math.round(x)} ms`;
-
-function quantile95(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.max(0, Math.ceil(0.95 * sorted.length) - 1)] ?? 0;
-}

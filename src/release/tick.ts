@@ -1,7 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { TargetError } from '../core/errors.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
-import { phasesOf, strategyOf } from '../strategies/strategy.js';
+import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { withLook } from './series.js';
@@ -133,7 +133,7 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     gates: release.gates.map((g) =>
       g.kind !== 'offline' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
     ),
-    reason: `analysing ${phase.name} (${phase.candidateSlot === 'shadow' || phase.smoke ? 'no live traffic' : `${phase.weight}% of live traffic`})`,
+    reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
 }
 

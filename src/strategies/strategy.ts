@@ -31,6 +31,10 @@ export interface Strategy {
   promoted(previous: string, candidate: string): TrafficState;
 }
 
+/** A phase's traffic in words, for logs and reasons: `25% of live traffic`, or `no live traffic`. */
+export const liveTrafficText = (weight: number): string =>
+  weight > 0 ? `${weight}% of live traffic` : 'no live traffic';
+
 export const candidateIdle = (stable: string, candidate: string): TrafficState => ({
   stable: { version: stable },
   canary: { version: candidate, weight: 0 },

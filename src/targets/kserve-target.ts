@@ -3,6 +3,7 @@ import type { KServeTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { kubectlScope } from './kubectl-scope.js';
 import {
   callCli,
   type FailureKind,
@@ -90,7 +91,7 @@ export function kserveTarget(
 ): Target {
   const name = config.name ?? modelName;
   const description = `KServe InferenceService ${name} (namespace ${config.namespace})`;
-  const scope = ['-n', config.namespace, ...(config.context ? ['--context', config.context] : [])];
+  const scope = kubectlScope(config);
   const cli: PlatformCli = { program: 'kubectl', description, classify };
   const template = config.storageUri.split('{{model}}').join(modelName);
   const uriOf = (version: string) => template.split('{{version}}').join(version);

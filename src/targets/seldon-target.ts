@@ -3,6 +3,7 @@ import type { SeldonTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { kubectlScope } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
 import {
   callCli,
@@ -77,7 +78,7 @@ export function seldonTarget(
   const name = config.experiment ?? modelName;
   const description = `Seldon Experiment ${name} (namespace ${config.namespace})`;
   const names = platformNames(config.modelName, modelName, KUBERNETES_NAME);
-  const scope = ['-n', config.namespace, ...(config.context ? ['--context', config.context] : [])];
+  const scope = kubectlScope(config);
   const cli: PlatformCli = { program: 'kubectl', description, classify };
   let expected: TrafficState | undefined;
 
