@@ -30,12 +30,15 @@ const OPERATIONS = [
   ['delete', '/repos/{owner}/{repo}/issues/comments/{comment_id}'],
   ['get', '/repos/{owner}/{repo}/deployments'],
   ['post', '/repos/{owner}/{repo}/deployments'],
+  ['delete', '/repos/{owner}/{repo}/deployments/{deployment_id}'],
   ['get', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
   ['post', '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses'],
   ['post', '/repos/{owner}/{repo}/statuses/{sha}'],
   ['get', '/repos/{owner}/{repo}/commits/{ref}/statuses'],
   // Who the token is: a personal access token's user; 403 for GITHUB_TOKEN and App tokens.
   ['get', '/user'],
+  // A queued PR's job, re-run once the canary slot it waits for is free.
+  ['post', '/repos/{owner}/{repo}/actions/runs/{run_id}/rerun'],
 ];
 
 // Keys whose values are data (not schemas nor OpenAPI objects): copied as they are.

@@ -17,6 +17,7 @@ import { readInputs } from './inputs.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE } from './post.js';
+import { startWaiting } from './start-waiting.js';
 
 const SECRET_FIELD = /token|secret|password|key|auth|header/i;
 
@@ -38,6 +39,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     setup.phases.close();
     core.saveState(CLEANUP_STATE, '');
     await publish(config, result, event, setup, env);
+    // A schedule tick also retries waiters whose re-run was refused earlier.
+    await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
   } catch (err) {
     if (err instanceof ModelGateError) core.setFailed(err.message);
     else core.setFailed(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`);

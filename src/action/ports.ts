@@ -76,6 +76,7 @@ export function actionPorts(
     sha: pr?.headSha ?? env.GITHUB_SHA ?? '',
     pr: pr?.number,
     runUrl,
+    runId: Number(env.GITHUB_RUN_ID ?? 0) || undefined,
     // A matrix job (one `model`) shares its PR's comment with the other models' jobs.
     soleWriter: pr !== undefined && inputs.model === undefined,
   });

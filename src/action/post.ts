@@ -5,6 +5,7 @@ import { contextFor } from '../release/ports.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { actionPorts } from './ports.js';
+import { startWaiting } from './start-waiting.js';
 
 /** Saved by the main step while it may leave candidate traffic live; cleared when it ends on its own. */
 export const CLEANUP_STATE = 'cleanup';
@@ -20,7 +21,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const inputs = readInputs();
     const { config } = await loadConfig(inputs.config, env);
     const event = await readEvent(env);
-    const { ports, publisher } = actionPorts(config, inputs, env, event);
+    const { ports, publisher, ledger } = actionPorts(config, inputs, env, event);
     const pr = event.kind === 'pull_request' ? event.pr.number : undefined;
     // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
     for (const model of Object.values(config.models)) {
@@ -33,6 +34,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       core.warning(`${model.name}: ${ended.reason}`);
     }
     await publisher?.publish({ final: true });
+    await startWaiting(ledger);
   } catch (err) {
     core.setFailed(`model-gate post step could not withdraw the candidate: ${(err as Error).message}`);
   }

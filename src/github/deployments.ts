@@ -26,7 +26,9 @@ const canaryPayload = z.object({
   head: z.string().optional(),
 });
 
-type Deployment = Awaited<ReturnType<GitHubClient['rest']['repos']['listDeployments']>>['data'][number];
+export type Deployment = Awaited<
+  ReturnType<GitHubClient['rest']['repos']['listDeployments']>
+>['data'][number];
 
 /** GitHub Deployments as the ledger of what served when, and as the canary-slot lock. */
 export class Deployments {
@@ -51,13 +53,9 @@ export class Deployments {
   /** A deployment per promotion or rollback, marked successful; the one it replaces becomes inactive. */
   async record(entry: LedgerEntry): Promise<void> {
     const previous = (await this.list(entry.model, SERVE_TASK, 1))[0];
-    const created = await this.client.rest.repos.createDeployment({
-      ...this.repo,
+    const id = await this.create(entry.model, {
       ref: this.sha,
       task: SERVE_TASK,
-      environment: environmentOf(entry.model),
-      auto_merge: false,
-      required_contexts: [],
       payload: {
         kind: entry.kind,
         version: entry.version,
@@ -65,9 +63,8 @@ export class Deployments {
         pr: entry.pr,
         summary: entry.summary,
       },
-      description: clip(`${entry.kind} ${entry.previous} -> ${entry.version}`, 140),
+      description: `${entry.kind} ${entry.previous} -> ${entry.version}`,
     });
-    const id = (created.data as { id: number }).id;
     await this.status(id, 'success', clip(entry.summary, 140));
     if (previous && (await this.latestState(previous.id)) === 'success') {
       await this.status(previous.id, 'inactive', `replaced by ${entry.version}`);
@@ -88,18 +85,12 @@ export class Deployments {
     const held = await this.canaryHolder(release.model);
     if (held && held.pr === release.pr && held.to === release.to && held.head === release.headSha)
       return held.id;
-    const created = await this.client.rest.repos.createDeployment({
-      ...this.repo,
+    const id = await this.create(release.model, {
       ref: release.headSha ?? this.sha,
       task: CANARY_TASK,
-      environment: environmentOf(release.model),
-      auto_merge: false,
-      required_contexts: [],
-      transient_environment: false,
       payload: { pr: release.pr, to: release.to, from: release.from, head: release.headSha },
-      description: clip(`canary ${release.from} -> ${release.to}`, 140),
+      description: `canary ${release.from} -> ${release.to}`,
     });
-    const id = (created.data as { id: number }).id;
     await this.status(id, 'in_progress', `analysing ${release.to}`);
     return id;
   }
@@ -123,7 +114,33 @@ export class Deployments {
     return undefined;
   }
 
-  private async list(model: string, task: string, perPage: number): Promise<Deployment[]> {
+  /** A deployment in the model's environment; returns its id. */
+  async create(
+    model: string,
+    d: { ref: string; task: string; payload: Record<string, unknown>; description: string },
+  ): Promise<number> {
+    const created = await this.client.rest.repos.createDeployment({
+      ...this.repo,
+      ref: d.ref,
+      task: d.task,
+      environment: environmentOf(model),
+      auto_merge: false,
+      required_contexts: [],
+      transient_environment: false,
+      payload: d.payload,
+      description: clip(d.description, 140),
+    });
+    return (created.data as { id: number }).id;
+  }
+
+  /** Mark a deployment inactive and delete it (GitHub deletes only inactive deployments). */
+  async remove(id: number, why: string): Promise<void> {
+    await this.status(id, 'inactive', why);
+    await this.client.rest.repos.deleteDeployment({ ...this.repo, deployment_id: id });
+  }
+
+  /** The model's deployments of one task, newest first. */
+  async list(model: string, task: string, perPage: number): Promise<Deployment[]> {
     const res = await this.client.rest.repos.listDeployments({
       ...this.repo,
       environment: environmentOf(model),
@@ -133,7 +150,7 @@ export class Deployments {
     return res.data;
   }
 
-  private async latestState(id: number): Promise<string | undefined> {
+  async latestState(id: number): Promise<string | undefined> {
     const res = await this.client.rest.repos.listDeploymentStatuses({
       ...this.repo,
       deployment_id: id,
@@ -142,9 +159,9 @@ export class Deployments {
     return res.data[0]?.state;
   }
 
-  private async status(
+  async status(
     id: number,
-    state: 'in_progress' | 'success' | 'failure' | 'inactive',
+    state: 'queued' | 'in_progress' | 'success' | 'failure' | 'inactive',
     description: string,
   ): Promise<void> {
     await this.client.rest.repos.createDeploymentStatus({
@@ -157,7 +174,7 @@ export class Deployments {
   }
 }
 
-function payloadOf(d: Deployment): unknown {
+export function payloadOf(d: Deployment): unknown {
   if (typeof d.payload !== 'string') return d.payload;
   try {
     return JSON.parse(d.payload);

@@ -6,6 +6,7 @@ import type { GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { Deployments } from './deployments.js';
 import type { Repo } from './repo-files.js';
+import { SlotQueue, type Started } from './slot-queue.js';
 import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
@@ -25,6 +26,8 @@ export interface GitHubLedgerOptions {
   /** The PR of the triggering event, if any. */
   pr?: number;
   runUrl?: string;
+  /** This workflow run's id: what a queued PR's entry names, to be re-run once the slot frees. */
+  runId?: number;
   /**
    * No other job writes the comment of `pr` while this one runs: a pull_request job over every
    * model (the workflow's concurrency group keeps runs apart). It writes the comment from what it
@@ -41,6 +44,9 @@ export interface GitHubLedgerOptions {
  */
 export class GitHubLedger implements Ledger {
   readonly deployments: Deployments;
+  private readonly queue: SlotQueue;
+  /** Models whose canary slot this run freed. */
+  private readonly freed = new Set<string>();
   private readonly comments = new Map<number, StickyComment>();
   /** Who the token writes as, learned once for all the PRs' comments. */
   private readonly identity: TokenIdentity;
@@ -52,6 +58,7 @@ export class GitHubLedger implements Ledger {
 
   constructor(private readonly opts: GitHubLedgerOptions) {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
+    this.queue = new SlotQueue(opts.client, opts.repo, this.deployments);
     this.identity = new TokenIdentity(opts.client);
   }
 
@@ -145,10 +152,13 @@ export class GitHubLedger implements Ledger {
     // Claim the slot before the candidate gets any traffic.
     if (next.status === 'analysing' && saved.canaryDeployment === undefined) {
       saved = { ...saved, canaryDeployment: await this.deployments.claimCanary(saved) };
+      await this.queue.leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`);
+      this.freed.delete(saved.model);
     }
     const ended = saved.status !== 'analysing' && saved.status !== 'ready';
     if (ended && saved.canaryDeployment !== undefined && prev?.status !== saved.status) {
       await this.deployments.endCanary(saved.canaryDeployment, saved);
+      this.freed.add(saved.model);
     }
     if (prev?.status !== saved.status || (prev?.phase !== saved.phase && saved.status === 'analysing')) {
       await setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl);
@@ -161,6 +171,32 @@ export class GitHubLedger implements Ledger {
     }
     mine.add(saved.model);
     this.dirty.add(next.pr);
+  }
+
+  async wait(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void> {
+    if (!this.opts.runId) return;
+    await this.queue.join(model, {
+      pr: waiter.pr,
+      head: waiter.headSha,
+      to: waiter.to,
+      run: this.opts.runId,
+    });
+  }
+
+  /**
+   * Start the next PR waiting for each model's slot that this run freed (and `also`: a
+   * schedule tick's models), when the slot is still free at the end of the run.
+   */
+  async startWaiting(also: string[] = []): Promise<Started[]> {
+    const out: Started[] = [];
+    for (const model of new Set([...this.freed, ...also])) {
+      const waiters = await this.queue.waiting(model);
+      if (waiters.length === 0 || (await this.deployments.canaryHolder(model))) continue;
+      const started = await this.queue.startNext(model, waiters);
+      if (started) out.push(started);
+    }
+    this.freed.clear();
+    return out;
   }
 
   record(entry: LedgerEntry): Promise<void> {

@@ -23,4 +23,9 @@ export interface Ledger {
   recordDrift(report: DriftReport): Promise<void>;
   /** The release that holds the model's canary slot (analysing or ready), whichever PR it belongs to. */
   canaryHolder(model: string): Promise<Release | undefined>;
+  /**
+   * Queue a PR's release behind the one holding the slot, to be started once it frees; absent
+   * where nothing can start it (a local ledger: the user runs it again).
+   */
+  wait?(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void>;
 }

@@ -94,8 +94,14 @@ async function prepare(
     }
     const holder = await ports.ledger.canaryHolder(model.name);
     if (holder && holder.pr !== event.number) {
-      const why = `queued: PR #${holder.pr} holds the canary slot of ${model.name} (${holder.to}); re-run this job once it is merged or closed`;
-      result.skipped.push({ model: model.name, why });
+      const held = `queued: PR #${holder.pr} holds the canary slot of ${model.name} (${holder.to})`;
+      // A ledger that can start it later re-runs this job once the slot frees; else the user does.
+      const then = ports.ledger.wait
+        ? 'this job is re-run once its release ends (with the actions: write permission; else re-run it then)'
+        : 're-run this job once it is merged or closed';
+      if (ports.ledger.wait && !opts.dryRun)
+        await ports.ledger.wait(model.name, { pr: event.number, headSha: event.headSha, to: change.to });
+      result.skipped.push({ model: model.name, why: `${held}; ${then}` });
       continue;
     }
     if (existing && (existing.status === 'analysing' || existing.status === 'ready') && !opts.dryRun) {

@@ -37,6 +37,7 @@ const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
 const canaryDeployments = () => github.deployments(ENV).filter((d) => d.task === 'model-gate:canary');
 const serveDeployments = () => github.deployments(ENV).filter((d) => d.task === 'deploy');
+const waiting = () => github.deployments(ENV).filter((d) => d.task === 'model-gate:waiting');
 const latest = (d: { statuses: { state: string }[] }) => d.statuses.at(-1)?.state;
 const ourComments = (pr: number) =>
   github.comments(pr).filter((c) => c.body.startsWith('<!-- model-gate report -->'));
@@ -60,19 +61,28 @@ function action(
     inputs?: Record<string, string>;
     state?: Record<string, string>;
     runId?: number;
+    /** A re-run of the same run: GitHub's GITHUB_RUN_ATTEMPT. */
+    attempt?: number;
     onSpawn?: (kill: (s: NodeJS.Signals) => void) => void;
   } = {},
   script: 'index.js' | 'post.js' = 'index.js',
 ): Promise<StepRun> {
+  const runId = extra.runId ?? 100;
+  github.startRun(runId);
   return runStep(script, {
     workspace,
     eventName,
     event,
-    env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: String(extra.runId ?? 100) },
+    env: {
+      SANDBOX_URL: sandbox.url,
+      GITHUB_API_URL: github.url,
+      GITHUB_RUN_ID: String(runId),
+      GITHUB_RUN_ATTEMPT: String(extra.attempt ?? 1),
+    },
     inputs: { 'github-token': 'ghs_fake_token_123', 'max-wait': '2m', ...extra.inputs },
     state: extra.state,
     onSpawn: extra.onSpawn,
-  });
+  }).finally(() => github.endRun(runId));
 }
 
 /** Kill the step once the candidate has live traffic. */
@@ -206,30 +216,54 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(seconds).toBeLessThan(10);
   });
 
-  it('two PRs race for one model: the second is told it is queued and deploys nothing', async () => {
+  it('two PRs race for one model: the second is queued, deploys nothing, and its job is re-run once the slot frees', async () => {
     const pr4 = openPr(4, 10, 11, 'v1', 'v2');
     const first = await action('pull_request', pullRequestEvent('opened', pr4, { number: 4 }), {
       runId: 104,
     });
     expect(first.outputs.decision).toBe('ready');
     const pr5 = openPr(5, 10, 12, 'v1', 'v3');
-    const second = await action('pull_request', pullRequestEvent('opened', pr5, { number: 5 }), {
-      runId: 105,
-    });
+    const opened5 = pullRequestEvent('opened', pr5, { number: 5 });
+    const second = await action('pull_request', opened5, { runId: 105 });
     expect(second.code).toBe(0);
     expect(second.outputs.decision).toBe('skipped');
     expect(ourComments(5)[0]?.body).toContain('queued: PR #4 holds the canary slot of fraud-detector');
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
+    expect(waiting()).toMatchObject([
+      { payload: { pr: 5, run: 105, to: 'v3' }, statuses: [{ state: 'queued' }] },
+    ]);
 
+    // Without actions: write the re-run is refused: PR #5 keeps waiting and the log says what to do.
+    github.allowActionsWrite(false);
     const closed = await action('pull_request', pullRequestEvent('closed', pr4, { number: 4 }), {
       runId: 106,
     });
     expect(closed.outputs.decision).toBe('aborted');
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
-  });
+    expect(closed.stdout).toMatch(
+      /PR #5 waits for the canary slot, which is free now, but its run 105 could not be re-run \(Resource not accessible by integration/,
+    );
+    expect(github.reruns).toEqual([]);
+    expect(waiting()).toHaveLength(1);
+
+    // The next schedule tick, with the permission, re-runs PR #5's job and the queue empties.
+    github.allowActionsWrite(true);
+    const tick = await action('schedule', { schedule: '*/15 * * * *' }, { runId: 110 });
+    expect(tick.code).toBe(0);
+    expect(github.reruns).toEqual([105]);
+    expect(waiting()).toEqual([]);
+
+    // GitHub runs the job again (attempt 2, same event): the candidate is analysed and, faulty, rolled back.
+    const rerun = await action('pull_request', opened5, { runId: 105, attempt: 2 });
+    expect(rerun.outputs.decision).toBe('failed');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(ourComments(5)).toHaveLength(1);
+    expect(ourComments(5)[0]?.body).not.toContain('queued');
+    expect(ourComments(5)[0]?.body).toContain('rolled back');
+  }, 90_000);
 
   it('a cancelled job: the post step withdraws the candidate and the comment and status say so', async () => {
-    const pr5 = { base: sha(10), head: sha(12) };
+    const pr5 = openPr(5, 10, 13, 'v1', 'v2');
     let killed = false;
     const run = await action('pull_request', pullRequestEvent('synchronize', pr5, { number: 5 }), {
       runId: 107,

@@ -187,6 +187,11 @@ export interface FakeGitHub {
   setPullRequest(number: number, pr: FakePullRequestSeed): void;
   /** A comment by someone else (or any user) on an issue or pull request. */
   addComment(issue: number, body: string, user: string): FakeComment;
+  /** A workflow run starts (a new one, or a re-run: its attempt goes up) and, later, completes. */
+  startRun(id: number): void;
+  endRun(id: number): void;
+  /** Whether the token may re-run workflows (`permissions: actions: write`); default true. */
+  allowActionsWrite(allowed: boolean): void;
 
   // inspection
   /** Every request received, in order. */
@@ -197,6 +202,8 @@ export interface FakeGitHub {
   deployments(environment?: string): FakeDeployment[];
   /** Commit statuses of a commit, oldest first. */
   commitStatuses(sha: string): FakeCommitStatus[];
+  /** The runs re-run through the API, in order. */
+  readonly reruns: number[];
   /** Requests received (of a method, `*` for any, and path pattern, when given). */
   requestCount(method?: string, pathPattern?: PathPattern): number;
   /** Requests received that write (any method but GET and HEAD). */
@@ -291,6 +298,7 @@ class Fake implements FakeGitHub {
   botLogin = '';
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
+  readonly reruns: number[] = [];
 
   private readonly server = createServer((req, res) => {
     this.serve(req, res).catch((error: unknown) => {
@@ -307,6 +315,9 @@ class Fake implements FakeGitHub {
   private readonly allDeployments: FakeDeployment[] = [];
   private readonly allStatuses: FakeCommitStatus[] = [];
   private readonly faults: Fault[] = [];
+  /** Workflow runs by id: whether each is still running. */
+  private readonly runs = new Map<number, { running: boolean }>();
+  private actionsWrite = true;
   private readonly resetAt = Math.floor(Date.now() / 1000) + 3600;
   // Ids of created objects: large like GitHub's, and unlike issue numbers.
   private nextId = 2_000_000_001;
@@ -380,6 +391,18 @@ class Fake implements FakeGitHub {
   addComment(issue: number, body: string, login: string): FakeComment {
     this.issues.add(issue);
     return { ...this.createComment(issue, body, login) };
+  }
+
+  startRun(id: number): void {
+    this.runs.set(id, { running: true });
+  }
+
+  endRun(id: number): void {
+    this.runs.set(id, { running: false });
+  }
+
+  allowActionsWrite(allowed: boolean): void {
+    this.actionsWrite = allowed;
   }
 
   // ---- inspection ----------------------------------------------------------------------------
@@ -674,6 +697,28 @@ class Fake implements FakeGitHub {
       }
       case 'repos/create-deployment':
         return this.createDeployment(json, docs, fail);
+      case 'repos/delete-deployment': {
+        const index = this.allDeployments.findIndex((d) => d.id === values.deployment_id);
+        if (index < 0) fail(404, 'Not Found');
+        const deployment = this.allDeployments[index] as FakeDeployment;
+        // GitHub keeps an active deployment unless it is the repository's only one.
+        if (deployment.statuses.at(-1)?.state === 'success' && this.allDeployments.length > 1)
+          fail(
+            422,
+            'We cannot delete an active deployment unless it is the only deployment in a given environment.',
+          );
+        this.allDeployments.splice(index, 1);
+        return { status: 204 };
+      }
+      case 'actions/re-run-workflow': {
+        const run = this.runs.get(values.run_id as number) ?? fail(404, 'Not Found');
+        if (this.tokenKind === 'github-actions' && !this.actionsWrite)
+          fail(403, 'Resource not accessible by integration');
+        if (run.running) fail(403, 'This workflow is already running');
+        this.reruns.push(values.run_id as number);
+        run.running = true;
+        return { status: 201, body: {} };
+      }
       case 'repos/list-deployment-statuses': {
         const deployment =
           this.allDeployments.find((d) => d.id === values.deployment_id) ?? fail(404, 'Not Found');

@@ -1,0 +1,100 @@
+import { getOctokit } from '@actions/github';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { newRelease } from '../../src/release/new-release.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { canaryModel } from '../support/model-config.js';
+
+// PRs waiting for a model's canary slot: each job is a new client and ledger on the fake GitHub,
+// as each workflow run would be.
+let github: FakeGitHub;
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const sha = (n: number) => n.toString(16).padStart(40, 'c');
+const ENV = 'model-gate/fraud';
+
+beforeEach(async () => {
+  github = await startFakeGitHub(repo);
+});
+afterEach(async () => {
+  expect(github.violations).toEqual([]);
+  await github.close();
+});
+
+function openPr(pr: number, head: number) {
+  github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [] });
+}
+
+/** A job of run `runId` on a PR (its run completed, as GitHub re-runs only completed runs). */
+function job(runId: number, pr?: number) {
+  github.startRun(runId);
+  github.endRun(runId);
+  const client = getOctokit('ghs_job_token', { baseUrl: github.url });
+  return new GitHubLedger({ client, repo, sha: sha(pr ?? 1), pr, runId });
+}
+
+const waiters = () =>
+  github
+    .deployments(ENV)
+    .filter((d) => d.task === 'model-gate:waiting')
+    .map((d) => (d.payload as { pr: number }).pr);
+
+/** PR `pr` takes the slot: its release is saved analysing, then ends as `status`. */
+async function holdAndEnd(ledger: GitHubLedger, pr: number, status: 'promoted' | 'failed' | 'aborted') {
+  const release = newRelease(canaryModel(), { from: 'v1', to: 'v2', pr, headSha: sha(pr * 10), now: 0 });
+  await ledger.saveRelease(release);
+  await ledger.saveRelease({ ...release, status });
+}
+
+it('starts the oldest PR still waiting at its head, skipping closed and moved-on ones, once the slot frees', async () => {
+  for (const [pr, head] of [
+    [2, 20],
+    [3, 30],
+    [4, 40],
+    [5, 50],
+  ] as const)
+    openPr(pr, head);
+  await job(102, 2).wait('fraud', { pr: 2, headSha: sha(20), to: 'v3' });
+  await job(103, 3).wait('fraud', { pr: 3, headSha: sha(30), to: 'v4' });
+  await job(104, 4).wait('fraud', { pr: 4, headSha: sha(40), to: 'v5' });
+  await job(105, 5).wait('fraud', { pr: 5, headSha: sha(50), to: 'v6' });
+  expect(waiters()).toEqual([2, 3, 4, 5]);
+  github.setPullRequest(2, { baseSha: sha(1), headSha: sha(20), files: [], state: 'closed' });
+  openPr(3, 31);
+
+  openPr(9, 90);
+  const holder = job(200, 9);
+  await holdAndEnd(holder, 9, 'failed');
+  expect(await holder.startWaiting()).toEqual([{ model: 'fraud', pr: 4, run: 104, started: true }]);
+  expect(github.reruns).toEqual([104]);
+  expect(waiters()).toEqual([5]);
+});
+
+it('keeps one entry per PR: a new head replaces the old one, and taking the slot leaves the queue', async () => {
+  openPr(6, 60);
+  await job(106, 6).wait('fraud', { pr: 6, headSha: sha(60), to: 'v3' });
+  openPr(6, 61);
+  await job(107, 6).wait('fraud', { pr: 6, headSha: sha(61), to: 'v3' });
+  await job(107, 6).wait('fraud', { pr: 6, headSha: sha(61), to: 'v3' });
+  expect(github.deployments(ENV).map((d) => (d.payload as { run: number }).run)).toEqual([107]);
+
+  const rerun = job(107, 6);
+  const release = newRelease(canaryModel(), { from: 'v1', to: 'v3', pr: 6, headSha: sha(61), now: 0 });
+  await rerun.saveRelease(release);
+  expect(waiters()).toEqual([]);
+});
+
+it('leaves the waiter queued when the slot is still held, or when GitHub refuses the re-run', async () => {
+  openPr(7, 70);
+  await job(108, 7).wait('fraud', { pr: 7, headSha: sha(70), to: 'v3' });
+  openPr(8, 80);
+  const holder = job(201, 8);
+  const release = newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 8, headSha: sha(80), now: 0 });
+  await holder.saveRelease(release);
+  expect(await holder.startWaiting(['fraud'])).toEqual([]);
+
+  await holder.saveRelease({ ...release, status: 'aborted' });
+  github.startRun(108);
+  const [refused] = await holder.startWaiting();
+  expect(refused).toMatchObject({ pr: 7, started: false, why: expect.stringContaining('already running') });
+  expect(waiters()).toEqual([7]);
+});
