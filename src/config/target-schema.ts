@@ -158,7 +158,7 @@ const sagemakerTarget = strict({
     ...timing(t),
   }))
   .describe(
-    'SageMaker: production variant weights (update-endpoint-weights-and-capacities), read back with describe-endpoint.',
+    'SageMaker: production variant weights (update-endpoint-weights-and-capacities); a shadow variant through a copy of the endpoint config (create-endpoint-config, update-endpoint); read back with describe-endpoint.',
   );
 
 const azuremlTarget = strict({

@@ -67,16 +67,13 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     declared: false,
   },
   sagemaker: {
-    strategies: ['canary', 'linear', 'blue-green', 'ab'],
-    refused: {
-      // SageMaker shadows through ShadowProductionVariants, set only by a new endpoint config
-      // (create-endpoint-config + update-endpoint); model-gate moves weights of existing variants.
-      shadow:
-        'model-gate does not drive SageMaker shadow variants yet (they need a new endpoint config with ShadowProductionVariants); use canary, linear, blue-green or ab',
-      rolling: `${NO_BATCHES} (model-gate drives production-variant weights)`,
-    },
+    strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
+    refused: { rolling: `${NO_BATCHES} (model-gate drives production-variant weights)` },
+    // Variant weights are floats; a shadow variant gets up to every request (SamplingPercentage
+    // <= 100, https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ShadowModelVariantConfig.html),
+    // set as its weight relative to the one production variant (sagemaker-shadow.ts).
     weights: 'fractional',
-    maxMirrorPercent: 0,
+    maxMirrorPercent: 100,
     declared: false,
   },
   azureml: {

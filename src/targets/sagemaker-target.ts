@@ -11,7 +11,15 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
-import { sharesFor, trafficFromShares } from './split.js';
+import {
+  CONFIG_EXISTS,
+  checkShadow,
+  endpointConfigArgs,
+  endpointConfigName,
+  endpointConfigSchema,
+  placeVariants,
+} from './sagemaker-shadow.js';
+import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
 // Driven with the AWS CLI v2, per its reference pages:
@@ -19,10 +27,19 @@ import type { Target } from './target.js';
 //   (`--desired-weights-and-capacities` takes a JSON list of {VariantName, DesiredWeight}; the
 //   endpoint goes `Updating`, then `InService`)
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint.html
-//   (EndpointStatus, ProductionVariants[].CurrentWeight / DesiredWeight)
+//   (EndpointStatus, EndpointConfigName, ProductionVariants[] and ShadowProductionVariants[] with
+//   CurrentWeight / DesiredWeight)
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint-config.html,
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/create-endpoint-config.html and
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint.html
+//   (a shadow variant needs a new endpoint config; `update-endpoint --endpoint-name E
+//   --endpoint-config-name C` deploys it, the endpoint goes `Updating`, then `InService`; without
+//   `--retain-all-variant-properties` the new config's weights apply)
 // https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html (254: the service refused)
-// Each version is served by a production variant named by the `variant` template; model-gate
-// moves weights between existing variants and never creates or deletes one.
+// Each version is served by a variant named by the `variant` template, created before the
+// release. Live splits move weights between existing production variants (the cheap call); a
+// shadow, or leaving one, switches the endpoint to a copy of its config with the variants placed
+// (sagemaker-shadow.ts). model-gate creates or deletes no variant.
 
 const variantSchema = z.object({
   VariantName: z.string(),
@@ -32,8 +49,10 @@ const variantSchema = z.object({
 const endpointSchema = z.object({
   EndpointName: z.string(),
   EndpointStatus: z.string(),
+  EndpointConfigName: z.string().optional(),
   FailureReason: z.string().optional(),
   ProductionVariants: z.array(variantSchema).default([]),
+  ShadowProductionVariants: z.array(variantSchema).default([]),
 });
 type Endpoint = z.output<typeof endpointSchema>;
 
@@ -62,15 +81,12 @@ export function sagemakerTarget(
     'json',
   ];
   const cli: PlatformCli = { program: 'aws', description, classify };
+  const aws = (args: string[], waitWhileBusy = false) =>
+    callCli(cli, ['sagemaker', ...args, ...scope], config, clock, { waitWhileBusy });
   let expected: TrafficState | undefined;
 
   async function describe(): Promise<Endpoint> {
-    const out = await callCli(
-      cli,
-      ['sagemaker', 'describe-endpoint', '--endpoint-name', config.endpoint, ...scope],
-      config,
-      clock,
-    );
+    const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint]);
     return parseCliJson(endpointSchema, out, '`aws sagemaker describe-endpoint`');
   }
 
@@ -92,6 +108,49 @@ export function sagemakerTarget(
       description,
     );
 
+  /** Moves live weights between the production variants there (no shadow before or after). */
+  async function moveWeights(endpoint: Endpoint, desired: TrafficState) {
+    const wanted = sharesFor(desired).map((s) => ({ ...s, variant: names.nameOf(s.version) }));
+    const present = endpoint.ProductionVariants.map((v) => v.VariantName);
+    const absent = wanted.filter((w) => !present.includes(w.variant));
+    if (absent.length > 0) {
+      throw new TargetError(
+        `${description} has no production variant ${absent.map((a) => `${a.variant} (version ${a.version})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version as a variant (with weight 0) before the release`,
+      );
+    }
+    // Every other variant gets weight 0, so only the two versions asked for serve.
+    const weights = present.map((variant) => ({
+      VariantName: variant,
+      DesiredWeight: wanted.find((w) => w.variant === variant)?.percent ?? 0,
+    }));
+    await aws(
+      [
+        'update-endpoint-weights-and-capacities',
+        '--endpoint-name',
+        config.endpoint,
+        '--desired-weights-and-capacities',
+        JSON.stringify(weights),
+      ],
+      true,
+    );
+  }
+
+  /** Points the endpoint at a copy of its config with the variants placed for `desired`. */
+  async function switchConfig(endpoint: Endpoint, desired: TrafficState) {
+    const current = endpoint.EndpointConfigName;
+    if (!current) throw new TargetError(`${description} reports no endpoint config`);
+    const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
+    const existing = parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
+    const args = endpointConfigArgs(existing, placeVariants(existing, desired, names, description));
+    const name = endpointConfigName(config.endpoint, args);
+    if (name === current) return;
+    await aws(['create-endpoint-config', '--endpoint-config-name', name, ...args]).catch((err: unknown) => {
+      // The same content always gets the same name: a config left by an earlier try is this one.
+      if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
+    });
+    await aws(['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name], true);
+  }
+
   return {
     description,
     async read() {
@@ -100,39 +159,24 @@ export function sagemakerTarget(
         version: names.versionOf(v.VariantName),
         percent: v.CurrentWeight ?? 0,
       }));
-      return trafficFromShares(shares, expected, description);
+      // A shadow copies its weight relative to the production weight (sagemaker-shadow.ts).
+      const live = shares.reduce((sum, s) => sum + s.percent, 0);
+      const mirrored = endpoint.ShadowProductionVariants.map((v) => ({
+        version: names.versionOf(v.VariantName),
+        percent: live > 0 ? ((v.CurrentWeight ?? 0) / live) * 100 : 0,
+      }));
+      return trafficFromShares(shares, expected, description, mirrored);
     },
     async write(desired) {
-      const wanted = sharesFor(desired).map((s) => ({ ...s, variant: names.nameOf(s.version) }));
+      for (const share of sharesFor(desired)) names.nameOf(share.version);
+      checkShadow(desired);
       expected = desired;
       const endpoint = await whenInService();
-      const present = endpoint.ProductionVariants.map((v) => v.VariantName);
-      const absent = wanted.filter((w) => !present.includes(w.variant));
-      if (absent.length > 0) {
-        throw new TargetError(
-          `${description} has no production variant ${absent.map((a) => `${a.variant} (version ${a.version})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version as a variant (with weight 0) before the release`,
-        );
+      if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
+        await switchConfig(endpoint, desired);
+      } else {
+        await moveWeights(endpoint, desired);
       }
-      // Every other variant gets weight 0, so only the two versions asked for serve.
-      const weights = present.map((variant) => ({
-        VariantName: variant,
-        DesiredWeight: wanted.find((w) => w.variant === variant)?.percent ?? 0,
-      }));
-      await callCli(
-        cli,
-        [
-          'sagemaker',
-          'update-endpoint-weights-and-capacities',
-          '--endpoint-name',
-          config.endpoint,
-          '--desired-weights-and-capacities',
-          JSON.stringify(weights),
-          ...scope,
-        ],
-        config,
-        clock,
-        { waitWhileBusy: true },
-      );
       await whenInService();
     },
   };

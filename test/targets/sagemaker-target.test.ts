@@ -1,11 +1,22 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
+import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
+import { endpointConfigName } from '../../src/targets/sagemaker-shadow.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
-import { FAST, failingCanary, passingCanary, step } from './drive.js';
+import {
+  FAST,
+  failingCanary,
+  failingShadow,
+  mirrorOf,
+  passingCanary,
+  passingShadow,
+  step,
+  unreachedShadow,
+} from './drive.js';
 
 const KEY = 'us-east-1/fraud-endpoint';
 const config: SageMakerTargetConfig = {
@@ -25,6 +36,27 @@ const variant = (name: string, weight: number) => ({
   DesiredInstanceCount: 1,
   DeployedImages: [{ SpecifiedImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:latest' }],
 });
+/** A variant as the endpoint config defines it (what create-endpoint-config takes). */
+const definition = (name: string, weight: number) => ({
+  VariantName: name,
+  ModelName: `${name}-model`,
+  InitialInstanceCount: 1,
+  InstanceType: 'ml.m5.large',
+  InitialVariantWeight: weight,
+});
+const SEED_CONFIG = {
+  EndpointConfigName: 'fraud-config-3',
+  EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
+  ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
+  DataCaptureConfig: {
+    EnableCapture: true,
+    InitialSamplingPercentage: 100,
+    DestinationS3Uri: 's3://fraud-capture/',
+    CaptureOptions: [{ CaptureMode: 'Input' }, { CaptureMode: 'Output' }],
+  },
+  KmsKeyId: 'alias/fraud',
+  CreationTime: '2026-01-01T00:00:00Z',
+};
 const weights = async () =>
   Object.fromEntries(
     (
@@ -54,6 +86,7 @@ beforeEach(async () => {
         LastModifiedTime: '2026-01-01T00:00:00Z',
       },
     },
+    sagemakerConfigs: { 'us-east-1/fraud-config-3': SEED_CONFIG },
   });
 });
 
@@ -164,5 +197,241 @@ describe('sagemaker target on a stand-in aws CLI', () => {
     await expect(target.read()).rejects.toThrow(
       /failed \(exit 254\) on SageMaker endpoint nope \(us-east-1\): An error occurred \(ValidationException\) when calling the DescribeEndpoint operation: Could not find endpoint/,
     );
+  });
+});
+
+describe('sagemaker target: shadow through a shadow variant', () => {
+  const endpoint = async () => (await standins.state()).sagemaker[KEY];
+  const configs = async () => (await standins.state()).sagemakerConfigs;
+  const operations = async () => (await standins.calls('aws')).map((c) => c.argv[1]);
+  /** The variant lists of each create-endpoint-config sent. */
+  const created = async () =>
+    (await standins.calls('aws'))
+      .filter((c) => c.argv[1] === 'create-endpoint-config')
+      .map(({ argv }) => {
+        const json = (flag: string) =>
+          argv.includes(flag) ? JSON.parse(argv[argv.indexOf(flag) + 1] ?? '') : undefined;
+        return { production: json('--production-variants'), shadow: json('--shadow-production-variants') };
+      });
+
+  it('shadows through a new endpoint config, reads the shadow back, and restores the variant when it ends', async () => {
+    const seen = await passingShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2', 20);
+    expect(seen).toEqual([
+      mirrorOf('v1', 'v2', 20),
+      { stable: { version: 'v1' } },
+      { stable: { version: 'v2' } },
+    ]);
+    const cycle = [
+      'describe-endpoint',
+      'describe-endpoint-config',
+      'create-endpoint-config',
+      'update-endpoint',
+      'describe-endpoint',
+      'describe-endpoint',
+    ];
+    // Shadow on, shadow off (both a new config), then the promotion moves weights only.
+    expect(await operations()).toEqual([
+      ...cycle,
+      ...cycle,
+      'describe-endpoint',
+      'update-endpoint-weights-and-capacities',
+      'describe-endpoint',
+      'describe-endpoint',
+    ]);
+    expect(await created()).toEqual([
+      {
+        production: [definition('fraud-v1', 1)],
+        shadow: [definition('fraud-v2', 0.2)],
+      },
+      { production: [definition('fraud-v1', 100), definition('fraud-v2', 0)], shadow: undefined },
+    ]);
+    const state = await endpoint();
+    expect(state.EndpointConfigName).toMatch(/^fraud-endpoint-mg-[0-9a-f]{10}$/);
+    expect(state.ShadowProductionVariants).toBeUndefined();
+    expect(await weights()).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
+    // The endpoint's other settings are carried into every config model-gate makes.
+    for (const made of Object.values(await configs()) as Record<string, unknown>[]) {
+      expect(made).toMatchObject({
+        DataCaptureConfig: SEED_CONFIG.DataCaptureConfig,
+        KmsKeyId: 'alias/fraud',
+      });
+    }
+  });
+
+  it('rolls a failing shadow back to production variants only, and a later release finds the candidate', async () => {
+    await standins.seed({ ...(await standins.state()), settleGets: 1 });
+    const target = sagemakerTarget(config, 'fraud');
+    expect(await failingShadow(target, 'v1', 'v2')).toEqual([
+      mirrorOf('v1', 'v2', 10),
+      { stable: { version: 'v1' } },
+    ]);
+    expect(await weights()).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
+    expect(await endpoint()).not.toHaveProperty('ShadowProductionVariants');
+    // The same shadow again reuses the config it made the first time (SageMaker refuses a name twice).
+    const before = Object.keys(await configs());
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 10))).resolves.toEqual(mirrorOf('v1', 'v2', 10));
+    expect(Object.keys(await configs())).toEqual(before);
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+  });
+
+  it('catches an update that deployed the config without its shadow variant, and still rolls back', async () => {
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'drop-mirror', times: 1 });
+    const { error, rolledBack } = await unreachedShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2');
+    expect(error).toEqual(
+      new TargetError(
+        'SageMaker endpoint fraud-endpoint (us-east-1) serves v1 100% after being asked for v1 100% (+ mirror 10% to v2)',
+      ),
+    );
+    expect(rolledBack).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('changes nothing when asked again for the shadow the endpoint serves', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 25));
+    const before = (await operations()).length;
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 25))).resolves.toEqual(mirrorOf('v1', 'v2', 25));
+    expect((await operations()).slice(before)).toEqual([
+      'describe-endpoint',
+      'describe-endpoint-config',
+      'describe-endpoint',
+      'describe-endpoint',
+    ]);
+  });
+
+  it('catches an endpoint that silently stayed on its old config', async () => {
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'silent-revert', times: 1 });
+    await expect(reconcile(sagemakerTarget(config, 'fraud'), mirrorOf('v1', 'v2', 30))).rejects.toThrow(
+      /serves v1 100% after being asked for v1 100% \(\+ mirror 30% to v2\)$/,
+    );
+    expect((await endpoint()).EndpointConfigName).toBe('fraud-config-3');
+  });
+
+  it('reads a shadow it did not set, and a canary step turns it back into a production variant', async () => {
+    const state = await standins.state();
+    state.sagemakerConfigs['us-east-1/fraud-shadow'] = {
+      ...SEED_CONFIG,
+      EndpointConfigName: 'fraud-shadow',
+      ProductionVariants: [definition('fraud-v1', 1)],
+      ShadowProductionVariants: [definition('fraud-v2', 0.05)],
+    };
+    state.sagemaker[KEY].EndpointConfigName = 'fraud-shadow';
+    state.sagemaker[KEY].ProductionVariants = [variant('fraud-v1', 1)];
+    state.sagemaker[KEY].ShadowProductionVariants = [variant('fraud-v2', 0.05)];
+    await standins.seed(state);
+    const target = sagemakerTarget(config, 'fraud');
+    expect(await target.read()).toEqual({ stable: { version: 'v1' }, mirror: { version: 'v2', share: 5 } });
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+    expect(await operations()).not.toContain('update-endpoint-weights-and-capacities');
+    expect((await created()).at(-1)?.production).toEqual([
+      definition('fraud-v1', 90),
+      definition('fraud-v2', 10),
+    ]);
+  });
+
+  it('refuses a shadow SageMaker cannot run, saying why, before changing anything', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    const withCanary = { ...step('v1', 'v2', 10), mirror: { version: 'v2', share: 10 } };
+    await expect(reconcile(target, withCanary)).rejects.toThrow(
+      'SageMaker cannot shadow v2 while v2 takes 10% of live traffic: an endpoint with a shadow variant has exactly one production variant',
+    );
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 150))).rejects.toThrow(
+      'SageMaker copies at most 100% of requests to a shadow variant, asked for 150%',
+    );
+    expect(await operations()).toEqual([]);
+    await expect(reconcile(target, mirrorOf('v1', 'v3', 10))).rejects.toThrow(
+      'SageMaker endpoint fraud-endpoint (us-east-1) has no variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version as a variant (with weight 0) before the release',
+    );
+    const state = await standins.state();
+    state.sagemakerConfigs['us-east-1/fraud-config-3'].ProductionVariants.push(definition('fraud-v0', 0));
+    await standins.seed(state);
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 10))).rejects.toThrow(
+      'SageMaker endpoint fraud-endpoint (us-east-1) also has the variant(s) fraud-v0; SageMaker allows one production variant beside a shadow variant, and model-gate deletes no variant: remove them before a shadow release',
+    );
+    expect(await operations()).not.toContain('create-endpoint-config');
+  });
+
+  it('names configs within SageMaker rules, the same for the same content', () => {
+    const long = `e${'-x'.repeat(31)}`;
+    const name = endpointConfigName(long, ['--production-variants', '[]']);
+    expect(name).toHaveLength(63);
+    expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    expect(endpointConfigName(long, ['--production-variants', '[]'])).toBe(name);
+    expect(endpointConfigName(long, ['--production-variants', '[{}]'])).not.toBe(name);
+    expect(endpointConfigName('fraud', [])).toMatch(/^fraud-mg-[0-9a-f]{10}$/);
+  });
+
+  it('has a stand-in aws that keeps the endpoint config contract', async () => {
+    const aws = (...args: string[]) =>
+      runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
+    const create = (name: string, production: unknown[], shadow?: unknown[]) =>
+      aws(
+        'create-endpoint-config',
+        '--endpoint-config-name',
+        name,
+        '--production-variants',
+        JSON.stringify(production),
+        ...(shadow ? ['--shadow-production-variants', JSON.stringify(shadow)] : []),
+      );
+    const two = [definition('fraud-v1', 1), definition('fraud-v0', 1)];
+    const refused = await create('fraud-two', two, [definition('fraud-v2', 1)]);
+    expect(refused.exitCode).toBe(254);
+    expect(refused.stderr).toContain(
+      'An error occurred (ValidationException) when calling the CreateEndpointConfig operation: With ShadowProductionVariants you can only specify one variant for ProductionVariants and one variant for ShadowProductionVariants; got 2 and 1.',
+    );
+    expect((await create('fraud-config-3', [definition('fraud-v1', 1)])).stderr).toContain(
+      'Cannot create already existing endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3".',
+    );
+    expect((await create('fraud_config', [definition('fraud-v1', 1)])).stderr).toContain(
+      "Value 'fraud_config' at 'endpointConfigName' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}",
+    );
+    const unknown = await create('fraud-x', [{ VariantName: 'fraud-v1', Weight: 1 }]);
+    expect(unknown.exitCode).toBe(252);
+    expect(unknown.stderr).toContain(
+      'Unknown parameter in ProductionVariants[0]: "Weight", must be one of: VariantName, ModelName',
+    );
+    const missing = await aws('create-endpoint-config', '--endpoint-config-name', 'fraud-x');
+    expect(missing).toMatchObject({ exitCode: 252 });
+    expect(missing.stderr).toContain(
+      'aws: error: the following arguments are required: --production-variants',
+    );
+    const nowhere = await aws(
+      'update-endpoint',
+      '--endpoint-name',
+      'fraud-endpoint',
+      '--endpoint-config-name',
+      'nope',
+    );
+    expect(nowhere.stderr).toContain(
+      'An error occurred (ValidationException) when calling the UpdateEndpoint operation: Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/nope".',
+    );
+    expect(await configs()).toEqual({ 'us-east-1/fraud-config-3': SEED_CONFIG });
+    // A good config: the endpoint goes Updating (with the pending config), then InService on it.
+    await standins.seed({ ...(await standins.state()), settleGets: 1 });
+    expect(
+      (await create('fraud-shadow', [definition('fraud-v1', 1)], [definition('fraud-v2', 0.5)])).exitCode,
+    ).toBe(0);
+    expect(
+      (
+        await aws(
+          'update-endpoint',
+          '--endpoint-name',
+          'fraud-endpoint',
+          '--endpoint-config-name',
+          'fraud-shadow',
+        )
+      ).exitCode,
+    ).toBe(0);
+    const describe = async () =>
+      JSON.parse((await aws('describe-endpoint', '--endpoint-name', 'fraud-endpoint')).stdout);
+    expect(await describe()).toMatchObject({
+      EndpointStatus: 'Updating',
+      PendingDeploymentSummary: { EndpointConfigName: 'fraud-shadow' },
+    });
+    expect(await describe()).toMatchObject({
+      EndpointStatus: 'InService',
+      EndpointConfigName: 'fraud-shadow',
+      ProductionVariants: [{ VariantName: 'fraud-v1', CurrentWeight: 1 }],
+      ShadowProductionVariants: [{ VariantName: 'fraud-v2', CurrentWeight: 0.5 }],
+    });
   });
 });

@@ -171,12 +171,13 @@ describe('target capabilities', () => {
       http: 'canary',
       command: 'canary',
       kserve: 'canary linear blue-green',
-      sagemaker: 'canary linear blue-green ab',
+      sagemaker: 'canary linear blue-green shadow ab',
       azureml: 'canary linear blue-green shadow ab',
       vertex: 'canary linear blue-green ab',
       seldon: 'canary linear shadow ab',
     });
     expect(targetCapabilities('azureml').maxMirrorPercent).toBe(50);
+    expect(targetCapabilities('sagemaker').maxMirrorPercent).toBe(100);
   });
 
   it('refuses a strategy a platform cannot do, with the reason', () => {
@@ -193,9 +194,8 @@ describe('target capabilities', () => {
     expect(strategyRefusal({ type: 'sagemaker' }, { type: 'rolling' })).toMatch(
       /^the sagemaker target cannot do rolling/,
     );
-    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'shadow', share: 10 })).toBe(
-      'the sagemaker target cannot do shadow: model-gate does not drive SageMaker shadow variants yet (they need a new endpoint config with ShadowProductionVariants); use canary, linear, blue-green or ab (it can do canary, linear, blue-green, ab)',
-    );
+    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'shadow', share: 12.5 })).toBeUndefined();
+    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'shadow' })).toBeUndefined();
     for (const type of TARGET_TYPES)
       expect(strategyRefusal({ type, apply: ['x'], read: ['y'] }, canary)).toBeUndefined();
   });
@@ -232,10 +232,12 @@ describe('target capabilities', () => {
     expect(strategyRefusal({ type: 'azureml' }, { type: 'ab', split: 33.3 })).toMatch(/got the split 33.3/);
   });
 
-  it('refuses the shadow on sagemaker when the config is validated, naming the field', () => {
-    const text = withTarget('{ type: sagemaker, endpoint: fraud-prod }', '{ type: shadow, share: 20 }');
-    expect(() => parseConfig(text, {}, F)).toThrow(
-      /models\.fraud\.strategy: the sagemaker target cannot do shadow: model-gate does not drive SageMaker shadow variants yet/,
+  it('takes a shadow on sagemaker and still refuses rolling there, naming the field', () => {
+    const shadow = withTarget('{ type: sagemaker, endpoint: fraud-prod }', '{ type: shadow, share: 20 }');
+    expect(() => parseConfig(shadow, {}, F)).not.toThrow();
+    const rolling = withTarget('{ type: sagemaker, endpoint: fraud-prod }', '{ type: rolling }');
+    expect(() => parseConfig(rolling, {}, F)).toThrow(
+      /models\.fraud\.strategy: the sagemaker target cannot do rolling/,
     );
   });
 

@@ -1,16 +1,36 @@
-// A stand-in for AWS CLI v2 `aws sagemaker` (the two calls model-gate makes), with the
-// CLI's syntax checks, return codes and error texts:
+// A stand-in for AWS CLI v2 `aws sagemaker` (the calls model-gate makes), with the CLI's syntax
+// checks, return codes and error texts:
 //   aws sagemaker describe-endpoint --endpoint-name E [--region R] [--profile P] [--output json]
 //   aws sagemaker update-endpoint-weights-and-capacities --endpoint-name E
 //       --desired-weights-and-capacities '[{"VariantName":"v1","DesiredWeight":90},...]' | VariantName=v1,DesiredWeight=90 ...
+//   aws sagemaker describe-endpoint-config --endpoint-config-name C
+//   aws sagemaker create-endpoint-config --endpoint-config-name C --production-variants '[...]'
+//       [--shadow-production-variants '[...]'] [--data-capture-config JSON] [--kms-key-id K]
+//       [--async-inference-config JSON] [--explainer-config JSON] [--execution-role-arn A]
+//       [--vpc-config JSON] [--metrics-config JSON] [--enable-network-isolation] [--tags ...]
+//   aws sagemaker update-endpoint --endpoint-name E --endpoint-config-name C
 // References: https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint-weights-and-capacities.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint.html ,
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint-config.html ,
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/create-endpoint-config.html ,
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint.html ,
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html (one production
+// and one shadow variant at most when ShadowProductionVariants is used; names of at most 63 characters
+// matching ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}; 1 to 10 variants; weights are floats >= 0), the shapes
+// of botocore's sagemaker/2017-07-24/service-2.json, and
 // https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-returncodes.html (252 syntax, 253 config, 254 service, 255 other).
+// Client-side checks are botocore's (unknown keys, types, minimums: exit 252); length, pattern
+// and maximum limits are the service's ("1 validation error detected: ...", exit 254). The
+// one-production-variant-beside-a-shadow and unique-variant-name refusals use the documented rule
+// as their text: the service's exact wording for them is not published.
 //
-// An update sets the endpoint `Updating`; it is InService with the new weights after
-// `state.settleGets` (default 0) more describe calls. Faults (state.faults, cli "aws"): throttle,
-// busy (update refused while Updating), timeout, silent-revert (weights quietly go back),
-// partial (only the first variant is updated), fail.
+// Endpoint configs live in state.sagemakerConfigs["region/name"]. An update sets the endpoint
+// `Updating` (update-endpoint also shows PendingDeploymentSummary); it is InService with the new
+// weights or config after `state.settleGets` (default 0) more describe calls. Faults
+// (state.faults, cli "aws"): throttle, busy (update refused while Updating), timeout,
+// silent-revert (weights or config quietly go back), partial (only the first variant's weight is
+// updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
+// variant), fail.
 import { fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
 
 const CLI = 'aws';
@@ -47,13 +67,76 @@ const OPERATIONS = {
     },
     required: ['--endpoint-name', '--desired-weights-and-capacities'],
   },
+  'describe-endpoint-config': {
+    api: 'DescribeEndpointConfig',
+    flags: { '--endpoint-config-name': { takes: true, name: 'configName' } },
+    required: ['--endpoint-config-name'],
+  },
+  'create-endpoint-config': {
+    api: 'CreateEndpointConfig',
+    flags: {
+      '--endpoint-config-name': { takes: true, name: 'configName' },
+      '--production-variants': { takes: true, name: 'production', greedy: true },
+      '--shadow-production-variants': { takes: true, name: 'shadow', greedy: true },
+      '--data-capture-config': { takes: true, name: 'DataCaptureConfig' },
+      '--tags': { takes: true, name: 'tags', greedy: true },
+      '--kms-key-id': { takes: true, name: 'KmsKeyId' },
+      '--async-inference-config': { takes: true, name: 'AsyncInferenceConfig' },
+      '--explainer-config': { takes: true, name: 'ExplainerConfig' },
+      '--execution-role-arn': { takes: true, name: 'ExecutionRoleArn' },
+      '--vpc-config': { takes: true, name: 'VpcConfig' },
+      '--metrics-config': { takes: true, name: 'MetricsConfig' },
+      '--enable-network-isolation': { takes: false, name: 'isolation' },
+      '--no-enable-network-isolation': { takes: false, name: 'noIsolation' },
+    },
+    required: ['--endpoint-config-name', '--production-variants'],
+  },
+  'update-endpoint': {
+    api: 'UpdateEndpoint',
+    flags: {
+      '--endpoint-name': { takes: true, name: 'endpointName' },
+      '--endpoint-config-name': { takes: true, name: 'configName' },
+      '--retain-all-variant-properties': { takes: false, name: 'retain' },
+      '--no-retain-all-variant-properties': { takes: false, name: 'noRetain' },
+      '--exclude-retained-variant-properties': { takes: true, name: 'exclude', greedy: true },
+      '--deployment-config': { takes: true, name: 'deploymentConfig' },
+      '--retain-deployment-config': { takes: false, name: 'retainDeployment' },
+      '--no-retain-deployment-config': { takes: false, name: 'noRetainDeployment' },
+    },
+    required: ['--endpoint-name', '--endpoint-config-name'],
+  },
 };
 const ITEM_KEYS = ['VariantName', 'DesiredWeight', 'DesiredInstanceCount', 'ServerlessUpdateConfig'];
+// The members of botocore's ProductionVariant shape.
+const VARIANT_KEYS = [
+  'VariantName',
+  'ModelName',
+  'InitialInstanceCount',
+  'InstanceType',
+  'InitialVariantWeight',
+  'AcceleratorType',
+  'CoreDumpConfig',
+  'ServerlessConfig',
+  'VolumeSizeInGB',
+  'ModelDataDownloadTimeoutInSeconds',
+  'ContainerStartupHealthCheckTimeoutInSeconds',
+  'EnableSSMAccess',
+  'ManagedInstanceScaling',
+  'RoutingConfig',
+  'InferenceAmiVersion',
+  'CapacityReservationConfig',
+  'InstancePools',
+  'VariantInstanceProvisionTimeoutInSeconds',
+];
+const NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}';
+const NAME_RE = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
+const ACCOUNT = '123456789012';
 
 const state = loadState();
 const argv = process.argv.slice(2);
 state.calls.push({ cli: CLI, argv });
 state.sagemaker ??= {};
+state.sagemakerConfigs ??= {};
 
 const usage = (message) => fail(state, `${USAGE}\n${message}`, 252);
 const [service, operation, ...rest] = argv;
@@ -66,23 +149,24 @@ if (!spec)
     `aws: error: argument operation: Invalid choice, valid choices are:\n\n${Object.keys(OPERATIONS).join(' | ')}`,
   );
 
-// The shorthand list of --desired-weights-and-capacities takes several words: collect them.
+// List parameters (`--desired-weights-and-capacities`, `--production-variants`, ...) take several
+// words, as the CLI's shorthand does: collect them up to the next option.
 const words = [];
-let desiredWords;
+const lists = {};
 for (let i = 0; i < rest.length; i++) {
-  if (rest[i] === '--desired-weights-and-capacities') {
-    desiredWords = [];
-    while (i + 1 < rest.length && !rest[i + 1].startsWith('--')) desiredWords.push(rest[++i]);
-    if (desiredWords.length === 0)
-      usage('aws: error: argument --desired-weights-and-capacities: expected at least one argument');
+  const def = spec.flags[rest[i]];
+  if (def?.greedy) {
+    const values = [];
+    while (i + 1 < rest.length && !rest[i + 1].startsWith('--')) values.push(rest[++i]);
+    if (values.length === 0) usage(`aws: error: argument ${rest[i]}: expected at least one argument`);
+    lists[def.name] = values;
   } else words.push(rest[i]);
 }
 const parsed = parseFlags(words, { ...GLOBAL, ...spec.flags });
 if (parsed.unknown) usage(`Unknown options: ${parsed.arg}`);
 if (parsed.missing) usage(`aws: error: argument ${parsed.missing}: expected one argument`);
 if (parsed.positionals.length > 0) usage(`Unknown options: ${parsed.positionals.join(', ')}`);
-const { flags } = parsed;
-if (desiredWords) flags.desired = desiredWords;
+const flags = { ...parsed.flags, ...lists };
 const missing = spec.required.filter((f) => flags[spec.flags[f].name] === undefined);
 if (missing.length > 0) usage(`aws: error: the following arguments are required: ${missing.join(', ')}`);
 if (flags.output !== undefined && !['json', 'text', 'table', 'yaml', 'yaml-stream'].includes(flags.output)) {
@@ -127,6 +211,9 @@ function endpointOrFail() {
 
 function run() {
   if (operation === 'describe-endpoint') return describe();
+  if (operation === 'describe-endpoint-config') return describeConfig();
+  if (operation === 'create-endpoint-config') return createConfig();
+  if (operation === 'update-endpoint') return updateEndpoint();
   return update();
 }
 
@@ -136,7 +223,8 @@ function describe() {
     endpoint._pendingGets = (endpoint._pendingGets ?? 1) - 1;
     if (endpoint._pendingGets < 0) finishUpdate(endpoint);
   }
-  const { _pendingGets, _next, ...shown } = endpoint;
+  const { _pendingGets, _next, _nextConfig, ...shown } = endpoint;
+  if (_nextConfig) shown.PendingDeploymentSummary = { EndpointConfigName: _nextConfig.name };
   succeed(state, JSON.stringify(shown, null, 4));
 }
 
@@ -148,10 +236,212 @@ function finishUpdate(endpoint) {
       variant.DesiredWeight = next[variant.VariantName];
     }
   }
+  if (endpoint._nextConfig) deployConfig(endpoint, endpoint._nextConfig);
   delete endpoint._next;
+  delete endpoint._nextConfig;
   delete endpoint._pendingGets;
   endpoint.EndpointStatus = 'InService';
   endpoint.LastModifiedTime = '2026-01-01T00:00:00Z';
+}
+
+/** The endpoint's variants become the config's (unless the update silently reverted). */
+function deployConfig(endpoint, next) {
+  if (next.revert) return;
+  const config = state.sagemakerConfigs[`${region}/${next.name}`];
+  const before = [...endpoint.ProductionVariants, ...(endpoint.ShadowProductionVariants ?? [])];
+  const summary = (variant) => {
+    const weight = variant.InitialVariantWeight ?? 1;
+    const count = variant.InitialInstanceCount;
+    const images = before.find((v) => v.VariantName === variant.VariantName)?.DeployedImages;
+    return {
+      VariantName: variant.VariantName,
+      ...(images ? { DeployedImages: images } : {}),
+      CurrentWeight: weight,
+      DesiredWeight: weight,
+      ...(count === undefined ? {} : { CurrentInstanceCount: count, DesiredInstanceCount: count }),
+    };
+  };
+  endpoint.EndpointConfigName = next.name;
+  endpoint.ProductionVariants = config.ProductionVariants.map(summary);
+  const shadow = next.dropShadow ? [] : (config.ShadowProductionVariants ?? []);
+  if (shadow.length > 0) endpoint.ShadowProductionVariants = shadow.map(summary);
+  else delete endpoint.ShadowProductionVariants;
+}
+
+function configArn(name) {
+  return `arn:aws:sagemaker:${region}:${ACCOUNT}:endpoint-config/${name.toLowerCase()}`;
+}
+
+function configOrFail(name) {
+  const config = state.sagemakerConfigs[`${region}/${name}`];
+  if (!config)
+    serviceError('ValidationException', `Could not find endpoint configuration "${configArn(name)}".`);
+  return config;
+}
+
+function describeConfig() {
+  succeed(state, JSON.stringify(configOrFail(flags.configName), null, 4));
+}
+
+/** A JSON parameter as the CLI parses it (the shorthand syntax is not implemented here). */
+function jsonParameter(flag, value) {
+  const text = Array.isArray(value) ? value.join(' ') : value;
+  if (!/^\s*[[{]/.test(text)) fail(state, `stand-in: only JSON is implemented for ${flag}`, 3);
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    return usage(`Error parsing parameter '${flag}': Invalid JSON: ${err.message}\nJSON received: ${text}`);
+  }
+}
+
+function clientError(message) {
+  usage(`Parameter validation failed:\n${message}`);
+}
+
+function constraint(value, at, rule) {
+  serviceError(
+    'ValidationException',
+    `1 validation error detected: Value '${value}' at '${at}' failed to satisfy constraint: ${rule}`,
+  );
+}
+
+/** A ProductionVariantList parameter, with botocore's checks. */
+function variantList(param, flag, value) {
+  const list = jsonParameter(flag, value);
+  if (!Array.isArray(list)) {
+    clientError(
+      `Invalid type for parameter ${param}, value: ${JSON.stringify(list)}, type: <class 'dict'>, valid types: <class 'list'>, <class 'tuple'>`,
+    );
+  }
+  if (list.length < 1) clientError(`Invalid length for parameter ${param}, value: 0, valid min length: 1`);
+  for (const [i, variant] of list.entries()) {
+    const at = `${param}[${i}]`;
+    const unknown = Object.keys(variant).find((k) => !VARIANT_KEYS.includes(k));
+    if (unknown)
+      clientError(`Unknown parameter in ${at}: "${unknown}", must be one of: ${VARIANT_KEYS.join(', ')}`);
+    if (variant.VariantName === undefined) clientError(`Missing required parameter in ${at}: "VariantName"`);
+    const weight = variant.InitialVariantWeight;
+    if (weight !== undefined && typeof weight !== 'number') {
+      clientError(
+        `Invalid type for parameter ${at}.InitialVariantWeight, value: ${weight}, type: <class 'str'>, valid types: <class 'float'>, <class 'decimal.Decimal'>, <class 'int'>`,
+      );
+    }
+    if (weight < 0)
+      clientError(
+        `Invalid value for parameter ${at}.InitialVariantWeight, value: ${weight}, valid min value: 0`,
+      );
+    const count = variant.InitialInstanceCount;
+    if (count !== undefined && !Number.isInteger(count)) {
+      clientError(
+        `Invalid type for parameter ${at}.InitialInstanceCount, value: ${count}, type: <class 'float'>, valid types: <class 'int'>`,
+      );
+    }
+    if (count < 1)
+      clientError(
+        `Invalid value for parameter ${at}.InitialInstanceCount, value: ${count}, valid min value: 1`,
+      );
+  }
+  return list;
+}
+
+/** The service's checks of a ProductionVariantList (after every client-side check). */
+function checkVariants(param, list) {
+  const member = param[0].toLowerCase() + param.slice(1);
+  if (list.length > 10)
+    constraint(JSON.stringify(list), member, 'Member must have length less than or equal to 10');
+  for (const [i, variant] of list.entries()) {
+    const name = variant.VariantName;
+    const at = `${member}.${i + 1}.member.variantName`;
+    if (name.length > 63) constraint(name, at, 'Member must have length less than or equal to 63');
+    if (!NAME_RE.test(name))
+      constraint(name, at, `Member must satisfy regular expression pattern: ${NAME_PATTERN}`);
+  }
+}
+
+function createConfig() {
+  const name = flags.configName;
+  const production = variantList('ProductionVariants', '--production-variants', flags.production);
+  const shadow =
+    flags.shadow === undefined
+      ? undefined
+      : variantList('ShadowProductionVariants', '--shadow-production-variants', flags.shadow);
+  const carried = {};
+  for (const [flag, def] of Object.entries(spec.flags)) {
+    if (/Config$/.test(def.name) && flags[def.name] !== undefined)
+      carried[def.name] = jsonParameter(flag, flags[def.name]);
+  }
+  for (const key of ['KmsKeyId', 'ExecutionRoleArn']) if (flags[key] !== undefined) carried[key] = flags[key];
+  if (flags.isolation) carried.EnableNetworkIsolation = true;
+  if (flags.noIsolation) carried.EnableNetworkIsolation = false;
+  if (name.length > 63)
+    constraint(name, 'endpointConfigName', 'Member must have length less than or equal to 63');
+  if (!NAME_RE.test(name))
+    constraint(name, 'endpointConfigName', `Member must satisfy regular expression pattern: ${NAME_PATTERN}`);
+  checkVariants('ProductionVariants', production);
+  if (shadow) checkVariants('ShadowProductionVariants', shadow);
+  if (state.sagemakerConfigs[`${region}/${name}`]) {
+    serviceError(
+      'ValidationException',
+      `Cannot create already existing endpoint configuration "${configArn(name)}".`,
+    );
+  }
+  if (shadow && (production.length !== 1 || shadow.length !== 1)) {
+    serviceError(
+      'ValidationException',
+      `With ShadowProductionVariants you can only specify one variant for ProductionVariants and one variant for ShadowProductionVariants; got ${production.length} and ${shadow.length}.`,
+    );
+  }
+  const names = [...production, ...(shadow ?? [])].map((v) => v.VariantName);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice) serviceError('ValidationException', `Variant names must be unique; ${twice} appears twice.`);
+  if (production.reduce((sum, v) => sum + (v.InitialVariantWeight ?? 1), 0) <= 0)
+    serviceError('ValidationException', 'The sum of the weights of all variants must be greater than 0.');
+  state.sagemakerConfigs[`${region}/${name}`] = {
+    EndpointConfigName: name,
+    EndpointConfigArn: configArn(name),
+    ProductionVariants: production,
+    ...(shadow ? { ShadowProductionVariants: shadow } : {}),
+    ...carried,
+    CreationTime: '2026-01-01T00:00:00Z',
+  };
+  succeed(state, JSON.stringify({ EndpointConfigArn: configArn(name) }, null, 4));
+}
+
+function updateEndpoint() {
+  for (const flag of [
+    'retain',
+    'noRetain',
+    'exclude',
+    'deploymentConfig',
+    'retainDeployment',
+    'noRetainDeployment',
+  ]) {
+    if (flags[flag] !== undefined)
+      fail(state, 'stand-in: update-endpoint takes only the endpoint and config names', 3);
+  }
+  const endpoint = endpointOrFail();
+  configOrFail(flags.configName);
+  if (endpoint.EndpointStatus !== 'InService' || takeFault(state, CLI, operation, ['busy'])) {
+    serviceError(
+      'ValidationException',
+      `Cannot update in-progress endpoint "arn:aws:sagemaker:${region}:${ACCOUNT}:endpoint/${flags.endpointName.toLowerCase()}".`,
+    );
+  }
+  endpoint._nextConfig = {
+    name: flags.configName,
+    revert: Boolean(takeFault(state, CLI, operation, ['silent-revert'])),
+    dropShadow: Boolean(takeFault(state, CLI, operation, ['drop-mirror'])),
+  };
+  endpoint.EndpointStatus = 'Updating';
+  endpoint._pendingGets = state.settleGets ?? 0;
+  succeed(
+    state,
+    JSON.stringify(
+      { EndpointArn: `arn:aws:sagemaker:${region}:${ACCOUNT}:endpoint/${flags.endpointName.toLowerCase()}` },
+      null,
+      4,
+    ),
+  );
 }
 
 /** The list as the CLI parses it: JSON, or the shorthand `VariantName=a,DesiredWeight=1 ...`. */

@@ -1,0 +1,173 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+import type { PlatformNames } from './names.js';
+import { mirrorFor, sharesFor } from './split.js';
+
+// A SageMaker shadow variant is set only by an endpoint config: model-gate copies the endpoint's
+// current config with the variants placed for the desired state, then points the endpoint at it.
+// Contract, per
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html
+//   (ShadowProductionVariants: "If you use this field, you can only specify one variant for
+//   ProductionVariants and one variant for ShadowProductionVariants"; EndpointConfigName: at most
+//   63 characters, pattern ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}; ProductionVariants: 1 to 10)
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariant.html
+//   (InitialVariantWeight: a float >= 0, default 1.0; traffic is weight / sum of weights)
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpointConfig.html
+//   (returns ProductionVariants and ShadowProductionVariants in the shape CreateEndpointConfig takes)
+// https://docs.aws.amazon.com/sagemaker/latest/dg/model-shadow-deployment.html (the example: a
+//   production and a shadow variant with InitialVariantWeight 1 each) and
+// https://docs.aws.amazon.com/sagemaker/latest/dg/shadow-tests-create.html (the shadow receives a
+//   "traffic sampling percentage" of the production variant's requests, up to 100%; at most one
+//   shadow variant, and then one production variant, per endpoint).
+// The shadow's weight relative to the production variant's is taken as the share copied (1 and 1:
+// every request; the AWS pages do not spell the ratio out), so the production variant gets weight
+// 1 and the shadow share / 100.
+
+const variantDefinition = z.looseObject({
+  VariantName: z.string(),
+  InitialVariantWeight: z.number().optional(),
+});
+export type VariantDefinition = z.output<typeof variantDefinition>;
+
+/** What `aws sagemaker describe-endpoint-config` prints (fields model-gate copies or replaces). */
+export const endpointConfigSchema = z.object({
+  EndpointConfigName: z.string(),
+  ProductionVariants: z.array(variantDefinition).min(1),
+  ShadowProductionVariants: z.array(variantDefinition).optional(),
+  DataCaptureConfig: z.unknown().optional(),
+  KmsKeyId: z.string().optional(),
+  AsyncInferenceConfig: z.unknown().optional(),
+  ExplainerConfig: z.unknown().optional(),
+  ExecutionRoleArn: z.string().optional(),
+  VpcConfig: z.unknown().optional(),
+  EnableNetworkIsolation: z.boolean().optional(),
+  MetricsConfig: z.unknown().optional(),
+});
+export type EndpointConfig = z.output<typeof endpointConfigSchema>;
+
+/** Settings of the current config carried into the new one, by their `create-endpoint-config` flag. */
+const CARRIED_JSON = {
+  DataCaptureConfig: '--data-capture-config',
+  AsyncInferenceConfig: '--async-inference-config',
+  ExplainerConfig: '--explainer-config',
+  VpcConfig: '--vpc-config',
+  MetricsConfig: '--metrics-config',
+} as const;
+const CARRIED_TEXT = { KmsKeyId: '--kms-key-id', ExecutionRoleArn: '--execution-role-arn' } as const;
+
+/** Where each variant goes in the new config. */
+export interface VariantPlacement {
+  production: VariantDefinition[];
+  shadow: VariantDefinition[];
+}
+
+/** At most every request is copied (SamplingPercentage <= 100 in API_ShadowModelVariantConfig.html). */
+const MAX_SHADOW_SHARE = 100;
+
+/**
+ * Refuses, before any call, a shadow SageMaker cannot run: next to a live split (a shadow leaves
+ * one production variant), of the stable version itself, or of more than every request.
+ */
+export function checkShadow(desired: TrafficState): void {
+  const mirror = mirrorFor(desired);
+  if (!mirror) return;
+  const stable = desired.stable.version;
+  const splitting = sharesFor(desired).find((s) => s.version !== stable && s.percent > 0);
+  if (splitting) {
+    throw new TargetError(
+      `SageMaker cannot shadow ${mirror.version} while ${splitting.version} takes ${splitting.percent}% of live traffic: an endpoint with a shadow variant has exactly one production variant`,
+    );
+  }
+  if (mirror.version === stable) {
+    throw new TargetError(`SageMaker cannot shadow ${stable} with itself: it is the production variant`);
+  }
+  if (mirror.percent > MAX_SHADOW_SHARE) {
+    throw new TargetError(
+      `SageMaker copies at most ${MAX_SHADOW_SHARE}% of requests to a shadow variant, asked for ${mirror.percent}%`,
+    );
+  }
+}
+
+/**
+ * The variants of the config that serves `desired`, from the definitions in the current config
+ * (production and shadow alike, so a variant moves between them unchanged). With a mirror, the
+ * stable version is the one production variant and the mirrored one the shadow variant; without,
+ * every variant is a production variant again, those not asked for at weight 0, so later releases
+ * still find them.
+ */
+export function placeVariants(
+  config: EndpointConfig,
+  desired: TrafficState,
+  names: PlatformNames,
+  description: string,
+): VariantPlacement {
+  const known = [...config.ProductionVariants, ...(config.ShadowProductionVariants ?? [])];
+  const find = (version: string) => {
+    const variant = names.nameOf(version);
+    const found = known.find((v) => v.VariantName === variant);
+    if (found) return found;
+    throw new TargetError(
+      `${description} has no variant ${variant} (version ${version}); it has ${known.map((v) => v.VariantName).join(', ')}. Deploy the version as a variant (with weight 0) before the release`,
+    );
+  };
+  const live = sharesFor(desired);
+  const mirror = mirrorFor(desired);
+  if (!mirror) {
+    for (const share of live) find(share.version);
+    const weightOf = (name: string) => live.find((s) => names.nameOf(s.version) === name)?.percent ?? 0;
+    return {
+      production: known.map((v) => ({ ...v, InitialVariantWeight: weightOf(v.VariantName) })),
+      shadow: [],
+    };
+  }
+  checkShadow(desired);
+  const production = find(desired.stable.version);
+  const shadow = find(mirror.version);
+  const others = known.filter((v) => v !== production && v !== shadow);
+  if (others.length > 0) {
+    throw new TargetError(
+      `${description} also has the variant(s) ${others.map((v) => v.VariantName).join(', ')}; SageMaker allows one production variant beside a shadow variant, and model-gate deletes no variant: remove them before a shadow release`,
+    );
+  }
+  return {
+    production: [{ ...production, InitialVariantWeight: 1 }],
+    shadow: [{ ...shadow, InitialVariantWeight: mirror.percent / 100 }],
+  };
+}
+
+/** The `create-endpoint-config` arguments after the name: the placed variants and the copied settings. */
+export function endpointConfigArgs(config: EndpointConfig, placement: VariantPlacement): string[] {
+  const args = ['--production-variants', JSON.stringify(placement.production)];
+  if (placement.shadow.length > 0)
+    args.push('--shadow-production-variants', JSON.stringify(placement.shadow));
+  for (const [key, flag] of Object.entries(CARRIED_JSON)) {
+    const value = config[key as keyof typeof CARRIED_JSON];
+    if (value !== undefined && value !== null) args.push(flag, JSON.stringify(value));
+  }
+  for (const [key, flag] of Object.entries(CARRIED_TEXT)) {
+    const value = config[key as keyof typeof CARRIED_TEXT];
+    if (value) args.push(flag, value);
+  }
+  if (config.EnableNetworkIsolation) args.push('--enable-network-isolation');
+  return args;
+}
+
+const NAME_MAX = 63;
+const HASH_LENGTH = 10;
+
+/**
+ * The new config's name: the endpoint's name (validated by the config schema) and a hash of the
+ * config's content, so the same content always gets the same name (a retry reuses the config it
+ * created) and different content a different one (SageMaker refuses to reuse a name).
+ */
+export function endpointConfigName(endpoint: string, args: readonly string[]): string {
+  const hash = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, HASH_LENGTH);
+  const suffix = `-mg-${hash}`;
+  return `${endpoint.slice(0, NAME_MAX - suffix.length)}${suffix}`;
+}
+
+/** SageMaker's answer to a config name already taken (the config this content was given before). */
+export const CONFIG_EXISTS =
+  /\(ValidationException\) when calling the CreateEndpointConfig operation: Cannot create already existing endpoint configuration/;
