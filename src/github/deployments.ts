@@ -26,6 +26,9 @@ const canaryPayload = z.object({
   head: z.string().optional(),
 });
 
+/** A claim of a model's canary slot: its deployment, PR and versions. */
+export type CanaryClaim = { id: number } & z.output<typeof canaryPayload>;
+
 export type Deployment = Awaited<
   ReturnType<GitHubClient['rest']['repos']['listDeployments']>
 >['data'][number];
@@ -79,12 +82,15 @@ export class Deployments {
 
   /**
    * Claim the canary slot: a deployment in progress for the candidate. Idempotent: a job
-   * killed after claiming gets its own claim back when re-run. Returns its id.
+   * killed after claiming gets its own claim back when re-run. Returns its id, or the claim of
+   * another PR that holds the slot: one found first, or one made at the same moment as this
+   * one, where the older claim wins and this one steps back.
    */
-  async claimCanary(release: Release): Promise<number> {
-    const held = await this.canaryHolder(release.model);
-    if (held && held.pr === release.pr && held.to === release.to && held.head === release.headSha)
-      return held.id;
+  async claimCanary(release: Release): Promise<{ id: number } | { heldBy: CanaryClaim }> {
+    const before = await this.list(release.model, CANARY_TASK, 5);
+    const held = await this.holderAmong(before);
+    if (held && held.pr !== release.pr) return { heldBy: held };
+    if (held && held.to === release.to && held.head === release.headSha) return { id: held.id };
     const id = await this.create(release.model, {
       ref: release.headSha ?? this.sha,
       task: CANARY_TASK,
@@ -92,7 +98,18 @@ export class Deployments {
       description: `canary ${release.from} -> ${release.to}`,
     });
     await this.status(id, 'in_progress', `analysing ${release.to}`);
-    return id;
+    // Claims made since the first look, older than this one: a rival's, even one whose status
+    // is not written yet, wins.
+    const seen = new Set(before.map((d) => d.id));
+    const rivals = (await this.list(release.model, CANARY_TASK, 5)).filter(
+      (d) => d.id < id && !seen.has(d.id),
+    );
+    const rival = await this.holderAmong(rivals, true);
+    if (rival && rival.pr !== release.pr) {
+      await this.status(id, 'inactive', clip(`PR #${rival.pr} claimed the canary slot first`, 140));
+      return { heldBy: rival };
+    }
+    return { id };
   }
 
   /** Free the canary slot, saying how the release ended. */
@@ -102,12 +119,15 @@ export class Deployments {
   }
 
   /** The PR and versions of the release holding the model's canary slot, if any. */
-  async canaryHolder(
-    model: string,
-  ): Promise<{ id: number; pr?: number; to: string; from: string; head?: string } | undefined> {
-    for (const d of await this.list(model, CANARY_TASK, 5)) {
+  async canaryHolder(model: string): Promise<CanaryClaim | undefined> {
+    return this.holderAmong(await this.list(model, CANARY_TASK, 5));
+  }
+
+  /** The newest claim in progress among `claims` (`fresh`: also one with no status yet). */
+  private async holderAmong(claims: Deployment[], fresh = false): Promise<CanaryClaim | undefined> {
+    for (const d of claims) {
       const state = await this.latestState(d.id);
-      if (state !== 'in_progress' && state !== 'queued') continue;
+      if (state !== 'in_progress' && state !== 'queued' && !(fresh && state === undefined)) continue;
       const p = canaryPayload.safeParse(payloadOf(d));
       if (p.success) return { id: d.id, ...p.data };
     }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Ledger, LedgerEntry } from '../ledger/ledger.js';
+import { type Ledger, type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
 import type { GitHubClient } from './client.js';
@@ -151,7 +151,9 @@ export class GitHubLedger implements Ledger {
     };
     // Claim the slot before the candidate gets any traffic.
     if (next.status === 'analysing' && saved.canaryDeployment === undefined) {
-      saved = { ...saved, canaryDeployment: await this.deployments.claimCanary(saved) };
+      const claim = await this.deployments.claimCanary(saved);
+      if ('heldBy' in claim) throw new SlotTakenError(saved.model, claim.heldBy);
+      saved = { ...saved, canaryDeployment: claim.id };
       await this.queue.leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`);
       this.freed.delete(saved.model);
     }

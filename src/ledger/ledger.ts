@@ -1,5 +1,16 @@
+import { ModelGateError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
+
+/** Another PR's release took the model's canary slot first: this one waits. */
+export class SlotTakenError extends ModelGateError {
+  constructor(
+    model: string,
+    readonly holder: { pr?: number; to: string },
+  ) {
+    super(`PR #${holder.pr} holds the canary slot of ${model} (${holder.to})`);
+  }
+}
 
 /** What served when: one entry per promotion or rollback, newest last. */
 export interface LedgerEntry {

@@ -1,6 +1,6 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
-import type { LedgerEntry } from '../ledger/ledger.js';
+import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
 import { findChangedModels } from '../version/changed-models.js';
 import type { DriftReport } from './drift-watch.js';
 import { promote, withdraw } from './finish.js';
@@ -94,14 +94,7 @@ async function prepare(
     }
     const holder = await ports.ledger.canaryHolder(model.name);
     if (holder && holder.pr !== event.number) {
-      const held = `queued: PR #${holder.pr} holds the canary slot of ${model.name} (${holder.to})`;
-      // A ledger that can start it later re-runs this job once the slot frees; else the user does.
-      const then = ports.ledger.wait
-        ? 'this job is re-run once its release ends (with the actions: write permission; else re-run it then)'
-        : 're-run this job once it is merged or closed';
-      if (ports.ledger.wait && !opts.dryRun)
-        await ports.ledger.wait(model.name, { pr: event.number, headSha: event.headSha, to: change.to });
-      result.skipped.push({ model: model.name, why: `${held}; ${then}` });
+      result.skipped.push(await queue(holder, model.name, change.to, event, ports, opts));
       continue;
     }
     if (existing && (existing.status === 'analysing' || existing.status === 'ready') && !opts.dryRun) {
@@ -128,10 +121,35 @@ async function prepare(
       now: ports.clock.now(),
       offline,
     });
-    if (!opts.dryRun) await ports.ledger.saveRelease(release);
+    try {
+      if (!opts.dryRun) await ports.ledger.saveRelease(release);
+    } catch (error) {
+      // Another PR claimed the slot since the look above.
+      if (!(error instanceof SlotTakenError)) throw error;
+      result.skipped.push(await queue(error.holder, model.name, change.to, event, ports, opts));
+      continue;
+    }
     result.releases.push(release);
   }
   return result;
+}
+
+/** A PR's release waits for the one holding the slot: queued where the ledger can start it later. */
+async function queue(
+  holder: { pr?: number; to: string },
+  model: string,
+  to: string,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<{ model: string; why: string }> {
+  const held = `queued: PR #${holder.pr} holds the canary slot of ${model} (${holder.to})`;
+  const then = ports.ledger.wait
+    ? 'this job is re-run once its release ends (with the actions: write permission; else re-run it then)'
+    : 're-run this job once it is merged or closed';
+  if (ports.ledger.wait && !opts.dryRun)
+    await ports.ledger.wait(model, { pr: event.number, headSha: event.headSha, to });
+  return { model, why: `${held}; ${then}` };
 }
 
 /** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */

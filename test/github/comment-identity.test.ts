@@ -117,19 +117,21 @@ describe('the token identity', () => {
   it('a PAT asks GitHub once a run for all its PRs, and not at all after writing a comment', async () => {
     github.useToken('pat');
     for (const pr of [5, 6, 8]) open(pr);
-    await run(1, () => begin(5), 5);
-    await run(1, () => begin(6), 6);
+    // A model per PR: two PRs' releases of one model would contend for its canary slot.
+    const beginOf = (pr: number) => ({ ...begin(pr), model: `fraud-${pr}` });
+    await run(1, () => beginOf(5), 5);
+    await run(1, () => beginOf(6), 6);
     github.resetRequests();
     const ledger = ledgerOfRun();
-    expect([...(await ledger.releasesOf(5)).keys()]).toEqual(['fraud']);
-    expect([...(await ledger.releasesOf(6)).keys()]).toEqual(['fraud']);
+    expect([...(await ledger.releasesOf(5)).keys()]).toEqual(['fraud-5']);
+    expect([...(await ledger.releasesOf(6)).keys()]).toEqual(['fraud-6']);
     expect(github.requestCount('GET', USER)).toBe(1);
 
     github.resetRequests();
     const writer = ledgerOfRun(8);
-    await writer.saveRelease(begin(8));
+    await writer.saveRelease(beginOf(8));
     await new CommentPublisher(writer, () => 'report', { runId: 2, attempt: 1 }, new FakeClock()).publish();
-    expect([...(await writer.releasesOf(5)).keys()]).toEqual(['fraud']);
+    expect([...(await writer.releasesOf(5)).keys()]).toEqual(['fraud-5']);
     expect(github.requestCount('GET', USER)).toBe(0);
   });
 

@@ -25,7 +25,14 @@ async function publisherFor(pr: number, render: (compact: boolean) => string, cl
   const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {} });
   const ledger = new GitHubLedger({ client, repo, sha: head, pr });
   await ledger.saveRelease(
-    newRelease(canaryModel(), { from: 'v1', to: 'v2', pr, headSha: head, now: clock.now() }),
+    // A model per PR: two PRs' releases of one model would contend for its canary slot.
+    newRelease(canaryModel({ name: `fraud-${pr}` }), {
+      from: 'v1',
+      to: 'v2',
+      pr,
+      headSha: head,
+      now: clock.now(),
+    }),
   );
   return {
     ledger,

@@ -1,6 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { SlotTakenError } from '../../src/ledger/ledger.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { canaryModel } from '../support/model-config.js';
@@ -97,4 +98,36 @@ it('leaves the waiter queued when the slot is still held, or when GitHub refuses
   const [refused] = await holder.startWaiting();
   expect(refused).toMatchObject({ pr: 7, started: false, why: expect.stringContaining('already running') });
   expect(waiters()).toEqual([7]);
+});
+
+it('two PRs claiming the slot at the same moment: exactly one holds it, the other is told which', async () => {
+  for (let round = 0; round < 5; round++) {
+    const model = canaryModel({ name: `race-${round}` });
+    openPr(10 + round * 2, 100 + round * 2);
+    openPr(11 + round * 2, 101 + round * 2);
+    const claim = (pr: number) =>
+      job(300 + pr, pr)
+        .saveRelease(
+          newRelease(model, {
+            from: 'v1',
+            to: `v${pr}`,
+            pr,
+            headSha: sha(100 + round * 2 + (pr % 2)),
+            now: 0,
+          }),
+        )
+        .then(
+          () => 'holds',
+          (error: unknown) =>
+            error instanceof SlotTakenError ? `waits for #${error.holder.pr}` : String(error),
+        );
+    const outcomes = await Promise.all([claim(10 + round * 2), claim(11 + round * 2)]);
+    const claims = github
+      .deployments(`model-gate/${model.name}`)
+      .filter((d) => d.task === 'model-gate:canary');
+    const holding = claims.filter((d) => d.statuses.at(-1)?.state === 'in_progress');
+    expect(holding).toHaveLength(1);
+    const winner = (holding[0]?.payload as { pr?: number } | undefined)?.pr;
+    expect(outcomes.toSorted()).toEqual(['holds', `waits for #${winner}`]);
+  }
 });
