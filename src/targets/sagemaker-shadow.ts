@@ -24,10 +24,22 @@ import { mirrorFor, sharesFor } from './split.js';
 // The shadow's weight relative to the production variant's is taken as the share copied (1 and 1:
 // every request; the AWS pages do not spell the ratio out), so the production variant gets weight
 // 1 and the shadow share / 100.
+// Instance counts: UpdateEndpoint deploys the new config "to a new fleet of instances"
+// (https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_UpdateEndpoint.html), sized by
+// its InitialInstanceCount unless RetainAllVariantProperties is set. Retaining is documented only
+// for "production variants with the same name"
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html) and, per
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_VariantProperty.html, applies to
+// the ProductionVariants of the config, so what it does to a variant moving into or out of
+// ShadowProductionVariants is not said. model-gate instead writes each variant's size as the
+// endpoint runs it now (DesiredInstanceCount, else CurrentInstanceCount, of DescribeEndpoint's
+// ProductionVariantSummary: https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html)
+// into the new config's InitialInstanceCount, so a switch never shrinks an autoscaled fleet.
 
 const variantDefinition = z.looseObject({
   VariantName: z.string(),
   InitialVariantWeight: z.number().optional(),
+  InitialInstanceCount: z.number().optional(),
 });
 export type VariantDefinition = z.output<typeof variantDefinition>;
 
@@ -88,6 +100,35 @@ export function checkShadow(desired: TrafficState): void {
       `SageMaker copies at most ${MAX_SHADOW_SHARE}% of requests to a shadow variant, asked for ${mirror.percent}%`,
     );
   }
+}
+
+/** A variant's fleet as `describe-endpoint` reports it (ProductionVariantSummary). */
+export interface VariantFleet {
+  VariantName: string;
+  CurrentInstanceCount?: number | undefined;
+  DesiredInstanceCount?: number | undefined;
+}
+
+/**
+ * The config with each instance-based variant sized as the endpoint runs it now (autoscaling may
+ * have grown it past the config's count), so the fleet a new config deploys is no smaller.
+ * Serverless variants (no InitialInstanceCount) and variants reported with no instances (a count
+ * of 0 is not a valid InitialInstanceCount) keep their definition.
+ */
+export function withFleetSizes(config: EndpointConfig, fleets: readonly VariantFleet[]): EndpointConfig {
+  const size = (variant: VariantDefinition): VariantDefinition => {
+    if (variant.InitialInstanceCount === undefined) return variant;
+    const fleet = fleets.find((f) => f.VariantName === variant.VariantName);
+    const count = fleet?.DesiredInstanceCount ?? fleet?.CurrentInstanceCount;
+    return count !== undefined && count >= 1 ? { ...variant, InitialInstanceCount: count } : variant;
+  };
+  return {
+    ...config,
+    ProductionVariants: config.ProductionVariants.map(size),
+    ...(config.ShadowProductionVariants
+      ? { ShadowProductionVariants: config.ShadowProductionVariants.map(size) }
+      : {}),
+  };
 }
 
 /**
@@ -160,7 +201,9 @@ const HASH_LENGTH = 10;
 /**
  * The new config's name: the endpoint's name (validated by the config schema) and a hash of the
  * config's content, so the same content always gets the same name (a retry reuses the config it
- * created) and different content a different one (SageMaker refuses to reuse a name).
+ * created) and different content a different one (SageMaker refuses to reuse a name). The
+ * content includes the instance counts, so a retry after autoscaling changed them gets a new
+ * config of the new size.
  */
 export function endpointConfigName(endpoint: string, args: readonly string[]): string {
   const hash = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, HASH_LENGTH);

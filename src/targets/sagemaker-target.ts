@@ -18,6 +18,7 @@ import {
   endpointConfigName,
   endpointConfigSchema,
   placeVariants,
+  withFleetSizes,
 } from './sagemaker-shadow.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
@@ -28,7 +29,7 @@ import type { Target } from './target.js';
 //   endpoint goes `Updating`, then `InService`)
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint.html
 //   (EndpointStatus, EndpointConfigName, ProductionVariants[] and ShadowProductionVariants[] with
-//   CurrentWeight / DesiredWeight)
+//   CurrentWeight / DesiredWeight and CurrentInstanceCount / DesiredInstanceCount)
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint-config.html,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/create-endpoint-config.html and
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint.html
@@ -45,6 +46,8 @@ const variantSchema = z.object({
   VariantName: z.string(),
   CurrentWeight: z.number().optional(),
   DesiredWeight: z.number().optional(),
+  CurrentInstanceCount: z.number().optional(),
+  DesiredInstanceCount: z.number().optional(),
 });
 const endpointSchema = z.object({
   EndpointName: z.string(),
@@ -141,7 +144,15 @@ export function sagemakerTarget(
     if (!current) throw new TargetError(`${description} reports no endpoint config`);
     const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
     const existing = parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
-    const args = endpointConfigArgs(existing, placeVariants(existing, desired, names, description));
+    const argsFor = (base: typeof existing) =>
+      endpointConfigArgs(base, placeVariants(base, desired, names, description));
+    // Already on a config with the variants placed so: nothing to deploy (autoscaling may have
+    // moved the counts since, which is no reason to replace the fleet).
+    if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return;
+    // The new config deploys a new fleet: size it as the endpoint runs now, not as the config
+    // says, so the variant serving callers keeps its autoscaled capacity (sagemaker-shadow.ts).
+    const fleets = [...endpoint.ProductionVariants, ...endpoint.ShadowProductionVariants];
+    const args = argsFor(withFleetSizes(existing, fleets));
     const name = endpointConfigName(config.endpoint, args);
     if (name === current) return;
     await aws(['create-endpoint-config', '--endpoint-config-name', name, ...args]).catch((err: unknown) => {

@@ -3,7 +3,7 @@ import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
-import { reconcile } from '../../src/targets/reconcile.js';
+import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { endpointConfigName } from '../../src/targets/sagemaker-shadow.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
@@ -283,6 +283,64 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       ),
     );
     expect(rolledBack).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('keeps the autoscaled size of each fleet when it enters and leaves a shadow', async () => {
+    const aws = (...args: string[]) =>
+      runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
+    /** Resizes a variant as Application Auto Scaling does, and lets the update finish. */
+    const autoscale = async (variantName: string, count: number) => {
+      const desired = JSON.stringify([{ VariantName: variantName, DesiredInstanceCount: count }]);
+      const flags = ['--endpoint-name', 'fraud-endpoint'];
+      expect(
+        (
+          await aws(
+            'update-endpoint-weights-and-capacities',
+            ...flags,
+            '--desired-weights-and-capacities',
+            desired,
+          )
+        ).exitCode,
+      ).toBe(0);
+      expect((await aws('describe-endpoint', ...flags)).exitCode).toBe(0);
+    };
+    const counts = async () => {
+      const state = await endpoint();
+      return Object.fromEntries(
+        [...state.ProductionVariants, ...(state.ShadowProductionVariants ?? [])].map(
+          (v: { VariantName: string; CurrentInstanceCount: number }) => [
+            v.VariantName,
+            v.CurrentInstanceCount,
+          ],
+        ),
+      );
+    };
+    // The config says 2 instances for the stable variant; autoscaling has grown it to 10.
+    const state = await standins.state();
+    state.sagemakerConfigs['us-east-1/fraud-config-3'].ProductionVariants[0].InitialInstanceCount = 2;
+    state.sagemaker[KEY].ProductionVariants[0] = { ...variant('fraud-v1', 1), CurrentInstanceCount: 2 };
+    await standins.seed(state);
+    await autoscale('fraud-v1', 10);
+    expect(await counts()).toEqual({ 'fraud-v1': 10, 'fraud-v2': 1 });
+
+    const target = sagemakerTarget(config, 'fraud');
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 20))).resolves.toEqual(mirrorOf('v1', 'v2', 20));
+    expect(await counts()).toEqual({ 'fraud-v1': 10, 'fraud-v2': 1 });
+    expect((await created())[0]?.production).toEqual([
+      { ...definition('fraud-v1', 1), InitialInstanceCount: 10 },
+    ]);
+    // A rollback leaves the shadow on a fleet of the same size.
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect(await counts()).toEqual({ 'fraud-v1': 10, 'fraud-v2': 1 });
+    // The same shadow at the same size again is the same config, reused.
+    const made = Object.keys(await configs());
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    expect(Object.keys(await configs())).toEqual(made);
+    // Grown further during the shadow, it keeps that size when the shadow ends (in a new config).
+    await autoscale('fraud-v1', 12);
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect(await counts()).toEqual({ 'fraud-v1': 12, 'fraud-v2': 1 });
+    expect(Object.keys(await configs())).toHaveLength(made.length + 1);
   });
 
   it('changes nothing when asked again for the shadow the endpoint serves', async () => {

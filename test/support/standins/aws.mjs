@@ -26,7 +26,11 @@
 //
 // Endpoint configs live in state.sagemakerConfigs["region/name"]. An update sets the endpoint
 // `Updating` (update-endpoint also shows PendingDeploymentSummary); it is InService with the new
-// weights or config after `state.settleGets` (default 0) more describe calls. Faults
+// weights or config after `state.settleGets` (default 0) more describe calls. Instance counts are
+// the endpoint's own: a DesiredInstanceCount in update-endpoint-weights-and-capacities (the call
+// Application Auto Scaling makes) resizes a variant, so describe-endpoint can report counts the
+// config does not have; update-endpoint deploys a new fleet sized by the new config's
+// InitialInstanceCount, as UpdateEndpoint does without RetainAllVariantProperties. Faults
 // (state.faults, cli "aws"): throttle, busy (update refused while Updating), timeout,
 // silent-revert (weights or config quietly go back), partial (only the first variant's weight is
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
@@ -223,7 +227,7 @@ function describe() {
     endpoint._pendingGets = (endpoint._pendingGets ?? 1) - 1;
     if (endpoint._pendingGets < 0) finishUpdate(endpoint);
   }
-  const { _pendingGets, _next, _nextConfig, ...shown } = endpoint;
+  const { _pendingGets, _next, _nextCounts, _nextConfig, ...shown } = endpoint;
   if (_nextConfig) shown.PendingDeploymentSummary = { EndpointConfigName: _nextConfig.name };
   succeed(state, JSON.stringify(shown, null, 4));
 }
@@ -235,9 +239,15 @@ function finishUpdate(endpoint) {
       variant.CurrentWeight = next[variant.VariantName];
       variant.DesiredWeight = next[variant.VariantName];
     }
+    const count = endpoint._nextCounts?.[variant.VariantName];
+    if (count !== undefined) {
+      variant.CurrentInstanceCount = count;
+      variant.DesiredInstanceCount = count;
+    }
   }
   if (endpoint._nextConfig) deployConfig(endpoint, endpoint._nextConfig);
   delete endpoint._next;
+  delete endpoint._nextCounts;
   delete endpoint._nextConfig;
   delete endpoint._pendingGets;
   endpoint.EndpointStatus = 'InService';
@@ -502,6 +512,18 @@ function update() {
         `Parameter validation failed:\nInvalid type for parameter DesiredWeightsAndCapacities[${i}].DesiredWeight, value: ${item.DesiredWeight}, type: <class 'str'>, valid types: <class 'float'>, <class 'decimal.Decimal'>, <class 'int'>`,
       );
     }
+    const count = item.DesiredInstanceCount;
+    if (count !== undefined && !Number.isInteger(count)) {
+      usage(
+        `Parameter validation failed:\nInvalid type for parameter DesiredWeightsAndCapacities[${i}].DesiredInstanceCount, value: ${count}, type: <class '${typeof count === 'number' ? 'float' : 'str'}'>, valid types: <class 'int'>`,
+      );
+    }
+    if (count < 0) {
+      serviceError(
+        'ValidationException',
+        `1 validation error detected: Value '${count}' at 'desiredWeightsAndCapacities.${i + 1}.member.desiredInstanceCount' failed to satisfy constraint: Member must have value greater than or equal to 0`,
+      );
+    }
     if (typeof item.DesiredWeight === 'number' && item.DesiredWeight < 0) {
       serviceError(
         'ValidationException',
@@ -536,13 +558,18 @@ function update() {
   const applied = partial ? items.slice(0, 1) : items;
   for (const item of applied)
     if (item.DesiredWeight !== undefined) next[item.VariantName] = item.DesiredWeight;
+  const counts = {};
+  for (const item of applied)
+    if (item.DesiredInstanceCount !== undefined) counts[item.VariantName] = item.DesiredInstanceCount;
   for (const variant of endpoint.ProductionVariants) {
     if (next[variant.VariantName] !== undefined) variant.DesiredWeight = next[variant.VariantName];
+    if (counts[variant.VariantName] !== undefined) variant.DesiredInstanceCount = counts[variant.VariantName];
   }
   // A silent revert: the update is accepted and runs, but the old weights come back.
   endpoint._next = revert
     ? Object.fromEntries(endpoint.ProductionVariants.map((v) => [v.VariantName, v.CurrentWeight]))
     : next;
+  endpoint._nextCounts = revert ? {} : counts;
   endpoint.EndpointStatus = 'Updating';
   endpoint._pendingGets = state.settleGets ?? 0;
   succeed(
