@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import type { GitHubLedger } from '../github/github-ledger.js';
+import type { QueueEvent } from '../github/slot-queue.js';
 
 /**
  * Once this job has freed a model's canary slot, re-run the job of the PR that waited for it
@@ -8,17 +9,25 @@ import type { GitHubLedger } from '../github/github-ledger.js';
 export async function startWaiting(ledger: GitHubLedger | undefined, also: string[] = []): Promise<void> {
   if (!ledger) return;
   try {
-    for (const s of await ledger.startWaiting(also)) {
-      if (s.started)
-        core.info(
-          `${s.model}: the canary slot is free; re-ran run ${s.run} of PR #${s.pr}, which waited for it`,
-        );
-      else
-        core.warning(
-          `${s.model}: PR #${s.pr} waits for the canary slot, which is free now, but its run ${s.run} could not be re-run (${s.why}); re-run it by hand, and give the workflow the actions: write permission`,
-        );
-    }
+    for (const event of await ledger.startWaiting(also)) report(event);
   } catch (error) {
     core.warning(`could not start the PRs waiting for a canary slot: ${(error as Error).message}`);
   }
+}
+
+function report(e: QueueEvent): void {
+  const waiter = `${e.model}: PR #${e.pr}, which waited for the canary slot`;
+  if (e.outcome === 'started') return core.info(`${waiter}, takes it: its run ${e.run} was re-run`);
+  if (e.outcome === 'dropped')
+    return core.warning(
+      `${waiter}, left the queue: its run ${e.run} cannot be re-run (${e.why}); re-run its job by hand`,
+    );
+  const permission = /not accessible by integration/i.test(e.why ?? '');
+  core.warning(
+    `${waiter}, keeps waiting: the slot is free, but its run ${e.run} could not be re-run (${e.why}); ${
+      permission
+        ? 'give the workflow the actions: write permission, or re-run it by hand'
+        : 'the next freed slot or schedule tick tries again'
+    }`,
+  );
 }

@@ -4,6 +4,9 @@ import { throttling } from '@octokit/plugin-throttling';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
+/** GitHub's answer for something (a comment, a pull request, a deployment) that is not there. */
+export const isNotFound = (error: unknown) => (error as { status?: number }).status === 404;
+
 export interface ClientOptions {
   token: string;
   /** GITHUB_API_URL: api.github.com or a GitHub Enterprise Server. */

@@ -2,14 +2,9 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
+import { isNotFound } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
-import {
-  COMMENT_LIMIT,
-  composeBody,
-  isNotFound,
-  type RunStamp,
-  type WriteOutcome,
-} from './sticky-comment.js';
+import { COMMENT_LIMIT, composeBody, type RunStamp, type WriteOutcome } from './sticky-comment.js';
 
 /** Renders a PR's report; `compact` leaves out details to fit GitHub's size limit. */
 export type RenderReport = (result: RunResult, compact: boolean) => string;

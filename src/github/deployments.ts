@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { clip } from '../core/text.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { Release } from '../release/types.js';
-import type { GitHubClient } from './client.js';
+import { type GitHubClient, isNotFound } from './client.js';
 import type { Repo } from './repo-files.js';
 
 /** Each model has its own environment, so the Deployments page is its audit trail. */
@@ -26,8 +26,8 @@ const canaryPayload = z.object({
   head: z.string().optional(),
 });
 
-/** A claim of a model's canary slot: its deployment, PR and versions. */
-export type CanaryClaim = { id: number } & z.output<typeof canaryPayload>;
+/** A claim of a model's canary slot: its deployment, when it was made (ms), PR and versions. */
+export type CanaryClaim = { id: number; at: number } & z.output<typeof canaryPayload>;
 
 export type Deployment = Awaited<
   ReturnType<GitHubClient['rest']['repos']['listDeployments']>
@@ -86,11 +86,19 @@ export class Deployments {
    * another PR that holds the slot: one found first, or one made at the same moment as this
    * one, where the older claim wins and this one steps back.
    */
-  async claimCanary(release: Release): Promise<{ id: number } | { heldBy: CanaryClaim }> {
+  async claimCanary(
+    release: Release,
+    /** Whether another PR's claim still stands for a live release (else it is left over, and ended). */
+    stands: (claim: CanaryClaim) => Promise<boolean>,
+  ): Promise<{ id: number } | { heldBy: CanaryClaim }> {
     const before = await this.list(release.model, CANARY_TASK, 5);
     const held = await this.holderAmong(before);
-    if (held && held.pr !== release.pr) return { heldBy: held };
-    if (held && held.to === release.to && held.head === release.headSha) return { id: held.id };
+    if (held && held.pr !== release.pr) {
+      if (await stands(held)) return { heldBy: held };
+      await this.status(held.id, 'inactive', 'left over: no live release holds it');
+    }
+    if (held && held.pr === release.pr && held.to === release.to && held.head === release.headSha)
+      return { id: held.id };
     const id = await this.create(release.model, {
       ref: release.headSha ?? this.sha,
       task: CANARY_TASK,
@@ -129,7 +137,7 @@ export class Deployments {
       const state = await this.latestState(d.id);
       if (state !== 'in_progress' && state !== 'queued' && !(fresh && state === undefined)) continue;
       const p = canaryPayload.safeParse(payloadOf(d));
-      if (p.success) return { id: d.id, ...p.data };
+      if (p.success) return { id: d.id, at: Date.parse(d.created_at), ...p.data };
     }
     return undefined;
   }
@@ -155,8 +163,13 @@ export class Deployments {
 
   /** Mark a deployment inactive and delete it (GitHub deletes only inactive deployments). */
   async remove(id: number, why: string): Promise<void> {
-    await this.status(id, 'inactive', why);
-    await this.client.rest.repos.deleteDeployment({ ...this.repo, deployment_id: id });
+    try {
+      await this.status(id, 'inactive', why);
+      await this.client.rest.repos.deleteDeployment({ ...this.repo, deployment_id: id });
+    } catch (error) {
+      // Another job removed it first.
+      if (!isNotFound(error)) throw error;
+    }
   }
 
   /** The model's deployments of one task, newest first. */
@@ -171,12 +184,18 @@ export class Deployments {
   }
 
   async latestState(id: number): Promise<string | undefined> {
+    return (await this.latestStatus(id))?.state;
+  }
+
+  /** The deployment's newest status: its state and when it was set (ms). */
+  async latestStatus(id: number): Promise<{ state: string; at: number } | undefined> {
     const res = await this.client.rest.repos.listDeploymentStatuses({
       ...this.repo,
       deployment_id: id,
       per_page: 1,
     });
-    return res.data[0]?.state;
+    const status = res.data[0];
+    return status && { state: status.state, at: Date.parse(status.created_at) };
   }
 
   async status(

@@ -1,12 +1,13 @@
 import { z } from 'zod';
+import { type Clock, systemClock } from '../core/clock.js';
 import { type Ledger, type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
 import type { GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
-import { Deployments } from './deployments.js';
+import { type CanaryClaim, Deployments } from './deployments.js';
 import type { Repo } from './repo-files.js';
-import { SlotQueue, type Started } from './slot-queue.js';
+import { type QueueEvent, SlotQueue, STARTED_HOLDS_MS } from './slot-queue.js';
 import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
@@ -28,6 +29,7 @@ export interface GitHubLedgerOptions {
   runUrl?: string;
   /** This workflow run's id: what a queued PR's entry names, to be re-run once the slot frees. */
   runId?: number;
+  clock?: Clock;
   /**
    * No other job writes the comment of `pr` while this one runs: a pull_request job over every
    * model (the workflow's concurrency group keeps runs apart). It writes the comment from what it
@@ -48,6 +50,7 @@ export class GitHubLedger implements Ledger {
   /** Models whose canary slot this run freed. */
   private readonly freed = new Set<string>();
   private readonly comments = new Map<number, StickyComment>();
+  private readonly clock: Clock;
   /** Who the token writes as, learned once for all the PRs' comments. */
   private readonly identity: TokenIdentity;
   private readonly releases = new Map<number, Map<string, Release>>();
@@ -59,6 +62,7 @@ export class GitHubLedger implements Ledger {
   constructor(private readonly opts: GitHubLedgerOptions) {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
     this.queue = new SlotQueue(opts.client, opts.repo, this.deployments);
+    this.clock = opts.clock ?? systemClock;
     this.identity = new TokenIdentity(opts.client);
   }
 
@@ -132,10 +136,24 @@ export class GitHubLedger implements Ledger {
   }
 
   async canaryHolder(model: string): Promise<Release | undefined> {
-    const holder = await this.deployments.canaryHolder(model);
-    if (holder?.pr === undefined) return undefined;
-    const release = (await this.releasesOf(holder.pr)).get(model);
+    const claim = await this.deployments.canaryHolder(model);
+    return claim && this.liveReleaseOf(model, claim);
+  }
+
+  /** The live release (analysing or ready) a claim of the slot stands for, as its PR's comment says. */
+  private async liveReleaseOf(model: string, claim: CanaryClaim): Promise<Release | undefined> {
+    if (claim.pr === undefined) return undefined;
+    const release = (await this.releasesOf(claim.pr)).get(model);
     return release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+  }
+
+  /**
+   * Whether a claim of the slot stands: its PR's comment shows the release live, or the claim is
+   * too recent for the comment to show it yet. Else it is left over (its job died before writing).
+   */
+  private async stands(model: string, claim: CanaryClaim): Promise<boolean> {
+    if (this.clock.now() - claim.at < STARTED_HOLDS_MS) return true;
+    return (await this.liveReleaseOf(model, claim)) !== undefined;
   }
 
   async saveRelease(next: Release): Promise<void> {
@@ -151,7 +169,7 @@ export class GitHubLedger implements Ledger {
     };
     // Claim the slot before the candidate gets any traffic.
     if (next.status === 'analysing' && saved.canaryDeployment === undefined) {
-      const claim = await this.deployments.claimCanary(saved);
+      const claim = await this.deployments.claimCanary(saved, (c) => this.stands(saved.model, c));
       if ('heldBy' in claim) throw new SlotTakenError(saved.model, claim.heldBy);
       saved = { ...saved, canaryDeployment: claim.id };
       await this.queue.leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`);
@@ -189,13 +207,14 @@ export class GitHubLedger implements Ledger {
    * Start the next PR waiting for each model's slot that this run freed (and `also`: a
    * schedule tick's models), when the slot is still free at the end of the run.
    */
-  async startWaiting(also: string[] = []): Promise<Started[]> {
-    const out: Started[] = [];
+  async startWaiting(also: string[] = []): Promise<QueueEvent[]> {
+    const out: QueueEvent[] = [];
     for (const model of new Set([...this.freed, ...also])) {
       const waiters = await this.queue.waiting(model);
-      if (waiters.length === 0 || (await this.deployments.canaryHolder(model))) continue;
-      const started = await this.queue.startNext(model, waiters);
-      if (started) out.push(started);
+      if (waiters.length === 0) continue;
+      const claim = await this.deployments.canaryHolder(model);
+      if (claim && (await this.stands(model, claim))) continue;
+      out.push(...(await this.queue.startNext(model, waiters, this.clock.now())));
     }
     this.freed.clear();
     return out;

@@ -1,11 +1,15 @@
 import { z } from 'zod';
-import type { GitHubClient } from './client.js';
+import { type GitHubClient, isNotFound } from './client.js';
 import { type Deployments, payloadOf } from './deployments.js';
 import type { Repo } from './repo-files.js';
-import { isNotFound } from './sticky-comment.js';
 
 /** A PR waiting for a model's canary slot: a deployment left `queued`. */
 const WAIT_TASK = 'model-gate:waiting';
+/**
+ * How long a waiter whose run was re-run holds the slot for its job: a runner normally picks the
+ * job up within minutes; past this, the re-run is taken to have failed before claiming.
+ */
+export const STARTED_HOLDS_MS = 30 * 60_000;
 
 const waiterPayload = z.object({
   pr: z.number(),
@@ -14,19 +18,28 @@ const waiterPayload = z.object({
   /** The workflow run to re-run once the slot is free. */
   run: z.number(),
 });
-export type Waiter = z.output<typeof waiterPayload> & { id: number };
+export interface Waiter extends z.output<typeof waiterPayload> {
+  id: number;
+  /** `started`: its run was re-run, and its job has not claimed the slot yet. */
+  state: 'queued' | 'started';
+  /** When it entered that state (ms). */
+  since: number;
+}
 
-/** What became of the queue when a slot freed: the PR whose job was re-run, or why none was. */
-export type Started =
-  | { model: string; pr: number; run: number; started: true }
-  | { model: string; pr: number; run: number; started: false; why: string };
+/** What the queue did when a slot was free: re-ran a waiter's run, could not yet, or gave up on it. */
+export interface QueueEvent {
+  model: string;
+  pr: number;
+  run: number;
+  outcome: 'started' | 'refused' | 'dropped';
+  why?: string;
+}
 
 /**
  * The PRs waiting for each model's canary slot, oldest first, as GitHub Deployments in the
- * `queued` state: the Deployments page shows who waits, and the queue needs no server. When
- * the slot frees, the first waiter's workflow run is re-run (its job then claims the slot),
- * which needs the `actions: write` permission. An entry is deleted once it no longer waits,
- * so reading the queue costs one listing (and a status read per waiter).
+ * `queued` state: the Deployments page shows who waits, and the queue needs no server. When the
+ * slot frees, the first waiter's workflow run is re-run (which needs `actions: write`) and the
+ * waiter is marked started: it holds the slot until its job claims it and deletes the entry.
  */
 export class SlotQueue {
   constructor(
@@ -35,11 +48,19 @@ export class SlotQueue {
     private readonly deployments: Deployments,
   ) {}
 
-  /** Join the queue, once per PR head; the PR's entries for older heads leave it. */
-  async join(model: string, waiter: Omit<Waiter, 'id'>): Promise<void> {
+  /**
+   * Join the queue. A PR keeps its place while its head and version stay (a re-run, a label);
+   * a new head takes a new place at the back.
+   */
+  async join(model: string, waiter: z.input<typeof waiterPayload>): Promise<void> {
     const mine = await this.waiting(model, waiter.pr);
-    if (mine.some((w) => w.head === waiter.head && w.to === waiter.to && w.run === waiter.run)) return;
-    for (const w of mine) await this.deployments.remove(w.id, `replaced by ${waiter.head.slice(0, 7)}`);
+    const same = mine.find((w) => w.head === waiter.head && w.to === waiter.to);
+    for (const w of mine)
+      if (w !== same) await this.deployments.remove(w.id, `replaced by ${waiter.head.slice(0, 7)}`);
+    // Started, yet queued again: another PR took the slot before its job did.
+    if (same?.state === 'started')
+      await this.deployments.status(same.id, 'queued', `waiting again (${waiter.to})`);
+    if (same) return;
     const id = await this.deployments.create(model, {
       ref: waiter.head,
       task: WAIT_TASK,
@@ -60,19 +81,30 @@ export class SlotQueue {
     for (const d of await this.deployments.list(model, WAIT_TASK, 30)) {
       const p = waiterPayload.safeParse(payloadOf(d));
       if (!p.success || (pr !== undefined && p.data.pr !== pr)) continue;
-      if ((await this.deployments.latestState(d.id)) === 'queued') out.push({ ...p.data, id: d.id });
+      const status = await this.deployments.latestStatus(d.id);
+      const state =
+        status?.state === 'queued' ? 'queued' : status?.state === 'in_progress' ? 'started' : undefined;
+      if (status && state) out.push({ ...p.data, id: d.id, state, since: status.at });
     }
     return out.reverse();
   }
 
   /**
-   * The slot is free: re-run the job of the first waiter whose PR is still open at the head it
-   * queued with (the others leave the queue). A refused re-run (no `actions: write`, the run
-   * still in progress) keeps the waiter queued, for the next freed slot or schedule tick.
+   * The slot is free: unless a waiter re-run moments ago still holds it, re-run the first
+   * waiter whose PR is still open at the head it queued with. Waiters that no longer wait (PR
+   * closed or moved on, run gone or too old to re-run, re-run long ago without a claim) leave.
+   * A refusal that may pass (the run is still running; no `actions: write`) stops the pass: the
+   * next freed slot or schedule tick tries again.
    */
-  async startNext(model: string, waiters: Waiter[]): Promise<Started | undefined> {
+  async startNext(model: string, waiters: Waiter[], now: number): Promise<QueueEvent[]> {
+    if (waiters.some((w) => w.state === 'started' && now - w.since < STARTED_HOLDS_MS)) return [];
+    const events: QueueEvent[] = [];
     for (const w of waiters) {
-      const gone = await this.goneWhy(w);
+      const event = { model, pr: w.pr, run: w.run };
+      const gone =
+        w.state === 'started'
+          ? `its re-run of run ${w.run} did not claim the slot within ${STARTED_HOLDS_MS / 60_000} min`
+          : await this.goneWhy(w);
       if (gone) {
         await this.deployments.remove(w.id, gone);
         continue;
@@ -81,12 +113,15 @@ export class SlotQueue {
         await this.client.rest.actions.reRunWorkflow({ ...this.repo, run_id: w.run });
       } catch (error) {
         const why = (error as { message?: string }).message ?? String(error);
-        return { model, pr: w.pr, run: w.run, started: false, why };
+        if (mayPass(error)) return [...events, { ...event, outcome: 'refused', why }];
+        await this.deployments.remove(w.id, `run ${w.run} cannot be re-run`);
+        events.push({ ...event, outcome: 'dropped', why });
+        continue;
       }
-      await this.deployments.remove(w.id, `the slot freed: run ${w.run} re-run`);
-      return { model, pr: w.pr, run: w.run, started: true };
+      await this.deployments.status(w.id, 'in_progress', `run ${w.run} re-run: its job takes the slot`);
+      return [...events, { ...event, outcome: 'started' }];
     }
-    return undefined;
+    return events;
   }
 
   /** Why a waiter no longer waits: its PR was closed or moved on. */
@@ -101,4 +136,17 @@ export class SlotQueue {
       throw error;
     }
   }
+}
+
+/**
+ * A refused re-run that a later try may get past: the run is still running (a matrix sibling
+ * job), the token lacks `actions: write` (the same for every waiter), or GitHub failed.
+ */
+function mayPass(error: unknown): boolean {
+  const { status, message = '' } = error as { status?: number; message?: string };
+  return (
+    status === undefined ||
+    status >= 500 ||
+    /already running|not accessible by integration|rate limit/i.test(message)
+  );
 }

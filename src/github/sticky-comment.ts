@@ -1,4 +1,4 @@
-import type { GitHubClient } from './client.js';
+import { type GitHubClient, isNotFound } from './client.js';
 import type { Repo } from './repo-files.js';
 import { TokenIdentity } from './token-identity.js';
 
@@ -55,9 +55,6 @@ const stored = (c: IssueComment): StoredComment => ({
   body: c.body ?? '',
   ...readBody(c.body ?? ''),
 });
-
-/** GitHub's answer for a comment (or pull request) that is not there. */
-export const isNotFound = (error: unknown) => (error as { status?: number }).status === 404;
 
 /**
  * The one model-gate comment of a pull request, found by its marker among the comments this

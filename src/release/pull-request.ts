@@ -147,8 +147,14 @@ async function queue(
   const then = ports.ledger.wait
     ? 'this job is re-run once its release ends (with the actions: write permission; else re-run it then)'
     : 're-run this job once it is merged or closed';
-  if (ports.ledger.wait && !opts.dryRun)
-    await ports.ledger.wait(model, { pr: event.number, headSha: event.headSha, to });
+  if (ports.ledger.wait && !opts.dryRun) {
+    // Queuing is a courtesy: failing it must not fail the job.
+    await ports.ledger
+      .wait(model, { pr: event.number, headSha: event.headSha, to })
+      .catch((error: unknown) =>
+        ports.log.warn(`${model}: could not join the queue for the canary slot: ${(error as Error).message}`),
+      );
+  }
   return { model, why: `${held}; ${then}` };
 }
 

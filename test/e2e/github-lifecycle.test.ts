@@ -241,7 +241,7 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(closed.outputs.decision).toBe('aborted');
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
     expect(closed.stdout).toMatch(
-      /PR #5 waits for the canary slot, which is free now, but its run 105 could not be re-run \(Resource not accessible by integration/,
+      /PR #5, which waited for the canary slot, keeps waiting: the slot is free, but its run 105 could not be re-run \(Resource not accessible by integration.*give the workflow the actions: write permission/,
     );
     expect(github.reruns).toEqual([]);
     expect(waiting()).toHaveLength(1);
@@ -251,11 +251,12 @@ describe('a pull request lifecycle on GitHub', () => {
     const tick = await action('schedule', { schedule: '*/15 * * * *' }, { runId: 110 });
     expect(tick.code).toBe(0);
     expect(github.reruns).toEqual([105]);
-    expect(waiting()).toEqual([]);
+    expect(waiting().map(latest)).toEqual(['in_progress']);
 
     // GitHub runs the job again (attempt 2, same event): the candidate is analysed and, faulty, rolled back.
     const rerun = await action('pull_request', opened5, { runId: 105, attempt: 2 });
     expect(rerun.outputs.decision).toBe('failed');
+    expect(waiting()).toEqual([]);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
     expect(ourComments(5)).toHaveLength(1);
     expect(ourComments(5)[0]?.body).not.toContain('queued');

@@ -1,6 +1,8 @@
 import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, expect, it } from 'vitest';
+import { FakeClock } from '../../src/core/clock.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { STARTED_HOLDS_MS } from '../../src/github/slot-queue.js';
 import { SlotTakenError } from '../../src/ledger/ledger.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
@@ -15,6 +17,7 @@ const ENV = 'model-gate/fraud';
 
 beforeEach(async () => {
   github = await startFakeGitHub(repo);
+  clock = new FakeClock(Date.now());
 });
 afterEach(async () => {
   expect(github.violations).toEqual([]);
@@ -25,19 +28,24 @@ function openPr(pr: number, head: number) {
   github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [] });
 }
 
+/** The jobs' clock, at GitHub's time: how long a re-run waiter holds the slot is measured on it. */
+let clock: FakeClock;
+
 /** A job of run `runId` on a PR (its run completed, as GitHub re-runs only completed runs). */
 function job(runId: number, pr?: number) {
   github.startRun(runId);
   github.endRun(runId);
   const client = getOctokit('ghs_job_token', { baseUrl: github.url });
-  return new GitHubLedger({ client, repo, sha: sha(pr ?? 1), pr, runId });
+  return new GitHubLedger({ client, repo, sha: sha(pr ?? 1), pr, runId, clock });
 }
 
-const waiters = () =>
+/** The queue as the Deployments page shows it: each waiter's PR and state. */
+const queue = () =>
   github
     .deployments(ENV)
     .filter((d) => d.task === 'model-gate:waiting')
-    .map((d) => (d.payload as { pr: number }).pr);
+    .map((d) => `#${(d.payload as { pr: number }).pr} ${d.statuses.at(-1)?.state}`);
+const waiters = () => queue().map((w) => Number(w.slice(1, w.indexOf(' '))));
 
 /** PR `pr` takes the slot: its release is saved analysing, then ends as `status`. */
 async function holdAndEnd(ledger: GitHubLedger, pr: number, status: 'promoted' | 'failed' | 'aborted') {
@@ -65,23 +73,57 @@ it('starts the oldest PR still waiting at its head, skipping closed and moved-on
   openPr(9, 90);
   const holder = job(200, 9);
   await holdAndEnd(holder, 9, 'failed');
-  expect(await holder.startWaiting()).toEqual([{ model: 'fraud', pr: 4, run: 104, started: true }]);
+  expect(await holder.startWaiting()).toEqual([{ model: 'fraud', pr: 4, run: 104, outcome: 'started' }]);
   expect(github.reruns).toEqual([104]);
-  expect(waiters()).toEqual([5]);
+  expect(queue()).toEqual(['#4 in_progress', '#5 queued']);
+
+  // PR #4's re-run holds the slot until its job claims it: a tick meanwhile starts nobody else.
+  expect(await job(210).startWaiting(['fraud'])).toEqual([]);
+  expect(github.reruns).toEqual([104]);
+  // Its job claims the slot and leaves the queue.
+  await job(104, 4).saveRelease(
+    newRelease(canaryModel(), { from: 'v1', to: 'v5', pr: 4, headSha: sha(40), now: 0 }),
+  );
+  expect(queue()).toEqual(['#5 queued']);
 });
 
-it('keeps one entry per PR: a new head replaces the old one, and taking the slot leaves the queue', async () => {
+it('gives up on a re-run that never claimed the slot, and on a run GitHub cannot re-run, and starts the next', async () => {
+  for (const pr of [2, 3, 4]) openPr(pr, pr * 10);
+  await job(102, 2).wait('fraud', { pr: 2, headSha: sha(20), to: 'v3' });
+  await job(103, 3).wait('fraud', { pr: 3, headSha: sha(30), to: 'v4' });
+  await job(104, 4).wait('fraud', { pr: 4, headSha: sha(40), to: 'v5' });
+  github.forgetRun(103);
+  expect(await job(200).startWaiting(['fraud'])).toEqual([
+    { model: 'fraud', pr: 2, run: 102, outcome: 'started' },
+  ]);
+
+  clock.advance(STARTED_HOLDS_MS + 1000);
+  const events = await job(201).startWaiting(['fraud']);
+  expect(events).toEqual([
+    { model: 'fraud', pr: 3, run: 103, outcome: 'dropped', why: expect.stringContaining('Not Found') },
+    { model: 'fraud', pr: 4, run: 104, outcome: 'started' },
+  ]);
+  expect(queue()).toEqual(['#4 in_progress']);
+});
+
+it('keeps one entry per PR: its place while the head stays, a new place for a new head; taking the slot leaves the queue', async () => {
+  openPr(5, 50);
   openPr(6, 60);
   await job(106, 6).wait('fraud', { pr: 6, headSha: sha(60), to: 'v3' });
+  await job(105, 5).wait('fraud', { pr: 5, headSha: sha(50), to: 'v4' });
+  // A label on PR #6 runs its job again at the same head: same place.
+  await job(107, 6).wait('fraud', { pr: 6, headSha: sha(60), to: 'v3' });
+  expect(waiters()).toEqual([6, 5]);
+  // A push: the new head waits behind PR #5.
   openPr(6, 61);
-  await job(107, 6).wait('fraud', { pr: 6, headSha: sha(61), to: 'v3' });
-  await job(107, 6).wait('fraud', { pr: 6, headSha: sha(61), to: 'v3' });
-  expect(github.deployments(ENV).map((d) => (d.payload as { run: number }).run)).toEqual([107]);
+  await job(108, 6).wait('fraud', { pr: 6, headSha: sha(61), to: 'v3' });
+  expect(waiters()).toEqual([5, 6]);
+  expect(github.deployments(ENV).map((d) => (d.payload as { run: number }).run)).toEqual([105, 108]);
 
-  const rerun = job(107, 6);
+  const rerun = job(108, 6);
   const release = newRelease(canaryModel(), { from: 'v1', to: 'v3', pr: 6, headSha: sha(61), now: 0 });
   await rerun.saveRelease(release);
-  expect(waiters()).toEqual([]);
+  expect(waiters()).toEqual([5]);
 });
 
 it('leaves the waiter queued when the slot is still held, or when GitHub refuses the re-run', async () => {
@@ -96,8 +138,18 @@ it('leaves the waiter queued when the slot is still held, or when GitHub refuses
   await holder.saveRelease({ ...release, status: 'aborted' });
   github.startRun(108);
   const [refused] = await holder.startWaiting();
-  expect(refused).toMatchObject({ pr: 7, started: false, why: expect.stringContaining('already running') });
-  expect(waiters()).toEqual([7]);
+  expect(refused).toMatchObject({
+    pr: 7,
+    outcome: 'refused',
+    why: expect.stringContaining('already running'),
+  });
+  expect(queue()).toEqual(['#7 queued']);
+  github.endRun(108);
+  github.allowActionsWrite(false);
+  expect(await job(202).startWaiting(['fraud'])).toMatchObject([
+    { pr: 7, outcome: 'refused', why: expect.stringContaining('Resource not accessible by integration') },
+  ]);
+  expect(queue()).toEqual(['#7 queued']);
 });
 
 it('two PRs claiming the slot at the same moment: exactly one holds it, the other is told which', async () => {

@@ -190,6 +190,8 @@ export interface FakeGitHub {
   /** A workflow run starts (a new one, or a re-run: its attempt goes up) and, later, completes. */
   startRun(id: number): void;
   endRun(id: number): void;
+  /** A run GitHub no longer has (deleted, or past the 30 days a run can be re-run in). */
+  forgetRun(id: number): void;
   /** Whether the token may re-run workflows (`permissions: actions: write`); default true. */
   allowActionsWrite(allowed: boolean): void;
 
@@ -399,6 +401,10 @@ class Fake implements FakeGitHub {
 
   endRun(id: number): void {
     this.runs.set(id, { running: false });
+  }
+
+  forgetRun(id: number): void {
+    this.runs.delete(id);
   }
 
   allowActionsWrite(allowed: boolean): void {
