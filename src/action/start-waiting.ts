@@ -17,17 +17,18 @@ export async function startWaiting(ledger: GitHubLedger | undefined, also: strin
 
 function report(e: QueueEvent): void {
   const waiter = `${e.model}: PR #${e.pr}, which waited for the canary slot`;
-  if (e.outcome === 'started') return core.info(`${waiter}, takes it: its run ${e.run} was re-run`);
-  if (e.outcome === 'dropped')
-    return core.warning(
+  if (e.outcome === 'started') {
+    core.info(`${waiter}, takes it: its run ${e.run} was re-run`);
+  } else if (e.outcome === 'dropped') {
+    core.warning(
       `${waiter}, left the queue: its run ${e.run} cannot be re-run (${e.why}); re-run its job by hand`,
     );
-  const permission = /not accessible by integration/i.test(e.why ?? '');
-  core.warning(
-    `${waiter}, keeps waiting: the slot is free, but its run ${e.run} could not be re-run (${e.why}); ${
-      permission
-        ? 'give the workflow the actions: write permission, or re-run it by hand'
-        : 'the next freed slot or schedule tick tries again'
-    }`,
-  );
+  } else {
+    const then = /not accessible by integration/i.test(e.why ?? '')
+      ? 'give the workflow the actions: write permission, or re-run it by hand'
+      : 'the next freed slot or schedule tick tries again';
+    core.warning(
+      `${waiter}, keeps waiting: the slot is free, but its run ${e.run} could not be re-run (${e.why}); ${then}`,
+    );
+  }
 }
