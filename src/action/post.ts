@@ -27,7 +27,9 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
-      if (release?.status !== 'analysing' || (pr !== undefined && release.pr !== pr)) continue;
+      if (release?.status !== 'analysing') continue;
+      // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
+      if (event.kind === 'pull_request' && (release.pr !== pr || release.headSha !== event.pr.headSha)) continue;
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
       const ended = await withdraw(release, contextFor(model, ports), 'aborted', why);
       await ports.ledger.saveRelease(ended);

@@ -132,7 +132,7 @@ describe('dist/index.js on pull_request events', () => {
     expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'failed', pr: 3, to: 'v3' });
   });
 
-  it('withdraws the candidate in the post step when the job is cancelled mid-analysis', async () => {
+  it('withdraws the candidate in the post step when the job is cancelled mid-analysis, and only its own head', async () => {
     const head = await repo.commit(version('v1'), 'back to v1');
     let killed = false;
     const run = await step('index.js', pullRequestEvent('opened', { base, head }, { number: 4 }), {
@@ -151,6 +151,16 @@ describe('dist/index.js on pull_request events', () => {
     expect(run.signal).toBe('SIGTERM');
     expect(run.state.cleanup).not.toBe('');
     expect(await traffic_()).toMatchObject({ canary: { version: 'v1' } });
+
+    // The post step of an earlier run of the PR (an older head, cancelled by this run's push)
+    // leaves this run's candidate alone.
+    const late = await step('post.js', pullRequestEvent('opened', { base, head: base }, { number: 4 }), {
+      state: run.state,
+    });
+    expect(late.code).toBe(0);
+    expect(late.stdout).not.toContain('withdrawn by the post step');
+    expect(await traffic_()).toMatchObject({ canary: { version: 'v1' } });
+    expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'analysing', pr: 4 });
 
     const post = await step('post.js', pullRequestEvent('opened', { base, head }, { number: 4 }), {
       state: run.state,
