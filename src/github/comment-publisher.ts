@@ -4,7 +4,7 @@ import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 import { isNotFound } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
-import { COMMENT_LIMIT, composeBody, type RunStamp, type WriteOutcome } from './sticky-comment.js';
+import { COMMENT_LIMIT, composeBody, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
 
 /** Renders a PR's report; `compact` leaves out details to fit GitHub's size limit. */
 export type RenderReport = (result: RunResult, compact: boolean) => string;
@@ -99,7 +99,7 @@ export class CommentPublisher {
         await this.ledger.refresh(pr, true);
         const comment = this.ledger.commentFor(pr);
         const lost = this.ledger.lost(pr);
-        if (comment.newerThan(this.stamp) || (lost.length === 0 && comment.duplicates.length === 0)) continue;
+        if (lost.length === 0 && comment.duplicates.length === 0) continue;
         if (repair === this.repairs) {
           this.opts.warn?.(
             `the comment of PR #${pr} still misses this job's state (${lost.join(', ') || 'duplicates'}) after ${this.repairs} rewrites: other jobs keep overwriting it`,
@@ -112,25 +112,34 @@ export class CommentPublisher {
     }
   }
 
-  /** Write a PR's report: first reading the comment again (`reread`) if other jobs may write it too. */
+  /**
+   * Write a PR's report: first reading the comment again (`reread`) if other jobs may write it
+   * too. A comment a newer run wrote (a schedule tick, say, before this re-run of an older run)
+   * is read again and merged, each model keeping its newest release, and written under that
+   * run's stamp, so that neither run's writes shut the other's out.
+   */
   private async write(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
     const comment = this.ledger.commentFor(pr);
     try {
       if (reread) await this.ledger.refresh(pr);
-      return await comment.write(await this.body(pr, notes), this.stamp);
+      const outcome = await comment.write(await this.body(pr, notes, this.stamp), this.stamp);
+      if (outcome !== 'stale') return outcome;
+      await this.ledger.refresh(pr);
+      const stamp = newest(this.stamp, comment.current?.stamp);
+      return await comment.write(await this.body(pr, notes, stamp), stamp);
     } catch (error) {
       if (!isNotFound(error)) throw error;
       // The comment is gone (deleted by hand, or folded into another job's as its duplicate):
       // write the one that is left, or a new one.
       await this.ledger.refresh(pr, true);
-      return comment.write(await this.body(pr, notes), this.stamp);
+      return comment.write(await this.body(pr, notes, this.stamp), this.stamp);
     }
   }
 
-  private async body(pr: number, notes: Notes): Promise<string> {
+  private async body(pr: number, notes: Notes, stamp: RunStamp): Promise<string> {
     const releases = [...(await this.ledger.releasesOf(pr)).values()];
     const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped) : notes.skipped;
-    return this.fit({ ...notes, skipped, releases }, releases);
+    return this.fit({ ...notes, skipped, releases }, releases, stamp);
   }
 
   /**
@@ -145,14 +154,14 @@ export class CommentPublisher {
   }
 
   /** The full report if it fits, else without details, else cut; the decision always stays. */
-  private fit(result: RunResult, releases: Release[]): string {
+  private fit(result: RunResult, releases: Release[], stamp: RunStamp): string {
     const data = {
       releases: Object.fromEntries(releases.map((r) => [r.model, r])),
       skipped: result.skipped,
     };
-    const full = composeBody(this.render(result, false), this.stamp, data);
+    const full = composeBody(this.render(result, false), stamp, data);
     if (full.length <= COMMENT_LIMIT) return full;
-    const compact = composeBody(this.render(result, true), this.stamp, data);
+    const compact = composeBody(this.render(result, true), stamp, data);
     if (compact.length <= COMMENT_LIMIT) return compact;
     const note = '\n\n… report shortened to fit a GitHub comment; the job summary has all of it.\n';
     return compact.slice(0, COMMENT_LIMIT - note.length) + note;

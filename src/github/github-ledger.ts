@@ -114,6 +114,12 @@ export class GitHubLedger implements Ledger {
     const comment = this.commentFor(pr);
     const fresh = releasesIn(await (listing ? comment.list() : comment.reload()), ...comment.duplicates);
     const mine = this.saved.get(pr);
+    // A newer release of a model than the one this run saved (another run restarted it for a new
+    // head) is the model's state now: this run gives it up.
+    for (const model of mine ?? []) {
+      const theirs = fresh.get(model);
+      if (theirs && theirs.startedAt > (ours.get(model)?.startedAt ?? 0)) mine?.delete(model);
+    }
     // In the comment's order, so that the models keep their places in the report.
     const merged = [...new Set([...fresh.keys(), ...ours.keys()])].map(
       (model) => [model, (mine?.has(model) ? ours.get(model) : fresh.get(model)) ?? ours.get(model)] as const,

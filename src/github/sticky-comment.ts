@@ -7,7 +7,7 @@ export const COMMENT_MARKER = '<!-- model-gate report -->';
 /** GitHub refuses a comment body over 65,536 characters. */
 export const COMMENT_LIMIT = 65_536;
 
-/** Which run wrote a comment: a run never overwrites a newer one's report. */
+/** Which run wrote a comment: a write by an older run merges with a newer one's, never replaces it. */
 export interface RunStamp {
   runId: number;
   attempt: number;
@@ -44,6 +44,9 @@ export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data'> {
 
 const newer = (a: RunStamp, b: RunStamp) =>
   a.runId > b.runId || (a.runId === b.runId && a.attempt > b.attempt);
+
+/** The newer of two stamps. */
+export const newest = (a: RunStamp, b: RunStamp | undefined): RunStamp => (b && newer(b, a) ? b : a);
 
 export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
 

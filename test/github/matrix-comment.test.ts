@@ -4,7 +4,7 @@ import { type Clock, FakeClock, systemClock } from '../../src/core/clock.js';
 import type { GitHubClient } from '../../src/github/client.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { COMMENT_MARKER, composeBody, readBody } from '../../src/github/sticky-comment.js';
+import { COMMENT_MARKER, composeBody, type RunStamp, readBody } from '../../src/github/sticky-comment.js';
 import { newRelease } from '../../src/release/new-release.js';
 import type { Release } from '../../src/release/types.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
@@ -33,12 +33,15 @@ const render = (r: { releases: Release[] }) =>
   `## model-gate\n${r.releases.map((x) => `${x.model} ${x.to}: ${x.status} phase ${x.phase}`).join('\n')}`;
 
 /** One matrix job: `model`'s release on the PR, moved on a step at a time and published. */
-function job(model: string, opts: { soleWriter?: boolean; clock?: Clock; settleMs?: number } = {}) {
+function job(
+  model: string,
+  opts: { soleWriter?: boolean; clock?: Clock; settleMs?: number; stamp?: RunStamp } = {},
+) {
   // Octokit without the throttling of gitHubClient, whose second between writes is not under test.
   const client: GitHubClient = getOctokit('ghs_job_token', { baseUrl: github.url });
   const ledger = new GitHubLedger({ client, repo, sha: head, pr: PR, soleWriter: opts.soleWriter });
   const clock = opts.clock ?? new FakeClock();
-  const publisher = new CommentPublisher(ledger, render, { runId: 1, attempt: 1 }, clock, {
+  const publisher = new CommentPublisher(ledger, render, opts.stamp ?? { runId: 1, attempt: 1 }, clock, {
     settleMs: opts.settleMs,
   });
   const config = canaryModel({ name: model });
@@ -222,5 +225,48 @@ describe('matrix jobs on one PR comment', () => {
     await fraud.step();
     await fraud.publish();
     expect((readBody(ours()[0]?.body ?? '').data as { skipped?: unknown[] }).skipped).toEqual([]);
+  });
+});
+
+describe('runs of different ages on one comment', () => {
+  it('a re-run of an older run, after a newer run wrote the comment, records its release beside the newer one', async () => {
+    // A schedule tick (run 110) advances one model; then a queued model's run 105 is re-run.
+    const tick = job('ranker', { stamp: { runId: 110, attempt: 1 } });
+    await tick.step();
+    await tick.publish(true);
+    const rerun = job('fraud', { soleWriter: true, stamp: { runId: 105, attempt: 2 } });
+    await rerun.step();
+    await rerun.publish(true);
+    expect(held()).toEqual({ ranker: 'analysing phase -1', fraud: 'analysing phase -1' });
+    await rerun.step();
+    await rerun.publish(true);
+    await tick.step();
+    await tick.publish(true);
+    expect(held()).toEqual({ ranker: 'analysing phase 0', fraud: 'analysing phase 0' });
+  });
+
+  it('an older run never puts back a release that a newer run restarted', async () => {
+    const clock = new FakeClock();
+    // A matrix job of run 200, which reads the comment before each write.
+    const old = job('fraud', { clock, stamp: { runId: 200, attempt: 1 } });
+    await old.step();
+    await old.publish(true);
+    clock.advance(60_000);
+    // A push: run 201 restarts the release for the new head; run 200's job writes once more, late.
+    const fresh = job('fraud', { soleWriter: true, clock, stamp: { runId: 201, attempt: 1 } });
+    await fresh.ledger.saveRelease(
+      newRelease(canaryModel({ name: 'fraud' }), {
+        from: 'v1',
+        to: 'v3',
+        pr: PR,
+        headSha: head,
+        now: clock.now(),
+      }),
+    );
+    await fresh.publish(true);
+    await old.step(true);
+    await old.publish(true);
+    const data = readBody(ours()[0]?.body ?? '').data as { releases: Record<string, Release> };
+    expect(data.releases.fraud).toMatchObject({ to: 'v3', status: 'analysing' });
   });
 });
