@@ -29,7 +29,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       const release = await ports.ledger.release(model.name);
       if (release?.status !== 'analysing') continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
-      if (event.kind === 'pull_request' && (release.pr !== pr || release.headSha !== event.pr.headSha)) continue;
+      if (event.kind === 'pull_request' && (release.pr !== pr || release.headSha !== event.pr.headSha))
+        continue;
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
       const ended = await withdraw(release, contextFor(model, ports), 'aborted', why);
       await ports.ledger.saveRelease(ended);
