@@ -20,11 +20,13 @@ const EXPECTED = [
   'DELETE /repos/{owner}/{repo}/issues/comments/{comment_id}',
   'GET /repos/{owner}/{repo}/deployments',
   'POST /repos/{owner}/{repo}/deployments',
+  'DELETE /repos/{owner}/{repo}/deployments/{deployment_id}',
   'GET /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
   'POST /repos/{owner}/{repo}/deployments/{deployment_id}/statuses',
   'POST /repos/{owner}/{repo}/statuses/{sha}',
   'GET /repos/{owner}/{repo}/commits/{ref}/statuses',
   'GET /user',
+  'POST /repos/{owner}/{repo}/actions/runs/{run_id}/rerun',
 ];
 
 /** Visits every schema-level object (not the names under `properties`, nor data under default/enum). */

@@ -707,8 +707,8 @@ class Fake implements FakeGitHub {
         const index = this.allDeployments.findIndex((d) => d.id === values.deployment_id);
         if (index < 0) fail(404, 'Not Found');
         const deployment = this.allDeployments[index] as FakeDeployment;
-        // GitHub keeps an active deployment unless it is the repository's only one.
-        if (deployment.statuses.at(-1)?.state === 'success' && this.allDeployments.length > 1)
+        // "If the repository has more than one deployment, you can only delete inactive deployments."
+        if (deployment.statuses.at(-1)?.state !== 'inactive' && this.allDeployments.length > 1)
           fail(
             422,
             'We cannot delete an active deployment unless it is the only deployment in a given environment.',
