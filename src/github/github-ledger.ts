@@ -178,7 +178,8 @@ export class GitHubLedger implements Ledger {
       const claim = await this.deployments.claimCanary(saved, (c) => this.stands(saved.model, c));
       if ('heldBy' in claim) throw new SlotTakenError(saved.model, claim.heldBy);
       saved = { ...saved, canaryDeployment: claim.id };
-      await this.queue.leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`);
+      // Best effort: an entry left behind only gets this PR's job re-run, which resumes this release.
+      await this.queue.leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`).catch(() => {});
       this.freed.delete(saved.model);
     }
     const ended = saved.status !== 'analysing' && saved.status !== 'ready';
