@@ -7,7 +7,7 @@ import type { GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
 import type { Repo } from './repo-files.js';
-import { type QueueEvent, SlotQueue, STARTED_HOLDS_MS } from './slot-queue.js';
+import { type QueueEvent, reservation, SlotQueue, STARTED_HOLDS_MS } from './slot-queue.js';
 import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
@@ -175,11 +175,17 @@ export class GitHubLedger implements Ledger {
     };
     // Claim the slot before the candidate gets any traffic.
     if (next.status === 'analysing' && saved.canaryDeployment === undefined) {
+      // A PR whose job was just re-run from the queue has the slot reserved: others wait behind it.
+      const waiters = await this.queue.waiting(saved.model);
+      const reserved = reservation(waiters, this.clock.now());
+      if (reserved && reserved.pr !== next.pr) throw new SlotTakenError(saved.model, reserved);
       const claim = await this.deployments.claimCanary(saved, (c) => this.stands(saved.model, c));
       if ('heldBy' in claim) throw new SlotTakenError(saved.model, claim.heldBy);
       saved = { ...saved, canaryDeployment: claim.id };
       // Best effort: an entry left behind only gets this PR's job re-run, which resumes this release.
-      await this.queue.leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`).catch(() => {});
+      await this.queue
+        .leave(saved.model, next.pr, `PR #${next.pr} holds the canary slot`, waiters)
+        .catch(() => {});
       this.freed.delete(saved.model);
     }
     const ended = saved.status !== 'analysing' && saved.status !== 'ready';

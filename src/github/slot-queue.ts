@@ -70,9 +70,10 @@ export class SlotQueue {
     await this.deployments.status(id, 'queued', `waiting for the canary slot (${waiter.to})`);
   }
 
-  /** The PR's entries leave the queue: it holds the slot now. */
-  async leave(model: string, pr: number, why: string): Promise<void> {
-    for (const w of await this.waiting(model, pr)) await this.deployments.remove(w.id, why);
+  /** The PR's entries (among `waiters`, if read already) leave the queue: it holds the slot now. */
+  async leave(model: string, pr: number, why: string, waiters?: Waiter[]): Promise<void> {
+    const mine = waiters ? waiters.filter((w) => w.pr === pr) : await this.waiting(model, pr);
+    for (const w of mine) await this.deployments.remove(w.id, why);
   }
 
   /** The waiters, oldest first (of one PR only, if given). */
@@ -97,7 +98,7 @@ export class SlotQueue {
    * next freed slot or schedule tick tries again.
    */
   async startNext(model: string, waiters: Waiter[], now: number): Promise<QueueEvent[]> {
-    if (waiters.some((w) => w.state === 'started' && now - w.since < STARTED_HOLDS_MS)) return [];
+    if (reservation(waiters, now)) return [];
     const events: QueueEvent[] = [];
     for (const w of waiters) {
       const event = { model, pr: w.pr, run: w.run };
@@ -149,4 +150,9 @@ function mayPass(error: unknown): boolean {
     status >= 500 ||
     /already running|not accessible by integration|rate limit/i.test(message)
   );
+}
+
+/** The waiter whose run was re-run moments ago: the slot is its until its job claims it. */
+export function reservation(waiters: Waiter[], now: number): Waiter | undefined {
+  return waiters.find((w) => w.state === 'started' && now - w.since < STARTED_HOLDS_MS);
 }

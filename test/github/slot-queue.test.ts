@@ -77,9 +77,15 @@ it('starts the oldest PR still waiting at its head, skipping closed and moved-on
   expect(github.reruns).toEqual([104]);
   expect(queue()).toEqual(['#4 in_progress', '#5 queued']);
 
-  // PR #4's re-run holds the slot until its job claims it: a tick meanwhile starts nobody else.
+  // PR #4's re-run holds the slot until its job claims it: a tick meanwhile starts nobody else,
+  // and a PR opened meanwhile waits behind it.
   expect(await job(210).startWaiting(['fraud'])).toEqual([]);
   expect(github.reruns).toEqual([104]);
+  openPr(6, 60);
+  const early = job(106, 6).saveRelease(
+    newRelease(canaryModel(), { from: 'v1', to: 'v7', pr: 6, headSha: sha(60), now: 0 }),
+  );
+  await expect(early).rejects.toMatchObject({ holder: { pr: 4, to: 'v5' } });
   // Its job claims the slot and leaves the queue.
   await job(104, 4).saveRelease(
     newRelease(canaryModel(), { from: 'v1', to: 'v5', pr: 4, headSha: sha(40), now: 0 }),
