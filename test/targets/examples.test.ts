@@ -39,6 +39,8 @@ describe.each(PLATFORMS)('examples/%s', (platform) => {
       contents: 'read',
       'pull-requests': 'write',
       deployments: 'write',
+      statuses: 'write',
+      actions: 'write',
     });
     expect(workflow.concurrency.group).toContain('github.event.pull_request.number');
     const steps: { uses?: string; run?: string; with?: Record<string, string> }[] =
