@@ -233,7 +233,17 @@ def fixed_horizon():
         z = (pc - f * pb) / math.sqrt(pc * (1 - pc) / nc + f * f * pb * (1 - pb) / nb)
         tests.append({'canary': [xc, nc], 'baseline': [xb, nb], 'factor': f, 'z': z, 'pIncrease': float(stats.norm.sf(z)),
                       'pDecrease': float(stats.norm.cdf(z))})
-    write('fixed-horizon', {'sizes': sizes, 'tests': tests})
+    def n_non_inferior(pb, margin, regression, alpha, power, ratio, sided):
+        factor = 1 + margin if regression == 'increase' else 1 - margin
+        za = stats.norm.isf(alpha / sided)
+        zb = stats.norm.ppf(power)
+        return math.ceil((za + zb) ** 2 * (pb * (1 - pb) + factor ** 2 * pb * (1 - pb) / ratio) / (pb - factor * pb) ** 2)
+    non_inferiority = [{'baseline': pb, 'margin': m, 'regression': g, 'alpha': a, 'power': pw, 'ratio': r, 'sided': s,
+                        'n': n_non_inferior(pb, m, g, a, pw, r, s)}
+                       for pb, m, g, a, pw, r, s in [(0.05, 0.1, 'decrease', 0.05, 0.8, 1, 1),
+                                                     (0.05, 0.02, 'decrease', 0.05, 0.9, 3, 1),
+                                                     (0.2, 0.05, 'increase', 0.01, 0.8, 19, 2)]]
+    write('fixed-horizon', {'sizes': sizes, 'nonInferiority': non_inferiority, 'tests': tests})
 
 
 if __name__ == '__main__':

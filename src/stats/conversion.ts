@@ -12,7 +12,7 @@
  */
 
 import { fmt } from './counts.js';
-import { sampleSizeTwoProportions } from './fixed-horizon.js';
+import { sampleSizeNonInferiority, sampleSizeTwoProportions } from './fixed-horizon.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
 import { normalCdf } from './special.js';
 
@@ -31,7 +31,10 @@ export interface ConversionInput {
   alpha: number;
   /** The mixture's scale relative to the baseline rate (τ = tau × p̂b); default 0.1. */
   tau?: number;
-  /** For the reported sample size: the relative effect to detect (default 0.1) and the power (0.8). */
+  /**
+   * For the reported sample size: the relative effect to detect without a margin (default 0.1),
+   * and the power (0.8). With a margin, the size is the one that shows non-inferiority.
+   */
   mde?: number;
   power?: number;
 }
@@ -171,15 +174,26 @@ export function judgeConversion(input: ConversionInput): Judgment {
   if (tooFewConversions(c.conversions, c.total, b.conversions, b.total)) {
     return inconclusive(method, 'fewer than 5 expected conversions (or non-conversions) per arm', arms);
   }
-  const sampleSize = sampleSizeTwoProportions({
-    baseline: pb,
-    candidate: pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1)),
-    margin: input.margin ?? 0,
+  // With a margin, the size to show non-inferiority when nothing changed; without, the size to
+  // detect a change of `mde`.
+  const design = {
     alpha: input.alpha,
     power: input.power ?? 0.8,
     ratio: b.total / c.total,
     sided: direction === 'either' ? 2 : 1,
-  });
+  } as const;
+  const sampleSize = input.margin
+    ? sampleSizeNonInferiority({
+        ...design,
+        baseline: pb,
+        margin: input.margin,
+        regression: direction === 'increase' ? 'increase' : 'decrease',
+      })
+    : sampleSizeTwoProportions({
+        ...design,
+        baseline: pb,
+        candidate: pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1)),
+      });
   const { verdict, logE } = decideConversion(input, c.conversions, c.total, b.conversions, b.total);
   const tau = (input.tau ?? 0.1) * pb;
   const s = statistic(c.conversions, c.total, b.conversions, b.total, 1);

@@ -29,10 +29,37 @@ export function sampleSizeTwoProportions(o: SampleSizeInput): number {
   const factor = increase ? 1 + (o.margin ?? 0) : 1 - (o.margin ?? 0);
   const delta = o.candidate - factor * o.baseline;
   if ((increase && delta <= 0) || (!increase && delta >= 0)) return Number.POSITIVE_INFINITY;
-  const za = normalQuantile(1 - o.alpha / (o.sided ?? 1));
-  const zb = normalQuantile(o.power);
   const variance =
     o.candidate * (1 - o.candidate) + (factor * factor * o.baseline * (1 - o.baseline)) / o.ratio;
+  return sizeFor(o, variance, delta);
+}
+
+export interface NonInferiorityInput extends Omit<SampleSizeInput, 'candidate' | 'margin'> {
+  margin: number;
+  /** The change the margin bounds: `decrease` (the default) tolerates a drop of `margin`. */
+  regression?: 'increase' | 'decrease';
+}
+
+/**
+ * Candidate requests a one-look z-test needs to show non-inferiority ("candidate rate ≥
+ * (1 − margin) × baseline", or ≤ (1 + margin) × baseline when an increase is the regression)
+ * with the stated power when the two rates are in fact equal (Chow, Shao & Wang, §4.2).
+ */
+export function sampleSizeNonInferiority(o: NonInferiorityInput): number {
+  const factor = o.regression === 'increase' ? 1 + o.margin : 1 - o.margin;
+  const p = o.baseline;
+  return sizeFor(o, p * (1 - p) + (factor * factor * p * (1 - p)) / o.ratio, p - factor * p);
+}
+
+/** (z_α + z_β)² V / Δ², rounded up; infinite when there is no difference to detect. */
+function sizeFor(
+  o: { alpha: number; power: number; sided?: 1 | 2 },
+  variance: number,
+  delta: number,
+): number {
+  if (delta === 0) return Number.POSITIVE_INFINITY;
+  const za = normalQuantile(1 - o.alpha / (o.sided ?? 1));
+  const zb = normalQuantile(o.power);
   return Math.ceil(((za + zb) ** 2 * variance) / (delta * delta));
 }
 

@@ -56,6 +56,20 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
     expect(judgeConversion({ ...counts, direction: 'increase', alpha: 0.05 }).verdict).not.toBe('fail');
   });
 
+  it('reports the sample size that shows non-inferiority when a margin is set', () => {
+    // 5% conversion on both arms, 1:1, margin 10%: 21,262 per arm (the scipy reference).
+    const early = judgeConversion({
+      canary: { conversions: 100, total: 2000 },
+      baseline: { conversions: 100, total: 2000 },
+      margin: 0.1,
+      alpha: 0.05,
+    });
+    expect(early.verdict).toBe('inconclusive');
+    expect(early.note).toMatch(
+      /; 2000 of the 21262 candidate requests a fixed-horizon test would need \(9%\)$/,
+    );
+  });
+
   it('is inconclusive on NaN, empty or too-small data', () => {
     const base = { alpha: 0.05 };
     expect(

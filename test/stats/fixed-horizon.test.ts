@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { sampleSizeTwoProportions, zTestProportions } from '../../src/stats/fixed-horizon.js';
+import {
+  sampleSizeNonInferiority,
+  sampleSizeTwoProportions,
+  zTestProportions,
+} from '../../src/stats/fixed-horizon.js';
 import { close, reference } from './reference.js';
 
 const ref = reference('fixed-horizon');
@@ -29,6 +33,16 @@ describe('fixed-horizon two-proportion tests', () => {
         ratio: 9,
       }),
     ).toBe(Number.POSITIVE_INFINITY);
+  });
+
+  it('sizes a non-inferiority test (no true difference) as the scipy.stats.norm formula does', () => {
+    for (const c of ref.nonInferiority) {
+      const { n, ...input } = c;
+      expect(sampleSizeNonInferiority(input)).toBe(n);
+    }
+    expect(sampleSizeNonInferiority({ baseline: 0.05, margin: 0, alpha: 0.05, power: 0.8, ratio: 1 })).toBe(
+      Number.POSITIVE_INFINITY,
+    );
   });
 
   it('computes the Wald z statistic and its one-sided p-values (scipy.stats.norm.sf / cdf)', () => {
