@@ -5,7 +5,6 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
-import { InputError } from '../core/errors.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import type { Ports } from '../release/ports.js';
@@ -16,10 +15,16 @@ import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startTraffic } from '../sandbox/traffic.js';
 import { memoryFileReader } from '../version/changed-models.js';
+import { parseArgsProblem, usageError } from './usage.js';
 
 const MODEL = 'fraud-detector';
 const STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'];
 const sha = (c: string) => c.repeat(40);
+
+const USAGE = `usage: model-gate demo [--strategy ${STRATEGIES.join('|')}]
+  the embedded sandbox with live traffic: a good candidate that is promoted, then a faulty one
+  that is rolled back, released with the strategy given (default canary)
+exit code: 0 when both end as they must, 1 when one does not, 2 on a usage error`;
 
 /** One pull request of the demo: the version file at base and head, and what must happen. */
 interface DemoPr {
@@ -37,13 +42,28 @@ const story = (strategy: string): DemoPr[] => [
 
 /**
  * `model-gate demo [--strategy NAME]`: the sandbox with live traffic, a good PR that is
- * promoted and a faulty one that is rolled back. Exits 0 only when both end as they must.
+ * promoted and a faulty one that is rolled back. Exits 0 only when both end as they must,
+ * 2 on a usage error (one line).
  */
 export async function demoCommand(argv: string[], out = process.stdout): Promise<number> {
-  const { values } = parseArgs({ args: argv, options: { strategy: { type: 'string', default: 'canary' } } });
+  let values: { strategy?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: { strategy: { type: 'string', default: 'canary' }, help: { type: 'boolean', short: 'h' } },
+    }));
+  } catch (err) {
+    return usageError('demo', USAGE, parseArgsProblem(err));
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
   const strategy = values.strategy ?? 'canary';
   if (!STRATEGIES.includes(strategy)) {
-    throw new InputError(`--strategy: "${strategy}" is not one of ${STRATEGIES.join(', ')}`);
+    return usageError('demo', USAGE, `--strategy: "${strategy}" is not one of ${STRATEGIES.join(', ')}`);
   }
   const started = Date.now();
   const sandbox = await startSandbox({
@@ -67,10 +87,11 @@ export async function demoCommand(argv: string[], out = process.stdout): Promise
       `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}\n`,
     );
     const file = strategy === 'canary' ? 'model-gate.yml' : join('strategies', `${strategy}.yml`);
-    const { config } = await loadConfig(join(demoModelsDir, '..', file), {
-      ...process.env,
-      SANDBOX_URL: sandbox.url,
-    });
+    const { config } = await loadConfig(
+      join(demoModelsDir, '..', file),
+      { ...process.env, SANDBOX_URL: sandbox.url },
+      { pathHint: 'reinstall model-gate (the demo configs ship with it)' },
+    );
     const ledger = fileLedger(join(work, 'ledger.json'));
     let ok = true;
     for (const pr of story(strategy)) {

@@ -27,7 +27,9 @@ const USAGE = `usage: model-gate <command>
   run <release|merge|close|tick|rollback|promote|abort|status> [options]
                         the action's events on this machine, with a local ledger file (run --help)
   analyze <observations.jsonl> [--json]
-                        replay recorded observations through the judges, verdict by look`;
+                        replay recorded observations through the judges, verdict by look
+a command's --help gives its options; a usage error (unknown command or option, malformed
+option value) exits 2 with one line`;
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -37,7 +39,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const command = COMMANDS[name];
   if (!command) {
-    console.error(`model-gate: unknown command "${name}"\n${USAGE}`);
+    // A usage error: one line, exit code 2, like every command's.
+    console.error(
+      `model-gate: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; model-gate --help)`,
+    );
     return 2;
   }
   try {

@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig } from '../config/load.js';
 import { systemClock } from '../core/clock.js';
-import { InputError } from '../core/errors.js';
+import { InputError, VersionError } from '../core/errors.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
@@ -13,7 +13,9 @@ import { handleSchedule } from '../release/schedule.js';
 import { runDecision } from '../report/decision.js';
 import { renderTerminal } from '../report/terminal.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
-import { localConfigPath } from './local-config.js';
+import { validateVersion } from '../version/validate-version.js';
+import { CLI_PATH_HINT, localConfigPath } from './local-config.js';
+import { parseArgsProblem, usageError } from './usage.js';
 
 const EVENTS = ['release', 'merge', 'close', 'tick', 'rollback', 'promote', 'abort', 'status'] as const;
 type RunEvent = (typeof EVENTS)[number];
@@ -34,7 +36,9 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
   --mode watch|tick   watch (default): until decided or --max-wait; tick: one pass
   --max-wait DURATION default 30m
   --dry-run           plan and report, deploy nothing
-exit code: 0, or 1 when a release failed or the input is bad, 2 on a usage error`;
+exit code: 0 when no release failed, 1 when one did or the config, a ref or a version is
+  refused, 2 on a usage error (an unknown event or option, a missing or malformed --pr,
+  --mode or --max-wait)`;
 
 /** `model-gate run`: the action's events on this machine, recorded in a ledger file. */
 export async function runCommand(argv: string[], cwd = process.cwd()): Promise<number> {
@@ -42,8 +46,7 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   try {
     args = parse(argv);
   } catch (err) {
-    console.error(`model-gate run: ${(err as Error).message}\n${USAGE}`);
-    return 2;
+    return usageError('run', USAGE, parseArgsProblem(err));
   }
   if (args.values.help) {
     console.log(USAGE);
@@ -51,16 +54,27 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   }
   const event = args.positionals[0] as RunEvent | undefined;
   if (args.positionals.length !== 1 || !event || !EVENTS.includes(event)) {
-    console.error(`model-gate run: expected one event of ${EVENTS.join(', ')}\n${USAGE}`);
-    return 2;
+    const got = args.positionals.length === 0 ? 'none' : args.positionals.map((p) => `"${p}"`).join(' ');
+    return usageError('run', USAGE, `expected one event of ${EVENTS.join(', ')}, got ${got}`);
   }
   const o = args.values;
   if (o.mode !== undefined && o.mode !== 'watch' && o.mode !== 'tick') {
-    console.error(`model-gate run: --mode must be watch or tick, got "${o.mode}"\n${USAGE}`);
-    return 2;
+    return usageError('run', USAGE, `--mode must be watch or tick, got "${o.mode}"`);
   }
+  const maxWaitMs = parseDuration(o['max-wait'] ?? '30m');
+  if (!maxWaitMs) {
+    return usageError('run', USAGE, `--max-wait: "${o['max-wait']}" is not a duration like 30m or 5h`);
+  }
+  const number = prNumber(o.pr);
+  if (number === undefined) {
+    return usageError('run', USAGE, `--pr: expected a pull request number, got "${o.pr}"`);
+  }
+  // Checked before anything is read or deployed, and named as the flag the user typed.
+  const toVersion = o['to-version'] === undefined ? undefined : flagVersion(o['to-version']);
   const where = await localComparison(cwd, { base: o.base, head: o.head });
-  const { config } = await loadConfig(localConfigPath(cwd, where.root, o.config), process.env);
+  const { config } = await loadConfig(localConfigPath(cwd, where.root, o.config), process.env, {
+    pathHint: CLI_PATH_HINT,
+  });
   const ledgerPath = o.ledger ?? join(where.root, '.model-gate', 'ledger.json');
   const ports: Ports = {
     ledger: fileLedger(ledgerPath),
@@ -72,11 +86,11 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   };
   const opts = {
     mode: o.mode === 'tick' ? ('tick' as const) : ('watch' as const),
-    maxWaitMs: duration(o['max-wait']),
+    maxWaitMs,
     dryRun: o['dry-run'] ?? false,
     only: o.model,
   };
-  const pr = { number: prNumber(o.pr), baseSha: where.base.sha, headSha: where.head.sha ?? WORKING_TREE };
+  const pr = { number, baseSha: where.base.sha, headSha: where.head.sha ?? WORKING_TREE };
   let result: RunResult;
   switch (event) {
     case 'release':
@@ -93,29 +107,31 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
       result = await handleSchedule(config, ports, { ...opts, mode: 'tick' });
       break;
     default:
-      result = await handleCommand(
-        config,
-        event,
-        { model: o.model, toVersion: o['to-version'], dryRun: opts.dryRun },
-        ports,
-      );
+      result = await handleCommand(config, event, { model: o.model, toVersion, dryRun: opts.dryRun }, ports);
   }
   console.log(renderTerminal(config, result, Date.now()));
   console.log(`ledger: ${relative(cwd, ledgerPath)}`);
   return runDecision(result) === 'failed' ? 1 : 0;
 }
 
-function duration(text: string | undefined): number {
-  const ms = parseDuration(text ?? '30m');
-  if (!ms) throw new InputError(`--max-wait: "${text}" is not a duration like 30m or 5h`);
-  return ms;
+/** The pull request number, default 1; undefined when the text is not one. */
+function prNumber(text: string | undefined): number | undefined {
+  const n = Number(text ?? '1');
+  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
 
-function prNumber(text: string | undefined): number {
-  const n = Number(text ?? '1');
-  if (!Number.isSafeInteger(n) || n < 1)
-    throw new InputError(`--pr: expected a pull request number, got "${text}"`);
-  return n;
+/**
+ * `--to-version` as the version rules of the action's `to-version` input have it (exit 1 when
+ * refused, as a version read from a file is), but named as the flag: `--to-version: "$(id)" is …`.
+ */
+function flagVersion(text: string): string {
+  const where = { file: '--to-version', key: 'to-version' };
+  try {
+    return validateVersion(text, where);
+  } catch (err) {
+    if (!(err instanceof VersionError)) throw err;
+    throw new InputError(err.message.replace(`${where.file}: key "${where.key}": `, `${where.file}: `));
+  }
 }
 
 function parse(argv: string[]) {

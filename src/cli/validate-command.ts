@@ -1,12 +1,19 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
+import { usageError } from './usage.js';
 
-const USAGE = 'usage: model-gate validate [config]   (default .github/model-gate.yml)';
+const USAGE = `usage: model-gate validate [config]
+  checks a configuration file (default .github/model-gate.yml) as the action would read it
+exit code: 0 when it is valid, 1 when it is missing or invalid (one line per problem), 2 on a
+  usage error (an option, or more than one file)`;
+
+/** What a missing file's error says to do: the path is this command's argument. */
+const PATH_HINT = 'pass its path: model-gate validate PATH';
 
 /**
  * `model-gate validate [config]`: loads the config as the action would (with this process's
  * environment for `${NAME}`), prints `✓ <file>: N models (a, b)` and returns 0, or prints
- * each problem on its own line to stderr and returns 1.
+ * each problem on its own line to stderr and returns 1; 2 on a usage error.
  */
 export async function validateCommand(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -15,13 +22,11 @@ export async function validateCommand(argv: string[]): Promise<number> {
   }
   const options = argv.filter((arg) => arg.startsWith('-'));
   const paths = argv.filter((arg) => !options.includes(arg));
-  if (options.length > 0 || paths.length > 1) {
-    console.error(`model-gate validate: unexpected ${options[0] ?? `argument "${paths[1]}"`}\n${USAGE}`);
-    return 1;
-  }
+  if (options.length > 0) return usageError('validate', USAGE, `unknown option ${options[0]}`);
+  if (paths.length > 1) return usageError('validate', USAGE, `unexpected argument "${paths[1]}"`);
   const file = paths[0] ?? DEFAULT_CONFIG_PATH;
   try {
-    const { config } = await loadConfig(file, process.env);
+    const { config } = await loadConfig(file, process.env, { pathHint: PATH_HINT });
     const names = Object.keys(config.models);
     console.log(`✓ ${file}: ${names.length} model${names.length === 1 ? '' : 's'} (${names.join(', ')})`);
     return 0;

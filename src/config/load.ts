@@ -103,10 +103,19 @@ export function parseConfig(
   return { config: result.data, interpolated: interpolation.interpolated };
 }
 
+/** How the reader of a "not found" error points at another file: the action's input by default. */
+export interface LoadOptions {
+  /** Ends "config file not found; create it (…) or …", e.g. "pass its path with --config PATH". */
+  pathHint?: string;
+}
+
+const ACTION_PATH_HINT = 'set the `config` input to its path';
+
 /** `parseConfig` on a file; a missing file says how to fix it. */
 export async function loadConfig(
   path: string,
   env: Record<string, string | undefined> = process.env,
+  options: LoadOptions = {},
 ): Promise<LoadedConfig> {
   let text: string;
   try {
@@ -115,7 +124,7 @@ export async function loadConfig(
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError([
-        `${path}: config file not found; create it (see docs/configuration.md) or set the \`config\` input to its path`,
+        `${path}: config file not found; create it (see docs/configuration.md) or ${options.pathHint ?? ACTION_PATH_HINT}`,
       ]);
     }
     if (code === 'EISDIR') throw new ConfigError([`${path}: is a directory, expected the config file`]);

@@ -134,7 +134,10 @@ describe('model-gate plan', () => {
   });
 
   it.each([
-    [['--config', 'nope.yml'], 'model-gate plan: nope.yml: config file not found; '],
+    [
+      ['--config', 'nope.yml'],
+      'model-gate plan: nope.yml: config file not found; create it (see docs/configuration.md) or pass its path with --config PATH\n',
+    ],
     [['--base', 'nope'], 'model-gate plan: --base nope: no such branch, tag or commit in this repository'],
     [
       ['--head', '$(id)'],
@@ -160,9 +163,11 @@ describe('model-gate plan', () => {
     ]);
   });
 
-  it('refuses an unknown option as a usage error, exit code 2', async () => {
+  it('refuses an unknown option as a usage error, one line, exit code 2', async () => {
     const run = await plan(repo, '--bogus');
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('usage: model-gate plan');
+    expect(run.stderr).toBe(
+      'model-gate plan: unknown option --bogus (usage: model-gate plan [--config PATH] [--base REF] [--head REF] [--json])\n',
+    );
   });
 });

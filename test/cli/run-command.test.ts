@@ -90,4 +90,29 @@ describe('model-gate run', () => {
     expect(hostile.stderr).toMatch(/^model-gate run: .*models\/fraud-detector\/model\.yaml/);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
+
+  it('names the --to-version flag when refusing a version, before touching the target', async () => {
+    const hostile = await run('rollback', '--model', MODEL, '--to-version', '$(id)');
+    expect(hostile.stderr).toBe(
+      'model-gate run: --to-version: "$(id)" is not a valid version (letters, digits, . _ + - only, at most 128 characters)\n',
+    );
+    expect(hostile.code).toBe(1);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('says to pass --config when the config is missing', async () => {
+    const missing = await run('status', '--config', 'nope.yml');
+    expect(missing.stderr).toBe(
+      'model-gate run: nope.yml: config file not found; create it (see docs/configuration.md) or pass its path with --config PATH\n',
+    );
+    expect(missing.code).toBe(1);
+  });
+
+  it('refuses a malformed --pr as a usage error: one line, exit code 2', async () => {
+    const bad = await run('release', '--pr', 'two');
+    expect(bad.stderr.trimEnd().split('\n')).toEqual([
+      'model-gate run: --pr: expected a pull request number, got "two" (usage: model-gate run <release|merge|close|tick|rollback|promote|abort|status> [options])',
+    ]);
+    expect(bad.code).toBe(2);
+  });
 });

@@ -105,11 +105,12 @@ describe('model-gate validate', () => {
       await validateCommand([]);
       expect([...io.out, ...io.err][0]).toMatch(/^(✓ )?\.github\/model-gate\.yml[:]/);
       io.err.length = 0;
-      expect(await validateCommand(['a.yml', 'b.yml'])).toBe(1);
-      expect(await validateCommand(['--strict'])).toBe(1);
+      // Usage errors exit 2, as every command's do.
+      expect(await validateCommand(['a.yml', 'b.yml'])).toBe(2);
+      expect(await validateCommand(['--strict'])).toBe(2);
       expect(io.err.map((line) => line.split('\n')[0])).toEqual([
-        'model-gate validate: unexpected argument "b.yml"',
-        'model-gate validate: unexpected --strict',
+        'model-gate validate: unexpected argument "b.yml" (usage: model-gate validate [config])',
+        'model-gate validate: unknown option --strict (usage: model-gate validate [config])',
       ]);
     } finally {
       io.restore();
