@@ -18,7 +18,7 @@ const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
 const USAGE = `usage: model-gate <command>
   demo [--strategy canary|linear|blue-green|shadow|ab|rolling]
                         a candidate that is promoted and one that is rolled back, on the embedded sandbox
-  sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R] [--shift X]
+  sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R] [--shift X [--shift-after DURATION]]
                         the embedded serving platform in the foreground
   validate [config]     check a configuration file (default .github/model-gate.yml)
   plan [--config PATH] [--base REF] [--head REF] [--json]

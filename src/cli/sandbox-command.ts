@@ -2,15 +2,36 @@
  * `model-gate sandbox`: the embedded serving platform in the foreground, until SIGINT/SIGTERM.
  * `--traffic RPS` sends live traffic; `--feedback-delay MS` makes it report each row's label that
  * long after the answer; `--conversion-rate R` is the base rate the sandbox draws conversions with;
- * `--shift X` adds X to every feature the traffic sends (a population change for drift watches).
+ * `--shift X` adds X to every feature the traffic sends (a population change for drift watches),
+ * from the start or, with `--shift-after DURATION`, from that long after it.
  */
 import { parseArgs } from 'node:util';
+import { formatDuration, parseDuration } from '../config/duration.js';
 import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../sandbox/traffic.js';
 
 const DEFAULT_MODEL = 'fraud-detector';
 const DEFAULT_STABLE = 'v1';
+
+const USAGE = `usage: model-gate sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R]
+                         [--shift X [--shift-after DURATION]] [--models-dir DIR --model NAME --stable VERSION]
+  the embedded serving platform in the foreground, until Ctrl-C (SIGINT) or SIGTERM.
+  --port N               port on 127.0.0.1 (default 0: a free one; the URL is printed)
+  --traffic RPS          live traffic to the model, in requests per second (default 0: none)
+  --feedback-delay MS    report each request's true label this long after its answer
+  --conversion-rate R    base rate the sandbox draws conversions with (0 to 1)
+  --shift X              add X to every feature of the traffic: a population change, for trying a
+                         drift-watch. A negative shift is written --shift=-0.5
+  --shift-after DURATION send the traffic unshifted for this long (e.g. 90s, 2m), then shifted by
+                         --shift, so a drift-watch tick one window after the change compares the
+                         shifted traffic with the unshifted reference before it (e.g. --shift 1
+                         --shift-after 2m, window: 1m, reference: 1m: drift at 3m). Without it the
+                         traffic is shifted from the start, both windows of a drift-watch see the
+                         same population, and it reports no drift
+  --models-dir DIR       demo models to serve (default examples/sandbox/models)
+  --model NAME           model to serve (default fraud-detector); --stable VERSION is the version
+                         it serves at start (default v1)`;
 
 interface SandboxArgs {
   port: number;
@@ -24,14 +45,21 @@ interface SandboxArgs {
   conversionRate?: number;
   /** Added to every feature of the traffic; undefined: none. */
   shift?: number;
+  /** With `shift`: how long after the start the traffic goes unshifted; undefined: 0. */
+  shiftAfterMs?: number;
 }
 
 export async function sandboxCommand(argv: string[]): Promise<number> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(USAGE);
+    return 0;
+  }
   let args: SandboxArgs;
   try {
     args = parseSandboxArgs(argv);
   } catch (e) {
-    console.error(`model-gate sandbox: ${(e as Error).message}`);
+    // One line, whatever parseArgs said (its "ambiguous argument" message has three).
+    console.error(`model-gate sandbox: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
     return 2;
   }
   const sandbox = await startSandbox({
@@ -48,6 +76,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       rps: args.traffic,
       ...(args.feedbackDelayMs === undefined ? {} : { feedback: { delayMs: args.feedbackDelayMs } }),
       ...(args.shift === undefined ? {} : { shift: args.shift }),
+      ...(args.shiftAfterMs === undefined ? {} : { shiftAfterMs: args.shiftAfterMs }),
     });
   }
   console.log(`model-gate sandbox listening on ${sandbox.url}`);
@@ -58,7 +87,10 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
       (traffic && args.feedbackDelayMs !== undefined
         ? `, with outcome feedback after ${args.feedbackDelayMs} ms`
         : '') +
-      (traffic && args.shift !== undefined ? `, every feature shifted by ${args.shift}` : ''),
+      (traffic && args.shift !== undefined ? `, every feature shifted by ${args.shift}` : '') +
+      (traffic && args.shiftAfterMs !== undefined
+        ? ` from ${formatDuration(args.shiftAfterMs)} after the start`
+        : ''),
   );
   await untilSignal();
   await traffic?.stop();
@@ -68,7 +100,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
 
 function parseSandboxArgs(argv: string[]): SandboxArgs {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeShift(argv),
     strict: true,
     allowPositionals: false,
     options: {
@@ -80,6 +112,7 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
       'feedback-delay': { type: 'string' },
       'conversion-rate': { type: 'string' },
       shift: { type: 'string' },
+      'shift-after': { type: 'string' },
     },
   });
   const port = integerFlag('--port', values.port ?? '0');
@@ -126,7 +159,29 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
     if (traffic === 0) throw new Error("--shift: needs --traffic (it shifts the traffic's features)");
     args.shift = x;
   }
+  const after = values['shift-after'];
+  if (after !== undefined) {
+    const ms = parseDuration(after.trim());
+    if (ms === undefined) {
+      throw new Error(`--shift-after: must be a duration such as 90s or 2m, got ${JSON.stringify(after)}`);
+    }
+    if (shift === undefined) throw new Error('--shift-after: needs --shift (it delays the shift)');
+    args.shiftAfterMs = ms;
+  }
   return args;
+}
+
+/** `--shift -0.5` as `--shift=-0.5`, which is how parseArgs takes a value that starts with a dash. */
+function joinNegativeShift(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (argv[i] === '--shift' && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`--shift=${next}`);
+      i++;
+    } else out.push(argv[i] as string);
+  }
+  return out;
 }
 
 function integerFlag(flag: string, text: string): number {

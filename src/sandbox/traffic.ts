@@ -30,6 +30,11 @@ export interface TrafficOptions {
    * drift watch is for), which moves the stable model's scores without touching the model.
    */
   shift?: number;
+  /**
+   * With `shift`: requests arriving before this many ms after the start go unshifted, the rest are
+   * shifted, so a drift watch can compare a window after the change with one before it. Default 0.
+   */
+  shiftAfterMs?: number;
 }
 
 export interface TrafficStats {
@@ -60,6 +65,10 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   if (opts.shift !== undefined && !Number.isFinite(opts.shift)) {
     throw new RangeError(`shift: must be a finite number, got ${opts.shift}`);
   }
+  const shiftAfterMs = opts.shiftAfterMs ?? 0;
+  if (!(Number.isFinite(shiftAfterMs) && shiftAfterMs >= 0)) {
+    throw new RangeError(`shiftAfterMs: must be a number of ms >= 0, got ${opts.shiftAfterMs}`);
+  }
   const feedbackDelay = opts.feedback?.delayMs;
   if (feedbackDelay !== undefined && !(Number.isFinite(feedbackDelay) && feedbackDelay >= 0)) {
     throw new RangeError(`feedback.delayMs: must be a number of ms >= 0, got ${feedbackDelay}`);
@@ -78,7 +87,8 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   const feedbackDue = new Set<NodeJS.Timeout>();
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
-  let nextAt = performance.now();
+  const startedAt = performance.now();
+  let nextAt = startedAt;
 
   /** POSTs a JSON body; resolves with the status (0 when no response came), never rejects. */
   const post = (path: string, payload: unknown, extraHeaders: Record<string, string> = {}) => {
@@ -129,12 +139,14 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
     });
   };
 
-  const send = () => {
+  /** `at`: the arrival's scheduled time, so which rows are shifted does not hang on timer lateness. */
+  const send = (at: number) => {
     const row = rows.next().value as Row;
     const headers: Record<string, string> = {};
     if (opts.userIds !== undefined) headers[STICKY_HEADER] = `u${Math.floor(users.next() * opts.userIds)}`;
     counts.sent++;
-    const features = opts.shift ? row.features.map((f) => f + (opts.shift as number)) : row.features;
+    const shift = at - startedAt >= shiftAfterMs ? (opts.shift ?? 0) : 0;
+    const features = shift ? row.features.map((f) => f + shift) : row.features;
     void post(`${modelPath}/predict`, { id: row.id, features }, headers).then((status) => {
       if (status === 200) counts.ok++;
       else counts.failed++;
@@ -153,7 +165,7 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   const tick = () => {
     const now = performance.now();
     while (!stopped && nextAt <= now) {
-      if (inFlight.size < MAX_IN_FLIGHT) send();
+      if (inFlight.size < MAX_IN_FLIGHT) send(nextAt);
       nextAt += arrivals.exponential(meanGapMs);
     }
     if (!stopped) timer = setTimeout(tick, Math.max(0, nextAt - performance.now()));

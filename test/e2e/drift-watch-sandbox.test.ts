@@ -1,6 +1,9 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -41,17 +44,18 @@ async function twoWindows(shift: number) {
   }
 }
 
-async function tick() {
+/** A schedule tick's drift watch of MODEL on the sandbox at `url`: the last `windowS` against the `windowS` before. */
+async function tick(url = sandbox.url, windowS = WINDOW_S) {
   const text = `version: 1
 defaults:
-  target: { type: sandbox, url: "${sandbox.url}" }
-  metrics: { type: sandbox, url: "${sandbox.url}" }
+  target: { type: sandbox, url: "${url}" }
+  metrics: { type: sandbox, url: "${url}" }
   strategy: { type: canary, steps: [50] }
 models:
   ${MODEL}:
     source: { file: m.yaml, key: version }
     gates: []
-    drift-watch: { window: ${WINDOW_S}s, reference: ${WINDOW_S}s, max-psi: 0.25 }
+    drift-watch: { window: ${windowS}s, reference: ${windowS}s, max-psi: 0.25 }
 `;
   const ports: Ports = {
     ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-drift-')), 'ledger.json')),
@@ -83,5 +87,90 @@ describe('the drift watch on the sandbox', () => {
         `^${MODEL} v1: prediction drift, PSI [\\d.]+ \\(level 0\\.25\\): the last 4s against the 4s before$`,
       ),
     );
+  });
+});
+
+// `model-gate sandbox --traffic --shift` as users run it, as its own process: a drift watch needs
+// the population to change between its reference window and its window, which --shift-after does.
+const fixture = fileURLToPath(new URL('../sandbox/fixtures/run-sandbox-command.ts', import.meta.url));
+const SHIFT = 2;
+const SHIFT_AFTER_S = 2;
+const CLI_WINDOW_S = 2;
+
+interface CliSandbox {
+  proc: ChildProcess;
+  exited: Promise<unknown[]>;
+  url: string;
+  /** Date.now() when it said it was listening (its traffic starts just before). */
+  startedAt: number;
+  stderr: () => string;
+}
+
+async function startCliSandbox(extra: string[]): Promise<CliSandbox> {
+  const args = ['--port', '0', '--traffic', '500', '--shift', String(SHIFT), ...extra];
+  const proc = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  cliSandboxes.push(proc);
+  const exited = once(proc, 'exit');
+  let stdout = '';
+  let stderr = '';
+  proc.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout?.on('data', (c: Buffer) => {
+      stdout += c.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
+      if (m?.[1] && stdout.includes('type: sandbox')) resolve(m[1]);
+    });
+    void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
+  });
+  return { proc, exited, url, startedAt: Date.now(), stderr: () => stderr };
+}
+
+const cliSandboxes: ChildProcess[] = [];
+afterAll(() => {
+  for (const proc of cliSandboxes)
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+});
+
+describe('the drift watch on `model-gate sandbox --shift`', () => {
+  let delayed: CliSandbox;
+  let fromStart: CliSandbox;
+  let reports: Awaited<ReturnType<typeof tick>>[];
+
+  beforeAll(async () => {
+    [delayed, fromStart] = await Promise.all([
+      startCliSandbox(['--shift-after', `${SHIFT_AFTER_S}s`]),
+      startCliSandbox([]),
+    ]);
+    // The sandbox counts in whole seconds, so the watch's windows meet on a second boundary: put
+    // it at the one nearest the shift (at most half a second of one window is on the wrong side),
+    // and look one window after it.
+    const boundary = Math.round((delayed.startedAt + SHIFT_AFTER_S * 1000) / 1000) * 1000;
+    const at = boundary + CLI_WINDOW_S * 1000 + 100;
+    await new Promise((r) => setTimeout(r, at - Date.now()));
+    reports = await Promise.all([tick(delayed.url, CLI_WINDOW_S), tick(fromStart.url, CLI_WINDOW_S)]);
+  });
+  afterAll(async () => {
+    for (const s of [delayed, fromStart]) {
+      if (!s || s.proc.exitCode !== null) continue;
+      s.proc.kill('SIGTERM');
+      const [code] = await s.exited;
+      expect({ code, stderr: s.stderr() }).toEqual({ code: 0, stderr: '' });
+    }
+  });
+
+  it('flags drift with --shift-after: a window after the shift against one before it', () => {
+    console.log(`--shift ${SHIFT} --shift-after ${SHIFT_AFTER_S}s: ${reports[0]?.note}`);
+    expect(reports[0]).toMatchObject({ model: MODEL, version: 'v1', drifted: true });
+    expect(reports[0]?.psi).toBeGreaterThan(0.25);
+  });
+
+  it('sees no drift with --shift alone: both windows are shifted from the start', () => {
+    console.log(`--shift ${SHIFT}: ${reports[1]?.note}`);
+    expect(reports[1]).toMatchObject({ model: MODEL, version: 'v1', drifted: false });
+    expect(reports[1]?.psi).toBeLessThan(0.2);
   });
 });

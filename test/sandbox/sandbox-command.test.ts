@@ -30,6 +30,13 @@ describe('model-gate sandbox', () => {
     [['--conversion-rate', ''], '--conversion-rate: must be a probability from 0 to 1, got ""'],
     [['--traffic', '50', '--shift', 'far'], '--shift: must be a number, got "far"'],
     [['--shift', '1'], '--shift: needs --traffic'],
+    [
+      ['--traffic', '50', '--shift', '1', '--shift-after', 'soon'],
+      '--shift-after: must be a duration such as 90s or 2m, got "soon"',
+    ],
+    [['--traffic', '50', '--shift', '1', '--shift-after', '-1s'], "'--shift-after'"],
+    [['--traffic', '50', '--shift-after', '2m'], '--shift-after: needs --shift'],
+    [['--traffic', '50', '--shift', '-x'], "'--shift'"],
   ])('refuses %j with one line naming the flag and exit code 2', async (argv, message) => {
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     try {
@@ -43,8 +50,22 @@ describe('model-gate sandbox', () => {
     }
   });
 
+  it('documents --shift-after and the way to write a negative shift in --help', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await sandboxCommand(['--help'])).toBe(0);
+      const text = log.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(text).toContain('--shift-after DURATION');
+      expect(text).toContain('--shift=-0.5');
+    } finally {
+      log.mockRestore();
+    }
+  });
+
   it('serves in the foreground with live traffic and stops cleanly on SIGTERM', async () => {
-    child = spawn(process.execPath, ['--import', 'tsx', fixture, '--port', '0', '--traffic', '100'], {
+    // A negative shift as the next argument (parseArgs alone would call it ambiguous), delayed.
+    const args = ['--port', '0', '--traffic', '100', '--shift', '-0.5', '--shift-after', '1m'];
+    child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -65,6 +86,7 @@ describe('model-gate sandbox', () => {
       void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
     });
     expect(stdout).toContain(`url: ${url}, model: fraud-detector`);
+    expect(stdout).toContain('every feature shifted by -0.5 from 1m after the start');
     // Live traffic reaches the model it serves.
     for (let i = 0; i < 500; i++) {
       const m = await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector`);

@@ -125,4 +125,39 @@ describe('startTraffic', () => {
   it('refuses a rate that is not positive', () => {
     expect(() => startTraffic({ url: sandbox.url, rps: 0 })).toThrow('rps: must be > 0, got 0');
   });
+
+  it('shifts every feature only of the requests arriving shiftAfterMs or later after the start', async () => {
+    const run = async (opts: { shift?: number; shiftAfterMs?: number }) => {
+      received = [];
+      const traffic = startTraffic({ url: recorderUrl, rps: 1000, seed: 11, ...opts });
+      await until(() => received.length >= 300, '300 requests arrived');
+      await traffic.stop();
+      return new Map(received.map((r) => [r.body.id, r.body.features]));
+    };
+    const plain = await run({});
+    const delayed = await run({ shift: 1.5, shiftAfterMs: 100 });
+    const shifted: boolean[] = [];
+    for (let n = 0; n < 300; n++) {
+      const before = plain.get(`s11-${n}`) ?? [];
+      const after = delayed.get(`s11-${n}`) ?? [];
+      expect(after).toHaveLength(4);
+      const moved = after.map((f, i) => f - (before[i] ?? Number.NaN));
+      if (moved.every((d) => d === 0)) shifted.push(false);
+      else {
+        for (const d of moved) expect(d).toBeCloseTo(1.5, 12);
+        shifted.push(true);
+      }
+    }
+    // About 100 unshifted rows (1000 req/s for 100 ms), then only shifted ones.
+    const first = shifted.indexOf(true);
+    expect(first).toBeGreaterThan(30);
+    expect(first).toBeLessThan(250);
+    expect(shifted.slice(first).every(Boolean)).toBe(true);
+  });
+
+  it('refuses a shift delay that is not a number of ms >= 0', () => {
+    expect(() => startTraffic({ url: sandbox.url, rps: 1, shift: 1, shiftAfterMs: -1 })).toThrow(
+      'shiftAfterMs: must be a number of ms >= 0, got -1',
+    );
+  });
 });
