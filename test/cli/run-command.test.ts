@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
@@ -106,6 +107,20 @@ describe('model-gate run', () => {
       'model-gate run: nope.yml: config file not found; create it (see docs/configuration.md) or pass its path with --config PATH\n',
     );
     expect(missing.code).toBe(1);
+  });
+
+  it('outside a git repository, says to run it in a checkout', async () => {
+    const outside = await mkdtemp(join(tmpdir(), 'model-gate-outside-'));
+    await mkdir(join(outside, '.github'));
+    await writeFile(
+      join(outside, '.github', 'model-gate.yml'),
+      await readFile(join(repo.dir, '.github', 'model-gate.yml')),
+    );
+    const lost = await runCli(outside, ['run', 'status'], { SANDBOX_URL: sandbox.url });
+    expect(lost.stderr).toContain(
+      'is not inside a git repository: run model-gate in a checkout of the repository',
+    );
+    expect(lost.stderr.trim().split('\n')).toHaveLength(1);
   });
 
   it('refuses a malformed --pr as a usage error: one line, exit code 2', async () => {
