@@ -30,7 +30,9 @@ export async function localComparison(
 ): Promise<LocalComparison> {
   const top = await runGit(cwd, ['rev-parse', '--show-toplevel']);
   if (top.code !== 0)
-    throw new InputError(`${cwd} is not inside a git repository: run model-gate in a checkout of the repository`);
+    throw new InputError(
+      `${cwd} is not inside a git repository: run model-gate in a checkout of the repository`,
+    );
   const root = top.stdout.trim();
   const head =
     opts.head === undefined ? undefined : { ref: opts.head, sha: await resolve(root, opts.head, '--head') };
