@@ -10,6 +10,7 @@ import { formatDuration, parseDuration } from '../config/duration.js';
 import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../sandbox/traffic.js';
+import { parseArgsProblem, usageError } from './usage.js';
 
 const DEFAULT_MODEL = 'fraud-detector';
 const DEFAULT_STABLE = 'v1';
@@ -58,9 +59,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   try {
     args = parseSandboxArgs(argv);
   } catch (e) {
-    // One line, whatever parseArgs said (its "ambiguous argument" message has three).
-    console.error(`model-gate sandbox: ${(e as Error).message.replace(/\s*\n\s*/g, ' ')}`);
-    return 2;
+    return usageError('sandbox', USAGE, parseArgsProblem(e));
   }
   const sandbox = await startSandbox({
     port: args.port,

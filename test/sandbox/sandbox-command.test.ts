@@ -22,7 +22,7 @@ describe('model-gate sandbox', () => {
     [['--port', '70000'], '--port: must be from 0 to 65535'],
     [['--traffic', 'fast'], '--traffic: must be requests per second'],
     [['--model', 'churn'], '--stable: required with --model churn'],
-    [['--bogus'], "'--bogus'"],
+    [['--bogus'], 'model-gate sandbox: unknown option --bogus (usage: model-gate sandbox'],
     [['--port'], "'--port"],
     [['--traffic', '50', '--feedback-delay', 'soon'], '--feedback-delay: must be a whole number, got "soon"'],
     [['--feedback-delay', '100'], '--feedback-delay: needs --traffic'],
