@@ -1,9 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { systemClock } from '../../src/core/clock.js';
@@ -15,6 +12,11 @@ import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic } from '../../src/sandbox/traffic.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import {
+  killSandboxProcesses,
+  type SandboxProcess,
+  startSandboxProcess,
+} from '../support/sandbox-process.js';
 
 // A schedule tick's drift watch on the real sandbox: the stable model's live scores, read
 // through the sandbox metric source, compared window against window.
@@ -92,48 +94,22 @@ describe('the drift watch on the sandbox', () => {
 
 // `model-gate sandbox --traffic --shift` as users run it, as its own process: a drift watch needs
 // the population to change between its reference window and its window, which --shift-after does.
-const fixture = fileURLToPath(new URL('../sandbox/fixtures/run-sandbox-command.ts', import.meta.url));
 const SHIFT = 2;
 const SHIFT_AFTER_S = 2;
 const CLI_WINDOW_S = 2;
 
-interface CliSandbox {
-  proc: ChildProcess;
-  exited: Promise<unknown[]>;
-  url: string;
+interface CliSandbox extends SandboxProcess {
   /** Date.now() when it said it was listening (its traffic starts just before). */
   startedAt: number;
-  stderr: () => string;
 }
 
 async function startCliSandbox(extra: string[]): Promise<CliSandbox> {
   const args = ['--port', '0', '--traffic', '500', '--shift', String(SHIFT), ...extra];
-  const proc = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  cliSandboxes.push(proc);
-  const exited = once(proc, 'exit');
-  let stdout = '';
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
-      if (m?.[1] && stdout.includes('type: sandbox')) resolve(m[1]);
-    });
-    void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
-  });
-  return { proc, exited, url, startedAt: Date.now(), stderr: () => stderr };
+  const started = await startSandboxProcess(args);
+  return { ...started, startedAt: Date.now() };
 }
 
-const cliSandboxes: ChildProcess[] = [];
-afterAll(() => {
-  for (const proc of cliSandboxes)
-    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
-});
+afterAll(killSandboxProcesses);
 
 describe('the drift watch on `model-gate sandbox --shift`', () => {
   let delayed: CliSandbox;

@@ -1,20 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { sandboxCommand } from '../../src/cli/sandbox-command.js';
 import type { WindowReport } from '../../src/sandbox/metrics-store.js';
+import { killSandboxProcesses, startSandboxProcess } from '../support/sandbox-process.js';
 import { call } from './helpers.js';
 
-const fixture = fileURLToPath(new URL('./fixtures/run-sandbox-command.ts', import.meta.url));
-let child: ChildProcess | undefined;
-
-let feedbackChild: ChildProcess | undefined;
-
-afterAll(() => {
-  if (child && child.exitCode === null) child.kill('SIGKILL');
-  if (feedbackChild && feedbackChild.exitCode === null) feedbackChild.kill('SIGKILL');
-});
+afterAll(killSandboxProcesses);
 
 describe('model-gate sandbox', () => {
   it.each([
@@ -65,28 +55,9 @@ describe('model-gate sandbox', () => {
   it('serves in the foreground with live traffic and stops cleanly on SIGTERM', async () => {
     // A negative shift as the next argument (parseArgs alone would call it ambiguous), delayed.
     const args = ['--port', '0', '--traffic', '100', '--shift', '-0.5', '--shift-after', '1m'];
-    child = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-    });
-    child.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const exited = once(child, 'exit');
-    const url = await new Promise<string>((resolve, reject) => {
-      const check = () => {
-        const m = /model-gate sandbox listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
-        if (m?.[1] && stdout.includes('type: sandbox')) resolve(m[1]);
-      };
-      child?.stdout?.on('data', check);
-      void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
-    });
-    expect(stdout).toContain(`url: ${url}, model: fraud-detector`);
-    expect(stdout).toContain('every feature shifted by -0.5 from 1m after the start');
+    const { proc, exited, url, stdout, stderr } = await startSandboxProcess(args);
+    expect(stdout()).toContain(`url: ${url}, model: fraud-detector`);
+    expect(stdout()).toContain('every feature shifted by -0.5 from 1m after the start');
     // Live traffic reaches the model it serves.
     for (let i = 0; i < 500; i++) {
       const m = await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector`);
@@ -97,33 +68,16 @@ describe('model-gate sandbox', () => {
     expect(m.body.slots.stable?.version).toBe('v1');
     expect(m.body.slots.stable?.requests).toBeGreaterThan(0);
 
-    child.kill('SIGTERM');
+    proc.kill('SIGTERM');
     const [code, signal] = await exited;
-    expect({ code, signal, stderr }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ code, signal, stderr: stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
   });
 
   it('sends outcome feedback with --feedback-delay, converting at --conversion-rate', async () => {
     const args = ['--port', '0', '--traffic', '200', '--feedback-delay', '20', '--conversion-rate', '1'];
-    feedbackChild = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const proc = feedbackChild;
-    let stdout = '';
-    let stderr = '';
-    proc.stderr?.on('data', (c: Buffer) => {
-      stderr += c.toString();
-    });
-    const exited = once(proc, 'exit');
-    const url = await new Promise<string>((resolve, reject) => {
-      proc.stdout?.on('data', (c: Buffer) => {
-        stdout += c.toString();
-        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(stdout);
-        if (m?.[1] && stdout.includes('type: sandbox')) resolve(m[1]);
-      });
-      void exited.then(() => reject(new Error(`exited early: ${stderr}`)));
-    });
-    expect(stdout).toContain('with outcome feedback after 20 ms');
+    const { proc, exited, url, stdout, stderr } = await startSandboxProcess(args);
+    expect(stdout()).toContain('with outcome feedback after 20 ms');
     const exposures = async () => {
       const m = await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector`);
       return m.body.slots.stable?.outcomes;
@@ -137,6 +91,6 @@ describe('model-gate sandbox', () => {
     expect(outcomes?.conversions).toBe(outcomes?.exposures);
     proc.kill('SIGTERM');
     const [code] = await exited;
-    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    expect({ code, stderr: stderr() }).toEqual({ code: 0, stderr: '' });
   });
 });
