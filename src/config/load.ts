@@ -57,6 +57,15 @@ export function parseConfig(
     throw fail(
       firstPerLine.map((error) => {
         const at = error.linePos?.[0];
+        const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0]) : undefined;
+        if (duplicate) {
+          const first = lineCounter.linePos(duplicate.firstOffset).line;
+          return {
+            path: duplicate.path,
+            message: `duplicate key, also at line ${first}; keep one`,
+            ...(at ? { pos: at } : {}),
+          };
+        }
         const message =
           error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
         return { message: `YAML syntax error: ${message}`, ...(at ? { pos: at } : {}) };
@@ -164,6 +173,39 @@ function render(problems: Problem[], file: string, doc: Document, lines: LineCou
       (a.pos?.line ?? 0) - (b.pos?.line ?? 0) || (a.pos?.col ?? 0) - (b.pos?.col ?? 0) || a.order - b.order,
   );
   return [...new Set(placed.map((p) => p.line))];
+}
+
+/**
+ * The path of the mapping key at `offset` that repeats an earlier key of its mapping, and
+ * where that earlier one is: the parser only says "Map keys must be unique".
+ */
+function duplicateKeyAt(
+  doc: Document,
+  offset: number,
+): { path: ConfigPath; firstOffset: number } | undefined {
+  const search = (node: unknown, path: ConfigPath): { path: ConfigPath; firstOffset: number } | undefined => {
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        const key = isScalar(pair.key) ? pair.key : undefined;
+        if (key?.range?.[0] === offset) {
+          const first = node.items.find((p) => isScalar(p.key) && p.key.value === key.value);
+          return {
+            path: [...path, String(key.value)],
+            firstOffset: (first?.key as Node).range?.[0] ?? offset,
+          };
+        }
+        const found = search(pair.value, key ? [...path, String(key.value)] : path);
+        if (found) return found;
+      }
+    } else if (isSeq(node)) {
+      for (const [i, item] of node.items.entries()) {
+        const found = search(item, [...path, i]);
+        if (found) return found;
+      }
+    }
+    return undefined;
+  };
+  return search(doc.contents, []);
 }
 
 /**

@@ -144,7 +144,13 @@ describe('bad configs: one exact line per problem, with file, line, column and p
       `${F}:4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
     ]);
     expect(problemsOf('version: 1\nversion: 1\nmodels: {}\n')).toEqual([
-      `${F}:2:1: YAML syntax error: Map keys must be unique`,
+      `${F}:2:1: version: duplicate key, also at line 1; keep one`,
+    ]);
+    expect(
+      problemsOf('version: 1\nmodels:\n  fraud: {}\n  fraud:\n    gates: [{ name: a, name: b }]\n'),
+    ).toEqual([
+      `${F}:4:3: models.fraud: duplicate key, also at line 3; keep one`,
+      `${F}:5:24: models.fraud.gates[0].name: duplicate key, also at line 5; keep one`,
     ]);
   });
 
