@@ -191,7 +191,7 @@ function duplicateKeyAt(
           const first = node.items.find((p) => isScalar(p.key) && p.key.value === key.value);
           return {
             path: [...path, String(key.value)],
-            firstOffset: (first?.key as Node).range?.[0] ?? offset,
+            firstOffset: (first?.key as Node | undefined)?.range?.[0] ?? offset,
           };
         }
         const found = search(pair.value, key ? [...path, String(key.value)] : path);
