@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
-import { isNotFound } from './client.js';
+import { isNotFound, retryDelayOf } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
 import { COMMENT_LIMIT, composeBody, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
 
@@ -16,6 +16,8 @@ export interface PublisherOptions {
   settleMs?: number;
   /** How many times a run rewrites a shared comment that lost its state, before it gives up. */
   repairs?: number;
+  /** How many times a write GitHub refused for now (rate limit, server error) is made again. */
+  retries?: number;
   warn?(message: string): void;
 }
 
@@ -41,6 +43,7 @@ export class CommentPublisher {
   private readonly refreshMs: number;
   private readonly settleMs: number;
   private readonly repairs: number;
+  private readonly retries: number;
 
   constructor(
     private readonly ledger: GitHubLedger,
@@ -52,6 +55,7 @@ export class CommentPublisher {
     this.refreshMs = opts.refreshMs ?? 5 * 60_000;
     this.settleMs = opts.settleMs ?? 5_000;
     this.repairs = opts.repairs ?? 3;
+    this.retries = opts.retries ?? 3;
   }
 
   /**
@@ -113,12 +117,33 @@ export class CommentPublisher {
   }
 
   /**
+   * Write a PR's report; when GitHub refuses for now (a rate limit, a server error), wait as
+   * long as it asks and write it again, from a fresh read of a shared comment: a body re-sent
+   * after the wait would drop what other jobs wrote meanwhile.
+   */
+  private async write(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.writeOnce(pr, notes, reread || (attempt > 0 && this.ledger.shared(pr)));
+      } catch (error) {
+        const wait = attempt < this.retries ? retryDelayOf(error, attempt, this.clock.now()) : undefined;
+        if (wait === undefined) throw error;
+        const status = (error as { status?: number }).status;
+        this.opts.warn?.(
+          `GitHub refused to write the comment of PR #${pr} for now (HTTP ${status}): writing it again in ${Math.ceil(wait / 1000)}s`,
+        );
+        await this.clock.sleep(wait);
+      }
+    }
+  }
+
+  /**
    * Write a PR's report: first reading the comment again (`reread`) if other jobs may write it
    * too. A comment a newer run wrote (a schedule tick, say, before this re-run of an older run)
    * is read again and merged, each model keeping its newest release, and written under that
    * run's stamp, so that neither run's writes shut the other's out.
    */
-  private async write(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
+  private async writeOnce(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
     const comment = this.ledger.commentFor(pr);
     try {
       if (reread) await this.ledger.refresh(pr);

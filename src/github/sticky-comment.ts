@@ -1,4 +1,4 @@
-import { type GitHubClient, isNotFound } from './client.js';
+import { type GitHubClient, isNotFound, SEND_ONCE } from './client.js';
 import type { Repo } from './repo-files.js';
 import { TokenIdentity } from './token-identity.js';
 
@@ -144,7 +144,9 @@ export class StickyComment {
   /**
    * Create or update the comment, then delete its duplicates. Skipped when the body is
    * unchanged, or when a newer run already wrote it. Returns what happened; `url` then holds
-   * the comment's address.
+   * the comment's address. The body is sent once: a write GitHub refuses for now fails, for the
+   * caller to rebuild from a fresh read, since a body re-sent later could drop what other jobs
+   * wrote meanwhile.
    */
   async write(body: string, stamp: RunStamp): Promise<WriteOutcome> {
     const current = await this.load();
@@ -168,12 +170,22 @@ export class StickyComment {
   ): Promise<WriteOutcome> {
     if (current?.body === body) return 'unchanged';
     if (current) {
-      const res = await this.client.rest.issues.updateComment({ ...this.repo, comment_id: current.id, body });
+      const res = await this.client.rest.issues.updateComment({
+        ...this.repo,
+        comment_id: current.id,
+        body,
+        ...SEND_ONCE,
+      });
       this.url = res.data.html_url;
       this.found = { ...current, body, stamp };
       return 'updated';
     }
-    const res = await this.client.rest.issues.createComment({ ...this.repo, issue_number: this.issue, body });
+    const res = await this.client.rest.issues.createComment({
+      ...this.repo,
+      issue_number: this.issue,
+      body,
+      ...SEND_ONCE,
+    });
     this.identity.learn(res.data.user);
     this.found = { id: res.data.id, body, stamp };
     this.created = true;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitHubClient } from '../../src/github/client.js';
+import { gitHubClient, retryDelayOf, SEND_ONCE } from '../../src/github/client.js';
 import { composeBody, StickyComment } from '../../src/github/sticky-comment.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 
@@ -41,6 +41,37 @@ describe('the GitHub client', () => {
     const res = await client().rest.issues.createComment({ ...repo, issue_number: 1, body: 'hello' });
     expect(res.status).toBe(201);
     expect(warnings.some((w) => w.includes('secondary rate limit'))).toBe(true);
+  });
+
+  it('sends a write marked SEND_ONCE once: refused for now, it fails at once with how long to wait', async () => {
+    const comment = '/repos/{owner}/{repo}/issues/comments/{comment_id}';
+    const { data } = await client().rest.issues.createComment({ ...repo, issue_number: 1, body: 'first' });
+    const edit = (body: string) =>
+      client()
+        .rest.issues.updateComment({ ...repo, comment_id: data.id, body, ...SEND_ONCE })
+        .catch((e: unknown) => e);
+    const refusals = [
+      () => github.rateLimitNext('PATCH', comment, 'secondary'),
+      () => github.rateLimitNext('PATCH', comment, 'primary'),
+      () => github.failNext('PATCH', comment, 502),
+    ];
+    const waits: (number | undefined)[] = [];
+    for (const refuse of refusals) {
+      refuse();
+      github.resetRequests();
+      const error = await edit('later');
+      expect(github.requestCount()).toBe(1);
+      waits.push(retryDelayOf(error, 0, Date.now()));
+    }
+    // retry-after: 1; the primary limit's reset (about 1 s away), plus a second; a first backoff of 1 s.
+    expect(waits[0]).toBe(1_000);
+    expect(waits[1]).toBeGreaterThanOrEqual(1_000);
+    expect(waits[1]).toBeLessThanOrEqual(3_000);
+    expect(waits[2]).toBe(1_000);
+    expect(github.comments(1).find((c) => c.id === data.id)?.body).toBe('first');
+    // A refusal that waiting does not mend.
+    github.failNext('PATCH', comment, 403);
+    expect(retryDelayOf(await edit('never'), 0, Date.now())).toBeUndefined();
   });
 });
 

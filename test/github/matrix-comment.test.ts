@@ -1,7 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type Clock, FakeClock, systemClock } from '../../src/core/clock.js';
-import type { GitHubClient } from '../../src/github/client.js';
+import { type GitHubClient, gitHubClient } from '../../src/github/client.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { COMMENT_MARKER, composeBody, type RunStamp, readBody } from '../../src/github/sticky-comment.js';
@@ -35,14 +35,22 @@ const render = (r: { releases: Release[] }) =>
 /** One matrix job: `model`'s release on the PR, moved on a step at a time and published. */
 function job(
   model: string,
-  opts: { soleWriter?: boolean; clock?: Clock; settleMs?: number; stamp?: RunStamp } = {},
+  opts: {
+    soleWriter?: boolean;
+    clock?: Clock;
+    settleMs?: number;
+    stamp?: RunStamp;
+    client?: GitHubClient;
+    warn?: (message: string) => void;
+  } = {},
 ) {
-  // Octokit without the throttling of gitHubClient, whose second between writes is not under test.
-  const client: GitHubClient = getOctokit('ghs_job_token', { baseUrl: github.url });
+  // By default Octokit without the throttling of gitHubClient, whose second between writes is not under test.
+  const client: GitHubClient = opts.client ?? getOctokit('ghs_job_token', { baseUrl: github.url });
   const ledger = new GitHubLedger({ client, repo, sha: head, pr: PR, soleWriter: opts.soleWriter });
   const clock = opts.clock ?? new FakeClock();
   const publisher = new CommentPublisher(ledger, render, opts.stamp ?? { runId: 1, attempt: 1 }, clock, {
     settleMs: opts.settleMs,
+    ...(opts.warn ? { warn: opts.warn } : {}),
   });
   const config = canaryModel({ name: model });
   return {
@@ -155,6 +163,49 @@ describe('matrix jobs on one PR comment', () => {
     expect(sleeps).toEqual([5_000, 5_000]);
     expect(held()).toEqual({ fraud: 'ready phase 0', churn: 'analysing phase 0' });
   });
+
+  it.each([
+    // GitHub's retry-after: 1 s; a first server error: 1 s of backoff.
+    ['a secondary rate limit', () => github.rateLimitNext('PATCH', COMMENT, 'secondary'), 403],
+    ['a server error', () => github.failNext('PATCH', COMMENT, 502), 502],
+  ])(
+    'a write GitHub refuses for now (%s) is rebuilt from a fresh read after the wait, keeping what another job wrote meanwhile',
+    async (_fault, refuseNext, status) => {
+      const fraud = job('fraud');
+      // churn's client is the action's, which retries rate limits and server errors by itself.
+      const warnings: string[] = [];
+      const warn = (m: string) => warnings.push(m);
+      const clock = new FakeClock();
+      const client = gitHubClient({ token: 'ghs_job_token', baseUrl: github.url, warn });
+      const churn = job('churn', { clock, client, warn });
+      await round([fraud, churn]);
+      const patches = github.requestCount('PATCH', COMMENT);
+      let fraudDone = () => {};
+      const fraudDid = new Promise<void>((resolve) => {
+        fraudDone = resolve;
+      });
+      const sleeps: number[] = [];
+      clock.sleep = async (ms) => {
+        sleeps.push(ms);
+        await fraudDid;
+      };
+      // churn sends its next state; GitHub refuses it for now ...
+      refuseNext();
+      await churn.step();
+      const churnWrite = churn.publish();
+      while (github.requestCount('PATCH', COMMENT) === patches) await new Promise((r) => setTimeout(r, 5));
+      // ... and while churn waits, fraud writes its last state and checks it.
+      await fraud.step(true);
+      await fraud.publish(true);
+      fraudDone();
+      await churnWrite;
+      expect(held()).toEqual({ fraud: 'ready phase 0', churn: 'analysing phase 0' });
+      expect(sleeps).toEqual([1_000]);
+      expect(warnings).toEqual([
+        `GitHub refused to write the comment of PR #${PR} for now (HTTP ${status}): writing it again in 1s`,
+      ]);
+    },
+  );
 
   it('two jobs that each created a comment end with the first one, holding both states', async () => {
     const forged = github.addComment(
