@@ -1,16 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import type { z } from 'zod';
-import { configErrorMap, describeValue, formatPath, listOf, unknownKeyMessage } from '../config/messages.js';
 import { InputError } from '../core/errors.js';
 import { bonferroni } from '../stats/alpha.js';
 import { fmt } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
-import {
-  judgeObservation,
-  OBSERVATION_KINDS,
-  type Observation,
-  observationSchema,
-} from '../stats/observation.js';
+import { judgeObservation, type Observation, parseObservation } from '../stats/observation.js';
 import { usageError } from './usage.js';
 
 const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]
@@ -100,94 +93,13 @@ function parse(file: string, text: string): { o: Observation; line: number }[] {
       problems.push(`${file}:${i + 1}: not JSON`);
       return;
     }
-    const parsed = observationSchema.safeParse(value, { error: configErrorMap });
+    const parsed = parseObservation(value);
     if (parsed.success) out.push({ o: parsed.data, line: i + 1 });
-    else {
-      for (const issue of parsed.error.issues) {
-        for (const { path, message } of describeIssue(issue, value)) {
-          problems.push(`${file}:${i + 1}: ${path.length ? `${formatPath(path)}: ` : ''}${message}`);
-        }
-      }
-    }
+    else for (const problem of parsed.problems) problems.push(`${file}:${i + 1}: ${problem}`);
   });
   if (problems.length > 0) throw new InputError(problems.join('\n'));
   if (out.length === 0) throw new InputError(`${file}: no observations`);
   return out;
-}
-
-/**
- * One observation issue in the words the config's errors use (src/config/messages.ts), as
- * `field: message` lines: `kind: expected one of "ratio", … got "counts"`, `split: required for
- * kind "srm"`, `canary.totl: unknown key, did you mean "total"?`.
- */
-function describeIssue(
-  issue: z.core.$ZodIssue,
-  value: unknown,
-): { path: readonly PropertyKey[]; message: string }[] {
-  const line = (value ?? {}) as Record<string, unknown>;
-  const kind = typeof value === 'object' && value !== null ? line.kind : undefined;
-  const known = OBSERVATION_KINDS.find((k) => k === kind);
-  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator === 'kind') {
-    const kinds = listOf(OBSERVATION_KINDS);
-    return [
-      {
-        path: issue.path,
-        message:
-          kind === undefined
-            ? `required, one of ${kinds}`
-            : `expected one of ${kinds}, got ${describeValue(kind)}`,
-      },
-    ];
-  }
-  if (issue.code === 'unrecognized_keys') {
-    const allowed = known ? keysAt(known, issue.path) : undefined;
-    return issue.keys.map((key) => ({
-      path: [...issue.path, key],
-      message: allowed ? unknownKeyMessage(key, allowed) : 'unknown key',
-    }));
-  }
-  if (issue.code === 'invalid_type' && issue.path.length === 1 && known) {
-    const field = issue.path[0] as string;
-    // time and gate: every kind needs them; the others are the kind's own.
-    if (line[field] === undefined && field !== 'time' && field !== 'gate')
-      return [{ path: issue.path, message: `required for kind "${known}"` }];
-  }
-  if (issue.code === 'invalid_union' && issue.errors.length > 0) {
-    const at = valueAt(value, issue.path);
-    if (at === undefined) return [{ path: issue.path, message: 'required' }];
-    if (typeof at === 'object' && at !== null && !Array.isArray(at)) {
-      // A mapping of the wrong shape: what is wrong with it in the form it comes closest to.
-      const closest = [...issue.errors].sort((a, b) => a.length - b.length)[0] ?? [];
-      return closest.flatMap((inner) =>
-        describeIssue({ ...inner, path: [...issue.path, ...inner.path] } as z.core.$ZodIssue, value),
-      );
-    }
-    const forms = issue.errors.map((alt) => /^expected (.*), got /.exec(alt[0]?.message ?? '')?.[1]);
-    if (forms.every(Boolean))
-      return [{ path: issue.path, message: `expected ${forms.join(' or ')}, got ${describeValue(at)}` }];
-  }
-  if (issue.path.length === 0 && issue.code === 'invalid_type') {
-    return [{ path: [], message: `expected a JSON object, got ${describeValue(value)}` }];
-  }
-  return [{ path: issue.path, message: issue.message }];
-}
-
-function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
-  let at = value;
-  for (const segment of path) at = (at as Record<PropertyKey, unknown> | null | undefined)?.[segment];
-  return at;
-}
-
-/** The fields an observation of `kind` allows at `path` (an object of its schema). */
-function keysAt(kind: Observation['kind'], path: readonly PropertyKey[]): string[] | undefined {
-  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definitions
-  let schema: any = observationSchema.options.find((o) => o.shape.kind.value === kind);
-  for (const segment of path) {
-    while (schema?.def?.innerType) schema = schema.def.innerType;
-    schema = schema?.shape?.[segment as string];
-  }
-  while (schema?.def?.innerType) schema = schema.def.innerType;
-  return schema?.shape ? Object.keys(schema.shape) : undefined;
 }
 
 /** Judge every look in file order; the gates share alpha (Bonferroni over the distinct gates). */

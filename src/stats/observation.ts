@@ -3,6 +3,7 @@
  * and judged by the same judges the gates use. Counts are cumulative over the step.
  */
 import { z } from 'zod';
+import { configErrorMap } from '../config/messages.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { judgeConversion } from './conversion.js';
 import { judgeCounts } from './counts.js';
@@ -10,84 +11,108 @@ import { judgeDrift } from './drift.js';
 import type { Judgment } from './judgment.js';
 import { judgeMannWhitney } from './kayenta.js';
 import { judgeLatency, type LatencyData } from './latency.js';
+import { form, kindError, mapping, observationProblems, oneOf, requiredFor } from './observation-messages.js';
 import { judgeSrm } from './srm.js';
 
 /** A count, or null for a value the source did not have (judged as missing data). */
 const count = z.number().nonnegative().nullable();
 const fraction = z.number().gt(0).lt(1);
-const bucket = z.object({ le: z.union([z.number(), z.literal('+Inf')]), count: z.number().nonnegative() });
-const distribution = z.union([
-  z.strictObject({ buckets: z.array(bucket) }),
-  z.strictObject({ samples: z.array(z.number().nullable()) }),
+const bucket = z.object({ le: oneOf([z.number(), z.literal('+Inf')]), count: z.number().nonnegative() });
+const distribution = oneOf([
+  form({ buckets: z.array(bucket) }),
+  form({ samples: z.array(z.number().nullable()) }),
 ]);
 
 const common = {
-  time: z.union([z.number(), z.string().min(1)]),
+  time: oneOf([z.number(), z.string().min(1)]),
   gate: z.string().min(1),
   /** Configured candidate share of requests. */
   split: fraction.optional(),
   /** The level this look is judged at, overriding the file's (split) alpha. */
   alpha: fraction.optional(),
-  step: z.union([z.string(), z.number()]).optional(),
+  step: oneOf([z.string(), z.number()]).optional(),
 };
 
-const arm = z.strictObject({ events: count, total: count });
+// A kind's own fields say so when missing, `canary: required for kind "ratio"` (a distribution,
+// latency's and drift's, just says `required`).
+const arm = mapping({ events: count, total: count }, requiredFor('ratio'));
+const conversions = mapping({ conversions: count, total: count }, requiredFor('conversion'));
+const split = z
+  .number({ error: requiredFor('srm') })
+  .gt(0)
+  .lt(1);
+const totals = mapping({ total: count }, requiredFor('srm'));
+const samples = mapping({ samples: z.array(z.number().nullable()) }, requiredFor('mann-whitney'));
 
-export const observationSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    ...common,
-    kind: z.literal('ratio'),
-    canary: arm,
-    baseline: arm,
-    maxIncrease: z.number().nonnegative().default(0.1),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('latency'),
-    canary: distribution,
-    baseline: distribution,
-    reference: distribution.optional(),
-    quantile: fraction.default(0.95),
-    maxIncrease: z.number().nonnegative().default(0.1),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('conversion'),
-    canary: z.strictObject({ conversions: count, total: count }),
-    baseline: z.strictObject({ conversions: count, total: count }),
-    direction: z.enum(['decrease', 'increase', 'either']).default('decrease'),
-    margin: z.number().nonnegative().lt(1).default(0),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('srm'),
-    split: fraction,
-    canary: z.strictObject({ total: count }),
-    baseline: z.strictObject({ total: count }),
-    maxMismatch: z.number().gt(0).lt(1).default(0.1),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('drift'),
-    canary: distribution,
-    baseline: distribution,
-    maxDistance: z.number().gt(0).lt(1).default(0.1),
-  }),
-  z.strictObject({
-    ...common,
-    kind: z.literal('mann-whitney'),
-    canary: z.strictObject({ samples: z.array(z.number().nullable()) }),
-    baseline: z.strictObject({ samples: z.array(z.number().nullable()) }),
-    direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
-    confidence: fraction.default(0.98),
-    tolerance: z.number().nonnegative().default(0.25),
-  }),
-]);
+export const observationSchema = z.discriminatedUnion(
+  'kind',
+  [
+    mapping({
+      ...common,
+      kind: z.literal('ratio'),
+      canary: arm,
+      baseline: arm,
+      maxIncrease: z.number().nonnegative().default(0.1),
+    }),
+    mapping({
+      ...common,
+      kind: z.literal('latency'),
+      canary: distribution,
+      baseline: distribution,
+      reference: distribution.optional(),
+      quantile: fraction.default(0.95),
+      maxIncrease: z.number().nonnegative().default(0.1),
+    }),
+    mapping({
+      ...common,
+      kind: z.literal('conversion'),
+      canary: conversions,
+      baseline: conversions,
+      direction: z.enum(['decrease', 'increase', 'either']).default('decrease'),
+      margin: z.number().nonnegative().lt(1).default(0),
+    }),
+    mapping({
+      ...common,
+      kind: z.literal('srm'),
+      split,
+      canary: totals,
+      baseline: totals,
+      maxMismatch: z.number().gt(0).lt(1).default(0.1),
+    }),
+    mapping({
+      ...common,
+      kind: z.literal('drift'),
+      canary: distribution,
+      baseline: distribution,
+      maxDistance: z.number().gt(0).lt(1).default(0.1),
+    }),
+    mapping({
+      ...common,
+      kind: z.literal('mann-whitney'),
+      canary: samples,
+      baseline: samples,
+      direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
+      confidence: fraction.default(0.98),
+      tolerance: z.number().nonnegative().default(0.25),
+    }),
+  ],
+  { error: kindError },
+);
 
 export type Observation = z.infer<typeof observationSchema>;
 
-/** Kinds judged with a false alarm budget (every kind here): they share alpha. */
-export const OBSERVATION_KINDS = ['ratio', 'latency', 'conversion', 'srm', 'drift', 'mann-whitney'] as const;
+/**
+ * One line of an observation log, or what is wrong with it as `field: message` lines
+ * (`split: required for kind "srm"`; just the message when the whole line is wrong).
+ */
+export function parseObservation(
+  value: unknown,
+): { success: true; data: Observation } | { success: false; problems: string[] } {
+  const parsed = observationSchema.safeParse(value, { error: configErrorMap, reportInput: true });
+  return parsed.success
+    ? { success: true, data: parsed.data }
+    : { success: false, problems: observationProblems(parsed.error.issues) };
+}
 
 const num = (x: number | null) => (x === null ? Number.NaN : x);
 const samplesOf = (xs: (number | null)[]) => xs.map(num);

@@ -78,6 +78,48 @@ describe('model-gate analyze', () => {
     });
   });
 
+  it('says what is wrong with each line in the words of the schema, one line per problem', async () => {
+    const b = { time: 1, gate: 'g' };
+    const file = log('messages.jsonl', [
+      { ...b, kind: 'conversion', canary: { conversion: 1, total: 2 }, direction: 'up' },
+      { ...b, kind: 'mann-whitney', baseline: { samples: [1], buckets: 1 }, kind2: 1 },
+      {
+        ...b,
+        kind: 'latency',
+        canary: { buckets: [{ le: 'x', count: 1 }] },
+        baseline: { samples: [1], x: 1 },
+      },
+      { ...b, kind: 'drift', canary: { buckets: [{ le: {}, count: -1 }] }, reference: {} },
+      { time: {}, gate: '', kind: 'ratio', canary: { events: 1, total: 2 }, baseline: {}, step: true },
+      { ...b, kind: null },
+      [1],
+    ]);
+    const err = await analyzeCommand([file]).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect((err as Error).message.split('\n')).toEqual([
+      `${file}:1: canary.conversions: required`,
+      `${file}:1: canary.conversion: unknown key, did you mean "conversions"?`,
+      `${file}:1: baseline: required for kind "conversion"`,
+      `${file}:1: direction: expected one of "decrease", "increase" or "either", got "up"`,
+      `${file}:2: canary: required for kind "mann-whitney"`,
+      `${file}:2: baseline.buckets: unknown key (allowed: samples)`,
+      `${file}:2: kind2: unknown key, did you mean "kind"?`,
+      `${file}:3: canary.buckets[0].le: expected a number or "+Inf", got "x"`,
+      `${file}:3: baseline.x: unknown key`,
+      `${file}:4: canary.buckets[0].le: expected a number, got a mapping`,
+      `${file}:4: canary.buckets[0].count: expected a number at least 0, got -1`,
+      `${file}:4: baseline: required`,
+      `${file}:4: reference: unknown key (allowed: time, gate, split, alpha, step, kind, canary, baseline, maxDistance)`,
+      `${file}:5: time: expected a number, got a mapping`,
+      `${file}:5: gate: expected at least 1 characters, got ""`,
+      `${file}:5: step: expected a string or a number, got true`,
+      `${file}:5: baseline.events: required`,
+      `${file}:5: baseline.total: required`,
+      `${file}:6: kind: expected one of "ratio", "latency", "conversion", "srm", "drift" or "mann-whitney", got an empty value`,
+      `${file}:7: expected a JSON object, got a list`,
+    ]);
+  });
+
   it('names every bad line and field, and rejects bad usage', async () => {
     const file = log('bad.jsonl', [
       '{"time": 1, "gate": "x", "kind": "ratio"}',
