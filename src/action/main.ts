@@ -31,8 +31,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // A plan deploys nothing, so there is nothing for the post step to clean up.
     if (inputs.command === 'plan') return await planStep(config, inputs.model, event, setup.ports, env);
     if (event.kind === 'push') throw new InputError('on a push event model-gate runs only command: plan');
-    // Until this run ends on its own, the post step must withdraw any candidate it left live.
-    core.saveState(CLEANUP_STATE, 'pending');
+    // Until a pull_request run ends on its own, the post step must withdraw the candidate it left
+    // live. Other runs start no candidate: a failed rollback or a cut-short tick must not
+    // withdraw a release a PR's job is analysing.
+    if (event.kind === 'pull_request') core.saveState(CLEANUP_STATE, 'pending');
     if (event.kind === 'pull_request')
       setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
     const result = await runEvent(config, { ...inputs, command: inputs.command }, event, setup.ports);

@@ -11,9 +11,9 @@ import { startWaiting } from './start-waiting.js';
 export const CLEANUP_STATE = 'cleanup';
 
 /**
- * The post step: when the main step was cancelled or crashed mid-analysis, withdraw
- * every candidate it left with live traffic, so the stable model alone serves, and
- * make the ledger and the PR comment say so.
+ * The post step of a pull_request job: when the main step was cancelled or crashed
+ * mid-analysis, withdraw every candidate it left with live traffic, so the stable model
+ * alone serves, and make the ledger and the PR comment say so.
  */
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   if (!core.getState(CLEANUP_STATE)) return;
@@ -22,15 +22,16 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const { config } = await loadConfig(inputs.config, env);
     const event = await readEvent(env);
     const { ports, publisher, ledger } = actionPorts(config, inputs, env, event);
-    const pr = event.kind === 'pull_request' ? event.pr.number : undefined;
+    // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
+    if (event.kind !== 'pull_request') return;
+    const pr = event.pr.number;
     // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
       if (release?.status !== 'analysing') continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
-      if (event.kind === 'pull_request' && (release.pr !== pr || release.headSha !== event.pr.headSha))
-        continue;
+      if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
       const ended = await withdraw(release, contextFor(model, ports), 'aborted', why);
       await ports.ledger.saveRelease(ended);

@@ -8,7 +8,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runStep } from '../support/actions-runner.js';
 import { GitRepo } from '../support/git-repo.js';
-import { pullRequestEvent, pushEvent } from '../support/payloads.js';
+import { pullRequestEvent, pushEvent, workflowDispatchEvent } from '../support/payloads.js';
 
 // The bundled action, started as the runner starts it, against a real sandbox with live traffic.
 const CONFIG = `version: 1
@@ -159,6 +159,24 @@ describe('dist/index.js on pull_request events', () => {
     });
     expect(late.code).toBe(0);
     expect(late.stdout).not.toContain('withdrawn by the post step');
+    expect(await traffic_()).toMatchObject({ canary: { version: 'v1' } });
+    expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'analysing', pr: 4 });
+
+    // A workflow_dispatch command that fails while the PR's release is analysing (nothing is
+    // ready to promote) leaves nothing for its post step to withdraw.
+    const dispatch = { eventName: 'workflow_dispatch', event: workflowDispatchEvent({ command: 'promote' }) };
+    const promote = await step('index.js', dispatch.event, {
+      ...dispatch,
+      inputs: { 'github-token': 'ghs_test', ledger: '.model-gate/ledger.json', command: 'promote' },
+    });
+    expect(promote.code).toBe(1);
+    expect(promote.state.cleanup ?? '').toBe('');
+    const dispatchPost = await step('post.js', dispatch.event, {
+      ...dispatch,
+      state: { cleanup: 'pending' },
+    });
+    expect(dispatchPost.code).toBe(0);
+    expect(dispatchPost.stdout).not.toContain('withdrawn');
     expect(await traffic_()).toMatchObject({ canary: { version: 'v1' } });
     expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'analysing', pr: 4 });
 
