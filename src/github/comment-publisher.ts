@@ -32,11 +32,12 @@ const storedNotes = z.object({ skipped: z.array(z.object({ model: z.string(), wh
  * otherwise at most every `refreshMs`, so a long analysis does not spend the API budget
  * on polls. The comment also carries the releases' state for a later job to resume.
  *
- * A comment other jobs may write at the same time (a matrix: one job per model, all on the PR's
- * one comment) is read again before each write: this run's releases come from this run, every
- * other model's from the comment. A sibling's write that read the comment just before this
- * run's last one still drops this run's state, so the last publish of a run (`final`) waits a
- * moment, reads the comment again and puts back what is missing.
+ * The comment is read again before each write, since other runs may write it too (a matrix: one
+ * job per model, all on the PR's one comment; a workflow_dispatch rollback of the release this
+ * run drives): this run's releases come from this run, every other model's (and one another run
+ * ended) from the comment. A sibling's write that read the comment just before this run's last
+ * one still drops this run's state, so the last publish of a run that shares the comment with
+ * sibling jobs (`final`) waits a moment, reads the comment again and puts back what is missing.
  */
 export class CommentPublisher {
   private readonly written = new Map<number, { signature: string; at: number }>();
@@ -79,7 +80,8 @@ export class CommentPublisher {
       const due = !last || last.signature !== signature || now - last.at >= this.refreshMs;
       if (!opts.final && !due) continue;
       const notes: Notes = { skipped: opts.notes?.get(pr) ?? [], rollbacks: opts.rollbacks };
-      const outcome = await this.write(pr, notes, this.ledger.shared(pr));
+      // Read again first: a workflow_dispatch run may have written even a comment no sibling job shares.
+      const outcome = await this.write(pr, notes, true);
       if (outcome === 'stale') checks.delete(pr);
       else {
         this.written.set(pr, { signature, at: now });
@@ -124,7 +126,7 @@ export class CommentPublisher {
   private async write(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.writeOnce(pr, notes, reread || (attempt > 0 && this.ledger.shared(pr)));
+        return await this.writeOnce(pr, notes, reread || attempt > 0);
       } catch (error) {
         const wait = attempt < this.retries ? retryDelayOf(error, attempt, this.clock.now()) : undefined;
         if (wait === undefined) throw error;
@@ -138,7 +140,7 @@ export class CommentPublisher {
   }
 
   /**
-   * Write a PR's report: first reading the comment again (`reread`) if other jobs may write it
+   * Write a PR's report: first reading the comment again (`reread`), as other runs may write it
    * too. A comment a newer run wrote (a schedule tick, say, before this re-run of an older run)
    * is read again and merged, each model keeping its newest release, and written under that
    * run's stamp, so that neither run's writes shut the other's out.

@@ -19,6 +19,12 @@ const commentData = z.object({
   ),
 });
 
+/**
+ * How often a job driving a release reads its PR's comment, when nothing else made it read it,
+ * to notice a rollback or abort by workflow_dispatch: one request per 5 min, not per poll.
+ */
+const RECHECK_MS = 5 * 60_000;
+
 export interface GitHubLedgerOptions {
   client: GitHubClient;
   repo: Repo;
@@ -31,10 +37,11 @@ export interface GitHubLedgerOptions {
   runId?: number;
   clock?: Clock;
   /**
-   * No other job writes the comment of `pr` while this one runs: a pull_request job over every
-   * model (the workflow's concurrency group keeps runs apart). It writes the comment from what it
-   * read at the start. Otherwise (a matrix job of one model; a schedule or dispatch job, whatever
-   * PR it writes) other jobs may write the same comment, so every write re-reads it first.
+   * No sibling job writes the comment of `pr` while this one runs: a pull_request job over every
+   * model (the workflow's concurrency group keeps runs apart), so its last write needs no check.
+   * Otherwise (a matrix job of one model; a schedule or dispatch job, whatever PR it writes) it
+   * does. Every write re-reads the comment first either way: a workflow_dispatch run may end a
+   * release while the pull_request job drives it.
    */
   soleWriter?: boolean;
 }
@@ -56,6 +63,10 @@ export class GitHubLedger implements Ledger {
   private readonly releases = new Map<number, Map<string, Release>>();
   /** Per PR, the models whose release this run saved: on them this run's word beats the comment's. */
   private readonly saved = new Map<number, Set<string>>();
+  /** When each PR's comment was last read. */
+  private readonly readAt = new Map<number, number>();
+  /** Per PR, the releases this run drove that another run ended (a rollback by workflow_dispatch). */
+  private readonly endedByOthers = new Map<number, Map<string, Release>>();
   /** PRs whose comment no longer tells the truth. */
   readonly dirty = new Set<number>();
 
@@ -75,7 +86,7 @@ export class GitHubLedger implements Ledger {
     return comment;
   }
 
-  /** Whether other jobs may write the PR's comment while this one runs. */
+  /** Whether sibling jobs (a matrix) may write the PR's comment while this one runs: its last write is then checked. */
   shared(pr: number): boolean {
     return !(this.opts.soleWriter === true && pr === this.opts.pr);
   }
@@ -98,6 +109,7 @@ export class GitHubLedger implements Ledger {
       const comment = this.commentFor(pr);
       map = releasesIn(await comment.load(), ...comment.duplicates);
       this.releases.set(pr, map);
+      this.readAt.set(pr, this.clock.now());
     }
     return map;
   }
@@ -113,12 +125,20 @@ export class GitHubLedger implements Ledger {
     if (!ours) return void (await this.releasesOf(pr));
     const comment = this.commentFor(pr);
     const fresh = releasesIn(await (listing ? comment.list() : comment.reload()), ...comment.duplicates);
+    this.readAt.set(pr, this.clock.now());
     const mine = this.saved.get(pr);
     // A newer release of a model than the one this run saved (another run restarted it for a new
-    // head) is the model's state now: this run gives it up.
+    // head) is the model's state now, and so is this run's release ended by another run (a
+    // rollback or abort by workflow_dispatch): this run gives it up.
     for (const model of mine ?? []) {
       const theirs = fresh.get(model);
-      if (theirs && theirs.startedAt > (ours.get(model)?.startedAt ?? 0)) mine?.delete(model);
+      const own = ours.get(model);
+      if (!theirs) continue;
+      if (theirs.startedAt > (own?.startedAt ?? 0)) mine?.delete(model);
+      else if (own && theirs.startedAt === own.startedAt && isLive(own) && !isLive(theirs)) {
+        mine?.delete(model);
+        this.endedFor(pr).set(model, theirs);
+      }
     }
     // In the comment's order, so that the models keep their places in the report.
     const merged = [...new Set([...fresh.keys(), ...ours.keys()])].map(
@@ -136,6 +156,24 @@ export class GitHubLedger implements Ledger {
       .map((r) => r.model);
   }
 
+  /** Also reads the comment again when its last read is older than `RECHECK_MS`, fresh or not. */
+  async endedElsewhere(release: Release, fresh: boolean): Promise<Release | undefined> {
+    if (release.pr === undefined) return undefined;
+    const stale = this.clock.now() - (this.readAt.get(release.pr) ?? 0) >= RECHECK_MS;
+    if (fresh || stale) await this.refresh(release.pr);
+    const theirs = this.endedByOthers.get(release.pr)?.get(release.model);
+    return theirs?.startedAt === release.startedAt ? theirs : undefined;
+  }
+
+  private endedFor(pr: number): Map<string, Release> {
+    let ended = this.endedByOthers.get(pr);
+    if (!ended) {
+      ended = new Map();
+      this.endedByOthers.set(pr, ended);
+    }
+    return ended;
+  }
+
   async release(model: string): Promise<Release | undefined> {
     if (this.opts.pr !== undefined) return (await this.releasesOf(this.opts.pr)).get(model);
     return this.canaryHolder(model);
@@ -150,7 +188,7 @@ export class GitHubLedger implements Ledger {
   private async liveReleaseOf(model: string, claim: CanaryClaim): Promise<Release | undefined> {
     if (claim.pr === undefined) return undefined;
     const release = (await this.releasesOf(claim.pr)).get(model);
-    return release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+    return release && isLive(release) ? release : undefined;
   }
 
   /**
@@ -164,6 +202,8 @@ export class GitHubLedger implements Ledger {
 
   async saveRelease(next: Release): Promise<void> {
     if (next.pr === undefined) return;
+    // Never brought back to life over another run's end of it.
+    if (this.endedByOthers.get(next.pr)?.get(next.model)?.startedAt === next.startedAt) return;
     const map = await this.releasesOf(next.pr);
     const prev = map.get(next.model);
     // The engine does not know about the claim: keep it across saves of the same release.
@@ -188,7 +228,7 @@ export class GitHubLedger implements Ledger {
         .catch(() => {});
       this.freed.delete(saved.model);
     }
-    const ended = saved.status !== 'analysing' && saved.status !== 'ready';
+    const ended = !isLive(saved);
     if (ended && saved.canaryDeployment !== undefined && prev?.status !== saved.status) {
       await this.deployments.endCanary(saved.canaryDeployment, saved);
       this.freed.add(saved.model);
@@ -246,6 +286,8 @@ export class GitHubLedger implements Ledger {
     return this.deployments.history(model);
   }
 }
+
+const isLive = (r: Release) => r.status === 'analysing' || r.status === 'ready';
 
 /** The releases hidden in comments, each model's most recently updated one (the first on a tie). */
 function releasesIn(...comments: (StoredComment | undefined)[]): Map<string, Release> {

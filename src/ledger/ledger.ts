@@ -12,6 +12,13 @@ export class SlotTakenError extends ModelGateError {
   }
 }
 
+/** Another run (a workflow_dispatch rollback or abort) ended the release this run was driving. */
+export class EndedElsewhereError extends ModelGateError {
+  constructor(readonly release: Release) {
+    super(`${release.model} ${release.to} was ended by another run: ${release.reason}`);
+  }
+}
+
 /** What served when: one entry per promotion or rollback, newest last. */
 export interface LedgerEntry {
   model: string;
@@ -39,4 +46,11 @@ export interface Ledger {
    * where nothing can start it (a local ledger: the user runs it again).
    */
   wait?(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void>;
+  /**
+   * The release as another run ended it (a workflow_dispatch rollback or abort) while this run
+   * drives it, or undefined while it is still this run's to drive; `fresh` reads the record again
+   * (before a traffic change), else it tells what the last read showed. Absent where no other run
+   * can write the record at the same time.
+   */
+  endedElsewhere?(release: Release, fresh: boolean): Promise<Release | undefined>;
 }

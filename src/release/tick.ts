@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { TargetError } from '../core/errors.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
+import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
@@ -144,6 +145,8 @@ export async function rollBack(release: Release, ctx: ReleaseContext, why: strin
   try {
     await reconcile(ctx.target, withdrawTraffic(release.from));
   } catch (err) {
+    // Another run ended the release meanwhile: its word stands, this rollback is not this run's.
+    if (err instanceof EndedElsewhereError) throw err;
     // Report the truth: the rollback itself did not take.
     reason = `${why}; the rollback to ${release.from} also failed: ${(err as Error).message}`;
   }

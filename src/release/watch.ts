@@ -1,4 +1,7 @@
 import type { Config } from '../config/types.js';
+import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
+import type { Target } from '../targets/target.js';
+import type { ReleaseContext } from './context.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
@@ -27,7 +30,18 @@ export async function driveReleases(
       if (release.status !== 'analysing') continue;
       const model = config.models[release.model];
       if (!model) continue;
-      const next = await tick(release, contextFor(model, ports));
+      let next: Release;
+      try {
+        const ended = await ports.ledger.endedElsewhere?.(release, false);
+        if (ended) throw new EndedElsewhereError(ended);
+        next = await tick(release, guarded(contextFor(model, ports), release, ports.ledger));
+      } catch (err) {
+        if (!(err instanceof EndedElsewhereError)) throw err;
+        // Its traffic and record are as that run left them: this run neither touches nor saves them.
+        ports.log.warn(err.message);
+        current[i] = err.release;
+        continue;
+      }
       await ports.ledger.saveRelease(next);
       if (next.status !== release.status || next.phase !== release.phase)
         ports.log.info(`${next.model}: ${next.reason}`);
@@ -45,4 +59,23 @@ export async function driveReleases(
     const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
     await ports.clock.sleep(interval);
   }
+}
+
+/**
+ * The release's target, checking before every traffic change that no other run ended the release
+ * meanwhile: a rollback by workflow_dispatch while this job analyses must stay rolled back.
+ */
+function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): ReleaseContext {
+  if (!ledger.endedElsewhere) return ctx;
+  const { target } = ctx;
+  const checked: Target = {
+    description: target.description,
+    read: () => target.read(),
+    async write(desired) {
+      const ended = await ledger.endedElsewhere?.(release, true);
+      if (ended) throw new EndedElsewhereError(ended);
+      await target.write(desired);
+    },
+  };
+  return { ...ctx, target: checked };
 }

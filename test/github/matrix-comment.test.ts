@@ -245,7 +245,7 @@ describe('matrix jobs on one PR comment', () => {
     }
   });
 
-  it('a job alone on its PR reads the comment once; a matrix job reads it before each write and checks it after its last', async () => {
+  it('a job reads the comment before each write (a workflow_dispatch run may write it too); a matrix job also checks it after its last', async () => {
     const requests = async (soleWriter: boolean) => {
       github.resetRequests();
       const fraud = job('fraud', { soleWriter });
@@ -256,9 +256,10 @@ describe('matrix jobs on one PR comment', () => {
       await fraud.client.rest.issues.deleteComment({ ...repo, comment_id: ours()[0]?.id ?? 0 });
       return counts;
     };
-    expect(await requests(true)).toEqual([1, 1, 2, 0]);
     // Reads: the first; before the first write (no comment yet) and the second (this job created
-    // one: another job may have too) a listing, before the third the comment; a listing to check.
+    // one: another job may have too) a listing, before the third the comment ...
+    expect(await requests(true)).toEqual([4, 1, 2, 0]);
+    // ... and for a matrix job, a listing to check after its last write.
     expect(await requests(false)).toEqual([5, 1, 2, 0]);
   });
   it("keeps a sibling job's queued line when another job writes the comment", async () => {
@@ -294,6 +295,24 @@ describe('runs of different ages on one comment', () => {
     await tick.step();
     await tick.publish(true);
     expect(held()).toEqual({ ranker: 'analysing phase 0', fraud: 'analysing phase 0' });
+  });
+
+  it('a release that a workflow_dispatch run ended while this job drives it is given up, never written back', async () => {
+    const job7 = job('fraud', { soleWriter: true, stamp: { runId: 300, attempt: 1 } });
+    const driving = await job7.step();
+    await job7.publish();
+    // The dispatch run (its own ledger, no PR of its own) withdraws the candidate and says so.
+    const dispatch = job('fraud', { stamp: { runId: 301, attempt: 1 } });
+    const ended: Release = { ...driving, status: 'aborted', reason: 'withdrawn: rolled back to v4' };
+    await dispatch.ledger.saveRelease(ended);
+    await dispatch.publish(true);
+    // Until it reads the comment again, the job does not know; then it does, and keeps out.
+    expect(await job7.ledger.endedElsewhere(driving, false)).toBeUndefined();
+    expect(await job7.ledger.endedElsewhere(driving, true)).toMatchObject({ status: 'aborted' });
+    await job7.step();
+    await job7.publish(true);
+    expect(held()).toEqual({ fraud: 'aborted phase -1' });
+    expect(ours()[0]?.body).toContain('fraud v2: aborted');
   });
 
   it('an older run never puts back a release that a newer run restarted', async () => {
