@@ -26,7 +26,7 @@ const USAGE = `usage: model-gate <command>
                         Actions matrix; deploys nothing
   run <release|merge|close|tick|rollback|promote|abort|status> [options]
                         the action's events on this machine, with a local ledger file (run --help)
-  analyze <observations.jsonl> [--json]
+  analyze <observations.jsonl> [--json] [--alpha A]
                         replay recorded observations through the judges, verdict by look
 a command's --help gives its options; a usage error (unknown command or option, malformed
 option value) exits 2 with one line`;
