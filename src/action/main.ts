@@ -68,7 +68,8 @@ async function runEvent(
   }
   if (command === 'tick')
     return handleSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
-  return handleCommand(config, command, inputs, ports);
+  const trigger = event.kind === 'dispatch' ? 'workflow_dispatch' : event.kind;
+  return handleCommand(config, command, { ...inputs, trigger }, ports);
 }
 
 async function publish(

@@ -107,7 +107,12 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
       result = await handleSchedule(config, ports, { ...opts, mode: 'tick' });
       break;
     default:
-      result = await handleCommand(config, event, { model: o.model, toVersion, dryRun: opts.dryRun }, ports);
+      result = await handleCommand(
+        config,
+        event,
+        { model: o.model, toVersion, dryRun: opts.dryRun, trigger: 'model-gate run' },
+        ports,
+      );
   }
   console.log(renderTerminal(config, result, Date.now()));
   console.log(`ledger: ${relative(cwd, ledgerPath)}`);

@@ -1,16 +1,22 @@
 import type { Config, ModelConfig } from '../config/types.js';
-import { ConfigError, InputError } from '../core/errors.js';
+import { ConfigError, InputError, TargetError } from '../core/errors.js';
+import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
-import { promote, withdraw } from './finish.js';
+import { ended, promote, withdraw } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
-import type { RunResult } from './pull-request.js';
+import type { RunResult, ServingState } from './pull-request.js';
 import type { Release } from './types.js';
 
 export interface CommandInputs {
   model?: string;
   toVersion?: string;
   dryRun: boolean;
+  /**
+   * What started the command, as the user knows it: `workflow_dispatch`, `schedule`, or
+   * `model-gate run` on the command line. It is named in the ledger's summary and the reports.
+   */
+  trigger?: string;
 }
 
 /** workflow_dispatch commands: act on one model (or report on all) without any analysis. */
@@ -20,7 +26,7 @@ export async function handleCommand(
   inputs: CommandInputs,
   ports: Ports,
 ): Promise<RunResult> {
-  if (command === 'status') return status(config, ports);
+  if (command === 'status') return status(config, inputs, ports);
   if (command === 'release' || command === 'tick')
     throw new InputError(
       `command ${command} needs a ${command === 'release' ? 'pull_request' : 'schedule'} event`,
@@ -28,27 +34,24 @@ export async function handleCommand(
   const model = pickModel(config, inputs.model, command);
   const ctx = contextFor(model, ports);
   const release = await ports.ledger.release(model.name);
+  const by = `by ${inputs.trigger ?? `the ${command} command`}`;
   switch (command) {
     case 'rollback':
-      return rollback(model, inputs, ports, release);
+      return rollback(model, inputs, ports, by, release);
     case 'promote': {
       if (release?.status !== 'ready') {
         throw new InputError(
           `promote ${model.name}: no release is ready (last: ${release ? `${release.to} ${release.status}` : 'none'})`,
         );
       }
-      const promoted = inputs.dryRun
-        ? release
-        : await promote(release, ctx, ports.ledger, 'promoted by workflow_dispatch');
+      const promoted = inputs.dryRun ? release : await promote(release, ctx, ports.ledger, `promoted ${by}`);
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {
       if (release?.status !== 'analysing' && release?.status !== 'ready') {
         return { releases: [], skipped: [{ model: model.name, why: 'no release in flight to abort' }] };
       }
-      const aborted = inputs.dryRun
-        ? release
-        : await withdraw(release, ctx, 'aborted', 'aborted by workflow_dispatch');
+      const aborted = inputs.dryRun ? release : await withdraw(release, ctx, 'aborted', `aborted ${by}`);
       if (!inputs.dryRun) await ports.ledger.saveRelease(aborted);
       return { releases: [aborted], skipped: [] };
     }
@@ -56,62 +59,141 @@ export async function handleCommand(
 }
 
 /**
- * One target call to `to-version` (default: the version before the current stable), no
- * analysis; a release in flight for the model is ended as aborted.
+ * One target call to `to-version` (default: the previous stable, see `previousStable`), no
+ * analysis; a release in flight for the model is ended as aborted, its candidate withdrawn by
+ * that same call. A rollback to the version already serving records nothing: it only withdraws
+ * the release in flight, if any.
  */
 async function rollback(
   model: ModelConfig,
   inputs: CommandInputs,
   ports: Ports,
-  inFlight?: Release,
+  by: string,
+  release?: Release,
 ): Promise<RunResult> {
   const ctx = contextFor(model, ports);
   const serving = (await ctx.target.read()).stable.version;
   const history = await ports.ledger.history(model.name);
   const to = inputs.toVersion
     ? validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' })
-    : history.findLast((e) => e.version === serving)?.previous;
-  if (!to)
-    throw new InputError(
-      `rollback ${model.name}: set to-version; the ledger has no version before ${serving}`,
-    );
-  if (inputs.dryRun)
-    return { releases: [], skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}` }] };
+    : previousStable(model.name, history, serving);
+  const inFlight = release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+  if (to === serving) return rollbackToServing(model, inputs, ports, by, to, inFlight);
+  if (inputs.dryRun) {
+    const also = inFlight ? ` and withdraw ${candidateOf(inFlight)}` : '';
+    return {
+      releases: [],
+      skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}${also}` }],
+    };
+  }
+  // One call both serves `to` and takes any candidate out of service.
   await reconcile(ctx.target, withdrawTraffic(to));
   const now = ctx.clock.now();
-  if (inFlight && (inFlight.status === 'analysing' || inFlight.status === 'ready')) {
-    await ports.ledger.saveRelease({
-      ...inFlight,
-      status: 'aborted',
-      updatedAt: now,
-      reason: `rolled back to ${to} by workflow_dispatch`,
-    });
+  const releases: Release[] = [];
+  if (inFlight) {
+    const stopped = ended(inFlight, 'aborted', `rolled back to ${to} ${by}; ${inFlight.to} withdrawn`, now);
+    await ports.ledger.saveRelease(stopped);
+    releases.push(stopped);
   }
-  const entry = {
+  const entry: LedgerEntry = {
     model: model.name,
-    kind: 'rollback' as const,
+    kind: 'rollback',
     version: to,
     previous: serving,
     at: now,
-    summary: 'rolled back by workflow_dispatch',
+    summary: `rolled back ${by}`,
   };
   await ports.ledger.record(entry);
-  const introducedBy = history.findLast((e) => e.version === serving)?.pr;
-  const why = `${serving} was rolled back to ${to} by workflow_dispatch`;
+  // The PR that brought the replaced version in (a rollback entry names none).
+  const introducedBy = history.findLast((e) => e.version === serving && e.pr !== undefined)?.pr;
+  const why = `${serving} was rolled back to ${to} ${by}`;
   return {
-    releases: [],
+    releases,
     skipped: [],
     rollbacks: [entry],
     notify: introducedBy === undefined ? [] : [{ pr: introducedBy, model: model.name, why }],
   };
 }
 
-async function status(config: Config, ports: Ports): Promise<RunResult> {
-  const result: RunResult = { releases: [], skipped: [] };
-  for (const name of Object.keys(config.models)) {
-    const release = await ports.ledger.release(name);
-    if (release) result.releases.push(release);
-    else result.skipped.push({ model: name, why: 'no release recorded' });
+/**
+ * `to-version` already serves: no rollback to record, and the serving record stays as it is.
+ * A candidate in flight is still withdrawn (the operator asked for `to` alone to serve);
+ * otherwise nothing changes, which is said plainly and is no failure (a retried rollback).
+ */
+async function rollbackToServing(
+  model: ModelConfig,
+  inputs: CommandInputs,
+  ports: Ports,
+  by: string,
+  to: string,
+  inFlight?: Release,
+): Promise<RunResult> {
+  if (!inFlight) {
+    const why = `${to} already serves: nothing to roll back, nothing changed`;
+    return { releases: [], skipped: [{ model: model.name, why }] };
+  }
+  if (inputs.dryRun) {
+    const why = `${to} already serves: would record no rollback, only withdraw ${candidateOf(inFlight)}`;
+    return { releases: [], skipped: [{ model: model.name, why }] };
+  }
+  const ctx = contextFor(model, ports);
+  await reconcile(ctx.target, withdrawTraffic(to));
+  const why = `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
+  const stopped = ended(inFlight, 'aborted', why, ctx.clock.now());
+  await ports.ledger.saveRelease(stopped);
+  return { releases: [stopped], skipped: [] };
+}
+
+const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #${r.pr})`}`;
+
+/**
+ * The default rollback target: the newest version that served before the one serving now and
+ * that was not rolled back away from the last time it served. Two rollbacks in a row thus go
+ * further back, never forth to the version the first one left. None: the user must name one.
+ */
+export function previousStable(model: string, history: LedgerEntry[], serving: string): string {
+  // Serving periods, oldest first, each with how it ended (undefined: still serving, or unknown).
+  const periods: { version: string; endedBy?: LedgerEntry['kind'] }[] = [];
+  for (const e of history) {
+    const last = periods.at(-1);
+    if (last?.version === e.previous) last.endedBy = e.kind;
+    else periods.push({ version: e.previous, endedBy: e.kind });
+    periods.push({ version: e.version });
+  }
+  const lastEnd = new Map(periods.map((p) => [p.version, p.endedBy]));
+  const rolledAway: string[] = [];
+  for (const { version } of [...periods].reverse()) {
+    if (version === serving || rolledAway.includes(version)) continue;
+    if (lastEnd.get(version) !== 'rollback') return version;
+    rolledAway.push(version);
+  }
+  const why =
+    rolledAway.length === 0
+      ? ''
+      : ` that was not rolled back (${rolledAway.join(', ')} ${rolledAway.length === 1 ? 'was' : 'were'})`;
+  throw new InputError(
+    `rollback ${model}: set to-version; the ledger has no version before ${serving}${why}`,
+  );
+}
+
+/**
+ * What serves (as the target reports it) and the last promotion or rollback of each model (of
+ * `model`, if given), and the release in flight, if any. Reads only.
+ */
+async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
+  const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
+  const result: RunResult = { releases: [], skipped: [], serving: [] };
+  for (const model of models) {
+    const inFlight = await ports.ledger.canaryHolder(model.name);
+    if (inFlight) result.releases.push(inFlight);
+    const state: ServingState = { model: model.name, last: (await ports.ledger.history(model.name)).at(-1) };
+    try {
+      state.version = (await ports.targetFor(model).read()).stable.version;
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      state.unread = err.message;
+    }
+    result.serving?.push(state);
   }
   return result;
 }
@@ -122,8 +204,15 @@ function pickModel(config: Config, name: string | undefined, command: string): M
     if (names.length === 1) return config.models[names[0] as string] as ModelConfig;
     throw new InputError(`command ${command}: set the model input to one of ${names.join(', ')}`);
   }
-  const model = config.models[name];
+  return modelNamed(config, name);
+}
+
+/** The model the `model` input names; an unknown name is an error naming the known ones. */
+export function modelNamed(config: Config, name: string): ModelConfig {
+  const model = Object.hasOwn(config.models, name) ? config.models[name] : undefined;
   if (!model)
-    throw new ConfigError([`model "${name}" is not in the config; known models: ${names.join(', ')}`]);
+    throw new ConfigError([
+      `model "${name}" is not in the config; known models: ${Object.keys(config.models).join(', ')}`,
+    ]);
   return model;
 }

@@ -20,7 +20,7 @@ export async function promote(
     ...release,
     status: 'promoted',
     updatedAt: ctx.clock.now(),
-    reason: `${release.to} is now the stable version (was ${release.from})`,
+    reason: `${release.to} is now the stable version (was ${release.from}); ${summary}`,
   };
   await ledger.saveRelease(promoted);
   await ledger.record({
@@ -57,6 +57,14 @@ export async function withdraw(
       reason: `${why}; withdrawing ${release.to} failed: ${err.message}`,
     };
   }
+  return ended(release, status, why, now);
+}
+
+/**
+ * The release ended with `status` at `now`, its candidate out of service: a phase still running
+ * is closed as withdrawn, so the report does not show it running on. Touches nothing outside.
+ */
+export function ended(release: Release, status: 'aborted' | 'superseded', why: string, now: number): Release {
   const phases = release.phases.map((p) =>
     p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'withdrawn' as const } : p,
   );

@@ -34,6 +34,17 @@ export interface RunResult {
   drift?: DriftReport[];
   /** Lines for the comment of another PR than the event's (the one that introduced a rolled-back version). */
   notify?: { pr: number; model: string; why: string }[];
+  /** What each model serves now (command status). */
+  serving?: ServingState[];
+}
+
+/** A model's serving version as its target reports it, and the ledger's last promotion or rollback. */
+export interface ServingState {
+  model: string;
+  /** Undefined when the target could not be read; `unread` says why. */
+  version?: string;
+  unread?: string;
+  last?: LedgerEntry;
 }
 
 export async function handlePullRequest(
@@ -188,6 +199,15 @@ async function onMerged(
         await ports.ledger.saveRelease(stopped);
         out.push(stopped);
       } else out.push(release);
+      continue;
+    }
+    if (release.status === 'promoted') {
+      // Promoted before the merge (command promote): the merge has nothing left to do.
+      out.push(release);
+      skipped.push({
+        model: model.name,
+        why: `promoted before the merge, so the merge changed nothing: ${release.reason}`,
+      });
       continue;
     }
     if (release.status !== 'ready') {

@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import { modelNamed } from './commands.js';
 import { watchDrift } from './drift-watch.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
@@ -15,6 +16,8 @@ export async function handleSchedule(
   ports: Ports,
   opts: WatchOptions & { only?: string },
 ): Promise<RunResult> {
+  // An unknown `model` input is an error naming the known models, not an idle tick.
+  if (opts.only !== undefined) modelNamed(config, opts.only);
   const analysing: Release[] = [];
   for (const name of opts.only ? [opts.only] : Object.keys(config.models)) {
     const holder = await ports.ledger.canaryHolder(name);

@@ -1,11 +1,15 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
-import type { RunResult } from '../release/pull-request.js';
+import type { RunResult, ServingState } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
 export type Decision = 'failed' | 'analysing' | 'ready' | 'promoted' | 'rolled-back' | 'aborted' | 'skipped';
 
-const ORDER: Decision[] = ['failed', 'analysing', 'ready', 'promoted', 'rolled-back', 'aborted'];
+/**
+ * A rollback outranks a promotion: beside this run's rollback, a promotion can only be an earlier
+ * run's (the stored release of the PR that introduced the version now rolled back).
+ */
+const ORDER: Decision[] = ['failed', 'analysing', 'ready', 'rolled-back', 'promoted', 'aborted'];
 
 export function releaseDecision(r: Release): Decision {
   switch (r.status) {
@@ -57,6 +61,29 @@ export const DECISION_TITLE: Record<Decision, string> = {
   aborted: '⏹️ Withdrawn',
   skipped: 'ℹ️ Nothing to release',
 };
+
+/** The report's heading: the decision's, or for a status report with nothing in flight, that. */
+export function reportTitle(result: RunResult): string {
+  const decision = runDecision(result);
+  if (decision === 'skipped' && result.serving?.length) return 'ℹ️ Status: nothing in flight';
+  return DECISION_TITLE[decision];
+}
+
+/** What a model serves now and since when, for command status. */
+export function servingSentence(s: ServingState): string {
+  const last = s.last && describeEntry(s.last);
+  if (s.version === undefined)
+    return `${s.model}: the target could not be read (${s.unread}); ${last ? `the ledger's last entry: ${last}` : 'the ledger has no promotion or rollback'}`;
+  if (!last) return `${s.model} serves ${s.version}; the ledger has no promotion or rollback of it`;
+  if (s.last?.version !== s.version)
+    return `${s.model} serves ${s.version}, yet the ledger's last entry is ${last}: changed outside model-gate?`;
+  return `${s.model} serves ${s.version} since ${last}`;
+}
+
+const describeEntry = (e: LedgerEntry) =>
+  `${e.kind === 'promotion' ? 'the promotion' : 'the rollback'} ${e.previous} → ${e.version} at ${utc(e.at)}${e.pr === undefined ? '' : ` (PR #${e.pr})`}: ${e.summary}`;
+
+const utc = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 
 export function rollbackSentence(e: LedgerEntry): string {
   return `${e.model} now serves ${e.version} (was ${e.previous}): ${e.summary}`;

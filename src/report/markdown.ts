@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { keyMetricChart } from './chart.js';
-import { DECISION_TITLE, releaseSentence, rollbackSentence, runDecision } from './decision.js';
+import { releaseSentence, reportTitle, rollbackSentence, servingSentence } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
 export interface ReportMeta {
@@ -13,8 +13,8 @@ export interface ReportMeta {
 
 /** The whole report as GitHub markdown: the decision first, then evidence per model. */
 export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
-  const decision = runDecision(result);
-  const lines = [`## model-gate: ${DECISION_TITLE[decision]}`, ''];
+  const lines = [`## model-gate: ${reportTitle(result)}`, ''];
+  for (const s of result.serving ?? []) lines.push(`- ${escapeMarkdown(servingSentence(s))}`);
   for (const r of result.releases) lines.push(`- ${escapeMarkdown(releaseSentence(r))}`);
   for (const e of result.rollbacks ?? []) lines.push(`- ${escapeMarkdown(rollbackSentence(e))}`);
   for (const d of result.drift ?? []) lines.push(`- ${d.drifted ? '⚠️ ' : ''}${escapeMarkdown(d.note)}`);

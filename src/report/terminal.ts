@@ -1,11 +1,12 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
-import { DECISION_TITLE, releaseSentence, rollbackSentence, runDecision } from './decision.js';
+import { releaseSentence, reportTitle, rollbackSentence, servingSentence } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
 /** The same report for a terminal: aligned columns, no markdown. */
 export function renderTerminal(config: Config, result: RunResult, now: number): string {
-  const out = [`model-gate: ${DECISION_TITLE[runDecision(result)]}`];
+  const out = [`model-gate: ${reportTitle(result)}`];
+  for (const s of result.serving ?? []) out.push(`  ${servingSentence(s)}`);
   for (const r of result.releases) out.push(`  ${releaseSentence(r)}`);
   for (const e of result.rollbacks ?? []) out.push(`  ${rollbackSentence(e)}`);
   for (const d of result.drift ?? []) out.push(`  ${d.drifted ? 'DRIFT ' : ''}${d.note}`);

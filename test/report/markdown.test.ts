@@ -22,6 +22,32 @@ describe('the markdown report', () => {
     expect(lines[2]).toBe('- fraud v3 was rolled back to v1: errors: 12.00% is above the max 2.00%');
   });
 
+  it('heads the comment of a PR whose promoted version a command rolled back as rolled back', () => {
+    const promoted = {
+      ...newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 2, now: 0 }),
+      status: 'promoted' as const,
+    };
+    const rollback = {
+      model: 'fraud',
+      kind: 'rollback' as const,
+      version: 'v1',
+      previous: 'v2',
+      at: 0,
+      summary: 'rolled back by workflow_dispatch',
+    };
+    const text = renderMarkdown(
+      config,
+      { releases: [promoted], skipped: [], rollbacks: [rollback] },
+      { now: 0 },
+    );
+    const lines = text.split('\n');
+    expect(lines[0]).toBe('## model-gate: ↩️ Rolled back by command');
+    expect(lines.slice(2, 4)).toEqual([
+      '- fraud v2 was promoted (replacing v1)',
+      '- fraud now serves v1 (was v2): rolled back by workflow\\_dispatch',
+    ]);
+  });
+
   it('neutralises markdown, HTML, links and mentions in text from outside', () => {
     const hostile = '<img src=x onerror=alert(1)> @org/team [click](https://evil) | `rm` **b**\nnext';
     const safe = escapeMarkdown(hostile);

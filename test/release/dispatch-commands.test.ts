@@ -1,0 +1,313 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { ConfigError, InputError } from '../../src/core/errors.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { type CommandInputs, handleCommand } from '../../src/release/commands.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import { runDecision } from '../../src/report/decision.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderTerminal } from '../../src/report/terminal.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// workflow_dispatch and schedule commands on a local ledger, a memory target and a fake clock,
+// after pull requests played through the engine.
+const CONFIG = `version: 1
+defaults:
+  target: { type: sandbox, url: "http://127.0.0.1:1" }
+  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+  churn:
+    source: { file: churn.yaml, key: version }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+
+const sha = (n: number) => n.toString(16).padStart(40, 'a');
+
+async function world() {
+  const { config } = parseConfig(CONFIG, {});
+  const clock = new FakeClock();
+  const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-dispatch-')), 'ledger.json');
+  const ledger = fileLedger(ledgerPath);
+  const targets = new Map<string, MemoryTarget>();
+  const files: Record<string, Record<string, string>> = {};
+  const metrics = new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': 0.005 } },
+  });
+  const targetOf = (name: string) => {
+    let t = targets.get(name);
+    if (!t) {
+      t = new MemoryTarget({ stable: { version: 'v1' } });
+      targets.set(name, t);
+    }
+    return t;
+  };
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader(files),
+    clock,
+    log: { info: () => {}, warn: () => {} },
+    targetFor: (m) => targetOf(m.name),
+    metricsFor: () => metrics,
+  };
+  let commits = 0;
+  const opts = (mode: 'watch' | 'tick') => ({ mode, maxWaitMs: 3_600_000, dryRun: false });
+  /** A PR of `fraud` from `from` to `to`: analysed to the end (`watch`) or for one pass (`tick`). */
+  async function openPr(number: number, from: string, to: string, mode: 'watch' | 'tick' = 'watch') {
+    const base = sha(++commits);
+    const head = sha(++commits);
+    files[base] = { 'fraud.yaml': `version: ${from}\n` };
+    files[head] = { 'fraud.yaml': `version: ${to}\n` };
+    const event = { action: 'opened', number, baseSha: base, headSha: head, merged: false };
+    const result = await handlePullRequest(config, event, ports, opts(mode));
+    return { event, result };
+  }
+  async function merge(event: Awaited<ReturnType<typeof openPr>>['event']) {
+    return handlePullRequest(config, { ...event, action: 'closed', merged: true }, ports, opts('watch'));
+  }
+  /** PR `number` moves fraud from what serves to `to`, passes and is merged. */
+  async function promoted(number: number, from: string, to: string) {
+    const { event, result } = await openPr(number, from, to);
+    expect(result.releases[0]?.status).toBe('ready');
+    expect((await merge(event)).releases[0]?.status).toBe('promoted');
+  }
+  const command = (name: 'rollback' | 'promote' | 'abort' | 'status', inputs: Partial<CommandInputs> = {}) =>
+    handleCommand(
+      config,
+      name,
+      { model: 'fraud', dryRun: false, trigger: 'workflow_dispatch', ...inputs },
+      ports,
+    );
+  const report = (result: RunResult) => renderMarkdown(config, result, { now: clock.now() });
+  return {
+    config,
+    clock,
+    ledger,
+    ports,
+    target: targetOf('fraud'),
+    openPr,
+    merge,
+    promoted,
+    command,
+    report,
+  };
+}
+
+describe('rollback without to-version: the previous stable', () => {
+  it('refuses a second rollback that would go forth to the version the first one left', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    const first = await w.command('rollback');
+    expect(first.rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+
+    const again = w.command('rollback');
+    await expect(again).rejects.toThrow(InputError);
+    await expect(w.command('rollback')).rejects.toThrow(
+      'rollback fraud: set to-version; the ledger has no version before v1 that was not rolled back (v2 was)',
+    );
+    // Nothing served or recorded by the refused rollback.
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+    expect((await w.ledger.history('fraud')).map((e) => `${e.kind} ${e.previous}->${e.version}`)).toEqual([
+      'promotion v1->v2',
+      'rollback v2->v1',
+    ]);
+  });
+
+  it('goes further back on each rollback, and any version stays reachable with to-version', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.promoted(3, 'v2', 'v3');
+    expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v2', previous: 'v3' }]);
+    expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
+    await expect(w.command('rollback')).rejects.toThrow(
+      'the ledger has no version before v1 that was not rolled back (v2, v3 were)',
+    );
+    // The operator can still name a version that was rolled back away from.
+    const pinned = await w.command('rollback', { toVersion: 'v3' });
+    expect(pinned.rollbacks).toMatchObject([{ version: 'v3', previous: 'v1' }]);
+    expect(w.target.state).toEqual({ stable: { version: 'v3' } });
+  });
+
+  it('says to set to-version when the ledger knows no earlier version', async () => {
+    const w = await world();
+    await expect(w.command('rollback')).rejects.toThrow(
+      'rollback fraud: set to-version; the ledger has no version before v1',
+    );
+  });
+});
+
+describe('rollback to the version already serving', () => {
+  it('records nothing and says that nothing changed', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.command('rollback');
+    const writes = w.target.writes.length;
+    const result = await w.command('rollback', { toVersion: 'v1' });
+    expect(runDecision(result)).toBe('skipped');
+    expect(result.rollbacks ?? []).toEqual([]);
+    expect(result.notify ?? []).toEqual([]);
+    expect(w.report(result)).toContain('- fraud: v1 already serves: nothing to roll back, nothing changed');
+    expect(w.target.writes).toHaveLength(writes);
+    expect(await w.ledger.history('fraud')).toHaveLength(2);
+  });
+
+  it('still withdraws a candidate in flight, without recording a rollback', async () => {
+    const w = await world();
+    const { result: opened } = await w.openPr(3, 'v1', 'v4', 'tick');
+    expect(opened.releases[0]?.status).toBe('analysing');
+    expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v4', weight: 10 } });
+    const result = await w.command('rollback', { toVersion: 'v1' });
+    expect(runDecision(result)).toBe('aborted');
+    expect(result.rollbacks ?? []).toEqual([]);
+    expect(result.releases).toMatchObject([{ model: 'fraud', to: 'v4', pr: 3, status: 'aborted' }]);
+    expect(w.report(result)).toContain(
+      '- fraud v4 was withdrawn: a rollback to v1 by workflow\\_dispatch withdrew it (v1 already served, so no rollback was recorded)',
+    );
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+    expect(await w.ledger.history('fraud')).toEqual([]);
+    expect((await w.ledger.release('fraud'))?.status).toBe('aborted');
+  });
+});
+
+describe('rollback of a release in flight', () => {
+  it('reports the candidate it withdrew, with its phases closed, in one target call', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    const { result: opened } = await w.openPr(3, 'v2', 'v4', 'tick');
+    expect(opened.releases[0]?.phases.map((p) => p.outcome)).toEqual([undefined]);
+    w.clock.advance(30_000);
+    const writes = w.target.writes.length;
+    const result = await w.command('rollback');
+    expect(w.target.writes.slice(writes)).toEqual([{ stable: { version: 'v1' } }]);
+    expect(runDecision(result)).toBe('rolled-back');
+    // The action's `models` output is made of these.
+    expect(result.releases).toMatchObject([{ model: 'fraud', from: 'v2', to: 'v4', status: 'aborted' }]);
+    const [withdrawn] = result.releases;
+    expect(withdrawn?.phases).toMatchObject([
+      { name: 'step 1 of 2', outcome: 'withdrawn', endedAt: w.clock.now() },
+    ]);
+    expect((await w.ledger.release('fraud'))?.phases[0]?.outcome).toBe('withdrawn');
+
+    const text = w.report(result);
+    expect(text).toContain('## model-gate: ↩️ Rolled back by command');
+    expect(text).toContain(
+      '- fraud v4 was withdrawn: rolled back to v1 by workflow\\_dispatch; v4 withdrawn',
+    );
+    expect(text).toContain('- fraud now serves v1 (was v2): rolled back by workflow\\_dispatch');
+    expect(text).toContain('### fraud: v2 → v4 (aborted)');
+    expect(text).toMatch(/\| step 1 of 2 \| 10% \| [\d: -]+ \| 30s \| withdrawn \|/);
+    expect(text).not.toContain('running');
+    // A later render (the PR comment, written again) still shows the phase ended.
+    w.clock.advance(600_000);
+    expect(w.report(result)).toMatch(/\| 30s \| withdrawn \|/);
+  });
+});
+
+describe('what started a command', () => {
+  it('names the event that triggered the rollback in the ledger and the note for the PR', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    const result = await w.command('rollback', { trigger: 'schedule' });
+    expect((await w.ledger.history('fraud')).at(-1)?.summary).toBe('rolled back by schedule');
+    expect(result.notify).toEqual([{ pr: 2, model: 'fraud', why: 'v2 was rolled back to v1 by schedule' }]);
+    expect(w.report(result)).not.toContain('workflow');
+  });
+
+  it('claims no event it was not told of', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.command('rollback', { trigger: undefined });
+    expect((await w.ledger.history('fraud')).at(-1)?.summary).toBe('rolled back by the rollback command');
+  });
+});
+
+describe('status', () => {
+  it('refuses an unknown model, naming the known ones', async () => {
+    const w = await world();
+    const status = w.command('status', { model: 'nope' });
+    await expect(status).rejects.toThrow(ConfigError);
+    await expect(w.command('status', { model: 'nope' })).rejects.toThrow(
+      'model "nope" is not in the config; known models: fraud, churn',
+    );
+  });
+
+  it('says what serves since which promotion or rollback, for the model asked about only', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    w.clock.advance(3_600_000);
+    await w.command('rollback');
+    const result = await w.command('status');
+    expect(runDecision(result)).toBe('skipped');
+    const text = w.report(result);
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      '## model-gate: ℹ️ Status: nothing in flight',
+      '',
+      '- fraud serves v1 since the rollback v2 → v1 at 2026-01-01 01:00 UTC: rolled back by workflow\\_dispatch',
+      '',
+    ]);
+    expect(text).not.toContain('churn');
+    expect(text).not.toContain('no release recorded');
+
+    const all = await w.command('status', { model: undefined });
+    expect(renderTerminal(w.config, all, w.clock.now())).toContain(
+      '  churn serves v1; the ledger has no promotion or rollback of it',
+    );
+  });
+
+  it('shows the promotion that made the version serve, and a release in flight', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.openPr(3, 'v2', 'v3', 'tick');
+    const result = await w.command('status');
+    expect(runDecision(result)).toBe('analysing');
+    expect(result.releases).toMatchObject([{ model: 'fraud', to: 'v3', pr: 3, status: 'analysing' }]);
+    const text = w.report(result);
+    expect(text).toContain('## model-gate: ⏳ Analysing');
+    expect(text).toMatch(
+      /- fraud serves v2 since the promotion v1 → v2 at 2026-01-01 \d\d:\d\d UTC \(PR #2\): passed 2 canary steps on a{7}$/m,
+    );
+  });
+});
+
+describe('schedule tick', () => {
+  it('refuses an unknown model, naming the known ones', async () => {
+    const w = await world();
+    await expect(
+      handleSchedule(w.config, w.ports, { mode: 'tick', maxWaitMs: 0, only: 'nope' }),
+    ).rejects.toThrow('model "nope" is not in the config; known models: fraud, churn');
+  });
+});
+
+describe('a merge after promote by workflow_dispatch', () => {
+  it('says once, and truly, that the candidate was already promoted', async () => {
+    const w = await world();
+    const { event } = await w.openPr(2, 'v1', 'v2');
+    const promoted = await w.command('promote');
+    expect(promoted.releases[0]?.status).toBe('promoted');
+    const merged = await w.merge(event);
+    expect(runDecision(merged)).toBe('promoted');
+    const text = w.report(merged);
+    expect(text).not.toContain('not promoted');
+    expect(text.match(/was promoted/g)).toHaveLength(1);
+    expect(text).toContain(
+      '- fraud: promoted before the merge, so the merge changed nothing: v2 is now the stable version (was v1); promoted by workflow\\_dispatch',
+    );
+    // One promotion on the record, not two.
+    expect((await w.ledger.history('fraud')).map((e) => e.kind)).toEqual(['promotion']);
+  });
+});

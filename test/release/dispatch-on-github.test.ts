@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { handleCommand } from '../../src/release/commands.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
+import { runDecision } from '../../src/report/decision.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// The engine's commands with GitHub as the ledger (Deployments, the PR comments) on a GitHub
+// stand-in that checks every request against GitHub's OpenAPI description; the reports are
+// published as the action does.
+const MODEL = 'fraud';
+const ENV = `model-gate/${MODEL}`;
+const CONFIG = `version: 1
+models:
+  ${MODEL}:
+    source: { file: fraud.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const { config } = parseConfig(CONFIG, {});
+const sha = (n: number) => n.toString(16).padStart(40, 'a');
+
+let github: FakeGitHub;
+const clock = new FakeClock(Date.now());
+const target = new MemoryTarget({ stable: { version: 'v1' } });
+const files: Record<string, Record<string, string>> = {};
+let runId = 100;
+
+beforeAll(async () => {
+  github = await startFakeGitHub(repo);
+});
+afterAll(async () => {
+  expect(github.violations).toEqual([]);
+  await github.close();
+});
+
+/** One job: its ledger and ports, and the publish step the action ends with. */
+function job(pr?: PullRequestEvent) {
+  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {} });
+  const ledger = new GitHubLedger({ client, repo, sha: pr?.headSha ?? sha(999), pr: pr?.number });
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader(files),
+    clock,
+    log: { info: () => {}, warn: () => {} },
+    targetFor: () => target,
+    metricsFor: () =>
+      new ScriptedMetrics({
+        stable: { rps: 90, values: { 'error-rate': 0.005 } },
+        canary: { rps: 20, values: { 'error-rate': 0.005 } },
+      }),
+  };
+  const stamp = { runId: ++runId, attempt: 1 };
+  async function publish(result: RunResult) {
+    const publisher = new CommentPublisher(
+      ledger,
+      (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
+      stamp,
+      clock,
+      { settleMs: 0 },
+    );
+    const notes = new Map<number, RunResult['skipped']>();
+    if (pr) notes.set(pr.number, result.skipped);
+    for (const n of result.notify ?? [])
+      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why }]);
+    await publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
+    return result;
+  }
+  return { ports, publish };
+}
+
+function pullRequest(number: number, base: number, head: number, from: string, to: string): PullRequestEvent {
+  files[sha(base)] = { 'fraud.yaml': `version: ${from}\n` };
+  files[sha(head)] = { 'fraud.yaml': `version: ${to}\n` };
+  github.setPullRequest(number, { baseSha: sha(base), headSha: sha(head), files: [] });
+  return { action: 'opened', number, baseSha: sha(base), headSha: sha(head), merged: false };
+}
+
+async function onPullRequest(event: PullRequestEvent, mode: 'watch' | 'tick' = 'watch') {
+  const { ports, publish } = job(event);
+  return publish(
+    await handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
+  );
+}
+
+async function dispatch(command: 'rollback', inputs: { toVersion?: string; trigger: string }) {
+  const { ports, publish } = job();
+  return publish(await handleCommand(config, command, { model: MODEL, dryRun: false, ...inputs }, ports));
+}
+
+const comment = (pr: number) =>
+  github.comments(pr).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body ?? '';
+const serves = () => github.deployments(ENV).filter((d) => d.task === 'deploy');
+const latest = (d: { statuses: { state: string; description: string }[] }) => d.statuses.at(-1);
+
+describe('workflow_dispatch and schedule rollbacks on GitHub', () => {
+  it('heads the comment of the PR whose version was rolled back as rolled back, naming the event that ran it', async () => {
+    const pr2 = pullRequest(2, 1, 2, 'v1', 'v2');
+    expect(runDecision(await onPullRequest(pr2))).toBe('ready');
+    expect(runDecision(await onPullRequest({ ...pr2, action: 'closed', merged: true }))).toBe('promoted');
+    expect(comment(2)).toContain('## model-gate: 🚀 Promoted');
+
+    // `command: rollback` on a schedule event.
+    const result = await dispatch('rollback', { trigger: 'schedule' });
+    expect(runDecision(result)).toBe('rolled-back');
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    const body = comment(2);
+    expect(body).toContain('## model-gate: ↩️ Rolled back by command');
+    expect(body).not.toContain('🚀 Promoted');
+    expect(body).toContain('- fraud now serves v1 (was v2): rolled back by schedule');
+    expect(body).toContain('- fraud: v2 was rolled back to v1 by schedule');
+    expect(body).not.toContain('workflow\\_dispatch');
+    const [promotion, rollback] = serves();
+    expect(rollback).toMatchObject({ payload: { kind: 'rollback', version: 'v1', previous: 'v2' } });
+    expect(rollback && latest(rollback)).toMatchObject({
+      state: 'success',
+      description: 'rolled back by schedule',
+    });
+    expect(promotion && latest(promotion)?.state).toBe('inactive');
+  });
+
+  it('a rollback to the version already serving records no Deployment, and withdraws the candidate in flight', async () => {
+    const pr3 = pullRequest(3, 3, 4, 'v1', 'v4');
+    expect(runDecision(await onPullRequest(pr3, 'tick'))).toBe('analysing');
+    expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v4', weight: 10 } });
+    const before = serves().map((d) => [d.id, latest(d)?.state]);
+
+    const result = await dispatch('rollback', { toVersion: 'v1', trigger: 'workflow_dispatch' });
+    expect(runDecision(result)).toBe('aborted');
+    expect(result.releases).toMatchObject([{ model: MODEL, to: 'v4', pr: 3, status: 'aborted' }]);
+    expect(serves().map((d) => [d.id, latest(d)?.state])).toEqual(before);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    const body = comment(3);
+    expect(body).toContain('## model-gate: ⏹️ Withdrawn');
+    expect(body).toContain('v4 was withdrawn: a rollback to v1 by workflow\\_dispatch withdrew it');
+    expect(body).toMatch(/\| step 1 of 2 \| 10% \| [\d: -]+ \| \d+s \| withdrawn \|/);
+    const canary = github.deployments(ENV).filter((d) => d.task === 'model-gate:canary');
+    expect(canary.map((d) => latest(d)?.state)).toEqual(['inactive', 'inactive']);
+  });
+});
