@@ -207,8 +207,21 @@ const HASH_LENGTH = 10;
  */
 export function endpointConfigName(endpoint: string, args: readonly string[]): string {
   const hash = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, HASH_LENGTH);
+  return nameWithHash(endpoint, hash);
+}
+
+function nameWithHash(endpoint: string, hash: string): string {
   const suffix = `-mg-${hash}`;
   return `${endpoint.slice(0, NAME_MAX - suffix.length)}${suffix}`;
+}
+
+/**
+ * Whether `name` is one endpointConfigName makes for `endpoint` (its name, cut to fit, `-mg-`
+ * and 10 hex digits): the only configs model-gate may delete. A user's own config never is one.
+ */
+export function madeByModelGate(endpoint: string, name: string): boolean {
+  const hash = name.slice(-HASH_LENGTH);
+  return hash.length === HASH_LENGTH && /^[0-9a-f]+$/.test(hash) && nameWithHash(endpoint, hash) === name;
 }
 
 /** SageMaker's answer to a config name already taken (the config this content was given before). */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { SageMakerTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import type { TrafficState } from '../core/traffic.js';
+import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { platformNames } from './names.js';
 import {
   callCli,
@@ -17,6 +17,7 @@ import {
   endpointConfigArgs,
   endpointConfigName,
   endpointConfigSchema,
+  madeByModelGate,
   placeVariants,
   withFleetSizes,
 } from './sagemaker-shadow.js';
@@ -41,6 +42,12 @@ import type { Target } from './target.js';
 // release. Live splits move weights between existing production variants (the cheap call); a
 // shadow, or leaving one, switches the endpoint to a copy of its config with the variants placed
 // (sagemaker-shadow.ts). model-gate creates or deletes no variant.
+// Once the endpoint serves as asked from the new config, the config it left is deleted when
+// model-gate made it (`delete-endpoint-config`), so shadows do not pile configs up against the
+// account's quota. Per https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html
+// a config must not be deleted while an endpoint uses it or an UpdateEndpoint is under way, hence
+// only after the endpoint is InService on the other one; a config already gone is
+// `(ValidationException) ... Could not find endpoint configuration`.
 
 const variantSchema = z.object({
   VariantName: z.string(),
@@ -58,6 +65,11 @@ const endpointSchema = z.object({
   ShadowProductionVariants: z.array(variantSchema).default([]),
 });
 type Endpoint = z.output<typeof endpointSchema>;
+/** A config switch: the config the endpoint left and the one it was pointed at. */
+interface Switched {
+  left: string;
+  next: string;
+}
 
 /** SageMaker variant names: letters, digits and '-', at most 63. */
 const VARIANT_NAME = {
@@ -138,8 +150,11 @@ export function sagemakerTarget(
     );
   }
 
-  /** Points the endpoint at a copy of its config with the variants placed for `desired`. */
-  async function switchConfig(endpoint: Endpoint, desired: TrafficState) {
+  /**
+   * Points the endpoint at a copy of its config with the variants placed for `desired`. Returns
+   * the config it left and the new one, or undefined when nothing was deployed.
+   */
+  async function switchConfig(endpoint: Endpoint, desired: TrafficState): Promise<Switched | undefined> {
     const current = endpoint.EndpointConfigName;
     if (!current) throw new TargetError(`${description} reports no endpoint config`);
     const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
@@ -148,35 +163,62 @@ export function sagemakerTarget(
       endpointConfigArgs(base, placeVariants(base, desired, names, description));
     // Already on a config with the variants placed so: nothing to deploy (autoscaling may have
     // moved the counts since, which is no reason to replace the fleet).
-    if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return;
+    if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return undefined;
     // The new config deploys a new fleet: size it as the endpoint runs now, not as the config
     // says, so the variant serving callers keeps its autoscaled capacity (sagemaker-shadow.ts).
     const fleets = [...endpoint.ProductionVariants, ...endpoint.ShadowProductionVariants];
     const args = argsFor(withFleetSizes(existing, fleets));
     const name = endpointConfigName(config.endpoint, args);
-    if (name === current) return;
+    if (name === current) return undefined;
     await aws(['create-endpoint-config', '--endpoint-config-name', name, ...args]).catch((err: unknown) => {
       // The same content always gets the same name: a config left by an earlier try is this one.
       if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
     });
     await aws(['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name], true);
+    return { left: current, next: name };
+  }
+
+  /** What the endpoint serves, from its variants' current weights. */
+  function trafficOf(endpoint: Endpoint): TrafficState {
+    const shares = endpoint.ProductionVariants.map((v) => ({
+      version: names.versionOf(v.VariantName),
+      percent: v.CurrentWeight ?? 0,
+    }));
+    // A shadow copies its weight relative to the production weight (sagemaker-shadow.ts).
+    const live = shares.reduce((sum, s) => sum + s.percent, 0);
+    const mirrored = endpoint.ShadowProductionVariants.map((v) => ({
+      version: names.versionOf(v.VariantName),
+      percent: live > 0 ? ((v.CurrentWeight ?? 0) / live) * 100 : 0,
+    }));
+    return trafficFromShares(shares, expected, description, mirrored);
+  }
+
+  /** Whether the endpoint serves `desired`, as the read-back will judge it. */
+  function serves(endpoint: Endpoint, desired: TrafficState): boolean {
+    try {
+      return sameTraffic(trafficOf(endpoint), desired);
+    } catch {
+      return false; // what it serves cannot be read: the read-back reports that, not the cleanup
+    }
+  }
+
+  /**
+   * After a switch: deletes the config the endpoint left, when model-gate made it (never a user's
+   * own config) and the endpoint, InService, serves `desired` from the new one. Best effort: the
+   * traffic change has succeeded, so a failed delete (a config already gone, a missing IAM
+   * permission) does not fail it; a Target has no channel for warnings, so the config just stays,
+   * as every config did before this cleanup.
+   */
+  async function deleteLeftConfig(switched: Switched, settled: Endpoint, desired: TrafficState) {
+    if (!madeByModelGate(config.endpoint, switched.left)) return;
+    if (settled.EndpointConfigName !== switched.next || !serves(settled, desired)) return;
+    await aws(['delete-endpoint-config', '--endpoint-config-name', switched.left]).catch(() => undefined);
   }
 
   return {
     description,
     async read() {
-      const endpoint = await describe();
-      const shares = endpoint.ProductionVariants.map((v) => ({
-        version: names.versionOf(v.VariantName),
-        percent: v.CurrentWeight ?? 0,
-      }));
-      // A shadow copies its weight relative to the production weight (sagemaker-shadow.ts).
-      const live = shares.reduce((sum, s) => sum + s.percent, 0);
-      const mirrored = endpoint.ShadowProductionVariants.map((v) => ({
-        version: names.versionOf(v.VariantName),
-        percent: live > 0 ? ((v.CurrentWeight ?? 0) / live) * 100 : 0,
-      }));
-      return trafficFromShares(shares, expected, description, mirrored);
+      return trafficOf(await describe());
     },
     async write(desired) {
       for (const share of sharesFor(desired)) names.nameOf(share.version);
@@ -184,11 +226,13 @@ export function sagemakerTarget(
       expected = desired;
       const endpoint = await whenInService();
       if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-        await switchConfig(endpoint, desired);
+        const switched = await switchConfig(endpoint, desired);
+        const settled = await whenInService();
+        if (switched) await deleteLeftConfig(switched, settled, desired);
       } else {
         await moveWeights(endpoint, desired);
+        await whenInService();
       }
-      await whenInService();
     },
   };
 }

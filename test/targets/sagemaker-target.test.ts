@@ -1,10 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SageMakerTargetConfig } from '../../src/config/types.js';
+import { type Clock, systemClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
-import { endpointConfigName } from '../../src/targets/sagemaker-shadow.js';
+import { endpointConfigName, madeByModelGate } from '../../src/targets/sagemaker-shadow.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
 import {
@@ -204,6 +205,16 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   const endpoint = async () => (await standins.state()).sagemaker[KEY];
   const configs = async () => (await standins.state()).sagemakerConfigs;
   const operations = async () => (await standins.calls('aws')).map((c) => c.argv[1]);
+  /** The configs model-gate deleted, in order. */
+  const deleted = async () =>
+    (await standins.calls('aws'))
+      .filter((c) => c.argv[1] === 'delete-endpoint-config')
+      .map(({ argv }) => argv[argv.indexOf('--endpoint-config-name') + 1]);
+  /** The name of the first config model-gate made (for the shadow, in these tests). */
+  const shadowConfig = async () => {
+    const call = (await standins.calls('aws')).find((c) => c.argv[1] === 'create-endpoint-config');
+    return call?.argv[call.argv.indexOf('--endpoint-config-name') + 1];
+  };
   /** The variant lists of each create-endpoint-config sent. */
   const created = async () =>
     (await standins.calls('aws'))
@@ -226,13 +237,17 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'describe-endpoint-config',
       'create-endpoint-config',
       'update-endpoint',
-      'describe-endpoint',
-      'describe-endpoint',
     ];
-    // Shadow on, shadow off (both a new config), then the promotion moves weights only.
+    // Shadow on, shadow off (both a new config; leaving the shadow deletes the config model-gate
+    // made for it, never the user's), then the promotion moves weights only.
     expect(await operations()).toEqual([
       ...cycle,
+      'describe-endpoint',
+      'describe-endpoint',
       ...cycle,
+      'describe-endpoint',
+      'delete-endpoint-config',
+      'describe-endpoint',
       'describe-endpoint',
       'update-endpoint-weights-and-capacities',
       'describe-endpoint',
@@ -248,6 +263,11 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const state = await endpoint();
     expect(state.EndpointConfigName).toMatch(/^fraud-endpoint-mg-[0-9a-f]{10}$/);
     expect(state.ShadowProductionVariants).toBeUndefined();
+    // Left behind: the user's own config and the one in use, nothing else.
+    expect(Object.keys(await configs()).sort()).toEqual(
+      ['us-east-1/fraud-config-3', `us-east-1/${state.EndpointConfigName}`].sort(),
+    );
+    expect(await deleted()).toEqual([await shadowConfig()]);
     expect(await weights()).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
     // The endpoint's other settings are carried into every config model-gate makes.
     for (const made of Object.values(await configs()) as Record<string, unknown>[]) {
@@ -267,10 +287,14 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     ]);
     expect(await weights()).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
     expect(await endpoint()).not.toHaveProperty('ShadowProductionVariants');
-    // The same shadow again reuses the config it made the first time (SageMaker refuses a name twice).
-    const before = Object.keys(await configs());
+    // The same shadow again gets the name it had the first time (the config, deleted when the
+    // endpoint left it, is made again), and leaves the user's config and the one in use only.
+    const first = await shadowConfig();
     await expect(reconcile(target, mirrorOf('v1', 'v2', 10))).resolves.toEqual(mirrorOf('v1', 'v2', 10));
-    expect(Object.keys(await configs())).toEqual(before);
+    expect((await endpoint()).EndpointConfigName).toBe(first);
+    expect(Object.keys(await configs()).sort()).toEqual(
+      ['us-east-1/fraud-config-3', `us-east-1/${first}`].sort(),
+    );
     await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
   });
 
@@ -332,15 +356,20 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     // A rollback leaves the shadow on a fleet of the same size.
     await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
     expect(await counts()).toEqual({ 'fraud-v1': 10, 'fraud-v2': 1 });
-    // The same shadow at the same size again is the same config, reused.
-    const made = Object.keys(await configs());
+    // The same shadow at the same size again is the same config (by name: made again).
+    const shadowed = await shadowConfig();
+    const restored = (await endpoint()).EndpointConfigName;
     await reconcile(target, mirrorOf('v1', 'v2', 20));
-    expect(Object.keys(await configs())).toEqual(made);
+    expect((await endpoint()).EndpointConfigName).toBe(shadowed);
     // Grown further during the shadow, it keeps that size when the shadow ends (in a new config).
     await autoscale('fraud-v1', 12);
     await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
     expect(await counts()).toEqual({ 'fraud-v1': 12, 'fraud-v2': 1 });
-    expect(Object.keys(await configs())).toHaveLength(made.length + 1);
+    const resized = (await endpoint()).EndpointConfigName;
+    expect(resized).not.toBe(restored);
+    expect(Object.keys(await configs()).sort()).toEqual(
+      ['us-east-1/fraud-config-3', `us-east-1/${resized}`].sort(),
+    );
   });
 
   it('changes nothing when asked again for the shadow the endpoint serves', async () => {
@@ -364,6 +393,115 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect((await endpoint()).EndpointConfigName).toBe('fraud-config-3');
   });
 
+  it('never deletes a config of the user, even one named much like the ones it makes', async () => {
+    const base = await standins.state();
+    // Not as model-gate names configs for this endpoint: its name, `-mg-` and 10 hex digits.
+    for (const own of [
+      'fraud-endpoint-mg-config',
+      'fraud-prod-mg-0123456789',
+      'fraud-endpoint-mg-0A1B2C3D4E',
+    ]) {
+      const state = structuredClone(base);
+      state.sagemakerConfigs[`us-east-1/${own}`] = { ...SEED_CONFIG, EndpointConfigName: own };
+      state.sagemaker[KEY].EndpointConfigName = own;
+      await standins.seed(state);
+      await passingShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2', 20);
+      expect(await configs(), own).toHaveProperty([`us-east-1/${own}`]);
+      // Only the shadow's config, made by model-gate, was deleted when the endpoint left it.
+      expect(await deleted()).toEqual([await shadowConfig()]);
+      expect(Object.keys(await configs())).toHaveLength(3);
+    }
+  });
+
+  it('keeps the config it left when the endpoint does not serve as asked from the new one', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    const shadowed = await shadowConfig();
+    // The rollback's update silently keeps the shadow config: still in use, it is not deleted.
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'silent-revert', times: 1 });
+    await expect(reconcile(target, withdrawTraffic('v1'))).rejects.toThrow(
+      /serves v1 100% \(\+ mirror 20% to v2\)/,
+    );
+    expect((await endpoint()).EndpointConfigName).toBe(shadowed);
+    expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    const restored = (await endpoint()).EndpointConfigName;
+    // A shadow deployed without its shadow variant: the config it came from stays, for the rollback.
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'drop-mirror', times: 1 });
+    await expect(reconcile(target, mirrorOf('v1', 'v2', 20))).rejects.toThrow(/serves v1 100% after/);
+    expect(await configs()).toHaveProperty([`us-east-1/${restored}`]);
+    expect(await deleted()).toEqual([shadowed]);
+  });
+
+  it('does not fail a phase whose cleanup fails: the config just stays', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    const shadowed = await shadowConfig();
+    await standins.fault({
+      cli: 'aws',
+      op: 'delete-endpoint-config',
+      kind: 'fail',
+      message: 'User is not authorized to perform: sagemaker:DeleteEndpointConfig',
+      times: 1,
+    });
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect(await deleted()).toEqual([shadowed]);
+    expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
+    expect(Object.keys(await configs())).toHaveLength(3);
+  });
+
+  it('repeats a phase idempotently, also when the config it left is already gone', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    const shadowed = await shadowConfig();
+    // While the endpoint leaves the shadow (Updating for one more look), another run deletes the
+    // shadow's config: SageMaker's "Could not find endpoint configuration" then is no failure.
+    await standins.seed({ ...(await standins.state()), settleGets: 1 });
+    let race: (() => Promise<unknown>) | undefined = () =>
+      runCli(
+        [
+          'aws',
+          'sagemaker',
+          'delete-endpoint-config',
+          '--endpoint-config-name',
+          `${shadowed}`,
+          '--region',
+          'us-east-1',
+        ],
+        { timeoutMs: 10_000 },
+      );
+    const racing: Clock = {
+      now: () => systemClock.now(),
+      async sleep(ms) {
+        const other = race;
+        race = undefined;
+        await other?.();
+        await systemClock.sleep(ms);
+      },
+    };
+    const raced = sagemakerTarget(config, 'fraud', racing);
+    await expect(reconcile(raced, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect(race).toBeUndefined();
+    expect(await deleted()).toEqual([shadowed, shadowed]);
+    const restored = (await endpoint()).EndpointConfigName;
+    const left = Object.keys(await configs()).sort();
+    expect(left).toEqual(['us-east-1/fraud-config-3', `us-east-1/${restored}`].sort());
+    // The same phase again: no config made, none deleted (the weights are set again, as always).
+    const before = (await operations()).length;
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    const again = (await operations()).slice(before);
+    expect(again).not.toContain('create-endpoint-config');
+    expect(again).not.toContain('delete-endpoint-config');
+    expect(Object.keys(await configs()).sort()).toEqual(left);
+    // The whole shadow again (a re-run of the PR): the same names, and the same configs left.
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    expect((await endpoint()).EndpointConfigName).toBe(shadowed);
+    await reconcile(target, withdrawTraffic('v1'));
+    expect((await endpoint()).EndpointConfigName).toBe(restored);
+    expect(Object.keys(await configs()).sort()).toEqual(left);
+    expect(await deleted()).toEqual([shadowed, shadowed, restored, shadowed]);
+  });
+
   it('reads a shadow it did not set, and a canary step turns it back into a production variant', async () => {
     const state = await standins.state();
     state.sagemakerConfigs['us-east-1/fraud-shadow'] = {
@@ -384,6 +522,9 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       definition('fraud-v1', 90),
       definition('fraud-v2', 10),
     ]);
+    // The shadow config was the user's: it stays.
+    expect(await configs()).toHaveProperty(['us-east-1/fraud-shadow']);
+    expect(await operations()).not.toContain('delete-endpoint-config');
   });
 
   it('refuses a shadow SageMaker cannot run, saying why, before changing anything', async () => {
@@ -416,6 +557,22 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(endpointConfigName(long, ['--production-variants', '[]'])).toBe(name);
     expect(endpointConfigName(long, ['--production-variants', '[{}]'])).not.toBe(name);
     expect(endpointConfigName('fraud', [])).toMatch(/^fraud-mg-[0-9a-f]{10}$/);
+    // Only the names it makes count as model-gate's (the only configs it ever deletes).
+    expect(madeByModelGate(long, name)).toBe(true);
+    expect(madeByModelGate('fraud', endpointConfigName('fraud', []))).toBe(true);
+    expect(madeByModelGate('fraud', 'fraud-mg-0123456789')).toBe(true);
+    for (const other of [
+      'fraud-config-3',
+      'fraud-mg-012345678',
+      'fraud-mg-01234567890',
+      'fraud-mg-ABCDEF0123',
+      'fraud-mg-prod-12345',
+      'xfraud-mg-0123456789',
+      'fraud-x-mg-0123456789',
+    ]) {
+      expect(madeByModelGate('fraud', other), other).toBe(false);
+    }
+    expect(madeByModelGate('fraud-x', endpointConfigName('fraud', []))).toBe(false);
   });
 
   it('has a stand-in aws that keeps the endpoint config contract', async () => {
@@ -491,5 +648,48 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       ProductionVariants: [{ VariantName: 'fraud-v1', CurrentWeight: 1 }],
       ShadowProductionVariants: [{ VariantName: 'fraud-v2', CurrentWeight: 0.5 }],
     });
+  });
+
+  it('has a stand-in aws delete-endpoint-config as the CLI and the API reference describe it', async () => {
+    const aws = (...args: string[]) =>
+      runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
+    const remove = (...args: string[]) => aws('delete-endpoint-config', ...args);
+    const unknown = await remove('--endpoint-config-name', 'fraud-config-3', '--force');
+    expect(unknown.exitCode).toBe(252);
+    expect(unknown.stderr).toContain('Unknown options: --force');
+    const unnamed = await remove();
+    expect(unnamed.exitCode).toBe(252);
+    expect(unnamed.stderr).toContain(
+      'aws: error: the following arguments are required: --endpoint-config-name',
+    );
+    expect((await remove('--endpoint-config-name', 'fraud_config')).stderr).toContain(
+      "An error occurred (ValidationException) when calling the DeleteEndpointConfig operation: 1 validation error detected: Value 'fraud_config' at 'endpointConfigName' failed to satisfy constraint: Member must satisfy regular expression pattern",
+    );
+    const absent = await remove('--endpoint-config-name', 'nope');
+    expect(absent.exitCode).toBe(254);
+    expect(absent.stderr).toContain(
+      'An error occurred (ValidationException) when calling the DeleteEndpointConfig operation: Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/nope".',
+    );
+    // A config no endpoint uses: deleted, and the CLI prints nothing (the API answers an empty body).
+    const state = await standins.state();
+    state.sagemakerConfigs['us-east-1/fraud-old'] = { ...SEED_CONFIG, EndpointConfigName: 'fraud-old' };
+    await standins.seed(state);
+    expect(await remove('--endpoint-config-name', 'fraud-old')).toMatchObject({ exitCode: 0, stdout: '' });
+    expect(Object.keys(await configs())).toEqual(['us-east-1/fraud-config-3']);
+    expect((await remove('--endpoint-config-name', 'fraud-old')).exitCode).toBe(254);
+    // The config an endpoint uses: SageMaker says it must not be deleted, but does not refuse; the
+    // endpoint goes on serving, and its config can no longer be described.
+    expect((await remove('--endpoint-config-name', 'fraud-config-3')).exitCode).toBe(0);
+    const described = JSON.parse(
+      (await aws('describe-endpoint', '--endpoint-name', 'fraud-endpoint')).stdout,
+    );
+    expect(described).toMatchObject({
+      EndpointStatus: 'InService',
+      EndpointConfigName: 'fraud-config-3',
+      ProductionVariants: [{ VariantName: 'fraud-v1' }, { VariantName: 'fraud-v2' }],
+    });
+    expect(
+      (await aws('describe-endpoint-config', '--endpoint-config-name', 'fraud-config-3')).stderr,
+    ).toContain('when calling the DescribeEndpointConfig operation: Could not find endpoint configuration');
   });
 });

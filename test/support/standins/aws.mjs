@@ -9,11 +9,18 @@
 //       [--async-inference-config JSON] [--explainer-config JSON] [--execution-role-arn A]
 //       [--vpc-config JSON] [--metrics-config JSON] [--enable-network-isolation] [--tags ...]
 //   aws sagemaker update-endpoint --endpoint-name E --endpoint-config-name C
+//   aws sagemaker delete-endpoint-config --endpoint-config-name C
 // References: https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint-weights-and-capacities.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint-config.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/create-endpoint-config.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint.html ,
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/delete-endpoint-config.html and
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html (the one
+// field EndpointConfigName, at most 63 characters of the same pattern; an empty answer; a config
+// "must not" be deleted while an endpoint uses it or is being updated, and if it is, the endpoint
+// goes on serving but "you may lose visibility into the instance type the endpoint is using": so
+// it is not refused here, the config is gone and describe-endpoint-config of it fails),
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_CreateEndpointConfig.html (one production
 // and one shadow variant at most when ShadowProductionVariants is used; names of at most 63 characters
 // matching ^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}; 1 to 10 variants; weights are floats >= 0), the shapes
@@ -35,7 +42,7 @@
 // silent-revert (weights or config quietly go back), partial (only the first variant's weight is
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
 // variant), fail.
-import { fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
+import { clone, fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
 
 const CLI = 'aws';
 const USAGE = `
@@ -108,6 +115,11 @@ const OPERATIONS = {
       '--no-retain-deployment-config': { takes: false, name: 'noRetainDeployment' },
     },
     required: ['--endpoint-name', '--endpoint-config-name'],
+  },
+  'delete-endpoint-config': {
+    api: 'DeleteEndpointConfig',
+    flags: { '--endpoint-config-name': { takes: true, name: 'configName' } },
+    required: ['--endpoint-config-name'],
   },
 };
 const ITEM_KEYS = ['VariantName', 'DesiredWeight', 'DesiredInstanceCount', 'ServerlessUpdateConfig'];
@@ -218,6 +230,7 @@ function run() {
   if (operation === 'describe-endpoint-config') return describeConfig();
   if (operation === 'create-endpoint-config') return createConfig();
   if (operation === 'update-endpoint') return updateEndpoint();
+  if (operation === 'delete-endpoint-config') return deleteConfig();
   return update();
 }
 
@@ -257,7 +270,9 @@ function finishUpdate(endpoint) {
 /** The endpoint's variants become the config's (unless the update silently reverted). */
 function deployConfig(endpoint, next) {
   if (next.revert) return;
-  const config = state.sagemakerConfigs[`${region}/${next.name}`];
+  // As update-endpoint found it. Deleting the config during the update "must not" be done; what
+  // then happens is not documented, so here the update just completes.
+  const config = next.config;
   const before = [...endpoint.ProductionVariants, ...(endpoint.ShadowProductionVariants ?? [])];
   const summary = (variant) => {
     const weight = variant.InitialVariantWeight ?? 1;
@@ -368,6 +383,14 @@ function checkVariants(param, list) {
   }
 }
 
+/** The service's checks of an EndpointConfigName (CreateEndpointConfig, DeleteEndpointConfig). */
+function checkConfigName(name) {
+  if (name.length > 63)
+    constraint(name, 'endpointConfigName', 'Member must have length less than or equal to 63');
+  if (!NAME_RE.test(name))
+    constraint(name, 'endpointConfigName', `Member must satisfy regular expression pattern: ${NAME_PATTERN}`);
+}
+
 function createConfig() {
   const name = flags.configName;
   const production = variantList('ProductionVariants', '--production-variants', flags.production);
@@ -383,10 +406,7 @@ function createConfig() {
   for (const key of ['KmsKeyId', 'ExecutionRoleArn']) if (flags[key] !== undefined) carried[key] = flags[key];
   if (flags.isolation) carried.EnableNetworkIsolation = true;
   if (flags.noIsolation) carried.EnableNetworkIsolation = false;
-  if (name.length > 63)
-    constraint(name, 'endpointConfigName', 'Member must have length less than or equal to 63');
-  if (!NAME_RE.test(name))
-    constraint(name, 'endpointConfigName', `Member must satisfy regular expression pattern: ${NAME_PATTERN}`);
+  checkConfigName(name);
   checkVariants('ProductionVariants', production);
   if (shadow) checkVariants('ShadowProductionVariants', shadow);
   if (state.sagemakerConfigs[`${region}/${name}`]) {
@@ -430,7 +450,7 @@ function updateEndpoint() {
       fail(state, 'stand-in: update-endpoint takes only the endpoint and config names', 3);
   }
   const endpoint = endpointOrFail();
-  configOrFail(flags.configName);
+  const config = configOrFail(flags.configName);
   if (endpoint.EndpointStatus !== 'InService' || takeFault(state, CLI, operation, ['busy'])) {
     serviceError(
       'ValidationException',
@@ -439,6 +459,7 @@ function updateEndpoint() {
   }
   endpoint._nextConfig = {
     name: flags.configName,
+    config: clone(config),
     revert: Boolean(takeFault(state, CLI, operation, ['silent-revert'])),
     dropShadow: Boolean(takeFault(state, CLI, operation, ['drop-mirror'])),
   };
@@ -452,6 +473,19 @@ function updateEndpoint() {
       4,
     ),
   );
+}
+
+/**
+ * Deletes the config; the CLI prints nothing (the API answers an empty body). A config in use is
+ * deleted too: the reference documents no refusal, only that the endpoint keeps running (and
+ * costing) while its config can no longer be described, which is what happens here.
+ */
+function deleteConfig() {
+  const name = flags.configName;
+  checkConfigName(name);
+  configOrFail(name);
+  delete state.sagemakerConfigs[`${region}/${name}`];
+  succeed(state);
 }
 
 /** The list as the CLI parses it: JSON, or the shorthand `VariantName=a,DesiredWeight=1 ...`. */
