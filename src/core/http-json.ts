@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { safeUrl } from './safe-url.js';
 
 export interface JsonResponse {
   status: number;
@@ -7,7 +8,8 @@ export interface JsonResponse {
 
 /**
  * One JSON request with a timeout. Network failures and non-JSON answers become plain
- * `Error`s whose message names the URL; callers wrap them in their own error class.
+ * `Error`s whose message names the URL (without credentials or query string, which may hold a
+ * secret); callers wrap them in their own error class.
  */
 export async function requestJson(
   method: 'GET' | 'PUT' | 'POST',
@@ -26,13 +28,13 @@ export async function requestJson(
       bodyTimeout: timeoutMs,
     });
   } catch (err) {
-    throw new Error(`${method} ${url} failed: ${(err as Error).message}`);
+    throw new Error(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`);
   }
   const text = await res.body.text();
   try {
     return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
   } catch {
-    throw new Error(`${method} ${url} answered ${res.statusCode} with a body that is not JSON`);
+    throw new Error(`${method} ${safeUrl(url)} answered ${res.statusCode} with a body that is not JSON`);
   }
 }
 

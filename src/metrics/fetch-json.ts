@@ -6,6 +6,7 @@
 import { request } from 'undici';
 import { formatDuration } from '../config/duration.js';
 import { MetricsError } from '../core/errors.js';
+import { safeUrl } from '../core/safe-url.js';
 
 export interface FetchedJson {
   status: number;
@@ -22,16 +23,6 @@ export interface FetchOptions {
   url: string;
   headers?: Record<string, string>;
   timeoutMs: number;
-}
-
-/** The URL without its query string and credentials: query strings may carry secrets. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
-  } catch {
-    return '(invalid URL)';
-  }
 }
 
 export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {

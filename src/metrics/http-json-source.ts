@@ -5,7 +5,8 @@
  */
 import type { HttpJsonMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { fetchJson, safeUrl, snippet } from './fetch-json.js';
+import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
+import { fetchJson, snippet } from './fetch-json.js';
 import { requestCount } from './reduce.js';
 import { selectNumber } from './selector.js';
 import type { MetricSource, MetricWindow } from './source.js';
@@ -24,7 +25,7 @@ export function splitQuery(query: string, defaultUrl: string): { url: string; se
     const hash = query.lastIndexOf('#');
     if (hash < 0) {
       throw new MetricsError(
-        `http-json: the query ${JSON.stringify(query)} names a URL but no selector; write <url>#<selector>`,
+        `http-json: the query ${JSON.stringify(hideUrlSecrets(query))} names a URL but no selector; write <url>#<selector>`,
       );
     }
     return { url: query.slice(0, hash), selector: query.slice(hash + 1) };

@@ -1,4 +1,5 @@
 import type { GateConfig, ModelConfig } from '../config/types.js';
+import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
 import type { Evidence, GateState, Release } from '../release/types.js';
 import { formatElapsed, formatValue } from './format.js';
@@ -49,7 +50,12 @@ export function queryOf(config: GateConfig | undefined, name: string): string {
   }
 }
 
+/** The gate's name and what it measures; a query's URL without what could be a secret. */
 function label(config: GateConfig | undefined, name: string): string {
+  return hideUrlSecrets(measured(config, name));
+}
+
+function measured(config: GateConfig | undefined, name: string): string {
   switch (config?.kind) {
     case 'threshold':
       return `${name} (${config.query})`;

@@ -4,6 +4,7 @@ import { formatDuration } from '../config/duration.js';
 import type { HttpTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
+import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
 import { TargetBusyError } from './errors.js';
 import { waitUntilSettled } from './platform-cli.js';
@@ -47,7 +48,7 @@ export function httpTarget(
   capabilities(): Promise<HttpCapabilities>;
 } {
   const base = config.url.replace(/\/+$/, '');
-  const description = `serving layer at ${base}`;
+  const description = `serving layer at ${safeUrl(base)}`;
   let capabilities: HttpCapabilities | undefined;
 
   async function call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Answer> {
@@ -69,19 +70,23 @@ export function httpTarget(
         (err as Error).name === 'TimeoutError'
           ? `no answer within ${formatDuration(config.timeoutMs)}`
           : (err as Error).message;
-      throw new TargetError(`${method} ${url} failed: ${why}`);
+      throw new TargetError(`${method} ${safeUrl(url)} failed: ${why}`);
     }
     let text: string;
     try {
       text = await res.body.text();
     } catch (err) {
-      throw new TargetError(`${method} ${url} failed while reading the answer: ${(err as Error).message}`);
+      throw new TargetError(
+        `${method} ${safeUrl(url)} failed while reading the answer: ${(err as Error).message}`,
+      );
     }
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch {
-      throw new TargetError(`${method} ${url} answered ${res.statusCode} with a body that is not JSON`);
+      throw new TargetError(
+        `${method} ${safeUrl(url)} answered ${res.statusCode} with a body that is not JSON`,
+      );
     }
     const retryAfter = Number(res.headers['retry-after']);
     return {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { SandboxTargetConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { errorText, requestJson } from '../core/http-json.js';
+import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
 import type { Target } from './target.js';
 
@@ -17,7 +18,7 @@ const trafficSchema = z.object({
 export function sandboxTarget(config: SandboxTargetConfig, modelName: string): Target {
   const model = config.model ?? modelName;
   const url = `${config.url.replace(/\/+$/, '')}/admin/models/${encodeURIComponent(model)}/traffic`;
-  const description = `sandbox ${model} at ${config.url}`;
+  const description = `sandbox ${model} at ${safeUrl(config.url)}`;
 
   async function call(method: 'GET' | 'PUT', body?: TrafficState): Promise<TrafficState> {
     let res: Awaited<ReturnType<typeof requestJson>>;

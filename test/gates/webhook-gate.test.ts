@@ -90,6 +90,25 @@ describe('the webhook gate', () => {
     expect(late.verdict).toBe('error');
     expect(late.note).toMatch(/^the webhook did not answer: POST http:\/\/127\.0\.0\.1:\d+\/check failed: /);
   });
+
+  it('never shows a secret in the URL (credentials, query string) in its note, which reaches the PR comment', async () => {
+    const secret = 'HOOKTOKEN_s3cr3t';
+    const withSecrets = (url: string) => {
+      const u = new URL(url);
+      u.username = 'ci';
+      u.password = secret;
+      u.search = `?token=${secret}`;
+      return u.toString();
+    };
+    service.answer = { status: 200, body: 'OK' };
+    const notJson = await measureWebhook(gate({ url: withSecrets(service.url) }), ctx);
+    expect(notJson.note).toMatch(
+      /^the webhook did not answer: POST http:\/\/127\.0\.0\.1:\d+\/check answered 200/,
+    );
+    const refused = await measureWebhook(gate({ url: withSecrets('http://127.0.0.1:1/hook') }), ctx);
+    expect(refused.note).toMatch(/^the webhook did not answer: POST http:\/\/127\.0\.0\.1:1\/hook failed: /);
+    for (const look of [notJson, refused]) expect(look.note).not.toContain(secret);
+  });
 });
 
 describe('a release gated by an approval webhook', () => {

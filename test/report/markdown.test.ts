@@ -48,6 +48,30 @@ describe('the markdown report', () => {
     ]);
   });
 
+  it("shows a gate's query URL without its credentials or query string, which may hold a secret", () => {
+    const secret = 'METRICSKEY_s3cr3t';
+    const model = canaryModel({
+      gates: [
+        {
+          kind: 'threshold',
+          name: 'errors',
+          query: `https://ci:${secret}@metrics.example/q?slot={{slot}}&api_key=${secret}#data.err`,
+          max: 0.02,
+          failureLimit: 0,
+          consecutiveErrorLimit: 4,
+        },
+      ],
+    });
+    const release = newRelease(model, { from: 'v1', to: 'v2', now: 0 });
+    const text = renderMarkdown(
+      { ...config, models: { fraud: model } },
+      { releases: [release], skipped: [] },
+      { now: 0 },
+    );
+    expect(text).toContain('errors (https://metrics.example/q?…#data.err)');
+    expect(text).not.toContain(secret);
+  });
+
   it('neutralises markdown, HTML, links and mentions in text from outside', () => {
     const hostile = '<img src=x onerror=alert(1)> @org/team [click](https://evil) | `rm` **b**\nnext';
     const safe = escapeMarkdown(hostile);

@@ -100,6 +100,15 @@ describe('http target against a serving layer written to docs/http-target.openap
     );
   });
 
+  it("never names its URL's credentials, which may hold a secret", async () => {
+    const secret = 'TARGETPASS_s3cr3t';
+    const target = httpTarget({ ...config(), url: `http://admin:${secret}@127.0.0.1:1/api` });
+    expect(target.description).toBe('serving layer at http://127.0.0.1:1/api');
+    const error = (await target.read().catch((e: unknown) => e)) as Error;
+    expect(error.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/api\/traffic failed: /);
+    expect(error.message).not.toContain(secret);
+  });
+
   it('refuses what the service says it cannot do: a declared strategy, a fractional weight', async () => {
     const shadow = httpTarget({ ...config(), strategies: ['canary', 'shadow'] });
     await expect(reconcile(shadow, step('v1', 'v2', 10))).rejects.toThrow(
