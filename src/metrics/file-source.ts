@@ -11,8 +11,8 @@
  * JSONL: one object per line with `slot`, optional `model`, `version` and `time` (epoch
  * seconds or ISO 8601) and the numbers; the last line that matches the window is the answer.
  */
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve, sep } from 'node:path';
+import { readFile, realpath } from 'node:fs/promises';
+import { isAbsolute, relative as relativeTo, resolve, sep } from 'node:path';
 import type { FileMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { requestCount } from './reduce.js';
@@ -41,8 +41,17 @@ export function fileSource(config: FileMetricsConfig, baseDir: string = process.
     }
     let text: string;
     try {
-      text = await readFile(file, 'utf8');
+      // The path text stays inside; a symlink (shipped by the PR) must not lead out of it.
+      const real = await realpath(file);
+      const inside = relativeTo(await realpath(root), real);
+      if (inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
+        throw new MetricsError(
+          `file: ${relative}: a symlink to outside the repository; model-gate reads metric files inside it only`,
+        );
+      }
+      text = await readFile(real, 'utf8');
     } catch (err) {
+      if (err instanceof MetricsError) throw err;
       const code = (err as NodeJS.ErrnoException).code;
       throw new MetricsError(
         code === 'ENOENT'
@@ -80,7 +89,7 @@ function fromDocument(text: string, file: string, w: MetricWindow): Entry | unde
   try {
     doc = JSON.parse(text);
   } catch (err) {
-    throw new MetricsError(`file: ${file} is not valid JSON (${(err as Error).message})`);
+    throw new MetricsError(`file: ${file} is not valid JSON (${where(text, err)})`);
   }
   const root = asEntry(doc);
   if (!root || (root.slots === undefined && root.models === undefined)) {
@@ -101,7 +110,7 @@ function fromLines(text: string, file: string, w: MetricWindow): Entry | undefin
     try {
       value = JSON.parse(line);
     } catch (err) {
-      throw new MetricsError(`file: ${file}:${i + 1} is not valid JSON (${(err as Error).message})`);
+      throw new MetricsError(`file: ${file}:${i + 1} is not valid JSON (${where(line, err)})`);
     }
     const entry = asEntry(value);
     if (!entry) throw new MetricsError(`file: ${file}:${i + 1} is not a JSON object`);
@@ -126,4 +135,89 @@ function lineTime(t: unknown): number | undefined {
     return Number.isFinite(ms) ? ms : undefined;
   }
   return undefined;
+}
+
+/**
+ * Where JSON.parse stopped, as `line 3, column 2` (`column 2` on the first line), never the parser's message: it quotes the
+ * text ("Unexpected token 'O', "OUTSIDE_s3"..."), and the file may hold anything.
+ */
+function where(text: string, err: unknown): string {
+  const stated = /at position (\d+)/.exec((err as Error).message)?.[1];
+  const at = stated === undefined ? jsonErrorOffset(text) : Number(stated);
+  if (at === undefined) return 'at an unknown place';
+  if (at >= text.length) return 'it ends too early';
+  const before = text.slice(0, at).split('\n');
+  const column = `column ${(before.at(-1)?.length ?? 0) + 1}`;
+  return before.length === 1 ? column : `line ${before.length}, ${column}`;
+}
+
+/** The offset of the first syntax error in `text`, or undefined when it is valid JSON. */
+export function jsonErrorOffset(text: string): number | undefined {
+  let i = 0;
+  const ws = () => {
+    while (i < text.length && ' \t\n\r'.includes(text.charAt(i))) i++;
+  };
+  const expect = (c: string) => {
+    if (text.charAt(i) !== c) throw i;
+    i++;
+  };
+  const string = () => {
+    expect('"');
+    for (;;) {
+      if (i >= text.length) throw i;
+      const c = text.charAt(i);
+      if (c === '"') return void i++;
+      if (c < ' ') throw i;
+      if (c === '\\') {
+        const e = text.charAt(i + 1);
+        if (
+          e === 'u'
+            ? !/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))
+            : !'"\\/bfnrt'.includes(e) || e === ''
+        )
+          throw i;
+        i += e === 'u' ? 6 : 2;
+      } else i++;
+    }
+  };
+  const items = (close: string, item: () => void) => {
+    i++;
+    ws();
+    if (text.charAt(i) === close) return void i++;
+    for (;;) {
+      item();
+      ws();
+      if (text.charAt(i) === close) return void i++;
+      expect(',');
+    }
+  };
+  const member = () => {
+    ws();
+    string();
+    ws();
+    expect(':');
+    value();
+  };
+  const literal = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?|true|false|null/y;
+  function value() {
+    ws();
+    const c = text.charAt(i);
+    if (c === '{') items('}', member);
+    else if (c === '[') items(']', value);
+    else if (c === '"') string();
+    else {
+      literal.lastIndex = i;
+      if (!literal.test(text)) throw i;
+      i = literal.lastIndex;
+    }
+  }
+  try {
+    value();
+    ws();
+    if (i < text.length) throw i;
+    return undefined;
+  } catch (at) {
+    if (typeof at === 'number') return at;
+    throw at;
+  }
 }

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { constants } from 'node:os';
 import { getExecOutput } from '@actions/exec';
 import { TargetError } from '../core/errors.js';
 
@@ -15,6 +16,11 @@ export interface CliOptions {
   timeoutMs: number;
   /** Extra environment variables on top of this process's environment. */
   env?: Record<string, string>;
+  /**
+   * How messages name the command; its whole command line when absent. Set it when an
+   * argument may hold a secret (a command target's `${VAR}`), so no argument is ever shown.
+   */
+  label?: string;
 }
 
 // `@actions/exec` has no timeout, so every command runs under a watchdog that stops it when
@@ -73,7 +79,7 @@ export async function runCli(
   });
   if ((result.exitCode === 124 || result.exitCode === 137) && Date.now() - started >= ms) {
     throw new TargetError(
-      `\`${commandLine(argv)}\` did not finish within ${seconds(ms)}; it was stopped (raise the target's timeout if the platform is just slow)`,
+      `${options.label ?? `\`${commandLine(argv)}\``} did not finish within ${seconds(ms)}; it was stopped (raise the target's timeout if the platform is just slow)`,
     );
   }
   if (result.exitCode === 127 && /failed to run command/.test(result.stderr)) {
@@ -90,6 +96,18 @@ export function commandLine(argv: readonly string[]): string {
     .map((arg) => (arg.length > 80 ? `${arg.slice(0, 77)}...` : arg))
     .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg)))
     .join(' ');
+}
+
+/**
+ * A command's exit code for a message, with the signal that killed it when there was one. The
+ * node watchdog exits 128 + the signal's number; coreutils `timeout` dies of the same signal
+ * itself, and @actions/exec then gives a null exit code, whatever the type says.
+ */
+export function exitStatus(code: number | null): string {
+  if (code === null) return 'killed by a signal';
+  const signal =
+    code > 128 ? Object.entries(constants.signals).find(([, n]) => n === code - 128)?.[0] : undefined;
+  return signal ? `exit ${code}, ${signal}` : `exit ${code}`;
 }
 
 /** The last lines a failed command printed, for an error message. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { CommandTargetConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
-import { commandLine, lastLines, runCli } from './cli.js';
+import { commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { COMMAND_VALUES, type CommandValue } from './command-values.js';
 import { TargetBusyError } from './errors.js';
 import { parseCliJson } from './platform-cli.js';
@@ -16,6 +16,8 @@ import type { Target } from './target.js';
 // version and percent of requests copied), {{sticky-header}} (an A/B split's key). The same
 // values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL.
 // An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy.
+// Messages name a command by its field and program only, never its arguments: one may hold a
+// secret from `${VAR}` (`--password ${DEPLOY_PASSWORD}`), and messages reach PR comments.
 
 export const EXIT_BUSY = 75;
 
@@ -37,6 +39,13 @@ export function commandArguments(
   });
 }
 
+/** How messages name a command: `the apply command \`deploy\` (4 arguments)`, no argument shown. */
+export function commandLabel(field: 'apply' | 'read', argv: readonly string[]): string {
+  const n = argv.length - 1;
+  const args = n === 0 ? 'no arguments' : n === 1 ? '1 argument' : `${n} arguments`;
+  return `the ${field} command \`${commandLine(argv.slice(0, 1))}\` (${args})`;
+}
+
 /** What `apply` is told: empty strings for the parts a state does not have. */
 function valuesOf(desired: TrafficState): Record<CommandValue, string> {
   return {
@@ -56,21 +65,18 @@ export function commandTarget(config: CommandTargetConfig, modelName: string): T
   return {
     description,
     async read() {
-      const argv = config.read;
-      const result = await runCli(argv, {
+      const label = commandLabel('read', config.read);
+      const result = await runCli(config.read, {
         timeoutMs: config.timeoutMs,
         env: { MODEL_GATE_MODEL: modelName },
+        label,
       });
       if (result.exitCode !== 0) {
         throw new TargetError(
-          `\`${commandLine(argv)}\` failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
+          `${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`,
         );
       }
-      const { stable, canary, mirror, sticky } = parseCliJson(
-        readSchema,
-        result.stdout,
-        `\`${commandLine(argv)}\``,
-      );
+      const { stable, canary, mirror, sticky } = parseCliJson(readSchema, result.stdout, label);
       return {
         stable,
         ...(canary ? { canary } : {}),
@@ -81,8 +87,10 @@ export function commandTarget(config: CommandTargetConfig, modelName: string): T
     async write(desired: TrafficState) {
       const values = valuesOf(desired);
       const argv = commandArguments(config.apply, values);
+      const label = commandLabel('apply', argv);
       const result = await runCli(argv, {
         timeoutMs: config.timeoutMs,
+        label,
         env: {
           MODEL_GATE_MODEL: modelName,
           ...Object.fromEntries(
@@ -95,12 +103,12 @@ export function commandTarget(config: CommandTargetConfig, modelName: string): T
       });
       if (result.exitCode === EXIT_BUSY) {
         throw new TargetBusyError(
-          `\`${commandLine(argv)}\` says the platform is busy: ${lastLines(result.stderr)}; try again later`,
+          `${label} says the platform is busy: ${lastLines(result.stderr)}; try again later`,
         );
       }
       if (result.exitCode !== 0) {
         throw new TargetError(
-          `\`${commandLine(argv)}\` failed (exit ${result.exitCode}): ${lastLines(result.stderr)}`,
+          `${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`,
         );
       }
     },

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import { type CliResult, commandLine, lastLines, runCli } from './cli.js';
+import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { TargetBusyError } from './errors.js';
 
 /** Timing shared by the targets that drive a platform's CLI (normalised config, in ms). */
@@ -70,7 +70,7 @@ export async function callCli(
       );
     }
     throw new TargetError(
-      `\`${commandLine(argv)}\` failed (exit ${result.exitCode}) on ${cli.description}: ${why}`,
+      `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}: ${why}`,
     );
   }
 }

@@ -1,8 +1,8 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fileSource } from '../../src/metrics/file-source.js';
+import { fileSource, jsonErrorOffset } from '../../src/metrics/file-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 
 let root: string;
@@ -98,5 +98,100 @@ describe('file source', () => {
       root,
     );
     await expect(outside.requests(w('canary', '..'))).rejects.toThrow(/cannot be ".." in a path/);
+  });
+
+  it('gives the place of a JSON error, never the text around it', async () => {
+    const dir = join(root, 'metrics', 'bad');
+    await mkdir(dir, { recursive: true });
+    const cases: [string, string, string][] = [
+      ['token.json', 'OUTSIDE_s3cr3t and more', 'file: metrics/bad/token.json is not valid JSON (column 1)'],
+      [
+        'inner.json',
+        '{"slots":\n  {"a": SECRET_x}}',
+        'file: metrics/bad/inner.json is not valid JSON (line 2, column 9)',
+      ],
+      ['comma.json', '{"slots": {},}', 'file: metrics/bad/comma.json is not valid JSON (column 14)'],
+      [
+        'short.json',
+        '{"slots": {"SECRET_y',
+        'file: metrics/bad/short.json is not valid JSON (it ends too early)',
+      ],
+      [
+        'line.jsonl',
+        '{"slot": "canary"}\n{"slot": SECRET_z}\n',
+        'file: metrics/bad/line.jsonl:2 is not valid JSON (column 10)',
+      ],
+    ];
+    for (const [name, text, message] of cases) {
+      await writeFile(join(dir, name), text);
+      const source = fileSource({ type: 'file', path: `metrics/bad/${name}`, requests: 'requests' }, root);
+      const err = await source.requests(w('canary', 'v2')).catch((e: unknown) => e as Error);
+      expect((err as Error).message).toBe(message);
+      expect((err as Error).message).not.toMatch(/SECRET|OUTSIDE|'/);
+    }
+  });
+
+  it('finds the first JSON syntax error where the parser does not say', () => {
+    for (const valid of ['{"a": [1, -2.5e3, true, null, "x\\u00e9\\n"]}', ' 0 ', '[]', '{}', '"s"'])
+      expect(jsonErrorOffset(valid), valid).toBeUndefined();
+    expect(jsonErrorOffset('{"a": x}')).toBe(6);
+    expect(jsonErrorOffset('[1 2]')).toBe(3);
+    expect(jsonErrorOffset('"a\\q"')).toBe(2);
+    expect(jsonErrorOffset('{"a":1} z')).toBe(8);
+    expect(jsonErrorOffset('[1,')).toBe(3);
+  });
+});
+
+describe('file source and symlinks', () => {
+  let repo: string;
+  let outsideDir: string;
+  beforeAll(async () => {
+    outsideDir = await mkdtemp(join(tmpdir(), 'model-gate-outside-'));
+    await writeFile(join(outsideDir, 'runner-secret'), 'OUTSIDE_s3cr3t token');
+    await writeFile(
+      join(outsideDir, 'v2.json'),
+      JSON.stringify({ slots: { canary: { version: 'v2', requests: 9 } } }),
+    );
+    repo = await mkdtemp(join(tmpdir(), 'model-gate-repo-'));
+    await mkdir(join(repo, 'metrics'));
+    await writeFile(
+      join(repo, 'metrics', 'real.json'),
+      JSON.stringify({ slots: { canary: { version: 'v2', requests: 42 } } }),
+    );
+    await symlink(join(outsideDir, 'runner-secret'), join(repo, 'metrics', 'v2.json'));
+    await symlink('real.json', join(repo, 'metrics', 'inside.json'));
+    await symlink(outsideDir, join(repo, 'elsewhere'));
+  });
+  afterAll(async () => {
+    for (const d of [repo, outsideDir]) if (d) await rm(d, { recursive: true, force: true });
+  });
+
+  it('refuses a metrics file that is a symlink to outside the repository, showing none of its content', async () => {
+    const source = fileSource({ type: 'file', path: 'metrics/{{version}}.json', requests: 'requests' }, repo);
+    const err = await source.requests(w('canary', 'v2')).catch((e: unknown) => e as Error);
+    expect((err as Error).message).toBe(
+      'file: metrics/v2.json: a symlink to outside the repository; model-gate reads metric files inside it only',
+    );
+    expect((err as Error).message).not.toContain('OUTSIDE');
+  });
+
+  it('refuses a path through a symlinked folder that leads outside, even to valid metrics', async () => {
+    const source = fileSource({ type: 'file', path: 'elsewhere/v2.json', requests: 'requests' }, repo);
+    await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(
+      'file: elsewhere/v2.json: a symlink to outside the repository; model-gate reads metric files inside it only',
+    );
+  });
+
+  it('follows a symlink that stays inside the repository', async () => {
+    const source = fileSource({ type: 'file', path: 'metrics/inside.json', requests: 'requests' }, repo);
+    expect(await source.requests(w('canary', 'v2'))).toBe(42);
+  });
+
+  it('still says "not found" for a dangling symlink', async () => {
+    await symlink(join(outsideDir, 'gone'), join(repo, 'metrics', 'dangling.json'));
+    const source = fileSource({ type: 'file', path: 'metrics/dangling.json', requests: 'requests' }, repo);
+    await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(
+      'file: metrics/dangling.json not found; the step that writes it must run before model-gate',
+    );
   });
 });

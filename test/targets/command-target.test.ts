@@ -196,14 +196,14 @@ describe('command target driving a real nginx', () => {
     await rm(join(dir, '.model-gate.lock'));
     expect(err).toBeInstanceOf(TargetBusyError);
     expect((err as Error).message).toContain(
-      'says the platform is busy: nginx-split: another traffic change holds the lock',
+      `the apply command \`${process.execPath}\` (14 arguments) says the platform is busy: nginx-split: another traffic change holds the lock`,
     );
 
     const upstreamsFile = join(dir, 'upstreams.json');
     const saved = await readFile(upstreamsFile, 'utf8');
     await writeFile(upstreamsFile, JSON.stringify({ ...JSON.parse(saved), v3: 'not a host:port' }));
     await expect(reconcile(commandTarget(config, 'fraud'), step('v1', 'v3', 10))).rejects.toThrow(
-      /failed \(exit 1\): nginx-split: nginx -t refused the new config, the old one stays/,
+      `the apply command \`${process.execPath}\` (14 arguments) failed (exit 1): nginx-split: nginx -t refused the new config, the old one stays`,
     );
     await writeFile(upstreamsFile, saved);
     expect(await countVersions(100)).toEqual({ v1: 100 });
@@ -279,7 +279,61 @@ describe('command target driving a real nginx', () => {
       'fraud',
     );
     await expect(stuck.write(step('v1', 'v2', 10))).rejects.toThrow(
-      /did not finish within 300ms; it was stopped/,
+      `the apply command \`${process.execPath}\` (2 arguments) did not finish within 300ms; it was stopped`,
+    );
+  });
+
+  it('never shows an argument in a message: one may hold a secret from the environment', async () => {
+    // As `apply: [node, -e, ..., --password, "${CMD_PASS}", "{{candidate}}", "{{weight}}"]` reads
+    // once the environment is substituted.
+    const SECRET = 'CMDPASS_s3cr3t';
+    const run = (code: string) => [process.execPath, '-e', code, '--', '--password', SECRET];
+    const target = (apply: string[], read = run('process.exit(2)'), timeoutMs = 10_000) =>
+      commandTarget(
+        { ...config, apply: [...apply, '{{candidate}}', '{{weight}}'], read, timeoutMs },
+        'fraud',
+      );
+    const messageOf = (p: Promise<unknown>) =>
+      p.then(
+        () => '(no error)',
+        (e: Error) => e.message,
+      );
+    const failing = run("console.error('deploy: refused'); process.exit(1)");
+    const busy = run("console.error('deploy: locked'); process.exit(75)");
+    const stuck = run('setInterval(() => {}, 1000)');
+    const messages = [
+      await messageOf(target(failing).write(step('v1', 'v2', 10))),
+      await messageOf(target(busy).write(step('v1', 'v2', 10))),
+      await messageOf(target(stuck, undefined, 300).write(step('v1', 'v2', 10))),
+      await messageOf(target(failing).read()),
+      await messageOf(target(failing, run("process.stdout.write('not json')")).read()),
+      await messageOf(target(failing, run("process.stdout.write('{}')")).read()),
+    ];
+    const node = process.execPath;
+    expect(messages).toEqual([
+      `the apply command \`${node}\` (7 arguments) failed (exit 1): deploy: refused`,
+      `the apply command \`${node}\` (7 arguments) says the platform is busy: deploy: locked; try again later`,
+      `the apply command \`${node}\` (7 arguments) did not finish within 300ms; it was stopped (raise the target's timeout if the platform is just slow)`,
+      `the read command \`${node}\` (5 arguments) failed (exit 2): (nothing on stderr)`,
+      `the read command \`${node}\` (5 arguments) did not print JSON (got "not json")`,
+      `the read command \`${node}\` (5 arguments) printed JSON of an unexpected shape: stable: Invalid input: expected object, received undefined`,
+    ]);
+    for (const message of messages) {
+      expect(message).not.toContain(SECRET);
+      expect(message).not.toContain('--password');
+      expect(message).not.toContain('v2 10');
+    }
+  });
+
+  it('names a command killed by a signal', async () => {
+    const killed = commandTarget(
+      { ...config, apply: [process.execPath, '-e', "process.kill(process.pid, 'SIGTERM')"] },
+      'fraud',
+    );
+    // Through coreutils `timeout` the signal itself is lost; the node watchdog keeps it.
+    const err = await killed.write(step('v1', 'v2', 10)).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(
+      /^the apply command `[^`]+` \(2 arguments\) failed \((killed by a signal|exit 143, SIGTERM)\): \(nothing on stderr\)$/,
     );
   });
 });

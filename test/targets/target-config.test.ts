@@ -154,7 +154,7 @@ describe('target configs', () => {
       'Seldon Experiment fraud-exp (namespace seldon)',
     );
     expect(targetFor(model('{ type: http, url: "http://serving:80/m/" }')).description).toBe(
-      'serving layer at http://serving:80/m',
+      'serving layer at http://serving/m',
     );
     expect(targetFor(model('{ type: command, apply: [switch], read: [state] }')).description).toBe(
       'command target switch for fraud',
