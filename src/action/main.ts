@@ -17,15 +17,14 @@ import { readInputs } from './inputs.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE } from './post.js';
+import { secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
-
-const SECRET_FIELD = /token|secret|password|key|auth|header/i;
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
-    for (const field of interpolated) if (SECRET_FIELD.test(field.path)) core.setSecret(field.value);
+    for (const secret of secretsToMask(interpolated, env)) core.setSecret(secret);
     const event = await readEvent(env);
     const setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.

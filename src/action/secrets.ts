@@ -1,0 +1,25 @@
+import type { InterpolatedField } from '../config/interpolate.js';
+
+/** A field whose whole value is a secret: `api-key`, `headers.Authorization`, `token`. */
+const SECRET_FIELD = /token|secret|password|key|auth|header/i;
+/** A variable whose value is a secret wherever the config puts it: `CMD_PASS`, `DD_API_KEY`. */
+const SECRET_VARIABLE = /token|secret|pass|key|auth|cred/i;
+
+/**
+ * The values the runner must mask in the log: secret fields whole, and the value of every
+ * secret-named variable, also where it is only part of a field (`--password=${CMD_PASS}`, a URL).
+ */
+export function secretsToMask(
+  interpolated: readonly InterpolatedField[],
+  env: Record<string, string | undefined>,
+): string[] {
+  const secrets = new Set<string>();
+  for (const field of interpolated) {
+    if (SECRET_FIELD.test(field.path)) secrets.add(field.value);
+    for (const name of field.variables) {
+      const value = env[name];
+      if (value && SECRET_VARIABLE.test(name)) secrets.add(value);
+    }
+  }
+  return [...secrets];
+}
