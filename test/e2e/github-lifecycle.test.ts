@@ -303,17 +303,21 @@ describe('a pull request lifecycle on GitHub', () => {
     await action('pull_request', pullRequestEvent('closed', openPr(6, 20, 21, 'v1', 'v2'), { number: 6 }), {
       runId: 111,
     });
+    // Steps of at most 6 s: once its candidate has no traffic, the job reaches its next traffic change soon.
+    const fast = '.github/model-gate-fast.yml';
+    await writeFile(join(workspace, fast), CONFIG.replace('step-duration: 30s', 'step-duration: 6s'));
     const pr8 = openPr(8, 40, 41, 'v1', 'v2');
     let rollback: Promise<StepRun> | undefined;
     const job = await action('pull_request', pullRequestEvent('opened', pr8, { number: 8 }), {
       runId: 112,
+      inputs: { config: fast },
       onSpawn: () => {
         const poll = setInterval(async () => {
           const t = (await serving()) as { canary?: { weight: number } };
           if ((t.canary?.weight ?? 0) === 0 || rollback) return;
           clearInterval(poll);
           rollback = action('workflow_dispatch', workflowDispatchEvent({}), {
-            inputs: { command: 'rollback', model: MODEL, 'to-version': 'v4' },
+            inputs: { command: 'rollback', model: MODEL, 'to-version': 'v4', config: fast },
             runId: 113,
           });
         }, 25);
