@@ -25,6 +25,7 @@ import {
   plainToken,
   type QuoteRules,
   refuseControl,
+  regexLiteral,
   renderTemplate,
   templateValues,
   windowSeconds,
@@ -57,11 +58,14 @@ type Vector = z.infer<typeof vectorData>['result'];
 const PROMQL_QUOTES: QuoteRules = {
   quotes: { '"': { backslash: true }, "'": { backslash: true }, '`': { backslash: false } },
   lineComment: '#',
+  regexMatchers: ['=~', '!~'],
 };
 
-export const escapePromql: Escaper = (value, quote, variable) => {
-  if (quote === undefined) return plainToken(value, variable);
-  refuseControl(value, variable);
+export const escapePromql: Escaper = (raw, quote, variable, regex) => {
+  if (quote === undefined) return plainToken(raw, variable);
+  refuseControl(raw, variable);
+  // In a label regex (`version=~"{{version}}"`) the value matches itself only: `.` and `+` are literal.
+  const value = regex ? regexLiteral(raw) : raw;
   if (quote === '`') {
     if (value.includes('`')) {
       throw new MetricsError(

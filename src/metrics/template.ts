@@ -21,10 +21,23 @@ export interface QuoteRules {
   quotes: Record<string, { backslash: boolean }>;
   /** Starts a comment to the end of the line outside strings (PromQL's `#`): quotes in it open nothing. */
   lineComment?: string;
+  /**
+   * Operators after which a string is a regular expression (PromQL's `=~` and `!~`): a value
+   * placed in one must match itself only (a version `1.0.0+build` holds `.` and `+`).
+   */
+  regexMatchers?: string[];
 }
 
-/** Escapes a value for the string it sits in (`quote`), or for bare text (`quote` undefined). */
-export type Escaper = (value: string, quote: string | undefined, variable: TemplateVariable) => string;
+/**
+ * Escapes a value for the string it sits in (`quote`), or for bare text (`quote` undefined);
+ * `regex`: that string is a regular expression, in which the value must match itself only.
+ */
+export type Escaper = (
+  value: string,
+  quote: string | undefined,
+  variable: TemplateVariable,
+  regex: boolean,
+) => string;
 
 const PLACEHOLDER = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/;
 /** What a value may be where it is not inside a string: every valid slot, model, version, window, since. */
@@ -97,6 +110,7 @@ export function renderTemplate(
   if (problem) throw new MetricsError(`query template ${JSON.stringify(template)}: ${problem}`);
   let out = '';
   let quote: string | undefined;
+  let regex = false;
   let comment = false;
   let i = 0;
   while (i < template.length) {
@@ -105,15 +119,20 @@ export function renderTemplate(
       const match = PLACEHOLDER.exec(template.slice(i)) as RegExpExecArray;
       const name = match[1] as TemplateVariable;
       // In a comment a value is bare text: a plain token cannot end the comment early.
-      out += escapeValue(values[name], comment ? undefined : quote, name);
+      out += comment
+        ? escapeValue(values[name], undefined, name, false)
+        : escapeValue(values[name], quote, name, regex);
       i += match[0].length;
       continue;
     }
     if (comment) {
       if (c === '\n') comment = false;
     } else if (quote === undefined) {
-      if (c in rules.quotes) quote = c;
-      else if (c === rules.lineComment) comment = true;
+      if (c in rules.quotes) {
+        quote = c;
+        const before = out.trimEnd();
+        regex = (rules.regexMatchers ?? []).some((m) => before.endsWith(m));
+      } else if (c === rules.lineComment) comment = true;
     } else if (c === '\\' && rules.quotes[quote]?.backslash) {
       // An escape sequence inside the string: the next character cannot close it.
       out += c + (template[i + 1] ?? '');
@@ -127,6 +146,9 @@ export function renderTemplate(
   }
   return out;
 }
+
+/** `value` as a regular expression (RE2, JavaScript) that matches exactly that text. */
+export const regexLiteral = (value: string): string => value.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 
 /** For values outside any string: only a plain token, anything else is refused. */
 export function plainToken(value: string, variable: TemplateVariable): string {

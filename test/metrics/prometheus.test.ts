@@ -51,7 +51,8 @@ const config = (over: Partial<PrometheusMetricsConfig> = {}): PrometheusMetricsC
 /** Per 15 s, per slot: requests by outcome and latency observations by bucket (non-cumulative). */
 const BACKFILL = {
   stable: { version: 'v1', ok: 18, error: 1, null: 1, latency: [12, 6, 1, 1, 0] },
-  canary: { version: 'v2', ok: 8, error: 2, null: 0, latency: [5, 3, 1, 1, 0] },
+  // A semver with build metadata: `.` and `+` mean something in a label regex.
+  canary: { version: '2.0.0+build.7', ok: 8, error: 2, null: 0, latency: [5, 3, 1, 1, 0] },
 } as const;
 const LE = ['0.05', '0.1', '0.25', '0.5', '+Inf'];
 
@@ -148,6 +149,12 @@ describe('prometheus source on backfilled data (exact)', () => {
       ' / sum(increase(model_gate_requests_total{model="{{model}}",slot="{{slot}}",version="{{version}}"}[{{window}}]))';
     expect(await source.value(errorRate, bfWindow('stable'))).toBeCloseTo(1 / 20, 12);
     expect(await source.value(errorRate, bfWindow('canary'))).toBeCloseTo(2 / 10, 12);
+  });
+
+  it('matches the version itself in a label regex (=~), also one with . and +', async () => {
+    const byRegex =
+      'sum(increase(model_gate_requests_total{slot="{{slot}}",version=~"{{version}}"}[{{window}}]))';
+    expect(await source.value(byRegex, bfWindow('canary'))).toBe(200);
   });
 
   it('reads histogram buckets per le and the same p99 as histogram_quantile', async () => {

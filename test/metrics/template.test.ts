@@ -71,6 +71,18 @@ describe('a value cannot escape its place in the query', () => {
     expect(() => renderPromql('x{v="{{version}}"}', evil('a\nb'))).toThrow(/control character/);
   });
 
+  it('makes a value in a label regex (=~, !~) match itself only', () => {
+    const build = evil('1.0.0+build');
+    expect(renderPromql('x{v=~"{{version}}"}', build)).toBe('x{v=~"1\\\\.0\\\\.0\\\\+build"}');
+    expect(renderPromql('x{v!~ `{{version}}|canary-.*`}', build)).toBe('x{v!~ `1\\.0\\.0\\+build|canary-.*`}');
+    // Checked against JavaScript's regular expressions, whose syntax is RE2's here.
+    const pattern = new RegExp(`^${'1\\.0\\.0\\+build'}$`);
+    expect(pattern.test('1.0.0+build')).toBe(true);
+    expect(pattern.test('1x0x00build')).toBe(false);
+    // An equality matcher, and a string after some other operator, stay as they were.
+    expect(renderPromql('x{v="{{version}}", s=~"{{slot}}"}', build)).toBe('x{v="1.0.0+build", s=~"canary"}');
+  });
+
   it('accepts only plain tokens outside quotes', () => {
     expect(renderPromql('x[{{window}}]', w())).toBe('x[95s]');
     expect(() => renderPromql('x{v={{version}}}', evil('a} or up'))).toThrow(
