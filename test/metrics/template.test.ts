@@ -74,7 +74,9 @@ describe('a value cannot escape its place in the query', () => {
   it('makes a value in a label regex (=~, !~) match itself only', () => {
     const build = evil('1.0.0+build');
     expect(renderPromql('x{v=~"{{version}}"}', build)).toBe('x{v=~"1\\\\.0\\\\.0\\\\+build"}');
-    expect(renderPromql('x{v!~ `{{version}}|canary-.*`}', build)).toBe('x{v!~ `1\\.0\\.0\\+build|canary-.*`}');
+    expect(renderPromql('x{v!~ `{{version}}|canary-.*`}', build)).toBe(
+      'x{v!~ `1\\.0\\.0\\+build|canary-.*`}',
+    );
     // Checked against JavaScript's regular expressions, whose syntax is RE2's here.
     const pattern = new RegExp(`^${'1\\.0\\.0\\+build'}$`);
     expect(pattern.test('1.0.0+build')).toBe(true);
