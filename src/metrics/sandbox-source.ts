@@ -39,11 +39,32 @@ const countsSchema = z.object({
 });
 type SlotCounts = z.infer<typeof slotSchema>;
 
+/**
+ * How far an answer's `until` (the sandbox's clock when it answered) may lag the window's end. On
+ * one host it never does (the look's window ends before the request is sent); this covers clock
+ * granularity and a little skew between the runner and a remote sandbox, nothing more.
+ */
+export const STALE_ALLOWANCE_MS = 2000;
+
+/** `10:04:58` (UTC) of an epoch-ms time, for messages. */
+const clockTime = (ms: number) =>
+  Number.isFinite(ms) && Math.abs(ms) < 8.64e15 ? new Date(ms).toISOString().slice(11, 19) : String(ms);
+
 /** Exact per-slot counts from the sandbox's /metrics.json. */
 export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
   const base = config.url.replace(/\/+$/, '');
 
-  async function fetchSlot(w: MetricWindow, since: number): Promise<{ slot?: SlotCounts; until?: number }> {
+  /**
+   * One answer for the counts from `since` up to the sandbox's now. The answer must cover what was
+   * asked: the same `since`, and an `until` no older than `end` (less `STALE_ALLOWANCE_MS`). A
+   * cache or proxy replaying an old answer would otherwise pass a gate on counts holding no new
+   * requests; a refused answer is a MetricsError (the look is an error, never a pass).
+   */
+  async function fetchSlot(
+    w: MetricWindow,
+    since: number,
+    end: { at: number; what: string },
+  ): Promise<{ slot?: SlotCounts; until: number }> {
     const model = config.model ?? w.model;
     // The sandbox counts whole seconds and includes the one containing `since`: start at the next
     // whole second so a phase's window holds nothing from before the phase (the old split).
@@ -58,9 +79,26 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     if (res.status !== 200) throw new MetricsError(`sandbox metrics for ${model}: ${errorText(res)}`);
     const parsed = countsSchema.safeParse(res.body);
     if (!parsed.success) throw new MetricsError(`sandbox metrics for ${model}: unexpected answer`);
+    const { since: answeredSince, until } = parsed.data;
+    // Every model-gate sandbox sends both; without them nothing shows the counts are current.
+    if (answeredSince === undefined || until === undefined) {
+      throw new MetricsError(
+        `sandbox metrics for ${model} do not say which window they cover (no ${answeredSince === undefined ? 'since' : 'until'}): is /metrics.json served by a model-gate sandbox?`,
+      );
+    }
+    if (answeredSince !== from) {
+      throw new MetricsError(
+        `sandbox metrics for ${model} answer for another window: they start at ${clockTime(answeredSince)}, not at ${clockTime(from)} as asked (is something caching /metrics.json?)`,
+      );
+    }
+    if (until < end.at - STALE_ALLOWANCE_MS) {
+      throw new MetricsError(
+        `sandbox metrics for ${model} are stale: they end at ${clockTime(until)}, ${Math.round((end.at - until) / 1000)} s before ${end.what} (is something caching /metrics.json?)`,
+      );
+    }
     const slot = parsed.data.slots[w.slot];
     // Counts of another version in the same slot are not this release's evidence.
-    return { ...(slot && slot.version === w.version ? { slot } : {}), until: parsed.data.until };
+    return { ...(slot && slot.version === w.version ? { slot } : {}), until };
   }
 
   /**
@@ -68,9 +106,11 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
    * ends earlier (a reference before the step, a one-minute interval) subtracts what came after.
    */
   async function windowCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
-    const from = await fetchSlot(w, w.since);
-    if (!from.slot || from.until === undefined || from.until - w.until <= 1000) return from.slot;
-    const after = (await fetchSlot(w, w.until)).slot;
+    const from = await fetchSlot(w, w.since, { at: w.until, what: "the window's end" });
+    if (!from.slot || from.until - w.until <= 1000) return from.slot;
+    // What is subtracted must run at least as far as the counts it is subtracted from.
+    const after = (await fetchSlot(w, w.until, { at: from.until, what: 'the counts it is subtracted from' }))
+      .slot;
     return after ? subtract(from.slot, after) : from.slot;
   }
 

@@ -1,0 +1,207 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ThresholdGateConfig } from '../../src/config/types.js';
+import { MetricsError } from '../../src/core/errors.js';
+import { foldMeasurement, measureThreshold } from '../../src/gates/threshold-gate.js';
+import { STALE_ALLOWANCE_MS, sandboxSource } from '../../src/metrics/sandbox-source.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
+import type { GateState } from '../../src/release/types.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+
+// 2027-01-15T08:00:00Z: a whole second, so the source asks for exactly the window's `since`.
+const NOW = 1_800_000_000_000;
+const MINUTE = 60_000;
+
+const hist = (n: number) => ({
+  buckets: [
+    { le: 50, count: 8 * n },
+    { le: '+Inf', count: 10 * n },
+  ],
+  sum: 400 * n,
+  count: 10 * n,
+});
+const slot = (n: number) => ({
+  version: 'v2',
+  requests: 10 * n,
+  errors: 0,
+  nulls: 0,
+  latencyMs: hist(n),
+  scores: hist(n),
+});
+
+/** How the served /metrics.json answers a request asking from `since` (the test sets it). */
+let respond: (since: number) => unknown;
+let server: Server;
+let url: string;
+const asked: number[] = [];
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    const since = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('since'));
+    asked.push(since);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(respond(since)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+const window = (since: number, until: number, slotName: MetricWindow['slot'] = 'canary'): MetricWindow => ({
+  model: 'fraud-detector',
+  slot: slotName,
+  version: 'v2',
+  since,
+  until,
+});
+
+describe('the sandbox source refuses answers that do not cover the window', () => {
+  it('refuses a frozen answer (its until far behind the window end) as stale', async () => {
+    // A proxy replaying the last good answer: the counts stop at NOW - 40 s.
+    respond = (since) => ({ since, until: NOW - 40_000, slots: { canary: slot(5) } });
+    const source = sandboxSource({ type: 'sandbox', url });
+    const w = window(NOW - 5 * MINUTE, NOW);
+    await expect(source.requests(w)).rejects.toThrow(MetricsError);
+    await expect(source.count?.('requests', w)).rejects.toThrow(
+      "sandbox metrics for fraud-detector are stale: they end at 07:59:20, 40 s before the window's end (is something caching /metrics.json?)",
+    );
+    await expect(source.value('error-rate', w)).rejects.toThrow(/are stale/);
+    await expect(source.buckets?.('latency', w)).rejects.toThrow(/are stale/);
+  });
+
+  it('accepts an answer ending within the allowance of the window end (clock granularity, skew)', async () => {
+    const source = sandboxSource({ type: 'sandbox', url });
+    for (const lag of [STALE_ALLOWANCE_MS, 1000, 0]) {
+      respond = (since) => ({ since, until: NOW - lag, slots: { canary: slot(5) } });
+      expect(await source.requests(window(NOW - 5 * MINUTE, NOW))).toBe(50);
+    }
+    respond = (since) => ({ since, until: NOW - STALE_ALLOWANCE_MS - 1, slots: { canary: slot(5) } });
+    await expect(source.requests(window(NOW - 5 * MINUTE, NOW))).rejects.toThrow(/are stale/);
+  });
+
+  it('refuses an answer whose since is not the one asked for', async () => {
+    // A cache keyed without the query string answering an earlier look's request.
+    respond = () => ({ since: NOW - 10 * MINUTE, until: NOW, slots: { canary: slot(10) } });
+    const source = sandboxSource({ type: 'sandbox', url });
+    asked.length = 0;
+    await expect(source.requests(window(NOW - 5 * MINUTE, NOW))).rejects.toThrow(
+      'sandbox metrics for fraud-detector answer for another window: they start at 07:50:00, not at 07:55:00 as asked (is something caching /metrics.json?)',
+    );
+    expect(asked).toEqual([NOW - 5 * MINUTE]);
+  });
+
+  it('compares since with exactly what it sent: the window start rounded up to a whole second', async () => {
+    const source = sandboxSource({ type: 'sandbox', url });
+    respond = (since) => ({ since, until: NOW, slots: { canary: slot(5) } });
+    asked.length = 0;
+    expect(await source.requests(window(NOW - 5 * MINUTE - 400, NOW))).toBe(50);
+    expect(asked).toEqual([NOW - 5 * MINUTE]);
+    // An answer echoing the unrounded start is not the one asked for.
+    respond = () => ({ since: NOW - 5 * MINUTE - 400, until: NOW, slots: { canary: slot(5) } });
+    await expect(source.requests(window(NOW - 5 * MINUTE - 400, NOW))).rejects.toThrow(/another window/);
+  });
+
+  it('refuses an answer that does not say which window it covers', async () => {
+    const source = sandboxSource({ type: 'sandbox', url });
+    respond = (since) => ({ since, slots: { canary: slot(5) } });
+    await expect(source.requests(window(NOW - MINUTE, NOW))).rejects.toThrow(
+      'sandbox metrics for fraud-detector do not say which window they cover (no until): is /metrics.json served by a model-gate sandbox?',
+    );
+    respond = () => ({ until: NOW, slots: { canary: slot(5) } });
+    await expect(source.requests(window(NOW - MINUTE, NOW))).rejects.toThrow(/\(no since\)/);
+  });
+
+  it('refuses, for a window that ended earlier, an answer to subtract that ends before the first', async () => {
+    // The first answer runs to NOW; the one from the window's end is frozen 30 s earlier.
+    respond = (since) => ({
+      since,
+      until: since === NOW - 5 * MINUTE ? NOW - 30_000 : NOW,
+      slots: { canary: slot(Math.round((NOW - since) / MINUTE)) },
+    });
+    const source = sandboxSource({ type: 'sandbox', url });
+    await expect(source.requests(window(NOW - 15 * MINUTE, NOW - 5 * MINUTE))).rejects.toThrow(
+      'sandbox metrics for fraud-detector are stale: they end at 07:59:30, 30 s before the counts it is subtracted from (is something caching /metrics.json?)',
+    );
+  });
+
+  it("makes a threshold gate's look an error, never a pass, and fails at the error limit", async () => {
+    respond = (since) => ({ since, until: NOW - 40_000, slots: { canary: slot(5) } });
+    const gate: ThresholdGateConfig = {
+      kind: 'threshold',
+      name: 'errors',
+      query: 'error-rate',
+      max: 0.02,
+      failureLimit: 0,
+      consecutiveErrorLimit: 2,
+    };
+    const ctx = {
+      metrics: sandboxSource({ type: 'sandbox', url }),
+      model: 'fraud-detector',
+      stable: 'v1',
+      candidate: 'v2',
+      since: NOW - 5 * MINUTE,
+      now: NOW,
+      minRequests: 1,
+    };
+    let state: GateState = {
+      name: 'errors',
+      kind: 'threshold',
+      verdict: 'pending',
+      failures: 0,
+      inconclusives: 0,
+      consecutiveErrors: 0,
+    };
+    for (let look = 1; look <= 3; look++) {
+      const m = await measureThreshold(gate, ctx);
+      expect(m.verdict).toBe('error');
+      expect(m.note).toMatch(/^sandbox metrics for fraud-detector are stale/);
+      state = foldMeasurement(state, gate, m);
+      expect(state.verdict).toBe(look <= 2 ? 'pending' : 'fail');
+    }
+  });
+});
+
+describe('the sandbox source on a real sandbox with live traffic', () => {
+  let sandbox: Sandbox;
+  let traffic: TrafficGenerator;
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      modelsDir: demoModelsDir,
+      endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
+      seed: 1,
+    });
+    traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 100, seed: 2 });
+  });
+  afterAll(async () => {
+    await traffic?.stop();
+    await sandbox?.close();
+  });
+
+  it('is never refused over several looks, for windows up to now and windows that ended earlier', async () => {
+    const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
+    // A phase that starts mid-second, as a real one does (just before this second, which is
+    // asked for from its beginning: so the first look already has requests).
+    const start = Math.floor(Date.now() / 1000) * 1000 - 1;
+    const seen: number[] = [];
+    for (let look = 0; look < 8; look++) {
+      await new Promise((r) => setTimeout(r, 400));
+      const now = Date.now();
+      const w = { ...window(start, now, 'stable'), version: 'v1' };
+      seen.push(await source.requests(w));
+      expect(await source.value('error-rate', w)).toBeGreaterThanOrEqual(0);
+      expect(await source.count?.('answered', w)).toBeGreaterThan(0);
+      expect(await source.buckets?.('latency', w)).toBeDefined();
+      // A reference window that ended 1.5 s ago: counted by subtracting what came after it, whose
+      // answer must run at least as far as the first one's. (Only refusal is checked here: with
+      // live traffic the two answers end at different instants, so the difference is approximate.)
+      const earlier = { ...w, since: start - 2000, until: now - 1500 };
+      expect(typeof (await source.count?.('requests', earlier))).toBe('number');
+    }
+    // Live counts, not a replay: they kept growing.
+    expect(seen[seen.length - 1]).toBeGreaterThan(seen[0] ?? 0);
+  });
+});
