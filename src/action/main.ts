@@ -16,7 +16,7 @@ import type { Command, Inputs } from './inputs.js';
 import { readInputs } from './inputs.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
-import { CLEANUP_STATE } from './post.js';
+import { CLEANUP_STATE, cleanupState } from './post.js';
 import { secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
@@ -33,12 +33,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // Until a pull_request run ends on its own, the post step must withdraw the candidate it left
     // live. Other runs start no candidate: a failed rollback or a cut-short tick must not
     // withdraw a release a PR's job is analysing.
-    if (event.kind === 'pull_request') core.saveState(CLEANUP_STATE, 'pending');
-    if (event.kind === 'pull_request')
-      setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
-    const result = await runEvent(config, { ...inputs, command: inputs.command }, event, setup.ports);
+    const pullRequest = event.kind === 'pull_request';
+    const ports = pullRequest ? savingCandidates(setup.ports) : setup.ports;
+    if (pullRequest) setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
+    const result = await runEvent(config, { ...inputs, command: inputs.command }, event, ports);
     setup.phases.close();
-    core.saveState(CLEANUP_STATE, '');
+    // A candidate whose withdrawal failed is left for the post step to try again.
+    const left = pullRequest && result.releases.some((r) => r.withdrawPending);
+    core.saveState(CLEANUP_STATE, left ? cleanupState(result.releases) : '');
     await publish(config, result, event, setup, env);
     // A schedule tick also retries waiters whose re-run was refused earlier.
     await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
@@ -46,6 +48,21 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (err instanceof ModelGateError) core.setFailed(err.message);
     else core.setFailed(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`);
   }
+}
+
+/**
+ * The ports of a pull_request run, saving for the post step the candidates it drives each time
+ * they change, so that it can withdraw them even when GitHub (the ledger) cannot be read.
+ */
+function savingCandidates(ports: Ports): Ports {
+  core.saveState(CLEANUP_STATE, cleanupState([]));
+  return {
+    ...ports,
+    onProgress: async (releases) => {
+      core.saveState(CLEANUP_STATE, cleanupState(releases));
+      await ports.onProgress?.(releases);
+    },
+  };
 }
 
 async function runEvent(

@@ -1,45 +1,115 @@
 import * as core from '@actions/core';
+import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
-import { withdraw } from '../release/finish.js';
-import { contextFor } from '../release/ports.js';
+import type { Config } from '../config/types.js';
+import { hasLiveTraffic, retryWithdrawal, withdraw } from '../release/finish.js';
+import { contextFor, type Ports } from '../release/ports.js';
+import type { Release } from '../release/types.js';
+import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { actionPorts } from './ports.js';
 import { startWaiting } from './start-waiting.js';
 
-/** Saved by the main step while it may leave candidate traffic live; cleared when it ends on its own. */
+/**
+ * Saved by the main step of a pull_request job while it may leave candidate traffic live: the
+ * candidates it drives, so the post step can withdraw them even when GitHub (the ledger) is
+ * down; cleared when the main step ends on its own.
+ */
 export const CLEANUP_STATE = 'cleanup';
+
+const savedCandidates = z.array(z.object({ model: z.string(), from: z.string(), to: z.string() }));
+type SavedCandidate = z.infer<typeof savedCandidates>[number];
+
+/** What the main step saves for the post step: its releases whose candidate may have live traffic. */
+export function cleanupState(releases: Release[]): string {
+  const live = releases.filter((r) => r.status === 'analysing' || r.withdrawPending);
+  return JSON.stringify(live.map((r) => ({ model: r.model, from: r.from, to: r.to })));
+}
 
 /**
  * The post step of a pull_request job: when the main step was cancelled or crashed
  * mid-analysis, withdraw every candidate it left with live traffic, so the stable model
- * alone serves, and make the ledger and the PR comment say so.
+ * alone serves, and make the ledger and the PR comment say so. When GitHub cannot be read or
+ * written, the candidates the main step saved are withdrawn on the platform directly.
  */
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
-  if (!core.getState(CLEANUP_STATE)) return;
+  const saved = core.getState(CLEANUP_STATE);
+  if (!saved) return;
+  let config: Config;
+  let ports: Ports;
+  let setup: ReturnType<typeof actionPorts>;
+  let event: Awaited<ReturnType<typeof readEvent>>;
+  const inputs = readInputs();
   try {
-    const inputs = readInputs();
-    const { config } = await loadConfig(inputs.config, env);
-    const event = await readEvent(env);
-    const { ports, publisher, ledger } = actionPorts(config, inputs, env, event);
-    // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
-    if (event.kind !== 'pull_request') return;
+    ({ config } = await loadConfig(inputs.config, env));
+    event = await readEvent(env);
+    setup = actionPorts(config, inputs, env, event);
+    ports = setup.ports;
+  } catch (err) {
+    return core.setFailed(`model-gate post step could not start: ${(err as Error).message}`);
+  }
+  // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
+  if (event.kind !== 'pull_request') return;
+  const failures: string[] = [];
+  try {
     const pr = event.pr.number;
     // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
-      if (release?.status !== 'analysing') continue;
+      if (!release || !(release.status === 'analysing' || release.withdrawPending)) continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
+      const ctx = contextFor(model, ports);
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
-      const ended = await withdraw(release, contextFor(model, ports), 'aborted', why);
+      const ended = release.withdrawPending
+        ? await retryWithdrawal(release, ctx)
+        : await withdraw(release, ctx, 'aborted', why);
       await ports.ledger.saveRelease(ended);
-      core.warning(`${model.name}: ${ended.reason}`);
+      if (ended.withdrawPending) failures.push(`${model.name}: ${ended.reason}`);
+      else core.warning(`${model.name}: ${ended.reason}`);
     }
-    await publisher?.publish({ final: true });
-    await startWaiting(ledger);
+    await setup.publisher?.publish({ final: true });
+    await startWaiting(setup.ledger);
   } catch (err) {
-    core.setFailed(`model-gate post step could not withdraw the candidate: ${(err as Error).message}`);
+    // The ledger (GitHub) failed: take the saved candidates out of service all the same.
+    const direct = await withdrawSaved(saved, config, ports, inputs.model);
+    return core.setFailed(
+      `model-gate post step could not read or write the ledger (${(err as Error).message}); ${direct}; the PR comment and statuses are not updated: re-run the job once GitHub answers`,
+    );
   }
+  if (failures.length > 0) {
+    core.setFailed(`model-gate post step could not withdraw the candidate: ${failures.join('; ')}`);
+  }
+}
+
+/** Withdraw on the platform each candidate the main step saved, where it still has live traffic. */
+async function withdrawSaved(saved: string, config: Config, ports: Ports, only?: string): Promise<string> {
+  let candidates: SavedCandidate[] = [];
+  try {
+    candidates = savedCandidates.parse(JSON.parse(saved));
+  } catch {
+    return 'the main step saved no candidates to withdraw (an older version of the action)';
+  }
+  const done: string[] = [];
+  for (const c of candidates) {
+    const model = config.models[c.model];
+    if (!model || (only !== undefined && c.model !== only)) continue;
+    const target = ports.targetFor(model);
+    try {
+      const serving = await target.read();
+      if (!hasLiveTraffic(serving, c.to)) {
+        done.push(`${c.model}: ${c.to} has no live traffic`);
+      } else if (serving.stable.version !== c.from) {
+        done.push(`${c.model}: left as it is (${serving.stable.version} serves now, not ${c.from})`);
+      } else {
+        await reconcile(target, withdrawTraffic(c.from));
+        done.push(`${c.model}: ${c.to} withdrawn on the platform`);
+      }
+    } catch (err) {
+      done.push(`${c.model}: withdrawing ${c.to} failed too: ${(err as Error).message}`);
+    }
+  }
+  return done.length > 0 ? done.join('; ') : 'no candidate was saved as live';
 }

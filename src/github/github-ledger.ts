@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
 import { type Ledger, type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
 import type { DriftReport } from '../release/drift-watch.js';
-import type { Release } from '../release/types.js';
+import { holdsSlot, type Release } from '../release/types.js';
 import type { GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
@@ -135,7 +135,7 @@ export class GitHubLedger implements Ledger {
       const own = ours.get(model);
       if (!theirs) continue;
       if (theirs.startedAt > (own?.startedAt ?? 0)) mine?.delete(model);
-      else if (own && theirs.startedAt === own.startedAt && isLive(own) && !isLive(theirs)) {
+      else if (own && theirs.startedAt === own.startedAt && holdsSlot(own) && !holdsSlot(theirs)) {
         mine?.delete(model);
         this.endedFor(pr).set(model, theirs);
       }
@@ -188,7 +188,7 @@ export class GitHubLedger implements Ledger {
   private async liveReleaseOf(model: string, claim: CanaryClaim): Promise<Release | undefined> {
     if (claim.pr === undefined) return undefined;
     const release = (await this.releasesOf(claim.pr)).get(model);
-    return release && isLive(release) ? release : undefined;
+    return release && holdsSlot(release) ? release : undefined;
   }
 
   /**
@@ -228,8 +228,9 @@ export class GitHubLedger implements Ledger {
         .catch(() => {});
       this.freed.delete(saved.model);
     }
-    const ended = !isLive(saved);
-    if (ended && saved.canaryDeployment !== undefined && prev?.status !== saved.status) {
+    // The slot frees when the release stops holding it (a failed withdrawal keeps it held).
+    const ends = !holdsSlot(saved) && (prev === undefined || holdsSlot(prev) || prev.status !== saved.status);
+    if (ends && saved.canaryDeployment !== undefined) {
       await this.deployments.endCanary(saved.canaryDeployment, saved);
       this.freed.add(saved.model);
     }
@@ -286,8 +287,6 @@ export class GitHubLedger implements Ledger {
     return this.deployments.history(model);
   }
 }
-
-const isLive = (r: Release) => r.status === 'analysing' || r.status === 'ready';
 
 /** The releases hidden in comments, each model's most recently updated one (the first on a tie). */
 function releasesIn(...comments: (StoredComment | undefined)[]): Map<string, Release> {

@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { DriftReport } from '../release/drift-watch.js';
-import type { Release } from '../release/types.js';
+import { holdsSlot, type Release } from '../release/types.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
 
 interface LedgerFile {
@@ -60,7 +60,7 @@ export function fileLedger(path: string): Ledger {
     },
     async canaryHolder(model) {
       const release = (await load()).releases[model];
-      return release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+      return release && holdsSlot(release) ? release : undefined;
     },
   };
 }

@@ -1,4 +1,5 @@
 import { TargetError } from '../core/errors.js';
+import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
@@ -50,14 +51,45 @@ export async function withdraw(
     await reconcile(ctx.target, withdrawTraffic(release.from));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
+    // The next run tries again (retryWithdrawal): the candidate may still get live traffic.
     return {
       ...release,
       status,
       updatedAt: now,
       reason: `${why}; withdrawing ${release.to} failed: ${err.message}`,
+      withdrawPending: true,
     };
   }
   return ended(release, status, why, now);
+}
+
+/** Whether `version` gets live traffic (or a mirrored share) beside the stable version. */
+export function hasLiveTraffic(serving: TrafficState, version: string): boolean {
+  const slotted = [serving.canary, serving.mirror, serving.rolling].some((s) => s?.version === version);
+  return slotted && !sameTraffic(serving, withdrawTraffic(serving.stable.version));
+}
+
+/**
+ * Try again to take out of service the candidate of a release that ended while its withdrawal
+ * failed. Only while the stable version is still the release's own: a version another run put
+ * in its place (a rollback by workflow_dispatch) came with the candidate withdrawn.
+ */
+export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Promise<Release> {
+  const now = ctx.clock.now();
+  try {
+    const serving = await ctx.target.read();
+    const live = hasLiveTraffic(serving, release.to);
+    if (live && serving.stable.version === release.from) {
+      await reconcile(ctx.target, withdrawTraffic(release.from));
+    } else if (live) {
+      return release; // Another version serves now: not this release's platform state to settle.
+    }
+  } catch {
+    // Whatever failed, the release stays as it was (its reason already says so), for the next run.
+    return release;
+  }
+  const { withdrawPending: _, ...rest } = release;
+  return { ...rest, updatedAt: now, reason: `${release.reason}; ${release.to} withdrawn on a later try` };
 }
 
 /**

@@ -21,7 +21,8 @@ export async function handleSchedule(
   const analysing: Release[] = [];
   for (const name of opts.only ? [opts.only] : Object.keys(config.models)) {
     const holder = await ports.ledger.canaryHolder(name);
-    if (holder?.status === 'analysing') analysing.push(holder);
+    // Also a release whose candidate's withdrawal failed: the tick tries it again.
+    if (holder?.status === 'analysing' || holder?.withdrawPending) analysing.push(holder);
   }
   const releases = analysing.length > 0 ? await driveReleases(config, analysing, ports, opts) : [];
   const result: RunResult = { releases, skipped: [], drift: [], notify: [] };

@@ -142,13 +142,15 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
 export async function rollBack(release: Release, ctx: ReleaseContext, why: string): Promise<Release> {
   const now = ctx.clock.now();
   let reason = why;
+  let withdrawPending: true | undefined;
   try {
     await reconcile(ctx.target, withdrawTraffic(release.from));
   } catch (err) {
     // Another run ended the release meanwhile: its word stands, this rollback is not this run's.
     if (err instanceof EndedElsewhereError) throw err;
-    // Report the truth: the rollback itself did not take.
+    // Report the truth: the rollback itself did not take, and the next run tries it again.
     reason = `${why}; the rollback to ${release.from} also failed: ${(err as Error).message}`;
+    withdrawPending = true;
   }
   return {
     ...release,
@@ -156,6 +158,7 @@ export async function rollBack(release: Release, ctx: ReleaseContext, why: strin
     updatedAt: now,
     phases: closeLast(release.phases, now, 'failed', why),
     reason,
+    ...(withdrawPending ? { withdrawPending } : {}),
   };
 }
 

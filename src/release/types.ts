@@ -91,4 +91,16 @@ export interface Release {
   reason?: string;
   /** The GitHub deployment that holds the model's canary slot for this release, once claimed. */
   canaryDeployment?: number;
+  /**
+   * The release ended, but taking its candidate out of service failed (the platform refused):
+   * it may still get live traffic. It keeps the canary slot, and the next run tries again.
+   */
+  withdrawPending?: boolean;
 }
+
+/**
+ * Whether the release holds its model's canary slot: its candidate is deployed for analysis or
+ * awaiting merge, or may still get live traffic because withdrawing it failed.
+ */
+export const holdsSlot = (r: Release): boolean =>
+  r.status === 'analysing' || r.status === 'ready' || r.withdrawPending === true;

@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
+import { retryWithdrawal } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
@@ -27,9 +28,19 @@ export async function driveReleases(
   const started = ports.clock.now();
   for (;;) {
     for (const [i, release] of current.entries()) {
-      if (release.status !== 'analysing') continue;
       const model = config.models[release.model];
       if (!model) continue;
+      if (release.withdrawPending) {
+        // Its end is recorded, but its candidate may still get live traffic: try withdrawing again.
+        const next = await retryWithdrawal(release, contextFor(model, ports));
+        await ports.ledger.saveRelease(next);
+        if (next.withdrawPending)
+          ports.log.warn(`${next.model}: ${next.to} may still get live traffic: ${next.reason}`);
+        else ports.log.info(`${next.model}: ${next.to} withdrawn on a later try`);
+        current[i] = next;
+        continue;
+      }
+      if (release.status !== 'analysing') continue;
       let next: Release;
       try {
         const ended = await ports.ledger.endedElsewhere?.(release, false);

@@ -35,6 +35,11 @@ export function runDecision(result: RunResult): Decision {
 
 /** One sentence for one model: what happened and, when it matters, why. */
 export function releaseSentence(r: Release): string {
+  if (!r.withdrawPending) return endSentence(r);
+  return `${endSentence(r)}. ${r.to} may still get live traffic: withdrawing it failed, and a re-run of this job or the next schedule tick tries again`;
+}
+
+function endSentence(r: Release): string {
   switch (r.status) {
     case 'analysing':
       return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}`;
@@ -62,8 +67,13 @@ export const DECISION_TITLE: Record<Decision, string> = {
   skipped: 'ℹ️ Nothing to release',
 };
 
-/** The report's heading: the decision's, or for a status report with nothing in flight, that. */
+/**
+ * The report's heading: the decision's; a candidate whose withdrawal failed comes first; a status
+ * report with nothing in flight says that.
+ */
 export function reportTitle(result: RunResult): string {
+  if (result.releases.some((r) => r.withdrawPending))
+    return '⚠️ Rollback incomplete: a candidate may still get live traffic';
   const decision = runDecision(result);
   if (decision === 'skipped' && result.serving?.length) return 'ℹ️ Status: nothing in flight';
   return DECISION_TITLE[decision];

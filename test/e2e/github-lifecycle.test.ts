@@ -273,7 +273,7 @@ describe('a pull request lifecycle on GitHub', () => {
       }),
     });
     expect(killed).toBe(true);
-    expect(run.state.cleanup).toBe('pending');
+    expect(JSON.parse(run.state.cleanup ?? '')).toEqual([{ model: MODEL, from: 'v1', to: 'v2' }]);
     const post = await action(
       'pull_request',
       pullRequestEvent('synchronize', pr5, { number: 5 }),
@@ -287,6 +287,23 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(github.commitStatuses(pr5.head).at(-1)?.state).toBe('error');
     expect(canaryDeployments().map(latest).at(-1)).toBe('inactive');
   });
+
+  it('a cancelled job while GitHub fails: the post step still withdraws the candidate, and says what it could not update', async () => {
+    const pr9 = openPr(9, 50, 51, 'v1', 'v2');
+    const event = pullRequestEvent('opened', pr9, { number: 9 });
+    const run = await action('pull_request', event, { runId: 115, onSpawn: killWhenLive(() => {}) });
+    expect((await serving()) as object).toMatchObject({ canary: { version: 'v2' } });
+    // The listing of comments fails, retries included (1 + 3).
+    github.failNext('GET', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 502, 4);
+    const post = await action('pull_request', event, { runId: 115, state: run.state }, 'post.js');
+    expect(post.code).toBe(1);
+    expect(post.stdout).toMatch(
+      /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 withdrawn on the platform; the PR comment and statuses are not updated: re-run the job once GitHub answers/,
+    );
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    // Close the PR, for the tests that follow.
+    await action('pull_request', pullRequestEvent('closed', pr9, { number: 9 }), { runId: 116 });
+  }, 60_000);
 
   it('a killed job is resumed by the next run without a second deployment', async () => {
     const pr6 = openPr(6, 20, 21, 'v1', 'v2');

@@ -1,0 +1,88 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// A faulty candidate whose rollback the platform refuses: the release ends failed, but it keeps
+// the canary slot and says its candidate may still get live traffic, until a later run withdraws it.
+const CONFIG = `version: 1
+defaults:
+  target: { type: sandbox, url: "http://127.0.0.1:1" }
+  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+const sha = (n: number) => n.toString(16).padStart(40, 'a');
+
+async function world() {
+  const { config } = parseConfig(CONFIG, {});
+  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-withdrawal-')), 'ledger.json'));
+  const target = new MemoryTarget({ stable: { version: 'v1' } });
+  const files = {
+    [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
+    [sha(2)]: { 'fraud.yaml': 'version: v3\n' },
+  };
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader(files),
+    clock: new FakeClock(),
+    log: { info: () => {}, warn: () => {} },
+    targetFor: () => target,
+    metricsFor: () =>
+      new ScriptedMetrics({
+        stable: { rps: 90, values: { 'error-rate': 0.005 } },
+        canary: { rps: 20, values: { 'error-rate': 0.2 } },
+      }),
+  };
+  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  const opts = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
+  // The candidate deploys (write 0), then every write fails: the rollback does not take.
+  target.failFromWrite = 1;
+  const failed = await handlePullRequest(config, event, ports, opts);
+  return { config, ledger, target, ports, event, opts, failed };
+}
+
+describe('a rollback the platform refused', () => {
+  it('is reported as incomplete, keeps the slot, and a re-run of the job withdraws the candidate', async () => {
+    const { config, ledger, target, ports, event, opts, failed } = await world();
+    const [release] = failed.releases;
+    expect(release).toMatchObject({ status: 'failed', withdrawPending: true });
+    expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v3', weight: 10 } });
+    const report = renderMarkdown(config, failed, { now: 0 });
+    expect(report).toContain('## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic');
+    expect(report).toContain('v3 may still get live traffic: withdrawing it failed');
+    expect(await ledger.canaryHolder('fraud')).toMatchObject({ to: 'v3', withdrawPending: true });
+
+    target.failFromWrite = Number.POSITIVE_INFINITY;
+    const rerun = await handlePullRequest(config, event, ports, opts);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(rerun.releases[0]?.withdrawPending).toBeUndefined();
+    expect(rerun.releases[0]?.reason).toMatch(/; v3 withdrawn on a later try$/);
+    expect(renderMarkdown(config, rerun, { now: 0 })).toContain('## model-gate: ❌ Rolled back');
+    expect(await ledger.canaryHolder('fraud')).toBeUndefined();
+  });
+
+  it('is tried again by the next schedule tick', async () => {
+    const { config, ledger, target, ports } = await world();
+    const still = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+    expect(still.releases[0]).toMatchObject({ withdrawPending: true });
+    target.failFromWrite = Number.POSITIVE_INFINITY;
+    await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(await ledger.canaryHolder('fraud')).toBeUndefined();
+  });
+});
