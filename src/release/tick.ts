@@ -91,7 +91,13 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
 }
 
+/**
+ * A statistical guard that saw the data without finding a regression. Not a conversion gate: an
+ * A/B candidate is promoted only as a significant winner (or shown non-inferior), never for want
+ * of evidence against it.
+ */
 const judgedWithoutRegression = (g: GateState) =>
+  g.kind !== 'conversion' &&
   g.last?.verdict === 'waiting' &&
   (g.last.evidence?.eValue !== undefined ||
     g.last.evidence?.pValue !== undefined ||

@@ -26,13 +26,13 @@ const config = canaryModel({
   strategy: { type: 'canary', steps: [5], stepDurationMs: 120_000, minRequests: 50, intervalMs: 10_000 },
 });
 
-async function run(metrics: FakeCounts): Promise<Release> {
+async function run(metrics: FakeCounts, model = config): Promise<Release> {
   const clock = new FakeClock();
-  const ctx: ReleaseContext = { config, target: new MemoryTarget(), metrics, clock };
-  let r = newRelease(config, { from: 'v1', to: 'v2', now: clock.now() });
+  const ctx: ReleaseContext = { config: model, target: new MemoryTarget(), metrics, clock };
+  let r = newRelease(model, { from: 'v1', to: 'v2', now: clock.now() });
   for (let i = 0; i < 100 && r.status === 'analysing'; i++) {
     r = await tick(r, ctx);
-    if (r.status === 'analysing') await clock.sleep(config.strategy.intervalMs);
+    if (r.status === 'analysing') await clock.sleep(model.strategy.intervalMs);
   }
   return r;
 }
@@ -47,6 +47,34 @@ describe('the step deadline', () => {
     );
     expect(end.status).toBe('ready');
     expect(end.phases[0]?.note).toBe('no regression detected by errors within 2m');
+  });
+
+  it('fails an A/B step whose conversion gate has not found a winner: no promotion for want of evidence', async () => {
+    const conversion: GateConfig = {
+      kind: 'conversion',
+      name: 'conversion',
+      conversions: 'errors',
+      exposures: 'requests',
+      direction: 'decrease',
+      margin: 0,
+      mde: 0.1,
+      power: 0.8,
+      alpha: 0.05,
+      failureLimit: 0,
+      consecutiveErrorLimit: 4,
+    };
+    // Both arms convert 30% of the time: no winner within the step.
+    const end = await run(
+      new FakeCounts({
+        stable: { rps: 95, errorRate: 0.3, medianMs: 40 },
+        canary: { rps: 5, errorRate: 0.3, medianMs: 40 },
+      }),
+      { ...config, gates: [conversion] },
+    );
+    expect(end.status).toBe('failed');
+    expect(end.reason).toMatch(
+      /^no conclusive evidence within 2m at step 1 of 1: conversion \(conversion 30\.00% vs 30\.00%/,
+    );
   });
 
   it('still fails a step whose gate had no data (NaN) at the deadline', async () => {
