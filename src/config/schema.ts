@@ -8,7 +8,7 @@ import { describeValue, didYouMean } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
 import { strategySchema } from './strategy-schema.js';
 import { targetSchema } from './target-schema.js';
-import { type Config, SANDBOX_QUERIES } from './types.js';
+import { type Config, SANDBOX_QUERIES, SIDE_BY_SIDE_KINDS } from './types.js';
 
 /**
  * The schema of `.github/model-gate.yml` as users write it (kebab-case keys, durations and
@@ -107,6 +107,12 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     }
     const metrics = asRecord(model.metrics ?? defaults?.metrics);
     if (!Array.isArray(model.gates)) continue;
+    checkBakeGates(
+      asRecord(model.strategy ?? defaults?.strategy),
+      model.gates,
+      ['models', name, 'gates'],
+      ctx,
+    );
     if (metrics?.type !== 'sandbox') {
       checkGateTemplates(model.gates, ['models', name, 'gates'], ctx);
       continue;
@@ -125,6 +131,29 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
       });
     });
   }
+}
+
+/**
+ * A blue-green bake sends all live traffic to green: no stable traffic runs beside it, so a gate
+ * that compares the two at the same time could never judge, and would fail every bake.
+ */
+function checkBakeGates(
+  strategy: Record<string, unknown> | undefined,
+  gates: unknown[],
+  path: (string | number)[],
+  ctx: z.core.$RefinementCtx,
+) {
+  if (strategy?.type !== 'blue-green') return;
+  gates.forEach((entry, i) => {
+    const kind = asRecord(entry)?.kind;
+    if (!SIDE_BY_SIDE_KINDS.some((k) => k === kind)) return;
+    ctx.addIssue({
+      code: 'custom',
+      input: kind,
+      path: [...path, i, 'kind'],
+      message: `a ${kind} gate compares green with blue's traffic at the same time, but the blue-green bake sends all traffic to green; use a threshold gate (max-increase compares with blue just before the switch)`,
+    });
+  });
 }
 
 function inherited<T>(own: T | undefined, fallback: T | undefined): T {

@@ -456,6 +456,18 @@ export interface ConversionGateConfig {
   consecutiveErrorLimit: number;
 }
 
+/**
+ * Gate kinds that compare the candidate with stable traffic over the same window (a threshold
+ * gate's relative bounds use the stable version's values from before a full switch instead).
+ */
+export const SIDE_BY_SIDE_KINDS: readonly GateConfig['kind'][] = [
+  'ratio',
+  'latency',
+  'conversion',
+  'drift',
+  'srm',
+];
+
 export type GateConfig =
   | ThresholdGateConfig
   | OfflineGateConfig

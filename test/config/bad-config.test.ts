@@ -139,6 +139,19 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     ]);
   });
 
+  it('a blue-green model with a gate that needs stable traffic beside green during the bake', () => {
+    const text = oneModel(
+      '    strategy: { type: blue-green }\n',
+      gates(
+        '{ name: errors, kind: ratio, events: errors, total: requests, max-increase: 10% }',
+        '{ name: e2, kind: threshold, query: error-rate, max-increase: 10% }',
+      ),
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:10:31: models.fraud.gates[0].kind: a ratio gate compares green with blue's traffic at the same time, but the blue-green bake sends all traffic to green; use a threshold gate (max-increase compares with blue just before the switch)`,
+    ]);
+  });
+
   it('a YAML syntax error gives its line and column', () => {
     expect(problemsOf('version: 1\nmodels:\n  fraud: { source: [\n')).toEqual([
       `${F}:4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
