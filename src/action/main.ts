@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { InputError, ModelGateError } from '../core/errors.js';
+import { describeGitHubError, isGitHubError } from '../github/client.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
@@ -21,12 +22,13 @@ import { secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  let setup: ActionPorts | undefined;
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
     for (const secret of secretsToMask(interpolated, env)) core.setSecret(secret);
     const event = await readEvent(env);
-    const setup = actionPorts(config, inputs, env, event);
+    setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.
     if (inputs.command === 'plan') return await planStep(config, inputs.model, event, setup.ports, env);
     if (event.kind === 'push') throw new InputError('on a push event model-gate runs only command: plan');
@@ -46,7 +48,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
   } catch (err) {
     if (err instanceof ModelGateError) core.setFailed(err.message);
+    else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
     else core.setFailed(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`);
+  } finally {
+    for (const problem of setup?.ledger?.problems ?? []) core.warning(problem);
   }
 }
 

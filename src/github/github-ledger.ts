@@ -3,7 +3,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { type Ledger, type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
-import type { GitHubClient } from './client.js';
+import { describeGitHubError, type GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
 import type { Repo } from './repo-files.js';
@@ -69,6 +69,8 @@ export class GitHubLedger implements Ledger {
   private readonly endedByOthers = new Map<number, Map<string, Release>>();
   /** PRs whose comment no longer tells the truth. */
   readonly dirty = new Set<number>();
+  /** GitHub writes beside a release's state that failed (a commit status, a claim's end), for the log. */
+  readonly problems: string[] = [];
 
   constructor(private readonly opts: GitHubLedgerOptions) {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
@@ -228,15 +230,7 @@ export class GitHubLedger implements Ledger {
         .catch(() => {});
       this.freed.delete(saved.model);
     }
-    // The slot frees when the release stops holding it (a failed withdrawal keeps it held).
-    const ends = !holdsSlot(saved) && (prev === undefined || holdsSlot(prev) || prev.status !== saved.status);
-    if (ends && saved.canaryDeployment !== undefined) {
-      await this.deployments.endCanary(saved.canaryDeployment, saved);
-      this.freed.add(saved.model);
-    }
-    if (prev?.status !== saved.status || (prev?.phase !== saved.phase && saved.status === 'analysing')) {
-      await setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl);
-    }
+    // The state first: whatever GitHub refuses below, the comment carries what happened.
     map.set(saved.model, saved);
     let mine = this.saved.get(next.pr);
     if (!mine) {
@@ -245,6 +239,30 @@ export class GitHubLedger implements Ledger {
     }
     mine.add(saved.model);
     this.dirty.add(next.pr);
+    // The slot frees when the release stops holding it (a failed withdrawal keeps it held). A claim
+    // left in progress by a refused write is ended by the next claimer, since the comment shows it over.
+    const ends = !holdsSlot(saved) && (prev === undefined || holdsSlot(prev) || prev.status !== saved.status);
+    if (ends && saved.canaryDeployment !== undefined) {
+      const id = saved.canaryDeployment;
+      await this.bestEffort(`end the canary claim of ${saved.model}`, () =>
+        this.deployments.endCanary(id, saved),
+      );
+      this.freed.add(saved.model);
+    }
+    if (prev?.status !== saved.status || (prev?.phase !== saved.phase && saved.status === 'analysing')) {
+      await this.bestEffort(`set the commit status of ${saved.model}`, () =>
+        setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl),
+      );
+    }
+  }
+
+  /** A write beside the release's state: GitHub refusing it is reported (`problems`), not fatal. */
+  private async bestEffort(what: string, write: () => Promise<void>): Promise<void> {
+    try {
+      await write();
+    } catch (error) {
+      this.problems.push(`could not ${what}: ${describeGitHubError(error)}`);
+    }
   }
 
   async wait(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void> {

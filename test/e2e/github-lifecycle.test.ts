@@ -359,6 +359,32 @@ describe('a pull request lifecycle on GitHub', () => {
     });
   }, 90_000);
 
+  it('a GitHub write refused beside a failed gate: the rollback, the comment and the ::error:: still tell the truth', async () => {
+    const pr10 = openPr(10, 60, 61, 'v1', 'v3');
+    const statuses = '/repos/{owner}/{repo}/deployments/{deployment_id}/statuses';
+    const run = await action('pull_request', pullRequestEvent('opened', pr10, { number: 10 }), {
+      runId: 117,
+      // Once the faulty candidate is live, ending its claim of the slot fails (retries included).
+      onSpawn: () => {
+        const poll = setInterval(async () => {
+          const t = (await serving()) as { canary?: { weight: number } };
+          if ((t.canary?.weight ?? 0) === 0) return;
+          clearInterval(poll);
+          github.failNext('POST', statuses, 500, 4);
+        }, 25);
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/::error::model-gate: fraud-detector v3 was rolled back to v1: errors: /);
+    expect(run.stdout).toMatch(
+      /::warning::could not end the canary claim of fraud-detector: GitHub answered 500 to POST http:\/\/127\.0\.0\.1:\d+\/repos\/Codertocat\/Hello-World\/deployments\/\d+\/statuses/,
+    );
+    expect(run.stdout).not.toContain('unexpected error');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(ourComments(10)[0]?.body).toContain('## model-gate: ❌ Rolled back');
+    expect(github.commitStatuses(pr10.head).at(-1)?.state).toBe('failure');
+  });
+
   it('a fork PR deploys nothing and its comment says why', async () => {
     const pr7 = openPr(7, 30, 31, 'v1', 'v3');
     const before = await serving();
