@@ -60,6 +60,24 @@ function checkInterval(value: unknown, ctx: z.core.$RefinementCtx) {
   }
 }
 
+/** Linear steps are equal: max-weight must be a whole number of step-sizes. */
+function checkEqualSteps(value: unknown, ctx: z.core.$RefinementCtx) {
+  const { 'step-size': step, 'max-weight': max } = value as Loose;
+  if (!finite(step) || !finite(max) || step <= 0) return;
+  const count = max / step;
+  if (Math.abs(count - Math.round(count)) < 1e-9 && count >= 1) return;
+  const fits = Math.floor(count);
+  ctx.addIssue({
+    code: 'custom',
+    input: step,
+    path: ['step-size'],
+    message:
+      fits < 1
+        ? `expected at most max-weight (${max}), got ${step}`
+        : `expected a step-size that divides max-weight (${max}) into equal steps, got ${step} (steps ${[...Array.from({ length: fits }, (_, i) => Math.round((i + 1) * step * 100) / 100), max].join(', ')}); or set max-weight: ${Math.round(fits * step * 100) / 100}`,
+  });
+}
+
 const timingOf = (s: { 'step-duration': number; 'min-requests': number; interval: number }) => ({
   stepDurationMs: s['step-duration'],
   minRequests: s['min-requests'],
@@ -89,6 +107,7 @@ const linearStrategy = strict({
   ...timing,
 })
   .superRefine(checkInterval, always)
+  .superRefine(checkEqualSteps, always)
   .transform((s) => ({ type: s.type, stepSize: s['step-size'], maxWeight: s['max-weight'], ...timingOf(s) }))
   .describe('Linear: step-size, 2 x step-size, ... up to max-weight percent of live traffic.');
 

@@ -139,6 +139,20 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     ]);
   });
 
+  it('linear steps that would not be equal', () => {
+    expect(problemsOf(oneModel('    strategy: { type: linear, step-size: 30, max-weight: 100 }\n'))).toEqual([
+      `${F}:8:42: models.fraud.strategy.step-size: expected a step-size that divides max-weight (100) into equal steps, got 30 (steps 30, 60, 90, 100); or set max-weight: 90`,
+    ]);
+    expect(
+      problemsOf(
+        oneModel(
+          '    strategy: { type: linear, step-size: 70 }\n',
+          gates('{ name: e, kind: threshold, query: error-rate, max: 0.02 }'),
+        ),
+      ),
+    ).toEqual([`${F}:8:42: models.fraud.strategy.step-size: expected at most max-weight (50), got 70`]);
+  });
+
   it('a blue-green model with a gate that needs stable traffic beside green during the bake', () => {
     const text = oneModel(
       '    strategy: { type: blue-green }\n',
