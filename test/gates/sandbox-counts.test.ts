@@ -1,9 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MetricsError } from '../../src/core/errors.js';
 import { sandboxSource } from '../../src/metrics/sandbox-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
+import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 
 const NOW = 1_800_000_000_000;
 const MINUTE = 60_000;
@@ -30,21 +29,16 @@ function answer(since: number) {
   return { since, until: NOW, slots: { canary: slot } };
 }
 
-let server: Server;
+let server: JsonServer;
 let url: string;
-const asked: number[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const since = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('since'));
-    asked.push(since);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(answer(since)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startJsonServer((req) => ({ status: 200, body: answer(Number(req.query.get('since'))) }));
+  url = server.url;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
+/** The `since` of each request the stand-in got. */
+const asked = () => server.requests.map((r) => Number(r.query.get('since')));
 
 const window = (since: number, until: number): MetricWindow => ({
   model: 'fraud',
@@ -57,10 +51,10 @@ const window = (since: number, until: number): MetricWindow => ({
 describe('the sandbox source for the statistical gates', () => {
   it('counts events over the window up to now in one request', async () => {
     const source = sandboxSource({ type: 'sandbox', url });
-    asked.length = 0;
+    server.requests.length = 0;
     expect(await source.count?.('errors', window(NOW - 5 * MINUTE, NOW))).toBe(5);
     expect(await source.count?.('answered', window(NOW - 5 * MINUTE, NOW))).toBe(45);
-    expect(asked).toEqual([NOW - 5 * MINUTE, NOW - 5 * MINUTE]);
+    expect(asked()).toEqual([NOW - 5 * MINUTE, NOW - 5 * MINUTE]);
   });
 
   it('counts exactly a window that ended earlier by subtracting what came after it', async () => {

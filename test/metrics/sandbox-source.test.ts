@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThresholdGateConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
@@ -10,6 +8,7 @@ import type { GateState } from '../../src/release/types.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 
 // 2027-01-15T08:00:00Z: a whole second, so the source asks for exactly the window's `since`.
 const NOW = 1_800_000_000_000;
@@ -34,21 +33,16 @@ const slot = (n: number) => ({
 
 /** How the served /metrics.json answers a request asking from `since` (the test sets it). */
 let respond: (since: number) => unknown;
-let server: Server;
+let server: JsonServer;
 let url: string;
-const asked: number[] = [];
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const since = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('since'));
-    asked.push(since);
-    res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(respond(since)));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await startJsonServer((req) => ({ status: 200, body: respond(Number(req.query.get('since'))) }));
+  url = server.url;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
+/** The `since` of each request the stand-in got. */
+const asked = () => server.requests.map((r) => Number(r.query.get('since')));
 
 const window = (since: number, until: number, slotName: MetricWindow['slot'] = 'canary'): MetricWindow => ({
   model: 'fraud-detector',
@@ -86,19 +80,19 @@ describe('the sandbox source refuses answers that do not cover the window', () =
     // A cache keyed without the query string answering an earlier look's request.
     respond = () => ({ since: NOW - 10 * MINUTE, until: NOW, slots: { canary: slot(10) } });
     const source = sandboxSource({ type: 'sandbox', url });
-    asked.length = 0;
+    server.requests.length = 0;
     await expect(source.requests(window(NOW - 5 * MINUTE, NOW))).rejects.toThrow(
       'sandbox metrics for fraud-detector answer for another window: they start at 07:50:00, not at 07:55:00 as asked (is something caching /metrics.json?)',
     );
-    expect(asked).toEqual([NOW - 5 * MINUTE]);
+    expect(asked()).toEqual([NOW - 5 * MINUTE]);
   });
 
   it('compares since with exactly what it sent: the window start rounded up to a whole second', async () => {
     const source = sandboxSource({ type: 'sandbox', url });
     respond = (since) => ({ since, until: NOW, slots: { canary: slot(5) } });
-    asked.length = 0;
+    server.requests.length = 0;
     expect(await source.requests(window(NOW - 5 * MINUTE - 400, NOW))).toBe(50);
-    expect(asked).toEqual([NOW - 5 * MINUTE]);
+    expect(asked()).toEqual([NOW - 5 * MINUTE]);
     // An answer echoing the unrounded start is not the one asked for.
     respond = () => ({ since: NOW - 5 * MINUTE - 400, until: NOW, slots: { canary: slot(5) } });
     await expect(source.requests(window(NOW - 5 * MINUTE - 400, NOW))).rejects.toThrow(/another window/);
