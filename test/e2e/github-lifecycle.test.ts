@@ -376,7 +376,9 @@ describe('a pull request lifecycle on GitHub', () => {
     });
     expect(run.code).toBe(1);
     // v3 is slower and errs more: either gate may be the first to fail.
-    expect(run.stdout).toMatch(/::error::model-gate: fraud-detector v3 was rolled back to v1: (errors|p95-latency): /);
+    expect(run.stdout).toMatch(
+      /::error::model-gate: fraud-detector v3 was rolled back to v1: (errors|p95-latency): /,
+    );
     expect(run.stdout).toMatch(
       /::warning::could not end the canary claim of fraud-detector: GitHub answered 500 to POST http:\/\/127\.0\.0\.1:\d+\/repos\/Codertocat\/Hello-World\/deployments\/\d+\/statuses/,
     );
