@@ -2,10 +2,9 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { hasLiveTraffic, retryWithdrawal, withdraw } from '../release/finish.js';
+import { retryWithdrawal, withdraw, withdrawIfLive } from '../release/finish.js';
 import { contextFor, type Ports } from '../release/ports.js';
-import type { Release } from '../release/types.js';
-import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import { candidateMayBeLive, type Release } from '../release/types.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { actionPorts } from './ports.js';
@@ -23,7 +22,7 @@ type SavedCandidate = z.infer<typeof savedCandidates>[number];
 
 /** What the main step saves for the post step: its releases whose candidate may have live traffic. */
 export function cleanupState(releases: Release[]): string {
-  const live = releases.filter((r) => r.status === 'analysing' || r.withdrawPending);
+  const live = releases.filter(candidateMayBeLive);
   return JSON.stringify(live.map((r) => ({ model: r.model, from: r.from, to: r.to })));
 }
 
@@ -58,7 +57,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
-      if (!release || !(release.status === 'analysing' || release.withdrawPending)) continue;
+      if (!release || !candidateMayBeLive(release)) continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
@@ -96,17 +95,11 @@ async function withdrawSaved(saved: string, config: Config, ports: Ports, only?:
   for (const c of candidates) {
     const model = config.models[c.model];
     if (!model || (only !== undefined && c.model !== only)) continue;
-    const target = ports.targetFor(model);
     try {
-      const serving = await target.read();
-      if (!hasLiveTraffic(serving, c.to)) {
-        done.push(`${c.model}: ${c.to} has no live traffic`);
-      } else if (serving.stable.version !== c.from) {
-        done.push(`${c.model}: left as it is (${serving.stable.version} serves now, not ${c.from})`);
-      } else {
-        await reconcile(target, withdrawTraffic(c.from));
-        done.push(`${c.model}: ${c.to} withdrawn on the platform`);
-      }
+      const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
+      if (result.done === 'withdrawn') done.push(`${c.model}: ${c.to} withdrawn on the platform`);
+      else if (result.done === 'not-live') done.push(`${c.model}: ${c.to} has no live traffic`);
+      else done.push(`${c.model}: left as it is (${result.serving} serves now, not ${c.from})`);
     } catch (err) {
       done.push(`${c.model}: withdrawing ${c.to} failed too: ${(err as Error).message}`);
     }

@@ -3,6 +3,7 @@ import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { Ledger } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import type { Release } from './types.js';
 
@@ -64,9 +65,26 @@ export async function withdraw(
 }
 
 /** Whether `version` gets live traffic (or a mirrored share) beside the stable version. */
-export function hasLiveTraffic(serving: TrafficState, version: string): boolean {
+function hasLiveTraffic(serving: TrafficState, version: string): boolean {
   const slotted = [serving.canary, serving.mirror, serving.rolling].some((s) => s?.version === version);
   return slotted && !sameTraffic(serving, withdrawTraffic(serving.stable.version));
+}
+
+/**
+ * Take candidate `to` out of service when it still gets live traffic beside its own stable
+ * `from`. Another stable serving now (a rollback by workflow_dispatch) is not this candidate's
+ * state to settle: `other`, with what serves. Target errors propagate.
+ */
+export async function withdrawIfLive(
+  target: Target,
+  from: string,
+  to: string,
+): Promise<{ done: 'withdrawn' } | { done: 'not-live' } | { done: 'other'; serving: string }> {
+  const serving = await target.read();
+  if (!hasLiveTraffic(serving, to)) return { done: 'not-live' };
+  if (serving.stable.version !== from) return { done: 'other', serving: serving.stable.version };
+  await reconcile(target, withdrawTraffic(from));
+  return { done: 'withdrawn' };
 }
 
 /**
@@ -77,13 +95,9 @@ export function hasLiveTraffic(serving: TrafficState, version: string): boolean 
 export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Promise<Release> {
   const now = ctx.clock.now();
   try {
-    const serving = await ctx.target.read();
-    const live = hasLiveTraffic(serving, release.to);
-    if (live && serving.stable.version === release.from) {
-      await reconcile(ctx.target, withdrawTraffic(release.from));
-    } else if (live) {
-      return release; // Another version serves now: not this release's platform state to settle.
-    }
+    const result = await withdrawIfLive(ctx.target, release.from, release.to);
+    // Another version serves now: not this release's platform state to settle.
+    if (result.done === 'other') return release;
   } catch {
     // Whatever failed, the release stays as it was (its reason already says so), for the next run.
     return release;

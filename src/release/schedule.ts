@@ -3,7 +3,7 @@ import { modelNamed } from './commands.js';
 import { watchDrift } from './drift-watch.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
-import type { Release } from './types.js';
+import { candidateMayBeLive, type Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 
 /**
@@ -22,7 +22,7 @@ export async function handleSchedule(
   for (const name of opts.only ? [opts.only] : Object.keys(config.models)) {
     const holder = await ports.ledger.canaryHolder(name);
     // Also a release whose candidate's withdrawal failed: the tick tries it again.
-    if (holder?.status === 'analysing' || holder?.withdrawPending) analysing.push(holder);
+    if (holder && candidateMayBeLive(holder)) analysing.push(holder);
   }
   const releases = analysing.length > 0 ? await driveReleases(config, analysing, ports, opts) : [];
   const result: RunResult = { releases, skipped: [], drift: [], notify: [] };

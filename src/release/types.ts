@@ -104,3 +104,10 @@ export interface Release {
  */
 export const holdsSlot = (r: Release): boolean =>
   r.status === 'analysing' || r.status === 'ready' || r.withdrawPending === true;
+
+/**
+ * Whether the release's candidate may have live traffic that a run must act on: it is being
+ * analysed, or withdrawing it failed.
+ */
+export const candidateMayBeLive = (r: Release): boolean =>
+  r.status === 'analysing' || r.withdrawPending === true;

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ThresholdGateConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
 import { foldMeasurement, measureThreshold } from '../../src/gates/threshold-gate.js';
@@ -31,6 +31,20 @@ const slot = (n: number) => ({
   scores: hist(n),
 });
 
+/** /metrics.json of a sandbox whose canary served 10 requests a minute (1 error, 2 slower than 50 ms). */
+function perMinute(since: number) {
+  const minutes = Math.max(0, Math.round((NOW - since) / MINUTE));
+  const slot = {
+    version: 'v2',
+    requests: 10 * minutes,
+    errors: minutes,
+    nulls: 0,
+    latencyMs: hist(minutes),
+    scores: hist(minutes),
+  };
+  return { since, until: NOW, slots: { canary: slot } };
+}
+
 /** How the served /metrics.json answers a request asking from `since` (the test sets it). */
 let respond: (since: number) => unknown;
 let server: JsonServer;
@@ -50,6 +64,41 @@ const window = (since: number, until: number, slotName: MetricWindow['slot'] = '
   version: 'v2',
   since,
   until,
+});
+
+describe('the sandbox source for the statistical gates', () => {
+  beforeEach(() => {
+    respond = perMinute;
+  });
+
+  it('counts events over the window up to now in one request', async () => {
+    const source = sandboxSource({ type: 'sandbox', url });
+    server.requests.length = 0;
+    expect(await source.count?.('errors', window(NOW - 5 * MINUTE, NOW))).toBe(5);
+    expect(await source.count?.('answered', window(NOW - 5 * MINUTE, NOW))).toBe(45);
+    expect(asked()).toEqual([NOW - 5 * MINUTE, NOW - 5 * MINUTE]);
+  });
+
+  it('counts exactly a window that ended earlier by subtracting what came after it', async () => {
+    const source = sandboxSource({ type: 'sandbox', url });
+    expect(await source.count?.('requests', window(NOW - 15 * MINUTE, NOW - 5 * MINUTE))).toBe(100);
+    const h = await source.buckets?.('latency', window(NOW - 15 * MINUTE, NOW - 5 * MINUTE));
+    expect(h).toEqual([
+      { le: 50, count: 80 },
+      { le: '+Inf', count: 100 },
+    ]);
+  });
+
+  it('refuses unknown count and histogram queries, naming the known ones', async () => {
+    const source = sandboxSource({ type: 'sandbox', url });
+    await expect(source.count?.('error-rate', window(NOW - MINUTE, NOW))).rejects.toThrow(MetricsError);
+    await expect(source.count?.('error-rate', window(NOW - MINUTE, NOW))).rejects.toThrow(
+      'unknown sandbox count query "error-rate" (known: requests, errors, nulls, answered, conversions, exposures)',
+    );
+    await expect(source.buckets?.('p95', window(NOW - MINUTE, NOW))).rejects.toThrow(
+      'unknown sandbox histogram "p95" (known: latency, scores)',
+    );
+  });
 });
 
 describe('the sandbox source refuses answers that do not cover the window', () => {
