@@ -3,31 +3,40 @@ import { modelNamed } from './commands.js';
 import { watchDrift } from './drift-watch.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
+import { retireBlue } from './retire-blue.js';
 import { candidateMayBeLive, type Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
+import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
 /**
  * `schedule` (command tick): advance every release still analysing, whichever PR it
- * belongs to, by one bounded pass (or a watch, if asked); then run the drift watches of the
- * stable models, recording drift and noting it on the PR that introduced the version.
+ * belongs to, by one bounded pass (or a watch, if asked); retire the blue of a blue-green
+ * promotion older than its `rollback-window`; then run the drift watches of the stable
+ * models, recording drift and noting it on the PR that introduced the version.
  */
 export async function handleSchedule(
   config: Config,
   ports: Ports,
-  opts: WatchOptions & { only?: string },
+  opts: WatchOptions & { only?: string; dryRun?: boolean },
 ): Promise<RunResult> {
   // An unknown `model` input is an error naming the known models, not an idle tick.
   if (opts.only !== undefined) modelNamed(config, opts.only);
   const analysing: Release[] = [];
+  // Models whose canary slot a release holds (analysing, ready, or its withdrawal pending).
+  const held = new Set<string>();
   for (const name of opts.only ? [opts.only] : Object.keys(config.models)) {
     const holder = await ports.ledger.canaryHolder(name);
+    if (holder) held.add(name);
     // Also a release whose candidate's withdrawal failed: the tick tries it again.
-    if (holder && candidateMayBeLive(holder)) analysing.push(holder);
+    if (holder && candidateMayBeLive(holder)) analysing.push(await endIfWithdrawn(config, holder, ports));
   }
   const releases = analysing.length > 0 ? await driveReleases(config, analysing, ports, opts) : [];
   const result: RunResult = { releases, skipped: [], drift: [], notify: [] };
   for (const model of Object.values(config.models)) {
     if (opts.only && model.name !== opts.only) continue;
+    // A release holding the slot owns the model's traffic: retiring blue must not touch it.
+    const retired = held.has(model.name) ? undefined : await retireBlue(model, ports, opts);
+    if (retired) result.skipped.push({ model: model.name, why: retired });
     if (releases.some((r) => r.model === model.name && r.status === 'analysing')) continue;
     const report = await watchDrift(model, ports);
     if (!report) continue;

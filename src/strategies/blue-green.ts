@@ -4,7 +4,8 @@ import { candidateIdle, type Phase, type Strategy } from './strategy.js';
 /**
  * Blue-green: green (the candidate) is smoke-tested with synthetic requests while it serves no
  * live traffic (when `smoke:` is set), then takes all live traffic in one call and bakes under
- * the gates; once promoted, blue stays deployed without traffic so a rollback is one call.
+ * the gates; once promoted, blue stays deployed without traffic so a rollback is one call,
+ * until the first schedule tick after `rollback-window` sets green alone (release/retire-blue.ts).
  */
 export function blueGreenStrategy(config: BlueGreenStrategyConfig): Strategy {
   const bake: Phase = {
