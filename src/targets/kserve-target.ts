@@ -215,7 +215,7 @@ export function kserveTarget(
     description,
     read: async () => observe(await get()),
     async write(desired) {
-      const canary = desired.canary;
+      let canary = desired.canary;
       if (canary && !Number.isInteger(canary.weight)) {
         throw new TargetError(`KServe takes whole percentages (canaryTrafficPercent), got ${canary.weight}`);
       }
@@ -233,6 +233,11 @@ export function kserveTarget(
         ? known.get(predictor.latestRolledoutRevision)
         : undefined;
       const stable = desired.stable.version;
+      // A blue-green promotion keeps blue idle beside green. KServe cannot split against a
+      // revision that is not rolled out, but it keeps blue as an earlier revision, and a rollback
+      // redeploys it in one patch: promote green alone.
+      if (canary && canary.weight === 0 && canary.version !== stable && rolledOut !== stable)
+        canary = undefined;
       // A revision that failed matters only when it is to take traffic; a rollback away from it must go through.
       const needsLatest = (canary && canary.version !== stable && canary.weight > 0) || latest === stable;
       if (canary && canary.version !== stable) {

@@ -11,6 +11,7 @@ import {
   failingCanary,
   failingShadow,
   mirrorOf,
+  passingBlueGreen,
   passingCanary,
   passingShadow,
   step,
@@ -63,6 +64,12 @@ beforeEach(async () => {
 });
 
 describe('azureml target on a stand-in az CLI', () => {
+  it('drives a passing blue-green and promotes green with blue kept deployed', async () => {
+    const seen = await passingBlueGreen(azuremlTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen.at(-1)).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
+    expect((await endpoint()).traffic).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
+  });
+
   it('drives a passing canary through the endpoint traffic and promotes the candidate', async () => {
     const target = azuremlTarget(config, 'fraud');
     const seen = await passingCanary(target, 'v1', 'v2');

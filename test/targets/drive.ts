@@ -1,4 +1,5 @@
 import type { TrafficState } from '../../src/core/traffic.js';
+import { blueGreenStrategy } from '../../src/strategies/blue-green.js';
 import { shadowStrategy } from '../../src/strategies/shadow.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import type { Target } from '../../src/targets/target.js';
@@ -75,6 +76,33 @@ export async function unreachedShadow(target: Target, from: string, to: string, 
     (err: unknown) => err,
   );
   return { error, rolledBack: await reconcile(target, withdrawTraffic(from)) };
+}
+
+/**
+ * A passing blue-green as the engine drives it: green deployed idle for the smoke test, the
+ * bake with all live traffic, idle again until the PR merges, then promoted with blue kept
+ * deployed without traffic for the rollback window.
+ */
+export async function passingBlueGreen(target: Target, blue: string, green: string) {
+  const strategy = blueGreenStrategy({
+    type: 'blue-green',
+    bakeDurationMs: 600_000,
+    rollbackWindowMs: 3_600_000,
+    stepDurationMs: 600_000,
+    minRequests: 100,
+    intervalMs: 60_000,
+  });
+  const bake = strategy.phases.at(-1);
+  if (!bake) throw new Error('the blue-green strategy has no phase');
+  const states = [
+    strategy.idle(blue, green),
+    bake.traffic(blue, green),
+    strategy.idle(blue, green),
+    strategy.promoted(blue, green),
+  ];
+  const seen: TrafficState[] = [];
+  for (const state of states) seen.push(await reconcile(target, state));
+  return seen;
 }
 
 /** Fast timing for stand-ins: they settle after one poll. */

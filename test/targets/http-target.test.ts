@@ -11,7 +11,7 @@ import {
   type ServingLayer,
   startServingLayer,
 } from '../support/standins/http-serving-layer.js';
-import { FAST, failingCanary, passingCanary, step } from './drive.js';
+import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
 
 let layer: ServingLayer;
 const config = (): HttpTargetConfig => ({
@@ -40,6 +40,12 @@ beforeEach(() => {
 });
 
 describe('http target against a serving layer written to docs/http-target.openapi.yaml', () => {
+  it('drives a passing blue-green: the promoted state keeps blue deployed without traffic', async () => {
+    const seen = await passingBlueGreen(httpTarget(config()), 'v1', 'v2');
+    expect(seen.at(-1)).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
+    expect(layer.contractViolations).toEqual([]);
+  });
+
   it('drives a passing canary through PUT/GET /traffic, with the configured headers', async () => {
     const seen = await passingCanary(httpTarget(config()), 'v1', 'v2');
     expect(seen).toEqual([

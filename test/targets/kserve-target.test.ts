@@ -5,7 +5,7 @@ import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
-import { FAST, failingCanary, passingCanary, step } from './drive.js';
+import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
 
 const ISVC = 'inferenceservices.serving.kserve.io';
 const REV = 'revisions.serving.knative.dev';
@@ -124,6 +124,21 @@ describe('kserve target on a stand-in kubectl', () => {
       { spec: { predictor: { canaryTrafficPercent: 0 } } },
       { spec: { predictor: { canaryTrafficPercent: null } } },
     ]);
+  });
+
+  it('drives a passing blue-green: green idle, all traffic on green, idle until the merge, promoted', async () => {
+    const seen = await passingBlueGreen(kserveTarget(config, 'fraud'), 'v1', 'v2');
+    // KServe keeps blue as an earlier revision, not as a deployment beside green: a rollback redeploys it.
+    expect(seen).toEqual([
+      step('v1', 'v2', 0),
+      step('v1', 'v2', 100),
+      step('v1', 'v2', 0),
+      { stable: { version: 'v2' } },
+    ]);
+    const { spec, status } = await predictor();
+    expect(spec.model.storageUri).toBe('gs://models/fraud/v2');
+    expect(spec.canaryTrafficPercent).toBeUndefined();
+    expect(status.latestRolledoutRevision).toBe('fraud-predictor-00002');
   });
 
   it('rolls a failing canary back: all traffic pinned to the last rolled-out revision', async () => {

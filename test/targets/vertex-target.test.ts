@@ -5,7 +5,7 @@ import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { vertexTarget } from '../../src/targets/vertex-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
-import { FAST, failingCanary, passingCanary, step } from './drive.js';
+import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
 
 const RESOURCE = 'projects/ml-prod/locations/us-central1/endpoints/4321';
 const config: VertexTargetConfig = {
@@ -50,6 +50,13 @@ beforeEach(async () => {
 });
 
 describe('vertex target on a stand-in gcloud', () => {
+  it('drives a passing blue-green and promotes green', async () => {
+    const seen = await passingBlueGreen(vertexTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen.map((s) => s.canary?.weight)).toEqual([0, 100, 0, 0]);
+    expect(seen.at(-1)).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
+    expect(await split()).toEqual({ '2222': 100 });
+  });
+
   it('drives a passing canary through the traffic split by deployed model id', async () => {
     const seen = await passingCanary(vertexTarget(config, 'fraud'), 'v1', 'v2');
     expect(seen.map((s) => s.canary?.weight ?? s.stable.version)).toEqual([10, 50, 0, 'v2']);
