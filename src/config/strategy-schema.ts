@@ -118,9 +118,9 @@ const blueGreenStrategy = strict({
   'bake-duration': duration(
     'How long green serves all traffic under the gates before it passes (e.g. "10m").',
   ).prefault('10m'),
-  'rollback-window': duration('How long blue stays deployed (warm, no traffic) after a promotion.').prefault(
-    '1h',
-  ),
+  'rollback-window': duration(
+    'How long blue stays deployed (warm, no traffic) after a promotion; the first schedule tick after it removes blue.',
+  ).prefault('1h'),
   smoke: smokeSchema
     .optional()
     .describe('Synthetic requests sent straight to green before the switch; a failure rolls back.'),
