@@ -16,10 +16,11 @@ function unitOf(query: string): { label: string; scale: number } {
 /**
  * The release's key metric over the analysis, candidate against baseline, as a mermaid line
  * chart (GitHub draws ```mermaid blocks in comments and job summaries): the first gate with
- * at least two looks that saw both arms. No chart without one.
+ * at least two looks that saw both arms. Not the split check: its second line is the configured
+ * share, not the baseline version's. No chart without one.
  */
 export function keyMetricChart(release: Release, model: ModelConfig | undefined): string[] {
-  const gate = release.gates.find((g) => both(g).length >= 2);
+  const gate = release.gates.find((g) => g.kind !== 'srm' && both(g).length >= 2);
   if (!gate) return [];
   const points = both(gate);
   const unit = unitOf(

@@ -43,8 +43,13 @@ function endSentence(r: Release): string {
   switch (r.status) {
     case 'analysing':
       return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}`;
-    case 'ready':
-      return `${r.model} ${r.to} passed every gate and is ready to merge`;
+    case 'ready': {
+      // must-have-data: false lets a phase end without a decision from every gate.
+      const undecided = r.gates.filter((g) => g.verdict !== 'pass').map((g) => g.name);
+      return undecided.length === 0
+        ? `${r.model} ${r.to} passed every gate and is ready to merge`
+        : `${r.model} ${r.to} is ready to merge, but ${undecided.join(', ')} did not decide by the deadline (must-have-data: false let the phase pass)`;
+    }
     case 'failed':
       return r.phase < 0 && r.reason?.startsWith('not deployed')
         ? `${r.model} ${r.to} was ${r.reason}`

@@ -37,11 +37,14 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
     }
     const chart = meta.compact ? [] : keyMetricChart(r, model);
     if (chart.length > 0) lines.push('', ...chart);
-    const phases = meta.compact ? [] : phaseRows(r, meta.now);
+    const phases = meta.compact ? [] : phaseRows(r, model, meta.now);
     if (phases.length > 0) {
       lines.push('', '<details><summary>Phase history</summary>', '');
       lines.push('| phase | traffic | started (UTC) | lasted | outcome |', '|---|---|---|---|---|');
-      for (const p of phases) lines.push(`| ${cells(p.phase, p.traffic, p.started, p.lasted, p.outcome)} |`);
+      for (const p of phases) {
+        const outcome = p.note ? `${p.outcome}: ${p.note}` : p.outcome;
+        lines.push(`| ${cells(p.phase, p.traffic, p.started, p.lasted, outcome)} |`);
+      }
       lines.push('', '</details>');
     }
   }

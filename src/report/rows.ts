@@ -1,7 +1,8 @@
 import type { GateConfig, ModelConfig } from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
-import type { Evidence, GateState, Release } from '../release/types.js';
+import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
+import { phasesOf } from '../strategies/strategy.js';
 import { formatElapsed, formatValue } from './format.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
@@ -20,6 +21,8 @@ export interface PhaseRow {
   started: string;
   lasted: string;
   outcome: string;
+  /** What the phase recorded: a smoke test's results, why it ended. */
+  note: string;
 }
 
 const VERDICT: Record<GateState['verdict'], string> = {
@@ -123,26 +126,70 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const m = g.last;
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} req)`);
     const evidence = describeEvidence(m?.evidence);
-    const note = g.verdict === 'pass' ? '' : (m?.note ?? '');
+    const bounds = bound(config, query);
+    const note = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
     return {
       gate: label(config, g.name),
       candidate:
         m?.canary === undefined ? '–' : `${formatValue(query, m.canary)}${requests(m.canaryRequests)}`,
       baseline:
-        m?.baseline === undefined ? '–' : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
-      bound: bound(config, query),
-      verdict: VERDICT[g.verdict],
+        m?.baseline === undefined
+          ? '–'
+          : g.kind === 'srm'
+            ? // The split check's reference is the configured share, not what the stable arm measured.
+              `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} req)`}`
+            : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
+      bound: bounds,
+      verdict: verdictText(g, release),
       note: [evidence, note].filter(Boolean).join('; '),
     };
   });
 }
 
-export function phaseRows(release: Release, now: number): PhaseRow[] {
+/** A pending gate of a release that ended waits for nothing: it did not decide, or never looked. */
+function verdictText(g: GateState, release: Release): string {
+  if (g.verdict !== 'pending' || release.status === 'analysing') return VERDICT[g.verdict];
+  return g.last ? '➖ undecided' : '➖ not run';
+}
+
+/**
+ * What a passed gate's last look says about the pass: the judge's words (a conversion's lift and
+ * the sample size a fixed test would need, why a last rolling batch was not judged). Not a note
+ * that only repeats the bound (an offline gate's), nor one of a look that did not decide.
+ */
+function passedNote(m: Measurement | undefined, bounds: string): string {
+  if (!m?.note || m.note === bounds) return '';
+  if (m.verdict === 'pass') return m.note;
+  // The judge saw the data without finding a regression, and the step's deadline passed the gate.
+  if (m.verdict === 'waiting' && m.evidence) return `no regression by the step's deadline: ${m.note}`;
+  return '';
+}
+
+export function phaseRows(release: Release, model: ModelConfig | undefined, now: number): PhaseRow[] {
   return release.phases.map((p) => ({
     phase: p.name,
-    traffic: `${p.weight}%`,
+    traffic: phaseTraffic(p, release, model),
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     lasted: formatElapsed((p.endedAt ?? now) - p.startedAt),
     outcome: p.outcome ?? 'running',
+    note: phaseNote(p),
   }));
+}
+
+/** A failed phase's note is the release's reason, which may start by naming the phase again. */
+function phaseNote(p: PhaseRecord): string {
+  const again = `${p.name} failed: `;
+  const note = p.note ?? '';
+  return note.startsWith(again) ? note.slice(again.length) : note;
+}
+
+/**
+ * The candidate's share of live traffic, or, for a mirrored phase (shadow), the share of requests
+ * copied to it: its 0% of live traffic would read as if it saw nothing.
+ */
+function phaseTraffic(p: PhaseRecord, release: Release, model: ModelConfig | undefined): string {
+  const phase = model && phasesOf(model.strategy).find((x) => x.name === p.name);
+  const mirror = phase?.traffic(release.from, release.to).mirror;
+  if (p.weight === 0 && mirror && mirror.share > 0) return `mirror ${mirror.share}% (answers never returned)`;
+  return `${p.weight}%`;
 }

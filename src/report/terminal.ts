@@ -28,13 +28,13 @@ export function renderTerminal(config: Config, result: RunResult, now: number): 
         ),
       );
     }
-    const phases = phaseRows(r, now);
+    const phases = phaseRows(r, config.models[r.model], now);
     if (phases.length > 0) {
       out.push(
         '',
         ...table(
           ['phase', 'traffic', 'lasted', 'outcome'],
-          phases.map((p) => [p.phase, p.traffic, p.lasted, p.outcome]),
+          phases.map((p) => [p.phase, p.traffic, p.lasted, p.note ? `${p.outcome}: ${p.note}` : p.outcome]),
         ),
       );
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newRelease } from '../../src/release/new-release.js';
 import { escapeMarkdown, renderMarkdown } from '../../src/report/markdown.js';
-import { canaryModel } from '../support/model-config.js';
+import { canaryModel, thresholdGate } from '../support/model-config.js';
 
 const config = { version: 1 as const, allowForks: false, models: { fraud: canaryModel() } };
 
@@ -70,6 +70,46 @@ describe('the markdown report', () => {
     );
     expect(text).toContain('errors (https://metrics.example/q?…#data.err)');
     expect(text).not.toContain(secret);
+  });
+
+  it("keeps a passed gate's row free of a note that no longer applies or only repeats the bound", () => {
+    const model = canaryModel({
+      gates: [
+        { kind: 'offline', name: 'auc', file: 'eval.json', key: 'auc', min: 0.91 },
+        thresholdGate({ name: 'errors', query: 'error-rate', max: 0.02 }),
+      ],
+    });
+    const gate = { failures: 0, inconclusives: 0, consecutiveErrors: 0, verdict: 'pass' as const };
+    const release = {
+      ...newRelease(model, { from: 'v1', to: 'v2', now: 0 }),
+      status: 'ready' as const,
+      gates: [
+        {
+          ...gate,
+          name: 'auc',
+          kind: 'offline' as const,
+          last: { at: 0, verdict: 'pass' as const, canary: 0.93, note: '≥ 0.9100' },
+        },
+        {
+          ...gate,
+          name: 'errors',
+          kind: 'threshold' as const,
+          last: {
+            at: 0,
+            verdict: 'waiting' as const,
+            canaryRequests: 12,
+            note: '12 of 500 candidate requests',
+          },
+        },
+      ],
+    };
+    const lines = renderMarkdown(
+      { ...config, models: { fraud: model } },
+      { releases: [release], skipped: [] },
+      { now: 0 },
+    ).split('\n');
+    expect(lines).toContain('| auc (offline) | 0.9300 | – | ≥ 0.9100 | ✅ pass |');
+    expect(lines).toContain('| errors (error-rate) | – | – | ≤ 2.00% | ✅ pass |');
   });
 
   it('neutralises markdown, HTML, links and mentions in text from outside', () => {

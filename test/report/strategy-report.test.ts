@@ -1,0 +1,204 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import { newRelease } from '../../src/release/new-release.js';
+import { tick } from '../../src/release/tick.js';
+import type { Release } from '../../src/release/types.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderTerminal } from '../../src/report/terminal.js';
+import { FakeCounts } from '../gates/fake-metrics.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+/** A config file with one model, `fraud`, on the given strategy and gates (YAML flow maps). */
+function configWith(strategy: string, gates: string[], extra = ''): Config {
+  const text = `version: 1
+models:
+  fraud:${extra ? `\n    ${extra}` : ''}
+    source: { file: models/fraud.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: ${strategy}
+    gates:
+${gates.map((g) => `      - ${g}`).join('\n')}
+`;
+  return parseConfig(text, {}).config;
+}
+
+/** The engine's release of fraud v1 → v2 on a fake clock, looked at every `interval` until it ends. */
+async function released(config: Config, metrics: MetricSource): Promise<Release> {
+  const model = config.models.fraud;
+  if (!model) throw new Error('no model fraud');
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const ctx = { config: model, target: new MemoryTarget(), metrics, clock };
+  let r = newRelease(model, { from: 'v1', to: 'v2', now: clock.now() });
+  for (let i = 0; i < 1000 && r.status === 'analysing'; i++) {
+    r = await tick(r, ctx);
+    await clock.sleep(model.strategy.intervalMs);
+  }
+  return r;
+}
+
+const report = (config: Config, r: Release) =>
+  renderMarkdown(config, { releases: [r], skipped: [] }, { now: r.updatedAt });
+const row = (text: string, first: string) => text.split('\n').find((l) => l.startsWith(`| ${first} |`));
+
+// FakeCounts' `errors` stand for conversions here, and its `errorRate` for the conversion rate.
+const conversionGate =
+  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests, margin: 10% }';
+const abStrategy =
+  '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }';
+const arm = (rps: number, errorRate: number) => ({ rps, errorRate, medianMs: 40 });
+
+describe('the report of an A/B release', () => {
+  const config = configWith(abStrategy, ['{ name: split, kind: srm }', conversionGate]);
+  const metrics = new FakeCounts({ stable: arm(20, 0.28), canary: arm(20, 0.3) });
+
+  it("shows a passed conversion gate's lift and the sample size a fixed test would need", async () => {
+    const r = await released(config, metrics);
+    expect(r.status).toBe('ready');
+    const text = report(config, r);
+    const conversion = row(text, 'conversion (errors / requests)');
+    expect(conversion).toMatch(
+      /^\| conversion \(errors \/ requests\) \| 30\.00% .*\| ✅ pass: .*lift \+7\.1%/,
+    );
+    expect(conversion).toMatch(
+      /decided at \d+% of the \d+ candidate requests a fixed-horizon test would need/,
+    );
+    expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).toMatch(
+      /conversion \(errors \/ requests\) .*✅ pass: .*a fixed-horizon test would need/,
+    );
+  });
+
+  it("shows the split check's configured share as such, and charts conversion, not the split", async () => {
+    const r = await released(config, metrics);
+    const text = report(config, r);
+    expect(row(text, 'split (split)')).toMatch(
+      /^\| split \(split\) \| 50\.00% \(\d+ req\) \| configured 50\.00% \(stable: \d+ req\) \|/,
+    );
+    expect(text).toContain('  title "conversion: candidate v2 (first line) vs baseline v1"');
+  });
+});
+
+describe('the phase history', () => {
+  it('shows a shadow run as the share mirrored to the candidate, whose answers callers never get', async () => {
+    const config = configWith(
+      '{ type: shadow, share: 50, duration: 1m, step-duration: 2m, min-requests: 100, interval: 10s }',
+      ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
+    );
+    const metrics = new ScriptedMetrics({
+      stable: { rps: 40, values: { 'error-rate': 0.004 } },
+      canary: { rps: 20, values: { 'error-rate': 0.004 } },
+    });
+    const r = await released(config, metrics);
+    expect(r.status).toBe('ready');
+    expect(report(config, r)).toContain(
+      '| shadow 50% of requests | mirror 50% (answers never returned) | 2026-01-01 00:00:00 | 1m 00s | passed |',
+    );
+    expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).toMatch(
+      /shadow 50% of requests +mirror 50% \(answers never returned\) +1m 00s +passed/,
+    );
+  });
+
+  describe('of a blue-green release with a smoke test', () => {
+    let server: Server;
+    let url = '';
+    beforeAll(async () => {
+      // Green: answers every golden request but the one marked bad.
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk) => {
+          body += chunk;
+        });
+        req.on('end', () =>
+          res
+            .writeHead(body.includes('bad') ? 500 : 200, { 'content-type': 'application/json' })
+            .end('{"score":0.1}'),
+        );
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/predict/{{version}}`;
+    });
+    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+    const blueGreen = (requests: string) =>
+      configWith(
+        `{ type: blue-green, bake-duration: 1m, rollback-window: 1h, step-duration: 2m, min-requests: 100, interval: 10s, smoke: { url: "${url}", requests: ${requests}, repeat: 2 } }`,
+        ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
+      );
+
+    it("shows the smoke phase's results: how many golden requests went to green and how many failed", async () => {
+      const config = blueGreen('[{ x: 1 }, { x: 2 }]');
+      const metrics = new ScriptedMetrics({
+        stable: { rps: 40, values: { 'error-rate': 0.004 } },
+        canary: { rps: 40, values: { 'error-rate': 0.004 } },
+      });
+      const r = await released(config, metrics);
+      expect(r.status).toBe('ready');
+      expect(report(config, r)).toMatch(
+        /\n\| smoke on green \| 0% \| [\d: -]+ \| [^|]+ \| passed: smoke: 4 synthetic requests to green, 0 failed, p95 \d+ ms \|\n\| bake on green \| 100% \|/,
+      );
+    });
+
+    it('shows a failed smoke once, and the bake gates that never ran as not run', async () => {
+      const config = blueGreen('[{ x: 1 }, { bad: 1 }]');
+      const r = await released(
+        config,
+        new ScriptedMetrics({ stable: { rps: 40, values: {} }, canary: { rps: 40, values: {} } }),
+      );
+      expect(r.status).toBe('failed');
+      const text = report(config, r);
+      expect(text).toMatch(
+        /\n\| smoke on green \| 0% \| [^|]+ \| [^|]+ \| failed: smoke: 4 synthetic requests to green, 2 failed \(request 2: .*\) \(max-errors 0\), p95 \d+ ms \|\n/,
+      );
+      expect(row(text, 'errors (error-rate)')).toBe('| errors (error-rate) | – | – | ≤ 2.00% | ➖ not run |');
+    });
+  });
+});
+
+describe('the note of a passed gate', () => {
+  const errorsGate = '{ name: errors, kind: ratio, events: errors, total: requests, max-increase: 10% }';
+
+  it("explains why a rolling release's last batch passed a side-by-side gate without judging it", async () => {
+    const config = configWith(
+      '{ type: rolling, instances: 4, batch-size: 2, step-duration: 10m, min-requests: 200, interval: 10s }',
+      [errorsGate],
+    );
+    const r = await released(config, new FakeCounts({ stable: arm(50, 0.01), canary: arm(50, 0.005) }));
+    expect(r.status).toBe('ready');
+    expect(row(report(config, r), 'errors (errors / requests)')).toMatch(
+      /\| ✅ pass: not judged at 100% of traffic: no stable traffic left to compare with \(judged in the earlier phases\) \|$/,
+    );
+  });
+
+  it("says a statistical gate passed at the step's deadline, having found no regression", async () => {
+    const config = configWith(
+      '{ type: canary, steps: [5], step-duration: 2m, min-requests: 50, interval: 10s }',
+      [errorsGate],
+    );
+    const r = await released(config, new FakeCounts({ stable: arm(95, 0.01), canary: arm(5, 0.01) }));
+    expect(r.status).toBe('ready');
+    const text = report(config, r);
+    expect(row(text, 'errors (errors / requests)')).toMatch(
+      /\| ✅ pass: .*; no regression by the step's deadline: /,
+    );
+    expect(text).toMatch(
+      /\| step 1 of 1 \| 5% \| [^|]+ \| 2m 00s \| passed: no regression detected by errors within 2m \|/,
+    );
+  });
+
+  it('leaves a gate that never decided out of "passed every gate" when must-have-data is off', async () => {
+    const config = configWith(abStrategy.replace('30m', '2m'), [conversionGate], 'must-have-data: false');
+    const r = await released(config, new FakeCounts({ stable: arm(20, 0.3), canary: arm(20, 0.3) }));
+    expect(r.status).toBe('ready');
+    const text = report(config, r);
+    expect(text.split('\n')[2]).toBe(
+      '- fraud v2 is ready to merge, but conversion did not decide by the deadline (must-have-data: false let the phase pass)',
+    );
+    expect(row(text, 'conversion (errors / requests)')).toMatch(/ \| ➖ undecided: .*not yet conclusive/);
+  });
+});
