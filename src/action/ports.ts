@@ -79,6 +79,7 @@ export function actionPorts(
     runId: Number(env.GITHUB_RUN_ID ?? 0) || undefined,
     // A matrix job (one `model`) shares its PR's comment with the other models' jobs.
     soleWriter: pr !== undefined && inputs.model === undefined,
+    models: Object.keys(config.models),
   });
   const stamp = { runId: Number(env.GITHUB_RUN_ID ?? 0), attempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1) };
   const publisher = new CommentPublisher(

@@ -1,4 +1,6 @@
+import * as core from '@actions/core';
 import type { InterpolatedField } from '../config/interpolate.js';
+import { addSecret } from '../core/redact.js';
 
 /** A field whose whole value is a secret: `api-key`, `headers.Authorization`, `token`. */
 const SECRET_FIELD = /token|secret|password|key|auth|header/i;
@@ -22,4 +24,16 @@ export function secretsToMask(
     }
   }
   return [...secrets];
+}
+
+/**
+ * Masks each value in the log (the runner's masking) and redacts it from every message
+ * model-gate makes, since those also go to PR comments and commit statuses, which nothing masks.
+ */
+export function maskSecrets(values: Iterable<string>): void {
+  for (const value of values) {
+    if (!value) continue;
+    core.setSecret(value);
+    addSecret(value);
+  }
 }

@@ -1,3 +1,5 @@
+import { redact } from './redact.js';
+
 /**
  * One error class per failure class, so the top level can choose between
  * "tell the user and deploy nothing", "retry", "inconclusive" and "roll back".
@@ -5,7 +7,8 @@
  */
 export class ModelGateError extends Error {
   constructor(message: string) {
-    super(message);
+    // Messages reach PR comments and commit statuses, which the runner does not mask.
+    super(redact(message));
     this.name = new.target.name;
   }
 }

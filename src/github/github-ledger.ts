@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
-import { type Ledger, type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
+import { type Ledger, type LedgerEntry, LedgerStateError, SlotTakenError } from '../ledger/ledger.js';
+import { parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
@@ -12,12 +13,7 @@ import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
 /** What a PR's comment hides: the state of each of its releases, so a new job can resume. */
-const commentData = z.object({
-  releases: z.record(
-    z.string(),
-    z.custom<Release>((v) => typeof v === 'object' && v !== null),
-  ),
-});
+const commentData = z.object({ releases: releasesSchema });
 
 /**
  * How often a job driving a release reads its PR's comment, when nothing else made it read it,
@@ -44,6 +40,8 @@ export interface GitHubLedgerOptions {
    * release while the pull_request job drives it.
    */
   soleWriter?: boolean;
+  /** The config's models: a comment's release of any other model is left out, with a warning. */
+  models?: readonly string[];
 }
 
 /**
@@ -71,6 +69,8 @@ export class GitHubLedger implements Ledger {
   readonly dirty = new Set<number>();
   /** GitHub writes beside a release's state that failed (a commit status, a claim's end), for the log. */
   readonly problems: string[] = [];
+  /** The releases of models the config does not declare, already warned about (comment id and model). */
+  private readonly leftOut = new Set<string>();
 
   constructor(private readonly opts: GitHubLedgerOptions) {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
@@ -109,7 +109,7 @@ export class GitHubLedger implements Ledger {
     let map = this.releases.get(pr);
     if (!map) {
       const comment = this.commentFor(pr);
-      map = releasesIn(await comment.load(), ...comment.duplicates);
+      map = this.releasesIn(pr, await comment.load(), ...comment.duplicates);
       this.releases.set(pr, map);
       this.readAt.set(pr, this.clock.now());
     }
@@ -126,7 +126,11 @@ export class GitHubLedger implements Ledger {
     // Not read yet: the first read is fresh.
     if (!ours) return void (await this.releasesOf(pr));
     const comment = this.commentFor(pr);
-    const fresh = releasesIn(await (listing ? comment.list() : comment.reload()), ...comment.duplicates);
+    const fresh = this.releasesIn(
+      pr,
+      await (listing ? comment.list() : comment.reload()),
+      ...comment.duplicates,
+    );
     this.readAt.set(pr, this.clock.now());
     const mine = this.saved.get(pr);
     // A newer release of a model than the one this run saved (another run restarted it for a new
@@ -152,10 +156,54 @@ export class GitHubLedger implements Ledger {
 
   /** The models this run saved on a PR whose state is not in its comment as last read. */
   lost(pr: number): string[] {
-    const held = releasesIn(this.commentFor(pr).current);
+    const held = this.releasesIn(pr, this.commentFor(pr).current);
+    // Compared as the comment stores them: JSON, read back through the schema.
+    const stored = (r: Release) => JSON.stringify(storedForm(r));
     return this.savedReleases(pr)
-      .filter((r) => JSON.stringify(held.get(r.model)) !== JSON.stringify(r))
+      .filter((r) => {
+        const theirs = held.get(r.model);
+        return theirs === undefined || stored(theirs) !== stored(r);
+      })
       .map((r) => r.model);
+  }
+
+  /**
+   * The releases hidden in comments of a PR, each model's most recently updated one (the first on
+   * a tie). The state is parsed at this edge: anyone with write access can edit the comment, and
+   * its versions reach target calls. A comment whose state does not parse stops the run with an
+   * error naming the comment and the field (LedgerStateError): acting on it as if it held no state
+   * would start a second candidate beside one it may record as live, forget the canary slot it
+   * holds, and overwrite the evidence; refusing changes nothing on the platform.
+   */
+  private releasesIn(pr: number, ...comments: (StoredComment | undefined)[]): Map<string, Release> {
+    const found = new Map<string, Release>();
+    const known = this.opts.models && new Set(this.opts.models);
+    for (const comment of comments) {
+      if (!comment) continue;
+      const parsed = comment.dataProblem
+        ? { ok: false as const, problems: [comment.dataProblem] }
+        : parseState(commentData, comment.data);
+      if (!parsed.ok) throw new LedgerStateError(untrusted(comment.id, pr, parsed.problems));
+      for (const [model, release] of Object.entries(parsed.value.releases)) {
+        if (known && !known.has(model)) {
+          this.leaveOut(comment.id, pr, model);
+          continue;
+        }
+        const seen = found.get(model);
+        if (!seen || release.updatedAt > seen.updatedAt) found.set(model, release);
+      }
+    }
+    return found;
+  }
+
+  /** A model the config no longer declares: no run can drive its release, so it is not shown or kept. */
+  private leaveOut(comment: number, pr: number, model: string) {
+    const key = `${comment} ${model}`;
+    if (this.leftOut.has(key)) return;
+    this.leftOut.add(key);
+    this.problems.push(
+      `the model-gate comment #${comment} of PR #${pr} holds a release of "${model}", a model the config does not declare: no run can drive it, so it is left out of the report and the state`,
+    );
   }
 
   /** Also reads the comment again when its last read is older than `RECHECK_MS`, fresh or not. */
@@ -204,6 +252,13 @@ export class GitHubLedger implements Ledger {
 
   async saveRelease(next: Release): Promise<void> {
     if (next.pr === undefined) return;
+    // Never write a state the next job would refuse to read (a version the platform reports, say).
+    const recordable = storedForm(next);
+    if (!recordable.ok) {
+      throw new LedgerStateError(
+        `cannot record the release of ${next.model} in the comment of PR #${next.pr}: ${listed(recordable.problems)}`,
+      );
+    }
     // Never brought back to life over another run's end of it.
     if (this.endedByOthers.get(next.pr)?.get(next.model)?.startedAt === next.startedAt) return;
     const map = await this.releasesOf(next.pr);
@@ -306,15 +361,16 @@ export class GitHubLedger implements Ledger {
   }
 }
 
-/** The releases hidden in comments, each model's most recently updated one (the first on a tie). */
-function releasesIn(...comments: (StoredComment | undefined)[]): Map<string, Release> {
-  const found = new Map<string, Release>();
-  for (const comment of comments) {
-    const parsed = commentData.safeParse(comment?.data);
-    for (const [model, release] of parsed.success ? Object.entries(parsed.data.releases) : []) {
-      const seen = found.get(model);
-      if (!seen || release.updatedAt > seen.updatedAt) found.set(model, release);
-    }
-  }
-  return found;
+/** The first few problems, on one line. */
+function listed(problems: string[], max = 3): string {
+  const more = problems.length - max;
+  return problems.slice(0, max).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
+function untrusted(comment: number, pr: number, problems: string[]): string {
+  return (
+    `the model-gate state in comment #${comment} of PR #${pr} does not parse: ${listed(problems)}. ` +
+    'model-gate does not act on it and changes nothing on the serving platform for it. If the comment ' +
+    "was edited, restore it from its edit history; or delete it to start the PR's releases over."
+  );
 }

@@ -19,9 +19,12 @@ export interface StoredComment {
   stamp?: RunStamp;
   /** The JSON data hidden in the body (release states), if any. */
   data?: unknown;
+  /** Why the body has no readable data: every body model-gate writes has it, so it was edited. */
+  dataProblem?: string;
 }
 
-const DATA = /<!-- model-gate-data:([A-Za-z0-9+/=]*) -->/;
+const DATA = /<!-- model-gate-data:(\S*) -->/;
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STAMP = /<!-- model-gate-run:(\d+)\.(\d+) -->/;
 
 /** Put the marker, the run stamp and hidden data around a visible markdown body. */
@@ -30,16 +33,25 @@ export function composeBody(markdown: string, stamp: RunStamp, data: unknown): s
   return `${COMMENT_MARKER}\n<!-- model-gate-run:${stamp.runId}.${stamp.attempt} -->\n<!-- model-gate-data:${encoded} -->\n${markdown}`;
 }
 
-export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data'> {
+export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data' | 'dataProblem'> {
   const stamp = STAMP.exec(body);
-  const data = DATA.exec(body);
-  let parsed: unknown;
+  return {
+    stamp: stamp ? { runId: Number(stamp[1]), attempt: Number(stamp[2]) } : undefined,
+    ...hiddenData(body),
+  };
+}
+
+/** The JSON hidden in a body, or why there is none to read. */
+function hiddenData(body: string): Pick<StoredComment, 'data' | 'dataProblem'> {
+  const encoded = DATA.exec(body)?.[1];
+  if (encoded === undefined) return { dataProblem: 'it has no model-gate-data block' };
+  const unreadable = { dataProblem: 'its model-gate-data block is not base64-encoded JSON' };
+  if (!BASE64.test(encoded)) return unreadable;
   try {
-    parsed = data ? JSON.parse(Buffer.from(data[1] ?? '', 'base64').toString('utf8')) : undefined;
+    return { data: JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) };
   } catch {
-    parsed = undefined;
+    return unreadable;
   }
-  return { stamp: stamp ? { runId: Number(stamp[1]), attempt: Number(stamp[2]) } : undefined, data: parsed };
 }
 
 const newer = (a: RunStamp, b: RunStamp) =>

@@ -19,6 +19,12 @@ export class EndedElsewhereError extends ModelGateError {
   }
 }
 
+/**
+ * A release's state that a ledger holds (a PR comment edited by hand), or is asked to hold, does
+ * not parse: model-gate does not act on it.
+ */
+export class LedgerStateError extends ModelGateError {}
+
 /** What served when: one entry per promotion or rollback, newest last. */
 export interface LedgerEntry {
   model: string;

@@ -17,14 +17,19 @@ export interface VersionLocation {
  * unescaped: the offending value is shown truncated, with control characters escaped.
  */
 export function validateVersion(value: unknown, where: VersionLocation): string {
+  const problem = versionProblem(value);
+  if (problem !== undefined) throw new VersionError(`${where.file}: key "${where.key}": ${problem}`);
+  return typeof value === 'number' ? String(value) : (value as string);
+}
+
+/** Why `value` is not a valid version (`"$(id)" is not a valid version (...)`), or undefined. */
+export function versionProblem(value: unknown): string | undefined {
   const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
-  if (typeof text === 'string' && VERSION_PATTERN.test(text)) return text;
+  if (typeof text === 'string' && VERSION_PATTERN.test(text)) return undefined;
   // Only the first character is wrong (`-rf`, `.hidden`): say that rather than the general rule.
   const rule =
     typeof text === 'string' && ALLOWED_BUT_FIRST.test(text) ? 'it must start with a letter or digit' : RULE;
-  throw new VersionError(
-    `${where.file}: key "${where.key}": ${show(value)} is not a valid version (${rule})`,
-  );
+  return `${show(value)} is not a valid version (${rule})`;
 }
 
 function show(value: unknown): string {

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import { secretsToMask } from '../../src/action/secrets.js';
+import { describe, expect, it, vi } from 'vitest';
+import { maskSecrets, secretsToMask } from '../../src/action/secrets.js';
 import { parseConfig } from '../../src/config/load.js';
+import { MetricsError, TargetError } from '../../src/core/errors.js';
 
 const CONFIG = `version: 1
 defaults:
@@ -32,5 +33,40 @@ describe('what the action masks in the log', () => {
       'CMDPASS_s3cr3t',
       'hook-0123',
     ]);
+  });
+});
+
+describe('what the action keeps out of PR comments and commit statuses', () => {
+  it('masks each secret in the log and replaces it with *** in every message model-gate makes', () => {
+    const log: string[] = [];
+    const write = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((text) => log.push(String(text).trim()) > 0);
+    try {
+      maskSecrets([
+        'CMDPASS_s3cr3t',
+        'Bearer hook-0123',
+        'hook-0123',
+        '-----BEGIN KEY-----\nAbC9xYz\n-----END KEY-----',
+        '',
+      ]);
+    } finally {
+      write.mockRestore();
+    }
+    expect(log).toEqual([
+      '::add-mask::CMDPASS_s3cr3t',
+      '::add-mask::Bearer hook-0123',
+      '::add-mask::hook-0123',
+      '::add-mask::-----BEGIN KEY-----%0AAbC9xYz%0A-----END KEY-----',
+    ]);
+    // As a failing command's stderr excerpt shows them (`set -x`, `curl -v`): the last lines joined by " | ".
+    const stderr = '+ deploy --password=CMDPASS_s3cr3t | > Authorization: Bearer hook-0123 | AbC9xYz';
+    expect(new TargetError(`the apply command \`deploy\` failed (exit 1): ${stderr}`).message).toBe(
+      'the apply command `deploy` failed (exit 1): + deploy --password=*** | > Authorization: *** | ***',
+    );
+    // And quoted in JSON, as a metric source's answer is.
+    expect(
+      new MetricsError(`prometheus answered ${JSON.stringify({ error: 'bad token "hook-0123"' })}`).message,
+    ).toBe('prometheus answered {"error":"bad token \\"***\\""}');
   });
 });

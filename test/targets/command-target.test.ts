@@ -9,9 +9,12 @@ import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CommandTargetConfig } from '../../src/config/types.js';
+import { systemClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
+import { addSecret } from '../../src/core/redact.js';
 import { commandTarget } from '../../src/targets/command-target.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
+import { callCli } from '../../src/targets/platform-cli.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { step } from './drive.js';
 
@@ -322,6 +325,47 @@ describe('command target driving a real nginx', () => {
       expect(message).not.toContain(SECRET);
       expect(message).not.toContain('--password');
       expect(message).not.toContain('v2 10');
+    }
+  });
+
+  it('hides a secret a failing command prints from its environment, as `set -x` or `curl -v` do', async () => {
+    // The config passes it (`--token=${DEPLOY_TOKEN}`), so the action registers it as a secret.
+    const SECRET = 'dpl_Zq81mW3xRv5Ty0';
+    addSecret(SECRET);
+    process.env.DEPLOY_TOKEN = SECRET;
+    try {
+      const echo = "console.error('+ deploy --token ' + process.env.DEPLOY_TOKEN);";
+      const node = process.execPath;
+      const target = (exit: number) =>
+        commandTarget(
+          {
+            ...config,
+            apply: [node, '-e', `${echo} process.exit(${exit})`],
+            read: [node, '-e', "process.stdout.write('token=' + process.env.DEPLOY_TOKEN)"],
+          },
+          'fraud',
+        );
+      const messageOf = (p: Promise<unknown>) =>
+        p.then(
+          () => '(no error)',
+          (e: Error) => e.message,
+        );
+      // A platform CLI (kubectl, aws, az, gcloud) that fails the same way.
+      const cli = { program: node, description: 'endpoint fraud', classify: () => 'failed' as const };
+      const timing = { timeoutMs: 10_000, settleTimeoutMs: 0, pollIntervalMs: 1 };
+      expect([
+        await messageOf(target(1).write(step('v1', 'v2', 10))),
+        await messageOf(target(75).write(step('v1', 'v2', 10))),
+        await messageOf(target(1).read()),
+        await messageOf(callCli(cli, ['-e', `${echo} process.exit(1)`], timing, systemClock)),
+      ]).toEqual([
+        `the apply command \`${node}\` (2 arguments) failed (exit 1): + deploy --token ***`,
+        `the apply command \`${node}\` (2 arguments) says the platform is busy: + deploy --token ***; try again later`,
+        `the read command \`${node}\` (2 arguments) did not print JSON (got "token=***")`,
+        expect.stringMatching(/ failed \(exit 1\) on endpoint fraud: \+ deploy --token \*\*\*$/),
+      ]);
+    } finally {
+      delete process.env.DEPLOY_TOKEN;
     }
   });
 

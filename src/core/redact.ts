@@ -1,0 +1,33 @@
+// The runner masks registered secrets in the log only: a PR comment, a commit status and a
+// deployment status go to GitHub's API as they are. A failing command's stderr may echo a
+// secret (`set -x`, `curl -v`), and its excerpt ends up in those. So every message model-gate
+// makes (ModelGateError) has the secret values the action registers here replaced with `***`.
+
+const secrets = new Set<string>();
+/** Longest first, so that a secret containing another is replaced whole. */
+let ordered: string[] = [];
+
+/** A line of a multi-line secret shorter than this (`{`, `},` of a JSON key file) is structure, not secret. */
+const MIN_LINE = 6;
+
+/**
+ * A value no message may carry, as written and as messages may show it: JSON-escaped, and line
+ * by line (a stderr excerpt joins lines with ` | `).
+ */
+export function addSecret(value: string): void {
+  // Blank text is everywhere: hiding it would hide nothing and garble every message.
+  if (value.trim() === '') return;
+  const lines = value.split(/\r?\n/).map((line) => line.trim());
+  // Trimmed too: a secret read from a file often ends with a newline that its echo does not show.
+  const forms = [value, value.trim(), JSON.stringify(value).slice(1, -1)];
+  if (lines.length > 1) forms.push(...lines.filter((line) => line.length >= MIN_LINE));
+  for (const form of forms) secrets.add(form);
+  ordered = [...secrets].sort((a, b) => b.length - a.length);
+}
+
+/** `text` with every registered secret replaced by `***`. */
+export function redact(text: string): string {
+  let out = text;
+  for (const secret of ordered) if (out.includes(secret)) out = out.split(secret).join('***');
+  return out;
+}

@@ -1,0 +1,154 @@
+import { z } from 'zod';
+import { modelName } from '../config/fields.js';
+import { configErrorMap, describeValue, formatPath } from '../config/messages.js';
+import type { GateConfig } from '../config/types.js';
+import type { GateState, MeasurementVerdict, PhaseRecord, Release, ReleaseStatus } from '../release/types.js';
+import { versionProblem } from '../version/validate-version.js';
+
+// A release's state as a ledger stores it, read back at the edge. On GitHub it is JSON hidden in
+// a PR comment that anyone with write access can edit, and its versions reach target calls
+// (a rollback serves `from`, a promotion `to`): they pass the rules of a version read from a PR,
+// and names, kinds and statuses must be ones model-gate writes.
+
+/** Every member of a string union: one added to the type must be added here, or this fails to compile. */
+const oneOf = <T extends string>(members: { [K in T]: K }) => z.enum(members);
+
+const version = z.string().superRefine((text, ctx) => {
+  const problem = versionProblem(text);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', input: text, message: problem });
+});
+
+const SHA = /^[0-9a-fA-F]{7,64}$/;
+const sha = z
+  .string()
+  .regex(SHA, { error: (issue) => `expected a commit SHA, got ${describeValue(issue.input)}` });
+
+/** Milliseconds since the epoch, or since the release started. */
+const time = z.number();
+const count = z.int().min(0);
+
+/** A figure JSON wrote as null (it was NaN or infinite): absent once read, as the report shows it. */
+const figure = z
+  .number()
+  .nullish()
+  .transform((x) => x ?? undefined);
+
+const evidence = z.object({
+  method: z.string(),
+  effect: figure,
+  interval: z
+    .tuple([z.number().nullable(), z.number().nullable()])
+    .nullish()
+    .transform((i): [number, number] | undefined =>
+      i && i[0] !== null && i[1] !== null ? [i[0], i[1]] : undefined,
+    ),
+  eValue: figure,
+  pValue: figure,
+});
+
+const measurement = z.object({
+  at: time,
+  verdict: oneOf<MeasurementVerdict>({
+    pass: 'pass',
+    fail: 'fail',
+    inconclusive: 'inconclusive',
+    error: 'error',
+    waiting: 'waiting',
+  }),
+  canary: figure,
+  baseline: figure,
+  canaryRequests: figure,
+  baselineRequests: figure,
+  note: z.string().optional(),
+  evidence: evidence.optional(),
+});
+
+const gate = z.object({
+  name: z.string().min(1),
+  kind: oneOf<GateConfig['kind']>({
+    threshold: 'threshold',
+    offline: 'offline',
+    ratio: 'ratio',
+    latency: 'latency',
+    srm: 'srm',
+    conversion: 'conversion',
+    drift: 'drift',
+    webhook: 'webhook',
+  }),
+  verdict: oneOf<GateState['verdict']>({ pending: 'pending', pass: 'pass', fail: 'fail' }),
+  failures: count,
+  inconclusives: count,
+  consecutiveErrors: count,
+  last: measurement.optional(),
+  series: z.array(z.tuple([z.number(), z.number().nullable(), z.number().nullable()])).optional(),
+  reason: z.string().optional(),
+});
+
+const phase = z.object({
+  name: z.string(),
+  weight: z.number().min(0).max(100),
+  startedAt: time,
+  endedAt: time.optional(),
+  outcome: oneOf<NonNullable<PhaseRecord['outcome']>>({
+    passed: 'passed',
+    failed: 'failed',
+    withdrawn: 'withdrawn',
+  }).optional(),
+  note: z.string().optional(),
+});
+
+export const releaseSchema = z.object({
+  model: modelName,
+  from: version,
+  to: version,
+  pr: z.int().positive().optional(),
+  headSha: sha.optional(),
+  status: oneOf<ReleaseStatus>({
+    analysing: 'analysing',
+    ready: 'ready',
+    failed: 'failed',
+    promoted: 'promoted',
+    aborted: 'aborted',
+    superseded: 'superseded',
+  }),
+  phase: z.int().min(-1),
+  phaseStartedAt: time,
+  startedAt: time,
+  updatedAt: time,
+  gates: z.array(gate),
+  phases: z.array(phase),
+  reason: z.string().optional(),
+  canaryDeployment: z.int().positive().optional(),
+  withdrawPending: z.boolean().optional(),
+}) satisfies z.ZodType<Release>;
+
+/** Releases by model, each filed under its own model's name. */
+export const releasesSchema = z.record(modelName, releaseSchema).superRefine((releases, ctx) => {
+  for (const [key, release] of Object.entries(releases)) {
+    if (release.model === key) continue;
+    ctx.addIssue({
+      code: 'custom',
+      path: [key, 'model'],
+      input: release.model,
+      message: `expected "${key}", the model it is filed under, got ${describeValue(release.model)}`,
+    });
+  }
+});
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
+
+/** Parse with messages that name the field and the value: `releases.fraud.to: "$(id)" is not a valid version (…)`. */
+export function parseState<S extends z.ZodType>(schema: S, data: unknown): Parsed<z.output<S>> {
+  const parsed = schema.safeParse(data, { error: configErrorMap });
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    problems: parsed.error.issues.map((i) =>
+      i.path.length > 0 ? `${formatPath(i.path)}: ${i.message}` : i.message,
+    ),
+  };
+}
+
+/** The release as a ledger that stores JSON gives it back, or why it would not read back. */
+export const storedForm = (release: Release): Parsed<Release> =>
+  parseState(releaseSchema, JSON.parse(JSON.stringify(release)));
