@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { clip } from '../core/text.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { version } from '../ledger/release-schema.js';
 import type { Release } from '../release/types.js';
 import { type GitHubClient, isNotFound } from './client.js';
 import type { Repo } from './repo-files.js';
@@ -12,17 +13,19 @@ const SERVE_TASK = 'deploy';
 /** A candidate holding the model's canary slot (analysing, or ready and awaiting merge). */
 const CANARY_TASK = 'model-gate:canary';
 
+// Anyone who may create deployments can write a payload: its versions reach target calls (a
+// rollback serves the previous version), so a payload whose versions break the rules is ignored.
 const servePayload = z.object({
   kind: z.enum(['promotion', 'rollback']),
-  version: z.string(),
-  previous: z.string(),
+  version,
+  previous: version,
   pr: z.number().optional(),
   summary: z.string(),
 });
 const canaryPayload = z.object({
   pr: z.number().optional(),
-  to: z.string(),
-  from: z.string(),
+  to: version,
+  from: version,
   head: z.string().optional(),
 });
 

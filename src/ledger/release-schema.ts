@@ -13,7 +13,8 @@ import { versionProblem } from '../version/validate-version.js';
 /** Every member of a string union: one added to the type must be added here, or this fails to compile. */
 const oneOf = <T extends string>(members: { [K in T]: K }) => z.enum(members);
 
-const version = z.string().superRefine((text, ctx) => {
+/** A version as a PR's version file must give it: the ledger's versions reach target calls. */
+export const version = z.string().superRefine((text, ctx) => {
   const problem = versionProblem(text);
   if (problem !== undefined) ctx.addIssue({ code: 'custom', input: text, message: problem });
 });
@@ -80,6 +81,7 @@ const gate = z.object({
   inconclusives: count,
   consecutiveErrors: count,
   last: measurement.optional(),
+  lastUsable: measurement.optional(),
   series: z.array(z.tuple([z.number(), z.number().nullable(), z.number().nullable()])).optional(),
   reason: z.string().optional(),
 });

@@ -151,4 +151,22 @@ describe('workflow_dispatch and schedule rollbacks on GitHub', () => {
     const canary = github.deployments(ENV).filter((d) => d.task === 'model-gate:canary');
     expect(canary.map((d) => latest(d)?.state)).toEqual(['inactive', 'inactive']);
   });
+
+  it('ignores a Deployment whose payload versions a version file could not hold: a rollback never serves them', async () => {
+    // Anyone allowed to create deployments can write a payload; its `previous` is what a default rollback serves.
+    const client = getOctokit('ghs_x', { baseUrl: github.url });
+    const history = await new GitHubLedger({ client, repo, sha: sha(999) }).history(MODEL);
+    const serving = history.at(-1)?.version ?? '';
+    await client.rest.repos.createDeployment({
+      ...repo,
+      ref: sha(999),
+      task: 'deploy',
+      environment: ENV,
+      auto_merge: false,
+      required_contexts: [],
+      payload: { kind: 'promotion', version: serving, previous: '$(id)', summary: 'edited' },
+      description: 'edited',
+    });
+    expect(await new GitHubLedger({ client, repo, sha: sha(999) }).history(MODEL)).toEqual(history);
+  });
 });
