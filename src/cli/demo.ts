@@ -11,9 +11,10 @@ import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import type { ReleaseStatus } from '../release/types.js';
 import { renderTerminal } from '../report/terminal.js';
+import { DEMO_CONVERSION_RATE } from '../sandbox/outcomes.js';
 import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
-import { startTraffic } from '../sandbox/traffic.js';
+import { startTraffic, USERS_WITH_OUTCOMES } from '../sandbox/traffic.js';
 import { memoryFileReader } from '../version/changed-models.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
@@ -70,7 +71,7 @@ export async function demoCommand(argv: string[], out = process.stdout): Promise
     modelsDir: demoModelsDir,
     endpoints: [{ model: MODEL, stable: 'v1' }],
     seed: 7,
-    conversionRate: 0.3,
+    conversionRate: DEMO_CONVERSION_RATE,
   });
   const ab = strategy === 'ab';
   const rps = ab ? 400 : 200;
@@ -79,7 +80,7 @@ export async function demoCommand(argv: string[], out = process.stdout): Promise
     model: MODEL,
     rps,
     seed: 11,
-    ...(ab ? { userIds: 50_000, feedback: { delayMs: 100 } } : {}),
+    ...(ab ? USERS_WITH_OUTCOMES : {}),
   });
   const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
   try {

@@ -1,15 +1,17 @@
 /**
  * `model-gate sandbox`: the embedded serving platform in the foreground, until SIGINT/SIGTERM.
- * `--traffic RPS` sends live traffic; `--feedback-delay MS` makes it report each row's label that
- * long after the answer; `--conversion-rate R` is the base rate the sandbox draws conversions with;
- * `--shift X` adds X to every feature the traffic sends (a population change for drift watches),
- * from the start or, with `--shift-after DURATION`, from that long after it.
+ * `--traffic RPS` sends live traffic as the demo's A/B traffic is: each request with a user id
+ * (the sticky key of an A/B split) and its label reported after the answer (`--feedback-delay MS`,
+ * default 100); `--conversion-rate R` is the base rate the sandbox draws conversions with (default
+ * the demo's 0.3); `--shift X` adds X to every feature the traffic sends (a population change for
+ * drift watches), from the start or, with `--shift-after DURATION`, from that long after it.
  */
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../config/duration.js';
+import { DEMO_CONVERSION_RATE } from '../sandbox/outcomes.js';
 import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
-import { startTraffic, type TrafficGenerator } from '../sandbox/traffic.js';
+import { startTraffic, type TrafficGenerator, USERS_WITH_OUTCOMES } from '../sandbox/traffic.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
 const DEFAULT_MODEL = 'fraud-detector';
@@ -19,9 +21,15 @@ const USAGE = `usage: model-gate sandbox [--port N] [--traffic RPS] [--feedback-
                          [--shift X [--shift-after DURATION]] [--models-dir DIR --model NAME --stable VERSION]
   the embedded serving platform in the foreground, until Ctrl-C (SIGINT) or SIGTERM.
   --port N               port on 127.0.0.1 (default 0: a free one; the URL is printed)
-  --traffic RPS          live traffic to the model, in requests per second (default 0: none)
-  --feedback-delay MS    report each request's true label this long after its answer
-  --conversion-rate R    base rate the sandbox draws conversions with (0 to 1)
+  --traffic RPS          live traffic to the model, in requests per second (default 0: none).
+                         Like the demo's, each request carries a user id (header x-user-id, one
+                         of ${USERS_WITH_OUTCOMES.userIds}), the key an ab strategy with sticky-header: x-user-id
+                         keeps each user on one arm by, and reports its label --feedback-delay
+                         after the answer, which the sandbox turns into a conversion for the arm
+                         that served it (what a conversion gate compares)
+  --feedback-delay MS    report each request's label this long after its answer (default ${USERS_WITH_OUTCOMES.feedback.delayMs})
+  --conversion-rate R    base rate the sandbox draws conversions with, 0 to 1 (default
+                         ${DEMO_CONVERSION_RATE}, the demo's)
   --shift X              add X to every feature of the traffic: a population change, for trying a
                          drift-watch. A negative shift is written --shift=-0.5
   --shift-after DURATION send the traffic unshifted for this long (e.g. 90s, 2m), then shifted by
@@ -40,9 +48,9 @@ interface SandboxArgs {
   modelsDir: string;
   model: string;
   stable: string;
-  /** Delay of the outcome feedback the traffic reports; undefined: no feedback. */
+  /** Delay of the outcome feedback the traffic reports; undefined: the demo's. */
   feedbackDelayMs?: number;
-  /** Base conversion rate of the sandbox; undefined: its default. */
+  /** Base conversion rate of the sandbox; undefined: the demo's. */
   conversionRate?: number;
   /** Added to every feature of the traffic; undefined: none. */
   shift?: number;
@@ -65,15 +73,17 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
     port: args.port,
     modelsDir: args.modelsDir,
     endpoints: [{ model: args.model, stable: args.stable }],
-    ...(args.conversionRate === undefined ? {} : { conversionRate: args.conversionRate }),
+    conversionRate: args.conversionRate ?? DEMO_CONVERSION_RATE,
   });
   let traffic: TrafficGenerator | undefined;
+  const feedbackDelayMs = args.feedbackDelayMs ?? USERS_WITH_OUTCOMES.feedback.delayMs;
   if (args.traffic > 0) {
     traffic = startTraffic({
       url: sandbox.url,
       model: args.model,
       rps: args.traffic,
-      ...(args.feedbackDelayMs === undefined ? {} : { feedback: { delayMs: args.feedbackDelayMs } }),
+      userIds: USERS_WITH_OUTCOMES.userIds,
+      feedback: { delayMs: feedbackDelayMs },
       ...(args.shift === undefined ? {} : { shift: args.shift }),
       ...(args.shiftAfterMs === undefined ? {} : { shiftAfterMs: args.shiftAfterMs }),
     });
@@ -82,9 +92,8 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   console.log(
     `point a target at it: target: { type: sandbox, url: ${sandbox.url}, model: ${args.model} }` +
       ` (and metrics: { type: sandbox, url: ${sandbox.url} })` +
-      (traffic ? `; sending ${args.traffic} req/s of live traffic` : '') +
-      (traffic && args.feedbackDelayMs !== undefined
-        ? `, with outcome feedback after ${args.feedbackDelayMs} ms`
+      (traffic
+        ? `; sending ${args.traffic} req/s of live traffic from ${USERS_WITH_OUTCOMES.userIds} user ids (x-user-id), with outcome feedback after ${feedbackDelayMs} ms`
         : '') +
       (traffic && args.shift !== undefined ? `, every feature shifted by ${args.shift}` : '') +
       (traffic && args.shiftAfterMs !== undefined

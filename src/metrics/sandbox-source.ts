@@ -8,6 +8,7 @@ import {
 } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { errorText, requestJson } from '../core/http-json.js';
+import { safeUrl } from '../core/safe-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
 import type { MetricSource, MetricWindow } from './source.js';
 
@@ -40,9 +41,10 @@ const countsSchema = z.object({
 type SlotCounts = z.infer<typeof slotSchema>;
 
 /**
- * How far an answer's `until` (the sandbox's clock when it answered) may lag the window's end. On
- * one host it never does (the look's window ends before the request is sent); this covers clock
- * granularity and a little skew between the runner and a remote sandbox, nothing more.
+ * How far an answer's `until` may lag the window's end. The sandbox answers the `until` asked for,
+ * or its own clock when that is earlier (the window is not over there yet). On one host it never
+ * lags (the look's window ends before the request is sent); this covers clock granularity and a
+ * little skew between the runner and a remote sandbox, nothing more.
  */
 export const STALE_ALLOWANCE_MS = 2000;
 
@@ -55,21 +57,22 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
   const base = config.url.replace(/\/+$/, '');
 
   /**
-   * One answer for the counts from `since` up to the sandbox's now. The answer must cover what was
-   * asked: the same `since`, and an `until` no older than `end` (less `STALE_ALLOWANCE_MS`). A
+   * The counts of the window, asked of the sandbox in one request: `since` and `until` rounded up
+   * to whole seconds, which the sandbox counts from and up to (see metrics-store.ts), so a phase's
+   * window holds nothing from before the phase and back-to-back windows share no request. A window
+   * that ended earlier (a reference before the step, a one-minute interval) is counted by the
+   * sandbox as it was, whatever has been served since.
+   *
+   * The answer must cover what was asked: the same `since`, and an `until` no older than the
+   * window's end (less `STALE_ALLOWANCE_MS`; the sandbox answers its now when that is earlier). A
    * cache or proxy replaying an old answer would otherwise pass a gate on counts holding no new
    * requests; a refused answer is a MetricsError (the look is an error, never a pass).
    */
-  async function fetchSlot(
-    w: MetricWindow,
-    since: number,
-    end: { at: number; what: string },
-  ): Promise<{ slot?: SlotCounts; until: number }> {
+  async function windowCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
     const model = config.model ?? w.model;
-    // The sandbox counts whole seconds and includes the one containing `since`: start at the next
-    // whole second so a phase's window holds nothing from before the phase (the old split).
-    const from = Math.ceil(since / 1000) * 1000;
-    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${from}`;
+    const from = Math.ceil(w.since / 1000) * 1000;
+    const to = Math.ceil(w.until / 1000) * 1000;
+    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${from}&until=${to}`;
     let res: Awaited<ReturnType<typeof requestJson>>;
     try {
       res = await requestJson('GET', url);
@@ -91,27 +94,22 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
         `sandbox metrics for ${model} answer for another window: they start at ${clockTime(answeredSince)}, not at ${clockTime(from)} as asked (is something caching /metrics.json?)`,
       );
     }
-    if (until < end.at - STALE_ALLOWANCE_MS) {
+    if (until < w.until - STALE_ALLOWANCE_MS) {
       throw new MetricsError(
-        `sandbox metrics for ${model} are stale: they end at ${clockTime(until)}, ${Math.round((end.at - until) / 1000)} s before ${end.what} (is something caching /metrics.json?)`,
+        `sandbox metrics for ${model} are stale: they end at ${clockTime(until)}, ${Math.round((w.until - until) / 1000)} s before the window's end (is something caching /metrics.json?)`,
+      );
+    }
+    // A sandbox that ignores `until` (older than `until=`) answers up to its now. Within the
+    // second after the window's end that is what the window holds at whole-second resolution;
+    // later, the counts would hold requests from after it.
+    if (until > to && until - w.until > 1000) {
+      throw new MetricsError(
+        `sandbox metrics for ${model} run past the window asked for: they end at ${clockTime(until)}, not at ${clockTime(to)}; the sandbox at ${safeUrl(base)} ignores until= (it is older than this model-gate): run the same model-gate version for the sandbox`,
       );
     }
     const slot = parsed.data.slots[w.slot];
     // Counts of another version in the same slot are not this release's evidence.
-    return { ...(slot && slot.version === w.version ? { slot } : {}), until };
-  }
-
-  /**
-   * Counts over exactly [since, until]: the sandbox counts up to its own now, so a window that
-   * ends earlier (a reference before the step, a one-minute interval) subtracts what came after.
-   */
-  async function windowCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
-    const from = await fetchSlot(w, w.since, { at: w.until, what: "the window's end" });
-    if (!from.slot || from.until - w.until <= 1000) return from.slot;
-    // What is subtracted must run at least as far as the counts it is subtracted from.
-    const after = (await fetchSlot(w, w.until, { at: from.until, what: 'the counts it is subtracted from' }))
-      .slot;
-    return after ? subtract(from.slot, after) : from.slot;
+    return slot && slot.version === w.version ? slot : undefined;
   }
 
   return {
@@ -159,44 +157,6 @@ function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
     case 'exposures':
       return c.outcomes?.exposures ?? 0;
   }
-}
-
-/** `a` minus `b`: the counts of a window that ends where `b` begins. */
-function subtract(a: SlotCounts, b: SlotCounts): SlotCounts {
-  const histogram = (x: SlotCounts['latencyMs'], y: SlotCounts['latencyMs']) => ({
-    buckets: x.buckets.map((bucket, i) => ({
-      le: bucket.le,
-      count: bucket.count - (y.buckets[i]?.count ?? 0),
-    })),
-    sum: x.sum - y.sum,
-    count: x.count - y.count,
-  });
-  return {
-    version: a.version,
-    requests: a.requests - b.requests,
-    errors: a.errors - b.errors,
-    nulls: a.nulls - b.nulls,
-    latencyMs: histogram(a.latencyMs, b.latencyMs),
-    scores: histogram(a.scores, b.scores),
-    ...(a.agreement && b.agreement
-      ? {
-          agreement: {
-            compared: a.agreement.compared - b.agreement.compared,
-            identical: a.agreement.identical - b.agreement.identical,
-          },
-        }
-      : {}),
-    ...(a.outcomes && b.outcomes
-      ? {
-          outcomes: {
-            labelled: a.outcomes.labelled - b.outcomes.labelled,
-            correct: a.outcomes.correct - b.outcomes.correct,
-            conversions: a.outcomes.conversions - b.outcomes.conversions,
-            exposures: a.outcomes.exposures - b.outcomes.exposures,
-          },
-        }
-      : {}),
-  };
 }
 
 function sandboxValue(query: SandboxQuery, c: SlotCounts, w: MetricWindow): number | undefined {

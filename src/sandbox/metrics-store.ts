@@ -175,15 +175,18 @@ export class MetricsStore {
     h.seconds.set(second, Math.min(seen ?? healthy, healthy));
   }
 
-  /** Fewest healthy instances recorded for `model` since `since` (whole seconds), or since start. */
-  minHealthySeen(model: string, since?: number): number | undefined {
+  /**
+   * Fewest healthy instances recorded for `model` in [since, until), in whole seconds as `window`
+   * counts them; since start when `since` is undefined, up to now when `until` is.
+   */
+  minHealthySeen(model: string, since?: number, until?: number): number | undefined {
     const h = this.healthy.get(model);
     if (!h) return undefined;
-    if (since === undefined) return h.lowest;
-    const from = Math.floor(since / 1000);
+    const { from, to, everything } = this.span(since, until);
+    if (everything) return h.lowest;
     let lowest: number | undefined;
     for (const [second, n] of h.seconds) {
-      if (second >= from) lowest = Math.min(lowest ?? n, n);
+      if (second >= from && second < to) lowest = Math.min(lowest ?? n, n);
     }
     return lowest;
   }
@@ -194,25 +197,50 @@ export class MetricsStore {
   }
 
   /**
-   * Counts of the requests completed in [since, now] (whole seconds: the second containing
-   * `since` is included), or since start when `since` is undefined. Each slot reports the version
-   * it holds now (or, if it is empty now, the version it served last), and appears only when that
-   * version served a request in the window (or had a shadow copy dropped, or feedback arrive).
+   * Counts of the requests completed in [since, until), or since start when `since` is undefined
+   * and up to now when `until` is undefined or later than now. Whole seconds: the second
+   * containing `since` is counted and the one containing `until` is not, so [a, b) and [b, c)
+   * add up to [a, c) exactly, and a window that has ended gives the same counts on every ask.
+   * The report's `until` is the asked one, or now when that is earlier: what the counts cover.
+   * Each slot reports the version it holds now (or, if it is empty now, the version it served
+   * last), and appears only when that version served a request in the window (or had a shadow
+   * copy dropped, or feedback arrive).
    */
-  window(model: string, current: Partial<Record<Slot, string>>, since?: number): WindowReport {
-    const until = this.now();
-    const report: WindowReport = { model, since: since ?? this.startedAt, until, slots: {} };
+  window(
+    model: string,
+    current: Partial<Record<Slot, string>>,
+    since?: number,
+    until?: number,
+  ): WindowReport {
+    const span = this.span(since, until);
+    const report: WindowReport = { model, since: since ?? this.startedAt, until: span.until, slots: {} };
     for (const slot of SLOTS) {
       const version = current[slot] ?? this.lastServed.get(model)?.get(slot);
       if (version === undefined) continue;
       const s = this.series.get(seriesId({ model, slot, version }));
       if (!s) continue;
-      const counts = since === undefined ? s.total : sumSince(s.seconds, Math.floor(since / 1000));
+      const counts = span.everything ? s.total : sumSeconds(s.seconds, span);
       if (counts.requests > 0 || counts.dropped > 0 || counts.outcomes.exposures > 0) {
         report.slots[slot] = toSlotCounts(slot, version, counts);
       }
     }
     return report;
+  }
+
+  /**
+   * The epoch seconds [from, to) of a window (see `window`), and the `until` its counts cover. An
+   * `until` later than now counts up to now, the current second included.
+   */
+  private span(since: number | undefined, until: number | undefined) {
+    const now = this.now();
+    const upToNow = until === undefined || until > now;
+    return {
+      from: since === undefined ? Number.NEGATIVE_INFINITY : Math.floor(since / 1000),
+      to: upToNow ? Number.POSITIVE_INFINITY : Math.floor(until / 1000),
+      until: upToNow ? now : until,
+      /** Since start and up to now: the running totals (they outlive the per-second buckets). */
+      everything: since === undefined && upToNow,
+    };
   }
 
   /** Applies `change` to the running totals and to the current second's bucket. */
@@ -266,10 +294,10 @@ function prune(seconds: Map<number, unknown>, oldestKept: number): void {
   }
 }
 
-function sumSince(seconds: Map<number, Counts>, fromSecond: number): Counts {
+function sumSeconds(seconds: Map<number, Counts>, { from, to }: { from: number; to: number }): Counts {
   const sum = emptyCounts();
   for (const [second, c] of seconds) {
-    if (second < fromSecond) continue;
+    if (second < from || second >= to) continue;
     sum.requests += c.requests;
     sum.errors += c.errors;
     sum.nulls += c.nulls;

@@ -16,6 +16,13 @@ import type { ServedRequest } from './served-log.js';
 /** Default probability that a request converts, before the serving version's factor. */
 export const DEFAULT_CONVERSION_RATE = 0.1;
 
+/**
+ * The base rate of the demo and of `model-gate sandbox`: high enough that an A/B release of the
+ * example config (a 10% non-inferiority margin) is decided within its 60 s step at a few hundred
+ * requests a second; at 0.1 it needs several minutes.
+ */
+export const DEMO_CONVERSION_RATE = 0.3;
+
 export interface Feedback {
   id: string;
   label?: 0 | 1;

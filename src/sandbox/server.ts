@@ -37,6 +37,8 @@ export interface SandboxOptions {
   conversionRate?: number;
   /** Shadow copies in flight per model past which new copies are dropped (and counted); default 64. */
   mirrorMaxInFlight?: number;
+  /** Epoch ms the metrics count by; default Date.now (tests set it to place requests in chosen seconds). */
+  now?: () => number;
 }
 
 export { SLOT_HEADER, STICKY_HEADER } from './http-io.js';
@@ -80,7 +82,7 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
     const mirroring = new Random((seed + 7919 * (i + 1)) ^ 0x2c1b3c6d);
     endpoints.set(e.model, new Endpoint(e.model, artifact, routing, mirroring));
   }
-  const store = new MetricsStore();
+  const store = new MetricsStore(opts.now);
   const mirror = new Mirror(store, new Random(seed ^ 0x165667b1), mirrorMaxInFlight);
   const app = new SandboxApp(opts.modelsDir, endpoints, new Random(seed), store, mirror, {
     seed,
@@ -343,21 +345,16 @@ class SandboxApp {
     const endpoint = url.searchParams.has('model')
       ? this.endpoint(url.searchParams.get('model') ?? '')
       : this.first;
-    const sinceText = url.searchParams.get('since');
-    let since: number | undefined;
-    if (sinceText !== null && sinceText !== '') {
-      since = Number(sinceText);
-      if (!Number.isFinite(since) || since < 0) {
-        throw new HttpError(
-          400,
-          `since: must be a time in epoch milliseconds, got ${JSON.stringify(sinceText)}`,
-        );
-      }
+    const since = epochMsParam(url, 'since');
+    // Without `until` (older clients) the window runs up to now.
+    const until = epochMsParam(url, 'until');
+    if (since !== undefined && until !== undefined && until < since) {
+      throw new HttpError(400, `until: must not be before since (${since}), got ${until}`);
     }
-    const report = this.store.window(endpoint.model, endpoint.slotVersions(), since);
+    const report = this.store.window(endpoint.model, endpoint.slotVersions(), since, until);
     const health = endpoint.health();
     if (health) {
-      const minHealthySeen = this.store.minHealthySeen(endpoint.model, since) ?? null;
+      const minHealthySeen = this.store.minHealthySeen(endpoint.model, since, until) ?? null;
       report.instances = { total: health.total, healthy: health.healthy, minHealthySeen };
     }
     const inFlight = this.mirror.inFlight(endpoint.model);
@@ -366,6 +363,17 @@ class SandboxApp {
     }
     sendJson(res, 200, report);
   }
+}
+
+/** An optional query parameter holding a time in epoch milliseconds. */
+function epochMsParam(url: URL, name: 'since' | 'until'): number | undefined {
+  const text = url.searchParams.get(name);
+  if (text === null || text === '') return undefined;
+  const ms = Number(text);
+  if (!Number.isFinite(ms) || ms < 0) {
+    throw new HttpError(400, `${name}: must be a time in epoch milliseconds, got ${JSON.stringify(text)}`);
+  }
+  return ms;
 }
 
 function headerLookup(req: IncomingMessage): HeaderLookup {

@@ -54,6 +54,17 @@ export interface TrafficGenerator {
   stats(): TrafficStats;
 }
 
+/**
+ * Users and outcomes, as the demo's A/B traffic and `model-gate sandbox --traffic` send them: each
+ * request carries one of 50,000 user ids (x-user-id), the key a sticky (A/B) split needs, and
+ * reports its label 100 ms after the answer, which the sandbox turns into a conversion credited
+ * to the arm that served it.
+ */
+export const USERS_WITH_OUTCOMES = {
+  userIds: 50_000,
+  feedback: { delayMs: 100 },
+} as const satisfies Partial<TrafficOptions>;
+
 export const MAX_IN_FLIGHT = 64;
 const REQUEST_TIMEOUT_MS = 30_000;
 

@@ -5,9 +5,11 @@ import { foldMeasurement, measureThreshold } from '../../src/gates/threshold-gat
 import { STALE_ALLOWANCE_MS, sandboxSource } from '../../src/metrics/sandbox-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import type { GateState } from '../../src/release/types.js';
+import { syntheticRows } from '../../src/sandbox/dataset.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { featureRows, predictMany } from '../sandbox/helpers.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 
 // 2027-01-15T08:00:00Z: a whole second, so the source asks for exactly the window's `since`.
@@ -31,9 +33,13 @@ const slot = (n: number) => ({
   scores: hist(n),
 });
 
-/** /metrics.json of a sandbox whose canary served 10 requests a minute (1 error, 2 slower than 50 ms). */
-function perMinute(since: number) {
-  const minutes = Math.max(0, Math.round((NOW - since) / MINUTE));
+/**
+ * /metrics.json of a sandbox whose canary served 10 requests a minute (1 error, 2 slower than
+ * 50 ms), answering as the sandbox does: up to `until`, or up to its now (NOW) when that is earlier.
+ */
+function perMinute(since: number, asked: number) {
+  const until = Math.min(asked, NOW);
+  const minutes = Math.max(0, Math.round((until - since) / MINUTE));
   const slot = {
     version: 'v2',
     requests: 10 * minutes,
@@ -42,21 +48,26 @@ function perMinute(since: number) {
     latencyMs: hist(minutes),
     scores: hist(minutes),
   };
-  return { since, until: NOW, slots: { canary: slot } };
+  return { since, until, slots: { canary: slot } };
 }
 
-/** How the served /metrics.json answers a request asking from `since` (the test sets it). */
-let respond: (since: number) => unknown;
+/** How the served /metrics.json answers a request asking for [since, until) (the test sets it). */
+let respond: (since: number, until: number) => unknown;
 let server: JsonServer;
 let url: string;
 
 beforeAll(async () => {
-  server = await startJsonServer((req) => ({ status: 200, body: respond(Number(req.query.get('since'))) }));
+  server = await startJsonServer((req) => ({
+    status: 200,
+    body: respond(Number(req.query.get('since')), Number(req.query.get('until'))),
+  }));
   url = server.url;
 });
 afterAll(() => server.close());
 /** The `since` of each request the stand-in got. */
 const asked = () => server.requests.map((r) => Number(r.query.get('since')));
+/** The `until` of each request the stand-in got. */
+const askedUntil = () => server.requests.map((r) => Number(r.query.get('until')));
 
 const window = (since: number, until: number, slotName: MetricWindow['slot'] = 'canary'): MetricWindow => ({
   model: 'fraud-detector',
@@ -77,11 +88,14 @@ describe('the sandbox source for the statistical gates', () => {
     expect(await source.count?.('errors', window(NOW - 5 * MINUTE, NOW))).toBe(5);
     expect(await source.count?.('answered', window(NOW - 5 * MINUTE, NOW))).toBe(45);
     expect(asked()).toEqual([NOW - 5 * MINUTE, NOW - 5 * MINUTE]);
+    expect(askedUntil()).toEqual([NOW, NOW]);
   });
 
-  it('counts exactly a window that ended earlier by subtracting what came after it', async () => {
+  it('counts exactly a window that ended earlier by asking the sandbox for its until', async () => {
     const source = sandboxSource({ type: 'sandbox', url });
+    server.requests.length = 0;
     expect(await source.count?.('requests', window(NOW - 15 * MINUTE, NOW - 5 * MINUTE))).toBe(100);
+    expect(askedUntil()).toEqual([NOW - 5 * MINUTE]);
     const h = await source.buckets?.('latency', window(NOW - 15 * MINUTE, NOW - 5 * MINUTE));
     expect(h).toEqual([
       { le: 50, count: 80 },
@@ -157,17 +171,24 @@ describe('the sandbox source refuses answers that do not cover the window', () =
     await expect(source.requests(window(NOW - MINUTE, NOW))).rejects.toThrow(/\(no since\)/);
   });
 
-  it('refuses, for a window that ended earlier, an answer to subtract that ends before the first', async () => {
-    // The first answer runs to NOW; the one from the window's end is frozen 30 s earlier.
-    respond = (since) => ({
-      since,
-      until: since === NOW - 5 * MINUTE ? NOW - 30_000 : NOW,
-      slots: { canary: slot(Math.round((NOW - since) / MINUTE)) },
-    });
+  it('refuses, for a window that ended earlier, an answer that ends before it', async () => {
+    // A proxy replaying an answer given 30 s before the window ended.
+    respond = (since) => ({ since, until: NOW - 5 * MINUTE - 30_000, slots: { canary: slot(9) } });
     const source = sandboxSource({ type: 'sandbox', url });
     await expect(source.requests(window(NOW - 15 * MINUTE, NOW - 5 * MINUTE))).rejects.toThrow(
-      'sandbox metrics for fraud-detector are stale: they end at 07:59:30, 30 s before the counts it is subtracted from (is something caching /metrics.json?)',
+      "sandbox metrics for fraud-detector are stale: they end at 07:54:30, 30 s before the window's end (is something caching /metrics.json?)",
     );
+  });
+
+  it('refuses counts that run past a window that ended earlier (a sandbox that ignores until)', async () => {
+    // A sandbox from before `until=` answers from `since` up to its now.
+    respond = (since) => perMinute(since, NOW);
+    const source = sandboxSource({ type: 'sandbox', url: `${url}/` });
+    await expect(source.requests(window(NOW - 15 * MINUTE, NOW - 5 * MINUTE))).rejects.toThrow(
+      `sandbox metrics for fraud-detector run past the window asked for: they end at 08:00:00, not at 07:55:00; the sandbox at ${url} ignores until= (it is older than this model-gate): run the same model-gate version for the sandbox`,
+    );
+    // Within the second after the window's end its counts are what the window holds.
+    expect(await source.requests(window(NOW - 5 * MINUTE, NOW - 1000))).toBe(50);
   });
 
   it("makes a threshold gate's look an error, never a pass, and fails at the error limit", async () => {
@@ -238,13 +259,84 @@ describe('the sandbox source on a real sandbox with live traffic', () => {
       expect(await source.value('error-rate', w)).toBeGreaterThanOrEqual(0);
       expect(await source.count?.('answered', w)).toBeGreaterThan(0);
       expect(await source.buckets?.('latency', w)).toBeDefined();
-      // A reference window that ended 1.5 s ago: counted by subtracting what came after it, whose
-      // answer must run at least as far as the first one's. (Only refusal is checked here: with
-      // live traffic the two answers end at different instants, so the difference is approximate.)
+      // A reference window that ended 1.5 s ago, asked with its until: never refused, never
+      // negative (the first looks' one ends before the traffic began: no counts, no data).
       const earlier = { ...w, since: start - 2000, until: now - 1500 };
-      expect(typeof (await source.count?.('requests', earlier))).toBe('number');
+      const counted = await source.count?.('requests', earlier);
+      expect(counted === undefined || counted >= 0).toBe(true);
     }
     // Live counts, not a replay: they kept growing.
     expect(seen[seen.length - 1]).toBeGreaterThan(seen[0] ?? 0);
+  });
+});
+
+describe('the sandbox source on a real sandbox: windows that ended earlier, under live traffic', () => {
+  // The sandbox counts by a clock the test sets, so the requests of each second are known exactly;
+  // the traffic and the reads are real and run at the same time.
+  let t = NOW;
+  let sandbox: Sandbox;
+  let traffic: TrafficGenerator;
+  const served: number[] = [];
+  const stable = (since: number, until: number): MetricWindow => ({
+    ...window(since, until, 'stable'),
+    version: 'v1',
+  });
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      modelsDir: demoModelsDir,
+      endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
+      seed: 3,
+      now: () => t,
+    });
+    const rows = syntheticRows(4);
+    // 300 requests in the second NOW, then 200 in the next one; a model error is served too.
+    for (const [at, n] of [
+      [NOW + 500, 300],
+      [NOW + 1500, 200],
+    ] as const) {
+      t = at;
+      const statuses = (await predictMany(`${sandbox.url}/predict`, featureRows(rows, n))).map(
+        (r) => r.status,
+      );
+      expect(statuses.every((s) => s === 200 || s === 500)).toBe(true);
+      served.push(statuses.length);
+    }
+    // From here on the live traffic lands 5 s after NOW, after every window read below.
+    t = NOW + 5000;
+    traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 300, seed: 6 });
+  });
+  afterAll(async () => {
+    await traffic?.stop();
+    await sandbox?.close();
+  });
+
+  it('counts exactly the requests served in each window, never fewer or negative, on every read', async () => {
+    const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
+    const [first = 0, second = 0] = served;
+    const windows: [MetricWindow, number][] = [
+      [stable(NOW - 3000, NOW), 0],
+      [stable(NOW, NOW + 1000), first],
+      [stable(NOW + 1000, NOW + 2000), second],
+      [stable(NOW, NOW + 2000), first + second],
+      [stable(NOW + 2000, NOW + 4000), 0],
+    ];
+    const sentBefore = traffic.stats().sent;
+    for (let read = 0; read < 10; read++) {
+      for (const [w, requests] of windows) {
+        expect(await source.requests(w)).toBe(requests);
+      }
+    }
+    const both = await source.buckets?.('latency', stable(NOW, NOW + 2000));
+    expect(both?.at(-1)).toEqual({ le: '+Inf', count: first + second });
+    // The reads raced live traffic: requests kept being served while they ran.
+    expect(traffic.stats().sent).toBeGreaterThan(sentBefore);
+  });
+
+  it("still refuses counts that end well before the window's end (the sandbox's clock is behind it)", async () => {
+    const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
+    await expect(source.requests(stable(NOW, NOW + 8000))).rejects.toThrow(
+      "sandbox metrics for fraud-detector are stale: they end at 08:00:05, 3 s before the window's end",
+    );
   });
 });

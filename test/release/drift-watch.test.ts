@@ -7,6 +7,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Bucket } from '../../src/metrics/histogram.js';
 import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
+import { metricsFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
@@ -89,5 +90,39 @@ describe('the drift watch', () => {
     expect(runDecision(result)).toBe('skipped');
     expect(result.notify).toEqual([]);
     expect(ledgerFile.drift).toBeUndefined();
+  });
+});
+
+describe('the drift watch during a metrics outage', () => {
+  it('reports it inconclusive, naming the model and the source, and the other watches still run', async () => {
+    // fraud reads a sandbox that is down (nothing listens on port 1); churn reads its scores fine.
+    const text = `${CONFIG}  churn:
+    source: { file: c.yaml, key: version }
+    gates: []
+    drift-watch: { window: 1h, reference: 24h, max-psi: 0.2 }
+`;
+    const clock = new FakeClock();
+    const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-drift-')), 'ledger.json');
+    const warnings: string[] = [];
+    const ports: Ports = {
+      ledger: fileLedger(ledgerPath),
+      reader: memoryFileReader({}),
+      clock,
+      log: { info: () => {}, warn: (m) => warnings.push(m) },
+      targetFor: () => new MemoryTarget({ stable: { version: 'v2' } }),
+      metricsFor: (m) => (m.name === 'churn' ? scores(clock.now() - 3_600_000, 'shifted') : metricsFor(m)),
+    };
+    const { config } = parseConfig(text, {});
+    const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+
+    const [fraud, churn] = result.drift ?? [];
+    expect(fraud).toMatchObject({ model: 'fraud', version: 'v2', drifted: false, inconclusive: true });
+    expect(fraud?.note).toMatch(
+      /^fraud v2: drift not checked \(inconclusive\): the metrics source sandbox at http:\/\/127\.0\.0\.1:1 could not answer: sandbox metrics unreachable: .+; the next tick looks again$/,
+    );
+    expect(warnings).toEqual([fraud?.note]);
+    // The outage is a warning, not drift: only churn's drift is recorded.
+    expect(churn).toMatchObject({ model: 'churn', drifted: true });
+    expect(JSON.parse(await readFile(ledgerPath, 'utf8')).drift).toHaveLength(1);
   });
 });

@@ -100,6 +100,23 @@ describe('/metrics.json', () => {
     expect(future.slots).toEqual({});
   });
 
+  it('counts up to `until`, leaving out the second that contains it', async () => {
+    const earlier = await metrics(`&until=${sinceB}`);
+    expect(earlier.until).toBe(sinceB);
+    expect(counts(earlier.slots.stable)).toEqual(batchA.stable);
+    expect(counts(earlier.slots.canary)).toEqual(batchA.canary);
+    // What `since=sinceB` counts (batch B) is left out: back-to-back windows share no request.
+    expect((await metrics(`&since=${sinceB}&until=${sinceB}`)).slots).toEqual({});
+  });
+
+  it('answers up to now, and says so, for an `until` later than now', async () => {
+    const asked = Date.now() + 60_000;
+    const report = await metrics(`&since=${sinceB}&until=${asked}`);
+    expect(report.until).toBeLessThan(asked);
+    expect(report.until).toBeGreaterThanOrEqual(sinceB);
+    expect(counts(report.slots.stable)).toEqual(batchB.stable);
+  });
+
   it('shows v3 failing more often and answering slower than v1', async () => {
     const { stable, canary } = (await metrics()).slots;
     if (!stable || !canary) throw new Error('slot missing');
@@ -123,10 +140,16 @@ describe('/metrics.json', () => {
     );
   });
 
-  it('refuses a bad `since` or model with a message', async () => {
+  it('refuses a bad `since`, `until` or model with a message', async () => {
     const bad = await call('GET', `${sandbox.url}/metrics.json?model=${MODEL}&since=yesterday`);
     expect(bad.status).toBe(400);
     expect(bad.body.error).toBe('since: must be a time in epoch milliseconds, got "yesterday"');
+    const badUntil = await call('GET', `${sandbox.url}/metrics.json?model=${MODEL}&until=-5`);
+    expect(badUntil.status).toBe(400);
+    expect(badUntil.body.error).toBe('until: must be a time in epoch milliseconds, got "-5"');
+    const reversed = await call('GET', `${sandbox.url}/metrics.json?model=${MODEL}&since=2000&until=1000`);
+    expect(reversed.status).toBe(400);
+    expect(reversed.body.error).toBe('until: must not be before since (2000), got 1000');
     const unknown = await call('GET', `${sandbox.url}/metrics.json?model=nope`);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error).toContain('"nope"');

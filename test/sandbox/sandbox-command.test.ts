@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { sandboxCommand } from '../../src/cli/sandbox-command.js';
 import type { WindowReport } from '../../src/sandbox/metrics-store.js';
 import { killSandboxProcesses, startSandboxProcess } from '../support/sandbox-process.js';
-import { call } from './helpers.js';
+import { binomialInterval, call, until } from './helpers.js';
 
 afterAll(killSandboxProcesses);
 
@@ -52,6 +52,19 @@ describe('model-gate sandbox', () => {
     }
   });
 
+  it('documents in --help that the traffic carries user ids and outcomes, for A/B splits', async () => {
+    const log = vi.spyOn(console, 'log').mockImplementation(() => {});
+    try {
+      expect(await sandboxCommand(['--help'])).toBe(0);
+      const text = log.mock.calls.map((c) => String(c[0])).join('\n');
+      expect(text).toMatch(/user id \(header x-user-id, one\s+of 50000\)/);
+      expect(text).toMatch(/sticky-header: x-user-id/);
+      expect(text).toContain('(default 100)');
+    } finally {
+      log.mockRestore();
+    }
+  });
+
   it('serves in the foreground with live traffic and stops cleanly on SIGTERM', async () => {
     // A negative shift as the next argument (parseArgs alone would call it ambiguous), delayed.
     const args = ['--port', '0', '--traffic', '100', '--shift', '-0.5', '--shift-after', '1m'];
@@ -72,6 +85,46 @@ describe('model-gate sandbox', () => {
     const [code, signal] = await exited;
     expect({ code, signal, stderr: stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
     await expect(fetch(`${url}/metrics`)).rejects.toThrow();
+  });
+
+  it('sends traffic with user ids and outcomes: an A/B split puts it on both arms by user', async () => {
+    const { proc, exited, url, stdout, stderr } = await startSandboxProcess([
+      '--port',
+      '0',
+      '--traffic',
+      '400',
+    ]);
+    expect(stdout()).toContain('from 50000 user ids (x-user-id), with outcome feedback after 100 ms');
+    // What the sandbox target applies for an ab strategy with sticky-header: x-user-id.
+    const ab = {
+      stable: { version: 'v1' },
+      canary: { version: 'v4', weight: 50 },
+      sticky: { header: 'x-user-id' },
+    };
+    expect((await call('PUT', `${url}/admin/models/fraud-detector/traffic`, ab)).status).toBe(200);
+    // From the next whole second: the requests before the split was applied all went to stable.
+    const since = Math.ceil(Date.now() / 1000) * 1000;
+    const arms = async () =>
+      (await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector&since=${since}`)).body.slots;
+    await until(async () => {
+      const { stable, canary } = await arms();
+      return Math.min(stable?.outcomes.exposures ?? 0, canary?.outcomes.exposures ?? 0) >= 100;
+    }, 'both arms have 100 requests with outcomes');
+    const { stable, canary } = await arms();
+    if (!stable || !canary) throw new Error('an arm got no traffic');
+    // Every request carried the sticky key (none fell back to stable as unkeyed), so each was
+    // routed by its user id, which keeps a user on one arm (sticky.test.ts); the users split 50/50.
+    expect([stable.unkeyed, canary.unkeyed]).toEqual([0, 0]);
+    expect(canary.version).toBe('v4');
+    const [low, high] = binomialInterval(stable.requests + canary.requests, 0.5);
+    expect(canary.requests).toBeGreaterThan(low);
+    expect(canary.requests).toBeLessThan(high);
+    // Outcomes come back for both arms, so a conversion gate has exposures to compare.
+    expect(stable.outcomes.conversions).toBeGreaterThan(0);
+    expect(canary.outcomes.conversions).toBeGreaterThan(0);
+    proc.kill('SIGTERM');
+    const [code] = await exited;
+    expect({ code, stderr: stderr() }).toEqual({ code: 0, stderr: '' });
   });
 
   it('sends outcome feedback with --feedback-delay, converting at --conversion-rate', async () => {
