@@ -1,4 +1,5 @@
 import { request } from 'undici';
+import { formatDuration } from '../config/duration.js';
 import { safeUrl } from './safe-url.js';
 
 export interface JsonResponse {
@@ -7,9 +8,10 @@ export interface JsonResponse {
 }
 
 /**
- * One JSON request with a timeout. Network failures and non-JSON answers become plain
- * `Error`s whose message names the URL (without credentials or query string, which may hold a
- * secret); callers wrap them in their own error class.
+ * One JSON request, answered in full within `timeoutMs` (connecting, the headers and the whole
+ * body together: a server trickling a byte at a time cannot stretch it). Network failures, the
+ * timeout and non-JSON answers become plain `Error`s whose message names the URL (without
+ * credentials or query string, which may hold a secret); callers wrap them in their own error class.
  */
 export async function requestJson(
   method: 'GET' | 'PUT' | 'POST',
@@ -18,23 +20,29 @@ export async function requestJson(
   timeoutMs = 10_000,
   headers: Record<string, string> = {},
 ): Promise<JsonResponse> {
-  let res: Awaited<ReturnType<typeof request>>;
+  const signal = AbortSignal.timeout(timeoutMs);
+  const failed = (err: unknown) =>
+    new Error(
+      `${method} ${safeUrl(url)} failed: ${signal.aborted ? `no complete answer within ${formatDuration(timeoutMs)} (timeout)` : (err as Error).message}`,
+    );
+  let status: number;
+  let text: string;
   try {
-    res = await request(url, {
+    const res = await request(url, {
       method,
       headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
+      signal,
     });
+    status = res.statusCode;
+    text = await res.body.text();
   } catch (err) {
-    throw new Error(`${method} ${safeUrl(url)} failed: ${(err as Error).message}`);
+    throw failed(err);
   }
-  const text = await res.body.text();
   try {
-    return { status: res.statusCode, body: text ? JSON.parse(text) : undefined };
+    return { status, body: text ? JSON.parse(text) : undefined };
   } catch {
-    throw new Error(`${method} ${safeUrl(url)} answered ${res.statusCode} with a body that is not JSON`);
+    throw new Error(`${method} ${safeUrl(url)} answered ${status} with a body that is not JSON`);
   }
 }
 

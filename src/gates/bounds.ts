@@ -11,19 +11,30 @@ export interface Bounds {
 export const needsBaseline = (b: Bounds): boolean =>
   b.maxIncrease !== undefined || b.maxDecrease !== undefined;
 
-/** Every bound `value` crosses, in words (`12.0% > max 2.0%`); empty when within all of them. */
+/** The relative bounds set, by their field names (`max-increase`): what a baseline is needed for. */
+export const relativeBoundNames = (b: Bounds): string =>
+  [b.maxIncrease === undefined ? '' : 'max-increase', b.maxDecrease === undefined ? '' : 'max-decrease']
+    .filter(Boolean)
+    .join(' and ');
+
+/**
+ * Every bound `value` crosses, in words (`12.00% is above the max 2.00%`); empty when within all.
+ * Relative bounds move by a share of the baseline's size, so a negative baseline keeps its
+ * direction: max-increase 10% of -4 allows up to -3.6, not down to -4.4.
+ */
 export function boundViolations(query: string, b: Bounds, value: number, baseline?: number): string[] {
   const f = (x: number) => formatValue(query, x);
   const out: string[] = [];
   if (b.max !== undefined && value > b.max) out.push(`${f(value)} is above the max ${f(b.max)}`);
   if (b.min !== undefined && value < b.min) out.push(`${f(value)} is below the min ${f(b.min)}`);
   if (baseline !== undefined) {
-    if (b.maxIncrease !== undefined && value > baseline * (1 + b.maxIncrease)) {
+    const size = Math.abs(baseline);
+    if (b.maxIncrease !== undefined && value > baseline + size * b.maxIncrease) {
       out.push(
         `${f(value)} is ${relative(value, baseline)} over the baseline ${f(baseline)} (max +${pct(b.maxIncrease)})`,
       );
     }
-    if (b.maxDecrease !== undefined && value < baseline * (1 - b.maxDecrease)) {
+    if (b.maxDecrease !== undefined && value < baseline - size * b.maxDecrease) {
       out.push(
         `${f(value)} is ${relative(value, baseline)} under the baseline ${f(baseline)} (max -${pct(b.maxDecrease)})`,
       );
@@ -44,7 +55,8 @@ export function describeBounds(query: string, b: Bounds): string {
 
 const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 
+/** How far `value` is from the baseline, as a share of the baseline's size. */
 function relative(value: number, baseline: number): string {
   if (baseline === 0) return 'infinitely';
-  return pct(Math.abs(value / baseline - 1));
+  return pct(Math.abs(value - baseline) / Math.abs(baseline));
 }

@@ -2,6 +2,7 @@ import type { LatencyGateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
+import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
 import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
@@ -50,11 +51,12 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
           ...(ctx.weight === undefined ? {} : { split: ctx.weight / 100 }),
+          unit: latencyUnit(gate.buckets) ?? '',
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }
       case 'threshold':
-        return thresholdLook(seen, `latency-p${Math.round(q * 1000) / 10}`, gate.maxIncrease, 'quantile');
+        return thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile');
       case 'mann-whitney':
         return mannWhitneyLook(ctx, seen, async (slot, from, to) => {
           const h = await histogram(slot, from, to);

@@ -2,7 +2,7 @@ import type { ThresholdGateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
-import { boundViolations, needsBaseline } from './bounds.js';
+import { boundViolations, needsBaseline, relativeBoundNames } from './bounds.js';
 import { slotWindow } from './ratio-gate.js';
 
 export interface MeasureContext {
@@ -46,13 +46,17 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
     const seen = { at, canary: clean(canary), baseline: clean(baseline), canaryRequests, baselineRequests };
     if (seen.canary === undefined)
       return { ...seen, verdict: 'inconclusive', note: 'no data for the candidate' };
-    if (needsBaseline(gate) && seen.baseline === undefined) {
-      return { ...seen, verdict: 'inconclusive', note: 'no baseline data from the stable version' };
-    }
+    // Absolute bounds need no baseline: a candidate over `max` fails whatever the stable shows.
     const violations = boundViolations(gate.query, gate, seen.canary, seen.baseline);
-    return violations.length > 0
-      ? { ...seen, verdict: 'fail', note: violations.join('; ') }
-      : { ...seen, verdict: 'pass' };
+    if (violations.length > 0) return { ...seen, verdict: 'fail', note: violations.join('; ') };
+    if (needsBaseline(gate) && seen.baseline === undefined) {
+      return {
+        ...seen,
+        verdict: 'inconclusive',
+        note: `no baseline data from the stable version to judge ${relativeBoundNames(gate)}`,
+      };
+    }
+    return { ...seen, verdict: 'pass' };
   } catch (err) {
     if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
     throw err;
@@ -65,10 +69,29 @@ const clean = (x: number | undefined) => (x === undefined || !Number.isFinite(x)
 /**
  * Fold a measurement into the gate's standing, with Argo Rollouts' limits: the gate
  * fails once failures exceed `failure-limit`, inconclusive looks exceed
- * `inconclusive-limit`, or consecutive query errors exceed `consecutive-error-limit`.
+ * `inconclusive-limit`, or consecutive query errors exceed `consecutive-error-limit`
+ * (the counts are per step: the release engine resets them when a step begins).
+ * A tolerated query error changes nothing the gate had established: a passed gate stays
+ * passed, and the look before the error is kept (`lastUsable`) for the step's deadline.
  */
 export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: Measurement): GateState {
-  const next: GateState = { ...state, last: m };
+  const { lastUsable, ...rest } = state;
+  if (m.verdict === 'error') {
+    const consecutiveErrors = state.consecutiveErrors + 1;
+    const failed = consecutiveErrors > gate.consecutiveErrorLimit;
+    const usable = state.last && state.last.verdict !== 'error' ? state.last : lastUsable;
+    return {
+      ...rest,
+      last: m,
+      ...(usable ? { lastUsable: usable } : {}),
+      consecutiveErrors,
+      verdict: failed ? 'fail' : state.verdict,
+      reason: failed
+        ? `${gate.name}: ${gate.query === 'webhook' ? 'the webhook' : 'metrics'} failed ${consecutiveErrors} times in a row (${m.note})`
+        : undefined,
+    };
+  }
+  const next: GateState = { ...rest, last: m };
   switch (m.verdict) {
     case 'pass':
       return { ...next, verdict: 'pass', consecutiveErrors: 0 };
@@ -98,17 +121,14 @@ export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: 
           : undefined,
       };
     }
-    case 'error': {
-      const consecutiveErrors = state.consecutiveErrors + 1;
-      const failed = consecutiveErrors > gate.consecutiveErrorLimit;
-      return {
-        ...next,
-        consecutiveErrors,
-        verdict: failed ? 'fail' : 'pending',
-        reason: failed
-          ? `${gate.name}: ${gate.query === 'webhook' ? 'the webhook' : 'metrics'} failed ${consecutiveErrors} times in a row (${m.note})`
-          : undefined,
-      };
-    }
   }
+}
+
+/**
+ * The look of the step that began at `since` that a deadline judges: the last one that was not a
+ * query error, or none when every look of the step was one.
+ */
+export function usableLook(state: GateState, since: number): Measurement | undefined {
+  const look = state.last?.verdict === 'error' ? state.lastUsable : state.last;
+  return look && look.at > since ? look : undefined;
 }

@@ -2,13 +2,14 @@ import { formatDuration } from '../config/duration.js';
 import { SIDE_BY_SIDE_KINDS } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
+import { usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
-import type { GateState, PhaseRecord, Release } from './types.js';
+import type { GateState, Measurement, PhaseRecord, Release } from './types.js';
 
 /**
  * One reconcile step of an analysing release: deploy the candidate if it is not yet,
@@ -79,14 +80,18 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   if (elapsed >= deadline) {
     const within = formatDuration(deadline);
     // A statistical judge that saw the data and found no regression passes at the deadline,
-    // as a fixed-horizon test that did not reject would; missing data never does.
-    const unjudged = pending.filter((g) => !judgedWithoutRegression(g));
+    // as a fixed-horizon test that did not reject would; missing data never does. A tolerated
+    // query error on the last look does not hide what the look before it saw.
+    const looks = new Map(pending.map((g) => [g, usableLook(g, release.phaseStartedAt)]));
+    const unjudged = pending.filter((g) => !judgedWithoutRegression(g, looks.get(g)));
     if (unjudged.length === 0) {
       const note = `no regression detected by ${pending.map((g) => g.name).join(', ')} within ${within}`;
-      const passed = judged.gates.map((g) => (pending.includes(g) ? { ...g, verdict: 'pass' as const } : g));
+      const passed = judged.gates.map((g) => (pending.includes(g) ? passedOn(g, looks.get(g)) : g));
       return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
     }
-    const why = unjudged.map((g) => `${g.name} (${g.last?.note ?? 'no measurement'})`).join(', ');
+    const why = unjudged
+      .map((g) => `${g.name} (${(looks.get(g) ?? g.last)?.note ?? 'no measurement'})`)
+      .join(', ');
     if (ctx.config.mustHaveData)
       return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
     return passPhase({ ...judged, reason: `${phase?.name} ended without conclusive data for ${why}` }, ctx);
@@ -103,12 +108,18 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
  * A/B candidate is promoted only as a significant winner (or shown non-inferior), never for want
  * of evidence against it.
  */
-const judgedWithoutRegression = (g: GateState) =>
+const judgedWithoutRegression = (g: GateState, look: Measurement | undefined) =>
   g.kind !== 'conversion' &&
-  g.last?.verdict === 'waiting' &&
-  (g.last.evidence?.eValue !== undefined ||
-    g.last.evidence?.pValue !== undefined ||
-    g.last.evidence?.interval !== undefined);
+  look?.verdict === 'waiting' &&
+  (look.evidence?.eValue !== undefined ||
+    look.evidence?.pValue !== undefined ||
+    look.evidence?.interval !== undefined);
+
+/** Passed at the deadline on `look`, which the report then shows (not the error after it). */
+function passedOn(g: GateState, look: Measurement | undefined): GateState {
+  const { lastUsable: _, ...rest } = g;
+  return { ...rest, verdict: 'pass', ...(look ? { last: look } : {}) };
+}
 
 function noteLast(phases: PhaseRecord[], note: string): PhaseRecord[] {
   const last = phases.at(-1);
@@ -143,12 +154,20 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     phaseStartedAt: now,
     updatedAt: now,
     phases: [...release.phases, record],
-    // A gate passes per phase: each new phase must earn it again.
-    gates: release.gates.map((g) =>
-      g.kind !== 'offline' && g.verdict === 'pass' ? { ...g, verdict: 'pending' } : g,
-    ),
+    gates: release.gates.map(freshForPhase),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
+}
+
+/**
+ * A live gate as a new phase finds it: each phase must earn its pass again, and the limits count
+ * afresh, as in an Argo Rollouts analysis run per step (failure-limit 1 tolerates one failed look
+ * in every step, not one in the whole release).
+ */
+function freshForPhase(g: GateState): GateState {
+  if (g.kind === 'offline' || g.verdict === 'fail') return g;
+  const { lastUsable: _, ...rest } = g;
+  return { ...rest, verdict: 'pending', failures: 0, inconclusives: 0, consecutiveErrors: 0 };
 }
 
 /** Withdraw the candidate and end the release as failed, saying why. */

@@ -52,6 +52,11 @@ export interface GateState {
   inconclusives: number;
   consecutiveErrors: number;
   last?: Measurement;
+  /**
+   * While `last` is a query error: the look before it that was not one, which the step's deadline
+   * judges (an isolated error does not erase what the gate had seen). Absent otherwise.
+   */
+  lastUsable?: Measurement;
   /** The looks' values over the release, thinned to a few dozen, for the report's chart. */
   series?: SeriesPoint[];
   /** The sentence shown when the gate failed. */

@@ -1,15 +1,16 @@
 import type { ModelConfig } from '../config/types.js';
 import type { GateState, Release } from '../release/types.js';
+import { latencyUnit } from './format.js';
 import { queryOf } from './rows.js';
 
 type Both = [number, number, number];
 const both = (g: GateState): Both[] =>
   (g.series ?? []).filter((p): p is Both => p[1] !== null && p[2] !== null);
 
-/** Rates read as percentages and latencies in ms, as the gate table shows them. */
+/** Rates read as percentages and the sandbox's latencies in ms, as the gate table shows them. */
 function unitOf(query: string): { label: string; scale: number } {
   if (/rate$/.test(query) && !/^request/.test(query)) return { label: '%', scale: 100 };
-  if (/^latency/.test(query)) return { label: 'ms', scale: 1 };
+  if (latencyUnit(query)) return { label: 'ms', scale: 1 };
   return { label: query.replace(/[^\w .-]/g, ''), scale: 1 };
 }
 

@@ -1,9 +1,23 @@
-/** A metric value the way a reviewer reads it: rates as percentages, latencies in ms. */
+/**
+ * The sandbox's latency names (`latency` its histogram, `latency-p99` a quantile of it): measured
+ * in ms by the sandbox itself. Any other query's unit is its backend's (Prometheus histograms are
+ * usually in seconds, and a query may rescale them), so it is not guessed.
+ */
+const SANDBOX_LATENCY = /^latency(-p50|-p95|-p99|-mean)?$/;
+
+/** The unit of a query's latencies where it is known (the sandbox's: `ms`), else undefined. */
+export const latencyUnit = (query: string): 'ms' | undefined =>
+  SANDBOX_LATENCY.test(query) ? 'ms' : undefined;
+
+/**
+ * A metric value the way a reviewer reads it: rates as percentages, the sandbox's latencies in ms,
+ * anything else as the plain number the query returned, without a unit that could be wrong.
+ */
 export function formatValue(query: string, value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   if (/rate$/.test(query) && !/^request/.test(query))
     return `${(value * 100).toFixed(value < 0.001 && value > 0 ? 3 : 2)}%`;
-  if (/^latency/.test(query)) return `${value.toFixed(1)} ms`;
+  if (latencyUnit(query)) return `${value.toFixed(1)} ms`;
   if (/^request-rate$/.test(query)) return `${value.toFixed(1)}/s`;
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }

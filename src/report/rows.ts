@@ -41,7 +41,7 @@ export function queryOf(config: GateConfig | undefined, name: string): string {
     case 'ratio':
       return `${config.events}-rate`;
     case 'latency':
-      return 'latency';
+      return config.buckets; // the sandbox's `latency` reads in ms; another source's unit is not known
     case 'srm':
       return 'share-rate';
     case 'conversion':

@@ -31,6 +31,8 @@ export interface LatencyInput {
   alpha: number;
   split?: number;
   spread?: number;
+  /** The latencies' unit for the note (default `ms`); `''` when the source does not say. */
+  unit?: string;
 }
 
 export function totalOf(d: LatencyData): number {
@@ -98,7 +100,8 @@ export function judgeLatency(input: LatencyInput): Judgment {
   const b = judged.evidence.baseline;
   const slow = (a: typeof c) =>
     a?.events === undefined || !a.total ? '–' : `${((100 * a.events) / a.total).toFixed(2)}%`;
-  const what = `${name} ${ms(qc)} vs ${ms(qb)}; slower than ${ms(edge)}: ${slow(c)} of the candidate's requests, ${slow(b)} of the baseline's`;
+  const t = (x: number | undefined) => inUnit(x, input.unit ?? 'ms');
+  const what = `${name} ${t(qc)} vs ${t(qb)}; slower than ${t(edge)}: ${slow(c)} of the candidate's requests, ${slow(b)} of the baseline's`;
   return {
     verdict: judged.verdict,
     evidence: {
@@ -120,4 +123,5 @@ function conclusion(verdict: string, maxIncrease: number, e: number | undefined,
 }
 
 const pct = (q: number) => String(Math.round(q * 1000) / 10);
-const ms = (x: number | undefined) => (x === undefined ? '–' : `${Number(x.toPrecision(3))} ms`);
+const inUnit = (x: number | undefined, unit: string) =>
+  x === undefined ? '–' : `${Number(x.toPrecision(3))}${unit ? ` ${unit}` : ''}`;

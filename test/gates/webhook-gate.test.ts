@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookGateConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
@@ -89,6 +91,29 @@ describe('the webhook gate', () => {
     const late = await measureWebhook(gate({ timeoutMs: 200 }), ctx);
     expect(late.verdict).toBe('error');
     expect(late.note).toMatch(/^the webhook did not answer: POST http:\/\/127\.0\.0\.1:\d+\/check failed: /);
+  });
+
+  it('gives the whole answer one timeout: a service trickling bytes cannot stretch it into a pass', async () => {
+    // Headers at once, then a space every 100 ms for 3 s before a pass: each chunk is quick, the answer is not.
+    const trickle = createServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      let n = 0;
+      const t = setInterval(() => {
+        if (++n < 30) res.write(' ');
+        else res.end('{"verdict":"pass"}');
+      }, 100);
+      res.on('close', () => clearInterval(t));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(trickle.address() as AddressInfo).port}/check`;
+      const late = await measureWebhook(gate({ url, timeoutMs: 300 }), ctx);
+      expect(late).toMatchObject({ verdict: 'error' });
+      expect(late.note).toMatch(/failed: no complete answer within 300ms \(timeout\)$/);
+    } finally {
+      trickle.closeAllConnections();
+      await new Promise<void>((resolve) => trickle.close(() => resolve()));
+    }
   });
 
   it('never shows a secret in the URL (credentials, query string) in its note, which reaches the PR comment', async () => {
