@@ -63,9 +63,11 @@ const bucketsQuery = (fallback: string, of: string) =>
 /** Looks that gave no verdict (no data, a query error), tolerated before a gate fails. */
 const lookLimits = {
   'inconclusive-limit': limit(
-    'Inconclusive looks (no or NaN data) tolerated before the gate fails; default: until the step deadline.',
+    'Inconclusive looks (no or NaN data) tolerated in a step before the gate fails; default: until the step deadline.',
   ).optional(),
-  'consecutive-error-limit': limit('Consecutive query errors tolerated before the gate fails.').default(4),
+  'consecutive-error-limit': limit(
+    'Consecutive query errors tolerated in a step before the gate fails.',
+  ).default(4),
 };
 const lookLimitsOf = (g: { 'inconclusive-limit'?: number; 'consecutive-error-limit': number }) => ({
   ...(g['inconclusive-limit'] === undefined ? {} : { inconclusiveLimit: g['inconclusive-limit'] }),
@@ -96,11 +98,13 @@ const thresholdGate = strict({
     'Largest tolerated decrease below the stable (baseline) value, e.g. "5%" (at most 100%).',
     1,
   ).optional(),
-  'failure-limit': limit('Failed measurements tolerated before the gate fails.').default(0),
+  'failure-limit': limit('Failed measurements tolerated in a step before the gate fails.').default(0),
   'inconclusive-limit': limit(
     'Inconclusive measurements (no or NaN data) tolerated before the gate fails; default: until the step deadline.',
   ).optional(),
-  'consecutive-error-limit': limit('Consecutive query errors tolerated before the gate fails.').default(4),
+  'consecutive-error-limit': limit(
+    'Consecutive query errors tolerated in a step before the gate fails.',
+  ).default(4),
 })
   .superRefine(checkBounds('threshold', ['max', 'min', 'max-increase', 'max-decrease']), always)
   .transform((g) => ({
