@@ -9,7 +9,8 @@ import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { handleSchedule } from '../release/schedule.js';
-import { releaseSentence, runDecision } from '../report/decision.js';
+import type { Release } from '../release/types.js';
+import { type Decision, releaseSentence, runDecision } from '../report/decision.js';
 import { renderMarkdown } from '../report/markdown.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
@@ -18,41 +19,82 @@ import { readInputs } from './inputs.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE, cleanupState } from './post.js';
-import { secretsToMask } from './secrets.js';
+import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let setup: ActionPorts | undefined;
+  // Every run that ends sets `decision` and `models`, so a workflow can branch on them: the
+  // releases this run last reported stand for `models` when it stops on an error.
+  const outputs = { set: false, releases: [] as Release[] };
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
-    for (const secret of secretsToMask(interpolated, env)) core.setSecret(secret);
+    // The token too: command targets' children inherit it in their environment.
+    maskSecrets([...secretsToMask(interpolated, env), inputs.githubToken]);
     const event = await readEvent(env);
     setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.
-    if (inputs.command === 'plan') return await planStep(config, inputs.model, event, setup.ports, env);
+    if (inputs.command === 'plan') {
+      await planStep(config, inputs.model, event, setup.ports, env);
+      outputs.set = true;
+      return;
+    }
     if (event.kind === 'push') throw new InputError('on a push event model-gate runs only command: plan');
     // Until a pull_request run ends on its own, the post step must withdraw the candidate it left
     // live. Other runs start no candidate: a failed rollback or a cut-short tick must not
     // withdraw a release a PR's job is analysing.
     const pullRequest = event.kind === 'pull_request';
-    const ports = pullRequest ? savingCandidates(setup.ports) : setup.ports;
+    const tracked = reporting(setup.ports, (releases) => {
+      outputs.releases = releases;
+    });
+    const ports = pullRequest ? savingCandidates(tracked) : tracked;
     if (pullRequest) setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
     const result = await runEvent(config, { ...inputs, command: inputs.command }, event, ports);
     setup.phases.close();
     // A candidate whose withdrawal failed is left for the post step to try again.
     const left = pullRequest && result.releases.some((r) => r.withdrawPending);
     core.saveState(CLEANUP_STATE, left ? cleanupState(result.releases) : '');
-    await publish(config, result, event, setup, env);
+    // Decided: the outputs say so even when writing the comment or the summary fails below.
+    const decision = runDecision(result);
+    setDecision(decision, result.releases);
+    outputs.set = true;
+    await publish(config, result, decision, event, setup, env);
     // A schedule tick also retries waiters whose re-run was refused earlier.
     await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
   } catch (err) {
+    if (!outputs.set) setDecision('error', outputs.releases);
     if (err instanceof ModelGateError) core.setFailed(err.message);
     else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
     else core.setFailed(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`);
   } finally {
     for (const problem of setup?.ledger?.problems ?? []) core.warning(problem);
   }
+}
+
+/**
+ * `decision` and `models`. `error`: the run stopped before deciding (bad input or config, an
+ * unknown model, a target or GitHub failure); the step fails with the reason.
+ */
+function setDecision(decision: Decision | 'error', releases: Release[]): void {
+  core.setOutput('decision', decision);
+  core.setOutput(
+    'models',
+    JSON.stringify(
+      releases.map((r) => ({ model: r.model, from: r.from, to: r.to, status: r.status, reason: r.reason })),
+    ),
+  );
+}
+
+/** The ports, telling `seen` the releases each time the run reports them. */
+function reporting(ports: Ports, seen: (releases: Release[]) => void): Ports {
+  return {
+    ...ports,
+    onProgress: async (releases) => {
+      seen(releases);
+      await ports.onProgress?.(releases);
+    },
+  };
 }
 
 /**
@@ -96,6 +138,7 @@ async function runEvent(
 async function publish(
   config: Config,
   result: RunResult,
+  decision: Decision,
   event: ActionEvent,
   setup: ActionPorts,
   env: NodeJS.ProcessEnv,
@@ -115,20 +158,6 @@ async function publish(
   const reportPath = join(dir, 'model-gate-report.md');
   await writeFile(reportPath, report);
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
-  const decision = runDecision(result);
-  core.setOutput('decision', decision);
-  core.setOutput(
-    'models',
-    JSON.stringify(
-      result.releases.map((r) => ({
-        model: r.model,
-        from: r.from,
-        to: r.to,
-        status: r.status,
-        reason: r.reason,
-      })),
-    ),
-  );
   core.setOutput('report-path', reportPath);
   if (decision === 'failed') {
     // An annotation per failed gate, with the evidence; the step's own error sums them up.

@@ -8,6 +8,7 @@ import { candidateMayBeLive, type Release } from '../release/types.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { actionPorts } from './ports.js';
+import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
 /**
@@ -41,7 +42,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   let event: Awaited<ReturnType<typeof readEvent>>;
   const inputs = readInputs();
   try {
-    ({ config } = await loadConfig(inputs.config, env));
+    const loaded = await loadConfig(inputs.config, env);
+    config = loaded.config;
+    // A new process: the main step's list of secrets to redact from messages is gone.
+    maskSecrets([...secretsToMask(loaded.interpolated, env), inputs.githubToken]);
     event = await readEvent(env);
     setup = actionPorts(config, inputs, env, event);
     ports = setup.ports;

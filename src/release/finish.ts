@@ -65,7 +65,7 @@ export async function withdraw(
 }
 
 /** Whether `version` gets live traffic (or a mirrored share) beside the stable version. */
-function hasLiveTraffic(serving: TrafficState, version: string): boolean {
+export function hasLiveTraffic(serving: TrafficState, version: string): boolean {
   const slotted = [serving.canary, serving.mirror, serving.rolling].some((s) => s?.version === version);
   return slotted && !sameTraffic(serving, withdrawTraffic(serving.stable.version));
 }

@@ -2,12 +2,15 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
 import { findChangedModels } from '../version/changed-models.js';
+import { headName } from '../version/head-name.js';
+import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
 import { promote, withdraw } from './finish.js';
 import { newRelease } from './new-release.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
+import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
 /** The parts of a pull_request event the engine needs. */
 export interface PullRequestEvent {
@@ -100,8 +103,20 @@ async function prepare(
       existing.status !== 'superseded'
     ) {
       // A re-run of the same head resumes; it never deploys twice.
-      result.releases.push(existing);
-      continue;
+      const current = opts.dryRun ? existing : await endIfWithdrawn(config, existing, ports);
+      if (!restartsOnReopen(event, current)) {
+        result.releases.push(current);
+        // Ended before this run (not just now, for want of live traffic): say why it stays so.
+        const note = current === existing ? endedNote(current, event.headSha) : undefined;
+        if (note) {
+          result.skipped.push({ model: model.name, why: note });
+          ports.log.warn(`${model.name}: ${note}`);
+        }
+        continue;
+      }
+      ports.log.info(
+        `${model.name}: the PR was reopened: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
+      );
     }
     const holder = await ports.ledger.canaryHolder(model.name);
     if (holder && holder.pr !== event.number) {
@@ -109,7 +124,8 @@ async function prepare(
       continue;
     }
     if (existing && (existing.status === 'analysing' || existing.status === 'ready') && !opts.dryRun) {
-      const why = `superseded by a new head ${event.headSha.slice(0, 7)}`;
+      const head = headName(event.headSha);
+      const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
       const superseded = await withdraw(existing, ctx, 'superseded', why);
       await ports.ledger.saveRelease(superseded);
       ports.log.info(`${model.name}: ${superseded.reason}`);
@@ -143,6 +159,33 @@ async function prepare(
     result.releases.push(release);
   }
   return result;
+}
+
+/**
+ * Reopening a PR analyses again a head whose analysis was withdrawn before it decided (the PR was
+ * closed, the job cancelled, an abort): no verdict was reached, so running it again is safe.
+ * A failed analysis is not repeated on the same commit: trying until one passes would let a
+ * regression through however strict each analysis is.
+ */
+const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
+  event.action === 'reopened' && release.status === 'aborted' && !release.withdrawPending;
+
+/** Why a run on a head whose release already ended does not analyse it again, and what would. */
+function endedNote(release: Release, headSha: string): string | undefined {
+  const head = `this head (${headName(headSha)})`;
+  if (release.status === 'failed')
+    return `${head} already ended failed: its analysis rolled the candidate back, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
+  if (release.status === 'aborted')
+    return `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
+  return undefined;
+}
+
+/** `4 canary steps`, `1 shadow phase`, `3 rolling batches`: what the strategy's phases are called. */
+function phaseCount(model: ModelConfig, n: number): string {
+  const { type } = model.strategy;
+  const noun = type === 'canary' || type === 'linear' ? 'step' : type === 'rolling' ? 'batch' : 'phase';
+  const plural = n === 1 ? noun : noun === 'batch' ? 'batches' : `${noun}s`;
+  return `${n} ${type === 'ab' ? 'A/B' : type} ${plural}`;
 }
 
 /** A PR's release waits for the one holding the slot: queued where the ledger can start it later. */
@@ -215,7 +258,7 @@ async function onMerged(
       skipped.push({ model: model.name, why: `${release.to} was not promoted: ${release.reason}` });
       continue;
     }
-    const summary = `passed ${release.phases.length} canary steps on ${event.headSha.slice(0, 7)}`;
+    const summary = `passed ${phaseCount(model, release.phases.length)} on ${headName(event.headSha)}`;
     const promoted = await promote(release, ctx, ports.ledger, summary);
     ports.log.info(`${model.name}: ${promoted.reason}`);
     out.push(promoted);

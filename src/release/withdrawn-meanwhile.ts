@@ -1,0 +1,42 @@
+import type { Config } from '../config/types.js';
+import { TargetError } from '../core/errors.js';
+import { sameTraffic, type TrafficState } from '../core/traffic.js';
+import { phasesOf } from '../strategies/strategy.js';
+import { withdrawTraffic } from '../targets/reconcile.js';
+import { ended, hasLiveTraffic } from './finish.js';
+import { contextFor, type Ports } from './ports.js';
+import type { Release } from './types.js';
+
+/**
+ * A release recorded as analysing whose candidate has no live traffic on the platform, though
+ * its phase gives it some, is not resumed but ended as aborted, saved, saying why: its job
+ * stopped and the post step withdrew the candidate but could not record it (GitHub did not
+ * answer), or someone withdrew it by hand. Resuming would judge stale data or give a withdrawn
+ * candidate traffic again. Any other release is returned as it is.
+ */
+export async function endIfWithdrawn(config: Config, release: Release, ports: Ports): Promise<Release> {
+  const model = config.models[release.model];
+  if (!model || release.status !== 'analysing' || release.withdrawPending) return release;
+  const phase = phasesOf(model.strategy)[release.phase];
+  // Not deployed yet, or a phase without live traffic (a smoke test on green): nothing to miss.
+  if (!phase || sameTraffic(phase.traffic(release.from, release.to), withdrawTraffic(release.from)))
+    return release;
+  const ctx = contextFor(model, ports);
+  let serving: TrafficState;
+  try {
+    serving = await ctx.target.read();
+  } catch (err) {
+    // Not knowing is no evidence of a withdrawal: the tick resumes it, and meets the failure itself.
+    if (err instanceof TargetError) return release;
+    throw err;
+  }
+  if (hasLiveTraffic(serving, release.to)) return release;
+  const why =
+    `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
+    'the job analysing it stopped and its post step withdrew it without recording that (GitHub did not answer), or it was withdrawn by hand; ' +
+    'push a new commit, or close and reopen the PR, to analyse it again';
+  const stopped = ended(release, 'aborted', why, ctx.clock.now());
+  await ports.ledger.saveRelease(stopped);
+  ports.log.warn(`${release.model}: ${why}`);
+  return stopped;
+}

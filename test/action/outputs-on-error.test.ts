@@ -1,0 +1,216 @@
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { run } from '../../src/action/main.js';
+import { requestJson } from '../../src/core/http-json.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { parseFileCommands } from '../support/actions-runner.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
+
+// The action's main step, run in this process from src/ the way the runner runs it (inputs as
+// INPUT_*, the event in a file, outputs read back from GITHUB_OUTPUT): every run that ends sets
+// `decision` and `models`, so a workflow step can branch on them, an error included.
+const CONFIG = `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+  strategy: { type: canary, steps: [10, 50] }
+models:
+  fraud-detector:
+    source: { file: models/fraud.yaml, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+  churn:
+    source: { file: models/churn.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+
+let sandbox: Sandbox;
+let github: FakeGitHub;
+const saved = { env: { ...process.env }, exitCode: process.exitCode };
+const serving = async () =>
+  (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
+  });
+  github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
+});
+
+afterAll(async () => {
+  await sandbox?.close();
+  await github?.close();
+});
+
+afterEach(() => {
+  process.env = { ...saved.env };
+  // core.setFailed sets the exit code of this (the test runner's) process.
+  process.exitCode = saved.exitCode;
+});
+
+/** Run the main step on `event` with `inputs` (a local ledger file unless `ledger` is given). */
+async function mainStep(
+  eventName: string,
+  event: unknown,
+  inputs: Record<string, string>,
+  config = CONFIG,
+  extraEnv: Record<string, string> = {},
+): Promise<{ outputs: Record<string, string>; error?: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'model-gate-outputs-'));
+  await mkdir(join(dir, '.github'));
+  await writeFile(join(dir, '.github', 'model-gate.yml'), config);
+  const files = { event: join(dir, 'event.json'), output: join(dir, 'output'), state: join(dir, 'state') };
+  await writeFile(files.event, JSON.stringify(event));
+  await writeFile(files.output, '');
+  await writeFile(files.state, '');
+  const env: Record<string, string> = {
+    GITHUB_EVENT_NAME: eventName,
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    GITHUB_WORKSPACE: dir,
+    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
+    GITHUB_API_URL: github.url,
+    GITHUB_RUN_ID: '4242',
+    RUNNER_TEMP: dir,
+    SANDBOX_URL: sandbox.url,
+    ...extraEnv,
+  };
+  const all = {
+    config: join(dir, '.github', 'model-gate.yml'),
+    'github-token': 'ghs_fake_token',
+    ledger: join(dir, 'ledger.json'),
+    ...inputs,
+  };
+  for (const [name, value] of Object.entries(all)) env[`INPUT_${name.toUpperCase()}`] = value;
+  process.env = { PATH: saved.env.PATH, ...env };
+  process.exitCode = undefined;
+  let log = '';
+  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    log += String(chunk);
+    return true;
+  });
+  try {
+    await run(process.env);
+  } finally {
+    quiet.mockRestore();
+  }
+  const outputs = parseFileCommands(await readFile(files.output, 'utf8'));
+  const error = /^::error::(.*)$/m.exec(log)?.[1];
+  expect(process.exitCode === 1).toBe(error !== undefined);
+  return error === undefined ? { outputs } : { outputs, error };
+}
+
+const sha = (n: number) => n.toString(16).padStart(40, 'a');
+const dispatch = (inputs: Record<string, string>) =>
+  mainStep('workflow_dispatch', workflowDispatchEvent(inputs), inputs);
+
+describe('a run that stops on an error still sets decision and models', () => {
+  it('a rollback to a hostile to-version: decision error, models [], nothing deployed', async () => {
+    const run = await dispatch({
+      command: 'rollback',
+      model: 'fraud-detector',
+      'to-version': '1.2; rm -rf /',
+    });
+    expect(run.error).toMatch(/^input: key "to-version": /);
+    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('a command naming an unknown model: decision error, models []', async () => {
+    const run = await dispatch({ command: 'abort', model: 'fraud' });
+    expect(run.error).toContain('model "fraud" is not in the config; known models: fraud-detector, churn');
+    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+  });
+
+  it('a rollback whose serving platform does not answer: decision error, models []', async () => {
+    const run = await dispatch({ command: 'rollback', model: 'churn', 'to-version': 'v1' });
+    expect(run.error).toContain('http://127.0.0.1:1');
+    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+  });
+
+  it('a pull request run on a bad config: decision error, models [], as a dispatch run', async () => {
+    const bad = CONFIG.replace('steps: [10, 50]', 'steps: [10, 150]');
+    const event = pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 3 });
+    const run = await mainStep('pull_request', event, {}, bad);
+    expect(run.error).toContain('defaults.strategy.steps[1]: expected a number between 0 and 100, got 150');
+    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+  });
+
+  it('a decided run whose PR comment GitHub refuses: the decision stands in the outputs, and the step fails', async () => {
+    // The PR moves fraud-detector to v1, which already serves: nothing to release.
+    github.setFile(sha(11), 'models/fraud.yaml', 'version: v0\n');
+    github.setFile(sha(12), 'models/fraud.yaml', 'version: v1\n');
+    github.setPullRequest(4, {
+      baseSha: sha(11),
+      headSha: sha(12),
+      files: [{ filename: 'models/fraud.yaml', status: 'modified' }],
+    });
+    // The token may not write comments (a workflow without pull-requests: write).
+    github.failNext('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments', 403, 1);
+    const event = pullRequestEvent('opened', { base: sha(11), head: sha(12) }, { number: 4 });
+    const run = await mainStep('pull_request', event, { ledger: 'github' });
+    expect(run.error).toMatch(/403/);
+    expect(run.outputs.decision).toBe('skipped');
+    expect(JSON.parse(run.outputs.models ?? '')).toEqual([]);
+    expect(github.violations).toEqual([]);
+  });
+
+  it('a pull request run that GitHub stops mid-run: decision error, and models names the release in flight', async () => {
+    // A first run writes the PR's comment (nothing to release: v1 already serves).
+    github.setFile(sha(21), 'models/fraud.yaml', 'version: v0\n');
+    github.setFile(sha(22), 'models/fraud.yaml', 'version: v1\n');
+    github.setFile(sha(23), 'models/fraud.yaml', 'version: v2\n');
+    const files = [{ filename: 'models/fraud.yaml', status: 'modified' as const }];
+    github.setPullRequest(5, { baseSha: sha(21), headSha: sha(22), files });
+    const first = await mainStep(
+      'pull_request',
+      pullRequestEvent('opened', { base: sha(21), head: sha(22) }, { number: 5 }),
+      { ledger: 'github' },
+    );
+    expect(first.outputs.decision).toBe('skipped');
+    // A push moves it to v2: the release is recorded, then reading the comment back is refused.
+    github.setPullRequest(5, { baseSha: sha(21), headSha: sha(23), files });
+    github.failNext('GET', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 403, 1);
+    const event = pullRequestEvent('synchronize', { base: sha(21), head: sha(23) }, { number: 5 });
+    const run = await mainStep('pull_request', event, { ledger: 'github' });
+    expect(run.error).toMatch(/^model-gate stopped: GitHub answered 403/);
+    expect(run.outputs.decision).toBe('error');
+    expect(JSON.parse(run.outputs.models ?? '')).toEqual([
+      {
+        model: 'fraud-detector',
+        from: 'v1',
+        to: 'v2',
+        status: 'analysing',
+        reason: 'deploying the candidate',
+      },
+    ]);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('a command target whose error echoes a secret: the error says *** in its place', async () => {
+    const token = 'dpl_9f8e7d6c5b4a3210';
+    const node = JSON.stringify(process.execPath);
+    const read = JSON.stringify("console.error('+ curl -H token:' + process.argv[1]); process.exit(1)");
+    const config = `${CONFIG}  scoring:
+    source: { file: models/scoring.yaml, key: version }
+    target: { type: command, apply: [${node}, -e, "0"], read: [${node}, -e, ${read}, "\${DEPLOY_TOKEN}"] }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+    const inputs = { command: 'rollback', model: 'scoring', 'to-version': 'v1' };
+    const run = await mainStep('workflow_dispatch', workflowDispatchEvent(inputs), inputs, config, {
+      DEPLOY_TOKEN: token,
+    });
+    expect(run.error).toContain('+ curl -H token:***');
+    expect(run.error).not.toContain(token);
+    expect(run.outputs.decision).toBe('error');
+  });
+});

@@ -1,0 +1,117 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { withdrawIfLive } from '../../src/release/finish.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// A PR's job was cancelled mid-analysis while GitHub did not answer: its post step withdrew the
+// candidate on the platform directly but could not record it, so the ledger still says
+// "analysing". The next run that resumes the release must tell the truth, not resume it.
+const CONFIG = `version: 1
+defaults:
+  target: { type: sandbox, url: "http://127.0.0.1:1" }
+  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+const sha = (n: number) => n.toString(16).padStart(40, 'a');
+
+/** A PR moving fraud from v1 to v2, analysed by a job that ends (tick mode) with 10% on v2. */
+async function analysing() {
+  const { config } = parseConfig(CONFIG, {});
+  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-withdrawn-')), 'ledger.json'));
+  const target = new MemoryTarget({ stable: { version: 'v1' } });
+  const clock = new FakeClock();
+  const warnings: string[] = [];
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader({
+      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
+      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
+    }),
+    clock,
+    log: { info: () => {}, warn: (m) => warnings.push(m) },
+    targetFor: () => target,
+    // Healthy numbers: resumed, the analysis would pass the step and move on to 50%.
+    metricsFor: () =>
+      new ScriptedMetrics({
+        stable: { rps: 90, values: { 'error-rate': 0.005 } },
+        canary: { rps: 20, values: { 'error-rate': 0.005 } },
+      }),
+  };
+  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  const tickMode = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
+  await handlePullRequest(config, event, ports, tickMode);
+  const started = await handlePullRequest(config, event, ports, tickMode);
+  expect(started.releases[0]).toMatchObject({ status: 'analysing', phase: 0 });
+  expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+  clock.advance(10_000);
+  return { config, ledger, target, ports, event, warnings };
+}
+
+/** What the post step does when GitHub does not answer: withdraw on the platform, record nothing. */
+async function postStepWithoutGitHub(target: MemoryTarget) {
+  expect(await withdrawIfLive(target, 'v1', 'v2')).toEqual({ done: 'withdrawn' });
+  return target.writes.length;
+}
+
+const NOT_LIVE =
+  /^v2 had no live traffic when this run went to resume step 1 of 2 \(v1 alone served\): the job analysing it stopped and its post step withdrew it without recording that \(GitHub did not answer\), or it was withdrawn by hand; push a new commit, or close and reopen the PR, to analyse it again$/;
+
+describe('a release recorded as analysing whose candidate the post step withdrew', () => {
+  it('the next schedule tick ends it as aborted, says why, frees the slot, and gives v2 no traffic again', async () => {
+    const { config, ledger, target, ports, warnings } = await analysing();
+    const writes = await postStepWithoutGitHub(target);
+    const tick = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+    expect(tick.releases).toHaveLength(1);
+    expect(tick.releases[0]).toMatchObject({ status: 'aborted', reason: expect.stringMatching(NOT_LIVE) });
+    expect(tick.releases[0]?.phases.at(-1)?.outcome).toBe('withdrawn');
+    expect(target.writes).toHaveLength(writes);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(await ledger.release('fraud')).toMatchObject({ status: 'aborted' });
+    expect(await ledger.canaryHolder('fraud')).toBeUndefined();
+    expect(warnings).toEqual([expect.stringMatching(/^fraud: v2 had no live traffic/)]);
+    const report = renderMarkdown(config, tick, { now: 0 });
+    expect(report).toContain('## model-gate: ⏹️ Withdrawn');
+    expect(report).toContain('fraud v2 was withdrawn: v2 had no live traffic when this run went to resume');
+  });
+
+  it('a re-run of the PR job on the same head ends it the same way; a second one says this head already ended', async () => {
+    const { config, target, ports, event } = await analysing();
+    const writes = await postStepWithoutGitHub(target);
+    const watch = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
+    const rerun = await handlePullRequest(config, event, ports, watch);
+    expect(rerun.releases[0]).toMatchObject({ status: 'aborted', reason: expect.stringMatching(NOT_LIVE) });
+    expect(rerun.skipped).toEqual([]);
+    const again = await handlePullRequest(config, event, ports, watch);
+    expect(again.releases[0]?.status).toBe('aborted');
+    expect(again.skipped).toEqual([
+      {
+        model: 'fraud',
+        why: 'this head (aaaaaaa) already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again',
+      },
+    ]);
+    expect(target.writes).toHaveLength(writes);
+  });
+
+  it('a candidate still live (a job killed without its post step) is resumed by the tick as before', async () => {
+    const { config, target, ports } = await analysing();
+    const tick = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+    expect(tick.releases[0]).toMatchObject({ status: 'analysing', phase: 1 });
+    expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 50 } });
+  });
+});
