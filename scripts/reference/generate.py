@@ -136,7 +136,68 @@ def normal_mixture():
         greater, _ = integrate.quad(lambda m: lr(m) * 2 * stats.norm.pdf(m, 0, tau), 0, 12 * tau, limit=400)
         cases.append({'diff': diff, 'variance': var, 'tau': tau, 'two': math.log(two), 'less': math.log(less),
                       'greater': math.log(greater)})
-    write('normal-mixture', {'cases': cases})
+    write('normal-mixture', {'cases': cases, 'liftBounds': lift_bounds()})
+
+
+def log_mixture_normal_quad(diff, var, tau, side):
+    """log of the one-sided normal mixture ratio (side 'less' or 'greater') by numerical integration."""
+    lo, hi = (-12 * tau, 0.0) if side == 'less' else (0.0, 12 * tau)
+    def log_f(mu):
+        return (mu * diff - mu * mu / 2) / var + math.log(2) + stats.norm.logpdf(mu, 0, tau)
+    # The integrand's peak on the half-line, to scale it (the likelihood ratio alone can overflow).
+    mode = min(max(diff * tau * tau / (var + tau * tau), lo), hi)
+    peak = log_f(mode)
+    val, _ = integrate.quad(lambda mu: math.exp(log_f(mu) - peak), lo, hi, points=[mode], limit=500,
+                            epsabs=0, epsrel=1e-12)
+    return peak + math.log(val)
+
+
+def lift_bounds():
+    """The conversion judge's interval on the lift r = pc/pb - 1: the lifts its one-sided tests of
+    pc = (1 + r) pb do not reject (pooled variance, tau = 0.1 pb, each side at alpha, or alpha/2 for
+    'either'). Roots found by a grid scan for the first sign change and brentq; a side whose test
+    never rejects is None (checked by maximizing the e-value over the whole half-line)."""
+    cases = []
+    for xc, nc, xb, nb, direction, margin, alpha in [
+            (4500, 100000, 15000, 300000, 'decrease', 0.0, 0.05),
+            (10100, 200000, 30000, 600000, 'either', 0.05, 0.05),
+            (3525, 32427, 288, 2020, 'decrease', 0.1, 0.05),
+            (162, 544, 8323, 35417, 'either', 0.02, 0.05),
+            (2216, 19190, 222, 2446, 'increase', 0.05, 0.05),
+            (918, 3000, 900, 3000, 'decrease', 0.1, 0.025),
+            (100, 2000, 100, 2000, 'decrease', 0.1, 0.05),
+            (5, 200, 500, 10000, 'decrease', 0.0, 0.05)]:
+        pc, pb = xc / nc, xb / nb
+        pooled = (xc + xb) / (nc + nb)
+        tau = 0.1 * pb
+        need = math.log(1 / alpha) + (math.log(2) if direction == 'either' else 0.0)
+        rhat = pc / pb - 1
+
+        def excess(r, side):
+            f = 1 + r
+            var = pooled * (1 - pooled) * (1 / nc + f * f / nb)
+            return log_mixture_normal_quad(pc - f * pb, var, tau, side) - need
+
+        def first_root(side, start, end):
+            grid = np.linspace(start, end, 801)
+            prev = grid[0]
+            for r in grid[1:]:
+                if excess(r, side) >= 0:
+                    return optimize.brentq(lambda x: excess(x, side), prev, r, xtol=1e-14, rtol=1e-13)
+                prev = r
+            return None
+
+        lower = first_root('greater', rhat, -1.0)
+        if lower is None:
+            lower = -1.0  # a lift below -100% is impossible: the lower search stops there
+        upper = first_root('less', rhat, rhat + 10.0)
+        if upper is None:
+            best = optimize.minimize_scalar(lambda r: -excess(r, 'less'), bounds=(rhat, rhat + 1e4),
+                                            method='bounded')
+            assert -best.fun < 0 and excess(rhat + 1e4, 'less') < 0
+        cases.append({'canary': [xc, nc], 'baseline': [xb, nb], 'direction': direction, 'margin': margin,
+                      'alpha': alpha, 'bounds': [lower, upper]})
+    return cases
 
 
 def r_wilcox_ci(x, y, conf):

@@ -139,31 +139,48 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
   }
 }
 
-/** One look at the split check: the slots' requests over the step against the configured split. */
+/**
+ * One look at the split check: the slots' requests over the step against the configured split.
+ * It counts requests on both arms, not the candidate's alone: a candidate that gets none is the
+ * plainest mismatch, flagged as soon as the e-value says so (anytime-valid from the first request,
+ * so looking early costs no false alarms). Otherwise the look waits, without evidence, until the
+ * candidate should have served `min-requests` by the configured split.
+ */
 export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const at = ctx.now;
   try {
-    const waited = await waitForRequests(ctx);
-    if (typeof waited !== 'number') return waited;
-    const baselineRequests = await ctx.metrics.requests(slotWindow(ctx, 'stable'));
-    const seen = { at, canaryRequests: waited, baselineRequests };
     if (ctx.weight === undefined || !(ctx.weight > 0 && ctx.weight < 100)) {
+      const waited = await waitForRequests(ctx);
+      if (typeof waited !== 'number') return waited;
       return {
-        ...seen,
+        at,
+        canaryRequests: waited,
+        baselineRequests: await ctx.metrics.requests(slotWindow(ctx, 'stable')),
         verdict: 'inconclusive',
         note: "the step's configured split is not known to the gate",
       };
     }
+    const canaryRequests = await ctx.metrics.requests(slotWindow(ctx, 'canary'));
+    const baselineRequests = await ctx.metrics.requests(slotWindow(ctx, 'stable'));
+    const seen = { at, canaryRequests, baselineRequests };
     const j = judgeSrm({
-      observed: [waited, baselineRequests],
+      observed: [canaryRequests, baselineRequests],
       expected: [ctx.weight / 100, 1 - ctx.weight / 100],
       alpha: gate.alpha,
       maxMismatch: gate.maxMismatch,
     });
-    const total = waited + baselineRequests;
+    const total = canaryRequests + baselineRequests;
+    const due = Math.floor((total * ctx.weight) / 100);
+    if (j.verdict !== 'fail' && due < ctx.minRequests) {
+      return {
+        ...seen,
+        verdict: 'waiting',
+        note: `${due} of ${ctx.minRequests} requests due to the candidate at ${ctx.weight}% (it served ${canaryRequests} of ${total})`,
+      };
+    }
     return {
       ...seen,
-      ...(total > 0 ? { canary: waited / total, baseline: ctx.weight / 100 } : {}),
+      ...(total > 0 ? { canary: canaryRequests / total, baseline: ctx.weight / 100 } : {}),
       verdict: verdictOf(j),
       note: j.note,
       evidence: evidenceOf(j),

@@ -9,6 +9,10 @@
  * and 1/Λ is an always-valid p-value: reject when Λ ≥ 1/alpha, at any look. V is the pooled
  * binomial variance (asymptotic validity, as in the paper), so at least 5 expected conversions
  * per arm are required before judging.
+ *
+ * The reported interval on the lift r = p̂c / p̂b − 1 inverts these same tests (f = 1 + r, the
+ * verdict's level per side): the lifts none of them rejects. So a verdict that rejects at the
+ * margin has an interval beyond it, and an undecided one has an interval that covers it.
  */
 
 import { fmt } from './counts.js';
@@ -70,39 +74,70 @@ function computeMixtureNormal(
   return full + Math.LN2 + Math.log(normalCdf(side === 'less' ? -z : z));
 }
 
-/** The half-width c with Λ₋(−c) = 1/alpha: a one-sided always-valid bound Δ̂ ± c. */
-export function mixtureHalfWidth(variance: number, tau: number, alpha: number): number {
-  const t = eThreshold(alpha);
-  let lo = 0;
-  let hi = Math.sqrt(variance) * 50 + tau;
-  for (let i = 0; i < 200 && hi - lo > 1e-14 * hi; i++) {
-    const mid = (lo + hi) / 2;
-    if (logMixtureNormal(-mid, variance, tau, 'less') >= t) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
+type Direction = 'decrease' | 'increase' | 'either';
 
 export interface ConversionTestOptions {
-  direction?: 'decrease' | 'increase' | 'either';
+  direction?: Direction;
   margin?: number;
   alpha: number;
   tau?: number;
 }
 
-/** The statistic of one side: Δ̂ = p̂c − f p̂b and its pooled variance. */
-function statistic(xc: number, nc: number, xb: number, nb: number, factor: number) {
-  const pooled = (xc + xb) / (nc + nb);
-  return {
-    diff: xc / nc - factor * (xb / nb),
-    variance: pooled * (1 - pooled) * (1 / nc + (factor * factor) / nb),
-  };
+type Side = 'less' | 'greater';
+
+/**
+ * One look's tests of "the lift is r" (p̂c = (1 + r) p̂b) for any r: the log e-value of the
+ * mixture over effects below (`less`) or above (`greater`) it, on Δ̂ = p̂c − (1 + r) p̂b with its
+ * pooled variance. The verdict tests the lifts at the margin; the interval is the set of lifts
+ * these same tests do not reject.
+ */
+class LiftTests {
+  private readonly pc: number;
+  private readonly pb: number;
+  private readonly spread: number;
+  private readonly tau: number;
+  /** The observed lift p̂c / p̂b − 1. */
+  readonly lift: number;
+
+  constructor(
+    xc: number,
+    private readonly nc: number,
+    xb: number,
+    private readonly nb: number,
+    tauScale = 0.1,
+  ) {
+    const pooled = (xc + xb) / (nc + nb);
+    this.pc = xc / nc;
+    this.pb = xb / nb;
+    this.spread = pooled * (1 - pooled);
+    this.tau = tauScale * (this.pb > 0 ? this.pb : pooled);
+    this.lift = this.pc / this.pb - 1;
+  }
+
+  logE(r: number, side: Side | 'two'): number {
+    const factor = 1 + r;
+    const variance = this.spread * (1 / this.nc + (factor * factor) / this.nb);
+    return logMixtureNormal(this.pc - factor * this.pb, variance, this.tau, side);
+  }
 }
 
 /** Fewer than 5 expected conversions (or non-conversions) in an arm: too early for the normal approximation. */
 export function tooFewConversions(xc: number, nc: number, xb: number, nb: number): boolean {
   const pooled = (xc + xb) / (nc + nb);
   return !(Math.min(nc, nb) * Math.min(pooled, 1 - pooled) >= 5);
+}
+
+/**
+ * The lifts a verdict tests, and the log e-value each side needs: `decrease` tests −margin (a
+ * drop beyond it fails, a lift credibly above it passes), `increase` +margin, `either` both at
+ * alpha / 2 (outside fails, inside both passes).
+ */
+function tested(o: ConversionTestOptions) {
+  const direction = o.direction ?? 'decrease';
+  const margin = o.margin ?? 0;
+  const t = eThreshold(o.alpha);
+  if (direction === 'either') return { direction, margin, need: t + Math.LN2, lifts: [-margin, margin] };
+  return { direction, margin, need: t, lifts: [direction === 'increase' ? margin : -margin] };
 }
 
 /**
@@ -118,40 +153,88 @@ export function decideConversion(
   nb: number,
 ): { verdict: Verdict; logE: number } {
   if (tooFewConversions(xc, nc, xb, nb)) return { verdict: 'inconclusive', logE: 0 };
-  const direction = o.direction ?? 'decrease';
-  const margin = o.margin ?? 0;
-  const pb = xb / nb;
-  const tau = (o.tau ?? 0.1) * (pb > 0 ? pb : (xc + xb) / (nc + nb));
-  const t = eThreshold(o.alpha);
+  return decideLift(o, new LiftTests(xc, nc, xb, nb, o.tau));
+}
+
+function decideLift(o: ConversionTestOptions, at: LiftTests): { verdict: Verdict; logE: number } {
+  const { direction, margin, need } = tested(o);
   if (direction === 'either') {
-    // Each side at alpha / 2.
-    const lo = statistic(xc, nc, xb, nb, 1 - margin);
-    const hi = statistic(xc, nc, xb, nb, 1 + margin);
-    const eLow = logMixtureNormal(lo.diff, lo.variance, tau, 'less');
-    const eHigh = logMixtureNormal(hi.diff, hi.variance, tau, 'greater');
-    if (Math.max(eLow, eHigh) >= t + Math.LN2) return { verdict: 'fail', logE: Math.max(eLow, eHigh) };
+    const eLow = at.logE(-margin, 'less');
+    const eHigh = at.logE(margin, 'greater');
+    if (Math.max(eLow, eHigh) >= need) return { verdict: 'fail', logE: Math.max(eLow, eHigh) };
     if (margin > 0) {
-      const inside = Math.min(
-        logMixtureNormal(lo.diff, lo.variance, tau, 'greater'),
-        logMixtureNormal(hi.diff, hi.variance, tau, 'less'),
-      );
-      if (inside >= t + Math.LN2) return { verdict: 'pass', logE: inside };
+      const inside = Math.min(at.logE(-margin, 'greater'), at.logE(margin, 'less'));
+      if (inside >= need) return { verdict: 'pass', logE: inside };
     }
     return { verdict: 'inconclusive', logE: Math.max(eLow, eHigh) };
   }
-  const s = statistic(xc, nc, xb, nb, direction === 'increase' ? 1 + margin : 1 - margin);
+  const r = direction === 'increase' ? margin : -margin;
+  const harm: Side = direction === 'increase' ? 'greater' : 'less';
+  const good: Side = direction === 'increase' ? 'less' : 'greater';
   // The two-sided mixture bounds each one-sided one by a factor 2: most looks stop here.
-  if (logMixtureNormal(s.diff, s.variance, tau, 'two') + Math.LN2 < t) {
-    return {
-      verdict: 'inconclusive',
-      logE: logMixtureNormal(s.diff, s.variance, tau, direction === 'increase' ? 'greater' : 'less'),
-    };
-  }
-  const worse = logMixtureNormal(s.diff, s.variance, tau, direction === 'increase' ? 'greater' : 'less');
-  if (worse >= t) return { verdict: 'fail', logE: worse };
-  const better = logMixtureNormal(s.diff, s.variance, tau, direction === 'increase' ? 'less' : 'greater');
-  if (better >= t) return { verdict: 'pass', logE: better };
+  if (at.logE(r, 'two') + Math.LN2 < need) return { verdict: 'inconclusive', logE: at.logE(r, harm) };
+  const worse = at.logE(r, harm);
+  if (worse >= need) return { verdict: 'fail', logE: worse };
+  const better = at.logE(r, good);
+  if (better >= need) return { verdict: 'pass', logE: better };
   return { verdict: 'inconclusive', logE: worse };
+}
+
+/**
+ * The lift's always-valid bounds: the lifts the verdict's own tests (same statistic, same
+ * level) do not reject. The upper bound is where the `less` test starts to reject above the
+ * observed lift, the lower where the `greater` test does below it. Each search passes through
+ * the lifts the verdict tested first, so a bound is beyond a tested lift exactly when the test
+ * there rejected: the interval and the verdict cannot disagree, even where the variance's growth
+ * with (1 + r)² makes a far lift unrejected again. An unbounded side is ±Infinity.
+ */
+function liftBounds(o: ConversionTestOptions, at: LiftTests): [number, number] {
+  const { need, lifts } = tested(o);
+  const rejects = (side: Side) => (r: number) => at.logE(r, side) >= need;
+  const up = [...lifts].filter((r) => r > at.lift).sort((a, b) => a - b);
+  const down = [...lifts].filter((r) => r < at.lift).sort((a, b) => b - a);
+  return [
+    firstRejected(rejects('greater'), at.lift, down, -1),
+    firstRejected(rejects('less'), at.lift, up, 1),
+  ];
+}
+
+/**
+ * From `start` (not rejected) in `direction`: the first of `lifts` the test rejects, refined to
+ * where rejection begins after the previous unrejected one; past the last, the first rejected
+ * lift found by doubling steps. Below −100% a lift is impossible: the lower search stops there.
+ */
+function firstRejected(
+  rejected: (r: number) => boolean,
+  start: number,
+  lifts: number[],
+  direction: 1 | -1,
+): number {
+  let clear = start;
+  for (const r of lifts) {
+    if (rejected(r)) return edge(rejected, clear, r);
+    clear = r;
+  }
+  if (direction < 0 && clear > -1) return rejected(-1) ? edge(rejected, clear, -1) : -1;
+  for (let step = 1e-3 * Math.max(1, Math.abs(clear)), i = 0; i < 80; i++, step *= 2) {
+    const r = clear + direction * step;
+    if (rejected(r)) return edge(rejected, clear, r);
+    clear = r;
+  }
+  return direction * Number.POSITIVE_INFINITY;
+}
+
+/** Bisection between an unrejected lift and a rejected one; returns the rejected end. */
+function edge(rejected: (r: number) => boolean, clear: number, hit: number): number {
+  let a = clear;
+  let b = hit;
+  for (let i = 0; i < 200 && Math.abs(b - a) > 1e-12 * Math.max(1, Math.abs(b)); i++) {
+    const mid = (a + b) / 2;
+    if (mid === a || mid === b) break;
+    if (rejected(mid)) b = mid;
+    else a = mid;
+  }
+  return b;
 }
 
 export function judgeConversion(input: ConversionInput): Judgment {
@@ -194,23 +277,24 @@ export function judgeConversion(input: ConversionInput): Judgment {
         baseline: pb,
         candidate: pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1)),
       });
-  const { verdict, logE } = decideConversion(input, c.conversions, c.total, b.conversions, b.total);
-  const tau = (input.tau ?? 0.1) * pb;
-  const s = statistic(c.conversions, c.total, b.conversions, b.total, 1);
-  const half = tau > 0 ? mixtureHalfWidth(s.variance, tau, input.alpha) : Number.NaN;
-  const lift = pb > 0 ? pc / pb - 1 : undefined;
-  const interval: [number, number] | undefined =
-    pb > 0 && Number.isFinite(half) ? [(s.diff - half) / pb, (s.diff + half) / pb] : undefined;
+  const at = new LiftTests(c.conversions, c.total, b.conversions, b.total, input.tau);
+  const { verdict, logE } = decideLift(input, at);
+  const { margin, need } = tested(input);
+  const lift = pb > 0 ? at.lift : undefined;
+  const bounds = lift === undefined ? undefined : liftBounds(input, at);
+  const interval = bounds?.every(Number.isFinite) ? bounds : undefined;
   const eValue = Math.exp(logE);
+  // The e-value clears exp(need): 1/alpha on one side, 2/alpha for `either` (alpha/2 per side).
+  const threshold = Math.exp(need);
   const evidence = {
     method,
     ...(lift === undefined ? {} : { effect: lift }),
     ...(interval ? { interval } : {}),
     eValue,
-    pValue: Math.min(1, 1 / eValue),
+    pValue: Math.min(1, (direction === 'either' ? 2 : 1) / eValue),
     ...arms,
   };
-  const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}, bounds ${interval ? `${signedPct(interval[0])} to ${signedPct(interval[1])}` : '–'})`;
+  const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
   // The sample progress against the fixed-horizon size: how far along an undecided test is,
   // and how early a decided one stopped.
   const share = Number.isFinite(sampleSize) ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
@@ -220,14 +304,40 @@ export function judgeConversion(input: ConversionInput): Judgment {
     : verdict === 'inconclusive'
       ? `; ${c.total} of ${needs} (${share})`
       : `; decided at ${share} of ${needs}`;
+  const where = bounds && verdict !== 'inconclusive' ? `${placement(verdict, direction, margin)}: ` : '';
   const note =
     verdict === 'fail'
-      ? `${liftText}: a regression beyond the margin (e-value ${fmt(eValue)})${progress}`
+      ? `${liftText}: ${where}a regression beyond the margin (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`
       : verdict === 'pass'
-        ? `${liftText}: no regression beyond the margin (e-value ${fmt(eValue)})${progress}`
-        : `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(1 / input.alpha)})${progress}`;
+        ? `${liftText}: ${where}no regression beyond the margin (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`
+        : `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)})${progress}`;
   return { verdict, evidence, note };
+}
+
+/**
+ * What the interval is: with one regression direction each bound is one-sided at alpha (so the
+ * pair covers at 1 − 2 alpha); with `either` each side is at alpha / 2 (1 − alpha).
+ */
+function boundsText(bounds: [number, number], direction: Direction, alpha: number): string {
+  const range = `${liftPct(bounds[0])} to ${liftPct(bounds[1])}`;
+  if (direction === 'either') return `${level(1 - alpha)} always-valid interval ${range}`;
+  return `${level(1 - 2 * alpha)} always-valid interval ${range}, each bound ${level(1 - alpha)}`;
+}
+
+/** Where a decided interval lies against the margin, in the verdict's own terms. */
+function placement(verdict: Verdict, direction: Direction, margin: number): string {
+  const at = (r: number) => (r === 0 ? '0' : signedPct(r));
+  if (direction === 'either') {
+    if (verdict === 'fail' && margin === 0) return 'the interval excludes 0';
+    const band = `±${(100 * margin).toFixed(1)}%`;
+    return verdict === 'pass' ? `the interval lies within ${band}` : `the interval lies outside ${band}`;
+  }
+  const r = direction === 'increase' ? margin : -margin;
+  const above = (verdict === 'fail') === (direction === 'increase');
+  return `the interval lies ${above ? 'above' : 'below'} ${at(r)}`;
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+const liftPct = (x: number) => (Number.isFinite(x) ? signedPct(x) : x > 0 ? '+∞' : '−∞');
+const level = (x: number) => `${Number((100 * x).toPrecision(4))}%`;

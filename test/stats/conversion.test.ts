@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { judgeConversion, logMixtureNormal, mixtureHalfWidth } from '../../src/stats/conversion.js';
+import { judgeConversion, logMixtureNormal } from '../../src/stats/conversion.js';
 import { close, reference } from './reference.js';
 
 const ref = reference('normal-mixture');
@@ -14,9 +14,44 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
     }
   });
 
-  it('places the bound where the one-sided mixture reaches 1/alpha', () => {
-    const c = mixtureHalfWidth(1e-6, 0.002, 0.05);
-    close(logMixtureNormal(-c, 1e-6, 0.002, 'less'), Math.log(20), 1e-9);
+  it('places each bound of the lift where the one-sided mixture at that lift reaches 1/alpha', () => {
+    const [xc, nc, xb, nb] = [4500, 100_000, 15_000, 300_000];
+    const j = judgeConversion({
+      canary: { conversions: xc, total: nc },
+      baseline: { conversions: xb, total: nb },
+      alpha: 0.05,
+    });
+    const [lower, upper] = j.evidence.interval ?? [Number.NaN, Number.NaN];
+    // The test of "the lift is r": p̂c − (1 + r) p̂b with its pooled variance, tau = 0.1 p̂b.
+    const at = (r: number, side: 'less' | 'greater') => {
+      const pooled = (xc + xb) / (nc + nb);
+      const f = 1 + r;
+      const variance = pooled * (1 - pooled) * (1 / nc + (f * f) / nb);
+      return logMixtureNormal(xc / nc - f * (xb / nb), variance, 0.1 * (xb / nb), side);
+    };
+    close(at(upper, 'less'), Math.log(20), 1e-9);
+    close(at(lower, 'greater'), Math.log(20), 1e-9);
+  });
+
+  it('gives the lift interval a scipy root finder gives on the numerically integrated mixture', () => {
+    for (const c of ref.liftBounds) {
+      const j = judgeConversion({
+        canary: { conversions: c.canary[0], total: c.canary[1] },
+        baseline: { conversions: c.baseline[0], total: c.baseline[1] },
+        direction: c.direction,
+        margin: c.margin,
+        alpha: c.alpha,
+      });
+      if (c.bounds[1] === null) {
+        // The test never rejects a lift above: no upper bound, so no interval in the evidence.
+        expect(j.evidence.interval).toBeUndefined();
+        expect(j.note).toContain(`interval ${(100 * c.bounds[0]).toFixed(1)}% to +∞`);
+        continue;
+      }
+      const [lower, upper] = j.evidence.interval ?? [Number.NaN, Number.NaN];
+      close(lower, c.bounds[0], 1e-8);
+      close(upper, c.bounds[1], 1e-8);
+    }
   });
 
   it('fails a 10% drop in conversion with enough traffic, and reports the sample size', () => {
@@ -108,6 +143,105 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
         const more = e(x);
         if (more.verdict === 'fail') expect(fewer.verdict).toBe('fail');
       }),
+    );
+  });
+
+  it('shows an interval that agrees with the verdict at the margin (counts where the old one did not)', () => {
+    // A 10% margin: the test at f = 0.9 fails the candidate. The interval is the same test's,
+    // so it lies below −10% (the old one, at f = 1, read −37.8% to −9.7% and covered it).
+    const drop = judgeConversion({
+      canary: { conversions: 3525, total: 32_427 },
+      baseline: { conversions: 288, total: 2020 },
+      margin: 0.1,
+      alpha: 0.05,
+    });
+    expect(drop.verdict).toBe('fail');
+    expect(drop.evidence.interval?.[1]).toBeLessThan(-0.1);
+    expect(drop.note).toMatch(
+      /^conversion 10\.87% vs 14\.26% \(lift -23\.8%; 90% always-valid interval -33\.4% to -11\.2%, each bound 95%\): the interval lies below -10\.0%: a regression beyond the margin \(e-value 35 ≥ 20\)/,
+    );
+    // Two-sided, each side at alpha / 2: undecided, and the interval covers +2% (the old one,
+    // at alpha, started at +3.3% and said otherwise); the e-value must reach 2 / alpha.
+    const either = judgeConversion({
+      canary: { conversions: 162, total: 544 },
+      baseline: { conversions: 8323, total: 35_417 },
+      direction: 'either',
+      margin: 0.02,
+      alpha: 0.05,
+    });
+    expect(either.verdict).toBe('inconclusive');
+    expect(either.evidence.interval?.[0]).toBeLessThan(0.02);
+    expect(either.note).toContain('(lift +26.7%; 95% always-valid interval +0.6% to +53.2%)');
+    expect(either.note).toContain('not yet conclusive (e-value 27.5 < 40)');
+    expect(either.evidence.pValue).toBeGreaterThan(0.05);
+    // A non-inferior candidate: the interval lies above the margin.
+    const fine = judgeConversion({
+      canary: { conversions: 918, total: 3000 },
+      baseline: { conversions: 900, total: 3000 },
+      margin: 0.1,
+      alpha: 0.025,
+    });
+    expect(fine.verdict).toBe('pass');
+    expect(fine.note).toContain(
+      '(lift +2.0%; 95% always-valid interval -9.5% to +15.0%, each bound 97.5%): the interval lies above -10.0%: no regression beyond the margin',
+    );
+  });
+
+  it('never shows an interval that disagrees with its verdict, in any direction, margin or alpha', () => {
+    const look = fc.record({
+      nc: fc.integer({ min: 20, max: 200_000 }),
+      nb: fc.integer({ min: 20, max: 200_000 }),
+      rate: fc.double({ min: 0.002, max: 0.7, noNaN: true }),
+      factor: fc.double({ min: 0.5, max: 1.6, noNaN: true }),
+      direction: fc.constantFrom('decrease' as const, 'increase' as const, 'either' as const),
+      margin: fc.constantFrom(0, 0.02, 0.05, 0.1, 0.25),
+      alpha: fc.constantFrom(0.05, 0.01, 0.0125, 0.2),
+    });
+    fc.assert(
+      fc.property(look, ({ nc, nb, rate, factor, direction, margin, alpha }) => {
+        const xb = Math.round(nb * rate);
+        const xc = Math.min(nc, Math.round(nc * rate * factor));
+        const j = judgeConversion({
+          canary: { conversions: xc, total: nc },
+          baseline: { conversions: xb, total: nb },
+          direction,
+          margin,
+          alpha,
+        });
+        if (j.evidence.effect === undefined) return; // too few conversions: no interval, no decision
+        const interval = j.evidence.interval;
+        if (!interval) {
+          // No upper bound yet (the test rejects no lift above): nothing can lie below it.
+          expect(j.note).toContain(' to +∞');
+          if (direction === 'decrease') expect(j.verdict).not.toBe('fail');
+          if (direction === 'increase') expect(j.verdict).not.toBe('pass');
+          if (direction === 'either') expect(j.verdict).not.toBe('pass');
+        } else {
+          const [lower, upper] = interval;
+          const expected =
+            direction === 'decrease'
+              ? upper <= -margin
+                ? 'fail'
+                : lower >= -margin
+                  ? 'pass'
+                  : 'inconclusive'
+              : direction === 'increase'
+                ? lower >= margin
+                  ? 'fail'
+                  : upper <= margin
+                    ? 'pass'
+                    : 'inconclusive'
+                : upper <= -margin || lower >= margin
+                  ? 'fail'
+                  : margin > 0 && lower >= -margin && upper <= margin
+                    ? 'pass'
+                    : 'inconclusive';
+          expect(j.verdict, j.note).toBe(expected);
+        }
+        // The p-value says the same: at most alpha exactly when the verdict is decided.
+        expect((j.evidence.pValue ?? 1) <= alpha, j.note).toBe(j.verdict !== 'inconclusive');
+      }),
+      { numRuns: 1000 },
     );
   });
 });

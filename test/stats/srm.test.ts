@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Random } from '../../src/core/random.js';
 import { judgeSrm, logSrmE, srmTest } from '../../src/stats/srm.js';
 import { close, reference } from './reference.js';
 
@@ -44,5 +45,27 @@ describe('the sample ratio mismatch check', () => {
         ).toBeLessThan(1e-9);
       }),
     );
+  });
+
+  it('flags a correct split in at most alpha of runs, looked at after every request from the first', () => {
+    // The split gate judges from the first request (a starved arm must not wait for min-requests):
+    // the e-value is a martingale under the configured split, so every look together stays at alpha.
+    const random = new Random(20261129);
+    for (const share of [0.1, 0.5]) {
+      const test = srmTest([share, 1 - share], 0.05, 0.1);
+      const runs = 400;
+      let flagged = 0;
+      for (let run = 0; run < runs; run++) {
+        let canary = 0;
+        for (let n = 1; n <= 2000; n++) {
+          if (random.next() < share) canary++;
+          if (test.mismatch([canary, n - canary])) {
+            flagged++;
+            break;
+          }
+        }
+      }
+      expect(flagged / runs).toBeLessThanOrEqual(0.05);
+    }
   });
 });
