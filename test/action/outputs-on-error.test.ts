@@ -8,6 +8,7 @@ import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { parseFileCommands } from '../support/actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
 // The action's main step, run in this process from src/ the way the runner runs it (inputs as
@@ -108,7 +109,6 @@ async function mainStep(
   return error === undefined ? { outputs } : { outputs, error };
 }
 
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const dispatch = (inputs: Record<string, string>) =>
   mainStep('workflow_dispatch', workflowDispatchEvent(inputs), inputs);
 

@@ -18,6 +18,7 @@ import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // What the PR comment carries and what model-gate trusts of it, on a GitHub stand-in that checks
@@ -37,7 +38,6 @@ models:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `;
 const { config } = parseConfig(configText('{ type: sandbox, url: "http://127.0.0.1:1" }'), {});
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const files: Record<string, Record<string, string>> = {};
 const clock = new FakeClock(Date.now());
 let github: FakeGitHub;

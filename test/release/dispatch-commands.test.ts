@@ -15,6 +15,7 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // workflow_dispatch and schedule commands on a local ledger, a memory target and a fake clock,
@@ -34,8 +35,6 @@ models:
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `;
-
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 
 async function world() {
   const { config } = parseConfig(CONFIG, {});

@@ -12,6 +12,7 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // The engine's commands with GitHub as the ledger (Deployments, the PR comments) on a GitHub
@@ -31,7 +32,6 @@ models:
 `;
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 const { config } = parseConfig(CONFIG, {});
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 
 let github: FakeGitHub;
 const clock = new FakeClock(Date.now());

@@ -11,25 +11,14 @@ import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // A faulty candidate whose rollback the platform refuses: the release ends failed, but it keeps
 // the canary slot and says its candidate may still get live traffic, until a later run withdraws it.
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 
 async function world() {
-  const { config } = parseConfig(CONFIG, {});
+  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-withdrawal-')), 'ledger.json'));
   const target = new MemoryTarget({ stable: { version: 'v1' } });
   const files = {

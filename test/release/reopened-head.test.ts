@@ -10,27 +10,16 @@ import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // A pull request event on a head whose release already ended: `reopened` analyses a withdrawn
 // (aborted) head again, as SPEC §1 has reopened run the analysis; a failed head is not analysed
 // again on the same commit. Either way the comment and the log say what happened and why.
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const watch = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
 
 async function world(candidateErrorRate: number) {
-  const { config } = parseConfig(CONFIG, {});
+  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-reopened-')), 'ledger.json'));
   const target = new MemoryTarget({ stable: { version: 'v1' } });
   const logged: string[] = [];

@@ -23,6 +23,7 @@ import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // Blue-green's rollback-window: blue stays deployed without traffic after a promotion, and the
@@ -55,7 +56,6 @@ afterAll(async () => {
 });
 
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 const admin = () => `${sandbox.url}/admin/models/${MODEL}/traffic`;
 const served = async () => (await requestJson('GET', admin())).body;
 /** The HTTP status of a request straight to `version`: 404 when the sandbox has it not deployed. */

@@ -12,27 +12,16 @@ import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // A PR's job was cancelled mid-analysis while GitHub did not answer: its post step withdrew the
 // candidate on the platform directly but could not record it, so the ledger still says
 // "analysing". The next run that resumes the release must tell the truth, not resume it.
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-const sha = (n: number) => n.toString(16).padStart(40, 'a');
 
 /** A PR moving fraud from v1 to v2, analysed by a job that ends (tick mode) with 10% on v2. */
 async function analysing() {
-  const { config } = parseConfig(CONFIG, {});
+  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-withdrawn-')), 'ledger.json'));
   const target = new MemoryTarget({ stable: { version: 'v1' } });
   const clock = new FakeClock();
