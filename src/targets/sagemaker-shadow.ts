@@ -196,32 +196,40 @@ export function endpointConfigArgs(config: EndpointConfig, placement: VariantPla
 }
 
 const NAME_MAX = 63;
-const HASH_LENGTH = 10;
+const CONTENT_HASH_LENGTH = 10;
+const ENDPOINT_HASH_LENGTH = 8;
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * The new config's name: the endpoint's name (validated by the config schema) and a hash of the
- * config's content, so the same content always gets the same name (a retry reuses the config it
- * created) and different content a different one (SageMaker refuses to reuse a name). The
- * content includes the instance counts, so a retry after autoscaling changed them gets a new
- * config of the new size.
+ * The start of every config name model-gate makes for `endpoint`: its name cut to fit, `-mg-`
+ * and 8 hex digits of a hash of the whole name, so endpoints whose names share their first 40
+ * characters still get names of their own (and a cleanup of one never matches the other's).
+ */
+export function configNamePrefix(endpoint: string): string {
+  const tail = `-mg-${sha256(endpoint).slice(0, ENDPOINT_HASH_LENGTH)}-`;
+  return `${endpoint.slice(0, NAME_MAX - tail.length - CONTENT_HASH_LENGTH)}${tail}`;
+}
+
+/**
+ * The new config's name: configNamePrefix and a hash of the config's content, so the same
+ * content always gets the same name (a retry reuses the config it created) and different content
+ * a different one (SageMaker refuses to reuse a name). The content includes the instance counts,
+ * so a retry after autoscaling changed them gets a new config of the new size. At most 63
+ * characters of [a-zA-Z0-9-], as the endpoint's name (validated by the config schema) is.
  */
 export function endpointConfigName(endpoint: string, args: readonly string[]): string {
-  const hash = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, HASH_LENGTH);
-  return nameWithHash(endpoint, hash);
-}
-
-function nameWithHash(endpoint: string, hash: string): string {
-  const suffix = `-mg-${hash}`;
-  return `${endpoint.slice(0, NAME_MAX - suffix.length)}${suffix}`;
+  return `${configNamePrefix(endpoint)}${sha256(JSON.stringify(args)).slice(0, CONTENT_HASH_LENGTH)}`;
 }
 
 /**
- * Whether `name` is one endpointConfigName makes for `endpoint` (its name, cut to fit, `-mg-`
- * and 10 hex digits): the only configs model-gate may delete. A user's own config never is one.
+ * Whether `name` is one endpointConfigName makes for `endpoint` (configNamePrefix and 10 hex
+ * digits): the only configs model-gate may delete. A user's own config never is one.
  */
 export function madeByModelGate(endpoint: string, name: string): boolean {
-  const hash = name.slice(-HASH_LENGTH);
-  return hash.length === HASH_LENGTH && /^[0-9a-f]+$/.test(hash) && nameWithHash(endpoint, hash) === name;
+  const prefix = configNamePrefix(endpoint);
+  const hash = name.slice(prefix.length);
+  return name.startsWith(prefix) && hash.length === CONTENT_HASH_LENGTH && /^[0-9a-f]+$/.test(hash);
 }
 
 /** SageMaker's answer to a config name already taken (the config this content was given before). */

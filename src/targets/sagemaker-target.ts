@@ -14,6 +14,7 @@ import {
 import {
   CONFIG_EXISTS,
   checkShadow,
+  configNamePrefix,
   endpointConfigArgs,
   endpointConfigName,
   endpointConfigSchema,
@@ -42,11 +43,16 @@ import type { Target } from './target.js';
 // release. Live splits move weights between existing production variants (the cheap call); a
 // shadow, or leaving one, switches the endpoint to a copy of its config with the variants placed
 // (sagemaker-shadow.ts). model-gate creates or deletes no variant.
-// Once the endpoint serves as asked from the new config, the config it left is deleted when
-// model-gate made it (`delete-endpoint-config`), so shadows do not pile configs up against the
-// account's quota. Per https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html
-// a config must not be deleted while an endpoint uses it or an UpdateEndpoint is under way, hence
-// only after the endpoint is InService on the other one; a config already gone is
+// Once the endpoint serves as asked from a config model-gate made, every other config model-gate
+// made for this endpoint is deleted (`delete-endpoint-config`): the one it just left, and any an
+// earlier run left behind (a delete that failed, a run cut short), found by their name prefix with
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/list-endpoint-configs.html
+// (`--name-contains`; the CLI pages through ListEndpointConfigs itself and prints
+// {"EndpointConfigs": [{EndpointConfigName, EndpointConfigArn, CreationTime}]}), so shadows do not
+// pile configs up against the account's quota. Per
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html a config
+// must not be deleted while an endpoint uses it or an UpdateEndpoint is under way, hence only
+// after the endpoint is InService on another one; a config already gone is
 // `(ValidationException) ... Could not find endpoint configuration`.
 
 const variantSchema = z.object({
@@ -65,6 +71,9 @@ const endpointSchema = z.object({
   ShadowProductionVariants: z.array(variantSchema).default([]),
 });
 type Endpoint = z.output<typeof endpointSchema>;
+const configListSchema = z.object({
+  EndpointConfigs: z.array(z.object({ EndpointConfigName: z.string() })),
+});
 /** A config switch: the config the endpoint left and the one it was pointed at. */
 interface Switched {
   left: string;
@@ -202,17 +211,36 @@ export function sagemakerTarget(
     }
   }
 
+  /** The configs model-gate made for this endpoint, by name; none when they cannot be listed. */
+  async function configsMadeHere(): Promise<string[]> {
+    try {
+      const out = await aws(['list-endpoint-configs', '--name-contains', configNamePrefix(config.endpoint)]);
+      const listed = parseCliJson(configListSchema, out, '`aws sagemaker list-endpoint-configs`');
+      return listed.EndpointConfigs.map((c) => c.EndpointConfigName);
+    } catch {
+      return []; // a missing permission, say: the cleanup is best effort
+    }
+  }
+
   /**
-   * After a switch: deletes the config the endpoint left, when model-gate made it (never a user's
-   * own config) and the endpoint, InService, serves `desired` from the new one. Best effort: the
-   * traffic change has succeeded, so a failed delete (a config already gone, a missing IAM
-   * permission) does not fail it; a Target has no channel for warnings, so the config just stays,
-   * as every config did before this cleanup.
+   * Once the endpoint, InService on a config model-gate made (`next`, after a switch), serves
+   * `desired`: deletes every other config model-gate made for this endpoint, never a user's own
+   * config and never the one in use. The one it just left (`left`) is deleted by name too, as a
+   * list may not show a config made moments ago. Best effort: the traffic change has succeeded, so
+   * a failed list or delete (a config already gone, a missing IAM permission, throttling that
+   * outlasts the retries) does not fail it; a Target has no channel for warnings, so such a config
+   * just stays until a later change cleans up again.
    */
-  async function deleteLeftConfig(switched: Switched, settled: Endpoint, desired: TrafficState) {
-    if (!madeByModelGate(config.endpoint, switched.left)) return;
-    if (settled.EndpointConfigName !== switched.next || !serves(settled, desired)) return;
-    await aws(['delete-endpoint-config', '--endpoint-config-name', switched.left]).catch(() => undefined);
+  async function deleteUnusedConfigs(settled: Endpoint, desired: TrafficState, switched?: Switched) {
+    const inUse = settled.EndpointConfigName;
+    if (!inUse || !madeByModelGate(config.endpoint, inUse)) return;
+    if (switched && inUse !== switched.next) return;
+    if (!serves(settled, desired)) return;
+    const candidates = [...(switched ? [switched.left] : []), ...(await configsMadeHere())];
+    const unused = new Set(candidates.filter((n) => n !== inUse && madeByModelGate(config.endpoint, n)));
+    for (const name of unused) {
+      await aws(['delete-endpoint-config', '--endpoint-config-name', name]).catch(() => undefined);
+    }
   }
 
   return {
@@ -227,11 +255,10 @@ export function sagemakerTarget(
       const endpoint = await whenInService();
       if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
         const switched = await switchConfig(endpoint, desired);
-        const settled = await whenInService();
-        if (switched) await deleteLeftConfig(switched, settled, desired);
+        await deleteUnusedConfigs(await whenInService(), desired, switched);
       } else {
         await moveWeights(endpoint, desired);
-        await whenInService();
+        await deleteUnusedConfigs(await whenInService(), desired);
       }
     },
   };

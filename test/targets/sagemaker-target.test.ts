@@ -5,9 +5,10 @@ import { TargetError } from '../../src/core/errors.js';
 import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
-import { endpointConfigName, madeByModelGate } from '../../src/targets/sagemaker-shadow.js';
+import { configNamePrefix, endpointConfigName, madeByModelGate } from '../../src/targets/sagemaker-shadow.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
+import { type ServedStandin, serveAwsStandin } from '../support/standin-server.js';
 import {
   FAST,
   failingCanary,
@@ -68,10 +69,14 @@ const weights = async () =>
     ).map((v) => [v.VariantName, v.CurrentWeight]),
   );
 
+let served: ServedStandin | undefined;
 beforeAll(async () => {
   standins = await installStandins();
+  // One process answers every aws call (a Node start per call made this file take half a minute).
+  served = await serveAwsStandin();
 });
 afterAll(async () => {
+  await served?.stop();
   await standins?.remove();
 });
 beforeEach(async () => {
@@ -239,18 +244,22 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'update-endpoint',
     ];
     // Shadow on, shadow off (both a new config; leaving the shadow deletes the config model-gate
-    // made for it, never the user's), then the promotion moves weights only.
+    // made for it, never the user's), then the promotion moves weights only. Once InService on a
+    // config model-gate made, each change lists the configs model-gate made for the endpoint.
     expect(await operations()).toEqual([
       ...cycle,
       'describe-endpoint',
+      'list-endpoint-configs',
       'describe-endpoint',
       ...cycle,
       'describe-endpoint',
+      'list-endpoint-configs',
       'delete-endpoint-config',
       'describe-endpoint',
       'describe-endpoint',
       'update-endpoint-weights-and-capacities',
       'describe-endpoint',
+      'list-endpoint-configs',
       'describe-endpoint',
     ]);
     expect(await created()).toEqual([
@@ -261,7 +270,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       { production: [definition('fraud-v1', 100), definition('fraud-v2', 0)], shadow: undefined },
     ]);
     const state = await endpoint();
-    expect(state.EndpointConfigName).toMatch(/^fraud-endpoint-mg-[0-9a-f]{10}$/);
+    expect(state.EndpointConfigName).toMatch(/^fraud-endpoint-mg-[0-9a-f]{8}-[0-9a-f]{10}$/);
     expect(state.ShadowProductionVariants).toBeUndefined();
     // Left behind: the user's own config and the one in use, nothing else.
     expect(Object.keys(await configs()).sort()).toEqual(
@@ -381,6 +390,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'describe-endpoint',
       'describe-endpoint-config',
       'describe-endpoint',
+      'list-endpoint-configs',
       'describe-endpoint',
     ]);
   });
@@ -395,21 +405,31 @@ describe('sagemaker target: shadow through a shadow variant', () => {
 
   it('never deletes a config of the user, even one named much like the ones it makes', async () => {
     const base = await standins.state();
-    // Not as model-gate names configs for this endpoint: its name, `-mg-` and 10 hex digits.
-    for (const own of [
+    // Not as model-gate names configs for this endpoint: its name, `-mg-`, 8 hex digits of a hash
+    // of its name, `-` and 10 hex digits. Those with the prefix are what the cleanup lists.
+    const prefix = configNamePrefix('fraud-endpoint');
+    const lookalikes = [
       'fraud-endpoint-mg-config',
       'fraud-prod-mg-0123456789',
       'fraud-endpoint-mg-0A1B2C3D4E',
-    ]) {
+      `${prefix}0A1B2C3D4E`,
+      `${prefix}01234567890`,
+      `${prefix}config`,
+      `x${prefix}0123456789`,
+      'fraud-endpoint-mg-00000000-0123456789',
+    ];
+    // Each of the first four in turn is the config the endpoint runs, and so the one it leaves.
+    for (const own of lookalikes.slice(0, 4)) {
       const state = structuredClone(base);
-      state.sagemakerConfigs[`us-east-1/${own}`] = { ...SEED_CONFIG, EndpointConfigName: own };
+      for (const name of lookalikes)
+        state.sagemakerConfigs[`us-east-1/${name}`] = { ...SEED_CONFIG, EndpointConfigName: name };
       state.sagemaker[KEY].EndpointConfigName = own;
       await standins.seed(state);
       await passingShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2', 20);
       expect(await configs(), own).toHaveProperty([`us-east-1/${own}`]);
       // Only the shadow's config, made by model-gate, was deleted when the endpoint left it.
       expect(await deleted()).toEqual([await shadowConfig()]);
-      expect(Object.keys(await configs())).toHaveLength(3);
+      expect(Object.keys(await configs())).toHaveLength(lookalikes.length + 2);
     }
   });
 
@@ -448,6 +468,65 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(await deleted()).toEqual([shadowed]);
     expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
     expect(Object.keys(await configs())).toHaveLength(3);
+  });
+
+  it('deletes a config whose delete failed later: on a re-run of the phase, or at the next change', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    const shadowed = await shadowConfig();
+    // Leaving the shadow, the delete is throttled past every retry: the config stays for now.
+    await standins.fault({ cli: 'aws', op: 'delete-endpoint-config', kind: 'throttle', times: 5 });
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
+    const restored = (await endpoint()).EndpointConfigName;
+    const left = ['us-east-1/fraud-config-3', `us-east-1/${restored}`].sort();
+    // A re-run of the same phase deploys nothing, and deletes it.
+    const before = (await operations()).length;
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    const rerun = (await operations()).slice(before);
+    expect(rerun).not.toContain('create-endpoint-config');
+    expect(rerun).not.toContain('update-endpoint');
+    expect(Object.keys(await configs()).sort()).toEqual(left);
+    // The same with a transient failure: the next change (a canary step, weights only) deletes it.
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    await standins.fault({ cli: 'aws', op: 'delete-endpoint-config', kind: 'fail', times: 1 });
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+    expect(Object.keys(await configs()).sort()).toEqual(left);
+  });
+
+  it('keeps apart the configs of endpoints whose names share their first 49 characters', async () => {
+    const common = 'fraud-detector-production-serving-endpoint-europe';
+    const [a, b] = [`${common}-west-1`, `${common}-west-2`];
+    const state = await standins.state();
+    for (const name of [a, b]) {
+      state.sagemaker[`us-east-1/${name}`] = {
+        ...structuredClone(state.sagemaker[KEY]),
+        EndpointName: name,
+        EndpointArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint/${name}`,
+      };
+    }
+    await standins.seed(state);
+    const inUse = async (name: string) =>
+      (await standins.state()).sagemaker[`us-east-1/${name}`].EndpointConfigName as string;
+    const [targetA, targetB] = [a, b].map((endpoint) => sagemakerTarget({ ...config, endpoint }, 'fraud'));
+    if (!targetA || !targetB) throw new Error('two targets expected');
+    // The same shadow on both: the same content, yet a config of its own for each.
+    await reconcile(targetA, mirrorOf('v1', 'v2', 20));
+    await reconcile(targetB, mirrorOf('v1', 'v2', 20));
+    const shadowB = await inUse(b);
+    expect(await inUse(a)).not.toBe(shadowB);
+    // A leaving its shadow deletes its own shadow config only: B goes on reading its shadow.
+    await reconcile(targetA, withdrawTraffic('v1'));
+    expect(await configs()).toHaveProperty([`us-east-1/${shadowB}`]);
+    expect(await targetB.read()).toEqual(mirrorOf('v1', 'v2', 20));
+    await reconcile(targetB, withdrawTraffic('v1'));
+    const [restoredA, restoredB] = [await inUse(a), await inUse(b)];
+    expect(restoredA).not.toBe(restoredB);
+    expect(Object.keys(await configs()).sort()).toEqual(
+      ['us-east-1/fraud-config-3', `us-east-1/${restoredA}`, `us-east-1/${restoredB}`].sort(),
+    );
   });
 
   it('repeats a phase idempotently, also when the config it left is already gone', async () => {
@@ -556,23 +635,42 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
     expect(endpointConfigName(long, ['--production-variants', '[]'])).toBe(name);
     expect(endpointConfigName(long, ['--production-variants', '[{}]'])).not.toBe(name);
-    expect(endpointConfigName('fraud', [])).toMatch(/^fraud-mg-[0-9a-f]{10}$/);
+    expect(endpointConfigName('fraud', [])).toMatch(/^fraud-mg-[0-9a-f]{8}-[0-9a-f]{10}$/);
     // Only the names it makes count as model-gate's (the only configs it ever deletes).
+    const prefix = configNamePrefix('fraud');
     expect(madeByModelGate(long, name)).toBe(true);
     expect(madeByModelGate('fraud', endpointConfigName('fraud', []))).toBe(true);
-    expect(madeByModelGate('fraud', 'fraud-mg-0123456789')).toBe(true);
+    expect(madeByModelGate('fraud', `${prefix}0123456789`)).toBe(true);
     for (const other of [
       'fraud-config-3',
-      'fraud-mg-012345678',
-      'fraud-mg-01234567890',
-      'fraud-mg-ABCDEF0123',
+      `${prefix}012345678`,
+      `${prefix}01234567890`,
+      `${prefix}ABCDEF0123`,
       'fraud-mg-prod-12345',
-      'xfraud-mg-0123456789',
+      `x${prefix}0123456789`,
       'fraud-x-mg-0123456789',
+      // As model-gate named them before the hash of the endpoint's name.
+      'fraud-mg-0123456789',
     ]) {
       expect(madeByModelGate('fraud', other), other).toBe(false);
     }
     expect(madeByModelGate('fraud-x', endpointConfigName('fraud', []))).toBe(false);
+  });
+
+  it('names the configs of endpoints whose names share their first 49 characters apart', () => {
+    const common = 'fraud-detector-production-serving-endpoint-europe';
+    expect(common).toHaveLength(49);
+    const [a, b] = [`${common}-west-1`, `${common}-west-2`];
+    const args = ['--production-variants', '[]'];
+    const [forA, forB] = [endpointConfigName(a, args), endpointConfigName(b, args)];
+    expect(forA).not.toBe(forB);
+    for (const name of [forA, forB]) {
+      expect(name.length).toBeLessThanOrEqual(63);
+      expect(name).toMatch(/^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/);
+    }
+    expect(madeByModelGate(a, forA)).toBe(true);
+    expect(madeByModelGate(a, forB)).toBe(false);
+    expect(madeByModelGate(b, forA)).toBe(false);
   });
 
   it('has a stand-in aws that keeps the endpoint config contract', async () => {
@@ -691,5 +789,56 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(
       (await aws('describe-endpoint-config', '--endpoint-config-name', 'fraud-config-3')).stderr,
     ).toContain('when calling the DescribeEndpointConfig operation: Could not find endpoint configuration');
+  });
+
+  it('has a stand-in aws list-endpoint-configs as the CLI and the API reference describe it', async () => {
+    const list = async (...args: string[]) =>
+      runCli(['aws', 'sagemaker', 'list-endpoint-configs', ...args, '--region', 'us-east-1'], {
+        timeoutMs: 10_000,
+      });
+    const state = await standins.state();
+    state.sagemakerConfigs['us-east-1/fraud-config-1'] = {
+      ...SEED_CONFIG,
+      EndpointConfigName: 'fraud-config-1',
+      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-1',
+      CreationTime: '2025-06-01T00:00:00Z',
+    };
+    state.sagemakerConfigs['eu-west-1/fraud-config-9'] = {
+      ...SEED_CONFIG,
+      EndpointConfigName: 'fraud-config-9',
+    };
+    await standins.seed(state);
+    const summary = (name: string, created: string) => ({
+      EndpointConfigName: name,
+      EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${name}`,
+      CreationTime: created,
+    });
+    // Every page at once, newest first by default; the name filter matches anywhere in the name.
+    expect(JSON.parse((await list()).stdout)).toEqual({
+      EndpointConfigs: [
+        summary('fraud-config-3', '2026-01-01T00:00:00Z'),
+        summary('fraud-config-1', '2025-06-01T00:00:00Z'),
+      ],
+    });
+    expect(JSON.parse((await list('--name-contains', 'config-1')).stdout)).toEqual({
+      EndpointConfigs: [summary('fraud-config-1', '2025-06-01T00:00:00Z')],
+    });
+    expect(JSON.parse((await list('--name-contains', 'nothing')).stdout)).toEqual({ EndpointConfigs: [] });
+    const byName = JSON.parse((await list('--sort-by', 'Name', '--sort-order', 'Ascending')).stdout);
+    expect(byName.EndpointConfigs.map((c: { EndpointConfigName: string }) => c.EndpointConfigName)).toEqual([
+      'fraud-config-1',
+      'fraud-config-3',
+    ]);
+    const badFilter = await list('--name-contains', 'fraud_config');
+    expect(badFilter.exitCode).toBe(254);
+    expect(badFilter.stderr).toContain(
+      "An error occurred (ValidationException) when calling the ListEndpointConfigs operation: 1 validation error detected: Value 'fraud_config' at 'nameContains' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-]+",
+    );
+    expect((await list('--sort-by', 'Size')).stderr).toContain(
+      "Value 'Size' at 'sortBy' failed to satisfy constraint: Member must satisfy enum value set: [Name, CreationTime]",
+    );
+    const unknown = await list('--endpoint-config-name', 'fraud-config-3');
+    expect(unknown.exitCode).toBe(252);
+    expect(unknown.stderr).toContain('Unknown options: --endpoint-config-name');
   });
 });

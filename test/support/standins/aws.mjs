@@ -10,12 +10,20 @@
 //       [--vpc-config JSON] [--metrics-config JSON] [--enable-network-isolation] [--tags ...]
 //   aws sagemaker update-endpoint --endpoint-name E --endpoint-config-name C
 //   aws sagemaker delete-endpoint-config --endpoint-config-name C
+//   aws sagemaker list-endpoint-configs [--name-contains S] [--sort-by Name|CreationTime]
+//       [--sort-order Ascending|Descending]
 // References: https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint-weights-and-capacities.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint-config.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/create-endpoint-config.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint.html ,
-// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/delete-endpoint-config.html and
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/delete-endpoint-config.html ,
+// https://docs.aws.amazon.com/cli/latest/reference/sagemaker/list-endpoint-configs.html and
+// https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html (NameContains:
+// at most 63 characters of [a-zA-Z0-9-]+, a substring anywhere in the name; SortBy Name or
+// CreationTime, default CreationTime; SortOrder default Descending; the CLI pages through the
+// results itself, per botocore's paginators-1.json, and prints them all as
+// {"EndpointConfigs": [{EndpointConfigName, EndpointConfigArn, CreationTime}]}),
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html (the one
 // field EndpointConfigName, at most 63 characters of the same pattern; an empty answer; a config
 // "must not" be deleted while an endpoint uses it or is being updated, and if it is, the endpoint
@@ -42,7 +50,8 @@
 // silent-revert (weights or config quietly go back), partial (only the first variant's weight is
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
 // variant), fail.
-import { clone, fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
+import { basename } from 'node:path';
+import { clone, loadState, parseFlags, saveState, takeFault } from './lib.mjs';
 
 const CLI = 'aws';
 const USAGE = `
@@ -121,6 +130,20 @@ const OPERATIONS = {
     flags: { '--endpoint-config-name': { takes: true, name: 'configName' } },
     required: ['--endpoint-config-name'],
   },
+  'list-endpoint-configs': {
+    api: 'ListEndpointConfigs',
+    flags: {
+      '--name-contains': { takes: true, name: 'nameContains' },
+      '--sort-by': { takes: true, name: 'sortBy' },
+      '--sort-order': { takes: true, name: 'sortOrder' },
+      '--creation-time-before': { takes: true, name: 'createdBefore' },
+      '--creation-time-after': { takes: true, name: 'createdAfter' },
+      '--starting-token': { takes: true, name: 'startingToken' },
+      '--page-size': { takes: true, name: 'pageSize' },
+      '--max-items': { takes: true, name: 'maxItems' },
+    },
+    required: [],
+  },
 };
 const ITEM_KEYS = ['VariantName', 'DesiredWeight', 'DesiredInstanceCount', 'ServerlessUpdateConfig'];
 // The members of botocore's ProductionVariant shape.
@@ -148,57 +171,52 @@ const NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}';
 const NAME_RE = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const ACCOUNT = '123456789012';
 
-const state = loadState();
-const argv = process.argv.slice(2);
-state.calls.push({ cli: CLI, argv });
-state.sagemaker ??= {};
-state.sagemakerConfigs ??= {};
+/** How a call ended: what the CLI printed and its exit code, or no answer at all (`hang`). */
+class Exit {
+  constructor(code, stdout, stderr, hang = false) {
+    Object.assign(this, { code, stdout, stderr, hang });
+  }
+}
+const ended = (text) => (text === undefined || text.endsWith('\n') ? (text ?? '') : `${text}\n`);
+// The call's ends, as lib.mjs has them, but thrown to runAws so one process can answer many calls.
+function fail(state, text, code) {
+  if (state) saveState(state, env);
+  throw new Exit(code, '', ended(text));
+}
+function succeed(state, text) {
+  saveState(state, env);
+  throw new Exit(0, ended(text), '');
+}
+function hang(state) {
+  saveState(state, env);
+  throw new Exit(undefined, '', '', true);
+}
+
+// One call's request, set by runAws (the operations below read them).
+let env;
+let state;
+let spec;
+let operation;
+let flags;
+let region;
+
+/**
+ * Answers one `aws` call (argv after the program name, in the environment `environment`):
+ * { code, stdout, stderr, hang }. `hang`: the platform never answers; the caller's timeout must end
+ * the call. The state file is read and written on every call, as by a process per call.
+ */
+export function runAws(argv, environment) {
+  env = environment;
+  try {
+    answer(argv);
+  } catch (err) {
+    if (err instanceof Exit) return { ...err };
+    throw err;
+  }
+  throw new Error(`stand-in aws: ${argv.join(' ')} ended without an answer`);
+}
 
 const usage = (message) => fail(state, `${USAGE}\n${message}`, 252);
-const [service, operation, ...rest] = argv;
-if (!service) usage('aws: error: the following arguments are required: command');
-if (service !== 'sagemaker') fail(state, 'stand-in: only `aws sagemaker` is implemented', 3);
-const spec = OPERATIONS[operation];
-if (!operation) usage('aws: error: the following arguments are required: operation');
-if (!spec)
-  usage(
-    `aws: error: argument operation: Invalid choice, valid choices are:\n\n${Object.keys(OPERATIONS).join(' | ')}`,
-  );
-
-// List parameters (`--desired-weights-and-capacities`, `--production-variants`, ...) take several
-// words, as the CLI's shorthand does: collect them up to the next option.
-const words = [];
-const lists = {};
-for (let i = 0; i < rest.length; i++) {
-  const def = spec.flags[rest[i]];
-  if (def?.greedy) {
-    const values = [];
-    while (i + 1 < rest.length && !rest[i + 1].startsWith('--')) values.push(rest[++i]);
-    if (values.length === 0) usage(`aws: error: argument ${rest[i]}: expected at least one argument`);
-    lists[def.name] = values;
-  } else words.push(rest[i]);
-}
-const parsed = parseFlags(words, { ...GLOBAL, ...spec.flags });
-if (parsed.unknown) usage(`Unknown options: ${parsed.arg}`);
-if (parsed.missing) usage(`aws: error: argument ${parsed.missing}: expected one argument`);
-if (parsed.positionals.length > 0) usage(`Unknown options: ${parsed.positionals.join(', ')}`);
-const flags = { ...parsed.flags, ...lists };
-const missing = spec.required.filter((f) => flags[spec.flags[f].name] === undefined);
-if (missing.length > 0) usage(`aws: error: the following arguments are required: ${missing.join(', ')}`);
-if (flags.output !== undefined && !['json', 'text', 'table', 'yaml', 'yaml-stream'].includes(flags.output)) {
-  usage(
-    `aws: error: argument --output: Invalid choice, valid choices are:\n\njson | text | table | yaml | yaml-stream`,
-  );
-}
-if ((flags.output ?? 'json') !== 'json') fail(state, 'stand-in: only --output json is implemented', 3);
-const region = flags.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-if (!region)
-  fail(
-    state,
-    'You must specify a region. You can also configure your region by running "aws configure".',
-    253,
-  );
-
 const serviceError = (code, message, retries = '') =>
   fail(
     state,
@@ -206,13 +224,82 @@ const serviceError = (code, message, retries = '') =>
     254,
   );
 
-const fault = takeFault(state, CLI, operation, ['throttle', 'timeout', 'fail']);
-if (fault?.kind === 'timeout') hang(state);
-else if (fault?.kind === 'throttle')
-  serviceError('ThrottlingException', 'Rate exceeded', ' (reached max retries: 2)');
-else if (fault?.kind === 'fail')
-  serviceError('InternalFailure', fault.message ?? 'An internal error occurred.');
-else run();
+function answer(argv) {
+  state = undefined;
+  // lib.mjs would exit the process, which may be the test's own (standin-server.ts).
+  if (!env.MODEL_GATE_STANDIN_STATE) fail(state, 'stand-in: MODEL_GATE_STANDIN_STATE is not set', 70);
+  state = loadState(env);
+  state.calls.push({ cli: CLI, argv });
+  state.sagemaker ??= {};
+  state.sagemakerConfigs ??= {};
+
+  const [service, op, ...rest] = argv;
+  operation = op;
+  if (!service) usage('aws: error: the following arguments are required: command');
+  if (service !== 'sagemaker') fail(state, 'stand-in: only `aws sagemaker` is implemented', 3);
+  spec = OPERATIONS[operation];
+  if (!operation) usage('aws: error: the following arguments are required: operation');
+  if (!spec)
+    usage(
+      `aws: error: argument operation: Invalid choice, valid choices are:\n\n${Object.keys(OPERATIONS).join(' | ')}`,
+    );
+
+  // List parameters (`--desired-weights-and-capacities`, `--production-variants`, ...) take several
+  // words, as the CLI's shorthand does: collect them up to the next option.
+  const words = [];
+  const lists = {};
+  for (let i = 0; i < rest.length; i++) {
+    const def = spec.flags[rest[i]];
+    if (def?.greedy) {
+      const values = [];
+      while (i + 1 < rest.length && !rest[i + 1].startsWith('--')) values.push(rest[++i]);
+      if (values.length === 0) usage(`aws: error: argument ${rest[i]}: expected at least one argument`);
+      lists[def.name] = values;
+    } else words.push(rest[i]);
+  }
+  const parsed = parseFlags(words, { ...GLOBAL, ...spec.flags });
+  if (parsed.unknown) usage(`Unknown options: ${parsed.arg}`);
+  if (parsed.missing) usage(`aws: error: argument ${parsed.missing}: expected one argument`);
+  if (parsed.positionals.length > 0) usage(`Unknown options: ${parsed.positionals.join(', ')}`);
+  flags = { ...parsed.flags, ...lists };
+  const missing = spec.required.filter((f) => flags[spec.flags[f].name] === undefined);
+  if (missing.length > 0) usage(`aws: error: the following arguments are required: ${missing.join(', ')}`);
+  if (
+    flags.output !== undefined &&
+    !['json', 'text', 'table', 'yaml', 'yaml-stream'].includes(flags.output)
+  ) {
+    usage(
+      `aws: error: argument --output: Invalid choice, valid choices are:\n\njson | text | table | yaml | yaml-stream`,
+    );
+  }
+  if ((flags.output ?? 'json') !== 'json') fail(state, 'stand-in: only --output json is implemented', 3);
+  region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (!region)
+    fail(
+      state,
+      'You must specify a region. You can also configure your region by running "aws configure".',
+      253,
+    );
+
+  const fault = takeFault(state, CLI, operation, ['throttle', 'timeout', 'fail']);
+  if (fault?.kind === 'timeout') hang(state);
+  else if (fault?.kind === 'throttle')
+    serviceError('ThrottlingException', 'Rate exceeded', ' (reached max retries: 2)');
+  else if (fault?.kind === 'fail')
+    serviceError('InternalFailure', fault.message ?? 'An internal error occurred.');
+  else run();
+}
+
+// Run as the `aws` program (the file installStandins puts on PATH imports this one): one call.
+if (basename(process.argv[1] ?? '') === CLI) {
+  const result = runAws(process.argv.slice(2), process.env);
+  if (result.hang) setInterval(() => {}, 1 << 30);
+  else {
+    process.stdout.write(result.stdout);
+    process.stderr.write(result.stderr);
+    process.exitCode = result.code;
+  }
+}
 
 function endpointOrFail() {
   const endpoint = state.sagemaker[`${region}/${flags.endpointName}`];
@@ -231,6 +318,7 @@ function run() {
   if (operation === 'create-endpoint-config') return createConfig();
   if (operation === 'update-endpoint') return updateEndpoint();
   if (operation === 'delete-endpoint-config') return deleteConfig();
+  if (operation === 'list-endpoint-configs') return listConfigs();
   return update();
 }
 
@@ -486,6 +574,47 @@ function deleteConfig() {
   configOrFail(name);
   delete state.sagemakerConfigs[`${region}/${name}`];
   succeed(state);
+}
+
+/**
+ * The region's configs whose name contains --name-contains, sorted as asked, every page at once
+ * (as the CLI prints them when it pages itself). Time filters and paging flags are not implemented.
+ */
+function listConfigs() {
+  for (const flag of [
+    'createdBefore',
+    'createdAfter',
+    'startingToken',
+    'pageSize',
+    'maxItems',
+    'noPaginate',
+  ]) {
+    if (flags[flag] !== undefined)
+      fail(state, 'stand-in: list-endpoint-configs takes only --name-contains and the sort flags', 3);
+  }
+  const contains = flags.nameContains;
+  if (contains !== undefined) {
+    if (contains.length > 63)
+      constraint(contains, 'nameContains', 'Member must have length less than or equal to 63');
+    if (!/^[a-zA-Z0-9-]+$/.test(contains))
+      constraint(contains, 'nameContains', 'Member must satisfy regular expression pattern: [a-zA-Z0-9-]+');
+  }
+  const sortBy = flags.sortBy ?? 'CreationTime';
+  if (!['Name', 'CreationTime'].includes(sortBy))
+    constraint(sortBy, 'sortBy', 'Member must satisfy enum value set: [Name, CreationTime]');
+  const order = flags.sortOrder ?? 'Descending';
+  if (!['Ascending', 'Descending'].includes(order))
+    constraint(order, 'sortOrder', 'Member must satisfy enum value set: [Ascending, Descending]');
+  const key = (c) => (sortBy === 'Name' ? c.EndpointConfigName : c.CreationTime);
+  const found = Object.entries(state.sagemakerConfigs)
+    .filter(([id, c]) => id.startsWith(`${region}/`) && c.EndpointConfigName.includes(contains ?? ''))
+    .map(([, c]) => ({
+      EndpointConfigName: c.EndpointConfigName,
+      EndpointConfigArn: configArn(c.EndpointConfigName),
+      CreationTime: c.CreationTime,
+    }))
+    .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (order === 'Ascending' ? 1 : -1));
+  succeed(state, JSON.stringify({ EndpointConfigs: found }, null, 4));
 }
 
 /** The list as the CLI parses it: JSON, or the shorthand `VariantName=a,DesiredWeight=1 ...`. */

@@ -6,8 +6,8 @@
 // timeout, silent-revert, drop-mirror, partial, fail (kubectl also: conflict).
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 
-export function statePath() {
-  const path = process.env.MODEL_GATE_STANDIN_STATE;
+export function statePath(env = process.env) {
+  const path = env.MODEL_GATE_STANDIN_STATE;
   if (!path) {
     process.stderr.write('stand-in: MODEL_GATE_STANDIN_STATE is not set\n');
     process.exit(70);
@@ -15,15 +15,15 @@ export function statePath() {
   return path;
 }
 
-export function loadState() {
-  const state = JSON.parse(readFileSync(statePath(), 'utf8'));
+export function loadState(env = process.env) {
+  const state = JSON.parse(readFileSync(statePath(env), 'utf8'));
   state.faults ??= [];
   state.calls ??= [];
   return state;
 }
 
-export function saveState(state) {
-  const path = statePath();
+export function saveState(state, env = process.env) {
+  const path = statePath(env);
   writeFileSync(`${path}.tmp`, `${JSON.stringify(state, null, 2)}\n`);
   renameSync(`${path}.tmp`, path);
 }
