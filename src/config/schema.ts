@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BUCKET_SOURCES, NO_BUCKETS } from '../metrics/capabilities.js';
 import { templateProblem } from '../metrics/template.js';
 import { strategyRefusal } from '../targets/capabilities.js';
 import { driftWatchSchema } from './drift-watch-schema.js';
@@ -8,7 +9,7 @@ import { describeValue, didYouMean } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
 import { strategySchema } from './strategy-schema.js';
 import { targetSchema } from './target-schema.js';
-import { type Config, SANDBOX_QUERIES, SIDE_BY_SIDE_KINDS } from './types.js';
+import { type Config, type MetricsConfig, SANDBOX_QUERIES, SIDE_BY_SIDE_KINDS } from './types.js';
 
 /**
  * The schema of `.github/model-gate.yml` as users write it (kebab-case keys, durations and
@@ -106,6 +107,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
       });
     }
     const metrics = asRecord(model.metrics ?? defaults?.metrics);
+    checkMetricsServe(metrics, model, ['models', name], ctx);
     if (!Array.isArray(model.gates)) continue;
     checkBakeGates(
       asRecord(model.strategy ?? defaults?.strategy),
@@ -129,6 +131,42 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
         path: ['models', name, 'gates', i, 'query'],
         message: `unknown sandbox query ${describeValue(query)}${hint ? `, did you mean "${hint}"?` : ''} (known: ${SANDBOX_QUERIES.join(', ')})`,
       });
+    });
+  }
+}
+
+/**
+ * A gate (or drift watch) the metric source cannot serve would error at every look and roll the
+ * release back, blaming the metrics: refused now, with what to use instead.
+ */
+function checkMetricsServe(
+  metrics: Record<string, unknown> | undefined,
+  model: Record<string, unknown>,
+  path: (string | number)[],
+  ctx: z.core.$RefinementCtx,
+) {
+  const type = metrics?.type;
+  const instead = typeof type === 'string' ? NO_BUCKETS[type as MetricsConfig['type']] : undefined;
+  if (!instead) return;
+  const missing = `the ${type} metric source has no histogram buckets`;
+  const gates = Array.isArray(model.gates) ? model.gates : [];
+  gates.forEach((entry, i) => {
+    const kind = asRecord(entry)?.kind;
+    if (kind !== 'latency' && kind !== 'drift') return;
+    const fix = kind === 'latency' ? `use kind: threshold with ${instead}, or ` : 'use ';
+    ctx.addIssue({
+      code: 'custom',
+      input: kind,
+      path: [...path, 'gates', i, 'kind'],
+      message: `${missing}, which a ${kind} gate needs; ${fix}a ${BUCKET_SOURCES} metric source`,
+    });
+  });
+  if (model['drift-watch'] !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      input: undefined,
+      path: [...path, 'drift-watch'],
+      message: `${missing}, which a drift watch compares; use a ${BUCKET_SOURCES} metric source for this model`,
     });
   }
 }

@@ -1,6 +1,6 @@
 /**
  * Metrics from Amazon CloudWatch through the AWS CLI: `aws cloudwatch get-metric-data`, run
- * with an argument array (never a shell) through @actions/exec.
+ * with an argument array (never a shell), and killed when it outlives the timeout.
  *
  * Contract, from the AWS CLI reference for `get-metric-data`
  * (https://docs.aws.amazon.com/cli/latest/reference/cloudwatch/get-metric-data.html), the
@@ -19,29 +19,33 @@
  * - Exit codes: 0 success, 252 bad arguments, 253 bad configuration or credentials, 254 the
  *   service refused (Throttling, AccessDenied, ...), 255 anything else.
  */
-import { type ExecOptions, type ExecOutput, getExecOutput } from '@actions/exec';
+import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { CloudWatchMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { showQuery, snippet } from './fetch-json.js';
-import { type Point, reducePoints, requestCount } from './reduce.js';
+import { countQuery, type Point, reducePoints, requestCount } from './reduce.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
 
-export type Exec = (command: string, args: string[], options: ExecOptions) => Promise<ExecOutput>;
-
 export interface CloudWatchOptions {
-  /** How commands run; default @actions/exec's getExecOutput. */
-  exec?: Exec;
   /** The AWS CLI executable; default `aws` from PATH. */
   command?: string;
+}
+
+interface CliOutput {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
 }
 
 /** Pages of one answer read at most (a window of one slot rarely needs a second). */
 const MAX_PAGES = 20;
 /** The id given to a query written as a single expression. */
 export const EXPRESSION_ID = 'modelgate';
+/** Output kept from one CLI call; a window's answer is a few kB. */
+const MAX_OUTPUT = 64 * 1024 * 1024;
 
 const result = z.object({
   Id: z.string(),
@@ -119,7 +123,6 @@ export function cloudwatchSource(
   config: CloudWatchMetricsConfig,
   options: CloudWatchOptions = {},
 ): MetricSource {
-  const exec = options.exec ?? getExecOutput;
   const command = options.command ?? 'aws';
   const cliTimeout = String(Math.max(1, Math.ceil(config.timeoutMs / 1000)));
 
@@ -186,34 +189,17 @@ export function cloudwatchSource(
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
     env.AWS_PAGER = ''; // never wait on a pager
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new MetricsError(
-              `cloudwatch: aws cloudwatch get-metric-data did not finish within ${formatDuration(config.timeoutMs)} (timeout)`,
-            ),
-          ),
-        config.timeoutMs,
-      );
-    });
-    let res: ExecOutput;
-    try {
-      res = await Promise.race([
-        exec(command, args, { silent: true, ignoreReturnCode: true, env }),
-        deadline,
-      ]);
-    } catch (err) {
-      if (err instanceof MetricsError) throw err;
-      throw new MetricsError(
-        `cloudwatch: cannot run the AWS CLI "${command}" (${(err as Error).message.split('\n')[0]}); install AWS CLI v2 (preinstalled on GitHub-hosted runners) and configure credentials, e.g. with aws-actions/configure-aws-credentials`,
-      );
-    } finally {
-      clearTimeout(timer);
-    }
+    const res = await runCli(command, args, env, config.timeoutMs);
     if (res.exitCode !== 0) throw cliError(res);
     return res.stdout;
+  }
+
+  /** The datapoints summed (with `"Stat": "Sum"`, the window's count); undefined for partial data. */
+  async function count(template: string, w: MetricWindow): Promise<number | undefined> {
+    const { points, partial } = await datapoints(template, w);
+    if (partial) return undefined;
+    const total = reducePoints(points, 'sum');
+    return total === undefined ? 0 : requestCount(total);
   }
 
   return {
@@ -224,16 +210,95 @@ export function cloudwatchSource(
       return reducePoints(points, config.reducer);
     },
     async requests(w) {
-      const { points, partial } = await datapoints(config.requests, w);
-      if (partial) {
+      const n = await count(config.requests, w);
+      // A partial count could pass min-requests wrongly.
+      if (n === undefined) {
         throw new MetricsError(
           'cloudwatch: the requests query returned partial data (PartialData); try again later',
         );
       }
-      const total = reducePoints(points, 'sum');
-      return total === undefined ? 0 : requestCount(total);
+      return n;
+    },
+    count(template, w) {
+      return count(countQuery(template, config.requests), w);
     },
   };
+}
+
+/** Process groups exist on POSIX only; elsewhere the CLI itself is killed. */
+const GROUPS = process.platform !== 'win32';
+
+/**
+ * Runs the CLI without a shell. On the deadline it is killed with everything it started (its
+ * own process group; SIGKILL, since a hung CLI may ignore a polite signal), and the call fails
+ * once they are gone: no look leaves a process behind.
+ */
+function runCli(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  timeoutMs: number,
+): Promise<CliOutput> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, detached: GROUPS, windowsHide: true, stdio: 'pipe' });
+    child.stdin.end();
+    let stdout = '';
+    let stderr = '';
+    let failure: MetricsError | undefined;
+    const stop = (why: MetricsError) => {
+      failure ??= why;
+      try {
+        if (GROUPS && child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(
+      () =>
+        stop(
+          new MetricsError(
+            `cloudwatch: aws cloudwatch get-metric-data did not finish within ${formatDuration(timeoutMs)} (timeout); it was stopped`,
+          ),
+        ),
+      timeoutMs,
+    );
+    const collect = (add: (text: string) => void) => (chunk: string) => {
+      add(chunk);
+      if (stdout.length + stderr.length > MAX_OUTPUT) {
+        stop(new MetricsError('cloudwatch: the aws CLI printed more than 64 MB; narrow the query'));
+      }
+    };
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    child.stdout.on(
+      'data',
+      collect((t) => {
+        stdout += t;
+      }),
+    );
+    child.stderr.on(
+      'data',
+      collect((t) => {
+        stderr += t;
+      }),
+    );
+    child.on('error', (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(
+        new MetricsError(
+          `cloudwatch: cannot run the AWS CLI "${command}" (${err.code ?? err.message.split('\n')[0]}); install AWS CLI v2 (preinstalled on GitHub-hosted runners) and configure credentials, e.g. with aws-actions/configure-aws-credentials`,
+        ),
+      );
+    });
+    // 'close': the process has exited (and been reaped) and its output is complete.
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (failure) return reject(failure);
+      if (code === null) return reject(new MetricsError(`cloudwatch: the aws CLI was killed by ${signal}`));
+      resolve({ exitCode: code, stdout, stderr });
+    });
+  });
 }
 
 function parseJson(stdout: string): unknown {
@@ -253,7 +318,7 @@ function timestamp(t: string | number | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
-function cliError(res: ExecOutput): MetricsError {
+function cliError(res: CliOutput): MetricsError {
   const stderr = res.stderr.trim();
   const detail =
     snippet(

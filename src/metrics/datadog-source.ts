@@ -11,12 +11,15 @@
  *   "scope", "expression", "pointlist": [[<unix ms>, <value or null>], ...], ...}],
  *   "from_date", "to_date", "query", "error"}`.
  * - 400 / 403 / 429: `{"errors": ["..."]}`; 429 carries `X-RateLimit-Reset` (seconds).
+ * Counts, from "Metric Type Modifiers" (https://docs.datadoghq.com/metrics/custom_metrics/type_modifiers/):
+ * `.as_count()` sets the time aggregator to SUM, so each point is the count of its rollup
+ * interval and the points of the window add up to the window's count.
  */
 import { z } from 'zod';
 import type { DatadogMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
-import { type Point, reducePoints, requestCount } from './reduce.js';
+import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
 
@@ -78,23 +81,33 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
     return { query: q, series };
   }
 
+  /** The points of the one series a query returns; several (a `by {...}`) are a wrong query. */
+  async function oneSeries(template: string, w: MetricWindow, what: string): Promise<Point[] | undefined> {
+    const { query: q, series } = await query(template, w);
+    if (series.length > 1) {
+      throw new MetricsError(
+        `datadog: ${what} returned ${series.length} series, expected one; aggregate it (sum:...) without "by {...}": ${showQuery(q)}`,
+      );
+    }
+    return series[0];
+  }
+
+  /** A count over the window: the points summed (with `.as_count()` each is its interval's count). */
+  async function count(template: string, w: MetricWindow, what: string): Promise<number> {
+    const total = reducePoints((await oneSeries(template, w, what)) ?? [], 'sum');
+    return total === undefined ? 0 : requestCount(total);
+  }
+
   return {
     async value(template, w) {
-      const { series } = await query(template, w);
-      // None or several series: there is no one number for this slot.
-      if (series.length !== 1) return undefined;
-      return reducePoints(series[0] as Point[], config.reducer);
+      const points = await oneSeries(template, w, 'the query');
+      return points ? reducePoints(points, config.reducer) : undefined;
     },
-    async requests(w) {
-      const { query: q, series } = await query(config.requests, w);
-      if (series.length === 0) return 0;
-      if (series.length > 1) {
-        throw new MetricsError(
-          `datadog: the requests query returned ${series.length} series, expected one; aggregate it (sum:...) without "by {...}": ${showQuery(q)}`,
-        );
-      }
-      const total = reducePoints(series[0] as Point[], 'sum');
-      return total === undefined ? 0 : requestCount(total);
+    requests(w) {
+      return count(config.requests, w, 'the requests query');
+    },
+    count(template, w) {
+      return count(countQuery(template, config.requests), w, countQueryName(template));
     },
   };
 }
@@ -117,6 +130,6 @@ function httpError(res: FetchedJson, query: string): MetricsError {
       );
     }
     default:
-      return new MetricsError(`datadog: HTTP ${res.status} (${reason})`);
+      return new MetricsError(`datadog: HTTP ${res.status} (${reason}): ${showQuery(query)}`);
   }
 }

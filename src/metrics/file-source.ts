@@ -10,13 +10,16 @@
  *
  * JSONL: one object per line with `slot`, optional `model`, `version` and `time` (epoch
  * seconds or ISO 8601) and the numbers; the last line that matches the window is the answer.
+ *
+ * A count query selects a number of the entry (`errors`); a buckets query a list of cumulative
+ * `{le, count}` (`latency.buckets`).
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative as relativeTo, resolve, sep } from 'node:path';
 import type { FileMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { requestCount } from './reduce.js';
-import { selectNumber } from './selector.js';
+import { countQuery, requestCount } from './reduce.js';
+import { selectBuckets, selectNumber } from './selector.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
 
@@ -64,15 +67,26 @@ export function fileSource(config: FileMetricsConfig, baseDir: string = process.
     return { entry, file: relative };
   }
 
+  async function number(query: string, w: MetricWindow): Promise<number | undefined> {
+    const { entry, file } = await entryFor(w);
+    return entry ? selectNumber(entry, query, `file: ${file} (${w.slot})`) : undefined;
+  }
+
+  /** A count is whole and never negative, as the request count is. */
+  async function count(query: string, w: MetricWindow): Promise<number | undefined> {
+    const n = await number(query, w);
+    return n === undefined ? undefined : requestCount(n);
+  }
+
   return {
-    async value(query, w) {
-      const { entry, file } = await entryFor(w);
-      return entry ? selectNumber(entry, query, `file: ${file} (${w.slot})`) : undefined;
-    },
+    value: (query, w) => number(query, w),
     async requests(w) {
+      return (await count(config.requests, w)) ?? 0;
+    },
+    count: (query, w) => count(countQuery(query, config.requests), w),
+    async buckets(query, w) {
       const { entry, file } = await entryFor(w);
-      const n = entry ? selectNumber(entry, config.requests, `file: ${file} (${w.slot})`) : undefined;
-      return n === undefined ? 0 : requestCount(n);
+      return entry ? selectBuckets(entry, query, `file: ${file} (${w.slot})`) : undefined;
     },
   };
 }

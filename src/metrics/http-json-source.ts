@@ -1,14 +1,16 @@
 /**
  * Metrics from any JSON endpoint: the source's `url` (a template; values are URL-encoded) is
  * fetched with GET and a gate's query is a selector into the answer (`data.canary.error_rate`).
- * A query may also name its own endpoint as `<url template>#<selector>`.
+ * A query may also name its own endpoint as `<url template>#<selector>`. A count query selects
+ * a number (`stats.errors`); a buckets query selects a list of cumulative `{le, count}`.
  */
 import type { HttpJsonMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { fetchJson, snippet } from './fetch-json.js';
-import { requestCount } from './reduce.js';
-import { selectNumber } from './selector.js';
+import type { Bucket } from './histogram.js';
+import { countQuery, requestCount } from './reduce.js';
+import { selectBuckets, selectNumber } from './selector.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, renderTemplate, templateValues } from './template.js';
 
@@ -34,7 +36,11 @@ export function splitQuery(query: string, defaultUrl: string): { url: string; se
 }
 
 export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
-  async function number(query: string, w: MetricWindow): Promise<number | undefined> {
+  /** The answer of the query's endpoint, what its selector is, and how messages name it. */
+  async function fetched(
+    query: string,
+    w: MetricWindow,
+  ): Promise<{ body: unknown; selector: string; where: string }> {
     const { url: template, selector } = splitQuery(query, config.url);
     const url = renderUrl(template, w);
     const res = await fetchJson({
@@ -57,14 +63,29 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
     if (res.body === undefined) {
       throw new MetricsError(`${where} did not answer JSON (${snippet(res.text, 120) || 'empty body'})`);
     }
-    return selectNumber(res.body, selector, where);
+    return { body: res.body, selector, where };
+  }
+
+  async function number(query: string, w: MetricWindow): Promise<number | undefined> {
+    const { body, selector, where } = await fetched(query, w);
+    return selectNumber(body, selector, where);
+  }
+
+  /** A count is whole and never negative, as the request count is. */
+  async function count(query: string, w: MetricWindow): Promise<number | undefined> {
+    const n = await number(query, w);
+    return n === undefined ? undefined : requestCount(n);
   }
 
   return {
     value: (query, w) => number(query, w),
     async requests(w) {
-      const n = await number(config.requests, w);
-      return n === undefined ? 0 : requestCount(n);
+      return (await count(config.requests, w)) ?? 0;
+    },
+    count: (query, w) => count(countQuery(query, config.requests), w),
+    async buckets(query, w): Promise<Bucket[] | undefined> {
+      const { body, selector, where } = await fetched(query, w);
+      return selectBuckets(body, selector, where);
     },
   };
 }

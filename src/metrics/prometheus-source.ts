@@ -6,19 +6,28 @@
  * - `GET /api/v1/query?query=&time=&timeout=`: an instant query evaluated at `time` (epoch seconds).
  * - `GET /api/v1/query_range?query=&start=&end=&step=&timeout=`: a range query.
  * - Every answer is the envelope `{"status": "success" | "error", "data": ..., "errorType",
- *   "error", "warnings"}`; `data` is `{"resultType": "vector" | "matrix" | "scalar" | "string",
- *   "result": ...}`: a vector is `[{"metric": {labels}, "value": [<unix s>, "<value>"]}]`, a
- *   matrix `[{"metric": {...}, "values": [[<unix s>, "<value>"], ...]}]`, a scalar
+ *   "error", "warnings", "infos"}`; `data` is `{"resultType": "vector" | "matrix" | "scalar" |
+ *   "string", "result": ...}`: a vector is `[{"metric": {labels}, "value": [<unix s>, "<value>"]}]`,
+ *   a matrix `[{"metric": {...}, "values": [[<unix s>, "<value>"], ...]}]`, a scalar
  *   `[<unix s>, "<value>"]`. Values are strings, "NaN", "+Inf" and "-Inf" included.
  * - 400 when parameters are missing or wrong (a PromQL syntax error), 422 when the expression
  *   cannot be executed, 503 when the query timed out or was aborted.
+ * Partial answers, from the backends' own documentation:
+ * - Thanos Query answers with `warnings` when a store did not answer, unless the request says
+ *   `partial_response=false` (https://thanos.io/tip/components/query.md/#partial-response):
+ *   then it fails the query instead. "Having a warning does not necessarily mean partial response".
+ * - VictoriaMetrics cluster marks a partial answer `"isPartial": true`, unless the request says
+ *   `deny_partial_response=1` (https://docs.victoriametrics.com/cluster-victoriametrics/).
+ * - Prometheus itself ignores both parameters; its own `warnings` are PromQL annotations
+ *   ("PromQL warning: ...", "PromQL info: ..."), about the query, not missing data.
  */
 import { z } from 'zod';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
-import { finiteOrUndefined, type Point, requestCount } from './reduce.js';
+import { NoDataError } from './no-data.js';
+import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import {
   type Escaper,
@@ -31,7 +40,9 @@ import {
   windowSeconds,
 } from './template.js';
 
-const sample = z.tuple([z.number(), z.string()]);
+// A proxy may send a number or null where Prometheus sends text: no number is no data, not a
+// malformed answer.
+const sample = z.tuple([z.number(), z.union([z.string(), z.number(), z.null()])]);
 const labels = z.record(z.string(), z.string());
 const envelope = z.object({
   status: z.enum(['success', 'error']),
@@ -39,6 +50,8 @@ const envelope = z.object({
   errorType: z.string().optional(),
   error: z.string().optional(),
   warnings: z.array(z.string()).optional(),
+  // VictoriaMetrics cluster.
+  isPartial: z.boolean().optional(),
 });
 const vectorData = z.object({
   resultType: z.literal('vector'),
@@ -53,6 +66,9 @@ const matrixData = z.object({
 const anyData = z.object({ resultType: z.string() });
 
 type Vector = z.infer<typeof vectorData>['result'];
+
+/** Asked on every query: a backend that can answer partially fails instead (Prometheus ignores both). */
+const NO_PARTIAL_ANSWERS = { partial_response: 'false', deny_partial_response: '1' };
 
 /** PromQL strings: "..." and '...' take backslash escapes, `...` is raw; `#` starts a comment. */
 const PROMQL_QUOTES: QuoteRules = {
@@ -81,8 +97,15 @@ export function renderPromql(template: string, w: MetricWindow): string {
   return renderTemplate(template, templateValues(w), PROMQL_QUOTES, escapePromql);
 }
 
-/** The Prometheus adapter: the MetricSource port plus histogram buckets and range series. */
+/** The Prometheus adapter: the MetricSource port plus counts, histogram buckets and range series. */
 export interface PrometheusSource extends MetricSource {
+  /**
+   * A count over the window from a query such as
+   * `sum(increase(requests_total{slot="{{slot}}",code=~"5.."}[{{window}}]))`: no series is 0
+   * events (that sum has no series while nothing has failed); `requests` is the source's own
+   * request count.
+   */
+  count(query: string, window: MetricWindow): Promise<number>;
   /**
    * Cumulative buckets from a query that returns one series per `le`, such as
    * `sum by (le) (increase(latency_seconds_bucket{slot="{{slot}}"}[{{window}}]))`, sorted by
@@ -98,10 +121,10 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
   const timeoutParam = `${config.timeoutMs}ms`;
 
   async function call(path: string, params: Record<string, string>, query: string): Promise<unknown> {
-    const url = `${base}${path}?${new URLSearchParams({ ...params, timeout: timeoutParam })}`;
+    const search = new URLSearchParams({ ...params, ...NO_PARTIAL_ANSWERS, timeout: timeoutParam });
     const res = await fetchJson({
       source: 'prometheus',
-      url,
+      url: `${base}${path}?${search}`,
       headers: config.headers,
       timeoutMs: config.timeoutMs,
     });
@@ -114,10 +137,11 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
     return { query, data };
   }
 
-  /** One number from a scalar or a vector of at most one series; undefined for no data. */
-  async function scalar(
+  /** One number from a scalar or a vector of at most one series; several series are a wrong query. */
+  async function oneNumber(
     template: string,
     w: MetricWindow,
+    what: string,
   ): Promise<{ query: string; value: number | undefined; series: number }> {
     const { query, data } = await instant(template, w);
     const scalarResult = scalarData.safeParse(data);
@@ -125,31 +149,34 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       return { query, value: finiteOrUndefined(scalarResult.data.result[1]), series: 1 };
     }
     const vector = vectorOf(data, query);
-    if (vector.length !== 1) return { query, value: undefined, series: vector.length };
+    if (vector.length > 1) throw severalSeries(what, vector, query);
+    if (vector.length === 0) return { query, value: undefined, series: 0 };
     return { query, value: finiteOrUndefined(sampleValue(vector[0], query)), series: 1 };
+  }
+
+  /** A count: no series is nothing counted yet (0); NaN or an infinity cannot be one. */
+  async function count(template: string, w: MetricWindow, what: string): Promise<number> {
+    const { query, value, series } = await oneNumber(template, w, what);
+    if (series === 0) return 0;
+    if (value === undefined) {
+      throw new MetricsError(
+        `prometheus: ${what} returned NaN or an infinity, which is not a count; a count looks like sum(increase(x_total{...}[{{window}}])): ${showQuery(query)}`,
+      );
+    }
+    return requestCount(value);
   }
 
   return {
     async value(template, w) {
-      return (await scalar(template, w)).value;
+      return (await oneNumber(template, w, 'the query')).value;
     },
 
-    async requests(w) {
-      const { query, value, series } = await scalar(config.requests, w);
-      // No series at all: nothing was counted yet. Anything else that is not one number is a
-      // query that cannot be a request count, which must not pass for zero.
-      if (series === 0) return 0;
-      if (series > 1) {
-        throw new MetricsError(
-          `prometheus: the requests query returned ${series} series, expected one; wrap it in sum(...): ${showQuery(query)}`,
-        );
-      }
-      if (value === undefined) {
-        throw new MetricsError(
-          `prometheus: the requests query returned NaN or an infinity: ${showQuery(query)}`,
-        );
-      }
-      return requestCount(value);
+    requests(w) {
+      return count(config.requests, w, 'the requests query');
+    },
+
+    count(template, w) {
+      return count(countQuery(template, config.requests), w, countQueryName(template));
     },
 
     async buckets(template, w) {
@@ -166,15 +193,15 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
         }
         const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
         if (Number.isNaN(bound))
-          throw new MetricsError(`prometheus: bucket bound le="${le}" is not a number`);
+          throw new MetricsError(`prometheus: bucket bound le="${le}" is not a number: ${showQuery(query)}`);
         if (byLe.has(bound)) {
           throw new MetricsError(
             `prometheus: two series with le="${le}"; aggregate them with sum by (le) (...): ${showQuery(query)}`,
           );
         }
-        const count = finiteOrUndefined(sampleValue(s, query));
-        if (count === undefined) return undefined;
-        byLe.set(bound, count);
+        const n = finiteOrUndefined(sampleValue(s, query));
+        if (n === undefined) return undefined;
+        byLe.set(bound, n);
       }
       if (!byLe.has(Number.POSITIVE_INFINITY)) {
         throw new MetricsError(
@@ -186,8 +213,8 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       let running = 0;
       return [...byLe.entries()]
         .sort(([a], [b]) => a - b)
-        .map(([bound, count]) => {
-          running = Math.max(running, count);
+        .map(([bound, n]) => {
+          running = Math.max(running, n);
           return { le: bound === Number.POSITIVE_INFINITY ? '+Inf' : bound, count: running };
         });
     },
@@ -208,7 +235,7 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       const parsed = matrixData.safeParse(data);
       if (!parsed.success) throw unexpected(data, 'matrix', query);
       const result = parsed.data.result;
-      if (result.length !== 1) return undefined;
+      if (result.length > 1) throw severalSeries('the query', result, query);
       const points = (result[0]?.values ?? [])
         .map(([t, v]) => ({ at: Math.round(t * 1000), value: finiteOrUndefined(v) }))
         .filter((p): p is Point => p.value !== undefined);
@@ -217,7 +244,7 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
   };
 }
 
-/** The `data` of a successful answer; everything else is a MetricsError saying why. */
+/** The `data` of a successful, complete answer; everything else is a MetricsError saying why. */
 function dataOf(res: FetchedJson, query: string): unknown {
   const parsed = envelope.safeParse(res.body);
   if (!parsed.success) {
@@ -228,20 +255,48 @@ function dataOf(res: FetchedJson, query: string): unknown {
     );
   }
   const body = parsed.data;
-  if (res.status >= 200 && res.status < 300 && body.status === 'success') return body.data;
+  if (res.status >= 200 && res.status < 300 && body.status === 'success') {
+    const partial = (body.warnings ?? []).filter((w) => !isPromqlAnnotation(w));
+    if (body.isPartial === true || partial.length > 0) {
+      const said = partial.length > 0 ? ` (${snippet(partial.join('; '), 240)})` : '';
+      throw new NoDataError(
+        `prometheus: a partial answer${said}: some of the server's stores or nodes did not answer, so it is not used as data: ${showQuery(query)}`,
+      );
+    }
+    return body.data;
+  }
   const reason = body.error ?? `HTTP ${res.status}`;
   switch (res.status) {
     case 400:
-      throw new MetricsError(`prometheus: bad query (${reason}): ${showQuery(query)}`);
+      return fail(`bad query (${reason})`, query);
     case 422:
-      throw new MetricsError(`prometheus: the query cannot be executed (${reason}): ${showQuery(query)}`);
+      return fail(`the query cannot be executed (${reason})`, query);
     case 503:
-      throw new MetricsError(`prometheus: the query timed out or was aborted on the server (${reason})`);
+      return fail(`the query timed out or was aborted on the server (${reason})`, query);
     default:
-      throw new MetricsError(
-        `prometheus: HTTP ${res.status}${body.errorType ? ` ${body.errorType}` : ''}: ${reason}`,
-      );
+      return fail(`HTTP ${res.status}${body.errorType ? ` ${body.errorType}` : ''}: ${reason}`, query);
   }
+}
+
+const fail = (what: string, query: string): never => {
+  throw new MetricsError(`prometheus: ${what}: ${showQuery(query)}`);
+};
+
+/** Prometheus' own warnings are about the query ("PromQL info: metric might not be a counter..."). */
+const isPromqlAnnotation = (warning: string) => /^PromQL (info|warning):/.test(warning);
+
+/** Several series where one number is expected: how many, which labels tell them apart, what to do. */
+function severalSeries(
+  what: string,
+  series: { metric: Record<string, string> }[],
+  query: string,
+): MetricsError {
+  const names = new Set(series.flatMap((s) => Object.keys(s.metric)));
+  const differing = [...names].filter((n) => new Set(series.map((s) => s.metric[n])).size > 1);
+  const by = differing.length > 0 ? ` (they differ in ${differing.slice(0, 4).join(', ')})` : '';
+  return new MetricsError(
+    `prometheus: ${what} returned ${series.length} series, expected one; wrap it in sum(...) to add them up${by}: ${showQuery(query)}`,
+  );
 }
 
 function vectorOf(data: unknown, query: string): Vector {
@@ -256,7 +311,7 @@ function vectorOf(data: unknown, query: string): Vector {
   throw unexpected(data, 'vector', query);
 }
 
-function sampleValue(s: Vector[number] | undefined, query: string): string | undefined {
+function sampleValue(s: Vector[number] | undefined, query: string): string | number | null | undefined {
   if (s?.value) return s.value[1];
   throw new MetricsError(
     `prometheus: the query returns native histograms, which are not read here; query classic *_bucket series: ${showQuery(query)}`,
@@ -265,6 +320,10 @@ function sampleValue(s: Vector[number] | undefined, query: string): string | und
 
 function unexpected(data: unknown, wanted: string, query: string): MetricsError {
   const type = anyData.safeParse(data);
-  const got = type.success ? `a ${type.data.resultType}` : 'an answer of unknown shape';
+  const got = !type.success
+    ? 'an answer of unknown shape'
+    : type.data.resultType === wanted
+      ? `a ${wanted} of an unexpected shape (${snippet(JSON.stringify(data), 120)})`
+      : `a ${type.data.resultType}`;
   return new MetricsError(`prometheus: expected a ${wanted} result, got ${got}: ${showQuery(query)}`);
 }

@@ -40,3 +40,16 @@ export function reducePoints(points: Point[], reducer: MetricsReducer): number |
 
 /** A request count: whole and never negative (backends extrapolate and round). */
 export const requestCount = (n: number): number => Math.max(0, Math.round(n));
+
+const REQUESTS_QUERY = 'requests';
+
+/**
+ * A gate's count query, with `requests` (a ratio gate's default `total`) meaning the source's own
+ * request-count query, so `total` needs writing only when it counts something else.
+ */
+export const countQuery = (query: string, requestsQuery: string): string =>
+  query === REQUESTS_QUERY ? requestsQuery : query;
+
+/** How messages name a count query. */
+export const countQueryName = (query: string): string =>
+  query === REQUESTS_QUERY ? 'the requests query' : 'the count query';

@@ -4,6 +4,7 @@
  * `metrics["p99.latency"]` (a key holding dots). Nothing else: no wildcards, no filters.
  */
 import { MetricsError } from '../core/errors.js';
+import type { Bucket } from './histogram.js';
 
 export type SelectorPart = { key: string } | { index: number };
 
@@ -91,12 +92,52 @@ export function selectNumber(doc: unknown, selector: string, where: string): num
       `${where}: ${JSON.stringify(selector)} selects the text ${JSON.stringify(value.slice(0, 40))}, not a number`,
     );
   }
-  const kind = Array.isArray(value)
-    ? 'a list'
-    : typeof value === 'object'
-      ? 'an object'
-      : `a ${typeof value}`;
   throw new MetricsError(
-    `${where}: ${JSON.stringify(selector)} selects ${kind}, not a number; select a number inside it`,
+    `${where}: ${JSON.stringify(selector)} selects ${kindOf(value)}, not a number; select a number inside it`,
   );
+}
+
+const kindOf = (value: unknown) =>
+  Array.isArray(value) ? 'a list' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+
+/** How a histogram reads in JSON, for messages. */
+export const BUCKETS_SHAPE = '[{"le": 0.1, "count": 40}, ..., {"le": "+Inf", "count": 52}]';
+
+/**
+ * The cumulative histogram a selector points at: a list of `{"le": <bound>, "count": <n>}`, as
+ * Prometheus' `le` buckets (and the sandbox's /metrics.json) have them, ending with `"+Inf"`.
+ * Missing, null or an empty list is no data (undefined); anything else that is not such a list is
+ * a wrong selector or a wrong document, said so.
+ */
+export function selectBuckets(doc: unknown, selector: string, where: string): Bucket[] | undefined {
+  const value = select(doc, selector);
+  if (value === undefined || value === null) return undefined;
+  const wrong = (why: string) =>
+    new MetricsError(
+      `${where}: ${JSON.stringify(selector)} ${why}; a histogram is a list such as ${BUCKETS_SHAPE}`,
+    );
+  if (!Array.isArray(value)) throw wrong(`selects ${kindOf(value)}, not a list of buckets`);
+  if (value.length === 0) return undefined;
+  const buckets = value.map((item, i): Bucket => {
+    const b = item as { le?: unknown; count?: unknown } | null;
+    const le = b?.le === '+Inf' ? '+Inf' : typeof b?.le === 'number' ? b.le : Number.NaN;
+    const count = typeof b?.count === 'number' ? b.count : Number.NaN;
+    if (le !== '+Inf' && !Number.isFinite(le))
+      throw wrong(`has an item ${i} without a number "le" (or "+Inf")`);
+    if (!Number.isFinite(count) || count < 0) throw wrong(`has an item ${i} without a "count" of 0 or more`);
+    return { le, count };
+  });
+  const bound = (b: Bucket) => (b.le === '+Inf' ? Number.POSITIVE_INFINITY : b.le);
+  buckets.sort((a, b) => bound(a) - bound(b));
+  if (buckets.at(-1)?.le !== '+Inf') throw wrong('has no "+Inf" bucket, so the total is unknown');
+  for (let i = 1; i < buckets.length; i++) {
+    const [lower, upper] = [buckets[i - 1] as Bucket, buckets[i] as Bucket];
+    if (bound(lower) === bound(upper)) throw wrong(`has two buckets with "le" ${JSON.stringify(upper.le)}`);
+    if (upper.count < lower.count) {
+      throw wrong(
+        `is not cumulative ("le" ${JSON.stringify(upper.le)} counts ${upper.count}, fewer than the ${lower.count} at or below ${JSON.stringify(lower.le)}): each count must include the buckets below it`,
+      );
+    }
+  }
+  return buckets;
 }

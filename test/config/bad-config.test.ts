@@ -338,3 +338,59 @@ models:
     ]);
   });
 });
+
+describe('gates the metric source cannot serve', () => {
+  it('refuses latency and drift gates and a drift watch on a source without histogram buckets, with what to use', () => {
+    const text = `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:8080 }
+  metrics: { type: cloudwatch, requests: "SELECT SUM(Invocations) FROM SCHEMA(\\"AWS/SageMaker\\")" }
+models:
+  fraud:
+    source: { file: models/fraud/model.yaml, key: version }
+    strategy: { type: canary, steps: [10] }
+    drift-watch: { window: 1h }
+    gates:
+      - { name: p99, kind: latency, buckets: latency, quantile: 0.99, max-increase: 10% }
+      - { name: scores, kind: drift, buckets: scores }
+      - { name: errors, kind: ratio, events: '{"Id": "e", "MetricStat": {"Metric": {"Namespace": "M", "MetricName": "Errors"}, "Stat": "Sum"}}', max-increase: 10% }
+  ranker:
+    source: { file: models/ranker/model.yaml, key: version }
+    strategy: { type: canary, steps: [10] }
+    metrics: { type: datadog, api-key: a, application-key: b, requests: "sum:r{*}.as_count()" }
+    gates:
+      - { name: p95, kind: latency, buckets: latency, quantile: 0.95, max-increase: 10% }
+`;
+    expect(problemsOf(text)).toEqual([
+      `${F}:9:5: models.fraud.drift-watch: the cloudwatch metric source has no histogram buckets, which a drift watch compares; use a prometheus, http-json or file metric source for this model`,
+      `${F}:11:28: models.fraud.gates[0].kind: the cloudwatch metric source has no histogram buckets, which a latency gate needs; use kind: threshold with a percentile statistic ("Stat": "p99"), or a prometheus, http-json or file metric source`,
+      `${F}:12:31: models.fraud.gates[1].kind: the cloudwatch metric source has no histogram buckets, which a drift gate needs; use a prometheus, http-json or file metric source`,
+      `${F}:19:28: models.ranker.gates[0].kind: the datadog metric source has no histogram buckets, which a latency gate needs; use kind: threshold with a percentile of a distribution metric (p99:latency{...}), or a prometheus, http-json or file metric source`,
+    ]);
+  });
+
+  it("accepts the SPEC's ratio and latency gates with PromQL on a prometheus source", () => {
+    const text = `version: 1
+defaults:
+  metrics: { type: prometheus, url: "http://prom:9090" }
+models:
+  fraud-detector:
+    source: { file: models/fraud/model.yaml, key: version }
+    target: { type: kserve, namespace: ml, name: fraud-detector, storage-uri: "s3://b/{{version}}" }
+    strategy: { type: canary, steps: [1, 5, 25, 50], step-duration: 10m, min-requests: 500 }
+    gates:
+      - name: error-rate
+        kind: ratio
+        events: 'sum(increase(requests_total{model="fraud",slot="{{slot}}",code=~"5.."}[{{window}}]))'
+        total:  'sum(increase(requests_total{model="fraud",slot="{{slot}}"}[{{window}}]))'
+        max-increase: 10%
+      - name: p99-latency
+        kind: latency
+        buckets: 'sum by (le) (increase(latency_seconds_bucket{slot="{{slot}}"}[{{window}}]))'
+        quantile: 0.99
+        max-increase: 15%
+`;
+    const gates = parseConfig(text, {}).config.models['fraud-detector']?.gates;
+    expect(gates?.map((g) => g.kind)).toEqual(['ratio', 'latency']);
+  });
+});

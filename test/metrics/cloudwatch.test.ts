@@ -1,13 +1,17 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
+import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
+import { metricsFor } from '../../src/release/adapters.js';
 import {
   type AwsState,
   type FakeAws,
@@ -61,10 +65,25 @@ const STATE: AwsState = {
 const metricStat = (name: string, id: string, returnData = true) =>
   `{"Id":"${id}","MetricStat":{"Metric":{"Namespace":"ModelGate","MetricName":"${name}","Dimensions":[{"Name":"Model","Value":"{{model}}"},{"Name":"Slot","Value":"{{slot}}"},{"Name":"Version","Value":"{{version}}"}]},"Stat":"Sum"}${returnData ? '' : ',"ReturnData":false'}}`;
 const REQUESTS = metricStat('Requests', 'requests');
+const ERRORS = metricStat('Errors', 'errors');
 const ERROR_RATE = `[${metricStat('Errors', 'e', false)},${metricStat('Requests', 'r', false)},{"Id":"rate","Expression":"e / r"}]`;
 
 let dir: string;
 let aws: FakeAws;
+
+/** Whether a process runs (a zombie waiting for its parent to reap it does not). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch {
+    return false;
+  }
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return true; // no /proc: the signal reached it
+  }
+}
 
 const config = (over: Partial<CloudWatchMetricsConfig> = {}): CloudWatchMetricsConfig => ({
   type: 'cloudwatch',
@@ -170,6 +189,47 @@ describe('cloudwatch source through the aws CLI', () => {
     const source = cloudwatchSource(config());
     expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
     await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(/partial data \(PartialData\)/);
+    expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBeUndefined();
+  });
+
+  it('counts events as the Sum over the window; `requests` is the source requests query', async () => {
+    const source = cloudwatchSource(config());
+    // [T0, T0 + 130 s): 13 observations of 1 or 0 errors, 7 of them 1.
+    expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBe(7);
+    expect(await source.count?.('requests', w('canary', 'v2'))).toBe(65);
+    expect(await source.count?.(ERRORS, w('canary', 'v9'))).toBe(0);
+  });
+
+  it('serves a ratio gate from the config file end to end', async () => {
+    const yaml = `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:1 }
+  strategy: { type: canary, steps: [50], min-requests: 50 }
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    metrics: { type: cloudwatch, region: eu-west-1, requests: '${REQUESTS}' }
+    gates:
+      - { name: errors, kind: ratio, events: '${ERRORS}', max-increase: 10% }
+`;
+    const model = parseConfig(yaml, {}).config.models.fraud;
+    const gate = model?.gates[0];
+    if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
+    const { since, until } = w('canary', 'v2');
+    const m = await measureRatio(gate, {
+      metrics: metricsFor(model),
+      model: 'fraud',
+      stable: 'v1',
+      candidate: 'v2',
+      since,
+      now: until,
+      minRequests: 50,
+    });
+    // Stable: 13 observations of 10 requests and 0.1 errors (1.3, a count of 1).
+    expect(m).toMatchObject({ canaryRequests: 65, baselineRequests: 130 });
+    expect(m.canary).toBeCloseTo(7 / 65, 12);
+    expect(m.baseline).toBeCloseTo(1 / 130, 12);
+    expect(m.verdict).not.toBe('error');
   });
 
   it.each([
@@ -199,6 +259,30 @@ describe('cloudwatch source through the aws CLI', () => {
       'cloudwatch: aws cloudwatch get-metric-data did not finish within 600ms (timeout)',
     );
     expect(Date.now() - started).toBeLessThan(3_000);
+  });
+
+  it('kills a CLI that outlives the timeout, and what it started: no process is left behind', async () => {
+    const pidFile = join(dir, 'hung.pids');
+    const hung = join(dir, 'hung-aws');
+    // A wrapper that never answers, with a child of its own holding the output open.
+    await writeFile(hung, `#!/bin/sh\necho $$ > "${pidFile}"\nsleep 300 &\necho $! >> "${pidFile}"\nwait\n`, {
+      mode: 0o755,
+    });
+    const started = async () =>
+      (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
+    try {
+      const err = await cloudwatchSource(config({ timeoutMs: 1_000 }), { command: hung })
+        .requests(w('canary', 'v2'))
+        .catch((e: unknown) => e);
+      const pids = await started();
+      expect(pids).toHaveLength(2);
+      expect(pids.filter(alive)).toEqual([]);
+      expect((err as Error).message).toBe(
+        'cloudwatch: aws cloudwatch get-metric-data did not finish within 1s (timeout); it was stopped',
+      );
+    } finally {
+      for (const pid of (await started()).filter(alive)) process.kill(pid, 'SIGKILL');
+    }
   });
 
   it('says so when arguments are refused (exit 252) or the CLI is missing', async () => {

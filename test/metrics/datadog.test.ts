@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { DatadogMetricsConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
+import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { datadogSource } from '../../src/metrics/datadog-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
@@ -105,14 +106,56 @@ describe('datadog source against the published v1 query contract', () => {
     expect(await source.value(ERROR_RATE, window('canary', 'v9'))).toBeUndefined();
   });
 
-  it('reads several series as no data for a value and as an error for the request count', async () => {
-    const source = datadogSource(
-      config({ requests: 'sum:model.requests{model:{{model}}} by {slot}.as_count()' }),
+  it('refuses several series (a by {...}) where one is expected, saying how many and to aggregate', async () => {
+    const bySlot = 'sum:model.requests{model:{{model}}} by {slot}.as_count()';
+    const source = datadogSource(config({ requests: bySlot }));
+    await expect(source.value(bySlot, window('canary', 'v2'))).rejects.toThrow(
+      'datadog: the query returned 2 series, expected one; aggregate it (sum:...) without "by {...}": "sum:model.requests{model:fraud} by {slot}.as_count()"',
     );
-    expect(
-      await source.value('sum:model.requests{model:{{model}}} by {slot}.as_count()', window('canary', 'v2')),
-    ).toBeUndefined();
     await expect(source.requests(window('canary', 'v2'))).rejects.toThrow(/returned 2 series, expected one/);
+    await expect(source.count?.(bySlot, window('canary', 'v2'))).rejects.toThrow(
+      /^datadog: the count query returned 2 series, expected one/,
+    );
+  });
+
+  it('counts events over the window (.as_count() points summed); no series is 0', async () => {
+    const source = datadogSource(config());
+    const errors = 'sum:model.errors{model:{{model}},slot:{{slot}},version:{{version}}}.as_count()';
+    expect(await source.count?.(errors, window('stable', 'v1'))).toBe(12);
+    expect(await source.count?.(errors, window('canary', 'v2'))).toBe(9);
+    // `requests`, a ratio gate's default `total`, is the source's requests query.
+    expect(await source.count?.('requests', window('canary', 'v2'))).toBe(120);
+    expect(await source.count?.(errors, window('canary', 'v9'))).toBe(0);
+  });
+
+  it('serves a ratio gate from the config file end to end', async () => {
+    const yaml = `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:1 }
+  strategy: { type: canary, steps: [50], min-requests: 100 }
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    metrics: { type: datadog, url: "${dd.url}", api-key: "${API_KEY}", application-key: "${APP_KEY}", requests: "${REQUESTS}" }
+    gates:
+      - { name: errors, kind: ratio, events: "sum:model.errors{model:{{model}},slot:{{slot}},version:{{version}}}.as_count()", max-increase: 10% }
+`;
+    const model = parseConfig(yaml, {}).config.models.fraud;
+    const gate = model?.gates[0];
+    if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
+    const m = await measureRatio(gate, {
+      metrics: metricsFor(model),
+      model: 'fraud',
+      stable: 'v1',
+      candidate: 'v2',
+      since: T0,
+      now: T0 + 60_000,
+      minRequests: 100,
+    });
+    expect(m).toMatchObject({ canaryRequests: 120, baselineRequests: 600 });
+    expect(m.canary).toBeCloseTo(9 / 120, 12);
+    expect(m.baseline).toBeCloseTo(12 / 600, 12);
+    expect(m.verdict).not.toBe('error');
   });
 
   it('turns each documented failure into a MetricsError saying what to do', async () => {

@@ -2,6 +2,9 @@ import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { measureLatency } from '../../src/gates/latency-gate.js';
+import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { fileSource, jsonErrorOffset } from '../../src/metrics/file-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 
@@ -54,6 +57,27 @@ beforeAll(async () => {
     ].join('\n'),
   );
   await writeFile(join(root, 'metrics', 'broken.jsonl'), `${line({ slot: 'canary' })}\n{oops\n`);
+  const histogram = (counts: number[]) =>
+    [0.1, 0.25, 0.5, '+Inf'].map((le, i) => ({ le, count: counts[i] as number }));
+  await writeFile(
+    join(root, 'metrics', 'counts.json'),
+    JSON.stringify({
+      slots: {
+        stable: {
+          version: 'v1',
+          n: 4000,
+          errors: 40,
+          latency: { buckets: histogram([3000, 3800, 3960, 4000]) },
+        },
+        canary: {
+          version: 'v2',
+          n: 400.4,
+          errors: 24,
+          latency: { buckets: histogram([200, 340, 380, 400]) },
+        },
+      },
+    }),
+  );
 });
 afterAll(async () => {
   if (root) await rm(root, { recursive: true, force: true });
@@ -129,6 +153,55 @@ describe('file source', () => {
       expect((err as Error).message).toBe(message);
       expect((err as Error).message).not.toMatch(/SECRET|OUTSIDE|'/);
     }
+  });
+
+  it('counts events and reads histograms per slot; `requests` is the source requests selector', async () => {
+    const source = fileSource({ type: 'file', path: 'metrics/counts.json', requests: 'n' }, root);
+    expect(await source.count?.('errors', w('canary', 'v2'))).toBe(24);
+    expect(await source.count?.('requests', w('canary', 'v2'))).toBe(400);
+    expect(await source.count?.('errors', w('canary', 'v3'))).toBeUndefined();
+    expect(await source.buckets?.('latency.buckets', w('stable', 'v1'))).toEqual([
+      { le: 0.1, count: 3000 },
+      { le: 0.25, count: 3800 },
+      { le: 0.5, count: 3960 },
+      { le: '+Inf', count: 4000 },
+    ]);
+    await expect(source.buckets?.('errors', w('canary', 'v2'))).rejects.toThrow(
+      /^file: metrics\/counts\.json \(canary\): "errors" selects a number, not a list of buckets/,
+    );
+  });
+
+  it('serves ratio and latency gates end to end', async () => {
+    const yaml = `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:1 }
+  strategy: { type: canary, steps: [50], min-requests: 100 }
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    metrics: { type: file, path: metrics/counts.json, requests: n }
+    gates:
+      - { name: errors, kind: ratio, events: errors, max-increase: 10% }
+      - { name: p95, kind: latency, buckets: latency.buckets, quantile: 0.95, max-increase: 10% }
+`;
+    const model = parseConfig(yaml, {}).config.models.fraud;
+    const [ratio, latency] = model?.gates ?? [];
+    if (model?.metrics.type !== 'file' || ratio?.kind !== 'ratio' || latency?.kind !== 'latency')
+      throw new Error('config lost');
+    const ctx = {
+      metrics: fileSource(model.metrics, root),
+      model: 'fraud',
+      stable: 'v1',
+      candidate: 'v2',
+      since: T0,
+      now: T0 + 60_000,
+      minRequests: 100,
+    };
+    // 6% errors against 1%: a regression far beyond 10%.
+    expect(await measureRatio(ratio, ctx)).toMatchObject({ verdict: 'fail', canary: 0.06, baseline: 0.01 });
+    // 15% of the candidate's requests are slower than 0.25 s, against 5% of stable's.
+    const p95 = await measureLatency(latency, ctx);
+    expect(p95.verdict).toBe('fail');
   });
 
   it('finds the first JSON syntax error where the parser does not say', () => {

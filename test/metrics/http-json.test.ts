@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { HttpJsonMetricsConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
+import { measureLatency } from '../../src/gates/latency-gate.js';
+import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { httpJsonSource } from '../../src/metrics/http-json-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
+import { metricsFor } from '../../src/release/adapters.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 import { freePort } from '../support/prometheus.js';
 
@@ -11,14 +15,46 @@ import { freePort } from '../support/prometheus.js';
 const TOKEN = 'Bearer s3cret';
 const DATA: Record<string, Record<string, unknown>> = {
   'fraud/stable/v1': {
-    stats: { requests: 1000, error_rate: 0.01, latency: { p99: '0.210' } },
+    stats: {
+      requests: 1000,
+      errors: 10,
+      error_rate: 0.01,
+      latency: {
+        p99: '0.210',
+        buckets: [
+          { le: 0.1, count: 600 },
+          { le: 0.25, count: 990 },
+          { le: '+Inf', count: 1000 },
+        ],
+      },
+    },
     history: [1, 2, 3],
   },
   'fraud/canary/v2': {
-    stats: { requests: 180.6, error_rate: 0.02, latency: { p99: null } },
+    stats: {
+      requests: 180.6,
+      errors: 4,
+      error_rate: 0.02,
+      // In any order; sorted by le.
+      latency: {
+        p99: null,
+        buckets: [
+          { le: '+Inf', count: 181 },
+          { le: 0.1, count: 100 },
+          { le: 0.25, count: 170 },
+        ],
+      },
+    },
     history: [4, 5, 6],
+    perBucket: [
+      { le: 0.1, count: 100 },
+      { le: 0.25, count: 70 },
+      { le: '+Inf', count: 11 },
+    ],
+    noInf: [{ le: 0.1, count: 100 }],
   },
 };
+const BASIC = `Basic ${Buffer.from('metrics:p@ss').toString('base64')}`;
 
 let server: JsonServer;
 let hang = false;
@@ -26,6 +62,11 @@ let hang = false;
 beforeAll(async () => {
   server = await startJsonServer((req) => {
     if (req.method !== 'GET') return { status: 405, body: { error: 'GET only' } };
+    if (req.path === '/basic') {
+      return req.headers.authorization === BASIC
+        ? { status: 200, body: { requests: 3 } }
+        : { status: 401, body: { error: 'bad credentials' } };
+    }
     if (req.headers.authorization !== TOKEN) return { status: 401, body: { error: 'missing or bad token' } };
     if (hang) return { status: 200, hang: true };
     if (req.path === '/text') return { status: 200, text: 'not json' };
@@ -109,6 +150,87 @@ describe('http-json source', () => {
     await expect(
       httpJsonSource(config({ url: `http://127.0.0.1:${port}/x` })).requests(w('stable', 'v1')),
     ).rejects.toThrow(/^http-json: cannot reach .*ECONNREFUSED/);
+  });
+
+  it('counts events: a selected number, whole; `requests` is the source requests selector', async () => {
+    const source = httpJsonSource(config());
+    expect(await source.count?.('stats.errors', w('stable', 'v1'))).toBe(10);
+    expect(await source.count?.('requests', w('canary', 'v2'))).toBe(181);
+    expect(await source.count?.('stats.errors', w('canary', 'v9'))).toBeUndefined();
+  });
+
+  it('reads a histogram: a list of cumulative {le, count}, sorted; wrong lists say what is wanted', async () => {
+    const source = httpJsonSource(config());
+    expect(await source.buckets?.('stats.latency.buckets', w('canary', 'v2'))).toEqual([
+      { le: 0.1, count: 100 },
+      { le: 0.25, count: 170 },
+      { le: '+Inf', count: 181 },
+    ]);
+    expect(await source.buckets?.('stats.latency.buckets', w('canary', 'v9'))).toBeUndefined();
+    const shape =
+      'a histogram is a list such as [{"le": 0.1, "count": 40}, ..., {"le": "+Inf", "count": 52}]';
+    await expect(source.buckets?.('perBucket', w('canary', 'v2'))).rejects.toThrow(
+      `"perBucket" is not cumulative ("le" 0.25 counts 70, fewer than the 100 at or below 0.1): each count must include the buckets below it; ${shape}`,
+    );
+    await expect(source.buckets?.('noInf', w('canary', 'v2'))).rejects.toThrow(
+      `"noInf" has no "+Inf" bucket, so the total is unknown; ${shape}`,
+    );
+    await expect(source.buckets?.('stats.latency', w('canary', 'v2'))).rejects.toThrow(
+      `"stats.latency" selects an object, not a list of buckets; ${shape}`,
+    );
+  });
+
+  it('serves ratio and latency gates from the config file end to end', async () => {
+    const yaml = `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:1 }
+  strategy: { type: canary, steps: [50], min-requests: 100 }
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    metrics: { type: http-json, url: "${config().url}", headers: { Authorization: "${TOKEN}" }, requests: stats.requests }
+    gates:
+      - { name: errors, kind: ratio, events: stats.errors, max-increase: 10% }
+      - { name: p95, kind: latency, buckets: stats.latency.buckets, quantile: 0.95, max-increase: 10% }
+`;
+    const model = parseConfig(yaml, {}).config.models.fraud;
+    const [ratio, latency] = model?.gates ?? [];
+    if (!model || ratio?.kind !== 'ratio' || latency?.kind !== 'latency') throw new Error('gates lost');
+    const { since, until } = w('canary', 'v2');
+    const ctx = {
+      metrics: metricsFor(model),
+      model: 'fraud',
+      stable: 'v1',
+      candidate: 'v2',
+      since,
+      now: until,
+      minRequests: 100,
+    };
+    const errors = await measureRatio(ratio, ctx);
+    expect(errors).toMatchObject({ canaryRequests: 181, baselineRequests: 1000 });
+    expect(errors.canary).toBeCloseTo(4 / 181, 12);
+    expect(errors.baseline).toBeCloseTo(10 / 1000, 12);
+    expect(errors.verdict).not.toBe('error');
+    const p95 = await measureLatency(latency, ctx);
+    expect(p95.verdict).not.toBe('error');
+    // rank 0.95 * 181 = 171.95 of 181 falls in (0.25, +Inf): the last finite bound.
+    expect(p95.canary).toBe(0.25);
+  });
+
+  it('sends credentials written in the url as Basic auth, never showing them', async () => {
+    const at = new URL(server.url).host;
+    const source = httpJsonSource(
+      config({ url: `http://metrics:p%40ss@${at}/basic`, headers: {}, requests: 'requests' }),
+    );
+    expect(await source.requests(w('stable', 'v1'))).toBe(3);
+    const wrong = httpJsonSource(
+      config({ url: `http://metrics:n0pe-s3cret@${at}/basic`, headers: {}, requests: 'requests' }),
+    );
+    const err = (await wrong.requests(w('stable', 'v1')).catch((e: unknown) => e)) as Error;
+    expect(err.message).toMatch(
+      /^http-json: http:\/\/127\.0\.0\.1:\d+\/basic answered HTTP 401 \(bad credentials\)$/,
+    );
+    expect(err.message).not.toContain('n0pe-s3cret');
   });
 
   it('gives up after the timeout', async () => {

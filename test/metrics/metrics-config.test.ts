@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../../src/config/metrics-schema.js';
 import { ConfigError } from '../../src/core/errors.js';
+import { NO_BUCKETS } from '../../src/metrics/capabilities.js';
 import { metricsFor } from '../../src/release/adapters.js';
 
 const F = '.github/model-gate.yml';
@@ -118,6 +119,38 @@ describe('metric source configuration', () => {
       const source = metricsFor(model);
       expect(typeof source.value).toBe('function');
       expect(typeof source.requests).toBe('function');
+    }
+  });
+
+  it('accepts a gate kind exactly where the source can serve it (counts everywhere, buckets where it has them)', () => {
+    const sources = {
+      sandbox: '{ type: sandbox, url: "http://127.0.0.1:8080" }',
+      prometheus: '{ type: prometheus, url: "http://prom:9090" }',
+      datadog: '{ type: datadog, api-key: a, application-key: b, requests: "sum:r{*}" }',
+      cloudwatch: '{ type: cloudwatch, requests: "SELECT SUM(R) FROM M" }',
+      'http-json': '{ type: http-json, url: "https://m/{{slot}}" }',
+      file: '{ type: file, path: m.json }',
+    } as const;
+    const withGate = (metrics: string, gate: string) =>
+      `${yaml(metrics).replace(/ {4}gates:\n.*\n$/, '')}    gates:\n      - ${gate}\n`;
+    const latency = '{ name: p95, kind: latency, buckets: latency, quantile: 0.95, max-increase: 10% }';
+    const ratio = '{ name: e, kind: ratio, events: errors, max-increase: 10% }';
+    const conversion = '{ name: c, kind: conversion }';
+    for (const [type, metrics] of Object.entries(sources)) {
+      const model = parseConfig(withGate(metrics, ratio), ENV).config.models.fraud;
+      if (!model) throw new Error('no model');
+      const source = metricsFor(model);
+      expect(typeof source.count, `${type} count`).toBe('function');
+      expect(() => parseConfig(withGate(metrics, conversion), ENV), type).not.toThrow();
+      const hasBuckets = typeof source.buckets === 'function';
+      expect(hasBuckets, `${type} buckets`).toBe(NO_BUCKETS[type as keyof typeof sources] === undefined);
+      if (hasBuckets) expect(() => parseConfig(withGate(metrics, latency), ENV), type).not.toThrow();
+      else
+        expect(problems(withGate(metrics, latency)), type).toEqual([
+          expect.stringContaining(
+            `models.fraud.gates[0].kind: the ${type} metric source has no histogram buckets`,
+          ),
+        ]);
     }
   });
 

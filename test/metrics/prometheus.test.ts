@@ -4,17 +4,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../../src/config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
 import { requestJson } from '../../src/core/http-json.js';
+import { measureRatio } from '../../src/gates/ratio-gate.js';
+import { measureThreshold } from '../../src/gates/threshold-gate.js';
 import { histogramQuantile } from '../../src/metrics/histogram.js';
+import { NoDataError } from '../../src/metrics/no-data.js';
 import { type PrometheusSource, prometheusSource } from '../../src/metrics/prometheus-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
+import { metricsFor } from '../../src/release/adapters.js';
 import { LATENCY_BOUNDS_MS } from '../../src/sandbox/histogram.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { type JsonServer, type Recorded, type Reply, startJsonServer } from '../support/metrics-http.js';
 import {
   backfillOpenMetrics,
   freePort,
@@ -216,12 +222,17 @@ describe('prometheus source on backfilled data (exact)', () => {
 describe('prometheus source: no data and failures', () => {
   const w = () => bfWindow('canary');
 
-  it('reads an empty result, NaN, infinities and several series as no data', async () => {
+  it('reads an empty result, NaN and infinities as no data', async () => {
     expect(await source.value('no_such_metric_anywhere', w())).toBeUndefined();
     expect(await source.value('bf_gauge{kind="nan"}', w())).toBeUndefined();
     expect(await source.value('bf_gauge{kind="inf"}', w())).toBeUndefined();
     expect(await source.value('0 / 0', w())).toBeUndefined(); // a NaN scalar
-    expect(await source.value('bf_gauge{kind="pair"}', w())).toBeUndefined();
+  });
+
+  it('refuses several series where one number is expected: how many, which labels, wrap in sum', async () => {
+    await expect(source.value('bf_gauge{kind="pair"}', w())).rejects.toThrow(
+      'prometheus: the query returned 2 series, expected one; wrap it in sum(...) to add them up (they differ in pod): "bf_gauge{kind=\\"pair\\"}"',
+    );
     expect(await source.value('sum(bf_gauge{kind="pair"})', w())).toBe(3);
   });
 
@@ -286,6 +297,240 @@ describe('prometheus source: no data and failures', () => {
     await expect(wrong.value('up', w())).rejects.toThrow(
       /^prometheus: HTTP 404 .*is the url the Prometheus server's root\?/,
     );
+  });
+});
+
+describe('ratio gates on Prometheus (SPEC section 2), backfilled data', () => {
+  const slotSum = (extra: string) =>
+    `sum(increase(model_gate_requests_total{model="{{model}}",slot="{{slot}}",version="{{version}}"${extra}}[{{window}}]))`;
+  /** The SPEC's example shape: events and total as PromQL count queries, on a prometheus source. */
+  const specConfig = () => `version: 1
+defaults:
+  metrics: { type: prometheus, url: "${prom.url}" }
+models:
+  bf-model:
+    source: { file: models/bf/model.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [1, 5, 25, 50], step-duration: 10m, min-requests: 100 }
+    gates:
+      - name: error-rate
+        kind: ratio
+        events: '${slotSum(',outcome="error"')}'
+        total:  '${slotSum('')}'
+        max-increase: 10%
+      - name: timeouts
+        kind: ratio
+        events: '${slotSum(',outcome="timeout"')}'
+        max-increase: 10%
+`;
+  const look = async (gateName: string) => {
+    const model = parseConfig(specConfig(), {}).config.models['bf-model'];
+    const gate = model?.gates.find((g) => g.name === gateName);
+    if (!model || gate?.kind !== 'ratio') throw new Error('the config lost its ratio gate');
+    const { since, until } = bfWindow('canary');
+    return measureRatio(gate, {
+      metrics: metricsFor(model),
+      model: 'bf-model',
+      stable: BACKFILL.stable.version,
+      candidate: BACKFILL.canary.version,
+      since,
+      now: until,
+      minRequests: 100,
+    });
+  };
+
+  it('counts events over the window; `total: requests` (the default) is the source requests query', async () => {
+    expect(await source.count(slotSum(',outcome="error"'), bfWindow('stable'))).toBe(20);
+    expect(await source.count(slotSum(',outcome="error"'), bfWindow('canary'))).toBe(40);
+    expect(await source.count('requests', bfWindow('canary'))).toBe(200);
+  });
+
+  it("judges the SPEC's ratio gate: the candidate's 20% errors against stable's 5% fail", async () => {
+    const m = await look('error-rate');
+    expect(m).toMatchObject({ verdict: 'fail', canaryRequests: 200, baselineRequests: 400 });
+    expect(m.canary).toBeCloseTo(0.2, 12);
+    expect(m.baseline).toBeCloseTo(0.05, 12);
+    expect(m.note).toMatch(/rate ratio 4 .*above the tolerated ×1\.1/);
+  });
+
+  it('reads a sum with no series (nothing failed) as 0 events, not as missing data', async () => {
+    expect(await source.count(slotSum(',outcome="timeout"'), bfWindow('canary'))).toBe(0);
+    const m = await look('timeouts');
+    expect(m).toMatchObject({ canary: 0, baseline: 0, canaryRequests: 200, baselineRequests: 400 });
+    expect(m.verdict).not.toBe('error');
+  });
+
+  it('refuses a count query that returns several series or NaN, saying to wrap it in sum', async () => {
+    await expect(source.count('bf_gauge{kind="pair"}', bfWindow('canary'))).rejects.toThrow(
+      /^prometheus: the count query returned 2 series, expected one; wrap it in sum\(\.\.\.\) to add them up \(they differ in pod\)/,
+    );
+    await expect(source.count('bf_gauge{kind="nan"}', bfWindow('canary'))).rejects.toThrow(
+      /^prometheus: the count query returned NaN or an infinity, which is not a count; a count looks like sum\(increase\(/,
+    );
+  });
+});
+
+describe('prometheus source: partial answers, credentials and odd answers (stand-in servers)', () => {
+  const w = () => bfWindow('canary');
+  const vector = (value: unknown) => ({
+    status: 'success',
+    data: { resultType: 'vector', result: [{ metric: {}, value: [BASE_S, value] }] },
+  });
+  /** A server answering every query with `reply`; closed after `use`. */
+  async function withServer(reply: (req: Recorded) => Reply, use: (s: JsonServer) => Promise<void>) {
+    const server = await startJsonServer(reply);
+    try {
+      await use(server);
+    } finally {
+      await server.close();
+    }
+  }
+  const standIn = (server: JsonServer, over: Partial<PrometheusMetricsConfig> = {}) =>
+    prometheusSource(config({ url: server.url, ...over }));
+
+  it('asks for no partial answers (Thanos, VictoriaMetrics); the real Prometheus answers anyway', async () => {
+    await withServer(
+      () => ({ status: 200, body: vector('7') }),
+      async (server) => {
+        expect(await standIn(server).value('x', w())).toBe(7);
+        const q = server.requests[0]?.query;
+        expect(q?.get('partial_response')).toBe('false');
+        expect(q?.get('deny_partial_response')).toBe('1');
+      },
+    );
+    // Every query of the real Prometheus above carries both; this one, too.
+    expect(await source.requests(w())).toBe(200);
+  });
+
+  it('uses a partial answer as no data, with the warning in the message, never as the value', async () => {
+    const warning = 'receive series from Addr: store-eu-1:10901: rpc error: code = Unavailable';
+    await withServer(
+      () => ({ status: 200, body: { ...vector('1000'), warnings: [warning] } }),
+      async (server) => {
+        const partial = standIn(server);
+        const err = await partial.value('x', w()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(NoDataError);
+        expect((err as Error).message).toBe(
+          `prometheus: a partial answer (${warning}): some of the server's stores or nodes did not answer, so it is not used as data: "x"`,
+        );
+        await expect(partial.count('x', w())).rejects.toThrow(NoDataError);
+        // A threshold gate that would pass on the partial 1000 does not.
+        const m = await measureThreshold(
+          { kind: 'threshold', name: 'g', query: 'x', failureLimit: 0, consecutiveErrorLimit: 4, max: 2000 },
+          {
+            metrics: partial,
+            model: 'm',
+            stable: 'v1',
+            candidate: 'v2',
+            since: w().since,
+            now: w().until,
+            minRequests: 1,
+          },
+        );
+        expect(m.verdict).not.toBe('pass');
+        expect(m.note).toContain(warning);
+      },
+    );
+    await withServer(
+      () => ({ status: 200, body: { ...vector('1000'), isPartial: true } }),
+      async (server) => {
+        await expect(standIn(server).value('x', w())).rejects.toThrow(
+          /^prometheus: a partial answer: some of the server's stores or nodes did not answer/,
+        );
+      },
+    );
+  });
+
+  it("keeps an answer whose only warnings are Prometheus' own PromQL annotations", async () => {
+    const annotation =
+      'PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: "requests"';
+    await withServer(
+      () => ({ status: 200, body: { ...vector('12'), warnings: [annotation] } }),
+      async (server) => {
+        expect(await standIn(server).value('increase(requests[5m])', w())).toBe(12);
+      },
+    );
+  });
+
+  it('sends credentials written in the url as Basic auth, and never shows them', async () => {
+    const expected = `Basic ${Buffer.from('grafana:glc_S3CRET/x=').toString('base64')}`;
+    await withServer(
+      (req) =>
+        req.headers.authorization === expected
+          ? { status: 200, body: vector('5') }
+          : { status: 401, text: 'Unauthorized' },
+      async (server) => {
+        const at = new URL(server.url);
+        // The token's "/" and "=" are percent-encoded in the url, as a URL must have them.
+        const url = `http://grafana:glc_S3CRET%2Fx%3D@${at.host}`;
+        expect(await standIn(server, { url }).requests(w())).toBe(5);
+        expect(server.requests.at(-1)?.headers.authorization).toBe(expected);
+
+        const wrong = await standIn(server, { url: `http://grafana:glc_WRONG@${at.host}` })
+          .requests(w())
+          .catch((e: unknown) => e);
+        expect((wrong as Error).message).toMatch(/^prometheus: HTTP 401 .*check the headers \(credentials\)/);
+        expect((wrong as Error).message).not.toContain('glc_WRONG');
+
+        // A header the user set wins over the url's credentials.
+        await standIn(server, { url, headers: { Authorization: 'Bearer tok' } })
+          .requests(w())
+          .catch(() => undefined);
+        expect(server.requests.at(-1)?.headers.authorization).toBe('Bearer tok');
+      },
+    );
+    const port = await freePort();
+    const down = await prometheusSource(config({ url: `http://grafana:glc_S3CRET@127.0.0.1:${port}` }))
+      .requests(w())
+      .catch((e: unknown) => e);
+    expect((down as Error).message).toMatch(
+      /^prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: ECONNREFUSED/,
+    );
+    expect((down as Error).message).not.toContain('glc_S3CRET');
+  });
+
+  it('reads a sample without a number as no data, and says what an odd answer looked like', async () => {
+    await withServer(
+      () => ({ status: 200, body: vector(null) }),
+      async (server) => {
+        expect(await standIn(server).value('x', w())).toBeUndefined();
+      },
+    );
+    await withServer(
+      () => ({
+        status: 200,
+        body: { status: 'success', data: { resultType: 'vector', result: [{ metric: {}, value: 'oops' }] } },
+      }),
+      async (server) => {
+        await expect(standIn(server).value('x', w())).rejects.toThrow(
+          'prometheus: expected a vector result, got a vector of an unexpected shape ({"resultType":"vector","result":[{"metric":{},"value":"oops"}]}): "x"',
+        );
+      },
+    );
+  });
+
+  it('names the query in every error the server answers', async () => {
+    const replies: [Reply, RegExp][] = [
+      [
+        {
+          status: 503,
+          body: { status: 'error', errorType: 'timeout', error: 'query timed out in expression evaluation' },
+        },
+        /^prometheus: the query timed out or was aborted on the server \(query timed out in expression evaluation\): "sum\(x\)"$/,
+      ],
+      [
+        { status: 500, body: { status: 'error', errorType: 'internal', error: 'store gateway down' } },
+        /^prometheus: HTTP 500 internal: store gateway down: "sum\(x\)"$/,
+      ],
+    ];
+    for (const [reply, message] of replies) {
+      await withServer(
+        () => reply,
+        async (server) => {
+          await expect(standIn(server).value('sum(x)', w())).rejects.toThrow(message);
+        },
+      );
+    }
   });
 });
 
