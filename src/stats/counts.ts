@@ -111,7 +111,13 @@ export function judgeCounts(input: CountInput): Judgment {
   if (!(share > 0 && share < 1)) {
     return inconclusive(method, 'no requests on one of the arms: the split is unknown', arms);
   }
-  if (c.events + b.events === 0) return inconclusive(method, 'no events in either arm yet', arms);
+  // No events in either arm is data, not its absence: nothing to compare yet, and nothing that
+  // points to a regression (e-value 1), so a step's deadline passes it as no regression found. A
+  // null-prediction or timeout gate of a healthy model often sees no event at all.
+  if (c.events + b.events === 0) {
+    const evidence = { ...arms, eValue: 1, interval: [0, Number.POSITIVE_INFINITY] as [number, number] };
+    return inconclusive(method, 'no events in either arm yet: nothing points to a regression', evidence);
+  }
   const test = countTest({ share, maxIncrease: input.maxIncrease, alpha: input.alpha, spread: input.spread });
   const verdict = test.decide(c.events, b.events);
   const [lo, hi] = mixtureBounds(c.events, b.events, test.prior, input.alpha);

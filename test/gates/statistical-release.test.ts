@@ -154,4 +154,33 @@ describe('statistical gates in the release engine (fake clock)', () => {
     expect(errors?.candidate).toMatch(/^4.00% \(\d+ req\)$/);
     expect(errors?.note).toMatch(/^effect 2 \[.*\], e-value .* \(sequential-binomial\); rate ratio 2/);
   });
+
+  it('passes a step whose arms both had no error at all: no events is data, not missing data', async () => {
+    const clock = new FakeClock();
+    const quiet = canaryModel({
+      gates: [gates[0] as GateConfig],
+      strategy: {
+        type: 'canary',
+        steps: [10],
+        stepDurationMs: 600_000,
+        minRequests: 100,
+        intervalMs: 60_000,
+      },
+    });
+    const metrics = new FakeCounts({
+      stable: { rps: 90, errorRate: 0, medianMs: 40 },
+      canary: { rps: 10, errorRate: 0, medianMs: 40 },
+    });
+    const ctx: ReleaseContext = { config: quiet, target: new MemoryTarget(), metrics, clock };
+    let r = newRelease(quiet, { from: 'v1', to: 'v2', pr: 7, headSha: 'b'.repeat(40), now: clock.now() });
+    for (let i = 0; i < 50 && r.status === 'analysing'; i++) {
+      r = await tick(r, ctx);
+      if (r.status === 'analysing') await clock.sleep(60_000);
+    }
+    expect(r.status).toBe('ready');
+    expect(r.phases.map((p) => p.outcome)).toEqual(['passed']);
+    expect(gateRows(r, quiet)[0]?.note).toContain(
+      'no events in either arm yet: nothing points to a regression',
+    );
+  });
 });
