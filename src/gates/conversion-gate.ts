@@ -1,8 +1,8 @@
 import type { ConversionGateConfig } from '../config/types.js';
-import { MetricsError } from '../core/errors.js';
 import type { Measurement } from '../release/types.js';
 import { judgeConversion } from '../stats/conversion.js';
 import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
+import { unansweredLook } from './unanswered-look.js';
 
 /**
  * One look at a conversion gate (A/B): conversions per exposure on each arm over the phase
@@ -54,7 +54,6 @@ export async function measureConversion(
       note: j.note,
     };
   } catch (err) {
-    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
-    throw err;
+    return unansweredLook(at, err);
   }
 }

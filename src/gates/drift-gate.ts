@@ -1,9 +1,9 @@
 import type { DriftGateConfig } from '../config/types.js';
-import { MetricsError } from '../core/errors.js';
 import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { judgeDrift } from '../stats/drift.js';
 import { evidenceOf, type StatisticalContext, slotWindow, waitForRequests } from './ratio-gate.js';
+import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (drift gates need a buckets query)';
 
@@ -42,7 +42,6 @@ export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContex
     const verdict = j.verdict === 'inconclusive' ? 'waiting' : j.verdict;
     return { ...seen, verdict, note: j.note, evidence: evidenceOf(j) };
   } catch (err) {
-    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
-    throw err;
+    return unansweredLook(at, err);
   }
 }

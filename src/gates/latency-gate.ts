@@ -1,11 +1,11 @@
 import type { LatencyGateConfig } from '../config/types.js';
-import { MetricsError } from '../core/errors.js';
 import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
 import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
+import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
 
@@ -64,7 +64,6 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         });
     }
   } catch (err) {
-    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
-    throw err;
+    return unansweredLook(at, err);
   }
 }

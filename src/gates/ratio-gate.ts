@@ -7,6 +7,7 @@ import type { Judgment } from '../stats/judgment.js';
 import { judgeSrm } from '../stats/srm.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
 import { foldMeasurement, type MeasureContext } from './threshold-gate.js';
+import { unansweredLook } from './unanswered-look.js';
 
 /**
  * What a statistical gate may also know about the step: the candidate's configured share of
@@ -134,8 +135,7 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
         });
     }
   } catch (err) {
-    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
-    throw err;
+    return unansweredLook(at, err);
   }
 }
 
@@ -186,7 +186,6 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
       evidence: evidenceOf(j),
     };
   } catch (err) {
-    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
-    throw err;
+    return unansweredLook(at, err);
   }
 }

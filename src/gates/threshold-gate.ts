@@ -1,9 +1,9 @@
 import type { ThresholdGateConfig } from '../config/types.js';
-import { MetricsError } from '../core/errors.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
 import { boundViolations, needsBaseline, relativeBoundNames } from './bounds.js';
 import { slotWindow } from './ratio-gate.js';
+import { unansweredLook } from './unanswered-look.js';
 
 export interface MeasureContext {
   metrics: MetricSource;
@@ -58,8 +58,7 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
     }
     return { ...seen, verdict: 'pass' };
   } catch (err) {
-    if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
-    throw err;
+    return unansweredLook(at, err);
   }
 }
 
