@@ -1,10 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.js';
 import { bonferroni } from '../stats/alpha.js';
 import { fmt } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
 import { judgeObservation, type Observation, parseObservation } from '../stats/observation.js';
-import { usageError } from './usage.js';
+import { parseArgsProblem, usageError } from './usage.js';
 
 const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]
   replays a recorded observation log (docs/observations.md) through the judges and prints
@@ -38,49 +39,64 @@ interface GateReplay {
  * 2 on a usage error.
  */
 export async function analyzeCommand(argv: string[]): Promise<number> {
-  if (argv.includes('--help') || argv.includes('-h')) {
+  let args: ReturnType<typeof parse>;
+  try {
+    args = parse(argv);
+  } catch (err) {
+    return usageError('analyze', USAGE, parseArgsProblem(err));
+  }
+  if (args.values.help) {
     console.log(USAGE);
     return 0;
   }
-  const json = argv.includes('--json');
-  const rest = argv.filter((a) => a !== '--json');
-  let alpha = 0.05;
-  const at = rest.indexOf('--alpha');
-  if (at >= 0) {
-    const text = rest[at + 1];
-    alpha = Number(text);
-    rest.splice(at, 2);
-    if (!(alpha > 0 && alpha < 1)) {
-      const got = text === undefined ? 'nothing' : `"${text}"`;
-      return usageError('analyze', USAGE, `--alpha needs a number in (0, 1), got ${got}`);
-    }
+  const text = args.values.alpha;
+  const alpha = text === undefined ? 0.05 : Number(text);
+  if (!(alpha > 0 && alpha < 1) || text?.trim() === '') {
+    return usageError('analyze', USAGE, `--alpha needs a number in (0, 1), got "${text}"`);
   }
-  const unknown = rest.find((a) => a.startsWith('-'));
-  if (unknown) return usageError('analyze', USAGE, `unknown option ${unknown}`);
-  if (rest.length !== 1) {
-    const got = rest.length === 0 ? 'none' : `${rest.length}`;
+  const files = args.positionals;
+  if (files.length !== 1) {
+    const got = files.length === 0 ? 'none' : `${files.length}`;
     return usageError('analyze', USAGE, `expected one observation file, got ${got}`);
   }
-  const file = rest[0] as string;
-  const observations = parse(file, await readText(file));
+  const file = files[0] as string;
+  const observations = parseLog(file, await readText(file));
   const replays = replay(observations, alpha);
-  if (json) console.log(JSON.stringify({ file, alpha, gates: replays }, null, 2));
+  if (args.values.json) console.log(JSON.stringify({ file, alpha, gates: replays }, null, 2));
   else console.log(render(file, alpha, replays));
   return replays.some((g) => g.looks.some((l) => l.verdict === 'fail')) ? 1 : 0;
 }
 
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: true,
+    options: {
+      json: { type: 'boolean' },
+      alpha: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+}
+
+/** The log's text, or what is wrong with the path in words (not an errno) and what to pass. */
 async function readText(file: string): Promise<string> {
   try {
     return await readFile(file, 'utf8');
   } catch (err) {
-    throw new InputError(
-      `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = 'pass the path of an observation log (docs/observations.md)';
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError(`${file}: file not found; ${what}`);
+    if (code === 'EISDIR') throw new InputError(`${file}: is a directory, expected a file; ${what}`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new InputError(`${file}: permission denied; make it readable by this user`);
+    throw new InputError(`${file}: cannot read it: ${(err as Error).message}`);
   }
 }
 
 /** Every non-blank, non-comment line is one observation; every fault names its line. */
-function parse(file: string, text: string): { o: Observation; line: number }[] {
+function parseLog(file: string, text: string): { o: Observation; line: number }[] {
   const out: { o: Observation; line: number }[] = [];
   const problems: string[] = [];
   text.split('\n').forEach((raw, i) => {

@@ -1,4 +1,5 @@
 import { ModelGateError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { analyzeCommand } from './analyze-command.js';
 import { demoCommand } from './demo.js';
 import { planCommand } from './plan-command.js';
@@ -6,7 +7,9 @@ import { runCommand } from './run-command.js';
 import { sandboxCommand } from './sandbox-command.js';
 import { validateCommand } from './validate-command.js';
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+export type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
   analyze: analyzeCommand,
   demo: demoCommand,
   plan: planCommand,
@@ -29,19 +32,24 @@ const USAGE = `usage: model-gate <command>
   analyze <observations.jsonl> [--json] [--alpha A]
                         replay recorded observations through the judges, verdict by look
 a command's --help gives its options; a usage error (unknown command or option, malformed
-option value) exits 2 with one line`;
+option value) exits 2 with one line. An internal error (a bug) prints one line and exits 1;
+MODEL_GATE_DEBUG=1 adds its stack trace`;
 
-export async function main(argv: string[]): Promise<number> {
+/** Set to 1 (any value but 0 or empty) to see an internal error's stack, for a bug report. */
+export const DEBUG_ENV = 'MODEL_GATE_DEBUG';
+
+/** `commands`: the commands by name (tests give one that fails as a bug would). */
+export async function main(argv: string[], commands: Record<string, Command> = COMMANDS): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(USAGE);
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (!command) {
     // A usage error: one line, exit code 2, like every command's.
     console.error(
-      `model-gate: unknown command "${name}" (commands: ${Object.keys(COMMANDS).join(', ')}; model-gate --help)`,
+      `model-gate: unknown command "${name}" (commands: ${Object.keys(commands).join(', ')}; model-gate --help)`,
     );
     return 2;
   }
@@ -53,6 +61,21 @@ export async function main(argv: string[]): Promise<number> {
       for (const line of err.message.split('\n')) console.error(`model-gate ${name}: ${line}`);
       return 1;
     }
-    throw err;
+    return internalError(name, err);
   }
+}
+
+/**
+ * Anything else is a bug in model-gate, not the user's input: one line to report, exit 1. The
+ * stack only on request: thrown from the bundle, Node would print minified source, not a clue.
+ */
+function internalError(name: string, err: unknown): number {
+  const text = err instanceof Error ? err.message || err.name : String(err);
+  const oneLine = redact(text)
+    .replace(/\s*\n\s*/g, ' ')
+    .trim();
+  console.error(`model-gate ${name}: internal error: ${oneLine}; please report it with the command you ran`);
+  const debug = process.env[DEBUG_ENV];
+  if (debug && debug !== '0' && err instanceof Error && err.stack) console.error(redact(err.stack));
+  return 1;
 }

@@ -110,7 +110,13 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
       result = await handleCommand(
         config,
         event,
-        { model: o.model, toVersion, dryRun: opts.dryRun, trigger: 'model-gate run' },
+        {
+          model: o.model,
+          toVersion,
+          toVersionName: '--to-version',
+          dryRun: opts.dryRun,
+          trigger: 'model-gate run',
+        },
         ports,
       );
   }

@@ -1,9 +1,11 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
+import { localConfigPath, repositoryTop } from './local-config.js';
 import { usageError } from './usage.js';
 
 const USAGE = `usage: model-gate validate [config]
-  checks a configuration file (default .github/model-gate.yml) as the action would read it
+  checks a configuration file as the action would read it (default .github/model-gate.yml at
+  the repository's top, or in the current folder outside a git repository)
 exit code: 0 when it is valid, 1 when it is missing or invalid (one line per problem), 2 on a
   usage error (an option, or more than one file)`;
 
@@ -15,7 +17,7 @@ const PATH_HINT = 'pass its path: model-gate validate PATH';
  * environment for `${NAME}`), prints `✓ <file>: N models (a, b)` and returns 0, or prints
  * each problem on its own line to stderr and returns 1; 2 on a usage error.
  */
-export async function validateCommand(argv: string[]): Promise<number> {
+export async function validateCommand(argv: string[], cwd = process.cwd()): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     console.log(USAGE);
     return 0;
@@ -24,7 +26,9 @@ export async function validateCommand(argv: string[]): Promise<number> {
   const paths = argv.filter((arg) => !options.includes(arg));
   if (options.length > 0) return usageError('validate', USAGE, `unknown option ${options[0]}`);
   if (paths.length > 1) return usageError('validate', USAGE, `unexpected argument "${paths[1]}"`);
-  const file = paths[0] ?? DEFAULT_CONFIG_PATH;
+  // The same file plan and run read by default, from any folder of the repository.
+  const top = paths[0] === undefined ? await repositoryTop(cwd) : undefined;
+  const file = paths[0] ?? (top === undefined ? DEFAULT_CONFIG_PATH : localConfigPath(cwd, top));
   try {
     const { config } = await loadConfig(file, process.env, { pathHint: PATH_HINT });
     const names = Object.keys(config.models);

@@ -1,8 +1,14 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { z } from 'zod';
+import { modelName } from '../config/fields.js';
+import { describeValue } from '../config/messages.js';
+import { InputError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
+import { WORKING_TREE } from '../version/local-comparison.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
+import { parseState, releaseSchema, version } from './release-schema.js';
 
 interface LedgerFile {
   version: 1;
@@ -11,9 +17,50 @@ interface LedgerFile {
   drift?: (DriftReport & { at: number })[];
 }
 
+// The file is read back at the edge, as the GitHub ledger's comment is: it can be edited by hand,
+// and its versions reach target calls (a rollback serves a history entry's version). A local run
+// releases the working tree, so a release's head may be WORKING_TREE instead of a commit SHA.
+const commitSha = releaseSchema.shape.headSha.unwrap();
+const headSha = z.string().refine((text) => text === WORKING_TREE || commitSha.safeParse(text).success, {
+  error: (issue) => `expected a commit SHA or "${WORKING_TREE}", got ${describeValue(issue.input)}`,
+});
+const fileRelease = releaseSchema.extend({ headSha: headSha.optional() });
+
+const entry = z.object({
+  model: modelName,
+  kind: z.enum(['promotion', 'rollback']),
+  version,
+  previous: version,
+  at: z.number(),
+  pr: z.int().positive().optional(),
+  summary: z.string(),
+}) satisfies z.ZodType<LedgerEntry>;
+
+const ledgerFile = z.object({
+  version: z.literal(1),
+  releases: z.record(modelName, fileRelease).superRefine((releases, ctx) => {
+    for (const [key, release] of Object.entries(releases)) {
+      if (release.model === key) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key, 'model'],
+        input: release.model,
+        message: `expected "${key}", the model it is filed under, got ${describeValue(release.model)}`,
+      });
+    }
+  }),
+  history: z.array(entry),
+  // Written for the record, never acted on: kept as it is.
+  drift: z.array(z.looseObject({ model: z.string(), at: z.number() })).optional(),
+});
+
+const EMPTY: LedgerFile = { version: 1, releases: {}, history: [] };
+const RESET = 'fix it, or delete it to start from an empty ledger';
+
 /**
  * A ledger in one JSON file, for the CLI and for runs without GitHub. Each write
  * replaces the file atomically (write then rename), so a killed job never leaves half a file.
+ * A file that cannot be read or does not parse is an InputError naming the file.
  */
 export function fileLedger(path: string): Ledger {
   async function load(): Promise<LedgerFile> {
@@ -21,20 +68,30 @@ export function fileLedger(path: string): Ledger {
     try {
       text = await readFile(path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { version: 1, releases: {}, history: [] };
-      throw err;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(EMPTY);
+      throw fileProblem(path, err, 'read');
     }
+    let data: unknown;
     try {
-      return JSON.parse(text) as LedgerFile;
-    } catch {
-      throw new Error(`the ledger ${path} is not valid JSON: fix or delete it`);
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new InputError(`the ledger ${path} is not valid JSON (${(err as Error).message}): ${RESET}`);
     }
+    const parsed = parseState(ledgerFile, data);
+    if (parsed.ok) return parsed.value as LedgerFile;
+    const more = parsed.problems.length - 3;
+    const listed = parsed.problems.slice(0, 3).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+    throw new InputError(`the ledger ${path} is not one model-gate wrote (${listed}): ${RESET}`);
   }
   async function save(data: LedgerFile): Promise<void> {
-    await mkdir(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;
-    await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
-    await rename(tmp, path);
+    try {
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
+      await rename(tmp, path);
+    } catch (err) {
+      throw fileProblem(path, err, 'write');
+    }
   }
   return {
     async release(model) {
@@ -63,4 +120,17 @@ export function fileLedger(path: string): Ledger {
       return release && holdsSlot(release) ? release : undefined;
     },
   };
+}
+
+/** Why the ledger file could not be read or written, and what to do about it. */
+function fileProblem(path: string, err: unknown, what: 'read' | 'write'): InputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'EISDIR') return new InputError(`the ledger ${path} is a directory: give the path of a file`);
+  if (code === 'ENOTDIR' || code === 'EEXIST')
+    return new InputError(
+      `the ledger ${path}: a part of its path is a file, not a directory: give another path`,
+    );
+  if (code === 'EACCES' || code === 'EPERM')
+    return new InputError(`the ledger ${path}: permission denied to ${what} it: give a path you can ${what}`);
+  return new InputError(`cannot ${what} the ledger ${path}: ${(err as Error).message}`);
 }

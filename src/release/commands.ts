@@ -11,6 +11,8 @@ import type { Release } from './types.js';
 export interface CommandInputs {
   model?: string;
   toVersion?: string;
+  /** How the caller sets `toVersion`, for a message that asks for it (default `to-version`, the action's input). */
+  toVersionName?: string;
   dryRun: boolean;
   /**
    * What started the command, as the user knows it: `workflow_dispatch`, `schedule`, or
@@ -76,7 +78,7 @@ async function rollback(
   const history = await ports.ledger.history(model.name);
   const to = inputs.toVersion
     ? validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' })
-    : previousStable(model.name, history, serving);
+    : previousStable(model.name, history, serving, inputs.toVersionName);
   const inFlight = release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
   if (to === serving) return rollbackToServing(model, inputs, ports, by, to, inFlight);
   if (inputs.dryRun) {
@@ -151,7 +153,12 @@ const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #$
  * that was not rolled back away from the last time it served. Two rollbacks in a row thus go
  * further back, never forth to the version the first one left. None: the user must name one.
  */
-export function previousStable(model: string, history: LedgerEntry[], serving: string): string {
+export function previousStable(
+  model: string,
+  history: LedgerEntry[],
+  serving: string,
+  toVersionName = 'to-version',
+): string {
   // Serving periods, oldest first, each with how it ended (undefined: still serving, or unknown).
   const periods: { version: string; endedBy?: LedgerEntry['kind'] }[] = [];
   for (const e of history) {
@@ -172,7 +179,7 @@ export function previousStable(model: string, history: LedgerEntry[], serving: s
       ? ''
       : ` that was not rolled back (${rolledAway.join(', ')} ${rolledAway.length === 1 ? 'was' : 'were'})`;
   throw new InputError(
-    `rollback ${model}: set to-version; the ledger has no version before ${serving}${why}`,
+    `rollback ${model}: set ${toVersionName}; the ledger has no version before ${serving}${why}`,
   );
 }
 

@@ -143,16 +143,36 @@ export function workingTreeReader(cwd: string): FileReader {
       try {
         real = await realpath(file);
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-        throw err;
+        // Absent, or under a file rather than a folder: either way not there, as git would say.
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+        throw unreadable(path, err);
       }
       const inside = relative(await realpath(cwd), real);
       if (inside.startsWith(`..${sep}`) || inside === '..') {
         throw new InputError(`refusing path ${quote(path)}: it leads outside ${cwd}`);
       }
-      return readFile(real, 'utf8');
+      try {
+        return await readFile(real, 'utf8');
+      } catch (err) {
+        throw unreadable(path, err);
+      }
     },
   };
+}
+
+/**
+ * A file the config names (a model's version source, an offline gate's file) that is there but
+ * cannot be read: said plainly, with what to do, not as a raw errno and a stack.
+ */
+function unreadable(path: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  const named = "the config names it as a model's version file or an offline gate's file";
+  if (code === 'EISDIR')
+    return new InputError(`${path}: is a directory, expected a file (${named}): point the config at a file`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new InputError(`${path}: permission denied (${named}): make it readable by this user`);
+  return new InputError(`${path}: cannot read it (${named}): ${(err as Error).message}`);
 }
 
 /** Files held in memory, by ref then path: for tests and the demo. */

@@ -1,0 +1,92 @@
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { InputError } from '../../src/core/errors.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { parseState, releaseSchema } from '../../src/ledger/release-schema.js';
+import { newRelease } from '../../src/release/new-release.js';
+import { WORKING_TREE } from '../../src/version/local-comparison.js';
+import { canaryModel, sha } from '../support/model-config.js';
+
+// The ledger file is read back at the edge, as the GitHub ledger's comment is: a hand-edited
+// file is refused by name, with the field and value, before anything acts on it.
+let path: string;
+beforeEach(async () => {
+  path = join(await mkdtemp(join(tmpdir(), 'model-gate-file-ledger-')), 'ledger.json');
+});
+
+const release = (headSha: string) =>
+  newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 3, headSha, now: 1_000 });
+const entry = {
+  model: 'fraud',
+  kind: 'promotion',
+  version: 'v2',
+  previous: 'v1',
+  at: 2_000,
+  pr: 3,
+  summary: 'ok',
+};
+
+describe('fileLedger', () => {
+  it("reads back a local run's release of the working tree and a PR head's", async () => {
+    const ledger = fileLedger(path);
+    await ledger.saveRelease(release(WORKING_TREE));
+    expect(await ledger.release('fraud')).toEqual(release(WORKING_TREE));
+    await ledger.saveRelease(release(sha(7)));
+    await ledger.record({ ...entry, kind: 'promotion' });
+    expect(await ledger.canaryHolder('fraud')).toEqual(release(sha(7)));
+    expect(await ledger.history('fraud')).toEqual([entry]);
+  });
+
+  it('refuses a head that is neither a SHA nor the working tree, and a version a target would be given', async () => {
+    const written = { ...release(WORKING_TREE), headSha: 'main; rm -rf /' };
+    await writeFile(
+      path,
+      JSON.stringify({
+        version: 1,
+        releases: { fraud: written },
+        history: [{ ...entry, previous: '$(id)' }],
+      }),
+    );
+    const read = fileLedger(path).history('fraud');
+    await expect(read).rejects.toBeInstanceOf(InputError);
+    await expect(read).rejects.toThrow(
+      `the ledger ${path} is not one model-gate wrote (releases.fraud.headSha: expected a commit SHA or ":working-tree", got "main; rm -rf /"; history[0].previous: "$(id)" is not a valid version`,
+    );
+  });
+
+  it('refuses a release filed under another model', async () => {
+    await writeFile(path, JSON.stringify({ version: 1, releases: { churn: release(sha(1)) }, history: [] }));
+    await expect(fileLedger(path).release('churn')).rejects.toThrow(
+      'releases.churn.model: expected "churn", the model it is filed under, got "fraud"',
+    );
+  });
+
+  it('names a file that is not JSON, or not an object, and leaves it as it was', async () => {
+    await writeFile(path, '{bad');
+    await expect(fileLedger(path).saveRelease(release(sha(1)))).rejects.toThrow(
+      /^the ledger .+ is not valid JSON \(.+\): fix it, or delete it to start from an empty ledger$/,
+    );
+    expect(await readFile(path, 'utf8')).toBe('{bad');
+    await writeFile(path, 'null');
+    await expect(fileLedger(path).history('fraud')).rejects.toThrow(
+      '(expected a mapping, got an empty value): fix it, or delete it',
+    );
+  });
+
+  it('names a path under a file, which it can neither read nor write', async () => {
+    await writeFile(path, '');
+    const under = join(path, 'ledger.json');
+    const problem = `the ledger ${under}: a part of its path is a file, not a directory: give another path`;
+    await expect(fileLedger(under).history('fraud')).rejects.toThrow(problem);
+    await expect(fileLedger(under).record({ ...entry, kind: 'rollback' })).rejects.toThrow(problem);
+  });
+
+  it('leaves the GitHub ledger as strict as it was: its heads are commit SHAs', () => {
+    expect(parseState(releaseSchema, release(WORKING_TREE))).toEqual({
+      ok: false,
+      problems: ['headSha: expected a commit SHA, got ":working-tree"'],
+    });
+  });
+});
