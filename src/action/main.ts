@@ -4,6 +4,7 @@ import * as core from '@actions/core';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { InputError, ModelGateError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { describeGitHubError, isGitHubError } from '../github/client.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
@@ -66,7 +67,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (!outputs.set) setDecision('error', outputs.releases);
     if (err instanceof ModelGateError) core.setFailed(err.message);
     else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
-    else core.setFailed(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`);
+    // A bug: its stack helps a report, but it may quote values, so secrets go first.
+    else core.setFailed(redact(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`));
   } finally {
     for (const problem of setup?.ledger?.problems ?? []) core.warning(problem);
   }
