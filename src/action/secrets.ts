@@ -1,11 +1,7 @@
 import * as core from '@actions/core';
 import type { InterpolatedField } from '../config/interpolate.js';
+import { SECRET_FIELD, SECRET_VARIABLE } from '../config/secret-fields.js';
 import { addSecret } from '../core/redact.js';
-
-/** A field whose whole value is a secret: `api-key`, `headers.Authorization`, `token`. */
-const SECRET_FIELD = /token|secret|password|key|auth|header/i;
-/** A variable whose value is a secret wherever the config puts it: `CMD_PASS`, `DD_API_KEY`. */
-const SECRET_VARIABLE = /token|secret|pass|key|auth|cred/i;
 
 /**
  * The values the runner must mask in the log: secret fields whole, and the value of every
@@ -17,7 +13,8 @@ export function secretsToMask(
 ): string[] {
   const secrets = new Set<string>();
   for (const field of interpolated) {
-    if (SECRET_FIELD.test(field.path)) secrets.add(field.value);
+    // Every header from the environment is masked whole, whatever its name.
+    if (SECRET_FIELD.test(field.path) || /header/i.test(field.path)) secrets.add(field.value);
     for (const name of field.variables) {
       const value = env[name];
       if (value && SECRET_VARIABLE.test(name)) secrets.add(value);

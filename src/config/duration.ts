@@ -13,6 +13,9 @@ const UNITS = [
 /** The accepted syntax, also published in the JSON Schema. */
 export const DURATION_PATTERN = /^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
+/** The syntax of a duration longer than zero (a digit other than 0 somewhere), for the JSON Schema. */
+export const POSITIVE_DURATION_PATTERN = new RegExp(`^(?=.*[1-9])${DURATION_PATTERN.source.slice(1)}`);
+
 /** Milliseconds, or undefined when the text is not a duration (or too large to be exact). */
 export function parseDuration(text: string): number | undefined {
   const match = DURATION_PATTERN.exec(text);

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { DURATION_PATTERN, parseDuration } from './duration.js';
+import { DURATION_PATTERN, POSITIVE_DURATION_PATTERN, parseDuration } from './duration.js';
 import { describeValue, listOf, unknownKeyMessage } from './messages.js';
-import { PERCENT_PATTERN, parsePercent } from './percent.js';
+import { PERCENT_AT_MOST_100_PATTERN, PERCENT_PATTERN, parsePercent } from './percent.js';
 import { relativePathProblem } from './relative-path.js';
 
 /** Building blocks shared by the parts of the configuration schema. */
@@ -39,7 +39,7 @@ export function unknownVariant(noun: string) {
 
 export const DURATION_EXAMPLES = '"500ms", "30s", "10m", "1h30m" or "2d"';
 
-/** Text such as `10m` -> milliseconds, more than zero. */
+/** Text such as `10m` -> milliseconds, more than zero (the published schema's pattern refuses `0s` too). */
 export function duration(description: string) {
   return z
     .string({
@@ -63,10 +63,13 @@ export function duration(description: string) {
       }
       return ms;
     })
-    .describe(description);
+    .meta({ description, pattern: POSITIVE_DURATION_PATTERN.source });
 }
 
-/** Text such as `10%` -> 0.1. Bare numbers are refused: `10` and `0.1` are both plausible. */
+/**
+ * Text such as `10%` -> 0.1. Bare numbers are refused: `10` and `0.1` are both plausible.
+ * A `max` of 1 (100%) is also published as the schema's pattern; no field has another maximum.
+ */
 export function percent(description: string, max?: number) {
   return z
     .string({
@@ -93,7 +96,7 @@ export function percent(description: string, max?: number) {
       }
       return fraction;
     })
-    .describe(description);
+    .meta({ description, ...(max === 1 ? { pattern: PERCENT_AT_MOST_100_PATTERN.source } : {}) });
 }
 
 /** A file in the repository: relative, without `..`. */

@@ -27,6 +27,9 @@ const gateName = z
   })
   .describe('Unique within the model; shown in reports.');
 
+/** "At least one of `bounds`" as JSON Schema says it, for the published schema. */
+const needsOneOf = (bounds: readonly string[]) => bounds.map((b) => ({ required: [b] }));
+
 /** `min <= max`, and at least one of `bounds` present. */
 function checkBounds(kind: string, bounds: readonly string[]) {
   return (value: unknown, ctx: z.core.$RefinementCtx) => {
@@ -117,7 +120,10 @@ const thresholdGate = strict({
     ...(g['max-decrease'] === undefined ? {} : { maxDecrease: g['max-decrease'] }),
     ...limitsOf(g),
   }))
-  .describe('Live metric per slot against absolute bounds and/or relative to the stable baseline.');
+  .meta({
+    description: 'Live metric per slot against absolute bounds and/or relative to the stable baseline.',
+    anyOf: needsOneOf(['max', 'min', 'max-increase', 'max-decrease']),
+  });
 
 /** The shadow's agreement with stable, as SPEC names it: a threshold gate on the agreement query. */
 const agreementGate = strict({
@@ -161,7 +167,10 @@ const offlineGate = strict({
     ...(g.min === undefined ? {} : { min: g.min }),
     ...(g.max === undefined ? {} : { max: g.max }),
   }))
-  .describe('Checked before anything is deployed: a number from a file in the PR against bounds.');
+  .meta({
+    description: 'Checked before anything is deployed: a number from a file in the PR against bounds.',
+    anyOf: needsOneOf(['min', 'max']),
+  });
 
 // ── statistical gates: ratio, latency, srm ──────────────────────────────────────────────
 

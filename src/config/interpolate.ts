@@ -1,4 +1,5 @@
 import { type ConfigPath, formatPath, quote } from './messages.js';
+import { literalSecretProblem } from './secret-fields.js';
 
 export interface InterpolatedField {
   /** The field, as in error messages: `models.fraud.target.url`. */
@@ -11,6 +12,8 @@ export interface InterpolatedField {
 
 export interface InterpolationProblem {
   path: ConfigPath;
+  /** Point at the key rather than its value (a reserved key). */
+  atKey?: boolean;
   message: string;
 }
 
@@ -24,15 +27,24 @@ export interface Interpolation {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/** Keys that would reach an object's prototype rather than be data; no config has them. */
+const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
 /**
  * Replaces `${NAME}` in every string value (not in keys) from `env`; `$${` stands for a
- * literal `${`. A field with a problem keeps its original text and is reported once.
+ * literal `${`. A field with a problem keeps its original text and is reported once. A secret
+ * field written without `${NAME}` is a problem, and reserved keys are refused and left out.
  */
 export function interpolateEnv(data: unknown, env: Record<string, string | undefined>): Interpolation {
   const interpolated: InterpolatedField[] = [];
   const problems: InterpolationProblem[] = [];
   const originals = new Map<string, string>();
   const walk = (node: unknown, path: PropertyKey[]): unknown => {
+    const secret = literalSecretProblem(path, node);
+    if (secret) {
+      problems.push({ path, message: secret });
+      return node;
+    }
     if (typeof node === 'string') {
       const result = substitute(node, env);
       if ('problem' in result) {
@@ -48,7 +60,23 @@ export function interpolateEnv(data: unknown, env: Record<string, string | undef
     if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [key, value] of Object.entries(node)) out[key] = walk(value, [...path, key]);
+      for (const [key, value] of Object.entries(node)) {
+        if (RESERVED_KEYS.has(key)) {
+          problems.push({
+            path: [...path, key],
+            atKey: true,
+            message: 'unknown key (__proto__, constructor and prototype are never config keys); remove it',
+          });
+          continue;
+        }
+        // Defined, not assigned: no key may reach a setter on the prototype.
+        Object.defineProperty(out, key, {
+          value: walk(value, [...path, key]),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      }
       return out;
     }
     return node;
@@ -77,7 +105,8 @@ function substitute(
           problem: `${quote(`\${${name}}`)} is not an environment variable reference (letters, digits and _ only; write "$\${" for a literal "\${")`,
         };
       }
-      const value = env[name];
+      // Own variables only: `${valueOf}` is not a member of process.env.
+      const value = Object.hasOwn(env, name) ? env[name] : undefined;
       if (value === undefined) return { problem: `environment variable ${name} is not set` };
       if (value === '') {
         return {

@@ -17,6 +17,7 @@ import { type InterpolatedField, interpolateEnv } from './interpolate.js';
 import { type ConfigPath, configErrorMap, describeValue, formatPath, quote } from './messages.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
+import { yamlShapeProblems } from './yaml-shape.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
 
@@ -66,6 +67,12 @@ export function parseConfig(
             ...(at ? { pos: at } : {}),
           };
         }
+        if (error.code === 'MULTIPLE_DOCS') {
+          return {
+            message: 'the file holds more than one YAML document (---); keep one',
+            ...(at ? { pos: at } : {}),
+          };
+        }
         const message =
           error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
         return { message: `YAML syntax error: ${message}`, ...(at ? { pos: at } : {}) };
@@ -74,6 +81,16 @@ export function parseConfig(
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw fail([{ message: 'the file is empty; expected a mapping with `version: 1` and `models:`' }]);
+  }
+  const shape = yamlShapeProblems(doc);
+  if (shape.length > 0) {
+    throw fail(
+      shape.map(({ path, offset, message }) => ({
+        path,
+        message,
+        ...(offset === undefined ? {} : { pos: lineCounter.linePos(offset) }),
+      })),
+    );
   }
   let data: unknown;
   try {
@@ -92,7 +109,11 @@ export function parseConfig(
 
   const interpolation = interpolateEnv(data, env);
   const result = configSchema.safeParse(interpolation.value, { error: configErrorMap });
-  const problems: Problem[] = interpolation.problems.map((p) => ({ path: p.path, message: p.message }));
+  const problems: Problem[] = interpolation.problems.map((p) => ({
+    path: p.path,
+    message: p.message,
+    ...(p.atKey ? { atKey: true } : {}),
+  }));
   // A field whose variable is missing keeps its `${NAME}` text: its schema complaint would be noise.
   const unresolved = interpolation.problems.map((p) => formatPath(p.path));
   for (const issue of result.error?.issues ?? []) problems.push(...fromIssue(issue, unresolved));

@@ -1,6 +1,9 @@
 /** Percentages as users write them: `10%`, `12.5%`, `0%`. */
 export const PERCENT_PATTERN = /^(\d{1,9}(?:\.\d{1,9})?)%$/;
 
+/** A percentage of at most 100%, for the JSON Schema. */
+export const PERCENT_AT_MOST_100_PATTERN = /^(?:100(?:\.0{1,9})?|\d{1,2}(?:\.\d{1,9})?)%$/;
+
 /** A fraction (`10%` -> 0.1, `12.5%` -> 0.125), or undefined when the text is not a percentage. */
 export function parsePercent(text: string): number | undefined {
   const match = PERCENT_PATTERN.exec(text);

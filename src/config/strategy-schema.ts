@@ -6,12 +6,36 @@ import { smokeSchema } from './smoke-schema.js';
 
 // ── strategies ──────────────────────────────────────────────────────────────────────────
 
-const stepMessage = (input: unknown) =>
-  `expected a number between 0 and 100${input === 0 ? ' (more than 0)' : ''}, got ${describeValue(input)}`;
-const step = z
-  .number({ error: (issue) => stepMessage(issue.input) })
-  .gt(0, { error: (issue) => stepMessage(issue.input) })
-  .lte(100, { error: (issue) => stepMessage(issue.input) });
+/** Percent of traffic as a bare number or text: `10` or `"10%"`, more than 0 and at most 100. */
+const TRAFFIC_PERCENT = /^(?!0*(?:\.0*)?%$)(?:100(?:\.0{1,9})?|\d{1,2}(?:\.\d{1,9})?)%$/;
+
+function trafficPercentMessage(input: unknown, noun: string, fractionIsMistake: boolean): string {
+  if (fractionIsMistake && typeof input === 'number' && input > 0 && input < 1) {
+    const whole = Number((input * 100).toPrecision(12));
+    const part = input === 0.5 ? 'for half' : `for ${input} of the ${noun}`;
+    return `expected a percentage of the ${noun}, got the bare number ${input}, which means ${input}%: write ${whole}% ${part}, or ${input}% if you mean it`;
+  }
+  if (typeof input === 'number')
+    return `expected a number between 0 and 100${input === 0 ? ' (more than 0)' : ''}, got ${input}`;
+  return `expected a number between 0 and 100 or a percentage such as "10%", got ${describeValue(input)}`;
+}
+
+/**
+ * Percent of live traffic: `10` or `"10%"` -> 10. For a split or share a bare 0.5 is refused:
+ * half the traffic written as a fraction would otherwise silently mean 0.5%.
+ */
+function trafficPercent(description: string, noun: string, fractionIsMistake = false) {
+  const error = (issue: { input?: unknown }) => trafficPercentMessage(issue.input, noun, fractionIsMistake);
+  const bare = fractionIsMistake
+    ? z.number({ error }).gte(1, { error }).lte(100, { error })
+    : z.number({ error }).gt(0, { error }).lte(100, { error });
+  return z
+    .union([bare, z.string({ error }).regex(TRAFFIC_PERCENT, { error })], { error })
+    .transform((value) => (typeof value === 'number' ? value : Number(value.slice(0, -1))))
+    .describe(description);
+}
+
+const step = trafficPercent('Percent of live traffic, e.g. 10 or "10%".', 'traffic');
 
 const steps = z
   .array(step)
@@ -47,6 +71,14 @@ const timing = {
     '30s',
   ),
 };
+
+/**
+ * Runs a check across fields only when those fields parsed: a bad `step-duration: 10` gets
+ * one error, not a second one from comparing the raw 10 with the interval.
+ */
+const whenParsed = (...keys: string[]) => ({
+  when: (payload: z.core.ParsePayload) => !payload.issues.some((i) => keys.includes(String(i.path?.[0]))),
+});
 
 function checkInterval(value: unknown, ctx: z.core.$RefinementCtx) {
   const { 'step-duration': stepMs, interval } = value as Loose;
@@ -84,30 +116,26 @@ const timingOf = (s: { 'step-duration': number; 'min-requests': number; interval
   intervalMs: s.interval,
 });
 
-const share = (description: string) =>
-  z
-    .number({ error: (issue) => stepMessage(issue.input) })
-    .gt(0, { error: (issue) => stepMessage(issue.input) })
-    .lte(100, { error: (issue) => stepMessage(issue.input) })
-    .describe(description);
-
 const canaryStrategy = strict({
   type: z.literal('canary').describe('Shift live traffic to the candidate in steps.'),
   steps,
   ...timing,
 })
-  .superRefine(checkInterval, always)
+  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({ type: s.type, steps: s.steps, ...timingOf(s) }))
   .describe('A canary: the candidate gets `steps` percent of live traffic in turn; gates decide each step.');
 
 const linearStrategy = strict({
   type: z.literal('linear').describe('A canary with equal steps.'),
-  'step-size': share('Percent of live traffic added at each step, e.g. 10.'),
-  'max-weight': share('The last step, in percent of live traffic (default 50).').default(50),
+  'step-size': trafficPercent('Percent of live traffic added at each step, e.g. 10 or "10%".', 'traffic'),
+  'max-weight': trafficPercent(
+    'The last step, in percent of live traffic, e.g. 50 or "50%" (default 50).',
+    'traffic',
+  ).default(50),
   ...timing,
 })
-  .superRefine(checkInterval, always)
-  .superRefine(checkEqualSteps, always)
+  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
+  .superRefine(checkEqualSteps, whenParsed('step-size', 'max-weight'))
   .transform((s) => ({ type: s.type, stepSize: s['step-size'], maxWeight: s['max-weight'], ...timingOf(s) }))
   .describe('Linear: step-size, 2 x step-size, ... up to max-weight percent of live traffic.');
 
@@ -126,7 +154,7 @@ const blueGreenStrategy = strict({
     .describe('Synthetic requests sent straight to green before the switch; a failure rolls back.'),
   ...timing,
 })
-  .superRefine(checkInterval, always)
+  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({
     type: s.type,
     bakeDurationMs: s['bake-duration'],
@@ -145,19 +173,25 @@ const shadowStrategy = strict({
   type: z
     .literal('shadow')
     .describe('Mirror live requests to the candidate; its answers are never returned.'),
-  share: share('Percent of live requests copied to the candidate (default 100).').default(
-    SHADOW_SHARE_DEFAULT,
-  ),
+  share: trafficPercent(
+    'Percent of live requests copied to the candidate, e.g. 100 or "10%" (default 100); a bare 0.5 is refused (write 50% or 0.5%).',
+    'requests',
+    true,
+  ).default(SHADOW_SHARE_DEFAULT),
   duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
   ...timing,
 })
-  .superRefine(checkInterval, always)
+  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({ type: s.type, share: s.share, durationMs: s.duration, ...timingOf(s) }))
   .describe('Shadow: a copy of `share` percent of live requests goes to the candidate for `duration`.');
 
 const abStrategy = strict({
   type: z.literal('ab').describe('Split users by a sticky key and compare a business outcome.'),
-  split: share('Percent of users on the candidate (default 50).').default(50),
+  split: trafficPercent(
+    'Percent of users on the candidate, e.g. 50 or "50%" (default 50); a bare 0.5 is refused (write 50% or 0.5%).',
+    'users',
+    true,
+  ).default(50),
   'sticky-header': z
     .string()
     .regex(/^[A-Za-z0-9-]{1,64}$/, {
@@ -167,7 +201,7 @@ const abStrategy = strict({
     .describe('Request header whose value keeps a user on one arm.'),
   ...timing,
 })
-  .superRefine(checkInterval, always)
+  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({ type: s.type, split: s.split, stickyHeader: s['sticky-header'], ...timingOf(s) }))
   .describe('A/B: a sticky split by user; conversion and srm gates decide.');
 
@@ -184,25 +218,28 @@ const rollingStrategy = strict({
     ),
   ...timing,
 })
-  .superRefine(checkInterval, always)
-  .superRefine((value, ctx) => {
-    const { instances, 'batch-size': batch, 'min-available': min } = value as Loose;
-    if (finite(instances) && finite(batch) && batch > instances) {
-      ctx.addIssue({
-        code: 'custom',
-        input: batch,
-        path: ['batch-size'],
-        message: `expected at most instances (${instances}), got ${batch}`,
-      });
-    } else if (finite(instances) && finite(batch) && finite(min) && instances - batch < min) {
-      ctx.addIssue({
-        code: 'custom',
-        input: batch,
-        path: ['batch-size'],
-        message: `replacing ${batch} of ${instances} instances at once leaves fewer than min-available (${min}) serving; use a batch-size of at most ${instances - min}`,
-      });
-    }
-  }, always)
+  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
+  .superRefine(
+    (value, ctx) => {
+      const { instances, 'batch-size': batch, 'min-available': min } = value as Loose;
+      if (finite(instances) && finite(batch) && batch > instances) {
+        ctx.addIssue({
+          code: 'custom',
+          input: batch,
+          path: ['batch-size'],
+          message: `expected at most instances (${instances}), got ${batch}`,
+        });
+      } else if (finite(instances) && finite(batch) && finite(min) && instances - batch < min) {
+        ctx.addIssue({
+          code: 'custom',
+          input: batch,
+          path: ['batch-size'],
+          message: `replacing ${batch} of ${instances} instances at once leaves fewer than min-available (${min}) serving; use a batch-size of at most ${instances - min}`,
+        });
+      }
+    },
+    whenParsed('instances', 'batch-size', 'min-available'),
+  )
   .transform((s) => ({
     type: s.type,
     instances: s.instances,

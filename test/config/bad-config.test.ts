@@ -357,11 +357,11 @@ models:
   ranker:
     source: { file: models/ranker/model.yaml, key: version }
     strategy: { type: canary, steps: [10] }
-    metrics: { type: datadog, api-key: a, application-key: b, requests: "sum:r{*}.as_count()" }
+    metrics: { type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}.as_count()" }
     gates:
       - { name: p95, kind: latency, buckets: latency, quantile: 0.95, max-increase: 10% }
 `;
-    expect(problemsOf(text)).toEqual([
+    expect(problemsOf(text, { DD_API_KEY: 'k1', DD_APP_KEY: 'k2' })).toEqual([
       `${F}:9:5: models.fraud.drift-watch: the cloudwatch metric source has no histogram buckets, which a drift watch compares; use a prometheus, http-json or file metric source for this model`,
       `${F}:11:28: models.fraud.gates[0].kind: the cloudwatch metric source has no histogram buckets, which a latency gate needs; use kind: threshold with a percentile statistic ("Stat": "p99"), or a prometheus, http-json or file metric source`,
       `${F}:12:31: models.fraud.gates[1].kind: the cloudwatch metric source has no histogram buckets, which a drift gate needs; use a prometheus, http-json or file metric source`,

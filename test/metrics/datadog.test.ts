@@ -136,11 +136,11 @@ defaults:
 models:
   fraud:
     source: { file: model.yaml, key: version }
-    metrics: { type: datadog, url: "${dd.url}", api-key: "${API_KEY}", application-key: "${APP_KEY}", requests: "${REQUESTS}" }
+    metrics: { type: datadog, url: "${dd.url}", api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "${REQUESTS}" }
     gates:
       - { name: errors, kind: ratio, events: "sum:model.errors{model:{{model}},slot:{{slot}},version:{{version}}}.as_count()", max-increase: 10% }
 `;
-    const model = parseConfig(yaml, {}).config.models.fraud;
+    const model = parseConfig(yaml, { DD_API_KEY: API_KEY, DD_APP_KEY: APP_KEY }).config.models.fraud;
     const gate = model?.gates[0];
     if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
     const m = await measureRatio(gate, {

@@ -188,12 +188,12 @@ defaults:
 models:
   fraud:
     source: { file: model.yaml, key: version }
-    metrics: { type: http-json, url: "${config().url}", headers: { Authorization: "${TOKEN}" }, requests: stats.requests }
+    metrics: { type: http-json, url: "${config().url}", headers: { Authorization: "\${METRICS_TOKEN}" }, requests: stats.requests }
     gates:
       - { name: errors, kind: ratio, events: stats.errors, max-increase: 10% }
       - { name: p95, kind: latency, buckets: stats.latency.buckets, quantile: 0.95, max-increase: 10% }
 `;
-    const model = parseConfig(yaml, {}).config.models.fraud;
+    const model = parseConfig(yaml, { METRICS_TOKEN: TOKEN }).config.models.fraud;
     const [ratio, latency] = model?.gates ?? [];
     if (!model || ratio?.kind !== 'ratio' || latency?.kind !== 'latency') throw new Error('gates lost');
     const { since, until } = w('canary', 'v2');

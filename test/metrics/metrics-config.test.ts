@@ -109,7 +109,7 @@ describe('metric source configuration', () => {
   it('builds an adapter for every type', () => {
     for (const m of [
       '{ type: prometheus, url: "http://prom:9090" }',
-      '{ type: datadog, api-key: a, application-key: b, requests: "sum:r{*}" }',
+      `{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}" }`,
       '{ type: cloudwatch, requests: "SELECT SUM(R) FROM M" }',
       '{ type: http-json, url: "https://m/{{slot}}" }',
       '{ type: file, path: m.json }',
@@ -126,7 +126,7 @@ describe('metric source configuration', () => {
     const sources = {
       sandbox: '{ type: sandbox, url: "http://127.0.0.1:8080" }',
       prometheus: '{ type: prometheus, url: "http://prom:9090" }',
-      datadog: '{ type: datadog, api-key: a, application-key: b, requests: "sum:r{*}" }',
+      datadog: `{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}" }`,
       cloudwatch: '{ type: cloudwatch, requests: "SELECT SUM(R) FROM M" }',
       'http-json': '{ type: http-json, url: "https://m/{{slot}}" }',
       file: '{ type: file, path: m.json }',
@@ -169,13 +169,13 @@ describe('metric source configuration', () => {
     expect(
       problems(
         yaml(
-          '{ type: datadog, site: datadoghq.com, url: "http://x", api-key: a, application-key: b, requests: r }',
+          `{ type: datadog, site: datadoghq.com, url: "http://x", api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: r }`,
         ),
       ),
     ).toEqual([`${F}:8:57: models.fraud.metrics.url: set either site or url, not both`]);
-    expect(problems(yaml('{ type: datadog, api-key: a, application-key: b }'))).toEqual([
-      `${F}:8:5: models.fraud.metrics.requests: required`,
-    ]);
+    expect(
+      problems(yaml(`{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}" }`)),
+    ).toEqual([`${F}:8:5: models.fraud.metrics.requests: required`]);
     expect(problems(yaml('{ type: cloudwatch, region: Europe, requests: r }'))).toEqual([
       `${F}:8:42: models.fraud.metrics.region: expected an AWS region such as "us-east-1", got "Europe"`,
     ]);
