@@ -1,6 +1,6 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
-import { throttling } from '@octokit/plugin-throttling';
+import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 import { safeUrl } from '../core/safe-url.js';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -66,6 +66,40 @@ export interface ClientOptions {
   warn(message: string): void;
   /** Retries for 5xx and rate limits; tests lower it. */
   retries?: number;
+  /** Test-only: see `testWaitScale`. */
+  waitScale?: number;
+}
+
+/**
+ * Test-only, never set in real use: `MODEL_GATE_TEST_GITHUB_WAIT_SCALE`, a factor in (0, 1) that
+ * shortens every wait of the client (1 s between writes, 3 s between comments, the 1, 4, 9 s
+ * backoff after a 5xx, the wait a rate limit asks for), so tests of the bundled action need not
+ * spend GitHub's real seconds. Unset, or anything else: 1, GitHub's own pacing.
+ */
+export function testWaitScale(env: Record<string, string | undefined> = process.env): number {
+  const scale = Number(env.MODEL_GATE_TEST_GITHUB_WAIT_SCALE);
+  return scale > 0 && scale < 1 ? scale : 1;
+}
+
+/**
+ * One of the throttling plugin's queues (one request at a time, `ms` apart: a second for writes,
+ * three for writes that notify people, such as comments), with its own spacing; of its
+ * Bottleneck group the plugin calls only `key(id).schedule(job, send)`.
+ */
+function spaced(ms: number): ThrottlingOptions['write'] {
+  let tail: Promise<unknown> = Promise.resolve();
+  let last = 0;
+  const schedule = (_job: unknown, send: () => Promise<unknown>) => {
+    const next = tail.then(async () => {
+      const wait = last + ms - Date.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      last = Date.now();
+      return send();
+    });
+    tail = next.catch(() => {});
+    return next;
+  };
+  return { key: () => ({ schedule }) } as unknown as ThrottlingOptions['write'];
 }
 
 /**
@@ -75,12 +109,19 @@ export interface ClientOptions {
  */
 export function gitHubClient(opts: ClientOptions): GitHubClient {
   const retries = opts.retries ?? 3;
+  const scale = opts.waitScale ?? testWaitScale();
+  // The plugins' defaults: a second per unit of wait; writes 1 s, comments 3 s, searches 2 s apart.
+  const second = 1000 * scale;
+  const spacing =
+    scale < 1 ? { write: spaced(second), notifications: spaced(3 * second), search: spaced(2 * second) } : {};
   return getOctokit(
     opts.token,
     {
       baseUrl: opts.baseUrl,
-      retry: { retries, doNotRetry: [400, 401, 403, 404, 410, 422, 451] },
+      retry: { retries, doNotRetry: [400, 401, 403, 404, 410, 422, 451], retryAfterBaseValue: second },
       throttle: {
+        retryAfterBaseValue: second,
+        ...spacing,
         onRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
           if (sentOnce(options)) return false;
           opts.warn(`GitHub rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`);

@@ -56,7 +56,8 @@ beforeAll(async () => {
     endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
     seed: 3,
   });
-  traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 200, seed: 5 });
+  // 40 requests a second at 10%: a step's min-requests (100) in under 3 s.
+  traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 400, seed: 5 });
   repo = await GitRepo.create();
   base = await repo.commit({ '.github/model-gate.yml': CONFIG, ...version('v1') }, 'v1 serving');
 });
@@ -299,12 +300,14 @@ describe('dist/index.js with command: plan', () => {
   });
 
   it('plans a push from its before and after commits, and nothing for a push that creates a branch', async () => {
-    const pushed = await plan('push', pushEvent({ before: planBase, after: planHead }));
+    const [pushed, created] = await Promise.all([
+      plan('push', pushEvent({ before: planBase, after: planHead })),
+      plan('push', pushEvent({ before: '0'.repeat(40), after: planHead })),
+    ]);
     expect(pushed.code).toBe(0);
     expect(JSON.parse(pushed.outputs.matrix ?? '')).toEqual({
       include: [{ model: 'fraud-detector' }, { model: 'churn' }],
     });
-    const created = await plan('push', pushEvent({ before: '0'.repeat(40), after: planHead }));
     expect(created.code).toBe(0);
     expect(created.outputs['has-models']).toBe('false');
   });

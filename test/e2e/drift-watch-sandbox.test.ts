@@ -9,7 +9,7 @@ import { metricsFor, targetFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic } from '../../src/sandbox/traffic.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import {
@@ -20,34 +20,37 @@ import {
 
 // A schedule tick's drift watch on the real sandbox: the stable model's live scores, read
 // through the sandbox metric source, compared window against window.
-vi.setConfig({ testTimeout: 60_000 });
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
 const MODEL = 'fraud-detector';
 const WINDOW_S = 4;
-let sandbox: Sandbox;
 
-beforeAll(async () => {
-  sandbox = await startSandbox({
+/**
+ * On a sandbox of its own: live traffic for a reference window, then for the watched window
+ * shifted by `shift`; then a schedule tick's drift watch of the two.
+ */
+async function watchTwoWindows(shift: number) {
+  const sandbox = await startSandbox({
     modelsDir: demoModelsDir,
     endpoints: [{ model: MODEL, stable: 'v1' }],
     seed: 8,
   });
-});
-afterAll(() => sandbox?.close());
-
-/** Live traffic for a reference window, then for the watched window shifted by `shift`. */
-async function twoWindows(shift: number) {
-  for (const [seed, by] of [
-    [21, 0],
-    [22, shift],
-  ] as const) {
-    const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 300, seed, shift: by });
-    await new Promise((r) => setTimeout(r, (WINDOW_S + 0.5) * 1000));
-    await traffic.stop();
+  try {
+    for (const [seed, by] of [
+      [21, 0],
+      [22, shift],
+    ] as const) {
+      const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 300, seed, shift: by });
+      await new Promise((r) => setTimeout(r, (WINDOW_S + 0.5) * 1000));
+      await traffic.stop();
+    }
+    return await tick(sandbox.url);
+  } finally {
+    await sandbox.close();
   }
 }
 
 /** A schedule tick's drift watch of MODEL on the sandbox at `url`: the last `windowS` against the `windowS` before. */
-async function tick(url = sandbox.url, windowS = WINDOW_S) {
+async function tick(url: string, windowS = WINDOW_S) {
   const text = `version: 1
 defaults:
   target: { type: sandbox, url: "${url}" }
@@ -71,27 +74,6 @@ models:
   return result.drift?.[0];
 }
 
-describe('the drift watch on the sandbox', () => {
-  it('sees no drift while the population stays the same', async () => {
-    await twoWindows(0);
-    const report = await tick();
-    expect(report).toMatchObject({ model: MODEL, version: 'v1', drifted: false });
-    expect(report?.psi).toBeLessThan(0.1);
-  });
-
-  it('flags drift when the inputs shift, from the stable model scores alone', async () => {
-    await twoWindows(1);
-    const report = await tick();
-    expect(report).toMatchObject({ model: MODEL, version: 'v1', drifted: true });
-    expect(report?.psi).toBeGreaterThan(0.25);
-    expect(report?.note).toMatch(
-      new RegExp(
-        `^${MODEL} v1: prediction drift, PSI [\\d.]+ \\(level 0\\.25\\): the last 4s against the 4s before$`,
-      ),
-    );
-  });
-});
-
 // `model-gate sandbox --traffic --shift` as users run it, as its own process: a drift watch needs
 // the population to change between its reference window and its window, which --shift-after does.
 const SHIFT = 2;
@@ -109,28 +91,61 @@ async function startCliSandbox(extra: string[]): Promise<CliSandbox> {
   return { ...started, startedAt: Date.now() };
 }
 
+/** Both sandbox processes, with and without --shift-after (stopped by the tests of them). */
+const cli: { delayed?: CliSandbox; fromStart?: CliSandbox } = {};
+
+/** A drift watch of each sandbox process, one window after the shift. */
+async function watchCliSandboxes() {
+  const [delayed, fromStart] = await Promise.all([
+    startCliSandbox(['--shift-after', `${SHIFT_AFTER_S}s`]),
+    startCliSandbox([]),
+  ]);
+  Object.assign(cli, { delayed, fromStart });
+  // The sandbox counts in whole seconds, so the watch's windows meet on a second boundary: put
+  // it at the one nearest the shift (at most half a second of one window is on the wrong side),
+  // and look one window after it.
+  const boundary = Math.round((delayed.startedAt + SHIFT_AFTER_S * 1000) / 1000) * 1000;
+  const at = boundary + CLI_WINDOW_S * 1000 + 100;
+  await new Promise((r) => setTimeout(r, at - Date.now()));
+  return Promise.all([tick(delayed.url, CLI_WINDOW_S), tick(fromStart.url, CLI_WINDOW_S)]);
+}
+
+type Report = Awaited<ReturnType<typeof tick>>;
+let same: Report;
+let shifted: Report;
+let cliReports: Report[];
+
+// Each scenario mostly waits for its windows to pass, so the two in-process ones wait side by
+// side, each on a sandbox of its own; then the processes, whose own traffic (and start) would
+// slow the others' below the rate their windows need. Every test judges its scenario's report.
+beforeAll(async () => {
+  [same, shifted] = await Promise.all([watchTwoWindows(0), watchTwoWindows(1)]);
+  cliReports = await watchCliSandboxes();
+});
 afterAll(killSandboxProcesses);
 
-describe('the drift watch on `model-gate sandbox --shift`', () => {
-  let delayed: CliSandbox;
-  let fromStart: CliSandbox;
-  let reports: Awaited<ReturnType<typeof tick>>[];
-
-  beforeAll(async () => {
-    [delayed, fromStart] = await Promise.all([
-      startCliSandbox(['--shift-after', `${SHIFT_AFTER_S}s`]),
-      startCliSandbox([]),
-    ]);
-    // The sandbox counts in whole seconds, so the watch's windows meet on a second boundary: put
-    // it at the one nearest the shift (at most half a second of one window is on the wrong side),
-    // and look one window after it.
-    const boundary = Math.round((delayed.startedAt + SHIFT_AFTER_S * 1000) / 1000) * 1000;
-    const at = boundary + CLI_WINDOW_S * 1000 + 100;
-    await new Promise((r) => setTimeout(r, at - Date.now()));
-    reports = await Promise.all([tick(delayed.url, CLI_WINDOW_S), tick(fromStart.url, CLI_WINDOW_S)]);
+describe('the drift watch on the sandbox', () => {
+  it('sees no drift while the population stays the same', () => {
+    const report = same;
+    expect(report).toMatchObject({ model: MODEL, version: 'v1', drifted: false });
+    expect(report?.psi).toBeLessThan(0.1);
   });
+
+  it('flags drift when the inputs shift, from the stable model scores alone', () => {
+    const report = shifted;
+    expect(report).toMatchObject({ model: MODEL, version: 'v1', drifted: true });
+    expect(report?.psi).toBeGreaterThan(0.25);
+    expect(report?.note).toMatch(
+      new RegExp(
+        `^${MODEL} v1: prediction drift, PSI [\\d.]+ \\(level 0\\.25\\): the last 4s against the 4s before$`,
+      ),
+    );
+  });
+});
+
+describe('the drift watch on `model-gate sandbox --shift`', () => {
   afterAll(async () => {
-    for (const s of [delayed, fromStart]) {
+    for (const s of [cli.delayed, cli.fromStart]) {
       if (!s || s.proc.exitCode !== null) continue;
       s.proc.kill('SIGTERM');
       const [code] = await s.exited;
@@ -139,14 +154,14 @@ describe('the drift watch on `model-gate sandbox --shift`', () => {
   });
 
   it('flags drift with --shift-after: a window after the shift against one before it', () => {
-    console.log(`--shift ${SHIFT} --shift-after ${SHIFT_AFTER_S}s: ${reports[0]?.note}`);
-    expect(reports[0]).toMatchObject({ model: MODEL, version: 'v1', drifted: true });
-    expect(reports[0]?.psi).toBeGreaterThan(0.25);
+    console.log(`--shift ${SHIFT} --shift-after ${SHIFT_AFTER_S}s: ${cliReports[0]?.note}`);
+    expect(cliReports[0]).toMatchObject({ model: MODEL, version: 'v1', drifted: true });
+    expect(cliReports[0]?.psi).toBeGreaterThan(0.25);
   });
 
   it('sees no drift with --shift alone: both windows are shifted from the start', () => {
-    console.log(`--shift ${SHIFT}: ${reports[1]?.note}`);
-    expect(reports[1]).toMatchObject({ model: MODEL, version: 'v1', drifted: false });
-    expect(reports[1]?.psi).toBeLessThan(0.2);
+    console.log(`--shift ${SHIFT}: ${cliReports[1]?.note}`);
+    expect(cliReports[1]).toMatchObject({ model: MODEL, version: 'v1', drifted: false });
+    expect(cliReports[1]?.psi).toBeLessThan(0.2);
   });
 });

@@ -88,8 +88,9 @@ beforeAll(async () => {
     endpoints: MODELS.map((model) => ({ model, stable: 'v1' })),
     seed: 4,
   });
+  // 30 requests a second at 10%: a step's min-requests (40) in under 2 s.
   for (const [i, model] of MODELS.entries())
-    traffic.push(startTraffic({ url: sandbox.url, model, rps: 150, seed: 8 + i }));
+    traffic.push(startTraffic({ url: sandbox.url, model, rps: 300, seed: 8 + i }));
   github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   workspace = await mkdtemp(join(tmpdir(), 'model-gate-matrix-'));
   await mkdir(join(workspace, '.github'));

@@ -86,8 +86,8 @@ const reasonOf = (r: RunResult) => r.releases[0]?.reason ?? '';
 /** Put the sandbox back to `version` alone between scenarios. */
 async function reset(version: string) {
   await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version } });
-  // The sandbox counts by the second: start the next scenario in a second of its own.
-  await new Promise((r) => setTimeout(r, 1100));
+  // The sandbox counts by the second: start the next scenario just into the next second, one of its own.
+  await new Promise((r) => setTimeout(r, 1050 - (Date.now() % 1000)));
 }
 
 beforeAll(async () => {
@@ -97,10 +97,11 @@ beforeAll(async () => {
     seed: 5,
     conversionRate: 0.3,
   });
+  // Every scenario waits for data (A/B for a significant conversion): the more traffic, the sooner.
   traffic = startTraffic({
     url: sandbox.url,
     model: MODEL,
-    rps: 300,
+    rps: 600,
     seed: 9,
     userIds: 50_000,
     feedback: { delayMs: 100 },

@@ -22,7 +22,8 @@ afterAll(async () => {
 
 async function publisherFor(pr: number, render: (compact: boolean) => string, clock = new FakeClock()) {
   github.setPullRequest(pr, { baseSha: 'a'.repeat(40), headSha: head, files: [] });
-  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {} });
+  // Writes a twentieth of GitHub's second apart: the spacing is not under test here.
+  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.05 });
   const ledger = new GitHubLedger({ client, repo, sha: head, pr });
   await ledger.saveRelease(
     // A model per PR: two PRs' releases of one model would contend for its canary slot.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitHubClient, retryDelayOf, SEND_ONCE } from '../../src/github/client.js';
+import { gitHubClient, retryDelayOf, SEND_ONCE, testWaitScale } from '../../src/github/client.js';
 import { composeBody, StickyComment } from '../../src/github/sticky-comment.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 
@@ -7,8 +7,15 @@ import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.
 let github: FakeGitHub;
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 const warnings: string[] = [];
+// GitHub's waits at a twentieth: the same retries and waits, without the real seconds.
 const client = () =>
-  gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: (m) => warnings.push(m), retries: 2 });
+  gitHubClient({
+    token: 'ghs_x',
+    baseUrl: github.url,
+    warn: (m) => warnings.push(m),
+    retries: 2,
+    waitScale: 0.05,
+  });
 
 beforeAll(async () => {
   github = await startFakeGitHub(repo);
@@ -41,6 +48,13 @@ describe('the GitHub client', () => {
     const res = await client().rest.issues.createComment({ ...repo, issue_number: 1, body: 'hello' });
     expect(res.status).toBe(201);
     expect(warnings.some((w) => w.includes('secondary rate limit'))).toBe(true);
+  });
+
+  it("keeps GitHub's pacing unless a test asks for less (a factor below 1, never more)", () => {
+    expect(testWaitScale({})).toBe(1);
+    expect(testWaitScale({ MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' })).toBe(0.05);
+    for (const other of ['', '0', '-1', '1', '20', 'fast', 'Infinity'])
+      expect(testWaitScale({ MODEL_GATE_TEST_GITHUB_WAIT_SCALE: other })).toBe(1);
   });
 
   it('sends a write marked SEND_ONCE once: refused for now, it fails at once with how long to wait', async () => {

@@ -172,11 +172,12 @@ describe('matrix jobs on one PR comment', () => {
     'a write GitHub refuses for now (%s) is rebuilt from a fresh read after the wait, keeping what another job wrote meanwhile',
     async (_fault, refuseNext, status) => {
       const fraud = job('fraud');
-      // churn's client is the action's, which retries rate limits and server errors by itself.
+      // churn's client is the action's, which retries rate limits and server errors by itself
+      // (its waits a twentieth of GitHub's: their length is not under test here).
       const warnings: string[] = [];
       const warn = (m: string) => warnings.push(m);
       const clock = new FakeClock();
-      const client = gitHubClient({ token: 'ghs_job_token', baseUrl: github.url, warn });
+      const client = gitHubClient({ token: 'ghs_job_token', baseUrl: github.url, warn, waitScale: 0.05 });
       const churn = job('churn', { clock, client, warn });
       await round([fraud, churn]);
       const patches = github.requestCount('PATCH', COMMENT);

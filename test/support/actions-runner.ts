@@ -59,6 +59,9 @@ export async function runStep(script: 'index.js' | 'post.js', opts: StepOptions)
     GITHUB_SHA: '0'.repeat(40),
     GITHUB_RUN_ID: '1234',
     RUNNER_TEMP: dir,
+    // GitHub's pacing (writes a second apart, 1 + 4 + 9 s of backoff) at a twentieth: the same
+    // requests and retries, without the real seconds (see testWaitScale in src/github/client.ts).
+    MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05',
     ...opts.env,
   };
   for (const [name, value] of Object.entries(opts.inputs ?? {}))
