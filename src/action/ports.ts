@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { gitHubClient } from '../github/client.js';
+import { gitHubClient, testWaitScale } from '../github/client.js';
 import { CommentPublisher } from '../github/comment-publisher.js';
 import { GitHubLedger } from '../github/github-ledger.js';
 import { changedFiles, contentsReader } from '../github/repo-files.js';
@@ -87,7 +87,8 @@ export function actionPorts(
     (result, compact) => renderMarkdown(config, result, { now: systemClock.now(), runUrl, compact }),
     stamp,
     systemClock,
-    { warn: core.warning },
+    // The settle wait scales with the client's test-only pacing (testWaitScale): 5 s for real.
+    { warn: core.warning, settleMs: 5_000 * testWaitScale(env) },
   );
   const ports: Ports = {
     ...base,
