@@ -8,7 +8,7 @@ import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
-import { parseState, releaseSchema, version } from './release-schema.js';
+import { parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
   version: 1;
@@ -38,17 +38,7 @@ const entry = z.object({
 
 const ledgerFile = z.object({
   version: z.literal(1),
-  releases: z.record(modelName, fileRelease).superRefine((releases, ctx) => {
-    for (const [key, release] of Object.entries(releases)) {
-      if (release.model === key) continue;
-      ctx.addIssue({
-        code: 'custom',
-        path: [key, 'model'],
-        input: release.model,
-        message: `expected "${key}", the model it is filed under, got ${describeValue(release.model)}`,
-      });
-    }
-  }),
+  releases: releasesOf(fileRelease),
   history: z.array(entry),
   // Written for the record, never acted on: kept as it is.
   drift: z.array(z.looseObject({ model: z.string(), at: z.number() })).optional(),

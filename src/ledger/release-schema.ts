@@ -125,17 +125,20 @@ export const releaseSchema = z.object({
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */
-export const releasesSchema = z.record(modelName, releaseSchema).superRefine((releases, ctx) => {
-  for (const [key, release] of Object.entries(releases)) {
-    if (release.model === key) continue;
-    ctx.addIssue({
-      code: 'custom',
-      path: [key, 'model'],
-      input: release.model,
-      message: `expected "${key}", the model it is filed under, got ${describeValue(release.model)}`,
-    });
-  }
-});
+export const releasesOf = <S extends z.ZodType<{ model: string }>>(release: S) =>
+  z.record(modelName, release).superRefine((releases, ctx) => {
+    for (const [key, r] of Object.entries(releases) as [string, { model: string }][]) {
+      if (r.model === key) continue;
+      ctx.addIssue({
+        code: 'custom',
+        path: [key, 'model'],
+        input: r.model,
+        message: `expected "${key}", the model it is filed under, got ${describeValue(r.model)}`,
+      });
+    }
+  });
+
+export const releasesSchema = releasesOf(releaseSchema);
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
