@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import { LedgerStateError } from '../ledger/ledger.js';
 import { modelNamed } from './commands.js';
 import { watchDrift } from './drift-watch.js';
 import type { Ports } from './ports.js';
@@ -22,16 +23,29 @@ export async function handleSchedule(
   // An unknown `model` input is an error naming the known models, not an idle tick.
   if (opts.only !== undefined) modelNamed(config, opts.only);
   const analysing: Release[] = [];
+  const skipped: RunResult['skipped'] = [];
   // Models whose canary slot a release holds (analysing, ready, or its withdrawal pending).
   const held = new Set<string>();
   for (const name of opts.only ? [opts.only] : Object.keys(config.models)) {
-    const holder = await ports.ledger.canaryHolder(name);
+    let holder: Release | undefined;
+    try {
+      holder = await ports.ledger.canaryHolder(name);
+    } catch (err) {
+      if (!(err instanceof LedgerStateError)) throw err;
+      // One edited comment must not stop the other models' ticks, their withdrawals included.
+      held.add(name);
+      ports.log.warn(`${name}: ${err.message}`);
+      skipped.push({ model: name, why: err.message });
+      continue;
+    }
     if (holder) held.add(name);
-    // Also a release whose candidate's withdrawal failed: the tick tries it again.
-    if (holder && candidateMayBeLive(holder)) analysing.push(await endIfWithdrawn(config, holder, ports));
+    if (!holder || !candidateMayBeLive(holder)) continue;
+    // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
+    // records nothing, so it does not end a release that lost its traffic either.
+    analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
   }
   const releases = analysing.length > 0 ? await driveReleases(config, analysing, ports, opts) : [];
-  const result: RunResult = { releases, skipped: [], drift: [], notify: [] };
+  const result: RunResult = { releases, skipped, drift: [], notify: [] };
   for (const model of Object.values(config.models)) {
     if (opts.only && model.name !== opts.only) continue;
     // A release holding the slot owns the model's traffic: retiring blue must not touch it.

@@ -11,6 +11,7 @@ import { LedgerStateError } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -249,6 +250,32 @@ describe('a model-gate comment whose state was edited by hand', () => {
     );
     expect(target.writes).toEqual([]);
     expect(github.comments(event.number)).toEqual([]);
+  });
+
+  it('a schedule tick warns about the edited comment and goes on, instead of stopping every model', async () => {
+    const { target, ready, event } = await readyPullRequest();
+    await editState(event.number, setRelease('to', '$(id)'));
+    const warnings: string[] = [];
+    const ledger = new GitHubLedger({
+      client: getOctokit('ghs_tick', { baseUrl: github.url }),
+      repo,
+      sha: sha(999),
+      models: Object.keys(config.models),
+    });
+    const ports: Ports = {
+      ledger,
+      reader: memoryFileReader(files),
+      clock,
+      log: { info: () => {}, warn: (m) => warnings.push(m) },
+      targetFor: () => target,
+      metricsFor: () =>
+        new ScriptedMetrics({ stable: { rps: 90, values: {} }, canary: { rps: 20, values: {} } }),
+    };
+    const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 60_000 });
+    expect(result.skipped[0]).toMatchObject({ model: 'fraud' });
+    expect(result.skipped[0]?.why).toContain('releases.fraud.to: "$(id)" is not a valid version');
+    expect(warnings.some((w) => w.startsWith('fraud: the model-gate state in comment #'))).toBe(true);
+    expect(target.state).toEqual(ready);
   });
 });
 
