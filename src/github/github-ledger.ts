@@ -215,6 +215,12 @@ export class GitHubLedger implements Ledger {
     return theirs?.startedAt === release.startedAt ? theirs : undefined;
   }
 
+  async reread(release: Release): Promise<Release | undefined> {
+    if (release.pr === undefined) return undefined;
+    await this.refresh(release.pr);
+    return this.releases.get(release.pr)?.get(release.model);
+  }
+
   private endedFor(pr: number): Map<string, Release> {
     let ended = this.endedByOthers.get(pr);
     if (!ended) {

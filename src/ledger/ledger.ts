@@ -59,4 +59,9 @@ export interface Ledger {
    * can write the record at the same time.
    */
   endedElsewhere?(release: Release, fresh: boolean): Promise<Release | undefined>;
+  /**
+   * The release as its record says now, read again, for a run that does not drive it (a schedule
+   * tick). Absent where no other run can write the record at the same time.
+   */
+  reread?(release: Release): Promise<Release | undefined>;
 }

@@ -7,6 +7,9 @@ import { ended, hasLiveTraffic } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
 
+/** The longest a run waits for the job that may be driving a release to record its change. */
+const MAX_GRACE_MS = 60_000;
+
 /**
  * A release recorded as analysing whose candidate has no live traffic on the platform, though
  * its phase gives it some, is not resumed but ended as aborted, saved, saying why: its job
@@ -31,6 +34,13 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
     throw err;
   }
   if (hasLiveTraffic(serving, release.to)) return release;
+  // A job driving it may have withdrawn it a moment ago (a rollback, or idle on the way to ready)
+  // and be about to save: give it one look's time, then take the record's word if it moved on.
+  if (ports.ledger.reread) {
+    await ports.clock.sleep(Math.min(model.strategy.intervalMs, MAX_GRACE_MS));
+    const now = await ports.ledger.reread(release);
+    if (now && !sameRecord(now, release)) return now;
+  }
   const why =
     `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
     'the job analysing it stopped and its post step withdrew it without recording that (GitHub did not answer), or it was withdrawn by hand; ' +
@@ -40,3 +50,7 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
   ports.log.warn(`${release.model}: ${why}`);
   return stopped;
 }
+
+/** The same release at the same point: nobody recorded a change to it since it was read. */
+const sameRecord = (a: Release, b: Release) =>
+  a.startedAt === b.startedAt && a.updatedAt === b.updatedAt && a.status === b.status && a.phase === b.phase;

@@ -7,6 +7,7 @@ import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
@@ -168,5 +169,37 @@ describe('workflow_dispatch and schedule rollbacks on GitHub', () => {
       description: 'edited',
     });
     expect(await new GitHubLedger({ client, repo, sha: sha(999) }).history(MODEL)).toEqual(history);
+  });
+
+  it("a schedule tick that finds a job's candidate just withdrawn lets that job's own end stand", async () => {
+    const pr5 = pullRequest(5, 11, 12, 'v1', 'v5');
+    expect(runDecision(await onPullRequest(pr5, 'tick'))).toBe('analysing');
+    // The job rolls back: traffic withdrawn first, its failed state recorded a moment later.
+    target.state = { stable: { version: 'v1' } };
+    const theJob = job(pr5);
+    const analysing = await theJob.ports.ledger.release(MODEL);
+    if (!analysing) throw new Error('no release');
+    const failed = { ...analysing, status: 'failed' as const, reason: 'errors: 9.0% is above the max 2.0%' };
+    const tick = job();
+    const result = await tick.publish(
+      await handleSchedule(
+        config,
+        {
+          ...tick.ports,
+          clock: {
+            now: () => clock.now(),
+            async sleep(ms) {
+              await theJob.ports.ledger.saveRelease({ ...failed, updatedAt: clock.now() });
+              await theJob.publish({ releases: [failed], skipped: [] });
+              await clock.sleep(ms);
+            },
+          },
+        },
+        { mode: 'tick', maxWaitMs: 60_000 },
+      ),
+    );
+    expect(result.releases).toMatchObject([{ model: MODEL, pr: 5, status: 'failed' }]);
+    expect(comment(5)).toContain('errors: 9.0% is above the max 2.0%');
+    expect(comment(5)).not.toContain('without recording');
   });
 });
