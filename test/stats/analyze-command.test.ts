@@ -138,7 +138,7 @@ describe('model-gate analyze', () => {
     expect(await analyzeCommand([file, '--alpha', '2'])).toBe(2);
     expect(stderr.join('\n')).toContain('usage: model-gate analyze');
     await expect(analyzeCommand([join(dir, 'missing.jsonl')])).rejects.toThrow(
-      /cannot read .*missing.jsonl: ENOENT/,
+      /missing\.jsonl: file not found; pass the path of an observation log/,
     );
   });
 });
