@@ -70,7 +70,7 @@ export class GitHubLedger implements Ledger {
   /** GitHub writes beside a release's state that failed (a commit status, a claim's end), for the log. */
   readonly problems: string[] = [];
   /** The releases of models the config does not declare, already warned about (comment id and model). */
-  private readonly leftOut = new Set<string>();
+  private readonly undeclaredWarned = new Set<string>();
 
   constructor(private readonly opts: GitHubLedgerOptions) {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
@@ -185,10 +185,7 @@ export class GitHubLedger implements Ledger {
         : parseState(commentData, comment.data);
       if (!parsed.ok) throw new LedgerStateError(untrusted(comment.id, pr, parsed.problems));
       for (const [model, release] of Object.entries(parsed.value.releases)) {
-        if (known && !known.has(model)) {
-          this.leaveOut(comment.id, pr, model);
-          continue;
-        }
+        if (known && !known.has(model)) this.warnUndeclared(comment.id, pr, model);
         const seen = found.get(model);
         if (!seen || release.updatedAt > seen.updatedAt) found.set(model, release);
       }
@@ -196,13 +193,16 @@ export class GitHubLedger implements Ledger {
     return found;
   }
 
-  /** A model the config no longer declares: no run can drive its release, so it is not shown or kept. */
-  private leaveOut(comment: number, pr: number, model: string) {
+  /**
+   * A model the config no longer declares: no run can drive its release, but it is kept as it was
+   * recorded (erasing it would hide a candidate that may still be live).
+   */
+  private warnUndeclared(comment: number, pr: number, model: string) {
     const key = `${comment} ${model}`;
-    if (this.leftOut.has(key)) return;
-    this.leftOut.add(key);
+    if (this.undeclaredWarned.has(key)) return;
+    this.undeclaredWarned.add(key);
     this.problems.push(
-      `the model-gate comment #${comment} of PR #${pr} holds a release of "${model}", a model the config does not declare: no run can drive it, so it is left out of the report and the state`,
+      `the model-gate comment #${comment} of PR #${pr} holds a release of "${model}", a model the config does not declare: no run can drive it, so it is kept as recorded; if its candidate may still be live, withdraw it with the config that declared it`,
     );
   }
 

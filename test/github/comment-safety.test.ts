@@ -223,7 +223,7 @@ describe('a model-gate comment whose state was edited by hand', () => {
     expect(target.state).toEqual(ready);
   });
 
-  it('leaves out, with a warning, the release of a model the config does not declare', async () => {
+  it('keeps, with a warning, the release of a model the config does not declare', async () => {
     const { target, event, merged } = await readyPullRequest();
     const id = await editState(event.number, (s) => {
       s.releases.retired = { ...s.releases.fraud, model: 'retired', to: 'v9' };
@@ -232,11 +232,12 @@ describe('a model-gate comment whose state was edited by hand', () => {
     expect(runDecision(await merge.run())).toBe('promoted');
     expect(target.state).toEqual({ stable: { version: 'v2' } });
     expect(merge.ledger.problems).toEqual([
-      `the model-gate comment #${id} of PR #${event.number} holds a release of "retired", a model the config does not declare: no run can drive it, so it is left out of the report and the state`,
+      `the model-gate comment #${id} of PR #${event.number} holds a release of "retired", a model the config does not declare: no run can drive it, so it is kept as recorded; if its candidate may still be live, withdraw it with the config that declared it`,
     ]);
     const body = commentOf(event.number).body;
-    expect(Object.keys((readBody(body).data as Stored).releases)).toEqual(['fraud']);
-    expect(body).not.toContain('retired');
+    // Erasing it would hide a candidate that may still be live.
+    expect(Object.keys((readBody(body).data as Stored).releases)).toEqual(['fraud', 'retired']);
+    expect((readBody(body).data as Stored).releases.retired).toMatchObject({ to: 'v9' });
   });
 
   it('records no release, and deploys nothing, when the platform serves a version that fails the rules', async () => {
