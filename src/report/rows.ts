@@ -41,7 +41,8 @@ export function queryOf(config: GateConfig | undefined, name: string): string {
     case 'ratio':
       return `${config.events}-rate`;
     case 'latency':
-      return config.buckets; // the sandbox's `latency` reads in ms; another source's unit is not known
+      // The sandbox's `latency` reads in ms; another histogram's unit is not known: its quantile names it.
+      return config.buckets === 'latency' ? 'latency' : `p${Number((config.quantile * 100).toPrecision(4))}`;
     case 'srm':
       return 'share-rate';
     case 'conversion':
