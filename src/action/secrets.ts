@@ -1,6 +1,6 @@
 import * as core from '@actions/core';
 import type { InterpolatedField } from '../config/interpolate.js';
-import { SECRET_FIELD, SECRET_VARIABLE } from '../config/secret-fields.js';
+import { isSecretField, SECRET_VARIABLE } from '../config/secret-fields.js';
 import { addSecret } from '../core/redact.js';
 
 /**
@@ -13,8 +13,9 @@ export function secretsToMask(
 ): string[] {
   const secrets = new Set<string>();
   for (const field of interpolated) {
-    // Every header from the environment is masked whole, whatever its name.
-    if (SECRET_FIELD.test(field.path) || /header/i.test(field.path)) secrets.add(field.value);
+    // By the field's own name, not the whole path: a model named `token-classifier` holds no
+    // secret. Every header from the environment is masked whole, whatever its name.
+    if (isSecretField(field.keys) || field.keys.includes('headers')) secrets.add(field.value);
     for (const name of field.variables) {
       const value = env[name];
       if (value && SECRET_VARIABLE.test(name)) secrets.add(value);

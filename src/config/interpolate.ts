@@ -4,6 +4,8 @@ import { literalSecretProblem } from './secret-fields.js';
 export interface InterpolatedField {
   /** The field, as in error messages: `models.fraud.target.url`. */
   path: string;
+  /** The same path as keys and indexes, so that no model name is read as a field's name. */
+  keys: ConfigPath;
   /** The field's value after substitution (mask it if the field is secret). */
   value: string;
   /** The environment variables that were substituted into it. */
@@ -52,7 +54,12 @@ export function interpolateEnv(data: unknown, env: Record<string, string | undef
         return node;
       }
       if (result.variables.length > 0) {
-        interpolated.push({ path: formatPath(path), value: result.text, variables: result.variables });
+        interpolated.push({
+          path: formatPath(path),
+          keys: path,
+          value: result.text,
+          variables: result.variables,
+        });
         originals.set(formatPath(path), node);
       }
       return result.text;

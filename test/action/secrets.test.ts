@@ -36,6 +36,25 @@ describe('what the action masks in the log', () => {
   });
 });
 
+describe('what the action does not mask', () => {
+  it('the fields of a model whose name only looks secret (token-classifier): its namespace is no secret', () => {
+    const env = { NS: 'ml', SANDBOX_URL: 'http://127.0.0.1:8080' };
+    const config = `version: 1
+models:
+  token-classifier:
+    source: { file: models/tc.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50] }
+    target: { type: kserve, namespace: "\${NS}", storage-uri: "gs://models/{{version}}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+    const { interpolated } = parseConfig(config, env);
+    // Masked, "ml" would turn every "yaml" in a message into "ya***".
+    expect(secretsToMask(interpolated, env)).toEqual([]);
+  });
+});
+
 describe('what the action keeps out of PR comments and commit statuses', () => {
   it('masks each secret in the log and replaces it with *** in every message model-gate makes', () => {
     const log: string[] = [];

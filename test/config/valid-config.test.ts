@@ -69,8 +69,18 @@ describe('a valid config', () => {
     expect(config).toStrictEqual(expected);
     expect(Object.keys(config.models)).toEqual(['fraud-detector', 'ranker']);
     expect(interpolated).toEqual([
-      { path: 'defaults.target.url', value: URL, variables: ['SANDBOX_URL'] },
-      { path: 'defaults.metrics.url', value: URL, variables: ['SANDBOX_URL'] },
+      {
+        path: 'defaults.target.url',
+        keys: ['defaults', 'target', 'url'],
+        value: URL,
+        variables: ['SANDBOX_URL'],
+      },
+      {
+        path: 'defaults.metrics.url',
+        keys: ['defaults', 'metrics', 'url'],
+        value: URL,
+        variables: ['SANDBOX_URL'],
+      },
     ]);
   });
 
@@ -144,6 +154,7 @@ describe('${NAME} interpolation', () => {
     expect(config.models['fraud-detector']?.target).toMatchObject({ url: 'http://serving.internal:9000/v1' });
     expect(interpolated).toContainEqual({
       path: 'models.fraud-detector.target.url',
+      keys: ['models', 'fraud-detector', 'target', 'url'],
       value: 'http://serving.internal:9000/v1',
       variables: ['HOST', 'PORT'],
     });
