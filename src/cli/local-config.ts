@@ -1,6 +1,5 @@
 import { join, relative } from 'node:path';
 import { DEFAULT_CONFIG_PATH } from '../config/load.js';
-import { runGit } from '../version/git.js';
 
 /** How a local command's "config file not found" says to point at another file. */
 export const CLI_PATH_HINT = 'pass its path with --config PATH';
@@ -8,16 +7,3 @@ export const CLI_PATH_HINT = 'pass its path with --config PATH';
 /** The config a local command reads: `--config` as given, else .github/model-gate.yml at the repository's top. */
 export const localConfigPath = (cwd: string, root: string, given?: string): string =>
   given ?? relative(cwd, join(root, DEFAULT_CONFIG_PATH));
-
-/**
- * The repository's top folder, or undefined outside a git repository (or without git): for a
- * command that works there too, reading from the current folder.
- */
-export async function repositoryTop(cwd: string): Promise<string | undefined> {
-  try {
-    const top = await runGit(cwd, ['rev-parse', '--show-toplevel']);
-    return top.code === 0 ? top.stdout.trim() : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -1,6 +1,7 @@
 import { DEFAULT_CONFIG_PATH, loadConfig } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
-import { localConfigPath, repositoryTop } from './local-config.js';
+import { repositoryTop } from '../version/git.js';
+import { localConfigPath } from './local-config.js';
 import { usageError } from './usage.js';
 
 const USAGE = `usage: model-gate validate [config]
@@ -27,7 +28,8 @@ export async function validateCommand(argv: string[], cwd = process.cwd()): Prom
   if (options.length > 0) return usageError('validate', USAGE, `unknown option ${options[0]}`);
   if (paths.length > 1) return usageError('validate', USAGE, `unexpected argument "${paths[1]}"`);
   // The same file plan and run read by default, from any folder of the repository.
-  const top = paths[0] === undefined ? await repositoryTop(cwd) : undefined;
+  // Outside a repository, or without git, it reads from the current folder.
+  const top = paths[0] === undefined ? await repositoryTop(cwd).catch(() => undefined) : undefined;
   const file = paths[0] ?? (top === undefined ? DEFAULT_CONFIG_PATH : localConfigPath(cwd, top));
   try {
     const { config } = await loadConfig(file, process.env, { pathHint: PATH_HINT });

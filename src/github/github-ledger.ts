@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
 import { type Ledger, type LedgerEntry, LedgerStateError, SlotTakenError } from '../ledger/ledger.js';
-import { parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
+import { firstProblems, parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
@@ -262,7 +262,7 @@ export class GitHubLedger implements Ledger {
     const recordable = storedForm(next);
     if (!recordable.ok) {
       throw new LedgerStateError(
-        `cannot record the release of ${next.model} in the comment of PR #${next.pr}: ${listed(recordable.problems)}`,
+        `cannot record the release of ${next.model} in the comment of PR #${next.pr}: ${firstProblems(recordable.problems)}`,
       );
     }
     // Never brought back to life over another run's end of it.
@@ -368,14 +368,9 @@ export class GitHubLedger implements Ledger {
 }
 
 /** The first few problems, on one line. */
-function listed(problems: string[], max = 3): string {
-  const more = problems.length - max;
-  return problems.slice(0, max).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
-}
-
 function untrusted(comment: number, pr: number, problems: string[]): string {
   return (
-    `the model-gate state in comment #${comment} of PR #${pr} does not parse: ${listed(problems)}. ` +
+    `the model-gate state in comment #${comment} of PR #${pr} does not parse: ${firstProblems(problems)}. ` +
     'model-gate does not act on it and changes nothing on the serving platform for it. If the comment ' +
     "was edited, restore it from its edit history; or delete it to start the PR's releases over."
   );

@@ -8,7 +8,7 @@ import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { Ledger, LedgerEntry } from './ledger.js';
-import { parseState, releaseSchema, releasesOf, version } from './release-schema.js';
+import { firstProblems, parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
   version: 1;
@@ -69,9 +69,9 @@ export function fileLedger(path: string): Ledger {
     }
     const parsed = parseState(ledgerFile, data);
     if (parsed.ok) return parsed.value as LedgerFile;
-    const more = parsed.problems.length - 3;
-    const listed = parsed.problems.slice(0, 3).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
-    throw new InputError(`the ledger ${path} is not one model-gate wrote (${listed}): ${RESET}`);
+    throw new InputError(
+      `the ledger ${path} is not one model-gate wrote (${firstProblems(parsed.problems)}): ${RESET}`,
+    );
   }
   async function save(data: LedgerFile): Promise<void> {
     const tmp = `${path}.${process.pid}.tmp`;

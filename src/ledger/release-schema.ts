@@ -140,6 +140,12 @@ export const releasesOf = <S extends z.ZodType<{ model: string }>>(release: S) =
 
 export const releasesSchema = releasesOf(releaseSchema);
 
+/** The first problems, and how many more: a message stays readable however much is wrong. */
+export function firstProblems(problems: string[], max = 3): string {
+  const more = problems.length - max;
+  return problems.slice(0, max).join('; ') + (more > 0 ? ` (and ${more} more)` : '');
+}
+
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
 /** Parse with messages that name the field and the value: `releases.fraud.to: "$(id)" is not a valid version (…)`. */

@@ -32,3 +32,9 @@ export function runGit(cwd: string, args: string[]): Promise<GitResult> {
     );
   });
 }
+
+/** The repository's top folder, or undefined when `cwd` is not inside a repository. */
+export async function repositoryTop(cwd: string): Promise<string | undefined> {
+  const top = await runGit(cwd, ['rev-parse', '--show-toplevel']);
+  return top.code === 0 ? top.stdout.trim() : undefined;
+}

@@ -1,6 +1,6 @@
 import { InputError } from '../core/errors.js';
 import { checkRef, type FileReader, gitFileReader, workingTreeReader } from './changed-models.js';
-import { runGit } from './git.js';
+import { repositoryTop, runGit } from './git.js';
 
 /** The head ref that stands for the files on disk, uncommitted edits included. */
 export const WORKING_TREE = ':working-tree';
@@ -28,12 +28,11 @@ export async function localComparison(
   cwd: string,
   opts: { base?: string; head?: string },
 ): Promise<LocalComparison> {
-  const top = await runGit(cwd, ['rev-parse', '--show-toplevel']);
-  if (top.code !== 0)
+  const root = await repositoryTop(cwd);
+  if (root === undefined)
     throw new InputError(
       `${cwd} is not inside a git repository: run model-gate in a checkout of the repository`,
     );
-  const root = top.stdout.trim();
   const head =
     opts.head === undefined ? undefined : { ref: opts.head, sha: await resolve(root, opts.head, '--head') };
   const headCommit = head?.sha ?? (await resolve(root, 'HEAD', 'HEAD'));
