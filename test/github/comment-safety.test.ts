@@ -17,6 +17,7 @@ import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { sha } from '../support/model-config.js';
@@ -73,18 +74,7 @@ function job(event: PullRequestEvent, target: Target, cfg: Config = config) {
     pr: event.number,
     models: Object.keys(cfg.models),
   });
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader(files),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    targetFor: () => target,
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-  };
+  const ports = enginePorts({ ledger, files, clock, target });
   const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
     renderMarkdown(cfg, r, { now: clock.now(), compact });
   const publisher = new CommentPublisher(ledger, render, { runId: ++runId, attempt: 1 }, clock, {
@@ -263,15 +253,7 @@ describe('a model-gate comment whose state was edited by hand', () => {
       sha: sha(999),
       models: Object.keys(config.models),
     });
-    const ports: Ports = {
-      ledger,
-      reader: memoryFileReader(files),
-      clock,
-      log: { info: () => {}, warn: (m) => warnings.push(m) },
-      targetFor: () => target,
-      metricsFor: () =>
-        new ScriptedMetrics({ stable: { rps: 90, values: {} }, canary: { rps: 20, values: {} } }),
-    };
+    const ports = enginePorts({ ledger, files, clock, target, warn: (m) => warnings.push(m) });
     const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 60_000 });
     expect(result.skipped[0]).toMatchObject({ model: 'fraud' });
     expect(result.skipped[0]?.why).toContain('releases.fraud.to: "$(id)" is not a valid version');

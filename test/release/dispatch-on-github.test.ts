@@ -11,6 +11,7 @@ import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { sha } from '../support/model-config.js';
@@ -53,18 +54,7 @@ function job(pr?: PullRequestEvent) {
   // Octokit without gitHubClient's throttling, whose second between writes is not under test.
   const client = getOctokit('ghs_x', { baseUrl: github.url });
   const ledger = new GitHubLedger({ client, repo, sha: pr?.headSha ?? sha(999), pr: pr?.number });
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader(files),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    targetFor: () => target,
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-  };
+  const ports = enginePorts({ ledger, files, clock, target });
   const stamp = { runId: ++runId, attempt: 1 };
   async function publish(result: RunResult) {
     const publisher = new CommentPublisher(
