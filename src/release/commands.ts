@@ -146,7 +146,7 @@ async function rollbackToServing(
   return { releases: [stopped], skipped: [] };
 }
 
-const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #${r.pr})`}`;
+export const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #${r.pr})`}`;
 
 /**
  * The default rollback target: the newest version that served before the one serving now and

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { LedgerStateError } from '../ledger/ledger.js';
-import { modelNamed } from './commands.js';
+import { candidateOf, modelNamed } from './commands.js';
 import { watchDrift } from './drift-watch.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
@@ -44,18 +44,22 @@ export async function handleSchedule(
     // records nothing, so it does not end a release that lost its traffic either.
     analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
   }
-  const releases = analysing.length > 0 ? await driveReleases(config, analysing, ports, opts) : [];
+  // A dry run changes no traffic and records nothing: it says what the tick would do.
+  if (opts.dryRun) skipped.push(...analysing.map((r) => ({ model: r.model, why: wouldDrive(r) })));
+  const drive = analysing.length > 0 && !opts.dryRun;
+  const releases = drive ? await driveReleases(config, analysing, ports, opts) : [];
   const result: RunResult = { releases, skipped, drift: [], notify: [] };
   for (const model of Object.values(config.models)) {
     if (opts.only && model.name !== opts.only) continue;
     // A release holding the slot owns the model's traffic: retiring blue must not touch it.
     const retired = held.has(model.name) ? undefined : await retireBlue(model, ports, opts);
     if (retired) result.skipped.push({ model: model.name, why: retired });
-    if (releases.some((r) => r.model === model.name && r.status === 'analysing')) continue;
+    const passed = opts.dryRun ? analysing : releases;
+    if (passed.some((r) => r.model === model.name && r.status === 'analysing')) continue;
     const report = await watchDrift(model, ports);
     if (!report) continue;
     result.drift?.push(report);
-    if (!report.drifted) continue;
+    if (!report.drifted || opts.dryRun) continue;
     await ports.ledger.recordDrift(report);
     const introducedBy = (await ports.ledger.history(model.name)).findLast(
       (e) => e.version === report.version,
@@ -63,8 +67,13 @@ export async function handleSchedule(
     if (introducedBy !== undefined)
       result.notify?.push({ pr: introducedBy, model: model.name, why: report.note });
   }
-  if (releases.length === 0 && result.drift?.length === 0) {
+  if (analysing.length === 0 && result.drift?.length === 0) {
     result.skipped.push({ model: '*', why: 'no release is analysing' });
   }
   return result;
 }
+
+const wouldDrive = (r: Release) =>
+  r.withdrawPending
+    ? `would try again to withdraw ${candidateOf(r)}`
+    : `would advance ${candidateOf(r)} by one pass (${r.reason ?? 'analysing'})`;

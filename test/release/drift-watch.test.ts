@@ -46,7 +46,7 @@ function scores(shiftAt: number, after: 'same' | 'shifted'): MetricSource {
   };
 }
 
-async function tick(after: 'same' | 'shifted') {
+async function tick(after: 'same' | 'shifted', dryRun = false) {
   const clock = new FakeClock();
   const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-drift-')), 'ledger.json');
   const ledger = fileLedger(ledgerPath);
@@ -68,7 +68,7 @@ async function tick(after: 'same' | 'shifted') {
     metricsFor: () => scores(clock.now() - 3_600_000, after),
   };
   const { config } = parseConfig(CONFIG, {});
-  const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+  const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0, dryRun });
   return { result, ledgerFile: JSON.parse(await readFile(ledgerPath, 'utf8')) };
 }
 
@@ -82,6 +82,13 @@ describe('the drift watch', () => {
     expect(runDecision(result)).toBe('failed');
     expect(result.notify).toEqual([{ pr: 12, model: 'fraud', why: result.drift?.[0]?.note }]);
     expect(ledgerFile.drift).toHaveLength(1);
+  });
+
+  it('under dry run, reports the drift but records nothing and notes no PR', async () => {
+    const { result, ledgerFile } = await tick('shifted', true);
+    expect(result.drift?.[0]).toMatchObject({ model: 'fraud', version: 'v2', drifted: true });
+    expect(result.notify).toEqual([]);
+    expect(ledgerFile.drift).toBeUndefined();
   });
 
   it('stays quiet when the predictions look like the reference', async () => {

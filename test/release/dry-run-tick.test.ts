@@ -1,0 +1,74 @@
+import { mkdtemp, readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// `dry-run: true` on a schedule tick: say what the tick would do, change no traffic, record nothing.
+
+/** A PR moving fraud from v1 to v2, left analysing step 1 (10%) by a tick-mode job. */
+async function analysing() {
+  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
+  const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-dry-tick-')), 'ledger.json');
+  const ledger = fileLedger(ledgerPath);
+  const target = new MemoryTarget({ stable: { version: 'v1' } });
+  const clock = new FakeClock();
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader({
+      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
+      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
+    }),
+    clock,
+    log: { info: () => {}, warn: () => {} },
+    targetFor: () => target,
+    // Healthy numbers: a real tick would pass step 1 and give v2 50%.
+    metricsFor: () =>
+      new ScriptedMetrics({
+        stable: { rps: 90, values: { 'error-rate': 0.005 } },
+        canary: { rps: 20, values: { 'error-rate': 0.005 } },
+      }),
+  };
+  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  const tickMode = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
+  await handlePullRequest(config, event, ports, tickMode);
+  await handlePullRequest(config, event, ports, tickMode);
+  expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+  clock.advance(20 * 60_000);
+  return { config, ports, target, ledgerPath };
+}
+
+describe('a dry-run schedule tick', () => {
+  it('says which release it would advance, and changes neither traffic nor the ledger', async () => {
+    const { config, ports, target, ledgerPath } = await analysing();
+    const writes = target.writes.length;
+    const before = await readFile(ledgerPath, 'utf8');
+    const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0, dryRun: true });
+    expect(result.releases).toEqual([]);
+    expect(result.skipped).toEqual([
+      {
+        model: 'fraud',
+        why: expect.stringMatching(/^would advance v2 \(PR #7\) by one pass \(analysing step 1/),
+      },
+    ]);
+    expect(target.writes).toHaveLength(writes);
+    expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+    expect(await readFile(ledgerPath, 'utf8')).toBe(before);
+  });
+
+  it('without dry run, the same tick passes step 1 and gives v2 50%', async () => {
+    const { config, ports, target } = await analysing();
+    const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0, dryRun: false });
+    expect(result.releases[0]).toMatchObject({ status: 'analysing', phase: 1 });
+    expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
+  });
+});
