@@ -49,7 +49,13 @@ import type { Target } from './target.js';
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/list-endpoint-configs.html
 // (`--name-contains`; the CLI pages through ListEndpointConfigs itself and prints
 // {"EndpointConfigs": [{EndpointConfigName, EndpointConfigArn, CreationTime}]}), so shadows do not
-// pile configs up against the account's quota. Per
+// pile configs up against the account's quota. Only those made before settle-timeout plus
+// CLEANUP_MARGIN_MS ago, by ListEndpointConfigs' CreationTimeBefore (`--creation-time-before`, a
+// timestamp the CLI takes in ISO 8601, per
+// https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-parameters-types.html): another run (a
+// re-run, a rollback) may have made a config moments ago and be about to deploy it. The filter is
+// the service's rather than a reading of the CreationTime printed, whose format the user's
+// cli_timestamp_format decides. Per
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html a config
 // must not be deleted while an endpoint uses it or an UpdateEndpoint is under way, hence only
 // after the endpoint is InService on another one; a config already gone is
@@ -74,11 +80,14 @@ type Endpoint = z.output<typeof endpointSchema>;
 const configListSchema = z.object({
   EndpointConfigs: z.array(z.object({ EndpointConfigName: z.string() })),
 });
-/** A config switch: the config the endpoint left and the one it was pointed at. */
-interface Switched {
-  left: string;
-  next: string;
-}
+
+/**
+ * Added to settle-timeout, the age a config must reach before a cleanup deletes it. Another run
+ * deploys the config it makes right away, but waits up to its settle-timeout while the endpoint is
+ * busy (with this run's update, say) before SageMaker takes it; the margin covers its create call,
+ * throttled retries and the difference between the runner's clock and AWS's.
+ */
+const CLEANUP_MARGIN_MS = 15 * 60_000;
 
 /** SageMaker variant names: letters, digits and '-', at most 63. */
 const VARIANT_NAME = {
@@ -161,9 +170,9 @@ export function sagemakerTarget(
 
   /**
    * Points the endpoint at a copy of its config with the variants placed for `desired`. Returns
-   * the config it left and the new one, or undefined when nothing was deployed.
+   * the new config's name, or undefined when nothing was deployed.
    */
-  async function switchConfig(endpoint: Endpoint, desired: TrafficState): Promise<Switched | undefined> {
+  async function switchConfig(endpoint: Endpoint, desired: TrafficState): Promise<string | undefined> {
     const current = endpoint.EndpointConfigName;
     if (!current) throw new TargetError(`${description} reports no endpoint config`);
     const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
@@ -184,7 +193,7 @@ export function sagemakerTarget(
       if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
     });
     await aws(['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name], true);
-    return { left: current, next: name };
+    return name;
   }
 
   /** What the endpoint serves, from its variants' current weights. */
@@ -211,10 +220,20 @@ export function sagemakerTarget(
     }
   }
 
-  /** The configs model-gate made for this endpoint, by name; none when they cannot be listed. */
-  async function configsMadeHere(): Promise<string[]> {
+  /**
+   * The configs model-gate made for this endpoint that are old enough to delete, by name; none when
+   * they cannot be listed.
+   */
+  async function oldConfigsMadeHere(): Promise<string[]> {
+    const createdBefore = new Date(clock.now() - config.settleTimeoutMs - CLEANUP_MARGIN_MS).toISOString();
     try {
-      const out = await aws(['list-endpoint-configs', '--name-contains', configNamePrefix(config.endpoint)]);
+      const out = await aws([
+        'list-endpoint-configs',
+        '--name-contains',
+        configNamePrefix(config.endpoint),
+        '--creation-time-before',
+        createdBefore,
+      ]);
       const listed = parseCliJson(configListSchema, out, '`aws sagemaker list-endpoint-configs`');
       return listed.EndpointConfigs.map((c) => c.EndpointConfigName);
     } catch {
@@ -223,21 +242,23 @@ export function sagemakerTarget(
   }
 
   /**
-   * Once the endpoint, InService on a config model-gate made (`next`, after a switch), serves
-   * `desired`: deletes every other config model-gate made for this endpoint, never a user's own
-   * config and never the one in use. The one it just left (`left`) is deleted by name too, as a
-   * list may not show a config made moments ago. Best effort: the traffic change has succeeded, so
-   * a failed list or delete (a config already gone, a missing IAM permission, throttling that
-   * outlasts the retries) does not fail it; a Target has no channel for warnings, so such a config
-   * just stays until a later change cleans up again.
+   * Once the endpoint, InService on a config model-gate made (`deployed`, after a switch), serves
+   * `desired`: deletes every other config model-gate made for this endpoint that is old enough
+   * (CLEANUP_MARGIN_MS), never a user's own config, never the one in use and never one another run
+   * may have just made. One younger, the one it just left included, stays until a later change.
+   * Best effort: the traffic change has succeeded, so a failed list or delete (a config already
+   * gone, a missing IAM permission, throttling that outlasts the retries) does not fail it; a
+   * Target has no channel for warnings, so such a config just stays until a later change cleans up
+   * again.
    */
-  async function deleteUnusedConfigs(settled: Endpoint, desired: TrafficState, switched?: Switched) {
+  async function deleteUnusedConfigs(settled: Endpoint, desired: TrafficState, deployed?: string) {
     const inUse = settled.EndpointConfigName;
     if (!inUse || !madeByModelGate(config.endpoint, inUse)) return;
-    if (switched && inUse !== switched.next) return;
+    if (deployed && inUse !== deployed) return;
     if (!serves(settled, desired)) return;
-    const candidates = [...(switched ? [switched.left] : []), ...(await configsMadeHere())];
-    const unused = new Set(candidates.filter((n) => n !== inUse && madeByModelGate(config.endpoint, n)));
+    const unused = (await oldConfigsMadeHere()).filter(
+      (n) => n !== inUse && madeByModelGate(config.endpoint, n),
+    );
     for (const name of unused) {
       await aws(['delete-endpoint-config', '--endpoint-config-name', name]).catch(() => undefined);
     }
@@ -254,8 +275,8 @@ export function sagemakerTarget(
       expected = desired;
       const endpoint = await whenInService();
       if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-        const switched = await switchConfig(endpoint, desired);
-        await deleteUnusedConfigs(await whenInService(), desired, switched);
+        const deployed = await switchConfig(endpoint, desired);
+        await deleteUnusedConfigs(await whenInService(), desired, deployed);
       } else {
         await moveWeights(endpoint, desired);
         await deleteUnusedConfigs(await whenInService(), desired);

@@ -207,6 +207,15 @@ describe('sagemaker target on a stand-in aws CLI', () => {
 });
 
 describe('sagemaker target: shadow through a shadow variant', () => {
+  /**
+   * The runner's clock an hour ahead of the platform's: each change sees the configs made before it
+   * as old as a shadow phase, old enough for the cleanup to delete (it keeps younger ones, which
+   * another run may be about to deploy).
+   */
+  const anHourLater: Clock = {
+    now: () => systemClock.now() + 60 * 60_000,
+    sleep: (ms) => systemClock.sleep(ms),
+  };
   const endpoint = async () => (await standins.state()).sagemaker[KEY];
   const configs = async () => (await standins.state()).sagemakerConfigs;
   const operations = async () => (await standins.calls('aws')).map((c) => c.argv[1]);
@@ -231,7 +240,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       });
 
   it('shadows through a new endpoint config, reads the shadow back, and restores the variant when it ends', async () => {
-    const seen = await passingShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2', 20);
+    const seen = await passingShadow(sagemakerTarget(config, 'fraud', anHourLater), 'v1', 'v2', 20);
     expect(seen).toEqual([
       mirrorOf('v1', 'v2', 20),
       { stable: { version: 'v1' } },
@@ -289,7 +298,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
 
   it('rolls a failing shadow back to production variants only, and a later release finds the candidate', async () => {
     await standins.seed({ ...(await standins.state()), settleGets: 1 });
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     expect(await failingShadow(target, 'v1', 'v2')).toEqual([
       mirrorOf('v1', 'v2', 10),
       { stable: { version: 'v1' } },
@@ -309,7 +318,11 @@ describe('sagemaker target: shadow through a shadow variant', () => {
 
   it('catches an update that deployed the config without its shadow variant, and still rolls back', async () => {
     await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'drop-mirror', times: 1 });
-    const { error, rolledBack } = await unreachedShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2');
+    const { error, rolledBack } = await unreachedShadow(
+      sagemakerTarget(config, 'fraud', anHourLater),
+      'v1',
+      'v2',
+    );
     expect(error).toEqual(
       new TargetError(
         'SageMaker endpoint fraud-endpoint (us-east-1) serves v1 100% after being asked for v1 100% (+ mirror 10% to v2)',
@@ -356,7 +369,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     await autoscale('fraud-v1', 10);
     expect(await counts()).toEqual({ 'fraud-v1': 10, 'fraud-v2': 1 });
 
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     await expect(reconcile(target, mirrorOf('v1', 'v2', 20))).resolves.toEqual(mirrorOf('v1', 'v2', 20));
     expect(await counts()).toEqual({ 'fraud-v1': 10, 'fraud-v2': 1 });
     expect((await created())[0]?.production).toEqual([
@@ -382,7 +395,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   });
 
   it('changes nothing when asked again for the shadow the endpoint serves', async () => {
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     await reconcile(target, mirrorOf('v1', 'v2', 25));
     const before = (await operations()).length;
     await expect(reconcile(target, mirrorOf('v1', 'v2', 25))).resolves.toEqual(mirrorOf('v1', 'v2', 25));
@@ -397,9 +410,9 @@ describe('sagemaker target: shadow through a shadow variant', () => {
 
   it('catches an endpoint that silently stayed on its old config', async () => {
     await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'silent-revert', times: 1 });
-    await expect(reconcile(sagemakerTarget(config, 'fraud'), mirrorOf('v1', 'v2', 30))).rejects.toThrow(
-      /serves v1 100% after being asked for v1 100% \(\+ mirror 30% to v2\)$/,
-    );
+    await expect(
+      reconcile(sagemakerTarget(config, 'fraud', anHourLater), mirrorOf('v1', 'v2', 30)),
+    ).rejects.toThrow(/serves v1 100% after being asked for v1 100% \(\+ mirror 30% to v2\)$/);
     expect((await endpoint()).EndpointConfigName).toBe('fraud-config-3');
   });
 
@@ -425,7 +438,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         state.sagemakerConfigs[`us-east-1/${name}`] = { ...SEED_CONFIG, EndpointConfigName: name };
       state.sagemaker[KEY].EndpointConfigName = own;
       await standins.seed(state);
-      await passingShadow(sagemakerTarget(config, 'fraud'), 'v1', 'v2', 20);
+      await passingShadow(sagemakerTarget(config, 'fraud', anHourLater), 'v1', 'v2', 20);
       expect(await configs(), own).toHaveProperty([`us-east-1/${own}`]);
       // Only the shadow's config, made by model-gate, was deleted when the endpoint left it.
       expect(await deleted()).toEqual([await shadowConfig()]);
@@ -434,7 +447,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   });
 
   it('keeps the config it left when the endpoint does not serve as asked from the new one', async () => {
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     await reconcile(target, mirrorOf('v1', 'v2', 20));
     const shadowed = await shadowConfig();
     // The rollback's update silently keeps the shadow config: still in use, it is not deleted.
@@ -454,7 +467,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   });
 
   it('does not fail a phase whose cleanup fails: the config just stays', async () => {
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     await reconcile(target, mirrorOf('v1', 'v2', 20));
     const shadowed = await shadowConfig();
     await standins.fault({
@@ -471,7 +484,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   });
 
   it('deletes a config whose delete failed later: on a re-run of the phase, or at the next change', async () => {
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     await reconcile(target, mirrorOf('v1', 'v2', 20));
     const shadowed = await shadowConfig();
     // Leaving the shadow, the delete is throttled past every retry: the config stays for now.
@@ -510,7 +523,9 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     await standins.seed(state);
     const inUse = async (name: string) =>
       (await standins.state()).sagemaker[`us-east-1/${name}`].EndpointConfigName as string;
-    const [targetA, targetB] = [a, b].map((endpoint) => sagemakerTarget({ ...config, endpoint }, 'fraud'));
+    const [targetA, targetB] = [a, b].map((endpoint) =>
+      sagemakerTarget({ ...config, endpoint }, 'fraud', anHourLater),
+    );
     if (!targetA || !targetB) throw new Error('two targets expected');
     // The same shadow on both: the same content, yet a config of its own for each.
     await reconcile(targetA, mirrorOf('v1', 'v2', 20));
@@ -530,11 +545,11 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   });
 
   it('repeats a phase idempotently, also when the config it left is already gone', async () => {
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     await reconcile(target, mirrorOf('v1', 'v2', 20));
     const shadowed = await shadowConfig();
     // While the endpoint leaves the shadow (Updating for one more look), another run deletes the
-    // shadow's config: SageMaker's "Could not find endpoint configuration" then is no failure.
+    // shadow's config: the cleanup, which deletes only what it lists, does not try it again.
     await standins.seed({ ...(await standins.state()), settleGets: 1 });
     let race: (() => Promise<unknown>) | undefined = () =>
       runCli(
@@ -550,7 +565,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         { timeoutMs: 10_000 },
       );
     const racing: Clock = {
-      now: () => systemClock.now(),
+      now: () => anHourLater.now(),
       async sleep(ms) {
         const other = race;
         race = undefined;
@@ -561,7 +576,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const raced = sagemakerTarget(config, 'fraud', racing);
     await expect(reconcile(raced, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
     expect(race).toBeUndefined();
-    expect(await deleted()).toEqual([shadowed, shadowed]);
+    expect(await deleted()).toEqual([shadowed]);
     const restored = (await endpoint()).EndpointConfigName;
     const left = Object.keys(await configs()).sort();
     expect(left).toEqual(['us-east-1/fraud-config-3', `us-east-1/${restored}`].sort());
@@ -578,7 +593,48 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     await reconcile(target, withdrawTraffic('v1'));
     expect((await endpoint()).EndpointConfigName).toBe(restored);
     expect(Object.keys(await configs()).sort()).toEqual(left);
-    expect(await deleted()).toEqual([shadowed, shadowed, restored, shadowed]);
+    expect(await deleted()).toEqual([shadowed, restored, shadowed]);
+  });
+
+  it('keeps a config another run made moments ago for its own update, and deletes one long unused', async () => {
+    const aws = (...args: string[]) =>
+      runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
+    const prefix = configNamePrefix('fraud-endpoint');
+    const [running, stale, rollback] = ['0000000001', '0000000002', '0000000003'].map((h) => `${prefix}${h}`);
+    if (!running || !stale || !rollback) throw new Error('three names expected');
+    // The endpoint runs a config model-gate made an hour ago; another one made then is unused since.
+    const state = await standins.state();
+    for (const name of [running, stale]) {
+      state.sagemakerConfigs[`us-east-1/${name}`] = {
+        ...SEED_CONFIG,
+        EndpointConfigName: name,
+        EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${name}`,
+        CreationTime: new Date(Date.now() - 60 * 60_000).toISOString(),
+      };
+    }
+    state.sagemaker[KEY].EndpointConfigName = running;
+    await standins.seed(state);
+    // Another run (a rollback, a re-run) has just made its config and is about to deploy it.
+    const variants = JSON.stringify([definition('fraud-v1', 1), definition('fraud-v2', 0)]);
+    const made = await aws(
+      'create-endpoint-config',
+      '--endpoint-config-name',
+      rollback,
+      '--production-variants',
+      variants,
+    );
+    expect(made.exitCode).toBe(0);
+    // This run's canary step (on the runner's own clock) cleans up after it settles.
+    await expect(reconcile(sagemakerTarget(config, 'fraud'), step('v1', 'v2', 10))).resolves.toEqual(
+      step('v1', 'v2', 10),
+    );
+    expect(await deleted()).toEqual([stale]);
+    expect(Object.keys(await configs()).sort()).toEqual(
+      ['us-east-1/fraud-config-3', `us-east-1/${running}`, `us-east-1/${rollback}`].sort(),
+    );
+    // So the other run's update finds its config.
+    const update = ['--endpoint-name', 'fraud-endpoint', '--endpoint-config-name', rollback];
+    expect((await aws('update-endpoint', ...update)).exitCode).toBe(0);
   });
 
   it('reads a shadow it did not set, and a canary step turns it back into a production variant', async () => {
@@ -593,7 +649,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     state.sagemaker[KEY].ProductionVariants = [variant('fraud-v1', 1)];
     state.sagemaker[KEY].ShadowProductionVariants = [variant('fraud-v2', 0.05)];
     await standins.seed(state);
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     expect(await target.read()).toEqual({ stable: { version: 'v1' }, mirror: { version: 'v2', share: 5 } });
     await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
     expect(await operations()).not.toContain('update-endpoint-weights-and-capacities');
@@ -607,7 +663,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
   });
 
   it('refuses a shadow SageMaker cannot run, saying why, before changing anything', async () => {
-    const target = sagemakerTarget(config, 'fraud');
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
     const withCanary = { ...step('v1', 'v2', 10), mirror: { version: 'v2', share: 10 } };
     await expect(reconcile(target, withCanary)).rejects.toThrow(
       'SageMaker cannot shadow v2 while v2 takes 10% of live traffic: an endpoint with a shadow variant has exactly one production variant',
@@ -840,5 +896,58 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const unknown = await list('--endpoint-config-name', 'fraud-config-3');
     expect(unknown.exitCode).toBe(252);
     expect(unknown.stderr).toContain('Unknown options: --endpoint-config-name');
+  });
+
+  it('has a stand-in aws that records when a config was made and lists those made before a time', async () => {
+    const aws = (...args: string[]) =>
+      runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
+    const names = async (...args: string[]) => {
+      const listed = await aws('list-endpoint-configs', ...args);
+      expect(listed.exitCode, listed.stderr).toBe(0);
+      return JSON.parse(listed.stdout).EndpointConfigs.map(
+        (c: { EndpointConfigName: string }) => c.EndpointConfigName,
+      );
+    };
+    const before = Date.now();
+    const variants = JSON.stringify([definition('fraud-v1', 1)]);
+    expect(
+      (
+        await aws(
+          'create-endpoint-config',
+          '--endpoint-config-name',
+          'fraud-new',
+          '--production-variants',
+          variants,
+        )
+      ).exitCode,
+    ).toBe(0);
+    const after = Date.now();
+    // Printed as CLI v2 prints times by default: ISO 8601 with the zone's offset (UTC on a runner).
+    const listed = JSON.parse((await aws('list-endpoint-configs', '--name-contains', 'fraud-new')).stdout);
+    const created: string = listed.EndpointConfigs[0].CreationTime;
+    expect(created).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\+00:00$/);
+    expect(Date.parse(created)).toBeGreaterThanOrEqual(before);
+    expect(Date.parse(created)).toBeLessThanOrEqual(after);
+    expect(await names()).toEqual(['fraud-new', 'fraud-config-3']);
+    // Only those created before the time given, in any form the CLI takes; fraud-config-3 is from
+    // 2026-01-01T00:00:00Z.
+    expect(await names('--creation-time-before', new Date(before).toISOString())).toEqual(['fraud-config-3']);
+    expect(await names('--creation-time-before', String(Date.UTC(2026, 0, 2) / 1000))).toEqual([
+      'fraud-config-3',
+    ]);
+    expect(await names('--creation-time-before', '2026-01-01')).toEqual([]);
+    expect(await names('--creation-time-before', '2026-01-01T01:00:00+02:00')).toEqual([]);
+    expect(await names('--creation-time-before', '2026-01-01T00:00:00.001Z')).toEqual(['fraud-config-3']);
+    expect(await names('--creation-time-before', '2026-01-01T00:00:00', '--name-contains', 'config')).toEqual(
+      [],
+    );
+    // A time botocore cannot read is refused before any call.
+    for (const bad of ['yesterday', '2026-13-01']) {
+      const refused = await aws('list-endpoint-configs', '--creation-time-before', bad);
+      expect(refused.exitCode).toBe(252);
+      expect(refused.stderr).toContain(
+        `Parameter validation failed:\nInvalid type for parameter CreationTimeBefore, value: ${bad}, type: <class 'str'>, valid types: <class 'datetime.datetime'>, timestamp-string`,
+      );
+    }
   });
 });

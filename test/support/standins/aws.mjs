@@ -11,7 +11,7 @@
 //   aws sagemaker update-endpoint --endpoint-name E --endpoint-config-name C
 //   aws sagemaker delete-endpoint-config --endpoint-config-name C
 //   aws sagemaker list-endpoint-configs [--name-contains S] [--sort-by Name|CreationTime]
-//       [--sort-order Ascending|Descending]
+//       [--sort-order Ascending|Descending] [--creation-time-before T]
 // References: https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint-weights-and-capacities.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint.html ,
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/describe-endpoint-config.html ,
@@ -21,9 +21,13 @@
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/list-endpoint-configs.html and
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ListEndpointConfigs.html (NameContains:
 // at most 63 characters of [a-zA-Z0-9-]+, a substring anywhere in the name; SortBy Name or
-// CreationTime, default CreationTime; SortOrder default Descending; the CLI pages through the
-// results itself, per botocore's paginators-1.json, and prints them all as
+// CreationTime, default CreationTime; SortOrder default Descending; CreationTimeBefore: only
+// configs "created before the specified time"; the CLI pages through the results itself, per
+// botocore's paginators-1.json, and prints them all as
 // {"EndpointConfigs": [{EndpointConfigName, EndpointConfigArn, CreationTime}]}),
+// https://docs.aws.amazon.com/cli/latest/userguide/cli-usage-parameters-types.html (a timestamp
+// parameter: ISO 8601 or Unix seconds; CLI v2 prints times in ISO 8601 by default) and botocore's
+// validate.py (a timestamp it cannot read is refused before any call, exit 252),
 // https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DeleteEndpointConfig.html (the one
 // field EndpointConfigName, at most 63 characters of the same pattern; an empty answer; a config
 // "must not" be deleted while an endpoint uses it or is being updated, and if it is, the endpoint
@@ -39,7 +43,8 @@
 // one-production-variant-beside-a-shadow and unique-variant-name refusals use the documented rule
 // as their text: the service's exact wording for them is not published.
 //
-// Endpoint configs live in state.sagemakerConfigs["region/name"]. An update sets the endpoint
+// Endpoint configs live in state.sagemakerConfigs["region/name"], with the CreationTime of the
+// moment create-endpoint-config made them, as the CLI prints it. An update sets the endpoint
 // `Updating` (update-endpoint also shows PendingDeploymentSummary); it is InService with the new
 // weights or config after `state.settleGets` (default 0) more describe calls. Instance counts are
 // the endpoint's own: a DesiredInstanceCount in update-endpoint-weights-and-capacities (the call
@@ -520,7 +525,7 @@ function createConfig() {
     ProductionVariants: production,
     ...(shadow ? { ShadowProductionVariants: shadow } : {}),
     ...carried,
-    CreationTime: '2026-01-01T00:00:00Z',
+    CreationTime: printedTime(Date.now()),
   };
   succeed(state, JSON.stringify({ EndpointConfigArn: configArn(name) }, null, 4));
 }
@@ -577,20 +582,24 @@ function deleteConfig() {
 }
 
 /**
- * The region's configs whose name contains --name-contains, sorted as asked, every page at once
- * (as the CLI prints them when it pages itself). Time filters and paging flags are not implemented.
+ * The region's configs whose name contains --name-contains and that were made before
+ * --creation-time-before, sorted as asked, every page at once (as the CLI prints them when it
+ * pages itself). --creation-time-after and the paging flags are not implemented.
  */
 function listConfigs() {
-  for (const flag of [
-    'createdBefore',
-    'createdAfter',
-    'startingToken',
-    'pageSize',
-    'maxItems',
-    'noPaginate',
-  ]) {
+  for (const flag of ['createdAfter', 'startingToken', 'pageSize', 'maxItems', 'noPaginate']) {
     if (flags[flag] !== undefined)
-      fail(state, 'stand-in: list-endpoint-configs takes only --name-contains and the sort flags', 3);
+      fail(
+        state,
+        'stand-in: list-endpoint-configs takes only --name-contains, --creation-time-before and the sort flags',
+        3,
+      );
+  }
+  const before = flags.createdBefore === undefined ? undefined : timestampOf(flags.createdBefore);
+  if (flags.createdBefore !== undefined && before === undefined) {
+    clientError(
+      `Invalid type for parameter CreationTimeBefore, value: ${flags.createdBefore}, type: <class 'str'>, valid types: <class 'datetime.datetime'>, timestamp-string`,
+    );
   }
   const contains = flags.nameContains;
   if (contains !== undefined) {
@@ -605,9 +614,10 @@ function listConfigs() {
   const order = flags.sortOrder ?? 'Descending';
   if (!['Ascending', 'Descending'].includes(order))
     constraint(order, 'sortOrder', 'Member must satisfy enum value set: [Ascending, Descending]');
-  const key = (c) => (sortBy === 'Name' ? c.EndpointConfigName : c.CreationTime);
+  const key = (c) => (sortBy === 'Name' ? c.EndpointConfigName : timestampOf(c.CreationTime));
   const found = Object.entries(state.sagemakerConfigs)
     .filter(([id, c]) => id.startsWith(`${region}/`) && c.EndpointConfigName.includes(contains ?? ''))
+    .filter(([, c]) => before === undefined || timestampOf(c.CreationTime) < before)
     .map(([, c]) => ({
       EndpointConfigName: c.EndpointConfigName,
       EndpointConfigArn: configArn(c.EndpointConfigName),
@@ -615,6 +625,43 @@ function listConfigs() {
     }))
     .sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0) * (order === 'Ascending' ? 1 : -1));
   succeed(state, JSON.stringify({ EndpointConfigs: found }, null, 4));
+}
+
+/**
+ * A time as CLI v2 prints it by default (cli_timestamp_format iso8601): Python's isoformat() in the
+ * local zone, UTC on a runner, with microseconds only when there are any.
+ */
+function printedTime(ms) {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 19)}${ms % 1000 === 0 ? '' : `.${iso.slice(20, 23)}000`}+00:00`;
+}
+
+const ISO_8601 =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+
+/**
+ * A timestamp parameter as the CLI reads it, in ms: Unix seconds, or one of the ISO 8601 forms the
+ * CLI's guide lists (a time without a zone is UTC, as botocore takes it); undefined when unreadable.
+ */
+function timestampOf(text) {
+  if (/^\d+(\.\d+)?$/.test(text)) return Number(text) * 1000;
+  const parts = ISO_8601.exec(text);
+  if (!parts) return undefined;
+  const [, year, month, day, hour = '0', minute = '0', second = '0', fraction = '', zone = 'Z'] = parts;
+  const ms = Number(fraction.padEnd(3, '0').slice(0, 3));
+  const time = Date.UTC(+year, +month - 1, +day, +hour, +minute, +second, ms);
+  const date = new Date(time);
+  // Date.UTC carries over (a 13th month is January): dateutil refuses such a date.
+  if (
+    date.getUTCMonth() !== +month - 1 ||
+    date.getUTCDate() !== +day ||
+    +hour > 23 ||
+    +minute > 59 ||
+    +second > 59
+  )
+    return undefined;
+  const offset = zone === 'Z' ? 0 : (zone[0] === '-' ? -1 : 1) * (+zone.slice(1, 3) * 60 + +zone.slice(4, 6));
+  return time - offset * 60_000;
 }
 
 /** The list as the CLI parses it: JSON, or the shorthand `VariantName=a,DesiredWeight=1 ...`. */
