@@ -7,6 +7,7 @@ import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { platformFailure, undecidedNote } from './phase-notes.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -23,7 +24,7 @@ export async function tick(release: Release, ctx: ReleaseContext): Promise<Relea
     return await judgePhase(release, ctx);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    return rollBack(release, ctx, `the serving platform failed: ${err.message}`);
+    return rollBack(release, ctx, platformFailure(err.message));
   }
 }
 
@@ -94,7 +95,8 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       .join(', ');
     if (ctx.config.mustHaveData)
       return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
-    return passPhase({ ...judged, reason: `${phase?.name} ended without conclusive data for ${why}` }, ctx);
+    // The phase's record keeps saying what it passed without, after later phases and at the end.
+    return passPhase({ ...judged, phases: noteLast(judged.phases, undecidedNote(why)) }, ctx);
   }
   const waitingFor =
     pending.length > 0
@@ -162,11 +164,12 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
 /**
  * A live gate as a new phase finds it: each phase must earn its pass again, and the limits count
  * afresh, as in an Argo Rollouts analysis run per step (failure-limit 1 tolerates one failed look
- * in every step, not one in the whole release).
+ * in every step, not one in the whole release). No look yet: the report must not show the phase
+ * before's as this one's (the phase history keeps how that phase ended, the series its values).
  */
 function freshForPhase(g: GateState): GateState {
   if (g.kind === 'offline' || g.verdict === 'fail') return g;
-  const { lastUsable: _, ...rest } = g;
+  const { lastUsable: _, last: __, ...rest } = g;
   return { ...rest, verdict: 'pending', failures: 0, inconclusives: 0, consecutiveErrors: 0 };
 }
 

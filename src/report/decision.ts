@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import type { RunResult, ServingState } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 
@@ -43,16 +44,12 @@ function endSentence(r: Release): string {
   switch (r.status) {
     case 'analysing':
       return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}`;
-    case 'ready': {
-      // must-have-data: false lets a phase end without a decision from every gate.
-      const undecided = r.gates.filter((g) => g.verdict !== 'pass').map((g) => g.name);
-      return undecided.length === 0
-        ? `${r.model} ${r.to} passed every gate and is ready to merge`
-        : `${r.model} ${r.to} is ready to merge, but ${undecided.join(', ')} did not decide by the deadline (must-have-data: false let the phase pass)`;
-    }
+    case 'ready':
+      return readySentence(r);
     case 'failed':
-      return r.phase < 0 && r.reason?.startsWith('not deployed')
-        ? `${r.model} ${r.to} was ${r.reason}`
+      if (r.phase < 0 && r.reason?.startsWith('not deployed')) return `${r.model} ${r.to} was ${r.reason}`;
+      return neverServedCallers(r)
+        ? `${r.model} ${r.to} ${failedUnseen(r)}`
         : `${r.model} ${r.to} was rolled back to ${r.from}: ${r.reason}`;
     case 'promoted':
       return `${r.model} ${r.to} was promoted (replacing ${r.from})`;
@@ -60,6 +57,34 @@ function endSentence(r: Release): string {
     case 'superseded':
       return `${r.model} ${r.to} was withdrawn: ${r.reason}`;
   }
+}
+
+/**
+ * Ready, and whether every gate decided: must-have-data: false lets a phase end without a decision
+ * from every gate, the last phase (its gates still pending) or an earlier one (its record says so).
+ */
+function readySentence(r: Release): string {
+  const earlier = r.phases.slice(0, -1).filter(endedUndecided);
+  const undecided = r.gates.filter((g) => g.verdict !== 'pass').map((g) => g.name);
+  const last = r.phases.at(-1);
+  const words = earlier.map((p) => `${p.name} ${p.note}`);
+  if (undecided.length > 0)
+    words.push(
+      earlier.length > 0 && last && endedUndecided(last)
+        ? `${last.name} ${last.note}`
+        : `${undecided.join(', ')} did not decide by the deadline`,
+    );
+  if (words.length === 0) return `${r.model} ${r.to} passed every gate and is ready to merge`;
+  const which = words.length === 1 ? 'the phase' : 'those phases';
+  return `${r.model} ${r.to} is ready to merge, but ${words.join('; ')} (must-have-data: false let ${which} pass)`;
+}
+
+/** Failed where it answered no caller (a smoke test on green, a shadow run): nothing was rolled back. */
+function failedUnseen(r: Release): string {
+  const phase = r.phases.at(-1)?.name ?? '';
+  const again = `${phase} failed: `;
+  const why = r.reason?.startsWith(again) ? r.reason.slice(again.length) : r.reason;
+  return `failed in ${phase}: ${why}; it never served callers${r.withdrawPending ? '' : ' and was withdrawn'}`;
 }
 
 export const DECISION_TITLE: Record<Decision, string> = {
@@ -81,8 +106,14 @@ export function reportTitle(result: RunResult): string {
     return '⚠️ Rollback incomplete: a candidate may still get live traffic';
   const decision = runDecision(result);
   if (decision === 'skipped' && result.serving?.length) return 'ℹ️ Status: nothing in flight';
+  if (decision === 'failed' && failedUnseenOnly(result)) return '❌ Failed';
   return DECISION_TITLE[decision];
 }
+
+/** Every failure of the run is a candidate that never served callers: none was rolled back. */
+const failedUnseenOnly = (result: RunResult) =>
+  !result.drift?.some((d) => d.drifted) &&
+  result.releases.filter((r) => r.status === 'failed').every(neverServedCallers);
 
 /** What a model serves now and since when, for command status. */
 export function servingSentence(s: ServingState): string {

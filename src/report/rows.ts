@@ -147,10 +147,15 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
   });
 }
 
-/** A pending gate of a release that ended waits for nothing: it did not decide, or never looked. */
+/**
+ * A pending gate of a release that ended waits for nothing: it did not decide, or never looked in
+ * the phase it ended in (a later phase than the first: the earlier ones' outcomes are their own).
+ */
 function verdictText(g: GateState, release: Release): string {
   if (g.verdict !== 'pending' || release.status === 'analysing') return VERDICT[g.verdict];
-  return g.last ? '➖ undecided' : '➖ not run';
+  if (g.last) return '➖ undecided';
+  const phase = release.phases.at(-1);
+  return release.phases.length > 1 && phase ? `➖ not run in ${phase.name}` : '➖ not run';
 }
 
 /**

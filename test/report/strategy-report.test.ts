@@ -1,51 +1,8 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/types.js';
-import { FakeClock } from '../../src/core/clock.js';
-import type { MetricSource } from '../../src/metrics/source.js';
-import { newRelease } from '../../src/release/new-release.js';
-import { tick } from '../../src/release/tick.js';
-import type { Release } from '../../src/release/types.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
-import { MemoryTarget } from '../support/memory-target.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
-
-/** A config file with one model, `fraud`, on the given strategy and gates (YAML flow maps). */
-function configWith(strategy: string, gates: string[], extra = ''): Config {
-  const text = `version: 1
-models:
-  fraud:${extra ? `\n    ${extra}` : ''}
-    source: { file: models/fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: ${strategy}
-    gates:
-${gates.map((g) => `      - ${g}`).join('\n')}
-`;
-  return parseConfig(text, {}).config;
-}
-
-/** The engine's release of fraud v1 → v2 on a fake clock, looked at every `interval` until it ends. */
-async function released(config: Config, metrics: MetricSource): Promise<Release> {
-  const model = config.models.fraud;
-  if (!model) throw new Error('no model fraud');
-  const clock = new FakeClock(Date.UTC(2026, 0, 1));
-  const ctx = { config: model, target: new MemoryTarget(), metrics, clock };
-  let r = newRelease(model, { from: 'v1', to: 'v2', now: clock.now() });
-  for (let i = 0; i < 1000 && r.status === 'analysing'; i++) {
-    r = await tick(r, ctx);
-    await clock.sleep(model.strategy.intervalMs);
-  }
-  return r;
-}
-
-const report = (config: Config, r: Release) =>
-  renderMarkdown(config, { releases: [r], skipped: [] }, { now: r.updatedAt });
-const row = (text: string, first: string) => text.split('\n').find((l) => l.startsWith(`| ${first} |`));
+import { blueGreenWith, configWith, released, report, row, startGreen } from './release-world.js';
 
 // FakeCounts' `errors` stand for conversions here, and its `errorRate` for the conversion rate.
 const conversionGate =
@@ -105,31 +62,12 @@ describe('the phase history', () => {
   });
 
   describe('of a blue-green release with a smoke test', () => {
-    let server: Server;
-    let url = '';
+    let green: Awaited<ReturnType<typeof startGreen>>;
     beforeAll(async () => {
-      // Green: answers every golden request but the one marked bad.
-      server = createServer((req, res) => {
-        let body = '';
-        req.on('data', (chunk) => {
-          body += chunk;
-        });
-        req.on('end', () =>
-          res
-            .writeHead(body.includes('bad') ? 500 : 200, { 'content-type': 'application/json' })
-            .end('{"score":0.1}'),
-        );
-      });
-      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-      url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/predict/{{version}}`;
+      green = await startGreen();
     });
-    afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
-
-    const blueGreen = (requests: string) =>
-      configWith(
-        `{ type: blue-green, bake-duration: 1m, rollback-window: 1h, step-duration: 2m, min-requests: 100, interval: 10s, smoke: { url: "${url}", requests: ${requests}, repeat: 2 } }`,
-        ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
-      );
+    afterAll(() => green.close());
+    const blueGreen = (requests: string) => blueGreenWith(green.url, requests);
 
     it("shows the smoke phase's results: how many golden requests went to green and how many failed", async () => {
       const config = blueGreen('[{ x: 1 }, { x: 2 }]');

@@ -1,0 +1,24 @@
+import type { PhaseRecord, Release } from './types.js';
+
+// Words the engine writes that the report reads back: a stored release has no other field for them.
+
+const UNDECIDED = 'ended without conclusive data for ';
+
+/** The note of a phase that passed at its deadline with gates undecided (must-have-data: false). */
+export const undecidedNote = (why: string) => `${UNDECIDED}${why}`;
+
+export const endedUndecided = (p: PhaseRecord): boolean =>
+  p.outcome === 'passed' && p.note?.startsWith(UNDECIDED) === true;
+
+const PLATFORM_FAILED = 'the serving platform failed: ';
+
+/** Why a release failed when the platform refused or reverted a traffic change. */
+export const platformFailure = (message: string) => `${PLATFORM_FAILED}${message}`;
+
+/**
+ * A failed release whose candidate no caller got an answer from: every phase it reached gave it
+ * 0% of live traffic (a smoke test on green, a shadow run), and no traffic change that may have
+ * half taken (a failed switch to green) ended it.
+ */
+export const neverServedCallers = (r: Release): boolean =>
+  r.phases.length > 0 && r.phases.every((p) => p.weight === 0) && !r.reason?.startsWith(PLATFORM_FAILED);
