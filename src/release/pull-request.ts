@@ -174,7 +174,7 @@ const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
 function endedNote(release: Release, headSha: string): string | undefined {
   const head = `this head (${headName(headSha)})`;
   if (release.status === 'failed')
-    return `${head} already ended failed: its analysis rolled the candidate back, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
+    return `${head} already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
   if (release.status === 'aborted')
     return `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
   return undefined;

@@ -47,7 +47,7 @@ function endSentence(r: Release): string {
     case 'ready':
       return readySentence(r);
     case 'failed':
-      if (r.phase < 0 && r.reason?.startsWith('not deployed')) return `${r.model} ${r.to} was ${r.reason}`;
+      if (notDeployed(r)) return `${r.model} ${r.to} was ${r.reason}`;
       return neverServedCallers(r)
         ? `${r.model} ${r.to} ${failedUnseen(r)}`
         : `${r.model} ${r.to} was rolled back to ${r.from}: ${r.reason}`;
@@ -110,10 +110,13 @@ export function reportTitle(result: RunResult): string {
   return DECISION_TITLE[decision];
 }
 
+/** A pre-deploy (offline) gate failed: the candidate was never deployed. */
+const notDeployed = (r: Release) => r.phase < 0 && r.reason?.startsWith('not deployed') === true;
+
 /** Every failure of the run is a candidate that never served callers: none was rolled back. */
 const failedUnseenOnly = (result: RunResult) =>
   !result.drift?.some((d) => d.drifted) &&
-  result.releases.filter((r) => r.status === 'failed').every(neverServedCallers);
+  result.releases.filter((r) => r.status === 'failed').every((r) => notDeployed(r) || neverServedCallers(r));
 
 /** What a model serves now and since when, for command status. */
 export function servingSentence(s: ServingState): string {

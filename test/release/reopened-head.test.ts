@@ -83,14 +83,12 @@ describe('a pull request event on a head whose release already ended', () => {
     expect(reopened.releases[0]?.status).toBe('failed');
     expect(target.writes).toHaveLength(writes);
     const why =
-      'this head (aaaaaaa) already ended failed: its analysis rolled the candidate back, and a failed analysis is not run again on the same commit; push a new commit to analyse again';
+      'this head (aaaaaaa) already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again';
     expect(reopened.skipped).toEqual([{ model: 'fraud', why }]);
     expect(logged).toEqual([`warning: fraud: ${why}`]);
     const report = renderMarkdown(config, reopened, { now: 0 });
     expect(report).toContain('## model-gate: ❌ Rolled back');
-    expect(report).toContain(
-      '- fraud: this head (aaaaaaa) already ended failed: its analysis rolled the candidate back',
-    );
+    expect(report).toContain('- fraud: this head (aaaaaaa) already failed its analysis');
   });
 
   it('labeled on a withdrawn head: not analysed again (a closed PR can be labeled), saying how to', async () => {

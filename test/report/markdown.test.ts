@@ -22,6 +22,29 @@ describe('the markdown report', () => {
     expect(lines[2]).toBe('- fraud v3 was rolled back to v1: errors: 12.00% is above the max 2.00%');
   });
 
+  it('heads a candidate an offline gate kept from deploying as failed, not rolled back', () => {
+    const model = canaryModel({
+      gates: [{ kind: 'offline', name: 'auc', file: 'eval.json', key: 'auc', min: 0.91 }],
+    });
+    const auc = {
+      name: 'auc',
+      kind: 'offline' as const,
+      verdict: 'fail' as const,
+      failures: 1,
+      inconclusives: 0,
+      consecutiveErrors: 0,
+      reason: 'auc: 0.8800 is below the min 0.9100',
+    };
+    const release = newRelease(model, { from: 'v1', to: 'v3', now: 0, offline: [auc] });
+    const lines = renderMarkdown(
+      { ...config, models: { fraud: model } },
+      { releases: [release], skipped: [] },
+      { now: 0 },
+    ).split('\n');
+    expect(lines[0]).toBe('## model-gate: ❌ Failed');
+    expect(lines[2]).toBe('- fraud v3 was not deployed: auc: 0.8800 is below the min 0.9100');
+  });
+
   it('heads the comment of a PR whose promoted version a command rolled back as rolled back', () => {
     const promoted = {
       ...newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 2, now: 0 }),
