@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { duration, strict } from './fields.js';
+import { SANDBOX_NAMED } from './gate-queries.js';
+import { sandboxNamed } from './gate-schema.js';
 
 export const driftWatchSchema = strict({
-  buckets: z
-    .string()
-    .min(1)
-    .default('scores')
-    .describe('Histogram query of the predictions (for the sandbox source: "scores").'),
+  buckets: sandboxNamed(
+    SANDBOX_NAMED['drift-watch'].buckets,
+    "Histogram query of the stable version's predictions",
+  ),
   window: duration('Recent predictions compared (e.g. "1h").').prefault('1h'),
   reference: duration('The window just before them that they are compared with (e.g. "24h").').prefault(
     '24h',

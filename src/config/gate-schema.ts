@@ -13,8 +13,9 @@ import {
   strict,
   unknownVariant,
 } from './fields.js';
+import { SANDBOX_NAMED } from './gate-queries.js';
 import { describeValue, listOf } from './messages.js';
-import { SANDBOX_BUCKET_QUERIES, SANDBOX_COUNT_QUERIES, SANDBOX_QUERIES } from './types.js';
+import { type GateConfig, SANDBOX_BUCKET_QUERIES, SANDBOX_COUNT_QUERIES, SANDBOX_QUERIES } from './types.js';
 
 // ── gates ───────────────────────────────────────────────────────────────────────────────
 
@@ -53,15 +54,27 @@ function checkBounds(kind: string, bounds: readonly string[]) {
   };
 }
 
-/** A histogram query (the latency's, the predictions'), with the sandbox's name as default. */
-const bucketsQuery = (fallback: string, of: string) =>
+/** How a description says that a field left out is the sandbox's name, on the sources that take it so. */
+const sandboxDefaultNote = (name: string) =>
+  ` (default on the sandbox and file sources: "${name}"; required on the others)`;
+
+/**
+ * A query whose default is the sandbox's name: filled in (withSandboxNames) only once the config
+ * is known to read it from the sandbox or a file; schema.ts refuses it left out elsewhere.
+ */
+export const sandboxNamed = (name: string, description: string) =>
   z
     .string()
     .min(1)
-    .default(fallback)
-    .describe(
-      `Histogram query of ${of}; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}.`,
-    );
+    .optional()
+    .describe(`${description}${sandboxDefaultNote(name)}.`);
+
+/** A histogram query (the latency's, the predictions'), with the sandbox's name as default. */
+const bucketsQuery = (name: string, of: string) =>
+  sandboxNamed(
+    name,
+    `Histogram query of ${of} of one slot; for the sandbox source one of: ${SANDBOX_BUCKET_QUERIES.join(', ')}`,
+  );
 
 /** Looks that gave no verdict (no data, a query error), tolerated before a gate fails. */
 const lookLimits = {
@@ -131,18 +144,18 @@ const agreementGate = strict({
   kind: z
     .literal('agreement')
     .describe('Share of identical predictions, candidate vs stable (a shadow): a lower bound.'),
-  query: z
-    .string()
-    .min(1)
-    .default('agreement')
-    .describe('The agreement share; the sandbox source answers "agreement".'),
+  query: sandboxNamed(
+    SANDBOX_NAMED.agreement.query,
+    'The agreement share of one slot; the sandbox source answers "agreement"',
+  ),
   min: z.number().gt(0).lte(1).default(0.95).describe('Lowest tolerated share of identical predictions.'),
   'failure-limit': thresholdGate.in.shape['failure-limit'],
   'inconclusive-limit': thresholdGate.in.shape['inconclusive-limit'],
   'consecutive-error-limit': thresholdGate.in.shape['consecutive-error-limit'],
 })
+  // Still `agreement` for the checks that need the source; withSandboxNames makes it a threshold gate.
   .transform((g) => ({
-    kind: 'threshold' as const,
+    kind: g.kind,
     name: g.name,
     query: g.query,
     min: g.min,
@@ -239,7 +252,7 @@ const latencyGate = strict({
   kind: z
     .literal('latency')
     .describe('A latency quantile per slot, from histogram buckets, against the baseline.'),
-  buckets: bucketsQuery('latency', 'the latency'),
+  buckets: bucketsQuery(SANDBOX_NAMED.latency.buckets, 'the latency'),
   quantile: z.number().gt(0).lt(1).describe('The quantile judged, e.g. 0.95 for p95.'),
   'max-increase': percent(
     'Largest tolerated increase of the share of candidate requests slower than the baseline\'s quantile, e.g. "10%" (5% of requests slower than the baseline p95 may become 5.5%).',
@@ -271,7 +284,7 @@ const driftGate = strict({
   kind: z
     .literal('drift')
     .describe("The candidate's prediction distribution against the baseline's (e.g. shadow scores)."),
-  buckets: bucketsQuery('scores', 'the predictions'),
+  buckets: bucketsQuery(SANDBOX_NAMED.drift.buckets, 'the predictions'),
   'max-distance': z
     .number()
     .gt(0)
@@ -340,12 +353,14 @@ const srmGate = strict({
 const conversionGate = strict({
   name: gateName,
   kind: z.literal('conversion').describe('A business outcome per arm (A/B), e.g. conversions per exposure.'),
-  conversions: z.string().min(1).default('conversions').describe('Count query of the conversions.'),
-  exposures: z
-    .string()
-    .min(1)
-    .default('exposures')
-    .describe('Count query of what the conversions are out of.'),
+  conversions: sandboxNamed(
+    SANDBOX_NAMED.conversion.conversions,
+    'Count query of the conversions of one slot',
+  ),
+  exposures: sandboxNamed(
+    SANDBOX_NAMED.conversion.exposures,
+    'Count query of what the conversions are out of',
+  ),
   direction: z
     .enum(['decrease', 'increase', 'either'])
     .default('decrease')
@@ -379,6 +394,28 @@ function splitAlpha<G extends { kind: string; judge?: string; alpha?: number }>(
   const statistical = (g: G) => g.alpha !== undefined && g.judge !== 'threshold';
   const k = gates.filter(statistical).length;
   return gates.map((g) => (statistical(g) && k > 1 ? { ...g, alpha: (g.alpha as number) / k } : g));
+}
+
+type ParsedGate = z.output<typeof gatesSchema>[number];
+
+/** The sandbox's names for the query fields left out: only on the sources that read them (schema.ts). */
+export function withSandboxNames(gate: ParsedGate): GateConfig {
+  switch (gate.kind) {
+    case 'agreement':
+      return { ...gate, kind: 'threshold', query: gate.query ?? SANDBOX_NAMED.agreement.query };
+    case 'latency':
+      return { ...gate, buckets: gate.buckets ?? SANDBOX_NAMED.latency.buckets };
+    case 'drift':
+      return { ...gate, buckets: gate.buckets ?? SANDBOX_NAMED.drift.buckets };
+    case 'conversion':
+      return {
+        ...gate,
+        conversions: gate.conversions ?? SANDBOX_NAMED.conversion.conversions,
+        exposures: gate.exposures ?? SANDBOX_NAMED.conversion.exposures,
+      };
+    default:
+      return gate;
+  }
 }
 
 export const gatesSchema = z

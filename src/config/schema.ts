@@ -4,7 +4,8 @@ import { templateProblem } from '../metrics/template.js';
 import { strategyRefusal } from '../targets/capabilities.js';
 import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
-import { gatesSchema } from './gate-schema.js';
+import { checkSourceQueries, SANDBOX_NAMED } from './gate-queries.js';
+import { gatesSchema, withSandboxNames } from './gate-schema.js';
 import { describeValue, didYouMean } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
 import { strategySchema } from './strategy-schema.js';
@@ -108,6 +109,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     }
     const metrics = asRecord(model.metrics ?? defaults?.metrics);
     checkMetricsServe(metrics, model, ['models', name], ctx);
+    checkSourceQueries(metrics, model, asRecord(model.strategy ?? defaults?.strategy), ['models', name], ctx);
     if (!Array.isArray(model.gates)) continue;
     checkBakeGates(
       asRecord(model.strategy ?? defaults?.strategy),
@@ -122,7 +124,8 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     model.gates.forEach((entry, i) => {
       const gate = asRecord(entry);
       const query = gate?.query;
-      if (gate?.kind !== 'threshold' || typeof query !== 'string' || query === '') return;
+      if (gate?.kind !== 'threshold' && gate?.kind !== 'agreement') return;
+      if (typeof query !== 'string' || query === '') return;
       if ((SANDBOX_QUERIES as readonly string[]).includes(query)) return;
       const hint = didYouMean(query, SANDBOX_QUERIES);
       ctx.addIssue({
@@ -193,6 +196,11 @@ function checkBakeGates(
     });
   });
 }
+
+const watchWithSandboxName = <W extends { buckets?: string }>(watch: W) => ({
+  ...watch,
+  buckets: watch.buckets ?? SANDBOX_NAMED['drift-watch'].buckets,
+});
 
 function inherited<T>(own: T | undefined, fallback: T | undefined): T {
   const value = own ?? fallback;
@@ -270,10 +278,11 @@ export const configSchema = strict({
           target: inherited(m.target, defaults?.target),
           metrics: inherited(m.metrics, defaults?.metrics),
           strategy: inherited(m.strategy, defaults?.strategy),
-          gates: m.gates,
+          // Queries left out take the sandbox's names only where checkSourceQueries allowed it.
+          gates: m.gates.map(withSandboxNames),
           onMerge: m['on-merge'] ?? defaults?.['on-merge'] ?? 'require-pass',
           mustHaveData: m['must-have-data'] ?? defaults?.['must-have-data'] ?? true,
-          ...(m['drift-watch'] ? { driftWatch: m['drift-watch'] } : {}),
+          ...(m['drift-watch'] ? { driftWatch: watchWithSandboxName(m['drift-watch']) } : {}),
         },
       ]),
     );

@@ -344,7 +344,7 @@ describe('gates the metric source cannot serve', () => {
     const text = `version: 1
 defaults:
   target: { type: sandbox, url: http://127.0.0.1:8080 }
-  metrics: { type: cloudwatch, requests: "SELECT SUM(Invocations) FROM SCHEMA(\\"AWS/SageMaker\\")" }
+  metrics: { type: cloudwatch, requests: "SELECT SUM(Invocations) FROM SCHEMA(\\"AWS/SageMaker\\", VariantName) WHERE VariantName = 'fraud-{{version}}'" }
 models:
   fraud:
     source: { file: models/fraud/model.yaml, key: version }
@@ -353,7 +353,7 @@ models:
     gates:
       - { name: p99, kind: latency, buckets: latency, quantile: 0.99, max-increase: 10% }
       - { name: scores, kind: drift, buckets: scores }
-      - { name: errors, kind: ratio, events: '{"Id": "e", "MetricStat": {"Metric": {"Namespace": "M", "MetricName": "Errors"}, "Stat": "Sum"}}', max-increase: 10% }
+      - { name: errors, kind: ratio, events: '{"Id": "e", "MetricStat": {"Metric": {"Namespace": "M", "MetricName": "Errors", "Dimensions": [{"Name": "Version", "Value": "{{version}}"}]}, "Stat": "Sum"}}', max-increase: 10% }
   ranker:
     source: { file: models/ranker/model.yaml, key: version }
     strategy: { type: canary, steps: [10] }

@@ -7,8 +7,11 @@ import { metricsFor } from '../../src/release/adapters.js';
 
 const F = '.github/model-gate.yml';
 
-/** A one-model config whose metrics source is `metrics` (flow YAML) and whose gate query is `query`. */
-const yaml = (metrics: string, query = 'error-rate') => `version: 1
+/**
+ * A one-model config whose metrics source is `metrics` (flow YAML) and whose gate query is `query`
+ * (naming the slot: a query that does not is refused on the sources that answer any query).
+ */
+const yaml = (metrics: string, query = 'error_rate{slot="{{slot}}"}') => `version: 1
 defaults:
   target: { type: sandbox, url: http://127.0.0.1:8080 }
   strategy: { type: canary, steps: [50] }
@@ -133,9 +136,13 @@ describe('metric source configuration', () => {
     } as const;
     const withGate = (metrics: string, gate: string) =>
       `${yaml(metrics).replace(/ {4}gates:\n.*\n$/, '')}    gates:\n      - ${gate}\n`;
-    const latency = '{ name: p95, kind: latency, buckets: latency, quantile: 0.95, max-increase: 10% }';
-    const ratio = '{ name: e, kind: ratio, events: errors, max-increase: 10% }';
-    const conversion = '{ name: c, kind: conversion }';
+    // Queries of one slot, with no sandbox defaults: valid on every source (the sandbox does not check count names).
+    const latency =
+      '{ name: p95, kind: latency, buckets: \'latency{slot="{{slot}}"}\', quantile: 0.95, max-increase: 10% }';
+    const ratio =
+      '{ name: e, kind: ratio, events: \'errors{slot="{{slot}}"}\', total: \'requests{slot="{{slot}}"}\', max-increase: 10% }';
+    const conversion =
+      '{ name: c, kind: conversion, conversions: \'c{slot="{{slot}}"}\', exposures: \'x{slot="{{slot}}"}\' }';
     for (const [type, metrics] of Object.entries(sources)) {
       const model = parseConfig(withGate(metrics, ratio), ENV).config.models.fraud;
       if (!model) throw new Error('no model');

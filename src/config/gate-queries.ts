@@ -1,0 +1,191 @@
+import type { z } from 'zod';
+import { NO_BUCKETS } from '../metrics/capabilities.js';
+import { countQuery } from '../metrics/reduce.js';
+import { templateProblem, templateVariables } from '../metrics/template.js';
+import { asRecord, type Loose } from './fields.js';
+import { PROMETHEUS_REQUESTS_DEFAULT } from './metrics-schema.js';
+import { type MetricsConfig, SIDE_BY_SIDE_KINDS } from './types.js';
+
+/**
+ * Gate queries on a metric source that answers whatever query it is sent: one left to a sandbox
+ * name, or one that does not pick out the arm, reads no data (rolled back at the deadline,
+ * blaming the metrics) or the same numbers for candidate and stable (a bad candidate passes).
+ * Exempt: the sandbox, which knows its names and slots, and the file source, which picks the
+ * slot's entry itself and whose entries are written for it (the names are plain keys there).
+ */
+
+type Checked = 'prometheus' | 'datadog' | 'cloudwatch' | 'http-json';
+const CHECKED: readonly string[] = ['prometheus', 'datadog', 'cloudwatch', 'http-json'] satisfies Checked[];
+
+/** Query fields whose default is a name the sandbox source answers, by gate kind (and the drift watch). */
+export const SANDBOX_NAMED = {
+  agreement: { query: 'agreement' },
+  latency: { buckets: 'latency' },
+  drift: { buckets: 'scores' },
+  conversion: { conversions: 'conversions', exposures: 'exposures' },
+  'drift-watch': { buckets: 'scores' },
+} as const;
+
+/** What each of those fields is, and an example per source, for the message that asks for it. */
+const NEEDED: Record<string, { what: string; example: Partial<Record<Checked, string>> }> = {
+  'agreement.query': {
+    what: "the share of the candidate's predictions identical to stable's, per slot",
+    example: {
+      prometheus:
+        'sum(increase(shadow_identical_total{slot="{{slot}}"}[{{window}}])) / sum(increase(shadow_compared_total{slot="{{slot}}"}[{{window}}]))',
+      datadog: 'avg:shadow.agreement{version:{{version}}}',
+      cloudwatch: `SELECT AVG(Agreement) FROM SCHEMA("Models", Version) WHERE Version = '{{version}}'`,
+      'http-json': 'stats.agreement',
+    },
+  },
+  'latency.buckets': {
+    what: 'the histogram query of the latency, per slot',
+    example: {
+      prometheus: 'sum by (le) (increase(latency_seconds_bucket{slot="{{slot}}"}[{{window}}]))',
+      'http-json': 'stats.latency.buckets',
+    },
+  },
+  'drift.buckets': {
+    what: 'the histogram query of the predictions, per slot',
+    example: {
+      prometheus: 'sum by (le) (increase(prediction_score_bucket{slot="{{slot}}"}[{{window}}]))',
+      'http-json': 'stats.scores.buckets',
+    },
+  },
+  'drift-watch.buckets': {
+    what: "the histogram query of the stable version's predictions",
+    example: {
+      prometheus: 'sum by (le) (increase(prediction_score_bucket{slot="{{slot}}"}[{{window}}]))',
+      'http-json': 'stats.scores.buckets',
+    },
+  },
+  'conversion.conversions': {
+    what: 'the count query of the conversions, per slot',
+    example: {
+      prometheus: 'sum(increase(conversions_total{slot="{{slot}}"}[{{window}}]))',
+      datadog: 'sum:conversions{slot:{{slot}}}.as_count()',
+      cloudwatch: `SELECT SUM(Conversions) FROM SCHEMA("Models", Slot) WHERE Slot = '{{slot}}'`,
+      'http-json': 'stats.conversions',
+    },
+  },
+  'conversion.exposures': {
+    what: 'the count query of what the conversions are out of, per slot',
+    example: {
+      prometheus: 'sum(increase(exposures_total{slot="{{slot}}"}[{{window}}]))',
+      datadog: 'sum:exposures{slot:{{slot}}}.as_count()',
+      cloudwatch: `SELECT SUM(Exposures) FROM SCHEMA("Models", Slot) WHERE Slot = '{{slot}}'`,
+      'http-json': 'stats.exposures',
+    },
+  },
+};
+
+/** The query fields of each gate kind; every one is read once per arm. */
+const QUERIES: Record<string, readonly string[]> = {
+  threshold: ['query'],
+  agreement: ['query'],
+  ratio: ['events', 'total'],
+  latency: ['buckets'],
+  drift: ['buckets'],
+  conversion: ['conversions', 'exposures'],
+};
+const COUNTS = ['events', 'total', 'conversions', 'exposures'];
+/** In a count query: the source's own request count (countQuery). */
+const REQUESTS = 'requests';
+
+/** How a query picks out one arm, on the sources whose queries are their own language. */
+const ARM_HINT: Record<Exclude<Checked, 'http-json'>, string> = {
+  prometheus: 'a label matcher such as slot="{{slot}}" or version="{{version}}"',
+  datadog: 'a tag such as slot:{{slot}} or version:{{version}}',
+  cloudwatch: 'a dimension such as {"Name": "VariantName", "Value": "{{model}}-{{version}}"}',
+};
+const SAME = 'the candidate and the stable version would read the same numbers';
+const URL_EXAMPLE = 'https://metrics.example.com/{{model}}/{{slot}}';
+
+const namesArm = (text: string) => templateVariables(text).some((v) => v === 'slot' || v === 'version');
+/** `${NAME}` still in a value: its variable is unset, which is reported on its own. */
+const unresolved = (text: string) => /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(text);
+
+/** Refuses those queries of a model's gates and drift watch, naming the field and what to write. */
+export function checkSourceQueries(
+  metrics: Loose | undefined,
+  model: Loose,
+  strategy: Loose | undefined,
+  path: (string | number)[],
+  ctx: z.core.$RefinementCtx,
+) {
+  const type = metrics?.type;
+  if (!metrics || typeof type !== 'string' || !CHECKED.includes(type)) return;
+  const source = type as Checked;
+  const noBuckets = NO_BUCKETS[source as MetricsConfig['type']] !== undefined;
+  const blueGreen = strategy?.type === 'blue-green';
+  const issue = (at: (string | number)[], message: string) =>
+    ctx.addIssue({ code: 'custom', input: undefined, path: [...path, ...at], message });
+  const gates = Array.isArray(model.gates) ? model.gates : [];
+  gates.forEach((entry, i) => {
+    const gate = asRecord(entry);
+    const kind = gate?.kind;
+    if (!gate || typeof kind !== 'string' || !QUERIES[kind]) return;
+    // Refused already, for what the source or the strategy cannot do.
+    if (noBuckets && (kind === 'latency' || kind === 'drift')) return;
+    if (blueGreen && SIDE_BY_SIDE_KINDS.some((k) => k === kind)) return;
+    for (const field of QUERIES[kind] ?? []) {
+      const missing = sandboxDefaultLeftOut(source, kind, field, gate[field]);
+      if (missing) {
+        issue(['gates', i, field], missing);
+        continue;
+      }
+      // A full switch compares the candidate with the stable version's values from before it.
+      if (blueGreen) continue;
+      const problem = armProblem(source, metrics, field, gate[field]);
+      if (problem) issue(['gates', i, field], problem);
+    }
+  });
+  const watch = asRecord(model['drift-watch']);
+  if (watch && !noBuckets) {
+    const missing = sandboxDefaultLeftOut(source, 'drift-watch', 'buckets', watch.buckets);
+    // Its two windows are both the stable version's, apart in time: no arm to pick.
+    if (missing) issue(['drift-watch', 'buckets'], missing);
+  }
+}
+
+function sandboxDefaultLeftOut(source: Checked, kind: string, field: string, value: unknown) {
+  const name = (SANDBOX_NAMED as Record<string, Record<string, string>>)[kind]?.[field];
+  const needed = NEEDED[`${kind}.${field}`];
+  if (value !== undefined || name === undefined || !needed) return undefined;
+  const example = needed.example[source];
+  return `required with the ${source} metrics source ("${name}" is the sandbox's name): ${needed.what}${example ? `, e.g. ${example}` : ''}`;
+}
+
+/** Why this query would read the same numbers for both arms, or undefined. */
+function armProblem(source: Checked, metrics: Loose, field: string, value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  const written = value;
+  if (templateProblem(written) || unresolved(written)) return undefined;
+  // `requests` in a count field is the source's own request count (countQuery, at every look).
+  const sourceRequests =
+    typeof metrics.requests === 'string' ? metrics.requests : PROMETHEUS_REQUESTS_DEFAULT;
+  const query = COUNTS.includes(field) ? countQuery(written, sourceRequests) : written;
+  const fromRequests = query !== written;
+  // A ratio gate's `total` left out is "requests" too.
+  const how = `${field === 'total' ? 'left out or ' : ''}"${REQUESTS}", ${field} is`;
+  if (source === 'http-json') return httpJsonArmProblem(metrics, written, fromRequests ? how : undefined);
+  if (namesArm(query) || unresolved(query)) return undefined;
+  const hint = ARM_HINT[source];
+  if (!fromRequests) {
+    return `names neither {{slot}} nor {{version}}, so on the ${source} metrics source ${SAME}; pick the arm with ${hint}`;
+  }
+  return `${how} the source's requests query (metrics.requests), which names neither {{slot}} nor {{version}}, so on the ${source} metrics source ${SAME}; pick the arm in metrics.requests with ${hint}, or write ${field}`;
+}
+
+/** On http-json the arm is in the URL fetched: the query's own (`<url>#<selector>`) or the source's. */
+function httpJsonArmProblem(metrics: Loose, written: string, requests: string | undefined) {
+  if (/^https?:\/\//i.test(written)) {
+    const hash = written.lastIndexOf('#');
+    if (namesArm(hash < 0 ? written : written.slice(0, hash))) return undefined;
+    return `its URL names neither {{slot}} nor {{version}}, so on the http-json metrics source ${SAME}; put {{slot}} in it, e.g. ${URL_EXAMPLE}#stats.errors`;
+  }
+  const url = typeof metrics.url === 'string' ? metrics.url : '';
+  if (namesArm(url) || unresolved(url)) return undefined;
+  const what = requests ? `${requests} the source's requests selector, read` : 'a selector, read';
+  return `${what} from the answer of the source's url, which names neither {{slot}} nor {{version}}, so on the http-json metrics source ${SAME}; put {{slot}} in that url (e.g. ${URL_EXAMPLE}) or give the query a URL of its own: <url naming {{slot}}>#<selector>`;
+}
