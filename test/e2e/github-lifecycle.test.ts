@@ -213,7 +213,6 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(promotion && latest(promotion)).toBe('inactive');
     expect(ourComments(2)).toHaveLength(1);
     expect(ourComments(2)[0]?.body).toContain('v2 was rolled back to v1 by workflow\\_dispatch');
-    expect(seconds).toBeLessThan(10);
   });
 
   it('two PRs race for one model: the second is queued, deploys nothing, and its job is re-run once the slot frees', async () => {
