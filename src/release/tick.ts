@@ -93,7 +93,14 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
     const why = unjudged
       .map((g) => `${g.name} (${(looks.get(g) ?? g.last)?.note ?? 'no measurement'})`)
       .join(', ');
-    if (ctx.config.mustHaveData)
+    // must-have-data: false excuses missing data, not a gate that must decide: an A/B promotes only
+    // a shown winner (or non-inferior one), and a webhook answering "waiting" (an approval not
+    // given) has not said pass.
+    const mustDecide = unjudged.some(
+      (g) =>
+        g.kind === 'conversion' || (g.kind === 'webhook' && (looks.get(g) ?? g.last)?.verdict === 'waiting'),
+    );
+    if (ctx.config.mustHaveData || mustDecide)
       return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
     // The phase's record keeps saying what it passed without, after later phases and at the end.
     return passPhase({ ...judged, phases: noteLast(judged.phases, undecidedNote(why)) }, ctx);

@@ -137,10 +137,10 @@ describe('the webhook gate', () => {
 });
 
 describe('a release gated by an approval webhook', () => {
-  const setup = () => {
+  const setup = (mustHaveData = true, over: Partial<WebhookGateConfig> = {}) => {
     const clock = new FakeClock(T0);
     const target = new MemoryTarget();
-    const config = canaryModel({ gates: [gate()] });
+    const config = canaryModel({ gates: [gate(over)], mustHaveData });
     const metrics = new ScriptedMetrics({ stable: { rps: 90, values: {} }, canary: { rps: 10, values: {} } });
     const release = newRelease(config, { from: 'v1', to: 'v2', pr: 7, headSha: 'b'.repeat(40), now: T0 });
     return { clock, target, c: { config, target, metrics, clock }, release };
@@ -180,5 +180,24 @@ describe('a release gated by an approval webhook', () => {
     const failed = await looks(refused.release, refused.c, 3);
     expect(failed.reason).toBe('approval: rejected by @ml-lead: see #12');
     expect(refused.target.state).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('rolls back a candidate nobody approved also with must-have-data off, which excuses only a webhook that never answered', async () => {
+    const unapproved = setup(false);
+    service.answer = { status: 200, body: { verdict: 'waiting', note: 'waiting for @ml-lead' } };
+    const timedOut = await looks(unapproved.release, unapproved.c, 20);
+    expect(timedOut.status).toBe('failed');
+    expect(timedOut.reason).toBe(
+      'no conclusive evidence within 1m at step 1 of 3: approval (waiting for @ml-lead)',
+    );
+
+    // Errors tolerated until the deadline (no consecutive-error-limit to fail it sooner).
+    const unanswered = setup(false, { consecutiveErrorLimit: 1000 });
+    service.answer = { status: 503, body: { message: 'down' } };
+    const excused = await looks(unanswered.release, unanswered.c, 20);
+    expect(excused.phases[0]?.outcome).toBe('passed');
+    expect(excused.phases[0]?.note).toMatch(
+      /^ended without conclusive data for approval \(the webhook answered 503/,
+    );
   });
 });

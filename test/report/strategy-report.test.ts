@@ -129,14 +129,12 @@ describe('the note of a passed gate', () => {
     );
   });
 
-  it('leaves a gate that never decided out of "passed every gate" when must-have-data is off', async () => {
+  it('fails an A/B whose conversion never decided, even when must-have-data is off: only a shown winner is promoted', async () => {
     const config = configWith(abStrategy.replace('30m', '2m'), [conversionGate], 'must-have-data: false');
     const r = await released(config, new FakeCounts({ stable: arm(20, 0.3), canary: arm(20, 0.3) }));
-    expect(r.status).toBe('ready');
-    const text = report(config, r);
-    expect(text.split('\n')[2]).toBe(
-      '- fraud v2 is ready to merge, but conversion did not decide by the deadline (must-have-data: false let the phase pass)',
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(
+      /^no conclusive evidence within 2m at A\/B 50\/50 by x-user-id: conversion \(.*not yet conclusive/,
     );
-    expect(row(text, 'conversion (errors / requests)')).toMatch(/ \| ➖ undecided: .*not yet conclusive/);
   });
 });
