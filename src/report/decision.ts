@@ -106,17 +106,16 @@ export function reportTitle(result: RunResult): string {
     return '⚠️ Rollback incomplete: a candidate may still get live traffic';
   const decision = runDecision(result);
   if (decision === 'skipped' && result.serving?.length) return 'ℹ️ Status: nothing in flight';
-  if (decision === 'failed' && failedUnseenOnly(result)) return '❌ Failed';
-  return DECISION_TITLE[decision];
+  if (decision !== 'failed' || result.releases.some(rolledBack)) return DECISION_TITLE[decision];
+  // Nothing was rolled back: candidates that never served callers, or a stable model's drift.
+  return result.releases.some((r) => r.status === 'failed') ? '❌ Failed' : '❌ Drift detected';
 }
 
 /** A pre-deploy (offline) gate failed: the candidate was never deployed. */
 const notDeployed = (r: Release) => r.phase < 0 && r.reason?.startsWith('not deployed') === true;
 
-/** Every failure of the run is a candidate that never served callers: none was rolled back. */
-const failedUnseenOnly = (result: RunResult) =>
-  !result.drift?.some((d) => d.drifted) &&
-  result.releases.filter((r) => r.status === 'failed').every((r) => notDeployed(r) || neverServedCallers(r));
+/** A failed release whose candidate served callers, and was rolled back. */
+const rolledBack = (r: Release) => r.status === 'failed' && !notDeployed(r) && !neverServedCallers(r);
 
 /** What a model serves now and since when, for command status. */
 export function servingSentence(s: ServingState): string {

@@ -10,7 +10,7 @@ import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { runDecision } from '../../src/report/decision.js';
+import { reportTitle, runDecision } from '../../src/report/decision.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
 
@@ -80,6 +80,7 @@ describe('the drift watch', () => {
       /^fraud v2: prediction drift, PSI 0\.\d+ \(level 0\.2\): the last 1h against the 1d before$/,
     );
     expect(runDecision(result)).toBe('failed');
+    expect(reportTitle(result)).toBe('❌ Drift detected');
     expect(result.notify).toEqual([{ pr: 12, model: 'fraud', why: result.drift?.[0]?.note }]);
     expect(ledgerFile.drift).toHaveLength(1);
   });
