@@ -1,5 +1,7 @@
 import { join, relative } from 'node:path';
-import { DEFAULT_CONFIG_PATH } from '../config/load.js';
+import { DEFAULT_CONFIG_PATH, type LoadedConfig, type LoadOptions, loadConfig } from '../config/load.js';
+import { secretsToMask } from '../config/secret-values.js';
+import { addSecret } from '../core/redact.js';
 
 /** How a local command's "config file not found" says to point at another file. */
 export const CLI_PATH_HINT = 'pass its path with --config PATH';
@@ -7,3 +9,15 @@ export const CLI_PATH_HINT = 'pass its path with --config PATH';
 /** The config a local command reads: `--config` as given, else .github/model-gate.yml at the repository's top. */
 export const localConfigPath = (cwd: string, root: string, given?: string): string =>
   given ?? relative(cwd, join(root, DEFAULT_CONFIG_PATH));
+
+/**
+ * The config as the action loads it, with this process's environment for `${NAME}`. The values
+ * the action masks are redacted (`***`) from every message made after this, and from what the
+ * command prints through `redact`: a command target's stderr may echo them, and a terminal's
+ * scrollback or a CI log of `model-gate run` is as public as the action's log.
+ */
+export async function loadLocalConfig(path: string, options: LoadOptions): Promise<LoadedConfig> {
+  const loaded = await loadConfig(path, process.env, options);
+  for (const secret of secretsToMask(loaded.interpolated, process.env)) addSecret(secret);
+  return loaded;
+}

@@ -1,21 +1,21 @@
 import { ModelGateError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import { analyzeCommand } from './analyze-command.js';
-import { demoCommand } from './demo.js';
-import { planCommand } from './plan-command.js';
-import { runCommand } from './run-command.js';
-import { sandboxCommand } from './sandbox-command.js';
-import { validateCommand } from './validate-command.js';
 
 export type Command = (argv: string[]) => Promise<number>;
 
+// Each command's module is loaded only when it runs: `--help` or a usage error must not wait
+// for the config schema, the targets and the sandbox to load. The bundler's "eager" mode keeps
+// every command in the one bundle file (no chunk files beside it); only its evaluation waits.
 const COMMANDS: Record<string, Command> = {
-  analyze: analyzeCommand,
-  demo: demoCommand,
-  plan: planCommand,
-  run: runCommand,
-  sandbox: sandboxCommand,
-  validate: validateCommand,
+  analyze: async (argv) =>
+    (await import(/* webpackMode: "eager" */ './analyze-command.js')).analyzeCommand(argv),
+  demo: async (argv) => (await import(/* webpackMode: "eager" */ './demo.js')).demoCommand(argv),
+  plan: async (argv) => (await import(/* webpackMode: "eager" */ './plan-command.js')).planCommand(argv),
+  run: async (argv) => (await import(/* webpackMode: "eager" */ './run-command.js')).runCommand(argv),
+  sandbox: async (argv) =>
+    (await import(/* webpackMode: "eager" */ './sandbox-command.js')).sandboxCommand(argv),
+  validate: async (argv) =>
+    (await import(/* webpackMode: "eager" */ './validate-command.js')).validateCommand(argv),
 };
 
 const USAGE = `usage: model-gate <command>

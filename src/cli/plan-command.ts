@@ -1,9 +1,4 @@
 import { parseArgs } from 'node:util';
-import { loadConfig } from '../config/load.js';
-import { planChanges } from '../release/plan.js';
-import { plannedLines } from '../release/plan-text.js';
-import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
-import { CLI_PATH_HINT, localConfigPath } from './local-config.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
 const USAGE = `usage: model-gate plan [--config PATH] [--base REF] [--head REF] [--json]
@@ -31,24 +26,8 @@ export async function planCommand(argv: string[], cwd = process.cwd()): Promise<
     console.log(USAGE);
     return 0;
   }
-  const where = await localComparison(cwd, { base: args.base, head: args.head });
-  const configPath = localConfigPath(cwd, where.root, args.config);
-  const { config } = await loadConfig(configPath, process.env, { pathHint: CLI_PATH_HINT });
-  const plan = await planChanges(config, where.reader, where.base.sha, where.head.sha ?? WORKING_TREE);
-  if (args.json) {
-    console.log(JSON.stringify({ base: where.base, head: where.head, ...plan }, null, 2));
-    return 0;
-  }
-  const total = Object.keys(config.models).length;
-  const head = where.head.sha ? `${where.head.ref} (${where.head.sha.slice(0, 7)})` : `the ${where.head.ref}`;
-  const span = `the merge-base with ${where.base.ref} (${where.base.sha.slice(0, 7)}) to ${head}`;
-  if (!plan.hasModels) {
-    console.log(`nothing to release: no version changes from ${span} (${total} models in ${configPath})`);
-    return 0;
-  }
-  console.log(`${plan.models.length} of ${total} models change from ${span}:`);
-  for (const model of plan.models) for (const line of plannedLines(model)) console.log(line);
-  return 0;
+  // Loaded only now: a usage error or --help must not wait for the config schema.
+  return (await import(/* webpackMode: "eager" */ './plan-print.js')).printPlan(args, cwd);
 }
 
 function parse(argv: string[]) {

@@ -1,24 +1,25 @@
-import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseDuration } from '../config/duration.js';
-import { loadConfig } from '../config/load.js';
-import { systemClock } from '../core/clock.js';
 import { InputError, VersionError } from '../core/errors.js';
-import { fileLedger } from '../ledger/file-ledger.js';
-import { metricsFor, targetFor } from '../release/adapters.js';
-import { handleCommand } from '../release/commands.js';
-import type { Ports } from '../release/ports.js';
-import { handlePullRequest, type RunResult } from '../release/pull-request.js';
-import { handleSchedule } from '../release/schedule.js';
-import { runDecision } from '../report/decision.js';
-import { renderTerminal } from '../report/terminal.js';
-import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
 import { validateVersion } from '../version/validate-version.js';
-import { CLI_PATH_HINT, localConfigPath } from './local-config.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
 const EVENTS = ['release', 'merge', 'close', 'tick', 'rollback', 'promote', 'abort', 'status'] as const;
-type RunEvent = (typeof EVENTS)[number];
+export type RunEvent = (typeof EVENTS)[number];
+
+/** What the command line asks of `model-gate run`, checked. */
+export interface RunOptions {
+  config?: string;
+  ledger?: string;
+  base?: string;
+  head?: string;
+  pr: number;
+  model?: string;
+  toVersion?: string;
+  mode: 'watch' | 'tick';
+  maxWaitMs: number;
+  dryRun: boolean;
+}
 
 const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
   the engine on one event, outside Actions, with a local ledger file instead of GitHub:
@@ -71,58 +72,20 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   }
   // Checked before anything is read or deployed, and named as the flag the user typed.
   const toVersion = o['to-version'] === undefined ? undefined : flagVersion(o['to-version']);
-  const where = await localComparison(cwd, { base: o.base, head: o.head });
-  const { config } = await loadConfig(localConfigPath(cwd, where.root, o.config), process.env, {
-    pathHint: CLI_PATH_HINT,
-  });
-  const ledgerPath = o.ledger ?? join(where.root, '.model-gate', 'ledger.json');
-  const ports: Ports = {
-    ledger: fileLedger(ledgerPath),
-    reader: where.reader,
-    clock: systemClock,
-    log: { info: (m) => console.log(`  ${m}`), warn: (m) => console.log(`  ! ${m}`) },
-    targetFor,
-    metricsFor,
-  };
-  const opts = {
-    mode: o.mode === 'tick' ? ('tick' as const) : ('watch' as const),
+  const options: RunOptions = {
+    config: o.config,
+    ledger: o.ledger,
+    base: o.base,
+    head: o.head,
+    pr: number,
+    model: o.model,
+    toVersion,
+    mode: o.mode === 'tick' ? 'tick' : 'watch',
     maxWaitMs,
     dryRun: o['dry-run'] ?? false,
-    only: o.model,
   };
-  const pr = { number, baseSha: where.base.sha, headSha: where.head.sha ?? WORKING_TREE };
-  let result: RunResult;
-  switch (event) {
-    case 'release':
-    case 'merge':
-    case 'close':
-      result = await handlePullRequest(
-        config,
-        { ...pr, action: event === 'release' ? 'opened' : 'closed', merged: event === 'merge' },
-        ports,
-        opts,
-      );
-      break;
-    case 'tick':
-      result = await handleSchedule(config, ports, { ...opts, mode: 'tick' });
-      break;
-    default:
-      result = await handleCommand(
-        config,
-        event,
-        {
-          model: o.model,
-          toVersion,
-          toVersionName: '--to-version',
-          dryRun: opts.dryRun,
-          trigger: 'model-gate run',
-        },
-        ports,
-      );
-  }
-  console.log(renderTerminal(config, result, Date.now()));
-  console.log(`ledger: ${relative(cwd, ledgerPath)}`);
-  return runDecision(result) === 'failed' ? 1 : 0;
+  // Loaded only now: a usage error or --help must not wait for the engine.
+  return (await import(/* webpackMode: "eager" */ './run-event.js')).runEvent(event, options, cwd);
 }
 
 /** The pull request number, default 1; undefined when the text is not one. */

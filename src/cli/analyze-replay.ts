@@ -1,0 +1,134 @@
+import { readFile } from 'node:fs/promises';
+import { InputError } from '../core/errors.js';
+import { bonferroni } from '../stats/alpha.js';
+import { fmt } from '../stats/counts.js';
+import type { Judgment } from '../stats/judgment.js';
+import { judgeObservation, type Observation, parseObservation } from '../stats/observation.js';
+
+interface Look {
+  time: number | string;
+  step?: string | number;
+  line: number;
+  verdict: Judgment['verdict'];
+  evidence: Judgment['evidence'];
+  note: string;
+}
+
+interface GateReplay {
+  gate: string;
+  kind: Observation['kind'];
+  /** The level each look was judged at (unless a line set its own). */
+  alpha: number;
+  looks: Look[];
+  /** The first look that decided, if any: the gate's outcome as the release saw it. */
+  decided?: { verdict: 'pass' | 'fail'; time: number | string; line: number };
+}
+
+/**
+ * The work of `model-gate analyze` once its command line is valid: every look of the log `file`
+ * judged at `alpha` (split across its gates) and printed, as text or JSON. Returns 0 when no
+ * look failed, 1 when one did. Its own module, so that a usage error or `--help` returns before
+ * the judges load.
+ */
+export async function analyzeLog(file: string, alpha: number, json: boolean): Promise<number> {
+  const observations = parseLog(file, await readText(file));
+  const replays = replay(observations, alpha);
+  if (json) console.log(JSON.stringify({ file, alpha, gates: replays }, null, 2));
+  else console.log(render(file, alpha, replays));
+  return replays.some((g) => g.looks.some((l) => l.verdict === 'fail')) ? 1 : 0;
+}
+
+/** The log's text, or what is wrong with the path in words (not an errno) and what to pass. */
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const what = 'pass the path of an observation log (docs/observations.md)';
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw new InputError(`${file}: file not found; ${what}`);
+    if (code === 'EISDIR') throw new InputError(`${file}: is a directory, expected a file; ${what}`);
+    if (code === 'EACCES' || code === 'EPERM')
+      throw new InputError(`${file}: permission denied; make it readable by this user`);
+    throw new InputError(`${file}: cannot read it: ${(err as Error).message}`);
+  }
+}
+
+/** Every non-blank, non-comment line is one observation; every fault names its line. */
+function parseLog(file: string, text: string): { o: Observation; line: number }[] {
+  const out: { o: Observation; line: number }[] = [];
+  const problems: string[] = [];
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#')) return;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      problems.push(`${file}:${i + 1}: not JSON`);
+      return;
+    }
+    const parsed = parseObservation(value);
+    if (parsed.success) out.push({ o: parsed.data, line: i + 1 });
+    else for (const problem of parsed.problems) problems.push(`${file}:${i + 1}: ${problem}`);
+  });
+  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  if (out.length === 0) throw new InputError(`${file}: no observations`);
+  return out;
+}
+
+/** Judge every look in file order; the gates share alpha (Bonferroni over the distinct gates). */
+function replay(observations: { o: Observation; line: number }[], alpha: number): GateReplay[] {
+  const gates = new Map<string, GateReplay>();
+  for (const { o } of observations) {
+    if (!gates.has(o.gate)) gates.set(o.gate, { gate: o.gate, kind: o.kind, alpha, looks: [] });
+  }
+  const level = bonferroni(alpha, gates.size);
+  for (const { o, line } of observations) {
+    const g = gates.get(o.gate) as GateReplay;
+    g.alpha = level;
+    const j = judgeObservation(o, level);
+    g.looks.push({
+      time: o.time,
+      ...(o.step === undefined ? {} : { step: o.step }),
+      line,
+      verdict: j.verdict,
+      evidence: j.evidence,
+      note: j.note,
+    });
+    if (!g.decided && j.verdict !== 'inconclusive') g.decided = { verdict: j.verdict, time: o.time, line };
+  }
+  return [...gates.values()];
+}
+
+const timeText = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
+
+function render(file: string, alpha: number, replays: GateReplay[]): string {
+  const out: string[] = [
+    `${file}: ${replays.length} gate${replays.length === 1 ? '' : 's'}, alpha ${alpha} split to ${fmt(replays[0]?.alpha)} each`,
+  ];
+  for (const g of replays) {
+    out.push('', `${g.gate} (${g.kind})`);
+    for (const look of g.looks) {
+      const e = look.evidence;
+      const strength =
+        e.eValue !== undefined ? `e=${fmt(e.eValue)}` : e.pValue !== undefined ? `p=${fmt(e.pValue)}` : '';
+      const effect =
+        e.effect === undefined
+          ? ''
+          : `effect ${fmt(e.effect)}${e.interval ? ` [${fmt(e.interval[0])}, ${fmt(e.interval[1])}]` : ''}`;
+      const step = look.step === undefined ? '' : ` ${look.step}`;
+      out.push(
+        `  ${timeText(look.time)}${step}  ${look.verdict.padEnd(12)} ${[effect, strength].filter(Boolean).join('  ')}`,
+      );
+      out.push(`      ${look.note}`);
+    }
+  }
+  out.push('', 'summary');
+  for (const g of replays) {
+    const d = g.decided;
+    out.push(
+      `  ${g.gate}: ${d ? `${d.verdict === 'fail' ? 'failed' : 'passed'} at ${timeText(d.time)} (line ${d.line})` : 'undecided'}`,
+    );
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,123 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../config/load.js';
+import type { Config } from '../config/types.js';
+import { systemClock } from '../core/clock.js';
+import { fileLedger } from '../ledger/file-ledger.js';
+import { metricsFor, targetFor } from '../release/adapters.js';
+import type { Ports } from '../release/ports.js';
+import { handlePullRequest, type RunResult } from '../release/pull-request.js';
+import type { ReleaseStatus } from '../release/types.js';
+import { renderTerminal } from '../report/terminal.js';
+import { DEMO_CONVERSION_RATE } from '../sandbox/outcomes.js';
+import { demoModelsDir } from '../sandbox/paths.js';
+import { startSandbox } from '../sandbox/server.js';
+import { startTraffic, USERS_WITH_OUTCOMES } from '../sandbox/traffic.js';
+import { memoryFileReader } from '../version/changed-models.js';
+
+const MODEL = 'fraud-detector';
+const sha = (c: string) => c.repeat(40);
+
+/** One pull request of the demo: the version file at base and head, and what must happen. */
+interface DemoPr {
+  number: number;
+  from: string;
+  to: string;
+  expect: ReleaseStatus;
+}
+
+/** A good candidate promoted, then a faulty one rolled back (A/B uses v4, the one that converts at least as well). */
+const story = (strategy: string): DemoPr[] => [
+  { number: 1, from: 'v1', to: strategy === 'ab' ? 'v4' : 'v2', expect: 'promoted' },
+  { number: 2, from: strategy === 'ab' ? 'v4' : 'v2', to: 'v3', expect: 'failed' },
+];
+
+/**
+ * The demo once its command line is valid: the sandbox with live traffic, a good PR that is
+ * promoted and a faulty one that is rolled back, with `strategy`. 0 only when both end as they
+ * must. Its own module, so that a usage error or `--help` returns before the sandbox loads.
+ */
+export async function playDemo(strategy: string, out: NodeJS.WritableStream): Promise<number> {
+  const started = Date.now();
+  const sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: MODEL, stable: 'v1' }],
+    seed: 7,
+    conversionRate: DEMO_CONVERSION_RATE,
+  });
+  const ab = strategy === 'ab';
+  const rps = ab ? 400 : 200;
+  const traffic = startTraffic({
+    url: sandbox.url,
+    model: MODEL,
+    rps,
+    seed: 11,
+    ...(ab ? USERS_WITH_OUTCOMES : {}),
+  });
+  const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
+  try {
+    out.write(
+      `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}\n`,
+    );
+    const file = strategy === 'canary' ? 'model-gate.yml' : join('strategies', `${strategy}.yml`);
+    const { config } = await loadConfig(
+      join(demoModelsDir, '..', file),
+      { ...process.env, SANDBOX_URL: sandbox.url },
+      { pathHint: 'reinstall model-gate (the demo configs ship with it)' },
+    );
+    const ledger = fileLedger(join(work, 'ledger.json'));
+    let ok = true;
+    for (const pr of story(strategy)) {
+      out.write(`\n━━ PR #${pr.number}: ${MODEL} ${pr.from} -> ${pr.to} ━━\n`);
+      const result = await playPullRequest(config, pr, { ledger, out });
+      const status = result.releases[0]?.status;
+      const pass = status === pr.expect;
+      ok &&= pass;
+      out.write(
+        `\n${pass ? '✓' : '✗'} PR #${pr.number} ended ${status ?? 'with no release'} (expected ${pr.expect})\n`,
+      );
+    }
+    const served = traffic.stats();
+    out.write(
+      `\n${served.sent} live requests served during the demo in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    return ok ? 0 : 1;
+  } finally {
+    await traffic.stop();
+    await sandbox.close();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function playPullRequest(
+  config: Config,
+  pr: DemoPr,
+  io: { ledger: Ports['ledger']; out: NodeJS.WritableStream },
+): Promise<RunResult> {
+  const file = config.models[MODEL]?.source.file ?? '';
+  const reader = memoryFileReader({
+    [sha('a')]: { [file]: `version: ${pr.from}\n` },
+    [sha('b')]: {
+      [file]: `version: ${pr.to}\n`,
+      [`models/${MODEL}/eval.json`]: JSON.stringify({ auc: pr.to === 'v3' ? 0.91 : 0.93 }),
+    },
+  });
+  const ports: Ports = {
+    ledger: io.ledger,
+    reader,
+    clock: systemClock,
+    log: { info: (m) => io.out.write(`  ${m}\n`), warn: (m) => io.out.write(`  ! ${m}\n`) },
+    targetFor,
+    metricsFor,
+  };
+  const event = { number: pr.number, baseSha: sha('a'), headSha: sha('b'), merged: false };
+  const opts = { mode: 'watch' as const, maxWaitMs: 120_000, dryRun: false };
+  const analysed = await handlePullRequest(config, { ...event, action: 'opened' }, ports, opts);
+  io.out.write(`\n${renderTerminal(config, analysed, Date.now())}`);
+  if (analysed.releases[0]?.status !== 'ready') return analysed;
+  io.out.write('\nthe PR is merged\n');
+  const merged = await handlePullRequest(config, { ...event, action: 'closed', merged: true }, ports, opts);
+  io.out.write(`\n${renderTerminal(config, merged, Date.now())}`);
+  return merged;
+}

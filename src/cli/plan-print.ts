@@ -1,0 +1,39 @@
+import { redact } from '../core/redact.js';
+import { planChanges } from '../release/plan.js';
+import { plannedLines } from '../release/plan-text.js';
+import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
+import { CLI_PATH_HINT, loadLocalConfig, localConfigPath } from './local-config.js';
+
+/** What `model-gate plan` was asked, its command line checked. */
+export interface PlanOptions {
+  config?: string;
+  base?: string;
+  head?: string;
+  json?: boolean;
+}
+
+/**
+ * The work of `model-gate plan` once its command line is valid: the plan, printed. Its own
+ * module, so that a usage error or `--help` returns before the config schema loads.
+ */
+export async function printPlan(args: PlanOptions, cwd: string): Promise<number> {
+  const where = await localComparison(cwd, { base: args.base, head: args.head });
+  const configPath = localConfigPath(cwd, where.root, args.config);
+  const { config } = await loadLocalConfig(configPath, { pathHint: CLI_PATH_HINT });
+  const plan = await planChanges(config, where.reader, where.base.sha, where.head.sha ?? WORKING_TREE);
+  if (args.json) {
+    // A plan names targets and their URLs, which may hold a secret-named variable's value.
+    console.log(redact(JSON.stringify({ base: where.base, head: where.head, ...plan }, null, 2)));
+    return 0;
+  }
+  const total = Object.keys(config.models).length;
+  const head = where.head.sha ? `${where.head.ref} (${where.head.sha.slice(0, 7)})` : `the ${where.head.ref}`;
+  const span = `the merge-base with ${where.base.ref} (${where.base.sha.slice(0, 7)}) to ${head}`;
+  if (!plan.hasModels) {
+    console.log(`nothing to release: no version changes from ${span} (${total} models in ${configPath})`);
+    return 0;
+  }
+  console.log(`${plan.models.length} of ${total} models change from ${span}:`);
+  for (const model of plan.models) for (const line of plannedLines(model)) console.log(redact(line));
+  return 0;
+}
