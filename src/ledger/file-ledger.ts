@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import type { Ledger, LedgerEntry } from './ledger.js';
+import { type Ledger, type LedgerEntry, LedgerStateError } from './ledger.js';
 import { firstProblems, parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
@@ -73,11 +73,24 @@ export function fileLedger(path: string): Ledger {
       `the ledger ${path} is not one model-gate wrote (${firstProblems(parsed.problems)}): ${RESET}`,
     );
   }
-  async function save(data: LedgerFile): Promise<void> {
+  /**
+   * Writes `data` after reading it back as `load` will (the file's own schema, on the JSON to be
+   * written), as the GitHub ledger checks a release before it records one: a state the next run
+   * would refuse must not be written over one it reads (a version a platform reports, say).
+   * `what` names what is being recorded, for the message.
+   */
+  async function save(data: LedgerFile, what: string): Promise<void> {
+    const text = `${JSON.stringify(data, null, 2)}\n`;
+    const stored = parseState(ledgerFile, JSON.parse(text));
+    if (!stored.ok) {
+      throw new LedgerStateError(
+        `cannot record ${what} in the ledger ${path}: ${firstProblems(stored.problems)}`,
+      );
+    }
     const tmp = `${path}.${process.pid}.tmp`;
     try {
       await mkdir(dirname(path), { recursive: true });
-      await writeFile(tmp, `${JSON.stringify(data, null, 2)}\n`);
+      await writeFile(tmp, text);
       await rename(tmp, path);
     } catch (err) {
       throw fileProblem(path, err, 'write');
@@ -90,12 +103,12 @@ export function fileLedger(path: string): Ledger {
     async saveRelease(release) {
       const data = await load();
       data.releases[release.model] = release;
-      await save(data);
+      await save(data, `the release of ${release.model}`);
     },
     async record(entry) {
       const data = await load();
       data.history.push(entry);
-      await save(data);
+      await save(data, `the ${entry.kind} of ${entry.model}`);
     },
     async history(model) {
       return (await load()).history.filter((e) => e.model === model);
@@ -103,7 +116,7 @@ export function fileLedger(path: string): Ledger {
     async recordDrift(report) {
       const data = await load();
       data.drift = [...(data.drift ?? []), { ...report, at: Date.now() }];
-      await save(data);
+      await save(data, `the drift report of ${report.model}`);
     },
     async canaryHolder(model) {
       const release = (await load()).releases[model];

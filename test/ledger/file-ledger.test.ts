@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InputError } from '../../src/core/errors.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { LedgerStateError } from '../../src/ledger/ledger.js';
 import { parseState, releaseSchema } from '../../src/ledger/release-schema.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { WORKING_TREE } from '../../src/version/local-comparison.js';
@@ -81,6 +82,23 @@ describe('fileLedger', () => {
     const problem = `the ledger ${under}: a part of its path is a file, not a directory: give another path`;
     await expect(fileLedger(under).history('fraud')).rejects.toThrow(problem);
     await expect(fileLedger(under).record({ ...entry, kind: 'rollback' })).rejects.toThrow(problem);
+  });
+
+  it('never writes what it would refuse to read, naming the release or entry and the field', async () => {
+    // A version as a platform may report the one it serves: the release's `from`, a rollback's `previous`.
+    const ledger = fileLedger(path);
+    await ledger.saveRelease(release(sha(1)));
+    const before = await readFile(path, 'utf8');
+    const saving = ledger.saveRelease({ ...release(sha(2)), from: 'v1 beta' });
+    await expect(saving).rejects.toBeInstanceOf(LedgerStateError);
+    await expect(saving).rejects.toThrow(
+      `cannot record the release of fraud in the ledger ${path}: releases.fraud.from: "v1 beta" is not a valid version (letters, digits, . _ + - only, at most 128 characters)`,
+    );
+    await expect(ledger.record({ ...entry, kind: 'rollback', previous: 'v1 beta' })).rejects.toThrow(
+      `cannot record the rollback of fraud in the ledger ${path}: history[0].previous: "v1 beta" is not a valid version`,
+    );
+    expect(await readFile(path, 'utf8')).toBe(before);
+    expect(await ledger.release('fraud')).toEqual(release(sha(1)));
   });
 
   it('leaves the GitHub ledger as strict as it was: its heads are commit SHAs', () => {
