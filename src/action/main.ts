@@ -80,12 +80,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
  */
 function setDecision(decision: Decision | 'error', releases: Release[]): void {
   core.setOutput('decision', decision);
-  core.setOutput(
-    'models',
-    JSON.stringify(
-      releases.map((r) => ({ model: r.model, from: r.from, to: r.to, status: r.status, reason: r.reason })),
-    ),
-  );
+  const models = releases.map((r) => ({
+    model: r.model,
+    from: r.from,
+    to: r.to,
+    status: r.status,
+    reason: r.reason,
+  }));
+  core.setOutput('models', redact(JSON.stringify(models)));
 }
 
 /** The ports, telling `seen` the releases each time the run reports them. */
@@ -145,7 +147,8 @@ async function publish(
   setup: ActionPorts,
   env: NodeJS.ProcessEnv,
 ) {
-  const report = renderMarkdown(config, result, { now: Date.now(), runUrl: setup.runUrl });
+  // The runner masks the log, not the summary or the report file.
+  const report = redact(renderMarkdown(config, result, { now: Date.now(), runUrl: setup.runUrl }));
   if (setup.publisher) {
     const notes = new Map<number, RunResult['skipped']>();
     if (event.kind === 'pull_request') notes.set(event.pr.number, result.skipped);

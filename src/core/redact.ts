@@ -31,3 +31,11 @@ export function redact(text: string): string {
   for (const secret of ordered) if (out.includes(secret)) out = out.split(secret).join('***');
   return out;
 }
+
+/** `value` with every string in it redacted, keys and structure unchanged. */
+export function redactStrings<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactStrings) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v)])) as T;
+}

@@ -1,6 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
+import { redactStrings } from '../core/redact.js';
 import { safeUrl } from '../core/safe-url.js';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -114,7 +115,7 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
   const second = 1000 * scale;
   const spacing =
     scale < 1 ? { write: spaced(second), notifications: spaced(3 * second), search: spaced(2 * second) } : {};
-  return getOctokit(
+  const octokit = getOctokit(
     opts.token,
     {
       baseUrl: opts.baseUrl,
@@ -139,4 +140,24 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     retry,
     throttling,
   );
+  octokit.hook.before('request', redactWrites);
+  return octokit;
+}
+
+/**
+ * Fields of a write whose text comes from outside (a gate's note, a command's stderr). Not a
+ * comment's body: composeBody redacts it, around its base64 state block, which a secret's text
+ * could match by chance.
+ */
+const WRITTEN_TEXT = ['description', 'payload'] as const;
+
+/**
+ * The runner masks secrets in its log only: a commit status or a deployment goes to GitHub as
+ * sent, so what model-gate writes there has every secret it knows replaced by `***`.
+ */
+function redactWrites(options: Record<string, unknown>): void {
+  if (options.method === 'GET') return;
+  for (const field of WRITTEN_TEXT) {
+    if (options[field] !== undefined) options[field] = redactStrings(options[field]);
+  }
 }

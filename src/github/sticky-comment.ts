@@ -1,3 +1,4 @@
+import { redact, redactStrings } from '../core/redact.js';
 import { type GitHubClient, isNotFound, SEND_ONCE } from './client.js';
 import type { Repo } from './repo-files.js';
 import { TokenIdentity } from './token-identity.js';
@@ -29,8 +30,9 @@ const STAMP = /<!-- model-gate-run:(\d+)\.(\d+) -->/;
 
 /** Put the marker, the run stamp and hidden data around a visible markdown body. */
 export function composeBody(markdown: string, stamp: RunStamp, data: unknown): string {
-  const encoded = Buffer.from(JSON.stringify(data)).toString('base64');
-  return `${COMMENT_MARKER}\n<!-- model-gate-run:${stamp.runId}.${stamp.attempt} -->\n<!-- model-gate-data:${encoded} -->\n${markdown}`;
+  // The runner masks its log only. Base64 hides nothing: the stored state is redacted too.
+  const encoded = Buffer.from(JSON.stringify(redactStrings(data))).toString('base64');
+  return `${COMMENT_MARKER}\n<!-- model-gate-run:${stamp.runId}.${stamp.attempt} -->\n<!-- model-gate-data:${encoded} -->\n${redact(markdown)}`;
 }
 
 export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data' | 'dataProblem'> {

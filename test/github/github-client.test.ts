@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addSecret } from '../../src/core/redact.js';
 import { gitHubClient, retryDelayOf, SEND_ONCE, testWaitScale } from '../../src/github/client.js';
-import { composeBody, StickyComment } from '../../src/github/sticky-comment.js';
+import { composeBody, readBody, StickyComment } from '../../src/github/sticky-comment.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 
 // The Octokit client and the sticky comment against the OpenAPI-checked GitHub stand-in.
@@ -105,5 +106,38 @@ describe('the sticky comment', () => {
     expect(ours).toHaveLength(1);
     // A person's comment quoting the marker is never taken for ours.
     expect(github.comments(2).filter((c) => c.user === 'octocat')).toHaveLength(105);
+  });
+});
+
+describe('what the client writes to GitHub', () => {
+  it('carries no secret model-gate knows, in a comment (its stored state too), a status or a deployment: the runner masks its log only', async () => {
+    addSecret('hook-s3cr3t-0123');
+    const gh = client();
+    const note = 'approval: not approved for Bearer hook-s3cr3t-0123';
+    const body = composeBody(`- ${note}`, { runId: 1, attempt: 1 }, { releases: { fraud: { note } } });
+    const comment = await gh.rest.issues.createComment({ ...repo, issue_number: 1, body });
+    expect(comment.data.body).toContain('- approval: not approved for Bearer ***');
+    expect(readBody(comment.data.body ?? '').data).toEqual({
+      releases: { fraud: { note: 'approval: not approved for Bearer ***' } },
+    });
+    const sha = 'b'.repeat(40);
+    const status = await gh.rest.repos.createCommitStatus({
+      ...repo,
+      sha,
+      state: 'failure',
+      description: note,
+    });
+    expect(status.data.description).toBe('approval: not approved for Bearer ***');
+    const deployment = await gh.rest.repos.createDeployment({
+      ...repo,
+      ref: sha,
+      environment: 'model-gate/fraud',
+      auto_merge: false,
+      required_contexts: [],
+      payload: { version: 'v2', summary: note },
+    });
+    expect(deployment.status).toBe(201);
+    expect(JSON.stringify(deployment.data)).not.toContain('hook-s3cr3t-0123');
+    expect(JSON.stringify(deployment.data)).toContain('not approved for Bearer ***');
   });
 });
