@@ -38,8 +38,10 @@ export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContex
       alpha: gate.alpha,
       maxDistance: gate.maxDistance,
     });
-    // Undecided on real data is waiting for evidence, not missing data.
-    const verdict = j.verdict === 'inconclusive' ? 'waiting' : j.verdict;
+    // Undecided with bounds computed is waiting for evidence; without them (NaN counts) it is
+    // missing data, which inconclusive-limit counts and a deadline never passes.
+    const verdict =
+      j.verdict !== 'inconclusive' ? j.verdict : j.evidence.interval ? 'waiting' : 'inconclusive';
     return { ...seen, verdict, note: j.note, evidence: evidenceOf(j) };
   } catch (err) {
     return unansweredLook(at, err);

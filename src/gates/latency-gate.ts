@@ -4,7 +4,14 @@ import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
-import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
+import {
+  evidenceOf,
+  liveSplit,
+  type StatisticalContext,
+  slotWindow,
+  verdictOf,
+  waitForRequests,
+} from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
@@ -50,7 +57,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
-          ...(ctx.weight === undefined ? {} : { split: ctx.weight / 100 }),
+          ...liveSplit(ctx),
           unit: latencyUnit(gate.buckets) ?? '',
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };

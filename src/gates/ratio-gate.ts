@@ -35,6 +35,14 @@ export function slotWindow(
   };
 }
 
+/**
+ * The candidate's configured share of requests for the count judges: a live split's only. A shadow
+ * (weight 0) has none: its copies come on top of stable's requests, so the judges weigh the arms by
+ * the requests each served, as they do when the split is not known.
+ */
+export const liveSplit = (ctx: StatisticalContext): { split?: number } =>
+  ctx.weight !== undefined && ctx.weight > 0 && ctx.weight < 100 ? { split: ctx.weight / 100 } : {};
+
 /** The judge's evidence as a measurement keeps it (the arms are the measurement's own fields). */
 export function evidenceOf(j: Judgment): Evidence {
   const { method, effect, interval, eValue, pValue } = j.evidence;
@@ -120,7 +128,7 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
         const j = judgeCounts({
           canary,
           baseline,
-          ...(ctx.weight === undefined ? {} : { split: ctx.weight / 100 }),
+          ...liveSplit(ctx),
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
         });
@@ -139,6 +147,9 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
   }
 }
 
+const NO_SPLIT_IN_SHADOW =
+  'a shadow has no split of live traffic to check: its candidate answers no caller; remove the srm gate from this model';
+
 /**
  * One look at the split check: the slots' requests over the step against the configured split.
  * It counts requests on both arms, not the candidate's alone: a candidate that gets none is the
@@ -149,6 +160,7 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
 export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const at = ctx.now;
   try {
+    if (ctx.candidateSlot === 'shadow') return { at, verdict: 'inconclusive', note: NO_SPLIT_IN_SHADOW };
     if (ctx.weight === undefined || !(ctx.weight > 0 && ctx.weight < 100)) {
       const waited = await waitForRequests(ctx);
       if (typeof waited !== 'number') return waited;
