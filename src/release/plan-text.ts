@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../config/types.js';
 import type { PlannedModel, PlannedPhase } from './plan.js';
 
 // Words for a plan, shared by the CLI's output and the action's log, summary and `models` output.
@@ -25,4 +26,12 @@ export function plannedLines(p: PlannedModel): string[] {
         `  ${i + 1}. ${phase.name}: ${phase.slot === 'shadow' ? 'mirrored copies of live requests, no live traffic' : `${phase.weight}% of live traffic`}`,
     ),
   ];
+}
+
+/** `4 canary steps`, `1 shadow phase`, `3 rolling batches`: what the strategy's phases are called. */
+export function phaseCount(model: ModelConfig, n: number): string {
+  const { type } = model.strategy;
+  const noun = type === 'canary' || type === 'linear' ? 'step' : type === 'rolling' ? 'batch' : 'phase';
+  const plural = n === 1 ? noun : noun === 'batch' ? 'batches' : `${noun}s`;
+  return `${n} ${type === 'ab' ? 'A/B' : type} ${plural}`;
 }

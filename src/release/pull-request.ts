@@ -5,8 +5,10 @@ import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
+import { dryRunResult } from './dry-run.js';
 import { promote, withdraw } from './finish.js';
 import { newRelease } from './new-release.js';
+import { phaseCount } from './plan-text.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
@@ -56,9 +58,12 @@ export async function handlePullRequest(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  if (event.action === 'closed')
-    return event.merged ? onMerged(config, event, ports, opts) : onClosed(config, event, ports, opts);
-  return analyse(config, event, ports, opts);
+  const result = await (event.action !== 'closed'
+    ? analyse(config, event, ports, opts)
+    : event.merged
+      ? onMerged(config, event, ports, opts)
+      : onClosed(config, event, ports, opts));
+  return opts.dryRun ? dryRunResult(config, event, result) : result;
 }
 
 /** Opened, synchronize, reopened, labeled: start (or resume) a release per changed model. */
@@ -178,14 +183,6 @@ function endedNote(release: Release, headSha: string): string | undefined {
   if (release.status === 'aborted')
     return `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
   return undefined;
-}
-
-/** `4 canary steps`, `1 shadow phase`, `3 rolling batches`: what the strategy's phases are called. */
-function phaseCount(model: ModelConfig, n: number): string {
-  const { type } = model.strategy;
-  const noun = type === 'canary' || type === 'linear' ? 'step' : type === 'rolling' ? 'batch' : 'phase';
-  const plural = n === 1 ? noun : noun === 'batch' ? 'batches' : `${noun}s`;
-  return `${n} ${type === 'ab' ? 'A/B' : type} ${plural}`;
 }
 
 /** A PR's release waits for the one holding the slot: queued where the ledger can start it later. */
