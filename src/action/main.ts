@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { InputError, ModelGateError } from '../core/errors.js';
-import { redact } from '../core/redact.js';
+import { redact, redactNotes } from '../core/redact.js';
 import { describeGitHubError, isGitHubError } from '../github/client.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
@@ -87,7 +87,7 @@ function setDecision(decision: Decision | 'error', releases: Release[]): void {
     status: r.status,
     reason: r.reason,
   }));
-  core.setOutput('models', redact(JSON.stringify(models)));
+  core.setOutput('models', JSON.stringify(redactNotes(models)));
 }
 
 /** The ports, telling `seen` the releases each time the run reports them. */

@@ -1,4 +1,4 @@
-import { redact } from '../core/redact.js';
+import { redact, redactStrings } from '../core/redact.js';
 import { planChanges } from '../release/plan.js';
 import { plannedLines } from '../release/plan-text.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
@@ -23,7 +23,7 @@ export async function printPlan(args: PlanOptions, cwd: string): Promise<number>
   const plan = await planChanges(config, where.reader, where.base.sha, where.head.sha ?? WORKING_TREE);
   if (args.json) {
     // A plan names targets and their URLs, which may hold a secret-named variable's value.
-    console.log(redact(JSON.stringify({ base: where.base, head: where.head, ...plan }, null, 2)));
+    console.log(JSON.stringify(redactStrings({ base: where.base, head: where.head, ...plan }), null, 2));
     return 0;
   }
   const total = Object.keys(config.models).length;

@@ -39,3 +39,19 @@ export function redactStrings<T>(value: T): T {
   if (value === null || typeof value !== 'object') return value;
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactStrings(v)])) as T;
 }
+
+/** Keys of free text (a gate's note, a release's reason) in stored state and payloads. */
+const FREE_TEXT = new Set(['note', 'reason', 'why', 'summary']);
+
+/**
+ * `value` with the free text in it redacted: what a gate or a platform said may quote a secret.
+ * Versions, SHAs, model names and numbers are data read back later, never touched: a short secret
+ * value (a tenant id `1`) would turn `1.4.0` into `***.4.0` and the state unreadable.
+ */
+export function redactNotes<T>(value: T, key?: string): T {
+  if (typeof value === 'string')
+    return (key !== undefined && FREE_TEXT.has(key) ? redact(value) : value) as T;
+  if (Array.isArray(value)) return value.map((v) => redactNotes(v, key)) as T;
+  if (value === null || typeof value !== 'object') return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactNotes(v, k)])) as T;
+}

@@ -1,7 +1,7 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
-import { redactStrings } from '../core/redact.js';
+import { redact, redactNotes } from '../core/redact.js';
 import { safeUrl } from '../core/safe-url.js';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
@@ -145,19 +145,12 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
 }
 
 /**
- * Fields of a write whose text comes from outside (a gate's note, a command's stderr). Not a
- * comment's body: composeBody redacts it, around its base64 state block, which a secret's text
- * could match by chance.
- */
-const WRITTEN_TEXT = ['description', 'payload'] as const;
-
-/**
  * The runner masks secrets in its log only: a commit status or a deployment goes to GitHub as
- * sent, so what model-gate writes there has every secret it knows replaced by `***`.
+ * sent, so its text has every secret model-gate knows replaced by `***` (a deployment's payload,
+ * read back as the audit trail, only in its free text). A comment's body: composeBody redacts it.
  */
 function redactWrites(options: Record<string, unknown>): void {
   if (options.method === 'GET') return;
-  for (const field of WRITTEN_TEXT) {
-    if (options[field] !== undefined) options[field] = redactStrings(options[field]);
-  }
+  if (typeof options.description === 'string') options.description = redact(options.description);
+  if (options.payload !== undefined) options.payload = redactNotes(options.payload);
 }

@@ -1,4 +1,4 @@
-import { redact, redactStrings } from '../core/redact.js';
+import { redact, redactNotes } from '../core/redact.js';
 import { type GitHubClient, isNotFound, SEND_ONCE } from './client.js';
 import type { Repo } from './repo-files.js';
 import { TokenIdentity } from './token-identity.js';
@@ -30,8 +30,8 @@ const STAMP = /<!-- model-gate-run:(\d+)\.(\d+) -->/;
 
 /** Put the marker, the run stamp and hidden data around a visible markdown body. */
 export function composeBody(markdown: string, stamp: RunStamp, data: unknown): string {
-  // The runner masks its log only. Base64 hides nothing: the stored state is redacted too.
-  const encoded = Buffer.from(JSON.stringify(redactStrings(data))).toString('base64');
+  // The runner masks its log only. Base64 hides nothing: the stored state's notes are redacted too.
+  const encoded = Buffer.from(JSON.stringify(redactNotes(data))).toString('base64');
   return `${COMMENT_MARKER}\n<!-- model-gate-run:${stamp.runId}.${stamp.attempt} -->\n<!-- model-gate-data:${encoded} -->\n${redact(markdown)}`;
 }
 

@@ -37,6 +37,29 @@ describe('what the action masks in the log', () => {
 });
 
 describe('what the action does not mask', () => {
+  it('a header too short to be a credential, unless it is named like one', () => {
+    const env = {
+      TENANT: 'prod',
+      LONG_TENANT: 'tenant-0123456789',
+      HOOK: 'abc',
+      SANDBOX_URL: 'http://127.0.0.1:8080',
+    };
+    const config = `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  fraud:
+    source: { file: models/fraud.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50] }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - { name: a, kind: webhook, url: "https://hooks.example/a", headers: { X-Scope-OrgID: "\${TENANT}", X-Tenant: "\${LONG_TENANT}", X-Auth: "\${HOOK}" } }
+`;
+    const { interpolated } = parseConfig(config, env);
+    // "prod" would hide every "prod" in the log; a 17-character one may well be a credential.
+    expect(secretsToMask(interpolated, env).sort()).toEqual(['abc', 'tenant-0123456789']);
+  });
+
   it('the fields of a model whose name only looks secret (token-classifier): its namespace is no secret', () => {
     const env = { NS: 'ml', SANDBOX_URL: 'http://127.0.0.1:8080' };
     const config = `version: 1

@@ -140,4 +140,24 @@ describe('what the client writes to GitHub', () => {
     expect(JSON.stringify(deployment.data)).not.toContain('hook-s3cr3t-0123');
     expect(JSON.stringify(deployment.data)).toContain('not approved for Bearer ***');
   });
+
+  it('redacts only free text in what it stores: a short secret never turns versions or SHAs into ***', async () => {
+    addSecret('1');
+    const release = { from: 'v1.4.0', to: 'v1.5.0', headSha: `a1${'b'.repeat(38)}`, reason: 'gate 1 failed' };
+    const body = composeBody('- fraud v1.5.0', { runId: 1, attempt: 1 }, { releases: { fraud: release } });
+    expect(readBody(body).data).toEqual({ releases: { fraud: { ...release, reason: 'gate *** failed' } } });
+    const deployment = await client().rest.repos.createDeployment({
+      ...repo,
+      ref: 'b'.repeat(40),
+      environment: 'model-gate/fraud',
+      auto_merge: false,
+      required_contexts: [],
+      payload: { version: 'v1.5.0', previous: 'v1.4.0', summary: 'passed 1 canary step' },
+    });
+    expect(deployment.data.payload).toEqual({
+      version: 'v1.5.0',
+      previous: 'v1.4.0',
+      summary: 'passed *** canary step',
+    });
+  });
 });
