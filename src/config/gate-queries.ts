@@ -136,6 +136,8 @@ export function checkSourceQueries(
       }
       // A full switch compares the candidate with the stable version's values from before it.
       if (blueGreen) continue;
+      // Absolute bounds only: a safeguard may read the whole service on purpose (checkout's 5xx).
+      if ((kind === 'threshold' || kind === 'agreement') && !comparesArms(gate)) continue;
       const problem = armProblem(source, metrics, field, gate[field]);
       if (problem) issue(['gates', i, field], problem);
     }
@@ -155,6 +157,9 @@ function sandboxDefaultLeftOut(source: Checked, kind: string, field: string, val
   const example = needed.example[source];
   return `required with the ${source} metrics source ("${name}" is the sandbox's name): ${needed.what}${example ? `, e.g. ${example}` : ''}`;
 }
+
+/** A threshold compares the arms only through relative bounds. */
+const comparesArms = (gate: Loose) => gate.maxIncrease !== undefined || gate.maxDecrease !== undefined;
 
 /** Why this query would read the same numbers for both arms, or undefined. */
 function armProblem(source: Checked, metrics: Loose, field: string, value: unknown): string | undefined {

@@ -82,12 +82,22 @@ describe('a query that does not pick out the arm', () => {
   it('is refused on prometheus: both arms would read the same numbers', () => {
     const text = config(PROMETHEUS, [
       `{ name: errors, kind: ratio, max-increase: 10%, events: 'sum(increase(errors_total[{{window}}]))' }`,
-      `{ name: p99, kind: threshold, max: 0.5, query: 'histogram_quantile(0.99, sum by (le) (rate(latency_seconds_bucket{model="{{model}}"}[{{window}}])))' }`,
+      `{ name: p99, kind: threshold, max-increase: 20%, query: 'histogram_quantile(0.99, sum by (le) (rate(latency_seconds_bucket{model="{{model}}"}[{{window}}])))' }`,
     ]);
     expect(problemsOf(text)).toEqual([
       `${F}:10:65: models.fraud.gates[0].events: names neither {{slot}} nor {{version}}, so on the prometheus metrics source the candidate and the stable version would read the same numbers; pick the arm with a label matcher such as slot="{{slot}}" or version="{{version}}"`,
-      `${F}:11:56: models.fraud.gates[1].query: names neither {{slot}} nor {{version}}, so on the prometheus metrics source the candidate and the stable version would read the same numbers; pick the arm with a label matcher such as slot="{{slot}}" or version="{{version}}"`,
+      `${F}:11:65: models.fraud.gates[1].query: names neither {{slot}} nor {{version}}, so on the prometheus metrics source the candidate and the stable version would read the same numbers; pick the arm with a label matcher such as slot="{{slot}}" or version="{{version}}"`,
     ]);
+  });
+
+  it('is accepted in a threshold with absolute bounds only: a safeguard may read the whole service', () => {
+    const text = config(PROMETHEUS, [
+      `{ name: checkout-5xx, kind: threshold, max: 0.01, query: 'sum(rate(http_requests_total{service="checkout",code=~"5.."}[5m])) / sum(rate(http_requests_total{service="checkout"}[5m]))' }`,
+    ]);
+    expect(parseConfig(text, ENV).config.models.fraud?.gates[0]).toMatchObject({
+      name: 'checkout-5xx',
+      max: 0.01,
+    });
   });
 
   it("is refused on datadog for a ratio gate's total left to a requests query of every slot", () => {
@@ -114,13 +124,13 @@ describe('a query that does not pick out the arm', () => {
 
   it('is refused on http-json when the URL fetched names neither {{slot}} nor {{version}}', () => {
     const text = config('{ type: http-json, url: "https://metrics.example.com/{{model}}" }', [
-      '{ name: errors, kind: threshold, max: 0.02, query: stats.error_rate }',
-      '{ name: psi, kind: threshold, max: 0.2, query: "https://drift.example.com/psi?model={{model}}#psi" }',
-      '{ name: psi-v, kind: threshold, max: 0.2, query: "https://drift.example.com/psi?v={{version}}#psi" }',
+      '{ name: errors, kind: threshold, max-increase: 20%, query: stats.error_rate }',
+      '{ name: psi, kind: threshold, max-decrease: 20%, query: "https://drift.example.com/psi?model={{model}}#psi" }',
+      '{ name: psi-v, kind: threshold, max-increase: 20%, query: "https://drift.example.com/psi?v={{version}}#psi" }',
     ]);
     expect(problemsOf(text)).toEqual([
-      `${F}:10:60: models.fraud.gates[0].query: a selector, read from the answer of the source's url, which names neither {{slot}} nor {{version}}, so on the http-json metrics source the candidate and the stable version would read the same numbers; put {{slot}} in that url (e.g. https://metrics.example.com/{{model}}/{{slot}}) or give the query a URL of its own: <url naming {{slot}}>#<selector>`,
-      `${F}:11:56: models.fraud.gates[1].query: its URL names neither {{slot}} nor {{version}}, so on the http-json metrics source the candidate and the stable version would read the same numbers; put {{slot}} in it, e.g. https://metrics.example.com/{{model}}/{{slot}}#stats.errors`,
+      `${F}:10:68: models.fraud.gates[0].query: a selector, read from the answer of the source's url, which names neither {{slot}} nor {{version}}, so on the http-json metrics source the candidate and the stable version would read the same numbers; put {{slot}} in that url (e.g. https://metrics.example.com/{{model}}/{{slot}}) or give the query a URL of its own: <url naming {{slot}}>#<selector>`,
+      `${F}:11:65: models.fraud.gates[1].query: its URL names neither {{slot}} nor {{version}}, so on the http-json metrics source the candidate and the stable version would read the same numbers; put {{slot}} in it, e.g. https://metrics.example.com/{{model}}/{{slot}}#stats.errors`,
     ]);
   });
 
