@@ -364,8 +364,12 @@ const conversionGate = strict({
   direction: z
     .enum(['decrease', 'increase', 'either'])
     .default('decrease')
-    .describe('Which change is a regression (default "decrease": the candidate converts worse).'),
-  margin: percent('Non-inferiority margin, e.g. "2%" tolerates a 2% relative drop (default 0%).').optional(),
+    .describe(
+      'Which change is a regression: "decrease" (default: the candidate converts worse, one-sided), "increase" (one-sided, for a rate where lower is better) or "either" (two-sided, alpha split over both sides: a significant rise passes, a significant drop fails).',
+    ),
+  margin: percent(
+    'Non-inferiority margin: "2%" passes a candidate shown to be no more than 2% worse (relative; a drop, or a rise with direction "increase"). Default 0%: only a significant winner passes.',
+  ).optional(),
   'min-detectable-effect': percent(
     'Relative effect the reported sample size is for (default "10%").',
   ).optional(),

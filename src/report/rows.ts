@@ -1,4 +1,4 @@
-import type { GateConfig, ModelConfig } from '../config/types.js';
+import type { ConversionGateConfig, GateConfig, ModelConfig } from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
@@ -96,7 +96,7 @@ function bound(config: GateConfig | undefined, query: string): string {
     case 'srm':
       return `within ±${pct(config.maxMismatch)} of the configured split (α ${num(config.alpha)})`;
     case 'conversion':
-      return `${config.margin > 0 ? `no drop beyond ${pct(config.margin)}` : 'no drop'} (mSPRT, α ${num(config.alpha)})`;
+      return `${conversionPass(config)} (mSPRT, ${config.direction === 'either' ? 'two-sided ' : ''}α ${num(config.alpha)})`;
     case 'drift':
       return `KS distance ≤ ${num(config.maxDistance)} (time-uniform DKW, α ${num(config.alpha)})`;
     case 'webhook':
@@ -104,13 +104,26 @@ function bound(config: GateConfig | undefined, query: string): string {
   }
 }
 
+/**
+ * What a conversion gate's pass needs: with no margin, a significant winner (a rise, or a drop
+ * where lower is better); with one, no change beyond it in the regression direction.
+ */
+function conversionPass(config: ConversionGateConfig): string {
+  const better = config.direction === 'increase' ? 'drop' : 'rise';
+  const worse = config.direction === 'increase' ? 'rise' : 'drop';
+  return config.margin > 0 ? `no ${worse} beyond ${pct(config.margin)}` : `a significant ${better}`;
+}
+
 const num = (x: number | undefined) => (x === undefined ? '–' : Number(x.toPrecision(3)).toString());
 
-/** The effect with its interval and the strength of evidence: `×1.92 [1.31, 2.80], e-value 45`. */
-export function describeEvidence(e: Evidence | undefined): string {
+/**
+ * The effect with its interval and the strength of evidence: `×1.92 [1.31, 2.80], e-value 45`;
+ * without the effect when the note already shows it (a conversion's lift, in percent).
+ */
+export function describeEvidence(e: Evidence | undefined, withEffect = true): string {
   if (!e) return '';
   const parts: string[] = [];
-  if (e.effect !== undefined) {
+  if (withEffect && e.effect !== undefined) {
     parts.push(
       `effect ${num(e.effect)}${e.interval ? ` [${num(e.interval[0])}, ${num(e.interval[1])}]` : ''}`,
     );
@@ -126,7 +139,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const query = queryOf(config, g.name);
     const m = g.last;
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} req)`);
-    const evidence = describeEvidence(m?.evidence);
+    const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
     const note = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
     return {

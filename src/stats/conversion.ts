@@ -27,10 +27,14 @@ export interface ConversionInput {
   baseline: { conversions: number; total: number };
   /**
    * Which change is a regression: `decrease` (the default: the candidate converts worse),
-   * `increase`, or `either` (two-sided; pass means equivalent within the margin).
+   * `increase` (a rate where lower is better), or `either`: the two-sided test, each side at
+   * alpha / 2, where a significant rise passes (a winner) and a significant drop fails.
    */
   direction?: 'decrease' | 'increase' | 'either';
-  /** Relative non-inferiority margin: 0.02 tolerates a 2% relative drop. Default 0 (superiority). */
+  /**
+   * Relative non-inferiority margin: 0.02 tolerates a 2% relative change in the regression
+   * direction (a drop, or a rise for `increase`). Default 0: only a significant winner passes.
+   */
   margin?: number;
   alpha: number;
   /** The mixture's scale relative to the baseline rate (τ = tau × p̂b); default 0.1. */
@@ -128,22 +132,23 @@ export function tooFewConversions(xc: number, nc: number, xb: number, nb: number
 }
 
 /**
- * The lifts a verdict tests, and the log e-value each side needs: `decrease` tests −margin (a
- * drop beyond it fails, a lift credibly above it passes), `increase` +margin, `either` both at
- * alpha / 2 (outside fails, inside both passes).
+ * The lift a verdict tests, and the log e-value each side needs: `decrease` tests −margin (a
+ * drop beyond it fails, a lift credibly above it passes: with no margin, a significant winner),
+ * `increase` +margin (the mirror image). `either` is the two-sided test: it tests −margin as
+ * `decrease` does, but each side at alpha / 2, so a change in either direction is found at alpha
+ * overall; the side of the change decides (a rise passes, a drop fails).
  */
 function tested(o: ConversionTestOptions) {
   const direction = o.direction ?? 'decrease';
   const margin = o.margin ?? 0;
-  const t = eThreshold(o.alpha);
-  if (direction === 'either') return { direction, margin, need: t + Math.LN2, lifts: [-margin, margin] };
-  return { direction, margin, need: t, lifts: [direction === 'increase' ? margin : -margin] };
+  const need = eThreshold(o.alpha) + (direction === 'either' ? Math.LN2 : 0);
+  return { direction, margin, need, lifts: [direction === 'increase' ? margin : -margin] };
 }
 
 /**
  * The decision of the conversion judge after xc of nc candidate and xb of nb baseline requests
  * converted, with the log e-value behind it. Fail: a change beyond the margin in the regression
- * direction; pass: credibly within the margin (for `either`, only with a margin).
+ * direction; pass: credibly on the other side of the margin (with no margin, a significant winner).
  */
 export function decideConversion(
   o: ConversionTestOptions,
@@ -157,27 +162,23 @@ export function decideConversion(
 }
 
 function decideLift(o: ConversionTestOptions, at: LiftTests): { verdict: Verdict; logE: number } {
-  const { direction, margin, need } = tested(o);
-  if (direction === 'either') {
-    const eLow = at.logE(-margin, 'less');
-    const eHigh = at.logE(margin, 'greater');
-    if (Math.max(eLow, eHigh) >= need) return { verdict: 'fail', logE: Math.max(eLow, eHigh) };
-    if (margin > 0) {
-      const inside = Math.min(at.logE(-margin, 'greater'), at.logE(margin, 'less'));
-      if (inside >= need) return { verdict: 'pass', logE: inside };
-    }
-    return { verdict: 'inconclusive', logE: Math.max(eLow, eHigh) };
-  }
-  const r = direction === 'increase' ? margin : -margin;
+  const { direction, need, lifts } = tested(o);
+  const r = lifts[0] as number;
   const harm: Side = direction === 'increase' ? 'greater' : 'less';
   const good: Side = direction === 'increase' ? 'less' : 'greater';
+  // Undecided: the evidence against the margin, on the harmful side; two-sided, on the stronger
+  // side (its p-value, 2 / e, is the two-sided one).
+  const undecided = (worse: number) => ({
+    verdict: 'inconclusive' as const,
+    logE: direction === 'either' ? Math.max(worse, at.logE(r, good)) : worse,
+  });
   // The two-sided mixture bounds each one-sided one by a factor 2: most looks stop here.
-  if (at.logE(r, 'two') + Math.LN2 < need) return { verdict: 'inconclusive', logE: at.logE(r, harm) };
+  if (at.logE(r, 'two') + Math.LN2 < need) return undecided(at.logE(r, harm));
   const worse = at.logE(r, harm);
   if (worse >= need) return { verdict: 'fail', logE: worse };
   const better = at.logE(r, good);
   if (better >= need) return { verdict: 'pass', logE: better };
-  return { verdict: 'inconclusive', logE: worse };
+  return undecided(worse);
 }
 
 /**
@@ -296,8 +297,10 @@ export function judgeConversion(input: ConversionInput): Judgment {
   };
   const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
   // The sample progress against the fixed-horizon size: how far along an undecided test is,
-  // and how early a decided one stopped.
-  const share = Number.isFinite(sampleSize) ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
+  // and how early a decided one stopped. None when the design's rate is impossible (a 10% rise
+  // on a baseline above 91%: the size comes out negative).
+  const share =
+    Number.isFinite(sampleSize) && sampleSize > 0 ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
   const needs = `the ${sampleSize} candidate requests a fixed-horizon test would need`;
   const progress = !share
     ? ''
@@ -306,12 +309,21 @@ export function judgeConversion(input: ConversionInput): Judgment {
       : `; decided at ${share} of ${needs}`;
   const where = bounds && verdict !== 'inconclusive' ? `${placement(verdict, direction, margin)}: ` : '';
   const note =
-    verdict === 'fail'
-      ? `${liftText}: ${where}a regression beyond the margin (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`
-      : verdict === 'pass'
-        ? `${liftText}: ${where}no regression beyond the margin (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`
-        : `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)})${progress}`;
+    verdict === 'inconclusive'
+      ? `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)})${progress}`
+      : `${liftText}: ${where}${outcome(verdict, direction, margin)} (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`;
   return { verdict, evidence, note };
+}
+
+/**
+ * A decided verdict in words. With no margin the test is for a significant change: a winner
+ * passes, a change the other way is a drop (or, for `increase`, a rise) that fails.
+ */
+function outcome(verdict: 'pass' | 'fail', direction: Direction, margin: number): string {
+  if (margin > 0)
+    return verdict === 'pass' ? 'no regression beyond the margin' : 'a regression beyond the margin';
+  if (verdict === 'pass') return 'a significant winner';
+  return `a significant ${direction === 'increase' ? 'rise' : 'drop'} (a regression)`;
 }
 
 /**
@@ -324,14 +336,9 @@ function boundsText(bounds: [number, number], direction: Direction, alpha: numbe
   return `${level(1 - 2 * alpha)} always-valid interval ${range}, each bound ${level(1 - alpha)}`;
 }
 
-/** Where a decided interval lies against the margin, in the verdict's own terms. */
+/** Where a decided interval lies against the margin (`either` tests it as `decrease` does). */
 function placement(verdict: Verdict, direction: Direction, margin: number): string {
   const at = (r: number) => (r === 0 ? '0' : signedPct(r));
-  if (direction === 'either') {
-    if (verdict === 'fail' && margin === 0) return 'the interval excludes 0';
-    const band = `±${(100 * margin).toFixed(1)}%`;
-    return verdict === 'pass' ? `the interval lies within ${band}` : `the interval lies outside ${band}`;
-  }
   const r = direction === 'increase' ? margin : -margin;
   const above = (verdict === 'fail') === (direction === 'increase');
   return `the interval lies ${above ? 'above' : 'below'} ${at(r)}`;

@@ -160,8 +160,8 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
     expect(drop.note).toMatch(
       /^conversion 10\.87% vs 14\.26% \(lift -23\.8%; 90% always-valid interval -33\.4% to -11\.2%, each bound 95%\): the interval lies below -10\.0%: a regression beyond the margin \(e-value 35 ≥ 20\)/,
     );
-    // Two-sided, each side at alpha / 2: undecided, and the interval covers +2% (the old one,
-    // at alpha, started at +3.3% and said otherwise); the e-value must reach 2 / alpha.
+    // Two-sided, each side at alpha / 2 (the e-value must reach 2 / alpha): the interval (the
+    // one at alpha would start at +3.3%) lies above the −2% margin, so the winner passes.
     const either = judgeConversion({
       canary: { conversions: 162, total: 544 },
       baseline: { conversions: 8323, total: 35_417 },
@@ -169,11 +169,13 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
       margin: 0.02,
       alpha: 0.05,
     });
-    expect(either.verdict).toBe('inconclusive');
+    expect(either.verdict).toBe('pass');
     expect(either.evidence.interval?.[0]).toBeLessThan(0.02);
     expect(either.note).toContain('(lift +26.7%; 95% always-valid interval +0.6% to +53.2%)');
-    expect(either.note).toContain('not yet conclusive (e-value 27.5 < 40)');
-    expect(either.evidence.pValue).toBeGreaterThan(0.05);
+    expect(either.note).toContain(
+      'the interval lies above -2.0%: no regression beyond the margin (e-value 82.7 ≥ 40)',
+    );
+    expect(either.evidence.pValue).toBeCloseTo(2 / 82.7, 3);
     // A non-inferior candidate: the interval lies above the margin.
     const fine = judgeConversion({
       canary: { conversions: 918, total: 3000 },
@@ -215,27 +217,23 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
           expect(j.note).toContain(' to +∞');
           if (direction === 'decrease') expect(j.verdict).not.toBe('fail');
           if (direction === 'increase') expect(j.verdict).not.toBe('pass');
-          if (direction === 'either') expect(j.verdict).not.toBe('pass');
+          if (direction === 'either') expect(j.verdict).not.toBe('fail');
         } else {
           const [lower, upper] = interval;
+          // `either` is two-sided at −margin: its interval (at alpha / 2 per side) decides as
+          // `decrease`'s does.
           const expected =
-            direction === 'decrease'
-              ? upper <= -margin
+            direction === 'increase'
+              ? lower >= margin
+                ? 'fail'
+                : upper <= margin
+                  ? 'pass'
+                  : 'inconclusive'
+              : upper <= -margin
                 ? 'fail'
                 : lower >= -margin
                   ? 'pass'
-                  : 'inconclusive'
-              : direction === 'increase'
-                ? lower >= margin
-                  ? 'fail'
-                  : upper <= margin
-                    ? 'pass'
-                    : 'inconclusive'
-                : upper <= -margin || lower >= margin
-                  ? 'fail'
-                  : margin > 0 && lower >= -margin && upper <= margin
-                    ? 'pass'
-                    : 'inconclusive';
+                  : 'inconclusive';
           expect(j.verdict, j.note).toBe(expected);
         }
         // The p-value says the same: at most alpha exactly when the verdict is decided.

@@ -1,0 +1,75 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { judgeConversion } from '../../src/stats/conversion.js';
+
+// `direction: either` is the two-sided test an A/B user expects: a change in either direction is
+// detected at alpha (alpha / 2 per side); a significant winner passes, a significant drop fails.
+const arms = (xc: number, nc: number, xb: number, nb: number) => ({
+  canary: { conversions: xc, total: nc },
+  baseline: { conversions: xb, total: nb },
+});
+
+describe('the two-sided conversion test (direction: either)', () => {
+  it('promotes a significant winner and rolls back a significant drop', () => {
+    const winner = judgeConversion({
+      ...arms(5500, 100_000, 5000, 100_000),
+      direction: 'either',
+      alpha: 0.05,
+    });
+    expect(winner.verdict).toBe('pass');
+    expect(winner.note).toContain(
+      '(lift +10.0%; 95% always-valid interval +3.7% to +16.7%): the interval lies above 0: a significant winner (e-value 69200 ≥ 40)',
+    );
+    expect(winner.note).not.toContain('regression');
+    const loser = judgeConversion({
+      ...arms(4500, 100_000, 5000, 100_000),
+      direction: 'either',
+      alpha: 0.05,
+    });
+    expect(loser.verdict).toBe('fail');
+    expect(loser.note).toContain('the interval lies below 0: a significant drop (a regression)');
+  });
+
+  it('applies the margin on the downside: a winner passes, a drop within it passes, a drop beyond it fails', () => {
+    const either = { direction: 'either' as const, margin: 0.05, alpha: 0.05 };
+    const winner = judgeConversion({ ...arms(16_500, 300_000, 15_000, 300_000), ...either });
+    expect(winner.verdict).toBe('pass');
+    expect(winner.note).toContain('the interval lies above -5.0%: no regression beyond the margin');
+    const within = judgeConversion({ ...arms(29_700, 600_000, 30_000, 600_000), ...either });
+    expect(within.evidence.effect).toBeCloseTo(-0.01, 10);
+    expect(within.verdict).toBe('pass');
+    const beyond = judgeConversion({ ...arms(27_000, 300_000, 30_000, 300_000), ...either });
+    expect(beyond.verdict).toBe('fail');
+    expect(beyond.note).toContain('the interval lies below -5.0%: a regression beyond the margin');
+  });
+
+  it('decides as the one-sided test at alpha / 2, with the same interval and twice its p-value', () => {
+    const look = fc.record({
+      nc: fc.integer({ min: 20, max: 200_000 }),
+      nb: fc.integer({ min: 20, max: 200_000 }),
+      rate: fc.double({ min: 0.002, max: 0.7, noNaN: true }),
+      factor: fc.double({ min: 0.6, max: 1.5, noNaN: true }),
+      margin: fc.constantFrom(0, 0.02, 0.1),
+      alpha: fc.constantFrom(0.05, 0.01, 0.2),
+    });
+    fc.assert(
+      fc.property(look, ({ nc, nb, rate, factor, margin, alpha }) => {
+        const xb = Math.round(nb * rate);
+        const counts = arms(Math.min(nc, Math.round(nc * rate * factor)), nc, xb, nb);
+        const two = judgeConversion({ ...counts, direction: 'either', margin, alpha });
+        const one = judgeConversion({ ...counts, direction: 'decrease', margin, alpha: alpha / 2 });
+        expect(two.verdict, two.note).toBe(one.verdict);
+        // The same bounds, up to rounding: log(2 / alpha) and log(1 / alpha) + log 2 differ in the last bit.
+        const [a, b] = [two.evidence.interval ?? [], one.evidence.interval ?? []];
+        expect(a.length, two.note).toBe(b.length);
+        for (const [i, x] of a.entries()) {
+          expect(Math.abs(x - (b[i] ?? Number.NaN)), two.note).toBeLessThan(1e-9);
+        }
+        if (two.verdict !== 'inconclusive') {
+          expect(two.evidence.pValue).toBeCloseTo(Math.min(1, 2 * (one.evidence.pValue ?? 1)), 12);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
