@@ -443,7 +443,10 @@ export interface ConversionGateConfig {
   /** Count queries of the conversions and of the exposures they are out of. */
   conversions: string;
   exposures: string;
-  /** Which change is a regression: a `decrease` (default), an `increase`, or `either`. */
+  /**
+   * Which change is a regression: a `decrease` (default) or an `increase`, each tested one-sided;
+   * `either`: two-sided, a significant rise is a winner and a significant drop a regression.
+   */
   direction: 'decrease' | 'increase' | 'either';
   /** Relative non-inferiority margin: 0.02 tolerates a 2% relative drop; 0 asks for no drop at all. */
   margin: number;
