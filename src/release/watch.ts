@@ -81,6 +81,7 @@ function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): Release
   const { target } = ctx;
   const checked: Target = {
     description: target.description,
+    stickySplit: target.stickySplit,
     read: () => target.read(),
     async write(desired) {
       const ended = await ledger.endedElsewhere?.(release, true);

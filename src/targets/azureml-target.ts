@@ -133,6 +133,7 @@ export function azuremlTarget(
 
   return {
     description,
+    stickySplit: targetCapabilities('azureml').sticky,
     async read() {
       const endpoint = await show();
       const sharesOf = (split: Record<string, number> | null | undefined) =>

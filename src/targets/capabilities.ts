@@ -32,7 +32,19 @@ export interface TargetCapabilities {
   maxMirrorPercent: number;
   /** True when the user declares the strategies in the config (`strategies:`). */
   declared: boolean;
+  /** How an A/B split keeps a user on one arm (see StickySplit). */
+  sticky: StickySplit;
+  /** For a per-request split: whether and how a caller keeps a user on one arm, from the platform's docs. */
+  pin?: string;
 }
+
+/**
+ * `key`: the target routes by the A/B's sticky header itself and reports it when read back, so
+ * the read-back must show it. `per-request`: the platform picks an arm for each request at random
+ * by weight and cannot route by a request header; model-gate sets the weights only, neither asks
+ * for nor expects back the sticky key, and the caller pins users if it needs to (`pin`).
+ */
+export type StickySplit = 'key' | 'per-request';
 
 const ALL: readonly TargetStrategy[] = TARGET_STRATEGIES;
 const NO_MIRROR = 'it has no traffic mirroring';
@@ -40,13 +52,22 @@ const NO_STICKY = 'it has no split by a sticky key (user id)';
 const NO_BATCHES = 'it does not replace instances in batches that model-gate can drive';
 
 const TABLE: Record<TargetType, TargetCapabilities> = {
-  sandbox: { strategies: ALL, refused: {}, weights: 'fractional', maxMirrorPercent: 100, declared: false },
+  sandbox: {
+    strategies: ALL,
+    refused: {},
+    weights: 'fractional',
+    maxMirrorPercent: 100,
+    declared: false,
+    sticky: 'key',
+  },
+  // The user's service or commands take the sticky header and must report it back.
   http: {
     strategies: ['canary'],
     refused: {},
     weights: 'fractional',
     maxMirrorPercent: 100,
     declared: true,
+    sticky: 'key',
   },
   command: {
     strategies: ['canary'],
@@ -54,6 +75,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     weights: 'fractional',
     maxMirrorPercent: 100,
     declared: true,
+    sticky: 'key',
   },
   kserve: {
     strategies: ['canary', 'linear', 'blue-green'],
@@ -65,6 +87,8 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     weights: 'integer',
     maxMirrorPercent: 0,
     declared: false,
+    // canaryTrafficPercent splits requests by weight; an A/B stays refused (NO_STICKY) there.
+    sticky: 'per-request',
   },
   sagemaker: {
     strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
@@ -75,6 +99,10 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     weights: 'fractional',
     maxMirrorPercent: 100,
     declared: false,
+    // https://docs.aws.amazon.com/sagemaker/latest/dg/model-ab-testing.html: weights split the
+    // requests; TargetVariant on InvokeEndpoint sends one to the variant named, over the weights.
+    sticky: 'per-request',
+    pin: "to keep a user on one arm, send the user's requests with InvokeEndpoint's TargetVariant set to that arm's production variant",
   },
   azureml: {
     strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
@@ -82,6 +110,10 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     weights: 'integer',
     maxMirrorPercent: 50,
     declared: false,
+    // https://learn.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-online-endpoints:
+    // the header azureml-model-deployment invokes a deployment "without going through traffic rules".
+    sticky: 'per-request',
+    pin: "to keep a user on one arm, send the user's requests with the header azureml-model-deployment: <that arm's deployment>",
   },
   vertex: {
     strategies: ['canary', 'linear', 'blue-green', 'ab'],
@@ -92,6 +124,10 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     weights: 'integer',
     maxMirrorPercent: 0,
     declared: false,
+    // An endpoint's predict picks a deployed model per request by trafficSplit and takes no
+    // choice from the caller; its answer names the deployedModelId that served it.
+    sticky: 'per-request',
+    pin: "Vertex AI cannot keep a user on one arm: predict takes no choice of deployed model (each answer's deployedModelId names the one that served it)",
   },
   seldon: {
     strategies: ['canary', 'linear', 'shadow', 'ab'],
@@ -103,11 +139,26 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     weights: 'integer',
     maxMirrorPercent: 100,
     declared: false,
+    // An Experiment has no sticky field (experiment_types.go); its "Sticky Sessions" are the
+    // caller's: https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
+    sticky: 'per-request',
+    pin: "to keep a user on one arm, send the x-seldon-route header of the user's first answer (with seldon-model) on the user's later requests",
   },
 };
 
 export function targetCapabilities(type: TargetType): TargetCapabilities {
   return TABLE[type];
+}
+
+/**
+ * For a plan or a report: how an A/B on `type` splits when the platform splits per request, or
+ * undefined when it routes by `stickyHeader` itself.
+ */
+export function perRequestSplitNote(type: TargetType, stickyHeader: string): string | undefined {
+  const caps = targetCapabilities(type);
+  if (caps.sticky === 'key') return undefined;
+  const pin = caps.pin ? `; ${caps.pin}` : '';
+  return `the ${type} target splits each request at random by weight, not by ${stickyHeader}, so a user can see both arms${pin}`;
 }
 
 const isTargetType = (value: unknown): value is TargetType =>

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { CommandTargetConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import { commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { COMMAND_VALUES, type CommandValue } from './command-values.js';
 import { TargetBusyError } from './errors.js';
@@ -64,6 +65,7 @@ export function commandTarget(config: CommandTargetConfig, modelName: string): T
 
   return {
     description,
+    stickySplit: targetCapabilities('command').sticky,
     async read() {
       const label = commandLabel('read', config.read);
       const result = await runCli(config.read, {

@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import { TargetBusyError } from './errors.js';
 import { waitUntilSettled } from './platform-cli.js';
 import type { Target } from './target.js';
@@ -147,6 +148,7 @@ export function httpTarget(
 
   return {
     description,
+    stickySplit: targetCapabilities('http').sticky,
     capabilities: fetchCapabilities,
     async read() {
       const { updating: _, ...served } = await status();

@@ -3,6 +3,7 @@ import type { KServeTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import { kubectlScope } from './kubectl-scope.js';
 import {
   callCli,
@@ -213,6 +214,7 @@ export function kserveTarget(
 
   return {
     description,
+    stickySplit: targetCapabilities('kserve').sticky,
     read: async () => observe(await get()),
     async write(desired) {
       let canary = desired.canary;

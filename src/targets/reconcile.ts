@@ -7,14 +7,26 @@ import type { Target } from './target.js';
  * something else is a failure, never a success.
  */
 export async function reconcile(target: Target, desired: TrafficState): Promise<TrafficState> {
-  await target.write(desired);
+  const asked = askableOf(target, desired);
+  await target.write(asked);
   const observed = await target.read();
-  if (!sameTraffic(observed, desired)) {
+  if (!sameTraffic(observed, asked)) {
     throw new TargetError(
-      `${target.description} serves ${describeTraffic(observed)} after being asked for ${describeTraffic(desired)}`,
+      `${target.description} serves ${describeTraffic(observed)} after being asked for ${describeTraffic(asked)}`,
     );
   }
   return observed;
+}
+
+/**
+ * What `target` is asked for and judged against. A platform that splits each request by weight
+ * gets the weights of an A/B without its sticky key: it cannot route by one nor report one, and
+ * keeping a user on one arm is the caller's business there (capabilities.ts, `pin`).
+ */
+function askableOf(target: Target, desired: TrafficState): TrafficState {
+  if (target.stickySplit !== 'per-request' || !desired.sticky) return desired;
+  const { sticky: _, ...weights } = desired;
+  return weights;
 }
 
 /** Withdraw the candidate: only `stable` keeps live traffic. */

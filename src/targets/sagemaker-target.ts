@@ -3,6 +3,7 @@ import type { SageMakerTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import { platformNames } from './names.js';
 import {
   callCli,
@@ -266,6 +267,7 @@ export function sagemakerTarget(
 
   return {
     description,
+    stickySplit: targetCapabilities('sagemaker').sticky,
     async read() {
       return trafficOf(await describe());
     },

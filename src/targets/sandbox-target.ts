@@ -4,6 +4,7 @@ import { TargetError } from '../core/errors.js';
 import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import type { Target } from './target.js';
 
 const trafficSchema = z.object({
@@ -35,6 +36,7 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
 
   return {
     description,
+    stickySplit: targetCapabilities('sandbox').sticky,
     read: () => call('GET'),
     write: async (desired) => {
       await call('PUT', desired);

@@ -3,6 +3,7 @@ import type { SeldonTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import { kubectlScope } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
 import {
@@ -91,6 +92,7 @@ export function seldonTarget(
 
   return {
     description,
+    stickySplit: targetCapabilities('seldon').sticky,
     async read() {
       const experiment = await get();
       const condition = ready(experiment);

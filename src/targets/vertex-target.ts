@@ -3,6 +3,7 @@ import type { VertexTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { targetCapabilities } from './capabilities.js';
 import { platformNames } from './names.js';
 import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
 import { sharesFor, trafficFromShares } from './split.js';
@@ -74,6 +75,7 @@ export function vertexTarget(
 
   return {
     description,
+    stickySplit: targetCapabilities('vertex').sticky,
     async read() {
       const endpoint = await describe();
       const byId = displayNames(endpoint);

@@ -11,6 +11,7 @@ import {
   failingCanary,
   failingShadow,
   mirrorOf,
+  passingAb,
   passingBlueGreen,
   passingCanary,
   passingShadow,
@@ -81,6 +82,16 @@ describe('azureml target on a stand-in az CLI', () => {
     expect(updates).toEqual([
       'fraud-v1=90 fraud-v2=10',
       'fraud-v1=50 fraud-v2=50',
+      'fraud-v1=100 fraud-v2=0',
+      'fraud-v1=0 fraud-v2=100',
+    ]);
+  });
+
+  it('runs an A/B as a per-request split of the endpoint traffic; the sticky key is not read back', async () => {
+    const seen = await passingAb(azuremlTarget(config, 'fraud'), 'v1', 'v2', 30);
+    expect(seen).toEqual([step('v1', 'v2', 30), step('v1', 'v2', 0), { stable: { version: 'v2' } }]);
+    expect((await updates()).map((u) => u.traffic)).toEqual([
+      'fraud-v1=70 fraud-v2=30',
       'fraud-v1=100 fraud-v2=0',
       'fraud-v1=0 fraud-v2=100',
     ]);

@@ -1,4 +1,5 @@
 import type { TrafficState } from '../../src/core/traffic.js';
+import { abStrategy } from '../../src/strategies/ab.js';
 import { blueGreenStrategy } from '../../src/strategies/blue-green.js';
 import { shadowStrategy } from '../../src/strategies/shadow.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
@@ -102,6 +103,28 @@ export async function passingBlueGreen(target: Target, blue: string, green: stri
   ];
   const seen: TrafficState[] = [];
   for (const state of states) seen.push(await reconcile(target, state));
+  return seen;
+}
+
+/**
+ * A passing A/B as the engine drives it: its one phase (`split` percent of users on the candidate,
+ * sticky by x-user-id), idle until the merge, then promoted. Returns what was read back.
+ */
+export async function passingAb(target: Target, from: string, to: string, split = 50) {
+  const strategy = abStrategy({
+    type: 'ab',
+    split,
+    stickyHeader: 'x-user-id',
+    stepDurationMs: 3_600_000,
+    minRequests: 100,
+    intervalMs: 60_000,
+  });
+  const [phase] = strategy.phases;
+  if (!phase) throw new Error('the ab strategy has no phase');
+  const seen: TrafficState[] = [];
+  for (const state of [phase.traffic(from, to), strategy.idle(from, to), strategy.promoted(from, to)]) {
+    seen.push(await reconcile(target, state));
+  }
   return seen;
 }
 

@@ -14,6 +14,7 @@ import {
   failingCanary,
   failingShadow,
   mirrorOf,
+  passingAb,
   passingCanary,
   passingShadow,
   step,
@@ -115,6 +116,35 @@ describe('sagemaker target on a stand-in aws CLI', () => {
       { VariantName: 'fraud-v1', DesiredWeight: 90 },
       { VariantName: 'fraud-v2', DesiredWeight: 10 },
     ]);
+  });
+
+  it('runs an A/B as a per-request split of variant weights; the sticky key is not read back', async () => {
+    const seen = await passingAb(sagemakerTarget(config, 'fraud'), 'v1', 'v2');
+    // SageMaker splits each InvokeEndpoint call by weight: the read-back has no sticky key to show.
+    expect(seen).toEqual([step('v1', 'v2', 50), step('v1', 'v2', 0), { stable: { version: 'v2' } }]);
+    const updates = (await standins.calls('aws')).filter(
+      (c) => c.argv[1] === 'update-endpoint-weights-and-capacities',
+    );
+    expect(JSON.parse(updates[0]?.argv[5] ?? '')).toEqual([
+      { VariantName: 'fraud-v1', DesiredWeight: 50 },
+      { VariantName: 'fraud-v2', DesiredWeight: 50 },
+    ]);
+    expect(await weights()).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
+  });
+
+  it('still catches an A/B split the endpoint silently did not take', async () => {
+    await standins.fault({
+      cli: 'aws',
+      op: 'update-endpoint-weights-and-capacities',
+      kind: 'silent-revert',
+      times: 1,
+    });
+    const ab = { ...step('v1', 'v2', 50), sticky: { header: 'x-user-id' } };
+    await expect(reconcile(sagemakerTarget(config, 'fraud'), ab)).rejects.toThrow(
+      new TargetError(
+        'SageMaker endpoint fraud-endpoint (us-east-1) serves v1 100% after being asked for v1 50% / v2 50%',
+      ),
+    );
   });
 
   it('rolls a failing canary back to the stable variant only', async () => {

@@ -10,6 +10,7 @@ import {
   failingCanary,
   failingShadow,
   mirrorOf,
+  passingAb,
   passingCanary,
   passingShadow,
   step,
@@ -81,6 +82,17 @@ describe('seldon target on a stand-in kubectl', () => {
     const applies = (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'apply');
     // Only `-f -`: the manifest itself never appears on the command line.
     expect(applies.map((c) => c.argv)).toEqual(Array(4).fill(['apply', '-f', '-', '-n', 'seldon-mesh']));
+  });
+
+  it('runs an A/B as a per-request split of Experiment weights; the sticky key is not read back', async () => {
+    const target = seldonTarget(config, 'fraud');
+    const seen = await passingAb(target, 'v1', 'v2');
+    expect(seen).toEqual([
+      step('v1', 'v2', 50),
+      { stable: { version: 'v1' } },
+      { stable: { version: 'v2' } },
+    ]);
+    expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v2', weight: 100 }] });
   });
 
   it('rolls a failing canary back to the stable model only', async () => {

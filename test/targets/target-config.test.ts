@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
 import { targetFor } from '../../src/release/adapters.js';
-import { strategyRefusal, TARGET_TYPES, targetCapabilities } from '../../src/targets/capabilities.js';
+import {
+  perRequestSplitNote,
+  strategyRefusal,
+  TARGET_TYPES,
+  targetCapabilities,
+} from '../../src/targets/capabilities.js';
 
 const F = '.github/model-gate.yml';
 
@@ -180,10 +185,41 @@ describe('target capabilities', () => {
     expect(targetCapabilities('sagemaker').maxMirrorPercent).toBe(100);
   });
 
+  it('says which platforms split an A/B per request, and how a caller keeps a user on one arm there', () => {
+    for (const type of ['sandbox', 'http', 'command'] as const)
+      expect(perRequestSplitNote(type, 'x-user-id')).toBeUndefined();
+    expect(perRequestSplitNote('azureml', 'x-account')).toBe(
+      "the azureml target splits each request at random by weight, not by x-account, so a user can see both arms; to keep a user on one arm, send the user's requests with the header azureml-model-deployment: <that arm's deployment>",
+    );
+    expect(perRequestSplitNote('sagemaker', 'x-user-id')).toMatch(
+      /both arms; .*InvokeEndpoint's TargetVariant/,
+    );
+    expect(perRequestSplitNote('seldon', 'x-user-id')).toMatch(/both arms; .*x-seldon-route header/);
+    expect(perRequestSplitNote('vertex', 'x-user-id')).toMatch(
+      /both arms; Vertex AI cannot keep a user on one arm/,
+    );
+    // The adapters the engine builds carry it, so the read-back does not demand a key they cannot show.
+    const split = (target: string) => {
+      const m = parseConfig(withTarget(target), {}).config.models.fraud;
+      if (!m) throw new Error('no model');
+      return targetFor(m).stickySplit;
+    };
+    expect(split('{ type: sagemaker, endpoint: ep }')).toBe('per-request');
+    expect(split('{ type: azureml, endpoint: ep1, resource-group: rg, workspace: ws }')).toBe('per-request');
+    expect(split('{ type: vertex, endpoint: "42", region: europe-west4 }')).toBe('per-request');
+    expect(split('{ type: seldon, namespace: seldon }')).toBe('per-request');
+    expect(split('{ type: sandbox, url: "http://127.0.0.1:1" }')).toBe('key');
+    expect(split('{ type: http, url: "http://serving:80/m/" }')).toBe('key');
+    expect(split('{ type: command, apply: [switch], read: [state] }')).toBe('key');
+  });
+
   it('refuses a strategy a platform cannot do, with the reason', () => {
     const canary = { type: 'canary', steps: [10, 50] };
     expect(strategyRefusal({ type: 'kserve' }, { type: 'shadow' })).toBe(
       'the kserve target cannot do shadow: it has no traffic mirroring (canaryTrafficPercent only splits live traffic) (it can do canary, linear, blue-green)',
+    );
+    expect(strategyRefusal({ type: 'kserve' }, { type: 'ab' })).toBe(
+      'the kserve target cannot do ab: it has no split by a sticky key (user id) (it can do canary, linear, blue-green)',
     );
     expect(strategyRefusal({ type: 'vertex' }, { type: 'shadow' })).toMatch(
       /^the vertex target cannot do shadow: it has no traffic mirroring/,

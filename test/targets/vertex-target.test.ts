@@ -5,7 +5,7 @@ import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { vertexTarget } from '../../src/targets/vertex-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
-import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
+import { FAST, failingCanary, passingAb, passingBlueGreen, passingCanary, step } from './drive.js';
 
 const RESOURCE = 'projects/ml-prod/locations/us-central1/endpoints/4321';
 const config: VertexTargetConfig = {
@@ -66,6 +66,19 @@ describe('vertex target on a stand-in gcloud', () => {
       .map((c) => c.argv.find((a) => a.startsWith('--traffic-split=')));
     expect(splits).toEqual([
       '--traffic-split=1111=90,2222=10',
+      '--traffic-split=1111=50,2222=50',
+      '--traffic-split=1111=100',
+      '--traffic-split=2222=100',
+    ]);
+  });
+
+  it('runs an A/B as a per-request traffic split; the sticky key is not read back', async () => {
+    const seen = await passingAb(vertexTarget(config, 'fraud'), 'v1', 'v2');
+    expect(seen).toEqual([step('v1', 'v2', 50), step('v1', 'v2', 0), { stable: { version: 'v2' } }]);
+    const splits = (await standins.calls('gcloud'))
+      .filter((c) => c.argv[2] === 'update')
+      .map((c) => c.argv.find((a) => a.startsWith('--traffic-split=')));
+    expect(splits).toEqual([
       '--traffic-split=1111=50,2222=50',
       '--traffic-split=1111=100',
       '--traffic-split=2222=100',
