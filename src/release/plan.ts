@@ -1,5 +1,6 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { phasesOf } from '../strategies/strategy.js';
+import { perRequestSplitNote } from '../targets/capabilities.js';
 import {
   type ChangedModel,
   checkModelName,
@@ -24,6 +25,8 @@ export interface PlannedModel {
   strategy: ModelConfig['strategy']['type'];
   target: ModelConfig['target']['type'];
   phases: PlannedPhase[];
+  /** What the user should know of how the target carries the strategy out (an A/B split per request). */
+  note?: string;
 }
 
 /** A GitHub Actions matrix: one job per model, each passing `model: ${{ matrix.model }}`. */
@@ -79,6 +82,9 @@ function planOf(models: PlannedModel[]): Plan {
 }
 
 function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
+  const { strategy } = model;
+  const note =
+    strategy.type === 'ab' ? perRequestSplitNote(model.target.type, strategy.stickyHeader) : undefined;
   return {
     model: model.name,
     ...(change?.from !== undefined ? { from: change.from } : {}),
@@ -86,5 +92,6 @@ function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
     strategy: model.strategy.type,
     target: model.target.type,
     phases: phasesOf(model.strategy).map((p) => ({ name: p.name, weight: p.weight, slot: p.candidateSlot })),
+    ...(note ? { note } : {}),
   };
 }

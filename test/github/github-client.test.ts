@@ -154,7 +154,7 @@ describe('what the client writes to GitHub', () => {
       required_contexts: [],
       payload: { version: 'v1.5.0', previous: 'v1.4.0', summary: 'passed 1 canary step' },
     });
-    expect(deployment.data.payload).toEqual({
+    expect((deployment.data as { payload?: unknown }).payload).toEqual({
       version: 'v1.5.0',
       previous: 'v1.4.0',
       summary: 'passed *** canary step',

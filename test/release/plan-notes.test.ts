@@ -1,0 +1,37 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { planAll } from '../../src/release/plan.js';
+import { plannedLines } from '../../src/release/plan-text.js';
+
+// An A/B on a platform that splits each request by weight: the plan says a user can see both arms.
+const config = (target: string) => `version: 1
+models:
+  ranker:
+    source: { file: ranker.yaml, key: version }
+    target: ${target}
+    metrics: { type: sandbox, url: "http://127.0.0.1:8080" }
+    strategy: { type: ab, split: 50 }
+    gates:
+      - { name: conversion, kind: conversion }
+      - { name: split, kind: srm }
+`;
+
+describe('the plan of an A/B', () => {
+  it('on SageMaker, says the split is per request and how a caller keeps a user on one arm', () => {
+    const target =
+      '{ type: sagemaker, endpoint: ranker-prod, region: eu-west-1, variant: "ranker-{{version}}" }';
+    const [model] = planAll(parseConfig(config(target), {}).config).models;
+    const lines = model ? plannedLines(model) : [];
+    expect(lines.at(-1)).toMatch(
+      /^ {2}note: the sagemaker target splits each request at random by weight, not by x-user-id, so a user can see both arms; .*TargetVariant/,
+    );
+  });
+
+  it('on the sandbox, which splits by the sticky key, has no such note', () => {
+    const [model] = planAll(
+      parseConfig(config('{ type: sandbox, url: "http://127.0.0.1:8080" }'), {}).config,
+    ).models;
+    expect(model?.note).toBeUndefined();
+    expect(model ? plannedLines(model).some((l) => l.includes('note:')) : true).toBe(false);
+  });
+});
