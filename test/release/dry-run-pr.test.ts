@@ -1,47 +1,14 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { renderTerminal } from '../../src/report/terminal.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { fraudPr } from '../support/fraud-pr.js';
 
 // `dry-run: true` on pull_request events: the report says what the run would do, and nothing is
 // deployed, promoted, withdrawn or recorded.
 
 async function world() {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
-  const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-dry-pr-')), 'ledger.json');
-  const target = new MemoryTarget({ stable: { version: 'v1' } });
-  const ports: Ports = {
-    ledger: fileLedger(ledgerPath),
-    reader: memoryFileReader({
-      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
-      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
-    }),
-    clock: new FakeClock(),
-    log: { info: () => {}, warn: () => {} },
-    targetFor: () => target,
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-  };
-  const event = (action: string, merged = false) => ({
-    action,
-    number: 7,
-    baseSha: sha(1),
-    headSha: sha(2),
-    merged,
-  });
+  const { config, ledgerPath, target, ports, event } = await fraudPr();
   const ledgerText = () => readFile(ledgerPath, 'utf8').catch(() => 'no ledger file');
   const dry = async (action: string, merged = false) => {
     const writes = target.writes.length;

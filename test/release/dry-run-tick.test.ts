@@ -1,44 +1,17 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { fraudPr } from '../support/fraud-pr.js';
 
 // `dry-run: true` on a schedule tick: say what the tick would do, change no traffic, record nothing.
 
 /** A PR moving fraud from v1 to v2, left analysing step 1 (10%) by a tick-mode job. */
 async function analysing() {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
-  const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-dry-tick-')), 'ledger.json');
-  const ledger = fileLedger(ledgerPath);
-  const target = new MemoryTarget({ stable: { version: 'v1' } });
-  const clock = new FakeClock();
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader({
-      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
-      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
-    }),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    targetFor: () => target,
-    // Healthy numbers: a real tick would pass step 1 and give v2 50%.
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  // Healthy numbers: a real tick would pass step 1 and give v2 50%.
+  const world = await fraudPr();
+  const { config, ports, target, clock, ledgerPath } = world;
+  const event = world.event();
   const tickMode = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
   await handlePullRequest(config, event, ports, tickMode);
   await handlePullRequest(config, event, ports, tickMode);

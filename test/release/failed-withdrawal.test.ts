@@ -1,43 +1,16 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { fraudPr } from '../support/fraud-pr.js';
 
 // A faulty candidate whose rollback the platform refuses: the release ends failed, but it keeps
 // the canary slot and says its candidate may still get live traffic, until a later run withdraws it.
 
 async function world() {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-withdrawal-')), 'ledger.json'));
-  const target = new MemoryTarget({ stable: { version: 'v1' } });
-  const files = {
-    [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
-    [sha(2)]: { 'fraud.yaml': 'version: v3\n' },
-  };
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader(files),
-    clock: new FakeClock(),
-    log: { info: () => {}, warn: () => {} },
-    targetFor: () => target,
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.2 } },
-      }),
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  const pr = await fraudPr({ to: 'v3', candidateErrors: 0.2 });
+  const { config, ledger, target, ports } = pr;
+  const event = pr.event();
   const opts = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
   // The candidate deploys (write 0), then every write fails: the rollback does not take.
   target.failFromWrite = 1;

@@ -1,19 +1,10 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { withdrawIfLive } from '../../src/release/finish.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { fraudPr } from '../support/fraud-pr.js';
+import type { MemoryTarget } from '../support/memory-target.js';
 
 // A PR's job was cancelled mid-analysis while GitHub did not answer: its post step withdrew the
 // candidate on the platform directly but could not record it, so the ledger still says
@@ -21,28 +12,10 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 /** A PR moving fraud from v1 to v2, analysed by a job that ends (tick mode) with 10% on v2. */
 async function analysing() {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-withdrawn-')), 'ledger.json'));
-  const target = new MemoryTarget({ stable: { version: 'v1' } });
-  const clock = new FakeClock();
-  const warnings: string[] = [];
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader({
-      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
-      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
-    }),
-    clock,
-    log: { info: () => {}, warn: (m) => warnings.push(m) },
-    targetFor: () => target,
-    // Healthy numbers: resumed, the analysis would pass the step and move on to 50%.
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  // Healthy numbers: resumed, the analysis would pass the step and move on to 50%.
+  const world = await fraudPr();
+  const { config, ledger, target, clock, ports, warnings } = world;
+  const event = world.event();
   const tickMode = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
   await handlePullRequest(config, event, ports, tickMode);
   const started = await handlePullRequest(config, event, ports, tickMode);
