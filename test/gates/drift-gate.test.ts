@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import type { DriftGateConfig } from '../../src/config/types.js';
 import { measureDrift } from '../../src/gates/drift-gate.js';
+import { lookAtGate } from '../../src/gates/live-gates.js';
 import type { StatisticalContext } from '../../src/gates/ratio-gate.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import type { GateState } from '../../src/release/types.js';
 import { FakeCounts } from './fake-metrics.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -59,5 +62,35 @@ describe('the drift gate', () => {
       note: 'the metrics source has no histograms (drift gates need a buckets query)',
     });
     expect((await measureDrift(gate, ctx(arms(40), 1))).verdict).toBe('waiting');
+  });
+});
+
+/** A backend answering histograms whose counts are NaN, as a broken exporter does. */
+const nanHistograms: MetricSource = {
+  requests: async () => 500,
+  value: async () => undefined,
+  buckets: async () => [
+    { le: 0.5, count: Number.NaN },
+    { le: '+Inf', count: 500 },
+  ],
+};
+
+describe('the drift gate on NaN histograms', () => {
+  it('counts them as missing data against inconclusive-limit, not as evidence still accruing', async () => {
+    const limited = { ...gate, inconclusiveLimit: 1 };
+    const fresh: GateState = {
+      name: 'score-drift',
+      kind: 'drift',
+      verdict: 'pending',
+      failures: 0,
+      inconclusives: 0,
+      consecutiveErrors: 0,
+    };
+    const first = await lookAtGate(limited, fresh, ctx(nanHistograms, 30));
+    expect(first.last).toMatchObject({ verdict: 'inconclusive', note: 'NaN or infinite values in the data' });
+    expect(first.verdict).toBe('pending');
+    const second = await lookAtGate(limited, first, ctx(nanHistograms, 60));
+    expect(second.verdict).toBe('fail');
+    expect(second.reason).toBe('score-drift: NaN or infinite values in the data in 2 looks (limit 1)');
   });
 });
