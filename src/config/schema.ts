@@ -8,6 +8,7 @@ import { checkSourceQueries, SANDBOX_NAMED } from './gate-queries.js';
 import { gatesSchema, withSandboxNames } from './gate-schema.js';
 import { describeValue, didYouMean } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
+import { checkAbGates, checkAbSplit, checkFirstPhaseFull, checkGatesForStrategy } from './strategy-gates.js';
 import { strategySchema } from './strategy-schema.js';
 import { targetSchema } from './target-schema.js';
 import { type Config, type MetricsConfig, SANDBOX_QUERIES, SIDE_BY_SIDE_KINDS } from './types.js';
@@ -67,9 +68,11 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
   const models = asRecord(root?.models);
   if (!root || !models) return;
   const defaults = asRecord(root.defaults);
+  checkAbSplit(asRecord(defaults?.strategy), ['defaults', 'strategy'], ctx);
   for (const [name, entry] of Object.entries(models)) {
     const model = asRecord(entry);
     if (!model) continue;
+    checkAbSplit(asRecord(model.strategy), ['models', name, 'strategy'], ctx);
     for (const field of INHERITED) {
       if (model[field] === undefined && defaults?.[field] === undefined) {
         ctx.addIssue({
@@ -111,12 +114,14 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     checkMetricsServe(metrics, model, ['models', name], ctx);
     checkSourceQueries(metrics, model, asRecord(model.strategy ?? defaults?.strategy), ['models', name], ctx);
     if (!Array.isArray(model.gates)) continue;
-    checkBakeGates(
-      asRecord(model.strategy ?? defaults?.strategy),
-      model.gates,
-      ['models', name, 'gates'],
-      ctx,
-    );
+    const strategy = asRecord(model.strategy ?? defaults?.strategy);
+    const gatesPath = ['models', name, 'gates'];
+    checkBakeGates(strategy, model.gates, gatesPath, ctx);
+    checkGatesForStrategy(strategy, model.gates, gatesPath, ctx);
+    checkAbGates(strategy, model.gates, metrics?.type, gatesPath, ctx);
+    const strategyPath =
+      model.strategy !== undefined ? ['models', name, 'strategy'] : ['defaults', 'strategy'];
+    checkFirstPhaseFull(strategy, model.gates, strategyPath, gatesPath, ctx);
     if (metrics?.type !== 'sandbox') {
       checkGateTemplates(model.gates, ['models', name, 'gates'], ctx);
       continue;

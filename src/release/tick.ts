@@ -4,7 +4,7 @@ import { TargetError } from '../core/errors.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
-import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
+import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { platformFailure, undecidedNote } from './phase-notes.js';
@@ -46,10 +46,10 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       gates.push(state);
       continue;
     }
-    if ((phase?.weight ?? 0) >= 100 && SIDE_BY_SIDE_KINDS.includes(gate.kind)) {
-      // A rolling release's last batch: no stable traffic left to compare with (judged before).
-      const note = `not judged at 100% of traffic: no stable traffic left to compare with (judged in the earlier phases)`;
-      gates.push({ ...state, verdict: 'pass', last: { at: now, verdict: 'pass', note } });
+    if (atFullTraffic(phase) && SIDE_BY_SIDE_KINDS.includes(gate.kind)) {
+      // No stable traffic beside the candidate: a pass in the phase before stands (enterPhase
+      // carried it); without one the gate cannot judge, and its deadline decides as for no data.
+      gates.push(state.verdict === 'pass' ? state : unjudgeable(state, now));
       continue;
     }
     const next = await lookAtGate(gate, state, {
@@ -67,7 +67,9 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   }
   const judged: Release = { ...release, gates, updatedAt: now };
 
-  const failed = gates.find((g) => g.verdict === 'fail');
+  // A sample ratio mismatch invalidates what the other gates saw on the same look: it is the reason.
+  const failed =
+    gates.find((g) => g.verdict === 'fail' && g.kind === 'srm') ?? gates.find((g) => g.verdict === 'fail');
   if (failed) return rollBack(judged, ctx, failed.reason ?? `${failed.name} failed`);
 
   const live = gates.filter((g) => g.kind !== 'offline');
@@ -163,10 +165,34 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     phaseStartedAt: now,
     updatedAt: now,
     phases: [...release.phases, record],
-    gates: release.gates.map(freshForPhase),
+    gates: release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g))),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
 }
+
+const atFullTraffic = (phase: Phase | undefined) => (phase?.weight ?? 0) >= 100;
+
+/**
+ * A side-by-side gate that passed the phase before one at 100% of live traffic (a rolling release's
+ * last batch): with no stable traffic left to compare with, that pass is the last word on it.
+ */
+const carriesPass = (g: GateState, phase: Phase) =>
+  atFullTraffic(phase) && SIDE_BY_SIDE_KINDS.includes(g.kind) && g.verdict === 'pass';
+
+function carriedPass(g: GateState, now: number): GateState {
+  const note = `not judged at 100% of traffic: no stable traffic left to compare with (judged in the earlier phases)`;
+  return { ...freshForPhase(g), verdict: 'pass', last: { at: now, verdict: 'pass', note } };
+}
+
+/** A side-by-side gate at 100% of live traffic that no earlier phase passed: it has nothing to judge. */
+const unjudgeable = (g: GateState, now: number): GateState => ({
+  ...g,
+  last: {
+    at: now,
+    verdict: 'inconclusive',
+    note: 'cannot be judged at 100% of traffic: no stable traffic to compare with, and no earlier phase judged it',
+  },
+});
 
 /**
  * A live gate as a new phase finds it: each phase must earn its pass again, and the limits count

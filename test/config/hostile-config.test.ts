@@ -22,6 +22,8 @@ models:
 /** A one-model config on the sandbox; `rest` is YAML at model depth. */
 const model = (rest: string, gates = '    gates: []\n') => `${HEAD}${rest}${gates}`;
 const CANARY = '    strategy: { type: canary, steps: [10, 50] }\n';
+/** The gates an A/B must have: its split check and its conversion. */
+const AB_GATES = '    gates: [{ name: split, kind: srm }, { name: conversion, kind: conversion }]\n';
 
 afterEach(() => {
   vi.restoreAllMocks();
@@ -157,8 +159,8 @@ describe('secrets written in the file', () => {
 });
 
 describe('shares of traffic', () => {
-  const strategyOf = (strategy: string) =>
-    parseConfig(model(`    strategy: ${strategy}\n`), {}).config.models.fraud?.strategy;
+  const strategyOf = (strategy: string, gates?: string) =>
+    parseConfig(model(`    strategy: ${strategy}\n`, gates), {}).config.models.fraud?.strategy;
 
   it('take a bare number or a percentage, the same either way', () => {
     expect(strategyOf('{ type: canary, steps: [1, "5%", 25%, 50] }')).toMatchObject({
@@ -168,13 +170,13 @@ describe('shares of traffic', () => {
       stepSize: 12.5,
       maxWeight: 50,
     });
-    expect(strategyOf('{ type: ab, split: "30%" }')).toMatchObject({ split: 30 });
+    expect(strategyOf('{ type: ab, split: "30%" }', AB_GATES)).toMatchObject({ split: 30 });
     expect(strategyOf('{ type: shadow, share: 0.5% }')).toMatchObject({ share: 0.5 });
     expect(strategyOf('{ type: shadow, share: 25 }')).toMatchObject({ share: 25 });
   });
 
   it('refuse a bare split or share below 1, which would silently mean less than one percent', () => {
-    expect(problemsOf(model('    strategy: { type: ab, split: 0.5 }\n'))).toEqual([
+    expect(problemsOf(model('    strategy: { type: ab, split: 0.5 }\n', AB_GATES))).toEqual([
       `${F}:8:34: models.fraud.strategy.split: expected a percentage of the users, got the bare number 0.5, which means 0.5%: write 50% for half, or 0.5% if you mean it`,
     ]);
     expect(problemsOf(model('    strategy: { type: shadow, share: 0.1 }\n'))).toEqual([
@@ -229,7 +231,7 @@ describe('the published JSON Schema refuses what the loader refuses', async () =
       'an offline gate with no bound',
       model(CANARY, '    gates: [{ name: a, kind: offline, file: e.json, key: auc }]\n'),
     ],
-    ['a bare split below 1', model('    strategy: { type: ab, split: 0.5 }\n')],
+    ['a bare split below 1', model('    strategy: { type: ab, split: 0.5 }\n', AB_GATES)],
     ['a step above 100%', model('    strategy: { type: canary, steps: [10, "140%"] }\n')],
   ])('refuses %s, as the loader does', (_, yaml) => {
     expect(() => parseConfig(yaml, {})).toThrow();

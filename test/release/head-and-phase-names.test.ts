@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
@@ -17,7 +18,31 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 // short SHA, or the CLI's working tree by that name.
 const BASE = 'a'.repeat(40);
 
-async function promote(strategy: string, head: string): Promise<string | undefined> {
+/** Requests split evenly by user, the candidate converting at 40% against stable's 30%. */
+class EvenSplitWinner extends ScriptedMetrics {
+  async count(query: string, w: MetricWindow): Promise<number | undefined> {
+    const n = await this.requests(w);
+    if (query === 'exposures') return n;
+    return query === 'conversions' ? Math.round(n * (w.slot === 'stable' ? 0.3 : 0.4)) : undefined;
+  }
+}
+
+/** The gates an A/B needs, and the metrics of a candidate that wins it. */
+const AB = {
+  gates: ['{ name: split, kind: srm }', '{ name: conversion, kind: conversion }'],
+  metrics: () =>
+    new EvenSplitWinner({
+      stable: { rps: 40, values: { 'error-rate': 0.005 } },
+      canary: { rps: 40, values: { 'error-rate': 0.005 } },
+    }),
+};
+
+async function promote(
+  strategy: string,
+  head: string,
+  more: Partial<typeof AB> = {},
+): Promise<string | undefined> {
+  const gates = ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }', ...(more.gates ?? [])];
   const { config } = parseConfig(
     `version: 1
 models:
@@ -27,8 +52,7 @@ models:
     metrics: { type: sandbox, url: "http://127.0.0.1:1" }
     strategy: ${strategy}
     gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
+${gates.map((g) => `      - ${g}\n`).join('')}`,
     {},
   );
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-summary-')), 'ledger.json'));
@@ -42,6 +66,7 @@ models:
     log: { info: () => {}, warn: () => {} },
     targetFor: () => new MemoryTarget({ stable: { version: 'v1' } }),
     metricsFor: () =>
+      more.metrics?.() ??
       new ScriptedMetrics({
         stable: { rps: 90, values: { 'error-rate': 0.005 } },
         canary: { rps: 40, values: { 'error-rate': 0.005 } },
@@ -67,9 +92,9 @@ describe('the summary of a promotion', () => {
     [`{ type: rolling, instances: 4, batch-size: 2, ${timing} }`, 'passed 2 rolling batches on bbbbbbb'],
     [`{ type: blue-green, bake-duration: 2m, ${timing} }`, 'passed 1 blue-green phase on bbbbbbb'],
     [`{ type: shadow, share: 50, duration: 2m, ${timing} }`, 'passed 1 shadow phase on bbbbbbb'],
-    [`{ type: ab, split: 50, ${timing} }`, 'passed 1 A/B phase on bbbbbbb'],
-  ])('%s: %s', async (strategy, summary) => {
-    expect(await promote(strategy, head)).toBe(summary);
+    [`{ type: ab, split: 50, ${timing} }`, 'passed 1 A/B phase on bbbbbbb', AB],
+  ])('%s: %s', async (strategy, summary, more?: Partial<typeof AB>) => {
+    expect(await promote(strategy, head, more)).toBe(summary);
   });
 
   it('names the CLI working tree as such, not by a cut-off ":workin"', async () => {

@@ -130,7 +130,11 @@ describe('the note of a passed gate', () => {
   });
 
   it('fails an A/B whose conversion never decided, even when must-have-data is off: only a shown winner is promoted', async () => {
-    const config = configWith(abStrategy.replace('30m', '2m'), [conversionGate], 'must-have-data: false');
+    const config = configWith(
+      abStrategy.replace('30m', '2m'),
+      ['{ name: split, kind: srm }', conversionGate],
+      'must-have-data: false',
+    );
     const r = await released(config, new FakeCounts({ stable: arm(20, 0.3), canary: arm(20, 0.3) }));
     expect(r.status).toBe('failed');
     expect(r.reason).toMatch(

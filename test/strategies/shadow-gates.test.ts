@@ -57,10 +57,22 @@ describe('the ratio and latency gates of a shadow', () => {
 
 describe('the split check in a shadow', () => {
   it('says a shadow has no live split to check, rather than that the split is unknown', async () => {
-    const config = configWith(
+    // Validation refuses an srm gate on a shadow (test/config/strategy-gates.test.ts); a config
+    // that skipped it still gets the reason from the engine.
+    const valid = configWith(
       '{ type: shadow, share: 50, duration: 2m, step-duration: 2m, min-requests: 100, interval: 10s }',
-      ['{ name: split, kind: srm }'],
+      ['{ name: errors, kind: ratio, events: errors, max-increase: 10% }'],
     );
+    const fraud = valid.models.fraud;
+    if (!fraud) throw new Error('no model fraud');
+    const split = {
+      kind: 'srm',
+      name: 'split',
+      maxMismatch: 0.1,
+      alpha: 0.05,
+      consecutiveErrorLimit: 4,
+    } as const;
+    const config = { ...valid, models: { fraud: { ...fraud, gates: [split] } } };
     const r = await released(config, arms(0.01, 40));
     expect(r.status).toBe('failed');
     expect(r.reason).toContain(

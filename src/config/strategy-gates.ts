@@ -1,0 +1,171 @@
+import type { z } from 'zod';
+import { asRecord, finite, type Loose } from './fields.js';
+import { formatPath } from './messages.js';
+import { parsePercent } from './percent.js';
+import { SIDE_BY_SIDE_KINDS } from './types.js';
+
+/**
+ * A strategy and gates that cannot work together: a gate that could never judge (the release
+ * fails at its deadline whatever the candidate does) or one that would pass unjudged (a candidate
+ * at 100% of traffic has no stable traffic beside it). Refused when the config is validated.
+ * They read the input defensively: these checks run even when a sibling field is already wrong.
+ */
+
+type Path = (string | number)[];
+type Ctx = z.core.$RefinementCtx;
+
+const issue = (ctx: Ctx, path: Path, message: string, input?: unknown) =>
+  ctx.addIssue({ code: 'custom', input, path, message });
+
+/** A share of traffic as parsed (`100`) or, when a sibling field failed, as written (`"100%"`). */
+function percentOf(value: unknown): number | undefined {
+  if (finite(value)) return value;
+  const fraction = typeof value === 'string' ? parsePercent(value) : undefined;
+  return fraction === undefined ? undefined : fraction * 100;
+}
+
+/** A field of a strategy parsed (camelCase) or left as written (kebab-case) because a sibling failed. */
+const field = (strategy: Loose, parsed: string, written: string) => strategy[parsed] ?? strategy[written];
+
+/** An A/B compares the two arms' users: at a split of 100% no user is left on stable. */
+export function checkAbSplit(strategy: Loose | undefined, path: Path, ctx: Ctx) {
+  if (strategy?.type !== 'ab' || percentOf(strategy.split) !== 100) return;
+  issue(
+    ctx,
+    [...path, 'split'],
+    'expected less than 100: an A/B compares the users on the candidate with those on stable, and at 100% none are left on stable; use a split such as 50, or type: blue-green for an all-at-once switch',
+    strategy.split,
+  );
+}
+
+/**
+ * The first phase at 100% of live traffic: no earlier phase judged the side-by-side gates and no
+ * stable traffic runs beside the candidate now, so they could not judge at all.
+ */
+export function checkFirstPhaseFull(
+  strategy: Loose | undefined,
+  gates: unknown[],
+  path: Path,
+  gatesPath: Path,
+  ctx: Ctx,
+) {
+  const full = firstPhaseFull(strategy);
+  if (!full) return;
+  const sideBySide = gates
+    .map(asRecord)
+    .filter((g) => SIDE_BY_SIDE_KINDS.some((k) => k === g?.kind))
+    .map((g) => `${typeof g?.name === 'string' ? g.name : 'unnamed'} (${String(g?.kind)})`);
+  if (sideBySide.length === 0) return;
+  const gatesText = `${sideBySide.length === 1 ? 'the gate' : 'the gates'} ${sideBySide.join(', ')} in ${formatPath(gatesPath)}`;
+  issue(
+    ctx,
+    [...path, ...full.at],
+    `${full.what} gives the candidate all live traffic, so ${gatesText} would have no stable traffic to compare it with, and no earlier phase to judge them in; ${full.fix}, or for an all-at-once switch use type: blue-green with threshold gates`,
+    full.value,
+  );
+}
+
+function firstPhaseFull(strategy: Loose | undefined) {
+  switch (strategy?.type) {
+    case 'canary': {
+      const first = Array.isArray(strategy.steps) ? strategy.steps[0] : undefined;
+      if (percentOf(first) !== 100) return undefined;
+      return {
+        at: ['steps', 0],
+        value: first,
+        what: 'the first step',
+        fix: 'start with a smaller step, e.g. steps: [10, 100]',
+      };
+    }
+    case 'linear': {
+      const size = field(strategy, 'stepSize', 'step-size');
+      if (percentOf(size) !== 100) return undefined;
+      return {
+        at: ['step-size'],
+        value: size,
+        what: 'a step-size of 100',
+        fix: 'use a smaller step-size, e.g. step-size: 25 with max-weight: 100',
+      };
+    }
+    case 'rolling': {
+      const batch = field(strategy, 'batchSize', 'batch-size');
+      const instances = strategy.instances;
+      if (!finite(batch) || !finite(instances) || batch < instances) return undefined;
+      return {
+        at: ['batch-size'],
+        value: batch,
+        what: `replacing all ${instances} instances in the first batch`,
+        fix: `use a batch-size below ${instances}`,
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * An A/B is decided by a conversion gate, and its analysis is valid only while the observed split
+ * is the configured one (SPEC section 3): both are required rather than added unseen, so that every
+ * gate judged is one the config shows, and the alpha split across the gates is the one it shows.
+ */
+export function checkAbGates(
+  strategy: Loose | undefined,
+  gates: unknown[],
+  metricsType: unknown,
+  gatesPath: Path,
+  ctx: Ctx,
+) {
+  if (strategy?.type !== 'ab') return;
+  const kinds = gates.map((g) => asRecord(g)?.kind);
+  if (!kinds.includes('conversion')) {
+    const queries =
+      metricsType === 'sandbox' || metricsType === 'file'
+        ? ''
+        : `, conversions: <count query>, exposures: <count query>`;
+    issue(
+      ctx,
+      gatesPath,
+      `an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion${queries} }`,
+    );
+  }
+  if (!kinds.includes('srm')) {
+    issue(
+      ctx,
+      gatesPath,
+      'an ab strategy needs a check that the users split as configured (a sample ratio mismatch invalidates the comparison), which an srm gate makes; add one, e.g. - { name: split, kind: srm }',
+    );
+  }
+}
+
+/**
+ * Gates the strategy gives no data to: an srm gate checks a split of live traffic, which a shadow
+ * has none of; an agreement gate compares answers to the same requests, which only a shadow has.
+ */
+export function checkGatesForStrategy(
+  strategy: Loose | undefined,
+  gates: unknown[],
+  gatesPath: Path,
+  ctx: Ctx,
+) {
+  const type = strategy?.type;
+  if (typeof type !== 'string') return;
+  gates.forEach((entry, i) => {
+    const kind = asRecord(entry)?.kind;
+    if (kind === 'srm' && type === 'shadow') {
+      issue(
+        ctx,
+        [...gatesPath, i, 'kind'],
+        "an srm gate checks the candidate's share of live traffic, but a shadow gives it none (its answers reach no caller), so it could never judge and the release would fail at its deadline; remove it",
+        kind,
+      );
+    }
+    if (kind === 'agreement' && type !== 'shadow') {
+      issue(
+        ctx,
+        [...gatesPath, i, 'kind'],
+        `an agreement gate compares the candidate's answers with stable's to the same requests, which only a shadow gives both (the ${type} strategy sends each request to one version), so it could never judge and the release would fail at its deadline; use type: shadow, or a threshold or ratio gate`,
+        kind,
+      );
+    }
+  });
+}

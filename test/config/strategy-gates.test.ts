@@ -1,0 +1,116 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { problemsOf } from './sample.js';
+
+// A strategy and gates that cannot work together are refused when validated: a gate that could
+// never judge fails every release at its deadline, and one at 100% of traffic in the first phase
+// would pass without ever being judged.
+
+const F = '.github/model-gate.yml';
+
+/** One model `fraud` on the sandbox, with `strategy` (flow YAML) and the gates (flow YAML, one a line). */
+const config = (strategy: string, gates: string[], defaults = '') =>
+  `version: 1
+defaults:
+  target: { type: sandbox, url: http://127.0.0.1:8080 }
+  metrics: { type: sandbox, url: http://127.0.0.1:8080 }
+${defaults}models:
+  fraud:
+    source: { file: models/fraud/model.yaml, key: version }
+${strategy ? `    strategy: ${strategy}\n` : ''}    gates:
+${gates.map((g) => `      - ${g}\n`).join('')}`;
+
+const SPLIT = '{ name: split, kind: srm }';
+const CONVERSION = '{ name: conversion, kind: conversion }';
+const ERRORS = '{ name: errors, kind: ratio, events: errors, max-increase: 10% }';
+const THRESHOLD = '{ name: e, kind: threshold, query: error-rate, max: 0.02 }';
+
+const accepted = (text: string) => parseConfig(text, {}).config.models.fraud;
+
+describe('an A/B', () => {
+  it('is refused at a split of 100, naming the field and what to use instead', () => {
+    const tail =
+      'expected less than 100: an A/B compares the users on the candidate with those on stable, and at 100% none are left on stable; use a split such as 50, or type: blue-green for an all-at-once switch';
+    expect(problemsOf(config('{ type: ab, split: 100 }', [SPLIT, CONVERSION]))).toEqual([
+      `${F}:8:34: models.fraud.strategy.split: ${tail}`,
+    ]);
+    expect(problemsOf(config('', [SPLIT, CONVERSION], '  strategy: { type: ab, split: "100%" }\n'))).toEqual([
+      `${F}:5:32: defaults.strategy.split: ${tail}`,
+    ]);
+    expect(accepted(config('{ type: ab, split: 99.5 }', [SPLIT, CONVERSION]))?.strategy).toMatchObject({
+      split: 99.5,
+    });
+  });
+
+  it('is refused without a conversion gate or a split check, showing the gate to add', () => {
+    expect(problemsOf(config('{ type: ab, split: 50 }', [THRESHOLD]))).toEqual([
+      `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion }`,
+      `${F}:9:5: models.fraud.gates: an ab strategy needs a check that the users split as configured (a sample ratio mismatch invalidates the comparison), which an srm gate makes; add one, e.g. - { name: split, kind: srm }`,
+    ]);
+    expect(problemsOf(config('{ type: ab, split: 50 }', [SPLIT, THRESHOLD]))).toHaveLength(1);
+    expect(problemsOf(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))).toHaveLength(1);
+    expect(accepted(config('{ type: ab }', [CONVERSION, SPLIT, THRESHOLD]))?.gates).toHaveLength(3);
+  });
+
+  it('on a source that needs the queries written, shows them in the conversion gate to add', () => {
+    const text = config('{ type: ab }', [SPLIT]).replace(
+      'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion, conversions: <count query>, exposures: <count query> }`,
+    ]);
+  });
+});
+
+describe('a first phase at 100% of live traffic with gates that compare with stable traffic', () => {
+  const howElse = 'or for an all-at-once switch use type: blue-green with threshold gates';
+
+  it('is refused for a canary, naming the step, the gates and what to do', () => {
+    expect(problemsOf(config('{ type: canary, steps: [100] }', [ERRORS, THRESHOLD, SPLIT]))).toEqual([
+      `${F}:8:39: models.fraud.strategy.steps[0]: the first step gives the candidate all live traffic, so the gates errors (ratio), split (srm) in models.fraud.gates would have no stable traffic to compare it with, and no earlier phase to judge them in; start with a smaller step, e.g. steps: [10, 100], ${howElse}`,
+    ]);
+    // Inherited from defaults: the field is there, the gates are the model's.
+    expect(problemsOf(config('', [ERRORS], '  strategy: { type: canary, steps: ["100%"] }\n'))).toEqual([
+      `${F}:5:37: defaults.strategy.steps[0]: the first step gives the candidate all live traffic, so the gate errors (ratio) in models.fraud.gates would have no stable traffic to compare it with, and no earlier phase to judge them in; start with a smaller step, e.g. steps: [10, 100], ${howElse}`,
+    ]);
+  });
+
+  it('is refused for a linear step-size of 100 and a rolling batch of every instance', () => {
+    expect(problemsOf(config('{ type: linear, step-size: 100, max-weight: 100 }', [ERRORS]))).toEqual([
+      `${F}:8:42: models.fraud.strategy.step-size: a step-size of 100 gives the candidate all live traffic, so the gate errors (ratio) in models.fraud.gates would have no stable traffic to compare it with, and no earlier phase to judge them in; use a smaller step-size, e.g. step-size: 25 with max-weight: 100, ${howElse}`,
+    ]);
+    expect(problemsOf(config('{ type: rolling, instances: 2, batch-size: 2 }', [ERRORS]))).toEqual([
+      `${F}:8:58: models.fraud.strategy.batch-size: replacing all 2 instances in the first batch gives the candidate all live traffic, so the gate errors (ratio) in models.fraud.gates would have no stable traffic to compare it with, and no earlier phase to judge them in; use a batch-size below 2, ${howElse}`,
+    ]);
+  });
+
+  it('is accepted with threshold gates only, and when an earlier phase judges the others', () => {
+    expect(accepted(config('{ type: canary, steps: [100] }', [THRESHOLD]))?.strategy).toMatchObject({
+      steps: [100],
+    });
+    expect(accepted(config('{ type: canary, steps: [10, 100] }', [ERRORS]))?.gates).toHaveLength(1);
+    expect(accepted(config('{ type: rolling, instances: 4, batch-size: 2 }', [ERRORS]))?.gates).toHaveLength(
+      1,
+    );
+  });
+});
+
+describe('gates the strategy gives no data to', () => {
+  it('refuses a split check on a shadow, which splits no live traffic', () => {
+    expect(problemsOf(config('{ type: shadow, share: 50 }', [ERRORS, SPLIT]))).toEqual([
+      `${F}:11:30: models.fraud.gates[1].kind: an srm gate checks the candidate's share of live traffic, but a shadow gives it none (its answers reach no caller), so it could never judge and the release would fail at its deadline; remove it`,
+    ]);
+  });
+
+  it('refuses an agreement gate outside a shadow, and accepts it in one', () => {
+    const agree = '{ name: agree, kind: agreement }';
+    expect(problemsOf(config('{ type: canary, steps: [10, 50] }', [agree]))).toEqual([
+      `${F}:10:30: models.fraud.gates[0].kind: an agreement gate compares the candidate's answers with stable's to the same requests, which only a shadow gives both (the canary strategy sends each request to one version), so it could never judge and the release would fail at its deadline; use type: shadow, or a threshold or ratio gate`,
+    ]);
+    expect(problemsOf(config('{ type: blue-green }', [agree]))[0]).toContain(
+      'models.fraud.gates[0].kind: an agreement gate compares',
+    );
+    expect(accepted(config('{ type: shadow, share: 50 }', [agree]))?.gates).toHaveLength(1);
+  });
+});
