@@ -42,13 +42,11 @@ describe('an A/B', () => {
     });
   });
 
-  it('is refused without a conversion gate or a split check, showing the gate to add', () => {
-    expect(problemsOf(config('{ type: ab, split: 50 }', [THRESHOLD]))).toEqual([
+  it('is refused without a conversion gate, showing the gate to add; the split check stays a choice', () => {
+    expect(problemsOf(config('{ type: ab, split: 50 }', [SPLIT, THRESHOLD]))).toEqual([
       `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion }`,
-      `${F}:9:5: models.fraud.gates: an ab strategy needs a check that the users split as configured (a sample ratio mismatch invalidates the comparison), which an srm gate makes; add one, e.g. - { name: split, kind: srm }`,
     ]);
-    expect(problemsOf(config('{ type: ab, split: 50 }', [SPLIT, THRESHOLD]))).toHaveLength(1);
-    expect(problemsOf(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))).toHaveLength(1);
+    expect(accepted(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))?.gates).toHaveLength(2);
     expect(accepted(config('{ type: ab }', [CONVERSION, SPLIT, THRESHOLD]))?.gates).toHaveLength(3);
   });
 
