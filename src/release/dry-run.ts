@@ -9,19 +9,23 @@ import type { Release } from './types.js';
  * releases themselves would read as if it had been ("deploying the candidate", "ready").
  */
 export function dryRunResult(config: Config, event: PullRequestEvent, result: RunResult): RunResult {
-  const would = result.releases.flatMap((r) => {
+  const kept: Release[] = [];
+  const would: RunResult['skipped'] = [];
+  for (const r of result.releases) {
     const why = wouldDo(config.models[r.model], event, r);
-    return why ? [{ model: r.model, why }] : [];
-  });
-  return { ...result, releases: [], skipped: [...would, ...result.skipped] };
+    if (why) would.push({ model: r.model, why });
+    // As it stands, and truthful so: ended before, or stopped by a pre-deploy gate that did run.
+    else kept.push(r);
+  }
+  return { ...result, releases: kept, skipped: [...would, ...result.skipped] };
 }
 
-/** Undefined for a release the run would leave as it is (a line in `skipped` says why). */
+/** Undefined for a release the run would leave as it is. */
 function wouldDo(model: ModelConfig | undefined, event: PullRequestEvent, r: Release): string | undefined {
   const live = r.status === 'analysing' || r.status === 'ready';
   if (event.action !== 'closed') {
-    if (r.phase >= 0) return r.status === 'analysing' ? `would resume ${r.to}: ${r.reason}` : undefined;
-    if (r.status === 'failed') return `would not deploy ${r.to}: ${r.reason?.replace(/^not deployed: /, '')}`;
+    if (r.status !== 'analysing') return undefined;
+    if (r.phase >= 0) return `would resume ${r.to}: ${r.reason}`;
     const phases = model ? ` and run its ${phaseCount(model, phasesOf(model.strategy).length)}` : '';
     return `would deploy ${r.to} (replacing ${r.from})${phases}`;
   }

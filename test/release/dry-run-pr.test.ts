@@ -1,14 +1,16 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { handlePullRequest } from '../../src/release/pull-request.js';
+import { runDecision } from '../../src/report/decision.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { fraudPr } from '../support/fraud-pr.js';
+import { FRAUD_CANARY_YAML } from '../support/model-config.js';
 
 // `dry-run: true` on pull_request events: the report says what the run would do, and nothing is
 // deployed, promoted, withdrawn or recorded.
 
-async function world() {
-  const { config, ledgerPath, target, ports, event } = await fraudPr();
+async function world(opts: Parameters<typeof fraudPr>[0] = {}) {
+  const { config, ledgerPath, target, ports, event } = await fraudPr(opts);
   const ledgerText = () => readFile(ledgerPath, 'utf8').catch(() => 'no ledger file');
   const dry = async (action: string, merged = false) => {
     const writes = target.writes.length;
@@ -59,5 +61,18 @@ describe('a dry run on a pull request', () => {
     const result = await dry('closed', true);
     expect(result.releases).toEqual([]);
     expect(result.skipped).toEqual([{ model: 'fraud', why: 'would promote v2 (replacing v1)' }]);
+  });
+
+  it('opened: a pre-deploy gate that fails still fails the run, as it would without dry run', async () => {
+    const yaml = FRAUD_CANARY_YAML.replace(
+      '    gates:\n',
+      '    gates:\n      - { name: auc, kind: offline, file: eval.json, key: auc, min: 0.9 }\n',
+    );
+    const { dry } = await world({ yaml, headFiles: { 'eval.json': '{"auc": 0.5}' } });
+    const result = await dry('opened');
+    expect(result.releases).toMatchObject([
+      { status: 'failed', reason: expect.stringMatching(/^not deployed: auc/) },
+    ]);
+    expect(runDecision(result)).toBe('failed');
   });
 });

@@ -14,10 +14,13 @@ import { ScriptedMetrics } from './scripted-metrics.js';
 /**
  * PR #7 moving `fraud` (FRAUD_CANARY_YAML) from v1 at sha(1) to `to` at sha(2), for engine tests:
  * a memory target serving v1, a file ledger, a fake clock, and a candidate whose error rate is
- * `candidateErrors` (stable's is 0.5%). `warnings` collects what the engine warns about.
+ * `candidateErrors` (stable's is 0.5%); `yaml` and `headFiles` for another config and files the
+ * head adds. `warnings` collects what the engine warns about.
  */
-export async function fraudPr(opts: { to?: string; candidateErrors?: number } = {}) {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
+export async function fraudPr(
+  opts: { to?: string; candidateErrors?: number; yaml?: string; headFiles?: Record<string, string> } = {},
+) {
+  const { config } = parseConfig(opts.yaml ?? FRAUD_CANARY_YAML, {});
   const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-fraud-pr-')), 'ledger.json');
   const ledger = fileLedger(ledgerPath);
   const target = new MemoryTarget({ stable: { version: 'v1' } });
@@ -27,7 +30,7 @@ export async function fraudPr(opts: { to?: string; candidateErrors?: number } = 
     ledger,
     reader: memoryFileReader({
       [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
-      [sha(2)]: { 'fraud.yaml': `version: ${opts.to ?? 'v2'}\n` },
+      [sha(2)]: { 'fraud.yaml': `version: ${opts.to ?? 'v2'}\n`, ...opts.headFiles },
     }),
     clock,
     log: { info: () => {}, warn: (m) => warnings.push(m) },
