@@ -206,7 +206,7 @@ async function queue(
         ports.log.warn(`${model}: could not join the queue for the canary slot: ${(error as Error).message}`),
       );
   }
-  return { model, why: `${held}; ${then}` };
+  return { model, why: `${held}; ${opts.dryRun ? 'a run would join the queue for it' : then}` };
 }
 
 /** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */

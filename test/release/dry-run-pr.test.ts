@@ -12,10 +12,10 @@ import { FRAUD_CANARY_YAML } from '../support/model-config.js';
 async function world(opts: Parameters<typeof fraudPr>[0] = {}) {
   const { config, ledgerPath, target, ports, event } = await fraudPr(opts);
   const ledgerText = () => readFile(ledgerPath, 'utf8').catch(() => 'no ledger file');
-  const dry = async (action: string, merged = false) => {
+  const dry = async (action: string, merged = false, pr = 7) => {
     const writes = target.writes.length;
     const before = await ledgerText();
-    const result = await handlePullRequest(config, event(action, merged), ports, {
+    const result = await handlePullRequest(config, { ...event(action, merged), number: pr }, ports, {
       mode: 'watch',
       maxWaitMs: 3_600_000,
       dryRun: true,
@@ -74,5 +74,16 @@ describe('a dry run on a pull request', () => {
       { status: 'failed', reason: expect.stringMatching(/^not deployed: auc/) },
     ]);
     expect(runDecision(result)).toBe('failed');
+  });
+
+  it('opened by another PR while one holds the slot: says it is queued, and joins no queue', async () => {
+    const { dry, real } = await world();
+    await real('opened', 'tick');
+    expect((await dry('opened', false, 8)).skipped).toEqual([
+      {
+        model: 'fraud',
+        why: 'queued: PR #7 holds the canary slot of fraud (v2); a run would join the queue for it',
+      },
+    ]);
   });
 });
