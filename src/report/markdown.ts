@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
+import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
 import { releaseSentence, reportTitle, rollbackSentence, servingSentence } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
@@ -27,6 +28,11 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
       `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${r.status})`,
       '',
     );
+    const split =
+      model?.strategy.type === 'ab'
+        ? perRequestSplitNote(model.target.type, model.strategy.stickyHeader)
+        : undefined;
+    if (split) lines.push(`ℹ️ ${escapeMarkdown(split)}`, '');
     const gates = gateRows(r, model);
     if (gates.length > 0) {
       lines.push('| gate | candidate | baseline | bound | verdict |', '|---|---|---|---|---|');

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { newRelease } from '../../src/release/new-release.js';
 import { planAll } from '../../src/release/plan.js';
 import { plannedLines } from '../../src/release/plan-text.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 
 // An A/B on a platform that splits each request by weight: the plan says a user can see both arms.
 const config = (target: string) => `version: 1
@@ -33,5 +35,18 @@ describe('the plan of an A/B', () => {
     ).models;
     expect(model?.note).toBeUndefined();
     expect(model ? plannedLines(model).some((l) => l.includes('note:')) : true).toBe(false);
+  });
+
+  it('on SageMaker, the PR comment says the split is per request too', () => {
+    const target =
+      '{ type: sagemaker, endpoint: ranker-prod, region: eu-west-1, variant: "ranker-{{version}}" }';
+    const parsed = parseConfig(config(target), {}).config;
+    const model = parsed.models.ranker;
+    if (!model) throw new Error('no ranker');
+    const release = newRelease(model, { from: 'v1', to: 'v2', now: 0 });
+    const text = renderMarkdown(parsed, { releases: [release], skipped: [] }, { now: 0 });
+    expect(text).toMatch(
+      /\nℹ️ the sagemaker target splits each request at random by weight, not by x-user-id/,
+    );
   });
 });
