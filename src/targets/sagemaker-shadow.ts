@@ -235,3 +235,10 @@ export function madeByModelGate(endpoint: string, name: string): boolean {
 /** SageMaker's answer to a config name already taken (the config this content was given before). */
 export const CONFIG_EXISTS =
   /\(ValidationException\) when calling the CreateEndpointConfig operation: Cannot create already existing endpoint configuration/;
+
+/**
+ * SageMaker's answer to an update-endpoint naming a config that no longer exists: an old config
+ * the create above took as this content's was deleted since, by another run's cleanup.
+ */
+export const CONFIG_GONE =
+  /\(ValidationException\) when calling the UpdateEndpoint operation: Could not find endpoint configuration/;

@@ -14,6 +14,7 @@ import {
 } from './platform-cli.js';
 import {
   CONFIG_EXISTS,
+  CONFIG_GONE,
   checkShadow,
   configNamePrefix,
   endpointConfigArgs,
@@ -189,11 +190,21 @@ export function sagemakerTarget(
     const args = argsFor(withFleetSizes(existing, fleets));
     const name = endpointConfigName(config.endpoint, args);
     if (name === current) return undefined;
-    await aws(['create-endpoint-config', '--endpoint-config-name', name, ...args]).catch((err: unknown) => {
-      // The same content always gets the same name: a config left by an earlier try is this one.
-      if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
+    const create = () =>
+      aws(['create-endpoint-config', '--endpoint-config-name', name, ...args]).catch((err: unknown) => {
+        // The same content always gets the same name: a config left by an earlier try is this one.
+        if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
+      });
+    const update = () =>
+      aws(['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name], true);
+    await create();
+    await update().catch(async (err: unknown) => {
+      // The config reused was an old one, and another run's cleanup deleted it in between: make it
+      // again (now young, so cleanups keep it) and deploy it, once.
+      if (!(err instanceof TargetError && CONFIG_GONE.test(err.message))) throw err;
+      await create();
+      await update();
     });
-    await aws(['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name], true);
     return name;
   }
 

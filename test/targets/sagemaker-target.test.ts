@@ -626,6 +626,70 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(await deleted()).toEqual([shadowed, restored, shadowed]);
   });
 
+  it('makes its config again when another run deletes the old one it reused before the update', async () => {
+    // A first shadow and its end leave the shadow's config behind (young on the runner's clock);
+    // make it old, as if left by a run long ago, so another run's cleanup may delete it.
+    const target = sagemakerTarget(config, 'fraud');
+    await reconcile(target, mirrorOf('v1', 'v2', 20));
+    await reconcile(target, withdrawTraffic('v1'));
+    const shadowed = await shadowConfig();
+    const restored = (await endpoint()).EndpointConfigName;
+    const old = new Date(Date.now() - 60 * 60_000).toISOString();
+    const state = await standins.state();
+    state.sagemakerConfigs[`us-east-1/${shadowed}`].CreationTime = old;
+    await standins.seed(state);
+    // The same shadow again: create-endpoint-config finds the old config, and update-endpoint meets
+    // the endpoint busy with another run's change; that run's cleanup then deletes the old config.
+    const deleteOld = () =>
+      runCli(
+        [
+          'aws',
+          'sagemaker',
+          'delete-endpoint-config',
+          '--endpoint-config-name',
+          `${shadowed}`,
+          '--region',
+          'us-east-1',
+        ],
+        { timeoutMs: 10_000 },
+      );
+    const racing = (races: number): Clock => ({
+      now: () => systemClock.now(),
+      async sleep(ms) {
+        if (races-- > 0) await deleteOld();
+        await systemClock.sleep(ms);
+      },
+    });
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 1 });
+    const before = (await operations()).length;
+    await expect(
+      reconcile(sagemakerTarget(config, 'fraud', racing(1)), mirrorOf('v1', 'v2', 20)),
+    ).resolves.toEqual(mirrorOf('v1', 'v2', 20));
+    expect((await operations()).slice(before, before + 8)).toEqual([
+      'describe-endpoint',
+      'describe-endpoint-config',
+      'create-endpoint-config',
+      'update-endpoint',
+      'delete-endpoint-config',
+      'update-endpoint',
+      'create-endpoint-config',
+      'update-endpoint',
+    ]);
+    expect((await endpoint()).EndpointConfigName).toBe(shadowed);
+    // Made again now, so cleanups keep it while this run deploys it.
+    expect((await configs())[`us-east-1/${shadowed}`].CreationTime).not.toBe(old);
+    // Only once: a config deleted again before the second update fails the phase as before.
+    await reconcile(target, withdrawTraffic('v1'));
+    expect((await endpoint()).EndpointConfigName).toBe(restored);
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 2 });
+    await expect(
+      reconcile(sagemakerTarget(config, 'fraud', racing(2)), mirrorOf('v1', 'v2', 20)),
+    ).rejects.toThrow(
+      /\(ValidationException\) when calling the UpdateEndpoint operation: Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config\//,
+    );
+    expect((await endpoint()).EndpointConfigName).toBe(restored);
+  });
+
   it('keeps a config another run made moments ago for its own update, and deletes one long unused', async () => {
     const aws = (...args: string[]) =>
       runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
