@@ -87,8 +87,9 @@ const QUERIES: Record<string, readonly string[]> = {
   latency: ['buckets'],
   drift: ['buckets'],
   conversion: ['conversions', 'exposures'],
+  srm: ['units'],
 };
-const COUNTS = ['events', 'total', 'conversions', 'exposures'];
+const COUNTS = ['events', 'total', 'conversions', 'exposures', 'units'];
 /** In a count query: the source's own request count (countQuery). */
 const REQUESTS = 'requests';
 

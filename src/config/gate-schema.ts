@@ -331,7 +331,16 @@ const webhookGate = strict({
 
 const srmGate = strict({
   name: gateName,
-  kind: z.literal('srm').describe("The observed split of requests against the step's configured one."),
+  kind: z
+    .literal('srm')
+    .describe("The observed split of requests (or of `units`) against the step's configured one."),
+  units: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Count query of the randomised units per slot (distinct users for a key-split A/B), e.g. on Prometheus count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0)); on the sandbox: users; default: the source\'s request count.',
+    ),
   'max-mismatch': percent(
     "Relative deviation of the candidate's share within which the split counts as verified (default 10%).",
     1,
@@ -342,6 +351,7 @@ const srmGate = strict({
   .transform((g) => ({
     kind: g.kind,
     name: g.name,
+    ...(g.units === undefined ? {} : { units: g.units }),
     maxMismatch: g['max-mismatch'] ?? 0.1,
     alpha: g.alpha,
     ...lookLimitsOf(g),

@@ -105,9 +105,9 @@ function firstPhaseFull(strategy: Loose | undefined) {
 
 /**
  * An A/B is decided by a conversion gate (SPEC section 3): required rather than added unseen, so
- * that every gate judged is one the config shows. The srm gate stays a choice: it counts requests,
- * and where users are split by a key, a few heavy users can move the request split of a correct
- * user split (a false mismatch).
+ * that every gate judged is one the config shows. The srm gate stays a choice: without `units` it
+ * counts requests, and where users are split by a key, a few heavy users can move the request split
+ * of a correct user split (a false mismatch).
  */
 export function checkAbGates(
   strategy: Loose | undefined,

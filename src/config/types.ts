@@ -313,7 +313,7 @@ export const SANDBOX_QUERIES = [
 ] as const;
 export type SandboxQuery = (typeof SANDBOX_QUERIES)[number];
 
-/** The counts the sandbox source answers for a slot over a window (for `ratio` gates). */
+/** The counts the sandbox source answers for a slot over a window (for `ratio` gates, `srm` units). */
 export const SANDBOX_COUNT_QUERIES = [
   'requests',
   'errors',
@@ -321,6 +321,8 @@ export const SANDBOX_COUNT_QUERIES = [
   'answered',
   'conversions',
   'exposures',
+  /** Distinct sticky keys (x-user-id, or the sticky header) of the requests: an srm gate's `units`. */
+  'users',
 ] as const;
 export type SandboxCountQuery = (typeof SANDBOX_COUNT_QUERIES)[number];
 
@@ -425,10 +427,15 @@ export interface WebhookGateConfig {
   consecutiveErrorLimit: number;
 }
 
-/** The observed split of requests against the configured one (sample ratio mismatch). */
+/** The observed split of requests (or of `units`) against the configured one (sample ratio mismatch). */
 export interface SrmGateConfig {
   kind: 'srm';
   name: string;
+  /**
+   * Count query of the randomised units per slot (distinct users for a key split); without it the
+   * source's request count, which heavy users can skew while the user split is right.
+   */
+  units?: string;
   /** Relative deviation of the candidate's share within which the split counts as verified. */
   maxMismatch: number;
   alpha: number;

@@ -151,11 +151,27 @@ const NO_SPLIT_IN_SHADOW =
   'a shadow has no split of live traffic to check: its candidate answers no caller; remove the srm gate from this model';
 
 /**
- * One look at the split check: the slots' requests over the step against the configured split.
- * It counts requests on both arms, not the candidate's alone: a candidate that gets none is the
- * plainest mismatch, flagged as soon as the e-value says so (anytime-valid from the first request,
- * so looking early costs no false alarms). Otherwise the look waits, without evidence, until the
- * candidate should have served `min-requests` by the configured split.
+ * What a split check counts and how its notes name it: `units` (the randomised units, users for a
+ * key split) when configured, else the requests. A key split randomises users, so heavy users move
+ * the request split of a correct user split: counting requests there flags false mismatches.
+ */
+async function splitCounts(gate: SrmGateConfig, ctx: StatisticalContext, requests: [number, number]) {
+  if (gate.units === undefined) return { observed: requests, word: (note: string) => note };
+  const observed: [number, number] = [
+    await counted(ctx.metrics, gate.units, slotWindow(ctx, 'canary')),
+    await counted(ctx.metrics, gate.units, slotWindow(ctx, 'stable')),
+  ];
+  // The judge's notes (src/stats/srm.ts) say "requests": here they are users.
+  return { observed, word: (note: string) => note.replace(/\brequest(s?)\b/, 'user$1') };
+}
+
+/**
+ * One look at the split check: the slots' requests (or `units`) over the step against the
+ * configured split. It counts both arms, not the candidate's alone: a candidate that gets none is
+ * the plainest mismatch, flagged as soon as the e-value says so (anytime-valid from the first
+ * request, so looking early costs no false alarms). Otherwise the look waits, without evidence,
+ * until the candidate should have served `min-requests` (requests, whatever is counted) by the
+ * configured split.
  */
 export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const at = ctx.now;
@@ -174,9 +190,11 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
     }
     const canaryRequests = await ctx.metrics.requests(slotWindow(ctx, 'canary'));
     const baselineRequests = await ctx.metrics.requests(slotWindow(ctx, 'stable'));
-    const seen = { at, canaryRequests, baselineRequests };
+    const { observed, word } = await splitCounts(gate, ctx, [canaryRequests, baselineRequests]);
+    const [canaryCount, baselineCount] = observed;
+    const seen = { at, canaryRequests: canaryCount, baselineRequests: baselineCount };
     const j = judgeSrm({
-      observed: [canaryRequests, baselineRequests],
+      observed,
       expected: [ctx.weight / 100, 1 - ctx.weight / 100],
       alpha: gate.alpha,
       maxMismatch: gate.maxMismatch,
@@ -190,11 +208,12 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
         note: `${due} of ${ctx.minRequests} requests due to the candidate at ${ctx.weight}% (it served ${canaryRequests} of ${total})`,
       };
     }
+    const units = canaryCount + baselineCount;
     return {
       ...seen,
-      ...(total > 0 ? { canary: canaryRequests / total, baseline: ctx.weight / 100 } : {}),
+      ...(units > 0 ? { canary: canaryCount / units, baseline: ctx.weight / 100 } : {}),
       verdict: verdictOf(j),
-      note: j.note,
+      note: word(j.note),
       evidence: evidenceOf(j),
     };
   } catch (err) {

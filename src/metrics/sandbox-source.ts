@@ -24,6 +24,8 @@ const slotSchema = z.object({
   nulls: z.number(),
   latencyMs: bucketsSchema,
   scores: bucketsSchema,
+  /** Distinct sticky keys; absent from a sandbox older than the `users` count. */
+  users: z.number().optional(),
   agreement: z.object({ compared: z.number(), identical: z.number() }).optional(),
   outcomes: z
     .object({ labelled: z.number(), correct: z.number(), conversions: z.number(), exposures: z.number() })
@@ -156,6 +158,13 @@ function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
       return c.outcomes?.conversions ?? 0;
     case 'exposures':
       return c.outcomes?.exposures ?? 0;
+    case 'users':
+      if (c.users === undefined) {
+        throw new MetricsError(
+          'the sandbox does not count users (it is older than this model-gate): run the same model-gate version for the sandbox',
+        );
+      }
+      return c.users;
   }
 }
 

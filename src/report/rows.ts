@@ -68,7 +68,7 @@ function measured(config: GateConfig | undefined, name: string): string {
     case 'latency':
       return `${name} (p${Math.round(config.quantile * 1000) / 10})`;
     case 'srm':
-      return `${name} (split)`;
+      return `${name} (${config.units === undefined ? 'split' : 'user split'})`;
     case 'conversion':
       return `${name} (${config.conversions} / ${config.exposures})`;
     case 'drift':
@@ -138,7 +138,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const config = model?.gates.find((c) => c.name === g.name);
     const query = queryOf(config, g.name);
     const m = g.last;
-    const requests = (n?: number) => (n === undefined ? '' : ` (${n} req)`);
+    // A split check with `units` counts users (ratio-gate.ts measureSrm).
+    const unit = config?.kind === 'srm' && config.units !== undefined ? 'users' : 'req';
+    const requests = (n?: number) => (n === undefined ? '' : ` (${n} ${unit})`);
     const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
     const note = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
@@ -151,7 +153,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           ? '–'
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
-              `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} req)`}`
+              `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
             : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
       bound: bounds,
       verdict: verdictText(g, release),

@@ -1,7 +1,7 @@
 /**
  * Everything the sandbox counts, per (model, slot, version): running totals for /metrics and
  * per-second buckets (the last two hours) for exact windowed counts in /metrics.json. Besides the
- * requests: shadow agreement and dropped copies, outcome feedback (counted in the second it
+ * requests: the distinct sticky keys (users) that sent them, shadow agreement and dropped copies, outcome feedback (counted in the second it
  * arrives), and per model the fewest healthy instances a rolling pool had while serving.
  */
 import {
@@ -76,6 +76,11 @@ export interface SlotCounts {
   latencyMs: JsonHistogram;
   scores: JsonHistogram;
   unkeyed: number;
+  /**
+   * Distinct sticky keys (users) of the window's requests: the unit a key split randomises. From
+   * the per-second buckets only, so a window since start covers at most their two hours.
+   */
+  users: number;
   outcomes: Outcomes;
   /** Shadow slot only. */
   agreement?: { compared: number; identical: number; scoreDiff: JsonHistogram };
@@ -102,6 +107,8 @@ interface Series {
   total: Counts;
   /** Epoch second -> counts of the requests completed in that second (insertion = time order). */
   seconds: Map<number, Counts>;
+  /** Epoch second -> the sticky keys of those requests; no running total (it would grow unbounded). */
+  users: Map<number, Set<string>>;
 }
 
 export class MetricsStore {
@@ -122,6 +129,7 @@ export class MetricsStore {
     latencyMs: number,
     score: number | undefined,
     unkeyed = false,
+    user?: string,
   ): void {
     this.update(key, (c) => {
       c.requests++;
@@ -131,8 +139,21 @@ export class MetricsStore {
       observe(c.latencyMs, latencyMs);
       if (score !== undefined) observe(c.scores, score);
     });
+    if (user !== undefined) this.recordUser(key, user);
     const slots = this.lastServed.get(key.model) ?? new Map<Slot, string>();
     this.lastServed.set(key.model, slots.set(key.slot, key.version));
+  }
+
+  private recordUser(key: SeriesKey, user: string): void {
+    const users = this.seriesFor(key).users;
+    const second = Math.floor(this.now() / 1000);
+    let seen = users.get(second);
+    if (!seen) {
+      seen = new Set();
+      users.set(second, seen);
+      prune(users, second - RETENTION_SECONDS);
+    }
+    seen.add(user);
   }
 
   /** A shadow answer compared with the primary answer to the same request. */
@@ -221,7 +242,7 @@ export class MetricsStore {
       if (!s) continue;
       const counts = span.everything ? s.total : sumSeconds(s.seconds, span);
       if (counts.requests > 0 || counts.dropped > 0 || counts.outcomes.exposures > 0) {
-        report.slots[slot] = toSlotCounts(slot, version, counts);
+        report.slots[slot] = toSlotCounts(slot, version, counts, distinctUsers(s.users, span));
       }
     }
     return report;
@@ -261,7 +282,7 @@ export class MetricsStore {
     const id = seriesId(key);
     let s = this.series.get(id);
     if (!s) {
-      s = { key: { ...key }, total: emptyCounts(), seconds: new Map() };
+      s = { key: { ...key }, total: emptyCounts(), seconds: new Map(), users: new Map() };
       this.series.set(id, s);
     }
     return s;
@@ -316,7 +337,16 @@ function sumSeconds(seconds: Map<number, Counts>, { from, to }: { from: number; 
   return sum;
 }
 
-function toSlotCounts(slot: Slot, version: string, c: Counts): SlotCounts {
+function distinctUsers(users: Map<number, Set<string>>, { from, to }: { from: number; to: number }): number {
+  const seen = new Set<string>();
+  for (const [second, keys] of users) {
+    if (second < from || second >= to) continue;
+    for (const key of keys) seen.add(key);
+  }
+  return seen.size;
+}
+
+function toSlotCounts(slot: Slot, version: string, c: Counts, users: number): SlotCounts {
   const json = (h: Histogram): JsonHistogram => ({
     buckets: cumulativeBuckets(h),
     sum: h.sum,
@@ -330,6 +360,7 @@ function toSlotCounts(slot: Slot, version: string, c: Counts): SlotCounts {
     latencyMs: json(c.latencyMs),
     scores: json(c.scores),
     unkeyed: c.unkeyed,
+    users,
     outcomes: { ...c.outcomes },
   };
   if (slot === 'shadow') {

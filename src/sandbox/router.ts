@@ -23,6 +23,8 @@ export interface Route {
   artifact: ModelArtifact;
   /** Sticky routing is on and the request had no key: it went to stable. */
   unkeyed: boolean;
+  /** The sticky key (user) the split was decided by, counted as the slot's users. */
+  key?: string;
   /** Rolling: the instance that serves it. */
   instance?: string;
   /** Rolling: healthy instances when it was routed. */
@@ -154,12 +156,14 @@ export class Endpoint {
     if (d.sticky) {
       const key = header(d.sticky.header.toLowerCase());
       if (key === undefined || key === '') return { ...stable, unkeyed: true };
-      return this.split(d, stickyPoint(key));
+      return { ...this.split(d, stickyPoint(key)), key };
     }
     const legacyKey = header(STICKY_HEADER);
+    const keyed = legacyKey === undefined || legacyKey === '' ? {} : { key: legacyKey };
     const canary = d.canary;
-    if (!canary || canary.weight <= 0) return stable;
-    return this.split(d, legacyKey === undefined ? this.random.next() * 100 : stickyPoint(legacyKey));
+    if (!canary || canary.weight <= 0) return { ...stable, ...keyed };
+    const point = legacyKey === undefined ? this.random.next() * 100 : stickyPoint(legacyKey);
+    return { ...this.split(d, point), ...keyed };
   }
 
   private split(d: Deployment, point: number): Route {

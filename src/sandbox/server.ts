@@ -227,6 +227,7 @@ class SandboxApp {
       latencyMs,
       result.outcome === 'error' ? undefined : result.score,
       route.unkeyed,
+      route.key,
     );
     if (request.id !== undefined) {
       this.served.remember(endpoint.model, request.id, {

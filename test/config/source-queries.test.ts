@@ -113,6 +113,26 @@ describe('a query that does not pick out the arm', () => {
     ]);
   });
 
+  it("is refused on prometheus for an srm gate's units, and accepted when they pick the arm", () => {
+    const ab = '{ type: ab, split: 50 }';
+    const conversion = `{ name: conv, kind: conversion, conversions: ${SLOT_SUM('conversions_total')}, exposures: ${SLOT_SUM('exposures_total')} }`;
+    const users = (matcher: string) =>
+      `'count(count by (user_id) (increase(requests_total${matcher}[{{window}}]) > 0))'`;
+    const refused = config(PROMETHEUS, [conversion, `{ name: split, kind: srm, units: ${users('')} }`], ab);
+    expect(problemsOf(refused)).toEqual([
+      `${F}:11:42: models.fraud.gates[1].units: names neither {{slot}} nor {{version}}, so on the prometheus metrics source the candidate and the stable version would read the same numbers; pick the arm with a label matcher such as slot="{{slot}}" or version="{{version}}"`,
+    ]);
+    const accepted = config(
+      PROMETHEUS,
+      [conversion, `{ name: split, kind: srm, units: ${users('{slot="{{slot}}"}')} }`],
+      ab,
+    );
+    expect(parseConfig(accepted, {}).config.models.fraud?.gates[1]).toMatchObject({
+      kind: 'srm',
+      units: 'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))',
+    });
+  });
+
   it('is refused on cloudwatch, in a MetricDataQuery without a dimension of the arm', () => {
     const text = config(CLOUDWATCH, [
       `{ name: errors, kind: ratio, max-increase: 10%, events: '{"Id": "e", "MetricStat": {"Metric": {"Namespace": "M", "MetricName": "Errors"}, "Stat": "Sum"}}' }`,

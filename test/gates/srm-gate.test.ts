@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { SrmGateConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { MetricsError } from '../../src/core/errors.js';
 import { measureSrm, type StatisticalContext } from '../../src/gates/ratio-gate.js';
+import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
 import type { ReleaseContext } from '../../src/release/context.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { tick } from '../../src/release/tick.js';
@@ -101,5 +103,75 @@ describe('the split check (srm gate) counts the requests of both arms', () => {
     expect(judged.note).toMatch(
       /^candidate share 5% of 3000 requests, configured 5%: split not yet verified/,
     );
+  });
+});
+
+/**
+ * A sticky A/B split by user, exactly at `weight`% of `users`: each user sends one request a
+ * minute, except `heavy` candidate users who send a hundred. `requests` counts requests per arm;
+ * the count query `users`, the users with a request in the window.
+ */
+class KeySplit implements MetricSource {
+  constructor(
+    private readonly users: number,
+    private readonly weight: number,
+    private readonly heavy: number,
+  ) {}
+  private arm(w: MetricWindow) {
+    const canaryUsers = Math.round((this.users * this.weight) / 100);
+    const users = w.slot === 'stable' ? this.users - canaryUsers : canaryUsers;
+    const heavy = w.slot === 'stable' ? 0 : this.heavy;
+    const minutes = Math.floor((w.until - w.since) / 60_000);
+    return { users: minutes > 0 ? users : 0, requests: (users - heavy + heavy * 100) * minutes };
+  }
+  async requests(w: MetricWindow) {
+    return this.arm(w).requests;
+  }
+  async value() {
+    return undefined;
+  }
+  async count(query: string, w: MetricWindow) {
+    if (query === 'users') return this.arm(w).users;
+    if (query === 'requests') return this.arm(w).requests;
+    throw new MetricsError(`unknown count query "${query}"`);
+  }
+}
+
+describe('the split check of a split by user, with units: the users', () => {
+  // 2000 users on each arm; 10 heavy candidate users: 59.9% of the requests go to the candidate.
+  const heavyUsers = new KeySplit(4000, 50, 10);
+  const tenMinutes = (metrics: MetricSource): StatisticalContext => ({
+    ...look(serving(0, 0), 600, 100, 50),
+    metrics,
+  });
+
+  it('passes a correct user split that a few heavy users skew, counting users', async () => {
+    const m = await measureSrm({ ...srm, units: 'users' }, tenMinutes(heavyUsers));
+    expect(m).toMatchObject({ verdict: 'pass', canaryRequests: 2000, baselineRequests: 2000, canary: 0.5 });
+    expect(m.note).toBe(
+      'candidate share 50% of 4000 users, configured 50%: the split is as configured (within ±10%)',
+    );
+  });
+
+  it('fails the same split counting requests (no units), the multinomial test assuming independent requests', async () => {
+    const m = await measureSrm(srm, tenMinutes(heavyUsers));
+    expect(m).toMatchObject({ verdict: 'fail', canaryRequests: 29_900, baselineRequests: 20_000 });
+    expect(m.note).toMatch(/^sample ratio mismatch: candidate share 59\.9% of 49900 requests/);
+  });
+
+  it('still fails a user split that is not the configured one', async () => {
+    const m = await measureSrm({ ...srm, units: 'users' }, tenMinutes(new KeySplit(4000, 40, 0)));
+    expect(m.verdict).toBe('fail');
+    expect(m.note).toMatch(/^sample ratio mismatch: candidate share 40% of 4000 users, configured 50%/);
+  });
+
+  it('waits on the requests due to the candidate, not on its users', async () => {
+    // 4000 users, 49,900 requests in ten minutes: 24,950 requests due at 50%, fewer than 30,000.
+    const m = await measureSrm(
+      { ...srm, units: 'users' },
+      { ...tenMinutes(heavyUsers), minRequests: 30_000 },
+    );
+    expect(m).toMatchObject({ verdict: 'waiting' });
+    expect(m.note).toBe('24950 of 30000 requests due to the candidate at 50% (it served 29900 of 49900)');
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MetricWindow } from '../../src/metrics/source.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
@@ -38,6 +39,24 @@ describe('the report of an A/B release', () => {
       /^\| split \(split\) \| 50\.00% \(\d+ req\) \| configured 50\.00% \(stable: \d+ req\) \|/,
     );
     expect(text).toContain('  title "conversion: candidate v2 (first line) vs baseline v1"');
+  });
+});
+
+describe('the report of an A/B whose split check counts users (units)', () => {
+  /** FakeCounts whose count query `users` is a quarter of the requests (four requests a user). */
+  class WithUsers extends FakeCounts {
+    override async count(query: string, w: MetricWindow) {
+      if (query !== 'users') return super.count(query, w);
+      return Math.floor((await this.requests(w)) / 4);
+    }
+  }
+
+  it('says the split is of users, and counts users on both arms', async () => {
+    const config = configWith(abStrategy, ['{ name: split, kind: srm, units: users }', conversionGate]);
+    const r = await released(config, new WithUsers({ stable: arm(20, 0.28), canary: arm(20, 0.3) }));
+    expect(row(report(config, r), 'split (user split)')).toMatch(
+      /^\| split \(user split\) \| 50\.00% \(\d+ users\) \| configured 50\.00% \(stable: \d+ users\) \|.*of \d+ users, configured 50%/,
+    );
   });
 });
 
