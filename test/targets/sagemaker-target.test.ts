@@ -97,6 +97,30 @@ beforeEach(async () => {
   });
 });
 
+/** Another run deleting an endpoint config, through the aws CLI as it would. */
+const deleteElsewhere = (name: string | undefined) =>
+  runCli(
+    [
+      'aws',
+      'sagemaker',
+      'delete-endpoint-config',
+      '--endpoint-config-name',
+      `${name}`,
+      '--region',
+      'us-east-1',
+    ],
+    { timeoutMs: 10_000 },
+  );
+
+/** `base`'s time, with `race` run in the target's first `times` waits: another run acting meanwhile. */
+const racing = (base: Clock, race: () => Promise<unknown>, times = 1): Clock => ({
+  now: () => base.now(),
+  async sleep(ms) {
+    if (times-- > 0) await race();
+    await systemClock.sleep(ms);
+  },
+});
+
 describe('sagemaker target on a stand-in aws CLI', () => {
   it('drives a passing canary through variant weights and promotes the candidate', async () => {
     const target = sagemakerTarget(config, 'fraud');
@@ -581,31 +605,16 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     // While the endpoint leaves the shadow (Updating for one more look), another run deletes the
     // shadow's config: the cleanup, which deletes only what it lists, does not try it again.
     await standins.seed({ ...(await standins.state()), settleGets: 1 });
-    let race: (() => Promise<unknown>) | undefined = () =>
-      runCli(
-        [
-          'aws',
-          'sagemaker',
-          'delete-endpoint-config',
-          '--endpoint-config-name',
-          `${shadowed}`,
-          '--region',
-          'us-east-1',
-        ],
-        { timeoutMs: 10_000 },
-      );
-    const racing: Clock = {
-      now: () => anHourLater.now(),
-      async sleep(ms) {
-        const other = race;
-        race = undefined;
-        await other?.();
-        await systemClock.sleep(ms);
-      },
-    };
-    const raced = sagemakerTarget(config, 'fraud', racing);
-    await expect(reconcile(raced, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
-    expect(race).toBeUndefined();
+    let raced = 0;
+    const racer = racing(anHourLater, async () => {
+      raced++;
+      await deleteElsewhere(shadowed);
+    });
+    const racedTarget = sagemakerTarget(config, 'fraud', racer);
+    await expect(reconcile(racedTarget, withdrawTraffic('v1'))).resolves.toEqual({
+      stable: { version: 'v1' },
+    });
+    expect(raced).toBe(1);
     expect(await deleted()).toEqual([shadowed]);
     const restored = (await endpoint()).EndpointConfigName;
     const left = Object.keys(await configs()).sort();
@@ -640,30 +649,17 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     await standins.seed(state);
     // The same shadow again: create-endpoint-config finds the old config, and update-endpoint meets
     // the endpoint busy with another run's change; that run's cleanup then deletes the old config.
-    const deleteOld = () =>
-      runCli(
-        [
-          'aws',
-          'sagemaker',
-          'delete-endpoint-config',
-          '--endpoint-config-name',
-          `${shadowed}`,
-          '--region',
-          'us-east-1',
-        ],
-        { timeoutMs: 10_000 },
-      );
-    const racing = (races: number): Clock => ({
-      now: () => systemClock.now(),
-      async sleep(ms) {
-        if (races-- > 0) await deleteOld();
-        await systemClock.sleep(ms);
-      },
-    });
     await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 1 });
     const before = (await operations()).length;
     await expect(
-      reconcile(sagemakerTarget(config, 'fraud', racing(1)), mirrorOf('v1', 'v2', 20)),
+      reconcile(
+        sagemakerTarget(
+          config,
+          'fraud',
+          racing(systemClock, () => deleteElsewhere(shadowed)),
+        ),
+        mirrorOf('v1', 'v2', 20),
+      ),
     ).resolves.toEqual(mirrorOf('v1', 'v2', 20));
     expect((await operations()).slice(before, before + 8)).toEqual([
       'describe-endpoint',
@@ -683,7 +679,14 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect((await endpoint()).EndpointConfigName).toBe(restored);
     await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 2 });
     await expect(
-      reconcile(sagemakerTarget(config, 'fraud', racing(2)), mirrorOf('v1', 'v2', 20)),
+      reconcile(
+        sagemakerTarget(
+          config,
+          'fraud',
+          racing(systemClock, () => deleteElsewhere(shadowed), 2),
+        ),
+        mirrorOf('v1', 'v2', 20),
+      ),
     ).rejects.toThrow(
       /\(ValidationException\) when calling the UpdateEndpoint operation: Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config\//,
     );
