@@ -114,10 +114,12 @@ function conversionPass(config: ConversionGateConfig): string {
   return config.margin > 0 ? `no ${worse} beyond ${pct(config.margin)}` : `a significant ${better}`;
 }
 
-const num = (x: number | undefined) => (x === undefined ? '–' : Number(x.toPrecision(3)).toString());
+/** Three significant digits; from a million up in exponent form (an e-value of 2.81e+15, not 16 digits). */
+const num = (x: number | undefined) =>
+  x === undefined ? '–' : Math.abs(x) >= 1e6 ? x.toPrecision(3) : Number(x.toPrecision(3)).toString();
 
 /**
- * The effect with its interval and the strength of evidence: `×1.92 [1.31, 2.80], e-value 45`;
+ * The effect with its interval and the strength of evidence: `effect 1.92 [1.31, 2.8], e-value 45`;
  * without the effect when the note already shows it (a conversion's lift, in percent).
  */
 export function describeEvidence(e: Evidence | undefined, withEffect = true): string {
