@@ -156,13 +156,12 @@ const NO_SPLIT_IN_SHADOW =
  * the request split of a correct user split: counting requests there flags false mismatches.
  */
 async function splitCounts(gate: SrmGateConfig, ctx: StatisticalContext, requests: [number, number]) {
-  if (gate.units === undefined) return { observed: requests, word: (note: string) => note };
+  if (gate.units === undefined) return { observed: requests, unitName: 'requests' };
   const observed: [number, number] = [
     await counted(ctx.metrics, gate.units, slotWindow(ctx, 'canary')),
     await counted(ctx.metrics, gate.units, slotWindow(ctx, 'stable')),
   ];
-  // The judge's notes (src/stats/srm.ts) say "requests": here they are users.
-  return { observed, word: (note: string) => note.replace(/\brequest(s?)\b/, 'user$1') };
+  return { observed, unitName: 'users' };
 }
 
 /**
@@ -190,7 +189,7 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
     }
     const canaryRequests = await ctx.metrics.requests(slotWindow(ctx, 'canary'));
     const baselineRequests = await ctx.metrics.requests(slotWindow(ctx, 'stable'));
-    const { observed, word } = await splitCounts(gate, ctx, [canaryRequests, baselineRequests]);
+    const { observed, unitName } = await splitCounts(gate, ctx, [canaryRequests, baselineRequests]);
     const [canaryCount, baselineCount] = observed;
     const seen = { at, canaryRequests: canaryCount, baselineRequests: baselineCount };
     const j = judgeSrm({
@@ -198,6 +197,7 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
       expected: [ctx.weight / 100, 1 - ctx.weight / 100],
       alpha: gate.alpha,
       maxMismatch: gate.maxMismatch,
+      units: unitName,
     });
     const total = canaryRequests + baselineRequests;
     const due = Math.floor((total * ctx.weight) / 100);
@@ -213,7 +213,7 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
       ...seen,
       ...(units > 0 ? { canary: canaryCount / units, baseline: ctx.weight / 100 } : {}),
       verdict: verdictOf(j),
-      note: word(j.note),
+      note: j.note,
       evidence: evidenceOf(j),
     };
   } catch (err) {

@@ -104,8 +104,10 @@ export function srmTest(
 }
 
 export interface SrmInput {
-  /** Requests per arm, e.g. [canary, baseline]. */
+  /** Units per arm, e.g. [canary, baseline]: requests, or users where they were split. */
   observed: number[];
+  /** What `observed` counts, for the notes (plural); default "requests". */
+  units?: string;
   /** Configured shares per arm (normalized here), e.g. [0.05, 0.95]. */
   expected: number[];
   alpha: number;
@@ -145,7 +147,7 @@ export function judgeSrm(input: SrmInput): Judgment {
   const eValue = Math.exp(logE);
   const observedShare = (observed[0] as number) / n;
   const configured = expected[0] as number;
-  const split = `candidate share ${pct(observedShare)} of ${n} requests, configured ${pct(configured)}`;
+  const split = `candidate share ${pct(observedShare)} of ${n} ${input.units ?? 'requests'}, configured ${pct(configured)}`;
   const note =
     verdict === 'fail'
       ? `sample ratio mismatch: ${split} (e-value ${fmt(eValue)}); the analysis is invalid`
