@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import type { TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
@@ -79,15 +80,15 @@ export async function driveReleases(
 function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): ReleaseContext {
   if (!ledger.endedElsewhere) return ctx;
   const { target } = ctx;
-  const checked: Target = {
-    description: target.description,
-    stickySplit: target.stickySplit,
-    read: () => target.read(),
-    async write(desired) {
-      const ended = await ledger.endedElsewhere?.(release, true);
-      if (ended) throw new EndedElsewhereError(ended);
-      await target.write(desired);
+  // Everything but write is the target's own (its description, how it splits an A/B, its read).
+  const checked: Target = Object.create(target, {
+    write: {
+      value: async (desired: TrafficState) => {
+        const ended = await ledger.endedElsewhere?.(release, true);
+        if (ended) throw new EndedElsewhereError(ended);
+        await target.write(desired);
+      },
     },
-  };
+  });
   return { ...ctx, target: checked };
 }

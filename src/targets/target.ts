@@ -10,7 +10,7 @@ export interface Target {
   readonly description: string;
   /**
    * How it splits an A/B, from its capabilities; absent: `key` (the read-back must show the
-   * sticky key). A wrapper around a target must pass this on.
+   * sticky key).
    */
   readonly stickySplit?: StickySplit;
   read(): Promise<TrafficState>;
