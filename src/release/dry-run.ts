@@ -1,5 +1,6 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { phasesOf } from '../strategies/strategy.js';
+import { candidateOf } from './commands.js';
 import { phaseCount } from './plan-text.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import type { Release } from './types.js';
@@ -36,3 +37,9 @@ function wouldDo(model: ModelConfig | undefined, event: PullRequestEvent, r: Rel
     ? `would analyse ${r.to} to the end, then promote it if it passes (on-merge: analyze-then-promote)`
     : `would withdraw ${r.to} unpromoted: its analysis has not passed (on-merge: require-pass)`;
 }
+
+/** What a dry-run schedule tick says of a release it would drive one pass. */
+export const wouldDrive = (r: Release) =>
+  r.withdrawPending
+    ? `would try again to withdraw ${candidateOf(r)}`
+    : `would advance ${candidateOf(r)} by one pass (${r.reason ?? 'analysing'})`;

@@ -1,7 +1,8 @@
 import type { Config } from '../config/types.js';
 import { LedgerStateError } from '../ledger/ledger.js';
-import { candidateOf, modelNamed } from './commands.js';
+import { modelNamed } from './commands.js';
 import { watchDrift } from './drift-watch.js';
+import { wouldDrive } from './dry-run.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
 import { retireBlue } from './retire-blue.js';
@@ -72,8 +73,3 @@ export async function handleSchedule(
   }
   return result;
 }
-
-const wouldDrive = (r: Release) =>
-  r.withdrawPending
-    ? `would try again to withdraw ${candidateOf(r)}`
-    : `would advance ${candidateOf(r)} by one pass (${r.reason ?? 'analysing'})`;
