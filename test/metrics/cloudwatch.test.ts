@@ -12,6 +12,7 @@ import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
+import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import {
   type AwsState,
   type FakeAws,
@@ -201,30 +202,16 @@ describe('cloudwatch source through the aws CLI', () => {
   });
 
   it('serves a ratio gate from the config file end to end', async () => {
-    const yaml = `version: 1
-defaults:
-  target: { type: sandbox, url: http://127.0.0.1:1 }
-  strategy: { type: canary, steps: [50], min-requests: 50 }
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    metrics: { type: cloudwatch, region: eu-west-1, requests: '${REQUESTS}' }
-    gates:
-      - { name: errors, kind: ratio, events: '${ERRORS}', max-increase: 10% }
-`;
+    const yaml = fraudOnSource(
+      `{ type: cloudwatch, region: eu-west-1, requests: '${REQUESTS}' }`,
+      [`{ name: errors, kind: ratio, events: '${ERRORS}', max-increase: 10% }`],
+      50,
+    );
     const model = parseConfig(yaml, {}).config.models.fraud;
     const gate = model?.gates[0];
     if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
     const { since, until } = w('canary', 'v2');
-    const m = await measureRatio(gate, {
-      metrics: metricsFor(model),
-      model: 'fraud',
-      stable: 'v1',
-      candidate: 'v2',
-      since,
-      now: until,
-      minRequests: 50,
-    });
+    const m = await measureRatio(gate, fraudLook(metricsFor(model), since, until, 50));
     // Stable: 13 observations of 10 requests and 0.1 errors (1.3, a count of 1).
     expect(m).toMatchObject({ canaryRequests: 65, baselineRequests: 130 });
     expect(m.canary).toBeCloseTo(7 / 65, 12);

@@ -6,6 +6,7 @@ import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { datadogSource } from '../../src/metrics/datadog-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
+import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import { type FakeDatadog, type StoredSeries, startFakeDatadog } from '../support/metrics-datadog.js';
 
 const API_KEY = 'api-key-123';
@@ -129,29 +130,16 @@ describe('datadog source against the published v1 query contract', () => {
   });
 
   it('serves a ratio gate from the config file end to end', async () => {
-    const yaml = `version: 1
-defaults:
-  target: { type: sandbox, url: http://127.0.0.1:1 }
-  strategy: { type: canary, steps: [50], min-requests: 100 }
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    metrics: { type: datadog, url: "${dd.url}", api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "${REQUESTS}" }
-    gates:
-      - { name: errors, kind: ratio, events: "sum:model.errors{model:{{model}},slot:{{slot}},version:{{version}}}.as_count()", max-increase: 10% }
-`;
+    const yaml = fraudOnSource(
+      `{ type: datadog, url: "${dd.url}", api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "${REQUESTS}" }`,
+      [
+        `{ name: errors, kind: ratio, events: "sum:model.errors{model:{{model}},slot:{{slot}},version:{{version}}}.as_count()", max-increase: 10% }`,
+      ],
+    );
     const model = parseConfig(yaml, { DD_API_KEY: API_KEY, DD_APP_KEY: APP_KEY }).config.models.fraud;
     const gate = model?.gates[0];
     if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
-    const m = await measureRatio(gate, {
-      metrics: metricsFor(model),
-      model: 'fraud',
-      stable: 'v1',
-      candidate: 'v2',
-      since: T0,
-      now: T0 + 60_000,
-      minRequests: 100,
-    });
+    const m = await measureRatio(gate, fraudLook(metricsFor(model), T0, T0 + 60_000));
     expect(m).toMatchObject({ canaryRequests: 120, baselineRequests: 600 });
     expect(m.canary).toBeCloseTo(9 / 120, 12);
     expect(m.baseline).toBeCloseTo(12 / 600, 12);

@@ -7,6 +7,7 @@ import { measureLatency } from '../../src/gates/latency-gate.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { fileSource, jsonErrorOffset } from '../../src/metrics/file-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
+import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 
 let root: string;
 const T0 = 1_760_000_000_000;
@@ -172,31 +173,15 @@ describe('file source', () => {
   });
 
   it('serves ratio and latency gates end to end', async () => {
-    const yaml = `version: 1
-defaults:
-  target: { type: sandbox, url: http://127.0.0.1:1 }
-  strategy: { type: canary, steps: [50], min-requests: 100 }
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    metrics: { type: file, path: metrics/counts.json, requests: n }
-    gates:
-      - { name: errors, kind: ratio, events: errors, max-increase: 10% }
-      - { name: p95, kind: latency, buckets: latency.buckets, quantile: 0.95, max-increase: 10% }
-`;
+    const yaml = fraudOnSource(`{ type: file, path: metrics/counts.json, requests: n }`, [
+      `{ name: errors, kind: ratio, events: errors, max-increase: 10% }`,
+      `{ name: p95, kind: latency, buckets: latency.buckets, quantile: 0.95, max-increase: 10% }`,
+    ]);
     const model = parseConfig(yaml, {}).config.models.fraud;
     const [ratio, latency] = model?.gates ?? [];
     if (model?.metrics.type !== 'file' || ratio?.kind !== 'ratio' || latency?.kind !== 'latency')
       throw new Error('config lost');
-    const ctx = {
-      metrics: fileSource(model.metrics, root),
-      model: 'fraud',
-      stable: 'v1',
-      candidate: 'v2',
-      since: T0,
-      now: T0 + 60_000,
-      minRequests: 100,
-    };
+    const ctx = fraudLook(fileSource(model.metrics, root), T0, T0 + 60_000);
     // 6% errors against 1%: a regression far beyond 10%.
     expect(await measureRatio(ratio, ctx)).toMatchObject({ verdict: 'fail', canary: 0.06, baseline: 0.01 });
     // 15% of the candidate's requests are slower than 0.25 s, against 5% of stable's.

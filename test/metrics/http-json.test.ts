@@ -7,6 +7,7 @@ import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { httpJsonSource } from '../../src/metrics/http-json-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
+import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 import { freePort } from '../support/prometheus.js';
 
@@ -181,31 +182,18 @@ describe('http-json source', () => {
   });
 
   it('serves ratio and latency gates from the config file end to end', async () => {
-    const yaml = `version: 1
-defaults:
-  target: { type: sandbox, url: http://127.0.0.1:1 }
-  strategy: { type: canary, steps: [50], min-requests: 100 }
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    metrics: { type: http-json, url: "${config().url}", headers: { Authorization: "\${METRICS_TOKEN}" }, requests: stats.requests }
-    gates:
-      - { name: errors, kind: ratio, events: stats.errors, max-increase: 10% }
-      - { name: p95, kind: latency, buckets: stats.latency.buckets, quantile: 0.95, max-increase: 10% }
-`;
+    const yaml = fraudOnSource(
+      `{ type: http-json, url: "${config().url}", headers: { Authorization: "\${METRICS_TOKEN}" }, requests: stats.requests }`,
+      [
+        `{ name: errors, kind: ratio, events: stats.errors, max-increase: 10% }`,
+        `{ name: p95, kind: latency, buckets: stats.latency.buckets, quantile: 0.95, max-increase: 10% }`,
+      ],
+    );
     const model = parseConfig(yaml, { METRICS_TOKEN: TOKEN }).config.models.fraud;
     const [ratio, latency] = model?.gates ?? [];
     if (!model || ratio?.kind !== 'ratio' || latency?.kind !== 'latency') throw new Error('gates lost');
     const { since, until } = w('canary', 'v2');
-    const ctx = {
-      metrics: metricsFor(model),
-      model: 'fraud',
-      stable: 'v1',
-      candidate: 'v2',
-      since,
-      now: until,
-      minRequests: 100,
-    };
+    const ctx = fraudLook(metricsFor(model), since, until);
     const errors = await measureRatio(ratio, ctx);
     expect(errors).toMatchObject({ canaryRequests: 181, baselineRequests: 1000 });
     expect(errors.canary).toBeCloseTo(4 / 181, 12);
