@@ -15,22 +15,12 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // workflow_dispatch and schedule commands on a local ledger, a memory target and a fake clock,
 // after pull requests played through the engine.
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-  churn:
+const CONFIG = `${FRAUD_CANARY_YAML}  churn:
     source: { file: churn.yaml, key: version }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
