@@ -3,6 +3,7 @@ import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 import { redact, redactNotes } from '../core/redact.js';
 import { safeUrl } from '../core/safe-url.js';
+import { clip } from '../core/text.js';
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
@@ -144,13 +145,19 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
   return octokit;
 }
 
+/** GitHub keeps this much of a status's or a deployment's description. */
+const DESCRIPTION_MAX = 140;
+
 /**
  * The runner masks secrets in its log only: a commit status or a deployment goes to GitHub as
  * sent, so its text has every secret model-gate knows replaced by `***` (a deployment's payload,
  * read back as the audit trail, only in its free text). A comment's body: composeBody redacts it.
+ * A description is cut to GitHub's length here, after redaction: a secret cut first would no
+ * longer match and its head would go out.
  */
 function redactWrites(options: Record<string, unknown>): void {
   if (options.method === 'GET') return;
-  if (typeof options.description === 'string') options.description = redact(options.description);
+  if (typeof options.description === 'string')
+    options.description = clip(redact(options.description), DESCRIPTION_MAX);
   if (options.payload !== undefined) options.payload = redactNotes(options.payload);
 }

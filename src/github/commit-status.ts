@@ -1,4 +1,3 @@
-import { clip } from '../core/text.js';
 import type { Release } from '../release/types.js';
 import type { GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
@@ -31,7 +30,8 @@ export async function setReleaseStatus(
     sha: release.headSha,
     state,
     context: `model-gate/${release.model}`,
-    description: clip(`${release.to}: ${release.reason ?? release.status}`, 140),
+    // The client redacts and cuts it to GitHub's 140 characters.
+    description: `${release.to}: ${release.reason ?? release.status}`,
     ...(targetUrl ? { target_url: targetUrl } : {}),
   });
 }

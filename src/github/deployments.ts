@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { clip } from '../core/text.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { version } from '../ledger/release-schema.js';
 import type { Release } from '../release/types.js';
@@ -71,7 +70,7 @@ export class Deployments {
       },
       description: `${entry.kind} ${entry.previous} -> ${entry.version}`,
     });
-    await this.status(id, 'success', clip(entry.summary, 140));
+    await this.status(id, 'success', entry.summary);
     if (previous && (await this.latestState(previous.id)) === 'success') {
       await this.status(previous.id, 'inactive', `replaced by ${entry.version}`);
     }
@@ -80,7 +79,7 @@ export class Deployments {
   /** Add a status to the newest promotion or rollback of the model (the version serving now). */
   async markServing(model: string, state: 'failure', description: string): Promise<void> {
     const serving = (await this.list(model, SERVE_TASK, 1))[0];
-    if (serving) await this.status(serving.id, state, clip(description, 140));
+    if (serving) await this.status(serving.id, state, description);
   }
 
   /**
@@ -117,7 +116,7 @@ export class Deployments {
     );
     const rival = await this.holderAmong(rivals, true);
     if (rival && rival.pr !== release.pr) {
-      await this.status(id, 'inactive', clip(`PR #${rival.pr} claimed the canary slot first`, 140));
+      await this.status(id, 'inactive', `PR #${rival.pr} claimed the canary slot first`);
       return { heldBy: rival };
     }
     return { id };
@@ -126,7 +125,7 @@ export class Deployments {
   /** Free the canary slot, saying how the release ended. */
   async endCanary(id: number, release: Release): Promise<void> {
     const state = release.status === 'failed' ? 'failure' : 'inactive';
-    await this.status(id, state, clip(`${release.to} ${release.status}`, 140));
+    await this.status(id, state, `${release.to} ${release.status}`);
   }
 
   /** The PR and versions of the release holding the model's canary slot, if any. */
@@ -159,7 +158,7 @@ export class Deployments {
       required_contexts: [],
       transient_environment: false,
       payload: d.payload,
-      description: clip(d.description, 140),
+      description: d.description,
     });
     return (created.data as { id: number }).id;
   }

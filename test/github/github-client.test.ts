@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSecret } from '../../src/core/redact.js';
 import { gitHubClient, retryDelayOf, SEND_ONCE, testWaitScale } from '../../src/github/client.js';
+import { setReleaseStatus } from '../../src/github/commit-status.js';
 import { composeBody, readBody, StickyComment } from '../../src/github/sticky-comment.js';
+import type { Release } from '../../src/release/types.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 
 // The Octokit client and the sticky comment against the OpenAPI-checked GitHub stand-in.
@@ -139,6 +141,19 @@ describe('what the client writes to GitHub', () => {
     expect(deployment.status).toBe(201);
     expect(JSON.stringify(deployment.data)).not.toContain('hook-s3cr3t-0123');
     expect(JSON.stringify(deployment.data)).toContain('not approved for Bearer ***');
+  });
+
+  it("cuts a description to GitHub's 140 characters after redacting it: a secret at the cut leaks no head", async () => {
+    addSecret('tok-9f8e7d6c5b4a39281706');
+    // Cut before redaction, the status would end in `Bearer tok-9f8e7d6c…`.
+    const reason = `${'x'.repeat(115)} Bearer tok-9f8e7d6c5b4a39281706 rejected by the gateway after 3 tries`;
+    const release = { model: 'fraud', to: 'v2', status: 'failed', headSha: 'b'.repeat(40), reason };
+    await setReleaseStatus(client(), repo, release as unknown as Release);
+    const status = github.commitStatuses('b'.repeat(40)).findLast((s) => s.context === 'model-gate/fraud');
+    expect(status?.description).toHaveLength(140);
+    expect(status?.description).toMatch(/^v2: x+ Bearer \*\*\* rejected/);
+    expect(status?.description).not.toContain('tok-9f8');
+    expect(status?.description).toContain('Bearer ***');
   });
 
   it('redacts only free text in what it stores: a short secret never turns versions or SHAs into ***', async () => {
