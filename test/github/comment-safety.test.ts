@@ -4,24 +4,22 @@ import { maskSecrets, secretsToMask } from '../../src/action/secrets.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { gitHubClient } from '../../src/github/client.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { COMMENT_MARKER, readBody } from '../../src/github/sticky-comment.js';
 import { LedgerStateError } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Target } from '../../src/targets/target.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // What the PR comment carries and what model-gate trusts of it, on a GitHub stand-in that checks
 // every request against GitHub's OpenAPI description. Anyone with write access can edit the
@@ -66,7 +64,8 @@ function pullRequest(to: string): PullRequestEvent {
 
 /** One job of the action on `event`: the engine with GitHub as its ledger, then the comment published. */
 function job(event: PullRequestEvent, target: Target, cfg: Config = config) {
-  const client = getOctokit('ghs_job', { baseUrl: github.url });
+  // The action's own client: it redacts what it writes and cuts descriptions to GitHub's length.
+  const client = gitHubClient({ token: 'ghs_job', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
   const ledger = new GitHubLedger({
     client,
     repo,

@@ -5,17 +5,14 @@ import { FakeClock } from '../../src/core/clock.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // The engine's commands with GitHub as the ledger (Deployments, the PR comments) on a GitHub
 // stand-in that checks every request against GitHub's OpenAPI description; the reports are
