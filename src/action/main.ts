@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
+import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { InputError, ModelGateError } from '../core/errors.js';
@@ -53,6 +54,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (pullRequest) setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
     const result = await runEvent(config, { ...inputs, command: inputs.command }, event, ports);
     setup.phases.close();
+    // A gate reading the whole service shows the service's values in the comment, not the candidate's.
+    const released = pullRequest ? result.releases.map((r) => r.model) : [];
+    for (const warning of wholeServiceWarnings(config, released))
+      core.warning(`${inputs.config}: ${warning}`);
     // A candidate whose withdrawal failed is left for the post step to try again.
     const left = pullRequest && result.releases.some((r) => r.withdrawPending);
     core.saveState(CLEANUP_STATE, left ? cleanupState(result.releases) : '');

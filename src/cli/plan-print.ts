@@ -1,3 +1,4 @@
+import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { redact, redactStrings } from '../core/redact.js';
 import { planChanges } from '../release/plan.js';
 import { plannedLines } from '../release/plan-text.js';
@@ -21,6 +22,9 @@ export async function printPlan(args: PlanOptions, cwd: string): Promise<number>
   const configPath = localConfigPath(cwd, where.root, args.config);
   const { config } = await loadLocalConfig(configPath, { pathHint: CLI_PATH_HINT });
   const plan = await planChanges(config, where.reader, where.base.sha, where.head.sha ?? WORKING_TREE);
+  // On stderr, so that --json stays one JSON document.
+  const planned = plan.models.map((m) => m.model);
+  for (const w of wholeServiceWarnings(config, planned)) console.error(`warning: ${configPath}: ${w}`);
   if (args.json) {
     // A plan names targets and their URLs, which may hold a secret-named variable's value.
     console.log(JSON.stringify(redactStrings({ base: where.base, head: where.head, ...plan }), null, 2));

@@ -4,12 +4,14 @@ const USAGE = `usage: model-gate validate [config]
   checks a configuration file as the action would read it (default .github/model-gate.yml at
   the repository's top, or in the current folder outside a git repository)
 exit code: 0 when it is valid, 1 when it is missing or invalid (one line per problem), 2 on a
-  usage error (an option, or more than one file)`;
+  usage error (an option, or more than one file); warnings (a gate that reads the whole service)
+  go to stderr and leave it 0`;
 
 /**
  * `model-gate validate [config]`: loads the config as the action would (with this process's
  * environment for `${NAME}`), prints `✓ <file>: N models (a, b)` and returns 0, or prints
- * each problem on its own line to stderr and returns 1; 2 on a usage error.
+ * each problem on its own line to stderr and returns 1; 2 on a usage error. Warnings go to stderr
+ * and leave it valid.
  */
 export async function validateCommand(argv: string[], cwd = process.cwd()): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {

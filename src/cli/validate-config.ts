@@ -1,3 +1,4 @@
+import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 import { ConfigError } from '../core/errors.js';
 import { repositoryTop } from '../version/git.js';
@@ -20,6 +21,8 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
     const { config } = await loadLocalConfig(file, { pathHint: PATH_HINT });
     const names = Object.keys(config.models);
     console.log(`✓ ${file}: ${names.length} model${names.length === 1 ? '' : 's'} (${names.join(', ')})`);
+    // Valid all the same: a warning never changes the exit code.
+    for (const warning of wholeServiceWarnings(config)) console.error(`warning: ${file}: ${warning}`);
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;

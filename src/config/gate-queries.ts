@@ -3,8 +3,15 @@ import { NO_BUCKETS } from '../metrics/capabilities.js';
 import { countQuery } from '../metrics/reduce.js';
 import { templateProblem, templateVariables } from '../metrics/template.js';
 import { asRecord, type Loose } from './fields.js';
+import { formatPath } from './messages.js';
 import { PROMETHEUS_REQUESTS_DEFAULT } from './metrics-schema.js';
-import { type MetricsConfig, SIDE_BY_SIDE_KINDS } from './types.js';
+import {
+  type Config,
+  type GateConfig,
+  type MetricsConfig,
+  type ModelConfig,
+  SIDE_BY_SIDE_KINDS,
+} from './types.js';
 
 /**
  * Gate queries on a metric source that answers whatever query it is sent: one left to a sandbox
@@ -157,6 +164,47 @@ function sandboxDefaultLeftOut(source: Checked, kind: string, field: string, val
   if (value !== undefined || name === undefined || !needed) return undefined;
   const example = needed.example[source];
   return `required with the ${source} metrics source ("${name}" is the sandbox's name): ${needed.what}${example ? `, e.g. ${example}` : ''}`;
+}
+
+/**
+ * A threshold gate whose query reads one service-wide series for both arms (accepted above as a
+ * whole-service safeguard): its values are the service's, not the candidate's, and a small canary
+ * barely moves them. Not with blue-green, where the candidate takes all live traffic.
+ */
+export function readsWholeService(
+  gate: GateConfig,
+  model: Pick<ModelConfig, 'metrics' | 'strategy'>,
+): boolean {
+  const source = model.metrics.type;
+  if (gate.kind !== 'threshold' || !CHECKED.includes(source) || model.strategy.type === 'blue-green')
+    return false;
+  return armProblem(source as Checked, model.metrics as unknown as Loose, 'query', gate.query) !== undefined;
+}
+
+/** Where to pick the arm, for the warning about a whole-service gate. */
+const ARM_FIX: Record<Checked, string> = {
+  prometheus: `with ${ARM_HINT.prometheus}`,
+  datadog: `with ${ARM_HINT.datadog}`,
+  cloudwatch: `with ${ARM_HINT.cloudwatch}`,
+  'http-json': `to the URL it is read from (the source's url, or its own: <url>#<selector>), e.g. ${URL_EXAMPLE}`,
+};
+
+/**
+ * One line per whole-service threshold gate of the `models` given (default all): the field, why it
+ * cannot judge the candidate and how to make it. A warning: such a safeguard is allowed.
+ */
+export function wholeServiceWarnings(config: Config, models = Object.keys(config.models)): string[] {
+  return models.flatMap((name) => {
+    const model = config.models[name];
+    if (!model) return [];
+    return model.gates.flatMap((gate, i) =>
+      readsWholeService(gate, model)
+        ? [
+            `${formatPath(['models', name, 'gates', i, 'query'])}: reads one service-wide series for both arms, so its values are the whole service's, not the candidate's, and a small canary barely moves a service-wide rate (at 1% of traffic, a candidate failing half its requests adds 0.5 points); to compare the arms, add {{slot}} or {{version}} ${ARM_FIX[model.metrics.type as Checked]}`,
+          ]
+        : [],
+    );
+  });
 }
 
 /** A threshold compares the arms only through relative bounds. */

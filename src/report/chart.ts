@@ -1,3 +1,4 @@
+import { readsWholeService } from '../config/gate-queries.js';
 import type { ModelConfig } from '../config/types.js';
 import type { GateState, Release } from '../release/types.js';
 import { latencyUnit } from './format.js';
@@ -18,18 +19,19 @@ function unitOf(query: string): { label: string; scale: number } {
  * The release's key metric over the analysis, candidate against baseline, as a mermaid line
  * chart (GitHub draws ```mermaid blocks in comments and job summaries): the first gate with
  * at least two looks that saw both arms. Not the split check: its second line is the configured
- * share, not the baseline version's. No chart without one.
+ * share, not the baseline version's; nor a gate reading the whole service. No chart without one.
  */
 export function keyMetricChart(release: Release, model: ModelConfig | undefined): string[] {
-  const gate = release.gates.find((g) => g.kind !== 'srm' && both(g).length >= 2);
+  const configOf = (g: GateState) => model?.gates.find((c) => c.name === g.name);
+  // A whole-service gate's two lines are one series read twice, not candidate against baseline.
+  const wholeService = (g: GateState) => {
+    const config = configOf(g);
+    return config !== undefined && model !== undefined && readsWholeService(config, model);
+  };
+  const gate = release.gates.find((g) => g.kind !== 'srm' && !wholeService(g) && both(g).length >= 2);
   if (!gate) return [];
   const points = both(gate);
-  const unit = unitOf(
-    queryOf(
-      model?.gates.find((g) => g.name === gate.name),
-      gate.name,
-    ),
-  );
+  const unit = unitOf(queryOf(configOf(gate), gate.name));
   const y = (x: number) => Number((x * unit.scale).toPrecision(4));
   const minutes = points.map(([s]) => `"${(s / 60).toFixed(1)}"`);
   return [

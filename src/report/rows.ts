@@ -1,3 +1,4 @@
+import { readsWholeService } from '../config/gate-queries.js';
 import type { ConversionGateConfig, GateConfig, ModelConfig } from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
@@ -80,6 +81,9 @@ function measured(config: GateConfig | undefined, name: string): string {
   }
 }
 
+/** The note of a gate that read the whole service (readsWholeService): its value is not the candidate's. */
+export const WHOLE_SERVICE_NOTE = 'whole service: does not isolate the candidate';
+
 const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 
 function bound(config: GateConfig | undefined, query: string): string {
@@ -146,6 +150,17 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
     const note = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
+    // One service-wide series read for both arms: no candidate or baseline value to show.
+    if (config && model && readsWholeService(config, model)) {
+      return {
+        gate: label(config, g.name),
+        candidate: m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary)}`,
+        baseline: '–',
+        bound: bounds,
+        verdict: verdictText(g, release),
+        note: [WHOLE_SERVICE_NOTE, note].filter(Boolean).join('; '),
+      };
+    }
     return {
       gate: label(config, g.name),
       candidate:
