@@ -1,8 +1,10 @@
+import { quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, TargetError } from '../core/errors.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
+import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { ended, promote, withdraw } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
@@ -46,15 +48,20 @@ export async function handleCommand(
           `promote ${model.name}: no release is ready (last: ${release ? `${release.to} ${release.status}` : 'none'})`,
         );
       }
-      const promoted = inputs.dryRun ? release : await promote(release, ctx, ports.ledger, `promoted ${by}`);
+      if (inputs.dryRun)
+        return { releases: [], skipped: [{ model: model.name, why: wouldPromote(release) }] };
+      const promoted = await promote(release, ctx, ports.ledger, `promoted ${by}`);
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {
       if (release?.status !== 'analysing' && release?.status !== 'ready') {
         return { releases: [], skipped: [{ model: model.name, why: 'no release in flight to abort' }] };
       }
-      const aborted = inputs.dryRun ? release : await withdraw(release, ctx, 'aborted', `aborted ${by}`);
-      if (!inputs.dryRun) await ports.ledger.saveRelease(aborted);
+      const why = `aborted ${by}`;
+      if (inputs.dryRun)
+        return { releases: [], skipped: [{ model: model.name, why: wouldWithdraw(release, why) }] };
+      const aborted = await withdraw(release, ctx, 'aborted', why);
+      await ports.ledger.saveRelease(aborted);
       return { releases: [aborted], skipped: [] };
     }
   }
@@ -64,7 +71,8 @@ export async function handleCommand(
  * One target call to `to-version` (default: the previous stable, see `previousStable`), no
  * analysis; a release in flight for the model is ended as aborted, its candidate withdrawn by
  * that same call. A rollback to the version already serving records nothing: it only withdraws
- * the release in flight, if any.
+ * the release in flight, if any. One to that release's candidate is refused (see
+ * `refuseCandidate`). Inputs are checked before the target is asked anything.
  */
 async function rollback(
   model: ModelConfig,
@@ -73,13 +81,17 @@ async function rollback(
   by: string,
   release?: Release,
 ): Promise<RunResult> {
+  const named = inputs.toVersion
+    ? validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' })
+    : undefined;
+  const inFlight = release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+  const toVersionName = inputs.toVersionName ?? 'to-version';
+  if (named) refuseCandidate(model.name, named, inFlight, { input: toVersionName, named: true });
   const ctx = contextFor(model, ports);
   const serving = (await ctx.target.read()).stable.version;
   const history = await ports.ledger.history(model.name);
-  const to = inputs.toVersion
-    ? validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' })
-    : previousStable(model.name, history, serving, inputs.toVersionName);
-  const inFlight = release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+  const to = named ?? previousStable(model.name, history, serving, toVersionName);
+  if (!named) refuseCandidate(model.name, to, inFlight, { input: toVersionName, named: false });
   if (to === serving) return rollbackToServing(model, inputs, ports, by, to, inFlight);
   if (inputs.dryRun) {
     const also = inFlight ? ` and withdraw ${candidateOf(inFlight)}` : '';
@@ -146,7 +158,32 @@ async function rollbackToServing(
   return { releases: [stopped], skipped: [] };
 }
 
-export const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #${r.pr})`}`;
+/**
+ * A rollback goes to an earlier version. The candidate in flight is none: a rollback to it
+ * would serve it while its release ends as withdrawn, and the PR's merge would then say it
+ * was not promoted. Its merge, or the promote command, makes it serve with the release on record.
+ */
+function refuseCandidate(
+  model: string,
+  to: string,
+  inFlight: Release | undefined,
+  how: { input: string; named: boolean },
+): void {
+  if (inFlight?.to !== to) return;
+  const ready = inFlight.status === 'ready';
+  const state = ready ? 'ready to merge' : 'still analysing';
+  const pr = inFlight.pr === undefined ? undefined : `PR #${inFlight.pr}`;
+  const merge = `merge ${pr ?? 'it'}`;
+  const serve = ready
+    ? `to make ${to} serve, ${merge} or use the promote command`
+    : `to make ${to} serve, ${merge} once it is ready or use the promote command then; to serve it now without its analysis, use the abort command, then roll back again`;
+  const where = `the candidate in flight (${pr ? `${pr}, ` : ''}${state})`;
+  throw new InputError(
+    how.named
+      ? `rollback ${model}: ${how.input} ${to} is ${where}, not an earlier version; ${serve}`
+      : `rollback ${model}: the previous stable, ${to}, is ${where}; ${serve}; or set ${how.input} to another version`,
+  );
+}
 
 /**
  * The default rollback target: the newest version that served before the one serving now and
@@ -219,7 +256,7 @@ export function modelNamed(config: Config, name: string): ModelConfig {
   const model = Object.hasOwn(config.models, name) ? config.models[name] : undefined;
   if (!model)
     throw new ConfigError([
-      `model "${name}" is not in the config; known models: ${Object.keys(config.models).join(', ')}`,
+      `model ${quote(name)} is not in the config; known models: ${Object.keys(config.models).join(', ')}`,
     ]);
   return model;
 }

@@ -1,6 +1,5 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { phasesOf } from '../strategies/strategy.js';
-import { candidateOf } from './commands.js';
 import { phaseCount } from './plan-text.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import type { Release } from './types.js';
@@ -30,13 +29,22 @@ function wouldDo(model: ModelConfig | undefined, event: PullRequestEvent, r: Rel
     const phases = model ? ` and run its ${phaseCount(model, phasesOf(model.strategy).length)}` : '';
     return `would deploy ${r.to} (replacing ${r.from})${phases}`;
   }
-  if (!event.merged) return live ? `would withdraw ${r.to} (the PR was closed without merging)` : undefined;
-  if (r.status === 'ready') return `would promote ${r.to} (replacing ${r.from})`;
+  if (!event.merged) return live ? wouldWithdraw(r, 'the PR was closed without merging') : undefined;
+  if (r.status === 'ready') return wouldPromote(r);
   if (r.status !== 'analysing') return undefined;
   return model?.onMerge === 'analyze-then-promote'
     ? `would analyse ${r.to} to the end, then promote it if it passes (on-merge: analyze-then-promote)`
     : `would withdraw ${r.to} unpromoted: its analysis has not passed (on-merge: require-pass)`;
 }
+
+/** A candidate as a dry run names it beside another change: `v4 (PR #3)`. */
+export const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #${r.pr})`}`;
+
+/** What a dry run says of a candidate it would promote (a merge, or the promote command). */
+export const wouldPromote = (r: Release) => `would promote ${r.to} (replacing ${r.from})`;
+
+/** What a dry run says of a candidate it would take out of service, and why. */
+export const wouldWithdraw = (r: Release, why: string) => `would withdraw ${r.to} (${why})`;
 
 /** What a dry-run schedule tick says of a release it would drive one pass. */
 export const wouldDrive = (r: Release) =>

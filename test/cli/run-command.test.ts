@@ -101,6 +101,14 @@ describe('model-gate run', () => {
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 
+  it('shows an unknown --model escaped and cut short, on one line', async () => {
+    const unknown = await run('rollback', '--model', `${'x'.repeat(10_000)}\nInjected: yes`);
+    expect(unknown.stderr).toBe(
+      `model-gate run: model "${'x'.repeat(40)}…" (10014 characters) is not in the config; known models: ${MODEL}\n`,
+    );
+    expect(unknown.code).toBe(1);
+  });
+
   it('says to pass --config when the config is missing', async () => {
     const missing = await run('status', '--config', 'nope.yml');
     expect(missing.stderr).toBe(

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { ConfigError, InputError } from '../../src/core/errors.js';
+import { ConfigError, InputError, TargetError } from '../../src/core/errors.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { type CommandInputs, handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
@@ -170,6 +170,111 @@ describe('rollback to the version already serving', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
     expect(await w.ledger.history('fraud')).toEqual([]);
     expect((await w.ledger.release('fraud'))?.status).toBe('aborted');
+  });
+});
+
+describe('rollback to the candidate in flight', () => {
+  it('refuses the candidate that is ready, changing nothing, and says to merge or promote it', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    const { event } = await w.openPr(3, 'v2', 'v4');
+    const writes = w.target.writes.length;
+    const before = structuredClone(w.target.state);
+    const rollback = w.command('rollback', { toVersion: 'v4' });
+    await expect(rollback).rejects.toThrow(InputError);
+    await expect(w.command('rollback', { toVersion: 'v4' })).rejects.toThrow(
+      'rollback fraud: to-version v4 is the candidate in flight (PR #3, ready to merge), not an earlier version; to make v4 serve, merge PR #3 or use the promote command',
+    );
+    // Nothing served, withdrawn or recorded: the merge still promotes v4.
+    expect(w.target.writes).toHaveLength(writes);
+    expect(w.target.state).toEqual(before);
+    expect((await w.ledger.release('fraud'))?.status).toBe('ready');
+    expect((await w.ledger.history('fraud')).map((e) => e.kind)).toEqual(['promotion']);
+    const merged = await w.merge(event);
+    expect(runDecision(merged)).toBe('promoted');
+    expect(w.target.state).toEqual({ stable: { version: 'v4' } });
+  });
+
+  it('refuses the candidate still analysing, naming the input as the caller knows it', async () => {
+    const w = await world();
+    await w.openPr(3, 'v1', 'v4', 'tick');
+    await expect(w.command('rollback', { toVersion: 'v4', toVersionName: '--to-version' })).rejects.toThrow(
+      'rollback fraud: --to-version v4 is the candidate in flight (PR #3, still analysing), not an earlier version; to make v4 serve, merge PR #3 once it is ready or use the promote command then; to serve it now without its analysis, use the abort command, then roll back again',
+    );
+    expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v4', weight: 10 } });
+    expect((await w.ledger.release('fraud'))?.status).toBe('analysing');
+    // As the refusal says: once aborted, v4 is a version like any other to roll back to.
+    await w.command('abort');
+    const result = await w.command('rollback', { toVersion: 'v4' });
+    expect(result.rollbacks).toMatchObject([{ version: 'v4', previous: 'v1' }]);
+    expect(w.target.state).toEqual({ stable: { version: 'v4' } });
+  });
+
+  it('refuses a previous stable that a PR in flight brings back, and says to set to-version', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.openPr(3, 'v2', 'v1', 'tick');
+    await expect(w.command('rollback')).rejects.toThrow(
+      'rollback fraud: the previous stable, v1, is the candidate in flight (PR #3, still analysing); to make v1 serve, merge PR #3 once it is ready or use the promote command then; to serve it now without its analysis, use the abort command, then roll back again; or set to-version to another version',
+    );
+    expect(w.target.state).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 10 } });
+    expect(await w.ledger.history('fraud')).toHaveLength(1);
+  });
+});
+
+describe('inputs checked before the platform is asked', () => {
+  it('refuses a hostile to-version even while the target cannot be read', async () => {
+    const w = await world();
+    w.target.read = async () => {
+      throw new TargetError('memory target: platform unavailable');
+    };
+    await expect(w.command('rollback', { toVersion: '$(id)' })).rejects.toThrow(
+      'input: key "to-version": "$(id)" is not a valid version',
+    );
+  });
+
+  it('shows an unknown model name escaped, cut short and on one line', async () => {
+    const w = await world();
+    const hostile = `${'x'.repeat(10_000)}\nInjected: yes`;
+    for (const name of ['rollback', 'status'] as const) {
+      const error: Error = await w.command(name, { model: hostile }).catch((e) => e);
+      expect(error).toBeInstanceOf(ConfigError);
+      expect(error.message).not.toContain('\n');
+      expect(error.message).not.toContain('Injected');
+      expect(error.message).toMatch(
+        /^model "x{40}…" \(10014 characters\) is not in the config; known models: fraud, churn$/,
+      );
+    }
+  });
+});
+
+describe('dry-run promote and abort', () => {
+  it('says it would promote the ready candidate, and promotes nothing', async () => {
+    const w = await world();
+    await w.openPr(2, 'v1', 'v2');
+    const writes = w.target.writes.length;
+    const result = await w.command('promote', { dryRun: true });
+    expect(result.releases).toEqual([]);
+    expect(result.skipped).toEqual([{ model: 'fraud', why: 'would promote v2 (replacing v1)' }]);
+    expect(runDecision(result)).toBe('skipped');
+    expect(w.report(result)).toContain('- fraud: would promote v2 (replacing v1)');
+    expect(w.target.writes).toHaveLength(writes);
+    expect((await w.ledger.release('fraud'))?.status).toBe('ready');
+    expect(await w.ledger.history('fraud')).toEqual([]);
+  });
+
+  it('says it would withdraw the candidate in flight, and withdraws nothing', async () => {
+    const w = await world();
+    await w.openPr(2, 'v1', 'v2', 'tick');
+    const before = structuredClone(w.target.state);
+    const result = await w.command('abort', { dryRun: true });
+    expect(result.releases).toEqual([]);
+    expect(result.skipped).toEqual([
+      { model: 'fraud', why: 'would withdraw v2 (aborted by workflow_dispatch)' },
+    ]);
+    expect(runDecision(result)).toBe('skipped');
+    expect(w.target.state).toEqual(before);
+    expect((await w.ledger.release('fraud'))?.status).toBe('analysing');
   });
 });
 
