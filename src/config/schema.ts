@@ -117,8 +117,15 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     const strategy = asRecord(model.strategy ?? defaults?.strategy);
     const gatesPath = ['models', name, 'gates'];
     checkBakeGates(strategy, model.gates, gatesPath, ctx);
-    checkGatesForStrategy(strategy, model.gates, gatesPath, ctx);
-    checkAbGates(strategy, model.gates, metrics?.type, gatesPath, ctx);
+    checkGatesForStrategy(strategy, model.gates, metrics?.type, gatesPath, ctx);
+    checkAbGates(
+      strategy,
+      model.gates,
+      metrics?.type,
+      asRecord(model.target ?? defaults?.target),
+      gatesPath,
+      ctx,
+    );
     const strategyPath =
       model.strategy !== undefined ? ['models', name, 'strategy'] : ['defaults', 'strategy'];
     checkFirstPhaseFull(strategy, model.gates, strategyPath, gatesPath, ctx);

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { TARGET_TYPES, type TargetType, targetCapabilities } from '../targets/capabilities.js';
 import { asRecord, finite, type Loose } from './fields.js';
 import { formatPath } from './messages.js';
 import { parsePercent } from './percent.js';
@@ -105,14 +106,16 @@ function firstPhaseFull(strategy: Loose | undefined) {
 
 /**
  * An A/B is decided by a conversion gate (SPEC section 3): required rather than added unseen, so
- * that every gate judged is one the config shows. The srm gate stays a choice: without `units` it
- * counts requests, and where users are split by a key, a few heavy users can move the request split
- * of a correct user split (a false mismatch).
+ * that every gate judged is one the config shows. Where the target splits users by a key, an srm
+ * gate must count users (`units`): counting requests, a few heavy users move the request split of
+ * a correct user split, and the gate would roll good A/Bs back as mismatched. Where the target
+ * splits each request at random (sticky: per-request), requests are the randomised unit.
  */
 export function checkAbGates(
   strategy: Loose | undefined,
   gates: unknown[],
   metricsType: unknown,
+  target: Loose | undefined,
   gatesPath: Path,
   ctx: Ctx,
 ) {
@@ -129,27 +132,71 @@ export function checkAbGates(
       `an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion${queries} }`,
     );
   }
+  const targetType = keyTarget(target);
+  if (!targetType) return;
+  const split = percentOf(strategy.split) ?? 50;
+  const header = field(strategy, 'stickyHeader', 'sticky-header') ?? 'x-user-id';
+  gates.forEach((entry, i) => {
+    const gate = asRecord(entry);
+    if (gate?.kind !== 'srm' || gate.units !== undefined) return;
+    issue(
+      ctx,
+      [...gatesPath, i, 'units'],
+      `required on an A/B whose ${targetType} target splits users by ${String(header)}: without units the gate counts requests, and a few heavy users make a correct ${100 - split}/${split} user split read as a mismatch, so it would roll back good candidates; count the users per slot, ${unitsFix(metricsType)}`,
+    );
+  });
+}
+
+/** The target's type when it keeps each user on one arm by a sticky key (sandbox, http, command). */
+function keyTarget(target: Loose | undefined): TargetType | undefined {
+  const type = target?.type;
+  if (!TARGET_TYPES.some((t) => t === type)) return undefined;
+  const known = type as TargetType;
+  return targetCapabilities(known).sticky === 'key' ? known : undefined;
+}
+
+/** How to count distinct users per slot on the metric source. */
+function unitsFix(metricsType: unknown): string {
+  if (metricsType === 'sandbox') return 'units: users';
+  if (metricsType === 'prometheus') {
+    return 'e.g. units: \'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))\'';
+  }
+  return 'units: <count query of the distinct users per slot>';
 }
 
 /**
  * Gates the strategy gives no data to: an srm gate checks a split of live traffic, which a shadow
- * has none of; an agreement gate compares answers to the same requests, which only a shadow has.
+ * has none of; a conversion gate compares the outcomes of the callers each arm answered, and a
+ * shadow answers none; an agreement gate (or a threshold gate on the sandbox's agreement query)
+ * compares answers to the same requests, which only a shadow has.
  */
 export function checkGatesForStrategy(
   strategy: Loose | undefined,
   gates: unknown[],
+  metricsType: unknown,
   gatesPath: Path,
   ctx: Ctx,
 ) {
   const type = strategy?.type;
   if (typeof type !== 'string') return;
+  const neverJudges = 'so it could never judge and the release would fail at its deadline';
+  const sameRequests = `compares the candidate's answers with stable's to the same requests, which only a shadow gives both (the ${type} strategy sends each request to one version), ${neverJudges}`;
   gates.forEach((entry, i) => {
-    const kind = asRecord(entry)?.kind;
+    const gate = asRecord(entry);
+    const kind = gate?.kind;
     if (kind === 'srm' && type === 'shadow') {
       issue(
         ctx,
         [...gatesPath, i, 'kind'],
-        "an srm gate checks the candidate's share of live traffic, but a shadow gives it none (its answers reach no caller), so it could never judge and the release would fail at its deadline; remove it",
+        `an srm gate checks the candidate's share of live traffic, but a shadow gives it none (its answers reach no caller), ${neverJudges}; remove it`,
+        kind,
+      );
+    }
+    if (kind === 'conversion' && type === 'shadow') {
+      issue(
+        ctx,
+        [...gatesPath, i, 'kind'],
+        `a conversion gate compares a business outcome of the callers each arm answered, but a shadow's answers reach no caller, so the candidate has no conversions or exposures and the gate could never judge: the release would fail at its deadline; to compare a business outcome use type: ab, or remove it`,
         kind,
       );
     }
@@ -157,8 +204,21 @@ export function checkGatesForStrategy(
       issue(
         ctx,
         [...gatesPath, i, 'kind'],
-        `an agreement gate compares the candidate's answers with stable's to the same requests, which only a shadow gives both (the ${type} strategy sends each request to one version), so it could never judge and the release would fail at its deadline; use type: shadow, or a threshold or ratio gate`,
+        `an agreement gate ${sameRequests}; use type: shadow, or a threshold or ratio gate`,
         kind,
+      );
+    }
+    if (
+      kind === 'threshold' &&
+      gate?.query === 'agreement' &&
+      metricsType === 'sandbox' &&
+      type !== 'shadow'
+    ) {
+      issue(
+        ctx,
+        [...gatesPath, i, 'query'],
+        `the sandbox's agreement query ${sameRequests}; use type: shadow, or another query such as error-rate`,
+        gate.query,
       );
     }
   });

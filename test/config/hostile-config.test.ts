@@ -22,8 +22,9 @@ models:
 /** A one-model config on the sandbox; `rest` is YAML at model depth. */
 const model = (rest: string, gates = '    gates: []\n') => `${HEAD}${rest}${gates}`;
 const CANARY = '    strategy: { type: canary, steps: [10, 50] }\n';
-/** The gates an A/B must have: its split check and its conversion. */
-const AB_GATES = '    gates: [{ name: split, kind: srm }, { name: conversion, kind: conversion }]\n';
+/** The gates an A/B must have: its split check (counting users) and its conversion. */
+const AB_GATES =
+  '    gates: [{ name: split, kind: srm, units: users }, { name: conversion, kind: conversion }]\n';
 
 afterEach(() => {
   vi.restoreAllMocks();

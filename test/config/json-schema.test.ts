@@ -16,6 +16,9 @@ type Schema = {
   oneOf?: Schema[];
   const?: unknown;
   pattern?: string;
+  anyOf?: Schema[];
+  maximum?: number;
+  exclusiveMaximum?: number;
 };
 
 /**
@@ -96,5 +99,27 @@ describe('the published JSON Schema', () => {
       '$.models.Bad: missing gates',
       '$.extra: not allowed',
     ]);
+  });
+
+  it('says an A/B split is below 100, which validation requires, in both of its forms', () => {
+    const splits: Schema[] = [];
+    const walk = (s: unknown): void => {
+      // Arrays too: their values are their items.
+      if (!s || typeof s !== 'object') return;
+      const node = s as Schema;
+      if (node.properties?.type?.const === 'ab' && node.properties.split) splits.push(node.properties.split);
+      Object.values(node).forEach(walk);
+    };
+    walk(configJsonSchema());
+    // A model's strategy and the defaults' one.
+    expect(splits).toHaveLength(2);
+    for (const split of splits) {
+      const number = split.anyOf?.find((b) => b.type === 'number');
+      expect(number).toMatchObject({ exclusiveMaximum: 100 });
+      expect(number?.maximum).toBeUndefined();
+      const pattern = new RegExp(split.anyOf?.find((b) => b.type === 'string')?.pattern ?? '(?!)');
+      expect(['50%', '99.5%', '1%'].filter((t) => pattern.test(t))).toEqual(['50%', '99.5%', '1%']);
+      expect(['100%', '100.0%', '100.000%'].filter((t) => pattern.test(t))).toEqual([]);
+    }
   });
 });

@@ -61,7 +61,6 @@ describe('a query left to the sandbox name, on a source that answers any query',
     const gates = [
       '{ name: agree, kind: agreement }',
       '{ name: lat, kind: latency, quantile: 0.99, max-increase: 15% }',
-      '{ name: conv, kind: conversion }',
       '{ name: scores, kind: drift }',
     ];
     for (const metrics of ['{ type: sandbox, url: http://127.0.0.1:8080 }', '{ type: file, path: m.json }']) {
@@ -70,10 +69,15 @@ describe('a query left to the sandbox name, on a source that answers any query',
       expect(model?.gates, metrics).toEqual([
         expect.objectContaining({ kind: 'threshold', name: 'agree', query: 'agreement', min: 0.95 }),
         expect.objectContaining({ kind: 'latency', buckets: 'latency' }),
-        expect.objectContaining({ kind: 'conversion', conversions: 'conversions', exposures: 'exposures' }),
         expect.objectContaining({ kind: 'drift', buckets: 'scores' }),
       ]);
       expect(model?.driftWatch, metrics).toEqual(expect.objectContaining({ buckets: 'scores' }));
+      // A conversion gate is an A/B's (a shadow, whose answers reach no caller, refuses it).
+      const ab = parseConfig(config(metrics, ['{ name: conv, kind: conversion }'], '{ type: ab }'), {}).config
+        .models.fraud;
+      expect(ab?.gates, metrics).toEqual([
+        expect.objectContaining({ kind: 'conversion', conversions: 'conversions', exposures: 'exposures' }),
+      ]);
     }
   });
 });
@@ -174,7 +178,6 @@ describe('a prometheus config that writes every query per slot', () => {
         `{ name: errors, kind: ratio, max-increase: 10%, events: ${SLOT_SUM('errors_total')}, total: ${SLOT_SUM('requests_total')} }`,
         `{ name: timeouts, kind: ratio, max-increase: 10%, events: ${SLOT_SUM('timeouts_total')} }`,
         `{ name: lat, kind: latency, quantile: 0.99, max-increase: 15%, buckets: 'sum by (le) (increase(latency_seconds_bucket{slot="{{slot}}"}[{{window}}]))' }`,
-        `{ name: conv, kind: conversion, conversions: ${SLOT_SUM('conversions_total')}, exposures: ${SLOT_SUM('exposures_total')} }`,
         `{ name: scores, kind: drift, buckets: 'sum by (le) (increase(score_bucket{version="{{version}}"}[{{window}}]))' }`,
         `{ name: agree, kind: agreement, query: 'avg_over_time(agreement{version="{{version}}"}[{{window}}])' }`,
         `{ name: p99, kind: threshold, max: 0.5, query: 'histogram_quantile(0.99, sum by (le) (rate(latency_seconds_bucket{slot="{{slot}}"}[{{window}}])))' }`,
@@ -190,16 +193,18 @@ describe('a prometheus config that writes every query per slot', () => {
       // `requests`: the source's own requests query, which names the slot by default.
       ['sum(increase(timeouts_total{slot="{{slot}}"}[{{window}}]))', 'requests'],
       'latency',
-      'conversion',
       'drift',
       'threshold',
       'threshold',
     ]);
-    expect(model?.gates[3]).toMatchObject({
+    // A conversion gate is an A/B's (a shadow, whose answers reach no caller, refuses it).
+    const conversion = `{ name: conv, kind: conversion, conversions: ${SLOT_SUM('conversions_total')}, exposures: ${SLOT_SUM('exposures_total')} }`;
+    const ab = parseConfig(config(PROMETHEUS, [conversion], '{ type: ab }'), {}).config.models.fraud;
+    expect(ab?.gates[0]).toMatchObject({
       conversions: 'sum(increase(conversions_total{slot="{{slot}}"}[{{window}}]))',
       exposures: 'sum(increase(exposures_total{slot="{{slot}}"}[{{window}}]))',
     });
-    expect(model?.gates[5]).toMatchObject({
+    expect(model?.gates[4]).toMatchObject({
       query: 'avg_over_time(agreement{version="{{version}}"}[{{window}}])',
     });
     expect(model?.driftWatch?.buckets).toBe(

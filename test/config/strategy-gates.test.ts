@@ -21,9 +21,14 @@ ${strategy ? `    strategy: ${strategy}\n` : ''}    gates:
 ${gates.map((g) => `      - ${g}\n`).join('')}`;
 
 const SPLIT = '{ name: split, kind: srm }';
+/** On an A/B split by a sticky key: the srm gate counts users, the unit the split randomises. */
+const USER_SPLIT = '{ name: split, kind: srm, units: users }';
 const CONVERSION = '{ name: conversion, kind: conversion }';
 const ERRORS = '{ name: errors, kind: ratio, events: errors, max-increase: 10% }';
 const THRESHOLD = '{ name: e, kind: threshold, query: error-rate, max: 0.02 }';
+
+const PROMETHEUS_USERS =
+  'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))';
 
 const accepted = (text: string) => parseConfig(text, {}).config.models.fraud;
 
@@ -31,33 +36,67 @@ describe('an A/B', () => {
   it('is refused at a split of 100, naming the field and what to use instead', () => {
     const tail =
       'expected less than 100: an A/B compares the users on the candidate with those on stable, and at 100% none are left on stable; use a split such as 50, or type: blue-green for an all-at-once switch';
-    expect(problemsOf(config('{ type: ab, split: 100 }', [SPLIT, CONVERSION]))).toEqual([
+    expect(problemsOf(config('{ type: ab, split: 100 }', [USER_SPLIT, CONVERSION]))).toEqual([
       `${F}:8:34: models.fraud.strategy.split: ${tail}`,
     ]);
-    expect(problemsOf(config('', [SPLIT, CONVERSION], '  strategy: { type: ab, split: "100%" }\n'))).toEqual([
-      `${F}:5:32: defaults.strategy.split: ${tail}`,
-    ]);
-    expect(accepted(config('{ type: ab, split: 99.5 }', [SPLIT, CONVERSION]))?.strategy).toMatchObject({
+    expect(
+      problemsOf(config('', [USER_SPLIT, CONVERSION], '  strategy: { type: ab, split: "100%" }\n')),
+    ).toEqual([`${F}:5:32: defaults.strategy.split: ${tail}`]);
+    expect(accepted(config('{ type: ab, split: 99.5 }', [USER_SPLIT, CONVERSION]))?.strategy).toMatchObject({
       split: 99.5,
     });
   });
 
   it('is refused without a conversion gate, showing the gate to add; the split check stays a choice', () => {
-    expect(problemsOf(config('{ type: ab, split: 50 }', [SPLIT, THRESHOLD]))).toEqual([
+    expect(problemsOf(config('{ type: ab, split: 50 }', [USER_SPLIT, THRESHOLD]))).toEqual([
       `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion }`,
     ]);
     expect(accepted(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))?.gates).toHaveLength(2);
-    expect(accepted(config('{ type: ab }', [CONVERSION, SPLIT, THRESHOLD]))?.gates).toHaveLength(3);
+    expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT, THRESHOLD]))?.gates).toHaveLength(3);
   });
 
   it('on a source that needs the queries written, shows them in the conversion gate to add', () => {
-    const text = config('{ type: ab }', [SPLIT]).replace(
+    const text = config('{ type: ab }', [`{ name: split, kind: srm, units: '${PROMETHEUS_USERS}' }`]).replace(
       'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
       'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
     );
     expect(problemsOf(text)).toEqual([
       `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion, conversions: <count query>, exposures: <count query> }`,
     ]);
+  });
+
+  it('refuses an srm gate counting requests where the target splits users by a key, naming units and how to count users', () => {
+    const why = (target: string, split: string) =>
+      `required on an A/B whose ${target} target splits users by x-user-id: without units the gate counts requests, and a few heavy users make a correct ${split} user split read as a mismatch, so it would roll back good candidates; count the users per slot`;
+    expect(problemsOf(config('{ type: ab, split: 20 }', [CONVERSION, SPLIT]))).toEqual([
+      `${F}:11:9: models.fraud.gates[1].units: ${why('sandbox', '80/20')}, units: users`,
+    ]);
+    const prometheus = config('{ type: ab }', [
+      '{ name: conversion, kind: conversion, conversions: \'sum(conv{slot="{{slot}}"})\', exposures: \'sum(exp{slot="{{slot}}"})\' }',
+      SPLIT,
+    ]).replace(
+      'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
+    );
+    expect(problemsOf(prometheus)).toEqual([
+      `${F}:11:9: models.fraud.gates[1].units: ${why('sandbox', '50/50')}, e.g. units: '${PROMETHEUS_USERS}'`,
+    ]);
+    const http = config('{ type: ab }', [CONVERSION, SPLIT]).replace(
+      'target: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'target: { type: http, url: "http://127.0.0.1:8081", strategies: [ab] }',
+    );
+    expect(problemsOf(http)).toEqual([
+      `${F}:11:9: models.fraud.gates[1].units: ${why('http', '50/50')}, units: users`,
+    ]);
+    expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT]))?.gates).toHaveLength(2);
+  });
+
+  it('accepts an srm gate counting requests where the target splits each request (the randomised unit)', () => {
+    const sagemaker = config('{ type: ab }', [CONVERSION, SPLIT]).replace(
+      'target: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'target: { type: sagemaker, endpoint: fraud-ep, region: eu-west-1 }',
+    );
+    expect(accepted(sagemaker)?.gates.map((g) => g.kind)).toEqual(['conversion', 'srm']);
   });
 });
 
@@ -110,5 +149,25 @@ describe('gates the strategy gives no data to', () => {
       'models.fraud.gates[0].kind: an agreement gate compares',
     );
     expect(accepted(config('{ type: shadow, share: 50 }', [agree]))?.gates).toHaveLength(1);
+  });
+
+  it('refuses a conversion gate on a shadow, whose answers reach no caller to convert', () => {
+    expect(problemsOf(config('{ type: shadow, share: 50 }', [ERRORS, CONVERSION]))).toEqual([
+      `${F}:11:35: models.fraud.gates[1].kind: a conversion gate compares a business outcome of the callers each arm answered, but a shadow's answers reach no caller, so the candidate has no conversions or exposures and the gate could never judge: the release would fail at its deadline; to compare a business outcome use type: ab, or remove it`,
+    ]);
+  });
+
+  it("refuses a threshold gate on the sandbox's agreement query outside a shadow, and accepts it in one", () => {
+    const agree = '{ name: agree, kind: threshold, query: agreement, min: 0.95 }';
+    expect(problemsOf(config('{ type: canary, steps: [10, 50] }', [ERRORS, agree]))).toEqual([
+      `${F}:11:48: models.fraud.gates[1].query: the sandbox's agreement query compares the candidate's answers with stable's to the same requests, which only a shadow gives both (the canary strategy sends each request to one version), so it could never judge and the release would fail at its deadline; use type: shadow, or another query such as error-rate`,
+    ]);
+    expect(accepted(config('{ type: shadow, share: 50 }', [agree]))?.gates).toHaveLength(1);
+    // On another source the query is the user's own series, which may well exist for a canary.
+    const prometheus = config('{ type: canary, steps: [10, 50] }', [agree]).replace(
+      'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
+    );
+    expect(accepted(prometheus)?.gates).toHaveLength(1);
   });
 });

@@ -39,7 +39,8 @@ export class FakeCounts implements MetricSource {
   async count(query: string, w: MetricWindow): Promise<number | undefined> {
     const n = this.requestsIn(w);
     if (this.nan) return Number.NaN;
-    if (query === 'requests') return n;
+    // Every request from a user of its own: the users (an A/B split check's `units`) are the requests.
+    if (query === 'requests' || query === 'users') return n;
     if (query === 'errors')
       return Math.round(n * this.slots[w.slot === 'stable' ? 'stable' : 'canary'].errorRate);
     throw new MetricsError(`unknown count query "${query}"`);

@@ -7,7 +7,7 @@ import { configWith, released } from '../report/release-world.js';
 // cannot judge there. Only a pass in the phase before (a rolling release's last batch) stands in for it.
 
 const CONVERSION = '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }';
-const SPLIT = '{ name: split, kind: srm }';
+const SPLIT = '{ name: split, kind: srm, units: users }';
 const AB = '{ type: ab, split: 50, step-duration: 2m, min-requests: 200, interval: 10s }';
 
 /** A config validation now refuses (a first phase at 100%), as one that skipped validation has it. */
@@ -93,7 +93,7 @@ describe('a split check and a conversion failing on the same look', () => {
       ['split', 'fail'],
     ]);
     expect(r.reason).toMatch(
-      /^split: sample ratio mismatch: candidate share 20% of \d+ requests, configured 50%/,
+      /^split: sample ratio mismatch: candidate share 20% of \d+ users, configured 50%/,
     );
     expect(r.reason).toMatch(/the analysis is invalid$/);
   });

@@ -22,14 +22,14 @@ const BASE = 'a'.repeat(40);
 class EvenSplitWinner extends ScriptedMetrics {
   async count(query: string, w: MetricWindow): Promise<number | undefined> {
     const n = await this.requests(w);
-    if (query === 'exposures') return n;
+    if (query === 'exposures' || query === 'users') return n;
     return query === 'conversions' ? Math.round(n * (w.slot === 'stable' ? 0.3 : 0.4)) : undefined;
   }
 }
 
 /** The gates an A/B needs, and the metrics of a candidate that wins it. */
 const AB = {
-  gates: ['{ name: split, kind: srm }', '{ name: conversion, kind: conversion }'],
+  gates: ['{ name: split, kind: srm, units: users }', '{ name: conversion, kind: conversion }'],
   metrics: () =>
     new EvenSplitWinner({
       stable: { rps: 40, values: { 'error-rate': 0.005 } },

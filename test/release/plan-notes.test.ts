@@ -15,7 +15,7 @@ models:
     strategy: { type: ab, split: 50 }
     gates:
       - { name: conversion, kind: conversion }
-      - { name: split, kind: srm }
+      - { name: split, kind: srm, units: users }
 `;
 
 describe('the plan of an A/B', () => {

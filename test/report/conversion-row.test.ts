@@ -20,7 +20,7 @@ async function rowOf(fields: string) {
   const config = configWith(
     '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
     [
-      '{ name: split, kind: srm }',
+      '{ name: split, kind: srm, units: users }',
       `{ name: conversion, kind: conversion, conversions: errors, exposures: requests${fields} }`,
     ],
   );

@@ -13,7 +13,7 @@ const abStrategy =
 const arm = (rps: number, errorRate: number) => ({ rps, errorRate, medianMs: 40 });
 
 describe('the report of an A/B release', () => {
-  const config = configWith(abStrategy, ['{ name: split, kind: srm }', conversionGate]);
+  const config = configWith(abStrategy, ['{ name: split, kind: srm, units: users }', conversionGate]);
   const metrics = new FakeCounts({ stable: arm(20, 0.28), canary: arm(20, 0.3) });
 
   it("shows a passed conversion gate's lift and the sample size a fixed test would need", async () => {
@@ -35,8 +35,8 @@ describe('the report of an A/B release', () => {
   it("shows the split check's configured share as such, and charts conversion, not the split", async () => {
     const r = await released(config, metrics);
     const text = report(config, r);
-    expect(row(text, 'split (split)')).toMatch(
-      /^\| split \(split\) \| 50\.00% \(\d+ req\) \| configured 50\.00% \(stable: \d+ req\) \|/,
+    expect(row(text, 'split (user split)')).toMatch(
+      /^\| split \(user split\) \| 50\.00% \(\d+ users\) \| configured 50\.00% \(stable: \d+ users\) \|/,
     );
     expect(text).toContain('  title "conversion: candidate v2 (first line) vs baseline v1"');
   });
@@ -151,7 +151,7 @@ describe('the note of a passed gate', () => {
   it('fails an A/B whose conversion never decided, even when must-have-data is off: only a shown winner is promoted', async () => {
     const config = configWith(
       abStrategy.replace('30m', '2m'),
-      ['{ name: split, kind: srm }', conversionGate],
+      ['{ name: split, kind: srm, units: users }', conversionGate],
       'must-have-data: false',
     );
     const r = await released(config, new FakeCounts({ stable: arm(20, 0.3), canary: arm(20, 0.3) }));

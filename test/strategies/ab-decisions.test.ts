@@ -13,7 +13,7 @@ import { MemoryTarget } from '../support/memory-target.js';
 // An A/B as a PR lives it (opened, then merged) on a fake clock. FakeCounts' `errors` stand for
 // conversions and its error rate for the conversion rate; stable serves 20 requests a second.
 const gates = [
-  '{ name: split, kind: srm }',
+  '{ name: split, kind: srm, units: users }',
   '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
 ];
 const config = configWith(
@@ -105,7 +105,7 @@ describe('an A/B release', () => {
     const analysed = only(await run('opened'));
     expect(analysed?.status).toBe('failed');
     expect(analysed?.reason).toMatch(
-      /^split: sample ratio mismatch: candidate share 39\.\d% of \d+ requests, configured 50%.*; the analysis is invalid$/,
+      /^split: sample ratio mismatch: candidate share 39\.\d% of \d+ users, configured 50%.*; the analysis is invalid$/,
     );
     expect(analysed?.gates.find((g) => g.name === 'conversion')?.verdict).not.toBe('fail');
     expect(target.state).toEqual({ stable: { version: 'v1' } });
