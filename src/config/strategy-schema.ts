@@ -185,6 +185,22 @@ const shadowStrategy = strict({
   .transform((s) => ({ type: s.type, share: s.share, durationMs: s.duration, ...timingOf(s) }))
   .describe('Shadow: a copy of `share` percent of live requests goes to the candidate for `duration`.');
 
+/**
+ * An A/B ends when its undecided conversion gates reach their planned sample size (where the
+ * always-valid test has the design's power), which on real traffic takes days: step-duration only
+ * caps it. Two weeks by default, two
+ * full weekly cycles (weekday and weekend users differ), a usual longest run for an A/B; set it to
+ * stop sooner. Schedule ticks drive it.
+ */
+const AB_STEP_DURATION_DEFAULT = '14d';
+
+const abTiming = {
+  ...timing,
+  'step-duration': duration(
+    `Longest the A/B may last (default ${AB_STEP_DURATION_DEFAULT}: two weekly cycles): it ends sooner once its conversion gates decide or reach their planned sample size; drive it with schedule ticks.`,
+  ).prefault(AB_STEP_DURATION_DEFAULT),
+};
+
 const abStrategy = strict({
   type: z.literal('ab').describe('Split users by a sticky key and compare a business outcome.'),
   split: trafficPercent(
@@ -199,7 +215,7 @@ const abStrategy = strict({
     })
     .default('x-user-id')
     .describe('Request header whose value keeps a user on one arm.'),
-  ...timing,
+  ...abTiming,
 })
   .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({ type: s.type, split: s.split, stickyHeader: s['sticky-header'], ...timingOf(s) }))

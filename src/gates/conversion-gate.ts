@@ -6,8 +6,9 @@ import { unansweredLook } from './unanswered-look.js';
 
 /**
  * One look at a conversion gate (A/B): conversions per exposure on each arm over the phase
- * so far, judged by the always-valid mixture SPRT, with the lift, its interval and the
- * sample size a fixed test would need.
+ * so far, judged by the always-valid mixture SPRT, with the lift, its interval, the sample size a
+ * fixed test would need and the one this test is planned to (`sampleSize`), both in candidate
+ * exposures (the count `exposures` gives).
  */
 export async function measureConversion(
   gate: ConversionGateConfig,
@@ -50,7 +51,11 @@ export async function measureConversion(
       baseline: rate(baseline),
       canaryRequests: Number.isFinite(canary.total) ? canary.total : waited,
       ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
-      evidence: evidenceOf(j),
+      // The planned size travels as data: an A/B's phase ends when its candidate arm reaches it.
+      evidence: {
+        ...evidenceOf(j),
+        ...(j.evidence.sampleSize === undefined ? {} : { sampleSize: j.evidence.sampleSize }),
+      },
       note: j.note,
     };
   } catch (err) {

@@ -45,6 +45,8 @@ const evidence = z.object({
     ),
   eValue: figure,
   pValue: figure,
+  // Optional: ledgers written before A/Bs ran to their sample size have none.
+  sampleSize: figure,
 });
 
 const measurement = z.object({

@@ -8,6 +8,7 @@ import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { platformFailure, undecidedNote } from './phase-notes.js';
+import { noWinnerReason, reachedPlannedSize, waitingText } from './planned-sample.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -79,39 +80,82 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   const held = elapsed >= (phase?.holdMs ?? 0);
   if (pending.length === 0 && held) return passPhase(judged, ctx);
 
+  const looks = new Map(pending.map((g) => [g, usableLook(g, release.phaseStartedAt)]));
   const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
-  if (elapsed >= deadline) {
-    const within = formatDuration(deadline);
-    // A statistical judge that saw the data and found no regression passes at the deadline,
-    // as a fixed-horizon test that did not reject would; missing data never does. A tolerated
-    // query error on the last look does not hide what the look before it saw.
-    const looks = new Map(pending.map((g) => [g, usableLook(g, release.phaseStartedAt)]));
-    const unjudged = pending.filter((g) => !judgedWithoutRegression(g, looks.get(g)));
-    if (unjudged.length === 0) {
-      const note = `no regression detected by ${pending.map((g) => g.name).join(', ')} within ${within}`;
-      const passed = judged.gates.map((g) => (pending.includes(g) ? passedOn(g, looks.get(g)) : g));
-      return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
+  if (elapsed >= deadline) return settle(judged, pending, looks, `within ${formatDuration(deadline)}`, ctx);
+  // An A/B ends at its planned sample, before its step-duration (a cap) when it gets there sooner.
+  const ab = strategy.type === 'ab' && live.some((g) => g.kind === 'conversion');
+  if (ab) {
+    const end = planEnd(pending, looks);
+    if (end === 'no winner')
+      return rollBack(judged, ctx, noWinnerReason(phase?.name ?? 'the A/B', conversionsOf(pending), looks));
+    if (end === 'decided') {
+      const decided = live.filter((g) => g.kind === 'conversion').map((g) => g.name);
+      return settle(
+        judged,
+        pending,
+        looks,
+        `once ${decided.join(', ')} decided (after ${formatDuration(elapsed)})`,
+        ctx,
+      );
     }
-    const why = unjudged
-      .map((g) => `${g.name} (${(looks.get(g) ?? g.last)?.note ?? 'no measurement'})`)
-      .join(', ');
-    // must-have-data: false excuses missing data, not a gate that must decide: an A/B promotes only
-    // a shown winner (or non-inferior one), and a webhook answering "waiting" (an approval not
-    // given) has not said pass.
-    const mustDecide = unjudged.some(
-      (g) =>
-        g.kind === 'conversion' || (g.kind === 'webhook' && (looks.get(g) ?? g.last)?.verdict === 'waiting'),
-    );
-    if (ctx.config.mustHaveData || mustDecide)
-      return rollBack(judged, ctx, `no conclusive evidence within ${within} at ${phase?.name}: ${why}`);
-    // The phase's record keeps saying what it passed without, after later phases and at the end.
-    return passPhase({ ...judged, phases: noteLast(judged.phases, undecidedNote(why)) }, ctx);
   }
   const waitingFor =
     pending.length > 0
-      ? pending.map((g) => g.name).join(', ')
+      ? pending.map((g) => (ab ? waitingText(g, looks.get(g)) : g.name)).join(', ')
       : `the end of the hold (${formatDuration((phase?.holdMs ?? 0) - elapsed)} left)`;
   return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
+}
+
+type Looks = Map<GateState, Measurement | undefined>;
+
+/**
+ * The end of a phase with gates still pending (`when`: `within 10m`). A statistical judge that saw
+ * the data and found no regression passes, as a fixed-horizon test that did not reject would;
+ * missing data never does. A tolerated query error on the last look does not hide what the look
+ * before it saw.
+ */
+function settle(judged: Release, pending: GateState[], looks: Looks, when: string, ctx: ReleaseContext) {
+  const phase = phasesOf(ctx.config.strategy)[judged.phase];
+  const unjudged = pending.filter((g) => !judgedWithoutRegression(g, looks.get(g)));
+  if (unjudged.length === 0) {
+    const note = `no regression detected by ${pending.map((g) => g.name).join(', ')} ${when}`;
+    const passed = judged.gates.map((g) => (pending.includes(g) ? passedOn(g, looks.get(g)) : g));
+    return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
+  }
+  const why = unjudged
+    .map((g) => `${g.name} (${(looks.get(g) ?? g.last)?.note ?? 'no measurement'})`)
+    .join(', ');
+  // must-have-data: false excuses missing data, not a gate that must decide: an A/B promotes only
+  // a shown winner (or non-inferior one), and a webhook answering "waiting" (an approval not
+  // given) has not said pass.
+  const mustDecide = unjudged.some(
+    (g) =>
+      g.kind === 'conversion' || (g.kind === 'webhook' && (looks.get(g) ?? g.last)?.verdict === 'waiting'),
+  );
+  if (ctx.config.mustHaveData || mustDecide)
+    return rollBack(judged, ctx, `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
+  // The phase's record keeps saying what it passed without, after later phases and at the end.
+  return passPhase({ ...judged, phases: noteLast(judged.phases, undecidedNote(why)) }, ctx);
+}
+
+const conversionsOf = (gates: GateState[]) => gates.filter((g) => g.kind === 'conversion');
+
+/**
+ * Where an A/B stands before its cap. `no winner`: every undecided conversion gate reached its
+ * planned sample, where its test had the design's power to decide. `decided`: every
+ * conversion gate passed, and the other gates end with them (settled as at a deadline) unless one
+ * is still waiting for its first judgeable data or a webhook's answer. Otherwise `running`.
+ */
+function planEnd(pending: GateState[], looks: Looks): 'running' | 'no winner' | 'decided' {
+  const conversions = conversionsOf(pending);
+  if (conversions.length > 0)
+    return conversions.every((g) => reachedPlannedSize(looks.get(g))) ? 'no winner' : 'running';
+  const awaited = pending.some((g) => {
+    const look = looks.get(g);
+    return look?.verdict === 'waiting' && !judgedWithoutRegression(g, look);
+  });
+  return awaited ? 'running' : 'decided';
 }
 
 /**

@@ -41,6 +41,11 @@ export interface Evidence {
   interval?: [number, number];
   eValue?: number;
   pValue?: number;
+  /**
+   * A conversion gate's planned sample: the candidate exposures at which its always-valid test has
+   * the design's power. An A/B runs until its undecided conversion gates have reached it.
+   */
+  sampleSize?: number;
 }
 
 /** A gate's standing: `pending` until it has passed in the current phase, or failed for good. */

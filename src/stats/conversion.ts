@@ -13,11 +13,16 @@
  * The reported interval on the lift r = p̂c / p̂b − 1 inverts these same tests (f = 1 + r, the
  * verdict's level per side): the lifts none of them rejects. So a verdict that rejects at the
  * margin has an interval beyond it, and an undecided one has an interval that covers it.
+ *
+ * The note shows the sample a fixed-horizon test of the design (`mde` and `power`, or `margin`)
+ * would need; the evidence's `sampleSize` is the one this test has that power at
+ * (sequential-size.ts), about twice as many, where an A/B still undecided ends.
  */
 
 import { fmt } from './counts.js';
 import { sampleSizeNonInferiority, sampleSizeTwoProportions } from './fixed-horizon.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
+import { sequentialSampleSize } from './sequential-size.js';
 import { normalCdf } from './special.js';
 
 export const CONVERSION_METHOD = 'msprt-two-proportions';
@@ -40,8 +45,9 @@ export interface ConversionInput {
   /** The mixture's scale relative to the baseline rate (τ = tau × p̂b); default 0.1. */
   tau?: number;
   /**
-   * For the reported sample size: the relative effect to detect without a margin (default 0.1),
-   * and the power (0.8). With a margin, the size is the one that shows non-inferiority.
+   * For the reported and planned sample sizes: the relative effect to detect without a margin
+   * (default 0.1), and the power (0.8). With a margin, the size is the one that shows
+   * non-inferiority.
    */
   mde?: number;
   power?: number;
@@ -99,7 +105,8 @@ class LiftTests {
   private readonly pc: number;
   private readonly pb: number;
   private readonly spread: number;
-  private readonly tau: number;
+  /** The mixture's scale. */
+  readonly tau: number;
   /** The observed lift p̂c / p̂b − 1. */
   readonly lift: number;
 
@@ -266,6 +273,7 @@ export function judgeConversion(input: ConversionInput): Judgment {
     ratio: b.total / c.total,
     sided: direction === 'either' ? 2 : 1,
   } as const;
+  const designRate = pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1));
   const sampleSize = input.margin
     ? sampleSizeNonInferiority({
         ...design,
@@ -273,14 +281,23 @@ export function judgeConversion(input: ConversionInput): Judgment {
         margin: input.margin,
         regression: direction === 'increase' ? 'increase' : 'decrease',
       })
-    : sampleSizeTwoProportions({
-        ...design,
-        baseline: pb,
-        candidate: pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1)),
-      });
+    : sampleSizeTwoProportions({ ...design, baseline: pb, candidate: designRate });
   const at = new LiftTests(c.conversions, c.total, b.conversions, b.total, input.tau);
   const { verdict, logE } = decideLift(input, at);
   const { margin, need } = tested(input);
+  // The same design's size for this always-valid test, about twice the fixed-horizon one: where
+  // an A/B ends undecided, since read at the fixed size it would have well under the power.
+  const planned = !plannable(sampleSize)
+    ? Number.NaN
+    : sequentialSampleSize({
+        baseline: pb,
+        candidate: input.margin ? pb : designRate,
+        factor: input.margin ? (direction === 'increase' ? 1 + input.margin : 1 - input.margin) : 1,
+        ratio: design.ratio,
+        power: design.power,
+        need,
+        logE: (diff, variance) => logMixtureNormal(diff, variance, at.tau, 'greater'),
+      });
   const lift = pb > 0 ? at.lift : undefined;
   const bounds = lift === undefined ? undefined : liftBounds(input, at);
   const interval = bounds?.every(Number.isFinite) ? bounds : undefined;
@@ -293,14 +310,14 @@ export function judgeConversion(input: ConversionInput): Judgment {
     ...(interval ? { interval } : {}),
     eValue,
     pValue: Math.min(1, (direction === 'either' ? 2 : 1) / eValue),
+    ...(plannable(planned) ? { sampleSize: planned } : {}),
     ...arms,
   };
   const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
   // The sample progress against the fixed-horizon size: how far along an undecided test is,
   // and how early a decided one stopped. None when the design's rate is impossible (a 10% rise
   // on a baseline above 91%: the size comes out negative).
-  const share =
-    Number.isFinite(sampleSize) && sampleSize > 0 ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
+  const share = plannable(sampleSize) ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
   const needs = `the ${sampleSize} candidate requests a fixed-horizon test would need`;
   const progress = !share
     ? ''
@@ -310,7 +327,7 @@ export function judgeConversion(input: ConversionInput): Judgment {
   const where = bounds && verdict !== 'inconclusive' ? `${placement(verdict, direction, margin)}: ` : '';
   const note =
     verdict === 'inconclusive'
-      ? `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)})${progress}`
+      ? `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)}${powerText(planned, design.power)})${progress}`
       : `${liftText}: ${where}${outcome(verdict, direction, margin)} (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`;
   return { verdict, evidence, note };
 }
@@ -344,7 +361,15 @@ function placement(verdict: Verdict, direction: Direction, margin: number): stri
   return `the interval lies ${above ? 'above' : 'below'} ${at(r)}`;
 }
 
+/** `; it has 80% power at 5601 candidate requests`, or nothing when no size could be planned. */
+const powerText = (planned: number, power: number) =>
+  plannable(planned) ? `; it has ${Math.round(100 * power)}% power at ${planned} candidate requests` : '';
+
+/** A sample size a design can plan for: none when the design's rate is impossible or equal to the baseline. */
+const plannable = (size: number) => Number.isFinite(size) && size > 0;
+
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+/** A relative lift as the notes write it: `+2.0%`, `-10.0%`. */
+export const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
 const liftPct = (x: number) => (Number.isFinite(x) ? signedPct(x) : x > 0 ? '+∞' : '−∞');
 const level = (x: number) => `${Number((100 * x).toPrecision(4))}%`;

@@ -1,0 +1,188 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { parseState, releaseSchema } from '../../src/ledger/release-schema.js';
+import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import type { Release } from '../../src/release/types.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { FakeCounts } from '../gates/fake-metrics.js';
+import { configWith, released } from '../report/release-world.js';
+import { MemoryTarget } from '../support/memory-target.js';
+
+// An A/B runs until its conversion gate decides or reaches its planned sample size, not for a
+// canary's 10 minutes. FakeCounts' `errors` stand for conversions, its error rate for the
+// conversion rate; each arm serves 2 requests a second, stable converting 30% of the time: the
+// planned sample (about 6000 candidate exposures for a 10% effect) takes about 50 minutes.
+const conversion = '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }';
+const gates = ['{ name: split, kind: srm, units: users }', conversion];
+const AB = '{ type: ab, split: 50 }';
+const MINUTE = 60_000;
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'model-gate-ab-size-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+const arms = (candidate: { rps: number; rate: number }) =>
+  new FakeCounts({
+    stable: { rps: 2, errorRate: 0.3, medianMs: 40 },
+    canary: { rps: candidate.rps, errorRate: candidate.rate, medianMs: 40 },
+  });
+
+let pr = 0;
+/** PR #n moves fraud v1 → v2 on a fake clock; the ledger is a file, read back by every run. */
+function pullRequest(candidate: { rps: number; rate: number }, strategy = AB) {
+  pr += 1;
+  const config = configWith(strategy, gates);
+  const target = new MemoryTarget();
+  const sha = (c: string) => c.repeat(40);
+  const clock = new FakeClock(Date.UTC(2026, 0, 1));
+  const ledgerFile = join(dir, `ledger-${pr}.json`);
+  const ports = {
+    ledger: fileLedger(ledgerFile),
+    reader: memoryFileReader({
+      [sha('a')]: { 'models/fraud.yaml': 'version: v1' },
+      [sha('b')]: { 'models/fraud.yaml': 'version: v2' },
+    }),
+    clock,
+    log: { info: () => {}, warn: () => {} },
+    targetFor: () => target,
+    metricsFor: () => arms(candidate),
+  };
+  const event = { action: 'opened', number: pr, baseSha: sha('a'), headSha: sha('b'), merged: false };
+  /** The PR's run, watching for at most `maxWaitMs`. */
+  const opened = async (maxWaitMs: number) =>
+    only(await handlePullRequest(config, event, ports, { mode: 'watch', maxWaitMs, dryRun: false }));
+  /** One schedule tick (`command: tick`), then the clock moves on to the next one. */
+  const scheduled = async (every: number) => {
+    const r = only(await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 }));
+    await clock.sleep(every);
+    return r;
+  };
+  return { target, clock, ledgerFile, opened, scheduled };
+}
+const only = (r: RunResult): Release => {
+  const release = r.releases[0];
+  if (!release) throw new Error('no release');
+  return release;
+};
+const conversionOf = (r: Release) => r.gates.find((g) => g.name === 'conversion');
+
+describe('an A/B on real traffic', () => {
+  it('keeps an undecided A/B running past 10 minutes, on schedule ticks, and fails it at its planned sample size', async () => {
+    // A true +2% lift: real, but far below the 10% the test is planned to detect.
+    const { target, clock, ledgerFile, opened, scheduled } = pullRequest({ rps: 2, rate: 0.306 });
+    const started = clock.now();
+    const watched = await opened(15 * MINUTE);
+    expect(watched.status).toBe('analysing');
+    expect(watched.reason).toMatch(
+      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d+ of \d+ candidate exposures\)$/,
+    );
+    expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
+
+    const ticks: Release[] = [];
+    for (let i = 0; i < 100 && ticks.at(-1)?.status !== 'failed'; i++)
+      ticks.push(await scheduled(5 * MINUTE));
+    const end = ticks.at(-1) as Release;
+    const look = conversionOf(end)?.last;
+    const size = look?.evidence?.sampleSize ?? Number.NaN;
+    expect(end.status).toBe('failed');
+    expect(end.reason).toBe(
+      `no significant winner at the planned sample size at A/B 50/50 by x-user-id: conversion (${look?.canaryRequests} of ${size} candidate exposures, lift +2.0%)`,
+    );
+    // It ended at the first tick that found the sample complete, long after the old 10 minutes.
+    const before = conversionOf(ticks.at(-2) as Release)?.last;
+    expect(before?.canaryRequests).toBeLessThan(before?.evidence?.sampleSize ?? 0);
+    expect(look?.canaryRequests).toBeGreaterThanOrEqual(size);
+    expect((end.phases[0]?.endedAt ?? 0) - started).toBeGreaterThan(40 * MINUTE);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    // The size reached the ticks through the ledger; a ledger written before the field still loads.
+    const stored = JSON.parse(await readFile(ledgerFile, 'utf8')) as { releases: Record<string, Release> };
+    const saved = stored.releases.fraud as Release;
+    expect(conversionOf(saved)?.last?.evidence?.sampleSize).toBe(size);
+    for (const g of saved.gates) delete g.last?.evidence?.sampleSize;
+    expect(parseState(releaseSchema, saved).ok).toBe(true);
+  });
+
+  it('promotes a clear winner as soon as it is significant, before its planned sample size', async () => {
+    const { opened } = pullRequest({ rps: 2, rate: 0.39 });
+    const end = await opened(60 * MINUTE);
+    expect(end.status).toBe('ready');
+    const look = conversionOf(end)?.last;
+    expect(look?.note).toMatch(/a significant winner/);
+    expect(look?.canaryRequests).toBeLessThan(look?.evidence?.sampleSize ?? 0);
+  });
+
+  it('still rolls back at once on a failing split check', async () => {
+    // The candidate gets 35% of the requests where 50% were configured.
+    const { opened } = pullRequest({ rps: 1.08, rate: 0.3 });
+    const end = await opened(60 * MINUTE);
+    expect(end.status).toBe('failed');
+    expect(end.reason).toMatch(/^split: sample ratio mismatch: /);
+    expect((end.phases[0]?.endedAt ?? 0) - (end.phases[0]?.startedAt ?? 0)).toBeLessThan(10 * MINUTE);
+  });
+
+  it('stops at an explicit step-duration, its cap, with the A/B still undecided', async () => {
+    const { opened } = pullRequest({ rps: 2, rate: 0.306 }, '{ type: ab, split: 50, step-duration: 20m }');
+    const end = await opened(60 * MINUTE);
+    expect(end.status).toBe('failed');
+    expect(end.reason).toMatch(
+      /^no conclusive evidence within 20m at A\/B 50\/50 by x-user-id: conversion \(.*not yet conclusive .*it has 80% power at \d+ candidate requests/,
+    );
+  });
+});
+
+describe('an A/B with two conversion gates', () => {
+  it('runs until the undecided gate with the larger planned sample has reached it', async () => {
+    // A 20% effect needs about a quarter of the sample a 10% effect does.
+    const coarse =
+      '{ name: coarse, kind: conversion, conversions: errors, exposures: requests, min-detectable-effect: 20% }';
+    const config = configWith(AB, ['{ name: split, kind: srm, units: users }', conversion, coarse]);
+    const seen: Release[] = [];
+    const end = await released(config, arms({ rps: 2, rate: 0.306 }), { each: (r) => seen.push(r) });
+    const coarseDone = seen.find((r) => {
+      const look = r.gates.find((g) => g.name === 'coarse')?.last;
+      return (look?.canaryRequests ?? 0) >= (look?.evidence?.sampleSize ?? Number.POSITIVE_INFINITY);
+    });
+    expect(coarseDone?.status).toBe('analysing');
+    expect(end.status).toBe('failed');
+    expect(end.reason).toMatch(
+      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: conversion \((\d+) of \d+ candidate exposures, lift \+2\.0%\), coarse \(\1 of \d+ candidate exposures, lift \+2\.0%\)$/,
+    );
+  });
+});
+
+describe('the other gates of an A/B', () => {
+  it('end with its conversion gate: a winner whose latency guard saw no regression passes at once', async () => {
+    // Equal latencies: the sequential guard would take days to certify "no increase beyond 10%".
+    const p95 = '{ name: p95, kind: latency, quantile: 0.95, max-increase: 10% }';
+    const config = configWith(AB, [...gates, p95]);
+    const end = await released(config, arms({ rps: 2, rate: 0.39 }));
+    expect(end.status).toBe('ready');
+    expect(end.phases[0]?.note).toMatch(
+      /^no regression detected by p95 once conversion decided \(after \d+m(\d+s)?\)$/,
+    );
+    expect(end.gates.find((g) => g.name === 'p95')?.verdict).toBe('pass');
+  });
+});
+
+describe('the step-duration of an A/B', () => {
+  it('defaults to 14d, a cap, where other strategies keep 10m; interval must still be shorter', () => {
+    expect(configWith(AB, gates).models.fraud?.strategy.stepDurationMs).toBe(14 * 24 * 60 * MINUTE);
+    expect(
+      configWith('{ type: canary, steps: [10] }', [
+        '{ name: errors, kind: threshold, query: error-rate, max: 0.02 }',
+      ]).models.fraud?.strategy.stepDurationMs,
+    ).toBe(10 * MINUTE);
+    expect(() => configWith('{ type: ab, split: 50, interval: 15d }', gates)).toThrow(
+      /interval: expected less than step-duration \(14d\), got 15d/,
+    );
+  });
+});
