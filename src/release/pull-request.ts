@@ -8,6 +8,7 @@ import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { promote, withdraw } from './finish.js';
 import { newRelease } from './new-release.js';
+import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { phaseCount } from './plan-text.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
@@ -95,7 +96,7 @@ async function prepare(
     opts.only,
     touched,
   );
-  const result: RunResult = { releases: [], skipped: [] };
+  const result = await withdrawNoLongerChanged(config, event, changed, ports, opts);
   for (const change of changed) {
     const model = config.models[change.model] as ModelConfig;
     const ctx = contextFor(model, ports);
@@ -124,20 +125,23 @@ async function prepare(
       );
     }
     const holder = await ports.ledger.canaryHolder(model.name);
-    if (holder && holder.pr !== event.number) {
-      result.skipped.push(await queue(holder, model.name, change.to, event, ports, opts));
-      continue;
-    }
-    if (existing && (existing.status === 'analysing' || existing.status === 'ready') && !opts.dryRun) {
+    const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
+    // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
+    if (!heldByOther && existing && live(existing) && !opts.dryRun) {
       const head = headName(event.headSha);
       const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
       const superseded = await withdraw(existing, ctx, 'superseded', why);
       await ports.ledger.saveRelease(superseded);
       ports.log.info(`${model.name}: ${superseded.reason}`);
     }
+    // Before the slot: a version already stable has nothing to wait for.
     const serving = (await ctx.target.read()).stable.version;
     if (serving === change.to) {
       result.skipped.push({ model: model.name, why: `${change.to} is already the stable version` });
+      continue;
+    }
+    if (heldByOther) {
+      result.skipped.push(await queue(heldByOther, model.name, change.to, event, ports, opts));
       continue;
     }
     const offline = [];
@@ -165,6 +169,9 @@ async function prepare(
   }
   return result;
 }
+
+/** A release whose candidate is deployed for this PR and holds the canary slot. */
+const live = (r: Release) => r.status === 'analysing' || r.status === 'ready';
 
 /**
  * Reopening a PR analyses again a head whose analysis was withdrawn before it decided (the PR was
@@ -216,7 +223,12 @@ async function onMerged(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  let { releases, skipped } = await releasesOfPr(config, event, ports, opts.only);
+  const recorded = await releasesOfPr(config, event, ports, opts.only);
+  const { skipped } = recorded;
+  const settled = await settleEarlierHeads(config, event, recorded.releases, ports, opts);
+  const out = settled.ended;
+  let releases = settled.releases;
+  skipped.push(...settled.skipped);
   const analyseFirst = releases.filter(
     (r) => r.status === 'analysing' && config.models[r.model]?.onMerge === 'analyze-then-promote',
   );
@@ -224,7 +236,6 @@ async function onMerged(
     const driven = await driveReleases(config, analyseFirst, ports, opts);
     releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
   }
-  const out: Release[] = [];
   for (const release of releases) {
     const model = config.models[release.model] as ModelConfig;
     const ctx = contextFor(model, ports);
@@ -261,6 +272,65 @@ async function onMerged(
     out.push(promoted);
   }
   return { releases: out, skipped };
+}
+
+/**
+ * Only the candidate the merged head declares is promoted. One deployed for an earlier head that
+ * declared the same version stays as it is: a later push that left the version alone (a README fix,
+ * often outside the workflow's `paths:` filter, so no run saw it) changes nothing to promote. One
+ * whose version the merged head no longer declares (the PR moved on and no run analysed the new
+ * head) is analysed again on the merged head (on-merge: analyze-then-promote) or withdrawn
+ * unpromoted (require-pass).
+ */
+async function settleEarlierHeads(
+  config: Config,
+  event: PullRequestEvent,
+  recorded: Release[],
+  ports: Ports,
+  opts: RunOptions,
+): Promise<{ releases: Release[]; ended: Release[]; skipped: RunResult['skipped'] }> {
+  const settled = { releases: [] as Release[], ended: [] as Release[], skipped: [] as RunResult['skipped'] };
+  for (const release of recorded) {
+    if (!live(release) || release.headSha === event.headSha) {
+      settled.releases.push(release);
+      continue;
+    }
+    const model = config.models[release.model] as ModelConfig;
+    const merged = await findChangedModels(config, ports.reader, event.baseSha, event.headSha, model.name);
+    const declared = merged[0]?.to;
+    if (declared === release.to) {
+      settled.releases.push(release);
+      continue;
+    }
+    if (model.onMerge === 'analyze-then-promote') {
+      // As a new push would: supersede it and start the merged head's candidate, driven below.
+      const fresh = await prepare(config, event, ports, { ...opts, only: model.name });
+      // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
+      if (!opts.dryRun) await ports.onProgress?.(fresh.releases);
+      settled.releases.push(...fresh.releases);
+      settled.skipped.push(...fresh.skipped);
+      continue;
+    }
+    const declares = declared === undefined ? 'which changes no version of it' : `which declares ${declared}`;
+    const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}, ${declares}`;
+    if (opts.dryRun) {
+      settled.skipped.push({
+        model: model.name,
+        why: `would withdraw ${release.to} unpromoted: ${why} (on-merge: require-pass)`,
+      });
+      continue;
+    }
+    const stopped = await withdraw(
+      release,
+      contextFor(model, ports),
+      'aborted',
+      `${why}; ${release.to} was not promoted (on-merge: require-pass)`,
+    );
+    await ports.ledger.saveRelease(stopped);
+    ports.log.info(`${model.name}: ${stopped.reason}`);
+    settled.ended.push(stopped);
+  }
+  return settled;
 }
 
 /** Closed without merge: withdraw and tear down this PR's candidates. */
@@ -300,10 +370,12 @@ async function releasesOfPr(
   const result: RunResult = { releases: [], skipped: [] };
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);
-    if (release && release.pr === event.number && release.status !== 'superseded')
-      result.releases.push(release);
+    if (release?.pr !== event.number) continue;
+    if (release.status !== 'superseded') result.releases.push(release);
+    // Withdrawn by a later head that left nothing in its place (its version put back, say).
+    else result.skipped.push({ model: name, why: `${release.to} was already withdrawn: ${release.reason}` });
   }
-  if (result.releases.length === 0)
+  if (result.releases.length === 0 && result.skipped.length === 0)
     result.skipped.push({ model: '*', why: `no release of PR #${event.number} is recorded` });
   return result;
 }

@@ -70,6 +70,31 @@ export async function findChangedModels(
   return changed;
 }
 
+/**
+ * How the change from `base` to `head` leaves a model's declared version as it is, read from the
+ * files themselves: `absent` (no version file at head), or the `same` version as base. Undefined
+ * when it does change it, or when an invalid version leaves it unknown (findChangedModels says so).
+ */
+export async function unchangedVersion(
+  reader: FileReader,
+  base: string,
+  head: string,
+  source: { file: string; key: string },
+): Promise<{ absent: true } | { same: string } | undefined> {
+  const { file, key } = source;
+  const headText = await reader.read(head, file);
+  if (headText === undefined) return { absent: true };
+  let to: string;
+  try {
+    to = readVersion(headText, { file, key });
+  } catch (err) {
+    if (err instanceof VersionError) return undefined;
+    throw err;
+  }
+  const from = await baseVersion(await reader.read(base, file), file, key);
+  return from === to ? { same: to } : undefined;
+}
+
 /** Refuses a model name the config does not declare, suggesting the closest one. */
 export function checkModelName(config: Config, name: string): void {
   const names = Object.keys(config.models);
