@@ -18,7 +18,13 @@ const pushPayload = z.object({ before: z.string(), after: z.string() });
 
 /** The event that started the job, as the engine needs it. */
 export type ActionEvent =
-  | { kind: 'pull_request'; pr: PullRequestEvent; fromFork: boolean }
+  | {
+      kind: 'pull_request';
+      pr: PullRequestEvent;
+      fromFork: boolean;
+      /** On `pull_request`, GitHub gives a fork's run a read-only token; on `pull_request_target`, the base's. */
+      trigger: 'pull_request' | 'pull_request_target';
+    }
   | { kind: 'dispatch' }
   | { kind: 'schedule' }
   /** Only `command: plan` runs on a push: the commits before and after it. */
@@ -51,5 +57,6 @@ export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
     kind: 'pull_request',
     pr: { action, number: pr.number, baseSha: pr.base.sha, headSha: pr.head.sha, merged: pr.merged === true },
     fromFork,
+    trigger: name,
   };
 }

@@ -7,6 +7,7 @@ import type { Config } from '../config/types.js';
 import { InputError, ModelGateError } from '../core/errors.js';
 import { redact, redactNotes } from '../core/redact.js';
 import { describeGitHubError, isGitHubError } from '../github/client.js';
+import type { GitHubLedger } from '../github/github-ledger.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
@@ -16,8 +17,17 @@ import { type Decision, releaseSentence, runDecision } from '../report/decision.
 import { renderMarkdown } from '../report/markdown.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
+import {
+  FORK_NOT_ALLOWED,
+  forkNoticeWithoutComment,
+  forkOnPullRequest,
+  forkTokenCannotWrite,
+  isRefusedWrite,
+} from './fork-token.js';
 import type { Command, Inputs } from './inputs.js';
 import { readInputs } from './inputs.js';
+import { noChangeNote } from './no-change.js';
+import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE, cleanupState } from './post.js';
@@ -29,12 +39,15 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // Every run that ends sets `decision` and `models`, so a workflow can branch on them: the
   // releases this run last reported stand for `models` when it stops on an error.
   const outputs = { set: false, releases: [] as Release[] };
+  // What the error handler needs to explain a fork run's refused write.
+  let forkRun: { event: ActionEvent; allowForks: boolean } | undefined;
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
     // The token too: command targets' children inherit it in their environment.
     maskSecrets([...secretsToMask(interpolated, env), inputs.githubToken]);
     const event = await readEvent(env);
+    forkRun = { event, allowForks: config.allowForks };
     setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.
     if (inputs.command === 'plan') {
@@ -50,10 +63,17 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const tracked = reporting(setup.ports, (releases) => {
       outputs.releases = releases;
     });
-    const ports = pullRequest ? savingCandidates(tracked) : tracked;
+    const touched: { files?: ReadonlySet<string> } = {};
+    const ports = pullRequest ? savingCandidates(rememberingTouched(tracked, touched)) : tracked;
     if (pullRequest) setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
-    const result = await runEvent(config, { ...inputs, command: inputs.command }, event, ports);
+    const ran = await runEvent(config, { ...inputs, command: inputs.command }, event, ports);
     setup.phases.close();
+    // A PR that releases nothing (most touch no model) gets no new comment, only a why.
+    const quiet = pullRequest && releasesNothing(event, ran);
+    const result =
+      quiet && event.pr.action !== 'closed'
+        ? { ...ran, skipped: [noChangeNote(config, inputs.model, touched.files)] }
+        : ran;
     // A gate reading the whole service shows the service's values in the comment, not the candidate's.
     const released = pullRequest ? result.releases.map((r) => r.model) : [];
     for (const warning of wholeServiceWarnings(config, released))
@@ -63,14 +83,20 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     core.saveState(CLEANUP_STATE, left ? cleanupState(result.releases) : '');
     // Decided: the outputs say so even when writing the comment or the summary fails below.
     const decision = runDecision(result);
-    setDecision(decision, result.releases);
+    setDecision(decision, result.releases, result.rollbacks);
     outputs.set = true;
-    await publish(config, result, decision, event, setup, env);
+    for (const line of decisionLines(result)) core.info(line);
+    await publish(config, result, decision, event, setup, env, quiet);
     // A schedule tick also retries waiters whose re-run was refused earlier.
     await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
   } catch (err) {
     if (!outputs.set) setDecision('error', outputs.releases);
-    if (err instanceof ModelGateError) core.setFailed(err.message);
+    // A fork PR allowed to deploy, on a read-only token: its first write (the canary claim or the
+    // comment, both made before any candidate deploys) was refused.
+    const deployed = outputs.releases.some((r) => r.phase >= 0);
+    if (forkRun?.allowForks && forkOnPullRequest(forkRun.event) && isRefusedWrite(err) && !deployed)
+      core.setFailed(forkTokenCannotWrite(err));
+    else if (err instanceof ModelGateError) core.setFailed(err.message);
     else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
     // A bug: its stack helps a report, but it may quote values, so secrets go first.
     else core.setFailed(redact(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`));
@@ -83,16 +109,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
  * `decision` and `models`. `error`: the run stopped before deciding (bad input or config, an
  * unknown model, a target or GitHub failure); the step fails with the reason.
  */
-function setDecision(decision: Decision | 'error', releases: Release[]): void {
+function setDecision(decision: Decision | 'error', releases: Release[], rollbacks?: RunResult['rollbacks']) {
   core.setOutput('decision', decision);
-  const models = releases.map((r) => ({
-    model: r.model,
-    from: r.from,
-    to: r.to,
-    status: r.status,
-    reason: r.reason,
-  }));
-  core.setOutput('models', JSON.stringify(redactNotes(models)));
+  core.setOutput('models', JSON.stringify(redactNotes(modelOutcomes(releases, rollbacks))));
 }
 
 /** The ports, telling `seen` the releases each time the run reports them. */
@@ -105,6 +124,26 @@ function reporting(ports: Ports, seen: (releases: Release[]) => void): Ports {
     },
   };
 }
+
+/** The ports, keeping in `touched` the files the PR touches once the run has asked GitHub. */
+function rememberingTouched(ports: Ports, touched: { files?: ReadonlySet<string> }): Ports {
+  const ask = ports.touchedFiles;
+  if (!ask) return ports;
+  return {
+    ...ports,
+    touchedFiles: async (pr) => {
+      touched.files = await ask(pr);
+      return touched.files;
+    },
+  };
+}
+
+/**
+ * A pull_request run with nothing to say of any model: no declared version changed (opened,
+ * synchronize…), or no release is recorded for the PR (closed).
+ */
+const releasesNothing = (event: ActionEvent & { kind: 'pull_request' }, result: RunResult) =>
+  result.releases.length === 0 && (event.pr.action === 'closed' || result.skipped.length === 0);
 
 /**
  * The ports of a pull_request run, saving for the post step the candidates it drives each time
@@ -132,9 +171,7 @@ async function runEvent(
     (event.kind === 'schedule' ? 'tick' : event.kind === 'pull_request' ? 'release' : 'status');
   if (event.kind === 'pull_request' && command === 'release') {
     if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
-      const why =
-        'this pull request comes from a fork, and the config does not allow deploying fork code (allow-forks: true)';
-      return { releases: [], skipped: [{ model: '*', why }] };
+      return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED }] };
     }
     return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model });
   }
@@ -144,6 +181,10 @@ async function runEvent(
   return handleCommand(config, command, { ...inputs, trigger }, ports);
 }
 
+/**
+ * The PR comments, the report file and the job summary, and `comment-url`. `quiet`: the event's
+ * PR has nothing to say, so only a comment it already has is updated.
+ */
 async function publish(
   config: Config,
   result: RunResult,
@@ -151,18 +192,32 @@ async function publish(
   event: ActionEvent,
   setup: ActionPorts,
   env: NodeJS.ProcessEnv,
+  quiet: boolean,
 ) {
-  // The runner masks the log, not the summary or the report file.
-  const report = redact(renderMarkdown(config, result, { now: Date.now(), runUrl: setup.runUrl }));
-  if (setup.publisher) {
+  let summarised = result;
+  if (setup.publisher && setup.ledger) {
     const notes = new Map<number, RunResult['skipped']>();
-    if (event.kind === 'pull_request') notes.set(event.pr.number, result.skipped);
+    if (event.kind === 'pull_request') {
+      const speaks = !quiet || (await setup.ledger.commentFor(event.pr.number).load()) !== undefined;
+      if (speaks) notes.set(event.pr.number, result.skipped);
+    }
     for (const n of result.notify ?? [])
       notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why }]);
-    await setup.publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
-    const url = event.kind === 'pull_request' ? setup.ledger?.commentFor(event.pr.number).url : undefined;
-    if (url) core.setOutput('comment-url', url);
+    try {
+      await setup.publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
+      const url = commentUrl(event, result, setup.ledger);
+      if (url) core.setOutput('comment-url', url);
+    } catch (error) {
+      // A fork's pull_request run has a read-only token: the summary and a notice say why instead.
+      const forkSkipped = result.skipped.some((s) => s.why === FORK_NOT_ALLOWED);
+      if (!forkSkipped || !forkOnPullRequest(event) || !isRefusedWrite(error)) throw error;
+      const why = forkNoticeWithoutComment(error);
+      core.notice(why, { title: 'model-gate: fork PR not deployed' });
+      summarised = { ...result, skipped: [{ model: '*', why }] };
+    }
   }
+  // The runner masks the log, not the summary or the report file.
+  const report = redact(renderMarkdown(config, summarised, { now: Date.now(), runUrl: setup.runUrl }));
   const dir = env.RUNNER_TEMP ?? '.';
   await mkdir(dir, { recursive: true });
   const reportPath = join(dir, 'model-gate-report.md');
@@ -182,4 +237,17 @@ async function publish(
     ];
     core.setFailed(`model-gate: ${why.join('; ')}`);
   }
+}
+
+/**
+ * The comment this run wrote: the event's PR's; else the first of the PRs whose releases the
+ * run saved (promote, abort, a tick, a candidate a rollback withdrew), then of those it notified
+ * (the PR that introduced a version rolled back).
+ */
+function commentUrl(event: ActionEvent, result: RunResult, ledger: GitHubLedger): string | undefined {
+  const prs =
+    event.kind === 'pull_request'
+      ? [event.pr.number]
+      : [...ledger.savedPrs(), ...(result.notify ?? []).map((n) => n.pr)];
+  return prs.map((pr) => ledger.commentFor(pr).url).find((url) => url !== undefined);
 }

@@ -1,13 +1,9 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { run } from '../../src/action/main.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { parseFileCommands } from '../support/actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { runMainStep } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
@@ -33,7 +29,6 @@ models:
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
-const saved = { env: { ...process.env }, exitCode: process.exitCode };
 const serving = async () =>
   (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
 
@@ -50,12 +45,6 @@ afterAll(async () => {
   await github?.close();
 });
 
-afterEach(() => {
-  process.env = { ...saved.env };
-  // core.setFailed sets the exit code of this (the test runner's) process.
-  process.exitCode = saved.exitCode;
-});
-
 /** Run the main step on `event` with `inputs` (a local ledger file unless `ledger` is given). */
 async function mainStep(
   eventName: string,
@@ -64,49 +53,16 @@ async function mainStep(
   config = CONFIG,
   extraEnv: Record<string, string> = {},
 ): Promise<{ outputs: Record<string, string>; error?: string }> {
-  const dir = await mkdtemp(join(tmpdir(), 'model-gate-outputs-'));
-  await mkdir(join(dir, '.github'));
-  await writeFile(join(dir, '.github', 'model-gate.yml'), config);
-  const files = { event: join(dir, 'event.json'), output: join(dir, 'output'), state: join(dir, 'state') };
-  await writeFile(files.event, JSON.stringify(event));
-  await writeFile(files.output, '');
-  await writeFile(files.state, '');
-  const env: Record<string, string> = {
-    GITHUB_EVENT_NAME: eventName,
-    GITHUB_EVENT_PATH: files.event,
-    GITHUB_OUTPUT: files.output,
-    GITHUB_STATE: files.state,
-    GITHUB_WORKSPACE: dir,
-    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
-    GITHUB_API_URL: github.url,
-    GITHUB_RUN_ID: '4242',
-    RUNNER_TEMP: dir,
-    SANDBOX_URL: sandbox.url,
-    ...extraEnv,
-  };
-  const all = {
-    config: join(dir, '.github', 'model-gate.yml'),
-    'github-token': 'ghs_fake_token',
-    ledger: join(dir, 'ledger.json'),
-    ...inputs,
-  };
-  for (const [name, value] of Object.entries(all)) env[`INPUT_${name.toUpperCase()}`] = value;
-  process.env = { PATH: saved.env.PATH, ...env };
-  process.exitCode = undefined;
-  let log = '';
-  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    log += String(chunk);
-    return true;
+  const step = await runMainStep({
+    eventName,
+    event,
+    inputs,
+    config,
+    githubUrl: github.url,
+    env: { SANDBOX_URL: sandbox.url, ...extraEnv },
   });
-  try {
-    await run(process.env);
-  } finally {
-    quiet.mockRestore();
-  }
-  const outputs = parseFileCommands(await readFile(files.output, 'utf8'));
-  const error = /^::error::(.*)$/m.exec(log)?.[1];
-  expect(process.exitCode === 1).toBe(error !== undefined);
-  return error === undefined ? { outputs } : { outputs, error };
+  expect(step.exitCode === 1).toBe(step.error !== undefined);
+  return step.error === undefined ? { outputs: step.outputs } : { outputs: step.outputs, error: step.error };
 }
 
 const dispatch = (inputs: Record<string, string>) =>

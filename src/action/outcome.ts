@@ -1,0 +1,48 @@
+import type { LedgerEntry } from '../ledger/ledger.js';
+import type { RunResult } from '../release/pull-request.js';
+import type { Release } from '../release/types.js';
+import { releaseSentence, reportTitle, rollbackSentence, servingSentence } from '../report/decision.js';
+
+/** One object of the `models` output. */
+export interface ModelOutcome {
+  model: string;
+  from: string;
+  to: string;
+  /** A release's status, or `rolled-back` for a rollback by command. */
+  status: string;
+  reason?: string;
+}
+
+/**
+ * One object per model the run acted on: its release, or its rollback (from the version it
+ * replaced to the one serving now), which stands for the candidate in flight it withdrew.
+ */
+export function modelOutcomes(releases: Release[], rollbacks: LedgerEntry[] = []): ModelOutcome[] {
+  const rolledBack = new Map(rollbacks.map((e) => [e.model, e]));
+  const outcomes = releases.map((r) => {
+    const entry = rolledBack.get(r.model);
+    if (!entry) return { model: r.model, from: r.from, to: r.to, status: r.status, reason: r.reason };
+    rolledBack.delete(r.model);
+    return rollbackOutcome(entry, r);
+  });
+  return [...outcomes, ...[...rolledBack.values()].map((e) => rollbackOutcome(e))];
+}
+
+function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
+  const of = withdrawn?.pr === undefined ? '' : ` of PR #${withdrawn.pr}`;
+  const reason = withdrawn ? `${e.summary}; the candidate ${withdrawn.to}${of} was withdrawn` : e.summary;
+  return { model: e.model, from: e.previous, to: e.version, status: 'rolled-back', reason };
+}
+
+/** The step log's account of the run: the report's heading and its one-line decisions. */
+export function decisionLines(result: RunResult): string[] {
+  const said = (s: RunResult['skipped'][number]) => (s.model === '*' ? s.why : `${s.model}: ${s.why}`);
+  return [
+    `model-gate: ${reportTitle(result)}`,
+    ...(result.serving ?? []).map(servingSentence),
+    ...result.releases.map(releaseSentence),
+    ...(result.rollbacks ?? []).map(rollbackSentence),
+    ...(result.drift ?? []).map((d) => d.note),
+    ...result.skipped.map(said),
+  ].map((line, i) => (i === 0 ? line : `  ${line}`));
+}

@@ -1,0 +1,86 @@
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { vi } from 'vitest';
+import { run } from '../../src/action/main.js';
+import { parseFileCommands } from './actions-runner.js';
+
+export interface MainStepOptions {
+  eventName: string;
+  event: unknown;
+  /** The action's inputs (`github-token` and a local `ledger` file unless given). */
+  inputs: Record<string, string>;
+  /** The text of .github/model-gate.yml. */
+  config: string;
+  /** The stand-in's URL, as GITHUB_API_URL. */
+  githubUrl: string;
+  env?: Record<string, string>;
+}
+
+export interface MainStepRun {
+  outputs: Record<string, string>;
+  /** The step's `::error::`, when it failed. */
+  error?: string;
+  exitCode: number | undefined;
+  /** What the step wrote to stdout: the log and its workflow commands (::notice::, ::warning::). */
+  log: string;
+  /** The report file (`report-path`), the job summary's text; empty when none was written. */
+  report: string;
+}
+
+/**
+ * The action's main step, run in this process from src/ the way the runner runs it: inputs as
+ * INPUT_*, the event in a file, outputs read back from GITHUB_OUTPUT, the log from stdout.
+ * process.env and the exit code are put back afterwards.
+ */
+export async function runMainStep(opts: MainStepOptions): Promise<MainStepRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'model-gate-main-'));
+  await mkdir(join(dir, '.github'));
+  await writeFile(join(dir, '.github', 'model-gate.yml'), opts.config);
+  const files = { event: join(dir, 'event.json'), output: join(dir, 'output'), state: join(dir, 'state') };
+  await writeFile(files.event, JSON.stringify(opts.event));
+  await writeFile(files.output, '');
+  await writeFile(files.state, '');
+  const env: Record<string, string> = {
+    GITHUB_EVENT_NAME: opts.eventName,
+    GITHUB_EVENT_PATH: files.event,
+    GITHUB_OUTPUT: files.output,
+    GITHUB_STATE: files.state,
+    GITHUB_WORKSPACE: dir,
+    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
+    GITHUB_API_URL: opts.githubUrl,
+    GITHUB_RUN_ID: '4242',
+    RUNNER_TEMP: dir,
+    ...opts.env,
+  };
+  const inputs = {
+    config: join(dir, '.github', 'model-gate.yml'),
+    'github-token': 'ghs_fake_token',
+    ledger: join(dir, 'ledger.json'),
+    ...opts.inputs,
+  };
+  for (const [name, value] of Object.entries(inputs)) env[`INPUT_${name.toUpperCase()}`] = value;
+  const saved = { env: process.env, exitCode: process.exitCode };
+  process.env = { PATH: saved.env.PATH, ...env };
+  process.exitCode = undefined;
+  let log = '';
+  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    log += String(chunk);
+    return true;
+  });
+  let exitCode: number | undefined;
+  try {
+    await run(process.env);
+  } finally {
+    quiet.mockRestore();
+    exitCode = process.exitCode === undefined ? undefined : Number(process.exitCode);
+    // core.setFailed sets the exit code of this (the test runner's) process.
+    process.env = saved.env;
+    process.exitCode = saved.exitCode;
+  }
+  const outputs = parseFileCommands(await readFile(files.output, 'utf8'));
+  const error = /^::error::(.*)$/m.exec(log)?.[1];
+  const reportPath = outputs['report-path'];
+  const report = reportPath ? await readFile(reportPath, 'utf8') : '';
+  return { outputs, exitCode, log, report, ...(error === undefined ? {} : { error }) };
+}
