@@ -159,7 +159,7 @@ function keyTarget(target: Loose | undefined): TargetType | undefined {
 function unitsFix(metricsType: unknown): string {
   if (metricsType === 'sandbox') return 'units: users';
   if (metricsType === 'prometheus') {
-    return 'e.g. units: \'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))\'';
+    return 'e.g. units: \'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))\' (it needs a user label on the series; mind its cardinality, or count users where your events are logged)';
   }
   return 'units: <count query of the distinct users per slot>';
 }

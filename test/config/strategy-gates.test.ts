@@ -79,7 +79,7 @@ describe('an A/B', () => {
       'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
     );
     expect(problemsOf(prometheus)).toEqual([
-      `${F}:11:9: models.fraud.gates[1].units: ${why('sandbox', '50/50')}, e.g. units: '${PROMETHEUS_USERS}'`,
+      `${F}:11:9: models.fraud.gates[1].units: ${why('sandbox', '50/50')}, e.g. units: '${PROMETHEUS_USERS}' (it needs a user label on the series; mind its cardinality, or count users where your events are logged)`,
     ]);
     const http = config('{ type: ab }', [CONVERSION, SPLIT]).replace(
       'target: { type: sandbox, url: http://127.0.0.1:8080 }',
