@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { Config } from '../config/types.js';
-import { emptyPlan, type Plan, planAll, planChanges } from '../release/plan.js';
+import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../release/plan.js';
 import { plannedLines, plannedSentence } from '../release/plan-text.js';
 import type { Ports } from '../release/ports.js';
 import type { ActionEvent } from './event.js';
@@ -62,9 +62,8 @@ async function planFor(
   switch (event.kind) {
     case 'pull_request': {
       const { pr } = event;
-      // The same reading as the release a matrix job will run: the PR's files, base and head.
-      const touched = await ports.touchedFiles?.(pr.number);
-      const plan = await planChanges(config, ports.reader, pr.baseSha, pr.headSha, { only, touched });
+      // With the models whose candidate of this PR is still live: their jobs withdraw or settle it.
+      const plan = await planPullRequest(config, ports, pr, only);
       return { plan, scope: `PR #${pr.number} (${short(pr.baseSha)}..${short(pr.headSha)})` };
     }
     case 'push': {

@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../config/types.js';
+import { headName } from '../version/head-name.js';
 import type { PlannedModel, PlannedPhase } from './plan.js';
 
 // Words for a plan, shared by the CLI's output and the action's log, summary and `models` output.
@@ -11,14 +12,19 @@ function change(p: PlannedModel): string {
 
 const share = (phase: PlannedPhase) => (phase.slot === 'shadow' ? 'mirrored' : `${phase.weight}%`);
 
-/** One line: `fraud 1.0.0 → 1.1.0: canary on kserve, 3 phases (10%, 25%, 50%)`. */
+/**
+ * One line: `fraud 1.0.0 → 1.1.0: canary on kserve, 3 phases (10%, 25%, 50%)`; for a model listed
+ * for its PR's candidate still deployed, what its job does with it.
+ */
 export function plannedSentence(p: PlannedModel): string {
+  if (p.live) return `${p.model}: ${p.live.reason}`;
   const n = p.phases.length;
   return `${p.model}${change(p)}: ${p.strategy} on ${p.target}, ${n} phase${n === 1 ? '' : 's'} (${p.phases.map(share).join(', ')})`;
 }
 
-/** The model's line, then one indented line per phase. */
+/** The model's line, then one indented line per phase (none for a candidate its job only settles). */
 export function plannedLines(p: PlannedModel): string[] {
+  if (p.live) return [plannedSentence(p)];
   return [
     `${p.model}${change(p)}: ${p.strategy} on ${p.target}`,
     ...p.phases.map(
@@ -27,6 +33,37 @@ export function plannedLines(p: PlannedModel): string[] {
     ),
     ...(p.note ? [`  note: ${p.note}`] : []),
   ];
+}
+
+/** How a PR's head leaves a model's version: no version file, or the base's version. */
+export type HeadVersion = { absent: true } | { same: string };
+
+/**
+ * Why a PR's plan lists a model whose version the PR does not change, and what its job does: the
+ * PR's candidate is still deployed and holds the canary slot, so a job must run to settle it.
+ * `head` says how the (merged) head leaves the version, when it was read.
+ */
+export function liveCandidateReason(c: {
+  model: ModelConfig;
+  version: string;
+  status: 'analysing' | 'ready';
+  /** The event: a new head of the open PR, its merge, or its close without merging. */
+  event: 'open' | 'merged' | 'closed';
+  headSha: string;
+  head?: HeadVersion;
+}): string {
+  const deployed = `${c.version} of this PR is still deployed (${c.status})`;
+  const frees = 'frees the canary slot';
+  if (c.event === 'closed')
+    return `${deployed} and the PR was closed without merging: its job withdraws it and ${frees}`;
+  const at = `${c.event === 'merged' ? 'the merged head' : 'head'} ${headName(c.headSha)}`;
+  if (!c.head) return `${deployed}: its job promotes it if it passes on ${at}, else withdraws it`;
+  const leaves =
+    'absent' in c.head
+      ? `${at} has no ${c.model.source.file}`
+      : `${at} declares ${c.head.same}, as the base does`;
+  const withdraws = c.event === 'merged' ? 'withdraws it unpromoted' : 'withdraws it';
+  return `${deployed} but ${leaves}, so the PR no longer changes ${c.model.name}'s version: its job ${withdraws} and ${frees}`;
 }
 
 /** `4 canary steps`, `1 shadow phase`, `3 rolling batches`: what the strategy's phases are called. */

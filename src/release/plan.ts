@@ -6,7 +6,11 @@ import {
   checkModelName,
   type FileReader,
   findChangedModels,
+  unchangedVersion,
 } from '../version/changed-models.js';
+import { liveCandidateReason } from './plan-text.js';
+import type { Ports } from './ports.js';
+import type { PullRequestEvent } from './pull-request.js';
 
 /** One phase a release would run: the candidate's share of live traffic, or a mirrored copy. */
 export interface PlannedPhase {
@@ -27,6 +31,19 @@ export interface PlannedModel {
   phases: PlannedPhase[];
   /** What the user should know of how the target carries the strategy out (an A/B split per request). */
   note?: string;
+  /**
+   * Listed not for a version change but for the PR's candidate still deployed (`from`/`to` absent):
+   * its job withdraws it (or, on the merge, promotes only what the merged head declares).
+   */
+  live?: LiveCandidate;
+}
+
+/** A PR's candidate deployed for a model whose version the PR no longer changes. */
+export interface LiveCandidate {
+  version: string;
+  status: 'analysing' | 'ready';
+  /** What its job does with it, in one sentence. */
+  reason: string;
 }
 
 /** A GitHub Actions matrix: one job per model, each passing `model: ${{ matrix.model }}`. */
@@ -62,6 +79,54 @@ export async function planChanges(
 ): Promise<Plan> {
   const changed = await findChangedModels(config, reader, base, head, opts.only, opts.touched);
   return planOf(changed.map((change) => planned(config.models[change.model] as ModelConfig, change)));
+}
+
+/**
+ * A `pull_request` event's plan: the models whose declared version the PR changes (read as the
+ * release a matrix job runs reads them: the PR's files, base and head), then each model with a
+ * candidate of this PR still live (analysing or ready) whose version it no longer changes (put
+ * back, the file deleted), or any live one on a close: without a job of its own, nothing would
+ * withdraw it and it would hold the canary slot for ever.
+ */
+export async function planPullRequest(
+  config: Config,
+  ports: Pick<Ports, 'ledger' | 'reader' | 'touchedFiles'>,
+  pr: PullRequestEvent,
+  only?: string,
+): Promise<Plan> {
+  const touched = await ports.touchedFiles?.(pr.number);
+  const changed = await findChangedModels(config, ports.reader, pr.baseSha, pr.headSha, only, touched);
+  const models = changed.map((change) => planned(config.models[change.model] as ModelConfig, change));
+  for (const name of only === undefined ? Object.keys(config.models) : [only]) {
+    const model = config.models[name];
+    if (!model || changed.some((c) => c.model === name)) continue;
+    const live = await liveCandidate(model, ports, pr);
+    if (live) models.push({ ...planned(model), live });
+  }
+  return planOf(models);
+}
+
+/** The PR's live candidate of `model` that its job will settle, if any (as the engine decides it). */
+async function liveCandidate(
+  model: ModelConfig,
+  ports: Pick<Ports, 'ledger' | 'reader'>,
+  pr: PullRequestEvent,
+): Promise<LiveCandidate | undefined> {
+  const release = await ports.ledger.release(model.name);
+  if (release?.pr !== pr.number || (release.status !== 'analysing' && release.status !== 'ready'))
+    return undefined;
+  const { status, to: version } = release;
+  const said = { model, version, status, headSha: pr.headSha };
+  const live = (reason: string): LiveCandidate => ({ version, status, reason });
+  // Closed without merging: every live candidate of the PR is withdrawn.
+  if (pr.action === 'closed' && !pr.merged) return live(liveCandidateReason({ ...said, event: 'closed' }));
+  const head = await unchangedVersion(ports.reader, pr.baseSha, pr.headSha, model.source);
+  if (pr.action !== 'closed')
+    // The files say the head changes it (a list of touched files older than the head): its job leaves it too.
+    return head && live(liveCandidateReason({ ...said, event: 'open', head }));
+  // Merged: a candidate analysed on the merged head itself is settled as any other.
+  const settled = release.headSha === pr.headSha ? undefined : head;
+  return live(liveCandidateReason({ ...said, event: 'merged', ...(settled ? { head: settled } : {}) }));
 }
 
 /** Every configured model (or `only`): the fan-out of commands that act on any model (tick, status). */
