@@ -31,6 +31,7 @@ export function plannedLines(p: PlannedModel): string[] {
       (phase, i) =>
         `  ${i + 1}. ${phase.name}: ${phase.slot === 'shadow' ? 'mirrored copies of live requests, no live traffic' : `${phase.weight}% of live traffic`}`,
     ),
+    ...(p.runs ? [`  runs: ${p.runs}`] : []),
     ...(p.note ? [`  note: ${p.note}`] : []),
   ];
 }

@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
@@ -29,6 +30,8 @@ export interface PlannedModel {
   strategy: ModelConfig['strategy']['type'];
   target: ModelConfig['target']['type'];
   phases: PlannedPhase[];
+  /** How long it runs when no fixed step says so (an A/B: to its planned sample, with a cap). */
+  runs?: string;
   /** What the user should know of how the target carries the strategy out (an A/B split per request). */
   note?: string;
   /**
@@ -146,6 +149,10 @@ function planOf(models: PlannedModel[]): Plan {
   };
 }
 
+/** How long an A/B runs: not a fixed step, so the plan says what ends it and what drives it. */
+const abLength = (capMs: number) =>
+  `until its conversion gates decide or reach their planned sample size, at most ${formatDuration(capMs)} (step-duration); longer than a job, so drive it with schedule ticks (command: tick)`;
+
 function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
   const { strategy } = model;
   const note =
@@ -157,6 +164,7 @@ function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
     strategy: model.strategy.type,
     target: model.target.type,
     phases: phasesOf(model.strategy).map((p) => ({ name: p.name, weight: p.weight, slot: p.candidateSlot })),
+    ...(strategy.type === 'ab' ? { runs: abLength(strategy.stepDurationMs) } : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -29,6 +29,15 @@ describe('the plan of an A/B', () => {
     );
   });
 
+  it('says how long it runs: to its planned sample, capped by step-duration, driven by schedule ticks', () => {
+    const [model] = planAll(
+      parseConfig(config('{ type: sandbox, url: "http://127.0.0.1:8080" }'), {}).config,
+    ).models;
+    expect(model ? plannedLines(model) : []).toContain(
+      '  runs: until its conversion gates decide or reach their planned sample size, at most 14d (step-duration); longer than a job, so drive it with schedule ticks (command: tick)',
+    );
+  });
+
   it('on the sandbox, which splits by the sticky key, has no such note', () => {
     const [model] = planAll(
       parseConfig(config('{ type: sandbox, url: "http://127.0.0.1:8080" }'), {}).config,
