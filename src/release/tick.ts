@@ -8,7 +8,14 @@ import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { platformFailure, undecidedNote } from './phase-notes.js';
-import { noWinnerReason, reachedPlannedSize, waitingText } from './planned-sample.js';
+import {
+  NO_DATA_GRACE_MS,
+  noConversionData,
+  noDataReason,
+  noWinnerReason,
+  reachedPlannedSize,
+  waitingText,
+} from './planned-sample.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -43,7 +50,7 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   const gates: GateState[] = [];
   for (const state of release.gates) {
     const gate = ctx.config.gates.find((g) => g.name === state.name);
-    if (!gate || !isLiveGate(gate) || state.verdict === 'fail') {
+    if (!gate || !isLiveGate(gate) || state.verdict === 'fail' || keepsPass(state)) {
       gates.push(state);
       continue;
     }
@@ -86,6 +93,11 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
   // An A/B ends at its planned sample, before its step-duration (a cap) when it gets there sooner.
   const ab = strategy.type === 'ab' && live.some((g) => g.kind === 'conversion');
   if (ab) {
+    const silent =
+      elapsed >= NO_DATA_GRACE_MS ? conversionsOf(pending).filter((g) => noConversionData(g, judged)) : [];
+    // Must-have-data, as at a deadline: a conversion gate must decide, and without data it cannot.
+    if (silent.length > 0)
+      return rollBack(judged, ctx, noDataReason(phase?.name ?? 'the A/B', silent, ctx.config.gates));
     const end = planEnd(pending, looks);
     if (end === 'no winner')
       return rollBack(judged, ctx, noWinnerReason(phase?.name ?? 'the A/B', conversionsOf(pending), looks));
@@ -142,20 +154,28 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
 const conversionsOf = (gates: GateState[]) => gates.filter((g) => g.kind === 'conversion');
 
 /**
+ * A conversion gate that passed in this phase keeps its pass: its always-valid test may stop at
+ * the first crossing, and looking on (while another gate holds the phase open) could only turn a
+ * shown winner back into `pending` and then into `no winner` at the planned size. The guards are
+ * still looked at: their job is to catch harm for as long as the candidate has traffic.
+ */
+const keepsPass = (g: GateState) => g.kind === 'conversion' && g.verdict === 'pass';
+
+/**
  * Where an A/B stands before its cap. `no winner`: every undecided conversion gate reached its
- * planned sample, where its test had the design's power to decide. `decided`: every
- * conversion gate passed, and the other gates end with them (settled as at a deadline) unless one
- * is still waiting for its first judgeable data or a webhook's answer. Otherwise `running`.
+ * planned sample, where its test had the design's power to decide. `decided`: every conversion
+ * gate passed and every other pending gate is a guard that saw the data without finding a
+ * regression: they end with the conversion gates (settled as at a deadline). Otherwise `running`:
+ * a split check not yet verified (a metric gate's pass counts only once the split is), a gate
+ * without judgeable data on its last look (one empty look must not roll back a winner), or a
+ * webhook's answer, each until it passes, fails or the cap.
  */
 function planEnd(pending: GateState[], looks: Looks): 'running' | 'no winner' | 'decided' {
   const conversions = conversionsOf(pending);
   if (conversions.length > 0)
     return conversions.every((g) => reachedPlannedSize(looks.get(g))) ? 'no winner' : 'running';
-  const awaited = pending.some((g) => {
-    const look = looks.get(g);
-    return look?.verdict === 'waiting' && !judgedWithoutRegression(g, look);
-  });
-  return awaited ? 'running' : 'decided';
+  const settles = pending.every((g) => g.kind !== 'srm' && judgedWithoutRegression(g, looks.get(g)));
+  return settles ? 'decided' : 'running';
 }
 
 /**

@@ -16,7 +16,8 @@
  *
  * The note shows the sample a fixed-horizon test of the design (`mde` and `power`, or `margin`)
  * would need; the evidence's `sampleSize` is the one this test has that power at
- * (sequential-size.ts), about twice as many, where an A/B still undecided ends.
+ * (sequential-size.ts), about twice as many, where an A/B still undecided ends. Without a margin
+ * it is planned for the larger of a rise and a drop of `mde`: the A/B passes only on a winner.
  */
 
 import { fmt } from './counts.js';
@@ -273,6 +274,7 @@ export function judgeConversion(input: ConversionInput): Judgment {
     ratio: b.total / c.total,
     sided: direction === 'either' ? 2 : 1,
   } as const;
+  // The fixed-horizon size is for a change of `mde` in the regression direction.
   const designRate = pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1));
   const sampleSize = input.margin
     ? sampleSizeNonInferiority({
@@ -281,23 +283,32 @@ export function judgeConversion(input: ConversionInput): Judgment {
         margin: input.margin,
         regression: direction === 'increase' ? 'increase' : 'decrease',
       })
-    : sampleSizeTwoProportions({ ...design, baseline: pb, candidate: designRate });
+    : possibleRate(designRate)
+      ? sampleSizeTwoProportions({ ...design, baseline: pb, candidate: designRate })
+      : Number.NaN;
   const at = new LiftTests(c.conversions, c.total, b.conversions, b.total, input.tau);
   const { verdict, logE } = decideLift(input, at);
   const { margin, need } = tested(input);
   // The same design's size for this always-valid test, about twice the fixed-horizon one: where
   // an A/B ends undecided, since read at the fixed size it would have well under the power.
-  const planned = !plannable(sampleSize)
-    ? Number.NaN
-    : sequentialSampleSize({
-        baseline: pb,
-        candidate: input.margin ? pb : designRate,
-        factor: input.margin ? (direction === 'increase' ? 1 + input.margin : 1 - input.margin) : 1,
-        ratio: design.ratio,
-        power: design.power,
-        need,
-        logE: (diff, variance) => logMixtureNormal(diff, variance, at.tau, 'greater'),
-      });
+  const sequential = (candidate: number, factor: number) =>
+    sequentialSampleSize({
+      baseline: pb,
+      candidate,
+      factor,
+      ratio: design.ratio,
+      power: design.power,
+      need,
+      logE: (diff, variance) => logMixtureNormal(diff, variance, at.tau, 'greater'),
+    });
+  // Without a margin the A/B passes only on a winner, a change the other way from the regression
+  // the fixed-horizon size is for; a rate further from ½ has less variance, so the smaller
+  // side's size would leave the other short of the power (a 30% rise from 5% found 62% of the
+  // time by a drop's size). So the plan is the larger side's, skipping an impossible rate.
+  const mde = input.mde ?? 0.1;
+  const planned = input.margin
+    ? sequential(pb, direction === 'increase' ? 1 + input.margin : 1 - input.margin)
+    : largest([pb * (1 + mde), pb * (1 - mde)].map((rate) => sequential(rate, 1)).filter(plannable));
   const lift = pb > 0 ? at.lift : undefined;
   const bounds = lift === undefined ? undefined : liftBounds(input, at);
   const interval = bounds?.every(Number.isFinite) ? bounds : undefined;
@@ -316,7 +327,7 @@ export function judgeConversion(input: ConversionInput): Judgment {
   const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
   // The sample progress against the fixed-horizon size: how far along an undecided test is,
   // and how early a decided one stopped. None when the design's rate is impossible (a 10% rise
-  // on a baseline above 91%: the size comes out negative).
+  // on a baseline above 91%).
   const share = plannable(sampleSize) ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
   const needs = `the ${sampleSize} candidate requests a fixed-horizon test would need`;
   const progress = !share
@@ -364,6 +375,11 @@ function placement(verdict: Verdict, direction: Direction, margin: number): stri
 /** `; it has 80% power at 5601 candidate requests`, or nothing when no size could be planned. */
 const powerText = (planned: number, power: number) =>
   plannable(planned) ? `; it has ${Math.round(100 * power)}% power at ${planned} candidate requests` : '';
+
+/** A rate a design may assume: a 10% rise on 95% is not one (the size formula then says 1). */
+const possibleRate = (p: number) => p > 0 && p < 1;
+
+const largest = (sizes: number[]) => (sizes.length > 0 ? Math.max(...sizes) : Number.NaN);
 
 /** A sample size a design can plan for: none when the design's rate is impossible or equal to the baseline. */
 const plannable = (size: number) => Number.isFinite(size) && size > 0;

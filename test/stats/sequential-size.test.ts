@@ -7,25 +7,29 @@ import { sampleSizeTwoProportions } from '../../src/stats/fixed-horizon.js';
 // stated power, checked by simulating that test, looked at every 100 requests per arm.
 const design = { alpha: 0.05, power: 0.8, ratio: 1, sided: 1 } as const;
 
-/** Share of `trials` A/Bs with a true 10% drop from 30% that the test flags within `n` per arm. */
-function powerWithin(n: number, trials = 400): number {
+/**
+ * Share of `trials` A/Bs with a true change from `baseline` to `candidate` (by default a 10% drop
+ * from 30%) that the test decides as `found` (a drop fails, a rise passes) within `n` per arm.
+ */
+function powerWithin(n: number, trials = 400, { baseline = 0.3, candidate = 0.27 } = {}): number {
   const random = new Random(42);
-  let found = 0;
+  const found = candidate < baseline ? 'fail' : 'pass';
+  let hits = 0;
   for (let t = 0; t < trials; t++) {
     let xc = 0;
     let xb = 0;
     for (let seen = 100; seen <= n; seen += 100) {
       for (let i = 0; i < 100; i++) {
-        if (random.next() < 0.27) xc++;
-        if (random.next() < 0.3) xb++;
+        if (random.next() < candidate) xc++;
+        if (random.next() < baseline) xb++;
       }
-      if (decideConversion({ alpha: 0.05 }, xc, seen, xb, seen).verdict === 'fail') {
-        found++;
+      if (decideConversion({ alpha: 0.05 }, xc, seen, xb, seen).verdict === found) {
+        hits++;
         break;
       }
     }
   }
-  return found / trials;
+  return hits / trials;
 }
 
 describe("the conversion judge's planned sample", () => {
@@ -42,16 +46,26 @@ describe("the conversion judge's planned sample", () => {
     expect(power).toBeLessThan(0.9);
   });
 
-  it('is shown in an undecided note, and absent where the design has no size', () => {
+  it('has the power for a winner, which the A/B needs to pass, where a rise needs more than a drop', () => {
+    // A 30% rise from 5% (6.5%) varies more than a 30% drop (3.5%): a drop's size finds it 62% of the time.
+    const arm = { conversions: 500, total: 10_000 };
+    const planned = judgeConversion({ canary: arm, baseline: arm, alpha: 0.05, mde: 0.3 }).evidence
+      .sampleSize;
+    expect(powerWithin(planned ?? 0, 400, { baseline: 0.05, candidate: 0.065 })).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('is shown in an undecided note, and planned for the possible side alone', () => {
     const arm = { conversions: 300, total: 1000 };
     const j = judgeConversion({ canary: arm, baseline: arm, alpha: 0.05 });
     expect(j.note).toContain(
       `not yet conclusive (e-value 0.564 < 20; it has 80% power at ${j.evidence.sampleSize} candidate requests)`,
     );
-    // A 10% rise is impossible on a baseline of 95%: no size to plan.
+    // A 10% rise is impossible on a baseline of 95%: the fixed-horizon size (for that regression)
+    // is not shown, and the plan is the winner's, a 10% drop.
     const high = { conversions: 950, total: 1000 };
-    const none = judgeConversion({ canary: high, baseline: high, alpha: 0.05, direction: 'increase' });
-    expect(none.evidence.sampleSize).toBeUndefined();
-    expect(none.note).not.toContain('power at');
+    const drop = judgeConversion({ canary: high, baseline: high, alpha: 0.05, direction: 'increase' });
+    expect(drop.evidence.sampleSize).toBeGreaterThan(0);
+    expect(drop.note).toContain(`it has 80% power at ${drop.evidence.sampleSize} candidate requests`);
+    expect(drop.note).not.toContain('fixed-horizon');
   });
 });

@@ -1,10 +1,13 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { parseState, releaseSchema } from '../../src/ledger/release-schema.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
 import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Release } from '../../src/release/types.js';
@@ -186,3 +189,108 @@ describe('the step-duration of an A/B', () => {
     );
   });
 });
+
+/** Each look's phase time in minutes, from the release's first phase. */
+const minutes = (r: Release) =>
+  ((r.phases[0]?.endedAt ?? r.updatedAt) - (r.phases[0]?.startedAt ?? 0)) / MINUTE;
+
+describe('an A/B whose conversion gate decided early', () => {
+  it('waits for its split check to verify the split, and fails on the mismatch it finds', async () => {
+    // The candidate gets 47.4% of the users where 50% were configured, and converts at 45%
+    // against 30%: a winner on counts the mismatch biases.
+    const config = configWith('{ type: ab, split: 50, step-duration: 3h }', gates);
+    const end = await released(config, arms({ rps: 1.8, rate: 0.45 }));
+    expect(end.status).toBe('failed');
+    expect(end.reason).toMatch(/^split: sample ratio mismatch: /);
+  });
+
+  it('is not rolled back by a guard missing its data on one look', async () => {
+    // The latency guard's value is missing one minute in three, and always under its bound.
+    class GappyLatency extends FakeCounts {
+      // FakeCounts' value() takes no arguments: the window is optional here to match it.
+      override async value(_query?: string, w?: MetricWindow): Promise<number | undefined> {
+        return Math.floor((w?.until ?? 0) / MINUTE) % 3 === 0 ? undefined : 0.2;
+      }
+    }
+    const p99 = '{ name: p99, kind: threshold, query: latency-p99, max: 1 }';
+    const metrics = new GappyLatency(arms({ rps: 2, rate: 0.39 }).slots);
+    const end = await released(configWith(AB, [...gates, p99]), metrics);
+    expect(end.status).toBe('ready');
+    expect(end.gates.map((g) => g.verdict)).toEqual(['pass', 'pass', 'pass']);
+  });
+
+  it('keeps its winner while a webhook holds the phase open past the planned sample size', async () => {
+    // The approval comes 80 minutes in, after the ~50 minutes the planned sample takes; the
+    // candidate's lift vanishes once it has been shown a winner (a novelty effect).
+    const approvedAt = Date.UTC(2026, 0, 1) + 80 * MINUTE;
+    const hook = await listen((check) =>
+      check.now >= approvedAt ? { verdict: 'pass' } : { verdict: 'waiting', note: 'awaiting approval' },
+    );
+    try {
+      const approval = `{ name: approval, kind: webhook, url: "${hook.url}" }`;
+      const metrics = arms({ rps: 2, rate: 0.39 });
+      const end = await released(configWith(AB, [...gates, approval]), metrics, {
+        each: (r) => {
+          if (conversionOf(r)?.verdict === 'pass') metrics.slots.canary.errorRate = 0.3;
+        },
+      });
+      expect(end.reason).toMatch(/^v2 passed its phase/);
+      expect(end.status).toBe('ready');
+      expect(conversionOf(end)?.last?.note).toMatch(/a significant winner/);
+      expect(minutes(end)).toBeGreaterThanOrEqual(80);
+    } finally {
+      await hook.close();
+    }
+  });
+});
+
+describe('an A/B whose conversion gate gets no data', () => {
+  it('fails an hour in, naming the gate and its queries, instead of running to the 14d cap', async () => {
+    // The conversions query returns NaN on both arms (a wrong query); exposures and users count.
+    class NoConversions extends FakeCounts {
+      override async count(query: string, w: MetricWindow): Promise<number | undefined> {
+        return query === 'errors' ? Number.NaN : super.count(query, w);
+      }
+    }
+    const end = await released(configWith(AB, gates), new NoConversions(arms({ rps: 2, rate: 0.39 }).slots));
+    expect(end.status).toBe('failed');
+    expect(end.reason).toBe(
+      'no conclusive evidence within 1h at A/B 50/50 by x-user-id: conversion (its conversions query "errors" and exposures query "requests" returned no data for both arms within 1h: missing or invalid counts (NaN, negative or absent); check them)',
+    );
+    expect(minutes(end)).toBeGreaterThanOrEqual(60);
+    expect(minutes(end)).toBeLessThan(61);
+  });
+
+  it('keeps running on low traffic, whose counts are too few to judge but are data', async () => {
+    // About 4 conversions an hour per arm: under the 5 the judge needs, for well over an hour.
+    const slow = new FakeCounts({
+      stable: { rps: 2, errorRate: 0.0005, medianMs: 40 },
+      canary: { rps: 2, errorRate: 0.0005, medianMs: 40 },
+    });
+    const end = await released(configWith(AB, gates), slow, { stop: (r) => minutes(r) >= 70 });
+    expect(end.status).toBe('analysing');
+    expect(conversionOf(end)?.last?.note).toMatch(/fewer than 5 expected conversions/);
+  });
+});
+
+/** A webhook on 127.0.0.1 answering each check (its body) with `answer(check)`. */
+async function listen(
+  answer: (check: { now: number }) => object,
+): Promise<{ url: string; close: () => Promise<void> }> {
+  const server: Server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => {
+      body += chunk;
+    });
+    req.on('end', () =>
+      res
+        .writeHead(200, { 'content-type': 'application/json' })
+        .end(JSON.stringify(answer(JSON.parse(body)))),
+    );
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/check`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
