@@ -30,7 +30,9 @@ export function modelOutcomes(releases: Release[], rollbacks: LedgerEntry[] = []
 
 function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
   const of = withdrawn?.pr === undefined ? '' : ` of PR #${withdrawn.pr}`;
-  const reason = withdrawn ? `${e.summary}; the candidate ${withdrawn.to}${of} was withdrawn` : e.summary;
+  // A candidate that is the version rolled back to serves now: its analysis stopped, nothing was withdrawn.
+  const ended = withdrawn?.to === e.version ? 'now serves as stable, its analysis stopped' : 'was withdrawn';
+  const reason = withdrawn ? `${e.summary}; the candidate ${withdrawn.to}${of} ${ended}` : e.summary;
   return { model: e.model, from: e.previous, to: e.version, status: 'rolled-back', reason };
 }
 

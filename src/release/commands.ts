@@ -6,6 +6,7 @@ import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { ended, promote, withdraw } from './finish.js';
+import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
 import type { Release } from './types.js';
@@ -71,8 +72,10 @@ export async function handleCommand(
  * One target call to `to-version` (default: the previous stable, see `previousStable`), no
  * analysis; a release in flight for the model is ended as aborted, its candidate withdrawn by
  * that same call. A rollback to the version already serving records nothing: it only withdraws
- * the release in flight, if any. One to that release's candidate is refused (see
- * `refuseCandidate`). Inputs are checked before the target is asked anything.
+ * the release in flight, if any. One to that release's candidate is refused when the candidate
+ * never served (see `refuseCandidate`); one that served before (a revert PR in flight) is done,
+ * and the release ends saying its candidate serves now. `to-version` is checked before the
+ * target is asked anything.
  */
 async function rollback(
   model: ModelConfig,
@@ -86,15 +89,21 @@ async function rollback(
     : undefined;
   const inFlight = release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
   const toVersionName = inputs.toVersionName ?? 'to-version';
-  if (named) refuseCandidate(model.name, named, inFlight, { input: toVersionName, named: true });
   const ctx = contextFor(model, ports);
   const serving = (await ctx.target.read()).stable.version;
   const history = await ports.ledger.history(model.name);
   const to = named ?? previousStable(model.name, history, serving, toVersionName);
-  if (!named) refuseCandidate(model.name, to, inFlight, { input: toVersionName, named: false });
+  // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
+  const toCandidate = inFlight?.to === to ? inFlight : undefined;
+  if (toCandidate && !servedBefore(to, history, serving))
+    refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
   if (to === serving) return rollbackToServing(model, inputs, ports, by, to, inFlight);
   if (inputs.dryRun) {
-    const also = inFlight ? ` and withdraw ${candidateOf(inFlight)}` : '';
+    const also = !inFlight
+      ? ''
+      : toCandidate
+        ? `, which stops the analysis of ${candidateOf(inFlight)}`
+        : ` and withdraw ${candidateOf(inFlight)}`;
     return {
       releases: [],
       skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}${also}` }],
@@ -105,7 +114,11 @@ async function rollback(
   const now = ctx.clock.now();
   const releases: Release[] = [];
   if (inFlight) {
-    const stopped = ended(inFlight, 'aborted', `rolled back to ${to} ${by}; ${inFlight.to} withdrawn`, now);
+    // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
+    const why = toCandidate
+      ? rolledBackToCandidate(inFlight, by)
+      : `rolled back to ${to} ${by}; ${inFlight.to} withdrawn`;
+    const stopped = ended(inFlight, 'aborted', why, now);
     await ports.ledger.saveRelease(stopped);
     releases.push(stopped);
   }
@@ -159,17 +172,16 @@ async function rollbackToServing(
 }
 
 /**
- * A rollback goes to an earlier version. The candidate in flight is none: a rollback to it
- * would serve it while its release ends as withdrawn, and the PR's merge would then say it
- * was not promoted. Its merge, or the promote command, makes it serve with the release on record.
+ * A rollback goes to an earlier version. A candidate in flight that never served is none: a
+ * rollback to it would serve an unanalysed version with no release on record. Its merge, or the
+ * promote command, makes it serve with the release on record.
  */
 function refuseCandidate(
   model: string,
   to: string,
-  inFlight: Release | undefined,
+  inFlight: Release,
   how: { input: string; named: boolean },
-): void {
-  if (inFlight?.to !== to) return;
+): never {
   const ready = inFlight.status === 'ready';
   const state = ready ? 'ready to merge' : 'still analysing';
   const pr = inFlight.pr === undefined ? undefined : `PR #${inFlight.pr}`;
@@ -184,6 +196,10 @@ function refuseCandidate(
       : `rollback ${model}: the previous stable, ${to}, is ${where}; ${serve}; or set ${how.input} to another version`,
   );
 }
+
+/** Whether `version` served as stable: it serves now, or the ledger has it serve or be replaced. */
+const servedBefore = (version: string, history: LedgerEntry[], serving: string) =>
+  version === serving || history.some((e) => e.version === version || e.previous === version);
 
 /**
  * The default rollback target: the newest version that served before the one serving now and

@@ -22,3 +22,15 @@ export const platformFailure = (message: string) => `${PLATFORM_FAILED}${message
  */
 export const neverServedCallers = (r: Release): boolean =>
   r.phases.length > 0 && r.phases.every((p) => p.weight === 0) && !r.reason?.startsWith(PLATFORM_FAILED);
+
+const SERVES_BY_ROLLBACK = ' now serves as stable: a rollback ';
+
+/**
+ * Why a release ended when a rollback went back to its own candidate, a version that served
+ * before (a revert PR in flight): the candidate serves now, it was not withdrawn.
+ */
+export const rolledBackToCandidate = (r: Release, by: string) =>
+  `${r.to}${SERVES_BY_ROLLBACK}${by} went back to it; ${r.pr === undefined ? 'its' : `PR #${r.pr}'s`} analysis of it stopped`;
+
+export const endedByRollbackToIt = (r: Release): boolean =>
+  r.status === 'aborted' && r.reason?.startsWith(`${r.to}${SERVES_BY_ROLLBACK}`) === true;

@@ -9,6 +9,7 @@ import { dryRunResult } from './dry-run.js';
 import { promote, withdraw } from './finish.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
+import { endedByRollbackToIt } from './phase-notes.js';
 import { phaseCount } from './plan-text.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
@@ -258,6 +259,15 @@ async function onMerged(
       skipped.push({
         model: model.name,
         why: `promoted before the merge, so the merge changed nothing: ${release.reason}`,
+      });
+      continue;
+    }
+    if (endedByRollbackToIt(release) && (await ctx.target.read()).stable.version === release.to) {
+      // A rollback went back to this candidate (a revert PR): nothing went wrong, nothing to do.
+      out.push(release);
+      skipped.push({
+        model: model.name,
+        why: `${release.to} is already the stable version, so the merge changed nothing`,
       });
       continue;
     }

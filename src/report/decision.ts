@@ -1,5 +1,5 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
-import { endedUndecided, neverServedCallers } from '../release/phase-notes.js';
+import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import type { RunResult, ServingState } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 
@@ -23,7 +23,8 @@ export function releaseDecision(r: Release): Decision {
     case 'promoted':
       return 'promoted';
     default:
-      return 'aborted';
+      // Its candidate serves, put there by a rollback (that run reports the rollback): nothing was withdrawn.
+      return endedByRollbackToIt(r) ? 'skipped' : 'aborted';
   }
 }
 
@@ -55,6 +56,7 @@ function endSentence(r: Release): string {
       return `${r.model} ${r.to} was promoted (replacing ${r.from})`;
     case 'aborted':
     case 'superseded':
+      if (endedByRollbackToIt(r)) return `${r.model} ${r.reason}`;
       return `${r.model} ${r.to} was withdrawn: ${r.reason}`;
   }
 }

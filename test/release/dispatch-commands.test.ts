@@ -2,6 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { modelOutcomes } from '../../src/action/outcome.js';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { ConfigError, InputError, TargetError } from '../../src/core/errors.js';
@@ -210,15 +211,109 @@ describe('rollback to the candidate in flight', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v4' } });
   });
 
-  it('refuses a previous stable that a PR in flight brings back, and says to set to-version', async () => {
+  it('rolls back to a previous stable that a PR in flight brings back: it served before', async () => {
     const w = await world();
     await w.promoted(2, 'v1', 'v2');
     await w.openPr(3, 'v2', 'v1', 'tick');
-    await expect(w.command('rollback')).rejects.toThrow(
-      'rollback fraud: the previous stable, v1, is the candidate in flight (PR #3, still analysing); to make v1 serve, merge PR #3 once it is ready or use the promote command then; to serve it now without its analysis, use the abort command, then roll back again; or set to-version to another version',
-    );
     expect(w.target.state).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 10 } });
-    expect(await w.ledger.history('fraud')).toHaveLength(1);
+    const writes = w.target.writes.length;
+    const result = await w.command('rollback');
+    // One call serves v1 and empties the canary slot; the rollback is on record.
+    expect(w.target.writes.slice(writes)).toEqual([{ stable: { version: 'v1' } }]);
+    expect(result.rollbacks).toMatchObject([{ kind: 'rollback', version: 'v1', previous: 'v2' }]);
+    expect(await w.ledger.history('fraud')).toHaveLength(2);
+    expect((await w.ledger.release('fraud'))?.status).toBe('aborted');
+  });
+});
+
+describe('rollback to the candidate in flight that served before (a revert PR)', () => {
+  /** v4 served, v5 replaced it, PR #4 reverts to v4 and is `state` when v5 is rolled back. */
+  async function revertInFlight(mode: 'watch' | 'tick') {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v4');
+    await w.promoted(3, 'v4', 'v5');
+    const revert = await w.openPr(4, 'v5', 'v4', mode);
+    expect(revert.result.releases[0]?.status).toBe(mode === 'watch' ? 'ready' : 'analysing');
+    return { w, revert: revert.event };
+  }
+  const stopped =
+    "v4 now serves as stable: a rollback by workflow_dispatch went back to it; PR #4's analysis of it stopped";
+
+  it('serves v4 in one call, records the rollback, and says so without calling v4 withdrawn', async () => {
+    const { w } = await revertInFlight('watch');
+    const writes = w.target.writes.length;
+    const result = await w.command('rollback');
+    expect(w.target.writes.slice(writes)).toEqual([{ stable: { version: 'v4' } }]);
+    expect(w.target.state).toEqual({ stable: { version: 'v4' } });
+    expect(result.rollbacks).toMatchObject([{ kind: 'rollback', version: 'v4', previous: 'v5' }]);
+    expect(result.notify).toEqual([
+      { pr: 3, model: 'fraud', why: 'v5 was rolled back to v4 by workflow_dispatch' },
+    ]);
+    expect(result.releases).toMatchObject([{ to: 'v4', pr: 4, status: 'aborted', reason: stopped }]);
+    expect(await w.ledger.release('fraud')).toMatchObject({ status: 'aborted', reason: stopped });
+
+    // The dispatch report and PR #4's comment (the same render of its release) agree.
+    const text = w.report(result);
+    expect(runDecision(result)).toBe('rolled-back');
+    expect(text).toContain('## model-gate: ↩️ Rolled back by command');
+    expect(text).toContain(`- fraud ${stopped.replaceAll('_', '\\_')}`);
+    expect(text).toContain('- fraud now serves v4 (was v5): rolled back by workflow\\_dispatch');
+    expect(text).not.toContain('withdrawn:');
+    expect(text).not.toMatch(/v4 (was )?withdrawn/);
+    // The action's `models` output.
+    expect(modelOutcomes(result.releases, result.rollbacks)).toEqual([
+      {
+        model: 'fraud',
+        from: 'v5',
+        to: 'v4',
+        status: 'rolled-back',
+        reason:
+          'rolled back by workflow_dispatch; the candidate v4 of PR #4 now serves as stable, its analysis stopped',
+      },
+    ]);
+  });
+
+  it('does the same for a named to-version while the revert is still analysing', async () => {
+    const { w } = await revertInFlight('tick');
+    expect(w.target.state).toEqual({ stable: { version: 'v5' }, canary: { version: 'v4', weight: 10 } });
+    const result = await w.command('rollback', { toVersion: 'v4' });
+    expect(w.target.state).toEqual({ stable: { version: 'v4' } });
+    expect(result.rollbacks).toMatchObject([{ version: 'v4', previous: 'v5' }]);
+    expect(result.releases[0]?.reason).toBe(stopped);
+    expect(result.releases[0]?.phases.map((p) => p.outcome)).toEqual(['withdrawn']);
+  });
+
+  it('says in a dry run that it would stop the analysis, not withdraw v4', async () => {
+    const { w } = await revertInFlight('watch');
+    const before = structuredClone(w.target.state);
+    const result = await w.command('rollback', { dryRun: true });
+    expect(result.skipped).toEqual([
+      { model: 'fraud', why: 'would roll back v5 -> v4, which stops the analysis of v4 (PR #4)' },
+    ]);
+    expect(w.target.state).toEqual(before);
+    expect((await w.ledger.release('fraud'))?.status).toBe('ready');
+  });
+
+  it('then merging the revert promotes nothing and says v4 is already the stable version', async () => {
+    const { w, revert } = await revertInFlight('watch');
+    await w.command('rollback');
+    const writes = w.target.writes.length;
+    const merged = await w.merge(revert);
+    expect(w.target.writes).toHaveLength(writes);
+    expect(w.target.state).toEqual({ stable: { version: 'v4' } });
+    expect(merged.skipped).toEqual([
+      { model: 'fraud', why: 'v4 is already the stable version, so the merge changed nothing' },
+    ]);
+    expect(runDecision(merged)).toBe('skipped');
+    const text = w.report(merged);
+    expect(text).toContain('## model-gate: ℹ️ Nothing to release');
+    expect(text).not.toContain('not promoted');
+    expect(text).not.toContain('was promoted');
+    expect((await w.ledger.history('fraud')).map((e) => `${e.kind} ${e.previous}->${e.version}`)).toEqual([
+      'promotion v1->v4',
+      'promotion v4->v5',
+      'rollback v5->v4',
+    ]);
   });
 });
 
