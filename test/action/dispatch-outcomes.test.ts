@@ -3,7 +3,7 @@ import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep } from '../support/main-step.js';
+import { FRAUD_ON_SANDBOX, runMainStep } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
@@ -11,17 +11,7 @@ import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js'
 // one object per model acted on (a rollback included), `comment-url` the PR comment it wrote,
 // and the step log what happened. Main step from src/, the sandbox serving fraud-detector v2,
 // GitHub's stand-in as the ledger.
-const CONFIG = `version: 1
-defaults:
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-  strategy: { type: canary, steps: [10, 50] }
-models:
-  fraud-detector:
-    source: { file: models/fraud.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
+const CONFIG = FRAUD_ON_SANDBOX;
 
 let sandbox: Sandbox;
 let github: FakeGitHub;

@@ -3,23 +3,13 @@ import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep } from '../support/main-step.js';
+import { FRAUD_ON_SANDBOX, runMainStep } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
 // A fork PR's run on `pull_request` gets a read-only token from GitHub: every write answers 403
 // "Resource not accessible by integration". The main step, from src/, against the GitHub stand-in.
-const CONFIG = `version: 1
-defaults:
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-  strategy: { type: canary, steps: [10, 50] }
-models:
-  fraud-detector:
-    source: { file: models/fraud.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
+const CONFIG = FRAUD_ON_SANDBOX;
 const READ_ONLY = { message: 'Resource not accessible by integration' };
 
 let sandbox: Sandbox;

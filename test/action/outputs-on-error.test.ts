@@ -3,29 +3,14 @@ import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep } from '../support/main-step.js';
+import { FRAUD_ON_SANDBOX, runMainStep, UNREACHABLE_CHURN } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
 // The action's main step, run in this process from src/ the way the runner runs it (inputs as
 // INPUT_*, the event in a file, outputs read back from GITHUB_OUTPUT): every run that ends sets
 // `decision` and `models`, so a workflow step can branch on them, an error included.
-const CONFIG = `version: 1
-defaults:
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-  strategy: { type: canary, steps: [10, 50] }
-models:
-  fraud-detector:
-    source: { file: models/fraud.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-  churn:
-    source: { file: models/churn.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
+const CONFIG = `${FRAUD_ON_SANDBOX}${UNREACHABLE_CHURN}`;
 
 let sandbox: Sandbox;
 let github: FakeGitHub;

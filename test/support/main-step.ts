@@ -5,6 +5,27 @@ import { vi } from 'vitest';
 import { run } from '../../src/action/main.js';
 import { parseFileCommands } from './actions-runner.js';
 
+/** fraud-detector on the sandbox at \${SANDBOX_URL}: a two-step canary judged by its error rate. */
+export const FRAUD_ON_SANDBOX = `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+  strategy: { type: canary, steps: [10, 50] }
+models:
+  fraud-detector:
+    source: { file: models/fraud.yaml, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+
+/** A second model, churn, whose sandbox cannot be reached: appended to FRAUD_ON_SANDBOX. */
+export const UNREACHABLE_CHURN = `  churn:
+    source: { file: models/churn.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+
 export interface MainStepOptions {
   eventName: string;
   event: unknown;
