@@ -175,6 +175,8 @@ async function runEvent(
     }
     return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model });
   }
+  // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
+  // every scheduled tick into a watch of up to max-wait (action.yml's mode says so).
   if (command === 'tick')
     return handleSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
   const trigger = event.kind === 'dispatch' ? 'workflow_dispatch' : event.kind;

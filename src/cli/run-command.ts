@@ -26,7 +26,7 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
     release   a pull request from --head into --base is opened (analyse the changed models)
     merge     that pull request is merged (promote what passed)
     close     it is closed unmerged (withdraw the candidates)
-    tick      a schedule tick (advance analyses, drift watches)
+    tick      a schedule tick (advance analyses by one pass, drift watches)
     rollback | promote | abort | status   the workflow_dispatch commands
   --config PATH       default .github/model-gate.yml at the repository's top
   --ledger PATH       default .model-gate/ledger.json at the repository's top
@@ -34,7 +34,8 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
   --pr N              the pull request's number in the ledger (default 1)
   --model NAME        limit to one model (commands: the model acted on)
   --to-version V      rollback: the version to return to
-  --mode watch|tick   watch (default): until decided or --max-wait; tick: one pass
+  --mode watch|tick   release: watch (default) until decided or --max-wait; tick: one pass
+                        (the tick event is always one pass)
   --max-wait DURATION default 30m
   --dry-run           plan and report, deploy nothing
 exit code: 0 when no release failed, 1 when one did or the config, a ref or a version is
@@ -61,6 +62,14 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   const o = args.values;
   if (o.mode !== undefined && o.mode !== 'watch' && o.mode !== 'tick') {
     return usageError('run', USAGE, `--mode must be watch or tick, got "${o.mode}"`);
+  }
+  if (event === 'tick' && o.mode === 'watch') {
+    // Not silently one pass: the user asked for a watch the tick does not do.
+    return usageError(
+      'run',
+      USAGE,
+      '--mode watch does not apply to tick, which is always one pass: drop --mode, or run release to watch',
+    );
   }
   const maxWaitMs = parseDuration(o['max-wait'] ?? '30m');
   if (!maxWaitMs) {

@@ -48,6 +48,7 @@ export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Pro
       );
       break;
     case 'tick':
+      // One pass, as the action's tick: runCommand refuses --mode watch with it.
       result = await handleSchedule(config, ports, { ...opts, mode: 'tick' });
       break;
     default:

@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
@@ -17,7 +18,8 @@ export interface WatchOptions {
 /**
  * Drive the analysing releases forward, saving each new state before anything else
  * happens, so a killed job resumes where it stopped. A release still analysing when
- * the time budget ends is left as it is, resumable by the next run.
+ * the time budget ends, or whose next look would come after it, is left as it is, resumable
+ * by the next run.
  */
 export async function driveReleases(
   config: Config,
@@ -62,13 +64,19 @@ export async function driveReleases(
     await ports.onProgress?.(current);
     const analysing = current.filter((r) => r.status === 'analysing');
     if (opts.mode === 'tick' || analysing.length === 0) return current;
-    if (ports.clock.now() - started >= opts.maxWaitMs) {
-      ports.log.warn(
-        `time budget reached with ${analysing.map((r) => r.model).join(', ')} still analysing: the next run resumes`,
-      );
+    const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
+    // Never sleep past the budget: an interval longer than the job's timeout would get the job
+    // killed mid-sleep, and its post step would withdraw the candidate, losing the analysis.
+    const left = opts.maxWaitMs - (ports.clock.now() - started);
+    if (left <= 0 || interval > left) {
+      const still = analysing.map((r) => r.model).join(', ');
+      const why =
+        left <= 0
+          ? 'time budget (max-wait) reached'
+          : `the next look (in ${formatDuration(interval)}) would be past the time budget (max-wait, ${formatDuration(left)} left)`;
+      ports.log.warn(`${why} with ${still} still analysing: the next run resumes`);
       return current;
     }
-    const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
     await ports.clock.sleep(interval);
   }
 }
