@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { GateConfig } from '../config/types.js';
-import { signedPct } from '../stats/conversion.js';
+import { signedPct, thousands } from '../stats/conversion.js';
 import type { GateState, Measurement, Release } from './types.js';
 
 // An A/B runs until its conversion gates reach their planned sample, where the judge's test has
@@ -25,9 +25,9 @@ export function reachedPlannedSize(look: Measurement | undefined): boolean {
   return p !== undefined && p.reached >= p.size;
 }
 
-const exposures = (p: Progress) => `${p.reached} of ${p.size} candidate exposures`;
+const exposures = (p: Progress) => `${thousands(p.reached)} of ${thousands(p.size)} candidate exposures`;
 
-/** A gate an A/B waits for: `conversion (812 of 2963 candidate exposures)`, or its name alone. */
+/** A gate an A/B waits for: `conversion (812 of 2,963 candidate exposures)`, or its name alone. */
 export function waitingText(g: GateState, look: Measurement | undefined): string {
   const p = g.kind === 'conversion' ? sampleProgress(look) : undefined;
   return p ? `${g.name} (${exposures(p)})` : g.name;

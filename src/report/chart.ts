@@ -5,15 +5,54 @@ import { latencyUnit } from './format.js';
 import { queryOf } from './rows.js';
 
 type Both = [number, number, number];
-const both = (g: GateState): Both[] =>
-  (g.series ?? []).filter((p): p is Both => p[1] !== null && p[2] !== null);
 
-/** Rates read as percentages and the sandbox's latencies in ms, as the gate table shows them. */
-function unitOf(query: string): { label: string; scale: number } {
+/**
+ * A gate's looks that saw both arms, one per second since the release started (the last of any
+ * that share one): each becomes an x label, and mermaid's band axis merges equal labels into one
+ * slot, stacking their points.
+ */
+function looks(g: GateState): Both[] {
+  const bySecond = new Map<number, Both>();
+  for (const p of g.series ?? []) {
+    if (p[1] !== null && p[2] !== null) bySecond.set(Math.round(p[0]), [Math.round(p[0]), p[1], p[2]]);
+  }
+  return [...bySecond.values()];
+}
+
+/** Rates read as percentages and the sandbox's latencies in ms, as the gate table shows them; else no unit. */
+function unitOf(query: string): { label?: string; scale: number } {
   if (/rate$/.test(query) && !/^request/.test(query)) return { label: '%', scale: 100 };
   if (latencyUnit(query)) return { label: 'ms', scale: 1 };
-  return { label: query.replace(/[^\w .-]/g, ''), scale: 1 };
+  return { scale: 1 };
 }
+
+const pad = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The x-axis for looks up to `last` seconds into the release: seconds under 3 minutes, then m:ss,
+ * then h:mm:ss, each one label per second, so distinct looks never share a label.
+ */
+function timeAxis(last: number): { title: string; label: (s: number) => string } {
+  if (last < 180) return { title: 'seconds since the release started', label: (s) => `${s}s` };
+  if (last < 3600)
+    return {
+      title: 'time since the release started (m:ss)',
+      label: (s) => `${Math.floor(s / 60)}:${pad(s % 60)}`,
+    };
+  return {
+    title: 'time since the release started (h:mm:ss)',
+    label: (s) => `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`,
+  };
+}
+
+/**
+ * A mermaid string: its grammar has no escape for `"` (a string ends at the next one), and a
+ * string opening with a backtick is read as markdown; a line break would end the statement.
+ */
+const quoted = (text: string) => `"${text.replace(/["`]/g, "'").replace(/\s+/g, ' ')}"`;
+
+/** A plot value as mermaid's number token reads it: digits and a point, never an exponent (1e-7). */
+const plain = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4, useGrouping: false });
 
 /**
  * The release's key metric over the analysis, candidate against baseline, as a mermaid line
@@ -28,18 +67,20 @@ export function keyMetricChart(release: Release, model: ModelConfig | undefined)
     const config = configOf(g);
     return config !== undefined && model !== undefined && readsWholeService(config, model);
   };
-  const gate = release.gates.find((g) => g.kind !== 'srm' && !wholeService(g) && both(g).length >= 2);
+  const gate = release.gates.find((g) => g.kind !== 'srm' && !wholeService(g) && looks(g).length >= 2);
   if (!gate) return [];
-  const points = both(gate);
+  const points = looks(gate);
   const unit = unitOf(queryOf(configOf(gate), gate.name));
-  const y = (x: number) => Number((x * unit.scale).toPrecision(4));
-  const minutes = points.map(([s]) => `"${(s / 60).toFixed(1)}"`);
+  const y = (x: number) => plain.format(x * unit.scale);
+  // The series is thinned as it grows (series.ts keeps every other point once full), so the looks
+  // are not evenly spaced in time while the band axis spaces them evenly: each label says when.
+  const axis = timeAxis(points.at(-1)?.[0] ?? 0);
   return [
     '```mermaid',
     'xychart-beta',
-    `  title "${gate.name}: candidate ${release.to} (first line) vs baseline ${release.from}"`,
-    `  x-axis "minutes since the release started" [${minutes.join(', ')}]`,
-    `  y-axis "${unit.label}"`,
+    `  title ${quoted(`${gate.name}: candidate ${release.to} (first line) vs baseline ${release.from}`)}`,
+    `  x-axis ${quoted(axis.title)} [${points.map(([s]) => quoted(axis.label(s))).join(', ')}]`,
+    `  y-axis ${quoted(unit.label ? `${gate.name} (${unit.label})` : gate.name)}`,
     `  line [${points.map((p) => y(p[1])).join(', ')}]`,
     `  line [${points.map((p) => y(p[2])).join(', ')}]`,
     '```',

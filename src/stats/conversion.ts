@@ -14,14 +14,15 @@
  * verdict's level per side): the lifts none of them rejects. So a verdict that rejects at the
  * margin has an interval beyond it, and an undecided one has an interval that covers it.
  *
- * The note shows the sample a fixed-horizon test of the design (`mde` and `power`, or `margin`)
- * would need; the evidence's `sampleSize` is the one this test has that power at
- * (sequential-size.ts), about twice as many, where an A/B still undecided ends. Without a margin
- * it is planned for the larger of a rise and a drop of `mde`: the A/B passes only on a winner.
+ * The note shows one sample size, the planned one (the evidence's `sampleSize`): the candidate
+ * exposures at which this test has the design's power (`mde` and `power`, or `margin`;
+ * sequential-size.ts), where an A/B still undecided ends. It is about twice what a fixed-horizon
+ * test of the same design would need (fixed-horizon.ts); that figure is left out, since showing
+ * two sizes for one A/B reads as a contradiction. Without a margin it is planned for the larger of
+ * a rise and a drop of `mde`: the A/B passes only on a winner.
  */
 
 import { fmt } from './counts.js';
-import { sampleSizeNonInferiority, sampleSizeTwoProportions } from './fixed-horizon.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
 import { sequentialSampleSize } from './sequential-size.js';
 import { normalCdf } from './special.js';
@@ -266,31 +267,14 @@ export function judgeConversion(input: ConversionInput): Judgment {
   if (tooFewConversions(c.conversions, c.total, b.conversions, b.total)) {
     return inconclusive(method, 'fewer than 5 expected conversions (or non-conversions) per arm', arms);
   }
-  // With a margin, the size to show non-inferiority when nothing changed; without, the size to
-  // detect a change of `mde`.
-  const design = {
-    alpha: input.alpha,
-    power: input.power ?? 0.8,
-    ratio: b.total / c.total,
-    sided: direction === 'either' ? 2 : 1,
-  } as const;
-  // The fixed-horizon size is for a change of `mde` in the regression direction.
-  const designRate = pb * (direction === 'increase' ? 1 + (input.mde ?? 0.1) : 1 - (input.mde ?? 0.1));
-  const sampleSize = input.margin
-    ? sampleSizeNonInferiority({
-        ...design,
-        baseline: pb,
-        margin: input.margin,
-        regression: direction === 'increase' ? 'increase' : 'decrease',
-      })
-    : possibleRate(designRate)
-      ? sampleSizeTwoProportions({ ...design, baseline: pb, candidate: designRate })
-      : Number.NaN;
+  const design = { power: input.power ?? 0.8, ratio: b.total / c.total } as const;
   const at = new LiftTests(c.conversions, c.total, b.conversions, b.total, input.tau);
   const { verdict, logE } = decideLift(input, at);
   const { margin, need } = tested(input);
-  // The same design's size for this always-valid test, about twice the fixed-horizon one: where
-  // an A/B ends undecided, since read at the fixed size it would have well under the power.
+  // The planned size: with a margin, the size to show non-inferiority when nothing changed;
+  // without, the size to detect a change of `mde`. It is this always-valid test's, about twice a
+  // fixed-horizon test's: where an A/B ends undecided, since read at the fixed size it would have
+  // well under the power.
   const sequential = (candidate: number, factor: number) =>
     sequentialSampleSize({
       baseline: pb,
@@ -301,10 +285,10 @@ export function judgeConversion(input: ConversionInput): Judgment {
       need,
       logE: (diff, variance) => logMixtureNormal(diff, variance, at.tau, 'greater'),
     });
-  // Without a margin the A/B passes only on a winner, a change the other way from the regression
-  // the fixed-horizon size is for; a rate further from ½ has less variance, so the smaller
-  // side's size would leave the other short of the power (a 30% rise from 5% found 62% of the
-  // time by a drop's size). So the plan is the larger side's, skipping an impossible rate.
+  // Without a margin the A/B passes only on a winner, a change the other way from the regression;
+  // a rate further from ½ has less variance, so the smaller side's size would leave the other
+  // short of the power (a 30% rise from 5% found 62% of the time by a drop's size). So the plan is
+  // the larger side's, skipping an impossible rate.
   const mde = input.mde ?? 0.1;
   const planned = input.margin
     ? sequential(pb, direction === 'increase' ? 1 + input.margin : 1 - input.margin)
@@ -325,20 +309,19 @@ export function judgeConversion(input: ConversionInput): Judgment {
     ...arms,
   };
   const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
-  // The sample progress against the fixed-horizon size: how far along an undecided test is,
-  // and how early a decided one stopped. None when the design's rate is impossible (a 10% rise
-  // on a baseline above 91%).
-  const share = plannable(sampleSize) ? `${Math.round((100 * c.total) / sampleSize)}%` : '';
-  const needs = `the ${sampleSize} candidate requests a fixed-horizon test would need`;
-  const progress = !share
+  // The sample progress against the planned size: how far along an undecided test is (and its
+  // power there), and how early a decided one stopped. None when no size could be planned.
+  const share = `${Math.round((100 * c.total) / planned)}%`;
+  const plan = `${thousands(planned)} planned candidate exposures`;
+  const progress = !plannable(planned)
     ? ''
     : verdict === 'inconclusive'
-      ? `; ${c.total} of ${needs} (${share})`
-      : `; decided at ${share} of ${needs}`;
+      ? `; ${thousands(c.total)} of ${plan} (${share}), where it has ${Math.round(100 * design.power)}% power`
+      : `; decided at ${share} of the ${plan}`;
   const where = bounds && verdict !== 'inconclusive' ? `${placement(verdict, direction, margin)}: ` : '';
   const note =
     verdict === 'inconclusive'
-      ? `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)}${powerText(planned, design.power)})${progress}`
+      ? `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)})${progress}`
       : `${liftText}: ${where}${outcome(verdict, direction, margin)} (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`;
   return { verdict, evidence, note };
 }
@@ -372,17 +355,13 @@ function placement(verdict: Verdict, direction: Direction, margin: number): stri
   return `the interval lies ${above ? 'above' : 'below'} ${at(r)}`;
 }
 
-/** `; it has 80% power at 5601 candidate requests`, or nothing when no size could be planned. */
-const powerText = (planned: number, power: number) =>
-  plannable(planned) ? `; it has ${Math.round(100 * power)}% power at ${planned} candidate requests` : '';
-
-/** A rate a design may assume: a 10% rise on 95% is not one (the size formula then says 1). */
-const possibleRate = (p: number) => p > 0 && p < 1;
-
 const largest = (sizes: number[]) => (sizes.length > 0 ? Math.max(...sizes) : Number.NaN);
 
 /** A sample size a design can plan for: none when the design's rate is impossible or equal to the baseline. */
 const plannable = (size: number) => Number.isFinite(size) && size > 0;
+
+/** A count with thousands separators, as people read sizes: `827,067`. */
+export const thousands = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 /** A relative lift as the notes write it: `+2.0%`, `-10.0%`. */

@@ -42,10 +42,8 @@ describe('the key metric chart', () => {
       'xychart-beta',
       '  title "errors: candidate v2 (first line) vs baseline v1"',
     ]);
-    expect(lines[3]).toMatch(
-      /^ {2}x-axis "minutes since the release started" \["0\.\d", ("\d+\.\d", )*"\d+\.\d"\]$/,
-    );
-    expect(lines[4]).toBe('  y-axis "%"');
+    expect(lines[3]).toMatch(/^ {2}x-axis "seconds since the release started" \[("\d+s", )*"\d+s"\]$/);
+    expect(lines[4]).toBe('  y-axis "errors (%)"');
     const looks = (lines[5]?.match(/[\d.]+/g) ?? []).length;
     expect(looks).toBeGreaterThanOrEqual(2);
     expect(lines[5]).toBe(`  line [${Array(looks).fill(1.2).join(', ')}]`);

@@ -16,7 +16,7 @@ describe('the report of an A/B release', () => {
   const config = configWith(abStrategy, ['{ name: split, kind: srm, units: users }', conversionGate]);
   const metrics = new FakeCounts({ stable: arm(20, 0.28), canary: arm(20, 0.3) });
 
-  it("shows a passed conversion gate's lift and the sample size a fixed test would need", async () => {
+  it("shows a passed conversion gate's lift and how early in its planned sample it decided", async () => {
     const r = await released(config, metrics);
     expect(r.status).toBe('ready');
     const text = report(config, r);
@@ -24,11 +24,10 @@ describe('the report of an A/B release', () => {
     expect(conversion).toMatch(
       /^\| conversion \(errors \/ requests\) \| 30\.00% .*\| ✅ pass: .*lift \+7\.1%/,
     );
-    expect(conversion).toMatch(
-      /decided at \d+% of the \d+ candidate requests a fixed-horizon test would need/,
-    );
+    expect(conversion).toMatch(/decided at \d+% of the \d{1,3}(,\d{3})* planned candidate exposures/);
+    expect(conversion).not.toMatch(/fixed-horizon/);
     expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).toMatch(
-      /conversion \(errors \/ requests\) .*✅ pass: .*a fixed-horizon test would need/,
+      /conversion \(errors \/ requests\) .*✅ pass: .*decided at \d+% of the [\d,]+ planned candidate exposures/,
     );
   });
 

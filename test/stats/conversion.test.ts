@@ -70,13 +70,15 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
       alpha: 0.05,
     });
     expect(early.verdict).toBe('inconclusive');
-    // 1000 canary requests of the 14,544 a fixed-horizon test needs for a 10% drop at a 1:3 split.
+    // 1000 canary exposures of the 34,691 planned: where this test has 80% power for a 10% change
+    // at a 1:3 split, about twice the 14,544 a fixed-horizon test needs. One size only, the planned.
+    expect(early.evidence.sampleSize).toBe(34_691);
     expect(early.note).toMatch(
-      /; 1000 of the 14544 candidate requests a fixed-horizon test would need \(7%\)$/,
+      /: not yet conclusive \(e-value 1\.13 < 20\); 1,000 of 34,691 planned candidate exposures \(3%\), where it has 80% power$/,
     );
-    expect(j.note).toMatch(
-      /; decided at \d+% of the \d+ candidate requests a fixed-horizon test would need$/,
-    );
+    expect(early.note).not.toMatch(/14,?544|fixed-horizon/);
+    expect(j.note).toMatch(/; decided at \d+% of the [\d,]+ planned candidate exposures$/);
+    expect(j.note).toContain(`of the ${(j.evidence.sampleSize ?? 0).toLocaleString('en-US')} planned`);
   });
 
   it('passes a non-inferior candidate within the margin, and handles the two-sided case', () => {
@@ -92,7 +94,8 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
   });
 
   it('reports the sample size that shows non-inferiority when a margin is set', () => {
-    // 5% conversion on both arms, 1:1, margin 10%: 21,262 per arm (the scipy reference).
+    // 5% conversion on both arms, 1:1, margin 10%: a fixed-horizon test needs 21,262 per arm (the
+    // scipy reference); the note shows only the planned size, 45,503, about twice that.
     const early = judgeConversion({
       canary: { conversions: 100, total: 2000 },
       baseline: { conversions: 100, total: 2000 },
@@ -100,8 +103,9 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
       alpha: 0.05,
     });
     expect(early.verdict).toBe('inconclusive');
+    expect(early.evidence.sampleSize).toBe(45_503);
     expect(early.note).toMatch(
-      /; 2000 of the 21262 candidate requests a fixed-horizon test would need \(9%\)$/,
+      /; 2,000 of 45,503 planned candidate exposures \(4%\), where it has 80% power$/,
     );
   });
 

@@ -57,15 +57,19 @@ describe("the conversion judge's planned sample", () => {
   it('is shown in an undecided note, and planned for the possible side alone', () => {
     const arm = { conversions: 300, total: 1000 };
     const j = judgeConversion({ canary: arm, baseline: arm, alpha: 0.05 });
+    expect(j.evidence.sampleSize).toBe(6343);
     expect(j.note).toContain(
-      `not yet conclusive (e-value 0.564 < 20; it has 80% power at ${j.evidence.sampleSize} candidate requests)`,
+      'not yet conclusive (e-value 0.564 < 20); 1,000 of 6,343 planned candidate exposures (16%), where it has 80% power',
     );
-    // A 10% rise is impossible on a baseline of 95%: the fixed-horizon size (for that regression)
-    // is not shown, and the plan is the winner's, a 10% drop.
+    // A 10% rise is impossible on a baseline of 95%: the plan is the winner's, a 10% drop, and the
+    // note shows it (never a fixed-horizon size).
     const high = { conversions: 950, total: 1000 };
     const drop = judgeConversion({ canary: high, baseline: high, alpha: 0.05, direction: 'increase' });
     expect(drop.evidence.sampleSize).toBeGreaterThan(0);
-    expect(drop.note).toContain(`it has 80% power at ${drop.evidence.sampleSize} candidate requests`);
+    expect(drop.note).toContain(
+      `of ${(drop.evidence.sampleSize ?? 0).toLocaleString('en-US')} planned candidate exposures (`,
+    );
+    expect(drop.note).toContain('where it has 80% power');
     expect(drop.note).not.toContain('fixed-horizon');
   });
 });

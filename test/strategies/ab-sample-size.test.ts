@@ -86,7 +86,7 @@ describe('an A/B on real traffic', () => {
     const watched = await opened(15 * MINUTE);
     expect(watched.status).toBe('analysing');
     expect(watched.reason).toMatch(
-      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d+ of \d+ candidate exposures\)$/,
+      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* candidate exposures\)$/,
     );
     expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
 
@@ -98,7 +98,7 @@ describe('an A/B on real traffic', () => {
     const size = look?.evidence?.sampleSize ?? Number.NaN;
     expect(end.status).toBe('failed');
     expect(end.reason).toBe(
-      `no significant winner at the planned sample size at A/B 50/50 by x-user-id: conversion (${look?.canaryRequests} of ${size} candidate exposures, lift +2.0%)`,
+      `no significant winner at the planned sample size at A/B 50/50 by x-user-id: conversion (${look?.canaryRequests?.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} candidate exposures, lift +2.0%)`,
     );
     // It ended at the first tick that found the sample complete, long after the old 10 minutes.
     const before = conversionOf(ticks.at(-2) as Release)?.last;
@@ -137,7 +137,7 @@ describe('an A/B on real traffic', () => {
     const end = await opened(60 * MINUTE);
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no conclusive evidence within 20m at A\/B 50\/50 by x-user-id: conversion \(.*not yet conclusive .*it has 80% power at \d+ candidate requests/,
+      /^no conclusive evidence within 20m at A\/B 50\/50 by x-user-id: conversion \(.*not yet conclusive .*; [\d,]+ of [\d,]+ planned candidate exposures \(\d+%\), where it has 80% power/,
     );
   });
 });
@@ -157,7 +157,7 @@ describe('an A/B with two conversion gates', () => {
     expect(coarseDone?.status).toBe('analysing');
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: conversion \((\d+) of \d+ candidate exposures, lift \+2\.0%\), coarse \(\1 of \d+ candidate exposures, lift \+2\.0%\)$/,
+      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: conversion \(([\d,]+) of [\d,]+ candidate exposures, lift \+2\.0%\), coarse \(\1 of [\d,]+ candidate exposures, lift \+2\.0%\)$/,
     );
   });
 });
