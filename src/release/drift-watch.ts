@@ -1,36 +1,71 @@
 import { formatDuration } from '../config/duration.js';
 import type { MetricsConfig, ModelConfig } from '../config/types.js';
-import { MetricsError } from '../core/errors.js';
+import { MetricsError, TargetError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import type { Bucket } from '../metrics/histogram.js';
-import { bucketShares, psi } from '../stats/drift.js';
+import { fmt } from '../stats/counts.js';
+import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
 import { contextFor, type Ports } from './ports.js';
 
 /** One look at a stable model's predictions: recent ones against the window before them. */
 export interface DriftReport {
   model: string;
+  /** The stable version watched; empty when the target could not be read. */
   version: string;
   /** Population stability index, or undefined when there were too few predictions to say. */
   psi?: number;
+  /** PSI, Jensen-Shannon, Wasserstein and KS distances between the two windows (effect sizes). */
+  sizes?: DriftSizes;
   drifted: boolean;
-  /** The metrics could not be read: this tick saw neither drift nor its absence. */
+  /** The target or the metrics could not be read, or one window had no usable counts: no verdict. */
   inconclusive?: true;
   note: string;
 }
 
-const total = (b: Bucket[] | undefined) => b?.at(-1)?.count ?? 0;
+/**
+ * The watch's false-alarm budget: `WATCH_ALPHA` per `BUDGET_PERIOD_MS`, spent one second's share
+ * per look. Each tick is a fresh comparison, so false alarms add up across ticks; at one look a
+ * second at most, the expected number of false alarms in any 30 days is at most WATCH_ALPHA
+ * (hourly ticks spend 720 of those 2,592,000 shares). The judge's bound grows with log(1/α) only,
+ * so the small share costs little power.
+ */
+export const WATCH_ALPHA = 0.05;
+export const BUDGET_PERIOD_MS = 30 * 24 * 3_600_000;
+export const LOOK_ALPHA = WATCH_ALPHA / (BUDGET_PERIOD_MS / 1000);
+
+const total = (b: Bucket[]) => b.at(-1)?.count ?? 0;
+
+/** Cumulative counts that are numbers, not negative and never decreasing; anything else is missing data. */
+const usable = (b: Bucket[]) =>
+  b.every((x, i) => Number.isFinite(x.count) && x.count >= 0 && x.count >= (b[i - 1]?.count ?? 0));
 
 /** The drift watch of one model (config `drift-watch`), for `schedule` ticks. */
 export async function watchDrift(model: ModelConfig, ports: Ports): Promise<DriftReport | undefined> {
   const watch = model.driftWatch;
   if (!watch) return undefined;
   const ctx = contextFor(model, ports);
-  const version = (await ctx.target.read()).stable.version;
+  const unchecked = (version: string, why: string): DriftReport => {
+    const note = `${version ? `${model.name} ${version}` : model.name}: drift not checked (inconclusive): ${why}`;
+    return { model: model.name, version, drifted: false, inconclusive: true, note };
+  };
+  let version: string;
+  try {
+    version = (await ctx.target.read()).stable.version;
+  } catch (err) {
+    // A target outage is no verdict either: say so, and let the other models' watches run.
+    if (!(err instanceof TargetError)) throw err;
+    const outage = unchecked(
+      '',
+      `the target could not be read: ${hideUrlSecrets(err.message)}; the next tick looks again`,
+    );
+    ports.log.warn(outage.note);
+    return outage;
+  }
   const now = ctx.clock.now();
-  const report = (drifted: boolean, note: string, value?: number): DriftReport => ({
+  const report = (drifted: boolean, note: string, sizes?: DriftSizes): DriftReport => ({
     model: model.name,
     version,
-    ...(value === undefined ? {} : { psi: value }),
+    ...(sizes === undefined ? {} : { psi: sizes.psi, sizes }),
     drifted,
     note: `${model.name} ${version}: ${note}`,
   });
@@ -45,21 +80,48 @@ export async function watchDrift(model: ModelConfig, ports: Ports): Promise<Drif
   } catch (err) {
     // A metrics outage is no verdict on the model: say so, and let the other models' watches run.
     if (!(err instanceof MetricsError)) throw err;
-    const why = `drift not checked (inconclusive): the metrics source ${sourceName(model.metrics)} could not answer: ${hideUrlSecrets(err.message)}; the next tick looks again`;
-    const outage = report(false, why);
+    const outage = unchecked(
+      version,
+      `the metrics source ${sourceName(model.metrics)} could not answer: ${hideUrlSecrets(err.message)}; the next tick looks again`,
+    );
     ports.log.warn(outage.note);
-    return { ...outage, inconclusive: true };
+    return outage;
   }
-  if (total(recent) === 0 || total(reference) === 0 || !recent || !reference) {
-    return report(false, 'too few predictions to compare for drift yet');
-  }
-  const value = psi(bucketShares(reference), bucketShares(recent));
   const span = `the last ${formatDuration(watch.windowMs)} against the ${formatDuration(watch.referenceMs)} before`;
-  const drifted = value >= watch.maxPsi;
-  const verdict = drifted
-    ? `prediction drift, PSI ${value.toFixed(3)} (level ${watch.maxPsi})`
-    : `no drift, PSI ${value.toFixed(3)}`;
-  return report(drifted, `${verdict}: ${span}`, value);
+  // Missing or broken counts are no evidence of stability: never "no drift".
+  for (const [name, b] of [
+    ['window', recent],
+    ['reference', reference],
+  ] as const) {
+    if (b && !usable(b))
+      return unchecked(
+        version,
+        `the ${name}'s histogram has missing, negative or decreasing counts: ${span}`,
+      );
+  }
+  if (!recent || !reference || total(recent) === 0 || total(reference) === 0) {
+    const empty = !reference || total(reference) === 0 ? 'reference' : 'window';
+    return unchecked(version, `no predictions in the ${empty} to compare: ${span}`);
+  }
+  // The drift gate's judge, asked whether the two windows differ at all (tolerated distance 0)
+  // at this look's share of the budget; PSI then says whether they differ by enough to matter.
+  const j = judgeDrift({
+    canary: { buckets: recent },
+    baseline: { buckets: reference },
+    alpha: LOOK_ALPHA,
+    maxDistance: 0,
+  });
+  const sizes = j.sizes;
+  if (!sizes) return unchecked(version, `${j.note}: ${span}`);
+  const differ = j.verdict === 'fail';
+  const drifted = differ && sizes.psi >= watch.maxPsi;
+  const psiText = `PSI ${sizes.psi.toFixed(3)}`;
+  if (drifted) return report(true, `prediction drift, ${psiText} (level ${watch.maxPsi}): ${span}`, sizes);
+  const chance = dkwRadius(total(recent), LOOK_ALPHA / 2) + dkwRadius(total(reference), LOOK_ALPHA / 2);
+  const why = differ
+    ? `below level ${watch.maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`
+    : `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
+  return report(false, `no drift, ${psiText} (${why}): ${span}`, sizes);
 }
 
 /** `sandbox at http://host:port`, `cloudwatch`: which source a message is about, without secrets. */

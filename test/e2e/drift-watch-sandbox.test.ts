@@ -39,7 +39,7 @@ async function watchTwoWindows(shift: number) {
       [21, 0],
       [22, shift],
     ] as const) {
-      const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 300, seed, shift: by });
+      const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 600, seed, shift: by });
       await new Promise((r) => setTimeout(r, (WINDOW_S + 0.5) * 1000));
       await traffic.stop();
     }
@@ -76,9 +76,11 @@ models:
 
 // `model-gate sandbox --traffic --shift` as users run it, as its own process: a drift watch needs
 // the population to change between its reference window and its window, which --shift-after does.
+// Windows of about a thousand predictions or more: the watch's judge needs them to tell a shift of
+// this size (KS distance about 0.2) from chance at its small per-look false-alarm share.
 const SHIFT = 2;
-const SHIFT_AFTER_S = 2;
-const CLI_WINDOW_S = 2;
+const SHIFT_AFTER_S = 5;
+const CLI_WINDOW_S = 5;
 
 interface CliSandbox extends SandboxProcess {
   /** Date.now() when it said it was listening (its traffic starts just before). */
