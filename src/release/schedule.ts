@@ -12,7 +12,7 @@ import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
 /**
  * `schedule` (command tick): advance every release still analysing, whichever PR it
- * belongs to, by one bounded pass (or a watch, if asked); retire the blue of a blue-green
+ * belongs to, by one bounded pass (the action and the CLI always ask one); retire the blue of a blue-green
  * promotion older than its `rollback-window`; then run the drift watches of the stable
  * models, recording drift and noting it on the PR that introduced the version.
  */
