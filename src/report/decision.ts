@@ -1,5 +1,10 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
-import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
+import {
+  endedByRollbackToIt,
+  endedUndecided,
+  neverServedCallers,
+  platformFailure,
+} from '../release/phase-notes.js';
 import type { RunResult, ServingState } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 
@@ -38,20 +43,53 @@ export function runDecision(result: RunResult): Decision {
 /** One sentence for one model: what happened and, when it matters, why. */
 export function releaseSentence(r: Release): string {
   if (!r.withdrawPending) return endSentence(r);
-  return `${endSentence(r)}. ${r.to} may still get live traffic: withdrawing it failed, and a re-run of this job or the next schedule tick tries again`;
+  const retry = 'a re-run of this job or the next schedule tick tries again';
+  const stuck = notTakenSentence(r);
+  if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
+  return `${endSentence(r)}. ${r.to} may still get live traffic: withdrawing it failed, and ${retry}`;
 }
+
+/**
+ * A release's sentence in a report of `result`: a promotion that a rollback in the same result
+ * undid (the comment of the PR that brought the version in) says so, not only that it was promoted.
+ */
+export function reportSentence(r: Release, result: RunResult): string {
+  const since = rolledBackSince(r, result);
+  if (!since) return releaseSentence(r);
+  return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;
+}
+
+/** A release's status as a report of `result` heads it: `promoted, since rolled back to v1`. */
+export function reportStatus(r: Release, result: RunResult): string {
+  const since = rolledBackSince(r, result);
+  return since ? `promoted, since rolled back to ${since.version}` : r.status;
+}
+
+/** The rollback in `result` that took a promoted release's version out of service. */
+const rolledBackSince = (r: Release, result: RunResult): LedgerEntry | undefined =>
+  r.status === 'promoted'
+    ? result.rollbacks?.find((e) => e.model === r.model && e.previous === r.to)
+    : undefined;
+
+// After the time budget (max-wait) nothing looks at the release until a run resumes it.
+const CONTINUES =
+  "after this job's max-wait, a schedule tick (command: tick) or a re-run of this job continues the analysis";
+
+// A failed head is not analysed again on the same commit (pull-request.ts restartsOnReopen).
+const RETRY =
+  'the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again';
 
 function endSentence(r: Release): string {
   switch (r.status) {
     case 'analysing':
-      return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}`;
+      return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${CONTINUES}`;
     case 'ready':
       return readySentence(r);
     case 'failed':
       if (notDeployed(r)) return `${r.model} ${r.to} was ${r.reason}`;
-      return neverServedCallers(r)
-        ? `${r.model} ${r.to} ${failedUnseen(r)}`
-        : `${r.model} ${r.to} was rolled back to ${r.from}: ${r.reason}`;
+      if (neverServedCallers(r))
+        return `${r.model} ${r.to} ${failedUnseen(r)}${couldNotRun(r) ? `; ${RETRY}` : ''}`;
+      return rolledBackSentence(r);
     case 'promoted':
       return `${r.model} ${r.to} was promoted (replacing ${r.from})`;
     case 'aborted':
@@ -81,6 +119,62 @@ function readySentence(r: Release): string {
   return `${r.model} ${r.to} is ready to merge, but ${words.join('; ')} (must-have-data: false let ${which} pass)`;
 }
 
+// The engine's words for a rollback or withdrawal the platform refused (tick.ts rollBack, finish.ts).
+const rollbackAlsoFailed = (r: Release) => `; the rollback to ${r.from} also failed: `;
+const withdrawFailed = (r: Release) => `; withdrawing ${r.to} failed: `;
+const laterTry = (r: Release) => `; ${r.to} withdrawn on a later try`;
+
+/** `text` split at the first `marker`: what comes before it and after, or undefined without it. */
+function splitAt(text: string | undefined, marker: string): [string, string] | undefined {
+  const at = text?.indexOf(marker) ?? -1;
+  return text !== undefined && at >= 0 ? [text.slice(0, at), text.slice(at + marker.length)] : undefined;
+}
+
+/**
+ * Rolled back, and why; a rollback that failed first and took on a later try says so in that
+ * order; one that failed only because the analysis could not run says how to try again.
+ */
+function rolledBackSentence(r: Release): string {
+  const [why, failedFirst] = splitAt(r.reason, rollbackAlsoFailed(r)) ?? [r.reason ?? '', undefined];
+  const later = failedFirst?.endsWith(laterTry(r));
+  const when = later ? ' on a later try' : '';
+  const first = later ? ` (the first rollback failed: ${failedFirst?.slice(0, -laterTry(r).length)})` : '';
+  if (couldNotRun(r))
+    return `${r.model} ${r.to} was rolled back to ${r.from}${when} without a verdict on it (${why})${first}; ${RETRY}`;
+  return `${r.model} ${r.to} was rolled back to ${r.from}${when}: ${why}${first}`;
+}
+
+/**
+ * A release whose rollback or withdrawal the platform refused, as what did not happen: it was
+ * not rolled back (withdrawn), and why it was to be. Undefined where the reason has no such words.
+ */
+function notTakenSentence(r: Release): string | undefined {
+  if (r.status === 'failed') {
+    const split = neverServedCallers(r) ? undefined : splitAt(r.reason, rollbackAlsoFailed(r));
+    return (
+      split &&
+      `${r.model} ${r.to} could not be rolled back to ${r.from}: ${split[1]} (rolling back because ${split[0]})`
+    );
+  }
+  const split = splitAt(r.reason, withdrawFailed(r));
+  if (!split) return undefined;
+  // `…; v2 withdrawn` ends the reason of a withdrawal that was to be (the PR closed, a rollback).
+  const done = `; ${r.to} withdrawn`;
+  const why = split[0].endsWith(done) ? split[0].slice(0, -done.length) : split[0];
+  return `${r.model} ${r.to} could not be withdrawn: ${split[1]} (withdrawing because ${why})`;
+}
+
+/**
+ * A failure that is no verdict on the candidate: the serving platform failed, or every failed
+ * gate failed on query errors (its metrics or webhook did not answer, consecutive-error-limit).
+ */
+function couldNotRun(r: Release): boolean {
+  if (r.status !== 'failed' || notDeployed(r)) return false;
+  if (r.reason?.startsWith(platformFailure('')) === true) return true;
+  const failed = r.gates.filter((g) => g.verdict === 'fail');
+  return failed.length > 0 && failed.every((g) => g.last?.verdict === 'error');
+}
+
 /** Failed where it answered no caller (a smoke test on green, a shadow run): nothing was rolled back. */
 function failedUnseen(r: Release): string {
   const phase = r.phases.at(-1)?.name ?? '';
@@ -100,17 +194,37 @@ export const DECISION_TITLE: Record<Decision, string> = {
 };
 
 /**
- * The report's heading: the decision's; a candidate whose withdrawal failed comes first; a status
- * report with nothing in flight says that.
+ * The report's heading: the decision's; a candidate whose withdrawal failed comes first; a run
+ * that changed nothing says why (a status report, a dry run, a queue); failures that are no
+ * verdict on their candidates say the analysis could not run.
  */
 export function reportTitle(result: RunResult): string {
   if (result.releases.some((r) => r.withdrawPending))
     return '⚠️ Rollback incomplete: a candidate may still get live traffic';
   const decision = runDecision(result);
-  if (decision === 'skipped' && result.serving?.length) return 'ℹ️ Status: nothing in flight';
-  if (decision !== 'failed' || result.releases.some(rolledBack)) return DECISION_TITLE[decision];
+  if (decision === 'skipped') return nothingChangedTitle(result);
+  if (decision !== 'failed') return DECISION_TITLE[decision];
+  const failed = result.releases.filter((r) => r.status === 'failed');
+  const drifted = result.drift?.some((d) => d.drifted) === true;
+  if (failed.length > 0 && !drifted && failed.every(couldNotRun))
+    return `🔌 ${failed.some(rolledBack) ? 'Rolled back' : 'Failed'}: the analysis could not run`;
+  if (failed.some(rolledBack)) return DECISION_TITLE.failed;
   // Nothing was rolled back: candidates that never served callers, or a stable model's drift.
-  return result.releases.some((r) => r.status === 'failed') ? '❌ Failed' : '❌ Drift detected';
+  return failed.length > 0 ? '❌ Failed' : '❌ Drift detected';
+}
+
+// The engine's words for a dry run's lines (dry-run.ts, commands.ts, retire-blue.ts) and a queued
+// PR's (pull-request.ts queue): a comment keeps only these lines for a sibling job's models.
+const DRY_RUN = /^would |: would record no rollback|; a run would join the queue/;
+const QUEUED = /^queued: PR #(\d+) holds the canary slot/;
+
+/** The heading of a run with no release to decide on. */
+function nothingChangedTitle(result: RunResult): string {
+  if (result.serving?.length) return 'ℹ️ Status: nothing in flight';
+  if (result.skipped.some((s) => DRY_RUN.test(s.why))) return '🧪 Dry run: nothing changed';
+  const holders = [...new Set(result.skipped.map((s) => QUEUED.exec(s.why)?.[1]).filter(Boolean))];
+  if (holders.length > 0) return `⏸️ Queued behind ${holders.map((pr) => `PR #${pr}`).join(' and ')}`;
+  return DECISION_TITLE.skipped;
 }
 
 /** A pre-deploy (offline) gate failed: the candidate was never deployed. */

@@ -2,7 +2,7 @@ import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
-import { releaseSentence, reportTitle, rollbackSentence, servingSentence } from './decision.js';
+import { reportSentence, reportStatus, reportTitle, rollbackSentence, servingSentence } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
 export interface ReportMeta {
@@ -15,9 +15,10 @@ export interface ReportMeta {
 /** The whole report as GitHub markdown: the decision first, then evidence per model. */
 export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
   const lines = [`## model-gate: ${reportTitle(result)}`, ''];
-  for (const s of result.serving ?? []) lines.push(`- ${escapeMarkdown(servingSentence(s))}`);
-  for (const r of result.releases) lines.push(`- ${escapeMarkdown(releaseSentence(r))}`);
+  // A rollback outranks the releases beside it (an earlier promotion it undid): it comes first.
   for (const e of result.rollbacks ?? []) lines.push(`- ${escapeMarkdown(rollbackSentence(e))}`);
+  for (const s of result.serving ?? []) lines.push(`- ${escapeMarkdown(servingSentence(s))}`);
+  for (const r of result.releases) lines.push(`- ${escapeMarkdown(reportSentence(r, result))}`);
   for (const d of result.drift ?? []) lines.push(`- ${d.drifted ? '⚠️ ' : ''}${escapeMarkdown(d.note)}`);
   for (const s of result.skipped)
     lines.push(`- ${escapeMarkdown(s.model === '*' ? s.why : `${s.model}: ${s.why}`)}`);
@@ -25,7 +26,7 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
     const model = config.models[r.model];
     lines.push(
       '',
-      `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${r.status})`,
+      `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${escapeMarkdown(reportStatus(r, result))})`,
       '',
     );
     const split =
@@ -60,10 +61,13 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
 
 const cells = (...values: string[]) => values.map(escapeMarkdown).join(' | ');
 
-/** Text that came from outside can neither break the table nor inject HTML, links or mentions. */
+/**
+ * Text that came from outside can neither break the table nor inject HTML, links, mentions,
+ * strikethrough (`~`, two PromQL `=~`), math (`$`) or entities (`&`).
+ */
 export function escapeMarkdown(text: string): string {
   return text
-    .replace(/[\\`*_[\]<>|]/g, (c) => `\\${c}`)
+    .replace(/[\\`*_[\]<>|~$&]/g, (c) => `\\${c}`)
     .replace(/@/g, '@\u200b')
     .replace(/\r?\n/g, ' ');
 }

@@ -150,6 +150,8 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
     const note = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
+    // First, so that a look over the bound does not read as contradicting the verdict beside it.
+    const tolerated = toleratedNote(g, config);
     // One service-wide series read for both arms: no candidate or baseline value to show.
     if (config && model && readsWholeService(config, model)) {
       return {
@@ -158,7 +160,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
         baseline: '–',
         bound: bounds,
         verdict: verdictText(g, release),
-        note: [WHOLE_SERVICE_NOTE, note].filter(Boolean).join('; '),
+        note: [WHOLE_SERVICE_NOTE, tolerated, note].filter(Boolean).join('; '),
       };
     }
     return {
@@ -174,9 +176,20 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
             : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
       bound: bounds,
       verdict: verdictText(g, release),
-      note: [evidence, note].filter(Boolean).join('; '),
+      note: [tolerated, evidence, note].filter(Boolean).join('; '),
     };
   });
+}
+
+/**
+ * The looks of this phase that failed and that `failure-limit` let pass without failing the gate:
+ * without it, a pending or undecided gate whose note says it is over its bound reads as a contradiction.
+ */
+function toleratedNote(g: GateState, config: GateConfig | undefined): string {
+  if (g.verdict === 'fail' || g.failures === 0 || !config || !('failureLimit' in config)) return '';
+  const looks = `${g.failures} look${g.failures === 1 ? '' : 's'}`;
+  const what = config.kind === 'threshold' ? `over the bound on ${looks}` : `a regression on ${looks}`;
+  return `⚠️ ${what} (failure-limit ${config.failureLimit} allows ${config.failureLimit})`;
 }
 
 /**

@@ -26,7 +26,12 @@ describe('a rollback the platform refused', () => {
     expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v3', weight: 10 } });
     const report = renderMarkdown(config, failed, { now: 0 });
     expect(report).toContain('## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic');
-    expect(report).toContain('v3 may still get live traffic: withdrawing it failed');
+    expect(report).toContain(
+      '- fraud v3 could not be rolled back to v1: platform unavailable (rolling back because',
+    );
+    expect(report).toContain(
+      'v3 may still get live traffic: a re-run of this job or the next schedule tick tries again',
+    );
     expect(await ledger.canaryHolder('fraud')).toMatchObject({ to: 'v3', withdrawPending: true });
 
     target.failFromWrite = Number.POSITIVE_INFINITY;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { newRelease } from '../../src/release/new-release.js';
 import { escapeMarkdown, renderMarkdown } from '../../src/report/markdown.js';
+import { renderTerminal } from '../../src/report/terminal.js';
 import { canaryModel, thresholdGate } from '../support/model-config.js';
 
 const config = { version: 1 as const, allowForks: false, models: { fraud: canaryModel() } };
@@ -65,10 +66,18 @@ describe('the markdown report', () => {
     );
     const lines = text.split('\n');
     expect(lines[0]).toBe('## model-gate: ↩️ Rolled back by command');
+    // The rollback first; the promotion it undid does not read as the news.
     expect(lines.slice(2, 4)).toEqual([
-      '- fraud v2 was promoted (replacing v1)',
       '- fraud now serves v1 (was v2): rolled back by workflow\\_dispatch',
+      '- fraud v2 was promoted (replacing v1), since rolled back to v1',
     ]);
+    expect(lines).toContain('### fraud: v1 → v2 (promoted, since rolled back to v1)');
+    const terminal = renderTerminal(config, { releases: [promoted], skipped: [], rollbacks: [rollback] }, 0);
+    expect(terminal.split('\n').slice(1, 3)).toEqual([
+      '  fraud now serves v1 (was v2): rolled back by workflow_dispatch',
+      '  fraud v2 was promoted (replacing v1), since rolled back to v1',
+    ]);
+    expect(terminal).toContain('fraud: v1 -> v2 (promoted, since rolled back to v1)');
   });
 
   it("shows a gate's query URL without its credentials or query string, which may hold a secret", () => {
@@ -136,10 +145,26 @@ describe('the markdown report', () => {
   });
 
   it('neutralises markdown, HTML, links and mentions in text from outside', () => {
-    const hostile = '<img src=x onerror=alert(1)> @org/team [click](https://evil) | `rm` **b**\nnext';
+    const hostile =
+      '<img src=x onerror=alert(1)> @org/team [click](https://evil) | `rm` **b** ~~s~~ $x$ &#64;o\nnext';
     const safe = escapeMarkdown(hostile);
-    expect(safe).not.toMatch(/(^|[^\\])[<>|`[\]*]/);
+    expect(safe).not.toMatch(/(^|[^\\])[<>|`[\]*~$&]/);
     expect(safe).not.toContain('@org');
     expect(safe).not.toContain('\n');
+  });
+
+  it('shows a PromQL label with two =~ matchers as typed, not struck through', () => {
+    const query = 'sum(rate(errors{job=~"fraud.*"}[5m])) / sum(rate(requests{job=~"fraud.*"}[5m]))';
+    const model = canaryModel({ gates: [thresholdGate({ name: 'errors', query, max: 0.02 })] });
+    const release = newRelease(model, { from: 'v1', to: 'v2', now: 0 });
+    const text = renderMarkdown(
+      { ...config, models: { fraud: model } },
+      { releases: [release], skipped: [] },
+      { now: 0 },
+    );
+    const row = text.split('\n').find((l) => l.startsWith('| errors ('));
+    // GFM strikes through text between two `~`: each must be escaped.
+    expect(row?.match(/=\\~/g)).toHaveLength(2);
+    expect(row).not.toMatch(/(^|[^\\])~/);
   });
 });

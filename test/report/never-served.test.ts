@@ -77,7 +77,10 @@ describe('the decision on a candidate that never served callers', () => {
     expect(r.status).toBe('failed');
     expect(r.phases.map((p) => [p.name, p.outcome])).toEqual([['smoke on green', 'failed']]);
     const [title, , sentence] = decision(report(config, r));
-    expect(title).toBe('## model-gate: ❌ Rolled back');
-    expect(sentence).toMatch(/^- fraud v2 was rolled back to v1: the serving platform failed: /);
+    // No verdict on the candidate: the platform failed, so the heading says the analysis could not run.
+    expect(title).toBe('## model-gate: 🔌 Rolled back: the analysis could not run');
+    expect(sentence).toMatch(
+      /^- fraud v2 was rolled back to v1 without a verdict on it \(the serving platform failed: .*\); the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit/,
+    );
   });
 });

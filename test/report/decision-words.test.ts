@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { RunOptions } from '../../src/release/pull-request.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { runDecision } from '../../src/report/decision.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { renderTerminal } from '../../src/report/terminal.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { fraudPr } from '../support/fraud-pr.js';
+import { sha } from '../support/model-config.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// The heading and first sentence of a PR's report, for runs the engine really made: they say what
+// happened to the candidate (or did not), and what a user does next, not a generic decision.
+
+const watch: RunOptions = { mode: 'watch', maxWaitMs: 3_600_000, dryRun: false };
+
+/** The heading and the first sentence of the markdown report. */
+const top = (text: string) => {
+  const lines = text.split('\n');
+  return [lines[0], lines[2]];
+};
+
+describe('the report of a run that changed nothing', () => {
+  it('queued behind the PR holding the canary slot: says so in the heading', async () => {
+    const { config, ports, event } = await fraudPr();
+    await handlePullRequest(config, event('opened'), ports, { ...watch, mode: 'tick' });
+    const queued = await handlePullRequest(config, { ...event('opened'), number: 8 }, ports, watch);
+    // The `decision` output stays the documented `skipped`: only the words change.
+    expect(runDecision(queued)).toBe('skipped');
+    expect(top(renderMarkdown(config, queued, { now: 0 }))).toEqual([
+      '## model-gate: ⏸️ Queued behind PR #7',
+      '- fraud: queued: PR #7 holds the canary slot of fraud (v2); re-run this job once it is merged or closed',
+    ]);
+    expect(renderTerminal(config, queued, 0).split('\n')[0]).toBe('model-gate: ⏸️ Queued behind PR #7');
+  });
+
+  it('a dry run: says it changed nothing, first what it would do', async () => {
+    const { config, ports, event, target } = await fraudPr();
+    const dry = await handlePullRequest(config, event('opened'), ports, { ...watch, dryRun: true });
+    expect(target.writes).toHaveLength(0);
+    expect(runDecision(dry)).toBe('skipped');
+    expect(top(renderMarkdown(config, dry, { now: 0 }))).toEqual([
+      '## model-gate: 🧪 Dry run: nothing changed',
+      '- fraud: would deploy v2 (replacing v1) and run its 2 canary steps',
+    ]);
+  });
+});
+
+describe('the report of an analysis still running', () => {
+  it("says what continues it after the job's max-wait", async () => {
+    const { config, ports, event } = await fraudPr();
+    // A budget shorter than the 10s between looks: the job stops with the release still analysing.
+    const left = await handlePullRequest(config, event('opened'), ports, { ...watch, maxWaitMs: 5_000 });
+    expect(left.releases[0]?.status).toBe('analysing');
+    const [title, sentence] = top(renderMarkdown(config, left, { now: 0 }));
+    expect(title).toBe('## model-gate: ⏳ Analysing');
+    expect(sentence).toMatch(
+      /^- fraud v2: analysing step 1 of 2 \(10% of live traffic\); after this job's max-wait, a schedule tick \(command: tick\) or a re-run of this job continues the analysis$/,
+    );
+  });
+});
+
+describe('the report of an analysis the infrastructure stopped', () => {
+  it('metrics unreachable: says the analysis could not run, and a new commit (even empty) analyses again', async () => {
+    const { config, ports, event, target } = await fraudPr();
+    const metrics = new ScriptedMetrics({
+      stable: { rps: 90, values: { 'error-rate': 0.005 } },
+      canary: { rps: 20, values: { 'error-rate': 0.005 } },
+    });
+    metrics.failing = true;
+    const world = { ...ports, metricsFor: () => metrics };
+    const failed = await handlePullRequest(config, event('opened'), world, watch);
+    expect(failed.releases[0]).toMatchObject({ status: 'failed' });
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(runDecision(failed)).toBe('failed');
+    const [title, sentence] = top(renderMarkdown(config, failed, { now: 0 }));
+    expect(title).toBe('## model-gate: 🔌 Rolled back: the analysis could not run');
+    expect(sentence).toBe(
+      '- fraud v2 was rolled back to v1 without a verdict on it (errors: metrics failed 5 times in a row (metrics backend unreachable)); the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again',
+    );
+
+    // What it says works: the same commit is not analysed again, an empty new commit is.
+    metrics.failing = false;
+    const again = await handlePullRequest(config, event('reopened'), world, watch);
+    expect(again.releases[0]?.status).toBe('failed');
+    const reader = memoryFileReader({
+      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
+      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
+      [sha(3)]: { 'fraud.yaml': 'version: v2\n' },
+    });
+    const pushed = await handlePullRequest(
+      config,
+      { ...event('synchronize'), headSha: sha(3) },
+      { ...world, reader },
+      watch,
+    );
+    expect(pushed.releases[0]?.status).toBe('ready');
+  });
+
+  it('a regression is still headed rolled back, with no advice to retry', async () => {
+    const { config, ports, event } = await fraudPr({ candidateErrors: 0.2 });
+    const failed = await handlePullRequest(config, event('opened'), ports, watch);
+    const [title, sentence] = top(renderMarkdown(config, failed, { now: 0 }));
+    expect(title).toBe('## model-gate: ❌ Rolled back');
+    expect(sentence).toBe('- fraud v2 was rolled back to v1: errors: 20.00% is above the max 2.00%');
+  });
+});
+
+describe('the report of a rollback or withdrawal the platform refused', () => {
+  it('says the candidate could not be rolled back, never that it was; then that a later try did it', async () => {
+    const { config, ports, event, target } = await fraudPr({ candidateErrors: 0.2 });
+    // The candidate deploys (write 0), then every write fails: the rollback does not take.
+    target.failFromWrite = 1;
+    const stuck = await handlePullRequest(config, event('opened'), ports, watch);
+    const [title, sentence] = top(renderMarkdown(config, stuck, { now: 0 }));
+    expect(title).not.toMatch(/rolled back/i);
+    expect(sentence).toBe(
+      '- fraud v2 could not be rolled back to v1: platform unavailable (rolling back because errors: 20.00% is above the max 2.00%); v2 may still get live traffic: a re-run of this job or the next schedule tick tries again',
+    );
+
+    target.failFromWrite = Number.POSITIVE_INFINITY;
+    const rerun = await handlePullRequest(config, event('synchronize'), ports, watch);
+    expect(top(renderMarkdown(config, rerun, { now: 0 }))[1]).toBe(
+      '- fraud v2 was rolled back to v1 on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: platform unavailable)',
+    );
+  });
+
+  it('says a candidate whose withdrawal failed could not be withdrawn', async () => {
+    const { config, ports, event, target } = await fraudPr();
+    await handlePullRequest(config, event('opened'), ports, { ...watch, mode: 'tick' });
+    // The withdrawal does not take: the platform silently keeps the candidate's traffic.
+    target.revertNext = true;
+    const closed = await handlePullRequest(config, event('closed'), ports, watch);
+    expect(closed.releases[0]).toMatchObject({ status: 'aborted', withdrawPending: true });
+    expect(top(renderMarkdown(config, closed, { now: 0 }))[1]).toBe(
+      '- fraud v2 could not be withdrawn: memory target serves v1 90% / v2 10% after being asked for v1 100% (withdrawing because the PR was closed without merging); v2 may still get live traffic: a re-run of this job or the next schedule tick tries again',
+    );
+  });
+});
