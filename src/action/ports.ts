@@ -88,7 +88,7 @@ export function actionPorts(
     stamp,
     systemClock,
     // The settle wait scales with the client's test-only pacing (testWaitScale): 5 s for real.
-    { warn: core.warning, settleMs: 5_000 * testWaitScale(env) },
+    { warn: core.warning, settleMs: 5_000 * testWaitScale(env), runUrl },
   );
   const ports: Ports = {
     ...base,

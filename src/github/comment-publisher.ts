@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
+import { redact } from '../core/redact.js';
+import { LedgerStateError } from '../ledger/ledger.js';
 import type { RunResult } from '../release/pull-request.js';
+import { withThinSeries } from '../release/series.js';
 import type { Release } from '../release/types.js';
+import { renderShortMarkdown } from '../report/markdown.js';
 import { isNotFound, retryDelayOf } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
-import { COMMENT_LIMIT, composeBody, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
+import { bodyHead, COMMENT_LIMIT, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
 
 /** Renders a PR's report; `compact` leaves out details to fit GitHub's size limit. */
 export type RenderReport = (result: RunResult, compact: boolean) => string;
@@ -18,8 +22,16 @@ export interface PublisherOptions {
   repairs?: number;
   /** How many times a write GitHub refused for now (rate limit, server error) is made again. */
   retries?: number;
+  /** The workflow run, linked from a report shortened to fit a comment. */
+  runUrl?: string;
   warn?(message: string): void;
 }
+
+/**
+ * Points per gate that a comment too full for the whole state keeps of each chart series, then
+ * the one the engine reads (series.ts, thinSeries): enough for a chart, then none.
+ */
+const THINNED_SERIES = [8, 1];
 
 /** What a PR's report carries beside its releases. */
 type Notes = Omit<RunResult, 'releases'>;
@@ -166,7 +178,7 @@ export class CommentPublisher {
   private async body(pr: number, notes: Notes, stamp: RunStamp): Promise<string> {
     const releases = [...(await this.ledger.releasesOf(pr)).values()];
     const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped) : notes.skipped;
-    return this.fit({ ...notes, skipped, releases }, releases, stamp);
+    return this.fit(pr, { ...notes, skipped, releases }, releases, stamp);
   }
 
   /**
@@ -180,19 +192,52 @@ export class CommentPublisher {
     return [...theirs, ...mine];
   }
 
-  /** The full report if it fits, else without details, else cut; the decision always stays. */
-  private fit(result: RunResult, releases: Release[], stamp: RunStamp): string {
-    const data = {
-      releases: Object.fromEntries(releases.map((r) => [r.model, r])),
+  /**
+   * The body of a PR's comment within GitHub's limit. The hidden state is never cut, since a later
+   * job resumes from it: it is written plain, else gzipped, else with each gate's chart series
+   * thinned (THINNED_SERIES). The visible report gets the room left: the full report, else without
+   * details, else the decision and a line per model. When not even that fits, nothing is written
+   * and the run fails saying what to do: a cut state would stop every later job of the PR.
+   */
+  private fit(pr: number, result: RunResult, releases: Release[], stamp: RunStamp): string {
+    const state = (points?: number) => ({
+      releases: Object.fromEntries(
+        releases.map((r) => [r.model, points === undefined ? r : withThinSeries(r, points)]),
+      ),
       skipped: result.skipped,
-    };
-    const full = composeBody(this.render(result, false), stamp, data);
-    if (full.length <= COMMENT_LIMIT) return full;
-    const compact = composeBody(this.render(result, true), stamp, data);
-    if (compact.length <= COMMENT_LIMIT) return compact;
-    const note = '\n\n… report shortened to fit a GitHub comment; the job summary has all of it.\n';
-    return compact.slice(0, COMMENT_LIMIT - note.length) + note;
+    });
+    const heads = [
+      () => bodyHead(stamp, state()),
+      () => bodyHead(stamp, state(), true),
+      ...THINNED_SERIES.map((points) => () => bodyHead(stamp, state(points), true)),
+    ].map(once);
+    const reports = [
+      once(() => this.render(result, false)),
+      once(() => this.render(result, true)),
+      (room: number) => renderShortMarkdown(result, { runUrl: this.opts.runUrl, maxLength: room }),
+    ];
+    for (const report of reports) {
+      for (const head of heads) {
+        const room = COMMENT_LIMIT - head().length;
+        const markdown = room > 0 ? report(room) : undefined;
+        const body = markdown === undefined ? undefined : head() + redact(markdown);
+        if (body !== undefined && body.length <= COMMENT_LIMIT) return body;
+      }
+    }
+    const smallest = heads.at(-1)?.().length ?? 0;
+    throw new LedgerStateError(
+      `the model-gate comment of PR #${pr} cannot hold the state of its ${releases.length} releases: gzipped, with one point left of each gate's chart series, it takes ${smallest} of the ${COMMENT_LIMIT} characters GitHub allows a comment, with no room left for the report. Change fewer models in one pull request (split it into several), or keep the releases in a ledger file that persists between runs (the ledger input: a path)`,
+    );
   }
+}
+
+/** `make`, called at most once. */
+function once<T>(make: () => T): () => T {
+  let made: { value: T } | undefined;
+  return () => {
+    made ??= { value: make() };
+    return made.value;
+  };
 }
 
 const signatureOf = (releases: Release[]) =>

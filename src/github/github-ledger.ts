@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { type Ledger, type LedgerEntry, LedgerStateError, SlotTakenError } from '../ledger/ledger.js';
 import { firstProblems, parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
 import type { DriftReport } from '../release/drift-watch.js';
+import { withThinSeries } from '../release/series.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
@@ -157,8 +158,9 @@ export class GitHubLedger implements Ledger {
   /** The models this run saved on a PR whose state is not in its comment as last read. */
   lost(pr: number): string[] {
     const held = this.releasesIn(pr, this.commentFor(pr).current);
-    // Compared as the comment stores them: JSON, read back through the schema.
-    const stored = (r: Release) => JSON.stringify(storedForm(r));
+    // Compared as the comment stores them: JSON, read back through the schema, and with the chart
+    // series as thinned as a full comment keeps them (CommentPublisher): the same state otherwise.
+    const stored = (r: Release) => JSON.stringify(storedForm(withThinSeries(r, 1)));
     return this.savedReleases(pr)
       .filter((r) => {
         const theirs = held.get(r.model);

@@ -1,3 +1,4 @@
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { redact, redactNotes } from '../core/redact.js';
 import { type GitHubClient, isNotFound, SEND_ONCE } from './client.js';
 import type { Repo } from './repo-files.js';
@@ -24,15 +25,30 @@ export interface StoredComment {
   dataProblem?: string;
 }
 
-const DATA = /<!-- model-gate-data:(\S*) -->/;
+/** Plain: base64 of the JSON. `gzip:` first: of the gzipped JSON, written when the plain form would not fit. */
+const DATA = /<!-- model-gate-data:(gzip:)?(\S*) -->/;
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
 const STAMP = /<!-- model-gate-run:(\d+)\.(\d+) -->/;
+/** Under 48 kB of gzipped JSON in a comment inflates to a few MB at most: far more was forged (a gzip bomb). */
+const MAX_INFLATED = 32 * 1024 * 1024;
+
+/**
+ * The marker, the run stamp and the hidden data, which a visible markdown body follows.
+ * `gzip`: the data compressed first (a third to a tenth of the size), for a PR with many models;
+ * versions of model-gate before it read only the plain form, so it is written only when needed.
+ */
+export function bodyHead(stamp: RunStamp, data: unknown, gzip = false): string {
+  // The runner masks its log only. Base64 hides nothing: the stored state's notes are redacted too.
+  const json = JSON.stringify(redactNotes(data));
+  const encoded = gzip ? `gzip:${gzipSync(json, { level: 9 }).toString('base64')}` : b64(json);
+  return `${COMMENT_MARKER}\n<!-- model-gate-run:${stamp.runId}.${stamp.attempt} -->\n<!-- model-gate-data:${encoded} -->\n`;
+}
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** Put the marker, the run stamp and hidden data around a visible markdown body. */
-export function composeBody(markdown: string, stamp: RunStamp, data: unknown): string {
-  // The runner masks its log only. Base64 hides nothing: the stored state's notes are redacted too.
-  const encoded = Buffer.from(JSON.stringify(redactNotes(data))).toString('base64');
-  return `${COMMENT_MARKER}\n<!-- model-gate-run:${stamp.runId}.${stamp.attempt} -->\n<!-- model-gate-data:${encoded} -->\n${redact(markdown)}`;
+export function composeBody(markdown: string, stamp: RunStamp, data: unknown, gzip = false): string {
+  return bodyHead(stamp, data, gzip) + redact(markdown);
 }
 
 export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data' | 'dataProblem'> {
@@ -45,12 +61,17 @@ export function readBody(body: string): Pick<StoredComment, 'stamp' | 'data' | '
 
 /** The JSON hidden in a body, or why there is none to read. */
 function hiddenData(body: string): Pick<StoredComment, 'data' | 'dataProblem'> {
-  const encoded = DATA.exec(body)?.[1];
-  if (encoded === undefined) return { dataProblem: 'it has no model-gate-data block' };
-  const unreadable = { dataProblem: 'its model-gate-data block is not base64-encoded JSON' };
+  const found = DATA.exec(body);
+  if (!found) return { dataProblem: 'it has no model-gate-data block' };
+  const [, gzip, encoded = ''] = found;
+  const unreadable = {
+    dataProblem: `its model-gate-data block is not base64-encoded ${gzip ? 'gzipped ' : ''}JSON`,
+  };
   if (!BASE64.test(encoded)) return unreadable;
   try {
-    return { data: JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) };
+    const bytes = Buffer.from(encoded, 'base64');
+    const json = gzip ? gunzipSync(bytes, { maxOutputLength: MAX_INFLATED }) : bytes;
+    return { data: JSON.parse(json.toString('utf8')) };
   } catch {
     return unreadable;
   }

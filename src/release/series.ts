@@ -19,3 +19,34 @@ export function withLook(gate: GateState, m: Measurement | undefined, startedAt:
   const kept = series.length >= SERIES_POINTS ? series.filter((_, i) => i % 2 === 0) : series;
   return { ...gate, series: [...kept, point] };
 }
+
+/** Four significant digits: what the report's chart draws (toPrecision(4)). */
+const rounded = (x: number | null) => (x === null ? null : Number(x.toPrecision(4)));
+
+/**
+ * At most `max` (≥ 1) points of a series, evenly spread and ending at its last, values rounded to
+ * what the chart draws: a smaller stored state. The last point with both values is always kept,
+ * as the engine asks whether a phase had one (planned-sample.ts, noConversionData).
+ */
+export function thinSeries(series: readonly SeriesPoint[], max: number): SeriesPoint[] {
+  const n = series.length;
+  const keep = new Set<number>();
+  if (n <= max) for (let i = 0; i < n; i++) keep.add(i);
+  const lastBoth = series.findLastIndex((p) => p[1] !== null && p[2] !== null);
+  if (lastBoth >= 0) keep.add(lastBoth);
+  // From the last point back, so that a release's latest looks are the ones kept.
+  for (let k = 0; keep.size < Math.min(n, max); k++)
+    keep.add(n - 1 - (max === 1 ? 0 : Math.round((k * (n - 1)) / (max - 1))));
+  return [...keep]
+    .sort((a, b) => a - b)
+    .map((i) => {
+      const [t, canary, baseline] = series[i] as SeriesPoint;
+      return [t, rounded(canary), rounded(baseline)];
+    });
+}
+
+/** The release with each gate's series thinned to at most `max` points (thinSeries). */
+export const withThinSeries = <R extends { gates: GateState[] }>(release: R, max: number): R => ({
+  ...release,
+  gates: release.gates.map((g) => (g.series ? { ...g, series: thinSeries(g.series, max) } : g)),
+});

@@ -71,3 +71,31 @@ export function escapeMarkdown(text: string): string {
     .replace(/@/g, '@\u200b')
     .replace(/\r?\n/g, ' ');
 }
+
+/**
+ * The report when even the compact one leaves no room in a PR comment (many models): the decision,
+ * one line per model with its status and why, and where the details are. At most `maxLength`
+ * characters of whole lines (no table or HTML to cut): the models that do not fit are counted
+ * instead. Undefined when not even the decision and the pointer fit.
+ */
+export function renderShortMarkdown(
+  result: RunResult,
+  meta: { runUrl?: string; maxLength: number },
+): string | undefined {
+  // As the full report words them: a rollback first, then each release.
+  const items = [
+    ...(result.rollbacks ?? []).map(rollbackSentence),
+    ...result.releases.map((r) => `${reportStatus(r, result)}: ${reportSentence(r, result)}`),
+    ...result.skipped.map((s) => (s.model === '*' ? s.why : `${s.model}: ${s.why}`)),
+  ].map((line) => `- ${escapeMarkdown(line)}`);
+  const run = meta.runUrl ? `[the workflow run](${meta.runUrl})` : 'the workflow run';
+  const head = `## model-gate: ${reportTitle(result)}\n\n`;
+  const tail = `\nGate tables, charts and phase history are left out to fit a GitHub comment: see the job summaries of ${run}.\n`;
+  for (let shown = items.length; shown >= 0; shown--) {
+    const more = items.length - shown;
+    const list = [...items.slice(0, shown), ...(more > 0 ? [`- … and ${more} more`] : [])];
+    const text = `${head}${list.join('\n')}${list.length > 0 ? '\n' : ''}${tail}`;
+    if (text.length <= meta.maxLength) return text;
+  }
+  return undefined;
+}

@@ -60,13 +60,15 @@ describe('the comment publisher', () => {
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
   });
 
-  it('cuts what is left if even the short report is too long, keeping the decision', async () => {
+  it('falls back to the decision and a line per model if even the compact report is too long', async () => {
     const { publisher } = await publisherFor(4, () => `## DECISION\n${'y'.repeat(90_000)}`);
     await publisher.publish({ final: true });
     const body = github.comments(4)[0]?.body ?? '';
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
-    expect(body).toContain('## DECISION');
-    expect(body).toContain('report shortened to fit a GitHub comment');
+    // Not the report cut at the limit (a table or a details block left open): a short one, whole.
+    expect(body).not.toContain('yyy');
+    expect(body).toMatch(/ -->\n## model-gate: .+\n\n- analysing: fraud-4 v2: deploying the candidate/);
+    expect(body).toContain('left out to fit a GitHub comment: see the job summaries of the workflow run');
   });
 
   it('rewrites the comment on a state change, but not on every poll', async () => {
