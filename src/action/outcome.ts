@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
-import { releaseSentence, reportTitle, rollbackSentence, servingSentence } from '../report/decision.js';
+import { decisionSentences, reportTitle } from '../report/decision.js';
 
 /** One object of the `models` output. */
 export interface ModelOutcome {
@@ -38,13 +38,5 @@ function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
 
 /** The step log's account of the run: the report's heading and its one-line decisions. */
 export function decisionLines(result: RunResult): string[] {
-  const said = (s: RunResult['skipped'][number]) => (s.model === '*' ? s.why : `${s.model}: ${s.why}`);
-  return [
-    `model-gate: ${reportTitle(result)}`,
-    ...(result.serving ?? []).map(servingSentence),
-    ...result.releases.map(releaseSentence),
-    ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...(result.drift ?? []).map((d) => d.note),
-    ...result.skipped.map(said),
-  ].map((line, i) => (i === 0 ? line : `  ${line}`));
+  return [`model-gate: ${reportTitle(result)}`, ...decisionSentences(result, 'DRIFT ').map((l) => `  ${l}`)];
 }

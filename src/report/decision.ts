@@ -53,6 +53,25 @@ export function releaseSentence(r: Release): string {
  * A release's sentence in a report of `result`: a promotion that a rollback in the same result
  * undid (the comment of the PR that brought the version in) says so, not only that it was promoted.
  */
+/**
+ * The run's one-line decisions, in the order every report gives them: a rollback first (it outranks
+ * a promotion it undid), what serves, each release, drift (`drift` marks a drifted model's line),
+ * then the models skipped and why.
+ */
+export function decisionSentences(result: RunResult, drift = ''): string[] {
+  return [
+    ...(result.rollbacks ?? []).map(rollbackSentence),
+    ...(result.serving ?? []).map(servingSentence),
+    ...result.releases.map((r) => reportSentence(r, result)),
+    ...(result.drift ?? []).map((d) => `${d.drifted ? drift : ''}${d.note}`),
+    ...result.skipped.map(skippedSentence),
+  ];
+}
+
+/** A model skipped and why; `*` for the whole run. */
+export const skippedSentence = (s: RunResult['skipped'][number]) =>
+  s.model === '*' ? s.why : `${s.model}: ${s.why}`;
+
 export function reportSentence(r: Release, result: RunResult): string {
   const since = rolledBackSince(r, result);
   if (!since) return releaseSentence(r);

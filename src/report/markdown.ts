@@ -2,7 +2,14 @@ import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
-import { reportSentence, reportStatus, reportTitle, rollbackSentence, servingSentence } from './decision.js';
+import {
+  decisionSentences,
+  reportSentence,
+  reportStatus,
+  reportTitle,
+  rollbackSentence,
+  skippedSentence,
+} from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
 export interface ReportMeta {
@@ -16,12 +23,7 @@ export interface ReportMeta {
 export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
   const lines = [`## model-gate: ${reportTitle(result)}`, ''];
   // A rollback outranks the releases beside it (an earlier promotion it undid): it comes first.
-  for (const e of result.rollbacks ?? []) lines.push(`- ${escapeMarkdown(rollbackSentence(e))}`);
-  for (const s of result.serving ?? []) lines.push(`- ${escapeMarkdown(servingSentence(s))}`);
-  for (const r of result.releases) lines.push(`- ${escapeMarkdown(reportSentence(r, result))}`);
-  for (const d of result.drift ?? []) lines.push(`- ${d.drifted ? '⚠️ ' : ''}${escapeMarkdown(d.note)}`);
-  for (const s of result.skipped)
-    lines.push(`- ${escapeMarkdown(s.model === '*' ? s.why : `${s.model}: ${s.why}`)}`);
+  for (const line of decisionSentences(result, '⚠️ ')) lines.push(`- ${escapeMarkdown(line)}`);
   for (const r of result.releases) {
     const model = config.models[r.model];
     lines.push(
@@ -86,7 +88,7 @@ export function renderShortMarkdown(
   const items = [
     ...(result.rollbacks ?? []).map(rollbackSentence),
     ...result.releases.map((r) => `${reportStatus(r, result)}: ${reportSentence(r, result)}`),
-    ...result.skipped.map((s) => (s.model === '*' ? s.why : `${s.model}: ${s.why}`)),
+    ...result.skipped.map(skippedSentence),
   ].map((line) => `- ${escapeMarkdown(line)}`);
   const run = meta.runUrl ? `[the workflow run](${meta.runUrl})` : 'the workflow run';
   const head = `## model-gate: ${reportTitle(result)}\n\n`;

@@ -1,16 +1,12 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
-import { reportSentence, reportStatus, reportTitle, rollbackSentence, servingSentence } from './decision.js';
+import { decisionSentences, reportStatus, reportTitle } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
 /** The same report for a terminal: aligned columns, no markdown. */
 export function renderTerminal(config: Config, result: RunResult, now: number): string {
   const out = [`model-gate: ${reportTitle(result)}`];
-  for (const e of result.rollbacks ?? []) out.push(`  ${rollbackSentence(e)}`);
-  for (const s of result.serving ?? []) out.push(`  ${servingSentence(s)}`);
-  for (const r of result.releases) out.push(`  ${reportSentence(r, result)}`);
-  for (const d of result.drift ?? []) out.push(`  ${d.drifted ? 'DRIFT ' : ''}${d.note}`);
-  for (const s of result.skipped) out.push(`  ${s.model === '*' ? s.why : `${s.model}: ${s.why}`}`);
+  for (const line of decisionSentences(result, 'DRIFT ')) out.push(`  ${line}`);
   for (const r of result.releases) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${reportStatus(r, result)})`);
     const gates = gateRows(r, config.models[r.model]);
