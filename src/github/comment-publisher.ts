@@ -5,6 +5,7 @@ import { LedgerStateError } from '../ledger/ledger.js';
 import type { RunResult } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
 import type { Release } from '../release/types.js';
+import { SIBLING_LINE } from '../report/decision.js';
 import { renderShortMarkdown } from '../report/markdown.js';
 import { isNotFound, retryDelayOf } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
@@ -183,20 +184,24 @@ export class CommentPublisher {
 
   /**
    * On a shared comment, the other jobs' lines (queued, skipped) as the comment last read holds
-   * them, for the models this run said nothing of, then this run's own.
+   * them, for the models this run said nothing of and marked as theirs (a sibling's dry run does
+   * not make this run's heading a dry run's), then this run's own.
    */
   private keptNotes(pr: number, mine: RunResult['skipped']): RunResult['skipped'] {
     const said = new Set([...mine, ...this.ledger.savedReleases(pr)].map((x) => x.model));
     const held = storedNotes.safeParse(this.ledger.commentFor(pr).current?.data);
     const theirs = held.success ? held.data.skipped.filter((s) => !said.has(s.model)) : [];
-    return [...theirs, ...mine];
+    return [...theirs.map((s) => ({ ...s, [SIBLING_LINE]: true })), ...mine];
   }
 
   /**
    * The body of a PR's comment within GitHub's limit. The hidden state is never cut, since a later
    * job resumes from it: it is written plain, else gzipped, else with each gate's chart series
    * thinned (THINNED_SERIES). The visible report gets the room left: the full report, else without
-   * details, else the decision and a line per model. When not even that fits, nothing is written
+   * details, else the decision and a line per model. The state's form comes first: versions of
+   * model-gate before the gzipped form cannot read it (a matrix may run both), and thinned series
+   * stay thin for every later job, so a plain state with even the shortest report beats a gzipped
+   * one with the full report. When not even that fits, nothing is written
    * and the run fails saying what to do: a cut state would stop every later job of the PR.
    */
   private fit(pr: number, result: RunResult, releases: Release[], stamp: RunStamp): string {
@@ -216,8 +221,8 @@ export class CommentPublisher {
       once(() => this.render(result, true)),
       (room: number) => renderShortMarkdown(result, { runUrl: this.opts.runUrl, maxLength: room }),
     ];
-    for (const report of reports) {
-      for (const head of heads) {
+    for (const head of heads) {
+      for (const report of reports) {
         const room = COMMENT_LIMIT - head().length;
         const markdown = room > 0 ? report(room) : undefined;
         const body = markdown === undefined ? undefined : head() + redact(markdown);

@@ -233,15 +233,22 @@ export function reportTitle(result: RunResult): string {
 }
 
 // The engine's words for a dry run's lines (dry-run.ts, commands.ts, retire-blue.ts) and a queued
-// PR's (pull-request.ts queue): a comment keeps only these lines for a sibling job's models.
+// PR's (pull-request.ts queue), which name the heading of a run that changed nothing.
 const DRY_RUN = /^would |: would record no rollback|; a run would join the queue/;
 const QUEUED = /^queued: PR #(\d+) holds the canary slot/;
 
-/** The heading of a run with no release to decide on. */
+/**
+ * Marks a line a shared comment keeps from a sibling job (comment-publisher.ts keptNotes): shown
+ * in the report, but no word on this run's heading. A symbol key, so no stored state holds it.
+ */
+export const SIBLING_LINE = Symbol('a sibling job line');
+
+/** The heading of a run with no release to decide on: from this run's own lines. */
 function nothingChangedTitle(result: RunResult): string {
   if (result.serving?.length) return 'ℹ️ Status: nothing in flight';
-  if (result.skipped.some((s) => DRY_RUN.test(s.why))) return '🧪 Dry run: nothing changed';
-  const holders = [...new Set(result.skipped.map((s) => QUEUED.exec(s.why)?.[1]).filter(Boolean))];
+  const own = result.skipped.filter((s) => !(SIBLING_LINE in s));
+  if (own.some((s) => DRY_RUN.test(s.why))) return '🧪 Dry run: nothing changed';
+  const holders = [...new Set(own.map((s) => QUEUED.exec(s.why)?.[1]).filter(Boolean))];
   if (holders.length > 0) return `⏸️ Queued behind ${holders.map((pr) => `PR #${pr}`).join(' and ')}`;
   return DECISION_TITLE.skipped;
 }

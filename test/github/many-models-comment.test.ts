@@ -6,7 +6,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import type { GitHubClient } from '../../src/github/client.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { COMMENT_LIMIT, COMMENT_MARKER, readBody } from '../../src/github/sticky-comment.js';
+import { bodyHead, COMMENT_LIMIT, COMMENT_MARKER, readBody } from '../../src/github/sticky-comment.js';
 import { LedgerStateError } from '../../src/ledger/ledger.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { SERIES_POINTS, withLook } from '../../src/release/series.js';
@@ -116,7 +116,7 @@ async function publishMany(pr: number, count: number, looks?: number) {
     () => undefined,
     (error: unknown) => error,
   );
-  return { releases, warnings, outcome, client };
+  return { releases, config, warnings, outcome, client };
 }
 
 const withoutSeries = (r: Release) => ({ ...r, gates: r.gates.map(({ series: _, ...g }) => g) });
@@ -182,6 +182,27 @@ describe('the comment of a PR over many models', () => {
     expect(data.releases['model-001']?.gates[0]?.series).toHaveLength(
       releaseOf('model-001', 13, 2).gates[0]?.series?.length as number,
     );
+  });
+
+  it('keeps the state plain, which older model-gate versions read, with the compact report when the full one leaves no room', async () => {
+    // Six four-gate models: the plain state and the full report are over the limit, the compact one is under.
+    const { releases, config } = await publishMany(14, 6);
+    const state = { releases: Object.fromEntries(releases.map((r) => [r.model, r])), skipped: [] };
+    const full = renderMarkdown(config, { releases, skipped: [] }, { now: T0 + 40 * 60_000, runUrl: RUN });
+    expect(bodyHead({ runId: 1, attempt: 1 }, state).length + full.length).toBeGreaterThan(COMMENT_LIMIT);
+
+    const body = github.comments(14)[0]?.body ?? '';
+    expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
+    expect(body).toMatch(/<!-- model-gate-data:[A-Za-z0-9+/=]+ -->/);
+    expect(body).not.toContain('model-gate-data:gzip:');
+    // The compact report: every model's gate table, no chart or phase history.
+    for (const r of releases) expect(body).toContain(`### ${r.model}: v1.4.0 → v1.5.0 (analysing)`);
+    expect(body).toContain('| gate | candidate | baseline | bound | verdict |');
+    expect(body).not.toContain('```mermaid');
+    expect(body).not.toContain('Phase history');
+    // The whole state, chart series and all.
+    const data = readBody(body).data as { releases: Record<string, Release> };
+    expect(data.releases).toEqual(JSON.parse(JSON.stringify(state.releases)));
   });
 
   it('reads a gzipped state that inflates past any real one as unreadable, without inflating it all', () => {

@@ -9,7 +9,7 @@ import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Bucket } from '../../src/metrics/histogram.js';
 import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
-import { watchDrift } from '../../src/release/drift-watch.js';
+import { BUDGET_PERIOD_MS, LOOK_ALPHA, watchDrift } from '../../src/release/drift-watch.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
@@ -124,7 +124,10 @@ describe('the drift watch on a low-traffic model that does not change', () => {
     expect(failed).toEqual([]);
   });
 
-  it('raises at most about alpha (0.05) false alarms per 30 days: none in 20 seeded months of hourly ticks', async () => {
+  it('raises no false alarm in 20 seeded 30-day runs of hourly ticks, on a per-look alpha of at most 0.05 per 30 days at one look a second', async () => {
+    // The budget: even at one look a second, the per-look alphas of 30 days add up to at most 0.05.
+    expect(LOOK_ALPHA * (BUDGET_PERIOD_MS / 1000)).toBeLessThanOrEqual(0.05);
+    expect(BUDGET_PERIOD_MS).toBe(30 * DAY);
     let alarms = 0;
     let rawPsiOver = 0;
     for (let seed = 1; seed <= 20; seed++) {

@@ -1,10 +1,16 @@
+import { getOctokit } from '@actions/github';
 import { describe, expect, it } from 'vitest';
-import type { RunOptions } from '../../src/release/pull-request.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { readBody } from '../../src/github/sticky-comment.js';
+import type { RunOptions, RunResult } from '../../src/release/pull-request.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { startFakeGitHub } from '../support/fake-github/server.js';
 import { fraudPr } from '../support/fraud-pr.js';
 import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
@@ -12,6 +18,7 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 // The heading and first sentence of a PR's report, for runs the engine really made: they say what
 // happened to the candidate (or did not), and what a user does next, not a generic decision.
 
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 const watch: RunOptions = { mode: 'watch', maxWaitMs: 3_600_000, dryRun: false };
 
 /** The heading and the first sentence of the markdown report. */
@@ -43,6 +50,49 @@ describe('the report of a run that changed nothing', () => {
       '## model-gate: 🧪 Dry run: nothing changed',
       '- fraud: would deploy v2 (replacing v1) and run its 2 canary steps',
     ]);
+  });
+});
+
+describe('the report of a matrix job on the comment its sibling jobs share', () => {
+  it("takes its heading from its own lines: a sibling job's dry run does not head a queued job's report", async () => {
+    const { config, ports, event } = await fraudPr();
+    const dry = await handlePullRequest(config, event('opened'), ports, { ...watch, dryRun: true });
+    await handlePullRequest(config, event('opened'), ports, { ...watch, mode: 'tick' });
+    const queued = await handlePullRequest(config, { ...event('opened'), number: 8 }, ports, watch);
+    const github = await startFakeGitHub(repo);
+    try {
+      github.setPullRequest(8, { baseSha: sha(1), headSha: sha(2), files: [] });
+      /** A matrix job of PR #8 (no sole writer: it shares the comment), publishing its lines last. */
+      const job = (lines: RunResult['skipped'], runId: number) => {
+        const client = getOctokit('ghs_job_token', { baseUrl: github.url });
+        const ledger = new GitHubLedger({ client, repo, sha: sha(2), pr: 8 });
+        const render = (result: RunResult, compact: boolean) =>
+          renderMarkdown(config, result, { now: 0, compact });
+        const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, new FakeClock());
+        return publisher.publish({ final: true, notes: new Map([[8, lines]]) });
+      };
+      const heading = () => {
+        const body = github.comments(8)[0]?.body ?? '';
+        return body.slice(body.indexOf('## model-gate'), body.indexOf('\n', body.indexOf('## model-gate')));
+      };
+      // The ranker job of a dry-run workflow (its own line's words, from a real dry run) writes first ...
+      await job([{ model: 'ranker', why: dry.skipped[0]?.why ?? '' }], 1);
+      expect(heading()).toBe('## model-gate: 🧪 Dry run: nothing changed');
+      // ... then the fraud job of a real run, queued: its report keeps the ranker's line under its own heading.
+      await job(queued.skipped, 2);
+      expect(heading()).toBe('## model-gate: ⏸️ Queued behind PR #7');
+      const body = github.comments(8)[0]?.body ?? '';
+      expect(body).toContain('- ranker: would deploy v2 (replacing v1)');
+      expect(body).toContain('- fraud: queued: PR #7 holds the canary slot');
+      // The stored lines are as the jobs said them, for the next job to keep.
+      expect((readBody(body).data as { skipped: unknown[] }).skipped).toEqual([
+        { model: 'ranker', why: dry.skipped[0]?.why },
+        ...queued.skipped,
+      ]);
+      expect(github.violations).toEqual([]);
+    } finally {
+      await github.close();
+    }
   });
 });
 
