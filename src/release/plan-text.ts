@@ -36,8 +36,11 @@ export function plannedLines(p: PlannedModel): string[] {
   ];
 }
 
-/** How a PR's head leaves a model's version: no version file, or the base's version. */
-export type HeadVersion = { absent: true } | { same: string };
+/**
+ * How a PR's head leaves a model's version: no version file, the base's version, a version file
+ * that declares no valid version (the error), or (a merged head) another version than the candidate's.
+ */
+export type HeadVersion = { absent: true } | { same: string } | { invalid: string } | { other: string };
 
 /**
  * Why a PR's plan lists a model whose version the PR does not change, and what its job does: the
@@ -59,11 +62,19 @@ export function liveCandidateReason(c: {
     return `${deployed} and the PR was closed without merging: its job withdraws it and ${frees}`;
   const at = `${c.event === 'merged' ? 'the merged head' : 'head'} ${headName(c.headSha)}`;
   if (!c.head) return `${deployed}: its job promotes it if it passes on ${at}, else withdraws it`;
-  const leaves =
-    'absent' in c.head
-      ? `${at} has no ${c.model.source.file}`
-      : `${at} declares ${c.head.same}, as the base does`;
   const withdraws = c.event === 'merged' ? 'withdraws it unpromoted' : 'withdraws it';
+  const { file } = c.model.source;
+  if ('invalid' in c.head)
+    return `${deployed} but ${at} declares no valid version in ${file}, so there is nothing to promote or analyse: its job ${withdraws} and ${frees}; ${c.head.invalid}`;
+  if ('other' in c.head) {
+    const then =
+      c.model.onMerge === 'analyze-then-promote'
+        ? `withdraws it and analyses ${c.head.other} on it (on-merge: analyze-then-promote)`
+        : `${withdraws} (on-merge: require-pass) and ${frees}`;
+    return `${deployed} but ${at} declares ${c.head.other}: its job ${then}`;
+  }
+  const leaves =
+    'absent' in c.head ? `${at} has no ${file}` : `${at} declares ${c.head.same}, as the base does`;
   return `${deployed} but ${leaves}, so the PR no longer changes ${c.model.name}'s version: its job ${withdraws} and ${frees}`;
 }
 

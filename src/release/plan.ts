@@ -1,15 +1,17 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config, ModelConfig } from '../config/types.js';
+import { VersionError } from '../core/errors.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import {
   type ChangedModel,
   checkModelName,
+  declaredVersion,
   type FileReader,
   findChangedModels,
   unchangedVersion,
 } from '../version/changed-models.js';
-import { liveCandidateReason } from './plan-text.js';
+import { type HeadVersion, liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
 import type { PullRequestEvent } from './pull-request.js';
 
@@ -98,7 +100,7 @@ export async function planPullRequest(
   only?: string,
 ): Promise<Plan> {
   const touched = await ports.touchedFiles?.(pr.number);
-  const changed = await findChangedModels(config, ports.reader, pr.baseSha, pr.headSha, only, touched);
+  const changed = await changedByPullRequest(config, ports.reader, pr, only, touched);
   const models = changed.map((change) => planned(config.models[change.model] as ModelConfig, change));
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const model = config.models[name];
@@ -107,6 +109,32 @@ export async function planPullRequest(
     if (live) models.push({ ...planned(model), live });
   }
   return planOf(models);
+}
+
+/**
+ * The models the PR changes. On a close, a model whose version file is invalid at the head is
+ * left out rather than failing the plan: its live candidate, if any, is listed with the error,
+ * and its job withdraws it; else nothing would, and it would hold the canary slot for ever.
+ */
+async function changedByPullRequest(
+  config: Config,
+  reader: FileReader,
+  pr: PullRequestEvent,
+  only: string | undefined,
+  touched: ReadonlySet<string> | undefined,
+): Promise<ChangedModel[]> {
+  const read = (name?: string) => findChangedModels(config, reader, pr.baseSha, pr.headSha, name, touched);
+  if (pr.action !== 'closed') return read(only);
+  const changed: ChangedModel[] = [];
+  if (only !== undefined) checkModelName(config, only);
+  for (const name of only === undefined ? Object.keys(config.models) : [only]) {
+    try {
+      changed.push(...(await read(name)));
+    } catch (err) {
+      if (!(err instanceof VersionError)) throw err;
+    }
+  }
+  return changed;
 }
 
 /** The PR's live candidate of `model` that its job will settle, if any (as the engine decides it). */
@@ -127,9 +155,15 @@ async function liveCandidate(
   if (pr.action !== 'closed')
     // The files say the head changes it (a list of touched files older than the head): its job leaves it too.
     return head && live(liveCandidateReason({ ...said, event: 'open', head }));
-  // Merged: a candidate analysed on the merged head itself is settled as any other.
-  const settled = release.headSha === pr.headSha ? undefined : head;
-  return live(liveCandidateReason({ ...said, event: 'merged', ...(settled ? { head: settled } : {}) }));
+  // Merged: only the version the merged head's own file declares is promoted, whatever the
+  // event's base (not refreshed when the base branch moves) declares, as settleEarlierHeads does.
+  const merged = { ...said, event: 'merged' as const };
+  if (release.headSha === pr.headSha) return live(liveCandidateReason(merged));
+  const declared = await declaredVersion(ports.reader, pr.headSha, model.source);
+  if (!('version' in declared)) return live(liveCandidateReason({ ...merged, head: declared }));
+  if (declared.version === version) return live(liveCandidateReason(merged));
+  const other: HeadVersion = head && 'same' in head ? head : { other: declared.version };
+  return live(liveCandidateReason({ ...merged, head: other }));
 }
 
 /** Every configured model (or `only`): the fan-out of commands that act on any model (tick, status). */

@@ -1,7 +1,7 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
-import { findChangedModels } from '../version/changed-models.js';
+import { declaredVersion, findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
@@ -188,6 +188,9 @@ function endedNote(release: Release, headSha: string): string | undefined {
   const head = `this head (${headName(headSha)})`;
   if (release.status === 'failed')
     return `${head} already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
+  // Not withdrawn: its candidate serves, so there is nothing left to analyse.
+  if (endedByRollbackToIt(release))
+    return `${head} already ended: ${release.reason}; there is nothing left to analyse, and merging the PR changes nothing while ${release.to} serves`;
   if (release.status === 'aborted')
     return `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
   return undefined;
@@ -306,13 +309,14 @@ async function settleEarlierHeads(
       continue;
     }
     const model = config.models[release.model] as ModelConfig;
-    const merged = await findChangedModels(config, ports.reader, event.baseSha, event.headSha, model.name);
-    const declared = merged[0]?.to;
-    if (declared === release.to) {
+    // The merged head's own file decides: the event's base is not refreshed when the base branch
+    // moves, so a base that already declares this version must not make it "no change".
+    const head = await declaredVersion(ports.reader, event.headSha, model.source);
+    if ('version' in head && head.version === release.to) {
       settled.releases.push(release);
       continue;
     }
-    if (model.onMerge === 'analyze-then-promote') {
+    if (model.onMerge === 'analyze-then-promote' && !('invalid' in head)) {
       // As a new push would: supersede it and start the merged head's candidate, driven below.
       const fresh = await prepare(config, event, ports, { ...opts, only: model.name });
       // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
@@ -321,26 +325,62 @@ async function settleEarlierHeads(
       settled.skipped.push(...fresh.skipped);
       continue;
     }
-    const declares = declared === undefined ? 'which changes no version of it' : `which declares ${declared}`;
+    const declares = await mergedHeadDeclares(head, model, event, ports);
     const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}, ${declares}`;
+    const mode = `on-merge: ${model.onMerge}`;
     if (opts.dryRun) {
       settled.skipped.push({
         model: model.name,
-        why: `would withdraw ${release.to} unpromoted: ${why} (on-merge: require-pass)`,
+        why: `would withdraw ${release.to} unpromoted: ${why} (${mode})`,
       });
       continue;
     }
+    const then = nextStep(head, model, release);
     const stopped = await withdraw(
       release,
       contextFor(model, ports),
       'aborted',
-      `${why}; ${release.to} was not promoted (on-merge: require-pass)`,
+      `${why}; ${release.to} was not promoted (${mode})${then}`,
     );
     await ports.ledger.saveRelease(stopped);
     ports.log.info(`${model.name}: ${stopped.reason}`);
     settled.ended.push(stopped);
   }
   return settled;
+}
+
+/** What the merged head declares instead of the candidate's version, the base only for the words. */
+async function mergedHeadDeclares(
+  head: Awaited<ReturnType<typeof declaredVersion>>,
+  model: ModelConfig,
+  event: PullRequestEvent,
+  ports: Ports,
+): Promise<string> {
+  const { file } = model.source;
+  if ('absent' in head) return `which has no ${file}`;
+  // Nothing valid to promote, nor to analyse under analyze-then-promote.
+  if ('invalid' in head)
+    return `whose ${file} declares no valid version, so there is nothing to promote or analyse: ${head.invalid}`;
+  const base = await declaredVersion(ports.reader, event.baseSha, model.source).catch(() => undefined);
+  return base && 'version' in base && base.version === head.version
+    ? 'which changes no version of it'
+    : `which declares ${head.version}`;
+}
+
+/**
+ * What the user does next once the merge left a version unreleased. A PR's run releases only a
+ * version it changes, so a PR declaring the same version again changes nothing: the version file
+ * goes back to what serves first (that PR deploys nothing: its version already serves).
+ */
+function nextStep(
+  head: Awaited<ReturnType<typeof declaredVersion>>,
+  model: ModelConfig,
+  release: Release,
+): string {
+  const { file } = model.source;
+  if ('invalid' in head) return `; a PR that fixes ${file} releases the version it declares`;
+  if (!('version' in head) || head.version === release.from) return '';
+  return `; the base branch now declares ${head.version} while ${release.from} serves: to release ${head.version}, merge a PR that sets ${file} back to ${release.from}, then open one that declares ${head.version} again`;
 }
 
 /** Closed without merge: withdraw and tear down this PR's candidates. */

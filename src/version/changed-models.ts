@@ -95,6 +95,26 @@ export async function unchangedVersion(
   return from === to ? { same: to } : undefined;
 }
 
+/**
+ * What one ref's version file declares, base aside: the `version`, `absent` (no such file), or
+ * `invalid` with the VersionError's message (a file that does not parse, no such key, not a
+ * version). A file the reader cannot fetch at all is still an error: nothing is known of it.
+ */
+export async function declaredVersion(
+  reader: FileReader,
+  ref: string,
+  source: { file: string; key: string },
+): Promise<{ version: string } | { absent: true } | { invalid: string }> {
+  const text = await reader.read(ref, source.file);
+  if (text === undefined) return { absent: true };
+  try {
+    return { version: readVersion(text, source) };
+  } catch (err) {
+    if (err instanceof VersionError) return { invalid: err.message };
+    throw err;
+  }
+}
+
 /** Refuses a model name the config does not declare, suggesting the closest one. */
 export function checkModelName(config: Config, name: string): void {
   const names = Object.keys(config.models);

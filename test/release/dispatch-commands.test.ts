@@ -294,6 +294,25 @@ describe('rollback to the candidate in flight that served before (a revert PR)',
     expect((await w.ledger.release('fraud'))?.status).toBe('ready');
   });
 
+  it('a re-run on the revert head says v4 serves, not that its candidate was withdrawn', async () => {
+    const { w, revert } = await revertInFlight('watch');
+    await w.command('rollback');
+    const writes = w.target.writes.length;
+    const again = await handlePullRequest(w.config, { ...revert, action: 'synchronize' }, w.ports, {
+      mode: 'watch',
+      maxWaitMs: 3_600_000,
+      dryRun: false,
+    });
+    expect(again.skipped).toEqual([
+      {
+        model: 'fraud',
+        why: `this head (${revert.headSha.slice(0, 7)}) already ended: ${stopped}; there is nothing left to analyse, and merging the PR changes nothing while v4 serves`,
+      },
+    ]);
+    expect(again.releases).toMatchObject([{ to: 'v4', status: 'aborted', reason: stopped }]);
+    expect(w.target.writes).toHaveLength(writes);
+  });
+
   it('then merging the revert promotes nothing and says v4 is already the stable version', async () => {
     const { w, revert } = await revertInFlight('watch');
     await w.command('rollback');

@@ -16,7 +16,7 @@ import { FRAUD_CANARY_YAML } from '../support/model-config.js';
 // that passed on the merged head. PR #7 takes fraud from v1 (sha 1) to v2 (sha 2) and ends
 // ready; later heads put the version back, delete the file or move on without being analysed.
 // Heads: a (base, v1), b (v2), c (v1 again), d (no version file), e (v3), f (an older base, v0),
-// g (v2 again, with a README fix).
+// g (v2 again, with a README fix), 8 (a version file that declares no valid version), 9 (v3 again, with a README fix).
 const watch = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
 const sha = (c: string) => c.repeat(40);
 const V1 = { 'fraud.yaml': 'version: v1\n' };
@@ -33,6 +33,8 @@ async function world(yaml = FRAUD_CANARY_YAML) {
     [sha('e')]: { 'fraud.yaml': 'version: v3\n' },
     [sha('f')]: { 'fraud.yaml': 'version: v0\n' },
     [sha('g')]: { 'fraud.yaml': 'version: v2\n', 'README.md': 'fixed a typo\n' },
+    [sha('8')]: { 'fraud.yaml': 'version: "$(id)"\n' },
+    [sha('9')]: { 'fraud.yaml': 'version: v3\n', 'README.md': 'fixed a typo\n' },
   };
   const logged: string[] = [];
   const ports = enginePorts({ ledger, files, clock: new FakeClock(), target });
@@ -161,10 +163,61 @@ describe('a merge whose head was never analysed', () => {
       {
         status: 'aborted',
         reason:
-          'v2 passed on bbbbbbb, not on the merged head eeeeeee, which declares v3; v2 was not promoted (on-merge: require-pass)',
+          'v2 passed on bbbbbbb, not on the merged head eeeeeee, which declares v3; v2 was not promoted (on-merge: require-pass); the base branch now declares v3 while v1 serves: to release v3, merge a PR that sets fraud.yaml back to v1, then open one that declares v3 again',
       },
     ]);
     expect(target.state).toEqual({ stable: { version: 'v1' } });
+
+    // The next step as the reason says it, the base branch now at e (v3). A PR that declares v3
+    // again changes nothing; one that sets v1 back deploys nothing (v1 serves); then v3 releases.
+    expect((await pr('opened', '9', { number: 8, base: 'e' })).releases).toEqual([]);
+    const back = await pr('opened', 'c', { number: 9, base: 'e' });
+    expect(back.skipped).toEqual([{ model: 'fraud', why: 'v1 is already the stable version' }]);
+    await pr('closed', 'c', { number: 9, base: 'e', merged: true });
+    expect((await pr('opened', 'e', { number: 10, base: 'c' })).releases[0]).toMatchObject({
+      to: 'v3',
+      status: 'ready',
+    });
+    expect((await pr('closed', 'e', { number: 10, base: 'c', merged: true })).releases[0]?.status).toBe(
+      'promoted',
+    );
+    expect(target.state).toEqual({ stable: { version: 'v3' } });
+  });
+
+  const invalid =
+    'whose fraud.yaml declares no valid version, so there is nothing to promote or analyse: fraud.yaml: key "version": "$(id)" is not a valid version (letters, digits, . _ + - only, at most 128 characters)';
+
+  it('require-pass, a merged head whose version file is invalid: withdrawn unpromoted, quoting the error, and the slot freed', async () => {
+    const { ledger, target, pr, logged } = await world();
+    const dry = await pr('closed', '8', { merged: true, dryRun: true });
+    expect(dry.skipped).toEqual([
+      {
+        model: 'fraud',
+        why: `would withdraw v2 unpromoted: v2 passed on bbbbbbb, not on the merged head 8888888, ${invalid} (on-merge: require-pass)`,
+      },
+    ]);
+    const merged = await pr('closed', '8', { merged: true });
+    const why = `v2 passed on bbbbbbb, not on the merged head 8888888, ${invalid}; v2 was not promoted (on-merge: require-pass); a PR that fixes fraud.yaml releases the version it declares`;
+    expect(merged.releases).toMatchObject([{ status: 'aborted', reason: why }]);
+    expect(logged).toContain(`fraud: ${why}`);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(await ledger.history('fraud')).toEqual([]);
+    expect(await ledger.canaryHolder('fraud')).toBeUndefined();
+    // The next PR starts at once instead of queuing behind #7 for good.
+    const next = await pr('opened', 'e', { number: 8, base: '8' });
+    expect(next.skipped).toEqual([]);
+    expect(next.releases[0]).toMatchObject({ pr: 8, to: 'v3', status: 'ready' });
+  });
+
+  it('a base that already declares the version (the event does not refresh it): the candidate that passed is still promoted', async () => {
+    const { ledger, target, pr } = await world();
+    // Base b: another PR that declared v2 was merged first (queued behind #7, so nothing released it).
+    const merged = await pr('closed', 'g', { merged: true, base: 'b' });
+    expect(merged.releases).toMatchObject([{ to: 'v2', status: 'promoted' }]);
+    expect(await ledger.history('fraud')).toMatchObject([
+      { kind: 'promotion', version: 'v2', previous: 'v1' },
+    ]);
+    expect(target.state).toEqual({ stable: { version: 'v2' } });
   });
 
   const analyseFirst = FRAUD_CANARY_YAML.replace(
@@ -188,6 +241,21 @@ describe('a merge whose head was never analysed', () => {
       { stable: { version: 'v1' }, canary: { version: 'v3', weight: 0 } },
       { stable: { version: 'v3' } },
     ]);
+  });
+
+  it('on-merge: analyze-then-promote, a merged head whose version file is invalid: withdrawn, nothing to analyse', async () => {
+    const { ledger, target, pr } = await world(analyseFirst);
+    const merged = await pr('closed', '8', { merged: true });
+    expect(merged.releases).toMatchObject([
+      {
+        to: 'v2',
+        status: 'aborted',
+        reason: `v2 passed on bbbbbbb, not on the merged head 8888888, ${invalid}; v2 was not promoted (on-merge: analyze-then-promote); a PR that fixes fraud.yaml releases the version it declares`,
+      },
+    ]);
+    expect(await ledger.history('fraud')).toEqual([]);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(await ledger.canaryHolder('fraud')).toBeUndefined();
   });
 
   it('on-merge: analyze-then-promote, merged head declares the base version: nothing is promoted', async () => {

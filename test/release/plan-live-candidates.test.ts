@@ -16,7 +16,8 @@ import { FRAUD_CANARY_YAML } from '../support/model-config.js';
 // PR is still live, so that a job runs to settle it. Each case then runs that job (the engine, as
 // the matrix job for the model would) and checks the plan said what it does.
 // PR #7 takes fraud from v1 (head b) to v2 and ends ready; later heads: c (v1 again), d (no
-// version file), e (v3).
+// version file), e (v3), 8 (a version file that declares no valid version), 9 (v2 again, with a
+// README fix).
 const sha = (c: string) => c.repeat(40);
 const files: Record<string, Record<string, string>> = {
   [sha('a')]: { 'fraud.yaml': 'version: v1\n' },
@@ -24,6 +25,8 @@ const files: Record<string, Record<string, string>> = {
   [sha('c')]: { 'fraud.yaml': 'version: v1\n' },
   [sha('d')]: {},
   [sha('e')]: { 'fraud.yaml': 'version: v3\n' },
+  [sha('8')]: { 'fraud.yaml': 'version: "$(id)"\n' },
+  [sha('9')]: { 'fraud.yaml': 'version: v2\n', 'README.md': 'fixed a typo\n' },
 };
 
 async function world() {
@@ -31,11 +34,15 @@ async function world() {
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-plan-live-')), 'ledger.json'));
   const target = new MemoryTarget({ stable: { version: 'v1' } });
   const ports = enginePorts({ ledger, files, clock: new FakeClock(), target });
-  const event = (action: string, head: string, opts: { merged?: boolean; number?: number } = {}) =>
+  const event = (
+    action: string,
+    head: string,
+    opts: { merged?: boolean; number?: number; base?: string } = {},
+  ) =>
     ({
       action,
       number: opts.number ?? 7,
-      baseSha: sha('a'),
+      baseSha: sha(opts.base ?? 'a'),
       headSha: sha(head),
       merged: opts.merged === true,
     }) satisfies PullRequestEvent;
@@ -44,7 +51,7 @@ async function world() {
   const job = (e: PullRequestEvent, only: string) =>
     handlePullRequest(config, e, ports, { mode: 'watch', maxWaitMs: 3_600_000, dryRun: false, only });
   expect((await job(event('opened', 'b'), 'fraud')).releases[0]?.status).toBe('ready');
-  return { ledger, target, event, plan, job };
+  return { ledger, target, ports, event, plan, job };
 }
 
 describe("a PR's plan lists the models whose candidate of the PR is still live", () => {
@@ -105,6 +112,58 @@ describe("a PR's plan lists the models whose candidate of the PR is still live",
       'fraud: v2 of this PR is still deployed (ready) and the PR was closed without merging: its job withdraws it and frees the canary slot',
     ]);
     expect((await job(closed, 'fraud')).releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+  });
+
+  const invalid =
+    'fraud.yaml: key "version": "$(id)" is not a valid version (letters, digits, . _ + - only, at most 128 characters)';
+
+  it('merged on a head whose version file is invalid: listed, and its job withdraws it unpromoted', async () => {
+    const { ledger, target, event, plan, job } = await world();
+    const merged = event('closed', '8', { merged: true });
+    expect((await plan(merged)).models.map(plannedSentence)).toEqual([
+      `fraud: v2 of this PR is still deployed (ready) but the merged head 8888888 declares no valid version in fraud.yaml, so there is nothing to promote or analyse: its job withdraws it unpromoted and frees the canary slot; ${invalid}`,
+    ]);
+    expect((await job(merged, 'fraud')).releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+    expect(await ledger.canaryHolder('fraud')).toBeUndefined();
+    expect(await ledger.history('fraud')).toEqual([]);
+  });
+
+  it('closed without merging on a head whose version file is invalid: listed, and its job withdraws it', async () => {
+    const { target, event, plan, job } = await world();
+    const closed = event('closed', '8');
+    expect((await plan(closed)).matrix).toEqual({ include: [{ model: 'fraud' }] });
+    expect((await job(closed, 'fraud')).releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+    expect(target.state).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('an open PR whose head version is invalid still fails the plan, naming the file', async () => {
+    const { event, plan } = await world();
+    await expect(plan(event('synchronize', '8'))).rejects.toThrow(invalid);
+  });
+
+  it("merged with a base that already declares the candidate's version: its job promotes it, as the plan says", async () => {
+    const { ledger, target, event, plan, job } = await world();
+    // Base b already declares v2 (a PR with the same version merged first); the event keeps it.
+    const merged = event('closed', '9', { merged: true, base: 'b' });
+    expect((await plan(merged)).models.map(plannedSentence)).toEqual([
+      'fraud: v2 of this PR is still deployed (ready): its job promotes it if it passes on the merged head 9999999, else withdraws it',
+    ]);
+    expect((await job(merged, 'fraud')).releases).toMatchObject([{ to: 'v2', status: 'promoted' }]);
+    expect(target.state).toEqual({ stable: { version: 'v2' } });
+    expect(await ledger.history('fraud')).toMatchObject([{ kind: 'promotion', version: 'v2' }]);
+  });
+
+  it('merged on a head that declares another version its listed files leave out: its job withdraws it unpromoted', async () => {
+    const { target, ports, event, plan, job } = await world();
+    // The PR's list of files, older than the head, does not name fraud.yaml.
+    ports.touchedFiles = async () => new Set(['README.md']);
+    const merged = event('closed', 'e', { merged: true });
+    expect((await plan(merged)).models.map(plannedSentence)).toEqual([
+      'fraud: v2 of this PR is still deployed (ready) but the merged head eeeeeee declares v3: its job withdraws it unpromoted (on-merge: require-pass) and frees the canary slot',
+    ]);
+    expect((await job(merged, 'fraud')).releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
     expect(target.state).toEqual({ stable: { version: 'v1' } });
   });
 
