@@ -99,6 +99,17 @@ const phase = z.object({
     withdrawn: 'withdrawn',
   }).optional(),
   note: z.string().optional(),
+  // Optional: phases stored before it have none.
+  undecided: z.literal(true).optional(),
+});
+
+// Optional, as each of its fields: releases stored before it have none.
+const ending = z.object({
+  platformFailed: z.literal(true).optional(),
+  rollbackToCandidate: z.literal(true).optional(),
+  withdrawFailed: z
+    .object({ why: z.string(), note: z.string(), laterTry: z.literal(true).optional() })
+    .optional(),
 });
 
 export const releaseSchema = z.object({
@@ -124,6 +135,7 @@ export const releaseSchema = z.object({
   reason: z.string().optional(),
   canaryDeployment: z.int().positive().optional(),
   withdrawPending: z.boolean().optional(),
+  ending: ending.optional(),
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */

@@ -118,7 +118,13 @@ async function rollback(
     const why = toCandidate
       ? rolledBackToCandidate(inFlight, by)
       : `rolled back to ${to} ${by}; ${inFlight.to} withdrawn`;
-    const stopped = ended(inFlight, 'aborted', why, now);
+    const stopped = ended(
+      inFlight,
+      'aborted',
+      why,
+      now,
+      toCandidate ? { rollbackToCandidate: true } : undefined,
+    );
     await ports.ledger.saveRelease(stopped);
     releases.push(stopped);
   }

@@ -5,7 +5,7 @@ import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import type { Release } from './types.js';
+import type { Ending, Release } from './types.js';
 
 /**
  * Make the candidate the stable version in one target call, read back, and record it
@@ -59,6 +59,7 @@ export async function withdraw(
       updatedAt: now,
       reason: `${why}; withdrawing ${release.to} failed: ${err.message}`,
       withdrawPending: true,
+      ending: { withdrawFailed: { why, note: err.message } },
     };
   }
   return ended(release, status, why, now);
@@ -103,16 +104,30 @@ export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Pr
     return release;
   }
   const { withdrawPending: _, ...rest } = release;
-  return { ...rest, updatedAt: now, reason: `${release.reason}; ${release.to} withdrawn on a later try` };
+  const failed = release.ending?.withdrawFailed;
+  return {
+    ...rest,
+    updatedAt: now,
+    reason: `${release.reason}; ${release.to} withdrawn on a later try`,
+    ...(failed ? { ending: { ...release.ending, withdrawFailed: { ...failed, laterTry: true } } } : {}),
+  };
 }
 
 /**
  * The release ended with `status` at `now`, its candidate out of service: a phase still running
- * is closed as withdrawn, so the report does not show it running on. Touches nothing outside.
+ * is closed as withdrawn, so the report does not show it running on. `ending`: how, for the
+ * report, in place of any before. Touches nothing outside.
  */
-export function ended(release: Release, status: 'aborted' | 'superseded', why: string, now: number): Release {
+export function ended(
+  release: Release,
+  status: 'aborted' | 'superseded',
+  why: string,
+  now: number,
+  ending?: Ending,
+): Release {
   const phases = release.phases.map((p) =>
     p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'withdrawn' as const } : p,
   );
-  return { ...release, status, phases, updatedAt: now, reason: why };
+  const { ending: _, ...rest } = release;
+  return { ...rest, status, phases, updatedAt: now, reason: why, ...(ending ? { ending } : {}) };
 }

@@ -1,14 +1,14 @@
 import type { PhaseRecord, Release } from './types.js';
 
-// Words the engine writes that the report reads back: a stored release has no other field for them.
+// Words the engine writes for endings the report words apart, and the structured fields it reads
+// them back from (PhaseRecord.undecided, Release.ending): the words are masked when stored.
 
 const UNDECIDED = 'ended without conclusive data for ';
 
 /** The note of a phase that passed at its deadline with gates undecided (must-have-data: false). */
 export const undecidedNote = (why: string) => `${UNDECIDED}${why}`;
 
-export const endedUndecided = (p: PhaseRecord): boolean =>
-  p.outcome === 'passed' && p.note?.startsWith(UNDECIDED) === true;
+export const endedUndecided = (p: PhaseRecord): boolean => p.outcome === 'passed' && p.undecided === true;
 
 const PLATFORM_FAILED = 'the serving platform failed: ';
 
@@ -21,7 +21,7 @@ export const platformFailure = (message: string) => `${PLATFORM_FAILED}${message
  * half taken (a failed switch to green) ended it.
  */
 export const neverServedCallers = (r: Release): boolean =>
-  r.phases.length > 0 && r.phases.every((p) => p.weight === 0) && !r.reason?.startsWith(PLATFORM_FAILED);
+  r.phases.length > 0 && r.phases.every((p) => p.weight === 0) && r.ending?.platformFailed !== true;
 
 const SERVES_BY_ROLLBACK = ' now serves as stable: a rollback ';
 
@@ -33,4 +33,4 @@ export const rolledBackToCandidate = (r: Release, by: string) =>
   `${r.to}${SERVES_BY_ROLLBACK}${by} went back to it; ${r.pr === undefined ? 'its' : `PR #${r.pr}'s`} analysis of it stopped`;
 
 export const endedByRollbackToIt = (r: Release): boolean =>
-  r.status === 'aborted' && r.reason?.startsWith(`${r.to}${SERVES_BY_ROLLBACK}`) === true;
+  r.status === 'aborted' && r.ending?.rollbackToCandidate === true;

@@ -18,7 +18,7 @@ import {
 } from './planned-sample.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
-import type { GateState, Measurement, PhaseRecord, Release } from './types.js';
+import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
 
 /**
  * One reconcile step of an analysing release: deploy the candidate if it is not yet,
@@ -32,7 +32,7 @@ export async function tick(release: Release, ctx: ReleaseContext): Promise<Relea
     return await judgePhase(release, ctx);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    return rollBack(release, ctx, platformFailure(err.message));
+    return rollBack(release, ctx, platformFailure(err.message), { platformFailed: true });
   }
 }
 
@@ -148,7 +148,10 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
   if (ctx.config.mustHaveData || mustDecide)
     return rollBack(judged, ctx, `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
   // The phase's record keeps saying what it passed without, after later phases and at the end.
-  return passPhase({ ...judged, phases: noteLast(judged.phases, undecidedNote(why)) }, ctx);
+  return passPhase(
+    { ...judged, phases: noteLast(judged.phases, undecidedNote(why), { undecided: true }) },
+    ctx,
+  );
 }
 
 const conversionsOf = (gates: GateState[]) => gates.filter((g) => g.kind === 'conversion');
@@ -196,9 +199,9 @@ function passedOn(g: GateState, look: Measurement | undefined): GateState {
   return { ...rest, verdict: 'pass', ...(look ? { last: look } : {}) };
 }
 
-function noteLast(phases: PhaseRecord[], note: string): PhaseRecord[] {
+function noteLast(phases: PhaseRecord[], note: string, mark: Partial<PhaseRecord> = {}): PhaseRecord[] {
   const last = phases.at(-1);
-  return last ? [...phases.slice(0, -1), { ...last, note }] : phases;
+  return last ? [...phases.slice(0, -1), { ...last, note, ...mark }] : phases;
 }
 
 async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release> {
@@ -270,8 +273,13 @@ function freshForPhase(g: GateState): GateState {
   return { ...rest, verdict: 'pending', failures: 0, inconclusives: 0, consecutiveErrors: 0 };
 }
 
-/** Withdraw the candidate and end the release as failed, saying why. */
-export async function rollBack(release: Release, ctx: ReleaseContext, why: string): Promise<Release> {
+/** Withdraw the candidate and end the release as failed, saying why (`ending`: how, for the report). */
+export async function rollBack(
+  release: Release,
+  ctx: ReleaseContext,
+  why: string,
+  ending: Ending = {},
+): Promise<Release> {
   const now = ctx.clock.now();
   let reason = why;
   let withdrawPending: true | undefined;
@@ -282,6 +290,7 @@ export async function rollBack(release: Release, ctx: ReleaseContext, why: strin
     if (err instanceof EndedElsewhereError) throw err;
     // Report the truth: the rollback itself did not take, and the next run tries it again.
     reason = `${why}; the rollback to ${release.from} also failed: ${(err as Error).message}`;
+    ending = { ...ending, withdrawFailed: { why, note: (err as Error).message } };
     withdrawPending = true;
   }
   return {
@@ -291,6 +300,7 @@ export async function rollBack(release: Release, ctx: ReleaseContext, why: strin
     phases: closeLast(release.phases, now, 'failed', why),
     reason,
     ...(withdrawPending ? { withdrawPending } : {}),
+    ...(Object.keys(ending).length > 0 ? { ending } : {}),
   };
 }
 

@@ -79,6 +79,25 @@ export interface PhaseRecord {
   endedAt?: number;
   outcome?: 'passed' | 'failed' | 'withdrawn';
   note?: string;
+  /** Passed at its deadline with gates undecided (must-have-data: false); `note` says which. */
+  undecided?: true;
+}
+
+/**
+ * How a release ended, where the report words it apart from `reason`: that is free text, masked
+ * when stored (a one-character secret turns a version in it into `***`), so no marker in it can be
+ * read back. States stored before this field have none, and get the report's plainer wording.
+ */
+export interface Ending {
+  /** The serving platform refused or reverted a traffic change: no verdict on the candidate. */
+  platformFailed?: true;
+  /** A rollback went back to the candidate itself (it served before): it serves, not withdrawn. */
+  rollbackToCandidate?: true;
+  /**
+   * Taking the candidate out of service failed: why it was to be (`why`) and the platform's
+   * words (`note`); `laterTry` once a later run took it out. Keys the ledger masks as free text.
+   */
+  withdrawFailed?: { why: string; note: string; laterTry?: true };
 }
 
 export interface Release {
@@ -106,6 +125,7 @@ export interface Release {
    * it may still get live traffic. It keeps the canary slot, and the next run tries again.
    */
   withdrawPending?: boolean;
+  ending?: Ending;
 }
 
 /**

@@ -1,10 +1,5 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
-import {
-  endedByRollbackToIt,
-  endedUndecided,
-  neverServedCallers,
-  platformFailure,
-} from '../release/phase-notes.js';
+import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import type { RunResult, ServingState } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
 
@@ -138,26 +133,16 @@ function readySentence(r: Release): string {
   return `${r.model} ${r.to} is ready to merge, but ${words.join('; ')} (must-have-data: false let ${which} pass)`;
 }
 
-// The engine's words for a rollback or withdrawal the platform refused (tick.ts rollBack, finish.ts).
-const rollbackAlsoFailed = (r: Release) => `; the rollback to ${r.from} also failed: `;
-const withdrawFailed = (r: Release) => `; withdrawing ${r.to} failed: `;
-const laterTry = (r: Release) => `; ${r.to} withdrawn on a later try`;
-
-/** `text` split at the first `marker`: what comes before it and after, or undefined without it. */
-function splitAt(text: string | undefined, marker: string): [string, string] | undefined {
-  const at = text?.indexOf(marker) ?? -1;
-  return text !== undefined && at >= 0 ? [text.slice(0, at), text.slice(at + marker.length)] : undefined;
-}
-
 /**
  * Rolled back, and why; a rollback that failed first and took on a later try says so in that
  * order; one that failed only because the analysis could not run says how to try again.
  */
 function rolledBackSentence(r: Release): string {
-  const [why, failedFirst] = splitAt(r.reason, rollbackAlsoFailed(r)) ?? [r.reason ?? '', undefined];
-  const later = failedFirst?.endsWith(laterTry(r));
+  const failed = r.ending?.withdrawFailed;
+  const why = failed?.why ?? r.reason ?? '';
+  const later = failed?.laterTry === true;
   const when = later ? ' on a later try' : '';
-  const first = later ? ` (the first rollback failed: ${failedFirst?.slice(0, -laterTry(r).length)})` : '';
+  const first = later ? ` (the first rollback failed: ${failed?.note})` : '';
   if (couldNotRun(r))
     return `${r.model} ${r.to} was rolled back to ${r.from}${when} without a verdict on it (${why})${first}; ${RETRY}`;
   return `${r.model} ${r.to} was rolled back to ${r.from}${when}: ${why}${first}`;
@@ -165,22 +150,20 @@ function rolledBackSentence(r: Release): string {
 
 /**
  * A release whose rollback or withdrawal the platform refused, as what did not happen: it was
- * not rolled back (withdrawn), and why it was to be. Undefined where the reason has no such words.
+ * not rolled back (withdrawn), and why it was to be. Undefined where its state does not say so
+ * (a state stored before Release.ending).
  */
 function notTakenSentence(r: Release): string | undefined {
-  if (r.status === 'failed') {
-    const split = neverServedCallers(r) ? undefined : splitAt(r.reason, rollbackAlsoFailed(r));
-    return (
-      split &&
-      `${r.model} ${r.to} could not be rolled back to ${r.from}: ${split[1]} (rolling back because ${split[0]})`
-    );
-  }
-  const split = splitAt(r.reason, withdrawFailed(r));
-  if (!split) return undefined;
+  const failed = r.ending?.withdrawFailed;
+  if (!failed) return undefined;
+  if (r.status === 'failed')
+    return neverServedCallers(r)
+      ? undefined
+      : `${r.model} ${r.to} could not be rolled back to ${r.from}: ${failed.note} (rolling back because ${failed.why})`;
   // `…; v2 withdrawn` ends the reason of a withdrawal that was to be (the PR closed, a rollback).
   const done = `; ${r.to} withdrawn`;
-  const why = split[0].endsWith(done) ? split[0].slice(0, -done.length) : split[0];
-  return `${r.model} ${r.to} could not be withdrawn: ${split[1]} (withdrawing because ${why})`;
+  const why = failed.why.endsWith(done) ? failed.why.slice(0, -done.length) : failed.why;
+  return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${why})`;
 }
 
 /**
@@ -189,7 +172,7 @@ function notTakenSentence(r: Release): string | undefined {
  */
 function couldNotRun(r: Release): boolean {
   if (r.status !== 'failed' || notDeployed(r)) return false;
-  if (r.reason?.startsWith(platformFailure('')) === true) return true;
+  if (r.ending?.platformFailed === true) return true;
   const failed = r.gates.filter((g) => g.verdict === 'fail');
   return failed.length > 0 && failed.every((g) => g.last?.verdict === 'error');
 }
