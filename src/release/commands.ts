@@ -9,7 +9,7 @@ import { ended, promote, withdraw } from './finish.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
-import type { Release } from './types.js';
+import { inFlight, type Release } from './types.js';
 
 export interface CommandInputs {
   model?: string;
@@ -55,7 +55,7 @@ export async function handleCommand(
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {
-      if (release?.status !== 'analysing' && release?.status !== 'ready') {
+      if (!release || !inFlight(release)) {
         return { releases: [], skipped: [{ model: model.name, why: 'no release in flight to abort' }] };
       }
       const why = `aborted ${by}`;
@@ -87,23 +87,23 @@ async function rollback(
   const named = inputs.toVersion
     ? validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' })
     : undefined;
-  const inFlight = release?.status === 'analysing' || release?.status === 'ready' ? release : undefined;
+  const candidate = release && inFlight(release) ? release : undefined;
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
   const serving = (await ctx.target.read()).stable.version;
   const history = await ports.ledger.history(model.name);
   const to = named ?? previousStable(model.name, history, serving, toVersionName);
   // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
-  const toCandidate = inFlight?.to === to ? inFlight : undefined;
+  const toCandidate = candidate?.to === to ? candidate : undefined;
   if (toCandidate && !servedBefore(to, history, serving))
     refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
-  if (to === serving) return rollbackToServing(model, inputs, ports, by, to, inFlight);
+  if (to === serving) return rollbackToServing(model, inputs, ports, by, to, candidate);
   if (inputs.dryRun) {
-    const also = !inFlight
+    const also = !candidate
       ? ''
       : toCandidate
-        ? `, which stops the analysis of ${candidateOf(inFlight)}`
-        : ` and withdraw ${candidateOf(inFlight)}`;
+        ? `, which stops the analysis of ${candidateOf(candidate)}`
+        : ` and withdraw ${candidateOf(candidate)}`;
     return {
       releases: [],
       skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}${also}` }],
@@ -113,13 +113,13 @@ async function rollback(
   await reconcile(ctx.target, withdrawTraffic(to));
   const now = ctx.clock.now();
   const releases: Release[] = [];
-  if (inFlight) {
+  if (candidate) {
     // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
     const why = toCandidate
-      ? rolledBackToCandidate(inFlight, by)
-      : `rolled back to ${to} ${by}; ${inFlight.to} withdrawn`;
+      ? rolledBackToCandidate(candidate, by)
+      : `rolled back to ${to} ${by}; ${candidate.to} withdrawn`;
     const stopped = ended(
-      inFlight,
+      candidate,
       'aborted',
       why,
       now,
@@ -159,20 +159,20 @@ async function rollbackToServing(
   ports: Ports,
   by: string,
   to: string,
-  inFlight?: Release,
+  candidate?: Release,
 ): Promise<RunResult> {
-  if (!inFlight) {
+  if (!candidate) {
     const why = `${to} already serves: nothing to roll back, nothing changed`;
     return { releases: [], skipped: [{ model: model.name, why }] };
   }
   if (inputs.dryRun) {
-    const why = `${to} already serves: would record no rollback, only withdraw ${candidateOf(inFlight)}`;
+    const why = `${to} already serves: would record no rollback, only withdraw ${candidateOf(candidate)}`;
     return { releases: [], skipped: [{ model: model.name, why }] };
   }
   const ctx = contextFor(model, ports);
   await reconcile(ctx.target, withdrawTraffic(to));
   const why = `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
-  const stopped = ended(inFlight, 'aborted', why, ctx.clock.now());
+  const stopped = ended(candidate, 'aborted', why, ctx.clock.now());
   await ports.ledger.saveRelease(stopped);
   return { releases: [stopped], skipped: [] };
 }
@@ -185,12 +185,12 @@ async function rollbackToServing(
 function refuseCandidate(
   model: string,
   to: string,
-  inFlight: Release,
+  candidate: Release,
   how: { input: string; named: boolean },
 ): never {
-  const ready = inFlight.status === 'ready';
+  const ready = candidate.status === 'ready';
   const state = ready ? 'ready to merge' : 'still analysing';
-  const pr = inFlight.pr === undefined ? undefined : `PR #${inFlight.pr}`;
+  const pr = candidate.pr === undefined ? undefined : `PR #${candidate.pr}`;
   const merge = `merge ${pr ?? 'it'}`;
   const serve = ready
     ? `to make ${to} serve, ${merge} or use the promote command`
@@ -250,8 +250,8 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
   const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
   const result: RunResult = { releases: [], skipped: [], serving: [] };
   for (const model of models) {
-    const inFlight = await ports.ledger.canaryHolder(model.name);
-    if (inFlight) result.releases.push(inFlight);
+    const candidate = await ports.ledger.canaryHolder(model.name);
+    if (candidate) result.releases.push(candidate);
     const state: ServingState = { model: model.name, last: (await ports.ledger.history(model.name)).at(-1) };
     try {
       state.version = (await ports.targetFor(model).read()).stable.version;

@@ -2,7 +2,7 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { phaseCount } from './plan-text.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
-import type { Release } from './types.js';
+import { inFlight, type Release } from './types.js';
 
 /**
  * A dry run's result: what the run would do to each release, as a line, none of it done. The
@@ -22,7 +22,7 @@ export function dryRunResult(config: Config, event: PullRequestEvent, result: Ru
 
 /** Undefined for a release the run would leave as it is. */
 function wouldDo(model: ModelConfig | undefined, event: PullRequestEvent, r: Release): string | undefined {
-  const live = r.status === 'analysing' || r.status === 'ready';
+  const live = inFlight(r);
   if (event.action !== 'closed') {
     if (r.status !== 'analysing') return undefined;
     if (r.phase >= 0) return `would resume ${r.to}: ${r.reason}`;

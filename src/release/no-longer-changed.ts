@@ -5,6 +5,7 @@ import { WORKING_TREE } from '../version/local-comparison.js';
 import { withdraw } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
+import { inFlight } from './types.js';
 
 /**
  * A live release (analysing or ready) of this PR for a model its head no longer changes (the
@@ -24,8 +25,7 @@ export async function withdrawNoLongerChanged(
     const model = config.models[name];
     if (!model || changed.some((c) => c.model === name)) continue;
     const release = await ports.ledger.release(name);
-    if (release?.pr !== event.number || (release.status !== 'analysing' && release.status !== 'ready'))
-      continue;
+    if (release?.pr !== event.number || !inFlight(release)) continue;
     const unchanged = await unchangedVersion(ports.reader, event.baseSha, event.headSha, model.source);
     // The files say it does change (a list of touched files older than the head): not this run's call.
     if (!unchanged) continue;

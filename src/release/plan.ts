@@ -14,6 +14,7 @@ import {
 import { type HeadVersion, liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
 import type { PullRequestEvent } from './pull-request.js';
+import { inFlight } from './types.js';
 
 /** One phase a release would run: the candidate's share of live traffic, or a mirrored copy. */
 export interface PlannedPhase {
@@ -144,8 +145,7 @@ async function liveCandidate(
   pr: PullRequestEvent,
 ): Promise<LiveCandidate | undefined> {
   const release = await ports.ledger.release(model.name);
-  if (release?.pr !== pr.number || (release.status !== 'analysing' && release.status !== 'ready'))
-    return undefined;
+  if (release?.pr !== pr.number || !inFlight(release)) return undefined;
   const { status, to: version } = release;
   const said = { model, version, status, headSha: pr.headSha };
   const live = (reason: string): LiveCandidate => ({ version, status, reason });

@@ -12,7 +12,7 @@ import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { phaseCount } from './plan-text.js';
 import { contextFor, type Ports } from './ports.js';
-import type { Release } from './types.js';
+import { inFlight, type Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
@@ -128,7 +128,7 @@ async function prepare(
     const holder = await ports.ledger.canaryHolder(model.name);
     const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
     // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
-    if (!heldByOther && existing && live(existing) && !opts.dryRun) {
+    if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
       const head = headName(event.headSha);
       const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
       const superseded = await withdraw(existing, ctx, 'superseded', why);
@@ -170,9 +170,6 @@ async function prepare(
   }
   return result;
 }
-
-/** A release whose candidate is deployed for this PR and holds the canary slot. */
-const live = (r: Release) => r.status === 'analysing' || r.status === 'ready';
 
 /**
  * Reopening a PR analyses again a head whose analysis was withdrawn before it decided (the PR was
@@ -304,7 +301,7 @@ async function settleEarlierHeads(
 ): Promise<{ releases: Release[]; ended: Release[]; skipped: RunResult['skipped'] }> {
   const settled = { releases: [] as Release[], ended: [] as Release[], skipped: [] as RunResult['skipped'] };
   for (const release of recorded) {
-    if (!live(release) || release.headSha === event.headSha) {
+    if (!inFlight(release) || release.headSha === event.headSha) {
       settled.releases.push(release);
       continue;
     }
@@ -393,7 +390,7 @@ async function onClosed(
   const { releases, skipped } = await releasesOfPr(config, event, ports, opts.only);
   const out: Release[] = [];
   for (const release of releases) {
-    if (opts.dryRun || (release.status !== 'analysing' && release.status !== 'ready')) {
+    if (opts.dryRun || !inFlight(release)) {
       out.push(release);
       continue;
     }

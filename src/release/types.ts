@@ -128,12 +128,15 @@ export interface Release {
   ending?: Ending;
 }
 
+/** Whether the release's candidate is in flight: deployed for analysis, or ready and awaiting merge. */
+export const inFlight = (r: Release): r is Release & { status: 'analysing' | 'ready' } =>
+  r.status === 'analysing' || r.status === 'ready';
+
 /**
- * Whether the release holds its model's canary slot: its candidate is deployed for analysis or
- * awaiting merge, or may still get live traffic because withdrawing it failed.
+ * Whether the release holds its model's canary slot: its candidate is in flight, or may still get
+ * live traffic because withdrawing it failed.
  */
-export const holdsSlot = (r: Release): boolean =>
-  r.status === 'analysing' || r.status === 'ready' || r.withdrawPending === true;
+export const holdsSlot = (r: Release): boolean => inFlight(r) || r.withdrawPending === true;
 
 /**
  * Whether the release's candidate may have live traffic that a run must act on: it is being

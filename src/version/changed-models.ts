@@ -81,18 +81,11 @@ export async function unchangedVersion(
   head: string,
   source: { file: string; key: string },
 ): Promise<{ absent: true } | { same: string } | undefined> {
-  const { file, key } = source;
-  const headText = await reader.read(head, file);
-  if (headText === undefined) return { absent: true };
-  let to: string;
-  try {
-    to = readVersion(headText, { file, key });
-  } catch (err) {
-    if (err instanceof VersionError) return undefined;
-    throw err;
-  }
-  const from = await baseVersion(await reader.read(base, file), file, key);
-  return from === to ? { same: to } : undefined;
+  const at = await declaredVersion(reader, head, source);
+  if ('absent' in at) return at;
+  if ('invalid' in at) return undefined;
+  const before = await declaredVersion(reader, base, source);
+  return 'version' in before && before.version === at.version ? { same: at.version } : undefined;
 }
 
 /**
