@@ -1,12 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import type { Release } from '../../src/release/types.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { type FakeGitHub, type FakePullRequestFile, startFakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep } from '../support/main-step.js';
+import type { FakeGitHub, FakePullRequestFile } from '../support/fake-github/server.js';
+import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -39,8 +37,7 @@ let github: FakeGitHub;
 let sandbox: Sandbox;
 let traffic: TrafficGenerator;
 
-const serving = async () =>
-  (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
+const serving = () => fraudServing(sandbox);
 const latest = (d: { statuses: { state: string }[] }) => d.statuses.at(-1)?.state;
 const canaryClaims = () => github.deployments(ENV).filter((d) => d.task === 'model-gate:canary');
 /** Each model's release as PR #7's comment records it. */
@@ -50,14 +47,9 @@ const recorded = () => {
 };
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
-    seed: 4,
-  });
+  ({ sandbox, github } = await startFraudWorld('v1', 4));
   // 30 requests a second at 10%: a step's min-requests (40) in under 2 s.
   traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 300, seed: 8 });
-  github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   for (const n of [1, 2, 3]) github.setFile(sha(n), 'models/churn.yaml', 'version: "2.0"\n');
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');

@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { type FakeGitHub, type FakePullRequestFile, startFakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, runMainStep, UNREACHABLE_CHURN } from '../support/main-step.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { FakeGitHub, FakePullRequestFile } from '../support/fake-github/server.js';
+import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld, UNREACHABLE_CHURN } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -20,11 +19,7 @@ let github: FakeGitHub;
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
-  });
-  github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
+  ({ sandbox, github } = await startFraudWorld('v1'));
   for (const n of [1, 2]) {
     github.setFile(sha(n), 'models/fraud.yaml', 'version: v1\nowner: risk\n');
     github.setFile(sha(n), 'models/churn.yaml', 'version: "2.0"\n');

@@ -1,9 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, runMainStep, UNREACHABLE_CHURN } from '../support/main-step.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import {
+  FRAUD_ON_SANDBOX,
+  fraudServing,
+  runMainStep,
+  startFraudWorld,
+  UNREACHABLE_CHURN,
+} from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
@@ -14,15 +18,10 @@ const CONFIG = `${FRAUD_ON_SANDBOX}${UNREACHABLE_CHURN}`;
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
-const serving = async () =>
-  (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
+const serving = () => fraudServing(sandbox);
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
-  });
-  github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
+  ({ sandbox, github } = await startFraudWorld('v1'));
 });
 
 afterAll(async () => {

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep } from '../support/main-step.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -31,13 +30,8 @@ let sandbox: Sandbox;
 let traffic: TrafficGenerator;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
-    seed: 4,
-  });
+  ({ sandbox, github } = await startFraudWorld('v1', 4));
   traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 300, seed: 8 });
-  github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');
   github.setPullRequest(7, {

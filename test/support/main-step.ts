@@ -3,7 +3,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
 import { run } from '../../src/action/main.js';
+import { requestJson } from '../../src/core/http-json.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { parseFileCommands } from './actions-runner.js';
+import { type FakeGitHub, startFakeGitHub } from './fake-github/server.js';
+
+/** The sandbox serving fraud-detector at `stable`, and the GitHub stand-in, a main-step test runs against. */
+export async function startFraudWorld(
+  stable: string,
+  seed?: number,
+): Promise<{ sandbox: Sandbox; github: FakeGitHub }> {
+  const sandbox = await startSandbox({
+    modelsDir: demoModelsDir,
+    endpoints: [{ model: 'fraud-detector', stable }],
+    ...(seed === undefined ? {} : { seed }),
+  });
+  const github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
+  return { sandbox, github };
+}
+
+/** What the sandbox serves of fraud-detector, as its traffic API reads it back. */
+export const fraudServing = async (sandbox: Sandbox) =>
+  (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
 
 /** fraud-detector on the sandbox at \${SANDBOX_URL}: a two-step canary judged by its error rate. */
 export const FRAUD_ON_SANDBOX = `version: 1
