@@ -3,8 +3,9 @@ import * as core from '@actions/core';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { gitHubClient, testWaitScale } from '../github/client.js';
+import { describeGitHubError, gitHubClient, testWaitScale } from '../github/client.js';
 import { CommentPublisher } from '../github/comment-publisher.js';
+import { setNoLongerChangedStatus } from '../github/commit-status.js';
 import { GitHubLedger } from '../github/github-ledger.js';
 import { changedFiles, contentsReader } from '../github/repo-files.js';
 import { fileLedger } from '../ledger/file-ledger.js';
@@ -95,6 +96,11 @@ export function actionPorts(
     ledger,
     reader: contentsReader(client, repo),
     touchedFiles: (number) => changedFiles(client, repo, number),
+    // Beside the release's state, like the ledger's own status writes: a refusal is a warning.
+    passNoLongerChanged: (model, headSha, description) =>
+      setNoLongerChangedStatus(client, repo, { model, headSha, description }, runUrl).catch((error) => {
+        ledger.problems.push(`could not set the commit status of ${model}: ${describeGitHubError(error)}`);
+      }),
     onProgress: (releases) => {
       phases.progress(releases);
       return publisher.publish();

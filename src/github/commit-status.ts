@@ -35,3 +35,26 @@ export async function setReleaseStatus(
     ...(targetUrl ? { target_url: targetUrl } : {}),
   });
 }
+
+/**
+ * The status `model-gate/<model>` of a head that no longer changes the model's version (put back,
+ * the file deleted) while the PR's candidate of it was withdrawn: success, saying why. A status
+ * belongs to one commit, so without it a branch protection that requires the context would wait
+ * on the new head for ever, for a model its merge no longer changes.
+ */
+export async function setNoLongerChangedStatus(
+  client: GitHubClient,
+  repo: Repo,
+  change: { model: string; headSha: string; description: string },
+  targetUrl?: string,
+): Promise<void> {
+  await client.rest.repos.createCommitStatus({
+    ...repo,
+    sha: change.headSha,
+    state: 'success',
+    context: `model-gate/${change.model}`,
+    // The client redacts and cuts it to GitHub's 140 characters.
+    description: change.description,
+    ...(targetUrl ? { target_url: targetUrl } : {}),
+  });
+}

@@ -11,7 +11,8 @@ import { inFlight } from './types.js';
  * A live release (analysing or ready) of this PR for a model its head no longer changes (the
  * version put back, the version file deleted) is withdrawn as superseded, as a new head's
  * candidate replaces an old one: else the old candidate keeps the canary slot and the merge
- * promotes a version the merged head does not declare. A dry run says it would.
+ * promotes a version the merged head does not declare. The new head's `model-gate/<model>` status
+ * passes, saying why. A dry run says it would.
  */
 export async function withdrawNoLongerChanged(
   config: Config,
@@ -46,6 +47,13 @@ export async function withdrawNoLongerChanged(
     );
     await ports.ledger.saveRelease(withdrawn);
     ports.log.info(`${name}: ${withdrawn.reason}`);
+    // The old head's status does not count for this one: a required `model-gate/<model>` waits on it.
+    const what = 'absent' in unchanged ? `no longer declares ${name}'s version` : `no longer changes ${name}`;
+    const done = withdrawn.withdrawPending
+      ? `withdrawing candidate ${release.to} failed, the next run retries`
+      : `candidate ${release.to} withdrawn`;
+    if (event.headSha !== WORKING_TREE)
+      await ports.passNoLongerChanged?.(name, event.headSha, `${what}: ${done}`);
     result.releases.push(withdrawn);
   }
   return result;

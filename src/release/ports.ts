@@ -22,6 +22,11 @@ export interface Ports {
   metricsFor(model: ModelConfig): MetricSource;
   /** The files a PR touches, where the platform can tell cheaply (saves reading every model's version file). */
   touchedFiles?(pr: number): Promise<ReadonlySet<string>>;
+  /**
+   * The head no longer changes the model's version and the PR's candidate of it was withdrawn:
+   * pass the head's commit status for the model, saying why (where the platform has statuses).
+   */
+  passNoLongerChanged?(model: string, headSha: string, why: string): Promise<void>;
   /** Called after every tick with the releases of this run, for live reports. */
   onProgress?(releases: Release[]): Promise<void> | void;
 }

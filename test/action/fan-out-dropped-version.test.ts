@@ -127,6 +127,10 @@ describe('one job per model, on a PR whose push puts the version back', () => {
     expect(github.comments(7)[0]?.body).toContain(
       "the PR no longer changes fraud-detector's version: head aaaaaaa declares v1, as the base does; v2 withdrawn",
     );
+    // The status branch protection requires passes on the new head, as the single job's does.
+    expect(github.commitStatuses(sha(3)).map((s) => [s.context, s.state, s.description])).toEqual([
+      [ENV, 'success', 'no longer changes fraud-detector: candidate v2 withdrawn'],
+    ]);
   });
 
   it('merged: the plan lists nothing, and nothing is promoted', async () => {
