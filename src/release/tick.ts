@@ -16,6 +16,7 @@ import {
   reachedPlannedSize,
   waitingText,
 } from './planned-sample.js';
+import { reconcileWithConfig } from './reconcile-config.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -27,12 +28,18 @@ import type { Ending, GateState, Measurement, PhaseRecord, Release } from './typ
  */
 export async function tick(release: Release, ctx: ReleaseContext): Promise<Release> {
   if (release.status !== 'analysing') return release;
+  let current = release;
   try {
-    if (release.phase < 0) return await enterPhase(release, 0, ctx);
-    return await judgePhase(release, ctx);
+    // The config this run read governs it, not the one the release started under (a schedule tick
+    // reads the default branch's, never a PR head's): the stored gates and phase follow it.
+    const reconciled = reconcileWithConfig(release, ctx.config, ctx.clock.now());
+    if (reconciled.enter !== undefined) return await enterPhase(reconciled.release, reconciled.enter, ctx);
+    current = reconciled.release;
+    if (current.phase < 0) return await enterPhase(current, 0, ctx);
+    return await judgePhase(current, ctx);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    return rollBack(release, ctx, platformFailure(err.message), { platformFailed: true });
+    return rollBack(current, ctx, platformFailure(err.message), { platformFailed: true });
   }
 }
 
@@ -201,7 +208,9 @@ function passedOn(g: GateState, look: Measurement | undefined): GateState {
 
 function noteLast(phases: PhaseRecord[], note: string, mark: Partial<PhaseRecord> = {}): PhaseRecord[] {
   const last = phases.at(-1);
-  return last ? [...phases.slice(0, -1), { ...last, note, ...mark }] : phases;
+  // A note the config change left on the running phase (reconcile-config.ts) stays, after this one.
+  const joined = last?.note ? `${note}; ${last.note}` : note;
+  return last ? [...phases.slice(0, -1), { ...last, note: joined, ...mark }] : phases;
 }
 
 async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release> {
