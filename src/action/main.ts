@@ -171,7 +171,7 @@ async function runEvent(
     (event.kind === 'schedule' ? 'tick' : event.kind === 'pull_request' ? 'release' : 'status');
   if (event.kind === 'pull_request' && command === 'release') {
     if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
-      return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED }] };
+      return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED, kind: 'fork' }] };
     }
     return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model });
   }
@@ -204,18 +204,18 @@ async function publish(
       if (speaks) notes.set(event.pr.number, result.skipped);
     }
     for (const n of result.notify ?? [])
-      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why }]);
+      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why, kind: 'note' }]);
     try {
       await setup.publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
       const url = commentUrl(event, result, setup.ledger);
       if (url) core.setOutput('comment-url', url);
     } catch (error) {
       // A fork's pull_request run has a read-only token: the summary and a notice say why instead.
-      const forkSkipped = result.skipped.some((s) => s.why === FORK_NOT_ALLOWED);
+      const forkSkipped = result.skipped.some((s) => s.kind === 'fork');
       if (!forkSkipped || !forkOnPullRequest(event) || !isRefusedWrite(error)) throw error;
       const why = forkNoticeWithoutComment(error);
       core.notice(why, { title: 'model-gate: fork PR not deployed' });
-      summarised = { ...result, skipped: [{ model: '*', why }] };
+      summarised = { ...result, skipped: [{ model: '*', why, kind: 'fork' }] };
     }
   }
   // The runner masks the log, not the summary or the report file.

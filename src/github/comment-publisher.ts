@@ -2,10 +2,9 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { redact } from '../core/redact.js';
 import { LedgerStateError } from '../ledger/ledger.js';
-import type { RunResult } from '../release/pull-request.js';
+import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
 import type { Release } from '../release/types.js';
-import { SIBLING_LINE } from '../report/decision.js';
 import { renderShortMarkdown } from '../report/markdown.js';
 import { isNotFound, retryDelayOf } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
@@ -37,8 +36,21 @@ const THINNED_SERIES = [8, 1];
 /** What a PR's report carries beside its releases. */
 type Notes = Omit<RunResult, 'releases'>;
 
-/** The lines a comment keeps beside its releases' state, so a sibling job's write keeps them too. */
-const storedNotes = z.object({ skipped: z.array(z.object({ model: z.string(), why: z.string() })) });
+/**
+ * The lines a comment keeps beside its releases' state, so a sibling job's write keeps them too.
+ * A line an older model-gate stored has no kind, and one of a kind this version does not know
+ * reads as none: either way it still shows, and the line is no word on this run's heading.
+ */
+const storedNotes = z.object({
+  skipped: z.array(
+    z.object({
+      model: z.string(),
+      why: z.string(),
+      kind: z.enum(LINE_KINDS).optional().catch(undefined),
+      holder: z.int().positive().optional().catch(undefined),
+    }),
+  ),
+});
 
 /**
  * Keeps each touched PR's one comment true: written on every status or phase change,
@@ -191,7 +203,7 @@ export class CommentPublisher {
     const said = new Set([...mine, ...this.ledger.savedReleases(pr)].map((x) => x.model));
     const held = storedNotes.safeParse(this.ledger.commentFor(pr).current?.data);
     const theirs = held.success ? held.data.skipped.filter((s) => !said.has(s.model)) : [];
-    return [...theirs.map((s) => ({ ...s, [SIBLING_LINE]: true })), ...mine];
+    return [...theirs.map((s): KeptLine => ({ ...s, [SIBLING_LINE]: true })), ...mine];
   }
 
   /**

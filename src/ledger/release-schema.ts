@@ -110,6 +110,7 @@ const ending = z.object({
   withdrawFailed: z
     .object({ why: z.string(), note: z.string(), laterTry: z.literal(true).optional() })
     .optional(),
+  smokeFailed: z.object({ note: z.string() }).optional(),
 });
 
 export const releaseSchema = z.object({

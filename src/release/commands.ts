@@ -50,17 +50,24 @@ export async function handleCommand(
         );
       }
       if (inputs.dryRun)
-        return { releases: [], skipped: [{ model: model.name, why: wouldPromote(release) }] };
+        return {
+          releases: [],
+          skipped: [{ model: model.name, why: wouldPromote(release), kind: 'dry-run' }],
+        };
       const promoted = await promote(release, ctx, ports.ledger, `promoted ${by}`);
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {
       if (!release || !inFlight(release)) {
-        return { releases: [], skipped: [{ model: model.name, why: 'no release in flight to abort' }] };
+        const why = 'no release in flight to abort';
+        return { releases: [], skipped: [{ model: model.name, why, kind: 'note' }] };
       }
       const why = `aborted ${by}`;
       if (inputs.dryRun)
-        return { releases: [], skipped: [{ model: model.name, why: wouldWithdraw(release, why) }] };
+        return {
+          releases: [],
+          skipped: [{ model: model.name, why: wouldWithdraw(release, why), kind: 'dry-run' }],
+        };
       const aborted = await withdraw(release, ctx, 'aborted', why);
       await ports.ledger.saveRelease(aborted);
       return { releases: [aborted], skipped: [] };
@@ -106,7 +113,7 @@ async function rollback(
         : ` and withdraw ${candidateOf(candidate)}`;
     return {
       releases: [],
-      skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}${also}` }],
+      skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}${also}`, kind: 'dry-run' }],
     };
   }
   // One call both serves `to` and takes any candidate out of service.
@@ -163,11 +170,11 @@ async function rollbackToServing(
 ): Promise<RunResult> {
   if (!candidate) {
     const why = `${to} already serves: nothing to roll back, nothing changed`;
-    return { releases: [], skipped: [{ model: model.name, why }] };
+    return { releases: [], skipped: [{ model: model.name, why, kind: 'note' }] };
   }
   if (inputs.dryRun) {
     const why = `${to} already serves: would record no rollback, only withdraw ${candidateOf(candidate)}`;
-    return { releases: [], skipped: [{ model: model.name, why }] };
+    return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
   const ctx = contextFor(model, ports);
   await reconcile(ctx.target, withdrawTraffic(to));

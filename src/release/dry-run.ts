@@ -13,7 +13,7 @@ export function dryRunResult(config: Config, event: PullRequestEvent, result: Ru
   const would: RunResult['skipped'] = [];
   for (const r of result.releases) {
     const why = wouldDo(config.models[r.model], event, r);
-    if (why) would.push({ model: r.model, why });
+    if (why) would.push({ model: r.model, why, kind: 'dry-run' });
     // As it stands, and truthful so: ended before, or stopped by a pre-deploy gate that did run.
     else kept.push(r);
   }

@@ -36,7 +36,7 @@ export async function withdrawNoLongerChanged(
         ? `the PR no longer declares ${name}'s version: ${at} has no ${model.source.file}`
         : `the PR no longer changes ${name}'s version: ${at} declares ${unchanged.same}, as the base does`;
     if (opts.dryRun) {
-      result.skipped.push({ model: name, why: `would withdraw ${release.to}: ${why}` });
+      result.skipped.push({ model: name, why: `would withdraw ${release.to}: ${why}`, kind: 'dry-run' });
       continue;
     }
     const withdrawn = await withdraw(

@@ -10,6 +10,21 @@ export const undecidedNote = (why: string) => `${UNDECIDED}${why}`;
 
 export const endedUndecided = (p: PhaseRecord): boolean => p.outcome === 'passed' && p.undecided === true;
 
+/**
+ * Why a release that passed its `count` phases is ready, naming those that passed without
+ * conclusive data (`phases`, closed): the reason (the commit status, the `models` output) must not
+ * read as a clean pass where must-have-data: false let a phase through undecided.
+ */
+export function readyReason(to: string, phases: PhaseRecord[], count: number, idle: string): string {
+  const undecided = phases.filter(endedUndecided).map((p) => p.name);
+  const passed = count === 1 ? 'its phase' : `all ${count} phases`;
+  const without =
+    undecided.length === 0
+      ? ''
+      : `${count === 1 ? '' : `, ${undecided.join(', ')}`} without conclusive data (must-have-data: false)`;
+  return `${to} passed ${passed}${without}; ${idle} until the PR is merged`;
+}
+
 const PLATFORM_FAILED = 'the serving platform failed: ';
 
 /** Why a release failed when the platform refused or reverted a traffic change. */

@@ -31,10 +31,40 @@ export interface RunOptions extends WatchOptions {
   only?: string;
 }
 
+/**
+ * What a line on a model a run left alone is, for the report's heading, which never reads the
+ * line's words: they are free text, masked when stored (a secret `queued` turns them into `***`).
+ * `dry-run`: what a dry run would do, none of it done; `queued`: waiting for the canary slot that
+ * PR `holder`'s release holds; `fork`: a fork PR's code not deployed; `note`: any other why.
+ */
+export const LINE_KINDS = ['dry-run', 'queued', 'fork', 'note'] as const;
+export type LineKind = (typeof LINE_KINDS)[number];
+
+/** A line this run writes on a model it left alone: why, and what kind of line it is. */
+export type SkippedLine = { model: string; why: string } & (
+  | { kind: 'queued'; holder?: number }
+  | { kind: Exclude<LineKind, 'queued'> }
+);
+
+/**
+ * Marks a line a shared comment keeps from a sibling job (comment-publisher.ts keptNotes): shown
+ * in the report, but no word on this run's heading. A symbol key, so no stored state holds it.
+ */
+export const SIBLING_LINE: unique symbol = Symbol('a sibling job line');
+
+/** A sibling job's line, as the shared comment holds it: without a kind where an older model-gate wrote it. */
+export interface KeptLine {
+  model: string;
+  why: string;
+  kind?: LineKind;
+  holder?: number;
+  [SIBLING_LINE]: true;
+}
+
 /** What a run did, per model: the releases it touched and the models it left alone, with why. */
 export interface RunResult {
   releases: Release[];
-  skipped: { model: string; why: string }[];
+  skipped: (SkippedLine | KeptLine)[];
   /** Rollbacks done by command, outside any release. */
   rollbacks?: LedgerEntry[];
   /** Drift watches of stable models (schedule ticks). */
@@ -116,7 +146,7 @@ async function prepare(
         // Ended before this run (not just now, for want of live traffic): say why it stays so.
         const note = current === existing ? endedNote(current, event.headSha) : undefined;
         if (note) {
-          result.skipped.push({ model: model.name, why: note });
+          result.skipped.push({ model: model.name, why: note, kind: 'note' });
           ports.log.warn(`${model.name}: ${note}`);
         }
         continue;
@@ -138,7 +168,11 @@ async function prepare(
     // Before the slot: a version already stable has nothing to wait for.
     const serving = (await ctx.target.read()).stable.version;
     if (serving === change.to) {
-      result.skipped.push({ model: model.name, why: `${change.to} is already the stable version` });
+      result.skipped.push({
+        model: model.name,
+        why: `${change.to} is already the stable version`,
+        kind: 'note',
+      });
       continue;
     }
     if (heldByOther) {
@@ -201,7 +235,7 @@ async function queue(
   event: PullRequestEvent,
   ports: Ports,
   opts: RunOptions,
-): Promise<{ model: string; why: string }> {
+): Promise<SkippedLine> {
   const held = `queued: PR #${holder.pr} holds the canary slot of ${model} (${holder.to})`;
   const then = ports.ledger.wait
     ? 'this job is re-run once its release ends (with the actions: write permission; else re-run it then)'
@@ -214,7 +248,13 @@ async function queue(
         ports.log.warn(`${model}: could not join the queue for the canary slot: ${(error as Error).message}`),
       );
   }
-  return { model, why: `${held}; ${opts.dryRun ? 'a run would join the queue for it' : then}` };
+  if (opts.dryRun) return { model, why: `${held}; a run would join the queue for it`, kind: 'dry-run' };
+  return {
+    model,
+    why: `${held}; ${then}`,
+    kind: 'queued',
+    ...(holder.pr === undefined ? {} : { holder: holder.pr }),
+  };
 }
 
 /** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */
@@ -259,6 +299,7 @@ async function onMerged(
       skipped.push({
         model: model.name,
         why: `promoted before the merge, so the merge changed nothing: ${release.reason}`,
+        kind: 'note',
       });
       continue;
     }
@@ -268,12 +309,17 @@ async function onMerged(
       skipped.push({
         model: model.name,
         why: `${release.to} is already the stable version, so the merge changed nothing`,
+        kind: 'note',
       });
       continue;
     }
     if (release.status !== 'ready') {
       out.push(release);
-      skipped.push({ model: model.name, why: `${release.to} was not promoted: ${release.reason}` });
+      skipped.push({
+        model: model.name,
+        why: `${release.to} was not promoted: ${release.reason}`,
+        kind: 'note',
+      });
       continue;
     }
     const summary = `passed ${phaseCount(model, release.phases.length)} on ${headName(event.headSha)}`;
@@ -329,6 +375,7 @@ async function settleEarlierHeads(
       settled.skipped.push({
         model: model.name,
         why: `would withdraw ${release.to} unpromoted: ${why} (${mode})`,
+        kind: 'dry-run',
       });
       continue;
     }
@@ -420,9 +467,14 @@ async function releasesOfPr(
     if (release?.pr !== event.number) continue;
     if (release.status !== 'superseded') result.releases.push(release);
     // Withdrawn by a later head that left nothing in its place (its version put back, say).
-    else result.skipped.push({ model: name, why: `${release.to} was already withdrawn: ${release.reason}` });
+    else
+      result.skipped.push({
+        model: name,
+        why: `${release.to} was already withdrawn: ${release.reason}`,
+        kind: 'note',
+      });
   }
   if (result.releases.length === 0 && result.skipped.length === 0)
-    result.skipped.push({ model: '*', why: `no release of PR #${event.number} is recorded` });
+    result.skipped.push({ model: '*', why: `no release of PR #${event.number} is recorded`, kind: 'note' });
   return result;
 }

@@ -36,7 +36,7 @@ export async function handleSchedule(
       // One edited comment must not stop the other models' ticks, their withdrawals included.
       held.add(name);
       ports.log.warn(`${name}: ${err.message}`);
-      skipped.push({ model: name, why: err.message });
+      skipped.push({ model: name, why: err.message, kind: 'note' });
       continue;
     }
     if (holder) held.add(name);
@@ -46,7 +46,8 @@ export async function handleSchedule(
     analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
   }
   // A dry run changes no traffic and records nothing: it says what the tick would do.
-  if (opts.dryRun) skipped.push(...analysing.map((r) => ({ model: r.model, why: wouldDrive(r) })));
+  if (opts.dryRun)
+    skipped.push(...analysing.map((r) => ({ model: r.model, why: wouldDrive(r), kind: 'dry-run' as const })));
   const drive = analysing.length > 0 && !opts.dryRun;
   const releases = drive ? await driveReleases(config, analysing, ports, opts) : [];
   const result: RunResult = { releases, skipped, drift: [], notify: [] };
@@ -54,7 +55,9 @@ export async function handleSchedule(
     if (opts.only && model.name !== opts.only) continue;
     // A release holding the slot owns the model's traffic: retiring blue must not touch it.
     const retired = held.has(model.name) ? undefined : await retireBlue(model, ports, opts);
-    if (retired) result.skipped.push({ model: model.name, why: retired });
+    // A dry run's line is what it would do: it retires nothing.
+    if (retired)
+      result.skipped.push({ model: model.name, why: retired, kind: opts.dryRun ? 'dry-run' : 'note' });
     const passed = opts.dryRun ? analysing : releases;
     if (passed.some((r) => r.model === model.name && r.status === 'analysing')) continue;
     const report = await watchDrift(model, ports);
@@ -69,7 +72,7 @@ export async function handleSchedule(
       result.notify?.push({ pr: introducedBy, model: model.name, why: report.note });
   }
   if (analysing.length === 0 && result.drift?.length === 0) {
-    result.skipped.push({ model: '*', why: 'no release is analysing' });
+    result.skipped.push({ model: '*', why: 'no release is analysing', kind: 'note' });
   }
   return result;
 }

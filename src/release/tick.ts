@@ -7,7 +7,7 @@ import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
-import { platformFailure, undecidedNote } from './phase-notes.js';
+import { platformFailure, readyReason, undecidedNote } from './phase-notes.js';
 import {
   NO_DATA_GRACE_MS,
   noConversionData,
@@ -52,7 +52,7 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
     const smoked = { ...release, updatedAt: now, phases: noteLast(release.phases, smoke.note) };
     return smoke.passed
       ? passPhase(smoked, ctx)
-      : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`);
+      : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`, { smokeFailed: { note: smoke.note } });
   }
   const gates: GateState[] = [];
   for (const state of release.gates) {
@@ -225,7 +225,7 @@ async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release
     phases,
     status: 'ready',
     updatedAt: ctx.clock.now(),
-    reason: `${release.to} passed ${all.length === 1 ? 'its phase' : `all ${all.length} phases`}; ${strategyOf(ctx.config.strategy).idleNote} until the PR is merged`,
+    reason: readyReason(release.to, phases, all.length, strategyOf(ctx.config.strategy).idleNote),
   };
 }
 

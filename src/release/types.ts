@@ -98,6 +98,8 @@ export interface Ending {
    * words (`note`); `laterTry` once a later run took it out. Keys the ledger masks as free text.
    */
   withdrawFailed?: { why: string; note: string; laterTry?: true };
+  /** A smoke test failed its phase: what it found (`note`), which the reason gives after the phase's name. */
+  smokeFailed?: { note: string };
 }
 
 export interface Release {

@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
-import type { RunResult, ServingState } from '../release/pull-request.js';
-import type { Release } from '../release/types.js';
+import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
+import type { GateState, Release } from '../release/types.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
 export type Decision = 'failed' | 'analysing' | 'ready' | 'promoted' | 'rolled-back' | 'aborted' | 'skipped';
@@ -41,7 +41,10 @@ export function releaseSentence(r: Release): string {
   const retry = 'a re-run of this job or the next schedule tick tries again';
   const stuck = notTakenSentence(r);
   if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
-  return `${endSentence(r)}. ${r.to} may still get live traffic: withdrawing it failed, and ${retry}`;
+  // Here the platform's words are in no sentence before (a never-served candidate's, failedUnseen).
+  const failed = r.ending?.withdrawFailed;
+  const how = failed ? `withdrawing it failed (${failed.note})` : 'withdrawing it failed';
+  return `${endSentence(r)}. ${r.to} may still get live traffic: ${how}, and ${retry}`;
 }
 
 /**
@@ -100,7 +103,7 @@ function endSentence(r: Release): string {
     case 'ready':
       return readySentence(r);
     case 'failed':
-      if (notDeployed(r)) return `${r.model} ${r.to} was ${r.reason}`;
+      if (notDeployed(r)) return notDeployedSentence(r);
       if (neverServedCallers(r))
         return `${r.model} ${r.to} ${failedUnseen(r)}${couldNotRun(r) ? `; ${RETRY}` : ''}`;
       return rolledBackSentence(r);
@@ -177,12 +180,19 @@ function couldNotRun(r: Release): boolean {
   return failed.length > 0 && failed.every((g) => g.last?.verdict === 'error');
 }
 
-/** Failed where it answered no caller (a smoke test on green, a shadow run): nothing was rolled back. */
+/**
+ * Failed where it answered no caller (a smoke test on green, a shadow run): nothing was rolled back.
+ * Why in the smoke test's own words (the reason names the phase again), else the reason as it was
+ * before a failed withdrawal added to it (a state stored before Release.ending: the whole reason).
+ */
 function failedUnseen(r: Release): string {
   const phase = r.phases.at(-1)?.name ?? '';
-  const again = `${phase} failed: `;
-  const why = r.reason?.startsWith(again) ? r.reason.slice(again.length) : r.reason;
-  return `failed in ${phase}: ${why}; it never served callers${r.withdrawPending ? '' : ' and was withdrawn'}`;
+  const failed = r.ending?.withdrawFailed;
+  const why = r.ending?.smokeFailed?.note ?? failed?.why ?? r.reason;
+  const withdrawn = r.withdrawPending
+    ? ''
+    : ` and was withdrawn${failed?.laterTry ? ` on a later try (the first try failed: ${failed.note})` : ''}`;
+  return `failed in ${phase}: ${why}; it never served callers${withdrawn}`;
 }
 
 export const DECISION_TITLE: Record<Decision, string> = {
@@ -215,29 +225,34 @@ export function reportTitle(result: RunResult): string {
   return failed.length > 0 ? '❌ Failed' : '❌ Drift detected';
 }
 
-// The engine's words for a dry run's lines (dry-run.ts, commands.ts, retire-blue.ts) and a queued
-// PR's (pull-request.ts queue), which name the heading of a run that changed nothing.
-const DRY_RUN = /^would |: would record no rollback|; a run would join the queue/;
-const QUEUED = /^queued: PR #(\d+) holds the canary slot/;
-
 /**
- * Marks a line a shared comment keeps from a sibling job (comment-publisher.ts keptNotes): shown
- * in the report, but no word on this run's heading. A symbol key, so no stored state holds it.
+ * The heading of a run with no release to decide on: from the kinds of this run's own lines, never
+ * their words (free text), nor a sibling job's lines (a sibling's dry run is not this run's).
  */
-export const SIBLING_LINE = Symbol('a sibling job line');
-
-/** The heading of a run with no release to decide on: from this run's own lines. */
 function nothingChangedTitle(result: RunResult): string {
   if (result.serving?.length) return 'ℹ️ Status: nothing in flight';
   const own = result.skipped.filter((s) => !(SIBLING_LINE in s));
-  if (own.some((s) => DRY_RUN.test(s.why))) return '🧪 Dry run: nothing changed';
-  const holders = [...new Set(own.map((s) => QUEUED.exec(s.why)?.[1]).filter(Boolean))];
-  if (holders.length > 0) return `⏸️ Queued behind ${holders.map((pr) => `PR #${pr}`).join(' and ')}`;
-  return DECISION_TITLE.skipped;
+  if (own.some((s) => s.kind === 'dry-run')) return '🧪 Dry run: nothing changed';
+  const queued = own.flatMap((s) => (s.kind === 'queued' ? [s.holder] : []));
+  if (queued.length === 0) return DECISION_TITLE.skipped;
+  const holders = [...new Set(queued)].map((pr) => (pr === undefined ? 'another release' : `PR #${pr}`));
+  return `⏸️ Queued behind ${holders.join(' and ')}`;
 }
 
+/** The pre-deploy (offline) gate that failed a release before it deployed anything. */
+const blockedBy = (r: Release): GateState | undefined =>
+  r.status === 'failed' && r.phase < 0
+    ? r.gates.find((g) => g.kind === 'offline' && g.verdict === 'fail')
+    : undefined;
+
 /** A pre-deploy (offline) gate failed: the candidate was never deployed. */
-const notDeployed = (r: Release) => r.phase < 0 && r.reason?.startsWith('not deployed') === true;
+const notDeployed = (r: Release) => blockedBy(r) !== undefined;
+
+/** Not deployed, and the gate's own words why. */
+function notDeployedSentence(r: Release): string {
+  const gate = blockedBy(r);
+  return `${r.model} ${r.to} was not deployed: ${gate?.reason ?? `${gate?.name} failed`}`;
+}
 
 /** A failed release whose candidate served callers, and was rolled back. */
 const rolledBack = (r: Release) => r.status === 'failed' && !notDeployed(r) && !neverServedCallers(r);

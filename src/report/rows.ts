@@ -223,15 +223,19 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     lasted: formatElapsed((p.endedAt ?? now) - p.startedAt),
     outcome: p.outcome ?? 'running',
-    note: phaseNote(p),
+    note: phaseNote(p, release),
   }));
 }
 
-/** A failed phase's note is the release's reason, which may start by naming the phase again. */
-function phaseNote(p: PhaseRecord): string {
-  const again = `${p.name} failed: `;
-  const note = p.note ?? '';
-  return note.startsWith(again) ? note.slice(again.length) : note;
+/**
+ * What a phase recorded. A failed phase's note is the release's reason, which names a phase whose
+ * smoke test failed it again: that phase shows the smoke test's own words (Release.ending; a state
+ * stored before it shows the whole reason).
+ */
+function phaseNote(p: PhaseRecord, release: Release): string {
+  const smoke = release.ending?.smokeFailed;
+  if (smoke && p.outcome === 'failed' && p === release.phases.at(-1)) return smoke.note;
+  return p.note ?? '';
 }
 
 /**

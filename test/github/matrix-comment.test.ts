@@ -6,6 +6,7 @@ import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { COMMENT_MARKER, composeBody, type RunStamp, readBody } from '../../src/github/sticky-comment.js';
 import { newRelease } from '../../src/release/new-release.js';
+import type { RunResult } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { canaryModel } from '../support/model-config.js';
@@ -65,7 +66,7 @@ function job(
       await ledger.saveRelease(next);
       return next;
     },
-    publish: (final = false, notes?: Map<number, { model: string; why: string }[]>) =>
+    publish: (final = false, notes?: Map<number, RunResult['skipped']>) =>
       publisher.publish({ final, ...(notes ? { notes } : {}) }),
   };
 }
@@ -266,7 +267,12 @@ describe('matrix jobs on one PR comment', () => {
   it("keeps a sibling job's queued line when another job writes the comment", async () => {
     const fraud = job('fraud');
     const ranker = job('ranker');
-    const queued = { model: 'fraud', why: 'queued: PR #3 holds the canary slot' };
+    const queued = {
+      model: 'fraud',
+      why: 'queued: PR #3 holds the canary slot',
+      kind: 'queued' as const,
+      holder: 3,
+    };
     await fraud.publish(true, new Map([[PR, [queued]]]));
     await ranker.step();
     await ranker.publish();

@@ -288,7 +288,11 @@ describe('rollback to the candidate in flight that served before (a revert PR)',
     const before = structuredClone(w.target.state);
     const result = await w.command('rollback', { dryRun: true });
     expect(result.skipped).toEqual([
-      { model: 'fraud', why: 'would roll back v5 -> v4, which stops the analysis of v4 (PR #4)' },
+      {
+        model: 'fraud',
+        why: 'would roll back v5 -> v4, which stops the analysis of v4 (PR #4)',
+        kind: 'dry-run',
+      },
     ]);
     expect(w.target.state).toEqual(before);
     expect((await w.ledger.release('fraud'))?.status).toBe('ready');
@@ -307,6 +311,7 @@ describe('rollback to the candidate in flight that served before (a revert PR)',
       {
         model: 'fraud',
         why: `this head (${revert.headSha.slice(0, 7)}) already ended: ${stopped}; there is nothing left to analyse, and merging the PR changes nothing while v4 serves`,
+        kind: 'note',
       },
     ]);
     expect(again.releases).toMatchObject([{ to: 'v4', status: 'aborted', reason: stopped }]);
@@ -321,7 +326,7 @@ describe('rollback to the candidate in flight that served before (a revert PR)',
     expect(w.target.writes).toHaveLength(writes);
     expect(w.target.state).toEqual({ stable: { version: 'v4' } });
     expect(merged.skipped).toEqual([
-      { model: 'fraud', why: 'v4 is already the stable version, so the merge changed nothing' },
+      { model: 'fraud', why: 'v4 is already the stable version, so the merge changed nothing', kind: 'note' },
     ]);
     expect(runDecision(merged)).toBe('skipped');
     const text = w.report(merged);
@@ -369,7 +374,9 @@ describe('dry-run promote and abort', () => {
     const writes = w.target.writes.length;
     const result = await w.command('promote', { dryRun: true });
     expect(result.releases).toEqual([]);
-    expect(result.skipped).toEqual([{ model: 'fraud', why: 'would promote v2 (replacing v1)' }]);
+    expect(result.skipped).toEqual([
+      { model: 'fraud', why: 'would promote v2 (replacing v1)', kind: 'dry-run' },
+    ]);
     expect(runDecision(result)).toBe('skipped');
     expect(w.report(result)).toContain('- fraud: would promote v2 (replacing v1)');
     expect(w.target.writes).toHaveLength(writes);
@@ -384,7 +391,7 @@ describe('dry-run promote and abort', () => {
     const result = await w.command('abort', { dryRun: true });
     expect(result.releases).toEqual([]);
     expect(result.skipped).toEqual([
-      { model: 'fraud', why: 'would withdraw v2 (aborted by workflow_dispatch)' },
+      { model: 'fraud', why: 'would withdraw v2 (aborted by workflow_dispatch)', kind: 'dry-run' },
     ]);
     expect(runDecision(result)).toBe('skipped');
     expect(w.target.state).toEqual(before);

@@ -64,7 +64,7 @@ function job(pr?: PullRequestEvent) {
     const notes = new Map<number, RunResult['skipped']>();
     if (pr) notes.set(pr.number, result.skipped);
     for (const n of result.notify ?? [])
-      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why }]);
+      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why, kind: 'note' as const }]);
     await publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
     return result;
   }

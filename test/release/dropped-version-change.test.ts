@@ -97,6 +97,7 @@ describe('a PR that drops its version change', () => {
       {
         model: 'fraud',
         why: "v2 was already withdrawn: the PR no longer declares fraud's version: head ddddddd has no fraud.yaml; v2 withdrawn",
+        kind: 'note',
       },
     ]);
     expect(await ledger.history('fraud')).toEqual([]);
@@ -109,6 +110,7 @@ describe('a PR that drops its version change', () => {
       {
         model: 'fraud',
         why: "would withdraw v2: the PR no longer changes fraud's version: head ccccccc declares v1, as the base does",
+        kind: 'dry-run',
       },
     ]);
     expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } });
@@ -140,6 +142,7 @@ describe('a merge whose head was never analysed', () => {
       {
         model: 'fraud',
         why: 'would withdraw v2 unpromoted: v2 passed on bbbbbbb, not on the merged head ccccccc, which changes no version of it (on-merge: require-pass)',
+        kind: 'dry-run',
       },
     ]);
     expect(target.state.canary?.version).toBe('v2');
@@ -172,7 +175,7 @@ describe('a merge whose head was never analysed', () => {
     // again changes nothing; one that sets v1 back deploys nothing (v1 serves); then v3 releases.
     expect((await pr('opened', '9', { number: 8, base: 'e' })).releases).toEqual([]);
     const back = await pr('opened', 'c', { number: 9, base: 'e' });
-    expect(back.skipped).toEqual([{ model: 'fraud', why: 'v1 is already the stable version' }]);
+    expect(back.skipped).toEqual([{ model: 'fraud', why: 'v1 is already the stable version', kind: 'note' }]);
     await pr('closed', 'c', { number: 9, base: 'e', merged: true });
     expect((await pr('opened', 'e', { number: 10, base: 'c' })).releases[0]).toMatchObject({
       to: 'v3',
@@ -194,6 +197,7 @@ describe('a merge whose head was never analysed', () => {
       {
         model: 'fraud',
         why: `would withdraw v2 unpromoted: v2 passed on bbbbbbb, not on the merged head 8888888, ${invalid} (on-merge: require-pass)`,
+        kind: 'dry-run',
       },
     ]);
     const merged = await pr('closed', '8', { merged: true });
@@ -273,12 +277,16 @@ describe('a PR whose version is already the stable one, while another PR holds t
     // PR #8 declares v1, the stable version, over a base that still says v0.
     const stable = await pr('opened', 'c', { number: 8, base: 'f' });
     expect(stable.releases).toEqual([]);
-    expect(stable.skipped).toEqual([{ model: 'fraud', why: 'v1 is already the stable version' }]);
+    expect(stable.skipped).toEqual([
+      { model: 'fraud', why: 'v1 is already the stable version', kind: 'note' },
+    ]);
     const next = await pr('opened', 'e', { number: 9 });
     expect(next.skipped).toEqual([
       {
         model: 'fraud',
         why: 'queued: PR #7 holds the canary slot of fraud (v2); re-run this job once it is merged or closed',
+        kind: 'queued',
+        holder: 7,
       },
     ]);
   });

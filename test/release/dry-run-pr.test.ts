@@ -35,7 +35,7 @@ describe('a dry run on a pull request', () => {
     const result = await dry('opened');
     expect(result.releases).toEqual([]);
     expect(result.skipped).toEqual([
-      { model: 'fraud', why: 'would deploy v2 (replacing v1) and run its 2 canary steps' },
+      { model: 'fraud', why: 'would deploy v2 (replacing v1) and run its 2 canary steps', kind: 'dry-run' },
     ]);
     expect(renderTerminal(config, result, 0)).not.toContain('deploying the candidate');
   });
@@ -45,12 +45,13 @@ describe('a dry run on a pull request', () => {
     await real('opened', 'tick');
     expect((await real('opened', 'tick')).releases[0]).toMatchObject({ status: 'analysing', phase: 0 });
     expect((await dry('closed')).skipped).toEqual([
-      { model: 'fraud', why: 'would withdraw v2 (the PR was closed without merging)' },
+      { model: 'fraud', why: 'would withdraw v2 (the PR was closed without merging)', kind: 'dry-run' },
     ]);
     expect((await dry('closed', true)).skipped).toEqual([
       {
         model: 'fraud',
         why: 'would withdraw v2 unpromoted: its analysis has not passed (on-merge: require-pass)',
+        kind: 'dry-run',
       },
     ]);
   });
@@ -60,7 +61,9 @@ describe('a dry run on a pull request', () => {
     expect((await real('opened', 'watch')).releases[0]?.status).toBe('ready');
     const result = await dry('closed', true);
     expect(result.releases).toEqual([]);
-    expect(result.skipped).toEqual([{ model: 'fraud', why: 'would promote v2 (replacing v1)' }]);
+    expect(result.skipped).toEqual([
+      { model: 'fraud', why: 'would promote v2 (replacing v1)', kind: 'dry-run' },
+    ]);
   });
 
   it('opened: a pre-deploy gate that fails still fails the run, as it would without dry run', async () => {
@@ -83,6 +86,7 @@ describe('a dry run on a pull request', () => {
       {
         model: 'fraud',
         why: 'queued: PR #7 holds the canary slot of fraud (v2); a run would join the queue for it',
+        kind: 'dry-run',
       },
     ]);
   });

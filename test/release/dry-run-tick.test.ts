@@ -31,6 +31,7 @@ describe('a dry-run schedule tick', () => {
       {
         model: 'fraud',
         why: expect.stringMatching(/^would advance v2 \(PR #7\) by one pass \(analysing step 1/),
+        kind: 'dry-run',
       },
     ]);
     expect(target.writes).toHaveLength(writes);

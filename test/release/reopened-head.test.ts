@@ -84,7 +84,7 @@ describe('a pull request event on a head whose release already ended', () => {
     expect(target.writes).toHaveLength(writes);
     const why =
       'this head (aaaaaaa) already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again';
-    expect(reopened.skipped).toEqual([{ model: 'fraud', why }]);
+    expect(reopened.skipped).toEqual([{ model: 'fraud', why, kind: 'note' }]);
     expect(logged).toEqual([`warning: fraud: ${why}`]);
     const report = renderMarkdown(config, reopened, { now: 0 });
     expect(report).toContain('## model-gate: ❌ Rolled back');
@@ -103,6 +103,7 @@ describe('a pull request event on a head whose release already ended', () => {
       {
         model: 'fraud',
         why: 'this head (aaaaaaa) already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again',
+        kind: 'note',
       },
     ]);
   });

@@ -65,6 +65,7 @@ describe('a release recorded as analysing whose candidate the post step withdrew
       {
         model: 'fraud',
         why: 'this head (aaaaaaa) already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again',
+        kind: 'note',
       },
     ]);
     expect(target.writes).toHaveLength(writes);

@@ -4,7 +4,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { readBody } from '../../src/github/sticky-comment.js';
-import type { RunOptions, RunResult } from '../../src/release/pull-request.js';
+import type { RunOptions, RunResult, SkippedLine } from '../../src/release/pull-request.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
@@ -75,8 +75,9 @@ describe('the report of a matrix job on the comment its sibling jobs share', () 
         const body = github.comments(8)[0]?.body ?? '';
         return body.slice(body.indexOf('## model-gate'), body.indexOf('\n', body.indexOf('## model-gate')));
       };
-      // The ranker job of a dry-run workflow (its own line's words, from a real dry run) writes first ...
-      await job([{ model: 'ranker', why: dry.skipped[0]?.why ?? '' }], 1);
+      // The ranker job of a dry-run workflow (its own line, from a real dry run) writes first ...
+      const ranker = { ...(dry.skipped[0] as SkippedLine), model: 'ranker' };
+      await job([ranker], 1);
       expect(heading()).toBe('## model-gate: 🧪 Dry run: nothing changed');
       // ... then the fraud job of a real run, queued: its report keeps the ranker's line under its own heading.
       await job(queued.skipped, 2);
@@ -85,10 +86,7 @@ describe('the report of a matrix job on the comment its sibling jobs share', () 
       expect(body).toContain('- ranker: would deploy v2 (replacing v1)');
       expect(body).toContain('- fraud: queued: PR #7 holds the canary slot');
       // The stored lines are as the jobs said them, for the next job to keep.
-      expect((readBody(body).data as { skipped: unknown[] }).skipped).toEqual([
-        { model: 'ranker', why: dry.skipped[0]?.why },
-        ...queued.skipped,
-      ]);
+      expect((readBody(body).data as { skipped: unknown[] }).skipped).toEqual([ranker, ...queued.skipped]);
       expect(github.violations).toEqual([]);
     } finally {
       await github.close();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { modelOutcomes } from '../../src/action/outcome.js';
 import { ended } from '../../src/release/finish.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
@@ -49,6 +50,28 @@ describe('a phase that passed without conclusive data (must-have-data: false)', 
     expect(report(config, ready).split('\n')[2]).toBe(
       `- fraud v2 is ready to merge, but step 1 of 2 ${undecided} (must-have-data: false let the phase pass)`,
     );
+  });
+
+  it('keeps saying so in its reason once ready: the `models` output and the commit status do not read it as a clean pass', async () => {
+    const m = metrics();
+    const ready = await released(config, m, { each: busierFromStep2(m) });
+    const idle = 'it serves no live traffic until the PR is merged';
+    expect(modelOutcomes([ready])[0]?.reason).toBe(
+      `v2 passed all 2 phases, step 1 of 2 without conclusive data (must-have-data: false); ${idle}`,
+    );
+    const one = configWith(
+      '{ type: canary, steps: [5], step-duration: 1m, min-requests: 100, interval: 10s }',
+      [thresholdErrors],
+      'must-have-data: false',
+    );
+    expect((await released(one, metrics())).reason).toBe(
+      `v2 passed its phase without conclusive data (must-have-data: false); ${idle}`,
+    );
+    const decided = await released(
+      config,
+      new ScriptedMetrics({ ...metrics().slots, canary: { rps: 10, values: { 'error-rate': 0.005 } } }),
+    );
+    expect(decided.reason).toBe(`v2 passed all 2 phases; ${idle}`);
   });
 
   it('names every phase that passed without conclusive data, the last one included', async () => {
