@@ -1,6 +1,12 @@
 import { z } from 'zod';
 import { type Clock, systemClock } from '../core/clock.js';
-import { type Ledger, type LedgerEntry, LedgerStateError, SlotTakenError } from '../ledger/ledger.js';
+import {
+  type Ledger,
+  type LedgerEntry,
+  LedgerStateError,
+  SlotTakenError,
+  sameRecord,
+} from '../ledger/ledger.js';
 import { firstProblems, parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { withThinSeries } from '../release/series.js';
@@ -64,8 +70,11 @@ export class GitHubLedger implements Ledger {
   private readonly saved = new Map<number, Set<string>>();
   /** When each PR's comment was last read. */
   private readonly readAt = new Map<number, number>();
-  /** Per PR, the releases this run drove that another run ended (a rollback by workflow_dispatch). */
-  private readonly endedByOthers = new Map<number, Map<string, Release>>();
+  /**
+   * Per PR and model, the release this run drove (by its start) that another run ended, finished or
+   * superseded, and the model's release as that run left it: this run neither drives nor saves it.
+   */
+  private readonly endedByOthers = new Map<number, Map<string, { driven: number; theirs: Release }>>();
   /** PRs whose comment no longer tells the truth. */
   readonly dirty = new Set<number>();
   /** GitHub writes beside a release's state that failed (a commit status, a claim's end), for the log. */
@@ -135,16 +144,16 @@ export class GitHubLedger implements Ledger {
     this.readAt.set(pr, this.clock.now());
     const mine = this.saved.get(pr);
     // A newer release of a model than the one this run saved (another run restarted it for a new
-    // head) is the model's state now, and so is this run's release ended by another run (a
-    // rollback or abort by workflow_dispatch): this run gives it up.
+    // head) is the model's state now, and so is this run's release ended or finished by another
+    // run (a rollback or abort by workflow_dispatch; a PR's job that took it to ready while a
+    // schedule tick looked at it): this run gives it up.
     for (const model of mine ?? []) {
       const theirs = fresh.get(model);
       const own = ours.get(model);
-      if (!theirs) continue;
-      if (theirs.startedAt > (own?.startedAt ?? 0)) mine?.delete(model);
-      else if (own && theirs.startedAt === own.startedAt && holdsSlot(own) && !holdsSlot(theirs)) {
+      if (!theirs || !own) continue;
+      if (theirs.startedAt > own.startedAt || (theirs.startedAt === own.startedAt && endedBy(theirs, own))) {
         mine?.delete(model);
-        this.endedFor(pr).set(model, theirs);
+        this.endedFor(pr).set(model, { driven: own.startedAt, theirs });
       }
     }
     // In the comment's order, so that the models keep their places in the report.
@@ -208,13 +217,23 @@ export class GitHubLedger implements Ledger {
     );
   }
 
-  /** Also reads the comment again when its last read is older than `RECHECK_MS`, fresh or not. */
+  /**
+   * Reads the comment again, fresh or not, when its last read is older than `RECHECK_MS`, and for a
+   * release this run has not saved: its record as read is what another run may be driving (a
+   * schedule tick's, whose PR's job runs; a re-run's), so it is checked before every step.
+   */
   async endedElsewhere(release: Release, fresh: boolean): Promise<Release | undefined> {
-    if (release.pr === undefined) return undefined;
-    const stale = this.clock.now() - (this.readAt.get(release.pr) ?? 0) >= RECHECK_MS;
-    if (fresh || stale) await this.refresh(release.pr);
-    const theirs = this.endedByOthers.get(release.pr)?.get(release.model);
-    return theirs?.startedAt === release.startedAt ? theirs : undefined;
+    const { pr, model } = release;
+    if (pr === undefined) return undefined;
+    const ours = this.saved.get(pr)?.has(model) === true;
+    const stale = this.clock.now() - (this.readAt.get(pr) ?? 0) >= RECHECK_MS;
+    if (fresh || stale || !ours) await this.refresh(pr);
+    const given = this.endedByOthers.get(pr)?.get(model);
+    if (given?.driven === release.startedAt) return given.theirs;
+    const theirs = this.releases.get(pr)?.get(model);
+    if (ours || !theirs || sameRecord(theirs, release)) return undefined;
+    this.endedFor(pr).set(model, { driven: release.startedAt, theirs });
+    return theirs;
   }
 
   async reread(release: Release): Promise<Release | undefined> {
@@ -223,7 +242,7 @@ export class GitHubLedger implements Ledger {
     return this.releases.get(release.pr)?.get(release.model);
   }
 
-  private endedFor(pr: number): Map<string, Release> {
+  private endedFor(pr: number): Map<string, { driven: number; theirs: Release }> {
     let ended = this.endedByOthers.get(pr);
     if (!ended) {
       ended = new Map();
@@ -268,7 +287,7 @@ export class GitHubLedger implements Ledger {
       );
     }
     // Never brought back to life over another run's end of it.
-    if (this.endedByOthers.get(next.pr)?.get(next.model)?.startedAt === next.startedAt) return;
+    if (this.endedByOthers.get(next.pr)?.get(next.model)?.driven === next.startedAt) return;
     const map = await this.releasesOf(next.pr);
     const prev = map.get(next.model);
     // The engine does not know about the claim: keep it across saves of the same release.
@@ -368,6 +387,13 @@ export class GitHubLedger implements Ledger {
     return this.deployments.history(model);
   }
 }
+
+/**
+ * Whether another run ended or finished `own`, the same release as this run last saved it: it
+ * freed the slot, or took it out of analysis (to ready, say), which this run never undoes.
+ */
+const endedBy = (theirs: Release, own: Release) =>
+  (holdsSlot(own) && !holdsSlot(theirs)) || (own.status === 'analysing' && theirs.status !== 'analysing');
 
 /** The first few problems, on one line. */
 function untrusted(comment: number, pr: number, problems: string[]): string {

@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import { type Ledger, type LedgerEntry, LedgerStateError } from './ledger.js';
+import { type Ledger, type LedgerEntry, LedgerStateError, sameRecord } from './ledger.js';
 import { firstProblems, parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
@@ -121,6 +121,16 @@ export function fileLedger(path: string): Ledger {
     async canaryHolder(model) {
       const release = (await load()).releases[model];
       return release && holdsSlot(release) ? release : undefined;
+    },
+    // Another process can write the file meanwhile (a `model-gate run` rollback beside a tick, or
+    // two jobs on a runner sharing it). Every save of this process is in the file at once, so a
+    // record that is not the release a run drives was written by another run, which has the word.
+    async endedElsewhere(release) {
+      const now = (await load()).releases[release.model];
+      return now && !sameRecord(now, release) ? now : undefined;
+    },
+    async reread(release) {
+      return (await load()).releases[release.model];
     },
   };
 }

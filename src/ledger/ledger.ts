@@ -12,12 +12,35 @@ export class SlotTakenError extends ModelGateError {
   }
 }
 
-/** Another run (a workflow_dispatch rollback or abort) ended the release this run was driving. */
+/**
+ * Another run ended the release this run was driving (a workflow_dispatch rollback or abort), took
+ * it on (a PR's job finished it, or moved it to its next phase) or superseded it (a new push):
+ * `release` is the model's release as that run left it, `driven` the one this run was driving.
+ */
 export class EndedElsewhereError extends ModelGateError {
-  constructor(readonly release: Release) {
-    super(`${release.model} ${release.to} was ended by another run: ${release.reason}`);
+  constructor(
+    readonly release: Release,
+    driven: Release = release,
+  ) {
+    super(`${driven.model} ${driven.to} ${byAnother(release, driven)}`);
   }
 }
+
+function byAnother(theirs: Release, driven: Release): string {
+  if (theirs.startedAt !== driven.startedAt)
+    return `was superseded by another run: the release of ${theirs.model} is now ${theirs.to} (${theirs.status}: ${theirs.reason})`;
+  if (theirs.status === 'analysing')
+    return `is driven by another run, which moved it on (${theirs.reason}): this run leaves it to that run`;
+  if (theirs.status === 'ready') return `was taken to ready by another run: ${theirs.reason}`;
+  return `was ended by another run: ${theirs.reason}`;
+}
+
+/**
+ * The same release at the same point: nobody recorded a change to it between the two reads (every
+ * state a run records is stamped with the time it was decided).
+ */
+export const sameRecord = (a: Release, b: Release): boolean =>
+  a.startedAt === b.startedAt && a.updatedAt === b.updatedAt && a.status === b.status && a.phase === b.phase;
 
 /**
  * A release's state that a ledger holds (a PR comment edited by hand), or is asked to hold, does
@@ -53,10 +76,13 @@ export interface Ledger {
    */
   wait?(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void>;
   /**
-   * The release as another run ended it (a workflow_dispatch rollback or abort) while this run
-   * drives it, or undefined while it is still this run's to drive; `fresh` reads the record again
-   * (before a traffic change), else it tells what the last read showed. Absent where no other run
-   * can write the record at the same time.
+   * The model's release as another run left it, when that run ended (a workflow_dispatch rollback
+   * or abort), finished, moved on or superseded the release this run drives; undefined while it is
+   * still this run's to drive. A release this run has not recorded yet (a schedule tick's, a re-run
+   * resuming one) is anyone's: any change to its record since this run read it is another run's.
+   * `fresh` reads the record again (before a traffic change); else a ledger may answer from its
+   * last read where it is recent and the release is this run's. Absent where no other run can
+   * write the record at the same time.
    */
   endedElsewhere?(release: Release, fresh: boolean): Promise<Release | undefined>;
   /**

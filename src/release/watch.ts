@@ -28,11 +28,13 @@ export async function driveReleases(
   opts: WatchOptions,
 ): Promise<Release[]> {
   const current = [...releases];
+  // Releases another run ended, finished or drives now: this run leaves them as that run does.
+  const givenUp = new Set<number>();
   const started = ports.clock.now();
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
-      if (!model) continue;
+      if (!model || givenUp.has(i)) continue;
       if (release.withdrawPending) {
         // Its end is recorded, but its candidate may still get live traffic: try withdrawing again.
         const next = await retryWithdrawal(release, contextFor(model, ports));
@@ -46,14 +48,19 @@ export async function driveReleases(
       if (release.status !== 'analysing') continue;
       let next: Release;
       try {
-        const ended = await ports.ledger.endedElsewhere?.(release, false);
-        if (ended) throw new EndedElsewhereError(ended);
+        await checkNotEnded(release, ports.ledger);
         next = await tick(release, guarded(contextFor(model, ports), release, ports.ledger));
+        // Looking took a while: another run may have moved the release on meanwhile (the ledger
+        // reads its record again for a release this run has not saved yet, a schedule tick's). A
+        // step that ended it did so by a checked traffic change and records what this run did: a
+        // tick that saw the candidate withdrawn meanwhile and ended it must not have the last word.
+        if (next.status === 'analysing') await checkNotEnded(release, ports.ledger);
       } catch (err) {
         if (!(err instanceof EndedElsewhereError)) throw err;
         // Its traffic and record are as that run left them: this run neither touches nor saves them.
         ports.log.warn(err.message);
         current[i] = err.release;
+        givenUp.add(i);
         continue;
       }
       await ports.ledger.saveRelease(next);
@@ -62,7 +69,7 @@ export async function driveReleases(
       current[i] = next;
     }
     await ports.onProgress?.(current);
-    const analysing = current.filter((r) => r.status === 'analysing');
+    const analysing = current.filter((r, i) => r.status === 'analysing' && !givenUp.has(i));
     if (opts.mode === 'tick' || analysing.length === 0) return current;
     const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
     // Never sleep past the budget: an interval longer than the job's timeout would get the job
@@ -81,6 +88,12 @@ export async function driveReleases(
   }
 }
 
+/** Throws EndedElsewhereError when another run ended, finished, moved on or superseded `release`. */
+async function checkNotEnded(release: Release, ledger: Ledger): Promise<void> {
+  const theirs = await ledger.endedElsewhere?.(release, false);
+  if (theirs) throw new EndedElsewhereError(theirs, release);
+}
+
 /**
  * The release's target, checking before every traffic change that no other run ended the release
  * meanwhile: a rollback by workflow_dispatch while this job analyses must stay rolled back.
@@ -92,8 +105,8 @@ function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): Release
   const checked: Target = Object.create(target, {
     write: {
       value: async (desired: TrafficState) => {
-        const ended = await ledger.endedElsewhere?.(release, true);
-        if (ended) throw new EndedElsewhereError(ended);
+        const theirs = await ledger.endedElsewhere?.(release, true);
+        if (theirs) throw new EndedElsewhereError(theirs, release);
         await target.write(desired);
       },
     },

@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
+import { sameRecord } from '../ledger/ledger.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
 import { ended, hasLiveTraffic } from './finish.js';
@@ -50,7 +51,3 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
   ports.log.warn(`${release.model}: ${why}`);
   return stopped;
 }
-
-/** The same release at the same point: nobody recorded a change to it since it was read. */
-const sameRecord = (a: Release, b: Release) =>
-  a.startedAt === b.startedAt && a.updatedAt === b.updatedAt && a.status === b.status && a.phase === b.phase;
