@@ -1,9 +1,10 @@
 /**
  * The four methods of the benchmark, each watching one run's traffic as it arrives:
- * ours (the anytime-valid judges of src/stats, every 5 s), Kayenta-style (Mann-Whitney on
- * one-minute data points, judged every 10 minutes), Flagger-style thresholds (the threshold
- * gate of src/gates, on the last minute, checked every minute) and a fixed-horizon z-test
- * sized for 80% power (one look at its planned sample size).
+ * ours (the anytime-valid judges of src/stats, every 5 s, the count judges against the requests
+ * each arm served), Kayenta-style (Mann-Whitney on one-minute data points, judged every 10
+ * minutes), Flagger-style thresholds (the threshold gate of src/gates, on the last minute,
+ * checked every minute) and a fixed-horizon z-test sized for 80% power (one look at its planned
+ * sample size).
  */
 import type { ThresholdGateConfig } from '../src/config/types.js';
 import { foldMeasurement, measureThreshold } from '../src/gates/threshold-gate.js';
@@ -11,7 +12,7 @@ import { histogramQuantile } from '../src/metrics/histogram.js';
 import type { MetricSource, MetricWindow } from '../src/metrics/source.js';
 import type { GateState } from '../src/release/types.js';
 import { decideConversion } from '../src/stats/conversion.js';
-import { type CountTest, countTest } from '../src/stats/counts.js';
+import { type CountTest, countTest, observedShare } from '../src/stats/counts.js';
 import { sampleSizeTwoProportions, zTestProportions } from '../src/stats/fixed-horizon.js';
 import type { Verdict } from '../src/stats/judgment.js';
 import { classifyMetric, scoreMetrics } from '../src/stats/kayenta.js';
@@ -51,10 +52,17 @@ export const MAX_MISMATCH = 0.1;
 
 // ── ours ─────────────────────────────────────────────────────────────────────────────────
 
+/**
+ * The requests a gate's events are counted against (its `total`), as the ratio and latency gates
+ * read them: null predictions are per answered request, the rest per request.
+ */
+const exposureKind = (g: GateName) => (g === 'nulls' ? 'answered' : 'requests');
+const exposureOf = (g: GateName, a: ArmTotals) =>
+  exposureKind(g) === 'answered' ? a.requests - a.errors : a.requests;
+
 export class Ours implements Monitor {
   readonly outcomes = new Map<string, Outcome>();
   done = false;
-  private readonly count: CountTest;
   private readonly srm: SrmTest;
   private srmPassTick = -1;
   private srmDone = false;
@@ -64,7 +72,6 @@ export class Ours implements Monitor {
     share: number,
     private readonly alpha: number,
   ) {
-    this.count = countTest({ share, maxIncrease: MAX_INCREASE, alpha });
     this.srm = srmTest([share, 1 - share], alpha, MAX_MISMATCH);
     for (const g of gates) this.outcomes.set(g, fresh());
     this.outcomes.set('srm', fresh());
@@ -87,17 +94,22 @@ export class Ours implements Monitor {
       }
     }
     let open = 0;
+    // One count test per exposure and look: gates that count the same requests share it.
+    const tests: Partial<Record<'requests' | 'answered', CountTest>> = {};
     for (const g of this.gates) {
       const o = this.outcomes.get(g) as Outcome;
       if (o.failTick >= 0 || o.passTick >= 0) continue;
-      if (this.fails(g, c, b)) {
+      const kind = exposureKind(g);
+      if (g !== 'conversion' && !(kind in tests)) tests[kind] = this.count(g, c, b);
+      const count = tests[kind];
+      if (this.fails(g, c, b, count)) {
         o.failTick = t.tick;
         o.failRequests = c.requests;
         continue;
       }
       // Once its own test has passed, a gate only waits for the split check (and keeps
       // watching for a failure): a mismatch would invalidate the pass.
-      if (o.rawPassTick < 0 && this.passes(g, c, b)) o.rawPassTick = t.tick;
+      if (o.rawPassTick < 0 && this.passes(g, c, b, count)) o.rawPassTick = t.tick;
       if (o.rawPassTick >= 0 && this.srmPassTick >= 0) {
         o.passTick = t.tick;
         continue;
@@ -128,14 +140,25 @@ export class Ours implements Monitor {
     return this.conversionVerdict;
   }
 
-  private fails(g: GateName, c: ArmTotals, b: ArmTotals): boolean {
-    if (g === 'conversion') return this.conversion(c, b) === 'fail';
-    return this.count.fails(eventsOf(g, c), eventsOf(g, b));
+  /**
+   * The count test at this look, as judgeCounts builds it: against the share of the requests the
+   * arms served so far (the configured share is the split check's alone). Undefined without
+   * requests on an arm (the judge is inconclusive then).
+   */
+  private count(g: GateName, c: ArmTotals, b: ArmTotals): CountTest | undefined {
+    const share = observedShare(exposureOf(g, c), exposureOf(g, b));
+    if (!(share > 0 && share < 1)) return undefined;
+    return countTest({ share, maxIncrease: MAX_INCREASE, alpha: this.alpha });
   }
 
-  private passes(g: GateName, c: ArmTotals, b: ArmTotals): boolean {
+  private fails(g: GateName, c: ArmTotals, b: ArmTotals, count: CountTest | undefined): boolean {
+    if (g === 'conversion') return this.conversion(c, b) === 'fail';
+    return count?.fails(eventsOf(g, c), eventsOf(g, b)) ?? false;
+  }
+
+  private passes(g: GateName, c: ArmTotals, b: ArmTotals, count: CountTest | undefined): boolean {
     if (g === 'conversion') return this.conversion(c, b) === 'pass';
-    return this.count.passes(eventsOf(g, c), eventsOf(g, b));
+    return count?.passes(eventsOf(g, c), eventsOf(g, b)) ?? false;
   }
 }
 

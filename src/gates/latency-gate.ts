@@ -4,14 +4,7 @@ import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
-import {
-  evidenceOf,
-  liveSplit,
-  type StatisticalContext,
-  slotWindow,
-  verdictOf,
-  waitForRequests,
-} from './ratio-gate.js';
+import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
@@ -50,6 +43,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         // (fewer than 20 requests beyond the quantile), the step's own baseline does.
         const before = await histogram('stable', ctx.since - gate.referenceMs, ctx.since);
         const reference = before && totalOf(before) * (1 - q) >= 20 ? before : baseline;
+        // Slow requests per request each arm served (its histogram's count), as the ratio gate.
         const j = judgeLatency({
           canary: { buckets: canary },
           baseline: { buckets: baseline },
@@ -57,7 +51,6 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
-          ...liveSplit(ctx),
           unit: latencyUnit(gate.buckets) ?? '',
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };

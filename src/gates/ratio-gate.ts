@@ -11,8 +11,8 @@ import { unansweredLook } from './unanswered-look.js';
 
 /**
  * What a statistical gate may also know about the step: the candidate's configured share of
- * live traffic, in percent (PhaseRecord.weight). Without it the count judges use the observed
- * share of requests, and the split check cannot judge.
+ * live traffic, in percent (PhaseRecord.weight). Only the split check uses it (without it, it
+ * cannot judge); the count judges weigh the arms by the requests each served (counts.ts).
  */
 export type StatisticalContext = MeasureContext & { weight?: number };
 
@@ -34,14 +34,6 @@ export function slotWindow(
     until,
   };
 }
-
-/**
- * The candidate's configured share of requests for the count judges: a live split's only. A shadow
- * (weight 0) has none: its copies come on top of stable's requests, so the judges weigh the arms by
- * the requests each served, as they do when the split is not known.
- */
-export const liveSplit = (ctx: StatisticalContext): { split?: number } =>
-  ctx.weight !== undefined && ctx.weight > 0 && ctx.weight < 100 ? { split: ctx.weight / 100 } : {};
 
 /** The judge's evidence as a measurement keeps it (the arms are the measurement's own fields). */
 export function evidenceOf(j: Judgment): Evidence {
@@ -125,13 +117,10 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
     const query = `${gate.events}-rate`;
     switch (gate.judge) {
       case 'sequential': {
-        const j = judgeCounts({
-          canary,
-          baseline,
-          ...liveSplit(ctx),
-          maxIncrease: gate.maxIncrease,
-          alpha: gate.alpha,
-        });
+        // Per-request rates: each arm's events against the requests it served in the window, not
+        // against the configured split, which real traffic misses (sticky keys, a window across a
+        // weight change, rounded weights); the srm gate reports that miss as a mismatch.
+        const j = judgeCounts({ canary, baseline, maxIncrease: gate.maxIncrease, alpha: gate.alpha });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }
       case 'threshold':

@@ -1,6 +1,6 @@
 /**
- * The count judge (errors, null predictions, timeouts, latency exceedances): given the traffic
- * split, which arm did each event come from? Under "the candidate's rate is at most
+ * The count judge (errors, null predictions, timeouts, latency exceedances): given the requests
+ * each arm served, which arm did each event come from? Under "the candidate's rate is at most
  * (1 + maxIncrease) × the baseline's", an event is the candidate's with probability at most
  *
  *   p0 = s (1 + δ) / (s (1 + δ) + 1 - s)        (s: candidate share of requests, δ: maxIncrease)
@@ -10,14 +10,20 @@
  * Fail: the Beta-binomial mixture e-value for p > p0 reaches 1/alpha. Pass ("no regression beyond
  * tolerance", so a step may end early): the mixture for p < p0 reaches 1/alpha.
  * Lindon & Malek (NeurIPS 2022), two categories; see beta-binomial.ts.
+ *
+ * s is the share of requests each arm actually served in the window, never the configured split:
+ * rates are per request (as Kayenta and Flagger compare them), and a candidate that gets 30% of the
+ * requests at a configured 25% has 30% of the events when healthy. Judged against 25%, that would
+ * be a regression (×1.29) that is not there; the `srm` gate is what reports the split itself.
  */
 import {
   type BetaPrior,
   betaPriorAround,
-  cachedPointTest,
   logMixtureEAbove,
   logMixtureEBelow,
   mixtureBounds,
+  type PointTest,
+  pointTest,
 } from './beta-binomial.js';
 import {
   type ArmSummary,
@@ -42,7 +48,7 @@ export interface CountTestOptions {
   spread?: number;
 }
 
-/** The fixed parts of a count test for one share and tolerance, reused look after look. */
+/** The fixed parts of a count test for one share and tolerance, for the looks at that share. */
 export interface CountTest {
   p0: number;
   prior: BetaPrior;
@@ -57,22 +63,44 @@ export interface CountTest {
 export function countTest(o: CountTestOptions): CountTest {
   const s = o.share;
   const p0 = (s * (1 + o.maxIncrease)) / (s * (1 + o.maxIncrease) + 1 - s);
-  const prior = betaPriorAround(p0, o.spread ?? DEFAULT_SPREAD);
-  const logThreshold = eThreshold(o.alpha);
-  const at = cachedPointTest(prior, p0);
-  return {
-    p0,
-    prior,
-    logThreshold,
-    decide(x, y) {
-      if (x + y === 0) return 'inconclusive';
-      if (at.above(x, y, logThreshold)) return 'fail';
-      if (at.below(x, y, logThreshold)) return 'pass';
-      return 'inconclusive';
-    },
-    fails: (x, y) => x + y > 0 && at.above(x, y, logThreshold),
-    passes: (x, y) => x + y > 0 && at.below(x, y, logThreshold),
-  };
+  const { prior, at } = pointTestAt(p0, o.spread ?? DEFAULT_SPREAD);
+  return new ShareTest(p0, prior, eThreshold(o.alpha), at);
+}
+
+class ShareTest implements CountTest {
+  constructor(
+    readonly p0: number,
+    readonly prior: BetaPrior,
+    readonly logThreshold: number,
+    private readonly at: PointTest,
+  ) {}
+  decide(x: number, y: number): Verdict {
+    if (x + y === 0) return 'inconclusive';
+    if (this.at.above(x, y, this.logThreshold)) return 'fail';
+    if (this.at.below(x, y, this.logThreshold)) return 'pass';
+    return 'inconclusive';
+  }
+  fails(x: number, y: number): boolean {
+    return x + y > 0 && this.at.above(x, y, this.logThreshold);
+  }
+  passes(x: number, y: number): boolean {
+    return x + y > 0 && this.at.below(x, y, this.logThreshold);
+  }
+}
+
+/**
+ * The point tests of the last few shares judged. The share is observed, so it changes from look
+ * to look and a lasting cache would only churn; but within a look the gates counting the same
+ * requests (errors, timeouts, slow requests) judge the same share, at their own alphas.
+ */
+const recent: { p0: number; spread: number; prior: BetaPrior; at: PointTest }[] = [];
+function pointTestAt(p0: number, spread: number): { prior: BetaPrior; at: PointTest } {
+  const hit = recent.find((r) => r.p0 === p0 && r.spread === spread);
+  if (hit) return hit;
+  const prior = betaPriorAround(p0, spread);
+  const made = { p0, spread, prior, at: pointTest(prior, p0) };
+  if (recent.unshift(made) > 4) recent.pop();
+  return made;
 }
 
 /** Events and requests of one arm over the window judged. */
@@ -84,13 +112,29 @@ export interface ArmCounts {
 export interface CountInput {
   canary: ArmCounts;
   baseline: ArmCounts;
-  /** Configured candidate share of requests; when absent, the observed share of `total`. */
-  split?: number;
   maxIncrease: number;
   alpha: number;
   spread?: number;
   /** The method name in the evidence (the latency judge reuses this one). */
   method?: string;
+}
+
+/**
+ * The candidate's share of the requests the arms served (their exposure), NaN without requests.
+ *
+ * Why judging against it keeps false alarms at alpha: the test conditions on the requests. Given
+ * them, each event is the candidate's with probability sθ / (sθ + 1 − s), θ the rate ratio: the
+ * classical conditional comparison of two Poisson rates with known exposures. The requests are
+ * the exposure itself, not a noisy guess at a split, and say nothing about θ. Across looks the
+ * mixture needs p0 to hold still; with the arms served at a steady share (a step's), the
+ * cumulative share settles at the pace of the requests, which outnumber the events 20× (p95
+ * exceedances) to 100× (a 1% error rate) and more, so it moves far less than the evidence does.
+ * A share drifting within a step while a shock hits both arms' rates could tilt p slightly; the
+ * benchmark (Poisson noise in the share, shared shocks) stays under alpha.
+ */
+export function observedShare(canaryRequests: number, baselineRequests: number): number {
+  const all = canaryRequests + baselineRequests;
+  return all > 0 ? canaryRequests / all : Number.NaN;
 }
 
 /** Candidate rate / baseline rate as a function of p, the candidate's share of events. */
@@ -107,7 +151,7 @@ export function judgeCounts(input: CountInput): Judgment {
   if (c.events > c.total || b.events > b.total) {
     return inconclusive(method, 'more events than requests: the counts are inconsistent', arms);
   }
-  const share = input.split ?? (c.total + b.total > 0 ? c.total / (c.total + b.total) : Number.NaN);
+  const share = observedShare(c.total, b.total);
   if (!(share > 0 && share < 1)) {
     return inconclusive(method, 'no requests on one of the arms: the split is unknown', arms);
   }
@@ -123,7 +167,7 @@ export function judgeCounts(input: CountInput): Judgment {
   const [lo, hi] = mixtureBounds(c.events, b.events, test.prior, input.alpha);
   const eFail = Math.exp(logMixtureEAbove(c.events, b.events, test.prior, test.p0));
   const ePass = Math.exp(logMixtureEBelow(c.events, b.events, test.prior, test.p0));
-  const effect = observedRatio(c, b, share);
+  const effect = b.events > 0 ? c.events / c.total / (b.events / b.total) : undefined;
   const evidence = {
     method,
     ...(effect === undefined ? {} : { effect }),
@@ -140,12 +184,6 @@ export function judgeCounts(input: CountInput): Judgment {
         ? `${range}: no regression beyond ${tolerance} (e-value ${fmt(ePass)} ≥ ${fmt(1 / input.alpha)})`
         : `${range}: not yet conclusive against ${tolerance} (e-value ${fmt(eFail)} < ${fmt(1 / input.alpha)})`;
   return { verdict, evidence, note };
-}
-
-function observedRatio(c: ArmCounts, b: ArmCounts, share: number): number | undefined {
-  if (c.total > 0 && b.total > 0 && b.events > 0) return c.events / c.total / (b.events / b.total);
-  if (b.events > 0) return rateRatio(c.events / (c.events + b.events), share);
-  return undefined;
 }
 
 function summaries(c: ArmCounts, b: ArmCounts): { canary: ArmSummary; baseline: ArmSummary } {

@@ -1,10 +1,11 @@
 /**
  * The latency judge: a quantile regression becomes a count of slow requests, judged by the
- * count test (counts.ts). The baseline's q-quantile, read from a reference histogram (the
- * stable version before the step, or the baseline itself), is snapped to the nearest bucket
- * bound e; a request of either arm is an event when it is slower than e. The tolerance is the
- * count test's: the candidate's share of requests slower than e may exceed the baseline's by
- * at most `maxIncrease` (relative), so with q = 0.95 and 10%, 5.5% instead of 5% slower than e.
+ * count test (counts.ts) against the requests each arm's histogram holds. The baseline's
+ * q-quantile, read from a reference histogram (the stable version before the step, or the
+ * baseline itself), is snapped to the nearest bucket bound e; a request of either arm is an
+ * event when it is slower than e. The tolerance is the count test's: the candidate's share of
+ * requests slower than e may exceed the baseline's by at most `maxIncrease` (relative), so with
+ * q = 0.95 and 10%, 5.5% instead of 5% slower than e.
  * A p95 that grows by 10% typically means ~1.6× as many such requests, a tail-only slowdown
  * shows at q = 0.99. A slowdown shared by both arms moves both counts together and cannot
  * raise a false alarm. Why exceedances rather than Howard & Ramdas quantile confidence
@@ -29,7 +30,6 @@ export interface LatencyInput {
   /** Tolerated relative increase of the share of requests slower than the baseline quantile. */
   maxIncrease: number;
   alpha: number;
-  split?: number;
   spread?: number;
   /** The latencies' unit for the note (default `ms`); `''` when the source does not say. */
   unit?: string;
@@ -88,7 +88,6 @@ export function judgeLatency(input: LatencyInput): Judgment {
   const judged = judgeCounts({
     canary: { events: countAbove(canary, edge), total: totalOf(canary) },
     baseline: { events: countAbove(baseline, edge), total: totalOf(baseline) },
-    ...(input.split === undefined ? {} : { split: input.split }),
     maxIncrease: input.maxIncrease,
     alpha: input.alpha,
     ...(input.spread === undefined ? {} : { spread: input.spread }),

@@ -26,7 +26,7 @@ const distribution = oneOf([
 const common = {
   time: oneOf([z.number(), z.string().min(1)]),
   gate: z.string().min(1),
-  /** Configured candidate share of requests. */
+  /** Configured candidate share of requests: what `srm` checks (count judges use the requests). */
   split: fraction.optional(),
   /** The level this look is judged at, overriding the file's (split) alpha. */
   alpha: fraction.optional(),
@@ -128,7 +128,6 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
       return judgeCounts({
         canary: { events: num(o.canary.events), total: num(o.canary.total) },
         baseline: { events: num(o.baseline.events), total: num(o.baseline.total) },
-        ...(o.split === undefined ? {} : { split: o.split }),
         maxIncrease: o.maxIncrease,
         alpha: level,
       });
@@ -147,7 +146,6 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
         quantile: o.quantile,
         maxIncrease: o.maxIncrease,
         alpha: level,
-        ...(o.split === undefined ? {} : { split: o.split }),
       });
     }
     case 'conversion':

@@ -7,7 +7,7 @@ import { FakeCounts } from './fake-metrics.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-function ctx(metrics: FakeCounts, seconds: number): StatisticalContext {
+function ctx(metrics: FakeCounts, seconds: number, weight = 5): StatisticalContext {
   return {
     metrics,
     model: 'fraud',
@@ -16,7 +16,7 @@ function ctx(metrics: FakeCounts, seconds: number): StatisticalContext {
     since: T0,
     now: T0 + seconds * 1000,
     minRequests: 100,
-    weight: 5,
+    weight,
   };
 }
 
@@ -38,6 +38,13 @@ const arms = (canaryMedian: number) =>
   new FakeCounts({
     stable: { rps: 95, errorRate: 0, medianMs: 40 },
     canary: { rps: 5, errorRate: 0, medianMs: canaryMedian },
+  });
+
+/** 100 requests a second, `share` of them served by the candidate. */
+const served = (share: number, canaryMedian: number) =>
+  new FakeCounts({
+    stable: { rps: 100 * (1 - share), errorRate: 0, medianMs: 40 },
+    canary: { rps: 100 * share, errorRate: 0, medianMs: canaryMedian },
   });
 
 describe('the latency gate', () => {
@@ -71,6 +78,21 @@ describe('the latency gate', () => {
       verdict: 'fail',
       note: expect.stringMatching(/^.* ms is 2\d\.\d% over the baseline .* ms \(max \+10%\)$/),
     });
+  });
+
+  it('never fails an unchanged 25% canary that serves 30% of the requests, and passes it', async () => {
+    const metrics = served(0.3, 40);
+    const looks = [];
+    for (let minute = 1; minute <= 60; minute++)
+      looks.push(await measureLatency(p95(), ctx(metrics, 60 * minute, 25)));
+    expect(looks.filter((m) => m.verdict === 'fail')).toEqual([]);
+    expect(looks.at(-1)?.verdict).toBe('pass');
+  });
+
+  it('still fails a 10% slower p95 at a skewed split, a canary configured at 25% serving 15%', async () => {
+    const m = await measureLatency(p95(), ctx(served(0.15, 44), 1800, 25));
+    expect(m.verdict).toBe('fail');
+    expect(m.note).toMatch(/: more slow requests than the tolerated ×1.1/);
   });
 
   it('is inconclusive without histograms, and an error when the source has none or fails', async () => {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.js';
 import { countTest, judgeCounts } from '../../src/stats/counts.js';
+import { judgeObservation, parseObservation } from '../../src/stats/observation.js';
 
 /** Poisson draws by inversion (small means only), for the simulations below. */
 function poisson(rng: Random, mean: number): number {
@@ -58,12 +59,38 @@ describe('the count judge', () => {
     for (const c of cases) expect(judgeCounts({ ...base, ...c }).verdict).toBe('inconclusive');
   });
 
-  it('uses the configured split when given, the observed one otherwise', () => {
-    const counts = { canary: { events: 30, total: 500 }, baseline: { events: 100, total: 9500 } };
-    const observed = judgeCounts({ ...counts, maxIncrease: 0, alpha: 0.05 });
-    const configured = judgeCounts({ ...counts, split: 0.2, maxIncrease: 0, alpha: 0.05 });
-    expect(observed.verdict).toBe('fail');
-    expect(configured.verdict).not.toBe('fail');
+  it('weighs the arms by the requests each served: the rate ratio it reports lies within its bounds', () => {
+    fc.assert(
+      fc.property(fc.nat(300), fc.nat(3000), fc.integer({ min: 1, max: 90 }), (x, y, canaryPercent) => {
+        const canary = { events: x, total: 1000 * canaryPercent };
+        const baseline = { events: y, total: 1000 * (100 - canaryPercent) };
+        const j = judgeCounts({ canary, baseline, maxIncrease: 0.1, alpha: 0.05 });
+        const { effect, interval } = j.evidence;
+        if (effect === undefined || interval === undefined) return;
+        expect(effect).toBeGreaterThanOrEqual(interval[0] * (1 - 1e-9));
+        expect(effect).toBeLessThanOrEqual(interval[1] * (1 + 1e-9));
+        if (effect > 1.1 * 1.5) expect(j.verdict).not.toBe('pass');
+        if (effect < 1.1 / 1.5) expect(j.verdict).not.toBe('fail');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('replays a recorded look at a configured 25% that served 30% at equal rates without failing it', () => {
+    // `model-gate analyze`: the line's configured split is for the split check, not the count judge.
+    const line = {
+      time: 1,
+      gate: 'errors',
+      kind: 'ratio',
+      split: 0.25,
+      canary: { events: 3000, total: 150_000 },
+      baseline: { events: 7000, total: 350_000 },
+    };
+    const parsed = parseObservation(line);
+    if (!parsed.success) throw new Error(parsed.problems.join('; '));
+    const j = judgeObservation(parsed.data, 0.05);
+    expect(j.verdict).toBe('pass');
+    expect(j.note).toMatch(/^rate ratio 1 \(bounds .*\): no regression beyond ×1.1/);
   });
 
   it('never turns a failure into something else when the candidate has one more event', () => {
