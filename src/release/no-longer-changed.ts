@@ -1,18 +1,19 @@
-import type { Config } from '../config/types.js';
+import type { Config, ModelConfig } from '../config/types.js';
 import { type ChangedModel, unchangedVersion } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import { withdraw } from './finish.js';
+import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
-import { inFlight } from './types.js';
+import { inFlight, type Release } from './types.js';
 
 /**
  * A live release (analysing or ready) of this PR for a model its head no longer changes (the
  * version put back, the version file deleted) is withdrawn as superseded, as a new head's
  * candidate replaces an old one: else the old candidate keeps the canary slot and the merge
  * promotes a version the merged head does not declare. The new head's `model-gate/<model>` status
- * passes, saying why. A dry run says it would.
+ * passes, saying why; so does that of a head after it (passEndedRelease). A dry run says it would.
  */
 export async function withdrawNoLongerChanged(
   config: Config,
@@ -26,7 +27,11 @@ export async function withdrawNoLongerChanged(
     const model = config.models[name];
     if (!model || changed.some((c) => c.model === name)) continue;
     const release = await ports.ledger.release(name);
-    if (release?.pr !== event.number || !inFlight(release)) continue;
+    if (release?.pr !== event.number) continue;
+    if (!inFlight(release)) {
+      if (!opts.dryRun) await passEndedRelease(model, release, event, ports);
+      continue;
+    }
     const unchanged = await unchangedVersion(ports.reader, event.baseSha, event.headSha, model.source);
     // The files say it does change (a list of touched files older than the head): not this run's call.
     if (!unchanged) continue;
@@ -48,13 +53,62 @@ export async function withdrawNoLongerChanged(
     await ports.ledger.saveRelease(withdrawn);
     ports.log.info(`${name}: ${withdrawn.reason}`);
     // The old head's status does not count for this one: a required `model-gate/<model>` waits on it.
-    const what = 'absent' in unchanged ? `no longer declares ${name}'s version` : `no longer changes ${name}`;
-    const done = withdrawn.withdrawPending
-      ? `withdrawing candidate ${release.to} failed, the next run retries`
-      : `candidate ${release.to} withdrawn`;
     if (event.headSha !== WORKING_TREE)
-      await ports.passNoLongerChanged?.(name, event.headSha, `${what}: ${done}`);
+      await ports.passNoLongerChanged?.(
+        name,
+        event.headSha,
+        `${noLonger(name, unchanged)}: ${candidate(withdrawn, 'withdrawn')}`,
+      );
     result.releases.push(withdrawn);
   }
   return result;
 }
+
+/**
+ * The PR's release of `model` ended before this run (withdrawn by an earlier head, failed,
+ * aborted, promoted by command) and the head does not change the model: the head's
+ * `model-gate/<model>` status passes, saying how it ended. A status belongs to one commit, so each
+ * later push (a README fix) needs its own, as does a re-run after GitHub refused it; else a
+ * required status keeps the PR waiting for ever. Only the ledger is read for a PR with no release
+ * of the model (the commonest case): no version file, no write.
+ */
+export async function passEndedRelease(
+  model: ModelConfig,
+  release: Release | undefined,
+  event: PullRequestEvent,
+  ports: Pick<Ports, 'reader' | 'passNoLongerChanged'>,
+): Promise<void> {
+  if (!ports.passNoLongerChanged || event.headSha === WORKING_TREE) return;
+  if (release?.pr !== event.number || inFlight(release)) return;
+  const unchanged = await unchangedVersion(ports.reader, event.baseSha, event.headSha, model.source);
+  if (!unchanged) return;
+  await ports.passNoLongerChanged(
+    model.name,
+    event.headSha,
+    `${noLonger(model.name, unchanged)}: ${endedEarlier(release)}`,
+  );
+}
+
+/** What the head no longer does for the model, the start of its status. */
+const noLonger = (name: string, unchanged: { absent: true } | { same: string }) =>
+  'absent' in unchanged ? `no longer declares ${name}'s version` : `no longer changes ${name}`;
+
+/** How a release ended before this run, for the status of a head that no longer changes its model. */
+function endedEarlier(release: Release): string {
+  switch (release.status) {
+    case 'failed':
+      return candidate(release, 'failed its analysis earlier');
+    case 'promoted':
+      return `candidate ${release.to} was promoted earlier`;
+    default:
+      // A rollback went back to the candidate itself: it serves, nothing was withdrawn.
+      if (endedByRollbackToIt(release)) return `${release.to} serves, put back by a rollback`;
+      return candidate(release, 'was withdrawn earlier');
+  }
+}
+
+/** `candidate v2 <done>`, unless taking it out of service failed: then it may still get live traffic. */
+const candidate = (release: Release, done: string) =>
+  release.withdrawPending
+    ? `withdrawing candidate ${release.to} failed, the next run retries`
+    : `candidate ${release.to} ${done}`;

@@ -11,6 +11,7 @@ import {
   findChangedModels,
   unchangedVersion,
 } from '../version/changed-models.js';
+import { passEndedRelease } from './no-longer-changed.js';
 import { type HeadVersion, liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
 import type { PullRequestEvent } from './pull-request.js';
@@ -92,11 +93,13 @@ export async function planChanges(
  * release a matrix job runs reads them: the PR's files, base and head), then each model with a
  * candidate of this PR still live (analysing or ready) whose version it no longer changes (put
  * back, the file deleted), or any live one on a close: without a job of its own, nothing would
- * withdraw it and it would hold the canary slot for ever.
+ * withdraw it and it would hold the canary slot for ever. A model whose release of this PR ended
+ * earlier gets no job; the plan itself passes the head's status for it (passEndedRelease), the one
+ * write a plan makes, else a required `model-gate/<model>` would wait on the head for ever.
  */
 export async function planPullRequest(
   config: Config,
-  ports: Pick<Ports, 'ledger' | 'reader' | 'touchedFiles'>,
+  ports: Pick<Ports, 'ledger' | 'reader' | 'touchedFiles' | 'passNoLongerChanged'>,
   pr: PullRequestEvent,
   only?: string,
 ): Promise<Plan> {
@@ -108,6 +111,8 @@ export async function planPullRequest(
     if (!model || changed.some((c) => c.model === name)) continue;
     const live = await liveCandidate(model, ports, pr);
     if (live) models.push({ ...planned(model), live });
+    else if (pr.action !== 'closed')
+      await passEndedRelease(model, await ports.ledger.release(name), pr, ports);
   }
   return planOf(models);
 }

@@ -9,8 +9,8 @@ import { dryRunResult } from './dry-run.js';
 import { promote, withdraw } from './finish.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
+import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt } from './phase-notes.js';
-import { phaseCount } from './plan-text.js';
 import { contextFor, type Ports } from './ports.js';
 import { inFlight, type Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
@@ -322,7 +322,7 @@ async function onMerged(
       });
       continue;
     }
-    const summary = `passed ${phaseCount(model, release.phases.length)} on ${headName(event.headSha)}`;
+    const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;
     const promoted = await promote(release, ctx, ports.ledger, summary);
     ports.log.info(`${model.name}: ${promoted.reason}`);
     out.push(promoted);

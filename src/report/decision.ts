@@ -2,6 +2,7 @@ import type { LedgerEntry } from '../ledger/ledger.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import type { GateState, Release } from '../release/types.js';
+import { withoutPhaseName } from './rows.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
 export type Decision = 'failed' | 'analysing' | 'ready' | 'promoted' | 'rolled-back' | 'aborted' | 'skipped';
@@ -183,12 +184,15 @@ function couldNotRun(r: Release): boolean {
 /**
  * Failed where it answered no caller (a smoke test on green, a shadow run): nothing was rolled back.
  * Why in the smoke test's own words (the reason names the phase again), else the reason as it was
- * before a failed withdrawal added to it (a state stored before Release.ending: the whole reason).
+ * before a failed withdrawal added to it, without the phase's name an older engine put first (a
+ * state stored before Release.ending.smokeFailed).
  */
 function failedUnseen(r: Release): string {
   const phase = r.phases.at(-1)?.name ?? '';
   const failed = r.ending?.withdrawFailed;
-  const why = r.ending?.smokeFailed?.note ?? failed?.why ?? r.reason;
+  const reason = failed?.why ?? r.reason;
+  const why =
+    r.ending?.smokeFailed?.note ?? (reason === undefined ? reason : withoutPhaseName(reason, phase));
   const withdrawn = r.withdrawPending
     ? ''
     : ` and was withdrawn${failed?.laterTry ? ` on a later try (the first try failed: ${failed.note})` : ''}`;

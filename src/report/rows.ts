@@ -229,13 +229,22 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
 
 /**
  * What a phase recorded. A failed phase's note is the release's reason, which names a phase whose
- * smoke test failed it again: that phase shows the smoke test's own words (Release.ending; a state
- * stored before it shows the whole reason).
+ * smoke test failed it again: that phase shows the smoke test's own words (Release.ending).
  */
 function phaseNote(p: PhaseRecord, release: Release): string {
   const smoke = release.ending?.smokeFailed;
   if (smoke && p.outcome === 'failed' && p === release.phases.at(-1)) return smoke.note;
-  return p.note ?? '';
+  return smoke ? (p.note ?? '') : withoutPhaseName(p.note ?? '', p.name);
+}
+
+/**
+ * A state stored before Release.ending.smokeFailed (an older model-gate) has only the reason the
+ * engine wrote, `<phase> failed: <what the smoke test found>`: without the phase's name, which the
+ * report gives already. Any other text is returned as it is.
+ */
+export function withoutPhaseName(text: string, phase: string): string {
+  const again = `${phase} failed: `;
+  return text.startsWith(again) ? text.slice(again.length) : text;
 }
 
 /**

@@ -53,8 +53,10 @@ beforeAll(async () => {
   for (const n of [1, 2, 3]) github.setFile(sha(n), 'models/churn.yaml', 'version: "2.0"\n');
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');
-  // The push puts the base's version back.
+  // The push puts the base's version back; the next one fixes a README only.
   github.setFile(sha(3), FILE, 'version: v1\n');
+  github.setFile(sha(4), FILE, 'version: v1\n');
+  github.setFile(sha(4), 'models/churn.yaml', 'version: "2.0"\n');
 });
 
 afterAll(async () => {
@@ -133,8 +135,19 @@ describe('one job per model, on a PR whose push puts the version back', () => {
     ]);
   });
 
+  it('a README push after it: the plan lists nothing, and the plan job passes the new head, as no job runs', async () => {
+    const { plan, jobs } = await fanOut('synchronize', 4, [{ filename: 'README.md', status: 'modified' }]);
+    expect(plan.error).toBeUndefined();
+    expect(plan.outputs).toMatchObject({ matrix: '{"include":[]}', 'has-models': 'false' });
+    expect(jobs).toEqual([]);
+    expect(github.commitStatuses(sha(4)).map((s) => [s.context, s.state, s.description])).toEqual([
+      [ENV, 'success', 'no longer changes fraud-detector: candidate v2 was withdrawn earlier'],
+    ]);
+    expect(recorded()).toEqual({ 'fraud-detector': ['v2', 'superseded'] });
+  });
+
   it('merged: the plan lists nothing, and nothing is promoted', async () => {
-    const { plan, jobs } = await fanOut('closed', 3, [{ filename: 'README.md', status: 'modified' }], true);
+    const { plan, jobs } = await fanOut('closed', 4, [{ filename: 'README.md', status: 'modified' }], true);
     expect(plan.outputs).toMatchObject({
       matrix: '{"include":[]}',
       'has-models': 'false',

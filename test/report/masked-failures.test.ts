@@ -103,7 +103,7 @@ describe('a smoke test that failed green, read back masked', () => {
     expect(sentence.split('platform unavailable')).toHaveLength(2);
   });
 
-  it('stored before the smoke field (the current release): still reads, with the whole reason', () => {
+  it('stored before the smoke field (by the previous model-gate): names the phase once, in the decision and the phase history', () => {
     const old = {
       model: 'fraud',
       from: 'v1',
@@ -128,8 +128,14 @@ describe('a smoke test that failed green, read back masked', () => {
     };
     const stored = storedForm(old as Release);
     expect(stored.ok).toBe(true);
-    expect(releaseSentence(stored.ok ? stored.value : (old as Release))).toBe(
-      'fraud v2 failed in smoke on green: smoke on green failed: smoke: 1 of 2 failed; it never served callers and was withdrawn',
+    const release = stored.ok ? stored.value : (old as Release);
+    expect(releaseSentence(release)).toBe(
+      'fraud v2 failed in smoke on green: smoke: 1 of 2 failed; it never served callers and was withdrawn',
+    );
+    const config = blueGreenWith(green.url, '[{ x: 1 }, { bad: 1 }]');
+    const text = renderMarkdown(config, { releases: [release], skipped: [] }, { now: release.updatedAt });
+    expect(row(text, 'smoke on green')).toMatch(
+      /^\| smoke on green \| 0% \| [^|]+ \| [^|]+ \| failed: smoke: 1 of 2 failed \|$/,
     );
   });
 });
