@@ -137,6 +137,8 @@ export const releaseSchema = z.object({
   canaryDeployment: z.int().positive().optional(),
   withdrawPending: z.boolean().optional(),
   ending: ending.optional(),
+  // Optional: absent when no job in watch mode holds a lease on the release.
+  watchedUntil: time.optional(),
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */

@@ -8,6 +8,7 @@ import type { RunResult } from './pull-request.js';
 import { retireBlue } from './retire-blue.js';
 import { candidateMayBeLive, type Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
+import { leaseNote } from './watch-lease.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
 /**
@@ -27,6 +28,8 @@ export async function handleSchedule(
   const skipped: RunResult['skipped'] = [];
   // Models whose canary slot a release holds (analysing, ready, or its withdrawal pending).
   const held = new Set<string>();
+  // Models whose release a running job watches (its lease): this tick leaves them to that job.
+  const watched = new Set<string>();
   for (const name of opts.only ? [opts.only] : Object.keys(config.models)) {
     let holder: Release | undefined;
     try {
@@ -41,6 +44,15 @@ export async function handleSchedule(
     }
     if (holder) held.add(name);
     if (!holder || !candidateMayBeLive(holder)) continue;
+    // Two drivers would fight (each under its own config: the PR's, the default branch's) and take
+    // each other's traffic changes for withdrawals. A dispatch rollback or abort does not ask.
+    const leased = leaseNote(holder, ports.clock.now());
+    if (leased) {
+      watched.add(name);
+      ports.log.info(`${name}: ${leased}`);
+      skipped.push({ model: name, why: leased, kind: 'note' });
+      continue;
+    }
     // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
     // records nothing, so it does not end a release that lost its traffic either.
     analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
@@ -59,7 +71,8 @@ export async function handleSchedule(
     if (retired)
       result.skipped.push({ model: model.name, why: retired, kind: opts.dryRun ? 'dry-run' : 'note' });
     const passed = opts.dryRun ? analysing : releases;
-    if (passed.some((r) => r.model === model.name && r.status === 'analysing')) continue;
+    if (watched.has(model.name) || passed.some((r) => r.model === model.name && r.status === 'analysing'))
+      continue;
     const report = await watchDrift(model, ports);
     if (!report) continue;
     result.drift?.push(report);
@@ -71,7 +84,7 @@ export async function handleSchedule(
     if (introducedBy !== undefined)
       result.notify?.push({ pr: introducedBy, model: model.name, why: report.note });
   }
-  if (analysing.length === 0 && result.drift?.length === 0) {
+  if (analysing.length === 0 && watched.size === 0 && result.drift?.length === 0) {
     result.skipped.push({ model: '*', why: 'no release is analysing', kind: 'note' });
   }
   return result;

@@ -128,6 +128,11 @@ export interface Release {
    */
   withdrawPending?: boolean;
   ending?: Ending;
+  /**
+   * Until when (epoch ms) a running job in watch mode drives the release (watch-lease.ts): schedule
+   * ticks leave it alone until then. Absent when no job watches it.
+   */
+  watchedUntil?: number;
 }
 
 /** Whether the release's candidate is in flight: deployed for analysis, or ready and awaiting merge. */

@@ -8,6 +8,7 @@ import { retryWithdrawal } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
+import { LEASE_MARGIN_MS, withLease } from './watch-lease.js';
 
 export interface WatchOptions {
   /** `watch`: loop until every release is decided or `maxWaitMs` passes; `tick`: one pass. */
@@ -31,6 +32,9 @@ export async function driveReleases(
   // Releases another run ended, finished or drives now: this run leaves them as that run does.
   const givenUp = new Set<number>();
   const started = ports.clock.now();
+  // In watch mode, the lease this run records on the releases it drives: schedule ticks leave them
+  // to it until then (watch-lease.ts). A one-pass run records none, and clears one a lost job left.
+  const lease = opts.mode === 'watch' ? started + opts.maxWaitMs + LEASE_MARGIN_MS : undefined;
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
@@ -63,10 +67,10 @@ export async function driveReleases(
         givenUp.add(i);
         continue;
       }
-      await ports.ledger.saveRelease(next);
+      current[i] = withLease(next, lease);
+      await ports.ledger.saveRelease(current[i]);
       if (next.status !== release.status || next.phase !== release.phase)
         ports.log.info(`${next.model}: ${next.reason}`);
-      current[i] = next;
     }
     await ports.onProgress?.(current);
     const analysing = current.filter((r, i) => r.status === 'analysing' && !givenUp.has(i));
@@ -82,6 +86,14 @@ export async function driveReleases(
           ? 'time budget (max-wait) reached'
           : `the next look (in ${formatDuration(interval)}) would be past the time budget (max-wait, ${formatDuration(left)} left)`;
       ports.log.warn(`${why} with ${still} still analysing: the next run resumes`);
+      // This run stops watching: the next tick need not wait for its lease to end.
+      for (const [i, r] of current.entries()) {
+        if (givenUp.has(i) || r.watchedUntil !== lease) continue;
+        // A record another run changed since this run's last save stays as that run left it.
+        const theirs = await ports.ledger.endedElsewhere?.(r, false);
+        current[i] = theirs ?? withLease(r, undefined);
+        if (!theirs) await ports.ledger.saveRelease(current[i]);
+      }
       return current;
     }
     await ports.clock.sleep(interval);

@@ -1,0 +1,365 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config, ModelConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { requestJson } from '../../src/core/http-json.js';
+import type { TrafficState } from '../../src/core/traffic.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import { targetFor } from '../../src/release/adapters.js';
+import { handleCommand } from '../../src/release/commands.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Target } from '../../src/targets/target.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { sha } from '../support/model-config.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// A PR's job in watch mode and a schedule tick on the same release at the same time (they are in
+// different concurrency groups): the job records on the release how long it watches it (its lease),
+// and the tick leaves the release to it until then. The tick runs while the job looks at the
+// metrics; the platform is a real sandbox, the ledger a PR comment on a GitHub stand-in or a
+// ledger file, time a fake clock.
+const MODEL = 'fraud-detector';
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const LEASE_NOTE = /^the job of PR #\d+ watches v2 until \d\d:\d\d UTC; this tick leaves it to that job$/;
+
+let github: FakeGitHub;
+let sandbox: Sandbox;
+/** The default branch's config, which schedule ticks read. */
+let mainConfig: Config;
+/** The PR's config: its canary steps differ from the default branch's. */
+let prConfig: Config;
+let clock: FakeClock;
+const files: Record<string, Record<string, string>> = {};
+let runId = 300;
+let pr = 40;
+/** Where the releases are kept: the GitHub stand-in, or this file. */
+let ledgerFile: string | undefined;
+
+const configWith = (steps: string) =>
+  parseConfig(
+    `version: 1
+models:
+  ${MODEL}:
+    source: { file: model.yaml, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    strategy: { type: canary, steps: ${steps}, step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+    { SANDBOX_URL: sandbox.url },
+  ).config;
+
+beforeAll(async () => {
+  github = await startFakeGitHub(repo);
+  sandbox = await startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: MODEL, stable: 'v1' }] });
+  mainConfig = configWith('[10, 50]');
+  prConfig = configWith('[5, 50]');
+});
+afterAll(async () => {
+  expect(github.violations).toEqual([]);
+  await sandbox?.close();
+  await github?.close();
+});
+beforeEach(async () => {
+  clock = new FakeClock(Date.now());
+  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
+  pr++;
+});
+// Closing the PR frees the canary slot for the next test's PR.
+afterEach(async () => {
+  const closed = { action: 'closed', number: pr, baseSha: sha(1), headSha: sha(2), merged: false };
+  await prJob(closed, 'tick');
+});
+
+const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
+const actionClient = () =>
+  gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
+const comment = (n: number) =>
+  ledgerFile
+    ? undefined
+    : github.comments(n).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
+
+function ledgerOf(): Ledger {
+  if (ledgerFile) return fileLedger(ledgerFile);
+  return new GitHubLedger({ client: actionClient(), repo, sha: sha(999), pr, clock });
+}
+/** The model's release as the ledger holds it, read as the next job would. */
+const recorded = () => ledgerOf().release(MODEL);
+/** The release holding the model's canary slot, as the next PR's job would find it. */
+const slotHolder = () => ledgerOf().canaryHolder(MODEL);
+
+interface JobWorld {
+  /** Run by another job at this job's first metrics query (its first look with data). */
+  meanwhile?: () => Promise<unknown>;
+  candidateErrors?: number;
+  /** Thrown at the first metrics query instead: the job is lost there, clearing nothing. */
+  lost?: boolean;
+  warnings?: string[];
+  target?: (model: ModelConfig) => Target;
+}
+
+function metrics(world: JobWorld): MetricSource {
+  const scripted = new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': world.candidateErrors ?? 0.005 } },
+  });
+  let pending = world.meanwhile;
+  const first = async () => {
+    if (world.lost) throw new Error('the runner lost communication with the server');
+    const run = pending;
+    pending = undefined;
+    await run?.();
+  };
+  return {
+    async requests(w) {
+      await first();
+      return scripted.requests(w);
+    },
+    async value(q, w) {
+      await first();
+      return scripted.value(q, w);
+    },
+  };
+}
+
+/** One job as the action runs it: its ledger, the PR comment written on every progress, the final publish. */
+function job(event: PullRequestEvent | undefined, config: Config, world: JobWorld = {}) {
+  const client = actionClient();
+  const ledger = ledgerFile
+    ? fileLedger(ledgerFile)
+    : new GitHubLedger({ client, repo, sha: event?.headSha ?? sha(999), pr: event?.number, clock });
+  const source = metrics(world);
+  const stamp = { runId: ++runId, attempt: 1 };
+  const publisher =
+    ledger instanceof GitHubLedger
+      ? new CommentPublisher(
+          ledger,
+          (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
+          stamp,
+          clock,
+          { settleMs: 0 },
+        )
+      : undefined;
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader(files),
+    clock,
+    log: { info: () => {}, warn: (message) => world.warnings?.push(message) },
+    targetFor: world.target ?? targetFor,
+    metricsFor: () => source,
+    onProgress: () => publisher?.publish(),
+  };
+  async function publish(result: RunResult) {
+    const notes = new Map<number, RunResult['skipped']>();
+    if (event) notes.set(event.number, result.skipped);
+    await publisher?.publish({ final: true, notes, rollbacks: result.rollbacks });
+    return result;
+  }
+  return { ports, publish };
+}
+
+function pullRequest(to: string, head: number): PullRequestEvent {
+  files[sha(1)] = { 'model.yaml': 'version: v1\n' };
+  files[sha(head)] = { 'model.yaml': `version: ${to}\n` };
+  github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [] });
+  return { action: 'opened', number: pr, baseSha: sha(1), headSha: sha(head), merged: false };
+}
+
+/** The PR's job, under the PR's config (`maxWaitMs`: its max-wait, 1h by default). */
+async function prJob(
+  event: PullRequestEvent,
+  mode: 'watch' | 'tick',
+  world: JobWorld = {},
+  maxWaitMs = 3_600_000,
+) {
+  const { ports, publish } = job(event, prConfig, world);
+  return publish(await handlePullRequest(prConfig, event, ports, { mode, maxWaitMs, dryRun: false }));
+}
+
+/** A schedule tick under the default branch's config. */
+async function scheduleTick() {
+  const warnings: string[] = [];
+  const { ports, publish } = job(undefined, mainConfig, { warnings });
+  const result = await handleSchedule(mainConfig, ports, { mode: 'tick', maxWaitMs: 60_000 });
+  return { ...(await publish(result)), warnings };
+}
+
+/** A rollback by workflow_dispatch to v1. */
+async function dispatchRollback() {
+  const { ports, publish } = job(undefined, mainConfig);
+  const inputs = { model: MODEL, toVersion: 'v1', dryRun: false, trigger: 'workflow_dispatch' };
+  return publish(await handleCommand(mainConfig, 'rollback', inputs, ports));
+}
+
+/** A platform that applies a withdrawal at once but confirms it only once `confirmed` resolves. */
+function slowToWithdraw(confirmed: Promise<void>, applied: () => void) {
+  return (model: ModelConfig): Target => {
+    const target = targetFor(model);
+    return Object.create(target, {
+      write: {
+        value: async (desired: TrafficState) => {
+          await target.write(desired);
+          if (desired.canary && desired.canary.weight > 0) return;
+          applied();
+          await confirmed;
+        },
+      },
+    });
+  };
+}
+
+describe.each([
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+])('a schedule tick while a PR job watches the release, its state %s', (_, inFile) => {
+  beforeEach(async () => {
+    ledgerFile = inFile ? join(await mkdtemp(join(tmpdir(), 'model-gate-lease-')), 'ledger.json') : undefined;
+  });
+
+  it('configs that differ do not fight: the tick leaves the step the PR job set (5%), and says why in one line', async () => {
+    let tick: Awaited<ReturnType<typeof scheduleTick>> | undefined;
+    let afterTick: unknown;
+    const watching = prJob(pullRequest('v2', 2), 'watch', {
+      meanwhile: async () => {
+        tick = await scheduleTick();
+        afterTick = await serving();
+      },
+    });
+    const result = await watching;
+    // Under the default branch's steps [10, 50] the tick would have set 10%, the PR job recording 5%.
+    expect(afterTick).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
+    expect(tick?.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(tick?.releases).toEqual([]);
+    expect(tick?.warnings).toEqual([]);
+    expect(result.releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
+    expect(result.releases[0]?.phases.map((p) => [p.weight, p.outcome])).toEqual([
+      [5, 'passed'],
+      [50, 'passed'],
+    ]);
+    const ready = await recorded();
+    expect(ready).toMatchObject({ to: 'v2', status: 'ready' });
+    // Out of analysis, the release is watched no more.
+    expect(ready?.watchedUntil).toBeUndefined();
+    if (inFile) return;
+    expect(comment(pr)).toContain('Ready to merge');
+  });
+
+  it('a PR job rolling back on a platform slow to confirm it (6 min): the tick neither ends the release nor frees its slot', async () => {
+    let confirm = () => {};
+    const confirmed = new Promise<void>((done) => {
+      confirm = done;
+    });
+    let applied = () => {};
+    const withdrawn = new Promise<void>((done) => {
+      applied = done;
+    });
+    const rollingBack = prJob(pullRequest('v2', 2), 'watch', {
+      candidateErrors: 0.09,
+      target: slowToWithdraw(confirmed, applied),
+    });
+    await withdrawn;
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    // v2 has no live traffic and its record still says analysing: without the lease the tick ends
+    // it as withdrawn "without recording that", and frees the slot for another PR's candidate.
+    const tick = await scheduleTick();
+    expect(tick.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(tick.warnings).toEqual([]);
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'analysing' });
+    expect(await slotHolder()).toMatchObject({ to: 'v2', pr });
+    clock.advance(6 * 60_000);
+    confirm();
+    const why = 'errors: 9.00% is above the max 2.00%';
+    expect((await rollingBack).releases).toMatchObject([{ to: 'v2', status: 'failed', reason: why }]);
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'failed', reason: why });
+    expect(await slotHolder()).toBeUndefined();
+    if (inFile) return;
+    expect(comment(pr)).toContain('## model-gate: ❌ Rolled back');
+    expect(comment(pr)).not.toContain('without recording');
+  });
+
+  it('a job lost mid-watch holds the release only until its lease ends (max-wait 30m + 5m); then a tick takes over', async () => {
+    const event = pullRequest('v2', 2);
+    const started = clock.now();
+    await expect(prJob(event, 'watch', { lost: true }, 30 * 60_000)).rejects.toThrow('runner lost');
+    const left = await recorded();
+    expect(left).toMatchObject({ to: 'v2', status: 'analysing', phase: 0 });
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
+    clock.advance(20 * 60_000);
+    const early = await scheduleTick();
+    const until = new Date(started + 35 * 60_000).toISOString().slice(11, 16);
+    const why = `the job of PR #${pr} watches v2 until ${until} UTC; this tick leaves it to that job`;
+    expect(early.skipped).toEqual([{ model: MODEL, why, kind: 'note' }]);
+    expect(await recorded()).toEqual(left);
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
+    // The lease is over: the tick drives the release, under the default branch's steps (10%, 50%).
+    clock.advance(15 * 60_000);
+    const late = await scheduleTick();
+    expect(late.skipped).toEqual([]);
+    expect(late.releases).toMatchObject([{ to: 'v2', status: 'analysing' }]);
+    const taken = await recorded();
+    expect(taken).toMatchObject({ to: 'v2', status: 'analysing' });
+    expect(taken?.watchedUntil).toBeUndefined();
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+  });
+
+  it('a re-run of the PR job takes over the lease its lost job left, at once', async () => {
+    const event = pullRequest('v2', 2);
+    await expect(prJob(event, 'watch', { lost: true })).rejects.toThrow('runner lost');
+    clock.advance(60_000);
+    const rerun = await prJob(event, 'watch');
+    expect(rerun.releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
+    const ready = await recorded();
+    expect(ready).toMatchObject({ to: 'v2', status: 'ready' });
+    expect(ready?.watchedUntil).toBeUndefined();
+  });
+
+  it('a job that stops at its max-wait leaves no lease: the next tick drives the release at once', async () => {
+    const event = pullRequest('v2', 2);
+    // Its next look (in 10s) would come after its max-wait: it stops after deploying v2.
+    const stopped = await prJob(event, 'watch', {}, 5_000);
+    expect(stopped.releases).toMatchObject([{ to: 'v2', status: 'analysing', phase: 0 }]);
+    expect((await recorded())?.watchedUntil).toBeUndefined();
+    clock.advance(60_000);
+    const tick = await scheduleTick();
+    expect(tick.skipped).toEqual([]);
+    expect(tick.releases).toMatchObject([{ to: 'v2', status: 'analysing' }]);
+  });
+
+  it('a rollback by workflow_dispatch goes through a lease: v2 is withdrawn and the watching job gives it up', async () => {
+    const warnings: string[] = [];
+    const result = await prJob(pullRequest('v2', 2), 'watch', { meanwhile: dispatchRollback, warnings });
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    const why = 'a rollback to v1 by workflow_dispatch withdrew it';
+    expect(result.releases).toMatchObject([
+      { to: 'v2', status: 'aborted', reason: expect.stringContaining(why) },
+    ]);
+    expect(warnings).toEqual([
+      expect.stringMatching(/^fraud-detector v2 was ended by another run: a rollback to v1/),
+    ]);
+    expect(await recorded()).toMatchObject({
+      to: 'v2',
+      status: 'aborted',
+      reason: expect.stringContaining(why),
+    });
+    // Nothing left for a tick: the slot is free and no note claims a job still watches v2.
+    const tick = await scheduleTick();
+    expect(tick.skipped).toEqual([{ model: '*', why: 'no release is analysing', kind: 'note' }]);
+    if (inFile) return;
+    expect(comment(pr)).toContain('a rollback to v1 by workflow\\_dispatch withdrew it');
+  });
+});
