@@ -86,6 +86,11 @@ const gate = z.object({
   lastUsable: measurement.optional(),
   series: z.array(z.tuple([z.number(), z.number().nullable(), z.number().nullable()])).optional(),
   reason: z.string().optional(),
+  // Optional: gates stored before it have none (they take the config's at the next look).
+  fingerprint: z
+    .string()
+    .regex(/^[0-9a-f]{1,64}$/, { error: (issue) => `expected a hex hash, got ${describeValue(issue.input)}` })
+    .optional(),
 });
 
 const phase = z.object({

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { GateConfig, ModelConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
 import { liveTrafficText, type Phase, phasesOf } from '../strategies/strategy.js';
@@ -7,13 +8,24 @@ import type { GateState, PhaseRecord, Release } from './types.js';
 // branch's checkout. That is deliberate: a tick holds secrets and may run `command` targets, so it
 // never runs config taken from a PR head. A release can thus be advanced under a config other than
 // the one it started under, and each look first brings its stored state in line with the run's
-// config, by gate name and by phase. The running phase's note says what changed, once: after it,
-// the stored state matches.
+// config: gates by name and definition, the running phase by what it does. A config change never
+// raises the candidate's traffic by itself, and two configs taking turns (a PR's job and the
+// ticks) neither restart a phase both have nor grow its note.
 
 export interface Reconciled {
   release: Release;
-  /** The running phase is no longer configured: its record is closed, and this phase is to be entered. */
+  /** The running phase is not configured: its record is closed, and this phase is to be entered. */
   enter?: number;
+  /**
+   * The running phase goes on as this configured phase, under its configured name: its traffic is
+   * set again (the same share of live traffic; a shadow's new `share`, a rolling update's instances).
+   */
+  carryOn?: number;
+  /**
+   * The running phase is not configured, and the phase the release passed just before it does what
+   * the configured last phase does: the release passed every configured phase (the record is closed).
+   */
+  passedAll?: true;
 }
 
 /** `release` as the run's `config` has it; unchanged when the config is the one it was stored under. */
@@ -21,35 +33,109 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
   const { gates, notes } = reconcileGates(release.gates, config.gates);
   const record = release.phases.at(-1);
   const running = release.phase >= 0 && record?.endedAt === undefined ? record : undefined;
-  const moved = running && placeInStrategy(release.phase, running, phasesOf(config.strategy));
-  if (!running || (!moved && notes.length === 0))
-    return { release: gates === release.gates ? release : { ...release, gates } };
-  const phase = moved?.phase ?? release.phase;
-  const note = [running.note, moved?.note, ...notes].filter(Boolean).join('; ');
-  const noted: PhaseRecord = note ? { ...running, note } : running;
-  const last: PhaseRecord = moved?.enter ? { ...noted, endedAt: now, outcome: 'withdrawn' } : noted;
-  const next = { ...release, gates, phase, phases: [...release.phases.slice(0, -1), last] };
-  return moved?.enter ? { release: next, enter: phase } : { release: next };
+  if (!running) return { release: gates === release.gates ? release : { ...release, gates } };
+  const phases = phasesOf(config.strategy);
+  const same = doesSame(phases[release.phase], running)
+    ? release.phase
+    : phases.findIndex((p) => doesSame(p, running));
+  const at = phases[same];
+  const replace = (last: PhaseRecord) => [...release.phases.slice(0, -1), last];
+  if (at) {
+    const renamed = at.name !== running.name;
+    if (same === release.phase && !renamed && notes.length === 0)
+      return { release: gates === release.gates ? release : { ...release, gates } };
+    const last = withNotes({ ...running, name: at.name }, notes);
+    const next = { ...release, gates, phase: same, phases: replace(last) };
+    return renamed ? { release: next, carryOn: same } : { release: next };
+  }
+  const before = release.phases.at(-2);
+  const { phase, note, passedAll } = fallBack(
+    running,
+    phases,
+    before?.outcome === 'passed' ? before : undefined,
+  );
+  const last = withNotes({ ...running, endedAt: now, outcome: 'withdrawn' }, [note, ...notes]);
+  const next = { ...release, gates, phases: replace(last) };
+  return passedAll ? { release: { ...next, phase }, passedAll } : { release: next, enter: phase };
 }
 
 /**
- * The configured live gates, each with its stored state (by name) when it has one of the same kind,
- * else pending as a new release's; a stored gate not configured any more is dropped, so it no
- * longer holds a phase or an A/B open. Offline gates were checked before deploying, on the PR's
- * files: their stored results stand.
+ * The same phase in all but name: the same share of live traffic, and the same kind. A phase's
+ * name is its kind and its numbers (`step 2 of 3`, `bake on green`, `smoke on green`, `shadow 5% of
+ * requests`, `A/B 50/50 by x-user-id`, `batch 1 of 4 (1/4 instances)`): without the numbers, which a
+ * step count, a shadow's share or a rolling update's instances change, it says what the phase does
+ * (a smoke test, a hold, a mirror, a sticky split on its key). A stored record has only its name.
+ */
+function doesSame(p: Phase | undefined, record: PhaseRecord): boolean {
+  return p !== undefined && p.weight === record.weight && kindOf(p.name) === kindOf(record.name);
+}
+
+const kindOf = (name: string) => name.replace(/\d+(\.\d+)?/g, '#');
+
+/**
+ * The running phase is not configured: the release goes on at the configured phase with the most
+ * live traffic at or below the candidate's current share (a 0% smoke test or shadow counts), so a
+ * config change never raises it; the traffic rises from there only through phases that pass.
+ * Every configured phase above the current share: the first, as a new release would start. The
+ * phase found is the last and the release passed it just before (`passed`, a config with a step
+ * more took it on): it passed them all, and is not sent down to pass it again.
+ */
+function fallBack(running: PhaseRecord, phases: Phase[], passed: PhaseRecord | undefined) {
+  const highest = phases
+    .filter((p) => p.weight <= running.weight)
+    .reduce<Phase | undefined>((a, p) => (a && a.weight >= p.weight ? a : p), undefined);
+  const target = highest ?? (phases[0] as Phase);
+  const phase = phases.indexOf(target);
+  const words = (p: { name: string; weight: number }) => `${p.name} (${liveTrafficText(p.weight)})`;
+  const missing = `${words(running)} is not a phase of the configured strategy`;
+  if (phase === phases.length - 1 && passed && doesSame(target, passed))
+    return {
+      phase,
+      passedAll: true as const,
+      note: `${missing}, whose last phase the release passed before it: ${words(passed)}`,
+    };
+  const where = highest
+    ? `goes on at ${words(target)}, its phase with the most traffic not above the current share`
+    : `starts over at its first phase, ${words(target)}, as a new release would: each of its phases gives the candidate more traffic`;
+  return { phase, note: `${missing}: the release ${where}` };
+}
+
+/** `record` with each of `notes` its note does not already say: configs taking turns do not grow it. */
+function withNotes(record: PhaseRecord, notes: string[]): PhaseRecord {
+  let note = record.note;
+  for (const n of notes) if (!note?.includes(n)) note = note ? `${note}; ${n}` : n;
+  return note === undefined ? record : { ...record, note };
+}
+
+/**
+ * The configured live gates, each with its stored state (by name) when it is of the same kind and
+ * definition, else pending as a new release's; a stored gate not configured any more is dropped, so
+ * it no longer holds a phase or an A/B open. Offline gates were checked before deploying, on the
+ * PR's files: their stored results stand.
  */
 function reconcileGates(stored: GateState[], configured: GateConfig[]) {
   const live = configured.filter(isLiveGate);
+  const statistical = configured.filter(isStatistical).length;
   const notes: string[] = [];
+  let changed = false;
   const gates = live.map((c) => {
     const s = stored.find((g) => g.name === c.name);
-    if (s && s.kind === c.kind) return s;
+    const print = fingerprint(c, statistical);
+    if (s && s.kind === c.kind && (s.fingerprint ?? print) === print) {
+      if (s.fingerprint === print) return s;
+      // Stored before gates kept one: judged under this config from here, without a restart.
+      changed = true;
+      return { ...s, fingerprint: print };
+    }
+    changed = true;
     notes.push(
-      s
-        ? `gate "${c.name}" changed kind (${s.kind} → ${c.kind}): judged afresh from here`
-        : `gate "${c.name}" was added to the config: judged from here`,
+      !s
+        ? `gate "${c.name}" was added to the config: judged from here`
+        : s.kind !== c.kind
+          ? `gate "${c.name}" changed kind (${s.kind} → ${c.kind}): judged afresh from here`
+          : `gate "${c.name}" is configured differently: judged afresh from here`,
     );
-    return pending(c);
+    return { ...pending(c), fingerprint: print };
   });
   for (const s of stored) {
     if (s.kind === 'offline' || live.some((c) => c.name === s.name)) continue;
@@ -59,7 +145,7 @@ function reconcileGates(stored: GateState[], configured: GateConfig[]) {
         : `gate "${s.name}" is no longer configured: not judged from here`,
     );
   }
-  if (notes.length === 0) return { gates: stored, notes };
+  if (!changed && notes.length === 0) return { gates: stored, notes };
   const offline = stored.filter((g) => g.kind === 'offline' && !live.some((c) => c.name === g.name));
   return { gates: [...offline, ...gates], notes };
 }
@@ -74,22 +160,24 @@ const pending = (c: GateConfig): GateState => ({
 });
 
 /**
- * Where the running phase is in the configured strategy: the phase of the same name and weight
- * (undefined when it is still at its index). A strategy that no longer has it (steps cut or changed,
- * a canary's steps renamed by their count, another split) goes on to the first configured phase at
- * or above the candidate's current share, else to its last phase: the share never skips a step the
- * config has, nor stays above its highest, and each phase from here is one the config has, judged
- * afresh.
+ * A short hash of the gate's definition: its fields as the run's config has them, with the alpha
+ * as written. The config splits that among the model's statistical gates (config/gate-schema.ts
+ * splitAlpha): a gate added beside it changes its share, not its definition. Not where a webhook is
+ * asked (`url`, `headers`): they may carry secrets, and the hash is stored in the PR comment.
  */
-function placeInStrategy(index: number, running: PhaseRecord, phases: Phase[]) {
-  const same = (p: Phase | undefined) => p?.name === running.name && p.weight === running.weight;
-  if (same(phases[index])) return undefined;
-  const found = phases.findIndex(same);
-  if (found >= 0) return { phase: found, enter: false };
-  const above = phases.findIndex((p) => p.weight >= running.weight);
-  const phase = above >= 0 ? above : phases.length - 1;
-  const next = phases[phase] as Phase;
-  const where = `${above >= 0 ? '' : 'its last phase, '}${next.name} (${liveTrafficText(next.weight)})`;
-  const note = `${running.name} (${liveTrafficText(running.weight)}) is no longer a phase of the configured strategy: the release goes on to ${where}`;
-  return { phase, enter: true, note };
+function fingerprint(gate: GateConfig, statistical: number): string {
+  const { headers: _, url: __, ...fields } = gate as GateConfig & { headers?: unknown; url?: unknown };
+  const alpha =
+    'alpha' in fields && isStatistical(gate)
+      ? { alpha: Number((fields.alpha * statistical).toPrecision(12)) }
+      : {};
+  const defined: Record<string, unknown> = { ...fields, ...alpha };
+  const sorted = Object.keys(defined)
+    .sort()
+    .map((k) => [k, defined[k]]);
+  return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 12);
 }
+
+/** As splitAlpha counts them: a gate with an alpha not judged by `threshold`. */
+const isStatistical = (g: GateConfig) =>
+  'alpha' in g && g.alpha !== undefined && !('judge' in g && g.judge === 'threshold');

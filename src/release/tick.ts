@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import { SIDE_BY_SIDE_KINDS } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
+import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
@@ -34,7 +35,9 @@ export async function tick(release: Release, ctx: ReleaseContext): Promise<Relea
     // reads the default branch's, never a PR head's): the stored gates and phase follow it.
     const reconciled = reconcileWithConfig(release, ctx.config, ctx.clock.now());
     if (reconciled.enter !== undefined) return await enterPhase(reconciled.release, reconciled.enter, ctx);
+    if (reconciled.passedAll) return await passedAll(reconciled.release, ctx);
     current = reconciled.release;
+    if (reconciled.carryOn !== undefined) await carryOn(current, reconciled.carryOn, ctx);
     if (current.phase < 0) return await enterPhase(current, 0, ctx);
     return await judgePhase(current, ctx);
   } catch (err) {
@@ -218,14 +221,18 @@ async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release
   const phases = closeLast(release.phases, now, 'passed');
   const all = phasesOf(ctx.config.strategy);
   if (release.phase + 1 < all.length) return enterPhase({ ...release, phases }, release.phase + 1, ctx);
-  // Passed: keep the candidate deployed but give it no live traffic until the PR merges.
-  await reconcile(ctx.target, strategyOf(ctx.config.strategy).idle(release.from, release.to));
+  return passedAll({ ...release, phases }, ctx);
+}
+
+/** Every phase passed: keep the candidate deployed but give it no live traffic until the PR merges. */
+async function passedAll(release: Release, ctx: ReleaseContext): Promise<Release> {
+  const strategy = strategyOf(ctx.config.strategy);
+  await reconcile(ctx.target, strategy.idle(release.from, release.to));
   return {
     ...release,
-    phases,
     status: 'ready',
     updatedAt: ctx.clock.now(),
-    reason: readyReason(release.to, phases, all.length, strategyOf(ctx.config.strategy).idleNote),
+    reason: readyReason(release.to, release.phases, strategy.phases.length, strategy.idleNote),
   };
 }
 
@@ -244,6 +251,17 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     gates: release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g))),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
+}
+
+/**
+ * The running phase goes on as a configured phase of the same traffic share and kind, under another
+ * name: its traffic is set only where it differs (a shadow's share, a rolling update's instances).
+ */
+async function carryOn(release: Release, index: number, ctx: ReleaseContext): Promise<void> {
+  const phase = phasesOf(ctx.config.strategy)[index];
+  if (!phase) throw new Error(`no phase ${index}`);
+  const desired = phase.traffic(release.from, release.to);
+  if (!sameTraffic(await ctx.target.read(), desired)) await reconcile(ctx.target, desired);
 }
 
 const atFullTraffic = (phase: Phase | undefined) => (phase?.weight ?? 0) >= 100;

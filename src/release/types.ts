@@ -66,6 +66,11 @@ export interface GateState {
   series?: SeriesPoint[];
   /** The sentence shown when the gate failed. */
   reason?: string;
+  /**
+   * A short hash of the gate's config it is judged under (release/reconcile-config.ts): a run whose
+   * config defines the gate otherwise judges it afresh. States stored before it have none.
+   */
+  fingerprint?: string;
 }
 
 /** Seconds since the release started, the candidate's value and the baseline's (null: none). */

@@ -249,32 +249,49 @@ describe('a canary whose gates changed while it ran', () => {
 describe('a canary whose steps changed while it ran', () => {
   const atStep = (n: number) => (r: Release) => r.phase + 1 >= n;
 
-  it('goes on to its last configured step when the steps were cut below the running one', async () => {
+  it('has passed every configured step when the steps were cut below the running one it passed the last of', async () => {
     const start = canaryModel({ gates: [errors] });
     const shorter = withSteps([10, 25]);
     const { end, target, text } = await canaryRelease(start, shorter, healthy(), atStep(3));
     expect(end.status).toBe('ready');
-    // 50% was asked for by the old steps; the config now stops at 25%, so the candidate goes back to it.
-    expect(target.weights()).toEqual([10, 25, 50, 25, 0]);
+    expect(end.reason).toBe('v2 passed all 2 phases; it serves no live traffic until the PR is merged');
+    // 50% was asked for by the old steps; the config now stops at 25%, which the release passed.
+    expect(target.weights()).toEqual([10, 25, 50, 0]);
     expect(end.phases.map((p) => [p.name, p.weight, p.outcome])).toEqual([
       ['step 1 of 3', 10, 'passed'],
       ['step 2 of 3', 25, 'passed'],
       ['step 3 of 3', 50, 'withdrawn'],
-      ['step 2 of 2', 25, 'passed'],
     ]);
     expect(row(text, 'step 3 of 3')).toContain(
-      'withdrawn: step 3 of 3 (50% of live traffic) is no longer a phase of the configured strategy: the release goes on to its last phase, step 2 of 2 (25% of live traffic)',
+      'withdrawn: step 3 of 3 (50% of live traffic) is not a phase of the configured strategy, whose last phase the release passed before it: step 2 of 3 (25% of live traffic)',
     );
   });
 
-  it('goes on to the first configured step at or above the running one’s weight', async () => {
+  it('goes back to its highest configured step when the steps were cut below the running one', async () => {
+    const start = canaryModel({ gates: [errors] });
+    const { end, target, text } = await canaryRelease(start, withSteps([10, 20]), healthy(), atStep(3));
+    expect(end.status).toBe('ready');
+    expect(target.weights()).toEqual([10, 25, 50, 20, 0]);
+    expect(end.phases.map((p) => [p.name, p.weight, p.outcome])).toEqual([
+      ['step 1 of 3', 10, 'passed'],
+      ['step 2 of 3', 25, 'passed'],
+      ['step 3 of 3', 50, 'withdrawn'],
+      ['step 2 of 2', 20, 'passed'],
+    ]);
+    expect(row(text, 'step 3 of 3')).toContain(
+      'withdrawn: step 3 of 3 (50% of live traffic) is not a phase of the configured strategy: the release goes on at step 2 of 2 (20% of live traffic), its phase with the most traffic not above the current share',
+    );
+  });
+
+  it('goes back to the configured step with the most traffic not above the running one’s, never up without a pass', async () => {
     const start = canaryModel({ gates: [errors] });
     const moved = withSteps([10, 30, 60]);
     const { end, target, text } = await canaryRelease(start, moved, healthy(), atStep(2));
     expect(end.status).toBe('ready');
-    expect(target.weights()).toEqual([10, 25, 30, 60, 0]);
+    // 25% is not configured: back to 10%, and up to 30% only once a step passed under this config.
+    expect(target.weights()).toEqual([10, 25, 10, 30, 60, 0]);
     expect(row(text, 'step 2 of 3')).toContain(
-      'withdrawn: step 2 of 3 (25% of live traffic) is no longer a phase of the configured strategy: the release goes on to step 2 of 3 (30% of live traffic)',
+      'withdrawn: step 2 of 3 (25% of live traffic) is not a phase of the configured strategy: the release goes on at step 1 of 3 (10% of live traffic), its phase with the most traffic not above the current share',
     );
   });
 });
