@@ -5,7 +5,7 @@ import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
-import { ended, promote, withdraw } from './finish.js';
+import { endThenWithdraw, promote } from './finish.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
@@ -68,9 +68,10 @@ export async function handleCommand(
           releases: [],
           skipped: [{ model: model.name, why: wouldWithdraw(release, why), kind: 'dry-run' }],
         };
-      const aborted = await withdraw(release, ctx, 'aborted', why);
-      await ports.ledger.saveRelease(aborted);
-      return { releases: [aborted], skipped: [] };
+      // A refusal is recorded and reported (the candidate may still get live traffic), not thrown.
+      const end = { status: 'aborted' as const, why, desired: withdrawTraffic(release.from) };
+      const aborted = await endThenWithdraw(release, end, ctx, ports.ledger, announce(ports));
+      return { releases: [aborted.release], skipped: [] };
     }
   }
 }
@@ -78,11 +79,11 @@ export async function handleCommand(
 /**
  * One target call to `to-version` (default: the previous stable, see `previousStable`), no
  * analysis; a release in flight for the model is ended as aborted, its candidate withdrawn by
- * that same call. A rollback to the version already serving records nothing: it only withdraws
- * the release in flight, if any. One to that release's candidate is refused when the candidate
- * never served (see `refuseCandidate`); one that served before (a revert PR in flight) is done,
- * and the release ends saying its candidate serves now. `to-version` is checked before the
- * target is asked anything.
+ * that same call, its end recorded before the call (endThenWithdraw). A rollback to the version
+ * already serving records nothing: it only withdraws the release in flight, if any. One to that
+ * release's candidate is refused when the candidate never served (see `refuseCandidate`); one
+ * that served before (a revert PR in flight) is done, and the release ends saying its candidate
+ * serves now. `to-version` is checked before the target is asked anything.
  */
 async function rollback(
   model: ModelConfig,
@@ -117,24 +118,19 @@ async function rollback(
     };
   }
   // One call both serves `to` and takes any candidate out of service.
-  await reconcile(ctx.target, withdrawTraffic(to));
-  const now = ctx.clock.now();
   const releases: Release[] = [];
   if (candidate) {
     // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
     const why = toCandidate
       ? rolledBackToCandidate(candidate, by)
       : `rolled back to ${to} ${by}; ${candidate.to} withdrawn`;
-    const stopped = ended(
-      candidate,
-      'aborted',
-      why,
-      now,
-      toCandidate ? { rollbackToCandidate: true } : undefined,
-    );
-    await ports.ledger.saveRelease(stopped);
-    releases.push(stopped);
-  }
+    const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
+    const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
+    const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announce(ports));
+    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
+    releases.push(stopped.release);
+  } else await reconcile(ctx.target, withdrawTraffic(to));
+  const now = ctx.clock.now();
   const entry: LedgerEntry = {
     model: model.name,
     kind: 'rollback',
@@ -177,11 +173,25 @@ async function rollbackToServing(
     return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
   const ctx = contextFor(model, ports);
-  await reconcile(ctx.target, withdrawTraffic(to));
   const why = `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
-  const stopped = ended(candidate, 'aborted', why, ctx.clock.now());
-  await ports.ledger.saveRelease(stopped);
-  return { releases: [stopped], skipped: [] };
+  const end = { status: 'aborted' as const, why, desired: withdrawTraffic(to) };
+  const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announce(ports));
+  if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
+  return { releases: [stopped.release], skipped: [] };
+}
+
+/** Writes a release's state where other runs read it (the PR's comment) at once, not at the run's end. */
+const announce = (ports: Ports) => (release: Release) => ports.onProgress?.([release]);
+
+/**
+ * The platform refused a rollback that ended a release in flight: its candidate's release is
+ * recorded as ended all the same, its withdrawal pending, which the error says with what follows.
+ */
+function refusedWithCandidate(err: TargetError, release: Release): TargetError {
+  const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
+  return new TargetError(
+    `${err.message}; the release of ${release.to}${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
+  );
 }
 
 /**

@@ -1,6 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
@@ -52,17 +52,63 @@ export async function withdraw(
     await reconcile(ctx.target, withdrawTraffic(release.from));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    // The next run tries again (retryWithdrawal): the candidate may still get live traffic.
-    return {
-      ...release,
-      status,
-      updatedAt: now,
-      reason: `${why}; withdrawing ${release.to} failed: ${err.message}`,
-      withdrawPending: true,
-      ending: { withdrawFailed: { why, note: err.message } },
-    };
+    return notWithdrawn(release, status, why, now, err.message);
   }
   return ended(release, status, why, now);
+}
+
+/**
+ * End `release` as `end` says (a rollback or abort by command), its candidate taken out of service
+ * by one traffic change to `desired`, the end recorded first. A run driving the release checks its
+ * record before each traffic change (watch.ts, guarded): with the end recorded first, no run gives
+ * the candidate traffic again after the change, as one that checked between a change and its record
+ * would. The first record is marked withdrawPending: should this run stop before the change is
+ * confirmed, the next run takes the candidate out (retryWithdrawal). `announce` writes the record
+ * where other runs read it (a PR's comment). A platform refusal is recorded, and returned with it.
+ */
+export async function endThenWithdraw(
+  release: Release,
+  end: { status: 'aborted' | 'superseded'; why: string; ending?: Ending; desired: TrafficState },
+  ctx: ReleaseContext,
+  ledger: Ledger,
+  announce: (release: Release) => Promise<void> | void = () => {},
+): Promise<{ release: Release; refused?: TargetError }> {
+  const { status, why, ending, desired } = end;
+  const recorded = async (r: Release) => {
+    await ledger.saveRelease(r);
+    await announce(r);
+    return r;
+  };
+  await recorded({ ...ended(release, status, why, ctx.clock.now(), ending), withdrawPending: true });
+  try {
+    await reconcile(ctx.target, desired);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return {
+      release: await recorded(notWithdrawn(release, status, why, ctx.clock.now(), err.message)),
+      refused: err,
+    };
+  }
+  return { release: await recorded(ended(release, status, why, ctx.clock.now(), ending)) };
+}
+
+/** The release ended with `status`, but the platform refused (`note`) to take its candidate out of service. */
+function notWithdrawn(
+  release: Release,
+  status: 'aborted' | 'superseded',
+  why: string,
+  now: number,
+  note: string,
+): Release {
+  // The next run tries again (retryWithdrawal): the candidate may still get live traffic.
+  return {
+    ...release,
+    status,
+    updatedAt: now,
+    reason: `${why}; withdrawing ${release.to} failed: ${note}`,
+    withdrawPending: true,
+    ending: { withdrawFailed: { why, note } },
+  };
 }
 
 /** Whether `version` gets live traffic (or a mirrored share) beside the stable version. */
@@ -99,8 +145,10 @@ export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Pr
     const result = await withdrawIfLive(ctx.target, release.from, release.to);
     // Another version serves now: not this release's platform state to settle.
     if (result.done === 'other') return release;
-  } catch {
-    // Whatever failed, the release stays as it was (its reason already says so), for the next run.
+  } catch (err) {
+    // Another run moved the model on (a guarded target, watch.ts): its word stands, not this release's.
+    if (err instanceof EndedElsewhereError) throw err;
+    // Whatever else failed, the release stays as it was (its reason already says so), for the next run.
     return release;
   }
   const { withdrawPending: _, ...rest } = release;

@@ -40,8 +40,21 @@ export async function driveReleases(
       const model = config.models[release.model];
       if (!model || givenUp.has(i)) continue;
       if (release.withdrawPending) {
-        // Its end is recorded, but its candidate may still get live traffic: try withdrawing again.
-        const next = await retryWithdrawal(release, contextFor(model, ports));
+        // Its end is recorded, but its candidate may still get live traffic: try withdrawing again,
+        // unless another run moved the model on meanwhile (a new push's release may serve the same
+        // version as a candidate now): that run's traffic and record stand.
+        let next: Release;
+        try {
+          await checkNotEnded(release, ports.ledger);
+          next = await retryWithdrawal(release, guarded(contextFor(model, ports), release, ports.ledger));
+          await checkNotEnded(release, ports.ledger);
+        } catch (err) {
+          if (!(err instanceof EndedElsewhereError)) throw err;
+          ports.log.warn(err.message);
+          current[i] = err.release;
+          givenUp.add(i);
+          continue;
+        }
         await ports.ledger.saveRelease(next);
         if (next.withdrawPending)
           ports.log.warn(`${next.model}: ${next.to} may still get live traffic: ${next.reason}`);

@@ -1,0 +1,473 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config, ModelConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { TargetError } from '../../src/core/errors.js';
+import { requestJson } from '../../src/core/http-json.js';
+import type { TrafficState } from '../../src/core/traffic.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import { targetFor } from '../../src/release/adapters.js';
+import { handleCommand } from '../../src/release/commands.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Target } from '../../src/targets/target.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { sha } from '../support/model-config.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+
+// Runs that take a candidate out of service while another run acts on the same model: they are in
+// different concurrency groups. A workflow_dispatch rollback or abort of a release that a PR's job
+// (or a schedule tick) drives, the other run's step falling anywhere in the command's run, in
+// particular between its traffic change and its record of the release's end; and a run retrying a
+// failed withdrawal while a new push starts a new release of the model. Whatever the interleaving,
+// the serving platform (a real sandbox) must end as the last decision recorded says, and the ledger
+// must say so: the PR's comment on a GitHub stand-in, or a ledger file two `model-gate run`
+// processes share.
+const MODEL = 'fraud-detector';
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+
+let github: FakeGitHub;
+let sandbox: Sandbox;
+let config: Config;
+let clock: FakeClock;
+const files: Record<string, Record<string, string>> = {};
+let runId = 400;
+let pr = 40;
+/** Where the releases are kept: the GitHub stand-in, or this file. */
+let ledgerFile: string | undefined;
+
+beforeAll(async () => {
+  github = await startFakeGitHub(repo);
+  sandbox = await startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: MODEL, stable: 'v1' }] });
+  config = parseConfig(
+    `version: 1
+models:
+  ${MODEL}:
+    source: { file: model.yaml, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+    { SANDBOX_URL: sandbox.url },
+  ).config;
+});
+afterAll(async () => {
+  expect(github.violations).toEqual([]);
+  await sandbox?.close();
+  await github?.close();
+});
+beforeEach(async () => {
+  clock = new FakeClock(Date.now());
+  // Each test starts from v1 alone serving, and a PR of its own.
+  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
+  pr++;
+});
+// Closing the PR frees the canary slot for the next test's PR.
+afterEach(async () => {
+  await prJob({ action: 'closed', number: pr, baseSha: sha(1), headSha: sha(2), merged: false }, 'tick');
+});
+
+const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
+/** The PR's comment on GitHub; with a ledger file, none is written. */
+const comment = (n: number) =>
+  ledgerFile
+    ? undefined
+    : github.comments(n).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
+/** The model's release as the ledger holds it, read as the next job would. */
+const recorded = () => ledgerOf().release(MODEL);
+
+function ledgerOf(): Ledger {
+  if (ledgerFile) return fileLedger(ledgerFile);
+  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
+  return new GitHubLedger({ client, repo, sha: sha(999), pr, clock });
+}
+
+/**
+ * Metrics of a healthy candidate: enough, 20 s after a step began, to pass it; `meanwhile` runs
+ * once, at the first query: after the run read the release and found its candidate live.
+ */
+function metrics(meanwhile?: () => Promise<unknown>): MetricSource {
+  const scripted = new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': 0.005 } },
+  });
+  let pending = meanwhile;
+  const first = async () => {
+    const run = pending;
+    pending = undefined;
+    await run?.();
+  };
+  return {
+    async requests(w) {
+      await first();
+      return scripted.requests(w);
+    },
+    async value(q, w) {
+      await first();
+      return scripted.value(q, w);
+    },
+  };
+}
+
+interface JobWorld {
+  meanwhile?: () => Promise<unknown>;
+  /** Collects what the job warns about. */
+  warnings?: string[];
+  /** The platform as this job sees it (default: the sandbox). */
+  target?: (model: ModelConfig) => Target;
+}
+
+/**
+ * One job, as the action (or `model-gate run`) runs it: its own ledger and ports, its comment
+ * written on every progress report as the action's are, and the final publish.
+ */
+function job(event?: PullRequestEvent, world: JobWorld = {}) {
+  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
+  const ledger = ledgerFile
+    ? fileLedger(ledgerFile)
+    : new GitHubLedger({ client, repo, sha: event?.headSha ?? sha(999), pr: event?.number, clock });
+  const stamp = { runId: ++runId, attempt: 1 };
+  const render = (r: RunResult, compact: boolean) => renderMarkdown(config, r, { now: clock.now(), compact });
+  const publisher =
+    ledger instanceof GitHubLedger
+      ? new CommentPublisher(ledger, render, stamp, clock, { settleMs: 0 })
+      : undefined;
+  const source = metrics(world.meanwhile);
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader(files),
+    clock,
+    log: { info: () => {}, warn: (message) => world.warnings?.push(message) },
+    targetFor: world.target ?? targetFor,
+    metricsFor: () => source,
+    onProgress: () => publisher?.publish(),
+  };
+  async function publish(result: RunResult) {
+    const notes = new Map<number, RunResult['skipped']>();
+    if (event) notes.set(event.number, result.skipped);
+    await publisher?.publish({ final: true, notes, rollbacks: result.rollbacks });
+    return result;
+  }
+  return { ports, publish };
+}
+
+/** PR `pr` moving the model from v1 to `to` at head `head`. */
+function pullRequest(to: string, head: number): PullRequestEvent {
+  files[sha(1)] = { 'model.yaml': 'version: v1\n' };
+  files[sha(head)] = { 'model.yaml': `version: ${to}\n` };
+  github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [] });
+  return { action: 'opened', number: pr, baseSha: sha(1), headSha: sha(head), merged: false };
+}
+
+async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', world: JobWorld = {}) {
+  const { ports, publish } = job(event, world);
+  return publish(
+    await handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
+  );
+}
+
+async function scheduleTick(world: JobWorld = {}) {
+  const { ports, publish } = job(undefined, world);
+  return publish(await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 60_000 }));
+}
+
+/** The PR's job in tick mode: v2 deployed at 10%, analysing step 1 of 2, with data enough to pass it. */
+async function analysingV2() {
+  const event = pullRequest('v2', 2);
+  await prJob(event, 'tick');
+  expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+  clock.advance(20_000);
+  return event;
+}
+
+/**
+ * The sandbox, running `meanwhile` once: `before-change` as the command asks for its traffic
+ * change, `after-change` once the platform confirmed it (its read back), before the command goes on.
+ */
+function interrupted(
+  at: 'before-change' | 'after-change',
+  meanwhile: () => Promise<unknown>,
+  writes: TrafficState[] = [],
+) {
+  let pending: (() => Promise<unknown>) | undefined = meanwhile;
+  let wrote = false;
+  const once = async () => {
+    const run = pending;
+    pending = undefined;
+    await run?.();
+  };
+  return (model: ModelConfig): Target => {
+    const target = targetFor(model);
+    return Object.create(target, {
+      write: {
+        value: async (desired: TrafficState) => {
+          if (at === 'before-change') await once();
+          writes.push(desired);
+          await target.write(desired);
+          wrote = true;
+        },
+      },
+      read: {
+        value: async () => {
+          const state = await target.read();
+          if (at === 'after-change' && wrote) await once();
+          return state;
+        },
+      },
+    });
+  };
+}
+
+/** A workflow_dispatch command on the platform `target` (default: the sandbox). */
+async function dispatch(
+  command: 'rollback' | 'abort',
+  toVersion: string | undefined,
+  target?: (model: ModelConfig) => Target,
+) {
+  const { ports, publish } = job(undefined, { target });
+  const inputs = { model: MODEL, toVersion, dryRun: false, trigger: 'workflow_dispatch' };
+  return publish(await handleCommand(config, command, inputs, ports));
+}
+
+/**
+ * `other` (a run already driving the release, past its first look at the platform) and a command,
+ * interleaved: the other run looks at the metrics; meanwhile the command runs up to `at`, then waits
+ * while the other run takes its step (a traffic change, checked against the ledger first); then the
+ * command finishes. What each run returned, what the other run warned about, and the traffic
+ * changes the command asked for.
+ */
+async function interleaved(
+  other: (world: JobWorld) => Promise<RunResult>,
+  command: 'rollback' | 'abort',
+  toVersion: string | undefined,
+  at: 'before-change' | 'after-change',
+) {
+  const warnings: string[] = [];
+  const writes: TrafficState[] = [];
+  let reached = () => {};
+  const atPoint = new Promise<void>((done) => {
+    reached = done;
+  });
+  let stepped = () => {};
+  const otherStepped = new Promise<void>((done) => {
+    stepped = done;
+  });
+  let commandRun: Promise<RunResult> | undefined;
+  const otherResult = await other({
+    warnings,
+    meanwhile: async () => {
+      const waiting = async () => {
+        reached();
+        await otherStepped;
+      };
+      commandRun = dispatch(command, toVersion, interrupted(at, waiting, writes));
+      // A command that fails before its point must not leave the other run waiting.
+      await Promise.race([atPoint, commandRun]);
+    },
+  });
+  stepped();
+  if (!commandRun) throw new Error('the other run never looked at the metrics');
+  return { commandResult: await commandRun, otherResult, warnings, writes };
+}
+
+const COMMANDS = [
+  // v1 serves already: the rollback only withdraws the candidate in flight.
+  [
+    'a rollback to the version serving',
+    'rollback',
+    'v1',
+    'a rollback to v1 by workflow_dispatch withdrew it',
+  ],
+  ['a rollback to another version', 'rollback', 'v3', 'rolled back to v3 by workflow_dispatch; v2 withdrawn'],
+  ['an abort', 'abort', undefined, 'aborted by workflow_dispatch'],
+] as const;
+
+const OTHERS = [
+  ['the PR job', (event: PullRequestEvent) => (world: JobWorld) => prJob(event, 'tick', world)],
+  ['a schedule tick', () => (world: JobWorld) => scheduleTick(world)],
+] as const;
+
+describe.each([
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+])('a command by workflow_dispatch racing a run that drives its release, the state %s', (_, inFile) => {
+  beforeEach(async () => {
+    ledgerFile = inFile
+      ? join(await mkdtemp(join(tmpdir(), 'model-gate-dispatch-races-')), 'ledger.json')
+      : undefined;
+  });
+
+  describe.each(COMMANDS)('%s', (_, command, toVersion, why) => {
+    const stable = toVersion ?? 'v1';
+    describe.each(OTHERS)('against %s', (_, otherRun) => {
+      it.each([
+        ['after its traffic change, before it records the end', 'after-change'],
+        ['as it asks for its traffic change', 'before-change'],
+      ] as const)(
+        'which steps %s: the candidate ends with no live traffic, the release ended as the command said',
+        async (_, at) => {
+          const event = await analysingV2();
+          // The other run would pass step 1 and shift v2 to 50%.
+          const { commandResult, otherResult, warnings, writes } = await interleaved(
+            otherRun(event),
+            command,
+            toVersion,
+            at,
+          );
+          expect(await serving()).toEqual({ stable: { version: stable } });
+          // Still one target call: the end is recorded around it, not by more calls.
+          expect(writes).toEqual([{ stable: { version: stable } }]);
+          expect(commandResult.releases).toMatchObject([
+            { to: 'v2', status: 'aborted', reason: expect.stringContaining(why) },
+          ]);
+          expect(commandResult.releases[0]?.withdrawPending).toBeUndefined();
+          // The other run found the release ended before its traffic change, and left it so.
+          expect(warnings).toEqual([expect.stringMatching(/^fraud-detector v2 was ended by another run: /)]);
+          expect(warnings[0]).toContain(why);
+          expect(otherResult.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+          const end = await recorded();
+          expect(end).toMatchObject({ to: 'v2', status: 'aborted', reason: expect.stringContaining(why) });
+          expect(end?.withdrawPending).toBeUndefined();
+          if (inFile) return;
+          const title =
+            toVersion === 'v3' ? '## model-gate: ↩️ Rolled back by command' : '## model-gate: ⏹️ Withdrawn';
+          expect(comment(pr)).toContain(title);
+          expect(comment(pr)).not.toContain('may still get live traffic');
+        },
+      );
+    });
+  });
+});
+
+/** The sandbox, refusing every traffic change (an outage of the platform's API). */
+function refusing(model: ModelConfig): Target {
+  const target = targetFor(model);
+  return Object.create(target, {
+    write: {
+      value: async () => {
+        throw new TargetError('sandbox: platform unavailable');
+      },
+    },
+  });
+}
+
+/** The sandbox, running `meanwhile` once, before the run's first look at the platform. */
+function beforeFirstRead(meanwhile: () => Promise<unknown>) {
+  let pending: (() => Promise<unknown>) | undefined = meanwhile;
+  return (model: ModelConfig): Target => {
+    const target = targetFor(model);
+    return Object.create(target, {
+      read: {
+        value: async () => {
+          const run = pending;
+          pending = undefined;
+          await run?.();
+          return target.read();
+        },
+      },
+    });
+  };
+}
+
+describe.each([
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+])('a rollback by workflow_dispatch the platform refuses, the state %s', (_, inFile) => {
+  beforeEach(async () => {
+    ledgerFile = inFile
+      ? join(await mkdtemp(join(tmpdir(), 'model-gate-refused-')), 'ledger.json')
+      : undefined;
+  });
+
+  it('ends the release all the same, its withdrawal pending: the PR job takes the candidate out, and gives it no traffic again', async () => {
+    const event = await analysingV2();
+    await expect(dispatch('rollback', 'v3', refusing)).rejects.toThrow(
+      `sandbox: platform unavailable; the release of v2 of PR #${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
+    );
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+    // Recorded before the call, then with the platform's words (which a comment gets on its next write).
+    const why = 'rolled back to v3 by workflow_dispatch; v2 withdrawn';
+    const refused = `${why}; withdrawing v2 failed: sandbox: platform unavailable`;
+    expect(await recorded()).toMatchObject({
+      status: 'aborted',
+      withdrawPending: true,
+      reason: inFile ? refused : why,
+    });
+    if (!inFile)
+      expect(comment(pr)).toContain(
+        '## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic',
+      );
+    // The PR job's next step would have shifted v2 to 50%: it withdraws it instead.
+    await prJob(event, 'tick');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(await recorded()).toMatchObject({
+      status: 'aborted',
+      reason: expect.stringMatching(/; v2 withdrawn on a later try$/),
+    });
+    expect((await recorded())?.withdrawPending).toBeUndefined();
+    // Run again once the platform answers, the rollback serves v3.
+    await dispatch('rollback', 'v3');
+    expect(await serving()).toEqual({ stable: { version: 'v3' } });
+  });
+});
+
+describe.each([
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+])('a withdrawal retried while a new push starts a new release of the model, the state %s', (_, inFile) => {
+  beforeEach(async () => {
+    ledgerFile = inFile
+      ? join(await mkdtemp(join(tmpdir(), 'model-gate-retry-races-')), 'ledger.json')
+      : undefined;
+    // The claim of the canary slot that the test before left in progress (a new push replaced its
+    // release, whose withdrawal was pending) is left over once 30 min old: the new PR may claim it.
+    // (These tests come last in the file for that reason.)
+    clock.advance(31 * 60_000);
+  });
+
+  it.each([
+    ['the same version', 'v2'],
+    ['another version', 'v3'],
+  ])('of %s: the new candidate keeps its traffic and its record, the tick leaves both', async (_, to) => {
+    await analysingV2();
+    // An abort the platform refuses: the release ends, its withdrawal pending, v2 still at 10%.
+    const aborted = await dispatch('abort', undefined, refusing);
+    expect(aborted.releases).toMatchObject([{ to: 'v2', status: 'aborted', withdrawPending: true }]);
+    const deployed = { stable: { version: 'v1' }, canary: { version: to, weight: 10 } };
+    // A schedule tick tries the withdrawal again; as it looks at the platform, a new push on the
+    // PR starts a new release of the model, whose candidate gets 10%.
+    const push = { ...pullRequest(to, 3), action: 'synchronize' };
+    const warnings: string[] = [];
+    await scheduleTick({
+      warnings,
+      target: beforeFirstRead(async () => {
+        await prJob(push, 'tick');
+        expect(await serving()).toEqual(deployed);
+      }),
+    });
+    expect(await serving()).toEqual(deployed);
+    expect(await recorded()).toMatchObject({ to, headSha: sha(3), status: 'analysing', phase: 0 });
+    expect(warnings).toEqual([
+      expect.stringMatching(
+        /^fraud-detector v2 was superseded by another run: the release of fraud-detector is now /,
+      ),
+    ]);
+    if (inFile) return;
+    expect(comment(pr)).toContain(`- fraud-detector ${to}: analysing step 1 of 2`);
+  });
+});
