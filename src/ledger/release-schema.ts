@@ -112,6 +112,7 @@ const phase = z.object({
 const ending = z.object({
   platformFailed: z.literal(true).optional(),
   rollbackToCandidate: z.literal(true).optional(),
+  serves: version.optional(),
   withdrawFailed: z
     .object({ why: z.string(), note: z.string(), laterTry: z.literal(true).optional() })
     .optional(),

@@ -73,7 +73,10 @@ export async function endThenWithdraw(
   ledger: Ledger,
   announce: (release: Release) => Promise<void> | void = () => {},
 ): Promise<{ release: Release; refused?: TargetError }> {
-  const { status, why, ending, desired } = end;
+  const { status, why, desired } = end;
+  // The record says what serves when not `from`: a run whose traffic change lands late restores it.
+  const serves = desired.stable.version;
+  const ending = serves === release.from ? end.ending : { ...end.ending, serves };
   const recorded = async (r: Release) => {
     await ledger.saveRelease(r);
     await announce(r);

@@ -99,6 +99,11 @@ export interface Ending {
   /** A rollback went back to the candidate itself (it served before): it serves, not withdrawn. */
   rollbackToCandidate?: true;
   /**
+   * The version an end by command left serving alone, where not `from` (a rollback to another
+   * version): a run whose traffic change landed after it puts that back (watch.ts, guarded).
+   */
+  serves?: string;
+  /**
    * Taking the candidate out of service failed: why it was to be (`why`) and the platform's
    * words (`note`); `laterTry` once a later run took it out. Keys the ledger masks as free text.
    */

@@ -1,10 +1,13 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
-import type { TrafficState } from '../core/traffic.js';
+import { TargetError } from '../core/errors.js';
+import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
+import { strategyOf } from '../strategies/strategy.js';
+import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import { retryWithdrawal } from './finish.js';
+import { hasLiveTraffic, retryWithdrawal } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
@@ -121,7 +124,10 @@ async function checkNotEnded(release: Release, ledger: Ledger): Promise<void> {
 
 /**
  * The release's target, checking before every traffic change that no other run ended the release
- * meanwhile: a rollback by workflow_dispatch while this job analyses must stay rolled back.
+ * meanwhile: a rollback by workflow_dispatch while this job analyses must stay rolled back. The
+ * check and the change are two calls: should another run end the release between them, this run's
+ * change may land after that run's, so one giving the candidate traffic looks again after, and puts
+ * back what serves by that run's record (`restoreEnd`) before giving the release up.
  */
 function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): ReleaseContext {
   if (!ledger.endedElsewhere) return ctx;
@@ -133,8 +139,47 @@ function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): Release
         const theirs = await ledger.endedElsewhere?.(release, true);
         if (theirs) throw new EndedElsewhereError(theirs, release);
         await target.write(desired);
+        // Only a change that gives the candidate live traffic can undo another run's end; one that
+        // withdraws it is this run's own end, which it records (driveReleases).
+        if (!hasLiveTraffic(desired, release.to)) return;
+        const late = await ledger.endedElsewhere?.(release, true);
+        if (!late) return;
+        const gaveUp = new EndedElsewhereError(late, release);
+        try {
+          await restoreEnd(ctx, desired, release, late);
+        } catch (err) {
+          if (!(err instanceof TargetError)) throw err;
+          gaveUp.message += `; this run's traffic change (${describeTraffic(desired)}) may have landed after that run's, and putting that run's back failed: ${err.message}: ${release.to} may still get live traffic, run that command again`;
+        }
+        throw gaveUp;
       },
     },
   });
   return { ...ctx, target: checked };
+}
+
+/**
+ * After this run `wrote` while `theirs`, another run, ended the release it drives: serve again what
+ * that run's record says serves, over this run's write only. Safe whatever the order:
+ * - their change came before this write (the race): the platform shows this write, replaced by theirs;
+ * - their change comes after this undo: both ask for the same state, so the last one changes nothing
+ *   and their read-back holds (a rollback to v3 is recorded as `ending.serves`, not `from`);
+ * - their change came between this write and this undo: the platform no longer shows this write, and
+ *   is left alone; so is a newer release's candidate deployed meanwhile;
+ * - their change failed (the record says withdrawing failed, no rollback made): `from` serves, the
+ *   candidate withdrawn, as the next run's retry (retryWithdrawal) would leave it;
+ * - a newer release (a new push) or a run that moved this one on: their candidate and traffic are
+ *   their run's to drive, never withdrawn here.
+ */
+async function restoreEnd(ctx: ReleaseContext, wrote: TrafficState, driven: Release, theirs: Release) {
+  if (theirs.startedAt !== driven.startedAt || theirs.status === 'analysing') return;
+  const strategy = strategyOf(ctx.config.strategy);
+  const { ending } = theirs;
+  const serves =
+    theirs.status === 'promoted'
+      ? strategy.promoted(theirs.from, theirs.to)
+      : theirs.status === 'ready'
+        ? strategy.idle(theirs.from, theirs.to)
+        : withdrawTraffic(ending?.serves ?? (ending?.rollbackToCandidate ? theirs.to : theirs.from));
+  if (sameTraffic(await ctx.target.read(), wrote)) await reconcile(ctx.target, serves);
 }

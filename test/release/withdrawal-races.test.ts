@@ -354,6 +354,87 @@ describe.each([
   });
 });
 
+// The other order: the run driving the release checked the ledger just before the command recorded
+// the end, and its traffic change (v2 to 50%) reaches the platform after the command's. It must
+// put back what the command's record says serves, whether the command changed the traffic before
+// its write (`whole`) or only after that run is done (`split`: recorded the end, waits, then changes the traffic).
+describe.each([
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+])(
+  'a command by workflow_dispatch between the check and the traffic change of a run driving its release, the state %s',
+  (_, inFile) => {
+    beforeEach(async () => {
+      ledgerFile = inFile
+        ? join(await mkdtemp(join(tmpdir(), 'model-gate-late-write-')), 'ledger.json')
+        : undefined;
+    });
+
+    describe.each(COMMANDS)('%s', (_, command, toVersion, why) => {
+      const stable = toVersion ?? 'v1';
+      describe.each(OTHERS)('against %s', (_, otherRun) => {
+        it.each([
+          ['changes the traffic before that run', 'whole'],
+          ['changes the traffic after that run is done', 'split'],
+        ] as const)(
+          'which %s: the candidate ends with no live traffic, the release ended as the command said',
+          async (_, order) => {
+            const event = await analysingV2();
+            const warnings: string[] = [];
+            const otherWrites: TrafficState[] = [];
+            let commandRun: Promise<RunResult> | undefined;
+            let letCommandOn = () => {};
+            const otherDone = new Promise<void>((done) => {
+              letCommandOn = done;
+            });
+            const commandHere = async () => {
+              if (order === 'whole') {
+                commandRun = dispatch(command, toVersion);
+                return commandRun;
+              }
+              // The command records the end, then waits at its traffic change until the other run is done.
+              let recordedEnd = () => {};
+              const atChange = new Promise<void>((done) => {
+                recordedEnd = done;
+              });
+              const wait = async () => {
+                recordedEnd();
+                await otherDone;
+              };
+              commandRun = dispatch(command, toVersion, interrupted('before-change', wait));
+              await Promise.race([atChange, commandRun]);
+            };
+            // The other run passed step 1: its write (v2 to 50%) comes after its check of the ledger.
+            const target = interrupted('before-change', commandHere, otherWrites);
+            const otherResult = await otherRun(event)({ warnings, target });
+            letCommandOn();
+            if (!commandRun) throw new Error('the other run never changed the traffic');
+            const commandResult = await commandRun;
+            expect(otherWrites[0]).toEqual({
+              stable: { version: 'v1' },
+              canary: { version: 'v2', weight: 50 },
+            });
+            expect(await serving()).toEqual({ stable: { version: stable } });
+            expect(commandResult.releases).toMatchObject([
+              { to: 'v2', status: 'aborted', reason: expect.stringContaining(why) },
+            ]);
+            expect(commandResult.releases[0]?.withdrawPending).toBeUndefined();
+            expect(warnings).toEqual([
+              expect.stringMatching(/^fraud-detector v2 was ended by another run: /),
+            ]);
+            expect(otherResult.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+            const end = await recorded();
+            expect(end).toMatchObject({ to: 'v2', status: 'aborted', reason: expect.stringContaining(why) });
+            expect(end?.withdrawPending).toBeUndefined();
+            if (inFile) return;
+            expect(comment(pr)).not.toContain('may still get live traffic');
+          },
+        );
+      });
+    });
+  },
+);
+
 /** The sandbox, refusing every traffic change (an outage of the platform's API). */
 function refusing(model: ModelConfig): Target {
   const target = targetFor(model);
