@@ -189,11 +189,13 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
   });
 
-  it('stays within the API budget: at most 45 requests for the whole lifecycle of one model', () => {
+  // 47 measured: a comment read after each of the four steps' traffic changes (8cf53cf) catches a
+  // dispatch rollback that landed between this run's check and its change.
+  it('stays within the API budget: at most 49 requests for the whole lifecycle of one model', () => {
     console.log(
       `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
     );
-    expect(budget.opened + budget.merged).toBeLessThanOrEqual(45);
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(49);
   });
 
   it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {
