@@ -51,7 +51,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.
     if (inputs.command === 'plan') {
-      await planStep(config, inputs.model, event, setup.ports, env);
+      await planStep(config, inputs, event, setup.ports, env);
       outputs.set = true;
       return;
     }

@@ -6,6 +6,7 @@ import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../
 import { plannedLines, plannedSentence } from '../release/plan-text.js';
 import type { Ports } from '../release/ports.js';
 import type { ActionEvent } from './event.js';
+import type { Inputs } from './inputs.js';
 
 /** A push's `before` (a new branch) or `after` (a deleted one) that is no commit. */
 const NO_COMMIT = /^0+$/;
@@ -15,16 +16,16 @@ const short = (sha: string) => sha.slice(0, 7);
  * `command: plan`: the models this event's run would act on, as a matrix for a fan-out job
  * (`matrix`, `has-models`), with `decision` `planned` (or `skipped` when there are none),
  * `models`, `report-path` and the job summary. Deploys nothing and writes no PR comment:
- * the fanned-out jobs do that.
+ * the fanned-out jobs do that. A dry run writes no commit status either.
  */
 export async function planStep(
   config: Config,
-  only: string | undefined,
+  inputs: Pick<Inputs, 'model' | 'dryRun'>,
   event: ActionEvent,
   ports: Ports,
   env: NodeJS.ProcessEnv,
 ): Promise<void> {
-  const { plan, scope } = await planFor(config, only, event, ports);
+  const { plan, scope } = await planFor(config, inputs, event, ports);
   core.info(`model-gate plan for ${scope}: ${plan.models.length} model(s)`);
   for (const model of plan.models) for (const line of plannedLines(model)) core.info(line);
 
@@ -55,7 +56,7 @@ export async function planStep(
 
 async function planFor(
   config: Config,
-  only: string | undefined,
+  { model: only, dryRun }: Pick<Inputs, 'model' | 'dryRun'>,
   event: ActionEvent,
   ports: Ports,
 ): Promise<{ plan: Plan; scope: string }> {
@@ -63,7 +64,7 @@ async function planFor(
     case 'pull_request': {
       const { pr } = event;
       // With the models whose candidate of this PR is still live: their jobs withdraw or settle it.
-      const plan = await planPullRequest(config, ports, pr, only);
+      const plan = await planPullRequest(config, ports, pr, only, { dryRun });
       return { plan, scope: `PR #${pr.number} (${short(pr.baseSha)}..${short(pr.headSha)})` };
     }
     case 'push': {

@@ -131,12 +131,15 @@ export function cloudwatchSource(
     template: string,
     w: MetricWindow,
   ): Promise<{ points: Point[]; partial: boolean }> {
-    // CloudWatch rounds the start down to the minute: one period from there to the end
-    // covers the window in one datapoint.
-    const start = Math.floor(w.since / 60_000) * 60_000;
-    const end = Math.max(w.until, start + 1000);
+    // CloudWatch rounds a start down to the minute, which would count up to 59 s from before
+    // the window (a phase's window: the previous traffic split). Start at the next whole minute
+    // instead: the partial first minute is left out, and until a whole minute has begun the
+    // window is empty (no data, inconclusive). One period from the start covers the window.
+    const start = Math.ceil(w.since / 60_000) * 60_000;
+    if (start >= w.until) return { points: [], partial: false };
+    const end = w.until;
     const period = Math.max(60, Math.ceil((end - start) / 60_000) * 60);
-    const { queries, resultId } = renderCloudWatch(template, w, period);
+    const { queries, resultId } = renderCloudWatch(template, { ...w, since: start }, period);
     const points: Point[] = [];
     let partial = false;
     let nextToken: string | undefined;

@@ -95,13 +95,15 @@ export async function planChanges(
  * back, the file deleted), or any live one on a close: without a job of its own, nothing would
  * withdraw it and it would hold the canary slot for ever. A model whose release of this PR ended
  * earlier gets no job; the plan itself passes the head's status for it (passEndedRelease), the one
- * write a plan makes, else a required `model-gate/<model>` would wait on the head for ever.
+ * write a plan makes, else a required `model-gate/<model>` would wait on the head for ever. A dry
+ * run writes nothing, that status included.
  */
 export async function planPullRequest(
   config: Config,
   ports: Pick<Ports, 'ledger' | 'reader' | 'touchedFiles' | 'passNoLongerChanged'>,
   pr: PullRequestEvent,
   only?: string,
+  opts: { dryRun?: boolean } = {},
 ): Promise<Plan> {
   const touched = await ports.touchedFiles?.(pr.number);
   const changed = await changedByPullRequest(config, ports.reader, pr, only, touched);
@@ -111,7 +113,7 @@ export async function planPullRequest(
     if (!model || changed.some((c) => c.model === name)) continue;
     const live = await liveCandidate(model, ports, pr);
     if (live) models.push({ ...planned(model), live });
-    else if (pr.action !== 'closed')
+    else if (pr.action !== 'closed' && !opts.dryRun)
       await passEndedRelease(model, await ports.ledger.release(name), pr, ports);
   }
   return planOf(models);

@@ -94,12 +94,12 @@ const config = (over: Partial<CloudWatchMetricsConfig> = {}): CloudWatchMetricsC
   reducer: 'avg',
   ...over,
 });
-/** 10 s after T0 to 130 s after: CloudWatch starts at T0 (whole minute), one 180 s period. */
-const w = (slot: 'stable' | 'canary', version: string): MetricWindow => ({
+/** T0 (a whole minute) to 130 s after: one 180 s period from T0. */
+const w = (slot: 'stable' | 'canary', version: string, since = T0): MetricWindow => ({
   model: 'fraud',
   slot,
   version,
-  since: (T0 + 10) * 1000,
+  since: since * 1000,
   until: (T0 + 130) * 1000,
 });
 
@@ -151,6 +151,22 @@ describe('cloudwatch source through the aws CLI', () => {
         },
       },
     ]);
+  });
+
+  it('leaves out the partial first minute of a window that starts mid-minute', async () => {
+    // A step confirmed at T0 + 10 s: the observations at T0 (the previous step's traffic, which
+    // CloudWatch would count from a start rounded down) are not the step's; counting starts at T0 + 60 s.
+    const source = cloudwatchSource(config());
+    const before = (await aws.calls()).length;
+    // [T0 + 60 s, T0 + 130 s): 7 observations of 5 requests, 4 of them with an error.
+    expect(await source.requests(w('canary', 'v2', T0 + 10))).toBe(35);
+    expect(await source.count?.(ERRORS, w('canary', 'v2', T0 + 10))).toBe(4);
+    const args = (await aws.calls())[before] as string[];
+    expect(args[args.indexOf('--start-time') + 1]).toBe(new Date((T0 + 60) * 1000).toISOString());
+    // Within the first partial minute the window is still empty: no data, never a count from before.
+    const early = { ...w('canary', 'v2', T0 + 10), until: (T0 + 50) * 1000 };
+    expect(await source.requests(early)).toBe(0);
+    expect(await source.value(ERROR_RATE, early)).toBeUndefined();
   });
 
   it('reads a metric-math ratio per slot', async () => {
