@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { GateConfig, ModelConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
 import { liveTrafficText, type Phase, phasesOf } from '../strategies/strategy.js';
+import { atFullTraffic, carriedLook, isSideBySide } from './full-traffic.js';
 import type { GateState, PhaseRecord, Release } from './types.js';
 
 // The config a run reads governs that run: a PR's job reads the PR's, a schedule tick the default
@@ -30,10 +31,16 @@ export interface Reconciled {
 
 /** `release` as the run's `config` has it; unchanged when the config is the one it was stored under. */
 export function reconcileWithConfig(release: Release, config: ModelConfig, now: number): Reconciled {
-  const { gates, notes } = reconcileGates(release.gates, config.gates);
+  // `fullTraffic`: the release stays at 100% of live traffic, where a side-by-side gate's earlier
+  // pass stands through a new definition (nothing beside the candidate could judge it again).
+  const gatesFor = (fullTraffic: boolean) =>
+    reconcileGates(release.gates, config.gates, fullTraffic ? now : undefined);
   const record = release.phases.at(-1);
   const running = release.phase >= 0 && record?.endedAt === undefined ? record : undefined;
-  if (!running) return { release: gates === release.gates ? release : { ...release, gates } };
+  if (!running) {
+    const { gates } = gatesFor(false);
+    return { release: gates === release.gates ? release : { ...release, gates } };
+  }
   const phases = phasesOf(config.strategy);
   const same = doesSame(phases[release.phase], running)
     ? release.phase
@@ -41,6 +48,7 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
   const at = phases[same];
   const replace = (last: PhaseRecord) => [...release.phases.slice(0, -1), last];
   if (at) {
+    const { gates, notes } = gatesFor(atFullTraffic(at));
     const renamed = at.name !== running.name;
     if (same === release.phase && !renamed && notes.length === 0)
       return { release: gates === release.gates ? release : { ...release, gates } };
@@ -49,13 +57,17 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
     return renamed ? { release: next, carryOn: same } : { release: next };
   }
   const before = release.phases.at(-2);
-  const { phase, note, passedAll } = fallBack(
-    running,
-    phases,
-    before?.outcome === 'passed' ? before : undefined,
-  );
-  const last = withNotes({ ...running, endedAt: now, outcome: 'withdrawn' }, [note, ...notes]);
-  const next = { ...release, gates, phases: replace(last) };
+  const { phase, highest } = fallBack(running, phases);
+  const target = phases[phase] as Phase;
+  const last = phase === phases.length - 1;
+  const passed = last && before?.outcome === 'passed' && doesSame(target, before) ? before : undefined;
+  const { gates, notes, restarted } = gatesFor(!passed && atFullTraffic(target));
+  // It passed every configured phase only if they judged every configured gate as defined now.
+  const unjudged = passed ? notJudgedBefore(gates, restarted, running) : [];
+  const passedAll = passed !== undefined && unjudged.length === 0;
+  const note = fallBackNote(running, target, { highest, passed, unjudged });
+  const withdrawn = withNotes({ ...running, endedAt: now, outcome: 'withdrawn' }, [note, ...notes]);
+  const next = { ...release, gates, phases: replace(withdrawn) };
   return passedAll ? { release: { ...next, phase }, passedAll } : { release: next, enter: phase };
 }
 
@@ -76,28 +88,58 @@ const kindOf = (name: string) => name.replace(/\d+(\.\d+)?/g, '#');
  * The running phase is not configured: the release goes on at the configured phase with the most
  * live traffic at or below the candidate's current share (a 0% smoke test or shadow counts), so a
  * config change never raises it; the traffic rises from there only through phases that pass.
- * Every configured phase above the current share: the first, as a new release would start. The
- * phase found is the last and the release passed it just before (`passed`, a config with a step
- * more took it on): it passed them all, and is not sent down to pass it again.
+ * Every configured phase above the current share: the first, as a new release would start.
  */
-function fallBack(running: PhaseRecord, phases: Phase[], passed: PhaseRecord | undefined) {
+function fallBack(running: PhaseRecord, phases: Phase[]) {
   const highest = phases
     .filter((p) => p.weight <= running.weight)
     .reduce<Phase | undefined>((a, p) => (a && a.weight >= p.weight ? a : p), undefined);
-  const target = highest ?? (phases[0] as Phase);
-  const phase = phases.indexOf(target);
+  return { phase: highest ? phases.indexOf(highest) : 0, highest: highest !== undefined };
+}
+
+/**
+ * Where the release went from the running phase, not configured. `passed`: the phase found is the
+ * last and the release passed it just before (a config with a step more took it on): it passed them
+ * all, and is not sent down to pass it again, unless that phase did not judge `unjudged` (gates
+ * added or defined otherwise since): it goes on there, to judge them.
+ */
+function fallBackNote(
+  running: PhaseRecord,
+  target: Phase,
+  { highest, passed, unjudged }: { highest: boolean; passed?: PhaseRecord | undefined; unjudged: string[] },
+): string {
   const words = (p: { name: string; weight: number }) => `${p.name} (${liveTrafficText(p.weight)})`;
   const missing = `${words(running)} is not a phase of the configured strategy`;
-  if (phase === phases.length - 1 && passed && doesSame(target, passed))
-    return {
-      phase,
-      passedAll: true as const,
-      note: `${missing}, whose last phase the release passed before it: ${words(passed)}`,
-    };
+  if (passed && unjudged.length === 0)
+    return `${missing}, whose last phase the release passed before it: ${words(passed)}`;
+  if (passed) {
+    const many = unjudged.length > 1;
+    const gates = `gate${many ? 's' : ''} ${unjudged.map((n) => `"${n}"`).join(', ')}`;
+    return `${missing}: the release goes on at its last phase, ${words(target)}, passed before without ${gates}, to judge ${many ? 'them' : 'it'}`;
+  }
   const where = highest
     ? `goes on at ${words(target)}, its phase with the most traffic not above the current share`
     : `starts over at its first phase, ${words(target)}, as a new release would: each of its phases gives the candidate more traffic`;
-  return { phase, note: `${missing}: the release ${where}` };
+  return `${missing}: the release ${where}`;
+}
+
+/**
+ * The configured gates without a pass that the phases before the running one did not judge as
+ * defined now: `restarted` on this look, or on an earlier one in the running phase (its note says
+ * so, as reconcileGates words it: `gate "x" was added to the config: judged from here`).
+ */
+function notJudgedBefore(gates: GateState[], restarted: string[], running: PhaseRecord): string[] {
+  const said = (running.note ?? '').split('; ');
+  const restartedThere = (name: string) =>
+    said.some(
+      (n) =>
+        n.startsWith(`gate "${name}" `) &&
+        (n.endsWith(': judged from here') || n.endsWith(': judged afresh from here')),
+    );
+  return gates
+    .filter((g) => g.kind !== 'offline' && g.verdict !== 'pass')
+    .filter((g) => restarted.includes(g.name) || restartedThere(g.name))
+    .map((g) => g.name);
 }
 
 /** `record` with each of `notes` its note does not already say: configs taking turns do not grow it. */
@@ -111,12 +153,15 @@ function withNotes(record: PhaseRecord, notes: string[]): PhaseRecord {
  * The configured live gates, each with its stored state (by name) when it is of the same kind and
  * definition, else pending as a new release's; a stored gate not configured any more is dropped, so
  * it no longer holds a phase or an A/B open. Offline gates were checked before deploying, on the
- * PR's files: their stored results stand.
+ * PR's files: their stored results stand. `fullTrafficAt` (now): the release stays at 100% of live
+ * traffic, where a side-by-side gate defined otherwise keeps the pass an earlier phase gave it, as
+ * no stable traffic is left to judge it again; a gate that changed kind is another gate.
  */
-function reconcileGates(stored: GateState[], configured: GateConfig[]) {
+function reconcileGates(stored: GateState[], configured: GateConfig[], fullTrafficAt?: number) {
   const live = configured.filter(isLiveGate);
   const statistical = configured.filter(isStatistical).length;
   const notes: string[] = [];
+  const restarted: string[] = [];
   let changed = false;
   const gates = live.map((c) => {
     const s = stored.find((g) => g.name === c.name);
@@ -128,6 +173,13 @@ function reconcileGates(stored: GateState[], configured: GateConfig[]) {
       return { ...s, fingerprint: print };
     }
     changed = true;
+    if (s?.kind === c.kind && s.verdict === 'pass' && isSideBySide(c) && fullTrafficAt !== undefined) {
+      notes.push(
+        `gate "${c.name}" is configured differently: its pass in the earlier phases stands, with no stable traffic left to judge it again`,
+      );
+      return { ...s, fingerprint: print, last: carriedLook(fullTrafficAt, true) };
+    }
+    restarted.push(c.name);
     notes.push(
       !s
         ? `gate "${c.name}" was added to the config: judged from here`
@@ -145,9 +197,9 @@ function reconcileGates(stored: GateState[], configured: GateConfig[]) {
         : `gate "${s.name}" is no longer configured: not judged from here`,
     );
   }
-  if (!changed && notes.length === 0) return { gates: stored, notes };
+  if (!changed && notes.length === 0) return { gates: stored, notes, restarted };
   const offline = stored.filter((g) => g.kind === 'offline' && !live.some((c) => c.name === g.name));
-  return { gates: [...offline, ...gates], notes };
+  return { gates: [...offline, ...gates], notes, restarted };
 }
 
 const pending = (c: GateConfig): GateState => ({

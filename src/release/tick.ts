@@ -1,13 +1,13 @@
 import { formatDuration } from '../config/duration.js';
-import { SIDE_BY_SIDE_KINDS } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
-import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
+import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
 import { platformFailure, readyReason, undecidedNote } from './phase-notes.js';
 import {
   NO_DATA_GRACE_MS,
@@ -64,9 +64,10 @@ async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Releas
       gates.push(state);
       continue;
     }
-    if (atFullTraffic(phase) && SIDE_BY_SIDE_KINDS.includes(gate.kind)) {
+    if (atFullTraffic(phase) && isSideBySide(gate)) {
       // No stable traffic beside the candidate: a pass in the phase before stands (enterPhase
-      // carried it); without one the gate cannot judge, and its deadline decides as for no data.
+      // carried it, reconcile-config.ts kept it through a new definition); without one the gate
+      // cannot judge, and its deadline decides as for no data.
       gates.push(state.verdict === 'pass' ? state : unjudgeable(state, now));
       continue;
     }
@@ -264,18 +265,8 @@ async function carryOn(release: Release, index: number, ctx: ReleaseContext): Pr
   if (!sameTraffic(await ctx.target.read(), desired)) await reconcile(ctx.target, desired);
 }
 
-const atFullTraffic = (phase: Phase | undefined) => (phase?.weight ?? 0) >= 100;
-
-/**
- * A side-by-side gate that passed the phase before one at 100% of live traffic (a rolling release's
- * last batch): with no stable traffic left to compare with, that pass is the last word on it.
- */
-const carriesPass = (g: GateState, phase: Phase) =>
-  atFullTraffic(phase) && SIDE_BY_SIDE_KINDS.includes(g.kind) && g.verdict === 'pass';
-
 function carriedPass(g: GateState, now: number): GateState {
-  const note = `not judged at 100% of traffic: no stable traffic left to compare with (judged in the earlier phases)`;
-  return { ...freshForPhase(g), verdict: 'pass', last: { at: now, verdict: 'pass', note } };
+  return { ...freshForPhase(g), verdict: 'pass', last: carriedLook(now) };
 }
 
 /** A side-by-side gate at 100% of live traffic that no earlier phase passed: it has nothing to judge. */
