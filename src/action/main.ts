@@ -118,9 +118,9 @@ function setDecision(decision: Decision | 'error', releases: Release[], rollback
 function reporting(ports: Ports, seen: (releases: Release[]) => void): Ports {
   return {
     ...ports,
-    onProgress: async (releases) => {
+    onProgress: async (releases, opts) => {
       seen(releases);
-      await ports.onProgress?.(releases);
+      await ports.onProgress?.(releases, opts);
     },
   };
 }
@@ -153,9 +153,9 @@ function savingCandidates(ports: Ports): Ports {
   core.saveState(CLEANUP_STATE, cleanupState([]));
   return {
     ...ports,
-    onProgress: async (releases) => {
+    onProgress: async (releases, opts) => {
       core.saveState(CLEANUP_STATE, cleanupState(releases));
-      await ports.onProgress?.(releases);
+      await ports.onProgress?.(releases, opts);
     },
   };
 }

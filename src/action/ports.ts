@@ -101,9 +101,9 @@ export function actionPorts(
       setNoLongerChangedStatus(client, repo, { model, headSha, description }, runUrl).catch((error) => {
         ledger.problems.push(`could not set the commit status of ${model}: ${describeGitHubError(error)}`);
       }),
-    onProgress: (releases) => {
+    onProgress: (releases, opts) => {
       phases.progress(releases);
-      return publisher.publish();
+      return publisher.publish(opts);
     },
   };
   return { ports, phases, publisher, ledger, runUrl };

@@ -86,11 +86,13 @@ export class CommentPublisher {
 
   /**
    * Write every PR whose releases changed; `notes` adds per-PR lines (queued, skipped).
-   * `final`: the run's last publish, written whether due or not, then checked.
+   * `final`: the run's last publish, written whether due or not, then checked. `force`: written
+   * whether due or not (a record other runs must read at once, whose change the signature misses).
    */
   async publish(
     opts: {
       final?: boolean;
+      force?: boolean;
       notes?: Map<number, RunResult['skipped']>;
       rollbacks?: RunResult['rollbacks'];
     } = {},
@@ -103,7 +105,7 @@ export class CommentPublisher {
       const last = this.written.get(pr);
       const now = this.clock.now();
       const due = !last || last.signature !== signature || now - last.at >= this.refreshMs;
-      if (!opts.final && !due) continue;
+      if (!opts.final && !opts.force && !due) continue;
       const notes: Notes = { skipped: opts.notes?.get(pr) ?? [], rollbacks: opts.rollbacks };
       // Read again first: a workflow_dispatch run may have written even a comment no sibling job shares.
       const outcome = await this.write(pr, notes, true);

@@ -1,4 +1,6 @@
+import { withdrawalUnderWay } from '../release/finish.js';
 import type { Release } from '../release/types.js';
+import { changeUnderWay } from '../report/decision.js';
 import type { GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
 
@@ -31,9 +33,21 @@ export async function setReleaseStatus(
     state,
     context: `model-gate/${release.model}`,
     // The client redacts and cuts it to GitHub's 140 characters.
-    description: `${release.to}: ${release.reason ?? release.status}`,
+    description: describe(release),
     ...(targetUrl ? { target_url: targetUrl } : {}),
   });
+}
+
+/**
+ * The status's words: an end by command's traffic change under way, or refused, from the record's
+ * fields (its reason, written before the change, says what was to be done), else the reason.
+ */
+function describe(r: Release): string {
+  if (withdrawalUnderWay(r)) return changeUnderWay(r);
+  const failed = r.ending?.withdrawFailed;
+  if (r.withdrawPending && failed && r.status !== 'failed')
+    return `the command's traffic change failed: ${failed.note}; ${r.to} may still get live traffic, the next run tries again`;
+  return `${r.to}: ${r.reason ?? r.status}`;
 }
 
 /**

@@ -331,7 +331,15 @@ export class GitHubLedger implements Ledger {
       );
       this.freed.add(saved.model);
     }
-    if (prev?.status !== saved.status || (prev?.phase !== saved.phase && saved.status === 'analysing')) {
+    // An end by command is recorded twice under one status: its change under way, then done or refused.
+    const settled =
+      prev?.withdrawPending !== saved.withdrawPending ||
+      !prev?.ending?.withdrawFailed !== !saved.ending?.withdrawFailed;
+    if (
+      prev?.status !== saved.status ||
+      (prev?.phase !== saved.phase && saved.status === 'analysing') ||
+      settled
+    ) {
       await this.bestEffort(`set the commit status of ${saved.model}`, () =>
         setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl),
       );

@@ -180,8 +180,15 @@ async function rollbackToServing(
   return { releases: [stopped.release], skipped: [] };
 }
 
-/** Writes a release's state where other runs read it (the PR's comment) at once, not at the run's end. */
-const announce = (ports: Ports) => (release: Release) => ports.onProgress?.([release]);
+/**
+ * Writes a release's state where other runs read it (the PR's comment) at once, not at the run's
+ * end. A pending withdrawal's record is forced: a comment's change check misses what tells its two
+ * records apart (under way, refused with the platform's words), and a refused rollback throws
+ * before the run's final write. The record of a done end is left to that final write, which adds
+ * the rollback made.
+ */
+const announce = (ports: Ports) => (release: Release) =>
+  ports.onProgress?.([release], release.withdrawPending ? { force: true } : undefined);
 
 /**
  * The platform refused a rollback that ended a release in flight: its candidate's release is

@@ -82,7 +82,10 @@ export async function endThenWithdraw(
     await announce(r);
     return r;
   };
-  await recorded({ ...ended(release, status, why, ctx.clock.now(), ending), withdrawPending: true });
+  // While the change is under way the record names what serves, `from` too: that marks it apart
+  // from a failed withdrawal an older model-gate recorded, which has no ending (withdrawalUnderWay).
+  const underWay = { ...end.ending, serves };
+  await recorded({ ...ended(release, status, why, ctx.clock.now(), underWay), withdrawPending: true });
   try {
     await reconcile(ctx.target, desired);
   } catch (err) {
@@ -121,31 +124,57 @@ export function hasLiveTraffic(serving: TrafficState, version: string): boolean 
 }
 
 /**
+ * The version a release ended by command leaves serving alone, as its record says: the one a
+ * rollback went to (`ending.serves`), the candidate itself for a rollback to it, else `from`.
+ */
+export function servesAfterEnd(release: Release): string {
+  const { ending } = release;
+  return ending?.serves ?? (ending?.rollbackToCandidate ? release.to : release.from);
+}
+
+/**
+ * Whether the release's end is recorded while the traffic change that withdraws its candidate is
+ * still under way (endThenWithdraw's first record): pending, naming what serves, no failure yet.
+ */
+export const withdrawalUnderWay = (release: Release): boolean =>
+  release.withdrawPending === true &&
+  release.ending?.serves !== undefined &&
+  release.ending.withdrawFailed === undefined;
+
+/**
  * Take candidate `to` out of service when it still gets live traffic beside its own stable
- * `from`. Another stable serving now (a rollback by workflow_dispatch) is not this candidate's
- * state to settle: `other`, with what serves. Target errors propagate.
+ * `from`, leaving `serves` (default `from`: a rollback's target, where its record names one)
+ * alone serving; `from` still serving alone is put back to `serves` too (the rollback's change
+ * has not landed). Another stable serving now (a later rollback or promotion) is not this
+ * candidate's state to settle: `other`, with what serves. Target errors propagate.
  */
 export async function withdrawIfLive(
   target: Target,
   from: string,
   to: string,
+  serves = from,
 ): Promise<{ done: 'withdrawn' } | { done: 'not-live' } | { done: 'other'; serving: string }> {
   const serving = await target.read();
-  if (!hasLiveTraffic(serving, to)) return { done: 'not-live' };
-  if (serving.stable.version !== from) return { done: 'other', serving: serving.stable.version };
-  await reconcile(target, withdrawTraffic(from));
+  const stable = serving.stable.version;
+  const live = hasLiveTraffic(serving, to);
+  if (stable !== from && stable !== serves)
+    return live ? { done: 'other', serving: stable } : { done: 'not-live' };
+  if (!live && stable === serves) return { done: 'not-live' };
+  await reconcile(target, withdrawTraffic(serves));
   return { done: 'withdrawn' };
 }
 
 /**
- * Try again to take out of service the candidate of a release that ended while its withdrawal
- * failed. Only while the stable version is still the release's own: a version another run put
- * in its place (a rollback by workflow_dispatch) came with the candidate withdrawn.
+ * Try again to take out of service the candidate of a release whose end was recorded while its
+ * withdrawal failed or was still in flight, leaving what its record says serves (`servesAfterEnd`:
+ * v3 after a rollback to v3, not `from`), so a run retrying while a rollback's traffic change is in
+ * flight asks for the same state as the rollback. Only while the stable version is the release's
+ * own or that one: a version another run put in place since came with the candidate withdrawn.
  */
 export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Promise<Release> {
   const now = ctx.clock.now();
   try {
-    const result = await withdrawIfLive(ctx.target, release.from, release.to);
+    const result = await withdrawIfLive(ctx.target, release.from, release.to, servesAfterEnd(release));
     // Another version serves now: not this release's platform state to settle.
     if (result.done === 'other') return release;
   } catch (err) {

@@ -27,8 +27,11 @@ export interface Ports {
    * pass the head's commit status for the model, saying why (where the platform has statuses).
    */
   passNoLongerChanged?(model: string, headSha: string, why: string): Promise<void>;
-  /** Called after every tick with the releases of this run, for live reports. */
-  onProgress?(releases: Release[]): Promise<void> | void;
+  /**
+   * Called after every tick with the releases of this run, for live reports; `force`: written at
+   * once whatever changed (a record other runs must read now, endThenWithdraw's).
+   */
+  onProgress?(releases: Release[], opts?: { force?: boolean }): Promise<void> | void;
 }
 
 export function contextFor(model: ModelConfig, ports: Ports): ReleaseContext {

@@ -7,7 +7,7 @@ import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import { hasLiveTraffic, retryWithdrawal } from './finish.js';
+import { hasLiveTraffic, retryWithdrawal, servesAfterEnd } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
@@ -174,12 +174,11 @@ function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): Release
 async function restoreEnd(ctx: ReleaseContext, wrote: TrafficState, driven: Release, theirs: Release) {
   if (theirs.startedAt !== driven.startedAt || theirs.status === 'analysing') return;
   const strategy = strategyOf(ctx.config.strategy);
-  const { ending } = theirs;
   const serves =
     theirs.status === 'promoted'
       ? strategy.promoted(theirs.from, theirs.to)
       : theirs.status === 'ready'
         ? strategy.idle(theirs.from, theirs.to)
-        : withdrawTraffic(ending?.serves ?? (ending?.rollbackToCandidate ? theirs.to : theirs.from));
+        : withdrawTraffic(servesAfterEnd(theirs));
   if (sameTraffic(await ctx.target.read(), wrote)) await reconcile(ctx.target, serves);
 }

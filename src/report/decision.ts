@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import type { GateState, Release } from '../release/types.js';
@@ -39,6 +40,8 @@ export function runDecision(result: RunResult): Decision {
 /** One sentence for one model: what happened and, when it matters, why. */
 export function releaseSentence(r: Release): string {
   if (!r.withdrawPending) return endSentence(r);
+  if (withdrawalUnderWay(r))
+    return `${r.model}: ${changeUnderWay(r)} (ended by command; the platform has not confirmed the change yet)`;
   const retry = 'a re-run of this job or the next schedule tick tries again';
   const stuck = notTakenSentence(r);
   if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
@@ -46,6 +49,17 @@ export function releaseSentence(r: Release): string {
   const failed = r.ending?.withdrawFailed;
   const how = failed ? `withdrawing it failed (${failed.note})` : 'withdrawing it failed';
   return `${endSentence(r)}. ${r.to} may still get live traffic: ${how}, and ${retry}`;
+}
+
+/**
+ * The traffic change of an end by command, recorded before the platform confirmed it
+ * (withdrawalUnderWay): from the record's fields, never its words.
+ */
+export function changeUnderWay(r: Release): string {
+  const serves = servesAfterEnd(r);
+  if (serves === r.to) return `${r.to} is being put back in place of ${r.from}`;
+  if (serves === r.from) return `${r.to} is being withdrawn`;
+  return `${r.to} is being withdrawn, ${serves} is being put back`;
 }
 
 /**
@@ -79,6 +93,7 @@ export function reportSentence(r: Release, result: RunResult): string {
 
 /** A release's status as a report of `result` heads it: `promoted, since rolled back to v1`. */
 export function reportStatus(r: Release, result: RunResult): string {
+  if (withdrawalUnderWay(r)) return `${r.status}, change under way`;
   const since = rolledBackSince(r, result);
   return since ? `promoted, since rolled back to ${since.version}` : r.status;
 }
@@ -210,13 +225,17 @@ export const DECISION_TITLE: Record<Decision, string> = {
 };
 
 /**
- * The report's heading: the decision's; a candidate whose withdrawal failed comes first; a run
- * that changed nothing says why (a status report, a dry run, a queue); failures that are no
- * verdict on their candidates say the analysis could not run.
+ * The report's heading: the decision's; a candidate whose withdrawal failed comes first, then one
+ * whose withdrawal by command is under way; a run that changed nothing says why (a status report,
+ * a dry run, a queue); failures that are no verdict on their candidates say the analysis could not run.
  */
 export function reportTitle(result: RunResult): string {
-  if (result.releases.some((r) => r.withdrawPending))
+  if (result.releases.some((r) => r.withdrawPending && !withdrawalUnderWay(r)))
     return '⚠️ Rollback incomplete: a candidate may still get live traffic';
+  const underWay = result.releases.find(withdrawalUnderWay);
+  // Nothing failed: the command's one traffic change is under way (a platform may take minutes).
+  if (underWay)
+    return `⏳ ${servesAfterEnd(underWay) === underWay.from ? 'Withdrawing' : 'Rolling back'}: ${changeUnderWay(underWay)}`;
   const decision = runDecision(result);
   if (decision === 'skipped') return nothingChangedTitle(result);
   if (decision !== 'failed') return DECISION_TITLE[decision];

@@ -2,6 +2,7 @@ import { readsWholeService } from '../config/gate-queries.js';
 import type { ConversionGateConfig, GateConfig, ModelConfig } from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
+import { withdrawalUnderWay } from '../release/finish.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { formatElapsed, formatValue } from './format.js';
@@ -222,7 +223,9 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
     traffic: phaseTraffic(p, release, model),
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     lasted: formatElapsed((p.endedAt ?? now) - p.startedAt),
-    outcome: p.outcome ?? 'running',
+    // An end by command records its phase withdrawn before the platform confirmed the change.
+    outcome:
+      p.outcome === 'withdrawn' && withdrawalUnderWay(release) ? 'being withdrawn' : (p.outcome ?? 'running'),
     note: phaseNote(p, release),
   }));
 }

@@ -155,7 +155,7 @@ function job(event?: PullRequestEvent, world: JobWorld = {}) {
     log: { info: () => {}, warn: (message) => world.warnings?.push(message) },
     targetFor: world.target ?? targetFor,
     metricsFor: () => source,
-    onProgress: () => publisher?.publish(),
+    onProgress: (_, opts) => publisher?.publish(opts),
   };
   async function publish(result: RunResult) {
     const notes = new Map<number, RunResult['skipped']>();
@@ -481,18 +481,22 @@ describe.each([
       `sandbox: platform unavailable; the release of v2 of PR #${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
-    // Recorded before the call, then with the platform's words (which a comment gets on its next write).
+    // Recorded before the call, then with the platform's words, at once: the comment too.
     const why = 'rolled back to v3 by workflow_dispatch; v2 withdrawn';
     const refused = `${why}; withdrawing v2 failed: sandbox: platform unavailable`;
-    expect(await recorded()).toMatchObject({
-      status: 'aborted',
-      withdrawPending: true,
-      reason: inFile ? refused : why,
-    });
-    if (!inFile)
+    expect(await recorded()).toMatchObject({ status: 'aborted', withdrawPending: true, reason: refused });
+    if (!inFile) {
       expect(comment(pr)).toContain(
         '## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic',
       );
+      expect(comment(pr)).toContain('v2 could not be withdrawn: sandbox: platform unavailable');
+      // The commit status says the change failed, not that v3 serves.
+      expect(github.commitStatuses(sha(2)).at(-1)).toMatchObject({
+        state: 'error',
+        description:
+          "the command's traffic change failed: sandbox: platform unavailable; v2 may still get live traffic, the next run tries again",
+      });
+    }
     // The PR job's next step would have shifted v2 to 50%: it withdraws it instead.
     await prJob(event, 'tick');
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
@@ -504,6 +508,84 @@ describe.each([
     // Run again once the platform answers, the rollback serves v3.
     await dispatch('rollback', 'v3');
     expect(await serving()).toEqual({ stable: { version: 'v3' } });
+  });
+});
+
+describe('a command by workflow_dispatch whose traffic change is under way, the state in a PR comment on GitHub', () => {
+  beforeEach(() => {
+    ledgerFile = undefined;
+  });
+
+  it.each([
+    [
+      'a rollback to another version',
+      'rollback',
+      'v3',
+      '⏳ Rolling back: v2 is being withdrawn, v3 is being put back',
+    ],
+    ['an abort', 'abort', undefined, '⏳ Withdrawing: v2 is being withdrawn'],
+  ] as const)(
+    '%s: the comment and the commit status say it is under way, not that it failed',
+    async (_, command, toVersion, title) => {
+      await analysingV2();
+      const seen: { comment?: string; status?: string | null } = {};
+      const look = async () => {
+        seen.comment = comment(pr);
+        seen.status = github.commitStatuses(sha(2)).at(-1)?.description;
+      };
+      await dispatch(command, toVersion, interrupted('before-change', look));
+      expect(seen.comment).toContain(`## model-gate: ${title}`);
+      expect(seen.comment).toContain('fraud-detector: v2 is being withdrawn');
+      expect(seen.comment).not.toContain('may still get live traffic');
+      expect(seen.comment).not.toContain('failed');
+      expect(seen.status).toMatch(/^v2 is being withdrawn/);
+      // Done: the comment and the status say what was done.
+      expect(comment(pr)).not.toContain('⏳');
+      expect(github.commitStatuses(sha(2)).at(-1)?.description).toMatch(
+        /^v2: (rolled back to v3|aborted) by workflow_dispatch/,
+      );
+    },
+  );
+});
+
+// A run retrying the withdrawal of a release whose end a rollback to v3 recorded while that
+// rollback's traffic change is in flight (a platform that takes minutes to confirm one): it read the
+// platform before the change landed, and asks for its own after the rollback is done.
+describe.each([
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+])('a withdrawal retried while a rollback to another version is under way, the state %s', (_, inFile) => {
+  beforeEach(async () => {
+    ledgerFile = inFile
+      ? join(await mkdtemp(join(tmpdir(), 'model-gate-retry-under-way-')), 'ledger.json')
+      : undefined;
+  });
+
+  it.each(OTHERS)('by %s: v3 serves alone, as the record says', async (_, otherRun) => {
+    const event = await analysingV2();
+    let retryAtChange = () => {};
+    const retryPaused = new Promise<void>((done) => {
+      retryAtChange = done;
+    });
+    let commandRun: Promise<RunResult> | undefined;
+    let otherRunning: Promise<RunResult> | undefined;
+    // The rollback recorded its end; as it asks for its change, the other run starts its retry.
+    const commandTarget = interrupted('before-change', async () => {
+      // The other run read the platform (v2 still at 10%); its change comes after the rollback's.
+      const late = interrupted('before-change', async () => {
+        retryAtChange();
+        await commandRun;
+      });
+      otherRunning = otherRun(event)({ target: late });
+      await Promise.race([retryPaused, otherRunning]);
+    });
+    commandRun = dispatch('rollback', 'v3', commandTarget);
+    await commandRun;
+    await otherRunning;
+    expect(await serving()).toEqual({ stable: { version: 'v3' } });
+    const end = await recorded();
+    expect(end).toMatchObject({ to: 'v2', status: 'aborted', ending: { serves: 'v3' } });
+    expect(end?.withdrawPending).toBeUndefined();
   });
 });
 
