@@ -259,5 +259,9 @@ function once<T>(make: () => T): () => T {
   };
 }
 
+/**
+ * What makes a comment due at once. The lease's end too: a watching job renews it at most every
+ * half lease (watch-lease.ts), and a renewal must reach the comment before the old lease ends.
+ */
 const signatureOf = (releases: Release[]) =>
-  JSON.stringify(releases.map((r) => [r.model, r.status, r.phase, r.to]));
+  JSON.stringify(releases.map((r) => [r.model, r.status, r.phase, r.to, r.watchedUntil]));

@@ -11,7 +11,7 @@ import { hasLiveTraffic, retryWithdrawal, servesAfterEnd } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
-import { LEASE_MARGIN_MS, withLease } from './watch-lease.js';
+import { LEASE_MARGIN_MS, RunLeases, withLease } from './watch-lease.js';
 
 export interface WatchOptions {
   /** `watch`: loop until every release is decided or `maxWaitMs` passes; `tick`: one pass. */
@@ -35,9 +35,11 @@ export async function driveReleases(
   // Releases another run ended, finished or drives now: this run leaves them as that run does.
   const givenUp = new Set<number>();
   const started = ports.clock.now();
-  // In watch mode, the lease this run records on the releases it drives: schedule ticks leave them
-  // to it until then (watch-lease.ts). A one-pass run records none, and clears one a lost job left.
-  const lease = opts.mode === 'watch' ? started + opts.maxWaitMs + LEASE_MARGIN_MS : undefined;
+  // In watch mode, the leases this run records on the releases it drives, renewed as it watches:
+  // schedule ticks leave them to it meanwhile (watch-lease.ts). A one-pass run records none, and
+  // clears one a lost job left.
+  const leases =
+    opts.mode === 'watch' ? new RunLeases(started + opts.maxWaitMs + LEASE_MARGIN_MS) : undefined;
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
@@ -83,7 +85,7 @@ export async function driveReleases(
         givenUp.add(i);
         continue;
       }
-      current[i] = withLease(next, lease);
+      current[i] = withLease(next, leases?.renew(i, ports.clock.now(), model.strategy.intervalMs));
       await ports.ledger.saveRelease(current[i]);
       if (next.status !== release.status || next.phase !== release.phase)
         ports.log.info(`${next.model}: ${next.reason}`);
@@ -104,7 +106,7 @@ export async function driveReleases(
       ports.log.warn(`${why} with ${still} still analysing: the next run resumes`);
       // This run stops watching: the next tick need not wait for its lease to end.
       for (const [i, r] of current.entries()) {
-        if (givenUp.has(i) || r.watchedUntil !== lease) continue;
+        if (givenUp.has(i) || !leases?.holds(i, r)) continue;
         // A record another run changed since this run's last save stays as that run left it.
         const theirs = await ports.ledger.endedElsewhere?.(r, false);
         current[i] = theirs ?? withLease(r, undefined);

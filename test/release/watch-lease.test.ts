@@ -49,7 +49,7 @@ let pr = 40;
 /** Where the releases are kept: the GitHub stand-in, or this file. */
 let ledgerFile: string | undefined;
 
-const configWith = (steps: string) =>
+const configWith = (steps: string, { stepDuration = '1m', minRequests = 100, interval = '10s' } = {}) =>
   parseConfig(
     `version: 1
 models:
@@ -57,7 +57,7 @@ models:
     source: { file: model.yaml, key: version }
     target: { type: sandbox, url: "\${SANDBOX_URL}" }
     metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: ${steps}, step-duration: 1m, min-requests: 100, interval: 10s }
+    strategy: { type: canary, steps: ${steps}, step-duration: ${stepDuration}, min-requests: ${minRequests}, interval: ${interval} }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `,
@@ -111,6 +111,12 @@ interface JobWorld {
   lost?: boolean;
   warnings?: string[];
   target?: (model: ModelConfig) => Target;
+  /** The PR job's config, when not the PR's usual one. */
+  config?: Config;
+  /** The comment publisher's refresh (default 5m). */
+  refreshMs?: number;
+  /** Run once by another job at this job's first metrics query at or after this time. */
+  at?: [number, () => Promise<unknown>];
 }
 
 function metrics(world: JobWorld): MetricSource {
@@ -119,11 +125,16 @@ function metrics(world: JobWorld): MetricSource {
     canary: { rps: 20, values: { 'error-rate': world.candidateErrors ?? 0.005 } },
   });
   let pending = world.meanwhile;
+  let later = world.at;
   const first = async () => {
     if (world.lost) throw new Error('the runner lost communication with the server');
     const run = pending;
     pending = undefined;
     await run?.();
+    if (!later || clock.now() < later[0]) return;
+    const [, then] = later;
+    later = undefined;
+    await then();
   };
   return {
     async requests(w) {
@@ -152,7 +163,7 @@ function job(event: PullRequestEvent | undefined, config: Config, world: JobWorl
           (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
           stamp,
           clock,
-          { settleMs: 0 },
+          { settleMs: 0, refreshMs: world.refreshMs },
         )
       : undefined;
   const ports: Ports = {
@@ -187,8 +198,9 @@ async function prJob(
   world: JobWorld = {},
   maxWaitMs = 3_600_000,
 ) {
-  const { ports, publish } = job(event, prConfig, world);
-  return publish(await handlePullRequest(prConfig, event, ports, { mode, maxWaitMs, dryRun: false }));
+  const config = world.config ?? prConfig;
+  const { ports, publish } = job(event, config, world);
+  return publish(await handlePullRequest(config, event, ports, { mode, maxWaitMs, dryRun: false }));
 }
 
 /** A schedule tick under the default branch's config. */
@@ -259,7 +271,7 @@ describe.each([
     expect(comment(pr)).toContain('Ready to merge');
   });
 
-  it('a PR job rolling back on a platform slow to confirm it (6 min): the tick neither ends the release nor frees its slot', async () => {
+  it('a PR job rolling back on a platform slow to confirm it (6 min): a tick meanwhile records v2 withdrawn, the job then records its rollback', async () => {
     let confirm = () => {};
     const confirmed = new Promise<void>((done) => {
       confirm = done;
@@ -274,40 +286,62 @@ describe.each([
     });
     await withdrawn;
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
-    // v2 has no live traffic and its record still says analysing: without the lease the tick ends
-    // it as withdrawn "without recording that", and frees the slot for another PR's candidate.
+    // The lease protects a release only while its candidate has live traffic: v2 has none, its
+    // record still says analysing, so the tick ends it as withdrawn "without recording that"
+    // (accepted: v2 is withdrawn either way, and the job's own save corrects the record).
     const tick = await scheduleTick();
-    expect(tick.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
-    expect(tick.warnings).toEqual([]);
-    expect(await recorded()).toMatchObject({ to: 'v2', status: 'analysing' });
-    expect(await slotHolder()).toMatchObject({ to: 'v2', pr });
+    expect(tick.skipped).toEqual([]);
+    expect(tick.warnings).toEqual([expect.stringContaining('v2 had no live traffic')]);
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'aborted' });
     clock.advance(6 * 60_000);
     confirm();
     const why = 'errors: 9.00% is above the max 2.00%';
     expect((await rollingBack).releases).toMatchObject([{ to: 'v2', status: 'failed', reason: why }]);
     expect(await recorded()).toMatchObject({ to: 'v2', status: 'failed', reason: why });
     expect(await slotHolder()).toBeUndefined();
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
     if (inFile) return;
     expect(comment(pr)).toContain('## model-gate: ❌ Rolled back');
     expect(comment(pr)).not.toContain('without recording');
   });
 
-  it('a job lost mid-watch holds the release only until its lease ends (max-wait 30m + 5m); then a tick takes over', async () => {
+  it('a job whose post step withdrew v2 but could not record it leaves its lease: the next tick records v2 withdrawn at once', async () => {
+    const event = pullRequest('v2', 2);
+    await expect(prJob(event, 'watch', { lost: true })).rejects.toThrow('runner lost');
+    expect((await recorded())?.watchedUntil).toBeGreaterThan(clock.now());
+    // The post step takes v2 out of service; GitHub does not answer its save.
+    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
+    clock.advance(60_000);
+    const tick = await scheduleTick();
+    expect(tick.skipped).toEqual([]);
+    expect(tick.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+    expect(tick.warnings).toEqual([
+      expect.stringContaining('its post step withdrew it without recording that (GitHub did not answer)'),
+    ]);
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'aborted' });
+    expect(await slotHolder()).toBeUndefined();
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    if (inFile) return;
+    expect(comment(pr)).toContain('## model-gate: ⏹️ Withdrawn');
+    expect(comment(pr)).not.toContain('Analysing');
+  });
+
+  it('a job lost mid-watch holds the release only for its short lease (15m + 5m), not its max-wait (5h); then a tick takes over', async () => {
     const event = pullRequest('v2', 2);
     const started = clock.now();
-    await expect(prJob(event, 'watch', { lost: true }, 30 * 60_000)).rejects.toThrow('runner lost');
+    await expect(prJob(event, 'watch', { lost: true }, 5 * 3_600_000)).rejects.toThrow('runner lost');
     const left = await recorded();
     expect(left).toMatchObject({ to: 'v2', status: 'analysing', phase: 0 });
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
-    clock.advance(20 * 60_000);
+    clock.advance(15 * 60_000);
     const early = await scheduleTick();
-    const until = new Date(started + 35 * 60_000).toISOString().slice(11, 16);
+    const until = new Date(started + 20 * 60_000).toISOString().slice(11, 16);
     const why = `the job of PR #${pr} watches v2 until ${until} UTC; this tick leaves it to that job`;
     expect(early.skipped).toEqual([{ model: MODEL, why, kind: 'note' }]);
     expect(await recorded()).toEqual(left);
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
     // The lease is over: the tick drives the release, under the default branch's steps (10%, 50%).
-    clock.advance(15 * 60_000);
+    clock.advance(6 * 60_000);
     const late = await scheduleTick();
     expect(late.skipped).toEqual([]);
     expect(late.releases).toMatchObject([{ to: 'v2', status: 'analysing' }]);
@@ -315,6 +349,42 @@ describe.each([
     expect(taken).toMatchObject({ to: 'v2', status: 'analysing' });
     expect(taken?.watchedUntil).toBeUndefined();
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+  });
+
+  it('a job watching for nearly 3h renews its short lease as it goes: a tick an hour in, in its first step, still leaves v2 to it', async () => {
+    // At 20 requests/s, each step takes about 83 minutes to see the 100k requests it needs. The
+    // job's comment is not rewritten on a timer (refresh 1 day), only on a change: the renewed
+    // lease has to be one.
+    const longSteps = configWith('[5, 50]', { stepDuration: '2h', minRequests: 100_000, interval: '1m' });
+    let tick: Awaited<ReturnType<typeof scheduleTick>> | undefined;
+    let leaseThen: number | undefined;
+    const started = clock.now();
+    const result = await prJob(
+      pullRequest('v2', 2),
+      'watch',
+      {
+        config: longSteps,
+        refreshMs: 86_400_000,
+        at: [
+          started + 60 * 60_000,
+          async () => {
+            leaseThen = (await recorded())?.watchedUntil;
+            tick = await scheduleTick();
+          },
+        ],
+      },
+      5 * 3_600_000,
+    );
+    expect(tick?.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(tick?.releases).toEqual([]);
+    // The stored lease ends within one lease (20m) of the tick, not at the job's max-wait.
+    expect(leaseThen).toBeGreaterThan(started + 60 * 60_000);
+    expect(leaseThen).toBeLessThanOrEqual(started + 80 * 60_000);
+    expect(result.releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
+    expect(result.releases[0]?.phases.map((p) => [p.weight, p.outcome])).toEqual([
+      [5, 'passed'],
+      [50, 'passed'],
+    ]);
   });
 
   it('a re-run of the PR job takes over the lease its lost job left, at once', async () => {
