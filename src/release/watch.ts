@@ -34,6 +34,14 @@ export async function driveReleases(
   const current = [...releases];
   // Releases another run ended, finished or drives now: this run leaves them as that run does.
   const givenUp = new Set<number>();
+  // Rethrows any error but another run's end (EndedElsewhereError). The release's traffic and record
+  // are as that run left them: this run neither touches nor saves them, and takes that run's record.
+  const giveUp = (i: number, err: unknown) => {
+    if (!(err instanceof EndedElsewhereError)) throw err;
+    ports.log.warn(err.message);
+    current[i] = err.release;
+    givenUp.add(i);
+  };
   const started = ports.clock.now();
   // In watch mode, the leases this run records on the releases it drives, renewed as it watches:
   // schedule ticks leave them to it meanwhile (watch-lease.ts). A one-pass run records none, and
@@ -54,10 +62,7 @@ export async function driveReleases(
           next = await retryWithdrawal(release, guarded(contextFor(model, ports), release, ports.ledger));
           await checkNotEnded(release, ports.ledger);
         } catch (err) {
-          if (!(err instanceof EndedElsewhereError)) throw err;
-          ports.log.warn(err.message);
-          current[i] = err.release;
-          givenUp.add(i);
+          giveUp(i, err);
           continue;
         }
         await ports.ledger.saveRelease(next);
@@ -78,11 +83,7 @@ export async function driveReleases(
         // tick that saw the candidate withdrawn meanwhile and ended it must not have the last word.
         if (next.status === 'analysing') await checkNotEnded(release, ports.ledger);
       } catch (err) {
-        if (!(err instanceof EndedElsewhereError)) throw err;
-        // Its traffic and record are as that run left them: this run neither touches nor saves them.
-        ports.log.warn(err.message);
-        current[i] = err.release;
-        givenUp.add(i);
+        giveUp(i, err);
         continue;
       }
       current[i] = withLease(next, leases?.renew(i, ports.clock.now(), model.strategy.intervalMs));

@@ -4,7 +4,7 @@ import type { Release } from '../../src/release/types.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import type { FakeGitHub, FakePullRequestFile } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudCanaryConfig, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -14,23 +14,16 @@ import { pullRequestEvent } from '../support/payloads.js';
 // withdraws v2 and frees the slot; else nothing runs and v2 holds the slot for ever (and the
 // single-job fix never reaches it). Main step from src/, against the GitHub stand-in and the sandbox.
 const FILE = 'models/fraud.yaml';
-const CONFIG = `version: 1
-defaults:
-  strategy: { type: canary, steps: [10, 50], step-duration: 30s, min-requests: 40, interval: 250ms }
-models:
-  fraud-detector:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-  churn:
+const CONFIG = fraudCanaryConfig(
+  '{ type: canary, steps: [10, 50], step-duration: 30s, min-requests: 40, interval: 250ms }',
+  `  churn:
     source: { file: models/churn.yaml, key: version }
     target: { type: sandbox, url: "http://127.0.0.1:1" }
     metrics: { type: sandbox, url: "http://127.0.0.1:1" }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+`,
+);
 const ENV = 'model-gate/fraud-detector';
 
 let github: FakeGitHub;

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import type { FakeGitHub, FakePullRequestFile } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudCanaryConfig, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -15,17 +15,9 @@ import { pullRequestEvent } from '../support/payloads.js';
 // recorded release of the model. PR #9 never touches the model: no status (see docs/branch-protection.md). Main step from src/, against the GitHub
 // stand-in (which checks every request against GitHub's OpenAPI description) and the sandbox.
 const FILE = 'models/fraud.yaml';
-const CONFIG = `version: 1
-defaults:
-  strategy: { type: canary, steps: [50], step-duration: 30s, min-requests: 40, interval: 250ms }
-models:
-  fraud-detector:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = fraudCanaryConfig(
+  '{ type: canary, steps: [50], step-duration: 30s, min-requests: 40, interval: 250ms }',
+);
 const CONTEXT = 'model-gate/fraud-detector';
 const touches = (status: FakePullRequestFile['status']): FakePullRequestFile[] => [
   { filename: FILE, status },

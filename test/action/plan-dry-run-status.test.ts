@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import type { FakeGitHub, FakePullRequestFile } from '../support/fake-github/server.js';
-import { runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudCanaryConfig, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -12,17 +12,9 @@ import { pullRequestEvent } from '../support/payloads.js';
 // closed (v2 withdrawn), then reopened on head 3, which puts v1 back. Main step from src/, against
 // the GitHub stand-in and the sandbox.
 const FILE = 'models/fraud.yaml';
-const CONFIG = `version: 1
-defaults:
-  strategy: { type: canary, steps: [50], step-duration: 30s, min-requests: 40, interval: 250ms }
-models:
-  fraud-detector:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = fraudCanaryConfig(
+  '{ type: canary, steps: [50], step-duration: 30s, min-requests: 40, interval: 250ms }',
+);
 const CONTEXT = 'model-gate/fraud-detector';
 
 let github: FakeGitHub;

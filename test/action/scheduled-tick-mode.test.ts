@@ -4,7 +4,7 @@ import { requestJson } from '../../src/core/http-json.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudCanaryConfig, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -13,17 +13,9 @@ import { pullRequestEvent } from '../support/payloads.js';
 // every cron. Main step from src/, against the GitHub stand-in and the sandbox with live traffic,
 // on a canary fast enough that a watch would decide it within seconds.
 const FILE = 'models/fraud.yaml';
-const CONFIG = `version: 1
-defaults:
-  strategy: { type: canary, steps: [10, 50], step-duration: 2s, min-requests: 10, interval: 250ms }
-models:
-  fraud-detector:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = fraudCanaryConfig(
+  '{ type: canary, steps: [10, 50], step-duration: 2s, min-requests: 10, interval: 250ms }',
+);
 
 let github: FakeGitHub;
 let sandbox: Sandbox;

@@ -1,32 +1,14 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
-import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
-import { requestJson } from '../../src/core/http-json.js';
 import type { TrafficState } from '../../src/core/traffic.js';
-import { gitHubClient } from '../../src/github/client.js';
-import { CommentPublisher } from '../../src/github/comment-publisher.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
-import type { MetricSource } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import type { Target } from '../../src/targets/target.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
 
 // Runs that take a candidate out of service while another run acts on the same model: they are in
 // different concurrency groups. A workflow_dispatch rollback or abort of a release that a PR's job
@@ -36,95 +18,15 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 // the serving platform (a real sandbox) must end as the last decision recorded says, and the ledger
 // must say so: the PR's comment on a GitHub stand-in, or a ledger file two `model-gate run`
 // processes share.
-const MODEL = 'fraud-detector';
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-
-let github: FakeGitHub;
-let sandbox: Sandbox;
+const world = useRaceWorld({ firstPr: 40, firstRunId: 400, closePr: (closed) => prJob(closed, 'tick') });
+const { serving, comment, recorded, pullRequest } = world;
 let config: Config;
-let clock: FakeClock;
-const files: Record<string, Record<string, string>> = {};
-let runId = 400;
-let pr = 40;
-/** Where the releases are kept: the GitHub stand-in, or this file. */
-let ledgerFile: string | undefined;
-
-beforeAll(async () => {
-  github = await startFakeGitHub(repo);
-  sandbox = await startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: MODEL, stable: 'v1' }] });
-  config = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    { SANDBOX_URL: sandbox.url },
-  ).config;
+beforeAll(() => {
+  config = world.configWith('[10, 50]');
 });
-afterAll(async () => {
-  expect(github.violations).toEqual([]);
-  await sandbox?.close();
-  await github?.close();
-});
-beforeEach(async () => {
-  clock = new FakeClock(Date.now());
-  // Each test starts from v1 alone serving, and a PR of its own.
-  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
-  pr++;
-});
-// Closing the PR frees the canary slot for the next test's PR.
-afterEach(async () => {
-  await prJob({ action: 'closed', number: pr, baseSha: sha(1), headSha: sha(2), merged: false }, 'tick');
-});
-
-const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
-/** The PR's comment on GitHub; with a ledger file, none is written. */
-const comment = (n: number) =>
-  ledgerFile
-    ? undefined
-    : github.comments(n).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
-/** The model's release as the ledger holds it, read as the next job would. */
-const recorded = () => ledgerOf().release(MODEL);
-
-function ledgerOf(): Ledger {
-  if (ledgerFile) return fileLedger(ledgerFile);
-  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-  return new GitHubLedger({ client, repo, sha: sha(999), pr, clock });
-}
-
-/**
- * Metrics of a healthy candidate: enough, 20 s after a step began, to pass it; `meanwhile` runs
- * once, at the first query: after the run read the release and found its candidate live.
- */
-function metrics(meanwhile?: () => Promise<unknown>): MetricSource {
-  const scripted = new ScriptedMetrics({
-    stable: { rps: 90, values: { 'error-rate': 0.005 } },
-    canary: { rps: 20, values: { 'error-rate': 0.005 } },
-  });
-  let pending = meanwhile;
-  const first = async () => {
-    const run = pending;
-    pending = undefined;
-    await run?.();
-  };
-  return {
-    async requests(w) {
-      await first();
-      return scripted.requests(w);
-    },
-    async value(q, w) {
-      await first();
-      return scripted.value(q, w);
-    },
-  };
-}
 
 interface JobWorld {
+  /** Run by another job at this job's first metrics query: after it read the release and found its candidate live. */
   meanwhile?: () => Promise<unknown>;
   /** Collects what the job warns about. */
   warnings?: string[];
@@ -132,57 +34,19 @@ interface JobWorld {
   target?: (model: ModelConfig) => Target;
 }
 
-/**
- * One job, as the action (or `model-gate run`) runs it: its own ledger and ports, its comment
- * written on every progress report as the action's are, and the final publish.
- */
-function job(event?: PullRequestEvent, world: JobWorld = {}) {
-  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-  const ledger = ledgerFile
-    ? fileLedger(ledgerFile)
-    : new GitHubLedger({ client, repo, sha: event?.headSha ?? sha(999), pr: event?.number, clock });
-  const stamp = { runId: ++runId, attempt: 1 };
-  const render = (r: RunResult, compact: boolean) => renderMarkdown(config, r, { now: clock.now(), compact });
-  const publisher =
-    ledger instanceof GitHubLedger
-      ? new CommentPublisher(ledger, render, stamp, clock, { settleMs: 0 })
-      : undefined;
-  const source = metrics(world.meanwhile);
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader(files),
-    clock,
-    log: { info: () => {}, warn: (message) => world.warnings?.push(message) },
-    targetFor: world.target ?? targetFor,
-    metricsFor: () => source,
-    onProgress: (_, opts) => publisher?.publish(opts),
-  };
-  async function publish(result: RunResult) {
-    const notes = new Map<number, RunResult['skipped']>();
-    if (event) notes.set(event.number, result.skipped);
-    await publisher?.publish({ final: true, notes, rollbacks: result.rollbacks });
-    return result;
-  }
-  return { ports, publish };
-}
+/** One job, its PR comment written on every progress report as the action's are. */
+const job = (event?: PullRequestEvent, { meanwhile, ...rest }: JobWorld = {}) =>
+  world.job(event, config, { metrics: raceMetrics(once(meanwhile)), liveComment: true, ...rest });
 
-/** PR `pr` moving the model from v1 to `to` at head `head`. */
-function pullRequest(to: string, head: number): PullRequestEvent {
-  files[sha(1)] = { 'model.yaml': 'version: v1\n' };
-  files[sha(head)] = { 'model.yaml': `version: ${to}\n` };
-  github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [] });
-  return { action: 'opened', number: pr, baseSha: sha(1), headSha: sha(head), merged: false };
-}
-
-async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', world: JobWorld = {}) {
-  const { ports, publish } = job(event, world);
+async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', opts: JobWorld = {}) {
+  const { ports, publish } = job(event, opts);
   return publish(
     await handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
   );
 }
 
-async function scheduleTick(world: JobWorld = {}) {
-  const { ports, publish } = job(undefined, world);
+async function scheduleTick(opts: JobWorld = {}) {
+  const { ports, publish } = job(undefined, opts);
   return publish(await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 60_000 }));
 }
 
@@ -191,7 +55,7 @@ async function analysingV2() {
   const event = pullRequest('v2', 2);
   await prJob(event, 'tick');
   expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
-  clock.advance(20_000);
+  world.clock.advance(20_000);
   return event;
 }
 
@@ -252,7 +116,7 @@ async function dispatch(
  * changes the command asked for.
  */
 async function interleaved(
-  other: (world: JobWorld) => Promise<RunResult>,
+  other: (opts: JobWorld) => Promise<RunResult>,
   command: 'rollback' | 'abort',
   toVersion: string | undefined,
   at: 'before-change' | 'after-change',
@@ -298,76 +162,71 @@ const COMMANDS = [
 ] as const;
 
 const OTHERS = [
-  ['the PR job', (event: PullRequestEvent) => (world: JobWorld) => prJob(event, 'tick', world)],
-  ['a schedule tick', () => (world: JobWorld) => scheduleTick(world)],
+  ['the PR job', (event: PullRequestEvent) => (opts: JobWorld) => prJob(event, 'tick', opts)],
+  ['a schedule tick', () => (opts: JobWorld) => scheduleTick(opts)],
 ] as const;
 
-describe.each([
-  ['in a PR comment on GitHub', false],
-  ['in a ledger file (model-gate run)', true],
-])('a command by workflow_dispatch racing a run that drives its release, the state %s', (_, inFile) => {
-  beforeEach(async () => {
-    ledgerFile = inFile
-      ? join(await mkdtemp(join(tmpdir(), 'model-gate-dispatch-races-')), 'ledger.json')
-      : undefined;
-  });
-
-  describe.each(COMMANDS)('%s', (_, command, toVersion, why) => {
-    const stable = toVersion ?? 'v1';
-    describe.each(OTHERS)('against %s', (_, otherRun) => {
-      it.each([
-        ['after its traffic change, before it records the end', 'after-change'],
-        ['as it asks for its traffic change', 'before-change'],
-      ] as const)(
-        'which steps %s: the candidate ends with no live traffic, the release ended as the command said',
-        async (_, at) => {
-          const event = await analysingV2();
-          // The other run would pass step 1 and shift v2 to 50%.
-          const { commandResult, otherResult, warnings, writes } = await interleaved(
-            otherRun(event),
-            command,
-            toVersion,
-            at,
-          );
-          expect(await serving()).toEqual({ stable: { version: stable } });
-          // Still one target call: the end is recorded around it, not by more calls.
-          expect(writes).toEqual([{ stable: { version: stable } }]);
-          expect(commandResult.releases).toMatchObject([
-            { to: 'v2', status: 'aborted', reason: expect.stringContaining(why) },
-          ]);
-          expect(commandResult.releases[0]?.withdrawPending).toBeUndefined();
-          // The other run found the release ended before its traffic change, and left it so.
-          expect(warnings).toEqual([expect.stringMatching(/^fraud-detector v2 was ended by another run: /)]);
-          expect(warnings[0]).toContain(why);
-          expect(otherResult.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
-          const end = await recorded();
-          expect(end).toMatchObject({ to: 'v2', status: 'aborted', reason: expect.stringContaining(why) });
-          expect(end?.withdrawPending).toBeUndefined();
-          if (inFile) return;
-          const title =
-            toVersion === 'v3' ? '## model-gate: ↩️ Rolled back by command' : '## model-gate: ⏹️ Withdrawn';
-          expect(comment(pr)).toContain(title);
-          expect(comment(pr)).not.toContain('may still get live traffic');
-        },
-      );
+describe.each(STORES)(
+  'a command by workflow_dispatch racing a run that drives its release, the state %s',
+  (_, inFile) => {
+    beforeEach(async () => {
+      await world.useLedgerFile(inFile, 'model-gate-dispatch-races-');
     });
-  });
-});
+
+    describe.each(COMMANDS)('%s', (_, command, toVersion, why) => {
+      const stable = toVersion ?? 'v1';
+      describe.each(OTHERS)('against %s', (_, otherRun) => {
+        it.each([
+          ['after its traffic change, before it records the end', 'after-change'],
+          ['as it asks for its traffic change', 'before-change'],
+        ] as const)(
+          'which steps %s: the candidate ends with no live traffic, the release ended as the command said',
+          async (_, at) => {
+            const event = await analysingV2();
+            // The other run would pass step 1 and shift v2 to 50%.
+            const { commandResult, otherResult, warnings, writes } = await interleaved(
+              otherRun(event),
+              command,
+              toVersion,
+              at,
+            );
+            expect(await serving()).toEqual({ stable: { version: stable } });
+            // Still one target call: the end is recorded around it, not by more calls.
+            expect(writes).toEqual([{ stable: { version: stable } }]);
+            expect(commandResult.releases).toMatchObject([
+              { to: 'v2', status: 'aborted', reason: expect.stringContaining(why) },
+            ]);
+            expect(commandResult.releases[0]?.withdrawPending).toBeUndefined();
+            // The other run found the release ended before its traffic change, and left it so.
+            expect(warnings).toEqual([
+              expect.stringMatching(/^fraud-detector v2 was ended by another run: /),
+            ]);
+            expect(warnings[0]).toContain(why);
+            expect(otherResult.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+            const end = await recorded();
+            expect(end).toMatchObject({ to: 'v2', status: 'aborted', reason: expect.stringContaining(why) });
+            expect(end?.withdrawPending).toBeUndefined();
+            if (inFile) return;
+            const title =
+              toVersion === 'v3' ? '## model-gate: ↩️ Rolled back by command' : '## model-gate: ⏹️ Withdrawn';
+            expect(comment()).toContain(title);
+            expect(comment()).not.toContain('may still get live traffic');
+          },
+        );
+      });
+    });
+  },
+);
 
 // The other order: the run driving the release checked the ledger just before the command recorded
 // the end, and its traffic change (v2 to 50%) reaches the platform after the command's. It must
 // put back what the command's record says serves, whether the command changed the traffic before
 // its write (`whole`) or only after that run is done (`split`: recorded the end, waits, then changes the traffic).
-describe.each([
-  ['in a PR comment on GitHub', false],
-  ['in a ledger file (model-gate run)', true],
-])(
+describe.each(STORES)(
   'a command by workflow_dispatch between the check and the traffic change of a run driving its release, the state %s',
   (_, inFile) => {
     beforeEach(async () => {
-      ledgerFile = inFile
-        ? join(await mkdtemp(join(tmpdir(), 'model-gate-late-write-')), 'ledger.json')
-        : undefined;
+      await world.useLedgerFile(inFile, 'model-gate-late-write-');
     });
 
     describe.each(COMMANDS)('%s', (_, command, toVersion, why) => {
@@ -427,7 +286,7 @@ describe.each([
             expect(end).toMatchObject({ to: 'v2', status: 'aborted', reason: expect.stringContaining(why) });
             expect(end?.withdrawPending).toBeUndefined();
             if (inFile) return;
-            expect(comment(pr)).not.toContain('may still get live traffic');
+            expect(comment()).not.toContain('may still get live traffic');
           },
         );
       });
@@ -465,20 +324,15 @@ function beforeFirstRead(meanwhile: () => Promise<unknown>) {
   };
 }
 
-describe.each([
-  ['in a PR comment on GitHub', false],
-  ['in a ledger file (model-gate run)', true],
-])('a rollback by workflow_dispatch the platform refuses, the state %s', (_, inFile) => {
+describe.each(STORES)('a rollback by workflow_dispatch the platform refuses, the state %s', (_, inFile) => {
   beforeEach(async () => {
-    ledgerFile = inFile
-      ? join(await mkdtemp(join(tmpdir(), 'model-gate-refused-')), 'ledger.json')
-      : undefined;
+    await world.useLedgerFile(inFile, 'model-gate-refused-');
   });
 
   it('ends the release all the same, its withdrawal pending: the PR job takes the candidate out, and gives it no traffic again', async () => {
     const event = await analysingV2();
     await expect(dispatch('rollback', 'v3', refusing)).rejects.toThrow(
-      `sandbox: platform unavailable; the release of v2 of PR #${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
+      `sandbox: platform unavailable; the release of v2 of PR #${world.pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
     // Recorded before the call, then with the platform's words, at once: the comment too.
@@ -486,12 +340,12 @@ describe.each([
     const refused = `${why}; withdrawing v2 failed: sandbox: platform unavailable`;
     expect(await recorded()).toMatchObject({ status: 'aborted', withdrawPending: true, reason: refused });
     if (!inFile) {
-      expect(comment(pr)).toContain(
+      expect(comment()).toContain(
         '## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic',
       );
-      expect(comment(pr)).toContain('v2 could not be withdrawn: sandbox: platform unavailable');
+      expect(comment()).toContain('v2 could not be withdrawn: sandbox: platform unavailable');
       // The commit status says the change failed, not that v3 serves.
-      expect(github.commitStatuses(sha(2)).at(-1)).toMatchObject({
+      expect(world.github.commitStatuses(sha(2)).at(-1)).toMatchObject({
         state: 'error',
         description:
           "the command's traffic change failed: sandbox: platform unavailable; v2 may still get live traffic, the next run tries again",
@@ -513,7 +367,7 @@ describe.each([
 
 describe('a command by workflow_dispatch whose traffic change is under way, the state in a PR comment on GitHub', () => {
   beforeEach(() => {
-    ledgerFile = undefined;
+    world.ledgerFile = undefined;
   });
 
   it.each([
@@ -530,8 +384,8 @@ describe('a command by workflow_dispatch whose traffic change is under way, the 
       await analysingV2();
       const seen: { comment?: string; status?: string | null } = {};
       const look = async () => {
-        seen.comment = comment(pr);
-        seen.status = github.commitStatuses(sha(2)).at(-1)?.description;
+        seen.comment = comment();
+        seen.status = world.github.commitStatuses(sha(2)).at(-1)?.description;
       };
       await dispatch(command, toVersion, interrupted('before-change', look));
       expect(seen.comment).toContain(`## model-gate: ${title}`);
@@ -540,8 +394,8 @@ describe('a command by workflow_dispatch whose traffic change is under way, the 
       expect(seen.comment).not.toContain('failed');
       expect(seen.status).toMatch(/^v2 is being withdrawn/);
       // Done: the comment and the status say what was done.
-      expect(comment(pr)).not.toContain('⏳');
-      expect(github.commitStatuses(sha(2)).at(-1)?.description).toMatch(
+      expect(comment()).not.toContain('⏳');
+      expect(world.github.commitStatuses(sha(2)).at(-1)?.description).toMatch(
         /^v2: (rolled back to v3|aborted) by workflow_dispatch/,
       );
     },
@@ -551,86 +405,82 @@ describe('a command by workflow_dispatch whose traffic change is under way, the 
 // A run retrying the withdrawal of a release whose end a rollback to v3 recorded while that
 // rollback's traffic change is in flight (a platform that takes minutes to confirm one): it read the
 // platform before the change landed, and asks for its own after the rollback is done.
-describe.each([
-  ['in a PR comment on GitHub', false],
-  ['in a ledger file (model-gate run)', true],
-])('a withdrawal retried while a rollback to another version is under way, the state %s', (_, inFile) => {
-  beforeEach(async () => {
-    ledgerFile = inFile
-      ? join(await mkdtemp(join(tmpdir(), 'model-gate-retry-under-way-')), 'ledger.json')
-      : undefined;
-  });
-
-  it.each(OTHERS)('by %s: v3 serves alone, as the record says', async (_, otherRun) => {
-    const event = await analysingV2();
-    let retryAtChange = () => {};
-    const retryPaused = new Promise<void>((done) => {
-      retryAtChange = done;
+describe.each(STORES)(
+  'a withdrawal retried while a rollback to another version is under way, the state %s',
+  (_, inFile) => {
+    beforeEach(async () => {
+      await world.useLedgerFile(inFile, 'model-gate-retry-under-way-');
     });
-    let commandRun: Promise<RunResult> | undefined;
-    let otherRunning: Promise<RunResult> | undefined;
-    // The rollback recorded its end; as it asks for its change, the other run starts its retry.
-    const commandTarget = interrupted('before-change', async () => {
-      // The other run read the platform (v2 still at 10%); its change comes after the rollback's.
-      const late = interrupted('before-change', async () => {
-        retryAtChange();
-        await commandRun;
+
+    it.each(OTHERS)('by %s: v3 serves alone, as the record says', async (_, otherRun) => {
+      const event = await analysingV2();
+      let retryAtChange = () => {};
+      const retryPaused = new Promise<void>((done) => {
+        retryAtChange = done;
       });
-      otherRunning = otherRun(event)({ target: late });
-      await Promise.race([retryPaused, otherRunning]);
+      let commandRun: Promise<RunResult> | undefined;
+      let otherRunning: Promise<RunResult> | undefined;
+      // The rollback recorded its end; as it asks for its change, the other run starts its retry.
+      const commandTarget = interrupted('before-change', async () => {
+        // The other run read the platform (v2 still at 10%); its change comes after the rollback's.
+        const late = interrupted('before-change', async () => {
+          retryAtChange();
+          await commandRun;
+        });
+        otherRunning = otherRun(event)({ target: late });
+        await Promise.race([retryPaused, otherRunning]);
+      });
+      commandRun = dispatch('rollback', 'v3', commandTarget);
+      await commandRun;
+      await otherRunning;
+      expect(await serving()).toEqual({ stable: { version: 'v3' } });
+      const end = await recorded();
+      expect(end).toMatchObject({ to: 'v2', status: 'aborted', ending: { serves: 'v3' } });
+      expect(end?.withdrawPending).toBeUndefined();
     });
-    commandRun = dispatch('rollback', 'v3', commandTarget);
-    await commandRun;
-    await otherRunning;
-    expect(await serving()).toEqual({ stable: { version: 'v3' } });
-    const end = await recorded();
-    expect(end).toMatchObject({ to: 'v2', status: 'aborted', ending: { serves: 'v3' } });
-    expect(end?.withdrawPending).toBeUndefined();
-  });
-});
+  },
+);
 
-describe.each([
-  ['in a PR comment on GitHub', false],
-  ['in a ledger file (model-gate run)', true],
-])('a withdrawal retried while a new push starts a new release of the model, the state %s', (_, inFile) => {
-  beforeEach(async () => {
-    ledgerFile = inFile
-      ? join(await mkdtemp(join(tmpdir(), 'model-gate-retry-races-')), 'ledger.json')
-      : undefined;
-    // The claim of the canary slot that the test before left in progress (a new push replaced its
-    // release, whose withdrawal was pending) is left over once 30 min old: the new PR may claim it.
-    // (These tests come last in the file for that reason.)
-    clock.advance(31 * 60_000);
-  });
-
-  it.each([
-    ['the same version', 'v2'],
-    ['another version', 'v3'],
-  ])('of %s: the new candidate keeps its traffic and its record, the tick leaves both', async (_, to) => {
-    await analysingV2();
-    // An abort the platform refuses: the release ends, its withdrawal pending, v2 still at 10%.
-    const aborted = await dispatch('abort', undefined, refusing);
-    expect(aborted.releases).toMatchObject([{ to: 'v2', status: 'aborted', withdrawPending: true }]);
-    const deployed = { stable: { version: 'v1' }, canary: { version: to, weight: 10 } };
-    // A schedule tick tries the withdrawal again; as it looks at the platform, a new push on the
-    // PR starts a new release of the model, whose candidate gets 10%.
-    const push = { ...pullRequest(to, 3), action: 'synchronize' };
-    const warnings: string[] = [];
-    await scheduleTick({
-      warnings,
-      target: beforeFirstRead(async () => {
-        await prJob(push, 'tick');
-        expect(await serving()).toEqual(deployed);
-      }),
+describe.each(STORES)(
+  'a withdrawal retried while a new push starts a new release of the model, the state %s',
+  (_, inFile) => {
+    beforeEach(async () => {
+      await world.useLedgerFile(inFile, 'model-gate-retry-races-');
+      // The claim of the canary slot that the test before left in progress (a new push replaced its
+      // release, whose withdrawal was pending) is left over once 30 min old: the new PR may claim it.
+      // (These tests come last in the file for that reason.)
+      world.clock.advance(31 * 60_000);
     });
-    expect(await serving()).toEqual(deployed);
-    expect(await recorded()).toMatchObject({ to, headSha: sha(3), status: 'analysing', phase: 0 });
-    expect(warnings).toEqual([
-      expect.stringMatching(
-        /^fraud-detector v2 was superseded by another run: the release of fraud-detector is now /,
-      ),
-    ]);
-    if (inFile) return;
-    expect(comment(pr)).toContain(`- fraud-detector ${to}: analysing step 1 of 2`);
-  });
-});
+
+    it.each([
+      ['the same version', 'v2'],
+      ['another version', 'v3'],
+    ])('of %s: the new candidate keeps its traffic and its record, the tick leaves both', async (_, to) => {
+      await analysingV2();
+      // An abort the platform refuses: the release ends, its withdrawal pending, v2 still at 10%.
+      const aborted = await dispatch('abort', undefined, refusing);
+      expect(aborted.releases).toMatchObject([{ to: 'v2', status: 'aborted', withdrawPending: true }]);
+      const deployed = { stable: { version: 'v1' }, canary: { version: to, weight: 10 } };
+      // A schedule tick tries the withdrawal again; as it looks at the platform, a new push on the
+      // PR starts a new release of the model, whose candidate gets 10%.
+      const push = { ...pullRequest(to, 3), action: 'synchronize' };
+      const warnings: string[] = [];
+      await scheduleTick({
+        warnings,
+        target: beforeFirstRead(async () => {
+          await prJob(push, 'tick');
+          expect(await serving()).toEqual(deployed);
+        }),
+      });
+      expect(await serving()).toEqual(deployed);
+      expect(await recorded()).toMatchObject({ to, headSha: sha(3), status: 'analysing', phase: 0 });
+      expect(warnings).toEqual([
+        expect.stringMatching(
+          /^fraud-detector v2 was superseded by another run: the release of fraud-detector is now /,
+        ),
+      ]);
+      if (inFile) return;
+      expect(comment()).toContain(`- fraud-detector ${to}: analysing step 1 of 2`);
+    });
+  },
+);

@@ -40,6 +40,23 @@ models:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `;
 
+/**
+ * fraud-detector (its version in models/fraud.yaml) on the sandbox at \${SANDBOX_URL}, its target and
+ * metrics, judged by its error rate (max 5%) under the defaults' `strategy` (a YAML flow map);
+ * `moreModels` is appended under `models:`.
+ */
+export const fraudCanaryConfig = (strategy: string, moreModels = '') => `version: 1
+defaults:
+  strategy: ${strategy}
+models:
+  fraud-detector:
+    source: { file: models/fraud.yaml, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
+${moreModels}`;
+
 /** A second model, churn, whose sandbox cannot be reached: appended to FRAUD_ON_SANDBOX. */
 export const UNREACHABLE_CHURN = `  churn:
     source: { file: models/churn.yaml, key: version }

@@ -1,0 +1,234 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config, ModelConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { requestJson } from '../../src/core/http-json.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import { targetFor } from '../../src/release/adapters.js';
+import type { Ports } from '../../src/release/ports.js';
+import type { PullRequestEvent, RunResult } from '../../src/release/pull-request.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { Target } from '../../src/targets/target.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import type { FakeGitHub } from './fake-github/server.js';
+import { fraudServing, startFraudWorld } from './main-step.js';
+import { sha } from './model-config.js';
+import { ScriptedMetrics } from './scripted-metrics.js';
+
+// Runs racing on the same release (a schedule tick, a PR's job, a workflow_dispatch command, in
+// different concurrency groups), each with its own ledger on one store: the PR's comment on a GitHub
+// stand-in, or a ledger file two `model-gate run` processes share. The platform is a real sandbox,
+// time a fake clock.
+
+export const MODEL = 'fraud-detector';
+
+/** For describe.each: where the releases are kept, and whether that is a ledger file (`useLedgerFile`). */
+export const STORES = [
+  ['in a PR comment on GitHub', false],
+  ['in a ledger file (model-gate run)', true],
+] as const;
+
+/** `meanwhile` (another run's step), run once: at the first call. */
+export function once(meanwhile?: () => Promise<unknown>): () => Promise<void> {
+  let pending = meanwhile;
+  return async () => {
+    const run = pending;
+    pending = undefined;
+    await run?.();
+  };
+}
+
+/**
+ * Metrics of a healthy candidate (or one with `candidateErrors`): enough, 20 s after a step began,
+ * to pass it. `beforeQuery` runs before each query: where another run acts after this one read the
+ * release and found its candidate live.
+ */
+export function raceMetrics(beforeQuery: () => Promise<void>, candidateErrors = 0.005): MetricSource {
+  const scripted = new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': candidateErrors } },
+  });
+  return {
+    async requests(w) {
+      await beforeQuery();
+      return scripted.requests(w);
+    },
+    async value(q, w) {
+      await beforeQuery();
+      return scripted.value(q, w);
+    },
+  };
+}
+
+export interface RaceJob {
+  metrics: MetricSource;
+  /** Collects what the job warns about. */
+  warnings?: string[];
+  /** The platform as this job sees it (default: the sandbox). */
+  target?: (model: ModelConfig) => Target;
+  /** The PR comment written on every progress report, as the action's are (default: only at the end). */
+  liveComment?: boolean;
+}
+
+export interface RaceWorld {
+  readonly github: FakeGitHub;
+  readonly sandbox: Sandbox;
+  /** A fresh fake clock for each test. */
+  readonly clock: FakeClock;
+  /** Each test's own PR. */
+  readonly pr: number;
+  /** Where the releases are kept: the GitHub stand-in, or this file. */
+  ledgerFile: string | undefined;
+  /** fraud-detector as a canary on the sandbox, its metrics the sandbox's (`steps` like "[10, 50]"). */
+  configWith(
+    steps: string,
+    opts?: { stepDuration?: string; minRequests?: number; interval?: string },
+  ): Config;
+  /** Keep the releases in a new ledger file (`inFile`), or on the GitHub stand-in. */
+  useLedgerFile(inFile: boolean, prefix: string): Promise<void>;
+  /** What the sandbox serves of the model. */
+  serving(): Promise<unknown>;
+  /** The PR's comment on GitHub; with a ledger file, none is written. */
+  comment(n?: number): string | undefined;
+  /** The ledger as the next job would read it. */
+  ledgerOf(): Ledger;
+  /** The model's release as the ledger holds it, read as the next job would. */
+  recorded(): ReturnType<Ledger['release']>;
+  /** The test's PR moving the model from v1 to `to` at head `head`. */
+  pullRequest(to: string, head: number): PullRequestEvent;
+  /** One job, as the action (or `model-gate run`) runs it: its own ledger and ports, and the final publish. */
+  job(
+    event: PullRequestEvent | undefined,
+    config: Config,
+    opts: RaceJob,
+  ): { ports: Ports; publish: (result: RunResult) => Promise<RunResult> };
+}
+
+/**
+ * The sandbox (v1 serving) and the GitHub stand-in, started once for the file; before each test a
+ * fresh clock, v1 alone serving again and a PR of its own; after it, `closePr` closes that PR (which
+ * frees the canary slot for the next test's PR).
+ */
+export function useRaceWorld(opts: {
+  firstPr: number;
+  firstRunId: number;
+  closePr: (closed: PullRequestEvent) => Promise<unknown>;
+}): RaceWorld {
+  const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+  const files: Record<string, Record<string, string>> = {};
+  let runId = opts.firstRunId;
+  const client = () =>
+    gitHubClient({ token: 'ghs_x', baseUrl: world.github.url, warn: () => {}, waitScale: 0.001 });
+  const world: { -readonly [K in keyof RaceWorld]: RaceWorld[K] } = {
+    // Set by beforeAll.
+    github: undefined as unknown as FakeGitHub,
+    sandbox: undefined as unknown as Sandbox,
+    clock: new FakeClock(Date.now()),
+    pr: opts.firstPr,
+    ledgerFile: undefined,
+    configWith(steps, { stepDuration = '1m', minRequests = 100, interval = '10s' } = {}) {
+      return parseConfig(
+        `version: 1
+models:
+  ${MODEL}:
+    source: { file: model.yaml, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    strategy: { type: canary, steps: ${steps}, step-duration: ${stepDuration}, min-requests: ${minRequests}, interval: ${interval} }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+        { SANDBOX_URL: world.sandbox.url },
+      ).config;
+    },
+    async useLedgerFile(inFile, prefix) {
+      world.ledgerFile = inFile ? join(await mkdtemp(join(tmpdir(), prefix)), 'ledger.json') : undefined;
+    },
+    serving: () => fraudServing(world.sandbox),
+    comment: (n = world.pr) =>
+      world.ledgerFile
+        ? undefined
+        : world.github.comments(n).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body,
+    ledgerOf() {
+      if (world.ledgerFile) return fileLedger(world.ledgerFile);
+      return new GitHubLedger({ client: client(), repo, sha: sha(999), pr: world.pr, clock: world.clock });
+    },
+    recorded: () => world.ledgerOf().release(MODEL),
+    pullRequest(to, head) {
+      files[sha(1)] = { 'model.yaml': 'version: v1\n' };
+      files[sha(head)] = { 'model.yaml': `version: ${to}\n` };
+      world.github.setPullRequest(world.pr, { baseSha: sha(1), headSha: sha(head), files: [] });
+      return { action: 'opened', number: world.pr, baseSha: sha(1), headSha: sha(head), merged: false };
+    },
+    job(event, config, job) {
+      const { clock } = world;
+      const ledger = world.ledgerFile
+        ? fileLedger(world.ledgerFile)
+        : new GitHubLedger({
+            client: client(),
+            repo,
+            sha: event?.headSha ?? sha(999),
+            pr: event?.number,
+            clock,
+          });
+      const stamp = { runId: ++runId, attempt: 1 };
+      const render = (r: RunResult, compact: boolean) =>
+        renderMarkdown(config, r, { now: clock.now(), compact });
+      const publisher =
+        ledger instanceof GitHubLedger
+          ? new CommentPublisher(ledger, render, stamp, clock, { settleMs: 0 })
+          : undefined;
+      const ports: Ports = {
+        ledger,
+        reader: memoryFileReader(files),
+        clock,
+        log: { info: () => {}, warn: (message) => job.warnings?.push(message) },
+        targetFor: job.target ?? targetFor,
+        metricsFor: () => job.metrics,
+        ...(job.liveComment ? { onProgress: (_, progress) => publisher?.publish(progress) } : {}),
+      };
+      async function publish(result: RunResult) {
+        const notes = new Map<number, RunResult['skipped']>();
+        if (event) notes.set(event.number, result.skipped);
+        await publisher?.publish({ final: true, notes, rollbacks: result.rollbacks });
+        return result;
+      }
+      return { ports, publish };
+    },
+  };
+
+  beforeAll(async () => {
+    Object.assign(world, await startFraudWorld('v1'));
+  });
+  afterAll(async () => {
+    expect(world.github.violations).toEqual([]);
+    await world.sandbox?.close();
+    await world.github?.close();
+  });
+  beforeEach(async () => {
+    world.clock = new FakeClock(Date.now());
+    await requestJson('PUT', `${world.sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v1' },
+    });
+    world.pr++;
+  });
+  afterEach(async () => {
+    await opts.closePr({
+      action: 'closed',
+      number: world.pr,
+      baseSha: sha(1),
+      headSha: sha(2),
+      merged: false,
+    });
+  });
+  return world;
+}
