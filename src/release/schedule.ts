@@ -44,25 +44,22 @@ export async function handleSchedule(
     }
     if (holder) held.add(name);
     if (!holder || !candidateMayBeLive(holder)) continue;
-    // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
-    // records nothing, so it does not end a release that lost its traffic either.
-    // The lease is looked at after: it protects a release only while its candidate has live
-    // traffic (watch-lease.ts). One withdrawn on the platform is ended here, lease or not: a
-    // cancelled job's post step that withdrew it but could not record it (GitHub down) leaves
-    // its lease behind. So a tick may record as aborted the rollback of a job on a platform slow
-    // to confirm it (applied at once, confirmed minutes later): the candidate is withdrawn either
-    // way, and that job's own save then records the rollback over the tick's record.
-    const current = opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports);
     // Two drivers would fight (each under its own config: the PR's, the default branch's) and take
-    // each other's traffic changes for withdrawals. A dispatch rollback or abort does not ask.
-    const leased = leaseNote(current, ports.clock.now());
+    // each other's traffic changes for withdrawals. A dispatch rollback or abort does not ask. The
+    // lease holds even when the platform shows the candidate withdrawn: the job may be mid-change
+    // on a platform slow to confirm it (ending it here would free the canary slot under it). A
+    // cancelled job whose post step withdrew it but could not record it (GitHub down) leaves its
+    // lease behind; the lease is short (watch-lease.ts), and the first tick after it records that.
+    const leased = leaseNote(holder, ports.clock.now());
     if (leased) {
       watched.add(name);
       ports.log.info(`${name}: ${leased}`);
       skipped.push({ model: name, why: leased, kind: 'note' });
       continue;
     }
-    analysing.push(current);
+    // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
+    // records nothing, so it does not end a release that lost its traffic either.
+    analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
   }
   // A dry run changes no traffic and records nothing: it says what the tick would do.
   if (opts.dryRun)

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
+import { bodyHead, readBody } from '../../src/github/sticky-comment.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
@@ -58,6 +59,28 @@ function step(
   }).finally(() => github.endRun(runId));
 }
 
+/** The stored state as a lease that ran out would leave it: every `watchedUntil` in the past. */
+async function expireLease(c: { id: number; body: string } | undefined): Promise<void> {
+  if (!c) throw new Error('no model-gate comment');
+  const { stamp, data } = readBody(c.body);
+  const past = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(past)
+      : v && typeof v === 'object'
+        ? Object.fromEntries(
+            Object.entries(v).map(([k, x]) => [k, k === 'watchedUntil' ? Date.now() - 1 : past(x)]),
+          )
+        : v;
+  const visible = c.body.slice(c.body.indexOf('-->', c.body.indexOf('model-gate-data:')) + 4);
+  const body = bodyHead(stamp ?? { runId: 301, attempt: 1 }, past(data)) + visible;
+  const res = await fetch(`${github.url}/repos/Codertocat/Hello-World/issues/comments/${c.id}`, {
+    method: 'PATCH',
+    headers: { authorization: 'token ghs_fake_token_123', 'content-type': 'application/json' },
+    body: JSON.stringify({ body }),
+  });
+  expect(res.status).toBe(200);
+}
+
 beforeAll(async () => {
   sandbox = await startSandbox({
     modelsDir: demoModelsDir,
@@ -111,7 +134,20 @@ describe('a cancelled job whose post step could not reach GitHub', () => {
     expect(comment()[0]?.body).toContain('## model-gate: ⏳ Analysing');
     expect(github.commitStatuses(sha(2)).at(-1)?.state).toBe('pending');
 
-    const tick = await step('schedule', { schedule: '*/15 * * * *' }, 302);
+    // The cancelled job's lease is still in the comment: the tick cannot tell that job from one
+    // still changing traffic on a platform slow to confirm it, so it leaves the release alone.
+    const early = await step('schedule', { schedule: '*/15 * * * *' }, 302);
+    expect(early.code).toBe(0);
+    expect(early.outputs.decision).toBe('skipped');
+    expect(early.stdout).toMatch(
+      /fraud-detector: the job of PR #4 watches v2 until .* UTC; this tick leaves it to that job/,
+    );
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(comment()[0]?.body).toContain('## model-gate: ⏳ Analysing');
+
+    // The short lease runs out (minutes later): the next tick records what happened.
+    await expireLease(comment()[0]);
+    const tick = await step('schedule', { schedule: '*/15 * * * *' }, 303);
     expect(tick.code).toBe(0);
     expect(tick.outputs.decision).toBe('aborted');
     expect(tick.stdout).toMatch(

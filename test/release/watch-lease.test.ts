@@ -1,107 +1,34 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
-import { FakeClock } from '../../src/core/clock.js';
 import { requestJson } from '../../src/core/http-json.js';
 import type { TrafficState } from '../../src/core/traffic.js';
-import { gitHubClient } from '../../src/github/client.js';
-import { CommentPublisher } from '../../src/github/comment-publisher.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
-import type { MetricSource } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
+import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import type { Target } from '../../src/targets/target.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { MODEL, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
 
 // A PR's job in watch mode and a schedule tick on the same release at the same time (they are in
 // different concurrency groups): the job records on the release how long it watches it (its lease),
 // and the tick leaves the release to it until then. The tick runs while the job looks at the
 // metrics; the platform is a real sandbox, the ledger a PR comment on a GitHub stand-in or a
-// ledger file, time a fake clock.
-const MODEL = 'fraud-detector';
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+// ledger file, time a fake world.clock.
 const LEASE_NOTE = /^the job of PR #\d+ watches v2 until \d\d:\d\d UTC; this tick leaves it to that job$/;
 
-let github: FakeGitHub;
-let sandbox: Sandbox;
+const world = useRaceWorld({ firstPr: 40, firstRunId: 300, closePr: (closed) => prJob(closed, 'tick') });
+const { serving, comment, recorded, pullRequest } = world;
 /** The default branch's config, which schedule ticks read. */
 let mainConfig: Config;
 /** The PR's config: its canary steps differ from the default branch's. */
 let prConfig: Config;
-let clock: FakeClock;
-const files: Record<string, Record<string, string>> = {};
-let runId = 300;
-let pr = 40;
-/** Where the releases are kept: the GitHub stand-in, or this file. */
-let ledgerFile: string | undefined;
-
-const configWith = (steps: string, { stepDuration = '1m', minRequests = 100, interval = '10s' } = {}) =>
-  parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: ${steps}, step-duration: ${stepDuration}, min-requests: ${minRequests}, interval: ${interval} }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    { SANDBOX_URL: sandbox.url },
-  ).config;
-
-beforeAll(async () => {
-  github = await startFakeGitHub(repo);
-  sandbox = await startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: MODEL, stable: 'v1' }] });
-  mainConfig = configWith('[10, 50]');
-  prConfig = configWith('[5, 50]');
-});
-afterAll(async () => {
-  expect(github.violations).toEqual([]);
-  await sandbox?.close();
-  await github?.close();
-});
-beforeEach(async () => {
-  clock = new FakeClock(Date.now());
-  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
-  pr++;
-});
-// Closing the PR frees the canary slot for the next test's PR.
-afterEach(async () => {
-  const closed = { action: 'closed', number: pr, baseSha: sha(1), headSha: sha(2), merged: false };
-  await prJob(closed, 'tick');
+beforeAll(() => {
+  mainConfig = world.configWith('[10, 50]');
+  prConfig = world.configWith('[5, 50]');
 });
 
-const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
-const actionClient = () =>
-  gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-const comment = (n: number) =>
-  ledgerFile
-    ? undefined
-    : github.comments(n).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
-
-function ledgerOf(): Ledger {
-  if (ledgerFile) return fileLedger(ledgerFile);
-  return new GitHubLedger({ client: actionClient(), repo, sha: sha(999), pr, clock });
-}
-/** The model's release as the ledger holds it, read as the next job would. */
-const recorded = () => ledgerOf().release(MODEL);
 /** The release holding the model's canary slot, as the next PR's job would find it. */
-const slotHolder = () => ledgerOf().canaryHolder(MODEL);
+const slotHolder = () => world.ledgerOf().canaryHolder(MODEL);
 
 interface JobWorld {
   /** Run by another job at this job's first metrics query (its first look with data). */
@@ -113,93 +40,44 @@ interface JobWorld {
   target?: (model: ModelConfig) => Target;
   /** The PR job's config, when not the PR's usual one. */
   config?: Config;
-  /** The comment publisher's refresh (default 5m). */
-  refreshMs?: number;
   /** Run once by another job at this job's first metrics query at or after this time. */
   at?: [number, () => Promise<unknown>];
 }
 
-function metrics(world: JobWorld): MetricSource {
-  const scripted = new ScriptedMetrics({
-    stable: { rps: 90, values: { 'error-rate': 0.005 } },
-    canary: { rps: 20, values: { 'error-rate': world.candidateErrors ?? 0.005 } },
-  });
-  let pending = world.meanwhile;
-  let later = world.at;
-  const first = async () => {
-    if (world.lost) throw new Error('the runner lost communication with the server');
+/** Before each metrics query: `meanwhile`, `at` and `lost` as the job's world says. */
+function beforeQuery(opts: JobWorld) {
+  let pending = opts.meanwhile;
+  let later = opts.at;
+  return async () => {
+    if (opts.lost) throw new Error('the runner lost communication with the server');
     const run = pending;
     pending = undefined;
     await run?.();
-    if (!later || clock.now() < later[0]) return;
+    if (!later || world.clock.now() < later[0]) return;
     const [, then] = later;
     later = undefined;
     await then();
   };
-  return {
-    async requests(w) {
-      await first();
-      return scripted.requests(w);
-    },
-    async value(q, w) {
-      await first();
-      return scripted.value(q, w);
-    },
-  };
 }
 
 /** One job as the action runs it: its ledger, the PR comment written on every progress, the final publish. */
-function job(event: PullRequestEvent | undefined, config: Config, world: JobWorld = {}) {
-  const client = actionClient();
-  const ledger = ledgerFile
-    ? fileLedger(ledgerFile)
-    : new GitHubLedger({ client, repo, sha: event?.headSha ?? sha(999), pr: event?.number, clock });
-  const source = metrics(world);
-  const stamp = { runId: ++runId, attempt: 1 };
-  const publisher =
-    ledger instanceof GitHubLedger
-      ? new CommentPublisher(
-          ledger,
-          (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
-          stamp,
-          clock,
-          { settleMs: 0, refreshMs: world.refreshMs },
-        )
-      : undefined;
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader(files),
-    clock,
-    log: { info: () => {}, warn: (message) => world.warnings?.push(message) },
-    targetFor: world.target ?? targetFor,
-    metricsFor: () => source,
-    onProgress: () => publisher?.publish(),
-  };
-  async function publish(result: RunResult) {
-    const notes = new Map<number, RunResult['skipped']>();
-    if (event) notes.set(event.number, result.skipped);
-    await publisher?.publish({ final: true, notes, rollbacks: result.rollbacks });
-    return result;
-  }
-  return { ports, publish };
-}
-
-function pullRequest(to: string, head: number): PullRequestEvent {
-  files[sha(1)] = { 'model.yaml': 'version: v1\n' };
-  files[sha(head)] = { 'model.yaml': `version: ${to}\n` };
-  github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [] });
-  return { action: 'opened', number: pr, baseSha: sha(1), headSha: sha(head), merged: false };
-}
+const job = (event: PullRequestEvent | undefined, config: Config, opts: JobWorld = {}) =>
+  world.job(event, config, {
+    metrics: raceMetrics(beforeQuery(opts), opts.candidateErrors),
+    warnings: opts.warnings,
+    target: opts.target,
+    liveComment: true,
+  });
 
 /** The PR's job, under the PR's config (`maxWaitMs`: its max-wait, 1h by default). */
 async function prJob(
   event: PullRequestEvent,
   mode: 'watch' | 'tick',
-  world: JobWorld = {},
+  opts: JobWorld = {},
   maxWaitMs = 3_600_000,
 ) {
-  const config = world.config ?? prConfig;
-  const { ports, publish } = job(event, config, world);
+  const config = opts.config ?? prConfig;
+  const { ports, publish } = job(event, config, opts);
   return publish(await handlePullRequest(config, event, ports, { mode, maxWaitMs, dryRun: false }));
 }
 
@@ -235,12 +113,9 @@ function slowToWithdraw(confirmed: Promise<void>, applied: () => void) {
   };
 }
 
-describe.each([
-  ['in a PR comment on GitHub', false],
-  ['in a ledger file (model-gate run)', true],
-])('a schedule tick while a PR job watches the release, its state %s', (_, inFile) => {
+describe.each(STORES)('a schedule tick while a PR job watches the release, its state %s', (_, inFile) => {
   beforeEach(async () => {
-    ledgerFile = inFile ? join(await mkdtemp(join(tmpdir(), 'model-gate-lease-')), 'ledger.json') : undefined;
+    await world.useLedgerFile(inFile, 'model-gate-lease-');
   });
 
   it('configs that differ do not fight: the tick leaves the step the PR job set (5%), and says why in one line', async () => {
@@ -268,10 +143,10 @@ describe.each([
     // Out of analysis, the release is watched no more.
     expect(ready?.watchedUntil).toBeUndefined();
     if (inFile) return;
-    expect(comment(pr)).toContain('Ready to merge');
+    expect(comment()).toContain('Ready to merge');
   });
 
-  it('a PR job rolling back on a platform slow to confirm it (6 min): a tick meanwhile records v2 withdrawn, the job then records its rollback', async () => {
+  it('a PR job rolling back on a platform slow to confirm it (6 min): a tick meanwhile leaves it to the job, which records its rollback', async () => {
     let confirm = () => {};
     const confirmed = new Promise<void>((done) => {
       confirm = done;
@@ -286,14 +161,14 @@ describe.each([
     });
     await withdrawn;
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
-    // The lease protects a release only while its candidate has live traffic: v2 has none, its
-    // record still says analysing, so the tick ends it as withdrawn "without recording that"
-    // (accepted: v2 is withdrawn either way, and the job's own save corrects the record).
+    // v2 has no live traffic and its record still says analysing: the lease still holds, since the
+    // job is mid-change (ending it here would free the canary slot under it).
     const tick = await scheduleTick();
-    expect(tick.skipped).toEqual([]);
-    expect(tick.warnings).toEqual([expect.stringContaining('v2 had no live traffic')]);
-    expect(await recorded()).toMatchObject({ to: 'v2', status: 'aborted' });
-    clock.advance(6 * 60_000);
+    expect(tick.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(tick.warnings).toEqual([]);
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'analysing' });
+    expect(await slotHolder()).toMatchObject({ to: 'v2' });
+    world.clock.advance(6 * 60_000);
     confirm();
     const why = 'errors: 9.00% is above the max 2.00%';
     expect((await rollingBack).releases).toMatchObject([{ to: 'v2', status: 'failed', reason: why }]);
@@ -301,17 +176,24 @@ describe.each([
     expect(await slotHolder()).toBeUndefined();
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
     if (inFile) return;
-    expect(comment(pr)).toContain('## model-gate: ❌ Rolled back');
-    expect(comment(pr)).not.toContain('without recording');
+    expect(comment()).toContain('## model-gate: ❌ Rolled back');
+    expect(comment()).not.toContain('without recording');
   });
 
-  it('a job whose post step withdrew v2 but could not record it leaves its lease: the next tick records v2 withdrawn at once', async () => {
+  it('a job whose post step withdrew v2 but could not record it leaves its lease: the first tick after the lease records v2 withdrawn', async () => {
     const event = pullRequest('v2', 2);
     await expect(prJob(event, 'watch', { lost: true })).rejects.toThrow('runner lost');
-    expect((await recorded())?.watchedUntil).toBeGreaterThan(clock.now());
+    expect((await recorded())?.watchedUntil).toBeGreaterThan(world.clock.now());
     // The post step takes v2 out of service; GitHub does not answer its save.
-    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
-    clock.advance(60_000);
+    await requestJson('PUT', `${world.sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v1' },
+    });
+    world.clock.advance(60_000);
+    // Within the lease the tick cannot tell the lost job from one still changing traffic.
+    const early = await scheduleTick();
+    expect(early.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'analysing' });
+    world.clock.advance(20 * 60_000);
     const tick = await scheduleTick();
     expect(tick.skipped).toEqual([]);
     expect(tick.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
@@ -322,26 +204,26 @@ describe.each([
     expect(await slotHolder()).toBeUndefined();
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
     if (inFile) return;
-    expect(comment(pr)).toContain('## model-gate: ⏹️ Withdrawn');
-    expect(comment(pr)).not.toContain('Analysing');
+    expect(comment()).toContain('## model-gate: ⏹️ Withdrawn');
+    expect(comment()).not.toContain('Analysing');
   });
 
   it('a job lost mid-watch holds the release only for its short lease (15m + 5m), not its max-wait (5h); then a tick takes over', async () => {
     const event = pullRequest('v2', 2);
-    const started = clock.now();
+    const started = world.clock.now();
     await expect(prJob(event, 'watch', { lost: true }, 5 * 3_600_000)).rejects.toThrow('runner lost');
     const left = await recorded();
     expect(left).toMatchObject({ to: 'v2', status: 'analysing', phase: 0 });
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
-    clock.advance(15 * 60_000);
+    world.clock.advance(15 * 60_000);
     const early = await scheduleTick();
     const until = new Date(started + 20 * 60_000).toISOString().slice(11, 16);
-    const why = `the job of PR #${pr} watches v2 until ${until} UTC; this tick leaves it to that job`;
+    const why = `the job of PR #${world.pr} watches v2 until ${until} UTC; this tick leaves it to that job`;
     expect(early.skipped).toEqual([{ model: MODEL, why, kind: 'note' }]);
     expect(await recorded()).toEqual(left);
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
     // The lease is over: the tick drives the release, under the default branch's steps (10%, 50%).
-    clock.advance(6 * 60_000);
+    world.clock.advance(6 * 60_000);
     const late = await scheduleTick();
     expect(late.skipped).toEqual([]);
     expect(late.releases).toMatchObject([{ to: 'v2', status: 'analysing' }]);
@@ -353,18 +235,20 @@ describe.each([
 
   it('a job watching for nearly 3h renews its short lease as it goes: a tick an hour in, in its first step, still leaves v2 to it', async () => {
     // At 20 requests/s, each step takes about 83 minutes to see the 100k requests it needs. The
-    // job's comment is not rewritten on a timer (refresh 1 day), only on a change: the renewed
-    // lease has to be one.
-    const longSteps = configWith('[5, 50]', { stepDuration: '2h', minRequests: 100_000, interval: '1m' });
+    // renewed lease reaches the comment with its 5-minute refresh, before the old lease ends.
+    const longSteps = world.configWith('[5, 50]', {
+      stepDuration: '2h',
+      minRequests: 100_000,
+      interval: '1m',
+    });
     let tick: Awaited<ReturnType<typeof scheduleTick>> | undefined;
     let leaseThen: number | undefined;
-    const started = clock.now();
+    const started = world.clock.now();
     const result = await prJob(
       pullRequest('v2', 2),
       'watch',
       {
         config: longSteps,
-        refreshMs: 86_400_000,
         at: [
           started + 60 * 60_000,
           async () => {
@@ -390,7 +274,7 @@ describe.each([
   it('a re-run of the PR job takes over the lease its lost job left, at once', async () => {
     const event = pullRequest('v2', 2);
     await expect(prJob(event, 'watch', { lost: true })).rejects.toThrow('runner lost');
-    clock.advance(60_000);
+    world.clock.advance(60_000);
     const rerun = await prJob(event, 'watch');
     expect(rerun.releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
     const ready = await recorded();
@@ -404,7 +288,7 @@ describe.each([
     const stopped = await prJob(event, 'watch', {}, 5_000);
     expect(stopped.releases).toMatchObject([{ to: 'v2', status: 'analysing', phase: 0 }]);
     expect((await recorded())?.watchedUntil).toBeUndefined();
-    clock.advance(60_000);
+    world.clock.advance(60_000);
     const tick = await scheduleTick();
     expect(tick.skipped).toEqual([]);
     expect(tick.releases).toMatchObject([{ to: 'v2', status: 'analysing' }]);
@@ -430,6 +314,6 @@ describe.each([
     const tick = await scheduleTick();
     expect(tick.skipped).toEqual([{ model: '*', why: 'no release is analysing', kind: 'note' }]);
     if (inFile) return;
-    expect(comment(pr)).toContain('a rollback to v1 by workflow\\_dispatch withdrew it');
+    expect(comment()).toContain('a rollback to v1 by workflow\\_dispatch withdrew it');
   });
 });
