@@ -1,9 +1,9 @@
 import type { Release } from './types.js';
 
 // A job in watch mode holds a lease on the releases it drives: schedule ticks leave them to it
-// while the lease runs and the candidate has live traffic (schedule.ts). The job renews it as it
-// watches, so a job lost without clearing it (runner lost, job timeout) holds the release at most
-// one lease's length: then a tick takes over.
+// while the lease runs, whatever the platform shows (schedule.ts). The job renews it as it
+// watches, so a job lost without clearing it (runner lost, job timeout, a post step that could not
+// reach GitHub) holds the release at most one lease's length: then a tick takes over.
 
 /** Beyond the looks a lease covers: the job's slowest look (a traffic change a platform takes a while to confirm) and save. */
 export const LEASE_MARGIN_MS = 5 * 60_000;
@@ -17,9 +17,9 @@ export function leaseLengthMs(intervalMs: number): number {
 
 /**
  * The leases one watch-mode run holds, by the index of the release it drives. A lease is renewed
- * only once less than half of it is left, so the PR comment holding it is rewritten for it at most
- * every half lease (comment-publisher.ts writes a changed lease). None ends after `end`: the run's
- * max-wait and the margin, when it stops watching anyway.
+ * only once less than half of it is left, at least 10 minutes before it ends: the PR comment, which
+ * the job rewrites at least every 5 minutes (comment-publisher.ts), carries it before then. None
+ * ends after `end`: the run's max-wait and the margin, when it stops watching anyway.
  */
 export class RunLeases {
   private readonly held = new Map<number, number>();
@@ -44,20 +44,15 @@ export class RunLeases {
 /**
  * The release as a run records it: under the lease `until` while it is analysing, else with none.
  * A one-pass run (`until` undefined: a tick, or the PR's own job in tick mode) clears the lease
- * of a job lost before it: a tick drives only a release whose lease has ended or whose candidate
- * has no live traffic, and a PR's job is in the lost job's concurrency group, so that job no
- * longer runs.
+ * of a job lost before it: a tick drives only a release whose lease has ended, and a PR's job is
+ * in the lost job's concurrency group, so that job no longer runs.
  */
 export function withLease(release: Release, until: number | undefined): Release {
   const { watchedUntil: _, ...rest } = release;
   return until !== undefined && release.status === 'analysing' ? { ...rest, watchedUntil: until } : rest;
 }
 
-/**
- * Why a schedule tick leaves `release` alone at `now`: a running job watches it. Else undefined.
- * Asked only of a release whose candidate the tick found with live traffic, or not yet deployed
- * (endIfWithdrawn first): one withdrawn on the platform is no job's to protect (schedule.ts).
- */
+/** Why a schedule tick leaves `release` alone at `now`: a running job watches it. Else undefined. */
 export function leaseNote(release: Release, now: number): string | undefined {
   const until = release.watchedUntil;
   if (release.status !== 'analysing' || until === undefined || until <= now) return undefined;
