@@ -180,7 +180,18 @@ export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Pr
   } catch (err) {
     // Another run moved the model on (a guarded target, watch.ts): its word stands, not this release's.
     if (err instanceof EndedElsewhereError) throw err;
-    // Whatever else failed, the release stays as it was (its reason already says so), for the next run.
+    // An end recorded before its change (endThenWithdraw) whose run is gone: no longer under way.
+    // It says the candidate may still get live traffic, and the next try goes back to `from`, as
+    // no rollback was recorded. Any other failure: the release stays as it was (its reason says so).
+    const { status } = release;
+    if ((status === 'aborted' || status === 'superseded') && withdrawalUnderWay(release))
+      return notWithdrawn(
+        release,
+        status,
+        release.reason ?? `${release.to} ${status}`,
+        now,
+        (err as Error).message,
+      );
     return release;
   }
   const { withdrawPending: _, ...rest } = release;
