@@ -1,5 +1,5 @@
 import type { ModelConfig } from '../config/types.js';
-import { phasesOf } from '../strategies/strategy.js';
+import { phaseKind, phasesOf } from '../strategies/strategy.js';
 import { phaseCount } from './plan-text.js';
 import type { Release } from './types.js';
 
@@ -17,9 +17,3 @@ export function passedPhases(model: ModelConfig, release: Release): string {
   if (passed.every((p) => kinds.has(phaseKind(p.name)))) return phaseCount(model, passed.length);
   return `${passed.length} phase${passed.length === 1 ? '' : 's'}`;
 }
-
-/**
- * A phase's kind: its name without its numbers (`step 2 of 3` → `step # of #`), which a new step
- * count, shadow share or instance count keeps. The same rule as reconcile-config.ts's.
- */
-const phaseKind = (name: string) => name.replace(/\d+(\.\d+)?/g, '#');

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { GateConfig, ModelConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
-import { liveTrafficText, type Phase, phasesOf } from '../strategies/strategy.js';
+import { liveTrafficText, type Phase, phaseKind, phasesOf } from '../strategies/strategy.js';
 import { atFullTraffic, carriedLook, isSideBySide } from './full-traffic.js';
 import type { GateState, PhaseRecord, Release } from './types.js';
 
@@ -79,10 +79,8 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
  * (a smoke test, a hold, a mirror, a sticky split on its key). A stored record has only its name.
  */
 function doesSame(p: Phase | undefined, record: PhaseRecord): boolean {
-  return p !== undefined && p.weight === record.weight && kindOf(p.name) === kindOf(record.name);
+  return p !== undefined && p.weight === record.weight && phaseKind(p.name) === phaseKind(record.name);
 }
-
-const kindOf = (name: string) => name.replace(/\d+(\.\d+)?/g, '#');
 
 /**
  * The running phase is not configured: the release goes on at the configured phase with the most

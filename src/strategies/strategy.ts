@@ -62,3 +62,10 @@ export function strategyOf(config: StrategyConfig): Strategy {
 }
 
 export const phasesOf = (config: StrategyConfig): Phase[] => strategyOf(config).phases;
+
+/**
+ * What a phase does, from its name alone (a stored record has only its name): the name without its
+ * numbers (`step 2 of 3` → `step # of #`, `shadow 5% of requests` → `shadow #% of requests`), which
+ * a new step count, shadow share or instance count keeps.
+ */
+export const phaseKind = (name: string): string => name.replace(/\d+(\.\d+)?/g, '#');
