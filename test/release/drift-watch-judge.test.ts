@@ -15,6 +15,7 @@ import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { driftWatchYaml } from '../support/model-config.js';
 
 // The drift watch decides with the drift gate's anytime-valid judge, at a small share of a
 // false-alarm budget per look; PSI is the effect size that must also reach `max-psi`.
@@ -23,21 +24,7 @@ const DAY = 24 * HOUR;
 const START = Date.UTC(2026, 0, 1);
 const BOUNDS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 
-const config = (watch: string, extra = '') =>
-  parseConfig(
-    `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [50] }
-models:
-  fraud:
-    source: { file: m.yaml, key: version }
-    gates: []
-    drift-watch: ${watch}
-${extra}`,
-    {},
-  ).config;
+const config = (watch: string, extra = '') => parseConfig(driftWatchYaml(watch, extra), {}).config;
 
 /**
  * A stable model's scores as a metric source: `perHour` predictions an hour (Poisson) from

@@ -13,19 +13,10 @@ import { handleSchedule } from '../../src/release/schedule.js';
 import { reportTitle, runDecision } from '../../src/report/decision.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
+import { driftWatchYaml } from '../support/model-config.js';
 
 // A schedule tick's drift watch on a stable model, on a fake clock.
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [50] }
-models:
-  fraud:
-    source: { file: m.yaml, key: version }
-    gates: []
-    drift-watch: { window: 1h, reference: 24h, max-psi: 0.2 }
-`;
+const CONFIG = driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }');
 
 /** Score histograms: before `shiftAt` centred low, after it as `after` says. */
 function scores(shiftAt: number, after: 'same' | 'shifted'): MetricSource {

@@ -42,3 +42,19 @@ models:
 
 /** A commit SHA made from a number: sha(1) is aaa…a1. */
 export const sha = (n: number) => n.toString(16).padStart(40, 'a');
+
+/**
+ * fraud, whose stable model a schedule tick's drift watch looks at (`watch`: the `drift-watch`
+ * flow map), on a sandbox no test reaches; `extra` is appended under `models:`.
+ */
+export const driftWatchYaml = (watch: string, extra = '') => `version: 1
+defaults:
+  target: { type: sandbox, url: "http://127.0.0.1:1" }
+  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+  strategy: { type: canary, steps: [50] }
+models:
+  fraud:
+    source: { file: m.yaml, key: version }
+    gates: []
+    drift-watch: ${watch}
+${extra}`;
