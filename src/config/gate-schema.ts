@@ -403,11 +403,14 @@ const conversionGate = strict({
     'Conversions per arm compared with an always-valid mixture SPRT; the sample size needed is shown.',
   );
 
+/** A statistical gate, which shares the model's alpha: one with an alpha, not judged by `threshold`. */
+export const isStatistical = (g: object): boolean =>
+  'alpha' in g && g.alpha !== undefined && !('judge' in g && g.judge === 'threshold');
+
 /** Each statistical gate is judged at its alpha divided by the number of them (Bonferroni). */
 function splitAlpha<G extends { kind: string; judge?: string; alpha?: number }>(gates: G[]): G[] {
-  const statistical = (g: G) => g.alpha !== undefined && g.judge !== 'threshold';
-  const k = gates.filter(statistical).length;
-  return gates.map((g) => (statistical(g) && k > 1 ? { ...g, alpha: (g.alpha as number) / k } : g));
+  const k = gates.filter(isStatistical).length;
+  return gates.map((g) => (isStatistical(g) && k > 1 ? { ...g, alpha: (g.alpha as number) / k } : g));
 }
 
 type ParsedGate = z.output<typeof gatesSchema>[number];

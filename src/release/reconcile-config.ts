@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isStatistical } from '../config/gate-schema.js';
 import type { GateConfig, ModelConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
 import { liveTrafficText, type Phase, phaseKind, phasesOf } from '../strategies/strategy.js';
@@ -227,7 +228,3 @@ function fingerprint(gate: GateConfig, statistical: number): string {
     .map((k) => [k, defined[k]]);
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 12);
 }
-
-/** As splitAlpha counts them: a gate with an alpha not judged by `threshold`. */
-const isStatistical = (g: GateConfig) =>
-  'alpha' in g && g.alpha !== undefined && !('judge' in g && g.judge === 'threshold');
