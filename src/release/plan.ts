@@ -15,7 +15,7 @@ import { passEndedRelease } from './no-longer-changed.js';
 import { type HeadVersion, liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
 import type { PullRequestEvent } from './pull-request.js';
-import { inFlight } from './types.js';
+import { inFlight, type Release } from './types.js';
 
 /** One phase a release would run: the candidate's share of live traffic, or a mirrored copy. */
 export interface PlannedPhase {
@@ -111,10 +111,10 @@ export async function planPullRequest(
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const model = config.models[name];
     if (!model || changed.some((c) => c.model === name)) continue;
-    const live = await liveCandidate(model, ports, pr);
+    const release = await ports.ledger.release(name);
+    const live = await liveCandidate(model, release, ports, pr);
     if (live) models.push({ ...planned(model), live });
-    else if (pr.action !== 'closed' && !opts.dryRun)
-      await passEndedRelease(model, await ports.ledger.release(name), pr, ports);
+    else if (pr.action !== 'closed' && !opts.dryRun) await passEndedRelease(model, release, pr, ports);
   }
   return planOf(models);
 }
@@ -148,10 +148,10 @@ async function changedByPullRequest(
 /** The PR's live candidate of `model` that its job will settle, if any (as the engine decides it). */
 async function liveCandidate(
   model: ModelConfig,
-  ports: Pick<Ports, 'ledger' | 'reader'>,
+  release: Release | undefined,
+  ports: Pick<Ports, 'reader'>,
   pr: PullRequestEvent,
 ): Promise<LiveCandidate | undefined> {
-  const release = await ports.ledger.release(model.name);
   if (release?.pr !== pr.number || !inFlight(release)) return undefined;
   const { status, to: version } = release;
   const said = { model, version, status, headSha: pr.headSha };
