@@ -1,7 +1,7 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { RunResult } from '../release/pull-request.js';
 import type { Release } from '../release/types.js';
-import { decisionSentences, reportTitle } from '../report/decision.js';
+import { terminalHead } from '../report/terminal.js';
 
 /** One object of the `models` output. */
 export interface ModelOutcome {
@@ -38,5 +38,5 @@ function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
 
 /** The step log's account of the run: the report's heading and its one-line decisions. */
 export function decisionLines(result: RunResult): string[] {
-  return [`model-gate: ${reportTitle(result)}`, ...decisionSentences(result, 'DRIFT ').map((l) => `  ${l}`)];
+  return terminalHead(result);
 }

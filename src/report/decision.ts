@@ -63,10 +63,6 @@ export function changeUnderWay(r: Release): string {
 }
 
 /**
- * A release's sentence in a report of `result`: a promotion that a rollback in the same result
- * undid (the comment of the PR that brought the version in) says so, not only that it was promoted.
- */
-/**
  * The run's one-line decisions, in the order every report gives them: a rollback first (it outranks
  * a promotion it undid), what serves, each release, drift (`drift` marks a drifted model's line),
  * then the models skipped and why.
@@ -85,6 +81,10 @@ export function decisionSentences(result: RunResult, drift = ''): string[] {
 export const skippedSentence = (s: RunResult['skipped'][number]) =>
   s.model === '*' ? s.why : `${s.model}: ${s.why}`;
 
+/**
+ * A release's sentence in a report of `result`: a promotion that a rollback in the same result
+ * undid (the comment of the PR that brought the version in) says so, not only that it was promoted.
+ */
 export function reportSentence(r: Release, result: RunResult): string {
   const since = rolledBackSince(r, result);
   if (!since) return releaseSentence(r);

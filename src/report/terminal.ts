@@ -3,10 +3,15 @@ import type { RunResult } from '../release/pull-request.js';
 import { decisionSentences, reportStatus, reportTitle } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
+/** The report's heading and its one-line decisions, as a terminal (and the step log) shows them. */
+export const terminalHead = (result: RunResult): string[] => [
+  `model-gate: ${reportTitle(result)}`,
+  ...decisionSentences(result, 'DRIFT ').map((line) => `  ${line}`),
+];
+
 /** The same report for a terminal: aligned columns, no markdown. */
 export function renderTerminal(config: Config, result: RunResult, now: number): string {
-  const out = [`model-gate: ${reportTitle(result)}`];
-  for (const line of decisionSentences(result, 'DRIFT ')) out.push(`  ${line}`);
+  const out = terminalHead(result);
   for (const r of result.releases) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${reportStatus(r, result)})`);
     const gates = gateRows(r, config.models[r.model]);
