@@ -13,6 +13,7 @@ import { metricsFor, targetFor } from '../release/adapters.js';
 import type { Ports } from '../release/ports.js';
 import type { Release } from '../release/types.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { cachedReader } from '../version/cached-reader.js';
 import { gitFileReader } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
@@ -53,7 +54,8 @@ export function actionPorts(
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.ledger !== 'github') {
     const path = isAbsolute(inputs.ledger) ? inputs.ledger : join(workspace, inputs.ledger);
-    return { ports: { ...base, ledger: fileLedger(path), reader: gitFileReader(workspace) }, phases, runUrl };
+    const reader = cachedReader(gitFileReader(workspace));
+    return { ports: { ...base, ledger: fileLedger(path), reader }, phases, runUrl };
   }
   const [owner, repoName] = (env.GITHUB_REPOSITORY ?? '').split('/');
   if (!owner || !repoName)
@@ -94,7 +96,8 @@ export function actionPorts(
   const ports: Ports = {
     ...base,
     ledger,
-    reader: contentsReader(client, repo),
+    // One contents request per (commit, path) for the whole job: the plan and each later look share it.
+    reader: cachedReader(contentsReader(client, repo)),
     touchedFiles: (number) => changedFiles(client, repo, number),
     // Beside the release's state, like the ledger's own status writes: a refusal is a warning.
     passNoLongerChanged: (model, headSha, description) =>

@@ -23,7 +23,8 @@ export interface ChangedModel {
  * The models whose declared version the change from `base` to `head` alters, in config
  * order. A source file absent at head skips the model; absent (or unreadable) at base makes
  * it new. An invalid version at head is a `VersionError` (all of them, one line each).
- * `only` restricts the answer to one model.
+ * `only` restricts the answer to one model. Models sharing a file read it once per ref only
+ * through a caching reader (cachedReader), as the action's and the CLI's are.
  */
 export async function findChangedModels(
   config: Config,
@@ -36,16 +37,6 @@ export async function findChangedModels(
 ): Promise<ChangedModel[]> {
   const names = Object.keys(config.models);
   if (only !== undefined) checkModelName(config, only);
-  const cache = new Map<string, Promise<string | undefined>>();
-  const read = (ref: string, path: string) => {
-    const id = `${ref}\0${path}`;
-    let text = cache.get(id);
-    if (!text) {
-      text = reader.read(ref, path);
-      cache.set(id, text);
-    }
-    return text;
-  };
   const changed: ChangedModel[] = [];
   const problems: string[] = [];
   for (const name of only === undefined ? names : [only]) {
@@ -53,7 +44,7 @@ export async function findChangedModels(
     if (!model) continue;
     const { file, key } = model.source;
     if (touched && !touched.has(file)) continue;
-    const headText = await read(head, file);
+    const headText = await reader.read(head, file);
     if (headText === undefined) continue;
     let to: string;
     try {
@@ -63,7 +54,7 @@ export async function findChangedModels(
       problems.push(err.message);
       continue;
     }
-    const from = await baseVersion(await read(base, file), file, key);
+    const from = await baseVersion(await reader.read(base, file), file, key);
     if (from !== to) changed.push(from === undefined ? { model: name, to } : { model: name, from, to });
   }
   if (problems.length > 0) throw new VersionError(problems.join('\n'));

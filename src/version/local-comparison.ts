@@ -1,4 +1,5 @@
 import { InputError } from '../core/errors.js';
+import { cachedReader } from './cached-reader.js';
 import { checkRef, type FileReader, gitFileReader, workingTreeReader } from './changed-models.js';
 import { repositoryTop, runGit } from './git.js';
 
@@ -49,7 +50,10 @@ export async function localComparison(
     root,
     base: { ref: baseRef, sha: merged.stdout.trim() },
     head: head ?? { ref: 'working tree' },
-    reader: { read: (ref, path) => (ref === WORKING_TREE ? disk.read(ref, path) : git.read(ref, path)) },
+    // Commits read once per run; the working tree (not a SHA) afresh each time, as it may be edited.
+    reader: cachedReader({
+      read: (ref, path) => (ref === WORKING_TREE ? disk.read(ref, path) : git.read(ref, path)),
+    }),
   };
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import { ConfigError, VersionError } from '../../src/core/errors.js';
+import { cachedReader } from '../../src/version/cached-reader.js';
 import { findChangedModels, memoryFileReader } from '../../src/version/changed-models.js';
 
 function model(name: string, file: string, key = 'version'): ModelConfig {
@@ -101,7 +102,7 @@ describe('findChangedModels', () => {
     ]);
   });
 
-  it('reads each file once per ref even when models share it', async () => {
+  it("reads each file once per ref even when models share it, through the run's caching reader", async () => {
     const reads: string[] = [];
     const inner = memoryFileReader(files);
     const reader = {
@@ -110,7 +111,8 @@ describe('findChangedModels', () => {
         return inner.read(ref, path);
       },
     };
-    await findChangedModels(config, reader, BASE, HEAD);
+    // The action and the CLI hand findChangedModels a cachedReader, shared with every later look.
+    await findChangedModels(config, cachedReader(reader), BASE, HEAD);
     expect(reads.filter((r) => r.endsWith('models/fraud/model.yaml'))).toEqual([
       'b:models/fraud/model.yaml',
       'a:models/fraud/model.yaml',
