@@ -41,6 +41,8 @@ const steps = z
   .array(step)
   .min(1, { error: 'expected at least one step, got an empty list' })
   .superRefine((values, ctx) => {
+    // `always` runs this on input the array check refused too (steps: 10): that has its own issue.
+    if (!Array.isArray(values)) return;
     let highest: number | undefined;
     values.forEach((value, i) => {
       if (!finite(value) || value <= 0 || value > 100) return;
@@ -244,6 +246,13 @@ const rollingStrategy = strict({
           input: batch,
           path: ['batch-size'],
           message: `expected at most instances (${instances}), got ${batch}`,
+        });
+      } else if (finite(instances) && finite(min) && min >= instances) {
+        ctx.addIssue({
+          code: 'custom',
+          input: min,
+          path: ['min-available'],
+          message: `expected fewer than instances (${instances}), got ${min}: a rolling update replaces at least one instance at a time`,
         });
       } else if (finite(instances) && finite(batch) && finite(min) && instances - batch < min) {
         ctx.addIssue({

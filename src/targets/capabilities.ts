@@ -164,6 +164,10 @@ export function perRequestSplitNote(type: TargetType, stickyHeader: string): str
 const isTargetType = (value: unknown): value is TargetType =>
   typeof value === 'string' && (TARGET_TYPES as readonly string[]).includes(value);
 
+// An unknown strategy type (a typo) is the strategy schema's to report, once.
+const isStrategy = (value: unknown): value is TargetStrategy =>
+  typeof value === 'string' && (TARGET_STRATEGIES as readonly string[]).includes(value);
+
 const record = (value: unknown): Record<string, unknown> | undefined =>
   value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -178,9 +182,9 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
 export function strategyRefusal(target: unknown, strategy: unknown): string | undefined {
   const t = record(target);
   const s = record(strategy);
-  if (!t || !s || !isTargetType(t.type) || typeof s.type !== 'string') return undefined;
+  if (!t || !s || !isTargetType(t.type) || !isStrategy(s.type)) return undefined;
   const caps = targetCapabilities(t.type);
-  const wanted = s.type as TargetStrategy;
+  const wanted = s.type;
   if (caps.declared) {
     const declared = Array.isArray(t.strategies) ? t.strategies : caps.strategies;
     if (!declared.includes(wanted)) {

@@ -43,6 +43,35 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     ]);
   });
 
+  it('steps that are no list, or missing: the field named, not a crash', () => {
+    expect(problemsOf(oneModel('    strategy: { type: canary, steps: 10 }\n'))).toEqual([
+      `${F}:8:38: models.fraud.strategy.steps: expected a list, got 10`,
+    ]);
+    expect(problemsOf(oneModel('    strategy: { type: canary, steps: null }\n'))).toEqual([
+      `${F}:8:38: models.fraud.strategy.steps: expected a list, got an empty value`,
+    ]);
+    expect(problemsOf(oneModel('    strategy: { type: canary, step: [10, 25] }\n'))).toEqual([
+      `${F}:8:5: models.fraud.strategy.steps: required`,
+      `${F}:8:31: models.fraud.strategy.step: unknown key, did you mean "steps"?`,
+    ]);
+  });
+
+  it('a misspelt strategy type: one line, not a second one about the target', () => {
+    expect(problemsOf(oneModel('    strategy: { type: canari, steps: [10] }\n'))).toEqual([
+      `${F}:8:23: models.fraud.strategy.type: unknown strategy type "canari" (known: "canary", "linear", "blue-green", "shadow", "ab" or "rolling")`,
+    ]);
+  });
+
+  it('a rolling min-available not below instances names min-available, not batch-size', () => {
+    expect(
+      problemsOf(
+        oneModel('    strategy: { type: rolling, instances: 4, batch-size: 2, min-available: 5 }\n'),
+      ),
+    ).toEqual([
+      `${F}:8:76: models.fraud.strategy.min-available: expected fewer than instances (4), got 5: a rolling update replaces at least one instance at a time`,
+    ]);
+  });
+
   it('a duration without a known unit, and a bare number of seconds', () => {
     expect(
       problemsOf(
