@@ -17,6 +17,7 @@ interface Step {
 }
 interface Workflow {
   permissions?: Record<string, string>;
+  concurrency?: { 'cancel-in-progress'?: string };
   jobs: Record<string, { steps: Step[] }>;
 }
 
@@ -40,4 +41,9 @@ it('grants what model-gate writes: the comment, the ledger, the commit status an
     statuses: 'write',
     actions: 'write',
   });
+});
+
+it('cancels a running analysis only on a new push: a label or a reopen waits, not ends the release', () => {
+  for (const w of workflows)
+    expect(w.concurrency?.['cancel-in-progress']).toMatch(/github\.event\.action == 'synchronize' \}\}$/);
 });

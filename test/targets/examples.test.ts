@@ -42,7 +42,15 @@ describe.each(PLATFORMS)('examples/%s', (platform) => {
       statuses: 'write',
       actions: 'write',
     });
+    // A push that takes the version change back must start a run to withdraw the candidate.
+    expect(workflow.on.pull_request.paths).toBeUndefined();
+    // Ticks advance long analyses and end a release whose job was lost.
+    expect(workflow.on.schedule).toEqual([{ cron: expect.any(String) }]);
     expect(workflow.concurrency.group).toContain('github.event.pull_request.number');
+    // Only a new push cancels a running analysis: a label would end its release as aborted.
+    expect(workflow.concurrency['cancel-in-progress']).toMatch(
+      /github\.event\.action == 'synchronize' \}\}$/,
+    );
     const steps: { uses?: string; run?: string; with?: Record<string, string> }[] =
       workflow.jobs.release.steps;
     expect(steps.some((s) => s.uses?.startsWith('model-gate/model-gate@'))).toBe(true);
