@@ -15,6 +15,7 @@ const pullRequestPayload = z.object({
 });
 
 const pushPayload = z.object({ before: z.string(), after: z.string() });
+const dispatchPayload = z.object({ inputs: z.object({ command: z.string() }) });
 
 /** The event that started the job, as the engine needs it. */
 export type ActionEvent =
@@ -25,14 +26,15 @@ export type ActionEvent =
       /** On `pull_request`, GitHub gives a fork's run a read-only token; on `pull_request_target`, the base's. */
       trigger: 'pull_request' | 'pull_request_target';
     }
-  | { kind: 'dispatch' }
+  /** `command`: the dispatch's own `command` input, as the README's workflow names it, if any. */
+  | { kind: 'dispatch'; command?: string }
   | { kind: 'schedule' }
   /** Only `command: plan` runs on a push: the commits before and after it. */
   | { kind: 'push'; before: string; after: string };
 
 export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
   const name = env.GITHUB_EVENT_NAME;
-  if (name === 'workflow_dispatch') return { kind: 'dispatch' };
+  if (name === 'workflow_dispatch') return { kind: 'dispatch', ...(await dispatchCommand(env)) };
   if (name === 'schedule') return { kind: 'schedule' };
   if (name !== 'pull_request' && name !== 'pull_request_target' && name !== 'push') {
     throw new InputError(
@@ -59,4 +61,12 @@ export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
     fromFork,
     trigger: name,
   };
+}
+
+/** The dispatch's `command` input, which a plan job (given `command: plan`) reads from the payload. */
+async function dispatchCommand(env: NodeJS.ProcessEnv): Promise<{ command?: string }> {
+  const path = env.GITHUB_EVENT_PATH;
+  if (!path) return {};
+  const parsed = dispatchPayload.safeParse(JSON.parse(await readFile(path, 'utf8').catch(() => '{}')));
+  return parsed.success ? { command: parsed.data.inputs.command } : {};
 }

@@ -2,11 +2,15 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { Config } from '../config/types.js';
+import { pickModel } from '../release/commands.js';
 import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../release/plan.js';
 import { plannedLines, plannedSentence } from '../release/plan-text.js';
 import type { Ports } from '../release/ports.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
+
+/** Dispatch commands that change one model's traffic. */
+const ONE_MODEL = new Set(['rollback', 'promote', 'abort']);
 
 /** A push's `before` (a new branch) or `after` (a deleted one) that is no commit. */
 const NO_COMMIT = /^0+$/;
@@ -76,6 +80,9 @@ async function planFor(
       return { plan, scope: `the push ${span}` };
     }
     default:
+      // A rollback, promote or abort is one model's: left empty, every model's job would get it.
+      if (event.kind === 'dispatch' && ONE_MODEL.has(event.command ?? ''))
+        pickModel(config, only, event.command ?? '');
       // Dispatch and schedule commands (tick, status, …) act on any model: one job per model.
       return { plan: planAll(config, only), scope: `every configured model (${event.kind})` };
   }

@@ -288,7 +288,8 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
   return result;
 }
 
-function pickModel(config: Config, name: string | undefined, command: string): ModelConfig {
+/** The model a command acts on: the one named, or the config's only model; else an error listing them. */
+export function pickModel(config: Config, name: string | undefined, command: string): ModelConfig {
   const names = Object.keys(config.models);
   if (!name) {
     if (names.length === 1) return config.models[names[0] as string] as ModelConfig;

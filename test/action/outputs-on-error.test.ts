@@ -64,6 +64,19 @@ describe('a run that stops on an error still sets decision and models', () => {
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 
+  it('a plan for a dispatch rollback without a model: decision error, not every model in the matrix', async () => {
+    const event = workflowDispatchEvent({ command: 'rollback', model: '' });
+    const run = await mainStep('workflow_dispatch', event, { command: 'plan', model: '' });
+    expect(run.error).toContain('command rollback: set the model input to one of fraud-detector, churn');
+    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    // A status or tick still fans out to every model.
+    const status = workflowDispatchEvent({ command: 'status', model: '' });
+    const planned = await mainStep('workflow_dispatch', status, { command: 'plan', model: '' });
+    expect(JSON.parse(planned.outputs.matrix ?? '{}')).toEqual({
+      include: [{ model: 'fraud-detector' }, { model: 'churn' }],
+    });
+  });
+
   it('a command naming an unknown model: decision error, models []', async () => {
     const run = await dispatch({ command: 'abort', model: 'fraud' });
     expect(run.error).toContain('model "fraud" is not in the config; known models: fraud-detector, churn');
