@@ -5,7 +5,7 @@ import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
-import { endThenWithdraw, promote } from './finish.js';
+import { announceEnd, endThenWithdraw, promote } from './finish.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
@@ -70,7 +70,7 @@ export async function handleCommand(
         };
       // A refusal is recorded and reported (the candidate may still get live traffic), not thrown.
       const end = { status: 'aborted' as const, why, desired: withdrawTraffic(release.from) };
-      const aborted = await endThenWithdraw(release, end, ctx, ports.ledger, announce(ports));
+      const aborted = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
       return { releases: [aborted.release], skipped: [] };
     }
   }
@@ -126,7 +126,7 @@ async function rollback(
       : `rolled back to ${to} ${by}; ${candidate.to} withdrawn`;
     const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
     const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
-    const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announce(ports));
+    const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
     if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
     releases.push(stopped.release);
   } else await reconcile(ctx.target, withdrawTraffic(to));
@@ -175,20 +175,10 @@ async function rollbackToServing(
   const ctx = contextFor(model, ports);
   const why = `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
   const end = { status: 'aborted' as const, why, desired: withdrawTraffic(to) };
-  const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announce(ports));
+  const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
   if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
   return { releases: [stopped.release], skipped: [] };
 }
-
-/**
- * Writes a release's state where other runs read it (the PR's comment) at once, not at the run's
- * end. A pending withdrawal's record is forced: a comment's change check misses what tells its two
- * records apart (under way, refused with the platform's words), and a refused rollback throws
- * before the run's final write. The record of a done end is left to that final write, which adds
- * the rollback made.
- */
-const announce = (ports: Ports) => (release: Release) =>
-  ports.onProgress?.([release], release.withdrawPending ? { force: true } : undefined);
 
 /**
  * The platform refused a rollback that ended a release in flight: its candidate's release is

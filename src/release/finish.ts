@@ -5,6 +5,7 @@ import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
+import type { Ports } from './ports.js';
 import type { Ending, Release } from './types.js';
 
 /**
@@ -39,7 +40,9 @@ export async function promote(
 
 /**
  * Take the candidate out of service and end the release with `status`; the stable
- * version keeps serving. A target failure is reported, not swallowed.
+ * version keeps serving. A target failure is reported, not swallowed. The caller records the end
+ * after the change: only for a run that may have no ledger to record in first (the post step,
+ * which withdraws on the platform alone when GitHub is down); any other goes by endThenWithdraw.
  */
 export async function withdraw(
   release: Release,
@@ -58,22 +61,23 @@ export async function withdraw(
 }
 
 /**
- * End `release` as `end` says (a rollback or abort by command), its candidate taken out of service
- * by one traffic change to `desired`, the end recorded first. A run driving the release checks its
- * record before each traffic change (watch.ts, guarded): with the end recorded first, no run gives
- * the candidate traffic again after the change, as one that checked between a change and its record
- * would. The first record is marked withdrawPending: should this run stop before the change is
- * confirmed, the next run takes the candidate out (retryWithdrawal). `announce` writes the record
- * where other runs read it (a PR's comment). A platform refusal is recorded, and returned with it.
+ * End `release` as `end` says (a rollback or abort by command; a PR closed, merged unpassed or
+ * moved on), its candidate taken out of service by one traffic change to `desired` (default: `from`
+ * alone serving), the end recorded first. A run driving the release checks its record before each
+ * traffic change (watch.ts, guarded): with the end recorded first, no run gives the candidate
+ * traffic again after the change, as one that checked between a change and its record would. The
+ * first record is marked withdrawPending: should this run stop before the change is confirmed, the
+ * next run takes the candidate out (retryWithdrawal). `announce` writes the record where other runs
+ * read it (a PR's comment: announceEnd). A platform refusal is recorded, and returned with it.
  */
 export async function endThenWithdraw(
   release: Release,
-  end: { status: 'aborted' | 'superseded'; why: string; ending?: Ending; desired: TrafficState },
+  end: { status: 'aborted' | 'superseded'; why: string; ending?: Ending; desired?: TrafficState },
   ctx: ReleaseContext,
   ledger: Ledger,
   announce: (release: Release) => Promise<void> | void = () => {},
 ): Promise<{ release: Release; refused?: TargetError }> {
-  const { status, why, desired } = end;
+  const { status, why, desired = withdrawTraffic(release.from) } = end;
   // The record says what serves when not `from`: a run whose traffic change lands late restores it.
   const serves = desired.stable.version;
   const ending = serves === release.from ? end.ending : { ...end.ending, serves };
@@ -97,6 +101,16 @@ export async function endThenWithdraw(
   }
   return { release: await recorded(ended(release, status, why, ctx.clock.now(), ending)) };
 }
+
+/**
+ * endThenWithdraw's `announce` for a run with `ports`: writes the record where other runs read it
+ * (the PR's comment) at once, not at the run's end. A pending withdrawal's record is forced: a
+ * comment's change check misses what tells its two records apart (under way, refused with the
+ * platform's words), and the run may stop before its final write (a refused rollback throws, a
+ * runner is lost). The record of a done end is left to that final write.
+ */
+export const announceEnd = (ports: Pick<Ports, 'onProgress'>) => (release: Release) =>
+  ports.onProgress?.([release], release.withdrawPending ? { force: true } : undefined);
 
 /** The release ended with `status`, but the platform refused (`note`) to take its candidate out of service. */
 function notWithdrawn(

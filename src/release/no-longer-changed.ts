@@ -2,11 +2,12 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { type ChangedModel, unchangedVersion } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import { withdraw } from './finish.js';
+import { announceEnd, endThenWithdraw } from './finish.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import { inFlight, type Release } from './types.js';
+import { driveReleases } from './watch.js';
 
 /**
  * A live release (analysing or ready) of this PR for a model its head no longer changes (the
@@ -29,7 +30,15 @@ export async function withdrawNoLongerChanged(
     const release = await ports.ledger.release(name);
     if (release?.pr !== event.number) continue;
     if (!inFlight(release)) {
-      if (!opts.dryRun) await passEndedRelease(model, release, event, ports);
+      if (opts.dryRun) continue;
+      // Its withdrawal pending (refused, or a run lost before the platform confirmed it): a re-run
+      // tries it again, as its report says, before the head's status says how it ended. (Another
+      // run's newer release, met instead, is that run's to drive.)
+      const [settled = release] = release.withdrawPending
+        ? await driveReleases(config, [release], ports, { mode: 'tick', maxWaitMs: 0 })
+        : [];
+      if (settled !== release && settled.startedAt === release.startedAt) result.releases.push(settled);
+      await passEndedRelease(model, settled, event, ports);
       continue;
     }
     const unchanged = await unchangedVersion(ports.reader, event.baseSha, event.headSha, model.source);
@@ -44,13 +53,10 @@ export async function withdrawNoLongerChanged(
       result.skipped.push({ model: name, why: `would withdraw ${release.to}: ${why}`, kind: 'dry-run' });
       continue;
     }
-    const withdrawn = await withdraw(
-      release,
-      contextFor(model, ports),
-      'superseded',
-      `${why}; ${release.to} withdrawn`,
-    );
-    await ports.ledger.saveRelease(withdrawn);
+    // The end recorded first (endThenWithdraw): a run driving the release gives it no traffic again.
+    const end = { status: 'superseded' as const, why: `${why}; ${release.to} withdrawn` };
+    const ctx = contextFor(model, ports);
+    const { release: withdrawn } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
     ports.log.info(`${name}: ${withdrawn.reason}`);
     // The old head's status does not count for this one: a required `model-gate/<model>` waits on it.
     if (event.headSha !== WORKING_TREE)

@@ -6,7 +6,7 @@ import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
-import { promote, withdraw } from './finish.js';
+import { announceEnd, endThenWithdraw, promote } from './finish.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
@@ -161,8 +161,7 @@ async function prepare(
     if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
       const head = headName(event.headSha);
       const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
-      const superseded = await withdraw(existing, ctx, 'superseded', why);
-      await ports.ledger.saveRelease(superseded);
+      const superseded = await endRelease(existing, 'superseded', why, model, ports);
       ports.log.info(`${model.name}: ${superseded.reason}`);
     }
     // Before the slot: a version already stable has nothing to wait for.
@@ -266,7 +265,8 @@ async function onMerged(
 ): Promise<RunResult> {
   const recorded = await releasesOfPr(config, event, ports, opts.only);
   const { skipped } = recorded;
-  const settled = await settleEarlierHeads(config, event, recorded.releases, ports, opts);
+  const retried = await retryPending(config, recorded.releases, ports, opts);
+  const settled = await settleEarlierHeads(config, event, retried, ports, opts);
   const out = settled.ended;
   let releases = settled.releases;
   skipped.push(...settled.skipped);
@@ -282,14 +282,8 @@ async function onMerged(
     const ctx = contextFor(model, ports);
     if (opts.dryRun || release.status === 'analysing') {
       if (release.status === 'analysing' && !opts.dryRun && model.onMerge === 'require-pass') {
-        const stopped = await withdraw(
-          release,
-          ctx,
-          'aborted',
-          `merged before the analysis passed; ${release.to} was not promoted (on-merge: require-pass)`,
-        );
-        await ports.ledger.saveRelease(stopped);
-        out.push(stopped);
+        const why = `merged before the analysis passed; ${release.to} was not promoted (on-merge: require-pass)`;
+        out.push(await endRelease(release, 'aborted', why, model, ports));
       } else out.push(release);
       continue;
     }
@@ -380,13 +374,13 @@ async function settleEarlierHeads(
       continue;
     }
     const then = nextStep(head, model, release);
-    const stopped = await withdraw(
+    const stopped = await endRelease(
       release,
-      contextFor(model, ports),
       'aborted',
       `${why}; ${release.to} was not promoted (${mode})${then}`,
+      model,
+      ports,
     );
-    await ports.ledger.saveRelease(stopped);
     ports.log.info(`${model.name}: ${stopped.reason}`);
     settled.ended.push(stopped);
   }
@@ -434,7 +428,9 @@ async function onClosed(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const { releases, skipped } = await releasesOfPr(config, event, ports, opts.only);
+  const recorded = await releasesOfPr(config, event, ports, opts.only);
+  const { skipped } = recorded;
+  const releases = await retryPending(config, recorded.releases, ports, opts);
   const out: Release[] = [];
   for (const release of releases) {
     if (opts.dryRun || !inFlight(release)) {
@@ -442,16 +438,45 @@ async function onClosed(
       continue;
     }
     const model = config.models[release.model] as ModelConfig;
-    const closed = await withdraw(
-      release,
-      contextFor(model, ports),
-      'aborted',
-      `the PR was closed without merging; ${release.to} withdrawn`,
-    );
-    await ports.ledger.saveRelease(closed);
-    out.push(closed);
+    const why = `the PR was closed without merging; ${release.to} withdrawn`;
+    out.push(await endRelease(release, 'aborted', why, model, ports));
   }
   return { releases: out, skipped };
+}
+
+/**
+ * End the PR's `release` with `status`, its candidate taken out of service, the end recorded (and
+ * written to the PR's comment) before the traffic change (endThenWithdraw): a run driving it (a
+ * schedule tick) that checks the record before its next change gives the candidate no traffic
+ * again, and a run that stops before the change is confirmed leaves a record the next run acts on.
+ * A platform refusal is in the record: the next run tries again.
+ */
+async function endRelease(
+  release: Release,
+  status: 'aborted' | 'superseded',
+  why: string,
+  model: ModelConfig,
+  ports: Ports,
+): Promise<Release> {
+  const ctx = contextFor(model, ports);
+  return (await endThenWithdraw(release, { status, why }, ctx, ports.ledger, announceEnd(ports))).release;
+}
+
+/**
+ * A re-run of a closed or merged PR's job tries again to take out the candidates whose end an
+ * earlier run of this PR recorded with their withdrawal pending (refused, or the run stopped before
+ * the platform confirmed it), as their report says: as a schedule tick would, one pass.
+ */
+async function retryPending(
+  config: Config,
+  releases: Release[],
+  ports: Ports,
+  opts: RunOptions,
+): Promise<Release[]> {
+  const pending = releases.filter((r) => r.withdrawPending);
+  if (pending.length === 0 || opts.dryRun) return releases;
+  const retried = await driveReleases(config, pending, ports, { ...opts, mode: 'tick' });
+  return releases.map((r) => retried.find((d) => d.model === r.model) ?? r);
 }
 
 /** The PR's recorded releases (of `only`, in a matrix job of one model). */
@@ -465,7 +490,8 @@ async function releasesOfPr(
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);
     if (release?.pr !== event.number) continue;
-    if (release.status !== 'superseded') result.releases.push(release);
+    // One whose withdrawal is pending is no done end: the run tries it again (retryPending).
+    if (release.status !== 'superseded' || release.withdrawPending) result.releases.push(release);
     // Withdrawn by a later head that left nothing in its place (its version put back, say).
     else
       result.skipped.push({

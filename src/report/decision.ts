@@ -41,7 +41,7 @@ export function runDecision(result: RunResult): Decision {
 export function releaseSentence(r: Release): string {
   if (!r.withdrawPending) return endSentence(r);
   if (withdrawalUnderWay(r))
-    return `${r.model}: ${changeUnderWay(r)} (ended by command; the platform has not confirmed the change yet)`;
+    return `${r.model}: ${changeUnderWay(r)} (its end is recorded; the platform has not confirmed the change yet)`;
   const retry = 'a re-run of this job or the next schedule tick tries again';
   const stuck = notTakenSentence(r);
   if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
