@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { NO_BUCKETS } from '../metrics/capabilities.js';
+import { queryProblem } from '../metrics/query-problem.js';
 import { countQuery } from '../metrics/reduce.js';
 import { templateProblem, templateVariables } from '../metrics/template.js';
 import { asRecord, type Loose } from './fields.js';
@@ -113,7 +114,10 @@ const namesArm = (text: string) => templateVariables(text).some((v) => v === 'sl
 /** `${NAME}` still in a value: its variable is unset, which is reported on its own. */
 const unresolved = (text: string) => /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(text);
 
-/** Refuses those queries of a model's gates and drift watch, naming the field and what to write. */
+/**
+ * Refuses those queries of a model's gates and drift watch, and any the source cannot read at all
+ * (queryProblem), naming the field and what to write.
+ */
 export function checkSourceQueries(
   metrics: Loose | undefined,
   model: Loose,
@@ -122,9 +126,9 @@ export function checkSourceQueries(
   ctx: z.core.$RefinementCtx,
 ) {
   const type = metrics?.type;
-  if (!metrics || typeof type !== 'string' || !CHECKED.includes(type)) return;
+  if (!metrics || typeof type !== 'string') return;
   const source = type as Checked;
-  const noBuckets = NO_BUCKETS[source as MetricsConfig['type']] !== undefined;
+  const noBuckets = NO_BUCKETS[type as MetricsConfig['type']] !== undefined;
   const blueGreen = strategy?.type === 'blue-green';
   const issue = (at: (string | number)[], message: string) =>
     ctx.addIssue({ code: 'custom', input: undefined, path: [...path, ...at], message });
@@ -137,6 +141,12 @@ export function checkSourceQueries(
     if (noBuckets && (kind === 'latency' || kind === 'drift')) return;
     if (blueGreen && SIDE_BY_SIDE_KINDS.some((k) => k === kind)) return;
     for (const field of QUERIES[kind] ?? []) {
+      const unusable = unusableQuery(type, gate[field]);
+      if (unusable) {
+        issue(['gates', i, field], unusable);
+        continue;
+      }
+      if (!CHECKED.includes(type)) continue;
       const missing = sandboxDefaultLeftOut(source, kind, field, gate[field]);
       if (missing) {
         issue(['gates', i, field], missing);
@@ -151,11 +161,22 @@ export function checkSourceQueries(
     }
   });
   const watch = asRecord(model['drift-watch']);
-  if (watch && !noBuckets) {
+  const unusable = unusableQuery(type, watch?.buckets);
+  if (unusable && !noBuckets) issue(['drift-watch', 'buckets'], unusable);
+  else if (watch && !noBuckets && CHECKED.includes(type)) {
     const missing = sandboxDefaultLeftOut(source, 'drift-watch', 'buckets', watch.buckets);
     // Its two windows are both the stable version's, apart in time: no arm to pick.
     if (missing) issue(['drift-watch', 'buckets'], missing);
   }
+}
+
+/** Why the source cannot read this query at all (its own parser, on sample values), or undefined. */
+export function unusableQuery(source: string, value: unknown): string | undefined {
+  // A template problem or an unset ${NAME} is reported on its own.
+  if (typeof value !== 'string' || value === '' || templateProblem(value) || unresolved(value))
+    return undefined;
+  const problem = queryProblem(source, value);
+  return problem && `the ${source} metrics source cannot read this query: ${problem}`;
 }
 
 function sandboxDefaultLeftOut(source: Checked, kind: string, field: string, value: unknown) {

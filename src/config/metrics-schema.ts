@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { queryProblem } from '../metrics/query-problem.js';
 import { selectorProblem } from '../metrics/selector.js';
 import { renderTemplate, TEMPLATE_VARIABLES, templateProblem } from '../metrics/template.js';
 import {
@@ -153,7 +154,16 @@ const cloudwatchMetrics = strict({
   timeout,
   requests: template(
     'Request count of one slot: a JSON MetricDataQuery (or a list, one with ReturnData) or one expression; datapoints are summed.',
-  ),
+  ).superRefine((text, ctx) => {
+    // What CloudWatch would refuse at every look, once the candidate is deployed.
+    const problem = templateProblem(text) ? undefined : queryProblem('cloudwatch', text);
+    if (problem)
+      ctx.addIssue({
+        code: 'custom',
+        input: text,
+        message: `the cloudwatch metrics source cannot read this query: ${problem}`,
+      });
+  }),
   reducer: reducer.optional(),
 })
   .transform((m) => ({

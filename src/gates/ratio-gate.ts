@@ -1,5 +1,6 @@
 import type { GateConfig, RatioGateConfig, SrmGateConfig, ThresholdGateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { Evidence, GateState, Measurement } from '../release/types.js';
 import { judgeCounts } from '../stats/counts.js';
@@ -84,9 +85,23 @@ export async function waitForRequests(ctx: MeasureContext): Promise<Measurement 
 
 const NO_COUNTS = 'the metrics source has no event counts (ratio gates need count queries)';
 
-async function counted(metrics: MetricSource, query: string, w: MetricWindow): Promise<number> {
+/**
+ * A gate's count query (`field`: events, total, units) for one arm; NaN for no data. A query that
+ * matched nothing is no data too (the sources' NoDataError), its note prefixed with the field.
+ */
+async function counted(
+  metrics: MetricSource,
+  field: string,
+  query: string,
+  w: MetricWindow,
+): Promise<number> {
   if (!metrics.count) throw new MetricsError(NO_COUNTS);
-  return (await metrics.count(query, w)) ?? Number.NaN;
+  try {
+    return (await metrics.count(query, w)) ?? Number.NaN;
+  } catch (err) {
+    if (err instanceof NoDataError) throw new NoDataError(`${field}: ${err.message}`);
+    throw err;
+  }
 }
 
 /** One look at a ratio gate: the arms' event rates over the step so far, judged by the gate's judge. */
@@ -99,8 +114,8 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
     const arm = async (slot: 'stable' | 'canary', since = ctx.since, until = ctx.now) => {
       const w = slotWindow(ctx, slot, since, until);
       return {
-        events: await counted(ctx.metrics, gate.events, w),
-        total: await counted(ctx.metrics, gate.total, w),
+        events: await counted(ctx.metrics, 'events', gate.events, w),
+        total: await counted(ctx.metrics, 'total', gate.total, w),
       };
     };
     const canary = await arm('canary');
@@ -127,7 +142,11 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
         return thresholdLook(seen, query, gate.maxIncrease, 'rate');
       case 'mann-whitney':
         return mannWhitneyLook(ctx, seen, async (slot, from, to) => {
-          const a = await arm(slot, from, to);
+          // A minute an arm has no data for is missing from its series, as Kayenta leaves it out.
+          const a = await arm(slot, from, to).catch((err) => {
+            if (err instanceof NoDataError) return { events: Number.NaN, total: Number.NaN };
+            throw err;
+          });
           return a.total > 0 ? a.events / a.total : Number.NaN;
         });
     }
@@ -147,8 +166,8 @@ const NO_SPLIT_IN_SHADOW =
 async function splitCounts(gate: SrmGateConfig, ctx: StatisticalContext, requests: [number, number]) {
   if (gate.units === undefined) return { observed: requests, unitName: 'requests' };
   const observed: [number, number] = [
-    await counted(ctx.metrics, gate.units, slotWindow(ctx, 'canary')),
-    await counted(ctx.metrics, gate.units, slotWindow(ctx, 'stable')),
+    await counted(ctx.metrics, 'units', gate.units, slotWindow(ctx, 'canary')),
+    await counted(ctx.metrics, 'units', gate.units, slotWindow(ctx, 'stable')),
   ];
   return { observed, unitName: 'users' };
 }

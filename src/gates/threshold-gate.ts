@@ -1,4 +1,5 @@
 import type { ThresholdGateConfig } from '../config/types.js';
+import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
 import { boundViolations, needsBaseline, relativeBoundNames } from './bounds.js';
@@ -42,8 +43,14 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
         ? slotWindow(ctx, 'stable', Math.max(0, 2 * ctx.since - ctx.now), ctx.since)
         : window('stable');
     const baseline = await ctx.metrics.value(gate.query, reference);
-    const baselineRequests = await ctx.metrics.requests(reference);
-    const seen = { at, canary: clean(canary), baseline: clean(baseline), canaryRequests, baselineRequests };
+    const baselineRequests = await shownRequests(ctx.metrics, reference);
+    const seen = {
+      at,
+      canary: clean(canary),
+      baseline: clean(baseline),
+      canaryRequests,
+      ...(baselineRequests === undefined ? {} : { baselineRequests }),
+    };
     if (seen.canary === undefined)
       return { ...seen, verdict: 'inconclusive', note: 'no data for the candidate' };
     // Absolute bounds need no baseline: a candidate over `max` fails whatever the stable shows.
@@ -59,6 +66,19 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
     return { ...seen, verdict: 'pass' };
   } catch (err) {
     return unansweredLook(at, err);
+  }
+}
+
+/**
+ * The stable version's requests, shown beside its value; undefined when its requests query matched
+ * nothing (no bound needs them, and the candidate's own were counted first).
+ */
+async function shownRequests(metrics: MetricSource, w: MetricWindow): Promise<number | undefined> {
+  try {
+    return await metrics.requests(w);
+  } catch (err) {
+    if (err instanceof NoDataError) return undefined;
+    throw err;
   }
 }
 

@@ -25,6 +25,7 @@ import { formatDuration } from '../config/duration.js';
 import type { CloudWatchMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { showQuery, snippet } from './fetch-json.js';
+import { matchedNothing } from './matched-nothing.js';
 import { countQuery, type Point, reducePoints, requestCount } from './reduce.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
@@ -44,6 +45,10 @@ interface CliOutput {
 const MAX_PAGES = 20;
 /** The id given to a query written as a single expression. */
 export const EXPRESSION_ID = 'modelgate';
+/** MetricDataQuery.Id, as CloudWatch's API reference has it. */
+const QUERY_ID = /^[a-z][a-zA-Z0-9_]*$/;
+/** Top-level messages of an answer CloudWatch cut short (MaxMetricsExceeded, ...): not all data. */
+const LIMITED = /^Max[A-Za-z]*Exceeded$/;
 /** Output kept from one CLI call; a window's answer is a few kB. */
 const MAX_OUTPUT = 64 * 1024 * 1024;
 
@@ -94,7 +99,7 @@ export function renderCloudWatch(template: string, w: MetricWindow, periodSecond
     parsed = JSON.parse(text);
   } catch (err) {
     throw new MetricsError(
-      `cloudwatch: the query is not valid JSON (${(err as Error).message}): ${showQuery(text)}`,
+      `cloudwatch: the query is not valid JSON (${(err as Error).message}): ${showQuery(text)}; write one MetricDataQuery object, a list of them, or one expression (metric math or SELECT ...)`,
     );
   }
   const list = Array.isArray(parsed) ? parsed : [parsed];
@@ -102,6 +107,8 @@ export function renderCloudWatch(template: string, w: MetricWindow, periodSecond
     if (q === null || typeof q !== 'object' || Array.isArray(q)) {
       throw new MetricsError(`cloudwatch: query item ${i} is not a MetricDataQuery object`);
     }
+    const problem = queryItemProblem(q as Query);
+    if (problem) throw new MetricsError(`cloudwatch: query item ${i} ${problem}`);
     const copy = structuredClone(q) as Query;
     const stat = copy.MetricStat as Query | undefined;
     if (stat && typeof stat === 'object' && stat.Period === undefined) stat.Period = periodSeconds;
@@ -111,12 +118,31 @@ export function renderCloudWatch(template: string, w: MetricWindow, periodSecond
   const returning = queries.filter((q) => q.ReturnData !== false);
   if (returning.length !== 1) {
     throw new MetricsError(
-      `cloudwatch: ${returning.length} queries return data, expected exactly one; set "ReturnData": false on the others`,
+      `cloudwatch: ${returning.length} queries return data, expected exactly one; ${returning.length === 0 ? 'leave "ReturnData": false out of the one whose data is the answer' : 'set "ReturnData": false on the others'}`,
     );
   }
   const id = (returning[0] as Query).Id;
   if (typeof id !== 'string') throw new MetricsError('cloudwatch: the query returning data has no "Id"');
   return { queries, resultId: id };
+}
+
+/** What CloudWatch checks of every MetricDataQuery (a ValidationError at every look otherwise). */
+function queryItemProblem(q: Query): string | undefined {
+  const id = q.Id;
+  if (typeof id !== 'string' || !QUERY_ID.test(id)) {
+    const named = typeof id === 'string' ? `has the "Id" ${JSON.stringify(id)}` : 'has no "Id"';
+    return `${named}, which CloudWatch refuses: an Id starts with a lowercase letter, then letters, digits or _ (${QUERY_ID.source}), e.g. ${JSON.stringify(idLike(id))}`;
+  }
+  if ((q.MetricStat === undefined) === (q.Expression === undefined))
+    return `("${id}") must have exactly one of "MetricStat" and "Expression"`;
+  return undefined;
+}
+
+/** An Id CloudWatch takes, as close to `id` as can be. */
+function idLike(id: unknown): string {
+  const text = typeof id === 'string' ? id.replace(/[^A-Za-z0-9_]/g, '_') : '';
+  const lowered = text.charAt(0).toLowerCase() + text.slice(1);
+  return /^[a-z]/.test(lowered) ? lowered : `m${lowered}`;
 }
 
 export function cloudwatchSource(
@@ -142,6 +168,7 @@ export function cloudwatchSource(
     const { queries, resultId } = renderCloudWatch(template, { ...w, since: start }, period);
     const points: Point[] = [];
     let partial = false;
+    let limited = false;
     let nextToken: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const args = [
@@ -155,6 +182,10 @@ export function cloudwatchSource(
         new Date(end).toISOString(),
         '--output',
         'json',
+        // The CLI pages get-metric-data itself unless told not to, joining every page's results
+        // (page 1's PartialData among them) with no NextToken (awscli customizations/paginate.py,
+        // botocore PageIterator.build_full_result): the pages are read here instead.
+        '--no-paginate',
         '--cli-connect-timeout',
         cliTimeout,
         '--cli-read-timeout',
@@ -181,11 +212,15 @@ export function cloudwatchSource(
         });
       }
       nextToken = out.data.NextToken ?? undefined;
+      // A page's own status: PartialData with a NextToken is followed by the rest.
       partial = mine.some((r) => r.StatusCode === 'PartialData');
+      limited ||= (out.data.Messages ?? []).some((m) => LIMITED.test(m.Code ?? ''));
       if (!nextToken) break;
     }
     // A continuation still pending after the last page read leaves the data partial too.
-    return { points: points.sort((a, b) => a.at - b.at), partial: partial || nextToken !== undefined };
+    // So is an answer CloudWatch limited (as much of it done as it could).
+    const incomplete = partial || limited || nextToken !== undefined;
+    return { points: points.sort((a, b) => a.at - b.at), partial: incomplete };
   }
 
   async function run(args: string[]): Promise<string> {
@@ -197,12 +232,24 @@ export function cloudwatchSource(
     return res.stdout;
   }
 
-  /** The datapoints summed (with `"Stat": "Sum"`, the window's count); undefined for partial data. */
+  /**
+   * The datapoints summed (with `"Stat": "Sum"`, the window's count); undefined for partial data,
+   * a NoDataError naming the query for none.
+   */
   async function count(template: string, w: MetricWindow): Promise<number | undefined> {
     const { points, partial } = await datapoints(template, w);
     if (partial) return undefined;
     const total = reducePoints(points, 'sum');
-    return total === undefined ? 0 : requestCount(total);
+    if (total !== undefined) return requestCount(total);
+    // A window without a whole minute yet was not asked (datapoints): nothing in it, 0.
+    if (Math.ceil(w.since / 60_000) * 60_000 >= w.until) return 0;
+    // No datapoints is no data, not 0: a misspelt metric or dimension has none either.
+    const what = template === config.requests ? 'the requests query' : 'the count query';
+    const advice =
+      what === 'the requests query'
+        ? 'check its namespace, metric name and dimensions (metrics.requests)'
+        : 'check its namespace, metric name and dimensions; if zero is meant, return FILL(m, 0) of the metric m with metric math';
+    throw matchedNothing('cloudwatch', what, w, advice, showQuery(template));
   }
 
   return {
@@ -217,7 +264,7 @@ export function cloudwatchSource(
       // A partial count could pass min-requests wrongly.
       if (n === undefined) {
         throw new MetricsError(
-          'cloudwatch: the requests query returned partial data (PartialData); try again later',
+          'cloudwatch: the requests query returned partial data (PartialData), or CloudWatch limited the answer (a Max...Exceeded message: narrow the query); try again later',
         );
       }
       return n;

@@ -19,6 +19,7 @@ import { z } from 'zod';
 import type { DatadogMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
+import { matchedNothing } from './matched-nothing.js';
 import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
@@ -82,25 +83,40 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
   }
 
   /** The points of the one series a query returns; several (a `by {...}`) are a wrong query. */
-  async function oneSeries(template: string, w: MetricWindow, what: string): Promise<Point[] | undefined> {
+  async function oneSeries(
+    template: string,
+    w: MetricWindow,
+    what: string,
+  ): Promise<{ query: string; points: Point[] | undefined }> {
     const { query: q, series } = await query(template, w);
     if (series.length > 1) {
       throw new MetricsError(
         `datadog: ${what} returned ${series.length} series, expected one; aggregate it (sum:...) without "by {...}": ${showQuery(q)}`,
       );
     }
-    return series[0];
+    return { query: q, points: series[0] };
   }
 
-  /** A count over the window: the points summed (with `.as_count()` each is its interval's count). */
+  /**
+   * A count over the window: the points summed (with `.as_count()` each is its interval's count).
+   * No series, or only null points, is no data, not 0: a misspelt metric or tag matches nothing.
+   */
   async function count(template: string, w: MetricWindow, what: string): Promise<number> {
-    const total = reducePoints((await oneSeries(template, w, what)) ?? [], 'sum');
-    return total === undefined ? 0 : requestCount(total);
+    const { query: q, points } = await oneSeries(template, w, what);
+    const total = reducePoints(points ?? [], 'sum');
+    if (total === undefined) {
+      const advice =
+        what === 'the requests query'
+          ? 'check its metric name and tags (metrics.requests)'
+          : 'check its metric name and tags; if zero is meant, write default_zero(…)';
+      throw matchedNothing('datadog', what, w, advice, showQuery(q));
+    }
+    return requestCount(total);
   }
 
   return {
     async value(template, w) {
-      const points = await oneSeries(template, w, 'the query');
+      const { points } = await oneSeries(template, w, 'the query');
       return points ? reducePoints(points, config.reducer) : undefined;
     },
     requests(w) {

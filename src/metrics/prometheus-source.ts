@@ -22,10 +22,12 @@
  *   ("PromQL warning: ...", "PromQL info: ..."), about the query, not missing data.
  */
 import { z } from 'zod';
+import { PROMETHEUS_REQUESTS_DEFAULT } from '../config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
+import { matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
 import type { MetricSource, MetricWindow } from './source.js';
@@ -67,6 +69,9 @@ const anyData = z.object({ resultType: z.string() });
 
 type Vector = z.infer<typeof vectorData>['result'];
 
+/** How messages name the source's requests query (countQueryName's name for it too). */
+const REQUESTS_WHAT = 'the requests query';
+
 /** Asked on every query: a backend that can answer partially fails instead (Prometheus ignores both). */
 const NO_PARTIAL_ANSWERS = { partial_response: 'false', deny_partial_response: '1' };
 
@@ -101,9 +106,10 @@ export function renderPromql(template: string, w: MetricWindow): string {
 export interface PrometheusSource extends MetricSource {
   /**
    * A count over the window from a query such as
-   * `sum(increase(requests_total{slot="{{slot}}",code=~"5.."}[{{window}}]))`: no series is 0
-   * events (that sum has no series while nothing has failed); `requests` is the source's own
-   * request count.
+   * `sum(increase(requests_total{slot="{{slot}}",code=~"5.."}[{{window}}])) or vector(0)`;
+   * `requests` is the source's own request count. No series is no data (a NoDataError naming the
+   * query), never 0: a misspelt label matches no series either. A zero that is meant is written
+   * with `or vector(0)`, since that sum has no series while nothing has failed.
    */
   count(query: string, window: MetricWindow): Promise<number>;
   /**
@@ -154,10 +160,10 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
     return { query, value: finiteOrUndefined(sampleValue(vector[0], query)), series: 1 };
   }
 
-  /** A count: no series is nothing counted yet (0); NaN or an infinity cannot be one. */
+  /** A count: no series is no data, not 0 (a misspelt label matches none); NaN or an infinity cannot be one. */
   async function count(template: string, w: MetricWindow, what: string): Promise<number> {
     const { query, value, series } = await oneNumber(template, w, what);
-    if (series === 0) return 0;
+    if (series === 0) throw matchedNothing('prometheus', what, w, noSeriesAdvice(what), showQuery(query));
     if (value === undefined) {
       throw new MetricsError(
         `prometheus: ${what} returned NaN or an infinity, which is not a count; a count looks like sum(increase(x_total{...}[{{window}}])): ${showQuery(query)}`,
@@ -166,13 +172,23 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
     return requestCount(value);
   }
 
+  /** What to do about a count query that matched no series. */
+  function noSeriesAdvice(what: string): string {
+    if (what !== REQUESTS_WHAT)
+      return 'check its metric name and labels; if zero is meant, write (…) or vector(0)';
+    if (config.requests === PROMETHEUS_REQUESTS_DEFAULT) {
+      return `it is the default requests query, which counts what model-gate sandbox exports: for another service, set metrics.requests to its request count, e.g. sum(increase(http_requests_total{app="{{model}}",version="{{version}}"}[{{window}}]))`;
+    }
+    return "check its metric name and labels (metrics.requests); a version's series appear once its first requests are scraped";
+  }
+
   return {
     async value(template, w) {
       return (await oneNumber(template, w, 'the query')).value;
     },
 
     requests(w) {
-      return count(config.requests, w, 'the requests query');
+      return count(config.requests, w, REQUESTS_WHAT);
     },
 
     count(template, w) {

@@ -28,7 +28,9 @@ export function parseSelector(selector: string): SelectorPart[] | { problem: str
       parts.push({ index: Number(index[1]) });
       taken = index[0];
     } else if (quoted) {
-      parts.push({ key: JSON.parse(`"${quoted[1]}"`) as string });
+      const key = quotedKey(quoted[1] as string);
+      if (typeof key !== 'string') return badEscape(selector, rest, key.escape);
+      parts.push({ key });
       taken = quoted[0];
     } else {
       if (!first) {
@@ -50,6 +52,25 @@ function problemAt(selector: string, rest: string): { problem: string } {
   const at = selector.length - rest.length + 1;
   return {
     problem: `cannot read the selector at character ${at} (${JSON.stringify(rest.slice(0, 20))}); write a path such as ${SELECTOR_EXAMPLES}`,
+  };
+}
+
+/** A quoted key's text as JSON reads it, or the escape JSON does not know (`\.`). */
+function quotedKey(text: string): string | { escape: string } {
+  try {
+    return JSON.parse(`"${text}"`) as string;
+  } catch {
+    // JSON knows \" \\ \/ \b \f \n \r \t and \uXXXX; a control character is refused too.
+    const unknown = /\\(?!["\\/bfnrt]|u[0-9A-Fa-f]{4})./.exec(text)?.[0];
+    return { escape: unknown ?? 'a control character' };
+  }
+}
+
+function badEscape(selector: string, rest: string, held: string): { problem: string } {
+  const at = selector.length - rest.length + 1;
+  const what = held.startsWith('\\') ? `the escape ${held}, which JSON does not know` : held;
+  return {
+    problem: `the quoted key at character ${at} holds ${what}; inside ["..."] the key is a JSON string: write it as it is, a dot without a backslash (metrics["p99.latency"]), escaping only \\" and \\\\`,
   };
 }
 

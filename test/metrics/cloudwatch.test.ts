@@ -185,10 +185,14 @@ describe('cloudwatch source through the aws CLI', () => {
   it('has no data, never zero, for a version without datapoints', async () => {
     const source = cloudwatchSource(config());
     expect(await source.value(ERROR_RATE, w('canary', 'v9'))).toBeUndefined();
-    expect(await source.requests(w('canary', 'v9'))).toBe(0);
+    await expect(source.requests(w('canary', 'v9'))).rejects.toThrow(
+      /^cloudwatch: the requests query matched nothing for the canary slot \(version v9\), which is no data, not 0: check its namespace, metric name and dimensions \(metrics\.requests\)/,
+    );
   });
 
   it('follows NextToken across pages and reduces per-minute datapoints', async () => {
+    // Two pages, page 1 PartialData. Left to page itself, the CLI (as the stand-in) joins them with
+    // page 1's PartialData entry among the results and no NextToken: every look read "partial".
     await aws.setState({ ...STATE, mode: 'paginate' });
     const perMinute = (q: string) => q.replaceAll('"Stat":"Sum"', '"Stat":"Sum","Period":60');
     const source = cloudwatchSource(config({ requests: perMinute(REQUESTS), reducer: 'max' }));
@@ -209,12 +213,24 @@ describe('cloudwatch source through the aws CLI', () => {
     expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBeUndefined();
   });
 
+  it('reads an answer CloudWatch limited (a top-level MaxMetricsExceeded message) as partial data', async () => {
+    await aws.setState({ ...STATE, mode: 'limited' });
+    const source = cloudwatchSource(config());
+    expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
+    await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(
+      'cloudwatch: the requests query returned partial data (PartialData), or CloudWatch limited the answer (a Max...Exceeded message: narrow the query); try again later',
+    );
+    expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBeUndefined();
+  });
+
   it('counts events as the Sum over the window; `requests` is the source requests query', async () => {
     const source = cloudwatchSource(config());
     // [T0, T0 + 130 s): 13 observations of 1 or 0 errors, 7 of them 1.
     expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBe(7);
     expect(await source.count?.('requests', w('canary', 'v2'))).toBe(65);
-    expect(await source.count?.(ERRORS, w('canary', 'v9'))).toBe(0);
+    await expect(source.count?.(ERRORS, w('canary', 'v9'))).rejects.toThrow(
+      /^cloudwatch: the count query matched nothing for the canary slot \(version v9\), which is no data, not 0: .*if zero is meant, return FILL\(m, 0\)/,
+    );
   });
 
   it('serves a ratio gate from the config file end to end', async () => {

@@ -103,7 +103,9 @@ describe('datadog source against the published v1 query contract', () => {
 
   it('has no data, never zero, for a version that served nothing', async () => {
     const source = datadogSource(config());
-    expect(await source.requests(window('canary', 'v9'))).toBe(0);
+    await expect(source.requests(window('canary', 'v9'))).rejects.toThrow(
+      /^datadog: the requests query matched nothing for the canary slot \(version v9\), which is no data, not 0: check its metric name and tags \(metrics\.requests\): "sum:/,
+    );
     expect(await source.value(ERROR_RATE, window('canary', 'v9'))).toBeUndefined();
   });
 
@@ -119,14 +121,16 @@ describe('datadog source against the published v1 query contract', () => {
     );
   });
 
-  it('counts events over the window (.as_count() points summed); no series is 0', async () => {
+  it('counts events over the window (.as_count() points summed); no series is no data, naming default_zero', async () => {
     const source = datadogSource(config());
     const errors = 'sum:model.errors{model:{{model}},slot:{{slot}},version:{{version}}}.as_count()';
     expect(await source.count?.(errors, window('stable', 'v1'))).toBe(12);
     expect(await source.count?.(errors, window('canary', 'v2'))).toBe(9);
     // `requests`, a ratio gate's default `total`, is the source's requests query.
     expect(await source.count?.('requests', window('canary', 'v2'))).toBe(120);
-    expect(await source.count?.(errors, window('canary', 'v9'))).toBe(0);
+    await expect(source.count?.(errors, window('canary', 'v9'))).rejects.toThrow(
+      'datadog: the count query matched nothing for the canary slot (version v9), which is no data, not 0: check its metric name and tags; if zero is meant, write default_zero(…): "sum:model.errors{model:fraud,slot:canary,version:v9}.as_count()"',
+    );
   });
 
   it('serves a ratio gate from the config file end to end', async () => {

@@ -7,11 +7,17 @@ import { metricsFor } from '../../src/release/adapters.js';
 
 const F = '.github/model-gate.yml';
 
+/** The sources whose queries are selectors into JSON: a PromQL-like query is no query there. */
+const selectors = (metrics: string) => /type: (http-json|file)\b/.test(metrics);
+/** A query of one slot's errors: the source picks the slot on the selector sources (in the URL, by entry). */
+const ofSlot = (metrics: string, query: string) =>
+  selectors(metrics) ? query.replaceAll('{slot="{{slot}}"}', '') : query;
+
 /**
  * A one-model config whose metrics source is `metrics` (flow YAML) and whose gate query is `query`
  * (naming the slot: a query that does not is refused on the sources that answer any query).
  */
-const yaml = (metrics: string, query = 'error_rate{slot="{{slot}}"}') => `version: 1
+const yaml = (metrics: string, query = ofSlot(metrics, 'error_rate{slot="{{slot}}"}')) => `version: 1
 defaults:
   target: { type: sandbox, url: http://127.0.0.1:8080 }
   strategy: { type: canary, steps: [50] }
@@ -135,7 +141,7 @@ describe('metric source configuration', () => {
       file: '{ type: file, path: m.json }',
     } as const;
     const withGate = (metrics: string, gate: string) =>
-      `${yaml(metrics).replace(/ {4}gates:\n.*\n$/, '')}    gates:\n      - ${gate}\n`;
+      `${yaml(metrics).replace(/ {4}gates:\n.*\n$/, '')}    gates:\n      - ${ofSlot(metrics, gate)}\n`;
     // Queries of one slot, with no sandbox defaults: valid on every source (the sandbox does not check count names).
     const latency =
       '{ name: p95, kind: latency, buckets: \'latency{slot="{{slot}}"}\', quantile: 0.95, max-increase: 10% }';

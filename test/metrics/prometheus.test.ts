@@ -203,7 +203,9 @@ describe('prometheus source on backfilled data (exact)', () => {
 
   it('has no data, never zero, for another version in the slot', async () => {
     const w = bfWindow('canary', 'v9');
-    expect(await source.requests(w)).toBe(0);
+    await expect(source.requests(w)).rejects.toThrow(
+      /^prometheus: the requests query matched nothing for the canary slot \(version v9\), which is no data, not 0: it is the default requests query, which counts what model-gate sandbox exports: for another service, set metrics\.requests/,
+    );
     expect(
       await source.value(
         'sum(increase(model_gate_requests_total{slot="{{slot}}",version="{{version}}"}[{{window}}]))',
@@ -320,7 +322,7 @@ models:
         max-increase: 10%
       - name: timeouts
         kind: ratio
-        events: '${slotSum(',outcome="timeout"')}'
+        events: '${slotSum(',outcome="timeout"')} or vector(0)'
         max-increase: 10%
 `;
   const look = async (gateName: string) => {
@@ -353,8 +355,13 @@ models:
     expect(m.note).toMatch(/rate ratio 4 .*above the tolerated ×1\.1/);
   });
 
-  it('reads a sum with no series (nothing failed) as 0 events, not as missing data', async () => {
-    expect(await source.count(slotSum(',outcome="timeout"'), bfWindow('canary'))).toBe(0);
+  it('reads a sum with no series as no data naming the query; `or vector(0)` writes a meant 0', async () => {
+    const err = await source.count(slotSum(',outcome="timeout"'), bfWindow('canary')).catch((e) => e);
+    expect(err).toBeInstanceOf(NoDataError);
+    expect(err.message).toBe(
+      'prometheus: the count query matched nothing for the canary slot (version 2.0.0+build.7), which is no data, not 0: check its metric name and labels; if zero is meant, write (…) or vector(0): "sum(increase(model_gate_requests_total{model=\\"bf-model\\",slot=\\"canary\\",version=\\"2.0.0+build.7\\",outcome=\\"timeout\\"}[300s]))"',
+    );
+    expect(await source.count(`${slotSum(',outcome="timeout"')} or vector(0)`, bfWindow('canary'))).toBe(0);
     const m = await look('timeouts');
     expect(m).toMatchObject({ canary: 0, baseline: 0, canaryRequests: 200, baselineRequests: 400 });
     expect(m.verdict).not.toBe('error');

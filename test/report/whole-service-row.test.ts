@@ -21,7 +21,11 @@ const SERVICE_5XX =
 const ARM_5XX =
   'sum(rate(http_requests_total{service="checkout",slot="{{slot}}",code=~"5.."}[{{window}}])) / sum(rate(http_requests_total{service="checkout",slot="{{slot}}"}[{{window}}]))';
 
-const configText = (metrics: string, strategy = '{ type: canary, steps: [1] }') => `version: 1
+const configText = (
+  metrics: string,
+  strategy = '{ type: canary, steps: [1] }',
+  [service, arm] = [SERVICE_5XX, ARM_5XX],
+) => `version: 1
 models:
   checkout:
     source: { file: models/checkout.yaml, key: version }
@@ -29,8 +33,8 @@ models:
     metrics: ${metrics}
     strategy: ${strategy}
     gates:
-      - { name: service-5xx, kind: threshold, query: '${SERVICE_5XX}', max: 0.02 }
-      - { name: candidate-5xx, kind: threshold, query: '${ARM_5XX}', max: 0.02 }
+      - { name: service-5xx, kind: threshold, query: '${service}', max: 0.02 }
+      - { name: candidate-5xx, kind: threshold, query: '${arm}', max: 0.02 }
 `;
 
 /** A Prometheus query API on 127.0.0.1: 100 candidate requests, half failed; 9,900 stable ones, none failed. */
@@ -141,7 +145,11 @@ describe('a threshold gate reading the whole service, in the report', () => {
 
 describe('which threshold gates read the whole service', () => {
   const gatesOf = (metrics: string, strategy?: string): [GateConfig, ModelConfig][] => {
-    const model = checkout(parseConfig(configText(metrics, strategy), {}).config);
+    // The file and http-json sources read a selector, not PromQL: one that names no arm.
+    const selectors: [string, string] | undefined = /type: (file|http-json)/.test(metrics)
+      ? ['error_rate', 'error_rate']
+      : undefined;
+    const model = checkout(parseConfig(configText(metrics, strategy, selectors), {}).config);
     return model.gates.map((g) => [g, model]);
   };
   const whole = (pairs: [GateConfig, ModelConfig][]) => pairs.map(([g, m]) => readsWholeService(g, m));

@@ -15,8 +15,15 @@
  *   query ids (+ - * / and parentheses); Metrics Insights queries (SELECT ...) answer canned
  *   points; results newest first unless --scan-by TimestampAscending.
  * The state file (FAKE_AWS_STATE) holds the stored metrics and a mode that makes it misbehave:
- * throttle, denied, nocreds, hang, partial, internal, paginate. Every call's argument list is
+ * throttle, denied, nocreds, hang, partial, internal, paginate, limited. Every call's argument list is
  * appended as a JSON line to FAKE_AWS_LOG.
+ * - paginate: CloudWatch answers in two pages (page 1 PartialData with a NextToken, page 2
+ *   Complete). As the real CLI (awscli/customizations/paginate.py, botocore's PageIterator
+ *   build_full_result): given --no-paginate or --next-token it prints the one page asked for, with
+ *   its NextToken; otherwise it reads every page itself and prints their MetricDataResults (and
+ *   Messages) joined in one list, page 1's PartialData entry among them, and no NextToken.
+ * - limited: a Complete answer with the top-level message CloudWatch adds when it did only part of
+ *   the request (MaxMetricsExceeded).
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -29,7 +36,16 @@ export interface StoredMetric {
   points: [number, number][];
 }
 
-export type AwsMode = 'ok' | 'throttle' | 'denied' | 'nocreds' | 'hang' | 'partial' | 'internal' | 'paginate';
+export type AwsMode =
+  | 'ok'
+  | 'throttle'
+  | 'denied'
+  | 'nocreds'
+  | 'hang'
+  | 'partial'
+  | 'internal'
+  | 'paginate'
+  | 'limited';
 
 export interface AwsState {
   mode: AwsMode;
@@ -297,14 +313,23 @@ let results = queries.filter((q) => q.ReturnData !== false).map((q) => {
 });
 const answer = { MetricDataResults: results, Messages: [] };
 if (state.mode === 'paginate') {
-  const first = opts['--next-token'] === undefined;
-  answer.MetricDataResults = results.map((r) => ({
+  const page = (first) => results.map((r) => ({
     ...r,
     Timestamps: first ? r.Timestamps.slice(0, 1) : r.Timestamps.slice(1),
     Values: first ? r.Values.slice(0, 1) : r.Values.slice(1),
     StatusCode: first ? 'PartialData' : 'Complete',
   }));
-  if (first) answer.NextToken = 'page-2';
+  // --next-token turns the CLI's own paging off, as --no-paginate does.
+  if (opts['--no-paginate'] || opts['--next-token'] !== undefined) {
+    const first = opts['--next-token'] === undefined;
+    answer.MetricDataResults = page(first);
+    if (first) answer.NextToken = 'page-2';
+  } else {
+    answer.MetricDataResults = [...page(true), ...page(false)];
+  }
+}
+if (state.mode === 'limited') {
+  answer.Messages = [{ Code: 'MaxMetricsExceeded', Value: 'Maximum number of allowed metrics exceeded. Your search may have been limited.' }];
 }
 process.stdout.write(JSON.stringify(answer, null, 4) + '\n');
 `;
