@@ -4,7 +4,14 @@ import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
-import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
+import {
+  armNames,
+  evidenceOf,
+  type StatisticalContext,
+  slotWindow,
+  verdictOf,
+  waitForRequests,
+} from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
@@ -52,6 +59,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
           unit: latencyUnit(gate.buckets) ?? '',
+          names: armNames(ctx),
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }

@@ -36,6 +36,9 @@ export function slotWindow(
   };
 }
 
+/** The arms as a judge's note names them: the versions, as the release's headline does. */
+export const armNames = (ctx: MeasureContext) => ({ candidate: ctx.candidate, baseline: ctx.stable });
+
 /** The judge's evidence as a measurement keeps it (the arms are the measurement's own fields). */
 export function evidenceOf(j: Judgment): Evidence {
   const { method, effect, interval, eValue, pValue } = j.evidence;
@@ -135,7 +138,13 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
         // Per-request rates: each arm's events against the requests it served in the window, not
         // against the configured split, which real traffic misses (sticky keys, a window across a
         // weight change, rounded weights); the srm gate reports that miss as a mismatch.
-        const j = judgeCounts({ canary, baseline, maxIncrease: gate.maxIncrease, alpha: gate.alpha });
+        const j = judgeCounts({
+          canary,
+          baseline,
+          maxIncrease: gate.maxIncrease,
+          alpha: gate.alpha,
+          names: armNames(ctx),
+        });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }
       case 'threshold':

@@ -55,14 +55,26 @@ const quoted = (text: string) => `"${text.replace(/["`]/g, "'").replace(/\s+/g, 
 const plain = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 4, useGrouping: false });
 
 /**
- * The release's key metric over the analysis, candidate against baseline, as a mermaid line
- * chart (GitHub draws ```mermaid blocks in comments and job summaries): the first gate with
- * at least two looks that saw both arms. Not the split check: its second line is the configured
- * share, not the baseline version's; nor a gate reading the whole service. No chart without one.
+ * The y-axis from 0 (or the lowest value, when below 0) to a little above the highest: mermaid's
+ * own range starts at the lowest value plotted, where a bar of that value has no height at all.
+ */
+function yRange(values: number[]): [number, number] {
+  const low = Math.min(0, ...values) || 0; // never -0, which reads `-0`
+  const high = Math.max(...values);
+  return [low, high > low ? high + (high - low) * 0.1 : low + 1];
+}
+
+/**
+ * The release's key metric over the analysis, candidate against baseline, as a mermaid chart
+ * (GitHub draws ```mermaid blocks in comments and job summaries): the first gate with at least
+ * two looks that saw both arms. xychart draws no legend, so the arms differ in kind, as the title
+ * says: the baseline as bars, the candidate as a line over them. Not the split check: its second
+ * series is the configured share, not the baseline version's; nor a gate reading the whole
+ * service. No chart without one.
  */
 export function keyMetricChart(release: Release, model: ModelConfig | undefined): string[] {
   const configOf = (g: GateState) => model?.gates.find((c) => c.name === g.name);
-  // A whole-service gate's two lines are one series read twice, not candidate against baseline.
+  // A whole-service gate's two series are one read twice, not candidate against baseline.
   const wholeService = (g: GateState) => {
     const config = configOf(g);
     return config !== undefined && model !== undefined && readsWholeService(config, model);
@@ -71,18 +83,22 @@ export function keyMetricChart(release: Release, model: ModelConfig | undefined)
   if (!gate) return [];
   const points = looks(gate);
   const unit = unitOf(queryOf(configOf(gate), gate.name));
-  const y = (x: number) => plain.format(x * unit.scale);
+  const scaled = (i: 1 | 2) => points.map((p) => p[i] * unit.scale);
+  const [low, high] = yRange([...scaled(1), ...scaled(2)]);
+  const y = (x: number) => plain.format(x);
   // The series is thinned as it grows (series.ts keeps every other point once full), so the looks
   // are not evenly spaced in time while the band axis spaces them evenly: each label says when.
   const axis = timeAxis(points.at(-1)?.[0] ?? 0);
+  const title = `${gate.name}: candidate ${release.to} (line) vs baseline ${release.from} (bars)`;
   return [
     '```mermaid',
     'xychart-beta',
-    `  title ${quoted(`${gate.name}: candidate ${release.to} (first line) vs baseline ${release.from}`)}`,
+    `  title ${quoted(title)}`,
     `  x-axis ${quoted(axis.title)} [${points.map(([s]) => quoted(axis.label(s))).join(', ')}]`,
-    `  y-axis ${quoted(unit.label ? `${gate.name} (${unit.label})` : gate.name)}`,
-    `  line [${points.map((p) => y(p[1])).join(', ')}]`,
-    `  line [${points.map((p) => y(p[2])).join(', ')}]`,
+    `  y-axis ${quoted(unit.label ? `${gate.name} (${unit.label})` : gate.name)} ${y(low)} --> ${y(high)}`,
+    // The bars first: mermaid draws in order, so the line stays visible over them.
+    `  bar [${scaled(2).map(y).join(', ')}]`,
+    `  line [${scaled(1).map(y).join(', ')}]`,
     '```',
   ];
 }

@@ -177,7 +177,8 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
             : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
       bound: bounds,
       verdict: verdictText(g, release),
-      note: [tolerated, evidence, note].filter(Boolean).join('; '),
+      // What the arms showed first, the statistics behind the verdict after.
+      note: [tolerated, note, evidence].filter(Boolean).join('; '),
     };
   });
 }
@@ -212,8 +213,10 @@ function verdictText(g: GateState, release: Release): string {
 function passedNote(m: Measurement | undefined, bounds: string): string {
   if (!m?.note || m.note === bounds) return '';
   if (m.verdict === 'pass') return m.note;
-  // The judge saw the data without finding a regression, and the step's deadline passed the gate.
-  if (m.verdict === 'waiting' && m.evidence) return `no regression by the step's deadline: ${m.note}`;
+  // The judge saw the data without finding a regression, and the step's deadline passed the gate:
+  // no evidence of one, which is not evidence of none.
+  if (m.verdict === 'waiting' && m.evidence)
+    return `no regression found by the step's deadline (not proof of none): ${m.note}`;
   return '';
 }
 

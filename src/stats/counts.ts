@@ -117,7 +117,17 @@ export interface CountInput {
   spread?: number;
   /** The method name in the evidence (the latency judge reuses this one). */
   method?: string;
+  /** How the note names the arms: their versions where the caller knows them. */
+  names?: ArmNames;
 }
+
+/** The arms as a note names them: `v3`, `v1`. */
+export interface ArmNames {
+  candidate: string;
+  baseline: string;
+}
+
+export const UNNAMED_ARMS: ArmNames = { candidate: 'the candidate', baseline: 'the baseline' };
 
 /**
  * The candidate's share of the requests the arms served (their exposure), NaN without requests.
@@ -175,14 +185,15 @@ export function judgeCounts(input: CountInput): Judgment {
     eValue: verdict === 'pass' ? ePass : eFail,
     ...arms,
   };
-  const tolerance = `×${round(1 + input.maxIncrease)}`;
-  const range = `rate ratio ${fmt(effect)} (bounds ${fmt(evidence.interval[0])}–${fmt(evidence.interval[1])})`;
-  const note =
-    verdict === 'fail'
-      ? `${range}: above the tolerated ${tolerance} (e-value ${fmt(eFail)} ≥ ${fmt(1 / input.alpha)})`
-      : verdict === 'pass'
-        ? `${range}: no regression beyond ${tolerance} (e-value ${fmt(ePass)} ≥ ${fmt(1 / input.alpha)})`
-        : `${range}: not yet conclusive against ${tolerance} (e-value ${fmt(eFail)} < ${fmt(1 / input.alpha)})`;
+  const names = input.names ?? UNNAMED_ARMS;
+  const seen = `${percent(c.events / c.total)} on ${names.candidate} vs ${percent(b.events / b.total)} on ${names.baseline}`;
+  const note = countNote(seen, verdict, {
+    ...(effect === undefined ? {} : { effect }),
+    interval: evidence.interval,
+    maxIncrease: input.maxIncrease,
+    eValue: evidence.eValue,
+    alpha: input.alpha,
+  });
   return { verdict, evidence, note };
 }
 
@@ -195,7 +206,65 @@ function summaries(c: ArmCounts, b: ArmCounts): { canary: ArmSummary; baseline: 
   return { canary: arm(c), baseline: arm(b) };
 }
 
-const round = (x: number) => Math.round(x * 1000) / 1000;
+/** What a count judgment's note needs beyond what each arm saw. */
+export interface CountFigures {
+  effect?: number;
+  interval: [number, number];
+  maxIncrease: number;
+  eValue: number;
+  alpha: number;
+}
+
+/**
+ * A count judgment's note, for a reader who is no statistician: what each arm saw first (`seen`),
+ * then how many times the baseline's rate that is, the end of its bounds that decided and the
+ * tolerance, and last the evidence against its threshold:
+ *   fail: `14.1% on v3 vs 0.24% on v1 (×58, at least ×6.9; tolerated ×1.1); e-value 2.49e+10 ≥ 40`
+ *   pass: `no regression beyond ×1.1: 0.5% on v2 vs 0.49% on v1 (×1.02, at most ×1.08); e-value 45 ≥ 40`
+ *   else: `0.51% on v2 vs 0.5% on v1 (×1.02, between ×0.51 and ×2.1; tolerated ×1.1); e-value 1.3 < 40`
+ * An undecided look says no conclusion: the gate's standing (pending, or passed by a deadline) does.
+ */
+export function countNote(seen: string, verdict: Verdict, f: CountFigures): string {
+  const tolerance = `×${Math.round((1 + f.maxIncrease) * 1000) / 1000}`;
+  const [lo, hi] = f.interval;
+  const ratio = f.effect === undefined ? [] : [times(f.effect, 'nearest')];
+  const bounds =
+    verdict === 'fail'
+      ? `at least ${times(lo, 'down')}`
+      : verdict === 'pass'
+        ? `at most ${times(hi, 'up')}`
+        : Number.isFinite(hi)
+          ? `between ${times(lo, 'down')} and ${times(hi, 'up')}`
+          : `${times(lo, 'down')} or more`;
+  const threshold = `e-value ${fmt(f.eValue)} ${verdict === 'inconclusive' ? '<' : '≥'} ${fmt(1 / f.alpha)}`;
+  if (verdict === 'pass')
+    return `no regression beyond ${tolerance}: ${seen} (${[...ratio, bounds].join(', ')}); ${threshold}`;
+  return `${seen} (${[...ratio, bounds].join(', ')}; tolerated ${tolerance}); ${threshold}`;
+}
+
+/** A share of requests as a percentage in 3 significant digits: `14.1%`, `0.24%`. */
+export const percent = (x: number) => (Number.isFinite(x) ? `${Number((100 * x).toPrecision(3))}%` : '–');
+
+/**
+ * A rate ratio as a reviewer reads it: `×58`, `×6.9`, `×0.24`, `×1.02` (3 digits from 1 to 2, where
+ * tolerances lie); a bound rounded away from the estimate, so that `at least` never claims more.
+ */
+export function times(x: number, direction: 'nearest' | 'down' | 'up'): string {
+  if (!Number.isFinite(x)) return x > 0 ? '×∞' : '×–';
+  if (x <= 0) return '×0';
+  const digits = x >= 1 && x < 2 ? 3 : 2;
+  const step = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
+  // The nudge keeps a value that is a whole number of steps (6.9) from flooring to the one below.
+  const steps = x / step;
+  const n =
+    direction === 'down'
+      ? Math.floor(steps + 1e-9)
+      : direction === 'up'
+        ? Math.ceil(steps - 1e-9)
+        : Math.round(steps);
+  const r = Number((n * step).toPrecision(digits));
+  return `×${r >= 1e5 ? r.toExponential(1) : String(r)}`;
+}
 
 /** A number in 3 significant digits for notes; ∞ and – for the edge cases. */
 export function fmt(x: number | undefined): string {

@@ -12,7 +12,7 @@
  * sequences: docs/judges.md.
  */
 import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
-import { fmt, judgeCounts } from './counts.js';
+import { type ArmNames, countNote, judgeCounts, percent, UNNAMED_ARMS } from './counts.js';
 import { inconclusive, type Judgment } from './judgment.js';
 
 export const LATENCY_METHOD = 'sequential-exceedance';
@@ -33,6 +33,8 @@ export interface LatencyInput {
   spread?: number;
   /** The latencies' unit for the note (default `ms`); `''` when the source does not say. */
   unit?: string;
+  /** How the note names the arms: their versions where the caller knows them. */
+  names?: ArmNames;
 }
 
 export function totalOf(d: LatencyData): number {
@@ -92,15 +94,30 @@ export function judgeLatency(input: LatencyInput): Judgment {
     alpha: input.alpha,
     ...(input.spread === undefined ? {} : { spread: input.spread }),
     method: LATENCY_METHOD,
+    ...(input.names === undefined ? {} : { names: input.names }),
   });
   const qc = quantileOf(canary, input.quantile);
   const qb = quantileOf(baseline, input.quantile);
   const c = judged.evidence.canary;
   const b = judged.evidence.baseline;
-  const slow = (a: typeof c) =>
-    a?.events === undefined || !a.total ? '–' : `${((100 * a.events) / a.total).toFixed(2)}%`;
+  const names = input.names ?? UNNAMED_ARMS;
+  const slow = (a: typeof c) => (a?.events === undefined || !a.total ? '–' : percent(a.events / a.total));
   const t = (x: number | undefined) => inUnit(x, input.unit ?? 'ms');
-  const what = `${name} ${t(qc)} vs ${t(qb)}; slower than ${t(edge)}: ${slow(c)} of the candidate's requests, ${slow(b)} of the baseline's`;
+  // The quantiles first, as the gate table shows them; the slow requests the judge counted after.
+  const what = `${name} ${t(qc)} on ${names.candidate} vs ${t(qb)} on ${names.baseline}; slower than ${t(edge)}: ${slow(c)} of ${names.candidate}'s requests vs ${slow(b)} of ${names.baseline}'s`;
+  const { effect, interval, eValue } = judged.evidence;
+  const none = c?.events === 0 && b?.events === 0;
+  const note = none
+    ? `${what}: nothing points to a regression yet`
+    : interval === undefined || eValue === undefined
+      ? `${what}: ${judged.note}`
+      : countNote(what, judged.verdict, {
+          ...(effect === undefined ? {} : { effect }),
+          interval,
+          maxIncrease: input.maxIncrease,
+          eValue,
+          alpha: input.alpha,
+        });
   return {
     verdict: judged.verdict,
     evidence: {
@@ -108,17 +125,8 @@ export function judgeLatency(input: LatencyInput): Judgment {
       ...(c ? { canary: { ...c, ...(qc === undefined ? {} : { value: qc }) } } : {}),
       ...(b ? { baseline: { ...b, ...(qb === undefined ? {} : { value: qb }) } } : {}),
     },
-    note: `${what}: ${conclusion(judged.verdict, input.maxIncrease, judged.evidence.eValue, input.alpha)}`,
+    note,
   };
-}
-
-function conclusion(verdict: string, maxIncrease: number, e: number | undefined, alpha: number): string {
-  const within = `×${fmt(1 + maxIncrease)}`;
-  const ev = `e-value ${fmt(e)}`;
-  if (verdict === 'fail')
-    return `more slow requests than the tolerated ${within} (${ev} ≥ ${fmt(1 / alpha)})`;
-  if (verdict === 'pass') return `no more slow requests than ${within} (${ev} ≥ ${fmt(1 / alpha)})`;
-  return `not yet conclusive (${ev} < ${fmt(1 / alpha)})`;
 }
 
 const pct = (q: number) => String(Math.round(q * 1000) / 10);

@@ -55,7 +55,7 @@ describe('the latency gate', () => {
     expect(m.canary).toBeGreaterThan((m.baseline ?? 0) * 1.2);
     expect(m.evidence?.method).toBe('sequential-exceedance');
     expect(m.note).toMatch(
-      /^p95 .* ms vs .* ms; slower than .* ms: .*: more slow requests than the tolerated ×1.1/,
+      /^p95 [\d.]+ ms on v2 vs [\d.]+ ms on v1; slower than [\d.]+ ms: [\d.]+% of v2's requests vs [\d.]+% of v1's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 20$/,
     );
   });
 
@@ -92,7 +92,7 @@ describe('the latency gate', () => {
   it('still fails a 10% slower p95 at a skewed split, a canary configured at 25% serving 15%', async () => {
     const m = await measureLatency(p95(), ctx(served(0.15, 44), 1800, 25));
     expect(m.verdict).toBe('fail');
-    expect(m.note).toMatch(/: more slow requests than the tolerated ×1.1/);
+    expect(m.note).toMatch(/\(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 20$/);
   });
 
   it('is inconclusive without histograms, and an error when the source has none or fails', async () => {

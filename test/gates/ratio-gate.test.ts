@@ -68,16 +68,21 @@ describe('the ratio gate', () => {
     expect(m.evidence?.method).toBe('sequential-binomial');
     expect(m.evidence?.effect).toBeCloseTo(3, 1);
     expect(m.evidence?.interval?.[0]).toBeGreaterThan(1.1);
-    expect(m.note).toMatch(/^rate ratio 3 \(bounds .*\): above the tolerated ×1.1/);
+    expect(m.note).toMatch(
+      /^3% on v2 vs 1% on v1 \(×3, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 20$/,
+    );
     const state = await lookAtGate(errors(), pending('errors', 'ratio'), ctx(metrics, 600));
     expect(state).toMatchObject({ verdict: 'fail', failures: 1 });
-    expect(state.reason).toMatch(/^errors: rate ratio 3/);
+    expect(state.reason).toMatch(/^errors: 3% on v2 vs 1% on v1 \(×3/);
   });
 
   it('keeps a healthy candidate waiting while evidence accrues, then passes it', async () => {
     const early = await measureRatio(errors(), ctx(healthy(), 120));
     expect(early.verdict).toBe('waiting');
-    expect(early.note).toContain('not yet conclusive');
+    // Undecided: the ratio's bounds still straddle the tolerance, the e-value is under its threshold.
+    expect(early.note).toMatch(
+      /\(×[\d.]+, between ×[\d.]+ and ×[\d.]+; tolerated ×1\.1\); e-value \S+ < 20$/,
+    );
     const late = await measureRatio(errors(), ctx(healthy(), 24 * 3600));
     expect(late.verdict).toBe('pass');
     expect(late.note).toContain('no regression beyond ×1.1');
@@ -93,7 +98,9 @@ describe('the ratio gate', () => {
     expect(looks.filter((m) => m.verdict === 'fail')).toEqual([]);
     const last = looks.at(-1);
     expect(last?.verdict).toBe('pass');
-    expect(last?.note).toMatch(/^rate ratio 1 \(bounds .*\): no regression beyond ×1.1/);
+    expect(last?.note).toMatch(
+      /^no regression beyond ×1\.1: 2% on v2 vs 2% on v1 \(×1, at most ×1\.\d+\); e-value/,
+    );
     const [lo, hi] = last?.evidence?.interval ?? [Number.NaN, Number.NaN];
     expect(lo).toBeLessThanOrEqual(1);
     expect(hi).toBeGreaterThanOrEqual(1);
@@ -108,7 +115,7 @@ describe('the ratio gate', () => {
     expect(m.evidence?.effect).toBeCloseTo(2, 10);
     expect(m.evidence?.interval?.[0]).toBeGreaterThan(1.1);
     expect(m.evidence?.interval?.[1]).toBeGreaterThan(2);
-    expect(m.note).toMatch(/^rate ratio 2 \(bounds .*\): above the tolerated ×1.1/);
+    expect(m.note).toMatch(/^4% on v2 vs 2% on v1 \(×2, at least ×1\.\d+; tolerated ×1\.1\); e-value/);
   });
 
   it('is inconclusive on NaN counts, and an error without count queries or on an outage', async () => {

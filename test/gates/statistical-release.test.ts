@@ -148,11 +148,16 @@ describe('statistical gates in the release engine (fake clock)', () => {
     );
     expect(end.status).toBe('failed');
     expect(end.phases).toHaveLength(1);
-    expect(end.reason).toMatch(/^errors: rate ratio 2 \(bounds .*\): above the tolerated ×1.5/);
+    expect(end.reason).toMatch(
+      /^errors: 4% on v2 vs 2% on v1 \(×2, at least ×1\.\d+; tolerated ×1\.5\); e-value \S+ ≥ 40$/,
+    );
     const errors = gateRows(end, config)[0];
     expect(errors?.verdict).toBe('❌ fail');
     expect(errors?.candidate).toMatch(/^4.00% \(\d+ req\)$/);
-    expect(errors?.note).toMatch(/^effect 2 \[.*\], e-value .* \(sequential-binomial\); rate ratio 2/);
+    // What the arms showed first, the evidence behind the verdict after it.
+    expect(errors?.note).toMatch(
+      /^4% on v2 vs 2% on v1 \(×2, .*; effect 2 \[.*\], e-value .* \(sequential-binomial\)$/,
+    );
   });
 
   it('passes a step whose arms both had no error at all: no events is data, not missing data', async () => {

@@ -352,7 +352,7 @@ models:
     expect(m).toMatchObject({ verdict: 'fail', canaryRequests: 200, baselineRequests: 400 });
     expect(m.canary).toBeCloseTo(0.2, 12);
     expect(m.baseline).toBeCloseTo(0.05, 12);
-    expect(m.note).toMatch(/rate ratio 4 .*above the tolerated ×1\.1/);
+    expect(m.note).toMatch(/^20% on \S+ vs 5% on \S+ \(×4, at least ×[\d.]+; tolerated ×1\.1\)/);
   });
 
   it('reads a sum with no series as no data naming the query; `or vector(0)` writes a meant 0', async () => {

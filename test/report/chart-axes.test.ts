@@ -53,7 +53,7 @@ describe('the key metric chart axes', () => {
       [9, 0.011, 0.005],
     ]);
     expect(chart[3]).toBe('  x-axis "seconds since the release started" ["3s", "6s", "9s"]');
-    expect(chart[5]).toBe('  line [1, 1.2, 1.1]');
+    expect(chart[6]).toBe('  line [1, 1.2, 1.1]');
   });
 
   it('labels a longer release m:ss, then h:mm:ss, one distinct label per kept look', () => {
@@ -75,7 +75,7 @@ describe('the key metric chart axes', () => {
       [20, 0.01, 0.005],
     ]);
     expect(labels(same)).toEqual(['"10s"', '"20s"']);
-    expect(same[5]).toBe('  line [2, 1]');
+    expect(same[6]).toBe('  line [2, 1]');
   });
 
   it("titles the y-axis with a PromQL gate's name, not its query stripped of punctuation", () => {
@@ -88,13 +88,13 @@ describe('the key metric chart axes', () => {
       [120, 0.4, 0],
     ]);
     // The query's unit is the backend's, not known: the name alone, no guessed unit.
-    expect(chart[4]).toBe('  y-axis "checkout-5xx"');
+    expect(chart[4]).toBe('  y-axis "checkout-5xx" 0 --> 0.55');
     expect(
       charted(errorRate, [
         [60, 0.5, 0],
         [120, 0.4, 0],
       ])[4],
-    ).toBe('  y-axis "errors (%)"');
+    ).toBe('  y-axis "errors (%)" 0 --> 55');
   });
 
   it("emits only statements mermaid's xychart grammar reads, even for values far below 1", () => {
@@ -111,8 +111,8 @@ describe('the key metric chart axes', () => {
       /^xychart-beta$/,
       new RegExp(`^ {2}title ${str}$`),
       new RegExp(`^ {2}x-axis ${str} \\[${str}(?:, ${str})*\\]$`),
-      new RegExp(`^ {2}y-axis ${str}$`),
-      new RegExp(`^ {2}line \\[${num}(?:, ${num})*\\]$`),
+      new RegExp(`^ {2}y-axis ${str} ${num} --> ${num}$`),
+      new RegExp(`^ {2}bar \\[${num}(?:, ${num})*\\]$`),
       new RegExp(`^ {2}line \\[${num}(?:, ${num})*\\]$`),
       /^```$/,
     ];
@@ -120,7 +120,8 @@ describe('the key metric chart axes', () => {
     chart.forEach((line, i) => {
       expect(line).toMatch(grammar[i] as RegExp);
     });
-    expect(chart[5]).toBe('  line [0.0000001, 0]');
-    expect(chart[6]).toBe('  line [0.00000025, 123500]');
+    expect(chart[4]).toBe('  y-axis "errors (%)" 0 --> 135800');
+    expect(chart[5]).toBe('  bar [0.00000025, 123500]');
+    expect(chart[6]).toBe('  line [0.0000001, 0]');
   });
 });

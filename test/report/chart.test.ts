@@ -29,7 +29,7 @@ async function analysed(rate: number): Promise<Release> {
 }
 
 describe('the key metric chart', () => {
-  it("draws the first gate's looks, candidate against baseline, in the gate table's unit", async () => {
+  it("draws the first gate's looks, the candidate's line over the baseline's bars, in the gate table's unit", async () => {
     const release = await analysed(0.012);
     const text = renderMarkdown(config, { releases: [release], skipped: [] }, { now: 0 });
     const chart = text.slice(
@@ -40,14 +40,16 @@ describe('the key metric chart', () => {
     expect(lines.slice(0, 3)).toEqual([
       '```mermaid',
       'xychart-beta',
-      '  title "errors: candidate v2 (first line) vs baseline v1"',
+      // xychart draws no legend: the title says which series is which, and they differ in kind.
+      '  title "errors: candidate v2 (line) vs baseline v1 (bars)"',
     ]);
     expect(lines[3]).toMatch(/^ {2}x-axis "seconds since the release started" \[("\d+s", )*"\d+s"\]$/);
-    expect(lines[4]).toBe('  y-axis "errors (%)"');
+    // From 0, where a bar of the lowest value would otherwise have no height, to above the highest.
+    expect(lines[4]).toBe('  y-axis "errors (%)" 0 --> 1.32');
     const looks = (lines[5]?.match(/[\d.]+/g) ?? []).length;
     expect(looks).toBeGreaterThanOrEqual(2);
-    expect(lines[5]).toBe(`  line [${Array(looks).fill(1.2).join(', ')}]`);
-    expect(lines[6]).toBe(`  line [${Array(looks).fill(0.5).join(', ')}]`);
+    expect(lines[5]).toBe(`  bar [${Array(looks).fill(0.5).join(', ')}]`);
+    expect(lines[6]).toBe(`  line [${Array(looks).fill(1.2).join(', ')}]`);
   });
 
   it('is left out of the compact report, and without two looks that saw both arms', async () => {

@@ -101,14 +101,14 @@ describe("a gate's row when a new phase has begun", () => {
     );
     // Step 1's pass stays in the phase history, and its looks in the chart.
     expect(row(text, 'step 1 of 2')).toMatch(/ \| passed \|$/);
-    expect(text).toContain('title "errors: candidate v2 (first line) vs baseline v1"');
+    expect(text).toContain('title "errors: candidate v2 (line) vs baseline v1 (bars)"');
 
     const looked = await released(config, healthy(), {
       stop: (r) => r.phase === 1 && r.gates[0]?.last !== undefined,
     });
     // Step 2's own look: 10 s of candidate requests, where step 1's last look had 80 s of them.
     expect(gateRow(report(config, looked))).toMatch(
-      /^\| errors \(errors \/ requests\) \| 0\.00% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: .*not yet conclusive/,
+      /^\| errors \(errors \/ requests\) \| 0\.00% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); e-value \S+ \\< \d+; /,
     );
   });
 

@@ -92,7 +92,7 @@ describe('latency units in the report', () => {
   it("keeps ms for the sandbox's own latency histogram", async () => {
     const config = gate('latency');
     const m = await look(config, new FakeCounts(arms));
-    expect(m.note).toMatch(/^p95 [\d.]+ ms vs [\d.]+ ms; slower than [\d.]+ ms/);
+    expect(m.note).toMatch(/^p95 [\d.]+ ms on v2 vs [\d.]+ ms on v1; slower than [\d.]+ ms/);
     expect(row(config, m)?.candidate).toMatch(/^\d+\.\d ms \(300 req\)$/);
   });
 });

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.js';
-import { countTest, judgeCounts } from '../../src/stats/counts.js';
+import { countTest, judgeCounts, times } from '../../src/stats/counts.js';
 import { judgeObservation, parseObservation } from '../../src/stats/observation.js';
 
 /** Poisson draws by inversion (small means only), for the simulations below. */
@@ -32,7 +32,11 @@ describe('the count judge', () => {
     expect(hi).toBeGreaterThan(2);
     expect(j.evidence.eValue).toBeGreaterThanOrEqual(20);
     expect(j.evidence.canary).toEqual({ events: 40, total: 2000, value: 0.02 });
-    expect(j.note).toMatch(/^rate ratio 2 \(bounds .*\): above the tolerated ×1.1/);
+    // The arms' rates first, then the ratio, the end of its bounds that decided and the tolerance,
+    // the e-value against its threshold last.
+    expect(j.note).toMatch(
+      /^2% on the candidate vs 1% on the baseline \(×2, at least ×1\.\d+; tolerated ×1\.1\); e-value [\d.]+ ≥ 20$/,
+    );
   });
 
   it('passes early once the rate ratio is credibly below the tolerance', () => {
@@ -45,6 +49,43 @@ describe('the count judge', () => {
     expect(j.verdict).toBe('pass');
     expect(j.evidence.interval?.[1]).toBeLessThan(1.1);
     expect(j.note).toContain('no regression beyond ×1.1');
+  });
+
+  it('names the arms by version, their rates first, and words a look that did not decide as no verdict', () => {
+    const look = (canary: number, baseline: number, total = [600, 10_000]) =>
+      judgeCounts({
+        canary: { events: canary, total: total[0] as number },
+        baseline: { events: baseline, total: total[1] as number },
+        maxIncrease: 0.1,
+        alpha: 0.025,
+        names: { candidate: 'v3', baseline: 'v1' },
+      });
+    expect(look(9, 30, [64, 12_500]).note).toMatch(
+      /^14\.1% on v3 vs 0\.24% on v1 \(×59, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 40$/,
+    );
+    const undecided = look(6, 100);
+    expect(undecided.verdict).toBe('inconclusive');
+    expect(undecided.note).toMatch(
+      /^1% on v3 vs 1% on v1 \(×1, between ×0\.\d+ and ×\d\.?\d*; tolerated ×1\.1\); e-value [\d.]+ < 40$/,
+    );
+    // No baseline event: no ratio to show, only its lower bound.
+    expect(look(30, 0).note).toMatch(
+      /^5% on v3 vs 0% on v1 \(at least ×\d+; tolerated ×1\.1\); e-value \S+ ≥ 40$/,
+    );
+  });
+
+  it('rounds a bound away from the estimate, so that "at least" never claims more than the bound', () => {
+    expect([times(6.93, 'down'), times(6.9, 'down'), times(1.0999, 'down'), times(1.0801, 'up')]).toEqual([
+      '×6.9',
+      '×6.9',
+      '×1.09',
+      '×1.09',
+    ]);
+    expect([times(58.4, 'nearest'), times(15_700, 'up'), times(Number.POSITIVE_INFINITY, 'up')]).toEqual([
+      '×58',
+      '×16000',
+      '×∞',
+    ]);
   });
 
   it('is inconclusive, never a pass, on missing, NaN or empty data', () => {
@@ -90,7 +131,9 @@ describe('the count judge', () => {
     if (!parsed.success) throw new Error(parsed.problems.join('; '));
     const j = judgeObservation(parsed.data, 0.05);
     expect(j.verdict).toBe('pass');
-    expect(j.note).toMatch(/^rate ratio 1 \(bounds .*\): no regression beyond ×1.1/);
+    expect(j.note).toMatch(
+      /^no regression beyond ×1\.1: 2% on the candidate vs 2% on the baseline \(×1, at most ×1\.0\d\); e-value [\d.]+ ≥ 20$/,
+    );
   });
 
   it('never turns a failure into something else when the candidate has one more event', () => {

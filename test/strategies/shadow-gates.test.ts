@@ -30,7 +30,7 @@ describe('the ratio and latency gates of a shadow', () => {
       const target = new MemoryTarget();
       const r = await released(config, arms(0.05, 80), { target });
       expect(r.status).toBe('failed');
-      expect(r.reason).toMatch(/^(errors: rate ratio \d|p95: p95 \d)/);
+      expect(r.reason).toMatch(/^(errors: [\d.]+% on v2 vs [\d.]+% on v1 \(×\d|p95: p95 [\d.]+ ms on v2 vs)/);
       expect(lasted(r)).toBeLessThanOrEqual(1);
       expect(target.state).toEqual({ stable: { version: 'v1' } });
       const text = report(config, r);
@@ -47,11 +47,9 @@ describe('the ratio and latency gates of a shadow', () => {
     const text = report(config, r);
     // An e-value and bounds: the judges compared the arms (before, the split of a shadow was 0).
     expect(row(text, 'errors (errors / requests)')).toMatch(
-      /\| ✅ pass: .*e-value [\d.]+ .*rate ratio 1 \(bounds 0\.\d+–1\.\d+\)/,
+      /\| ✅ pass: .*1% on v2 vs 1% on v1 \(×1, .*\); e-value [\d.]+ .*effect 1 \\\[0\.\d+, 1\.\d+\\\]/,
     );
-    expect(row(text, 'p95 (p95)')).toMatch(
-      /\| ✅ pass: .*e-value [\d.]+ .*5\.11% of the candidate's requests/,
-    );
+    expect(row(text, 'p95 (p95)')).toMatch(/\| ✅ pass: .*5\.11% of v2's requests .*e-value [\d.]+/);
   });
 });
 
