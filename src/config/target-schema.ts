@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { targetCapabilities } from '../targets/capabilities.js';
 import { COMMAND_VALUES } from '../targets/command-values.js';
 import { formatDuration } from './duration.js';
 import {
@@ -13,6 +14,7 @@ import {
   unknownVariant,
 } from './fields.js';
 import { describeValue, listOf } from './messages.js';
+import type { TargetStrategy } from './types.js';
 
 // ── targets ─────────────────────────────────────────────────────────────────────────────
 
@@ -244,15 +246,27 @@ const seldonTarget = strict({
   }))
   .describe('Seldon Core v2: candidate weights of an Experiment (kubectl apply), read back with its status.');
 
-const strategies = z
-  .array(
-    z.enum(STRATEGIES, {
-      error: (issue) => `unknown strategy ${describeValue(issue.input)} (known: ${listOf([...STRATEGIES])})`,
-    }),
-  )
-  .min(1, { error: 'expected at least one strategy' })
-  .default(['canary'])
-  .describe('Strategies your serving layer or commands can carry out (default [canary]).');
+/** `strategies:` of a target that does what it declares, less what no such target can do (rolling). */
+function declaredStrategies(type: 'http' | 'command') {
+  const { refused } = targetCapabilities(type);
+  const declarable = STRATEGIES.filter((s) => !refused[s]) as [TargetStrategy, ...TargetStrategy[]];
+  return z
+    .array(
+      z.enum(declarable, {
+        error: (issue) => {
+          const why = refused[issue.input as TargetStrategy];
+          return why
+            ? `the ${type} target cannot do ${issue.input}, so remove it from target.strategies: ${why}`
+            : `unknown strategy ${describeValue(issue.input)} (known: ${listOf([...declarable])})`;
+        },
+      }),
+    )
+    .min(1, { error: 'expected at least one strategy' })
+    .default(['canary'])
+    .describe(
+      `Strategies your ${type === 'http' ? 'serving layer' : 'commands'} can carry out (default [canary]); never ${Object.keys(refused).join(', ')} (docs/targets/${type}.md).`,
+    );
+}
 
 const httpTarget = strict({
   type: z.literal('http').describe('Your own serving layer implementing docs/http-target.openapi.yaml.'),
@@ -261,7 +275,7 @@ const httpTarget = strict({
     // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
     'Headers sent with every request, e.g. Authorization: "Bearer ${SERVING_TOKEN}".',
   ).default({}),
-  strategies,
+  strategies: declaredStrategies('http'),
   ...timingShape,
 })
   .superRefine(checkTiming, always)
@@ -311,7 +325,7 @@ const commandTarget = strict({
     'Program and arguments that print the served state as JSON: {"stable":{"version":"v1"},"canary":{"version":"v2","weight":10}}, with "mirror":{"version","share"} and "sticky":{"header"} when served.',
   ),
   timeout: duration('Longest one command may take (default "60s").').prefault('60s'),
-  strategies,
+  strategies: declaredStrategies('command'),
 })
   .transform((t) => ({
     type: t.type,

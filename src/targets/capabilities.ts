@@ -1,5 +1,6 @@
 import { SHADOW_SHARE_DEFAULT } from '../config/strategy-schema.js';
 import type { TargetStrategy } from '../config/types.js';
+import { COMMAND_VALUES } from './command-values.js';
 
 /**
  * What each serving platform can do (SPEC section 5), so that a strategy a target cannot
@@ -24,7 +25,7 @@ export type TargetType = (typeof TARGET_TYPES)[number];
 export interface TargetCapabilities {
   /** Strategies the platform can carry out; for `http` and `command` the default of `strategies:`. */
   strategies: readonly TargetStrategy[];
-  /** Why each other strategy is refused. */
+  /** Why each other strategy is refused; for `http` and `command`, those no `strategies:` can declare. */
   refused: Partial<Record<TargetStrategy, string>>;
   /** `integer`: live weights are whole percentages on this platform. */
   weights: 'integer' | 'fractional';
@@ -50,6 +51,8 @@ const ALL: readonly TargetStrategy[] = TARGET_STRATEGIES;
 const NO_MIRROR = 'it has no traffic mirroring';
 const NO_STICKY = 'it has no split by a sticky key (user id)';
 const NO_BATCHES = 'it does not replace instances in batches that model-gate can drive';
+const STEP_TRAFFIC = 'use canary or linear, which step live traffic, instead';
+const PLACEHOLDERS = Object.keys(COMMAND_VALUES).map((name) => `{{${name}}}`);
 
 const TABLE: Record<TargetType, TargetCapabilities> = {
   sandbox: {
@@ -63,7 +66,9 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
   // The user's service or commands take the sticky header and must report it back.
   http: {
     strategies: ['canary'],
-    refused: {},
+    refused: {
+      rolling: `its contract's traffic state (TrafficState in docs/http-target.openapi.yaml) has no instance batches to ask your service for; ${STEP_TRAFFIC}`,
+    },
     weights: 'fractional',
     maxMirrorPercent: 100,
     declared: true,
@@ -71,7 +76,9 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
   },
   command: {
     strategies: ['canary'],
-    refused: {},
+    refused: {
+      rolling: `apply is given no batch to replace (only ${PLACEHOLDERS.join(', ')}); ${STEP_TRAFFIC}`,
+    },
     weights: 'fractional',
     maxMirrorPercent: 100,
     declared: true,
@@ -185,6 +192,9 @@ export function strategyRefusal(target: unknown, strategy: unknown): string | un
   if (!t || !s || !isTargetType(t.type) || !isStrategy(s.type)) return undefined;
   const caps = targetCapabilities(t.type);
   const wanted = s.type;
+  if (caps.declared && caps.refused[wanted]) {
+    return `the ${t.type} target cannot do ${wanted}: ${caps.refused[wanted]}`;
+  }
   if (caps.declared) {
     const declared = Array.isArray(t.strategies) ? t.strategies : caps.strategies;
     if (!declared.includes(wanted)) {
