@@ -59,6 +59,7 @@ const isvcSchema = z.object({
               latestCreatedRevision: z.string().optional(),
               latestReadyRevision: z.string().optional(),
               latestRolledoutRevision: z.string().optional(),
+              previousRolledoutRevision: z.string().optional(),
               traffic: z
                 .array(
                   z.object({
@@ -76,6 +77,40 @@ const isvcSchema = z.object({
     .default({ conditions: [] }),
 });
 type InferenceService = z.output<typeof isvcSchema>;
+
+/**
+ * The revision a 100% step left behind: at canaryTrafficPercent 100 KServe routes the latest
+ * revision alone (no `prev` target unless below 100, ksvc_reconciler.go) and records it as
+ * latestRolledoutRevision, the one before as previousRolledoutRevision (PropagateStatus); a
+ * percentage below 100 then splits against that one again. Undefined in any other state.
+ */
+function leftBehind(isvc: InferenceService): string | undefined {
+  const predictor = isvc.status.components?.predictor;
+  if (isvc.spec?.predictor?.canaryTrafficPercent !== 100 || !predictor?.latestRolledoutRevision) {
+    return undefined;
+  }
+  if (predictor.latestRolledoutRevision !== predictor.latestCreatedRevision) return undefined;
+  return predictor.previousRolledoutRevision || undefined;
+}
+
+/**
+ * Whether KServe's status routes what its spec asks: the latest revision at canaryTrafficPercent
+ * (100 when unset or nothing is rolled out yet) and the rest on latestRolledoutRevision. Not yet
+ * while it moves a rolled-out revision back (PropagateStatus), which takes it another pass.
+ */
+function routed(isvc: InferenceService): boolean {
+  const predictor = isvc.status.components?.predictor;
+  if (!predictor || predictor.traffic.length === 0) return true; // observe reports that
+  if (predictor.latestReadyRevision !== predictor.latestCreatedRevision) return true;
+  const percent = isvc.spec?.predictor?.canaryTrafficPercent;
+  const wanted = percent != null && predictor.latestRolledoutRevision ? percent : 100;
+  const latest = predictor.traffic.find((t) => t.latestRevision);
+  const rest = predictor.traffic.filter((t) => !t.latestRevision);
+  return (
+    (latest?.percent ?? 0) === wanted &&
+    rest.every((t) => t.revisionName === predictor.latestRolledoutRevision)
+  );
+}
 
 const revisionSchema = z.object({
   metadata: z.object({ name: z.string(), annotations: z.record(z.string(), z.string()).optional() }),
@@ -162,6 +197,12 @@ export function kserveTarget(
       );
     }
     const [previous] = others;
+    const behind = leftBehind(isvc);
+    if (!previous && latest && behind) {
+      const stable = (await versionsOf([behind])).get(behind) as string;
+      const { version, percent } = entry(latest);
+      if (version !== stable) return { stable: { version: stable }, canary: { version, weight: percent } };
+    }
     if (!previous || !latest)
       return { stable: { version: entry(traffic[0] as (typeof traffic)[number]).version } };
     const stable = entry(previous);
@@ -180,7 +221,7 @@ export function kserveTarget(
         const isvc = await get();
         const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
         const current = isvc.status.observedGeneration === isvc.metadata.generation;
-        if (current && ready?.status === 'True') return { done: true, value: isvc };
+        if (current && ready?.status === 'True' && routed(isvc)) return { done: true, value: isvc };
         if (current && ready?.status === 'False') {
           if (failFast) {
             throw new TargetError(
@@ -189,10 +230,11 @@ export function kserveTarget(
           }
           return { done: true, value: isvc };
         }
-        return {
-          done: false,
-          why: `it is still rolling out (${ready?.message ?? `generation ${isvc.metadata.generation} not yet observed`})`,
-        };
+        const why =
+          current && ready?.status === 'True'
+            ? 'its traffic does not yet show canaryTrafficPercent'
+            : (ready?.message ?? `generation ${isvc.metadata.generation} not yet observed`);
+        return { done: false, why: `it is still rolling out (${why})` };
       },
       config,
       clock,
@@ -223,8 +265,9 @@ export function kserveTarget(
       }
       const isvc = await settled(false);
       const predictor = isvc.status.components?.predictor;
+      const behind = leftBehind(isvc);
       const known = await versionsOf(
-        [predictor?.latestCreatedRevision, predictor?.latestRolledoutRevision].filter(
+        [predictor?.latestCreatedRevision, predictor?.latestRolledoutRevision, behind].filter(
           (r): r is string => !!r,
         ),
       );
@@ -234,29 +277,30 @@ export function kserveTarget(
       const rolledOut = predictor?.latestRolledoutRevision
         ? known.get(predictor.latestRolledoutRevision)
         : undefined;
+      // What a percentage below 100 of the latest revision splits against.
+      const base = behind ? known.get(behind) : rolledOut;
       const stable = desired.stable.version;
       // A blue-green promotion keeps blue idle beside green. KServe cannot split against a
       // revision that is not rolled out, but it keeps blue as an earlier revision, and a rollback
       // redeploys it in one patch: promote green alone.
-      if (canary && canary.weight === 0 && canary.version !== stable && rolledOut !== stable)
-        canary = undefined;
+      if (canary && canary.weight === 0 && canary.version !== stable && base !== stable) canary = undefined;
       // A revision that failed matters only when it is to take traffic; a rollback away from it must go through.
       const needsLatest = (canary && canary.version !== stable && canary.weight > 0) || latest === stable;
       if (canary && canary.version !== stable) {
-        if (rolledOut !== stable) {
+        if (latest === canary.version && base === stable) {
+          await patch({ canaryTrafficPercent: canary.weight });
+        } else if (rolledOut === stable) {
+          await patch(deploy(canary.version, canary.weight));
+        } else {
           throw new TargetError(
             `${description} has ${rolledOut ?? 'no version'} as its last rolled-out revision, not the stable version ${stable}: KServe splits a canary only against the last rolled-out revision. Promote or roll back to ${stable} first`,
           );
         }
-        await patch(
-          latest === canary.version
-            ? { canaryTrafficPercent: canary.weight }
-            : deploy(canary.version, canary.weight),
-        );
       } else if (latest === stable) {
         await patch({ canaryTrafficPercent: null }); // promote: the latest revision takes all traffic
-      } else if (rolledOut === stable) {
-        await patch({ canaryTrafficPercent: 0 }); // roll back: all traffic to the last rolled-out revision
+      } else if (base === stable) {
+        // roll back: all traffic to the last rolled-out revision (after a 100% step, the one before)
+        await patch({ canaryTrafficPercent: 0 });
       } else {
         await patch(deploy(stable, null)); // a new revision of that version takes all traffic
       }

@@ -37,7 +37,6 @@ const experimentSchema = z.object({
   }),
   status: z
     .object({
-      observedGeneration: z.number().optional(),
       conditions: z
         .array(
           z.object({
@@ -88,6 +87,9 @@ export function seldonTarget(
     return parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
   }
 
+  // The operator writes conditions only, never status.observedGeneration (operator/scheduler/
+  // experiment.go sets them from the scheduler's events, which it drops for an older generation):
+  // Ready True is the settled state, as `kubectl wait --for condition=ready experiment` in Seldon's docs.
   const ready = (e: Experiment) => e.status.conditions.find((c) => c.type === 'Ready');
 
   return {
@@ -96,10 +98,7 @@ export function seldonTarget(
     async read() {
       const experiment = await get();
       const condition = ready(experiment);
-      if (
-        experiment.status.observedGeneration !== experiment.metadata.generation ||
-        condition?.status !== 'True'
-      ) {
+      if (condition?.status !== 'True') {
         throw new TargetError(
           `${description} is not active, so what it serves is unknown: ${condition?.message ?? 'its status is not reconciled yet'}`,
         );
@@ -139,12 +138,7 @@ export function seldonTarget(
         async () => {
           const experiment = await get();
           const condition = ready(experiment);
-          if (
-            experiment.status.observedGeneration === experiment.metadata.generation &&
-            condition?.status === 'True'
-          ) {
-            return { done: true, value: experiment };
-          }
+          if (condition?.status === 'True') return { done: true, value: experiment };
           return { done: false, why: condition?.message ?? 'the Seldon scheduler has not reconciled it yet' };
         },
         config,

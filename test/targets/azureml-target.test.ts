@@ -6,6 +6,7 @@ import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
+import { type ServedStandin, serveStandin } from '../support/standin-server.js';
 import {
   FAST,
   failingCanary,
@@ -40,10 +41,14 @@ const updates = async () =>
       return { traffic: value('--traffic'), mirror: value('--mirror-traffic') };
     });
 
+let served: ServedStandin | undefined;
 beforeAll(async () => {
   standins = await installStandins();
+  // One process answers every az call: a Node start per call made this file slow.
+  served = await serveStandin('az');
 });
 afterAll(async () => {
+  await served?.stop();
   await standins?.remove();
 });
 beforeEach(async () => {

@@ -5,6 +5,7 @@ import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
+import { type ServedStandin, serveStandin } from '../support/standin-server.js';
 import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
 
 const ISVC = 'inferenceservices.serving.kserve.io';
@@ -81,10 +82,14 @@ const predictor = async () => {
   return { spec: isvc.spec.predictor, status: isvc.status.components.predictor };
 };
 
+let served: ServedStandin | undefined;
 beforeAll(async () => {
   standins = await installStandins();
+  // One process answers every kubectl call: a Node start per call made this file slow.
+  served = await serveStandin('kubectl');
 });
 afterAll(async () => {
+  await served?.stop();
   await standins?.remove();
 });
 beforeEach(async () => {

@@ -8,7 +8,7 @@ import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { configNamePrefix, endpointConfigName, madeByModelGate } from '../../src/targets/sagemaker-shadow.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveAwsStandin } from '../support/standin-server.js';
+import { type ServedStandin, serveStandin } from '../support/standin-server.js';
 import {
   FAST,
   failingCanary,
@@ -74,7 +74,7 @@ let served: ServedStandin | undefined;
 beforeAll(async () => {
   standins = await installStandins();
   // One process answers every aws call (a Node start per call made this file take half a minute).
-  served = await serveAwsStandin();
+  served = await serveStandin('aws');
 });
 afterAll(async () => {
   await served?.stop();

@@ -5,6 +5,7 @@ import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
+import { type ServedStandin, serveStandin } from '../support/standin-server.js';
 import {
   FAST,
   failingCanary,
@@ -59,10 +60,14 @@ function cluster(): PlatformState {
 }
 const spec = async () => (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].spec;
 
+let served: ServedStandin | undefined;
 beforeAll(async () => {
   standins = await installStandins();
+  // One process answers every kubectl call: a Node start per call made this file slow.
+  served = await serveStandin('kubectl');
 });
 afterAll(async () => {
+  await served?.stop();
   await standins?.remove();
 });
 beforeEach(async () => {

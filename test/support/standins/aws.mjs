@@ -55,8 +55,18 @@
 // silent-revert (weights or config quietly go back), partial (only the first variant's weight is
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
 // variant), fail.
-import { basename } from 'node:path';
-import { clone, loadState, parseFlags, saveState, takeFault } from './lib.mjs';
+import {
+  answerCall,
+  callEnv,
+  clone,
+  fail,
+  hang,
+  loadState,
+  parseFlags,
+  runAsProgram,
+  succeed,
+  takeFault,
+} from './lib.mjs';
 
 const CLI = 'aws';
 const USAGE = `
@@ -176,29 +186,7 @@ const NAME_PATTERN = '^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}';
 const NAME_RE = /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/;
 const ACCOUNT = '123456789012';
 
-/** How a call ended: what the CLI printed and its exit code, or no answer at all (`hang`). */
-class Exit {
-  constructor(code, stdout, stderr, hang = false) {
-    Object.assign(this, { code, stdout, stderr, hang });
-  }
-}
-const ended = (text) => (text === undefined || text.endsWith('\n') ? (text ?? '') : `${text}\n`);
-// The call's ends, as lib.mjs has them, but thrown to runAws so one process can answer many calls.
-function fail(state, text, code) {
-  if (state) saveState(state, env);
-  throw new Exit(code, '', ended(text));
-}
-function succeed(state, text) {
-  saveState(state, env);
-  throw new Exit(0, ended(text), '');
-}
-function hang(state) {
-  saveState(state, env);
-  throw new Exit(undefined, '', '', true);
-}
-
-// One call's request, set by runAws (the operations below read them).
-let env;
+// One call's request, set by answer (the operations below read them).
 let state;
 let spec;
 let operation;
@@ -206,20 +194,12 @@ let flags;
 let region;
 
 /**
- * Answers one `aws` call (argv after the program name, in the environment `environment`):
- * { code, stdout, stderr, hang }. `hang`: the platform never answers; the caller's timeout must end
- * the call. The state file is read and written on every call, as by a process per call.
+ * Answers one `aws` call (argv after the program name, in the environment `env`; it reads no
+ * standard input): { code, stdout, stderr, hang }. `hang`: the platform never answers; the
+ * caller's timeout must end the call. The state file is read and written on every call, as by a
+ * process per call.
  */
-export function runAws(argv, environment) {
-  env = environment;
-  try {
-    answer(argv);
-  } catch (err) {
-    if (err instanceof Exit) return { ...err };
-    throw err;
-  }
-  throw new Error(`stand-in aws: ${argv.join(' ')} ended without an answer`);
-}
+export const runAws = (argv, env) => answerCall(answer, argv, env, '');
 
 const usage = (message) => fail(state, `${USAGE}\n${message}`, 252);
 const serviceError = (code, message, retries = '') =>
@@ -230,10 +210,7 @@ const serviceError = (code, message, retries = '') =>
   );
 
 function answer(argv) {
-  state = undefined;
-  // lib.mjs would exit the process, which may be the test's own (standin-server.ts).
-  if (!env.MODEL_GATE_STANDIN_STATE) fail(state, 'stand-in: MODEL_GATE_STANDIN_STATE is not set', 70);
-  state = loadState(env);
+  state = loadState();
   state.calls.push({ cli: CLI, argv });
   state.sagemaker ??= {};
   state.sagemakerConfigs ??= {};
@@ -278,7 +255,7 @@ function answer(argv) {
     );
   }
   if ((flags.output ?? 'json') !== 'json') fail(state, 'stand-in: only --output json is implemented', 3);
-  region = flags.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  region = flags.region ?? callEnv().AWS_REGION ?? callEnv().AWS_DEFAULT_REGION;
   if (!region)
     fail(
       state,
@@ -295,16 +272,7 @@ function answer(argv) {
   else run();
 }
 
-// Run as the `aws` program (the file installStandins puts on PATH imports this one): one call.
-if (basename(process.argv[1] ?? '') === CLI) {
-  const result = runAws(process.argv.slice(2), process.env);
-  if (result.hang) setInterval(() => {}, 1 << 30);
-  else {
-    process.stdout.write(result.stdout);
-    process.stderr.write(result.stderr);
-    process.exitCode = result.code;
-  }
-}
+runAsProgram(CLI, answer);
 
 function endpointOrFail() {
   const endpoint = state.sagemaker[`${region}/${flags.endpointName}`];

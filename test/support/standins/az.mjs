@@ -20,7 +20,7 @@
 // does), partial (traffic applied, the command still fails), fail. An endpoint seeded with
 // `provisioning_state: "Updating"` and `_updatingShows: n` reports Updating for n more `show`
 // calls.
-import { fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
+import { answerCall, fail, hang, loadState, parseFlags, runAsProgram, succeed, takeFault } from './lib.mjs';
 
 const CLI = 'az';
 const COMMON = {
@@ -49,55 +49,66 @@ const COMMANDS = {
   },
 };
 
-const state = loadState();
-const argv = process.argv.slice(2);
-state.calls.push({ cli: CLI, argv });
-state.azureml ??= {};
+// One call's request, set by answer (the functions below read them).
+let state;
+let flags;
+let key;
 
 const argError = (message) => fail(state, `ERROR: ${message}`, 2);
-const [group, sub, command, ...rest] = argv;
-if (group !== 'ml') fail(state, 'stand-in: only `az ml` is implemented', 3);
-if (sub !== 'online-endpoint') argError(`'${sub ?? ''}' is misspelled or not recognized by the system.`);
-const spec = COMMANDS[command];
-if (!spec) argError(`'${command ?? ''}' is misspelled or not recognized by the system.`);
-const parsed = parseFlags(rest, spec);
-if (parsed.unknown) argError(`unrecognized arguments: ${parsed.arg}`);
-if (parsed.missing) argError(`argument ${parsed.missing}: expected one argument`);
-if (parsed.positionals.length > 0) argError(`unrecognized arguments: ${parsed.positionals.join(' ')}`);
-const { flags } = parsed;
-const required = [
-  ['name', '--name/-n'],
-  ['group', '--resource-group/-g'],
-  ['workspace', '--workspace-name/-w'],
-].filter(([k]) => flags[k] === undefined);
-if (required.length > 0)
-  argError(`the following arguments are required: ${required.map(([, f]) => f).join(', ')}`);
-if (
-  flags.output !== undefined &&
-  !['json', 'jsonc', 'none', 'table', 'tsv', 'yaml', 'yamlc'].includes(flags.output)
-) {
-  argError(
-    `argument --output/-o: invalid choice: '${flags.output}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv', 'yaml', 'yamlc')`,
-  );
-}
-if ((flags.output ?? 'json') !== 'json') fail(state, 'stand-in: only --output json is implemented', 3);
-if (command === 'update' && flags.traffic === undefined && flags.mirror === undefined) {
-  fail(state, 'stand-in: an update without --traffic or --mirror-traffic is not implemented', 3);
+
+function answer(argv) {
+  state = loadState();
+  state.calls.push({ cli: CLI, argv });
+  state.azureml ??= {};
+
+  const [group, sub, command, ...rest] = argv;
+  if (group !== 'ml') fail(state, 'stand-in: only `az ml` is implemented', 3);
+  if (sub !== 'online-endpoint') argError(`'${sub ?? ''}' is misspelled or not recognized by the system.`);
+  const spec = COMMANDS[command];
+  if (!spec) argError(`'${command ?? ''}' is misspelled or not recognized by the system.`);
+  const parsed = parseFlags(rest, spec);
+  if (parsed.unknown) argError(`unrecognized arguments: ${parsed.arg}`);
+  if (parsed.missing) argError(`argument ${parsed.missing}: expected one argument`);
+  if (parsed.positionals.length > 0) argError(`unrecognized arguments: ${parsed.positionals.join(' ')}`);
+  flags = parsed.flags;
+  const required = [
+    ['name', '--name/-n'],
+    ['group', '--resource-group/-g'],
+    ['workspace', '--workspace-name/-w'],
+  ].filter(([k]) => flags[k] === undefined);
+  if (required.length > 0)
+    argError(`the following arguments are required: ${required.map(([, f]) => f).join(', ')}`);
+  if (
+    flags.output !== undefined &&
+    !['json', 'jsonc', 'none', 'table', 'tsv', 'yaml', 'yamlc'].includes(flags.output)
+  ) {
+    argError(
+      `argument --output/-o: invalid choice: '${flags.output}' (choose from 'json', 'jsonc', 'none', 'table', 'tsv', 'yaml', 'yamlc')`,
+    );
+  }
+  if ((flags.output ?? 'json') !== 'json') fail(state, 'stand-in: only --output json is implemented', 3);
+  if (command === 'update' && flags.traffic === undefined && flags.mirror === undefined) {
+    fail(state, 'stand-in: an update without --traffic or --mirror-traffic is not implemented', 3);
+  }
+
+  key = `${flags.subscription ?? 'default'}/${flags.group}/${flags.workspace}/${flags.name}`;
+  const fault = takeFault(state, CLI, command, ['throttle', 'timeout', 'fail']);
+  if (fault?.kind === 'timeout') hang(state);
+  else if (fault?.kind === 'throttle') {
+    fail(
+      state,
+      'ERROR: (TooManyRequests) The request was throttled: too many requests for the workspace. Retry after 10 seconds.\nCode: TooManyRequests',
+      1,
+    );
+  } else if (fault?.kind === 'fail')
+    fail(state, `ERROR: ${fault.message ?? '(InternalServerError) An internal error occurred.'}`, 1);
+  else if (command === 'show') show();
+  else update();
 }
 
-const key = `${flags.subscription ?? 'default'}/${flags.group}/${flags.workspace}/${flags.name}`;
-const fault = takeFault(state, CLI, command, ['throttle', 'timeout', 'fail']);
-if (fault?.kind === 'timeout') hang(state);
-else if (fault?.kind === 'throttle') {
-  fail(
-    state,
-    'ERROR: (TooManyRequests) The request was throttled: too many requests for the workspace. Retry after 10 seconds.\nCode: TooManyRequests',
-    1,
-  );
-} else if (fault?.kind === 'fail')
-  fail(state, `ERROR: ${fault.message ?? '(InternalServerError) An internal error occurred.'}`, 1);
-else if (command === 'show') show();
-else update();
+/** Answers one `az` call (argv after the program name): { code, stdout, stderr, hang }. */
+export const runAz = (argv, env, input) => answerCall(answer, argv, env, input);
+runAsProgram(CLI, answer);
 
 function endpointOrFail() {
   const endpoint = state.azureml[key];

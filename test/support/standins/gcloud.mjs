@@ -9,7 +9,17 @@
 // Faults (state.faults, cli "gcloud"): throttle (RESOURCE_EXHAUSTED), busy (FAILED_PRECONDITION:
 // an operation in progress), timeout, silent-revert (update prints the new split, the old one
 // stays), partial (the split is applied, the command still fails), fail.
-import { fail, hang, loadState, parseFlags, succeed, takeFault } from './lib.mjs';
+import {
+  answerCall,
+  fail,
+  hang,
+  loadState,
+  parseFlags,
+  runAsProgram,
+  succeed,
+  takeFault,
+  warn,
+} from './lib.mjs';
 
 const CLI = 'gcloud';
 const COMMON = {
@@ -37,90 +47,106 @@ const USAGE = {
     'Usage: gcloud ai endpoints update (ENDPOINT : --region=REGION) [optional flags]\n  optional flags may be  --clear-labels | --clear-traffic-split |\n                         --description | --disable-request-response-logging |\n                         --display-name | --help | --region | --remove-labels |\n                         --request-response-logging-rate |\n                         --request-response-logging-table | --traffic-split |\n                         --update-labels',
 };
 
-const state = loadState();
-const argv = process.argv.slice(2);
-state.calls.push({ cli: CLI, argv });
-state.vertex ??= {};
+// One call's request, set by answer (the functions below read them).
+let state;
+let command;
+let where;
+let flags;
+let split;
+let resource;
 
-const [group, sub, command, ...rest] = argv;
-if (group !== 'ai' || sub !== 'endpoints')
-  fail(state, 'stand-in: only `gcloud ai endpoints` is implemented', 3);
-const spec = COMMANDS[command];
-if (!spec)
-  fail(
-    state,
-    `ERROR: (gcloud.ai.endpoints) Invalid choice: '${command ?? ''}'.\nMaybe you meant:\n  gcloud ai endpoints describe\n  gcloud ai endpoints update`,
-    2,
-  );
-const where = `gcloud.ai.endpoints.${command}`;
 const usage = (message) =>
   fail(
     state,
     `ERROR: (${where}) ${message}\n${USAGE[command]}\n\nFor detailed information on this command and its flags, run:\n  gcloud ai endpoints ${command} --help`,
     2,
   );
-const parsed = parseFlags(rest, spec);
-if (parsed.unknown) {
-  const hint =
-    command === 'update' && parsed.unknown.startsWith('--traffic')
-      ? " (did you mean '--traffic-split'?)"
-      : '';
-  fail(
-    state,
-    `ERROR: (${where}) unrecognized arguments: ${parsed.arg}${hint} \n\nTo search the help text of gcloud commands, run:\n  gcloud help -- SEARCH_TERMS`,
-    2,
-  );
-}
-if (parsed.missing) usage(`argument ${parsed.missing}: expected one argument`);
-const { positionals, flags } = parsed;
-if (positionals.length === 0) usage('argument --region: ENDPOINT must be specified.');
-if (positionals.length > 1) {
-  fail(
-    state,
-    `ERROR: (${where}) unrecognized arguments: ${positionals.slice(1).join(' ')} \n\nTo search the help text of gcloud commands, run:\n  gcloud help -- SEARCH_TERMS`,
-    2,
-  );
-}
-if (flags.clearTrafficSplit && flags.trafficSplit !== undefined) {
-  usage(
-    'argument --clear-traffic-split: At most one of --clear-traffic-split | --traffic-split can be specified.',
-  );
-}
-let split;
-if (flags.trafficSplit !== undefined) {
-  split = {};
-  for (const pair of flags.trafficSplit.split(',')) {
-    const m = /^([^=]+)=(.*)$/.exec(pair);
-    if (!m)
-      usage(
-        `argument --traffic-split: Bad syntax for dict arg: [${pair}]. Please see \`gcloud topic flags-file\` or \`gcloud topic escaping\` for information on providing list or dictionary flag values with special characters.`,
-      );
-    if (!/^\d+$/.test(m[2])) usage(`argument --traffic-split: Value must be an integer: [${m[2]}]`);
-    split[m[1]] = Number(m[2]);
-  }
-}
-const full = /^projects\/([^/]+)\/locations\/([^/]+)\/endpoints\/(\d+)$/.exec(positionals[0]);
-const region = full?.[2] ?? flags.region;
-const project = full?.[1] ?? flags.project ?? state.gcloudProject ?? 'example-project';
-const id = full?.[3] ?? positionals[0];
-if (!region) usage('argument --region: Region must be specified (or set the property ai/region).');
-if ((flags.format ?? 'json') !== 'json') fail(state, 'stand-in: only --format=json is implemented', 3);
-process.stderr.write(`Using endpoint [https://${region}-aiplatform.googleapis.com/]\n`);
-
 const apiError = (message) => fail(state, `ERROR: (${where}) ${message}`, 1);
-const resource = `projects/${project}/locations/${region}/endpoints/${id}`;
-const fault = takeFault(state, CLI, command, ['throttle', 'timeout', 'fail', 'busy']);
-if (fault?.kind === 'timeout') hang(state);
-else if (fault?.kind === 'throttle') {
-  apiError(
-    `RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'Resource management (CRUD) requests' and limit 'Resource management (CRUD) requests per minute per region' of service 'aiplatform.googleapis.com' for consumer 'project_number:123456789012'.`,
-  );
-} else if (fault?.kind === 'busy') {
-  apiError(
-    `FAILED_PRECONDITION: The Endpoint ${resource} has an ongoing operation; wait for it to finish and try again.`,
-  );
-} else if (fault?.kind === 'fail') apiError(fault.message ?? 'INTERNAL: Internal error encountered.');
-else run();
+
+function answer(argv) {
+  state = loadState();
+  state.calls.push({ cli: CLI, argv });
+  state.vertex ??= {};
+
+  const [group, sub, named, ...rest] = argv;
+  command = named;
+  if (group !== 'ai' || sub !== 'endpoints')
+    fail(state, 'stand-in: only `gcloud ai endpoints` is implemented', 3);
+  const spec = COMMANDS[command];
+  if (!spec)
+    fail(
+      state,
+      `ERROR: (gcloud.ai.endpoints) Invalid choice: '${command ?? ''}'.\nMaybe you meant:\n  gcloud ai endpoints describe\n  gcloud ai endpoints update`,
+      2,
+    );
+  where = `gcloud.ai.endpoints.${command}`;
+  const parsed = parseFlags(rest, spec);
+  if (parsed.unknown) {
+    const hint =
+      command === 'update' && parsed.unknown.startsWith('--traffic')
+        ? " (did you mean '--traffic-split'?)"
+        : '';
+    fail(
+      state,
+      `ERROR: (${where}) unrecognized arguments: ${parsed.arg}${hint} \n\nTo search the help text of gcloud commands, run:\n  gcloud help -- SEARCH_TERMS`,
+      2,
+    );
+  }
+  if (parsed.missing) usage(`argument ${parsed.missing}: expected one argument`);
+  const { positionals } = parsed;
+  flags = parsed.flags;
+  if (positionals.length === 0) usage('argument --region: ENDPOINT must be specified.');
+  if (positionals.length > 1) {
+    fail(
+      state,
+      `ERROR: (${where}) unrecognized arguments: ${positionals.slice(1).join(' ')} \n\nTo search the help text of gcloud commands, run:\n  gcloud help -- SEARCH_TERMS`,
+      2,
+    );
+  }
+  if (flags.clearTrafficSplit && flags.trafficSplit !== undefined) {
+    usage(
+      'argument --clear-traffic-split: At most one of --clear-traffic-split | --traffic-split can be specified.',
+    );
+  }
+  split = undefined;
+  if (flags.trafficSplit !== undefined) {
+    split = {};
+    for (const pair of flags.trafficSplit.split(',')) {
+      const m = /^([^=]+)=(.*)$/.exec(pair);
+      if (!m)
+        usage(
+          `argument --traffic-split: Bad syntax for dict arg: [${pair}]. Please see \`gcloud topic flags-file\` or \`gcloud topic escaping\` for information on providing list or dictionary flag values with special characters.`,
+        );
+      if (!/^\d+$/.test(m[2])) usage(`argument --traffic-split: Value must be an integer: [${m[2]}]`);
+      split[m[1]] = Number(m[2]);
+    }
+  }
+  const full = /^projects\/([^/]+)\/locations\/([^/]+)\/endpoints\/(\d+)$/.exec(positionals[0]);
+  const region = full?.[2] ?? flags.region;
+  const project = full?.[1] ?? flags.project ?? state.gcloudProject ?? 'example-project';
+  const id = full?.[3] ?? positionals[0];
+  if (!region) usage('argument --region: Region must be specified (or set the property ai/region).');
+  if ((flags.format ?? 'json') !== 'json') fail(state, 'stand-in: only --format=json is implemented', 3);
+  warn(`Using endpoint [https://${region}-aiplatform.googleapis.com/]`);
+
+  resource = `projects/${project}/locations/${region}/endpoints/${id}`;
+  const fault = takeFault(state, CLI, command, ['throttle', 'timeout', 'fail', 'busy']);
+  if (fault?.kind === 'timeout') hang(state);
+  else if (fault?.kind === 'throttle') {
+    apiError(
+      `RESOURCE_EXHAUSTED: Quota exceeded for quota metric 'Resource management (CRUD) requests' and limit 'Resource management (CRUD) requests per minute per region' of service 'aiplatform.googleapis.com' for consumer 'project_number:123456789012'.`,
+    );
+  } else if (fault?.kind === 'busy') {
+    apiError(
+      `FAILED_PRECONDITION: The Endpoint ${resource} has an ongoing operation; wait for it to finish and try again.`,
+    );
+  } else if (fault?.kind === 'fail') apiError(fault.message ?? 'INTERNAL: Internal error encountered.');
+  else run();
+}
+
+/** Answers one `gcloud` call (argv after the program name): { code, stdout, stderr, hang }. */
+export const runGcloud = (argv, env, input) => answerCall(answer, argv, env, input);
+runAsProgram(CLI, answer);
 
 function run() {
   const endpoint = state.vertex[resource];

@@ -14,12 +14,14 @@
 // when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
 // succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
 import {
+  answerCall,
   clone,
   fail,
   hang,
   loadState,
   parseFlags,
   readStdin,
+  runAsProgram,
   saveState,
   succeed,
   takeFault,
@@ -79,78 +81,91 @@ const COMMANDS = {
   },
 };
 
-const state = loadState();
-const argv = process.argv.slice(2);
-state.calls.push({ cli: CLI, argv });
+// One call's request, set by answer (the functions below read them).
+let state;
+let positionals;
+let flags;
+let namespace;
+let op;
 
-const [command, ...rest] = argv;
-if (!command)
-  fail(state, 'kubectl controls the Kubernetes cluster manager.\n\nUsage:\n  kubectl [flags] [options]', 0);
-const spec = COMMANDS[command];
-if (!spec)
-  fail(state, `Error: unknown command "${command}" for "kubectl"\nRun 'kubectl --help' for usage.`, 1);
-const parsed = parseFlags(rest, spec);
-if (parsed.unknown)
-  fail(state, `Error: unknown flag: ${parsed.unknown}\nSee 'kubectl ${command} --help' for usage.`, 1);
-if (parsed.missing)
-  fail(
-    state,
-    `Error: flag needs an argument: ${/^-[a-z]$/.test(parsed.missing) ? `'${parsed.missing.slice(1)}' in ${parsed.missing}` : parsed.missing}\nSee 'kubectl ${command} --help' for usage.`,
-    1,
-  );
-const { positionals, flags } = parsed;
-if (flags.requestTimeout !== undefined && !/^\d+(ms|s|m|h)?$/.test(flags.requestTimeout)) {
-  fail(
-    state,
-    `error: invalid argument "${flags.requestTimeout}" for "--request-timeout" flag: time: invalid duration "${flags.requestTimeout}"`,
-    1,
-  );
-}
-if (flags.output !== undefined && !FORMATS.split(',').includes(flags.output)) {
-  fail(
-    state,
-    `error: unable to match a printer suitable for the output format "${flags.output}", allowed formats are: ${FORMATS}`,
-    1,
-  );
-}
-if (flags.context !== undefined && state.contexts && !state.contexts.includes(flags.context)) {
-  fail(state, `error: context "${flags.context}" does not exist`, 1);
-}
-const namespace = flags.namespace ?? 'default';
-state.k8s ??= {};
+function answer(argv) {
+  state = loadState();
+  state.calls.push({ cli: CLI, argv });
 
-const op =
-  command === 'get'
-    ? `get ${TYPES[positionals[0]] ?? positionals[0]}`
-    : command === 'patch'
-      ? `patch ${TYPES[positionals[0]] ?? positionals[0]}`
-      : 'apply';
-const fault =
-  takeFault(state, CLI, op, ['throttle', 'timeout', 'fail', 'conflict']) ??
-  takeFault(state, CLI, command, ['throttle', 'timeout', 'fail', 'conflict']);
-if (fault?.kind === 'timeout') hang(state);
-else if (fault?.kind === 'throttle') {
-  fail(
-    state,
-    'Error from server (TooManyRequests): the server has received too many requests and has asked us to try again later',
-    1,
-  );
-} else if (fault?.kind === 'fail') {
-  fail(
-    state,
-    fault.message ??
-      'Error from server (InternalError): an error on the server ("") has prevented the request from succeeding',
-    1,
-  );
-} else if (fault?.kind === 'conflict') {
-  fail(
-    state,
-    `Error from server (Conflict): Operation cannot be fulfilled on ${TYPES[positionals[0]] ?? EXP} "${positionals[1] ?? 'x'}": the object has been modified; please apply your changes to the latest version and try again`,
-    1,
-  );
-} else if (command === 'get') get();
-else if (command === 'patch') patch();
-else apply();
+  const [command, ...rest] = argv;
+  if (!command)
+    fail(state, 'kubectl controls the Kubernetes cluster manager.\n\nUsage:\n  kubectl [flags] [options]', 0);
+  const spec = COMMANDS[command];
+  if (!spec)
+    fail(state, `Error: unknown command "${command}" for "kubectl"\nRun 'kubectl --help' for usage.`, 1);
+  const parsed = parseFlags(rest, spec);
+  if (parsed.unknown)
+    fail(state, `Error: unknown flag: ${parsed.unknown}\nSee 'kubectl ${command} --help' for usage.`, 1);
+  if (parsed.missing)
+    fail(
+      state,
+      `Error: flag needs an argument: ${/^-[a-z]$/.test(parsed.missing) ? `'${parsed.missing.slice(1)}' in ${parsed.missing}` : parsed.missing}\nSee 'kubectl ${command} --help' for usage.`,
+      1,
+    );
+  ({ positionals, flags } = parsed);
+  if (flags.requestTimeout !== undefined && !/^\d+(ms|s|m|h)?$/.test(flags.requestTimeout)) {
+    fail(
+      state,
+      `error: invalid argument "${flags.requestTimeout}" for "--request-timeout" flag: time: invalid duration "${flags.requestTimeout}"`,
+      1,
+    );
+  }
+  if (flags.output !== undefined && !FORMATS.split(',').includes(flags.output)) {
+    fail(
+      state,
+      `error: unable to match a printer suitable for the output format "${flags.output}", allowed formats are: ${FORMATS}`,
+      1,
+    );
+  }
+  if (flags.context !== undefined && state.contexts && !state.contexts.includes(flags.context)) {
+    fail(state, `error: context "${flags.context}" does not exist`, 1);
+  }
+  namespace = flags.namespace ?? 'default';
+  state.k8s ??= {};
+
+  op =
+    command === 'get'
+      ? `get ${TYPES[positionals[0]] ?? positionals[0]}`
+      : command === 'patch'
+        ? `patch ${TYPES[positionals[0]] ?? positionals[0]}`
+        : 'apply';
+  const fault =
+    takeFault(state, CLI, op, ['throttle', 'timeout', 'fail', 'conflict']) ??
+    takeFault(state, CLI, command, ['throttle', 'timeout', 'fail', 'conflict']);
+  if (fault?.kind === 'timeout') hang(state);
+  else if (fault?.kind === 'throttle') {
+    fail(
+      state,
+      'Error from server (TooManyRequests): the server has received too many requests and has asked us to try again later',
+      1,
+    );
+  } else if (fault?.kind === 'fail') {
+    fail(
+      state,
+      fault.message ??
+        'Error from server (InternalError): an error on the server ("") has prevented the request from succeeding',
+      1,
+    );
+  } else if (fault?.kind === 'conflict') {
+    fail(
+      state,
+      `Error from server (Conflict): Operation cannot be fulfilled on ${TYPES[positionals[0]] ?? EXP} "${positionals[1] ?? 'x'}": the object has been modified; please apply your changes to the latest version and try again`,
+      1,
+    );
+  } else if (command === 'get') get();
+  else if (command === 'patch') patch();
+  else apply();
+  saveState(state);
+}
+
+/** Answers one `kubectl` call (argv after the program name, `input` on stdin): { code, stdout, stderr, hang }. */
+export const runKubectl = (argv, env, input) => answerCall(answer, argv, env, input);
+runAsProgram(CLI, answer);
 
 function resourceType(word) {
   const type = TYPES[word];
@@ -401,11 +416,19 @@ function condition(type, ok, reason, message) {
   };
 }
 
-/** KServe Serverless: a new revision for a changed predictor, traffic split by canaryTrafficPercent. */
+/**
+ * KServe Serverless: a new revision for a changed predictor, traffic split by canaryTrafficPercent
+ * (kservePass). A pass that moves the rolled-out revision back is followed by another, as KServe's
+ * controller reconciles again on that status change: after `settleGets` more reads showing the
+ * traffic still on the latest revision, with the status Ready on the current generation.
+ */
 function reconcileIsvc(isvc) {
   isvc.status ??= {};
   const status = isvc.status;
-  if (status.observedGeneration === isvc.metadata.generation) return;
+  if (status.observedGeneration === isvc.metadata.generation) {
+    if (isvc._sim?.repass && !pending(isvc)) passAndFollow(isvc);
+    return;
+  }
   if (pending(isvc)) {
     status.conditions = [
       condition('PredictorReady', undefined, 'RevisionMissing'),
@@ -470,8 +493,6 @@ function reconcileIsvc(isvc) {
   }
   const created = component.latestCreatedRevision;
   const ready = component.latestReadyRevision === created;
-  const canary = predictor.canaryTrafficPercent;
-  const rolled = component.latestRolledoutRevision;
   if (!ready) {
     status.conditions = [
       condition(
@@ -488,34 +509,73 @@ function reconcileIsvc(isvc) {
       ),
     ];
     status.observedGeneration = isvc.metadata.generation;
+    isvc._sim.repass = false;
     return;
   }
-  if (raw || !rolled || canary === undefined || canary === null || rolled === created) {
-    if (rolled !== created) {
-      if (rolled) component.previousRolledoutRevision = rolled;
-      component.latestRolledoutRevision = created;
-    }
-    component.traffic = [{ tag: 'latest', revisionName: created, percent: 100, latestRevision: true }];
-  } else {
-    component.traffic = [
-      { tag: 'latest', revisionName: created, percent: canary, latestRevision: true },
-      { tag: 'prev', revisionName: rolled, percent: 100 - canary, latestRevision: false },
-    ];
-  }
+  passAndFollow(isvc);
   if (raw) status.deploymentMode = 'RawDeployment';
   status.conditions = [condition('PredictorReady', true), condition('Ready', true)];
   status.observedGeneration = isvc.metadata.generation;
 }
 
-/** Seldon Core v2: an Experiment is Ready when every candidate (and the mirror) Model is available. */
+function passAndFollow(isvc) {
+  isvc._sim.repass = kservePass(isvc);
+  if (isvc._sim.repass) isvc._sim.pendingGets = state.settleGets ?? 0;
+}
+
+/**
+ * One pass of KServe's controller over a ready latest revision: the Knative traffic it asks for
+ * from the status it starts with (ksvc_reconciler.go createKnativeService: the latest revision
+ * at canaryTrafficPercent, and a `prev` target on latestRolledoutRevision only below 100), then
+ * what it records from that traffic (inference_service_status.go PropagateStatus: the latest
+ * ready revision routed at 100% becomes latestRolledoutRevision, the one before
+ * previousRolledoutRevision; routed below 100% once rolled out, with all its traffic on itself,
+ * latestRolledoutRevision goes back to previousRolledoutRevision). Returns whether that moved it
+ * back, so that another pass splits against it.
+ */
+function kservePass(isvc) {
+  const component = isvc.status.components.predictor;
+  const canary = isvc.spec.predictor?.canaryTrafficPercent;
+  const raw = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'RawDeployment';
+  const created = component.latestCreatedRevision;
+  const rolled = component.latestRolledoutRevision;
+  const split = !raw && canary !== undefined && canary !== null && Boolean(rolled);
+  const percent = split ? canary : 100;
+  component.traffic = [
+    { tag: 'latest', revisionName: created, percent, latestRevision: true },
+    ...(percent < 100
+      ? [{ tag: 'prev', revisionName: rolled, percent: 100 - percent, latestRevision: false }]
+      : []),
+  ];
+  const onLatest = component.traffic
+    .filter((t) => t.revisionName === created)
+    .reduce((sum, t) => sum + t.percent, 0);
+  if (rolled !== created) {
+    if (percent === 100) {
+      if (rolled) component.previousRolledoutRevision = rolled;
+      component.latestRolledoutRevision = created;
+    }
+    return false;
+  }
+  if (percent < 100 && onLatest === 100 && component.previousRolledoutRevision) {
+    component.latestRolledoutRevision = component.previousRolledoutRevision;
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Seldon Core v2: the scheduler's event for the current generation sets the conditions, Ready
+ * when every candidate (and the mirror) Model is available. As the real operator
+ * (operator/scheduler/experiment.go), it never writes status.observedGeneration, and until that
+ * event (after `settleGets` reads) the status still shows the previous generation's conditions.
+ */
 function reconcileExperiment(exp) {
   exp.status ??= {};
+  exp._sim ??= {};
   const status = exp.status;
-  if (status.observedGeneration === exp.metadata.generation) return;
-  if (pending(exp)) {
-    status.conditions = [condition('Ready', undefined, 'ExperimentNotReady', 'experiment is being updated')];
-    return;
-  }
+  const generation = exp.metadata.generation ?? 0;
+  if (exp._sim.reconciled === generation || pending(exp)) return;
   const models = store(MODEL);
   const missing = (exp.spec.candidates ?? [])
     .map((c) => c.name)
@@ -529,7 +589,5 @@ function reconcileExperiment(exp) {
     condition('MirrorReady', true),
     condition('Ready', ok, ok ? undefined : 'ExperimentNotActive', message),
   ];
-  status.observedGeneration = exp.metadata.generation;
+  exp._sim.reconciled = generation;
 }
-
-saveState(state);
