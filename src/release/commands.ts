@@ -3,6 +3,7 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, TargetError } from '../core/errors.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
@@ -98,8 +99,8 @@ async function rollback(
   const candidate = release && inFlight(release) ? release : undefined;
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
-  const serving = (await ctx.target.read()).stable.version;
   const history = await ports.ledger.history(model.name);
+  const serving = (await ctx.target.read(ledgerKnown(history, candidate, named))).stable.version;
   const to = named ?? previousStable(model.name, history, serving, toVersionName);
   // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
   const toCandidate = candidate?.to === to ? candidate : undefined;
@@ -217,6 +218,19 @@ function refuseCandidate(
   );
 }
 
+/**
+ * The versions the ledger knows for reading what serves: the release in flight's in their roles,
+ * else the last recorded stable; every version the ledger names (and a rollback's `named` one) by
+ * name, so a platform's names map back to them (`fraud-1-0-0` is `1.0.0`, not `1-0-0`).
+ */
+function ledgerKnown(history: LedgerEntry[], candidate?: Release, named?: string): KnownVersions {
+  return {
+    stable: candidate ? candidate.from : history.at(-1)?.version,
+    candidate: candidate?.to,
+    others: [...(named === undefined ? [] : [named]), ...history.flatMap((e) => [e.version, e.previous])],
+  };
+}
+
 /** Whether `version` served as stable: it serves now, or the ledger has it serve or be replaced. */
 const servedBefore = (version: string, history: LedgerEntry[], serving: string) =>
   version === serving || history.some((e) => e.version === version || e.previous === version);
@@ -266,9 +280,10 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
   for (const model of models) {
     const candidate = await ports.ledger.canaryHolder(model.name);
     if (candidate) result.releases.push(candidate);
-    const state: ServingState = { model: model.name, last: (await ports.ledger.history(model.name)).at(-1) };
+    const history = await ports.ledger.history(model.name);
+    const state: ServingState = { model: model.name, last: history.at(-1) };
     try {
-      state.version = (await ports.targetFor(model).read()).stable.version;
+      state.version = (await ports.targetFor(model).read(ledgerKnown(history, candidate))).stable.version;
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       state.unread = err.message;

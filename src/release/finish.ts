@@ -168,7 +168,7 @@ export async function withdrawIfLive(
   to: string,
   serves = from,
 ): Promise<{ done: 'withdrawn' } | { done: 'not-live' } | { done: 'other'; serving: string }> {
-  const serving = await target.read();
+  const serving = await target.read({ stable: from, candidate: to, others: [serves] });
   const stable = serving.stable.version;
   const live = hasLiveTraffic(serving, to);
   if (stable !== from && stable !== serves)

@@ -165,7 +165,7 @@ async function prepare(
       ports.log.info(`${model.name}: ${superseded.reason}`);
     }
     // Before the slot: a version already stable has nothing to wait for.
-    const serving = (await ctx.target.read()).stable.version;
+    const serving = (await ctx.target.read({ stable: change.from, others: [change.to] })).stable.version;
     if (serving === change.to) {
       result.skipped.push({
         model: model.name,
@@ -297,7 +297,8 @@ async function onMerged(
       });
       continue;
     }
-    if (endedByRollbackToIt(release) && (await ctx.target.read()).stable.version === release.to) {
+    const known = { others: [release.to, release.from] };
+    if (endedByRollbackToIt(release) && (await ctx.target.read(known)).stable.version === release.to) {
       // A rollback went back to this candidate (a revert PR): nothing went wrong, nothing to do.
       out.push(release);
       skipped.push({

@@ -38,7 +38,9 @@ export async function retireBlue(
   };
   let serving: TrafficState;
   try {
-    serving = await target.read();
+    // Green is stable by the ledger's word unless another version alone serves; blue by name only,
+    // so the platform's names map back to both.
+    serving = await target.read({ stable: green, others: [blue] });
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     return say(`blue ${blue} not retired yet: ${err.message}; the next schedule tick tries again`);

@@ -262,7 +262,8 @@ async function carryOn(release: Release, index: number, ctx: ReleaseContext): Pr
   const phase = phasesOf(ctx.config.strategy)[index];
   if (!phase) throw new Error(`no phase ${index}`);
   const desired = phase.traffic(release.from, release.to);
-  if (!sameTraffic(await ctx.target.read(), desired)) await reconcile(ctx.target, desired);
+  const serving = await ctx.target.read({ stable: release.from, candidate: release.to });
+  if (!sameTraffic(serving, desired)) await reconcile(ctx.target, desired);
 }
 
 function carriedPass(g: GateState, now: number): GateState {

@@ -183,5 +183,6 @@ async function restoreEnd(ctx: ReleaseContext, wrote: TrafficState, driven: Rele
       : theirs.status === 'ready'
         ? strategy.idle(theirs.from, theirs.to)
         : withdrawTraffic(servesAfterEnd(theirs));
-  if (sameTraffic(await ctx.target.read(), wrote)) await reconcile(ctx.target, serves);
+  const known = { stable: driven.from, candidate: driven.to, others: [serves.stable.version] };
+  if (sameTraffic(await ctx.target.read(known), wrote)) await reconcile(ctx.target, serves);
 }

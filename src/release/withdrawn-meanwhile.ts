@@ -28,7 +28,8 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
   const ctx = contextFor(model, ports);
   let serving: TrafficState;
   try {
-    serving = await ctx.target.read();
+    // The release's versions: its candidate may hold any share (a 75% step), and keeps its name.
+    serving = await ctx.target.read({ stable: release.from, candidate: release.to });
   } catch (err) {
     // Not knowing is no evidence of a withdrawal: the tick resumes it, and meets the failure itself.
     if (err instanceof TargetError) return release;

@@ -134,15 +134,20 @@ export function azuremlTarget(
   return {
     description,
     stickySplit: targetCapabilities('azureml').sticky,
-    async read() {
+    async read(known) {
       const endpoint = await show();
-      const sharesOf = (split: Record<string, number> | null | undefined) =>
-        Object.entries(split ?? {}).map(([name, percent]) => ({ version: names.versionOf(name), percent }));
+      const sharesOf = (split: Record<string, number> | null | undefined, mirrored = false) =>
+        names.sharesOf(
+          Object.entries(split ?? {}).map(([name, percent]) => ({ name, percent })),
+          known,
+          description,
+          mirrored,
+        );
       return trafficFromShares(
         sharesOf(endpoint.traffic),
-        expected,
+        { expected, known },
         description,
-        sharesOf(endpoint.mirror_traffic),
+        sharesOf(endpoint.mirror_traffic, true),
       );
     },
     async write(desired) {

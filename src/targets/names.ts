@@ -1,4 +1,6 @@
 import { TargetError } from '../core/errors.js';
+import type { Share } from './split.js';
+import { type KnownVersions, knownVersionList } from './target.js';
 
 /**
  * Platforms name what serves a version (a SageMaker variant, an Azure ML deployment, a
@@ -8,8 +10,24 @@ import { TargetError } from '../core/errors.js';
  */
 export interface PlatformNames {
   nameOf(version: string): string;
-  /** The version a platform name stands for: one this adapter has named, else the template read backwards. */
-  versionOf(name: string): string;
+  /**
+   * The version a platform name stands for: the one of `known` it names, else one this adapter
+   * has named, else the template read backwards when that names it again (`fraud-1-1-0` reads as
+   * `1-1-0`: what the template changed is lost, so callers pass the versions they know);
+   * undefined for a name the template gives no version.
+   */
+  versionOf(name: string, known?: readonly string[]): string | undefined;
+  /**
+   * Platform entries (a name and its percent) as shares by version. A name that stands for no
+   * version (versionOf) is left out at 0%; with traffic it is an error, as no version can be said
+   * to serve. `mirrored`: the percent is a mirror's, for the message.
+   */
+  sharesOf(
+    entries: readonly { name: string; percent: number }[],
+    known: KnownVersions | undefined,
+    description: string,
+    mirrored?: boolean,
+  ): Share[];
 }
 
 export interface NameRule {
@@ -31,26 +49,49 @@ export function platformNames(template: string, model: string, rule: NameRule): 
   };
   const withModel = template.split('{{model}}').join(clean(model));
   const [prefix = '', suffix = ''] = withModel.split('{{version}}');
-  return {
+  /** The name of `version`, or undefined when the platform would not accept it. */
+  const nameFor = (version: string): string | undefined => {
+    const name = withModel.split('{{version}}').join(clean(version));
+    return name.length > rule.maxLength || !rule.pattern.test(name) ? undefined : name;
+  };
+  const names: PlatformNames = {
     nameOf(version) {
-      const name = withModel.split('{{version}}').join(clean(version));
-      if (name.length > rule.maxLength || !rule.pattern.test(name)) {
+      const name = nameFor(version);
+      if (name === undefined) {
+        const refused = withModel.split('{{version}}').join(clean(version));
         throw new TargetError(
-          `version ${JSON.stringify(version)} gives the ${rule.what} ${JSON.stringify(name)}, which the platform does not accept (${rule.rule}); change the target's name template`,
+          `version ${JSON.stringify(version)} gives the ${rule.what} ${JSON.stringify(refused)}, which the platform does not accept (${rule.rule}); change the target's name template`,
         );
       }
       seen.set(name, version);
       return name;
     },
-    versionOf(name) {
-      const known = seen.get(name);
-      if (known !== undefined) return known;
+    versionOf(name, known = []) {
+      const given = known.find((version) => nameFor(version) === name) ?? seen.get(name);
+      if (given !== undefined) return given;
       if (name.startsWith(prefix) && name.endsWith(suffix) && name.length > prefix.length + suffix.length) {
-        return name.slice(prefix.length, name.length - suffix.length);
+        const read = name.slice(prefix.length, name.length - suffix.length);
+        if (nameFor(read) === name) return read;
       }
-      return name;
+      return undefined;
+    },
+    sharesOf(entries, known, description, mirrored = false) {
+      const versions = knownVersionList(known);
+      const shares: Share[] = [];
+      for (const { name, percent } of entries) {
+        const version = names.versionOf(name, versions);
+        if (version !== undefined) shares.push({ version, percent });
+        else if (percent > 0) {
+          const knownText = versions.length > 0 ? ` (nor any of ${versions.join(', ')})` : '';
+          throw new TargetError(
+            `${description} ${mirrored ? 'mirrors' : 'sends'} ${Math.round(percent * 100) / 100}% of live traffic to the ${rule.what} ${JSON.stringify(name)}, which the template ${JSON.stringify(template)} gives no version${knownText}, so what serves is unknown: serve each version by the name the template gives it, or change the template`,
+          );
+        }
+      }
+      return shares;
     },
   };
+  return names;
 }
 
 /** Kubernetes object names (RFC 1123 subdomain), used by Seldon Models. */

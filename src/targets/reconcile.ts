@@ -1,6 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
-import type { Target } from './target.js';
+import { knownOf, type Target } from './target.js';
 
 /**
  * Ask the platform for `desired`, then read it back: a platform that silently did
@@ -9,7 +9,8 @@ import type { Target } from './target.js';
 export async function reconcile(target: Target, desired: TrafficState): Promise<TrafficState> {
   const asked = askableOf(target, desired);
   await target.write(asked);
-  const observed = await target.read();
+  // The versions asked for name the roles and the platform's names (a candidate at 100% is still one).
+  const observed = await target.read(knownOf(asked));
   if (!sameTraffic(observed, asked)) {
     throw new TargetError(
       `${target.description} serves ${describeTraffic(observed)} after being asked for ${describeTraffic(asked)}`,

@@ -25,7 +25,7 @@ import {
   withFleetSizes,
 } from './sagemaker-shadow.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
-import type { Target } from './target.js';
+import { type KnownVersions, knownOf, type Target } from './target.js';
 
 // Driven with the AWS CLI v2, per its reference pages:
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint-weights-and-capacities.html
@@ -208,25 +208,30 @@ export function sagemakerTarget(
     return name;
   }
 
-  /** What the endpoint serves, from its variants' current weights. */
-  function trafficOf(endpoint: Endpoint): TrafficState {
-    const shares = endpoint.ProductionVariants.map((v) => ({
-      version: names.versionOf(v.VariantName),
+  /** What the endpoint serves, from its variants' current weights; `known` as Target.read's. */
+  function trafficOf(endpoint: Endpoint, known?: KnownVersions): TrafficState {
+    const weights = endpoint.ProductionVariants.map((v) => ({
+      name: v.VariantName,
       percent: v.CurrentWeight ?? 0,
     }));
     // A shadow copies its weight relative to the production weight (sagemaker-shadow.ts).
-    const live = shares.reduce((sum, s) => sum + s.percent, 0);
-    const mirrored = endpoint.ShadowProductionVariants.map((v) => ({
-      version: names.versionOf(v.VariantName),
+    const live = weights.reduce((sum, s) => sum + s.percent, 0);
+    const copied = endpoint.ShadowProductionVariants.map((v) => ({
+      name: v.VariantName,
       percent: live > 0 ? ((v.CurrentWeight ?? 0) / live) * 100 : 0,
     }));
-    return trafficFromShares(shares, expected, description, mirrored);
+    return trafficFromShares(
+      names.sharesOf(weights, known, description),
+      { expected, known },
+      description,
+      names.sharesOf(copied, known, description, true),
+    );
   }
 
   /** Whether the endpoint serves `desired`, as the read-back will judge it. */
   function serves(endpoint: Endpoint, desired: TrafficState): boolean {
     try {
-      return sameTraffic(trafficOf(endpoint), desired);
+      return sameTraffic(trafficOf(endpoint, knownOf(desired)), desired);
     } catch {
       return false; // what it serves cannot be read: the read-back reports that, not the cleanup
     }
@@ -279,8 +284,8 @@ export function sagemakerTarget(
   return {
     description,
     stickySplit: targetCapabilities('sagemaker').sticky,
-    async read() {
-      return trafficOf(await describe());
+    async read(known) {
+      return trafficOf(await describe(), known);
     },
     async write(desired) {
       for (const share of sharesFor(desired)) names.nameOf(share.version);

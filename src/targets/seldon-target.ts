@@ -95,7 +95,7 @@ export function seldonTarget(
   return {
     description,
     stickySplit: targetCapabilities('seldon').sticky,
-    async read() {
+    async read(known) {
       const experiment = await get();
       const condition = ready(experiment);
       if (condition?.status !== 'True') {
@@ -103,13 +103,16 @@ export function seldonTarget(
           `${description} is not active, so what it serves is unknown: ${condition?.message ?? 'its status is not reconciled yet'}`,
         );
       }
-      const shares = experiment.spec.candidates.map((c) => ({
-        version: names.versionOf(c.name),
-        percent: c.weight,
-      }));
+      const shares = names.sharesOf(
+        experiment.spec.candidates.map((c) => ({ name: c.name, percent: c.weight })),
+        known,
+        description,
+      );
       const { mirror } = experiment.spec;
-      const mirrored = mirror ? [{ version: names.versionOf(mirror.name), percent: mirror.percent }] : [];
-      return trafficFromShares(shares, expected, description, mirrored);
+      const mirrored = mirror
+        ? names.sharesOf([{ name: mirror.name, percent: mirror.percent }], known, description, true)
+        : [];
+      return trafficFromShares(shares, { expected, known }, description, mirrored);
     },
     async write(desired) {
       const candidates = sharesFor(desired).map((s) => ({

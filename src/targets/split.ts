@@ -1,5 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { type KnownVersions, knownOf } from './target.js';
 
 /** One version's share of live traffic on a platform, in percent (shares are normalised to 100). */
 export interface Share {
@@ -11,19 +12,21 @@ const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /**
  * Turns what a platform serves (a share per version) into a TrafficState. Which version is
- * the stable one cannot always be told from weights alone (50/50), so the state last asked
- * for (`expected`) names the roles when its versions are there; otherwise the version with
- * the larger share is the stable one. A candidate deployed with no traffic is reported with
- * weight 0 when it was expected. `mirrored`: the percent of live traffic the platform copies
- * to each version (shadow); those are not normalised, and versions at 0% are left out.
+ * the stable one cannot be told from weights (a candidate may hold 50%, 75% or all of it), so
+ * the versions the caller knows (`known`) name the roles, else the state last asked for
+ * (`expected`); see stableShare. A candidate deployed with no traffic is reported with weight 0
+ * when it was expected. `mirrored`: the percent of live traffic the platform copies to each
+ * version (shadow); those are not normalised, and versions at 0% are left out.
  */
 export function trafficFromShares(
   shares: readonly Share[],
-  expected: TrafficState | undefined,
+  seen: { expected?: TrafficState | undefined; known?: KnownVersions | undefined },
   description: string,
   mirrored: readonly Share[] = [],
 ): TrafficState {
-  const traffic = liveTraffic(shares, expected, description);
+  const { expected, known } = seen;
+  const roles = known ?? (expected ? knownOf(expected) : {});
+  const traffic = liveTraffic(shares, roles, expected?.canary?.version, description);
   const mirrors = mirrored.filter((s) => s.percent > 0);
   if (mirrors.length > 1) {
     const listed = mirrors.map((s) => `${s.version} ${round(s.percent)}%`).join(', ');
@@ -37,7 +40,8 @@ export function trafficFromShares(
 
 function liveTraffic(
   shares: readonly Share[],
-  expected: TrafficState | undefined,
+  roles: KnownVersions,
+  idle: string | undefined,
   description: string,
 ): TrafficState {
   const total = shares.reduce((sum, s) => sum + Math.max(0, s.percent), 0);
@@ -51,14 +55,7 @@ function liveTraffic(
       `${description} splits live traffic between ${live.length} versions (${listed}); model-gate drives one stable version and one candidate: remove the others' traffic first`,
     );
   }
-  const expectedStable = expected?.stable.version;
-  let stable: Share | undefined;
-  if (expectedStable !== undefined && shares.some((s) => s.version === expectedStable)) {
-    // The roles asked for: the stable version keeps its role even at 0% (a step of 100%).
-    stable = live.find((s) => s.version === expectedStable) ?? { version: expectedStable, percent: 0 };
-  } else {
-    stable = [...live].sort((a, b) => b.percent - a.percent)[0];
-  }
+  const stable = stableShare(shares, live, roles);
   if (!stable) throw new TargetError(`${description} sends live traffic to no version at all`);
   const others = live.filter((s) => s.version !== stable.version);
   if (others.length > 1) {
@@ -70,11 +67,31 @@ function liveTraffic(
   const [other] = others;
   if (other)
     return { stable: { version: stable.version }, canary: { version: other.version, weight: other.percent } };
-  const idle = expected?.canary?.version;
   if (idle && idle !== stable.version && shares.some((s) => s.version === idle)) {
     return { stable: { version: stable.version }, canary: { version: idle, weight: 0 } };
   }
   return { stable: { version: stable.version } };
+}
+
+/**
+ * The stable version's share, by the roles the caller knows: the known stable while it has live
+ * traffic, and at 0% (while listed) when the known candidate alone has it (a step of 100%,
+ * blue-green's bake); beside the known candidate, the other live version. Otherwise (no roles, or
+ * versions they do not name: a promotion or rollback made since) the larger share.
+ */
+function stableShare(
+  shares: readonly Share[],
+  live: readonly Share[],
+  roles: KnownVersions,
+): Share | undefined {
+  const { stable, candidate } = roles;
+  const liveStable = live.find((s) => s.version === stable);
+  if (liveStable) return liveStable;
+  const candidateLive = live.some((s) => s.version === candidate);
+  if (stable !== undefined && candidateLive && live.length === 1 && shares.some((s) => s.version === stable))
+    return { version: stable, percent: 0 };
+  if (candidateLive && live.length === 2) return live.find((s) => s.version !== candidate);
+  return [...live].sort((a, b) => b.percent - a.percent)[0];
 }
 
 /**

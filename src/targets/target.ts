@@ -2,6 +2,37 @@ import type { TrafficState } from '../core/traffic.js';
 import type { StickySplit } from './capabilities.js';
 
 /**
+ * The versions a caller knows of when it reads a target: a release's `from` and `to`, a ledger's
+ * last stable, a rollback's target. A platform that names versions by a template (a SageMaker
+ * variant, an Azure ML deployment) maps its names back to these, not to the template read
+ * backwards, which loses what the name changed (`1.1.0` becomes the deployment `fraud-1-1-0`); and
+ * one that keeps no roles (weights only) takes them from here, not from the larger share, which a
+ * candidate may hold (a 75% step, blue-green's bake, a 50/50 split).
+ */
+export interface KnownVersions {
+  /**
+   * The version the caller takes as stable (a release's `from`): stable while it has live traffic,
+   * and at 0% while `candidate` alone has it (a step of 100%).
+   */
+  stable?: string | undefined;
+  /** The candidate of a release in flight, which may hold any share of live traffic. */
+  candidate?: string | undefined;
+  /** Versions known by name only, given no role (a rollback's target, the ledger's earlier versions). */
+  others?: readonly string[] | undefined;
+}
+
+/** Every version `known` names, roles first. */
+export const knownVersionList = (known: KnownVersions | undefined): string[] =>
+  [known?.stable, known?.candidate, ...(known?.others ?? [])].filter((v): v is string => v !== undefined);
+
+/** The versions of a traffic state, in their roles (its mirror by name only). */
+export const knownOf = (state: TrafficState): KnownVersions => ({
+  stable: state.stable.version,
+  candidate: state.canary?.version,
+  others: state.mirror ? [state.mirror.version] : [],
+});
+
+/**
  * A serving platform, driven declaratively: `write` asks for a traffic state, `read`
  * says what the platform really serves. Use `reconcile` (not `write`) to change traffic.
  */
@@ -13,6 +44,12 @@ export interface Target {
    * sticky key).
    */
   readonly stickySplit?: StickySplit;
-  read(): Promise<TrafficState>;
+  /**
+   * What serves. `known`: the versions the caller knows, for a platform that names versions by a
+   * template or reports weights without roles; one that reports versions and roles itself (the
+   * sandbox, http, command, kserve) ignores it. Without it such a platform falls back to the
+   * roles last written and the template read backwards.
+   */
+  read(known?: KnownVersions): Promise<TrafficState>;
   write(desired: TrafficState): Promise<void>;
 }

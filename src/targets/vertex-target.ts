@@ -76,15 +76,12 @@ export function vertexTarget(
   return {
     description,
     stickySplit: targetCapabilities('vertex').sticky,
-    async read() {
+    async read(known) {
       const endpoint = await describe();
       const byId = displayNames(endpoint);
       const split = endpoint.trafficSplit ?? {};
-      const shares = [...byId].map(([id, name]) => ({
-        version: names.versionOf(name),
-        percent: split[id] ?? 0,
-      }));
-      return trafficFromShares(shares, expected, description);
+      const entries = [...byId].map(([id, name]) => ({ name, percent: split[id] ?? 0 }));
+      return trafficFromShares(names.sharesOf(entries, known, description), { expected, known }, description);
     },
     async write(desired) {
       const wanted = sharesFor(desired).map((s) => ({ ...s, displayName: names.nameOf(s.version) }));
