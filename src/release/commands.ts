@@ -255,8 +255,12 @@ export function previousStable(
     periods.push({ version: e.version });
   }
   const lastEnd = new Map(periods.map((p) => [p.version, p.endedBy]));
+  // Only versions that served before `serving` last did: when the platform serves an older version
+  // than the ledger's last (put back by hand), a newer one is no rollback, and may be the bad one.
+  const current = periods.map((p) => p.version).lastIndexOf(serving);
+  const before = current === -1 ? periods : periods.slice(0, current);
   const rolledAway: string[] = [];
-  for (const { version } of [...periods].reverse()) {
+  for (const { version } of [...before].reverse()) {
     if (version === serving || rolledAway.includes(version)) continue;
     if (lastEnd.get(version) !== 'rollback') return version;
     rolledAway.push(version);
@@ -265,8 +269,13 @@ export function previousStable(
     rolledAway.length === 0
       ? ''
       : ` that was not rolled back (${rolledAway.join(', ')} ${rolledAway.length === 1 ? 'was' : 'were'})`;
+  const recorded = periods.at(-1)?.version;
+  const outside =
+    recorded !== undefined && recorded !== serving
+      ? ` (the ledger's last entry leaves ${recorded} serving, not ${serving}: changed outside model-gate?)`
+      : '';
   throw new InputError(
-    `rollback ${model}: set ${toVersionName}; the ledger has no version before ${serving}${why}`,
+    `rollback ${model}: set ${toVersionName}; the ledger has no version before ${serving}${why}${outside}`,
   );
 }
 

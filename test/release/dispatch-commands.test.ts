@@ -133,6 +133,23 @@ describe('rollback without to-version: the previous stable', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v3' } });
   });
 
+  it('never goes forth to a newer version when the platform serves an older one than the ledger says', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.promoted(3, 'v2', 'v3');
+    // v3 turned out bad: someone put v2 back by hand. A rollback now goes to v1, not forth to v3.
+    await w.target.write({ stable: { version: 'v2' } });
+    expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
+    // v1 put back by hand after a promotion to v2: nothing older to go to, and v2 is not put back.
+    const x = await world();
+    await x.promoted(2, 'v1', 'v2');
+    await x.target.write({ stable: { version: 'v1' } });
+    await expect(x.command('rollback')).rejects.toThrow(
+      "rollback fraud: set to-version; the ledger has no version before v1 (the ledger's last entry leaves v2 serving, not v1: changed outside model-gate?)",
+    );
+    expect(x.target.state).toEqual({ stable: { version: 'v1' } });
+  });
+
   it('says to set to-version when the ledger knows no earlier version', async () => {
     const w = await world();
     await expect(w.command('rollback')).rejects.toThrow(
