@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config/types.js';
 import { headName } from '../version/head-name.js';
+import type { HeadVersion } from './merged-head.js';
 import type { PlannedModel, PlannedPhase } from './plan.js';
 
 // Words for a plan, shared by the CLI's output and the action's log, summary and `models` output.
@@ -35,12 +36,6 @@ export function plannedLines(p: PlannedModel): string[] {
     ...(p.note ? [`  note: ${p.note}`] : []),
   ];
 }
-
-/**
- * How a PR's head leaves a model's version: no version file, the base's version, a version file
- * that declares no valid version (the error), or (a merged head) another version than the candidate's.
- */
-export type HeadVersion = { absent: true } | { same: string } | { invalid: string } | { other: string };
 
 /**
  * Why a PR's plan lists a model whose version the PR does not change, and what its job does: the

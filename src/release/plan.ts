@@ -6,13 +6,13 @@ import { perRequestSplitNote } from '../targets/capabilities.js';
 import {
   type ChangedModel,
   checkModelName,
-  declaredVersion,
   type FileReader,
   findChangedModels,
   unchangedVersion,
 } from '../version/changed-models.js';
+import { type MergedHeadVerdict, mergedHeadVerdict } from './merged-head.js';
 import { passEndedRelease } from './no-longer-changed.js';
-import { type HeadVersion, liveCandidateReason } from './plan-text.js';
+import { liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
 import type { PullRequestEvent } from './pull-request.js';
 import { inFlight, type Release } from './types.js';
@@ -93,7 +93,8 @@ export async function planChanges(
  * release a matrix job runs reads them: the PR's files, base and head), then each model with a
  * candidate of this PR still live (analysing or ready) whose version it no longer changes (put
  * back, the file deleted), or any live one on a close: without a job of its own, nothing would
- * withdraw it and it would hold the canary slot for ever. A model whose release of this PR ended
+ * withdraw it and it would hold the canary slot for ever. On a merge, what the merged head leaves
+ * of each live candidate is decided as the model's job decides it (mergedHeadVerdict). A model whose release of this PR ended
  * earlier gets no job; the plan itself passes the head's status for it (passEndedRelease), the one
  * write a plan makes, else a required `model-gate/<model>` would wait on the head for ever. A dry
  * run writes nothing, that status included.
@@ -107,7 +108,16 @@ export async function planPullRequest(
 ): Promise<Plan> {
   const touched = await ports.touchedFiles?.(pr.number);
   const changed = await changedByPullRequest(config, ports.reader, pr, only, touched);
-  const models = changed.map((change) => planned(config.models[change.model] as ModelConfig, change));
+  const models: PlannedModel[] = [];
+  for (const change of changed) {
+    const model = config.models[change.model] as ModelConfig;
+    // Merged over a candidate of an earlier head that its job withdraws unpromoted: it runs no phase.
+    const live =
+      pr.action === 'closed' && pr.merged
+        ? await withdrawnOnMerge(model, await ports.ledger.release(model.name), ports, pr)
+        : undefined;
+    models.push(live ? { ...planned(model), live } : planned(model, change));
+  }
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const model = config.models[name];
     if (!model || changed.some((c) => c.model === name)) continue;
@@ -158,19 +168,47 @@ async function liveCandidate(
   const live = (reason: string): LiveCandidate => ({ version, status, reason });
   // Closed without merging: every live candidate of the PR is withdrawn.
   if (pr.action === 'closed' && !pr.merged) return live(liveCandidateReason({ ...said, event: 'closed' }));
+  if (pr.action === 'closed') return (await mergedCandidate(model, release, ports, pr)).live;
   const head = await unchangedVersion(ports.reader, pr.baseSha, pr.headSha, model.source);
-  if (pr.action !== 'closed')
-    // The files say the head changes it (a list of touched files older than the head): its job leaves it too.
-    return head && live(liveCandidateReason({ ...said, event: 'open', head }));
-  // Merged: only the version the merged head's own file declares is promoted, whatever the
-  // event's base (not refreshed when the base branch moves) declares, as settleEarlierHeads does.
-  const merged = { ...said, event: 'merged' as const };
-  if (release.headSha === pr.headSha) return live(liveCandidateReason(merged));
-  const declared = await declaredVersion(ports.reader, pr.headSha, model.source);
-  if (!('version' in declared)) return live(liveCandidateReason({ ...merged, head: declared }));
-  if (declared.version === version) return live(liveCandidateReason(merged));
-  const other: HeadVersion = head && 'same' in head ? head : { other: declared.version };
-  return live(liveCandidateReason({ ...merged, head: other }));
+  // The files say the head changes it (a list of touched files older than the head): its job leaves it too.
+  return head && live(liveCandidateReason({ ...said, event: 'open', head }));
+}
+
+/**
+ * On a merge, the PR's candidate of a model the merged head changes, when its job withdraws it
+ * unpromoted (analysed on an earlier head that declared another version, on-merge: require-pass):
+ * what the plan says instead of the change's phases, which no job runs.
+ */
+async function withdrawnOnMerge(
+  model: ModelConfig,
+  release: Release | undefined,
+  ports: Pick<Ports, 'reader'>,
+  pr: PullRequestEvent,
+): Promise<LiveCandidate | undefined> {
+  if (release?.pr !== pr.number || !inFlight(release)) return undefined;
+  const { verdict, live } = await mergedCandidate(model, release, ports, pr);
+  return verdict.settle === 'withdraw' ? live : undefined;
+}
+
+/** What the merge does with the PR's live candidate, as its job's settleEarlierHeads decides it, and the plan's words for it. */
+async function mergedCandidate(
+  model: ModelConfig,
+  release: Release & { status: LiveCandidate['status'] },
+  ports: Pick<Ports, 'reader'>,
+  pr: PullRequestEvent,
+): Promise<{ verdict: MergedHeadVerdict; live: LiveCandidate }> {
+  const verdict = await mergedHeadVerdict(model, release, pr, ports.reader);
+  const { status, to: version } = release;
+  const head = verdict.settle === 'keep' ? {} : { head: verdict.head };
+  const reason = liveCandidateReason({
+    model,
+    version,
+    status,
+    headSha: pr.headSha,
+    event: 'merged',
+    ...head,
+  });
+  return { verdict, live: { version, status, reason } };
 }
 
 /** Every configured model (or `only`): the fan-out of commands that act on any model (tick, status). */

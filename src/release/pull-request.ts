@@ -1,12 +1,13 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
-import { declaredVersion, findChangedModels } from '../version/changed-models.js';
+import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
+import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
@@ -331,7 +332,7 @@ async function onMerged(
  * often outside the workflow's `paths:` filter, so no run saw it) changes nothing to promote. One
  * whose version the merged head no longer declares (the PR moved on and no run analysed the new
  * head) is analysed again on the merged head (on-merge: analyze-then-promote) or withdrawn
- * unpromoted (require-pass).
+ * unpromoted (require-pass). The plan decides alike (mergedHeadVerdict) which jobs it fans out.
  */
 async function settleEarlierHeads(
   config: Config,
@@ -342,29 +343,28 @@ async function settleEarlierHeads(
 ): Promise<{ releases: Release[]; ended: Release[]; skipped: RunResult['skipped'] }> {
   const settled = { releases: [] as Release[], ended: [] as Release[], skipped: [] as RunResult['skipped'] };
   for (const release of recorded) {
-    if (!inFlight(release) || release.headSha === event.headSha) {
-      settled.releases.push(release);
-      continue;
-    }
     const model = config.models[release.model] as ModelConfig;
-    // The merged head's own file decides: the event's base is not refreshed when the base branch
-    // moves, so a base that already declares this version must not make it "no change".
-    const head = await declaredVersion(ports.reader, event.headSha, model.source);
-    if ('version' in head && head.version === release.to) {
+    const verdict = inFlight(release)
+      ? await mergedHeadVerdict(model, release, event, ports.reader)
+      : ({ settle: 'keep' } as const);
+    if (verdict.settle === 'keep') {
       settled.releases.push(release);
       continue;
     }
-    if (model.onMerge === 'analyze-then-promote' && !('invalid' in head)) {
-      // As a new push would: supersede it and start the merged head's candidate, driven below.
-      const fresh = await prepare(config, event, ports, { ...opts, only: model.name });
+    if (verdict.settle === 'as-new-head') {
+      // As a new push would: supersede it and start the merged head's candidate, driven below. The
+      // files decide, as they did here: a list of the PR's files older than the head, leaving the
+      // version file out, would leave the candidate in flight with nothing to settle it.
+      const byFiles = { ...ports, touchedFiles: undefined };
+      const fresh = await prepare(config, event, byFiles, { ...opts, only: model.name });
       // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
       if (!opts.dryRun) await ports.onProgress?.(fresh.releases);
       settled.releases.push(...fresh.releases);
       settled.skipped.push(...fresh.skipped);
       continue;
     }
-    const declares = await mergedHeadDeclares(head, model, event, ports);
-    const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}, ${declares}`;
+    const { head } = verdict;
+    const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}, ${mergedHeadDeclares(head, model)}`;
     const mode = `on-merge: ${model.onMerge}`;
     if (opts.dryRun) {
       settled.skipped.push({
@@ -388,22 +388,14 @@ async function settleEarlierHeads(
   return settled;
 }
 
-/** What the merged head declares instead of the candidate's version, the base only for the words. */
-async function mergedHeadDeclares(
-  head: Awaited<ReturnType<typeof declaredVersion>>,
-  model: ModelConfig,
-  event: PullRequestEvent,
-  ports: Ports,
-): Promise<string> {
+/** What the merged head declares instead of the candidate's version (`same`: as the base does). */
+function mergedHeadDeclares(head: HeadVersion, model: ModelConfig): string {
   const { file } = model.source;
   if ('absent' in head) return `which has no ${file}`;
   // Nothing valid to promote, nor to analyse under analyze-then-promote.
   if ('invalid' in head)
     return `whose ${file} declares no valid version, so there is nothing to promote or analyse: ${head.invalid}`;
-  const base = await declaredVersion(ports.reader, event.baseSha, model.source).catch(() => undefined);
-  return base && 'version' in base && base.version === head.version
-    ? 'which changes no version of it'
-    : `which declares ${head.version}`;
+  return 'same' in head ? 'which changes no version of it' : `which declares ${head.other}`;
 }
 
 /**
@@ -411,15 +403,12 @@ async function mergedHeadDeclares(
  * version it changes, so a PR declaring the same version again changes nothing: the version file
  * goes back to what serves first (that PR deploys nothing: its version already serves).
  */
-function nextStep(
-  head: Awaited<ReturnType<typeof declaredVersion>>,
-  model: ModelConfig,
-  release: Release,
-): string {
+function nextStep(head: HeadVersion, model: ModelConfig, release: Release): string {
   const { file } = model.source;
   if ('invalid' in head) return `; a PR that fixes ${file} releases the version it declares`;
-  if (!('version' in head) || head.version === release.from) return '';
-  return `; the base branch now declares ${head.version} while ${release.from} serves: to release ${head.version}, merge a PR that sets ${file} back to ${release.from}, then open one that declares ${head.version} again`;
+  const version = 'same' in head ? head.same : 'other' in head ? head.other : undefined;
+  if (version === undefined || version === release.from) return '';
+  return `; the base branch now declares ${version} while ${release.from} serves: to release ${version}, merge a PR that sets ${file} back to ${release.from}, then open one that declares ${version} again`;
 }
 
 /** Closed without merge: withdraw and tear down this PR's candidates. */
