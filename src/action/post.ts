@@ -2,7 +2,7 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { retryWithdrawal, withdraw, withdrawIfLive } from '../release/finish.js';
+import { announceEnd, endThenWithdraw, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { candidateMayBeLive, type Release } from '../release/types.js';
 import { readEvent } from './event.js';
@@ -30,8 +30,11 @@ export function cleanupState(releases: Release[]): string {
 /**
  * The post step of a pull_request job: when the main step was cancelled or crashed
  * mid-analysis, withdraw every candidate it left with live traffic, so the stable model
- * alone serves, and make the ledger and the PR comment say so. When GitHub cannot be read or
- * written, the candidates the main step saved are withdrawn on the platform directly.
+ * alone serves, and make the ledger and the PR comment say so. The end is recorded (and written
+ * to the comment) before the traffic change, as every withdrawal's is (endThenWithdraw): a post
+ * step that stops in between, or whose change the platform refuses, leaves a record the next
+ * run acts on. When GitHub cannot be read or written, the candidates the main step saved are
+ * withdrawn on the platform directly.
  */
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const saved = core.getState(CLEANUP_STATE);
@@ -66,17 +69,22 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
-      const ended = release.withdrawPending
-        ? await retryWithdrawal(release, ctx)
-        : await withdraw(release, ctx, 'aborted', why);
-      await ports.ledger.saveRelease(ended);
+      let ended: Release;
+      if (release.withdrawPending) {
+        ended = await retryWithdrawal(release, ctx);
+        await ports.ledger.saveRelease(ended);
+      } else {
+        const end = { status: 'aborted' as const, why };
+        ended = (await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports))).release;
+      }
       if (ended.withdrawPending) failures.push(`${model.name}: ${ended.reason}`);
       else core.warning(`${model.name}: ${ended.reason}`);
     }
     await setup.publisher?.publish({ final: true });
     await startWaiting(setup.ledger);
   } catch (err) {
-    // The ledger (GitHub) failed: take the saved candidates out of service all the same.
+    // The ledger (GitHub) failed, its read or the record of an end before its change: take the
+    // saved candidates out of service all the same.
     const direct = await withdrawSaved(saved, config, ports, inputs.model);
     return core.setFailed(
       `model-gate post step could not read or write the ledger (${(err as Error).message}); ${direct}; the PR comment and statuses are not updated: re-run the job once GitHub answers`,

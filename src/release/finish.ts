@@ -39,28 +39,6 @@ export async function promote(
 }
 
 /**
- * Take the candidate out of service and end the release with `status`; the stable
- * version keeps serving. A target failure is reported, not swallowed. The caller records the end
- * after the change: only for a run that may have no ledger to record in first (the post step,
- * which withdraws on the platform alone when GitHub is down); any other goes by endThenWithdraw.
- */
-export async function withdraw(
-  release: Release,
-  ctx: ReleaseContext,
-  status: 'aborted' | 'superseded',
-  why: string,
-): Promise<Release> {
-  const now = ctx.clock.now();
-  try {
-    await reconcile(ctx.target, withdrawTraffic(release.from));
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
-    return notWithdrawn(release, status, why, now, err.message);
-  }
-  return ended(release, status, why, now);
-}
-
-/**
  * End `release` as `end` says (a rollback or abort by command; a PR closed, merged unpassed or
  * moved on), its candidate taken out of service by one traffic change to `desired` (default: `from`
  * alone serving), the end recorded first. A run driving the release checks its record before each

@@ -25,12 +25,14 @@ export interface StepOptions {
   state?: Record<string, string>;
   /** Called once the process is running, e.g. to kill it mid-analysis. */
   onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void;
+  /** Run the step from src/ (through tsx), not the committed bundle: a change dist/ does not have yet. */
+  fromSource?: boolean;
 }
 
 /**
- * Runs a bundled step (`dist/index.js` or `dist/post.js`) the way the Actions runner does:
- * inputs as INPUT_* variables, the event payload in a file, and the file commands
- * (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY) read back after it exits.
+ * Runs a bundled step (`dist/index.js` or `dist/post.js`; from src/ with `fromSource`) the way the
+ * Actions runner does: inputs as INPUT_* variables, the event payload in a file, and the file
+ * commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY) read back after it exits.
  */
 export async function runStep(script: 'index.js' | 'post.js', opts: StepOptions): Promise<StepRun> {
   const dir = await mkdtemp(join(tmpdir(), 'model-gate-runner-'));
@@ -68,7 +70,11 @@ export async function runStep(script: 'index.js' | 'post.js', opts: StepOptions)
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value;
 
-  const child = spawn(process.execPath, [join(repoRoot, 'dist', script)], { cwd: opts.workspace, env });
+  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+  const args = opts.fromSource
+    ? ['--import', tsx, join(repoRoot, 'test', 'support', 'step-from-source.ts'), script]
+    : [join(repoRoot, 'dist', script)];
+  const child = spawn(process.execPath, args, { cwd: opts.workspace, env });
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d) => {
