@@ -3,11 +3,10 @@ import type { Config, ModelConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { targetFor } from '../../src/release/adapters.js';
-import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
-import { handleSchedule } from '../../src/release/schedule.js';
+import type { PullRequestEvent, RunResult } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
-import { once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
+import { once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // A PR's own events take its candidate out of service: closed unmerged, merged before its analysis
 // passed (on-merge: require-pass), merged on a head that no longer declares it, a push that puts
@@ -17,35 +16,11 @@ import { once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.j
 // The platform is a real sandbox; the state the PR's comment on a GitHub stand-in, or a ledger file.
 const world = useRaceWorld({ firstPr: 60, firstRunId: 600, closePr: (closed) => prJob(closed, 'tick') });
 const { serving, comment, recorded, pullRequest } = world;
+const { prJob, scheduleTick } = raceJobs(world, () => config, true);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10, 50]');
 });
-
-interface JobWorld {
-  /** Run by another job at this job's first metrics query: after it read the release and found its candidate live. */
-  meanwhile?: () => Promise<unknown>;
-  /** Collects what the job warns about. */
-  warnings?: string[];
-  /** The platform as this job sees it (default: the sandbox). */
-  target?: (model: ModelConfig) => Target;
-}
-
-/** One job, its PR comment written on every progress report, as the action's are. */
-const job = (event?: PullRequestEvent, { meanwhile, ...rest }: JobWorld = {}) =>
-  world.job(event, config, { metrics: raceMetrics(once(meanwhile)), liveComment: true, ...rest });
-
-async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', opts: JobWorld = {}) {
-  const { ports, publish } = job(event, opts);
-  return publish(
-    await handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
-  );
-}
-
-async function scheduleTick(opts: JobWorld = {}) {
-  const { ports, publish } = job(undefined, opts);
-  return publish(await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 60_000 }));
-}
 
 /** The PR's job in tick mode: v2 deployed at 10%, analysing step 1 of 2, with data enough to pass it. */
 async function analysingV2() {

@@ -3,11 +3,10 @@ import type { Config, ModelConfig } from '../../src/config/types.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
-import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
+import { MODEL, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // A schedule tick and a PR's job (or a workflow_dispatch) on the same release at the same time:
 // they are in different concurrency groups. Between the tick's read of the release and its
@@ -17,31 +16,11 @@ import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-
 // run acts while the tick looks at the metrics, after its read.
 const world = useRaceWorld({ firstPr: 20, firstRunId: 200, closePr: (closed) => prJob(closed, 'tick') });
 const { serving, comment, recorded, pullRequest } = world;
+const { job, prJob } = raceJobs(world, () => config, false);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10, 50]');
 });
-
-interface JobWorld {
-  /** Run by another job at this job's first metrics query: after this job read the release. */
-  meanwhile?: () => Promise<unknown>;
-  candidateErrors?: number;
-  /** Collects what the job warns about. */
-  warnings?: string[];
-  /** The platform as this job sees it (default: the sandbox). */
-  target?: (model: ModelConfig) => Target;
-}
-
-/** One job, its PR comment written only at its end. */
-const job = (event?: PullRequestEvent, { meanwhile, candidateErrors, ...rest }: JobWorld = {}) =>
-  world.job(event, config, { metrics: raceMetrics(once(meanwhile), candidateErrors), ...rest });
-
-async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', opts: JobWorld = {}) {
-  const { ports, publish } = job(event, opts);
-  return publish(
-    await handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
-  );
-}
 
 /** The PR's job in tick mode: v2 deployed at 10%, analysing step 1 of 2. */
 async function analysingV2(head: number) {

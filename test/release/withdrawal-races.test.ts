@@ -4,11 +4,10 @@ import { TargetError } from '../../src/core/errors.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
-import { handleSchedule } from '../../src/release/schedule.js';
+import type { PullRequestEvent, RunResult } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
-import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
+import { type JobWorld, MODEL, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // Runs that take a candidate out of service while another run acts on the same model: they are in
 // different concurrency groups. A workflow_dispatch rollback or abort of a release that a PR's job
@@ -20,35 +19,11 @@ import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-
 // processes share.
 const world = useRaceWorld({ firstPr: 40, firstRunId: 400, closePr: (closed) => prJob(closed, 'tick') });
 const { serving, comment, recorded, pullRequest } = world;
+const { job, prJob, scheduleTick } = raceJobs(world, () => config, true);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10, 50]');
 });
-
-interface JobWorld {
-  /** Run by another job at this job's first metrics query: after it read the release and found its candidate live. */
-  meanwhile?: () => Promise<unknown>;
-  /** Collects what the job warns about. */
-  warnings?: string[];
-  /** The platform as this job sees it (default: the sandbox). */
-  target?: (model: ModelConfig) => Target;
-}
-
-/** One job, its PR comment written on every progress report as the action's are. */
-const job = (event?: PullRequestEvent, { meanwhile, ...rest }: JobWorld = {}) =>
-  world.job(event, config, { metrics: raceMetrics(once(meanwhile)), liveComment: true, ...rest });
-
-async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', opts: JobWorld = {}) {
-  const { ports, publish } = job(event, opts);
-  return publish(
-    await handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
-  );
-}
-
-async function scheduleTick(opts: JobWorld = {}) {
-  const { ports, publish } = job(undefined, opts);
-  return publish(await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 60_000 }));
-}
 
 /** The PR's job in tick mode: v2 deployed at 10%, analysing step 1 of 2, with data enough to pass it. */
 async function analysingV2() {

@@ -14,7 +14,8 @@ import type { Ledger } from '../../src/ledger/ledger.js';
 import type { MetricSource } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
-import type { PullRequestEvent, RunResult } from '../../src/release/pull-request.js';
+import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { Target } from '../../src/targets/target.js';
@@ -231,4 +232,40 @@ models:
     });
   });
   return world;
+}
+
+/** What a race test's job may vary. */
+export interface JobWorld {
+  /** Run by another job at this job's first metrics query: after this job read the release. */
+  meanwhile?: () => Promise<unknown>;
+  candidateErrors?: number;
+  /** Collects what the job warns about. */
+  warnings?: string[];
+  /** The platform as this job sees it (default: the sandbox). */
+  target?: (model: ModelConfig) => Target;
+}
+
+/**
+ * A race test's jobs on `world` with the test file's `config`: one job (`liveComment`: its PR
+ * comment written on every progress report, as the action's are; else only at its end), a PR's
+ * job in `mode`, and a schedule tick, each published as the action publishes its run.
+ */
+export function raceJobs(world: RaceWorld, config: () => Config, liveComment: boolean) {
+  const job = (event?: PullRequestEvent, { meanwhile, candidateErrors, ...rest }: JobWorld = {}) =>
+    world.job(event, config(), {
+      metrics: raceMetrics(once(meanwhile), candidateErrors),
+      liveComment,
+      ...rest,
+    });
+  async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick', opts: JobWorld = {}) {
+    const { ports, publish } = job(event, opts);
+    return publish(
+      await handlePullRequest(config(), event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false }),
+    );
+  }
+  async function scheduleTick(opts: JobWorld = {}) {
+    const { ports, publish } = job(undefined, opts);
+    return publish(await handleSchedule(config(), ports, { mode: 'tick', maxWaitMs: 60_000 }));
+  }
+  return { job, prJob, scheduleTick };
 }
