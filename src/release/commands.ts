@@ -3,10 +3,10 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, TargetError } from '../core/errors.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
-import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
+import { ledgerKnown } from './ledger-known.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
@@ -216,19 +216,6 @@ function refuseCandidate(
       ? `rollback ${model}: ${how.input} ${to} is ${where}, not an earlier version; ${serve}`
       : `rollback ${model}: the previous stable, ${to}, is ${where}; ${serve}; or set ${how.input} to another version`,
   );
-}
-
-/**
- * The versions the ledger knows for reading what serves: the release in flight's in their roles,
- * else the last recorded stable; every version the ledger names (and a rollback's `named` one) by
- * name, so a platform's names map back to them (`fraud-1-0-0` is `1.0.0`, not `1-0-0`).
- */
-function ledgerKnown(history: LedgerEntry[], candidate?: Release, named?: string): KnownVersions {
-  return {
-    stable: candidate ? candidate.from : history.at(-1)?.version,
-    candidate: candidate?.to,
-    others: [...(named === undefined ? [] : [named]), ...history.flatMap((e) => [e.version, e.previous])],
-  };
 }
 
 /** Whether `version` served as stable: it serves now, or the ledger has it serve or be replaced. */

@@ -5,6 +5,7 @@ import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
+import { ledgerKnown } from './ledger-known.js';
 import { contextFor, type Ports } from './ports.js';
 
 /** One look at a stable model's predictions: recent ones against the window before them. */
@@ -50,7 +51,9 @@ export async function watchDrift(model: ModelConfig, ports: Ports): Promise<Drif
   };
   let version: string;
   try {
-    version = (await ctx.target.read()).stable.version;
+    // The ledger's versions map a platform's names back (`fraud-1-1-0` is 1.1.0, not 1-1-0).
+    const known = ledgerKnown(await ports.ledger.history(model.name));
+    version = (await ctx.target.read(known)).stable.version;
   } catch (err) {
     // A target outage is no verdict either: say so, and let the other models' watches run.
     if (!(err instanceof TargetError)) throw err;

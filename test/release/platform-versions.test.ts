@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
-import type { AzureMlTargetConfig } from '../../src/config/types.js';
+import type { AzureMlTargetConfig, ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
+import { watchDrift } from '../../src/release/drift-watch.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
@@ -124,6 +125,10 @@ describe('versions whose deployment name changes their text (1.1.0 is fraud-1-1-
     expect(pr.releases.map((r) => [r.from, r.to, r.status])).toEqual([['1.0.0', '1.1.0', 'ready']]);
     await handlePullRequest(config, { ...opened, action: 'closed', merged: true }, ports, watch);
     expect(await traffic()).toEqual({ 'fraud-1-0-0': 0, 'fraud-1-1-0': 100 });
+    // A drift watch on the promoted model names it 1.1.0, not its deployment's name read backwards.
+    const driftWatch = { buckets: 'scores', windowMs: 3_600_000, referenceMs: 86_400_000, maxPsi: 0.2 };
+    const watched = await watchDrift({ ...(config.models.fraud as ModelConfig), driftWatch }, ports);
+    expect(watched?.version).toBe('1.1.0');
     const rollback = await handleCommand(
       config,
       'rollback',
