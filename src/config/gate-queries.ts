@@ -69,9 +69,10 @@ const NEEDED: Record<string, { what: string; example: Partial<Record<Checked, st
   },
   'conversion.conversions': {
     what: 'the count query of the conversions, per slot',
+    // A counter with no conversion yet matches no series, which is no data: the idiom writes 0.
     example: {
-      prometheus: 'sum(increase(conversions_total{slot="{{slot}}"}[{{window}}]))',
-      datadog: 'sum:conversions{slot:{{slot}}}.as_count()',
+      prometheus: 'sum(increase(conversions_total{slot="{{slot}}"}[{{window}}])) or vector(0)',
+      datadog: 'default_zero(sum:conversions{slot:{{slot}}}.as_count())',
       cloudwatch: `SELECT SUM(Conversions) FROM SCHEMA("Models", Slot) WHERE Slot = '{{slot}}'`,
       'http-json': 'stats.conversions',
     },

@@ -37,7 +37,7 @@ describe('a query left to the sandbox name, on a source that answers any query',
     ])}    drift-watch: { window: 1h }\n`;
     expect(problemsOf(text)).toEqual([
       `${F}:11:9: models.fraud.gates[1].buckets: required with the prometheus metrics source ("latency" is the sandbox's name): the histogram query of the latency, per slot, e.g. sum by (le) (increase(latency_seconds_bucket{slot="{{slot}}"}[{{window}}]))`,
-      `${F}:12:9: models.fraud.gates[2].conversions: required with the prometheus metrics source ("conversions" is the sandbox's name): the count query of the conversions, per slot, e.g. sum(increase(conversions_total{slot="{{slot}}"}[{{window}}]))`,
+      `${F}:12:9: models.fraud.gates[2].conversions: required with the prometheus metrics source ("conversions" is the sandbox's name): the count query of the conversions, per slot, e.g. sum(increase(conversions_total{slot="{{slot}}"}[{{window}}])) or vector(0)`,
       `${F}:12:9: models.fraud.gates[2].exposures: required with the prometheus metrics source ("exposures" is the sandbox's name): the count query of what the conversions are out of, per slot, e.g. sum(increase(exposures_total{slot="{{slot}}"}[{{window}}]))`,
       `${F}:13:9: models.fraud.gates[3].buckets: required with the prometheus metrics source ("scores" is the sandbox's name): the histogram query of the predictions, per slot, e.g. sum by (le) (increase(prediction_score_bucket{slot="{{slot}}"}[{{window}}]))`,
       `${F}:14:5: models.fraud.drift-watch.buckets: required with the prometheus metrics source ("scores" is the sandbox's name): the histogram query of the stable version's predictions, e.g. sum by (le) (increase(prediction_score_bucket{slot="{{slot}}"}[{{window}}]))`,
