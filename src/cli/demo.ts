@@ -1,7 +1,8 @@
 import { parseArgs } from 'node:util';
+import { TARGET_STRATEGIES } from '../targets/capabilities.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
-const STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'];
+const STRATEGIES: readonly string[] = TARGET_STRATEGIES;
 
 const USAGE = `usage: model-gate demo [--strategy ${STRATEGIES.join('|')}]
   the embedded sandbox with live traffic: a good candidate that is promoted, then a faulty one

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { targetCapabilities } from '../targets/capabilities.js';
+import { TARGET_STRATEGIES, targetCapabilities } from '../targets/capabilities.js';
 import { COMMAND_VALUES } from '../targets/command-values.js';
 import { formatDuration } from './duration.js';
 import {
@@ -23,8 +23,6 @@ const sandboxTarget = strict({
   url: httpUrl,
   model: servedModelName.optional(),
 }).describe('A running `model-gate sandbox` (or the one the demo starts).');
-
-const STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'] as const;
 
 /** `{{version}}` (and optionally `{{model}}`) in a platform name; nothing else in braces. */
 function nameTemplate(description: string, fallback: string) {
@@ -249,7 +247,7 @@ const seldonTarget = strict({
 /** `strategies:` of a target that does what it declares, less what no such target can do (rolling). */
 function declaredStrategies(type: 'http' | 'command') {
   const { refused } = targetCapabilities(type);
-  const declarable = STRATEGIES.filter((s) => !refused[s]) as [TargetStrategy, ...TargetStrategy[]];
+  const declarable = TARGET_STRATEGIES.filter((s) => !refused[s]) as [TargetStrategy, ...TargetStrategy[]];
   return z
     .array(
       z.enum(declarable, {

@@ -6,7 +6,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
-import { targetCapabilities } from './capabilities.js';
+import { TARGET_STRATEGIES, targetCapabilities } from './capabilities.js';
 import { TargetBusyError } from './errors.js';
 import { waitUntilSettled } from './platform-cli.js';
 import type { Target } from './target.js';
@@ -17,10 +17,8 @@ import type { Target } from './target.js';
 // state cannot be served (say why in `error`); `updating: true` in a traffic status means
 // the change is still converging.
 
-const STRATEGIES = ['canary', 'linear', 'blue-green', 'shadow', 'ab', 'rolling'] as const;
-
 export const capabilitiesSchema = z.object({
-  strategies: z.array(z.enum(STRATEGIES)).min(1),
+  strategies: z.array(z.enum(TARGET_STRATEGIES)).min(1),
   weights: z.enum(['integer', 'fractional']).default('fractional'),
   mirror: z.object({ maxPercent: z.number().min(0).max(100) }).optional(),
 });
