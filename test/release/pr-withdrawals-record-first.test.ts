@@ -6,7 +6,7 @@ import { targetFor } from '../../src/release/adapters.js';
 import type { PullRequestEvent, RunResult } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
-import { once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
+import { deferred, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // A PR's own events take its candidate out of service: closed unmerged, merged before its analysis
 // passed (on-merge: require-pass), merged on a head that no longer declares it, a push that puts
@@ -320,14 +320,8 @@ describe('a PR event whose withdrawal the platform refused, run again: the re-ru
 async function tickAgainst(ending: PullRequestEvent, at: 'before-change' | 'after-change') {
   const warnings: string[] = [];
   const tickWrites: TrafficState[] = [];
-  let reached = () => {};
-  const atPoint = new Promise<void>((done) => {
-    reached = done;
-  });
-  let stepped = () => {};
-  const tickStepped = new Promise<void>((done) => {
-    stepped = done;
-  });
+  const { promise: atPoint, resolve: reached } = deferred();
+  const { promise: tickStepped, resolve: stepped } = deferred();
   let prRun: Promise<RunResult> | undefined;
   const tickResult = await scheduleTick({
     warnings,

@@ -6,7 +6,7 @@ import { handleCommand } from '../../src/release/commands.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
-import { MODEL, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
+import { deferred, MODEL, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // A schedule tick and a PR's job (or a workflow_dispatch) on the same release at the same time:
 // they are in different concurrency groups. Between the tick's read of the release and its
@@ -141,14 +141,8 @@ describe.each(STORES)('a schedule tick racing another run on the same release, i
   it('a PR job rolling back on a platform slow to confirm it (6 min), a schedule tick meanwhile: the record ends as the PR job decided', async () => {
     const event = await analysingV2(2);
     world.clock.advance(20_000);
-    let confirm = () => {};
-    const confirmed = new Promise<void>((done) => {
-      confirm = done;
-    });
-    let applied = () => {};
-    const withdrawn = new Promise<void>((done) => {
-      applied = done;
-    });
+    const { promise: confirmed, resolve: confirm } = deferred();
+    const { promise: withdrawn, resolve: applied } = deferred();
     const target = slowToConfirm(confirmed, applied);
     const rollingBack = prJob(event, 'tick', { candidateErrors: 0.09, target });
     await withdrawn;

@@ -7,7 +7,7 @@ import { handleCommand } from '../../src/release/commands.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Target } from '../../src/targets/target.js';
-import { MODEL, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
+import { deferred, MODEL, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
 
 // A PR's job in watch mode and a schedule tick on the same release at the same time (they are in
 // different concurrency groups): the job records on the release how long it watches it (its lease),
@@ -147,14 +147,8 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
   });
 
   it('a PR job rolling back on a platform slow to confirm it (6 min): a tick meanwhile leaves it to the job, which records its rollback', async () => {
-    let confirm = () => {};
-    const confirmed = new Promise<void>((done) => {
-      confirm = done;
-    });
-    let applied = () => {};
-    const withdrawn = new Promise<void>((done) => {
-      applied = done;
-    });
+    const { promise: confirmed, resolve: confirm } = deferred();
+    const { promise: withdrawn, resolve: applied } = deferred();
     const rollingBack = prJob(pullRequest('v2', 2), 'watch', {
       candidateErrors: 0.09,
       target: slowToWithdraw(confirmed, applied),

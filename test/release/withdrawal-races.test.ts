@@ -7,7 +7,7 @@ import { handleCommand } from '../../src/release/commands.js';
 import type { PullRequestEvent, RunResult } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
-import { type JobWorld, MODEL, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
+import { deferred, type JobWorld, MODEL, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // Runs that take a candidate out of service while another run acts on the same model: they are in
 // different concurrency groups. A workflow_dispatch rollback or abort of a release that a PR's job
@@ -98,14 +98,8 @@ async function interleaved(
 ) {
   const warnings: string[] = [];
   const writes: TrafficState[] = [];
-  let reached = () => {};
-  const atPoint = new Promise<void>((done) => {
-    reached = done;
-  });
-  let stepped = () => {};
-  const otherStepped = new Promise<void>((done) => {
-    stepped = done;
-  });
+  const { promise: atPoint, resolve: reached } = deferred();
+  const { promise: otherStepped, resolve: stepped } = deferred();
   let commandRun: Promise<RunResult> | undefined;
   const otherResult = await other({
     warnings,
@@ -217,20 +211,14 @@ describe.each(STORES)(
             const warnings: string[] = [];
             const otherWrites: TrafficState[] = [];
             let commandRun: Promise<RunResult> | undefined;
-            let letCommandOn = () => {};
-            const otherDone = new Promise<void>((done) => {
-              letCommandOn = done;
-            });
+            const { promise: otherDone, resolve: letCommandOn } = deferred();
             const commandHere = async () => {
               if (order === 'whole') {
                 commandRun = dispatch(command, toVersion);
                 return commandRun;
               }
               // The command records the end, then waits at its traffic change until the other run is done.
-              let recordedEnd = () => {};
-              const atChange = new Promise<void>((done) => {
-                recordedEnd = done;
-              });
+              const { promise: atChange, resolve: recordedEnd } = deferred();
               const wait = async () => {
                 recordedEnd();
                 await otherDone;
@@ -389,10 +377,7 @@ describe.each(STORES)(
 
     it.each(OTHERS)('by %s: v3 serves alone, as the record says', async (_, otherRun) => {
       const event = await analysingV2();
-      let retryAtChange = () => {};
-      const retryPaused = new Promise<void>((done) => {
-        retryAtChange = done;
-      });
+      const { promise: retryPaused, resolve: retryAtChange } = deferred();
       let commandRun: Promise<RunResult> | undefined;
       let otherRunning: Promise<RunResult> | undefined;
       // The rollback recorded its end; as it asks for its change, the other run starts its retry.

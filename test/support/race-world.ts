@@ -269,3 +269,12 @@ export function raceJobs(world: RaceWorld, config: () => Config, liveComment: bo
   }
   return { job, prJob, scheduleTick };
 }
+
+/** A promise and the function that resolves it (Promise.withResolvers, which the lib target lacks). */
+export function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+}
