@@ -2,7 +2,8 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import type { StandinCli } from './standin-cli.js';
+import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { installStandins, type PlatformState, type StandinCli, type Standins } from './standin-cli.js';
 
 /** What a served stand-in answers one call with (`runAws`, `runKubectl`, ... of test/support/standins/). */
 interface Answer {
@@ -135,4 +136,40 @@ function parseRequest(bytes: Buffer): Request | undefined {
     env[entry.slice(0, eq)] = entry.slice(eq + 1);
   }
   return { argv: fields.slice(1, argc + 1), env, input: fields[envEnd + 1] ?? '' };
+}
+
+/**
+ * The stand-ins for one test file: installed, `cli` answered by one in-test server, before its
+ * tests, and both removed after them; `seed` (when given) seeds the platform before each test.
+ * The returned stand-ins work from the file's beforeAll on.
+ */
+export function useStandins(cli: StandinCli, seed?: () => PlatformState): Standins {
+  let installed: Standins | undefined;
+  let served: ServedStandin | undefined;
+  beforeAll(async () => {
+    installed = await installStandins();
+    served = await serveStandin(cli);
+  });
+  afterAll(async () => {
+    await served?.stop();
+    await installed?.remove();
+  });
+  if (seed) beforeEach(() => current().seed(seed()));
+  const current = () => {
+    if (!installed) throw new Error('the stand-ins are installed in beforeAll');
+    return installed;
+  };
+  return {
+    get dir() {
+      return current().dir;
+    },
+    get statePath() {
+      return current().statePath;
+    },
+    seed: (state) => current().seed(state),
+    state: () => current().state(),
+    fault: (...faults) => current().fault(...faults),
+    calls: (which) => current().calls(which),
+    remove: () => current().remove(),
+  };
 }

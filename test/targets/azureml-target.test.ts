@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { AzureMlTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { azuremlTarget, azureTraffic, trafficArgument } from '../../src/targets/azureml-target.js';
 import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
-import { installStandins, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveStandin } from '../support/standin-server.js';
+import { useStandins } from '../support/standin-server.js';
 import {
   FAST,
   failingCanary,
@@ -30,7 +29,7 @@ const config: AzureMlTargetConfig = {
   ...FAST,
 };
 
-let standins: Standins;
+const standins = useStandins('az');
 const endpoint = async () => (await standins.state()).azureml[KEY];
 /** The `--traffic` and `--mirror-traffic` values of each update sent. */
 const updates = async () =>
@@ -41,16 +40,6 @@ const updates = async () =>
       return { traffic: value('--traffic'), mirror: value('--mirror-traffic') };
     });
 
-let served: ServedStandin | undefined;
-beforeAll(async () => {
-  standins = await installStandins();
-  // One process answers every az call: a Node start per call made this file slow.
-  served = await serveStandin('az');
-});
-afterAll(async () => {
-  await served?.stop();
-  await standins?.remove();
-});
 beforeEach(async () => {
   await standins.seed({
     azureml: {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KServeTargetConfig } from '../../src/config/types.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
-import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveStandin } from '../support/standin-server.js';
+import type { PlatformState } from '../support/standin-cli.js';
+import { useStandins } from '../support/standin-server.js';
 import { FAST, passingCanary, step } from './drive.js';
 
 // At canaryTrafficPercent 100 KServe routes the latest revision alone, with no `prev` entry
@@ -96,19 +96,7 @@ const patches = async () =>
     .filter((c) => c.argv[0] === 'patch')
     .map((c) => JSON.parse(c.argv.at(-1) ?? '').spec.predictor);
 
-let standins: Standins;
-let served: ServedStandin | undefined;
-beforeAll(async () => {
-  standins = await installStandins();
-  served = await serveStandin('kubectl');
-});
-afterAll(async () => {
-  await served?.stop();
-  await standins?.remove();
-});
-beforeEach(async () => {
-  await standins.seed(cluster());
-});
+const standins = useStandins('kubectl', cluster);
 
 describe('kserve target at a 100% step, as KServe reports it', () => {
   it("reads a blue-green bake back as green at 100% over blue, and again on a later tick's write", async () => {

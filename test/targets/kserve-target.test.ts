@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { KServeTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { reconcile } from '../../src/targets/reconcile.js';
-import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveStandin } from '../support/standin-server.js';
+import type { PlatformState } from '../support/standin-cli.js';
+import { useStandins } from '../support/standin-server.js';
 import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
 
 const ISVC = 'inferenceservices.serving.kserve.io';
@@ -17,7 +17,7 @@ const config: KServeTargetConfig = {
   ...FAST,
 };
 
-let standins: Standins;
+const standins = useStandins('kubectl', cluster);
 
 /** A Serverless InferenceService serving v1, as KServe reports it, deployed before model-gate. */
 function cluster(annotations: Record<string, string> = {}): PlatformState {
@@ -81,20 +81,6 @@ const predictor = async () => {
   const isvc = (await standins.state()).k8s[ISVC]['ml/fraud'];
   return { spec: isvc.spec.predictor, status: isvc.status.components.predictor };
 };
-
-let served: ServedStandin | undefined;
-beforeAll(async () => {
-  standins = await installStandins();
-  // One process answers every kubectl call: a Node start per call made this file slow.
-  served = await serveStandin('kubectl');
-});
-afterAll(async () => {
-  await served?.stop();
-  await standins?.remove();
-});
-beforeEach(async () => {
-  await standins.seed(cluster());
-});
 
 describe('kserve target on a stand-in kubectl', () => {
   it('drives a passing canary with canaryTrafficPercent and promotes the new revision', async () => {

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
-import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveStandin } from '../support/standin-server.js';
+import type { PlatformState } from '../support/standin-cli.js';
+import { useStandins } from '../support/standin-server.js';
 import { FAST, step } from './drive.js';
 
 // The Seldon Core v2 operator writes an Experiment's conditions only (from the scheduler's events,
@@ -55,16 +55,7 @@ function cluster(experiment = true): PlatformState {
   };
 }
 
-let standins: Standins;
-let served: ServedStandin | undefined;
-beforeAll(async () => {
-  standins = await installStandins();
-  served = await serveStandin('kubectl');
-});
-afterAll(async () => {
-  await served?.stop();
-  await standins?.remove();
-});
+const standins = useStandins('kubectl');
 
 const experimentGets = async () =>
   (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'get' && c.argv[1] === EXP).length;

@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
-import { installStandins, type PlatformState, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveStandin } from '../support/standin-server.js';
+import type { PlatformState } from '../support/standin-cli.js';
+import { useStandins } from '../support/standin-server.js';
 import {
   FAST,
   failingCanary,
@@ -27,7 +27,7 @@ const config: SeldonTargetConfig = {
   ...FAST,
 };
 
-let standins: Standins;
+const standins = useStandins('kubectl', cluster);
 const model = (name: string, ready = true) => ({
   apiVersion: 'mlops.seldon.io/v1alpha1',
   kind: 'Model',
@@ -59,20 +59,6 @@ function cluster(): PlatformState {
   };
 }
 const spec = async () => (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].spec;
-
-let served: ServedStandin | undefined;
-beforeAll(async () => {
-  standins = await installStandins();
-  // One process answers every kubectl call: a Node start per call made this file slow.
-  served = await serveStandin('kubectl');
-});
-afterAll(async () => {
-  await served?.stop();
-  await standins?.remove();
-});
-beforeEach(async () => {
-  await standins.seed(cluster());
-});
 
 describe('seldon target on a stand-in kubectl', () => {
   it('drives a passing canary through Experiment candidate weights, manifests on stdin', async () => {

@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { VertexTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { vertexTarget } from '../../src/targets/vertex-target.js';
-import { installStandins, type Standins } from '../support/standin-cli.js';
-import { type ServedStandin, serveStandin } from '../support/standin-server.js';
+import { useStandins } from '../support/standin-server.js';
 import { FAST, failingCanary, passingAb, passingBlueGreen, passingCanary, step } from './drive.js';
 
 const RESOURCE = 'projects/ml-prod/locations/us-central1/endpoints/4321';
@@ -18,7 +17,7 @@ const config: VertexTargetConfig = {
   ...FAST,
 };
 
-let standins: Standins;
+const standins = useStandins('gcloud');
 const split = async () => (await standins.state()).vertex[RESOURCE].trafficSplit;
 const deployed = (id: string, version: string) => ({
   id,
@@ -28,16 +27,6 @@ const deployed = (id: string, version: string) => ({
   dedicatedResources: { machineSpec: { machineType: 'n1-standard-2' }, minReplicaCount: 1 },
 });
 
-let served: ServedStandin | undefined;
-beforeAll(async () => {
-  standins = await installStandins();
-  // One process answers every gcloud call: a Node start per call made this file slow.
-  served = await serveStandin('gcloud');
-});
-afterAll(async () => {
-  await served?.stop();
-  await standins?.remove();
-});
 beforeEach(async () => {
   await standins.seed({
     vertex: {
