@@ -40,15 +40,18 @@ const total = (b: Bucket[]) => b.at(-1)?.count ?? 0;
 const usable = (b: Bucket[]) =>
   b.every((x, i) => Number.isFinite(x.count) && x.count >= 0 && x.count >= (b[i - 1]?.count ?? 0));
 
+/** A watch that gave no verdict on `model` (its `version`, when known), saying why. */
+export function driftNotChecked(model: string, version: string, why: string): DriftReport {
+  const note = `${version ? `${model} ${version}` : model}: drift not checked (inconclusive): ${why}`;
+  return { model, version, drifted: false, inconclusive: true, note };
+}
+
 /** The drift watch of one model (config `drift-watch`), for `schedule` ticks. */
 export async function watchDrift(model: ModelConfig, ports: Ports): Promise<DriftReport | undefined> {
   const watch = model.driftWatch;
   if (!watch) return undefined;
   const ctx = contextFor(model, ports);
-  const unchecked = (version: string, why: string): DriftReport => {
-    const note = `${version ? `${model.name} ${version}` : model.name}: drift not checked (inconclusive): ${why}`;
-    return { model: model.name, version, drifted: false, inconclusive: true, note };
-  };
+  const unchecked = (version: string, why: string) => driftNotChecked(model.name, version, why);
   let version: string;
   try {
     // The ledger's versions map a platform's names back (`fraud-1-1-0` is 1.1.0, not 1-1-0).

@@ -10,6 +10,7 @@ import {
   findChangedModels,
   unchangedVersion,
 } from '../version/changed-models.js';
+import { withdrawalUnderWay } from './finish.js';
 import { type MergedHeadVerdict, mergedHeadVerdict } from './merged-head.js';
 import { passEndedRelease } from './no-longer-changed.js';
 import { liveCandidateReason } from './plan-text.js';
@@ -45,10 +46,16 @@ export interface PlannedModel {
   live?: LiveCandidate;
 }
 
-/** A PR's candidate deployed for a model whose version the PR no longer changes. */
+/**
+ * A PR's candidate deployed for a model whose version the PR no longer changes, or (`withdrawPending`)
+ * one whose release ended while taking it out of service failed or was not confirmed.
+ */
 export interface LiveCandidate {
   version: string;
-  status: 'analysing' | 'ready';
+  /** `analysing` or `ready`; how the release ended when its withdrawal is pending. */
+  status: Release['status'];
+  /** Its withdrawal is pending: the job tries it again. */
+  withdrawPending?: true;
   /** What its job does with it, in one sentence. */
   reason: string;
 }
@@ -94,10 +101,12 @@ export async function planChanges(
  * candidate of this PR still live (analysing or ready) whose version it no longer changes (put
  * back, the file deleted), or any live one on a close: without a job of its own, nothing would
  * withdraw it and it would hold the canary slot for ever. On a merge, what the merged head leaves
- * of each live candidate is decided as the model's job decides it (mergedHeadVerdict). A model whose release of this PR ended
- * earlier gets no job; the plan itself passes the head's status for it (passEndedRelease), the one
- * write a plan makes, else a required `model-gate/<model>` would wait on the head for ever. A dry
- * run writes nothing, that status included.
+ * of each live candidate is decided as the model's job decides it (mergedHeadVerdict). A model whose
+ * release of this PR ended with its withdrawal pending (the platform refused it, or its run stopped
+ * first) is listed too: its job tries the withdrawal again, as a re-run's would. A model whose release
+ * of this PR ended earlier gets no job; the plan itself passes the head's status for it
+ * (passEndedRelease), the one write a plan makes, else a required `model-gate/<model>` would wait on
+ * the head for ever. A dry run writes nothing, that status included.
  */
 export async function planPullRequest(
   config: Config,
@@ -111,18 +120,19 @@ export async function planPullRequest(
   const models: PlannedModel[] = [];
   for (const change of changed) {
     const model = config.models[change.model] as ModelConfig;
-    // Merged over a candidate of an earlier head that its job withdraws unpromoted: it runs no phase.
+    // On a close, its job runs no phase: it retries a pending withdrawal, or (merged over a
+    // candidate of an earlier head) withdraws that candidate unpromoted.
+    const release = pr.action === 'closed' ? await ports.ledger.release(model.name) : undefined;
     const live =
-      pr.action === 'closed' && pr.merged
-        ? await withdrawnOnMerge(model, await ports.ledger.release(model.name), ports, pr)
-        : undefined;
+      pendingWithdrawal(release, pr) ??
+      (pr.action === 'closed' && pr.merged ? await withdrawnOnMerge(model, release, ports, pr) : undefined);
     models.push(live ? { ...planned(model), live } : planned(model, change));
   }
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const model = config.models[name];
     if (!model || changed.some((c) => c.model === name)) continue;
     const release = await ports.ledger.release(name);
-    const live = await liveCandidate(model, release, ports, pr);
+    const live = (await liveCandidate(model, release, ports, pr)) ?? pendingWithdrawal(release, pr);
     if (live) models.push({ ...planned(model), live });
     else if (pr.action !== 'closed' && !opts.dryRun) await passEndedRelease(model, release, pr, ports);
   }
@@ -175,6 +185,24 @@ async function liveCandidate(
 }
 
 /**
+ * The PR's candidate whose release ended while taking it out of service failed (refused by the
+ * platform, say on a close or a dispatch abort) or was not confirmed (its run stopped first): it may
+ * still get live traffic, and holds the canary slot. Its job retries the withdrawal, whatever the
+ * event (the PR's re-run, a new head, its close or merge), as the model's job does
+ * (withdrawNoLongerChanged, retryPending, a resumed release); without it, nothing would until a
+ * schedule tick.
+ */
+function pendingWithdrawal(release: Release | undefined, pr: PullRequestEvent): LiveCandidate | undefined {
+  if (release?.pr !== pr.number || !release.withdrawPending || inFlight(release)) return undefined;
+  const { to: version, status } = release;
+  const how = withdrawalUnderWay(release)
+    ? 'was recorded but never confirmed (its run stopped first)'
+    : 'failed earlier';
+  const reason = `withdrawing ${version} of this PR ${how}, so it may still get live traffic: its job tries the withdrawal again, which frees the canary slot`;
+  return { version, status, withdrawPending: true, reason };
+}
+
+/**
  * On a merge, the PR's candidate of a model the merged head changes, when its job withdraws it
  * unpromoted (analysed on an earlier head that declared another version, on-merge: require-pass):
  * what the plan says instead of the change's phases, which no job runs.
@@ -193,7 +221,7 @@ async function withdrawnOnMerge(
 /** What the merge does with the PR's live candidate, as its job's settleEarlierHeads decides it, and the plan's words for it. */
 async function mergedCandidate(
   model: ModelConfig,
-  release: Release & { status: LiveCandidate['status'] },
+  release: Release & { status: 'analysing' | 'ready' },
   ports: Pick<Ports, 'reader'>,
   pr: PullRequestEvent,
 ): Promise<{ verdict: MergedHeadVerdict; live: LiveCandidate }> {
