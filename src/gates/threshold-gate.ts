@@ -1,4 +1,5 @@
 import type { ThresholdGateConfig } from '../config/types.js';
+import { noNumber } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
@@ -51,8 +52,13 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
       canaryRequests,
       ...(baselineRequests === undefined ? {} : { baselineRequests }),
     };
-    if (seen.canary === undefined)
-      return { ...seen, verdict: 'inconclusive', note: 'no data for the candidate' };
+    if (seen.canary === undefined) {
+      return {
+        ...seen,
+        verdict: 'inconclusive',
+        note: `no data for the candidate: ${noNumber(gate.query, window('canary'))}`,
+      };
+    }
     // Absolute bounds need no baseline: a candidate over `max` fails whatever the stable shows.
     const violations = boundViolations(gate.query, gate, seen.canary, seen.baseline);
     if (violations.length > 0) return { ...seen, verdict: 'fail', note: violations.join('; ') };

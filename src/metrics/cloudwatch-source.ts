@@ -10,7 +10,8 @@
  * - required `--metric-data-queries` (JSON list of MetricDataQuery: `Id` matching
  *   `^[a-z][a-zA-Z0-9_]*$`, and either `MetricStat {Metric {Namespace, MetricName, Dimensions
  *   [{Name, Value}]}, Period, Stat, Unit?}` or `Expression` (metric math or a Metrics Insights
- *   query) with `Period`; optional `Label`, `ReturnData`, `AccountId`), `--start-time`,
+ *   query) with `Period`; optional `Label`, `ReturnData`, `AccountId`; what
+ *   CloudWatch refuses in them is in cloudwatch-query-checks.ts), `--start-time`,
  *   `--end-time` (ISO 8601; start is inclusive and rounded down to the minute for recent data,
  *   end is exclusive); optional `--next-token`, `--scan-by`, `--max-datapoints`.
  * - Output (`--output json`): `{"MetricDataResults": [{"Id", "Label", "Timestamps": [...],
@@ -24,9 +25,10 @@ import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { CloudWatchMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { showQuery, snippet } from './fetch-json.js';
+import { queriesProblem } from './cloudwatch-query-checks.js';
 import { matchedNothing } from './matched-nothing.js';
 import { countQuery, type Point, reducePoints, requestCount } from './reduce.js';
+import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
 
@@ -45,8 +47,6 @@ interface CliOutput {
 const MAX_PAGES = 20;
 /** The id given to a query written as a single expression. */
 export const EXPRESSION_ID = 'modelgate';
-/** MetricDataQuery.Id, as CloudWatch's API reference has it. */
-const QUERY_ID = /^[a-z][a-zA-Z0-9_]*$/;
 /** Top-level messages of an answer CloudWatch cut short (MaxMetricsExceeded, ...): not all data. */
 const LIMITED = /^Max[A-Za-z]*Exceeded$/;
 /** Output kept from one CLI call; a window's answer is a few kB. */
@@ -102,13 +102,15 @@ export function renderCloudWatch(template: string, w: MetricWindow, periodSecond
       `cloudwatch: the query is not valid JSON (${(err as Error).message}): ${showQuery(text)}; write one MetricDataQuery object, a list of them, or one expression (metric math or SELECT ...)`,
     );
   }
-  const list = Array.isArray(parsed) ? parsed : [parsed];
-  const queries: Query[] = list.map((q, i) => {
+  const list: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  list.forEach((q, i) => {
     if (q === null || typeof q !== 'object' || Array.isArray(q)) {
       throw new MetricsError(`cloudwatch: query item ${i} is not a MetricDataQuery object`);
     }
-    const problem = queryItemProblem(q as Query);
-    if (problem) throw new MetricsError(`cloudwatch: query item ${i} ${problem}`);
+  });
+  const problem = queriesProblem(list as Query[]);
+  if (problem) throw new MetricsError(`cloudwatch: ${problem}`);
+  const queries: Query[] = list.map((q) => {
     const copy = structuredClone(q) as Query;
     const stat = copy.MetricStat as Query | undefined;
     if (stat && typeof stat === 'object' && stat.Period === undefined) stat.Period = periodSeconds;
@@ -124,25 +126,6 @@ export function renderCloudWatch(template: string, w: MetricWindow, periodSecond
   const id = (returning[0] as Query).Id;
   if (typeof id !== 'string') throw new MetricsError('cloudwatch: the query returning data has no "Id"');
   return { queries, resultId: id };
-}
-
-/** What CloudWatch checks of every MetricDataQuery (a ValidationError at every look otherwise). */
-function queryItemProblem(q: Query): string | undefined {
-  const id = q.Id;
-  if (typeof id !== 'string' || !QUERY_ID.test(id)) {
-    const named = typeof id === 'string' ? `has the "Id" ${JSON.stringify(id)}` : 'has no "Id"';
-    return `${named}, which CloudWatch refuses: an Id starts with a lowercase letter, then letters, digits or _ (${QUERY_ID.source}), e.g. ${JSON.stringify(idLike(id))}`;
-  }
-  if ((q.MetricStat === undefined) === (q.Expression === undefined))
-    return `("${id}") must have exactly one of "MetricStat" and "Expression"`;
-  return undefined;
-}
-
-/** An Id CloudWatch takes, as close to `id` as can be. */
-function idLike(id: unknown): string {
-  const text = typeof id === 'string' ? id.replace(/[^A-Za-z0-9_]/g, '_') : '';
-  const lowered = text.charAt(0).toLowerCase() + text.slice(1);
-  return /^[a-z]/.test(lowered) ? lowered : `m${lowered}`;
 }
 
 export function cloudwatchSource(

@@ -18,9 +18,10 @@
 import { z } from 'zod';
 import type { DatadogMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
+import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { matchedNothing } from './matched-nothing.js';
 import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
+import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
 

@@ -11,14 +11,15 @@
  * JSONL: one object per line with `slot`, optional `model`, `version` and `time` (epoch
  * seconds or ISO 8601) and the numbers; the last line that matches the window is the answer.
  *
- * A count query selects a number of the entry (`errors`); a buckets query a list of cumulative
- * `{le, count}` (`latency.buckets`).
+ * A count query selects a number of the entry (`errors`), none being no data, never 0
+ * (json-count.ts); a buckets query a list of cumulative `{le, count}` (`latency.buckets`).
  */
 import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative as relativeTo, resolve, sep } from 'node:path';
 import type { FileMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { countQuery, requestCount } from './reduce.js';
+import { noEntry, selectCount } from './json-count.js';
+import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { selectBuckets, selectNumber } from './selector.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
@@ -72,18 +73,27 @@ export function fileSource(config: FileMetricsConfig, baseDir: string = process.
     return entry ? selectNumber(entry, query, `file: ${file} (${w.slot})`) : undefined;
   }
 
-  /** A count is whole and never negative, as the request count is. */
-  async function count(query: string, w: MetricWindow): Promise<number | undefined> {
-    const n = await number(query, w);
-    return n === undefined ? undefined : requestCount(n);
+  /**
+   * A count (whole, never negative). No entry for the slot, or a selector that picks no number in
+   * it, is no data, never 0: the error names the selector, the arm and the file.
+   */
+  async function count(query: string, w: MetricWindow, what: string): Promise<number> {
+    const { entry, file } = await entryFor(w);
+    if (!entry) {
+      const why = `${file} has no entry for it (an entry stating another version is not this one's)`;
+      throw noEntry('file', what, w, why, query);
+    }
+    return selectCount(entry, query, what, w, {
+      source: 'file',
+      where: `file: ${file} (${w.slot})`,
+      document: `the ${w.slot} entry of ${file}`,
+    });
   }
 
   return {
     value: (query, w) => number(query, w),
-    async requests(w) {
-      return (await count(config.requests, w)) ?? 0;
-    },
-    count: (query, w) => count(countQuery(query, config.requests), w),
+    requests: (w) => count(config.requests, w, countQueryName(REQUESTS_QUERY)),
+    count: (query, w) => count(countQuery(query, config.requests), w, countQueryName(query)),
     async buckets(query, w) {
       const { entry, file } = await entryFor(w);
       return entry ? selectBuckets(entry, query, `file: ${file} (${w.slot})`) : undefined;

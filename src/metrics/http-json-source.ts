@@ -2,15 +2,18 @@
  * Metrics from any JSON endpoint: the source's `url` (a template; values are URL-encoded) is
  * fetched with GET and a gate's query is a selector into the answer (`data.canary.error_rate`).
  * A query may also name its own endpoint as `<url template>#<selector>`. A count query selects
- * a number (`stats.errors`); a buckets query selects a list of cumulative `{le, count}`.
+ * a number (`stats.errors`), none being no data, never 0 (json-count.ts); a buckets query
+ * selects a list of cumulative `{le, count}`.
  */
 import type { HttpJsonMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
-import { fetchJson, snippet } from './fetch-json.js';
+import { fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
-import { countQuery, requestCount } from './reduce.js';
+import { selectCount } from './json-count.js';
+import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { selectBuckets, selectNumber } from './selector.js';
+import { snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, renderTemplate, templateValues } from './template.js';
 
@@ -36,11 +39,11 @@ export function splitQuery(query: string, defaultUrl: string): { url: string; se
 }
 
 export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
-  /** The answer of the query's endpoint, what its selector is, and how messages name it. */
+  /** The answer of the query's endpoint, what its selector is, and how messages name it and its URL. */
   async function fetched(
     query: string,
     w: MetricWindow,
-  ): Promise<{ body: unknown; selector: string; where: string }> {
+  ): Promise<{ body: unknown; selector: string; where: string; shownUrl: string }> {
     const { url: template, selector } = splitQuery(query, config.url);
     const url = renderUrl(template, w);
     const res = await fetchJson({
@@ -49,7 +52,8 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
       headers: config.headers,
       timeoutMs: config.timeoutMs,
     });
-    const where = `http-json: ${safeUrl(url)}`;
+    const shownUrl = safeUrl(url);
+    const where = `http-json: ${shownUrl}`;
     if (res.status < 200 || res.status >= 300) {
       const message = (res.body as { error?: unknown; message?: unknown } | undefined) ?? {};
       const reason =
@@ -63,7 +67,7 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
     if (res.body === undefined) {
       throw new MetricsError(`${where} did not answer JSON (${snippet(res.text, 120) || 'empty body'})`);
     }
-    return { body: res.body, selector, where };
+    return { body: res.body, selector, where, shownUrl };
   }
 
   async function number(query: string, w: MetricWindow): Promise<number | undefined> {
@@ -71,18 +75,20 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
     return selectNumber(body, selector, where);
   }
 
-  /** A count is whole and never negative, as the request count is. */
-  async function count(query: string, w: MetricWindow): Promise<number | undefined> {
-    const n = await number(query, w);
-    return n === undefined ? undefined : requestCount(n);
+  /** A count (whole, never negative); a selector that picks no number is no data, never 0. */
+  async function count(query: string, w: MetricWindow, what: string): Promise<number> {
+    const { body, selector, where, shownUrl } = await fetched(query, w);
+    return selectCount(body, selector, what, w, {
+      source: 'http-json',
+      where,
+      document: `the answer of ${shownUrl}`,
+    });
   }
 
   return {
     value: (query, w) => number(query, w),
-    async requests(w) {
-      return (await count(config.requests, w)) ?? 0;
-    },
-    count: (query, w) => count(countQuery(query, config.requests), w),
+    requests: (w) => count(config.requests, w, countQueryName(REQUESTS_QUERY)),
+    count: (query, w) => count(countQuery(query, config.requests), w, countQueryName(query)),
     async buckets(query, w): Promise<Bucket[] | undefined> {
       const { body, selector, where } = await fetched(query, w);
       return selectBuckets(body, selector, where);

@@ -25,11 +25,12 @@ import { z } from 'zod';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { type FetchedJson, fetchJson, showQuery, snippet } from './fetch-json.js';
+import { type FetchedJson, fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
 import { matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
+import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import {
   type Escaper,

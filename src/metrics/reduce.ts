@@ -41,7 +41,8 @@ export function reducePoints(points: Point[], reducer: MetricsReducer): number |
 /** A request count: whole and never negative (backends extrapolate and round). */
 export const requestCount = (n: number): number => Math.max(0, Math.round(n));
 
-const REQUESTS_QUERY = 'requests';
+/** A count query naming the source's own request count. */
+export const REQUESTS_QUERY = 'requests';
 
 /**
  * A gate's count query, with `requests` (a ratio gate's default `total`) meaning the source's own

@@ -66,6 +66,21 @@ describe('a threshold gate without a baseline', () => {
   });
 });
 
+describe('a candidate without data', () => {
+  it('is inconclusive, its note naming the query and the arm that gave no number', async () => {
+    const errors = thresholdGate({ name: 'errors', query: 'error-rate', max: 0.02 });
+    // Nothing matched, or NaN: either way no number, never a pass.
+    const canaries: Record<string, number>[] = [{}, { 'error-rate': Number.NaN }];
+    for (const canary of canaries) {
+      expect(await look(errors, { 'error-rate': 0.01 }, canary)).toMatchObject({
+        verdict: 'inconclusive',
+        baseline: 0.01,
+        note: 'no data for the candidate: the query gave no number for the canary slot (version v2): "error-rate"',
+      });
+    }
+  });
+});
+
 describe('relative bounds on a negative baseline', () => {
   // A log-likelihood score: higher is better, and the stable version's is -4.
   const score = (over: Partial<ThresholdGateConfig>) =>

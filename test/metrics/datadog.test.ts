@@ -90,6 +90,19 @@ describe('datadog source against the published v1 query contract', () => {
     expect(req?.headers['dd-application-key']).toBe(APP_KEY);
   });
 
+  it('sends a query holding "+" intact (an operator, and a version in a tag): it is %2B on the wire', async () => {
+    dd.requests.length = 0;
+    const sum =
+      'sum:model.errors{model:{{model}},version:{{version}}}.as_count() + sum:model.timeouts{model:{{model}},version:{{version}}}.as_count()';
+    // The stand-in evaluates only a / b: what matters is what reached it.
+    await datadogSource(config())
+      .value(sum, window('canary', '1.0.0+build.7'))
+      .catch(() => undefined);
+    expect(dd.requests[0]?.query.get('query')).toBe(
+      'sum:model.errors{model:fraud,version:1.0.0+build.7}.as_count() + sum:model.timeouts{model:fraud,version:1.0.0+build.7}.as_count()',
+    );
+  });
+
   it('sums request counts and reduces a gate query over the window', async () => {
     const source = datadogSource(config());
     expect(await source.requests(window('stable', 'v1'))).toBe(600);

@@ -91,7 +91,10 @@ describe('file source', () => {
     expect(await source.value('error-rate', w('canary', 'v2'))).toBe(0.015);
     expect(await source.value('latency.p99', w('canary', 'v2'))).toBe(0.25);
     expect(await source.value('error-rate', w('canary', 'v3'))).toBeUndefined();
-    expect(await source.requests(w('canary', 'v3'))).toBe(0);
+    // A request count too: the entry is v2's, and v3's requests are not known to be 0.
+    await expect(source.requests(w('canary', 'v3'))).rejects.toThrow(
+      `file: the requests query matched nothing for the canary slot (version v3), which is no data, not 0: metrics/slots.json has no entry for it (an entry stating another version is not this one's); check the selector (metrics.requests); a count of 0 must be written as 0: "requests"`,
+    );
   });
 
   it('reads a model by name from "models", and fills template variables in the path', async () => {
@@ -106,7 +109,9 @@ describe('file source', () => {
     const source = fileSource({ type: 'file', path: 'metrics/log.jsonl', requests: 'requests' }, root);
     expect(await source.requests(w('canary', 'v2'))).toBe(300);
     expect(await source.value('error-rate', w('canary', 'v2'))).toBe(0.03);
-    expect(await source.requests(w('stable', 'v1'))).toBe(0);
+    await expect(source.requests(w('stable', 'v1'))).rejects.toThrow(
+      'file: the requests query matched nothing for the stable slot (version v1), which is no data, not 0: metrics/log.jsonl has no entry for it',
+    );
   });
 
   it('says which file and line is wrong', async () => {
@@ -160,7 +165,13 @@ describe('file source', () => {
     const source = fileSource({ type: 'file', path: 'metrics/counts.json', requests: 'n' }, root);
     expect(await source.count?.('errors', w('canary', 'v2'))).toBe(24);
     expect(await source.count?.('requests', w('canary', 'v2'))).toBe(400);
-    expect(await source.count?.('errors', w('canary', 'v3'))).toBeUndefined();
+    await expect(source.count?.('errors', w('canary', 'v3'))).rejects.toThrow(
+      'file: the count query matched nothing for the canary slot (version v3)',
+    );
+    // An entry without the key: the selector and the entry are named.
+    await expect(source.count?.('error', w('canary', 'v2'))).rejects.toThrow(
+      'file: the count query matched nothing for the canary slot (version v2), which is no data, not 0: the canary entry of metrics/counts.json has nothing there; check the selector; a count of 0 must be written as 0: "error"',
+    );
     expect(await source.buckets?.('latency.buckets', w('stable', 'v1'))).toEqual([
       { le: 0.1, count: 3000 },
       { le: 0.25, count: 3800 },

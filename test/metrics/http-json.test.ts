@@ -5,6 +5,7 @@ import { MetricsError } from '../../src/core/errors.js';
 import { measureLatency } from '../../src/gates/latency-gate.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { httpJsonSource } from '../../src/metrics/http-json-source.js';
+import { NoDataError } from '../../src/metrics/no-data.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
@@ -127,7 +128,12 @@ describe('http-json source', () => {
     const source = httpJsonSource(config());
     expect(await source.value('stats.latency.p99', w('canary', 'v2'))).toBeUndefined();
     expect(await source.value('stats.error_rate', w('canary', 'v9'))).toBeUndefined();
-    expect(await source.requests(w('canary', 'v9'))).toBe(0);
+    // A request count too: never 0, which would read as a candidate without traffic.
+    const err = await source.requests(w('canary', 'v9')).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(NoDataError);
+    expect((err as Error).message).toBe(
+      `http-json: the requests query matched nothing for the canary slot (version v9), which is no data, not 0: the answer of ${server.url}/api/slots/fraud/canary has nothing there; check the selector (metrics.requests); a count of 0 must be written as 0: "stats.requests"`,
+    );
   });
 
   it('lets a query name its own endpoint as <url>#<selector>', async () => {
@@ -157,7 +163,13 @@ describe('http-json source', () => {
     const source = httpJsonSource(config());
     expect(await source.count?.('stats.errors', w('stable', 'v1'))).toBe(10);
     expect(await source.count?.('requests', w('canary', 'v2'))).toBe(181);
-    expect(await source.count?.('stats.errors', w('canary', 'v9'))).toBeUndefined();
+    await expect(source.count?.('stats.errors', w('canary', 'v9'))).rejects.toThrow(
+      /^http-json: the count query matched nothing for the canary slot \(version v9\), which is no data, not 0: the answer of http:\/\/127\.0\.0\.1:\d+\/api\/slots\/fraud\/canary has nothing there; check the selector; a count of 0 must be written as 0: "stats\.errors"$/,
+    );
+    // A count the answer holds as null is no data too, saying so.
+    await expect(source.count?.('stats.latency.p99', w('canary', 'v2'))).rejects.toThrow(
+      'holds null there; check the selector; a count of 0 must be written as 0: "stats.latency.p99"',
+    );
   });
 
   it('reads a histogram: a list of cumulative {le, count}, sorted; wrong lists say what is wanted', async () => {

@@ -219,7 +219,7 @@ describe('gates under configs taking turns', () => {
     expect(looks).toBeGreaterThan(40);
     expect(end.status).toBe('ready');
     expect(end.phases[0]?.note).toBe(
-      'ended without conclusive data for quality (no data for the candidate); gate "extra" was added to the config: judged from here; gate "extra" is no longer configured: not judged from here',
+      'ended without conclusive data for quality (no data for the candidate: the query gave no number for the canary slot (version v2): "quality-score"); gate "extra" was added to the config: judged from here; gate "extra" is no longer configured: not judged from here',
     );
   });
 });

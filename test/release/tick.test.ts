@@ -131,7 +131,10 @@ describe('canary stepping on a fake clock', () => {
     r = await tick(r, ctx);
     expect(r.gates[0]).toMatchObject({
       verdict: 'pending',
-      last: { verdict: 'inconclusive', note: 'no data for the candidate' },
+      last: {
+        verdict: 'inconclusive',
+        note: 'no data for the candidate: the query gave no number for the canary slot (version v2): "error-rate"',
+      },
     });
   });
 

@@ -1,0 +1,52 @@
+/**
+ * Counts selected out of JSON (the http-json and file sources): the request count and a gate's
+ * count queries. A selector that picks no number is no data, never 0 (SPEC section 4): a misspelt
+ * `requests` selector read as 0 requests held every gate at "0 of 100 candidate requests" until
+ * the deadline, and an srm gate judged the candidate's 0 a sample ratio mismatch. The NoDataError
+ * names the selector and the arm, as the Prometheus source's does for its count queries.
+ */
+import { matchedNothing } from './matched-nothing.js';
+import { countQueryName, REQUESTS_QUERY, requestCount } from './reduce.js';
+import { select, selectNumber } from './selector.js';
+import { showQuery } from './show-query.js';
+import type { MetricWindow } from './source.js';
+
+export interface CountPlace {
+  /** `http-json` or `file`: how the message starts. */
+  source: string;
+  /** How messages about the document's content name it (selectNumber's `where`). */
+  where: string;
+  /** The document as the advice names it: `the answer of https://...`, `the canary entry of m.json`. */
+  document: string;
+}
+
+/** The count `selector` picks out of `doc`: whole and never negative; a NoDataError when none. */
+export function selectCount(
+  doc: unknown,
+  selector: string,
+  what: string,
+  w: MetricWindow,
+  place: CountPlace,
+): number {
+  const n = selectNumber(doc, selector, place.where);
+  if (n !== undefined) return requestCount(n);
+  const found = select(doc, selector);
+  const held = found === undefined ? 'has nothing there' : `holds ${JSON.stringify(found)} there`;
+  throw matchedNothing(
+    place.source,
+    what,
+    w,
+    `${place.document} ${held}; ${checkAdvice(what)}`,
+    showQuery(selector),
+  );
+}
+
+/** A document without an entry for the arm at all (a file without the slot, or of another version). */
+export function noEntry(source: string, what: string, w: MetricWindow, why: string, selector: string) {
+  return matchedNothing(source, what, w, `${why}; ${checkAdvice(what)}`, showQuery(selector));
+}
+
+const checkAdvice = (what: string) =>
+  what === countQueryName(REQUESTS_QUERY)
+    ? 'check the selector (metrics.requests); a count of 0 must be written as 0'
+    : 'check the selector; a count of 0 must be written as 0';
