@@ -1,13 +1,12 @@
 import type { DriftGateConfig } from '../config/types.js';
-import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
+import { histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { judgeDrift } from '../stats/drift.js';
+import { histogramTotal, noHistogramNote } from './missing-histogram.js';
 import { evidenceOf, type StatisticalContext, slotWindow, waitForRequests } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (drift gates need a buckets query)';
-
-const totalOf = (b: Bucket[] | undefined) => b?.at(-1)?.count ?? 0;
 
 /**
  * One look at a drift gate: the candidate's prediction histogram over the phase so far against
@@ -27,11 +26,13 @@ export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContex
       canary: canary ? histogramQuantile(0.5, canary) : undefined,
       baseline: baseline ? histogramQuantile(0.5, baseline) : undefined,
       canaryRequests: waited,
-      baselineRequests: totalOf(baseline),
+      baselineRequests: histogramTotal(baseline),
     };
-    if (!canary || !baseline || totalOf(canary) === 0 || totalOf(baseline) === 0) {
-      return { ...seen, verdict: 'inconclusive', note: 'no prediction histogram for one of the slots' };
-    }
+    const missing = noHistogramNote('prediction histogram', gate.buckets, [
+      { buckets: canary, window: slotWindow(ctx, 'canary') },
+      { buckets: baseline, window: slotWindow(ctx, 'stable') },
+    ]);
+    if (missing || !canary || !baseline) return { ...seen, verdict: 'inconclusive', note: missing };
     const j = judgeDrift({
       canary: { buckets: canary },
       baseline: { buckets: baseline },

@@ -1,9 +1,10 @@
 import type { LatencyGateConfig } from '../config/types.js';
-import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
+import { histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
+import { histogramTotal, noHistogramNote } from './missing-histogram.js';
 import {
   armNames,
   evidenceOf,
@@ -15,8 +16,6 @@ import {
 import { unansweredLook } from './unanswered-look.js';
 
 const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
-
-const totalOf = (b: Bucket[] | undefined) => b?.at(-1)?.count ?? 0;
 
 /**
  * One look at a latency gate: the arms' histograms over the step so far, the baseline's
@@ -39,17 +38,19 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       canary: canary ? histogramQuantile(q, canary) : undefined,
       baseline: baseline ? histogramQuantile(q, baseline) : undefined,
       canaryRequests: waited,
-      baselineRequests: totalOf(baseline),
+      baselineRequests: histogramTotal(baseline),
     };
-    if (!canary || !baseline || totalOf(canary) === 0 || totalOf(baseline) === 0) {
-      return { ...seen, verdict: 'inconclusive', note: 'no latency histogram for one of the slots' };
-    }
+    const missing = noHistogramNote('latency histogram', gate.buckets, [
+      { buckets: canary, window: slotWindow(ctx, 'canary') },
+      { buckets: baseline, window: slotWindow(ctx, 'stable') },
+    ]);
+    if (missing || !canary || !baseline) return { ...seen, verdict: 'inconclusive', note: missing };
     switch (gate.judge) {
       case 'sequential': {
         // The stable version's latency before the step places the quantile; with too little of it
         // (fewer than 20 requests beyond the quantile), the step's own baseline does.
         const before = await histogram('stable', ctx.since - gate.referenceMs, ctx.since);
-        const reference = before && totalOf(before) * (1 - q) >= 20 ? before : baseline;
+        const reference = before && histogramTotal(before) * (1 - q) >= 20 ? before : baseline;
         // Slow requests per request each arm served (its histogram's count), as the ratio gate.
         const j = judgeLatency({
           canary: { buckets: canary },

@@ -98,7 +98,18 @@ describe('the latency gate', () => {
   it('is inconclusive without histograms, and an error when the source has none or fails', async () => {
     const empty = arms(40);
     empty.buckets = async () => undefined;
-    expect((await measureLatency(p95(), ctx(empty, 600))).verdict).toBe('inconclusive');
+    expect(await measureLatency(p95(), ctx(empty, 600))).toMatchObject({
+      verdict: 'inconclusive',
+      note: expect.stringMatching(
+        /^no latency histogram for the canary slot \(version \S+\) nor the stable slot \(version \S+\): "/,
+      ),
+    });
+    const baselineOnly = arms(40);
+    const answer = baselineOnly.buckets.bind(baselineOnly);
+    baselineOnly.buckets = async (query, w) => (w.slot === 'canary' ? [] : answer(query, w));
+    expect((await measureLatency(p95(), ctx(baselineOnly, 600))).note).toMatch(
+      /^no latency histogram for the canary slot \(version \S+\): "/,
+    );
     const scalar = { requests: async () => 1000, value: async () => undefined };
     expect(await measureLatency(p95(), { ...ctx(arms(40), 600), metrics: scalar })).toMatchObject({
       verdict: 'error',
