@@ -45,11 +45,18 @@ const isvcSchema = z.object({
     annotations: z.record(z.string(), z.string()).optional(),
   }),
   spec: z
-    .object({ predictor: z.object({ canaryTrafficPercent: z.number().nullish() }).optional() })
+    .object({
+      predictor: z
+        .object({
+          canaryTrafficPercent: z.number().nullish(),
+          model: z.object({ storageUri: z.string().optional() }).optional(),
+          annotations: z.record(z.string(), z.string()).optional(),
+        })
+        .optional(),
+    })
     .optional(),
   status: z
     .object({
-      observedGeneration: z.number().optional(),
       deploymentMode: z.string().optional(),
       conditions: z.array(conditionSchema).default([]),
       components: z
@@ -159,14 +166,16 @@ export function kserveTarget(
     return revisionVersions;
   }
 
+  /** The version a storage URI stands for, read back through the template. */
+  const versionOfUri = (uri: string | undefined) =>
+    uri?.startsWith(prefix) && uri.endsWith(suffix) && uri.length > prefix.length + suffix.length
+      ? uri.slice(prefix.length, uri.length - suffix.length)
+      : undefined;
+
   function versionOfRevision(r: z.output<typeof revisionSchema>): [string, string] {
     const annotations = r.metadata.annotations ?? {};
     const uri = annotations[SOURCE_URI_ANNOTATION];
-    const fromUri =
-      uri?.startsWith(prefix) && uri.endsWith(suffix) && uri.length > prefix.length + suffix.length
-        ? uri.slice(prefix.length, uri.length - suffix.length)
-        : undefined;
-    const version = annotations[VERSION_ANNOTATION] ?? fromUri;
+    const version = annotations[VERSION_ANNOTATION] ?? versionOfUri(uri);
     if (version === undefined) {
       throw new TargetError(
         `${description}: cannot tell which version revision ${r.metadata.name} serves (no ${VERSION_ANNOTATION} annotation, and its storage URI ${JSON.stringify(uri ?? '')} does not match ${JSON.stringify(template)})`,
@@ -214,13 +223,35 @@ export function kserveTarget(
     };
   }
 
-  /** Waits until KServe has acted on the latest spec; a revision that failed is reported at once when `failFast`. */
+  /**
+   * The version the predictor's spec asks for (our annotation, else its storage URI) when KServe
+   * has no revision of it yet; undefined once its latest revision serves it, or when the spec
+   * does not tell. status.observedGeneration cannot say whether KServe acted on the spec: KServe
+   * copies it from the Knative Service (PropagateStatus: `ss.ObservedGeneration =
+   * serviceStatus.ObservedGeneration`), whose generations are not the InferenceService's
+   * (kserve/kserve#6081).
+   */
+  async function versionNotRolledOut(isvc: InferenceService): Promise<string | undefined> {
+    const predictor = isvc.spec?.predictor;
+    const wanted = predictor?.annotations?.[VERSION_ANNOTATION] ?? versionOfUri(predictor?.model?.storageUri);
+    const created = isvc.status.components?.predictor?.latestCreatedRevision;
+    if (wanted === undefined || (created && (await versionsOf([created])).get(created) === wanted)) {
+      return undefined;
+    }
+    return wanted;
+  }
+
+  /**
+   * Waits until KServe has acted on the latest spec: a revision of its version, Ready, routed as
+   * it asks. A revision that failed is reported at once when `failFast`.
+   */
   const settled = (failFast: boolean) =>
     waitUntilSettled<InferenceService>(
       async () => {
         const isvc = await get();
         const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
-        const current = isvc.status.observedGeneration === isvc.metadata.generation;
+        const missing = await versionNotRolledOut(isvc);
+        const current = missing === undefined;
         if (current && ready?.status === 'True' && routed(isvc)) return { done: true, value: isvc };
         if (current && ready?.status === 'False') {
           if (failFast) {
@@ -230,10 +261,13 @@ export function kserveTarget(
           }
           return { done: true, value: isvc };
         }
+        const latest = isvc.status.components?.predictor?.latestCreatedRevision ?? '(none)';
         const why =
-          current && ready?.status === 'True'
-            ? 'its traffic does not yet show canaryTrafficPercent'
-            : (ready?.message ?? `generation ${isvc.metadata.generation} not yet observed`);
+          ready?.status !== 'True' && ready?.status !== 'False'
+            ? (ready?.message ?? 'KServe has not reported it Ready yet')
+            : !current
+              ? `its latest revision ${latest} does not serve ${missing} yet; see \`kubectl get ${ISVC} ${name} -n ${config.namespace} -o yaml\``
+              : 'its traffic does not yet show canaryTrafficPercent';
         return { done: false, why: `it is still rolling out (${why})` };
       },
       config,

@@ -13,6 +13,7 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
+import { appliedCheck, beforeApply, conditionSchema, isReady, notReadyReason } from './seldon-status.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
@@ -22,6 +23,7 @@ import type { Target } from './target.js';
 //   {name, percent}; clients call the experiment with the header `seldon-model: <name>.experiment`)
 // and the CRD's types (SeldonIO/seldon-core operator/apis/mlops/v1alpha1/experiment_types.go:
 //   weights are uint32; status conditions ExperimentReady, CandidatesReady, MirrorReady, Ready).
+// A write is settled once the scheduler has reported the applied spec (seldon-status.ts).
 // The manifest goes to `kubectl apply -f -` on standard input, never through a shell. Each
 // version is served by a Seldon Model named by the `model-name` template; model-gate writes the
 // Experiment only and never creates Models.
@@ -35,20 +37,7 @@ const experimentSchema = z.object({
     candidates: z.array(z.object({ name: z.string(), weight: z.number() })).default([]),
     mirror: z.object({ name: z.string(), percent: z.number() }).optional(),
   }),
-  status: z
-    .object({
-      conditions: z
-        .array(
-          z.object({
-            type: z.string(),
-            status: z.string(),
-            reason: z.string().optional(),
-            message: z.string().optional(),
-          }),
-        )
-        .default([]),
-    })
-    .default({ conditions: [] }),
+  status: z.object({ conditions: z.array(conditionSchema).default([]) }).default({ conditions: [] }),
 });
 type Experiment = z.output<typeof experimentSchema>;
 
@@ -87,20 +76,21 @@ export function seldonTarget(
     return parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
   }
 
-  // The operator writes conditions only, never status.observedGeneration (operator/scheduler/
-  // experiment.go sets them from the scheduler's events, which it drops for an older generation):
-  // Ready True is the settled state, as `kubectl wait --for condition=ready experiment` in Seldon's docs.
-  const ready = (e: Experiment) => e.status.conditions.find((c) => c.type === 'Ready');
+  /** The Experiment, or undefined when there is none yet (kubectl prints nothing then). */
+  async function getIfAny(): Promise<Experiment | undefined> {
+    const args = ['get', EXPERIMENT, name, ...scope, '--ignore-not-found', '-o', 'json'];
+    const out = await callCli(cli, args, config, clock);
+    return out.trim() ? parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``) : undefined;
+  }
 
   return {
     description,
     stickySplit: targetCapabilities('seldon').sticky,
     async read(known) {
       const experiment = await get();
-      const condition = ready(experiment);
-      if (condition?.status !== 'True') {
+      if (!isReady(experiment)) {
         throw new TargetError(
-          `${description} is not active, so what it serves is unknown: ${condition?.message ?? 'its status is not reconciled yet'}`,
+          `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
         );
       }
       const shares = names.sharesOf(
@@ -133,21 +123,13 @@ export function seldonTarget(
       }
       // No mirror in the manifest removes the one there (kubectl apply drops fields it applied before).
       const manifest = experimentManifest(name, config.namespace, candidates, mirror);
+      // Ready still says True for the previous spec until the scheduler reports this one.
+      const applied = appliedCheck(beforeApply(await getIfAny()), config.namespace);
       await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
         input: JSON.stringify(manifest),
         waitWhileBusy: true,
       });
-      await waitUntilSettled(
-        async () => {
-          const experiment = await get();
-          const condition = ready(experiment);
-          if (condition?.status === 'True') return { done: true, value: experiment };
-          return { done: false, why: condition?.message ?? 'the Seldon scheduler has not reconciled it yet' };
-        },
-        config,
-        clock,
-        description,
-      );
+      await waitUntilSettled(async () => applied(await get()), config, clock, description);
     },
   };
 }

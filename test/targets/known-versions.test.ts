@@ -162,7 +162,7 @@ describe('reading with the versions the caller knows', () => {
                 { name: 'fraud-v1.0', weight: 25 },
               ],
             },
-            status: { observedGeneration: 1, conditions: [{ type: 'Ready', status: 'True' }] },
+            status: { conditions: [{ type: 'Ready', status: 'True' }] },
           },
         },
       },

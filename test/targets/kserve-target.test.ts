@@ -3,7 +3,7 @@ import type { KServeTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
-import { reconcile } from '../../src/targets/reconcile.js';
+import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
@@ -198,5 +198,41 @@ describe('kserve target on a stand-in kubectl', () => {
     await expect(target.read()).resolves.toEqual({ stable: { version: 'v1' } });
     const calls = await standins.calls('kubectl');
     expect(calls.every((c) => c.argv.includes('--context') && c.argv.includes('prod-cluster'))).toBe(true);
+  });
+});
+
+describe("kserve target: status.observedGeneration is the Knative Service's", () => {
+  // KServe copies it from the Knative Service (PropagateStatus), whose generations are not the
+  // InferenceService's; the stand-in does the same.
+  it('drives a canary on an InferenceService whose Knative Service has had more generations', async () => {
+    const seeded = cluster();
+    Object.assign(seeded.k8s[ISVC]['ml/fraud'].metadata, { generation: 3 });
+    Object.assign(seeded.k8s[ISVC]['ml/fraud'].status, { observedGeneration: 7 });
+    await standins.seed(seeded);
+    await expect(passingCanary(kserveTarget(config, 'fraud'), 'v1', 'v2')).resolves.toEqual([
+      step('v1', 'v2', 10),
+      step('v1', 'v2', 50),
+      step('v1', 'v2', 0),
+      { stable: { version: 'v2' } },
+    ]);
+  });
+
+  it('waits for the revision of the version asked for, not the previous one still Ready', async () => {
+    const target = kserveTarget(config, 'fraud');
+    await passingCanary(target, 'v1', 'v2');
+    // v2 rolled out alone; KServe takes two reads to act on each change.
+    await standins.seed({ ...(await standins.state()), settleGets: 2 });
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect((await predictor()).spec.model.storageUri).toBe('gs://models/fraud/v1');
+  });
+
+  it('says which revision it waits for when KServe never acts on the change', async () => {
+    await standins.seed({ ...cluster(), settleGets: 1_000 });
+    const impatient = kserveTarget({ ...config, settleTimeoutMs: 200, pollIntervalMs: 20 }, 'fraud');
+    await expect(reconcile(impatient, step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetBusyError(
+        'KServe InferenceService fraud (namespace ml) did not settle within 200ms: it is still rolling out (its latest revision fraud-predictor-00001 does not serve v2 yet; see `kubectl get inferenceservices.serving.kserve.io fraud -n ml -o yaml`); try again later',
+      ),
+    );
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
+import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import type { PlatformState } from '../support/standin-cli.js';
@@ -7,8 +8,9 @@ import { useStandins } from '../support/standin-server.js';
 import { FAST, step } from './drive.js';
 
 // The Seldon Core v2 operator writes an Experiment's conditions only (from the scheduler's events,
-// operator/scheduler/experiment.go), never status.observedGeneration, so the target must settle
-// and read on the Ready condition alone.
+// operator/scheduler/experiment.go), never status.observedGeneration. Until the scheduler's events
+// for a changed spec come, Ready is still the previous spec's; they move it (False, then True once
+// routed), so its lastTransitionTime tells the applied spec's Ready from the previous one.
 
 const EXP = 'experiments.mlops.seldon.io';
 const MODEL = 'models.mlops.seldon.io';
@@ -19,20 +21,28 @@ const config: SeldonTargetConfig = {
   ...FAST,
 };
 
-const model = (name: string) => ({
+const model = (name: string, ready = true) => ({
   apiVersion: 'mlops.seldon.io/v1alpha1',
   kind: 'Model',
   metadata: { name, namespace: 'seldon-mesh' },
   spec: { storageUri: `gs://models/${name}` },
-  status: { ready: true },
+  status: { ready },
 });
-const active = (type: string) => ({ type, status: 'True', lastTransitionTime: '2026-01-01T00:00:00Z' });
+const SEEDED = '2026-01-01T00:00:00Z';
+const active = (type: string) => ({ type, status: 'True', lastTransitionTime: SEEDED });
 
-/** Models v1 and v2, and (unless `experiment` is false) an Experiment on v1 as the operator reports it. */
+/**
+ * Models v1 and v2 (v3 not available), and (unless `experiment` is false) an Experiment on v1 as
+ * the operator reports it.
+ */
 function cluster(experiment = true): PlatformState {
   return {
     k8s: {
-      [MODEL]: { 'seldon-mesh/fraud-v1': model('fraud-v1'), 'seldon-mesh/fraud-v2': model('fraud-v2') },
+      [MODEL]: {
+        'seldon-mesh/fraud-v1': model('fraud-v1'),
+        'seldon-mesh/fraud-v2': model('fraud-v2'),
+        'seldon-mesh/fraud-v3': model('fraud-v3', false),
+      },
       [EXP]: experiment
         ? {
             'seldon-mesh/fraud': {
@@ -42,9 +52,9 @@ function cluster(experiment = true): PlatformState {
               spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
               status: {
                 conditions: [
-                  active('CandidatesReady'),
+                  { ...active('CandidatesReady'), reason: 'Candidates ready' },
                   { ...active('ExperimentReady'), reason: 'experiment active' },
-                  active('MirrorReady'),
+                  { ...active('MirrorReady'), reason: 'Mirror ready' },
                   active('Ready'),
                 ],
               },
@@ -59,6 +69,11 @@ const standins = useStandins('kubectl');
 
 const experimentGets = async () =>
   (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'get' && c.argv[1] === EXP).length;
+const readySince = async () =>
+  (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].status.conditions.find(
+    (c: { type: string }) => c.type === 'Ready',
+  ).lastTransitionTime;
+const impatient = { ...config, settleTimeoutMs: 200, pollIntervalMs: 20 };
 
 describe('seldon target on an Experiment status without observedGeneration', () => {
   it('reads what serves, runs a step that settles and reads back, and rolls it back', async () => {
@@ -79,5 +94,35 @@ describe('seldon target on an Experiment status without observedGeneration', () 
       step('v1', 'v2', 10),
     );
     expect(await experimentGets()).toBeGreaterThanOrEqual(3);
+  });
+});
+
+describe('seldon target: the previous spec still Ready is not the applied one', () => {
+  // Here the scheduler's events for a change come after two reads.
+  it('reports a step only once the scheduler has reported it, and a write of the same spec at once', async () => {
+    await standins.seed({ ...cluster(), settleGets: 2 });
+    const target = seldonTarget(config, 'fraud');
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+    expect(await readySince()).not.toBe(SEEDED);
+    // No new generation, so no event will come: Ready True is this spec's.
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+  });
+
+  it('reports a candidate Model that is not available although Ready still says True', async () => {
+    await standins.seed({ ...cluster(), settleGets: 2 });
+    await expect(reconcile(seldonTarget(impatient, 'fraud'), step('v1', 'v3', 10))).rejects.toThrow(
+      new TargetBusyError(
+        'Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: its candidate Models (fraud-v1, fraud-v3) are not all available; check `kubectl get models.mlops.seldon.io fraud-v1 fraud-v3 -n seldon-mesh`; try again later',
+      ),
+    );
+  });
+
+  it('names the Experiment and what to check when the scheduler never reports the change', async () => {
+    await standins.seed({ ...cluster(), settleGets: 1_000 });
+    await expect(reconcile(seldonTarget(impatient, 'fraud'), step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetBusyError(
+        'Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: the Seldon scheduler has not acted on generation 4 yet (its Ready condition is still the one of 2026-01-01T00:00:00Z); check that the Seldon scheduler is running and see `kubectl get experiments.mlops.seldon.io fraud -n seldon-mesh -o yaml`; try again later',
+      ),
+    );
   });
 });

@@ -28,6 +28,19 @@ const config: SeldonTargetConfig = {
 };
 
 const standins = useStandins('kubectl', cluster);
+/** An Experiment's conditions as the Seldon operator writes them once the scheduler reports it active. */
+const activeConditions = () =>
+  [
+    ['CandidatesReady', 'Candidates ready'],
+    ['ExperimentReady', 'experiment active'],
+    ['MirrorReady', 'Mirror ready'],
+    ['Ready', undefined],
+  ].map(([type, reason]) => ({
+    type,
+    status: 'True',
+    ...(reason ? { reason } : {}),
+    lastTransitionTime: '2026-01-01T00:00:00Z',
+  }));
 const model = (name: string, ready = true) => ({
   apiVersion: 'mlops.seldon.io/v1alpha1',
   kind: 'Model',
@@ -49,16 +62,16 @@ function cluster(): PlatformState {
           kind: 'Experiment',
           metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
           spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
-          status: {
-            observedGeneration: 1,
-            conditions: [{ type: 'Ready', status: 'True', message: 'experiment active' }],
-          },
+          status: { conditions: activeConditions() },
         },
       },
     },
   };
 }
 const spec = async () => (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].spec;
+const NOT_AVAILABLE = new TargetBusyError(
+  'Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: its candidate Models (fraud-v1, fraud-v3) are not all available; check `kubectl get models.mlops.seldon.io fraud-v1 fraud-v3 -n seldon-mesh`; try again later',
+);
 
 describe('seldon target on a stand-in kubectl', () => {
   it('drives a passing canary through Experiment candidate weights, manifests on stdin', async () => {
@@ -115,9 +128,7 @@ describe('seldon target on a stand-in kubectl', () => {
 
   it('reports a candidate model that is not available and leaves the stable serving', async () => {
     const target = seldonTarget({ ...config, settleTimeoutMs: 200, pollIntervalMs: 20 }, 'fraud');
-    await expect(reconcile(target, step('v1', 'v3', 10))).rejects.toThrow(
-      /did not settle within 200ms: candidate model\(s\) fraud-v3 not available/,
-    );
+    await expect(reconcile(target, step('v1', 'v3', 10))).rejects.toThrow(NOT_AVAILABLE);
     await expect(reconcile(target, { stable: { version: 'v1' } })).resolves.toEqual({
       stable: { version: 'v1' },
     });
@@ -165,7 +176,9 @@ describe('seldon target: shadow through the Experiment mirror', () => {
   it('reports a mirror Model that is not available, and a fractional percent before any call', async () => {
     const target = seldonTarget({ ...config, settleTimeoutMs: 200, pollIntervalMs: 20 }, 'fraud');
     await expect(reconcile(target, mirrorOf('v1', 'v3', 10))).rejects.toThrow(
-      /did not settle within 200ms: candidate model\(s\) fraud-v3 not available/,
+      new TargetBusyError(
+        'Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: its mirror Model fraud-v3 is not available; check `kubectl get models.mlops.seldon.io fraud-v3 -n seldon-mesh`; try again later',
+      ),
     );
     await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
     const applies = async () => (await standins.calls('kubectl')).filter((c) => c.argv[0] === 'apply').length;

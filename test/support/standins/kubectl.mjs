@@ -1,7 +1,7 @@
 // A stand-in for `kubectl` against a cluster running KServe (Serverless mode) and Seldon Core v2.
 //
 // Accepts the subset model-gate uses, with kubectl's syntax and error texts:
-//   kubectl get <type> <name>... [-n NS] [-o json] [--context C] [--kubeconfig F] [--request-timeout T]
+//   kubectl get <type> <name>... [-n NS] [-o json] [--ignore-not-found] [--context C] [--kubeconfig F] [--request-timeout T]
 //   kubectl patch <type> <name> [-n NS] --type merge|json|strategic -p JSON
 //   kubectl apply -f - [-n NS]              (manifest on stdin)
 // References: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_patch/ ,
@@ -9,7 +9,9 @@
 // https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
 //
 // The KServe and Seldon controllers are simulated: a change is reconciled on a later `get`
-// (after `state.settleGets`, default 0, reads showing it in progress). A Seldon Experiment's
+// (after `state.settleGets`, default 0, reads still showing the previous change's status, as a
+// real controller's status is until it acts). Neither writes an observedGeneration of the
+// object's own (see reconcileIsvc, reconcileExperiment). A Seldon Experiment's
 // `spec.mirror` ({name, percent}) is kept like its candidates; the Experiment is Ready only
 // when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
 // succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
@@ -62,7 +64,12 @@ const GLOBAL = {
   '--request-timeout': { takes: true, name: 'requestTimeout' },
 };
 const COMMANDS = {
-  get: { ...GLOBAL, '-o': { takes: true, name: 'output' }, '--output': { takes: true, name: 'output' } },
+  get: {
+    ...GLOBAL,
+    '-o': { takes: true, name: 'output' },
+    '--output': { takes: true, name: 'output' },
+    '--ignore-not-found': { takes: false, name: 'ignoreNotFound' },
+  },
   patch: {
     ...GLOBAL,
     '--type': { takes: true, name: 'type' },
@@ -199,11 +206,13 @@ function get() {
   for (const name of names) {
     const key = `${namespace}/${name}`;
     const object = store(type)[key];
+    if (!object && flags.ignoreNotFound) continue; // kubectl prints nothing for it (get.go printGeneric)
     if (!object) notFound(type, name);
     if (type === ISVC) reconcileIsvc(object);
     if (type === EXP) reconcileExperiment(object);
     objects.push(shown(type, object));
   }
+  if (objects.length === 0) succeed(state, '');
   const out =
     objects.length === 1
       ? objects[0]
@@ -280,7 +289,11 @@ function patch() {
     JSON.stringify(next.metadata) !== JSON.stringify(object.metadata);
   if (changed && !takeFault(state, CLI, op, ['silent-revert'])) {
     next.metadata.generation = (object.metadata.generation ?? 1) + 1;
-    next._sim = { ...(object._sim ?? {}), pendingGets: state.settleGets ?? 0 };
+    next._sim = {
+      ...(object._sim ?? {}),
+      pendingGets: state.settleGets ?? 0,
+      reconciled: reportedGeneration(object),
+    };
     store(type)[`${namespace}/${name}`] = next;
   }
   succeed(
@@ -363,7 +376,10 @@ function apply() {
     },
     spec,
     status: existing?.status ?? {},
-    _sim: { pendingGets: state.settleGets ?? 0 },
+    _sim: {
+      pendingGets: state.settleGets ?? 0,
+      reconciled: existing ? reportedGeneration(existing) : undefined,
+    },
   };
   succeed(state, `experiment.mlops.seldon.io/${name} ${existing ? 'configured' : 'created'}`);
 }
@@ -396,6 +412,10 @@ function experimentProblem(m) {
 
 // ── simulated controllers ───────────────────────────────────────────────────────────────
 
+/** The generation the controller last acted on (a seeded object with conditions: its own). */
+const reportedGeneration = (object) =>
+  object._sim?.reconciled ?? (object.status?.conditions?.length ? object.metadata.generation : undefined);
+
 function pending(object) {
   object._sim ??= {};
   const sim = object._sim;
@@ -418,29 +438,31 @@ function condition(type, ok, reason, message) {
 
 /**
  * KServe Serverless: a new revision for a changed predictor, traffic split by canaryTrafficPercent
- * (kservePass). A pass that moves the rolled-out revision back is followed by another, as KServe's
- * controller reconciles again on that status change: after `settleGets` more reads showing the
- * traffic still on the latest revision, with the status Ready on the current generation.
+ * (kservePass). Until KServe reconciles a new generation (after `settleGets` reads) the status is
+ * the previous one's, Ready included. A pass that moves the rolled-out revision back is followed
+ * by another, as KServe's controller reconciles again on that status change: after `settleGets`
+ * more reads showing the traffic still on the latest revision.
+ *
+ * status.observedGeneration is the Knative Service's, not the InferenceService's: PropagateStatus
+ * (pkg/apis/serving/v1beta1/inference_service_status.go) ends with
+ * `ss.ObservedGeneration = serviceStatus.ObservedGeneration` (kserve/kserve#6081). The Knative
+ * Service's generation moves when KServe changes its template or traffic (ksvc_reconciler.go), so
+ * it moves twice for a rollback that takes a second pass, and not at all for a change that leaves
+ * the Knative Service as it was.
  */
 function reconcileIsvc(isvc) {
   isvc.status ??= {};
+  isvc._sim ??= {};
   const status = isvc.status;
-  if (status.observedGeneration === isvc.metadata.generation) {
-    if (isvc._sim?.repass && !pending(isvc)) passAndFollow(isvc);
+  // A seeded InferenceService's Knative Service is at its observedGeneration.
+  isvc._sim.ksvcGeneration ??= status.observedGeneration ?? 0;
+  isvc._sim.ksvc ??= ksvcSpecOf(isvc);
+  if (reportedGeneration(isvc) === isvc.metadata.generation) {
+    if (isvc._sim.repass && !pending(isvc)) passAndFollow(isvc);
     return;
   }
-  if (pending(isvc)) {
-    status.conditions = [
-      condition('PredictorReady', undefined, 'RevisionMissing'),
-      condition(
-        'Ready',
-        undefined,
-        'RevisionMissing',
-        `Configuration "${isvc.metadata.name}-predictor" is waiting for a Revision to become ready.`,
-      ),
-    ];
-    return;
-  }
+  if (pending(isvc)) return;
+  isvc._sim.reconciled = isvc.metadata.generation;
   const predictor = isvc.spec.predictor ?? {};
   status.components ??= {};
   status.components.predictor ??= {};
@@ -508,19 +530,41 @@ function reconcileIsvc(isvc) {
         `Revision "${created}" failed with message: Container failed with: model not found at the storage URI.`,
       ),
     ];
-    status.observedGeneration = isvc.metadata.generation;
+    observeKsvc(isvc);
     isvc._sim.repass = false;
     return;
   }
   passAndFollow(isvc);
   if (raw) status.deploymentMode = 'RawDeployment';
   status.conditions = [condition('PredictorReady', true), condition('Ready', true)];
-  status.observedGeneration = isvc.metadata.generation;
 }
 
 function passAndFollow(isvc) {
   isvc._sim.repass = kservePass(isvc);
+  observeKsvc(isvc);
   if (isvc._sim.repass) isvc._sim.pendingGets = state.settleGets ?? 0;
+}
+
+/** The Knative Service's spec as KServe writes it: the latest revision's template and the traffic targets. */
+function ksvcSpecOf(isvc) {
+  const component = isvc.status.components?.predictor ?? {};
+  const latest = store(REV)[`${isvc.metadata.namespace}/${component.latestCreatedRevision}`];
+  const traffic = (component.traffic ?? []).map((t) =>
+    t.latestRevision
+      ? { latestRevision: true, percent: t.percent }
+      : { revisionName: t.revisionName, percent: t.percent },
+  );
+  return JSON.stringify({ template: latest?._template, traffic });
+}
+
+/** Knative observes its Service's new generation, if KServe changed it, and KServe copies that number. */
+function observeKsvc(isvc) {
+  const spec = ksvcSpecOf(isvc);
+  if (spec !== isvc._sim.ksvc) {
+    isvc._sim.ksvc = spec;
+    isvc._sim.ksvcGeneration += 1;
+  }
+  isvc.status.observedGeneration = isvc._sim.ksvcGeneration;
 }
 
 /**
@@ -565,29 +609,83 @@ function kservePass(isvc) {
 }
 
 /**
- * Seldon Core v2: the scheduler's event for the current generation sets the conditions, Ready
- * when every candidate (and the mirror) Model is available. As the real operator
- * (operator/scheduler/experiment.go), it never writes status.observedGeneration, and until that
- * event (after `settleGets` reads) the status still shows the previous generation's conditions.
+ * Seldon Core v2, as its operator and scheduler report an Experiment (SeldonIO/seldon-core):
+ * until the scheduler's events for a changed spec come (after `settleGets` reads), the status is
+ * the previous generation's, Ready included, and never has observedGeneration. Then two events for
+ * the new generation: StartExperiment stores it inactive (scheduler/pkg/store/experiment,
+ * CreateExperimentFromRequest: Active false, no description), and once routed SetStatus marks it
+ * "experiment active". operator/scheduler/experiment.go turns each into conditions with the text
+ * in `reason` (CreateAndSetCondition): ExperimentReady, CandidatesReady ("Candidates ready" / "not
+ * ready": every candidate Model available), MirrorReady; Ready follows them (knative's
+ * LivingConditionSet). A condition keeps its lastTransitionTime unless it changes.
  */
 function reconcileExperiment(exp) {
   exp.status ??= {};
   exp._sim ??= {};
-  const status = exp.status;
   const generation = exp.metadata.generation ?? 0;
-  if (exp._sim.reconciled === generation || pending(exp)) return;
+  if (reportedGeneration(exp) === generation || pending(exp)) return;
   const models = store(MODEL);
-  const missing = (exp.spec.candidates ?? [])
-    .map((c) => c.name)
-    .concat(exp.spec.mirror ? [exp.spec.mirror.name] : [])
-    .filter((name) => models[`${exp.metadata.namespace}/${name}`]?.status?.ready !== true);
-  const ok = missing.length === 0;
-  const message = ok ? 'experiment active' : `candidate model(s) ${missing.join(', ')} not available`;
-  status.conditions = [
-    condition('CandidatesReady', ok, ok ? undefined : 'CandidatesNotReady', ok ? undefined : message),
-    condition('ExperimentReady', ok, ok ? undefined : 'ExperimentNotActive', message),
-    condition('MirrorReady', true),
-    condition('Ready', ok, ok ? undefined : 'ExperimentNotActive', message),
-  ];
+  const available = (name) => models[`${exp.metadata.namespace}/${name}`]?.status?.ready === true;
+  const candidatesReady = (exp.spec.candidates ?? []).every((c) => available(c.name));
+  const mirrorReady = !exp.spec.mirror || available(exp.spec.mirror.name);
+  for (const [active, description] of [
+    [false, ''],
+    [true, 'experiment active'],
+  ]) {
+    const conditions = seldonConditions(exp.status, nextSecond());
+    conditions.set('ExperimentReady', active, description);
+    conditions.set(
+      'CandidatesReady',
+      candidatesReady,
+      candidatesReady ? 'Candidates ready' : 'Candidates not ready',
+    );
+    conditions.set('MirrorReady', mirrorReady, mirrorReady ? 'Mirror ready' : 'Mirror not ready');
+  }
   exp._sim.reconciled = generation;
+}
+
+/** The simulated cluster's clock: one second later at each call (RFC 3339, as Kubernetes writes it). */
+function nextSecond() {
+  state.clockSeconds = (state.clockSeconds ?? 0) + 1;
+  return new Date(Date.UTC(2026, 0, 1) + state.clockSeconds * 1000).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * An Experiment's conditions as knative.dev/pkg apis/condition_set.go keeps them (Ready the happy
+ * condition of ExperimentReady, CandidatesReady, MirrorReady): MarkFalse sets Ready False with the
+ * same reason, MarkTrueWithReason sets Ready from the dependents; SetCondition keeps a condition's
+ * lastTransitionTime when nothing else changes, and sorts them by type.
+ */
+function seldonConditions(status, now) {
+  const DEPENDENTS = ['ExperimentReady', 'CandidatesReady', 'MirrorReady'];
+  const get = (type) => (status.conditions ?? []).find((c) => c.type === type);
+  const put = (type, value, reason) => {
+    const old = get(type);
+    if (old && old.status === value && (old.reason ?? '') === (reason ?? '') && !old.message) return;
+    const next = { type, status: value, ...(reason ? { reason } : {}), lastTransitionTime: now };
+    status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== type), next].sort((a, b) =>
+      a.type < b.type ? -1 : 1,
+    );
+  };
+  const markHappy = () => {
+    const set = DEPENDENTS.map(get);
+    const unhappy =
+      set
+        .filter((c) => c?.status === 'False')
+        .sort((a, b) => (a.lastTransitionTime < b.lastTransitionTime ? 1 : -1))[0] ??
+      set.find((c) => !c || c.status === 'Unknown');
+    if (unhappy) put('Ready', unhappy.status ?? 'Unknown', unhappy.reason);
+    else put('Ready', 'True');
+  };
+  return {
+    set(type, ok, reason) {
+      if (ok) {
+        put(type, 'True', reason);
+        markHappy();
+      } else {
+        put(type, 'False', reason);
+        put('Ready', 'False', reason);
+      }
+    },
+  };
 }
