@@ -1,7 +1,20 @@
 import * as core from '@actions/core';
+import type { InterpolatedField } from '../config/interpolate.js';
+import { secretValues, tooShortToMask } from '../config/secret-values.js';
 import { addSecret } from '../core/redact.js';
 
-export { secretsToMask } from '../config/secret-values.js';
+/**
+ * The values to mask (see secretValues), warning once for each secret too short to mask: the
+ * user sees why its value shows in the log and the comment.
+ */
+export function secretsToMask(
+  interpolated: readonly InterpolatedField[],
+  env: Record<string, string | undefined>,
+): string[] {
+  const { values, tooShort } = secretValues(interpolated, env);
+  for (const secret of tooShort) core.warning(tooShortToMask(secret));
+  return values;
+}
 
 /**
  * Masks each value in the log (the runner's masking) and redacts it from every message

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { DEFAULT_CONFIG_PATH, type LoadedConfig, type LoadOptions, loadConfig } from '../config/load.js';
-import { secretsToMask } from '../config/secret-values.js';
+import { secretValues, tooShortToMask } from '../config/secret-values.js';
 import { addSecret } from '../core/redact.js';
 
 /** How a local command's "config file not found" says to point at another file. */
@@ -18,6 +18,8 @@ export const localConfigPath = (cwd: string, root: string, given?: string): stri
  */
 export async function loadLocalConfig(path: string, options: LoadOptions): Promise<LoadedConfig> {
   const loaded = await loadConfig(path, process.env, options);
-  for (const secret of secretsToMask(loaded.interpolated, process.env)) addSecret(secret);
+  const { values, tooShort } = secretValues(loaded.interpolated, process.env);
+  for (const short of tooShort) console.warn(`warning: ${tooShortToMask(short)}`);
+  for (const secret of values) addSecret(secret);
   return loaded;
 }

@@ -12,6 +12,26 @@ export const SECRET_VARIABLE = /token|secret|pass|key|auth|cred/i;
 
 /** The user:password@ part of a URL, and where the password starts. */
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]*)@/i;
+/** The userinfo (`user:password` or a lone token) before the `@` of a URL. */
+const URL_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i;
+
+/** Whether the field at `path` is an HTTP header (`...headers.X-Scope-OrgID`), whatever its name. */
+export function isHeader(path: ConfigPath): boolean {
+  return path.at(-2) === 'headers' && typeof path.at(-1) === 'string';
+}
+
+/**
+ * The credential in a URL and where it starts: the password of `user:password@`, or a lone
+ * `token@` (git hosts take a token as the user name). The user name beside a password is no secret.
+ */
+export function urlCredential(url: string): { text: string; start: number } | undefined {
+  const userinfo = URL_USERINFO.exec(url)?.[1];
+  if (!userinfo) return undefined;
+  const start = url.indexOf('//') + 2;
+  const colon = userinfo.indexOf(':');
+  const text = colon < 0 ? userinfo : userinfo.slice(colon + 1);
+  return text ? { text, start: colon < 0 ? start : start + colon + 1 } : undefined;
+}
 
 /**
  * Whether the field at `path` holds a secret: a header named like one, or a field such as
@@ -20,7 +40,7 @@ const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]*)@/i;
 export function isSecretField(path: ConfigPath): boolean {
   const name = path.at(-1);
   if (typeof name !== 'string') return false;
-  if (path.at(-2) === 'headers') return SECRET_FIELD.test(name);
+  if (isHeader(path)) return SECRET_FIELD.test(name);
   return name !== 'key' && SECRET_FIELD.test(name);
 }
 

@@ -1,32 +1,93 @@
 import type { InterpolatedField } from './interpolate.js';
-import { isSecretField, SECRET_VARIABLE } from './secret-fields.js';
+import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential } from './secret-fields.js';
 
 /**
- * The values the runner must mask in the log: secret fields whole, and the value of every
- * secret-named variable, also where it is only part of a field (`--password=${CMD_PASS}`, a URL).
- * The action and the command line hide the same ones; here, apart from @actions/core.
+ * The values the runner must mask in the log and model-gate redacts from every message (the PR
+ * comment, the ledger, commit statuses): one list for both, so the log and the comment hide the
+ * same. The action and the command line use it; here, apart from @actions/core.
+ *
+ * A variable's value is a secret by where the config puts it, whatever the variable's name: in a
+ * header, in a secret field (`api-key`, `password`), as a URL's credential. A service may echo the
+ * bare token of `Authorization: "Bearer ${SERVING_JWT}"` in an error body, so the value is masked
+ * as well as the whole header. A secret-named variable (`CMD_PASS`) is masked wherever it is used.
  */
-/** Shorter, a header not named like a secret (`X-Scope-OrgID: prod`) is no credential. */
+
+/**
+ * Shorter, a value is no credential, and masking it would hide every `10` or `on` in the log, the
+ * comment and the ledger ("step 1 (***% of live traffic)"). The runner masks whatever it is given
+ * (`::add-mask::` has no minimum), so the line is drawn here, where
+ * google-github-actions/get-secretmanager-secrets draws it by default; such a value is left as it
+ * is, with a warning naming its variable.
+ */
+export const MIN_SECRET_LENGTH = 4;
+/** Shorter, a header not named like a secret (`X-Scope-OrgID: prod`) is a tenant or a version, no credential. */
 const MIN_HEADER_SECRET = 8;
 
+export interface SecretValues {
+  /** What to mask: each value at least MIN_SECRET_LENGTH characters long. */
+  values: string[];
+  /** Variables in a secret's place too short to mask, and the first field each is in. */
+  tooShort: { variable: string; path: string }[];
+}
+
+/** The values to mask, and the secrets left unmasked for being too short, from the interpolated fields. */
+export function secretValues(
+  interpolated: readonly InterpolatedField[],
+  env: Record<string, string | undefined>,
+): SecretValues {
+  const values = new Set<string>();
+  const tooShort = new Map<string, string>();
+  const add = (value: string, min: number) => {
+    if (value.trim().length >= min) values.add(value);
+  };
+  for (const field of interpolated) {
+    // By the field's own name, not the whole path: a model named `token-classifier` holds no secret.
+    const secretField = isSecretField(field.keys);
+    const header = isHeader(field.keys);
+    const credential = urlCredential(field.value);
+    if (secretField) add(field.value, MIN_SECRET_LENGTH);
+    else if (header) add(field.value, MIN_HEADER_SECRET);
+    for (const name of field.variables) {
+      const value = env[name];
+      if (!value) continue;
+      // `https://user:${PASS}@host`, or a whole `${PROM_URL}` with its credential in it.
+      const inCredential = credential !== undefined && overlaps(field.value, value, credential);
+      if (inCredential) for (const form of credentialForms(credential.text)) add(form, MIN_SECRET_LENGTH);
+      if (secretField || inCredential || SECRET_VARIABLE.test(name)) {
+        if (value.trim().length >= MIN_SECRET_LENGTH) values.add(value);
+        else if (!tooShort.has(name)) tooShort.set(name, field.path);
+      } else if (header) add(value, MIN_HEADER_SECRET);
+    }
+  }
+  return { values: [...values], tooShort: [...tooShort].map(([variable, path]) => ({ variable, path })) };
+}
+
+/** A URL's credential as written, and as its server receives it in `Authorization: Basic` (percent-decoded). */
+function credentialForms(credential: string): string[] {
+  try {
+    return [credential, decodeURIComponent(credential)];
+  } catch {
+    return [credential]; // a stray `%` is the character itself
+  }
+}
+
+/** Whether `value` occurs in `text` where it makes up part of the credential. */
+function overlaps(text: string, value: string, credential: { text: string; start: number }): boolean {
+  const end = credential.start + credential.text.length;
+  for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1))
+    if (at < end && at + value.length > credential.start) return true;
+  return false;
+}
+
+/** The values to mask in the log and redact from every message. */
 export function secretsToMask(
   interpolated: readonly InterpolatedField[],
   env: Record<string, string | undefined>,
 ): string[] {
-  const secrets = new Set<string>();
-  for (const field of interpolated) {
-    // By the field's own name, not the whole path: a model named `token-classifier` holds no
-    // secret. A header from the environment is masked whole whatever its name, unless it is too
-    // short to be a credential (a tenant id `1` would hide every 1 in the log and the report).
-    if (
-      isSecretField(field.keys) ||
-      (field.keys.includes('headers') && field.value.length >= MIN_HEADER_SECRET)
-    )
-      secrets.add(field.value);
-    for (const name of field.variables) {
-      const value = env[name];
-      if (value && SECRET_VARIABLE.test(name)) secrets.add(value);
-    }
-  }
-  return [...secrets];
+  return secretValues(interpolated, env).values;
+}
+
+/** Why a secret is shown as it is; never the value itself. */
+export function tooShortToMask({ variable, path }: SecretValues['tooShort'][number]): string {
+  return `${variable} (in ${path}) is not masked: its value is shorter than ${MIN_SECRET_LENGTH} characters, too short to be a credential, and masking it would hide that text everywhere in the log, the PR comment and the ledger; if it is a secret, make it longer (the runner still masks a GitHub secret's value in the log)`;
 }

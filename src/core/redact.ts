@@ -45,8 +45,9 @@ const FREE_TEXT = new Set(['note', 'reason', 'why', 'summary']);
 
 /**
  * `value` with the free text in it redacted: what a gate or a platform said may quote a secret.
- * Versions, SHAs, model names and numbers are data read back later, never touched: a short secret
- * value (a tenant id `1`) would turn `1.4.0` into `***.4.0` and the state unreadable.
+ * Versions, SHAs, model names and numbers are data read back later, never touched: a secret that
+ * is also a version's text (`2024`) would turn `2024.1` into `***.1` and the state unreadable
+ * (values under 4 characters are never registered: see MIN_SECRET_LENGTH).
  */
 export function redactNotes<T>(value: T, key?: string): T {
   if (typeof value === 'string')

@@ -1,6 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { maskSecrets, secretsToMask } from '../../src/action/secrets.js';
 import { parseConfig } from '../../src/config/load.js';
+import { secretValues, tooShortToMask } from '../../src/config/secret-values.js';
 import { MetricsError, TargetError } from '../../src/core/errors.js';
 
 const CONFIG = `version: 1
@@ -36,12 +37,65 @@ describe('what the action masks in the log', () => {
   });
 });
 
+describe('what the action masks whatever the variable is named', () => {
+  const withGate = (gate: string) => `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  fraud:
+    source: { file: models/fraud.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50] }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - ${gate}
+`;
+  const masked = (gate: string, env: Record<string, string>) => {
+    const all = { SANDBOX_URL: 'http://127.0.0.1:8080', ...env };
+    return secretsToMask(parseConfig(withGate(gate), all).interpolated, all).sort();
+  };
+
+  it('a bearer token in a header named like a secret, bare as well as the whole value', () => {
+    const gate = `{ name: a, kind: webhook, url: "https://hooks.example/a", headers: { Authorization: "Bearer \${SERVING_JWT}" } }`;
+    expect(masked(gate, { SERVING_JWT: 'eyJ0eXAi.c2lnbmVk' })).toEqual([
+      'Bearer eyJ0eXAi.c2lnbmVk',
+      'eyJ0eXAi.c2lnbmVk',
+    ]);
+  });
+
+  it("a URL's password, or a token standing for its user, not the user name beside a password", () => {
+    const url = (u: string) => `{ name: a, kind: webhook, url: "${u}" }`;
+    expect(
+      masked(url(`https://grafana:\${GRAFANA_GLC}@hooks.example/a`), { GRAFANA_GLC: 'glc_0123456789' }),
+    ).toEqual(['glc_0123456789']);
+    expect(masked(url(`https://\${GIT_PAT}@hooks.example/a`), { GIT_PAT: 'github_pat_11AB' })).toEqual([
+      'github_pat_11AB',
+    ]);
+    expect(
+      masked(url(`https://\${HOOK_USER}:\${HOOK_PW}@hooks.example/a`), {
+        HOOK_USER: 'deployer',
+        HOOK_PW: 'pw-0123',
+      }),
+    ).toEqual(['pw-0123']);
+    // A whole URL from one variable: its password, and the URL that holds it.
+    expect(masked(url(`\${HOOK_URL}`), { HOOK_URL: 'https://u:pw-0123@hooks.example/a' })).toEqual([
+      'https://u:pw-0123@hooks.example/a',
+      'pw-0123',
+    ]);
+    // Percent-encoded in the URL, decoded in the Authorization: Basic the server receives and may quote.
+    expect(
+      masked(url(`https://grafana:\${GRAFANA_GLC}@hooks.example/a`), { GRAFANA_GLC: 'glc%2Fabc-123' }),
+    ).toEqual(['glc%2Fabc-123', 'glc/abc-123']);
+    // A user name written in the file, and a host from the environment, are no credential.
+    expect(masked(url(`https://deploy@\${HOOK_HOST}/a`), { HOOK_HOST: 'deploy.hooks.example' })).toEqual([]);
+  });
+});
+
 describe('what the action does not mask', () => {
   it('a header too short to be a credential, unless it is named like one', () => {
     const env = {
       TENANT: 'prod',
       LONG_TENANT: 'tenant-0123456789',
-      HOOK: 'abc',
+      HOOK: 'abcd',
       SANDBOX_URL: 'http://127.0.0.1:8080',
     };
     const config = `version: 1
@@ -57,7 +111,33 @@ models:
 `;
     const { interpolated } = parseConfig(config, env);
     // "prod" would hide every "prod" in the log; a 17-character one may well be a credential.
-    expect(secretsToMask(interpolated, env).sort()).toEqual(['abc', 'tenant-0123456789']);
+    expect(secretsToMask(interpolated, env).sort()).toEqual(['abcd', 'tenant-0123456789']);
+  });
+
+  it('a secret under 4 characters, wherever it is: it is named in a warning instead, never shown', () => {
+    const env = { TENANT_KEY: '10', HOOK: 'abc', SANDBOX_URL: 'http://127.0.0.1:8080' };
+    const config = `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  fraud:
+    source: { file: models/fraud.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50] }
+    target: { type: command, apply: [deploy, "--tenant=\${TENANT_KEY}"], read: [state] }
+    gates:
+      - { name: a, kind: webhook, url: "https://hooks.example/a", headers: { X-Auth: "\${HOOK}", X-Tenant-Key: "\${TENANT_KEY}" } }
+`;
+    const found = secretValues(parseConfig(config, env).interpolated, env);
+    expect(found.values).toEqual([]);
+    expect(found.tooShort).toEqual([
+      { variable: 'TENANT_KEY', path: 'models.fraud.target.apply[1]' },
+      { variable: 'HOOK', path: 'models.fraud.gates[0].headers.X-Auth' },
+    ]);
+    const warning = tooShortToMask(found.tooShort[0] as (typeof found.tooShort)[number]);
+    expect(warning).toMatch(
+      /^TENANT_KEY \(in models\.fraud\.target\.apply\[1\]\) is not masked: its value is shorter than 4 characters/,
+    );
+    expect(warning).not.toContain('10');
   });
 
   it('the fields of a model whose name only looks secret (token-classifier): its namespace is no secret', () => {
