@@ -9,8 +9,12 @@ import type { Ports } from './ports.js';
 import type { Ending, Release } from './types.js';
 
 /**
- * Make the candidate the stable version in one target call, read back, and record it
- * in the ledger (the release's new state and a promotion entry with `summary`).
+ * Make the candidate the stable version in one target call, read back, and record it in the
+ * ledger: the promotion entry with `summary` first, then the release's new state. A run stopped
+ * between the two (GitHub refused the second) leaves the release as it was, so its re-run promotes
+ * again: the call changes nothing, and the entry already there is not written twice. Saved first,
+ * a `promoted` release without its entry would stay so (a re-run of the merge finds nothing to do),
+ * and blue-green's rollback-window would go on reading the promotion before as the last word.
  */
 export async function promote(
   release: Release,
@@ -25,9 +29,26 @@ export async function promote(
     updatedAt: ctx.clock.now(),
     reason: `${release.to} is now the stable version (was ${release.from}); ${summary}`,
   };
+  await recordPromotion(promoted, ledger, summary);
   await ledger.saveRelease(promoted);
+  return promoted;
+}
+
+/**
+ * Record the promotion of `promoted` unless the ledger's last entry is it already: a run that
+ * recorded it and stopped before saving the release, or a GitHub answer lost after the Deployment
+ * was made, must not leave two.
+ */
+async function recordPromotion(promoted: Release, ledger: Ledger, summary: string): Promise<void> {
+  const last = (await ledger.history(promoted.model)).at(-1);
+  const recorded =
+    last?.kind === 'promotion' &&
+    last.version === promoted.to &&
+    last.previous === promoted.from &&
+    last.pr === promoted.pr;
+  if (recorded) return;
   await ledger.record({
-    model: release.model,
+    model: promoted.model,
     kind: 'promotion',
     version: promoted.to,
     previous: promoted.from,
@@ -35,7 +56,6 @@ export async function promote(
     pr: promoted.pr,
     summary,
   });
-  return promoted;
 }
 
 /**
@@ -109,8 +129,12 @@ function notWithdrawn(
   };
 }
 
-/** Whether `version` gets live traffic (or a mirrored share) beside the stable version. */
+/**
+ * Whether `version` gets live traffic: as the stable version (a candidate serving alone, its blue
+ * gone), or a share (live or mirrored) beside it.
+ */
 export function hasLiveTraffic(serving: TrafficState, version: string): boolean {
+  if (serving.stable.version === version) return true;
   const slotted = [serving.canary, serving.mirror, serving.rolling].some((s) => s?.version === version);
   return slotted && !sameTraffic(serving, withdrawTraffic(serving.stable.version));
 }
@@ -135,10 +159,11 @@ export const withdrawalUnderWay = (release: Release): boolean =>
 
 /**
  * Take candidate `to` out of service when it still gets live traffic beside its own stable
- * `from`, leaving `serves` (default `from`: a rollback's target, where its record names one)
- * alone serving; `from` still serving alone is put back to `serves` too (the rollback's change
- * has not landed). Another stable serving now (a later rollback or promotion) is not this
- * candidate's state to settle: `other`, with what serves. Target errors propagate.
+ * `from`, or serves alone in its place (blue gone), leaving `serves` (default `from`: a rollback's
+ * target, where its record names one) alone serving; `from` still serving alone is put back to
+ * `serves` too (the rollback's change has not landed). Another stable serving now (a later
+ * rollback or promotion) is not this candidate's state to settle: `other`, with what serves.
+ * Target errors propagate.
  */
 export async function withdrawIfLive(
   target: Target,
@@ -148,10 +173,13 @@ export async function withdrawIfLive(
 ): Promise<{ done: 'withdrawn' } | { done: 'not-live' } | { done: 'other'; serving: string }> {
   const serving = await target.read({ stable: from, candidate: to, others: [serves] });
   const stable = serving.stable.version;
+  // The candidate alone, where `serves` should be: as live as at 100% beside its blue.
+  const alone = stable === to && to !== serves;
   const live = hasLiveTraffic(serving, to);
-  if (stable !== from && stable !== serves)
+  if (stable !== from && stable !== serves && !alone)
     return live ? { done: 'other', serving: stable } : { done: 'not-live' };
   if (!live && stable === serves) return { done: 'not-live' };
+  if (sameTraffic(serving, withdrawTraffic(serves))) return { done: 'not-live' };
   await reconcile(target, withdrawTraffic(serves));
   return { done: 'withdrawn' };
 }

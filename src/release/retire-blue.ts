@@ -2,15 +2,20 @@ import { formatDuration } from '../config/duration.js';
 import type { ModelConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
+import type { LedgerEntry } from '../ledger/ledger.js';
+import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import type { Target } from '../targets/target.js';
 import { contextFor, type Ports } from './ports.js';
 
 /**
  * Blue-green's `rollback-window`: a promotion leaves blue deployed without traffic, so that a
  * rollback is one quick call; once the last promotion is older than the window, a schedule tick
- * sets the target to green alone. Returns a line for the run's summary when there is something
- * to say (blue retired, or left because what serves is not what the promotion left), else
- * undefined. The caller skips models whose canary slot a release holds.
+ * sets the target to green alone. Inside the window the tick logs whether blue is still kept (a
+ * later release's candidate may have taken its place). Returns a line for the run's summary when
+ * there is something to say (blue retired, or left because what serves is not what the promotion
+ * left, or because a rollback or promotion was recorded while the tick looked), else undefined.
+ * The caller skips models whose canary slot a release holds.
  */
 export async function retireBlue(
   model: ModelConfig,
@@ -20,17 +25,11 @@ export async function retireBlue(
   if (model.strategy.type !== 'blue-green') return undefined;
   const windowMs = model.strategy.rollbackWindowMs;
   // The ledger's last word on what serves: a rollback or nothing means no blue is kept.
-  const last = (await ports.ledger.history(model.name)).at(-1);
+  const last = await lastEntry(model, ports);
   if (last?.kind !== 'promotion') return undefined;
   const { previous: blue, version: green } = last;
   const window = `rollback-window ${formatDuration(windowMs)}`;
   const left = last.at + windowMs - ports.clock.now();
-  if (left > 0) {
-    ports.log.info(
-      `${model.name}: blue ${blue} kept for a rollback for another ${formatDuration(left)} (${window})`,
-    );
-    return undefined;
-  }
   const { target } = contextFor(model, ports);
   const say = (line: string, warn = true) => {
     (warn ? ports.log.warn : ports.log.info)(`${model.name}: ${line}`);
@@ -43,30 +42,56 @@ export async function retireBlue(
     serving = await target.read({ stable: green, others: [blue] });
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
+    if (left > 0) {
+      say(`could not check that blue ${blue} is still kept for a rollback (${window}): ${err.message}`);
+      return undefined;
+    }
     return say(`blue ${blue} not retired yet: ${err.message}; the next schedule tick tries again`);
   }
   const idle = idleVersion(serving, green);
+  const changed = (seen: TrafficState) => {
+    const other = idleVersion(seen, green);
+    const what =
+      other === null
+        ? describeTraffic(seen)
+        : `${describeTraffic(seen)} with ${other} deployed without traffic`;
+    return `${target.description} serves ${what}, not ${green} with ${blue} kept as the promotion left it; someone changed it, so model-gate leaves it as it is`;
+  };
+  if (left > 0) {
+    // Said as the platform reports it: a later release's candidate takes blue's place (a failed one
+    // leaves green alone), and some platforms (KServe) do not report a version without traffic.
+    if (idle === blue)
+      say(`blue ${blue} kept for a rollback for another ${formatDuration(left)} (${window})`, false);
+    else if (idle === undefined)
+      say(
+        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatDuration(left)} of its ${window} left: a rollback to ${blue} deploys it again`,
+        false,
+      );
+    else say(`blue ${blue} not kept for a rollback: ${changed(serving)}`);
+    return undefined;
+  }
   // Green alone: retired by an earlier tick (or a platform that does not report a version without traffic).
   if (idle === undefined) return undefined;
-  if (idle !== blue) {
-    const what =
-      idle === null
-        ? describeTraffic(serving)
-        : `${describeTraffic(serving)} with ${idle} deployed without traffic`;
-    return say(
-      `blue ${blue} not retired: ${target.description} serves ${what}, not ${green} with ${blue} kept as the promotion left it; someone changed it, so model-gate leaves it as it is`,
-    );
-  }
+  if (idle !== blue) return say(`blue ${blue} not retired: ${changed(serving)}`);
   if (opts.dryRun) return say(`would retire blue ${blue} (${window} over): ${green} alone deployed`, false);
   // A release may have claimed the slot since the tick began: its candidate is not ours to touch.
   if (await ports.ledger.canaryHolder(model.name)) return undefined;
+  // A rollback or promotion since the first look has the word: it is what serves, not green alone.
+  const newer = await newerEntry(model, ports, last);
+  if (newer) return say(`blue ${blue} not retired: ${entryText(newer)} was recorded meanwhile`, false);
   let after: TrafficState;
   try {
+    // Its traffic change lands before its record: a platform no longer as read is left as it is.
+    const now = await target.read({ stable: green, others: [blue] });
+    if (idleVersion(now, green) !== blue) return say(`blue ${blue} not retired: ${changed(now)}`);
     after = await reconcile(target, withdrawTraffic(green));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     return say(`retiring blue ${blue} failed: ${err.message}; the next schedule tick tries again`);
   }
+  // One recorded between the look just before and this change: put back what it serves.
+  const late = await newerEntry(model, ports, last);
+  if (late) return putBack(model, target, late, { blue, wrote: withdrawTraffic(green) }, say);
   // The read-back treats a version without traffic as absent; blue must be gone, not just idle.
   if (idleVersion(after, green) === blue) {
     return say(
@@ -77,6 +102,59 @@ export async function retireBlue(
     `blue ${blue} retired (${window} over): ${green} alone is deployed; a rollback to ${blue} deploys it again`,
     false,
   );
+}
+
+const lastEntry = async (model: ModelConfig, ports: Ports) => (await ports.ledger.history(model.name)).at(-1);
+
+/** The ledger's last entry when it is no longer `seen`: a rollback or promotion recorded since. */
+async function newerEntry(
+  model: ModelConfig,
+  ports: Ports,
+  seen: LedgerEntry,
+): Promise<LedgerEntry | undefined> {
+  const now = await lastEntry(model, ports);
+  const same =
+    !now ||
+    (now.kind === seen.kind &&
+      now.version === seen.version &&
+      now.previous === seen.previous &&
+      now.at === seen.at &&
+      now.pr === seen.pr);
+  return same ? undefined : now;
+}
+
+const entryText = (e: LedgerEntry) =>
+  e.kind === 'rollback' ? `a rollback to ${e.version}` : `a promotion of ${e.version} (was ${e.previous})`;
+
+/**
+ * Retiring `blue` wrote `wrote` while another run recorded `entry` (a dispatch rollback): what that
+ * entry serves is put back, where the platform still shows this run's change (theirs came first,
+ * and this one replaced it); a change of theirs that landed after this one stands.
+ */
+async function putBack(
+  model: ModelConfig,
+  target: Target,
+  entry: LedgerEntry,
+  retired: { blue: string; wrote: TrafficState },
+  say: (line: string, warn?: boolean) => string,
+): Promise<string> {
+  const { blue, wrote } = retired;
+  const meanwhile = `blue ${blue} retired while ${entryText(entry)} was recorded`;
+  const serves =
+    entry.kind === 'rollback'
+      ? withdrawTraffic(entry.version)
+      : strategyOf(model.strategy).promoted(entry.previous, entry.version);
+  try {
+    const known = { stable: entry.version, others: [entry.previous, wrote.stable.version] };
+    if (!sameTraffic(await target.read(known), wrote)) return say(`${meanwhile}; its change stands`, false);
+    await reconcile(target, serves);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return say(
+      `${meanwhile}; putting back what it serves (${describeTraffic(serves)}) failed: ${err.message}; run that command again`,
+    );
+  }
+  return say(`${meanwhile}: ${describeTraffic(serves)} put back, as it records`);
 }
 
 /**

@@ -4,7 +4,8 @@ import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { sameRecord } from '../ledger/ledger.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
-import { ended, hasLiveTraffic } from './finish.js';
+import type { ReleaseContext } from './context.js';
+import { announceEnd, ended, endThenWithdraw, hasLiveTraffic } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
 
@@ -16,7 +17,10 @@ const MAX_GRACE_MS = 60_000;
  * its phase gives it some, is not resumed but ended as aborted, saved, saying why: its job
  * stopped and the post step withdrew the candidate but could not record it (GitHub did not
  * answer), or someone withdrew it by hand. Resuming would judge stale data or give a withdrawn
- * candidate traffic again. Any other release is returned as it is.
+ * candidate traffic again. One whose candidate serves alone, its stable version gone (blue removed
+ * under a bake), is live and unjudged: it is ended the same way, `from` put back to serve alone
+ * (endThenWithdraw: a refusal is recorded, the withdrawal pending). Any other release is returned
+ * as it is.
  */
 export async function endIfWithdrawn(config: Config, release: Release, ports: Ports): Promise<Release> {
   const model = config.models[release.model];
@@ -35,14 +39,17 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
     if (err instanceof TargetError) return release;
     throw err;
   }
-  if (hasLiveTraffic(serving, release.to)) return release;
-  // A job driving it may have withdrawn it a moment ago (a rollback, or idle on the way to ready)
-  // and be about to save: give it one look's time, then take the record's word if it moved on.
+  const alone = serving.stable.version === release.to;
+  if (!alone && hasLiveTraffic(serving, release.to)) return release;
+  // A job driving it may have withdrawn it a moment ago (a rollback, or idle on the way to ready),
+  // or promoted it, and be about to save: give it one look's time, then take the record's word if
+  // it moved on.
   if (ports.ledger.reread) {
     await ports.clock.sleep(Math.min(model.strategy.intervalMs, MAX_GRACE_MS));
     const now = await ports.ledger.reread(release);
     if (now && !sameRecord(now, release)) return now;
   }
+  if (alone) return endCandidateAlone(release, phase.name, ctx, ports);
   const why =
     `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
     'the job analysing it stopped and its post step withdrew it without recording that (GitHub did not answer), or it was withdrawn by hand; ' +
@@ -50,5 +57,28 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
   const stopped = ended(release, 'aborted', why, ctx.clock.now());
   await ports.ledger.saveRelease(stopped);
   ports.log.warn(`${release.model}: ${why}`);
+  return stopped;
+}
+
+/**
+ * The candidate serves all live traffic alone, `from` gone from the platform (removed by hand, or
+ * by the platform): unjudged, it must not stay so. The release ends aborted and `from` is asked
+ * to serve alone again; where the platform refuses, the record says the withdrawal is pending
+ * with its words, and the next run tries again (retryWithdrawal).
+ */
+async function endCandidateAlone(
+  release: Release,
+  phaseName: string,
+  ctx: ReleaseContext,
+  ports: Ports,
+): Promise<Release> {
+  const { from, to } = release;
+  const why =
+    `${to} served all live traffic alone when this run went to resume ${phaseName}: ${from} was no longer deployed ` +
+    `(removed outside model-gate); the analysis stopped and ${from} was asked to serve alone again; ` +
+    'push a new commit, or close and reopen the PR, to analyse it again';
+  const end = { status: 'aborted' as const, why };
+  const { release: stopped } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
+  ports.log.warn(`${release.model}: ${stopped.reason}`);
   return stopped;
 }
