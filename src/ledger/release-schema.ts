@@ -145,6 +145,8 @@ export const releaseSchema = z.object({
   ending: ending.optional(),
   // Optional: absent when no job in watch mode holds a lease on the release.
   watchedUntil: time.optional(),
+  // Optional: absent until the PR merges, and in releases stored before it.
+  mergedAt: time.optional(),
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */

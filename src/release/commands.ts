@@ -1,6 +1,7 @@
 import { quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
@@ -78,13 +79,14 @@ export async function handleCommand(
 }
 
 /**
- * One target call to `to-version` (default: the previous stable, see `previousStable`), no
- * analysis; a release in flight for the model is ended as aborted, its candidate withdrawn by
- * that same call, its end recorded before the call (endThenWithdraw). A rollback to the version
- * already serving records nothing: it only withdraws the release in flight, if any. One to that
- * release's candidate is refused when the candidate never served (see `refuseCandidate`); one
- * that served before (a revert PR in flight) is done, and the release ends saying its candidate
- * serves now. `to-version` is checked before the target is asked anything.
+ * One target call to `to-version` (default: the previous stable, see `previousStable`; while a
+ * candidate in flight takes all live traffic, its release's `from`), no analysis; a release in
+ * flight for the model is ended as aborted, its candidate withdrawn by that same call, its end
+ * recorded before the call (endThenWithdraw). A rollback to the version already serving records
+ * nothing: it only withdraws the release in flight, if any. One to that release's candidate is
+ * refused when the candidate never served (see `refuseCandidate`); one that served before (a
+ * revert PR in flight) is done, and the release ends saying its candidate serves now.
+ * `to-version` is checked before the target is asked anything.
  */
 async function rollback(
   model: ModelConfig,
@@ -100,13 +102,18 @@ async function rollback(
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
   const history = await ports.ledger.history(model.name);
-  const serving = (await ctx.target.read(ledgerKnown(history, candidate, named))).stable.version;
-  const to = named ?? previousStable(model.name, history, serving, toVersionName);
+  const state = await ctx.target.read(ledgerKnown(history, candidate, named));
+  const serving = state.stable.version;
+  // A candidate taking all live traffic (a blue-green bake, a rolling release on every instance)
+  // is what serves: going back means its `from` (blue, kept warm), not the version before that.
+  const takesAll = candidate !== undefined && takesAllTraffic(state, candidate.to);
+  const to =
+    named ?? (takesAll ? candidate.from : previousStable(model.name, history, serving, toVersionName));
   // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
   const toCandidate = candidate?.to === to ? candidate : undefined;
   if (toCandidate && !servedBefore(to, history, serving))
     refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
-  if (to === serving) return rollbackToServing(model, inputs, ports, by, to, candidate);
+  if (to === serving) return rollbackToServing(model, inputs, ports, by, to, candidate, takesAll);
   if (inputs.dryRun) {
     const also = !candidate
       ? ''
@@ -156,6 +163,7 @@ async function rollback(
  * `to-version` already serves: no rollback to record, and the serving record stays as it is.
  * A candidate in flight is still withdrawn (the operator asked for `to` alone to serve);
  * otherwise nothing changes, which is said plainly and is no failure (a retried rollback).
+ * `takesAll`: the candidate took all live traffic, `to` kept beside it without any (blue).
  */
 async function rollbackToServing(
   model: ModelConfig,
@@ -164,17 +172,24 @@ async function rollbackToServing(
   by: string,
   to: string,
   candidate?: Release,
+  takesAll = false,
 ): Promise<RunResult> {
   if (!candidate) {
     const why = `${to} already serves: nothing to roll back, nothing changed`;
     return { releases: [], skipped: [{ model: model.name, why, kind: 'note' }] };
   }
+  // The ledger never had the candidate serve: `to` stayed its stable version all along.
+  const unrecorded = `${to} stayed the stable version on record, so no rollback is recorded`;
   if (inputs.dryRun) {
-    const why = `${to} already serves: would record no rollback, only withdraw ${candidateOf(candidate)}`;
+    const why = takesAll
+      ? `would roll back to ${to}, withdrawing ${candidateOf(candidate)}, which takes all live traffic (${unrecorded})`
+      : `${to} already serves: would record no rollback, only withdraw ${candidateOf(candidate)}`;
     return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
   const ctx = contextFor(model, ports);
-  const why = `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
+  const why = takesAll
+    ? `rolled back to ${to} ${by}: ${candidate.to} took all live traffic and is withdrawn, ${to} serves again (${unrecorded})`
+    : `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
   const end = { status: 'aborted' as const, why, desired: withdrawTraffic(to) };
   const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
   if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
@@ -216,6 +231,14 @@ function refuseCandidate(
       ? `rollback ${model}: ${how.input} ${to} is ${where}, not an earlier version; ${serve}`
       : `rollback ${model}: the previous stable, ${to}, is ${where}; ${serve}; or set ${how.input} to another version`,
   );
+}
+
+/** Whether `version` gets all live traffic: it serves alone, on a canary at 100%, or on every instance. */
+function takesAllTraffic(state: TrafficState, version: string): boolean {
+  const { stable, canary, rolling } = state;
+  if (stable.version === version) return true;
+  if (canary?.version === version && canary.weight >= 100) return true;
+  return rolling?.version === version && rolling.replaced >= rolling.instances;
 }
 
 /** Whether `version` served as stable: it serves now, or the ledger has it serve or be replaced. */

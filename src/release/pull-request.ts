@@ -8,6 +8,7 @@ import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
+import { analysesAgainAfterMerge, stillAnalysingNote, withMerge } from './merged-ready.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
@@ -152,8 +153,9 @@ async function prepare(
         }
         continue;
       }
+      const why = event.action === 'reopened' ? 'the PR was reopened' : "the merged PR's job runs again";
       ports.log.info(
-        `${model.name}: the PR was reopened: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
+        `${model.name}: ${why}: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
       );
     }
     const holder = await ports.ledger.canaryHolder(model.name);
@@ -207,12 +209,14 @@ async function prepare(
 
 /**
  * Reopening a PR analyses again a head whose analysis was withdrawn before it decided (the PR was
- * closed, the job cancelled, an abort): no verdict was reached, so running it again is safe.
+ * closed, the job cancelled, an abort): no verdict was reached, so running it again is safe. So
+ * does a re-run of the merged PR's job, for an analysis withdrawn after the merge (merged-ready.ts).
  * A failed analysis is not repeated on the same commit: trying until one passes would let a
  * regression through however strict each analysis is.
  */
 const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
-  event.action === 'reopened' && release.status === 'aborted' && !release.withdrawPending;
+  (event.action === 'reopened' && release.status === 'aborted' && !release.withdrawPending) ||
+  analysesAgainAfterMerge(event, release);
 
 /** Why a run on a head whose release already ended does not analyse it again, and what would. */
 function endedNote(release: Release, headSha: string): string | undefined {
@@ -269,13 +273,18 @@ async function onMerged(
   const retried = await retryPending(config, recorded.releases, ports, opts);
   const settled = await settleEarlierHeads(config, event, retried, ports, opts);
   const out = settled.ended;
-  let releases = settled.releases;
-  skipped.push(...settled.skipped);
+  const again = await analyseAgain(config, event, settled.releases, ports, opts);
+  let releases = again.releases;
+  skipped.push(...settled.skipped, ...again.skipped);
   const analyseFirst = releases.filter(
     (r) => r.status === 'analysing' && config.models[r.model]?.onMerge === 'analyze-then-promote',
   );
   if (analyseFirst.length > 0 && !opts.dryRun) {
-    const driven = await driveReleases(config, analyseFirst, ports, opts);
+    // The merge is on record before any look: whichever run finishes the analysis promotes it.
+    const now = ports.clock.now();
+    const merged = analyseFirst.map((r) => withMerge(r, now));
+    for (const [i, r] of merged.entries()) if (r !== analyseFirst[i]) await ports.ledger.saveRelease(r);
+    const driven = await driveReleases(config, merged, ports, opts);
     releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
   }
   for (const release of releases) {
@@ -285,7 +294,12 @@ async function onMerged(
       if (release.status === 'analysing' && !opts.dryRun && model.onMerge === 'require-pass') {
         const why = `merged before the analysis passed; ${release.to} was not promoted (on-merge: require-pass)`;
         out.push(await endRelease(release, 'aborted', why, model, ports));
-      } else out.push(release);
+        continue;
+      }
+      out.push(release);
+      // Its max-wait ran out: the analysis goes on in schedule ticks, which promote it.
+      if (release.status === 'analysing' && !opts.dryRun)
+        skipped.push({ model: model.name, why: stillAnalysingNote(release), kind: 'note' });
       continue;
     }
     if (release.status === 'promoted') {
@@ -386,6 +400,39 @@ async function settleEarlierHeads(
     settled.ended.push(stopped);
   }
   return settled;
+}
+
+/**
+ * A release of the merged head whose analysis after the merge was withdrawn before it decided
+ * (the merge job cancelled, its post step withdrew the candidate) is analysed again, as a
+ * reopened PR's is (on-merge: analyze-then-promote); the others are returned as they are.
+ */
+async function analyseAgain(
+  config: Config,
+  event: PullRequestEvent,
+  releases: Release[],
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const out: RunResult = { releases: [], skipped: [] };
+  for (const release of releases) {
+    const model = config.models[release.model];
+    const again =
+      model?.onMerge === 'analyze-then-promote' &&
+      release.headSha === event.headSha &&
+      analysesAgainAfterMerge(event, release);
+    if (!again) {
+      out.releases.push(release);
+      continue;
+    }
+    // As a reopened PR's run: queued behind another PR's release, say, it is left as it ended.
+    const fresh = await prepare(config, event, ports, { ...opts, only: model.name });
+    // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
+    if (!opts.dryRun) await ports.onProgress?.(fresh.releases);
+    out.releases.push(...(fresh.releases.length > 0 ? fresh.releases : [release]));
+    out.skipped.push(...fresh.skipped);
+  }
+  return out;
 }
 
 /** What the merged head declares instead of the candidate's version (`same`: as the base does). */

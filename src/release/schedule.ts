@@ -3,6 +3,7 @@ import { LedgerStateError } from '../ledger/ledger.js';
 import { modelNamed } from './commands.js';
 import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
 import { wouldDrive } from './dry-run.js';
+import { promoteMergedReady } from './merged-ready.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
 import { retireBlue } from './retire-blue.js';
@@ -37,11 +38,17 @@ export async function handleSchedule(
   if (opts.dryRun)
     skipped.push(...analysing.map((r) => ({ model: r.model, why: wouldDrive(r), kind: 'dry-run' as const })));
   const drive = analysing.length > 0 && !opts.dryRun;
-  const driven = drive ? await driveEach(config, analysing, ports, opts, defects) : [];
+  // A merged PR's release (on-merge: analyze-then-promote) this pass made ready is promoted.
+  const merged = await promoteMergedReady(
+    config,
+    drive ? await driveEach(config, analysing, ports, opts, defects) : [],
+    ports,
+  );
+  const driven = merged.releases;
   const releases = [...stopped, ...driven];
   // One report of the pass, as one driveReleases call over them all makes.
   if (releases.length > 0) await ports.onProgress?.(releases);
-  const result: RunResult = { releases, skipped, drift: [], notify: [] };
+  const result: RunResult = { releases, skipped, drift: [], notify: merged.notify };
   for (const model of Object.values(config.models)) {
     if (!names.includes(model.name)) continue;
     // A release holding the slot owns the model's traffic: retiring blue must not touch it.

@@ -143,6 +143,11 @@ export interface Release {
    * ticks leave it alone until then. Absent when no job watches it.
    */
   watchedUntil?: number;
+  /**
+   * When its PR merged (epoch ms) while it was analysing under on-merge: analyze-then-promote:
+   * the run that makes it ready promotes it (release/merged-ready.ts). States stored before it have none.
+   */
+  mergedAt?: number;
 }
 
 /** Whether the release's candidate is in flight: deployed for analysis, or ready and awaiting merge. */

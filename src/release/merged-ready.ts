@@ -1,0 +1,85 @@
+import type { Config } from '../config/types.js';
+import { TargetError } from '../core/errors.js';
+import { headName } from '../version/head-name.js';
+import { promote } from './finish.js';
+import { passedPhases } from './passed-phases.js';
+import { endedByRollbackToIt } from './phase-notes.js';
+import { contextFor, type Ports } from './ports.js';
+import type { PullRequestEvent, RunResult } from './pull-request.js';
+import type { Release } from './types.js';
+
+// on-merge: analyze-then-promote. The merge job analyses the candidate until its max-wait; a long
+// analysis (a shadow of days, an A/B to its sample size) goes on in schedule ticks after it. The
+// merge is recorded on the release (`mergedAt`), so the run that finishes the analysis acts on it:
+// a tick that makes it ready promotes it, one that finds it failed says so on the merged PR, and
+// a re-run of a merge job cancelled mid-analysis (the post step withdrew it) analyses it again.
+
+/**
+ * The release with the merge recorded (once, by its first merge job), stamped `now`: a run that
+ * read it before (a tick) then takes the record as another run's, and leaves it to this one.
+ */
+export const withMerge = (release: Release, now: number): Release =>
+  release.mergedAt === undefined ? { ...release, mergedAt: now, updatedAt: now } : release;
+
+/**
+ * Whether the merged PR's job analyses this head's release again: its PR merged while it was
+ * analysing, and the analysis was withdrawn before it decided (the merge job cancelled and its
+ * post step withdrew it, or an abort). Not one whose candidate serves by a rollback to it.
+ */
+export const analysesAgainAfterMerge = (event: PullRequestEvent, release: Release): boolean =>
+  event.action === 'closed' &&
+  event.merged &&
+  release.mergedAt !== undefined &&
+  release.status === 'aborted' &&
+  !release.withdrawPending &&
+  !endedByRollbackToIt(release);
+
+/** The merge job's line on a candidate it leaves analysing when its max-wait runs out. */
+export const stillAnalysingNote = (release: Release): string =>
+  `merged while ${release.to} is still analysing (on-merge: analyze-then-promote): the run that finishes its analysis (a schedule tick, or a re-run of this job) promotes ${release.to} if it passes, and says here if it fails`;
+
+/**
+ * After a schedule tick drove `releases`: promote each merged one it made ready, and say on the
+ * merged PR of each it found failed that it was not promoted. A platform that refuses the
+ * promotion leaves the release ready, and the line says what to do.
+ */
+export async function promoteMergedReady(
+  config: Config,
+  releases: Release[],
+  ports: Ports,
+): Promise<{ releases: Release[]; notify: NonNullable<RunResult['notify']> }> {
+  const notify: NonNullable<RunResult['notify']> = [];
+  const out: Release[] = [];
+  for (const release of releases) {
+    const model = config.models[release.model];
+    if (!model || release.mergedAt === undefined || release.pr === undefined) {
+      out.push(release);
+      continue;
+    }
+    const { pr } = release;
+    if (release.status === 'failed') {
+      const why = `${release.to} failed its analysis after the merge and was not promoted; ${release.from} serves: ${release.reason}`;
+      notify.push({ pr, model: model.name, why });
+      out.push(release);
+      continue;
+    }
+    if (release.status !== 'ready') {
+      out.push(release);
+      continue;
+    }
+    const head = release.headSha === undefined ? '' : ` on ${headName(release.headSha)}`;
+    const summary = `passed ${passedPhases(model, release)}${head}, analysed after the merge`;
+    try {
+      const promoted = await promote(release, contextFor(model, ports), ports.ledger, summary);
+      ports.log.info(`${model.name}: ${promoted.reason}`);
+      out.push(promoted);
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const why = `${release.to} passed its analysis after the merge, but promoting it failed: ${err.message}; re-run the merge job of PR #${pr} or use the promote command once the platform answers`;
+      ports.log.warn(`${model.name}: ${why}`);
+      notify.push({ pr, model: model.name, why });
+      out.push(release);
+    }
+  }
+  return { releases: out, notify };
+}
