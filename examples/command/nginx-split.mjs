@@ -10,11 +10,15 @@
 // the `server`), checks the whole config with `nginx -t`, reloads nginx and waits until the
 // live workers answer the new state. Backends per version come from DIR/upstreams.json:
 // { "v1": "10.0.0.5:8080", "v2": "10.0.0.6:8080" }. It exits 75 when another apply holds the
-// lock (model-gate reports the platform busy), 1 on any other failure, leaving the old config.
+// lock (model-gate waits and runs it again), 1 on any other failure, leaving the old config.
+// The lock (DIR/.model-gate.lock) holds the apply's PID: it is released on every exit, on
+// SIGTERM/SIGINT/SIGHUP too (model-gate's timeout stops a slow apply with SIGTERM), and a lock
+// whose process is gone (killed with SIGKILL, a crashed host) is stale and taken over.
 // read prints what the running nginx answers at URL: the state it really serves.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { constants } from 'node:os';
 import { join } from 'node:path';
 
 const VERSION = /^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$/;
@@ -52,16 +56,77 @@ function fetchState(url) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Whether the nginx master of this pid file runs (`nginx -t` leaves an empty pid file behind). */
-function running(pidFile) {
-  const pid = existsSync(pidFile) ? Number.parseInt(readFileSync(pidFile, 'utf8'), 10) : Number.NaN;
-  if (!Number.isInteger(pid) || pid <= 0) return false;
+/** The PID written in `file`, or undefined when there is none (`nginx -t` leaves an empty pid file). */
+function pidIn(file) {
+  const pid = existsSync(file) ? Number.parseInt(readFileSync(file, 'utf8'), 10) : Number.NaN;
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+/** Whether process `pid` exists (EPERM: it does, under another user). */
+function alive(pid) {
   try {
     process.kill(pid, 0);
     return true;
-  } catch {
-    return false;
+  } catch (err) {
+    return err.code === 'EPERM';
   }
+}
+
+/** Whether the nginx master of this pid file runs. */
+function running(pidFile) {
+  const pid = pidIn(pidFile);
+  return pid !== undefined && alive(pid);
+}
+
+let heldLock; // the lock file while this apply holds it
+
+function releaseLock() {
+  if (heldLock === undefined) return;
+  // Only our own: never a lock another apply took over after this one was thought gone.
+  if (pidIn(heldLock) === process.pid) rmSync(heldLock, { force: true });
+  heldLock = undefined;
+}
+
+// process.exit (die) skips `finally`, and a signal ends the process without it: release here.
+process.on('exit', releaseLock);
+for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) {
+  process.on(signal, () => {
+    releaseLock();
+    process.exit(128 + constants.signals[signal]);
+  });
+}
+
+/**
+ * Takes `lock`, created whole with our PID in it (a hard link of a file already written, so
+ * nobody sees it empty). A lock whose process is gone is stale: it is removed and taken.
+ */
+function takeLock(lock) {
+  const mine = `${lock}.${process.pid}`;
+  writeFileSync(mine, `${process.pid}\n`);
+  let busy;
+  for (let tries = 0; tries < 3 && heldLock === undefined && busy === undefined; tries++) {
+    try {
+      linkSync(mine, lock);
+      heldLock = lock;
+      break;
+    } catch (err) {
+      if (err.code !== 'EEXIST') {
+        rmSync(mine, { force: true });
+        throw err;
+      }
+    }
+    const owner = pidIn(lock);
+    // No PID (a lock made by hand, or by an older version of this script): it cannot be judged.
+    if (owner === undefined) busy = `another traffic change holds the lock (${lock}); remove it if no apply is running`;
+    else if (alive(owner)) busy = `another traffic change holds the lock (${lock}, pid ${owner})`;
+    else {
+      process.stderr.write(`nginx-split: taking over the lock of pid ${owner}, which is gone\n`);
+      // Only if it is still that one's: another apply may have taken it over meanwhile.
+      if (pidIn(lock) === owner) rmSync(lock, { force: true });
+    }
+  }
+  rmSync(mine, { force: true });
+  if (heldLock === undefined) die(busy ?? `could not take the lock (${lock})`, 75);
 }
 
 async function apply(o) {
@@ -75,13 +140,7 @@ async function apply(o) {
 
   const confDir = join(o.prefix, 'conf.d');
   mkdirSync(confDir, { recursive: true });
-  const lock = join(o.prefix, '.model-gate.lock');
-  let fd;
-  try {
-    fd = openSync(lock, 'wx');
-  } catch {
-    die('another traffic change holds the lock (.model-gate.lock)', 75);
-  }
+  takeLock(join(o.prefix, '.model-gate.lock'));
   try {
     const versions = [o.stable, ...(candidate && candidate !== o.stable ? [candidate] : [])];
     const name = (v) => `model_gate_${versions.indexOf(v)}`;
@@ -139,8 +198,7 @@ async function apply(o) {
       await sleep(50);
     }
   } finally {
-    closeSync(fd);
-    rmSync(lock, { force: true });
+    releaseLock();
   }
 }
 

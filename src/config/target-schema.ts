@@ -323,13 +323,18 @@ const commandTarget = strict({
     'Program and arguments that print the served state as JSON: {"stable":{"version":"v1"},"canary":{"version":"v2","weight":10}}, with "mirror":{"version","share"} and "sticky":{"header"} when served.',
   ),
   timeout: duration('Longest one command may take (default "60s").').prefault('60s'),
+  'settle-timeout': duration(
+    'Longest to wait while apply exits 75 (busy: another change holds the platform), running it again every poll-interval (default "10m").',
+  ).prefault('10m'),
+  'poll-interval': timingShape['poll-interval'],
   strategies: declaredStrategies('command'),
 })
+  .superRefine(checkTiming, always)
   .transform((t) => ({
     type: t.type,
     apply: t.apply,
     read: t.read,
-    timeoutMs: t.timeout,
+    ...timing(t),
     strategies: t.strategies,
   }))
   .describe('Command: your apply and read commands, with the versions and weight as arguments.');

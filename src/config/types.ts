@@ -128,14 +128,12 @@ export interface HttpTargetConfig extends TargetTiming {
 }
 
 /** User commands, run without a shell, that apply a traffic state and read it back as JSON. */
-export interface CommandTargetConfig {
+export interface CommandTargetConfig extends TargetTiming {
   type: 'command';
   /** Program and arguments; `{{stable}}`, `{{candidate}}`, `{{weight}}` are whole-argument placeholders. */
   apply: string[];
   /** Program and arguments printing the served state as JSON (the TrafficState shape). */
   read: string[];
-  /** Longest one command may take, in ms. */
-  timeoutMs: number;
   /** Strategies the commands can carry out. */
   strategies: TargetStrategy[];
 }

@@ -7,6 +7,7 @@ import { request } from 'undici';
 import { formatDuration } from '../config/duration.js';
 import { MetricsError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
+import { withUrlCredentials } from '../core/url-credentials.js';
 
 export interface FetchedJson {
   status: number;
@@ -50,41 +51,5 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     throw new MetricsError(
       `${opts.source}: cannot reach ${where}: ${code ? `${code} ` : ''}${hideUrlSecrets(e.message)}; check the url and that the server is up`,
     );
-  }
-}
-
-/**
- * `https://user:token@host/...` (as Grafana Cloud hands them out) as the URL without its
- * credentials plus an `Authorization: Basic` header: undici sends no userinfo, so the server
- * would see no credentials at all. A header the user set (`headers: { Authorization: ... }`)
- * wins.
- */
-function withUrlCredentials(
-  raw: string,
-  headers: Record<string, string>,
-): { url: string; headers: Record<string, string> } {
-  let u: URL;
-  try {
-    u = new URL(raw);
-  } catch {
-    return { url: raw, headers };
-  }
-  if (u.username === '' && u.password === '') return { url: raw, headers };
-  // userinfo is percent-encoded in a URL; Basic takes the text itself (RFC 7617).
-  const user = decoded(u.username);
-  const password = decoded(u.password);
-  u.username = '';
-  u.password = '';
-  const hasAuthorization = Object.keys(headers).some((name) => name.toLowerCase() === 'authorization');
-  if (hasAuthorization) return { url: u.toString(), headers };
-  const basic = Buffer.from(`${user}:${password}`, 'utf8').toString('base64');
-  return { url: u.toString(), headers: { ...headers, authorization: `Basic ${basic}` } };
-}
-
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text; // a stray `%` is the character itself
   }
 }

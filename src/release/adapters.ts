@@ -33,7 +33,7 @@ export function targetFor(model: ModelConfig): Target {
     case 'seldon':
       return seldonTarget(target, model.name);
     case 'http':
-      return httpTarget(target);
+      return httpTarget(target, model);
     case 'command':
       return commandTarget(target, model.name);
   }

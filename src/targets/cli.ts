@@ -2,6 +2,8 @@ import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
 import { getExecOutput } from '@actions/exec';
 import { TargetError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import { clip } from '../core/text.js';
 
 export interface CliResult {
   exitCode: number;
@@ -87,6 +89,7 @@ export async function runCli(
       `\`${program}\` is not installed or not on PATH: install it in an earlier step of the job (see docs/targets/)`,
     );
   }
+  if (result.exitCode !== 0) logStderr(options.label ?? `\`${commandLine(argv)}\``, result);
   return result;
 }
 
@@ -110,13 +113,61 @@ export function exitStatus(code: number | null): string {
   return signal ? `exit ${code}, ${signal}` : `exit ${code}`;
 }
 
-/** The last lines a failed command printed, for an error message. */
-export function lastLines(text: string, lines = 4): string {
-  const kept = text
+// Lines of a crash report that say where, not what: a Node or Java stack frame, Node's
+// closing `Node.js v20.19.2`, and the caret under the failing source line.
+const NOISE = /^\s+at\s|^Node\.js v\d|^\s*\^+\s*$/;
+// A line that says what went wrong: `Error: ...`, `TypeError [ERR_X]: ...`, `error: ...` (kubectl),
+// `ERROR: (gcloud...)`, `An error occurred (ValidationException) ...` (aws), `fatal: ...`.
+const ERROR_LINE = /^\s*(?:[\w.$]*(?:Error|Exception)\b|error\b|fatal\b|an error occurred\b)/i;
+/** Longest line an excerpt shows: a minified source line can be kilobytes. */
+const MAX_LINE = 300;
+/** Lines an excerpt ends with. */
+const EXCERPT_LINES = 4;
+
+/**
+ * The lines of a failed command's stderr that say what went wrong, for an error message: from the
+ * first line that reads as an error (a crash prints its message above the stack, a tool its
+ * `error:` above the details) on, else the last `lines`; stack frames and runtime trailers left
+ * out, and at most `lines` in all (the first error line, then the last ones).
+ */
+export function lastLines(text: string, lines = EXCERPT_LINES): string {
+  const all = nonBlankLines(text);
+  const telling = all.filter((l) => !NOISE.test(l));
+  const kept = telling.length > 0 ? telling : all;
+  const first = kept.findIndex((l) => ERROR_LINE.test(l));
+  const after = kept.slice(first + 1);
+  const shown =
+    first < 0
+      ? kept.slice(-lines)
+      : after.length < lines
+        ? [kept[first], ...after]
+        : [kept[first], '...', ...after.slice(-(lines - 1))];
+  return shown.map((l) => clip(String(l).trim(), MAX_LINE)).join(' | ') || '(nothing on stderr)';
+}
+
+const nonBlankLines = (text: string) =>
+  text
     .split('\n')
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '');
-  return kept.slice(-lines).join(' | ') || '(nothing on stderr)';
+
+/** At most this much of a failed command's stderr goes to the log (its end: where it failed). */
+const LOGGED_LINES = 200;
+
+/**
+ * The whole stderr of a failed command, in the log: an error message quotes a few lines only.
+ * Secrets are hidden here (the runner masks only its own log, and the CLI's is a terminal), and
+ * every line is indented, so none is read as a workflow command (`::add-mask::`, `::error::`).
+ */
+function logStderr(label: string, result: CliResult): void {
+  const all = nonBlankLines(result.stderr);
+  // When the excerpt shows every line as it is, the error message says it all already.
+  if (lastLines(result.stderr) === all.map((l) => l.trim()).join(' | ')) return;
+  const cut = all.length > LOGGED_LINES ? [`(${all.length - LOGGED_LINES} earlier lines left out)`] : [];
+  const body = [...cut, ...all.slice(-LOGGED_LINES)].map((l) => `  | ${clip(l, 2000)}`).join('\n');
+  process.stdout.write(
+    `${redact(`${label} failed (${exitStatus(result.exitCode)}); its stderr:\n${body}`)}\n`,
+  );
 }
 
 const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);

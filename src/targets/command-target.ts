@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { CommandTargetConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { COMMAND_VALUES, type CommandValue } from './command-values.js';
-import { TargetBusyError } from './errors.js';
-import { parseCliJson } from './platform-cli.js';
+import { parseCliJson, waitUntilSettled } from './platform-cli.js';
 import type { Target } from './target.js';
 
 // The user's own commands, run without a shell through @actions/exec with argument arrays:
@@ -16,7 +16,8 @@ import type { Target } from './target.js';
 // none), {{weight}} (the candidate's percent), {{mirror}} and {{mirror-share}} (a shadow's
 // version and percent of requests copied), {{sticky-header}} (an A/B split's key). The same
 // values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL.
-// An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy.
+// An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy: it is run
+// again every poll interval until the settle timeout, as the CLI-driven targets wait.
 // Messages name a command by its field and program only, never its arguments: one may hold a
 // secret from `${VAR}` (`--password ${DEPLOY_PASSWORD}`), and messages reach PR comments.
 
@@ -59,7 +60,11 @@ function valuesOf(desired: TrafficState): Record<CommandValue, string> {
   };
 }
 
-export function commandTarget(config: CommandTargetConfig, modelName: string): Target {
+export function commandTarget(
+  config: CommandTargetConfig,
+  modelName: string,
+  clock: Clock = systemClock,
+): Target {
   const [program] = config.apply;
   const description = `command target ${program} for ${modelName}`;
 
@@ -90,24 +95,24 @@ export function commandTarget(config: CommandTargetConfig, modelName: string): T
       const values = valuesOf(desired);
       const argv = commandArguments(config.apply, values);
       const label = commandLabel('apply', argv);
-      const result = await runCli(argv, {
-        timeoutMs: config.timeoutMs,
-        label,
-        env: {
-          MODEL_GATE_MODEL: modelName,
-          ...Object.fromEntries(
-            Object.entries(COMMAND_VALUES).map(([name, variable]) => [
-              variable,
-              values[name as CommandValue],
-            ]),
-          ),
+      const env = {
+        MODEL_GATE_MODEL: modelName,
+        ...Object.fromEntries(
+          Object.entries(COMMAND_VALUES).map(([name, variable]) => [variable, values[name as CommandValue]]),
+        ),
+      };
+      // Busy (exit 75): nothing was changed, so the same apply is run again once the platform is free.
+      const result = await waitUntilSettled(
+        async () => {
+          const run = await runCli(argv, { timeoutMs: config.timeoutMs, label, env });
+          return run.exitCode === EXIT_BUSY
+            ? { done: false, why: `${label} says the platform is busy: ${lastLines(run.stderr)}` }
+            : { done: true, value: run };
         },
-      });
-      if (result.exitCode === EXIT_BUSY) {
-        throw new TargetBusyError(
-          `${label} says the platform is busy: ${lastLines(result.stderr)}; try again later`,
-        );
-      }
+        config,
+        clock,
+        description,
+      );
       if (result.exitCode !== 0) {
         throw new TargetError(
           `${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`,

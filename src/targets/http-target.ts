@@ -1,11 +1,13 @@
 import { request } from 'undici';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
-import type { HttpTargetConfig } from '../config/types.js';
+import type { HttpTargetConfig, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import { safeUrl } from '../core/safe-url.js';
+import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
+import { clip } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
+import { withUrlCredentials } from '../core/url-credentials.js';
 import { TARGET_STRATEGIES, targetCapabilities } from './capabilities.js';
 import { TargetBusyError } from './errors.js';
 import { waitUntilSettled } from './platform-cli.js';
@@ -13,9 +15,10 @@ import type { Target } from './target.js';
 
 // The REST contract of docs/http-target.openapi.yaml, which the user's own serving layer
 // implements: GET {url}/capabilities, GET {url}/traffic, PUT {url}/traffic.
-// 409 means busy (another change in progress), 429 throttled (Retry-After honoured), 422 the
-// state cannot be served (say why in `error`); `updating: true` in a traffic status means
-// the change is still converging.
+// 409 means busy (another change in progress), 429 throttled, 422 the state cannot be served
+// (say why in `error`); `updating: true` in a traffic status means the change is still converging.
+// Busy, throttled, a gateway's 502/503/504 and a refused or reset connection are passing
+// conditions: the call is made again until the settle timeout, never sooner than Retry-After.
 
 export const capabilitiesSchema = z.object({
   strategies: z.array(z.enum(TARGET_STRATEGIES)).min(1),
@@ -34,20 +37,87 @@ export const trafficStatusSchema = z.object({
 
 interface Answer {
   status: number;
-  body: unknown;
+  /** The body as sent: JSON is parsed only where it is read (`json`), a gateway's HTML is quoted. */
+  text: string;
   retryAfterMs?: number;
+  /** How long the call was retried before this answer, when it was. */
+  retriedMs?: number;
 }
 
-const THROTTLE_ATTEMPTS = 5;
+/** Answers worth another try: busy, throttled, a gateway between us and the service failing. */
+const PASSING_STATUS = new Set([409, 429, 502, 503, 504]);
+/** Connection failures worth another try: the service restarting, a gateway dropping it. */
+const PASSING_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** A request that found nobody answering (refused, reset): worth another try. */
+class Unreachable extends TargetError {}
+
+/** A weight the model's strategy will ask for, by the config field that sets it. */
+export interface PlannedWeight {
+  field: string;
+  weight: number;
+}
+
+/** The live weights `model`'s strategy asks for, named as the config writes them. */
+export function plannedWeights(model: Pick<ModelConfig, 'name' | 'strategy'>): PlannedWeight[] {
+  const at = (key: string) => `models.${model.name}.strategy.${key}`;
+  const s = model.strategy;
+  switch (s.type) {
+    case 'canary':
+      return s.steps.map((weight, i) => ({ field: at(`steps[${i}]`), weight }));
+    case 'linear':
+      return [
+        { field: at('step-size'), weight: s.stepSize },
+        { field: at('max-weight'), weight: s.maxWeight },
+      ];
+    case 'ab':
+      return [{ field: at('split'), weight: s.split }];
+    default:
+      return [];
+  }
+}
+
+/** JSON of a body, or undefined when it is empty or not JSON (a gateway's HTML page). */
+function json(answer: Answer): unknown {
+  try {
+    return answer.text ? JSON.parse(answer.text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The start of a body for a message, on one line; an HTML page as its text. */
+function excerpt(text: string): string {
+  const plain = /^\s*</.test(text) ? text.replace(/<[^>]*>/g, ' ') : text;
+  return JSON.stringify(clip(hideUrlSecrets(plain.replace(/\s+/g, ' ').trim()), 160));
+}
+
+/**
+ * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); undefined when
+ * absent or unreadable.
+ */
+function retryAfterMs(value: string | string[] | undefined, now: number): number | undefined {
+  const text = (Array.isArray(value) ? value[0] : value)?.trim();
+  if (!text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
 
 export function httpTarget(
   config: HttpTargetConfig,
+  /** The model it serves: its strategy's weights are checked against `/capabilities` up front. */
+  model?: Pick<ModelConfig, 'name' | 'strategy'>,
   clock: Clock = systemClock,
 ): Target & {
   capabilities(): Promise<HttpCapabilities>;
 } {
-  const base = config.url.replace(/\/+$/, '');
+  // Credentials in the URL (`https://user:${PASS}@host`) become an Authorization header: undici
+  // would drop them without a word.
+  const { url: plainUrl, headers } = withUrlCredentials(config.url, config.headers);
+  const base = plainUrl.replace(/\/+$/, '');
   const description = `serving layer at ${safeUrl(base)}`;
+  const planned = model ? plannedWeights(model) : [];
   let capabilities: HttpCapabilities | undefined;
 
   async function call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Answer> {
@@ -59,17 +129,21 @@ export function httpTarget(
         headers: {
           accept: 'application/json',
           ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-          ...config.headers,
+          ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(config.timeoutMs),
       });
     } catch (err) {
-      const why =
-        (err as Error).name === 'TimeoutError'
-          ? `no answer within ${formatDuration(config.timeoutMs)}`
-          : (err as Error).message;
-      throw new TargetError(`${method} ${safeUrl(url)} failed: ${why}`);
+      const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+      if (e.name === 'TimeoutError') {
+        throw new TargetError(
+          `${method} ${safeUrl(url)} failed: no answer within ${formatDuration(config.timeoutMs)}`,
+        );
+      }
+      const code = e.code ?? e.cause?.code;
+      const failure = `${method} ${safeUrl(url)} failed: ${hideUrlSecrets(e.message)}`;
+      throw code && PASSING_CODES.has(code) ? new Unreachable(failure) : new TargetError(failure);
     }
     let text: string;
     try {
@@ -79,40 +153,85 @@ export function httpTarget(
         `${method} ${safeUrl(url)} failed while reading the answer: ${(err as Error).message}`,
       );
     }
-    let parsed: unknown;
-    try {
-      parsed = text ? JSON.parse(text) : undefined;
-    } catch {
-      throw new TargetError(
-        `${method} ${safeUrl(url)} answered ${res.statusCode} with a body that is not JSON`,
-      );
-    }
-    const retryAfter = Number(res.headers['retry-after']);
     return {
       status: res.statusCode,
-      body: parsed,
-      retryAfterMs: Number.isFinite(retryAfter) ? retryAfter * 1000 : undefined,
+      text,
+      retryAfterMs: retryAfterMs(res.headers['retry-after'], clock.now()),
     };
   }
 
-  /** A call with throttling (429) retried after Retry-After (at most the poll interval x 2^n). */
+  /**
+   * A call made again while the answer says the condition will pass (PASSING_STATUS, or nobody
+   * answering) until the settle timeout: after Retry-After when the service sends one, never
+   * sooner than the poll interval (doubling, except for busy), and never past the deadline. The
+   * last answer is returned for the caller to report.
+   */
   async function callPatiently(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Answer> {
+    const started = clock.now();
+    const deadline = started + config.settleTimeoutMs;
     for (let attempt = 1; ; attempt++) {
-      const answer = await call(method, path, body);
-      if (answer.status !== 429 || attempt >= THROTTLE_ATTEMPTS) return answer;
-      await clock.sleep(
-        Math.min(answer.retryAfterMs ?? Number.POSITIVE_INFINITY, config.pollIntervalMs * 2 ** (attempt - 1)),
-      );
+      let answer: Answer | undefined;
+      let unreachable: Unreachable | undefined;
+      try {
+        answer = await call(method, path, body);
+      } catch (err) {
+        if (!(err instanceof Unreachable)) throw err;
+        unreachable = err;
+      }
+      if (answer && !PASSING_STATUS.has(answer.status)) return answer;
+      const left = deadline - clock.now();
+      if (left <= 0) {
+        const retried = clock.now() - started;
+        if (unreachable) {
+          throw new TargetError(
+            `${unreachable.message}${retried > 0 ? ` (still after retrying for ${formatDuration(retried)})` : ''}`,
+          );
+        }
+        return { ...(answer as Answer), ...(retried > 0 ? { retriedMs: retried } : {}) };
+      }
+      const pace =
+        answer?.status === 409 ? config.pollIntervalMs : config.pollIntervalMs * 2 ** (attempt - 1);
+      await clock.sleep(Math.min(Math.max(answer?.retryAfterMs ?? 0, pace), left));
     }
   }
 
+  /** What the service said went wrong: its `error`, else the start of the body. */
   const errorOf = (a: Answer) => {
-    const message = (a.body as { error?: unknown } | undefined)?.error;
-    return typeof message === 'string' ? message : `HTTP ${a.status}`;
+    const message = (json(a) as { error?: unknown } | undefined)?.error;
+    if (typeof message === 'string') return message;
+    return a.text.trim() ? excerpt(a.text) : '(empty body)';
   };
 
+  /** The error for an answer that is not a success, once any retrying is over. */
+  function refusal(answer: Answer, what: string): TargetError {
+    const said = errorOf(answer);
+    const during = answer.retriedMs ? ` for ${formatDuration(answer.retriedMs)}` : '';
+    switch (answer.status) {
+      case 409:
+        return new TargetBusyError(
+          `${description} is busy with another change (${said}); nothing was changed, try again later`,
+        );
+      case 429:
+        return new TargetError(`${description} kept refusing ${what} for rate limits${during}: ${said}`);
+      case 502:
+      case 503:
+      case 504:
+        return new TargetError(
+          `${description} answered ${what} with HTTP ${answer.status}${during}: ${said}; is the service (or the gateway in front of it) up?`,
+        );
+      default:
+        return new TargetError(`${description} refused ${what} (HTTP ${answer.status}): ${said}`);
+    }
+  }
+
   function parse<S extends z.ZodType>(schema: S, answer: Answer, what: string): z.output<S> {
-    const parsed = schema.safeParse(answer.body);
+    const body = json(answer);
+    if (body === undefined) {
+      throw new TargetError(
+        `${description} answered ${what} with a body that is not JSON: ${excerpt(answer.text) || '(empty)'}`,
+      );
+    }
+    const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       throw new TargetError(
@@ -124,16 +243,14 @@ export function httpTarget(
 
   async function status() {
     const answer = await callPatiently('GET', '/traffic');
-    if (answer.status !== 200)
-      throw new TargetError(`${description} refused GET /traffic: ${errorOf(answer)}`);
+    if (answer.status !== 200) throw refusal(answer, 'GET /traffic');
     return parse(trafficStatusSchema, answer, 'GET /traffic');
   }
 
   async function fetchCapabilities(): Promise<HttpCapabilities> {
     if (capabilities) return capabilities;
     const answer = await callPatiently('GET', '/capabilities');
-    if (answer.status !== 200)
-      throw new TargetError(`${description} refused GET /capabilities: ${errorOf(answer)}`);
+    if (answer.status !== 200) throw refusal(answer, 'GET /capabilities');
     capabilities = parse(capabilitiesSchema, answer, 'GET /capabilities');
     const missing = config.strategies.filter((s) => !capabilities?.strategies.includes(s));
     if (missing.length > 0) {
@@ -155,8 +272,17 @@ export function httpTarget(
     async write(desired: TrafficState) {
       const caps = await fetchCapabilities();
       const weight = desired.canary?.weight ?? 0;
-      if (caps.weights === 'integer' && !Number.isInteger(weight)) {
-        throw new TargetError(`${description} takes whole percentages of traffic, got ${weight}`);
+      if (caps.weights === 'integer') {
+        // The strategy's every step, before its first one moves traffic: not half-way through.
+        const fractional = weight > 0 ? planned.find((p) => !Number.isInteger(p.weight)) : undefined;
+        if (fractional) {
+          throw new TargetError(
+            `${fractional.field}: ${description} takes whole percentages of traffic (its /capabilities say weights: integer), got ${fractional.weight}; use whole numbers`,
+          );
+        }
+        if (!Number.isInteger(weight)) {
+          throw new TargetError(`${description} takes whole percentages of traffic, got ${weight}`);
+        }
       }
       const mirrored = desired.mirror?.share ?? 0;
       if (mirrored > (caps.mirror?.maxPercent ?? 0)) {
@@ -166,28 +292,8 @@ export function httpTarget(
             : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
         );
       }
-      const deadline = clock.now() + config.settleTimeoutMs;
-      for (;;) {
-        const answer = await callPatiently('PUT', '/traffic', desired);
-        if (answer.status === 200 || answer.status === 202) break;
-        if (answer.status === 409) {
-          if (clock.now() + config.pollIntervalMs <= deadline) {
-            await clock.sleep(config.pollIntervalMs);
-            continue;
-          }
-          throw new TargetBusyError(
-            `${description} is busy with another change (${errorOf(answer)}); nothing was changed, try again later`,
-          );
-        }
-        if (answer.status === 429) {
-          throw new TargetError(
-            `${description} kept refusing PUT /traffic for rate limits: ${errorOf(answer)}`,
-          );
-        }
-        throw new TargetError(
-          `${description} refused PUT /traffic (HTTP ${answer.status}): ${errorOf(answer)}`,
-        );
-      }
+      const answer = await callPatiently('PUT', '/traffic', desired);
+      if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic');
       await waitUntilSettled(
         async () => {
           const now = await status();

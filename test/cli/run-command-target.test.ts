@@ -86,11 +86,12 @@ describe('a secret the config reads from the environment', () => {
   it("is *** where a failing command's stderr echoes it, in the log lines and the report", async () => {
     const released = await run(['release'], { APPLY_FAILS: '1' });
     expect(released.code).toBe(1);
-    // The tool was given it, and its stderr excerpt is in the failure note.
+    // The tool was given it; its error is in the failure note, its whole stderr in the log.
     expect(await readFile(join(repo.dir, 'applied.log'), 'utf8')).toContain(`--token=${DEPLOY_TOKEN}`);
     expect(released.stdout).toMatch(
-      /^ {2}fraud-detector: the serving platform failed: .*\+ deploy --token=\*\*\* v1 v2 50/m,
+      /^ {2}fraud-detector: the serving platform failed: .*failed \(exit 1\): error: 401 Unauthorized/m,
     );
+    expect(printed(released)).toMatch(/\+ deploy --token=\*\*\* v1 v2 50/);
     expect(released.stdout).toMatch(/^model-gate: .*Rollback incomplete/m);
     expect(printed(released)).not.toContain(DEPLOY_TOKEN);
     expect(await readFile(ledger(), 'utf8')).not.toContain(DEPLOY_TOKEN);

@@ -117,6 +117,9 @@ http {
     ],
     read: [process.execPath, SCRIPT, 'read', '--state-url', stateUrl()],
     timeoutMs: 20_000,
+    // A busy apply (exit 75) is run again for a short while only here.
+    settleTimeoutMs: 200,
+    pollIntervalMs: 50,
     strategies: ['canary'],
   };
   // The starting config (nginx is not running yet, so it is only written): v1 serves.
@@ -315,7 +318,7 @@ describe('command target driving a real nginx', () => {
     const node = process.execPath;
     expect(messages).toEqual([
       `the apply command \`${node}\` (7 arguments) failed (exit 1): deploy: refused`,
-      `the apply command \`${node}\` (7 arguments) says the platform is busy: deploy: locked; try again later`,
+      `command target ${node} for fraud did not settle within 200ms: the apply command \`${node}\` (7 arguments) says the platform is busy: deploy: locked; try again later`,
       `the apply command \`${node}\` (7 arguments) did not finish within 300ms; it was stopped (raise the target's timeout if the platform is just slow)`,
       `the read command \`${node}\` (5 arguments) failed (exit 2): (nothing on stderr)`,
       `the read command \`${node}\` (5 arguments) did not print JSON (got "not json")`,
@@ -360,7 +363,7 @@ describe('command target driving a real nginx', () => {
         await messageOf(callCli(cli, ['-e', `${echo} process.exit(1)`], timing, systemClock)),
       ]).toEqual([
         `the apply command \`${node}\` (2 arguments) failed (exit 1): + deploy --token ***`,
-        `the apply command \`${node}\` (2 arguments) says the platform is busy: + deploy --token ***; try again later`,
+        `command target ${node} for fraud did not settle within 200ms: the apply command \`${node}\` (2 arguments) says the platform is busy: + deploy --token ***; try again later`,
         `the read command \`${node}\` (2 arguments) did not print JSON (got "token=***")`,
         expect.stringMatching(/ failed \(exit 1\) on endpoint fraud: \+ deploy --token \*\*\*$/),
       ]);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import type { HttpTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { capabilitiesSchema, httpTarget, trafficStatusSchema } from '../../src/targets/http-target.js';
@@ -74,9 +75,9 @@ describe('http target against a serving layer written to docs/http-target.openap
 
   it('waits through 409 busy and 429 throttling, and a 202 that converges', async () => {
     Object.assign(layer.faults, { busy: 2, throttle: 2, converge: 2 });
-    await expect(reconcile(httpTarget(config()), step('v1', 'v2', 10))).resolves.toEqual(
-      step('v1', 'v2', 10),
-    );
+    // The service's Retry-After (1 s) is waited on the clock, not in real time.
+    const target = httpTarget(config(), undefined, new FakeClock());
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
     const gets = layer.requests.filter((r) => r.method === 'GET' && r.path === '/traffic');
     expect(gets.length).toBeGreaterThanOrEqual(3);
   });
@@ -102,13 +103,15 @@ describe('http target against a serving layer written to docs/http-target.openap
     );
     layer.faults.delayMs = 0;
     await expect(httpTarget({ ...config(), headers: {} }).read()).rejects.toThrow(
-      /refused GET \/traffic: missing or wrong bearer token/,
+      /refused GET \/traffic \(HTTP 401\): missing or wrong bearer token/,
     );
   });
 
   it("never names its URL's credentials, which may hold a secret", async () => {
     const secret = 'TARGETPASS_s3cr3t';
-    const target = httpTarget({ ...config(), url: `http://admin:${secret}@127.0.0.1:1/api` });
+    const url = `http://admin:${secret}@127.0.0.1:1/api`;
+    // Nobody listens: the refused connection is retried until the settle timeout, on the clock.
+    const target = httpTarget({ ...config(), url }, undefined, new FakeClock());
     expect(target.description).toBe('serving layer at http://127.0.0.1:1/api');
     const error = (await target.read().catch((e: unknown) => e)) as Error;
     expect(error.message).toMatch(/^GET http:\/\/127\.0\.0\.1:1\/api\/traffic failed: /);

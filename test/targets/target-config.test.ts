@@ -104,6 +104,8 @@ describe('target configs', () => {
       apply: ['./switch', '{{stable}}', '{{candidate}}', '{{weight}}'],
       read: ['./state'],
       timeoutMs: 60_000,
+      settleTimeoutMs: 600_000,
+      pollIntervalMs: 10_000,
       strategies: ['canary'],
     });
   });
