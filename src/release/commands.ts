@@ -8,6 +8,7 @@ import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
+import { fullTrafficStatus, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
@@ -291,7 +292,9 @@ export function previousStable(
 
 /**
  * What serves (as the target reports it) and the last promotion or rollback of each model (of
- * `model`, if given), and the release in flight, if any. Reads only.
+ * `model`, if given), and the release in flight, if any. Reads only. A candidate taking all live
+ * traffic (a rolling release on every instance, a blue-green bake, a canary at 100%) is what
+ * serves: its line says so in place of "serves <stable> since …".
  */
 async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
   const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
@@ -302,7 +305,14 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
     const history = await ports.ledger.history(model.name);
     const state: ServingState = { model: model.name, last: history.at(-1) };
     try {
-      state.version = (await ports.targetFor(model).read(ledgerKnown(history, candidate))).stable.version;
+      const read = await ports.targetFor(model).read(ledgerKnown(history, candidate));
+      const live = liveCandidate(read);
+      if (live?.all) {
+        const why = fullTrafficStatus(live, model.strategy.type, read.stable.version, candidate, state.last);
+        result.skipped.push({ model: model.name, why, kind: 'note' });
+        continue;
+      }
+      state.version = read.stable.version;
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       state.unread = err.message;

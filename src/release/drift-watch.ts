@@ -2,11 +2,14 @@ import { formatDuration } from '../config/duration.js';
 import type { MetricsConfig, ModelConfig } from '../config/types.js';
 import { MetricsError, TargetError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
+import { LedgerStateError } from '../ledger/ledger.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
 import { ledgerKnown } from './ledger-known.js';
+import { type LiveCandidate, liveCandidate, liveCandidateWhy } from './live-candidate.js';
 import { contextFor, type Ports } from './ports.js';
+import type { Release } from './types.js';
 
 /** One look at a stable model's predictions: recent ones against the window before them. */
 export interface DriftReport {
@@ -18,7 +21,10 @@ export interface DriftReport {
   /** PSI, Jensen-Shannon, Wasserstein and KS distances between the two windows (effect sizes). */
   sizes?: DriftSizes;
   drifted: boolean;
-  /** The target or the metrics could not be read, or one window had no usable counts: no verdict. */
+  /**
+   * No verdict: the target or the metrics could not be read, one window had no usable counts, or a
+   * candidate takes live traffic (the watch is of a version serving alone).
+   */
   inconclusive?: true;
   note: string;
 }
@@ -53,10 +59,14 @@ export async function watchDrift(model: ModelConfig, ports: Ports): Promise<Drif
   const ctx = contextFor(model, ports);
   const unchecked = (version: string, why: string) => driftNotChecked(model.name, version, why);
   let version: string;
+  let live: LiveCandidate | undefined;
+  const holder = await releaseHolding(model.name, ports);
   try {
     // The ledger's versions map a platform's names back (`fraud-1-1-0` is 1.1.0, not 1-1-0).
-    const known = ledgerKnown(await ports.ledger.history(model.name));
-    version = (await ctx.target.read(known)).stable.version;
+    const known = ledgerKnown(await ports.ledger.history(model.name), holder);
+    const state = await ctx.target.read(known);
+    version = state.stable.version;
+    live = liveCandidate(state);
   } catch (err) {
     // A target outage is no verdict either: say so, and let the other models' watches run.
     if (!(err instanceof TargetError)) throw err;
@@ -66,6 +76,14 @@ export async function watchDrift(model: ModelConfig, ports: Ports): Promise<Drif
     );
     ports.log.warn(outage.note);
     return outage;
+  }
+  if (live) {
+    // Callers get the candidate's answers (all or some): the stable slot's metrics are not the
+    // stable version's alone, and any drift found would be pinned on it and the PR that brought it.
+    const serving = `${live.version} ${live.share} ${liveCandidateWhy(live, model.strategy.type, holder)}`;
+    const note = `${model.name} ${version}: drift not watched while a candidate serves: ${serving}; the watch resumes once one version serves alone`;
+    ports.log.info(note);
+    return { model: model.name, version, drifted: false, inconclusive: true, note };
   }
   const now = ctx.clock.now();
   const report = (drifted: boolean, note: string, sizes?: DriftSizes): DriftReport => ({
@@ -128,6 +146,19 @@ export async function watchDrift(model: ModelConfig, ports: Ports): Promise<Drif
     ? `below level ${watch.maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`
     : `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
   return report(false, `no drift, ${psiText} (${why}): ${span}`, sizes);
+}
+
+/**
+ * The model's release holding the slot, to name its candidate; a record that does not parse (a
+ * comment edited by hand, which the tick reports on its own) names none.
+ */
+async function releaseHolding(model: string, ports: Ports): Promise<Release | undefined> {
+  try {
+    return await ports.ledger.canaryHolder(model);
+  } catch (err) {
+    if (err instanceof LedgerStateError) return undefined;
+    throw err;
+  }
 }
 
 /** `sandbox at http://host:port`, `cloudwatch`: which source a message is about, without secrets. */
