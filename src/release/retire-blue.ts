@@ -5,13 +5,16 @@ import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import { removesIdleVersions } from '../targets/retire-idle.js';
 import type { Target } from '../targets/target.js';
 import { contextFor, type Ports } from './ports.js';
 
 /**
  * Blue-green's `rollback-window`: a promotion leaves blue deployed without traffic, so that a
  * rollback is one quick call; once the last promotion is older than the window, a schedule tick
- * sets the target to green alone. Inside the window the tick logs whether blue is still kept (a
+ * sets the target to green alone, and where a version at 0% stays deployed (and billed) however
+ * long (SageMaker, Azure ML, Vertex AI: retire-idle.ts) takes blue's variant, deployment or
+ * deployed model off the platform. Inside the window the tick logs whether blue is still kept (a
  * later release's candidate may have taken its place). Returns a line for the run's summary when
  * there is something to say (blue retired, or left because what serves is not what the promotion
  * left, or because a rollback or promotion was recorded while the tick looked), else undefined.
@@ -35,11 +38,9 @@ export async function retireBlue(
     (warn ? ports.log.warn : ports.log.info)(`${model.name}: ${line}`);
     return line;
   };
-  let serving: TrafficState;
+  let look: Look;
   try {
-    // Green is stable by the ledger's word unless another version alone serves; blue by name only,
-    // so the platform's names map back to both.
-    serving = await target.read({ stable: green, others: [blue] });
+    look = await lookAt(target, green, blue);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     if (left > 0) {
@@ -48,7 +49,9 @@ export async function retireBlue(
     }
     return say(`blue ${blue} not retired yet: ${err.message}; the next schedule tick tries again`);
   }
-  const idle = idleVersion(serving, green);
+  const { serving, idle, as } = look;
+  // Where model-gate takes blue off the platform, only the user's deploy step puts it back.
+  const again = removesIdleVersions(target) ? 'needs it deployed there again first' : 'deploys it again';
   const changed = (seen: TrafficState) => {
     const other = idleVersion(seen, green);
     const what =
@@ -61,10 +64,13 @@ export async function retireBlue(
     // Said as the platform reports it: a later release's candidate takes blue's place (a failed one
     // leaves green alone), and some platforms (KServe) do not report a version without traffic.
     if (idle === blue)
-      say(`blue ${blue} kept for a rollback for another ${formatDuration(left)} (${window})`, false);
+      say(
+        `blue ${blue}${as ? ` (${as})` : ''} kept for a rollback for another ${formatDuration(left)} (${window})`,
+        false,
+      );
     else if (idle === undefined)
       say(
-        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatDuration(left)} of its ${window} left: a rollback to ${blue} deploys it again`,
+        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatDuration(left)} of its ${window} left: a rollback to ${blue} ${again}`,
         false,
       );
     else say(`blue ${blue} not kept for a rollback: ${changed(serving)}`);
@@ -73,7 +79,9 @@ export async function retireBlue(
   // Green alone: retired by an earlier tick (or a platform that does not report a version without traffic).
   if (idle === undefined) return undefined;
   if (idle !== blue) return say(`blue ${blue} not retired: ${changed(serving)}`);
-  if (opts.dryRun) return say(`would retire blue ${blue} (${window} over): ${green} alone deployed`, false);
+  const removal = as ? `; the ${as} would be removed from ${target.description}` : '';
+  if (opts.dryRun)
+    return say(`would retire blue ${blue} (${window} over): ${green} alone deployed${removal}`, false);
   // A release may have claimed the slot since the tick began: its candidate is not ours to touch.
   if (await ports.ledger.canaryHolder(model.name)) return undefined;
   // A rollback or promotion since the first look has the word: it is what serves, not green alone.
@@ -82,9 +90,13 @@ export async function retireBlue(
   let after: TrafficState;
   try {
     // Its traffic change lands before its record: a platform no longer as read is left as it is.
-    const now = await target.read({ stable: green, others: [blue] });
-    if (idleVersion(now, green) !== blue) return say(`blue ${blue} not retired: ${changed(now)}`);
-    after = await reconcile(target, withdrawTraffic(green));
+    const now = await lookAt(target, green, blue);
+    if (now.idle !== blue) return say(`blue ${blue} not retired: ${changed(now.serving)}`);
+    if (removesIdleVersions(target)) {
+      // Green alone serves already; blue's deployment is what goes (it fails if blue stays).
+      await target.removeIdle(blue, green);
+      after = await target.read({ stable: green, others: [blue] });
+    } else after = await reconcile(target, withdrawTraffic(green));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     return say(`retiring blue ${blue} failed: ${err.message}; the next schedule tick tries again`);
@@ -98,10 +110,33 @@ export async function retireBlue(
       `retiring blue ${blue} failed: ${target.description} still reports it deployed without traffic after being asked for ${green} alone; the next schedule tick tries again`,
     );
   }
+  const removed = as ? `the ${as} is removed from ${target.description}, ` : '';
   return say(
-    `blue ${blue} retired (${window} over): ${green} alone is deployed; a rollback to ${blue} deploys it again`,
+    `blue ${blue} retired (${window} over): ${removed}${green} alone is deployed; a rollback to ${blue} ${again}`,
     false,
   );
+}
+
+/** What serves, what beside green is deployed without traffic (idleVersion), and what serves it there. */
+interface Look {
+  serving: TrafficState;
+  idle: string | null | undefined;
+  /** Blue's variant, deployment or deployed model, on a platform that keeps one at 0% (retire-idle.ts). */
+  as?: string | undefined;
+}
+
+/**
+ * The platform as retiring `blue` sees it. Green is stable by the ledger's word unless another
+ * version alone serves; blue by name only, so the platform's names map back to both. A platform
+ * that keeps a version at 0% deployed reads it as absent once the run that set it is over, so it
+ * is asked whether blue is still deployed there.
+ */
+async function lookAt(target: Target, green: string, blue: string): Promise<Look> {
+  const serving = await target.read({ stable: green, others: [blue] });
+  const idle = idleVersion(serving, green);
+  if (!removesIdleVersions(target) || (idle !== undefined && idle !== blue)) return { serving, idle };
+  const as = await target.deployedAs(blue);
+  return as ? { serving, idle: blue, as } : { serving, idle: undefined };
 }
 
 const lastEntry = async (model: ModelConfig, ports: Ports) => (await ports.ledger.history(model.name)).at(-1);

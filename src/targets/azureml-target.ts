@@ -12,6 +12,7 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
+import type { RemovesIdleVersions } from './retire-idle.js';
 import { mirrorFor, type Share, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
@@ -23,8 +24,11 @@ import type { Target } from './target.js';
 //   mirroring": `--mirror-traffic "green=0"`; a deployment with live traffic takes no mirror)
 // https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/onlineendpointproperties
 //   (traffic sums to 100; mirror traffic sums to at most 50; provisioningState)
+// https://learn.microsoft.com/en-us/cli/azure/ml/online-deployment (show; delete --yes
+//   --no-wait) and the safe-rollout page above ("Delete the now-unused v1 blue deployment")
 // Each version is served by a deployment named by the `deployment` template; model-gate moves
-// the endpoint's traffic between existing deployments and never creates or deletes one.
+// the endpoint's traffic between existing deployments and never creates one. It deletes one only
+// to retire blue-green's blue after its rollback-window (removeIdle), while it has no traffic.
 // An endpoint `Updating` (or `Creating`, `Deleting`) is locked: model-gate waits for it, then
 // gives up with TargetBusyError.
 
@@ -35,6 +39,9 @@ const endpointSchema = z.object({
   mirror_traffic: z.record(z.string(), z.number()).nullish(),
 });
 type Endpoint = z.output<typeof endpointSchema>;
+const deploymentSchema = z.object({ name: z.string(), provisioning_state: z.string().optional() });
+/** What `az ml online-deployment show` answers for a deployment the endpoint does not have. */
+const NO_DEPLOYMENT = /\(ResourceNotFound\)|Code: ResourceNotFound/;
 
 const DEPLOYMENT_NAME = {
   what: 'deployment name',
@@ -96,7 +103,7 @@ export function azuremlTarget(
   config: AzureMlTargetConfig,
   modelName: string,
   clock: Clock = systemClock,
-): Target {
+): Target & RemovesIdleVersions {
   const description = `Azure ML endpoint ${config.endpoint} (workspace ${config.workspace})`;
   const names = platformNames(config.deployment, modelName, DEPLOYMENT_NAME);
   const scope = [
@@ -112,6 +119,20 @@ export function azuremlTarget(
   ];
   const cli: PlatformCli = { program: 'az', description, classify };
   let expected: TrafficState | undefined;
+  /** `az ml online-deployment` names the endpoint with --endpoint-name, the deployment with --name. */
+  const deploymentScope = (name: string) => ['--name', name, '--endpoint-name', ...scope.slice(1)];
+
+  /** The deployment `name` of the endpoint as `show` reports it; undefined when there is none. */
+  async function deployment(name: string) {
+    const args = ['ml', 'online-deployment', 'show', ...deploymentScope(name)];
+    const out = await callCli(cli, args, config, clock).catch((err: unknown) => {
+      if (err instanceof TargetError && NO_DEPLOYMENT.test(err.message)) return undefined;
+      throw err;
+    });
+    return out === undefined
+      ? undefined
+      : parseCliJson(deploymentSchema, out, '`az ml online-deployment show`');
+  }
 
   async function show(): Promise<Endpoint> {
     const out = await callCli(cli, ['ml', 'online-endpoint', 'show', ...scope], config, clock);
@@ -173,6 +194,43 @@ export function azuremlTarget(
         config,
         clock,
         { waitWhileBusy: true },
+      );
+    },
+    async deployedAs(version) {
+      const name = names.nameOf(version);
+      const found = await deployment(name);
+      return found && found.provisioning_state !== 'Deleting' ? `deployment ${name}` : undefined;
+    },
+    async removeIdle(version) {
+      const name = names.nameOf(version);
+      const found = await deployment(name);
+      if (!found) return;
+      // One a cut-short run asked to delete is waited for, not asked again.
+      if (found.provisioning_state !== 'Deleting') {
+        const endpoint = await whenUnlocked();
+        const live = endpoint.traffic?.[name] ?? 0;
+        const mirrored = endpoint.mirror_traffic?.[name] ?? 0;
+        if (live > 0 || mirrored > 0) {
+          throw new TargetError(
+            `${description} sends ${live > 0 ? `${live}% of live traffic` : `a ${mirrored}% mirror`} to the deployment ${name}: it is not deleted`,
+          );
+        }
+        const args = ['ml', 'online-deployment', 'delete', ...deploymentScope(name), '--yes', '--no-wait'];
+        await callCli(cli, args, config, clock, { waitWhileBusy: true });
+      }
+      // The delete runs on after --no-wait: gone once `show` no longer finds it.
+      await waitUntilSettled(
+        async () => {
+          const left = await deployment(name);
+          if (!left) return { done: true, value: undefined };
+          return {
+            done: false,
+            why: `its deployment ${name} is still ${left.provisioning_state ?? 'there'}`,
+          };
+        },
+        config,
+        clock,
+        description,
       );
     },
   };

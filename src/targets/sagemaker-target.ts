@@ -12,6 +12,8 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
+import { withdrawTraffic } from './reconcile.js';
+import type { RemovesIdleVersions } from './retire-idle.js';
 import {
   CONFIG_EXISTS,
   CONFIG_GONE,
@@ -44,7 +46,10 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // Each version is served by a variant named by the `variant` template, created before the
 // release. Live splits move weights between existing production variants (the cheap call); a
 // shadow, or leaving one, switches the endpoint to a copy of its config with the variants placed
-// (sagemaker-shadow.ts). model-gate creates or deletes no variant.
+// (sagemaker-shadow.ts). model-gate creates no variant; it removes one only to retire blue-green's
+// blue after its rollback-window (removeIdle): a variant leaves an endpoint only by a new config
+// without it, deployed the same way (UpdateEndpoint: "deploys the EndpointConfig ... to a new
+// fleet of instances", the old instances are deleted), while the variant has weight 0.
 // Once the endpoint serves as asked from a config model-gate made, every other config model-gate
 // made for this endpoint is deleted (`delete-endpoint-config`): the one it just left, and any an
 // earlier run left behind (a delete that failed, a run cut short), found by their name prefix with
@@ -106,7 +111,7 @@ export function sagemakerTarget(
   config: SageMakerTargetConfig,
   modelName: string,
   clock: Clock = systemClock,
-): Target {
+): Target & RemovesIdleVersions {
   const description = `SageMaker endpoint ${config.endpoint}${config.region ? ` (${config.region})` : ''}`;
   const names = platformNames(config.variant, modelName, VARIANT_NAME);
   const scope = [
@@ -171,16 +176,24 @@ export function sagemakerTarget(
   }
 
   /**
-   * Points the endpoint at a copy of its config with the variants placed for `desired`. Returns
-   * the new config's name, or undefined when nothing was deployed.
+   * Points the endpoint at a copy of its config with the variants placed for `desired`, less the
+   * variant `dropped` (a retired blue's). Returns the new config's name, or undefined when nothing
+   * was deployed.
    */
-  async function switchConfig(endpoint: Endpoint, desired: TrafficState): Promise<string | undefined> {
+  async function switchConfig(
+    endpoint: Endpoint,
+    desired: TrafficState,
+    dropped?: string,
+  ): Promise<string | undefined> {
     const current = endpoint.EndpointConfigName;
     if (!current) throw new TargetError(`${description} reports no endpoint config`);
     const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
     const existing = parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
-    const argsFor = (base: typeof existing) =>
-      endpointConfigArgs(base, placeVariants(base, desired, names, description));
+    const argsFor = (base: typeof existing) => {
+      const placed = placeVariants(base, desired, names, description);
+      const production = placed.production.filter((v) => v.VariantName !== dropped);
+      return endpointConfigArgs(base, { ...placed, production });
+    };
     // Already on a config with the variants placed so: nothing to deploy (autoscaling may have
     // moved the counts since, which is no reason to replace the fleet).
     if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return undefined;
@@ -300,8 +313,37 @@ export function sagemakerTarget(
         await deleteUnusedConfigs(await whenInService(), desired);
       }
     },
+    async deployedAs(version) {
+      const variant = names.nameOf(version);
+      return variantNames(await describe()).includes(variant) ? `production variant ${variant}` : undefined;
+    },
+    async removeIdle(version, stable) {
+      const variant = names.nameOf(version);
+      const alone = withdrawTraffic(stable);
+      expected = alone;
+      const endpoint = await whenInService();
+      if (!variantNames(endpoint).includes(variant)) return;
+      // Weight 0 and no shadow: what serves is the stable version alone, as the new config has it.
+      if (!serves(endpoint, alone)) {
+        throw new TargetError(
+          `${description} does not serve ${stable} alone (with the production variant ${variant} at weight 0): the variant is not removed`,
+        );
+      }
+      const deployed = await switchConfig(endpoint, alone, variant);
+      const settled = await whenInService();
+      await deleteUnusedConfigs(settled, alone, deployed);
+      if (variantNames(settled).includes(variant)) {
+        throw new TargetError(
+          `${description} still has the production variant ${variant} after being switched to a config without it`,
+        );
+      }
+    },
   };
 }
+
+/** Every variant the endpoint runs, production and shadow. */
+const variantNames = (endpoint: Endpoint) =>
+  [...endpoint.ProductionVariants, ...endpoint.ShadowProductionVariants].map((v) => v.VariantName);
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\((ThrottlingException|TooManyRequestsException|RequestLimitExceeded)\)/.test(result.stderr))

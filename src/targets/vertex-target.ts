@@ -6,6 +6,7 @@ import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { platformNames } from './names.js';
 import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
+import type { RemovesIdleVersions } from './retire-idle.js';
 import { sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
@@ -15,9 +16,14 @@ import type { Target } from './target.js';
 // https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/describe
 // https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints
 //   (deployedModels[].id / displayName; trafficSplit: deployed model ID -> whole percent, sum 100)
+// https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/undeploy-model and
+// https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints/undeployModel
+//   (`--deployed-model-id=ID`; removes the deployed model and frees its resources; succeeds only
+//   while it has no traffic; gcloud waits for the operation)
 // Each version is a model deployed to the endpoint whose display name comes from the
 // `deployed-model` template; model-gate changes the split between deployed models and never
-// deploys or undeploys one. An endpoint with an operation in progress (FAILED_PRECONDITION)
+// deploys one. It undeploys one only to retire blue-green's blue after its rollback-window
+// (removeIdle), while it has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION)
 // is waited for, then TargetBusyError.
 
 const endpointSchema = z.object({
@@ -39,7 +45,7 @@ export function vertexTarget(
   config: VertexTargetConfig,
   modelName: string,
   clock: Clock = systemClock,
-): Target {
+): Target & RemovesIdleVersions {
   const description = `Vertex AI endpoint ${config.endpoint} (${config.region})`;
   const names = platformNames(config.deployedModel, modelName, DISPLAY_NAME);
   const scope = [
@@ -71,6 +77,13 @@ export function vertexTarget(
       byId.set(m.id, name);
     }
     return byId;
+  }
+
+  /** The deployed model that serves `version`, by its display name; undefined when none does. */
+  function deployedModelOf(endpoint: Endpoint, version: string) {
+    const name = names.nameOf(version);
+    const id = [...displayNames(endpoint)].find(([, shown]) => shown === name)?.[0];
+    return id === undefined ? undefined : { id, name, what: `deployed model ${name} with ID ${id}` };
   }
 
   return {
@@ -112,6 +125,31 @@ export function vertexTarget(
         clock,
         { waitWhileBusy: true },
       );
+    },
+    async deployedAs(version) {
+      return deployedModelOf(await describe(), version)?.what;
+    },
+    async removeIdle(version) {
+      const endpoint = await describe();
+      const model = deployedModelOf(endpoint, version);
+      if (!model) return;
+      const percent = endpoint.trafficSplit?.[model.id] ?? 0;
+      if (percent > 0) {
+        throw new TargetError(
+          `${description} sends ${percent}% of live traffic to the ${model.what}: it is not undeployed`,
+        );
+      }
+      // gcloud waits for the undeploy operation: it may take as long as the platform settles.
+      const timing = { ...config, timeoutMs: Math.max(config.timeoutMs, config.settleTimeoutMs) };
+      await callCli(
+        cli,
+        ['ai', 'endpoints', 'undeploy-model', config.endpoint, ...scope, `--deployed-model-id=${model.id}`],
+        timing,
+        clock,
+        { waitWhileBusy: true },
+      );
+      const left = deployedModelOf(await describe(), version);
+      if (left) throw new TargetError(`${description} still has the ${left.what} after undeploying it`);
     },
   };
 }

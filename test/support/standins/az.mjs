@@ -2,6 +2,9 @@
 //   az ml online-endpoint show   --name E --resource-group G --workspace-name W [--subscription S] [--output json]
 //   az ml online-endpoint update --name E --resource-group G --workspace-name W --traffic "blue=90 green=10"
 //                                [--mirror-traffic "green=10"] [--subscription S] [--output json]
+//   az ml online-deployment show   --name D --endpoint-name E --resource-group G --workspace-name W [...]
+//   az ml online-deployment delete --name D --endpoint-name E --resource-group G --workspace-name W
+//                                  --yes [--no-wait] [...]
 // References: https://learn.microsoft.com/en-us/cli/azure/ml/online-endpoint ,
 // https://learn.microsoft.com/en-us/azure/machine-learning/how-to-safely-rollout-online-endpoints ,
 // https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/onlineendpointproperties
@@ -14,7 +17,17 @@
 // deployment with live traffic nor to one the endpoint does not have. An empty value is not
 // documented and is refused.
 //
-// Faults (state.faults, cli "az"): throttle, busy (update refused: the endpoint is Updating),
+// Deployments (https://learn.microsoft.com/en-us/cli/azure/ml/online-deployment; the safe-rollout
+// page's last step deletes the unused blue deployment with `--yes --no-wait`): the endpoint's
+// `_deployments` (else its traffic's keys) are the deployments it has. `show` of one it does not
+// have is ResourceNotFound (exit 3, as for an endpoint). `delete` without --yes cannot prompt
+// without a terminal and fails, as the CLI does. A deployment with live or mirrored traffic is not
+// deleted (scripts and Microsoft's examples set its traffic to 0 first; the refusal's wording is
+// modelled, not captured). A deleted deployment leaves the endpoint's traffic and mirror; with
+// --no-wait the call returns at once and `show` reports it `Deleting` for `state.azDeletingShows`
+// (default 1) more calls, then not found.
+//
+// Faults (state.faults, cli "az"; a deployment call's op is `online-deployment show|delete`): throttle, busy (update refused: the endpoint is Updating),
 // timeout, silent-revert (update reports success, traffic stays), drop-mirror (update reports
 // success, the live traffic is applied but the mirror is lost, as the docs warn an older CLI
 // does), partial (traffic applied, the command still fails), fail. An endpoint seeded with
@@ -48,11 +61,26 @@ const COMMANDS = {
     '--no-wait': { takes: false, name: 'noWait' },
   },
 };
+const DEPLOYMENT_COMMON = {
+  ...COMMON,
+  '--endpoint-name': { takes: true, name: 'endpoint' },
+  '-e': { takes: true, name: 'endpoint' },
+};
+const DEPLOYMENT_COMMANDS = {
+  show: DEPLOYMENT_COMMON,
+  delete: {
+    ...DEPLOYMENT_COMMON,
+    '--yes': { takes: false, name: 'yes' },
+    '-y': { takes: false, name: 'yes' },
+    '--no-wait': { takes: false, name: 'noWait' },
+  },
+};
 
 // One call's request, set by answer (the functions below read them).
 let state;
 let flags;
 let key;
+let endpointName;
 
 const argError = (message) => fail(state, `ERROR: ${message}`, 2);
 
@@ -63,8 +91,9 @@ function answer(argv) {
 
   const [group, sub, command, ...rest] = argv;
   if (group !== 'ml') fail(state, 'stand-in: only `az ml` is implemented', 3);
-  if (sub !== 'online-endpoint') argError(`'${sub ?? ''}' is misspelled or not recognized by the system.`);
-  const spec = COMMANDS[command];
+  if (sub !== 'online-endpoint' && sub !== 'online-deployment')
+    argError(`'${sub ?? ''}' is misspelled or not recognized by the system.`);
+  const spec = (sub === 'online-endpoint' ? COMMANDS : DEPLOYMENT_COMMANDS)[command];
   if (!spec) argError(`'${command ?? ''}' is misspelled or not recognized by the system.`);
   const parsed = parseFlags(rest, spec);
   if (parsed.unknown) argError(`unrecognized arguments: ${parsed.arg}`);
@@ -73,6 +102,7 @@ function answer(argv) {
   flags = parsed.flags;
   const required = [
     ['name', '--name/-n'],
+    ...(sub === 'online-deployment' ? [['endpoint', '--endpoint-name/-e']] : []),
     ['group', '--resource-group/-g'],
     ['workspace', '--workspace-name/-w'],
   ].filter(([k]) => flags[k] === undefined);
@@ -91,8 +121,10 @@ function answer(argv) {
     fail(state, 'stand-in: an update without --traffic or --mirror-traffic is not implemented', 3);
   }
 
-  key = `${flags.subscription ?? 'default'}/${flags.group}/${flags.workspace}/${flags.name}`;
-  const fault = takeFault(state, CLI, command, ['throttle', 'timeout', 'fail']);
+  endpointName = sub === 'online-endpoint' ? flags.name : flags.endpoint;
+  key = `${flags.subscription ?? 'default'}/${flags.group}/${flags.workspace}/${endpointName}`;
+  const op = sub === 'online-endpoint' ? command : `${sub} ${command}`;
+  const fault = takeFault(state, CLI, op, ['throttle', 'timeout', 'fail']);
   if (fault?.kind === 'timeout') hang(state);
   else if (fault?.kind === 'throttle') {
     fail(
@@ -102,6 +134,8 @@ function answer(argv) {
     );
   } else if (fault?.kind === 'fail')
     fail(state, `ERROR: ${fault.message ?? '(InternalServerError) An internal error occurred.'}`, 1);
+  else if (sub === 'online-deployment' && command === 'show') showDeployment();
+  else if (sub === 'online-deployment') deleteDeployment();
   else if (command === 'show') show();
   else update();
 }
@@ -115,7 +149,7 @@ function endpointOrFail() {
   if (!endpoint) {
     fail(
       state,
-      `ERROR: (ResourceNotFound) The resource 'Microsoft.MachineLearningServices/workspaces/${flags.workspace}/onlineEndpoints/${flags.name}' under resource group '${flags.group}' was not found.\nCode: ResourceNotFound`,
+      `ERROR: (ResourceNotFound) The resource 'Microsoft.MachineLearningServices/workspaces/${flags.workspace}/onlineEndpoints/${endpointName}' under resource group '${flags.group}' was not found.\nCode: ResourceNotFound`,
       3,
     );
   }
@@ -123,7 +157,7 @@ function endpointOrFail() {
 }
 
 function shown(endpoint) {
-  const { _updatingShows, _deployments, ...out } = endpoint;
+  const { _updatingShows, _deployments, _deleting, ...out } = endpoint;
   return JSON.stringify(out, null, 2);
 }
 
@@ -221,4 +255,79 @@ function update() {
     );
   }
   succeed(state, shown(endpoint));
+}
+
+/** The deployments the endpoint has. */
+function deploymentsOf(endpoint) {
+  return endpoint._deployments ?? Object.keys(endpoint.traffic ?? {});
+}
+
+/** The deployment named by --name, counting down a `Deleting` one; ResourceNotFound when there is none. */
+function deploymentOrFail(endpoint) {
+  const name = flags.name;
+  const deleting = endpoint._deleting?.[name];
+  if (deleting !== undefined && deleting <= 0) removeDeployment(endpoint, name);
+  else if (deleting !== undefined) endpoint._deleting[name] = deleting - 1;
+  if (!deploymentsOf(endpoint).includes(name)) {
+    fail(
+      state,
+      `ERROR: (ResourceNotFound) The resource 'Microsoft.MachineLearningServices/workspaces/${flags.workspace}/onlineEndpoints/${endpointName}/deployments/${name}' under resource group '${flags.group}' was not found.\nCode: ResourceNotFound`,
+      3,
+    );
+  }
+  return { name, deleting: deleting !== undefined && deleting > 0 };
+}
+
+function removeDeployment(endpoint, name) {
+  endpoint._deployments = deploymentsOf(endpoint).filter((d) => d !== name);
+  if (endpoint.traffic) delete endpoint.traffic[name];
+  if (endpoint.mirror_traffic) delete endpoint.mirror_traffic[name];
+  if (endpoint._deleting) delete endpoint._deleting[name];
+  if (endpoint._deleting && Object.keys(endpoint._deleting).length === 0) delete endpoint._deleting;
+}
+
+function showDeployment() {
+  const endpoint = endpointOrFail();
+  const { name, deleting } = deploymentOrFail(endpoint);
+  const shownDeployment = {
+    name,
+    endpoint_name: endpointName,
+    type: 'Managed',
+    instance_type: 'Standard_DS3_v2',
+    instance_count: 1,
+    provisioning_state: deleting ? 'Deleting' : 'Succeeded',
+  };
+  succeed(state, JSON.stringify(shownDeployment, null, 2));
+}
+
+function deleteDeployment() {
+  if (!flags.yes) {
+    fail(state, 'ERROR: Unable to prompt for confirmation as no tty available. Use --yes.', 1);
+  }
+  const endpoint = endpointOrFail();
+  const { name, deleting } = deploymentOrFail(endpoint);
+  if (
+    deleting ||
+    endpoint.provisioning_state === 'Updating' ||
+    takeFault(state, CLI, 'online-deployment delete', ['busy'])
+  ) {
+    fail(
+      state,
+      `ERROR: (Conflict) Cannot delete deployment ${name} of endpoint ${endpointName}: ${deleting ? 'it is already being deleted' : 'the endpoint is in Updating provisioning state'}.\nCode: Conflict`,
+      1,
+    );
+  }
+  const live = endpoint.traffic?.[name] ?? 0;
+  const mirrored = endpoint.mirror_traffic?.[name] ?? 0;
+  if (live > 0 || mirrored > 0) {
+    fail(
+      state,
+      `ERROR: (BadRequest) Deployment ${name} has ${live > 0 ? 'live' : 'mirror'} traffic; set its traffic to 0 before deleting it.\nCode: BadRequest`,
+      1,
+    );
+  }
+  if (flags.noWait) {
+    endpoint._deleting = { ...endpoint._deleting, [name]: state.azDeletingShows ?? 1 };
+  } else removeDeployment(endpoint, name);
+  succeed(state, '');
 }

@@ -2,9 +2,17 @@
 // argument errors (exit 2, as printed by gcloud 528 for these commands) and API errors (exit 1):
 //   gcloud ai endpoints describe ENDPOINT --region=R [--project=P] [--format=json] [--quiet]
 //   gcloud ai endpoints update ENDPOINT --region=R [--project=P] --traffic-split=ID=PCT,... [--format=json] [--quiet]
+//   gcloud ai endpoints undeploy-model ENDPOINT --region=R [--project=P] --deployed-model-id=ID
+//       [--traffic-split=ID=PCT,...] [--format=json] [--quiet]
 // References: https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/update ,
 // https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/describe ,
-// https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints (trafficSplit).
+// https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints (trafficSplit),
+// https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/undeploy-model and
+// https://cloud.google.com/vertex-ai/docs/reference/rest/v1/projects.locations.endpoints/undeployModel
+// (removes the DeployedModel; "successfully undeployed only if it doesn't have any traffic
+// assigned to it when this method executes, or if [--traffic-split] unassigns any traffic to it";
+// gcloud waits for the operation, as here, where it is done at once; the wording of the refusal
+// and of gcloud's closing line are modelled, not captured).
 //
 // Faults (state.faults, cli "gcloud"): throttle (RESOURCE_EXHAUSTED), busy (FAILED_PRECONDITION:
 // an operation in progress), timeout, silent-revert (update prints the new split, the old one
@@ -30,8 +38,14 @@ const COMMON = {
   '-q': { takes: false, name: 'quiet' },
   '--verbosity': { takes: true, name: 'verbosity' },
 };
+const TRAFFIC_SPLIT = { '--traffic-split': { takes: true, name: 'trafficSplit' } };
 const COMMANDS = {
   describe: COMMON,
+  'undeploy-model': {
+    ...COMMON,
+    ...TRAFFIC_SPLIT,
+    '--deployed-model-id': { takes: true, name: 'deployedModelId' },
+  },
   update: {
     ...COMMON,
     '--traffic-split': { takes: true, name: 'trafficSplit' },
@@ -43,6 +57,8 @@ const COMMANDS = {
 const USAGE = {
   describe:
     'Usage: gcloud ai endpoints describe (ENDPOINT : --region=REGION) [optional flags]\n  optional flags may be  --help | --region',
+  'undeploy-model':
+    'Usage: gcloud ai endpoints undeploy-model (ENDPOINT : --region=REGION) --deployed-model-id=DEPLOYED_MODEL_ID [optional flags]\n  optional flags may be  --help | --region | --traffic-split',
   update:
     'Usage: gcloud ai endpoints update (ENDPOINT : --region=REGION) [optional flags]\n  optional flags may be  --clear-labels | --clear-traffic-split |\n                         --description | --disable-request-response-logging |\n                         --display-name | --help | --region | --remove-labels |\n                         --request-response-logging-rate |\n                         --request-response-logging-table | --traffic-split |\n                         --update-labels',
 };
@@ -76,7 +92,7 @@ function answer(argv) {
   if (!spec)
     fail(
       state,
-      `ERROR: (gcloud.ai.endpoints) Invalid choice: '${command ?? ''}'.\nMaybe you meant:\n  gcloud ai endpoints describe\n  gcloud ai endpoints update`,
+      `ERROR: (gcloud.ai.endpoints) Invalid choice: '${command ?? ''}'.\nMaybe you meant:\n  gcloud ai endpoints describe\n  gcloud ai endpoints undeploy-model\n  gcloud ai endpoints update`,
       2,
     );
   where = `gcloud.ai.endpoints.${command}`;
@@ -96,6 +112,8 @@ function answer(argv) {
   const { positionals } = parsed;
   flags = parsed.flags;
   if (positionals.length === 0) usage('argument --region: ENDPOINT must be specified.');
+  if (command === 'undeploy-model' && flags.deployedModelId === undefined)
+    usage('argument --deployed-model-id: Must be specified.');
   if (positionals.length > 1) {
     fail(
       state,
@@ -152,6 +170,7 @@ function run() {
   const endpoint = state.vertex[resource];
   if (!endpoint) apiError(`NOT_FOUND: Endpoint \`${resource}\` not found.`);
   if (command === 'describe') succeed(state, JSON.stringify(endpoint, null, 2));
+  if (command === 'undeploy-model') undeploy(endpoint);
   if (flags.displayName !== undefined) endpoint.displayName = flags.displayName;
   if (flags.clearTrafficSplit) endpoint.trafficSplit = {};
   if (split) {
@@ -173,4 +192,22 @@ function run() {
     if (partial) apiError('UNAVAILABLE: The service is currently unavailable.');
   }
   succeed(state, JSON.stringify(endpoint, null, 2));
+}
+
+/** Undeploys --deployed-model-id, with --traffic-split as the endpoint's new split when given. */
+function undeploy(endpoint) {
+  const id = flags.deployedModelId;
+  if (!endpoint.deployedModels.some((m) => m.id === id))
+    apiError(`NOT_FOUND: Deployed model ${id} not found in Endpoint ${resource}.`);
+  const next = split ?? endpoint.trafficSplit ?? {};
+  if ((next[id] ?? 0) > 0) {
+    apiError(
+      `FAILED_PRECONDITION: Deployed model ${id} of Endpoint ${resource} has traffic assigned; set its traffic to 0 (or pass --traffic-split without it) to undeploy it.`,
+    );
+  }
+  endpoint.deployedModels = endpoint.deployedModels.filter((m) => m.id !== id);
+  endpoint.trafficSplit = Object.fromEntries(Object.entries(next).filter(([k, v]) => k !== id && v > 0));
+  warn(`Waiting for operation [${resource}/operations/1234567890]...done.`);
+  warn(`Undeployed a model from the endpoint [${resource}].`);
+  succeed(state, '');
 }

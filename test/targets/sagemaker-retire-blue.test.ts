@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { useStandins } from '../support/standin-server.js';
+import { HOUR, retireBlueWorld } from './retire-blue-world.js';
+
+// Blue-green on SageMaker keeps blue (v1) as a production variant at weight 0 through its
+// rollback-window. Such a variant still runs (and bills) its instances, and a later run reads it
+// as absent, so the tick after the window used to say nothing and leave it there for good. It
+// now takes the variant off the endpoint, the only way SageMaker has: a copy of the endpoint
+// config without it, deployed with update-endpoint.
+const KEY = 'us-east-1/fraud-endpoint';
+const TARGET =
+  '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
+
+const variant = (name: string, weight: number) => ({
+  VariantName: name,
+  CurrentWeight: weight,
+  DesiredWeight: weight,
+  CurrentInstanceCount: 1,
+  DesiredInstanceCount: 1,
+});
+const definition = (name: string, weight: number) => ({
+  VariantName: name,
+  ModelName: `${name}-model`,
+  InitialInstanceCount: 1,
+  InstanceType: 'ml.m5.large',
+  InitialVariantWeight: weight,
+});
+// v1 serves; v2 was added for the release; v0, an older version, stays at weight 0 (not blue).
+const standins = useStandins('aws', () => ({
+  sagemaker: {
+    [KEY]: {
+      EndpointName: 'fraud-endpoint',
+      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
+      EndpointConfigName: 'fraud-config-3',
+      EndpointStatus: 'InService',
+      ProductionVariants: [variant('fraud-v0', 0), variant('fraud-v1', 1), variant('fraud-v2', 0)],
+      CreationTime: '2026-01-01T00:00:00Z',
+      LastModifiedTime: '2026-01-01T00:00:00Z',
+    },
+  },
+  sagemakerConfigs: {
+    'us-east-1/fraud-config-3': {
+      EndpointConfigName: 'fraud-config-3',
+      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
+      ProductionVariants: [definition('fraud-v0', 0), definition('fraud-v1', 1), definition('fraud-v2', 0)],
+      KmsKeyId: 'alias/fraud',
+      CreationTime: '2026-01-01T00:00:00Z',
+    },
+  },
+}));
+
+const endpoint = async () => (await standins.state()).sagemaker[KEY];
+const weights = async () =>
+  ((await endpoint()).ProductionVariants as { VariantName: string; CurrentWeight: number }[]).map(
+    (v) => `${v.VariantName}=${v.CurrentWeight}`,
+  );
+const updates = async () => (await standins.calls('aws')).filter((c) => c.argv[1] === 'update-endpoint');
+
+describe('retiring blue on a SageMaker endpoint', () => {
+  it('keeps blue’s variant through the window, then deploys a config without it; said once', async () => {
+    const w = await retireBlueWorld(TARGET);
+    expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
+
+    w.clock.advance(30 * 60_000);
+    await w.tick();
+    expect(w.lines).toContain(
+      'fraud: blue v1 (production variant fraud-v1) kept for a rollback for another 30m (rollback-window 1h)',
+    );
+    expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v1=0', 'fraud-v2=100']);
+
+    w.clock.advance(HOUR);
+    w.lines.length = 0;
+    await w.tick(true);
+    expect(w.lines).toContain(
+      'would retire blue v1 (rollback-window 1h over): v2 alone deployed; the production variant fraud-v1 would be removed from SageMaker endpoint fraud-endpoint (us-east-1)',
+    );
+    expect(await updates()).toEqual([]);
+
+    await w.tick();
+    expect(w.lines).toContain(
+      'blue v1 retired (rollback-window 1h over): the production variant fraud-v1 is removed from SageMaker endpoint fraud-endpoint (us-east-1), v2 alone is deployed; a rollback to v1 needs it deployed there again first',
+    );
+    expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v2=100']);
+    // The config deployed is the user's, less blue: the other variants' definitions and settings kept.
+    const deployed = (await endpoint()).EndpointConfigName;
+    const config = (await standins.state()).sagemakerConfigs[`us-east-1/${deployed}`];
+    expect(config.ProductionVariants).toEqual([definition('fraud-v0', 0), definition('fraud-v2', 100)]);
+    expect(config.KmsKeyId).toBe('alias/fraud');
+
+    // Nothing left to retire: nothing said or deployed again.
+    w.lines.length = 0;
+    w.clock.advance(HOUR);
+    await w.tick();
+    expect(w.lines).toEqual([]);
+    expect(await updates()).toHaveLength(1);
+  });
+
+  it('a rollback after the window names the variant to deploy again', async () => {
+    const w = await retireBlueWorld(TARGET);
+    await w.promote(2, 'v1', 'v2');
+    w.clock.advance(2 * HOUR);
+    await w.tick();
+    await expect(w.rollback()).rejects.toThrow(
+      'SageMaker endpoint fraud-endpoint (us-east-1) has no production variant fraud-v1 (version v1)',
+    );
+    expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v2=100']);
+  });
+});
