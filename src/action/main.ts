@@ -11,7 +11,7 @@ import type { GitHubLedger } from '../github/github-ledger.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
-import { handleSchedule } from '../release/schedule.js';
+import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
 import { type Decision, releaseSentence, runDecision } from '../report/decision.js';
 import { renderMarkdown } from '../report/markdown.js';
@@ -89,6 +89,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     await publish(config, result, decision, event, setup, env, quiet);
     // A schedule tick also retries waiters whose re-run was refused earlier.
     await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
+    // A defect a schedule tick met fails the run, once the tick's result is published: its lines
+    // say which models it stopped, and the other models' lines and drift notes are not lost.
+    if (ran.defects?.[0] !== undefined) throw ran.defects[0];
   } catch (err) {
     if (!outputs.set) setDecision('error', outputs.releases);
     // A fork PR allowed to deploy, on a read-only token: its first write (the canary claim or the
@@ -165,7 +168,7 @@ async function runEvent(
   inputs: Inputs & { command?: Exclude<Command, 'plan'> },
   event: ActionEvent,
   ports: Ports,
-): Promise<RunResult> {
+): Promise<RunResult & { defects?: Error[] }> {
   const command =
     inputs.command ??
     (event.kind === 'schedule' ? 'tick' : event.kind === 'pull_request' ? 'release' : 'status');
@@ -177,8 +180,7 @@ async function runEvent(
   }
   // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
   // every scheduled tick into a watch of up to max-wait (action.yml's mode says so).
-  if (command === 'tick')
-    return handleSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
+  if (command === 'tick') return runSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
   const trigger = event.kind === 'dispatch' ? 'workflow_dispatch' : event.kind;
   return handleCommand(config, command, { ...inputs, trigger }, ports);
 }

@@ -26,8 +26,30 @@ import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 export async function handleSchedule(
   config: Config,
   ports: Ports,
-  opts: WatchOptions & { only?: string; dryRun?: boolean },
+  opts: ScheduleOptions,
 ): Promise<RunResult> {
+  const { defects, ...result } = await runSchedule(config, ports, opts);
+  if (defects[0] !== undefined) throw defects[0];
+  return result;
+}
+
+type ScheduleOptions = WatchOptions & { only?: string; dryRun?: boolean };
+
+/** A schedule tick's result, and the defects met in it, in the order met (none: an empty list). */
+export interface ScheduleResult extends RunResult {
+  defects: Error[];
+}
+
+/**
+ * handleSchedule, returning the defects with the result instead of throwing the first: the action
+ * publishes the result (the job summary, the lines of skipped models, drift noted on other PRs)
+ * before it fails the run on them.
+ */
+export async function runSchedule(
+  config: Config,
+  ports: Ports,
+  opts: ScheduleOptions,
+): Promise<ScheduleResult> {
   // An unknown `model` input is an error naming the known models, not an idle tick.
   if (opts.only !== undefined) modelNamed(config, opts.only);
   const names = opts.only ? [opts.only] : Object.keys(config.models);
@@ -69,8 +91,7 @@ export async function handleSchedule(
     result.skipped.push({ model: '*', why: 'no release is analysing', kind: 'note' });
   }
   // The run fails on a defect, so that it is seen and reported, once every model had its tick.
-  if (defects[0] !== undefined) throw defects[0];
-  return result;
+  return { ...result, defects };
 }
 
 /** What the tick found of each model's release before driving any. */
@@ -172,8 +193,12 @@ async function driveEach(
   opts: WatchOptions,
   defects: Error[],
 ): Promise<Release[]> {
-  // Reported once, by the caller, for the whole pass.
-  const quiet: Ports = { ...ports, onProgress: undefined };
+  // Reported once, by the caller, for the whole pass; but a record other runs must read before a
+  // traffic change (a tick's decision, recorded first) is written at once.
+  const quiet: Ports = {
+    ...ports,
+    onProgress: (releases, o) => (o?.force ? ports.onProgress?.(releases, o) : undefined),
+  };
   const releases: Release[] = [];
   for (const release of analysing) {
     try {

@@ -23,11 +23,22 @@ import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
 
 /**
+ * A tick's context. `record` saves a decision that ends the analysis (a rollback, a pass) before
+ * the traffic change that carries it out, as every end by command is recorded (endThenWithdraw):
+ * a run whose record GitHub refuses changes no traffic, and the next run judges again; one that
+ * stops after it leaves a record the next run acts on. Without it (the engine's own tests), the
+ * caller saves the returned state only.
+ */
+export interface TickContext extends ReleaseContext {
+  record?(decided: Release): Promise<void>;
+}
+
+/**
  * One reconcile step of an analysing release: deploy the candidate if it is not yet,
  * measure every live gate over the current phase, then roll back, advance, finish or wait.
  * Returns the next state; the caller saves it. Never leaves candidate traffic behind on a failure.
  */
-export async function tick(release: Release, ctx: ReleaseContext): Promise<Release> {
+export async function tick(release: Release, ctx: TickContext): Promise<Release> {
   if (release.status !== 'analysing') return release;
   let current = release;
   try {
@@ -46,7 +57,7 @@ export async function tick(release: Release, ctx: ReleaseContext): Promise<Relea
   }
 }
 
-async function judgePhase(release: Release, ctx: ReleaseContext): Promise<Release> {
+async function judgePhase(release: Release, ctx: TickContext): Promise<Release> {
   const now = ctx.clock.now();
   const { strategy } = ctx.config;
   const phase = phasesOf(strategy)[release.phase];
@@ -138,7 +149,7 @@ type Looks = Map<GateState, Measurement | undefined>;
  * missing data never does. A tolerated query error on the last look does not hide what the look
  * before it saw.
  */
-function settle(judged: Release, pending: GateState[], looks: Looks, when: string, ctx: ReleaseContext) {
+function settle(judged: Release, pending: GateState[], looks: Looks, when: string, ctx: TickContext) {
   const phase = phasesOf(ctx.config.strategy)[judged.phase];
   const unjudged = pending.filter((g) => !judgedWithoutRegression(g, looks.get(g)));
   if (unjudged.length === 0) {
@@ -217,7 +228,7 @@ function noteLast(phases: PhaseRecord[], note: string, mark: Partial<PhaseRecord
   return last ? [...phases.slice(0, -1), { ...last, note: joined, ...mark }] : phases;
 }
 
-async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release> {
+async function passPhase(release: Release, ctx: TickContext): Promise<Release> {
   const now = ctx.clock.now();
   const phases = closeLast(release.phases, now, 'passed');
   const all = phasesOf(ctx.config.strategy);
@@ -225,22 +236,61 @@ async function passPhase(release: Release, ctx: ReleaseContext): Promise<Release
   return passedAll({ ...release, phases }, ctx);
 }
 
-/** Every phase passed: keep the candidate deployed but give it no live traffic until the PR merges. */
-async function passedAll(release: Release, ctx: ReleaseContext): Promise<Release> {
+/**
+ * Every phase passed: keep the candidate deployed but give it no live traffic until the PR merges.
+ * The pass is recorded first: should the record fail, the candidate keeps its phase's traffic and
+ * the next run passes it again; with the change first, the next run would find an analysing
+ * release without its traffic and end it as withdrawn by hand.
+ */
+async function passedAll(release: Release, ctx: TickContext): Promise<Release> {
   const strategy = strategyOf(ctx.config.strategy);
-  await reconcile(ctx.target, strategy.idle(release.from, release.to));
-  return {
+  const ready: Release = {
     ...release,
     status: 'ready',
     updatedAt: ctx.clock.now(),
     reason: readyReason(release.to, release.phases, strategy.phases.length, strategy.idleNote),
   };
+  await ctx.record?.(ready);
+  try {
+    await reconcile(ctx.target, strategy.idle(release.from, release.to));
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    // Its phases passed, as the history keeps saying: the change after them failed.
+    return rollBack(release, ctx, platformFailure(err.message), { platformFailed: true });
+  }
+  return ready;
 }
 
-async function enterPhase(release: Release, index: number, ctx: ReleaseContext): Promise<Release> {
+async function enterPhase(release: Release, index: number, ctx: TickContext): Promise<Release> {
   const phase = phasesOf(ctx.config.strategy)[index];
   if (!phase) throw new Error(`no phase ${index}`);
-  await reconcile(ctx.target, phase.traffic(release.from, release.to));
+  const gates = (now: number) =>
+    release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g)));
+  try {
+    await reconcile(ctx.target, phase.traffic(release.from, release.to));
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    // The switch may have half taken (green at 100%, then a time-out): the history shows the phase
+    // it went to as failed at its start, not the phase before (which passed) as failed.
+    const now = ctx.clock.now();
+    const note = `the switch to ${liveTrafficText(phase.weight)} failed: ${err.message}`;
+    const failed: PhaseRecord = {
+      name: phase.name,
+      weight: phase.weight,
+      startedAt: now,
+      endedAt: now,
+      outcome: 'failed',
+      note,
+    };
+    const switched = {
+      ...release,
+      phase: index,
+      phaseStartedAt: now,
+      phases: [...release.phases, failed],
+      gates: gates(now),
+    };
+    return rollBack(switched, ctx, platformFailure(err.message), { platformFailed: true });
+  }
   const now = ctx.clock.now();
   const record: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };
   return {
@@ -249,7 +299,7 @@ async function enterPhase(release: Release, index: number, ctx: ReleaseContext):
     phaseStartedAt: now,
     updatedAt: now,
     phases: [...release.phases, record],
-    gates: release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g))),
+    gates: gates(now),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
 }
@@ -292,35 +342,44 @@ function freshForPhase(g: GateState): GateState {
   return { ...rest, verdict: 'pending', failures: 0, inconclusives: 0, consecutiveErrors: 0 };
 }
 
-/** Withdraw the candidate and end the release as failed, saying why (`ending`: how, for the report). */
+/**
+ * Withdraw the candidate and end the release as failed, saying why (`ending`: how, for the report).
+ * The failure is recorded first (`ctx.record`), its withdrawal under way (pending, naming what
+ * serves after it, as endThenWithdraw's first record): a run that stops before the change is
+ * confirmed leaves a record the next run finishes (retryWithdrawal), and one whose record GitHub
+ * refuses changes nothing, so that the next run, judging again, records the failure.
+ */
 export async function rollBack(
   release: Release,
-  ctx: ReleaseContext,
+  ctx: TickContext,
   why: string,
   ending: Ending = {},
 ): Promise<Release> {
   const now = ctx.clock.now();
-  let reason = why;
-  let withdrawPending: true | undefined;
+  const failed: Release = {
+    ...release,
+    status: 'failed',
+    updatedAt: now,
+    phases: closeLast(release.phases, now, 'failed', why),
+    reason: why,
+    ...(Object.keys(ending).length > 0 ? { ending } : {}),
+  };
+  await ctx.record?.({ ...failed, withdrawPending: true, ending: { ...ending, serves: release.from } });
   try {
     await reconcile(ctx.target, withdrawTraffic(release.from));
   } catch (err) {
     // Another run ended the release meanwhile: its word stands, this rollback is not this run's.
     if (err instanceof EndedElsewhereError) throw err;
     // Report the truth: the rollback itself did not take, and the next run tries it again.
-    reason = `${why}; the rollback to ${release.from} also failed: ${(err as Error).message}`;
-    ending = { ...ending, withdrawFailed: { why, note: (err as Error).message } };
-    withdrawPending = true;
+    const note = (err as Error).message;
+    return {
+      ...failed,
+      reason: `${why}; the rollback to ${release.from} also failed: ${note}`,
+      withdrawPending: true,
+      ending: { ...ending, withdrawFailed: { why, note } },
+    };
   }
-  return {
-    ...release,
-    status: 'failed',
-    updatedAt: now,
-    phases: closeLast(release.phases, now, 'failed', why),
-    reason,
-    ...(withdrawPending ? { withdrawPending } : {}),
-    ...(Object.keys(ending).length > 0 ? { ending } : {}),
-  };
+  return failed;
 }
 
 function closeLast(

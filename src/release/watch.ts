@@ -12,6 +12,7 @@ import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
 import { LEASE_MARGIN_MS, RunLeases, withLease } from './watch-lease.js';
+import { WithdrawalRetries, withdrawalRetryMs } from './withdrawal-retries.js';
 
 export interface WatchOptions {
   /** `watch`: loop until every release is decided or `maxWaitMs` passes; `tick`: one pass. */
@@ -48,35 +49,47 @@ export async function driveReleases(
   // clears one a lost job left.
   const leases =
     opts.mode === 'watch' ? new RunLeases(started + opts.maxWaitMs + LEASE_MARGIN_MS) : undefined;
+  // In watch mode, a withdrawal the platform refused is tried again within the job, backing off.
+  const retries = new WithdrawalRetries(started + opts.maxWaitMs);
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
       if (!model || givenUp.has(i)) continue;
       if (release.withdrawPending) {
+        if (!retries.due(i, ports.clock.now())) continue;
         // Its end is recorded, but its candidate may still get live traffic: try withdrawing again,
         // unless another run moved the model on meanwhile (a new push's release may serve the same
         // version as a candidate now): that run's traffic and record stand.
         let next: Release;
         try {
           await checkNotEnded(release, ports.ledger);
-          next = await retryWithdrawal(release, guarded(contextFor(model, ports), release, ports.ledger));
+          next = await retryWithdrawal(release, guarded(contextFor(model, ports), { release }, ports.ledger));
           await checkNotEnded(release, ports.ledger);
         } catch (err) {
           giveUp(i, err);
           continue;
         }
         await ports.ledger.saveRelease(next);
-        if (next.withdrawPending)
+        if (next.withdrawPending) {
           ports.log.warn(`${next.model}: ${next.to} may still get live traffic: ${next.reason}`);
-        else ports.log.info(`${next.model}: ${next.to} withdrawn on a later try`);
+          retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));
+        } else ports.log.info(`${next.model}: ${next.to} withdrawn on a later try`);
         current[i] = next;
         continue;
       }
       if (release.status !== 'analysing') continue;
+      // What this run last recorded of the release: the decision a tick records before its traffic
+      // change (a rollback, a pass) is this run's, not another run's end of it.
+      const own = { release };
       let next: Release;
       try {
         await checkNotEnded(release, ports.ledger);
-        next = await tick(release, guarded(contextFor(model, ports), release, ports.ledger));
+        const ctx = guarded(contextFor(model, ports), own, ports.ledger);
+        const recorded = (r: Release) => {
+          current[i] = r;
+          return current;
+        };
+        next = await tick(release, { ...ctx, record: recordDecision(own, ports, recorded) });
         // Looking took a while: another run may have moved the release on meanwhile (the ledger
         // reads its record again for a release this run has not saved yet, a schedule tick's). A
         // step that ended it did so by a checked traffic change and records what this run did: a
@@ -90,10 +103,20 @@ export async function driveReleases(
       await ports.ledger.saveRelease(current[i]);
       if (next.status !== release.status || next.phase !== release.phase)
         ports.log.info(`${next.model}: ${next.reason}`);
+      // Its rollback refused: tried again after a wait (watch mode), as a pending withdrawal.
+      if (next.withdrawPending) retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));
     }
     await ports.onProgress?.(current);
     const analysing = current.filter((r, i) => r.status === 'analysing' && !givenUp.has(i));
-    if (opts.mode === 'tick' || analysing.length === 0) return current;
+    const pending = current.flatMap((r, i) => (r.withdrawPending && !givenUp.has(i) ? [i] : []));
+    const retryAt = opts.mode === 'watch' ? retries.nextAt(pending) : undefined;
+    if (opts.mode === 'tick' || (analysing.length === 0 && retryAt === undefined)) return current;
+    const retryIn =
+      retryAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, retryAt - ports.clock.now());
+    if (analysing.length === 0) {
+      await ports.clock.sleep(retryIn);
+      continue;
+    }
     const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
     // Never sleep past the budget: an interval longer than the job's timeout would get the job
     // killed mid-sleep, and its post step would withdraw the candidate, losing the analysis.
@@ -115,13 +138,33 @@ export async function driveReleases(
       }
       return current;
     }
-    await ports.clock.sleep(interval);
+    await ports.clock.sleep(Math.min(interval, retryIn));
   }
 }
 
-/** Throws EndedElsewhereError when another run ended, finished, moved on or superseded `release`. */
-async function checkNotEnded(release: Release, ledger: Ledger): Promise<void> {
-  const theirs = await ledger.endedElsewhere?.(release, false);
+/**
+ * A tick's `record` (tick.ts): saves the decision before its traffic change, and writes it where
+ * other runs read it (a PR's comment) at once: GitHub refusing either stops the change, and the next
+ * run judges again. Not over another run's end of the release: its word stands, as before any
+ * traffic change (guarded). `own` then holds the decision, so the checks before this run's traffic
+ * changes take it for this run's; `recorded` puts it among the run's releases, which it reports.
+ */
+const recordDecision =
+  (own: { release: Release }, ports: Ports, recorded: (release: Release) => Release[]) =>
+  async (decided: Release): Promise<void> => {
+    await checkNotEnded(own.release, ports.ledger, true);
+    const release = withLease(decided, undefined);
+    await ports.ledger.saveRelease(release);
+    own.release = release;
+    await ports.onProgress?.(recorded(release), { force: true });
+  };
+
+/**
+ * Throws EndedElsewhereError when another run ended, finished, moved on or superseded `release`;
+ * `fresh`: reads the record again (before a change).
+ */
+async function checkNotEnded(release: Release, ledger: Ledger, fresh = false): Promise<void> {
+  const theirs = await ledger.endedElsewhere?.(release, fresh);
   if (theirs) throw new EndedElsewhereError(theirs, release);
 }
 
@@ -132,13 +175,14 @@ async function checkNotEnded(release: Release, ledger: Ledger): Promise<void> {
  * change may land after that run's, so one giving the candidate traffic looks again after, and puts
  * back what serves by that run's record (`restoreEnd`) before giving the release up.
  */
-function guarded(ctx: ReleaseContext, release: Release, ledger: Ledger): ReleaseContext {
+function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger): ReleaseContext {
   if (!ledger.endedElsewhere) return ctx;
   const { target } = ctx;
   // Everything but write is the target's own (its description, how it splits an A/B, its read).
   const checked: Target = Object.create(target, {
     write: {
       value: async (desired: TrafficState) => {
+        const { release } = own;
         const theirs = await ledger.endedElsewhere?.(release, true);
         if (theirs) throw new EndedElsewhereError(theirs, release);
         await target.write(desired);

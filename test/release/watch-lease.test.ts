@@ -146,7 +146,7 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     expect(comment()).toContain('Ready to merge');
   });
 
-  it('a PR job rolling back on a platform slow to confirm it (6 min): a tick meanwhile leaves it to the job, which records its rollback', async () => {
+  it('a PR job rolling back on a platform slow to confirm it (6 min): its failure is recorded first, a tick meanwhile frees the slot only once v2 has no traffic, the job records its rollback', async () => {
     const { promise: confirmed, resolve: confirm } = deferred();
     const { promise: withdrawn, resolve: applied } = deferred();
     const rollingBack = prJob(pullRequest('v2', 2), 'watch', {
@@ -155,13 +155,12 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     });
     await withdrawn;
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
-    // v2 has no live traffic and its record still says analysing: the lease still holds, since the
-    // job is mid-change (ending it here would free the canary slot under it).
+    // The job recorded its failure before the change (record first), withdrawal pending: a tick
+    // meanwhile finds v2 without live traffic and settles it, freeing the slot v2 no longer uses.
     const tick = await scheduleTick();
-    expect(tick.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
     expect(tick.warnings).toEqual([]);
-    expect(await recorded()).toMatchObject({ to: 'v2', status: 'analysing' });
-    expect(await slotHolder()).toMatchObject({ to: 'v2' });
+    expect(await recorded()).toMatchObject({ to: 'v2', status: 'failed' });
+    expect(await slotHolder()).toBeUndefined();
     world.clock.advance(6 * 60_000);
     confirm();
     const why = 'errors: 9.00% is above the max 2.00%';

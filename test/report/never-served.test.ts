@@ -75,7 +75,10 @@ describe('the decision on a candidate that never served callers', () => {
       },
     });
     expect(r.status).toBe('failed');
-    expect(r.phases.map((p) => [p.name, p.outcome])).toEqual([['smoke on green', 'failed']]);
+    expect(r.phases.map((p) => [p.name, p.outcome])).toEqual([
+      ['smoke on green', 'passed'],
+      ['bake on green', 'failed'],
+    ]);
     const [title, , sentence] = decision(report(config, r));
     // No verdict on the candidate: the platform failed, so the heading says the analysis could not run.
     expect(title).toBe('## model-gate: 🔌 Rolled back: the analysis could not run');

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ModelConfig } from '../../src/config/types.js';
+import type { MetricSource } from '../../src/metrics/source.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { sha } from '../support/model-config.js';
+import { pullRequestEvent } from '../support/payloads.js';
+
+// A schedule tick meeting a defect (an error of no class model-gate knows: a bug) still publishes
+// its run before the step fails on it: the PR comment, the job summary and the report file say
+// which model it stopped and that its candidate was withdrawn. It used to fail the step before
+// publishing anything: the comment kept saying "analysing" and the summary was empty. Main step
+// from src/, against the GitHub stand-in and the sandbox; the defect is a metric source whose
+// every query throws a plain Error.
+const defect = vi.hoisted(() => ({ on: false }));
+vi.mock('../../src/release/adapters.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/release/adapters.js')>();
+  const broken: MetricSource = {
+    requests: async () => {
+      throw new Error('cannot read the series: a bug');
+    },
+    value: async () => {
+      throw new Error('cannot read the series: a bug');
+    },
+  };
+  return { ...real, metricsFor: (model: ModelConfig) => (defect.on ? broken : real.metricsFor(model)) };
+});
+
+const FILE = 'models/fraud.yaml';
+const STOPPED = 'model-gate stopped on an unexpected error: cannot read the series: a bug';
+let github: FakeGitHub;
+let sandbox: Sandbox;
+
+beforeAll(async () => {
+  ({ sandbox, github } = await startFraudWorld('v1'));
+  github.setFile(sha(1), FILE, 'version: v1\n');
+  github.setFile(sha(2), FILE, 'version: v2\n');
+  github.setPullRequest(7, {
+    baseSha: sha(1),
+    headSha: sha(2),
+    files: [{ filename: FILE, status: 'modified' }],
+  });
+});
+afterAll(async () => {
+  expect(github?.violations).toEqual([]);
+  await sandbox?.close();
+  await github?.close();
+});
+
+const step = (eventName: string, event: unknown, inputs: Record<string, string> = {}) =>
+  runMainStep({
+    eventName,
+    event,
+    inputs: { ledger: 'github', ...inputs },
+    config: FRAUD_ON_SANDBOX,
+    githubUrl: github.url,
+    env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
+  });
+
+const comment = () => github.comments(7).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
+
+describe('a schedule tick that meets a defect', () => {
+  it('publishes the comment, the summary and the report, then fails the step on the defect', async () => {
+    const opened = await step(
+      'pull_request',
+      pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 7 }),
+      {
+        mode: 'tick',
+      },
+    );
+    expect([opened.error, opened.outputs.decision]).toEqual([undefined, 'analysing']);
+
+    defect.on = true;
+    const tick = await step('schedule', { schedule: '*/15 * * * *' });
+    defect.on = false;
+    expect(tick.exitCode).toBe(1);
+    // A bug's stack helps a report: the step's error gives it.
+    expect(tick.error).toMatch(
+      /^model-gate stopped on an unexpected error: Error: cannot read the series: a bug/,
+    );
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    // What the tick did is told where a user looks: the summary (report file), the PR's comment, the outputs.
+    expect(tick.report).toContain(`${STOPPED}; v2 withdrawn; please report it`);
+    expect(comment()).toContain(`${STOPPED}; v2 withdrawn; please report it`);
+    expect(comment()).not.toContain('Analysing');
+    expect(JSON.parse(tick.outputs.models ?? '[]')).toMatchObject([
+      { model: 'fraud-detector', to: 'v2', status: 'aborted' },
+    ]);
+  });
+});
