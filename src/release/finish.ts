@@ -129,6 +129,19 @@ function notWithdrawn(
   };
 }
 
+/** A failed release whose rollback did not take: the next run tries again (retryWithdrawal). */
+function rollbackNotTaken(release: Release, now: number, note: string): Release {
+  const why = release.reason ?? `${release.to} failed`;
+  const { serves: _, ...ending } = release.ending ?? {};
+  return {
+    ...release,
+    updatedAt: now,
+    reason: `${why}; the rollback to ${release.from} also failed: ${note}`,
+    withdrawPending: true,
+    ending: { ...ending, withdrawFailed: { why, note } },
+  };
+}
+
 /**
  * Whether `version` gets live traffic: as the stable version (a candidate serving alone, its blue
  * gone), or a share (live or mirrored) beside it.
@@ -204,14 +217,13 @@ export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Pr
     // It says the candidate may still get live traffic, and the next try goes back to `from`, as
     // no rollback was recorded. Any other failure: the release stays as it was (its reason says so).
     const { status } = release;
-    if ((status === 'aborted' || status === 'superseded') && withdrawalUnderWay(release))
-      return notWithdrawn(
-        release,
-        status,
-        release.reason ?? `${release.to} ${status}`,
-        now,
-        (err as Error).message,
-      );
+    const note = (err as Error).message;
+    if (!withdrawalUnderWay(release)) return release;
+    if (status === 'aborted' || status === 'superseded')
+      return notWithdrawn(release, status, release.reason ?? `${release.to} ${status}`, now, note);
+    // A failure recorded before its rollback (tick.ts rollBack) whose run is gone: as that run
+    // reports a rollback that did not take, so its report no longer says "being withdrawn".
+    if (status === 'failed') return rollbackNotTaken(release, now, note);
     return release;
   }
   const { withdrawPending: _, ...rest } = release;

@@ -52,4 +52,28 @@ describe('a rollback the platform refused', () => {
     expect(target.state).toEqual({ stable: { version: 'v1' } });
     expect(await ledger.canaryHolder('fraud')).toBeUndefined();
   });
+
+  it('recorded before its rollback by a job then lost: a tick whose retry is refused says the rollback did not take, not "being withdrawn"', async () => {
+    const { config, ledger, target, ports } = await world();
+    const release = await ledger.release('fraud');
+    if (!release) throw new Error('no release recorded');
+    // What the job records before its rollback (tick.ts rollBack), had it been lost right after.
+    const { ending: _, ...rest } = release;
+    const why = 'errors: 20.00% is above the max';
+    const lost = { ...rest, reason: why, withdrawPending: true, ending: { serves: 'v1' } };
+    await ledger.saveRelease(lost);
+    expect(renderMarkdown(config, { releases: [lost], skipped: [] }, { now: 0 })).toContain(
+      'being withdrawn',
+    );
+    const still = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+    expect(still.releases[0]).toMatchObject({
+      status: 'failed',
+      withdrawPending: true,
+      reason: `${why}; the rollback to v1 also failed: platform unavailable`,
+    });
+    const report = renderMarkdown(config, still, { now: 0 });
+    expect(report).toContain('## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic');
+    expect(report).not.toContain('being withdrawn');
+    expect(target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v3', weight: 10 } });
+  });
 });
