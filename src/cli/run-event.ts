@@ -6,7 +6,7 @@ import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
-import { handleSchedule } from '../release/schedule.js';
+import { runSchedule } from '../release/schedule.js';
 import { runDecision } from '../report/decision.js';
 import { renderTerminal } from '../report/terminal.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
@@ -36,6 +36,7 @@ export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Pro
   const opts = { mode: o.mode, maxWaitMs: o.maxWaitMs, dryRun: o.dryRun, only: o.model };
   const pr = { number: o.pr, baseSha: where.base.sha, headSha: where.head.sha ?? WORKING_TREE };
   let result: RunResult;
+  let defects: Error[] = [];
   switch (event) {
     case 'release':
     case 'merge':
@@ -49,7 +50,7 @@ export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Pro
       break;
     case 'tick':
       // One pass, as the action's tick: runCommand refuses --mode watch with it.
-      result = await handleSchedule(config, ports, { ...opts, mode: 'tick' });
+      ({ defects, ...result } = await runSchedule(config, ports, { ...opts, mode: 'tick' }));
       break;
     default:
       result = await handleCommand(
@@ -67,5 +68,7 @@ export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Pro
   }
   console.log(redact(renderTerminal(config, result, Date.now())));
   console.log(`ledger: ${relative(cwd, ledgerPath)}`);
+  // A defect a tick met is reported once its report is out: the other models' lines are not lost.
+  if (defects[0] !== undefined) throw defects[0];
   return runDecision(result) === 'failed' ? 1 : 0;
 }
