@@ -7,6 +7,7 @@ import { describeGitHubError, gitHubClient, testWaitScale } from '../github/clie
 import { CommentPublisher } from '../github/comment-publisher.js';
 import { setNoLongerChangedStatus } from '../github/commit-status.js';
 import { GitHubLedger } from '../github/github-ledger.js';
+import { pullRequestState } from '../github/pull-request-state.js';
 import { changedFiles, contentsReader } from '../github/repo-files.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
@@ -99,6 +100,9 @@ export function actionPorts(
     // One contents request per (commit, path) for the whole job: the plan and each later look share it.
     reader: cachedReader(contentsReader(client, repo)),
     touchedFiles: (number) => changedFiles(client, repo, number),
+    // A tick's look before it drives a PR's release; a PR's job knows its own PR, and asks nothing.
+    pullRequestState: async (number) =>
+      number === pr?.number ? undefined : pullRequestState(client, repo, number),
     // Beside the release's state, like the ledger's own status writes: a refusal is a warning.
     passNoLongerChanged: (model, headSha, description) =>
       setNoLongerChangedStatus(client, repo, { model, headSha, description }, runUrl).catch((error) => {

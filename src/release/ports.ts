@@ -7,6 +7,9 @@ import type { FileReader } from '../version/changed-models.js';
 import type { ReleaseContext } from './context.js';
 import type { Release } from './types.js';
 
+/** A PR as the platform has it now: open, closed without merging, or merged. */
+export type PullRequestState = 'open' | 'closed' | 'merged';
+
 export interface Logger {
   info(message: string): void;
   warn(message: string): void;
@@ -27,6 +30,12 @@ export interface Ports {
    * pass the head's commit status for the model, saying why (where the platform has statuses).
    */
   passNoLongerChanged?(model: string, headSha: string, why: string): Promise<void>;
+  /**
+   * PR `number`'s state, where the platform can tell (GitHub; a PR job answers nothing of its own
+   * PR): undefined when unknown. A schedule tick asks it of each release it drives
+   * (closed-meanwhile.ts). Rejects with an Error that says why it could not be read.
+   */
+  pullRequestState?(number: number): Promise<PullRequestState | undefined>;
   /**
    * Called after every tick with the releases of this run, for live reports; `force`: written at
    * once whatever changed (a record other runs must read now, endThenWithdraw's).

@@ -1,5 +1,6 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { LedgerStateError } from '../ledger/ledger.js';
+import { checkPullRequest } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
 import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
 import { wouldDrive } from './dry-run.js';
@@ -70,7 +71,8 @@ export async function runSchedule(
   const releases = [...stopped, ...driven];
   // One report of the pass, as one driveReleases call over them all makes.
   if (releases.length > 0) await ports.onProgress?.(releases);
-  const result: RunResult = { releases, skipped, drift: [], notify: merged.notify };
+  const notify = [...found.notify, ...merged.notify];
+  const result: RunResult = { releases, skipped, drift: [], notify };
   for (const model of Object.values(config.models)) {
     if (!names.includes(model.name)) continue;
     // A release holding the slot owns the model's traffic: retiring blue must not touch it.
@@ -107,6 +109,8 @@ interface Holders {
   watched: Set<string>;
   /** Models whose release a defect kept from being read: this tick leaves them alone. */
   unread: Set<string>;
+  /** Lines for the comments of the PRs whose releases the tick found (checkPullRequest). */
+  notify: NonNullable<RunResult['notify']>;
 }
 
 /** Each model's canary holder, and whether this tick drives it; defects go to `defects`. */
@@ -124,6 +128,7 @@ async function readHolders(
     held: new Set(),
     watched: new Set(),
     unread: new Set(),
+    notify: [],
   };
   for (const name of names) {
     let holder: Release | undefined;
@@ -160,6 +165,12 @@ async function readHolders(
         found.skipped.push({ model: name, why: leased, kind: 'note' });
         continue;
       }
+      // Its PR closed unmerged, though no close job recorded it (GitHub was down): ended, withdrawn.
+      const pr = await checkPullRequest(config, holder, ports, opts);
+      if (pr.line) found.skipped.push(pr.line);
+      if (pr.notify) found.notify.push(pr.notify);
+      if (pr.ended) found.stopped.push(pr.ended);
+      if (pr.ended || pr.line?.kind === 'dry-run') continue;
       // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
       // records nothing, so it does not end a release that lost its traffic either.
       found.analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
