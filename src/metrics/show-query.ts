@@ -6,7 +6,14 @@ export function snippet(text: string, max = 200): string {
   return line.length > max ? `${line.slice(0, max)}...` : line;
 }
 
-/** A query for a message: on one line, shortened. */
+/**
+ * A query for a message: on one line, shortened, with a URL's credentials and query string
+ * (where an http-json query's API key travels) left out, as other messages show URLs (safe-url.ts).
+ * Templates such as `{{model}}` stay as written.
+ */
 export function showQuery(query: string): string {
-  return JSON.stringify(snippet(query, 160));
+  return JSON.stringify(snippet(withoutUrlSecrets(query), 160));
 }
+
+const withoutUrlSecrets = (text: string) =>
+  text.replace(/\b(https?:\/\/)[^\s/?#@"]*@/gi, '$1').replace(/\b(https?:\/\/[^\s?#"]*)\?[^\s#"]*/gi, '$1?…');
