@@ -1,3 +1,4 @@
+import { withUrlCredentials } from '../core/url-credentials.js';
 import type { InterpolatedField } from './interpolate.js';
 import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential } from './secret-fields.js';
 
@@ -52,7 +53,11 @@ export function secretValues(
       if (!value) continue;
       // `https://user:${PASS}@host`, or a whole `${PROM_URL}` with its credential in it.
       const inCredential = credential !== undefined && overlaps(field.value, value, credential);
-      if (inCredential) for (const form of credentialForms(credential.text)) add(form, MIN_SECRET_LENGTH);
+      if (inCredential) {
+        for (const form of credentialForms(credential.text)) add(form, MIN_SECRET_LENGTH);
+        // As sent: a service answering 401 may quote the Authorization header it was given.
+        add(basicCredentials(field.value), MIN_SECRET_LENGTH);
+      }
       if (secretField || inCredential || SECRET_VARIABLE.test(name)) {
         if (value.trim().length >= MIN_SECRET_LENGTH) values.add(value);
         else if (!tooShort.has(name)) tooShort.set(name, field.path);
@@ -71,20 +76,16 @@ function credentialForms(credential: string): string[] {
   }
 }
 
+/** The base64 `user:password` of the `Authorization: Basic` header a URL's credential becomes. */
+const basicCredentials = (url: string): string =>
+  withUrlCredentials(url, {}).headers.authorization?.replace(/^Basic /, '') ?? '';
+
 /** Whether `value` occurs in `text` where it makes up part of the credential. */
 function overlaps(text: string, value: string, credential: { text: string; start: number }): boolean {
   const end = credential.start + credential.text.length;
   for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1))
     if (at < end && at + value.length > credential.start) return true;
   return false;
-}
-
-/** The values to mask in the log and redact from every message. */
-export function secretsToMask(
-  interpolated: readonly InterpolatedField[],
-  env: Record<string, string | undefined>,
-): string[] {
-  return secretValues(interpolated, env).values;
 }
 
 /** Why a secret is shown as it is; never the value itself. */

@@ -62,12 +62,15 @@ models:
     ]);
   });
 
+  // Each with the base64 `user:password` of the Authorization: Basic it is sent as, which a service
+  // answering 401 may quote back.
   it("a URL's password, or a token standing for its user, not the user name beside a password", () => {
     const url = (u: string) => `{ name: a, kind: webhook, url: "${u}" }`;
     expect(
       masked(url(`https://grafana:\${GRAFANA_GLC}@hooks.example/a`), { GRAFANA_GLC: 'glc_0123456789' }),
-    ).toEqual(['glc_0123456789']);
+    ).toEqual(['Z3JhZmFuYTpnbGNfMDEyMzQ1Njc4OQ==', 'glc_0123456789']);
     expect(masked(url(`https://\${GIT_PAT}@hooks.example/a`), { GIT_PAT: 'github_pat_11AB' })).toEqual([
+      'Z2l0aHViX3BhdF8xMUFCOg==',
       'github_pat_11AB',
     ]);
     expect(
@@ -75,16 +78,17 @@ models:
         HOOK_USER: 'deployer',
         HOOK_PW: 'pw-0123',
       }),
-    ).toEqual(['pw-0123']);
+    ).toEqual(['ZGVwbG95ZXI6cHctMDEyMw==', 'pw-0123']);
     // A whole URL from one variable: its password, and the URL that holds it.
     expect(masked(url(`\${HOOK_URL}`), { HOOK_URL: 'https://u:pw-0123@hooks.example/a' })).toEqual([
+      'dTpwdy0wMTIz',
       'https://u:pw-0123@hooks.example/a',
       'pw-0123',
     ]);
     // Percent-encoded in the URL, decoded in the Authorization: Basic the server receives and may quote.
     expect(
       masked(url(`https://grafana:\${GRAFANA_GLC}@hooks.example/a`), { GRAFANA_GLC: 'glc%2Fabc-123' }),
-    ).toEqual(['glc%2Fabc-123', 'glc/abc-123']);
+    ).toEqual(['Z3JhZmFuYTpnbGMvYWJjLTEyMw==', 'glc%2Fabc-123', 'glc/abc-123']);
     // A user name written in the file, and a host from the environment, are no credential.
     expect(masked(url(`https://deploy@\${HOOK_HOST}/a`), { HOOK_HOST: 'deploy.hooks.example' })).toEqual([]);
   });
