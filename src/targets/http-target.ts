@@ -10,7 +10,6 @@ import type { TrafficState } from '../core/traffic.js';
 import { withUrlCredentials } from '../core/url-credentials.js';
 import { TARGET_STRATEGIES, targetCapabilities } from './capabilities.js';
 import { TargetBusyError } from './errors.js';
-import { waitUntilSettled } from './platform-cli.js';
 import type { Target } from './target.js';
 
 // The REST contract of docs/http-target.openapi.yaml, which the user's own serving layer
@@ -19,6 +18,8 @@ import type { Target } from './target.js';
 // (say why in `error`); `updating: true` in a traffic status means the change is still converging.
 // Busy, throttled, a gateway's 502/503/504 and a refused or reset connection are passing
 // conditions: the call is made again until the settle timeout, never sooner than Retry-After.
+// The settle timeout bounds a whole traffic change (its PUT's retries, the wait for `updating:
+// false` and every GET in it) and a whole read, not each call: a watch job's lease counts on it.
 
 export const capabilitiesSchema = z.object({
   strategies: z.array(z.enum(TARGET_STRATEGIES)).min(1),
@@ -42,6 +43,18 @@ interface Answer {
   retryAfterMs?: number;
   /** How long the call was retried before this answer, when it was. */
   retriedMs?: number;
+}
+
+/**
+ * One traffic change or one read, named for messages (`the traffic change`): every call and wait
+ * in it ends by `deadline`, its settle timeout after `started`.
+ */
+interface Budget {
+  what: string;
+  started: number;
+  deadline: number;
+  /** Set once the service took the PUT: from then on something may have changed. */
+  asked?: boolean;
 }
 
 /** Answers worth another try: busy, throttled, a gateway between us and the service failing. */
@@ -120,6 +133,22 @@ export function httpTarget(
   const planned = model ? plannedWeights(model) : [];
   let capabilities: HttpCapabilities | undefined;
 
+  const budget = (what: string): Budget => {
+    const started = clock.now();
+    return { what, started, deadline: started + config.settleTimeoutMs };
+  };
+
+  /**
+   * How long `within` took in all, for a call whose own retries were not all of it (by a poll
+   * interval at least, not the milliseconds of an earlier request): `, giving up 5m after the
+   * traffic change began (settle-timeout 5m)`.
+   */
+  function inAll(within: Budget, retriedMs = 0): string {
+    const spent = clock.now() - within.started;
+    if (spent - retriedMs < config.pollIntervalMs) return '';
+    return `, giving up ${formatDuration(spent)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)})`;
+  }
+
   async function call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Answer> {
     const url = `${base}${path}`;
     let res: Awaited<ReturnType<typeof request>>;
@@ -162,13 +191,18 @@ export function httpTarget(
 
   /**
    * A call made again while the answer says the condition will pass (PASSING_STATUS, or nobody
-   * answering) until the settle timeout: after Retry-After when the service sends one, never
-   * sooner than the poll interval (doubling, except for busy), and never past the deadline. The
-   * last answer is returned for the caller to report.
+   * answering) until the deadline of the change or read it belongs to: after Retry-After when the
+   * service sends one, never sooner than the poll interval (doubling, except for busy), and never
+   * past the deadline. The last answer is returned for the caller to report.
    */
-  async function callPatiently(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Answer> {
+  async function callPatiently(
+    method: 'GET' | 'PUT',
+    path: string,
+    within: Budget,
+    body?: unknown,
+  ): Promise<Answer> {
     const started = clock.now();
-    const deadline = started + config.settleTimeoutMs;
+    const { deadline } = within;
     for (let attempt = 1; ; attempt++) {
       let answer: Answer | undefined;
       let unreachable: Unreachable | undefined;
@@ -183,9 +217,8 @@ export function httpTarget(
       if (left <= 0) {
         const retried = clock.now() - started;
         if (unreachable) {
-          throw new TargetError(
-            `${unreachable.message}${retried > 0 ? ` (still after retrying for ${formatDuration(retried)})` : ''}`,
-          );
+          const still = retried > 0 ? ` (still after retrying for ${formatDuration(retried)})` : '';
+          throw new TargetError(`${unreachable.message}${still}${inAll(within, retried)}`);
         }
         return { ...(answer as Answer), ...(retried > 0 ? { retriedMs: retried } : {}) };
       }
@@ -203,14 +236,19 @@ export function httpTarget(
   };
 
   /** The error for an answer that is not a success, once any retrying is over. */
-  function refusal(answer: Answer, what: string): TargetError {
+  function refusal(answer: Answer, what: string, within: Budget): TargetError {
     const said = errorOf(answer);
-    const during = answer.retriedMs ? ` for ${formatDuration(answer.retriedMs)}` : '';
+    const retried = answer.retriedMs ? ` for ${formatDuration(answer.retriedMs)}` : '';
+    const during = `${retried}${PASSING_STATUS.has(answer.status) ? inAll(within, answer.retriedMs) : ''}`;
     switch (answer.status) {
-      case 409:
+      case 409: {
+        const still = retried ? `, still after retrying${during}` : during;
+        // A GET /traffic still busy after the PUT was taken: the change may have begun.
+        const changed = within.asked ? '' : 'nothing was changed, ';
         return new TargetBusyError(
-          `${description} is busy with another change (${said}); nothing was changed, try again later`,
+          `${description} is busy with another change (${said})${still}; ${changed}try again later`,
         );
+      }
       case 429:
         return new TargetError(`${description} kept refusing ${what} for rate limits${during}: ${said}`);
       case 502:
@@ -241,16 +279,34 @@ export function httpTarget(
     return parsed.data;
   }
 
-  async function status() {
-    const answer = await callPatiently('GET', '/traffic');
-    if (answer.status !== 200) throw refusal(answer, 'GET /traffic');
+  async function status(within: Budget) {
+    const answer = await callPatiently('GET', '/traffic', within);
+    if (answer.status !== 200) throw refusal(answer, 'GET /traffic', within);
     return parse(trafficStatusSchema, answer, 'GET /traffic');
   }
 
-  async function fetchCapabilities(): Promise<HttpCapabilities> {
+  /**
+   * `GET /traffic` until `updating` is false, within the traffic change's own deadline: a last
+   * look at the deadline, none after it.
+   */
+  async function untilSettled(within: Budget): Promise<void> {
+    for (;;) {
+      const now = await status(within);
+      if (!now.updating) return;
+      const left = within.deadline - clock.now();
+      if (left <= 0) {
+        throw new TargetBusyError(
+          `${description} did not settle: it still reports updating: true ${formatDuration(clock.now() - within.started)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)}); try again later`,
+        );
+      }
+      await clock.sleep(Math.min(config.pollIntervalMs, left));
+    }
+  }
+
+  async function fetchCapabilities(within = budget('reading the capabilities')): Promise<HttpCapabilities> {
     if (capabilities) return capabilities;
-    const answer = await callPatiently('GET', '/capabilities');
-    if (answer.status !== 200) throw refusal(answer, 'GET /capabilities');
+    const answer = await callPatiently('GET', '/capabilities', within);
+    if (answer.status !== 200) throw refusal(answer, 'GET /capabilities', within);
     capabilities = parse(capabilitiesSchema, answer, 'GET /capabilities');
     const missing = config.strategies.filter((s) => !capabilities?.strategies.includes(s));
     if (missing.length > 0) {
@@ -264,13 +320,15 @@ export function httpTarget(
   return {
     description,
     stickySplit: targetCapabilities('http').sticky,
-    capabilities: fetchCapabilities,
+    capabilities: () => fetchCapabilities(),
     async read() {
-      const { updating: _, ...served } = await status();
+      const { updating: _, ...served } = await status(budget('the read'));
       return served;
     },
     async write(desired: TrafficState) {
-      const caps = await fetchCapabilities();
+      // One deadline for all of it: the capabilities, the PUT's retries and the settling.
+      const change = budget('the traffic change');
+      const caps = await fetchCapabilities(change);
       const weight = desired.canary?.weight ?? 0;
       if (caps.weights === 'integer') {
         // The strategy's every step, before its first one moves traffic: not half-way through.
@@ -292,19 +350,10 @@ export function httpTarget(
             : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
         );
       }
-      const answer = await callPatiently('PUT', '/traffic', desired);
-      if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic');
-      await waitUntilSettled(
-        async () => {
-          const now = await status();
-          return now.updating
-            ? { done: false, why: 'it still reports updating: true' }
-            : { done: true, value: now };
-        },
-        config,
-        clock,
-        description,
-      );
+      const answer = await callPatiently('PUT', '/traffic', change, desired);
+      if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic', change);
+      change.asked = true;
+      await untilSettled(change);
     },
   };
 }

@@ -232,7 +232,7 @@ describe('http target: Retry-After', () => {
     const err = await reconcile(target, step('v1', 'v2', 10)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetBusyError);
     expect((err as Error).message).toBe(
-      `serving layer at ${s.url} is busy with another change ("busy"); nothing was changed, try again later`,
+      `serving layer at ${s.url} is busy with another change ("busy"), still after retrying for 5s; nothing was changed, try again later`,
     );
   });
 });
@@ -299,5 +299,116 @@ describe('http target: a read-back that differs in the third decimal', () => {
         `serving layer at ${s.url} serves v1 97.8766% / v2 2.1234% after being asked for v1 97.88% / v2 2.12%`,
       ),
     );
+  });
+});
+
+describe('http target: one settle timeout for a whole traffic change', () => {
+  // settle-timeout 5m: the PUT's retries, the wait for `updating: false` and the GETs in that
+  // wait share it, from the moment the change begins (a watch job's lease counts on that).
+  const slow = (s: Service) => config(s, { settleTimeoutMs: 300_000, pollIntervalMs: 5_000 });
+  const unavailable: Reply = { status: 503, html: 'maintenance', headers: { 'retry-after': '30' } };
+
+  it('gives up 5m after the change began when the service goes down while it converges', async () => {
+    const s = await service();
+    const clock = new WaitLog();
+    const t0 = clock.now();
+    const at = () => clock.now() - t0;
+    // 503 on the PUT for a minute; then it converges for a minute, and the gateway fails.
+    s.fault = (req, body) => {
+      if (req.method === 'PUT') {
+        if (at() < 60_000) return unavailable;
+        s.served = JSON.parse(body);
+        return { status: 202, body: { ...s.served, updating: true } };
+      }
+      if (req.method === 'GET' && req.url?.endsWith('/traffic')) {
+        return at() < 120_000 ? { status: 200, body: { ...s.served, updating: true } } : unavailable;
+      }
+      return undefined;
+    };
+    const target = httpTarget(slow(s), undefined, clock);
+    await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetError(
+        `serving layer at ${s.url} answered GET /traffic with HTTP 503 for 3m, giving up 5m after the traffic change began (settle-timeout 5m): "maintenance"; is the service (or the gateway in front of it) up?`,
+      ),
+    );
+    expect(at()).toBe(300_000);
+
+    // A read on its own gets a settle timeout of its own, not what the change left over.
+    await expect(target.read()).rejects.toThrow(
+      new TargetError(
+        `serving layer at ${s.url} answered GET /traffic with HTTP 503 for 5m: "maintenance"; is the service (or the gateway in front of it) up?`,
+      ),
+    );
+    expect(at()).toBe(600_000);
+  });
+
+  it('counts a busy PUT against the wait for updating: false', async () => {
+    const s = await service();
+    const clock = new WaitLog();
+    const t0 = clock.now();
+    s.fault = (req, body) => {
+      if (req.method === 'PUT') {
+        if (clock.now() - t0 < 120_000) return { status: 409, body: { error: 'rollout running' } };
+        s.served = JSON.parse(body);
+      }
+      return req.url?.endsWith('/traffic')
+        ? { status: 200, body: { ...s.served, updating: true } }
+        : undefined;
+    };
+    const err = await reconcile(httpTarget(slow(s), undefined, clock), step('v1', 'v2', 10)).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toBe(
+      `serving layer at ${s.url} did not settle: it still reports updating: true 5m after the traffic change began (settle-timeout 5m); try again later`,
+    );
+    expect(clock.now() - t0).toBe(300_000);
+  });
+
+  it('says the change may have begun when GET /traffic stays busy or unreachable after the PUT', async () => {
+    const s = await service();
+    const clock = new WaitLog();
+    const t0 = clock.now();
+    let afterPut: Reply | 'reset' = { status: 409, body: { error: 'rollout running' } };
+    // Each change: a minute of 503 on its PUT, which is then taken; GET /traffic fails from then on.
+    s.fault = (req, body) => {
+      if (req.method === 'PUT') {
+        if ((clock.now() - t0) % 300_000 < 60_000) return unavailable;
+        s.served = JSON.parse(body);
+        return { status: 202, body: { ...s.served, updating: true } };
+      }
+      return req.url?.endsWith('/traffic') ? afterPut : undefined;
+    };
+    const target = httpTarget(slow(s), undefined, clock);
+    const err = await reconcile(target, step('v1', 'v2', 10)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toBe(
+      `serving layer at ${s.url} is busy with another change (rollout running), still after retrying for 4m, giving up 5m after the traffic change began (settle-timeout 5m); try again later`,
+    );
+
+    afterPut = 'reset';
+    const dropped = (await reconcile(target, step('v1', 'v2', 20)).catch((e: unknown) => e)) as Error;
+    expect(dropped.message).toMatch(
+      /^GET \S+\/traffic failed: .+ \(still after retrying for 4m\), giving up 5m after the traffic change began \(settle-timeout 5m\)$/,
+    );
+    expect(clock.now() - t0).toBe(600_000);
+  });
+
+  it('counts the retries of its capabilities against the PUT', async () => {
+    const s = await service();
+    const clock = new WaitLog();
+    const t0 = clock.now();
+    s.fault = (req) => {
+      if (req.url?.endsWith('/capabilities')) return clock.now() - t0 < 200_000 ? unavailable : undefined;
+      return req.method === 'PUT'
+        ? { status: 429, body: { error: 'slow down' }, headers: { 'retry-after': '30' } }
+        : undefined;
+    };
+    await expect(reconcile(httpTarget(slow(s), undefined, clock), step('v1', 'v2', 10))).rejects.toThrow(
+      new TargetError(
+        `serving layer at ${s.url} kept refusing PUT /traffic for rate limits for 1m30s, giving up 5m after the traffic change began (settle-timeout 5m): slow down`,
+      ),
+    );
+    expect(clock.now() - t0).toBe(300_000);
   });
 });

@@ -75,8 +75,9 @@ describe('http target against a serving layer written to docs/http-target.openap
 
   it('waits through 409 busy and 429 throttling, and a 202 that converges', async () => {
     Object.assign(layer.faults, { busy: 2, throttle: 2, converge: 2 });
-    // The service's Retry-After (1 s) is waited on the clock, not in real time.
-    const target = httpTarget(config(), undefined, new FakeClock());
+    // The service's Retry-After (1 s) is waited on the clock, not in real time; the whole change
+    // (two busy PUTs, the throttled calls, the convergence) takes longer than FAST's 2 s.
+    const target = httpTarget({ ...config(), settleTimeoutMs: 10_000 }, undefined, new FakeClock());
     await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
     const gets = layer.requests.filter((r) => r.method === 'GET' && r.path === '/traffic');
     expect(gets.length).toBeGreaterThanOrEqual(3);
@@ -84,11 +85,15 @@ describe('http target against a serving layer written to docs/http-target.openap
 
   it('gives up on a service that stays busy with TargetBusyError', async () => {
     layer.faults.busy = 1000;
-    const target = httpTarget({ ...config(), settleTimeoutMs: 60, pollIntervalMs: 20 });
+    const target = httpTarget(
+      { ...config(), settleTimeoutMs: 60_000, pollIntervalMs: 20 },
+      undefined,
+      new FakeClock(),
+    );
     const err = await reconcile(target, step('v1', 'v2', 10)).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(TargetBusyError);
     expect((err as Error).message).toBe(
-      `serving layer at ${layer.url} is busy with another change (another traffic change is in progress); nothing was changed, try again later`,
+      `serving layer at ${layer.url} is busy with another change (another traffic change is in progress), still after retrying for 1m; nothing was changed, try again later`,
     );
     expect(layer.traffic).toEqual({ stable: { version: 'v1' } });
   });
