@@ -16,7 +16,11 @@ export interface RemovesIdleVersions {
   /**
    * Takes `version` off the platform, only while `stable` alone takes live traffic and `version`
    * none (nor a mirror); waits until the platform is done, and fails (TargetError) when the
-   * version is still deployed after that. Nothing else changes.
+   * version is still deployed after that. Nothing else changes. The removal must never take away
+   * a version that serves: where the platform does not itself refuse to remove one with traffic
+   * (SageMaker deploys whatever config it is given), it does not wait on another change (a
+   * rollback under way) but fails (TargetBusyError) for a later try, and it checks right before
+   * the change that the platform is still as it read it.
    */
   removeIdle(version: string, stable: string): Promise<void>;
 }

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { TargetBusyError } from './errors.js';
 import { platformNames } from './names.js';
 import {
   callCli,
@@ -19,6 +20,7 @@ import {
   CONFIG_GONE,
   checkShadow,
   configNamePrefix,
+  type EndpointConfig,
   endpointConfigArgs,
   endpointConfigName,
   endpointConfigSchema,
@@ -49,7 +51,12 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // (sagemaker-shadow.ts). model-gate creates no variant; it removes one only to retire blue-green's
 // blue after its rollback-window (removeIdle): a variant leaves an endpoint only by a new config
 // without it, deployed the same way (UpdateEndpoint: "deploys the EndpointConfig ... to a new
-// fleet of instances", the old instances are deleted), while the variant has weight 0.
+// fleet of instances", the old instances are deleted), while the variant has weight 0, and only
+// if the endpoint is still as read right before the update (never after waiting on another change,
+// which the config built earlier would undo). A variant registered with Application Auto Scaling
+// is not removed by SageMaker
+// (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html): the error names
+// the `aws application-autoscaling deregister-scalable-target` command that lets it go.
 // Once the endpoint serves as asked from a config model-gate made, every other config model-gate
 // made for this endpoint is deleted (`delete-endpoint-config`): the one it just left, and any an
 // earlier run left behind (a delete that failed, a run cut short), found by their name prefix with
@@ -120,7 +127,17 @@ export function sagemakerTarget(
     '--output',
     'json',
   ];
-  const cli: PlatformCli = { program: 'aws', description, classify };
+  // The whole stderr of the last failed call: an error message quotes an excerpt, which may cut
+  // the words that tell an autoscaling refusal (refusedForAutoscaling).
+  let failedWith = '';
+  const cli: PlatformCli = {
+    program: 'aws',
+    description,
+    classify: (result) => {
+      failedWith = result.stderr;
+      return classify(result);
+    },
+  };
   const aws = (args: string[], waitWhileBusy = false) =>
     callCli(cli, ['sagemaker', ...args, ...scope], config, clock, { waitWhileBusy });
   let expected: TrafficState | undefined;
@@ -179,6 +196,14 @@ export function sagemakerTarget(
    * Points the endpoint at a copy of its config with the variants placed for `desired`, less the
    * variant `dropped` (a retired blue's). Returns the new config's name, or undefined when nothing
    * was deployed.
+   *
+   * Dropping a variant never waits on another change: the config was built from the endpoint as
+   * read, and deploying it after another run's change (a rollback giving `dropped` its traffic
+   * back) would undo that change and take away the variant serving it. So a busy endpoint fails
+   * the removal (TargetBusyError, for a later try), and right before update-endpoint the endpoint
+   * is read again: only InService on the same config, still serving `desired` with `dropped` at
+   * weight 0, is it deployed. SageMaker has no conditional update, but another change started
+   * after that read holds the endpoint (`Updating`) until it is done, which refuses this update.
    */
   async function switchConfig(
     endpoint: Endpoint,
@@ -189,11 +214,11 @@ export function sagemakerTarget(
     if (!current) throw new TargetError(`${description} reports no endpoint config`);
     const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
     const existing = parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
-    const argsFor = (base: typeof existing) => {
+    const placedFor = (base: EndpointConfig) => {
       const placed = placeVariants(base, desired, names, description);
-      const production = placed.production.filter((v) => v.VariantName !== dropped);
-      return endpointConfigArgs(base, { ...placed, production });
+      return { ...placed, production: placed.production.filter((v) => v.VariantName !== dropped) };
     };
+    const argsFor = (base: EndpointConfig) => endpointConfigArgs(base, placedFor(base));
     // Already on a config with the variants placed so: nothing to deploy (autoscaling may have
     // moved the counts since, which is no reason to replace the fleet).
     if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return undefined;
@@ -208,8 +233,21 @@ export function sagemakerTarget(
         // The same content always gets the same name: a config left by an earlier try is this one.
         if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
       });
-    const update = () =>
-      aws(['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name], true);
+    const update = async () => {
+      if (dropped) await stillAsRead(endpoint, desired, dropped);
+      await aws(
+        ['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name],
+        !dropped,
+      ).catch((err: unknown) => {
+        if (dropped && err instanceof TargetBusyError) {
+          throw new TargetBusyError(
+            `${err.message.replace(/; nothing was changed, try again later$/, '')}: the production variant ${dropped} is not removed this time, so as not to undo that change`,
+          );
+        }
+        const kept = placedFor(existing).production.map((v) => v.VariantName);
+        throw refusedForAutoscaling(err, existing, kept) ?? err;
+      });
+    };
     await create();
     await update().catch(async (err: unknown) => {
       // The config reused was an old one, and another run's cleanup deleted it in between: make it
@@ -219,6 +257,68 @@ export function sagemakerTarget(
       await update();
     });
     return name;
+  }
+
+  /**
+   * Before a removal's update-endpoint: a TargetError unless the endpoint is as it was `read`
+   * (InService on the same config) and serves `desired` with the variant `dropped` at weight 0;
+   * TargetBusyError while another change holds it.
+   */
+  async function stillAsRead(read: Endpoint, desired: TrafficState, dropped: string) {
+    const now = await describe();
+    const variant = [...now.ProductionVariants, ...now.ShadowProductionVariants].find(
+      (v) => v.VariantName === dropped,
+    );
+    const weight = Math.max(variant?.CurrentWeight ?? 0, variant?.DesiredWeight ?? 0);
+    if (now.EndpointStatus !== 'InService') {
+      throw new TargetBusyError(
+        `${description} is ${now.EndpointStatus} with another change: the production variant ${dropped} is not removed this time, so as not to undo that change`,
+      );
+    }
+    const change =
+      now.EndpointConfigName !== read.EndpointConfigName
+        ? `runs the endpoint config ${now.EndpointConfigName ?? '(none)'}, not ${read.EndpointConfigName}`
+        : weight > 0
+          ? `gives the variant ${dropped} weight ${weight}`
+          : !serves(now, desired)
+            ? `no longer serves ${desired.stable.version} alone`
+            : undefined;
+    if (change) {
+      throw new TargetError(`${description} ${change} since model-gate read it: the variant is not removed`);
+    }
+  }
+
+  /**
+   * SageMaker's refusal of an update-endpoint that removes a production variant registered with
+   * Application Auto Scaling (or changes its instance type), as a TargetError naming the command
+   * that deregisters each such variant; undefined for any other failure. Per
+   * https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html the call fails
+   * until the variant is deregistered (DeregisterScalableTarget); the service's wording is not
+   * published, so any refusal that speaks of auto scaling or a scalable target counts.
+   * model-gate does not deregister it itself: that deletes the user's scaling policies with it
+   * (API_DeregisterScalableTarget.html), needs a permission the release does not otherwise need,
+   * and would leave the variant without autoscaling were the removal then refused.
+   */
+  function refusedForAutoscaling(err: unknown, from: EndpointConfig, kept: readonly string[]) {
+    if (!(err instanceof TargetError) || !/scalable target|auto scaling/i.test(failedWith)) return undefined;
+    const removed = from.ProductionVariants.filter((v) => !kept.includes(v.VariantName));
+    if (removed.length === 0) return undefined;
+    const commands = removed.map((v) =>
+      [
+        'aws application-autoscaling deregister-scalable-target --service-namespace sagemaker',
+        `--scalable-dimension sagemaker:variant:${v.ServerlessConfig ? 'DesiredProvisionedConcurrency' : 'DesiredInstanceCount'}`,
+        `--resource-id endpoint/${config.endpoint}/variant/${v.VariantName}`,
+        ...(config.region ? [`--region ${config.region}`] : []),
+        ...(config.profile ? [`--profile ${config.profile}`] : []),
+      ].join(' '),
+    );
+    const [one] = removed;
+    const listed = commands.map((c) => `\`${c}\``).join(', ');
+    return new TargetError(
+      one && removed.length === 1
+        ? `${description} keeps the production variant ${one.VariantName}: it is registered with Application Auto Scaling, and SageMaker removes no such variant. Deregister it first (its scaling policies go with it): ${listed}`
+        : `${description} keeps the production variants ${removed.map((v) => v.VariantName).join(', ')}: SageMaker removes no variant registered with Application Auto Scaling. Deregister those registered first (their scaling policies go with them): ${listed}`,
+    );
   }
 
   /** What the endpoint serves, from its variants' current weights; `known` as Target.read's. */
@@ -329,6 +429,7 @@ export function sagemakerTarget(
           `${description} does not serve ${stable} alone (with the production variant ${variant} at weight 0): the variant is not removed`,
         );
       }
+      // Deployed only while the endpoint is still as just read (switchConfig): never after waiting.
       const deployed = await switchConfig(endpoint, alone, variant);
       const settled = await whenInService();
       await deleteUnusedConfigs(settled, alone, deployed);

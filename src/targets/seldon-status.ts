@@ -6,14 +6,19 @@ import type { Settled } from './platform-cli.js';
 //   conditions ExperimentReady, CandidatesReady, MirrorReady and Ready; CreateAndSetCondition puts
 //   the text in `reason`.
 // - operator/scheduler/experiment.go SubscribeExperimentEvents: the conditions come from the
-//   scheduler's events; an event for another generation than the object's is ignored. Nothing
-//   writes status.observedGeneration.
+//   scheduler's events; an event for another generation than the object's is ignored (and a status
+//   update races a spec change through the resourceVersion), so any status written while the object
+//   is at generation N is N's. Nothing writes status.observedGeneration.
 // - scheduler/pkg/store/experiment (CreateExperimentFromRequest, StartExperiment, SetStatus): a
 //   changed Experiment is stored inactive and reported so (ExperimentReady False), then marked
 //   "experiment active" once routed: Ready goes False and back to True.
 // - knative.dev/pkg apis/condition_set.go SetCondition: a condition's lastTransitionTime moves only
 //   when it changes. So a Ready condition that still carries the time it had before the apply is
 //   the previous spec's; one with another time, or seen not True since, is this spec's.
+// Across processes (a retry in a later job), nothing of the apply is remembered: there the API
+// server's metadata.managedFields tell when the spec was last written (the entry that owns `f:spec`
+// moves its `time` when its fields change; `kubectl get` shows them with --show-managed-fields).
+// A Ready that changed after that second is the current generation's; one from before is not.
 
 export const conditionSchema = z.object({
   type: z.string(),
@@ -24,12 +29,22 @@ export const conditionSchema = z.object({
 });
 type Condition = z.output<typeof conditionSchema>;
 
+/** An entry of metadata.managedFields: who last changed which fields, and when (the API server's clock). */
+export const managedFieldsSchema = z.array(
+  z.object({
+    subresource: z.string().optional(),
+    time: z.string().optional(),
+    fieldsV1: z.record(z.string(), z.unknown()).optional(),
+  }),
+);
+type ManagedFields = z.output<typeof managedFieldsSchema>;
+
 const MODEL = 'models.mlops.seldon.io';
 const EXPERIMENT = 'experiments.mlops.seldon.io';
 
 /** The parts of an Experiment the status checks read. */
 export interface ExperimentView {
-  metadata: { name: string; generation?: number };
+  metadata: { name: string; generation?: number; managedFields?: ManagedFields };
   spec: { candidates: { name: string }[]; mirror?: { name: string } };
   status: { conditions: Condition[] };
 }
@@ -57,6 +72,40 @@ export function notReadyReason(e: ExperimentView, namespace: string): string {
   return `its Ready condition is ${ready.status}${text ? ` (${text})` : ''}`;
 }
 
+/** Why a Ready Experiment is not known to be Ready for its current generation, and what to look at. */
+export function notActedReason(e: ExperimentView, namespace: string): string {
+  const since = conditionOf(e, 'Ready')?.lastTransitionTime;
+  return `the Seldon scheduler has not acted on generation ${e.metadata.generation ?? '?'} yet (its Ready condition is still the one of ${since ?? 'before the change'}); check that the Seldon scheduler is running and see \`kubectl get ${EXPERIMENT} ${e.metadata.name} -n ${namespace} -o yaml\``;
+}
+
+/** A Kubernetes time (RFC 3339, whole seconds) as whole seconds; undefined when absent or unreadable. */
+function seconds(time: string | undefined): number | undefined {
+  const ms = time === undefined ? Number.NaN : Date.parse(time);
+  return Number.isNaN(ms) ? undefined : Math.floor(ms / 1000);
+}
+
+/** When the current spec was written: the latest managedFields entry that owns spec fields. */
+function specWrittenAt(e: ExperimentView): number | undefined {
+  const owners = (e.metadata.managedFields ?? []).filter(
+    (f) => !f.subresource && f.fieldsV1 !== undefined && 'f:spec' in f.fieldsV1,
+  );
+  const times = owners.map((f) => seconds(f.time));
+  if (times.length === 0 || times.some((t) => t === undefined)) return undefined;
+  return Math.max(...(times as number[]));
+}
+
+/**
+ * What the times alone say of a Ready condition (a later process has nothing else): `acted` when it
+ * changed after the second the spec was written, `before` when it predates it (the scheduler has
+ * not acted on this generation: acting moves it), `unknown` in the same second or without times.
+ */
+export function readyVersusSpec(e: ExperimentView): 'acted' | 'before' | 'unknown' {
+  const written = specWrittenAt(e);
+  const since = seconds(conditionOf(e, 'Ready')?.lastTransitionTime);
+  if (written === undefined || since === undefined || since === written) return 'unknown';
+  return since > written ? 'acted' : 'before';
+}
+
 /** What an Experiment's status was just before an apply: what later shows the scheduler acted on it. */
 export interface BeforeApply {
   /** metadata.generation; undefined when the Experiment did not exist. */
@@ -71,23 +120,31 @@ export const beforeApply = (e: ExperimentView | undefined): BeforeApply => ({
 });
 
 /**
- * A check, polled after an apply, that is done once the Experiment is Ready for the spec that was
- * applied: at once when the apply changed no spec (same generation), else only after its Ready
- * condition has changed since `before` (its lastTransitionTime, or a read that saw it not True).
+ * A check, polled after an apply, that is done once the Experiment is Ready for its current
+ * generation, shown by one of:
+ * - a read during this wait saw Ready not True at this generation (it has been set True since);
+ * - Ready changed since `before`, when `before` was this generation too, or else not before the
+ *   second the spec was written (a previous generation's report can land between `before` and the
+ *   apply);
+ * - Ready changed after the second the spec was written (readyVersusSpec), which is what proves it
+ *   when the apply changed no spec, as when a rollback whose wait timed out is written again.
+ * Nothing else: an unchanged generation is not settled by itself, the scheduler may not have acted.
  */
 export function appliedCheck(before: BeforeApply, namespace: string) {
-  let sawNotReady = false;
+  let notReadyAt: { generation?: number } | undefined;
   return <E extends ExperimentView>(e: E): Settled<E> => {
+    const { generation } = e.metadata;
     if (!isReady(e)) {
-      sawNotReady = true;
+      notReadyAt = { generation };
       return { done: false, why: notReadyReason(e, namespace) };
     }
-    const unchanged = before.generation !== undefined && e.metadata.generation === before.generation;
-    const since = conditionOf(e, 'Ready')?.lastTransitionTime;
-    if (unchanged || sawNotReady || since !== before.readySince) return { done: true, value: e };
-    return {
-      done: false,
-      why: `the Seldon scheduler has not acted on generation ${e.metadata.generation ?? '?'} yet (its Ready condition is still the one of ${since ?? 'before the change'}); check that the Seldon scheduler is running and see \`kubectl get ${EXPERIMENT} ${e.metadata.name} -n ${namespace} -o yaml\``,
-    };
+    const times = readyVersusSpec(e);
+    const changed =
+      conditionOf(e, 'Ready')?.lastTransitionTime !== before.readySince &&
+      (before.generation === generation || times !== 'before');
+    if ((notReadyAt && notReadyAt.generation === generation) || changed || times === 'acted') {
+      return { done: true, value: e };
+    }
+    return { done: false, why: notActedReason(e, namespace) };
   };
 }

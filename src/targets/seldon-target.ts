@@ -13,7 +13,16 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
-import { appliedCheck, beforeApply, conditionSchema, isReady, notReadyReason } from './seldon-status.js';
+import {
+  appliedCheck,
+  beforeApply,
+  conditionSchema,
+  isReady,
+  managedFieldsSchema,
+  notActedReason,
+  notReadyReason,
+  readyVersusSpec,
+} from './seldon-status.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
 import type { Target } from './target.js';
 
@@ -31,7 +40,11 @@ import type { Target } from './target.js';
 const EXPERIMENT = 'experiments.mlops.seldon.io';
 
 const experimentSchema = z.object({
-  metadata: z.object({ name: z.string(), generation: z.number().optional() }),
+  metadata: z.object({
+    name: z.string(),
+    generation: z.number().optional(),
+    managedFields: managedFieldsSchema.optional(),
+  }),
   spec: z.object({
     default: z.string().optional(),
     candidates: z.array(z.object({ name: z.string(), weight: z.number() })).default([]),
@@ -71,14 +84,25 @@ export function seldonTarget(
   const cli: PlatformCli = { program: 'kubectl', description, classify };
   let expected: TrafficState | undefined;
 
+  // managedFields say when the spec was written (seldon-status.ts); kubectl hides them by default.
   async function get(): Promise<Experiment> {
-    const out = await callCli(cli, ['get', EXPERIMENT, name, ...scope, '-o', 'json'], config, clock);
+    const args = ['get', EXPERIMENT, name, ...scope, '--show-managed-fields', '-o', 'json'];
+    const out = await callCli(cli, args, config, clock);
     return parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
   }
 
   /** The Experiment, or undefined when there is none yet (kubectl prints nothing then). */
   async function getIfAny(): Promise<Experiment | undefined> {
-    const args = ['get', EXPERIMENT, name, ...scope, '--ignore-not-found', '-o', 'json'];
+    const args = [
+      'get',
+      EXPERIMENT,
+      name,
+      ...scope,
+      '--ignore-not-found',
+      '--show-managed-fields',
+      '-o',
+      'json',
+    ];
     const out = await callCli(cli, args, config, clock);
     return out.trim() ? parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``) : undefined;
   }
@@ -91,6 +115,12 @@ export function seldonTarget(
       if (!isReady(experiment)) {
         throw new TargetError(
           `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
+        );
+      }
+      // Ready from before the spec was written is an earlier spec's: the spec is not what routes.
+      if (readyVersusSpec(experiment) === 'before') {
+        throw new TargetError(
+          `${description} does not serve its spec yet, so what it serves is unknown: ${notActedReason(experiment, config.namespace)}`,
         );
       }
       const shares = names.sharesOf(
@@ -124,14 +154,29 @@ export function seldonTarget(
       // No mirror in the manifest removes the one there (kubectl apply drops fields it applied before).
       const manifest = experimentManifest(name, config.namespace, candidates, mirror);
       // Ready still says True for the previous spec until the scheduler reports this one.
-      const applied = appliedCheck(beforeApply(await getIfAny()), config.namespace);
-      await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
-        input: JSON.stringify(manifest),
-        waitWhileBusy: true,
-      });
+      const current = await getIfAny();
+      const applied = appliedCheck(beforeApply(current), config.namespace);
+      // The same spec again (a retry) is not applied: an apply that changed labels only would move
+      // the time the spec was written without a new generation for the scheduler to act on.
+      if (!current || !sameSplit(current.spec, manifest.spec)) {
+        await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
+          input: JSON.stringify(manifest),
+          waitWhileBusy: true,
+        });
+      }
+      // Either way it waits until the scheduler has acted on the generation there is.
       await waitUntilSettled(async () => applied(await get()), config, clock, description);
     },
   };
+}
+
+/** Whether an Experiment's spec already has the candidates and mirror a manifest would apply. */
+function sameSplit(spec: Experiment['spec'], wanted: ReturnType<typeof experimentManifest>['spec']): boolean {
+  const mirror = 'mirror' in wanted ? wanted.mirror : undefined;
+  return (
+    JSON.stringify(spec.candidates) === JSON.stringify(wanted.candidates) &&
+    JSON.stringify(spec.mirror) === JSON.stringify(mirror)
+  );
 }
 
 function classify(result: { stderr: string }): FailureKind {

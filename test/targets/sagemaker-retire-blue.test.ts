@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from './retire-blue-world.js';
@@ -103,6 +105,62 @@ describe('retiring blue on a SageMaker endpoint', () => {
     await expect(w.rollback()).rejects.toThrow(
       'SageMaker endpoint fraud-endpoint (us-east-1) has no production variant fraud-v1 (version v1)',
     );
+    expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v2=100']);
+  });
+
+  // The rollback's update holds the endpoint when the tick's update-endpoint arrives; the tick used
+  // to wait it out and then deploy the config it had built, without blue (sagemaker-remove-idle.test.ts).
+  it('gives up for this tick when another change holds the endpoint; the rollback then finds blue', async () => {
+    const w = await retireBlueWorld(TARGET);
+    await w.promote(2, 'v1', 'v2');
+    w.clock.advance(2 * HOUR);
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 1 });
+    w.lines.length = 0;
+    await w.tick();
+    expect(w.lines).toContainEqual(
+      expect.stringMatching(
+        /^retiring blue v1 failed: SageMaker endpoint fraud-endpoint \(us-east-1\) is busy with another change \(.*\): the production variant fraud-v1 is not removed this time, so as not to undo that change; the next schedule tick tries again$/,
+      ),
+    );
+    await w.rollback();
+    expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v1=100', 'fraud-v2=0']);
+  });
+
+  // AWS: UpdateEndpoint fails when it would remove a variant registered with Application Auto
+  // Scaling; the variant must be deregistered first.
+  it('names the deregister command for an autoscaled blue; once run, the next tick retires blue', async () => {
+    const seeded = await standins.state();
+    await standins.seed({
+      ...seeded,
+      scalableTargets: {
+        'us-east-1': [
+          {
+            ServiceNamespace: 'sagemaker',
+            ResourceId: 'endpoint/fraud-endpoint/variant/fraud-v1',
+            ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+            MinCapacity: 1,
+            MaxCapacity: 4,
+          },
+        ],
+      },
+    });
+    const w = await retireBlueWorld(TARGET);
+    await w.promote(2, 'v1', 'v2');
+    w.clock.advance(2 * HOUR);
+    w.lines.length = 0;
+    await w.tick();
+    const command =
+      'aws application-autoscaling deregister-scalable-target --service-namespace sagemaker --scalable-dimension sagemaker:variant:DesiredInstanceCount --resource-id endpoint/fraud-endpoint/variant/fraud-v1 --region us-east-1';
+    expect(w.lines).toContain(
+      `retiring blue v1 failed: SageMaker endpoint fraud-endpoint (us-east-1) keeps the production variant fraud-v1: it is registered with Application Auto Scaling, and SageMaker removes no such variant. Deregister it first (its scaling policies go with it): \`${command}\`; the next schedule tick tries again`,
+    );
+    expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v1=0', 'fraud-v2=100']);
+
+    // The user runs the command given, as it is given.
+    await promisify(execFile)(command.split(' ')[0] ?? '', command.split(' ').slice(1));
+    w.lines.length = 0;
+    await w.tick();
+    expect(w.lines).toContainEqual(expect.stringMatching(/^blue v1 retired \(rollback-window 1h over\)/));
     expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v2=100']);
   });
 });

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { TargetError } from '../../src/core/errors.js';
+import { withdrawIfLive } from '../../src/release/finish.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
+import { appliedCheck, beforeApply, type ExperimentView } from '../../src/targets/seldon-status.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
@@ -124,5 +128,92 @@ describe('seldon target: the previous spec still Ready is not the applied one', 
         'Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: the Seldon scheduler has not acted on generation 4 yet (its Ready condition is still the one of 2026-01-01T00:00:00Z); check that the Seldon scheduler is running and see `kubectl get experiments.mlops.seldon.io fraud -n seldon-mesh -o yaml`; try again later',
       ),
     );
+  });
+});
+
+describe('seldon target: a rollback written again is done only once the scheduler has acted on it', () => {
+  const NOT_ACTED =
+    'the Seldon scheduler has not acted on generation 4 yet (its Ready condition is still the one of 2026-01-01T00:00:00Z); check that the Seldon scheduler is running and see `kubectl get experiments.mlops.seldon.io fraud -n seldon-mesh -o yaml`';
+  const schedulerActsNow = async () => {
+    const state = await standins.state();
+    state.k8s[EXP]['seldon-mesh/fraud']._sim.pendingGets = 0;
+    await standins.seed(state);
+  };
+
+  it('a retry, in this job or a later one, fails while v2 may still get 10%, and is done once routed', async () => {
+    // v2 at 10% (generation 3, routed); the scheduler is slow to act on the rollback.
+    const seeded = cluster();
+    seeded.k8s[EXP]['seldon-mesh/fraud'].spec.candidates = [
+      { name: 'fraud-v1', weight: 90 },
+      { name: 'fraud-v2', weight: 10 },
+    ];
+    await standins.seed({ ...seeded, settleGets: 1_000 });
+    const clock = new FakeClock();
+    const target = seldonTarget(impatient, 'fraud', clock);
+    await expect(reconcile(target, withdrawTraffic('v1'))).rejects.toThrow(
+      new TargetBusyError(
+        `Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: ${NOT_ACTED}; try again later`,
+      ),
+    );
+
+    // The withdrawal retry (in the job, and the post step's with a target of its own) reads first.
+    const stale = new TargetError(
+      `Seldon Experiment fraud (namespace seldon-mesh) does not serve its spec yet, so what it serves is unknown: ${NOT_ACTED}`,
+    );
+    await expect(withdrawIfLive(target, 'v1', 'v2')).rejects.toThrow(stale);
+    await expect(withdrawIfLive(seldonTarget(impatient, 'fraud', clock), 'v1', 'v2')).rejects.toThrow(stale);
+    // Writing the same spec again changes no generation: still not done.
+    await expect(reconcile(seldonTarget(impatient, 'fraud', clock), withdrawTraffic('v1'))).rejects.toThrow(
+      TargetBusyError,
+    );
+
+    await schedulerActsNow();
+    await expect(withdrawIfLive(seldonTarget(impatient, 'fraud', clock), 'v1', 'v2')).resolves.toEqual({
+      done: 'not-live',
+    });
+    await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+  });
+
+  it("a retry of the same spec that meets the scheduler's report during its wait is done", async () => {
+    await standins.seed({ ...cluster(), settleGets: 1_000 });
+    const clock = new FakeClock();
+    await expect(reconcile(seldonTarget(impatient, 'fraud', clock), step('v1', 'v2', 10))).rejects.toThrow(
+      TargetBusyError,
+    );
+    // The scheduler reports it after a few reads of the retry's wait.
+    const state = await standins.state();
+    state.k8s[EXP]['seldon-mesh/fraud']._sim.pendingGets = 3;
+    await standins.seed(state);
+    await expect(reconcile(seldonTarget(impatient, 'fraud', clock), step('v1', 'v2', 10))).resolves.toEqual(
+      step('v1', 'v2', 10),
+    );
+  });
+});
+
+describe('seldon applied check: a report of the previous generation is not the applied one', () => {
+  // Generation 4 (a step) was stored, its report not yet in; the read before the rollback sees
+  // generation 3's Ready. Generation 4's report lands, then the rollback (generation 5) is applied.
+  const experiment = (generation: number, readySince: string, specWritten: string): ExperimentView => ({
+    metadata: {
+      name: 'fraud',
+      generation,
+      managedFields: [{ time: specWritten, fieldsV1: { 'f:spec': {} } }],
+    },
+    spec: { candidates: [{ name: 'fraud-v1' }] },
+    status: { conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: readySince }] },
+  });
+
+  it("waits when Ready changed before the rollback's spec was written", () => {
+    const applied = appliedCheck(
+      beforeApply(experiment(4, '2026-01-01T10:00:00Z', '2026-01-01T10:05:00Z')),
+      'seldon-mesh',
+    );
+    expect(applied(experiment(5, '2026-01-01T10:05:20Z', '2026-01-01T10:05:30Z'))).toMatchObject({
+      done: false,
+      why: expect.stringContaining('has not acted on generation 5 yet'),
+    });
+    expect(applied(experiment(5, '2026-01-01T10:05:31Z', '2026-01-01T10:05:30Z'))).toMatchObject({
+      done: true,
+    });
   });
 });

@@ -55,6 +55,22 @@
 // silent-revert (weights or config quietly go back), partial (only the first variant's weight is
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
 // variant), fail.
+//
+// Application Auto Scaling: state.scalableTargets["region"] lists the scalable targets registered
+// there, as DescribeScalableTargets shows them ({ServiceNamespace, ResourceId, ScalableDimension,
+// MinCapacity, MaxCapacity}; a SageMaker variant's ResourceId is `endpoint/E/variant/V`). Per
+// https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html, UpdateEndpoint fails
+// when the update would remove a production variant registered as a scalable target, or change its
+// instance type, until the variant is deregistered (DeregisterScalableTarget); changing its model
+// is allowed. Only an endpoint with a registered variant is refused so. The service's wording of
+// that refusal is not published (the page says only that "the call fails"): the text below states
+// the documented rule. `aws application-autoscaling deregister-scalable-target --service-namespace N
+// --resource-id R --scalable-dimension D` removes one (the API answers an empty body, the CLI prints
+// nothing; "Deregistering a scalable target deletes the scaling policies ... associated with it",
+// https://docs.aws.amazon.com/autoscaling/application/APIReference/API_DeregisterScalableTarget.html);
+// one not registered is refused with ObjectNotFoundException, in the wording the service prints for
+// a target it does not know ("No scalable target registered for service namespace: ..., resource
+// ID: ..., scalable dimension: ...").
 import {
   answerCall,
   callEnv,
@@ -160,6 +176,18 @@ const OPERATIONS = {
     required: [],
   },
 };
+const AUTOSCALING_OPERATIONS = {
+  'deregister-scalable-target': {
+    api: 'DeregisterScalableTarget',
+    flags: {
+      '--service-namespace': { takes: true, name: 'namespace' },
+      '--resource-id': { takes: true, name: 'resourceId' },
+      '--scalable-dimension': { takes: true, name: 'dimension' },
+    },
+    required: ['--service-namespace', '--resource-id', '--scalable-dimension'],
+  },
+};
+const SERVICES = { sagemaker: OPERATIONS, 'application-autoscaling': AUTOSCALING_OPERATIONS };
 const ITEM_KEYS = ['VariantName', 'DesiredWeight', 'DesiredInstanceCount', 'ServerlessUpdateConfig'];
 // The members of botocore's ProductionVariant shape.
 const VARIANT_KEYS = [
@@ -218,12 +246,18 @@ function answer(argv) {
   const [service, op, ...rest] = argv;
   operation = op;
   if (!service) usage('aws: error: the following arguments are required: command');
-  if (service !== 'sagemaker') fail(state, 'stand-in: only `aws sagemaker` is implemented', 3);
-  spec = OPERATIONS[operation];
+  const operations = SERVICES[service];
+  if (!operations)
+    fail(
+      state,
+      'stand-in: only `aws sagemaker` and `aws application-autoscaling deregister-scalable-target` are implemented',
+      3,
+    );
+  spec = operations[operation];
   if (!operation) usage('aws: error: the following arguments are required: operation');
   if (!spec)
     usage(
-      `aws: error: argument operation: Invalid choice, valid choices are:\n\n${Object.keys(OPERATIONS).join(' | ')}`,
+      `aws: error: argument operation: Invalid choice, valid choices are:\n\n${Object.keys(operations).join(' | ')}`,
     );
 
   // List parameters (`--desired-weights-and-capacities`, `--production-variants`, ...) take several
@@ -292,6 +326,7 @@ function run() {
   if (operation === 'update-endpoint') return updateEndpoint();
   if (operation === 'delete-endpoint-config') return deleteConfig();
   if (operation === 'list-endpoint-configs') return listConfigs();
+  if (operation === 'deregister-scalable-target') return deregisterScalableTarget();
   return update();
 }
 
@@ -518,6 +553,7 @@ function updateEndpoint() {
       `Cannot update in-progress endpoint "arn:aws:sagemaker:${region}:${ACCOUNT}:endpoint/${flags.endpointName.toLowerCase()}".`,
     );
   }
+  refuseAutoscaledChange(endpoint, config);
   endpoint._nextConfig = {
     name: flags.configName,
     config: clone(config),
@@ -534,6 +570,54 @@ function updateEndpoint() {
       4,
     ),
   );
+}
+
+/** The scalable targets registered in this region (Application Auto Scaling). */
+const scalableTargets = () => state.scalableTargets?.[region] ?? [];
+
+/**
+ * UpdateEndpoint's refusal of a config that removes a production variant registered as a
+ * scalable target, or changes its instance type (the instance type it has now: the endpoint's
+ * current config's, when that config still exists).
+ */
+function refuseAutoscaledChange(endpoint, next) {
+  const registered = new Set(
+    scalableTargets()
+      .filter((t) => t.ServiceNamespace === 'sagemaker')
+      .map((t) => t.ResourceId),
+  );
+  const current = state.sagemakerConfigs[`${region}/${endpoint.EndpointConfigName}`];
+  const typeOf = (config, name) =>
+    config?.ProductionVariants.find((v) => v.VariantName === name)?.InstanceType;
+  const blocked = endpoint.ProductionVariants.map((v) => v.VariantName).filter((name) => {
+    if (!registered.has(`endpoint/${flags.endpointName}/variant/${name}`)) return false;
+    const kept = next.ProductionVariants.some((v) => v.VariantName === name);
+    return !kept || (current !== undefined && typeOf(current, name) !== typeOf(next, name));
+  });
+  if (blocked.length === 0) return;
+  serviceError(
+    'ValidationException',
+    `The production variant(s) "[${blocked.join(', ')}]" of endpoint "arn:aws:sagemaker:${region}:${ACCOUNT}:endpoint/${flags.endpointName.toLowerCase()}" is/are registered as Application Auto Scaling scalable target(s), and the endpoint configuration "${configArn(flags.configName)}" removes it/them or changes its/their instance type. Deregister the scalable target(s) before updating the endpoint.`,
+  );
+}
+
+/** DeregisterScalableTarget: the target goes (with its policies); the CLI prints nothing. */
+function deregisterScalableTarget() {
+  const targets = scalableTargets();
+  const i = targets.findIndex(
+    (t) =>
+      t.ServiceNamespace === flags.namespace &&
+      t.ResourceId === flags.resourceId &&
+      t.ScalableDimension === flags.dimension,
+  );
+  if (i < 0) {
+    serviceError(
+      'ObjectNotFoundException',
+      `No scalable target registered for service namespace: ${flags.namespace}, resource ID: ${flags.resourceId}, scalable dimension: ${flags.dimension}`,
+    );
+  }
+  targets.splice(i, 1);
+  succeed(state);
 }
 
 /**

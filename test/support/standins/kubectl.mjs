@@ -1,7 +1,7 @@
 // A stand-in for `kubectl` against a cluster running KServe (Serverless mode) and Seldon Core v2.
 //
 // Accepts the subset model-gate uses, with kubectl's syntax and error texts:
-//   kubectl get <type> <name>... [-n NS] [-o json] [--ignore-not-found] [--context C] [--kubeconfig F] [--request-timeout T]
+//   kubectl get <type> <name>... [-n NS] [-o json] [--ignore-not-found] [--show-managed-fields] [--context C] [--kubeconfig F] [--request-timeout T]
 //   kubectl patch <type> <name> [-n NS] --type merge|json|strategic -p JSON
 //   kubectl apply -f - [-n NS]              (manifest on stdin)
 // References: https://kubernetes.io/docs/reference/kubectl/generated/kubectl_patch/ ,
@@ -15,6 +15,8 @@
 // `spec.mirror` ({name, percent}) is kept like its candidates; the Experiment is Ready only
 // when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
 // succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
+// An Experiment keeps metadata.managedFields as the API server does (managedFieldsOf): `get` shows
+// them only with --show-managed-fields.
 import {
   answerCall,
   clone,
@@ -69,6 +71,7 @@ const COMMANDS = {
     '-o': { takes: true, name: 'output' },
     '--output': { takes: true, name: 'output' },
     '--ignore-not-found': { takes: false, name: 'ignoreNotFound' },
+    '--show-managed-fields': { takes: false, name: 'showManagedFields' },
   },
   patch: {
     ...GLOBAL,
@@ -220,10 +223,15 @@ function get() {
   succeed(state, JSON.stringify(out, null, 4));
 }
 
-/** What `get` prints: without the simulation's bookkeeping; a busy fault shows a rollout in progress. */
+/**
+ * What `get` prints: without the simulation's bookkeeping, nor metadata.managedFields unless
+ * --show-managed-fields (kubectl's default since 1.21); a busy fault shows a rollout in progress.
+ */
 function shown(type, object) {
   const out = clone(object);
   delete out._sim;
+  if (flags.showManagedFields && type === EXP) out.metadata.managedFields = managedFieldsOf(object);
+  else delete out.metadata?.managedFields;
   if (type === ISVC && takeFault(state, CLI, 'get inferenceservices.serving.kserve.io', ['busy'])) {
     out.status.conditions = [
       {
@@ -373,6 +381,20 @@ function apply() {
       name,
       namespace: ns,
       generation: (existing?.metadata?.generation ?? 0) + 1,
+      managedFields: withManagedEntry(existing ? managedFieldsOf(existing) : [], {
+        manager: 'kubectl-client-side-apply',
+        operation: 'Update',
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        time: nextSecond(),
+        fieldsType: 'FieldsV1',
+        fieldsV1: {
+          'f:metadata': {
+            'f:annotations': { '.': {}, 'f:kubectl.kubernetes.io/last-applied-configuration': {} },
+            'f:labels': { '.': {}, 'f:app.kubernetes.io/managed-by': {} },
+          },
+          'f:spec': { '.': {}, ...Object.fromEntries(Object.keys(spec).map((k) => [`f:${k}`, {}])) },
+        },
+      }),
     },
     spec,
     status: existing?.status ?? {},
@@ -383,6 +405,33 @@ function apply() {
   };
   succeed(state, `experiment.mlops.seldon.io/${name} ${existing ? 'configured' : 'created'}`);
 }
+
+/**
+ * An Experiment's metadata.managedFields, as the API server keeps them: one entry per manager and
+ * subresource, whose `time` moves when that manager changes a field it owns. A seeded Experiment
+ * without any was applied before the simulated cluster's clock starts (so before its seeded
+ * conditions, which are its own: reportedGeneration).
+ */
+function managedFieldsOf(exp) {
+  return (
+    exp.metadata.managedFields ?? [
+      {
+        manager: 'kubectl-client-side-apply',
+        operation: 'Update',
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        time: '2025-12-31T23:59:59Z',
+        fieldsType: 'FieldsV1',
+        fieldsV1: { 'f:spec': { '.': {}, 'f:candidates': {} } },
+      },
+    ]
+  );
+}
+
+/** `entries` with `entry` in place of the one of the same manager and subresource. */
+const withManagedEntry = (entries, entry) => [
+  ...entries.filter((e) => e.manager !== entry.manager || e.subresource !== entry.subresource),
+  entry,
+];
 
 /** Strict decoding of the Experiment CRD (operator/apis/mlops/v1alpha1/experiment_types.go). */
 function experimentProblem(m) {
@@ -632,7 +681,18 @@ function reconcileExperiment(exp) {
     [false, ''],
     [true, 'experiment active'],
   ]) {
-    const conditions = seldonConditions(exp.status, nextSecond());
+    const now = nextSecond();
+    // The operator's status update (controller-runtime names its manager after the binary).
+    exp.metadata.managedFields = withManagedEntry(managedFieldsOf(exp), {
+      manager: 'manager',
+      operation: 'Update',
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      time: now,
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:status': { '.': {}, 'f:conditions': {} } },
+      subresource: 'status',
+    });
+    const conditions = seldonConditions(exp.status, now);
     conditions.set('ExperimentReady', active, description);
     conditions.set(
       'CandidatesReady',
