@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
 import {
   callCli,
@@ -32,12 +33,6 @@ const MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
 const ISVC = 'inferenceservices.serving.kserve.io';
 const REVISION = 'revisions.serving.knative.dev';
 
-const conditionSchema = z.object({
-  type: z.string(),
-  status: z.string(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-});
 const isvcSchema = z.object({
   metadata: z.object({
     name: z.string(),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { conditionSchema } from './k8s-condition.js';
 import type { Settled } from './platform-cli.js';
 
 // What the Seldon Core v2 operator writes in an Experiment's status, per SeldonIO/seldon-core:
@@ -20,13 +21,6 @@ import type { Settled } from './platform-cli.js';
 // moves its `time` when its fields change; `kubectl get` shows them with --show-managed-fields).
 // A Ready that changed after that second is the current generation's; one from before is not.
 
-export const conditionSchema = z.object({
-  type: z.string(),
-  status: z.string(),
-  reason: z.string().optional(),
-  message: z.string().optional(),
-  lastTransitionTime: z.string().optional(),
-});
 type Condition = z.output<typeof conditionSchema>;
 
 /** An entry of metadata.managedFields: who last changed which fields, and when (the API server's clock). */

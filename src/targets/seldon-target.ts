@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
 import {
@@ -16,7 +17,6 @@ import {
 import {
   appliedCheck,
   beforeApply,
-  conditionSchema,
   isReady,
   managedFieldsSchema,
   notActedReason,
