@@ -3,19 +3,10 @@ import { histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency } from '../stats/latency.js';
+import { armHistograms, endedLook, histogramTotal } from './arm-histograms.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
-import { histogramTotal, noHistogramNote } from './missing-histogram.js';
-import {
-  armNames,
-  evidenceOf,
-  type StatisticalContext,
-  slotWindow,
-  verdictOf,
-  waitForRequests,
-} from './ratio-gate.js';
+import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
-
-const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a buckets query)';
 
 /**
  * One look at a latency gate: the arms' histograms over the step so far, the baseline's
@@ -23,28 +14,17 @@ const NO_BUCKETS = 'the metrics source has no histograms (latency gates need a b
  */
 export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const at = ctx.now;
-  const source = ctx.metrics;
   try {
-    if (!source.buckets) return { at, verdict: 'error', note: NO_BUCKETS };
-    const histogram = async (slot: 'stable' | 'canary', since = ctx.since, until = ctx.now) =>
-      source.buckets ? await source.buckets(gate.buckets, slotWindow(ctx, slot, since, until)) : undefined;
-    const waited = await waitForRequests(ctx);
-    if (typeof waited !== 'number') return waited;
-    const canary = await histogram('canary');
-    const baseline = await histogram('stable');
+    const arms = await armHistograms(gate.buckets, ctx, {
+      kind: 'latency',
+      histogram: 'latency histogram',
+      shown: gate.quantile,
+    });
+    if (endedLook(arms)) return arms;
+    const { canary, baseline, seen } = arms;
     const q = gate.quantile;
-    const seen = {
-      at,
-      canary: canary ? histogramQuantile(q, canary) : undefined,
-      baseline: baseline ? histogramQuantile(q, baseline) : undefined,
-      canaryRequests: waited,
-      baselineRequests: histogramTotal(baseline),
-    };
-    const missing = noHistogramNote('latency histogram', gate.buckets, [
-      { buckets: canary, window: slotWindow(ctx, 'canary') },
-      { buckets: baseline, window: slotWindow(ctx, 'stable') },
-    ]);
-    if (missing || !canary || !baseline) return { ...seen, verdict: 'inconclusive', note: missing };
+    const histogram = async (slot: 'stable' | 'canary', since: number, until: number) =>
+      await ctx.metrics.buckets?.(gate.buckets, slotWindow(ctx, slot, since, until));
     switch (gate.judge) {
       case 'sequential': {
         // The stable version's latency before the step places the quantile; with too little of it
