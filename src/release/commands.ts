@@ -6,13 +6,13 @@ import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
-import { announceEnd, endThenWithdraw, promote } from './finish.js';
+import { announceEnd, endThenWithdraw, promote, settleWithdrawal } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficStatus, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
-import { inFlight, type Release } from './types.js';
+import { holdsSlot, inFlight, type Release } from './types.js';
 
 export interface CommandInputs {
   model?: string;
@@ -47,11 +47,7 @@ export async function handleCommand(
     case 'rollback':
       return rollback(model, inputs, ports, by, release);
     case 'promote': {
-      if (release?.status !== 'ready') {
-        throw new InputError(
-          `promote ${model.name}: no release is ready (last: ${release ? `${release.to} ${release.status}` : 'none'})`,
-        );
-      }
+      if (release?.status !== 'ready') throw notReady(model.name, release);
       if (inputs.dryRun)
         return {
           releases: [],
@@ -80,14 +76,29 @@ export async function handleCommand(
 }
 
 /**
+ * Why the promote command has nothing to promote. A release whose withdrawal is pending holds the
+ * model's slot, so no other release can be ready meanwhile: the rollback command settles it.
+ */
+function notReady(model: string, release?: Release): InputError {
+  const last = release ? `${release.to} ${release.status}` : 'none';
+  if (!release?.withdrawPending)
+    return new InputError(`promote ${model}: no release is ready (last: ${last})`);
+  return new InputError(
+    `promote ${model}: no release is ready (last: ${last}, its withdrawal pending: ${release.to} may still get live traffic); a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the rollback command to settle it now`,
+  );
+}
+
+/**
  * One target call to `to-version` (default: the previous stable, see `previousStable`; while a
- * candidate in flight takes all live traffic, its release's `from`), no analysis; a release in
- * flight for the model is ended as aborted, its candidate withdrawn by that same call, its end
- * recorded before the call (endThenWithdraw). A rollback to the version already serving records
- * nothing: it only withdraws the release in flight, if any. One to that release's candidate is
- * refused when the candidate never served (see `refuseCandidate`); one that served before (a
- * revert PR in flight) is done, and the release ends saying its candidate serves now.
- * `to-version` is checked before the target is asked anything.
+ * candidate in flight or whose withdrawal is pending takes all live traffic, its release's
+ * `from`), no analysis; a release in flight for the model is ended as aborted, its candidate
+ * withdrawn by that same call, its end recorded before the call (endThenWithdraw). One whose
+ * withdrawal is pending (ended, its candidate maybe still live) is settled by that call, its status
+ * kept (settleWithdrawal): a later retry of its withdrawal would undo the rollback. A rollback to
+ * the version already serving records nothing: it only withdraws that release's candidate, if any.
+ * One to that release's candidate is refused when the candidate never served (see
+ * `refuseCandidate`); one that served before (a revert PR) is done, and the release ends saying its
+ * candidate serves now. `to-version` is checked before the target is asked anything.
  */
 async function rollback(
   model: ModelConfig,
@@ -99,7 +110,8 @@ async function rollback(
   const named = inputs.toVersion
     ? validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' })
     : undefined;
-  const candidate = release && inFlight(release) ? release : undefined;
+  // A candidate whose withdrawal is pending is one too: it may take live traffic, all of it.
+  const candidate = release && holdsSlot(release) ? release : undefined;
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
   const history = await ports.ledger.history(model.name);
@@ -119,7 +131,9 @@ async function rollback(
     const also = !candidate
       ? ''
       : toCandidate
-        ? `, which stops the analysis of ${candidateOf(candidate)}`
+        ? inFlight(candidate)
+          ? `, which stops the analysis of ${candidateOf(candidate)}`
+          : `, which settles the pending withdrawal of ${candidateOf(candidate)}: it serves instead`
         : ` and withdraw ${candidateOf(candidate)}`;
     return {
       releases: [],
@@ -128,7 +142,15 @@ async function rollback(
   }
   // One call both serves `to` and takes any candidate out of service.
   const releases: Release[] = [];
-  if (candidate) {
+  if (candidate && !inFlight(candidate)) {
+    const done = toCandidate
+      ? `${to} now serves as stable: a rollback ${by} went back to it`
+      : `${candidate.to} withdrawn by the rollback to ${to} ${by}`;
+    const change = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
+    const settled = await settleWithdrawal(candidate, change, ctx, ports.ledger, announceEnd(ports));
+    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release);
+    releases.push(settled.release);
+  } else if (candidate) {
     // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
     const why = toCandidate
       ? rolledBackToCandidate(candidate, by)
@@ -188,6 +210,15 @@ async function rollbackToServing(
     return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
   const ctx = contextFor(model, ports);
+  if (!inFlight(candidate)) {
+    const done = takesAll
+      ? `rolled back to ${to} ${by}: ${candidate.to}, which took all live traffic, is withdrawn and ${to} serves again (${unrecorded})`
+      : `${candidate.to} withdrawn by a rollback to ${to} ${by} (${to} already served, so no rollback was recorded)`;
+    const change = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
+    const settled = await settleWithdrawal(candidate, change, ctx, ports.ledger, announceEnd(ports));
+    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release);
+    return { releases: [settled.release], skipped: [] };
+  }
   const why = takesAll
     ? `rolled back to ${to} ${by}: ${candidate.to} took all live traffic and is withdrawn, ${to} serves again (${unrecorded})`
     : `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
@@ -219,6 +250,7 @@ function refuseCandidate(
   candidate: Release,
   how: { input: string; named: boolean },
 ): never {
+  if (!inFlight(candidate)) refuseEndedCandidate(model, to, candidate, how);
   const ready = candidate.status === 'ready';
   const state = ready ? 'ready to merge' : 'still analysing';
   const pr = candidate.pr === undefined ? undefined : `PR #${candidate.pr}`;
@@ -234,12 +266,32 @@ function refuseCandidate(
   );
 }
 
+/**
+ * A rollback to the candidate of a release whose withdrawal is pending, which never served: it
+ * ended (failed its analysis, say) and is being taken out of service, no earlier version.
+ */
+function refuseEndedCandidate(
+  model: string,
+  to: string,
+  candidate: Release,
+  how: { input: string; named: boolean },
+): never {
+  const pr = candidate.pr === undefined ? '' : ` of PR #${candidate.pr}`;
+  const ended = candidate.status === 'failed' ? 'failed its analysis' : `ended ${candidate.status}`;
+  const where = `the candidate${pr}, which ${ended} and whose withdrawal is pending; it never served as stable`;
+  const back = `set ${how.input} to ${candidate.from} to withdraw it only, or to an earlier version`;
+  throw new InputError(
+    how.named
+      ? `rollback ${model}: ${how.input} ${to} is ${where}; ${back}`
+      : `rollback ${model}: the previous stable, ${to}, is ${where}; ${back}`,
+  );
+}
+
 /** Whether `version` gets all live traffic: it serves alone, on a canary at 100%, or on every instance. */
 function takesAllTraffic(state: TrafficState, version: string): boolean {
-  const { stable, canary, rolling } = state;
-  if (stable.version === version) return true;
-  if (canary?.version === version && canary.weight >= 100) return true;
-  return rolling?.version === version && rolling.replaced >= rolling.instances;
+  if (state.stable.version === version) return true;
+  const live = liveCandidate(state);
+  return live?.version === version && live.all;
 }
 
 /** Whether `version` served as stable: it serves now, or the ledger has it serve or be replaced. */

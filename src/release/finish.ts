@@ -1,6 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
-import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
+import { EndedElsewhereError, type Ledger, type LedgerEntry } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
@@ -176,7 +176,8 @@ export const withdrawalUnderWay = (release: Release): boolean =>
  * target, where its record names one) alone serving; `from` still serving alone is put back to
  * `serves` too (the rollback's change has not landed). Another stable serving now (a later
  * rollback or promotion) is not this candidate's state to settle: `other`, with what serves.
- * Target errors propagate.
+ * The platform cannot tell a blue gone from a rollback to the candidate: a caller with the ledger
+ * asks it first (retryWithdrawal). Target errors propagate.
  */
 export async function withdrawIfLive(
   target: Target,
@@ -203,9 +204,19 @@ export async function withdrawIfLive(
  * v3 after a rollback to v3, not `from`), so a run retrying while a rollback's traffic change is in
  * flight asks for the same state as the rollback. Only while the stable version is the release's
  * own or that one: a version another run put in place since came with the candidate withdrawn.
+ * `ledger`, where the caller has one: a promotion or rollback recorded since the release began
+ * that made its candidate the stable version (a rollback to it by command) settles the release
+ * instead, the platform left alone: the candidate serving alone is then that entry's word, not a
+ * blue gone (withdrawIfLive would put `from` back over the rollback).
  */
-export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Promise<Release> {
+export async function retryWithdrawal(
+  release: Release,
+  ctx: ReleaseContext,
+  ledger?: Pick<Ledger, 'history'>,
+): Promise<Release> {
   const now = ctx.clock.now();
+  const since = ledger && candidateServesSince(release, await ledger.history(release.model));
+  if (since) return servesOnRecord(release, since, now);
   try {
     const result = await withdrawIfLive(ctx.target, release.from, release.to, servesAfterEnd(release));
     // Another version serves now: not this release's platform state to settle.
@@ -233,6 +244,103 @@ export async function retryWithdrawal(release: Release, ctx: ReleaseContext): Pr
     updatedAt: now,
     reason: `${release.reason}; ${release.to} withdrawn on a later try`,
     ...(failed ? { ending: { ...release.ending, withdrawFailed: { ...failed, laterTry: true } } } : {}),
+  };
+}
+
+/**
+ * The ledger's last entry, where it made the release's candidate the stable version after the
+ * release began (its own entries from before are earlier servings of the same version: a revert).
+ */
+function candidateServesSince(release: Release, history: LedgerEntry[]): LedgerEntry | undefined {
+  const last = history.at(-1);
+  return last?.version === release.to && last.at >= release.startedAt ? last : undefined;
+}
+
+/** A release whose candidate `entry` made the stable version since: nothing left to withdraw. */
+const servesOnRecord = (release: Release, entry: LedgerEntry, now: number): Release =>
+  candidateServes(
+    release,
+    `${release.to} was not withdrawn: it is the stable version on record since the ${entry.kind} ${entry.previous} → ${entry.version}`,
+    now,
+  );
+
+/**
+ * A release whose withdrawal was pending, settled with its candidate serving alone (`done`: how):
+ * not withdrawn. An end by command keeps its status and says it serves (endedByRollbackToIt); a
+ * failed analysis stays failed, its record naming what serves (`ending.serves`).
+ */
+function candidateServes(release: Release, done: string, now: number): Release {
+  const byCommand = release.status === 'failed' ? {} : { rollbackToCandidate: true as const };
+  return {
+    ...settled(release),
+    updatedAt: now,
+    reason: `${done}; it had ended ${release.status}: ${endWhy(release)}`,
+    ending: { ...endingBesides(release), serves: release.to, ...byCommand },
+  };
+}
+
+/** The release, its withdrawal no longer pending. */
+const settled = ({ withdrawPending: _, ...rest }: Release): Release => rest;
+
+/** Why the release ended, without what its withdrawal met since. */
+const endWhy = (release: Release): string =>
+  release.ending?.withdrawFailed?.why ?? release.reason ?? `${release.to} ${release.status}`;
+
+/** What the release's ending says besides its withdrawal (a platform or smoke-test failure). */
+function endingBesides(release: Release): Ending {
+  const { withdrawFailed: _, serves: __, rollbackToCandidate: ___, ...kept } = release.ending ?? {};
+  return kept;
+}
+
+/**
+ * Settle by a command's one traffic change (a rollback) a release whose withdrawal is pending:
+ * `serves` alone serves after it, the release's candidate or another version. Its status stays (a
+ * failed analysis stays failed); `done`, what the change did, joins its reason. Recorded first,
+ * naming what serves (endThenWithdraw's order): a run retrying the withdrawal meanwhile asks for the
+ * same state, or sees the record moved on and leaves it. A refusal is recorded with the platform's
+ * words, the withdrawal still pending as before the command, and returned.
+ */
+export async function settleWithdrawal(
+  release: Release,
+  change: { serves: string; done: string; attempt: string },
+  ctx: ReleaseContext,
+  ledger: Ledger,
+  announce: (release: Release) => Promise<void> | void = () => {},
+): Promise<{ release: Release; refused?: TargetError }> {
+  const { serves, done, attempt } = change;
+  const failed = release.ending?.withdrawFailed;
+  const why = endWhy(release);
+  const kept = endingBesides(release);
+  const recorded = async (r: Release) => {
+    await ledger.saveRelease(r);
+    await announce(r);
+    return r;
+  };
+  const underWay = { ...release, updatedAt: ctx.clock.now(), reason: why, ending: { ...kept, serves } };
+  await recorded({ ...underWay, withdrawPending: true });
+  try {
+    await reconcile(ctx.target, withdrawTraffic(serves));
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    const note = err.message;
+    const refused: Release = {
+      ...release,
+      updatedAt: ctx.clock.now(),
+      reason: `${why}; ${attempt} failed too: ${note}`,
+      withdrawPending: true,
+      ending: { ...kept, withdrawFailed: { why, note } },
+    };
+    return { release: await recorded(refused), refused: err };
+  }
+  const now = ctx.clock.now();
+  if (serves === release.to) return { release: await recorded(candidateServes(release, done, now)) };
+  const ending = {
+    ...kept,
+    ...(serves === release.from ? {} : { serves }),
+    ...(failed ? { withdrawFailed: { ...failed, laterTry: true as const } } : {}),
+  };
+  return {
+    release: await recorded({ ...settled(release), updatedAt: now, reason: `${why}; ${done}`, ending }),
   };
 }
 

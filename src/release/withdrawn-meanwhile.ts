@@ -7,7 +7,11 @@ import { withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { announceEnd, ended, endThenWithdraw, hasLiveTraffic } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
+import type { RunResult } from './pull-request.js';
 import type { Release } from './types.js';
+
+/** A line for a PR's comment other than the run's own (RunResult.notify). */
+type Notice = NonNullable<RunResult['notify']>[number];
 
 /** The longest a run waits for the job that may be driving a release to record its change. */
 const MAX_GRACE_MS = 60_000;
@@ -20,9 +24,15 @@ const MAX_GRACE_MS = 60_000;
  * candidate traffic again. One whose candidate serves alone, its stable version gone (blue removed
  * under a bake), is live and unjudged: it is ended the same way, `from` put back to serve alone
  * (endThenWithdraw: a refusal is recorded, the withdrawal pending). Any other release is returned
- * as it is.
+ * as it is. A release ended here after its PR merged (on-merge: analyze-then-promote) says on the
+ * merged PR (`notify`, for a run that writes other PRs' comments) that its candidate was not promoted.
  */
-export async function endIfWithdrawn(config: Config, release: Release, ports: Ports): Promise<Release> {
+export async function endIfWithdrawn(
+  config: Config,
+  release: Release,
+  ports: Ports,
+  notify: (line: Notice) => void = () => {},
+): Promise<Release> {
   const model = config.models[release.model];
   if (!model || release.status !== 'analysing' || release.withdrawPending) return release;
   const phase = phasesOf(model.strategy)[release.phase];
@@ -49,14 +59,32 @@ export async function endIfWithdrawn(config: Config, release: Release, ports: Po
     const now = await ports.ledger.reread(release);
     if (now && !sameRecord(now, release)) return now;
   }
-  if (alone) return endCandidateAlone(release, phase.name, ctx, ports);
+  if (alone) return notedIfMerged(await endCandidateAlone(release, phase.name, ctx, ports), notify);
   const why =
     `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
-    'the job analysing it stopped and its post step withdrew it without recording that (GitHub did not answer), or it was withdrawn by hand; ' +
-    'push a new commit, or close and reopen the PR, to analyse it again';
+    `the job analysing it stopped and its post step withdrew it without recording that (GitHub did not answer), or it was withdrawn by hand; ${howToAnalyseAgain(release)}`;
   const stopped = ended(release, 'aborted', why, ctx.clock.now());
   await ports.ledger.saveRelease(stopped);
   ports.log.warn(`${release.model}: ${why}`);
+  return notedIfMerged(stopped, notify);
+}
+
+/**
+ * How the user has the candidate analysed again. After its PR merged, no push or reopen can: its
+ * candidate was not promoted, and a re-run of the merge job analyses it again
+ * (merged-ready.ts analysesAgainAfterMerge).
+ */
+function howToAnalyseAgain(release: Release): string {
+  if (release.mergedAt === undefined)
+    return 'push a new commit, or close and reopen the PR, to analyse it again';
+  const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
+  return `${release.to} was not promoted; re-run ${job} to analyse it again`;
+}
+
+/** `stopped`, ended here; after its PR merged, its reason goes to the merged PR's comment too. */
+function notedIfMerged(stopped: Release, notify: (line: Notice) => void): Release {
+  if (stopped.mergedAt !== undefined && stopped.pr !== undefined)
+    notify({ pr: stopped.pr, model: stopped.model, why: stopped.reason ?? howToAnalyseAgain(stopped) });
   return stopped;
 }
 
@@ -75,8 +103,7 @@ async function endCandidateAlone(
   const { from, to } = release;
   const why =
     `${to} served all live traffic alone when this run went to resume ${phaseName}: ${from} was no longer deployed ` +
-    `(removed outside model-gate); the analysis stopped and ${from} was asked to serve alone again; ` +
-    'push a new commit, or close and reopen the PR, to analyse it again';
+    `(removed outside model-gate); the analysis stopped and ${from} was asked to serve alone again; ${howToAnalyseAgain(release)}`;
   const end = { status: 'aborted' as const, why };
   const { release: stopped } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
   ports.log.warn(`${release.model}: ${stopped.reason}`);
