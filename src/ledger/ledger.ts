@@ -40,7 +40,13 @@ function byAnother(theirs: Release, driven: Release): string {
  * state a run records is stamped with the time it was decided).
  */
 export const sameRecord = (a: Release, b: Release): boolean =>
-  a.startedAt === b.startedAt && a.updatedAt === b.updatedAt && a.status === b.status && a.phase === b.phase;
+  a.startedAt === b.startedAt &&
+  a.updatedAt === b.updatedAt &&
+  a.status === b.status &&
+  a.phase === b.phase &&
+  // A settled withdrawal keeps its status: within the same millisecond, only these tell.
+  a.withdrawPending === b.withdrawPending &&
+  a.ending?.serves === b.ending?.serves;
 
 /**
  * A release's state that a ledger holds (a PR comment edited by hand), or is asked to hold, does

@@ -30,6 +30,22 @@ const entry = {
 };
 
 describe('fileLedger', () => {
+  it('sees a withdrawal another run settled within the same millisecond, its status unchanged', async () => {
+    const ledger = fileLedger(path);
+    const pending = {
+      ...release(sha(7)),
+      status: 'failed' as const,
+      withdrawPending: true,
+      updatedAt: 5_000,
+    };
+    await ledger.saveRelease(pending);
+    expect(await ledger.endedElsewhere?.(pending, true)).toBeUndefined();
+    // Another run took v2 out of service and recorded it at the same instant: still failed.
+    const { withdrawPending: _, ...settled } = pending;
+    await ledger.saveRelease(settled);
+    expect(await ledger.endedElsewhere?.(pending, true)).toEqual(settled);
+  });
+
   it("reads back a local run's release of the working tree and a PR head's", async () => {
     const ledger = fileLedger(path);
     await ledger.saveRelease(release(WORKING_TREE));
