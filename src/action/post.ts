@@ -3,8 +3,10 @@ import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { announceEnd, endThenWithdraw, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
+import { finishIdle, idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { candidateMayBeLive, type Release } from '../release/types.js';
+import { strategyOf } from '../strategies/strategy.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { actionPorts } from './ports.js';
@@ -18,13 +20,21 @@ import { startWaiting } from './start-waiting.js';
  */
 export const CLEANUP_STATE = 'cleanup';
 
-const savedCandidates = z.array(z.object({ model: z.string(), from: z.string(), to: z.string() }));
+// `idle`: ready, its change to idle not confirmed (pending-idle.ts): taken to idle, not withdrawn.
+const savedCandidates = z.array(
+  z.object({ model: z.string(), from: z.string(), to: z.string(), idle: z.literal(true).optional() }),
+);
 type SavedCandidate = z.infer<typeof savedCandidates>[number];
 
-/** What the main step saves for the post step: its releases whose candidate may have live traffic. */
+/**
+ * What the main step saves for the post step: its releases whose candidate may have live traffic,
+ * and its ready ones whose change to idle is not confirmed.
+ */
 export function cleanupState(releases: Release[]): string {
-  const live = releases.filter(candidateMayBeLive);
-  return JSON.stringify(live.map((r) => ({ model: r.model, from: r.from, to: r.to })));
+  const live = releases.filter((r) => candidateMayBeLive(r) || idlePending(r));
+  return JSON.stringify(
+    live.map((r) => ({ model: r.model, from: r.from, to: r.to, ...(idlePending(r) ? { idle: true } : {}) })),
+  );
 }
 
 /**
@@ -64,10 +74,17 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
-      if (!release || !candidateMayBeLive(release)) continue;
+      if (!release || !(candidateMayBeLive(release) || idlePending(release))) continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
+      if (idlePending(release)) {
+        // Ready: the main step stopped between recording it and taking it to idle; the change is finished here.
+        const { release: idled, refused } = await finishIdle(release, ctx, ports.ledger);
+        if (refused) failures.push(`${model.name}: taking ${release.to} to idle failed: ${refused}`);
+        else core.warning(`${model.name}: ${idled.reason}`);
+        continue;
+      }
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
       let ended: Release;
       if (release.withdrawPending) {
@@ -108,12 +125,20 @@ async function withdrawSaved(saved: string, config: Config, ports: Ports, only?:
     const model = config.models[c.model];
     if (!model || (only !== undefined && c.model !== only)) continue;
     try {
+      if (c.idle) {
+        const idled = await idleIfLive(ports.targetFor(model), strategyOf(model.strategy), c.from, c.to);
+        if (idled.done === 'idled') done.push(`${c.model}: ${c.to} taken to idle on the platform`);
+        else if (idled.done === 'idle') done.push(`${c.model}: ${c.to} is idle`);
+        else done.push(`${c.model}: left as it is (another version than ${c.from} serves now)`);
+        continue;
+      }
       const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
       if (result.done === 'withdrawn') done.push(`${c.model}: ${c.to} withdrawn on the platform`);
       else if (result.done === 'not-live') done.push(`${c.model}: ${c.to} has no live traffic`);
       else done.push(`${c.model}: left as it is (${result.serving} serves now, not ${c.from})`);
     } catch (err) {
-      done.push(`${c.model}: withdrawing ${c.to} failed too: ${(err as Error).message}`);
+      const what = c.idle ? `taking ${c.to} to idle` : `withdrawing ${c.to}`;
+      done.push(`${c.model}: ${what} failed too: ${(err as Error).message}`);
     }
   }
   return done.length > 0 ? done.join('; ') : 'no candidate was saved as live';

@@ -147,6 +147,8 @@ export const releaseSchema = z.object({
   watchedUntil: time.optional(),
   // Optional: absent until the PR merges, and in releases stored before it.
   mergedAt: time.optional(),
+  // Optional: absent once the ready candidate's change to idle is confirmed, and in releases stored before it.
+  idlePending: z.literal(true).optional(),
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */

@@ -52,15 +52,22 @@ export function driftNotChecked(model: string, version: string, why: string): Dr
   return { model, version, drifted: false, inconclusive: true, note };
 }
 
-/** The drift watch of one model (config `drift-watch`), for `schedule` ticks. */
-export async function watchDrift(model: ModelConfig, ports: Ports): Promise<DriftReport | undefined> {
+/**
+ * The drift watch of one model (config `drift-watch`), for `schedule` ticks. `read`: the release
+ * holding the model's slot, where the tick has read it already (none: `holder` undefined).
+ */
+export async function watchDrift(
+  model: ModelConfig,
+  ports: Ports,
+  read?: { holder: Release | undefined },
+): Promise<DriftReport | undefined> {
   const watch = model.driftWatch;
   if (!watch) return undefined;
   const ctx = contextFor(model, ports);
   const unchecked = (version: string, why: string) => driftNotChecked(model.name, version, why);
   let version: string;
   let live: LiveCandidate | undefined;
-  const holder = await releaseHolding(model.name, ports);
+  const holder = read ? read.holder : await releaseHolding(model.name, ports);
   try {
     // The ledger's versions map a platform's names back (`fraud-1-1-0` is 1.1.0, not 1-1-0).
     const known = ledgerKnown(await ports.ledger.history(model.name), holder);

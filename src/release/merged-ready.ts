@@ -39,18 +39,39 @@ export const stillAnalysingNote = (release: Release): string =>
   `merged while ${release.to} is still analysing (on-merge: analyze-then-promote): the run that finishes its analysis (a schedule tick, or a re-run of this job) promotes ${release.to} if it passes, and says here if it fails`;
 
 /**
+ * How long after a release was recorded ready a tick leaves its promotion to the run that made it
+ * ready: a merge job (analyze-then-promote) promotes it right after, and a platform may take
+ * minutes to confirm; a second promoter meanwhile would record the promotion twice.
+ */
+export const PROMOTION_GRACE_MS = 10 * 60_000;
+
+/**
+ * Whether a schedule tick tries again to promote `release`: its PR merged (analyze-then-promote),
+ * it passed, and no run has promoted it since the grace after its last record (a refused promotion,
+ * a run lost before it promoted).
+ */
+export const promotionDue = (release: Release, now: number): boolean =>
+  release.status === 'ready' &&
+  release.mergedAt !== undefined &&
+  now - release.updatedAt >= PROMOTION_GRACE_MS;
+
+/**
  * After a schedule tick drove `releases`: promote each merged one it made ready, and say on the
- * merged PR of each it found failed that it was not promoted. A platform that refuses the
- * promotion leaves the release ready, and the line says what to do.
+ * merged PR of each it found failed that it was not promoted. `again`: merged releases the tick
+ * found ready (promotionDue), each tried once more, unless another run changed its record since.
+ * A platform that refuses the promotion leaves the release ready, its reason saying why, and the
+ * next tick tries again.
  */
 export async function promoteMergedReady(
   config: Config,
   releases: Release[],
   ports: Ports,
+  again: Release[] = [],
 ): Promise<{ releases: Release[]; notify: NonNullable<RunResult['notify']> }> {
   const notify: NonNullable<RunResult['notify']> = [];
   const out: Release[] = [];
-  for (const release of releases) {
+  const tries = [...releases.map((r) => ({ r, found: false })), ...again.map((r) => ({ r, found: true }))];
+  for (const { r: release, found } of tries) {
     const model = config.models[release.model];
     if (!model || release.mergedAt === undefined || release.pr === undefined) {
       out.push(release);
@@ -67,6 +88,12 @@ export async function promoteMergedReady(
       out.push(release);
       continue;
     }
+    // Read before this run drove anything: a run that promoted or ended it since has the last word.
+    const theirs = found ? await ports.ledger.endedElsewhere?.(release, true) : undefined;
+    if (theirs) {
+      out.push(theirs);
+      continue;
+    }
     const head = release.headSha === undefined ? '' : ` on ${headName(release.headSha)}`;
     const summary = `passed ${passedPhases(model, release)}${head}, analysed after the merge`;
     try {
@@ -75,10 +102,13 @@ export async function promoteMergedReady(
       out.push(promoted);
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
-      const why = `${release.to} passed its analysis after the merge, but promoting it failed: ${err.message}; re-run the merge job of PR #${pr} or use the promote command once the platform answers`;
+      const why = `${release.to} passed its analysis after the merge, but promoting it failed: ${err.message}; the next schedule tick tries again (or re-run the merge job of PR #${pr}, or use the promote command)`;
       ports.log.warn(`${model.name}: ${why}`);
-      notify.push({ pr, model: model.name, why });
-      out.push(release);
+      // On record, so that the merged PR's comment says the promotion is pending and why (its
+      // release's line: a note beside it would say the same again).
+      const pending: Release = { ...release, updatedAt: ports.clock.now(), reason: why };
+      await ports.ledger.saveRelease(pending);
+      out.push(pending);
     }
   }
   return { releases: out, notify };

@@ -7,9 +7,10 @@ import { wouldDrive } from './dry-run.js';
 import { promoteMergedReady } from './merged-ready.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
+import { settleReady, settlesReady } from './ready-in-ticks.js';
 import { retireBlue } from './retire-blue.js';
 import { defectOf, reportIt, stopOnDefect, stoppedOn } from './schedule-defects.js';
-import { candidateMayBeLive, type Release } from './types.js';
+import { candidateMayBeLive, holdsSlot, type Release } from './types.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { leaseNote } from './watch-lease.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
@@ -61,14 +62,21 @@ export async function runSchedule(
   if (opts.dryRun)
     skipped.push(...analysing.map((r) => ({ model: r.model, why: wouldDrive(r), kind: 'dry-run' as const })));
   const drive = analysing.length > 0 && !opts.dryRun;
-  // A merged PR's release (on-merge: analyze-then-promote) this pass made ready is promoted.
+  // Ready releases a run left unsettled: their change to idle, a merged PR's promotion.
+  const ready = await settleReady(config, found.ready, ports, opts, defects);
+  skipped.push(...ready.skipped);
+  // A merged PR's release (on-merge: analyze-then-promote) this pass made ready is promoted, and
+  // one a tick before could not promote is tried again.
   const merged = await promoteMergedReady(
     config,
     drive ? await driveEach(config, analysing, ports, opts, defects) : [],
     ports,
+    ready.again,
   );
   const driven = merged.releases;
-  const releases = [...stopped, ...driven];
+  const releases = [...stopped, ...ready.releases, ...driven];
+  // The drift watch names the candidate holding the slot as this pass left it.
+  for (const r of releases) found.holders.set(r.model, holdsSlot(r) ? r : undefined);
   // One report of the pass, as one driveReleases call over them all makes.
   if (releases.length > 0) await ports.onProgress?.(releases);
   const notify = [...found.notify, ...merged.notify];
@@ -87,7 +95,7 @@ export async function runSchedule(
       passed.some((r) => r.model === model.name && r.status === 'analysing')
     )
       continue;
-    await driftOf(model, ports, opts, result, defects);
+    await driftOf(model, ports, opts, result, defects, found.holders);
   }
   if (analysing.length === 0 && watched.size === 0 && result.drift?.length === 0) {
     result.skipped.push({ model: '*', why: 'no release is analysing', kind: 'note' });
@@ -111,6 +119,10 @@ interface Holders {
   unread: Set<string>;
   /** Lines for the comments of the PRs whose releases the tick found (checkPullRequest). */
   notify: NonNullable<RunResult['notify']>;
+  /** Ready releases left unsettled (settlesReady): a change to idle pending, a promotion due. */
+  ready: Release[];
+  /** Each model's release holding the slot as read (none: undefined), for its drift watch. */
+  holders: Map<string, Release | undefined>;
 }
 
 /** Each model's canary holder, and whether this tick drives it; defects go to `defects`. */
@@ -129,6 +141,8 @@ async function readHolders(
     watched: new Set(),
     unread: new Set(),
     notify: [],
+    ready: [],
+    holders: new Map(),
   };
   for (const name of names) {
     let holder: Release | undefined;
@@ -141,6 +155,7 @@ async function readHolders(
       // models' ticks, their withdrawals included. Nothing is known of this one's release, so it
       // keeps the slot here: no blue retired; after a defect, no drift watched either.
       found.held.add(name);
+      found.holders.set(name, undefined);
       const why = defect
         ? reportIt(`${stoppedOn(defect, 'reading its release')}; this tick leaves ${name} as it is`)
         : (err as Error).message;
@@ -149,8 +164,13 @@ async function readHolders(
       found.skipped.push({ model: name, why, kind: 'note' });
       continue;
     }
+    found.holders.set(name, holder);
     if (holder) found.held.add(name);
-    if (!holder || !candidateMayBeLive(holder)) continue;
+    if (!holder) continue;
+    if (!candidateMayBeLive(holder)) {
+      if (settlesReady(holder, ports.clock.now())) found.ready.push(holder);
+      continue;
+    }
     try {
       // Two drivers would fight (each under its own config: the PR's, the default branch's) and take
       // each other's traffic changes for withdrawals. A dispatch rollback or abort does not ask. The
@@ -254,10 +274,13 @@ async function driftOf(
   opts: { dryRun?: boolean },
   result: RunResult,
   defects: Error[],
+  holders: Map<string, Release | undefined>,
 ): Promise<void> {
   let report: DriftReport | undefined;
   try {
-    report = await watchDrift(model, ports);
+    // The slot's holder as this tick read it: the watch need not read it again.
+    const read = holders.has(model.name) ? { holder: holders.get(model.name) } : undefined;
+    report = await watchDrift(model, ports, read);
   } catch (err) {
     const defect = defectOf(err, defects);
     if (!defect) throw err;

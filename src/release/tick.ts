@@ -8,7 +8,8 @@ import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
-import { platformFailure, readyReason, undecidedNote } from './phase-notes.js';
+import { idleChanges, readyReasonOf } from './pending-idle.js';
+import { platformFailure, undecidedNote } from './phase-notes.js';
 import {
   NO_DATA_GRACE_MS,
   noConversionData,
@@ -240,7 +241,9 @@ async function passPhase(release: Release, ctx: TickContext): Promise<Release> {
  * Every phase passed: keep the candidate deployed but give it no live traffic until the PR merges.
  * The pass is recorded first: should the record fail, the candidate keeps its phase's traffic and
  * the next run passes it again; with the change first, the next run would find an analysing
- * release without its traffic and end it as withdrawn by hand.
+ * release without its traffic and end it as withdrawn by hand. Recorded with the change pending
+ * (`idlePending`): should this run stop after the record, the next run makes the change
+ * (pending-idle.ts), and the record does not claim the candidate serves as idle meanwhile.
  */
 async function passedAll(release: Release, ctx: TickContext): Promise<Release> {
   const strategy = strategyOf(ctx.config.strategy);
@@ -248,9 +251,11 @@ async function passedAll(release: Release, ctx: TickContext): Promise<Release> {
     ...release,
     status: 'ready',
     updatedAt: ctx.clock.now(),
-    reason: readyReason(release.to, release.phases, strategy.phases.length, strategy.idleNote),
+    reason: readyReasonOf(release, strategy, false),
   };
-  await ctx.record?.(ready);
+  if (ctx.record && idleChanges(strategy, release))
+    await ctx.record({ ...ready, idlePending: true, reason: readyReasonOf(release, strategy, true) });
+  else await ctx.record?.(ready);
   try {
     await reconcile(ctx.target, strategy.idle(release.from, release.to));
   } catch (err) {

@@ -148,6 +148,13 @@ export interface Release {
    * the run that makes it ready promotes it (release/merged-ready.ts). States stored before it have none.
    */
   mergedAt?: number;
+  /**
+   * Ready, but the change that takes its candidate off its last phase's traffic (the strategy's
+   * idle) is not confirmed: recorded with the pass, before the change (tick.ts passedAll). The
+   * candidate may keep that traffic until a run finishes the change (release/pending-idle.ts).
+   * Meaningful on a ready release only; states stored before it have none.
+   */
+  idlePending?: true;
 }
 
 /** Whether the release's candidate is in flight: deployed for analysis, or ready and awaiting merge. */

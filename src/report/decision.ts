@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
+import { idlePending } from '../release/pending-idle.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import type { GateState, Release } from '../release/types.js';
@@ -94,6 +95,7 @@ export function reportSentence(r: Release, result: RunResult): string {
 /** A release's status as a report of `result` heads it: `promoted, since rolled back to v1`. */
 export function reportStatus(r: Release, result: RunResult): string {
   if (withdrawalUnderWay(r)) return `${r.status}, change under way`;
+  if (promotionPending(r)) return 'merged, promotion pending';
   const since = rolledBackSince(r, result);
   return since ? `promoted, since rolled back to ${since.version}` : r.status;
 }
@@ -116,8 +118,12 @@ function endSentence(r: Release): string {
   switch (r.status) {
     case 'analysing':
       return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${CONTINUES}`;
-    case 'ready':
-      return readySentence(r);
+    case 'ready': {
+      const ready = promotionPending(r)
+        ? `${r.model} ${r.to}: merged; promotion pending: ${r.reason ?? 'the next schedule tick promotes it'}`
+        : readySentence(r);
+      return idlePending(r) ? `${ready}; ${idlePendingWords(r)}` : ready;
+    }
     case 'failed':
       if (notDeployed(r)) return notDeployedSentence(r);
       if (neverServedCallers(r))
@@ -131,6 +137,13 @@ function endSentence(r: Release): string {
       return `${r.model} ${r.to} was withdrawn: ${r.reason}`;
   }
 }
+
+/** Ready after its PR merged (on-merge: analyze-then-promote): a tick promotes it, or tries again. */
+const promotionPending = (r: Release) => r.status === 'ready' && r.mergedAt !== undefined;
+
+/** A ready candidate whose change to idle is not confirmed (pending-idle.ts): it may keep its traffic. */
+const idlePendingWords = (r: Release) =>
+  `${r.to} may still get its last phase's traffic: the change to idle after it is not confirmed yet, and the job's post step or the next schedule tick makes it`;
 
 /**
  * Ready, and whether every gate decided: must-have-data: false lets a phase end without a decision
@@ -238,6 +251,8 @@ export function reportTitle(result: RunResult): string {
     return `⏳ ${servesAfterEnd(underWay) === underWay.from ? 'Withdrawing' : 'Rolling back'}: ${changeUnderWay(underWay)}`;
   const decision = runDecision(result);
   if (decision === 'skipped') return nothingChangedTitle(result);
+  // Its PR merged: no longer one to merge, and not promoted yet.
+  if (decision === 'ready' && result.releases.some(promotionPending)) return '⏳ Merged: promotion pending';
   if (decision !== 'failed') return DECISION_TITLE[decision];
   const failed = result.releases.filter((r) => r.status === 'failed');
   const drifted = result.drift?.some((d) => d.drifted) === true;
