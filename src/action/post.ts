@@ -88,7 +88,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
       let ended: Release;
       if (release.withdrawPending) {
-        ended = await retryWithdrawal(release, ctx);
+        ended = await retryWithdrawal(release, ctx, ports.ledger);
         await ports.ledger.saveRelease(ended);
       } else {
         const end = { status: 'aborted' as const, why };

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { LedgerEntry } from '../ledger/ledger.js';
+import { type LedgerEntry, sameEntry } from '../ledger/ledger.js';
 import { version } from '../ledger/release-schema.js';
 import type { Release } from '../release/types.js';
 import { type GitHubClient, isNotFound } from './client.js';
@@ -55,9 +55,14 @@ export class Deployments {
       .reverse();
   }
 
-  /** A deployment per promotion or rollback, marked successful; the one it replaces becomes inactive. */
+  /**
+   * A deployment per promotion or rollback, marked successful; the one it replaces becomes
+   * inactive. One the newest deployment records already (sameEntry: a re-run's) is not made twice.
+   */
   async record(entry: LedgerEntry): Promise<void> {
     const previous = (await this.list(entry.model, SERVE_TASK, 1))[0];
+    const newest = previous && servePayload.safeParse(payloadOf(previous));
+    if (newest?.success && sameEntry(newest.data, entry)) return;
     const id = await this.create(entry.model, {
       ref: this.sha,
       task: SERVE_TASK,

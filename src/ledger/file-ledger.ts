@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import { type Ledger, type LedgerEntry, LedgerStateError, sameRecord } from './ledger.js';
+import { type Ledger, type LedgerEntry, LedgerStateError, sameEntry, sameRecord } from './ledger.js';
 import { firstProblems, parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
@@ -107,6 +107,8 @@ export function fileLedger(path: string): Ledger {
     },
     async record(entry) {
       const data = await load();
+      const last = data.history.findLast((e) => e.model === entry.model);
+      if (last && sameEntry(last, entry)) return;
       data.history.push(entry);
       await save(data, `the ${entry.kind} of ${entry.model}`);
     },

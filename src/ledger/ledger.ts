@@ -44,8 +44,9 @@ export const sameRecord = (a: Release, b: Release): boolean =>
   a.updatedAt === b.updatedAt &&
   a.status === b.status &&
   a.phase === b.phase &&
-  // A settled withdrawal keeps its status: within the same millisecond, only these tell.
+  // A settled withdrawal or change to idle keeps its status: within the same millisecond, only these tell.
   a.withdrawPending === b.withdrawPending &&
+  a.idlePending === b.idlePending &&
   a.ending?.serves === b.ending?.serves;
 
 /**
@@ -66,10 +67,20 @@ export interface LedgerEntry {
   summary: string;
 }
 
+/**
+ * The same promotion or rollback: a run that recorded it and stopped before saving its release, or
+ * whose answer from GitHub was lost, records it again on its re-run; the ledger keeps one.
+ */
+export const sameEntry = (
+  a: Pick<LedgerEntry, 'kind' | 'version' | 'previous' | 'pr'>,
+  b: Pick<LedgerEntry, 'kind' | 'version' | 'previous' | 'pr'>,
+): boolean => a.kind === b.kind && a.version === b.version && a.previous === b.previous && a.pr === b.pr;
+
 /** The durable record: releases in flight (to resume them) and the audit trail. */
 export interface Ledger {
   release(model: string): Promise<Release | undefined>;
   saveRelease(release: Release): Promise<void>;
+  /** Adds `entry` to the model's history, unless its newest entry is the same (sameEntry). */
   record(entry: LedgerEntry): Promise<void>;
   history(model: string): Promise<LedgerEntry[]>;
   /** A drift watch found the stable version's predictions drifted. */

@@ -23,8 +23,10 @@ export async function promote(
   summary: string,
 ): Promise<Release> {
   await reconcile(ctx.target, strategyOf(ctx.config.strategy).promoted(release.from, release.to));
+  // A change to idle pending on a ready record is moot once the candidate serves alone.
+  const { idlePending: _, ...rest } = release;
   const promoted: Release = {
-    ...release,
+    ...rest,
     status: 'promoted',
     updatedAt: ctx.clock.now(),
     reason: `${release.to} is now the stable version (was ${release.from}); ${summary}`,
@@ -34,19 +36,8 @@ export async function promote(
   return promoted;
 }
 
-/**
- * Record the promotion of `promoted` unless the ledger's last entry is it already: a run that
- * recorded it and stopped before saving the release, or a GitHub answer lost after the Deployment
- * was made, must not leave two.
- */
+/** Record the promotion of `promoted`: a ledger keeps one where its last entry is it already (Ledger.record). */
 async function recordPromotion(promoted: Release, ledger: Ledger, summary: string): Promise<void> {
-  const last = (await ledger.history(promoted.model)).at(-1);
-  const recorded =
-    last?.kind === 'promotion' &&
-    last.version === promoted.to &&
-    last.previous === promoted.from &&
-    last.pr === promoted.pr;
-  if (recorded) return;
   await ledger.record({
     model: promoted.model,
     kind: 'promotion',
@@ -119,8 +110,9 @@ function notWithdrawn(
   note: string,
 ): Release {
   // The next run tries again (retryWithdrawal): the candidate may still get live traffic.
+  const { idlePending: _, ...rest } = release;
   return {
-    ...release,
+    ...rest,
     status,
     updatedAt: now,
     reason: `${why}; withdrawing ${release.to} failed: ${note}`,
@@ -359,6 +351,7 @@ export function ended(
   const phases = release.phases.map((p) =>
     p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'withdrawn' as const } : p,
   );
-  const { ending: _, ...rest } = release;
+  // A change to idle pending on a ready record is moot once the candidate is out of service.
+  const { ending: _, idlePending: __, ...rest } = release;
   return { ...rest, status, phases, updatedAt: now, reason: why, ...(ending ? { ending } : {}) };
 }

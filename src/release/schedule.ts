@@ -193,7 +193,9 @@ async function readHolders(
       if (pr.ended || pr.line?.kind === 'dry-run') continue;
       // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
       // records nothing, so it does not end a release that lost its traffic either.
-      found.analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports));
+      // A merged PR's release ended here tells that PR how to analyse it again (notedIfMerged).
+      const notify = (line: (typeof found.notify)[number]) => found.notify.push(line);
+      found.analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports, notify));
     } catch (err) {
       const defect = defectOf(err, defects);
       if (!defect) throw err;

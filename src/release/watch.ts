@@ -8,6 +8,7 @@ import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { hasLiveTraffic, retryWithdrawal, servesAfterEnd } from './finish.js';
+import { finishIdle, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
@@ -63,7 +64,9 @@ export async function driveReleases(
         let next: Release;
         try {
           await checkNotEnded(release, ports.ledger);
-          next = await retryWithdrawal(release, guarded(contextFor(model, ports), { release }, ports.ledger));
+          const ctx = guarded(contextFor(model, ports), { release }, ports.ledger);
+          // With the ledger: a rollback to the candidate recorded since settles it, not `from` put back.
+          next = await retryWithdrawal(release, ctx, ports.ledger);
           await checkNotEnded(release, ports.ledger);
         } catch (err) {
           giveUp(i, err);
@@ -73,8 +76,20 @@ export async function driveReleases(
         if (next.withdrawPending) {
           ports.log.warn(`${next.model}: ${next.to} may still get live traffic: ${next.reason}`);
           retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));
-        } else ports.log.info(`${next.model}: ${next.to} withdrawn on a later try`);
+        } else ports.log.info(`${next.model}: ${next.reason}`);
         current[i] = next;
+        continue;
+      }
+      // Ready, its change to idle not confirmed (a re-run of the job that recorded it): finished here.
+      if (idlePending(release)) {
+        const { release: idled, refused } = await finishIdle(release, contextFor(model, ports), ports.ledger);
+        if (refused)
+          ports.log.warn(
+            `${model.name}: ${release.to} may still get live traffic: taking it to idle after its last phase failed: ${refused}; a re-run of this job, its post step or the next schedule tick tries again`,
+          );
+        else if (idled !== release)
+          ports.log.info(`${model.name}: ${release.to} taken to idle, as its ready record said was pending`);
+        current[i] = idled;
         continue;
       }
       if (release.status !== 'analysing') continue;

@@ -143,7 +143,7 @@ const promotionPending = (r: Release) => r.status === 'ready' && r.mergedAt !== 
 
 /** A ready candidate whose change to idle is not confirmed (pending-idle.ts): it may keep its traffic. */
 const idlePendingWords = (r: Release) =>
-  `${r.to} may still get its last phase's traffic: the change to idle after it is not confirmed yet, and the job's post step or the next schedule tick makes it`;
+  `${r.to} may still get its last phase's traffic: the change to idle after it is not confirmed yet, and the job's post step, a re-run of the job or the next schedule tick makes it`;
 
 /**
  * Ready, and whether every gate decided: must-have-data: false lets a phase end without a decision
@@ -166,18 +166,22 @@ function readySentence(r: Release): string {
 }
 
 /**
- * Rolled back, and why; a rollback that failed first and took on a later try says so in that
- * order; one that failed only because the analysis could not run says how to try again.
+ * Rolled back, to what serves after it, and why; a rollback that failed first and took on a later
+ * try says so in that order; one that failed only because the analysis could not run says how to
+ * try again. One whose end left the candidate itself serving (a rollback to it by command while
+ * its withdrawal was pending) was not rolled back: its reason says so, and why it failed.
  */
 function rolledBackSentence(r: Release): string {
+  const serves = servesAfterEnd(r);
+  if (serves === r.to) return `${r.model} ${r.reason ?? `${r.to} now serves as stable`}`;
   const failed = r.ending?.withdrawFailed;
   const why = failed?.why ?? r.reason ?? '';
   const later = failed?.laterTry === true;
   const when = later ? ' on a later try' : '';
   const first = later ? ` (the first rollback failed: ${failed?.note})` : '';
   if (couldNotRun(r))
-    return `${r.model} ${r.to} was rolled back to ${r.from}${when} without a verdict on it (${why})${first}; ${RETRY}`;
-  return `${r.model} ${r.to} was rolled back to ${r.from}${when}: ${why}${first}`;
+    return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${RETRY}`;
+  return `${r.model} ${r.to} was rolled back to ${serves}${when}: ${why}${first}`;
 }
 
 /**

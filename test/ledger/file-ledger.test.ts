@@ -46,6 +46,32 @@ describe('fileLedger', () => {
     expect(await ledger.endedElsewhere?.(pending, true)).toEqual(settled);
   });
 
+  it('sees a change to idle another run finished within the same millisecond, its status unchanged', async () => {
+    const ledger = fileLedger(path);
+    const pending = {
+      ...release(sha(7)),
+      status: 'ready' as const,
+      idlePending: true as const,
+      updatedAt: 5_000,
+    };
+    await ledger.saveRelease(pending);
+    expect(await ledger.endedElsewhere?.(pending, true)).toBeUndefined();
+    // Another run took v2 to idle and recorded it at the same instant: still ready.
+    const { idlePending: _, ...idled } = pending;
+    await ledger.saveRelease(idled);
+    expect(await ledger.endedElsewhere?.(pending, true)).toEqual(idled);
+  });
+
+  it("keeps one entry where a re-run records the model's last promotion again", async () => {
+    const ledger = fileLedger(path);
+    await ledger.record({ ...entry, kind: 'promotion' });
+    await ledger.record({ ...entry, model: 'churn', kind: 'promotion' });
+    await ledger.record({ ...entry, kind: 'promotion', at: 3_000 });
+    expect(await ledger.history('fraud')).toEqual([entry]);
+    await ledger.record({ ...entry, kind: 'rollback', version: 'v1', previous: 'v2', pr: undefined });
+    expect(await ledger.history('fraud')).toHaveLength(2);
+  });
+
   it("reads back a local run's release of the working tree and a PR head's", async () => {
     const ledger = fileLedger(path);
     await ledger.saveRelease(release(WORKING_TREE));

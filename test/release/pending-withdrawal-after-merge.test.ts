@@ -46,6 +46,12 @@ describe('a merged release whose candidate was withdrawn without a record', () =
     const tick = await handleSchedule(w.config, w.ports, once);
     expect(tick.releases[0]).toMatchObject({ status: 'aborted', reason: expect.stringContaining(AGAIN) });
     expect(tick.releases[0]?.reason).not.toContain('reopen');
+    // The merged PR, whose job no longer runs, is told so on its comment.
+    expect(tick.notify).toContainEqual({
+      pr: 7,
+      model: 'fraud',
+      why: expect.stringMatching(new RegExp(`; ${AGAIN}$`)),
+    });
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
 
     const rerun = await handlePullRequest(w.config, w.event('closed', true), w.ports, once);

@@ -83,6 +83,12 @@ describe('a dispatch rollback while a failed candidate withdrawal is pending', (
     ]);
     expect(rolled.releases[0]?.withdrawPending).toBeUndefined();
     expect(await w.ledger.canaryHolder('fraud')).toBeUndefined();
+    // The report says v2 serves, not that it was rolled back to v1.
+    const report = renderMarkdown(w.config, rolled, { now: w.clock.now() });
+    expect(report).toContain(
+      'fraud v2 now serves as stable: a rollback by workflow\\_dispatch went back to it',
+    );
+    expect(report).not.toContain('rolled back to v1');
     const writes = w.target.writes.length;
 
     await handleSchedule(w.config, w.ports, tick);
@@ -143,6 +149,9 @@ describe('a dispatch rollback while a failed candidate withdrawal is pending', (
       ending: { serves: 'v0', withdrawFailed: { laterTry: true } },
     });
     expect(settled?.withdrawPending).toBeUndefined();
+    const report = renderMarkdown(w.config, { releases: [settled as never], skipped: [] }, { now: 0 });
+    expect(report).toContain('fraud v2 was rolled back to v0 on a later try');
+    expect(report).not.toContain('rolled back to v1');
     await handleSchedule(w.config, w.ports, tick);
     expect(w.target.state).toEqual({ stable: { version: 'v0' } });
   });
@@ -190,6 +199,35 @@ describe('a dispatch rollback while a failed candidate withdrawal is pending', (
     expect(retried.reason).toMatch(
       /^v2 was not withdrawn: it is the stable version on record since the rollback v1 → v2; it had ended failed: /,
     );
+  });
+
+  it('a schedule tick retrying the withdrawal after a rollback to the candidate on record leaves v2 serving, and settles the release', async () => {
+    const w = await revertWhoseRollbackWasRefused();
+    // A rollback to v2 that did not settle the release (made by an older model-gate).
+    await w.target.write({ stable: { version: 'v2' } });
+    w.clock.advance(60_000);
+    await w.ledger.record({
+      model: 'fraud',
+      kind: 'rollback',
+      version: 'v2',
+      previous: 'v1',
+      at: w.clock.now(),
+      summary: 's',
+    });
+    const logged: string[] = [];
+    await handleSchedule(
+      w.config,
+      { ...w.ports, log: { ...w.ports.log, info: (m) => logged.push(m) } },
+      tick,
+    );
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+    const settled = await w.ledger.release('fraud');
+    expect(settled?.withdrawPending).toBeUndefined();
+    expect(settled?.reason).toMatch(
+      /^v2 was not withdrawn: it is the stable version on record since the rollback v1 → v2; it had ended failed: /,
+    );
+    // The tick's log says what it found, not that it withdrew v2.
+    expect(logged).toContain(`fraud: ${settled?.reason}`);
   });
 
   it('a rollback naming the failed candidate, which never served, is refused saying what to set', async () => {

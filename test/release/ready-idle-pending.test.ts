@@ -90,6 +90,37 @@ describe('a ready record whose change to idle did not happen', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v2' } });
   });
 
+  it('a re-run of the PR job takes v2 off its 50%, as the comment said it would', async () => {
+    const w = await readyWithIdlePending();
+    const recorded = await w.ledger.release('fraud');
+    const report = renderMarkdown(
+      w.config,
+      { releases: [recorded as never], skipped: [] },
+      { now: w.clock.now() },
+    );
+    expect(report).toContain("the job's post step, a re-run of the job or the next schedule tick makes it");
+
+    w.clock.advance(60_000);
+    const rerun = await handlePullRequest(w.config, w.event(), w.ports, once);
+    expect(w.target.state).toEqual(IDLE);
+    const idled = await w.ledger.release('fraud');
+    expect(idled).toMatchObject({
+      status: 'ready',
+      reason: 'v2 passed all 2 phases; it serves no live traffic until the PR is merged',
+    });
+    expect(idled?.idlePending).toBeUndefined();
+    expect(rerun.releases).toEqual([idled]);
+  });
+
+  it('the PR closed unmerged meanwhile: v2 is withdrawn, and the ended record carries no pending change to idle', async () => {
+    const w = await readyWithIdlePending();
+    await handlePullRequest(w.config, w.event('closed'), w.ports, once);
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+    const closed = await w.ledger.release('fraud');
+    expect(closed).toMatchObject({ status: 'aborted' });
+    expect(closed?.idlePending).toBeUndefined();
+  });
+
   it('the platform refusing the change: the record stays pending, the tick says why, and the next tick makes it', async () => {
     const w = await readyWithIdlePending();
     w.target.fault = (desired) => (desired.canary?.weight === 0 ? 'throw' : undefined);
@@ -126,5 +157,7 @@ describe('a ready record whose change to idle did not happen', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v2' } });
     expect(await w.ledger.release('fraud')).toMatchObject({ status: 'promoted' });
     expect(next.releases[0]).toMatchObject({ status: 'promoted' });
+    // The promoted record no longer carries the ready record's mark.
+    expect((await w.ledger.release('fraud'))?.idlePending).toBeUndefined();
   });
 });
