@@ -121,8 +121,11 @@ function notWithdrawn(
   };
 }
 
-/** A failed release whose rollback did not take: the next run tries again (retryWithdrawal). */
-function rollbackNotTaken(release: Release, now: number, note: string): Release {
+/**
+ * A failed release whose rollback did not take (the platform's words: `note`): its report says the
+ * candidate may still get live traffic, and the next run tries again (retryWithdrawal).
+ */
+export function rollbackNotTaken(release: Release, now: number, note: string): Release {
   const why = release.reason ?? `${release.to} failed`;
   const { serves: _, ...ending } = release.ending ?? {};
   return {

@@ -7,6 +7,7 @@ import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
 import { platformFailure, undecidedNote } from './phase-notes.js';
@@ -376,13 +377,7 @@ export async function rollBack(
     // Another run ended the release meanwhile: its word stands, this rollback is not this run's.
     if (err instanceof EndedElsewhereError) throw err;
     // Report the truth: the rollback itself did not take, and the next run tries it again.
-    const note = (err as Error).message;
-    return {
-      ...failed,
-      reason: `${why}; the rollback to ${release.from} also failed: ${note}`,
-      withdrawPending: true,
-      ending: { ...ending, withdrawFailed: { why, note } },
-    };
+    return rollbackNotTaken(failed, now, (err as Error).message);
   }
   return failed;
 }
