@@ -51,7 +51,7 @@ export async function settleReady(
         continue;
       }
       if (idled.refused) {
-        const why = `${found.to} may still get live traffic: taking it to idle after its last phase failed: ${idled.refused}; the next tick tries again`;
+        const why = `${found.to} may still get live traffic: the change to idle after its analysis passed did not take: ${idled.refused}; the next tick tries again`;
         ports.log.warn(`${model.name}: ${why}`);
         line(model.name, why);
       } else if (release !== found)

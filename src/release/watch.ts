@@ -85,7 +85,7 @@ export async function driveReleases(
         const { release: idled, refused } = await finishIdle(release, contextFor(model, ports), ports.ledger);
         if (refused)
           ports.log.warn(
-            `${model.name}: ${release.to} may still get live traffic: taking it to idle after its last phase failed: ${refused}; a re-run of this job, its post step or the next schedule tick tries again`,
+            `${model.name}: ${release.to} may still get live traffic: the change to idle after its analysis passed did not take: ${refused}; a re-run of this job, its post step or the next schedule tick tries again`,
           );
         else if (idled !== release)
           ports.log.info(`${model.name}: ${release.to} taken to idle, as its ready record said was pending`);

@@ -129,7 +129,7 @@ describe('a ready record whose change to idle did not happen', () => {
     expect(w.target.state).toEqual(AT_50);
     expect(await w.ledger.release('fraud')).toMatchObject({ status: 'ready', idlePending: true });
     expect(refused.skipped.map((s) => s.why)).toContain(
-      'v2 may still get live traffic: taking it to idle after its last phase failed: platform refused the change (500); the next tick tries again',
+      'v2 may still get live traffic: the change to idle after its analysis passed did not take: platform refused the change (500); the next tick tries again',
     );
 
     w.target.fault = undefined;
