@@ -1,23 +1,13 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
 import { requestJson } from '../../src/core/http-json.js';
 import type { TrafficState } from '../../src/core/traffic.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Bucket } from '../../src/metrics/histogram.js';
 import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
-import { targetFor } from '../../src/release/adapters.js';
-import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { healthyMetrics, MODEL, prOnSandbox } from './pr-on-sandbox.js';
 
 // The schedule tick's drift watch on a stable model whose traffic a candidate takes. The watch is
 // of the stable version's predictions; while PR #7's v2 answers callers (rolling, on every
@@ -25,7 +15,6 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 // pinned on v1 and on PR #3 that brought it. On the real sandbox, a file ledger, a fake clock; the
 // scores come from a source that, like a query without a slot label, answers for all the model's
 // traffic: the distribution moves from the hour v2 took over.
-const MODEL = 'fraud-detector';
 const HOUR = 3_600_000;
 const ROLLING =
   '{ type: rolling, instances: 4, batch-size: 2, step-duration: 5m, min-requests: 100, interval: 30s }';
@@ -52,68 +41,27 @@ const histogram = (shares: number[]): Bucket[] => {
 
 /** v1 serving, promoted from v0 by PR #3; PR #7 moving it to v2 under `strategy`, a drift watch on. */
 async function world(strategy: string) {
-  await requestJson('PUT', admin(), { stable: { version: 'v1' } });
-  const { config } = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "${sandbox.url}" }
-    metrics: { type: sandbox, url: "${sandbox.url}" }
-    strategy: ${strategy}
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-    drift-watch: { window: 1h, reference: 24h, max-psi: 0.2 }
-`,
-    {},
-  );
-  const clock = new FakeClock(Date.now());
-  const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-drift-in-flight-')), 'ledger.json');
-  const ledger = fileLedger(ledgerPath);
-  await ledger.record({
-    model: MODEL,
-    kind: 'promotion',
-    version: 'v1',
-    previous: 'v0',
-    at: 0,
-    pr: 3,
-    summary: 'passed',
-  });
   // Windows the drift watch asked about (the gates ask only requests and values).
   const asked: { slot: string; version: string }[] = [];
-  const shiftAt = clock.now();
-  const scores: MetricSource = Object.assign(
-    new ScriptedMetrics({
-      stable: { rps: 90, values: { 'error-rate': 0.005 } },
-      canary: { rps: 20, values: { 'error-rate': 0.005 } },
-    }),
-    {
-      buckets: async (_query: string, w: MetricWindow) => {
-        asked.push({ slot: w.slot, version: w.version });
-        return histogram(w.since >= shiftAt ? [0.1, 0.2, 0.3, 0.4] : [0.4, 0.3, 0.2, 0.1]);
-      },
+  const shiftAt = Date.now();
+  const scores: MetricSource = Object.assign(healthyMetrics(), {
+    buckets: async (_query: string, w: MetricWindow) => {
+      asked.push({ slot: w.slot, version: w.version });
+      return histogram(w.since >= shiftAt ? [0.1, 0.2, 0.3, 0.4] : [0.4, 0.3, 0.2, 0.1]);
     },
-  );
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader({
-      [sha(1)]: { 'model.yaml': 'version: v1\n' },
-      [sha(2)]: { 'model.yaml': 'version: v2\n' },
-    }),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    metricsFor: () => scores,
-    targetFor,
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
-  const open = (mode: 'tick' | 'watch') =>
-    handlePullRequest(config, event, ports, { mode, maxWaitMs: HOUR, dryRun: false });
-  const merge = () =>
-    handlePullRequest(config, { ...event, action: 'closed', merged: true }, ports, {
-      mode: 'watch',
-      maxWaitMs: HOUR,
-      dryRun: false,
-    });
+  });
+  const more = '    drift-watch: { window: 1h, reference: 24h, max-psi: 0.2 }\n';
+  const w = await prOnSandbox(sandbox, {
+    strategy,
+    from: 'v1',
+    to: 'v2',
+    promotedFrom: 'v0',
+    more,
+    metrics: scores,
+  });
+  const { config, clock, ledgerPath, ports } = w;
+  const open = (mode: 'tick' | 'watch') => w.open(mode, HOUR);
+  const merge = () => w.merge(HOUR);
   const tick = () => handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
   const driftRecorded = async () => JSON.parse(await readFile(ledgerPath, 'utf8')).drift;
   const byHand = (state: TrafficState) => requestJson('PUT', admin(), state);

@@ -1,27 +1,16 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
 import { requestJson } from '../../src/core/http-json.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
+import type { RunResult } from '../../src/release/pull-request.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { MODEL, prOnSandbox } from './pr-on-sandbox.js';
 
 // A rollback by workflow_dispatch without to-version while a candidate takes all live traffic (a
 // blue-green bake, a rolling release on every instance): that candidate is what serves, so the
 // rollback goes to the version it replaces, kept beside it, not to the one before that. On the
 // real sandbox, v2 serving after a promotion from v1, and PR #7 releasing v3.
-const MODEL = 'fraud-detector';
 const BLUE_GREEN =
   '{ type: blue-green, bake-duration: 10m, rollback-window: 1h, min-requests: 100, interval: 30s }';
 const ROLLING =
@@ -38,52 +27,13 @@ const served = async () => (await requestJson('GET', admin())).body;
 
 /** `v2` serving (promoted from v1 by PR #3, unless `noHistory`), and PR #7 moving it to v3 under `strategy`. */
 async function world(strategy: string, opts: { noHistory?: boolean } = {}) {
-  const stable = opts.noHistory ? 'v1' : 'v2';
-  await requestJson('PUT', admin(), { stable: { version: stable } });
-  const yaml = `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: ${strategy}
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-  const { config } = parseConfig(yaml, { SANDBOX_URL: sandbox.url });
-  const clock = new FakeClock(Date.now());
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-full-traffic-')), 'ledger.json'));
-  if (!opts.noHistory)
-    await ledger.record({
-      model: MODEL,
-      kind: 'promotion',
-      version: 'v2',
-      previous: 'v1',
-      at: 0,
-      pr: 3,
-      summary: 'passed',
-    });
-  const to = opts.noHistory ? 'v2' : 'v3';
-  const files = {
-    [sha(1)]: { 'model.yaml': `version: ${stable}\n` },
-    [sha(2)]: { 'model.yaml': `version: ${to}\n` },
-  };
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader(files),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-    targetFor,
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
-  /** PR #7's job: one pass (the candidate mid-analysis) or watched to the end. */
-  const open = (mode: 'tick' | 'watch') =>
-    handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false });
+  const w = await prOnSandbox(
+    sandbox,
+    opts.noHistory
+      ? { strategy, from: 'v1', to: 'v2' }
+      : { strategy, from: 'v2', to: 'v3', promotedFrom: 'v1' },
+  );
+  const { config, clock, ledger, ports, open } = w;
   const rollback = (dryRun = false) =>
     handleCommand(config, 'rollback', { model: MODEL, dryRun, trigger: 'workflow_dispatch' }, ports);
   const report = (result: RunResult) => renderMarkdown(config, result, { now: clock.now() });

@@ -1,30 +1,18 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
 import { requestJson } from '../../src/core/http-json.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
 import { runCli } from '../support/cli-process.js';
 import { GitRepo } from '../support/git-repo.js';
-import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { MODEL, prOnSandbox } from './pr-on-sandbox.js';
 
 // command status while PR #7's candidate v2 takes all live traffic (a rolling release on every
 // instance awaiting merge, a blue-green bake, a canary step at 100%): v2 is what serves, not v1.
 // On the real sandbox, a file ledger with v1 promoted from v0 by PR #3, and a fake clock.
-const MODEL = 'fraud-detector';
 const ROLLING =
   '{ type: rolling, instances: 4, batch-size: 2, step-duration: 5m, min-requests: 100, interval: 30s }';
 const BLUE_GREEN =
@@ -53,38 +41,8 @@ const served = async () => (await requestJson('GET', `${sandbox.url}/admin/model
 
 /** v1 serving, promoted from v0 by PR #3; PR #7 moving it to v2 under `strategy`. */
 async function world(strategy: string) {
-  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
-  const { config } = parseConfig(yaml(strategy), { SANDBOX_URL: sandbox.url });
-  const clock = new FakeClock(Date.now());
-  const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-status-')), 'ledger.json');
-  const ledger = fileLedger(ledgerPath);
-  await ledger.record({
-    model: MODEL,
-    kind: 'promotion',
-    version: 'v1',
-    previous: 'v0',
-    at: 0,
-    pr: 3,
-    summary: 'passed',
-  });
-  const ports: Ports = {
-    ledger,
-    reader: memoryFileReader({
-      [sha(1)]: { 'model.yaml': 'version: v1\n' },
-      [sha(2)]: { 'model.yaml': 'version: v2\n' },
-    }),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-    targetFor,
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
-  const open = (mode: 'tick' | 'watch') =>
-    handlePullRequest(config, event, ports, { mode, maxWaitMs: 3_600_000, dryRun: false });
+  const w = await prOnSandbox(sandbox, { strategy, from: 'v1', to: 'v2', promotedFrom: 'v0' });
+  const { config, clock, ledgerPath, ports, open } = w;
   const tick = () => handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
   const status = async () => {
     const result = await handleCommand(config, 'status', { dryRun: false }, ports);
