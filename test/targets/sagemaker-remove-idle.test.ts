@@ -7,6 +7,7 @@ import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, mirrorOf } from './drive.js';
+import { definition, variant } from './sagemaker-variants.js';
 
 // Retiring blue-green's blue on SageMaker deploys a copy of the endpoint config without blue's
 // variant, built from the endpoint as read. Another run's change landing before that deploy (a
@@ -23,20 +24,6 @@ const config: SageMakerTargetConfig = {
   ...FAST,
 };
 
-const variant = (name: string, weight: number) => ({
-  VariantName: name,
-  CurrentWeight: weight,
-  DesiredWeight: weight,
-  CurrentInstanceCount: 1,
-  DesiredInstanceCount: 1,
-});
-const definition = (name: string, weight: number) => ({
-  VariantName: name,
-  ModelName: `${name}-model`,
-  InitialInstanceCount: 1,
-  InstanceType: 'ml.m5.large',
-  InitialVariantWeight: weight,
-});
 const configNamed = (name: string) => ({
   EndpointConfigName: name,
   EndpointConfigArn: `arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/${name}`,

@@ -3,6 +3,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from './retire-blue-world.js';
+import { definition, variant } from './sagemaker-variants.js';
 
 // Blue-green on SageMaker keeps blue (v1) as a production variant at weight 0 through its
 // rollback-window. Such a variant still runs (and bills) its instances, and a later run reads it
@@ -13,20 +14,6 @@ const KEY = 'us-east-1/fraud-endpoint';
 const TARGET =
   '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
 
-const variant = (name: string, weight: number) => ({
-  VariantName: name,
-  CurrentWeight: weight,
-  DesiredWeight: weight,
-  CurrentInstanceCount: 1,
-  DesiredInstanceCount: 1,
-});
-const definition = (name: string, weight: number) => ({
-  VariantName: name,
-  ModelName: `${name}-model`,
-  InitialInstanceCount: 1,
-  InstanceType: 'ml.m5.large',
-  InitialVariantWeight: weight,
-});
 // v1 serves; v2 was added for the release; v0, an older version, stays at weight 0 (not blue).
 const standins = useStandins('aws', () => ({
   sagemaker: {

@@ -20,6 +20,7 @@ import {
   step,
   unreachedShadow,
 } from './drive.js';
+import { definition, variant } from './sagemaker-variants.js';
 
 const KEY = 'us-east-1/fraud-endpoint';
 const config: SageMakerTargetConfig = {
@@ -31,22 +32,6 @@ const config: SageMakerTargetConfig = {
 };
 
 let standins: Standins;
-const variant = (name: string, weight: number) => ({
-  VariantName: name,
-  CurrentWeight: weight,
-  DesiredWeight: weight,
-  CurrentInstanceCount: 1,
-  DesiredInstanceCount: 1,
-  DeployedImages: [{ SpecifiedImage: '123456789012.dkr.ecr.us-east-1.amazonaws.com/fraud:latest' }],
-});
-/** A variant as the endpoint config defines it (what create-endpoint-config takes). */
-const definition = (name: string, weight: number) => ({
-  VariantName: name,
-  ModelName: `${name}-model`,
-  InitialInstanceCount: 1,
-  InstanceType: 'ml.m5.large',
-  InitialVariantWeight: weight,
-});
 const SEED_CONFIG = {
   EndpointConfigName: 'fraud-config-3',
   EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
