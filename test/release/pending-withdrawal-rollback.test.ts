@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { TargetError } from '../../src/core/errors.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { retryWithdrawal } from '../../src/release/finish.js';
 import { contextFor } from '../../src/release/ports.js';
@@ -18,30 +19,20 @@ const watch = { mode: 'watch' as const, maxWaitMs: 60_000, dryRun: false };
 const tick = { mode: 'tick' as const, maxWaitMs: 0 };
 const dispatch = { model: 'fraud', dryRun: false, trigger: 'workflow_dispatch' };
 
+/** The ledger's history: v2 promoted from v0 by PR #3, then v1 from v2 by PR #5. */
+async function promotedV2ThenV1(ledger: Ledger) {
+  const promotion = { model: 'fraud', kind: 'promotion' as const, summary: 's' };
+  await ledger.record({ ...promotion, version: 'v2', previous: 'v0', at: 0, pr: 3 });
+  await ledger.record({ ...promotion, version: 'v1', previous: 'v2', at: 1, pr: 5 });
+}
+
 /**
  * PR #7 reverts fraud from v1 to v2 (v2 served before v1, PR #5 brought v1 in): its gate fails
  * and the platform refuses the rollback, v2 left on 10% beside v1; then the platform answers again.
  */
 async function revertWhoseRollbackWasRefused() {
   const w = await fraudPr({ to: 'v2', candidateErrors: 0.2 });
-  await w.ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v0',
-    at: 0,
-    pr: 3,
-    summary: 's',
-  });
-  await w.ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v1',
-    previous: 'v2',
-    at: 1,
-    pr: 5,
-    summary: 's',
-  });
+  await promotedV2ThenV1(w.ledger);
   w.target.failFromWrite = 1;
   const failed = await handlePullRequest(w.config, w.event(), w.ports, watch);
   expect(failed.releases[0]).toMatchObject({ status: 'failed', withdrawPending: true });
@@ -99,24 +90,7 @@ describe('a dispatch rollback while a failed candidate withdrawal is pending', (
 
   it("a rollback while the PR's job is still retrying the withdrawal stays: the job gives the release up", async () => {
     const w = await fraudPr({ to: 'v2', candidateErrors: 0.2 });
-    await w.ledger.record({
-      model: 'fraud',
-      kind: 'promotion',
-      version: 'v2',
-      previous: 'v0',
-      at: 0,
-      pr: 3,
-      summary: 's',
-    });
-    await w.ledger.record({
-      model: 'fraud',
-      kind: 'promotion',
-      version: 'v1',
-      previous: 'v2',
-      at: 1,
-      pr: 5,
-      summary: 's',
-    });
+    await promotedV2ThenV1(w.ledger);
     w.target.failFromWrite = 1;
     // The operator's rollback runs while the job waits to retry its refused rollback.
     let rolledBack = false;
