@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
-import type { Config } from '../config/types.js';
+import type { Config, ModelConfig } from '../config/types.js';
 import { announceEnd, endThenWithdraw, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
 import { finishIdle, idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
@@ -74,7 +74,14 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
-      if (!release || !(candidateMayBeLive(release) || idlePending(release))) continue;
+      if (!release) {
+        // Deployed before the comment first showed its release (the job stopped in between): the
+        // saved state names the candidate.
+        const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
+        if (candidate) core.warning(`${model.name}: ${await withdrawUnrecorded(candidate, model, ports)}`);
+        continue;
+      }
+      if (!(candidateMayBeLive(release) || idlePending(release))) continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
@@ -112,14 +119,30 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
 }
 
+/** The candidates the main step saved; none when the state does not parse (an older version of the action). */
+function savedList(saved: string): SavedCandidate[] {
+  try {
+    return savedCandidates.parse(JSON.parse(saved));
+  } catch {
+    return [];
+  }
+}
+
+/** A candidate the job deployed but never recorded: taken out of service on the platform, saying what was done. */
+async function withdrawUnrecorded(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<string> {
+  const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
+  if (result.done === 'withdrawn')
+    return `${c.to} withdrawn on the platform: the job stopped before the PR comment recorded its release`;
+  if (result.done === 'not-live')
+    return `${c.to} has no live traffic; the job stopped before recording its release`;
+  return `left as it is (${result.serving} serves now, not ${c.from})`;
+}
+
 /** Withdraw on the platform each candidate the main step saved, where it still has live traffic. */
 async function withdrawSaved(saved: string, config: Config, ports: Ports, only?: string): Promise<string> {
-  let candidates: SavedCandidate[] = [];
-  try {
-    candidates = savedCandidates.parse(JSON.parse(saved));
-  } catch {
+  const candidates = savedList(saved);
+  if (candidates.length === 0 && saved !== '[]')
     return 'the main step saved no candidates to withdraw (an older version of the action)';
-  }
   const done: string[] = [];
   for (const c of candidates) {
     const model = config.models[c.model];

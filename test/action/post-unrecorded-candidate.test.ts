@@ -1,0 +1,121 @@
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLEANUP_STATE } from '../../src/action/post.js';
+import { requestJson } from '../../src/core/http-json.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { runStep } from '../support/actions-runner.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { sha } from '../support/model-config.js';
+import { pullRequestEvent } from '../support/payloads.js';
+
+// A job cancelled between its candidate's first traffic change and the first write of the PR
+// comment (which carries the release): the comment has no release to end, so the post step used to
+// leave v2 on 10% and exit green. The main step saves the candidate for the post step before any
+// traffic change (the first test guards that order), and the post step now withdraws a saved
+// candidate the comment does not know.
+const MODEL = 'fraud-detector';
+const FILE = 'models/fraud.yaml';
+const shas = { base: sha(1), head: sha(2) };
+
+let sandbox: Sandbox;
+let github: FakeGitHub;
+let platform: Server;
+let platformUrl: string;
+let workspace: string;
+/** The post step's state as the main step had saved it when v2 first got live traffic. */
+let savedAtFirstTraffic: string | undefined;
+
+beforeAll(async () => {
+  ({ sandbox, github } = await startFraudWorld('v1'));
+  // The sandbox's traffic API as the target sees it; the first change giving v2 traffic reads the
+  // main step's state file (the main step runs in this process, GITHUB_STATE set while it runs).
+  platform = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const body = text ? JSON.parse(text) : undefined;
+    if (req.method === 'PUT' && body?.canary?.weight > 0 && savedAtFirstTraffic === undefined) {
+      const stateFile = process.env.GITHUB_STATE;
+      savedAtFirstTraffic = stateFile ? await readFile(stateFile, 'utf8') : '';
+    }
+    const answer = await requestJson(req.method as 'GET' | 'PUT', `${sandbox.url}${req.url}`, body);
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+  });
+  await new Promise<void>((done) => platform.listen(0, '127.0.0.1', done));
+  platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
+  workspace = await mkdtemp(join(tmpdir(), 'model-gate-post-unrecorded-'));
+  await mkdir(join(workspace, '.github'));
+  await writeFile(join(workspace, '.github', 'model-gate.yml'), FRAUD_ON_SANDBOX);
+  github.setFile(sha(1), FILE, 'version: v1\n');
+  github.setFile(sha(2), FILE, 'version: v2\n');
+});
+
+afterAll(async () => {
+  expect(github?.violations).toEqual([]);
+  await new Promise((done) => platform?.close(done));
+  await sandbox?.close();
+  await github?.close();
+});
+
+const pr = (number: number) => {
+  github.setPullRequest(number, {
+    baseSha: shas.base,
+    headSha: shas.head,
+    files: [{ filename: FILE, status: 'modified' }],
+  });
+  return pullRequestEvent('opened', shas, { number });
+};
+
+describe('a candidate deployed before the PR comment recorded its release', () => {
+  it('is in the state the main step saved for the post step before its first traffic change', async () => {
+    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
+    const config = FRAUD_ON_SANDBOX.replace(
+      `target: { type: sandbox, url: "\${SANDBOX_URL}" }`,
+      `target: { type: sandbox, url: "\${PLATFORM_URL}" }`,
+    );
+    const job = await runMainStep({
+      eventName: 'pull_request',
+      event: pr(30),
+      inputs: { ledger: 'github', mode: 'tick' },
+      config,
+      githubUrl: github.url,
+      env: { SANDBOX_URL: sandbox.url, PLATFORM_URL: platformUrl, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
+    });
+    expect([job.error, job.outputs.decision]).toEqual([undefined, 'analysing']);
+    expect(savedAtFirstTraffic).toContain(JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]));
+    await runMainStep({
+      eventName: 'pull_request',
+      event: pullRequestEvent('closed', shas, { number: 30 }),
+      inputs: { ledger: 'github', mode: 'tick' },
+      config,
+      githubUrl: github.url,
+      env: { SANDBOX_URL: sandbox.url, PLATFORM_URL: platformUrl },
+    });
+  });
+
+  it('is withdrawn by the post step, which says so', async () => {
+    // The job's candidate on 10%; the comment of PR #31 has no release yet.
+    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v1' },
+      canary: { version: 'v2', weight: 10 },
+    });
+    const post = await runStep('post.js', {
+      workspace,
+      eventName: 'pull_request',
+      event: pr(31),
+      env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: '4343' },
+      inputs: { 'github-token': 'ghs_fake_token' },
+      state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]) },
+      fromSource: true,
+    });
+    expect(post.code).toBe(0);
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(post.stdout).toContain(
+      `::warning::${MODEL}: v2 withdrawn on the platform: the job stopped before the PR comment recorded its release`,
+    );
+  });
+});
