@@ -1,8 +1,3 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CLEANUP_STATE } from '../../src/action/post.js';
 import { type JsonResponse, requestJson } from '../../src/core/http-json.js';
@@ -14,6 +9,7 @@ import type { FakeGitHub } from '../support/fake-github/server.js';
 import { runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
+import { platformPassThrough, workspaceWith } from '../support/platform-pass-through.js';
 
 // The post step of a PR's job (after a cancel or a crash mid-analysis) records the release's end
 // before it asks the platform to withdraw the candidate, as every other withdrawal does: should its
@@ -43,7 +39,7 @@ type OnWithdrawal = (forward: () => Promise<JsonResponse>) => Promise<JsonRespon
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
-let platform: Server;
+let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let platformUrl: string;
 let workspace: string;
 let onWithdrawal: OnWithdrawal | undefined;
@@ -53,28 +49,19 @@ beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v1'));
   // The sandbox's traffic API as the target sees it: a withdrawal (the stable version alone) goes
   // through onWithdrawal, the rest straight through.
-  platform = createServer(async (req, res) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    const body = text ? JSON.parse(text) : undefined;
-    const forward = () => requestJson(req.method as 'GET' | 'PUT', `${sandbox.url}${req.url}`, body);
-    const hook = req.method === 'PUT' && !body?.canary ? onWithdrawal : undefined;
-    const answer = hook ? await hook(forward) : await forward();
-    if (!answer) return void res.destroy();
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+  platform = await platformPassThrough(sandbox.url, ({ method, body }, forward) => {
+    const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
+    return withdrawal && onWithdrawal ? onWithdrawal(forward) : forward();
   });
-  await new Promise<void>((done) => platform.listen(0, '127.0.0.1', done));
-  platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
-  workspace = await mkdtemp(join(tmpdir(), 'model-gate-post-first-'));
-  await mkdir(join(workspace, '.github'));
-  await writeFile(join(workspace, '.github', 'model-gate.yml'), CONFIG);
+  platformUrl = platform.url;
+  workspace = await workspaceWith(CONFIG, 'model-gate-post-first-');
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');
 });
 
 afterAll(async () => {
   expect(github?.violations).toEqual([]);
-  await new Promise((done) => platform?.close(done));
+  await platform?.close();
   await sandbox?.close();
   await github?.close();
 });

@@ -1,8 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEANUP_STATE } from '../../src/action/post.js';
 import { requestJson } from '../../src/core/http-json.js';
@@ -12,6 +8,7 @@ import type { FakeGitHub } from '../support/fake-github/server.js';
 import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
+import { platformPassThrough, workspaceWith } from '../support/platform-pass-through.js';
 
 // A job cancelled between its candidate's first traffic change and the first write of the PR
 // comment (which carries the release): the comment has no release to end, so the post step used to
@@ -24,7 +21,7 @@ const shas = { base: sha(1), head: sha(2) };
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
-let platform: Server;
+let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let platformUrl: string;
 let workspace: string;
 /** The post step's state as the main step had saved it when v2 first got live traffic. */
@@ -34,29 +31,23 @@ beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v1'));
   // The sandbox's traffic API as the target sees it; the first change giving v2 traffic reads the
   // main step's state file (the main step runs in this process, GITHUB_STATE set while it runs).
-  platform = createServer(async (req, res) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    const body = text ? JSON.parse(text) : undefined;
-    if (req.method === 'PUT' && body?.canary?.weight > 0 && savedAtFirstTraffic === undefined) {
+  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
+    const live = method === 'PUT' && ((body as { canary?: { weight: number } })?.canary?.weight ?? 0) > 0;
+    if (live && savedAtFirstTraffic === undefined) {
       const stateFile = process.env.GITHUB_STATE;
       savedAtFirstTraffic = stateFile ? await readFile(stateFile, 'utf8') : '';
     }
-    const answer = await requestJson(req.method as 'GET' | 'PUT', `${sandbox.url}${req.url}`, body);
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+    return forward();
   });
-  await new Promise<void>((done) => platform.listen(0, '127.0.0.1', done));
-  platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
-  workspace = await mkdtemp(join(tmpdir(), 'model-gate-post-unrecorded-'));
-  await mkdir(join(workspace, '.github'));
-  await writeFile(join(workspace, '.github', 'model-gate.yml'), FRAUD_ON_SANDBOX);
+  platformUrl = platform.url;
+  workspace = await workspaceWith(FRAUD_ON_SANDBOX, 'model-gate-post-unrecorded-');
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');
 });
 
 afterAll(async () => {
   expect(github?.violations).toEqual([]);
-  await new Promise((done) => platform?.close(done));
+  await platform?.close();
   await sandbox?.close();
   await github?.close();
 });

@@ -1,8 +1,3 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { readBody } from '../../src/github/sticky-comment.js';
@@ -14,6 +9,7 @@ import type { FakeGitHub } from '../support/fake-github/server.js';
 import { runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
+import { platformPassThrough, workspaceWith } from '../support/platform-pass-through.js';
 
 // A PR's job that passes v2's last phase records it ready, then takes it to idle (0%). Its runner
 // lost in between left v2 on 50% under a ready record no run acted on (the post step withdraws
@@ -40,7 +36,7 @@ const PENDING = "v2 may still get its last phase's traffic";
 let sandbox: Sandbox;
 let traffic: TrafficGenerator;
 let github: FakeGitHub;
-let platform: Server;
+let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let platformUrl: string;
 let workspace: string;
 /** Called when the change to idle reaches the platform, before it is made. */
@@ -51,22 +47,14 @@ beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v1', 4));
   traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 8 });
   // The sandbox's traffic API as the target sees it; the change to idle (v2 at 0%) goes through onIdle.
-  platform = createServer(async (req, res) => {
-    let text = '';
-    for await (const chunk of req) text += chunk;
-    const body = text ? JSON.parse(text) : undefined;
-    if (req.method === 'PUT' && body?.canary?.weight === 0 && onIdle) {
-      onIdle();
-      return void res.destroy();
-    }
-    const answer = await requestJson(req.method as 'GET' | 'PUT', `${sandbox.url}${req.url}`, body);
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
+    const toIdle = method === 'PUT' && (body as { canary?: { weight: number } })?.canary?.weight === 0;
+    if (!toIdle || !onIdle) return forward();
+    onIdle();
+    return undefined;
   });
-  await new Promise<void>((done) => platform.listen(0, '127.0.0.1', done));
-  platformUrl = `http://127.0.0.1:${(platform.address() as AddressInfo).port}`;
-  workspace = await mkdtemp(join(tmpdir(), 'model-gate-ready-idle-'));
-  await mkdir(join(workspace, '.github'));
-  await writeFile(join(workspace, '.github', 'model-gate.yml'), CONFIG);
+  platformUrl = platform.url;
+  workspace = await workspaceWith(CONFIG, 'model-gate-ready-idle-');
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');
 });
@@ -74,7 +62,7 @@ beforeAll(async () => {
 afterAll(async () => {
   expect(github?.violations).toEqual([]);
   await traffic?.stop();
-  await new Promise((done) => platform?.close(done));
+  await platform?.close();
   await sandbox?.close();
   await github?.close();
 });
