@@ -78,7 +78,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         // Deployed before the comment first showed its release (the job stopped in between): the
         // saved state names the candidate.
         const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
-        if (candidate) core.warning(`${model.name}: ${await withdrawUnrecorded(candidate, model, ports)}`);
+        if (candidate)
+          core.warning(
+            `${model.name}: ${await withdrawOnPlatform(candidate, model, ports)}: the job stopped before the PR comment recorded its release`,
+          );
         continue;
       }
       if (!(candidateMayBeLive(release) || idlePending(release))) continue;
@@ -128,13 +131,11 @@ function savedList(saved: string): SavedCandidate[] {
   }
 }
 
-/** A candidate the job deployed but never recorded: taken out of service on the platform, saying what was done. */
-async function withdrawUnrecorded(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<string> {
+/** A saved candidate taken out of service on the platform directly, where it still has live traffic: what was done. */
+async function withdrawOnPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<string> {
   const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
-  if (result.done === 'withdrawn')
-    return `${c.to} withdrawn on the platform: the job stopped before the PR comment recorded its release`;
-  if (result.done === 'not-live')
-    return `${c.to} has no live traffic; the job stopped before recording its release`;
+  if (result.done === 'withdrawn') return `${c.to} withdrawn on the platform`;
+  if (result.done === 'not-live') return `${c.to} has no live traffic`;
   return `left as it is (${result.serving} serves now, not ${c.from})`;
 }
 
@@ -155,10 +156,7 @@ async function withdrawSaved(saved: string, config: Config, ports: Ports, only?:
         else done.push(`${c.model}: left as it is (another version than ${c.from} serves now)`);
         continue;
       }
-      const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
-      if (result.done === 'withdrawn') done.push(`${c.model}: ${c.to} withdrawn on the platform`);
-      else if (result.done === 'not-live') done.push(`${c.model}: ${c.to} has no live traffic`);
-      else done.push(`${c.model}: left as it is (${result.serving} serves now, not ${c.from})`);
+      done.push(`${c.model}: ${await withdrawOnPlatform(c, model, ports)}`);
     } catch (err) {
       const what = c.idle ? `taking ${c.to} to idle` : `withdrawing ${c.to}`;
       done.push(`${c.model}: ${what} failed too: ${(err as Error).message}`);
