@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { ModelConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
-import type { LedgerEntry } from '../ledger/ledger.js';
+import { type LedgerEntry, sameEntry } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { removesIdleVersions } from '../targets/retire-idle.js';
@@ -148,14 +148,8 @@ async function newerEntry(
   seen: LedgerEntry,
 ): Promise<LedgerEntry | undefined> {
   const now = await lastEntry(model, ports);
-  const same =
-    !now ||
-    (now.kind === seen.kind &&
-      now.version === seen.version &&
-      now.previous === seen.previous &&
-      now.at === seen.at &&
-      now.pr === seen.pr);
-  return same ? undefined : now;
+  // The very entry seen (its time too): an entry alike recorded since is a newer one.
+  return !now || (sameEntry(now, seen) && now.at === seen.at) ? undefined : now;
 }
 
 const entryText = (e: LedgerEntry) =>
