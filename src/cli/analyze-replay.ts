@@ -20,7 +20,10 @@ interface GateReplay {
   /** The level each look was judged at (unless a line set its own). */
   alpha: number;
   looks: Look[];
-  /** The first look that decided, if any: the gate's outcome as the release saw it. */
+  /**
+   * The gate's outcome as the release saw it: its first failing look (a failure is final, as in the
+   * live watch, whatever passed before: a pass holds for its step only), else its first passing look.
+   */
   decided?: { verdict: 'pass' | 'fail'; time: number | string; line: number };
 }
 
@@ -95,7 +98,9 @@ function replay(observations: { o: Observation; line: number }[], alpha: number)
       evidence: j.evidence,
       note: j.note,
     });
-    if (!g.decided && j.verdict !== 'inconclusive') g.decided = { verdict: j.verdict, time: o.time, line };
+    const v = j.verdict;
+    if (v !== 'inconclusive' && (v === 'fail' ? g.decided?.verdict !== 'fail' : !g.decided))
+      g.decided = { verdict: v, time: o.time, line };
   }
   return [...gates.values()];
 }

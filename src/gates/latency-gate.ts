@@ -2,8 +2,8 @@ import type { LatencyGateConfig } from '../config/types.js';
 import { histogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
-import { judgeLatency } from '../stats/latency.js';
-import { armHistograms, endedLook, histogramTotal } from './arm-histograms.js';
+import { judgeLatency, stepReference } from '../stats/latency.js';
+import { armHistograms, endedLook } from './arm-histograms.js';
 import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
 import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
@@ -30,12 +30,11 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         // The stable version's latency before the step places the quantile; with too little of it
         // (fewer than 20 requests beyond the quantile), the step's own baseline does.
         const before = await histogram('stable', ctx.since - gate.referenceMs, ctx.since);
-        const reference = before && histogramTotal(before) * (1 - q) >= 20 ? before : baseline;
         // Slow requests per request each arm served (its histogram's count), as the ratio gate.
         const j = judgeLatency({
           canary: { buckets: canary },
           baseline: { buckets: baseline },
-          reference: { buckets: reference },
+          reference: stepReference(before && { buckets: before }, { buckets: baseline }, q),
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,

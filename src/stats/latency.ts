@@ -61,6 +61,21 @@ export function quantileOf(d: LatencyData, q: number): number | undefined {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
+/** Requests beyond the quantile a reference needs to place it; with fewer, it says too little. */
+export const MIN_REFERENCE_TAIL = 20;
+
+/**
+ * Where the baseline's q-quantile is read from: `before` (the stable version before the step) when
+ * it holds at least MIN_REFERENCE_TAIL requests beyond the quantile, else the step's own baseline.
+ */
+export function stepReference(
+  before: LatencyData | undefined,
+  baseline: LatencyData,
+  q: number,
+): LatencyData {
+  return before && totalOf(before) * (1 - q) >= MIN_REFERENCE_TAIL ? before : baseline;
+}
+
 /**
  * The latency slow requests are counted above: the reference's q-quantile, snapped to the
  * nearest bucket bound for histograms. Undefined when the data cannot place it.

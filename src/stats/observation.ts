@@ -10,7 +10,7 @@ import { judgeCounts } from './counts.js';
 import { judgeDrift } from './drift.js';
 import type { Judgment } from './judgment.js';
 import { judgeMannWhitney } from './kayenta.js';
-import { judgeLatency, type LatencyData } from './latency.js';
+import { judgeLatency, type LatencyData, stepReference } from './latency.js';
 import { form, kindError, mapping, observationProblems, oneOf, requiredFor } from './observation-messages.js';
 import { judgeSrm } from './srm.js';
 
@@ -70,6 +70,9 @@ export const observationSchema = z.discriminatedUnion(
       baseline: conversions,
       direction: z.enum(['decrease', 'increase', 'either']).default('decrease'),
       margin: z.number().nonnegative().lt(1).default(0),
+      // The gate's `min-detectable-effect` and `power`: the sample size planned (where an A/B ends).
+      minDetectableEffect: z.number().gt(0).default(0.1),
+      power: fraction.default(0.8),
     }),
     mapping({
       ...common,
@@ -142,7 +145,8 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
       return judgeLatency({
         canary: data(o.canary),
         baseline: data(o.baseline),
-        ...(o.reference ? { reference: data(o.reference) } : {}),
+        // As the gate: a reference with too few requests beyond the quantile leaves it to the baseline.
+        reference: stepReference(o.reference && data(o.reference), data(o.baseline), o.quantile),
         quantile: o.quantile,
         maxIncrease: o.maxIncrease,
         alpha: level,
@@ -155,6 +159,8 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
         direction: o.direction,
         margin: o.margin,
         alpha: level,
+        mde: o.minDetectableEffect,
+        power: o.power,
       });
     case 'srm':
       return judgeSrm({
