@@ -5,8 +5,8 @@ import type { TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
-import { candidateOf, wouldPromote, wouldWithdraw } from './dry-run.js';
-import { announceEnd, endThenWithdraw, promote, settleWithdrawal } from './finish.js';
+import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
+import { announceEnd, endThenWithdraw, promote, retryWithdrawalOutcome, settleWithdrawal } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficStatus, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
@@ -57,6 +57,7 @@ export async function handleCommand(
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {
+      if (release?.withdrawPending && !inFlight(release)) return abortPending(model, release, inputs, ports);
       if (!release || !inFlight(release)) {
         const why = 'no release in flight to abort';
         return { releases: [], skipped: [{ model: model.name, why, kind: 'note' }] };
@@ -84,7 +85,35 @@ function notReady(model: string, release?: Release): InputError {
   if (!release?.withdrawPending)
     return new InputError(`promote ${model}: no release is ready (last: ${last})`);
   return new InputError(
-    `promote ${model}: no release is ready (last: ${last}, its withdrawal pending: ${release.to} may still get live traffic); a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the rollback command to settle it now`,
+    `promote ${model}: no release is ready (last: ${last}, its withdrawal pending: ${release.to} may still get live traffic); a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the abort command to withdraw it now, or the rollback command to serve another version instead`,
+  );
+}
+
+/**
+ * Abort a release whose withdrawal is pending: it ended, but its candidate may still get live
+ * traffic. Its withdrawal is tried again now, as the next schedule tick would (retryWithdrawal),
+ * its status and reason kept, what the try did added. A try that does not take fails the run, the
+ * record still pending (as a refused rollback does): the platform refused (its words), a defect, or
+ * another version serves now, which only a rollback to a version the operator names settles.
+ */
+async function abortPending(
+  model: ModelConfig,
+  release: Release,
+  inputs: CommandInputs,
+  ports: Ports,
+): Promise<RunResult> {
+  if (inputs.dryRun)
+    return { releases: [], skipped: [{ model: model.name, why: wouldDrive(release), kind: 'dry-run' }] };
+  const ctx = contextFor(model, ports);
+  const { release: next, failed, serving } = await retryWithdrawalOutcome(release, ctx, ports.ledger);
+  await ports.ledger.saveRelease(next);
+  if (!next.withdrawPending) return { releases: [next], skipped: [] };
+  // The run stops here: the record goes where other runs read it (the PR's comment) first.
+  await announceEnd(ports)(next);
+  if (failed instanceof TargetError) throw refusedWithCandidate(failed, next, 'abort');
+  if (failed) throw failed;
+  throw new TargetError(
+    `abort ${model.name}: ${candidateOf(next)} may still get live traffic beside ${serving ?? 'another version'}, which serves now in place of ${next.from}: model-gate leaves a version put in place since as it is; use the rollback command, naming the version to serve, to withdraw ${next.to}`,
   );
 }
 
@@ -148,7 +177,7 @@ async function rollback(
       : `${candidate.to} withdrawn by the rollback to ${to} ${by}`;
     const change = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
     const settled = await settleWithdrawal(candidate, change, ctx, ports.ledger, announceEnd(ports));
-    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release);
+    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback');
     releases.push(settled.release);
   } else if (candidate) {
     // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
@@ -158,7 +187,7 @@ async function rollback(
     const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
     const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
     const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
-    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
+    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback');
     releases.push(stopped.release);
   } else await reconcile(ctx.target, withdrawTraffic(to));
   const now = ctx.clock.now();
@@ -216,7 +245,7 @@ async function rollbackToServing(
       : `${candidate.to} withdrawn by a rollback to ${to} ${by} (${to} already served, so no rollback was recorded)`;
     const change = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
     const settled = await settleWithdrawal(candidate, change, ctx, ports.ledger, announceEnd(ports));
-    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release);
+    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback');
     return { releases: [settled.release], skipped: [] };
   }
   const why = takesAll
@@ -224,18 +253,23 @@ async function rollbackToServing(
     : `a rollback to ${to} ${by} withdrew it (${to} already served, so no rollback was recorded)`;
   const end = { status: 'aborted' as const, why, desired: withdrawTraffic(to) };
   const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
-  if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release);
+  if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback');
   return { releases: [stopped.release], skipped: [] };
 }
 
 /**
- * The platform refused a rollback that ended a release in flight: its candidate's release is
- * recorded as ended all the same, its withdrawal pending, which the error says with what follows.
+ * The platform refused the traffic change of a `command` (a rollback, an abort) that ended a release
+ * or settles its pending withdrawal: the release is recorded as ended all the same, its withdrawal
+ * pending, which the error says with what follows.
  */
-function refusedWithCandidate(err: TargetError, release: Release): TargetError {
+function refusedWithCandidate(
+  err: TargetError,
+  release: Release,
+  command: 'rollback' | 'abort',
+): TargetError {
   const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
   return new TargetError(
-    `${err.message}; the release of ${release.to}${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
+    `${err.message}; the release of ${release.to}${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the ${command} again once the platform answers`,
   );
 }
 

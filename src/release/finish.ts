@@ -209,13 +209,26 @@ export async function retryWithdrawal(
   ctx: ReleaseContext,
   ledger?: Pick<Ledger, 'history'>,
 ): Promise<Release> {
+  return (await retryWithdrawalOutcome(release, ctx, ledger)).release;
+}
+
+/**
+ * retryWithdrawal, also telling why the withdrawal is still pending where the caller must say so
+ * (the abort command): `failed`, the error the try met (the platform's refusal, or a defect);
+ * `serving`, the other version serving now, beside which the candidate may still be live.
+ */
+export async function retryWithdrawalOutcome(
+  release: Release,
+  ctx: ReleaseContext,
+  ledger?: Pick<Ledger, 'history'>,
+): Promise<{ release: Release; failed?: Error; serving?: string }> {
   const now = ctx.clock.now();
   const since = ledger && candidateServesSince(release, await ledger.history(release.model));
-  if (since) return servesOnRecord(release, since, now);
+  if (since) return { release: servesOnRecord(release, since, now) };
   try {
     const result = await withdrawIfLive(ctx.target, release.from, release.to, servesAfterEnd(release));
     // Another version serves now: not this release's platform state to settle.
-    if (result.done === 'other') return release;
+    if (result.done === 'other') return { release, serving: result.serving };
   } catch (err) {
     // Another run moved the model on (a guarded target, watch.ts): its word stands, not this release's.
     if (err instanceof EndedElsewhereError) throw err;
@@ -223,22 +236,28 @@ export async function retryWithdrawal(
     // It says the candidate may still get live traffic, and the next try goes back to `from`, as
     // no rollback was recorded. Any other failure: the release stays as it was (its reason says so).
     const { status } = release;
-    const note = (err as Error).message;
-    if (!withdrawalUnderWay(release)) return release;
+    const failed = err instanceof Error ? err : new Error(String(err));
+    const note = failed.message;
+    if (!withdrawalUnderWay(release)) return { release, failed };
     if (status === 'aborted' || status === 'superseded')
-      return notWithdrawn(release, status, release.reason ?? `${release.to} ${status}`, now, note);
+      return {
+        release: notWithdrawn(release, status, release.reason ?? `${release.to} ${status}`, now, note),
+        failed,
+      };
     // A failure recorded before its rollback (tick.ts rollBack) whose run is gone: as that run
     // reports a rollback that did not take, so its report no longer says "being withdrawn".
-    if (status === 'failed') return rollbackNotTaken(release, now, note);
-    return release;
+    if (status === 'failed') return { release: rollbackNotTaken(release, now, note), failed };
+    return { release, failed };
   }
   const { withdrawPending: _, ...rest } = release;
   const failed = release.ending?.withdrawFailed;
   return {
-    ...rest,
-    updatedAt: now,
-    reason: `${release.reason}; ${release.to} withdrawn on a later try`,
-    ...(failed ? { ending: { ...release.ending, withdrawFailed: { ...failed, laterTry: true } } } : {}),
+    release: {
+      ...rest,
+      updatedAt: now,
+      reason: `${release.reason}; ${release.to} withdrawn on a later try`,
+      ...(failed ? { ending: { ...release.ending, withdrawFailed: { ...failed, laterTry: true } } } : {}),
+    },
   };
 }
 

@@ -20,6 +20,7 @@ import {
   waitingText,
 } from './planned-sample.js';
 import { reconcileWithConfig } from './reconcile-config.js';
+import { defectOf, reportIt, stoppedOn } from './schedule-defects.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -353,7 +354,8 @@ function freshForPhase(g: GateState): GateState {
  * The failure is recorded first (`ctx.record`), its withdrawal under way (pending, naming what
  * serves after it, as endThenWithdraw's first record): a run that stops before the change is
  * confirmed leaves a record the next run finishes (retryWithdrawal), and one whose record GitHub
- * refuses changes nothing, so that the next run, judging again, records the failure.
+ * refuses changes nothing, so that the next run, judging again, records the failure. A change the
+ * platform refuses is returned as not taken; one a defect stops (schedule-defects.ts) is thrown.
  */
 export async function rollBack(
   release: Release,
@@ -376,10 +378,27 @@ export async function rollBack(
   } catch (err) {
     // Another run ended the release meanwhile: its word stands, this rollback is not this run's.
     if (err instanceof EndedElsewhereError) throw err;
+    const defect = defectOf(err, []);
     // Report the truth: the rollback itself did not take, and the next run tries it again.
-    return rollbackNotTaken(failed, now, (err as Error).message);
+    if (!defect) return rollbackNotTaken(failed, now, (err as Error).message);
+    await recordDefect(rollbackNotTaken(failed, now, reportIt(stoppedOn(defect))), ctx);
+    throw defect;
   }
   return failed;
+}
+
+/**
+ * A rollback stopped by a defect (a bug in model-gate, not the platform's answer): recorded as not
+ * taken, saying so, its withdrawal pending for the next run (a re-run, the post step, a tick) to try
+ * again; the run then fails on the defect. Where recording fails too, the record before the change
+ * (its withdrawal under way) stands, which the next run also tries again.
+ */
+async function recordDefect(notTaken: Release, ctx: TickContext): Promise<void> {
+  try {
+    await ctx.record?.(notTaken);
+  } catch {
+    // The defect is what the run fails on and reports.
+  }
 }
 
 function closeLast(

@@ -1,3 +1,4 @@
+import { TargetError } from '../../src/core/errors.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import type { Target } from '../../src/targets/target.js';
 
@@ -10,7 +11,7 @@ export class MemoryTarget implements Target {
   writes: TrafficState[] = [];
   /** Silently keep the old state on the next write (a platform that reverted). */
   revertNext = false;
-  /** Throw on writes from this index on. */
+  /** Refuse writes from this index on, as a platform that does not answer. */
   failFromWrite = Number.POSITIVE_INFINITY;
 
   constructor(public state: TrafficState = { stable: { version: 'v1' } }) {}
@@ -19,7 +20,7 @@ export class MemoryTarget implements Target {
     return structuredClone(this.state);
   }
   async write(desired: TrafficState): Promise<void> {
-    if (this.writes.length >= this.failFromWrite) throw new Error('platform unavailable');
+    if (this.writes.length >= this.failFromWrite) throw new TargetError('platform unavailable');
     this.writes.push(structuredClone(desired));
     if (this.revertNext) {
       this.revertNext = false;
