@@ -109,6 +109,10 @@ export interface VariantFleet {
   DesiredInstanceCount?: number | undefined;
 }
 
+/** The size the endpoint runs a variant at: the instances asked for, else those running. */
+export const fleetSize = (fleet: VariantFleet | undefined): number | undefined =>
+  fleet?.DesiredInstanceCount ?? fleet?.CurrentInstanceCount;
+
 /**
  * The config with each instance-based variant sized as the endpoint runs it now (autoscaling may
  * have grown it past the config's count), so the fleet a new config deploys is no smaller.
@@ -118,8 +122,7 @@ export interface VariantFleet {
 export function withFleetSizes(config: EndpointConfig, fleets: readonly VariantFleet[]): EndpointConfig {
   const size = (variant: VariantDefinition): VariantDefinition => {
     if (variant.InitialInstanceCount === undefined) return variant;
-    const fleet = fleets.find((f) => f.VariantName === variant.VariantName);
-    const count = fleet?.DesiredInstanceCount ?? fleet?.CurrentInstanceCount;
+    const count = fleetSize(fleets.find((f) => f.VariantName === variant.VariantName));
     return count !== undefined && count >= 1 ? { ...variant, InitialInstanceCount: count } : variant;
   };
   return {

@@ -24,6 +24,7 @@ import {
   endpointConfigArgs,
   endpointConfigName,
   endpointConfigSchema,
+  fleetSize,
   madeByModelGate,
   placeVariants,
   withFleetSizes,
@@ -48,12 +49,15 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // Each version is served by a variant named by the `variant` template, created before the
 // release. Live splits move weights between existing production variants (the cheap call); a
 // shadow, or leaving one, switches the endpoint to a copy of its config with the variants placed
-// (sagemaker-shadow.ts). model-gate creates no variant; it removes one only to retire blue-green's
-// blue after its rollback-window (removeIdle): a variant leaves an endpoint only by a new config
-// without it, deployed the same way (UpdateEndpoint: "deploys the EndpointConfig ... to a new
-// fleet of instances", the old instances are deleted), while the variant has weight 0, and only
-// if the endpoint is still as read right before the update (never after waiting on another change,
-// which the config built earlier would undo). A variant registered with Application Auto Scaling
+// (sagemaker-shadow.ts). Either is built from the endpoint as read and sent once: when another
+// change holds the endpoint by then, or changed it meanwhile, it is built again from the endpoint
+// as read after that change (changeTo), never sent as built before. model-gate creates no
+// variant; it removes one only to retire blue-green's blue after its rollback-window (removeIdle):
+// a variant leaves an endpoint only by a new config without it, deployed the same way
+// (UpdateEndpoint: "deploys the EndpointConfig ... to a new fleet of instances", the old
+// instances are deleted), while the variant has weight 0, and only if the endpoint is still as
+// read right before the update (never after waiting on another change, which the config built
+// earlier would undo). A variant registered with Application Auto Scaling
 // is not removed by SageMaker
 // (https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html): the error names
 // the `aws application-autoscaling deregister-scalable-target` command that lets it go.
@@ -138,8 +142,8 @@ export function sagemakerTarget(
       return classify(result);
     },
   };
-  const aws = (args: string[], waitWhileBusy = false) =>
-    callCli(cli, ['sagemaker', ...args, ...scope], config, clock, { waitWhileBusy });
+  // A busy endpoint is never waited out by retrying the same call: changeTo builds it again.
+  const aws = (args: string[]) => callCli(cli, ['sagemaker', ...args, ...scope], config, clock);
   let expected: TrafficState | undefined;
 
   async function describe(): Promise<Endpoint> {
@@ -165,7 +169,10 @@ export function sagemakerTarget(
       description,
     );
 
-  /** Moves live weights between the production variants there (no shadow before or after). */
+  /**
+   * Moves live weights between the production variants there (no shadow before or after);
+   * TargetBusyError, without retrying, when another change holds the endpoint (changeTo).
+   */
   async function moveWeights(endpoint: Endpoint, desired: TrafficState) {
     const wanted = sharesFor(desired).map((s) => ({ ...s, variant: names.nameOf(s.version) }));
     const present = endpoint.ProductionVariants.map((v) => v.VariantName);
@@ -180,16 +187,41 @@ export function sagemakerTarget(
       VariantName: variant,
       DesiredWeight: wanted.find((w) => w.variant === variant)?.percent ?? 0,
     }));
-    await aws(
-      [
-        'update-endpoint-weights-and-capacities',
-        '--endpoint-name',
-        config.endpoint,
-        '--desired-weights-and-capacities',
-        JSON.stringify(weights),
-      ],
-      true,
-    );
+    await aws([
+      'update-endpoint-weights-and-capacities',
+      '--endpoint-name',
+      config.endpoint,
+      '--desired-weights-and-capacities',
+      JSON.stringify(weights),
+    ]);
+  }
+
+  /**
+   * Makes the one change that brings the endpoint to `desired`: weights moved between its
+   * production variants or, with a shadow before or after, a config switched to (returns its name
+   * when one was deployed). The change is built from the endpoint as read once InService (its
+   * variants, their definitions and sizes), so it is never sent after another change has landed,
+   * which it would undo (a variant the user took off named again, a grown fleet shrunk back, a
+   * definition reverted). When another change holds the endpoint by the time the update is sent
+   * (`Cannot update in-progress endpoint`), or has changed it right before (stillAsRead), the change
+   * is built again from the endpoint as read once that one is done; within settle-timeout of the
+   * start, then TargetBusyError.
+   */
+  async function changeTo(desired: TrafficState): Promise<string | undefined> {
+    const deadline = clock.now() + config.settleTimeoutMs;
+    for (;;) {
+      const endpoint = await whenInService();
+      try {
+        if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
+          return await switchConfig(endpoint, desired);
+        }
+        await moveWeights(endpoint, desired);
+        return undefined;
+      } catch (err) {
+        if (!(err instanceof TargetBusyError) || clock.now() + config.pollIntervalMs > deadline) throw err;
+      }
+      await clock.sleep(config.pollIntervalMs);
+    }
   }
 
   /**
@@ -197,13 +229,12 @@ export function sagemakerTarget(
    * variant `dropped` (a retired blue's). Returns the new config's name, or undefined when nothing
    * was deployed.
    *
-   * Dropping a variant never waits on another change: the config was built from the endpoint as
-   * read, and deploying it after another run's change (a rollback giving `dropped` its traffic
-   * back) would undo that change and take away the variant serving it. So a busy endpoint fails
-   * the removal (TargetBusyError, for a later try), and right before update-endpoint the endpoint
-   * is read again: only InService on the same config, still serving `desired` with `dropped` at
-   * weight 0, is it deployed. SageMaker has no conditional update, but another change started
-   * after that read holds the endpoint (`Updating`) until it is done, which refuses this update.
+   * The config is built from the endpoint as read, and deploying it after another run's change
+   * would undo that change. So update-endpoint is never retried as built: a busy endpoint fails
+   * it (TargetBusyError: a traffic change is built again, changeTo; a removal is tried at a later
+   * tick), and right before it the endpoint is read again (stillAsRead): only InService as read
+   * is the config deployed. SageMaker has no conditional update, but another change started after
+   * that read holds the endpoint (`Updating`) until it is done, which refuses this update.
    */
   async function switchConfig(
     endpoint: Endpoint,
@@ -224,8 +255,7 @@ export function sagemakerTarget(
     if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return undefined;
     // The new config deploys a new fleet: size it as the endpoint runs now, not as the config
     // says, so the variant serving callers keeps its autoscaled capacity (sagemaker-shadow.ts).
-    const fleets = [...endpoint.ProductionVariants, ...endpoint.ShadowProductionVariants];
-    const args = argsFor(withFleetSizes(existing, fleets));
+    const args = argsFor(withFleetSizes(existing, variantsOf(endpoint)));
     const name = endpointConfigName(config.endpoint, args);
     if (name === current) return undefined;
     const create = () =>
@@ -234,11 +264,14 @@ export function sagemakerTarget(
         if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
       });
     const update = async () => {
-      if (dropped) await stillAsRead(endpoint, desired, dropped);
-      await aws(
-        ['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name],
-        !dropped,
-      ).catch((err: unknown) => {
+      await stillAsRead(endpoint, dropped === undefined ? undefined : { desired, dropped });
+      await aws([
+        'update-endpoint',
+        '--endpoint-name',
+        config.endpoint,
+        '--endpoint-config-name',
+        name,
+      ]).catch((err: unknown) => {
         if (dropped && err instanceof TargetBusyError) {
           throw new TargetBusyError(
             `${err.message.replace(/; nothing was changed, try again later$/, '')}: the production variant ${dropped} is not removed this time, so as not to undo that change`,
@@ -260,15 +293,26 @@ export function sagemakerTarget(
   }
 
   /**
-   * Before a removal's update-endpoint: a TargetError unless the endpoint is as it was `read`
-   * (InService on the same config) and serves `desired` with the variant `dropped` at weight 0;
-   * TargetBusyError while another change holds it.
+   * Right before update-endpoint, the endpoint read again: the config built from `read` is
+   * deployed only while the endpoint is InService as read (changedSince). Otherwise
+   * TargetBusyError, for changeTo to build the change again. A removal (of `dropped`, serving
+   * `desired` once it is gone) gives up instead: TargetBusyError while another change holds the
+   * endpoint, a TargetError for any change, also one that gives `dropped` weight or serves
+   * other than `desired`.
    */
-  async function stillAsRead(read: Endpoint, desired: TrafficState, dropped: string) {
+  async function stillAsRead(read: Endpoint, removal?: { desired: TrafficState; dropped: string }) {
     const now = await describe();
-    const variant = [...now.ProductionVariants, ...now.ShadowProductionVariants].find(
-      (v) => v.VariantName === dropped,
-    );
+    if (!removal) {
+      const again = 'nothing was changed, try again later';
+      if (now.EndpointStatus !== 'InService') {
+        throw new TargetBusyError(`${description} is ${now.EndpointStatus} with another change; ${again}`);
+      }
+      const change = changedSince(read, now);
+      if (change) throw new TargetBusyError(`${description} ${change} since model-gate read it; ${again}`);
+      return;
+    }
+    const { desired, dropped } = removal;
+    const variant = variantsOf(now).find((v) => v.VariantName === dropped);
     const weight = Math.max(variant?.CurrentWeight ?? 0, variant?.DesiredWeight ?? 0);
     if (now.EndpointStatus !== 'InService') {
       throw new TargetBusyError(
@@ -276,16 +320,30 @@ export function sagemakerTarget(
       );
     }
     const change =
-      now.EndpointConfigName !== read.EndpointConfigName
-        ? `runs the endpoint config ${now.EndpointConfigName ?? '(none)'}, not ${read.EndpointConfigName}`
-        : weight > 0
-          ? `gives the variant ${dropped} weight ${weight}`
-          : !serves(now, desired)
-            ? `no longer serves ${desired.stable.version} alone`
-            : undefined;
+      changedSince(read, now) ??
+      (weight > 0
+        ? `gives the variant ${dropped} weight ${weight}`
+        : !serves(now, desired)
+          ? `no longer serves ${desired.stable.version} alone`
+          : undefined);
     if (change) {
       throw new TargetError(`${description} ${change} since model-gate read it: the variant is not removed`);
     }
+  }
+
+  /**
+   * How the endpoint `now` differs from `read` in what a config built from `read` takes from it:
+   * the config in use (the variants and their definitions) and each variant's size
+   * (withFleetSizes); undefined when it does not.
+   */
+  function changedSince(read: Endpoint, now: Endpoint): string | undefined {
+    if (now.EndpointConfigName !== read.EndpointConfigName) {
+      return `runs the endpoint config ${now.EndpointConfigName ?? '(none)'}, not ${read.EndpointConfigName}`;
+    }
+    const sizeRead = (name: string) => fleetSize(variantsOf(read).find((v) => v.VariantName === name));
+    const resized = variantsOf(now).find((v) => fleetSize(v) !== sizeRead(v.VariantName));
+    if (!resized) return undefined;
+    return `runs the variant ${resized.VariantName} on ${fleetSize(resized) ?? 'no'} instances, not ${sizeRead(resized.VariantName) ?? 'none'}`;
   }
 
   /**
@@ -404,14 +462,8 @@ export function sagemakerTarget(
       for (const share of sharesFor(desired)) names.nameOf(share.version);
       checkShadow(desired);
       expected = desired;
-      const endpoint = await whenInService();
-      if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-        const deployed = await switchConfig(endpoint, desired);
-        await deleteUnusedConfigs(await whenInService(), desired, deployed);
-      } else {
-        await moveWeights(endpoint, desired);
-        await deleteUnusedConfigs(await whenInService(), desired);
-      }
+      const deployed = await changeTo(desired);
+      await deleteUnusedConfigs(await whenInService(), desired, deployed);
     },
     async deployedAs(version) {
       const variant = names.nameOf(version);
@@ -443,8 +495,11 @@ export function sagemakerTarget(
 }
 
 /** Every variant the endpoint runs, production and shadow. */
-const variantNames = (endpoint: Endpoint) =>
-  [...endpoint.ProductionVariants, ...endpoint.ShadowProductionVariants].map((v) => v.VariantName);
+const variantsOf = (endpoint: Endpoint) => [
+  ...endpoint.ProductionVariants,
+  ...endpoint.ShadowProductionVariants,
+];
+const variantNames = (endpoint: Endpoint) => variantsOf(endpoint).map((v) => v.VariantName);
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\((ThrottlingException|TooManyRequestsException|RequestLimitExceeded)\)/.test(result.stderr))

@@ -285,10 +285,13 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       { stable: { version: 'v1' } },
       { stable: { version: 'v2' } },
     ]);
+    // The endpoint is read again right before update-endpoint: the config is deployed only while
+    // the endpoint is as read (sagemaker-change-meanwhile.test.ts).
     const cycle = [
       'describe-endpoint',
       'describe-endpoint-config',
       'create-endpoint-config',
+      'describe-endpoint',
       'update-endpoint',
     ];
     // Shadow on, shadow off (both a new config; leaving the shadow deletes the config model-gate
@@ -632,9 +635,9 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const state = await standins.state();
     state.sagemakerConfigs[`us-east-1/${shadowed}`].CreationTime = old;
     await standins.seed(state);
-    // The same shadow again: create-endpoint-config finds the old config, and update-endpoint meets
-    // the endpoint busy with another run's change; that run's cleanup then deletes the old config.
-    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 1 });
+    // The same shadow again: create-endpoint-config finds the old config, and update-endpoint is
+    // throttled; another run's cleanup deletes the old config before it is retried.
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'throttle', times: 1 });
     const before = (await operations()).length;
     await expect(
       reconcile(
@@ -646,14 +649,16 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         mirrorOf('v1', 'v2', 20),
       ),
     ).resolves.toEqual(mirrorOf('v1', 'v2', 20));
-    expect((await operations()).slice(before, before + 8)).toEqual([
+    expect((await operations()).slice(before, before + 10)).toEqual([
       'describe-endpoint',
       'describe-endpoint-config',
       'create-endpoint-config',
+      'describe-endpoint',
       'update-endpoint',
       'delete-endpoint-config',
       'update-endpoint',
       'create-endpoint-config',
+      'describe-endpoint',
       'update-endpoint',
     ]);
     expect((await endpoint()).EndpointConfigName).toBe(shadowed);
@@ -662,14 +667,17 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     // Only once: a config deleted again before the second update fails the phase as before.
     await reconcile(target, withdrawTraffic('v1'));
     expect((await endpoint()).EndpointConfigName).toBe(restored);
-    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 2 });
+    // The second deletion lands while the read right before the second update is throttled.
+    await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'throttle', times: 1 });
+    let deletions = 0;
+    const deleteAgain = async () => {
+      await deleteElsewhere(shadowed);
+      if (deletions++ === 0)
+        await standins.fault({ cli: 'aws', op: 'describe-endpoint', kind: 'throttle', times: 1 });
+    };
     await expect(
       reconcile(
-        sagemakerTarget(
-          config,
-          'fraud',
-          racing(systemClock, () => deleteElsewhere(shadowed), 2),
-        ),
+        sagemakerTarget(config, 'fraud', racing(systemClock, deleteAgain, 2)),
         mirrorOf('v1', 'v2', 20),
       ),
     ).rejects.toThrow(
