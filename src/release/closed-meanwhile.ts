@@ -7,7 +7,9 @@ import type { Release } from './types.js';
 // A PR closed (or merged) while GitHub was down: its job died on its first GitHub read, before it
 // recorded anything, and a close job's post step has no candidate saved to withdraw. The release
 // stays "analysing", and every schedule tick would go on driving the closed PR's candidate (half
-// the users of an A/B) for days. So a tick asks GitHub for the PR's state before driving its release.
+// the users of an A/B) for days; or "ready", holding the model's canary slot for ever, the model's
+// next PR queued behind it. So a tick asks GitHub for the PR's state before it drives or settles
+// its release.
 
 /** What a schedule tick does with a release after asking for its PR's state. */
 export interface PullRequestCheck {
@@ -20,11 +22,12 @@ export interface PullRequestCheck {
 }
 
 /**
- * Asks for the PR of an analysing `release` (ports.pullRequestState, one request) and acts on it:
- * closed without merging, the release is ended as aborted and its candidate withdrawn as a close job
- * does (endThenWithdraw), saying why; merged without the merge on record (`mergedAt`, so no tick
- * promotes it), driven as before with a line asking for the merge job again. Open, unknown (no such
- * port, no PR, a PR job's own) or unreadable (GitHub failing, said in a warning): driven as before.
+ * Asks for the PR of an analysing or ready `release` (ports.pullRequestState, one request) and acts
+ * on it: closed without merging, the release is ended as aborted and its candidate withdrawn as a
+ * close job does (endThenWithdraw), freeing the slot, saying why; merged without the merge on record
+ * (`mergedAt`, so no tick promotes it), left as it is with a line asking for the merge job again.
+ * Open, unknown (no such port, no PR, a PR job's own) or unreadable (GitHub failing, said in a
+ * warning): left as before. One with the merge on record is merged: nothing to ask.
  */
 export async function checkPullRequest(
   config: Config,
@@ -35,19 +38,25 @@ export async function checkPullRequest(
   const { pr } = release;
   const model = config.models[release.model];
   if (!model || pr === undefined || !ports.pullRequestState) return {};
-  if (release.status !== 'analysing' || release.withdrawPending) return {};
+  const asked = release.status === 'analysing' || release.status === 'ready';
+  if (!asked || release.withdrawPending || release.mergedAt !== undefined) return {};
   let state: PullRequestState | undefined;
   try {
     state = await ports.pullRequestState(pr);
   } catch (err) {
     // Not knowing is no reason to end a healthy release: the next tick asks again.
+    const then = release.status === 'ready' ? 'leaves' : 'drives';
     ports.log.warn(
-      `${release.model}: could not read the state of PR #${pr} (${(err as Error).message}); this tick drives ${release.to} as before`,
+      `${release.model}: could not read the state of PR #${pr} (${(err as Error).message}); this tick ${then} ${release.to} as before`,
     );
     return {};
   }
-  if (state === 'merged' && release.mergedAt === undefined) {
-    const why = `PR #${pr} was merged, but its merge job did not record it, so no schedule tick promotes ${release.to}: re-run the merge job of PR #${pr} (on-merge: ${model.onMerge})`;
+  if (state === 'merged') {
+    // A ready one's merge job promotes it (whatever on-merge says), recording no merge first.
+    const why =
+      release.status === 'ready'
+        ? `PR #${pr} was merged, but its merge job has not promoted ${release.to}, which passed its analysis, and no schedule tick promotes it: unless that job is still running, re-run the merge job of PR #${pr} (on-merge: ${model.onMerge})`
+        : `PR #${pr} was merged, but its merge job did not record it, so no schedule tick promotes ${release.to}: re-run the merge job of PR #${pr} (on-merge: ${model.onMerge})`;
     ports.log.warn(`${release.model}: ${why}`);
     const line = { model: release.model, why, kind: 'note' as const };
     // A dry run writes no comment.

@@ -1,5 +1,6 @@
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
+import { type Ledger, sameRecord } from '../ledger/ledger.js';
 import { headName } from '../version/head-name.js';
 import { promote } from './finish.js';
 import { passedPhases } from './passed-phases.js';
@@ -20,6 +21,45 @@ import type { Release } from './types.js';
  */
 export const withMerge = (release: Release, now: number): Release =>
   release.mergedAt === undefined ? { ...release, mergedAt: now, updatedAt: now } : release;
+
+/**
+ * The release's record as another run saved it since `release` was read (read again), or undefined
+ * while it is as read. Unlike Ledger.endedElsewhere, it leaves the release this run's to save.
+ */
+export async function changedSince(release: Release, ledger: Ledger): Promise<Release | undefined> {
+  const again = await ledger.reread?.(release);
+  return again && !sameRecord(again, release) ? again : undefined;
+}
+
+/** The same release (of the same PR, begun at the same time), whatever its state. */
+export const sameRelease = (a: Release, b: Release): boolean => a.pr === b.pr && a.startedAt === b.startedAt;
+
+/**
+ * Records the merge (withMerge, stamped `now`) on each analysing release of `read`, on its record
+ * as read again now: another run (a schedule tick) may have saved a newer one since this job read
+ * it, a step passed or the candidate failed and rolled back, which a save of the record first read
+ * would undo (the failed candidate analysed again, with live traffic). One that run took out of
+ * analysis is returned as it left it, without the mark: the merge job acts on it as it finds it.
+ */
+export async function recordMerge(read: Release[], ledger: Ledger, now: number): Promise<Release[]> {
+  const out: Release[] = [];
+  for (const release of read) {
+    const current = (await changedSince(release, ledger)) ?? release;
+    // Another release in its place (a newer head's): driveReleases gives this one up to it.
+    if (!sameRelease(current, release)) {
+      out.push(release);
+      continue;
+    }
+    if (current.status !== 'analysing') {
+      out.push(current);
+      continue;
+    }
+    const merged = withMerge(current, now);
+    if (merged !== current) await ledger.saveRelease(merged);
+    out.push(merged);
+  }
+  return out;
+}
 
 /**
  * Whether the merged PR's job analyses this head's release again: its PR merged while it was

@@ -8,7 +8,13 @@ import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
-import { analysesAgainAfterMerge, stillAnalysingNote, withMerge } from './merged-ready.js';
+import {
+  analysesAgainAfterMerge,
+  changedSince,
+  recordMerge,
+  sameRelease,
+  stillAnalysingNote,
+} from './merged-ready.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
@@ -281,9 +287,7 @@ async function onMerged(
   );
   if (analyseFirst.length > 0 && !opts.dryRun) {
     // The merge is on record before any look: whichever run finishes the analysis promotes it.
-    const now = ports.clock.now();
-    const merged = analyseFirst.map((r) => withMerge(r, now));
-    for (const [i, r] of merged.entries()) if (r !== analyseFirst[i]) await ports.ledger.saveRelease(r);
+    const merged = await recordMerge(analyseFirst, ports.ledger, ports.clock.now());
     const driven = await driveReleases(config, merged, ports, opts);
     releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
   }
@@ -332,8 +336,19 @@ async function onMerged(
       });
       continue;
     }
+    // Read again first: a run that promoted or ended it since this job read it (a schedule tick
+    // trying a merged PR's promotion again, a command) has the last word; one still ready is promoted.
+    const theirs = await changedSince(release, ports.ledger);
+    if (theirs && (theirs.status !== 'ready' || !sameRelease(theirs, release))) {
+      out.push(theirs);
+      const what = sameRelease(theirs, release) ? 'it' : `a newer release (${theirs.to})`;
+      const why = `${release.to} was not promoted by this job: another run recorded ${what} ${theirs.status} since this job read it: ${theirs.reason}`;
+      ports.log.info(`${model.name}: ${why}`);
+      skipped.push({ model: model.name, why, kind: 'note' });
+      continue;
+    }
     const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;
-    const promoted = await promote(release, ctx, ports.ledger, summary);
+    const promoted = await promote(theirs ?? release, ctx, ports.ledger, summary);
     ports.log.info(`${model.name}: ${promoted.reason}`);
     out.push(promoted);
   }

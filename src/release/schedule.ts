@@ -144,6 +144,14 @@ async function readHolders(
     ready: [],
     holders: new Map(),
   };
+  /** Asks for the holder's PR (checkPullRequest): whether that ended it here, or a dry run would. */
+  const endedByItsPr = async (release: Release): Promise<boolean> => {
+    const pr = await checkPullRequest(config, release, ports, opts);
+    if (pr.line) found.skipped.push(pr.line);
+    if (pr.notify) found.notify.push(pr.notify);
+    if (pr.ended) found.stopped.push(pr.ended);
+    return pr.ended !== undefined || pr.line?.kind === 'dry-run';
+  };
   for (const name of names) {
     let holder: Release | undefined;
     try {
@@ -167,11 +175,13 @@ async function readHolders(
     found.holders.set(name, holder);
     if (holder) found.held.add(name);
     if (!holder) continue;
-    if (!candidateMayBeLive(holder)) {
-      if (settlesReady(holder, ports.clock.now())) found.ready.push(holder);
-      continue;
-    }
     try {
+      if (!candidateMayBeLive(holder)) {
+        // Ready, its PR closed unmerged though no close job recorded it: ended, the slot freed.
+        if (await endedByItsPr(holder)) continue;
+        if (settlesReady(holder, ports.clock.now())) found.ready.push(holder);
+        continue;
+      }
       // Two drivers would fight (each under its own config: the PR's, the default branch's) and take
       // each other's traffic changes for withdrawals. A dispatch rollback or abort does not ask. The
       // lease holds even when the platform shows the candidate withdrawn: the job may be mid-change
@@ -186,11 +196,7 @@ async function readHolders(
         continue;
       }
       // Its PR closed unmerged, though no close job recorded it (GitHub was down): ended, withdrawn.
-      const pr = await checkPullRequest(config, holder, ports, opts);
-      if (pr.line) found.skipped.push(pr.line);
-      if (pr.notify) found.notify.push(pr.notify);
-      if (pr.ended) found.stopped.push(pr.ended);
-      if (pr.ended || pr.line?.kind === 'dry-run') continue;
+      if (await endedByItsPr(holder)) continue;
       // Also a release whose candidate's withdrawal failed: the tick tries it again. A dry run
       // records nothing, so it does not end a release that lost its traffic either.
       // A merged PR's release ended here tells that PR how to analyse it again (notedIfMerged).
@@ -199,7 +205,8 @@ async function readHolders(
     } catch (err) {
       const defect = defectOf(err, defects);
       if (!defect) throw err;
-      // Its candidate may be live: ended and withdrawn, as a defect met driving it would. A dry run changes nothing.
+      // Its candidate may be live: ended and withdrawn, as a defect met driving it would (a ready
+      // one is left as it is, saying so). A dry run changes nothing.
       if (!opts.dryRun) {
         found.stopped.push(await stopOnDefect(config, holder, defect, ports));
         continue;
