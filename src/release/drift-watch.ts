@@ -6,6 +6,7 @@ import { LedgerStateError } from '../ledger/ledger.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
+import { referenceFilling, servingSince } from './drift-reference.js';
 import { ledgerKnown } from './ledger-known.js';
 import { type LiveCandidate, liveCandidate, liveCandidateWhy } from './live-candidate.js';
 import { contextFor, type Ports } from './ports.js';
@@ -22,8 +23,9 @@ export interface DriftReport {
   sizes?: DriftSizes;
   drifted: boolean;
   /**
-   * No verdict: the target or the metrics could not be read, one window had no usable counts, or a
-   * candidate takes live traffic (the watch is of a version serving alone).
+   * No verdict: the target or the metrics could not be read, one window had no usable counts, a
+   * candidate takes live traffic (the watch is of a version serving alone), or the version began
+   * serving too recently for a reference of its own predictions (drift-reference.ts).
    */
   inconclusive?: true;
   note: string;
@@ -68,9 +70,10 @@ export async function watchDrift(
   let version: string;
   let live: LiveCandidate | undefined;
   const holder = read ? read.holder : await releaseHolding(model.name, ports);
+  const history = await ports.ledger.history(model.name);
   try {
     // The ledger's versions map a platform's names back (`fraud-1-1-0` is 1.1.0, not 1-1-0).
-    const known = ledgerKnown(await ports.ledger.history(model.name), holder);
+    const known = ledgerKnown(history, holder);
     const state = await ctx.target.read(known);
     version = state.stable.version;
     live = liveCandidate(state);
@@ -93,6 +96,14 @@ export async function watchDrift(
     return { model: model.name, version, drifted: false, inconclusive: true, note };
   }
   const now = ctx.clock.now();
+  // Only the watched version's own predictions make its reference: none from before its promotion
+  // (or rollback), which the release gates judged already.
+  const filling = referenceFilling(servingSince(history, version), watch, now);
+  if (filling) {
+    const note = unchecked(version, filling);
+    ports.log.info(note.note);
+    return note;
+  }
   const report = (drifted: boolean, note: string, sizes?: DriftSizes): DriftReport => ({
     model: model.name,
     version,

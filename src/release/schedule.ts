@@ -88,13 +88,9 @@ export async function runSchedule(
     // A dry run's line is what it would do: it retires nothing.
     if (retired)
       result.skipped.push({ model: model.name, why: retired, kind: opts.dryRun ? 'dry-run' : 'note' });
-    const passed = opts.dryRun ? analysing : releases;
-    if (
-      watched.has(model.name) ||
-      unread.has(model.name) ||
-      passed.some((r) => r.model === model.name && r.status === 'analysing')
-    )
-      continue;
+    // A release still analysing does not keep the watch away: it says why it does not look while a
+    // candidate takes live traffic, and looks while the stable version serves callers alone.
+    if (watched.has(model.name) || unread.has(model.name)) continue;
     await driftOf(model, ports, opts, result, defects, found.holders);
   }
   if (analysing.length === 0 && watched.size === 0 && result.drift?.length === 0) {

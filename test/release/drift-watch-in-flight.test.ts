@@ -89,14 +89,15 @@ describe('the drift watch while a candidate takes live traffic', () => {
     expect(await w.driftRecorded()).toBeUndefined();
   });
 
-  it('after the merge, watches v2 as v2', async () => {
+  it('after the merge and a day of v2 serving alone, watches v2 as v2', async () => {
     const w = await world(ROLLING);
     await w.open('watch');
     await w.merge();
-    w.clock.advance(2 * HOUR);
+    // Its reference (24h) and window (1h) hold v2's predictions only from then on.
+    w.clock.advance(26 * HOUR);
     const result = await w.tick();
-    expect(result.drift?.[0]).toMatchObject({ model: MODEL, version: 'v2' });
-    expect(result.drift?.[0]?.note).toMatch(new RegExp(`^${MODEL} v2: prediction drift`));
+    expect(result.drift?.[0]).toMatchObject({ model: MODEL, version: 'v2', drifted: false });
+    expect(result.drift?.[0]?.note).toMatch(new RegExp(`^${MODEL} v2: no drift`));
     expect(w.asked).toEqual([
       { slot: 'stable', version: 'v2' },
       { slot: 'stable', version: 'v2' },
@@ -113,11 +114,14 @@ describe('the drift watch while a candidate takes live traffic', () => {
     expect(w.asked).toEqual([]);
   });
 
-  // Already so before: a tick leaves the watch of a model whose release is still analysing.
   it.each([
-    ['blue-green bake', BLUE_GREEN],
-    ['canary at 100%', CANARY],
-  ])('%s (analysing): the tick does not watch its drift at all', async (_name, strategy) => {
+    [
+      'blue-green bake',
+      BLUE_GREEN,
+      'v2 on 100% of live traffic (blue-green, analysing bake on green, PR #7)',
+    ],
+    ['canary at 100%', CANARY, 'v2 on 100% of live traffic (canary, analysing step 2 of 2, PR #7)'],
+  ])('%s (analysing): not watched, saying why', async (_name, strategy, serving) => {
     const w = await world(strategy);
     await w.open('tick');
     if (strategy === CANARY) {
@@ -130,7 +134,9 @@ describe('the drift watch while a candidate takes live traffic', () => {
     });
     const result = await w.tick();
     expect(result.releases[0]?.status).toBe('analysing');
-    expect(result.drift).toEqual([]);
+    expect(result.drift?.map((d) => d.note)).toEqual([
+      `${MODEL} v1: drift not watched while a candidate serves: ${serving}; the watch resumes once one version serves alone`,
+    ]);
     expect(w.asked).toEqual([]);
   });
 });

@@ -23,7 +23,7 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 // every tick. Now the others have their tick, the defect is reported naming the model, only a
 // candidate that may be live is withdrawn for it, and the run still fails at the end.
 // Four models, in this order: fraud and churn each with a PR's candidate v2 at 10%; ranker, a
-// blue-green v2 promoted 2 hours ago with blue v1 kept warm (its rollback-window, 1h, is over);
+// blue-green v2 promoted 2 days ago with blue v1 kept warm (its rollback-window, 1h, is over);
 // scorer, stable v5, whose predictions drifted. Memory targets, a file ledger, a fake clock.
 const HOUR = 3_600_000;
 const GATES = `gates:
@@ -133,8 +133,9 @@ async function world() {
   // PR #7 deploys fraud's and churn's v2 at 10% and leaves them to the ticks.
   const opened = { action: 'opened', number: 7, baseSha: sha('a'), headSha: sha('b'), merged: false };
   await handlePullRequest(config, opened, ports(), { mode: 'tick', maxWaitMs: 0, dryRun: false });
-  // Promoted 2 hours ago: ranker's rollback-window is over.
-  const promoted = { kind: 'promotion' as const, at: clock.now() - 2 * HOUR, summary: 'passed' };
+  // Promoted 2 days ago: ranker's rollback-window is over, and each watch's reference (24h) holds
+  // the version's own predictions only.
+  const promoted = { kind: 'promotion' as const, at: clock.now() - 48 * HOUR, summary: 'passed' };
   await ledger.record({ ...promoted, model: 'ranker', version: 'v2', previous: 'v1', pr: 5 });
   await ledger.record({ ...promoted, model: 'scorer', version: 'v5', previous: 'v4', pr: 6 });
   for (const model of ['fraud', 'churn']) expect(targets[model]?.state).toEqual(CANARY);

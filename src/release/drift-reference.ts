@@ -1,0 +1,54 @@
+import { formatDuration } from '../config/duration.js';
+import type { DriftWatchConfig } from '../config/types.js';
+import type { LedgerEntry } from '../ledger/ledger.js';
+
+/** Since when the watched version serves, as the ledger knows it, and how to say so. */
+interface ServingSince {
+  at: number;
+  /** `v2 was promoted`, `the rollback to v1`: the change that put it in place. */
+  change: string;
+}
+
+/**
+ * The ledger's newest promotion or rollback: `version` serves since then. Where that entry is of
+ * another version (the platform was changed outside model-gate), `version` began serving at some
+ * unknown time after it: that entry is still the earliest the reference may start. No entry: none.
+ */
+export function servingSince(history: LedgerEntry[], version: string): ServingSince | undefined {
+  const last = history.at(-1);
+  if (!last) return undefined;
+  if (last.version !== version)
+    return {
+      at: last.at,
+      change: `the ledger's last change (${last.previous} → ${last.version}; ${version} serves since by a change not on record)`,
+    };
+  return {
+    at: last.at,
+    change: last.kind === 'promotion' ? `${version} was promoted` : `the rollback to ${version}`,
+  };
+}
+
+/**
+ * Why the watch cannot look yet, or undefined once it can: the reference window (and the window
+ * after it) must hold the watched version's own predictions only. Before its whole reference has
+ * passed since the version began serving, it would hold the version before it, and a model change
+ * the release gates already judged would read as drift of the new version.
+ */
+export function referenceFilling(
+  since: ServingSince | undefined,
+  watch: Pick<DriftWatchConfig, 'windowMs' | 'referenceMs'>,
+  now: number,
+): string | undefined {
+  if (!since) return undefined;
+  const firstLook = since.at + watch.referenceMs + watch.windowMs;
+  if (now >= firstLook) return undefined;
+  const windows = `the last ${formatDuration(watch.windowMs)} against the ${formatDuration(watch.referenceMs)} before`;
+  return `the reference window since ${since.change} at ${utcMinute(since.at)} is still filling; the first look (${windows}, all after it) is due at ${utcMinute(firstLook, 'up')}`;
+}
+
+/** `2026-01-01 00:00 UTC`; `up`: the minute at or after `ms` (a look due then is possible). */
+function utcMinute(ms: number, round: 'down' | 'up' = 'down'): string {
+  const minute = 60_000;
+  const at = round === 'up' ? Math.ceil(ms / minute) * minute : ms;
+  return `${new Date(at).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
