@@ -1,5 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
+import { driftVerdictOf } from '../gates/drift-gate.js';
+import { verdictOf } from '../gates/ratio-gate.js';
+import type { MeasurementVerdict } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import { fmt } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
@@ -9,7 +12,7 @@ interface Look {
   time: number | string;
   step?: string | number;
   line: number;
-  verdict: Judgment['verdict'];
+  verdict: MeasurementVerdict;
   evidence: Judgment['evidence'];
   note: string;
 }
@@ -25,7 +28,17 @@ interface GateReplay {
    * live watch, whatever passed before: a pass holds for its step only), else its first passing look.
    */
   decided?: { verdict: 'pass' | 'fail'; time: number | string; line: number };
+  /** Without a decision, where the gate stood at its last look: `waiting` or `inconclusive`. */
+  undecided?: { verdict: MeasurementVerdict; time: number | string; line: number };
 }
+
+/**
+ * A look's verdict as the live gate records it, by the gates' own rules (verdictOf, the drift
+ * gate's): undecided with evidence computed is `waiting`, undecided without usable data
+ * (missing, empty or NaN) `inconclusive`, which a step's deadline fails.
+ */
+const lookVerdict = (kind: Observation['kind'], j: Judgment): MeasurementVerdict =>
+  kind === 'drift' ? driftVerdictOf(j) : verdictOf(j);
 
 /**
  * The work of `model-gate analyze` once its command line is valid: every look of the log `file`
@@ -90,22 +103,42 @@ function replay(observations: { o: Observation; line: number }[], alpha: number)
     const g = gates.get(o.gate) as GateReplay;
     g.alpha = level;
     const j = judgeObservation(o, level);
+    const v = lookVerdict(o.kind, j);
     g.looks.push({
       time: o.time,
       ...(o.step === undefined ? {} : { step: o.step }),
       line,
-      verdict: j.verdict,
+      verdict: v,
       evidence: j.evidence,
       note: j.note,
     });
-    const v = j.verdict;
-    if (v !== 'inconclusive' && (v === 'fail' ? g.decided?.verdict !== 'fail' : !g.decided))
+    if ((v === 'pass' && !g.decided) || (v === 'fail' && g.decided?.verdict !== 'fail'))
       g.decided = { verdict: v, time: o.time, line };
+  }
+  for (const g of gates.values()) {
+    const last = g.looks.at(-1);
+    if (!g.decided && last) g.undecided = { verdict: last.verdict, time: last.time, line: last.line };
   }
   return [...gates.values()];
 }
 
+/** What an undecided gate's last look means, in the summary. */
+const UNDECIDED_MEANING: Partial<Record<MeasurementVerdict, string>> = {
+  waiting: 'the judge has the data, the evidence is not strong either way yet',
+  inconclusive: 'no usable data (missing, empty or NaN)',
+};
+
 const timeText = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
+
+/** A gate's line of the summary: its decision, else where its last look left it and why. */
+function outcomeText(g: GateReplay): string {
+  const d = g.decided;
+  if (d) return `${d.verdict === 'fail' ? 'failed' : 'passed'} at ${timeText(d.time)} (line ${d.line})`;
+  const u = g.undecided;
+  if (!u) return 'undecided';
+  const meaning = UNDECIDED_MEANING[u.verdict];
+  return `undecided, ${u.verdict} at ${timeText(u.time)} (line ${u.line})${meaning ? `: ${meaning}` : ''}`;
+}
 
 function render(file: string, alpha: number, replays: GateReplay[]): string {
   const out: string[] = [
@@ -129,11 +162,6 @@ function render(file: string, alpha: number, replays: GateReplay[]): string {
     }
   }
   out.push('', 'summary');
-  for (const g of replays) {
-    const d = g.decided;
-    out.push(
-      `  ${g.gate}: ${d ? `${d.verdict === 'fail' ? 'failed' : 'passed'} at ${timeText(d.time)} (line ${d.line})` : 'undecided'}`,
-    );
-  }
+  for (const g of replays) out.push(`  ${g.gate}: ${outcomeText(g)}`);
   return out.join('\n');
 }

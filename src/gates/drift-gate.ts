@@ -1,6 +1,7 @@
 import type { DriftGateConfig } from '../config/types.js';
 import type { Measurement } from '../release/types.js';
 import { judgeDrift } from '../stats/drift.js';
+import type { Judgment } from '../stats/judgment.js';
 import { armHistograms, endedLook } from './arm-histograms.js';
 import { evidenceOf, type StatisticalContext } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
@@ -25,12 +26,18 @@ export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContex
       alpha: gate.alpha,
       maxDistance: gate.maxDistance,
     });
-    // Undecided with bounds computed is waiting for evidence; without them (NaN counts) it is
-    // missing data, which inconclusive-limit counts and a deadline never passes.
-    const verdict =
-      j.verdict !== 'inconclusive' ? j.verdict : j.evidence.interval ? 'waiting' : 'inconclusive';
-    return { ...seen, verdict, note: j.note, evidence: evidenceOf(j) };
+    return { ...seen, verdict: driftVerdictOf(j), note: j.note, evidence: evidenceOf(j) };
   } catch (err) {
     return unansweredLook(at, err);
   }
+}
+
+/**
+ * A drift judgment as a look's verdict (the KS judge gives bounds, no e-value): undecided with
+ * bounds computed is waiting for evidence; without them (no or NaN data) it is missing data, which
+ * inconclusive-limit counts and a deadline never passes.
+ */
+export function driftVerdictOf(j: Judgment): Measurement['verdict'] {
+  if (j.verdict !== 'inconclusive') return j.verdict;
+  return j.evidence.interval ? 'waiting' : 'inconclusive';
 }

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { asReplayed, liveFraud, replayed, workspace } from './analyze-replay-vs-live.js';
+import { liveFraud, replayed, workspace } from './analyze-replay-vs-live.js';
 
 const root = workspace();
 const fraud = liveFraud(root, 'fraud.json', [
@@ -48,7 +48,7 @@ describe('analyze on a conversion look of a gate planned for a 5% effect at 90% 
       },
     ]);
     const look = replay.gates.checkout?.looks[0];
-    expect(look?.verdict).toBe(asReplayed(live));
+    expect(look?.verdict).toBe(live.verdict);
     expect(look?.evidence.sampleSize).toBe(planned);
     expect(look?.note).toBe(live.note);
   });

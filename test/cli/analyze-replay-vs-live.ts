@@ -85,6 +85,3 @@ export async function replayed(root: string, name: string, lines: object[]) {
     log.mockRestore();
   }
 }
-
-/** A live look's verdict as the replay names it: it prints an undecided look as `inconclusive`. */
-export const asReplayed = (m: Measurement) => (m.verdict === 'waiting' ? 'inconclusive' : m.verdict);

@@ -57,9 +57,9 @@ describe('model-gate analyze', () => {
     expect(await analyzeCommand([file])).toBe(1);
     const text = out.join('\n');
     expect(text).toContain(`${file}: 2 gates, alpha 0.05 split to 0.025 each`);
-    expect(text).toMatch(/errors \(ratio\)\n {2}2026-11-28T10:00:30Z {2}inconclusive/);
+    expect(text).toMatch(/errors \(ratio\)\n {2}2026-11-28T10:00:30Z {2}waiting {6}effect/);
     expect(text).toMatch(/2026-11-28T10:05:00Z {2}fail {9}effect 3.93 \[2.48, 6.47\] {2}e=1.60e\+12/);
-    expect(text).toContain('missing or invalid counts');
+    expect(text).toMatch(/2026-11-28T10:05:00Z {2}inconclusive \n {6}missing or invalid counts/);
     expect(text).toContain('errors: failed at 2026-11-28T10:05:00Z (line 3)');
     expect(text).toContain('split: passed at 2026-11-28T10:05:00Z (line 4)');
   });
@@ -73,9 +73,10 @@ describe('model-gate analyze', () => {
     expect(doc.gates[0]).toMatchObject({ gate: 'errors', kind: 'ratio', alpha: 0.1 });
     expect(doc.gates[0].looks[0]).toMatchObject({
       line: 1,
-      verdict: 'inconclusive',
+      verdict: 'waiting',
       evidence: { method: 'sequential-binomial', canary: { events: 1, total: 150 } },
     });
+    expect(doc.gates[0].undecided).toEqual({ verdict: 'waiting', time: '2026-11-28T10:00:30Z', line: 1 });
   });
 
   it('says what is wrong with each line in the words of the schema, one line per problem', async () => {
