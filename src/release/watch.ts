@@ -200,12 +200,12 @@ function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger)
         const { release } = own;
         const theirs = await ledger.endedElsewhere?.(release, true);
         if (theirs) throw new EndedElsewhereError(theirs, release);
-        await target.write(desired);
+        const readBack = await target.write(desired);
         // Only a change that gives the candidate live traffic can undo another run's end; one that
         // withdraws it is this run's own end, which it records (driveReleases).
-        if (!hasLiveTraffic(desired, release.to)) return;
+        if (!hasLiveTraffic(desired, release.to)) return readBack;
         const late = await ledger.endedElsewhere?.(release, true);
-        if (!late) return;
+        if (!late) return readBack;
         const gaveUp = new EndedElsewhereError(late, release);
         try {
           await restoreEnd(ctx, desired, release, late);

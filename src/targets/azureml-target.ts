@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { platformNames } from './names.js';
 import {
   callCli,
@@ -14,7 +15,7 @@ import {
 } from './platform-cli.js';
 import type { RemovesIdleVersions } from './retire-idle.js';
 import { mirrorFor, type Share, sharesFor, trafficFromShares } from './split.js';
-import type { Target } from './target.js';
+import type { KnownVersions, Target } from './target.js';
 
 // Driven with the Azure CLI `ml` extension (v2), per
 // https://learn.microsoft.com/en-us/cli/azure/ml/online-endpoint (show; update --traffic
@@ -134,15 +135,17 @@ export function azuremlTarget(
       : parseCliJson(deploymentSchema, out, '`az ml online-deployment show`');
   }
 
-  async function show(): Promise<Endpoint> {
-    const out = await callCli(cli, ['ml', 'online-endpoint', 'show', ...scope], config, clock);
+  // `change`: the traffic change a call belongs to, whose deadline it keeps.
+  async function show(change?: ChangeDeadline): Promise<Endpoint> {
+    const args = ['ml', 'online-endpoint', 'show', ...scope];
+    const out = await callCli(cli, args, config, clock, { deadline: change });
     return parseCliJson(endpointSchema, out, '`az ml online-endpoint show`');
   }
 
-  const whenUnlocked = () =>
+  const whenUnlocked = (change?: ChangeDeadline) =>
     waitUntilSettled(
       async () => {
-        const endpoint = await show();
+        const endpoint = await show(change);
         const state = endpoint.provisioning_state ?? 'Succeeded';
         if (LOCKED.includes(state)) return { done: false, why: `its provisioning state is still ${state}` };
         return { done: true, value: endpoint };
@@ -150,52 +153,61 @@ export function azuremlTarget(
       config,
       clock,
       description,
+      change,
     );
+
+  /** What the endpoint serves; `change`: the traffic change this is the read-back of. */
+  async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
+    const endpoint = await show(change);
+    const sharesOf = (split: Record<string, number> | null | undefined, mirrored = false) =>
+      names.sharesOf(
+        Object.entries(split ?? {}).map(([name, percent]) => ({ name, percent })),
+        known,
+        description,
+        mirrored,
+      );
+    return trafficFromShares(
+      sharesOf(endpoint.traffic),
+      { expected, known },
+      description,
+      sharesOf(endpoint.mirror_traffic, true),
+    );
+  }
+
+  /**
+   * One traffic change, all of it within `change`'s deadline: the wait for another change holding
+   * the endpoint, then the update (retried while it is refused as busy; `az` waits for it to end).
+   */
+  async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
+    const splitOf = (shares: Share[]) =>
+      Object.fromEntries(shares.map((s) => [names.nameOf(s.version), s.percent]));
+    const live = splitOf(sharesFor(desired));
+    const shadow = mirrorFor(desired);
+    const wanted = splitOf(shadow ? [shadow] : []);
+    expected = desired;
+    const endpoint = await whenUnlocked(change);
+    const existing = Object.keys(endpoint.traffic ?? {});
+    const mirroring = Object.entries(endpoint.mirror_traffic ?? {})
+      .filter(([, percent]) => percent > 0)
+      .map(([name]) => name);
+    const { traffic, mirror } = azureTraffic(live, wanted, existing, mirroring);
+    // One update sets both, so a deployment can leave the mirror for live traffic (a
+    // promotion after a shadow) in the same call. With nothing mirrored before or after,
+    // the endpoint's mirror is not mentioned at all.
+    const mirrorArgs = Object.keys(mirror).length > 0 ? ['--mirror-traffic', trafficArgument(mirror)] : [];
+    await callCli(
+      cli,
+      ['ml', 'online-endpoint', 'update', ...scope, '--traffic', trafficArgument(traffic), ...mirrorArgs],
+      config,
+      clock,
+      { waitWhileBusy: true, deadline: change },
+    );
+  }
 
   return {
     description,
     stickySplit: targetCapabilities('azureml').sticky,
-    async read(known) {
-      const endpoint = await show();
-      const sharesOf = (split: Record<string, number> | null | undefined, mirrored = false) =>
-        names.sharesOf(
-          Object.entries(split ?? {}).map(([name, percent]) => ({ name, percent })),
-          known,
-          description,
-          mirrored,
-        );
-      return trafficFromShares(
-        sharesOf(endpoint.traffic),
-        { expected, known },
-        description,
-        sharesOf(endpoint.mirror_traffic, true),
-      );
-    },
-    async write(desired) {
-      const splitOf = (shares: Share[]) =>
-        Object.fromEntries(shares.map((s) => [names.nameOf(s.version), s.percent]));
-      const live = splitOf(sharesFor(desired));
-      const shadow = mirrorFor(desired);
-      const wanted = splitOf(shadow ? [shadow] : []);
-      expected = desired;
-      const endpoint = await whenUnlocked();
-      const existing = Object.keys(endpoint.traffic ?? {});
-      const mirroring = Object.entries(endpoint.mirror_traffic ?? {})
-        .filter(([, percent]) => percent > 0)
-        .map(([name]) => name);
-      const { traffic, mirror } = azureTraffic(live, wanted, existing, mirroring);
-      // One update sets both, so a deployment can leave the mirror for live traffic (a
-      // promotion after a shadow) in the same call. With nothing mirrored before or after,
-      // the endpoint's mirror is not mentioned at all.
-      const mirrorArgs = Object.keys(mirror).length > 0 ? ['--mirror-traffic', trafficArgument(mirror)] : [];
-      await callCli(
-        cli,
-        ['ml', 'online-endpoint', 'update', ...scope, '--traffic', trafficArgument(traffic), ...mirrorArgs],
-        config,
-        clock,
-        { waitWhileBusy: true },
-      );
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {
       const name = names.nameOf(version);
       const found = await deployment(name);

@@ -16,6 +16,12 @@ export interface CliOptions {
   input?: string;
   /** The command is killed after this long and the call fails. */
   timeoutMs: number;
+  /**
+   * Set when a traffic change's deadline, not the target's `timeout`, set `timeoutMs` (`the time
+   * left of the traffic change's settle-timeout (10m)`): a stopped command's message says so, and
+   * to raise settle-timeout.
+   */
+  cutBy?: string;
   /** Extra environment variables on top of this process's environment. */
   env?: Record<string, string>;
   /**
@@ -80,8 +86,9 @@ export async function runCli(
     env: options.env ? ({ ...process.env, ...options.env } as Record<string, string>) : undefined,
   });
   if ((result.exitCode === 124 || result.exitCode === 137) && Date.now() - started >= ms) {
+    const [cut, field] = options.cutBy ? [`, ${options.cutBy}`, 'settle-timeout'] : ['', 'timeout'];
     throw new TargetError(
-      `${options.label ?? `\`${commandLine(argv)}\``} did not finish within ${seconds(ms)}; it was stopped (raise the target's timeout if the platform is just slow)`,
+      `${options.label ?? `\`${commandLine(argv)}\``} did not finish within ${seconds(ms)}${cut}; it was stopped (raise the target's ${field} if the platform is just slow)`,
     );
   }
   if (result.exitCode === 127 && /failed to run command/.test(result.stderr)) {

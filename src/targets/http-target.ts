@@ -9,6 +9,13 @@ import { clip } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
 import { withUrlCredentials } from '../core/url-credentials.js';
 import { TARGET_STRATEGIES, targetCapabilities } from './capabilities.js';
+import {
+  type ChangeDeadline,
+  callLimit,
+  changeDeadline,
+  changesWithin,
+  outOfTime,
+} from './change-deadline.js';
 import { TargetBusyError } from './errors.js';
 import type { Target } from './target.js';
 
@@ -19,7 +26,8 @@ import type { Target } from './target.js';
 // Busy, throttled, a gateway's 502/503/504 and a refused or reset connection are passing
 // conditions: the call is made again until the settle timeout, never sooner than Retry-After.
 // The settle timeout bounds a whole traffic change (its PUT's retries, the wait for `updating:
-// false` and every GET in it) and a whole read, not each call: a watch job's lease counts on it.
+// false`, every GET in it and reconcile's read-back after it) and a whole read, not each call: a
+// watch job's lease counts on it. Each request is cut to the time left (change-deadline.ts).
 
 export const capabilitiesSchema = z.object({
   strategies: z.array(z.enum(TARGET_STRATEGIES)).min(1),
@@ -47,12 +55,9 @@ interface Answer {
 
 /**
  * One traffic change or one read, named for messages (`the traffic change`): every call and wait
- * in it ends by `deadline`, its settle timeout after `started`.
+ * in it ends by its deadline, its settle timeout after it began.
  */
-interface Budget {
-  what: string;
-  started: number;
-  deadline: number;
+interface Budget extends ChangeDeadline {
   /** Set once the service took the PUT: from then on something may have changed. */
   asked?: boolean;
 }
@@ -133,10 +138,7 @@ export function httpTarget(
   const planned = model ? plannedWeights(model) : [];
   let capabilities: HttpCapabilities | undefined;
 
-  const budget = (what: string): Budget => {
-    const started = clock.now();
-    return { what, started, deadline: started + config.settleTimeoutMs };
-  };
+  const budget = (what: string): Budget => changeDeadline(config.settleTimeoutMs, clock, what);
 
   /**
    * How long `within` took in all, for a call whose own retries were not all of it (by a poll
@@ -144,13 +146,16 @@ export function httpTarget(
    * traffic change began (settle-timeout 5m)`.
    */
   function inAll(within: Budget, retriedMs = 0): string {
-    const spent = clock.now() - within.started;
+    const spent = clock.now() - within.began;
     if (spent - retriedMs < config.pollIntervalMs) return '';
     return `, giving up ${formatDuration(spent)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)})`;
   }
 
-  async function call(method: 'GET' | 'PUT', path: string, body?: unknown): Promise<Answer> {
+  async function call(method: 'GET' | 'PUT', path: string, within: Budget, body?: unknown): Promise<Answer> {
     const url = `${base}${path}`;
+    // Cut to what the change (or read) has left: its last request ends with it, not `timeout` later.
+    const limit = callLimit(config.timeoutMs, clock, within);
+    if (limit.ms <= 0) throw outOfTime(`${method} ${safeUrl(url)}`, within);
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(url, {
@@ -161,13 +166,16 @@ export function httpTarget(
           ...headers,
         },
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(config.timeoutMs),
+        signal: AbortSignal.timeout(limit.ms),
       });
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
       if (e.name === 'TimeoutError') {
+        const cut = limit.cutBy
+          ? `, ${limit.cutBy}; raise the target's settle-timeout if the service is just slow`
+          : '';
         throw new TargetError(
-          `${method} ${safeUrl(url)} failed: no answer within ${formatDuration(config.timeoutMs)}`,
+          `${method} ${safeUrl(url)} failed: no answer within ${formatDuration(limit.ms)}${cut}`,
         );
       }
       const code = e.code ?? e.cause?.code;
@@ -202,12 +210,12 @@ export function httpTarget(
     body?: unknown,
   ): Promise<Answer> {
     const started = clock.now();
-    const { deadline } = within;
+    const deadline = within.at;
     for (let attempt = 1; ; attempt++) {
       let answer: Answer | undefined;
       let unreachable: Unreachable | undefined;
       try {
-        answer = await call(method, path, body);
+        answer = await call(method, path, within, body);
       } catch (err) {
         if (!(err instanceof Unreachable)) throw err;
         unreachable = err;
@@ -293,10 +301,10 @@ export function httpTarget(
     for (;;) {
       const now = await status(within);
       if (!now.updating) return;
-      const left = within.deadline - clock.now();
+      const left = within.at - clock.now();
       if (left <= 0) {
         throw new TargetBusyError(
-          `${description} did not settle: it still reports updating: true ${formatDuration(clock.now() - within.started)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)}); try again later`,
+          `${description} did not settle: it still reports updating: true ${formatDuration(clock.now() - within.began)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)}); try again later`,
         );
       }
       await clock.sleep(Math.min(config.pollIntervalMs, left));
@@ -317,43 +325,49 @@ export function httpTarget(
     return capabilities;
   }
 
+  /**
+   * The traffic change to `desired`, all of it within `change`: the capabilities, the PUT's retries
+   * and the settling (reconcile's read-back then keeps the same deadline).
+   */
+  async function changeTo(desired: TrafficState, change: Budget): Promise<void> {
+    const caps = await fetchCapabilities(change);
+    const weight = desired.canary?.weight ?? 0;
+    if (caps.weights === 'integer') {
+      // The strategy's every step, before its first one moves traffic: not half-way through.
+      const fractional = weight > 0 ? planned.find((p) => !Number.isInteger(p.weight)) : undefined;
+      if (fractional) {
+        throw new TargetError(
+          `${fractional.field}: ${description} takes whole percentages of traffic (its /capabilities say weights: integer), got ${fractional.weight}; use whole numbers`,
+        );
+      }
+      if (!Number.isInteger(weight)) {
+        throw new TargetError(`${description} takes whole percentages of traffic, got ${weight}`);
+      }
+    }
+    const mirrored = desired.mirror?.share ?? 0;
+    if (mirrored > (caps.mirror?.maxPercent ?? 0)) {
+      throw new TargetError(
+        caps.mirror
+          ? `${description} mirrors at most ${caps.mirror.maxPercent}% of live traffic, asked for ${mirrored}%`
+          : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
+      );
+    }
+    const answer = await callPatiently('PUT', '/traffic', change, desired);
+    if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic', change);
+    change.asked = true;
+    await untilSettled(change);
+  }
+
+  /** What serves, by `GET /traffic` within a change's deadline (the read-back), else a read's own. */
+  async function served(within = budget('the read')): Promise<TrafficState> {
+    const { updating: _, ...state } = await status(within);
+    return state;
+  }
+
   return {
     description,
     stickySplit: targetCapabilities('http').sticky,
     capabilities: () => fetchCapabilities(),
-    async read() {
-      const { updating: _, ...served } = await status(budget('the read'));
-      return served;
-    },
-    async write(desired: TrafficState) {
-      // One deadline for all of it: the capabilities, the PUT's retries and the settling.
-      const change = budget('the traffic change');
-      const caps = await fetchCapabilities(change);
-      const weight = desired.canary?.weight ?? 0;
-      if (caps.weights === 'integer') {
-        // The strategy's every step, before its first one moves traffic: not half-way through.
-        const fractional = weight > 0 ? planned.find((p) => !Number.isInteger(p.weight)) : undefined;
-        if (fractional) {
-          throw new TargetError(
-            `${fractional.field}: ${description} takes whole percentages of traffic (its /capabilities say weights: integer), got ${fractional.weight}; use whole numbers`,
-          );
-        }
-        if (!Number.isInteger(weight)) {
-          throw new TargetError(`${description} takes whole percentages of traffic, got ${weight}`);
-        }
-      }
-      const mirrored = desired.mirror?.share ?? 0;
-      if (mirrored > (caps.mirror?.maxPercent ?? 0)) {
-        throw new TargetError(
-          caps.mirror
-            ? `${description} mirrors at most ${caps.mirror.maxPercent}% of live traffic, asked for ${mirrored}%`
-            : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
-        );
-      }
-      const answer = await callPatiently('PUT', '/traffic', change, desired);
-      if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic', change);
-      change.asked = true;
-      await untilSettled(change);
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, (_known, change) => served(change)),
   };
 }

@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
 import {
@@ -135,8 +136,10 @@ export function kserveTarget(
   const uriOf = (version: string) => template.split('{{version}}').join(version);
   const [prefix = '', suffix = ''] = template.split('{{version}}');
 
-  async function get(): Promise<InferenceService> {
-    const out = await callCli(cli, ['get', ISVC, name, ...scope, '-o', 'json'], config, clock);
+  // `change`, in the functions below: the traffic change a call belongs to, whose deadline it keeps.
+  async function get(change?: ChangeDeadline): Promise<InferenceService> {
+    const args = ['get', ISVC, name, ...scope, '-o', 'json'];
+    const out = await callCli(cli, args, config, clock, { deadline: change });
     const isvc = parseCliJson(isvcSchema, out, `\`kubectl get ${ISVC}\``);
     const mode = isvc.metadata.annotations?.[MODE_ANNOTATION] ?? isvc.status.deploymentMode;
     if (mode === 'RawDeployment' || mode === 'ModelMesh') {
@@ -151,10 +154,14 @@ export function kserveTarget(
   const revisionVersions = new Map<string, string>();
 
   /** Revision name -> the version it serves. */
-  async function versionsOf(revisions: readonly string[]): Promise<Map<string, string>> {
+  async function versionsOf(
+    revisions: readonly string[],
+    change?: ChangeDeadline,
+  ): Promise<Map<string, string>> {
     const unknown = [...new Set(revisions)].filter((r) => !revisionVersions.has(r));
     if (unknown.length > 0) {
-      const out = await callCli(cli, ['get', REVISION, ...unknown, ...scope, '-o', 'json'], config, clock);
+      const args = ['get', REVISION, ...unknown, ...scope, '-o', 'json'];
+      const out = await callCli(cli, args, config, clock, { deadline: change });
       const list = parseCliJson(revisionsSchema, out, `\`kubectl get ${REVISION}\``);
       for (const [name, version] of list.items.map(versionOfRevision)) revisionVersions.set(name, version);
     }
@@ -180,7 +187,7 @@ export function kserveTarget(
   }
 
   /** Observed state from the InferenceService's status: the latest revision is the candidate. */
-  async function observe(isvc: InferenceService): Promise<TrafficState> {
+  async function observe(isvc: InferenceService, change?: ChangeDeadline): Promise<TrafficState> {
     const traffic = (isvc.status.components?.predictor?.traffic ?? []).filter((t) => t.revisionName);
     if (traffic.length === 0) {
       const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
@@ -188,7 +195,10 @@ export function kserveTarget(
         `${description} reports no traffic in its status${ready?.message ? ` (${ready.message})` : ''}`,
       );
     }
-    const versions = await versionsOf(traffic.map((t) => t.revisionName as string));
+    const versions = await versionsOf(
+      traffic.map((t) => t.revisionName as string),
+      change,
+    );
     const entry = (t: (typeof traffic)[number]) => ({
       version: versions.get(t.revisionName as string) as string,
       percent: t.percent ?? 0,
@@ -203,7 +213,7 @@ export function kserveTarget(
     const [previous] = others;
     const behind = leftBehind(isvc);
     if (!previous && latest && behind) {
-      const stable = (await versionsOf([behind])).get(behind) as string;
+      const stable = (await versionsOf([behind], change)).get(behind) as string;
       const { version, percent } = entry(latest);
       if (version !== stable) return { stable: { version: stable }, canary: { version, weight: percent } };
     }
@@ -226,11 +236,14 @@ export function kserveTarget(
    * serviceStatus.ObservedGeneration`), whose generations are not the InferenceService's
    * (kserve/kserve#6081).
    */
-  async function versionNotRolledOut(isvc: InferenceService): Promise<string | undefined> {
+  async function versionNotRolledOut(
+    isvc: InferenceService,
+    change: ChangeDeadline,
+  ): Promise<string | undefined> {
     const predictor = isvc.spec?.predictor;
     const wanted = predictor?.annotations?.[VERSION_ANNOTATION] ?? versionOfUri(predictor?.model?.storageUri);
     const created = isvc.status.components?.predictor?.latestCreatedRevision;
-    if (wanted === undefined || (created && (await versionsOf([created])).get(created) === wanted)) {
+    if (wanted === undefined || (created && (await versionsOf([created], change)).get(created) === wanted)) {
       return undefined;
     }
     return wanted;
@@ -240,12 +253,12 @@ export function kserveTarget(
    * Waits until KServe has acted on the latest spec: a revision of its version, Ready, routed as
    * it asks. A revision that failed is reported at once when `failFast`.
    */
-  const settled = (failFast: boolean) =>
+  const settled = (failFast: boolean, change: ChangeDeadline) =>
     waitUntilSettled<InferenceService>(
       async () => {
-        const isvc = await get();
+        const isvc = await get(change);
         const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
-        const missing = await versionNotRolledOut(isvc);
+        const missing = await versionNotRolledOut(isvc, change);
         const current = missing === undefined;
         if (current && ready?.status === 'True' && routed(isvc)) return { done: true, value: isvc };
         if (current && ready?.status === 'False') {
@@ -268,12 +281,14 @@ export function kserveTarget(
       config,
       clock,
       description,
+      change,
     );
 
-  async function patch(predictor: Record<string, unknown>) {
+  async function patch(predictor: Record<string, unknown>, change: ChangeDeadline) {
     const body = JSON.stringify({ spec: { predictor } });
     await callCli(cli, ['patch', ISVC, name, ...scope, '--type', 'merge', '-p', body], config, clock, {
       waitWhileBusy: true,
+      deadline: change,
     });
   }
 
@@ -283,58 +298,64 @@ export function kserveTarget(
     annotations: { [VERSION_ANNOTATION]: version },
   });
 
+  /**
+   * One traffic change, all of it within `change`'s deadline: the wait for a rollout under way,
+   * the patch (retried while another change holds the object) and the wait for KServe to act.
+   */
+  async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
+    let canary = desired.canary;
+    if (canary && !Number.isInteger(canary.weight)) {
+      throw new TargetError(`KServe takes whole percentages (canaryTrafficPercent), got ${canary.weight}`);
+    }
+    const isvc = await settled(false, change);
+    const predictor = isvc.status.components?.predictor;
+    const behind = leftBehind(isvc);
+    const known = await versionsOf(
+      [predictor?.latestCreatedRevision, predictor?.latestRolledoutRevision, behind].filter(
+        (r): r is string => !!r,
+      ),
+      change,
+    );
+    const latest = predictor?.latestCreatedRevision ? known.get(predictor.latestCreatedRevision) : undefined;
+    const rolledOut = predictor?.latestRolledoutRevision
+      ? known.get(predictor.latestRolledoutRevision)
+      : undefined;
+    // What a percentage below 100 of the latest revision splits against.
+    const base = behind ? known.get(behind) : rolledOut;
+    const stable = desired.stable.version;
+    // A blue-green promotion keeps blue idle beside green. KServe cannot split against a
+    // revision that is not rolled out, but it keeps blue as an earlier revision, and a rollback
+    // redeploys it in one patch: promote green alone.
+    if (canary && canary.weight === 0 && canary.version !== stable && base !== stable) canary = undefined;
+    // A revision that failed matters only when it is to take traffic; a rollback away from it must go through.
+    const needsLatest = (canary && canary.version !== stable && canary.weight > 0) || latest === stable;
+    if (canary && canary.version !== stable) {
+      if (latest === canary.version && base === stable) {
+        await patch({ canaryTrafficPercent: canary.weight }, change);
+      } else if (rolledOut === stable) {
+        await patch(deploy(canary.version, canary.weight), change);
+      } else {
+        throw new TargetError(
+          `${description} has ${rolledOut ?? 'no version'} as its last rolled-out revision, not the stable version ${stable}: KServe splits a canary only against the last rolled-out revision. Promote or roll back to ${stable} first`,
+        );
+      }
+    } else if (latest === stable) {
+      await patch({ canaryTrafficPercent: null }, change); // promote: the latest revision takes all traffic
+    } else if (base === stable) {
+      // roll back: all traffic to the last rolled-out revision (after a 100% step, the one before)
+      await patch({ canaryTrafficPercent: 0 }, change);
+    } else {
+      await patch(deploy(stable, null), change); // a new revision of that version takes all traffic
+    }
+    await settled(Boolean(needsLatest), change);
+  }
+
   return {
     description,
     stickySplit: targetCapabilities('kserve').sticky,
-    read: async () => observe(await get()),
-    async write(desired) {
-      let canary = desired.canary;
-      if (canary && !Number.isInteger(canary.weight)) {
-        throw new TargetError(`KServe takes whole percentages (canaryTrafficPercent), got ${canary.weight}`);
-      }
-      const isvc = await settled(false);
-      const predictor = isvc.status.components?.predictor;
-      const behind = leftBehind(isvc);
-      const known = await versionsOf(
-        [predictor?.latestCreatedRevision, predictor?.latestRolledoutRevision, behind].filter(
-          (r): r is string => !!r,
-        ),
-      );
-      const latest = predictor?.latestCreatedRevision
-        ? known.get(predictor.latestCreatedRevision)
-        : undefined;
-      const rolledOut = predictor?.latestRolledoutRevision
-        ? known.get(predictor.latestRolledoutRevision)
-        : undefined;
-      // What a percentage below 100 of the latest revision splits against.
-      const base = behind ? known.get(behind) : rolledOut;
-      const stable = desired.stable.version;
-      // A blue-green promotion keeps blue idle beside green. KServe cannot split against a
-      // revision that is not rolled out, but it keeps blue as an earlier revision, and a rollback
-      // redeploys it in one patch: promote green alone.
-      if (canary && canary.weight === 0 && canary.version !== stable && base !== stable) canary = undefined;
-      // A revision that failed matters only when it is to take traffic; a rollback away from it must go through.
-      const needsLatest = (canary && canary.version !== stable && canary.weight > 0) || latest === stable;
-      if (canary && canary.version !== stable) {
-        if (latest === canary.version && base === stable) {
-          await patch({ canaryTrafficPercent: canary.weight });
-        } else if (rolledOut === stable) {
-          await patch(deploy(canary.version, canary.weight));
-        } else {
-          throw new TargetError(
-            `${description} has ${rolledOut ?? 'no version'} as its last rolled-out revision, not the stable version ${stable}: KServe splits a canary only against the last rolled-out revision. Promote or roll back to ${stable} first`,
-          );
-        }
-      } else if (latest === stable) {
-        await patch({ canaryTrafficPercent: null }); // promote: the latest revision takes all traffic
-      } else if (base === stable) {
-        // roll back: all traffic to the last rolled-out revision (after a 100% step, the one before)
-        await patch({ canaryTrafficPercent: 0 });
-      } else {
-        await patch(deploy(stable, null)); // a new revision of that version takes all traffic
-      }
-      await settled(Boolean(needsLatest));
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, async (_known, change) =>
+      observe(await get(change), change),
+    ),
   };
 }
 

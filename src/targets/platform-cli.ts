@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
+import { type ChangeDeadline, callLimit, outOfTime, settleTimeoutOf } from './change-deadline.js';
 import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { TargetBusyError } from './errors.js';
 
@@ -34,27 +35,34 @@ const THROTTLE_ATTEMPTS = 5;
 
 /**
  * Runs one CLI call and returns its standard output. Throttling is retried with a growing
- * pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout.
+ * pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout. With
+ * `deadline` (a traffic change's), that is the change's: no pause goes past it, and the command
+ * is stopped when the change's time is up (change-deadline.ts), whatever its own `timeout`.
  */
 export async function callCli(
   cli: PlatformCli,
   args: readonly string[],
   timing: Timing,
   clock: Clock,
-  options: { input?: string; waitWhileBusy?: boolean } = {},
+  options: { input?: string; waitWhileBusy?: boolean; deadline?: ChangeDeadline } = {},
 ): Promise<string> {
   const argv = [cli.program, ...args];
-  const deadline = clock.now() + timing.settleTimeoutMs;
+  const { deadline } = options;
+  const busyUntil = deadline?.at ?? clock.now() + timing.settleTimeoutMs;
+  const inTime = (pause: number) => !deadline || clock.now() + pause <= deadline.at;
   let throttled = 0;
   for (;;) {
-    const result = await runCli(argv, { timeoutMs: timing.timeoutMs, input: options.input });
+    const limit = callLimit(timing.timeoutMs, clock, deadline);
+    if (deadline && limit.ms <= 0) throw outOfTime(`\`${commandLine(argv)}\``, deadline);
+    const result = await runCli(argv, { timeoutMs: limit.ms, cutBy: limit.cutBy, input: options.input });
     if (result.exitCode === 0) return result.stdout;
     const kind = cli.classify(result);
-    if (kind === 'throttled' && ++throttled < THROTTLE_ATTEMPTS) {
-      await clock.sleep(timing.pollIntervalMs * 2 ** (throttled - 1));
+    const pause = timing.pollIntervalMs * 2 ** throttled;
+    if (kind === 'throttled' && ++throttled < THROTTLE_ATTEMPTS && inTime(pause)) {
+      await clock.sleep(pause);
       continue;
     }
-    if (kind === 'busy' && options.waitWhileBusy && clock.now() + timing.pollIntervalMs <= deadline) {
+    if (kind === 'busy' && options.waitWhileBusy && clock.now() + timing.pollIntervalMs <= busyUntil) {
       await clock.sleep(timing.pollIntervalMs);
       continue;
     }
@@ -65,8 +73,10 @@ export async function callCli(
       );
     }
     if (kind === 'throttled') {
+      const until =
+        deadline && throttled < THROTTLE_ATTEMPTS ? `, when ${settleTimeoutOf(deadline)} ran out` : '';
       throw new TargetError(
-        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${THROTTLE_ATTEMPTS} tries: ${why}`,
+        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${throttled} tries${until}: ${why}`,
       );
     }
     throw new TargetError(
@@ -96,15 +106,17 @@ export type Settled<T> = { done: true; value: T } | { done: false; why: string }
 
 /**
  * Looks (`look`) every poll interval until the platform has settled; after the settle
- * timeout, fails with TargetBusyError saying what it was still doing.
+ * timeout (from when the traffic change began, with `deadline`), fails with TargetBusyError
+ * saying what it was still doing.
  */
 export async function waitUntilSettled<T>(
   look: () => Promise<Settled<T>>,
   timing: Timing,
   clock: Clock,
   description: string,
+  change?: ChangeDeadline,
 ): Promise<T> {
-  const deadline = clock.now() + timing.settleTimeoutMs;
+  const deadline = change?.at ?? clock.now() + timing.settleTimeoutMs;
   for (;;) {
     const seen = await look();
     if (seen.done) return seen.value;

@@ -8,9 +8,10 @@ import { knownOf, type Target } from './target.js';
  */
 export async function reconcile(target: Target, desired: TrafficState): Promise<TrafficState> {
   const asked = askableOf(target, desired);
-  await target.write(asked);
+  const readBack = await target.write(asked);
   // The versions asked for name the roles and the platform's names (a candidate at 100% is still one).
-  const observed = await target.read(knownOf(asked));
+  const known = knownOf(asked);
+  const observed = await (readBack ? readBack(known) : target.read(known));
   if (!sameTraffic(observed, asked)) {
     throw new TargetError(
       `${target.description} serves ${describeTraffic(observed)} after being asked for ${describeTraffic(asked)}`,

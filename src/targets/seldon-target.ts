@@ -4,6 +4,7 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
@@ -24,7 +25,7 @@ import {
   readyVersusSpec,
 } from './seldon-status.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
-import type { Target } from './target.js';
+import type { KnownVersions, Target } from './target.js';
 
 // Driven with kubectl on a Seldon Core v2 Experiment, per
 // https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
@@ -85,14 +86,15 @@ export function seldonTarget(
   let expected: TrafficState | undefined;
 
   // managedFields say when the spec was written (seldon-status.ts); kubectl hides them by default.
-  async function get(): Promise<Experiment> {
+  // `change`: the traffic change a call belongs to, whose deadline it keeps.
+  async function get(change?: ChangeDeadline): Promise<Experiment> {
     const args = ['get', EXPERIMENT, name, ...scope, '--show-managed-fields', '-o', 'json'];
-    const out = await callCli(cli, args, config, clock);
+    const out = await callCli(cli, args, config, clock, { deadline: change });
     return parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
   }
 
   /** The Experiment, or undefined when there is none yet (kubectl prints nothing then). */
-  async function getIfAny(): Promise<Experiment | undefined> {
+  async function getIfAny(change: ChangeDeadline): Promise<Experiment | undefined> {
     const args = [
       'get',
       EXPERIMENT,
@@ -103,70 +105,79 @@ export function seldonTarget(
       '-o',
       'json',
     ];
-    const out = await callCli(cli, args, config, clock);
+    const out = await callCli(cli, args, config, clock, { deadline: change });
     return out.trim() ? parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``) : undefined;
+  }
+
+  /** What the Experiment serves; `change`: the traffic change this is the read-back of. */
+  async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
+    const experiment = await get(change);
+    if (!isReady(experiment)) {
+      throw new TargetError(
+        `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
+      );
+    }
+    // Ready from before the spec was written is an earlier spec's: the spec is not what routes.
+    if (readyVersusSpec(experiment) === 'before') {
+      throw new TargetError(
+        `${description} does not serve its spec yet, so what it serves is unknown: ${notActedReason(experiment, config.namespace)}`,
+      );
+    }
+    const shares = names.sharesOf(
+      experiment.spec.candidates.map((c) => ({ name: c.name, percent: c.weight })),
+      known,
+      description,
+    );
+    const { mirror } = experiment.spec;
+    const mirrored = mirror
+      ? names.sharesOf([{ name: mirror.name, percent: mirror.percent }], known, description, true)
+      : [];
+    return trafficFromShares(shares, { expected, known }, description, mirrored);
+  }
+
+  /**
+   * One traffic change, all of it within `change`'s deadline: the read before, the apply (retried
+   * while another change holds the Experiment) and the wait for the scheduler to act on it.
+   */
+  async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
+    const candidates = sharesFor(desired).map((s) => ({
+      name: names.nameOf(s.version),
+      weight: s.percent,
+    }));
+    const shadow = mirrorFor(desired);
+    const mirror = shadow && { name: names.nameOf(shadow.version), percent: shadow.percent };
+    expected = desired;
+    const fractional = [
+      ...candidates.map((c) => ({ name: c.name, value: c.weight })),
+      ...(mirror ? [{ name: `the mirror ${mirror.name}`, value: mirror.percent }] : []),
+    ].find((c) => !Number.isInteger(c.value));
+    if (fractional) {
+      throw new TargetError(
+        `Seldon weights are whole numbers, got ${fractional.value} for ${fractional.name}`,
+      );
+    }
+    // No mirror in the manifest removes the one there (kubectl apply drops fields it applied before).
+    const manifest = experimentManifest(name, config.namespace, candidates, mirror);
+    // Ready still says True for the previous spec until the scheduler reports this one.
+    const current = await getIfAny(change);
+    const applied = appliedCheck(beforeApply(current), config.namespace);
+    // The same spec again (a retry) is not applied: an apply that changed labels only would move
+    // the time the spec was written without a new generation for the scheduler to act on.
+    if (!current || !sameSplit(current.spec, manifest.spec)) {
+      await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
+        input: JSON.stringify(manifest),
+        waitWhileBusy: true,
+        deadline: change,
+      });
+    }
+    // Either way it waits until the scheduler has acted on the generation there is.
+    await waitUntilSettled(async () => applied(await get(change)), config, clock, description, change);
   }
 
   return {
     description,
     stickySplit: targetCapabilities('seldon').sticky,
-    async read(known) {
-      const experiment = await get();
-      if (!isReady(experiment)) {
-        throw new TargetError(
-          `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
-        );
-      }
-      // Ready from before the spec was written is an earlier spec's: the spec is not what routes.
-      if (readyVersusSpec(experiment) === 'before') {
-        throw new TargetError(
-          `${description} does not serve its spec yet, so what it serves is unknown: ${notActedReason(experiment, config.namespace)}`,
-        );
-      }
-      const shares = names.sharesOf(
-        experiment.spec.candidates.map((c) => ({ name: c.name, percent: c.weight })),
-        known,
-        description,
-      );
-      const { mirror } = experiment.spec;
-      const mirrored = mirror
-        ? names.sharesOf([{ name: mirror.name, percent: mirror.percent }], known, description, true)
-        : [];
-      return trafficFromShares(shares, { expected, known }, description, mirrored);
-    },
-    async write(desired) {
-      const candidates = sharesFor(desired).map((s) => ({
-        name: names.nameOf(s.version),
-        weight: s.percent,
-      }));
-      const shadow = mirrorFor(desired);
-      const mirror = shadow && { name: names.nameOf(shadow.version), percent: shadow.percent };
-      expected = desired;
-      const fractional = [
-        ...candidates.map((c) => ({ name: c.name, value: c.weight })),
-        ...(mirror ? [{ name: `the mirror ${mirror.name}`, value: mirror.percent }] : []),
-      ].find((c) => !Number.isInteger(c.value));
-      if (fractional) {
-        throw new TargetError(
-          `Seldon weights are whole numbers, got ${fractional.value} for ${fractional.name}`,
-        );
-      }
-      // No mirror in the manifest removes the one there (kubectl apply drops fields it applied before).
-      const manifest = experimentManifest(name, config.namespace, candidates, mirror);
-      // Ready still says True for the previous spec until the scheduler reports this one.
-      const current = await getIfAny();
-      const applied = appliedCheck(beforeApply(current), config.namespace);
-      // The same spec again (a retry) is not applied: an apply that changed labels only would move
-      // the time the spec was written without a new generation for the scheduler to act on.
-      if (!current || !sameSplit(current.spec, manifest.spec)) {
-        await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
-          input: JSON.stringify(manifest),
-          waitWhileBusy: true,
-        });
-      }
-      // Either way it waits until the scheduler has acted on the generation there is.
-      await waitUntilSettled(async () => applied(await get()), config, clock, description);
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
   };
 }
 

@@ -51,5 +51,15 @@ export interface Target {
    * roles last written and the template read backwards.
    */
   read(known?: KnownVersions): Promise<TrafficState>;
-  write(desired: TrafficState): Promise<void>;
+  /**
+   * Asks for `desired`. A target whose settle-timeout bounds a change and the read-back after it
+   * together (a watch job's lease and max-wait count on one change taking at most that) returns
+   * that read-back, which keeps the change's deadline; reconcile reads through it. A wrapper that
+   * drops it only loses the shared deadline: reconcile then reads with `read`.
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: most targets' write returns nothing at all
+  write(desired: TrafficState): Promise<ReadBack | void>;
 }
+
+/** A read of what serves, made right after a change and within that change's deadline. */
+export type ReadBack = (known: KnownVersions) => Promise<TrafficState>;

@@ -4,11 +4,12 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { platformNames } from './names.js';
 import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
 import type { RemovesIdleVersions } from './retire-idle.js';
 import { sharesFor, trafficFromShares } from './split.js';
-import type { Target } from './target.js';
+import type { KnownVersions, Target } from './target.js';
 
 // Driven with gcloud, per
 // https://cloud.google.com/sdk/gcloud/reference/ai/endpoints/update
@@ -57,8 +58,10 @@ export function vertexTarget(
   const cli: PlatformCli = { program: 'gcloud', description, classify };
   let expected: TrafficState | undefined;
 
-  async function describe(): Promise<Endpoint> {
-    const out = await callCli(cli, ['ai', 'endpoints', 'describe', config.endpoint, ...scope], config, clock);
+  // `change`: the traffic change a call belongs to, whose deadline it keeps.
+  async function describe(change?: ChangeDeadline): Promise<Endpoint> {
+    const args = ['ai', 'endpoints', 'describe', config.endpoint, ...scope];
+    const out = await callCli(cli, args, config, clock, { deadline: change });
     return parseCliJson(endpointSchema, out, '`gcloud ai endpoints describe`');
   }
 
@@ -86,46 +89,54 @@ export function vertexTarget(
     return id === undefined ? undefined : { id, name, what: `deployed model ${name} with ID ${id}` };
   }
 
+  /** What the endpoint serves; `change`: the traffic change this is the read-back of. */
+  async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
+    const endpoint = await describe(change);
+    const byId = displayNames(endpoint);
+    const split = endpoint.trafficSplit ?? {};
+    const entries = [...byId].map(([id, name]) => ({ name, percent: split[id] ?? 0 }));
+    return trafficFromShares(names.sharesOf(entries, known, description), { expected, known }, description);
+  }
+
+  /**
+   * One traffic change, all of it within `change`'s deadline: the read before and the update
+   * (retried while an operation in progress holds the endpoint; gcloud waits for it to end).
+   */
+  async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
+    const wanted = sharesFor(desired).map((s) => ({ ...s, displayName: names.nameOf(s.version) }));
+    expected = desired;
+    const fractional = wanted.find((w) => !Number.isInteger(w.percent));
+    if (fractional) {
+      throw new TargetError(
+        `Vertex AI takes whole percentages of traffic, got ${fractional.percent}% for ${fractional.version}`,
+      );
+    }
+    const endpoint = await describe(change);
+    const byName = new Map([...displayNames(endpoint)].map(([id, name]) => [name, id]));
+    const absent = wanted.filter((w) => !byName.has(w.displayName));
+    if (absent.length > 0) {
+      throw new TargetError(
+        `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}; it has ${[...byName.keys()].join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release`,
+      );
+    }
+    // Deployed models left out of the split get 0%.
+    const split = wanted
+      .filter((w) => w.percent > 0)
+      .map((w) => `${byName.get(w.displayName)}=${w.percent}`)
+      .join(',');
+    await callCli(
+      cli,
+      ['ai', 'endpoints', 'update', config.endpoint, ...scope, `--traffic-split=${split}`],
+      config,
+      clock,
+      { waitWhileBusy: true, deadline: change },
+    );
+  }
+
   return {
     description,
     stickySplit: targetCapabilities('vertex').sticky,
-    async read(known) {
-      const endpoint = await describe();
-      const byId = displayNames(endpoint);
-      const split = endpoint.trafficSplit ?? {};
-      const entries = [...byId].map(([id, name]) => ({ name, percent: split[id] ?? 0 }));
-      return trafficFromShares(names.sharesOf(entries, known, description), { expected, known }, description);
-    },
-    async write(desired) {
-      const wanted = sharesFor(desired).map((s) => ({ ...s, displayName: names.nameOf(s.version) }));
-      expected = desired;
-      const fractional = wanted.find((w) => !Number.isInteger(w.percent));
-      if (fractional) {
-        throw new TargetError(
-          `Vertex AI takes whole percentages of traffic, got ${fractional.percent}% for ${fractional.version}`,
-        );
-      }
-      const endpoint = await describe();
-      const byName = new Map([...displayNames(endpoint)].map(([id, name]) => [name, id]));
-      const absent = wanted.filter((w) => !byName.has(w.displayName));
-      if (absent.length > 0) {
-        throw new TargetError(
-          `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}; it has ${[...byName.keys()].join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release`,
-        );
-      }
-      // Deployed models left out of the split get 0%.
-      const split = wanted
-        .filter((w) => w.percent > 0)
-        .map((w) => `${byName.get(w.displayName)}=${w.percent}`)
-        .join(',');
-      await callCli(
-        cli,
-        ['ai', 'endpoints', 'update', config.endpoint, ...scope, `--traffic-split=${split}`],
-        config,
-        clock,
-        { waitWhileBusy: true },
-      );
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {
       return deployedModelOf(await describe(), version)?.what;
     },

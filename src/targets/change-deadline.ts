@@ -1,0 +1,86 @@
+import { formatDuration } from '../config/duration.js';
+import type { Clock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import type { TrafficState } from '../core/traffic.js';
+import type { KnownVersions, ReadBack } from './target.js';
+
+// A target's settle-timeout is the most one traffic change may take, from its start to the end of
+// the read-back after it: a watch job's lease and max-wait count on it. Every wait and retry in
+// the change stops at its deadline, and every call (an HTTP request, a CLI command) is cut to the
+// time left, so none runs on for its own `timeout` past it.
+
+/**
+ * How far past its deadline a call begun by then may run: a last look at the deadline, or the
+ * read-back after a change that settled at the last moment. Enough for one such call (the `az`
+ * CLI alone takes seconds to start), and fixed, so a lease or max-wait counted from
+ * settle-timeout needs only this much slack (the lease margin is minutes). A CLI command stopped
+ * then has 2 s more to exit (cli.ts).
+ */
+export const DEADLINE_GRACE_MS = 5_000;
+
+/** One traffic change (or one read on its own), with the deadline every call and wait in it keeps. */
+export interface ChangeDeadline {
+  /** For messages: `the traffic change`, `the read`. */
+  what: string;
+  began: number;
+  /** When waiting and retrying stop: `settleTimeoutMs` after `began`. */
+  at: number;
+  settleTimeoutMs: number;
+}
+
+export function changeDeadline(
+  settleTimeoutMs: number,
+  clock: Clock,
+  what = 'the traffic change',
+): ChangeDeadline {
+  const began = clock.now();
+  return { what, began, at: began + settleTimeoutMs, settleTimeoutMs };
+}
+
+/** `the traffic change's settle-timeout (10m)`. */
+export const settleTimeoutOf = (d: ChangeDeadline) =>
+  `${d.what}'s settle-timeout (${formatDuration(d.settleTimeoutMs)})`;
+
+export interface CallLimit {
+  /** How long the call may take; 0: no time is left, and it is not to be made. */
+  ms: number;
+  /** Set when the deadline, not the call's own `timeout`, set `ms`: why, for its message. */
+  cutBy?: string;
+}
+
+/** How long a call begun now may take: its `timeout`, or what `deadline` (with the grace) leaves. */
+export function callLimit(timeoutMs: number, clock: Clock, deadline?: ChangeDeadline): CallLimit {
+  if (!deadline) return { ms: timeoutMs };
+  const left = deadline.at + DEADLINE_GRACE_MS - clock.now();
+  if (left >= timeoutMs) return { ms: timeoutMs };
+  return { ms: Math.max(0, left), cutBy: `the time left of ${settleTimeoutOf(deadline)}` };
+}
+
+/** The error for a call not made because its change had no time left: `call` is `GET /traffic`. */
+export const outOfTime = (call: string, deadline: ChangeDeadline) =>
+  new TargetError(
+    `${call} was not made: ${settleTimeoutOf(deadline)} had run out; raise the target's settle-timeout if the platform is just slow`,
+  );
+
+/**
+ * `read` and `write` for a target whose calls keep a change's deadline: each write is a change of
+ * its own, and returns its read-back (for reconcile), which keeps the same deadline. A read on its
+ * own gets no `change` (the CLI targets give each of its calls its `timeout`; http gives it a
+ * settle-timeout of its own).
+ */
+export function changesWithin(
+  settleTimeoutMs: number,
+  clock: Clock,
+  write: (desired: TrafficState, change: ChangeDeadline) => Promise<void>,
+  read: (known: KnownVersions | undefined, change?: ChangeDeadline) => Promise<TrafficState>,
+) {
+  const begin = () => changeDeadline(settleTimeoutMs, clock);
+  return {
+    read: (known?: KnownVersions) => read(known),
+    async write(desired: TrafficState): Promise<ReadBack> {
+      const change = begin();
+      await write(desired, change);
+      return (known) => read(known, change);
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { KServeTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { changeDeadline, DEADLINE_GRACE_MS } from '../../src/targets/change-deadline.js';
+import { TargetBusyError } from '../../src/targets/errors.js';
+import { kserveTarget } from '../../src/targets/kserve-target.js';
+import { callCli } from '../../src/targets/platform-cli.js';
+import { reconcile } from '../../src/targets/reconcile.js';
+import type { PlatformState } from '../support/standin-cli.js';
+import { useStandins } from '../support/standin-server.js';
+import { step } from './drive.js';
+
+// settle-timeout is the most one traffic change may take, from before its change command
+// (`kubectl patch`, `kubectl apply`) to the end of the wait after it: a watch job's lease and
+// max-wait count on it. Time runs on a FakeClock against the stand-in kubectl.
+
+const ISVC = 'inferenceservices.serving.kserve.io';
+const REV = 'revisions.serving.knative.dev';
+const timing = { timeoutMs: 10_000, settleTimeoutMs: 60_000, pollIntervalMs: 5_000 };
+const config: KServeTargetConfig = {
+  type: 'kserve',
+  namespace: 'ml',
+  storageUri: 'gs://models/{{model}}/{{version}}',
+  ...timing,
+};
+
+/**
+ * A Serverless InferenceService serving v1, as KServe reports it; KServe acts on a change only
+ * after `settleGets` reads (the stand-in's simulated controller).
+ */
+function cluster(settleGets: number): PlatformState {
+  const uri = 'gs://models/fraud/v1';
+  return {
+    settleGets,
+    k8s: {
+      [ISVC]: {
+        'ml/fraud': {
+          apiVersion: 'serving.kserve.io/v1beta1',
+          kind: 'InferenceService',
+          metadata: { name: 'fraud', namespace: 'ml', generation: 1 },
+          spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: uri } } },
+          status: {
+            observedGeneration: 1,
+            conditions: [
+              { type: 'PredictorReady', status: 'True' },
+              { type: 'Ready', status: 'True' },
+            ],
+            components: {
+              predictor: {
+                latestCreatedRevision: 'fraud-predictor-00001',
+                latestReadyRevision: 'fraud-predictor-00001',
+                latestRolledoutRevision: 'fraud-predictor-00001',
+                traffic: [
+                  {
+                    tag: 'latest',
+                    revisionName: 'fraud-predictor-00001',
+                    percent: 100,
+                    latestRevision: true,
+                  },
+                ],
+              },
+            },
+          },
+          _sim: { revisions: 1 },
+        },
+      },
+      [REV]: {
+        'ml/fraud-predictor-00001': {
+          apiVersion: 'serving.knative.dev/v1',
+          kind: 'Revision',
+          metadata: {
+            name: 'fraud-predictor-00001',
+            namespace: 'ml',
+            annotations: { 'internal.serving.kserve.io/storage-initializer-sourceuri': uri },
+          },
+          _template: JSON.stringify({
+            model: { modelFormat: { name: 'sklearn' }, storageUri: uri },
+            annotations: {},
+          }),
+        },
+      },
+    },
+  };
+}
+
+const standins = useStandins('kubectl');
+const calls = async (op: string) =>
+  (await standins.calls('kubectl')).filter((c) => `${c.argv[0]} ${c.argv[1]}` === op).length;
+
+describe('kserve target: one settle-timeout from before the patch to the end of the rollout', () => {
+  it('gives up 1m after the change began when the patch waited 40s on a conflict first', async () => {
+    // Another writer holds the InferenceService for 40 s; then KServe never rolls the patch out.
+    await standins.seed(cluster(1_000));
+    await standins.fault({ cli: 'kubectl', op: `patch ${ISVC}`, kind: 'conflict', times: 8 });
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const err = await reconcile(kserveTarget(config, 'fraud', clock), step('v1', 'v2', 10)).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toMatch(
+      /^KServe InferenceService fraud \(namespace ml\) did not settle within 1m: it is still rolling out/,
+    );
+    expect(clock.now() - t0).toBe(60_000);
+    // One look before the patch; nine patches, every 5 s from 0 to 40 s; then a look every 5 s
+    // from 40 s to the change's deadline.
+    expect(await calls(`patch ${ISVC}`)).toBe(9);
+    expect(await calls(`get ${ISVC}`)).toBe(1 + 5);
+  });
+});
+
+describe('a CLI command of a traffic change', () => {
+  it('is stopped when the change’s time is up, whatever its own timeout, naming settle-timeout', async () => {
+    await standins.seed(cluster(0));
+    await standins.fault({ cli: 'kubectl', op: `patch ${ISVC}`, kind: 'timeout', times: 1 });
+    const clock = new FakeClock();
+    const change = changeDeadline(timing.settleTimeoutMs, clock);
+    // The change has used its settle-timeout and all of the grace but 300 ms.
+    clock.advance(timing.settleTimeoutMs + DEADLINE_GRACE_MS - 300);
+    const cli = {
+      program: 'kubectl',
+      description: 'KServe InferenceService fraud',
+      classify: () => 'failed' as const,
+    };
+    const patch = ['patch', ISVC, 'fraud', '-n', 'ml', '--type', 'merge', '-p', '{}'];
+    await expect(
+      callCli(cli, patch, { ...timing, timeoutMs: 20_000 }, clock, { waitWhileBusy: true, deadline: change }),
+    ).rejects.toThrow(
+      `\`kubectl patch ${ISVC} fraud -n ml --type merge -p "{}"\` did not finish within 300ms, the time left of the traffic change's settle-timeout (1m); it was stopped (raise the target's settle-timeout if the platform is just slow)`,
+    );
+
+    // Past the grace, it is not run at all.
+    clock.advance(300);
+    await expect(callCli(cli, patch, timing, clock, { deadline: change })).rejects.toThrow(
+      `\`kubectl patch ${ISVC} fraud -n ml --type merge -p "{}"\` was not made: the traffic change's settle-timeout (1m) had run out; raise the target's settle-timeout if the platform is just slow`,
+    );
+    expect(await calls(`patch ${ISVC}`)).toBe(1);
+  });
+});
