@@ -122,22 +122,22 @@ function replay(observations: { o: Observation; line: number }[], alpha: number)
   return [...gates.values()];
 }
 
-/** What an undecided gate's last look means, in the summary. */
-const UNDECIDED_MEANING: Partial<Record<MeasurementVerdict, string>> = {
-  waiting: 'the judge has the data, the evidence is not strong either way yet',
-  inconclusive: 'no usable data (missing, empty or NaN)',
-};
-
 const timeText = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
 
-/** A gate's line of the summary: its decision, else where its last look left it and why. */
+/**
+ * A gate's line of the summary: its decision, else where its last look left it and why (waiting:
+ * what waiting means; inconclusive: the judge's own note, which says what it lacked).
+ */
 function outcomeText(g: GateReplay): string {
   const d = g.decided;
   if (d) return `${d.verdict === 'fail' ? 'failed' : 'passed'} at ${timeText(d.time)} (line ${d.line})`;
   const u = g.undecided;
   if (!u) return 'undecided';
-  const meaning = UNDECIDED_MEANING[u.verdict];
-  return `undecided, ${u.verdict} at ${timeText(u.time)} (line ${u.line})${meaning ? `: ${meaning}` : ''}`;
+  const why =
+    u.verdict === 'waiting'
+      ? 'the judge has the data, the evidence is not strong either way yet'
+      : g.looks.find((l) => l.line === u.line)?.note;
+  return `undecided, ${u.verdict} at ${timeText(u.time)} (line ${u.line})${why ? `: ${why}` : ''}`;
 }
 
 function render(file: string, alpha: number, replays: GateReplay[]): string {

@@ -79,6 +79,29 @@ describe('model-gate analyze', () => {
     expect(doc.gates[0].undecided).toEqual({ verdict: 'waiting', time: '2026-11-28T10:00:30Z', line: 1 });
   });
 
+  it("says why an undecided gate's last look was inconclusive in the judge's words, not as missing data", async () => {
+    const { out } = capture();
+    const file = log('too-few.jsonl', [
+      {
+        time: '2026-01-01T10:00:00Z',
+        gate: 'signups',
+        kind: 'conversion',
+        canary: { conversions: 2, total: 1000 },
+        baseline: { conversions: 30, total: 9000 },
+      },
+    ]);
+    expect(await analyzeCommand([file])).toBe(0);
+    const summary = out
+      .join('\n')
+      .split('\n')
+      .filter((l) => l.includes('undecided'));
+    expect(summary).toHaveLength(1);
+    expect(summary[0]).toMatch(
+      /undecided, inconclusive at .* \(line 1\): .*fewer than 5 expected conversions/,
+    );
+    expect(summary[0]).not.toMatch(/no usable data/);
+  });
+
   it('says what is wrong with each line in the words of the schema, one line per problem', async () => {
     const b = { time: 1, gate: 'g' };
     const file = log('messages.jsonl', [
