@@ -77,7 +77,7 @@ const cloudId = (what: string, pattern: RegExp, rule: string, description: strin
 const timingShape = {
   timeout: duration('Longest one CLI call or HTTP request may take (default "60s").').prefault('60s'),
   'settle-timeout': duration(
-    'Longest to wait for the platform to finish an update, or for another change holding it to end (default "10m").',
+    'Longest one traffic change may take, from its start to its read-back: waiting for another change holding the platform to end, retries, and the platform finishing the update (default "10m").',
   ).prefault('10m'),
   'poll-interval': duration('How often to look while waiting (default "10s").').prefault('10s'),
 };
