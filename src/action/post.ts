@@ -2,9 +2,10 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
-import { announceEnd, endThenWithdraw, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
+import { announceEnd, endThenWithdraw, retryWithdrawalOutcome, withdrawIfLive } from '../release/finish.js';
 import { finishIdle, idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
+import { reportIt, stoppedOn } from '../release/schedule-defects.js';
 import { candidateMayBeLive, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { readEvent } from './event.js';
@@ -98,8 +99,18 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
       let ended: Release;
       if (release.withdrawPending) {
-        ended = await retryWithdrawal(release, ctx, ports.ledger);
+        const retried = await retryWithdrawalOutcome(release, ctx, ports.ledger);
+        ended = retried.release;
         await ports.ledger.saveRelease(ended);
+        // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
+        // still pending for the next run.
+        if (retried.defect) {
+          const stopped = stoppedOn(retried.defect, `withdrawing ${release.to}`);
+          failures.push(
+            `${model.name}: ${reportIt(`${stopped}; ${release.to} may still get live traffic: the next run tries again`)}`,
+          );
+          continue;
+        }
       } else {
         const end = { status: 'aborted' as const, why };
         ended = (await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports))).release;

@@ -8,7 +8,7 @@ import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote, retryWithdrawalOutcome, settleWithdrawal } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
-import { fullTrafficStatus, liveCandidate } from './live-candidate.js';
+import { fullTrafficCandidate, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult, ServingState } from './pull-request.js';
@@ -68,9 +68,11 @@ export async function handleCommand(
           releases: [],
           skipped: [{ model: model.name, why: wouldWithdraw(release, why), kind: 'dry-run' }],
         };
-      // A refusal is recorded and reported (the candidate may still get live traffic), not thrown.
+      // A refusal fails the run, as a refused rollback does: the candidate may still get live
+      // traffic. The end is recorded first, and the PR's comment says so (announceEnd).
       const end = { status: 'aborted' as const, why, desired: withdrawTraffic(release.from) };
       const aborted = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
+      if (aborted.refused) throw refusedWithCandidate(aborted.refused, aborted.release, 'abort');
       return { releases: [aborted.release], skipped: [] };
     }
   }
@@ -380,7 +382,8 @@ export function previousStable(
  * What serves (as the target reports it) and the last promotion or rollback of each model (of
  * `model`, if given), and the release in flight, if any. Reads only. A candidate taking all live
  * traffic (a rolling release on every instance, a blue-green bake, a canary at 100%) is what
- * serves: its line says so in place of "serves <stable> since …".
+ * serves, whether a release put it there or not: the serving state names it (`candidate`), and
+ * the report says so in place of "serves <stable> since …".
  */
 async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
   const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
@@ -392,13 +395,10 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
     const state: ServingState = { model: model.name, last: history.at(-1) };
     try {
       const read = await ports.targetFor(model).read(ledgerKnown(history, candidate));
-      const live = liveCandidate(read);
-      if (live?.all) {
-        const why = fullTrafficStatus(live, model.strategy.type, read.stable.version, candidate, state.last);
-        result.skipped.push({ model: model.name, why, kind: 'note' });
-        continue;
-      }
       state.version = read.stable.version;
+      const live = liveCandidate(read);
+      const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
+      if (takesAll) state.candidate = takesAll;
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       state.unread = err.message;

@@ -6,6 +6,7 @@ import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import type { Ports } from './ports.js';
+import { defectOf, reportIt, stoppedOn } from './schedule-defects.js';
 import type { Ending, Release } from './types.js';
 
 /**
@@ -202,26 +203,33 @@ export async function withdrawIfLive(
  * `ledger`, where the caller has one: a promotion or rollback recorded since the release began
  * that made its candidate the stable version (a rollback to it by command) settles the release
  * instead, the platform left alone: the candidate serving alone is then that entry's word, not a
- * blue gone (withdrawIfLive would put `from` back over the rollback).
+ * blue gone (withdrawIfLive would put `from` back over the rollback). A defect met is thrown, the
+ * release left as recorded (its withdrawal pending); a caller that saves what the try did first
+ * uses retryWithdrawalOutcome.
  */
 export async function retryWithdrawal(
   release: Release,
   ctx: ReleaseContext,
   ledger?: Pick<Ledger, 'history'>,
 ): Promise<Release> {
-  return (await retryWithdrawalOutcome(release, ctx, ledger)).release;
+  const { release: next, defect } = await retryWithdrawalOutcome(release, ctx, ledger);
+  if (defect) throw defect;
+  return next;
 }
 
 /**
  * retryWithdrawal, also telling why the withdrawal is still pending where the caller must say so
  * (the abort command): `failed`, the error the try met (the platform's refusal, or a defect);
- * `serving`, the other version serving now, beside which the candidate may still be live.
+ * `defect`, that error where it is a defect (schedule-defects.ts: a bug in model-gate, not the
+ * platform's answer), which the caller fails the run on once the release is saved, as rollBack
+ * (tick.ts) does, rather than trying again; `serving`, the other version serving now, beside which
+ * the candidate may still be live.
  */
 export async function retryWithdrawalOutcome(
   release: Release,
   ctx: ReleaseContext,
   ledger?: Pick<Ledger, 'history'>,
-): Promise<{ release: Release; failed?: Error; serving?: string }> {
+): Promise<{ release: Release; failed?: Error; defect?: Error; serving?: string }> {
   const now = ctx.clock.now();
   const since = ledger && candidateServesSince(release, await ledger.history(release.model));
   if (since) return { release: servesOnRecord(release, since, now) };
@@ -236,18 +244,21 @@ export async function retryWithdrawalOutcome(
     // It says the candidate may still get live traffic, and the next try goes back to `from`, as
     // no rollback was recorded. Any other failure: the release stays as it was (its reason says so).
     const { status } = release;
-    const failed = err instanceof Error ? err : new Error(String(err));
-    const note = failed.message;
-    if (!withdrawalUnderWay(release)) return { release, failed };
+    const defect = defectOf(err, []);
+    const failed = defect ?? (err instanceof Error ? err : new Error(String(err)));
+    // A defect is recorded as one, as rollBack records it (its message may quote a secret).
+    const note = defect ? reportIt(stoppedOn(defect)) : failed.message;
+    const outcome = { failed, ...(defect ? { defect } : {}) };
+    if (!withdrawalUnderWay(release)) return { release, ...outcome };
     if (status === 'aborted' || status === 'superseded')
       return {
         release: notWithdrawn(release, status, release.reason ?? `${release.to} ${status}`, now, note),
-        failed,
+        ...outcome,
       };
     // A failure recorded before its rollback (tick.ts rollBack) whose run is gone: as that run
     // reports a rollback that did not take, so its report no longer says "being withdrawn".
-    if (status === 'failed') return { release: rollbackNotTaken(release, now, note), failed };
-    return { release, failed };
+    if (status === 'failed') return { release: rollbackNotTaken(release, now, note), ...outcome };
+    return { release, ...outcome };
   }
   const { withdrawPending: _, ...rest } = release;
   const failed = release.ending?.withdrawFailed;

@@ -51,15 +51,44 @@ export function liveCandidateWhy(live: LiveCandidate, strategy: string, holder?:
 }
 
 /**
+ * A version beside stable that takes all live traffic, as command status reports what serves: it,
+ * not the stable version, answers callers.
+ */
+export interface FullTrafficCandidate {
+  version: string;
+  /** `on every instance` (rolling); none at 100% of the requests (a canary step, a blue-green bake). */
+  where?: string;
+  /** Why it serves, in brackets (liveCandidateWhy): its release's state, or that none is on record. */
+  why: string;
+  /** Whether a release in flight on record put it there; false: changed outside model-gate? */
+  onRecord: boolean;
+}
+
+// What command status says of each model (pull-request.ts's ServingState), with the candidate
+// that takes all live traffic, if any.
+/** `live` when it takes all live traffic, and why, from the release holding the model's slot (`holder`). */
+export function fullTrafficCandidate(
+  live: LiveCandidate,
+  strategy: string,
+  holder?: Release,
+): FullTrafficCandidate | undefined {
+  if (!live.all) return undefined;
+  return {
+    version: live.version,
+    ...(live.by === 'instances' ? { where: live.share } : {}),
+    why: liveCandidateWhy(live, strategy, holder),
+    onRecord: holder?.to === live.version,
+  };
+}
+
+/**
  * command status for a model whose candidate takes all live traffic: `v2 takes all live traffic,
  * on every instance (rolling, ready, awaiting merge of PR #7); stable v1 takes none meanwhile, on
  * record since the promotion v0 → v1 (PR #3)`. `last`: the ledger's last promotion or rollback.
  */
 export function fullTrafficStatus(
-  live: LiveCandidate,
-  strategy: string,
+  candidate: FullTrafficCandidate,
   stable: string,
-  holder?: Release,
   last?: LedgerEntry,
 ): string {
   const pr = last?.pr === undefined ? '' : ` (PR #${last.pr})`;
@@ -67,7 +96,6 @@ export function fullTrafficStatus(
     last?.version === stable
       ? `, on record since the ${last.kind} ${last.previous} → ${last.version}${pr}`
       : '';
-  const why = liveCandidateWhy(live, strategy, holder);
-  const where = live.by === 'instances' ? `, ${live.share}` : '';
-  return `${live.version} takes all live traffic${where} ${why}; stable ${stable} takes none meanwhile${since}`;
+  const where = candidate.where === undefined ? '' : `, ${candidate.where}`;
+  return `${candidate.version} takes all live traffic${where} ${candidate.why}; stable ${stable} takes none meanwhile${since}`;
 }

@@ -7,6 +7,7 @@ import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
+import type { FullTrafficCandidate } from './live-candidate.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import {
   analysesAgainAfterMerge,
@@ -90,6 +91,8 @@ export interface ServingState {
   version?: string;
   unread?: string;
   last?: LedgerEntry;
+  /** A version beside stable taking all live traffic: what serves callers, before `version`. */
+  candidate?: FullTrafficCandidate;
 }
 
 export async function handlePullRequest(

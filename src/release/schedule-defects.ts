@@ -41,8 +41,9 @@ const isDefect = (err: unknown): boolean => {
  * End `release` as aborted after `defect` stopped its tick, its candidate withdrawn, the end
  * recorded first (endThenWithdraw): should this run stop too, the next tick finishes the
  * withdrawal. A record another run changed meanwhile (its end, its step) stands, and so does an
- * end already recorded (its withdrawal pending: the next tick tries it again). Returns the release
- * as recorded; where recording fails too, as it was (the run fails on the defect either way).
+ * end already recorded (its withdrawal pending: the next tick tries it again), this run's own
+ * included: a rollback or a retried withdrawal the defect stopped. Returns the release as recorded;
+ * where recording fails too, as it was (the run fails on the defect either way).
  */
 export async function stopOnDefect(
   config: Config,
@@ -53,10 +54,21 @@ export async function stopOnDefect(
   const stopped = stoppedOn(defect);
   const model = config.models[release.model];
   if (!model || release.status !== 'analysing') {
-    ports.log.warn(`${release.model}: ${reportIt(stopped)}`);
-    return release;
+    // Its record as this run left it: a retried withdrawal the defect stopped may have said so.
+    const now = (await recordedNow(release, ports).catch(() => undefined)) ?? release;
+    const left = now.withdrawPending
+      ? `; ${now.to} may still get live traffic: the next run tries again`
+      : '';
+    ports.log.warn(`${release.model}: ${reportIt(`${stopped}${left}`)}`);
+    return now;
   }
   try {
+    // This run's rollback met the defect (tick.ts rollBack), and recorded so: its record says it all.
+    const own = await recordedNow(release, ports);
+    if (own && rollbackStoppedBy(own, stopped)) {
+      ports.log.warn(`${release.model}: ${own.reason}`);
+      return own;
+    }
     const theirs = await ports.ledger.endedElsewhere?.(release, true);
     if (theirs) {
       ports.log.warn(
@@ -75,3 +87,19 @@ export async function stopOnDefect(
     return release;
   }
 }
+
+/**
+ * The release's record as it is now, read again: this run's own writes included, which a ledger's
+ * endedElsewhere leaves out (a GitHub ledger answers none for a record this run saved). Undefined
+ * where the record is another release's (a new push's) or cannot be read again.
+ */
+async function recordedNow(release: Release, ports: Ports): Promise<Release | undefined> {
+  const now = await ports.ledger.reread?.(release);
+  return now?.startedAt === release.startedAt ? now : undefined;
+}
+
+/** Whether `record` is a failed release whose rollback `stopped` (stoppedOn) kept from taking (rollBack). */
+const rollbackStoppedBy = (record: Release, stopped: string): boolean =>
+  record.status === 'failed' &&
+  record.withdrawPending === true &&
+  record.ending?.withdrawFailed?.note === reportIt(stopped);

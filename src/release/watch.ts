@@ -7,7 +7,7 @@ import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import { hasLiveTraffic, retryWithdrawal, servesAfterEnd } from './finish.js';
+import { hasLiveTraffic, retryWithdrawalOutcome, servesAfterEnd } from './finish.js';
 import { finishIdle, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import { tick } from './tick.js';
@@ -62,17 +62,26 @@ export async function driveReleases(
         // unless another run moved the model on meanwhile (a new push's release may serve the same
         // version as a candidate now): that run's traffic and record stand.
         let next: Release;
+        let defect: Error | undefined;
         try {
           await checkNotEnded(release, ports.ledger);
           const ctx = guarded(contextFor(model, ports), { release }, ports.ledger);
           // With the ledger: a rollback to the candidate recorded since settles it, not `from` put back.
-          next = await retryWithdrawal(release, ctx, ports.ledger);
+          ({ release: next, defect } = await retryWithdrawalOutcome(release, ctx, ports.ledger));
           await checkNotEnded(release, ports.ledger);
         } catch (err) {
           giveUp(i, err);
           continue;
         }
         await ports.ledger.saveRelease(next);
+        if (defect) {
+          // A bug in model-gate, not the platform's answer: trying again would meet it again. The
+          // run fails on it (a tick reports it: schedule-defects.ts), the withdrawal still pending
+          // for the next run, recorded where other runs read it (a PR's comment) first.
+          current[i] = next;
+          await ports.onProgress?.(current, { force: true });
+          throw defect;
+        }
         if (next.withdrawPending) {
           ports.log.warn(`${next.model}: ${next.to} may still get live traffic: ${next.reason}`);
           retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));

@@ -1,5 +1,6 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
+import { fullTrafficStatus } from '../release/live-candidate.js';
 import { idlePending } from '../release/pending-idle.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
@@ -65,14 +66,19 @@ export function changeUnderWay(r: Release): string {
 
 /**
  * The run's one-line decisions, in the order every report gives them: a rollback first (it outranks
- * a promotion it undid), what serves, each release, drift (`drift` marks a drifted model's line),
- * then the models skipped and why.
+ * a promotion it undid), per model what serves then its release (command status), each release,
+ * drift (`drift` marks a drifted model's line), then the models skipped and why.
  */
 export function decisionSentences(result: RunResult, drift = ''): string[] {
+  const serving = result.serving ?? [];
+  const sentences = (model?: string) =>
+    result.releases
+      .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
+      .map((r) => reportSentence(r, result));
   return [
     ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...(result.serving ?? []).map(servingSentence),
-    ...result.releases.map((r) => reportSentence(r, result)),
+    ...serving.flatMap((s) => [servingSentence(s), ...sentences(s.model)]),
+    ...sentences(),
     ...(result.drift ?? []).map((d) => `${d.drifted ? drift : ''}${d.note}`),
     ...result.skipped.map(skippedSentence),
   ];
@@ -243,10 +249,30 @@ export const DECISION_TITLE: Record<Decision, string> = {
 
 /**
  * The report's heading: the decision's; a candidate whose withdrawal failed comes first, then one
- * whose withdrawal by command is under way; a run that changed nothing says why (a status report,
- * a dry run, a queue); failures that are no verdict on their candidates say the analysis could not run.
+ * whose withdrawal by command is under way; a run that changed nothing says why (a dry run, a
+ * queue); failures that are no verdict on their candidates say the analysis could not run. A status
+ * report says it is one (statusTitle).
  */
 export function reportTitle(result: RunResult): string {
+  return result.serving === undefined ? runTitle(result) : statusTitle(result);
+}
+
+/**
+ * command status: `ℹ️ Status: nothing in flight`, or with what is in flight as a run's heading
+ * words it (`⏳ Status: analysing`, `⚠️ Status: rollback incomplete: …`). A version taking all live
+ * traffic that no release on record put there is said, as no release is in flight.
+ */
+function statusTitle(result: RunResult): string {
+  if (result.releases.length === 0)
+    return result.serving?.some((s) => s.candidate && !s.candidate.onRecord)
+      ? 'ℹ️ Status: no release in flight, yet a version outside model-gate takes all live traffic'
+      : 'ℹ️ Status: nothing in flight';
+  const [mark, ...words] = runTitle(result).split(' ');
+  const what = words.join(' ');
+  return `${mark} Status: ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
+}
+
+function runTitle(result: RunResult): string {
   if (result.releases.some((r) => r.withdrawPending && !withdrawalUnderWay(r)))
     return '⚠️ Rollback incomplete: a candidate may still get live traffic';
   const underWay = result.releases.find(withdrawalUnderWay);
@@ -272,7 +298,6 @@ export function reportTitle(result: RunResult): string {
  * their words (free text), nor a sibling job's lines (a sibling's dry run is not this run's).
  */
 function nothingChangedTitle(result: RunResult): string {
-  if (result.serving?.length) return 'ℹ️ Status: nothing in flight';
   const own = result.skipped.filter((s) => !(SIBLING_LINE in s));
   if (own.some((s) => s.kind === 'dry-run')) return '🧪 Dry run: nothing changed';
   const queued = own.flatMap((s) => (s.kind === 'queued' ? [s.holder] : []));
@@ -299,11 +324,12 @@ function notDeployedSentence(r: Release): string {
 /** A failed release whose candidate served callers, and was rolled back. */
 const rolledBack = (r: Release) => r.status === 'failed' && !notDeployed(r) && !neverServedCallers(r);
 
-/** What a model serves now and since when, for command status. */
+/** What a model serves now and since when, for command status: a candidate taking all live traffic first. */
 export function servingSentence(s: ServingState): string {
   const last = s.last && describeEntry(s.last);
   if (s.version === undefined)
     return `${s.model}: the target could not be read (${s.unread}); ${last ? `the ledger's last entry: ${last}` : 'the ledger has no promotion or rollback'}`;
+  if (s.candidate) return `${s.model}: ${fullTrafficStatus(s.candidate, s.version, s.last)}`;
   if (!last) return `${s.model} serves ${s.version}; the ledger has no promotion or rollback of it`;
   if (s.last?.version !== s.version)
     return `${s.model} serves ${s.version}, yet the ledger's last entry is ${last}: changed outside model-gate?`;

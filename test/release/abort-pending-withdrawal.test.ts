@@ -74,8 +74,11 @@ describe('abort while a withdrawal is pending', () => {
     await handlePullRequest(w.config, w.event(), w.ports, { ...tick, dryRun: false });
     expect(w.target.state).toEqual(CANARY);
     const platform = refusing(w.target);
-    const first = await handleCommand(w.config, 'abort', abort, w.ports);
-    expect(first.releases[0]).toMatchObject({ status: 'aborted', withdrawPending: true });
+    // The first abort fails the run (abort-refused-fails-run.test.ts), its end recorded.
+    await expect(handleCommand(w.config, 'abort', abort, w.ports)).rejects.toThrow(
+      /run the abort again once the platform answers$/,
+    );
+    expect(await w.ledger.release('fraud')).toMatchObject({ status: 'aborted', withdrawPending: true });
     expect(w.target.state).toEqual(CANARY);
 
     platform.answer();

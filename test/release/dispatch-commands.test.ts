@@ -509,7 +509,7 @@ describe('status', () => {
     expect(runDecision(result)).toBe('analysing');
     expect(result.releases).toMatchObject([{ model: 'fraud', to: 'v3', pr: 3, status: 'analysing' }]);
     const text = w.report(result);
-    expect(text).toContain('## model-gate: ⏳ Analysing');
+    expect(text).toContain('## model-gate: ⏳ Status: analysing');
     expect(text).toMatch(
       /- fraud serves v2 since the promotion v1 → v2 at 2026-01-01 \d\d:\d\d UTC \(PR #2\): passed 2 canary steps on a{7}$/m,
     );

@@ -248,7 +248,7 @@ describe('a blue-green bake whose rollback the platform refused', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 100 } });
     w.target.failFromWrite = Number.POSITIVE_INFINITY;
     const status = await handleCommand(w.config, 'status', dispatch, w.ports);
-    expect(status.skipped[0]?.why).toContain('stable v1 takes none meanwhile');
+    expect(renderMarkdown(w.config, status, { now: 0 })).toContain('stable v1 takes none meanwhile');
 
     const dry = await handleCommand(w.config, 'rollback', { ...dispatch, dryRun: true }, w.ports);
     expect(dry.skipped[0]?.why).toMatch(

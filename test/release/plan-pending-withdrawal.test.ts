@@ -105,8 +105,10 @@ describe('a plan lists the model whose candidate of the PR has its withdrawal pe
   it('a dispatch abort the platform refused, then merged on a head that changes the version: the plan says the job retries, not analyses', async () => {
     const { config, ledger, target, ports, event, plan, job } = await world();
     target.refusing = true;
-    const abort = await handleCommand(config, 'abort', { model: 'fraud', dryRun: false }, ports);
-    expect(abort.releases).toMatchObject([{ status: 'aborted', withdrawPending: true }]);
+    await expect(handleCommand(config, 'abort', { model: 'fraud', dryRun: false }, ports)).rejects.toThrow(
+      /run the abort again/,
+    );
+    expect(await ledger.release('fraud')).toMatchObject({ status: 'aborted', withdrawPending: true });
     expect(target.state).toEqual(LIVE);
 
     const merged = event('closed', 'b', true);
@@ -123,7 +125,9 @@ describe('a plan lists the model whose candidate of the PR has its withdrawal pe
   it('a dispatch abort the platform refused, then a push that puts the version back: planned, and its job withdraws it', async () => {
     const { config, target, ports, event, plan, job } = await world();
     target.refusing = true;
-    await handleCommand(config, 'abort', { model: 'fraud', dryRun: false }, ports);
+    await expect(handleCommand(config, 'abort', { model: 'fraud', dryRun: false }, ports)).rejects.toThrow(
+      /run the abort again/,
+    );
     const pushed = event('synchronize', 'c');
     expect((await plan(pushed)).models.map(plannedSentence)).toEqual([RETRY]);
     target.refusing = false;
