@@ -324,7 +324,7 @@ const commandTarget = strict({
   ),
   timeout: duration('Longest one command may take (default "60s").').prefault('60s'),
   'settle-timeout': duration(
-    'Longest to wait while apply exits 75 (busy: another change holds the platform), running it again every poll-interval (default "10m").',
+    'Longest one traffic change may take: every apply (run again every poll-interval while one exits 75, busy: another change holds the platform) and the read after them (default "10m").',
   ).prefault('10m'),
   'poll-interval': timingShape['poll-interval'],
   strategies: declaredStrategies('command'),

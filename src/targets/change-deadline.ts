@@ -26,6 +26,8 @@ export interface ChangeDeadline {
   /** When waiting and retrying stop: `settleTimeoutMs` after `began`. */
   at: number;
   settleTimeoutMs: number;
+  /** How far past `at` a call begun by then may run; DEADLINE_GRACE_MS when absent (withoutGrace). */
+  graceMs?: number;
 }
 
 export function changeDeadline(
@@ -51,10 +53,16 @@ export interface CallLimit {
 /** How long a call begun now may take: its `timeout`, or what `deadline` (with the grace) leaves. */
 export function callLimit(timeoutMs: number, clock: Clock, deadline?: ChangeDeadline): CallLimit {
   if (!deadline) return { ms: timeoutMs };
-  const left = deadline.at + DEADLINE_GRACE_MS - clock.now();
+  const left = deadline.at + (deadline.graceMs ?? DEADLINE_GRACE_MS) - clock.now();
   if (left >= timeoutMs) return { ms: timeoutMs };
   return { ms: Math.max(0, left), cutBy: `the time left of ${settleTimeoutOf(deadline)}` };
 }
+
+/**
+ * `change`'s deadline with no grace after it: for best-effort calls before the read-back (a
+ * cleanup), which end by the deadline and so leave the grace whole to the read-back.
+ */
+export const withoutGrace = (change: ChangeDeadline): ChangeDeadline => ({ ...change, graceMs: 0 });
 
 /** The error for a call not made because its change had no time left: `call` is `GET /traffic`. */
 export const outOfTime = (call: string, deadline: ChangeDeadline) =>

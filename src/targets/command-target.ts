@@ -4,10 +4,11 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { type ChangeDeadline, callLimit, changesWithin, outOfTime } from './change-deadline.js';
 import { commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { COMMAND_VALUES, type CommandValue } from './command-values.js';
 import { parseCliJson, waitUntilSettled } from './platform-cli.js';
-import type { Target } from './target.js';
+import type { KnownVersions, Target } from './target.js';
 
 // The user's own commands, run without a shell through @actions/exec with argument arrays:
 // `apply` makes the platform serve a traffic state, `read` prints the served state as JSON.
@@ -17,7 +18,9 @@ import type { Target } from './target.js';
 // version and percent of requests copied), {{sticky-header}} (an A/B split's key). The same
 // values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL.
 // An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy: it is run
-// again every poll interval until the settle timeout, as the CLI-driven targets wait.
+// again every poll interval until the settle timeout, as the CLI-driven targets wait. One
+// settle-timeout bounds a whole traffic change: every apply, the waits between them and the read
+// after it, each command cut to the time left (change-deadline.ts).
 // Messages name a command by its field and program only, never its arguments: one may hold a
 // secret from `${VAR}` (`--password ${DEPLOY_PASSWORD}`), and messages reach PR comments.
 
@@ -68,56 +71,69 @@ export function commandTarget(
   const [program] = config.apply;
   const description = `command target ${program} for ${modelName}`;
 
+  /**
+   * Runs a command (`label` in messages) within its `timeout`, cut to the time `change` has left
+   * when it belongs to a traffic change.
+   */
+  async function run(
+    argv: readonly string[],
+    label: string,
+    env: Record<string, string>,
+    change?: ChangeDeadline,
+  ) {
+    const limit = callLimit(config.timeoutMs, clock, change);
+    if (change && limit.ms <= 0) throw outOfTime(label, change);
+    return runCli(argv, { timeoutMs: limit.ms, cutBy: limit.cutBy, env, label });
+  }
+
+  /** What the read command prints; `change`: the traffic change this is the read-back of. */
+  async function readWithin(_known: KnownVersions | undefined, change?: ChangeDeadline) {
+    const label = commandLabel('read', config.read);
+    const result = await run(config.read, label, { MODEL_GATE_MODEL: modelName }, change);
+    if (result.exitCode !== 0) {
+      throw new TargetError(`${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`);
+    }
+    const { stable, canary, mirror, sticky } = parseCliJson(readSchema, result.stdout, label);
+    return {
+      stable,
+      ...(canary ? { canary } : {}),
+      ...(mirror ? { mirror } : {}),
+      ...(sticky ? { sticky } : {}),
+    };
+  }
+
+  /** One traffic change: the apply, run again while it says the platform is busy, all within `change`. */
+  async function changeTo(desired: TrafficState, change: ChangeDeadline) {
+    const values = valuesOf(desired);
+    const argv = commandArguments(config.apply, values);
+    const label = commandLabel('apply', argv);
+    const env = {
+      MODEL_GATE_MODEL: modelName,
+      ...Object.fromEntries(
+        Object.entries(COMMAND_VALUES).map(([name, variable]) => [variable, values[name as CommandValue]]),
+      ),
+    };
+    // Busy (exit 75): nothing was changed, so the same apply is run again once the platform is free.
+    const result = await waitUntilSettled(
+      async () => {
+        const ran = await run(argv, label, env, change);
+        return ran.exitCode === EXIT_BUSY
+          ? { done: false, why: `${label} says the platform is busy: ${lastLines(ran.stderr)}` }
+          : { done: true, value: ran };
+      },
+      config,
+      clock,
+      description,
+      change,
+    );
+    if (result.exitCode !== 0) {
+      throw new TargetError(`${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`);
+    }
+  }
+
   return {
     description,
     stickySplit: targetCapabilities('command').sticky,
-    async read() {
-      const label = commandLabel('read', config.read);
-      const result = await runCli(config.read, {
-        timeoutMs: config.timeoutMs,
-        env: { MODEL_GATE_MODEL: modelName },
-        label,
-      });
-      if (result.exitCode !== 0) {
-        throw new TargetError(
-          `${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`,
-        );
-      }
-      const { stable, canary, mirror, sticky } = parseCliJson(readSchema, result.stdout, label);
-      return {
-        stable,
-        ...(canary ? { canary } : {}),
-        ...(mirror ? { mirror } : {}),
-        ...(sticky ? { sticky } : {}),
-      };
-    },
-    async write(desired: TrafficState) {
-      const values = valuesOf(desired);
-      const argv = commandArguments(config.apply, values);
-      const label = commandLabel('apply', argv);
-      const env = {
-        MODEL_GATE_MODEL: modelName,
-        ...Object.fromEntries(
-          Object.entries(COMMAND_VALUES).map(([name, variable]) => [variable, values[name as CommandValue]]),
-        ),
-      };
-      // Busy (exit 75): nothing was changed, so the same apply is run again once the platform is free.
-      const result = await waitUntilSettled(
-        async () => {
-          const run = await runCli(argv, { timeoutMs: config.timeoutMs, label, env });
-          return run.exitCode === EXIT_BUSY
-            ? { done: false, why: `${label} says the platform is busy: ${lastLines(run.stderr)}` }
-            : { done: true, value: run };
-        },
-        config,
-        clock,
-        description,
-      );
-      if (result.exitCode !== 0) {
-        throw new TargetError(
-          `${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`,
-        );
-      }
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
   };
 }

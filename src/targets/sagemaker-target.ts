@@ -1,9 +1,11 @@
 import { z } from 'zod';
+import { formatDuration } from '../config/duration.js';
 import type { SageMakerTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { type ChangeDeadline, changesWithin, withoutGrace } from './change-deadline.js';
 import { TargetBusyError } from './errors.js';
 import { platformNames } from './names.js';
 import {
@@ -51,7 +53,8 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // shadow, or leaving one, switches the endpoint to a copy of its config with the variants placed
 // (sagemaker-shadow.ts). Either is built from the endpoint as read and sent once: when another
 // change holds the endpoint by then, or changed it meanwhile, it is built again from the endpoint
-// as read after that change (changeTo), never sent as built before. model-gate creates no
+// as read after that change (changeTo), never sent as built before. One settle-timeout bounds the
+// whole traffic change, read-back included (changeWithin, change-deadline.ts). model-gate creates no
 // variant; it removes one only to retire blue-green's blue after its rollback-window (removeIdle):
 // a variant leaves an endpoint only by a new config without it, deployed the same way
 // (UpdateEndpoint: "deploys the EndpointConfig ... to a new fleet of instances", the old
@@ -143,19 +146,21 @@ export function sagemakerTarget(
     },
   };
   // A busy endpoint is never waited out by retrying the same call: changeTo builds it again.
-  const aws = (args: string[]) => callCli(cli, ['sagemaker', ...args, ...scope], config, clock);
+  // `change`: the traffic change a call belongs to, whose deadline it keeps (change-deadline.ts).
+  const aws = (args: string[], change?: ChangeDeadline) =>
+    callCli(cli, ['sagemaker', ...args, ...scope], config, clock, { deadline: change });
   let expected: TrafficState | undefined;
 
-  async function describe(): Promise<Endpoint> {
-    const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint]);
+  async function describe(change?: ChangeDeadline): Promise<Endpoint> {
+    const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint], change);
     return parseCliJson(endpointSchema, out, '`aws sagemaker describe-endpoint`');
   }
 
   /** Waits while another update holds the endpoint; a failed endpoint is an error. */
-  const whenInService = () =>
+  const whenInService = (change?: ChangeDeadline) =>
     waitUntilSettled(
       async () => {
-        const endpoint = await describe();
+        const endpoint = await describe(change);
         if (endpoint.EndpointStatus === 'InService') return { done: true, value: endpoint };
         if (!BUSY_STATES.includes(endpoint.EndpointStatus)) {
           throw new TargetError(
@@ -167,13 +172,14 @@ export function sagemakerTarget(
       config,
       clock,
       description,
+      change,
     );
 
   /**
    * Moves live weights between the production variants there (no shadow before or after);
    * TargetBusyError, without retrying, when another change holds the endpoint (changeTo).
    */
-  async function moveWeights(endpoint: Endpoint, desired: TrafficState) {
+  async function moveWeights(endpoint: Endpoint, desired: TrafficState, change: ChangeDeadline) {
     const wanted = sharesFor(desired).map((s) => ({ ...s, variant: names.nameOf(s.version) }));
     const present = endpoint.ProductionVariants.map((v) => v.VariantName);
     const absent = wanted.filter((w) => !present.includes(w.variant));
@@ -187,13 +193,16 @@ export function sagemakerTarget(
       VariantName: variant,
       DesiredWeight: wanted.find((w) => w.variant === variant)?.percent ?? 0,
     }));
-    await aws([
-      'update-endpoint-weights-and-capacities',
-      '--endpoint-name',
-      config.endpoint,
-      '--desired-weights-and-capacities',
-      JSON.stringify(weights),
-    ]);
+    await aws(
+      [
+        'update-endpoint-weights-and-capacities',
+        '--endpoint-name',
+        config.endpoint,
+        '--desired-weights-and-capacities',
+        JSON.stringify(weights),
+      ],
+      change,
+    );
   }
 
   /**
@@ -204,21 +213,20 @@ export function sagemakerTarget(
    * which it would undo (a variant the user took off named again, a grown fleet shrunk back, a
    * definition reverted). When another change holds the endpoint by the time the update is sent
    * (`Cannot update in-progress endpoint`), or has changed it right before (stillAsRead), the change
-   * is built again from the endpoint as read once that one is done; within settle-timeout of the
-   * start, then TargetBusyError.
+   * is built again from the endpoint as read once that one is done; until `change`'s deadline,
+   * then TargetBusyError.
    */
-  async function changeTo(desired: TrafficState): Promise<string | undefined> {
-    const deadline = clock.now() + config.settleTimeoutMs;
+  async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<string | undefined> {
     for (;;) {
-      const endpoint = await whenInService();
+      const endpoint = await whenInService(change);
       try {
         if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-          return await switchConfig(endpoint, desired);
+          return await switchConfig(endpoint, desired, { change });
         }
-        await moveWeights(endpoint, desired);
+        await moveWeights(endpoint, desired, change);
         return undefined;
       } catch (err) {
-        if (!(err instanceof TargetBusyError) || clock.now() + config.pollIntervalMs > deadline) throw err;
+        if (!(err instanceof TargetBusyError) || clock.now() + config.pollIntervalMs > change.at) throw err;
       }
       await clock.sleep(config.pollIntervalMs);
     }
@@ -226,8 +234,8 @@ export function sagemakerTarget(
 
   /**
    * Points the endpoint at a copy of its config with the variants placed for `desired`, less the
-   * variant `dropped` (a retired blue's). Returns the new config's name, or undefined when nothing
-   * was deployed.
+   * variant `dropped` (a retired blue's); every call within `change`'s deadline, when it is part of
+   * a traffic change. Returns the new config's name, or undefined when nothing was deployed.
    *
    * The config is built from the endpoint as read, and deploying it after another run's change
    * would undo that change. So update-endpoint is never retried as built: a busy endpoint fails
@@ -239,11 +247,11 @@ export function sagemakerTarget(
   async function switchConfig(
     endpoint: Endpoint,
     desired: TrafficState,
-    dropped?: string,
+    { change, dropped }: { change?: ChangeDeadline; dropped?: string },
   ): Promise<string | undefined> {
     const current = endpoint.EndpointConfigName;
     if (!current) throw new TargetError(`${description} reports no endpoint config`);
-    const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current]);
+    const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current], change);
     const existing = parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
     const placedFor = (base: EndpointConfig) => {
       const placed = placeVariants(base, desired, names, description);
@@ -259,19 +267,18 @@ export function sagemakerTarget(
     const name = endpointConfigName(config.endpoint, args);
     if (name === current) return undefined;
     const create = () =>
-      aws(['create-endpoint-config', '--endpoint-config-name', name, ...args]).catch((err: unknown) => {
-        // The same content always gets the same name: a config left by an earlier try is this one.
-        if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
-      });
+      aws(['create-endpoint-config', '--endpoint-config-name', name, ...args], change).catch(
+        (err: unknown) => {
+          // The same content always gets the same name: a config left by an earlier try is this one.
+          if (!(err instanceof TargetError && CONFIG_EXISTS.test(err.message))) throw err;
+        },
+      );
     const update = async () => {
-      await stillAsRead(endpoint, dropped === undefined ? undefined : { desired, dropped });
-      await aws([
-        'update-endpoint',
-        '--endpoint-name',
-        config.endpoint,
-        '--endpoint-config-name',
-        name,
-      ]).catch((err: unknown) => {
+      await stillAsRead(endpoint, dropped === undefined ? undefined : { desired, dropped }, change);
+      await aws(
+        ['update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', name],
+        change,
+      ).catch((err: unknown) => {
         if (dropped && err instanceof TargetBusyError) {
           throw new TargetBusyError(
             `${err.message.replace(/; nothing was changed, try again later$/, '')}: the production variant ${dropped} is not removed this time, so as not to undo that change`,
@@ -300,8 +307,12 @@ export function sagemakerTarget(
    * endpoint, a TargetError for any change, also one that gives `dropped` weight or serves
    * other than `desired`.
    */
-  async function stillAsRead(read: Endpoint, removal?: { desired: TrafficState; dropped: string }) {
-    const now = await describe();
+  async function stillAsRead(
+    read: Endpoint,
+    removal: { desired: TrafficState; dropped: string } | undefined,
+    deadline: ChangeDeadline | undefined,
+  ) {
+    const now = await describe(deadline);
     if (!removal) {
       const again = 'nothing was changed, try again later';
       if (now.EndpointStatus !== 'InService') {
@@ -410,18 +421,21 @@ export function sagemakerTarget(
 
   /**
    * The configs model-gate made for this endpoint that are old enough to delete, by name; none when
-   * they cannot be listed.
+   * they cannot be listed (or `within` has no time left).
    */
-  async function oldConfigsMadeHere(): Promise<string[]> {
+  async function oldConfigsMadeHere(within?: ChangeDeadline): Promise<string[]> {
     const createdBefore = new Date(clock.now() - config.settleTimeoutMs - CLEANUP_MARGIN_MS).toISOString();
     try {
-      const out = await aws([
-        'list-endpoint-configs',
-        '--name-contains',
-        configNamePrefix(config.endpoint),
-        '--creation-time-before',
-        createdBefore,
-      ]);
+      const out = await aws(
+        [
+          'list-endpoint-configs',
+          '--name-contains',
+          configNamePrefix(config.endpoint),
+          '--creation-time-before',
+          createdBefore,
+        ],
+        within,
+      );
       const listed = parseCliJson(configListSchema, out, '`aws sagemaker list-endpoint-configs`');
       return listed.EndpointConfigs.map((c) => c.EndpointConfigName);
     } catch {
@@ -437,34 +451,61 @@ export function sagemakerTarget(
    * Best effort: the traffic change has succeeded, so a failed list or delete (a config already
    * gone, a missing IAM permission, throttling that outlasts the retries) does not fail it; a
    * Target has no channel for warnings, so such a config just stays until a later change cleans up
-   * again.
+   * again. Within a traffic change (`change`), only while its settle-timeout lasts, each call cut
+   * to that: the grace after it is the read-back's (withoutGrace).
    */
-  async function deleteUnusedConfigs(settled: Endpoint, desired: TrafficState, deployed?: string) {
+  async function deleteUnusedConfigs(
+    settled: Endpoint,
+    desired: TrafficState,
+    deployed: string | undefined,
+    change?: ChangeDeadline,
+  ) {
     const inUse = settled.EndpointConfigName;
     if (!inUse || !madeByModelGate(config.endpoint, inUse)) return;
     if (deployed && inUse !== deployed) return;
     if (!serves(settled, desired)) return;
-    const unused = (await oldConfigsMadeHere()).filter(
+    const within = change && withoutGrace(change);
+    const unused = (await oldConfigsMadeHere(within)).filter(
       (n) => n !== inUse && madeByModelGate(config.endpoint, n),
     );
     for (const name of unused) {
-      await aws(['delete-endpoint-config', '--endpoint-config-name', name]).catch(() => undefined);
+      await aws(['delete-endpoint-config', '--endpoint-config-name', name], within).catch(() => undefined);
     }
+  }
+
+  /**
+   * One traffic change, all of it within `change`'s deadline (change-deadline.ts): the waits for
+   * the endpoint, every call, each rebuild after another change held it up, and the cleanup.
+   */
+  async function changeWithin(desired: TrafficState, change: ChangeDeadline): Promise<void> {
+    for (const share of sharesFor(desired)) names.nameOf(share.version);
+    checkShadow(desired);
+    expected = desired;
+    try {
+      const deployed = await changeTo(desired, change);
+      await deleteUnusedConfigs(await whenInService(change), desired, deployed, change);
+    } catch (err) {
+      throw ranOut(err, change);
+    }
+  }
+
+  /**
+   * A busy endpoint (another change, or this one still deploying) when `change`'s time is up: the
+   * error names settle-timeout, which bounds the whole change, to raise when updates take longer.
+   */
+  function ranOut(err: unknown, change: ChangeDeadline): unknown {
+    if (!(err instanceof TargetBusyError)) return err;
+    return new TargetBusyError(
+      `${err.message}, or raise the target's settle-timeout (${formatDuration(change.settleTimeoutMs)}, for the whole traffic change) if the endpoint's updates just take longer`,
+    );
   }
 
   return {
     description,
     stickySplit: targetCapabilities('sagemaker').sticky,
-    async read(known) {
-      return trafficOf(await describe(), known);
-    },
-    async write(desired) {
-      for (const share of sharesFor(desired)) names.nameOf(share.version);
-      checkShadow(desired);
-      expected = desired;
-      const deployed = await changeTo(desired);
-      await deleteUnusedConfigs(await whenInService(), desired, deployed);
-    },
+    ...changesWithin(config.settleTimeoutMs, clock, changeWithin, async (known, change) =>
+      trafficOf(await describe(change), known),
+    ),
     async deployedAs(version) {
       const variant = names.nameOf(version);
       return variantNames(await describe()).includes(variant) ? `production variant ${variant}` : undefined;
@@ -482,7 +523,7 @@ export function sagemakerTarget(
         );
       }
       // Deployed only while the endpoint is still as just read (switchConfig): never after waiting.
-      const deployed = await switchConfig(endpoint, alone, variant);
+      const deployed = await switchConfig(endpoint, alone, { dropped: variant });
       const settled = await whenInService();
       await deleteUnusedConfigs(settled, alone, deployed);
       if (variantNames(settled).includes(variant)) {

@@ -111,7 +111,7 @@ describe('nginx-split.mjs lock', () => {
     expect(stateRequests).toBeGreaterThan(0);
     expect(existsSync(lockFile())).toBe(false);
     stuck = false;
-    await expect(target().write({ stable: { version: 'v1' } })).resolves.toBeUndefined();
+    await expect(target().write({ stable: { version: 'v1' } })).resolves.toBeTypeOf('function');
   });
 
   it('is taken over from an apply that was killed outright (SIGKILL) and is gone', async () => {
@@ -130,7 +130,7 @@ describe('nginx-split.mjs lock', () => {
     await exited;
     expect((await readFile(lockFile(), 'utf8')).trim()).toBe(String(child.pid));
     stuck = false;
-    await expect(target().write({ stable: { version: 'v1' } })).resolves.toBeUndefined();
+    await expect(target().write({ stable: { version: 'v1' } })).resolves.toBeTypeOf('function');
     expect(existsSync(lockFile())).toBe(false);
   });
 
@@ -139,7 +139,7 @@ describe('nginx-split.mjs lock', () => {
       /failed \(exit 1\): nginx-split: nginx -t refused the new config, the old one stays/,
     );
     expect(existsSync(lockFile())).toBe(false);
-    await expect(target().write({ stable: { version: 'v1' } })).resolves.toBeUndefined();
+    await expect(target().write({ stable: { version: 'v1' } })).resolves.toBeTypeOf('function');
   });
 
   it('still makes a second apply wait while the first one runs', async () => {
