@@ -133,6 +133,8 @@ describe('blue-green', () => {
     await reset('v1');
     const cfg = await config('blue-green');
     const good = await play(cfg, 'v1', 'v2');
+    // Its analysis's reason, should it not pass (on a real clock, a loaded machine has failed it once).
+    expect(statusOf(good.analysed), reasonOf(good.analysed)).toBe('ready');
     expect(statusOf(good.merged)).toBe('promoted');
     const [smoke, bake] = good.merged?.releases[0]?.phases ?? [];
     expect(smoke).toMatchObject({ name: 'smoke on green', weight: 0, outcome: 'passed' });
