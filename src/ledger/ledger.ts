@@ -12,6 +12,9 @@ export class SlotTakenError extends ModelGateError {
   }
 }
 
+/** The same release (of the same PR, begun at the same time), whatever its state. */
+export const sameRelease = (a: Release, b: Release): boolean => a.pr === b.pr && a.startedAt === b.startedAt;
+
 /**
  * Another run ended the release this run was driving (a workflow_dispatch rollback or abort), took
  * it on (a PR's job finished it, or moved it to its next phase) or superseded it (a new push):
@@ -27,7 +30,7 @@ export class EndedElsewhereError extends ModelGateError {
 }
 
 function byAnother(theirs: Release, driven: Release): string {
-  if (theirs.startedAt !== driven.startedAt)
+  if (!sameRelease(theirs, driven))
     return `was superseded by another run: the release of ${theirs.model} is now ${theirs.to} (${theirs.status}: ${theirs.reason})`;
   if (theirs.status === 'analysing')
     return `is driven by another run, which moved it on (${theirs.reason}): this run leaves it to that run`;
@@ -40,7 +43,7 @@ function byAnother(theirs: Release, driven: Release): string {
  * state a run records is stamped with the time it was decided).
  */
 export const sameRecord = (a: Release, b: Release): boolean =>
-  a.startedAt === b.startedAt &&
+  sameRelease(a, b) &&
   a.updatedAt === b.updatedAt &&
   a.status === b.status &&
   a.phase === b.phase &&
@@ -107,4 +110,13 @@ export interface Ledger {
    * tick). Absent where no other run can write the record at the same time.
    */
   reread?(release: Release): Promise<Release | undefined>;
+}
+
+/**
+ * The release's record as another run saved it since `release` was read (read again), or undefined
+ * while it is as read. Unlike Ledger.endedElsewhere, it leaves the release this run's to save.
+ */
+export async function changedSince(release: Release, ledger: Ledger): Promise<Release | undefined> {
+  const again = await ledger.reread?.(release);
+  return again && !sameRecord(again, release) ? again : undefined;
 }

@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { DriftWatchConfig } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { utcMinute } from '../report/format.js';
 
 /** Since when the watched version serves, as the ledger knows it, and how to say so. */
 interface ServingSince {
@@ -44,11 +45,4 @@ export function referenceFilling(
   if (now >= firstLook) return undefined;
   const windows = `the last ${formatDuration(watch.windowMs)} against the ${formatDuration(watch.referenceMs)} before`;
   return `the reference window since ${since.change} at ${utcMinute(since.at)} is still filling; the first look (${windows}, all after it) is due at ${utcMinute(firstLook, 'up')}`;
-}
-
-/** `2026-01-01 00:00 UTC`; `up`: the minute at or after `ms` (a look due then is possible). */
-function utcMinute(ms: number, round: 'down' | 'up' = 'down'): string {
-  const minute = 60_000;
-  const at = round === 'up' ? Math.ceil(ms / minute) * minute : ms;
-  return `${new Date(at).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }

@@ -5,8 +5,8 @@ import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
+import { defectOf, reportIt, stoppedOn } from './defects.js';
 import type { Ports } from './ports.js';
-import { defectOf, reportIt, stoppedOn } from './schedule-defects.js';
 import type { Ending, Release } from './types.js';
 
 /**
@@ -220,7 +220,7 @@ export async function retryWithdrawal(
 /**
  * retryWithdrawal, also telling why the withdrawal is still pending where the caller must say so
  * (the abort command): `failed`, the error the try met (the platform's refusal, or a defect);
- * `defect`, that error where it is a defect (schedule-defects.ts: a bug in model-gate, not the
+ * `defect`, that error where it is a defect (defects.ts: a bug in model-gate, not the
  * platform's answer), which the caller fails the run on once the release is saved, as rollBack
  * (tick.ts) does, rather than trying again; `serving`, the other version serving now, beside which
  * the candidate may still be live.

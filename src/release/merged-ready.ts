@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
-import { type Ledger, sameRecord } from '../ledger/ledger.js';
+import { changedSince, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { headName } from '../version/head-name.js';
 import { promote } from './finish.js';
 import { passedPhases } from './passed-phases.js';
@@ -8,6 +8,9 @@ import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import type { Release } from './types.js';
+
+// pull-request.ts still imports these two from here (another helper's file): they live in ledger.ts.
+export { changedSince, sameRelease } from '../ledger/ledger.js';
 
 // on-merge: analyze-then-promote. The merge job analyses the candidate until its max-wait; a long
 // analysis (a shadow of days, an A/B to its sample size) goes on in schedule ticks after it. The
@@ -21,18 +24,6 @@ import type { Release } from './types.js';
  */
 export const withMerge = (release: Release, now: number): Release =>
   release.mergedAt === undefined ? { ...release, mergedAt: now, updatedAt: now } : release;
-
-/**
- * The release's record as another run saved it since `release` was read (read again), or undefined
- * while it is as read. Unlike Ledger.endedElsewhere, it leaves the release this run's to save.
- */
-export async function changedSince(release: Release, ledger: Ledger): Promise<Release | undefined> {
-  const again = await ledger.reread?.(release);
-  return again && !sameRecord(again, release) ? again : undefined;
-}
-
-/** The same release (of the same PR, begun at the same time), whatever its state. */
-export const sameRelease = (a: Release, b: Release): boolean => a.pr === b.pr && a.startedAt === b.startedAt;
 
 /**
  * Records the merge (withMerge, stamped `now`) on each analysing release of `read`, on its record

@@ -1,4 +1,5 @@
 import type { Config, ModelConfig } from '../config/types.js';
+import { sameRelease } from '../ledger/ledger.js';
 import { type ChangedModel, unchangedVersion } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
@@ -37,7 +38,7 @@ export async function withdrawNoLongerChanged(
       const [settled = release] = release.withdrawPending
         ? await driveReleases(config, [release], ports, { mode: 'tick', maxWaitMs: 0 })
         : [];
-      if (settled !== release && settled.startedAt === release.startedAt) result.releases.push(settled);
+      if (settled !== release && sameRelease(settled, release)) result.releases.push(settled);
       await passEndedRelease(model, settled, event, ports);
       continue;
     }

@@ -1,6 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
-import type { Ledger } from '../ledger/ledger.js';
+import { type Ledger, sameRelease } from '../ledger/ledger.js';
 import { liveTrafficText, type Strategy, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
@@ -108,7 +108,7 @@ async function putBackTheirs(
   driven: Release,
   theirs: Release,
 ): Promise<IdleOutcome> {
-  if (theirs.startedAt !== driven.startedAt || theirs.status === 'analysing' || theirs.status === 'ready')
+  if (!sameRelease(theirs, driven) || theirs.status === 'analysing' || theirs.status === 'ready')
     return { release: theirs, theirs: true };
   const serves =
     theirs.status === 'promoted'

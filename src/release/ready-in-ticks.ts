@@ -1,10 +1,10 @@
 import type { Config } from '../config/types.js';
+import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { candidateOf } from './dry-run.js';
 import { promotionDue } from './merged-ready.js';
 import { finishIdle, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
-import { defectOf, reportIt, stoppedOn } from './schedule-defects.js';
 import type { Release } from './types.js';
 
 /** Whether a schedule tick acts on a ready release it finds holding the slot (`now`: the tick's time). */

@@ -1,41 +1,17 @@
 import type { Config } from '../config/types.js';
-import { ModelGateError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { sameRelease } from '../ledger/ledger.js';
+import { reportIt, stoppedOn } from './defects.js';
 import { announceEnd, endThenWithdraw } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { Release } from './types.js';
 
-// A schedule tick's defects (schedule.ts): errors of no class model-gate knows, met in one model's
-// part of the tick. No post step follows a tick, so the tick itself leaves that model safe, goes on
-// with the others, and fails the run at the end.
+// A schedule tick's defects (schedule.ts; defects.ts tells them apart): errors of no class
+// model-gate knows, met in one model's part of the tick. No post step follows a tick, so the tick
+// itself leaves that model safe, goes on with the others, and fails the run at the end.
 
-/** `err` as an Error kept in `defects` when it is a defect (isDefect), else undefined. */
-export function defectOf(err: unknown, defects: Error[]): Error | undefined {
-  if (!isDefect(err)) return undefined;
-  const defect = err instanceof Error ? err : new Error(String(err));
-  defects.push(defect);
-  return defect;
-}
-
-/**
- * What a defect's report begins with, saying `when` it was met where the release's own words do not;
- * secrets masked: the record and the PR comment go to GitHub's API as they are, the runner masks only the log.
- */
-export const stoppedOn = (defect: Error, when?: string) =>
-  redact(`model-gate stopped on an unexpected error${when ? ` ${when}` : ''}: ${defect.message}`);
-export const reportIt = (what: string) => `${what}; please report it`;
-
-/**
- * A defect in model-gate: neither one of its failure classes (ModelGateError: a platform, metrics,
- * ledger or input failure, each handled where it is met) nor an answer of GitHub's API (an outage,
- * a rate limit: the next tick resumes the release). GitHub's answer told as isGitHubError tells it,
- * not imported: its module loads the GitHub client, which the engine does not.
- */
-const isDefect = (err: unknown): boolean => {
-  const answer = err as { status?: unknown; request?: unknown } | undefined;
-  const fromGitHub = typeof answer?.status === 'number' && typeof answer.request === 'object';
-  return !(err instanceof ModelGateError) && !fromGitHub;
-};
+// post.ts still imports these from here (another helper's file): they live in defects.ts.
+export { defectOf, reportIt, stoppedOn } from './defects.js';
 
 /**
  * End `release` as aborted after `defect` stopped its tick, its candidate withdrawn, the end
@@ -95,7 +71,7 @@ export async function stopOnDefect(
  */
 async function recordedNow(release: Release, ports: Ports): Promise<Release | undefined> {
   const now = await ports.ledger.reread?.(release);
-  return now?.startedAt === release.startedAt ? now : undefined;
+  return now && sameRelease(now, release) ? now : undefined;
 }
 
 /** Whether `record` is a failed release whose rollback `stopped` (stoppedOn) kept from taking (rollBack). */

@@ -7,6 +7,7 @@ import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
@@ -20,7 +21,6 @@ import {
   waitingText,
 } from './planned-sample.js';
 import { reconcileWithConfig } from './reconcile-config.js';
-import { defectOf, reportIt, stoppedOn } from './schedule-defects.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -355,7 +355,7 @@ function freshForPhase(g: GateState): GateState {
  * serves after it, as endThenWithdraw's first record): a run that stops before the change is
  * confirmed leaves a record the next run finishes (retryWithdrawal), and one whose record GitHub
  * refuses changes nothing, so that the next run, judging again, records the failure. A change the
- * platform refuses is returned as not taken; one a defect stops (schedule-defects.ts) is thrown.
+ * platform refuses is returned as not taken; one a defect stops (defects.ts) is thrown.
  */
 export async function rollBack(
   release: Release,

@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
-import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
+import { EndedElsewhereError, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
@@ -243,7 +243,7 @@ function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger)
  *   their run's to drive, never withdrawn here.
  */
 async function restoreEnd(ctx: ReleaseContext, wrote: TrafficState, driven: Release, theirs: Release) {
-  if (theirs.startedAt !== driven.startedAt || theirs.status === 'analysing') return;
+  if (!sameRelease(theirs, driven) || theirs.status === 'analysing') return;
   const strategy = strategyOf(ctx.config.strategy);
   const serves =
     theirs.status === 'promoted'

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
-import { sameRecord } from '../ledger/ledger.js';
+import { changedSince } from '../ledger/ledger.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
@@ -56,8 +56,8 @@ export async function endIfWithdrawn(
   // it moved on.
   if (ports.ledger.reread) {
     await ports.clock.sleep(Math.min(model.strategy.intervalMs, MAX_GRACE_MS));
-    const now = await ports.ledger.reread(release);
-    if (now && !sameRecord(now, release)) return now;
+    const now = await changedSince(release, ports.ledger);
+    if (now) return now;
   }
   if (alone) return notedIfMerged(await endCandidateAlone(release, phase.name, ctx, ports), notify);
   const why =

@@ -5,6 +5,7 @@ import { idlePending } from '../release/pending-idle.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import type { GateState, Release } from '../release/types.js';
+import { utcMinute } from './format.js';
 import { withoutPhaseName } from './rows.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
@@ -337,9 +338,7 @@ export function servingSentence(s: ServingState): string {
 }
 
 const describeEntry = (e: LedgerEntry) =>
-  `${e.kind === 'promotion' ? 'the promotion' : 'the rollback'} ${e.previous} → ${e.version} at ${utc(e.at)}${e.pr === undefined ? '' : ` (PR #${e.pr})`}: ${e.summary}`;
-
-const utc = (ms: number) => `${new Date(ms).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+  `${e.kind === 'promotion' ? 'the promotion' : 'the rollback'} ${e.previous} → ${e.version} at ${utcMinute(e.at)}${e.pr === undefined ? '' : ` (PR #${e.pr})`}: ${e.summary}`;
 
 export function rollbackSentence(e: LedgerEntry): string {
   return `${e.model} now serves ${e.version} (was ${e.previous}): ${e.summary}`;

@@ -30,3 +30,10 @@ export function formatElapsed(ms: number): string {
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
+
+/** `2026-01-01 00:00 UTC`, to the minute; `up`: the minute at or after `ms` (a time something is due). */
+export function utcMinute(ms: number, round: 'down' | 'up' = 'down'): string {
+  const minute = 60_000;
+  const at = round === 'up' ? Math.ceil(ms / minute) * minute : ms;
+  return `${new Date(at).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
+}
