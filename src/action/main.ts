@@ -9,6 +9,7 @@ import { redact, redactNotes } from '../core/redact.js';
 import { describeGitHubError, isGitHubError } from '../github/client.js';
 import type { GitHubLedger } from '../github/github-ledger.js';
 import { handleCommand } from '../release/commands.js';
+import { reportIt, stoppedOn } from '../release/defects.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
@@ -101,8 +102,14 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       core.setFailed(forkTokenCannotWrite(err));
     else if (err instanceof ModelGateError) core.setFailed(err.message);
     else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
-    // A bug: its stack helps a report, but it may quote values, so secrets go first.
-    else core.setFailed(redact(`model-gate stopped on an unexpected error: ${(err as Error).stack ?? err}`));
+    else {
+      // A bug: one line to report, as the engine words one (reportIt); its stack, which helps a
+      // report but points into the minified bundle, in the debug log. Either may quote values:
+      // secrets go first.
+      const defect = err instanceof Error ? err : new Error(String(err));
+      core.debug(redact(defect.stack ?? defect.message));
+      core.setFailed(reportIt(stoppedOn(defect)));
+    }
   } finally {
     for (const problem of setup?.ledger?.problems ?? []) core.warning(problem);
   }

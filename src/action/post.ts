@@ -2,10 +2,12 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
+import { redact } from '../core/redact.js';
+import type { ReleaseContext } from '../release/context.js';
+import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
 import { announceEnd, endThenWithdraw, retryWithdrawalOutcome, withdrawIfLive } from '../release/finish.js';
 import { finishIdle, idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
-import { reportIt, stoppedOn } from '../release/schedule-defects.js';
 import { candidateMayBeLive, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { readEvent } from './event.js';
@@ -45,7 +47,9 @@ export function cleanupState(releases: Release[]): string {
  * to the comment) before the traffic change, as every withdrawal's is (endThenWithdraw): a post
  * step that stops in between, or whose change the platform refuses, leaves a record the next
  * run acts on. When GitHub cannot be read or written, the candidates the main step saved are
- * withdrawn on the platform directly.
+ * withdrawn on the platform directly. A defect in model-gate met on the way fails the step as one
+ * to report (reportIt, its stack in the debug log), the candidate taken out all the same where
+ * that is safe.
  */
 export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const saved = core.getState(CLEANUP_STATE);
@@ -68,7 +72,9 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
   if (event.kind !== 'pull_request') return;
+  // Why candidates may still get live traffic; defects met where the candidate was taken out all the same.
   const failures: string[] = [];
+  const defects: string[] = [];
   try {
     const pr = event.pr.number;
     // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
@@ -81,7 +87,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
         if (candidate)
           core.warning(
-            `${model.name}: ${await withdrawOnPlatform(candidate, model, ports)}: the job stopped before the PR comment recorded its release`,
+            `${model.name}: ${(await withdrawOnPlatform(candidate, model, ports)).done}: the job stopped before the PR comment recorded its release`,
           );
         continue;
       }
@@ -89,47 +95,130 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
-      if (idlePending(release)) {
-        // Ready: the main step stopped between recording it and taking it to idle; the change is finished here.
-        const { release: idled, refused } = await finishIdle(release, ctx, ports.ledger);
-        if (refused) failures.push(`${model.name}: taking ${release.to} to idle failed: ${refused}`);
-        else core.warning(`${model.name}: ${idled.reason}`);
-        continue;
+      try {
+        const done = await cleanUp(release, ctx, ports);
+        if ('failure' in done) failures.push(`${model.name}: ${done.failure}`);
+        else core.warning(`${model.name}: ${done.warning}`);
+      } catch (err) {
+        // A bug in model-gate, not GitHub's or the platform's answer: reported as one, the candidate
+        // taken out of service all the same where that can be done safely.
+        const defect = defectOf(err, []);
+        if (!defect) throw err;
+        core.debug(redact(defect.stack ?? defect.message));
+        const after = await afterDefect(defect, release, ctx, ports);
+        (after.mayBeLive ? failures : defects).push(`${model.name}: ${after.line}`);
       }
-      const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
-      let ended: Release;
-      if (release.withdrawPending) {
-        const retried = await retryWithdrawalOutcome(release, ctx, ports.ledger);
-        ended = retried.release;
-        await ports.ledger.saveRelease(ended);
-        // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
-        // still pending for the next run.
-        if (retried.defect) {
-          const stopped = stoppedOn(retried.defect, `withdrawing ${release.to}`);
-          failures.push(
-            `${model.name}: ${reportIt(`${stopped}; ${release.to} may still get live traffic: the next run tries again`)}`,
-          );
-          continue;
-        }
-      } else {
-        const end = { status: 'aborted' as const, why };
-        ended = (await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports))).release;
-      }
-      if (ended.withdrawPending) failures.push(`${model.name}: ${ended.reason}`);
-      else core.warning(`${model.name}: ${ended.reason}`);
     }
     await setup.publisher?.publish({ final: true });
     await startWaiting(setup.ledger);
   } catch (err) {
-    // The ledger (GitHub) failed, its read or the record of an end before its change: take the
-    // saved candidates out of service all the same.
+    // Take the saved candidates out of service all the same.
     const direct = await withdrawSaved(saved, config, ports, inputs.model);
+    const defect = defectOf(err, []);
+    if (!defect)
+      // The ledger (GitHub) failed, its read or the record of an end before its change.
+      return core.setFailed(
+        `model-gate post step could not read or write the ledger (${(err as Error).message}); ${direct}; the PR comment and statuses are not updated: re-run the job once GitHub answers`,
+      );
+    core.debug(redact(defect.stack ?? defect.message));
     return core.setFailed(
-      `model-gate post step could not read or write the ledger (${(err as Error).message}); ${direct}; the PR comment and statuses are not updated: re-run the job once GitHub answers`,
+      reportIt(
+        `${stoppedOn(defect, 'in the post step')}; ${redact(direct)}; the PR comment and statuses may not say so`,
+      ),
     );
   }
-  if (failures.length > 0) {
-    core.setFailed(`model-gate post step could not withdraw the candidate: ${failures.join('; ')}`);
+  const problems = [
+    ...(failures.length > 0
+      ? [`model-gate post step could not withdraw the candidate: ${failures.join('; ')}`]
+      : []),
+    ...(defects.length > 0 ? [`model-gate post step: ${defects.join('; ')}`] : []),
+  ];
+  if (problems.length > 0) core.setFailed(problems.join('; '));
+}
+
+/**
+ * Clean up after the main step this job's `release`, which may still give its candidate live
+ * traffic: a ready one is taken to idle, a pending withdrawal tried again, an analysis ended and
+ * its candidate withdrawn. What was done (`warning`), or why the candidate may still be live
+ * (`failure`). A defect met is thrown.
+ */
+async function cleanUp(
+  release: Release,
+  ctx: ReleaseContext,
+  ports: Ports,
+): Promise<{ warning: string } | { failure: string }> {
+  if (idlePending(release)) {
+    // Ready: the main step stopped between recording it and taking it to idle; the change is finished here.
+    const { release: idled, refused } = await finishIdle(release, ctx, ports.ledger);
+    if (refused) return { failure: `taking ${release.to} to idle failed: ${refused}` };
+    return { warning: idled.reason ?? `${release.to} idle` };
+  }
+  const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
+  let ended: Release;
+  if (release.withdrawPending) {
+    const retried = await retryWithdrawalOutcome(release, ctx, ports.ledger);
+    ended = retried.release;
+    await ports.ledger.saveRelease(ended);
+    // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
+    // still pending for the next run.
+    if (retried.defect) {
+      core.debug(redact(retried.defect.stack ?? retried.defect.message));
+      const stopped = stoppedOn(retried.defect, `withdrawing ${release.to}`);
+      return {
+        failure: reportIt(`${stopped}; ${release.to} may still get live traffic: the next run tries again`),
+      };
+    }
+  } else {
+    const end = { status: 'aborted' as const, why };
+    ended = (await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports))).release;
+  }
+  if (ended.withdrawPending) return { failure: ended.reason ?? `${release.to} may still get live traffic` };
+  return { warning: ended.reason ?? `${release.to} withdrawn` };
+}
+
+/**
+ * After `defect` stopped the clean-up of `release`: its candidate taken out of service all the same
+ * where that is safe. An end recorded before its change (endThenWithdraw) is tried again as any
+ * pending withdrawal is, and what that did is saved; else the platform is asked directly, as when
+ * GitHub is down. The line to fail the step with (reportIt), and whether the candidate may still
+ * get live traffic.
+ */
+async function afterDefect(
+  defect: Error,
+  release: Release,
+  ctx: ReleaseContext,
+  ports: Ports,
+): Promise<{ line: string; mayBeLive: boolean }> {
+  const idle = idlePending(release);
+  const what = idle ? `taking ${release.to} to idle` : `withdrawing ${release.to}`;
+  const stopped = stoppedOn(defect, what);
+  const told = (left: string, mayBeLive: boolean) => ({
+    line: reportIt(`${stopped}; ${redact(left)}`),
+    mayBeLive,
+  });
+  try {
+    const now = await ports.ledger.release(release.model);
+    if (now?.startedAt === release.startedAt && now.withdrawPending) {
+      const retried = await retryWithdrawalOutcome(now, ctx, ports.ledger);
+      await ports.ledger.saveRelease(retried.release);
+      if (retried.release.withdrawPending)
+        return told(`${release.to} may still get live traffic: the next run tries again`, true);
+      const serves = retried.release.ending?.serves === release.to;
+      return told(
+        serves ? `${release.to} is the stable version on record` : `${release.to} withdrawn on a second try`,
+        false,
+      );
+    }
+    const saved = {
+      model: release.model,
+      from: release.from,
+      to: release.to,
+      ...(idle ? { idle: true as const } : {}),
+    };
+    const direct = await onPlatform(saved, ctx.config, ports);
+    return told(direct.done, direct.mayBeLive);
+  } catch (err) {
+    return told(`${what} again failed too (${(err as Error).message}): the next run tries again`, true);
   }
 }
 
@@ -142,12 +231,21 @@ function savedList(saved: string): SavedCandidate[] {
   }
 }
 
-/** A saved candidate taken out of service on the platform directly, where it still has live traffic: what was done. */
-async function withdrawOnPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<string> {
+/**
+ * A saved candidate withdrawn on the platform directly, where it still has live traffic beside its
+ * own stable version: what was done, and whether it may still get live traffic. Target errors propagate.
+ */
+async function withdrawOnPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<Direct> {
   const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
-  if (result.done === 'withdrawn') return `${c.to} withdrawn on the platform`;
-  if (result.done === 'not-live') return `${c.to} has no live traffic`;
-  return `left as it is (${result.serving} serves now, not ${c.from})`;
+  if (result.done === 'withdrawn') return { done: `${c.to} withdrawn on the platform`, mayBeLive: false };
+  if (result.done === 'not-live') return { done: `${c.to} has no live traffic`, mayBeLive: false };
+  return { done: `left as it is (${result.serving} serves now, not ${c.from})`, mayBeLive: true };
+}
+
+/** What a change on the platform directly did, and whether the candidate may still get live traffic. */
+interface Direct {
+  done: string;
+  mayBeLive: boolean;
 }
 
 /** Withdraw on the platform each candidate the main step saved, where it still has live traffic. */
@@ -159,19 +257,25 @@ async function withdrawSaved(saved: string, config: Config, ports: Ports, only?:
   for (const c of candidates) {
     const model = config.models[c.model];
     if (!model || (only !== undefined && c.model !== only)) continue;
-    try {
-      if (c.idle) {
-        const idled = await idleIfLive(ports.targetFor(model), strategyOf(model.strategy), c.from, c.to);
-        if (idled.done === 'idled') done.push(`${c.model}: ${c.to} taken to idle on the platform`);
-        else if (idled.done === 'idle') done.push(`${c.model}: ${c.to} is idle`);
-        else done.push(`${c.model}: left as it is (another version than ${c.from} serves now)`);
-        continue;
-      }
-      done.push(`${c.model}: ${await withdrawOnPlatform(c, model, ports)}`);
-    } catch (err) {
-      const what = c.idle ? `taking ${c.to} to idle` : `withdrawing ${c.to}`;
-      done.push(`${c.model}: ${what} failed too: ${(err as Error).message}`);
-    }
+    done.push(`${c.model}: ${(await onPlatform(c, model, ports)).done}`);
   }
   return done.length > 0 ? done.join('; ') : 'no candidate was saved as live';
+}
+
+/**
+ * A saved candidate taken out of service on the platform directly (withdrawn, or taken to idle),
+ * where it still gets live traffic beside its own stable version: what was done, and whether it
+ * may still get live traffic. Errors are told, not thrown.
+ */
+async function onPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<Direct> {
+  try {
+    if (!c.idle) return await withdrawOnPlatform(c, model, ports);
+    const idled = await idleIfLive(ports.targetFor(model), strategyOf(model.strategy), c.from, c.to);
+    if (idled.done === 'idled') return { done: `${c.to} taken to idle on the platform`, mayBeLive: false };
+    if (idled.done === 'idle') return { done: `${c.to} is idle`, mayBeLive: false };
+    return { done: `left as it is (another version than ${c.from} serves now)`, mayBeLive: true };
+  } catch (err) {
+    const what = c.idle ? `taking ${c.to} to idle` : `withdrawing ${c.to}`;
+    return { done: `${what} failed too: ${(err as Error).message}`, mayBeLive: true };
+  }
 }

@@ -61,20 +61,25 @@ export async function main(argv: string[], commands: Record<string, Command> = C
       for (const line of err.message.split('\n')) console.error(`model-gate ${name}: ${line}`);
       return 1;
     }
-    return internalError(name, err);
+    return await internalError(name, err);
   }
 }
 
 /**
- * Anything else is a bug in model-gate, not the user's input: one line to report, exit 1. The
- * stack only on request: thrown from the bundle, Node would print minified source, not a clue.
+ * Anything else is a bug in model-gate, not the user's input: one line to report, worded as the
+ * engine words a defect (reportIt), exit 1. The stack only on request: thrown from the bundle,
+ * Node would print minified source, not a clue. The wording's module loads only then, as a
+ * command's does.
  */
-function internalError(name: string, err: unknown): number {
+async function internalError(name: string, err: unknown): Promise<number> {
+  const { reportIt, stoppedOn } = await import(/* webpackMode: "eager" */ '../release/defects.js');
   const text = err instanceof Error ? err.message || err.name : String(err);
+  // Secrets go before the lines are joined: a secret may span lines (a PEM key).
   const oneLine = redact(text)
     .replace(/\s*\n\s*/g, ' ')
     .trim();
-  console.error(`model-gate ${name}: internal error: ${oneLine}; please report it with the command you ran`);
+  const stopped = stoppedOn(new Error(oneLine), `in "model-gate ${name}"`);
+  console.error(`${reportIt(stopped)} with the command you ran`);
   const debug = process.env[DEBUG_ENV];
   if (debug && debug !== '0' && err instanceof Error && err.stack) console.error(redact(err.stack));
   return 1;

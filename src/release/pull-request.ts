@@ -1,6 +1,7 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
-import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
+import { changedSince, type LedgerEntry, SlotTakenError, sameRelease } from '../ledger/ledger.js';
+import { utcMinute } from '../report/format.js';
 import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
@@ -9,13 +10,7 @@ import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote } from './finish.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
-import {
-  analysesAgainAfterMerge,
-  changedSince,
-  recordMerge,
-  sameRelease,
-  stillAnalysingNote,
-} from './merged-ready.js';
+import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
@@ -310,13 +305,10 @@ async function onMerged(
       continue;
     }
     if (release.status === 'promoted') {
-      // Promoted before the merge (command promote): the merge has nothing left to do.
+      // Promoted before this run: by a schedule tick after the merge, a promote command, or an
+      // earlier run of this job (a re-run): nothing left to do.
       out.push(release);
-      skipped.push({
-        model: model.name,
-        why: `promoted before the merge, so the merge changed nothing: ${release.reason}`,
-        kind: 'note',
-      });
+      skipped.push({ model: model.name, why: await promotedAlready(release, ports.ledger), kind: 'note' });
       continue;
     }
     const known = { others: [release.to, release.from] };
@@ -356,6 +348,27 @@ async function onMerged(
     out.push(promoted);
   }
   return { releases: out, skipped };
+}
+
+/**
+ * A merge job's note on a release promoted before it ran: when (the record's time of it, on the
+ * runner's clock as `mergedAt` is), after the merge where the merge is on record before it
+ * (analyze-then-promote: a schedule tick finished the analysis), and how, as the promotion's ledger
+ * entry sums it up (a command names itself). A merge not on record (require-pass) is not said to
+ * be before or after it: a promote command or an earlier run of this job may have promoted it.
+ */
+async function promotedAlready(release: Release, ledger: Ports['ledger']): Promise<string> {
+  const entry = (await ledger.history(release.model)).findLast(
+    (e) =>
+      e.kind === 'promotion' &&
+      e.version === release.to &&
+      e.previous === release.from &&
+      e.pr === release.pr,
+  );
+  const at = utcMinute(release.updatedAt);
+  const afterMerge = release.mergedAt !== undefined && release.updatedAt >= release.mergedAt;
+  const how = entry?.summary ?? release.reason;
+  return `${release.to} was already promoted at ${at}${afterMerge ? ', after the merge' : ''} (${how}); nothing left to do`;
 }
 
 /**

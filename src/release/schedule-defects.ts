@@ -11,7 +11,6 @@ import type { Release } from './types.js';
 // itself leaves that model safe, goes on with the others, and fails the run at the end.
 
 // post.ts still imports these from here (another helper's file): they live in defects.ts.
-export { defectOf, reportIt, stoppedOn } from './defects.js';
 
 /**
  * End `release` as aborted after `defect` stopped its tick, its candidate withdrawn, the end

@@ -81,7 +81,7 @@ describe('an internal error (a bug)', () => {
   it('prints one line to report, exit code 1, no stack trace', async () => {
     const run = await cli(scratch, ['boom'], bug);
     expect(run.stderr).toBe(
-      `model-gate boom: internal error: Cannot read properties of undefined (reading 'fraud-detector'); ${REPORT}`,
+      `model-gate stopped on an unexpected error in "model-gate boom": Cannot read properties of undefined (reading 'fraud-detector'); ${REPORT}`,
     );
     expect(run.code).toBe(1);
   });
@@ -90,7 +90,9 @@ describe('an internal error (a bug)', () => {
     vi.stubEnv('MODEL_GATE_DEBUG', '1');
     const run = await cli(scratch, ['boom'], bug);
     const [line, ...stack] = run.stderr.split('\n');
-    expect(line).toMatch(/^model-gate boom: internal error: .*; please report it/);
+    expect(line).toMatch(
+      /^model-gate stopped on an unexpected error in "model-gate boom": .*; please report it/,
+    );
     expect(stack[0]).toBe("TypeError: Cannot read properties of undefined (reading 'fraud-detector')");
     expect(stack[1]).toMatch(/^ {4}at /);
     expect(run.code).toBe(1);

@@ -537,7 +537,7 @@ describe('a merge after promote by workflow_dispatch', () => {
     expect(text).not.toContain('not promoted');
     expect(text.match(/was promoted/g)).toHaveLength(1);
     expect(text).toContain(
-      '- fraud: promoted before the merge, so the merge changed nothing: v2 is now the stable version (was v1); promoted by workflow\\_dispatch',
+      '- fraud: v2 was already promoted at 2026-01-01 00:00 UTC (promoted by workflow\\_dispatch); nothing left to do',
     );
     // One promotion on the record, not two.
     expect((await w.ledger.history('fraud')).map((e) => e.kind)).toEqual(['promotion']);
