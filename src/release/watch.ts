@@ -5,7 +5,7 @@ import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic
 import { EndedElsewhereError, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
-import type { Target } from '../targets/target.js';
+import type { ReadBack, Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { hasLiveTraffic, retryWithdrawalOutcome, servesAfterEnd } from './finish.js';
 import { finishIdle, idlePending } from './pending-idle.js';
@@ -213,20 +213,48 @@ function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger)
         // Only a change that gives the candidate live traffic can undo another run's end; one that
         // withdraws it is this run's own end, which it records (driveReleases).
         if (!hasLiveTraffic(desired, release.to)) return readBack;
-        const late = await ledger.endedElsewhere?.(release, true);
-        if (!late) return readBack;
-        const gaveUp = new EndedElsewhereError(late, release);
-        try {
-          await restoreEnd(ctx, desired, release, late);
-        } catch (err) {
-          if (!(err instanceof TargetError)) throw err;
-          gaveUp.message += `; this run's traffic change (${describeTraffic(desired)}) may have landed after that run's, and putting that run's back failed: ${err.message}: ${release.to} may still get live traffic, run that command again`;
+        const lookAgain = () => checkNotUndone(ctx, desired, release, ledger);
+        if (!readBack) {
+          await lookAgain();
+          return;
         }
-        throw gaveUp;
+        // The read-back keeps the change's deadline: the ledger read (a GitHub call) comes after
+        // it, not before, or it would use up the time a change that settled late has to read.
+        const checkedReadBack: ReadBack = async (known) => {
+          let observed: TrafficState;
+          try {
+            observed = await readBack(known);
+          } catch (err) {
+            // Another run's end still wins over a failed read: theirs is put back.
+            await lookAgain();
+            throw err;
+          }
+          await lookAgain();
+          return observed;
+        };
+        return checkedReadBack;
       },
     },
   });
   return { ...ctx, target: checked };
+}
+
+/**
+ * After this run's change to `wrote` gave `driven`'s candidate live traffic: throws
+ * EndedElsewhereError when another run ended the release meanwhile, having put back what serves by
+ * that run's record.
+ */
+async function checkNotUndone(ctx: ReleaseContext, wrote: TrafficState, driven: Release, ledger: Ledger) {
+  const late = await ledger.endedElsewhere?.(driven, true);
+  if (!late) return;
+  const gaveUp = new EndedElsewhereError(late, driven);
+  try {
+    await restoreEnd(ctx, wrote, driven, late);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    gaveUp.message += `; this run's traffic change (${describeTraffic(wrote)}) may have landed after that run's, and putting that run's back failed: ${err.message}: ${driven.to} may still get live traffic, run that command again`;
+  }
+  throw gaveUp;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config, ModelConfig } from '../../src/config/types.js';
+import { TargetError } from '../../src/core/errors.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
@@ -75,9 +76,12 @@ async function rollbackToV1() {
 /**
  * The serving layer's http target, running `meanwhile` once as its first traffic change is asked
  * for (after the guard's look in the ledger); `returned` collects what each write returned.
+ * `readBackFails`: the first change's read-back fails so (the platform's GET failing after a PUT
+ * it took).
  */
-function atFirstWrite(meanwhile: () => Promise<unknown>, returned: string[]) {
+function atFirstWrite(meanwhile: () => Promise<unknown>, returned: string[], readBackFails?: string) {
   const first = once(meanwhile);
+  let failing = readBackFails;
   return (model: ModelConfig): Target => {
     const target = targetFor(model);
     return Object.create(target, {
@@ -86,7 +90,12 @@ function atFirstWrite(meanwhile: () => Promise<unknown>, returned: string[]) {
           await first();
           const readBack = await target.write(desired);
           returned.push(typeof readBack);
-          return readBack;
+          const why = failing;
+          failing = undefined;
+          if (!why || !readBack) return readBack;
+          return async () => {
+            throw new TargetError(why);
+          };
         },
       },
     });
@@ -130,6 +139,25 @@ describe.each(STORES)('the watch job’s guard on an http target, the state %s',
     expect(layer.traffic).toEqual(V1);
     // The target's writes returned their read-backs: the guard was on that path.
     expect(returned).toEqual(['function', 'function']);
+    expect(watched.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
+    expect(warnings).toEqual([expect.stringMatching(/^fraud-detector v2 was ended by another run: /)]);
+    expect(await recorded()).toMatchObject({
+      to: 'v2',
+      status: 'aborted',
+      reason: expect.stringContaining(WHY),
+    });
+  });
+
+  it('the same rollback, the read-back of the job’s step to 50% failing: the job still puts v1 back', async () => {
+    const event = await analysingV2();
+    const from = layer.requests.length;
+    const warnings: string[] = [];
+    const returned: string[] = [];
+    const target = atFirstWrite(rollbackToV1, returned, 'GET /traffic failed: socket hang up');
+    const watched = await prJob(event, 'watch', { warnings, target });
+    // The guard looks in the ledger after the read-back, failed or not: the rollback's end stands.
+    expect(puts(from)).toEqual([V1, at(50), V1]);
+    expect(layer.traffic).toEqual(V1);
     expect(watched.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
     expect(warnings).toEqual([expect.stringMatching(/^fraud-detector v2 was ended by another run: /)]);
     expect(await recorded()).toMatchObject({
