@@ -10,6 +10,7 @@ import { describeGitHubError, isGitHubError } from '../github/client.js';
 import type { GitHubLedger } from '../github/github-ledger.js';
 import { handleCommand } from '../release/commands.js';
 import { reportIt, stoppedOn } from '../release/defects.js';
+import { withdrawalUnderWay } from '../release/finish.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
@@ -235,6 +236,13 @@ async function publish(
   await writeFile(reportPath, report);
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
   core.setOutput('report-path', reportPath);
+  // command status judged nothing and changed nothing: a release it finds failed earlier does not
+  // fail it. Its candidate still live is a warning; the report says the same.
+  if (result.serving !== undefined) {
+    for (const r of result.releases.filter(stuck))
+      core.warning(releaseSentence(r), { title: `${r.model} ${r.to} may still get live traffic` });
+    return;
+  }
   if (decision === 'failed') {
     // An annotation per failed gate, with the evidence; the step's own error sums them up.
     for (const r of result.releases.filter((x) => x.status === 'failed')) {
@@ -249,6 +257,9 @@ async function publish(
     core.setFailed(`model-gate: ${why.join('; ')}`);
   }
 }
+
+/** A release ended, whose candidate the platform refused to withdraw: it may still get live traffic. */
+const stuck = (r: Release) => r.withdrawPending === true && !withdrawalUnderWay(r);
 
 /**
  * The comment this run wrote: the event's PR's; else the first of the PRs whose releases the

@@ -38,9 +38,9 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
                         (the tick event is always one pass)
   --max-wait DURATION default 30m
   --dry-run           plan and report, deploy nothing
-exit code: 0 when no release failed, 1 when one did or the config, a ref or a version is
-  refused, 2 on a usage error (an unknown event or option, a missing or malformed --pr,
-  --mode or --max-wait)`;
+exit code: 0 when no release failed (status: always; a candidate still live is a
+  warning), 1 when one did or the config, a ref or a version is refused, 2 on a usage error
+  (an unknown event or option, a missing or malformed --pr, --mode or --max-wait)`;
 
 /** `model-gate run`: the action's events on this machine, recorded in a ledger file. */
 export async function runCommand(argv: string[], cwd = process.cwd()): Promise<number> {

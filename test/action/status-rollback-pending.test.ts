@@ -1,0 +1,154 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { sha } from '../support/model-config.js';
+import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
+import { platformPassThrough } from '../support/platform-pass-through.js';
+
+// PR #5 takes fraud-detector from v1 to v3 (about 12% errors): its gate fails, and the platform
+// refuses the rollback, so v3 keeps its canary traffic and its rollback is pending. A
+// `command: status` dispatch afterwards judges nothing and changes nothing: it succeeds, with no
+// gate error, and a warning that v3 may still get live traffic. So does one after an abort of PR
+// #4's v2 the platform refused. Main step from src/, the real sandbox behind a pass-through that
+// refuses withdrawals while `refuse` is set, GitHub's stand-in as the ledger.
+const MODEL = 'fraud-detector';
+const FILE = 'models/fraud.yaml';
+// v3 judged on 200 of its requests: on fewer, its 12% of errors can read 5% or less and pass.
+const CONFIG = `version: 1
+models:
+  ${MODEL}:
+    source: { file: ${FILE}, key: version }
+    target: { type: sandbox, url: "\${PLATFORM_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    strategy: { type: canary, steps: [50], step-duration: 30s, min-requests: 200, interval: 250ms }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
+`;
+const STUCK = `${MODEL} v3 could not be rolled back to v1: `;
+
+let sandbox: Sandbox;
+let github: FakeGitHub;
+let traffic: TrafficGenerator;
+let platform: Awaited<ReturnType<typeof platformPassThrough>>;
+let refuse = true;
+
+beforeAll(async () => {
+  ({ sandbox, github } = await startFraudWorld('v1', 5));
+  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 9 });
+  // A withdrawal (the stable version alone) is refused; the rest goes through.
+  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
+    const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
+    return withdrawal && refuse ? { status: 503, body: { error: 'traffic API unavailable' } } : forward();
+  });
+  github.setFile(sha(1), FILE, 'version: v1\n');
+  github.setFile(sha(2), FILE, 'version: v3\n');
+  github.setFile(sha(3), FILE, 'version: v2\n');
+  github.setPullRequest(4, {
+    baseSha: sha(1),
+    headSha: sha(3),
+    files: [{ filename: FILE, status: 'modified' }],
+  });
+  github.setPullRequest(5, {
+    baseSha: sha(1),
+    headSha: sha(2),
+    files: [{ filename: FILE, status: 'modified' }],
+  });
+});
+
+// The platform answers again: a tick withdraws what a test left live, and frees the canary slot.
+afterEach(async () => {
+  refuse = false;
+  await step('schedule', { schedule: '*/15 * * * *' }, { command: 'tick' });
+  expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+  refuse = true;
+});
+
+afterAll(async () => {
+  expect(github?.violations).toEqual([]);
+  await traffic?.stop();
+  await platform?.close();
+  await sandbox?.close();
+  await github?.close();
+});
+
+const step = (eventName: string, event: unknown, inputs: Record<string, string>) =>
+  runMainStep({
+    eventName,
+    event,
+    inputs: { ledger: 'github', ...inputs },
+    config: CONFIG,
+    githubUrl: github.url,
+    env: {
+      SANDBOX_URL: sandbox.url,
+      PLATFORM_URL: platform.url,
+      GITHUB_SHA: sha(1),
+      MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.001',
+    },
+  });
+
+/** Workflow commands escape ':' and ',' in properties, '%' everywhere; GitHub decodes them. */
+const decoded = (log: string) => log.replaceAll('%3A', ':').replaceAll('%2C', ',').replaceAll('%25', '%');
+
+/** A workflow_dispatch run of `command`. */
+const dispatch = (command: string) =>
+  step('workflow_dispatch', workflowDispatchEvent({ command }), { command });
+
+/** PR `number` opened, moving fraud-detector from v1 to the version at `head`. */
+const opened = (number: number, head: number, inputs: Record<string, string>) =>
+  step('pull_request', pullRequestEvent('opened', { base: sha(1), head: sha(head) }, { number }), inputs);
+
+describe('command status while a candidate waits for its withdrawal', () => {
+  it('after a refused abort: succeeds as before, now with a warning that v2 may still get live traffic', async () => {
+    const pr = await opened(4, 3, { mode: 'tick' });
+    expect(pr.outputs.decision).toBe('analysing');
+    const abort = await dispatch('abort');
+    expect(abort.error).toContain('v2');
+
+    const run = await dispatch('status');
+    expect(run.exitCode ?? 0).toBe(0);
+    expect(run.outputs.decision).toBe('aborted');
+    const log = decoded(run.log);
+    expect(log).not.toMatch(/^::error/m);
+    expect(log).toMatch(
+      new RegExp(
+        `^::warning title=${MODEL} v2 may still get live traffic::${MODEL} v2 could not be withdrawn: .*; v2 may still get live traffic`,
+        'm',
+      ),
+    );
+    expect(run.report).toContain('## model-gate: ⚠️ Status: rollback incomplete');
+  }, 60_000);
+
+  it('after a failed gate whose rollback was refused: succeeds, with a warning that v3 may still get live traffic', async () => {
+    // Watch mode: the engine waits for v3's 200 requests (about 2 s of traffic).
+    const pr = await opened(5, 2, { 'max-wait': '15s' });
+    expect(pr.outputs.decision).toBe('failed');
+    expect(pr.error).toContain(STUCK);
+    expect(await fraudServing(sandbox)).toEqual({
+      stable: { version: 'v1' },
+      canary: { version: 'v3', weight: 50 },
+    });
+
+    const run = await dispatch('status');
+    expect(run.exitCode ?? 0).toBe(0);
+    expect(run.error).toBeUndefined();
+    // What is in flight, as other status runs give it (analysing, ready): a failed release.
+    expect(run.outputs.decision).toBe('failed');
+    const log = decoded(run.log);
+    expect(log).not.toMatch(/^::error/m);
+    expect(log).toMatch(
+      new RegExp(
+        `^::warning title=${MODEL} v3 may still get live traffic::${STUCK}.*; v3 may still get live traffic`,
+        'm',
+      ),
+    );
+    expect(run.report).toContain('## model-gate: ⚠️ Status: rollback incomplete');
+    expect(run.report).toContain(STUCK);
+    // A status changes nothing: v3 keeps its canary traffic.
+    expect(await fraudServing(sandbox)).toEqual({
+      stable: { version: 'v1' },
+      canary: { version: 'v3', weight: 50 },
+    });
+  }, 60_000);
+});
