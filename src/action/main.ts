@@ -240,7 +240,7 @@ async function publish(
   // fail it. Its candidate still live is a warning; the report says the same.
   if (result.serving !== undefined) {
     for (const r of result.releases.filter(stuck))
-      core.warning(releaseSentence(r), { title: `${r.model} ${r.to} may still get live traffic` });
+      core.warning(releaseSentence(r, true), { title: `${r.model} ${r.to} may still get live traffic` });
     return;
   }
   if (decision === 'failed') {
@@ -251,7 +251,7 @@ async function publish(
       }
     }
     const why = [
-      ...result.releases.filter((r) => r.status === 'failed').map(releaseSentence),
+      ...result.releases.filter((r) => r.status === 'failed').map((r) => releaseSentence(r)),
       ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),
     ];
     core.setFailed(`model-gate: ${why.join('; ')}`);

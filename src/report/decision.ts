@@ -40,12 +40,21 @@ export function runDecision(result: RunResult): Decision {
   return ORDER.find((d) => seen.has(d)) ?? 'skipped';
 }
 
-/** One sentence for one model: what happened and, when it matters, why. */
-export function releaseSentence(r: Release): string {
+/** Who tries a pending withdrawal again, as a run that may itself be retried says it. */
+const RETRY_WITHDRAWAL = 'a re-run of this job or the next schedule tick tries again';
+/** The same for a status run, which retries nothing itself. */
+const RETRY_AFTER_STATUS =
+  "the next schedule tick or a re-run of its PR's job tries again, an abort command at once";
+
+/**
+ * One sentence for one model: what happened and, when it matters, why. `readOnly`: said by a status
+ * run, whose re-run would retry nothing.
+ */
+export function releaseSentence(r: Release, readOnly = false): string {
   if (!r.withdrawPending) return endSentence(r);
   if (withdrawalUnderWay(r))
     return `${r.model}: ${changeUnderWay(r)} (its end is recorded; the platform has not confirmed the change yet)`;
-  const retry = 'a re-run of this job or the next schedule tick tries again';
+  const retry = readOnly ? RETRY_AFTER_STATUS : RETRY_WITHDRAWAL;
   const stuck = notTakenSentence(r);
   if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
   // Here the platform's words are in no sentence before (a never-served candidate's, failedUnseen).
@@ -95,7 +104,8 @@ export const skippedSentence = (s: RunResult['skipped'][number]) =>
  */
 export function reportSentence(r: Release, result: RunResult): string {
   const since = rolledBackSince(r, result);
-  if (!since) return releaseSentence(r);
+  // A status run (it lists what serves) reads only.
+  if (!since) return releaseSentence(r, result.serving !== undefined);
   return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;
 }
 
