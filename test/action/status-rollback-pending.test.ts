@@ -1,11 +1,10 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudServing } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
-import { platformPassThrough } from '../support/platform-pass-through.js';
+import { fraudBehindPassThrough } from '../support/platform-pass-through.js';
+import { useRefusingPlatform } from '../support/refusing-platform-world.js';
 
 // PR #5 takes fraud-detector from v1 to v3 (about 12% errors): its gate fails, and the platform
 // refuses the rollback, so v3 keeps its canary traffic and its rollback is pending. A
@@ -16,32 +15,26 @@ import { platformPassThrough } from '../support/platform-pass-through.js';
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
 // v3 judged on 200 of its requests: on fewer, its 12% of errors can read 5% or less and pass.
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${PLATFORM_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [50], step-duration: 30s, min-requests: 200, interval: 250ms }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = fraudBehindPassThrough(
+  FILE,
+  '{ type: canary, steps: [50], step-duration: 30s, min-requests: 200, interval: 250ms }',
+);
 const STUCK = `${MODEL} v3 could not be rolled back to v1: `;
 
-let sandbox: Sandbox;
-let github: FakeGitHub;
-let traffic: TrafficGenerator;
-let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let refuse = true;
+const world = useRefusingPlatform({
+  config: CONFIG,
+  refusal: 'traffic API unavailable',
+  refusing: () => refuse,
+  githubWaitScale: '0.001',
+  seed: 5,
+});
+const { step } = world;
+let traffic: TrafficGenerator;
 
 beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1', 5));
+  const { sandbox, github } = world;
   traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 9 });
-  // A withdrawal (the stable version alone) is refused; the rest goes through.
-  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
-    const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
-    return withdrawal && refuse ? { status: 503, body: { error: 'traffic API unavailable' } } : forward();
-  });
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v3\n');
   github.setFile(sha(3), FILE, 'version: v2\n');
@@ -61,32 +54,13 @@ beforeAll(async () => {
 afterEach(async () => {
   refuse = false;
   await step('schedule', { schedule: '*/15 * * * *' }, { command: 'tick' });
-  expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+  expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
   refuse = true;
 });
 
 afterAll(async () => {
-  expect(github?.violations).toEqual([]);
   await traffic?.stop();
-  await platform?.close();
-  await sandbox?.close();
-  await github?.close();
 });
-
-const step = (eventName: string, event: unknown, inputs: Record<string, string>) =>
-  runMainStep({
-    eventName,
-    event,
-    inputs: { ledger: 'github', ...inputs },
-    config: CONFIG,
-    githubUrl: github.url,
-    env: {
-      SANDBOX_URL: sandbox.url,
-      PLATFORM_URL: platform.url,
-      GITHUB_SHA: sha(1),
-      MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.001',
-    },
-  });
 
 /** Workflow commands escape ':' and ',' in properties, '%' everywhere; GitHub decodes them. */
 const decoded = (log: string) => log.replaceAll('%3A', ':').replaceAll('%2C', ',').replaceAll('%25', '%');
@@ -125,7 +99,7 @@ describe('command status while a candidate waits for its withdrawal', () => {
     const pr = await opened(5, 2, { 'max-wait': '15s' });
     expect(pr.outputs.decision).toBe('failed');
     expect(pr.error).toContain(STUCK);
-    expect(await fraudServing(sandbox)).toEqual({
+    expect(await fraudServing(world.sandbox)).toEqual({
       stable: { version: 'v1' },
       canary: { version: 'v3', weight: 50 },
     });
@@ -153,7 +127,7 @@ describe('command status while a candidate waits for its withdrawal', () => {
       );
     }
     // A status changes nothing: v3 keeps its canary traffic.
-    expect(await fraudServing(sandbox)).toEqual({
+    expect(await fraudServing(world.sandbox)).toEqual({
       stable: { version: 'v1' },
       canary: { version: 'v3', weight: 50 },
     });

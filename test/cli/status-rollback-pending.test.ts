@@ -5,7 +5,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runCli } from '../support/cli-process.js';
 import { GitRepo } from '../support/git-repo.js';
-import { platformPassThrough } from '../support/platform-pass-through.js';
+import { fraudBehindPassThrough, refusingWithdrawals } from '../support/platform-pass-through.js';
 
 // `model-gate run release` takes fraud-detector from v1 to v3 (about 12% errors): its gate fails
 // and the platform refuses the rollback, so v3 keeps its canary traffic. `model-gate run status`
@@ -14,21 +14,15 @@ import { platformPassThrough } from '../support/platform-pass-through.js';
 // withdrawals, with a ledger file.
 const MODEL = 'fraud-detector';
 // v3 judged on 200 of its requests: on fewer, its 12% of errors can read 5% or less and pass.
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${PLATFORM_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [50], step-duration: 30s, min-requests: 200, interval: 250ms }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = fraudBehindPassThrough(
+  'model.yaml',
+  '{ type: canary, steps: [50], step-duration: 30s, min-requests: 200, interval: 250ms }',
+);
 const STUCK = `${MODEL} v3 could not be rolled back to v1: `;
 
 let sandbox: Sandbox;
 let traffic: TrafficGenerator;
-let platform: Awaited<ReturnType<typeof platformPassThrough>>;
+let platform: Awaited<ReturnType<typeof refusingWithdrawals>>;
 
 beforeAll(async () => {
   sandbox = await startSandbox({
@@ -37,11 +31,7 @@ beforeAll(async () => {
     seed: 5,
   });
   traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 9 });
-  // A withdrawal (the stable version alone) is refused; the rest goes through.
-  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
-    const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
-    return withdrawal ? { status: 503, body: { error: 'traffic API unavailable' } } : forward();
-  });
+  platform = await refusingWithdrawals(sandbox.url, 'traffic API unavailable');
 });
 
 afterAll(async () => {

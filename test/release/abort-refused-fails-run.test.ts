@@ -1,18 +1,16 @@
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { TargetError } from '../../src/core/errors.js';
-import { requestJson } from '../../src/core/http-json.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
 import { fraudPr } from '../support/fraud-pr.js';
-import { runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudServing } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
-import { platformPassThrough } from '../support/platform-pass-through.js';
+import { fraudBehindPassThrough } from '../support/platform-pass-through.js';
+import { useRefusingPlatform } from '../support/refusing-platform-world.js';
 
 // The abort command of a release in flight whose withdrawal the platform refuses: the candidate may
 // still get live traffic, so the run fails, as a refused rollback does (and an abort retrying a
@@ -54,68 +52,40 @@ describe('abort, the platform refusing the withdrawal (engine)', () => {
 // (a PUT with no canary) while `refuse` is set, the ledger a PR comment on the GitHub stand-in.
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${PLATFORM_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 30s, min-requests: 40, interval: 250ms }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = fraudBehindPassThrough(
+  FILE,
+  '{ type: canary, steps: [10, 50], step-duration: 30s, min-requests: 40, interval: 250ms }',
+);
 
-let sandbox: Sandbox;
-let github: FakeGitHub;
-let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let refuse = false;
+const world = useRefusingPlatform({
+  config: CONFIG,
+  refusal: 'platform unavailable',
+  refusing: () => refuse,
+  githubWaitScale: '0.05',
+});
+const mainStep = world.step;
 let pr = 60;
 const shas = { base: sha(1), head: sha(2) };
 
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1'));
-  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
-    const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
-    return withdrawal && refuse ? { status: 503, body: { error: 'platform unavailable' } } : forward();
-  });
-  github.setFile(sha(1), FILE, 'version: v1\n');
-  github.setFile(sha(2), FILE, 'version: v2\n');
+beforeAll(() => {
+  world.github.setFile(sha(1), FILE, 'version: v1\n');
+  world.github.setFile(sha(2), FILE, 'version: v2\n');
 });
 
-afterAll(async () => {
-  expect(github?.violations).toEqual([]);
-  await platform?.close();
-  await sandbox?.close();
-  await github?.close();
-});
-
-const serving = async () => (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body;
+const serving = () => fraudServing(world.sandbox);
 const comment = () =>
-  github.comments(pr).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body ?? '';
+  world.github.comments(pr).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body ?? '';
 const recorded = () =>
   (readBody(comment()).data as { releases: Record<string, Release> } | undefined)?.releases[MODEL];
 
-const mainStep = (eventName: string, event: unknown, inputs: Record<string, string>) =>
-  runMainStep({
-    eventName,
-    event,
-    inputs: { ledger: 'github', ...inputs },
-    config: CONFIG,
-    githubUrl: github.url,
-    env: {
-      SANDBOX_URL: sandbox.url,
-      PLATFORM_URL: platform.url,
-      GITHUB_SHA: sha(1),
-      MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05',
-    },
-  });
 const prJob = (action: 'opened' | 'closed') =>
   mainStep('pull_request', pullRequestEvent(action, shas, { number: pr }), { mode: 'tick' });
 
 beforeEach(async () => {
   pr++;
   refuse = false;
-  github.setPullRequest(pr, {
+  world.github.setPullRequest(pr, {
     baseSha: shas.base,
     headSha: shas.head,
     files: [{ filename: FILE, status: 'modified' }],

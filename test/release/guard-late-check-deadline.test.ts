@@ -1,13 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config, ModelConfig } from '../../src/config/types.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { ModelConfig } from '../../src/config/types.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { httpTarget } from '../../src/targets/http-target.js';
 import type { Target } from '../../src/targets/target.js';
-import { MODEL, raceJobs, useRaceWorld } from '../support/race-world.js';
-import { type ServingLayer, startServingLayer } from '../support/standins/http-serving-layer.js';
+import { useRaceWorld } from '../support/race-world.js';
+import { at, useHttpRace } from './http-race-world.js';
 
 // The watch job's guard (src/release/watch.ts `guarded`) looks in the ledger again after a traffic
 // change that gives the candidate live traffic. On a target whose read-back keeps the change's
@@ -16,48 +15,16 @@ import { type ServingLayer, startServingLayer } from '../support/standins/http-s
 // healthy step would be reported failed and rolled back.
 
 const world = useRaceWorld({ firstPr: 90, firstRunId: 900, closePr: (closed) => prJob(closed, 'tick') });
-const { recorded, pullRequest } = world;
-const { job, prJob } = raceJobs(world, () => config, true);
-let config: Config;
-let layer: ServingLayer;
+const { recorded } = world;
+const http = useHttpRace(world, 'settle-timeout: 1m, poll-interval: 10s');
+const { job, prJob, puts, analysingV2 } = http;
 
 /** How long the ledger takes to say whether another run ended the release. */
 const LEDGER_READ_MS = 6_000;
 
-beforeAll(async () => {
-  layer = await startServingLayer({
-    deployed: ['v1', 'v2'],
-    stable: 'v1',
-    capabilities: { strategies: ['canary'], weights: 'integer' },
-  });
-  config = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: http, url: "\${LAYER_URL}", strategies: [canary], settle-timeout: 1m, poll-interval: 10s }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    { LAYER_URL: layer.url, SANDBOX_URL: world.sandbox.url },
-  ).config;
-});
-afterAll(async () => {
-  expect(layer?.contractViolations).toEqual([]);
-  await layer?.close();
-});
 beforeEach(async () => {
-  layer.traffic = { stable: { version: 'v1' } };
-  layer.faults.converge = 0;
   await world.useLedgerFile(true, 'model-gate-guard-late-check-');
 });
-
-const at = (weight: number) => ({ stable: { version: 'v1' }, canary: { version: 'v2', weight } });
-/** The traffic states the serving layer was asked for since `from` (an index of its requests). */
-const puts = (from: number) =>
-  layer.requests.slice(from).flatMap((r) => (r.method === 'PUT' && r.path === '/traffic' ? [r.body] : []));
 
 /** The http target on the test's fake clock: its settle-timeout is kept in the job's time. */
 const onTestClock = (model: ModelConfig): Target =>
@@ -77,23 +44,20 @@ function slowLedger(ledger: Ledger): Ledger {
 
 describe('the watch job’s guard on an http target whose change settles at its settle-timeout', () => {
   it('a slow ledger read after the step to 50% leaves the read-back its time: the release stays analysing at 50%', async () => {
-    const event = pullRequest('v2', 2);
-    await prJob(event, 'tick');
-    expect(layer.traffic).toEqual(at(10));
-    world.clock.advance(20_000);
-    const from = layer.requests.length;
+    const event = await analysingV2();
+    const from = http.layer.requests.length;
     // The step's PUT is taken, and GET /traffic says updating: true for 60 s (reads 10 s apart):
     // the change settles at its last look, at its settle-timeout.
-    layer.faults.converge = 6;
+    http.layer.faults.converge = 6;
     const warnings: string[] = [];
     const { ports, publish } = job(event, { warnings, target: onTestClock });
     const slow = { ...ports, ledger: slowLedger(ports.ledger) };
     // A job's budget that the step's change alone uses up (the first pass is always made): it
     // stops watching after the step, the release left analysing at 50% for the next run.
     const budget = { mode: 'watch', maxWaitMs: 60_000, dryRun: false } as const;
-    const watched = await publish(await handlePullRequest(config, event, slow, budget));
+    const watched = await publish(await handlePullRequest(http.config, event, slow, budget));
     expect(puts(from)).toEqual([at(50)]);
-    expect(layer.traffic).toEqual(at(50));
+    expect(http.layer.traffic).toEqual(at(50));
     expect(watched.releases).toMatchObject([{ to: 'v2', status: 'analysing', phase: 1 }]);
     expect(await recorded()).toMatchObject({ to: 'v2', status: 'analysing', phase: 1 });
     expect(warnings).toEqual([

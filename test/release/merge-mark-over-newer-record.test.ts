@@ -1,9 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
+import { MODEL, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
 
 // on-merge: analyze-then-promote, the merge job recording the merge (`mergedAt`) on a release still
 // analysing. Between its read of the release and that save, a schedule tick (another concurrency
@@ -17,36 +16,16 @@ import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-
 const world = useRaceWorld({ firstPr: 280, firstRunId: 2800, closePr: (closed) => prJob(closed) });
 let config: Config;
 beforeAll(() => {
-  config = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    on-merge: analyze-then-promote
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    { SANDBOX_URL: world.sandbox.url },
-  ).config;
+  config = world.configWith('[10, 50]', { onMerge: 'analyze-then-promote' });
 });
 
 const healthy = () => raceMetrics(async () => {});
 
 /** A PR's job, one pass; `meanwhile` runs once, as the job first reads a version file. */
 async function prJob(event: PullRequestEvent, meanwhile?: () => Promise<unknown>) {
-  const { ports, publish } = world.job(event, config, { metrics: healthy() });
-  const first = once(meanwhile);
-  const reader = {
-    read: async (ref: string, path: string) => {
-      await first();
-      return ports.reader.read(ref, path);
-    },
-  };
+  const { ports, publish } = world.job(event, config, { metrics: healthy(), atFirstRead: meanwhile });
   const opts = { mode: 'tick' as const, maxWaitMs: 3_600_000, dryRun: false };
-  return publish(await handlePullRequest(config, event, { ...ports, reader }, opts));
+  return publish(await handlePullRequest(config, event, ports, opts));
 }
 
 async function scheduleTick(candidateErrors = 0.005) {

@@ -1,5 +1,4 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
@@ -16,20 +15,10 @@ const HOUR = 3_600_000;
 const world = useRaceWorld({ firstPr: 520, firstRunId: 5200, closePr: (closed) => prJob(closed, HOUR) });
 let config: Config;
 beforeAll(() => {
-  config = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: shadow, share: 50, duration: 6h, step-duration: 6h, min-requests: 100, interval: 1m }
-    on-merge: analyze-then-promote
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    { SANDBOX_URL: world.sandbox.url },
-  ).config;
+  config = world.configOf(
+    '{ type: shadow, share: 50, duration: 6h, step-duration: 6h, min-requests: 100, interval: 1m }',
+    { onMerge: 'analyze-then-promote' },
+  );
   world.useLedgerFile(false, 'model-gate-merge-rerun-');
 });
 

@@ -1,5 +1,4 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import type { TrafficState } from '../../src/core/traffic.js';
@@ -9,7 +8,7 @@ import { PROMOTION_GRACE_MS } from '../../src/release/merged-ready.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Target } from '../../src/targets/target.js';
-import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
+import { MODEL, raceMetrics, STORES, useRaceWorld } from '../support/race-world.js';
 
 // on-merge: analyze-then-promote. The tick that passed the merged candidate could not promote it
 // (the platform refused), so the release is ready, its promotion pending, and its comment says a
@@ -22,20 +21,7 @@ import { MODEL, once, raceMetrics, STORES, useRaceWorld } from '../support/race-
 const world = useRaceWorld({ firstPr: 300, firstRunId: 3000, closePr: (closed) => prJob(closed) });
 let config: Config;
 beforeAll(() => {
-  config = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: [10], step-duration: 1m, min-requests: 100, interval: 10s }
-    on-merge: analyze-then-promote
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    { SANDBOX_URL: world.sandbox.url },
-  ).config;
+  config = world.configWith('[10]', { onMerge: 'analyze-then-promote' });
 });
 
 /** Promotions of v2 (v2 alone serving) the sandbox was asked for; `refusing`: it answers 500 to them. */
@@ -56,21 +42,15 @@ function sandbox(model: ModelConfig): Target {
   });
 }
 
-const jobOf = (event: PullRequestEvent | undefined) =>
-  world.job(event, config, { metrics: raceMetrics(async () => {}), target: sandbox });
+/** A job on the counting sandbox; `atFirstRead` runs once, as the job first reads a version file. */
+const jobOf = (event: PullRequestEvent | undefined, atFirstRead?: () => Promise<unknown>) =>
+  world.job(event, config, { metrics: raceMetrics(async () => {}), target: sandbox, atFirstRead });
 
 /** A PR's job, one pass; `meanwhile` runs once, as the job first reads a version file. */
 async function prJob(event: PullRequestEvent, meanwhile?: () => Promise<unknown>) {
-  const { ports, publish } = jobOf(event);
-  const first = once(meanwhile);
-  const reader = {
-    read: async (ref: string, path: string) => {
-      await first();
-      return ports.reader.read(ref, path);
-    },
-  };
+  const { ports, publish } = jobOf(event, meanwhile);
   const opts = { mode: 'tick' as const, maxWaitMs: 3_600_000, dryRun: false };
-  return publish(await handlePullRequest(config, event, { ...ports, reader }, opts));
+  return publish(await handlePullRequest(config, event, ports, opts));
 }
 
 async function scheduleTick() {

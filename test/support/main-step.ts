@@ -3,11 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { vi } from 'vitest';
 import { run } from '../../src/action/main.js';
+import { CLEANUP_STATE, post } from '../../src/action/post.js';
 import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { parseFileCommands } from './actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from './fake-github/server.js';
+import { sha } from './model-config.js';
+import { pullRequestEvent } from './payloads.js';
 
 /** The sandbox serving fraud-detector at `stable`, and the GitHub stand-in, a main-step test runs against. */
 export async function startFraudWorld(
@@ -143,4 +146,78 @@ export async function runMainStep(opts: MainStepOptions): Promise<MainStepRun> {
   const reportPath = outputs['report-path'];
   const report = reportPath ? await readFile(reportPath, 'utf8') : '';
   return { outputs, exitCode, log, report, ...(error === undefined ? {} : { error }) };
+}
+
+/**
+ * fraudPr's fraud-detector (its version in fraud.yaml) on the sandbox at `url`, its target and
+ * metrics: a two-step canary judged by its error rate (max 2%).
+ */
+export const fraudPrOnSandbox = (url: string) => `version: 1
+models:
+  fraud-detector:
+    source: { file: fraud.yaml, key: version }
+    target: { type: sandbox, url: "${url}" }
+    metrics: { type: sandbox, url: "${url}" }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;
+
+export interface PostStepRun {
+  /** The step's `::error::`, when it failed. */
+  error?: string;
+  /** Its `::debug::` lines, one a line. */
+  debug: string;
+}
+
+/**
+ * The post step of fraudPr's PR #7 job (fraud-detector from v1 to v2), run in this process from src/
+ * the way the runner runs it, after a main step that saved v2 as possibly getting live traffic:
+ * `config` as .github/model-gate.yml, `ledger` as the ledger file. process.env and the exit code are
+ * put back afterwards.
+ */
+export async function runFraudPrPostStep(opts: {
+  config: string;
+  ledger: string;
+  githubUrl: string;
+}): Promise<PostStepRun> {
+  const dir = await mkdtemp(join(tmpdir(), 'model-gate-post-'));
+  await mkdir(join(dir, '.github'));
+  await writeFile(join(dir, '.github', 'model-gate.yml'), opts.config);
+  const eventPath = join(dir, 'event.json');
+  await writeFile(
+    eventPath,
+    JSON.stringify(pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 7 })),
+  );
+  const saved = { env: process.env, exitCode: process.exitCode };
+  process.env = {
+    PATH: saved.env.PATH,
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: eventPath,
+    GITHUB_WORKSPACE: dir,
+    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
+    GITHUB_API_URL: opts.githubUrl,
+    GITHUB_RUN_ID: '4242',
+    RUNNER_TEMP: dir,
+    INPUT_CONFIG: join(dir, '.github', 'model-gate.yml'),
+    'INPUT_GITHUB-TOKEN': 'ghs_fake_token',
+    INPUT_LEDGER: opts.ledger,
+    // What the main step saved: v2 may have live traffic.
+    [`STATE_${CLEANUP_STATE}`]: JSON.stringify([{ model: 'fraud-detector', from: 'v1', to: 'v2' }]),
+  };
+  let log = '';
+  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
+    log += String(chunk);
+    return true;
+  });
+  try {
+    await post(process.env);
+  } finally {
+    quiet.mockRestore();
+    process.env = saved.env;
+    process.exitCode = saved.exitCode;
+  }
+  const debug = log.split('\n').filter((l) => l.startsWith('::debug::'));
+  const error = /^::error::(.*)$/m.exec(log)?.[1];
+  return { debug: debug.join('\n'), ...(error === undefined ? {} : { error }) };
 }

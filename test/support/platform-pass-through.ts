@@ -41,6 +41,36 @@ export async function platformPassThrough(sandboxUrl: string, hook: PlatformHook
   };
 }
 
+/**
+ * A pass-through to the sandbox at `sandboxUrl` that refuses withdrawals (a PUT with no canary: the
+ * stable version alone) with a 503 saying `error` while `refusing()`; the rest goes through.
+ */
+export const refusingWithdrawals = (
+  sandboxUrl: string,
+  error: string,
+  refusing: () => boolean = () => true,
+) =>
+  platformPassThrough(sandboxUrl, async ({ method, body }, forward) => {
+    const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
+    return withdrawal && refusing() ? { status: 503, body: { error } } : forward();
+  });
+
+/**
+ * fraud-detector (its version in `file`), its traffic changed through a pass-through at
+ * \${PLATFORM_URL} and its metrics read from the sandbox at \${SANDBOX_URL}: `strategy` (a YAML flow
+ * map), judged by its error rate (max 5%).
+ */
+export const fraudBehindPassThrough = (file: string, strategy: string) => `version: 1
+models:
+  fraud-detector:
+    source: { file: ${file}, key: version }
+    target: { type: sandbox, url: "\${PLATFORM_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    strategy: ${strategy}
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
+`;
+
 /** A job's workspace: `config` as its .github/model-gate.yml. */
 export async function workspaceWith(config: string, prefix: string): Promise<string> {
   const workspace = await mkdtemp(join(tmpdir(), prefix));

@@ -78,6 +78,8 @@ export interface RaceJob {
   target?: (model: ModelConfig) => Target;
   /** The PR comment written on every progress report, as the action's are (default: only at the end). */
   liveComment?: boolean;
+  /** Run once, as the job first reads a version file: another run acting while this one starts. */
+  atFirstRead?: (() => Promise<unknown>) | undefined;
 }
 
 export interface RaceWorld {
@@ -89,11 +91,16 @@ export interface RaceWorld {
   readonly pr: number;
   /** Where the releases are kept: the GitHub stand-in, or this file. */
   ledgerFile: string | undefined;
-  /** fraud-detector as a canary on the sandbox, its metrics the sandbox's (`steps` like "[10, 50]"). */
+  /** fraud-detector as a canary on the sandbox, as configOf has it (`steps` like "[10, 50]"). */
   configWith(
     steps: string,
-    opts?: { stepDuration?: string; minRequests?: number; interval?: string },
+    opts?: { stepDuration?: string; minRequests?: number; interval?: string; onMerge?: string },
   ): Config;
+  /**
+   * fraud-detector on the sandbox under `strategy` (a YAML flow map), its metrics the sandbox's,
+   * judged by its error rate (max 2%); `onMerge`, its on-merge setting.
+   */
+  configOf(strategy: string, opts?: { onMerge?: string }): Config;
   /** Keep the releases in a new ledger file (`inFile`), or on the GitHub stand-in. */
   useLedgerFile(inFile: boolean, prefix: string): Promise<void>;
   /** What the sandbox serves of the model. */
@@ -136,7 +143,14 @@ export function useRaceWorld(opts: {
     clock: new FakeClock(Date.now()),
     pr: opts.firstPr,
     ledgerFile: undefined,
-    configWith(steps, { stepDuration = '1m', minRequests = 100, interval = '10s' } = {}) {
+    configWith(steps, { stepDuration = '1m', minRequests = 100, interval = '10s', ...rest } = {}) {
+      return world.configOf(
+        `{ type: canary, steps: ${steps}, step-duration: ${stepDuration}, min-requests: ${minRequests}, interval: ${interval} }`,
+        rest,
+      );
+    },
+    configOf(strategy, { onMerge } = {}) {
+      const merge = onMerge ? `\n    on-merge: ${onMerge}` : '';
       return parseConfig(
         `version: 1
 models:
@@ -144,7 +158,7 @@ models:
     source: { file: model.yaml, key: version }
     target: { type: sandbox, url: "\${SANDBOX_URL}" }
     metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: canary, steps: ${steps}, step-duration: ${stepDuration}, min-requests: ${minRequests}, interval: ${interval} }
+    strategy: ${strategy}${merge}
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `,
@@ -188,9 +202,18 @@ models:
         ledger instanceof GitHubLedger
           ? new CommentPublisher(ledger, render, stamp, clock, { settleMs: 0 })
           : undefined;
+      const reader = memoryFileReader(files);
+      const first = once(job.atFirstRead);
       const ports: Ports = {
         ledger,
-        reader: memoryFileReader(files),
+        reader: job.atFirstRead
+          ? {
+              read: async (ref, path) => {
+                await first();
+                return reader.read(ref, path);
+              },
+            }
+          : reader,
         clock,
         log: { info: () => {}, warn: (message) => job.warnings?.push(message) },
         targetFor: job.target ?? targetFor,
