@@ -260,11 +260,10 @@ export async function retryWithdrawalOutcome(
     if (status === 'failed') return { release: rollbackNotTaken(release, now, note), ...outcome };
     return { release, ...outcome };
   }
-  const { withdrawPending: _, ...rest } = release;
   const failed = release.ending?.withdrawFailed;
   return {
     release: {
-      ...rest,
+      ...settled(release),
       updatedAt: now,
       reason: `${release.reason}; ${release.to} withdrawn on a later try`,
       ...(failed ? { ending: { ...release.ending, withdrawFailed: { ...failed, laterTry: true } } } : {}),

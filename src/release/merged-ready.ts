@@ -9,8 +9,6 @@ import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import type { Release } from './types.js';
 
-// pull-request.ts still imports these two from here (another helper's file): they live in ledger.ts.
-
 // on-merge: analyze-then-promote. The merge job analyses the candidate until its max-wait; a long
 // analysis (a shadow of days, an A/B to its sample size) goes on in schedule ticks after it. The
 // merge is recorded on the release (`mergedAt`), so the run that finishes the analysis acts on it:

@@ -2,11 +2,12 @@ import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { type Ledger, sameRelease } from '../ledger/ledger.js';
 import { liveTrafficText, type Strategy, strategyOf } from '../strategies/strategy.js';
-import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import { reconcile } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import { hasLiveTraffic, servesAfterEnd } from './finish.js';
+import { hasLiveTraffic } from './finish.js';
 import { readyReason } from './phase-notes.js';
+import { restoreEnd } from './restore-end.js';
 import type { Release } from './types.js';
 
 // A release that passed every phase is recorded ready before the change that takes its candidate
@@ -56,6 +57,17 @@ export async function idleIfLive(
   await reconcile(target, idle);
   return { done: 'idled', wrote: idle };
 }
+
+/**
+ * Why `to` may still get live traffic after its change to idle did not take (`refused`: why);
+ * `retries`: who tries again (`the next tick`).
+ */
+export const idleNotTaken = (to: string, refused: string, retries: string): string =>
+  `${to} may still get live traffic: the change to idle after its analysis passed did not take: ${refused}; ${retries} tries again`;
+
+/** The log line of a change to idle finished after its ready record (finishIdle). */
+export const idleFinished = (to: string): string =>
+  `${to} taken to idle, as its ready record said was pending`;
 
 /** A finished change to idle: the release saved, another run's record (`theirs`), or why it failed. */
 export interface IdleOutcome {
@@ -110,13 +122,8 @@ async function putBackTheirs(
 ): Promise<IdleOutcome> {
   if (!sameRelease(theirs, driven) || theirs.status === 'analysing' || theirs.status === 'ready')
     return { release: theirs, theirs: true };
-  const serves =
-    theirs.status === 'promoted'
-      ? strategyOf(ctx.config.strategy).promoted(theirs.from, theirs.to)
-      : withdrawTraffic(servesAfterEnd(theirs));
-  const known = { stable: driven.from, candidate: driven.to, others: [serves.stable.version] };
   try {
-    if (sameTraffic(await ctx.target.read(known), wrote)) await reconcile(ctx.target, serves);
+    await restoreEnd(ctx, wrote, driven, theirs);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     const refused = `another run ${theirs.status === 'promoted' ? 'promoted' : 'ended'} ${driven.to} while this run took it to idle, and putting back what that run left serving failed: ${err.message}; run that command again`;

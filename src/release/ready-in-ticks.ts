@@ -2,7 +2,7 @@ import type { Config } from '../config/types.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { candidateOf } from './dry-run.js';
 import { promotionDue } from './merged-ready.js';
-import { finishIdle, idlePending } from './pending-idle.js';
+import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
 import type { Release } from './types.js';
@@ -51,11 +51,10 @@ export async function settleReady(
         continue;
       }
       if (idled.refused) {
-        const why = `${found.to} may still get live traffic: the change to idle after its analysis passed did not take: ${idled.refused}; the next tick tries again`;
+        const why = idleNotTaken(found.to, idled.refused, 'the next tick');
         ports.log.warn(`${model.name}: ${why}`);
         line(model.name, why);
-      } else if (release !== found)
-        ports.log.info(`${model.name}: ${found.to} taken to idle, as its ready record said was pending`);
+      } else if (release !== found) ports.log.info(`${model.name}: ${idleFinished(found.to)}`);
     } catch (err) {
       const defect = defectOf(err, defects);
       if (!defect) throw err;

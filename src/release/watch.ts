@@ -1,15 +1,14 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
-import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
-import { EndedElsewhereError, type Ledger, sameRelease } from '../ledger/ledger.js';
-import { strategyOf } from '../strategies/strategy.js';
-import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import { describeTraffic, type TrafficState } from '../core/traffic.js';
+import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import type { ReadBack, Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import { hasLiveTraffic, retryWithdrawalOutcome, servesAfterEnd } from './finish.js';
-import { finishIdle, idlePending } from './pending-idle.js';
+import { hasLiveTraffic, retryWithdrawalOutcome } from './finish.js';
+import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
+import { restoreEnd } from './restore-end.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
 import { LEASE_MARGIN_MS, RunLeases, withLease } from './watch-lease.js';
@@ -94,10 +93,9 @@ export async function driveReleases(
         const { release: idled, refused } = await finishIdle(release, contextFor(model, ports), ports.ledger);
         if (refused)
           ports.log.warn(
-            `${model.name}: ${release.to} may still get live traffic: the change to idle after its analysis passed did not take: ${refused}; a re-run of this job, its post step or the next schedule tick tries again`,
+            `${model.name}: ${idleNotTaken(release.to, refused, 'a re-run of this job, its post step or the next schedule tick')}`,
           );
-        else if (idled !== release)
-          ports.log.info(`${model.name}: ${release.to} taken to idle, as its ready record said was pending`);
+        else if (idled !== release) ports.log.info(`${model.name}: ${idleFinished(release.to)}`);
         current[i] = idled;
         continue;
       }
@@ -255,30 +253,4 @@ async function checkNotUndone(ctx: ReleaseContext, wrote: TrafficState, driven: 
     gaveUp.message += `; this run's traffic change (${describeTraffic(wrote)}) may have landed after that run's, and putting that run's back failed: ${err.message}: ${driven.to} may still get live traffic, run that command again`;
   }
   throw gaveUp;
-}
-
-/**
- * After this run `wrote` while `theirs`, another run, ended the release it drives: serve again what
- * that run's record says serves, over this run's write only. Safe whatever the order:
- * - their change came before this write (the race): the platform shows this write, replaced by theirs;
- * - their change comes after this undo: both ask for the same state, so the last one changes nothing
- *   and their read-back holds (a rollback to v3 is recorded as `ending.serves`, not `from`);
- * - their change came between this write and this undo: the platform no longer shows this write, and
- *   is left alone; so is a newer release's candidate deployed meanwhile;
- * - their change failed (the record says withdrawing failed, no rollback made): `from` serves, the
- *   candidate withdrawn, as the next run's retry (retryWithdrawal) would leave it;
- * - a newer release (a new push) or a run that moved this one on: their candidate and traffic are
- *   their run's to drive, never withdrawn here.
- */
-async function restoreEnd(ctx: ReleaseContext, wrote: TrafficState, driven: Release, theirs: Release) {
-  if (!sameRelease(theirs, driven) || theirs.status === 'analysing') return;
-  const strategy = strategyOf(ctx.config.strategy);
-  const serves =
-    theirs.status === 'promoted'
-      ? strategy.promoted(theirs.from, theirs.to)
-      : theirs.status === 'ready'
-        ? strategy.idle(theirs.from, theirs.to)
-        : withdrawTraffic(servesAfterEnd(theirs));
-  const known = { stable: driven.from, candidate: driven.to, others: [serves.stable.version] };
-  if (sameTraffic(await ctx.target.read(known), wrote)) await reconcile(ctx.target, serves);
 }
