@@ -8,7 +8,7 @@ import type { Release } from '../../src/release/types.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep } from '../support/actions-runner.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudAbConfig, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -20,17 +20,7 @@ import { pullRequestEvent } from '../support/payloads.js';
 // stand-in (requests and answers checked against GitHub's OpenAPI description) and the sandbox.
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: ab, split: 50, sticky-header: x-user-id, min-requests: 200, interval: 10m }
-    gates:
-      - { name: split, kind: srm, units: users }
-      - { name: conversion, kind: conversion, margin: 10% }
-`;
+const CONFIG = fraudAbConfig(FILE);
 const PULL = '/repos/{owner}/{repo}/pulls/{pull_number}';
 const shas = { base: sha(1), head: sha(2) };
 const env = { MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' };

@@ -9,7 +9,7 @@ import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep } from '../support/actions-runner.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
 import { fraudPr } from '../support/fraud-pr.js';
-import { startFraudWorld } from '../support/main-step.js';
+import { fraudPrOnSandbox, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -20,16 +20,6 @@ import { pullRequestEvent } from '../support/payloads.js';
 // engine on a memory target, into a file ledger the post step (from src/, its own process) reads;
 // the platform the post step sees is a real sandbox.
 const MODEL = 'fraud-detector';
-const configFor = (url: string) => `version: 1
-models:
-  ${MODEL}:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "${url}" }
-    metrics: { type: sandbox, url: "${url}" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
@@ -42,7 +32,7 @@ afterAll(async () => {
 describe("a PR job's post step retrying a withdrawal after a rollback to the candidate on record", () => {
   it('leaves v2 serving alone and settles the release', async () => {
     ({ sandbox, github } = await startFraudWorld('v2'));
-    const config = configFor(sandbox.url);
+    const config = fraudPrOnSandbox(sandbox.url);
     const w = await fraudPr({ to: 'v2', candidateErrors: 0.2, yaml: config });
     const entry = { model: MODEL, kind: 'promotion' as const, summary: 's' };
     await w.ledger.record({ ...entry, version: 'v2', previous: 'v0', at: 0, pr: 3 });

@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
 import { fraudPr } from '../support/fraud-pr.js';
-import { fraudPrOnSandbox, fraudServing, runFraudPrPostStep, startFraudWorld } from '../support/main-step.js';
+import { fraudPrOnSandbox, fraudServing, useFraudPrPostStep } from '../support/main-step.js';
 import { WRITE_DEFECT } from '../support/planted-write-defect.js';
 
 // A PR's job is cancelled mid-analysis, its candidate v2 on 10%, and its post step ends the release
@@ -29,25 +27,13 @@ vi.mock('../../src/release/adapters.js', async (importOriginal) => {
   });
 });
 
-let sandbox: Sandbox;
-let github: FakeGitHub;
-
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1'));
-});
-
-afterAll(async () => {
-  await sandbox?.close();
-  await github?.close();
-});
-
+const world = useFraudPrPostStep();
 /** The PR job's post step: its `::error::` and its debug lines. */
-const postStep = (ledger: string) =>
-  runFraudPrPostStep({ config: fraudPrOnSandbox(sandbox.url), ledger, githubUrl: github.url });
+const postStep = world.postStep;
 
 /** A job cancelled mid-analysis: v2 analysing on 10% of live traffic. */
 async function cancelledMidAnalysis() {
-  const w = await fraudPr({ to: 'v2', yaml: fraudPrOnSandbox(sandbox.url) });
+  const w = await fraudPr({ to: 'v2', yaml: fraudPrOnSandbox(world.sandbox.url) });
   const opened = await handlePullRequest(w.config, w.event(), w.ports, {
     mode: 'tick',
     maxWaitMs: 0,
@@ -55,7 +41,7 @@ async function cancelledMidAnalysis() {
   });
   expect(opened.releases[0]).toMatchObject({ status: 'analysing', phase: 0 });
   const live = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } };
-  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, live);
+  await requestJson('PUT', `${world.sandbox.url}/admin/models/${MODEL}/traffic`, live);
   return { w, live };
 }
 
@@ -70,7 +56,7 @@ describe("a defect met by a PR job's post step withdrawing its candidate", () =>
     // The stack trace is for a bug report, in the debug log only.
     expect(step.error).not.toContain('    at ');
     expect(step.debug).toContain(`::debug::TypeError: ${WRITE_DEFECT}`);
-    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
     const release = await w.ledger.release(MODEL);
     expect(release).toMatchObject({ status: 'aborted' });
     expect(release?.withdrawPending).toBeUndefined();
@@ -84,7 +70,7 @@ describe("a defect met by a PR job's post step withdrawing its candidate", () =>
     expect(step.error).toBe(
       `model-gate post step could not withdraw the candidate: ${MODEL}: model-gate stopped on an unexpected error withdrawing v2: ${WRITE_DEFECT}; v2 may still get live traffic: the next run tries again; please report it`,
     );
-    expect(await fraudServing(sandbox)).toEqual(live);
+    expect(await fraudServing(world.sandbox)).toEqual(live);
     // The record says so, and the next run takes v2 out.
     const release = await w.ledger.release(MODEL);
     expect(release).toMatchObject({ status: 'aborted', withdrawPending: true });
@@ -92,6 +78,6 @@ describe("a defect met by a PR job's post step withdrawing its candidate", () =>
       `withdrawing v2 failed: model-gate stopped on an unexpected error: ${WRITE_DEFECT}`,
     );
     expect((await postStep(w.ledgerPath)).error).toBeUndefined();
-    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
   });
 });

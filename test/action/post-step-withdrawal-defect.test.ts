@@ -1,10 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
 import { fraudPr } from '../support/fraud-pr.js';
-import { fraudPrOnSandbox, fraudServing, runFraudPrPostStep, startFraudWorld } from '../support/main-step.js';
+import { fraudPrOnSandbox, fraudServing, useFraudPrPostStep } from '../support/main-step.js';
 import { WRITE_DEFECT } from '../support/planted-write-defect.js';
 
 // A PR's job left its failed candidate v2 on 10% (the platform refused the rollback), and its post
@@ -23,26 +21,14 @@ vi.mock('../../src/release/adapters.js', async (importOriginal) => {
   return plantWriteDefect(await importOriginal(), () => plant.defect);
 });
 
-let sandbox: Sandbox;
-let github: FakeGitHub;
-
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1'));
-});
-
-afterAll(async () => {
-  await sandbox?.close();
-  await github?.close();
-});
-
+const world = useFraudPrPostStep();
 /** The PR job's post step; its `::error::`, if it failed. */
-const postStep = async (ledger: string) =>
-  (await runFraudPrPostStep({ config: fraudPrOnSandbox(sandbox.url), ledger, githubUrl: github.url })).error;
+const postStep = async (ledger: string) => (await world.postStep(ledger)).error;
 
 describe("a defect met by a PR job's post step retrying a pending withdrawal", () => {
   it('fails the step saying so, the withdrawal pending, and the next run withdraws v2', async () => {
     // The job's candidate v2 fails its gate, and the platform refuses its rollback.
-    const w = await fraudPr({ to: 'v2', candidateErrors: 0.2, yaml: fraudPrOnSandbox(sandbox.url) });
+    const w = await fraudPr({ to: 'v2', candidateErrors: 0.2, yaml: fraudPrOnSandbox(world.sandbox.url) });
     w.target.failFromWrite = 1;
     const failed = await handlePullRequest(w.config, w.event(), w.ports, {
       mode: 'watch',
@@ -51,19 +37,19 @@ describe("a defect met by a PR job's post step retrying a pending withdrawal", (
     });
     expect(failed.releases[0]).toMatchObject({ status: 'failed', withdrawPending: true });
     const live = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } };
-    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, live);
+    await requestJson('PUT', `${world.sandbox.url}/admin/models/${MODEL}/traffic`, live);
 
     plant.defect = true;
     const error = await postStep(w.ledgerPath);
     expect(error).toBe(
       `model-gate post step could not withdraw the candidate: ${MODEL}: model-gate stopped on an unexpected error withdrawing v2: ${WRITE_DEFECT}; v2 may still get live traffic: the next run tries again; please report it`,
     );
-    expect(await fraudServing(sandbox)).toEqual(live);
+    expect(await fraudServing(world.sandbox)).toEqual(live);
     expect(await w.ledger.release(MODEL)).toMatchObject({ status: 'failed', withdrawPending: true });
 
     plant.defect = false;
     expect(await postStep(w.ledgerPath)).toBeUndefined();
-    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
     expect((await w.ledger.release(MODEL))?.withdrawPending).toBeUndefined();
   });
 });

@@ -1,9 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ModelConfig } from '../../src/config/types.js';
-import type { MetricSource } from '../../src/metrics/source.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { describe, expect, it, vi } from 'vitest';
+import { FRAUD_ON_SANDBOX, fraudServing, useFraudPrWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -15,50 +11,16 @@ import { pullRequestEvent } from '../support/payloads.js';
 // every query throws a plain Error.
 const defect = vi.hoisted(() => ({ on: false }));
 vi.mock('../../src/release/adapters.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/release/adapters.js')>();
-  const broken: MetricSource = {
-    requests: async () => {
-      throw new Error('cannot read the series: a bug');
-    },
-    value: async () => {
-      throw new Error('cannot read the series: a bug');
-    },
-  };
-  return { ...real, metricsFor: (model: ModelConfig) => (defect.on ? broken : real.metricsFor(model)) };
+  const { plantMetricsDefect } = await import('../support/planted-write-defect.js');
+  return plantMetricsDefect(await importOriginal(), 'cannot read the series: a bug', () => defect.on);
 });
 
-const FILE = 'models/fraud.yaml';
 const STOPPED = 'model-gate stopped on an unexpected error: cannot read the series: a bug';
-let github: FakeGitHub;
-let sandbox: Sandbox;
+const world = useFraudPrWorld({ pr: 7, config: FRAUD_ON_SANDBOX });
+const { step } = world;
 
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1'));
-  github.setFile(sha(1), FILE, 'version: v1\n');
-  github.setFile(sha(2), FILE, 'version: v2\n');
-  github.setPullRequest(7, {
-    baseSha: sha(1),
-    headSha: sha(2),
-    files: [{ filename: FILE, status: 'modified' }],
-  });
-});
-afterAll(async () => {
-  expect(github?.violations).toEqual([]);
-  await sandbox?.close();
-  await github?.close();
-});
-
-const step = (eventName: string, event: unknown, inputs: Record<string, string> = {}) =>
-  runMainStep({
-    eventName,
-    event,
-    inputs: { ledger: 'github', ...inputs },
-    config: FRAUD_ON_SANDBOX,
-    githubUrl: github.url,
-    env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-  });
-
-const comment = () => github.comments(7).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
+const comment = () =>
+  world.github.comments(7).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
 
 describe('a schedule tick that meets a defect', () => {
   it('publishes the comment, the summary and the report, then fails the step on the defect', async () => {
@@ -77,7 +39,7 @@ describe('a schedule tick that meets a defect', () => {
     expect(tick.exitCode).toBe(1);
     // One line in the step's error; a bug's stack, which helps a report, is in the debug log.
     expect(tick.error).toBe(`${STOPPED}; please report it`);
-    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
     // What the tick did is told where a user looks: the summary (report file), the PR's comment, the outputs.
     expect(tick.report).toContain(`${STOPPED}; v2 withdrawn; please report it`);
     expect(comment()).toContain(`${STOPPED}; v2 withdrawn; please report it`);

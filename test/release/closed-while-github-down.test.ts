@@ -1,11 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config, ModelConfig } from '../../src/config/types.js';
-import { gitHubClient } from '../../src/github/client.js';
-import { pullRequestState } from '../../src/github/pull-request-state.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
+import { fraudAbConfig } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { MODEL, useRaceWorld } from '../support/race-world.js';
 
@@ -16,38 +15,16 @@ import { MODEL, useRaceWorld } from '../support/race-world.js';
 const world = useRaceWorld({ firstPr: 180, firstRunId: 1800, closePr: (closed) => prJob(closed) });
 let config: Config;
 beforeAll(() => {
-  config = parseConfig(
-    `version: 1
-models:
-  ${MODEL}:
-    source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-    strategy: { type: ab, split: 50, sticky-header: x-user-id, min-requests: 200, interval: 10m }
-    gates:
-      - { name: split, kind: srm, units: users }
-      - { name: conversion, kind: conversion, margin: 10% }
-`,
-    { SANDBOX_URL: world.sandbox.url },
-  ).config;
+  config = parseConfig(fraudAbConfig('model.yaml'), { SANDBOX_URL: world.sandbox.url }).config;
 });
 
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-
 /** One job with the ports the action builds on GitHub: its ledger the PR's comment, and the PR's state. */
-function job(event: PullRequestEvent | undefined, warnings: string[] = []) {
-  const { ports, publish } = world.job(event, config, {
+const job = (event: PullRequestEvent | undefined, warnings: string[] = []) =>
+  world.job(event, config, {
     metrics: metricsFor(config.models[MODEL] as ModelConfig),
     warnings,
+    pullRequestState: true,
   });
-  const client = gitHubClient({
-    token: 'ghs_x',
-    baseUrl: world.github.url,
-    warn: () => {},
-    waitScale: 0.001,
-  });
-  return { ports: { ...ports, pullRequestState: (n: number) => pullRequestState(client, repo, n) }, publish };
-}
 
 async function prJob(event: PullRequestEvent) {
   const { ports, publish } = job(event);

@@ -1,7 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
-import { gitHubClient } from '../../src/github/client.js';
-import { pullRequestState } from '../../src/github/pull-request-state.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { sha } from '../support/model-config.js';
@@ -18,22 +16,12 @@ beforeAll(() => {
   config = world.configWith('[10, 50]');
 });
 
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 const PULL = '/repos/{owner}/{repo}/pulls/{pull_number}';
 const IDLE = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } };
 
 /** A job with the ports the action builds (PR jobs, as the action's, never ask for their own PR's state). */
-function job(event: PullRequestEvent | undefined, warnings: string[] = []) {
-  const { ports, publish } = world.job(event, config, { metrics: raceMetrics(async () => {}), warnings });
-  if (event) return { ports, publish };
-  const client = gitHubClient({
-    token: 'ghs_x',
-    baseUrl: world.github.url,
-    warn: () => {},
-    waitScale: 0.001,
-  });
-  return { ports: { ...ports, pullRequestState: (n: number) => pullRequestState(client, repo, n) }, publish };
-}
+const job = (event: PullRequestEvent | undefined, warnings: string[] = []) =>
+  world.job(event, config, { metrics: raceMetrics(async () => {}), warnings, pullRequestState: !event });
 
 async function prJob(event: PullRequestEvent, mode: 'watch' | 'tick' = 'tick') {
   const { ports, publish } = job(event);

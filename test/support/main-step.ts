@@ -1,7 +1,7 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { vi } from 'vitest';
+import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { run } from '../../src/action/main.js';
 import { CLEANUP_STATE, post } from '../../src/action/post.js';
 import { requestJson } from '../../src/core/http-json.js';
@@ -24,6 +24,47 @@ export async function startFraudWorld(
   });
   const github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   return { sandbox, github };
+}
+
+/**
+ * A main-step test file's world, started once for the file (startFraudWorld, `seed` for the
+ * sandbox's draws): on the stand-in, PR #`pr` moves models/fraud.yaml from v1 (sha(1)) to v2
+ * (sha(2)). `step` runs the main step from src/ on it: `config` as .github/model-gate.yml, the
+ * ledger a PR comment on the stand-in, its waits scaled down. After the file, GitHub must have
+ * refused none of the requests made.
+ */
+export function useFraudPrWorld(opts: { pr: number; config: string; seed?: number }) {
+  const world = {
+    // Set by beforeAll.
+    sandbox: undefined as unknown as Sandbox,
+    github: undefined as unknown as FakeGitHub,
+    step: (eventName: string, event: unknown, inputs: Record<string, string> = {}) =>
+      runMainStep({
+        eventName,
+        event,
+        inputs: { ledger: 'github', ...inputs },
+        config: opts.config,
+        githubUrl: world.github.url,
+        env: { SANDBOX_URL: world.sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
+      }),
+  };
+  beforeAll(async () => {
+    Object.assign(world, await startFraudWorld('v1', opts.seed));
+    const file = 'models/fraud.yaml';
+    world.github.setFile(sha(1), file, 'version: v1\n');
+    world.github.setFile(sha(2), file, 'version: v2\n');
+    world.github.setPullRequest(opts.pr, {
+      baseSha: sha(1),
+      headSha: sha(2),
+      files: [{ filename: file, status: 'modified' }],
+    });
+  });
+  afterAll(async () => {
+    expect(world.github?.violations).toEqual([]);
+    await world.sandbox?.close();
+    await world.github?.close();
+  });
+  return world;
 }
 
 /** What the sandbox serves of fraud-detector, as its traffic API reads it back. */
@@ -59,6 +100,23 @@ models:
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
 ${moreModels}`;
+
+/**
+ * fraud-detector (its version in `file`) on the sandbox at \${SANDBOX_URL}, its target and metrics: an
+ * A/B on half the users (sticky by x-user-id, 10 minutes between analyses), judged by its split
+ * (sample-ratio mismatch) and its conversion.
+ */
+export const fraudAbConfig = (file: string) => `version: 1
+models:
+  fraud-detector:
+    source: { file: ${file}, key: version }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+    strategy: { type: ab, split: 50, sticky-header: x-user-id, min-requests: 200, interval: 10m }
+    gates:
+      - { name: split, kind: srm, units: users }
+      - { name: conversion, kind: conversion, margin: 10% }
+`;
 
 /** A second model, churn, whose sandbox cannot be reached: appended to FRAUD_ON_SANDBOX. */
 export const UNREACHABLE_CHURN = `  churn:
@@ -220,4 +278,31 @@ export async function runFraudPrPostStep(opts: {
   const debug = log.split('\n').filter((l) => l.startsWith('::debug::'));
   const error = /^::error::(.*)$/m.exec(log)?.[1];
   return { debug: debug.join('\n'), ...(error === undefined ? {} : { error }) };
+}
+
+/**
+ * A post-step test file's world, started once for the file (startFraudWorld): the sandbox serving
+ * fraud-detector v1 and the GitHub stand-in. `postStep(ledger)` runs fraudPr's post step on them
+ * (runFraudPrPostStep), its config fraudPrOnSandbox, its ledger the file `ledger`.
+ */
+export function useFraudPrPostStep() {
+  const world = {
+    // Set by beforeAll.
+    sandbox: undefined as unknown as Sandbox,
+    github: undefined as unknown as FakeGitHub,
+    postStep: (ledger: string) =>
+      runFraudPrPostStep({
+        config: fraudPrOnSandbox(world.sandbox.url),
+        ledger,
+        githubUrl: world.github.url,
+      }),
+  };
+  beforeAll(async () => {
+    Object.assign(world, await startFraudWorld('v1'));
+  });
+  afterAll(async () => {
+    await world.sandbox?.close();
+    await world.github?.close();
+  });
+  return world;
 }

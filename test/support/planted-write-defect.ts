@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../../src/config/types.js';
 import type { TrafficState } from '../../src/core/traffic.js';
+import type { MetricSource } from '../../src/metrics/source.js';
 import type { Target } from '../../src/targets/target.js';
 
 type Adapters = typeof import('../../src/release/adapters.js');
@@ -28,4 +29,17 @@ export function plantWriteDefect(real: Adapters, meets: () => boolean): Adapters
       });
     },
   };
+}
+
+/**
+ * The adapters module `real`, each metric source it makes throwing a plain Error saying `message` (what
+ * a bug in model-gate throws) from every query while `meets()`; the real source otherwise. For a
+ * `vi.mock('…/src/release/adapters.js')` factory, as plantWriteDefect.
+ */
+export function plantMetricsDefect(real: Adapters, message: string, meets: () => boolean): Adapters {
+  const fail = async (): Promise<never> => {
+    throw new Error(message);
+  };
+  const broken: MetricSource = { requests: fail, value: fail };
+  return { ...real, metricsFor: (model: ModelConfig) => (meets() ? broken : real.metricsFor(model)) };
 }

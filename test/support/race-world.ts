@@ -9,6 +9,7 @@ import { requestJson } from '../../src/core/http-json.js';
 import { gitHubClient } from '../../src/github/client.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { pullRequestState } from '../../src/github/pull-request-state.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import type { MetricSource } from '../../src/metrics/source.js';
@@ -80,6 +81,8 @@ export interface RaceJob {
   liveComment?: boolean;
   /** Run once, as the job first reads a version file: another run acting while this one starts. */
   atFirstRead?: (() => Promise<unknown>) | undefined;
+  /** The job asks the GitHub stand-in for a PR's state, as the action's ports do (default: it cannot ask). */
+  pullRequestState?: boolean;
 }
 
 export interface RaceWorld {
@@ -219,6 +222,9 @@ models:
         targetFor: job.target ?? targetFor,
         metricsFor: () => job.metrics,
         ...(job.liveComment ? { onProgress: (_, progress) => publisher?.publish(progress) } : {}),
+        ...(job.pullRequestState
+          ? { pullRequestState: (n: number) => pullRequestState(client(), repo, n) }
+          : {}),
       };
       async function publish(result: RunResult) {
         const notes = new Map<number, RunResult['skipped']>();
