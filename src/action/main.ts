@@ -17,6 +17,7 @@ import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
 import { type Decision, releaseSentence, runDecision } from '../report/decision.js';
 import { renderMarkdown } from '../report/markdown.js';
+import { debugStack } from './defect-stack.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
 import {
@@ -104,11 +105,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     else if (err instanceof ModelGateError) core.setFailed(err.message);
     else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
     else {
-      // A bug: one line to report, as the engine words one (reportIt); its stack, which helps a
-      // report but points into the minified bundle, in the debug log. Either may quote values:
-      // secrets go first.
+      // A bug: one line to report, as the engine words one (reportIt); its stack in the debug log.
       const defect = err instanceof Error ? err : new Error(String(err));
-      core.debug(redact(defect.stack ?? defect.message));
+      debugStack(defect);
       core.setFailed(reportIt(stoppedOn(defect)));
     }
   } finally {

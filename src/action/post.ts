@@ -3,13 +3,15 @@ import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { redact } from '../core/redact.js';
+import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
-import { announceEnd, endThenWithdraw, retryWithdrawalOutcome, withdrawIfLive } from '../release/finish.js';
+import { announceEnd, endThenWithdraw, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
 import { finishIdle, idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { candidateMayBeLive, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
+import { debugStack } from './defect-stack.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { actionPorts } from './ports.js';
@@ -104,7 +106,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         // taken out of service all the same where that can be done safely.
         const defect = defectOf(err, []);
         if (!defect) throw err;
-        core.debug(redact(defect.stack ?? defect.message));
+        debugStack(defect);
         const after = await afterDefect(defect, release, ctx, ports);
         (after.mayBeLive ? failures : defects).push(`${model.name}: ${after.line}`);
       }
@@ -120,7 +122,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       return core.setFailed(
         `model-gate post step could not read or write the ledger (${(err as Error).message}); ${direct}; the PR comment and statuses are not updated: re-run the job once GitHub answers`,
       );
-    core.debug(redact(defect.stack ?? defect.message));
+    debugStack(defect);
     return core.setFailed(
       reportIt(
         `${stoppedOn(defect, 'in the post step')}; ${redact(direct)}; the PR comment and statuses may not say so`,
@@ -156,13 +158,13 @@ async function cleanUp(
   const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
   let ended: Release;
   if (release.withdrawPending) {
-    const retried = await retryWithdrawalOutcome(release, ctx, ports.ledger);
+    const retried = await retryWithdrawal(release, ctx, ports.ledger);
     ended = retried.release;
     await ports.ledger.saveRelease(ended);
     // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
     // still pending for the next run.
     if (retried.defect) {
-      core.debug(redact(retried.defect.stack ?? retried.defect.message));
+      debugStack(retried.defect);
       const stopped = stoppedOn(retried.defect, `withdrawing ${release.to}`);
       return {
         failure: reportIt(`${stopped}; ${release.to} may still get live traffic: the next run tries again`),
@@ -198,8 +200,8 @@ async function afterDefect(
   });
   try {
     const now = await ports.ledger.release(release.model);
-    if (now?.startedAt === release.startedAt && now.withdrawPending) {
-      const retried = await retryWithdrawalOutcome(now, ctx, ports.ledger);
+    if (now && sameRelease(now, release) && now.withdrawPending) {
+      const retried = await retryWithdrawal(now, ctx, ports.ledger);
       await ports.ledger.saveRelease(retried.release);
       if (retried.release.withdrawPending)
         return told(`${release.to} may still get live traffic: the next run tries again`, true);

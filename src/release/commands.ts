@@ -6,7 +6,7 @@ import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
 import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
-import { announceEnd, endThenWithdraw, promote, retryWithdrawalOutcome, settleWithdrawal } from './finish.js';
+import { announceEnd, endThenWithdraw, promote, retryWithdrawal, settleWithdrawal } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficCandidate, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
@@ -107,7 +107,7 @@ async function abortPending(
   if (inputs.dryRun)
     return { releases: [], skipped: [{ model: model.name, why: wouldDrive(release), kind: 'dry-run' }] };
   const ctx = contextFor(model, ports);
-  const { release: next, failed, serving } = await retryWithdrawalOutcome(release, ctx, ports.ledger);
+  const { release: next, failed, serving } = await retryWithdrawal(release, ctx, ports.ledger);
   await ports.ledger.saveRelease(next);
   if (!next.withdrawPending) return { releases: [next], skipped: [] };
   // The run stops here: the record goes where other runs read it (the PR's comment) first.

@@ -203,29 +203,14 @@ export async function withdrawIfLive(
  * `ledger`, where the caller has one: a promotion or rollback recorded since the release began
  * that made its candidate the stable version (a rollback to it by command) settles the release
  * instead, the platform left alone: the candidate serving alone is then that entry's word, not a
- * blue gone (withdrawIfLive would put `from` back over the rollback). A defect met is thrown, the
- * release left as recorded (its withdrawal pending); a caller that saves what the try did first
- * uses retryWithdrawalOutcome.
+ * blue gone (withdrawIfLive would put `from` back over the rollback). Also tells why the withdrawal
+ * is still pending where the caller must say so (the abort command): `failed`, the error the try
+ * met (the platform's refusal, or a defect); `defect`, that error where it is a defect (defects.ts:
+ * a bug in model-gate, not the platform's answer), which the caller fails the run on once the
+ * release is saved, as rollBack (tick.ts) does, rather than trying again; `serving`, the other
+ * version serving now, beside which the candidate may still be live.
  */
 export async function retryWithdrawal(
-  release: Release,
-  ctx: ReleaseContext,
-  ledger?: Pick<Ledger, 'history'>,
-): Promise<Release> {
-  const { release: next, defect } = await retryWithdrawalOutcome(release, ctx, ledger);
-  if (defect) throw defect;
-  return next;
-}
-
-/**
- * retryWithdrawal, also telling why the withdrawal is still pending where the caller must say so
- * (the abort command): `failed`, the error the try met (the platform's refusal, or a defect);
- * `defect`, that error where it is a defect (defects.ts: a bug in model-gate, not the
- * platform's answer), which the caller fails the run on once the release is saved, as rollBack
- * (tick.ts) does, rather than trying again; `serving`, the other version serving now, beside which
- * the candidate may still be live.
- */
-export async function retryWithdrawalOutcome(
   release: Release,
   ctx: ReleaseContext,
   ledger?: Pick<Ledger, 'history'>,

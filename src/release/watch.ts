@@ -5,7 +5,7 @@ import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import type { ReadBack, Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
-import { hasLiveTraffic, retryWithdrawalOutcome } from './finish.js';
+import { hasLiveTraffic, retryWithdrawal } from './finish.js';
 import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import { restoreEnd } from './restore-end.js';
@@ -66,7 +66,7 @@ export async function driveReleases(
           await checkNotEnded(release, ports.ledger);
           const ctx = guarded(contextFor(model, ports), { release }, ports.ledger);
           // With the ledger: a rollback to the candidate recorded since settles it, not `from` put back.
-          ({ release: next, defect } = await retryWithdrawalOutcome(release, ctx, ports.ledger));
+          ({ release: next, defect } = await retryWithdrawal(release, ctx, ports.ledger));
           await checkNotEnded(release, ports.ledger);
         } catch (err) {
           giveUp(i, err);

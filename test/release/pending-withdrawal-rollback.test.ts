@@ -167,7 +167,7 @@ describe('a dispatch rollback while a failed candidate withdrawal is pending', (
     });
     const model = w.config.models.fraud;
     if (!model) throw new Error('no model');
-    const retried = await retryWithdrawal(pending, contextFor(model, w.ports), w.ledger);
+    const { release: retried } = await retryWithdrawal(pending, contextFor(model, w.ports), w.ledger);
     expect(w.target.state).toEqual({ stable: { version: 'v2' } });
     expect(retried.withdrawPending).toBeUndefined();
     expect(retried.reason).toMatch(
