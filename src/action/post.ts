@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
+import { TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
@@ -87,10 +88,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         // Deployed before the comment first showed its release (the job stopped in between): the
         // saved state names the candidate.
         const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
-        if (candidate)
-          core.warning(
-            `${model.name}: ${(await withdrawOnPlatform(candidate, model, ports)).done}: the job stopped before the PR comment recorded its release`,
-          );
+        if (!candidate) continue;
+        const stopped = 'the job stopped before the PR comment recorded its release';
+        const direct = await unrecordedWithdrawn(candidate, model, ports);
+        if (direct.mayBeLive) failures.push(`${model.name}: ${stopped}; ${direct.done}`);
+        else core.warning(`${model.name}: ${direct.done}: ${stopped}`);
         continue;
       }
       if (!(candidateMayBeLive(release) || idlePending(release))) continue;
@@ -242,6 +244,20 @@ async function withdrawOnPlatform(c: SavedCandidate, model: ModelConfig, ports: 
   if (result.done === 'withdrawn') return { done: `${c.to} withdrawn on the platform`, mayBeLive: false };
   if (result.done === 'not-live') return { done: `${c.to} has no live traffic`, mayBeLive: false };
   return { done: `left as it is (${result.serving} serves now, not ${c.from})`, mayBeLive: true };
+}
+
+/**
+ * A saved candidate the ledger has no release of, withdrawn on the platform directly: the platform's
+ * refusal told as any refused withdrawal is (notWithdrawn, finish.ts), not thrown, since GitHub
+ * answered; a defect is thrown.
+ */
+async function unrecordedWithdrawn(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<Direct> {
+  try {
+    return await withdrawOnPlatform(c, model, ports);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return { done: `withdrawing ${c.to} failed: ${err.message}`, mayBeLive: true };
+  }
 }
 
 /** What a change on the platform directly did, and whether the candidate may still get live traffic. */

@@ -8,22 +8,33 @@ import type { FakeGitHub } from '../support/fake-github/server.js';
 import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
-import { platformPassThrough, workspaceWith } from '../support/platform-pass-through.js';
+import { platformPassThrough, refusingWithdrawals, workspaceWith } from '../support/platform-pass-through.js';
 
 // A job cancelled between its candidate's first traffic change and the first write of the PR
 // comment (which carries the release): the comment has no release to end, so the post step used to
 // leave v2 on 10% and exit green. The main step saves the candidate for the post step before any
 // traffic change (the first test guards that order), and the post step now withdraws a saved
-// candidate the comment does not know.
+// candidate the comment does not know. Where the platform refuses, or another version serves beside
+// v2, the step fails saying v2 may still be live, as any refused withdrawal in the post step does.
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
 const shas = { base: sha(1), head: sha(2) };
+const STOPPED = 'the job stopped before the PR comment recorded its release';
+const REFUSAL = 'traffic API unavailable';
+// FRAUD_ON_SANDBOX, its traffic changed through the pass-through at ${PLATFORM_URL}.
+const behindPlatform = FRAUD_ON_SANDBOX.replace(
+  `target: { type: sandbox, url: "\${SANDBOX_URL}" }`,
+  `target: { type: sandbox, url: "\${PLATFORM_URL}" }`,
+);
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
 let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let platformUrl: string;
 let workspace: string;
+/** A pass-through that refuses every withdrawal, and a workspace whose target is it. */
+let refusing: Awaited<ReturnType<typeof refusingWithdrawals>>;
+let refusingWorkspace: string;
 /** The post step's state as the main step had saved it when v2 first got live traffic. */
 let savedAtFirstTraffic: string | undefined;
 
@@ -41,6 +52,8 @@ beforeAll(async () => {
   });
   platformUrl = platform.url;
   workspace = await workspaceWith(FRAUD_ON_SANDBOX, 'model-gate-post-unrecorded-');
+  refusing = await refusingWithdrawals(sandbox.url, REFUSAL);
+  refusingWorkspace = await workspaceWith(behindPlatform, 'model-gate-post-unrecorded-refusing-');
   github.setFile(sha(1), FILE, 'version: v1\n');
   github.setFile(sha(2), FILE, 'version: v2\n');
 });
@@ -48,6 +61,7 @@ beforeAll(async () => {
 afterAll(async () => {
   expect(github?.violations).toEqual([]);
   await platform?.close();
+  await refusing?.close();
   await sandbox?.close();
   await github?.close();
 });
@@ -64,15 +78,11 @@ const pr = (number: number) => {
 describe('a candidate deployed before the PR comment recorded its release', () => {
   it('is in the state the main step saved for the post step before its first traffic change', async () => {
     await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
-    const config = FRAUD_ON_SANDBOX.replace(
-      `target: { type: sandbox, url: "\${SANDBOX_URL}" }`,
-      `target: { type: sandbox, url: "\${PLATFORM_URL}" }`,
-    );
     const job = await runMainStep({
       eventName: 'pull_request',
       event: pr(30),
       inputs: { ledger: 'github', mode: 'tick' },
-      config,
+      config: behindPlatform,
       githubUrl: github.url,
       env: { SANDBOX_URL: sandbox.url, PLATFORM_URL: platformUrl, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
     });
@@ -82,7 +92,7 @@ describe('a candidate deployed before the PR comment recorded its release', () =
       eventName: 'pull_request',
       event: pullRequestEvent('closed', shas, { number: 30 }),
       inputs: { ledger: 'github', mode: 'tick' },
-      config,
+      config: behindPlatform,
       githubUrl: github.url,
       env: { SANDBOX_URL: sandbox.url, PLATFORM_URL: platformUrl },
     });
@@ -94,19 +104,63 @@ describe('a candidate deployed before the PR comment recorded its release', () =
       stable: { version: 'v1' },
       canary: { version: 'v2', weight: 10 },
     });
-    const post = await runStep('post.js', {
-      workspace,
-      eventName: 'pull_request',
-      event: pr(31),
-      env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: '4343' },
-      inputs: { 'github-token': 'ghs_fake_token' },
-      state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]) },
-      fromSource: true,
-    });
+    const post = await postStep(31);
     expect(post.code).toBe(0);
     expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(post.stdout).toContain(`::warning::${MODEL}: v2 withdrawn on the platform: ${STOPPED}`);
+  });
+
+  it('refused by the platform: the step fails saying the platform refused, not GitHub, and v2 keeps its traffic', async () => {
+    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v1' },
+      canary: { version: 'v2', weight: 10 },
+    });
+    const post = await postStep(32, { workspace: refusingWorkspace, platformUrl: refusing.url });
+    expect(post.code).toBe(1);
     expect(post.stdout).toContain(
-      `::warning::${MODEL}: v2 withdrawn on the platform: the job stopped before the PR comment recorded its release`,
+      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${STOPPED}; withdrawing v2 failed: sandbox ${MODEL} at ${refusing.url} refused: ${REFUSAL}`,
     );
+    expect(post.stdout).not.toContain('could not read or write the ledger');
+    expect(await fraudServing(sandbox)).toEqual({
+      stable: { version: 'v1' },
+      canary: { version: 'v2', weight: 10 },
+    });
+  });
+
+  it('beside a version another run put in place: left as it is, and the step fails saying v2 may still be live', async () => {
+    // v3 stable since the job saved v2 over v1, v2 still on 10% beside it.
+    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v3' },
+      canary: { version: 'v2', weight: 10 },
+    });
+    const post = await postStep(33);
+    expect(post.code).toBe(1);
+    expect(post.stdout).toContain(
+      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${STOPPED}; left as it is (v3 serves now, not v1)`,
+    );
+    expect(await fraudServing(sandbox)).toEqual({
+      stable: { version: 'v3' },
+      canary: { version: 'v2', weight: 10 },
+    });
   });
 });
+
+/**
+ * The post step of PR `number`'s job, which saved v2 over v1 as live and stopped before the PR
+ * comment recorded its release; its target the sandbox, or `platformUrl` in `workspace`.
+ */
+const postStep = (number: number, through?: { workspace: string; platformUrl: string }) =>
+  runStep('post.js', {
+    workspace: through?.workspace ?? workspace,
+    eventName: 'pull_request',
+    event: pr(number),
+    env: {
+      SANDBOX_URL: sandbox.url,
+      ...(through ? { PLATFORM_URL: through.platformUrl } : {}),
+      GITHUB_API_URL: github.url,
+      GITHUB_RUN_ID: '4343',
+    },
+    inputs: { 'github-token': 'ghs_fake_token' },
+    state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]) },
+    fromSource: true,
+  });
