@@ -260,9 +260,8 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
- * What makes a comment due at once. Not a watch lease's renewal (watch-lease.ts): it comes when at
- * most half the lease is left, at least 10 minutes before it ends, and the comment is rewritten at
- * least every 5 minutes anyway (`refreshMs`), so the renewal reaches it in time without a write.
+ * What makes a comment due at once. Not a watch lease's renewal (watch-lease.ts): the watch loop
+ * publishes that with `force`.
  */
 const signatureOf = (releases: Release[]) =>
   JSON.stringify(releases.map((r) => [r.model, r.status, r.phase, r.to]));

@@ -1,3 +1,4 @@
+import type { ModelConfig } from '../config/types.js';
 import type { Release } from './types.js';
 
 // A job in watch mode holds a lease on the releases it drives: schedule ticks leave them to it
@@ -5,32 +6,37 @@ import type { Release } from './types.js';
 // watches, so a job lost without clearing it (runner lost, job timeout, a post step that could not
 // reach GitHub) holds the release at most one lease's length: then a tick takes over.
 
-/** Beyond the looks a lease covers: the job's slowest look (a traffic change a platform takes a while to confirm) and save. */
-export const LEASE_MARGIN_MS = 5 * 60_000;
-/** The shortest lease, before the margin: a model looked at often still gets time for a slow look or two. */
+/** Beyond a traffic change, what one look may take: its metrics queries, the save and the comment's write. */
+const LOOK_MARGIN_MS = 5 * 60_000;
+/** The least a lease runs past the next look: renewals (each a comment write) stay this far apart. */
 const MIN_LEASE_MS = 15 * 60_000;
 
-/** How long a lease runs from its renewal, for a model looked at every `intervalMs`: three looks at least. */
-export function leaseLengthMs(intervalMs: number): number {
-  return Math.max(MIN_LEASE_MS, 3 * intervalMs) + LEASE_MARGIN_MS;
+/** The longest one look at `model` may take: a traffic change, up to its target's settle-timeout, and the margin. */
+export function slowestLookMs(model: ModelConfig): number {
+  return ('settleTimeoutMs' in model.target ? model.target.settleTimeoutMs : 0) + LOOK_MARGIN_MS;
 }
 
 /**
- * The leases one watch-mode run holds, by the index of the release it drives. A lease is renewed
- * only once less than half of it is left, at least 10 minutes before it ends: the PR comment, which
- * the job rewrites at least every 5 minutes (comment-publisher.ts), carries it before then. None
- * ends after `end`: the run's max-wait and the margin, when it stops watching anyway.
+ * The leases one watch-mode run holds, by the index of the release it drives. Between the ends of
+ * two looks at a release come at most its `interval` (the run sleeps no longer) and one pass over
+ * all the run's releases (`passMs`: each one's slowest look), so a lease still covering that is kept;
+ * else it is renewed, to run max(15 min, 3 intervals) past it. None ends after `end`: the run's
+ * max-wait and one pass, when it stops watching anyway. The run writes a renewed lease where other
+ * runs read it (a PR's comment) at once.
  */
 export class RunLeases {
   private readonly held = new Map<number, number>();
-  constructor(private readonly end: number) {}
+  constructor(
+    private readonly end: number,
+    private readonly passMs: number,
+  ) {}
 
-  /** The lease to record on release `i` at `now`. */
+  /** The lease to record on release `i` at `now`, for a model looked at every `intervalMs`. */
   renew(i: number, now: number, intervalMs: number): number {
-    const length = leaseLengthMs(intervalMs);
+    const cover = intervalMs + this.passMs;
     const held = this.held.get(i);
-    if (held !== undefined && held - now >= length / 2) return held;
-    const until = Math.min(now + length, this.end);
+    if (held !== undefined && held - now >= cover) return held;
+    const until = Math.min(now + cover + Math.max(MIN_LEASE_MS, 3 * intervalMs), this.end);
     this.held.set(i, until);
     return until;
   }

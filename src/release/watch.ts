@@ -11,7 +11,7 @@ import { contextFor, type Ports } from './ports.js';
 import { restoreEnd } from './restore-end.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
-import { LEASE_MARGIN_MS, RunLeases, withLease } from './watch-lease.js';
+import { RunLeases, slowestLookMs, withLease } from './watch-lease.js';
 import { WithdrawalRetries, withdrawalRetryMs } from './withdrawal-retries.js';
 
 export interface WatchOptions {
@@ -46,9 +46,12 @@ export async function driveReleases(
   const started = ports.clock.now();
   // In watch mode, the leases this run records on the releases it drives, renewed as it watches:
   // schedule ticks leave them to it meanwhile (watch-lease.ts). A one-pass run records none, and
-  // clears one a lost job left.
-  const leases =
-    opts.mode === 'watch' ? new RunLeases(started + opts.maxWaitMs + LEASE_MARGIN_MS) : undefined;
+  // clears one a lost job left. A lease covers one pass over them all, each at its slowest.
+  const passMs = current.reduce((sum, r) => {
+    const model = config.models[r.model];
+    return model ? sum + slowestLookMs(model) : sum;
+  }, 0);
+  const leases = opts.mode === 'watch' ? new RunLeases(started + opts.maxWaitMs + passMs, passMs) : undefined;
   // In watch mode, a withdrawal the platform refused is tried again within the job, backing off.
   const retries = new WithdrawalRetries(started + opts.maxWaitMs);
   for (;;) {
@@ -123,6 +126,9 @@ export async function driveReleases(
       }
       current[i] = withLease(next, leases?.renew(i, ports.clock.now(), model.strategy.intervalMs));
       await ports.ledger.saveRelease(current[i]);
+      // A renewed lease reaches the comment at once: the old one may end before its next refresh.
+      if (current[i].watchedUntil !== own.release.watchedUntil)
+        await ports.onProgress?.(current, { force: true });
       if (next.status !== release.status || next.phase !== release.phase)
         ports.log.info(`${next.model}: ${next.reason}`);
       // Its rollback refused: tried again after a wait (watch mode), as a pending withdrawal.

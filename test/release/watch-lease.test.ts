@@ -42,6 +42,8 @@ interface JobWorld {
   config?: Config;
   /** Run once by another job at this job's first metrics query at or after this time. */
   at?: [number, () => Promise<unknown>];
+  /** Run at every metrics query. */
+  everyQuery?: () => Promise<unknown>;
 }
 
 /** Before each metrics query: `meanwhile`, `at` and `lost` as the job's world says. */
@@ -50,6 +52,7 @@ function beforeQuery(opts: JobWorld) {
   let later = opts.at;
   return async () => {
     if (opts.lost) throw new Error('the runner lost communication with the server');
+    await opts.everyQuery?.();
     const run = pending;
     pending = undefined;
     await run?.();
@@ -96,15 +99,22 @@ async function dispatchRollback() {
   return publish(await handleCommand(mainConfig, 'rollback', inputs, ports));
 }
 
-/** A platform that applies a withdrawal at once but confirms it only once `confirmed` resolves. */
-function slowToWithdraw(confirmed: Promise<void>, applied: () => void) {
-  return (model: ModelConfig): Target => {
-    const target = targetFor(model);
+/**
+ * The sandbox as a platform that applies the changes `slow` picks at once but confirms them only
+ * once `confirmed` resolves (whatever target the job's config names: its model's own platform).
+ */
+function slowToConfirm(
+  slow: (desired: TrafficState) => boolean,
+  confirmed: Promise<void>,
+  applied: () => void,
+) {
+  return (): Target => {
+    const target = targetFor(mainConfig.models[MODEL] as ModelConfig);
     return Object.create(target, {
       write: {
         value: async (desired: TrafficState) => {
           await target.write(desired);
-          if (desired.canary && desired.canary.weight > 0) return;
+          if (!slow(desired)) return;
           applied();
           await confirmed;
         },
@@ -112,6 +122,8 @@ function slowToWithdraw(confirmed: Promise<void>, applied: () => void) {
     });
   };
 }
+
+const withdrawal = (desired: TrafficState) => !desired.canary || desired.canary.weight === 0;
 
 describe.each(STORES)('a schedule tick while a PR job watches the release, its state %s', (_, inFile) => {
   beforeEach(async () => {
@@ -151,7 +163,7 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     const { promise: withdrawn, resolve: applied } = deferred();
     const rollingBack = prJob(pullRequest('v2', 2), 'watch', {
       candidateErrors: 0.09,
-      target: slowToWithdraw(confirmed, applied),
+      target: slowToConfirm(withdrawal, confirmed, applied),
     });
     await withdrawn;
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
@@ -171,6 +183,36 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     if (inFile) return;
     expect(comment()).toContain('## model-gate: ❌ Rolled back');
     expect(comment()).not.toContain('without recording');
+  });
+
+  it('a job whose step-up its platform takes 25 minutes to confirm (settle-timeout 30m) holds its lease through it: a tick meanwhile leaves v2 on 50% to the job', async () => {
+    const { promise: confirmed, resolve: confirm } = deferred();
+    const { promise: steppedUp, resolve: applied } = deferred();
+    // Its serving layer (here the sandbox) takes its time: the job may wait up to 30 minutes.
+    const slowPlatform = world.configWith('[5, 50]', {
+      target: '{ type: http, url: "https://serving.example.com", settle-timeout: 30m }',
+    });
+    const watching = prJob(pullRequest('v2', 2), 'watch', {
+      config: slowPlatform,
+      target: slowToConfirm((desired) => desired.canary?.weight === 50, confirmed, applied),
+    });
+    await steppedUp;
+    // Its lease, renewed at its last look, covers a change that takes the whole settle-timeout.
+    world.clock.advance(25 * 60_000);
+    const tick = await scheduleTick();
+    expect(tick.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(tick.releases).toEqual([]);
+    expect(tick.warnings).toEqual([]);
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 50 } });
+    confirm();
+    const result = await watching;
+    expect(result.releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
+    expect(result.releases[0]?.phases.map((p) => [p.weight, p.outcome])).toEqual([
+      [5, 'passed'],
+      [50, 'passed'],
+    ]);
+    if (inFile) return;
+    expect(comment()).toContain('Ready to merge');
   });
 
   it('a job whose post step withdrew v2 but could not record it leaves its lease: the first tick after the lease records v2 withdrawn', async () => {
@@ -201,7 +243,7 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     expect(comment()).not.toContain('Analysing');
   });
 
-  it('a job lost mid-watch holds the release only for its short lease (15m + 5m), not its max-wait (5h); then a tick takes over', async () => {
+  it('a job lost mid-watch holds the release only for its short lease (15m, its 10s interval and 5m for its slowest look), not its max-wait (5h); then a tick takes over', async () => {
     const event = pullRequest('v2', 2);
     const started = world.clock.now();
     await expect(prJob(event, 'watch', { lost: true }, 5 * 3_600_000)).rejects.toThrow('runner lost');
@@ -210,7 +252,7 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
     world.clock.advance(15 * 60_000);
     const early = await scheduleTick();
-    const until = new Date(started + 20 * 60_000).toISOString().slice(11, 16);
+    const until = new Date(started + 20 * 60_000 + 10_000).toISOString().slice(11, 16);
     const why = `the job of PR #${world.pr} watches v2 until ${until} UTC; this tick leaves it to that job`;
     expect(early.skipped).toEqual([{ model: MODEL, why, kind: 'note' }]);
     expect(await recorded()).toEqual(left);
@@ -228,7 +270,7 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
 
   it('a job watching for nearly 3h renews its short lease as it goes: a tick an hour in, in its first step, still leaves v2 to it', async () => {
     // At 20 requests/s, each step takes about 83 minutes to see the 100k requests it needs. The
-    // renewed lease reaches the comment with its 5-minute refresh, before the old lease ends.
+    // job writes a renewed lease where ticks read it at once, before the old lease ends.
     const longSteps = world.configWith('[5, 50]', {
       stepDuration: '2h',
       minRequests: 100_000,
@@ -236,12 +278,15 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     });
     let tick: Awaited<ReturnType<typeof scheduleTick>> | undefined;
     let leaseThen: number | undefined;
+    /** At each look, how long the lease a tick would read still runs. */
+    const leftAtLooks: number[] = [];
     const started = world.clock.now();
     const result = await prJob(
       pullRequest('v2', 2),
       'watch',
       {
         config: longSteps,
+        everyQuery: async () => leftAtLooks.push(((await recorded())?.watchedUntil ?? 0) - world.clock.now()),
         at: [
           started + 60 * 60_000,
           async () => {
@@ -254,9 +299,13 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     );
     expect(tick?.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
     expect(tick?.releases).toEqual([]);
-    // The stored lease ends within one lease (20m) of the tick, not at the job's max-wait.
+    // The stored lease ends within one lease (21m) of the tick, not at the job's max-wait.
     expect(leaseThen).toBeGreaterThan(started + 60 * 60_000);
-    expect(leaseThen).toBeLessThanOrEqual(started + 80 * 60_000);
+    expect(leaseThen).toBeLessThanOrEqual(started + 81 * 60_000);
+    // At every look, a tick would have left v2 to the job, the lease covering at least the rest of
+    // a look at its slowest (5 minutes: the sandbox has no settle-timeout).
+    expect(leftAtLooks.length).toBeGreaterThan(100);
+    expect(Math.min(...leftAtLooks)).toBeGreaterThanOrEqual(5 * 60_000);
     expect(result.releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
     expect(result.releases[0]?.phases.map((p) => [p.weight, p.outcome])).toEqual([
       [5, 'passed'],

@@ -97,13 +97,20 @@ export interface RaceWorld {
   /** fraud-detector as a canary on the sandbox, as configOf has it (`steps` like "[10, 50]"). */
   configWith(
     steps: string,
-    opts?: { stepDuration?: string; minRequests?: number; interval?: string; onMerge?: string },
+    opts?: {
+      stepDuration?: string;
+      minRequests?: number;
+      interval?: string;
+      onMerge?: string;
+      target?: string;
+    },
   ): Config;
   /**
    * fraud-detector on the sandbox under `strategy` (a YAML flow map), its metrics the sandbox's,
-   * judged by its error rate (max 2%); `onMerge`, its on-merge setting.
+   * judged by its error rate (max 2%); `onMerge`, its on-merge setting; `target`, its target
+   * instead of the sandbox (a YAML flow map).
    */
-  configOf(strategy: string, opts?: { onMerge?: string }): Config;
+  configOf(strategy: string, opts?: { onMerge?: string; target?: string }): Config;
   /** Keep the releases in a new ledger file (`inFile`), or on the GitHub stand-in. */
   useLedgerFile(inFile: boolean, prefix: string): Promise<void>;
   /** What the sandbox serves of the model. */
@@ -152,14 +159,14 @@ export function useRaceWorld(opts: {
         rest,
       );
     },
-    configOf(strategy, { onMerge } = {}) {
+    configOf(strategy, { onMerge, target = `{ type: sandbox, url: "\${SANDBOX_URL}" }` } = {}) {
       const merge = onMerge ? `\n    on-merge: ${onMerge}` : '';
       return parseConfig(
         `version: 1
 models:
   ${MODEL}:
     source: { file: model.yaml, key: version }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    target: ${target}
     metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
     strategy: ${strategy}${merge}
     gates:
