@@ -113,8 +113,9 @@ async function analyse(
 ): Promise<RunResult> {
   const result = await prepare(config, event, ports, opts);
   if (opts.dryRun) return result;
-  // Record the releases before deploying anything, so a job killed from here on is resumed.
-  await ports.onProgress?.(result.releases);
+  // Record the releases before deploying anything, so a job killed from here on is resumed (in
+  // watch mode, driveReleases records them under the job's lease).
+  if (opts.mode !== 'watch') await ports.onProgress?.(result.releases);
   return { ...result, releases: await driveReleases(config, result.releases, ports, opts) };
 }
 

@@ -11,9 +11,12 @@ const LOOK_MARGIN_MS = 5 * 60_000;
 /** The least a lease runs past the next look: renewals (each a comment write) stay this far apart. */
 const MIN_LEASE_MS = 15 * 60_000;
 
-/** The longest one look at `model` may take: a traffic change, up to its target's settle-timeout, and the margin. */
+/**
+ * The longest one look at `model` may take: two traffic changes, each up to its target's
+ * settle-timeout (a step-up the platform never confirms, then the rollback), and the margin.
+ */
 export function slowestLookMs(model: ModelConfig): number {
-  return ('settleTimeoutMs' in model.target ? model.target.settleTimeoutMs : 0) + LOOK_MARGIN_MS;
+  return ('settleTimeoutMs' in model.target ? 2 * model.target.settleTimeoutMs : 0) + LOOK_MARGIN_MS;
 }
 
 /**

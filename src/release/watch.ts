@@ -49,9 +49,29 @@ export async function driveReleases(
   // clears one a lost job left. A lease covers one pass over them all, each at its slowest.
   const passMs = current.reduce((sum, r) => {
     const model = config.models[r.model];
-    return model ? sum + slowestLookMs(model) : sum;
+    const looked = r.status === 'analysing' || r.withdrawPending || idlePending(r);
+    return model && looked ? sum + slowestLookMs(model) : sum;
   }, 0);
   const leases = opts.mode === 'watch' ? new RunLeases(started + opts.maxWaitMs + passMs, passMs) : undefined;
+  if (leases) {
+    // Under the lease from the first look on (it deploys, which may take the whole settle-timeout),
+    // recorded where ticks read it before that look.
+    let taken = false;
+    for (const [i, r] of current.entries()) {
+      const model = config.models[r.model];
+      if (!model || r.status !== 'analysing') continue;
+      try {
+        await checkNotEnded(r, ports.ledger);
+      } catch (err) {
+        giveUp(i, err);
+        continue;
+      }
+      current[i] = withLease(r, leases.renew(i, started, model.strategy.intervalMs));
+      await ports.ledger.saveRelease(current[i]);
+      taken = true;
+    }
+    if (taken) await ports.onProgress?.(current, { force: true });
+  }
   // In watch mode, a withdrawal the platform refused is tried again within the job, backing off.
   const retries = new WithdrawalRetries(started + opts.maxWaitMs);
   for (;;) {

@@ -185,6 +185,23 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     expect(comment()).not.toContain('without recording');
   });
 
+  it('a tick while the PR job deploys v2 to its first step (5%, slow to confirm) leaves v2 to the job: the lease is on record before the first look', async () => {
+    const { promise: confirmed, resolve: confirm } = deferred();
+    const { promise: deploying, resolve: applied } = deferred();
+    const watching = prJob(pullRequest('v2', 2), 'watch', {
+      target: slowToConfirm((desired) => desired.canary?.weight === 5, confirmed, applied),
+    });
+    await deploying;
+    world.clock.advance(60_000);
+    const tick = await scheduleTick();
+    expect(tick.skipped).toEqual([{ model: MODEL, why: expect.stringMatching(LEASE_NOTE), kind: 'note' }]);
+    expect(tick.releases).toEqual([]);
+    // Not the default branch's first step (10%).
+    expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 5 } });
+    confirm();
+    expect((await watching).releases).toMatchObject([{ to: 'v2', status: 'ready' }]);
+  });
+
   it('a job whose step-up its platform takes 25 minutes to confirm (settle-timeout 30m) holds its lease through it: a tick meanwhile leaves v2 on 50% to the job', async () => {
     const { promise: confirmed, resolve: confirm } = deferred();
     const { promise: steppedUp, resolve: applied } = deferred();
