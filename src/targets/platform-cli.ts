@@ -36,8 +36,9 @@ const THROTTLE_ATTEMPTS = 5;
 /**
  * Runs one CLI call and returns its standard output. Throttling is retried with a growing
  * pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout. With
- * `deadline` (a traffic change's), that is the change's: no pause goes past it, and the command
- * is stopped when the change's time is up (change-deadline.ts), whatever its own `timeout`.
+ * `deadline` (a traffic change's), that is the change's: a pause is cut short to end at it, for a
+ * last try there (change-deadline.ts gives that try its grace), none after it; and the command is
+ * stopped when the change's time is up, whatever its own `timeout`.
  */
 export async function callCli(
   cli: PlatformCli,
@@ -49,7 +50,8 @@ export async function callCli(
   const argv = [cli.program, ...args];
   const { deadline } = options;
   const busyUntil = deadline?.at ?? clock.now() + timing.settleTimeoutMs;
-  const inTime = (pause: number) => !deadline || clock.now() + pause <= deadline.at;
+  // A wait is cut to the time left, so the last try falls on the deadline, not a pause before it.
+  const timeLeft = (until: number | undefined) => (until === undefined ? Infinity : until - clock.now());
   let throttled = 0;
   for (;;) {
     const limit = callLimit(timing.timeoutMs, clock, deadline);
@@ -57,13 +59,12 @@ export async function callCli(
     const result = await runCli(argv, { timeoutMs: limit.ms, cutBy: limit.cutBy, input: options.input });
     if (result.exitCode === 0) return result.stdout;
     const kind = cli.classify(result);
-    const pause = timing.pollIntervalMs * 2 ** throttled;
-    if (kind === 'throttled' && ++throttled < THROTTLE_ATTEMPTS && inTime(pause)) {
-      await clock.sleep(pause);
+    if (kind === 'throttled' && ++throttled < THROTTLE_ATTEMPTS && timeLeft(deadline?.at) > 0) {
+      await clock.sleep(Math.min(timing.pollIntervalMs * 2 ** (throttled - 1), timeLeft(deadline?.at)));
       continue;
     }
-    if (kind === 'busy' && options.waitWhileBusy && clock.now() + timing.pollIntervalMs <= busyUntil) {
-      await clock.sleep(timing.pollIntervalMs);
+    if (kind === 'busy' && options.waitWhileBusy && timeLeft(busyUntil) > 0) {
+      await clock.sleep(Math.min(timing.pollIntervalMs, timeLeft(busyUntil)));
       continue;
     }
     const why = lastLines(result.stderr);
@@ -73,10 +74,15 @@ export async function callCli(
       );
     }
     if (kind === 'throttled') {
-      const until =
-        deadline && throttled < THROTTLE_ATTEMPTS ? `, when ${settleTimeoutOf(deadline)} ran out` : '';
+      const tries = throttled === 1 ? '1 try' : `${throttled} tries`;
+      // Fewer tries than allowed: the change's deadline, reached, stopped the retrying.
+      const ranOut = deadline && throttled < THROTTLE_ATTEMPTS;
+      const until = ranOut ? `, when ${settleTimeoutOf(deadline)} ran out` : '';
+      const todo = ranOut
+        ? "try again later, or raise the target's settle-timeout to retry for longer"
+        : 'try again later';
       throw new TargetError(
-        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${throttled} tries${until}: ${why}`,
+        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${tries}${until}: ${why}; ${todo}`,
       );
     }
     throw new TargetError(
@@ -105,9 +111,9 @@ export function parseCliJson<S extends z.ZodType>(schema: S, stdout: string, wha
 export type Settled<T> = { done: true; value: T } | { done: false; why: string };
 
 /**
- * Looks (`look`) every poll interval until the platform has settled; after the settle
- * timeout (from when the traffic change began, with `deadline`), fails with TargetBusyError
- * saying what it was still doing.
+ * Looks (`look`) every poll interval, and a last time at the settle timeout (from when the
+ * traffic change began, with `change`), until the platform has settled; then fails with
+ * TargetBusyError saying what it was still doing.
  */
 export async function waitUntilSettled<T>(
   look: () => Promise<Settled<T>>,
@@ -120,11 +126,13 @@ export async function waitUntilSettled<T>(
   for (;;) {
     const seen = await look();
     if (seen.done) return seen.value;
-    if (clock.now() + timing.pollIntervalMs > deadline) {
+    const left = deadline - clock.now();
+    if (left <= 0) {
       throw new TargetBusyError(
         `${description} did not settle within ${formatDuration(timing.settleTimeoutMs)}: ${seen.why}; try again later`,
       );
     }
-    await clock.sleep(timing.pollIntervalMs);
+    // The last look falls on the deadline: one a poll interval early could miss a late settling.
+    await clock.sleep(Math.min(timing.pollIntervalMs, left));
   }
 }

@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { KServeTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { TargetError } from '../../src/core/errors.js';
 import { changeDeadline, DEADLINE_GRACE_MS } from '../../src/targets/change-deadline.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { callCli } from '../../src/targets/platform-cli.js';
 import { reconcile } from '../../src/targets/reconcile.js';
+import { knownOf } from '../../src/targets/target.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { step } from './drive.js';
@@ -135,5 +137,86 @@ describe('a CLI command of a traffic change', () => {
       `\`kubectl patch ${ISVC} fraud -n ml --type merge -p "{}"\` was not made: the traffic change's settle-timeout (1m) had run out; raise the target's settle-timeout if the platform is just slow`,
     );
     expect(await calls(`patch ${ISVC}`)).toBe(1);
+  });
+});
+
+// A poll interval that does not divide settle-timeout: the last poll before the deadline falls 4 s
+// short of it (56 s of 1m), and every wait there is cut to end at the deadline, for a last try on it.
+const offGrid: KServeTargetConfig = { ...config, pollIntervalMs: 7_000 };
+const askedFor = step('v1', 'v2', 10);
+
+/** A patch refused as conflicting `conflicts` times, every 7 s from 0; its read-back, and when it came. */
+async function patchedAfterConflicts(conflicts: number, clock: FakeClock) {
+  await standins.fault({ cli: 'kubectl', op: `patch ${ISVC}`, kind: 'conflict', times: conflicts });
+  const readBack = await kserveTarget(offGrid, 'fraud', clock).write(askedFor);
+  if (!readBack) throw new Error('the kserve target returns a read-back from write');
+  return readBack;
+}
+
+const throttledGet = (times: number) =>
+  standins.fault({ cli: 'kubectl', op: `get ${ISVC}`, kind: 'throttle', times });
+const getLine = `\`kubectl get ${ISVC} fraud -n ml -o json\``;
+const rateLimited = (tries: string) =>
+  `KServe InferenceService fraud (namespace ml) kept refusing ${getLine} for rate limits after ${tries}, when the traffic change's settle-timeout (1m) ran out: Error from server (TooManyRequests)`;
+
+describe('a traffic change near its deadline, polled every 7s within a 1m settle-timeout', () => {
+  it('retries a read-back throttled with 4s left at the deadline, and reads the change back', async () => {
+    await standins.seed(cluster(0));
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const readBack = await patchedAfterConflicts(8, clock);
+    expect(clock.now() - t0).toBe(56_000); // the patch went through with 4 s left
+    await throttledGet(1);
+    await expect(readBack(knownOf(askedFor))).resolves.toEqual(askedFor);
+    expect(clock.now() - t0).toBe(60_000);
+  });
+
+  it('says the rate limit outlasted the change only when it did, counting the tries', async () => {
+    await standins.seed(cluster(0));
+    const clock = new FakeClock();
+    const readBack = await patchedAfterConflicts(8, clock);
+    await throttledGet(2); // at 56 s and again at the deadline
+    const err = await readBack(knownOf(askedFor)).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetError);
+    expect((err as Error).message).toContain(rateLimited('2 tries'));
+    expect((err as Error).message).toMatch(
+      /; try again later, or raise the target's settle-timeout to retry for longer$/,
+    );
+  });
+
+  it('makes a patch refused as conflicting until 56s once more at the deadline', async () => {
+    await standins.seed(cluster(0));
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const readBack = await patchedAfterConflicts(9, clock); // 0, 7, ..., 56 s; through at 60 s
+    expect(clock.now() - t0).toBe(60_000);
+    await expect(readBack(knownOf(askedFor))).resolves.toEqual(askedFor);
+
+    // A read-back throttled at the deadline has no time for another try: it says so, in good English.
+    await standins.seed(cluster(0));
+    const late = await patchedAfterConflicts(9, clock);
+    await throttledGet(1);
+    await expect(late(knownOf(askedFor))).rejects.toThrow(rateLimited('1 try'));
+  });
+
+  it('takes a last look at the deadline, and sees a rollout that settled by then', async () => {
+    // KServe acts on the patch at the 10th read: looks every 7 s would see it at 63 s, past the deadline.
+    await standins.seed(cluster(9));
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    await expect(reconcile(kserveTarget(offGrid, 'fraud', clock), askedFor)).resolves.toEqual(askedFor);
+    expect(clock.now() - t0).toBe(60_000);
+  });
+
+  it('gives up on a rollout that never settles at the deadline, not a poll before it', async () => {
+    await standins.seed(cluster(1_000));
+    const clock = new FakeClock();
+    const t0 = clock.now();
+    const err = await reconcile(kserveTarget(offGrid, 'fraud', clock), askedFor).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TargetBusyError);
+    expect((err as Error).message).toMatch(
+      /^KServe InferenceService fraud \(namespace ml\) did not settle within 1m: it is still rolling out/,
+    );
+    expect(clock.now() - t0).toBe(60_000);
   });
 });
