@@ -43,3 +43,14 @@ export function formatDuration(ms: number): string {
   }
   return text;
 }
+
+/**
+ * A measured time for a message (how long a call was retried, what a deadline left of it): whole
+ * seconds from 1s up (`1s`, `6s`, `1m30s`), milliseconds only below (`250ms`). A clock's reading
+ * shown whole (`1s6ms`, `5625ms`) reads like a setting nobody wrote. Configured values keep
+ * formatDuration, which shows them exactly as they read back.
+ */
+export function formatElapsed(ms: number): string {
+  if (!Number.isFinite(ms)) return String(ms);
+  return formatDuration(Math.abs(ms) < 999.5 ? ms : Math.round(ms / 1000) * 1000);
+}

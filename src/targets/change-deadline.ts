@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
@@ -49,6 +49,9 @@ export interface CallLimit {
   /** Set when the deadline, not the call's own `timeout`, set `ms`: why, for its message. */
   cutBy?: string;
 }
+
+/** `limit` for a message: what the deadline left as the clock read it (`6s`), or the `timeout` as configured. */
+export const limitText = (limit: CallLimit) => (limit.cutBy ? formatElapsed : formatDuration)(limit.ms);
 
 /** How long a call begun now may take: its `timeout`, or what `deadline` (with the grace) leaves. */
 export function callLimit(timeoutMs: number, clock: Clock, deadline?: ChangeDeadline): CallLimit {

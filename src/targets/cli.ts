@@ -4,6 +4,7 @@ import { getExecOutput } from '@actions/exec';
 import { TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { clip } from '../core/text.js';
+import { limitText } from './change-deadline.js';
 
 export interface CliResult {
   exitCode: number;
@@ -88,7 +89,7 @@ export async function runCli(
   if ((result.exitCode === 124 || result.exitCode === 137) && Date.now() - started >= ms) {
     const [cut, field] = options.cutBy ? [`, ${options.cutBy}`, 'settle-timeout'] : ['', 'timeout'];
     throw new TargetError(
-      `${options.label ?? `\`${commandLine(argv)}\``} did not finish within ${seconds(ms)}${cut}; it was stopped (raise the target's ${field} if the platform is just slow)`,
+      `${options.label ?? `\`${commandLine(argv)}\``} did not finish within ${limitText({ ms, cutBy: options.cutBy })}${cut}; it was stopped (raise the target's ${field} if the platform is just slow)`,
     );
   }
   if (result.exitCode === 127 && /failed to run command/.test(result.stderr)) {
@@ -176,5 +177,3 @@ function logStderr(label: string, result: CliResult): void {
     `${redact(`${label} failed (${exitStatus(result.exitCode)}); its stderr:\n${body}`)}\n`,
   );
 }
-
-const seconds = (ms: number) => (ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);

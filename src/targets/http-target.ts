@@ -1,6 +1,6 @@
 import { request } from 'undici';
 import { z } from 'zod';
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { HttpTargetConfig, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
@@ -14,6 +14,7 @@ import {
   callLimit,
   changeDeadline,
   changesWithin,
+  limitText,
   outOfTime,
 } from './change-deadline.js';
 import { TargetBusyError } from './errors.js';
@@ -107,7 +108,26 @@ function json(answer: Answer): unknown {
 /** The start of a body for a message, on one line; an HTML page as its text. */
 function excerpt(text: string): string {
   const plain = /^\s*</.test(text) ? text.replace(/<[^>]*>/g, ' ') : text;
-  return JSON.stringify(clip(hideUrlSecrets(plain.replace(/\s+/g, ' ').trim()), 160));
+  return JSON.stringify(oneLine(plain));
+}
+
+/** Text from the service (or about it) for a message: on one line, cut, no URL's secrets. */
+const oneLine = (text: string) => clip(hideUrlSecrets(text.replace(/\s+/g, ' ').trim()), 160);
+
+/**
+ * `path` (`/traffic`) after the path of the target's `url`, whose query is kept: a gateway's key
+ * (`https://host/api?code=...`) goes with every request, not into the path.
+ */
+function endpoint(url: string, path: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return `${url.replace(/\/+$/, '')}${path}`;
+  }
+  u.pathname = `${u.pathname.replace(/\/+$/, '')}${path}`;
+  u.hash = '';
+  return u.toString();
 }
 
 /**
@@ -133,8 +153,7 @@ export function httpTarget(
   // Credentials in the URL (`https://user:${PASS}@host`) become an Authorization header: undici
   // would drop them without a word.
   const { url: plainUrl, headers } = withUrlCredentials(config.url, config.headers);
-  const base = plainUrl.replace(/\/+$/, '');
-  const description = `serving layer at ${safeUrl(base)}`;
+  const description = `serving layer at ${safeUrl(endpoint(plainUrl, ''))}`;
   const planned = model ? plannedWeights(model) : [];
   let capabilities: HttpCapabilities | undefined;
 
@@ -148,11 +167,11 @@ export function httpTarget(
   function inAll(within: Budget, retriedMs = 0): string {
     const spent = clock.now() - within.began;
     if (spent - retriedMs < config.pollIntervalMs) return '';
-    return `, giving up ${formatDuration(spent)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)})`;
+    return `, giving up ${formatElapsed(spent)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)})`;
   }
 
   async function call(method: 'GET' | 'PUT', path: string, within: Budget, body?: unknown): Promise<Answer> {
-    const url = `${base}${path}`;
+    const url = endpoint(plainUrl, path);
     // Cut to what the change (or read) has left: its last request ends with it, not `timeout` later.
     const limit = callLimit(config.timeoutMs, clock, within);
     if (limit.ms <= 0) throw outOfTime(`${method} ${safeUrl(url)}`, within);
@@ -174,9 +193,7 @@ export function httpTarget(
         const cut = limit.cutBy
           ? `, ${limit.cutBy}; raise the target's settle-timeout if the service is just slow`
           : '';
-        throw new TargetError(
-          `${method} ${safeUrl(url)} failed: no answer within ${formatDuration(limit.ms)}${cut}`,
-        );
+        throw new TargetError(`${method} ${safeUrl(url)} failed: no answer within ${limitText(limit)}${cut}`);
       }
       const code = e.code ?? e.cause?.code;
       const failure = `${method} ${safeUrl(url)} failed: ${hideUrlSecrets(e.message)}`;
@@ -187,7 +204,7 @@ export function httpTarget(
       text = await res.body.text();
     } catch (err) {
       throw new TargetError(
-        `${method} ${safeUrl(url)} failed while reading the answer: ${(err as Error).message}`,
+        `${method} ${safeUrl(url)} failed while reading the answer: ${hideUrlSecrets((err as Error).message)}`,
       );
     }
     return {
@@ -225,7 +242,7 @@ export function httpTarget(
       if (left <= 0) {
         const retried = clock.now() - started;
         if (unreachable) {
-          const still = retried > 0 ? ` (still after retrying for ${formatDuration(retried)})` : '';
+          const still = retried > 0 ? ` (still after retrying for ${formatElapsed(retried)})` : '';
           throw new TargetError(`${unreachable.message}${still}${inAll(within, retried)}`);
         }
         return { ...(answer as Answer), ...(retried > 0 ? { retriedMs: retried } : {}) };
@@ -239,14 +256,14 @@ export function httpTarget(
   /** What the service said went wrong: its `error`, else the start of the body. */
   const errorOf = (a: Answer) => {
     const message = (json(a) as { error?: unknown } | undefined)?.error;
-    if (typeof message === 'string') return message;
+    if (typeof message === 'string') return oneLine(message);
     return a.text.trim() ? excerpt(a.text) : '(empty body)';
   };
 
   /** The error for an answer that is not a success, once any retrying is over. */
   function refusal(answer: Answer, what: string, within: Budget): TargetError {
     const said = errorOf(answer);
-    const retried = answer.retriedMs ? ` for ${formatDuration(answer.retriedMs)}` : '';
+    const retried = answer.retriedMs ? ` for ${formatElapsed(answer.retriedMs)}` : '';
     const during = `${retried}${PASSING_STATUS.has(answer.status) ? inAll(within, answer.retriedMs) : ''}`;
     switch (answer.status) {
       case 409: {
@@ -304,7 +321,7 @@ export function httpTarget(
       const left = within.at - clock.now();
       if (left <= 0) {
         throw new TargetBusyError(
-          `${description} did not settle: it still reports updating: true ${formatDuration(clock.now() - within.began)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)}); try again later`,
+          `${description} did not settle: it still reports updating: true ${formatElapsed(clock.now() - within.began)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)}); try again later`,
         );
       }
       await clock.sleep(Math.min(config.pollIntervalMs, left));
