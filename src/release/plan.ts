@@ -256,9 +256,19 @@ function planOf(models: PlannedModel[]): Plan {
   };
 }
 
-/** How long an A/B runs: not a fixed step, so the plan says what ends it and what drives it. */
+/** The action's default max-wait: how long one job in watch mode drives a release. */
+const JOB_MAX_WAIT_MS = 5 * 3_600_000;
+
+/**
+ * How long an A/B runs: not a fixed step, so the plan says what ends it and, when it may outlast
+ * a job, what drives it.
+ */
 const abLength = (capMs: number) =>
-  `until its conversion gates decide or reach their planned sample size, at most ${formatDuration(capMs)} (step-duration); longer than a job, so drive it with schedule ticks (command: tick)`;
+  `until its conversion gates decide or reach their planned sample size, at most ${formatDuration(capMs)} (step-duration)${
+    capMs > JOB_MAX_WAIT_MS
+      ? `; longer than a job's max-wait (${formatDuration(JOB_MAX_WAIT_MS)} by default), so drive it with schedule ticks (command: tick)`
+      : ''
+  }`;
 
 function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
   const { strategy } = model;

@@ -34,7 +34,18 @@ describe('the plan of an A/B', () => {
       parseConfig(config('{ type: sandbox, url: "http://127.0.0.1:8080" }'), {}).config,
     ).models;
     expect(model ? plannedLines(model) : []).toContain(
-      '  runs: until its conversion gates decide or reach their planned sample size, at most 14d (step-duration); longer than a job, so drive it with schedule ticks (command: tick)',
+      "  runs: until its conversion gates decide or reach their planned sample size, at most 14d (step-duration); longer than a job's max-wait (5h by default), so drive it with schedule ticks (command: tick)",
+    );
+  });
+
+  it('capped within a job (step-duration 1m), needs no schedule ticks to say so', () => {
+    const short = config('{ type: sandbox, url: "http://127.0.0.1:8080" }').replace(
+      '{ type: ab, split: 50 }',
+      '{ type: ab, split: 50, step-duration: 1m }',
+    );
+    const [model] = planAll(parseConfig(short, {}).config).models;
+    expect(model ? plannedLines(model) : []).toContain(
+      '  runs: until its conversion gates decide or reach their planned sample size, at most 1m (step-duration)',
     );
   });
 
