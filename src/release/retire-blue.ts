@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { ModelConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
@@ -65,12 +65,12 @@ export async function retireBlue(
     // leaves green alone), and some platforms (KServe) do not report a version without traffic.
     if (idle === blue)
       say(
-        `blue ${blue}${as ? ` (${as})` : ''} kept for a rollback for another ${formatDuration(left)} (${window})`,
+        `blue ${blue}${as ? ` (${as})` : ''} kept for a rollback for another ${formatElapsed(left)} (${window})`,
         false,
       );
     else if (idle === undefined)
       say(
-        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatDuration(left)} of its ${window} left: a rollback to ${blue} ${again}`,
+        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatElapsed(left)} of its ${window} left: a rollback to ${blue} ${again}`,
         false,
       );
     else say(`blue ${blue} not kept for a rollback: ${changed(serving)}`);

@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
@@ -132,7 +132,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
         judged,
         pending,
         looks,
-        `once ${decided.join(', ')} decided (after ${formatDuration(elapsed)})`,
+        `once ${decided.join(', ')} decided (after ${formatElapsed(elapsed)})`,
         ctx,
       );
     }
@@ -140,7 +140,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   const waitingFor =
     pending.length > 0
       ? pending.map((g) => (ab ? waitingText(g, looks.get(g)) : g.name)).join(', ')
-      : `the end of the hold (${formatDuration((phase?.holdMs ?? 0) - elapsed)} left)`;
+      : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
   return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
 }
 

@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, type TrafficState } from '../core/traffic.js';
@@ -171,10 +171,13 @@ export async function driveReleases(
     const left = opts.maxWaitMs - (ports.clock.now() - started);
     if (left <= 0 || interval > left) {
       const still = analysing.map((r) => r.model).join(', ');
+      // A clock difference, in whole seconds rounded down: rounded up, 29.6s left would read as
+      // the 30s interval it is too short for.
+      const shown = formatElapsed(left >= 1000 ? Math.floor(left / 1000) * 1000 : left);
       const why =
         left <= 0
           ? 'time budget (max-wait) reached'
-          : `the next look (in ${formatDuration(interval)}) would be past the time budget (max-wait, ${formatDuration(left)} left)`;
+          : `the next look (in ${formatDuration(interval)}) would be past the time budget (max-wait, ${shown} left)`;
       ports.log.warn(`${why} with ${still} still analysing: the next run resumes`);
       // This run stops watching: the next tick need not wait for its lease to end.
       for (const [i, r] of current.entries()) {
