@@ -16,7 +16,7 @@ import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
 import { type Decision, releaseSentence, runDecision } from '../report/decision.js';
-import { renderMarkdown } from '../report/markdown.js';
+import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { debugStack } from './defect-stack.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
@@ -194,7 +194,9 @@ async function runEvent(
 
 /**
  * The PR comments, the report file and the job summary, and `comment-url`. `quiet`: the event's
- * PR has nothing to say, so only a comment it already has is updated.
+ * PR has nothing to say, so only a comment it already has is updated. A comment GitHub would not
+ * take still fails the run, once the report file and the summary (local files, which GitHub
+ * being down cannot take away) are written and say so.
  */
 async function publish(
   config: Config,
@@ -206,29 +208,32 @@ async function publish(
   quiet: boolean,
 ) {
   let summarised = result;
+  let commentFailed: { error: unknown } | undefined;
   if (setup.publisher && setup.ledger) {
     const notes = new Map<number, RunResult['skipped']>();
-    if (event.kind === 'pull_request') {
-      const speaks = !quiet || (await setup.ledger.commentFor(event.pr.number).load()) !== undefined;
-      if (speaks) notes.set(event.pr.number, result.skipped);
-    }
-    for (const n of result.notify ?? [])
-      notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why, kind: 'note' }]);
     try {
+      if (event.kind === 'pull_request') {
+        const speaks = !quiet || (await setup.ledger.commentFor(event.pr.number).load()) !== undefined;
+        if (speaks) notes.set(event.pr.number, result.skipped);
+      }
+      for (const n of result.notify ?? [])
+        notes.set(n.pr, [...(notes.get(n.pr) ?? []), { model: n.model, why: n.why, kind: 'note' }]);
       await setup.publisher.publish({ final: true, notes, rollbacks: result.rollbacks });
       const url = commentUrl(event, result, setup.ledger);
       if (url) core.setOutput('comment-url', url);
     } catch (error) {
       // A fork's pull_request run has a read-only token: the summary and a notice say why instead.
       const forkSkipped = result.skipped.some((s) => s.kind === 'fork');
-      if (!forkSkipped || !forkOnPullRequest(event) || !isRefusedWrite(error)) throw error;
-      const why = forkNoticeWithoutComment(error);
-      core.notice(why, { title: 'model-gate: fork PR not deployed' });
-      summarised = { ...result, skipped: [{ model: '*', why, kind: 'fork' }] };
+      if (forkSkipped && forkOnPullRequest(event) && isRefusedWrite(error)) {
+        const why = forkNoticeWithoutComment(error);
+        core.notice(why, { title: 'model-gate: fork PR not deployed' });
+        summarised = { ...result, skipped: [{ model: '*', why, kind: 'fork' }] };
+      } else commentFailed = { error };
     }
   }
+  const rendered = renderMarkdown(config, summarised, { now: Date.now(), runUrl: setup.runUrl });
   // The runner masks the log, not the summary or the report file.
-  const report = redact(renderMarkdown(config, summarised, { now: Date.now(), runUrl: setup.runUrl }));
+  const report = redact(commentFailed ? withCommentFailure(rendered, commentFailed.error) : rendered);
   const dir = env.RUNNER_TEMP ?? '.';
   await mkdir(dir, { recursive: true });
   const reportPath = join(dir, 'model-gate-report.md');
@@ -240,21 +245,35 @@ async function publish(
   if (result.serving !== undefined) {
     for (const r of result.releases.filter(stuck))
       core.warning(releaseSentence(r, true), { title: `${r.model} ${r.to} may still get live traffic` });
-    return;
-  }
-  if (decision === 'failed') {
+  } else if (decision === 'failed') {
     // An annotation per failed gate, with the evidence; the step's own error sums them up.
     for (const r of result.releases.filter((x) => x.status === 'failed')) {
       for (const g of r.gates.filter((x) => x.verdict === 'fail')) {
         core.error(g.reason ?? `${g.name} failed`, { title: `${r.model} ${r.to}: gate ${g.name} failed` });
       }
     }
+  }
+  // The run fails naming GitHub, as the error's own handler words it: one failure, not two.
+  if (commentFailed) throw commentFailed.error;
+  if (result.serving === undefined && decision === 'failed') {
     const why = [
       ...result.releases.filter((r) => r.status === 'failed').map((r) => releaseSentence(r)),
       ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),
     ];
     core.setFailed(`model-gate: ${why.join('; ')}`);
   }
+}
+
+/** The report with a line under its heading: the PR comment was not updated, and why. */
+function withCommentFailure(report: string, error: unknown): string {
+  const why = isGitHubError(error)
+    ? describeGitHubError(error)
+    : error instanceof Error
+      ? error.message
+      : String(error);
+  const line = `⚠️ The PR comment could not be updated: ${escapeMarkdown(why.replace(/\.$/, ''))}. This summary is the run's report.`;
+  const [heading, ...rest] = report.split('\n');
+  return [heading, '', line, ...rest].join('\n');
 }
 
 /** A release ended, whose candidate the platform refused to withdraw: it may still get live traffic. */
