@@ -33,6 +33,18 @@ export function releaseDecision(r: Release): Decision {
   }
 }
 
+/**
+ * How bad a release's news is, 0 the worst, as the report's heading ranks it (runTitle): a
+ * withdrawal that failed, then one under way, then the decision's ORDER; a candidate serving by a
+ * rollback to it last.
+ */
+export function releaseSeverity(r: Release): number {
+  if (r.withdrawPending && !withdrawalUnderWay(r)) return 0;
+  if (withdrawalUnderWay(r)) return 1;
+  const rank = ORDER.indexOf(releaseDecision(r));
+  return 2 + (rank < 0 ? ORDER.length : rank);
+}
+
 export function runDecision(result: RunResult): Decision {
   const seen = new Set(result.releases.map(releaseDecision));
   if (result.rollbacks?.length) seen.add('rolled-back');

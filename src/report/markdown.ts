@@ -4,6 +4,7 @@ import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
 import {
   decisionSentences,
+  releaseSeverity,
   reportSentence,
   reportStatus,
   reportTitle,
@@ -76,18 +77,20 @@ export function escapeMarkdown(text: string): string {
 
 /**
  * The report when even the compact one leaves no room in a PR comment (many models): the decision,
- * one line per model with its status and why, and where the details are. At most `maxLength`
- * characters of whole lines (no table or HTML to cut): the models that do not fit are counted
- * instead. Undefined when not even the decision and the pointer fit.
+ * one line per model with its status and why (the worst first), and where the details are. At most
+ * `maxLength` characters of whole lines (no table or HTML to cut): the models that do not fit, the
+ * last and least bad, are counted instead. Undefined when not even the decision and the pointer fit.
  */
 export function renderShortMarkdown(
   result: RunResult,
   meta: { runUrl?: string; maxLength: number },
 ): string | undefined {
-  // As the full report words them: a rollback first, then each release.
+  // As the full report words them: a rollback first, then each release, the worst first, so that
+  // `… and N more` cuts the least bad (ready ones) before a failed one the heading is about.
+  const releases = [...result.releases].sort((a, b) => releaseSeverity(a) - releaseSeverity(b));
   const items = [
     ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...result.releases.map((r) => `${reportStatus(r, result)}: ${reportSentence(r, result)}`),
+    ...releases.map((r) => `${reportStatus(r, result)}: ${reportSentence(r, result)}`),
     ...result.skipped.map(skippedSentence),
   ].map((line) => `- ${escapeMarkdown(line)}`);
   const run = meta.runUrl ? `[the workflow run](${meta.runUrl})` : 'the workflow run';

@@ -1,5 +1,11 @@
 import { readsWholeService } from '../config/gate-queries.js';
-import type { ConversionGateConfig, GateConfig, ModelConfig } from '../config/types.js';
+import type {
+  ConversionGateConfig,
+  GateConfig,
+  LatencyGateConfig,
+  ModelConfig,
+  RatioGateConfig,
+} from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
@@ -68,7 +74,7 @@ function measured(config: GateConfig | undefined, name: string): string {
     case 'ratio':
       return `${name} (${config.events} / ${config.total})`;
     case 'latency':
-      return `${name} (p${Math.round(config.quantile * 1000) / 10})`;
+      return `${name} (${quantileName(config.quantile)})`;
     case 'srm':
       return `${name} (${config.units === undefined ? 'split' : 'user split'})`;
     case 'conversion':
@@ -81,6 +87,9 @@ function measured(config: GateConfig | undefined, name: string): string {
       return `${name} (offline)`;
   }
 }
+
+/** A latency gate's quantile as people name it: p95, p99.9. */
+const quantileName = (q: number) => `p${Math.round(q * 1000) / 10}`;
 
 /** The note of a gate that read the whole service (readsWholeService): its value is not the candidate's. */
 export const WHOLE_SERVICE_NOTE = 'whole service: does not isolate the candidate';
@@ -95,9 +104,8 @@ function bound(config: GateConfig | undefined, query: string): string {
     case 'offline':
       return describeBounds(query, config);
     case 'ratio':
-      return `≤ baseline +${pct(config.maxIncrease)} (${config.judge}, α ${num(config.alpha)})`;
     case 'latency':
-      return `slow share ≤ baseline +${pct(config.maxIncrease)} (${config.judge}, α ${num(config.alpha)})`;
+      return comparedBound(config);
     case 'srm':
       return `within ±${pct(config.maxMismatch)} of the configured split (α ${num(config.alpha)})`;
     case 'conversion':
@@ -106,6 +114,27 @@ function bound(config: GateConfig | undefined, query: string): string {
       return `KS distance ≤ ${num(config.maxDistance)} (time-uniform DKW, α ${num(config.alpha)})`;
     case 'webhook':
       return `pass from ${new URL(config.url).host}`;
+  }
+}
+
+/** Kayenta's confidence, which the mann-whitney judge applies whatever the gate's alpha (judge-looks.ts). */
+const KAYENTA_CONFIDENCE = 0.98;
+
+/**
+ * The rule the gate's judge applies: sequential tests the share of slow requests (latency) or the
+ * rate (ratio) at α; threshold compares the quantile or rate itself with the baseline's at every
+ * look; mann-whitney tests for an upward shift of one-minute values, without max-increase.
+ */
+function comparedBound(config: RatioGateConfig | LatencyGateConfig): string {
+  const latency = config.kind === 'latency';
+  const what = latency ? quantileName(config.quantile) : 'rate';
+  switch (config.judge) {
+    case 'sequential':
+      return `${latency ? 'slow share ' : ''}≤ baseline +${pct(config.maxIncrease)} (sequential, α ${num(config.alpha)})`;
+    case 'threshold':
+      return `≤ baseline +${pct(config.maxIncrease)} (${what}, look by look)`;
+    case 'mann-whitney':
+      return `no upward shift of the per-minute ${what} (Mann-Whitney, confidence ${KAYENTA_CONFIDENCE}; max-increase unused)`;
   }
 }
 

@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { newRelease } from '../../src/release/new-release.js';
+import { gateRows } from '../../src/report/rows.js';
+import { configWith } from './release-world.js';
+
+// A ratio or latency gate's bound column names the rule its judge applies: a threshold judge
+// compares the rate or quantile look by look, without α; mann-whitney tests one-minute values
+// at Kayenta's confidence, not at α, and does not apply max-increase.
+
+const CANARY = '{ type: canary, steps: [10, 50], step-duration: 10m, min-requests: 100, interval: 10s }';
+
+const boundsOf = (gates: string[]) => {
+  const model = configWith(CANARY, gates).models.fraud;
+  if (!model) throw new Error('no model fraud');
+  return gateRows(newRelease(model, { from: 'v1', to: 'v2', now: 0 }), model).map((g) => g.bound);
+};
+
+describe('the bound of a ratio or latency gate', () => {
+  it("says the rule of the gate's threshold or mann-whitney judge", () => {
+    expect(
+      boundsOf([
+        '{ name: p95, kind: latency, quantile: 0.95, max-increase: 20%, judge: threshold }',
+        '{ name: p99, kind: latency, quantile: 0.99, max-increase: 20%, judge: mann-whitney }',
+        '{ name: errors, kind: ratio, events: errors, total: requests, max-increase: 50%, judge: threshold }',
+        '{ name: nulls, kind: ratio, events: nulls, total: requests, max-increase: 50%, judge: mann-whitney }',
+      ]),
+    ).toEqual([
+      '≤ baseline +20% (p95, look by look)',
+      'no upward shift of the per-minute p99 (Mann-Whitney, confidence 0.98; max-increase unused)',
+      '≤ baseline +50% (rate, look by look)',
+      'no upward shift of the per-minute rate (Mann-Whitney, confidence 0.98; max-increase unused)',
+    ]);
+  });
+
+  it("keeps the sequential judge's rule and its share of alpha", () => {
+    expect(
+      boundsOf([
+        '{ name: p95, kind: latency, quantile: 0.95, max-increase: 20% }',
+        '{ name: errors, kind: ratio, events: errors, total: requests, max-increase: 50% }',
+      ]),
+    ).toEqual(['slow share ≤ baseline +20% (sequential, α 0.025)', '≤ baseline +50% (sequential, α 0.025)']);
+  });
+});
