@@ -96,6 +96,8 @@ const clean = (x: number | undefined) => (x === undefined || !Number.isFinite(x)
  * fails once failures exceed `failure-limit`, inconclusive looks exceed
  * `inconclusive-limit`, or consecutive query errors exceed `consecutive-error-limit`
  * (the counts are per step: the release engine resets them when a step begins).
+ * A tolerated failed look leaves the gate pending: it must pass again to end a step early, and
+ * at the step's deadline it passes (`toleratedAtDeadline`).
  * A tolerated query error changes nothing the gate had established: a passed gate stays
  * passed, and the look before the error is kept (`lastUsable`) for the step's deadline.
  */
@@ -156,4 +158,19 @@ export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: 
 export function usableLook(state: GateState, since: number): Measurement | undefined {
   const look = state.last?.verdict === 'error' ? state.lastUsable : state.last;
   return look && look.at > since ? look : undefined;
+}
+
+/**
+ * A gate whose step ends on a failed look its `failure-limit` tolerated (`look`: the one the
+ * deadline judges): it passes, as an Argo Rollouts analysis whose failures stay within
+ * failureLimit is Successful. A last look without data is not one: must-have-data decides that.
+ */
+export const toleratedAtDeadline = (state: GateState, look: Measurement | undefined): boolean =>
+  state.verdict === 'pending' && state.failures > 0 && look?.verdict === 'fail';
+
+/** What a gate passed with at its deadline: `1 look over the bound, within failure-limit 1`. */
+export function toleratedText(state: GateState, failureLimit: number): string {
+  const looks = `${state.failures} look${state.failures === 1 ? '' : 's'}`;
+  const what = state.kind === 'threshold' ? 'over the bound' : 'showing a regression';
+  return `${looks} ${what}, within failure-limit ${failureLimit}`;
 }

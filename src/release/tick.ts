@@ -2,7 +2,7 @@ import { formatDuration, formatElapsed } from '../config/duration.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
-import { usableLook } from '../gates/threshold-gate.js';
+import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
@@ -148,15 +148,15 @@ type Looks = Map<GateState, Measurement | undefined>;
 
 /**
  * The end of a phase with gates still pending (`when`: `within 10m`). A statistical judge that saw
- * the data and found no regression passes, as a fixed-horizon test that did not reject would;
- * missing data never does. A tolerated query error on the last look does not hide what the look
- * before it saw.
+ * the data and found no regression passes, as a fixed-horizon test that did not reject would; so
+ * does a gate whose last look failed within its failure-limit (toleratedAtDeadline); missing data
+ * never does. A tolerated query error on the last look does not hide what the look before it saw.
  */
 function settle(judged: Release, pending: GateState[], looks: Looks, when: string, ctx: TickContext) {
   const phase = phasesOf(ctx.config.strategy)[judged.phase];
-  const unjudged = pending.filter((g) => !judgedWithoutRegression(g, looks.get(g)));
+  const unjudged = pending.filter((g) => !passesAtDeadline(g, looks.get(g)));
   if (unjudged.length === 0) {
-    const note = `no regression detected by ${pending.map((g) => g.name).join(', ')} ${when}`;
+    const note = deadlineNote(pending, when, ctx);
     const passed = judged.gates.map((g) => (pending.includes(g) ? passedOn(g, looks.get(g)) : g));
     return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
   }
@@ -218,7 +218,33 @@ const judgedWithoutRegression = (g: GateState, look: Measurement | undefined) =>
     look.evidence?.pValue !== undefined ||
     look.evidence?.interval !== undefined);
 
-/** Passed at the deadline on `look`, which the report then shows (not the error after it). */
+/**
+ * Not a conversion gate's tolerated failure: an A/B promotes only a shown winner (or non-inferior
+ * one), and a tolerated regression is neither.
+ */
+const passesAtDeadline = (g: GateState, look: Measurement | undefined) =>
+  judgedWithoutRegression(g, look) || (g.kind !== 'conversion' && toleratedAtDeadline(g, look));
+
+/**
+ * What the pending gates passed on at the deadline (`when`). A gate with failed looks in the phase
+ * says it passed within its failure-limit: "no regression detected" would deny what it saw.
+ */
+function deadlineNote(pending: GateState[], when: string, ctx: TickContext): string {
+  const clean = pending.filter((g) => g.failures === 0).map((g) => g.name);
+  const parts = clean.length > 0 ? [`no regression detected by ${clean.join(', ')} ${when}`] : [];
+  for (const g of pending.filter((p) => p.failures > 0)) {
+    const gate = ctx.config.gates.find((c) => c.name === g.name);
+    const limit = gate && 'failureLimit' in gate ? gate.failureLimit : g.failures;
+    parts.push(`${g.name} passed ${when}: ${toleratedText(g, limit)}`);
+  }
+  return parts.join('; ');
+}
+
+/**
+ * Passed at the deadline on `look`, which the report then shows (not the error after it). A look
+ * failed within failure-limit stays as it was: the row shows the value the phase ended on, beside
+ * the tolerated looks (report/rows.ts), not an earlier pass that would hide it.
+ */
 function passedOn(g: GateState, look: Measurement | undefined): GateState {
   const { lastUsable: _, ...rest } = g;
   return { ...rest, verdict: 'pass', ...(look ? { last: look } : {}) };
