@@ -4,6 +4,7 @@ import { parseArgsProblem, usageError } from './usage.js';
 const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]
   replays a recorded observation log (docs/observations.md) through the judges and prints
   every gate's verdict over time; alpha (default 0.05) is split across the file's gates
+  other than mann-whitney ones, which judge at their confidence
 exit code: 0 when no look failed, 1 when one did or the file is invalid (one line per problem,
   file:line: field: message), 2 on a usage error`;
 

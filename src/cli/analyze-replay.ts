@@ -20,8 +20,11 @@ interface Look {
 interface GateReplay {
   gate: string;
   kind: Observation['kind'];
-  /** The level each look was judged at (unless a line set its own). */
-  alpha: number;
+  /**
+   * The level each look was judged at (unless a line set its own); none for `mann-whitney`, which
+   * judges at its confidence, outside the alpha split.
+   */
+  alpha?: number;
   looks: Look[];
   /**
    * The gate's outcome as the release saw it: its first failing look (a failure is final, as in the
@@ -48,9 +51,9 @@ const lookVerdict = (kind: Observation['kind'], j: Judgment): MeasurementVerdict
  */
 export async function analyzeLog(file: string, alpha: number, json: boolean): Promise<number> {
   const observations = parseLog(file, await readText(file));
-  const replays = replay(observations, alpha);
+  const { level, replays } = replay(observations, alpha);
   if (json) console.log(JSON.stringify({ file, alpha, gates: replays }, null, 2));
-  else console.log(render(file, alpha, replays));
+  else console.log(render(file, alpha, level, replays));
   return replays.some((g) => g.looks.some((l) => l.verdict === 'fail')) ? 1 : 0;
 }
 
@@ -92,16 +95,22 @@ function parseLog(file: string, text: string): { o: Observation; line: number }[
   return out;
 }
 
-/** Judge every look in file order; the gates share alpha (Bonferroni over the distinct gates). */
-function replay(observations: { o: Observation; line: number }[], alpha: number): GateReplay[] {
+/** A gate that spends alpha: all but `mann-whitney` (Kayenta's confidence), as a release splits it. */
+const spendsAlpha = (kind: Observation['kind']) => kind !== 'mann-whitney';
+
+/**
+ * Judge every look in file order; the gates that spend alpha share it (Bonferroni over the
+ * distinct gates), at `level` each.
+ */
+function replay(observations: { o: Observation; line: number }[], alpha: number) {
   const gates = new Map<string, GateReplay>();
   for (const { o } of observations) {
-    if (!gates.has(o.gate)) gates.set(o.gate, { gate: o.gate, kind: o.kind, alpha, looks: [] });
+    if (!gates.has(o.gate)) gates.set(o.gate, { gate: o.gate, kind: o.kind, looks: [] });
   }
-  const level = bonferroni(alpha, gates.size);
+  const level = bonferroni(alpha, [...gates.values()].filter((g) => spendsAlpha(g.kind)).length);
   for (const { o, line } of observations) {
     const g = gates.get(o.gate) as GateReplay;
-    g.alpha = level;
+    if (spendsAlpha(g.kind)) g.alpha = level;
     const j = judgeObservation(o, level);
     const v = lookVerdict(o.kind, j);
     g.looks.push({
@@ -119,7 +128,7 @@ function replay(observations: { o: Observation; line: number }[], alpha: number)
     const last = g.looks.at(-1);
     if (!g.decided && last) g.undecided = { verdict: last.verdict, time: last.time, line: last.line };
   }
-  return [...gates.values()];
+  return { level, replays: [...gates.values()] };
 }
 
 const timeText = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
@@ -140,10 +149,25 @@ function outcomeText(g: GateReplay): string {
   return `undecided, ${u.verdict} at ${timeText(u.time)} (line ${u.line})${why ? `: ${why}` : ''}`;
 }
 
-function render(file: string, alpha: number, replays: GateReplay[]): string {
-  const out: string[] = [
-    `${file}: ${replays.length} gate${replays.length === 1 ? '' : 's'}, alpha ${alpha} split to ${fmt(replays[0]?.alpha)} each`,
-  ];
+/**
+ * How alpha was split: `2 gates, alpha 0.05 split to 0.025 each`; beside mann-whitney gates, which
+ * judge at their confidence, among the others only (`… split to 0.025 each of the 2 that spend it`).
+ */
+function header(file: string, alpha: number, level: number, replays: GateReplay[]): string {
+  const gates = `${file}: ${replays.length} gate${replays.length === 1 ? '' : 's'}`;
+  const spending = replays.filter((g) => spendsAlpha(g.kind)).length;
+  if (spending === replays.length) return `${gates}, alpha ${alpha} split to ${fmt(level)} each`;
+  const kayenta = 'mann-whitney judges at its confidence, outside the alpha split';
+  if (spending === 0) return `${gates}, ${kayenta}`;
+  const split =
+    spending === 1
+      ? `alpha ${alpha} on the 1 that spends it`
+      : `alpha ${alpha} split to ${fmt(level)} each of the ${spending} that spend it`;
+  return `${gates}, ${split} (${kayenta})`;
+}
+
+function render(file: string, alpha: number, level: number, replays: GateReplay[]): string {
+  const out: string[] = [header(file, alpha, level, replays)];
   for (const g of replays) {
     out.push('', `${g.gate} (${g.kind})`);
     for (const look of g.looks) {

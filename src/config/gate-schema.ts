@@ -199,7 +199,7 @@ const alpha = z
   .lt(1)
   .default(0.05)
   .describe(
-    "False alarm budget, e.g. 0.05; divided by the model's number of statistical gates (Bonferroni), so a healthy candidate fails any of them with probability at most this.",
+    "False alarm budget, e.g. 0.05; divided by the model's number of gates that spend it (Bonferroni: not those on judge threshold or mann-whitney), so a healthy candidate fails any of them with probability at most this.",
   );
 const statisticalLimits = {
   'failure-limit': limit(
@@ -403,11 +403,16 @@ const conversionGate = strict({
     'Conversions per arm compared with an always-valid mixture SPRT; the sample size needed is shown.',
   );
 
-/** A statistical gate, which shares the model's alpha: one with an alpha, not judged by `threshold`. */
+/**
+ * A gate that spends the model's alpha: one with an alpha, judged by its own test at that alpha.
+ * Not a `threshold` judge (no test) nor `mann-whitney` (Kayenta's fixed confidence, outside the budget).
+ */
 export const isStatistical = (g: object): boolean =>
-  'alpha' in g && g.alpha !== undefined && !('judge' in g && g.judge === 'threshold');
+  'alpha' in g &&
+  g.alpha !== undefined &&
+  !('judge' in g && (g.judge === 'threshold' || g.judge === 'mann-whitney'));
 
-/** Each statistical gate is judged at its alpha divided by the number of them (Bonferroni). */
+/** Each gate that spends alpha is judged at its alpha divided by the number of them (Bonferroni). */
 function splitAlpha<G extends { kind: string; judge?: string; alpha?: number }>(gates: G[]): G[] {
   const k = gates.filter(isStatistical).length;
   return gates.map((g) => (isStatistical(g) && k > 1 ? { ...g, alpha: (g.alpha as number) / k } : g));

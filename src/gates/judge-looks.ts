@@ -1,4 +1,5 @@
 import type { Measurement } from '../release/types.js';
+import { fmt } from '../stats/counts.js';
 import { judgeMannWhitney } from '../stats/kayenta.js';
 import { boundViolations } from './bounds.js';
 import { evidenceOf, verdictOf } from './ratio-gate.js';
@@ -29,13 +30,16 @@ export function thresholdLook(seen: Seen, query: string, maxIncrease: number, wh
 
 /**
  * `judge: mann-whitney`: Kayenta's classifier on one value per whole minute of each arm,
- * from `valueAt(slot, from, to)`. Kayenta's own settings (confidence 0.98): a fixed-horizon
- * judge, outside the alpha budget.
+ * from `valueAt(slot, from, to)`, at Kayenta's confidence (KAYENTA_CONFIDENCE): a fixed-horizon
+ * judge, outside the alpha budget. The gate's `maxIncrease` is Kayenta's `allowedIncrease` on the
+ * mean ratio: a credible upward shift fails only when the canary's mean is at least the
+ * baseline's × (1 + maxIncrease). Without it, any credible upward shift fails (Kayenta's default).
  */
 export async function mannWhitneyLook(
   ctx: MeasureContext,
   seen: Seen,
   valueAt: (slot: 'stable' | 'canary', from: number, to: number) => Promise<number>,
+  maxIncrease?: number,
 ): Promise<Measurement> {
   const minutes = minuteWindows(ctx);
   if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
@@ -50,6 +54,15 @@ export async function mannWhitneyLook(
     for (const [from, to] of minutes) values.push(await valueAt(slot, from, to));
     return values;
   };
-  const j = judgeMannWhitney(await series('stable'), await series('canary'), { direction: 'increase' });
-  return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
+  const allowedIncrease = maxIncrease === undefined ? undefined : 1 + maxIncrease;
+  const j = judgeMannWhitney(await series('stable'), await series('canary'), {
+    direction: 'increase',
+    ...(allowedIncrease === undefined ? {} : { allowedIncrease }),
+  });
+  // The note's meanRatio is what the tolerance applies to: say what it tolerates.
+  const note =
+    allowedIncrease === undefined || j.verdict === 'inconclusive'
+      ? j.note
+      : `${j.note}; tolerated meanRatio ${fmt(allowedIncrease)}`;
+  return { ...seen, verdict: verdictOf(j), note, evidence: evidenceOf(j) };
 }

@@ -46,10 +46,15 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       case 'threshold':
         return thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile');
       case 'mann-whitney':
-        return mannWhitneyLook(ctx, seen, async (slot, from, to) => {
-          const h = await histogram(slot, from, to);
-          return (h && histogramQuantile(q, h)) ?? Number.NaN;
-        });
+        return mannWhitneyLook(
+          ctx,
+          seen,
+          async (slot, from, to) => {
+            const h = await histogram(slot, from, to);
+            return (h && histogramQuantile(q, h)) ?? Number.NaN;
+          },
+          gate.maxIncrease,
+        );
     }
   } catch (err) {
     return unansweredLook(at, err);

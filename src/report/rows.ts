@@ -10,6 +10,7 @@ import { hideUrlSecrets } from '../core/safe-url.js';
 import { describeBounds } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
+import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { formatElapsed, formatValue } from './format.js';
 
@@ -117,13 +118,11 @@ function bound(config: GateConfig | undefined, query: string): string {
   }
 }
 
-/** Kayenta's confidence, which the mann-whitney judge applies whatever the gate's alpha (judge-looks.ts). */
-const KAYENTA_CONFIDENCE = 0.98;
-
 /**
  * The rule the gate's judge applies: sequential tests the share of slow requests (latency) or the
  * rate (ratio) at α; threshold compares the quantile or rate itself with the baseline's at every
- * look; mann-whitney tests for an upward shift of one-minute values, without max-increase.
+ * look; mann-whitney tests one-minute values for an upward shift whose mean ratio reaches
+ * 1 + max-increase, at Kayenta's confidence whatever the gate's alpha (judge-looks.ts).
  */
 function comparedBound(config: RatioGateConfig | LatencyGateConfig): string {
   const latency = config.kind === 'latency';
@@ -134,7 +133,7 @@ function comparedBound(config: RatioGateConfig | LatencyGateConfig): string {
     case 'threshold':
       return `≤ baseline +${pct(config.maxIncrease)} (${what}, look by look)`;
     case 'mann-whitney':
-      return `no upward shift of the per-minute ${what} (Mann-Whitney, confidence ${KAYENTA_CONFIDENCE}; max-increase unused)`;
+      return `no upward shift of the per-minute ${what} beyond baseline +${pct(config.maxIncrease)} (Mann-Whitney, confidence ${KAYENTA_CONFIDENCE})`;
   }
 }
 

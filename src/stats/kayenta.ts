@@ -19,13 +19,15 @@ import {
 } from './mann-whitney.js';
 
 export const KAYENTA_METHOD = 'mann-whitney';
+/** The confidence of Kayenta's judge (NetflixACAJudge), which the mann-whitney gate applies. */
+export const KAYENTA_CONFIDENCE = 0.98;
 
 export type Classification = 'Pass' | 'High' | 'Low' | 'Nodata' | 'NodataFailMetric';
 
 export interface KayentaOptions {
   /** Which change is a failure; Kayenta's default is `either`. */
   direction?: 'increase' | 'decrease' | 'either';
-  /** Confidence of the Hodges-Lehmann interval; Kayenta's judge uses 0.98. */
+  /** Confidence of the Hodges-Lehmann interval; default KAYENTA_CONFIDENCE (0.98), as Kayenta's judge. */
   confidence?: number;
   /** Fraction of |Hodges-Lehmann estimate| the interval must clear; Kayenta uses 0.25. */
   tolerance?: number;
@@ -104,7 +106,7 @@ export function classifyMetric(
   const direction = o.direction ?? 'either';
   if (o.explain === false) {
     // A High needs the interval's lower end above tolerance × |shift| ≥ 0, a Low its upper end below 0.
-    const zq = shiftQuantile(o.confidence ?? 0.98);
+    const zq = shiftQuantile(o.confidence ?? KAYENTA_CONFIDENCE);
     const lower = direction === 'decrease' ? Number.NEGATIVE_INFINITY : shiftRoot(es, cs, zq);
     const upper = direction === 'increase' ? Number.POSITIVE_INFINITY : shiftRoot(es, cs, -zq);
     if (lower === undefined || upper === undefined || (!(lower > 0) && !(upper < 0))) {
@@ -117,7 +119,7 @@ export function classifyMetric(
       };
     }
   }
-  const shift = hodgesLehmannSorted(es, cs, o.confidence ?? 0.98);
+  const shift = hodgesLehmannSorted(es, cs, o.confidence ?? KAYENTA_CONFIDENCE);
   const pValue = mw.pValue;
   if (!shift) {
     return { classification: 'Pass', effectSize, critical: false, pValue, reason: 'every value is tied' };

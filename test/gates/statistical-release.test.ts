@@ -28,7 +28,7 @@ models:
 `;
 
 describe('ratio, latency and srm gates in the configuration', () => {
-  it('parses them with their defaults and splits alpha across the statistical gates', () => {
+  it('parses them with their defaults and splits alpha across the gates that spend it (not mann-whitney or threshold)', () => {
     const { models } = parseConfig(CONFIG, {}).config;
     const gates = models.fraud?.gates as GateConfig[];
     expect(gates[0]).toEqual({
@@ -38,7 +38,7 @@ describe('ratio, latency and srm gates in the configuration', () => {
       total: 'requests',
       maxIncrease: 0.1,
       judge: 'sequential',
-      alpha: 0.05 / 4,
+      alpha: 0.05 / 3,
       failureLimit: 0,
       consecutiveErrorLimit: 4,
     });
@@ -47,16 +47,16 @@ describe('ratio, latency and srm gates in the configuration', () => {
       buckets: 'latency',
       quantile: 0.95,
       referenceMs: 600_000,
-      alpha: 0.1 / 4,
+      alpha: 0.1 / 3,
     });
     expect(gates[2]).toEqual({
       kind: 'srm',
       name: 'split',
       maxMismatch: 0.1,
-      alpha: 0.05 / 4,
+      alpha: 0.05 / 3,
       consecutiveErrorLimit: 4,
     });
-    expect(gates[3]).toMatchObject({ judge: 'mann-whitney', total: 'answered', alpha: 0.05 / 4 });
+    expect(gates[3]).toMatchObject({ judge: 'mann-whitney', total: 'answered', alpha: 0.05 });
     expect(gates[4]).toMatchObject({ kind: 'threshold', query: 'latency-p99' });
   });
 

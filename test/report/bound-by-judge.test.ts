@@ -5,7 +5,7 @@ import { configWith } from './release-world.js';
 
 // A ratio or latency gate's bound column names the rule its judge applies: a threshold judge
 // compares the rate or quantile look by look, without α; mann-whitney tests one-minute values
-// at Kayenta's confidence, not at α, and does not apply max-increase.
+// at Kayenta's confidence, not at α, for an upward shift beyond max-increase.
 
 const CANARY = '{ type: canary, steps: [10, 50], step-duration: 10m, min-requests: 100, interval: 10s }';
 
@@ -26,9 +26,9 @@ describe('the bound of a ratio or latency gate', () => {
       ]),
     ).toEqual([
       '≤ baseline +20% (p95, look by look)',
-      'no upward shift of the per-minute p99 (Mann-Whitney, confidence 0.98; max-increase unused)',
+      'no upward shift of the per-minute p99 beyond baseline +20% (Mann-Whitney, confidence 0.98)',
       '≤ baseline +50% (rate, look by look)',
-      'no upward shift of the per-minute rate (Mann-Whitney, confidence 0.98; max-increase unused)',
+      'no upward shift of the per-minute rate beyond baseline +50% (Mann-Whitney, confidence 0.98)',
     ]);
   });
 
