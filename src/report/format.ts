@@ -22,8 +22,8 @@ export function formatValue(query: string, value: number | undefined): string {
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
 }
 
-/** `1m 05s`, `42s`, `1h 10m`, for phase durations. */
-export function formatElapsed(ms: number): string {
+/** `1m 05s`, `42s`, `1h 10m`, for the phase history's column of how long each phase lasted. */
+export function formatLasted(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);

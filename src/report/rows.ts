@@ -12,7 +12,7 @@ import { withdrawalUnderWay } from '../release/finish.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
-import { formatElapsed, formatValue } from './format.js';
+import { formatLasted, formatValue } from './format.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
 export interface GateRow {
@@ -253,7 +253,7 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
     phase: p.name,
     traffic: phaseTraffic(p, release, model),
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
-    lasted: formatElapsed((p.endedAt ?? now) - p.startedAt),
+    lasted: formatLasted((p.endedAt ?? now) - p.startedAt),
     // An end by command records its phase withdrawn before the platform confirmed the change.
     outcome:
       p.outcome === 'withdrawn' && withdrawalUnderWay(release) ? 'being withdrawn' : (p.outcome ?? 'running'),
