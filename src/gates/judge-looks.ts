@@ -33,13 +33,13 @@ export function thresholdLook(seen: Seen, query: string, maxIncrease: number, wh
  * from `valueAt(slot, from, to)`, at Kayenta's confidence (KAYENTA_CONFIDENCE): a fixed-horizon
  * judge, outside the alpha budget. The gate's `maxIncrease` is Kayenta's `allowedIncrease` on the
  * mean ratio: a credible upward shift fails only when the canary's mean is at least the
- * baseline's × (1 + maxIncrease). Without it, any credible upward shift fails (Kayenta's default).
+ * baseline's × (1 + maxIncrease).
  */
 export async function mannWhitneyLook(
   ctx: MeasureContext,
   seen: Seen,
   valueAt: (slot: 'stable' | 'canary', from: number, to: number) => Promise<number>,
-  maxIncrease?: number,
+  maxIncrease: number,
 ): Promise<Measurement> {
   const minutes = minuteWindows(ctx);
   if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
@@ -54,15 +54,13 @@ export async function mannWhitneyLook(
     for (const [from, to] of minutes) values.push(await valueAt(slot, from, to));
     return values;
   };
-  const allowedIncrease = maxIncrease === undefined ? undefined : 1 + maxIncrease;
+  const allowedIncrease = 1 + maxIncrease;
   const j = judgeMannWhitney(await series('stable'), await series('canary'), {
     direction: 'increase',
-    ...(allowedIncrease === undefined ? {} : { allowedIncrease }),
+    allowedIncrease,
   });
   // The note's meanRatio is what the tolerance applies to: say what it tolerates.
   const note =
-    allowedIncrease === undefined || j.verdict === 'inconclusive'
-      ? j.note
-      : `${j.note}; tolerated meanRatio ${fmt(allowedIncrease)}`;
+    j.verdict === 'inconclusive' ? j.note : `${j.note}; tolerated meanRatio ${fmt(allowedIncrease)}`;
   return { ...seen, verdict: verdictOf(j), note, evidence: evidenceOf(j) };
 }

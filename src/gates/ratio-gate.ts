@@ -1,6 +1,8 @@
 import type { GateConfig, RatioGateConfig, SrmGateConfig, ThresholdGateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { armName } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
+import { NegativeCountError } from '../metrics/reduce.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { Evidence, GateState, Measurement } from '../release/types.js';
 import { judgeCounts } from '../stats/counts.js';
@@ -103,8 +105,28 @@ async function counted(
     return (await metrics.count(query, w)) ?? Number.NaN;
   } catch (err) {
     if (err instanceof NoDataError) throw new NoDataError(`${field}: ${err.message}`);
+    if (err instanceof NegativeCountError) throw new NegativeCountError(`${field}: ${err.message}`);
     throw err;
   }
+}
+
+interface ArmCounts {
+  events: number;
+  total: number;
+}
+
+/** An arm's rate, undefined without requests or with more events than requests (no rate at all). */
+const rateOf = (a: ArmCounts): number | undefined =>
+  Number.isFinite(a.events) && a.total > 0 && a.events <= a.total ? a.events / a.total : undefined;
+
+/**
+ * More events than requests: the events query counts something else (another label, a query of
+ * another metric), or total does. No rate comes of it, and under `judge: threshold` a baseline
+ * rate of 5 passed a candidate with 30% errors; what the look's note says instead.
+ */
+function overCounted(a: ArmCounts, w: MetricWindow): string | undefined {
+  if (!(a.events > a.total)) return undefined;
+  return `${armName(w)}: ${a.events} events of ${a.total} requests: more events than requests, the events query counts something else`;
 }
 
 /** One look at a ratio gate: the arms' event rates over the step so far, judged by the gate's judge. */
@@ -123,15 +145,19 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
     };
     const canary = await arm('canary');
     const baseline = await arm('stable');
-    const rate = (a: { events: number; total: number }) =>
-      Number.isFinite(a.events) && a.total > 0 ? a.events / a.total : undefined;
     const seen = {
       at,
-      canary: rate(canary),
-      baseline: rate(baseline),
+      canary: rateOf(canary),
+      baseline: rateOf(baseline),
       canaryRequests: waited,
       ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
     };
+    // Inconsistent counts are no rate for any judge: inconclusive, never a pass.
+    const inconsistent = [
+      overCounted(canary, slotWindow(ctx, 'canary')),
+      overCounted(baseline, slotWindow(ctx, 'stable')),
+    ].filter((n) => n !== undefined);
+    if (inconsistent.length > 0) return { ...seen, verdict: 'inconclusive', note: inconsistent.join('; ') };
     const query = `${gate.events}-rate`;
     switch (gate.judge) {
       case 'sequential': {
@@ -150,14 +176,19 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
       case 'threshold':
         return thresholdLook(seen, query, gate.maxIncrease, 'rate');
       case 'mann-whitney':
-        return mannWhitneyLook(ctx, seen, async (slot, from, to) => {
-          // A minute an arm has no data for is missing from its series, as Kayenta leaves it out.
-          const a = await arm(slot, from, to).catch((err) => {
-            if (err instanceof NoDataError) return { events: Number.NaN, total: Number.NaN };
-            throw err;
-          });
-          return a.total > 0 ? a.events / a.total : Number.NaN;
-        });
+        return mannWhitneyLook(
+          ctx,
+          seen,
+          async (slot, from, to) => {
+            // A minute an arm has no data for is missing from its series, as Kayenta leaves it out.
+            const a = await arm(slot, from, to).catch((err) => {
+              if (err instanceof NoDataError) return { events: Number.NaN, total: Number.NaN };
+              throw err;
+            });
+            return rateOf(a) ?? Number.NaN;
+          },
+          gate.maxIncrease,
+        );
     }
   } catch (err) {
     return unansweredLook(at, err);

@@ -112,7 +112,7 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
           : 'check its metric name and tags; if zero is meant, write default_zero(…)';
       throw matchedNothing('datadog', what, w, advice, showQuery(q));
     }
-    return requestCount(total);
+    return requestCount(total, { named: `datadog: ${what}`, shownQuery: showQuery(q) });
   }
 
   return {

@@ -11,11 +11,15 @@ import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
 import { selectCount } from './json-count.js';
-import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
+import { countQuery, countQueryName, REQUESTS_QUERY, requestCount } from './reduce.js';
 import { selectBuckets, selectNumber } from './selector.js';
-import { snippet } from './show-query.js';
+import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, renderTemplate, templateValues } from './template.js';
+
+/** What a negative count from the endpoint needs. */
+const COUNT_ADVICE =
+  "have the endpoint answer the window's count, as increase() over a counter gives it, not delta() or a difference of two counts";
 
 /** Everything in a URL is encoded, whatever part of it the placeholder sits in. */
 const escapeUrl: Escaper = (value) => encodeURIComponent(value);
@@ -56,16 +60,20 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
     const where = `http-json: ${shownUrl}`;
     if (res.status < 200 || res.status >= 300) {
       const message = (res.body as { error?: unknown; message?: unknown } | undefined) ?? {};
-      const reason =
+      // A server may echo the request URL, with the api_key it carries, in its error.
+      const reason = hideUrlSecrets(
         typeof message.error === 'string'
           ? message.error
           : typeof message.message === 'string'
             ? message.message
-            : snippet(res.text, 120);
+            : snippet(res.text, 120),
+      );
       throw new MetricsError(`${where} answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`);
     }
     if (res.body === undefined) {
-      throw new MetricsError(`${where} did not answer JSON (${snippet(res.text, 120) || 'empty body'})`);
+      throw new MetricsError(
+        `${where} did not answer JSON (${hideUrlSecrets(snippet(res.text, 120)) || 'empty body'})`,
+      );
     }
     return { body: res.body, selector, where, shownUrl };
   }
@@ -75,9 +83,20 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
     return selectNumber(body, selector, where);
   }
 
-  /** A count (whole, never negative); a selector that picks no number is no data, never 0. */
+  /**
+   * A count (whole; a negative one is an error naming the selector); a selector that picks no
+   * number is no data, never 0.
+   */
   async function count(query: string, w: MetricWindow, what: string): Promise<number> {
     const { body, selector, where, shownUrl } = await fetched(query, w);
+    const n = selectNumber(body, selector, where);
+    if (n !== undefined) {
+      return requestCount(n, {
+        named: `${where}: ${what}`,
+        shownQuery: showQuery(selector),
+        advice: COUNT_ADVICE,
+      });
+    }
     return selectCount(body, selector, what, w, {
       source: 'http-json',
       where,

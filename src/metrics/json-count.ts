@@ -29,7 +29,8 @@ export function selectCount(
   place: CountPlace,
 ): number {
   const n = selectNumber(doc, selector, place.where);
-  if (n !== undefined) return requestCount(n);
+  if (n !== undefined)
+    return requestCount(n, { named: `${place.where}: ${what}`, shownQuery: showQuery(selector) });
   const found = select(doc, selector);
   const held = found === undefined ? 'has nothing there' : `holds ${JSON.stringify(found)} there`;
   throw matchedNothing(

@@ -27,7 +27,7 @@ import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
-import { matchedNothing } from './matched-nothing.js';
+import { armName, matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
 import { showQuery, snippet } from './show-query.js';
@@ -69,6 +69,14 @@ const matrixData = z.object({
 const anyData = z.object({ resultType: z.string() });
 
 type Vector = z.infer<typeof vectorData>['result'];
+/** A sample's value as the answer has it: text ("NaN", "+Inf" included), a number or null. */
+type Sample = z.infer<typeof sample>[1];
+
+/** Prometheus writes infinities as "+Inf" and "-Inf"; a proxy may send a JSON number. */
+const isInfinity = (raw: Sample): boolean =>
+  typeof raw === 'number'
+    ? raw === Infinity || raw === -Infinity
+    : /^[+-]?inf(inity)?$/i.test(raw?.trim() ?? '');
 
 /** How messages name the source's requests query (countQueryName's name for it too). */
 const REQUESTS_WHAT = 'the requests query';
@@ -149,28 +157,44 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
     template: string,
     w: MetricWindow,
     what: string,
-  ): Promise<{ query: string; value: number | undefined; series: number }> {
+  ): Promise<{ query: string; value: number | undefined; raw: Sample; series: number }> {
     const { query, data } = await instant(template, w);
     const scalarResult = scalarData.safeParse(data);
     if (scalarResult.success) {
-      return { query, value: finiteOrUndefined(scalarResult.data.result[1]), series: 1 };
+      const raw = scalarResult.data.result[1];
+      return { query, value: finiteOrUndefined(raw), raw, series: 1 };
     }
     const vector = vectorOf(data, query);
     if (vector.length > 1) throw severalSeries(what, vector, query);
-    if (vector.length === 0) return { query, value: undefined, series: 0 };
-    return { query, value: finiteOrUndefined(sampleValue(vector[0], query)), series: 1 };
+    if (vector.length === 0) return { query, value: undefined, raw: null, series: 0 };
+    const raw = sampleValue(vector[0], query);
+    return { query, value: finiteOrUndefined(raw), raw, series: 1 };
   }
 
-  /** A count: no series is no data, not 0 (a misspelt label matches none); NaN or an infinity cannot be one. */
+  /**
+   * A count: no series is no data, not 0 (a misspelt label matches none), and so is NaN, which is
+   * what scalar() makes of no series (and 0/0): no data is inconclusive until the deadline (SPEC
+   * section 4), not an error look. An infinity (a division by zero) or a negative count is a
+   * broken query: an error look, never a count.
+   */
   async function count(template: string, w: MetricWindow, what: string): Promise<number> {
-    const { query, value, series } = await oneNumber(template, w, what);
+    const { query, value, raw, series } = await oneNumber(template, w, what);
     if (series === 0) throw matchedNothing('prometheus', what, w, noSeriesAdvice(what), showQuery(query));
-    if (value === undefined) {
+    if (value === undefined && isInfinity(raw)) {
       throw new MetricsError(
-        `prometheus: ${what} returned NaN or an infinity, which is not a count; a count looks like sum(increase(x_total{...}[{{window}}])): ${showQuery(query)}`,
+        `prometheus: ${what} returned an infinity, which is not a count (a division by zero?); a count looks like sum(increase(x_total{...}[{{window}}])): ${showQuery(query)}`,
       );
     }
-    return requestCount(value);
+    if (value === undefined) {
+      throw new NoDataError(
+        `prometheus: ${what} returned NaN for ${armName(w)}, which is no data, not a count: scalar() of no series and 0/0 give NaN; check its metric name and labels, and write sum(…) or vector(0) where zero is meant: ${showQuery(query)}`,
+      );
+    }
+    return requestCount(value, {
+      named: `prometheus: ${what}`,
+      shownQuery: showQuery(query),
+      advice: `count with increase() over a counter, as sum(increase(x_total{...}[{{window}}])), not delta() (a counter reset makes it negative) or a difference of two counts`,
+    });
   }
 
   /** What to do about a count query that matched no series. */
@@ -328,7 +352,7 @@ function vectorOf(data: unknown, query: string): Vector {
   throw unexpected(data, 'vector', query);
 }
 
-function sampleValue(s: Vector[number] | undefined, query: string): string | number | null | undefined {
+function sampleValue(s: Vector[number] | undefined, query: string): Sample {
   if (s?.value) return s.value[1];
   throw new MetricsError(
     `prometheus: the query returns native histograms, which are not read here; query classic *_bucket series: ${showQuery(query)}`,

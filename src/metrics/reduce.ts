@@ -1,4 +1,5 @@
 import type { MetricsReducer } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
 
 /** One sample of a time series. */
 export interface Point {
@@ -38,8 +39,38 @@ export function reducePoints(points: Point[], reducer: MetricsReducer): number |
   }
 }
 
-/** A request count: whole and never negative (backends extrapolate and round). */
-export const requestCount = (n: number): number => Math.max(0, Math.round(n));
+/** Which count query a number came from, as a message names it. */
+export interface CountOrigin {
+  /** `prometheus: the count query`: the source and countQueryName's name for the query. */
+  named: string;
+  /** The query as showQuery shows it. */
+  shownQuery: string;
+  /** How to count with this backend; NEGATIVE_COUNT_ADVICE when absent. */
+  advice?: string;
+}
+
+/** What to do about a negative count, whatever the backend. */
+export const NEGATIVE_COUNT_ADVICE =
+  'count with increase() over a counter (or a sum of counts), not delta() or a difference of two counts';
+
+/** A count that cannot be one: below zero (a subtraction, delta() over a counter reset). */
+export class NegativeCountError extends MetricsError {}
+
+/**
+ * A request or event count: whole (backends extrapolate, so -0.4 is still 0). A negative count is
+ * a broken query (`total - ok`, delta() across a counter reset), never 0 events: read as 0 it
+ * passed a candidate whose errors query had broken. The error names the query when `origin` does.
+ */
+export function requestCount(n: number, origin?: CountOrigin): number {
+  const whole = Math.round(n);
+  if (whole >= 0) return whole + 0; // -0 from Math.round(-0.4) reads as 0
+  const shown = Math.round(n * 1000) / 1000;
+  const named = origin?.named ?? 'a count query';
+  const query = origin ? `: ${origin.shownQuery}` : '';
+  throw new NegativeCountError(
+    `${named} returned ${shown}, and a count is never negative: ${origin?.advice ?? NEGATIVE_COUNT_ADVICE}${query}`,
+  );
+}
 
 /** A count query naming the source's own request count. */
 export const REQUESTS_QUERY = 'requests';

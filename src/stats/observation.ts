@@ -9,7 +9,7 @@ import { judgeConversion } from './conversion.js';
 import { judgeCounts } from './counts.js';
 import { judgeDrift } from './drift.js';
 import type { Judgment } from './judgment.js';
-import { judgeMannWhitney } from './kayenta.js';
+import { judgeMannWhitney, KAYENTA_CONFIDENCE } from './kayenta.js';
 import { judgeLatency, type LatencyData, stepReference } from './latency.js';
 import { form, kindError, mapping, observationProblems, oneOf, requiredFor } from './observation-messages.js';
 import { judgeSrm } from './srm.js';
@@ -95,8 +95,10 @@ export const observationSchema = z.discriminatedUnion(
       canary: samples,
       baseline: samples,
       direction: z.enum(['increase', 'decrease', 'either']).default('increase'),
-      confidence: fraction.default(0.98),
+      confidence: fraction.default(KAYENTA_CONFIDENCE),
       tolerance: z.number().nonnegative().default(0.25),
+      // The live gate's max-increase: Kayenta's allowedIncrease on the mean ratio (1 + it).
+      maxIncrease: z.number().nonnegative().optional(),
     }),
   ],
   { error: kindError },
@@ -181,6 +183,7 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
         direction: o.direction,
         confidence: o.confidence,
         tolerance: o.tolerance,
+        ...(o.maxIncrease === undefined ? {} : { allowedIncrease: 1 + o.maxIncrease }),
       });
   }
 }

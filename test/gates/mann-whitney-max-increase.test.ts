@@ -1,5 +1,10 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { analyzeCommand } from '../../src/cli/analyze-command.js';
 import { mannWhitneyLook } from '../../src/gates/judge-looks.js';
+import { measureRatio } from '../../src/gates/ratio-gate.js';
 import type { MeasureContext } from '../../src/gates/threshold-gate.js';
 import { FakeCounts } from './fake-metrics.js';
 
@@ -52,5 +57,55 @@ describe('a mann-whitney gate with max-increase 20%', () => {
       /^score 0: classified High: shift 100 \(.*\), meanRatio 1\.5; tolerated meanRatio 1\.2$/,
     );
     expect(m.evidence?.method).toBe('mann-whitney');
+  });
+});
+
+describe('a ratio gate on judge mann-whitney with max-increase 100%', () => {
+  it('passes a candidate with 1.5 times the baseline error rate, every minute: within the tolerance', async () => {
+    const metrics = new FakeCounts({
+      stable: { rps: 95, errorRate: 0.01, medianMs: 40 },
+      canary: { rps: 5, errorRate: 0.015, medianMs: 40 },
+    });
+    const gate = {
+      kind: 'ratio' as const,
+      name: 'errors',
+      events: 'errors',
+      total: 'requests',
+      maxIncrease: 1,
+      judge: 'mann-whitney' as const,
+      alpha: 0.05,
+      failureLimit: 0,
+      consecutiveErrorLimit: 4,
+    };
+    const m = await measureRatio(gate, { ...ctx, metrics });
+    expect(m.verdict).toBe('pass');
+    expect(m.note).toMatch(/meanRatio 1\.\d+; tolerated meanRatio 2$/);
+  });
+});
+
+describe('model-gate analyze on the same one-minute values', () => {
+  afterEach(() => vi.restoreAllMocks());
+
+  it("gives the live gate's verdict when the line carries its maxIncrease, and Kayenta's default without", async () => {
+    const minutes = JITTER.map((_, i) => T0 + i * MINUTE);
+    const values = async (factor: number, slot: 'stable' | 'canary') =>
+      Promise.all(minutes.map((from) => p99s(factor)(slot, from)));
+    const line = async (maxIncrease?: number) =>
+      JSON.stringify({
+        time: new Date(ctx.now).toISOString(),
+        gate: 'p99',
+        kind: 'mann-whitney',
+        canary: { samples: await values(1.05, 'canary') },
+        baseline: { samples: await values(1.05, 'stable') },
+        ...(maxIncrease === undefined ? {} : { maxIncrease }),
+      });
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-mw-analyze-'));
+    const file = (name: string, text: string) => {
+      writeFileSync(join(dir, name), `${text}\n`);
+      return join(dir, name);
+    };
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    expect(await analyzeCommand([file('tolerated.jsonl', await line(0.2))])).toBe(0);
+    expect(await analyzeCommand([file('kayenta.jsonl', await line())])).toBe(1);
   });
 });

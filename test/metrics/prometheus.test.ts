@@ -242,7 +242,9 @@ describe('prometheus source: no data and failures', () => {
     const perPod = prometheusSource(config({ requests: 'bf_gauge{kind="pair"}' }));
     await expect(perPod.requests(w())).rejects.toThrow(/returned 2 series, expected one; wrap it in sum/);
     const nan = prometheusSource(config({ requests: 'bf_gauge{kind="nan"}' }));
-    await expect(nan.requests(w())).rejects.toThrow(/NaN or an infinity/);
+    await expect(nan.requests(w())).rejects.toThrow(
+      /returned NaN for the canary slot .*which is no data, not a count/,
+    );
   });
 
   it('turns a bad query (HTTP 400) into a MetricsError quoting Prometheus', async () => {
@@ -372,7 +374,7 @@ models:
       /^prometheus: the count query returned 2 series, expected one; wrap it in sum\(\.\.\.\) to add them up \(they differ in pod\)/,
     );
     await expect(source.count('bf_gauge{kind="nan"}', bfWindow('canary'))).rejects.toThrow(
-      /^prometheus: the count query returned NaN or an infinity, which is not a count; a count looks like sum\(increase\(/,
+      /^prometheus: the count query returned NaN for the canary slot \(version [^)]+\), which is no data, not a count: scalar\(\) of no series/,
     );
   });
 });
