@@ -6,6 +6,7 @@ import { analyzeCommand } from '../../src/cli/analyze-command.js';
 import { mannWhitneyLook } from '../../src/gates/judge-looks.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import type { MeasureContext } from '../../src/gates/threshold-gate.js';
+import { ratioGate } from '../support/model-config.js';
 import { FakeCounts } from './fake-metrics.js';
 
 // A ratio or latency gate on `judge: mann-whitney` requires `max-increase`: it is Kayenta's
@@ -66,17 +67,7 @@ describe('a ratio gate on judge mann-whitney with max-increase 100%', () => {
       stable: { rps: 95, errorRate: 0.01, medianMs: 40 },
       canary: { rps: 5, errorRate: 0.015, medianMs: 40 },
     });
-    const gate = {
-      kind: 'ratio' as const,
-      name: 'errors',
-      events: 'errors',
-      total: 'requests',
-      maxIncrease: 1,
-      judge: 'mann-whitney' as const,
-      alpha: 0.05,
-      failureLimit: 0,
-      consecutiveErrorLimit: 4,
-    };
+    const gate = ratioGate({ maxIncrease: 1, judge: 'mann-whitney' });
     const m = await measureRatio(gate, { ...ctx, metrics });
     expect(m.verdict).toBe('pass');
     expect(m.note).toMatch(/meanRatio 1\.\d+; tolerated meanRatio 2$/);

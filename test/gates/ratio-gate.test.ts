@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { RatioGateConfig, SrmGateConfig } from '../../src/config/types.js';
+import type { SrmGateConfig } from '../../src/config/types.js';
 import { lookAtGate } from '../../src/gates/live-gates.js';
 import { measureRatio, measureSrm, type StatisticalContext } from '../../src/gates/ratio-gate.js';
 import type { GateState } from '../../src/release/types.js';
+import { ratioGate } from '../support/model-config.js';
 import { FakeCounts } from './fake-metrics.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -32,18 +33,7 @@ function ctx(metrics: FakeCounts, seconds: number, weight: number | null = 5): S
   };
 }
 
-const errors = (over: Partial<RatioGateConfig> = {}): RatioGateConfig => ({
-  kind: 'ratio',
-  name: 'errors',
-  events: 'errors',
-  total: 'requests',
-  maxIncrease: 0.1,
-  judge: 'sequential',
-  alpha: 0.05,
-  failureLimit: 0,
-  consecutiveErrorLimit: 4,
-  ...over,
-});
+const errors = ratioGate;
 
 const pending = (name: string, kind: GateState['kind']): GateState => ({
   name,

@@ -12,6 +12,7 @@ import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
+import { ratioGate } from '../support/model-config.js';
 import { backfillOpenMetrics, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
 
 // Counts that cannot be counts never read as a pass. A negative count (a `total - ok` query, or
@@ -180,17 +181,7 @@ describe('a negative count from the file source', () => {
       }),
     );
     const source = fileSource({ type: 'file', path: 'metrics.json', requests: 'requests' }, dir);
-    const gate: RatioGateConfig = {
-      kind: 'ratio',
-      name: 'errors',
-      events: 'errors',
-      total: 'requests',
-      maxIncrease: 0.1,
-      judge: 'sequential',
-      alpha: 0.05,
-      failureLimit: 0,
-      consecutiveErrorLimit: 4,
-    };
+    const gate = ratioGate();
     const look = await measureRatio(gate, fraudLook(source, SINCE, NOW));
     expect(look.verdict).toBe('error');
     expect(look.note).toMatch(

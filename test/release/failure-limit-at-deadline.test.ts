@@ -8,7 +8,7 @@ import type { Release } from '../../src/release/types.js';
 import { gateRows } from '../../src/report/rows.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { canaryModel, thresholdGate } from '../support/model-config.js';
+import { canaryModel, ratioGate, thresholdGate } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // failure-limit at a phase's deadline, as Argo Rollouts judges an analysis: failed looks within the
@@ -93,18 +93,7 @@ describe('a failed look within failure-limit at the deadline', () => {
   });
 
   it("passes a sequential gate's tolerated regression on the step's last look", async () => {
-    const errors: GateConfig = {
-      kind: 'ratio',
-      name: 'errors',
-      events: 'errors',
-      total: 'requests',
-      maxIncrease: 0.1,
-      judge: 'sequential',
-      alpha: 0.05,
-      failureLimit: 1,
-      consecutiveErrorLimit: 4,
-    };
-    const end = await canaryStep(errors, 0.1);
+    const end = await canaryStep(ratioGate({ failureLimit: 1 }), 0.1);
     expect(end.status).toBe('ready');
     expect(end.phases[0]?.note).toBe(
       'errors passed within 2m: 1 look showing a regression, within failure-limit 1',

@@ -1,9 +1,25 @@
-import type { ModelConfig, ThresholdGateConfig } from '../../src/config/types.js';
+import type { ModelConfig, RatioGateConfig, ThresholdGateConfig } from '../../src/config/types.js';
 
 export function thresholdGate(
   over: Partial<ThresholdGateConfig> & Pick<ThresholdGateConfig, 'name' | 'query'>,
 ): ThresholdGateConfig {
   return { kind: 'threshold', failureLimit: 0, consecutiveErrorLimit: 4, ...over };
+}
+
+/** An error-rate gate (errors / requests, max-increase 10%) on the sequential judge at alpha 0.05, with `over`. */
+export function ratioGate(over: Partial<RatioGateConfig> = {}): RatioGateConfig {
+  return {
+    kind: 'ratio',
+    name: 'errors',
+    events: 'errors',
+    total: 'requests',
+    maxIncrease: 0.1,
+    judge: 'sequential',
+    alpha: 0.05,
+    failureLimit: 0,
+    consecutiveErrorLimit: 4,
+    ...over,
+  };
 }
 
 /** A canary model config for engine tests: three steps, 1-minute deadline, 10 s polls. */
