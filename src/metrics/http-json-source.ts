@@ -11,9 +11,9 @@ import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
 import { selectCount } from './json-count.js';
-import { countQuery, countQueryName, REQUESTS_QUERY, requestCount } from './reduce.js';
+import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { selectBuckets, selectNumber } from './selector.js';
-import { showQuery, snippet } from './show-query.js';
+import { snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, renderTemplate, templateValues } from './template.js';
 
@@ -89,18 +89,11 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
    */
   async function count(query: string, w: MetricWindow, what: string): Promise<number> {
     const { body, selector, where, shownUrl } = await fetched(query, w);
-    const n = selectNumber(body, selector, where);
-    if (n !== undefined) {
-      return requestCount(n, {
-        named: `${where}: ${what}`,
-        shownQuery: showQuery(selector),
-        advice: COUNT_ADVICE,
-      });
-    }
     return selectCount(body, selector, what, w, {
       source: 'http-json',
       where,
       document: `the answer of ${shownUrl}`,
+      negativeAdvice: COUNT_ADVICE,
     });
   }
 

@@ -18,9 +18,14 @@ export interface CountPlace {
   where: string;
   /** The document as the advice names it: `the answer of https://...`, `the canary entry of m.json`. */
   document: string;
+  /** What to do about a negative count (NEGATIVE_COUNT_ADVICE when absent). */
+  negativeAdvice?: string;
 }
 
-/** The count `selector` picks out of `doc`: whole and never negative; a NoDataError when none. */
+/**
+ * The count `selector` picks out of `doc`: whole; a negative one is an error naming the selector,
+ * none a NoDataError.
+ */
 export function selectCount(
   doc: unknown,
   selector: string,
@@ -29,8 +34,13 @@ export function selectCount(
   place: CountPlace,
 ): number {
   const n = selectNumber(doc, selector, place.where);
-  if (n !== undefined)
-    return requestCount(n, { named: `${place.where}: ${what}`, shownQuery: showQuery(selector) });
+  if (n !== undefined) {
+    return requestCount(n, {
+      named: `${place.where}: ${what}`,
+      shownQuery: showQuery(selector),
+      ...(place.negativeAdvice ? { advice: place.negativeAdvice } : {}),
+    });
+  }
   const found = select(doc, selector);
   const held = found === undefined ? 'has nothing there' : `holds ${JSON.stringify(found)} there`;
   throw matchedNothing(
