@@ -8,7 +8,7 @@
 // apply writes DIR/conf.d/model-gate-split.conf (upstreams and the split, included in `http`)
 // and DIR/conf.d/model-gate-state.conf (a `location` answering the served state, included in
 // the `server`), checks the whole config with `nginx -t`, reloads nginx and waits until the
-// live workers answer the new state. Backends per version come from DIR/upstreams.json:
+// live workers answer the new state and the old ones take no more connections (/proc, on Linux). Backends per version come from DIR/upstreams.json:
 // { "v1": "10.0.0.5:8080", "v2": "10.0.0.6:8080" }. It exits 75 when another apply holds the
 // lock (model-gate waits and runs it again), 1 on any other failure, leaving the old config.
 // The lock (DIR/.model-gate.lock) holds the apply's PID: it is released on every exit, on
@@ -16,7 +16,7 @@
 // whose process is gone (killed with SIGKILL, a crashed host) is stale and taken over.
 // read prints what the running nginx answers at URL: the state it really serves.
 import { execFileSync } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { constants } from 'node:os';
 import { join } from 'node:path';
@@ -70,6 +70,33 @@ function alive(pid) {
   } catch (err) {
     return err.code === 'EPERM';
   }
+}
+
+/**
+ * The PIDs of the worker processes of nginx master `master` that still take new connections (not
+ * "worker process is shutting down", which an old worker is called once it has closed its
+ * listening sockets after a reload); undefined where /proc cannot tell (not Linux).
+ */
+function acceptingWorkers(master) {
+  let entries;
+  try {
+    entries = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return undefined;
+  }
+  const workers = [];
+  for (const d of entries) {
+    try {
+      const stat = readFileSync(`/proc/${d}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== master) continue;
+      const title = readFileSync(`/proc/${d}/cmdline`, 'utf8');
+      if (title.startsWith('nginx: worker process') && !title.includes('shutting down')) workers.push(Number(d));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return workers;
 }
 
 /** Whether the nginx master of this pid file runs. */
@@ -186,6 +213,10 @@ async function apply(o) {
       die(`nginx -t refused the new config, the old one stays: ${String(err.stderr ?? err.message).trim()}`);
     }
     if (!running(join(o.prefix, 'nginx.pid'))) return; // not running: it starts with this config
+    const master = pidIn(join(o.prefix, 'nginx.pid'));
+    // The workers of the old config: until each has stopped taking connections, a request (the
+    // read after this apply) may still get the old config, whatever a new worker answered.
+    const old = acceptingWorkers(master) ?? [];
     try {
       execFileSync(nginx, [...base, '-s', 'reload'], { stdio: ['ignore', 'ignore', 'pipe'] });
     } catch (err) {
@@ -193,8 +224,9 @@ async function apply(o) {
     }
     for (let waited = 0; ; waited += 50) {
       const live = await fetchState(o['state-url']).catch(() => undefined);
-      if (live?.generation === generation) return;
-      if (waited > 10_000) die(`nginx did not serve generation ${generation} within 10s after the reload`);
+      const oldAccepting = (acceptingWorkers(master) ?? []).some((pid) => old.includes(pid));
+      if (live?.generation === generation && !oldAccepting) return;
+      if (waited > 10_000) die(`nginx did not serve generation ${generation} alone within 10s after the reload`);
       await sleep(50);
     }
   } finally {
