@@ -34,12 +34,28 @@ export function describeGitHubError(error: unknown): string {
  */
 export const SEND_ONCE = { request: { retries: 0 } } as const;
 
+/** GitHub's word for a secondary rate limit, in the message of its 403 or 429 (as the throttling plugin reads it). */
+const SECONDARY_LIMIT = /\bsecondary rate\b/i;
+
+/**
+ * GitHub's rule for a secondary rate limit that comes without retry-after: wait at least a
+ * minute, then longer each time it comes again.
+ */
+const SECONDARY_LIMIT_WAIT_MS = 60_000;
+
+/** That minute as the client that got the error scales its waits (tests' waitScale), by error. */
+const secondaryLimitWaits = new WeakMap<object, number>();
+
 /**
  * How long GitHub asks to wait before a failed request is worth sending again (a rate limit,
  * a server error), in ms; undefined when sending it again would not help.
  */
 export function retryDelayOf(error: unknown, attempt: number, now: number): number | undefined {
-  const { status, response } = error as { status?: number; response?: { headers?: Record<string, unknown> } };
+  const { status, response, message } = error as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, unknown> };
+  };
   const headers = response?.headers ?? {};
   if (status === undefined) return undefined;
   if (status >= 500) return 1000 * (attempt + 1) ** 2;
@@ -47,6 +63,10 @@ export function retryDelayOf(error: unknown, attempt: number, now: number): numb
   if (headers['retry-after'] !== undefined) return Number(headers['retry-after']) * 1000;
   if (String(headers['x-ratelimit-remaining']) === '0') {
     return Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - now) + 1000;
+  }
+  if (SECONDARY_LIMIT.test(message ?? '')) {
+    const minute = secondaryLimitWaits.get(error as object) ?? SECONDARY_LIMIT_WAIT_MS;
+    return minute * 2 ** attempt;
   }
   return undefined;
 }
@@ -142,6 +162,12 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     throttling,
   );
   octokit.hook.before('request', redactWrites);
+  // A secondary limit's minute, when GitHub names no wait, scaled as this client's other waits.
+  octokit.hook.error('request', (error) => {
+    if (SECONDARY_LIMIT.test(error.message))
+      secondaryLimitWaits.set(error, (SECONDARY_LIMIT_WAIT_MS / 1000) * second);
+    throw error;
+  });
   return octokit;
 }
 

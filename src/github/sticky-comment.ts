@@ -18,12 +18,26 @@ export interface RunStamp {
 export interface StoredComment {
   id: number;
   body: string;
+  /** Text a person put above the marker (a maintainer's note): kept at the top when the report is rewritten. */
+  note?: string;
   stamp?: RunStamp;
   /** The JSON data hidden in the body (release states), if any. */
   data?: unknown;
   /** Why the body has no readable data: every body model-gate writes has it, so it was edited. */
   dataProblem?: string;
 }
+
+/**
+ * The marker on a line of its own, where model-gate puts it (the first line) or lower: a person
+ * with write access may edit a note in above the report. The web editor saves \r\n line ends.
+ */
+const MARKER_LINE = new RegExp(`^${COMMENT_MARKER}\\r?$`, 'm');
+
+/** Where the model-gate part of a comment's body starts, or -1 when it has no marker line. */
+const markerAt = (body: string | null | undefined): number => (body ? body.search(MARKER_LINE) : -1);
+
+/** Whether a comment's body carries the marker (on a line of its own): model-gate's report, if its author is ours. */
+const hasMarker = (body: string | null | undefined): boolean => markerAt(body) >= 0;
 
 /** Plain: base64 of the JSON. `gzip:` first: of the gzipped JSON, written when the plain form would not fit. */
 const DATA = /<!-- model-gate-data:(gzip:)?(\S*) -->/;
@@ -88,16 +102,29 @@ export type WriteOutcome = 'created' | 'updated' | 'unchanged' | 'stale';
 /** An issue comment as GitHub lists or gives it. */
 type IssueComment = Awaited<ReturnType<GitHubClient['rest']['issues']['getComment']>>['data'];
 
-const stored = (c: IssueComment): StoredComment => ({
-  id: c.id,
-  body: c.body ?? '',
-  ...readBody(c.body ?? ''),
-});
+/** A comment of ours as listed: its state is read from the marker on, never from a note above it. */
+const stored = (c: IssueComment): StoredComment => {
+  const body = c.body ?? '';
+  const at = Math.max(0, markerAt(body));
+  return { id: c.id, body, ...(at > 0 ? { note: body.slice(0, at) } : {}), ...readBody(body.slice(at)) };
+};
+
+/**
+ * The body to send: a note above the marker stays above the new report; one that would take the
+ * body over GitHub's limit is dropped (its text stays in the comment's edit history), since the
+ * state below it must be written whole.
+ */
+function withNote(note: string | undefined, body: string): string {
+  const kept = note ? note + body : body;
+  return kept.length <= COMMENT_LIMIT ? kept : body;
+}
 
 /**
  * The one model-gate comment of a pull request, found by its marker among the comments this
  * run's token could have written (a Bot's, or the personal access token's own User's), updated
- * in place. Anyone else's comment that carries the marker is neither read nor written.
+ * in place. Anyone else's comment that carries the marker is neither read nor written. The marker
+ * is found on any line: a maintainer who edits a note in above the report leaves the comment ours,
+ * and the note stays above each new report.
  *
  * Jobs of one run (a matrix, one job per model) share the comment. Two of them that found none
  * may each create one: the one with the lowest id is the comment, and the others of ours that a
@@ -131,7 +158,7 @@ export class StickyComment {
     if (!known || this.created) return this.list();
     try {
       const res = await this.client.rest.issues.getComment({ ...this.repo, comment_id: known.id });
-      if (res.data.body?.startsWith(COMMENT_MARKER)) return this.keep(res.data);
+      if (hasMarker(res.data.body)) return this.keep(res.data);
     } catch (error) {
       // Deleted: by hand, or as the duplicate of another job's comment.
       if (!isNotFound(error)) throw error;
@@ -146,7 +173,7 @@ export class StickyComment {
       issue_number: this.issue,
       per_page: 100,
     });
-    const marked = comments.filter((c) => c.body?.startsWith(COMMENT_MARKER)).sort((a, b) => a.id - b.id);
+    const marked = comments.filter((c) => hasMarker(c.body)).sort((a, b) => a.id - b.id);
     const ours = await this.identity.first(marked);
     const author = ours?.user;
     this.extras = marked
@@ -203,16 +230,17 @@ export class StickyComment {
     body: string,
     stamp: RunStamp,
   ): Promise<WriteOutcome> {
-    if (current?.body === body) return 'unchanged';
+    const sent = withNote(current?.note, body);
+    if (current?.body === sent) return 'unchanged';
     if (current) {
       const res = await this.client.rest.issues.updateComment({
         ...this.repo,
         comment_id: current.id,
-        body,
+        body: sent,
         ...SEND_ONCE,
       });
       this.url = res.data.html_url;
-      this.found = { ...current, body, stamp };
+      this.found = { ...current, body: sent, note: sent === body ? undefined : current.note, stamp };
       return 'updated';
     }
     const res = await this.client.rest.issues.createComment({

@@ -1,0 +1,146 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import { readBody } from '../../src/github/sticky-comment.js';
+import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
+import type { Release } from '../../src/release/types.js';
+import { runDecision } from '../../src/report/decision.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { enginePorts } from '../support/engine-ports.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { startFakeGitHub } from '../support/fake-github/server.js';
+import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { sha } from '../support/model-config.js';
+import { pullRequestEvent } from '../support/payloads.js';
+
+// GitHub answers a burst of comment writes with a 403 "secondary rate limit", sometimes without
+// retry-after; its docs say to wait at least a minute then. Not a refusal for good, and not a
+// fork's read-only token: the comment is written after the wait.
+
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const COMMENTS = '/repos/{owner}/{repo}/issues/{issue_number}/comments';
+const SECONDARY_LIMIT = {
+  message:
+    'You have exceeded a secondary rate limit. Please wait a few minutes before you try again. If you reach out to GitHub Support for help, please include the request ID 9C3A:1F2B:4D5E6F:7A8B9C:66D0E1F2.',
+  documentation_url:
+    'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+};
+
+describe('a comment write refused by a secondary rate limit without retry-after', () => {
+  let github: FakeGitHub;
+  beforeAll(async () => {
+    github = await startFakeGitHub(repo);
+  });
+  afterAll(async () => {
+    expect(github.violations).toEqual([]);
+    await github.close();
+  });
+
+  it('is written again after the wait: the PR job ends ready, with its comment', async () => {
+    const { config } = parseConfig(
+      `version: 1
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+      {},
+    );
+    const files = {
+      [sha(2)]: { 'fraud.yaml': 'version: v1\n' },
+      [sha(3)]: { 'fraud.yaml': 'version: v2\n' },
+    };
+    github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+    const event: PullRequestEvent = {
+      action: 'opened',
+      number: 1,
+      baseSha: sha(2),
+      headSha: sha(3),
+      merged: false,
+    };
+    const clock = new FakeClock(Date.now());
+    const client = gitHubClient({ token: 'ghs_job', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
+    const ledger = new GitHubLedger({ client, repo, sha: event.headSha, pr: 1, models: ['fraud'] });
+    const target = new MemoryTarget({ stable: { version: 'v1' } });
+    const ports = enginePorts({ ledger, files, clock, target });
+    const warnings: string[] = [];
+    const publisher = new CommentPublisher(
+      ledger,
+      (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
+      { runId: 1, attempt: 1 },
+      clock,
+      { settleMs: 0, warn: (m) => warnings.push(m) },
+    );
+
+    github.failNext('POST', COMMENTS, 403, 1, {}, SECONDARY_LIMIT);
+    github.resetRequests();
+    const result = await handlePullRequest(config, event, ports, {
+      mode: 'watch',
+      maxWaitMs: 3_600_000,
+      dryRun: false,
+    });
+    await publisher.publish({ final: true, notes: new Map([[1, result.skipped]]) });
+
+    expect(runDecision(result)).toBe('ready');
+    const comments = github.comments(1);
+    expect(comments).toHaveLength(1);
+    const state = readBody(comments[0]?.body ?? '').data as { releases: Record<string, Partial<Release>> };
+    expect(state.releases.fraud).toMatchObject({ to: 'v2', status: 'ready' });
+    // Refused once, then sent once more.
+    expect(github.requestCount('POST', COMMENTS)).toBe(2);
+    expect(warnings).toEqual([
+      expect.stringContaining('GitHub refused to write the comment of PR #1 for now (HTTP 403)'),
+    ]);
+  });
+});
+
+describe("a fork PR's comment refused by a secondary rate limit without retry-after", () => {
+  let sandbox: Sandbox;
+  let github: FakeGitHub;
+  beforeAll(async () => {
+    ({ sandbox, github } = await startFraudWorld('v1'));
+  });
+  afterAll(async () => {
+    expect(github.violations).toEqual([]);
+    await sandbox?.close();
+    await github?.close();
+  });
+
+  it('is not taken for a read-only token: the comment saying why the PR is not deployed is written', async () => {
+    const shas = { base: sha(70), head: sha(71) };
+    github.setFile(shas.base, 'models/fraud.yaml', 'version: v1\n');
+    github.setFile(shas.head, 'models/fraud.yaml', 'version: v2\n');
+    github.setPullRequest(7, {
+      baseSha: shas.base,
+      headSha: shas.head,
+      files: [{ filename: 'models/fraud.yaml', status: 'modified' }],
+      headRepoFullName: 'a-stranger/Hello-World',
+    });
+    github.failNext('POST', COMMENTS, 403, 1, {}, SECONDARY_LIMIT);
+    const run = await runMainStep({
+      eventName: 'pull_request',
+      event: pullRequestEvent('opened', shas, { number: 7, fork: true }),
+      inputs: { ledger: 'github' },
+      config: FRAUD_ON_SANDBOX,
+      githubUrl: github.url,
+      // GitHub's minute at a hundredth.
+      env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.01' },
+    });
+    expect(run.exitCode).toBeUndefined();
+    expect(run.outputs).toMatchObject({ decision: 'skipped' });
+    expect(run.log).not.toContain('read-only token');
+    const comments = github.comments(7);
+    expect(comments).toHaveLength(1);
+    expect(comments[0]?.body).toContain('comes from a fork');
+    expect(run.outputs['comment-url']).toBe(comments[0]?.htmlUrl);
+  });
+});
