@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
-import { parseDuration } from '../config/duration.js';
+import { readTimeLimit } from '../config/duration-input.js';
 import { InputError } from '../core/errors.js';
+import { versionProblem } from '../version/validate-version.js';
 
 export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status' | 'tick' | 'plan';
 
@@ -31,9 +32,12 @@ export function readInputs(): Inputs {
   if (mode !== 'watch' && mode !== 'tick')
     throw new InputError(`input mode: "${mode}" must be watch or tick`);
   const maxWait = core.getInput('max-wait') || '5h';
-  const maxWaitMs = parseDuration(maxWait);
-  if (maxWaitMs === undefined)
-    throw new InputError(`input max-wait: "${maxWait}" is not a duration like 30m or 5h`);
+  const limit = readTimeLimit(maxWait);
+  if ('problem' in limit) throw new InputError(`input max-wait: ${limit.problem}`);
+  // Checked here, as --to-version is on the command line, and named as the input.
+  const toVersion = core.getInput('to-version') || undefined;
+  const versionRefused = toVersion === undefined ? undefined : versionProblem(toVersion);
+  if (versionRefused) throw new InputError(`input to-version: ${versionRefused}`);
   const dryRun = core.getInput('dry-run') || 'false';
   if (!['true', 'false'].includes(dryRun))
     throw new InputError(`input dry-run: "${dryRun}" must be true or false`);
@@ -41,9 +45,9 @@ export function readInputs(): Inputs {
     config: core.getInput('config') || '.github/model-gate.yml',
     command: (command || undefined) as Command | undefined,
     model: core.getInput('model') || undefined,
-    toVersion: core.getInput('to-version') || undefined,
+    toVersion,
     mode,
-    maxWaitMs,
+    maxWaitMs: limit.ms,
     dryRun: dryRun === 'true',
     ledger: core.getInput('ledger') || 'github',
     githubToken: token,

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { parseDuration } from '../config/duration.js';
+import { readTimeLimit } from '../config/duration-input.js';
 import { InputError, VersionError } from '../core/errors.js';
 import { validateVersion } from '../version/validate-version.js';
 import { parseArgsProblem, usageError } from './usage.js';
@@ -71,10 +71,8 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
       '--mode watch does not apply to tick, which is always one pass: drop --mode, or run release to watch',
     );
   }
-  const maxWaitMs = parseDuration(o['max-wait'] ?? '30m');
-  if (!maxWaitMs) {
-    return usageError('run', USAGE, `--max-wait: "${o['max-wait']}" is not a duration like 30m or 5h`);
-  }
+  const maxWait = readTimeLimit(o['max-wait'] ?? '30m');
+  if ('problem' in maxWait) return usageError('run', USAGE, `--max-wait: ${maxWait.problem}`);
   const number = prNumber(o.pr);
   if (number === undefined) {
     return usageError('run', USAGE, `--pr: expected a pull request number, got "${o.pr}"`);
@@ -90,7 +88,7 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
     model: o.model,
     toVersion,
     mode: o.mode === 'tick' ? 'tick' : 'watch',
-    maxWaitMs,
+    maxWaitMs: maxWait.ms,
     dryRun: o['dry-run'] ?? false,
   };
   // Loaded only now: a usage error or --help must not wait for the engine.

@@ -1,6 +1,10 @@
+import { dirname, resolve } from 'node:path';
 import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { DEFAULT_CONFIG_PATH } from '../config/load.js';
-import { ConfigError } from '../core/errors.js';
+import { formatPath, quote } from '../config/messages.js';
+import type { Config } from '../config/types.js';
+import { ConfigError, ModelGateError } from '../core/errors.js';
+import { workingTreeReader } from '../version/changed-models.js';
 import { repositoryTop } from '../version/git.js';
 import { loadLocalConfig, localConfigPath } from './local-config.js';
 
@@ -23,10 +27,44 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
     console.log(`✓ ${file}: ${names.length} model${names.length === 1 ? '' : 's'} (${names.join(', ')})`);
     // Valid all the same: a warning never changes the exit code.
     for (const warning of wholeServiceWarnings(config)) console.error(`warning: ${file}: ${warning}`);
+    // Version files are read from the top of the config's repository, as the action reads them;
+    // a config outside any repository has none to check.
+    const root =
+      given === undefined ? top : await repositoryTop(resolve(cwd, dirname(given))).catch(() => undefined);
+    if (root !== undefined) {
+      for (const warning of await missingVersionFiles(config, root))
+        console.error(`warning: ${file}: ${warning}`);
+    }
     return 0;
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
     for (const problem of err.problems) console.error(problem);
     return 1;
   }
+}
+
+/**
+ * Warnings for the models whose version file is not in the working tree at `root` (the
+ * repository's top, where plan and the action read it): a typo in `source.file` is a valid
+ * config, but then no pull request changes that model's version, and nothing says why.
+ */
+async function missingVersionFiles(config: Config, root: string): Promise<string[]> {
+  const disk = workingTreeReader(root);
+  const warnings: string[] = [];
+  for (const model of Object.values(config.models)) {
+    const field = formatPath(['models', model.name, 'source', 'file']);
+    const absent = await disk.read('', model.source.file).then(
+      (text) => text === undefined,
+      (err: unknown) => {
+        // There but unreadable (a folder, a link leading out): plan refuses it by name already.
+        if (err instanceof ModelGateError) return false;
+        throw err;
+      },
+    );
+    if (absent)
+      warnings.push(
+        `${field}: ${quote(model.source.file)} is not in the working tree: check the path; a pull request that does not add it releases nothing for ${model.name}`,
+      );
+  }
+  return warnings;
 }

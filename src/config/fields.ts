@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, POSITIVE_DURATION_PATTERN, parseDuration } from './duration.js';
+import { bareNumberDuration, DURATION_EXAMPLES } from './duration-input.js';
 import { describeValue, listOf, unknownKeyMessage } from './messages.js';
 import { PERCENT_AT_MOST_100_PATTERN, PERCENT_PATTERN, parsePercent } from './percent.js';
 import { relativePathProblem } from './relative-path.js';
@@ -37,16 +38,11 @@ export function unknownVariant(noun: string) {
   };
 }
 
-export const DURATION_EXAMPLES = '"500ms", "30s", "10m", "1h30m" or "2d"';
-
 /** Text such as `10m` -> milliseconds, more than zero (the published schema's pattern refuses `0s` too). */
 export function duration(description: string) {
   return z
     .string({
-      error: (issue) =>
-        typeof issue.input === 'number'
-          ? `expected a duration such as ${DURATION_EXAMPLES}, got the bare number ${issue.input} (add a unit: ms, s, m, h or d)`
-          : undefined,
+      error: (issue) => (typeof issue.input === 'number' ? bareNumberDuration(issue.input) : undefined),
     })
     .regex(DURATION_PATTERN, {
       error: (issue) => `expected a duration such as ${DURATION_EXAMPLES}, got ${describeValue(issue.input)}`,

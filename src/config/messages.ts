@@ -3,14 +3,18 @@ import type { z } from 'zod';
 /** A path into the config as users read it: `models.fraud.strategy.steps[2]`. */
 export type ConfigPath = readonly PropertyKey[];
 
+/** Longer than any name the config allows (model and gate names: 63 characters). */
+const MAX_SEGMENT = 64;
+
 export function formatPath(path: ConfigPath): string {
   let text = '';
   for (const segment of path) {
     if (typeof segment === 'number') text += `[${segment}]`;
     else {
       const key = String(segment);
-      if (/^[A-Za-z0-9_.-]+$/.test(key)) text += text ? `.${key}` : key;
-      else text += `[${quote(key)}]`;
+      // A key longer than any real one is cut, as values are: one problem stays one readable line.
+      if (/^[A-Za-z0-9_.-]+$/.test(key) && key.length <= MAX_SEGMENT) text += text ? `.${key}` : key;
+      else text += `[${quote(key, MAX_SEGMENT)}]`;
     }
   }
   return text;

@@ -287,6 +287,21 @@ const httpTarget = strict({
   .describe('HTTP: GET/PUT {url}/traffic and GET {url}/capabilities (docs/http-target.openapi.yaml).');
 
 const PLACEHOLDERS = Object.keys(COMMAND_VALUES).map((name) => `{{${name}}}`);
+
+/**
+ * Why an argument with braces is not one of the placeholders. One that is a placeholder on its
+ * own already has its own list item: the name is unknown (`{{model}}`), or spaced (`{{ weight }}`).
+ */
+function misplacedPlaceholder(arg: string): string {
+  const single = /^\{\{([^{}]*)\}\}$/.exec(arg);
+  if (single) {
+    const name = (single[1] ?? '').trim();
+    if (PLACEHOLDERS.includes(`{{${name}}}`))
+      return `write {{${name}}} without spaces inside the braces, got ${describeValue(arg)}`;
+    return `unknown placeholder ${describeValue(arg)} (known: ${PLACEHOLDERS.join(', ')})`;
+  }
+  return `placeholders are replaced as whole arguments only (${PLACEHOLDERS.join(', ')}): put each in its own list item, got ${describeValue(arg)}`;
+}
 const argv = (description: string) =>
   z
     .array(z.string().min(1, { error: 'expected a non-empty argument' }))
@@ -303,12 +318,7 @@ const argv = (description: string) =>
             message: `expected a program, got the placeholder ${arg}`,
           });
         } else if (!whole && /\{\{|\}\}/.test(arg)) {
-          ctx.addIssue({
-            code: 'custom',
-            input: arg,
-            path: [i],
-            message: `placeholders are replaced as whole arguments only (${PLACEHOLDERS.join(', ')}): put each in its own list item, got ${describeValue(arg)}`,
-          });
+          ctx.addIssue({ code: 'custom', input: arg, path: [i], message: misplacedPlaceholder(arg) });
         }
       });
     })

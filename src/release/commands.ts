@@ -1,4 +1,4 @@
-import { quote } from '../config/messages.js';
+import { didYouMean, quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
@@ -418,12 +418,18 @@ export function pickModel(config: Config, name: string | undefined, command: str
   return modelNamed(config, name);
 }
 
-/** The model the `model` input names; an unknown name is an error naming the known ones. */
+/**
+ * The model the `model` input names; an unknown name is an error naming the known ones, and the
+ * near miss among them, as `run release --model` does (checkModelName).
+ */
 export function modelNamed(config: Config, name: string): ModelConfig {
   const model = Object.hasOwn(config.models, name) ? config.models[name] : undefined;
-  if (!model)
+  if (!model) {
+    const names = Object.keys(config.models);
+    const hint = didYouMean(name, names);
     throw new ConfigError([
-      `model ${quote(name)} is not in the config; known models: ${Object.keys(config.models).join(', ')}`,
+      `model ${quote(name)} is not in the config${hint ? ` (did you mean "${hint}"?)` : ''}; known models: ${names.join(', ')}`,
     ]);
+  }
   return model;
 }

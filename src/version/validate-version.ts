@@ -33,6 +33,8 @@ export function versionProblem(value: unknown): string | undefined {
 }
 
 function show(value: unknown): string {
+  // YAML's !!binary: an object to JavaScript, but no mapping to whoever wrote the file.
+  if (value instanceof Uint8Array) return 'binary data';
   if (typeof value === 'string') return value === '' ? 'an empty string' : quote(value);
   if (value === undefined || value === null) return 'an empty value';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);

@@ -59,7 +59,7 @@ describe('a run that stops on an error still sets decision and models', () => {
       model: 'fraud-detector',
       'to-version': '1.2; rm -rf /',
     });
-    expect(run.error).toMatch(/^input: key "to-version": /);
+    expect(run.error).toMatch(/^input to-version: "1\.2; rm -rf \/" is not a valid version /);
     expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
