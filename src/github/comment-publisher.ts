@@ -260,19 +260,8 @@ function once<T>(make: () => T): () => T {
 }
 
 /**
- * What makes a comment due at once: a release's status, phase or version, and a pending withdrawal
- * or change to idle done (another run reading it would do it again, and the comment would say the
- * candidate may still get traffic). Not a watch lease's renewal (watch-lease.ts): the watch loop
+ * What makes a comment due at once. Not a watch lease's renewal (watch-lease.ts): the watch loop
  * publishes that with `force`.
  */
 const signatureOf = (releases: Release[]) =>
-  JSON.stringify(
-    releases.map((r) => [
-      r.model,
-      r.status,
-      r.phase,
-      r.to,
-      r.withdrawPending === true,
-      r.idlePending === true,
-    ]),
-  );
+  JSON.stringify(releases.map((r) => [r.model, r.status, r.phase, r.to]));

@@ -85,24 +85,4 @@ describe('the comment publisher', () => {
     await publisher.publish();
     expect(github.writeCount()).toBe(1);
   });
-
-  it('rewrites the comment at once when a withdrawal that was pending is done, status and phase unchanged', async () => {
-    const { publisher, ledger } = await publisherFor(6, () => '');
-    const [release] = ledger.savedReleases(6);
-    if (!release) throw new Error('no release');
-    await ledger.saveRelease({
-      ...release,
-      status: 'failed',
-      withdrawPending: true,
-      reason: 'rollback refused',
-    });
-    await publisher.publish();
-    // A retry within the job withdrew v2: another run reading the comment must not see it pending.
-    await ledger.saveRelease({ ...release, status: 'failed', reason: 'v2 withdrawn on a later try' });
-    await publisher.publish();
-    const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.05 });
-    const reader = new GitHubLedger({ client, repo, sha: head, pr: 6 });
-    expect(await reader.release('fraud-6')).toMatchObject({ reason: 'v2 withdrawn on a later try' });
-    expect((await reader.release('fraud-6'))?.withdrawPending).toBeUndefined();
-  });
 });
