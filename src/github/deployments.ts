@@ -1,8 +1,11 @@
+import { isDeepStrictEqual } from 'node:util';
 import { z } from 'zod';
+import { type Clock, systemClock } from '../core/clock.js';
+import { redactNotes } from '../core/redact.js';
 import { type LedgerEntry, sameEntry } from '../ledger/ledger.js';
 import { version } from '../ledger/release-schema.js';
 import type { Release } from '../release/types.js';
-import { type GitHubClient, isNotFound } from './client.js';
+import { type GitHubClient, isNotFound, retryDelayOf, SEND_ONCE, testWaitScale } from './client.js';
 import type { Repo } from './repo-files.js';
 
 /** Each model has its own environment, so the Deployments page is its audit trail. */
@@ -11,6 +14,10 @@ export const environmentOf = (model: string) => `model-gate/${model}`;
 const SERVE_TASK = 'deploy';
 /** A candidate holding the model's canary slot (analysing, or ready and awaiting merge). */
 const CANARY_TASK = 'model-gate:canary';
+/** Tries at creating a deployment GitHub refuses for now (a server error, a rate limit): the client's 1 + 3. */
+const CREATE_ATTEMPTS = 4;
+/** How many of the newest deployments of its task are searched for one made but answered with an error. */
+const MADE_SEARCH = 10;
 
 // Anyone who may create deployments can write a payload: its versions reach target calls (a
 // rollback serves the previous version), so a payload whose versions break the rules is ignored.
@@ -31,6 +38,14 @@ const canaryPayload = z.object({
 /** A claim of a model's canary slot: its deployment, when it was made (ms), PR and versions. */
 export type CanaryClaim = { id: number; at: number } & z.output<typeof canaryPayload>;
 
+/** What a deployment made by `create` says: its commit, task, payload and description. */
+export interface NewDeployment {
+  ref: string;
+  task: string;
+  payload: Record<string, unknown>;
+  description: string;
+}
+
 export type Deployment = Awaited<
   ReturnType<GitHubClient['rest']['repos']['listDeployments']>
 >['data'][number];
@@ -42,6 +57,8 @@ export class Deployments {
     private readonly repo: Repo,
     /** The commit a deployment made by this run points at. */
     private readonly sha: string,
+    /** Waits between tries at a deployment GitHub refused for now. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Promotions and rollbacks of the model, oldest first. */
@@ -104,8 +121,14 @@ export class Deployments {
       if (await stands(held)) return { heldBy: held };
       await this.status(held.id, 'inactive', 'left over: no live release holds it');
     }
-    if (held && held.pr === release.pr && held.to === release.to && held.head === release.headSha)
-      return { id: held.id };
+    if (held && held.pr === release.pr) {
+      if (held.to === release.to && held.head === release.headSha) return { id: held.id };
+      // This PR's claim for another version or head (its end refused by GitHub, say): left in
+      // progress, the Deployments page would show it analysing. Best effort: a refusal must not
+      // keep the new candidate out, and the next claim of the slot tries again (endReplaced).
+      await this.status(held.id, 'inactive', `replaced by ${release.to}`).catch(() => {});
+    }
+    await this.endReplaced(before).catch(() => {});
     const id = await this.create(release.model, {
       ref: release.headSha ?? this.sha,
       task: CANARY_TASK,
@@ -133,39 +156,95 @@ export class Deployments {
     await this.status(id, state, `${release.to} ${release.status}`);
   }
 
+  /**
+   * End the claims among `list` still in progress that a newer claim of their PR replaced: their
+   * end refused twice (when their release ended, and when the newer claim was made), they no longer
+   * hold the slot (holderAmong) but the Deployments page would still show them analysing.
+   */
+  private async endReplaced(list: Deployment[]): Promise<void> {
+    for (const { claim, replacedBy } of claimsIn(list)) {
+      if (!replacedBy) continue;
+      const state = await this.latestState(claim.id);
+      if (state === 'in_progress' || state === 'queued')
+        await this.status(claim.id, 'inactive', `replaced by ${replacedBy.to}`);
+    }
+  }
+
   /** The PR and versions of the release holding the model's canary slot, if any. */
   async canaryHolder(model: string): Promise<CanaryClaim | undefined> {
     return this.holderAmong(await this.list(model, CANARY_TASK, 5));
   }
 
-  /** The newest claim in progress among `claims` (`fresh`: also one with no status yet). */
+  /**
+   * The newest claim in progress among `claims` (`fresh`: also one with no status yet). A claim
+   * its PR made again since (a new head or version) is not: a PR has one release of a model at a
+   * time, and its newest claim speaks for it, even when GitHub refused to end the older one.
+   */
   private async holderAmong(claims: Deployment[], fresh = false): Promise<CanaryClaim | undefined> {
-    for (const d of claims) {
-      const state = await this.latestState(d.id);
-      if (state !== 'in_progress' && state !== 'queued' && !(fresh && state === undefined)) continue;
-      const p = canaryPayload.safeParse(payloadOf(d));
-      if (p.success) return { id: d.id, at: Date.parse(d.created_at), ...p.data };
+    for (const { claim, replacedBy } of claimsIn(claims)) {
+      if (replacedBy) continue;
+      const state = await this.latestState(claim.id);
+      if (state === 'in_progress' || state === 'queued' || (fresh && state === undefined)) return claim;
     }
     return undefined;
   }
 
-  /** A deployment in the model's environment; returns its id. */
-  async create(
-    model: string,
-    d: { ref: string; task: string; payload: Record<string, unknown>; description: string },
-  ): Promise<number> {
-    const created = await this.client.rest.repos.createDeployment({
+  /**
+   * A deployment in the model's environment; returns its id. Sent once each try: GitHub may make
+   * it and still answer a server error (or the answer may time out), so before trying again the
+   * newest deployments are searched for it, and one found is taken instead of making a second.
+   */
+  async create(model: string, d: NewDeployment): Promise<number> {
+    let maybeMade = false;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (maybeMade) {
+          const made = await this.madeAlready(model, d);
+          if (made !== undefined) return made;
+        }
+        const created = await this.client.rest.repos.createDeployment({
+          ...this.repo,
+          ref: d.ref,
+          task: d.task,
+          environment: environmentOf(model),
+          auto_merge: false,
+          required_contexts: [],
+          transient_environment: false,
+          payload: d.payload,
+          description: d.description,
+          ...SEND_ONCE,
+        });
+        return (created.data as { id: number }).id;
+      } catch (error) {
+        // Octokit gives a timeout or a lost connection status 500 too.
+        if (((error as { status?: number }).status ?? 0) >= 500) maybeMade = true;
+        const wait =
+          attempt + 1 < CREATE_ATTEMPTS ? retryDelayOf(error, attempt, this.clock.now()) : undefined;
+        if (wait === undefined) throw error;
+        await this.clock.sleep(wait * testWaitScale());
+      }
+    }
+  }
+
+  /**
+   * The deployment `d` made by an earlier try whose answer was an error: among the newest of its
+   * task, one on the same ref with the same payload (as GitHub stores it: free text redacted) and
+   * no status yet (each made by this class gets one as soon as it is answered).
+   */
+  private async madeAlready(model: string, d: NewDeployment): Promise<number | undefined> {
+    const res = await this.client.rest.repos.listDeployments({
       ...this.repo,
-      ref: d.ref,
-      task: d.task,
       environment: environmentOf(model),
-      auto_merge: false,
-      required_contexts: [],
-      transient_environment: false,
-      payload: d.payload,
-      description: d.description,
+      task: d.task,
+      per_page: MADE_SEARCH,
+      ...SEND_ONCE,
     });
-    return (created.data as { id: number }).id;
+    const payload = JSON.parse(JSON.stringify(redactNotes(d.payload)));
+    for (const found of res.data) {
+      if (found.ref !== d.ref || !isDeepStrictEqual(payloadOf(found), payload)) continue;
+      if ((await this.latestState(found.id)) === undefined) return found.id;
+    }
+    return undefined;
   }
 
   /** Mark a deployment inactive and delete it (GitHub deletes only inactive deployments). */
@@ -218,6 +297,24 @@ export class Deployments {
       auto_inactive: false,
     });
   }
+}
+
+/**
+ * The claims among `list` (newest first) whose payload parses, each with the newer claim of its
+ * PR in `list` that replaced it, if any.
+ */
+function claimsIn(list: Deployment[]): { claim: CanaryClaim; replacedBy?: CanaryClaim }[] {
+  const newest = new Map<number, CanaryClaim>();
+  return list.flatMap((d) => {
+    const p = canaryPayload.safeParse(payloadOf(d));
+    if (!p.success) return [];
+    const claim: CanaryClaim = { id: d.id, at: Date.parse(d.created_at), ...p.data };
+    if (claim.pr === undefined) return [{ claim }];
+    const replacedBy = newest.get(claim.pr);
+    if (replacedBy && replacedBy.id > claim.id) return [{ claim, replacedBy }];
+    newest.set(claim.pr, claim);
+    return [{ claim }];
+  });
 }
 
 export function payloadOf(d: Deployment): unknown {
