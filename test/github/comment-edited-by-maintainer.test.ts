@@ -19,25 +19,13 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 
 // Repository writers can edit the bot's PR comment, and do: a note above the report. The comment
 // must stay the PR's record (the next job reads its state from it) and stay one comment.
 
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const { config } = parseConfig(
-  `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-  {},
-);
+const { config } = parseConfig(FRAUD_CANARY_YAML, {});
 const NOTE = '**Ops:** hold the merge until Monday.\n\n';
 const files: Record<string, Record<string, string>> = {};
 const clock = new FakeClock(Date.now());

@@ -15,7 +15,7 @@ import type { FakeGitHub } from '../support/fake-github/server.js';
 import { startFakeGitHub } from '../support/fake-github/server.js';
 import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
 // GitHub answers a burst of comment writes with a 403 "secondary rate limit", sometimes without
@@ -42,19 +42,7 @@ describe('a comment write refused by a secondary rate limit without retry-after'
   });
 
   it('is written again after the wait: the PR job ends ready, with its comment', async () => {
-    const { config } = parseConfig(
-      `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-      {},
-    );
+    const { config } = parseConfig(FRAUD_CANARY_YAML, {});
     const files = {
       [sha(2)]: { 'fraud.yaml': 'version: v1\n' },
       [sha(3)]: { 'fraud.yaml': 'version: v2\n' },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GateConfig, ModelConfig } from '../../src/config/types.js';
+import type { ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { storedForm } from '../../src/ledger/release-schema.js';
 import type { ReleaseContext } from '../../src/release/context.js';
@@ -8,23 +8,13 @@ import { tick } from '../../src/release/tick.js';
 import type { Release } from '../../src/release/types.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { canaryModel, thresholdGate } from '../support/model-config.js';
+import { canaryModel, ratioGate, thresholdGate } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // A query error the gate tolerates (consecutive-error-limit) must not undo what its earlier looks
 // established, least of all on the look at a step's deadline.
 
-const errors: GateConfig = {
-  kind: 'ratio',
-  name: 'errors',
-  events: 'errors',
-  total: 'requests',
-  maxIncrease: 0.1,
-  judge: 'sequential',
-  alpha: 0.05,
-  failureLimit: 0,
-  consecutiveErrorLimit: 4,
-};
+const errors = ratioGate();
 const timing = { stepDurationMs: 120_000, minRequests: 50, intervalMs: 10_000 };
 const canary = canaryModel({ gates: [errors], strategy: { type: 'canary', steps: [5], ...timing } });
 // Same error rate on both arms: the judge sees the data but cannot certify "no regression" in 2m.

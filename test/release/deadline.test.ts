@@ -7,20 +7,10 @@ import { tick } from '../../src/release/tick.js';
 import type { Release } from '../../src/release/types.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { canaryModel } from '../support/model-config.js';
+import { canaryModel, ratioGate } from '../support/model-config.js';
 
 // What a step's deadline does with a statistical gate that has not decided yet.
-const errors: GateConfig = {
-  kind: 'ratio',
-  name: 'errors',
-  events: 'errors',
-  total: 'requests',
-  maxIncrease: 0.1,
-  judge: 'sequential',
-  alpha: 0.05,
-  failureLimit: 0,
-  consecutiveErrorLimit: 4,
-};
+const errors = ratioGate();
 const config = canaryModel({
   gates: [errors],
   strategy: { type: 'canary', steps: [5], stepDurationMs: 120_000, minRequests: 50, intervalMs: 10_000 },
