@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { analyzeCommand } from '../../src/cli/analyze-command.js';
-import { parseConfig } from '../../src/config/load.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { gateRows } from '../../src/report/rows.js';
+import { configWith } from '../report/release-world.js';
 
 // The model's alpha is split among the gates that spend it. A mann-whitney gate judges at
 // Kayenta's fixed confidence, as a threshold gate judges without a test: neither takes a share,
@@ -14,18 +14,9 @@ import { gateRows } from '../../src/report/rows.js';
 
 /** Model `fraud` on the sandbox with `gates` (flow YAML, one a line). */
 function fraud(gates: string[]) {
-  const { config } = parseConfig(
-    `version: 1
-defaults:
-  target: { type: sandbox, url: http://127.0.0.1:8080 }
-  metrics: { type: sandbox, url: http://127.0.0.1:8080 }
-models:
-  fraud:
-    source: { file: models/fraud/model.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50], step-duration: 10m, min-requests: 100 }
-    gates:
-${gates.map((g) => `      - ${g}\n`).join('')}`,
-    {},
+  const config = configWith(
+    '{ type: canary, steps: [10, 50], step-duration: 10m, min-requests: 100 }',
+    gates,
   );
   const model = config.models.fraud;
   if (!model) throw new Error('no model fraud');

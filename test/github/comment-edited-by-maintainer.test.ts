@@ -3,8 +3,6 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { gitHubClient } from '../../src/github/client.js';
-import { CommentPublisher } from '../../src/github/comment-publisher.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import {
   COMMENT_LIMIT,
   COMMENT_MARKER,
@@ -12,12 +10,11 @@ import {
   readBody,
   StickyComment,
 } from '../../src/github/sticky-comment.js';
-import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
+import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
-import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { gitHubPrJob } from '../support/github-pr-job.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 
@@ -50,21 +47,17 @@ function pullRequest(): PullRequestEvent {
 
 /** One job of the action on `event`: the engine with GitHub as its ledger, then the comment published. */
 async function job(event: PullRequestEvent, target: MemoryTarget) {
-  const client = gitHubClient({ token: 'ghs_job', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-  const ledger = new GitHubLedger({ client, repo, sha: event.headSha, pr: event.number, models: ['fraud'] });
-  const ports = enginePorts({ ledger, files, clock, target });
-  const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
-    renderMarkdown(config, r, { now: clock.now(), compact });
-  const publisher = new CommentPublisher(ledger, render, { runId: ++runId, attempt: 1 }, clock, {
-    settleMs: 0,
+  const run = gitHubPrJob({
+    githubUrl: github.url,
+    repo,
+    config,
+    event,
+    target,
+    files,
+    clock,
+    runId: ++runId,
   });
-  const result = await handlePullRequest(config, event, ports, {
-    mode: 'watch',
-    maxWaitMs: 3_600_000,
-    dryRun: false,
-  });
-  await publisher.publish({ final: true, notes: new Map([[event.number, result.skipped]]) });
-  return runDecision(result);
+  return runDecision(await run.run());
 }
 
 const botComments = () => github.comments(1).filter((c) => c.user === github.botLogin);

@@ -4,20 +4,18 @@ import { maskSecrets, secretsToMask } from '../../src/action/secrets.js';
 import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { gitHubClient } from '../../src/github/client.js';
-import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { COMMENT_MARKER, readBody } from '../../src/github/sticky-comment.js';
 import { LedgerStateError } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
-import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
+import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Target } from '../../src/targets/target.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { gitHubPrJob } from '../support/github-pr-job.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { sha } from '../support/model-config.js';
 
@@ -63,35 +61,8 @@ function pullRequest(to: string): PullRequestEvent {
 }
 
 /** One job of the action on `event`: the engine with GitHub as its ledger, then the comment published. */
-function job(event: PullRequestEvent, target: Target, cfg: Config = config) {
-  // The action's own client: it redacts what it writes and cuts descriptions to GitHub's length.
-  const client = gitHubClient({ token: 'ghs_job', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-  const ledger = new GitHubLedger({
-    client,
-    repo,
-    sha: event.headSha,
-    pr: event.number,
-    models: Object.keys(cfg.models),
-  });
-  const ports = enginePorts({ ledger, files, clock, target });
-  const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
-    renderMarkdown(cfg, r, { now: clock.now(), compact });
-  const publisher = new CommentPublisher(ledger, render, { runId: ++runId, attempt: 1 }, clock, {
-    settleMs: 0,
-  });
-  return {
-    ledger,
-    async run(mode: 'watch' | 'tick' = 'watch') {
-      const result = await handlePullRequest(cfg, event, ports, {
-        mode,
-        maxWaitMs: 3_600_000,
-        dryRun: false,
-      });
-      await publisher.publish({ final: true, notes: new Map([[event.number, result.skipped]]) });
-      return result;
-    },
-  };
-}
+const job = (event: PullRequestEvent, target: Target, cfg: Config = config) =>
+  gitHubPrJob({ githubUrl: github.url, repo, config: cfg, event, target, files, clock, runId: ++runId });
 
 const commentOf = (pr: number) => {
   const [ours, ...more] = github.comments(pr).filter((c) => c.body.startsWith(COMMENT_MARKER));

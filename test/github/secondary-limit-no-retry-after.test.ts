@@ -1,18 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { gitHubClient } from '../../src/github/client.js';
-import { CommentPublisher } from '../../src/github/comment-publisher.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { readBody } from '../../src/github/sticky-comment.js';
-import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
+import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
-import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { enginePorts } from '../support/engine-ports.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
 import { startFakeGitHub } from '../support/fake-github/server.js';
+import { gitHubPrJob } from '../support/github-pr-job.js';
 import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
@@ -55,28 +51,22 @@ describe('a comment write refused by a secondary rate limit without retry-after'
       headSha: sha(3),
       merged: false,
     };
-    const clock = new FakeClock(Date.now());
-    const client = gitHubClient({ token: 'ghs_job', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-    const ledger = new GitHubLedger({ client, repo, sha: event.headSha, pr: 1, models: ['fraud'] });
-    const target = new MemoryTarget({ stable: { version: 'v1' } });
-    const ports = enginePorts({ ledger, files, clock, target });
     const warnings: string[] = [];
-    const publisher = new CommentPublisher(
-      ledger,
-      (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
-      { runId: 1, attempt: 1 },
-      clock,
-      { settleMs: 0, warn: (m) => warnings.push(m) },
-    );
+    const job = gitHubPrJob({
+      githubUrl: github.url,
+      repo,
+      config,
+      event,
+      target: new MemoryTarget({ stable: { version: 'v1' } }),
+      files,
+      clock: new FakeClock(Date.now()),
+      runId: 1,
+      warn: (m) => warnings.push(m),
+    });
 
     github.failNext('POST', COMMENTS, 403, 1, {}, SECONDARY_LIMIT);
     github.resetRequests();
-    const result = await handlePullRequest(config, event, ports, {
-      mode: 'watch',
-      maxWaitMs: 3_600_000,
-      dryRun: false,
-    });
-    await publisher.publish({ final: true, notes: new Map([[1, result.skipped]]) });
+    const result = await job.run();
 
     expect(runDecision(result)).toBe('ready');
     const comments = github.comments(1);
