@@ -43,9 +43,6 @@ const SECONDARY_LIMIT = /\bsecondary rate\b/i;
  */
 const SECONDARY_LIMIT_WAIT_MS = 60_000;
 
-/** That minute as the client that got the error scales its waits (tests' waitScale), by error. */
-const secondaryLimitWaits = new WeakMap<object, number>();
-
 /**
  * How long GitHub asks to wait before a failed request is worth sending again (a rate limit,
  * a server error), in ms; undefined when sending it again would not help.
@@ -64,10 +61,7 @@ export function retryDelayOf(error: unknown, attempt: number, now: number): numb
   if (String(headers['x-ratelimit-remaining']) === '0') {
     return Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - now) + 1000;
   }
-  if (SECONDARY_LIMIT.test(message ?? '')) {
-    const minute = secondaryLimitWaits.get(error as object) ?? SECONDARY_LIMIT_WAIT_MS;
-    return minute * 2 ** attempt;
-  }
+  if (SECONDARY_LIMIT.test(message ?? '')) return SECONDARY_LIMIT_WAIT_MS * 2 ** attempt;
   return undefined;
 }
 
@@ -162,12 +156,6 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     throttling,
   );
   octokit.hook.before('request', redactWrites);
-  // A secondary limit's minute, when GitHub names no wait, scaled as this client's other waits.
-  octokit.hook.error('request', (error) => {
-    if (SECONDARY_LIMIT.test(error.message))
-      secondaryLimitWaits.set(error, (SECONDARY_LIMIT_WAIT_MS / 1000) * second);
-    throw error;
-  });
   return octokit;
 }
 

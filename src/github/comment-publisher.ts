@@ -6,7 +6,7 @@ import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../rele
 import { withThinSeries } from '../release/series.js';
 import type { Release } from '../release/types.js';
 import { renderShortMarkdown } from '../report/markdown.js';
-import { isNotFound, retryDelayOf } from './client.js';
+import { isNotFound, retryDelayOf, testWaitScale } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
 import { bodyHead, COMMENT_LIMIT, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
 
@@ -161,7 +161,7 @@ export class CommentPublisher {
         this.opts.warn?.(
           `GitHub refused to write the comment of PR #${pr} for now (HTTP ${status}): writing it again in ${Math.ceil(wait / 1000)}s`,
         );
-        await this.clock.sleep(wait);
+        await this.clock.sleep(wait * testWaitScale());
       }
     }
   }
