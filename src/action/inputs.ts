@@ -38,8 +38,9 @@ export function readInputs(): Inputs {
   const toVersion = core.getInput('to-version') || undefined;
   const versionRefused = toVersion === undefined ? undefined : versionProblem(toVersion);
   if (versionRefused) throw new InputError(`input to-version: ${versionRefused}`);
+  // The spellings of the YAML 1.2 core schema, as the toolkit's getBooleanInput reads them.
   const dryRun = core.getInput('dry-run') || 'false';
-  if (!['true', 'false'].includes(dryRun))
+  if (!['true', 'True', 'TRUE', 'false', 'False', 'FALSE'].includes(dryRun))
     throw new InputError(`input dry-run: "${dryRun}" must be true or false`);
   return {
     config: core.getInput('config') || '.github/model-gate.yml',
@@ -48,7 +49,7 @@ export function readInputs(): Inputs {
     toVersion,
     mode,
     maxWaitMs: limit.ms,
-    dryRun: dryRun === 'true',
+    dryRun: dryRun.toLowerCase() === 'true',
     ledger: core.getInput('ledger') || 'github',
     githubToken: token,
   };

@@ -36,6 +36,16 @@ describe('refused action inputs', () => {
     );
   });
 
+  it('dry-run True is a boolean as the toolkit spells it; dry-run yes is refused by name', async () => {
+    // True gets past the inputs, so the run stops only at the model name one letter off.
+    expect(await dispatch({ command: 'status', model: 'fraud-detectr', 'dry-run': 'True' })).toMatch(
+      /^model "fraud-detectr" is not in the config/,
+    );
+    expect(await dispatch({ command: 'status', 'dry-run': 'yes' })).toBe(
+      'input dry-run: "yes" must be true or false',
+    );
+  });
+
   it('max-wait 0s: refused as no time at all, not taken as a time budget', async () => {
     expect(await dispatch({ command: 'status', 'max-wait': '0s' })).toBe(
       'input max-wait: "0s" must be longer than 0',
