@@ -97,8 +97,10 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
 
 /** The pull request number, default 1; undefined when the text is not one. */
 function prNumber(text: string | undefined): number | undefined {
-  const n = Number(text ?? '1');
-  return Number.isSafeInteger(n) && n >= 1 ? n : undefined;
+  // Digits only: Number() would also read "1e3", "0x10" and " 7 " as numbers nobody typed.
+  const digits = text ?? '1';
+  const n = Number(digits);
+  return /^[0-9]+$/.test(digits) && Number.isSafeInteger(n) && n >= 1 ? n : undefined;
 }
 
 /**

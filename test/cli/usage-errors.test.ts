@@ -54,6 +54,10 @@ describe('usage errors', () => {
       `model-gate run: --pr: expected a pull request number, got "x" (${RUN})`,
     ],
     [
+      ['run', 'status', '--pr', '1e3'],
+      `model-gate run: --pr: expected a pull request number, got "1e3" (${RUN})`,
+    ],
+    [
       ['run', 'tick', '--max-wait', 'soon'],
       `model-gate run: --max-wait: "soon" is not a duration like 30m or 5h (${RUN})`,
     ],
