@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { Config } from '../config/types.js';
+import { counted } from '../core/text.js';
 import { pickModel } from '../release/commands.js';
 import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../release/plan.js';
 import { plannedLines, plannedSentence } from '../release/plan-text.js';
@@ -35,7 +36,7 @@ export async function planStep(
 
   const n = plan.models.length;
   const report = [
-    `## model-gate plan: ${n === 0 ? 'nothing to release' : `${n} model${n === 1 ? '' : 's'}, one job each`}`,
+    `## model-gate plan: ${n === 0 ? 'nothing to release' : `${counted(n, 'model')}, one job each`}`,
     '',
     n === 0 ? `No model to release for ${scope}.` : `For ${scope}:`,
     '',

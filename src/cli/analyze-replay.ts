@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../core/errors.js';
+import { counted } from '../core/text.js';
 import { driftVerdictOf } from '../gates/drift-gate.js';
 import { verdictOf } from '../gates/ratio-gate.js';
 import type { MeasurementVerdict } from '../release/types.js';
@@ -154,7 +155,7 @@ function outcomeText(g: GateReplay): string {
  * judge at their confidence, among the others only (`… split to 0.025 each of the 2 that spend it`).
  */
 function header(file: string, alpha: number, level: number, replays: GateReplay[]): string {
-  const gates = `${file}: ${replays.length} gate${replays.length === 1 ? '' : 's'}`;
+  const gates = `${file}: ${counted(replays.length, 'gate')}`;
   const spending = replays.filter((g) => spendsAlpha(g.kind)).length;
   if (spending === replays.length) return `${gates}, alpha ${alpha} split to ${fmt(level)} each`;
   const kayenta = 'mann-whitney judges at its confidence, outside the alpha split';

@@ -1,5 +1,6 @@
 import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { redact, redactStrings } from '../core/redact.js';
+import { counted } from '../core/text.js';
 import { planChanges } from '../release/plan.js';
 import { plannedLines } from '../release/plan-text.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
@@ -34,10 +35,14 @@ export async function printPlan(args: PlanOptions, cwd: string): Promise<number>
   const head = where.head.sha ? `${where.head.ref} (${where.head.sha.slice(0, 7)})` : `the ${where.head.ref}`;
   const span = `the merge-base with ${where.base.ref} (${where.base.sha.slice(0, 7)}) to ${head}`;
   if (!plan.hasModels) {
-    console.log(`nothing to release: no version changes from ${span} (${total} models in ${configPath})`);
+    console.log(
+      `nothing to release: no version changes from ${span} (${counted(total, 'model')} in ${configPath})`,
+    );
     return 0;
   }
-  console.log(`${plan.models.length} of ${total} models change from ${span}:`);
+  console.log(
+    `${plan.models.length} of ${counted(total, 'model')} ${plan.models.length === 1 ? 'changes' : 'change'} from ${span}:`,
+  );
   for (const model of plan.models) for (const line of plannedLines(model)) console.log(redact(line));
   return 0;
 }

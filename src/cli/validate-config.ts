@@ -4,6 +4,7 @@ import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 import { formatPath, quote } from '../config/messages.js';
 import type { Config } from '../config/types.js';
 import { ConfigError, ModelGateError } from '../core/errors.js';
+import { counted } from '../core/text.js';
 import { workingTreeReader } from '../version/changed-models.js';
 import { repositoryTop } from '../version/git.js';
 import { loadLocalConfig, localConfigPath } from './local-config.js';
@@ -24,7 +25,7 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
   try {
     const { config } = await loadLocalConfig(file, { pathHint: PATH_HINT });
     const names = Object.keys(config.models);
-    console.log(`✓ ${file}: ${names.length} model${names.length === 1 ? '' : 's'} (${names.join(', ')})`);
+    console.log(`✓ ${file}: ${counted(names.length, 'model')} (${names.join(', ')})`);
     // Valid all the same: a warning never changes the exit code.
     for (const warning of wholeServiceWarnings(config)) console.error(`warning: ${file}: ${warning}`);
     // Version files are read from the top of the config's repository, as the action reads them;

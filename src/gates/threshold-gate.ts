@@ -1,4 +1,5 @@
 import type { ThresholdGateConfig } from '../config/types.js';
+import { counted } from '../core/text.js';
 import { noNumber } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
@@ -170,7 +171,7 @@ export const toleratedAtDeadline = (state: GateState, look: Measurement | undefi
 
 /** What a gate passed with at its deadline: `1 look over the bound, within failure-limit 1`. */
 export function toleratedText(state: GateState, failureLimit: number): string {
-  const looks = `${state.failures} look${state.failures === 1 ? '' : 's'}`;
+  const looks = counted(state.failures, 'look');
   const what = state.kind === 'threshold' ? 'over the bound' : 'showing a regression';
   return `${looks} ${what}, within failure-limit ${failureLimit}`;
 }

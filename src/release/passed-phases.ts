@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../config/types.js';
+import { counted } from '../core/text.js';
 import { phaseKind, phasesOf } from '../strategies/strategy.js';
 import { phaseCount } from './plan-text.js';
 import type { Release } from './types.js';
@@ -15,5 +16,5 @@ export function passedPhases(model: ModelConfig, release: Release): string {
   const passed = release.phases.filter((p) => p.outcome === 'passed');
   const kinds = new Set(phasesOf(model.strategy).map((p) => phaseKind(p.name)));
   if (passed.every((p) => kinds.has(phaseKind(p.name)))) return phaseCount(model, passed.length);
-  return `${passed.length} phase${passed.length === 1 ? '' : 's'}`;
+  return counted(passed.length, 'phase');
 }

@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../config/types.js';
+import { counted } from '../core/text.js';
 import { headName } from '../version/head-name.js';
 import type { HeadVersion } from './merged-head.js';
 import type { PlannedModel, PlannedPhase } from './plan.js';
@@ -20,7 +21,7 @@ const share = (phase: PlannedPhase) => (phase.slot === 'shadow' ? 'mirrored' : `
 export function plannedSentence(p: PlannedModel): string {
   if (p.live) return `${p.model}: ${p.live.reason}`;
   const n = p.phases.length;
-  return `${p.model}${change(p)}: ${p.strategy} on ${p.target}, ${n} phase${n === 1 ? '' : 's'} (${p.phases.map(share).join(', ')})`;
+  return `${p.model}${change(p)}: ${p.strategy} on ${p.target}, ${counted(n, 'phase')} (${p.phases.map(share).join(', ')})`;
 }
 
 /** The model's line, then one indented line per phase (none for a candidate its job only settles). */
@@ -77,6 +78,6 @@ export function liveCandidateReason(c: {
 export function phaseCount(model: ModelConfig, n: number): string {
   const { type } = model.strategy;
   const noun = type === 'canary' || type === 'linear' ? 'step' : type === 'rolling' ? 'batch' : 'phase';
-  const plural = n === 1 ? noun : noun === 'batch' ? 'batches' : `${noun}s`;
-  return `${n} ${type === 'ab' ? 'A/B' : type} ${plural}`;
+  const kind = type === 'ab' ? 'A/B' : type;
+  return counted(n, `${kind} ${noun}`, `${kind} ${noun === 'batch' ? 'batches' : `${noun}s`}`);
 }

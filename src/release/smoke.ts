@@ -3,9 +3,11 @@
  * takes live traffic. Green passes when at most `maxErrors` requests fail (no answer in time,
  * or not 2xx) and, if set, the p95 latency is within `maxLatencyMs`.
  */
+
 import { performance } from 'node:perf_hooks';
 import type { ModelConfig, SmokeConfig } from '../config/types.js';
 import { errorText, requestJson } from '../core/http-json.js';
+import { counted } from '../core/text.js';
 import { quantileOf } from '../stats/latency.js';
 
 export interface SmokeResult {
@@ -57,7 +59,7 @@ export async function runSmoke(smoke: SmokeConfig, url: string): Promise<SmokeRe
   const speed = `p95 ${ms(p95)}${slow ? ` above max-latency ${ms(smoke.maxLatencyMs as number)}` : ''}`;
   return {
     passed: !failed && !slow,
-    note: `smoke: ${sent} synthetic request${sent === 1 ? '' : 's'} to green, ${errors}${failed ? ` (max-errors ${smoke.maxErrors})` : ''}, ${speed}`,
+    note: `smoke: ${counted(sent, 'synthetic request')} to green, ${errors}${failed ? ` (max-errors ${smoke.maxErrors})` : ''}, ${speed}`,
   };
 }
 

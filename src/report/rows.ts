@@ -7,6 +7,7 @@ import type {
   RatioGateConfig,
 } from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
+import { counted } from '../core/text.js';
 import { describeBounds } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
@@ -217,7 +218,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
  */
 function toleratedNote(g: GateState, config: GateConfig | undefined): string {
   if (g.verdict === 'fail' || g.failures === 0 || !config || !('failureLimit' in config)) return '';
-  const looks = `${g.failures} look${g.failures === 1 ? '' : 's'}`;
+  const looks = counted(g.failures, 'look');
   const what = config.kind === 'threshold' ? `over the bound on ${looks}` : `a regression on ${looks}`;
   return `⚠️ ${what} (failure-limit ${config.failureLimit} allows ${config.failureLimit})`;
 }

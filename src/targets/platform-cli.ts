@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
+import { counted } from '../core/text.js';
 import { type ChangeDeadline, callLimit, outOfTime, settleTimeoutOf } from './change-deadline.js';
 import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { TargetBusyError } from './errors.js';
@@ -74,7 +75,7 @@ export async function callCli(
       );
     }
     if (kind === 'throttled') {
-      const tries = throttled === 1 ? '1 try' : `${throttled} tries`;
+      const tries = counted(throttled, 'try', 'tries');
       // Fewer tries than allowed: the change's deadline, reached, stopped the retrying.
       const ranOut = deadline && throttled < THROTTLE_ATTEMPTS;
       const until = ranOut ? `, when ${settleTimeoutOf(deadline)} ran out` : '';

@@ -106,6 +106,8 @@ describe('model-gate plan', () => {
     const run = await plan(repo, '--head', 'feature', '--json');
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout).matrix).toEqual({ include: [{ model: 'fraud' }] });
+    const text = await plan(repo, '--head', 'feature');
+    expect(text.stdout.split('\n')[0]).toMatch(/^1 of 3 models changes from the merge-base with main /);
   });
 
   it('gives an empty matrix and hasModels false when a branch edits version files but no version', async () => {
