@@ -31,7 +31,7 @@ const USAGE = `usage: model-gate sandbox [--port N] [--traffic RPS] [--feedback-
   --conversion-rate R    base rate the sandbox draws conversions with, 0 to 1 (default
                          ${DEMO_CONVERSION_RATE}, the demo's)
   --shift X              add X to every feature of the traffic: a population change, for trying a
-                         drift-watch. A negative shift is written --shift=-0.5
+                         drift-watch, e.g. --shift 1 or --shift -0.5
   --shift-after DURATION send the traffic unshifted for this long (e.g. 90s, 2m), then shifted by
                          --shift, so a drift-watch tick one window after the change compares the
                          shifted traffic with the unshifted reference before it (e.g. --shift 1

@@ -40,13 +40,13 @@ describe('model-gate sandbox', () => {
     }
   });
 
-  it('documents --shift-after and the way to write a negative shift in --help', async () => {
+  it('documents --shift-after and a negative shift as the next argument in --help', async () => {
     const log = vi.spyOn(console, 'log').mockImplementation(() => {});
     try {
       expect(await sandboxCommand(['--help'])).toBe(0);
       const text = log.mock.calls.map((c) => String(c[0])).join('\n');
       expect(text).toContain('--shift-after DURATION');
-      expect(text).toContain('--shift=-0.5');
+      expect(text).toContain('--shift -0.5');
     } finally {
       log.mockRestore();
     }
