@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
 import { errorText, requestJson } from '../core/http-json.js';
+import { safeUrl } from '../core/safe-url.js';
 import type { Measurement } from '../release/types.js';
 import type { StatisticalContext } from './ratio-gate.js';
 
@@ -15,7 +16,17 @@ const answerSchema = z.object({
   value: z.number().optional(),
 });
 
+/** A path shorter than this (`/check`) is no secret, and cutting it from the service's own words would garble them. */
+const MIN_SECRET_PATH = 8;
+/** requestJson's message for an answer that does not parse (its status is the one thing to keep). */
+const NOT_JSON = / answered (\d+) with a body that is not JSON$/;
+
 export async function measureWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Promise<Measurement> {
+  const look = await askWebhook(gate, ctx);
+  return { ...look, note: hideWebhookPath(look.note ?? '', gate.url) };
+}
+
+async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const at = ctx.now;
   const check = {
     gate: gate.name,
@@ -31,7 +42,15 @@ export async function measureWebhook(gate: WebhookGateConfig, ctx: StatisticalCo
   try {
     res = await requestJson('POST', gate.url, check, gate.timeoutMs, gate.headers);
   } catch (err) {
-    return { at, verdict: 'error', note: `the webhook did not answer: ${(err as Error).message}` };
+    const message = (err as Error).message;
+    const notJson = NOT_JSON.exec(message);
+    if (notJson)
+      return {
+        at,
+        verdict: 'error',
+        note: `the webhook answered ${notJson[1]} with a body that is not JSON`,
+      };
+    return { at, verdict: 'error', note: `the webhook did not answer: ${message}` };
   }
   if (res.status < 200 || res.status > 299) {
     return { at, verdict: 'error', note: `the webhook answered ${res.status}: ${errorText(res)}` };
@@ -52,4 +71,32 @@ export async function measureWebhook(gate: WebhookGateConfig, ctx: StatisticalCo
     note: note ?? `the webhook answered ${verdict}`,
     ...(value === undefined ? {} : { canary: value }),
   };
+}
+
+/**
+ * The note naming the webhook by its origin only. A webhook URL may carry its secret in the path
+ * (Slack's /services/T…/B…/<secret>) as well as in the query, the variable holding it need not be
+ * named like a secret, and the note reaches the PR comment: the path and query are cut wherever
+ * they appear (in the URL of an error, or echoed in the service's own error text).
+ */
+function hideWebhookPath(note: string, url: string): string {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    return note;
+  }
+  let shown = note.replaceAll(safeUrl(url), u.origin);
+  // A path as short as /check is no secret, and cutting it would garble the service's own words.
+  const parts = [u.pathname, safeDecode(u.pathname)].filter((p) => p.length >= MIN_SECRET_PATH);
+  for (const part of [...parts, u.search.slice(1)]) if (part) shown = shown.replaceAll(part, '…');
+  return shown;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
 }
