@@ -166,7 +166,9 @@ const agreementGate = strict({
 const offlineGate = strict({
   name: gateName,
   kind: z.literal('offline').describe("A value from a file the PR's own evaluation produced."),
-  file: repoPath('YAML or JSON file in the PR, relative to the repository root.'),
+  file: repoPath(
+    "YAML or JSON file in the PR, relative to the repository root. The PR must add or change it: left as the base branch has it, it is the serving model's evaluation, and the gate fails.",
+  ),
   key: dottedKey('Dotted key of the number in that file, e.g. "metrics.auc".'),
   min: z.number().optional().describe('Lowest acceptable value.'),
   max: z.number().optional().describe('Highest acceptable value.'),

@@ -4,14 +4,23 @@ import type { GateState } from '../release/types.js';
 import type { FileReader } from '../version/changed-models.js';
 import { boundViolations, describeBounds } from './bounds.js';
 
+/** The PR the gate judges: its base and head commits, and the version it moves the model to. */
+export interface OfflineChange {
+  base: string;
+  head: string;
+  version: string;
+}
+
 /**
  * A pre-deploy gate on a value the PR's own evaluation wrote to a file (YAML or JSON).
- * A missing file, key or non-number fails: absent evidence is never a pass.
+ * A missing file, key or non-number fails: absent evidence is never a pass. So does a file the
+ * PR left as the base branch has it: that is the evaluation of the model serving now, not of the
+ * candidate (a file absent at base is the PR's own).
  */
 export async function checkOffline(
   gate: OfflineGateConfig,
   reader: FileReader,
-  head: string,
+  change: OfflineChange,
   now: number,
 ): Promise<GateState> {
   const base: GateState = {
@@ -28,8 +37,12 @@ export async function checkOffline(
     last: { at: now, verdict: 'fail', note },
     reason: `${gate.name}: ${note}`,
   });
-  const text = await reader.read(head, gate.file);
+  const text = await reader.read(change.head, gate.file);
   if (text === undefined) return fail(`${gate.file} does not exist in the PR`);
+  if ((await reader.read(change.base, gate.file)) === text)
+    return fail(
+      `${gate.file} is unchanged from the base branch, so its ${gate.key} is not this PR's evaluation: commit the evaluation of ${change.version}`,
+    );
   let value: unknown;
   try {
     value = gate.key

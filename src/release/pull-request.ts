@@ -189,7 +189,15 @@ async function prepare(
     const offline = [];
     for (const gate of model.gates) {
       if (gate.kind === 'offline')
-        offline.push(await checkOffline(gate, ports.reader, event.headSha, ports.clock.now()));
+        offline.push(
+          await checkOffline(
+            gate,
+            ports.reader,
+            // The base the changed-model detection compared with: a file it left alone is stale.
+            { base: event.baseSha, head: event.headSha, version: change.to },
+            ports.clock.now(),
+          ),
+        );
     }
     const release = newRelease(model, {
       from: serving,
