@@ -14,6 +14,12 @@
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from './counts.js';
 import { inconclusive, type Judgment } from './judgment.js';
+import {
+  type DriftArmNames,
+  droppedBoundsNote,
+  onSharedBounds,
+  unsharedBoundsNote,
+} from './shared-bounds.js';
 
 export const DRIFT_METHOD = 'sequential-ks';
 
@@ -50,15 +56,22 @@ export function bucketShares(buckets: readonly Bucket[]): number[] {
   });
 }
 
-/** KS distance between two histograms with the same bounds, at the bucket bounds. */
+/** KS distance between two histograms at the bucket bounds both have (onSharedBounds). */
 export function ksBuckets(a: readonly Bucket[], b: readonly Bucket[]): number {
-  const ta = a.at(-1)?.count ?? 0;
-  const tb = b.at(-1)?.count ?? 0;
+  const s = onSharedBounds(a, b);
+  const ta = s.canary.at(-1)?.count ?? 0;
+  const tb = s.baseline.at(-1)?.count ?? 0;
   let d = 0;
-  a.forEach((bucket, i) => {
-    d = Math.max(d, Math.abs(bucket.count / ta - (b[i]?.count ?? 0) / tb));
+  s.canary.forEach((bucket, i) => {
+    d = Math.max(d, Math.abs(bucket.count / ta - (s.baseline[i]?.count ?? 0) / tb));
   });
   return d;
+}
+
+/** PSI's usual band (`no`, `moderate`, `significant` shift); none for a PSI that is not a number. */
+export function psiBand(value: number): string | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  return value >= 0.25 ? 'significant' : value >= 0.1 ? 'moderate' : 'no';
 }
 
 /**
@@ -135,6 +148,8 @@ export interface DriftInput {
   alpha: number;
   /** Tolerated KS distance between the distributions; default 0.1. */
   maxDistance?: number;
+  /** How the note names the arms; default the candidate and the baseline. */
+  names?: DriftArmNames;
 }
 
 /** Effect sizes reported next to the verdict. */
@@ -145,15 +160,17 @@ export interface DriftSizes {
   wasserstein: number;
 }
 
+/** Effect sizes; two histograms are compared on the bucket bounds both have (onSharedBounds). */
 export function driftSizes(canary: DriftData, baseline: DriftData): DriftSizes {
   if ('buckets' in canary && 'buckets' in baseline) {
-    const values = baseline.buckets.map((b, i) =>
-      b.le === '+Inf' ? ((baseline.buckets[i - 1]?.le as number | undefined) ?? 0) : b.le,
+    const s = onSharedBounds(canary.buckets, baseline.buckets);
+    const values = s.baseline.map((b, i) =>
+      b.le === '+Inf' ? ((s.baseline[i - 1]?.le as number | undefined) ?? 0) : b.le,
     );
-    const ec = bucketShares(canary.buckets);
-    const eb = bucketShares(baseline.buckets);
+    const ec = bucketShares(s.canary);
+    const eb = bucketShares(s.baseline);
     return {
-      ks: ksBuckets(canary.buckets, baseline.buckets),
+      ks: ksBuckets(s.canary, s.baseline),
       psi: psi(eb, ec),
       jensenShannon: jensenShannon(eb, ec),
       wasserstein: wasserstein(values, values, ec, eb),
@@ -190,7 +207,31 @@ function histogramCounts(xs: readonly number[], edges: readonly number[]): numbe
 
 const sizeOf = (d: DriftData) => ('samples' in d ? d.samples.length : (d.buckets.at(-1)?.count ?? 0));
 
-export function judgeDrift(input: DriftInput): Judgment & { sizes?: DriftSizes } {
+const DEFAULT_NAMES: DriftArmNames = { canary: 'candidate', baseline: 'baseline' };
+
+/**
+ * Two histograms on the bounds both have: why they cannot be compared, else what the re-binning
+ * dropped, if anything. No shared finite bound leaves nothing to compare; one left after dropping
+ * others leaves a single share, not the distribution either arm's exporter meant to show.
+ */
+function boundsOf(input: DriftInput): { unshared: string } | { dropped?: string } {
+  const { canary, baseline } = input;
+  if (!('buckets' in canary && 'buckets' in baseline)) return {};
+  const names = input.names ?? DEFAULT_NAMES;
+  const s = onSharedBounds(canary.buckets, baseline.buckets);
+  const dropped = droppedBoundsNote(s, names);
+  if (s.shared.length === 0 || (s.shared.length === 1 && dropped !== undefined))
+    return { unshared: unsharedBoundsNote(s, names) };
+  return dropped === undefined ? {} : { dropped };
+}
+
+export interface DriftJudgment extends Judgment {
+  sizes?: DriftSizes;
+  /** Two histograms with different bounds: what comparing them on the shared ones dropped. */
+  droppedBounds?: string;
+}
+
+export function judgeDrift(input: DriftInput): DriftJudgment {
   const nc = sizeOf(input.canary);
   const nb = sizeOf(input.baseline);
   if (nc === 0 || nb === 0) return inconclusive(DRIFT_METHOD, 'no data for one of the arms');
@@ -200,14 +241,16 @@ export function judgeDrift(input: DriftInput): Judgment & { sizes?: DriftSizes }
       : d.buckets.some((b) => !Number.isFinite(b.count));
   if (bad(input.canary) || bad(input.baseline))
     return inconclusive(DRIFT_METHOD, 'NaN or infinite values in the data');
+  const bounds = boundsOf(input);
+  if ('unshared' in bounds) return inconclusive(DRIFT_METHOD, bounds.unshared);
   const sizes = driftSizes(input.canary, input.baseline);
   const radius = dkwRadius(nc, input.alpha / 2) + dkwRadius(nb, input.alpha / 2);
   const lo = Math.max(0, sizes.ks - radius);
   const hi = Math.min(1, sizes.ks + radius);
   const max = input.maxDistance ?? 0.1;
   const verdict = lo > max ? 'fail' : hi < max ? 'pass' : 'inconclusive';
-  const band = sizes.psi >= 0.25 ? 'significant' : sizes.psi >= 0.1 ? 'moderate' : 'no';
-  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); PSI ${fmt(sizes.psi)} (${band} shift), JS ${fmt(sizes.jensenShannon)}, Wasserstein ${fmt(sizes.wasserstein)}`;
+  const band = psiBand(sizes.psi);
+  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); PSI ${fmt(sizes.psi)}${band === undefined ? '' : ` (${band} shift)`}, JS ${fmt(sizes.jensenShannon)}, Wasserstein ${fmt(sizes.wasserstein)}${bounds.dropped === undefined ? '' : `; ${bounds.dropped}`}`;
   return {
     verdict,
     evidence: {
@@ -224,5 +267,6 @@ export function judgeDrift(input: DriftInput): Judgment & { sizes?: DriftSizes }
           ? `no drift beyond tolerance: ${what}`
           : what,
     sizes,
+    ...(bounds.dropped === undefined ? {} : { droppedBounds: bounds.dropped }),
   };
 }
