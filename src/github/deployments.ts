@@ -16,6 +16,8 @@ const SERVE_TASK = 'deploy';
 const CANARY_TASK = 'model-gate:canary';
 /** Tries at creating a deployment GitHub refuses for now (a server error, a rate limit): the client's 1 + 3. */
 const CREATE_ATTEMPTS = 4;
+/** How many of the newest promotions and rollbacks make the model's history. */
+const HISTORY_SIZE = 30;
 /** How many of the newest deployments of its task are searched for one made but answered with an error. */
 const MADE_SEARCH = 10;
 
@@ -63,7 +65,7 @@ export class Deployments {
 
   /** Promotions and rollbacks of the model, oldest first. */
   async history(model: string): Promise<LedgerEntry[]> {
-    const list = await this.list(model, SERVE_TASK, 30);
+    const list = await this.list(model, SERVE_TASK, HISTORY_SIZE);
     return list
       .flatMap((d) => {
         const p = servePayload.safeParse(payloadOf(d));
@@ -98,9 +100,16 @@ export class Deployments {
     }
   }
 
-  /** Add a status to the newest promotion or rollback of the model (the version serving now). */
-  async markServing(model: string, state: 'failure', description: string): Promise<void> {
-    const serving = (await this.list(model, SERVE_TASK, 1))[0];
+  /**
+   * Add a status to the newest promotion or rollback of the model to `version` (the version serving
+   * now). None among those history reads (the platform was changed outside model-gate): nothing is
+   * marked, rather than the deployment of another version.
+   */
+  async markServing(model: string, version: string, state: 'failure', description: string): Promise<void> {
+    const serving = (await this.list(model, SERVE_TASK, HISTORY_SIZE)).find((d) => {
+      const p = servePayload.safeParse(payloadOf(d));
+      return p.success && p.data.version === version;
+    });
     if (serving) await this.status(serving.id, state, description);
   }
 

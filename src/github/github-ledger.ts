@@ -386,9 +386,9 @@ export class GitHubLedger implements Ledger {
     return this.deployments.record(entry);
   }
 
-  /** Drift marks the deployment of the version serving now as failing, on the Deployments page. */
+  /** Drift marks the deployment of the drifted version (serving now) as failing, on the Deployments page. */
   recordDrift(report: DriftReport): Promise<void> {
-    return this.deployments.markServing(report.model, 'failure', report.note);
+    return this.deployments.markServing(report.model, report.version, 'failure', report.note);
   }
 
   history(model: string): Promise<LedgerEntry[]> {

@@ -2,7 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { MetricsConfig, ModelConfig } from '../config/types.js';
 import { MetricsError, TargetError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
-import { LedgerStateError } from '../ledger/ledger.js';
+import { type LedgerEntry, LedgerStateError } from '../ledger/ledger.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
@@ -152,18 +152,41 @@ export async function watchDrift(
     baseline: { buckets: reference },
     alpha: LOOK_ALPHA,
     maxDistance: 0,
+    names: { canary: 'window', baseline: 'reference' },
   });
   const sizes = j.sizes;
   if (!sizes) return unchecked(version, `${j.note}: ${span}`);
+  // A size that is not a number is no evidence of stability either.
+  if (!Number.isFinite(sizes.psi) || !Number.isFinite(sizes.ks))
+    return unchecked(version, `PSI ${fmt(sizes.psi)}, KS distance ${fmt(sizes.ks)} are not numbers: ${span}`);
+  // Histograms exported with other buckets since the reference: compared on the bounds both share.
+  const compared = j.droppedBounds === undefined ? span : `${span}; ${j.droppedBounds}`;
   const differ = j.verdict === 'fail';
   const drifted = differ && sizes.psi >= watch.maxPsi;
   const psiText = `PSI ${sizes.psi.toFixed(3)}`;
-  if (drifted) return report(true, `prediction drift, ${psiText} (level ${watch.maxPsi}): ${span}`, sizes);
+  if (drifted) {
+    const unrecorded = notOnRecord(history, version);
+    return report(
+      true,
+      `prediction drift, ${psiText} (level ${watch.maxPsi}): ${compared}${unrecorded ? `; ${unrecorded}` : ''}`,
+      sizes,
+    );
+  }
   const chance = dkwRadius(total(recent), LOOK_ALPHA / 2) + dkwRadius(total(reference), LOOK_ALPHA / 2);
   const why = differ
     ? `below level ${watch.maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`
     : `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
-  return report(false, `no drift, ${psiText} (${why}): ${span}`, sizes);
+  return report(false, `no drift, ${psiText} (${why}): ${compared}`, sizes);
+}
+
+/**
+ * Why drift of `version` marks no deployment and tells no PR: the ledger records changes, but none
+ * to this version (the platform was changed outside model-gate). Undefined when it has one, or
+ * records nothing of the model at all.
+ */
+function notOnRecord(history: LedgerEntry[], version: string): string | undefined {
+  if (history.length === 0 || history.some((e) => e.version === version)) return undefined;
+  return `${version} has no promotion or rollback on record (it serves by a change made outside model-gate), so no deployment is marked and no PR told`;
 }
 
 /**
