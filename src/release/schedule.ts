@@ -298,8 +298,9 @@ async function driftOf(
   if (!report.drifted || opts.dryRun) return;
   try {
     await ports.ledger.recordDrift(report);
+    // The PR that brought the version in: a rollback to it names none, the promotion before does.
     const introducedBy = (await ports.ledger.history(model.name)).findLast(
-      (e) => e.version === report.version,
+      (e) => e.version === report.version && e.pr !== undefined,
     )?.pr;
     if (introducedBy !== undefined)
       result.notify?.push({ pr: introducedBy, model: model.name, why: report.note });
