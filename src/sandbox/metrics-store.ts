@@ -41,11 +41,11 @@ export interface Counts {
   scores: Histogram;
   /** Sticky routing: requests without the key header (they all go to stable). */
   unkeyed: number;
-  /** Shadow: copies whose answer and the primary's could be compared (neither failed). */
+  /** Shadow: copies whose primary answer succeeded (a failed shadow answer counts, as a disagreement). */
   compared: number;
   /** Of those, the ones with the same prediction label (null equals null). */
   identical: number;
-  /** |shadow score - primary score| of the compared copies. */
+  /** |shadow score - primary score| of the copies both answered. */
   scoreDiff: Histogram;
   /** Shadow: copies not run because too many were in flight. */
   dropped: number;

@@ -13,12 +13,18 @@ import { computeTimeMs, type Inference, infer, type ModelArtifact } from './mode
 /** Default bound on shadow copies in flight per model. */
 export const MIRROR_MAX_IN_FLIGHT = 64;
 
-/** How a shadow answer compares with the primary one; undefined when either failed. */
+/**
+ * How a shadow answer compares with the primary one. A failed shadow answer is a disagreement
+ * (with no score to diff): left out, a candidate failing on half its inputs showed 100% agreement
+ * on the other half and passed an agreement gate. Undefined only when the primary failed: there
+ * is no answer to agree with.
+ */
 export function compareAnswers(
   primary: Inference,
   shadow: Inference,
-): { identical: boolean; scoreDiff: number } | undefined {
-  if (primary.outcome === 'error' || shadow.outcome === 'error') return undefined;
+): { identical: boolean; scoreDiff: number | undefined } | undefined {
+  if (primary.outcome === 'error') return undefined;
+  if (shadow.outcome === 'error') return { identical: false, scoreDiff: undefined };
   return {
     identical: primary.prediction === shadow.prediction,
     scoreDiff: Math.abs(shadow.score - primary.score),

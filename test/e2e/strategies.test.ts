@@ -198,7 +198,7 @@ describe('shadow', () => {
 
     const bad = await play(cfg, 'v2', 'v3');
     expect(statusOf(bad.analysed)).toBe('failed');
-    expect(reasonOf(bad.analysed)).toMatch(/^(errors|p95-latency): /);
+    expect(reasonOf(bad.analysed)).toMatch(/^(agreement|errors|p95-latency): /);
     expect(await serving()).toEqual({ stable: { version: 'v2' } });
   });
 });

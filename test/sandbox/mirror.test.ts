@@ -124,15 +124,19 @@ describe('mirroring', () => {
 
     let compared = 0;
     let identical = 0;
+    let diffs = 0;
     let sum = 0;
     const perBucket = new Array<number>(SCORE_DIFF_BOUNDS.length + 1).fill(0);
     for (const x of features) {
       const c = compareAnswers(infer(v1, x), infer(v4, x));
-      if (!c) continue;
+      if (!c) continue; // stable failed: nothing to agree with
       compared++;
       if (c.identical) identical++;
-      sum += c.scoreDiff;
-      const i = SCORE_DIFF_BOUNDS.findIndex((bound) => c.scoreDiff <= bound);
+      const diff = c.scoreDiff;
+      if (diff === undefined) continue; // the shadow failed: a disagreement, no score
+      diffs++;
+      sum += diff;
+      const i = SCORE_DIFF_BOUNDS.findIndex((bound) => diff <= bound);
       const bucket = i === -1 ? SCORE_DIFF_BOUNDS.length : i;
       perBucket[bucket] = (perBucket[bucket] ?? 0) + 1;
     }
@@ -142,7 +146,7 @@ describe('mirroring', () => {
     expect(agreement.compared).toBe(compared);
     expect(agreement.identical).toBe(identical);
     expect(identical).toBeLessThan(compared); // v1 and v4 do disagree sometimes
-    expect(agreement.scoreDiff.count).toBe(compared);
+    expect(agreement.scoreDiff.count).toBe(diffs);
     expect(agreement.scoreDiff.sum).toBeCloseTo(sum, 9);
     expect(agreement.scoreDiff.buckets.map((b) => b.le)).toEqual([...SCORE_DIFF_BOUNDS, '+Inf']);
     expect(agreement.scoreDiff.buckets.map((b) => b.count)).toEqual(cumulative);
@@ -159,7 +163,12 @@ describe('mirroring', () => {
     expect(shadow.version).toBe('v2broken');
     expect(shadow.requests).toBeGreaterThan(200);
     expect(shadow.errors).toBe(shadow.requests);
-    expect(shadow.agreement?.compared).toBe(0); // a failed answer is not compared
+    // A failed shadow answer is a disagreement: every copy whose stable answer succeeded counts.
+    const stableFailed = features.filter((x) => infer(v1, x).outcome === 'error').length;
+    expect(shadow.agreement?.identical).toBe(0);
+    expect(shadow.agreement?.compared).toBeGreaterThanOrEqual(shadow.requests - stableFailed);
+    expect(shadow.agreement?.compared).toBeLessThanOrEqual(shadow.requests);
+    expect(shadow.agreement?.scoreDiff.count).toBe(0);
   });
 
   it('leaves caller latency unchanged when the shadow is 10x slower', async () => {
