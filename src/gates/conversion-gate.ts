@@ -1,8 +1,30 @@
 import type { ConversionGateConfig } from '../config/types.js';
 import type { Measurement } from '../release/types.js';
-import { judgeConversion } from '../stats/conversion.js';
+import { judgeConversion, thousands } from '../stats/conversion.js';
 import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
+
+interface ArmCounts {
+  conversions: number;
+  total: number;
+}
+
+/**
+ * An arm's conversion rate; undefined without exposures, or with more conversions than exposures:
+ * no valid data, so an A/B on such counts ends at the missing-data deadline rather than running to
+ * its cap on a rate of 1.5 (as ratio-gate.ts's overCounted does for events).
+ */
+const rateOf = (a: ArmCounts): number | undefined =>
+  a.total > 0 && a.conversions <= a.total ? a.conversions / a.total : undefined;
+
+/** The words a look's note starts with when an arm counted more conversions than exposures. */
+export const OVER_COUNTED = 'more conversions than exposures';
+
+/** What a look says of an arm with more conversions than exposures: the conversions query counts something else. */
+function overCounted(a: ArmCounts, arm: 'candidate' | 'stable arm', query: string): string | undefined {
+  if (!(a.conversions > a.total)) return undefined;
+  return `${OVER_COUNTED} on the ${arm}: check the conversions query "${query}" (${thousands(a.conversions)} conversions of ${thousands(a.total)} exposures)`;
+}
 
 /**
  * One look at a conversion gate (A/B): conversions per exposure on each arm over the phase
@@ -42,13 +64,15 @@ export async function measureConversion(
       mde: gate.mde,
       power: gate.power,
     });
-    const rate = (a: { conversions: number; total: number }) =>
-      a.total > 0 ? a.conversions / a.total : undefined;
+    const inconsistent = [
+      overCounted(canary, 'candidate', gate.conversions),
+      overCounted(baseline, 'stable arm', gate.conversions),
+    ].filter((n) => n !== undefined);
     return {
       at,
       verdict: verdictOf(j),
-      canary: rate(canary),
-      baseline: rate(baseline),
+      canary: rateOf(canary),
+      baseline: rateOf(baseline),
       canaryRequests: Number.isFinite(canary.total) ? canary.total : waited,
       ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
       // The planned size travels as data: an A/B's phase ends when its candidate arm reaches it.
@@ -56,7 +80,7 @@ export async function measureConversion(
         ...evidenceOf(j),
         ...(j.evidence.sampleSize === undefined ? {} : { sampleSize: j.evidence.sampleSize }),
       },
-      note: j.note,
+      note: inconsistent.length > 0 ? inconsistent.join('; ') : j.note,
     };
   } catch (err) {
     return unansweredLook(at, err);

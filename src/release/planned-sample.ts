@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { GateConfig } from '../config/types.js';
+import { OVER_COUNTED } from '../gates/conversion-gate.js';
 import { signedPct, thousands } from '../stats/conversion.js';
 import type { GateState, Measurement, Release } from './types.js';
 
@@ -27,29 +28,85 @@ export function reachedPlannedSize(look: Measurement | undefined): boolean {
 
 const exposures = (p: Progress) => `${thousands(p.reached)} of ${thousands(p.size)} candidate exposures`;
 
-/** A gate an A/B waits for: `conversion (812 of 2,963 candidate exposures)`, or its name alone. */
-export function waitingText(g: GateState, look: Measurement | undefined): string {
+/** When an A/B's phase started and the cap it may run to (its step-duration, or a longer hold). */
+export interface PhaseSpan {
+  since: number;
+  capMs: number;
+}
+
+/**
+ * A gate an A/B waits for: `conversion (812 of 2,963 candidate exposures)`, or its name alone.
+ * When the exposure rate so far cannot reach the planned size before the cap, it says so: such an
+ * A/B would otherwise run to its cap without a word and fail there.
+ */
+export function waitingText(g: GateState, look: Measurement | undefined, span?: PhaseSpan): string {
   const p = g.kind === 'conversion' ? sampleProgress(look) : undefined;
-  return p ? `${g.name} (${exposures(p)})` : g.name;
+  if (!p) return g.name;
+  const late = look && span ? pastCap(p, look.at - span.since, span.capMs) : undefined;
+  return `${g.name} (${exposures(p)}${late ? `; ${late}` : ''})`;
+}
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+
+/**
+ * `at 720/h it needs about 91d, past the 14d cap: …` when the planned size, at the rate of
+ * candidate exposures over the `ran` ms so far, lies beyond the cap. A note, not a verdict: an
+ * always-valid test may still stop early on a large effect.
+ */
+function pastCap(p: Progress, ran: number, capMs: number): string | undefined {
+  if (!(ran > 0 && p.reached > 0) || p.reached >= p.size) return undefined;
+  const needs = (p.size / p.reached) * ran;
+  if (!(needs > capMs)) return undefined;
+  const perHour = (p.reached / ran) * HOUR;
+  const rate = perHour >= 100 ? thousands(perHour) : String(Number(perHour.toPrecision(2)));
+  return `at ${rate}/h it needs about ${roughly(needs, capMs)}, past the ${formatDuration(capMs)} cap: it can end early only on a large effect`;
+}
+
+/**
+ * A projected time to two significant units at most (`91d`, `3d10h`, `5h30m`, `45m`), rounded up
+ * when rounding would bring it down to the cap it is past.
+ */
+function roughly(ms: number, capMs: number): string {
+  const step = ms >= 10 * DAY ? DAY : ms >= 10 * HOUR ? HOUR : ms >= 10 * MINUTE ? MINUTE : 1000;
+  const rounded = Math.round(ms / step) * step;
+  return formatDuration(rounded > capMs ? rounded : Math.ceil(ms / step) * step);
 }
 
 /**
  * Why an A/B whose undecided conversion gates all reached their planned sample fails: none found
- * a significant winner (or non-inferiority) by the sample planned to find one.
+ * what it looks for by the sample planned to find it. Without a margin that is a significant
+ * winner; with one (non-inferiority) the test never looked for a winner: the candidate was not
+ * shown within the margin. `configs` gives each gate's margin.
  */
 export function noWinnerReason(
   phase: string,
   gates: GateState[],
   looks: Map<GateState, Measurement | undefined>,
+  configs: GateConfig[] = [],
 ) {
+  const sought = (g: GateState) => {
+    const c = configs.find((x) => x.name === g.name);
+    return c?.kind === 'conversion' && c.margin > 0
+      ? `not shown non-inferior (margin ${percent(c.margin)})`
+      : 'no significant winner';
+  };
+  const findings = new Set(gates.map(sought));
+  // One finding for every gate heads the reason; gates that looked for different things say their own.
+  const shared = findings.size === 1 ? [...findings][0] : undefined;
   const each = gates.map((g) => {
     const look = looks.get(g);
     const p = sampleProgress(look);
     const lift = look?.evidence?.effect;
-    return `${g.name} (${p ? exposures(p) : 'no planned size'}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
+    const own = shared === undefined ? `${sought(g)}: ` : '';
+    return `${g.name} (${own}${p ? exposures(p) : 'no planned size'}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
-  return `no significant winner at the planned sample size at ${phase}: ${each.join(', ')}`;
+  return `${shared ?? 'undecided'} at the planned sample size at ${phase}: ${each.join(', ')}`;
 }
+
+/** A relative margin as configured: `10%`, `2.5%`. */
+const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 
 /**
  * How long an A/B waits for a conversion gate's first counts before it ends as at a deadline. An
@@ -78,7 +135,10 @@ export function noConversionData(g: GateState, release: Release): boolean {
   return g.last?.verdict !== 'waiting' || !inPhase(g.last);
 }
 
-/** Why an A/B whose conversion gates got no counts in its first hour fails, naming their queries. */
+/**
+ * Why an A/B whose conversion gates got no counts in its first hour fails, naming their queries;
+ * or, for counts with more conversions than exposures, what the look found inconsistent.
+ */
 export function noDataReason(phase: string, gates: GateState[], configs: GateConfig[]): string {
   const within = formatDuration(NO_DATA_GRACE_MS);
   const each = gates.map((g) => {
@@ -88,6 +148,10 @@ export function noDataReason(phase: string, gates: GateState[], configs: GateCon
         ? `its conversions query "${c.conversions}" and exposures query "${c.exposures}"`
         : 'its conversions and exposures queries';
     const last = (g.last?.verdict === 'error' ? g.lastUsable : g.last) ?? g.last;
+    // Counts that came back but cannot be rates: not "no data", which would send one looking for
+    // a query that matches nothing.
+    if (last?.note?.startsWith(OVER_COUNTED))
+      return `${g.name} (its counts were inconsistent within ${within}: ${last.note})`;
     return `${g.name} (${queries} returned no data for both arms within ${within}${last?.note ? `: ${last.note}` : ''}; check them)`;
   });
   return `no conclusive evidence within ${within} at ${phase}: ${each.join(', ')}`;

@@ -125,7 +125,11 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       return rollBack(judged, ctx, noDataReason(phase?.name ?? 'the A/B', silent, ctx.config.gates));
     const end = planEnd(pending, looks);
     if (end === 'no winner')
-      return rollBack(judged, ctx, noWinnerReason(phase?.name ?? 'the A/B', conversionsOf(pending), looks));
+      return rollBack(
+        judged,
+        ctx,
+        noWinnerReason(phase?.name ?? 'the A/B', conversionsOf(pending), looks, ctx.config.gates),
+      );
     if (end === 'decided') {
       const decided = live.filter((g) => g.kind === 'conversion').map((g) => g.name);
       return settle(
@@ -139,7 +143,11 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   }
   const waitingFor =
     pending.length > 0
-      ? pending.map((g) => (ab ? waitingText(g, looks.get(g)) : g.name)).join(', ')
+      ? pending
+          .map((g) =>
+            ab ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline }) : g.name,
+          )
+          .join(', ')
       : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
   return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
 }

@@ -170,6 +170,7 @@ export function describeEvidence(e: Evidence | undefined, withEffect = true): st
 }
 
 export function gateRows(release: Release, model: ModelConfig | undefined): GateRow[] {
+  const mismatch = release.gates.find((g) => g.kind === 'srm' && g.verdict === 'fail');
   return release.gates.map((g) => {
     const config = model?.gates.find((c) => c.name === g.name);
     const query = queryOf(config, g.name);
@@ -179,7 +180,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} ${unit})`);
     const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
-    const note = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
+    const invalid = mismatch !== undefined && invalidatedBySplit(g);
+    const seen = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
+    const note = invalid ? invalidatedNote(mismatch, seen) : seen;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
     const tolerated = toleratedNote(g, config);
     // One service-wide series read for both arms: no candidate or baseline value to show.
@@ -189,7 +192,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
         candidate: m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary)}`,
         baseline: '–',
         bound: bounds,
-        verdict: verdictText(g, release),
+        verdict: invalid ? INVALIDATED : verdictText(g, release),
         note: [WHOLE_SERVICE_NOTE, tolerated, note].filter(Boolean).join('; '),
       };
     }
@@ -205,11 +208,29 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
               `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
             : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
       bound: bounds,
-      verdict: verdictText(g, release),
+      verdict: invalid ? INVALIDATED : verdictText(g, release),
       // What the arms showed first, the statistics behind the verdict after.
       note: [tolerated, note, evidence].filter(Boolean).join('; '),
     };
   });
+}
+
+/** The verdict of a metric gate's pass that a sample ratio mismatch voided. */
+export const INVALIDATED = '⚠️ invalidated';
+
+/**
+ * A metric gate's pass that a failed split check voids (SPEC: a sample ratio mismatch invalidates
+ * the analysis, reported as such): its arms were not the split configured, so a "significant
+ * winner" beside the rollback for the mismatch would claim what the data cannot show. Not the split
+ * check itself, nor gates that read no arm (offline, webhook); a failure stays a failure.
+ */
+const invalidatedBySplit = (g: GateState) =>
+  g.verdict === 'pass' && g.kind !== 'srm' && g.kind !== 'offline' && g.kind !== 'webhook';
+
+/** What an invalidated gate's row says after its verdict: the mismatch first, then what its look saw. */
+function invalidatedNote(split: GateState, seen: string): string {
+  const why = `by ${split.name}'s sample ratio mismatch`;
+  return seen ? `${why}, so what it saw does not count: ${seen}` : why;
 }
 
 /**
