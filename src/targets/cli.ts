@@ -153,9 +153,11 @@ export function lastLines(text: string, lines = EXCERPT_LINES): string {
   return shown.map((l) => clip(String(l).trim(), MAX_LINE)).join(' | ') || '(nothing on stderr)';
 }
 
+// A lone carriage return (a progress bar's) ends a line too: left inside one, what follows it would
+// start a line of its own on a terminal, unindented, where it could read as a workflow command.
 const nonBlankLines = (text: string) =>
   text
-    .split('\n')
+    .split(/\r\n|\r|\n/)
     .map((l) => l.trimEnd())
     .filter((l) => l.trim() !== '');
 

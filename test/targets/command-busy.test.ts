@@ -126,10 +126,10 @@ describe('command target: an apply that crashes', () => {
     const script = join(dir, 'crash.mjs');
     // A user's deploy script that dies on an exception, as Node prints it: the source line, a
     // caret, the error, the stack, and "Node.js v24...". It logs its token first (set -x style)
-    // and a line that reads like a workflow command.
+    // and lines that read like workflow commands.
     await writeFile(
       script,
-      `process.stderr.write('+ deploy --token ' + process.env.CRASH_TOKEN + '\\n::error::not a command\\n');
+      `process.stderr.write('+ deploy --token ' + process.env.CRASH_TOKEN + '\\n::error::not a command\\n50%\\r::warning::after a progress bar\\'s carriage return\\n');
 async function putTraffic() { throw new Error('router API refused: version v2 has no ready replicas'); }
 await putTraffic();
 `,
@@ -170,7 +170,9 @@ await putTraffic();
     expect(log).toContain('  |     at putTraffic');
     expect(log).toContain('  | + deploy --token ***');
     expect(log).not.toContain(SECRET);
-    // No line of the command's output can act as a workflow command.
-    expect(log.split('\n').filter((line) => line.startsWith('::'))).toEqual([]);
+    // No line of the command's output can act as a workflow command, also where a carriage return
+    // (a progress bar's) would start a line on a terminal or a runner that reads it as one.
+    expect(log.split(/\r\n|\r|\n/).filter((line) => line.startsWith('::'))).toEqual([]);
+    expect(log).toContain('  | ::warning::after a progress bar');
   });
 });
