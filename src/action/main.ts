@@ -255,14 +255,27 @@ async function publish(
   }
   // The run fails naming GitHub, as the error's own handler words it: one failure, not two.
   if (commentFailed) throw commentFailed.error;
-  if (result.serving === undefined && decision === 'failed') {
-    const why = [
-      ...result.releases.filter((r) => r.status === 'failed').map((r) => releaseSentence(r)),
-      ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),
-    ];
-    core.setFailed(`model-gate: ${why.join('; ')}`);
-  }
+  if (result.serving !== undefined) return;
+  const why = [
+    ...(decision === 'failed'
+      ? [
+          ...result.releases.filter((r) => r.status === 'failed').map((r) => releaseSentence(r)),
+          ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),
+        ]
+      : []),
+    // The report says the promotion is pending (a schedule tick tries again); the merge job fails.
+    ...notPromoted(event, result).map((r) => releaseSentence(r)),
+  ];
+  if (why.length > 0) core.setFailed(`model-gate: ${why.join('; ')}`);
 }
+
+/** A merge job's releases of its PR it could not promote (the platform refused): merged, still ready. */
+const notPromoted = (event: ActionEvent, result: RunResult): Release[] =>
+  event.kind === 'pull_request' && event.pr.action === 'closed' && event.pr.merged
+    ? result.releases.filter(
+        (r) => r.pr === event.pr.number && r.status === 'ready' && r.mergedAt !== undefined,
+      )
+    : [];
 
 /** The report with a line under its heading: the PR comment was not updated, and why. */
 function withCommentFailure(report: string, error: unknown): string {

@@ -37,6 +37,35 @@ export async function promote(
   return promoted;
 }
 
+/**
+ * promote a merged PR's `release` (by its merge job, or a schedule tick after it), a platform refusal
+ * recorded rather than thrown: the release stays ready with the merge on record (`mergedAt`), so its
+ * report says the promotion is pending and a schedule tick tries again (merged-ready.ts
+ * promotionDue), its reason saying why: `${to} ${passed}, but promoting it failed: …`. Either
+ * outcome is logged.
+ */
+export async function promoteMerged(
+  release: Release,
+  ctx: ReleaseContext,
+  ports: Pick<Ports, 'ledger' | 'log'>,
+  words: { summary: string; passed: string },
+): Promise<Release> {
+  try {
+    const promoted = await promote(release, ctx, ports.ledger, words.summary);
+    ports.log.info(`${release.model}: ${promoted.reason}`);
+    return promoted;
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
+    const why = `${release.to} ${words.passed}, but promoting it failed: ${err.message}; the next schedule tick tries again (or re-run ${job}, or use the promote command)`;
+    ports.log.warn(`${release.model}: ${why}`);
+    const now = ctx.clock.now();
+    const pending: Release = { ...release, mergedAt: release.mergedAt ?? now, updatedAt: now, reason: why };
+    await ports.ledger.saveRelease(pending);
+    return pending;
+  }
+}
+
 /** Record the promotion of `promoted`: a ledger keeps one where its last entry is it already (Ledger.record). */
 async function recordPromotion(promoted: Release, ledger: Ledger, summary: string): Promise<void> {
   await ledger.record({

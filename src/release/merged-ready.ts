@@ -1,8 +1,7 @@
 import type { Config } from '../config/types.js';
-import { TargetError } from '../core/errors.js';
 import { changedSince, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { headName } from '../version/head-name.js';
-import { promote } from './finish.js';
+import { promoteMerged } from './finish.js';
 import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
@@ -83,6 +82,10 @@ export const promotionDue = (release: Release, now: number): boolean =>
   release.mergedAt !== undefined &&
   now - release.updatedAt >= PROMOTION_GRACE_MS;
 
+/** Whether the last phase of merged `release` ended after its merge: analysed after it (analyze-then-promote). */
+const analysedAfterMerge = (release: Release): boolean =>
+  release.mergedAt !== undefined && (release.phases.at(-1)?.endedAt ?? release.updatedAt) > release.mergedAt;
+
 /**
  * After a schedule tick drove `releases`: promote each merged one it made ready, and say on the
  * merged PR of each it found failed that it was not promoted. `again`: merged releases the tick
@@ -123,21 +126,13 @@ export async function promoteMergedReady(
       continue;
     }
     const head = release.headSha === undefined ? '' : ` on ${headName(release.headSha)}`;
-    const summary = `passed ${passedPhases(model, release)}${head}, analysed after the merge`;
-    try {
-      const promoted = await promote(release, contextFor(model, ports), ports.ledger, summary);
-      ports.log.info(`${model.name}: ${promoted.reason}`);
-      out.push(promoted);
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      const why = `${release.to} passed its analysis after the merge, but promoting it failed: ${err.message}; the next schedule tick tries again (or re-run the merge job of PR #${pr}, or use the promote command)`;
-      ports.log.warn(`${model.name}: ${why}`);
-      // On record, so that the merged PR's comment says the promotion is pending and why (its
-      // release's line: a note beside it would say the same again).
-      const pending: Release = { ...release, updatedAt: ports.clock.now(), reason: why };
-      await ports.ledger.saveRelease(pending);
-      out.push(pending);
-    }
+    // One its merge job could not promote (on-merge: require-pass) passed before the merge.
+    const after = analysedAfterMerge(release) ? ', analysed after the merge' : '';
+    const summary = `passed ${passedPhases(model, release)}${head}${after}`;
+    // A refusal is on record, so that the merged PR's comment says the promotion is pending and why
+    // (its release's line: a note beside it would say the same again).
+    const passed = `passed its analysis${after ? ' after the merge' : ''}`;
+    out.push(await promoteMerged(release, contextFor(model, ports), ports, { summary, passed }));
   }
   return { releases: out, notify };
 }

@@ -7,7 +7,7 @@ import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
-import { announceEnd, endThenWithdraw, promote } from './finish.js';
+import { announceEnd, endThenWithdraw, promoteMerged } from './finish.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
@@ -352,9 +352,9 @@ async function onMerged(
       continue;
     }
     const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;
-    const promoted = await promote(theirs ?? release, ctx, ports.ledger, summary);
-    ports.log.info(`${model.name}: ${promoted.reason}`);
-    out.push(promoted);
+    // A refusal stays on record (the promotion pending, the merge job failing on it) and the
+    // other models are still promoted.
+    out.push(await promoteMerged(theirs ?? release, ctx, ports, { summary, passed: 'passed its analysis' }));
   }
   return { releases: out, skipped };
 }

@@ -144,8 +144,10 @@ export interface Release {
    */
   watchedUntil?: number;
   /**
-   * When its PR merged (epoch ms) while it was analysing under on-merge: analyze-then-promote:
-   * the run that makes it ready promotes it (release/merged-ready.ts). States stored before it have none.
+   * When its PR merged (epoch ms) while it was analysing under on-merge: analyze-then-promote (the
+   * run that makes it ready promotes it, release/merged-ready.ts), or when its merge job could not
+   * promote it, the platform refusing (a schedule tick tries again: promotionDue). States stored
+   * before it have none.
    */
   mergedAt?: number;
   /**
