@@ -1,4 +1,4 @@
-import { withdrawalUnderWay } from '../release/finish.js';
+import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import type { Release } from '../release/types.js';
 import { changeUnderWay } from '../report/decision.js';
 import type { GitHubClient } from './client.js';
@@ -40,13 +40,19 @@ export async function setReleaseStatus(
 
 /**
  * The status's words: an end by command's traffic change under way, or refused, from the record's
- * fields (its reason, written before the change, says what was to be done), else the reason.
+ * fields (its reason, written before the change, says what was to be done); a rollback or withdrawal
+ * that took on a later try, that first (the reason ends with it, past the 140 characters GitHub
+ * keeps), then why; else the reason.
  */
 function describe(r: Release): string {
   if (withdrawalUnderWay(r)) return changeUnderWay(r);
   const failed = r.ending?.withdrawFailed;
   if (r.withdrawPending && failed && r.status !== 'failed')
     return `the command's traffic change failed: ${failed.note}; ${r.to} may still get live traffic, the next run tries again`;
+  if (!r.withdrawPending && failed?.laterTry) {
+    const done = r.status === 'failed' ? `rolled back to ${servesAfterEnd(r)}` : 'withdrawn';
+    return `${r.to} ${done} on a later try: ${failed.why}`;
+  }
   return `${r.to}: ${r.reason ?? r.status}`;
 }
 
