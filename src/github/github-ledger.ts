@@ -331,10 +331,12 @@ export class GitHubLedger implements Ledger {
       );
       this.freed.add(saved.model);
     }
-    // An end by command is recorded twice under one status: its change under way, then done or refused.
+    // An end by command is recorded twice under one status: its change under way, then done or refused;
+    // so is a pass: its change to idle pending, then confirmed.
     const settled =
       prev?.withdrawPending !== saved.withdrawPending ||
-      !prev?.ending?.withdrawFailed !== !saved.ending?.withdrawFailed;
+      !prev?.ending?.withdrawFailed !== !saved.ending?.withdrawFailed ||
+      prev?.idlePending !== saved.idlePending;
     if (
       prev?.status !== saved.status ||
       (prev?.phase !== saved.phase && saved.status === 'analysing') ||

@@ -34,8 +34,8 @@ export function readyReasonOf(release: Release, strategy: Strategy, pending: boo
   const phase = strategy.phases[release.phase];
   const share = phase && phase.weight > 0 ? ` (${liveTrafficText(phase.weight)})` : '';
   const keeps = phase ? `the traffic of ${phase.name}${share}` : "its last phase's traffic";
-  // The commit status keeps the words the record first had (set on a change of status only): true
-  // before and after the change, the report says from the mark whether it is confirmed.
+  // True before and after the change: the report says from the mark whether it is confirmed, and the
+  // commit status is posted again with the confirmed words (github-ledger.ts settled).
   return readyReason(release.to, release.phases, count, `it is being taken off ${keeps}, to wait`);
 }
 
