@@ -96,6 +96,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // say which models it stopped, and the other models' lines and drift notes are not lost.
     if (ran.defects?.[0] !== undefined) throw ran.defects[0];
   } catch (err) {
+    // The error is the run's last word: not folded into the group of the phase it stopped in.
+    setup?.phases.close();
     if (!outputs.set) setDecision('error', outputs.releases);
     // A fork PR allowed to deploy, on a read-only token: its first write (the canary claim or the
     // comment, both made before any candidate deploys) was refused.

@@ -4,6 +4,7 @@ import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { describeGitHubError, isNotFound } from '../github/client.js';
 import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
@@ -122,7 +123,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     if (!defect)
       // The ledger (GitHub) failed, its read or the record of an end before its change.
       return core.setFailed(
-        `model-gate post step could not read or write the ledger (${(err as Error).message}); ${direct}; the PR comment and statuses are not updated: re-run the job once GitHub answers`,
+        `model-gate post step could not read or write the ledger (${describeGitHubError(err)}); ${direct}; the PR comment and statuses are not updated: ${ledgerThen(err)}`,
       );
     debugStack(defect);
     return core.setFailed(
@@ -139,6 +140,15 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   ];
   if (problems.length > 0) core.setFailed(problems.join('; '));
 }
+
+/**
+ * What the user does after the ledger failed with `err`. GitHub answering 404 did answer: what the
+ * post step reads or writes (the PR, its comment, a deployment) is gone, or the token cannot see it.
+ */
+const ledgerThen = (err: unknown): string =>
+  isNotFound(err)
+    ? "GitHub has no such PR, comment or deployment, or the job's token cannot see it (it needs pull-requests: write, deployments: write and statuses: write); a re-run meets the same answer until that is fixed"
+    : 're-run the job once GitHub answers';
 
 /**
  * Clean up after the main step this job's `release`, which may still give its candidate live

@@ -74,6 +74,8 @@ export async function driveReleases(
   }
   // In watch mode, a withdrawal the platform refused is tried again within the job, backing off.
   const retries = new WithdrawalRetries(started + opts.maxWaitMs);
+  // The last warning each release's refused withdrawal gave, by index.
+  const warned = new Map<number, string>();
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
@@ -105,7 +107,10 @@ export async function driveReleases(
           throw defect;
         }
         if (next.withdrawPending) {
-          ports.log.warn(`${next.model}: ${next.to} may still get live traffic: ${next.reason}`);
+          // Said once, and again only when it says something new: not once per try.
+          const warning = `${next.model}: ${next.to} may still get live traffic: ${next.reason}`;
+          if (warned.get(i) !== warning) ports.log.warn(warning);
+          warned.set(i, warning);
           retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));
         } else ports.log.info(`${next.model}: ${next.reason}`);
         current[i] = next;
