@@ -59,11 +59,14 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
   const base = config.url.replace(/\/+$/, '');
 
   /**
-   * The counts of the window, asked of the sandbox in one request: `since` and `until` rounded up
-   * to whole seconds, which the sandbox counts from and up to (see metrics-store.ts), so a phase's
-   * window holds nothing from before the phase and back-to-back windows share no request. A window
-   * that ended earlier (a reference before the step, a one-minute interval) is counted by the
-   * sandbox as it was, whatever has been served since.
+   * The counts of the window, asked of the sandbox in one request, in the whole seconds the
+   * sandbox counts by (see metrics-store.ts): from `since` rounded up, so a phase's window holds
+   * nothing from before the phase, to `until` rounded down, so it holds only seconds that have
+   * ended. Every gate of a look then reads the same counts, however far apart their requests go
+   * (a second still running would give each gate the requests served up to its own moment), and
+   * back-to-back windows share no request. A window that ended earlier (a reference before the
+   * step, a one-minute interval) is counted by the sandbox as it was, whatever has been served
+   * since. A window with no whole second ended yet has no counts, and is not asked for.
    *
    * The answer must cover what was asked: the same `since`, and an `until` no older than the
    * window's end (less `STALE_ALLOWANCE_MS`; the sandbox answers its now when that is earlier). A
@@ -72,8 +75,8 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
    */
   async function windowCounts(w: MetricWindow): Promise<SlotCounts | undefined> {
     const model = config.model ?? w.model;
-    const from = Math.ceil(w.since / 1000) * 1000;
-    const to = Math.ceil(w.until / 1000) * 1000;
+    const { from, to } = countedSpan(w);
+    if (to <= from) return undefined;
     const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${from}&until=${to}`;
     let res: Awaited<ReturnType<typeof requestJson>>;
     try {
@@ -144,6 +147,11 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
   };
 }
 
+/** The whole seconds [from, to) of a window the sandbox is asked to count (see windowCounts). */
+function countedSpan(w: MetricWindow): { from: number; to: number } {
+  return { from: Math.ceil(w.since / 1000) * 1000, to: Math.floor(w.until / 1000) * 1000 };
+}
+
 function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
   switch (query) {
     case 'requests':
@@ -186,8 +194,10 @@ function sandboxValue(query: SandboxQuery, c: SlotCounts, w: MetricWindow): numb
       return histogramMean(c.latencyMs);
     case 'mean-score':
       return histogramMean(c.scores);
-    case 'request-rate':
-      return c.requests / Math.max(1, (w.until - w.since) / 1000);
+    case 'request-rate': {
+      const { from, to } = countedSpan(w);
+      return c.requests / Math.max(1, (to - from) / 1000);
+    }
     case 'agreement':
       return c.agreement && c.agreement.compared > 0
         ? c.agreement.identical / c.agreement.compared

@@ -9,7 +9,7 @@ import { syntheticRows } from '../../src/sandbox/dataset.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { featureRows, predictMany } from '../sandbox/helpers.js';
+import { featureRows, nextSecond, predictMany } from '../sandbox/helpers.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 
 // 2027-01-15T08:00:00Z: a whole second, so the source asks for exactly the window's `since`.
@@ -248,8 +248,10 @@ describe('the sandbox source on a real sandbox with live traffic', () => {
   it('is never refused over several looks, for windows up to now and windows that ended earlier', async () => {
     const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
     // A phase that starts mid-second, as a real one does (just before this second, which is
-    // asked for from its beginning: so the first look already has requests).
+    // asked for from its beginning); the looks begin once that second has ended, so the first
+    // one already has requests (a look counts only the seconds that have ended).
     const start = Math.floor(Date.now() / 1000) * 1000 - 1;
+    await nextSecond();
     const seen: number[] = [];
     for (let look = 0; look < 8; look++) {
       await new Promise((r) => setTimeout(r, 400));
@@ -338,5 +340,50 @@ describe('the sandbox source on a real sandbox: windows that ended earlier, unde
     await expect(source.requests(stable(NOW, NOW + 8000))).rejects.toThrow(
       "sandbox metrics for fraud-detector are stale: they end at 08:00:05, 3 s before the window's end",
     );
+  });
+});
+
+describe('the sandbox source on a real sandbox: every gate of one look reads the same counts', () => {
+  // The sandbox's clock is set by the test: requests land in the seconds it chooses.
+  let t = NOW;
+  let sandbox: Sandbox;
+  const rows = syntheticRows(8);
+  const serve = async (at: number, n: number) => {
+    t = at;
+    await predictMany(`${sandbox.url}/predict`, featureRows(rows, n));
+  };
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({
+      modelsDir: demoModelsDir,
+      endpoints: [{ model: 'fraud-detector', stable: 'v1' }],
+      seed: 9,
+      now: () => t,
+    });
+  });
+  afterAll(() => sandbox?.close());
+
+  it('counts the seconds that have ended, not the requests of the second still running', async () => {
+    const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
+    await serve(NOW + 500, 30);
+    await serve(NOW + 1200, 20);
+    // One look at 1.2 s into the phase: its gates ask one after the other, while requests go on.
+    const look = { ...window(NOW, NOW + 1200, 'stable'), version: 'v1' };
+    const errorsGate = await source.requests(look);
+    await serve(NOW + 1350, 20);
+    const latencyGate = await source.buckets?.('latency', look);
+    expect(errorsGate).toBe(30);
+    expect(latencyGate?.at(-1)).toEqual({ le: '+Inf', count: 30 });
+    // The next look, once the second has ended, counts it whole.
+    t = NOW + 2100;
+    expect(await source.requests({ ...look, until: NOW + 2100 })).toBe(70);
+  });
+
+  it('has no counts, and no error, before a whole second of the window has ended', async () => {
+    const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
+    t = NOW + 2300;
+    const justBegun = { ...window(NOW + 2100, NOW + 2300, 'stable'), version: 'v1' };
+    expect(await source.requests(justBegun)).toBe(0);
+    expect(await source.count?.('errors', justBegun)).toBeUndefined();
   });
 });

@@ -16,6 +16,10 @@ import { call, featureRows, mapLimit, predictWith, until } from './helpers.js';
 // exactly as stable v1 does. Its failed answers are disagreements: left out, the copies it
 // answered agreed 100% and its agreement gate passed a candidate that breaks half the requests.
 const MODEL = 'fraud-detector';
+// The sandbox counts by a clock the test sets: the copies land in the second after NOW, and the
+// gate looks once that second has ended (a look counts only ended seconds).
+const NOW = 1_800_000_000_000;
+let t = NOW + 500;
 let sandbox: Sandbox;
 let modelsDir: string;
 
@@ -25,7 +29,12 @@ beforeAll(async () => {
   const v1 = JSON.parse(await readFile(join(modelsDir, MODEL, 'v1.json'), 'utf8'));
   const v9 = { ...v1, version: 'v9', errorWhen: { feature: 2, above: 0 } };
   await writeFile(join(modelsDir, MODEL, 'v9.json'), JSON.stringify(v9));
-  sandbox = await startSandbox({ modelsDir, endpoints: [{ model: MODEL, stable: 'v1' }], seed: 5 });
+  sandbox = await startSandbox({
+    modelsDir,
+    endpoints: [{ model: MODEL, stable: 'v1' }],
+    seed: 5,
+    now: () => t,
+  });
 });
 afterAll(async () => {
   await sandbox.close();
@@ -44,7 +53,7 @@ function agreementGate(): ThresholdGateConfig {
 
 describe('agreement of a shadow that fails on half its inputs', () => {
   it('counts its failed answers as disagreements, so the agreement gate fails it', async () => {
-    const since = Math.floor(Date.now() / 1000) * 1000;
+    const since = NOW;
     const traffic = await call('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
       stable: { version: 'v1' },
       mirror: { version: 'v9', share: 100 },
@@ -69,6 +78,7 @@ describe('agreement of a shadow that fails on half its inputs', () => {
     expect(shadow.agreement.identical).toBeLessThanOrEqual(400 - shadow.errors);
 
     // The gate reads the shadow slot's agreement from the sandbox, as a shadow release does.
+    t = NOW + 1500;
     const look = await measureThreshold(agreementGate(), {
       metrics: sandboxSource({ type: 'sandbox', url: sandbox.url }),
       model: MODEL,
@@ -77,7 +87,7 @@ describe('agreement of a shadow that fails on half its inputs', () => {
       candidateSlot: 'shadow',
       weight: 0,
       since,
-      now: Date.now(),
+      now: t,
       minRequests: 100,
     });
     expect(look.canary).toBeLessThan(0.75);
