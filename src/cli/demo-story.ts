@@ -1,5 +1,6 @@
+import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -56,6 +57,7 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
     ...(ab ? USERS_WITH_OUTCOMES : {}),
   });
   const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
+  const stopEarly = stopEarlyOn(out, work);
   try {
     out.write(
       `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}\n`,
@@ -87,7 +89,38 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
     await traffic.stop();
     await sandbox.close();
     await rm(work, { recursive: true, force: true });
+    stopEarly.off();
   }
+}
+
+/**
+ * How the demo ends before its story does: Ctrl-C (SIGINT) or SIGTERM exits 128 + the signal's
+ * number, as Node's default would, and a reader that goes away (`npm run demo | head -1`, EPIPE)
+ * ends it quietly with 0: nothing more to show, and no stack trace. Either way the demo's folder
+ * goes first, which Node's default (exit at once, no `finally`) would leave behind; the sandbox
+ * and its traffic are this process's and end with it.
+ */
+function stopEarlyOn(out: NodeJS.WritableStream, work: string): { off(): void } {
+  const exit = (code: number) => {
+    rmSync(work, { recursive: true, force: true });
+    process.exit(code);
+  };
+  const onSignal = (signal: NodeJS.Signals) => exit(128 + constants.signals[signal]);
+  const onOutputError = (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE')
+      process.stderr.write(`model-gate demo: cannot write its output: ${err.message}\n`);
+    exit(err.code === 'EPIPE' ? 0 : 1);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  out.on('error', onOutputError);
+  return {
+    off() {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      out.off('error', onOutputError);
+    },
+  };
 }
 
 async function playPullRequest(

@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { repoRoot } from '../support/actions-runner.js';
+
+// `model-gate demo` stopped before its story ends: Ctrl-C, or a reader that goes away
+// (`npm run demo | head -1`). Each run from source in its own TMPDIR, so what it leaves is seen.
+const started: ChildProcess[] = [];
+const folders: string[] = [];
+afterAll(async () => {
+  for (const proc of started) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+  for (const dir of folders) await rm(dir, { recursive: true, force: true });
+});
+
+/** The demo from source, started; resolves once it has printed its first line. */
+async function startDemo() {
+  const tmp = await mkdtemp(join(tmpdir(), 'model-gate-demo-test-'));
+  folders.push(tmp);
+  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
+  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+  const proc = spawn(process.execPath, ['--import', tsx, cli, 'demo'], {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  started.push(proc);
+  const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  let stderr = '';
+  proc.stderr?.on('data', (c: Buffer) => {
+    stderr += c.toString();
+  });
+  const firstLine = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const onData = (c: Buffer) => {
+      stdout += c.toString();
+      if (stdout.includes('\n')) {
+        proc.stdout?.off('data', onData);
+        resolve(stdout.split('\n')[0] ?? '');
+      }
+    };
+    proc.stdout?.on('data', onData);
+    void exited.then(() => reject(new Error(`the demo exited before its first line: ${stderr}`)));
+  });
+  // The demo's folders only (tsx keeps its cache in TMPDIR too).
+  const demoFolders = async () => (await readdir(tmp)).filter((name) => name.startsWith('model-gate-demo-'));
+  return { proc, exited, firstLine, stderr: () => stderr, demoFolders };
+}
+
+describe('the demo stopped before its story ends', () => {
+  it('on Ctrl-C exits 130 and leaves no folder behind', async () => {
+    const demo = await startDemo();
+    expect(demo.firstLine).toMatch(/^sandbox serving fraud-detector v1 at http/);
+    demo.proc.kill('SIGINT');
+    const [code, signal] = await demo.exited;
+    expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(await demo.demoFolders()).toEqual([]);
+  }, 60_000);
+
+  it('stops quietly when its output is closed (| head -1): no EPIPE error, no folder left', async () => {
+    const demo = await startDemo();
+    // What `head -1` does after the first line: it closes the pipe the demo writes to.
+    demo.proc.stdout?.destroy();
+    const [code, signal] = await demo.exited;
+    expect({ code, signal, stderr: demo.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect(await demo.demoFolders()).toEqual([]);
+  }, 60_000);
+});
