@@ -6,28 +6,42 @@
  * the demo's 0.3); `--shift X` adds X to every feature the traffic sends (a population change for
  * drift watches), from the start or, with `--shift-after DURATION`, from that long after it.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { formatDuration, parseDuration } from '../config/duration.js';
+import { InputError } from '../core/errors.js';
+import { listVersions, loadArtifact } from '../sandbox/model-artifact.js';
 import { DEMO_CONVERSION_RATE } from '../sandbox/outcomes.js';
 import { demoModelsDir } from '../sandbox/paths.js';
+import { SERVED_TTL_MS } from '../sandbox/served-log.js';
 import { startSandbox } from '../sandbox/server.js';
-import { startTraffic, type TrafficGenerator, USERS_WITH_OUTCOMES } from '../sandbox/traffic.js';
+import {
+  startTraffic,
+  TRAFFIC_FEATURES,
+  type TrafficGenerator,
+  USERS_WITH_OUTCOMES,
+} from '../sandbox/traffic.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
 const DEFAULT_MODEL = 'fraud-detector';
 const DEFAULT_STABLE = 'v1';
+/** Well above what the sandbox can serve on one machine; a higher rate only burns the CPU. */
+const MAX_TRAFFIC_RPS = 10_000;
 
 const USAGE = `usage: model-gate sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R]
                          [--shift X [--shift-after DURATION]] [--models-dir DIR --model NAME --stable VERSION]
   the embedded serving platform in the foreground, until Ctrl-C (SIGINT) or SIGTERM.
   --port N               port on 127.0.0.1 (default 0: a free one; the URL is printed)
-  --traffic RPS          live traffic to the model, in requests per second (default 0: none).
-                         Like the demo's, each request carries a user id (header x-user-id, one
+  --traffic RPS          live traffic to the model, in requests per second (default 0: none; at
+                         most ${MAX_TRAFFIC_RPS}): rows of ${TRAFFIC_FEATURES} features, as the demo sends, so the model
+                         must take ${TRAFFIC_FEATURES}. Like the A/B demo's (demo --strategy ab; the other demos
+                         send neither), each request carries a user id (header x-user-id, one
                          of ${USERS_WITH_OUTCOMES.userIds}), the key an ab strategy with sticky-header: x-user-id
                          keeps each user on one arm by, and reports its label --feedback-delay
                          after the answer, which the sandbox turns into a conversion for the arm
                          that served it (what a conversion gate compares)
-  --feedback-delay MS    report each request's label this long after its answer (default ${USERS_WITH_OUTCOMES.feedback.delayMs})
+  --feedback-delay MS    report each request's label this long after its answer (default ${USERS_WITH_OUTCOMES.feedback.delayMs}),
+                         at most ${SERVED_TTL_MS} (2 h, how long the sandbox keeps a request for its feedback)
   --conversion-rate R    base rate the sandbox draws conversions with, 0 to 1 (default
                          ${DEMO_CONVERSION_RATE}, the demo's)
   --shift X              add X to every feature of the traffic: a population change, for trying a
@@ -69,6 +83,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
   } catch (e) {
     return usageError('sandbox', USAGE, parseArgsProblem(e));
   }
+  await refuseUnservable(args);
   const sandbox = await startSandbox({
     port: args.port,
     modelsDir: args.modelsDir,
@@ -131,6 +146,11 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
       `--traffic: must be requests per second (a number >= 0), got ${JSON.stringify(values.traffic)}`,
     );
   }
+  if (traffic > MAX_TRAFFIC_RPS) {
+    throw new Error(
+      `--traffic: at most ${MAX_TRAFFIC_RPS} requests per second (well above what the sandbox serves on one machine), got ${values.traffic}`,
+    );
+  }
   if (values.model !== undefined && values.stable === undefined && values.model !== DEFAULT_MODEL) {
     throw new Error(`--stable: required with --model ${values.model} (the version it serves at start)`);
   }
@@ -147,6 +167,11 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
   const delay = values['feedback-delay'];
   if (delay !== undefined) {
     args.feedbackDelayMs = integerFlag('--feedback-delay', delay);
+    if (args.feedbackDelayMs > SERVED_TTL_MS) {
+      throw new Error(
+        `--feedback-delay: at most ${SERVED_TTL_MS} ms (2 h, how long the sandbox keeps a served request for its feedback), got ${delay}`,
+      );
+    }
     if (traffic === 0)
       throw new Error('--feedback-delay: needs --traffic (the feedback is about its requests)');
   }
@@ -177,6 +202,28 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
     args.shiftAfterMs = ms;
   }
   return args;
+}
+
+/**
+ * What startSandbox would refuse, or serve to no avail, said in the command's words before it
+ * starts: a --stable version the model does not have, and --traffic for a model whose feature
+ * count is not the traffic's (each of its requests would be refused with a 400, silently).
+ */
+async function refuseUnservable(args: SandboxArgs): Promise<void> {
+  const versions = await listVersions(args.modelsDir, args.model);
+  if (!versions.includes(args.stable)) {
+    throw new InputError(
+      `--stable: unknown version "${args.stable}" of model ${args.model} in ${args.modelsDir}; available: ${versions.join(', ') || 'none'}`,
+    );
+  }
+  if (args.traffic === 0) return;
+  const { weights } = await loadArtifact(args.modelsDir, args.model, args.stable);
+  if (weights.length !== TRAFFIC_FEATURES) {
+    const file = join(args.modelsDir, args.model, `${args.stable}.json`);
+    throw new InputError(
+      `--traffic: sends ${TRAFFIC_FEATURES} features a request, but ${args.model} ${args.stable} takes ${weights.length} (the weights in ${file}), so the sandbox would refuse every request: serve a model with ${TRAFFIC_FEATURES} weights, or leave out --traffic and send requests of ${weights.length} features yourself`,
+    );
+  }
 }
 
 /** `--shift -0.5` as `--shift=-0.5`, which is how parseArgs takes a value that starts with a dash. */

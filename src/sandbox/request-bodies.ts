@@ -177,12 +177,17 @@ function kind(v: unknown): string {
   if (v === undefined) return 'nothing';
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number' && !Number.isFinite(v)) return preview(v);
   return typeof v === 'object' ? 'an object' : `${typeof v} ${preview(v)}`;
 }
 
 /** A short, JSON-quoted rendering of a client value, so hostile input cannot flood the message. */
 function preview(v: unknown): string {
   if (v === undefined) return 'nothing';
+  // JSON reads a number beyond the double range (1e999) as ±Infinity, which JSON.stringify writes as null.
+  if (typeof v === 'number' && !Number.isFinite(v)) {
+    return Number.isNaN(v) ? 'NaN' : `a number too large (beyond ${v > 0 ? '' : '-'}1.8e308)`;
+  }
   const text = JSON.stringify(v) ?? String(v);
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

@@ -189,7 +189,7 @@ class SandboxApp {
       `no route ${req.method} ${url.pathname}; routes: POST /predict, POST /models/{model}/predict, ` +
         'POST /models/{model}/versions/{version}/predict, POST /feedback, POST /models/{model}/feedback, GET /admin/models, ' +
         'GET|PUT /admin/models/{model}/traffic, GET /admin/models/{model}/instances, ' +
-        'GET /metrics, GET /metrics.json',
+        'GET /metrics, GET /metrics.json, GET /healthz',
     );
   }
 
@@ -353,6 +353,15 @@ class SandboxApp {
       throw new HttpError(400, `until: must not be before since (${since}), got ${until}`);
     }
     const report = this.store.window(endpoint.model, endpoint.slotVersions(), since, until);
+    // A default end (since defaults to the start, until to now) can still fall before the other.
+    if (report.until < report.since) {
+      throw new HttpError(
+        400,
+        since === undefined
+          ? `until: must not be before since, which defaults to the sandbox's start (${report.since}), got ${until}`
+          : `since: must not be after the sandbox's now (${report.until}), got ${since}: a window that has not begun has no counts (is the asking host's clock ahead of the sandbox's?)`,
+      );
+    }
     const health = endpoint.health();
     if (health) {
       const minHealthySeen = this.store.minHealthySeen(endpoint.model, since, until) ?? null;

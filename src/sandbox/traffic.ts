@@ -5,7 +5,7 @@
  */
 import { Agent, request } from 'node:http';
 import { Random } from '../core/random.js';
-import { type Row, syntheticRows } from './dataset.js';
+import { type Row, syntheticRows, TRUE_MODEL } from './dataset.js';
 import { STICKY_HEADER } from './http-io.js';
 
 export interface TrafficOptions {
@@ -65,7 +65,16 @@ export const USERS_WITH_OUTCOMES = {
   feedback: { delayMs: 100 },
 } as const satisfies Partial<TrafficOptions>;
 
+/** Features in every request the generator sends: a model it calls must have as many weights. */
+export const TRAFFIC_FEATURES = TRUE_MODEL.weights.length;
+
 export const MAX_IN_FLIGHT = 64;
+/** Arrivals one turn of the event loop handles at most; the rest wait for the next turn. */
+const MAX_ARRIVALS_PER_TURN = 1000;
+/** Arrivals more than this far behind are dropped: the generator cannot catch up with them. */
+const MAX_BACKLOG_MS = 1000;
+/** Longest timer Node keeps (about 24.8 days); a longer one fires at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 const REQUEST_TIMEOUT_MS = 30_000;
 
 export function startTraffic(opts: TrafficOptions): TrafficGenerator {
@@ -81,8 +90,13 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
     throw new RangeError(`shiftAfterMs: must be a number of ms >= 0, got ${opts.shiftAfterMs}`);
   }
   const feedbackDelay = opts.feedback?.delayMs;
-  if (feedbackDelay !== undefined && !(Number.isFinite(feedbackDelay) && feedbackDelay >= 0)) {
-    throw new RangeError(`feedback.delayMs: must be a number of ms >= 0, got ${feedbackDelay}`);
+  if (
+    feedbackDelay !== undefined &&
+    !(Number.isFinite(feedbackDelay) && feedbackDelay >= 0 && feedbackDelay <= MAX_TIMER_MS)
+  ) {
+    throw new RangeError(
+      `feedback.delayMs: must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${feedbackDelay}`,
+    );
   }
   const seed = opts.seed ?? 1;
   const rows = syntheticRows(seed);
@@ -172,10 +186,14 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   };
 
   // Absolute arrival times, so timer lateness does not lower the rate; arrivals while at the
-  // in-flight cap are skipped (the rows they would have used stay for the next ones).
+  // in-flight cap are skipped (the rows they would have used stay for the next ones). A turn
+  // handles at most MAX_ARRIVALS_PER_TURN arrivals and a backlog over MAX_BACKLOG_MS is dropped,
+  // so a rate beyond what the machine can send never holds the event loop (the server, the
+  // responses and a SIGINT all run between turns).
   const tick = () => {
     const now = performance.now();
-    while (!stopped && nextAt <= now) {
+    if (now - nextAt > MAX_BACKLOG_MS) nextAt = now;
+    for (let n = 0; !stopped && nextAt <= now && n < MAX_ARRIVALS_PER_TURN; n++) {
       if (inFlight.size < MAX_IN_FLIGHT) send(nextAt);
       nextAt += arrivals.exponential(meanGapMs);
     }

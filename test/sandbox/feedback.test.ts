@@ -206,7 +206,7 @@ describe('delayed outcome feedback', () => {
 
   it('refuses a negative feedback delay', () => {
     expect(() => startTraffic({ url: sandbox.url, rps: 10, feedback: { delayMs: -1 } })).toThrow(
-      'feedback.delayMs: must be a number of ms >= 0, got -1',
+      'feedback.delayMs: must be a number of ms from 0 to 2147483647, got -1',
     );
   });
 });

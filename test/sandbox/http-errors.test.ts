@@ -57,6 +57,15 @@ describe('bad requests', () => {
     [{ features: [1, 2, 3] }, 'features: must have 4 numbers, got 3'],
     [{ features: [1, 2, 'x', 4] }, 'features[2]: must be a finite number, got "x"'],
     [{ features: [1, 2, null, 4] }, 'features[2]: must be a finite number, got null'],
+    // JSON reads 1e999 as Infinity, which JSON would write back as null: say what was sent.
+    [
+      '{"features": [0, 0, 0, 1e999]}',
+      'features[3]: must be a finite number, got a number too large (beyond 1.8e308)',
+    ],
+    [
+      '{"features": [-1e999, 0, 0, 0]}',
+      'features[0]: must be a finite number, got a number too large (beyond -1.8e308)',
+    ],
     [{ features: [1, 2, 3, 4], id: 5 }, 'id: must be a string'],
     [{ features: [1, 2, 3, 4], extra: true }, 'extra: unknown field'],
   ])('refuses %j with 400: %s', async (body, message) => {
@@ -104,6 +113,8 @@ describe('bad requests', () => {
     const route = await call('GET', `${sandbox.url}/nowhere`);
     expect(route.status).toBe(404);
     expect(route.body.error).toContain('no route GET /nowhere');
+    // Every route is listed, the health check included.
+    expect(route.body.error).toMatch(/GET \/metrics\.json, GET \/healthz$/);
     const method = await call('GET', predictUrl);
     expect(method.status).toBe(405);
     expect(method.headers.get('allow')).toBe('POST');

@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { sandboxCommand } from '../../src/cli/sandbox-command.js';
 import type { WindowReport } from '../../src/sandbox/metrics-store.js';
 import { killSandboxProcesses, startSandboxProcess } from '../support/sandbox-process.js';
-import { binomialInterval, call, until } from './helpers.js';
+import { binomialInterval, call, nextSecond, until } from './helpers.js';
 
 afterAll(killSandboxProcesses);
 
@@ -102,8 +102,9 @@ describe('model-gate sandbox', () => {
       sticky: { header: 'x-user-id' },
     };
     expect((await call('PUT', `${url}/admin/models/fraud-detector/traffic`, ab)).status).toBe(200);
-    // From the next whole second: the requests before the split was applied all went to stable.
-    const since = Math.ceil(Date.now() / 1000) * 1000;
+    // From the next whole second (once it has begun: a window not begun yet is refused), as the
+    // requests before the split was applied all went to stable.
+    const since = await nextSecond();
     const arms = async () =>
       (await call<WindowReport>('GET', `${url}/metrics.json?model=fraud-detector&since=${since}`)).body.slots;
     await until(async () => {
