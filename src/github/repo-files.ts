@@ -1,35 +1,93 @@
+import { VersionError } from '../core/errors.js';
 import type { FileReader } from '../version/changed-models.js';
-import type { GitHubClient } from './client.js';
+import { headName } from '../version/head-name.js';
+import { type GitHubClient, isNotFound } from './client.js';
 
 export interface Repo {
   owner: string;
   repo: string;
 }
 
-/** Files at any commit through the contents API: the checkout may be shallow or absent. */
+/** The largest file GitHub's contents API serves (its docs: "Greater than 100 MB: not supported"). */
+const CONTENTS_MAX_BYTES = 100 * 1024 * 1024;
+
+/**
+ * Files at any commit through the contents API: the checkout may be shallow or absent. A file
+ * over 1 MB comes as `content: ""` with `encoding: "none"` and is fetched again as raw text.
+ */
 export function contentsReader(client: GitHubClient, repo: Repo): FileReader {
+  const raw = async (ref: string, path: string): Promise<string> => {
+    try {
+      const res = await client.rest.repos.getContent({ ...repo, path, ref, mediaType: { format: 'raw' } });
+      return rawText(res.data, path, ref);
+    } catch (err) {
+      if (isTooLarge(err)) throw tooLarge(path, ref);
+      throw err;
+    }
+  };
   return {
     async read(ref, path) {
+      let data: { type?: string; content?: string; encoding?: string; size?: number };
       try {
-        const res = await client.rest.repos.getContent({ ...repo, path, ref });
-        const data = res.data as { type?: string; content?: string; encoding?: string };
-        if (data.type !== 'file' || typeof data.content !== 'string') return undefined;
-        return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
+        data = (await client.rest.repos.getContent({ ...repo, path, ref })).data as typeof data;
       } catch (err) {
-        if ((err as { status?: number }).status === 404) return undefined;
+        if (isNotFound(err)) return undefined;
+        // A server that still refuses JSON for files over 1 MB (older GitHub Enterprise Server): raw may serve it.
+        if (isTooLarge(err)) return raw(ref, path);
         throw err;
       }
+      if (data.type !== 'file' || typeof data.content !== 'string') return undefined;
+      if (data.encoding === 'none') {
+        if ((data.size ?? 0) > CONTENTS_MAX_BYTES) throw tooLarge(path, ref, data.size);
+        return raw(ref, path);
+      }
+      return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
     },
   };
 }
 
-/** Every file the PR changes (paginated; GitHub lists at most 3000). */
-export async function changedFiles(client: GitHubClient, repo: Repo, pull: number): Promise<Set<string>> {
+/** The raw media type's answer as text: Octokit gives text, or bytes when the type is not text. */
+function rawText(data: unknown, path: string, ref: string): string {
+  if (typeof data === 'string') return data;
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  if (ArrayBuffer.isView(data))
+    return Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8');
+  throw new VersionError(
+    `cannot read ${path} at ${headName(ref)} from GitHub: its raw contents came back as ${typeof data}, not text`,
+  );
+}
+
+/** GitHub's refusal of a blob over its size limit: 403 with an error of code `too_large`. */
+function isTooLarge(error: unknown): boolean {
+  const e = error as { status?: number; response?: { data?: { errors?: { code?: string }[] } } };
+  return e.status === 403 && (e.response?.data?.errors ?? []).some((x) => x?.code === 'too_large');
+}
+
+function tooLarge(path: string, ref: string, size?: number): VersionError {
+  const is = size === undefined ? 'is larger' : `is ${(size / 1024 / 1024).toFixed(1)} MB`;
+  return new VersionError(
+    `cannot read ${path} at ${headName(ref)} from GitHub: it ${is}, and GitHub's contents API serves files up to 100 MB: keep the file the config names under 100 MB`,
+  );
+}
+
+/** GitHub lists at most this many of a PR's files ("Responses include a maximum of 3000 files"). */
+const LISTED_AT_MOST = 3000;
+
+/**
+ * Every file the PR changes (paginated), or undefined when GitHub's list may be cut short (3000
+ * entries or more): a version file past the cut would pass for untouched, so every one is read.
+ */
+export async function changedFiles(
+  client: GitHubClient,
+  repo: Repo,
+  pull: number,
+): Promise<Set<string> | undefined> {
   const files = await client.paginate(client.rest.pulls.listFiles, {
     ...repo,
     pull_number: pull,
     per_page: 100,
   });
+  if (files.length >= LISTED_AT_MOST) return undefined;
   return new Set(
     files.flatMap((f) => (f.previous_filename ? [f.filename, f.previous_filename] : [f.filename])),
   );

@@ -23,8 +23,11 @@ export interface Ports {
   log: Logger;
   targetFor(model: ModelConfig): Target;
   metricsFor(model: ModelConfig): MetricSource;
-  /** The files a PR touches, where the platform can tell cheaply (saves reading every model's version file). */
-  touchedFiles?(pr: number): Promise<ReadonlySet<string>>;
+  /**
+   * The files a PR touches, where the platform can tell cheaply (saves reading every model's version
+   * file); undefined when it cannot tell them all (GitHub lists at most 3000): every one is read.
+   */
+  touchedFiles?(pr: number): Promise<ReadonlySet<string> | undefined>;
   /**
    * The head no longer changes the model's version and the PR's candidate of it was withdrawn:
    * pass the head's commit status for the model, saying why (where the platform has statuses).

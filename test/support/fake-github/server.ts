@@ -269,6 +269,10 @@ class HttpError extends Error {
 }
 
 const MAX_COMMENT = 65_536;
+/** The largest file the contents API sends inline (base64) with the default media type: 1 MB. */
+const CONTENTS_INLINE_MAX = 1024 * 1024;
+/** The most files the list of a pull request's files holds. */
+const LIST_FILES_MAX = 3000;
 const MAX_STATUS_DESCRIPTION = 140;
 const RATE_LIMIT = 5000;
 const DEFAULT_BRANCH = 'main';
@@ -644,7 +648,8 @@ class Fake implements FakeGitHub {
       }
       case 'pulls/list-files': {
         const pr = this.pulls.get(values.pull_number as number) ?? fail(404, 'Not Found');
-        return listing(pr.files.map((f) => this.diffEntryJson(pr, f)));
+        // Documented: "Responses include a maximum of 3000 files".
+        return listing(pr.files.slice(0, LIST_FILES_MAX).map((f) => this.diffEntryJson(pr, f)));
       }
       case 'repos/get-content':
         return this.contents(
@@ -1093,18 +1098,20 @@ class Fake implements FakeGitHub {
       const text = tree.get(wanted);
       if (text === undefined) continue;
       if (accept && /application\/vnd\.github(\.v3)?\.raw/i.test(accept)) return { status: 200, text };
+      const size = Buffer.byteLength(text);
+      // Documented: a file of 1-100 MB comes with content "" and encoding "none"; the raw media type serves it.
+      const inline = size <= CONTENTS_INLINE_MAX;
       return {
         status: 200,
         body: {
           type: 'file',
-          encoding: 'base64',
-          size: Buffer.byteLength(text),
+          encoding: inline ? 'base64' : 'none',
+          size,
           name: wanted.split('/').pop() ?? wanted,
           path: wanted,
-          content: `${Buffer.from(text).toString('base64').replace(/.{60}/g, '$&\n')}\n`.replace(
-            /\n\n$/,
-            '\n',
-          ),
+          content: inline
+            ? `${Buffer.from(text).toString('base64').replace(/.{60}/g, '$&\n')}\n`.replace(/\n\n$/, '\n')
+            : '',
           ...urls(wanted, 'file'),
           sha: blobSha(text),
           download_url: `https://raw.githubusercontent.com/${this.owner}/${this.repo}/${ref}/${wanted}`,
