@@ -1,7 +1,7 @@
-import { parse } from 'yaml';
 import type { OfflineGateConfig } from '../config/types.js';
 import type { GateState } from '../release/types.js';
 import type { FileReader } from '../version/changed-models.js';
+import { aliasProblem, MAX_ALIAS_COUNT, parseYamlDocument, yamlErrorText } from '../version/yaml-document.js';
 import { boundViolations, describeBounds } from './bounds.js';
 
 /** The PR the gate judges: its base and head commits, and the version it moves the model to. */
@@ -43,13 +43,24 @@ export async function checkOffline(
     return fail(
       `${gate.file} is unchanged from the base branch, so its ${gate.key} is not this PR's evaluation: commit the evaluation of ${change.version}`,
     );
+  const doc = parseYamlDocument(text);
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    return fail(
+      `${gate.file}${at ? `:${at.line}:${at.col}` : ''} is not valid YAML or JSON: ${yamlErrorText(error)}`,
+    );
+  }
   let value: unknown;
   try {
     value = gate.key
       .split('.')
-      .reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], parse(text));
-  } catch {
-    return fail(`${gate.file} is not valid YAML or JSON`);
+      .reduce<unknown>(
+        (node, k) => (node as Record<string, unknown> | undefined)?.[k],
+        doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }),
+      );
+  } catch (err) {
+    return fail(`${gate.file} ${aliasProblem(err) ?? 'is not valid YAML or JSON'}`);
   }
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return fail(`${gate.file}: key "${gate.key}" is not a number`);

@@ -1,7 +1,8 @@
-import { isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { type Document, isAlias, isMap, isPair, isScalar, isSeq } from 'yaml';
 import { quote } from '../config/messages.js';
 import { VersionError } from '../core/errors.js';
 import { type VersionLocation, validateVersion } from './validate-version.js';
+import { missingAnchor, parseYamlDocument, yamlErrorText } from './yaml-document.js';
 
 /**
  * The version declared in a YAML or JSON file (JSON is YAML) under a dotted key
@@ -9,19 +10,18 @@ import { type VersionLocation, validateVersion } from './validate-version.js';
  * written with, so `version: 1.10` reads as "1.10", not 1.1.
  */
 export function readVersion(text: string, where: VersionLocation): string {
-  const doc = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
+  const doc = parseYamlDocument(text);
   const error = doc.errors[0];
   if (error) {
     const at = error.linePos?.[0];
-    const message = error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '');
     throw new VersionError(
-      `${where.file}${at ? `:${at.line}:${at.col}` : ''}: cannot parse as YAML or JSON: ${message}`,
+      `${where.file}${at ? `:${at.line}:${at.col}` : ''}: cannot parse as YAML or JSON: ${yamlErrorText(error)}`,
     );
   }
   let node: unknown = doc.contents;
   const segments = where.key.split('.');
   for (const [i, segment] of segments.entries()) {
-    if (isAlias(node)) node = node.resolve(doc);
+    node = resolved(node, doc, where);
     const parent = i === 0 ? 'the top level' : `"${segments.slice(0, i).join('.')}"`;
     if (isMap(node)) {
       const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === segment);
@@ -49,7 +49,7 @@ export function readVersion(text: string, where: VersionLocation): string {
       );
     }
   }
-  if (isAlias(node)) node = node.resolve(doc);
+  node = resolved(node, doc, where);
   if (isScalar(node)) {
     const raw = node.value;
     const source = (node as { source?: unknown }).source;
@@ -63,4 +63,13 @@ export function readVersion(text: string, where: VersionLocation): string {
     );
   }
   return validateVersion(undefined, where);
+}
+
+/** The node an alias stands for (any other node as it is); an alias without its anchor is an error naming it. */
+function resolved(node: unknown, doc: Document.Parsed, where: VersionLocation): unknown {
+  if (!isAlias(node)) return node;
+  const target = node.resolve(doc);
+  if (target === undefined)
+    throw new VersionError(`${where.file}: key "${where.key}" ${missingAnchor(node.source)}`);
+  return target;
 }
