@@ -136,7 +136,7 @@ def normal_mixture():
         greater, _ = integrate.quad(lambda m: lr(m) * 2 * stats.norm.pdf(m, 0, tau), 0, 12 * tau, limit=400)
         cases.append({'diff': diff, 'variance': var, 'tau': tau, 'two': math.log(two), 'less': math.log(less),
                       'greater': math.log(greater)})
-    write('normal-mixture', {'cases': cases, 'liftBounds': lift_bounds()})
+    write('normal-mixture', {'cases': cases, 'liftBounds': lift_bounds(), 'nullVariance': null_variances()})
 
 
 def log_mixture_normal_quad(diff, var, tau, side):
@@ -152,11 +152,66 @@ def log_mixture_normal_quad(diff, var, tau, side):
     return peak + math.log(val)
 
 
+def restricted_rates(xc, nc, xb, nb, f):
+    """Farrington & Manning (1990): the maximum-likelihood (pc, pb) under pc = f pb, found by
+    brentq on the score of the restricted log-likelihood (not the quadratic the TypeScript solves;
+    that closed form is checked against it here)."""
+    hi = min(1.0, 1.0 / f)
+
+    def score(p):
+        return (xc + xb) / p - (nc - xc) * f / (1 - f * p) - (nb - xb) / (1 - p)
+    lo_p, hi_p = hi * 1e-15, hi * (1 - 1e-15)
+    if xc + xb == 0:
+        pb = 0.0
+    elif score(hi_p) > 0:
+        pb = hi  # the likelihood rises to the boundary (every candidate request converted)
+    else:
+        pb = optimize.brentq(score, lo_p, hi_p, xtol=1e-300, rtol=4 * np.finfo(float).eps, maxiter=500)
+    a, b, c = (nc + nb) * f, nc * f + xc + nb + xb * f, xc + xb
+    closed = (b - math.sqrt(b * b - 4 * a * c)) / (2 * a)
+    assert abs(closed - pb) <= 1e-9 * max(pb, 1e-300), (closed, pb)
+    return f * pb, pb
+
+
+def null_variance(xc, nc, xb, nb, f):
+    """The variance of pc - f pb the conversion judge's test of pc = f pb uses: pooled at f = 1, at
+    the restricted rates otherwise (0 at f = 0, where the null puts the candidate at 0); for f < 0
+    (no rates satisfy the null) the observed rates' (unpooled), and where that is 0 the pooled one."""
+    pooled = (xc + xb) / (nc + nb)
+    pooled_var = pooled * (1 - pooled) * (1 / nc + f * f / nb)
+    if f == 1:
+        return pooled_var
+
+    def spread(pc, pb):
+        return pc * (1 - pc) / nc + f * f * pb * (1 - pb) / nb
+    if f == 0:
+        return 0.0
+    if f > 0:
+        return spread(*restricted_rates(xc, nc, xb, nb, f))
+    unpooled = spread(xc / nc, xb / nb)
+    return unpooled if unpooled > 0 else pooled_var
+
+
+def null_variances():
+    """Restricted rates and variances at a margin (f != 1), including the lopsided splits with a high
+    baseline rate where the pooled variance understated the candidate's (0.09 against 0.2475 for a
+    candidate at 45% against 90%)."""
+    cases = []
+    for xc, nc, xb, nb, f in [(250, 500, 4050, 4500, 0.5), (847, 1000, 8100, 9000, 0.9), (100, 2000, 100, 2000, 0.9),
+                              (2216, 19190, 222, 2446, 1.05), (5, 200, 500, 10000, 1.3), (3525, 32427, 288, 2020, 0.9),
+                              (0, 100, 100, 100, 0.7), (45, 50, 855, 950, 0.7), (8, 500, 500, 49500, 2.0)]:
+        pc, pb = restricted_rates(xc, nc, xb, nb, f)
+        cases.append({'canary': [xc, nc], 'baseline': [xb, nb], 'factor': f, 'rates': [pc, pb],
+                      'variance': null_variance(xc, nc, xb, nb, f)})
+    return cases
+
+
 def lift_bounds():
     """The conversion judge's interval on the lift r = pc/pb - 1: the lifts its one-sided tests of
-    pc = (1 + r) pb do not reject (pooled variance, tau = 0.1 pb, each side at alpha, or alpha/2 for
-    'either'). Roots found by a grid scan for the first sign change and brentq; a side whose test
-    never rejects is None (checked by maximizing the e-value over the whole half-line)."""
+    pc = (1 + r) pb do not reject (null_variance: pooled at r = 0, Farrington-Manning otherwise;
+    tau = 0.1 pb, each side at alpha, or alpha/2 for 'either'). Roots found by a grid scan for the
+    first sign change and brentq; a side whose test never rejects is None (checked by maximizing
+    the e-value over the whole half-line)."""
     cases = []
     for xc, nc, xb, nb, direction, margin, alpha in [
             (4500, 100000, 15000, 300000, 'decrease', 0.0, 0.05),
@@ -166,20 +221,24 @@ def lift_bounds():
             (2216, 19190, 222, 2446, 'increase', 0.05, 0.05),
             (918, 3000, 900, 3000, 'decrease', 0.1, 0.025),
             (100, 2000, 100, 2000, 'decrease', 0.1, 0.05),
-            (5, 200, 500, 10000, 'decrease', 0.0, 0.05)]:
+            (5, 200, 500, 10000, 'decrease', 0.0, 0.05),
+            (847, 1000, 8100, 9000, 'decrease', 0.1, 0.05),
+            (12, 400, 10, 300, 'decrease', 0.0, 0.05)]:
         pc, pb = xc / nc, xb / nb
-        pooled = (xc + xb) / (nc + nb)
         tau = 0.1 * pb
         need = math.log(1 / alpha) + (math.log(2) if direction == 'either' else 0.0)
         rhat = pc / pb - 1
 
         def excess(r, side):
             f = 1 + r
-            var = pooled * (1 - pooled) * (1 / nc + f * f / nb)
+            var = null_variance(xc, nc, xb, nb, f)
+            d = pc - f * pb
+            if var == 0:  # the null fixes the difference at 0: any on the tested side refutes it
+                return math.inf if (d < 0 if side == 'less' else d > 0) else -math.inf
             return log_mixture_normal_quad(pc - f * pb, var, tau, side) - need
 
-        def first_root(side, start, end):
-            grid = np.linspace(start, end, 801)
+        def first_root(side, start, end, grid=None):
+            grid = np.linspace(start, end, 801) if grid is None else grid
             prev = grid[0]
             for r in grid[1:]:
                 if excess(r, side) >= 0:
@@ -187,10 +246,14 @@ def lift_bounds():
                 prev = r
             return None
 
-        lower = first_root('greater', rhat, -1.0)
+        # To just above -100%: at -100% itself (f = 0) the test is certain, which brentq cannot bracket.
+        lower = first_root('greater', rhat, -1.0 + 1e-9)
         if lower is None:
             lower = -1.0  # a lift below -100% is impossible: the lower search stops there
         upper = first_root('less', rhat, rhat + 10.0)
+        if upper is None:
+            # The restricted variance grows like f, not f^2, far above: a far lift can be rejected after all.
+            upper = first_root('less', None, None, rhat + np.geomspace(10.0, 1e6, 400))
         if upper is None:
             best = optimize.minimize_scalar(lambda r: -excess(r, 'less'), bounds=(rhat, rhat + 1e4),
                                             method='bounded')

@@ -6,9 +6,12 @@
  *   Λ = √(V / (V + τ²)) · exp(τ² Δ̂² / (2V(V + τ²)))                         (two-sided)
  *   Λ₋ = 2 Λ · Φ(−Δ̂ τ / √(V(V + τ²)))   (mixture over negative effects only: one-sided)
  *
- * and 1/Λ is an always-valid p-value: reject when Λ ≥ 1/alpha, at any look. V is the pooled
- * binomial variance (asymptotic validity, as in the paper), so at least 5 expected conversions
- * per arm are required before judging.
+ * and 1/Λ is an always-valid p-value: reject when Λ ≥ 1/alpha, at any look. V is Δ̂'s binomial
+ * variance under the tested null pc = f·pb (asymptotic validity, as in the paper): pooled without
+ * a margin, at the rates restricted to the null with one (Farrington & Manning; the pooled one
+ * understates a candidate at the margin when the baseline carries most of the traffic, and passed
+ * it far more often than alpha; farrington-manning.ts). So at least 5 expected conversions per arm
+ * are required before judging.
  *
  * The reported interval on the lift r = p̂c / p̂b − 1 inverts these same tests (f = 1 + r, the
  * verdict's level per side): the lifts none of them rejects. So a verdict that rejects at the
@@ -23,6 +26,7 @@
  */
 
 import { fmt } from './counts.js';
+import { nullVariance } from './farrington-manning.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
 import { sequentialSampleSize } from './sequential-size.js';
 import { normalCdf } from './special.js';
@@ -100,38 +104,49 @@ type Side = 'less' | 'greater';
 /**
  * One look's tests of "the lift is r" (p̂c = (1 + r) p̂b) for any r: the log e-value of the
  * mixture over effects below (`less`) or above (`greater`) it, on Δ̂ = p̂c − (1 + r) p̂b with its
- * pooled variance. The verdict tests the lifts at the margin; the interval is the set of lifts
- * these same tests do not reject.
+ * variance under that null (farrington-manning.ts: pooled at r = 0, at the rates restricted to
+ * pc = (1 + r) pb otherwise). The verdict tests the lifts at the margin; the interval is the set
+ * of lifts these same tests do not reject.
  */
 class LiftTests {
   private readonly pc: number;
   private readonly pb: number;
-  private readonly spread: number;
   /** The mixture's scale. */
   readonly tau: number;
   /** The observed lift p̂c / p̂b − 1. */
   readonly lift: number;
 
   constructor(
-    xc: number,
+    private readonly xc: number,
     private readonly nc: number,
-    xb: number,
+    private readonly xb: number,
     private readonly nb: number,
     tauScale = 0.1,
   ) {
     const pooled = (xc + xb) / (nc + nb);
     this.pc = xc / nc;
     this.pb = xb / nb;
-    this.spread = pooled * (1 - pooled);
     this.tau = tauScale * (this.pb > 0 ? this.pb : pooled);
     this.lift = this.pc / this.pb - 1;
   }
 
   logE(r: number, side: Side | 'two'): number {
     const factor = 1 + r;
-    const variance = this.spread * (1 / this.nc + (factor * factor) / this.nb);
-    return logMixtureNormal(this.pc - factor * this.pb, variance, this.tau, side);
+    const variance = nullVariance(this.xc, this.nc, this.xb, this.nb, factor);
+    const diff = this.pc - factor * this.pb;
+    if (variance === 0) return certain(diff, side);
+    return logMixtureNormal(diff, variance, this.tau, side);
   }
+}
+
+/**
+ * A null with no variance (a lift of −100%: the candidate never converts) is refuted outright by
+ * a difference on the tested side (a single conversion), and never by none: the limit of the test
+ * as the variance goes to 0.
+ */
+function certain(diff: number, side: Side | 'two'): number {
+  const refuted = side === 'two' ? diff !== 0 : side === 'less' ? diff < 0 : diff > 0;
+  return refuted ? Number.POSITIVE_INFINITY : Number.NEGATIVE_INFINITY;
 }
 
 /** Fewer than 5 expected conversions (or non-conversions) in an arm: too early for the normal approximation. */

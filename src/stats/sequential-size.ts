@@ -9,6 +9,7 @@
  * would find an effect of the design's size only about half the time
  * (test/stats/sequential-size.test.ts simulates both).
  */
+import { nullVariance } from './farrington-manning.js';
 import { normalCdf } from './special.js';
 
 export interface SequentialDesign {
@@ -23,7 +24,7 @@ export interface SequentialDesign {
   power: number;
   /** The log e-value that rejects (ln(1/alpha), plus ln 2 for a two-sided test). */
   need: number;
-  /** The one-sided log e-value of a difference `diff` with (pooled) variance `variance`. */
+  /** The one-sided log e-value of a difference `diff` with the test's variance `variance`. */
   logE: (diff: number, variance: number) => number;
 }
 
@@ -35,9 +36,9 @@ export function sequentialSampleSize(d: SequentialDesign): number {
   const delta = Math.abs(d.candidate - d.factor * d.baseline);
   const rate = (p: number) => p > 0 && p < 1;
   if (!(delta > 0 && d.ratio > 0 && rate(d.candidate) && rate(d.baseline))) return Number.POSITIVE_INFINITY;
-  const pooled = (d.candidate + d.ratio * d.baseline) / (1 + d.ratio);
-  // Per candidate request: the variance the test assumes (pooled), and the one Δ̂ has.
-  const assumed = pooled * (1 - pooled) * (1 + (d.factor * d.factor) / d.ratio);
+  // Per candidate request: the variance the test assumes (its null variance, farrington-manning.ts,
+  // at the expected counts of one candidate and `ratio` baseline requests), and the one Δ̂ has.
+  const assumed = nullVariance(d.candidate, 1, d.ratio * d.baseline, d.ratio, d.factor);
   const actual =
     d.candidate * (1 - d.candidate) + (d.factor * d.factor * d.baseline * (1 - d.baseline)) / d.ratio;
   if (!(assumed > 0 && actual > 0)) return Number.POSITIVE_INFINITY;
