@@ -389,6 +389,16 @@ const conversionGate = strict({
   alpha,
   ...statisticalLimits,
 })
+  .superRefine((g, ctx) => {
+    // A drop of 100% is a candidate that never converts: a margin that tolerates it passes anything.
+    if (g.direction !== 'increase' && g.margin !== undefined && g.margin >= 1)
+      ctx.addIssue({
+        code: 'custom',
+        input: g.margin,
+        path: ['margin'],
+        message: `expected below 100% with direction "${g.direction}" (a drop that large passes even a candidate that never converts), got ${Number((g.margin * 100).toPrecision(12))}%`,
+      });
+  }, always)
   .transform((g) => ({
     kind: g.kind,
     name: g.name,
