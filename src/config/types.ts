@@ -61,7 +61,7 @@ export interface TargetTiming {
   pollIntervalMs: number;
 }
 
-/** A KServe InferenceService in Serverless mode, driven with `kubectl` (canaryTrafficPercent). */
+/** A KServe InferenceService in Knative (formerly Serverless) mode, driven with `kubectl` (canaryTrafficPercent). */
 export interface KServeTargetConfig extends TargetTiming {
   type: 'kserve';
   /** InferenceService name; defaults to the model's key. */

@@ -142,9 +142,10 @@ export function kserveTarget(
     const out = await callCli(cli, args, config, clock, { deadline: change });
     const isvc = parseCliJson(isvcSchema, out, `\`kubectl get ${ISVC}\``);
     const mode = isvc.metadata.annotations?.[MODE_ANNOTATION] ?? isvc.status.deploymentMode;
-    if (mode === 'RawDeployment' || mode === 'ModelMesh') {
+    // Standard is KServe's current name for RawDeployment: no Knative revisions, no canary split.
+    if (mode === 'RawDeployment' || mode === 'Standard' || mode === 'ModelMesh') {
       throw new TargetError(
-        `${description} runs in ${mode} mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Serverless mode (annotation ${MODE_ANNOTATION}: Serverless) or another target type`,
+        `${description} runs in ${mode} mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Knative mode (annotation ${MODE_ANNOTATION}: Knative, Serverless in older KServe releases) or another target type`,
       );
     }
     return isvc;

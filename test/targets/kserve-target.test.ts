@@ -183,14 +183,18 @@ describe('kserve target on a stand-in kubectl', () => {
     ).toEqual([]);
   });
 
-  it('refuses RawDeployment mode, where canaryTrafficPercent is ignored', async () => {
-    await standins.seed(cluster({ 'serving.kserve.io/deploymentMode': 'RawDeployment' }));
-    const target = kserveTarget(config, 'fraud');
-    await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
-      'KServe InferenceService fraud (namespace ml) runs in RawDeployment mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Serverless mode (annotation serving.kserve.io/deploymentMode: Serverless) or another target type',
-    );
-    expect((await standins.calls('kubectl')).some((c) => c.argv[0] === 'patch')).toBe(false);
-  });
+  // Standard is KServe's current name for RawDeployment; either, KServe ignores canaryTrafficPercent.
+  it.each(['RawDeployment', 'Standard'])(
+    'refuses %s mode, where canaryTrafficPercent is ignored',
+    async (mode) => {
+      await standins.seed(cluster({ 'serving.kserve.io/deploymentMode': mode }));
+      const target = kserveTarget(config, 'fraud');
+      await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
+        `KServe InferenceService fraud (namespace ml) runs in ${mode} mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Knative mode (annotation serving.kserve.io/deploymentMode: Knative, Serverless in older KServe releases) or another target type`,
+      );
+      expect((await standins.calls('kubectl')).some((c) => c.argv[0] === 'patch')).toBe(false);
+    },
+  );
 
   it('retries throttled API calls and passes --context through', async () => {
     await standins.fault({ cli: 'kubectl', op: `get ${ISVC}`, kind: 'throttle', times: 2 });

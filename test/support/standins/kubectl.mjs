@@ -1,4 +1,4 @@
-// A stand-in for `kubectl` against a cluster running KServe (Serverless mode) and Seldon Core v2.
+// A stand-in for `kubectl` against a cluster running KServe (Knative mode) and Seldon Core v2.
 //
 // Accepts the subset model-gate uses, with kubectl's syntax and error texts:
 //   kubectl get <type> <name>... [-n NS] [-o json] [--ignore-not-found] [--show-managed-fields] [--context C] [--kubeconfig F] [--request-timeout T]
@@ -516,7 +516,7 @@ function reconcileIsvc(isvc) {
   status.components ??= {};
   status.components.predictor ??= {};
   const component = status.components.predictor;
-  const raw = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'RawDeployment';
+  const raw = rawMode(isvc) !== undefined;
   const template = JSON.stringify({ model: predictor.model, annotations: predictor.annotations ?? {} });
   const revisions = store(REV);
   const latest = component.latestCreatedRevision
@@ -584,7 +584,7 @@ function reconcileIsvc(isvc) {
     return;
   }
   passAndFollow(isvc);
-  if (raw) status.deploymentMode = 'RawDeployment';
+  if (raw) status.deploymentMode = rawMode(isvc);
   status.conditions = [condition('PredictorReady', true), condition('Ready', true)];
 }
 
@@ -629,7 +629,7 @@ function observeKsvc(isvc) {
 function kservePass(isvc) {
   const component = isvc.status.components.predictor;
   const canary = isvc.spec.predictor?.canaryTrafficPercent;
-  const raw = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'] === 'RawDeployment';
+  const raw = rawMode(isvc) !== undefined;
   const created = component.latestCreatedRevision;
   const rolled = component.latestRolledoutRevision;
   const split = !raw && canary !== undefined && canary !== null && Boolean(rolled);
@@ -748,4 +748,14 @@ function seldonConditions(status, now) {
       }
     },
   };
+}
+
+/**
+ * The raw mode an InferenceService's annotation asks for, as KServe reports it in
+ * status.deploymentMode: Standard (its current name) or RawDeployment (the legacy one), where
+ * KServe makes no Knative revisions and ignores canaryTrafficPercent; undefined for Knative.
+ */
+function rawMode(isvc) {
+  const mode = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'];
+  return mode === 'RawDeployment' || mode === 'Standard' ? mode : undefined;
 }
