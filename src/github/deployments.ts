@@ -20,6 +20,8 @@ const CREATE_ATTEMPTS = 4;
 const HISTORY_SIZE = 30;
 /** How many of the newest deployments of its task are searched for one made but answered with an error. */
 const MADE_SEARCH = 10;
+/** How many of the newest claims on a head are searched for a release's: one per analysis of the head. */
+const CLAIMS_OF_HEAD = 10;
 
 // Anyone who may create deployments can write a payload: its versions reach target calls (a
 // rollback serves the previous version), so a payload whose versions break the rules is ignored.
@@ -177,6 +179,36 @@ export class Deployments {
       if (state === 'in_progress' || state === 'queued')
         await this.status(claim.id, 'inactive', `replaced by ${replacedBy.to}`);
     }
+  }
+
+  /**
+   * Whether the claim of the canary slot that `release`'s analysis made is on record and still held
+   * (in progress: a ready release keeps it until its merge or close): a claim by `ours` (this
+   * token) for the same PR, version and head. The newest such claim decides (a head analysed again
+   * claims again).
+   */
+  async claimHeld(
+    release: Release,
+    ours: (creator: Deployment['creator']) => Promise<boolean>,
+  ): Promise<boolean> {
+    if (release.pr === undefined || release.headSha === undefined) return false;
+    const res = await this.client.rest.repos.listDeployments({
+      ...this.repo,
+      environment: environmentOf(release.model),
+      task: CANARY_TASK,
+      sha: release.headSha,
+      per_page: CLAIMS_OF_HEAD,
+    });
+    for (const d of res.data) {
+      const claim = canaryPayload.safeParse(payloadOf(d));
+      if (!claim.success) continue;
+      const { pr, to, head } = claim.data;
+      if (pr !== release.pr || to !== release.to || head !== release.headSha || !(await ours(d.creator)))
+        continue;
+      const state = await this.latestState(d.id);
+      return state === 'in_progress' || state === 'queued';
+    }
+    return false;
   }
 
   /** The PR and versions of the release holding the model's canary slot, if any. */

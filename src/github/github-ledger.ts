@@ -251,6 +251,14 @@ export class GitHubLedger implements Ledger {
     return ended;
   }
 
+  /**
+   * A comment that says `ready` may not be model-gate's word (edited by hand, or another's look-alike
+   * had it been read); the claim its analysis made, by this token, still in progress, is.
+   */
+  claimHeld(release: Release): Promise<boolean> {
+    return this.deployments.claimHeld(release, (creator) => this.identity.is(creator));
+  }
+
   async release(model: string): Promise<Release | undefined> {
     if (this.opts.pr !== undefined) return (await this.releasesOf(this.opts.pr)).get(model);
     return this.canaryHolder(model);

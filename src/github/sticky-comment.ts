@@ -121,8 +121,9 @@ function withNote(note: string | undefined, body: string): string {
 
 /**
  * The one model-gate comment of a pull request, found by its marker among the comments this
- * run's token could have written (a Bot's, or the personal access token's own User's), updated
- * in place. Anyone else's comment that carries the marker is neither read nor written. The marker
+ * run's token wrote (its own account, as GitHub names it: TokenIdentity), updated in place. Anyone
+ * else's comment that carries the marker (another App's bot, a workflow echoing a user's text as
+ * `github-actions[bot]`, a person) is neither read nor written. The marker
  * is found on any line: a maintainer who edits a note in above the report leaves the comment ours,
  * and the note stays above each new report.
  *
@@ -174,11 +175,8 @@ export class StickyComment {
       per_page: 100,
     });
     const marked = comments.filter((c) => hasMarker(c.body)).sort((a, b) => a.id - b.id);
-    const ours = await this.identity.first(marked);
-    const author = ours?.user;
-    this.extras = marked
-      .filter((c) => c !== ours && author && c.user?.id === author.id && c.user.type === author.type)
-      .map(stored);
+    const [ours, ...extras] = await this.identity.ours(marked);
+    this.extras = extras.map(stored);
     this.created = false;
     if (!ours) {
       this.found = null;

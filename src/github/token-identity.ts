@@ -1,55 +1,83 @@
-import type { GitHubClient } from './client.js';
+import { ModelGateError } from '../core/errors.js';
+import { describeGitHubError, type GitHubClient } from './client.js';
 
-/** The author of a comment, as GitHub lists it. */
+/** The author of a comment or the creator of a deployment, as GitHub lists them. */
 export interface Author {
   id: number;
-  type: string;
+  type?: string;
 }
 
 /**
- * Who this run's token writes as, to tell our comments from look-alikes anyone could post.
- * The job's GITHUB_TOKEN and App installation tokens write as a Bot (`github-actions[bot]`,
- * `<app-slug>[bot]`) and may not ask `GET /user` (403 "Resource not accessible by
- * integration"); a personal access token writes as its User, whom `GET /user` names.
- * Bots are trusted as before: only the repository's workflows and installed Apps write as
- * one. A User is trusted only when it is the token's own. GitHub is asked at most once a
- * run, and only when a User's comment could be ours.
+ * GitHub's GraphQL names the account a token acts as, whatever the token: a personal access
+ * token's User, and the Bot of the job's GITHUB_TOKEN (`github-actions[bot]`) or of an App
+ * installation (`<app-slug>[bot]`), which `GET /user` refuses (403 "Resource not accessible by
+ * integration"). `databaseId` is the account's id, as REST gives it in `user.id`.
+ */
+const VIEWER_QUERY = 'query { viewer { login databaseId } }';
+
+interface Viewer {
+  viewer?: { login?: string; databaseId?: number | null } | null;
+}
+
+/** GitHub could not say who the token is: model-gate then trusts no comment, and stops. */
+export class TokenIdentityError extends ModelGateError {}
+
+/**
+ * Who this run's token writes as, to tell what it wrote (its PR comment, its canary claims) from
+ * look-alikes anyone could make: another App's bot, a workflow that echoes a user's text into a
+ * comment as `github-actions[bot]`, a person. Only the token's own account is trusted, never a
+ * kind of account. GitHub is asked at most once a run, and only when something could be ours:
+ * what this run wrote itself tells it (learn), saving the question.
  */
 export class TokenIdentity {
-  /** The id of the User the token acts for; null for a token that writes as a Bot. */
-  private user?: Promise<number | null>;
+  /** The id of the account the token acts as. */
+  private me?: Promise<number>;
 
   constructor(private readonly client: GitHubClient) {}
 
-  /** The first of `items` this token wrote: a Bot's if any (no request), else the token User's. */
-  async first<T extends { user?: Author | null }>(items: T[]): Promise<T | undefined> {
-    const bot = items.find((item) => item.user?.type === 'Bot');
-    const byUsers = items.filter((item) => item.user?.type === 'User');
-    if (bot || byUsers.length === 0) return bot;
-    const id = await this.userId();
-    return id === null ? undefined : byUsers.find((item) => item.user?.id === id);
+  /** The items of `items` this token wrote, in their order. */
+  async ours<T extends { user?: Author | null }>(items: T[]): Promise<T[]> {
+    const authored = items.filter((item) => item.user);
+    if (authored.length === 0) return [];
+    const id = await this.id();
+    return authored.filter((item) => item.user?.id === id);
+  }
+
+  /** Whether this token is `author`. */
+  async is(author: Author | null | undefined): Promise<boolean> {
+    return (await this.ours([{ user: author }])).length > 0;
   }
 
   /** What the author of something this token just wrote tells about it, saving the question. */
   learn(author: Author | null | undefined): void {
-    if (author) this.user ??= Promise.resolve(author.type === 'User' ? author.id : null);
+    if (author) this.me ??= Promise.resolve(author.id);
   }
 
-  private userId(): Promise<number | null> {
-    this.user ??= this.client.rest.users.getAuthenticated().then(
-      (res) => res.data.id,
+  /** Asked once: a failure is the run's (no comment is trusted), not asked again by each read. */
+  private id(): Promise<number> {
+    this.me ??= this.client.graphql<Viewer>(VIEWER_QUERY).then(
+      (data) => {
+        const id = data?.viewer?.databaseId;
+        if (typeof id === 'number') return id;
+        throw new TokenIdentityError(unknown(`GitHub named no account (${JSON.stringify(data)})`));
+      },
       (error: unknown) => {
-        if (writesAsBot(error)) return null;
-        this.user = undefined;
-        throw error;
+        throw new TokenIdentityError(unknown(answerOf(error)));
       },
     );
-    return this.user;
+    return this.me;
   }
 }
 
-/** GitHub's answer to `GET /user` for an integration token; a rate limit is not one. */
-function writesAsBot(error: unknown): boolean {
-  const { status, message } = error as { status?: number; message?: string };
-  return status === 403 && !/rate limit/i.test(message ?? '');
+/** GitHub's refusal in one line: GraphQL's errors (an answer 200 with `errors`), or the request's. */
+function answerOf(error: unknown): string {
+  const errors = (error as { errors?: { message?: string }[] }).errors;
+  if (Array.isArray(errors)) return `GitHub answered: ${errors.map((e) => e.message).join('; ')}`;
+  return describeGitHubError(error);
 }
+
+const unknown = (why: string) =>
+  `model-gate could not learn who its github-token writes as (GitHub's GraphQL ${VIEWER_QUERY}): ${why}. ` +
+  'It reads its state only from a comment that token wrote, so it trusts none and stopped before ' +
+  'acting on any; re-run the job once GitHub answers (on GitHub Enterprise Server, its GraphQL API ' +
+  'must be reachable at <host>/api/graphql)';

@@ -110,6 +110,13 @@ export interface Ledger {
    * tick). Absent where no other run can write the record at the same time.
    */
   reread?(release: Release): Promise<Release | undefined>;
+  /**
+   * Whether the claim of the model's canary slot that the release's analysis made is on record and
+   * still held, made by this ledger's own writer for the release's PR, version and head: what a
+   * merge job checks before promoting a `ready` read from a record others can write (a PR comment).
+   * Absent where the record is the user's own (a local file): its word is taken.
+   */
+  claimHeld?(release: Release): Promise<boolean>;
 }
 
 /**

@@ -351,10 +351,20 @@ async function onMerged(
       skipped.push({ model: model.name, why, kind: 'note' });
       continue;
     }
+    // The record's `ready` is taken only with the canary claim its analysis made (a forged or
+    // hand-edited comment has none): else a version never given canary traffic would be promoted.
+    const ready = theirs ?? release;
+    if (ports.ledger.claimHeld && !(await ports.ledger.claimHeld(ready))) {
+      const why = `${ready.to} has no canary claim of PR #${ready.pr} on record: not promoted; re-run the PR's job to analyse it`;
+      ports.log.warn(`${model.name}: ${why}`);
+      out.push(ready);
+      skipped.push({ model: model.name, why, kind: 'note' });
+      continue;
+    }
     const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;
     // A refusal stays on record (the promotion pending, the merge job failing on it) and the
     // other models are still promoted.
-    out.push(await promoteMerged(theirs ?? release, ctx, ports, { summary, passed: 'passed its analysis' }));
+    out.push(await promoteMerged(ready, ctx, ports, { summary, passed: 'passed its analysis' }));
   }
   return { releases: out, skipped };
 }

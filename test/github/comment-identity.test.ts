@@ -16,7 +16,7 @@ let github: FakeGitHub;
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 const head = 'd'.repeat(40);
 const PR = 7;
-const USER = '/user';
+const VIEWER = '/graphql';
 const TOKENS: Record<TokenKind, string> = { 'github-actions': 'ghs_job_token', pat: 'ghp_personal_token' };
 
 beforeEach(async () => {
@@ -65,10 +65,7 @@ function forge(login: string, pr = PR) {
   return github.addComment(pr, body, login);
 }
 
-describe.each<[TokenKind, number]>([
-  ['github-actions', 0],
-  ['pat', 2],
-])('with a %s token', (kind, userRequests) => {
+describe.each<[TokenKind]>([['github-actions'], ['pat']])('with a %s token', (kind) => {
   beforeEach(() => {
     github.useToken(kind);
     open(PR);
@@ -86,8 +83,8 @@ describe.each<[TokenKind, number]>([
     expect(ours()[0]?.body).toContain('fraud v2: phase 1');
     expect(github.requestCount('POST', '/repos/{owner}/{repo}/issues/{issue_number}/comments')).toBe(1);
     expect(github.requestCount('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}')).toBe(2);
-    // GitHub is asked who the token is only when a User's comment could be ours.
-    expect(github.requestCount('GET', USER)).toBe(userRequests);
+    // GitHub is asked who the token is by each run that finds a comment it did not write itself.
+    expect(github.requestCount('POST', VIEWER)).toBe(2);
   });
 
   it("ignores another user's comment with the marker and forged state: not read, not written", async () => {
@@ -104,12 +101,12 @@ describe.each<[TokenKind, number]>([
 });
 
 describe('the token identity', () => {
-  it('the job token is refused GET /user, once a run, and never trusts a User', async () => {
+  it('the job token asks GitHub who it is once a run, and never trusts a User', async () => {
     open(PR);
     forge('monalisa');
     forge('octocat');
     await run(1, start);
-    expect(github.requests.filter((r) => r.path === USER).map((r) => r.status)).toEqual([403]);
+    expect(github.requests.filter((r) => r.path === VIEWER).map((r) => r.status)).toEqual([200]);
     expect(ours()).toHaveLength(1);
     expect(ours()[0]?.userType).toBe('Bot');
   });
@@ -125,23 +122,31 @@ describe('the token identity', () => {
     const ledger = ledgerOfRun();
     expect([...(await ledger.releasesOf(5)).keys()]).toEqual(['fraud-5']);
     expect([...(await ledger.releasesOf(6)).keys()]).toEqual(['fraud-6']);
-    expect(github.requestCount('GET', USER)).toBe(1);
+    expect(github.requestCount('POST', VIEWER)).toBe(1);
 
     github.resetRequests();
     const writer = ledgerOfRun(8);
     await writer.saveRelease(beginOf(8));
     await new CommentPublisher(writer, () => 'report', { runId: 2, attempt: 1 }, new FakeClock()).publish();
     expect([...(await writer.releasesOf(5)).keys()]).toEqual(['fraud-5']);
-    expect(github.requestCount('GET', USER)).toBe(0);
+    expect(github.requestCount('POST', VIEWER)).toBe(0);
   });
 
-  it('moving from the job token to a PAT keeps the same comment and its state', async () => {
+  it("moving from the job token to a PAT: the PAT's runs do not read the job token's comment, they write their own", async () => {
     open(PR);
     await run(1, start);
     github.useToken('pat');
-    expect((await run(2, advance))?.phase).toBe(-1);
+    // Another account's comment is not model-gate's word, whoever wrote it.
+    expect(await run(2, start)).toBeUndefined();
     expect(github.comments(PR)).toEqual([
-      expect.objectContaining({ user: 'github-actions[bot]', body: expect.stringContaining('phase 0') }),
+      expect.objectContaining({
+        user: 'github-actions[bot]',
+        body: expect.stringContaining('<!-- model-gate-run:1.1 -->'),
+      }),
+      expect.objectContaining({
+        user: 'monalisa',
+        body: expect.stringContaining('<!-- model-gate-run:2.1 -->'),
+      }),
     ]);
   });
 });

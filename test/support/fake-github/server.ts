@@ -5,7 +5,8 @@
 // contents, deployments and their statuses, commit statuses, the token's user, errors and rate
 // limits). What the token is decides who authors what the code under test writes: the job's
 // GITHUB_TOKEN (or an App's installation token) writes as a Bot and `GET /user` refuses it; a
-// personal access token writes as its User, whom `GET /user` names (`tokenKind: 'pat'`).
+// personal access token writes as its User, whom `GET /user` names (`tokenKind: 'pat'`). GitHub's
+// GraphQL `viewer` query (POST /graphql, graphql.ts) names the token's account for either.
 // Point the code under test at it with GITHUB_API_URL=fake.url; assert `fake.violations` is empty.
 //
 //   const fake = await startFakeGitHub({ owner: 'acme', repo: 'models' });
@@ -26,6 +27,7 @@ import {
   type Operation,
   route,
 } from './contract.js';
+import { answerGraphQL } from './graphql.js';
 import { authenticatedUser, blobSha, HTML, nodeId, repository, timestamp, user } from './objects.js';
 // Octokit's limiters yield with setImmediate: a request costs what the stand-in takes, not 25 ms of timers.
 import '../fast-bottleneck.js';
@@ -281,6 +283,9 @@ const SECONDARY_RATE_LIMIT_DOCS =
 const PRIMARY_RATE_LIMIT_DOCS =
   'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-primary-rate-limits';
 const SHA = /^[0-9a-f]{40}$/i;
+/** GitHub's GraphQL endpoint (on GitHub Enterprise Server /api/graphql, beside /api/v3). */
+const GRAPHQL_PATH = '/graphql';
+const GRAPHQL_DOCS = 'https://docs.github.com/graphql';
 
 function matches(pattern: PathPattern, path: string, template: string | undefined): boolean {
   if (typeof pattern === 'string') return pattern === path || pattern === template;
@@ -564,6 +569,7 @@ class Fake implements FakeGitHub {
       violation(`Authorization header is neither "token X" nor "Bearer X"`);
       fail(401, 'Bad credentials');
     }
+    if (path === GRAPHQL_PATH) return this.graphql(req, method, path, raw, body, bodyIsJson, violation, fail);
     if (!routed) {
       violation(
         'no such endpoint among the operations GitHub documents for model-gate (see openapi-subset.json)',
@@ -591,31 +597,9 @@ class Fake implements FakeGitHub {
       );
     }
 
-    const fault = this.faults.find(
-      (f) =>
-        f.remaining > 0 && methodMatches(f.method, method) && matches(f.pattern, path, operation.template),
-    );
-    if (fault) {
-      fault.remaining--;
-      if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
-      return {
-        status: fault.status,
-        headers: fault.headers,
-        body: fault.body ?? this.faultBody(fault, docs),
-      };
-    }
-
-    if (raw.length > 0) {
-      const contentType = req.headers['content-type'] ?? '';
-      if (!/^application\/(vnd\.github[^;]*\+)?json\b/i.test(contentType)) {
-        violation(`body sent with Content-Type ${JSON.stringify(contentType)}, not application/json`);
-        fail(415, 'Unsupported Media Type');
-      }
-      if (!bodyIsJson) {
-        violation('body is not JSON');
-        fail(400, 'Problems parsing JSON');
-      }
-    }
+    const fault = this.takeFault(method, path, operation.template, docs);
+    if (fault) return fault;
+    this.checkJsonBody(req, raw, bodyIsJson, violation, fail);
     const resource = resourceName(operation);
     const checked = checkParameters(operation, params, url.searchParams);
     if (checked.unknown.length > 0) {
@@ -813,6 +797,68 @@ class Fake implements FakeGitHub {
     headers['content-length'] = String(Buffer.byteLength(payload));
     res.writeHead(answer.status, headers);
     res.end(method === 'HEAD' ? undefined : payload);
+  }
+
+  /** The answer of the first fault injected for this request, if any (it is then used up). */
+  private takeFault(
+    method: string,
+    path: string,
+    template: string | undefined,
+    docs: string,
+  ): Answer | undefined {
+    const fault = this.faults.find(
+      (f) => f.remaining > 0 && methodMatches(f.method, method) && matches(f.pattern, path, template),
+    );
+    if (!fault) return undefined;
+    fault.remaining--;
+    if (fault.remaining === 0) this.faults.splice(this.faults.indexOf(fault), 1);
+    return { status: fault.status, headers: fault.headers, body: fault.body ?? this.faultBody(fault, docs) };
+  }
+
+  /** A body GitHub reads: JSON, sent as JSON. */
+  private checkJsonBody(
+    req: IncomingMessage,
+    raw: string,
+    bodyIsJson: boolean,
+    violation: (text: string) => void,
+    fail: (status: number, message: string) => never,
+  ): void {
+    if (raw.length === 0) return;
+    const contentType = req.headers['content-type'] ?? '';
+    if (!/^application\/(vnd\.github[^;]*\+)?json\b/i.test(contentType)) {
+      violation(`body sent with Content-Type ${JSON.stringify(contentType)}, not application/json`);
+      fail(415, 'Unsupported Media Type');
+    }
+    if (!bodyIsJson) {
+      violation('body is not JSON');
+      fail(400, 'Problems parsing JSON');
+    }
+  }
+
+  /**
+   * GitHub's GraphQL API: checked as a REST request is (headers, faults, a JSON body), then the
+   * `viewer` query answered for the token's account, any other query refused (graphql.ts).
+   */
+  private graphql(
+    req: IncomingMessage,
+    method: string,
+    path: string,
+    raw: string,
+    body: unknown,
+    bodyIsJson: boolean,
+    violation: (text: string) => void,
+    fail: (status: number, message: string) => never,
+  ): Answer {
+    if (method !== 'POST') {
+      violation(`GraphQL is served to POST, not ${method}`);
+      fail(404, 'Not Found');
+    }
+    const fault = this.takeFault(method, path, undefined, GRAPHQL_DOCS);
+    if (fault) return fault;
+    this.checkJsonBody(req, raw, bodyIsJson, violation, fail);
+    const databaseId = user(this.url, this.botLogin).id as number;
+    const answer = answerGraphQL(body, { login: this.botLogin, databaseId }, violation);
+    return { ...answer, headers: { 'x-ratelimit-resource': 'graphql' } };
   }
 
   private faultBody(fault: Fault, docs: string): unknown {

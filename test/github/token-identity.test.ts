@@ -1,0 +1,185 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { getOctokit } from '@actions/github';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { Config } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { COMMENT_MARKER, composeBody } from '../../src/github/sticky-comment.js';
+import { TokenIdentity } from '../../src/github/token-identity.js';
+import { newRelease } from '../../src/release/new-release.js';
+import type { PullRequestEvent } from '../../src/release/pull-request.js';
+import { runDecision } from '../../src/report/decision.js';
+import { type FakeGitHub, startFakeGitHub, type TokenKind } from '../support/fake-github/server.js';
+import { gitHubPrJob } from '../support/github-pr-job.js';
+import { MemoryTarget } from '../support/memory-target.js';
+import { sha } from '../support/model-config.js';
+
+// Which PR comment is model-gate's is decided by who wrote it: the account the token acts as, as
+// GitHub's GraphQL `viewer` names it for any token (a personal access token's User, the job
+// token's github-actions[bot], an App installation's <app-slug>[bot]), never by a kind of account.
+
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+const { config } = parseConfig(
+  `version: 1
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+  {},
+);
+const files = { [sha(2)]: { 'fraud.yaml': 'version: v1\n' }, [sha(3)]: { 'fraud.yaml': 'version: v2\n' } };
+const clock = new FakeClock(Date.now());
+const opened: PullRequestEvent = {
+  action: 'opened',
+  number: 1,
+  baseSha: sha(2),
+  headSha: sha(3),
+  merged: false,
+};
+const GRAPHQL = '/graphql';
+let github: FakeGitHub;
+let target: MemoryTarget;
+let runId = 100;
+
+beforeEach(async () => {
+  github = await startFakeGitHub(repo);
+  github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+  target = new MemoryTarget({ stable: { version: 'v1' } });
+});
+afterEach(async () => {
+  expect(github.violations).toEqual([]);
+  await github.close();
+});
+
+const job = (event: PullRequestEvent) =>
+  gitHubPrJob({ githubUrl: github.url, repo, config, event, target, files, clock, runId: ++runId });
+
+/** A look-alike of the model-gate comment by `login`, its state saying v2 failed. */
+function lookAlike(login: string) {
+  const base = newRelease(config.models.fraud as Config['models'][string], {
+    from: 'v1',
+    to: 'v2',
+    pr: 1,
+    headSha: sha(3),
+    now: clock.now(),
+  });
+  const state = { releases: { fraud: { ...base, status: 'failed', reason: 'FORGED' } } };
+  return github.addComment(1, composeBody('## model-gate', { runId: 1, attempt: 1 }, state), login);
+}
+
+describe.each<[string, TokenKind, string]>([
+  ['a personal access token', 'pat', 'monalisa'],
+  ["an App's installation token", 'github-actions', 'model-gate-app[bot]'],
+])('%s', (_, kind, login) => {
+  it('finds its own comment in every run of a PR, beside look-alikes: one comment, its state resumed, GitHub asked once a run', async () => {
+    github.useToken(kind, login);
+    const others = [lookAlike('github-actions[bot]'), lookAlike('octocat')];
+    expect(runDecision(await job(opened).run())).toBe('ready');
+    // A re-run of the same head resumes its ready release: nothing deployed again.
+    const writes = target.writes.length;
+    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(target.writes).toHaveLength(writes);
+    expect(runDecision(await job({ ...opened, action: 'closed', merged: true }).run())).toBe('promoted');
+
+    const [looks1, looks2, ours, ...more] = github.comments(1);
+    expect([looks1, looks2]).toEqual(others);
+    expect(more).toEqual([]);
+    expect(ours?.user).toBe(login);
+    expect(ours?.body).toContain(`<!-- model-gate-run:${runId}.1 -->`);
+    expect(target.state).toEqual({ stable: { version: 'v2' } });
+    expect(github.requestCount('POST', GRAPHQL)).toBe(3);
+    expect(github.requestCount('GET', '/user')).toBe(0);
+  });
+});
+
+describe('asking GitHub who the token is', () => {
+  it('is not needed by the run that wrote the comment, and is asked once by a run that finds one', async () => {
+    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(github.requestCount('POST', GRAPHQL)).toBe(0);
+    github.resetRequests();
+    await job(opened).run();
+    expect(github.requests.filter((r) => r.path === GRAPHQL).map((r) => r.body)).toEqual([
+      { query: 'query { viewer { login databaseId } }' },
+    ]);
+  });
+
+  it.each([
+    ['GitHub fails it', 502, undefined, 4, 'GitHub answered 502 to POST'],
+    [
+      'GitHub answers it with errors',
+      200,
+      { errors: [{ message: 'Something went wrong' }] },
+      1,
+      'GitHub answered: Something went wrong',
+    ],
+  ])('when %s, the run stops, saying so, and changes nothing', async (_, status, body, count, answer) => {
+    expect(runDecision(await job(opened).run())).toBe('ready');
+    const comments = github.comments(1);
+    const writes = target.writes.length;
+    github.failNext('POST', GRAPHQL, status, count, {}, body);
+    const error = await job({ ...opened, action: 'closed', merged: true })
+      .run()
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      );
+    expect(error?.message).toContain('model-gate could not learn who its github-token writes as');
+    expect(error?.message).toContain(answer);
+    expect(error?.message).toContain('it trusts none and stopped before acting on any; re-run the job');
+    expect(target.writes).toHaveLength(writes);
+    expect(github.comments(1)).toEqual(comments);
+  });
+
+  it('on GitHub Enterprise Server, asks its GraphQL API at /api/graphql beside /api/v3', async () => {
+    const paths: string[] = [];
+    const server = createServer((req, res) => {
+      paths.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ data: { viewer: { login: 'github-actions[bot]', databaseId: 41898282 } } }));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = gitHubClient({
+        token: 'ghs_x',
+        baseUrl: `http://127.0.0.1:${port}/api/v3`,
+        warn: () => {},
+      });
+      const ours = { user: { id: 41898282, type: 'Bot' } };
+      const theirs = { user: { id: 7, type: 'Bot' } };
+      expect(await new TokenIdentity(client).ours([theirs, ours])).toEqual([ours]);
+      expect(paths).toEqual(['POST /api/graphql']);
+    } finally {
+      server.close();
+    }
+  });
+});
+
+describe("the GitHub stand-in's GraphQL API", () => {
+  it("names the token's account as REST names a comment's author, and refuses any other query in GitHub's error shape", async () => {
+    github.useToken('pat', 'deployer');
+    const octokit = getOctokit('ghp_x', { baseUrl: github.url });
+    const { viewer } = await octokit.graphql<{ viewer: { login: string; databaseId: number } }>(
+      'query { viewer { login databaseId } }',
+    );
+    const created = await octokit.rest.issues.createComment({
+      ...repo,
+      issue_number: 1,
+      body: COMMENT_MARKER,
+    });
+    expect(viewer).toEqual({ login: 'deployer', databaseId: created.data.user?.id });
+
+    await expect(octokit.graphql('query { viewer { email } }')).rejects.toMatchObject({
+      errors: [expect.objectContaining({ message: "Field 'email' doesn't exist on type 'User'" })],
+    });
+    expect(github.violations).toEqual(["POST /graphql: GraphQL: Field 'email' doesn't exist on type 'User'"]);
+    github.violations.length = 0;
+  });
+});
