@@ -3,11 +3,20 @@ import { dirname } from 'node:path';
 import { z } from 'zod';
 import { modelName } from '../config/fields.js';
 import { describeValue } from '../config/messages.js';
-import { InputError } from '../core/errors.js';
+import { InputError, ModelGateError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import { type Ledger, type LedgerEntry, LedgerStateError, sameEntry, sameRecord } from './ledger.js';
+import { withFileLock } from './file-lock.js';
+import {
+  EndedElsewhereError,
+  type Ledger,
+  type LedgerEntry,
+  LedgerStateError,
+  sameEntry,
+  sameRecord,
+  sameRelease,
+} from './ledger.js';
 import { firstProblems, parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
@@ -51,8 +60,20 @@ const RESET = 'fix it, or delete it to start from an empty ledger';
  * A ledger in one JSON file, for the CLI and for runs without GitHub. Each write
  * replaces the file atomically (write then rename), so a killed job never leaves half a file.
  * A file that cannot be read or does not parse is an InputError naming the file.
+ *
+ * Processes may share the file (a `model-gate run rollback` beside a tick, two jobs on one runner):
+ * each change is read, made and written under a lock (file-lock.ts), so none is lost; and a release
+ * is saved only over its record as this ledger last read or wrote it, so a change another run
+ * recorded since (a rollback) stands: the save is refused with EndedElsewhereError, as the check
+ * before it (endedElsewhere) would have.
  */
 export function fileLedger(path: string): Ledger {
+  /** Per model, its record as this ledger last read or wrote it: what its next save builds on. */
+  const seen = new Map<string, Release | undefined>();
+  const saw = (model: string, release: Release | undefined) => {
+    seen.set(model, release);
+    return release;
+  };
   async function load(): Promise<LedgerFile> {
     let text: string;
     try {
@@ -89,52 +110,99 @@ export function fileLedger(path: string): Ledger {
     }
     const tmp = `${path}.${process.pid}.tmp`;
     try {
-      await mkdir(dirname(path), { recursive: true });
       await writeFile(tmp, text);
       await rename(tmp, path);
     } catch (err) {
       throw fileProblem(path, err, 'write');
     }
   }
+  /**
+   * Reads, changes (`change` says whether it changed anything) and writes the file under its lock:
+   * another process's change between this read and this write would otherwise be written over.
+   */
+  async function modify(what: string, change: (data: LedgerFile) => boolean): Promise<void> {
+    try {
+      await mkdir(dirname(path), { recursive: true });
+    } catch (err) {
+      throw fileProblem(path, err, 'write');
+    }
+    const locked = withFileLock(`${path}.lock`, async () => {
+      const data = await load();
+      if (change(data)) await save(data, what);
+    });
+    await locked.catch((err) => {
+      throw err instanceof ModelGateError ? err : fileProblem(path, err, 'write');
+    });
+  }
   return {
     async release(model) {
-      return (await load()).releases[model];
+      return saw(model, (await load()).releases[model]);
     },
     async saveRelease(release) {
-      const data = await load();
-      data.releases[release.model] = release;
-      await save(data, `the release of ${release.model}`);
+      const { model } = release;
+      await modify(`the release of ${model}`, (data) => {
+        const now = data.releases[model];
+        // Not read by this ledger before (a first save): nothing to have changed since.
+        const built = seen.has(model) ? seen.get(model) : now;
+        if (now && overwrites(release, now, built)) throw new EndedElsewhereError(now, built ?? release);
+        data.releases[model] = release;
+        return true;
+      });
+      saw(model, release);
     },
     async record(entry) {
-      const data = await load();
-      const last = data.history.findLast((e) => e.model === entry.model);
-      if (last && sameEntry(last, entry)) return;
-      data.history.push(entry);
-      await save(data, `the ${entry.kind} of ${entry.model}`);
+      await modify(`the ${entry.kind} of ${entry.model}`, (data) => {
+        const last = data.history.findLast((e) => e.model === entry.model);
+        if (last && sameEntry(last, entry)) return false;
+        data.history.push(entry);
+        return true;
+      });
     },
     async history(model) {
       return (await load()).history.filter((e) => e.model === model);
     },
     async recordDrift(report) {
-      const data = await load();
-      data.drift = [...(data.drift ?? []), { ...report, at: Date.now() }];
-      await save(data, `the drift report of ${report.model}`);
+      await modify(`the drift report of ${report.model}`, (data) => {
+        data.drift = [...(data.drift ?? []), { ...report, at: Date.now() }];
+        return true;
+      });
     },
     async canaryHolder(model) {
-      const release = (await load()).releases[model];
+      const release = saw(model, (await load()).releases[model]);
       return release && holdsSlot(release) ? release : undefined;
     },
     // Another process can write the file meanwhile (a `model-gate run` rollback beside a tick, or
     // two jobs on a runner sharing it). Every save of this process is in the file at once, so a
     // record that is not the release a run drives was written by another run, which has the word.
+    // A record found changed is not built on: the run gives the release up to the run that changed it.
     async endedElsewhere(release) {
       const now = (await load()).releases[release.model];
-      return now && !sameRecord(now, release) ? now : undefined;
+      if (now && !sameRecord(now, release)) return now;
+      saw(release.model, now);
+      return undefined;
     },
     async reread(release) {
-      return (await load()).releases[release.model];
+      return saw(release.model, (await load()).releases[release.model]);
     },
   };
+}
+
+/**
+ * Whether saving `next` would write over what another run recorded (`now`) since this ledger
+ * read or wrote `built`: a rollback or an abort of the release it drives, a step another run took,
+ * a promotion, another release in its place. Not over:
+ * - the same release at the same point (a save repeated);
+ * - a new release in place of the one read (a new push's), whatever became of that one: a new
+ *   push replaces it in any state;
+ * - the same end this run recorded, settled by another run (a tick finishing the withdrawal of a
+ *   failed release, or its change to idle): this run's word on its own end stands, as the engine
+ *   has it (a step that ended the release did so by a checked traffic change, watch.ts).
+ */
+function overwrites(next: Release, now: Release, built: Release | undefined): boolean {
+  if (sameRecord(now, next) || (built && sameRecord(now, built))) return false;
+  if (!built || !sameRelease(now, built)) return true;
+  if (!sameRelease(next, built)) return next.startedAt <= built.startedAt;
+  return built.status === 'analysing' || now.status !== built.status;
 }
 
 /** Why the ledger file could not be read or written, and what to do about it. */
