@@ -43,6 +43,17 @@ export async function driveReleases(
     current[i] = err.release;
     givenUp.add(i);
   };
+  // A ledger that checks the record under its lock (a local file) refuses a save over another
+  // run's change as the checks above do: handed to that run alike, not the run failing on it.
+  const saved = async (i: number, release: Release): Promise<boolean> => {
+    try {
+      await ports.ledger.saveRelease(release);
+      return true;
+    } catch (err) {
+      giveUp(i, err);
+      return false;
+    }
+  };
   const started = ports.clock.now();
   // In watch mode, the leases this run records on the releases it drives, renewed as it watches:
   // schedule ticks leave them to it meanwhile (watch-lease.ts). A one-pass run records none, and
@@ -67,8 +78,7 @@ export async function driveReleases(
         continue;
       }
       current[i] = withLease(r, leases.renew(i, started, model.strategy.intervalMs));
-      await ports.ledger.saveRelease(current[i]);
-      taken = true;
+      if (await saved(i, current[i])) taken = true;
     }
     if (taken) await ports.onProgress?.(current, { force: true });
   }
@@ -97,7 +107,7 @@ export async function driveReleases(
           giveUp(i, err);
           continue;
         }
-        await ports.ledger.saveRelease(next);
+        if (!(await saved(i, next))) continue;
         if (defect) {
           // A bug in model-gate, not the platform's answer: trying again would meet it again. The
           // run fails on it (a tick reports it: schedule-defects.ts), the withdrawal still pending
@@ -150,7 +160,7 @@ export async function driveReleases(
         continue;
       }
       current[i] = withLease(next, leases?.renew(i, ports.clock.now(), model.strategy.intervalMs));
-      await ports.ledger.saveRelease(current[i]);
+      if (!(await saved(i, current[i]))) continue;
       // A renewed lease reaches the comment at once: the old one may end before its next refresh.
       if (current[i].watchedUntil !== own.release.watchedUntil)
         await ports.onProgress?.(current, { force: true });
@@ -190,7 +200,7 @@ export async function driveReleases(
         // A record another run changed since this run's last save stays as that run left it.
         const theirs = await ports.ledger.endedElsewhere?.(r, false);
         current[i] = theirs ?? withLease(r, undefined);
-        if (!theirs) await ports.ledger.saveRelease(current[i]);
+        if (!theirs) await saved(i, current[i]);
       }
       return current;
     }

@@ -55,6 +55,7 @@ async function world() {
   const { config } = parseConfig(FRAUD_CANARY_YAML, {});
   const clock = new FakeClock();
   const target = new MemoryTarget();
+  const warnings: string[] = [];
   const ports = (ledger: Ledger): Ports => ({
     ledger,
     reader: memoryFileReader({
@@ -62,7 +63,7 @@ async function world() {
       [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
     }),
     clock,
-    log: { info: () => {}, warn: () => {} },
+    log: { info: () => {}, warn: (m) => warnings.push(m) },
     targetFor: () => target,
     metricsFor: () =>
       new ScriptedMetrics({
@@ -80,7 +81,7 @@ async function world() {
       { model: 'fraud', toVersion: 'v1', dryRun: false },
       ports(fileLedger(path)),
     );
-  return { config, clock, target, ports, tick, rollback };
+  return { config, clock, target, ports, tick, rollback, warnings };
 }
 
 describe('a rollback recorded between a tick’s check and its save', () => {
@@ -100,12 +101,16 @@ describe('a rollback recorded between a tick’s check and its save', () => {
       },
     };
     w.clock.advance(90_000);
-    const ticking = handleSchedule(w.config, w.ports(racing), w.tick);
-    // The tick stops, saying so (`model-gate run tick` exits 1 with this line), and saves nothing.
-    await expect(ticking).rejects.toThrow(
-      'fraud v2 was ended by another run: a rollback to v1 by the rollback command withdrew it',
-    );
-    await expect(ticking).rejects.toBeInstanceOf(EndedElsewhereError);
+    const ticked = await handleSchedule(w.config, w.ports(racing), w.tick);
+    // The tick hands the release to the run that ended it, saying so, and saves nothing over it.
+    expect(ticked.releases).toMatchObject([
+      { status: 'aborted', reason: expect.stringContaining('rollback to v1') },
+    ]);
+    expect(w.warnings).toEqual([
+      expect.stringMatching(
+        /^fraud v2 was ended by another run: a rollback to v1 by the rollback command withdrew it/,
+      ),
+    ]);
     expect(meanwhile).toBeUndefined();
     const rolledBack = await fileLedger(path).release('fraud');
     expect(rolledBack).toMatchObject({
