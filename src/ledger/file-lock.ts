@@ -18,15 +18,48 @@ interface Holder {
   at: string;
 }
 
-/** The locks this process holds: removed on process.exit() too, which skips `finally`. */
+/**
+ * The locks this process holds: removed on process.exit() too, which skips `finally`, and on a
+ * stop signal (a cancelled job: SIGINT, then SIGTERM), which would otherwise end the process
+ * holding them. The file a lock guards is whole at any moment (each write replaces it at once), so
+ * removing the lock on the way out leaves nothing half done, and the post step can write.
+ */
 const held = new Set<string>();
 let exitHooked = false;
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+function releaseAll() {
+  for (const lock of held) {
+    try {
+      unlinkSync(lock);
+    } catch {
+      // Nothing more to do on the way out: the next writer names it.
+    }
+  }
+  held.clear();
+}
+
+/** Removes the locks, then lets the signal do what it would have done without this listener. */
+function onStopSignal(signal: NodeJS.Signals) {
+  releaseAll();
+  watchSignals(false);
+  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+}
+
+/** Listens to the stop signals only while a lock is held: no other time changes what they do. */
+function watchSignals(on: boolean) {
+  for (const signal of STOP_SIGNALS) {
+    process.off(signal, onStopSignal);
+    if (on) process.on(signal, onStopSignal);
+  }
+}
 
 /**
  * Runs `work` holding `lock`, a file created exclusively (open 'wx') and removed after, so that
  * processes sharing a file (two `model-gate run`s, a rollback beside a tick) write it one at a time.
  *
- * A lock left by a process killed while it held it is refused, not taken over: two waiters could
+ * A lock left by a process killed while it held it (SIGKILL: a stop signal removes it first) is
+ * refused, not taken over: two waiters could
  * each find it stale and remove it, the second removing the first's fresh lock, and both would
  * write, one losing the other's change. The holder keeps it for milliseconds, so one left
  * behind is rare, and the message names it and what to do. A holder on this host that is no
@@ -42,6 +75,7 @@ export async function withFileLock<T>(
     return await work();
   } finally {
     held.delete(lock);
+    if (held.size === 0) watchSignals(false);
     // A lock that cannot be removed is met, and named, by the next writer.
     await unlink(lock).catch(() => {});
   }
@@ -72,11 +106,13 @@ async function tryCreate(lock: string): Promise<boolean> {
   }
   held.add(lock);
   hookExit();
+  watchSignals(true);
   try {
     const holder: Holder = { pid: process.pid, host: hostname(), at: new Date().toISOString() };
     await handle.writeFile(JSON.stringify(holder));
   } catch (err) {
     held.delete(lock);
+    if (held.size === 0) watchSignals(false);
     await unlink(lock).catch(() => {});
     throw err;
   } finally {
@@ -88,15 +124,7 @@ async function tryCreate(lock: string): Promise<boolean> {
 function hookExit() {
   if (exitHooked) return;
   exitHooked = true;
-  process.on('exit', () => {
-    for (const lock of held) {
-      try {
-        unlinkSync(lock);
-      } catch {
-        // Nothing more to do on the way out: the next writer names it.
-      }
-    }
-  });
+  process.on('exit', releaseAll);
 }
 
 /** Who the lock says holds it: undefined when it does not say (just created, or not ours). */

@@ -99,4 +99,18 @@ describe('a ledger lock left behind', () => {
     expect(code).toBe(3);
     expect(await exists(lock)).toBe(false);
   });
+
+  // A cancelled job gets SIGINT, then SIGTERM: its post step must be able to write the ledger.
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'by a run stopped by %s while it holds it: none, and it still dies of the signal',
+    async (signal) => {
+      const stopped = await holdLock();
+      stopped.kill(signal);
+      const [code, killedBy] = await once(stopped, 'exit');
+      expect([code, killedBy]).toEqual([null, signal]);
+      expect(await exists(lock)).toBe(false);
+      await fileLedger(path).saveRelease(release);
+      expect(await fileLedger(path).release('fraud')).toMatchObject({ to: 'v2' });
+    },
+  );
 });
