@@ -101,7 +101,9 @@ const timing = (t: { timeout: number; 'settle-timeout': number; 'poll-interval':
 });
 
 const kserveTarget = strict({
-  type: z.literal('kserve').describe('A KServe InferenceService in Knative (formerly Serverless) mode, driven with kubectl.'),
+  type: z
+    .literal('kserve')
+    .describe('A KServe InferenceService in Knative (formerly Serverless) mode, driven with kubectl.'),
   name: kubeObject("InferenceService name; defaults to the model's key.").optional(),
   namespace,
   context: context.optional(),
