@@ -5,13 +5,12 @@ import { FakeClock } from '../../src/core/clock.js';
 import { environmentOf } from '../../src/github/deployments.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { LedgerEntry } from '../../src/ledger/ledger.js';
-import type { Bucket } from '../../src/metrics/histogram.js';
-import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
 import { runSchedule } from '../../src/release/schedule.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { driftWatchYaml, sha } from '../support/model-config.js';
+import { shiftedScores } from '../support/shifted-scores.js';
 
 // A drift watch that finds the serving version drifted marks its Deployment failing. It marked the
 // newest promotion or rollback whatever its version: with v3 put on the platform by hand after
@@ -26,23 +25,6 @@ afterEach(async () => {
   expect(github.violations).toEqual([]);
   await github.close();
 });
-
-/** Scores: low before the last hour, high in it (drift, whatever version serves). */
-function shiftedScores(windowStart: number): MetricSource {
-  const histogram = (shares: number[]): Bucket[] => {
-    let sum = 0;
-    return shares.map((s, i) => {
-      sum += s * 1000;
-      return { le: i === shares.length - 1 ? '+Inf' : (i + 1) / 4, count: Math.round(sum) };
-    });
-  };
-  return {
-    requests: async () => 1000,
-    value: async () => undefined,
-    buckets: async (_q: string, w: MetricWindow) =>
-      histogram(w.since >= windowStart ? [0.1, 0.2, 0.3, 0.4] : [0.4, 0.3, 0.2, 0.1]),
-  };
-}
 
 const promotion = (previous: string, version: string, pr: number): LedgerEntry => ({
   model: 'fraud',
@@ -74,7 +56,10 @@ async function tickAfter(history: LedgerEntry[], serving: string) {
       clock,
       log: { info: () => {}, warn: () => {} },
       targetFor: () => new MemoryTarget({ stable: { version: serving } }),
-      metricsFor: () => shiftedScores(clock.now() - HOUR),
+      metricsFor: () => {
+        const lastHour = clock.now() - HOUR;
+        return shiftedScores((w) => w.since >= lastHour);
+      },
     },
     { mode: 'tick', maxWaitMs: 0 },
   );

@@ -6,34 +6,16 @@ import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { LedgerEntry } from '../../src/ledger/ledger.js';
-import type { Bucket } from '../../src/metrics/histogram.js';
-import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { driftWatchYaml } from '../support/model-config.js';
+import { shiftedScores } from '../support/shifted-scores.js';
 
 // Drift of the stable version is noted on the PR that introduced it. A version back in place by a
 // rollback has its rollback as its newest ledger entry, which names no PR: drift of it told no one.
 // The PR that promoted it before is the one to tell.
 const HOUR = 3_600_000;
-
-/** Scores: low before the last hour, high in it. */
-function shiftedScores(windowStart: number): MetricSource {
-  const histogram = (shares: number[]): Bucket[] => {
-    let sum = 0;
-    return shares.map((s, i) => {
-      sum += s * 1000;
-      return { le: i === shares.length - 1 ? '+Inf' : (i + 1) / 4, count: Math.round(sum) };
-    });
-  };
-  return {
-    requests: async () => 1000,
-    value: async () => undefined,
-    buckets: async (_q: string, w: MetricWindow) =>
-      histogram(w.since >= windowStart ? [0.1, 0.2, 0.3, 0.4] : [0.4, 0.3, 0.2, 0.1]),
-  };
-}
 
 const entry = (
   e: Pick<LedgerEntry, 'kind' | 'previous' | 'version' | 'at'> & { pr?: number },
@@ -68,7 +50,10 @@ describe('drift of a version a rollback put back', () => {
         clock,
         log: { info: () => {}, warn: () => {} },
         targetFor: () => new MemoryTarget({ stable: { version: 'v1' } }),
-        metricsFor: () => shiftedScores(clock.now() - HOUR),
+        metricsFor: () => {
+          const lastHour = clock.now() - HOUR;
+          return shiftedScores((w) => w.since >= lastHour);
+        },
       },
       { mode: 'tick', maxWaitMs: 0 },
     );

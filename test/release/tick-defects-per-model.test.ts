@@ -8,14 +8,14 @@ import { FakeClock } from '../../src/core/clock.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
-import type { Bucket } from '../../src/metrics/histogram.js';
-import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
+import type { MetricSource } from '../../src/metrics/source.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { shiftedScores } from '../support/shifted-scores.js';
 
 // A schedule tick has a part per model: reading its release, driving it, retiring its blue, its
 // drift watch. A defect (a TypeError: no failure class model-gate knows) in one model's part used
@@ -70,21 +70,8 @@ class DefectiveTarget extends MemoryTarget {
 }
 
 /** Prediction histograms of a stable model: the last hour shifted against the day before when `drifted`. */
-function scores(clock: FakeClock, drifted: boolean): MetricSource {
-  const histogram = (shares: number[]): Bucket[] => {
-    let sum = 0;
-    return shares.map((s, i) => {
-      sum += s * 1000;
-      return { le: i === shares.length - 1 ? '+Inf' : (i + 1) / 4, count: Math.round(sum) };
-    });
-  };
-  return {
-    requests: async () => 1000,
-    value: async () => undefined,
-    buckets: async (_q: string, w: MetricWindow) =>
-      histogram(drifted && w.since >= clock.now() - HOUR ? [0.1, 0.2, 0.3, 0.4] : [0.4, 0.3, 0.2, 0.1]),
-  };
-}
+const scores = (clock: FakeClock, drifted: boolean): MetricSource =>
+  shiftedScores((w) => drifted && w.since >= clock.now() - HOUR);
 
 interface Defects {
   /** The ledger throws a TypeError reading fraud's release. */
