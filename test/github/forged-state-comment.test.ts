@@ -1,17 +1,23 @@
 import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { composeBody, readBody } from '../../src/github/sticky-comment.js';
-import { newRelease } from '../../src/release/new-release.js';
+import { readBody } from '../../src/github/sticky-comment.js';
 import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
+import {
+  FILES,
+  fraudConfig,
+  lookAlikeComment,
+  MERGED,
+  OPENED,
+  openPullRequest,
+  REPO,
+} from '../support/comment-owner-world.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { gitHubPrJob } from '../support/github-pr-job.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
 
 // model-gate resumes a PR's releases from the state hidden in its PR comment. Anyone who can
 // comment can post a look-alike of that comment (the marker and a state block): another App's
@@ -19,40 +25,17 @@ import { sha } from '../support/model-config.js';
 // the comment the token itself wrote is read; and a merge promotes a `ready` only with the canary
 // claim its analysis made on record, so a comment edited to say `ready` promotes nothing.
 
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const configText = (max: number) => `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: ${max} }
-`;
-// The candidate's error rate is 0.005 (engine-ports.ts): under 0.02 it passes, over 0.001 it fails.
-const config = parseConfig(configText(0.02), {}).config;
-const strict = parseConfig(configText(0.001), {}).config;
-const files: Record<string, Record<string, string>> = {
-  [sha(2)]: { 'fraud.yaml': 'version: v1\n' },
-  [sha(3)]: { 'fraud.yaml': 'version: v2\n' },
-};
+const config = fraudConfig();
+// The candidate's error rate is 0.005: under 0.02 it passes, over 0.001 it fails.
+const strict = fraudConfig(0.001);
 const clock = new FakeClock(Date.now());
-const opened: PullRequestEvent = {
-  action: 'opened',
-  number: 1,
-  baseSha: sha(2),
-  headSha: sha(3),
-  merged: false,
-};
-const merged: PullRequestEvent = { ...opened, action: 'closed', merged: true };
 let github: FakeGitHub;
 let target: MemoryTarget;
 let runId = 100;
 
 beforeEach(async () => {
-  github = await startFakeGitHub(repo);
-  github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+  github = await startFakeGitHub(REPO);
+  openPullRequest(github);
   target = new MemoryTarget({ stable: { version: 'v1' } });
 });
 afterEach(async () => {
@@ -62,20 +45,19 @@ afterEach(async () => {
 
 /** One job of the action on `event`, the GitHub stand-in its ledger, the in-memory platform its target. */
 const job = (event: PullRequestEvent, cfg: Config = config) =>
-  gitHubPrJob({ githubUrl: github.url, repo, config: cfg, event, target, files, clock, runId: ++runId });
-
-/** A model-gate comment as `login` posts it: the marker and a state block saying v2 is `status`. */
-function forgeAs(login: string, status: Release['status'] = 'ready', reason = 'passed every step') {
-  const base = newRelease(config.models.fraud as Config['models'][string], {
-    from: 'v1',
-    to: 'v2',
-    pr: 1,
-    headSha: sha(3),
-    now: clock.now(),
+  gitHubPrJob({
+    githubUrl: github.url,
+    repo: REPO,
+    config: cfg,
+    event,
+    target,
+    files: FILES,
+    clock,
+    runId: ++runId,
   });
-  const state = { releases: { fraud: { ...base, status, phase: 1, reason } } };
-  return github.addComment(1, composeBody('## model-gate', { runId: 1, attempt: 1 }, state), login);
-}
+
+const forgeAs = (login: string, status: Release['status'] = 'ready', reason = 'passed every step') =>
+  lookAlikeComment(github, clock, login, status, reason);
 
 const canaryWeights = () => target.weights().filter((w) => w > 0);
 const ourComments = () => github.comments(1).filter((c) => c.user === github.botLogin);
@@ -83,12 +65,12 @@ const ourComments = () => github.comments(1).filter((c) => c.user === github.bot
 describe('a look-alike of the model-gate comment, posted by another account', () => {
   it("another App's bot posts a forged ready first: the job token's run ignores it, analyses v2 with canary traffic, then promotes it", async () => {
     const forged = forgeAs('other-app[bot]');
-    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
     // The analysis ran: the candidate got its steps' traffic, which a resumed forged `ready` skips.
     expect(canaryWeights()).toEqual([10, 50]);
     expect(ourComments()).toHaveLength(1);
 
-    expect(runDecision(await job(merged).run())).toBe('promoted');
+    expect(runDecision(await job(MERGED).run())).toBe('promoted');
     expect(target.state).toEqual({ stable: { version: 'v2' } });
     // Neither read nor written.
     expect(github.comments(1)[0]).toEqual(forged);
@@ -97,10 +79,10 @@ describe('a look-alike of the model-gate comment, posted by another account', ()
 
   it('a forged failed by github-actions[bot] does not override the ready that a personal access token wrote', async () => {
     github.useToken('pat');
-    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
     forgeAs('github-actions[bot]', 'failed', 'FORGED');
 
-    const result = await job(merged).run();
+    const result = await job(MERGED).run();
     expect(result.skipped.map((s) => s.why).join('\n')).not.toContain('FORGED');
     expect(runDecision(result)).toBe('promoted');
     expect(target.state).toEqual({ stable: { version: 'v2' } });
@@ -109,7 +91,7 @@ describe('a look-alike of the model-gate comment, posted by another account', ()
 
 describe('a merge of a PR whose own comment says ready', () => {
   it('promotes nothing when no canary claim of the PR is on record for it: the comment was edited from failed to ready', async () => {
-    expect(runDecision(await job(opened, strict).run())).toBe('failed');
+    expect(runDecision(await job(OPENED, strict).run())).toBe('failed');
     const writes = target.writes.length;
     // Anyone with write access can edit the bot's comment, its hidden state included.
     const [comment] = ourComments();
@@ -123,7 +105,7 @@ describe('a merge of a PR whose own comment says ready', () => {
     );
     await editComment(comment.id, edited);
 
-    const result = await job(merged).run();
+    const result = await job(MERGED).run();
     expect(result.skipped).toContainEqual({
       model: 'fraud',
       why: "v2 has no canary claim of PR #1 on record: not promoted; re-run the PR's job to analyse it",
@@ -138,5 +120,5 @@ describe('a merge of a PR whose own comment says ready', () => {
 /** A maintainer's edit of a comment on GitHub (repository writers can edit the bot's). */
 async function editComment(id: number, body: string) {
   const maintainer = getOctokit('ghp_maintainer', { baseUrl: github.url });
-  await maintainer.rest.issues.updateComment({ ...repo, comment_id: id, body });
+  await maintainer.rest.issues.updateComment({ ...REPO, comment_id: id, body });
 }

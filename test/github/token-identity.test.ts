@@ -2,55 +2,38 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { Config } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { gitHubClient } from '../../src/github/client.js';
-import { COMMENT_MARKER, composeBody } from '../../src/github/sticky-comment.js';
+import { COMMENT_MARKER } from '../../src/github/sticky-comment.js';
 import { TokenIdentity } from '../../src/github/token-identity.js';
-import { newRelease } from '../../src/release/new-release.js';
 import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import { runDecision } from '../../src/report/decision.js';
+import {
+  FILES,
+  fraudConfig,
+  lookAlikeComment,
+  OPENED,
+  openPullRequest,
+  REPO,
+} from '../support/comment-owner-world.js';
 import { type FakeGitHub, startFakeGitHub, type TokenKind } from '../support/fake-github/server.js';
 import { gitHubPrJob } from '../support/github-pr-job.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
 
 // Which PR comment is model-gate's is decided by who wrote it: the account the token acts as, as
 // GitHub's GraphQL `viewer` names it for any token (a personal access token's User, the job
 // token's github-actions[bot], an App installation's <app-slug>[bot]), never by a kind of account.
 
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const { config } = parseConfig(
-  `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-  {},
-);
-const files = { [sha(2)]: { 'fraud.yaml': 'version: v1\n' }, [sha(3)]: { 'fraud.yaml': 'version: v2\n' } };
+const config = fraudConfig();
 const clock = new FakeClock(Date.now());
-const opened: PullRequestEvent = {
-  action: 'opened',
-  number: 1,
-  baseSha: sha(2),
-  headSha: sha(3),
-  merged: false,
-};
 const GRAPHQL = '/graphql';
 let github: FakeGitHub;
 let target: MemoryTarget;
 let runId = 100;
 
 beforeEach(async () => {
-  github = await startFakeGitHub(repo);
-  github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+  github = await startFakeGitHub(REPO);
+  openPullRequest(github);
   target = new MemoryTarget({ stable: { version: 'v1' } });
 });
 afterEach(async () => {
@@ -59,20 +42,19 @@ afterEach(async () => {
 });
 
 const job = (event: PullRequestEvent) =>
-  gitHubPrJob({ githubUrl: github.url, repo, config, event, target, files, clock, runId: ++runId });
+  gitHubPrJob({
+    githubUrl: github.url,
+    repo: REPO,
+    config,
+    event,
+    target,
+    files: FILES,
+    clock,
+    runId: ++runId,
+  });
 
 /** A look-alike of the model-gate comment by `login`, its state saying v2 failed. */
-function lookAlike(login: string) {
-  const base = newRelease(config.models.fraud as Config['models'][string], {
-    from: 'v1',
-    to: 'v2',
-    pr: 1,
-    headSha: sha(3),
-    now: clock.now(),
-  });
-  const state = { releases: { fraud: { ...base, status: 'failed', reason: 'FORGED' } } };
-  return github.addComment(1, composeBody('## model-gate', { runId: 1, attempt: 1 }, state), login);
-}
+const lookAlike = (login: string) => lookAlikeComment(github, clock, login, 'failed', 'FORGED');
 
 describe.each<[string, TokenKind, string]>([
   ['a personal access token', 'pat', 'monalisa'],
@@ -81,12 +63,12 @@ describe.each<[string, TokenKind, string]>([
   it('finds its own comment in every run of a PR, beside look-alikes: one comment, its state resumed, GitHub asked once a run', async () => {
     github.useToken(kind, login);
     const others = [lookAlike('github-actions[bot]'), lookAlike('octocat')];
-    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
     // A re-run of the same head resumes its ready release: nothing deployed again.
     const writes = target.writes.length;
-    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
     expect(target.writes).toHaveLength(writes);
-    expect(runDecision(await job({ ...opened, action: 'closed', merged: true }).run())).toBe('promoted');
+    expect(runDecision(await job({ ...OPENED, action: 'closed', merged: true }).run())).toBe('promoted');
 
     const [looks1, looks2, ours, ...more] = github.comments(1);
     expect([looks1, looks2]).toEqual(others);
@@ -101,10 +83,10 @@ describe.each<[string, TokenKind, string]>([
 
 describe('asking GitHub who the token is', () => {
   it('is not needed by the run that wrote the comment, and is asked once by a run that finds one', async () => {
-    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
     expect(github.requestCount('POST', GRAPHQL)).toBe(0);
     github.resetRequests();
-    await job(opened).run();
+    await job(OPENED).run();
     expect(github.requests.filter((r) => r.path === GRAPHQL).map((r) => r.body)).toEqual([
       { query: 'query { viewer { login databaseId } }' },
     ]);
@@ -120,11 +102,11 @@ describe('asking GitHub who the token is', () => {
       'GitHub answered: Something went wrong',
     ],
   ])('when %s, the run stops, saying so, and changes nothing', async (_, status, body, count, answer) => {
-    expect(runDecision(await job(opened).run())).toBe('ready');
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
     const comments = github.comments(1);
     const writes = target.writes.length;
     github.failNext('POST', GRAPHQL, status, count, {}, body);
-    const error = await job({ ...opened, action: 'closed', merged: true })
+    const error = await job({ ...OPENED, action: 'closed', merged: true })
       .run()
       .then(
         () => undefined,
@@ -170,7 +152,7 @@ describe("the GitHub stand-in's GraphQL API", () => {
       'query { viewer { login databaseId } }',
     );
     const created = await octokit.rest.issues.createComment({
-      ...repo,
+      ...REPO,
       issue_number: 1,
       body: COMMENT_MARKER,
     });
