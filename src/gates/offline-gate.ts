@@ -43,25 +43,11 @@ export async function checkOffline(
     return fail(
       `${gate.file} is unchanged from the base branch, so its ${gate.key} is not this PR's evaluation: commit the evaluation of ${change.version}`,
     );
-  const doc = parseYamlDocument(text);
-  const error = doc.errors[0];
-  if (error) {
-    const at = error.linePos?.[0];
-    return fail(
-      `${gate.file}${at ? `:${at.line}:${at.col}` : ''} is not valid YAML or JSON: ${yamlErrorText(error)}`,
-    );
-  }
-  let value: unknown;
-  try {
-    value = gate.key
-      .split('.')
-      .reduce<unknown>(
-        (node, k) => (node as Record<string, unknown> | undefined)?.[k],
-        doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }),
-      );
-  } catch (err) {
-    return fail(`${gate.file} ${aliasProblem(err) ?? 'is not valid YAML or JSON'}`);
-  }
+  const contents = contentsOf(gate.file, text);
+  if ('problem' in contents) return fail(contents.problem);
+  const value = gate.key
+    .split('.')
+    .reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], contents.data);
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     return fail(`${gate.file}: key "${gate.key}" is not a number`);
   }
@@ -76,4 +62,29 @@ export async function checkOffline(
     verdict: 'pass',
     last: { at: now, verdict: 'pass', canary: value, note: describeBounds(gate.key, gate) },
   };
+}
+
+/**
+ * The file's data: JSON read natively first, since an evaluation file may be large (per-example
+ * predictions: 8 MB took yaml a minute), else YAML, each problem named with where it is.
+ */
+function contentsOf(file: string, text: string): { data: unknown } | { problem: string } {
+  try {
+    return { data: JSON.parse(text) };
+  } catch {
+    // Not JSON: YAML says what is wrong, if anything.
+  }
+  const doc = parseYamlDocument(text);
+  const error = doc.errors[0];
+  if (error) {
+    const at = error.linePos?.[0];
+    return {
+      problem: `${file}${at ? `:${at.line}:${at.col}` : ''} is not valid YAML or JSON: ${yamlErrorText(error)}`,
+    };
+  }
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+  } catch (err) {
+    return { problem: `${file} ${aliasProblem(err) ?? 'is not valid YAML or JSON'}` };
+  }
 }

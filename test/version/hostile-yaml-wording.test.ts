@@ -79,8 +79,11 @@ describe("an offline gate's hostile evaluation file", () => {
     expect((await judge('auc: *score\n')).last?.note).toBe(
       'eval.json uses the alias *score, but no anchor &score comes before it: set &score on an earlier value, or write the value itself',
     );
-    expect((await judge(`{"auc": 0.95, "x": ${'['.repeat(5000)}${']'.repeat(5000)}}`)).last?.note).toMatch(
-      /^eval\.json:1:\d+ is not valid YAML or JSON: nested too deeply \(more than 100 levels\)$/,
+    expect((await judge(`auc: 0.95\nx: ${'['.repeat(5000)}${']'.repeat(5000)}\n`)).last?.note).toMatch(
+      /^eval\.json:2:\d+ is not valid YAML or JSON: nested too deeply \(more than 100 levels\)$/,
     );
+    // JSON is read natively, as deep as it goes: its value is found.
+    const deepJson = await judge(`{"auc": 0.95, "x": ${'['.repeat(5000)}${']'.repeat(5000)}}`);
+    expect(deepJson.verdict).toBe('pass');
   });
 });
