@@ -5,7 +5,7 @@ import { modelName } from '../config/fields.js';
 import { describeValue } from '../config/messages.js';
 import { InputError, ModelGateError } from '../core/errors.js';
 import type { DriftReport } from '../release/drift-watch.js';
-import { holdsSlot, type Release } from '../release/types.js';
+import { holdsSlot, inFlight, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import { withFileLock } from './file-lock.js';
 import {
@@ -194,6 +194,7 @@ export function fileLedger(path: string): Ledger {
  * - the same release at the same point (a save repeated);
  * - a new release in place of the one read (a new push's), whatever became of that one: a new
  *   push replaces it in any state;
+ * - an end of the release (withdrawing its candidate) over a step another run took since;
  * - the same end this run recorded, settled by another run (a tick finishing the withdrawal of a
  *   failed release, or its change to idle): this run's word on its own end stands, as the engine
  *   has it (a step that ended the release did so by a checked traffic change, watch.ts).
@@ -202,6 +203,9 @@ function overwrites(next: Release, now: Release, built: Release | undefined): bo
   if (sameRecord(now, next) || (built && sameRecord(now, built))) return false;
   if (!built || !sameRelease(now, built)) return true;
   if (!sameRelease(next, built)) return next.startedAt <= built.startedAt;
+  // An end (a rollback or abort command, a failed gate) over a step another run took since: the
+  // end stands, and its withdrawal follows; refused, the candidate kept the step's traffic.
+  if (!inFlight(next) && inFlight(now)) return false;
   return built.status === 'analysing' || now.status !== built.status;
 }
 

@@ -126,6 +126,35 @@ describe('a rollback recorded between a tick’s check and its save', () => {
     expect(await fileLedger(path).release('fraud')).toEqual(rolledBack);
   });
 
+  it.each([
+    ['rollback', { model: 'fraud', toVersion: 'v1', dryRun: false }],
+    ['abort', { model: 'fraud', dryRun: false }],
+  ] as const)(
+    'a %s command while a tick steps the release up: the end stands and v2 is withdrawn',
+    async (command, inputs) => {
+      const w = await world();
+      const mine = fileLedger(path);
+      // The tick steps v2 from 10% to 50% after the command read the release, before it saved its end.
+      let meanwhile: (() => Promise<unknown>) | undefined = () => {
+        w.clock.advance(90_000);
+        return handleSchedule(w.config, w.ports(fileLedger(path)), w.tick);
+      };
+      const racing: Ledger = {
+        ...mine,
+        async saveRelease(release) {
+          const step = meanwhile;
+          meanwhile = undefined;
+          await step?.();
+          return mine.saveRelease(release);
+        },
+      };
+      await handleCommand(w.config, command, inputs, w.ports(racing));
+      expect(meanwhile).toBeUndefined();
+      expect(await fileLedger(path).release('fraud')).toMatchObject({ status: 'aborted' });
+      expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+    },
+  );
+
   it("is refused at the ledger with the GitHub ledger's error, naming the run's end", async () => {
     await world();
     const tick = fileLedger(path);
