@@ -355,7 +355,8 @@ async function onMerged(
     // hand-edited comment has none): else a version never given canary traffic would be promoted.
     const ready = theirs ?? release;
     if (ports.ledger.claimHeld && !(await ports.ledger.claimHeld(ready))) {
-      const why = `${ready.to} has no canary claim of PR #${ready.pr} on record: not promoted; re-run the PR's job to analyse it`;
+      // The merged head declares the candidate's version: the way to release it is the usual one.
+      const why = `${ready.to} has no canary claim of PR #${ready.pr} on record, so its ready state did not come from an analysis: not promoted${nextStep({ same: ready.to }, model, ready)}`;
       ports.log.warn(`${model.name}: ${why}`);
       out.push(ready);
       skipped.push({ model: model.name, why, kind: 'note' });

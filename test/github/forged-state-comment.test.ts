@@ -108,7 +108,7 @@ describe('a merge of a PR whose own comment says ready', () => {
     const result = await job(MERGED).run();
     expect(result.skipped).toContainEqual({
       model: 'fraud',
-      why: "v2 has no canary claim of PR #1 on record: not promoted; re-run the PR's job to analyse it",
+      why: 'v2 has no canary claim of PR #1 on record, so its ready state did not come from an analysis: not promoted; the base branch now declares v2 while v1 serves: to release v2, merge a PR that sets fraud.yaml back to v1, then open one that declares v2 again',
       kind: 'note',
     });
     expect(target.state).toEqual({ stable: { version: 'v1' } });
