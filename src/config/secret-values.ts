@@ -1,5 +1,6 @@
 import { withUrlCredentials } from '../core/url-credentials.js';
 import type { InterpolatedField } from './interpolate.js';
+import type { ConfigPath } from './messages.js';
 import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential } from './secret-fields.js';
 
 /**
@@ -46,6 +47,8 @@ export function secretValues(
     const secretField = isSecretField(field.keys);
     const header = isHeader(field.keys);
     const credential = urlCredential(field.value);
+    // A webhook may carry its secret in its path or query (an incoming webhook's /services/T…/B…/<secret>).
+    const hookPath = isWebhookUrl(field.keys) ? pathAndQuery(field.value) : undefined;
     if (secretField) add(field.value, MIN_SECRET_LENGTH);
     else if (header) add(field.value, MIN_HEADER_SECRET);
     for (const name of field.variables) {
@@ -58,6 +61,9 @@ export function secretValues(
         // As sent: a service answering 401 may quote the Authorization header it was given.
         add(basicCredentials(field.value), MIN_SECRET_LENGTH);
       }
+      // Masked as the whole path and query, which a host-only variable (`${HOOK_HOST}`) is not part of.
+      if (hookPath !== undefined && overlaps(field.value, value, hookPath))
+        add(hookPath.text, MIN_HEADER_SECRET);
       if (secretField || inCredential || SECRET_VARIABLE.test(name)) {
         if (value.trim().length >= MIN_SECRET_LENGTH) values.add(value);
         else if (!tooShort.has(name)) tooShort.set(name, field.path);
@@ -80,7 +86,19 @@ function credentialForms(credential: string): string[] {
 const basicCredentials = (url: string): string =>
   withUrlCredentials(url, {}).headers.authorization?.replace(/^Basic /, '') ?? '';
 
-/** Whether `value` occurs in `text` where it makes up part of the credential. */
+/** A webhook gate's `url` (`gates[n].url`): the one URL whose path may be its secret. */
+const isWebhookUrl = (keys: ConfigPath) =>
+  keys.at(-1) === 'url' && typeof keys.at(-2) === 'number' && keys.at(-3) === 'gates';
+
+/** The path and query of an absolute URL as written, and where they start; none for a bare `/`. */
+function pathAndQuery(url: string): { text: string; start: number } | undefined {
+  const origin = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(url)?.[0];
+  if (origin === undefined) return undefined;
+  const text = url.slice(origin.length).replace(/#.*$/, '');
+  return text.length > 1 ? { text, start: origin.length } : undefined;
+}
+
+/** Whether `value` occurs in `text` where it makes up part of the credential (or path). */
 function overlaps(text: string, value: string, credential: { text: string; start: number }): boolean {
   const end = credential.start + credential.text.length;
   for (let at = text.indexOf(value); at >= 0; at = text.indexOf(value, at + 1))

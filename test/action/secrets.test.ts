@@ -118,6 +118,28 @@ models:
     expect(secretsToMask(interpolated, env).sort()).toEqual(['abcd', 'tenant-0123456789']);
   });
 
+  it("a webhook's path and query, from a variable not named like a secret: masked; a host-only variable is not", () => {
+    const env = {
+      APPROVAL_WEBHOOK_URL: 'https://hooks.example/services/T0/B0123/XyZsecretPath123abc?x=1',
+      HOOK_HOST: 'hooks.example',
+      SANDBOX_URL: 'http://127.0.0.1:8080',
+    };
+    const config = `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  fraud:
+    source: { file: models/fraud.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50] }
+    target: { type: sandbox, url: "\${SANDBOX_URL}" }
+    gates:
+      - { name: a, kind: webhook, url: "\${APPROVAL_WEBHOOK_URL}" }
+      - { name: b, kind: webhook, url: "https://\${HOOK_HOST}/check" }
+`;
+    const { interpolated } = parseConfig(config, env);
+    expect(secretsToMask(interpolated, env)).toEqual(['/services/T0/B0123/XyZsecretPath123abc?x=1']);
+  });
+
   it('a secret under 4 characters, wherever it is: it is named in a warning instead, never shown', () => {
     const env = { TENANT_KEY: '10', HOOK: 'abc', SANDBOX_URL: 'http://127.0.0.1:8080' };
     const config = `version: 1
