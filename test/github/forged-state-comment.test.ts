@@ -1,23 +1,9 @@
 import { getOctokit } from '@actions/github';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Config } from '../../src/config/types.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { describe, expect, it } from 'vitest';
 import { readBody } from '../../src/github/sticky-comment.js';
-import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
-import {
-  FILES,
-  fraudConfig,
-  lookAlikeComment,
-  MERGED,
-  OPENED,
-  openPullRequest,
-  REPO,
-} from '../support/comment-owner-world.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { gitHubPrJob } from '../support/github-pr-job.js';
-import { MemoryTarget } from '../support/memory-target.js';
+import { fraudConfig, MERGED, OPENED, REPO, useCommentOwnerWorld } from '../support/comment-owner-world.js';
 
 // model-gate resumes a PR's releases from the state hidden in its PR comment. Anyone who can
 // comment can post a look-alike of that comment (the marker and a state block): another App's
@@ -25,42 +11,16 @@ import { MemoryTarget } from '../support/memory-target.js';
 // the comment the token itself wrote is read; and a merge promotes a `ready` only with the canary
 // claim its analysis made on record, so a comment edited to say `ready` promotes nothing.
 
-const config = fraudConfig();
 // The candidate's error rate is 0.005: under 0.02 it passes, over 0.001 it fails.
 const strict = fraudConfig(0.001);
-const clock = new FakeClock(Date.now());
-let github: FakeGitHub;
-let target: MemoryTarget;
-let runId = 100;
-
-beforeEach(async () => {
-  github = await startFakeGitHub(REPO);
-  openPullRequest(github);
-  target = new MemoryTarget({ stable: { version: 'v1' } });
-});
-afterEach(async () => {
-  expect(github.violations).toEqual([]);
-  await github.close();
-});
-
-/** One job of the action on `event`, the GitHub stand-in its ledger, the in-memory platform its target. */
-const job = (event: PullRequestEvent, cfg: Config = config) =>
-  gitHubPrJob({
-    githubUrl: github.url,
-    repo: REPO,
-    config: cfg,
-    event,
-    target,
-    files: FILES,
-    clock,
-    runId: ++runId,
-  });
+const w = useCommentOwnerWorld();
+const { job } = w;
 
 const forgeAs = (login: string, status: Release['status'] = 'ready', reason = 'passed every step') =>
-  lookAlikeComment(github, clock, login, status, reason);
+  w.lookAlike(login, status, reason);
 
-const canaryWeights = () => target.weights().filter((w) => w > 0);
-const ourComments = () => github.comments(1).filter((c) => c.user === github.botLogin);
+const canaryWeights = () => w.target.weights().filter((weight) => weight > 0);
+const ourComments = () => w.github.comments(1).filter((c) => c.user === w.github.botLogin);
 
 describe('a look-alike of the model-gate comment, posted by another account', () => {
   it("another App's bot posts a forged ready first: the job token's run ignores it, analyses v2 with canary traffic, then promotes it", async () => {
@@ -71,28 +31,28 @@ describe('a look-alike of the model-gate comment, posted by another account', ()
     expect(ourComments()).toHaveLength(1);
 
     expect(runDecision(await job(MERGED).run())).toBe('promoted');
-    expect(target.state).toEqual({ stable: { version: 'v2' } });
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
     // Neither read nor written.
-    expect(github.comments(1)[0]).toEqual(forged);
+    expect(w.github.comments(1)[0]).toEqual(forged);
     expect(ourComments()).toHaveLength(1);
   });
 
   it('a forged failed by github-actions[bot] does not override the ready that a personal access token wrote', async () => {
-    github.useToken('pat');
+    w.github.useToken('pat');
     expect(runDecision(await job(OPENED).run())).toBe('ready');
     forgeAs('github-actions[bot]', 'failed', 'FORGED');
 
     const result = await job(MERGED).run();
     expect(result.skipped.map((s) => s.why).join('\n')).not.toContain('FORGED');
     expect(runDecision(result)).toBe('promoted');
-    expect(target.state).toEqual({ stable: { version: 'v2' } });
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
   });
 });
 
 describe('a merge of a PR whose own comment says ready', () => {
   it('promotes nothing when no canary claim of the PR is on record for it: the comment was edited from failed to ready', async () => {
     expect(runDecision(await job(OPENED, strict).run())).toBe('failed');
-    const writes = target.writes.length;
+    const writes = w.target.writes.length;
     // Anyone with write access can edit the bot's comment, its hidden state included.
     const [comment] = ourComments();
     if (!comment) throw new Error('no model-gate comment');
@@ -111,14 +71,14 @@ describe('a merge of a PR whose own comment says ready', () => {
       why: 'v2 has no canary claim of PR #1 on record, so its ready state did not come from an analysis: not promoted; the base branch now declares v2 while v1 serves: to release v2, merge a PR that sets fraud.yaml back to v1, then open one that declares v2 again',
       kind: 'note',
     });
-    expect(target.state).toEqual({ stable: { version: 'v1' } });
-    expect(target.writes).toHaveLength(writes);
-    expect(github.deployments('model-gate/fraud').filter((d) => d.task === 'deploy')).toEqual([]);
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+    expect(w.target.writes).toHaveLength(writes);
+    expect(w.github.deployments('model-gate/fraud').filter((d) => d.task === 'deploy')).toEqual([]);
   });
 });
 
 /** A maintainer's edit of a comment on GitHub (repository writers can edit the bot's). */
 async function editComment(id: number, body: string) {
-  const maintainer = getOctokit('ghp_maintainer', { baseUrl: github.url });
+  const maintainer = getOctokit('ghp_maintainer', { baseUrl: w.github.url });
   await maintainer.rest.issues.updateComment({ ...REPO, comment_id: id, body });
 }

@@ -1,93 +1,57 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { getOctokit } from '@actions/github';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeClock } from '../../src/core/clock.js';
+import { describe, expect, it } from 'vitest';
 import { gitHubClient } from '../../src/github/client.js';
 import { COMMENT_MARKER } from '../../src/github/sticky-comment.js';
 import { TokenIdentity } from '../../src/github/token-identity.js';
-import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import { runDecision } from '../../src/report/decision.js';
-import {
-  FILES,
-  fraudConfig,
-  lookAlikeComment,
-  OPENED,
-  openPullRequest,
-  REPO,
-} from '../support/comment-owner-world.js';
-import { type FakeGitHub, startFakeGitHub, type TokenKind } from '../support/fake-github/server.js';
-import { gitHubPrJob } from '../support/github-pr-job.js';
-import { MemoryTarget } from '../support/memory-target.js';
+import { OPENED, REPO, useCommentOwnerWorld } from '../support/comment-owner-world.js';
+import type { TokenKind } from '../support/fake-github/server.js';
 
 // Which PR comment is model-gate's is decided by who wrote it: the account the token acts as, as
 // GitHub's GraphQL `viewer` names it for any token (a personal access token's User, the job
 // token's github-actions[bot], an App installation's <app-slug>[bot]), never by a kind of account.
 
-const config = fraudConfig();
-const clock = new FakeClock(Date.now());
 const GRAPHQL = '/graphql';
-let github: FakeGitHub;
-let target: MemoryTarget;
-let runId = 100;
-
-beforeEach(async () => {
-  github = await startFakeGitHub(REPO);
-  openPullRequest(github);
-  target = new MemoryTarget({ stable: { version: 'v1' } });
-});
-afterEach(async () => {
-  expect(github.violations).toEqual([]);
-  await github.close();
-});
-
-const job = (event: PullRequestEvent) =>
-  gitHubPrJob({
-    githubUrl: github.url,
-    repo: REPO,
-    config,
-    event,
-    target,
-    files: FILES,
-    clock,
-    runId: ++runId,
-  });
+const w = useCommentOwnerWorld();
+const { job } = w;
 
 /** A look-alike of the model-gate comment by `login`, its state saying v2 failed. */
-const lookAlike = (login: string) => lookAlikeComment(github, clock, login, 'failed', 'FORGED');
+const lookAlike = (login: string) => w.lookAlike(login, 'failed', 'FORGED');
 
 describe.each<[string, TokenKind, string]>([
   ['a personal access token', 'pat', 'monalisa'],
   ["an App's installation token", 'github-actions', 'model-gate-app[bot]'],
 ])('%s', (_, kind, login) => {
   it('finds its own comment in every run of a PR, beside look-alikes: one comment, its state resumed, GitHub asked once a run', async () => {
-    github.useToken(kind, login);
+    w.github.useToken(kind, login);
     const others = [lookAlike('github-actions[bot]'), lookAlike('octocat')];
     expect(runDecision(await job(OPENED).run())).toBe('ready');
     // A re-run of the same head resumes its ready release: nothing deployed again.
-    const writes = target.writes.length;
+    const writes = w.target.writes.length;
     expect(runDecision(await job(OPENED).run())).toBe('ready');
-    expect(target.writes).toHaveLength(writes);
+    expect(w.target.writes).toHaveLength(writes);
     expect(runDecision(await job({ ...OPENED, action: 'closed', merged: true }).run())).toBe('promoted');
 
-    const [looks1, looks2, ours, ...more] = github.comments(1);
+    const [looks1, looks2, ours, ...more] = w.github.comments(1);
     expect([looks1, looks2]).toEqual(others);
     expect(more).toEqual([]);
     expect(ours?.user).toBe(login);
-    expect(ours?.body).toContain(`<!-- model-gate-run:${runId}.1 -->`);
-    expect(target.state).toEqual({ stable: { version: 'v2' } });
-    expect(github.requestCount('POST', GRAPHQL)).toBe(3);
-    expect(github.requestCount('GET', '/user')).toBe(0);
+    expect(ours?.body).toContain(`<!-- model-gate-run:${w.runId}.1 -->`);
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+    expect(w.github.requestCount('POST', GRAPHQL)).toBe(3);
+    expect(w.github.requestCount('GET', '/user')).toBe(0);
   });
 });
 
 describe('asking GitHub who the token is', () => {
   it('is not needed by the run that wrote the comment, and is asked once by a run that finds one', async () => {
     expect(runDecision(await job(OPENED).run())).toBe('ready');
-    expect(github.requestCount('POST', GRAPHQL)).toBe(0);
-    github.resetRequests();
+    expect(w.github.requestCount('POST', GRAPHQL)).toBe(0);
+    w.github.resetRequests();
     await job(OPENED).run();
-    expect(github.requests.filter((r) => r.path === GRAPHQL).map((r) => r.body)).toEqual([
+    expect(w.github.requests.filter((r) => r.path === GRAPHQL).map((r) => r.body)).toEqual([
       { query: 'query { viewer { login databaseId } }' },
     ]);
   });
@@ -103,9 +67,9 @@ describe('asking GitHub who the token is', () => {
     ],
   ])('when %s, the run stops, saying so, and changes nothing', async (_, status, body, count, answer) => {
     expect(runDecision(await job(OPENED).run())).toBe('ready');
-    const comments = github.comments(1);
-    const writes = target.writes.length;
-    github.failNext('POST', GRAPHQL, status, count, {}, body);
+    const comments = w.github.comments(1);
+    const writes = w.target.writes.length;
+    w.github.failNext('POST', GRAPHQL, status, count, {}, body);
     const error = await job({ ...OPENED, action: 'closed', merged: true })
       .run()
       .then(
@@ -115,8 +79,8 @@ describe('asking GitHub who the token is', () => {
     expect(error?.message).toContain('model-gate could not learn who its github-token writes as');
     expect(error?.message).toContain(answer);
     expect(error?.message).toContain('it trusts none and stopped before acting on any; re-run the job');
-    expect(target.writes).toHaveLength(writes);
-    expect(github.comments(1)).toEqual(comments);
+    expect(w.target.writes).toHaveLength(writes);
+    expect(w.github.comments(1)).toEqual(comments);
   });
 
   it('on GitHub Enterprise Server, asks its GraphQL API at /api/graphql beside /api/v3', async () => {
@@ -146,8 +110,8 @@ describe('asking GitHub who the token is', () => {
 
 describe("the GitHub stand-in's GraphQL API", () => {
   it("names the token's account as REST names a comment's author, and refuses any other query in GitHub's error shape", async () => {
-    github.useToken('pat', 'deployer');
-    const octokit = getOctokit('ghp_x', { baseUrl: github.url });
+    w.github.useToken('pat', 'deployer');
+    const octokit = getOctokit('ghp_x', { baseUrl: w.github.url });
     const { viewer } = await octokit.graphql<{ viewer: { login: string; databaseId: number } }>(
       'query { viewer { login databaseId } }',
     );
@@ -161,7 +125,9 @@ describe("the GitHub stand-in's GraphQL API", () => {
     await expect(octokit.graphql('query { viewer { email } }')).rejects.toMatchObject({
       errors: [expect.objectContaining({ message: "Field 'email' doesn't exist on type 'User'" })],
     });
-    expect(github.violations).toEqual(["POST /graphql: GraphQL: Field 'email' doesn't exist on type 'User'"]);
-    github.violations.length = 0;
+    expect(w.github.violations).toEqual([
+      "POST /graphql: GraphQL: Field 'email' doesn't exist on type 'User'",
+    ]);
+    w.github.violations.length = 0;
   });
 });
