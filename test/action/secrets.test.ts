@@ -19,6 +19,18 @@ models:
       - { name: approval, kind: webhook, url: "https://hooks.example/check", headers: { Authorization: "Bearer \${HOOK_TOKEN}" } }
 `;
 
+/** fraud on `target` (a YAML flow map) with `gates` (one flow map each), its metrics on the sandbox. */
+const fraudWith = (target: string, gates: string[]) => `version: 1
+defaults:
+  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
+models:
+  fraud:
+    source: { file: models/fraud.yaml, key: version }
+    strategy: { type: canary, steps: [10, 50] }
+    target: ${target}
+    gates:
+${gates.map((g) => `      - ${g}\n`).join('')}`;
+
 describe('what the action masks in the log', () => {
   it('secret fields whole, and a secret-named variable wherever the config puts it, but not the rest', () => {
     const env = {
@@ -102,17 +114,9 @@ describe('what the action does not mask', () => {
       HOOK: 'abcd',
       SANDBOX_URL: 'http://127.0.0.1:8080',
     };
-    const config = `version: 1
-defaults:
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  fraud:
-    source: { file: models/fraud.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50] }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: a, kind: webhook, url: "https://hooks.example/a", headers: { X-Scope-OrgID: "\${TENANT}", X-Tenant: "\${LONG_TENANT}", X-Auth: "\${HOOK}" } }
-`;
+    const config = fraudWith(`{ type: sandbox, url: "\${SANDBOX_URL}" }`, [
+      `{ name: a, kind: webhook, url: "https://hooks.example/a", headers: { X-Scope-OrgID: "\${TENANT}", X-Tenant: "\${LONG_TENANT}", X-Auth: "\${HOOK}" } }`,
+    ]);
     const { interpolated } = parseConfig(config, env);
     // "prod" would hide every "prod" in the log; a 17-character one may well be a credential.
     expect(secretsToMask(interpolated, env).sort()).toEqual(['abcd', 'tenant-0123456789']);
@@ -124,35 +128,19 @@ models:
       HOOK_HOST: 'hooks.example',
       SANDBOX_URL: 'http://127.0.0.1:8080',
     };
-    const config = `version: 1
-defaults:
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  fraud:
-    source: { file: models/fraud.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50] }
-    target: { type: sandbox, url: "\${SANDBOX_URL}" }
-    gates:
-      - { name: a, kind: webhook, url: "\${APPROVAL_WEBHOOK_URL}" }
-      - { name: b, kind: webhook, url: "https://\${HOOK_HOST}/check" }
-`;
+    const config = fraudWith(`{ type: sandbox, url: "\${SANDBOX_URL}" }`, [
+      `{ name: a, kind: webhook, url: "\${APPROVAL_WEBHOOK_URL}" }`,
+      `{ name: b, kind: webhook, url: "https://\${HOOK_HOST}/check" }`,
+    ]);
     const { interpolated } = parseConfig(config, env);
     expect(secretsToMask(interpolated, env)).toEqual(['/services/T0/B0123/XyZsecretPath123abc?x=1']);
   });
 
   it('a secret under 4 characters, wherever it is: it is named in a warning instead, never shown', () => {
     const env = { TENANT_KEY: '10', HOOK: 'abc', SANDBOX_URL: 'http://127.0.0.1:8080' };
-    const config = `version: 1
-defaults:
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  fraud:
-    source: { file: models/fraud.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50] }
-    target: { type: command, apply: [deploy, "--tenant=\${TENANT_KEY}"], read: [state] }
-    gates:
-      - { name: a, kind: webhook, url: "https://hooks.example/a", headers: { X-Auth: "\${HOOK}", X-Tenant-Key: "\${TENANT_KEY}" } }
-`;
+    const config = fraudWith(`{ type: command, apply: [deploy, "--tenant=\${TENANT_KEY}"], read: [state] }`, [
+      `{ name: a, kind: webhook, url: "https://hooks.example/a", headers: { X-Auth: "\${HOOK}", X-Tenant-Key: "\${TENANT_KEY}" } }`,
+    ]);
     const found = secretValues(parseConfig(config, env).interpolated, env);
     expect(found.values).toEqual([]);
     expect(found.tooShort).toEqual([
