@@ -4,19 +4,14 @@ import { mkdtemp, readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { EndedElsewhereError, type Ledger } from '../../src/ledger/ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
 import { repoRoot } from '../support/actions-runner.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { fraudPr } from '../support/fraud-pr.js';
 
 // One ledger file shared by runs at once: two `model-gate run` jobs on one runner, a
 // `model-gate run rollback` beside a tick. None may write over another's change.
@@ -50,38 +45,29 @@ describe('a ledger file two processes write at once', () => {
   });
 });
 
-/** A PR's release of fraud (v1 → v2) on a memory platform, each run with its own ledger on `path`. */
+/** A PR's release of fraud (v1 → v2) on a memory platform (fraudPr), each run with its own ledger on `path`. */
 async function world() {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
-  const clock = new FakeClock();
-  const target = new MemoryTarget();
-  const warnings: string[] = [];
-  const ports = (ledger: Ledger): Ports => ({
-    ledger,
-    reader: memoryFileReader({
-      [sha(1)]: { 'fraud.yaml': 'version: v1\n' },
-      [sha(2)]: { 'fraud.yaml': 'version: v2\n' },
-    }),
-    clock,
-    log: { info: () => {}, warn: (m) => warnings.push(m) },
-    targetFor: () => target,
-    metricsFor: () =>
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-  });
+  const pr = await fraudPr();
+  path = pr.ledgerPath;
+  const ports = (ledger: Ledger): Ports => ({ ...pr.ports, ledger });
   const tick = { mode: 'tick' as const, maxWaitMs: 60_000, dryRun: false };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
-  await handlePullRequest(config, event, ports(fileLedger(path)), tick);
+  await handlePullRequest(pr.config, pr.event(), pr.ports, tick);
   const rollback = () =>
     handleCommand(
-      config,
+      pr.config,
       'rollback',
       { model: 'fraud', toVersion: 'v1', dryRun: false },
       ports(fileLedger(path)),
     );
-  return { config, clock, target, ports, tick, rollback, warnings };
+  return {
+    config: pr.config,
+    clock: pr.clock,
+    target: pr.target,
+    ports,
+    tick,
+    rollback,
+    warnings: pr.warnings,
+  };
 }
 
 describe('a rollback recorded between a tick’s check and its save', () => {
