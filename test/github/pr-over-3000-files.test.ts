@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import type { FakeGitHub, FakePullRequestFile } from '../support/fake-github/server.js';
-import { fraudCanaryConfig, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { FakePullRequestFile } from '../support/fake-github/server.js';
+import { fraudCanaryConfig, fraudServing, useFraudPrWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -19,31 +18,17 @@ const FILES: FakePullRequestFile[] = [
   { filename: FILE, status: 'modified' },
 ];
 
-let github: FakeGitHub;
-let sandbox: Sandbox;
-
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1'));
-  github.setFile(sha(1), FILE, 'version: v1\n');
-  github.setFile(sha(2), FILE, 'version: v2\n');
-  github.setPullRequest(7, { baseSha: sha(1), headSha: sha(2), files: FILES });
-});
-
-afterAll(async () => {
-  expect(github.violations).toEqual([]);
-  await sandbox?.close();
-  await github?.close();
+const world = useFraudPrWorld({ pr: 7, config: CONFIG });
+beforeAll(() => {
+  world.github.setPullRequest(7, { baseSha: sha(1), headSha: sha(2), files: FILES });
 });
 
 const step = (inputs: Record<string, string>) =>
-  runMainStep({
-    eventName: 'pull_request',
-    event: pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 7 }),
-    inputs: { ledger: 'github', ...inputs },
-    config: CONFIG,
-    githubUrl: github.url,
-    env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-  });
+  world.step(
+    'pull_request',
+    pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 7 }),
+    inputs,
+  );
 
 describe('a pull request of more than 3000 files', () => {
   it('its version change past the 3000th file is found: planned, then deployed', async () => {
@@ -51,14 +36,14 @@ describe('a pull request of more than 3000 files', () => {
     expect(plan.error).toBeUndefined();
     expect(plan.outputs.matrix).toBe('{"include":[{"model":"fraud-detector"}]}');
     // The stand-in cut the list, as GitHub does: 30 pages of 100.
-    const listed = github.requests.filter((r) => r.template?.endsWith('/pulls/{pull_number}/files'));
+    const listed = world.github.requests.filter((r) => r.template?.endsWith('/pulls/{pull_number}/files'));
     expect(listed).toHaveLength(30);
 
     const run = await step({ mode: 'tick' });
     expect(run.error).toBeUndefined();
     expect(run.outputs.decision).toBe('analysing');
     expect(run.log).not.toContain('the PR touches none of the version files');
-    expect(await fraudServing(sandbox)).toMatchObject({ canary: { version: 'v2' } });
-    expect(github.commitStatuses(sha(2)).map((s) => s.context)).toContain('model-gate/fraud-detector');
+    expect(await fraudServing(world.sandbox)).toMatchObject({ canary: { version: 'v2' } });
+    expect(world.github.commitStatuses(sha(2)).map((s) => s.context)).toContain('model-gate/fraud-detector');
   }, 60_000);
 });
