@@ -15,6 +15,7 @@ import {
 } from './fields.js';
 import { SANDBOX_NAMED } from './gate-queries.js';
 import { describeValue, listOf } from './messages.js';
+import { formatPercent } from './percent.js';
 import { type GateConfig, SANDBOX_BUCKET_QUERIES, SANDBOX_COUNT_QUERIES, SANDBOX_QUERIES } from './types.js';
 
 // ── gates ───────────────────────────────────────────────────────────────────────────────
@@ -396,7 +397,7 @@ const conversionGate = strict({
         code: 'custom',
         input: g.margin,
         path: ['margin'],
-        message: `expected below 100% with direction "${g.direction}" (a drop that large passes even a candidate that never converts), got ${Number((g.margin * 100).toPrecision(12))}%`,
+        message: `expected below 100% with direction "${g.direction}" (a drop that large passes even a candidate that never converts), got ${formatPercent(g.margin)}`,
       });
   }, always)
   .transform((g) => ({

@@ -1,4 +1,5 @@
 import { formatDuration } from '../config/duration.js';
+import { formatPercent } from '../config/percent.js';
 import type { GateConfig } from '../config/types.js';
 import { OVER_COUNTED } from '../gates/conversion-gate.js';
 import { signedPct, thousands } from '../stats/conversion.js';
@@ -89,7 +90,7 @@ export function noWinnerReason(
   const sought = (g: GateState) => {
     const c = configs.find((x) => x.name === g.name);
     return c?.kind === 'conversion' && c.margin > 0
-      ? `not shown non-inferior (margin ${percent(c.margin)})`
+      ? `not shown non-inferior (margin ${formatPercent(c.margin)})`
       : 'no significant winner';
   };
   const findings = new Set(gates.map(sought));
@@ -104,9 +105,6 @@ export function noWinnerReason(
   });
   return `${shared ?? 'undecided'} at the planned sample size at ${phase}: ${each.join(', ')}`;
 }
-
-/** A relative margin as configured: `10%`, `2.5%`. */
-const percent = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 
 /**
  * How long an A/B waits for a conversion gate's first counts before it ends as at a deadline. An
