@@ -1,4 +1,4 @@
-import { withUrlCredentials } from '../core/url-credentials.js';
+import { decoded, withUrlCredentials } from '../core/url-credentials.js';
 import type { InterpolatedField } from './interpolate.js';
 import type { ConfigPath } from './messages.js';
 import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential } from './secret-fields.js';
@@ -74,13 +74,7 @@ export function secretValues(
 }
 
 /** A URL's credential as written, and as its server receives it in `Authorization: Basic` (percent-decoded). */
-function credentialForms(credential: string): string[] {
-  try {
-    return [credential, decodeURIComponent(credential)];
-  } catch {
-    return [credential]; // a stray `%` is the character itself
-  }
-}
+const credentialForms = (credential: string): string[] => [credential, decoded(credential)];
 
 /** The base64 `user:password` of the `Authorization: Basic` header a URL's credential becomes. */
 const basicCredentials = (url: string): string =>

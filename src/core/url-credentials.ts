@@ -26,7 +26,8 @@ export function withUrlCredentials(
   return { url: u.toString(), headers: { ...headers, authorization: `Basic ${basic}` } };
 }
 
-function decoded(text: string): string {
+/** Percent-decoded text; a stray `%` is the character itself, so text that does not decode stays as it is. */
+export function decoded(text: string): string {
   try {
     return decodeURIComponent(text);
   } catch {

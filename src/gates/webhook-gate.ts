@@ -7,6 +7,7 @@ import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
 import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
+import { decoded } from '../core/url-credentials.js';
 import type { Measurement } from '../release/types.js';
 import type { StatisticalContext } from './ratio-gate.js';
 
@@ -88,15 +89,7 @@ function hideWebhookPath(note: string, url: string): string {
   }
   let shown = note.replaceAll(safeUrl(url), u.origin);
   // A path as short as /check is no secret, and cutting it would garble the service's own words.
-  const parts = [u.pathname, safeDecode(u.pathname)].filter((p) => p.length >= MIN_SECRET_PATH);
+  const parts = [u.pathname, decoded(u.pathname)].filter((p) => p.length >= MIN_SECRET_PATH);
   for (const part of [...parts, u.search.slice(1)]) if (part) shown = shown.replaceAll(part, '…');
   return shown;
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
