@@ -13,6 +13,7 @@ import {
 } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from '../core/errors.js';
+import { yamlErrorText } from '../version/yaml-document.js';
 import { type InterpolatedField, interpolateEnv } from './interpolate.js';
 import { type ConfigPath, configErrorMap, describeValue, formatPath, quote } from './messages.js';
 import { configSchema } from './schema.js';
@@ -73,9 +74,7 @@ export function parseConfig(
             ...(at ? { pos: at } : {}),
           };
         }
-        const message =
-          error.message.split('\n')[0]?.replace(/ at line \d+, column \d+:?$/, '') ?? 'invalid YAML';
-        return { message: `YAML syntax error: ${message}`, ...(at ? { pos: at } : {}) };
+        return { message: `YAML syntax error: ${yamlErrorText(error)}`, ...(at ? { pos: at } : {}) };
       }),
     );
   }

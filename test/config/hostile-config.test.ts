@@ -40,6 +40,13 @@ describe('YAML a config cannot be', () => {
     ]);
   });
 
+  it('says a list nested past what the parser can read is too deep, not that a call stack overflowed', () => {
+    const deep = `${'['.repeat(2000)}${']'.repeat(2000)}`;
+    const problems = problemsOf(`version: 1\nmodels:\n  a: ${deep}\n`);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${F}:3:\\d+: YAML syntax error: nested too deeply to read$`));
+  });
+
   it('says a second document is one too many', () => {
     expect(problemsOf(`${model(CANARY)}---\nversion: 1\n`)).toEqual([
       `${F}:10:1: the file holds more than one YAML document (---); keep one`,
