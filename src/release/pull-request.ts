@@ -358,8 +358,8 @@ async function onMerged(
       // The merged head declares the candidate's version: the way to release it is the usual one.
       const why = `${ready.to} has no canary claim of PR #${ready.pr} on record, so its ready state did not come from an analysis: not promoted${nextStep({ same: ready.to }, model, ready)}`;
       ports.log.warn(`${model.name}: ${why}`);
-      out.push(ready);
-      skipped.push({ model: model.name, why, kind: 'note' });
+      // Ended so that the merged PR's comment says so, not "Ready to merge".
+      out.push(await endRelease(ready, 'aborted', why, model, ports));
       continue;
     }
     const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;

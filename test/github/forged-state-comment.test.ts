@@ -66,13 +66,16 @@ describe('a merge of a PR whose own comment says ready', () => {
     await editComment(comment.id, edited);
 
     const result = await job(MERGED).run();
-    expect(result.skipped).toContainEqual({
-      model: 'fraud',
-      why: 'v2 has no canary claim of PR #1 on record, so its ready state did not come from an analysis: not promoted; the base branch now declares v2 while v1 serves: to release v2, merge a PR that sets fraud.yaml back to v1, then open one that declares v2 again',
-      kind: 'note',
-    });
+    const why =
+      'v2 has no canary claim of PR #1 on record, so its ready state did not come from an analysis: not promoted; the base branch now declares v2 while v1 serves: to release v2, merge a PR that sets fraud.yaml back to v1, then open one that declares v2 again';
+    expect(result.releases).toMatchObject([{ model: 'fraud', status: 'aborted', reason: why }]);
+    // The merged PR's comment no longer invites a merge that already happened.
+    const [after] = ourComments();
+    expect(after?.body).not.toContain('Ready to merge');
+    expect(after?.body).toContain('has no canary claim of PR #1 on record');
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
-    expect(w.target.writes).toHaveLength(writes);
+    // Only the end's withdrawal of the candidate: v1 alone, as it was.
+    expect(w.target.writes.slice(writes)).toEqual([{ stable: { version: 'v1' } }]);
     expect(w.github.deployments('model-gate/fraud').filter((d) => d.task === 'deploy')).toEqual([]);
   });
 });
