@@ -1,32 +1,16 @@
 import { getOctokit } from '@actions/github';
 import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
+import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { redact, redactNotes } from '../core/redact.js';
-import { safeUrl } from '../core/safe-url.js';
 import { clip } from '../core/text.js';
+
+export { describeGitHubError, isGitHubError };
 
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
 /** GitHub's answer for something (a comment, a pull request, a deployment) that is not there. */
 export const isNotFound = (error: unknown) => (error as { status?: number }).status === 404;
-
-/** An error of a request to the GitHub API (Octokit's RequestError): it has a status and the request. */
-export const isGitHubError = (error: unknown): boolean =>
-  typeof (error as { status?: unknown })?.status === 'number' &&
-  typeof (error as { request?: unknown })?.request === 'object';
-
-/**
- * A GitHub API error in one line, for a message a user reads: the status, the request and
- * GitHub's message; anything else as its message.
- */
-export function describeGitHubError(error: unknown): string {
-  const e = error as { status?: number; message?: string; request?: { method?: string; url?: string } };
-  if (!isGitHubError(error) || !e.request) return e.message ?? String(error);
-  const where = e.request.url
-    ? ` to ${e.request.method ?? ''} ${safeUrl(e.request.url)}`.replace('  ', ' ')
-    : '';
-  return `GitHub answered ${e.status}${where}: ${(e.message ?? '').split(' - ')[0]}`;
-}
 
 /**
  * Request options for a write its caller retries itself, rebuilding it from a fresh read: sent

@@ -1,4 +1,7 @@
 import type { Config, ModelConfig } from '../config/types.js';
+import { ModelGateError } from '../core/errors.js';
+import { describeGitHubError } from '../core/github-error.js';
+import { redact } from '../core/redact.js';
 import { LedgerStateError } from '../ledger/ledger.js';
 import { checkPullRequest } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
@@ -38,10 +41,19 @@ export async function handleSchedule(
 
 type ScheduleOptions = WatchOptions & { only?: string; dryRun?: boolean };
 
-/** A schedule tick's result, and the defects met in it, in the order met (none: an empty list). */
+/**
+ * A schedule tick's result, and what the run fails on at the end, in the order met (none: an empty
+ * list): the defects met in it, and each model's pass a known failure stopped (NotDrivenError).
+ */
 export interface ScheduleResult extends RunResult {
   defects: Error[];
 }
+
+/**
+ * A model's pass of a tick stopped by a failure model-gate knows (GitHub not answering, say): the
+ * other models are driven and what was driven is recorded, then the run fails on it.
+ */
+export class NotDrivenError extends ModelGateError {}
 
 /**
  * handleSchedule, returning the defects with the result instead of throwing the first: the action
@@ -68,12 +80,17 @@ export async function runSchedule(
   skipped.push(...ready.skipped);
   // A merged PR's release (on-merge: analyze-then-promote) this pass made ready is promoted, and
   // one a tick before could not promote is tried again.
-  const merged = await promoteMergedReady(
-    config,
-    drive ? await driveEach(config, analysing, ports, opts, defects) : [],
-    ports,
-    ready.again,
-  );
+  const passed = drive ? await driveEach(config, analysing, ports, opts, { skipped, defects }) : [];
+  let merged: Awaited<ReturnType<typeof promoteMergedReady>>;
+  try {
+    merged = await promoteMergedReady(config, passed, ports, ready.again);
+  } catch (err) {
+    // What this pass changed on the platforms lives in memory until reported: on record first.
+    // The run fails on `err` whether or not GitHub takes that report.
+    const sofar = [...stopped, ...ready.releases, ...passed];
+    if (sofar.length > 0) await Promise.resolve(ports.onProgress?.(sofar)).catch(() => {});
+    throw err;
+  }
   const driven = merged.releases;
   const releases = [...stopped, ...ready.releases, ...driven];
   // The drift watch names the candidate holding the slot as this pass left it.
@@ -221,15 +238,20 @@ async function readHolders(
  * model-gate knows: a TypeError, a plain Error from a bug) would stop the run there, its candidate's
  * live traffic on and the models after it not driven, and every later tick the same way: no post
  * step follows a tick. That release is ended instead (stopOnDefect), the others are driven, and the
- * defect goes to `defects` for the run to fail on. Any other error propagates as before.
+ * defect goes to `defects` for the run to fail on. Any other error (GitHub not answering while the
+ * tick reads a release's comment) would stop the run with the earlier models' steps unrecorded (they
+ * are written at the end of the pass): their candidates at the next step while their comments say
+ * the last, and the next tick judging that step again. That model is left as it is instead, a line
+ * says why, the others are driven, and the run fails on it at the end (NotDrivenError).
  */
 async function driveEach(
   config: Config,
   analysing: Release[],
   ports: Ports,
   opts: WatchOptions,
-  defects: Error[],
+  met: { skipped: RunResult['skipped']; defects: Error[] },
 ): Promise<Release[]> {
+  const { defects } = met;
   // Reported once, by the caller, for the whole pass; but a record other runs must read before a
   // traffic change (a tick's decision, recorded first) is written at once.
   const quiet: Ports = {
@@ -242,8 +264,16 @@ async function driveEach(
       releases.push(...(await driveReleases(config, [release], quiet, { ...opts, mode: 'tick' })));
     } catch (err) {
       const defect = defectOf(err, defects);
-      if (!defect) throw err;
-      releases.push(await stopOnDefect(config, release, defect, ports));
+      if (defect) {
+        releases.push(await stopOnDefect(config, release, defect, ports));
+        continue;
+      }
+      const why = redact(
+        `this tick stopped driving its release: ${describeGitHubError(err)}; the next tick tries again`,
+      );
+      ports.log.warn(`${release.model}: ${why}`);
+      met.skipped.push({ model: release.model, why, kind: 'note' });
+      defects.push(new NotDrivenError(`${release.model}: ${why}`));
     }
   }
   return releases;
