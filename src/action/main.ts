@@ -91,7 +91,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     for (const line of decisionLines(result)) core.info(line);
     await publish(config, result, decision, event, setup, env, quiet);
     // A schedule tick also retries waiters whose re-run was refused earlier.
-    await startWaiting(setup.ledger, event.kind === 'schedule' ? Object.keys(config.models) : []);
+    await startWaiting(
+      setup.ledger,
+      event.kind === 'schedule' ? (inputs.model ? [inputs.model] : Object.keys(config.models)) : [],
+    );
     // A defect a schedule tick met fails the run, once the tick's result is published: its lines
     // say which models it stopped, and the other models' lines and drift notes are not lost.
     if (ran.defects?.[0] !== undefined) throw ran.defects[0];
