@@ -1,18 +1,28 @@
 import { parseArgs } from 'node:util';
-import { parseArgsProblem, usageError } from './usage.js';
+import { InputError } from '../core/errors.js';
+import { parseArgsProblem, USAGE_EXIT, usageError } from './usage.js';
+
+/** The exit codes of `model-gate analyze`, one per outcome a script may branch on. */
+export const ANALYZE_EXIT = {
+  passed: 0,
+  failed: 1,
+  usage: USAGE_EXIT,
+  invalid: 3,
+  undecided: 4,
+} as const;
 
 const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]
   replays a recorded observation log (docs/observations.md) through the judges and prints
   every gate's verdict over time; alpha (default 0.05) is split across the file's gates
   other than mann-whitney ones, which judge at their confidence
-exit code: 0 when no look failed, 1 when one did or the file is invalid (one line per problem,
-  file:line: field: message), 2 on a usage error`;
+exit code: 0 when every gate passed, 1 when a gate failed, 2 on a usage error, 3 when the file
+  is unreadable or invalid (one line per problem, file:line: field: message), 4 when no gate
+  failed but one is still undecided (waiting or inconclusive at its last look)`;
 
 /**
  * `model-gate analyze <observations.jsonl> [--json] [--alpha A]`: replays every look of the log
- * through the judges the gates use and prints each gate's verdicts over time. Returns 0 when
- * no look failed, 1 when one did (or the file is invalid: the error names each bad line),
- * 2 on a usage error.
+ * through the judges the gates use and prints each gate's verdicts over time. Returns an
+ * ANALYZE_EXIT code: a failed gate, all passed, one undecided, a bad file or a usage error.
  */
 export async function analyzeCommand(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parse>;
@@ -37,7 +47,14 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
   }
   // Loaded only now: a usage error or --help must not wait for the judges.
   const { analyzeLog } = await import(/* webpackMode: "eager" */ './analyze-replay.js');
-  return analyzeLog(files[0] as string, alpha, args.values.json ?? false);
+  try {
+    return ANALYZE_EXIT[await analyzeLog(files[0] as string, alpha, args.values.json ?? false)];
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    // A bad file, one problem a line as the CLI prints any error, with its own exit code.
+    for (const line of err.message.split('\n')) console.error(`model-gate analyze: ${line}`);
+    return ANALYZE_EXIT.invalid;
+  }
 }
 
 function parse(argv: string[]) {

@@ -4,6 +4,7 @@
  * `metrics["p99.latency"]` (a key holding dots). Nothing else: no wildcards, no filters.
  */
 import { MetricsError } from '../core/errors.js';
+import { checkedBuckets } from './bucket-checks.js';
 import type { Bucket } from './histogram.js';
 
 export type SelectorPart = { key: string } | { index: number };
@@ -148,17 +149,7 @@ export function selectBuckets(doc: unknown, selector: string, where: string): Bu
     if (!Number.isFinite(count) || count < 0) throw wrong(`has an item ${i} without a "count" of 0 or more`);
     return { le, count };
   });
-  const bound = (b: Bucket) => (b.le === '+Inf' ? Number.POSITIVE_INFINITY : b.le);
-  buckets.sort((a, b) => bound(a) - bound(b));
-  if (buckets.at(-1)?.le !== '+Inf') throw wrong('has no "+Inf" bucket, so the total is unknown');
-  for (let i = 1; i < buckets.length; i++) {
-    const [lower, upper] = [buckets[i - 1] as Bucket, buckets[i] as Bucket];
-    if (bound(lower) === bound(upper)) throw wrong(`has two buckets with "le" ${JSON.stringify(upper.le)}`);
-    if (upper.count < lower.count) {
-      throw wrong(
-        `is not cumulative ("le" ${JSON.stringify(upper.le)} counts ${upper.count}, fewer than the ${lower.count} at or below ${JSON.stringify(lower.le)}): each count must include the buckets below it`,
-      );
-    }
-  }
-  return buckets;
+  const checked = checkedBuckets(buckets);
+  if ('problem' in checked) throw wrong(checked.problem);
+  return checked.buckets;
 }

@@ -3,7 +3,8 @@
  * and judged by the same judges the gates use. Counts are cumulative over the step.
  */
 import { z } from 'zod';
-import { configErrorMap } from '../config/messages.js';
+import { configErrorMap, describeValue } from '../config/messages.js';
+import { checkedBuckets } from '../metrics/bucket-checks.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { judgeConversion } from './conversion.js';
 import { judgeCounts } from './counts.js';
@@ -18,14 +19,36 @@ import { judgeSrm } from './srm.js';
 const count = z.number().nonnegative().nullable();
 const fraction = z.number().gt(0).lt(1);
 const bucket = z.object({ le: oneOf([z.number(), z.literal('+Inf')]), count: z.number().nonnegative() });
-const distribution = oneOf([
-  form({ buckets: z.array(bucket) }),
-  form({ samples: z.array(z.number().nullable()) }),
-]);
+/**
+ * A cumulative histogram, sorted by `le` and refused as the live metric sources refuse it (no
+ * `+Inf`, an `le` twice, counts not cumulative: checkedBuckets); `[]` is an arm without one (no data).
+ */
+const buckets = z.array(bucket).transform((list, ctx): Bucket[] => {
+  if (list.length === 0) return list;
+  const checked = checkedBuckets(list);
+  if ('buckets' in checked) return checked.buckets;
+  ctx.issues.push({ code: 'custom', message: checked.problem, input: list });
+  return z.NEVER;
+});
+const distribution = oneOf([form({ buckets }), form({ samples: z.array(z.number().nullable()) })]);
+
+/** A look's time in epoch milliseconds: NaN for a number no date holds, or text Date.parse cannot read. */
+export const timeMs = (time: number | string): number =>
+  typeof time === 'number' ? new Date(time).getTime() : Date.parse(time);
+
+const time = oneOf([z.number(), z.string()]).superRefine((t, ctx) => {
+  if (Number.isNaN(timeMs(t))) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `expected a date: epoch milliseconds (within ±8.64e15) or an ISO 8601 time such as "2026-11-28T10:05:00Z", got ${describeValue(t)}`,
+      input: t,
+    });
+  }
+});
 
 const common = {
-  time: oneOf([z.number(), z.string().min(1)]),
-  gate: z.string().min(1),
+  time,
+  gate: z.string().min(1, { error: 'a gate name is required, got ""' }),
   /** Configured candidate share of requests: what `srm` checks (count judges use the requests). */
   split: fraction.optional(),
   /** The level this look is judged at, overriding the file's (split) alpha. */
@@ -60,6 +83,8 @@ export const observationSchema = z.discriminatedUnion(
       canary: distribution,
       baseline: distribution,
       reference: distribution.optional(),
+      /** The latencies' unit for the notes (`ms`, `s`); without it they print bare, as a live gate's whose query does not say. */
+      unit: z.string().optional(),
       quantile: fraction.default(0.95),
       maxIncrease: z.number().nonnegative().default(0.1),
     }),
@@ -122,7 +147,7 @@ export function parseObservation(
 const num = (x: number | null) => (x === null ? Number.NaN : x);
 const samplesOf = (xs: (number | null)[]) => xs.map(num);
 function data(d: z.infer<typeof distribution>): LatencyData {
-  return 'buckets' in d ? { buckets: d.buckets as Bucket[] } : { samples: samplesOf(d.samples) };
+  return 'buckets' in d ? { buckets: d.buckets } : { samples: samplesOf(d.samples) };
 }
 
 /** The judgment of one look at level `alpha` (the observation's own `alpha` wins). */
@@ -152,6 +177,7 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
         quantile: o.quantile,
         maxIncrease: o.maxIncrease,
         alpha: level,
+        unit: o.unit ?? '',
       });
     }
     case 'conversion':

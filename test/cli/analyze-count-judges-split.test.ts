@@ -96,7 +96,8 @@ describe('analyze on a recorded 10% canary step, against the live gates on the s
       { requests: 27000, errors: 270, slow: 1350 },
       0.1,
     );
-    expect(replay.status).toBe(0);
+    // Both still waiting: no gate failed, and none has decided (exit code 4).
+    expect(replay.status).toBe(4);
     expect(Object.values(live).map((m) => m.verdict)).toEqual(['waiting', 'waiting']);
   });
 

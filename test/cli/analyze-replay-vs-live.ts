@@ -65,8 +65,11 @@ export interface ReplayedGate {
   gate: string;
   alpha: number;
   looks: {
+    /** The level the look was judged at (none for mann-whitney). */
+    alpha?: number;
     verdict: string;
-    evidence: NonNullable<Measurement['evidence']> & { sampleSize?: number };
+    /** With each arm's counts and the value the judge read (a latency look: its quantile). */
+    evidence: NonNullable<Measurement['evidence']> & { sampleSize?: number; canary?: { value?: number } };
     note: string;
   }[];
 }

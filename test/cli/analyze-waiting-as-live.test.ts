@@ -161,7 +161,8 @@ describe("analyze's text and summary of undecided gates", () => {
     writeFileSync(file, `${undecidedLog.map((l) => JSON.stringify(l)).join('\n')}\n`);
     const out: string[] = [];
     vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-    expect(await analyzeCommand([file])).toBe(0);
+    // Nothing failed, nothing decided: exit code 4.
+    expect(await analyzeCommand([file])).toBe(4);
     const text = out.join('\n');
     expect(text).toContain(`errors (ratio)\n  ${TIME}  waiting      effect 1 `);
     expect(text).toContain(`scores (drift)\n  ${TIME}  waiting `);

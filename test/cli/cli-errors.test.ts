@@ -195,20 +195,21 @@ describe('model-gate analyze', () => {
     const run = await cli(scratch, ['analyze', '--json', 'obs.jsonl', '--alpha=0.1']);
     expect(run.stderr).toBe('');
     expect(JSON.parse(run.stdout)).toMatchObject({ file: 'obs.jsonl', alpha: 0.1, gates: [{ alpha: 0.1 }] });
-    expect(run.code).toBe(0);
+    // The one gate is still waiting: exit code 4.
+    expect(run.code).toBe(4);
   });
 
-  it('says "file not found" or "is a directory", not an errno', async () => {
+  it('says "file not found" or "is a directory", not an errno, exit code 3', async () => {
     const missing = await cli(scratch, ['analyze', 'nope.jsonl']);
     expect(missing.stderr).toBe(
       'model-gate analyze: nope.jsonl: file not found; pass the path of an observation log (docs/observations.md)',
     );
-    expect(missing.code).toBe(1);
+    expect(missing.code).toBe(3);
     const directory = await cli(repo.dir, ['analyze', 'models']);
     expect(directory.stderr).toBe(
       'model-gate analyze: models: is a directory, expected a file; pass the path of an observation log (docs/observations.md)',
     );
-    expect(directory.code).toBe(1);
+    expect(directory.code).toBe(3);
   });
 });
 
