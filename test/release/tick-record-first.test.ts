@@ -48,7 +48,9 @@ describe("a tick's decision that GitHub refuses to record", () => {
     );
     await handlePullRequest(w.config, w.event(), w.ports, once);
     w.ctl.refuse = refuseDecisions;
-    expect((await tickUntilRefused(w, 5 * 60_000)).message).toBe('GitHub 502 Bad Gateway');
+    expect((await tickUntilRefused(w, 5 * 60_000)).message).toBe(
+      'fraud: this tick stopped driving its release: GitHub answered 502: GitHub 502 Bad Gateway; the next tick tries again',
+    );
     expect(await w.ledger.release('fraud')).toMatchObject({ status: 'analysing' });
     expect(w.target.state).toMatchObject({ canary: { version: 'v2', weight: 50 } });
 
