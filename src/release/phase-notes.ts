@@ -16,13 +16,24 @@ export const endedUndecided = (p: PhaseRecord): boolean => p.outcome === 'passed
  * read as a clean pass where must-have-data: false let a phase through undecided.
  */
 export function readyReason(to: string, phases: PhaseRecord[], count: number, idle: string): string {
+  return `${passedText(to, phases, count)}; ${idle} until the PR is merged`;
+}
+
+/**
+ * Why a release that passed after its PR merged (on-merge: analyze-then-promote) is ready: it keeps
+ * its last phase's traffic (`keeps`) until its promotion, which follows (tick.ts passedAll).
+ */
+export const mergedReadyReason = (to: string, phases: PhaseRecord[], count: number, keeps: string): string =>
+  `${passedText(to, phases, count)}; it keeps ${keeps} until it is promoted`;
+
+function passedText(to: string, phases: PhaseRecord[], count: number): string {
   const undecided = phases.filter(endedUndecided).map((p) => p.name);
   const passed = count === 1 ? 'its phase' : `all ${count} phases`;
   const without =
     undecided.length === 0
       ? ''
       : `${count === 1 ? '' : `, ${undecided.join(', ')}`} without conclusive data (must-have-data: false)`;
-  return `${to} passed ${passed}${without}; ${idle} until the PR is merged`;
+  return `${to} passed ${passed}${without}`;
 }
 
 const PLATFORM_FAILED = 'the serving platform failed: ';
@@ -33,10 +44,21 @@ export const platformFailure = (message: string) => `${PLATFORM_FAILED}${message
 /**
  * A failed release whose candidate no caller got an answer from: every phase it reached gave it
  * 0% of live traffic (a smoke test on green, a shadow run), and no traffic change that may have
- * half taken (a failed switch to green) ended it.
+ * half taken (a failed switch to green) ended it. Live traffic found off record has its own phase
+ * row, at the share found (tick.ts takenBackToPhase): such a candidate served callers.
  */
 export const neverServedCallers = (r: Release): boolean =>
   r.phases.length > 0 && r.phases.every((p) => p.weight === 0) && r.ending?.platformFailed !== true;
+
+/**
+ * The phase row of live traffic a run found that the record did not show (`found`: `100% of live
+ * traffic`), taken back to the running phase's (`back`) before it runs again.
+ */
+export const offRecordNote = (to: string, found: string, back: string, phase: string) =>
+  `${to} had ${found}, which the record did not show (a run lost after its traffic change, or a change by hand): taken back to ${back} before ${phase} runs again`;
+
+/** The running phase's row, closed where live traffic was found off record after it began. */
+export const OFF_RECORD_END = 'its end is not on record: live traffic was found after it (next row)';
 
 const SERVES_BY_ROLLBACK = ' now serves as stable: a rollback ';
 

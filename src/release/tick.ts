@@ -4,14 +4,20 @@ import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
-import { liveTrafficText, phasesOf, strategyOf } from '../strategies/strategy.js';
+import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
-import { rollbackNotTaken } from './finish.js';
+import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
-import { platformFailure, undecidedNote } from './phase-notes.js';
+import {
+  mergedReadyReason,
+  OFF_RECORD_END,
+  offRecordNote,
+  platformFailure,
+  undecidedNote,
+} from './phase-notes.js';
 import {
   NO_DATA_GRACE_MS,
   noConversionData,
@@ -65,8 +71,10 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   const { strategy } = ctx.config;
   const phase = phasesOf(strategy)[release.phase];
   if (phase?.smoke) {
+    const checked = await takenBackToPhase(release, phase, ctx);
+    if (checked.status !== 'analysing') return checked;
     const smoke = await runSmoke(phase.smoke, smokeUrl(ctx.config, phase.smoke, release.to));
-    const smoked = { ...release, updatedAt: now, phases: noteLast(release.phases, smoke.note) };
+    const smoked = { ...checked, updatedAt: now, phases: noteLast(checked.phases, smoke.note) };
     return smoke.passed
       ? passPhase(smoked, ctx)
       : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`, { smokeFailed: { note: smoke.note } });
@@ -150,6 +158,49 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
           .join(', ')
       : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
   return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
+}
+
+/**
+ * A phase without live traffic (a smoke test on green) does not take its record's word for it: a run
+ * lost after its switch to the next phase (green at 100%, the record still at the smoke test), or a
+ * change by hand, leaves the candidate serving callers unjudged. Found so, it is taken back to the
+ * phase's traffic before the phase runs again, and the history gets a row for the traffic found, at
+ * its share (the report must not say it never served callers), between the phase's row closed and a
+ * new one. Saved with the step's outcome, not recorded first: the release goes on analysing, and a
+ * run driving it takes a record changed since its read for another run's (watch.ts checkNotEnded).
+ */
+async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext): Promise<Release> {
+  const { from, to } = release;
+  const serving = await ctx.target.read({ stable: from, candidate: to });
+  if (!hasLiveTraffic(serving, to)) return release;
+  const now = ctx.clock.now();
+  const weight =
+    serving.stable.version === to ? 100 : serving.canary?.version === to ? serving.canary.weight : 0;
+  // Named for the configured phase whose traffic it is, where one is (bake on green).
+  const named = phasesOf(ctx.config.strategy).find((p) => sameTraffic(p.traffic(from, to), serving));
+  const found: PhaseRecord = {
+    name: named?.name ?? phase.name,
+    weight,
+    startedAt: now,
+    endedAt: now,
+    outcome: 'withdrawn',
+    note: offRecordNote(to, liveTrafficText(weight), liveTrafficText(phase.weight), phase.name),
+  };
+  const again: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };
+  const closed = closeLast(release.phases, now, 'withdrawn', OFF_RECORD_END);
+  const noted: Release = {
+    ...release,
+    phaseStartedAt: now,
+    updatedAt: now,
+    phases: [...closed, found, again],
+  };
+  try {
+    await reconcile(ctx.target, phase.traffic(from, to));
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return rollBack(noted, ctx, platformFailure(err.message), { platformFailed: true });
+  }
+  return noted;
 }
 
 type Looks = Map<GateState, Measurement | undefined>;
@@ -283,6 +334,7 @@ async function passPhase(release: Release, ctx: TickContext): Promise<Release> {
  */
 async function passedAll(release: Release, ctx: TickContext): Promise<Release> {
   const strategy = strategyOf(ctx.config.strategy);
+  if (release.mergedAt !== undefined && idleChanges(strategy, release)) return mergedReady(release, ctx);
   const ready: Release = {
     ...release,
     status: 'ready',
@@ -299,6 +351,27 @@ async function passedAll(release: Release, ctx: TickContext): Promise<Release> {
     // Its phases passed, as the history keeps saying: the change after them failed.
     return rollBack(release, ctx, platformFailure(err.message), { platformFailed: true });
   }
+  return ready;
+}
+
+/**
+ * Passed after its PR merged (on-merge: analyze-then-promote): promoted next, by the run that made it
+ * ready (the merge job, a schedule tick: merged-ready.ts promoteMergedReady), or by a later tick
+ * should that run be lost (promotionDue). It keeps its last phase's traffic meanwhile: idle first
+ * would switch every caller off it and back (a blue-green's green, minutes each on some platforms).
+ */
+async function mergedReady(release: Release, ctx: TickContext): Promise<Release> {
+  const phase = phasesOf(ctx.config.strategy)[release.phase];
+  const share = phase && phase.weight > 0 ? ` (${liveTrafficText(phase.weight)})` : '';
+  const keeps = phase ? `the traffic of ${phase.name}${share}` : "its last phase's traffic";
+  const count = phasesOf(ctx.config.strategy).length;
+  const ready: Release = {
+    ...release,
+    status: 'ready',
+    updatedAt: ctx.clock.now(),
+    reason: mergedReadyReason(release.to, release.phases, count, keeps),
+  };
+  await ctx.record?.(ready);
   return ready;
 }
 
