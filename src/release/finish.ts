@@ -6,6 +6,7 @@ import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
+import { checkSameTarget } from './deployed-target.js';
 import type { Ports } from './ports.js';
 import type { Ending, Release } from './types.js';
 
@@ -96,6 +97,8 @@ export async function endThenWithdraw(
   ledger: Ledger,
   announce: (release: Release) => Promise<void> | void = () => {},
 ): Promise<{ release: Release; refused?: TargetError }> {
+  // Deployed on another target than this run's: nothing is recorded, nothing withdrawn.
+  checkSameTarget(release, ctx.target);
   const { status, why, desired = withdrawTraffic(release.from) } = end;
   // The record says what serves when not `from`: a run whose traffic change lands late restores it.
   const serves = desired.stable.version;
@@ -247,6 +250,8 @@ export async function retryWithdrawal(
   const now = ctx.clock.now();
   const since = ledger && candidateServesSince(release, await ledger.history(release.model));
   if (since) return { release: servesOnRecord(release, since, now) };
+  // Deployed on another target than this run's: a try here would say it withdrew what it never saw.
+  checkSameTarget(release, ctx.target);
   try {
     const result = await withdrawIfLive(ctx.target, release.from, release.to, servesAfterEnd(release));
     // Another version serves now: not this release's platform state to settle.
@@ -345,6 +350,8 @@ export async function settleWithdrawal(
   ledger: Ledger,
   announce: (release: Release) => Promise<void> | void = () => {},
 ): Promise<{ release: Release; refused?: TargetError }> {
+  // Deployed on another target than this run's: nothing is recorded, nothing withdrawn.
+  checkSameTarget(release, ctx.target);
   const { serves, done, attempt } = change;
   const failed = release.ending?.withdrawFailed;
   const why = endWhy(release);

@@ -8,6 +8,7 @@ import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import { inFlight, type Release } from './types.js';
+import { checkPrModelsDeclared } from './undeclared-models.js';
 import { driveReleases } from './watch.js';
 
 /**
@@ -16,6 +17,8 @@ import { driveReleases } from './watch.js';
  * candidate replaces an old one: else the old candidate keeps the canary slot and the merge
  * promotes a version the merged head does not declare. The new head's `model-gate/<model>` status
  * passes, saying why; so does that of a head after it (passEndedRelease). A dry run says it would.
+ * A PR's candidate that may be live, of a model the config no longer names, fails the run first
+ * (undeclared-models.ts).
  */
 export async function withdrawNoLongerChanged(
   config: Config,
@@ -24,6 +27,7 @@ export async function withdrawNoLongerChanged(
   ports: Ports,
   opts: { dryRun: boolean; only?: string },
 ): Promise<RunResult> {
+  await checkPrModelsDeclared(config, event.number, ports.ledger);
   const result: RunResult = { releases: [], skipped: [] };
   for (const name of opts.only === undefined ? Object.keys(config.models) : [opts.only]) {
     const model = config.models[name];

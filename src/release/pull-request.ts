@@ -17,6 +17,7 @@ import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { inFlight, type Release } from './types.js';
+import { checkPrModelsDeclared } from './undeclared-models.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
@@ -567,13 +568,17 @@ async function retryPending(
   return releases.map((r) => retried.find((d) => d.model === r.model) ?? r);
 }
 
-/** The PR's recorded releases (of `only`, in a matrix job of one model). */
+/**
+ * The PR's recorded releases (of `only`, in a matrix job of one model). One in flight of a model the
+ * config no longer names fails the run: nothing would withdraw or promote it (undeclared-models.ts).
+ */
 async function releasesOfPr(
   config: Config,
   event: PullRequestEvent,
   ports: Ports,
   only: string | undefined,
 ): Promise<RunResult> {
+  await checkPrModelsDeclared(config, event.number, ports.ledger);
   const result: RunResult = { releases: [], skipped: [] };
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);

@@ -130,6 +130,12 @@ export interface Release {
   phases: PhaseRecord[];
   /** One sentence: why it failed, or what it is waiting for. */
   reason?: string;
+  /**
+   * The target its candidate was deployed on, as the target describes itself (its description,
+   * secrets masked): a run whose config names another acts on nothing of it (deployed-target.ts).
+   * Recorded with the step that deploys the candidate; releases stored before it have none.
+   */
+  target?: string;
   /** The GitHub deployment that holds the model's canary slot for this release, once claimed. */
   canaryDeployment?: number;
   /**

@@ -5,12 +5,14 @@ import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import type { ReadBack, Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
+import { checkSameTarget, deployingOn } from './deployed-target.js';
 import { hasLiveTraffic, retryWithdrawal } from './finish.js';
 import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import { restoreEnd } from './restore-end.js';
 import { tick } from './tick.js';
 import type { Release } from './types.js';
+import { checkDeclared } from './undeclared-models.js';
 import { RunLeases, slowestLookMs, withLease } from './watch-lease.js';
 import { WithdrawalRetries, withdrawalRetryMs } from './withdrawal-retries.js';
 
@@ -32,6 +34,13 @@ export async function driveReleases(
   ports: Ports,
   opts: WatchOptions,
 ): Promise<Release[]> {
+  // A candidate that may be live where this run's config cannot act on it (its model no longer
+  // named, or deployed on another target): the run fails before touching any release.
+  checkDeclared(config, releases);
+  for (const r of releases) {
+    const model = config.models[r.model];
+    if (model) checkSameTarget(r, ports.targetFor(model));
+  }
   const current = [...releases];
   // Releases another run ended, finished or drives now: this run leaves them as that run does.
   const givenUp = new Set<number>();
@@ -77,7 +86,9 @@ export async function driveReleases(
         giveUp(i, err);
         continue;
       }
-      current[i] = withLease(r, leases.renew(i, started, model.strategy.intervalMs));
+      // With the target its candidate is to be deployed on, recorded before it is.
+      const deploying = deployingOn(r, ports.targetFor(model));
+      current[i] = withLease(deploying, leases.renew(i, started, model.strategy.intervalMs));
       if (await saved(i, current[i])) taken = true;
     }
     if (taken) await ports.onProgress?.(current, { force: true });
@@ -149,7 +160,9 @@ export async function driveReleases(
           current[i] = r;
           return current;
         };
-        next = await tick(release, { ...ctx, record: recordDecision(own, ports, recorded) });
+        // The target the candidate is deployed on, recorded with the step that deploys it.
+        const deploying = deployingOn(release, ctx.target);
+        next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded) });
         // Looking took a while: another run may have moved the release on meanwhile (the ledger
         // reads its record again for a release this run has not saved yet, a schedule tick's). A
         // step that ended it did so by a checked traffic change and records what this run did: a

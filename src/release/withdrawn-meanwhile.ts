@@ -5,6 +5,7 @@ import { changedSince } from '../ledger/ledger.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
+import { checkSameTarget } from './deployed-target.js';
 import { announceEnd, ended, endThenWithdraw, hasLiveTraffic } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
@@ -26,6 +27,7 @@ const MAX_GRACE_MS = 60_000;
  * (endThenWithdraw: a refusal is recorded, the withdrawal pending). Any other release is returned
  * as it is. A release ended here after its PR merged (on-merge: analyze-then-promote) says on the
  * merged PR (`notify`, for a run that writes other PRs' comments) that its candidate was not promoted.
+ * One deployed on another target than the config's fails the run instead (deployed-target.ts).
  */
 export async function endIfWithdrawn(
   config: Config,
@@ -40,6 +42,8 @@ export async function endIfWithdrawn(
   if (!phase || sameTraffic(phase.traffic(release.from, release.to), withdrawTraffic(release.from)))
     return release;
   const ctx = contextFor(model, ports);
+  // Deployed on another target than this run's: its candidate's traffic there is not read here.
+  checkSameTarget(release, ctx.target);
   let serving: TrafficState;
   try {
     // The release's versions: its candidate may hold any share (a 75% step), and keeps its name.
