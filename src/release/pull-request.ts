@@ -5,6 +5,7 @@ import { utcMinute } from '../report/format.js';
 import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
+import { configChangeNotes, configFileOf } from './config-change-note.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promoteMerged } from './finish.js';
@@ -18,6 +19,7 @@ import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { inFlight, type Release } from './types.js';
 import { checkPrModelsDeclared } from './undeclared-models.js';
+import { unjudgedNote } from './unjudged-gates.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
@@ -34,6 +36,8 @@ export interface RunOptions extends WatchOptions {
   dryRun: boolean;
   /** Restrict the run to one model (a matrix job). */
   only?: string;
+  /** The config file's path as the action's `config` input gives it (the CLI: the default path). */
+  config?: string;
 }
 
 /**
@@ -218,6 +222,14 @@ async function prepare(
     }
     result.releases.push(release);
   }
+  // The PR's own config judges it: say what it changes of each changed model's release settings.
+  const models = changed.map((c) => c.model);
+  const refs = { base: event.baseSha, head: event.headSha };
+  const file = configFileOf(opts);
+  for (const note of await configChangeNotes(ports.reader, refs, models, file, ports.log, touched)) {
+    result.skipped.push(note);
+    ports.log.info(`${note.model}: ${note.why}`);
+  }
   return result;
 }
 
@@ -364,9 +376,25 @@ async function onMerged(
       continue;
     }
     const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;
+    // Promoted as it passed, but not in silence: the merge config may judge it by more gates.
+    const unjudged = unjudgedNote(ready, model, ports.clock.now());
+    if (unjudged) {
+      skipped.push({ model: model.name, why: unjudged, kind: 'note' });
+      ports.log.warn(`${model.name}: ${unjudged}`);
+    }
     // A refusal stays on record (the promotion pending, the merge job failing on it) and the
     // other models are still promoted.
     out.push(await promoteMerged(ready, ctx, ports, { summary, passed: 'passed its analysis' }));
+  }
+  // What the PR changed of its models' release configs, once (a head analysed again said it already).
+  const models = [...new Set(out.filter((r) => r.pr === event.number).map((r) => r.model))];
+  const refs = { base: event.baseSha, head: event.headSha };
+  const file = configFileOf(opts);
+  const touched = models.length > 0 && file ? await ports.touchedFiles?.(event.number) : undefined;
+  for (const note of await configChangeNotes(ports.reader, refs, models, file, ports.log, touched)) {
+    if (skipped.some((s) => s.model === note.model && s.why === note.why)) continue;
+    skipped.push(note);
+    ports.log.info(`${note.model}: ${note.why}`);
   }
   return { releases: out, skipped };
 }
