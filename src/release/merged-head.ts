@@ -1,5 +1,6 @@
 import type { ModelConfig } from '../config/types.js';
 import { declaredVersion, type FileReader } from '../version/changed-models.js';
+import { WORKING_TREE } from '../version/local-comparison.js';
 import type { PullRequestEvent } from './pull-request.js';
 import type { Release } from './types.js';
 
@@ -30,7 +31,9 @@ export async function mergedHeadVerdict(
   event: Pick<PullRequestEvent, 'baseSha' | 'headSha'>,
   reader: FileReader,
 ): Promise<MergedHeadVerdict> {
-  if (release.headSha === event.headSha) return { settle: 'keep' };
+  // The same commit declares what it declared when analysed; the working tree (the CLI's files on
+  // disk, one head name for every edit) may declare another version since: its file decides.
+  if (release.headSha === event.headSha && event.headSha !== WORKING_TREE) return { settle: 'keep' };
   // The merged head's own file decides: the event's base is not refreshed when the base branch
   // moves, so a base that already declares this version must not make it "no change".
   const declared = await declaredVersion(reader, event.headSha, model.source);
