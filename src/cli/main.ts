@@ -27,7 +27,7 @@ const USAGE = `usage: model-gate <command>
   plan [--config PATH] [--base REF] [--head REF] [--json]
                         the models a PR would release (from → to, strategy, phases) and their
                         Actions matrix; deploys nothing
-  run <release|merge|close|tick|rollback|promote|abort|status> [options]
+  run <release|reopen|merge|close|tick|rollback|promote|abort|status> [options]
                         the action's events on this machine, with a local ledger file (run --help)
   analyze <observations.jsonl> [--json] [--alpha A]
                         replay recorded observations through the judges, verdict by look

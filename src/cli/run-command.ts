@@ -4,7 +4,17 @@ import { InputError, VersionError } from '../core/errors.js';
 import { validateVersion } from '../version/validate-version.js';
 import { parseArgsProblem, usageError } from './usage.js';
 
-const EVENTS = ['release', 'merge', 'close', 'tick', 'rollback', 'promote', 'abort', 'status'] as const;
+const EVENTS = [
+  'release',
+  'reopen',
+  'merge',
+  'close',
+  'tick',
+  'rollback',
+  'promote',
+  'abort',
+  'status',
+] as const;
 export type RunEvent = (typeof EVENTS)[number];
 
 /** What the command line asks of `model-gate run`, checked. */
@@ -24,13 +34,16 @@ export interface RunOptions {
 const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
   the engine on one event, outside Actions, with a local ledger file instead of GitHub:
     release   a pull request from --head into --base is opened (analyse the changed models)
+    reopen    it is reopened (options as release): a head whose analysis was withdrawn before
+                it decided (an abort, a close, a Ctrl-C) is analysed again; a failed one is not
     merge     that pull request is merged (promote what passed)
     close     it is closed unmerged (withdraw the candidates)
     tick      a schedule tick (advance analyses by one pass, drift watches)
     rollback | promote | abort | status   the workflow_dispatch commands
   --config PATH       default .github/model-gate.yml at the repository's top
   --ledger PATH       default .model-gate/ledger.json at the repository's top
-  --base REF --head REF   as for model-gate plan (head: the working tree)
+                        (tick and the commands need a repository only for these defaults)
+  --base REF --head REF   release, reopen, merge, close: as for model-gate plan (head: the working tree)
   --pr N              the pull request's number in the ledger (default 1)
   --model NAME        limit to one model (commands: the model acted on)
   --to-version V      rollback: the version to return to
@@ -38,9 +51,14 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
                         (the tick event is always one pass)
   --max-wait DURATION default 30m
   --dry-run           plan and report, deploy nothing
+Ctrl-C (SIGINT) or SIGTERM during release, reopen, merge or close: the current step ends, then the
+  candidates this run left live are withdrawn and recorded as stopped (the post step of a cancelled
+  job does the same in Actions); during tick: the current step ends, the rest waits for the next
+  tick. A second one stops at once, naming the command that withdraws what may still be live.
 exit code: 0 when no release failed (status: always; a candidate still live is a
   warning), 1 when one did or the config, a ref or a version is refused, 2 on a usage error
-  (an unknown event or option, a missing or malformed --pr, --mode or --max-wait)`;
+  (an unknown event or option, a missing or malformed --pr, --mode or --max-wait), 130 (143)
+  when stopped by Ctrl-C (SIGTERM)`;
 
 /** `model-gate run`: the action's events on this machine, recorded in a ledger file. */
 export async function runCommand(argv: string[], cwd = process.cwd()): Promise<number> {

@@ -1,5 +1,7 @@
 import { join, relative } from 'node:path';
+import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
+import { InputError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
@@ -7,69 +9,218 @@ import { handleCommand } from '../release/commands.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
+import type { Release } from '../release/types.js';
 import { runDecision } from '../report/decision.js';
 import { renderTerminal } from '../report/terminal.js';
+import type { FileReader } from '../version/changed-models.js';
+import { repositoryTop } from '../version/git.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
 import { CLI_PATH_HINT, loadLocalConfig, localConfigPath } from './local-config.js';
 import type { RunEvent, RunOptions } from './run-command.js';
+import { type RunStop, signalExitCode, signalName, stopOnSignal, withdrawStopped } from './run-stop.js';
+
+/** The pull_request action each PR event of `model-gate run` plays. */
+const PR_ACTIONS = { release: 'opened', reopen: 'reopened', merge: 'closed', close: 'closed' } as const;
+type PrEvent = keyof typeof PR_ACTIONS;
+const isPrEvent = (event: RunEvent): event is PrEvent => Object.hasOwn(PR_ACTIONS, event);
+
+/** What a run has reported so far, for the words of a second stop signal: its releases by model. */
+interface Seen {
+  releases: Map<string, Release>;
+}
 
 /**
  * The work of `model-gate run` once its command line is valid: the event through the engine,
  * with the ledger in a file, and the report on stdout. Its own module, so that a usage error
- * or `--help` returns before any of this loads.
+ * or `--help` returns before any of this loads. A run that drives releases (a PR event, a tick)
+ * stops at a safe point on Ctrl-C or SIGTERM (run-stop.ts); a command is one quick change.
  */
 export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Promise<number> {
-  const where = await localComparison(cwd, { base: o.base, head: o.head });
-  const { config } = await loadLocalConfig(localConfigPath(cwd, where.root, o.config), {
-    pathHint: CLI_PATH_HINT,
-  });
-  const ledgerPath = o.ledger ?? join(where.root, '.model-gate', 'ledger.json');
+  const seen: Seen = { releases: new Map() };
+  const stop = isPrEvent(event) || event === 'tick' ? stopOnSignal(stopWords(event, o, seen)) : undefined;
+  try {
+    return await run(event, o, cwd, seen, stop);
+  } finally {
+    stop?.off();
+  }
+}
+
+async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop?: RunStop) {
+  const files = await localFiles(event, o, cwd);
+  const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT });
   const ports: Ports = {
-    ledger: fileLedger(ledgerPath),
-    reader: where.reader,
-    clock: systemClock,
+    ledger: fileLedger(files.ledger),
+    reader: files.reader,
+    clock: stop?.clock ?? systemClock,
     // What the engine says may quote a target's output or a platform's answer: secrets go first.
     log: { info: (m) => console.log(`  ${redact(m)}`), warn: (m) => console.log(`  ! ${redact(m)}`) },
     targetFor,
     metricsFor,
+    onProgress: (releases) => {
+      for (const r of releases) seen.releases.set(r.model, r);
+    },
   };
-  const opts = { mode: o.mode, maxWaitMs: o.maxWaitMs, dryRun: o.dryRun, only: o.model };
-  const pr = { number: o.pr, baseSha: where.base.sha, headSha: where.head.sha ?? WORKING_TREE };
-  let result: RunResult;
-  let defects: Error[] = [];
-  switch (event) {
-    case 'release':
-    case 'merge':
-    case 'close':
-      result = await handlePullRequest(
-        config,
-        { ...pr, action: event === 'release' ? 'opened' : 'closed', merged: event === 'merge' },
-        ports,
-        opts,
-      );
-      break;
-    case 'tick':
-      // One pass, as the action's tick: runCommand refuses --mode watch with it.
-      ({ defects, ...result } = await runSchedule(config, ports, { ...opts, mode: 'tick' }));
-      break;
-    default:
-      result = await handleCommand(
-        config,
-        event,
-        {
-          model: o.model,
-          toVersion: o.toVersion,
-          toVersionName: '--to-version',
-          dryRun: opts.dryRun,
-          trigger: 'model-gate run',
-        },
-        ports,
-      );
+  const ledgerLine = `ledger: ${relative(cwd, files.ledger)}`;
+  if (stop?.signal) {
+    // Stopped while reading the repository and the config: nothing was run.
+    console.error(`model-gate run: stopped by ${signalName(stop.signal)} before it ran ${event}`);
+    return signalExitCode(stop.signal);
   }
+  const work = runOn(event, o, config, ports, files);
+  const outcome = stop ? await Promise.race([work, stop.parked.then((signal) => ({ signal }))]) : await work;
+  if ('signal' in outcome) {
+    const { signal } = outcome;
+    if (!isPrEvent(event)) {
+      console.error(
+        `model-gate run: stopped by ${signalName(signal)} before the tick's pass ended: what it did not reach is left for the next model-gate run tick`,
+      );
+      return signalExitCode(signal);
+    }
+    const scope = { pr: o.pr, headSha: files.headSha, only: o.model };
+    const why = () => `stopped by ${signalName(signal)} mid-analysis`;
+    // Its own clock: the run's waits no longer end.
+    const releases = await withdrawStopped(config, scope, why, { ...ports, clock: systemClock });
+    stop?.off();
+    if (releases.length > 0)
+      console.log(redact(renderTerminal(config, { releases, skipped: [] }, Date.now())));
+    console.log(ledgerLine);
+    console.error(`model-gate run: ${redact(stoppedLine(event, o, signal, releases))}`);
+    return signalExitCode(signal);
+  }
+  const { result, defects } = outcome;
   console.log(redact(renderTerminal(config, result, Date.now())));
-  console.log(`ledger: ${relative(cwd, ledgerPath)}`);
+  console.log(ledgerLine);
   // A defect a tick met is reported once its report is out: the other models' lines are not lost.
   if (defects[0] !== undefined) throw defects[0];
+  // Asked to stop once its work was done: nothing left to stop, but the exit code says it was asked.
+  if (stop?.signal) return signalExitCode(stop.signal);
   // status judged nothing: a release it finds failed earlier (its rollback pending) fails it not.
   return event !== 'status' && runDecision(result) === 'failed' ? 1 : 0;
+}
+
+/** The event through the engine: its result, and the defects a tick met (reported after it). */
+async function runOn(
+  event: RunEvent,
+  o: RunOptions,
+  config: Config,
+  ports: Ports,
+  files: LocalFiles,
+): Promise<{ result: RunResult; defects: Error[] }> {
+  const opts = { mode: o.mode, maxWaitMs: o.maxWaitMs, dryRun: o.dryRun, only: o.model };
+  if (isPrEvent(event)) {
+    const pr = { number: o.pr, baseSha: files.baseSha, headSha: files.headSha };
+    const action = PR_ACTIONS[event];
+    const result = await handlePullRequest(config, { ...pr, action, merged: event === 'merge' }, ports, opts);
+    return { result, defects: [] };
+  }
+  if (event === 'tick') {
+    // One pass, as the action's tick: runCommand refuses --mode watch with it.
+    const { defects, ...result } = await runSchedule(config, ports, { ...opts, mode: 'tick' });
+    return { result, defects };
+  }
+  const result = await handleCommand(
+    config,
+    event,
+    {
+      model: o.model,
+      toVersion: o.toVersion,
+      toVersionName: '--to-version',
+      modelName: '--model',
+      dryRun: opts.dryRun,
+      trigger: 'model-gate run',
+    },
+    ports,
+  );
+  return { result, defects: [] };
+}
+
+/** Where a run reads its config and ledger, and, for a PR event, the versions it compares. */
+interface LocalFiles {
+  config: string;
+  ledger: string;
+  reader: FileReader;
+  /** A PR event's base and head (the working tree: WORKING_TREE); empty for the others. */
+  baseSha: string;
+  headSha: string;
+}
+
+/**
+ * A PR event compares its base with its head (localComparison: a git repository, a base branch).
+ * The others read no version file: they need a repository only for the default paths of the
+ * config and the ledger, at its top.
+ */
+async function localFiles(event: RunEvent, o: RunOptions, cwd: string): Promise<LocalFiles> {
+  const paths = (root: string | undefined) => ({
+    config: o.config ?? localConfigPath(cwd, root ?? cwd),
+    ledger: o.ledger ?? join(root ?? cwd, '.model-gate', 'ledger.json'),
+  });
+  if (isPrEvent(event)) {
+    const where = await localComparison(cwd, { base: o.base, head: o.head });
+    const head = where.head.sha ?? WORKING_TREE;
+    return { ...paths(where.root), reader: where.reader, baseSha: where.base.sha, headSha: head };
+  }
+  const root = o.config !== undefined && o.ledger !== undefined ? undefined : await repositoryTop(cwd);
+  if (root === undefined && (o.config === undefined || o.ledger === undefined)) {
+    const missing = [o.config === undefined && '--config PATH', o.ledger === undefined && '--ledger PATH'];
+    throw new InputError(
+      `${cwd} is not inside a git repository: run model-gate in a checkout of the repository, or pass ${missing.filter(Boolean).join(' and ')}`,
+    );
+  }
+  return { ...paths(root), reader: noVersionFiles(event), baseSha: '', headSha: '' };
+}
+
+/** The reader of a run that compares no versions: reading one is a bug, not a missing file. */
+const noVersionFiles = (event: RunEvent): FileReader => ({
+  read: (ref, path) =>
+    Promise.reject(new Error(`model-gate run ${event} read ${path} at ${ref}, which it never needs`)),
+});
+
+/** `model-gate run EVENT` with the options of this run that the next command needs too. */
+function runLine(event: string, o: RunOptions, extra: string[] = []): string {
+  const given = (flag: string, value: string | undefined) => (value === undefined ? [] : [flag, value]);
+  const words = [...extra, ...given('--config', o.config), ...given('--ledger', o.ledger)].map((w) =>
+    /^[\w./:=@+-]+$/.test(w) ? w : JSON.stringify(w),
+  );
+  return ['model-gate run', event, ...words].join(' ');
+}
+
+/** The lines said on a first stop signal and on a second one. */
+function stopWords(event: RunEvent, o: RunOptions, seen: Seen) {
+  const again = (signal: NodeJS.Signals) =>
+    `${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop at once`;
+  if (!isPrEvent(event))
+    return {
+      stopping: (signal: NodeJS.Signals) =>
+        `stopping on ${signalName(signal)}: the tick's current step ends first, and what it has not reached is left for the next tick; ${again(signal)}`,
+      again: (signal: NodeJS.Signals) =>
+        `stopped on ${signalName(signal)} mid-pass: ${runLine('status', o)} shows what serves, and the next ${runLine('tick', o)} resumes what this one left`,
+    };
+  return {
+    stopping: (signal: NodeJS.Signals) =>
+      `stopping on ${signalName(signal)}: the current step ends first, then this run's candidates are withdrawn; ${again(signal)}`,
+    again: (signal: NodeJS.Signals) => {
+      const models = [...seen.releases.values()].filter((r) => r.pr === o.pr).map((r) => r.model);
+      const known = o.model ? [o.model] : models;
+      const left = (model: string) =>
+        `${model === 'NAME' ? 'a candidate of this run' : `the candidate of ${model}`} may still get live traffic: ${runLine('abort', o, ['--model', model])} withdraws it`;
+      const what = (known.length > 0 ? known : ['NAME']).map(left).join('; ');
+      return `stopped on ${signalName(signal)} before this run's candidates were withdrawn: ${what} (${runLine('status', o)} shows what serves)`;
+    },
+  };
+}
+
+/** The last line of a run a stop signal ended: what it withdrew, and how to analyse again. */
+function stoppedLine(event: PrEvent, o: RunOptions, signal: NodeJS.Signals, releases: Release[]): string {
+  const stopped = `stopped by ${signalName(signal)}`;
+  if (releases.length === 0) return `${stopped}: this run left no candidate with live traffic`;
+  const lines = releases.map((r) =>
+    r.withdrawPending
+      ? `${r.model} ${r.to} may still get live traffic (${r.reason}): ${runLine('abort', o, ['--model', r.model])} tries again`
+      : `${r.model} ${r.to} ${r.status === 'aborted' ? 'withdrawn' : r.status}`,
+  );
+  // Withdrawn before a verdict: a reopened PR (a merged one's job run again) analyses it again.
+  const undecided = releases.some((r) => r.status === 'aborted' && !r.withdrawPending);
+  const reanalyse = event === 'merge' ? 'merge' : 'reopen';
+  const again = runLine(reanalyse, o, ['--pr', String(o.pr), ...(o.head ? ['--head', o.head] : [])]);
+  return `${stopped}: ${lines.join('; ')}${undecided ? `; to analyse again: ${again}` : ''}`;
 }

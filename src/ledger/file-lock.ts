@@ -39,11 +39,16 @@ function releaseAll() {
   held.clear();
 }
 
-/** Removes the locks, then lets the signal do what it would have done without this listener. */
+/**
+ * Removes the locks, then lets the signal do what it would have done without this listener. A
+ * process with a listener of its own (a `model-gate run` stopping its release, which writes the
+ * ledger as it withdraws) goes on: its locks stay until their writes end, or its exit removes them.
+ */
 function onStopSignal(signal: NodeJS.Signals) {
+  if (process.listenerCount(signal) > 1) return;
   releaseAll();
   watchSignals(false);
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  process.kill(process.pid, signal);
 }
 
 /** Listens to the stop signals only while a lock is held: no other time changes what they do. */

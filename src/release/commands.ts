@@ -19,6 +19,8 @@ export interface CommandInputs {
   toVersion?: string;
   /** How the caller sets `toVersion`, for a message that asks for it (default `to-version`, the action's input). */
   toVersionName?: string;
+  /** How the caller sets `model`, for a message that asks for it (default `the model input`, the action's). */
+  modelName?: string;
   dryRun: boolean;
   /**
    * What started the command, as the user knows it: `workflow_dispatch`, `schedule`, or
@@ -39,7 +41,7 @@ export async function handleCommand(
     throw new InputError(
       `command ${command} needs a ${command === 'release' ? 'pull_request' : 'schedule'} event`,
     );
-  const model = pickModel(config, inputs.model, command);
+  const model = pickModel(config, inputs.model, command, inputs.modelName);
   const ctx = contextFor(model, ports);
   const release = await ports.ledger.release(model.name);
   const by = `by ${inputs.trigger ?? `the ${command} command`}`;
@@ -409,11 +411,16 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
 }
 
 /** The model a command acts on: the one named, or the config's only model; else an error listing them. */
-export function pickModel(config: Config, name: string | undefined, command: string): ModelConfig {
+export function pickModel(
+  config: Config,
+  name: string | undefined,
+  command: string,
+  modelName = 'the model input',
+): ModelConfig {
   const names = Object.keys(config.models);
   if (!name) {
     if (names.length === 1) return config.models[names[0] as string] as ModelConfig;
-    throw new InputError(`command ${command}: set the model input to one of ${names.join(', ')}`);
+    throw new InputError(`command ${command}: set ${modelName} to one of ${names.join(', ')}`);
   }
   return modelNamed(config, name);
 }

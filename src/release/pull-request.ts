@@ -247,13 +247,20 @@ const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
 /** Why a run on a head whose release already ended does not analyse it again, and what would. */
 function endedNote(release: Release, headSha: string): string | undefined {
   const head = `this head (${headName(headSha)})`;
+  // The CLI's files on disk are one head whatever is edited: no push gives it a new one, a commit
+  // named with --head does; `model-gate run reopen` is its reopened PR.
+  const local = headSha === WORKING_TREE;
   if (release.status === 'failed')
-    return `${head} already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
+    return local
+      ? `${head} already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit`
+      : `${head} already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
   // Not withdrawn: its candidate serves, so there is nothing left to analyse.
   if (endedByRollbackToIt(release))
     return `${head} already ended: ${release.reason}; there is nothing left to analyse, and merging the PR changes nothing while ${release.to} serves`;
   if (release.status === 'aborted')
-    return `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
+    return local
+      ? `${head} already ended aborted: its candidate was withdrawn before the analysis decided; to analyse it again, run model-gate run reopen --pr ${release.pr ?? 1} (as a reopened PR does), or commit and run with --head HEAD`
+      : `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
   return undefined;
 }
 

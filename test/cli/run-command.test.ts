@@ -134,7 +134,7 @@ describe('model-gate run', () => {
   it('refuses a malformed --pr as a usage error: one line, exit code 2', async () => {
     const bad = await run('release', '--pr', 'two');
     expect(bad.stderr.trimEnd().split('\n')).toEqual([
-      'model-gate run: --pr: expected a pull request number, got "two" (usage: model-gate run <release|merge|close|tick|rollback|promote|abort|status> [options])',
+      'model-gate run: --pr: expected a pull request number, got "two" (usage: model-gate run <release|reopen|merge|close|tick|rollback|promote|abort|status> [options])',
     ]);
     expect(bad.code).toBe(2);
   });

@@ -7,7 +7,7 @@ import { GitRepo } from '../support/git-repo.js';
 // Bad input on the command line, as a user meets it: model-gate's own process in a real
 // repository, one line on stderr saying what to change. Nothing is deployed: the sandbox's
 // address answers nothing.
-const RUN = 'usage: model-gate run <release|merge|close|tick|rollback|promote|abort|status> [options]';
+const RUN = 'usage: model-gate run <release|reopen|merge|close|tick|rollback|promote|abort|status> [options]';
 const CONFIG = `version: 1
 models:
   fraud-detector:

@@ -14,7 +14,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const RUN = 'usage: model-gate run <release|merge|close|tick|rollback|promote|abort|status> [options]';
+const RUN = 'usage: model-gate run <release|reopen|merge|close|tick|rollback|promote|abort|status> [options]';
 
 describe('model-gate run tick --mode watch', () => {
   it('exits 2 saying a tick is always one pass and what to do instead', async () => {

@@ -14,7 +14,7 @@ beforeAll(async () => {
 
 const DEMO = 'usage: model-gate demo [--strategy canary|linear|blue-green|shadow|ab|rolling]';
 const ANALYZE = 'usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]';
-const RUN = 'usage: model-gate run <release|merge|close|tick|rollback|promote|abort|status> [options]';
+const RUN = 'usage: model-gate run <release|reopen|merge|close|tick|rollback|promote|abort|status> [options]';
 
 describe('usage errors', () => {
   it.each([
@@ -48,7 +48,7 @@ describe('usage errors', () => {
     [['run', 'status', '--bogus'], `model-gate run: unknown option --bogus (${RUN})`],
     [
       ['run', 'deploy'],
-      `model-gate run: expected one event of release, merge, close, tick, rollback, promote, abort, status, got "deploy" (${RUN})`,
+      `model-gate run: expected one event of release, reopen, merge, close, tick, rollback, promote, abort, status, got "deploy" (${RUN})`,
     ],
     [
       ['run', 'status', '--pr', 'x'],
