@@ -382,7 +382,7 @@ async function onMerged(
       out.push(await endRelease(ready, 'aborted', why, model, ports));
       continue;
     }
-    const summary = `passed ${passedPhases(model, release)} on ${headName(event.headSha)}`;
+    const summary = `passed ${passedPhases(model, release)} on ${headName(ready.headSha ?? event.headSha)}`;
     // Promoted as it passed, but not in silence: the merge config may judge it by more gates.
     const unjudged = unjudgedNote(ready, model, ports.clock.now());
     if (unjudged) {

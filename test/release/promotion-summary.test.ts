@@ -31,14 +31,19 @@ const THREE_STEPS = `{ type: canary, steps: [10, 25, 50], ${timing} }`;
 const BLUE_GREEN = `{ type: blue-green, bake-duration: 2m, ${timing} }`;
 
 /**
- * PR #3 analysed under `ran` to ready, its phase records then `edit`ed (as a config change mid-run
- * leaves them), and merged under `merged`: the promotion's summary.
+ * PR #3 analysed under `ran` to ready on head b, its phase records then `edit`ed (as a config
+ * change mid-run leaves them), and merged under `merged` on `mergedHead`: the promotion's summary.
  */
-async function summary(ran: string, merged: string, edit = (p: PhaseRecord[]) => p) {
+async function summary(ran: string, merged: string, edit = (p: PhaseRecord[]) => p, mergedHead = sha('b')) {
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-summary-')), 'ledger.json'));
   const ports = enginePorts({
     ledger,
-    files: { [sha('a')]: { 'fraud.yaml': 'version: v1\n' }, [sha('b')]: { 'fraud.yaml': 'version: v2\n' } },
+    files: {
+      [sha('a')]: { 'fraud.yaml': 'version: v1\n' },
+      [sha('b')]: { 'fraud.yaml': 'version: v2\n' },
+      // A later push that left the version alone (a README fix).
+      [sha('c')]: { 'fraud.yaml': 'version: v2\n' },
+    },
     clock: new FakeClock(),
     target: new MemoryTarget({ stable: { version: 'v1' } }),
   });
@@ -56,7 +61,7 @@ async function summary(ran: string, merged: string, edit = (p: PhaseRecord[]) =>
   if (ready) await ledger.saveRelease({ ...ready, phases: edit(ready.phases) });
   const done = await handlePullRequest(
     config(merged),
-    { ...pr, action: 'closed', merged: true },
+    { ...pr, headSha: mergedHead, action: 'closed', merged: true },
     ports,
     opts,
   );
@@ -86,6 +91,10 @@ describe('the summary of a promotion after a config change', () => {
 
   it('a canary merged under a canary config of another step count: still canary steps', async () => {
     expect(await summary(TWO_STEPS, THREE_STEPS)).toBe('passed 2 canary steps on bbbbbbb');
+  });
+
+  it('names the head that passed, not a later one the merge has that left the version alone', async () => {
+    expect(await summary(TWO_STEPS, TWO_STEPS, undefined, sha('c'))).toBe('passed 2 canary steps on bbbbbbb');
   });
 
   it('a blue-green merged under a canary config: phases', async () => {
