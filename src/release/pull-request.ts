@@ -465,7 +465,13 @@ async function settleEarlierHeads(
       continue;
     }
     const { head } = verdict;
-    const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}, ${mergedHeadDeclares(head, model)}`;
+    // The CLI's working tree is one head name whatever its files say: it was analysed when its file
+    // declared the candidate, and declares another version now.
+    const analysedOn =
+      release.headSha === WORKING_TREE && event.headSha === WORKING_TREE
+        ? `the working tree when it declared ${release.to}, not on the working tree as it is now`
+        : `${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}`;
+    const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${analysedOn}, ${mergedHeadDeclares(head, model)}`;
     const mode = `on-merge: ${model.onMerge}`;
     if (opts.dryRun) {
       settled.skipped.push({
