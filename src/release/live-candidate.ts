@@ -30,8 +30,9 @@ export function liveCandidate(state: TrafficState): LiveCandidate | undefined {
 }
 
 /**
- * Why `live` serves, in brackets: `(rolling, ready, awaiting merge of PR #7)`, from the release
- * holding the model's slot (`holder`), or that no release in flight put it there.
+ * Why `live` serves, in brackets: `(rolling, ready, awaiting merge of PR #7)`, `(blue-green, ready,
+ * PR #7 merged: its promotion is due)`, from the release holding the model's slot (`holder`), or
+ * that no release in flight put it there.
  */
 export function liveCandidateWhy(live: LiveCandidate, strategy: string, holder?: Release): string {
   if (holder?.to !== live.version)
@@ -39,6 +40,10 @@ export function liveCandidateWhy(live: LiveCandidate, strategy: string, holder?:
   const pr = holder.pr === undefined ? undefined : `PR #${holder.pr}`;
   switch (holder.status) {
     case 'ready':
+      // Merged (analyze-then-promote): it keeps its last phase's traffic until the run that made it
+      // ready, or a tick after it, promotes it; no merge is awaited.
+      if (holder.mergedAt !== undefined)
+        return `(${strategy}, ready, ${pr ? `${pr} merged` : 'merged'}: its promotion is due)`;
       return `(${strategy}, ready, awaiting ${pr ? `merge of ${pr}` : 'the promote command'})`;
     case 'analysing': {
       const phase = holder.phases.at(-1)?.name;

@@ -11,7 +11,12 @@ import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promoteMerged } from './finish.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
-import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
+import {
+  analysesAgainAfterMerge,
+  promoteMergedReady,
+  recordMerge,
+  stillAnalysingNote,
+} from './merged-ready.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
@@ -121,7 +126,20 @@ async function analyse(
   // Record the releases before deploying anything, so a job killed from here on is resumed (in
   // watch mode, driveReleases records them under the job's lease).
   if (opts.mode !== 'watch') await ports.onProgress?.(result.releases);
-  return { ...result, releases: await driveReleases(config, result.releases, ports, opts) };
+  const driven = await driveReleases(config, result.releases, ports, opts);
+  // A merged PR's release (on-merge: analyze-then-promote) resumed here (a re-run of the PR's
+  // earlier job, a label put on it) and made ready is promoted by this run, as the merge job or a
+  // tick would: left ready, it kept its last phase's traffic until a tick after the grace, or for
+  // good without a schedule workflow. Only those it drove, each unless another run changed its
+  // record since (the one it gave up to may be promoting it).
+  const wasAnalysing = (r: Release) =>
+    result.releases.some((f) => f.model === r.model && f.status === 'analysing');
+  const resumed = driven.filter(wasAnalysing);
+  const merged = await promoteMergedReady(config, [], ports, resumed);
+  const releases = driven.map((r) => merged.releases.find((m) => m.model === r.model) ?? r);
+  // Its own PR: a failure after the merge is said on this run's comment.
+  const failed = merged.notify.map(({ model, why }) => ({ model, why, kind: 'note' as const }));
+  return { ...result, releases, skipped: [...result.skipped, ...failed] };
 }
 
 async function prepare(
