@@ -151,8 +151,8 @@ export async function driveReleases(
       if (release.status !== 'analysing') continue;
       // What this run last recorded of the release: the decision a tick records before its traffic
       // change (a rollback, a pass) is this run's, not another run's end of it.
-      const own = { release };
-      let next: Release;
+      const own: Own = { release, unlooked: [] };
+      let next: Release | undefined;
       try {
         await checkNotEnded(release, ports.ledger);
         const ctx = guarded(contextFor(model, ports), own, ports.ledger);
@@ -163,12 +163,22 @@ export async function driveReleases(
         // The target the candidate is deployed on, recorded with the step that deploys it.
         const deploying = deployingOn(release, ctx.target);
         next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded) });
+        // A look after a traffic change that GitHub did not answer is made again, the tick over.
+        await lookAgainAtUnlooked(own, ports.ledger);
         // Looking took a while: another run may have moved the release on meanwhile (the ledger
         // reads its record again for a release this run has not saved yet, a schedule tick's). A
         // step that ended it did so by a checked traffic change and records what this run did: a
         // tick that saw the candidate withdrawn meanwhile and ended it must not have the last word.
         if (next.status === 'analysing') await checkNotEnded(release, ports.ledger);
       } catch (err) {
+        // A read after the tick's traffic change failed (GitHub not answering, even when tried
+        // again): the change landed all the same. Its step is recorded (the comment, the commit
+        // status) before the run fails on it: else they would say the step before, and the next run
+        // would judge that step again and take the step again. Without a lease: this run stops.
+        if (next && !(err instanceof EndedElsewhereError)) {
+          current[i] = withLease(next, undefined);
+          if (await saved(i, current[i])) await ports.onProgress?.(current, { force: true });
+        }
         giveUp(i, err);
         continue;
       }
@@ -229,14 +239,41 @@ export async function driveReleases(
  * changes take it for this run's; `recorded` puts it among the run's releases, which it reports.
  */
 const recordDecision =
-  (own: { release: Release }, ports: Ports, recorded: (release: Release) => Release[]) =>
+  (own: Own, ports: Ports, recorded: (release: Release) => Release[]) =>
   async (decided: Release): Promise<void> => {
+    await lookAgainAtUnlooked(own, ports.ledger);
     await checkNotEnded(own.release, ports.ledger, true);
     const release = withLease(decided, undefined);
     await ports.ledger.saveRelease(release);
     own.release = release;
     await ports.onProgress?.(recorded(release), { force: true });
   };
+
+/**
+ * What this run last recorded of a release it drives (`release`), and, for a tick, the traffic
+ * changes whose look after them GitHub did not answer (`unlooked`): made again before the next
+ * record or change, and once the tick is over (driveReleases).
+ */
+interface Own {
+  release: Release;
+  unlooked?: Unlooked[];
+}
+
+/** A change to `wrote` that gave `driven`'s candidate live traffic, not yet checked against another run's end. */
+interface Unlooked {
+  ctx: ReleaseContext;
+  wrote: TrafficState;
+  driven: Release;
+}
+
+/** The looks `own.unlooked` holds, made again (checkNotUndone), each dropped once made. */
+async function lookAgainAtUnlooked(own: Own, ledger: Ledger): Promise<void> {
+  const unlooked = own.unlooked ?? [];
+  for (let first = unlooked[0]; first; first = unlooked[0]) {
+    await checkNotUndone(first.ctx, first.wrote, first.driven, ledger);
+    unlooked.shift();
+  }
+}
 
 /**
  * Throws EndedElsewhereError when another run ended, finished, moved on or superseded `release`;
@@ -252,9 +289,10 @@ async function checkNotEnded(release: Release, ledger: Ledger, fresh = false): P
  * meanwhile: a rollback by workflow_dispatch while this job analyses must stay rolled back. The
  * check and the change are two calls: should another run end the release between them, this run's
  * change may land after that run's, so one giving the candidate traffic looks again after, and puts
- * back what serves by that run's record (`restoreEnd`) before giving the release up.
+ * back what serves by that run's record (`restoreEnd`) before giving the release up. That look,
+ * GitHub not answering it, is made again before the next record or change and once the tick is over.
  */
-function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger): ReleaseContext {
+function guarded(ctx: ReleaseContext, own: Own, ledger: Ledger): ReleaseContext {
   if (!ledger.endedElsewhere) return ctx;
   const { target } = ctx;
   // Everything but write is the target's own (its description, how it splits an A/B, its read).
@@ -262,13 +300,15 @@ function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger)
     write: {
       value: async (desired: TrafficState) => {
         const { release } = own;
+        // A change after one whose look GitHub did not answer: that look first, its end put back.
+        await lookAgainAtUnlooked(own, ledger);
         const theirs = await ledger.endedElsewhere?.(release, true);
         if (theirs) throw new EndedElsewhereError(theirs, release);
         const readBack = await target.write(desired);
         // Only a change that gives the candidate live traffic can undo another run's end; one that
         // withdraws it is this run's own end, which it records (driveReleases).
         if (!hasLiveTraffic(desired, release.to)) return readBack;
-        const lookAgain = () => checkNotUndone(ctx, desired, release, ledger);
+        const lookAgain = () => checkNotUndone(ctx, desired, release, ledger, own.unlooked);
         if (!readBack) {
           await lookAgain();
           return;
@@ -297,10 +337,25 @@ function guarded(ctx: ReleaseContext, own: { release: Release }, ledger: Ledger)
 /**
  * After this run's change to `wrote` gave `driven`'s candidate live traffic: throws
  * EndedElsewhereError when another run ended the release meanwhile, having put back what serves by
- * that run's record.
+ * that run's record. A read GitHub does not answer goes to `unanswered`, where given, not thrown:
+ * the change landed, so the tick goes on to the step it took, recorded even should the look fail
+ * again when made again (driveReleases).
  */
-async function checkNotUndone(ctx: ReleaseContext, wrote: TrafficState, driven: Release, ledger: Ledger) {
-  const late = await ledger.endedElsewhere?.(driven, true);
+async function checkNotUndone(
+  ctx: ReleaseContext,
+  wrote: TrafficState,
+  driven: Release,
+  ledger: Ledger,
+  unanswered?: Unlooked[],
+) {
+  let late: Release | undefined;
+  try {
+    late = await ledger.endedElsewhere?.(driven, true);
+  } catch (err) {
+    if (!unanswered) throw err;
+    unanswered.push({ ctx, wrote, driven });
+    return;
+  }
   if (!late) return;
   const gaveUp = new EndedElsewhereError(late, driven);
   try {
