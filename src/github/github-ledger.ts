@@ -259,6 +259,20 @@ export class GitHubLedger implements Ledger {
     return this.deployments.claimHeld(release, (creator) => this.identity.is(creator));
   }
 
+  /**
+   * PR `pr`'s releases holding a slot, as its comment says (read if not read yet); none given, those
+   * in every PR comment this run has read, at no request more: a tick reads the comment of each of
+   * its models' slot holders. Not listed: a PR whose comment no run under this config reads (one
+   * whose only release is of a model the config no longer names); listing every PR's claims would
+   * cost requests on every tick.
+   */
+  async slotHolders(pr?: number): Promise<Release[]> {
+    const maps = pr === undefined ? [...this.releases.values()] : [await this.releasesOf(pr)];
+    return maps
+      .flatMap((map) => [...map.values()])
+      .filter((r) => holdsSlot(r) && (pr === undefined || r.pr === pr));
+  }
+
   async release(model: string): Promise<Release | undefined> {
     if (this.opts.pr !== undefined) return (await this.releasesOf(this.opts.pr)).get(model);
     return this.canaryHolder(model);

@@ -184,6 +184,11 @@ export function fileLedger(path: string): Ledger {
     async reread(release) {
       return saw(release.model, (await load()).releases[release.model]);
     },
+    // Not taken as read (`seen`): listing them makes no run the driver of any.
+    async slotHolders(pr) {
+      const releases = Object.values((await load()).releases);
+      return releases.filter((r) => holdsSlot(r) && (pr === undefined || r.pr === pr));
+    },
   };
 }
 

@@ -117,6 +117,15 @@ export interface Ledger {
    * Absent where the record is the user's own (a local file): its word is taken.
    */
   claimHeld?(release: Release): Promise<boolean>;
+  /**
+   * Recorded releases holding their model's canary slot (so every one whose candidate may be live),
+   * whatever their model, one the config no longer names included: those of PR `pr`; or, none
+   * given, all the ledger can list without asking for more (a local file: every one; GitHub: those
+   * in the PR comments this run has read, which a tick reads for each model's slot holder). What a
+   * run checks for a candidate no run under its config would drive or withdraw
+   * (release/undeclared-models.ts). Absent where a ledger cannot list its releases.
+   */
+  slotHolders?(pr?: number): Promise<Release[]>;
 }
 
 /**

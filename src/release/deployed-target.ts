@@ -33,3 +33,20 @@ export function checkSameTarget(release: Release, target: Pick<Target, 'descript
     `${release.model}: ${candidate} was deployed on ${deployed}, but this run's config names ${named} as its target: model-gate leaves it alone, and ${release.to} may still get live traffic there. Withdraw it under a config that names ${deployed}: revert the target change, or run command: abort with such a config; then change the target`,
   ]);
 }
+
+/**
+ * Throws a ConfigError when `release`'s candidate was deployed (and analysed) on a target other
+ * than `target`, this run's, whatever its state: promoting it there would serve callers a version
+ * never analysed on that platform, and record a promotion of what its own target never served. The
+ * message names the model, both targets and how to promote it; the caller records nothing.
+ * A release recorded before targets were (none recorded) passes, as before.
+ */
+export function checkPromotionTarget(release: Release, target: Pick<Target, 'description'>): void {
+  const deployed = release.target;
+  const named = recordedName(target);
+  if (deployed === undefined || deployed === named) return;
+  const candidate = `${release.pr === undefined ? 'the' : `PR #${release.pr}'s`} candidate ${release.to}`;
+  throw new ConfigError([
+    `${release.model}: ${candidate} was analysed on ${deployed}, but this run's config names ${named} as its target: model-gate does not promote it there, and its record is left as it is. Promote it under a config that names ${deployed}: revert the target change and run this again (or run command: promote with such a config); then change the target`,
+  ]);
+}

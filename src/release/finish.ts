@@ -6,7 +6,7 @@ import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
-import { checkSameTarget } from './deployed-target.js';
+import { checkPromotionTarget, checkSameTarget } from './deployed-target.js';
 import type { Ports } from './ports.js';
 import type { Ending, Release } from './types.js';
 
@@ -24,6 +24,8 @@ export async function promote(
   ledger: Ledger,
   summary: string,
 ): Promise<Release> {
+  // Analysed on another target than this run's: not promoted there, nothing recorded.
+  checkPromotionTarget(release, ctx.target);
   await reconcile(ctx.target, strategyOf(ctx.config.strategy).promoted(release.from, release.to));
   // A change to idle pending on a ready record is moot once the candidate serves alone.
   const { idlePending: _, ...rest } = release;

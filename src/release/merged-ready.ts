@@ -1,4 +1,5 @@
 import type { Config } from '../config/types.js';
+import { ConfigError } from '../core/errors.js';
 import { changedSince, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { headName } from '../version/head-name.js';
 import { promoteMerged } from './finish.js';
@@ -91,16 +92,22 @@ const analysedAfterMerge = (release: Release): boolean =>
  * merged PR of each it found failed that it was not promoted. `again`: merged releases the tick
  * found ready (promotionDue), each tried once more, unless another run changed its record since.
  * A platform that refuses the promotion leaves the release ready, its reason saying why, and the
- * next tick tries again.
+ * next tick tries again. One analysed on another target than this config's is left as recorded, its
+ * ConfigError in `refused` for the run to fail on once the others are promoted.
  */
 export async function promoteMergedReady(
   config: Config,
   releases: Release[],
   ports: Ports,
   again: Release[] = [],
-): Promise<{ releases: Release[]; notify: NonNullable<RunResult['notify']> }> {
+): Promise<{
+  releases: Release[];
+  notify: NonNullable<RunResult['notify']>;
+  refused: { model: string; error: ConfigError }[];
+}> {
   const notify: NonNullable<RunResult['notify']> = [];
   const out: Release[] = [];
+  const refused: { model: string; error: ConfigError }[] = [];
   const tries = [...releases.map((r) => ({ r, found: false })), ...again.map((r) => ({ r, found: true }))];
   for (const { r: release, found } of tries) {
     const model = config.models[release.model];
@@ -132,7 +139,13 @@ export async function promoteMergedReady(
     // A refusal is on record, so that the merged PR's comment says the promotion is pending and why
     // (its release's line: a note beside it would say the same again).
     const passed = `passed its analysis${after ? ' after the merge' : ''}`;
-    out.push(await promoteMerged(release, contextFor(model, ports), ports, { summary, passed }));
+    try {
+      out.push(await promoteMerged(release, contextFor(model, ports), ports, { summary, passed }));
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      out.push(release);
+      refused.push({ model: model.name, error: err });
+    }
   }
-  return { releases: out, notify };
+  return { releases: out, notify, refused };
 }

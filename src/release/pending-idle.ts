@@ -5,6 +5,7 @@ import { liveTrafficText, type Strategy, strategyOf } from '../strategies/strate
 import { reconcile } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
+import { checkSameTarget } from './deployed-target.js';
 import { hasLiveTraffic } from './finish.js';
 import { readyReason } from './phase-notes.js';
 import { restoreEnd } from './restore-end.js';
@@ -80,7 +81,8 @@ export interface IdleOutcome {
  * Finish the change to idle of a ready release recorded before it (`idlePending`), and save the
  * release without the mark. A record another run changed since `release` was read (a promotion,
  * an end, a new push) stands: returned as it is, and a change of this run's that landed after it
- * is undone. A refused change leaves the release as it was, saying why (`refused`).
+ * is undone. A refused change leaves the release as it was, saying why (`refused`). One deployed
+ * on another target than `ctx`'s is left as it was too, and a ConfigError says so.
  */
 export async function finishIdle(
   release: Release,
@@ -88,6 +90,9 @@ export async function finishIdle(
   ledger: Ledger,
 ): Promise<IdleOutcome> {
   if (!idlePending(release)) return { release };
+  // Deployed on another target than this run's: its candidate's traffic there is not changed here,
+  // and no change to idle is recorded (deployed-target.ts).
+  checkSameTarget(release, ctx.target);
   const before = await ledger.endedElsewhere?.(release, true);
   if (before) return { release: before, theirs: true };
   const strategy = strategyOf(ctx.config.strategy);

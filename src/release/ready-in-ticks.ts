@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { candidateOf } from './dry-run.js';
 import { promotionDue } from './merged-ready.js';
+import { notDriven, stopsOneModel } from './not-driven.js';
 import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
@@ -15,6 +16,8 @@ export const settlesReady = (r: Release, now: number): boolean => idlePending(r)
  * idle a run recorded but did not confirm (pending-idle.ts), and returns in `again` those whose
  * merged PR's promotion is due once more (merged-ready.ts promotionDue), the others in `releases`.
  * A dry run says what it would do. A defect met in one is reported; its candidate is left as it is.
+ * So is one GitHub fails for, or deployed on another target than this config's: a line says why, the
+ * others are settled, and the error goes to `defects` for the run to fail on at the end.
  */
 export async function settleReady(
   config: Config,
@@ -57,7 +60,13 @@ export async function settleReady(
       } else if (release !== found) ports.log.info(`${model.name}: ${idleFinished(found.to)}`);
     } catch (err) {
       const defect = defectOf(err, defects);
-      if (!defect) throw err;
+      if (!defect) {
+        if (!stopsOneModel(err)) throw err;
+        const { line: why, error } = notDriven(model.name, err, ports.log);
+        out.skipped.push(why);
+        defects.push(error);
+        continue;
+      }
       const why = reportIt(
         `${stoppedOn(defect, `taking ${found.to} to idle`)}; ${found.to} is left as it is`,
       );

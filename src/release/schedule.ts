@@ -1,7 +1,5 @@
 import type { Config, ModelConfig } from '../config/types.js';
-import { ModelGateError } from '../core/errors.js';
-import { describeGitHubError } from '../core/github-error.js';
-import { redact } from '../core/redact.js';
+import { ConfigError } from '../core/errors.js';
 import { LedgerStateError } from '../ledger/ledger.js';
 import { checkPullRequest } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
@@ -9,12 +7,14 @@ import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
 import { wouldDrive } from './dry-run.js';
 import { promoteMergedReady } from './merged-ready.js';
+import { notDriven, stopsOneModel } from './not-driven.js';
 import type { Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
 import { settleReady, settlesReady } from './ready-in-ticks.js';
 import { retireBlue } from './retire-blue.js';
 import { stopOnDefect } from './schedule-defects.js';
 import { candidateMayBeLive, holdsSlot, type Release } from './types.js';
+import { undeclaredInTick } from './undeclared-models.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { leaseNote } from './watch-lease.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
@@ -28,6 +28,10 @@ import { endIfWithdrawn } from './withdrawn-meanwhile.js';
  * watch) is reported naming the model, the other models still have their tick, and the run fails
  * on it at the end. Only a release whose candidate may be live is ended for it, its candidate
  * withdrawn (stopOnDefect); a defect in retiring blue or in a drift watch changes no traffic.
+ * So does GitHub not answering for one model, or a config that no longer describes its candidate
+ * (deployed on another target: deployed-target.ts): that model is left as it is (not-driven.ts).
+ * A candidate that may be live, of a model the config no longer names, fails the run at the end
+ * too (undeclared-models.ts).
  */
 export async function handleSchedule(
   config: Config,
@@ -49,11 +53,7 @@ export interface ScheduleResult extends RunResult {
   defects: Error[];
 }
 
-/**
- * A model's pass of a tick stopped by a failure model-gate knows (GitHub not answering, say): the
- * other models are driven and what was driven is recorded, then the run fails on it.
- */
-export class NotDrivenError extends ModelGateError {}
+export { NotDrivenError } from './not-driven.js';
 
 /**
  * handleSchedule, returning the defects with the result instead of throwing the first: the action
@@ -71,6 +71,7 @@ export async function runSchedule(
   const defects: Error[] = [];
   const found = await readHolders(config, names, ports, opts, defects);
   const { analysing, stopped, skipped, held, watched, unread } = found;
+  const undeclared = await noteUndeclared(config, ports, skipped, defects);
   // A dry run changes no traffic and records nothing: it says what the tick would do.
   if (opts.dryRun)
     skipped.push(...analysing.map((r) => ({ model: r.model, why: wouldDrive(r), kind: 'dry-run' as const })));
@@ -90,6 +91,12 @@ export async function runSchedule(
     const sofar = [...stopped, ...ready.releases, ...passed];
     if (sofar.length > 0) await Promise.resolve(ports.onProgress?.(sofar)).catch(() => {});
     throw err;
+  }
+  // Analysed on another target than this config's: left ready, the run fails on it at the end.
+  for (const { model, error } of merged.refused) {
+    const { line } = notDriven(model, error, ports.log);
+    skipped.push(line);
+    defects.push(error);
   }
   const driven = merged.releases;
   const releases = [...stopped, ...ready.releases, ...driven];
@@ -111,11 +118,33 @@ export async function runSchedule(
     if (watched.has(model.name) || unread.has(model.name)) continue;
     await driftOf(model, ports, opts, result, defects, found.holders);
   }
-  if (analysing.length === 0 && watched.size === 0 && result.drift?.length === 0) {
+  if (analysing.length === 0 && watched.size === 0 && result.drift?.length === 0 && undeclared === 0) {
     result.skipped.push({ model: '*', why: 'no release is analysing', kind: 'note' });
   }
   // The run fails on a defect, so that it is seen and reported, once every model had its tick.
   return { ...result, defects };
+}
+
+/**
+ * A release whose candidate may be live, of a model this config no longer names (removed or
+ * renamed), as the ledger lists them (undeclared-models.ts): no run under this config drives or
+ * withdraws it. A line says so for each, the other models still have their tick, and the run fails
+ * on it at the end. Returns how many there are.
+ */
+async function noteUndeclared(
+  config: Config,
+  ports: Ports,
+  skipped: RunResult['skipped'],
+  defects: Error[],
+): Promise<number> {
+  const undeclared = await undeclaredInTick(config, ports.ledger);
+  for (const { model, why } of undeclared) {
+    ports.log.warn(`${model}: ${why}`);
+    skipped.push({ model, why, kind: 'note' });
+  }
+  if (undeclared.length > 0)
+    defects.push(new ConfigError(undeclared.map(({ model, why }) => `${model}: ${why}`)));
+  return undeclared.length;
 }
 
 /** What the tick found of each model's release before driving any. */
@@ -172,16 +201,24 @@ async function readHolders(
       holder = await ports.ledger.canaryHolder(name);
     } catch (err) {
       const defect = defectOf(err, defects);
-      if (!defect && !(err instanceof LedgerStateError)) throw err;
-      // One edited comment, or a defect reading one model's release, must not stop the other
-      // models' ticks, their withdrawals included. Nothing is known of this one's release, so it
-      // keeps the slot here: no blue retired; after a defect, no drift watched either.
+      const edited = err instanceof LedgerStateError;
+      if (!defect && !edited && !stopsOneModel(err)) throw err;
+      // One edited comment, GitHub not answering, or a defect reading one model's release, must not
+      // stop the other models' ticks, their withdrawals included. Nothing is known of this one's
+      // release, so it keeps the slot here: no blue retired; and no drift watched, unless it was
+      // read and does not parse (an edited comment).
       found.held.add(name);
       found.holders.set(name, undefined);
+      if (!edited) found.unread.add(name);
+      if (!defect && !edited) {
+        const { line, error } = notDriven(name, err, ports.log);
+        found.skipped.push(line);
+        defects.push(error);
+        continue;
+      }
       const why = defect
         ? reportIt(`${stoppedOn(defect, 'reading its release')}; this tick leaves ${name} as it is`)
         : (err as Error).message;
-      if (defect) found.unread.add(name);
       ports.log.warn(`${name}: ${why}`);
       found.skipped.push({ model: name, why, kind: 'note' });
       continue;
@@ -218,7 +255,15 @@ async function readHolders(
       found.analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports, notify));
     } catch (err) {
       const defect = defectOf(err, defects);
-      if (!defect) throw err;
+      if (!defect) {
+        // GitHub not answering (asking for its PR, reading its record again), or its candidate
+        // deployed on another target than this config's: left as it is, the others still ticked.
+        if (!stopsOneModel(err)) throw err;
+        const { line, error } = notDriven(name, err, ports.log);
+        found.skipped.push(line);
+        defects.push(error);
+        continue;
+      }
       // Its candidate may be live: ended and withdrawn, as a defect met driving it would (a ready
       // one is left as it is, saying so). A dry run changes nothing.
       if (!opts.dryRun) {
@@ -268,12 +313,9 @@ async function driveEach(
         releases.push(await stopOnDefect(config, release, defect, ports));
         continue;
       }
-      const why = redact(
-        `this tick stopped driving its release: ${describeGitHubError(err)}; the next tick tries again`,
-      );
-      ports.log.warn(`${release.model}: ${why}`);
-      met.skipped.push({ model: release.model, why, kind: 'note' });
-      defects.push(new NotDrivenError(`${release.model}: ${why}`));
+      const { line, error } = notDriven(release.model, err, ports.log);
+      met.skipped.push(line);
+      defects.push(error);
     }
   }
   return releases;

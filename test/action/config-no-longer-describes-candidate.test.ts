@@ -130,7 +130,8 @@ describe('a push that moves the model to another target while its candidate serv
     expect([opened.error, opened.outputs.decision]).toEqual([undefined, 'analysing']);
 
     const moved = await tick(config(a.url));
-    expect(moved.outputs.decision).toBe('error');
+    // The tick publishes its pass (nothing it could drive), then fails naming the model.
+    expect(moved.outputs.decision).toBe('skipped');
     expect(moved.error).toContain(`fraud-detector: PR #9's candidate v2 was deployed on ${described(b)}`);
     expect(moved.error).toContain(`this run's config names ${described(a)}`);
     expect(moved.log).not.toContain('withdrawn by hand');
