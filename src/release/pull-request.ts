@@ -163,6 +163,15 @@ async function prepare(
     const ctx = contextFor(model, ports);
     const found = await ports.ledger.release(model.name);
     const existing = found?.pr === event.number ? found : undefined;
+    // The PR merged at another head (a re-run of an earlier head's job): that head is not analysed
+    // again, which would supersede the merged release with one no merge ever promotes; the merged
+    // release, still in flight, is driven as it is.
+    if (existing?.mergedAt !== undefined && existing.headSha !== event.headSha) {
+      const why = `PR #${event.number} was merged at ${existing.headSha ? headName(existing.headSha) : 'another head'}, so this run of ${headName(event.headSha)} starts no analysis of it`;
+      result.skipped.push({ model: model.name, why, kind: 'note' });
+      if (inFlight(existing)) result.releases.push(existing);
+      continue;
+    }
     if (
       existing &&
       existing.headSha === event.headSha &&

@@ -61,6 +61,31 @@ describe.each(STORES)('releases kept %s', (_, inFile) => {
   );
 });
 
+describe.each(STORES)('merged at a later head, releases kept %s', (_, inFile) => {
+  beforeAll(() => world.useLedgerFile(inFile, 'model-gate-merged-rerun-old-head-'));
+
+  it("a re-run of the earlier head's job drives the merged release to its promotion, starting no analysis of its own", async () => {
+    const early = world.pullRequest('v2', 2);
+    expect((await prJob(early, 'tick')).releases[0]?.status).toBe('analysing');
+    // A README fix pushed, analysed again, and merged while that analysis runs.
+    const later = { ...world.pullRequest('v2', 3), action: 'synchronize' };
+    await prJob(later, 'tick');
+    const merge = await prJob({ ...later, action: 'closed', merged: true }, 'tick');
+    expect(merge.releases[0]).toMatchObject({
+      status: 'analysing',
+      headSha: sha(3),
+      mergedAt: expect.any(Number),
+    });
+
+    const rerun = await prJob(early, 'watch');
+    expect(rerun.releases[0]).toMatchObject({ to: 'v2', status: 'promoted', headSha: sha(3) });
+    expect(rerun.skipped.map((s) => s.why)).toContain(
+      `PR #${world.pr} was merged at ${sha(3).slice(0, 7)}, so this run of ${sha(2).slice(0, 7)} starts no analysis of it`,
+    );
+    expect(await world.serving()).toEqual({ stable: { version: 'v2' } });
+  });
+});
+
 describe('on a PR comment on GitHub', () => {
   beforeAll(() => world.useLedgerFile(false, 'model-gate-merged-rerun-'));
 
