@@ -140,8 +140,13 @@ export const releaseSchema = z.object({
   gates: z.array(gate),
   phases: z.array(phase),
   reason: z.string().optional(),
-  // Optional: releases stored before it have none. Only ever shown in messages, never acted on.
-  target: z.string().min(1).max(1000).optional(),
+  // Optional: releases stored before it have none. Compared and shown in messages, never acted on.
+  target: z
+    .object({
+      description: z.string().min(1).max(1000),
+      identity: z.record(z.string().regex(/^[a-z][a-z-]{0,39}$/), z.string().max(1000)),
+    })
+    .optional(),
   canaryDeployment: z.int().positive().optional(),
   withdrawPending: z.boolean().optional(),
   ending: ending.optional(),

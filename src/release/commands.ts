@@ -5,6 +5,7 @@ import type { TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
+import { endedWithoutWithdrawal, leftOnOtherTarget, onOtherTarget } from './deployed-target.js';
 import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promote, retryWithdrawal, settleWithdrawal } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
@@ -45,9 +46,18 @@ export async function handleCommand(
   const ctx = contextFor(model, ports);
   const release = await ports.ledger.release(model.name);
   const by = `by ${inputs.trigger ?? `the ${command} command`}`;
+  // A candidate recorded on a target this config does not name (the model moved, or its target is
+  // gone: a sandbox restarted on another port): neither a rollback nor an abort touches it there.
+  const elsewhere = release && holdsSlot(release) && onOtherTarget(release, ctx.target) ? release : undefined;
   switch (command) {
-    case 'rollback':
-      return rollback(model, inputs, ports, by, release);
+    case 'rollback': {
+      // The rollback acts on this run's target; the candidate elsewhere is left alone, saying so.
+      const result = await rollback(model, inputs, ports, by, elsewhere ? undefined : release);
+      if (!elsewhere) return result;
+      const why = leftOnOtherTarget(elsewhere, ctx.target);
+      ports.log.warn(`${model.name}: ${why}`);
+      return { ...result, skipped: [...result.skipped, { model: model.name, why, kind: 'note' }] };
+    }
     case 'promote': {
       if (release?.status !== 'ready') throw notReady(model.name, release);
       if (inputs.dryRun)
@@ -59,6 +69,7 @@ export async function handleCommand(
       return { releases: [promoted], skipped: [] };
     }
     case 'abort': {
+      if (elsewhere) return abortElsewhere(model, elsewhere, inputs, ports, by);
       if (release?.withdrawPending && !inFlight(release)) return abortPending(model, release, inputs, ports);
       if (!release || !inFlight(release)) {
         const why = 'no release in flight to abort';
@@ -91,6 +102,30 @@ function notReady(model: string, release?: Release): InputError {
   return new InputError(
     `promote ${model}: no release is ready (last: ${last}, its withdrawal pending: ${release.to} may still get live traffic); a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the abort command to withdraw it now, or the rollback command to serve another version instead`,
   );
+}
+
+/**
+ * Abort by hand a release recorded on a target this config does not name: its record is ended and
+ * neither platform touched (deployed-target.ts endedWithoutWithdrawal), the way out of a record whose
+ * target is gone (a sandbox restarted on another port). A dry run says it would.
+ */
+async function abortElsewhere(
+  model: ModelConfig,
+  release: Release,
+  inputs: CommandInputs,
+  ports: Ports,
+  by: string,
+): Promise<RunResult> {
+  const target = ports.targetFor(model);
+  const ended = endedWithoutWithdrawal(release, target, by, ports.clock.now());
+  if (inputs.dryRun) {
+    const why = `would end the record of ${candidateOf(release)} without touching either platform: ${ended.reason}`;
+    return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
+  }
+  await ports.ledger.saveRelease(ended);
+  await announceEnd(ports)(ended);
+  ports.log.warn(`${model.name}: ${ended.reason}`);
+  return { releases: [ended], skipped: [] };
 }
 
 /**

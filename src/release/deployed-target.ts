@@ -1,36 +1,93 @@
 import { ConfigError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import type { Target } from '../targets/target.js';
+import type { Target, TargetIdentity } from '../targets/target.js';
 import { candidateMayBeLive, type Release } from './types.js';
 
-// A release records the target its candidate was deployed on (Release.target). A run whose config
-// names another target (the model moved: a new URL, endpoint or cluster) would withdraw, judge or
-// end it there, where it never was, and record a withdrawal that did not happen while the
-// candidate keeps its traffic on the old one. It acts on nothing of it instead, and fails saying so.
+// A release records the target its candidate was deployed on (Release.target): its identity, what
+// addresses the platform (Target.identity: a cluster context, an account, a URL), and its
+// description for messages. A run whose config names another target (the model moved: a new URL,
+// endpoint, cluster or account) would withdraw, judge or end it there, where it never was, and
+// record a withdrawal that did not happen while the candidate keeps its traffic on the old one. It
+// acts on nothing of it instead, and fails saying so, naming the way out: the config that names the
+// old target, or an abort by hand under this one, which ends the record and touches neither
+// platform (endedWithoutWithdrawal). Only identities are compared: descriptions are masked and leave
+// fields out, identities hold no secret and every addressing field.
 
-/** A target as a release records it: its description, secrets masked (the record goes to a PR comment). */
-const recordedName = (target: Pick<Target, 'description'>): string => redact(target.description);
+/** A target as a release records it. */
+type Recorded = NonNullable<Release['target']>;
+type Named = Pick<Target, 'description' | 'identity'>;
+
+/** `target` as a release records it: its description masked (the record goes to a PR comment). */
+function recordOf(target: Named): Recorded {
+  return { description: redact(target.description), identity: identityOf(target) };
+}
+
+/** A target's identity; a test double without one is known by its description. */
+const identityOf = (target: Named): TargetIdentity => target.identity ?? { description: target.description };
+
+/** The identity as one text, its fields in a set order: two identities are the same when these are. */
+const canonical = (identity: TargetIdentity): string =>
+  JSON.stringify(Object.entries(identity).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 
 /** `release` with the target its candidate is to be deployed on, where it is not deployed yet. */
-export function deployingOn(release: Release, target: Pick<Target, 'description'>): Release {
+export function deployingOn(release: Release, target: Named): Release {
   if (release.status !== 'analysing' || release.phase >= 0 || release.target !== undefined) return release;
-  return { ...release, target: recordedName(target) };
+  return { ...release, target: recordOf(target) };
 }
+
+/**
+ * Whether `release` was recorded on a target other than `target`, this run's. A release recorded
+ * before targets were (none recorded) is on this run's, as before.
+ */
+export function onOtherTarget(release: Release, target: Named): boolean {
+  const deployed = release.target;
+  return deployed !== undefined && canonical(deployed.identity) !== canonical(identityOf(target));
+}
+
+/**
+ * The recorded target and this run's as messages name them: their descriptions, each followed by
+ * the identity fields that tell them apart where the descriptions are the same (`with context prod-eu`;
+ * a digest for a URL's query or a command's arguments, whose text may hold a secret).
+ */
+export function targetNames(deployed: Recorded, target: Named): { deployed: string; named: string } {
+  const named = recordOf(target);
+  if (deployed.description !== named.description)
+    return { deployed: deployed.description, named: named.description };
+  const keys = [...new Set([...Object.keys(deployed.identity), ...Object.keys(named.identity)])];
+  const differ = keys.filter((k) => deployed.identity[k] !== named.identity[k]);
+  const fields = (identity: TargetIdentity) =>
+    differ.map((k) => (identity[k] === undefined ? `no ${k}` : `${k} ${identity[k]}`)).join(', ');
+  return {
+    deployed: `${deployed.description} with ${fields(deployed.identity)}`,
+    named: `${named.description} with ${fields(named.identity)}`,
+  };
+}
+
+/** `PR #8's candidate v2`, or `the candidate v2` without a PR. */
+const candidateOf = (release: Release) =>
+  `${release.pr === undefined ? 'the' : `PR #${release.pr}'s`} candidate ${release.to}`;
+
+/**
+ * The way out for a candidate recorded on `deployed`, which this run's config does not name:
+ * withdraw it under a config naming that target; where that target is gone (a sandbox restarted on
+ * another port, a cluster torn down), an abort by hand under this config ends the record alone.
+ */
+const wayOut = (release: Release, deployed: string) =>
+  `Withdraw it under a config that names ${deployed}: revert the target change, or run command: abort with such a config; then change the target. If ${deployed} is gone or no longer serves ${release.to}, run command: abort (model-gate run abort) for ${release.model} under this config: it ends the record without touching either platform`;
 
 /**
  * Throws a ConfigError when `release`'s candidate may still get live traffic (analysing, its
  * withdrawal pending, its change to idle pending) on a target other than `target`, this run's,
- * naming the model, both targets and how to withdraw it. A release recorded before targets were
- * (none recorded) passes, as before.
+ * naming the model, both targets and the ways out. A release recorded before targets were (none
+ * recorded) passes, as before.
  */
-export function checkSameTarget(release: Release, target: Pick<Target, 'description'>): void {
+export function checkSameTarget(release: Release, target: Named): void {
   const deployed = release.target;
   if (deployed === undefined || !(candidateMayBeLive(release) || release.idlePending)) return;
-  const named = recordedName(target);
-  if (deployed === named) return;
-  const candidate = `${release.pr === undefined ? 'the' : `PR #${release.pr}'s`} candidate ${release.to}`;
+  if (!onOtherTarget(release, target)) return;
+  const names = targetNames(deployed, target);
   throw new ConfigError([
-    `${release.model}: ${candidate} was deployed on ${deployed}, but this run's config names ${named} as its target: model-gate leaves it alone, and ${release.to} may still get live traffic there. Withdraw it under a config that names ${deployed}: revert the target change, or run command: abort with such a config; then change the target`,
+    `${release.model}: ${candidateOf(release)} was deployed on ${names.deployed}, but this run's config names ${names.named} as its target: model-gate leaves it alone, and ${release.to} may still get live traffic there. ${wayOut(release, names.deployed)}`,
   ]);
 }
 
@@ -41,12 +98,40 @@ export function checkSameTarget(release: Release, target: Pick<Target, 'descript
  * message names the model, both targets and how to promote it; the caller records nothing.
  * A release recorded before targets were (none recorded) passes, as before.
  */
-export function checkPromotionTarget(release: Release, target: Pick<Target, 'description'>): void {
+export function checkPromotionTarget(release: Release, target: Named): void {
   const deployed = release.target;
-  const named = recordedName(target);
-  if (deployed === undefined || deployed === named) return;
-  const candidate = `${release.pr === undefined ? 'the' : `PR #${release.pr}'s`} candidate ${release.to}`;
+  if (deployed === undefined || !onOtherTarget(release, target)) return;
+  const names = targetNames(deployed, target);
   throw new ConfigError([
-    `${release.model}: ${candidate} was analysed on ${deployed}, but this run's config names ${named} as its target: model-gate does not promote it there, and its record is left as it is. Promote it under a config that names ${deployed}: revert the target change and run this again (or run command: promote with such a config); then change the target`,
+    `${release.model}: ${candidateOf(release)} was analysed on ${names.deployed}, but this run's config names ${names.named} as its target: model-gate does not promote it there, and its record is left as it is. Promote it under a config that names ${names.deployed}: revert the target change and run this again (or run command: promote with such a config); then change the target. If ${names.deployed} is gone, run command: abort for ${release.model} under this config: it ends the record without touching either platform`,
   ]);
+}
+
+/**
+ * An abort by hand (command: abort, `model-gate run abort`) of `release`, recorded on a target
+ * other than `target`, this run's: the record is ended (aborted) and neither platform touched:
+ * this config cannot reach the old target (a sandbox restarted on another port: each call there
+ * fails), and the new one never had the candidate. The reason says so plainly, and that the
+ * candidate may still serve there; its phases stay as recorded (none is said withdrawn), and no
+ * withdrawal is pending, so no later run tries one where the candidate never was.
+ */
+export function endedWithoutWithdrawal(release: Release, target: Named, by: string, now: number): Release {
+  const deployed = release.target ? targetNames(release.target, target).deployed : 'another target';
+  const { withdrawPending: _, idlePending: __, ...rest } = release;
+  return {
+    ...rest,
+    status: 'aborted',
+    updatedAt: now,
+    reason: `aborted ${by}: ${release.to} was deployed on ${deployed}, which this config does not name: its record is ended; nothing was withdrawn there — if ${deployed} still serves ${release.to}, withdraw it there`,
+  };
+}
+
+/**
+ * A rollback's line on `candidate`, recorded on a target other than `target`, which the rollback
+ * (on this run's target) left alone: where it is, and how to end it.
+ */
+export function leftOnOtherTarget(candidate: Release, target: Named): string {
+  const deployed = candidate.target ? targetNames(candidate.target, target).deployed : 'another target';
+  const state = candidate.withdrawPending ? `${candidate.status}, its withdrawal pending` : candidate.status;
+  return `${candidateOf(candidate)} (${state}) was deployed on ${deployed}, which this config does not name: the rollback left it alone, and ${candidate.to} may still get live traffic there. Withdraw it under a config that names ${deployed} (command: abort with such a config), or, if ${deployed} is gone, run command: abort for ${candidate.model} under this config: it ends the record without touching either platform`;
 }

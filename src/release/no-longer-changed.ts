@@ -4,11 +4,12 @@ import { type ChangedModel, unchangedVersion } from '../version/changed-models.j
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import { announceEnd, endThenWithdraw } from './finish.js';
+import type { LeftAlone } from './left-alone.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import { inFlight, type Release } from './types.js';
-import { checkPrModelsDeclared } from './undeclared-models.js';
+import { undeclaredOfPr } from './undeclared-models.js';
 import { driveReleases } from './watch.js';
 
 /**
@@ -17,62 +18,86 @@ import { driveReleases } from './watch.js';
  * candidate replaces an old one: else the old candidate keeps the canary slot and the merge
  * promotes a version the merged head does not declare. The new head's `model-gate/<model>` status
  * passes, saying why; so does that of a head after it (passEndedRelease). A dry run says it would.
- * A PR's candidate that may be live, of a model the config no longer names, fails the run first
- * (undeclared-models.ts).
+ * A PR's candidate that may be live, of a model the config no longer names (undeclared-models.ts),
+ * or deployed on another target than the config's (deployed-target.ts), is left alone and kept in
+ * `leftAlone`, for the run to fail on once it acted on the other models; without it, the first
+ * such model fails the run at once.
  */
 export async function withdrawNoLongerChanged(
   config: Config,
   event: PullRequestEvent,
   changed: ChangedModel[],
   ports: Ports,
-  opts: { dryRun: boolean; only?: string },
+  opts: { dryRun: boolean; only?: string; leftAlone?: LeftAlone },
 ): Promise<RunResult> {
-  await checkPrModelsDeclared(config, event.number, ports.ledger);
+  const keep = (err: unknown) => {
+    if (!opts.leftAlone) throw err;
+    opts.leftAlone.keep(err);
+  };
+  for (const err of await undeclaredOfPr(config, event.number, ports.ledger, opts.only)) keep(err);
   const result: RunResult = { releases: [], skipped: [] };
   for (const name of opts.only === undefined ? Object.keys(config.models) : [opts.only]) {
     const model = config.models[name];
     if (!model || changed.some((c) => c.model === name)) continue;
     const release = await ports.ledger.release(name);
     if (release?.pr !== event.number) continue;
-    if (!inFlight(release)) {
-      if (opts.dryRun) continue;
-      // Its withdrawal pending (refused, or a run lost before the platform confirmed it): a re-run
-      // tries it again, as its report says, before the head's status says how it ended. (Another
-      // run's newer release, met instead, is that run's to drive.)
-      const [settled = release] = release.withdrawPending
-        ? await driveReleases(config, [release], ports, { mode: 'tick', maxWaitMs: 0 })
-        : [];
-      if (settled !== release && sameRelease(settled, release)) result.releases.push(settled);
-      await passEndedRelease(model, settled, event, ports);
-      continue;
+    try {
+      await withdrawOne(config, model, release, event, ports, opts, result);
+    } catch (err) {
+      keep(err);
     }
-    const unchanged = await unchangedVersion(ports.reader, event.baseSha, event.headSha, model.source);
-    // The files say it does change (a list of touched files older than the head): not this run's call.
-    if (!unchanged) continue;
-    const at = event.headSha === WORKING_TREE ? 'the working tree' : `head ${headName(event.headSha)}`;
-    const why =
-      'absent' in unchanged
-        ? `the PR no longer declares ${name}'s version: ${at} has no ${model.source.file}`
-        : `the PR no longer changes ${name}'s version: ${at} declares ${unchanged.same}, as the base does`;
-    if (opts.dryRun) {
-      result.skipped.push({ model: name, why: `would withdraw ${release.to}: ${why}`, kind: 'dry-run' });
-      continue;
-    }
-    // The end recorded first (endThenWithdraw): a run driving the release gives it no traffic again.
-    const end = { status: 'superseded' as const, why: `${why}; ${release.to} withdrawn` };
-    const ctx = contextFor(model, ports);
-    const { release: withdrawn } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
-    ports.log.info(`${name}: ${withdrawn.reason}`);
-    // The old head's status does not count for this one: a required `model-gate/<model>` waits on it.
-    if (event.headSha !== WORKING_TREE)
-      await ports.passNoLongerChanged?.(
-        name,
-        event.headSha,
-        `${noLonger(name, unchanged)}: ${candidate(withdrawn, 'withdrawn')}`,
-      );
-    result.releases.push(withdrawn);
   }
   return result;
+}
+
+/** withdrawNoLongerChanged of `model`, whose release of the PR is `release`: what it did goes to `result`. */
+async function withdrawOne(
+  config: Config,
+  model: ModelConfig,
+  release: Release,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: { dryRun: boolean },
+  result: RunResult,
+): Promise<void> {
+  const { name } = model;
+  if (!inFlight(release)) {
+    if (opts.dryRun) return;
+    // Its withdrawal pending (refused, or a run lost before the platform confirmed it): a re-run
+    // tries it again, as its report says, before the head's status says how it ended. (Another
+    // run's newer release, met instead, is that run's to drive.)
+    const [settled = release] = release.withdrawPending
+      ? await driveReleases(config, [release], ports, { mode: 'tick', maxWaitMs: 0 })
+      : [];
+    if (settled !== release && sameRelease(settled, release)) result.releases.push(settled);
+    await passEndedRelease(model, settled, event, ports);
+    return;
+  }
+  const unchanged = await unchangedVersion(ports.reader, event.baseSha, event.headSha, model.source);
+  // The files say it does change (a list of touched files older than the head): not this run's call.
+  if (!unchanged) return;
+  const at = event.headSha === WORKING_TREE ? 'the working tree' : `head ${headName(event.headSha)}`;
+  const why =
+    'absent' in unchanged
+      ? `the PR no longer declares ${name}'s version: ${at} has no ${model.source.file}`
+      : `the PR no longer changes ${name}'s version: ${at} declares ${unchanged.same}, as the base does`;
+  if (opts.dryRun) {
+    result.skipped.push({ model: name, why: `would withdraw ${release.to}: ${why}`, kind: 'dry-run' });
+    return;
+  }
+  // The end recorded first (endThenWithdraw): a run driving the release gives it no traffic again.
+  const end = { status: 'superseded' as const, why: `${why}; ${release.to} withdrawn` };
+  const ctx = contextFor(model, ports);
+  const { release: withdrawn } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
+  ports.log.info(`${name}: ${withdrawn.reason}`);
+  // The old head's status does not count for this one: a required `model-gate/<model>` waits on it.
+  if (event.headSha !== WORKING_TREE)
+    await ports.passNoLongerChanged?.(
+      name,
+      event.headSha,
+      `${noLonger(name, unchanged)}: ${candidate(withdrawn, 'withdrawn')}`,
+    );
+  result.releases.push(withdrawn);
 }
 
 /**

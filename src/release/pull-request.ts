@@ -9,6 +9,7 @@ import { configChangeNotes, configFileOf } from './config-change-note.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promoteMerged } from './finish.js';
+import { LeftAlone, LeftAloneError } from './left-alone.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import {
@@ -23,7 +24,7 @@ import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { inFlight, type Release } from './types.js';
-import { checkPrModelsDeclared } from './undeclared-models.js';
+import { undeclaredOfPr } from './undeclared-models.js';
 import { unjudgedNote } from './unjudged-gates.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
@@ -43,6 +44,11 @@ export interface RunOptions extends WatchOptions {
   only?: string;
   /** The config file's path as the action's `config` input gives it (the CLI: the default path). */
   config?: string;
+  /**
+   * The models this run's config cannot act on (deployed on another target, no longer named), kept
+   * for the run to fail on once it acted on the others: set by handlePullRequest.
+   */
+  leftAlone?: LeftAlone;
 }
 
 /**
@@ -106,11 +112,16 @@ export async function handlePullRequest(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
+  // A model whose candidate this config cannot act on stops no other model: the run acts on each
+  // it can, then fails naming those it left alone (left-alone.ts).
+  const leftAlone = new LeftAlone();
+  const run = { ...opts, leftAlone };
   const result = await (event.action !== 'closed'
-    ? analyse(config, event, ports, opts)
+    ? analyse(config, event, ports, run)
     : event.merged
-      ? onMerged(config, event, ports, opts)
-      : onClosed(config, event, ports, opts));
+      ? onMerged(config, event, ports, run)
+      : onClosed(config, event, ports, run));
+  await leftAlone.fail(opts.dryRun ? [] : result.releases, ports);
   return opts.dryRun ? dryRunResult(config, event, result) : result;
 }
 
@@ -126,7 +137,7 @@ async function analyse(
   // Record the releases before deploying anything, so a job killed from here on is resumed (in
   // watch mode, driveReleases records them under the job's lease).
   if (opts.mode !== 'watch') await ports.onProgress?.(result.releases);
-  const driven = await driveReleases(config, result.releases, ports, opts);
+  const driven = await driveOrLeave(config, result.releases, ports, opts);
   // A merged PR's release (on-merge: analyze-then-promote) resumed here (a re-run of the PR's
   // earlier job, a label put on it) and made ready is promoted by this run, as the merge job or a
   // tick would: left ready, it kept its last phase's traffic until a tick after the grace, or for
@@ -328,7 +339,7 @@ async function onMerged(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const recorded = await releasesOfPr(config, event, ports, opts.only);
+  const recorded = await releasesOfPr(config, event, ports, opts);
   const { skipped } = recorded;
   const retried = await retryPending(config, recorded.releases, ports, opts);
   const settled = await settleEarlierHeads(config, event, retried, ports, opts);
@@ -342,7 +353,7 @@ async function onMerged(
   if (analyseFirst.length > 0 && !opts.dryRun) {
     // The merge is on record before any look: whichever run finishes the analysis promotes it.
     const merged = await recordMerge(analyseFirst, ports.ledger, ports.clock.now());
-    const driven = await driveReleases(config, merged, ports, opts);
+    const driven = await driveOrLeave(config, merged, ports, opts);
     releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
   }
   for (const release of releases) {
@@ -351,7 +362,7 @@ async function onMerged(
     if (opts.dryRun || release.status === 'analysing') {
       if (release.status === 'analysing' && !opts.dryRun && model.onMerge === 'require-pass') {
         const why = `merged before the analysis passed; ${release.to} was not promoted (on-merge: require-pass)`;
-        out.push(await endRelease(release, 'aborted', why, model, ports));
+        out.push(await orLeftAlone(release, opts, () => endRelease(release, 'aborted', why, model, ports)));
         continue;
       }
       out.push(release);
@@ -417,8 +428,9 @@ async function onMerged(
       ports.log.warn(`${model.name}: ${unjudged}`);
     }
     // A refusal stays on record (the promotion pending, the merge job failing on it) and the
-    // other models are still promoted.
-    out.push(await promoteMerged(ready, ctx, ports, { summary, passed: 'passed its analysis' }));
+    // other models are still promoted; so does one analysed on another target (left alone).
+    const words = { summary, passed: 'passed its analysis' };
+    out.push(await orLeftAlone(ready, opts, () => promoteMerged(ready, ctx, ports, words)));
   }
   // What the PR changed of its models' release configs, once (a head analysed again said it already).
   const models = [...new Set(out.filter((r) => r.pr === event.number).map((r) => r.model))];
@@ -509,14 +521,12 @@ async function settleEarlierHeads(
       continue;
     }
     const then = nextStep(head, model, release);
-    const stopped = await endRelease(
-      release,
-      'aborted',
-      `${why}; ${release.to} was not promoted (${mode})${then}`,
-      model,
-      ports,
+    const unpromoted = `${why}; ${release.to} was not promoted (${mode})${then}`;
+    // Deployed on another target: left alone (its error kept), reported as it is.
+    const stopped = await orLeftAlone(release, opts, () =>
+      endRelease(release, 'aborted', unpromoted, model, ports),
     );
-    ports.log.info(`${model.name}: ${stopped.reason}`);
+    if (stopped !== release) ports.log.info(`${model.name}: ${stopped.reason}`);
     settled.ended.push(stopped);
   }
   return settled;
@@ -585,10 +595,11 @@ async function onClosed(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
-  const recorded = await releasesOfPr(config, event, ports, opts.only);
+  const recorded = await releasesOfPr(config, event, ports, opts);
   const { skipped } = recorded;
   const releases = await retryPending(config, recorded.releases, ports, opts);
   const out: Release[] = [];
+  // Each on its own: one deployed on another target is left alone, the others still withdrawn.
   for (const release of releases) {
     if (opts.dryRun || !inFlight(release)) {
       out.push(release);
@@ -596,9 +607,47 @@ async function onClosed(
     }
     const model = config.models[release.model] as ModelConfig;
     const why = `the PR was closed without merging; ${release.to} withdrawn`;
-    out.push(await endRelease(release, 'aborted', why, model, ports));
+    out.push(await orLeftAlone(release, opts, () => endRelease(release, 'aborted', why, model, ports)));
   }
   return { releases: out, skipped };
+}
+
+/**
+ * `act` on `release`. Where this run's config cannot act on it (a ConfigError: deployed on another
+ * target), `release` as it is, the error kept in `opts.leftAlone` for the run to fail on once it
+ * acted on the other models; without one, the error is thrown.
+ */
+async function orLeftAlone(
+  release: Release,
+  opts: Pick<RunOptions, 'leftAlone'>,
+  act: () => Promise<Release>,
+): Promise<Release> {
+  try {
+    return await act();
+  } catch (err) {
+    if (!opts.leftAlone) throw err;
+    opts.leftAlone.keep(err);
+    return release;
+  }
+}
+
+/**
+ * driveReleases, where one this run's config cannot act on leaves the others driven (LeftAloneError):
+ * they are returned as driven, the error kept in `opts.leftAlone`; without one, it is thrown.
+ */
+async function driveOrLeave(
+  config: Config,
+  releases: Release[],
+  ports: Ports,
+  opts: RunOptions,
+): Promise<Release[]> {
+  try {
+    return await driveReleases(config, releases, ports, opts);
+  } catch (err) {
+    if (!(err instanceof LeftAloneError) || !opts.leftAlone) throw err;
+    opts.leftAlone.keep(err);
+    return err.releases;
+  }
 }
 
 /**
@@ -632,21 +681,26 @@ async function retryPending(
 ): Promise<Release[]> {
   const pending = releases.filter((r) => r.withdrawPending);
   if (pending.length === 0 || opts.dryRun) return releases;
-  const retried = await driveReleases(config, pending, ports, { ...opts, mode: 'tick' });
+  const retried = await driveOrLeave(config, pending, ports, { ...opts, mode: 'tick' });
   return releases.map((r) => retried.find((d) => d.model === r.model) ?? r);
 }
 
 /**
  * The PR's recorded releases (of `only`, in a matrix job of one model). One in flight of a model the
- * config no longer names fails the run: nothing would withdraw or promote it (undeclared-models.ts).
+ * config no longer names fails the run once it acted on the others: nothing would withdraw or
+ * promote it (undeclared-models.ts); a matrix job checks its own model only.
  */
 async function releasesOfPr(
   config: Config,
   event: PullRequestEvent,
   ports: Ports,
-  only: string | undefined,
+  opts: Pick<RunOptions, 'only' | 'leftAlone'>,
 ): Promise<RunResult> {
-  await checkPrModelsDeclared(config, event.number, ports.ledger);
+  const { only } = opts;
+  for (const err of await undeclaredOfPr(config, event.number, ports.ledger, only)) {
+    if (!opts.leftAlone) throw err;
+    opts.leftAlone.keep(err);
+  }
   const result: RunResult = { releases: [], skipped: [] };
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);

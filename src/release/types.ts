@@ -131,11 +131,13 @@ export interface Release {
   /** One sentence: why it failed, or what it is waiting for. */
   reason?: string;
   /**
-   * The target its candidate was deployed on, as the target describes itself (its description,
-   * secrets masked): a run whose config names another acts on nothing of it (deployed-target.ts).
-   * Recorded with the step that deploys the candidate; releases stored before it have none.
+   * The target its candidate was deployed on: its `identity` (Target.identity: the type and every
+   * config field that addresses the platform, no secret), which runs compare, and its `description`
+   * (secrets masked), which messages name. A run whose config names another target acts on nothing
+   * of it, but an abort by hand, which ends its record alone (deployed-target.ts). Recorded with the
+   * step that deploys the candidate; releases stored before it have none.
    */
-  target?: string;
+  target?: { description: string; identity: Readonly<Record<string, string>> };
   /** The GitHub deployment that holds the model's canary slot for this release, once claimed. */
   canaryDeployment?: number;
   /**

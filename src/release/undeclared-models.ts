@@ -5,20 +5,29 @@ import { candidateMayBeLive, type Release } from './types.js';
 
 // A model removed from the config (or renamed) while its candidate may be live: no run under that
 // config drives or withdraws it, and the candidate would keep its traffic for ever while each run
-// said nothing of it. A run that meets one fails saying so instead: a PR's run for its own releases,
-// a schedule tick for every release its ledger lists (Ledger.slotHolders; a ledger that lists none
-// is not checked). A ready candidate has no live traffic: the GitHub ledger warns of its undeclared
-// model, and the run goes on.
+// said nothing of it. A run that meets one fails saying so instead, once it acted on its other
+// models: a PR's run for its own releases, a schedule tick for every release its ledger lists
+// (Ledger.slotHolders; a ledger that lists none is not checked). A ready candidate has no live
+// traffic: the GitHub ledger warns of its undeclared model, and the run goes on.
 
 /** Whether `release`'s candidate may get live traffic a run must act on (a change to idle pending included). */
 const mayBeLive = (release: Release): boolean => candidateMayBeLive(release) || release.idlePending === true;
 
 /**
- * Throws a ConfigError when PR `pr` has a release whose candidate may be live (analysing, its
- * withdrawal or change to idle pending) of a model `config` does not name, one line per model.
+ * A ConfigError for each model `config` does not name of which PR `pr` has a release whose candidate
+ * may be live (analysing, its withdrawal or change to idle pending), for the run to fail on once it
+ * acted on the PR's other models. A matrix job (`only`: one model of the config) checks its own
+ * model alone: another job's model is none of its business.
  */
-export async function checkPrModelsDeclared(config: Config, pr: number, ledger: Ledger): Promise<void> {
-  checkDeclared(config, (await ledger.slotHolders?.(pr)) ?? []);
+export async function undeclaredOfPr(
+  config: Config,
+  pr: number,
+  ledger: Ledger,
+  only?: string,
+): Promise<ConfigError[]> {
+  if (only !== undefined) return [];
+  const found = undeclared(config, (await ledger.slotHolders?.(pr)) ?? []);
+  return found.map((r) => new ConfigError([`${r.model}: ${undeclaredWhy(r)}`]));
 }
 
 /**

@@ -1,12 +1,13 @@
 import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
-import { TargetError } from '../core/errors.js';
+import { ConfigError, TargetError } from '../core/errors.js';
 import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import type { ReadBack, Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { checkSameTarget, deployingOn } from './deployed-target.js';
 import { hasLiveTraffic, retryWithdrawal } from './finish.js';
+import { LeftAloneError } from './left-alone.js';
 import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { contextFor, type Ports } from './ports.js';
 import { restoreEnd } from './restore-end.js';
@@ -26,7 +27,8 @@ export interface WatchOptions {
  * Drive the analysing releases forward, saving each new state before anything else
  * happens, so a killed job resumes where it stopped. A release still analysing when
  * the time budget ends, or whose next look would come after it, is left as it is, resumable
- * by the next run.
+ * by the next run. One this run's config cannot act on is left as it is too, and the run fails on
+ * it once it drove the others (LeftAloneError, with every release as it left them).
  */
 export async function driveReleases(
   config: Config,
@@ -35,12 +37,35 @@ export async function driveReleases(
   opts: WatchOptions,
 ): Promise<Release[]> {
   // A candidate that may be live where this run's config cannot act on it (its model no longer
-  // named, or deployed on another target): the run fails before touching any release.
-  checkDeclared(config, releases);
-  for (const r of releases) {
-    const model = config.models[r.model];
-    if (model) checkSameTarget(r, ports.targetFor(model));
-  }
+  // named, or deployed on another target) is left as it is; the others are driven, written where
+  // other runs read them, and then the run fails naming it (LeftAloneError).
+  const problems: string[] = [];
+  const drivable = releases.filter((r) => {
+    try {
+      checkDeclared(config, [r]);
+      const model = config.models[r.model];
+      if (model) checkSameTarget(r, ports.targetFor(model));
+      return true;
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems.push(...err.problems);
+      return false;
+    }
+  });
+  if (problems.length === 0) return driveChecked(config, releases, ports, opts);
+  const driven = drivable.length > 0 ? await driveChecked(config, drivable, ports, opts) : [];
+  const all = releases.map((r) => driven[drivable.indexOf(r)] ?? r);
+  if (drivable.length > 0) await ports.onProgress?.(all, { force: true });
+  throw new LeftAloneError(problems, all);
+}
+
+/** driveReleases, over releases this run's config can act on. */
+async function driveChecked(
+  config: Config,
+  releases: Release[],
+  ports: Ports,
+  opts: WatchOptions,
+): Promise<Release[]> {
   const current = [...releases];
   // Releases another run ended, finished or drives now: this run leaves them as that run does.
   const givenUp = new Set<number>();

@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
   callCli,
@@ -106,6 +107,12 @@ export function azuremlTarget(
   clock: Clock = systemClock,
 ): Target & RemovesIdleVersions {
   const description = `Azure ML endpoint ${config.endpoint} (workspace ${config.workspace})`;
+  const identity = identityOf('azureml', {
+    endpoint: config.endpoint,
+    workspace: config.workspace,
+    'resource-group': config.resourceGroup,
+    subscription: config.subscription,
+  });
   const names = platformNames(config.deployment, modelName, DEPLOYMENT_NAME);
   const scope = [
     '--name',
@@ -206,6 +213,7 @@ export function azuremlTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('azureml').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {

@@ -7,6 +7,7 @@ import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, callLimit, changesWithin, outOfTime } from './change-deadline.js';
 import { commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { COMMAND_VALUES, type CommandValue } from './command-values.js';
+import { argumentsIdentity, identityOf } from './identity.js';
 import { parseCliJson, waitUntilSettled } from './platform-cli.js';
 import type { KnownVersions, Target } from './target.js';
 
@@ -70,6 +71,12 @@ export function commandTarget(
 ): Target {
   const [program] = config.apply;
   const description = `command target ${program} for ${modelName}`;
+  // Both commands' programs, and their arguments as a digest: one may hold a secret (see above).
+  const identity = identityOf('command', {
+    apply: program,
+    read: config.read[0],
+    arguments: argumentsIdentity(config.apply, config.read),
+  });
 
   /**
    * Runs a command (`label` in messages) within its `timeout`, cut to the time `change` has left
@@ -133,6 +140,7 @@ export function commandTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('command').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
   };

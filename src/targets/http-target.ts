@@ -18,6 +18,7 @@ import {
   outOfTime,
 } from './change-deadline.js';
 import { TargetBusyError } from './errors.js';
+import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
 // The REST contract of docs/http-target.openapi.yaml, which the user's own serving layer
@@ -154,6 +155,8 @@ export function httpTarget(
   // would drop them without a word.
   const { url: plainUrl, headers } = withUrlCredentials(config.url, config.headers);
   const description = `serving layer at ${safeUrl(endpoint(plainUrl, ''))}`;
+  // Headers (tokens, tenants) are no part of it: a rotated token is the same service.
+  const identity = identityOf('http', urlIdentity(config.url));
   const planned = model ? plannedWeights(model) : [];
   let capabilities: HttpCapabilities | undefined;
 
@@ -383,6 +386,7 @@ export function httpTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('http').sticky,
     capabilities: () => fetchCapabilities(),
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, (_known, change) => served(change)),

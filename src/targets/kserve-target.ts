@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
 import {
@@ -130,6 +131,7 @@ export function kserveTarget(
 ): Target {
   const name = config.name ?? modelName;
   const description = `KServe InferenceService ${name} (namespace ${config.namespace})`;
+  const identity = identityOf('kserve', { namespace: config.namespace, name, context: config.context });
   const scope = kubectlScope(config);
   const cli: PlatformCli = { program: 'kubectl', description, classify };
   const template = config.storageUri.split('{{model}}').join(modelName);
@@ -353,6 +355,7 @@ export function kserveTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('kserve').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, async (_known, change) =>
       observe(await get(change), change),

@@ -7,6 +7,7 @@ import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin, withoutGrace } from './change-deadline.js';
 import { TargetBusyError } from './errors.js';
+import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
   callCli,
@@ -127,6 +128,12 @@ export function sagemakerTarget(
   clock: Clock = systemClock,
 ): Target & RemovesIdleVersions {
   const description = `SageMaker endpoint ${config.endpoint}${config.region ? ` (${config.region})` : ''}`;
+  // The profile picks the account (and, unset, the region): another one may be another endpoint.
+  const identity = identityOf('sagemaker', {
+    endpoint: config.endpoint,
+    region: config.region,
+    profile: config.profile,
+  });
   const names = platformNames(config.variant, modelName, VARIANT_NAME);
   const scope = [
     ...(config.region ? ['--region', config.region] : []),
@@ -502,6 +509,7 @@ export function sagemakerTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('sagemaker').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeWithin, async (known, change) =>
       trafficOf(await describe(change), known),

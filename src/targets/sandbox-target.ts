@@ -5,6 +5,7 @@ import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
 const trafficSchema = z.object({
@@ -36,6 +37,7 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
 
   return {
     description,
+    identity: identityOf('sandbox', { ...urlIdentity(config.url), model }),
     stickySplit: targetCapabilities('sandbox').sticky,
     read: () => call('GET'),
     write: async (desired) => {

@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
@@ -80,6 +81,11 @@ export function seldonTarget(
 ): Target {
   const name = config.experiment ?? modelName;
   const description = `Seldon Experiment ${name} (namespace ${config.namespace})`;
+  const identity = identityOf('seldon', {
+    namespace: config.namespace,
+    experiment: name,
+    context: config.context,
+  });
   const names = platformNames(config.modelName, modelName, KUBERNETES_NAME);
   const scope = kubectlScope(config);
   const cli: PlatformCli = { program: 'kubectl', description, classify };
@@ -176,6 +182,7 @@ export function seldonTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('seldon').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
   };

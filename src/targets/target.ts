@@ -40,6 +40,14 @@ export interface Target {
   /** For messages: `sandbox fraud-detector at http://127.0.0.1:8080`. */
   readonly description: string;
   /**
+   * Which platform a traffic change lands on: the target's `type` and every config field that
+   * addresses it (a kubeconfig context, an account, a URL and its query), built from the config
+   * alone (identity.ts): never a credential, header, timeout or secret, so a rotated token or a
+   * longer settle-timeout is the same platform, and runs registering other secrets agree. A release
+   * records it (deployed-target.ts). Absent (a test double): its description stands for it.
+   */
+  readonly identity?: TargetIdentity;
+  /**
    * How it splits an A/B, from its capabilities; absent: `key` (the read-back must show the
    * sticky key).
    */
@@ -60,6 +68,9 @@ export interface Target {
   // biome-ignore lint/suspicious/noConfusingVoidType: most targets' write returns nothing at all
   write(desired: TrafficState): Promise<ReadBack | void>;
 }
+
+/** Field name to value, `type` first: `{ type: 'kserve', namespace: 'ml', name: 'fraud', context: 'prod-eu' }`. */
+export type TargetIdentity = Readonly<Record<string, string>>;
 
 /** A read of what serves, made right after a change and within that change's deadline. */
 export type ReadBack = (known: KnownVersions) => Promise<TrafficState>;

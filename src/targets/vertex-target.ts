@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
 import type { RemovesIdleVersions } from './retire-idle.js';
@@ -48,6 +49,11 @@ export function vertexTarget(
   clock: Clock = systemClock,
 ): Target & RemovesIdleVersions {
   const description = `Vertex AI endpoint ${config.endpoint} (${config.region})`;
+  const identity = identityOf('vertex', {
+    endpoint: config.endpoint,
+    region: config.region,
+    project: config.project,
+  });
   const names = platformNames(config.deployedModel, modelName, DISPLAY_NAME);
   const scope = [
     `--region=${config.region}`,
@@ -135,6 +141,7 @@ export function vertexTarget(
 
   return {
     description,
+    identity,
     stickySplit: targetCapabilities('vertex').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {
