@@ -1,4 +1,4 @@
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
@@ -110,7 +110,12 @@ async function runOn(
   if (isPrEvent(event)) {
     const pr = { number: o.pr, baseSha: files.baseSha, headSha: files.headSha };
     const action = PR_ACTIONS[event];
-    const result = await handlePullRequest(config, { ...pr, action, merged: event === 'merge' }, ports, opts);
+    // The file it loaded (--config, or the default at the repository's top), which the report
+    // compares at the PR's base and head: absolute, as the run's working folder may be any below the top.
+    const result = await handlePullRequest(config, { ...pr, action, merged: event === 'merge' }, ports, {
+      ...opts,
+      config: resolve(files.config),
+    });
     return { result, defects: [] };
   }
   if (event === 'tick') {

@@ -119,6 +119,9 @@ const ending = z.object({
   smokeFailed: z.object({ note: z.string() }).optional(),
 });
 
+/** The longest note a release keeps of its PR's release config changes (Release.configChanges). */
+export const MAX_CONFIG_CHANGES_NOTE = 2000;
+
 export const releaseSchema = z.object({
   model: modelName,
   from: version,
@@ -156,6 +159,8 @@ export const releaseSchema = z.object({
   mergedAt: time.optional(),
   // Optional: absent once the ready candidate's change to idle is confirmed, and in releases stored before it.
   idlePending: z.literal(true).optional(),
+  // Optional: absent where the PR leaves its release config alone, and in releases stored before it.
+  configChanges: z.object({ note: z.string().min(1).max(MAX_CONFIG_CHANGES_NOTE) }).optional(),
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */

@@ -1,12 +1,18 @@
-import { isAbsolute, normalize, relative, sep } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { parseDocument } from 'yaml';
+import { parseDuration } from '../config/duration.js';
 import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 import { quote } from '../config/messages.js';
+import { parsePercent } from '../config/percent.js';
 import { isSecretField } from '../config/secret-fields.js';
+import { EndedElsewhereError, SlotTakenError } from '../ledger/ledger.js';
+import { MAX_CONFIG_CHANGES_NOTE } from '../ledger/release-schema.js';
 import type { FileReader } from '../version/changed-models.js';
 import { MAX_ALIAS_COUNT } from '../version/yaml-document.js';
-import type { Logger } from './ports.js';
+import type { Logger, Ports } from './ports.js';
+import type { Release } from './types.js';
 
 // A PR can change the config that judges it: loosen a gate, drop one, promote on merge whatever
 // the analysis says. Its run obeys that config (it is the PR's), so the report says what the PR
@@ -18,20 +24,32 @@ const MAX_LISTED = 6;
 /** A value longer than this (a query, say) is said to have changed, not shown. */
 const MAX_SHOWN = 40;
 
+/** The words before a model's list of changes. */
+const CHANGES = 'this PR changes its release config';
+
 /** One model's release settings as a config file writes them, `defaults` applied. */
 interface WrittenSettings {
   gates: Map<string, Record<string, unknown>>;
   strategy: unknown;
   target: unknown;
+  metrics: unknown;
   onMerge: unknown;
   mustHaveData: unknown;
+}
+
+/** One model's note: why is `this PR changes its release config: …`. */
+export interface ConfigChangeNote {
+  model: string;
+  why: string;
+  kind: 'note';
 }
 
 /**
  * Per model of `models`, the line saying how the PR's config (at `head`) changes its release
  * settings from the base's: gates by name (added, removed, fields changed), strategy, target,
- * on-merge, must-have-data. None where nothing changed, or where either side has no readable
- * config of the model (a new model, a config the base lacks or cannot parse): nothing to compare.
+ * metrics, on-merge, must-have-data. None where nothing changed, or where either side has no
+ * readable config of the model (a new model, a config the base lacks or cannot parse): nothing to
+ * compare. At most MAX_CONFIG_CHANGES_NOTE characters: the release record keeps it.
  */
 export async function configChangeNotes(
   reader: FileReader,
@@ -42,7 +60,7 @@ export async function configChangeNotes(
   /** The files the PR touches, when known: a config the PR leaves alone differs from the base's
    * tip only by the base's own later changes, which are not the PR's to report. */
   touched?: ReadonlySet<string>,
-): Promise<{ model: string; why: string; kind: 'note' }[]> {
+): Promise<ConfigChangeNote[]> {
   if (configFile === undefined || models.length === 0 || (touched && !touched.has(configFile))) return [];
   let texts: (string | undefined)[];
   try {
@@ -56,38 +74,97 @@ export async function configChangeNotes(
   }
   const [base, head] = texts.map((text) => (text === undefined ? undefined : writtenModels(text)));
   if (!base || !head) return [];
-  const notes = [];
+  const notes: ConfigChangeNote[] = [];
   for (const model of models) {
     const before = base(model);
     const after = head(model);
     if (!before || !after) continue;
     const changes = settingChanges(before, after);
-    if (changes.length === 0) continue;
-    const more = changes.length - MAX_LISTED;
-    const listed = more > 0 ? [...changes.slice(0, MAX_LISTED), `and ${more} more`] : changes;
-    notes.push({
-      model,
-      why: `this PR changes its release config: ${listed.join('; ')}`,
-      kind: 'note' as const,
-    });
+    if (changes.length > 0) notes.push({ model, why: changesNote(changes), kind: 'note' });
   }
   return notes;
+}
+
+/** `this PR changes its release config: a; b; and 3 more`, the list cut to fit the record's limit. */
+function changesNote(changes: string[]): string {
+  for (let shown = Math.min(changes.length, MAX_LISTED); shown > 0; shown--) {
+    const more = changes.length - shown;
+    const listed = more > 0 ? [...changes.slice(0, shown), `and ${more} more`] : changes;
+    const why = `${CHANGES}: ${listed.join('; ')}`;
+    if (why.length <= MAX_CONFIG_CHANGES_NOTE) return why;
+  }
+  return `${CHANGES}: ${changes.length} of its settings, too many to list here`;
+}
+
+/**
+ * `releases` with each note of `notes` on the record of its model's release of PR `of.pr` (of its
+ * head `of.headSha`, where given), saved unless `dryRun`: every later report of the release (a
+ * schedule tick's, a watch's progress) then says it, not only this run's lines. A record another
+ * run changed since keeps that run's state, and the note stays this run's line only.
+ */
+export async function keepConfigChanges(
+  releases: Release[],
+  notes: readonly ConfigChangeNote[],
+  of: { pr: number; headSha?: string },
+  ports: Pick<Ports, 'ledger' | 'log'>,
+  dryRun: boolean,
+): Promise<Release[]> {
+  const out: Release[] = [];
+  for (const release of releases) {
+    const note = notes.find((n) => n.model === release.model)?.why;
+    const ours = release.pr === of.pr && (of.headSha === undefined || release.headSha === of.headSha);
+    if (!note || !ours || release.configChanges?.note === note) {
+      out.push(release);
+      continue;
+    }
+    const kept: Release = { ...release, configChanges: { note } };
+    try {
+      if (!dryRun) await ports.ledger.saveRelease(kept);
+      out.push(kept);
+    } catch (error) {
+      if (!(error instanceof EndedElsewhereError || error instanceof SlotTakenError)) throw error;
+      ports.log.info(
+        `${release.model}: the note on its release config is not kept on its record: ${error.message}`,
+      );
+      out.push(release);
+    }
+  }
+  return out;
 }
 
 /**
  * The config file's path in the repository, as the reader takes it. The action spreads its inputs
  * into the run options, `config` among them: a path on the runner, relative to the workspace (the
- * step's working folder) or absolute in it. Without one (the CLI), the default path. Undefined for
- * a file outside the workspace: no commit holds it.
+ * step's working folder) or absolute; the CLI passes the file it loaded, absolute. The path is
+ * measured from the checkout's top, the nearest folder above the file that holds `.git` (a checkout
+ * into a subfolder, `path: repo`, puts it below the workspace), else from the workspace (a checkout
+ * without git). Without one, the default path. Undefined, said in the log, for a file outside both:
+ * no commit holds it.
  */
 export function configFileOf(
   opts: { config?: string },
+  log: Logger,
   workspace: string = process.env.GITHUB_WORKSPACE ?? process.cwd(),
 ): string | undefined {
-  const given = opts.config ?? DEFAULT_CONFIG_PATH;
-  const inRepo = isAbsolute(given) ? relative(workspace, given) : normalize(given);
-  if (inRepo === '' || inRepo.startsWith('..') || isAbsolute(inRepo)) return undefined;
+  if (opts.config === undefined) return DEFAULT_CONFIG_PATH;
+  const file = resolve(workspace, opts.config);
+  const top = checkoutTop(dirname(file)) ?? resolve(workspace);
+  const inRepo = relative(top, file);
+  if (inRepo === '' || inRepo === '..' || inRepo.startsWith(`..${sep}`) || isAbsolute(inRepo)) {
+    log.info(
+      `${opts.config}: the config file is outside the repository (no folder above it holds .git, and it is not in the workspace ${workspace}), so the report does not say whether the PR changes its release config`,
+    );
+    return undefined;
+  }
   return inRepo.split(sep).join('/');
+}
+
+/** The nearest folder from `dir` up that holds `.git` (a folder, or a file in a worktree or submodule). */
+function checkoutTop(dir: string): string | undefined {
+  for (let at = dir; ; at = dirname(at)) {
+    if (existsSync(join(at, '.git'))) return at;
+    if (dirname(at) === at) return undefined;
+  }
 }
 
 /** Each change of `after` from `before`, in words: `gate "p99" removed`, `on-merge require-pass → analyze-then-promote`. */
@@ -107,6 +184,7 @@ function settingChanges(before: WrittenSettings, after: WrittenSettings): string
   for (const [key, field] of [
     ['strategy', 'strategy'],
     ['target', 'target'],
+    ['metrics', 'metrics'],
   ] as const) {
     const fields = fieldChanges(before[field], after[field]);
     if (fields.length > 0) changes.push(`${key} ${fields.join(', ')}`);
@@ -125,8 +203,37 @@ function fieldChanges(before: unknown, after: unknown, ignored: string[] = []): 
   if (!was || !now) return isDeepStrictEqual(before, after) ? [] : ['changed'];
   const keys = [...new Set([...Object.keys(now), ...Object.keys(was)])];
   return keys
-    .filter((key) => !ignored.includes(key) && !isDeepStrictEqual(was[key], now[key]))
+    .filter((key) => !ignored.includes(key) && !sameAsLoaded(key, was[key], now[key]))
     .map((key) => valueChange(key, was[key], now[key]));
+}
+
+/** Strategy fields of a share of traffic, which the loader reads from `10` and `"10%"` alike. */
+const TRAFFIC_SHARES = new Set(['steps', 'step-size', 'max-weight', 'share', 'split']);
+
+/**
+ * Whether field `field` holds the same setting in both: its values as the loader reads them, so
+ * that `1m` and `60s`, `10%` and `10.0%`, or steps `[10, 50]` and `["10%", "50%"]` are no change.
+ */
+const sameAsLoaded = (field: string, before: unknown, after: unknown) =>
+  isDeepStrictEqual(asLoaded(field, before), asLoaded(field, after));
+
+/**
+ * A value as the loader reads it where the text may differ for the same setting: a duration in
+ * milliseconds, a percentage as a fraction (a share of traffic: as its number), within mappings
+ * and lists too; any other value as written.
+ */
+function asLoaded(field: string, value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => asLoaded(field, v));
+  const fields = mapping(value);
+  if (fields) return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, asLoaded(k, v)]));
+  const share = TRAFFIC_SHARES.has(field);
+  if (typeof value === 'number' && share) return { percent: value };
+  if (typeof value !== 'string') return value;
+  const fraction = parsePercent(value);
+  // As the strategy schema reads a share: the number before the `%`.
+  if (fraction !== undefined) return share ? { percent: Number(value.slice(0, -1)) } : { fraction };
+  const ms = parseDuration(value);
+  return ms === undefined ? value : { ms };
 }
 
 /** `field old → new`, or `field changed` where a value is long or may be a secret (a URL's credentials, a header). */
@@ -182,6 +289,7 @@ function writtenModels(text: string): ((model: string) => WrittenSettings | unde
       gates,
       strategy: model.strategy ?? defaults.strategy,
       target: model.target ?? defaults.target,
+      metrics: model.metrics ?? defaults.metrics,
       onMerge: model['on-merge'] ?? defaults['on-merge'] ?? 'require-pass',
       mustHaveData: model['must-have-data'] ?? defaults['must-have-data'] ?? true,
     };

@@ -5,7 +5,7 @@ import { utcMinute } from '../report/format.js';
 import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import { configChangeNotes, configFileOf } from './config-change-note.js';
+import { configChangeNotes, configFileOf, keepConfigChanges } from './config-change-note.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
 import { announceEnd, endThenWithdraw, promoteMerged } from './finish.js';
@@ -263,11 +263,16 @@ async function prepare(
   // The PR's own config judges it: say what it changes of each changed model's release settings.
   const models = changed.map((c) => c.model);
   const refs = { base: event.baseSha, head: event.headSha };
-  const file = configFileOf(opts);
-  for (const note of await configChangeNotes(ports.reader, refs, models, file, ports.log, touched)) {
+  const file = configFileOf(opts, ports.log);
+  const notes = await configChangeNotes(ports.reader, refs, models, file, ports.log, touched);
+  for (const note of notes) {
     result.skipped.push(note);
     ports.log.info(`${note.model}: ${note.why}`);
   }
+  // On the release's record too, so that every later report of it says so (a schedule tick's): the
+  // report shows it once, from the record.
+  const of = { pr: event.number, headSha: event.headSha };
+  result.releases = await keepConfigChanges(result.releases, notes, of, ports, opts.dryRun);
   return result;
 }
 
@@ -435,14 +440,17 @@ async function onMerged(
   // What the PR changed of its models' release configs, once (a head analysed again said it already).
   const models = [...new Set(out.filter((r) => r.pr === event.number).map((r) => r.model))];
   const refs = { base: event.baseSha, head: event.headSha };
-  const file = configFileOf(opts);
+  const file = configFileOf(opts, ports.log);
   const touched = models.length > 0 && file ? await ports.touchedFiles?.(event.number) : undefined;
-  for (const note of await configChangeNotes(ports.reader, refs, models, file, ports.log, touched)) {
+  const notes = await configChangeNotes(ports.reader, refs, models, file, ports.log, touched);
+  for (const note of notes) {
     if (skipped.some((s) => s.model === note.model && s.why === note.why)) continue;
     skipped.push(note);
     ports.log.info(`${note.model}: ${note.why}`);
   }
-  return { releases: out, skipped };
+  // On the record, as a PR run keeps it (the merge's config is the one that promotes).
+  const kept = await keepConfigChanges(out, notes, { pr: event.number }, ports, opts.dryRun);
+  return { releases: kept, skipped };
 }
 
 /**

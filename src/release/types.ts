@@ -165,6 +165,13 @@ export interface Release {
    * Meaningful on a ready release only; states stored before it have none.
    */
   idlePending?: true;
+  /**
+   * What its PR changes of the model's release config (config-change-note.ts), as the PR's run
+   * found it: kept on the record so every report of the release says it, a schedule tick's too.
+   * `note` is free text (the ledger masks it). Absent where the PR leaves that config alone, and
+   * in states stored before it.
+   */
+  configChanges?: { note: string };
 }
 
 /** Whether the release's candidate is in flight: deployed for analysis, or ready and awaiting merge. */

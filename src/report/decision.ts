@@ -96,19 +96,32 @@ export function decisionSentences(result: RunResult, drift = ''): string[] {
   const sentences = (model?: string) =>
     result.releases
       .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
-      .map((r) => reportSentence(r, result));
+      .flatMap((r) => [reportSentence(r, result), ...configChangesLines(r)]);
   return [
     ...(result.rollbacks ?? []).map(rollbackSentence),
     ...serving.flatMap((s) => [servingSentence(s), ...sentences(s.model)]),
     ...sentences(),
     ...(result.drift ?? []).map((d) => `${d.drifted ? drift : ''}${d.note}`),
-    ...result.skipped.map(skippedSentence),
+    ...unsaidLines(result).map(skippedSentence),
   ];
 }
 
 /** A model skipped and why; `*` for the whole run. */
 export const skippedSentence = (s: RunResult['skipped'][number]) =>
   s.model === '*' ? s.why : `${s.model}: ${s.why}`;
+
+/**
+ * What the release's PR changes of its release config, as its record keeps it: said with the
+ * release wherever it is reported (a schedule tick's report too, whose lines are its own).
+ */
+export const configChangesLines = (r: Release): string[] =>
+  r.configChanges ? [`${r.model}: ${r.configChanges.note}`] : [];
+
+/** The run's lines but those a release's record says already (its config changes): each said once. */
+export const unsaidLines = (result: RunResult): RunResult['skipped'] =>
+  result.skipped.filter(
+    (s) => !result.releases.some((r) => r.model === s.model && r.configChanges?.note === s.why),
+  );
 
 /**
  * A release's sentence in a report of `result`: a promotion that a rollback in the same result

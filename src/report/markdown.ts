@@ -3,6 +3,7 @@ import type { RunResult } from '../release/pull-request.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
 import {
+  configChangesLines,
   decisionSentences,
   releaseSeverity,
   reportSentence,
@@ -10,6 +11,7 @@ import {
   reportTitle,
   rollbackSentence,
   skippedSentence,
+  unsaidLines,
 } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
 
@@ -90,8 +92,11 @@ export function renderShortMarkdown(
   const releases = [...result.releases].sort((a, b) => releaseSeverity(a) - releaseSeverity(b));
   const items = [
     ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...releases.map((r) => `${reportStatus(r, result)}: ${reportSentence(r, result)}`),
-    ...result.skipped.map(skippedSentence),
+    ...releases.flatMap((r) => [
+      `${reportStatus(r, result)}: ${reportSentence(r, result)}`,
+      ...configChangesLines(r),
+    ]),
+    ...unsaidLines(result).map(skippedSentence),
   ].map((line) => `- ${escapeMarkdown(line)}`);
   const run = meta.runUrl ? `[the workflow run](${meta.runUrl})` : 'the workflow run';
   const head = `## model-gate: ${reportTitle(result)}\n\n`;
