@@ -189,8 +189,11 @@ async function prepare(
       existing.to === change.to &&
       existing.status !== 'superseded'
     ) {
-      // A re-run of the same head resumes; it never deploys twice.
-      const current = opts.dryRun ? existing : await endIfWithdrawn(config, existing, ports);
+      // A re-run of the same head resumes; it never deploys twice. One deployed on another target
+      // than this config's is left alone (the run fails on it once it acted on the others).
+      const current = opts.dryRun
+        ? existing
+        : await orLeftAlone(existing, opts, () => endIfWithdrawn(config, existing, ports));
       if (!restartsOnReopen(event, current)) {
         result.releases.push(current);
         // Ended before this run (not just now, for want of live traffic): say why it stays so.
@@ -212,7 +215,11 @@ async function prepare(
     if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
       const head = headName(event.headSha);
       const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
-      const superseded = await endRelease(existing, 'superseded', why, model, ports);
+      const superseded = await orLeftAlone(existing, opts, () =>
+        endRelease(existing, 'superseded', why, model, ports),
+      );
+      // Left alone (deployed on another target): no new candidate replaces one still live there.
+      if (superseded === existing) continue;
       ports.log.info(`${model.name}: ${superseded.reason}`);
     }
     // Before the slot: a version already stable has nothing to wait for.

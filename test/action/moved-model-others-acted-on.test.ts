@@ -52,7 +52,7 @@ beforeEach(async () => {
     startSandbox(serving),
     startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' }),
   ]);
-  for (const n of [1, 2]) {
+  for (const n of [1, 2, 3]) {
     github.setFile(sha(n), FRAUD, `version: v${n}\n`);
     github.setFile(sha(n), CHURN, `version: v${n}\n`);
   }
@@ -70,13 +70,14 @@ const stableOnly = { stable: { version: 'v1' } };
 
 /** The main step on PR 8's event under `configText` (`model`: a matrix job's model input). */
 function onPr(
-  action: 'opened' | 'closed',
+  action: 'opened' | 'synchronize' | 'closed',
   configText: string,
-  opts: { merged?: boolean; model?: string } = {},
+  opts: { merged?: boolean; model?: string; head?: number } = {},
 ) {
+  const head = sha(opts.head ?? 2);
   github.setPullRequest(8, {
     baseSha: sha(1),
-    headSha: sha(2),
+    headSha: head,
     files: [
       { filename: FRAUD, status: 'modified' },
       { filename: CHURN, status: 'modified' },
@@ -84,11 +85,7 @@ function onPr(
   });
   return runMainStep({
     eventName: 'pull_request',
-    event: pullRequestEvent(
-      action,
-      { base: sha(1), head: sha(2) },
-      { number: 8, merged: opts.merged ?? false },
-    ),
+    event: pullRequestEvent(action, { base: sha(1), head }, { number: 8, merged: opts.merged ?? false }),
     inputs: { ledger: 'github', mode: 'tick', ...(opts.model ? { model: opts.model } : {}) },
     config: configText,
     githubUrl: github.url,
@@ -122,6 +119,19 @@ describe("a run that cannot act on one model's candidate", () => {
     expect(github.comments(8).at(-1)?.body).toContain(
       'churn v2 was withdrawn: the PR was closed without merging',
     );
+  });
+
+  it("a push after fraud moved to B supersedes churn's candidate with the new head's, leaves fraud's on A, then fails naming fraud", async () => {
+    await bothAtTenPercent();
+
+    const pushed = await onPr('synchronize', config(b.url, c.url), { head: 3 });
+    expect(await serving(c)).toEqual({ stable: { version: 'v1' }, canary: { version: 'v3', weight: 10 } });
+    expect(await serving(a)).toEqual(atTenPercent);
+    expect(await serving(b)).toEqual(stableOnly);
+    expect(pushed.error).toContain(
+      `${MODEL}: PR #8's candidate v2 was deployed on sandbox ${MODEL} at ${a.url}`,
+    );
+    expect(pushed.error).not.toContain('churn');
   });
 
   it('a merge after fraud moved to B ends churn unpromoted (require-pass) and withdraws it, then fails naming fraud', async () => {
