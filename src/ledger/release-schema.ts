@@ -117,6 +117,7 @@ const ending = z.object({
     .object({ why: z.string(), note: z.string(), laterTry: z.literal(true).optional() })
     .optional(),
   smokeFailed: z.object({ note: z.string() }).optional(),
+  recordOnly: z.literal(true).optional(),
 });
 
 /** The longest note a release keeps of its PR's release config changes (Release.configChanges). */

@@ -122,6 +122,7 @@ export function endedWithoutWithdrawal(release: Release, target: Named, by: stri
     ...rest,
     status: 'aborted',
     updatedAt: now,
+    ending: { ...release.ending, recordOnly: true },
     reason: `aborted ${by}: ${release.to} was deployed on ${deployed}, which this config does not name: its record is ended; nothing was withdrawn there — if ${deployed} still serves ${release.to}, withdraw it there`,
   };
 }

@@ -110,6 +110,11 @@ export interface Ending {
   withdrawFailed?: { why: string; note: string; laterTry?: true };
   /** A smoke test failed its phase: what it found (`note`), which the reason gives after the phase's name. */
   smokeFailed?: { note: string };
+  /**
+   * Its record alone was ended (an abort by hand of a candidate deployed on a target the config
+   * no longer names): nothing was withdrawn, and the candidate may still serve there.
+   */
+  recordOnly?: true;
 }
 
 export interface Release {

@@ -176,6 +176,7 @@ function endSentence(r: Release): string {
     case 'aborted':
     case 'superseded':
       if (endedByRollbackToIt(r)) return `${r.model} ${r.reason}`;
+      if (r.ending?.recordOnly) return `${r.model} ${r.to} was not withdrawn: ${r.reason}`;
       return `${r.model} ${r.to} was withdrawn: ${r.reason}`;
   }
 }
@@ -311,6 +312,8 @@ function statusTitle(result: RunResult): string {
 function runTitle(result: RunResult): string {
   if (result.releases.some((r) => r.withdrawPending && !withdrawalUnderWay(r)))
     return '⚠️ Rollback incomplete: a candidate may still get live traffic';
+  if (result.releases.some((r) => r.ending?.recordOnly))
+    return '⚠️ Record ended by hand: a candidate may still serve on another target';
   const underWay = result.releases.find(withdrawalUnderWay);
   // Nothing failed: the command's one traffic change is under way (a platform may take minutes).
   if (underWay)

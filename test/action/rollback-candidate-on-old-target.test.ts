@@ -94,6 +94,8 @@ describe('a rollback under the config of the target the model moved to', () => {
     expect(aborted.log).toContain(
       `v2 was deployed on sandbox ${MODEL} at ${a.url}, which this config does not name: its record is ended; nothing was withdrawn there — if sandbox ${MODEL} at ${a.url} still serves v2, withdraw it there`,
     );
+    expect(aborted.log).toContain('Record ended by hand: a candidate may still serve on another target');
+    expect(aborted.log).not.toContain('v2 was withdrawn');
     expect(await serving(a)).toEqual(atTenPercent);
     expect(await serving(b)).toEqual({ stable: { version: 'v1' } });
 

@@ -78,6 +78,10 @@ describe('model-gate run after its sandbox restarted on another port', () => {
     expect(aborted.stdout).toContain(
       `v2 was deployed on sandbox ${MODEL} at ${first.url}, which this config does not name: its record is ended; nothing was withdrawn there — if sandbox ${MODEL} at ${first.url} still serves v2, withdraw it there`,
     );
+    // Said as what it is, not as a withdrawal.
+    expect(aborted.stdout).toContain('Record ended by hand: a candidate may still serve on another target');
+    expect(aborted.stdout).toContain(`${MODEL} v2 was not withdrawn: aborted`);
+    expect(aborted.stdout).not.toContain('v2 was withdrawn');
     expect(await serving(second)).toEqual({ stable: { version: 'v1' } });
 
     // The ledger no longer holds the new sandbox's runs back: the PR analysed again runs there.
