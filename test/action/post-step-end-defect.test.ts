@@ -1,8 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { ModelConfig } from '../../src/config/types.js';
 import { requestJson } from '../../src/core/http-json.js';
+import { targetFor } from '../../src/release/adapters.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { fraudPr } from '../support/fraud-pr.js';
 import { fraudPrOnSandbox, fraudServing, useFraudPrPostStep } from '../support/main-step.js';
+import { standIn } from '../support/memory-target.js';
 import { WRITE_DEFECT } from '../support/planted-write-defect.js';
 
 // A PR's job is cancelled mid-analysis, its candidate v2 on 10%, and its post step ends the release
@@ -34,6 +37,8 @@ const postStep = world.postStep;
 /** A job cancelled mid-analysis: v2 analysing on 10% of live traffic. */
 async function cancelledMidAnalysis() {
   const w = await fraudPr({ to: 'v2', yaml: fraudPrOnSandbox(world.sandbox.url) });
+  // The job's memory target stands in for the sandbox the post step drives.
+  standIn(w.target, targetFor(w.config.models[MODEL] as ModelConfig));
   const opened = await handlePullRequest(w.config, w.event(), w.ports, {
     mode: 'tick',
     maxWaitMs: 0,

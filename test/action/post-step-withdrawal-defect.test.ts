@@ -1,8 +1,11 @@
 import { describe, expect, it, vi } from 'vitest';
+import type { ModelConfig } from '../../src/config/types.js';
 import { requestJson } from '../../src/core/http-json.js';
+import { targetFor } from '../../src/release/adapters.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { fraudPr } from '../support/fraud-pr.js';
 import { fraudPrOnSandbox, fraudServing, useFraudPrPostStep } from '../support/main-step.js';
+import { standIn } from '../support/memory-target.js';
 import { WRITE_DEFECT } from '../support/planted-write-defect.js';
 
 // A PR's job left its failed candidate v2 on 10% (the platform refused the rollback), and its post
@@ -29,6 +32,8 @@ describe("a defect met by a PR job's post step retrying a pending withdrawal", (
   it('fails the step saying so, the withdrawal pending, and the next run withdraws v2', async () => {
     // The job's candidate v2 fails its gate, and the platform refuses its rollback.
     const w = await fraudPr({ to: 'v2', candidateErrors: 0.2, yaml: fraudPrOnSandbox(world.sandbox.url) });
+    // The job's memory target stands in for the sandbox the post step drives.
+    standIn(w.target, targetFor(w.config.models[MODEL] as ModelConfig));
     w.target.failFromWrite = 1;
     const failed = await handlePullRequest(w.config, w.event(), w.ports, {
       mode: 'watch',

@@ -7,7 +7,9 @@ import type { Target } from '../../src/targets/target.js';
  * It records every write and can be told to misbehave like a real platform does.
  */
 export class MemoryTarget implements Target {
-  readonly description = 'memory target';
+  description = 'memory target';
+  /** None: known by its description (deployed-target.ts); standIn gives it another's. */
+  identity?: Target['identity'];
   writes: TrafficState[] = [];
   /** Silently keep the old state on the next write (a platform that reverted). */
   revertNext = false;
@@ -32,4 +34,15 @@ export class MemoryTarget implements Target {
   weights(): number[] {
     return this.writes.map((w) => w.canary?.weight ?? 0);
   }
+}
+
+/**
+ * `memory`, known as `real` is (its description and identity): for a test whose engine run drives a
+ * memory target in place of the platform that a later step (the post step) drives for real, as the
+ * action's main and post steps drive one target.
+ */
+export function standIn(memory: MemoryTarget, real: Target): MemoryTarget {
+  memory.description = real.description;
+  memory.identity = real.identity;
+  return memory;
 }
