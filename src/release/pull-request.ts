@@ -444,20 +444,9 @@ async function onMerged(
     const words = { summary, passed: 'passed its analysis' };
     out.push(await orLeftAlone(ready, opts, () => promoteMerged(ready, ctx, ports, words)));
   }
-  // What the PR changed of its models' release configs, once (a head analysed again said it already).
-  const models = [...new Set(out.filter((r) => r.pr === event.number).map((r) => r.model))];
-  const refs = { base: event.baseSha, head: event.headSha };
-  const file = configFileOf(opts, ports.log);
-  const touched = models.length > 0 && file ? await ports.touchedFiles?.(event.number) : undefined;
-  const notes = await configChangeNotes(ports.reader, refs, models, file, ports.log, touched);
-  for (const note of notes) {
-    if (skipped.some((s) => s.model === note.model && s.why === note.why)) continue;
-    skipped.push(note);
-    ports.log.info(`${note.model}: ${note.why}`);
-  }
-  // On the record, as a PR run keeps it (the merge's config is the one that promotes).
-  const kept = await keepConfigChanges(out, notes, { pr: event.number }, ports, opts.dryRun);
-  return { releases: kept, skipped };
+  // What the PR changed of its models' release configs is on their records (kept by its runs):
+  // the report says it from there, and the merge asks GitHub nothing more for it.
+  return { releases: out, skipped };
 }
 
 /**
