@@ -1,11 +1,10 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import { cliRunConfig, declareIn, repoAtV1 } from '../support/cli-run-world.js';
+import type { GitRepo } from '../support/git-repo.js';
 
 // `model-gate run release` on a sandbox, then that sandbox stopped and a new one started on another
 // port: the local ledger records the candidate on the old URL, which no longer answers. Before,
@@ -15,17 +14,7 @@ import { GitRepo } from '../support/git-repo.js';
 // naming that way out. `model-gate run` as its own process, real sandboxes, a real repository.
 vi.setConfig({ testTimeout: 120_000 });
 const MODEL = 'fraud-detector';
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "\${SANDBOX_URL}" }
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50], step-duration: 10m, interval: 1s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
+const CONFIG = cliRunConfig('{ type: canary, steps: [10, 50], step-duration: 10m, interval: 1s }', 0.05);
 
 let repo: GitRepo;
 let first: Sandbox;
@@ -37,12 +26,8 @@ const serving = async (s: Sandbox) =>
 const run = (s: Sandbox, ...args: string[]) => runCli(repo.dir, ['run', ...args], { SANDBOX_URL: s.url });
 
 beforeEach(async () => {
-  repo = await GitRepo.create();
-  await repo.commit(
-    { '.github/model-gate.yml': CONFIG, [`models/${MODEL}/model.yaml`]: 'version: v1\n' },
-    'v1',
-  );
-  await writeFile(join(repo.dir, 'models', MODEL, 'model.yaml'), 'version: v2\n');
+  repo = await repoAtV1(CONFIG);
+  await declareIn(repo, 'v2');
   first = await start();
 });
 

@@ -1,57 +1,16 @@
 import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
+import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import { CLI_MODEL, useCliRunWorld } from '../support/cli-run-world.js';
 
 // `model-gate run` as a user runs it on a laptop: its own process, a real repository, a real
 // sandbox with live traffic, and the ledger in a file instead of GitHub.
 vi.setConfig({ testTimeout: 90_000 });
-const MODEL = 'fraud-detector';
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "\${SANDBOX_URL}" }
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [50], step-duration: 20s, min-requests: 150, interval: 1s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-
-let sandbox: Sandbox;
-let traffic: TrafficGenerator;
-let repo: GitRepo;
-
-const run = (...args: string[]) => runCli(repo.dir, ['run', ...args], { SANDBOX_URL: sandbox.url });
-const serving = async () =>
-  (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body as unknown;
-const declare = (version: string) =>
-  writeFile(join(repo.dir, 'models', MODEL, 'model.yaml'), `version: ${version}\n`);
-
-beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: MODEL, stable: 'v1' }],
-    seed: 3,
-  });
-  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 250, seed: 4 });
-  repo = await GitRepo.create();
-  await repo.commit(
-    { '.github/model-gate.yml': CONFIG, [`models/${MODEL}/model.yaml`]: 'version: v1\n' },
-    'v1',
-  );
-});
-afterAll(async () => {
-  await traffic?.stop();
-  await sandbox?.close();
-});
+const MODEL = CLI_MODEL;
+const w = useCliRunWorld();
+const { run, declare, serving } = w;
 
 describe('model-gate run', () => {
   it('releases an uncommitted version change, promotes it on merge and rolls it back on command', async () => {
@@ -66,7 +25,7 @@ describe('model-gate run', () => {
     expect(merged.code).toBe(0);
     expect(merged.stdout).toMatch(/^model-gate: 🚀 Promoted$/m);
     expect(await serving()).toEqual({ stable: { version: 'v2' } });
-    const ledger = JSON.parse(await readFile(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
+    const ledger = JSON.parse(await readFile(join(w.repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
     expect(JSON.stringify(ledger)).toContain('"v2"');
 
     const rolledBack = await run('rollback', '--model', MODEL);
@@ -122,9 +81,9 @@ describe('model-gate run', () => {
     await mkdir(join(outside, '.github'));
     await writeFile(
       join(outside, '.github', 'model-gate.yml'),
-      await readFile(join(repo.dir, '.github', 'model-gate.yml')),
+      await readFile(join(w.repo.dir, '.github', 'model-gate.yml')),
     );
-    const lost = await runCli(outside, ['run', 'status'], { SANDBOX_URL: sandbox.url });
+    const lost = await runCli(outside, ['run', 'status'], { SANDBOX_URL: w.sandbox.url });
     expect(lost.stderr).toContain(
       'is not inside a git repository: run model-gate in a checkout of the repository',
     );

@@ -1,56 +1,15 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import { expect, it, vi } from 'vitest';
+import { CLI_MODEL, useCliRunWorld } from '../support/cli-run-world.js';
 
 // `model-gate run merge` on the working tree after its version file changed since the release
 // passed: the working tree is one head name (`:working-tree`) whatever it declares, so the merge
 // must read what it declares now, as `plan` does, not take the same name for the same version.
 vi.setConfig({ testTimeout: 90_000 });
-const MODEL = 'fraud-detector';
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "\${SANDBOX_URL}" }
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [50], step-duration: 20s, min-requests: 150, interval: 1s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-
-let sandbox: Sandbox;
-let traffic: TrafficGenerator;
-let repo: GitRepo;
-beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: MODEL, stable: 'v1' }],
-    seed: 3,
-  });
-  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 250, seed: 4 });
-  repo = await GitRepo.create();
-  await repo.commit(
-    { '.github/model-gate.yml': CONFIG, [`models/${MODEL}/model.yaml`]: 'version: v1\n' },
-    'v1',
-  );
-});
-afterAll(async () => {
-  await traffic?.stop();
-  await sandbox?.close();
-});
-
-const run = (...args: string[]) => runCli(repo.dir, ['run', ...args], { SANDBOX_URL: sandbox.url });
-const declare = (version: string) =>
-  writeFile(join(repo.dir, 'models', MODEL, 'model.yaml'), `version: ${version}\n`);
-const serving = async () =>
-  (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body as unknown;
+const MODEL = CLI_MODEL;
+const w = useCliRunWorld();
+const { run, declare, serving } = w;
 
 it('does not promote a version the working tree no longer declares', async () => {
   await declare('v2');
@@ -66,7 +25,7 @@ it('does not promote a version the working tree no longer declares', async () =>
     'v2 passed on the working tree when it declared v2, not on the working tree as it is now, which declares v3',
   );
   expect(await serving()).toEqual({ stable: { version: 'v1' } });
-  const ledger = JSON.parse(await readFile(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
+  const ledger = JSON.parse(await readFile(join(w.repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
   expect(ledger.history).toEqual([]);
   expect(ledger.releases[MODEL]).toMatchObject({ to: 'v2', status: 'aborted' });
 });

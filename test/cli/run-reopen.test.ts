@@ -1,56 +1,13 @@
-import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import { expect, it, vi } from 'vitest';
+import { CLI_MODEL, useCliRunWorld } from '../support/cli-run-world.js';
 
 // A release of the working tree that ended without a verdict (an abort, a Ctrl-C) or with a failed
 // one: `run release` on the same working tree refuses to analyse it again, and must say what the
 // user can do on a laptop, where no push ever gives the working tree a new head.
 vi.setConfig({ testTimeout: 90_000 });
-const MODEL = 'fraud-detector';
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "\${SANDBOX_URL}" }
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [50], step-duration: 20s, min-requests: 150, interval: 1s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
-
-let sandbox: Sandbox;
-let traffic: TrafficGenerator;
-let repo: GitRepo;
-beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: MODEL, stable: 'v1' }],
-    seed: 3,
-  });
-  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 250, seed: 4 });
-  repo = await GitRepo.create();
-  await repo.commit(
-    { '.github/model-gate.yml': CONFIG, [`models/${MODEL}/model.yaml`]: 'version: v1\n' },
-    'v1',
-  );
-});
-afterAll(async () => {
-  await traffic?.stop();
-  await sandbox?.close();
-});
-
-const run = (...args: string[]) => runCli(repo.dir, ['run', ...args], { SANDBOX_URL: sandbox.url });
-const declare = (version: string) =>
-  writeFile(join(repo.dir, 'models', MODEL, 'model.yaml'), `version: ${version}\n`);
-const serving = async () =>
-  (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body as unknown;
+const MODEL = CLI_MODEL;
+const w = useCliRunWorld();
+const { run, declare, serving } = w;
 
 it('after an abort, says to reopen, and run reopen analyses the working tree again', async () => {
   await declare('v2');
@@ -72,7 +29,7 @@ it('after an abort, says to reopen, and run reopen analyses the working tree aga
 
 it('after a failed analysis, says to commit and name the commit with --head, which is then analysed', async () => {
   // A branch, as a PR's: the commit is then a change from main's v1.
-  repo.git('checkout', '-q', '-b', 'faulty');
+  w.repo.git('checkout', '-q', '-b', 'faulty');
   await declare('v3');
   expect((await run('release', '--pr', '5')).code).toBe(1);
 
@@ -81,7 +38,7 @@ it('after a failed analysis, says to commit and name the commit with --head, whi
     'this head (the working tree) already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit',
   );
 
-  await repo.commit({}, 'v3');
+  await w.repo.commit({}, 'v3');
   const committed = await run('release', '--pr', '5', '--head', 'HEAD');
   expect(committed.stdout).not.toContain('already failed');
   expect(committed.stdout).toMatch(/errors: [\d.]+% is above the max 2\.00%/);

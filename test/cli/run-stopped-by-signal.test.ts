@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { repoRoot } from '../support/actions-runner.js';
 import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import { cliRunConfig, declareIn, repoAtV1 } from '../support/cli-run-world.js';
+import type { GitRepo } from '../support/git-repo.js';
 import {
   killSandboxProcesses,
   type SandboxProcess,
@@ -19,28 +20,16 @@ import {
 vi.setConfig({ testTimeout: 90_000 });
 const MODEL = 'fraud-detector';
 // Gates that cannot decide for ten minutes: the candidate stays on its first step until stopped.
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "\${SANDBOX_URL}" }
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [10, 50], step-duration: 10m, min-requests: 1000000, interval: 1s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
+const CONFIG = cliRunConfig(
+  '{ type: canary, steps: [10, 50], step-duration: 10m, min-requests: 1000000, interval: 1s }',
+);
 
 let sandbox: SandboxProcess;
 let repo: GitRepo;
 beforeAll(async () => {
   sandbox = await startSandboxProcess(['--traffic', '50']);
-  repo = await GitRepo.create();
-  await repo.commit(
-    { '.github/model-gate.yml': CONFIG, [`models/${MODEL}/model.yaml`]: 'version: v1\n' },
-    'v1',
-  );
-  await writeFile(join(repo.dir, 'models', MODEL, 'model.yaml'), 'version: v2\n');
+  repo = await repoAtV1(CONFIG);
+  await declareIn(repo, 'v2');
 });
 afterAll(() => killSandboxProcesses());
 
