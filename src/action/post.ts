@@ -8,10 +8,11 @@ import { describeGitHubError, isNotFound } from '../github/client.js';
 import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
-import { announceEnd, endThenWithdraw, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
-import { finishIdle, idleIfLive, idlePending } from '../release/pending-idle.js';
+import { retryWithdrawal, withdrawIfLive } from '../release/finish.js';
+import { takeOutOfService } from '../release/out-of-service.js';
+import { idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
-import { candidateMayBeLive, type Release } from '../release/types.js';
+import { candidateToActOn, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
 import { readEvent } from './event.js';
@@ -38,7 +39,7 @@ type SavedCandidate = z.infer<typeof savedCandidates>[number];
  * and its ready ones whose change to idle is not confirmed.
  */
 export function cleanupState(releases: Release[]): string {
-  const live = releases.filter((r) => candidateMayBeLive(r) || idlePending(r));
+  const live = releases.filter((r) => candidateToActOn(r));
   return JSON.stringify(
     live.map((r) => ({ model: r.model, from: r.from, to: r.to, ...(idlePending(r) ? { idle: true } : {}) })),
   );
@@ -96,7 +97,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         else core.warning(`${model.name}: ${direct.done}: ${stopped}`);
         continue;
       }
-      if (!(candidateMayBeLive(release) || idlePending(release))) continue;
+      if (!candidateToActOn(release)) continue;
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
@@ -161,30 +162,21 @@ async function cleanUp(
   ctx: ReleaseContext,
   ports: Ports,
 ): Promise<{ warning: string } | { failure: string }> {
-  if (idlePending(release)) {
-    // Ready: the main step stopped between recording it and taking it to idle; the change is finished here.
-    const { release: idled, refused } = await finishIdle(release, ctx, ports.ledger);
-    if (refused) return { failure: `taking ${release.to} to idle failed: ${refused}` };
-    return { warning: idled.reason ?? `${release.to} idle` };
-  }
   const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
-  let ended: Release;
-  if (release.withdrawPending) {
-    const retried = await retryWithdrawal(release, ctx, ports.ledger);
-    ended = retried.release;
-    await ports.ledger.saveRelease(ended);
-    // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
-    // still pending for the next run.
-    if (retried.defect) {
-      debugStack(retried.defect);
-      const stopped = stoppedOn(retried.defect, `withdrawing ${release.to}`);
-      return {
-        failure: reportIt(`${stopped}; ${release.to} may still get live traffic: the next run tries again`),
-      };
-    }
-  } else {
-    const end = { status: 'aborted' as const, why };
-    ended = (await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports))).release;
+  const { release: ended, idleRefused, defect } = await takeOutOfService(release, why, ctx, ports);
+  // Ready: the main step stopped between recording it and taking it to idle; the change is finished here.
+  if (idlePending(release)) {
+    if (idleRefused) return { failure: `taking ${release.to} to idle failed: ${idleRefused}` };
+    return { warning: ended.reason ?? `${release.to} idle` };
+  }
+  // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
+  // still pending for the next run.
+  if (defect) {
+    debugStack(defect);
+    const stopped = stoppedOn(defect, `withdrawing ${release.to}`);
+    return {
+      failure: reportIt(`${stopped}; ${release.to} may still get live traffic: the next run tries again`),
+    };
   }
   if (ended.withdrawPending) return { failure: ended.reason ?? `${release.to} may still get live traffic` };
   return { warning: ended.reason ?? `${release.to} withdrawn` };

@@ -2,10 +2,10 @@ import { constants } from 'node:os';
 import type { Config, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
-import { announceEnd, endThenWithdraw, retryWithdrawal } from '../release/finish.js';
-import { finishIdle, idleNotTaken, idlePending } from '../release/pending-idle.js';
+import { takeOutOfService } from '../release/out-of-service.js';
+import { idleNotTaken } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
-import { candidateMayBeLive, type Release } from '../release/types.js';
+import { candidateToActOn, type Release } from '../release/types.js';
 
 // Ctrl-C or SIGTERM while `model-gate run` drives a release. In Actions a cancelled job's post step
 // withdraws what the main step left live (action/post.ts); on a laptop nothing would, and the run's
@@ -106,7 +106,7 @@ export async function withdrawStopped(
     if (scope.only !== undefined && model.name !== scope.only) continue;
     const release = await ports.ledger.release(model.name);
     if (!release || release.pr !== scope.pr || release.headSha !== scope.headSha) continue;
-    if (!(candidateMayBeLive(release) || idlePending(release))) continue;
+    if (!candidateToActOn(release)) continue;
     try {
       done.push(await outOfService(release, why(release), model, ports));
     } catch (err) {
@@ -125,28 +125,12 @@ async function outOfService(
   model: ModelConfig,
   ports: Ports,
 ): Promise<Release> {
-  const ctx = contextFor(model, ports);
-  if (idlePending(release)) {
-    const idled = await finishIdle(release, ctx, ports.ledger);
-    if (idled.refused)
-      ports.log.warn(
-        `${model.name}: ${idleNotTaken(release.to, idled.refused, 'the next model-gate run tick')}`,
-      );
-    return idled.release;
-  }
-  if (release.withdrawPending) {
-    const retried = await retryWithdrawal(release, ctx, ports.ledger);
-    await ports.ledger.saveRelease(retried.release);
-    // A bug in model-gate: the run fails on it, the withdrawal still pending for the next run.
-    if (retried.defect) throw retried.defect;
-    return retried.release;
-  }
-  const ended = await endThenWithdraw(
-    release,
-    { status: 'aborted', why },
-    ctx,
-    ports.ledger,
-    announceEnd(ports),
-  );
-  return ended.release;
+  const done = await takeOutOfService(release, why, contextFor(model, ports), ports);
+  if (done.idleRefused)
+    ports.log.warn(
+      `${model.name}: ${idleNotTaken(release.to, done.idleRefused, 'the next model-gate run tick')}`,
+    );
+  // A bug in model-gate: the run fails on it, the withdrawal still pending for the next run.
+  if (done.defect) throw done.defect;
+  return done.release;
 }

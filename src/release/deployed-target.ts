@@ -1,7 +1,7 @@
 import { ConfigError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import type { Target, TargetIdentity } from '../targets/target.js';
-import { candidateMayBeLive, type Release } from './types.js';
+import { candidateToActOn, type Release } from './types.js';
 
 // A release records the target its candidate was deployed on (Release.target): its identity, what
 // addresses the platform (Target.identity: a cluster context, an account, a URL), and its
@@ -83,7 +83,7 @@ const wayOut = (release: Release, deployed: string) =>
  */
 export function checkSameTarget(release: Release, target: Named): void {
   const deployed = release.target;
-  if (deployed === undefined || !(candidateMayBeLive(release) || release.idlePending)) return;
+  if (deployed === undefined || !candidateToActOn(release)) return;
   if (!onOtherTarget(release, target)) return;
   const names = targetNames(deployed, target);
   throw new ConfigError([

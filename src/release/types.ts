@@ -195,3 +195,10 @@ export const holdsSlot = (r: Release): boolean => inFlight(r) || r.withdrawPendi
  */
 export const candidateMayBeLive = (r: Release): boolean =>
   r.status === 'analysing' || r.withdrawPending === true;
+
+/**
+ * Whether a run must act on the release's candidate: it may have live traffic (candidateMayBeLive),
+ * or a ready one's change to idle is not confirmed (pending-idle.ts), so it may keep its last phase's.
+ */
+export const candidateToActOn = (r: Release): boolean =>
+  candidateMayBeLive(r) || (r.status === 'ready' && r.idlePending === true);

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../core/errors.js';
 import type { Ledger } from '../ledger/ledger.js';
-import { candidateMayBeLive, type Release } from './types.js';
+import { candidateToActOn, type Release } from './types.js';
 
 // A model removed from the config (or renamed) while its candidate may be live: no run under that
 // config drives or withdraws it, and the candidate would keep its traffic for ever while each run
@@ -9,9 +9,6 @@ import { candidateMayBeLive, type Release } from './types.js';
 // models: a PR's run for its own releases, a schedule tick for every release its ledger lists
 // (Ledger.slotHolders; a ledger that lists none is not checked). A ready candidate has no live
 // traffic: the GitHub ledger warns of its undeclared model, and the run goes on.
-
-/** Whether `release`'s candidate may get live traffic a run must act on (a change to idle pending included). */
-const mayBeLive = (release: Release): boolean => candidateMayBeLive(release) || release.idlePending === true;
 
 /**
  * A ConfigError for each model `config` does not name of which PR `pr` has a release whose candidate
@@ -52,7 +49,7 @@ export function checkDeclared(config: Config, releases: Release[]): void {
 }
 
 const undeclared = (config: Config, releases: Release[]): Release[] =>
-  releases.filter((r) => mayBeLive(r) && !Object.hasOwn(config.models, r.model));
+  releases.filter((r) => candidateToActOn(r) && !Object.hasOwn(config.models, r.model));
 
 function undeclaredWhy(release: Release): string {
   const { model, to } = release;
