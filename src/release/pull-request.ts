@@ -434,7 +434,7 @@ async function onMerged(
     }
     const summary = `passed ${passedPhases(model, release)} on ${headName(ready.headSha ?? event.headSha)}`;
     // Promoted as it passed, but not in silence: the merge config may judge it by more gates.
-    const unjudged = unjudgedNote(ready, model, ports.clock.now());
+    const unjudged = unjudgedNote(ready, model);
     if (unjudged) {
       skipped.push({ model: model.name, why: unjudged, kind: 'note' });
       ports.log.warn(`${model.name}: ${unjudged}`);

@@ -216,7 +216,7 @@ const pending = (c: GateConfig): GateState => ({
  * splitAlpha): a gate added beside it changes its share, not its definition. Not where a webhook is
  * asked (`url`, `headers`): they may carry secrets, and the hash is stored in the PR comment.
  */
-function fingerprint(gate: GateConfig, statistical: number): string {
+export function fingerprint(gate: GateConfig, statistical: number): string {
   const { headers: _, url: __, ...fields } = gate as GateConfig & { headers?: unknown; url?: unknown };
   const alpha =
     'alpha' in fields && isStatistical(gate)
