@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import type { Ledger } from '../../src/ledger/ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
-import { configOf, IDLE, NamedTarget, STEP_1, STEP_2, twoModelsWorld } from './two-models-world.js';
+import {
+  configOf,
+  fraudIdlePending,
+  IDLE,
+  NamedTarget,
+  STEP_1,
+  STEP_2,
+  twoModelsWorld,
+} from './two-models-world.js';
 
 // A ready candidate was analysed on target A; the config now names B (the model moved: a new URL,
 // endpoint or cluster). A merge job, or a tick promoting a merged PR's candidate, promoted it on B,
@@ -11,7 +18,6 @@ import { configOf, IDLE, NamedTarget, STEP_1, STEP_2, twoModelsWorld } from './t
 // still drives its other models, and fails at the end.
 
 const BOTH = configOf();
-const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 const moved = (what: string) =>
   `fraud: PR #7's candidate v2 was ${what} on memory target A, but this run's config names memory target B as its target`;
 
@@ -96,22 +102,7 @@ describe('a ready candidate whose change to idle is pending on target A, the con
   it('a tick leaves it and its record as they are, drives churn, and fails naming both targets', async () => {
     const w = await twoModelsWorld();
     // The guard read before fraud's change to idle fails (GitHub): the ready record is all that tick left.
-    const answering = w.ports.ledger;
-    const failing: Ledger = {
-      ...answering,
-      async endedElsewhere(release, fresh) {
-        const ready = (await answering.release('fraud'))?.status === 'ready';
-        if (fresh && release.model === 'fraud' && ready) throw gitHub502();
-        return answering.endedElsewhere?.(release, fresh);
-      },
-    };
-    w.ports.ledger = failing;
-    await w.prJob(BOTH, 7);
-    for (let i = 0; i < 2; i++) {
-      w.clock.advance(20_000);
-      await w.tick(BOTH);
-    }
-    w.ports.ledger = answering;
+    w.ports.ledger = await fraudIdlePending(w, BOTH);
     const pending = await w.file.release('fraud');
     expect(pending).toMatchObject({ status: 'ready', idlePending: true });
     expect(w.platforms.fraud.state).toEqual(STEP_2);

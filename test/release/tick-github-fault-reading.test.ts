@@ -1,10 +1,18 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Ledger } from '../../src/ledger/ledger.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { runSchedule } from '../../src/release/schedule.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { sha } from '../support/model-config.js';
-import { configOf, gitHubJob, prEvent, REPO, STEP_1, STEP_2, twoModelsWorld } from './two-models-world.js';
+import {
+  configOf,
+  fraudIdlePending,
+  gitHubJob,
+  prEvent,
+  REPO,
+  STEP_1,
+  STEP_2,
+  twoModelsWorld,
+} from './two-models-world.js';
 
 // A schedule tick reads each model's release before driving any, and finishes the change to idle
 // of a ready one whose record says it is pending. GitHub failing (every retry) while it did so for
@@ -61,22 +69,7 @@ describe('GitHub failing while a tick finishes the first model’s pending chang
   it('drives and records churn, and fails naming fraud and GitHub’s answer', async () => {
     const w = await twoModelsWorld();
     // GitHub fails the read that guards fraud's change to idle, whenever its record says ready.
-    const answering = w.ports.ledger;
-    const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
-    const failing: Ledger = {
-      ...answering,
-      async endedElsewhere(release, fresh) {
-        const ready = (await answering.release('fraud'))?.status === 'ready';
-        if (fresh && release.model === 'fraud' && ready) throw gitHub502();
-        return answering.endedElsewhere?.(release, fresh);
-      },
-    };
-    w.ports.ledger = failing;
-    await w.prJob(BOTH, 7);
-    for (let i = 0; i < 2; i++) {
-      w.clock.advance(20_000);
-      await w.tick(BOTH);
-    }
+    await fraudIdlePending(w, BOTH);
     expect(await w.file.release('fraud')).toMatchObject({ status: 'ready', idlePending: true });
     await w.prJob(BOTH, 8);
     w.clock.advance(20_000);

@@ -117,6 +117,36 @@ export async function twoModelsWorld(ledger?: Ledger) {
   return { file, ports, platforms, clock, warnings, prJob, tick };
 }
 
+/** What GitHub's client throws for a 502 answer. */
+export const gitHub502 = () =>
+  Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
+
+/**
+ * PR #7 under `config` analysed to ready by two ticks, its change to idle left pending: GitHub fails
+ * the read that guards fraud's change to idle whenever fraud's record says ready. `w`'s ledger is
+ * the failing one from here; the answering one is returned.
+ */
+export async function fraudIdlePending(
+  w: Awaited<ReturnType<typeof twoModelsWorld>>,
+  config: Config,
+): Promise<Ledger> {
+  const answering = w.ports.ledger;
+  w.ports.ledger = {
+    ...answering,
+    async endedElsewhere(release, fresh) {
+      const ready = (await answering.release('fraud'))?.status === 'ready';
+      if (fresh && release.model === 'fraud' && ready) throw gitHub502();
+      return answering.endedElsewhere?.(release, fresh);
+    },
+  };
+  await w.prJob(config, 7);
+  for (let i = 0; i < 2; i++) {
+    w.clock.advance(20_000);
+    await w.tick(config);
+  }
+  return answering;
+}
+
 export const REPO = { owner: 'Codertocat', repo: 'Hello-World' };
 let runId = 700;
 
