@@ -8,7 +8,11 @@ export const USAGE_EXIT = 2;
 
 /** Prints the usage error as one line ending with the command's synopsis, returns exit code 2. */
 export function usageError(command: string, usage: string, problem: string): number {
-  const synopsis = usage.split('\n')[0]?.trim() ?? '';
+  // The synopsis may wrap onto continuation lines of options (`   [--shift X …]`): keep them all.
+  const lines = usage.split('\n').map((line) => line.trim());
+  let end = 1;
+  while (lines[end]?.startsWith('[')) end++;
+  const synopsis = lines.slice(0, end).join(' ');
   console.error(`model-gate ${command}: ${oneLine(problem)}${synopsis ? ` (${synopsis})` : ''}`);
   return USAGE_EXIT;
 }

@@ -13,6 +13,11 @@ describe('model-gate sandbox', () => {
     [['--traffic', 'fast'], '--traffic: must be requests per second'],
     [['--model', 'churn'], '--stable: required with --model churn'],
     [['--bogus'], 'model-gate sandbox: unknown option --bogus (usage: model-gate sandbox'],
+    // The synopsis wraps: the one-line usage keeps its second line's options.
+    [
+      ['--traffic', '20000'],
+      '[--shift X [--shift-after DURATION]] [--models-dir DIR --model NAME --stable VERSION])',
+    ],
     [['--port'], "'--port"],
     [['--traffic', '50', '--feedback-delay', 'soon'], '--feedback-delay: must be a whole number, got "soon"'],
     [['--feedback-delay', '100'], '--feedback-delay: needs --traffic'],
