@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import { ConfigError } from '../core/errors.js';
-import { changedSince, type Ledger, sameRelease } from '../ledger/ledger.js';
+import { changedSince, EndedElsewhereError, type Ledger, sameRecord, sameRelease } from '../ledger/ledger.js';
 import { headName } from '../version/head-name.js';
 import { promoteMerged } from './finish.js';
 import { passedPhases } from './passed-phases.js';
@@ -90,7 +90,8 @@ const analysedAfterMerge = (release: Release): boolean =>
 /**
  * After a schedule tick drove `releases`: promote each merged one it made ready, and say on the
  * merged PR of each it found failed that it was not promoted. `again`: merged releases the tick
- * found ready (promotionDue), each tried once more, unless another run changed its record since.
+ * found ready (promotionDue), each tried once more. Each record is read again right before its
+ * promotion: one another run changed since (promoted, rolled back, superseded) is left as it is.
  * A platform that refuses the promotion leaves the release ready, its reason saying why, and the
  * next tick tries again. One analysed on another target than this config's is left as recorded, its
  * ConfigError in `refused` for the run to fail on once the others are promoted.
@@ -108,8 +109,7 @@ export async function promoteMergedReady(
   const notify: NonNullable<RunResult['notify']> = [];
   const out: Release[] = [];
   const refused: { model: string; error: ConfigError }[] = [];
-  const tries = [...releases.map((r) => ({ r, found: false })), ...again.map((r) => ({ r, found: true }))];
-  for (const { r: release, found } of tries) {
+  for (const release of [...releases, ...again]) {
     const model = config.models[release.model];
     if (!model || release.mergedAt === undefined || release.pr === undefined) {
       out.push(release);
@@ -126,9 +126,13 @@ export async function promoteMergedReady(
       out.push(release);
       continue;
     }
-    // Read before this run drove anything: a run that promoted or ended it since has the last word.
-    const theirs = found ? await ports.ledger.endedElsewhere?.(release, true) : undefined;
+    // Read again right before the promotion, as a driver does before each traffic change: a run
+    // that promoted, ended or replaced it since has the last word. Also one this run made ready: it
+    // drove the other models after it, meanwhile a rollback by command may have withdrawn it.
+    const theirs = await ports.ledger.endedElsewhere?.(release, true);
     if (theirs) {
+      // Said once: a run that gave the release up to it said so already.
+      if (!sameRecord(theirs, release)) ports.log.warn(new EndedElsewhereError(theirs, release).message);
       out.push(theirs);
       continue;
     }
