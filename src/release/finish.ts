@@ -8,6 +8,7 @@ import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { checkPromotionTarget, checkSameTarget } from './deployed-target.js';
 import type { Ports } from './ports.js';
+import { restoreEnd } from './restore-end.js';
 import type { Ending, Release } from './types.js';
 
 /**
@@ -17,6 +18,8 @@ import type { Ending, Release } from './types.js';
  * again: the call changes nothing, and the entry already there is not written twice. Saved first,
  * a `promoted` release without its entry would stay so (a re-run of the merge finds nothing to do),
  * and blue-green's rollback-window would go on reading the promotion before as the last word.
+ * Another run's record of the release that landed during the call (a rollback by command) wins:
+ * nothing is recorded, and EndedElsewhereError says so (checkNotEndedMeanwhile).
  */
 export async function promote(
   release: Release,
@@ -26,7 +29,15 @@ export async function promote(
 ): Promise<Release> {
   // Analysed on another target than this run's: not promoted there, nothing recorded.
   checkPromotionTarget(release, ctx.target);
-  await reconcile(ctx.target, strategyOf(ctx.config.strategy).promoted(release.from, release.to));
+  const wrote = strategyOf(ctx.config.strategy).promoted(release.from, release.to);
+  try {
+    await reconcile(ctx.target, wrote);
+  } catch (err) {
+    // A read back that found another run's change (a rollback landing after this one) is its word.
+    if (err instanceof TargetError) await checkNotEndedMeanwhile(release, ctx, ledger, wrote);
+    throw err;
+  }
+  await checkNotEndedMeanwhile(release, ctx, ledger, wrote);
   // A change to idle pending on a ready record is moot once the candidate serves alone.
   const { idlePending: _, ...rest } = release;
   const promoted: Release = {
@@ -41,11 +52,35 @@ export async function promote(
 }
 
 /**
+ * Throws EndedElsewhereError when another run ended, promoted or replaced `release` (a rollback by
+ * command) while this run promoted it (`wrote`): the caller read the record right before, but the
+ * two calls are not one. That run's record stands, unpromoted here, and what it says serves is put
+ * back where the platform still shows this run's change (restoreEnd, as a finished change to idle does).
+ */
+async function checkNotEndedMeanwhile(
+  release: Release,
+  ctx: ReleaseContext,
+  ledger: Ledger,
+  wrote: TrafficState,
+): Promise<void> {
+  const theirs = await ledger.endedElsewhere?.(release, true);
+  if (!theirs) return;
+  const gaveUp = new EndedElsewhereError(theirs, release);
+  try {
+    await restoreEnd(ctx, wrote, release, theirs);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    gaveUp.message += `; this run's promotion may have landed after that run's change, and putting back what that run left serving failed: ${err.message}: ${release.to} may still serve, run that command again`;
+  }
+  throw gaveUp;
+}
+
+/**
  * promote a merged PR's `release` (by its merge job, or a schedule tick after it), a platform refusal
  * recorded rather than thrown: the release stays ready with the merge on record (`mergedAt`), so its
  * report says the promotion is pending and a schedule tick tries again (merged-ready.ts
  * promotionDue), its reason saying why: `${to} ${passed}, but promoting it failed: …`. Either
- * outcome is logged.
+ * outcome is logged. One another run ended meanwhile (promote) is returned as that run recorded it.
  */
 export async function promoteMerged(
   release: Release,
@@ -58,6 +93,11 @@ export async function promoteMerged(
     ports.log.info(`${release.model}: ${promoted.reason}`);
     return promoted;
   } catch (err) {
+    // Another run rolled it back (or ended it) meanwhile: its record is the release's word.
+    if (err instanceof EndedElsewhereError) {
+      ports.log.warn(err.message);
+      return err.release;
+    }
     if (!(err instanceof TargetError)) throw err;
     const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
     const why = `${release.to} ${words.passed}, but promoting it failed: ${err.message}; the next schedule tick tries again (or re-run ${job}, or use the promote command)`;
