@@ -7,19 +7,21 @@ import { idleNotTaken } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { candidateToActOn, type Release } from '../release/types.js';
 
-// Ctrl-C or SIGTERM while `model-gate run` drives a release. In Actions a cancelled job's post step
-// withdraws what the main step left live (action/post.ts); on a laptop nothing would, and the run's
+// Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an ssh session dropped) while `model-gate run`
+// drives a release. In Actions a cancelled job's post step withdraws what the main step left live
+// (action/post.ts); on a laptop nothing would, and the run's
 // watch lease keeps schedule ticks away for up to max-wait. So the run stops itself at a safe point
 // (a wait between looks: no traffic change or ledger write is under way then), withdraws the
 // candidates it left live as the post step does, and exits 128 + the signal's number.
 
-const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+// The stop signals file-lock.ts removes its locks on: this run's listener keeps them while it withdraws.
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /** The signal as a user knows it: Ctrl-C is SIGINT. */
 export const signalName = (signal: NodeJS.Signals): string =>
   signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal;
 
-/** The exit code of a process ended by `signal`, as a shell reports it: 130 for SIGINT, 143 for SIGTERM. */
+/** The exit code of a process ended by `signal`, as a shell reports it: 130 SIGINT, 143 SIGTERM, 129 SIGHUP. */
 export const signalExitCode = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
 
 export interface RunStop {
@@ -33,8 +35,8 @@ export interface RunStop {
 }
 
 /**
- * Listens to SIGINT and SIGTERM while a run drives releases. The first says `stopping(signal)` and
- * parks the run at its next wait (at once when it waits now). A second one exits at once, saying
+ * Listens to SIGINT, SIGTERM and SIGHUP while a run drives releases. The first says `stopping(signal)`
+ * and parks the run at its next wait (at once when it waits now). A second one exits at once, saying
  * `again(signal)`: what may be left live, and the command that withdraws it.
  */
 export function stopOnSignal(words: {
@@ -49,6 +51,8 @@ export function stopOnSignal(words: {
   // The waits under way: ended by a stop, never resolved, so the run goes no further.
   const waits = new Set<NodeJS.Timeout>();
   const onSignal = (received: NodeJS.Signals) => {
+    // The terminal is gone: a write to it fails (EIO), which must not end the run before it withdraws.
+    if (received === 'SIGHUP') for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
     if (signal !== undefined) {
       process.stderr.write(`model-gate run: ${words.again(received)}\n`);
       process.exit(signalExitCode(received));
