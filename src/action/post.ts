@@ -2,9 +2,10 @@ import * as core from '@actions/core';
 import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
-import { TargetError } from '../core/errors.js';
+import { ConfigError, TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { describeGitHubError, isNotFound } from '../github/client.js';
+import { TokenIdentityError } from '../github/token-identity.js';
 import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
@@ -77,9 +78,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
   if (event.kind !== 'pull_request') return;
-  // Why candidates may still get live traffic; defects met where the candidate was taken out all the same.
+  // Why candidates may still get live traffic; defects met where the candidate was taken out all the same;
+  // the models this config cannot act on (their candidate deployed on a target it does not name).
   const failures: string[] = [];
   const defects: string[] = [];
+  const leftAlone = new Map<string, string[]>();
   try {
     const pr = event.pr.number;
     // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
@@ -106,6 +109,12 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         if ('failure' in done) failures.push(`${model.name}: ${done.failure}`);
         else core.warning(`${model.name}: ${done.warning}`);
       } catch (err) {
+        // Its target is not this config's (deployed-target.ts): nothing is done there, the problem says
+        // how to withdraw it, and the other models are cleaned up all the same.
+        if (err instanceof ConfigError) {
+          leftAlone.set(model.name, err.problems);
+          continue;
+        }
         // A bug in model-gate, not GitHub's or the platform's answer: reported as one, the candidate
         // taken out of service all the same where that can be done safely.
         const defect = defectOf(err, []);
@@ -120,6 +129,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   } catch (err) {
     // Take the saved candidates out of service all the same.
     const direct = await withdrawSaved(saved, config, ports, inputs.model);
+    // GitHub would not say who the token is, so no comment of its is trusted: its own words say what to do.
+    if (err instanceof TokenIdentityError)
+      return core.setFailed(
+        `model-gate post step: ${err.message}; the candidates the main step saved, on the platform directly: ${direct}; the PR comment and statuses are not updated`,
+      );
     const defect = defectOf(err, []);
     if (!defect)
       // The ledger (GitHub) failed, its read or the record of an end before its change.
@@ -138,6 +152,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       ? [`model-gate post step could not withdraw the candidate: ${failures.join('; ')}`]
       : []),
     ...(defects.length > 0 ? [`model-gate post step: ${defects.join('; ')}`] : []),
+    ...(leftAlone.size > 0
+      ? [
+          `model-gate post step left ${[...leftAlone.keys()].join(', ')} alone: ${[...leftAlone.values()].flat().join('; ')}`,
+        ]
+      : []),
   ];
   if (problems.length > 0) core.setFailed(problems.join('; '));
 }
