@@ -1,5 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { digest, unmaskedForms } from '../targets/identity.js';
 import type { Target, TargetIdentity } from '../targets/target.js';
 import { candidateToActOn, type Release } from './types.js';
 
@@ -11,7 +12,7 @@ import { candidateToActOn, type Release } from './types.js';
 // acts on nothing of it instead, and fails saying so, naming the way out: the config that names the
 // old target, or an abort by hand under this one, which ends the record and touches neither
 // platform (endedWithoutWithdrawal). Only identities are compared: descriptions are masked and leave
-// fields out, identities hold no secret and every addressing field.
+// fields out, identities hold every addressing field and no secret (masked: identity.ts).
 
 /** A target as a release records it. */
 type Recorded = NonNullable<Release['target']>;
@@ -25,9 +26,34 @@ function recordOf(target: Named): Recorded {
 /** A target's identity; a test double without one is known by its description. */
 const identityOf = (target: Named): TargetIdentity => target.identity ?? { description: target.description };
 
-/** The identity as one text, its fields in a set order: two identities are the same when these are. */
-const canonical = (identity: TargetIdentity): string =>
-  JSON.stringify(Object.entries(identity).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+const MASK = '***';
+
+/**
+ * Whether a recorded identity value and this run's name the same thing: equal, or the same but
+ * for a secret's text. A record stored before identities were masked holds the text where this
+ * run's has `***`: as this run's read unmasked (its digest too), or any text there (the secret
+ * rotated since); a run that no longer registers a secret (now too short to mask) the reverse.
+ */
+function sameValue(recorded: string, current: string): boolean {
+  if (recorded === current || unmaskedForms(current).includes(recorded)) return true;
+  return fitsMasked(current, recorded) || fitsMasked(recorded, current);
+}
+
+/** Whether `text`, masking nothing, is `masked` with some text in place of each `***`. */
+function fitsMasked(masked: string, text: string): boolean {
+  if (!masked.includes(MASK) || text.includes(MASK)) return false;
+  const literal = (part: string) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${masked.split(MASK).map(literal).join('.+')}$`, 's').test(text);
+}
+
+/** Whether two identities name the same platform: the same fields, each the same value. */
+function sameIdentity(recorded: TargetIdentity, current: TargetIdentity): boolean {
+  const keys = new Set([...Object.keys(recorded), ...Object.keys(current)]);
+  return [...keys].every((k) => {
+    const [then, now] = [recorded[k], current[k]];
+    return then !== undefined && now !== undefined && sameValue(then, now);
+  });
+}
 
 /** `release` with the target its candidate is to be deployed on, where it is not deployed yet. */
 export function deployingOn(release: Release, target: Named): Release {
@@ -41,26 +67,43 @@ export function deployingOn(release: Release, target: Named): Release {
  */
 export function onOtherTarget(release: Release, target: Named): boolean {
   const deployed = release.target;
-  return deployed !== undefined && canonical(deployed.identity) !== canonical(identityOf(target));
+  return deployed !== undefined && !sameIdentity(deployed.identity, identityOf(target));
 }
 
 /**
  * The recorded target and this run's as messages name them: their descriptions, each followed by
  * the identity fields that tell them apart where the descriptions are the same (`with context prod-eu`;
- * a digest for a URL's query or a command's arguments, whose text may hold a secret).
+ * a digest for a URL's query or a command's arguments, whose text may hold a secret). No secret:
+ * values are masked, and one beside a masked value, which may hold the secret that one masks (a
+ * record stored before identities were masked), is shown as its digest.
  */
 export function targetNames(deployed: Recorded, target: Named): { deployed: string; named: string } {
   const named = recordOf(target);
   if (deployed.description !== named.description)
     return { deployed: deployed.description, named: named.description };
   const keys = [...new Set([...Object.keys(deployed.identity), ...Object.keys(named.identity)])];
-  const differ = keys.filter((k) => deployed.identity[k] !== named.identity[k]);
-  const fields = (identity: TargetIdentity) =>
-    differ.map((k) => (identity[k] === undefined ? `no ${k}` : `${k} ${identity[k]}`)).join(', ');
+  const differ = keys.filter((k) => {
+    const [then, now] = [deployed.identity[k], named.identity[k]];
+    return then === undefined || now === undefined || !sameValue(then, now);
+  });
+  const fields = (identity: TargetIdentity, other: TargetIdentity) =>
+    differ
+      .map((k) => {
+        const value = identity[k];
+        return value === undefined ? `no ${k}` : `${k} ${shownBeside(value, other[k])}`;
+      })
+      .join(', ');
   return {
-    deployed: `${deployed.description} with ${fields(deployed.identity)}`,
-    named: `${named.description} with ${fields(named.identity)}`,
+    deployed: `${deployed.description} with ${fields(deployed.identity, named.identity)}`,
+    named: `${named.description} with ${fields(named.identity, deployed.identity)}`,
   };
+}
+
+/** `value` as a message shows it beside `other`, the other target's: masked, or its digest. */
+function shownBeside(value: string, other: string | undefined): string {
+  const shown = redact(value);
+  if (shown.includes(MASK) || other === undefined || !redact(other).includes(MASK)) return shown;
+  return digest([value]);
 }
 
 /** `PR #8's candidate v2`, or `the candidate v2` without a PR. */

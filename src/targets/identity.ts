@@ -1,35 +1,72 @@
 import { createHash } from 'node:crypto';
 import { SECRET_FIELD } from '../config/secret-fields.js';
+import { redact } from '../core/redact.js';
 import type { TargetIdentity } from './target.js';
 
-// A target's identity (Target.identity) is built from its config alone, never masked afterwards:
-// which secrets a run registers must not change it, or two runs under the same config would see a
-// move. So what may hold a secret is left out by construction (credentials, headers, secret-named
-// query parameters and arguments), and what may hold one we cannot tell apart (a URL's other query
-// parameters, a command's arguments) is kept as a digest: a change there still counts, its text is
-// never stored (the record goes to a PR comment).
+// A target's identity (Target.identity) is built from its config alone, and the record of it goes
+// to a PR comment. What may hold a secret is left out by construction (credentials, headers,
+// secret-named query parameters and arguments); what may hold one we cannot tell apart (a URL's
+// other query parameters, a command's arguments) is kept as a digest: a change there still
+// counts, its text is never stored. A secret the config puts anywhere else (a gateway's key in a
+// URL's path: `${SERVING_URL}/gw/${SERVING_TOKEN}/m`) is masked (`***`) as the identity is built,
+// digests taken of the masked text: a rotated key is then the same platform, and no key is stored.
+// Records stored before masking hold the unmasked text: unmaskedForms keeps how this run's
+// identity read then, so an upgrade sees no move (deployed-target.ts).
 
-/** The identity of a target of `type` from its addressing `fields`; absent ones are left out. */
+const DIGEST = 'sha256:';
+
+/** The unmasked text of each masked identity value built in this process, by its masked text. */
+const unmasked = new Map<string, Set<string>>();
+
+/** `shown`, the masked form of `raw`, remembered as such. */
+function remembered(shown: string, raw: string): string {
+  if (shown !== raw) unmasked.set(shown, new Set([...(unmasked.get(shown) ?? []), raw]));
+  return shown;
+}
+
+/**
+ * How an identity value built in this process read before secrets were masked (each text it stood
+ * for, one per secret value seen); none for a value that masks nothing.
+ */
+export const unmaskedForms = (value: string): readonly string[] => [...(unmasked.get(value) ?? [])];
+
+/** The identity of a target of `type` from its addressing `fields`; absent ones are left out, secrets masked. */
 export function identityOf(type: string, fields: Record<string, string | undefined>): TargetIdentity {
-  const kept = Object.entries(fields).filter((e): e is [string, string] => e[1] !== undefined);
+  const kept = Object.entries(fields)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    // A digest is of masked text already; a secret's text inside its hex would be a coincidence.
+    .map(([name, value]) => [name, value.startsWith(DIGEST) ? value : remembered(redact(value), value)]);
   return Object.fromEntries([['type', type], ...kept]);
 }
 
 /** A short digest of `parts`: tells a change apart without showing the text. */
-const digest = (parts: readonly string[]): string =>
-  `sha256:${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)}`;
+export const digest = (parts: readonly string[]): string =>
+  `${DIGEST}${createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 16)}`;
 
 /**
  * What addresses a platform by URL: `url`, its scheme, host and path (no credentials, no trailing
  * slash, no fragment); `query`, a digest of its query parameters but those named like a secret
- * (`api_key`, `token`): those change with a rotation, not with a move.
+ * (`api_key`, `token`): those change with a rotation, not with a move. Secrets masked in both.
  */
 export function urlIdentity(raw: string): { url: string; query?: string } {
+  const before = unmaskedUrlIdentity(raw);
+  // Masked as written, before parsing: a parsed URL may percent-encode a secret's characters.
+  const masked = unmaskedUrlIdentity(redact(raw));
+  // A secret holding the scheme (the whole URL a secret) leaves nothing to parse, and nothing to show.
+  const shown = masked.url === INVALID && before.url !== INVALID ? { url: '***' } : masked;
+  remembered(shown.url, before.url);
+  if (shown.query !== undefined && before.query !== undefined) remembered(shown.query, before.query);
+  return shown;
+}
+
+const INVALID = '(invalid URL)';
+
+function unmaskedUrlIdentity(raw: string): { url: string; query?: string } {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
-    return { url: '(invalid URL)' };
+    return { url: INVALID };
   }
   const path = u.pathname.replace(/\/+$/, '');
   const params = [...u.searchParams]
@@ -44,10 +81,15 @@ const SECRET_OPTION = /^-{1,2}([A-Za-z0-9_.-]+)(=.*)?$/;
 
 /**
  * A digest of commands' arguments (each `argv` without its program, which is named apart), without
- * the value of an option named like a secret (`--password X`, `--token=X`): a rotated secret is no move.
+ * the value of an option named like a secret (`--password X`, `--token=X`), other secrets masked:
+ * a rotated secret is no move.
  */
 export function argumentsIdentity(...argvs: readonly (readonly string[])[]): string {
-  return digest(argvs.map((argv) => JSON.stringify(withoutSecretValues(argv.slice(1)))));
+  const of = (mask: (arg: string) => string) =>
+    digest(argvs.map((argv) => JSON.stringify(withoutSecretValues(argv.slice(1).map(mask)))));
+  // A secret elsewhere (`-H "Authorization: Bearer ${TOKEN}"`) is masked before the digest is taken.
+  const unmaskedDigest = of((arg) => arg);
+  return remembered(of(redact), unmaskedDigest);
 }
 
 function withoutSecretValues(args: readonly string[]): string[] {

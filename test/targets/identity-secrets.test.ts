@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { secretValues } from '../../src/config/secret-values.js';
+import type { ModelConfig } from '../../src/config/types.js';
+import { addSecret } from '../../src/core/redact.js';
+import { storedForm } from '../../src/ledger/release-schema.js';
+import { targetFor } from '../../src/release/adapters.js';
+import { checkSameTarget, deployingOn } from '../../src/release/deployed-target.js';
+import { newRelease } from '../../src/release/new-release.js';
+import type { Release } from '../../src/release/types.js';
+
+// A secret a config puts into a field that addresses its target (a gateway's key in a URL's path,
+// a function key in its query, a token in a command's argument): a rotation between two runs is
+// the same target, and the record of the target, which goes to a PR comment, never holds the
+// secret. Before, the record held it as written, a rotated key read as a move to another target,
+// and the refusal printed the old key. Each target is built by the real adapters from a config,
+// its secrets registered as a run registers them (secretValues). Every key is used by one test
+// alone: the registered secrets are this process's, as in a run.
+
+/** The model `fraud` on the target `target` (a flow map), `env` interpolated; `register`: its secrets registered as a run does. */
+function modelWith(target: string, env: Record<string, string>, register = true): ModelConfig {
+  const text = `version: 1
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    target: ${target}
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [10, 50] }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
+`;
+  const loaded = parseConfig(text, env);
+  if (register) for (const value of secretValues(loaded.interpolated, env).values) addSecret(value);
+  return loaded.config.models.fraud as ModelConfig;
+}
+
+/** PR #7's candidate v2 deployed on `model`'s target, read back as a ledger stores it. */
+function deployedOn(model: ModelConfig): Release {
+  const fresh = newRelease(model, { from: 'v1', to: 'v2', pr: 7, headSha: 'a'.repeat(40), now: 0 });
+  const stored = storedForm({ ...deployingOn(fresh, targetFor(model)), phase: 0 });
+  if (!stored.ok) throw new Error(stored.problems.join('; '));
+  return stored.value;
+}
+
+/** What a run under `model` says of `release`; undefined: it acts on it. */
+function refusal(release: Release, model: ModelConfig): string | undefined {
+  try {
+    checkSameTarget(release, targetFor(model));
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+const GATEWAY = `{ type: http, url: "\${SERVING_URL}/gw/\${SERVING_TOKEN}/models/fraud-detector" }`;
+
+describe('a secret in a field that addresses the target, rotated between two runs', () => {
+  it.each([
+    ["a gateway's key in an http URL's path", GATEWAY, 'SERVING_TOKEN'],
+    [
+      "a function key in an http URL's query",
+      `{ type: http, url: "https://fn.example.com/api/traffic?code=\${FUNCTION_KEY}&region=eu" }`,
+      'FUNCTION_KEY',
+    ],
+    [
+      "a bearer token in a command's argument",
+      `{ type: command, apply: [curl, -H, "Authorization: Bearer \${DEPLOY_TOKEN}", "https://ops/apply"], read: [curl, "https://ops/state"] }`,
+      'DEPLOY_TOKEN',
+    ],
+    [
+      "a sandbox URL's path",
+      `{ type: sandbox, url: "http://127.0.0.1:9/\${SANDBOX_SECRET}", model: fraud }`,
+      'SANDBOX_SECRET',
+    ],
+    [
+      'a kserve context',
+      `{ type: kserve, namespace: ml, context: "\${KUBE_CONTEXT_TOKEN}", storage-uri: "gs://m/{{version}}" }`,
+      'KUBE_CONTEXT_TOKEN',
+    ],
+    [
+      'a seldon context',
+      `{ type: seldon, namespace: ml, context: "\${SELDON_CONTEXT_TOKEN}" }`,
+      'SELDON_CONTEXT_TOKEN',
+    ],
+    [
+      'a sagemaker profile',
+      `{ type: sagemaker, endpoint: fraud, region: eu-west-1, profile: "\${AWS_PROFILE_SECRET}" }`,
+      'AWS_PROFILE_SECRET',
+    ],
+    [
+      'an azureml subscription',
+      `{ type: azureml, endpoint: ep1, resource-group: rg, workspace: ws, subscription: "\${AZURE_SUBSCRIPTION_SECRET}" }`,
+      'AZURE_SUBSCRIPTION_SECRET',
+    ],
+    [
+      'a vertex project',
+      `{ type: vertex, endpoint: "42", region: europe-west4, project: "\${GCP_PROJECT_SECRET}" }`,
+      'GCP_PROJECT_SECRET',
+    ],
+  ])('%s: the same target, and no record holds the secret', (name, target, variable) => {
+    const [before, after] = [
+      `${variable.toLowerCase()}-before-${name.length}`,
+      `rotated-${name.length}-after`,
+    ];
+    const env = (secret: string) => ({ SERVING_URL: 'https://gateway.example.com', [variable]: secret });
+    const recorded = deployedOn(modelWith(target, env(before)));
+    expect(JSON.stringify(recorded)).not.toContain(before);
+    expect(refusal(recorded, modelWith(target, env(after)))).toBeUndefined();
+  });
+
+  it('a whole URL from a secret-named variable: the same target, never stored', () => {
+    const target = `{ type: http, url: "\${SERVING_URL_WITH_TOKEN}" }`;
+    const url = (key: string) => ({ SERVING_URL_WITH_TOKEN: `https://gw.example.com/k/${key}/fraud` });
+    const recorded = deployedOn(modelWith(target, url('whole_url_key_before_77')));
+    expect(JSON.stringify(recorded)).not.toContain('whole_url_key_before_77');
+    expect(refusal(recorded, modelWith(target, url('whole_url_key_after_88')))).toBeUndefined();
+  });
+
+  it('a real move (another host) with the key rotated is still refused, the message showing no key', () => {
+    const then = { SERVING_URL: 'https://gateway-eu.example.com', SERVING_TOKEN: 'tok_move_before_5a4b3c' };
+    const now = { SERVING_URL: 'https://gateway-us.example.com', SERVING_TOKEN: 'tok_move_after_6d7e8f' };
+    const said = refusal(deployedOn(modelWith(GATEWAY, then)), modelWith(GATEWAY, now));
+    expect(said).toContain(
+      'was deployed on serving layer at https://gateway-eu.example.com/gw/***/models/fraud-detector',
+    );
+    expect(said).toContain("this run's config names serving layer at https://gateway-us.example.com/gw/***/");
+    expect(said).not.toContain('tok_move_');
+  });
+});
+
+describe('a record stored before identities were masked (its secret in plain text), after the upgrade', () => {
+  /** The record as an earlier version stored it: the run masked the description, not the identity. */
+  function legacyRecord(target: string, env: Record<string, string>, secret: string): Release {
+    const release = deployedOn(modelWith(target, env, false));
+    const recorded = release.target;
+    if (!recorded) throw new Error('no target recorded');
+    return {
+      ...release,
+      target: { ...recorded, description: recorded.description.replaceAll(secret, '***') },
+    };
+  }
+
+  it.each([
+    ['the same key', 'tok_legacy_same_11aa22', 'tok_legacy_same_11aa22'],
+    ['a key rotated since', 'tok_legacy_old_33bb44', 'tok_legacy_new_55cc66'],
+  ])('a gateway key in the URL, %s: the same target', (_, then, now) => {
+    const env = (key: string) => ({ SERVING_URL: 'https://gateway.example.com', SERVING_TOKEN: key });
+    const recorded = legacyRecord(GATEWAY, env(then), then);
+    expect(JSON.stringify(recorded.target)).toContain(then);
+    expect(refusal(recorded, modelWith(GATEWAY, env(now)))).toBeUndefined();
+  });
+
+  it("a token in a command's argument, not rotated: the same target (its digest as before)", () => {
+    const command = `{ type: command, apply: [curl, -H, "Authorization: Bearer \${DEPLOY_TOKEN}", "https://ops/apply"], read: [curl, "https://ops/state"] }`;
+    const env = { DEPLOY_TOKEN: 'tok_legacy_command_77dd88' };
+    expect(refusal(legacyRecord(command, env, env.DEPLOY_TOKEN), modelWith(command, env))).toBeUndefined();
+  });
+
+  it('a real move in a field the description does not show: refused, neither key shown', () => {
+    const kserve = (cluster: string) =>
+      `{ type: kserve, namespace: ml, context: "\${KUBE_CONTEXT_TOKEN}-${cluster}", storage-uri: "gs://m/{{version}}" }`;
+    const recorded = legacyRecord(
+      kserve('eu'),
+      { KUBE_CONTEXT_TOKEN: 'ctx_legacy_old_99ee00' },
+      'ctx_legacy_old_99ee00',
+    );
+    const said = refusal(recorded, modelWith(kserve('us'), { KUBE_CONTEXT_TOKEN: 'ctx_legacy_new_12ff34' }));
+    expect(said).toContain(
+      "fraud: PR #7's candidate v2 was deployed on KServe InferenceService fraud (namespace ml) with context sha256:",
+    );
+    expect(said).toContain(
+      "this run's config names KServe InferenceService fraud (namespace ml) with context ***-us",
+    );
+    expect(said).not.toContain('ctx_legacy');
+  });
+});
