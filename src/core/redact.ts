@@ -50,6 +50,8 @@ const FREE_TEXT = new Set(['note', 'reason', 'why', 'summary']);
  * (values under 4 characters are never registered: see MIN_SECRET_LENGTH).
  */
 export function redactNotes<T>(value: T, key?: string): T {
+  // A target's identity holds no secret (targets/identity.ts); one recorded before it was masked does.
+  if (key === 'identity') return redactStrings(value);
   if (typeof value === 'string')
     return (key !== undefined && FREE_TEXT.has(key) ? redact(value) : value) as T;
   if (Array.isArray(value)) return value.map((v) => redactNotes(v, key)) as T;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { secretValues } from '../../src/config/secret-values.js';
 import type { ModelConfig } from '../../src/config/types.js';
-import { addSecret } from '../../src/core/redact.js';
+import { addSecret, redactNotes } from '../../src/core/redact.js';
 import { storedForm } from '../../src/ledger/release-schema.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { checkSameTarget, deployingOn } from '../../src/release/deployed-target.js';
@@ -172,5 +172,17 @@ describe('a record stored before identities were masked (its secret in plain tex
       "this run's config names KServe InferenceService fraud (namespace ml) with context ***-us",
     );
     expect(said).not.toContain('ctx_legacy');
+  });
+});
+
+it('masks a key an older record still holds in its identity the next time the record is stored', () => {
+  addSecret('tok_older_record_5e7a');
+  const older: Release['target'] = {
+    description: 'serving layer at http://gw.example/gw/***/m',
+    identity: { type: 'http', url: 'http://gw.example/gw/tok_older_record_5e7a/m' },
+  };
+  expect(redactNotes({ target: older }).target?.identity).toEqual({
+    type: 'http',
+    url: 'http://gw.example/gw/***/m',
   });
 });
