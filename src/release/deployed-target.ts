@@ -164,6 +164,8 @@ export function endedWithoutWithdrawal(release: Release, target: Named, by: stri
   return {
     ...rest,
     status: 'aborted',
+    // Its open phase ends here, without an outcome: nothing was withdrawn (report/rows.ts words it).
+    phases: release.phases.map((p) => (p.endedAt === undefined ? { ...p, endedAt: now } : p)),
     updatedAt: now,
     ending: { ...release.ending, recordOnly: true },
     reason: `aborted ${by}: ${release.to} was deployed on ${deployed}, which this config does not name: its record is ended; nothing was withdrawn there — if ${deployed} still serves ${release.to}, withdraw it there`,

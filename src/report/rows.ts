@@ -278,7 +278,9 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
     lasted: formatLasted((p.endedAt ?? now) - p.startedAt),
     // An end by command records its phase withdrawn before the platform confirmed the change.
     outcome:
-      p.outcome === 'withdrawn' && withdrawalUnderWay(release) ? 'being withdrawn' : (p.outcome ?? 'running'),
+      p.outcome === 'withdrawn' && withdrawalUnderWay(release)
+        ? 'being withdrawn'
+        : (p.outcome ?? (release.ending?.recordOnly ? 'aborted by hand (not withdrawn)' : 'running')),
     note: phaseNote(p, release),
   }));
 }
