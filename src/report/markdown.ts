@@ -2,18 +2,9 @@ import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
-import {
-  configChangesLines,
-  decisionSentences,
-  releaseSeverity,
-  reportSentence,
-  reportStatus,
-  reportTitle,
-  rollbackSentence,
-  skippedSentence,
-  unsaidLines,
-} from './decision.js';
+import { decisionSentences, reportStatus, reportTitle } from './decision.js';
 import { gateRows, phaseRows } from './rows.js';
+import { shortLines } from './short-lines.js';
 
 export interface ReportMeta {
   now: number;
@@ -79,33 +70,58 @@ export function escapeMarkdown(text: string): string {
 
 /**
  * The report when even the compact one leaves no room in a PR comment (many models): the decision,
- * one line per model with its status and why (the worst first), and where the details are. At most
- * `maxLength` characters of whole lines (no table or HTML to cut): the models that do not fit, the
- * last and least bad, are counted instead. Undefined when not even the decision and the pointer fit.
+ * the lines of each model (its status and why, its config changes, its notes; the worst first),
+ * the lines about no one model, and where the details are. At most `maxLength` (by `size`,
+ * characters unless given) of whole lines (no table or HTML to cut): the models that do not fit,
+ * the last and least bad, are cut whole and counted instead; the lines about no one model only
+ * after every model's. Undefined when not even the decision and the pointer fit.
  */
 export function renderShortMarkdown(
   result: RunResult,
-  meta: { runUrl?: string; maxLength: number },
+  meta: {
+    runUrl?: string;
+    maxLength: number;
+    size?: (text: string) => number;
+    /** Why the details are left out and where they are; by default, a comment's: the job summaries. */
+    leftOut?: string;
+  },
 ): string | undefined {
-  // As the full report words them: a rollback first, then each release, the worst first, so that
-  // `… and N more` cuts the least bad (ready ones) before a failed one the heading is about.
-  const releases = [...result.releases].sort((a, b) => releaseSeverity(a) - releaseSeverity(b));
-  const items = [
-    ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...releases.flatMap((r) => [
-      `${reportStatus(r, result)}: ${reportSentence(r, result)}`,
-      ...configChangesLines(r),
-    ]),
-    ...unsaidLines(result).map(skippedSentence),
-  ].map((line) => `- ${escapeMarkdown(line)}`);
+  const { models, global } = shortLines(result);
+  const line = (text: string) => `- ${escapeMarkdown(text)}`;
   const run = meta.runUrl ? `[the workflow run](${meta.runUrl})` : 'the workflow run';
+  const leftOut = meta.leftOut ?? `to fit a GitHub comment: see the job summaries of ${run}`;
   const head = `## model-gate: ${reportTitle(result)}\n\n`;
-  const tail = `\nGate tables, charts and phase history are left out to fit a GitHub comment: see the job summaries of ${run}.\n`;
-  for (let shown = items.length; shown >= 0; shown--) {
-    const more = items.length - shown;
-    const list = [...items.slice(0, shown), ...(more > 0 ? [`- … and ${more} more`] : [])];
-    const text = `${head}${list.join('\n')}${list.length > 0 ? '\n' : ''}${tail}`;
-    if (text.length <= meta.maxLength) return text;
+  // The report with the first `kept` of its parts, the lines about no one model kept first.
+  const text = (kept: number) => {
+    const notes = global.slice(0, kept);
+    const shown = models.slice(0, Math.max(0, kept - global.length));
+    const cut = { models: models.length - shown.length, notes: global.length - notes.length };
+    const more = cut.models + cut.notes;
+    const list = [
+      ...shown.flatMap((m) => m.lines.map(line)),
+      ...(more > 0 ? [`- … and ${more} more`] : []),
+      ...notes.map(line),
+    ];
+    const unlisted = [count(cut.models, 'model'), count(cut.notes, 'note')].filter((c) => c !== '');
+    const what =
+      unlisted.length > 0
+        ? `The ${unlisted.join(' and ')} not listed, gate tables, charts and phase history are`
+        : 'Gate tables, charts and phase history are';
+    return `${head}${list.join('\n')}${list.length > 0 ? '\n' : ''}\n${what} left out ${leftOut}.\n`;
+  };
+  const size = meta.size ?? ((t: string) => t.length);
+  const fits = (kept: number) => size(text(kept)) <= meta.maxLength;
+  const all = models.length + global.length;
+  if (fits(all)) return text(all);
+  // Each part kept adds a line or more, and the count shrinks by a digit at most: a longer text.
+  let [fit, over] = [-1, all];
+  while (over - fit > 1) {
+    const mid = Math.floor((fit + over) / 2);
+    if (fits(mid)) fit = mid;
+    else over = mid;
   }
-  return undefined;
+  return fit < 0 ? undefined : text(fit);
 }
+
+/** `3 models`, `1 note`; empty for none. */
+const count = (n: number, noun: string) => (n === 0 ? '' : `${n} ${noun}${n === 1 ? '' : 's'}`);

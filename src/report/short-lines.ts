@@ -1,0 +1,63 @@
+import type { RunResult } from '../release/pull-request.js';
+import {
+  configChangesLines,
+  releaseSeverity,
+  reportSentence,
+  reportStatus,
+  rollbackSentence,
+  servingSentence,
+  skippedSentence,
+  unsaidLines,
+} from './decision.js';
+
+/** The short report's lines about one model: kept or cut together, never a note without its verdict. */
+export interface ModelLines {
+  model: string;
+  lines: string[];
+}
+
+export interface ShortLines {
+  /** Per model, the worst news first: a rollback, then its releases' severity, then models with notes only. */
+  models: ModelLines[];
+  /** Lines about no one model (`*`): last, as every report gives them. */
+  global: string[];
+}
+
+/** After every release: a model with only a note, a drift watch or what it serves. */
+const NEWS_ONLY = Number.MAX_SAFE_INTEGER;
+/** A drifted stable model ranks as a failed release (runDecision). */
+const DRIFTED = 2;
+
+/**
+ * The run's one-line decisions (as decisionSentences words them) grouped per model: its rollback,
+ * what it serves, its releases with their config changes, its drift, then its own notes.
+ */
+export function shortLines(result: RunResult): ShortLines {
+  const groups = new Map<string, { rank: number; lines: string[] }>();
+  const add = (model: string, rank: number, lines: string[]) => {
+    const group = groups.get(model) ?? { rank, lines: [] };
+    group.rank = Math.min(group.rank, rank);
+    group.lines.push(...lines);
+    groups.set(model, group);
+  };
+  for (const e of result.rollbacks ?? []) add(e.model, -1, [rollbackSentence(e)]);
+  for (const s of result.serving ?? []) add(s.model, NEWS_ONLY, [servingSentence(s)]);
+  const releases = [...result.releases].sort((a, b) => releaseSeverity(a) - releaseSeverity(b));
+  for (const r of releases)
+    add(r.model, releaseSeverity(r), [
+      `${reportStatus(r, result)}: ${reportSentence(r, result)}`,
+      ...configChangesLines(r),
+    ]);
+  for (const d of result.drift ?? [])
+    add(d.model, d.drifted ? DRIFTED : NEWS_ONLY, [`${d.drifted ? '⚠️ ' : ''}${d.note}`]);
+  const global: string[] = [];
+  for (const s of unsaidLines(result)) {
+    if (s.model === '*') global.push(skippedSentence(s));
+    else add(s.model, NEWS_ONLY, [skippedSentence(s)]);
+  }
+  // A stable sort: equal ranks keep the order the run gave them in.
+  const models = [...groups.entries()]
+    .sort(([, a], [, b]) => a.rank - b.rank)
+    .map(([model, g]) => ({ model, lines: g.lines }));
+  return { models, global };
+}
