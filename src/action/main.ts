@@ -17,6 +17,7 @@ import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
 import { type Decision, releaseSentence, runDecision } from '../report/decision.js';
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
+import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
@@ -243,7 +244,13 @@ async function publish(
   await mkdir(dir, { recursive: true });
   const reportPath = join(dir, 'model-gate-report.md');
   await writeFile(reportPath, report);
-  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
+  if (env.GITHUB_STEP_SUMMARY) {
+    // GitHub drops a summary over its size limit whole: a smaller form then, pointing at the file.
+    const finish = (markdown: string) =>
+      redact(commentFailed ? withCommentFailure(markdown, commentFailed.error) : markdown);
+    const from = { config, result: summarised, now: Date.now(), runUrl: setup.runUrl, reportPath, finish };
+    await core.summary.addRaw(stepSummary(report, from)).write();
+  }
   core.setOutput('report-path', reportPath);
   // command status judged nothing and changed nothing: a release it finds failed earlier does not
   // fail it. Its candidate still live is a warning; the report says the same.
