@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { NO_BUCKETS } from '../metrics/capabilities.js';
+import { countQueryProblem } from '../metrics/count-query-checks.js';
 import { queryProblem } from '../metrics/query-problem.js';
 import { countQuery } from '../metrics/reduce.js';
 import { templateProblem, templateVariables } from '../metrics/template.js';
@@ -147,6 +148,11 @@ export function checkSourceQueries(
         issue(['gates', i, field], unusable);
         continue;
       }
+      const notCount = COUNTS.includes(field) ? notACount(type, gate[field]) : undefined;
+      if (notCount) {
+        issue(['gates', i, field], notCount);
+        continue;
+      }
       if (!CHECKED.includes(type)) continue;
       const missing = sandboxDefaultLeftOut(source, kind, field, gate[field]);
       if (missing) {
@@ -178,6 +184,15 @@ export function unusableQuery(source: string, value: unknown): string | undefine
     return undefined;
   const problem = queryProblem(source, value);
   return problem && `the ${source} metrics source cannot read this query: ${problem}`;
+}
+
+/** Why a count field's query asks for a rate or an average instead of a count, or undefined. */
+function notACount(source: string, value: unknown): string | undefined {
+  // `requests` is the source's own request count; a template problem is reported on its own.
+  if (typeof value !== 'string' || value === REQUESTS || templateProblem(value) || unresolved(value))
+    return undefined;
+  const problem = countQueryProblem(source, value);
+  return problem && `is a count query on the ${source} metrics source, but ${problem}`;
 }
 
 function sandboxDefaultLeftOut(source: Checked, kind: string, field: string, value: unknown) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { countQueryProblem } from '../metrics/count-query-checks.js';
 import { queryProblem } from '../metrics/query-problem.js';
 import { selectorProblem } from '../metrics/selector.js';
 import { renderTemplate, TEMPLATE_VARIABLES, templateProblem } from '../metrics/template.js';
@@ -14,6 +15,15 @@ import {
 } from './fields.js';
 import { describeValue } from './messages.js';
 import type { MetricsReducer } from './types.js';
+
+/**
+ * A request count query that asks for a rate or an average instead (count-query-checks.ts): every
+ * ratio would be judged against a wrong total, at every look.
+ */
+const refuseNonCount = (source: 'cloudwatch' | 'datadog') => (text: string, ctx: z.RefinementCtx) => {
+  const problem = templateProblem(text) ? undefined : countQueryProblem(source, text);
+  if (problem) ctx.addIssue({ code: 'custom', input: text, message: `is the request count, but ${problem}` });
+};
 
 // ── metric sources ──
 
@@ -111,7 +121,7 @@ const datadogMetrics = strict({
   timeout,
   requests: template(
     'Datadog query of the request count of one slot (its points are summed), e.g. "sum:trace.http.request.hits{service:{{model}},version:{{version}}}.as_count()".',
-  ),
+  ).superRefine(refuseNonCount('datadog')),
   reducer: reducer.optional(),
 })
   .superRefine((m, ctx) => {
@@ -163,6 +173,7 @@ const cloudwatchMetrics = strict({
         input: text,
         message: `the cloudwatch metrics source cannot read this query: ${problem}`,
       });
+    else refuseNonCount('cloudwatch')(text, ctx);
   }),
   reducer: reducer.optional(),
 })

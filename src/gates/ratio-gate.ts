@@ -2,7 +2,7 @@ import type { GateConfig, RatioGateConfig, SrmGateConfig, ThresholdGateConfig } 
 import { MetricsError } from '../core/errors.js';
 import { armName } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
-import { NegativeCountError } from '../metrics/reduce.js';
+import { InvalidCountError } from '../metrics/reduce.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { Evidence, GateState, Measurement } from '../release/types.js';
 import { judgeCounts } from '../stats/counts.js';
@@ -105,7 +105,7 @@ async function counted(
     return (await metrics.count(query, w)) ?? Number.NaN;
   } catch (err) {
     if (err instanceof NoDataError) throw new NoDataError(`${field}: ${err.message}`);
-    if (err instanceof NegativeCountError) throw new NegativeCountError(`${field}: ${err.message}`);
+    if (err instanceof InvalidCountError) throw new InvalidCountError(`${field}: ${err.message}`);
     throw err;
   }
 }

@@ -26,7 +26,8 @@ import { formatDuration } from '../config/duration.js';
 import type { CloudWatchMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { queriesProblem } from './cloudwatch-query-checks.js';
-import { matchedNothing } from './matched-nothing.js';
+import { armName, matchedNothing } from './matched-nothing.js';
+import { NoDataError } from './no-data.js';
 import { countQuery, type Point, reducePoints, requestCount } from './reduce.js';
 import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
@@ -135,23 +136,26 @@ export function cloudwatchSource(
   const command = options.command ?? 'aws';
   const cliTimeout = String(Math.max(1, Math.ceil(config.timeoutMs / 1000)));
 
-  /** The datapoints of the query's answer, oldest first; `partial` when CloudWatch said so. */
+  /**
+   * The datapoints of the query's answer, oldest first; `partial` says why they are not all of
+   * the window's (CloudWatch's own word for it), when they are not.
+   */
   async function datapoints(
     template: string,
     w: MetricWindow,
-  ): Promise<{ points: Point[]; partial: boolean }> {
+  ): Promise<{ points: Point[]; partial: string | undefined }> {
     // CloudWatch rounds a start down to the minute, which would count up to 59 s from before
     // the window (a phase's window: the previous traffic split). Start at the next whole minute
     // instead: the partial first minute is left out, and until a whole minute has begun the
     // window is empty (no data, inconclusive). One period from the start covers the window.
     const start = Math.ceil(w.since / 60_000) * 60_000;
-    if (start >= w.until) return { points: [], partial: false };
+    if (start >= w.until) return { points: [], partial: undefined };
     const end = w.until;
     const period = Math.max(60, Math.ceil((end - start) / 60_000) * 60);
     const { queries, resultId } = renderCloudWatch(template, { ...w, since: start }, period);
     const points: Point[] = [];
     let partial = false;
-    let limited = false;
+    let limited: string | undefined;
     let nextToken: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const args = [
@@ -197,13 +201,19 @@ export function cloudwatchSource(
       nextToken = out.data.NextToken ?? undefined;
       // A page's own status: PartialData with a NextToken is followed by the rest.
       partial = mine.some((r) => r.StatusCode === 'PartialData');
-      limited ||= (out.data.Messages ?? []).some((m) => LIMITED.test(m.Code ?? ''));
+      limited ??= (out.data.Messages ?? []).find((m) => LIMITED.test(m.Code ?? ''))?.Code;
       if (!nextToken) break;
     }
     // A continuation still pending after the last page read leaves the data partial too.
     // So is an answer CloudWatch limited (as much of it done as it could).
-    const incomplete = partial || limited || nextToken !== undefined;
-    return { points: points.sort((a, b) => a.at - b.at), partial: incomplete };
+    const why = limited
+      ? `CloudWatch limited the answer: ${limited}; narrow the query`
+      : partial
+        ? 'PartialData'
+        : nextToken !== undefined
+          ? `more than ${MAX_PAGES} pages; not all were read`
+          : undefined;
+    return { points: points.sort((a, b) => a.at - b.at), partial: why };
   }
 
   async function run(args: string[]): Promise<string> {
@@ -216,18 +226,29 @@ export function cloudwatchSource(
   }
 
   /**
-   * The datapoints summed (with `"Stat": "Sum"`, the window's count); undefined for partial data,
-   * a NoDataError naming the query for none.
+   * The datapoints summed (with `"Stat": "Sum"`, the window's count). Partial data and no
+   * datapoints are a NoDataError naming the query and the arm (inconclusive, never a count that
+   * could pass a gate or min-requests wrongly).
    */
-  async function count(template: string, w: MetricWindow): Promise<number | undefined> {
+  async function count(template: string, w: MetricWindow): Promise<number> {
+    const what = template === config.requests ? 'the requests query' : 'the count query';
     const { points, partial } = await datapoints(template, w);
-    if (partial) return undefined;
+    if (partial) {
+      throw new NoDataError(
+        `cloudwatch: ${what} returned partial data for ${armName(w)} (${partial}), not used: ${showQuery(template)}`,
+      );
+    }
     const total = reducePoints(points, 'sum');
-    if (total !== undefined) return requestCount(total);
+    if (total !== undefined) {
+      return requestCount(total, {
+        named: `cloudwatch: ${what}`,
+        shownQuery: showQuery(template),
+        fractionAdvice: 'count with "Stat": "Sum" (or "SampleCount") of a count metric, or SELECT SUM(...)',
+      });
+    }
     // A window without a whole minute yet was not asked (datapoints): nothing in it, 0.
     if (Math.ceil(w.since / 60_000) * 60_000 >= w.until) return 0;
     // No datapoints is no data, not 0: a misspelt metric or dimension has none either.
-    const what = template === config.requests ? 'the requests query' : 'the count query';
     const advice =
       what === 'the requests query'
         ? 'check its namespace, metric name and dimensions (metrics.requests)'
@@ -242,15 +263,8 @@ export function cloudwatchSource(
       if (partial) return undefined;
       return reducePoints(points, config.reducer);
     },
-    async requests(w) {
-      const n = await count(config.requests, w);
-      // A partial count could pass min-requests wrongly.
-      if (n === undefined) {
-        throw new MetricsError(
-          'cloudwatch: the requests query returned partial data (PartialData), or CloudWatch limited the answer (a Max...Exceeded message: narrow the query); try again later',
-        );
-      }
-      return n;
+    requests(w) {
+      return count(config.requests, w);
     },
     count(template, w) {
       return count(countQuery(template, config.requests), w);

@@ -51,14 +51,12 @@ export function renderDatadog(template: string, w: MetricWindow): string {
 export function datadogSource(config: DatadogMetricsConfig): MetricSource {
   const base = config.url.replace(/\/+$/, '');
 
-  /** The points of each series the query returns. */
+  /** The points of each series the query returns within the window asked for. */
   async function query(template: string, w: MetricWindow): Promise<{ query: string; series: Point[][] }> {
     const q = renderDatadog(template, w);
-    const params = new URLSearchParams({
-      from: String(Math.floor(w.since / 1000)),
-      to: String(Math.ceil(w.until / 1000)),
-      query: q,
-    });
+    const from = Math.floor(w.since / 1000);
+    const to = Math.ceil(w.until / 1000);
+    const params = new URLSearchParams({ from: String(from), to: String(to), query: q });
     const res = await fetchJson({
       source: 'datadog',
       url: `${base}/api/v1/query?${params}`,
@@ -77,8 +75,12 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
         `datadog: query failed (${parsed.data.error ?? parsed.data.status}): ${showQuery(q)}`,
       );
     }
+    // A point stamped outside [from, to] (a rollup bucket begun before the window, a proxy's
+    // cache of a wider query) counts traffic that is not the window's: summed, a previous
+    // phase's events became this one's.
+    const inWindow = (at: number) => at >= from * 1000 && at <= to * 1000;
     const series = (parsed.data.series ?? []).map((s) =>
-      (s.pointlist ?? []).flatMap(([at, value]) => (value === null ? [] : [{ at, value }])),
+      (s.pointlist ?? []).flatMap(([at, value]) => (value === null || !inWindow(at) ? [] : [{ at, value }])),
     );
     return { query: q, series };
   }
@@ -112,7 +114,11 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
           : 'check its metric name and tags; if zero is meant, write default_zero(…)';
       throw matchedNothing('datadog', what, w, advice, showQuery(q));
     }
-    return requestCount(total, { named: `datadog: ${what}`, shownQuery: showQuery(q) });
+    return requestCount(total, {
+      named: `datadog: ${what}`,
+      shownQuery: showQuery(q),
+      fractionAdvice: 'count with sum:<metric>{...}.as_count()',
+    });
   }
 
   return {

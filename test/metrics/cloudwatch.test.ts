@@ -10,6 +10,7 @@ import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
 import { MetricsError } from '../../src/core/errors.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
+import { NoDataError } from '../../src/metrics/no-data.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
@@ -205,12 +206,18 @@ describe('cloudwatch source through the aws CLI', () => {
     expect(await source.value(perMinute(ERROR_RATE), w('canary', 'v2'))).toBeCloseTo(0.2, 12);
   });
 
-  it('reads partial data as no data for a gate and refuses it as a request count', async () => {
+  it('reads partial data as no data, naming the query and the arm, for a gate and a request count', async () => {
     await aws.setState({ ...STATE, mode: 'partial' });
     const source = cloudwatchSource(config());
     expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
-    await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(/partial data \(PartialData\)/);
-    expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBeUndefined();
+    const requests = source.requests(w('canary', 'v2'));
+    await expect(requests).rejects.toBeInstanceOf(NoDataError);
+    await expect(requests).rejects.toThrow(
+      /^cloudwatch: the requests query returned partial data for the canary slot \(version v2\) \(PartialData\), not used: "\{\\"Id\\":\\"requests\\"/,
+    );
+    await expect(source.count?.(ERRORS, w('canary', 'v2'))).rejects.toThrow(
+      /^cloudwatch: the count query returned partial data for the canary slot \(version v2\) \(PartialData\), not used: "\{\\"Id\\":\\"errors\\"/,
+    );
   });
 
   it('reads an answer CloudWatch limited (a top-level MaxMetricsExceeded message) as partial data', async () => {
@@ -218,9 +225,9 @@ describe('cloudwatch source through the aws CLI', () => {
     const source = cloudwatchSource(config());
     expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
     await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(
-      'cloudwatch: the requests query returned partial data (PartialData), or CloudWatch limited the answer (a Max...Exceeded message: narrow the query); try again later',
+      'cloudwatch: the requests query returned partial data for the canary slot (version v2) (CloudWatch limited the answer: MaxMetricsExceeded; narrow the query), not used: ',
     );
-    expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBeUndefined();
+    await expect(source.count?.(ERRORS, w('canary', 'v2'))).rejects.toBeInstanceOf(NoDataError);
   });
 
   it('counts events as the Sum over the window; `requests` is the source requests query', async () => {
