@@ -30,8 +30,11 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
   const where = safeUrl(opts.url);
   const { url, headers } = withUrlCredentials(opts.url, { accept: 'application/json', ...opts.headers });
+  // Set once the server has answered: a failure after it is the body cut off, not an unreachable server.
+  let status: number | undefined;
   try {
     const res = await request(url, { method: 'GET', headers, signal });
+    status = res.statusCode;
     const text = await res.body.text();
     let body: unknown;
     try {
@@ -41,6 +44,11 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     }
     return { status: res.statusCode, headers: res.headers, body, text };
   } catch (err) {
+    if (signal.aborted && status !== undefined) {
+      throw new MetricsError(
+        `${opts.source}: ${where} answered HTTP ${status}, but the whole answer did not arrive within ${formatDuration(opts.timeoutMs)} (timeout); is the answer very large, or the timeout too short?`,
+      );
+    }
     if (signal.aborted) {
       throw new MetricsError(
         `${opts.source}: no answer from ${where} within ${formatDuration(opts.timeoutMs)} (timeout); is the server overloaded, or is the timeout too short?`,
@@ -48,6 +56,11 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     }
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
     const code = e.code ?? e.cause?.code;
+    if (status !== undefined) {
+      throw new MetricsError(
+        `${opts.source}: ${where} answered HTTP ${status}, but the connection closed before the whole answer arrived (${code ? `${code} ` : ''}${hideUrlSecrets(e.message)}): the server, or a proxy in between, cut it off; if it keeps happening, check their logs`,
+      );
+    }
     throw new MetricsError(
       `${opts.source}: cannot reach ${where}: ${code ? `${code} ` : ''}${hideUrlSecrets(e.message)}; check the url and that the server is up`,
     );

@@ -41,8 +41,7 @@ export function selectCount(
       ...(place.negativeAdvice ? { advice: place.negativeAdvice } : {}),
     });
   }
-  const found = select(doc, selector);
-  const held = found === undefined ? 'has nothing there' : `holds ${JSON.stringify(found)} there`;
+  const held = heldThere(select(doc, selector));
   throw matchedNothing(
     place.source,
     what,
@@ -50,6 +49,17 @@ export function selectCount(
     `${place.document} ${held}; ${checkAdvice(what)}`,
     showQuery(selector),
   );
+}
+
+/**
+ * What the document holds where a count was looked for. JSON's 1e999 parses as an infinity,
+ * which JSON.stringify writes as null.
+ */
+function heldThere(found: unknown): string {
+  if (found === undefined) return 'has nothing there';
+  if (typeof found === 'number' && !Number.isFinite(found))
+    return `holds ${Number.isNaN(found) ? 'NaN' : found > 0 ? 'an infinity' : 'a negative infinity'} there`;
+  return `holds ${JSON.stringify(found)} there`;
 }
 
 /** A document without an entry for the arm at all (a file without the slot, or of another version). */

@@ -10,13 +10,27 @@ export const latencyUnit = (query: string): 'ms' | undefined =>
   SANDBOX_LATENCY.test(query) ? 'ms' : undefined;
 
 /**
- * A metric value the way a reviewer reads it: rates as percentages, the sandbox's latencies in ms,
+ * A rate per second, not a share: the sandbox's `request-rate`, or a name whose word before
+ * `_rate` / `.rate` counts traffic (`stats.request_rate`, `http_requests_rate`, `calls.rate`).
+ * As a percent, 12.5 requests a second read "1250.00%". Not `-rate`: a ratio gate's values are
+ * named `<events>-rate` (rows.ts), a share even when its events query ends in `failed_requests`.
+ */
+const THROUGHPUT_RATE =
+  /^request-rate$|(^|[^A-Za-z])(requests?|reqs?|calls?|invocations?|queries|query|qps|rps|messages?|bytes?|packets?|samples?|transactions?|throughput|traffic)[_.]rate$/i;
+
+/**
+ * Whether a query's value is a share, shown as a percent: a name ending in `rate` (`error-rate`,
+ * `stats.error_rate`, a ratio gate's `<events>-rate`), unless it is a throughput (above).
+ */
+const isShare = (query: string): boolean => /rate$/.test(query) && !THROUGHPUT_RATE.test(query);
+
+/**
+ * A metric value the way a reviewer reads it: shares as percentages, the sandbox's latencies in ms,
  * anything else as the plain number the query returned, without a unit that could be wrong.
  */
 export function formatValue(query: string, value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
-  if (/rate$/.test(query) && !/^request/.test(query))
-    return `${(value * 100).toFixed(value < 0.001 && value > 0 ? 3 : 2)}%`;
+  if (isShare(query)) return `${(value * 100).toFixed(value < 0.001 && value > 0 ? 3 : 2)}%`;
   if (latencyUnit(query)) return `${value.toFixed(1)} ms`;
   if (/^request-rate$/.test(query)) return `${value.toFixed(1)}/s`;
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
