@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
@@ -203,6 +203,8 @@ export async function runMainStep(opts: MainStepOptions): Promise<MainStepRun> {
   const error = /^::error::(.*)$/m.exec(log)?.[1];
   const reportPath = outputs['report-path'];
   const report = reportPath ? await readFile(reportPath, 'utf8') : '';
+  // Everything the step wrote there is read: thousands of runs a suite would otherwise leave behind.
+  await rm(dir, { recursive: true, force: true });
   return { outputs, exitCode, log, report, ...(error === undefined ? {} : { error }) };
 }
 
@@ -275,6 +277,7 @@ export async function runFraudPrPostStep(opts: {
     process.env = saved.env;
     process.exitCode = saved.exitCode;
   }
+  await rm(dir, { recursive: true, force: true });
   const debug = log.split('\n').filter((l) => l.startsWith('::debug::'));
   const error = /^::error::(.*)$/m.exec(log)?.[1];
   return { debug: debug.join('\n'), ...(error === undefined ? {} : { error }) };
