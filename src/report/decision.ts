@@ -148,9 +148,19 @@ const rolledBackSince = (r: Release, result: RunResult): LedgerEntry | undefined
     ? result.rollbacks?.find((e) => e.model === r.model && e.previous === r.to)
     : undefined;
 
-// After the time budget (max-wait) nothing looks at the release until a run resumes it.
+// Said by a schedule tick too, which has no max-wait and is not the PR's job: true for both writers.
 const CONTINUES =
-  "after this job's max-wait, a schedule tick (command: tick) or a re-run of this job continues the analysis";
+  "the next schedule tick (command: tick), or a re-run of the PR's job, continues the analysis";
+
+/**
+ * What continues an analysing release: while a PR's job in watch mode holds its lease
+ * (watch-lease.ts), that job looks again until its max-wait, and then a tick or a re-run does.
+ */
+function continues(r: Release): string {
+  if (r.watchedUntil === undefined) return CONTINUES;
+  const job = r.pr === undefined ? 'the job watching it' : `the job of PR #${r.pr}`;
+  return `${job} looks again until its max-wait; then ${CONTINUES}`;
+}
 
 // A failed head is not analysed again on the same commit (pull-request.ts restartsOnReopen).
 const RETRY =
@@ -159,7 +169,7 @@ const RETRY =
 function endSentence(r: Release): string {
   switch (r.status) {
     case 'analysing':
-      return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${CONTINUES}`;
+      return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${continues(r)}`;
     case 'ready': {
       const ready = promotionPending(r)
         ? `${r.model} ${r.to}: merged; promotion pending: ${r.reason ?? 'the next schedule tick promotes it'}`

@@ -49,7 +49,7 @@ describe('a blue-green bake whose looks end a little after their interval', () =
     expect(r.status).toBe('ready');
     // The 1m bake from the second look, looked at every 10.137s: 49.863s left reads 50s, 19.452s 19s.
     const resumes =
-      "after this job's max-wait, a schedule tick (command: tick) or a re-run of this job continues the analysis";
+      "the next schedule tick (command: tick), or a re-run of the PR's job, continues the analysis";
     const hold = (left: string) =>
       `- fraud v2: analysing bake on green: waiting for the end of the hold (${left} left); ${resumes}`;
     expect(seen).toEqual([

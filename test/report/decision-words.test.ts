@@ -103,7 +103,7 @@ describe('the report of an analysis still running', () => {
     const [title, sentence] = top(renderMarkdown(config, left, { now: 0 }));
     expect(title).toBe('## model-gate: ⏳ Analysing');
     expect(sentence).toMatch(
-      /^- fraud v2: analysing step 1 of 2 \(10% of live traffic\); after this job's max-wait, a schedule tick \(command: tick\) or a re-run of this job continues the analysis$/,
+      /^- fraud v2: analysing step 1 of 2 \(10% of live traffic\); the next schedule tick \(command: tick\), or a re-run of the PR's job, continues the analysis$/,
     );
   });
 });
