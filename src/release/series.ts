@@ -6,8 +6,8 @@ export const SERIES_POINTS = 32;
 const value = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? x : null);
 
 /**
- * The gate with this look's values appended to its series. A full series is thinned to every
- * other point first (the first kept), so it always spans the whole release at coarser steps.
+ * The gate with this look's values appended to its series. A full series drops one point first
+ * (withoutClosest), so it always spans the whole release, its points about evenly spread in time.
  */
 export function withLook(gate: GateState, m: Measurement | undefined, startedAt: number): GateState {
   if (!m) return gate;
@@ -16,8 +16,23 @@ export function withLook(gate: GateState, m: Measurement | undefined, startedAt:
   if (canary === null && baseline === null) return gate;
   const point: SeriesPoint = [Math.round((m.at - startedAt) / 1000), canary, baseline];
   const series = gate.series ?? [];
-  const kept = series.length >= SERIES_POINTS ? series.filter((_, i) => i % 2 === 0) : series;
-  return { ...gate, series: [...kept, point] };
+  const kept = series.length >= SERIES_POINTS ? withoutClosest([...series, point]) : [...series, point];
+  return { ...gate, series: kept };
+}
+
+/**
+ * A time-ordered series without the inner point whose neighbours are closest in time: the gap it
+ * leaves is the smallest possible, at most 2 × span / (SERIES_POINTS - 1), so no stretch of a long
+ * release thins faster than another. Dropping every other point instead thinned the oldest
+ * stretch at each pass: of a 3-day shadow looked at every 15 min, the first 52 h were one point.
+ * The first and the latest point are always kept.
+ */
+function withoutClosest(series: readonly SeriesPoint[]): SeriesPoint[] {
+  const time = (i: number) => (series[i] as SeriesPoint)[0];
+  let drop = 1;
+  for (let i = 2; i < series.length - 1; i++)
+    if (time(i + 1) - time(i - 1) < time(drop + 1) - time(drop - 1)) drop = i;
+  return series.filter((_, i) => i !== drop);
 }
 
 /** Four significant digits: what the report's chart draws (toPrecision(4)). */

@@ -86,8 +86,8 @@ export function keyMetricChart(release: Release, model: ModelConfig | undefined)
   const scaled = (i: 1 | 2) => points.map((p) => p[i] * unit.scale);
   const [low, high] = yRange([...scaled(1), ...scaled(2)]);
   const y = (x: number) => plain.format(x);
-  // The series is thinned as it grows (series.ts keeps every other point once full), so the looks
-  // are not evenly spaced in time while the band axis spaces them evenly: each label says when.
+  // The series is thinned as it grows (series.ts drops the point nearest its neighbours once full), so
+  // the looks are not evenly spaced in time while the band axis spaces them evenly: each label says when.
   const axis = timeAxis(points.at(-1)?.[0] ?? 0);
   const title = `${gate.name}: candidate ${release.to} (line) vs baseline ${release.from} (bars)`;
   return [
