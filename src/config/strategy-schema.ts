@@ -69,9 +69,9 @@ const timing = {
     .min(0)
     .default(100)
     .describe('Candidate requests needed in a phase before its gates can pass.'),
-  interval: duration('How often the gates are measured (e.g. "30s"); shorter than step-duration.').prefault(
-    '30s',
-  ),
+  interval: duration(
+    'How often the gates are measured (e.g. "30s"); shorter than the phase: step-duration, or a shadow\'s duration / a blue-green bake-duration when longer.',
+  ).prefault('30s'),
 };
 
 /**
@@ -82,17 +82,30 @@ const whenParsed = (...keys: string[]) => ({
   when: (payload: z.core.ParsePayload) => !payload.issues.some((i) => keys.includes(String(i.path?.[0]))),
 });
 
-function checkInterval(value: unknown, ctx: z.core.$RefinementCtx) {
-  const { 'step-duration': stepMs, interval } = value as Loose;
-  if (finite(stepMs) && finite(interval) && interval >= stepMs) {
-    ctx.addIssue({
-      code: 'custom',
-      input: interval,
-      path: ['interval'],
-      message: `expected less than step-duration (${formatDuration(stepMs)}), got ${formatDuration(interval)}`,
-    });
-  }
-}
+/**
+ * The interval must be shorter than the phase it measures. A phase with a hold (a shadow's
+ * duration, blue-green's bake-duration) lasts the longer of it and step-duration (tick.ts): a
+ * 3-day shadow looked at every 10m is fine with the default step-duration of 10m. The error
+ * names the field the interval is compared with.
+ */
+const checkIntervalAgainst =
+  (hold?: 'duration' | 'bake-duration') => (value: unknown, ctx: z.core.$RefinementCtx) => {
+    const fields = value as Loose;
+    const { 'step-duration': stepMs, interval } = fields;
+    const holdMs = hold === undefined ? undefined : fields[hold];
+    const [field, phaseMs] =
+      finite(holdMs) && finite(stepMs) && holdMs > stepMs ? [hold, holdMs] : ['step-duration', stepMs];
+    if (finite(phaseMs) && finite(interval) && interval >= phaseMs) {
+      ctx.addIssue({
+        code: 'custom',
+        input: interval,
+        path: ['interval'],
+        message: `expected less than ${field} (${formatDuration(phaseMs)}), got ${formatDuration(interval)}`,
+      });
+    }
+  };
+
+const checkInterval = checkIntervalAgainst();
 
 /** Linear steps are equal: max-weight must be a whole number of step-sizes. */
 function checkEqualSteps(value: unknown, ctx: z.core.$RefinementCtx) {
@@ -156,7 +169,10 @@ const blueGreenStrategy = strict({
     .describe('Synthetic requests sent straight to green before the switch; a failure rolls back.'),
   ...timing,
 })
-  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
+  .superRefine(
+    checkIntervalAgainst('bake-duration'),
+    whenParsed('step-duration', 'bake-duration', 'interval'),
+  )
   .transform((s) => ({
     type: s.type,
     bakeDurationMs: s['bake-duration'],
@@ -183,7 +199,7 @@ const shadowStrategy = strict({
   duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
   ...timing,
 })
-  .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
+  .superRefine(checkIntervalAgainst('duration'), whenParsed('step-duration', 'duration', 'interval'))
   .transform((s) => ({ type: s.type, share: s.share, durationMs: s.duration, ...timingOf(s) }))
   .describe('Shadow: a copy of `share` percent of live requests goes to the candidate for `duration`.');
 
