@@ -10,6 +10,7 @@ import { describeGitHubError, isGitHubError } from '../github/client.js';
 import type { GitHubLedger } from '../github/github-ledger.js';
 import { handleCommand } from '../release/commands.js';
 import { reportIt, stoppedOn } from '../release/defects.js';
+import { alertsNow } from '../release/drift-alert.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
@@ -272,7 +273,7 @@ async function publish(
     ...(decision === 'failed'
       ? [
           ...result.releases.filter((r) => r.status === 'failed').map((r) => releaseSentence(r)),
-          ...(result.drift ?? []).filter((d) => d.drifted).map((d) => d.note),
+          ...(result.drift ?? []).filter(alertsNow).map((d) => d.note),
         ]
       : []),
     // The report says the promotion is pending (a schedule tick tries again); the merge job fails.

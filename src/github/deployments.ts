@@ -103,16 +103,14 @@ export class Deployments {
   }
 
   /**
-   * Add a status to the newest promotion or rollback of the model to `version` (the version serving
-   * now). None among those history reads (the platform was changed outside model-gate): nothing is
-   * marked, rather than the deployment of another version.
+   * The newest promotion or rollback of the model to `version` (the version serving now). None
+   * among those history reads when the platform was changed outside model-gate.
    */
-  async markServing(model: string, version: string, state: 'failure', description: string): Promise<void> {
-    const serving = (await this.list(model, SERVE_TASK, HISTORY_SIZE)).find((d) => {
+  async serving(model: string, version: string): Promise<Deployment | undefined> {
+    return (await this.list(model, SERVE_TASK, HISTORY_SIZE)).find((d) => {
       const p = servePayload.safeParse(payloadOf(d));
       return p.success && p.data.version === version;
     });
-    if (serving) await this.status(serving.id, state, description);
   }
 
   /**
@@ -329,12 +327,15 @@ export class Deployments {
     id: number,
     state: 'queued' | 'in_progress' | 'success' | 'failure' | 'inactive',
     description: string,
+    /** The run that set it, shown as the status's log on the Deployments page. */
+    logUrl?: string,
   ): Promise<void> {
     await this.client.rest.repos.createDeploymentStatus({
       ...this.repo,
       deployment_id: id,
       state,
       description,
+      ...(logUrl === undefined ? {} : { log_url: logUrl }),
       auto_inactive: false,
     });
   }

@@ -8,12 +8,14 @@ import {
   sameRecord,
 } from '../ledger/ledger.js';
 import { firstProblems, parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
+import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { withThinSeries } from '../release/series.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
+import { recordDriftStatus } from './drift-status.js';
 import type { Repo } from './repo-files.js';
 import { type QueueEvent, reservation, SlotQueue, STARTED_HOLDS_MS } from './slot-queue.js';
 import { StickyComment, type StoredComment } from './sticky-comment.js';
@@ -410,9 +412,12 @@ export class GitHubLedger implements Ledger {
     return this.deployments.record(entry);
   }
 
-  /** Drift marks the deployment of the drifted version (serving now) as failing, on the Deployments page. */
-  recordDrift(report: DriftReport): Promise<void> {
-    return this.deployments.markServing(report.model, report.version, 'failure', report.note);
+  /**
+   * Drift marks the deployment of the drifted version (serving now) as failing, on the Deployments
+   * page, once: its end puts back the state it had (drift-status.ts). GitHub stamps the statuses.
+   */
+  recordDrift(report: DriftReport): Promise<DriftRecord> {
+    return recordDriftStatus(this.opts.client, this.opts.repo, this.deployments, report, this.opts.runUrl);
   }
 
   history(model: string): Promise<LedgerEntry[]> {

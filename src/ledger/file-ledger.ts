@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { modelName } from '../config/fields.js';
 import { describeValue } from '../config/messages.js';
 import { InputError, ModelGateError } from '../core/errors.js';
+import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, inFlight, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
@@ -49,8 +50,17 @@ const ledgerFile = z.object({
   version: z.literal(1),
   releases: releasesOf(fileRelease),
   history: z.array(entry),
-  // Written for the record, never acted on: kept as it is.
-  drift: z.array(z.looseObject({ model: z.string(), at: z.number() })).optional(),
+  // Each drift's start and end (drifted false); read for whether a drift is on record (openDrift).
+  drift: z
+    .array(
+      z.looseObject({
+        model: z.string(),
+        at: z.number(),
+        version: z.string().optional(),
+        drifted: z.boolean().optional(),
+      }),
+    )
+    .optional(),
 });
 
 const EMPTY: LedgerFile = { version: 1, releases: {}, history: [] };
@@ -161,11 +171,18 @@ export function fileLedger(path: string): Ledger {
     async history(model) {
       return (await load()).history.filter((e) => e.model === model);
     },
-    async recordDrift(report) {
+    // One entry per change of state (a drift's start, its end), stamped with the clock's time.
+    async recordDrift(report, at) {
+      let record: DriftRecord = { change: 'none' };
       await modify(`the drift report of ${report.model}`, (data) => {
-        data.drift = [...(data.drift ?? []), { ...report, at: Date.now() }];
+        const open = openDrift(data, report);
+        if (report.drifted) record = open ? { change: 'continues', since: open.at } : { change: 'began' };
+        else if (open) record = { change: 'ended', since: open.at };
+        if (record.change !== 'began' && record.change !== 'ended') return false;
+        data.drift = [...(data.drift ?? []), { ...report, at }];
         return true;
       });
+      return record;
     },
     async canaryHolder(model) {
       const release = saw(model, (await load()).releases[model]);
@@ -225,4 +242,21 @@ function fileProblem(path: string, err: unknown, what: 'read' | 'write'): InputE
   if (code === 'EACCES' || code === 'EPERM')
     return new InputError(`the ledger ${path}: permission denied to ${what} it: give a path you can ${what}`);
   return new InputError(`cannot ${what} the ledger ${path}: ${(err as Error).message}`);
+}
+
+/**
+ * The first entry of the drift of `report`'s version on record and not ended: the newest entries of
+ * the model, drifted and of that version, none older than its newest promotion or rollback (a
+ * version put back in service starts fresh). Files written before drift was recorded once hold one
+ * entry per drifted look: the first of them is when it began.
+ */
+function openDrift(data: LedgerFile, report: DriftReport): { at: number } | undefined {
+  const changed = data.history.findLast((e) => e.model === report.model)?.at ?? Number.NEGATIVE_INFINITY;
+  const entries = (data.drift ?? []).filter((e) => e.model === report.model);
+  let first: { at: number } | undefined;
+  for (const e of entries.toReversed()) {
+    if (e.drifted !== true || e.version !== report.version || e.at < changed) break;
+    first = e;
+  }
+  return first;
 }

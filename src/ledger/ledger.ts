@@ -1,4 +1,5 @@
 import { ModelGateError } from '../core/errors.js';
+import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { Release } from '../release/types.js';
 
@@ -86,8 +87,12 @@ export interface Ledger {
   /** Adds `entry` to the model's history, unless its newest entry is the same (sameEntry). */
   record(entry: LedgerEntry): Promise<void>;
   history(model: string): Promise<LedgerEntry[]>;
-  /** A drift watch found the stable version's predictions drifted. */
-  recordDrift(report: DriftReport): Promise<void>;
+  /**
+   * A drift watch's verdict (drifted or not, never inconclusive) on the version serving, looked at
+   * `at` (the clock's time): a drift's start and its end are recorded, never a drift on record
+   * already. Says which (DriftRecord); the caller alerts on a start only.
+   */
+  recordDrift(report: DriftReport, at: number): Promise<DriftRecord>;
   /** The release that holds the model's canary slot (analysing or ready), whichever PR it belongs to. */
   canaryHolder(model: string): Promise<Release | undefined>;
   /**

@@ -23,6 +23,11 @@ export interface DriftReport {
   sizes?: DriftSizes;
   drifted: boolean;
   /**
+   * Drifted, and the drift on record already, since `since` (ms), alerted by run `by` (its URL,
+   * where the ledger knows it): this look raises no new alert (drift-alert.ts).
+   */
+  alerted?: { since: number; by?: string };
+  /**
    * No verdict: the target or the metrics could not be read, one window had no usable counts, a
    * candidate takes live traffic (the watch is of a version serving alone), or the version began
    * serving too recently for a reference of its own predictions (drift-reference.ts).

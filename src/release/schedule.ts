@@ -4,6 +4,7 @@ import { LedgerStateError } from '../ledger/ledger.js';
 import { checkPullRequest } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
+import { withRecord } from './drift-alert.js';
 import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
 import { wouldDrive } from './dry-run.js';
 import { promoteMergedReady } from './merged-ready.js';
@@ -23,10 +24,10 @@ import { endIfWithdrawn } from './withdrawn-meanwhile.js';
  * `schedule` (command tick): advance every release still analysing, whichever PR it
  * belongs to, by one bounded pass (the action and the CLI always ask one); retire the blue of a blue-green
  * promotion older than its `rollback-window`; then run the drift watches of the stable
- * models, recording drift and noting it on the PR that introduced the version. Each model's part
- * stands alone: a defect met in one (reading its release, driving it, retiring its blue, its drift
- * watch) is reported naming the model, the other models still have their tick, and the run fails
- * on it at the end. Only a release whose candidate may be live is ended for it, its candidate
+ * models, recording a drift's start (noted on the PR that introduced the version) and its end.
+ * Each model's part stands alone: a defect met in one (reading its release, driving it, retiring
+ * its blue, its drift watch) is reported naming the model, the other models still have their
+ * tick, and the run fails on it at the end. Only a release whose candidate may be live is ended for it, its candidate
  * withdrawn (stopOnDefect); a defect in retiring blue or in a drift watch changes no traffic.
  * So does GitHub not answering for one model, or a config that no longer describes its candidate
  * (deployed on another target: deployed-target.ts): that model is left as it is (not-driven.ts).
@@ -343,8 +344,9 @@ async function retireBlueOf(
 }
 
 /**
- * The model's drift watch, its drift recorded and noted on the PR that introduced the version. A
- * defect met in it is reported as drift not checked (inconclusive): a drift watch changes no traffic.
+ * The model's drift watch: a drift's start recorded and noted on the PR that introduced the
+ * version, its end recorded, a drift on record already only reported (drift-alert.ts). A defect met
+ * in it is reported as drift not checked (inconclusive): a drift watch changes no traffic.
  */
 async function driftOf(
   model: ModelConfig,
@@ -366,19 +368,28 @@ async function driftOf(
     ports.log.warn(report.note);
   }
   if (!report) return;
-  result.drift?.push(report);
-  if (!report.drifted || opts.dryRun) return;
+  // Only a verdict (its sizes measured) begins or ends a drift; a dry run records nothing.
+  if (report.inconclusive || report.sizes === undefined || opts.dryRun) {
+    result.drift?.push(report);
+    return;
+  }
+  const seen = report;
   try {
-    await ports.ledger.recordDrift(report);
-    // The PR that brought the version in: a rollback to it names none, the promotion before does.
-    const introducedBy = (await ports.ledger.history(model.name)).findLast(
-      (e) => e.version === report.version && e.pr !== undefined,
-    )?.pr;
-    if (introducedBy !== undefined)
-      result.notify?.push({ pr: introducedBy, model: model.name, why: report.note });
+    // A drift alerts once, when it begins: a later look still drifted says since when, no more.
+    const record = await ports.ledger.recordDrift(seen, ports.clock.now());
+    report = withRecord(seen, record);
+    if (record.change === 'began') {
+      // The PR that brought the version in: a rollback to it names none, the promotion before does.
+      const introducedBy = (await ports.ledger.history(model.name)).findLast(
+        (e) => e.version === seen.version && e.pr !== undefined,
+      )?.pr;
+      if (introducedBy !== undefined)
+        result.notify?.push({ pr: introducedBy, model: model.name, why: seen.note });
+    }
   } catch (err) {
     const defect = defectOf(err, defects);
     if (!defect) throw err;
     ports.log.warn(`${model.name}: ${reportIt(stoppedOn(defect, 'recording its drift'))}`);
   }
+  result.drift?.push(report);
 }

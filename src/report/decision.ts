@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { alertsNow } from '../release/drift-alert.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
 import { idlePending } from '../release/pending-idle.js';
@@ -48,7 +49,8 @@ export function releaseSeverity(r: Release): number {
 export function runDecision(result: RunResult): Decision {
   const seen = new Set(result.releases.map(releaseDecision));
   if (result.rollbacks?.length) seen.add('rolled-back');
-  if (result.drift?.some((d) => d.drifted)) seen.add('failed');
+  // A drift fails the run it begins in, not each later tick that finds it still there.
+  if (result.drift?.some(alertsNow)) seen.add('failed');
   return ORDER.find((d) => seen.has(d)) ?? 'skipped';
 }
 
@@ -329,12 +331,16 @@ function runTitle(result: RunResult): string {
   if (underWay)
     return `⏳ ${servesAfterEnd(underWay) === underWay.from ? 'Withdrawing' : 'Rolling back'}: ${changeUnderWay(underWay)}`;
   const decision = runDecision(result);
-  if (decision === 'skipped') return nothingChangedTitle(result);
+  // Drifted yet skipped: a drift alerted by an earlier run, still there.
+  if (decision === 'skipped')
+    return result.drift?.some((d) => d.drifted)
+      ? '⚠️ Still drifting (alerted before)'
+      : nothingChangedTitle(result);
   // Its PR merged: no longer one to merge, and not promoted yet.
   if (decision === 'ready' && result.releases.some(promotionPending)) return '⏳ Merged: promotion pending';
   if (decision !== 'failed') return DECISION_TITLE[decision];
   const failed = result.releases.filter((r) => r.status === 'failed');
-  const drifted = result.drift?.some((d) => d.drifted) === true;
+  const drifted = result.drift?.some(alertsNow) === true;
   if (failed.length > 0 && !drifted && failed.every(couldNotRun))
     return `🔌 ${failed.some(rolledBack) ? 'Rolled back' : 'Failed'}: the analysis could not run`;
   if (failed.some(rolledBack)) return DECISION_TITLE.failed;

@@ -1,3 +1,4 @@
+import { alertsNow } from '../release/drift-alert.js';
 import type { RunResult } from '../release/pull-request.js';
 import {
   configChangesLines,
@@ -25,7 +26,7 @@ export interface ShortLines {
 
 /** After every release: a model with only a note, a drift watch or what it serves. */
 const NEWS_ONLY = Number.MAX_SAFE_INTEGER;
-/** A drifted stable model ranks as a failed release (runDecision). */
+/** A drift begun in this run ranks as a failed release (runDecision); one alerted before, as news. */
 const DRIFTED = 2;
 
 /**
@@ -49,7 +50,7 @@ export function shortLines(result: RunResult): ShortLines {
       ...configChangesLines(r),
     ]);
   for (const d of result.drift ?? [])
-    add(d.model, d.drifted ? DRIFTED : NEWS_ONLY, [`${d.drifted ? '⚠️ ' : ''}${d.note}`]);
+    add(d.model, alertsNow(d) ? DRIFTED : NEWS_ONLY, [`${d.drifted ? '⚠️ ' : ''}${d.note}`]);
   const global: string[] = [];
   for (const s of unsaidLines(result)) {
     if (s.model === '*') global.push(skippedSentence(s));

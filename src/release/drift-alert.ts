@@ -1,0 +1,34 @@
+import { utcMinute } from '../report/format.js';
+import type { DriftReport } from './drift-watch.js';
+
+/**
+ * What a ledger made of a drift watch's verdict on the version serving (Ledger.recordDrift). A
+ * drift alerts on its start only, as alerting rules fire on a change of state, not on every
+ * evaluation: a tick every 15 minutes would otherwise fail its run and tell the PR again each time.
+ * - `began`: no drift of this version was on record; it is now, and the run alerts.
+ * - `continues`: a drift on record since `since` (alerted by run `by`, where known): nothing new.
+ * - `ended`: no drift in this look, after the one on record: its end is recorded, so a later drift
+ *   alerts again.
+ * - `none`: no drift, and none on record.
+ * A version promoted or rolled back to since starts fresh: an earlier drift is not its own.
+ */
+export type DriftRecord =
+  | { change: 'began' | 'none' }
+  | { change: 'continues' | 'ended'; since: number; by?: string };
+
+/** A drift this look found begun: the run fails on it and the PR that brought the version is told. */
+export const alertsNow = (d: DriftReport): boolean => d.drifted && d.alerted === undefined;
+
+/** The report as its record makes it: a drift alerted before, or one ended, says since when and by whom. */
+export function withRecord(report: DriftReport, record: DriftRecord): DriftReport {
+  if (!('since' in record)) return report;
+  const first = `first alerted by ${record.by ?? 'the tick then'}`;
+  if (record.change === 'ended')
+    return {
+      ...report,
+      note: `${report.note}; drift over (drifting since ${utcMinute(record.since)}, ${first})`,
+    };
+  const alerted = { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
+  const note = `${report.note}; still drifting since ${utcMinute(record.since)} (${first}): no new alert until the drift ends`;
+  return { ...report, alerted, note };
+}
