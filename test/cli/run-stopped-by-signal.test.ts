@@ -1,11 +1,9 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { runCli } from '../support/cli-process.js';
+import { startRunUntil } from '../support/cli-run-live.js';
 import { cliRunConfig, declareIn, repoAtV1 } from '../support/cli-run-world.js';
 import type { GitRepo } from '../support/git-repo.js';
 import {
@@ -38,32 +36,14 @@ const serving = async () =>
   (await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body as unknown;
 
 /** `model-gate run release --pr N` as its own process; resolves once its candidate has live traffic. */
-async function releaseUntilLive(pr: number) {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, 'run', 'release', '--pr', String(pr)], {
-    cwd: repo.dir,
-    env: env(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  let stdout = '';
-  let stderr = '';
-  proc.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  await new Promise<void>((resolve, reject) => {
-    proc.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      // Logged once the step's traffic change is read back from the sandbox.
-      if (stdout.includes('analysing step 1 of 2 (10% of live traffic)')) resolve();
-    });
-    void exited.then(() =>
-      reject(new Error(`the release ended before its candidate was live: ${stdout}${stderr}`)),
-    );
-  });
-  return { proc, exited, stdout: () => stdout, stderr: () => stderr };
-}
+const releaseUntilLive = (pr: number) =>
+  // Logged once the step's traffic change is read back from the sandbox.
+  startRunUntil(
+    repo.dir,
+    ['run', 'release', '--pr', String(pr)],
+    env(),
+    'analysing step 1 of 2 (10% of live traffic)',
+  );
 
 describe('model-gate run release stopped while its candidate has live traffic', () => {
   it.each([
@@ -76,7 +56,7 @@ describe('model-gate run release stopped while its candidate has live traffic', 
       const run = await releaseUntilLive(pr);
       expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
 
-      run.proc.kill(signal);
+      run.kill(signal);
       const [exitCode, killedBy] = await run.exited;
       expect({ exitCode, killedBy }).toEqual({ exitCode: code, killedBy: null });
       expect(await serving()).toEqual({ stable: { version: 'v1' } });
