@@ -1,0 +1,127 @@
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { type FileHandle, open } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InputError } from '../core/errors.js';
+
+/** Read this much at a time: the log is never held whole, only its current piece and line. */
+const CHUNK = 1 << 20;
+
+/**
+ * An observation log opened for reading line by line, as many times as the replay needs (it
+ * reads it twice: the gates first, for the alpha split, then every look). Each pass reads the
+ * same bytes: a regular file up to the size it had when opened (a log still being written is
+ * read as it was then); a pipe (`<(zcat day.jsonl.gz)`), which can be read once, is copied
+ * to a temporary file by its first pass.
+ */
+export interface LogLines {
+  /** The log's lines, split on `\n` only (line N is the Nth element), in batches. */
+  lines(): AsyncGenerator<string[]>;
+  close(): Promise<void>;
+}
+
+export async function openLog(file: string): Promise<LogLines> {
+  const handle = await opened(file);
+  let size: number;
+  let regular: boolean;
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new InputError(`${file}: is a directory, expected a file; ${WHAT}`);
+    size = stat.size;
+    regular = stat.isFile();
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  if (regular) {
+    return {
+      lines: () => split(file, size === 0 ? [] : handle.createReadStream(ranged(size))),
+      close: () => handle.close(),
+    };
+  }
+  let dir: string | undefined;
+  return {
+    async *lines() {
+      if (dir) {
+        const again = await open(join(dir, 'log.jsonl'), 'r');
+        try {
+          yield* split(file, again.createReadStream(ranged(Infinity)));
+        } finally {
+          await again.close();
+        }
+        return;
+      }
+      dir = mkdtempSync(join(tmpdir(), 'model-gate-analyze-pipe-'));
+      const copy = join(dir, 'log.jsonl');
+      appendFileSync(copy, '');
+      yield* split(file, handle.createReadStream(ranged(Infinity)), (chunk) => appendFileSync(copy, chunk));
+    },
+    async close() {
+      await handle.close();
+      if (dir) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const WHAT = 'pass the path of an observation log (docs/observations.md)';
+
+/** The opened file, or what is wrong with the path in words (not an errno) and what to pass. */
+async function opened(file: string): Promise<FileHandle> {
+  try {
+    return await open(file, 'r');
+  } catch (err) {
+    throw readProblem(file, err);
+  }
+}
+
+function readProblem(file: string, err: unknown): InputError {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT' || code === 'ENOTDIR') return new InputError(`${file}: file not found; ${WHAT}`);
+  if (code === 'EISDIR') return new InputError(`${file}: is a directory, expected a file; ${WHAT}`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new InputError(`${file}: permission denied; make it readable by this user`);
+  return new InputError(`${file}: cannot read it: ${(err as Error).message}`);
+}
+
+/**
+ * Stream options for the handle's first `end` bytes (a pipe: all it gives, read in turn, as it
+ * cannot seek), decoded as UTF-8 across chunk edges.
+ */
+const ranged = (end: number) => ({
+  ...(Number.isFinite(end) ? { start: 0, end: end - 1 } : {}),
+  encoding: 'utf8' as const,
+  autoClose: false,
+  highWaterMark: CHUNK,
+});
+
+/**
+ * The stream's text split on `\n` as `text.split('\n')` splits it (a last line without its
+ * newline is a line; after a final newline comes one empty line), one batch per chunk read. A
+ * line longer than a chunk is joined from its pieces once, not copied at every chunk.
+ */
+async function* split(
+  file: string,
+  stream: Readable | never[],
+  tee?: (chunk: string) => void,
+): AsyncGenerator<string[]> {
+  let pending: string[] = [];
+  try {
+    for await (const chunk of stream as AsyncIterable<string>) {
+      tee?.(chunk);
+      const batch: string[] = [];
+      let from = 0;
+      for (let nl = chunk.indexOf('\n'); nl !== -1; nl = chunk.indexOf('\n', from)) {
+        pending.push(chunk.slice(from, nl));
+        batch.push(pending.length === 1 ? (pending[0] as string) : pending.join(''));
+        pending = [];
+        from = nl + 1;
+      }
+      if (from < chunk.length) pending.push(chunk.slice(from));
+      if (batch.length > 0) yield batch;
+    }
+  } catch (err) {
+    throw readProblem(file, err);
+  }
+  yield [pending.join('')];
+}
