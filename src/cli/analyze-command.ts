@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.js';
+import { INTERNAL_EXIT, internalError } from './main.js';
 import { parseArgsProblem, USAGE_EXIT, usageError } from './usage.js';
 
 /** The exit codes of `model-gate analyze`, one per outcome a script may branch on. */
@@ -9,6 +10,8 @@ export const ANALYZE_EXIT = {
   usage: USAGE_EXIT,
   invalid: 3,
   undecided: 4,
+  /** A bug in model-gate, not a verdict (as for every command). */
+  internal: INTERNAL_EXIT,
 } as const;
 
 const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]
@@ -17,7 +20,8 @@ const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha 
   other than mann-whitney ones, which judge at their confidence
 exit code: 0 when every gate passed, 1 when a gate failed, 2 on a usage error, 3 when the file
   is unreadable or invalid (one line per problem, file:line: field: message), 4 when no gate
-  failed but one is still undecided (waiting or inconclusive at its last look)`;
+  failed but one is still undecided (waiting or inconclusive at its last look), 70 on an internal
+  error (a bug in model-gate: one line naming the file, to report)`;
 
 /**
  * `model-gate analyze <observations.jsonl> [--json] [--alpha A]`: replays every look of the log
@@ -45,15 +49,18 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const got = files.length === 0 ? 'none' : `${files.length}`;
     return usageError('analyze', USAGE, `expected one observation file, got ${got}`);
   }
-  // Loaded only now: a usage error or --help must not wait for the judges.
-  const { analyzeLog } = await import(/* webpackMode: "eager" */ './analyze-replay.js');
+  const file = files[0] as string;
   try {
-    return ANALYZE_EXIT[await analyzeLog(files[0] as string, alpha, args.values.json ?? false)];
+    // Loaded only now: a usage error or --help must not wait for the judges.
+    const { analyzeLog } = await import(/* webpackMode: "eager" */ './analyze-replay.js');
+    return ANALYZE_EXIT[await analyzeLog(file, alpha, args.values.json ?? false)];
   } catch (err) {
-    if (!(err instanceof InputError)) throw err;
-    // A bad file, one problem a line as the CLI prints any error, with its own exit code.
-    for (const line of err.message.split('\n')) console.error(`model-gate analyze: ${line}`);
-    return ANALYZE_EXIT.invalid;
+    if (err instanceof InputError) {
+      // A bad file, one problem a line as the CLI prints any error, with its own exit code.
+      for (const line of err.message.split('\n')) console.error(`model-gate analyze: ${line}`);
+      return ANALYZE_EXIT.invalid;
+    }
+    return await internalError('analyze', err, ` on ${file}`);
   }
 }
 

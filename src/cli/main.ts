@@ -32,8 +32,8 @@ const USAGE = `usage: model-gate <command>
   analyze <observations.jsonl> [--json] [--alpha A]
                         replay recorded observations through the judges, verdict by look
 a command's --help gives its options; a usage error (unknown command or option, malformed
-option value) exits 2 with one line. An internal error (a bug) prints one line and exits 1;
-MODEL_GATE_DEBUG=1 adds its stack trace`;
+option value) exits 2 with one line. An internal error (a bug) prints one line and exits 70
+(never 1, a failed release or gate); MODEL_GATE_DEBUG=1 adds its stack trace`;
 
 /** Set to 1 (any value but 0 or empty) to see an internal error's stack, for a bug report. */
 export const DEBUG_ENV = 'MODEL_GATE_DEBUG';
@@ -65,22 +65,25 @@ export async function main(argv: string[], commands: Record<string, Command> = C
   }
 }
 
+/** A bug's exit code: EX_SOFTWARE of sysexits.h, clear of 1, which a script reads as a failed release or gate. */
+export const INTERNAL_EXIT = 70;
+
 /**
  * Anything else is a bug in model-gate, not the user's input: one line to report, worded as the
- * engine words a defect (reportIt), exit 1. The stack only on request: thrown from the bundle,
- * Node would print minified source, not a clue. The wording's module loads only then, as a
- * command's does.
+ * engine words a defect (reportIt), naming the command (and `where`, e.g. ` on FILE`), exit 70.
+ * The stack only on request: thrown from the bundle, Node would print minified source, not a
+ * clue. The wording's module loads only then, as a command's does.
  */
-async function internalError(name: string, err: unknown): Promise<number> {
+export async function internalError(name: string, err: unknown, where = ''): Promise<number> {
   const { reportIt, stoppedOn } = await import(/* webpackMode: "eager" */ '../release/defects.js');
   const text = err instanceof Error ? err.message || err.name : String(err);
   // Secrets go before the lines are joined: a secret may span lines (a PEM key).
   const oneLine = redact(text)
     .replace(/\s*\n\s*/g, ' ')
     .trim();
-  const stopped = stoppedOn(new Error(oneLine), `in "model-gate ${name}"`);
+  const stopped = stoppedOn(new Error(oneLine), `in "model-gate ${name}"${where}`);
   console.error(`${reportIt(stopped)} with the command you ran`);
   const debug = process.env[DEBUG_ENV];
   if (debug && debug !== '0' && err instanceof Error && err.stack) console.error(redact(err.stack));
-  return 1;
+  return INTERNAL_EXIT;
 }

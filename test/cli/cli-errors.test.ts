@@ -78,12 +78,12 @@ describe('an internal error (a bug)', () => {
     },
   };
 
-  it('prints one line to report, exit code 1, no stack trace', async () => {
+  it('prints one line to report, exit code 70 (not 1, a failed release), no stack trace', async () => {
     const run = await cli(scratch, ['boom'], bug);
     expect(run.stderr).toBe(
       `model-gate stopped on an unexpected error in "model-gate boom": Cannot read properties of undefined (reading 'fraud-detector'); ${REPORT}`,
     );
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(70);
   });
 
   it('adds the stack trace with MODEL_GATE_DEBUG=1', async () => {
@@ -95,7 +95,7 @@ describe('an internal error (a bug)', () => {
     );
     expect(stack[0]).toBe("TypeError: Cannot read properties of undefined (reading 'fraud-detector')");
     expect(stack[1]).toMatch(/^ {4}at /);
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(70);
   });
 
   it('says so in --help', async () => {

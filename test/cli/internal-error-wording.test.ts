@@ -43,12 +43,12 @@ async function cli(args: string[]) {
 }
 
 describe('a bug met by a command', () => {
-  it("is told in the engine's words for a defect, naming the command, one line, exit code 1", async () => {
+  it("is told in the engine's words for a defect, naming the command, one line, exit code 70", async () => {
     const run = await cli(['run', 'tick']);
     expect(run.stderr).toBe(
       `model-gate stopped on an unexpected error in "model-gate run": ${DEFECT}; please report it with the command you ran`,
     );
-    expect(run.code).toBe(1);
+    expect(run.code).toBe(70);
 
     const lines = await cli(['tick']);
     expect(lines.stderr).toBe(
