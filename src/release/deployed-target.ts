@@ -32,11 +32,12 @@ const MASK = '***';
  * Whether a recorded identity value and this run's name the same thing: equal, or the same but
  * for a secret's text. A record stored before identities were masked holds the text where this
  * run's has `***`: as this run's read unmasked (its digest too), or any text there (the secret
- * rotated since); a run that no longer registers a secret (now too short to mask) the reverse.
+ * rotated since).
  */
 function sameValue(recorded: string, current: string): boolean {
   if (recorded === current || unmaskedForms(current).includes(recorded)) return true;
-  return fitsMasked(current, recorded) || fitsMasked(recorded, current);
+  // Not the reverse (a masked record, this run's text): a missed move leaves a candidate live.
+  return fitsMasked(current, recorded);
 }
 
 /** Whether `text`, masking nothing, is `masked` with some text in place of each `***`. */

@@ -49,31 +49,48 @@ export const digest = (parts: readonly string[]): string =>
  * (`api_key`, `token`): those change with a rotation, not with a move. Secrets masked in both.
  */
 export function urlIdentity(raw: string): { url: string; query?: string } {
-  const before = unmaskedUrlIdentity(raw);
-  // Masked as written, before parsing: a parsed URL may percent-encode a secret's characters.
-  const masked = unmaskedUrlIdentity(redact(raw));
-  // A secret holding the scheme (the whole URL a secret) leaves nothing to parse, and nothing to show.
-  const shown = masked.url === INVALID && before.url !== INVALID ? { url: '***' } : masked;
-  remembered(shown.url, before.url);
-  if (shown.query !== undefined && before.query !== undefined) remembered(shown.query, before.query);
-  return shown;
-}
-
-const INVALID = '(invalid URL)';
-
-function unmaskedUrlIdentity(raw: string): { url: string; query?: string } {
   let u: URL;
   try {
     u = new URL(raw);
   } catch {
     return { url: INVALID };
   }
-  const path = u.pathname.replace(/\/+$/, '');
-  const params = [...u.searchParams]
-    .filter(([name]) => !SECRET_FIELD.test(name))
-    .map(([name, value]) => `${name}=${value}`)
-    .sort();
-  return { url: `${u.protocol}//${u.host}${path}`, ...(params.length > 0 ? { query: digest(params) } : {}) };
+  // Credentials are no part of the address: a URL held whole in a secret for its user:password
+  // is known by its host and path once they are dropped.
+  const stripped = `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  const origin = `${u.protocol}//${u.host}`;
+  const masked = maskedText(stripped);
+  // A secret in the path (a gateway's key) rotates while the platform stays: masked. One that
+  // begins in the host (a whole URL held in one secret) masks the path whole, the host kept: only
+  // another host is another target. One in the scheme, host or port is part of where the platform
+  // is: the address is then a digest, so another host is another target and nothing secret shows.
+  const url = masked.startsWith(origin)
+    ? masked
+    : maskedText(origin) === origin
+      ? `${origin}/***`
+      : digest([stripped]);
+  remembered(url, stripped);
+  const params = (mask: (value: string) => string) =>
+    [...u.searchParams]
+      .filter(([name]) => !SECRET_FIELD.test(name))
+      .map(([name, value]) => `${name}=${mask(value)}`)
+      .sort();
+  if (params(String).length === 0) return { url };
+  return { url, query: remembered(digest(params(redact)), digest(params(String))) };
+}
+
+const INVALID = '(invalid URL)';
+
+/** `text` with registered secrets masked, also where the URL parser percent-encoded their characters. */
+function maskedText(text: string): string {
+  const masked = redact(text);
+  if (masked !== text) return masked;
+  try {
+    const decoded = decodeURI(text);
+    return redact(decoded) === decoded ? text : redact(decoded);
+  } catch {
+    return text;
+  }
 }
 
 /** `--token` or `--token=…`: an option named like a secret. */

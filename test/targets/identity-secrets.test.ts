@@ -186,3 +186,23 @@ it('masks a key an older record still holds in its identity the next time the re
     url: 'http://gw.example/gw/***/m',
   });
 });
+
+describe('a move to another host, a secret in the URL', () => {
+  it('is refused when one secret holds the whole URL (its user:password)', () => {
+    const target = `{ type: http, url: "\${SERVING_URL}" }`;
+    const at = (host: string) => ({ SERVING_URL: `http://deployer:pw_whole_url_51c@${host}/models/fraud` });
+    const recorded = deployedOn(modelWith(target, at('cluster-a.example.com')));
+    expect(JSON.stringify(recorded)).not.toContain('pw_whole_url_51c');
+    expect(refusal(recorded, modelWith(target, at('cluster-b.example.com')))).toContain('leaves it alone');
+    expect(refusal(recorded, modelWith(target, at('cluster-a.example.com')))).toBeUndefined();
+  });
+
+  it('is refused when a secret is part of the host, which no record shows', () => {
+    const target = `{ type: http, url: "https://gw.\${TENANT_SECRET}.example/eu/models/fraud" }`;
+    const recorded = deployedOn(modelWith(target, { TENANT_SECRET: 'tenant_a_secret_9d' }));
+    expect(JSON.stringify(recorded)).not.toContain('tenant_a_secret_9d');
+    expect(refusal(recorded, modelWith(target, { TENANT_SECRET: 'tenant_b_secret_9e' }))).toContain(
+      'leaves it alone',
+    );
+  });
+});
