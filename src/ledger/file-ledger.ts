@@ -1,4 +1,5 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import type { BigIntStats } from 'node:fs';
+import { mkdir, open, rename, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { modelName } from '../config/fields.js';
@@ -63,7 +64,7 @@ const ledgerFile = z.object({
     .optional(),
 });
 
-const EMPTY: LedgerFile = { version: 1, releases: {}, history: [] };
+const EMPTY: LedgerFile = deepFreeze({ version: 1, releases: {}, history: [] });
 const RESET = 'fix it, or delete it to start from an empty ledger';
 
 /**
@@ -84,26 +85,52 @@ export function fileLedger(path: string): Ledger {
     seen.set(model, release);
     return release;
   };
-  async function load(): Promise<LedgerFile> {
-    let text: string;
+  /**
+   * The file as this ledger last read or wrote it, parsed once: a run over many models reads it for
+   * each, and parsing it each time made a run quadratic in the models (700 did not finish). Never
+   * handed out or changed (frozen): callers get copies, a change is made on a draft.
+   */
+  let cached: { key: string; text: string; data: LedgerFile } | undefined;
+  /**
+   * The file as it is now, read-only. Unless `exact`, one whose identity on disk (fileKey) is the
+   * cached file's is taken as it: any write (this one's temp file renamed in place, another
+   * process's, a hand edit) changes it. Under the lock (`exact`) the text is read and compared,
+   * so that a change is written over nothing another process wrote, even one within the same tick
+   * of the file system's clock. Only a text that differs is parsed again.
+   */
+  async function load(exact = false): Promise<LedgerFile> {
+    const known = cached;
+    if (known && !exact && (await fileKey(path)) === known.key) return known.data;
+    let read: { key: string; text: string };
     try {
-      text = await readFile(path, 'utf8');
+      read = await readWithKey(path);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return structuredClone(EMPTY);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        cached = undefined;
+        return EMPTY;
+      }
       throw fileProblem(path, err, 'read');
+    }
+    if (cached && read.text === cached.text) {
+      cached.key = read.key;
+      return cached.data;
     }
     let data: unknown;
     try {
-      data = JSON.parse(text);
+      data = JSON.parse(read.text);
     } catch (err) {
       throw new InputError(`the ledger ${path} is not valid JSON (${(err as Error).message}): ${RESET}`);
     }
     const parsed = parseState(ledgerFile, data);
-    if (parsed.ok) return parsed.value as LedgerFile;
-    throw new InputError(
-      `the ledger ${path} is not one model-gate wrote (${firstProblems(parsed.problems)}): ${RESET}`,
-    );
+    if (!parsed.ok)
+      throw new InputError(
+        `the ledger ${path} is not one model-gate wrote (${firstProblems(parsed.problems)}): ${RESET}`,
+      );
+    cached = { ...read, data: deepFreeze(parsed.value as LedgerFile) };
+    return cached.data;
   }
+  /** What the file holds of `model`, a copy the caller may change. */
+  const releaseOf = async (model: string) => copy((await load()).releases[model]);
   /**
    * Writes `data` after reading it back as `load` will (the file's own schema, on the JSON to be
    * written), as the GitHub ledger checks a release before it records one: a state the next run
@@ -125,6 +152,8 @@ export function fileLedger(path: string): Ledger {
     } catch (err) {
       throw fileProblem(path, err, 'write');
     }
+    // Its key unknown (the rename is a change too): the next read compares the text, parses nothing.
+    cached = { key: '', text, data: deepFreeze(stored.value as LedgerFile) };
   }
   /**
    * Reads, changes (`change` says whether it changed anything) and writes the file under its lock:
@@ -137,7 +166,7 @@ export function fileLedger(path: string): Ledger {
       throw fileProblem(path, err, 'write');
     }
     const locked = withFileLock(`${path}.lock`, async () => {
-      const data = await load();
+      const data = draft(await load(true));
       if (change(data)) await save(data, what);
     });
     await locked.catch((err) => {
@@ -146,7 +175,7 @@ export function fileLedger(path: string): Ledger {
   }
   return {
     async release(model) {
-      return saw(model, (await load()).releases[model]);
+      return saw(model, await releaseOf(model));
     },
     async saveRelease(release) {
       const { model } = release;
@@ -169,7 +198,7 @@ export function fileLedger(path: string): Ledger {
       });
     },
     async history(model) {
-      return (await load()).history.filter((e) => e.model === model);
+      return copy((await load()).history.filter((e) => e.model === model));
     },
     // One entry per change of state (a drift's start, its end), stamped with the clock's time.
     async recordDrift(report, at) {
@@ -185,7 +214,7 @@ export function fileLedger(path: string): Ledger {
       return record;
     },
     async canaryHolder(model) {
-      const release = saw(model, (await load()).releases[model]);
+      const release = saw(model, await releaseOf(model));
       return release && holdsSlot(release) ? release : undefined;
     },
     // Another process can write the file meanwhile (a `model-gate run` rollback beside a tick, or
@@ -193,18 +222,18 @@ export function fileLedger(path: string): Ledger {
     // record that is not the release a run drives was written by another run, which has the word.
     // A record found changed is not built on: the run gives the release up to the run that changed it.
     async endedElsewhere(release) {
-      const now = (await load()).releases[release.model];
+      const now = await releaseOf(release.model);
       if (now && !sameRecord(now, release)) return now;
       saw(release.model, now);
       return undefined;
     },
     async reread(release) {
-      return saw(release.model, (await load()).releases[release.model]);
+      return saw(release.model, await releaseOf(release.model));
     },
     // Not taken as read (`seen`): listing them makes no run the driver of any.
     async slotHolders(pr) {
       const releases = Object.values((await load()).releases);
-      return releases.filter((r) => holdsSlot(r) && (pr === undefined || r.pr === pr));
+      return copy(releases.filter((r) => holdsSlot(r) && (pr === undefined || r.pr === pr)));
     },
   };
 }
@@ -259,4 +288,49 @@ function openDrift(data: LedgerFile, report: DriftReport): { at: number } | unde
     first = e;
   }
   return first;
+}
+
+/**
+ * What tells one state of the file from another without reading it: a rename in place is a new
+ * inode, any write or hand edit a new change time (which no one can set back, unlike the
+ * modification time). Undefined when it cannot be had: the read that follows says why.
+ */
+async function fileKey(path: string): Promise<string | undefined> {
+  try {
+    return keyOf(await stat(path, { bigint: true }));
+  } catch {
+    return undefined;
+  }
+}
+
+const keyOf = (s: BigIntStats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
+
+/** The file's text and the key of that very file (one open file: a rename meanwhile cannot mix them). */
+async function readWithKey(path: string): Promise<{ key: string; text: string }> {
+  const file = await open(path, 'r');
+  try {
+    const key = keyOf(await file.stat({ bigint: true }));
+    return { key, text: await file.readFile('utf8') };
+  } finally {
+    await file.close();
+  }
+}
+
+/** A change's working copy of the cached file: new containers, its frozen records shared. */
+const draft = (data: LedgerFile): LedgerFile => ({
+  ...data,
+  releases: { ...data.releases },
+  history: [...data.history],
+  ...(data.drift && { drift: [...data.drift] }),
+});
+
+const copy = <T>(value: T): T => structuredClone(value);
+
+/** `value`, frozen through: a change made by mistake to the cache throws instead of spreading. */
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
 }
