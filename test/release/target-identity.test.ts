@@ -2,11 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { addSecret } from '../../src/core/redact.js';
-import { storedForm } from '../../src/ledger/release-schema.js';
 import { targetFor } from '../../src/release/adapters.js';
-import { checkSameTarget, deployingOn } from '../../src/release/deployed-target.js';
-import { newRelease } from '../../src/release/new-release.js';
-import type { Release } from '../../src/release/types.js';
+import { checkSameTarget } from '../../src/release/deployed-target.js';
+import { deployedOn } from '../support/deployed-on.js';
 
 // A release records the target its candidate was deployed on, and a run whose config names another
 // target leaves it alone. Before, the record was the target's description, which leaves out fields
@@ -28,14 +26,6 @@ models:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
 `;
   return parseConfig(text, env).config.models.fraud as ModelConfig;
-}
-
-/** PR #7's candidate v2, deployed (its first step recorded) on `model`'s target, read back as a ledger stores it. */
-function deployedOn(model: ModelConfig): Release {
-  const fresh = newRelease(model, { from: 'v1', to: 'v2', pr: 7, headSha: 'a'.repeat(40), now: 0 });
-  const stored = storedForm({ ...deployingOn(fresh, targetFor(model)), phase: 0 });
-  if (!stored.ok) throw new Error(stored.problems.join('; '));
-  return stored.value;
 }
 
 /** What a run under `now`'s config says of PR #7's candidate deployed under `then`'s; undefined: it acts on it. */

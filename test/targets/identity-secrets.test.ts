@@ -3,11 +3,10 @@ import { parseConfig } from '../../src/config/load.js';
 import { secretValues } from '../../src/config/secret-values.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { addSecret, redactNotes } from '../../src/core/redact.js';
-import { storedForm } from '../../src/ledger/release-schema.js';
 import { targetFor } from '../../src/release/adapters.js';
-import { checkSameTarget, deployingOn } from '../../src/release/deployed-target.js';
-import { newRelease } from '../../src/release/new-release.js';
+import { checkSameTarget } from '../../src/release/deployed-target.js';
 import type { Release } from '../../src/release/types.js';
+import { deployedOn } from '../support/deployed-on.js';
 
 // A secret a config puts into a field that addresses its target (a gateway's key in a URL's path,
 // a function key in its query, a token in a command's argument): a rotation between two runs is
@@ -32,14 +31,6 @@ models:
   const loaded = parseConfig(text, env);
   if (register) for (const value of secretValues(loaded.interpolated, env).values) addSecret(value);
   return loaded.config.models.fraud as ModelConfig;
-}
-
-/** PR #7's candidate v2 deployed on `model`'s target, read back as a ledger stores it. */
-function deployedOn(model: ModelConfig): Release {
-  const fresh = newRelease(model, { from: 'v1', to: 'v2', pr: 7, headSha: 'a'.repeat(40), now: 0 });
-  const stored = storedForm({ ...deployingOn(fresh, targetFor(model)), phase: 0 });
-  if (!stored.ok) throw new Error(stored.problems.join('; '));
-  return stored.value;
 }
 
 /** What a run under `model` says of `release`; undefined: it acts on it. */
