@@ -14,17 +14,13 @@ import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-wor
 // did while v1 served), and a ledger file refused the tick's save, failing it. The platform is a
 // real sandbox; the ledger a PR comment on a GitHub stand-in, or a ledger file.
 const world = useRaceWorld({ firstPr: 880, firstRunId: 8800, closePr: (closed) => prJob(closed, 'tick') });
-const { job, prJob } = raceJobs(world, () => config, true);
+const { job, prJob, rollbackTo } = raceJobs(world, () => config, true);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10]', { onMerge: 'analyze-then-promote' });
 });
 
-async function rollbackToV1() {
-  const { ports, publish } = job(undefined);
-  const inputs = { model: MODEL, toVersion: 'v1', dryRun: false, trigger: 'workflow_dispatch' };
-  return publish(await handleCommand(config, 'rollback', inputs, ports));
-}
+const rollbackToV1 = () => rollbackTo('v1');
 
 const isPromotion = (d: TrafficState) => d.stable.version === 'v2' && !d.canary;
 

@@ -1,6 +1,5 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
-import { handleCommand } from '../../src/release/commands.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Release } from '../../src/release/types.js';
 import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
@@ -12,17 +11,13 @@ import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-wor
 // rollback, and the ledger said promoted. The platform is a real sandbox; the ledger a PR comment on
 // a GitHub stand-in, or a ledger file.
 const world = useRaceWorld({ firstPr: 860, firstRunId: 8600, closePr: (closed) => prJob(closed, 'tick') });
-const { job, prJob } = raceJobs(world, () => config, true);
+const { job, prJob, rollbackTo } = raceJobs(world, () => config, true);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10]', { onMerge: 'analyze-then-promote' });
 });
 
-async function rollbackToV1() {
-  const { ports, publish } = job(undefined);
-  const inputs = { model: MODEL, toVersion: 'v1', dryRun: false, trigger: 'workflow_dispatch' };
-  return publish(await handleCommand(config, 'rollback', inputs, ports));
-}
+const rollbackToV1 = () => rollbackTo('v1');
 
 /** A schedule tick; `meanwhile` runs once, right after the tick recorded a release ready. */
 async function scheduleTick(meanwhile: () => Promise<unknown>) {

@@ -14,6 +14,7 @@ import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import type { MetricSource } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
+import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
@@ -303,7 +304,13 @@ export function raceJobs(world: RaceWorld, config: () => Config, liveComment: bo
     const { ports, publish } = job(undefined, opts);
     return publish(await handleSchedule(config(), ports, { mode: 'tick', maxWaitMs: 60_000 }));
   }
-  return { job, prJob, scheduleTick };
+  /** An operator's rollback of the model to `version` by workflow_dispatch. */
+  async function rollbackTo(version: string) {
+    const { ports, publish } = job(undefined);
+    const inputs = { model: MODEL, toVersion: version, dryRun: false, trigger: 'workflow_dispatch' };
+    return publish(await handleCommand(config(), 'rollback', inputs, ports));
+  }
+  return { job, prJob, scheduleTick, rollbackTo };
 }
 
 /** A promise and the function that resolves it (Promise.withResolvers, which the lib target lacks). */
