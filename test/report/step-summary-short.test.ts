@@ -62,7 +62,7 @@ describe('the job summary of a report that not even its compact form fits', () =
     expect(lines).toContain(`- … and ${cut} more`);
     const mib = (bytes(report) / STEP_SUMMARY_LIMIT).toFixed(1);
     expect(summary).toContain(
-      `\nThe ${cut} models not listed, gate tables, charts and phase history are left out to fit a job summary: the full report (${mib} MiB) is larger than the 1 MiB GitHub takes for a job summary: it is the file at this step's report-path output, ${escapeMarkdown(REPORT_PATH)}.\n`,
+      `\nThe ${cut} models not listed, gate tables, charts and phase history are left out to fit a job summary: the full report (${mib} MiB) is larger than the 1 MiB GitHub takes for a job summary: it is the file at this step's report-path output, ${escapeMarkdown(REPORT_PATH)}, in the runner's temporary directory (upload it with actions/upload-artifact to keep it).\n`,
     );
     // Little room is left unused: a model line more would not fit.
     expect(bytes(summary) + bytes(listed[0] ?? '')).toBeGreaterThan(STEP_SUMMARY_LIMIT);
