@@ -192,7 +192,7 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
   });
 
-  // 54 measured: 41 for the analysis, 13 for the merge. A comment read after each of the four steps'
+  // 55 measured: 41 for the analysis, 14 for the merge. A comment read after each of the four steps'
   // traffic changes (8cf53cf) catches a dispatch rollback that landed between this run's check and
   // its change; the pass is recorded before the change to idle (a fresh read of the comment first),
   // then written again once that change is confirmed (pending-idle.ts), its commit status too;
@@ -201,12 +201,13 @@ describe('a pull request lifecycle on GitHub', () => {
   // the merge job reads the record again right before promoting (8524372), so it does not promote
   // over a tick's promotion or a dispatch rollback made meanwhile; it asks GitHub who its token is
   // (one GraphQL viewer query) to read only its own comment, and checks that the canary claim of the
-  // ready release is on record before promoting it (two reads).
-  it('stays within the API budget: at most 54 requests for the whole lifecycle of one model', () => {
+  // ready release is on record before promoting it (two reads); and reads the record once more
+  // after the promotion's traffic change (dde5661), so a rollback landing during it wins.
+  it('stays within the API budget: at most 55 requests for the whole lifecycle of one model', () => {
     console.log(
       `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
     );
-    expect(budget.opened + budget.merged).toBeLessThanOrEqual(54);
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(55);
   });
 
   it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {
