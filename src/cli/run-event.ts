@@ -24,9 +24,13 @@ const PR_ACTIONS = { release: 'opened', reopen: 'reopened', merge: 'closed', clo
 type PrEvent = keyof typeof PR_ACTIONS;
 const isPrEvent = (event: RunEvent): event is PrEvent => Object.hasOwn(PR_ACTIONS, event);
 
-/** What a run has reported so far, for the words of a second stop signal: its releases by model. */
+/**
+ * What a run has reported so far: its releases by model, for the words of a second stop signal;
+ * its lines on the models it leaves alone (queued, already stable…), for the report of a stopped run.
+ */
 interface Seen {
   releases: Map<string, Release>;
+  notes: RunResult['skipped'];
 }
 
 /**
@@ -36,7 +40,7 @@ interface Seen {
  * stops at a safe point on Ctrl-C or SIGTERM (run-stop.ts); a command is one quick change.
  */
 export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Promise<number> {
-  const seen: Seen = { releases: new Map() };
+  const seen: Seen = { releases: new Map(), notes: [] };
   const stop = isPrEvent(event) || event === 'tick' ? stopOnSignal(stopWords(event, o, seen)) : undefined;
   try {
     return await run(event, o, cwd, seen, stop);
@@ -66,7 +70,9 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     console.error(`model-gate run: stopped by ${signalName(stop.signal)} before it ran ${event}`);
     return signalExitCode(stop.signal);
   }
-  const work = runOn(event, o, config, ports, files);
+  const work = runOn(event, o, config, ports, files, (notes) => {
+    seen.notes = notes;
+  });
   const outcome = stop ? await Promise.race([work, stop.parked.then((signal) => ({ signal }))]) : await work;
   if ('signal' in outcome) {
     const { signal } = outcome;
@@ -81,8 +87,10 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     // Its own clock: the run's waits no longer end.
     const releases = await withdrawStopped(config, scope, why, { ...ports, clock: systemClock });
     stop?.off();
-    if (releases.length > 0)
-      console.log(redact(renderTerminal(config, { releases, skipped: [] }, Date.now())));
+    // The lines the engine made before the stop: its result, which holds them too, never comes.
+    const report = { releases, skipped: seen.notes };
+    if (releases.length > 0 || report.skipped.length > 0)
+      console.log(redact(renderTerminal(config, report, Date.now())));
     console.log(ledgerLine);
     console.error(`model-gate run: ${redact(stoppedLine(event, o, signal, releases))}`);
     return signalExitCode(signal);
@@ -105,6 +113,7 @@ async function runOn(
   config: Config,
   ports: Ports,
   files: LocalFiles,
+  onNotes: (notes: RunResult['skipped']) => void,
 ): Promise<{ result: RunResult; defects: Error[] }> {
   const opts = { mode: o.mode, maxWaitMs: o.maxWaitMs, dryRun: o.dryRun, only: o.model };
   if (isPrEvent(event)) {
@@ -115,6 +124,7 @@ async function runOn(
     const result = await handlePullRequest(config, { ...pr, action, merged: event === 'merge' }, ports, {
       ...opts,
       config: resolve(files.config),
+      onNotes,
     });
     return { result, defects: [] };
   }

@@ -49,6 +49,11 @@ export interface RunOptions extends WatchOptions {
    * for the run to fail on once it acted on the others: set by handlePullRequest.
    */
   leftAlone?: LeftAlone;
+  /**
+   * Told the lines made so far on the models this run leaves alone (queued, already stable…) each
+   * time before it drives releases: a run stopped mid-drive (the CLI's Ctrl-C) never gets its result.
+   */
+  onNotes?(skipped: RunResult['skipped']): void;
 }
 
 /**
@@ -137,7 +142,7 @@ async function analyse(
   // Record the releases before deploying anything, so a job killed from here on is resumed (in
   // watch mode, driveReleases records them under the job's lease).
   if (opts.mode !== 'watch') await ports.onProgress?.(result.releases);
-  const driven = await driveOrLeave(config, result.releases, ports, opts);
+  const driven = await driveOrLeave(config, result.releases, ports, opts, result.skipped);
   // A merged PR's release (on-merge: analyze-then-promote) resumed here (a re-run of the PR's
   // earlier job, a label put on it) and made ready is promoted by this run, as the merge job or a
   // tick would: left ready, it kept its last phase's traffic until a tick after the grace, or for
@@ -353,7 +358,7 @@ async function onMerged(
 ): Promise<RunResult> {
   const recorded = await releasesOfPr(config, event, ports, opts);
   const { skipped } = recorded;
-  const retried = await retryPending(config, recorded.releases, ports, opts);
+  const retried = await retryPending(config, recorded.releases, ports, opts, skipped);
   const settled = await settleEarlierHeads(config, event, retried, ports, opts);
   const out = settled.ended;
   const again = await analyseAgain(config, event, settled.releases, ports, opts);
@@ -365,7 +370,7 @@ async function onMerged(
   if (analyseFirst.length > 0 && !opts.dryRun) {
     // The merge is on record before any look: whichever run finishes the analysis promotes it.
     const merged = await recordMerge(analyseFirst, ports.ledger, ports.clock.now());
-    const driven = await driveOrLeave(config, merged, ports, opts);
+    const driven = await driveOrLeave(config, merged, ports, opts, skipped);
     releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
   }
   for (const release of releases) {
@@ -601,7 +606,7 @@ async function onClosed(
 ): Promise<RunResult> {
   const recorded = await releasesOfPr(config, event, ports, opts);
   const { skipped } = recorded;
-  const releases = await retryPending(config, recorded.releases, ports, opts);
+  const releases = await retryPending(config, recorded.releases, ports, opts, skipped);
   const out: Release[] = [];
   // Each on its own: one deployed on another target is left alone, the others still withdrawn.
   for (const release of releases) {
@@ -638,13 +643,16 @@ async function orLeftAlone(
 /**
  * driveReleases, where one this run's config cannot act on leaves the others driven (LeftAloneError):
  * they are returned as driven, the error kept in `opts.leftAlone`; without one, it is thrown.
+ * The run's lines so far (`notes`) are handed out first (opts.onNotes).
  */
 async function driveOrLeave(
   config: Config,
   releases: Release[],
   ports: Ports,
   opts: RunOptions,
+  notes: RunResult['skipped'],
 ): Promise<Release[]> {
+  opts.onNotes?.([...notes]);
   try {
     return await driveReleases(config, releases, ports, opts);
   } catch (err) {
@@ -682,10 +690,11 @@ async function retryPending(
   releases: Release[],
   ports: Ports,
   opts: RunOptions,
+  notes: RunResult['skipped'],
 ): Promise<Release[]> {
   const pending = releases.filter((r) => r.withdrawPending);
   if (pending.length === 0 || opts.dryRun) return releases;
-  const retried = await driveOrLeave(config, pending, ports, { ...opts, mode: 'tick' });
+  const retried = await driveOrLeave(config, pending, ports, { ...opts, mode: 'tick' }, notes);
   return releases.map((r) => retried.find((d) => d.model === r.model) ?? r);
 }
 
