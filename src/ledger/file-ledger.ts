@@ -100,7 +100,7 @@ export function fileLedger(path: string): Ledger {
    */
   async function load(exact = false): Promise<LedgerFile> {
     const known = cached;
-    if (known && !exact && (await fileKey(path)) === known.key) return known.data;
+    if (known?.key && !exact && (await fileKey(path)) === known.key) return known.data;
     let read: { key: string; text: string };
     try {
       read = await readWithKey(path);
@@ -305,12 +305,20 @@ async function fileKey(path: string): Promise<string | undefined> {
 
 const keyOf = (s: BigIntStats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.ctimeNs}`;
 
+/**
+ * A file changed this recently may change again within the same tick of a coarse file-system clock
+ * (1 s on some mounts) at the same size and, its temp file's inode reused, the same key: its key is
+ * not trusted until then (as git treats a "racily clean" file), so reads compare the text.
+ */
+const RACY_NS = 2_000_000_000n;
+
 /** The file's text and the key of that very file (one open file: a rename meanwhile cannot mix them). */
 async function readWithKey(path: string): Promise<{ key: string; text: string }> {
   const file = await open(path, 'r');
   try {
-    const key = keyOf(await file.stat({ bigint: true }));
-    return { key, text: await file.readFile('utf8') };
+    const stats = await file.stat({ bigint: true });
+    const racy = BigInt(Date.now()) * 1_000_000n - stats.ctimeNs < RACY_NS;
+    return { key: racy ? '' : keyOf(stats), text: await file.readFile('utf8') };
   } finally {
     await file.close();
   }
