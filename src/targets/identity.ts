@@ -61,13 +61,14 @@ export function urlIdentity(raw: string): { url: string; query?: string } {
   const origin = `${u.protocol}//${u.host}`;
   const masked = maskedText(stripped);
   // A secret in the path (a gateway's key) rotates while the platform stays: masked. One that
-  // begins in the host (a whole URL held in one secret) masks the path whole, the host kept: only
-  // another host is another target. One in the scheme, host or port is part of where the platform
-  // is: the address is then a digest, so another host is another target and nothing secret shows.
+  // begins in the host (a whole URL held in one secret) cannot be told from the path around it:
+  // the host is kept and the path is a digest, so another path is another target (a rotated key
+  // in it too: a missed move would leave a candidate live). One in the scheme, host or port is
+  // part of where the platform is: the whole address is a digest, and nothing secret shows.
   const url = masked.startsWith(origin)
     ? masked
     : maskedText(origin) === origin
-      ? `${origin}/***`
+      ? `${origin} (path ${digest([u.pathname])})`
       : digest([stripped]);
   remembered(url, stripped);
   const params = (mask: (value: string) => string) =>

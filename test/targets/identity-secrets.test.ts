@@ -99,12 +99,16 @@ describe('a secret in a field that addresses the target, rotated between two run
     expect(refusal(recorded, modelWith(target, env(after)))).toBeUndefined();
   });
 
-  it('a whole URL from a secret-named variable: the same target, never stored', () => {
+  it('a whole URL from a secret-named variable: never stored; another path behind its host is a move', () => {
     const target = `{ type: http, url: "\${SERVING_URL_WITH_TOKEN}" }`;
-    const url = (key: string) => ({ SERVING_URL_WITH_TOKEN: `https://gw.example.com/k/${key}/fraud` });
-    const recorded = deployedOn(modelWith(target, url('whole_url_key_before_77')));
+    const url = (path: string) => ({ SERVING_URL_WITH_TOKEN: `https://gw.example.com/${path}/fraud` });
+    const recorded = deployedOn(modelWith(target, url('cluster-a/k/whole_url_key_before_77')));
     expect(JSON.stringify(recorded)).not.toContain('whole_url_key_before_77');
-    expect(refusal(recorded, modelWith(target, url('whole_url_key_after_88')))).toBeUndefined();
+    expect(refusal(recorded, modelWith(target, url('cluster-a/k/whole_url_key_before_77')))).toBeUndefined();
+    // The key cannot be told from the path around it: a rotation of it reads as a move too, as safe.
+    const moved = refusal(recorded, modelWith(target, url('cluster-b/k/whole_url_key_after_88')));
+    expect(moved).toContain('leaves it alone');
+    expect(moved).not.toContain('whole_url_key');
   });
 
   it('a real move (another host) with the key rotated is still refused, the message showing no key', () => {
