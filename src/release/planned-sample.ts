@@ -2,6 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import { formatPercent } from '../config/percent.js';
 import type { GateConfig } from '../config/types.js';
 import { OVER_COUNTED } from '../gates/conversion-gate.js';
+import { utcMinute } from '../report/format.js';
 import { signedPct, thousands } from '../stats/conversion.js';
 import type { GateState, Measurement, Release } from './types.js';
 
@@ -36,15 +37,17 @@ export interface PhaseSpan {
 }
 
 /**
- * A gate an A/B waits for: `conversion (812 of 2,963 candidate exposures)`, or its name alone.
- * When the exposure rate so far cannot reach the planned size before the cap, it says so: such an
- * A/B would otherwise run to its cap without a word and fail there.
+ * A gate an A/B waits for: `conversion (412 of 60,547 planned candidate exposures (0.7%); …)`, or
+ * its name alone. After the share, when the phase is to end: the time the planned sample is
+ * reached at the phase's own exposure rate, and the cap; or, when that rate cannot reach the
+ * planned size before the cap, that it cannot (such an A/B would otherwise run to its cap without
+ * a word and fail there). A reviewer can tell whether to wait hours or days.
  */
 export function waitingText(g: GateState, look: Measurement | undefined, span?: PhaseSpan): string {
   const p = g.kind === 'conversion' ? sampleProgress(look) : undefined;
   if (!p) return g.name;
-  const late = look && span ? pastCap(p, look.at - span.since, span.capMs) : undefined;
-  return `${g.name} (${exposures(p)}${late ? `; ${late}` : ''})`;
+  const end = look && span ? endText(p, look.at - span.since, span) : undefined;
+  return `${g.name} (${thousands(p.reached)} of ${thousands(p.size)} planned candidate exposures (${shareText(p)})${end ? `; ${end}` : ''})`;
 }
 
 const MINUTE = 60_000;
@@ -52,14 +55,41 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /**
+ * The least a phase's exposure rate is projected from: an hour of the phase (a metrics pipeline's
+ * lag makes the first minutes read low, as NO_DATA_GRACE_MS allows for) and 100 candidate
+ * exposures (a count's relative error is about 1/√n: ±10%). Before that no end is projected.
+ */
+const RATE_MIN_MS = HOUR;
+const RATE_MIN_EXPOSURES = 100;
+
+/** The share of the planned size reached, rounded down (it never reads 100% before it is): `0.7%`, `18%`. */
+function shareText(p: Progress): string {
+  const pct = (100 * p.reached) / p.size;
+  if (pct > 0 && pct < 0.1) return '<0.1%';
+  return pct < 10 ? `${Math.floor(pct * 10) / 10}%` : `${Math.floor(Math.min(pct, 100))}%`;
+}
+
+/** When the phase is to end, after `ran` ms of it; undefined once the planned size is reached. */
+function endText(p: Progress, ran: number, span: PhaseSpan): string | undefined {
+  if (p.reached >= p.size) return undefined;
+  const cap = `cap: ${utcMinute(span.since + span.capMs)}`;
+  if (!(ran >= RATE_MIN_MS && p.reached >= RATE_MIN_EXPOSURES))
+    return `its end is projected once the phase has run ${formatDuration(RATE_MIN_MS)} with ${RATE_MIN_EXPOSURES} exposures (${cap})`;
+  const needs = (p.size / p.reached) * ran;
+  if (needs > span.capMs) return pastCap(p, ran, needs, span.capMs);
+  // "Around": up to the hour a day or more ahead, else to 10 minutes; never past the cap.
+  const reachAt = span.since + needs;
+  const step = needs - ran >= DAY ? HOUR : 10 * MINUTE;
+  const around = Math.min(Math.ceil(reachAt / step) * step, span.since + span.capMs);
+  return `at the current rate the planned sample is reached around ${utcMinute(around)} (${cap})`;
+}
+
+/**
  * `at 720/h it needs about 91d, past the 14d cap: …` when the planned size, at the rate of
  * candidate exposures over the `ran` ms so far, lies beyond the cap. A note, not a verdict: an
  * always-valid test may still stop early on a large effect.
  */
-function pastCap(p: Progress, ran: number, capMs: number): string | undefined {
-  if (!(ran > 0 && p.reached > 0) || p.reached >= p.size) return undefined;
-  const needs = (p.size / p.reached) * ran;
-  if (!(needs > capMs)) return undefined;
+function pastCap(p: Progress, ran: number, needs: number, capMs: number): string {
   const perHour = (p.reached / ran) * HOUR;
   const rate = perHour >= 100 ? thousands(perHour) : String(Number(perHour.toPrecision(2)));
   return `at ${rate}/h it needs about ${roughly(needs, capMs)}, past the ${formatDuration(capMs)} cap: it can end early only on a large effect`;

@@ -10,6 +10,7 @@ import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
+import { holdText } from './hold-text.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
 import {
   mergedReadyReason,
@@ -157,7 +158,12 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
           )
           .join(', ')
       : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
-  return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waitingFor}` };
+  const holds =
+    pending.length > 0 ? holdText(phase, strategy.stepDurationMs, release.phaseStartedAt, now) : undefined;
+  return {
+    ...judged,
+    reason: `analysing ${phase?.name}: waiting for ${waitingFor}${holds ? `; ${holds}` : ''}`,
+  };
 }
 
 /**

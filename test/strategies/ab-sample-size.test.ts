@@ -86,7 +86,7 @@ describe('an A/B on real traffic', () => {
     const watched = await opened(15 * MINUTE);
     expect(watched.status).toBe('analysing');
     expect(watched.reason).toMatch(
-      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* candidate exposures\)$/,
+      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* planned candidate exposures \(\d+%\); its end is projected once the phase has run 1h with 100 exposures \(cap: 2026-01-15 00:00 UTC\)\)$/,
     );
     expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
 
