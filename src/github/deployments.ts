@@ -22,6 +22,11 @@ const HISTORY_SIZE = 30;
 const MADE_SEARCH = 10;
 /** How many of the newest claims on a head are searched for a release's: one per analysis of the head. */
 const CLAIMS_OF_HEAD = 10;
+/**
+ * How long the promotions and rollbacks `history` read stay good for `serving`: the same tick's drift
+ * record (a look at the metrics later), not a watch-mode job's next tick.
+ */
+const SERVED_READ_MS = 30_000;
 
 // Anyone who may create deployments can write a payload: its versions reach target calls (a
 // rollback serves the previous version), so a payload whose versions break the rules is ignored.
@@ -65,9 +70,17 @@ export class Deployments {
     private readonly clock: Clock = systemClock,
   ) {}
 
-  /** Promotions and rollbacks of the model, oldest first. */
+  /**
+   * Per model, the promotions and rollbacks `history` last read and when: `serving` takes them
+   * rather than list them again (a drift-watch tick reads both). Any write through this class
+   * forgets them all. Canary claims are never kept: their freshness guards the slot.
+   */
+  private readonly served = new Map<string, { at: number; list: Deployment[] }>();
+
+  /** Promotions and rollbacks of the model, oldest first; always read anew. */
   async history(model: string): Promise<LedgerEntry[]> {
     const list = await this.list(model, SERVE_TASK, HISTORY_SIZE);
+    this.served.set(model, { at: this.clock.now(), list });
     return list
       .flatMap((d) => {
         const p = servePayload.safeParse(payloadOf(d));
@@ -107,7 +120,9 @@ export class Deployments {
    * among those history reads when the platform was changed outside model-gate.
    */
   async serving(model: string, version: string): Promise<Deployment | undefined> {
-    return (await this.list(model, SERVE_TASK, HISTORY_SIZE)).find((d) => {
+    const read = this.served.get(model);
+    const fresh = read && this.clock.now() - read.at < SERVED_READ_MS ? read.list : undefined;
+    return (fresh ?? (await this.list(model, SERVE_TASK, HISTORY_SIZE))).find((d) => {
       const p = servePayload.safeParse(payloadOf(d));
       return p.success && p.data.version === version;
     });
@@ -241,6 +256,7 @@ export class Deployments {
           const made = await this.madeAlready(model, d);
           if (made !== undefined) return made;
         }
+        this.served.clear();
         const created = await this.client.rest.repos.createDeployment({
           ...this.repo,
           ref: d.ref,
@@ -330,6 +346,7 @@ export class Deployments {
     /** The run that set it, shown as the status's log on the Deployments page. */
     logUrl?: string,
   ): Promise<void> {
+    this.served.clear();
     await this.client.rest.repos.createDeploymentStatus({
       ...this.repo,
       deployment_id: id,

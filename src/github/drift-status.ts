@@ -29,6 +29,7 @@ export async function recordDriftStatus(
   report: DriftReport,
   runUrl: string | undefined,
 ): Promise<DriftRecord> {
+  // The tick's drift watch read the model's history just before: serving takes that list, no request.
   const serving = await deployments.serving(report.model, report.version);
   if (!serving) return { change: report.drifted ? 'began' : 'none' };
   const { data: statuses } = await client.rest.repos.listDeploymentStatuses({
