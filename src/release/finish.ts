@@ -1,6 +1,6 @@
 import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
-import { EndedElsewhereError, type Ledger, type LedgerEntry } from '../ledger/ledger.js';
+import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
@@ -19,7 +19,9 @@ import type { Ending, Release } from './types.js';
  * a `promoted` release without its entry would stay so (a re-run of the merge finds nothing to do),
  * and blue-green's rollback-window would go on reading the promotion before as the last word.
  * Another run's record of the release that landed during the call (a rollback by command) wins:
- * nothing is recorded, and EndedElsewhereError says so (checkNotEndedMeanwhile).
+ * nothing is recorded, and EndedElsewhereError says so (checkNotEndedMeanwhile). One that saved
+ * the release again still ready (a tick finishing its change to idle) ends nothing: the promotion
+ * is recorded over it.
  */
 export async function promote(
   release: Release,
@@ -27,19 +29,34 @@ export async function promote(
   ledger: Ledger,
   summary: string,
 ): Promise<Release> {
+  const done = await promoteOrRefused(release, ctx, ledger, summary);
+  if ('refused' in done) throw done.refused;
+  return done.promoted;
+}
+
+/**
+ * promote, a platform refusal returned with the record as read again after it (`current`: the
+ * release another run may have saved again, still ready), for the caller to record it on.
+ */
+async function promoteOrRefused(
+  release: Release,
+  ctx: ReleaseContext,
+  ledger: Ledger,
+  summary: string,
+): Promise<{ promoted: Release } | { refused: TargetError; current: Release }> {
   // Analysed on another target than this run's: not promoted there, nothing recorded.
   checkPromotionTarget(release, ctx.target);
   const wrote = strategyOf(ctx.config.strategy).promoted(release.from, release.to);
   try {
     await reconcile(ctx.target, wrote);
   } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
     // A read back that found another run's change (a rollback landing after this one) is its word.
-    if (err instanceof TargetError) await checkNotEndedMeanwhile(release, ctx, ledger, wrote);
-    throw err;
+    return { refused: err, current: await checkNotEndedMeanwhile(release, ctx, ledger, wrote) };
   }
-  await checkNotEndedMeanwhile(release, ctx, ledger, wrote);
+  const current = await checkNotEndedMeanwhile(release, ctx, ledger, wrote);
   // A change to idle pending on a ready record is moot once the candidate serves alone.
-  const { idlePending: _, ...rest } = release;
+  const { idlePending: _, ...rest } = current;
   const promoted: Release = {
     ...rest,
     status: 'promoted',
@@ -48,7 +65,7 @@ export async function promote(
   };
   await recordPromotion(promoted, ledger, summary);
   await ledger.saveRelease(promoted);
-  return promoted;
+  return { promoted };
 }
 
 /**
@@ -56,15 +73,17 @@ export async function promote(
  * command) while this run promoted it (`wrote`): the caller read the record right before, but the
  * two calls are not one. That run's record stands, unpromoted here, and what it says serves is put
  * back where the platform still shows this run's change (restoreEnd, as a finished change to idle does).
+ * Else returns the record to build the promotion on (readyOnRecord).
  */
 async function checkNotEndedMeanwhile(
   release: Release,
   ctx: ReleaseContext,
   ledger: Ledger,
   wrote: TrafficState,
-): Promise<void> {
-  const theirs = await ledger.endedElsewhere?.(release, true);
-  if (!theirs) return;
+): Promise<Release> {
+  const found = await readyOnRecord(release, ledger);
+  if ('ready' in found) return found.ready;
+  const { theirs } = found;
   const gaveUp = new EndedElsewhereError(theirs, release);
   try {
     await restoreEnd(ctx, wrote, release, theirs);
@@ -73,6 +92,24 @@ async function checkNotEndedMeanwhile(
     gaveUp.message += `; this run's promotion may have landed after that run's change, and putting back what that run left serving failed: ${err.message}: ${release.to} may still serve, run that command again`;
   }
   throw gaveUp;
+}
+
+/**
+ * The record of ready `release` read again, before or after its promotion: `ready`, the same release
+ * still ready, as read or saved again by another run since (a change to idle finished, a refused
+ * promotion recorded), which ends nothing: the promotion goes on from it; else `theirs`, another
+ * run's record that ended, promoted or replaced it (Ledger.endedElsewhere), which has the last word.
+ * Read once where the ledger can (reread): endedElsewhere is asked only for a record changed
+ * otherwise, since a GitHub ledger gives up for good a release it answered for.
+ */
+export async function readyOnRecord(
+  release: Release,
+  ledger: Pick<Ledger, 'endedElsewhere' | 'reread'>,
+): Promise<{ ready: Release } | { theirs: Release }> {
+  const again = await ledger.reread?.(release);
+  if (again && sameRelease(again, release) && again.status === 'ready') return { ready: again };
+  const theirs = await ledger.endedElsewhere?.(release, again === undefined);
+  return theirs ? { theirs } : { ready: release };
 }
 
 /**
@@ -88,25 +125,29 @@ export async function promoteMerged(
   ports: Pick<Ports, 'ledger' | 'log'>,
   words: { summary: string; passed: string },
 ): Promise<Release> {
+  let done: Awaited<ReturnType<typeof promoteOrRefused>>;
   try {
-    const promoted = await promote(release, ctx, ports.ledger, words.summary);
-    ports.log.info(`${release.model}: ${promoted.reason}`);
-    return promoted;
+    done = await promoteOrRefused(release, ctx, ports.ledger, words.summary);
   } catch (err) {
     // Another run rolled it back (or ended it) meanwhile: its record is the release's word.
-    if (err instanceof EndedElsewhereError) {
-      ports.log.warn(err.message);
-      return err.release;
-    }
-    if (!(err instanceof TargetError)) throw err;
-    const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
-    const why = `${release.to} ${words.passed}, but promoting it failed: ${err.message}; the next schedule tick tries again (or re-run ${job}, or use the promote command)`;
-    ports.log.warn(`${release.model}: ${why}`);
-    const now = ctx.clock.now();
-    const pending: Release = { ...release, mergedAt: release.mergedAt ?? now, updatedAt: now, reason: why };
-    await ports.ledger.saveRelease(pending);
-    return pending;
+    if (!(err instanceof EndedElsewhereError)) throw err;
+    ports.log.warn(err.message);
+    return err.release;
   }
+  if ('promoted' in done) {
+    ports.log.info(`${release.model}: ${done.promoted.reason}`);
+    return done.promoted;
+  }
+  const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
+  const why = `${release.to} ${words.passed}, but promoting it failed: ${done.refused.message}; the next schedule tick tries again (or re-run ${job}, or use the promote command)`;
+  ports.log.warn(`${release.model}: ${why}`);
+  const now = ctx.clock.now();
+  // On the record as read again: another run may have saved it since, still ready.
+  const { current } = done;
+  const mergedAt = current.mergedAt ?? release.mergedAt ?? now;
+  const pending: Release = { ...current, mergedAt, updatedAt: now, reason: why };
+  await ports.ledger.saveRelease(pending);
+  return pending;
 }
 
 /** Record the promotion of `promoted`: a ledger keeps one where its last entry is it already (Ledger.record). */

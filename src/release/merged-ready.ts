@@ -2,7 +2,7 @@ import type { Config } from '../config/types.js';
 import { ConfigError } from '../core/errors.js';
 import { changedSince, EndedElsewhereError, type Ledger, sameRecord, sameRelease } from '../ledger/ledger.js';
 import { headName } from '../version/head-name.js';
-import { promoteMerged } from './finish.js';
+import { promoteMerged, readyOnRecord } from './finish.js';
 import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
@@ -91,7 +91,8 @@ const analysedAfterMerge = (release: Release): boolean =>
  * After a schedule tick drove `releases`: promote each merged one it made ready, and say on the
  * merged PR of each it found failed that it was not promoted. `again`: merged releases the tick
  * found ready (promotionDue), each tried once more. Each record is read again right before its
- * promotion: one another run changed since (promoted, rolled back, superseded) is left as it is.
+ * promotion: one another run changed since (promoted, rolled back, superseded) is left as it is;
+ * one it saved again still ready is promoted from that record.
  * A platform that refuses the promotion leaves the release ready, its reason saying why, and the
  * next tick tries again. One analysed on another target than this config's is left as recorded, its
  * ConfigError in `refused` for the run to fail on once the others are promoted.
@@ -128,14 +129,18 @@ export async function promoteMergedReady(
     }
     // Read again right before the promotion, as a driver does before each traffic change: a run
     // that promoted, ended or replaced it since has the last word. Also one this run made ready: it
-    // drove the other models after it, meanwhile a rollback by command may have withdrawn it.
-    const theirs = await ports.ledger.endedElsewhere?.(release, true);
-    if (theirs) {
+    // drove the other models after it, meanwhile a rollback by command may have withdrawn it. One
+    // that saved it again still ready (a refused promotion, a change to idle finished) ended nothing:
+    // promoted from that record, not left for a tick after the grace.
+    const found = await readyOnRecord(release, ports.ledger);
+    if ('theirs' in found) {
+      const { theirs } = found;
       // Said once: a run that gave the release up to it said so already.
       if (!sameRecord(theirs, release)) ports.log.warn(new EndedElsewhereError(theirs, release).message);
       out.push(theirs);
       continue;
     }
+    const { ready } = found;
     const head = release.headSha === undefined ? '' : ` on ${headName(release.headSha)}`;
     // One its merge job could not promote (on-merge: require-pass) passed before the merge.
     const after = analysedAfterMerge(release) ? ', analysed after the merge' : '';
@@ -144,10 +149,10 @@ export async function promoteMergedReady(
     // (its release's line: a note beside it would say the same again).
     const passed = `passed its analysis${after ? ' after the merge' : ''}`;
     try {
-      out.push(await promoteMerged(release, contextFor(model, ports), ports, { summary, passed }));
+      out.push(await promoteMerged(ready, contextFor(model, ports), ports, { summary, passed }));
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      out.push(release);
+      out.push(ready);
       refused.push({ model: model.name, error: err });
     }
   }

@@ -1,0 +1,133 @@
+import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { Config, ModelConfig } from '../../src/config/types.js';
+import type { TrafficState } from '../../src/core/traffic.js';
+import type { Ledger } from '../../src/ledger/ledger.js';
+import { targetFor } from '../../src/release/adapters.js';
+import { handleCommand } from '../../src/release/commands.js';
+import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
+import type { Release } from '../../src/release/types.js';
+import type { Target } from '../../src/targets/target.js';
+import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
+
+// v2 passed its analysis, but the run that recorded it ready stopped before the change that takes
+// it to idle (GitHub failing the read that guards it): the record says that change is pending. v2 is
+// promoted (the promote command, the merge job), and a schedule tick finishes the change to idle
+// inside that promotion, saving the same release, still ready, again. The promotion took that
+// record for another run's ending: it put v2 back to idle, v1 served, and no run promoted v2 again
+// (no merge on record for a tick to retry). The platform is a real sandbox; the ledger a PR comment
+// on a GitHub stand-in, or a ledger file.
+const world = useRaceWorld({ firstPr: 940, firstRunId: 9400, closePr: (closed) => prJob(closed, 'tick') });
+const { job, prJob, scheduleTick } = raceJobs(world, () => config, true);
+let config: Config;
+beforeAll(() => {
+  config = world.configWith('[10]');
+});
+
+const isPromotion = (d: TrafficState) => d.stable.version === 'v2' && !d.canary;
+const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
+
+type At = 'before-change' | 'before-read-back';
+
+/** The sandbox, running `meanwhile` once at the promotion: as v2 alone is asked for, or once it serves. */
+function promotionInterrupted(at: At, meanwhile: () => Promise<unknown>) {
+  const run = once(meanwhile);
+  let promoted = false;
+  return (model: ModelConfig): Target => {
+    const target = targetFor(model);
+    return Object.create(target, {
+      write: {
+        value: async (desired: TrafficState) => {
+          if (at === 'before-change' && isPromotion(desired)) await run();
+          await target.write(desired);
+          promoted ||= isPromotion(desired);
+        },
+      },
+      read: {
+        value: async (...args: Parameters<Target['read']>) => {
+          if (at === 'before-read-back' && promoted) await run();
+          return target.read(...args);
+        },
+      },
+    });
+  };
+}
+
+/** v2 passed by the PR's second job, which GitHub fails at the read guarding its change to idle. */
+async function readyWithIdlePending(event: PullRequestEvent) {
+  await prJob(event, 'tick');
+  world.clock.advance(20_000);
+  const { ports, publish } = job(event);
+  const answering = ports.ledger;
+  const failing: Ledger = Object.create(answering, {
+    endedElsewhere: {
+      value: async (release: Release, fresh: boolean) => {
+        if (fresh && release.status === 'ready') throw gitHub502();
+        return answering.endedElsewhere?.(release, fresh);
+      },
+    },
+  });
+  const run = handlePullRequest(
+    config,
+    event,
+    { ...ports, ledger: failing },
+    { mode: 'tick', maxWaitMs: 3_600_000, dryRun: false },
+  );
+  await run.then(publish, () => undefined);
+  expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'ready', idlePending: true });
+  expect(await world.serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
+}
+
+async function promotionEntries() {
+  const history = await world.ledgerOf().history(MODEL);
+  return history.filter((e) => e.kind === 'promotion' && e.pr === world.pr);
+}
+
+describe.each(STORES)('releases kept %s', (_, inFile) => {
+  beforeEach(() => world.useLedgerFile(inFile, 'model-gate-promotion-ready-resaved-'));
+
+  it.each(['before-change', 'before-read-back'] as const)(
+    'the promote command promotes v2 while a tick finishes its change to idle (%s): v2 serves, promoted',
+    async (at) => {
+      const event = world.pullRequest('v2', 2);
+      await readyWithIdlePending(event);
+
+      world.clock.advance(20_000);
+      const warnings: string[] = [];
+      const { ports, publish } = job(undefined, {
+        warnings,
+        target: promotionInterrupted(at, () => scheduleTick()),
+      });
+      const inputs = { model: MODEL, dryRun: false, trigger: 'workflow_dispatch' };
+      const result = await publish(await handleCommand(config, 'promote', inputs, ports));
+
+      expect(await world.serving()).toEqual({ stable: { version: 'v2' } });
+      expect(await promotionEntries()).toHaveLength(1);
+      const recorded = await world.recorded();
+      expect(recorded).toMatchObject({ to: 'v2', status: 'promoted' });
+      expect(recorded?.idlePending).toBeUndefined();
+      expect(result.releases).toEqual([recorded]);
+      expect(warnings.filter((w) => w.includes('another run'))).toEqual([]);
+    },
+  );
+
+  it.each(['before-change', 'before-read-back'] as const)(
+    'the merge job promotes v2 while a tick finishes its change to idle (%s): v2 serves, promoted',
+    async (at) => {
+      const event = world.pullRequest('v2', 2);
+      await readyWithIdlePending(event);
+
+      world.clock.advance(20_000);
+      const warnings: string[] = [];
+      await prJob({ ...event, action: 'closed', merged: true }, 'tick', {
+        warnings,
+        target: promotionInterrupted(at, () => scheduleTick()),
+      });
+
+      expect(await world.serving()).toEqual({ stable: { version: 'v2' } });
+      expect(await promotionEntries()).toHaveLength(1);
+      expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'promoted' });
+      expect(warnings.filter((w) => w.includes('another run'))).toEqual([]);
+      if (!inFile) expect(world.comment()).toContain('Promoted');
+    },
+  );
+});
