@@ -73,10 +73,11 @@ function shareText(p: Progress): string {
 function endText(p: Progress, ran: number, span: PhaseSpan): string | undefined {
   if (p.reached >= p.size) return undefined;
   const cap = `cap: ${utcMinute(span.since + span.capMs)}`;
+  // Past the cap is said from the first exposure, as a warning: the time it is reached waits for a rate.
+  const needs = ran > 0 && p.reached > 0 ? (p.size / p.reached) * ran : Number.POSITIVE_INFINITY;
+  if (Number.isFinite(needs) && needs > span.capMs) return pastCap(p, ran, needs, span.capMs);
   if (!(ran >= RATE_MIN_MS && p.reached >= RATE_MIN_EXPOSURES))
     return `its end is projected once the phase has run ${formatDuration(RATE_MIN_MS)} with ${RATE_MIN_EXPOSURES} exposures (${cap})`;
-  const needs = (p.size / p.reached) * ran;
-  if (needs > span.capMs) return pastCap(p, ran, needs, span.capMs);
   // "Around": up to the hour a day or more ahead, else to 10 minutes; never past the cap.
   const reachAt = span.since + needs;
   const step = needs - ran >= DAY ? HOUR : 10 * MINUTE;

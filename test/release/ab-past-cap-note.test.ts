@@ -34,6 +34,23 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     expect(report(config, at2h)).toContain('past the 14d cap: it can end early only on a large effect');
   });
 
+  it('warns of the cap before the 100 exposures an end time is projected from', async () => {
+    // A slow A/B (min-requests 10): after 6 h its few dozen exposures already say it cannot finish.
+    const metrics = new FakeCounts({
+      stable: { rps: 0.003, errorRate: 0.3, medianMs: 40 },
+      canary: { rps: 0.003, errorRate: 0.3, medianMs: 40 },
+    });
+    const config = configWith('{ type: ab, split: 50, step-duration: 7d, interval: 10m, min-requests: 10 }', [
+      '{ name: split, kind: srm, units: users }',
+      '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+    ]);
+    const at6h = await released(config, metrics, { stop: (r) => lasted(r) >= 6 * HOUR });
+    expect(at6h.status).toBe('analysing');
+    expect(at6h.reason).toMatch(
+      /\(\d\d of [\d,]+ planned candidate exposures \([^)]+\); at [\d.]+\/h it needs about \d+d, past the 7d cap: /,
+    );
+  });
+
   it('says nothing of the cap when the sample is in reach', async () => {
     // 2 exposures a second at 30%, planned for a 10% effect: about 50 minutes.
     const metrics = new FakeCounts({
