@@ -1,9 +1,9 @@
-import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InputError } from '../core/errors.js';
+import { makeTempDir, removeTempDir } from './analyze-temp-dirs.js';
 
 /** Read this much at a time: the log is never held whole, only its current piece and line. */
 const CHUNK = 1 << 20;
@@ -13,7 +13,7 @@ const CHUNK = 1 << 20;
  * reads it twice: the gates first, for the alpha split, then every look). Each pass reads the
  * same bytes: a regular file up to the size it had when opened (a log still being written is
  * read as it was then); a pipe (`<(zcat day.jsonl.gz)`), which can be read once, is copied
- * to a temporary file by its first pass.
+ * to a temporary file by its first pass, removed by `close()` or by a stop signal (analyze-temp-dirs).
  */
 export interface LogLines {
   /** The log's lines, split on `\n` only (line N is the Nth element), in batches. */
@@ -52,14 +52,17 @@ export async function openLog(file: string): Promise<LogLines> {
         }
         return;
       }
-      dir = mkdtempSync(join(tmpdir(), 'model-gate-analyze-pipe-'));
+      dir = makeTempDir('model-gate-analyze-pipe-');
       const copy = join(dir, 'log.jsonl');
       appendFileSync(copy, '');
       yield* split(file, handle.createReadStream(ranged(Infinity)), (chunk) => appendFileSync(copy, chunk));
     },
     async close() {
-      await handle.close();
-      if (dir) rmSync(dir, { recursive: true, force: true });
+      try {
+        await handle.close();
+      } finally {
+        if (dir) removeTempDir(dir);
+      }
     },
   };
 }

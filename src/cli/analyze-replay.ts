@@ -15,7 +15,7 @@ import {
   timeText,
   writeReport,
 } from './analyze-render.js';
-import { LineOutput, type LookSpool } from './analyze-spool.js';
+import { LineOutput, type LookSpool, OutputFailed } from './analyze-spool.js';
 
 /**
  * A look's verdict as the live gate records it, by the gates' own rules (verdictOf, the drift
@@ -47,20 +47,39 @@ export async function analyzeLog(
 ): Promise<LogOutcome> {
   const log = await openLog(file);
   const spool = lookSpool(json, spoolBytes);
+  let out: LineOutput | undefined;
+  let outcome: LogOutcome;
   try {
     const { kinds, looks } = await checkLog(file, log);
     const spending = [...kinds.values()].filter(spendsAlpha).length;
     const level = bonferroni(alpha, spending);
     const replays = await replay(file, log, { kinds, looks }, level, spool, json);
-    const out = new LineOutput();
-    await writeReport(out, spool, { file, alpha, level, replays, json });
-    out.end();
-    if (replays.some((g) => g.decided?.verdict === 'fail')) return 'failed';
-    return replays.every((g) => g.decided?.verdict === 'pass') ? 'passed' : 'undecided';
+    outcome = outcomeOf(replays);
+    out = new LineOutput();
+    await writeReport(out, spool, { file, alpha, level, replays, json }).catch((err) => {
+      if (!(err instanceof OutputFailed)) throw err;
+    });
   } finally {
-    spool.close();
-    await log.close();
+    // Its temporary files go first, whatever ended it: they may hold a copy of production data.
+    try {
+      spool.close();
+    } finally {
+      await log.close();
+    }
   }
+  const failed = await out.end();
+  // The reader went away (`| head`): what it read was all it wanted, and the exit code still says the outcome.
+  if (failed && failed.code !== 'EPIPE')
+    throw new InputError(
+      `cannot write the report to its output: ${failed.message}; check where stdout goes (a full disk?) and run it again`,
+    );
+  return outcome;
+}
+
+/** A gate failed; else every gate passed, or one is undecided. */
+function outcomeOf(replays: GateReplay[]): LogOutcome {
+  if (replays.some((g) => g.decided?.verdict === 'fail')) return 'failed';
+  return replays.every((g) => g.decided?.verdict === 'pass') ? 'passed' : 'undecided';
 }
 
 /** The observations of the log, each with its line number (blank and `#` lines skipped). */
