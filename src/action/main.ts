@@ -35,7 +35,7 @@ import { noChangeNote } from './no-change.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
-import { CLEANUP_STATE, cleanupState } from './post.js';
+import { CLEANUP_STATE, cleanupState, NOTES_STATE, notesState } from './post.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
@@ -71,7 +71,11 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const touched: { files?: ReadonlySet<string> } = {};
     const ports = pullRequest ? savingCandidates(rememberingTouched(tracked, touched)) : tracked;
     if (pullRequest) setup.phases.begin(`pull_request ${event.pr.action} #${event.pr.number}`);
-    const ran = await runEvent(config, { ...inputs, command: inputs.command }, event, ports);
+    // The lines on the models it leaves alone, for the post step's comment should the job be cancelled.
+    const onNotes = pullRequest
+      ? (notes: RunResult['skipped']) => core.saveState(NOTES_STATE, notesState(notes))
+      : undefined;
+    const ran = await runEvent(config, { ...inputs, command: inputs.command }, event, ports, onNotes);
     setup.phases.close();
     // A PR that releases nothing (most touch no model) gets no new comment, only a why.
     const quiet = pullRequest && releasesNothing(event, ran);
@@ -86,6 +90,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // A candidate whose withdrawal failed is left for the post step to try again.
     const left = pullRequest && result.releases.some((r) => r.withdrawPending);
     core.saveState(CLEANUP_STATE, left ? cleanupState(result.releases) : '');
+    if (pullRequest) core.saveState(NOTES_STATE, left ? notesState(result.skipped) : '');
     // Decided: the outputs say so even when writing the comment or the summary fails below.
     const decision = runDecision(result);
     setDecision(decision, result.releases, result.rollbacks);
@@ -182,6 +187,7 @@ async function runEvent(
   inputs: Inputs & { command?: Exclude<Command, 'plan'> },
   event: ActionEvent,
   ports: Ports,
+  onNotes?: (notes: RunResult['skipped']) => void,
 ): Promise<RunResult & { defects?: Error[] }> {
   const command =
     inputs.command ??
@@ -190,7 +196,7 @@ async function runEvent(
     if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
       return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED, kind: 'fork' }] };
     }
-    return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model });
+    return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model, onNotes });
   }
   // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
   // every scheduled tick into a watch of up to max-wait (action.yml's mode says so).

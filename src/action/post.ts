@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, TargetError } from '../core/errors.js';
-import { redact } from '../core/redact.js';
+import { redact, redactNotes } from '../core/redact.js';
 import { describeGitHubError, isNotFound } from '../github/client.js';
 import { TokenIdentityError } from '../github/token-identity.js';
 import { sameRelease } from '../ledger/ledger.js';
@@ -13,6 +13,7 @@ import { retryWithdrawal, withdrawIfLive } from '../release/finish.js';
 import { takeOutOfService } from '../release/out-of-service.js';
 import { idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
+import { LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { candidateToActOn, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
@@ -44,6 +45,40 @@ export function cleanupState(releases: Release[]): string {
   return JSON.stringify(
     live.map((r) => ({ model: r.model, from: r.from, to: r.to, ...(idlePending(r) ? { idle: true } : {}) })),
   );
+}
+
+/**
+ * Saved beside CLEANUP_STATE: the main step's latest lines on the models it leaves alone (already
+ * stable, queued…), handed out before it drives releases. A cancelled main step never writes its
+ * last comment, so the post step's, which replaces it, writes them.
+ */
+export const NOTES_STATE = 'notes';
+
+const savedNotes = z.array(
+  z.object({
+    model: z.string(),
+    why: z.string(),
+    kind: z.enum(LINE_KINDS),
+    holder: z.int().positive().optional(),
+  }),
+);
+
+/**
+ * The lines the main step saves for the post step, its own only (a shared comment keeps its sibling
+ * jobs'): redacted, as the runner masks only the log.
+ */
+export function notesState(lines: RunResult['skipped']): string {
+  const own = lines.filter((l) => !(SIBLING_LINE in l));
+  return JSON.stringify(own.map((l) => redactNotes({ ...l })));
+}
+
+/** The lines the main step saved; none when the state is missing or does not parse (an older version). */
+function notesList(saved: string): RunResult['skipped'] {
+  try {
+    return savedNotes.parse(JSON.parse(saved)) as RunResult['skipped'];
+  } catch {
+    return [];
+  }
 }
 
 /**
@@ -124,7 +159,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         (after.mayBeLive ? failures : defects).push(`${model.name}: ${after.line}`);
       }
     }
-    await setup.publisher?.publish({ final: true });
+    // The main step's lines on its other models, on the comment this step rewrites anyway.
+    const notes = notesList(core.getState(NOTES_STATE));
+    const rewritten = notes.length > 0 && setup.ledger?.dirty.has(pr);
+    await setup.publisher?.publish({ final: true, ...(rewritten ? { notes: new Map([[pr, notes]]) } : {}) });
     await startWaiting(setup.ledger);
   } catch (err) {
     // Take the saved candidates out of service all the same.
