@@ -81,8 +81,9 @@ export interface IdleOutcome {
  * Finish the change to idle of a ready release recorded before it (`idlePending`), and save the
  * release without the mark. A record another run changed since `release` was read (a promotion,
  * an end, a new push) stands: returned as it is, and a change of this run's that landed after it
- * is undone. A refused change leaves the release as it was, saying why (`refused`). One deployed
- * on another target than `ctx`'s is left as it was too, and a ConfigError says so.
+ * is undone; another stable found serving (a promotion not recorded yet) leaves the record unsaved.
+ * A refused change leaves the release as it was, saying why (`refused`). One deployed on another
+ * target than `ctx`'s is left as it was too, and a ConfigError says so.
  */
 export async function finishIdle(
   release: Release,
@@ -97,7 +98,11 @@ export async function finishIdle(
   if (before) return { release: before, theirs: true };
   const strategy = strategyOf(ctx.config.strategy);
   try {
-    const { wrote } = await idleIfLive(ctx.target, strategy, release.from, release.to);
+    const idled = await idleIfLive(ctx.target, strategy, release.from, release.to);
+    const { wrote } = idled;
+    // Another stable serving: another run promoted or rolled back meanwhile. Its record stands (or
+    // is on its way): saving this one `ready` over it would say the candidate waits while it serves.
+    if (idled.done === 'other') return await leftToOthers(release, ledger);
     // Checked again: a promotion or an end recorded between the check and the change stands.
     const late = wrote && (await ledger.endedElsewhere?.(release, true));
     if (wrote && late) return await putBackTheirs(ctx, wrote, release, late);
@@ -113,6 +118,16 @@ export async function finishIdle(
   };
   await ledger.saveRelease(done);
   return { release: done };
+}
+
+/**
+ * `release` found with another stable serving: the record as another run saved it since (theirs),
+ * or, not saved yet (a promotion between its change and its record), `release` unsaved, its change
+ * to idle still pending for the next run to look at again.
+ */
+async function leftToOthers(release: Release, ledger: Ledger): Promise<IdleOutcome> {
+  const theirs = await ledger.endedElsewhere?.(release, true);
+  return theirs ? { release: theirs, theirs: true } : { release };
 }
 
 /**
