@@ -1,10 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
-import type { Release } from '../../src/release/types.js';
+import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
 import { sha } from '../support/model-config.js';
 import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
@@ -16,13 +14,16 @@ import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-wor
 // until the PR is merged") over that promotion: the PR comment said ready while v2 served, and a
 // ledger file refused the save, failing the tick. The platform is a real sandbox.
 const world = useRaceWorld({ firstPr: 1240, firstRunId: 12400, closePr: (closed) => prJob(closed, 'tick') });
-const { job, prJob, scheduleTick } = raceJobs(world, () => config, true);
+const {
+  job,
+  prJob,
+  scheduleTick,
+  readyWithIdlePending: readyIdlePending,
+} = raceJobs(world, () => config, true);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10]');
 });
-
-const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 
 /** The sandbox, running `meanwhile` once before its first read: as the tick looks at the platform. */
 function promotedAtFirstRead(meanwhile: () => Promise<unknown>) {
@@ -41,28 +42,7 @@ function promotedAtFirstRead(meanwhile: () => Promise<unknown>) {
 }
 
 /** v2 passed by the PR's second job, which GitHub fails at the read guarding its change to idle. */
-async function readyWithIdlePending(event: PullRequestEvent) {
-  await prJob(event, 'tick');
-  world.clock.advance(20_000);
-  const { ports, publish } = job(event);
-  const answering = ports.ledger;
-  const failing: Ledger = Object.create(answering, {
-    endedElsewhere: {
-      value: async (release: Release, fresh: boolean) => {
-        if (fresh && release.status === 'ready') throw gitHub502();
-        return answering.endedElsewhere?.(release, fresh);
-      },
-    },
-  });
-  const run = handlePullRequest(
-    config,
-    event,
-    { ...ports, ledger: failing },
-    { mode: 'tick', maxWaitMs: 3_600_000, dryRun: false },
-  );
-  await run.then(publish, () => undefined);
-  expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'ready', idlePending: true });
-}
+const readyWithIdlePending = readyIdlePending;
 
 describe.each(STORES)('releases kept %s', (_, inFile) => {
   beforeEach(() => world.useLedgerFile(inFile, 'model-gate-idle-finish-after-promotion-'));

@@ -1,11 +1,9 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import type { TrafficState } from '../../src/core/traffic.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
-import type { Release } from '../../src/release/types.js';
+import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
 import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
@@ -17,14 +15,18 @@ import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-wor
 // (no merge on record for a tick to retry). The platform is a real sandbox; the ledger a PR comment
 // on a GitHub stand-in, or a ledger file.
 const world = useRaceWorld({ firstPr: 940, firstRunId: 9400, closePr: (closed) => prJob(closed, 'tick') });
-const { job, prJob, scheduleTick } = raceJobs(world, () => config, true);
+const {
+  job,
+  prJob,
+  scheduleTick,
+  readyWithIdlePending: readyIdlePending,
+} = raceJobs(world, () => config, true);
 let config: Config;
 beforeAll(() => {
   config = world.configWith('[10]');
 });
 
 const isPromotion = (d: TrafficState) => d.stable.version === 'v2' && !d.canary;
-const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 
 type At = 'before-change' | 'before-read-back';
 
@@ -53,27 +55,9 @@ function promotionInterrupted(at: At, meanwhile: () => Promise<unknown>) {
 }
 
 /** v2 passed by the PR's second job, which GitHub fails at the read guarding its change to idle. */
+/** The PR's release left ready with its change to idle pending, v2 still on its canary share. */
 async function readyWithIdlePending(event: PullRequestEvent) {
-  await prJob(event, 'tick');
-  world.clock.advance(20_000);
-  const { ports, publish } = job(event);
-  const answering = ports.ledger;
-  const failing: Ledger = Object.create(answering, {
-    endedElsewhere: {
-      value: async (release: Release, fresh: boolean) => {
-        if (fresh && release.status === 'ready') throw gitHub502();
-        return answering.endedElsewhere?.(release, fresh);
-      },
-    },
-  });
-  const run = handlePullRequest(
-    config,
-    event,
-    { ...ports, ledger: failing },
-    { mode: 'tick', maxWaitMs: 3_600_000, dryRun: false },
-  );
-  await run.then(publish, () => undefined);
-  expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'ready', idlePending: true });
+  await readyIdlePending(event);
   expect(await world.serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
 }
 

@@ -3,6 +3,7 @@ import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
+import { gitHub502 } from '../support/race-world.js';
 import { recordWorld } from './tick-record-world.js';
 
 // A tick that passes a candidate's last phase records it ready before the change that takes it off
@@ -18,7 +19,6 @@ const counts = () =>
     stable: { rps: 90, errorRate: 0.01, medianMs: 40 },
     canary: { rps: 20, errorRate: 0.01, medianMs: 40 },
   });
-const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 const IDLE = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 0 } };
 const AT_50 = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 50 } };
 

@@ -14,6 +14,7 @@ import type { Release } from '../../src/release/types.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from '../support/model-config.js';
+import { gitHub502 } from '../support/race-world.js';
 
 // A release of `fraud` (v1 → v2, PR #7) on a platform and a ledger that fail the way real ones do:
 // a traffic change that half applies and then times out, and GitHub refusing to save a record.
@@ -38,7 +39,6 @@ export class FaultTarget implements Target {
 }
 
 /** GitHub's answer to a save it refused, as the GitHub client throws it. */
-const gitHub502 = () => Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 
 /** A file ledger (its methods closures) whose saves GitHub refuses while `refuse` says so of the release saved. */
 export function refusingLedger(inner: Ledger) {

@@ -18,6 +18,7 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from '../support/model-config.js';
+import { gitHub502 } from '../support/race-world.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 // Two models, fraud and churn, each a canary (10%, 50%) on a platform of its own in memory, and a
@@ -116,10 +117,6 @@ export async function twoModelsWorld(ledger?: Ledger) {
   const tick = (config: Config) => runSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
   return { file, ports, platforms, clock, warnings, prJob, tick };
 }
-
-/** What GitHub's client throws for a 502 answer. */
-export const gitHub502 = () =>
-  Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 
 /**
  * PR #7 under `config` analysed to ready by two ticks, its change to idle left pending: GitHub fails

@@ -18,6 +18,7 @@ import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
+import type { Release } from '../../src/release/types.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { Target } from '../../src/targets/target.js';
@@ -310,8 +311,38 @@ export function raceJobs(world: RaceWorld, config: () => Config, liveComment: bo
     const inputs = { model: MODEL, toVersion: version, dryRun: false, trigger: 'workflow_dispatch' };
     return publish(await handleCommand(config(), 'rollback', inputs, ports));
   }
-  return { job, prJob, scheduleTick, rollbackTo };
+  /**
+   * The PR's release (a job in tick mode) left ready with its change to idle pending: GitHub
+   * failed the guard read before that change, so the job ended without making it.
+   */
+  async function readyWithIdlePending(event: PullRequestEvent) {
+    await prJob(event, 'tick');
+    world.clock.advance(20_000);
+    const { ports, publish } = job(event);
+    const answering = ports.ledger;
+    const failing: Ledger = Object.create(answering, {
+      endedElsewhere: {
+        value: async (release: Release, fresh: boolean) => {
+          if (fresh && release.status === 'ready') throw gitHub502();
+          return answering.endedElsewhere?.(release, fresh);
+        },
+      },
+    });
+    const run = handlePullRequest(
+      config(),
+      event,
+      { ...ports, ledger: failing },
+      { mode: 'tick', maxWaitMs: 3_600_000, dryRun: false },
+    );
+    await run.then(publish, () => undefined);
+    expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'ready', idlePending: true });
+  }
+  return { job, prJob, scheduleTick, rollbackTo, readyWithIdlePending };
 }
+
+/** What GitHub's client throws for a 502 answer. */
+export const gitHub502 = () =>
+  Object.assign(new Error('GitHub 502 Bad Gateway'), { status: 502, request: {} });
 
 /** A promise and the function that resolves it (Promise.withResolvers, which the lib target lacks). */
 export function deferred(): { promise: Promise<void>; resolve: () => void } {
