@@ -23,7 +23,7 @@ models:
     source: { file: ${FILE}, key: version }
     strategy: { type: canary, steps: [50], step-duration: 20s, min-requests: 150, interval: 1s }
     gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
 `;
 
 let sandbox: Sandbox;
