@@ -1,78 +1,22 @@
-import { getOctokit } from '@actions/github';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { describe, expect, it } from 'vitest';
 import { environmentOf } from '../../src/github/deployments.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { runSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { driftWatchYaml, sha } from '../support/model-config.js';
-import { shiftedScores } from '../support/shifted-scores.js';
+import { runUrl, useGitHubDriftWorld } from './drift-world.js';
 
 // After a latency shift on stable v2, every 15-minute tick found it drifted and added a `failure`
 // status to v2's promotion Deployment, a note to PR #7 and a failed run, until the 24 h reference
 // absorbed it. Now the drift's start alerts, its end says "drift over", nothing in between.
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const HOUR = 3_600_000;
-const TICK = 15 * 60_000;
-const runUrl = (n: number) => `https://github.com/Codertocat/Hello-World/actions/runs/${n}`;
+const driftWorld = useGitHubDriftWorld();
 
-let github: FakeGitHub;
-beforeEach(async () => {
-  github = await startFakeGitHub(repo);
-});
-afterEach(async () => {
-  expect(github.violations).toEqual([]);
-  await github.close();
-});
-
-/** Stable v2 promoted by PR #7, then schedule runs (each its own ledger, as each job is), 15 minutes apart. */
+/** Stable v2 promoted by PR #7, then schedule runs, 15 minutes apart, its drift in each one's words. */
 async function world() {
-  const ledgerOf = (run: number) =>
-    new GitHubLedger({
-      client: getOctokit('ghs_x', { baseUrl: github.url }),
-      repo,
-      sha: sha(999),
-      runUrl: runUrl(run),
-      runId: run,
-    });
-  const first = ledgerOf(0);
-  await first.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: 0,
-    pr: 7,
-    summary: 'v2 passed every gate',
-  });
-  // GitHub stamps the Deployment: the watch looks once a whole reference has passed since.
-  const clock = new FakeClock(((await first.history('fraud')).at(-1)?.at ?? 0) + 2 * 24 * HOUR);
-  const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
-  let run = 0;
-  const w = {
-    drifting: true,
+  const promoted = await driftWorld.promotedV2(true);
+  return {
+    set drifting(on: boolean) {
+      promoted.drifting = on;
+    },
     async tick() {
-      run += 1;
-      clock.advance(TICK);
-      const result = await runSchedule(
-        config,
-        {
-          ledger: ledgerOf(run),
-          reader: memoryFileReader({}),
-          clock,
-          log: { info: () => {}, warn: () => {} },
-          targetFor: () => new MemoryTarget({ stable: { version: 'v2' } }),
-          metricsFor: () => {
-            const lastHour = clock.now() - HOUR;
-            return shiftedScores((m) => w.drifting && m.since >= lastHour);
-          },
-        },
-        { mode: 'tick', maxWaitMs: 0 },
-      );
+      const { result } = await promoted.tick();
       return {
         note: result.drift?.[0]?.note ?? '',
         notify: result.notify,
@@ -80,12 +24,11 @@ async function world() {
       };
     },
   };
-  return w;
 }
 
 /** v2's promotion Deployment's statuses, oldest first: state, description, run. */
 const statuses = () =>
-  github
+  driftWorld.github
     .deployments(environmentOf('fraud'))
     .filter((d) => d.task === 'deploy')
     .flatMap((d) => d.statuses.filter((s) => !s.automatic))

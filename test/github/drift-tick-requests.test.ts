@@ -1,82 +1,27 @@
 import { getOctokit } from '@actions/github';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
+import { describe, expect, it } from 'vitest';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { runSchedule } from '../../src/release/schedule.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { MemoryTarget } from '../support/memory-target.js';
-import { driftWatchYaml, sha } from '../support/model-config.js';
-import { shiftedScores } from '../support/shifted-scores.js';
+import { sha } from '../support/model-config.js';
+import { repo, useGitHubDriftWorld } from './drift-world.js';
 
 // Recording each drift verdict (drift alerts once) made a tick of a drift-watched model that is not
 // drifting cost 4 requests instead of 2: the tick's list of the model's promotions was read again to
 // find the deployment serving. With 20 models ticking every 15 minutes, that was 160 more requests
 // an hour of GITHUB_TOKEN's 1,000 per repository. Now the tick reads that list once.
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const HOUR = 3_600_000;
-const TICK = 15 * 60_000;
+const driftWorld = useGitHubDriftWorld();
 
-let github: FakeGitHub;
-beforeEach(async () => {
-  github = await startFakeGitHub(repo);
-});
-afterEach(async () => {
-  expect(github.violations).toEqual([]);
-  await github.close();
-});
-
-/** Stable v2 promoted by PR #7; `tick` runs a schedule job (its own ledger) and returns its requests. */
+/** Stable v2 promoted by PR #7, not drifting; `tick` runs a schedule job and returns its requests and drift note. */
 async function world() {
-  const ledgerOf = (run: number) =>
-    new GitHubLedger({
-      client: getOctokit('ghs_x', { baseUrl: github.url }),
-      repo,
-      sha: sha(999),
-      runUrl: `https://github.com/Codertocat/Hello-World/actions/runs/${run}`,
-      runId: run,
-    });
-  const first = ledgerOf(0);
-  await first.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: 0,
-    pr: 7,
-    summary: 'v2 passed every gate',
-  });
-  const clock = new FakeClock(((await first.history('fraud')).at(-1)?.at ?? 0) + 2 * 24 * HOUR);
-  const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
-  let run = 0;
-  const w = {
-    drifting: false,
-    /** The tick's requests to GitHub, as `METHOD operation`, and its drift note. */
+  const promoted = await driftWorld.promotedV2(false);
+  return {
+    set drifting(on: boolean) {
+      promoted.drifting = on;
+    },
     async tick() {
-      run += 1;
-      clock.advance(TICK);
-      github.resetRequests();
-      const result = await runSchedule(
-        config,
-        {
-          ledger: ledgerOf(run),
-          reader: memoryFileReader({}),
-          clock,
-          log: { info: () => {}, warn: () => {} },
-          targetFor: () => new MemoryTarget({ stable: { version: 'v2' } }),
-          metricsFor: () => {
-            const lastHour = clock.now() - HOUR;
-            return shiftedScores((m) => w.drifting && m.since >= lastHour);
-          },
-        },
-        { mode: 'tick', maxWaitMs: 0 },
-      );
-      const requests = github.requests.map((r) => `${r.method} ${r.operationId}`);
+      const { result, requests } = await promoted.tick();
       return { requests, note: result.drift?.[0]?.note ?? '' };
     },
   };
-  return w;
 }
 
 const LIST = 'GET repos/list-deployments';
@@ -111,7 +56,7 @@ describe('the GitHub requests of a drift watch tick', () => {
     const w = await world();
     await w.tick();
     const other = new GitHubLedger({
-      client: getOctokit('ghs_x', { baseUrl: github.url }),
+      client: getOctokit('ghs_x', { baseUrl: driftWorld.github.url }),
       repo,
       sha: sha(998),
     });
