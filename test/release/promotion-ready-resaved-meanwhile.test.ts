@@ -1,11 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Config, ModelConfig } from '../../src/config/types.js';
-import type { TrafficState } from '../../src/core/traffic.js';
-import { targetFor } from '../../src/release/adapters.js';
+import type { Config } from '../../src/config/types.js';
 import { handleCommand } from '../../src/release/commands.js';
 import type { PullRequestEvent } from '../../src/release/pull-request.js';
-import type { Target } from '../../src/targets/target.js';
-import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
+import { MODEL, promotionInterrupted, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // v2 passed its analysis, but the run that recorded it ready stopped before the change that takes
 // it to idle (GitHub failing the read that guards it): the record says that change is pending. v2 is
@@ -26,35 +23,6 @@ beforeAll(() => {
   config = world.configWith('[10]');
 });
 
-const isPromotion = (d: TrafficState) => d.stable.version === 'v2' && !d.canary;
-
-type At = 'before-change' | 'before-read-back';
-
-/** The sandbox, running `meanwhile` once at the promotion: as v2 alone is asked for, or once it serves. */
-function promotionInterrupted(at: At, meanwhile: () => Promise<unknown>) {
-  const run = once(meanwhile);
-  let promoted = false;
-  return (model: ModelConfig): Target => {
-    const target = targetFor(model);
-    return Object.create(target, {
-      write: {
-        value: async (desired: TrafficState) => {
-          if (at === 'before-change' && isPromotion(desired)) await run();
-          await target.write(desired);
-          promoted ||= isPromotion(desired);
-        },
-      },
-      read: {
-        value: async (...args: Parameters<Target['read']>) => {
-          if (at === 'before-read-back' && promoted) await run();
-          return target.read(...args);
-        },
-      },
-    });
-  };
-}
-
-/** v2 passed by the PR's second job, which GitHub fails at the read guarding its change to idle. */
 /** The PR's release left ready with its change to idle pending, v2 still on its canary share. */
 async function readyWithIdlePending(event: PullRequestEvent) {
   await readyIdlePending(event);

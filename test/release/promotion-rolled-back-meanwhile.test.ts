@@ -1,11 +1,8 @@
 import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Config, ModelConfig } from '../../src/config/types.js';
-import type { TrafficState } from '../../src/core/traffic.js';
-import { targetFor } from '../../src/release/adapters.js';
+import type { Config } from '../../src/config/types.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import type { Target } from '../../src/targets/target.js';
-import { MODEL, once, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
+import { MODEL, promotionInterrupted, raceJobs, STORES, useRaceWorld } from '../support/race-world.js';
 
 // on-merge: analyze-then-promote. A schedule tick passes the merged PR's v2, reads its record again
 // and promotes it. An operator's rollback to v1 by workflow_dispatch lands inside that promotion:
@@ -21,39 +18,6 @@ beforeAll(() => {
 });
 
 const rollbackToV1 = () => rollbackTo('v1');
-
-const isPromotion = (d: TrafficState) => d.stable.version === 'v2' && !d.canary;
-
-type At = 'before-change' | 'before-read-back' | 'after-read-back';
-
-/**
- * The sandbox as the tick sees it, running `meanwhile` once at its promotion: `before-change` as
- * the tick asks for v2 alone; once the platform serves it, before or after the tick's read back.
- */
-function promotionInterrupted(at: At, meanwhile: () => Promise<unknown>) {
-  const run = once(meanwhile);
-  let promoted = false;
-  return (model: ModelConfig): Target => {
-    const target = targetFor(model);
-    return Object.create(target, {
-      write: {
-        value: async (desired: TrafficState) => {
-          if (at === 'before-change' && isPromotion(desired)) await run();
-          await target.write(desired);
-          promoted ||= isPromotion(desired);
-        },
-      },
-      read: {
-        value: async (...args: Parameters<Target['read']>) => {
-          if (at === 'before-read-back' && promoted) await run();
-          const state = await target.read(...args);
-          if (at === 'after-read-back' && promoted) await run();
-          return state;
-        },
-      },
-    });
-  };
-}
 
 describe.each(STORES)('releases kept %s', (_, inFile) => {
   beforeEach(() => world.useLedgerFile(inFile, 'model-gate-promotion-rolled-back-'));

@@ -6,6 +6,7 @@ import { parseConfig } from '../../src/config/load.js';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { requestJson } from '../../src/core/http-json.js';
+import type { TrafficState } from '../../src/core/traffic.js';
 import { gitHubClient } from '../../src/github/client.js';
 import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
@@ -351,4 +352,40 @@ export function deferred(): { promise: Promise<void>; resolve: () => void } {
     resolve = done;
   });
   return { promise, resolve };
+}
+
+/** Whether `d` serves v2 alone: the promotion's traffic. */
+const isPromotion = (d: TrafficState) => d.stable.version === 'v2' && !d.canary;
+
+/** Where a promotion is interrupted. */
+export type PromotionAt = 'before-change' | 'before-read-back' | 'after-read-back';
+
+/**
+ * A run's platform (the sandbox) running `meanwhile` once at the run's promotion of v2:
+ * `before-change` as the run asks for v2 alone; once the platform serves it, before or after the
+ * run's read back.
+ */
+export function promotionInterrupted(at: PromotionAt, meanwhile: () => Promise<unknown>) {
+  const run = once(meanwhile);
+  let promoted = false;
+  return (model: ModelConfig): Target => {
+    const target = targetFor(model);
+    return Object.create(target, {
+      write: {
+        value: async (desired: TrafficState) => {
+          if (at === 'before-change' && isPromotion(desired)) await run();
+          await target.write(desired);
+          promoted ||= isPromotion(desired);
+        },
+      },
+      read: {
+        value: async (...args: Parameters<Target['read']>) => {
+          if (at === 'before-read-back' && promoted) await run();
+          const state = await target.read(...args);
+          if (at === 'after-read-back' && promoted) await run();
+          return state;
+        },
+      },
+    });
+  };
 }
