@@ -47,9 +47,10 @@ describe.each(PLATFORMS)('examples/%s', (platform) => {
     // Ticks advance long analyses and end a release whose job was lost.
     expect(workflow.on.schedule).toEqual([{ cron: expect.any(String) }]);
     expect(workflow.concurrency.group).toContain('github.event.pull_request.number');
-    // Only a new push cancels a running analysis: a label would end its release as aborted.
-    expect(workflow.concurrency['cancel-in-progress']).toMatch(
-      /github\.event\.action == 'synchronize' \}\}$/,
+    // A new push cancels a running analysis, and so does closing the PR unmerged (else the close
+    // job waits behind it while the candidate keeps its traffic): a label would end its release.
+    expect(workflow.concurrency['cancel-in-progress']).toBe(
+      "${{ github.event_name == 'pull_request' && (github.event.action == 'synchronize' || (github.event.action == 'closed' && !github.event.pull_request.merged)) }}",
     );
     const steps: { uses?: string; run?: string; with?: Record<string, string> }[] =
       workflow.jobs.release.steps;
