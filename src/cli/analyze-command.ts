@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { InputError } from '../core/errors.js';
+import { ReportOutputError, WorkingFilesError } from './analyze-errors.js';
 import { INTERNAL_EXIT, internalError } from './main.js';
 import { parseArgsProblem, USAGE_EXIT, usageError } from './usage.js';
 
@@ -10,6 +11,10 @@ export const ANALYZE_EXIT = {
   usage: USAGE_EXIT,
   invalid: 3,
   undecided: 4,
+  /** TMPDIR cannot hold its working files: EX_CANTCREAT of sysexits.h, the environment's fault. */
+  workingFiles: 73,
+  /** The report could not be written to stdout (not `| head` going away): EX_IOERR of sysexits.h. */
+  output: 74,
   /** A bug in model-gate, not a verdict (as for every command). */
   internal: INTERNAL_EXIT,
 } as const;
@@ -21,7 +26,9 @@ const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha 
 exit code: 0 when every gate passed, 1 when a gate failed, 2 on a usage error, 3 when the file
   is unreadable or invalid (one line per problem, file:line: field: message), 4 when no gate
   failed but one is still undecided (waiting or inconclusive at its last look), 70 on an internal
-  error (a bug in model-gate: one line naming the file, to report)`;
+  error (a bug in model-gate: one line naming the file, to report), 73 when TMPDIR cannot hold its
+  working files (a piped log's copy, a long report's looks), 74 when the report cannot be written
+  to stdout (a full disk; a reader that goes away, | head, is not an error)`;
 
 /**
  * `model-gate analyze <observations.jsonl> [--json] [--alpha A]`: replays every look of the log
@@ -55,13 +62,20 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     const { analyzeLog } = await import(/* webpackMode: "eager" */ './analyze-replay.js');
     return ANALYZE_EXIT[await analyzeLog(file, alpha, args.values.json ?? false)];
   } catch (err) {
-    if (err instanceof InputError) {
-      // A bad file, one problem a line as the CLI prints any error, with its own exit code.
-      for (const line of err.message.split('\n')) console.error(`model-gate analyze: ${line}`);
-      return ANALYZE_EXIT.invalid;
-    }
-    return await internalError('analyze', err, ` on ${file}`);
+    const exit = exitOf(err);
+    if (exit === undefined) return await internalError('analyze', err, ` on ${file}`);
+    // One problem a line as the CLI prints any error, each class with its own exit code.
+    for (const line of (err as Error).message.split('\n')) console.error(`model-gate analyze: ${line}`);
+    return exit;
   }
+}
+
+/** The exit code of an error that is not a bug: a bad file, TMPDIR or stdout unusable. */
+function exitOf(err: unknown): number | undefined {
+  if (err instanceof InputError) return ANALYZE_EXIT.invalid;
+  if (err instanceof WorkingFilesError) return ANALYZE_EXIT.workingFiles;
+  if (err instanceof ReportOutputError) return ANALYZE_EXIT.output;
+  return undefined;
 }
 
 function parse(argv: string[]) {

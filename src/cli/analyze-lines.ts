@@ -2,7 +2,8 @@ import { appendFileSync } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { InputError } from '../core/errors.js';
+import { InputError, ModelGateError } from '../core/errors.js';
+import { cannotWriteWorkingFiles } from './analyze-errors.js';
 import { makeTempDir, removeTempDir } from './analyze-temp-dirs.js';
 
 /** Read this much at a time: the log is never held whole, only its current piece and line. */
@@ -54,8 +55,15 @@ export async function openLog(file: string): Promise<LogLines> {
       }
       dir = makeTempDir('model-gate-analyze-pipe-');
       const copy = join(dir, 'log.jsonl');
-      appendFileSync(copy, '');
-      yield* split(file, handle.createReadStream(ranged(Infinity)), (chunk) => appendFileSync(copy, chunk));
+      const keep = (chunk: string) => {
+        try {
+          appendFileSync(copy, chunk);
+        } catch (err) {
+          throw cannotWriteWorkingFiles(dir as string, err);
+        }
+      };
+      keep('');
+      yield* split(file, handle.createReadStream(ranged(Infinity)), keep);
     },
     async close() {
       try {
@@ -124,7 +132,8 @@ async function* split(
       if (batch.length > 0) yield batch;
     }
   } catch (err) {
-    throw readProblem(file, err);
+    // The copy's own error (TMPDIR full) as it is: the log was read.
+    throw err instanceof ModelGateError ? err : readProblem(file, err);
   }
   yield [pending.join('')];
 }

@@ -6,6 +6,7 @@ import type { MeasurementVerdict } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import type { Judgment } from '../stats/judgment.js';
 import { judgeObservation, type Observation, parseObservation, timeMs } from '../stats/observation.js';
+import { ReportOutputError } from './analyze-errors.js';
 import { type LogLines, openLog } from './analyze-lines.js';
 import {
   type GateReplay,
@@ -70,7 +71,7 @@ export async function analyzeLog(
   const failed = await out.end();
   // The reader went away (`| head`): what it read was all it wanted, and the exit code still says the outcome.
   if (failed && failed.code !== 'EPIPE')
-    throw new InputError(
+    throw new ReportOutputError(
       `cannot write the report to its output: ${failed.message}; check where stdout goes (a full disk?) and run it again`,
     );
   return outcome;

@@ -1,5 +1,6 @@
 import { appendFileSync, createReadStream } from 'node:fs';
 import { join } from 'node:path';
+import { cannotWriteWorkingFiles } from './analyze-errors.js';
 import { makeTempDir, removeTempDir } from './analyze-temp-dirs.js';
 
 /** Held in memory before the spool moves its text to files: a small log never touches the disk. */
@@ -56,9 +57,7 @@ export class LookSpool {
       try {
         appendFileSync(this.file(gate), held.join(''));
       } catch (err) {
-        throw new Error(
-          `cannot write the replay's working files under ${this.dir}: ${(err as Error).message}; free space there or set TMPDIR`,
-        );
+        throw cannotWriteWorkingFiles(this.dir as string, err);
       }
       this.parts[gate] = [];
       this.onDisk.add(gate);

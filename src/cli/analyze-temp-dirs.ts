@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cannotCreateWorkingFiles } from './analyze-errors.js';
 
 // `model-gate analyze` copies a piped log to a temporary folder and spools long output to another:
 // both may hold production data, so they go on every ending. A normal end or an error removes
@@ -11,7 +12,10 @@ import { join } from 'node:path';
 const dirs = new Set<string>();
 const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** A new folder under TMPDIR named `prefix…`, removed by removeTempDir or, failing that, on the way out. */
+/**
+ * A new folder under TMPDIR named `prefix…`, removed by removeTempDir or, failing that, on the way
+ * out. A TMPDIR that cannot hold it (missing, not a folder, read-only) is a WorkingFilesError.
+ */
 export function makeTempDir(prefix: string): string {
   // Listening before the folder exists: a signal that comes as it is made still finds it.
   if (dirs.size === 0) watch(true);
@@ -20,7 +24,7 @@ export function makeTempDir(prefix: string): string {
     dir = mkdtempSync(join(tmpdir(), prefix));
   } catch (err) {
     if (dirs.size === 0) watch(false);
-    throw err;
+    throw cannotCreateWorkingFiles(err);
   }
   dirs.add(dir);
   return dir;

@@ -77,5 +77,7 @@ describe('model-gate analyze exit codes', () => {
     expect(help).toContain(
       '4 when no gate failed but one is still undecided (waiting or inconclusive at its last look)',
     );
+    expect(help).toContain('73 when TMPDIR cannot hold its working files');
+    expect(help).toContain('74 when the report cannot be written to stdout');
   });
 });
