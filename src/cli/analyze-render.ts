@@ -1,6 +1,6 @@
 import { counted } from '../core/text.js';
 import type { MeasurementVerdict } from '../release/types.js';
-import { fmt } from '../stats/counts.js';
+import { eValueText, fmt } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
 import type { Observation } from '../stats/observation.js';
 import { type LineOutput, LookSpool } from './analyze-spool.js';
@@ -59,13 +59,19 @@ export function lookText(look: Look, json: boolean): string {
   if (json) return LOOK_INDENT + JSON.stringify(look, jsonNumbers, 2).replaceAll('\n', `\n${LOOK_INDENT}`);
   const e = look.evidence;
   const strength =
-    e.eValue !== undefined ? `e=${fmt(e.eValue)}` : e.pValue !== undefined ? `p=${fmt(e.pValue)}` : '';
+    e.eValue !== undefined ? eText(e.eValue) : e.pValue !== undefined ? `p=${fmt(e.pValue)}` : '';
   const effect =
     e.effect === undefined
       ? ''
       : `effect ${fmt(e.effect)}${e.interval ? ` [${fmt(e.interval[0])}, ${fmt(e.interval[1])}]` : ''}`;
   const step = look.step === undefined ? '' : ` ${look.step}`;
   return `  ${timeText(look.time)}${step}  ${look.verdict.padEnd(12)} ${[effect, strength].filter(Boolean).join('  ')}\n      ${look.note}`;
+}
+
+/** `e=45`, `e=2.49e+10`; an overwhelming one `e>10¹²` (eValueText), not `e=∞`. */
+function eText(eValue: number): string {
+  const text = eValueText(eValue);
+  return text.startsWith('>') ? `e${text}` : `e=${text}`;
 }
 
 /**

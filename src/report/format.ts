@@ -30,10 +30,23 @@ const isShare = (query: string): boolean => /rate$/.test(query) && !THROUGHPUT_R
  */
 export function formatValue(query: string, value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '–';
+  // A quantile in the +Inf bucket (Prometheus' histogram_quantile): no "Infinity%" nor "Infinity ms".
+  if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
   if (isShare(query)) return `${(value * 100).toFixed(value < 0.001 && value > 0 ? 3 : 2)}%`;
   if (latencyUnit(query)) return `${value.toFixed(1)} ms`;
   if (/^request-rate$/.test(query)) return `${value.toFixed(1)}/s`;
   return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+}
+
+/**
+ * A statistic of the evidence (effect, interval bound, p-value) in 3 significant digits, from a
+ * million up in exponent form (`2.81e+15`, not 16 digits); an interval open above reads `∞` and a
+ * figure the judge could not compute `–`, never "Infinity" or "NaN". E-values: eValueText.
+ */
+export function formatStatistic(x: number | undefined): string {
+  if (x === undefined || Number.isNaN(x)) return '–';
+  if (!Number.isFinite(x)) return x > 0 ? '∞' : '-∞';
+  return Math.abs(x) >= 1e6 ? x.toPrecision(3) : Number(x.toPrecision(3)).toString();
 }
 
 /** `1m 05s`, `42s`, `1h 10m`, for the phase history's column of how long each phase lasted. */

@@ -11,9 +11,10 @@ import { counted } from '../core/text.js';
 import { describeBounds } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
+import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
-import { formatLasted, formatValue } from './format.js';
+import { formatLasted, formatStatistic, formatValue } from './format.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
 export interface GateRow {
@@ -109,11 +110,11 @@ function bound(config: GateConfig | undefined, query: string): string {
     case 'latency':
       return comparedBound(config);
     case 'srm':
-      return `within ±${pct(config.maxMismatch)} of the configured split (α ${num(config.alpha)})`;
+      return `within ±${pct(config.maxMismatch)} of the configured split (α ${formatStatistic(config.alpha)})`;
     case 'conversion':
-      return `${conversionPass(config)} (mSPRT, ${config.direction === 'either' ? 'two-sided ' : ''}α ${num(config.alpha)})`;
+      return `${conversionPass(config)} (mSPRT, ${config.direction === 'either' ? 'two-sided ' : ''}α ${formatStatistic(config.alpha)})`;
     case 'drift':
-      return `KS distance ≤ ${num(config.maxDistance)} (time-uniform DKW, α ${num(config.alpha)})`;
+      return `KS distance ≤ ${formatStatistic(config.maxDistance)} (time-uniform DKW, α ${formatStatistic(config.alpha)})`;
     case 'webhook':
       return `pass from ${new URL(config.url).host}`;
   }
@@ -130,7 +131,7 @@ function comparedBound(config: RatioGateConfig | LatencyGateConfig): string {
   const what = latency ? quantileName(config.quantile) : 'rate';
   switch (config.judge) {
     case 'sequential':
-      return `${latency ? 'slow share ' : ''}≤ baseline +${pct(config.maxIncrease)} (sequential, α ${num(config.alpha)})`;
+      return `${latency ? 'slow share ' : ''}≤ baseline +${pct(config.maxIncrease)} (sequential, α ${formatStatistic(config.alpha)})`;
     case 'threshold':
       return `≤ baseline +${pct(config.maxIncrease)} (${what}, look by look)`;
     case 'mann-whitney':
@@ -148,10 +149,6 @@ function conversionPass(config: ConversionGateConfig): string {
   return config.margin > 0 ? `no ${worse} beyond ${pct(config.margin)}` : `a significant ${better}`;
 }
 
-/** Three significant digits; from a million up in exponent form (an e-value of 2.81e+15, not 16 digits). */
-const num = (x: number | undefined) =>
-  x === undefined ? '–' : Math.abs(x) >= 1e6 ? x.toPrecision(3) : Number(x.toPrecision(3)).toString();
-
 /**
  * The effect with its interval and the strength of evidence: `effect 1.92 [1.31, 2.8], e-value 45`;
  * without the effect when the note already shows it (a conversion's lift, in percent).
@@ -161,11 +158,11 @@ export function describeEvidence(e: Evidence | undefined, withEffect = true): st
   const parts: string[] = [];
   if (withEffect && e.effect !== undefined) {
     parts.push(
-      `effect ${num(e.effect)}${e.interval ? ` [${num(e.interval[0])}, ${num(e.interval[1])}]` : ''}`,
+      `effect ${formatStatistic(e.effect)}${e.interval ? ` [${formatStatistic(e.interval[0])}, ${formatStatistic(e.interval[1])}]` : ''}`,
     );
   }
-  if (e.eValue !== undefined) parts.push(`e-value ${num(e.eValue)}`);
-  else if (e.pValue !== undefined) parts.push(`p-value ${num(e.pValue)}`);
+  if (e.eValue !== undefined) parts.push(`e-value ${eValueText(e.eValue)}`);
+  else if (e.pValue !== undefined) parts.push(`p-value ${formatStatistic(e.pValue)}`);
   return parts.length > 0 ? `${parts.join(', ')} (${e.method})` : '';
 }
 

@@ -25,7 +25,7 @@
  * a rise and a drop of `mde`: the A/B passes only on a winner.
  */
 
-import { fmt } from './counts.js';
+import { eValueText, fmt } from './counts.js';
 import { nullVariance } from './farrington-manning.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
 import { sequentialSampleSize } from './sequential-size.js';
@@ -336,8 +336,8 @@ export function judgeConversion(input: ConversionInput): Judgment {
   const where = bounds && verdict !== 'inconclusive' ? `${placement(verdict, direction, margin)}: ` : '';
   const note =
     verdict === 'inconclusive'
-      ? `${liftText}: not yet conclusive (e-value ${fmt(eValue)} < ${fmt(threshold)})${progress}`
-      : `${liftText}: ${where}${outcome(verdict, direction, margin)} (e-value ${fmt(eValue)} ≥ ${fmt(threshold)})${progress}`;
+      ? `${liftText}: not yet conclusive (e-value ${eValueText(eValue)} < ${fmt(threshold)})${progress}`
+      : `${liftText}: ${where}${outcome(verdict, direction, margin)} (e-value ${eValueText(eValue)} ≥ ${fmt(threshold)})${progress}`;
   return { verdict, evidence, note };
 }
 

@@ -236,7 +236,7 @@ export function countNote(seen: string, verdict: Verdict, f: CountFigures): stri
         : Number.isFinite(hi)
           ? `between ${times(lo, 'down')} and ${times(hi, 'up')}`
           : `${times(lo, 'down')} or more`;
-  const threshold = `e-value ${fmt(f.eValue)} ${verdict === 'inconclusive' ? '<' : '≥'} ${fmt(1 / f.alpha)}`;
+  const threshold = `e-value ${eValueText(f.eValue)} ${verdict === 'inconclusive' ? '<' : '≥'} ${fmt(1 / f.alpha)}`;
   if (verdict === 'pass')
     return `no regression beyond ${tolerance}: ${seen} (${[...ratio, bounds].join(', ')}); ${threshold}`;
   return `${seen} (${[...ratio, bounds].join(', ')}; tolerated ${tolerance}); ${threshold}`;
@@ -272,4 +272,16 @@ export function fmt(x: number | undefined): string {
   if (!Number.isFinite(x)) return x > 0 ? '∞' : '-∞';
   if (x !== 0 && (Math.abs(x) >= 1e5 || Math.abs(x) < 1e-3)) return x.toExponential(2);
   return String(Number(x.toPrecision(3)));
+}
+
+/** Past this an e-value says nothing more to a reader: it reads `>10¹²`, not 1e+308 or ∞. */
+export const E_VALUE_SHOWN_UP_TO = 1e12;
+
+/**
+ * An e-value as a reviewer reads it: `45`, `2.49e+10`, and `>10¹²` beyond a trillion (the judge's
+ * exp() overflows to ∞ on a clear regression over 10,000 requests, and 1e+308 would read as a
+ * measurement); without a space, so that it reads as one figure before `≥ 40`. NaN: `–`.
+ */
+export function eValueText(x: number): string {
+  return x > E_VALUE_SHOWN_UP_TO ? '>10¹²' : fmt(x);
 }

@@ -11,7 +11,7 @@
  * once every arm's confidence sequence on its share lies within ±maxMismatch of the configured one.
  */
 import { betaPriorAround, cachedPointTest, mixtureBounds } from './beta-binomial.js';
-import { fmt } from './counts.js';
+import { eValueText, fmt } from './counts.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
 import { logGamma } from './special.js';
 
@@ -150,7 +150,7 @@ export function judgeSrm(input: SrmInput): Judgment {
   const split = `candidate share ${pct(observedShare)} of ${n} ${input.units ?? 'requests'}, configured ${pct(configured)}`;
   const note =
     verdict === 'fail'
-      ? `sample ratio mismatch: ${split} (e-value ${fmt(eValue)}); the analysis is invalid`
+      ? `sample ratio mismatch: ${split} (e-value ${eValueText(eValue)}); the analysis is invalid`
       : verdict === 'pass'
         ? `${split}: the split is as configured (within ±${pct(tolerance)})`
         : `${split}: split not yet verified (observed/configured ${fmt(first[0])}–${fmt(first[1])})`;

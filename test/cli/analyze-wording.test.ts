@@ -1,7 +1,8 @@
 /**
  * What `model-gate analyze` prints says what the log holds: latencies in the unit the line gives
  * (bare without one, as a live gate prints a query whose unit it does not know; never "ms" for
- * buckets in seconds), and a lone gate's alpha without a "split".
+ * buckets in seconds), a lone gate's alpha without a "split", and an overwhelming e-value as
+ * `>10¹²` (the judge's exp() overflows to ∞).
  */
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -62,5 +63,22 @@ describe('analyze wording', () => {
   it('gives a lone gate its alpha without splitting it', async () => {
     const { file, text } = await printed([seconds()]);
     expect(text.split('\n')[0]).toBe(`${file}: 1 gate, alpha 0.05`);
+  });
+
+  it('prints an e-value past a trillion as >10¹², not ∞', async () => {
+    const { text } = await printed([
+      {
+        time: '2026-11-28T10:05:00Z',
+        gate: 'errors',
+        kind: 'ratio',
+        canary: { events: 10000, total: 10000 },
+        baseline: { events: 0, total: 90000 },
+      },
+    ]);
+    expect(text).toContain('  2026-11-28T10:05:00Z  fail         e>10¹²\n');
+    expect(text).toContain(
+      '100% on the candidate vs 0% on the baseline (at least ×6700; tolerated ×1.1); e-value >10¹² ≥ 20\n',
+    );
+    expect(text).not.toContain('∞');
   });
 });

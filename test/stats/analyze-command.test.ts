@@ -57,7 +57,7 @@ describe('model-gate analyze', () => {
     const text = out.join('\n');
     expect(text).toContain(`${file}: 2 gates, alpha 0.05 split to 0.025 each`);
     expect(text).toMatch(/errors \(ratio\)\n {2}2026-11-28T10:00:30Z {2}waiting {6}effect/);
-    expect(text).toMatch(/2026-11-28T10:05:00Z {2}fail {9}effect 3.93 \[2.48, 6.47\] {2}e=1.60e\+12/);
+    expect(text).toMatch(/2026-11-28T10:05:00Z {2}fail {9}effect 3.93 \[2.48, 6.47\] {2}e>10¹²/);
     expect(text).toMatch(/2026-11-28T10:05:30Z {2}inconclusive \n {6}missing or invalid counts/);
     expect(text).toContain('errors: failed at 2026-11-28T10:05:00Z (line 3)');
     expect(text).toContain('split: passed at 2026-11-28T10:05:00Z (line 4)');
