@@ -31,11 +31,13 @@ const MASK = '***';
 /**
  * Whether a recorded identity value and this run's name the same thing: equal, or the same but
  * for a secret's text. A record stored before identities were masked holds the text where this
- * run's has `***`: as this run's read unmasked (its digest too), or any text there (the secret
- * rotated since).
+ * run's has `***` or a digest: as this run's read unmasked (its digest too), or, for a URL's `***`,
+ * any text there (the key rotated since). A digest recorded of this run's text (a run that took it
+ * for a secret) is that text.
  */
 function sameValue(recorded: string, current: string): boolean {
   if (recorded === current || unmaskedForms(current).includes(recorded)) return true;
+  if (recorded === digest([current])) return true;
   // Not the reverse (a masked record, this run's text): a missed move leaves a candidate live.
   return fitsMasked(current, recorded);
 }
@@ -100,11 +102,15 @@ export function targetNames(deployed: Recorded, target: Named): { deployed: stri
   };
 }
 
-/** `value` as a message shows it beside `other`, the other target's: masked, or its digest. */
+/**
+ * `value` as a message shows it beside `other`, the other target's: masked, or its digest where
+ * `other` hides a secret (masked, or kept as a digest for one).
+ */
 function shownBeside(value: string, other: string | undefined): string {
   const shown = redact(value);
-  if (shown.includes(MASK) || other === undefined || !redact(other).includes(MASK)) return shown;
-  return digest([value]);
+  if (shown.includes(MASK) || other === undefined) return shown;
+  const hides = redact(other).includes(MASK) || unmaskedForms(other).length > 0;
+  return hides ? digest([value]) : shown;
 }
 
 /** `PR #8's candidate v2`, or `the candidate v2` without a PR. */

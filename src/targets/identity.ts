@@ -7,9 +7,12 @@ import type { TargetIdentity } from './target.js';
 // to a PR comment. What may hold a secret is left out by construction (credentials, headers,
 // secret-named query parameters and arguments); what may hold one we cannot tell apart (a URL's
 // other query parameters, a command's arguments) is kept as a digest: a change there still
-// counts, its text is never stored. A secret the config puts anywhere else (a gateway's key in a
-// URL's path: `${SERVING_URL}/gw/${SERVING_TOKEN}/m`) is masked (`***`) as the identity is built,
-// digests taken of the masked text: a rotated key is then the same platform, and no key is stored.
+// counts, its text is never stored. A secret in a URL (a gateway's key in its path:
+// `${SERVING_URL}/gw/${SERVING_TOKEN}/m`) or a command's arguments is masked (`***`) as the
+// identity is built, digests taken of the masked text: a rotated key is then the same platform,
+// and no key is stored. A plain field that holds a secret (an Azure subscription, a GCP project,
+// a kube context read from `${…_SECRET}`) is the platform itself, not a key to it: it is kept as a
+// digest of its text, so another value is a move (masked, production's `***` read as staging's).
 // Records stored before masking hold the unmasked text: unmaskedForms keeps how this run's
 // identity read then, so an upgrade sees no move (deployed-target.ts).
 
@@ -30,14 +33,26 @@ function remembered(shown: string, raw: string): string {
  */
 export const unmaskedForms = (value: string): readonly string[] => [...(unmasked.get(value) ?? [])];
 
-/** The identity of a target of `type` from its addressing `fields`; absent ones are left out, secrets masked. */
+/**
+ * The identity of a target of `type` from its addressing `fields`; absent ones are left out, one
+ * holding a secret kept as a digest of its text. A URL's fields (urlIdentity) and a command's
+ * arguments (argumentsIdentity) come masked already, and mask nothing more here.
+ */
 export function identityOf(type: string, fields: Record<string, string | undefined>): TargetIdentity {
   const kept = Object.entries(fields)
     .filter((e): e is [string, string] => e[1] !== undefined)
-    // A digest is of masked text already; a secret's text inside its hex would be a coincidence.
-    .map(([name, value]) => [name, value.startsWith(DIGEST) ? value : remembered(redact(value), value)]);
+    // A digest (a URL's query, a command's arguments) shows no text: a secret's inside its hex would be a coincidence.
+    .map(([name, value]) => [name, value.startsWith(DIGEST) ? value : plainValue(value)]);
   return Object.fromEntries([['type', type], ...kept]);
 }
+
+/**
+ * A plain field's value as an identity holds it: as written, or a digest of it where it holds a
+ * secret. Masked, every subscription read from one secret-named variable would be `***`, and a
+ * job on production would take a candidate analysed on staging for its own.
+ */
+const plainValue = (value: string): string =>
+  redact(value) === value ? value : remembered(digest([value]), value);
 
 /** A short digest of `parts`: tells a change apart without showing the text. */
 export const digest = (parts: readonly string[]): string =>

@@ -6,6 +6,7 @@ import { addSecret, redactNotes } from '../../src/core/redact.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { checkSameTarget } from '../../src/release/deployed-target.js';
 import type { Release } from '../../src/release/types.js';
+import { digest } from '../../src/targets/identity.js';
 import { deployedOn } from '../support/deployed-on.js';
 
 // A secret a config puts into a field that addresses its target (a gateway's key in a URL's path,
@@ -63,31 +64,6 @@ describe('a secret in a field that addresses the target, rotated between two run
       `{ type: sandbox, url: "http://127.0.0.1:9/\${SANDBOX_SECRET}", model: fraud }`,
       'SANDBOX_SECRET',
     ],
-    [
-      'a kserve context',
-      `{ type: kserve, namespace: ml, context: "\${KUBE_CONTEXT_TOKEN}", storage-uri: "gs://m/{{version}}" }`,
-      'KUBE_CONTEXT_TOKEN',
-    ],
-    [
-      'a seldon context',
-      `{ type: seldon, namespace: ml, context: "\${SELDON_CONTEXT_TOKEN}" }`,
-      'SELDON_CONTEXT_TOKEN',
-    ],
-    [
-      'a sagemaker profile',
-      `{ type: sagemaker, endpoint: fraud, region: eu-west-1, profile: "\${AWS_PROFILE_SECRET}" }`,
-      'AWS_PROFILE_SECRET',
-    ],
-    [
-      'an azureml subscription',
-      `{ type: azureml, endpoint: ep1, resource-group: rg, workspace: ws, subscription: "\${AZURE_SUBSCRIPTION_SECRET}" }`,
-      'AZURE_SUBSCRIPTION_SECRET',
-    ],
-    [
-      'a vertex project',
-      `{ type: vertex, endpoint: "42", region: europe-west4, project: "\${GCP_PROJECT_SECRET}" }`,
-      'GCP_PROJECT_SECRET',
-    ],
   ])('%s: the same target, and no record holds the secret', (name, target, variable) => {
     const [before, after] = [
       `${variable.toLowerCase()}-before-${name.length}`,
@@ -120,6 +96,79 @@ describe('a secret in a field that addresses the target, rotated between two run
     );
     expect(said).toContain("this run's config names serving layer at https://gateway-us.example.com/gw/***/");
     expect(said).not.toContain('tok_move_');
+  });
+});
+
+// A plain field that picks the platform (a subscription, a project, a context) read from a
+// variable named like a secret is the platform itself, not a key to it. Before, it was masked:
+// staging's subscription and production's both read `***`, and a merge job on production promoted
+// a candidate analysed on staging. Now it is kept as a digest of its text.
+describe('a field that picks the platform, from a secret-named variable', () => {
+  it.each([
+    [
+      'a kserve context',
+      `{ type: kserve, namespace: ml, context: "\${KUBE_CONTEXT_TOKEN}", storage-uri: "gs://m/{{version}}" }`,
+      'KUBE_CONTEXT_TOKEN',
+      'context',
+    ],
+    [
+      'a seldon context',
+      `{ type: seldon, namespace: ml, context: "\${SELDON_CONTEXT_TOKEN}" }`,
+      'SELDON_CONTEXT_TOKEN',
+      'context',
+    ],
+    [
+      'a sagemaker profile',
+      `{ type: sagemaker, endpoint: fraud, region: eu-west-1, profile: "\${AWS_PROFILE_SECRET}" }`,
+      'AWS_PROFILE_SECRET',
+      'profile',
+    ],
+    [
+      'an azureml subscription',
+      `{ type: azureml, endpoint: ep1, resource-group: rg, workspace: ws, subscription: "\${AZURE_SUBSCRIPTION_SECRET}" }`,
+      'AZURE_SUBSCRIPTION_SECRET',
+      'subscription',
+    ],
+    [
+      'a vertex project',
+      `{ type: vertex, endpoint: "42", region: europe-west4, project: "\${GCP_PROJECT_SECRET}" }`,
+      'GCP_PROJECT_SECRET',
+      'project',
+    ],
+  ])(
+    '%s: the same value is the same target, another is refused; no record or message holds it',
+    (name, target, variable, field) => {
+      const [staging, production] = [`staging-${name.length}-${field}`, `production-${name.length}-${field}`];
+      const recorded = deployedOn(modelWith(target, { [variable]: staging }));
+      expect(JSON.stringify(recorded)).not.toContain(staging);
+      expect(refusal(recorded, modelWith(target, { [variable]: staging }))).toBeUndefined();
+      const said = refusal(recorded, modelWith(target, { [variable]: production }));
+      expect(said).toContain(`was deployed on`);
+      expect(said).toMatch(
+        new RegExp(` with ${field} sha256:[0-9a-f]+, but this run's config names .* with ${field} sha256:`),
+      );
+      expect(said).not.toContain(staging);
+      expect(said).not.toContain(production);
+    },
+  );
+
+  it('a digest stored by a run that took the value for a secret, read by one that does not (variable renamed): the same target', () => {
+    const target = `{ type: azureml, endpoint: ep1, resource-group: rg, workspace: ws, subscription: "\${AZURE_SUBSCRIPTION_ID}" }`;
+    const model = modelWith(target, { AZURE_SUBSCRIPTION_ID: 'sub-renamed-4d4d' });
+    // The registered secrets are this process's: the earlier run's record is written out as it stored it.
+    const release = deployedOn(model);
+    const recorded = release.target;
+    if (!recorded) throw new Error('no target recorded');
+    const stored = {
+      ...recorded,
+      identity: { ...recorded.identity, subscription: digest(['sub-renamed-4d4d']) },
+    };
+    expect(refusal({ ...release, target: stored }, model)).toBeUndefined();
+    const other = {
+      ...recorded,
+      identity: { ...recorded.identity, subscription: digest(['sub-other-5e5e']) },
+    };
+    expect(refusal({ ...release, target: other }, model)).toContain('with subscription sha256:');
   });
 });
 
@@ -164,9 +213,17 @@ describe('a record stored before identities were masked (its secret in plain tex
       "fraud: PR #7's candidate v2 was deployed on KServe InferenceService fraud (namespace ml) with context sha256:",
     );
     expect(said).toContain(
-      "this run's config names KServe InferenceService fraud (namespace ml) with context ***-us",
+      "this run's config names KServe InferenceService fraud (namespace ml) with context sha256:",
     );
     expect(said).not.toContain('ctx_legacy');
+  });
+
+  it('a context from a secret, the same value as then: the same target', () => {
+    const kserve = `{ type: kserve, namespace: ml, context: "\${KUBE_CONTEXT_TOKEN}", storage-uri: "gs://m/{{version}}" }`;
+    const env = { KUBE_CONTEXT_TOKEN: 'ctx_legacy_same_56ab78' };
+    expect(
+      refusal(legacyRecord(kserve, env, env.KUBE_CONTEXT_TOKEN), modelWith(kserve, env)),
+    ).toBeUndefined();
   });
 });
 
