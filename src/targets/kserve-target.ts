@@ -231,20 +231,24 @@ export function kserveTarget(
     };
   }
 
+  /** The version the predictor's spec asks for: our annotation, else its storage URI. */
+  function specVersion(isvc: InferenceService): string | undefined {
+    const predictor = isvc.spec?.predictor;
+    return predictor?.annotations?.[VERSION_ANNOTATION] ?? versionOfUri(predictor?.model?.storageUri);
+  }
+
   /**
-   * The version the predictor's spec asks for (our annotation, else its storage URI) when KServe
-   * has no revision of it yet; undefined once its latest revision serves it, or when the spec
-   * does not tell. status.observedGeneration cannot say whether KServe acted on the spec: KServe
-   * copies it from the Knative Service (PropagateStatus: `ss.ObservedGeneration =
-   * serviceStatus.ObservedGeneration`), whose generations are not the InferenceService's
-   * (kserve/kserve#6081).
+   * The version the predictor's spec asks for when KServe has no revision of it yet; undefined
+   * once its latest revision serves it, or when the spec does not tell. status.observedGeneration
+   * cannot say whether KServe acted on the spec: KServe copies it from the Knative Service
+   * (PropagateStatus: `ss.ObservedGeneration = serviceStatus.ObservedGeneration`), whose
+   * generations are not the InferenceService's (kserve/kserve#6081).
    */
   async function versionNotRolledOut(
     isvc: InferenceService,
     change: ChangeDeadline,
   ): Promise<string | undefined> {
-    const predictor = isvc.spec?.predictor;
-    const wanted = predictor?.annotations?.[VERSION_ANNOTATION] ?? versionOfUri(predictor?.model?.storageUri);
+    const wanted = specVersion(isvc);
     const created = isvc.status.components?.predictor?.latestCreatedRevision;
     if (wanted === undefined || (created && (await versionsOf([created], change)).get(created) === wanted)) {
       return undefined;
@@ -254,12 +258,14 @@ export function kserveTarget(
 
   /**
    * Waits until KServe has acted on the latest spec: a revision of its version, Ready, routed as
-   * it asks. A revision that failed is reported at once when `failFast`.
+   * it asks. A revision that failed is reported at once when `failFast`. `seen`: a read just made,
+   * taken as the first look.
    */
-  const settled = (failFast: boolean, change: ChangeDeadline) =>
+  const settled = (failFast: boolean, change: ChangeDeadline, seen?: InferenceService) =>
     waitUntilSettled<InferenceService>(
       async () => {
-        const isvc = await get(change);
+        const isvc = seen ?? (await get(change));
+        seen = undefined;
         const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
         const missing = await versionNotRolledOut(isvc, change);
         const current = missing === undefined;
@@ -287,6 +293,50 @@ export function kserveTarget(
       change,
     );
 
+  /**
+   * Waits until KServe's status routes all live traffic to revisions of `version`, however far the
+   * latest revision's rollout has got: what a withdrawal sent during a rollout waits for.
+   */
+  const servesOnly = (version: string, change: ChangeDeadline) =>
+    waitUntilSettled<void>(
+      async () => {
+        const isvc = await get(change);
+        const predictor = isvc.status.components?.predictor;
+        const live = (predictor?.traffic ?? []).filter((t) => t.revisionName && (t.percent ?? 0) > 0);
+        const versions = await versionsOf(
+          live.map((t) => t.revisionName as string),
+          change,
+        );
+        const others = live.filter((t) => versions.get(t.revisionName as string) !== version);
+        if (live.length > 0 && others.length === 0) return { done: true, value: undefined };
+        const ready = isvc.status.conditions.find((c) => c.type === 'Ready');
+        const created = predictor?.latestCreatedRevision;
+        if (
+          ready?.status === 'False' &&
+          created &&
+          (await versionsOf([created], change)).get(created) === version
+        ) {
+          throw new TargetError(
+            `${description} is not ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim(),
+          );
+        }
+        const why =
+          others.length === 0
+            ? 'its status shows no traffic yet'
+            : others
+                .map(
+                  (t) =>
+                    `revision ${t.revisionName} (${versions.get(t.revisionName as string)}) still takes ${t.percent}%`,
+                )
+                .join(', ');
+        return { done: false, why: `it does not yet route all traffic to ${version}: ${why}` };
+      },
+      config,
+      clock,
+      description,
+      change,
+    );
+
   async function patch(predictor: Record<string, unknown>, change: ChangeDeadline) {
     const body = JSON.stringify({ spec: { predictor } });
     await callCli(cli, ['patch', ISVC, name, ...scope, '--type', 'merge', '-p', body], config, clock, {
@@ -302,15 +352,26 @@ export function kserveTarget(
   });
 
   /**
-   * One traffic change, all of it within `change`'s deadline: the wait for a rollout under way,
-   * the patch (retried while another change holds the object) and the wait for KServe to act.
+   * One traffic change, all of it within `change`'s deadline: the wait for a rollout under way
+   * (none for a withdrawal), the patch (retried while another change holds the object) and the
+   * wait for KServe to act.
    */
   async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
     let canary = desired.canary;
     if (canary && !Number.isInteger(canary.weight)) {
       throw new TargetError(`KServe takes whole percentages (canaryTrafficPercent), got ${canary.weight}`);
     }
-    const isvc = await settled(false, change);
+    const stable = desired.stable.version;
+    // A change that takes the candidate's traffic away goes out at once, even while the spec's
+    // version is still rolling out (a slow model download, a bad image): waiting for that rollout
+    // would leave the candidate's percentage in the spec, to take traffic once its revision is Ready.
+    const withdrawal = !canary || canary.weight === 0;
+    const first = await get(change);
+    const asked = specVersion(first); // a spec it cannot read is waited on, as any change
+    const rollingAway = withdrawal && asked !== undefined && asked !== stable;
+    const isvc = rollingAway ? first : await settled(false, change, first);
+    // While it rolls out, the latest revision is the one of the spec's version, created or not yet.
+    const pendingVersion = rollingAway ? await versionNotRolledOut(first, change) : undefined;
     const predictor = isvc.status.components?.predictor;
     const behind = leftBehind(isvc);
     const known = await versionsOf(
@@ -319,13 +380,14 @@ export function kserveTarget(
       ),
       change,
     );
-    const latest = predictor?.latestCreatedRevision ? known.get(predictor.latestCreatedRevision) : undefined;
+    const latest =
+      pendingVersion ??
+      (predictor?.latestCreatedRevision ? known.get(predictor.latestCreatedRevision) : undefined);
     const rolledOut = predictor?.latestRolledoutRevision
       ? known.get(predictor.latestRolledoutRevision)
       : undefined;
     // What a percentage below 100 of the latest revision splits against.
     const base = behind ? known.get(behind) : rolledOut;
-    const stable = desired.stable.version;
     // A blue-green promotion keeps blue idle beside green. KServe cannot split against a
     // revision that is not rolled out, but it keeps blue as an earlier revision, and a rollback
     // redeploys it in one patch: promote green alone.
@@ -350,7 +412,9 @@ export function kserveTarget(
     } else {
       await patch(deploy(stable, null), change); // a new revision of that version takes all traffic
     }
-    await settled(Boolean(needsLatest), change);
+    // Done once the stable version takes all traffic, not once the candidate's revision is Ready.
+    if (rollingAway) await servesOnly(stable, change);
+    else await settled(Boolean(needsLatest), change);
   }
 
   return {
