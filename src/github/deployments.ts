@@ -110,7 +110,9 @@ export class Deployments {
       description: `${entry.kind} ${entry.previous} -> ${entry.version}`,
     });
     await this.status(id, 'success', entry.summary);
-    if (previous && (await this.latestState(previous.id)) === 'success') {
+    // A `failure` is a drift alert on the version replaced (drift-status.ts): it ends with its serving.
+    const replaced = previous && (await this.latestState(previous.id));
+    if (previous && (replaced === 'success' || replaced === 'failure')) {
       await this.status(previous.id, 'inactive', `replaced by ${entry.version}`);
     }
   }

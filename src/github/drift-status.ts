@@ -1,8 +1,10 @@
+import { z } from 'zod';
 import { clip } from '../core/text.js';
+import { version } from '../ledger/release-schema.js';
 import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { GitHubClient } from './client.js';
-import type { Deployments } from './deployments.js';
+import { type Deployment, type Deployments, payloadOf } from './deployments.js';
 import type { Repo } from './repo-files.js';
 
 /**
@@ -12,6 +14,18 @@ import type { Repo } from './repo-files.js';
 const STATUS_PAGE = 100;
 /** GitHub keeps this much of a status's description (the client clips too; a bare one does not). */
 const DESCRIPTION_MAX = 140;
+/** The deployments that keep the drift of a version serving with no promotion or rollback on record. */
+const DRIFT_TASK = 'model-gate:drift';
+/** How many of the newest drift deployments are read: one per version drifting at once, and a rival's. */
+const DRIFT_PAGE = 10;
+
+const driftPayload = z.object({ version, run: z.string().optional() });
+
+/** How a drift is recorded: `sha`, the commit a drift deployment points at (none: none is made); `dryRun`: nothing written. */
+export interface DriftStatusOptions {
+  sha?: string;
+  dryRun?: boolean;
+}
 
 /**
  * A drift on GitHub is the `failure` status on the deployment of the drifted version (its newest
@@ -19,8 +33,9 @@ const DESCRIPTION_MAX = 140;
  * with the run as its log; its end puts back the state it had before (`success`, or `inactive`
  * where the version had been replaced then came back outside model-gate), saying "drift over".
  * A version promoted or rolled back to since has a deployment of its own, so starts fresh. A
- * version with no deployment (changed outside model-gate) has nowhere to keep it: each drifted
- * look is a start, as before.
+ * version with no deployment (put in place outside model-gate, or its deployment deleted) gets a
+ * drift deployment of its own (task `model-gate:drift`) while it drifts (driftOfUnrecorded).
+ * Two overlapping ticks may both find a drift begun: the one whose mark came first alerts.
  */
 export async function recordDriftStatus(
   client: GitHubClient,
@@ -28,30 +43,111 @@ export async function recordDriftStatus(
   deployments: Deployments,
   report: DriftReport,
   runUrl: string | undefined,
+  opts: DriftStatusOptions = {},
 ): Promise<DriftRecord> {
   // The tick's drift watch read the model's history just before: serving takes that list, no request.
   const serving = await deployments.serving(report.model, report.version);
-  if (!serving) return { change: report.drifted ? 'began' : 'none' };
-  const { data: statuses } = await client.rest.repos.listDeploymentStatuses({
-    ...repo,
-    deployment_id: serving.id,
-    per_page: STATUS_PAGE,
-  });
-  // Newest first: the drift on record is the newest statuses that are failures, the first of them its start.
-  const failures = statuses.findIndex((s) => s.state !== 'failure');
-  const drift = statuses.slice(0, failures < 0 ? statuses.length : failures);
-  const first = drift.at(-1);
+  if (!serving) return driftOfUnrecorded(deployments, report, runUrl, opts);
+  const read = async () => {
+    const { data } = await client.rest.repos.listDeploymentStatuses({
+      ...repo,
+      deployment_id: serving.id,
+      per_page: STATUS_PAGE,
+    });
+    // Newest first: the drift on record is the newest statuses that are failures, the first of them its start.
+    const failures = data.findIndex((s) => s.state !== 'failure');
+    const drift = data.slice(0, failures < 0 ? data.length : failures);
+    const first = drift.at(-1);
+    return { statuses: data, drift, on: first && onRecord(Date.parse(first.created_at), first.log_url) };
+  };
+  const { statuses, drift, on } = await read();
   const set = (state: 'failure' | 'success' | 'inactive', description: string) =>
-    deployments.status(serving.id, state, clip(description, DESCRIPTION_MAX), runUrl);
-  if (!first) {
+    opts.dryRun
+      ? undefined
+      : deployments.status(serving.id, state, clip(description, DESCRIPTION_MAX), runUrl);
+  if (!on) {
     if (!report.drifted) return { change: 'none' };
+    if (opts.dryRun) return { change: 'began' };
     await set('failure', report.note);
+    // An overlapping tick may have marked it too, before or after: the first mark alerts, once.
+    const after = await read();
+    if (after.on && runUrl !== undefined && after.drift.at(-1)?.log_url !== runUrl)
+      return { change: 'continues', ...after.on };
     return { change: 'began' };
   }
-  const since = Date.parse(first.created_at);
-  const on = { since, ...(first.log_url ? { by: first.log_url } : {}) };
   if (report.drifted) return { change: 'continues', ...on };
   const before = statuses[drift.length]?.state === 'inactive' ? 'inactive' : 'success';
   await set(before, `drift over: ${report.note}`);
   return { change: 'ended', ...on };
+}
+
+const onRecord = (since: number, by: string | undefined) => ({ since, ...(by ? { by } : {}) });
+
+/** A drift deployment of the model: its id, version, when made, and the run that made it. */
+interface DriftMark {
+  id: number;
+  version: string;
+  at: number;
+  run?: string;
+}
+
+/**
+ * The drift of a version with no promotion or rollback on record (drift-watch.ts says so): kept on
+ * a drift deployment of the model, made in `failure` when the drift begins, removed (inactive,
+ * then deleted) when it ends; one of another version, which no longer serves, is removed too. A
+ * quiet tick costs one request, the list. Without `sha` no deployment can be made: each drifted
+ * look is a start.
+ */
+async function driftOfUnrecorded(
+  deployments: Deployments,
+  report: DriftReport,
+  runUrl: string | undefined,
+  opts: DriftStatusOptions,
+): Promise<DriftRecord> {
+  if (opts.sha === undefined) return { change: report.drifted ? 'began' : 'none' };
+  const read = async () => marksIn(await deployments.list(report.model, DRIFT_TASK, DRIFT_PAGE));
+  const marks = await read();
+  const own = marks.filter((m) => m.version === report.version);
+  const remove = async (list: DriftMark[], why: string) => {
+    if (opts.dryRun) return;
+    for (const m of list) await deployments.remove(m.id, clip(why, DESCRIPTION_MAX));
+  };
+  await remove(
+    marks.filter((m) => m.version !== report.version),
+    `${report.version} serves now`,
+  );
+  // Newest first: the oldest of this version's is the drift's start (a rival tick's later one aside).
+  const first = own.at(-1);
+  if (first) {
+    const on = onRecord(first.at, first.run);
+    if (report.drifted) return { change: 'continues', ...on };
+    await remove(own, `drift over: ${report.note}`);
+    return { change: 'ended', ...on };
+  }
+  if (!report.drifted) return { change: 'none' };
+  if (opts.dryRun) return { change: 'began' };
+  const id = await deployments.create(report.model, {
+    ref: opts.sha,
+    task: DRIFT_TASK,
+    payload: { version: report.version, ...(runUrl === undefined ? {} : { run: runUrl }) },
+    description: clip(
+      `drift of ${report.version}, which serves with no promotion on record`,
+      DESCRIPTION_MAX,
+    ),
+  });
+  await deployments.status(id, 'failure', clip(report.note, DESCRIPTION_MAX), runUrl);
+  // An overlapping tick may have made one too: the older alerts, this one's is taken back.
+  const rival = (await read()).filter((m) => m.version === report.version && m.id < id).at(-1);
+  if (!rival) return { change: 'began' };
+  await remove([{ id, version: report.version, at: 0 }], 'drift on record already');
+  return { change: 'continues', ...onRecord(rival.at, rival.run) };
+}
+
+/** The drift marks among `list` whose payload parses, newest first. */
+function marksIn(list: Deployment[]): DriftMark[] {
+  return list.flatMap((d) => {
+    const p = driftPayload.safeParse(payloadOf(d));
+    if (!p.success) return [];
+    return [{ id: d.id, at: Date.parse(d.created_at), ...p.data }];
+  });
 }

@@ -416,8 +416,11 @@ export class GitHubLedger implements Ledger {
    * Drift marks the deployment of the drifted version (serving now) as failing, on the Deployments
    * page, once: its end puts back the state it had (drift-status.ts). GitHub stamps the statuses.
    */
-  recordDrift(report: DriftReport): Promise<DriftRecord> {
-    return recordDriftStatus(this.opts.client, this.opts.repo, this.deployments, report, this.opts.runUrl);
+  recordDrift(report: DriftReport, _at: number, opts?: { dryRun?: boolean }): Promise<DriftRecord> {
+    return recordDriftStatus(this.opts.client, this.opts.repo, this.deployments, report, this.opts.runUrl, {
+      sha: this.opts.sha,
+      ...opts,
+    });
   }
 
   history(model: string): Promise<LedgerEntry[]> {

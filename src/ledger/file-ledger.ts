@@ -201,12 +201,20 @@ export function fileLedger(path: string): Ledger {
       return copy((await load()).history.filter((e) => e.model === model));
     },
     // One entry per change of state (a drift's start, its end), stamped with the clock's time.
-    async recordDrift(report, at) {
+    async recordDrift(report, at, opts) {
       let record: DriftRecord = { change: 'none' };
-      await modify(`the drift report of ${report.model}`, (data) => {
+      const find = (data: LedgerFile) => {
         const open = openDrift(data, report);
         if (report.drifted) record = open ? { change: 'continues', since: open.at } : { change: 'began' };
         else if (open) record = { change: 'ended', since: open.at };
+      };
+      // A dry run reads the file only: no lock, no write.
+      if (opts?.dryRun) {
+        find(await load());
+        return record;
+      }
+      await modify(`the drift report of ${report.model}`, (data) => {
+        find(data);
         if (record.change !== 'began' && record.change !== 'ended') return false;
         data.drift = [...(data.drift ?? []), { ...report, at }];
         return true;

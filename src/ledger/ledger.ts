@@ -90,9 +90,10 @@ export interface Ledger {
   /**
    * A drift watch's verdict (drifted or not, never inconclusive) on the version serving, looked at
    * `at` (the clock's time): a drift's start and its end are recorded, never a drift on record
-   * already. Says which (DriftRecord); the caller alerts on a start only.
+   * already. Says which (DriftRecord); the caller alerts on a start only. `dryRun`: says which,
+   * recording nothing.
    */
-  recordDrift(report: DriftReport, at: number): Promise<DriftRecord>;
+  recordDrift(report: DriftReport, at: number, opts?: { dryRun?: boolean }): Promise<DriftRecord>;
   /** The release that holds the model's canary slot (analysing or ready), whichever PR it belongs to. */
   canaryHolder(model: string): Promise<Release | undefined>;
   /**

@@ -191,7 +191,7 @@ export async function watchDrift(
  */
 function notOnRecord(history: LedgerEntry[], version: string): string | undefined {
   if (history.length === 0 || history.some((e) => e.version === version)) return undefined;
-  return `${version} has no promotion or rollback on record (it serves by a change made outside model-gate), so no deployment is marked and no PR told`;
+  return `${version} has no promotion or rollback on record (it serves by a change made outside model-gate), so no promotion's deployment is marked and no PR told`;
 }
 
 /**

@@ -368,17 +368,21 @@ async function driftOf(
     ports.log.warn(report.note);
   }
   if (!report) return;
-  // Only a verdict (its sizes measured) begins or ends a drift; a dry run records nothing.
-  if (report.inconclusive || report.sizes === undefined || opts.dryRun) {
+  // Only a verdict (its sizes measured) begins or ends a drift.
+  if (report.inconclusive || report.sizes === undefined) {
     result.drift?.push(report);
     return;
   }
   const seen = report;
   try {
     // A drift alerts once, when it begins: a later look still drifted says since when, no more.
-    const record = await ports.ledger.recordDrift(seen, ports.clock.now());
+    // A dry run reads the record (an old drift is no new alert) and records nothing.
+    const dryRun = opts.dryRun === true;
+    const record = await ports.ledger.recordDrift(seen, ports.clock.now(), { dryRun });
     report = withRecord(seen, record);
-    if (record.change === 'began') {
+    if (dryRun && (record.change === 'began' || record.change === 'ended'))
+      report = { ...report, note: `${report.note}; dry run: not recorded, no PR told` };
+    else if (record.change === 'began') {
       // The PR that brought the version in: a rollback to it names none, the promotion before does.
       const introducedBy = (await ports.ledger.history(model.name)).findLast(
         (e) => e.version === seen.version && e.pr !== undefined,

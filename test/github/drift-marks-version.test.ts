@@ -81,7 +81,7 @@ describe("drift marks the drifted version's Deployment", () => {
     const [report] = result.drift ?? [];
     expect(report).toMatchObject({ version: 'v3', drifted: true });
     expect(report?.note).toMatch(
-      /^fraud v3: prediction drift, PSI [\d.]+ \(level 0\.2\): the last 1h against the 1d before; v3 has no promotion or rollback on record \(it serves by a change made outside model-gate\), so no deployment is marked and no PR told$/,
+      /^fraud v3: prediction drift, PSI [\d.]+ \(level 0\.2\): the last 1h against the 1d before; v3 has no promotion or rollback on record \(it serves by a change made outside model-gate\), so no promotion's deployment is marked and no PR told$/,
     );
     expect(serves()).toEqual([{ version: 'v2', statuses: ['success: v2 passed every gate'] }]);
     expect(result.notify).toEqual([]);
