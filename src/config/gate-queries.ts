@@ -107,12 +107,14 @@ const REQUESTS = 'requests';
 const ARM_HINT: Record<Exclude<Checked, 'http-json'>, string> = {
   prometheus: 'a label matcher such as slot="{{slot}}" or version="{{version}}"',
   datadog: 'a tag such as slot:{{slot}} or version:{{version}}',
-  cloudwatch: 'a dimension such as {"Name": "VariantName", "Value": "{{model}}-{{version}}"}',
+  cloudwatch: 'a dimension such as {"Name": "VariantName", "Value": "{{name}}"}',
 };
 const SAME = 'the candidate and the stable version would read the same numbers';
 const URL_EXAMPLE = 'https://metrics.example.com/{{model}}/{{slot}}';
 
-const namesArm = (text: string) => templateVariables(text).some((v) => v === 'slot' || v === 'version');
+// `{{name}}` is the version's name on the platform: one per version, as `{{version}}` is.
+const namesArm = (text: string) =>
+  templateVariables(text).some((v) => v === 'slot' || v === 'version' || v === 'name');
 /** `${NAME}` still in a value: its variable is unset, which is reported on its own. */
 const unresolved = (text: string) => /\$\{[A-Za-z_][A-Za-z0-9_]*\}/.test(text);
 

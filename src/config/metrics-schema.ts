@@ -34,6 +34,9 @@ export const DEFAULT_TIMEOUT_MS = 10_000;
 export const DATADOG_DEFAULT_SITE = 'datadoghq.com';
 
 const VARIABLES = TEMPLATE_VARIABLES.map((v) => `{{${v}}}`).join(', ');
+/** Platforms name versions their own way (target.ts platformName): metrics carry that name. */
+const NAME_VARIABLE =
+  "{{name}}: the version as the target names it, e.g. the SageMaker variant fraud-v1-2 of v1.2 with variant: 'fraud-{{version}}'; the version itself on targets that name none";
 
 /** A query template: only the known `{{variables}}`. */
 function template(description: string) {
@@ -44,7 +47,7 @@ function template(description: string) {
       const problem = templateProblem(text);
       if (problem) ctx.addIssue({ code: 'custom', input: text, message: problem });
     })
-    .describe(`${description} Template variables: ${VARIABLES}.`);
+    .describe(`${description} Template variables: ${VARIABLES} (${NAME_VARIABLE}).`);
 }
 
 function selector(description: string) {
@@ -193,7 +196,7 @@ const urlTemplate = template('URL of the JSON endpoint; template values are URL-
     if (templateProblem(text)) return;
     const sample = renderTemplate(
       text,
-      { slot: 'canary', model: 'model', version: 'v1', window: '60s', since: '0' },
+      { slot: 'canary', model: 'model', version: 'v1', name: 'v1', window: '60s', since: '0' },
       { quotes: {} },
       (v) => v,
     );

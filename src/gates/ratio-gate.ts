@@ -29,10 +29,12 @@ export function slotWindow(
 ): MetricWindow {
   // 'canary' names the candidate's arm, which is the shadow slot while it is mirrored.
   const where = slot === 'canary' ? (ctx.candidateSlot ?? 'canary') : 'stable';
+  const version = slot === 'canary' ? ctx.candidate : ctx.stable;
   return {
     model: ctx.model,
     slot: where,
-    version: slot === 'canary' ? ctx.candidate : ctx.stable,
+    version,
+    name: ctx.nameOf?.(version) ?? version,
     since,
     until,
   };

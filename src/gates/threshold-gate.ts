@@ -13,6 +13,8 @@ export interface MeasureContext {
   model: string;
   stable: string;
   candidate: string;
+  /** What the platform calls a version (Target.platformName), for `{{name}}`; absent: the version. */
+  nameOf?: (version: string) => string;
   since: number;
   now: number;
   /** Candidate requests needed before a measurement may judge at all. */

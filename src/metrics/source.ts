@@ -5,6 +5,11 @@ export interface MetricWindow {
   model: string;
   slot: 'stable' | 'canary' | 'shadow';
   version: string;
+  /**
+   * What the platform calls that version (Target.platformName: the SageMaker variant
+   * `fraud-v1-2` of v1.2), for a query's `{{name}}`; absent: the version as written.
+   */
+  name?: string;
   /** Epoch ms. */
   since: number;
   until: number;

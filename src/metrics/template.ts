@@ -1,6 +1,8 @@
 /**
- * Query templates: `{{slot}}`, `{{model}}`, `{{version}}`, `{{window}}` and `{{since}}` in a
- * query a user wrote, filled in for one slot over one window (SPEC section 2).
+ * Query templates: `{{slot}}`, `{{model}}`, `{{version}}`, `{{name}}`, `{{window}}` and `{{since}}`
+ * in a query a user wrote, filled in for one slot over one window (SPEC section 2). `{{name}}` is
+ * what the platform calls the slot's version (MetricWindow.name): a SageMaker variant
+ * `fraud-{{version}}` serves v1.2 as `fraud-v1-2`, and its metrics carry that name, not the version.
  *
  * A value can never change the shape of the query it lands in: the template is scanned once,
  * left to right, tracking which quoted string (if any) each placeholder sits in; the value is
@@ -11,7 +13,7 @@
 import { MetricsError } from '../core/errors.js';
 import type { MetricWindow } from './source.js';
 
-export const TEMPLATE_VARIABLES = ['slot', 'model', 'version', 'window', 'since'] as const;
+export const TEMPLATE_VARIABLES = ['slot', 'model', 'version', 'name', 'window', 'since'] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export type TemplateValues = Record<TemplateVariable, string>;
 
@@ -40,7 +42,10 @@ export type Escaper = (
 ) => string;
 
 const PLACEHOLDER = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/;
-/** What a value may be where it is not inside a string: every valid slot, model, version, window, since. */
+/**
+ * What a value may be where it is not inside a string: every valid slot, model, version, window,
+ * since, and every platform name but a Vertex display name.
+ */
 export const PLAIN_TOKEN = /^[A-Za-z0-9._+-]+$/;
 
 const isVariable = (name: string): name is TemplateVariable =>
@@ -61,6 +66,7 @@ export function templateValues(w: MetricWindow): TemplateValues {
     slot: w.slot,
     model: w.model,
     version: w.version,
+    name: w.name ?? w.version,
     window: windowText(w),
     since: String(Math.floor(w.since / 1000)),
   };

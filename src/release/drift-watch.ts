@@ -6,6 +6,7 @@ import { type LedgerEntry, LedgerStateError } from '../ledger/ledger.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
+import { platformNameOf } from '../targets/target.js';
 import { referenceFilling, servingSince } from './drift-reference.js';
 import { ledgerKnown } from './ledger-known.js';
 import { type LiveCandidate, liveCandidate, liveCandidateWhy } from './live-candidate.js';
@@ -117,8 +118,9 @@ export async function watchDrift(
     note: `${model.name} ${version}: ${note}`,
   });
   if (!ctx.metrics.buckets) return report(false, 'the metrics source has no histograms to watch for drift');
+  const name = platformNameOf(ctx.target, version);
   const window = (since: number, until: number) =>
-    ctx.metrics.buckets?.(watch.buckets, { model: model.name, slot: 'stable', version, since, until });
+    ctx.metrics.buckets?.(watch.buckets, { model: model.name, slot: 'stable', version, name, since, until });
   let recent: Bucket[] | undefined;
   let reference: Bucket[] | undefined;
   try {

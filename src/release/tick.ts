@@ -6,6 +6,7 @@ import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/thresho
 import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import { platformNameOf } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
@@ -99,6 +100,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       model: release.model,
       stable: release.from,
       candidate: release.to,
+      nameOf: (version) => platformNameOf(ctx.target, version),
       weight: phase?.weight,
       candidateSlot: phase?.candidateSlot,
       since: release.phaseStartedAt,

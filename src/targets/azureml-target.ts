@@ -214,6 +214,7 @@ export function azuremlTarget(
   return {
     description,
     identity,
+    platformName: names.nameFor,
     stickySplit: targetCapabilities('azureml').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {

@@ -9,7 +9,10 @@ import { type KnownVersions, knownVersionList } from './target.js';
  * not allow become `-`; names are checked against the platform's own rule.
  */
 export interface PlatformNames {
+  /** The name of `version`; a TargetError when the platform would refuse it. */
   nameOf(version: string): string;
+  /** The name of `version`, or undefined when the platform would refuse it (Target.platformName). */
+  nameFor(version: string): string | undefined;
   /**
    * The version a platform name stands for: the one of `known` it names, else one this adapter
    * has named, else the template read backwards when that names it again (`fraud-1-1-0` reads as
@@ -55,6 +58,7 @@ export function platformNames(template: string, model: string, rule: NameRule): 
     return name.length > rule.maxLength || !rule.pattern.test(name) ? undefined : name;
   };
   const names: PlatformNames = {
+    nameFor,
     nameOf(version) {
       const name = nameFor(version);
       if (name === undefined) {

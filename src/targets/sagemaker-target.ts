@@ -510,6 +510,7 @@ export function sagemakerTarget(
   return {
     description,
     identity,
+    platformName: names.nameFor,
     stickySplit: targetCapabilities('sagemaker').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeWithin, async (known, change) =>
       trafficOf(await describe(change), known),

@@ -183,6 +183,7 @@ export function seldonTarget(
   return {
     description,
     identity,
+    platformName: names.nameFor,
     stickySplit: targetCapabilities('seldon').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
   };

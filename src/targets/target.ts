@@ -53,6 +53,14 @@ export interface Target {
    */
   readonly stickySplit?: StickySplit;
   /**
+   * The platform's own name for `version`, by the target's name template with the platform's
+   * character rule applied: the SageMaker variant `fraud-{{version}}` serves v1.2 as `fraud-v1-2`
+   * (also an Azure ML deployment, a Seldon Model, a Vertex deployed model's display name). The
+   * platform's metrics carry it, so a metric query's `{{name}}` is it. Undefined where the platform
+   * would refuse the name; absent on a target that names no version (sandbox, kserve, http, command).
+   */
+  platformName?(version: string): string | undefined;
+  /**
    * What serves. `known`: the versions the caller knows, for a platform that names versions by a
    * template or reports weights without roles; one that reports versions and roles itself (the
    * sandbox, http, command, kserve) ignores it. Without it such a platform falls back to the
@@ -68,6 +76,10 @@ export interface Target {
   // biome-ignore lint/suspicious/noConfusingVoidType: most targets' write returns nothing at all
   write(desired: TrafficState): Promise<ReadBack | void>;
 }
+
+/** What a metric query's `{{name}}` is for `version` on `target`: its platform name, else the version as written. */
+export const platformNameOf = (target: Pick<Target, 'platformName'>, version: string): string =>
+  target.platformName?.(version) ?? version;
 
 /** Field name to value, `type` first: `{ type: 'kserve', namespace: 'ml', name: 'fraud', context: 'prod-eu' }`. */
 export type TargetIdentity = Readonly<Record<string, string>>;

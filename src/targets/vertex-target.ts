@@ -142,6 +142,7 @@ export function vertexTarget(
   return {
     description,
     identity,
+    platformName: names.nameFor,
     stickySplit: targetCapabilities('vertex').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {

@@ -142,7 +142,7 @@ describe('a query that does not pick out the arm', () => {
       `{ name: errors, kind: ratio, max-increase: 10%, events: '{"Id": "e", "MetricStat": {"Metric": {"Namespace": "M", "MetricName": "Errors"}, "Stat": "Sum"}}' }`,
     ]);
     expect(problemsOf(text)).toEqual([
-      `${F}:10:65: models.fraud.gates[0].events: names neither {{slot}} nor {{version}}, so on the cloudwatch metrics source the candidate and the stable version would read the same numbers; pick the arm with a dimension such as {"Name": "VariantName", "Value": "{{model}}-{{version}}"}`,
+      `${F}:10:65: models.fraud.gates[0].events: names neither {{slot}} nor {{version}}, so on the cloudwatch metrics source the candidate and the stable version would read the same numbers; pick the arm with a dimension such as {"Name": "VariantName", "Value": "{{name}}"}`,
     ]);
   });
 

@@ -171,7 +171,7 @@ describe('metric source configuration', () => {
     expect(
       problems(yaml('{ type: prometheus, url: "http://p", requests: "sum(x{s=\\"{{stage}}\\"})" }')),
     ).toEqual([
-      `${F}:8:61: models.fraud.metrics.requests: unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{window}}, {{since}})`,
+      `${F}:8:61: models.fraud.metrics.requests: unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}})`,
     ]);
     expect(
       problems(yaml('{ type: prometheus, url: "http://p", headers: { "Bad Header": x }, timeout: 10 }')),

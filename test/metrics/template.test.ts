@@ -28,6 +28,7 @@ describe('template variables', () => {
       slot: 'canary',
       model: 'fraud-detector',
       version: 'v2',
+      name: 'v2',
       window: '95s',
       since: '1700000000',
     });
@@ -48,7 +49,7 @@ describe('template variables', () => {
   it('names unknown variables and stray braces', () => {
     expect(templateProblem('x{slot="{{slot}}"}')).toBeUndefined();
     expect(templateProblem('x{slot="{{stage}}"}')).toBe(
-      'unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{window}}, {{since}})',
+      'unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}})',
     );
     expect(templateProblem('x{{slot')).toMatch(/^"\{\{" at character 2 does not start a variable/);
     expect(() => renderPromql('x{{stage}}', w())).toThrow(MetricsError);
