@@ -66,6 +66,8 @@ const storedNotes = z.object({
  */
 export class CommentPublisher {
   private readonly written = new Map<number, { signature: string; at: number }>();
+  /** PRs whose routine update GitHub refused for now, said once until one is written again. */
+  private readonly deferred = new Set<number>();
   private readonly refreshMs: number;
   private readonly settleMs: number;
   private readonly repairs: number;
@@ -88,6 +90,10 @@ export class CommentPublisher {
    * Write every PR whose releases changed; `notes` adds per-PR lines (queued, skipped).
    * `final`: the run's last publish, written whether due or not, then checked. `force`: written
    * whether due or not (a record other runs must read at once, whose change the signature misses).
+   * Those two wait as long as GitHub asks when it refuses for now (a rate limit). A routine update
+   * is tried once: refused for now, it is left due for the next publish (the run's final one at
+   * the latest), as waiting for it would stall the looks of the loop it reports on, and failing
+   * on it would fail a run whose releases are fine (its post step withdrawing a healthy candidate).
    */
   async publish(
     opts: {
@@ -108,7 +114,16 @@ export class CommentPublisher {
       if (!opts.final && !opts.force && !due) continue;
       const notes: Notes = { skipped: opts.notes?.get(pr) ?? [], rollbacks: opts.rollbacks };
       // Read again first: a workflow_dispatch run may have written even a comment no sibling job shares.
-      const outcome = await this.write(pr, notes, true);
+      const routine = !opts.final && !opts.force;
+      let outcome: WriteOutcome;
+      try {
+        outcome = await this.write(pr, notes, true, routine ? 0 : this.retries);
+      } catch (error) {
+        if (!routine || retryDelayOf(error, 0, now) === undefined) throw error;
+        this.defer(pr, error);
+        continue;
+      }
+      this.deferred.delete(pr);
       if (outcome === 'stale') checks.delete(pr);
       else {
         this.written.set(pr, { signature, at: now });
@@ -117,6 +132,16 @@ export class CommentPublisher {
       this.ledger.dirty.delete(pr);
     }
     if (opts.final) await this.settle([...checks].filter(([pr]) => this.ledger.shared(pr)));
+  }
+
+  /** A routine update of PR `pr`'s comment GitHub refused for now: left dirty and due, said once. */
+  private defer(pr: number, error: unknown) {
+    if (this.deferred.has(pr)) return;
+    this.deferred.add(pr);
+    const status = (error as { status?: number }).status;
+    this.opts.warn?.(
+      `GitHub refused to update the comment of PR #${pr} for now (HTTP ${status}): it is written at its next update, the run goes on`,
+    );
   }
 
   /**
@@ -139,7 +164,7 @@ export class CommentPublisher {
           );
           continue;
         }
-        if ((await this.write(pr, notes, false)) !== 'stale') next.push([pr, notes]);
+        if ((await this.write(pr, notes, false, this.retries)) !== 'stale') next.push([pr, notes]);
       }
       pending = next;
     }
@@ -147,15 +172,15 @@ export class CommentPublisher {
 
   /**
    * Write a PR's report; when GitHub refuses for now (a rate limit, a server error), wait as
-   * long as it asks and write it again, from a fresh read of a shared comment: a body re-sent
-   * after the wait would drop what other jobs wrote meanwhile.
+   * long as it asks and write it again, up to `retries` times, from a fresh read of a shared
+   * comment: a body re-sent after the wait would drop what other jobs wrote meanwhile.
    */
-  private async write(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
+  private async write(pr: number, notes: Notes, reread: boolean, retries: number): Promise<WriteOutcome> {
     for (let attempt = 0; ; attempt++) {
       try {
         return await this.writeOnce(pr, notes, reread || attempt > 0);
       } catch (error) {
-        const wait = attempt < this.retries ? retryDelayOf(error, attempt, this.clock.now()) : undefined;
+        const wait = attempt < retries ? retryDelayOf(error, attempt, this.clock.now()) : undefined;
         if (wait === undefined) throw error;
         const status = (error as { status?: number }).status;
         this.opts.warn?.(

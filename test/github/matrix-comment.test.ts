@@ -66,8 +66,9 @@ function job(
       await ledger.saveRelease(next);
       return next;
     },
-    publish: (final = false, notes?: Map<number, RunResult['skipped']>) =>
-      publisher.publish({ final, ...(notes ? { notes } : {}) }),
+    /** `force`: a record other runs must read at once (a decision), which waits out GitHub's refusals. */
+    publish: (final = false, notes?: Map<number, RunResult['skipped']>, force = false) =>
+      publisher.publish({ final, force, ...(notes ? { notes } : {}) }),
   };
 }
 
@@ -170,7 +171,7 @@ describe('matrix jobs on one PR comment', () => {
     ['a secondary rate limit', () => github.rateLimitNext('PATCH', COMMENT, 'secondary'), 403],
     ['a server error', () => github.failNext('PATCH', COMMENT, 502), 502],
   ])(
-    'a write GitHub refuses for now (%s) is rebuilt from a fresh read after the wait, keeping what another job wrote meanwhile',
+    'a forced write GitHub refuses for now (%s) is rebuilt from a fresh read after the wait, keeping what another job wrote meanwhile',
     async (_fault, refuseNext, status) => {
       const fraud = job('fraud');
       // churn's client is the action's, which retries rate limits and server errors by itself
@@ -194,7 +195,7 @@ describe('matrix jobs on one PR comment', () => {
       // churn sends its next state; GitHub refuses it for now ...
       refuseNext();
       await churn.step();
-      const churnWrite = churn.publish();
+      const churnWrite = churn.publish(false, undefined, true);
       while (github.requestCount('PATCH', COMMENT) === patches) await new Promise((r) => setTimeout(r, 5));
       // ... and while churn waits, fraud writes its last state and checks it.
       await fraud.step(true);
