@@ -1,8 +1,10 @@
 import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { ConfigError, TargetError } from '../core/errors.js';
+import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
+import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReadBack, Target } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { checkSameTarget, deployingOn } from './deployed-target.js';
@@ -187,7 +189,7 @@ async function driveChecked(
         };
         // The target the candidate is deployed on, recorded with the step that deploys it.
         const deploying = deployingOn(release, ctx.target);
-        next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded) });
+        next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded, ctx.target) });
         // A look after a traffic change that GitHub did not answer is made again, the tick over.
         await lookAgainAtUnlooked(own, ports.ledger);
         // Looking took a while: another run may have moved the release on meanwhile (the ledger
@@ -258,21 +260,58 @@ async function driveChecked(
 
 /**
  * A tick's `record` (tick.ts): saves the decision before its traffic change, and writes it where
- * other runs read it (a PR's comment) at once: GitHub refusing either stops the change, and the next
- * run judges again. Not over another run's end of the release: its word stands, as before any
- * traffic change (guarded). `own` then holds the decision, so the checks before this run's traffic
- * changes take it for this run's; `recorded` puts it among the run's releases, which it reports.
+ * other runs read it (a PR's comment) at once: GitHub refusing either stops a change that keeps or
+ * gives the candidate traffic (a pass), and the next run judges again. A rollback saved but not
+ * written (its write refused, even after waiting) is withdrawn all the same before the run fails on
+ * the refusal: withdrawing cannot undo another run's end, the run's last report writes the saved
+ * record, and a candidate judged bad must not keep its traffic until the next tick. One the ledger
+ * would not save changes no traffic: no report of this run could say why the candidate lost its
+ * traffic, and the next run would end it as withdrawn by hand (withdrawn-meanwhile.ts). Not over
+ * another run's end of the release: its word stands, as before any traffic change (guarded).
+ * `own` then holds the decision, so the checks before this run's traffic changes (through
+ * `target`, guarded) take it for this run's; `recorded` puts it among the run's releases, which it
+ * reports.
  */
 const recordDecision =
-  (own: Own, ports: Ports, recorded: (release: Release) => Release[]) =>
+  (own: Own, ports: Ports, recorded: (release: Release) => Release[], target: Target) =>
   async (decided: Release): Promise<void> => {
     await lookAgainAtUnlooked(own, ports.ledger);
     await checkNotEnded(own.release, ports.ledger, true);
     const release = withLease(decided, undefined);
     await ports.ledger.saveRelease(release);
     own.release = release;
-    await ports.onProgress?.(recorded(release), { force: true });
+    try {
+      await ports.onProgress?.(recorded(release), { force: true });
+    } catch (err) {
+      // A rollback's first record (its withdrawal under way), not one saying its withdrawal failed.
+      const withdraws = release.withdrawPending && !release.ending?.withdrawFailed;
+      if (withdraws && !(err instanceof EndedElsewhereError)) await withdrawUnwritten(release, target, ports);
+      throw err;
+    }
   };
+
+/**
+ * The withdrawal of a rollback saved but not written where other runs read it: made, and the run
+ * then fails on the refusal. The run's last report writes the record (its withdrawal under way),
+ * which the next run confirms (retryWithdrawal).
+ */
+async function withdrawUnwritten(release: Release, target: Target, ports: Ports): Promise<void> {
+  const serves = release.ending?.serves ?? release.from;
+  try {
+    await reconcile(target, withdrawTraffic(serves));
+    ports.log.warn(
+      `${release.model}: ${release.to} withdrawn (${serves} alone serves), though GitHub did not take the record of its rollback: the run's report writes it, the next run confirms it`,
+    );
+  } catch (err) {
+    // The record's refusal is what the run fails on; another run's end found meanwhile stands.
+    if (err instanceof EndedElsewhereError) throw err;
+    if (!(err instanceof TargetError) && !isGitHubError(err)) throw err;
+    const why = err instanceof TargetError ? err.message : describeGitHubError(err);
+    ports.log.warn(
+      `${release.model}: ${release.to} may still get live traffic: withdrawing it failed: ${why}`,
+    );
+  }
+}
 
 /**
  * What this run last recorded of a release it drives (`release`), and, for a tick, the traffic

@@ -66,7 +66,7 @@ export async function endIfWithdrawn(
   if (alone) return notedIfMerged(await endCandidateAlone(release, phase.name, ctx, ports), notify);
   const why =
     `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
-    `the job analysing it stopped and its post step withdrew it without recording that (GitHub did not answer), or it was withdrawn by hand; ${howToAnalyseAgain(release)}`;
+    `the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step, or a rollback GitHub refused to record; that run's log says which), or it was withdrawn by hand; ${howToAnalyseAgain(release)}`;
   const stopped = ended(release, 'aborted', why, ctx.clock.now());
   await ports.ledger.saveRelease(stopped);
   ports.log.warn(`${release.model}: ${why}`);

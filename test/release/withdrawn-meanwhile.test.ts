@@ -32,7 +32,7 @@ async function postStepWithoutGitHub(target: MemoryTarget) {
 }
 
 const NOT_LIVE =
-  /^v2 had no live traffic when this run went to resume step 1 of 2 \(v1 alone served\): the job analysing it stopped and its post step withdrew it without recording that \(GitHub did not answer\), or it was withdrawn by hand; push a new commit, or close and reopen the PR, to analyse it again$/;
+  /^v2 had no live traffic when this run went to resume step 1 of 2 \(v1 alone served\): the run analysing it withdrew it without recording that \(GitHub did not answer: a stopped job's post step, or a rollback GitHub refused to record; that run's log says which\), or it was withdrawn by hand; push a new commit, or close and reopen the PR, to analyse it again$/;
 
 describe('a release recorded as analysing whose candidate the post step withdrew', () => {
   it('the next schedule tick ends it as aborted, says why, frees the slot, and gives v2 no traffic again', async () => {
