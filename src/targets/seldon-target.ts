@@ -175,6 +175,11 @@ export function seldonTarget(
         waitWhileBusy: true,
         deadline: change,
       });
+    } else if (isReady(current) && readyVersusSpec(current) !== 'before') {
+      // Nothing written and nothing pending (a rollback to what serves, after a refused step): the
+      // wait below would wait for a report that never comes when Ready moved in the second the
+      // spec was written. readWithin takes the same Experiment as serving its spec.
+      return;
     }
     // Either way it waits until the scheduler has acted on the generation there is.
     await waitUntilSettled(async () => applied(await get(change)), config, clock, description, change);
