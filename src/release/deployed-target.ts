@@ -38,6 +38,8 @@ const MASK = '***';
 function sameValue(recorded: string, current: string): boolean {
   if (recorded === current || unmaskedForms(current).includes(recorded)) return true;
   if (recorded === digest([current])) return true;
+  // A record from before secrets in plain fields were kept as digests holds them masked (`***`).
+  if (unmaskedForms(current).some((raw) => redact(raw) === recorded)) return true;
   // Not the reverse (a masked record, this run's text): a missed move leaves a candidate live.
   return fitsMasked(current, recorded);
 }
@@ -108,7 +110,8 @@ export function targetNames(deployed: Recorded, target: Named): { deployed: stri
  */
 function shownBeside(value: string, other: string | undefined): string {
   const shown = redact(value);
-  if (shown.includes(MASK) || other === undefined) return shown;
+  // A digest already (a secret kept so) is shown as recorded: one of it would match nothing.
+  if (value.startsWith('sha256:') || shown.includes(MASK) || other === undefined) return shown;
   const hides = redact(other).includes(MASK) || unmaskedForms(other).length > 0;
   return hides ? digest([value]) : shown;
 }

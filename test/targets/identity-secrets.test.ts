@@ -172,6 +172,33 @@ describe('a field that picks the platform, from a secret-named variable', () => 
   });
 });
 
+describe('a record stored while a secret in a plain field was masked (`***`), after the upgrade', () => {
+  /** `release` as the version before digests stored it: `field` masked where the secret stood. */
+  const maskedThen = (release: Release, field: string, masked: string): Release => {
+    const recorded = release.target;
+    if (!recorded) throw new Error('no target recorded');
+    return { ...release, target: { ...recorded, identity: { ...recorded.identity, [field]: masked } } };
+  };
+
+  it.each([
+    ['the whole context', '', '***'],
+    ['a context that holds the secret', '-eu', '***-eu'],
+  ])('%s, the same value as then: the same target, not a move', (_, suffix, masked) => {
+    const kserve = `{ type: kserve, namespace: ml, context: "\${KUBE_CONTEXT_TOKEN}${suffix}", storage-uri: "gs://m/{{version}}" }`;
+    const model = modelWith(kserve, { KUBE_CONTEXT_TOKEN: `ctx_masked_then_${suffix.length}c3` });
+    expect(refusal(maskedThen(deployedOn(model), 'context', masked), model)).toBeUndefined();
+  });
+
+  it('a digest on record is shown as recorded in a refusal, not a digest of it', () => {
+    const azure = `{ type: azureml, endpoint: ep1, resource-group: rg, workspace: ws, subscription: "\${AZURE_SUBSCRIPTION_SECRET}" }`;
+    const recorded = deployedOn(modelWith(azure, { AZURE_SUBSCRIPTION_SECRET: 'sub-shown-as-recorded-7a' }));
+    const stored = recorded.target?.identity.subscription;
+    expect(stored).toMatch(/^sha256:/);
+    const said = refusal(recorded, modelWith(azure, { AZURE_SUBSCRIPTION_SECRET: 'sub-shown-elsewhere-8b' }));
+    expect(said).toContain(`with subscription ${stored}, but this run's config names`);
+  });
+});
+
 describe('a record stored before identities were masked (its secret in plain text), after the upgrade', () => {
   /** The record as an earlier version stored it: the run masked the description, not the identity. */
   function legacyRecord(target: string, env: Record<string, string>, secret: string): Release {
