@@ -14,6 +14,10 @@ export const environmentOf = (model: string) => `model-gate/${model}`;
 const SERVE_TASK = 'deploy';
 /** A candidate holding the model's canary slot (analysing, or ready and awaiting merge). */
 const CANARY_TASK = 'model-gate:canary';
+/** The deployments that keep the drift of a version serving with no promotion or rollback on record (drift-status.ts). */
+export const DRIFT_TASK = 'model-gate:drift';
+/** How many of the newest drift deployments are read: one per version drifting at once, and a rival's. */
+export const DRIFT_PAGE = 10;
 /** Tries at creating a deployment GitHub refuses for now (a server error, a rate limit): the client's 1 + 3. */
 const CREATE_ATTEMPTS = 4;
 /** How many of the newest promotions and rollbacks make the model's history. */
@@ -114,6 +118,11 @@ export class Deployments {
     const replaced = previous && (await this.latestState(previous.id));
     if (previous && (replaced === 'success' || replaced === 'failure')) {
       await this.status(previous.id, 'inactive', `replaced by ${entry.version}`);
+    }
+    // The drift of a version that served with no record ends with its serving: left, it would read
+    // as an old drift (no new alert) when that version came back and drifted again.
+    for (const mark of await this.list(entry.model, DRIFT_TASK, DRIFT_PAGE)) {
+      await this.remove(mark.id, `replaced by ${entry.version}`);
     }
   }
 

@@ -4,7 +4,7 @@ import { version } from '../ledger/release-schema.js';
 import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { GitHubClient } from './client.js';
-import { type Deployment, type Deployments, payloadOf } from './deployments.js';
+import { type Deployment, type Deployments, DRIFT_PAGE, DRIFT_TASK, payloadOf } from './deployments.js';
 import type { Repo } from './repo-files.js';
 
 /**
@@ -14,10 +14,6 @@ import type { Repo } from './repo-files.js';
 const STATUS_PAGE = 100;
 /** GitHub keeps this much of a status's description (the client clips too; a bare one does not). */
 const DESCRIPTION_MAX = 140;
-/** The deployments that keep the drift of a version serving with no promotion or rollback on record. */
-const DRIFT_TASK = 'model-gate:drift';
-/** How many of the newest drift deployments are read: one per version drifting at once, and a rival's. */
-const DRIFT_PAGE = 10;
 
 const driftPayload = z.object({ version, run: z.string().optional() });
 
