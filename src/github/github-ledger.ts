@@ -85,9 +85,10 @@ export class GitHubLedger implements Ledger {
   private readonly undeclaredWarned = new Set<string>();
 
   constructor(private readonly opts: GitHubLedgerOptions) {
-    this.deployments = new Deployments(opts.client, opts.repo, opts.sha);
-    this.queue = new SlotQueue(opts.client, opts.repo, this.deployments);
     this.clock = opts.clock ?? systemClock;
+    // The run's clock: a test's fake one, so a deployment GitHub refused for now is waited on in its time.
+    this.deployments = new Deployments(opts.client, opts.repo, opts.sha, this.clock);
+    this.queue = new SlotQueue(opts.client, opts.repo, this.deployments);
     this.identity = new TokenIdentity(opts.client);
   }
 
