@@ -97,6 +97,8 @@ const endpointSchema = z.object({
   FailureReason: z.string().optional(),
   ProductionVariants: z.array(variantSchema).default([]),
   ShadowProductionVariants: z.array(variantSchema).default([]),
+  // Only while an update deploys another endpoint config (DescribeEndpoint).
+  PendingDeploymentSummary: z.object({ EndpointConfigName: z.string().optional() }).optional(),
 });
 type Endpoint = z.output<typeof endpointSchema>;
 const configListSchema = z.object({
@@ -163,17 +165,38 @@ export function sagemakerTarget(
     return parseCliJson(endpointSchema, out, '`aws sagemaker describe-endpoint`');
   }
 
+  /**
+   * An endpoint in a state no update of model-gate's leaves (Failed, UpdateRollbackFailed,
+   * OutOfService): what it is, and what the user does about it. Per
+   * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html,
+   * UpdateRollbackFailed is "in service with a mix of the old and new endpoint configurations"
+   * after an update and its rollback both failed; Failed takes only DeleteEndpoint.
+   */
+  function notInService(endpoint: Endpoint): TargetError {
+    const status = endpoint.EndpointStatus;
+    const why = endpoint.FailureReason ? ` (${endpoint.FailureReason.replace(/[.\s]+$/, '')})` : '';
+    const recoverCommand = [
+      `aws sagemaker update-endpoint --endpoint-name ${config.endpoint} --endpoint-config-name <config>`,
+      ...(config.region ? [`--region ${config.region}`] : []),
+      ...(config.profile ? [`--profile ${config.profile}`] : []),
+    ].join(' ');
+    const rerun = 'then run model-gate again: until then it changes no traffic on this endpoint';
+    const todo =
+      status === 'UpdateRollbackFailed'
+        ? `an update and its rollback both failed, and it serves a mix of its old and new endpoint configs. Bring it back to InService by deploying an endpoint config that serves as it should (\`${recoverCommand}\`), ${rerun}`
+        : status === 'Failed'
+          ? `SageMaker takes no update on a Failed endpoint, only its deletion: create it again, ${rerun}`
+          : `bring it back to InService, ${rerun}`;
+    return new TargetError(`${description} is ${status}${why}: ${todo}`);
+  }
+
   /** Waits while another update holds the endpoint; a failed endpoint is an error. */
   const whenInService = (change?: ChangeDeadline) =>
     waitUntilSettled(
       async () => {
         const endpoint = await describe(change);
         if (endpoint.EndpointStatus === 'InService') return { done: true, value: endpoint };
-        if (!BUSY_STATES.includes(endpoint.EndpointStatus)) {
-          throw new TargetError(
-            `${description} is ${endpoint.EndpointStatus}${endpoint.FailureReason ? `: ${endpoint.FailureReason}` : ''}`,
-          );
-        }
+        if (!BUSY_STATES.includes(endpoint.EndpointStatus)) throw notInService(endpoint);
         return { done: false, why: `it is still ${endpoint.EndpointStatus}` };
       },
       config,
@@ -417,6 +440,32 @@ export function sagemakerTarget(
     );
   }
 
+  /**
+   * What the endpoint serves, for a decision (Target.read and the read-back): trafficOf, once no
+   * update is moving it. While one is, the current weights are about to change: per
+   * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_ProductionVariantSummary.html an
+   * endpoint Updating after UpdateEndpointWeightsAndCapacities shows "different desired and current
+   * values", and one deploying another config shows it in PendingDeploymentSummary. Read as
+   * settled, a 10% step still landing read as its candidate withdrawn, and nothing withdrew it
+   * once it landed. TargetBusyError instead, so the caller tries again once the update is done.
+   */
+  function settledTraffic(endpoint: Endpoint, known?: KnownVersions): TrafficState {
+    const status = endpoint.EndpointStatus;
+    if (status === 'InService') return trafficOf(endpoint, known);
+    const moving = variantsOf(endpoint).some(
+      (v) => v.DesiredWeight !== undefined && v.DesiredWeight !== (v.CurrentWeight ?? 0),
+    );
+    const pending = endpoint.PendingDeploymentSummary;
+    if (!moving && !pending) return trafficOf(endpoint, known);
+    if (!BUSY_STATES.includes(status)) throw notInService(endpoint);
+    const what = moving
+      ? `its weights are still changing, to ${weightsText(endpoint, 'DesiredWeight')} (now ${weightsText(endpoint, 'CurrentWeight')})`
+      : `it is still deploying the endpoint config ${pending?.EndpointConfigName ?? '(unnamed)'}`;
+    throw new TargetBusyError(
+      `${description} is ${status}: ${what}, so what it serves is not known yet; try again once the update is done`,
+    );
+  }
+
   /** Whether the endpoint serves `desired`, as the read-back will judge it. */
   function serves(endpoint: Endpoint, desired: TrafficState): boolean {
     try {
@@ -513,7 +562,7 @@ export function sagemakerTarget(
     platformName: names.nameFor,
     stickySplit: targetCapabilities('sagemaker').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeWithin, async (known, change) =>
-      trafficOf(await describe(change), known),
+      settledTraffic(await describe(change), known),
     ),
     async deployedAs(version) {
       const variant = names.nameOf(version);
@@ -550,6 +599,15 @@ const variantsOf = (endpoint: Endpoint) => [
   ...endpoint.ShadowProductionVariants,
 ];
 const variantNames = (endpoint: Endpoint) => variantsOf(endpoint).map((v) => v.VariantName);
+
+/** `fraud-v1 90%, fraud-v2 10%`: each production variant's share of live traffic by `weight`. */
+function weightsText(endpoint: Endpoint, weight: 'CurrentWeight' | 'DesiredWeight'): string {
+  const of = (v: Endpoint['ProductionVariants'][number]) => v[weight] ?? v.CurrentWeight ?? 0;
+  const total = endpoint.ProductionVariants.reduce((sum, v) => sum + of(v), 0);
+  const percent = (v: Endpoint['ProductionVariants'][number]) =>
+    total > 0 ? Math.round((of(v) / total) * 10_000) / 100 : 0;
+  return endpoint.ProductionVariants.map((v) => `${v.VariantName} ${percent(v)}%`).join(', ');
+}
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\((ThrottlingException|TooManyRequestsException|RequestLimitExceeded)\)/.test(result.stderr))

@@ -1,0 +1,80 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { targetFor } from '../../src/release/adapters.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { sha } from '../support/model-config.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { variant } from './sagemaker-variants.js';
+
+export const ENDPOINT_KEY = 'us-east-1/fraud-endpoint';
+
+/** fraud-endpoint serving v1, v2's variant deployed at weight 0; `more` as describe-endpoint shows it. */
+export const fraudEndpoint = (more: object = {}) => ({
+  EndpointName: 'fraud-endpoint',
+  EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
+  EndpointConfigName: 'fraud-config-3',
+  EndpointStatus: 'InService',
+  ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0)],
+  CreationTime: '2026-01-01T00:00:00Z',
+  LastModifiedTime: '2026-01-01T00:00:00Z',
+  ...more,
+});
+
+/**
+ * PR 7 moving fraud from v1 to v2 by a canary (10%, then 50%) on fraud-endpoint through the aws
+ * stand-in, with a settle-timeout of 300ms, as the action runs it in watch mode: `run` is one job
+ * for the PR's opening (again: a re-run), each building its targets afresh, with a file ledger, a
+ * fake clock and scripted metrics that pass. `lines` has every line the jobs logged.
+ */
+export async function canaryOnSageMaker() {
+  const { config } = parseConfig(
+    `version: 1
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 300ms, poll-interval: 10ms }
+    metrics: { type: file, path: unused.json }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+    {},
+  );
+  const clock = new FakeClock();
+  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-sagemaker-')), 'ledger.json'));
+  const lines: string[] = [];
+  const metrics = new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': 0.005 } },
+  });
+  const ports: Ports = {
+    ledger,
+    reader: memoryFileReader({
+      [sha(1)]: { 'model.yaml': 'version: v1\n' },
+      [sha(2)]: { 'model.yaml': 'version: v2\n' },
+    }),
+    clock,
+    log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) },
+    targetFor,
+    metricsFor: () => metrics,
+  };
+  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  /** One job for the PR: its release of fraud afterwards. */
+  async function run() {
+    const { releases } = await handlePullRequest(config, event, ports, {
+      mode: 'watch',
+      maxWaitMs: 3_600_000,
+      dryRun: false,
+    });
+    const [release] = releases;
+    if (!release) throw new Error('the job started no release');
+    return release;
+  }
+  return { run, lines, clock };
+}
