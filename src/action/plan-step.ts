@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
 import type { Config } from '../config/types.js';
+import { InputError } from '../core/errors.js';
 import { counted } from '../core/text.js';
 import { pickModel } from '../release/commands.js';
 import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../release/plan.js';
@@ -12,6 +13,9 @@ import type { Inputs } from './inputs.js';
 
 /** Dispatch commands that change one model's traffic. */
 const ONE_MODEL = new Set(['rollback', 'promote', 'abort']);
+
+/** GitHub runs at most this many jobs of one matrix, and refuses the whole fan-out beyond it. */
+export const MATRIX_MAX = 256;
 
 /** A push's `before` (a new branch) or `after` (a deleted one) that is no commit. */
 const NO_COMMIT = /^0+$/;
@@ -49,6 +53,15 @@ export async function planStep(
   await writeFile(reportPath, report);
   if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
 
+  // Past GitHub's limit the workflow fails on its matrix, naming no model and running no job: no
+  // status, no withdrawal on a close, no tick. Said here, where the user can act on it.
+  if (n > MATRIX_MAX)
+    throw new InputError(
+      `command: plan found ${n} models to act on for ${scope}, but GitHub runs at most ${MATRIX_MAX} jobs of one matrix: ` +
+        (event.kind === 'pull_request'
+          ? 'split the pull request, or run model-gate without command: plan and a matrix (one job then acts on every model)'
+          : 'run model-gate once without command: plan and a matrix (no model input: one job acts on every model)'),
+    );
   core.setOutput('matrix', JSON.stringify(plan.matrix));
   core.setOutput('has-models', String(plan.hasModels));
   core.setOutput('decision', plan.hasModels ? 'planned' : 'skipped');
