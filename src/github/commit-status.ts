@@ -53,7 +53,9 @@ function describe(r: Release): string {
     const done = r.status === 'failed' ? `rolled back to ${servesAfterEnd(r)}` : 'withdrawn';
     return `${r.to} ${done} on a later try: ${failed.why}`;
   }
-  return `${r.to}: ${r.reason ?? r.status}`;
+  const why = r.reason ?? r.status;
+  // A reason that names the candidate first ("v2 passed its phase; …") is not prefixed with it again.
+  return why.startsWith(`${r.to} `) ? why : `${r.to}: ${why}`;
 }
 
 /**
