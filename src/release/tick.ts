@@ -395,7 +395,9 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
     // The switch may have half taken (green at 100%, then a time-out): the history shows the phase
     // it went to as failed at its start, not the phase before (which passed) as failed.
     const now = ctx.clock.now();
-    const note = `the switch to ${liveTrafficText(phase.weight)} failed: ${err.message}`;
+    const mirror = phase.traffic(release.from, release.to).mirror;
+    const to = mirror ? `a mirror of ${mirror.share}% of requests` : liveTrafficText(phase.weight);
+    const note = `the switch to ${to} failed: ${err.message}`;
     const failed: PhaseRecord = {
       name: phase.name,
       weight: phase.weight,

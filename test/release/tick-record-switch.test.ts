@@ -69,6 +69,20 @@ describe('a switch into the next phase that half applies, then fails', () => {
     ]);
   });
 
+  it('shadow: the switch to a mirror failed, said as such (not "no live traffic")', async () => {
+    const w = await recordWorld(
+      '{ type: shadow, share: 50, duration: 1m, min-requests: 100, interval: 10s }',
+      GATES,
+      healthy(),
+    );
+    w.target.fault = (desired) => (desired.mirror?.share === 50 ? 'throw' : undefined);
+    const [release] = (await handlePullRequest(w.config, w.event(), w.ports, watch)).releases;
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+    expect(release?.phases.map((p) => p.note)).toEqual([
+      'the switch to a mirror of 50% of requests failed: platform refused the change (500)',
+    ]);
+  });
+
   it('canary: every step passed, taking v2 out of live traffic after them failed; the steps stay passed', async () => {
     const w = await recordWorld(
       '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
