@@ -1,9 +1,8 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
-import { perRequestSplitNote } from '../targets/capabilities.js';
 import { keyMetricChart } from './chart.js';
 import { decisionSentences, reportStatus, reportTitle } from './decision.js';
-import { gateRows, phaseRows } from './rows.js';
+import { gateRows, phaseRows, splitNote } from './rows.js';
 import { shortLines } from './short-lines.js';
 
 export interface ReportMeta {
@@ -25,10 +24,7 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
       `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${escapeMarkdown(reportStatus(r, result))})`,
       '',
     );
-    const split =
-      model?.strategy.type === 'ab'
-        ? perRequestSplitNote(model.target.type, model.strategy.stickyHeader)
-        : undefined;
+    const split = splitNote(model);
     if (split) lines.push(`ℹ️ ${escapeMarkdown(split)}`, '');
     const gates = gateRows(r, model);
     if (gates.length > 0) {

@@ -14,6 +14,7 @@ import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../
 import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
+import { perRequestSplitNote } from '../targets/capabilities.js';
 import { formatLasted, formatStatistic, formatValue } from './format.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
@@ -148,6 +149,12 @@ function conversionPass(config: ConversionGateConfig): string {
   const worse = config.direction === 'increase' ? 'rise' : 'drop';
   return config.margin > 0 ? `no ${worse} beyond ${pct(config.margin)}` : `a significant ${better}`;
 }
+
+/** An A/B on a platform that splits each request at random: the note that it is not sticky. */
+export const splitNote = (model: ModelConfig | undefined): string | undefined =>
+  model?.strategy.type === 'ab'
+    ? perRequestSplitNote(model.target.type, model.strategy.stickyHeader)
+    : undefined;
 
 /**
  * The effect with its interval and the strength of evidence: `effect 1.92 [1.31, 2.8], e-value 45`;

@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { decisionSentences, reportStatus, reportTitle } from './decision.js';
-import { gateRows, phaseRows } from './rows.js';
+import { gateRows, phaseRows, splitNote } from './rows.js';
 
 /** The report's heading and its one-line decisions, as a terminal (and the step log) shows them. */
 export const terminalHead = (result: RunResult): string[] => [
@@ -14,6 +14,8 @@ export function renderTerminal(config: Config, result: RunResult, now: number): 
   const out = terminalHead(result);
   for (const r of result.releases) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${reportStatus(r, result)})`);
+    const split = splitNote(config.models[r.model]);
+    if (split) out.push(`  note: ${split}`);
     const gates = gateRows(r, config.models[r.model]);
     if (gates.length > 0) {
       out.push(

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Config, ModelConfig } from '../../src/config/types.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { renderTerminal } from '../../src/report/terminal.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
@@ -29,6 +30,23 @@ describe('the report of an A/B release', () => {
     expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).toMatch(
       /conversion \(errors \/ requests\) .*✅ pass: .*decided at \d+% of the [\d,]+ planned candidate exposures/,
     );
+  });
+
+  it('says in the terminal too, as in the PR comment, when the platform splits each request at random', async () => {
+    const r = await released(config, metrics);
+    const fraud = config.models.fraud as ModelConfig;
+    const onSageMaker: Config = {
+      ...config,
+      models: {
+        fraud: { ...fraud, target: { ...fraud.target, type: 'sagemaker' } as ModelConfig['target'] },
+      },
+    };
+    const said = 'the sagemaker target splits each request at random by weight, not by x-user-id';
+    expect(report(onSageMaker, r)).toContain(said);
+    expect(renderTerminal(onSageMaker, { releases: [r], skipped: [] }, r.updatedAt)).toContain(
+      `  note: ${said}`,
+    );
+    expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).not.toContain('note:');
   });
 
   it("shows the split check's configured share as such, and charts conversion, not the split", async () => {
