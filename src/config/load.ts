@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import {
   type Document,
   isAlias,
@@ -153,13 +154,29 @@ export async function loadConfig(
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError([
-        `${path}: config file not found; create it (see docs/configuration.md) or ${options.pathHint ?? ACTION_PATH_HINT}`,
+        `${path}: config file not found; ${await createOrRename(path)} or ${options.pathHint ?? ACTION_PATH_HINT}`,
       ]);
     }
     if (code === 'EISDIR') throw new ConfigError([`${path}: is a directory, expected the config file`]);
     throw new ConfigError([`${path}: cannot read the config file (${(err as Error).message})`]);
   }
   return parseConfig(text, env, path);
+}
+
+/** What to do about a missing config: create it, or rename its twin with the other YAML extension. */
+async function createOrRename(path: string): Promise<string> {
+  const twin = path.endsWith('.yml')
+    ? `${path.slice(0, -4)}.yaml`
+    : path.endsWith('.yaml')
+      ? `${path.slice(0, -5)}.yml`
+      : undefined;
+  try {
+    if (twin !== undefined) {
+      await access(twin);
+      return `${basename(twin)} is there: rename it to ${basename(path)}`;
+    }
+  } catch {}
+  return 'create it (see docs/configuration.md)';
 }
 
 function fromIssue(issue: z.core.$ZodIssue, unresolved: string[]): Problem[] {

@@ -42,6 +42,15 @@ describe('loadConfig', () => {
     ]);
   });
 
+  it('points at the config with the other YAML extension when that is what exists', async () => {
+    await writeFile(join(dir, 'model-gate.yaml'), VALID);
+    const missing = join(dir, 'model-gate.yml');
+    const error = (await loadConfig(missing, {}).catch((err: unknown) => err)) as ConfigError;
+    expect(error.problems).toEqual([
+      `${missing}: config file not found; model-gate.yaml is there: rename it to model-gate.yml or set the \`config\` input to its path`,
+    ]);
+  });
+
   it('names the file in every problem', async () => {
     const file = join(dir, 'bad.yml');
     const error = (await loadConfig(file, {}).catch((err: unknown) => err)) as ConfigError;
