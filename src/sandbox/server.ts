@@ -420,7 +420,12 @@ function fail(res: ServerResponse, e: unknown): void {
 function listen(server: Server, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     server.once('error', (e: NodeJS.ErrnoException) => {
-      reject(new InputError(`cannot listen on 127.0.0.1:${port}: ${e.code ?? e.message}`));
+      // A port in use is the usual cause (another sandbox, a second demo): say what to do about it.
+      const fix =
+        e.code === 'EADDRINUSE'
+          ? ': the port is in use; pick another with --port, or 0 for any free one'
+          : '';
+      reject(new InputError(`cannot listen on 127.0.0.1:${port}: ${e.code ?? e.message}${fix}`));
     });
     server.listen(port, '127.0.0.1', () => resolve());
   });
