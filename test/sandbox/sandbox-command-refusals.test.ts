@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -55,6 +57,21 @@ describe('model-gate sandbox refuses what it cannot serve', () => {
     expect(stderr).toEqual([
       `model-gate sandbox: --stable: unknown version "v9" of model fraud-detector in ${demoModelsDir}; available: v1, v2, v3, v4`,
     ]);
+  });
+
+  it('says to pick another --port when its port is in use', async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+    const { port } = holder.address() as AddressInfo;
+    try {
+      const { code, stderr } = await run(['sandbox', '--port', String(port)]);
+      expect(code).toBe(1);
+      expect(stderr).toEqual([
+        `model-gate sandbox: cannot listen on 127.0.0.1:${port}: EADDRINUSE: the port is in use; pick another with --port, or 0 for any free one`,
+      ]);
+    } finally {
+      holder.close();
+    }
   });
 
   it('refuses a --traffic rate beyond what it can send, saying the cap (exit 2)', async () => {
