@@ -5,9 +5,17 @@ import type { TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { validateVersion } from '../version/validate-version.js';
+import type { ReleaseContext } from './context.js';
 import { endedWithoutWithdrawal, leftOnOtherTarget, onOtherTarget } from './deployed-target.js';
 import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
-import { announceEnd, endThenWithdraw, promote, retryWithdrawal, settleWithdrawal } from './finish.js';
+import {
+  announceEnd,
+  endThenWithdraw,
+  hasLiveTraffic,
+  promote,
+  retryWithdrawal,
+  settleWithdrawal,
+} from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficCandidate, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
@@ -166,7 +174,9 @@ async function abortPending(
  * the version already serving records nothing: it only withdraws that release's candidate, if any.
  * One to that release's candidate is refused when the candidate never served (see
  * `refuseCandidate`); one that served before (a revert PR) is done, and the release ends saying its
- * candidate serves now. `to-version` is checked before the target is asked anything.
+ * candidate serves now. `to-version` is checked before the target is asked anything. A rollback
+ * that landed unrecorded (unrecordedRollback: its run lost between its change and its record) is
+ * recorded by a re-run with the same inputs, no traffic changed, rather than gone one further back.
  */
 async function rollback(
   model: ModelConfig,
@@ -188,13 +198,25 @@ async function rollback(
   // A candidate taking all live traffic (a blue-green bake, a rolling release on every instance)
   // is what serves: going back means its `from` (blue, kept warm), not the version before that.
   const takesAll = candidate !== undefined && takesAllTraffic(state, candidate.to);
-  const to =
-    named ?? (takesAll ? candidate.from : previousStable(model.name, history, serving, toVersionName));
+  // An earlier run's rollback that landed unrecorded (its runner lost in between): `from` it.
+  const unrecorded =
+    named !== undefined || takesAll || candidate?.to === serving
+      ? undefined
+      : unrecordedRollback(history, serving);
+  const to = unrecorded
+    ? serving
+    : (named ?? (takesAll ? candidate.from : previousStable(model.name, history, serving, toVersionName)));
+  // The version the rollback replaces, as the ledger has it serve.
+  const replaced = unrecorded ?? serving;
   // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
   const toCandidate = candidate?.to === to ? candidate : undefined;
   if (toCandidate && !servedBefore(to, history, serving))
     refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
-  if (to === serving) return rollbackToServing(model, inputs, ports, by, to, candidate, takesAll);
+  if (to === serving && !unrecorded)
+    return rollbackToServing(model, inputs, ports, by, to, candidate, takesAll);
+  const landed = unrecorded
+    ? `${to} already serves, though the ledger's last entry leaves ${unrecorded} serving (a rollback whose run stopped before recording it, or a change by hand)`
+    : undefined;
   if (inputs.dryRun) {
     const also = !candidate
       ? ''
@@ -203,14 +225,19 @@ async function rollback(
           ? `, which stops the analysis of ${candidateOf(candidate)}`
           : `, which settles the pending withdrawal of ${candidateOf(candidate)}: it serves instead`
         : ` and withdraw ${candidateOf(candidate)}`;
-    return {
-      releases: [],
-      skipped: [{ model: model.name, why: `would roll back ${serving} -> ${to}${also}`, kind: 'dry-run' }],
-    };
+    const why = landed
+      ? `${landed}: would record the rollback ${unrecorded} -> ${to}, changing no traffic${also}`
+      : `would roll back ${serving} -> ${to}${also}`;
+    return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
   // One call both serves `to` and takes any candidate out of service.
   const releases: Release[] = [];
-  if (candidate && !inFlight(candidate)) {
+  const withdrawnAlready =
+    unrecorded && candidate && !inFlight(candidate)
+      ? await settledWithoutChange(candidate, state, ctx, ports)
+      : undefined;
+  if (withdrawnAlready) releases.push(withdrawnAlready);
+  else if (candidate && !inFlight(candidate)) {
     const done = toCandidate
       ? `${to} now serves as stable: a rollback ${by} went back to it`
       : `${candidate.to} withdrawn by the rollback to ${to} ${by}`;
@@ -228,26 +255,51 @@ async function rollback(
     const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
     if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback');
     releases.push(stopped.release);
-  } else await reconcile(ctx.target, withdrawTraffic(to));
+  } else if (!unrecorded) await reconcile(ctx.target, withdrawTraffic(to));
   const now = ctx.clock.now();
   const entry: LedgerEntry = {
     model: model.name,
     kind: 'rollback',
     version: to,
-    previous: serving,
+    previous: replaced,
     at: now,
     summary: `rolled back ${by}`,
   };
   await ports.ledger.record(entry);
   // The PR that brought the replaced version in (a rollback entry names none).
-  const introducedBy = history.findLast((e) => e.version === serving && e.pr !== undefined)?.pr;
-  const why = `${serving} was rolled back to ${to} ${by}`;
+  const introducedBy = history.findLast((e) => e.version === replaced && e.pr !== undefined)?.pr;
+  const why = `${replaced} was rolled back to ${to} ${by}`;
+  const skipped: RunResult['skipped'] = [];
+  if (landed) {
+    const why = `${landed}: the rollback ${unrecorded} -> ${to} is recorded now, and no traffic changed`;
+    skipped.push({ model: model.name, why, kind: 'note' });
+  }
   return {
     releases,
-    skipped: [],
+    skipped,
     rollbacks: [entry],
     notify: introducedBy === undefined ? [] : [{ pr: introducedBy, model: model.name, why }],
   };
+}
+
+/**
+ * The candidate of a release whose withdrawal is pending, no longer live on the platform as read
+ * (`state`): a rollback that landed unrecorded took it out (its end recorded first, endThenWithdraw).
+ * Settled as a later try of its withdrawal settles it (retryWithdrawal), which reads the platform
+ * again and changes nothing there; saved. Undefined where the candidate is live, or that try left
+ * it pending: the rollback's own change withdraws it then.
+ */
+async function settledWithoutChange(
+  candidate: Release,
+  state: TrafficState,
+  ctx: ReleaseContext,
+  ports: Ports,
+): Promise<Release | undefined> {
+  if (hasLiveTraffic(state, candidate.to)) return undefined;
+  const { release } = await retryWithdrawal(candidate, ctx, ports.ledger);
+  if (release.withdrawPending) return undefined;
+  await ports.ledger.saveRelease(release);
+  return release;
 }
 
 /**
@@ -375,6 +427,9 @@ const servedBefore = (version: string, history: LedgerEntry[], serving: string) 
  * The default rollback target: the newest version that served before the one serving now and
  * that was not rolled back away from the last time it served. Two rollbacks in a row thus go
  * further back, never forth to the version the first one left. None: the user must name one.
+ * Nor when the platform serves a version that served before the ledger's last (put back by hand,
+ * as a rollback that landed unrecorded is taken: see unrecordedRollback) and the default goes
+ * further back than the version on record: how far back to go is the operator's call then.
  */
 export function previousStable(
   model: string,
@@ -382,6 +437,35 @@ export function previousStable(
   serving: string,
   toVersionName = 'to-version',
 ): string {
+  const { version, rolledAway, recorded, putBack } = stableBefore(history, serving);
+  // Back to the version on record is no guess (one re-deployed by hand after a rollback from it).
+  if (putBack && version !== recorded)
+    throw new InputError(
+      `rollback ${model}: set ${toVersionName}; ${serving} serves, but the ledger's last entry leaves ${recorded} serving (changed outside model-gate?): to go further back from a version put back by hand, name the version to serve`,
+    );
+  if (version !== undefined) return version;
+  const why =
+    rolledAway.length === 0
+      ? ''
+      : ` that was not rolled back (${rolledAway.join(', ')} ${rolledAway.length === 1 ? 'was' : 'were'})`;
+  const outside =
+    recorded !== undefined && recorded !== serving
+      ? ` (the ledger's last entry leaves ${recorded} serving, not ${serving}: changed outside model-gate?)`
+      : '';
+  throw new InputError(
+    `rollback ${model}: set ${toVersionName}; the ledger has no version before ${serving}${why}${outside}`,
+  );
+}
+
+/**
+ * previousStable's answer, without its errors: `version`, the default target from `serving` (none
+ * found: `rolledAway`, the versions passed over); `recorded`, what the ledger's last entry leaves
+ * serving; `putBack`, `serving` is not that but served before it.
+ */
+function stableBefore(
+  history: LedgerEntry[],
+  serving: string,
+): { version?: string; rolledAway: string[]; recorded?: string; putBack: boolean } {
   // Serving periods, oldest first, each with how it ended (undefined: still serving, or unknown).
   const periods: { version: string; endedBy?: LedgerEntry['kind'] }[] = [];
   for (const e of history) {
@@ -391,28 +475,32 @@ export function previousStable(
     periods.push({ version: e.version });
   }
   const lastEnd = new Map(periods.map((p) => [p.version, p.endedBy]));
+  const recorded = periods.at(-1)?.version;
   // Only versions that served before `serving` last did: when the platform serves an older version
-  // than the ledger's last (put back by hand), a newer one is no rollback, and may be the bad one.
+  // than the ledger's last, a newer one is no rollback, and may be the bad one.
   const current = periods.map((p) => p.version).lastIndexOf(serving);
+  const putBack = current !== -1 && recorded !== serving;
   const before = current === -1 ? periods : periods.slice(0, current);
   const rolledAway: string[] = [];
   for (const { version } of [...before].reverse()) {
     if (version === serving || rolledAway.includes(version)) continue;
-    if (lastEnd.get(version) !== 'rollback') return version;
+    if (lastEnd.get(version) !== 'rollback') return { version, rolledAway, recorded, putBack };
     rolledAway.push(version);
   }
-  const why =
-    rolledAway.length === 0
-      ? ''
-      : ` that was not rolled back (${rolledAway.join(', ')} ${rolledAway.length === 1 ? 'was' : 'were'})`;
-  const recorded = periods.at(-1)?.version;
-  const outside =
-    recorded !== undefined && recorded !== serving
-      ? ` (the ledger's last entry leaves ${recorded} serving, not ${serving}: changed outside model-gate?)`
-      : '';
-  throw new InputError(
-    `rollback ${model}: set ${toVersionName}; the ledger has no version before ${serving}${why}${outside}`,
-  );
+  return { rolledAway, recorded, putBack };
+}
+
+/**
+ * A rollback that landed but is not on record: the platform serves `serving`, where the ledger's
+ * last entry leaves another version (returned) serving, from which the default rollback goes to
+ * `serving`. Its run stopped between its traffic change and its record (a lost runner), or someone
+ * did by hand what it would have: a re-run with the same inputs (no to-version) records it and
+ * changes no traffic, rather than going one version further back.
+ */
+function unrecordedRollback(history: LedgerEntry[], serving: string): string | undefined {
+  const { recorded } = stableBefore(history, serving);
+  if (recorded === undefined || recorded === serving) return undefined;
+  return stableBefore(history, recorded).version === serving ? recorded : undefined;
 }
 
 /**

@@ -137,15 +137,19 @@ describe('rollback without to-version: the previous stable', () => {
     const w = await world();
     await w.promoted(2, 'v1', 'v2');
     await w.promoted(3, 'v2', 'v3');
-    // v3 turned out bad: someone put v2 back by hand. A rollback now goes to v1, not forth to v3.
+    // v3 turned out bad: someone put v2 back by hand, as the rollback would have. The rollback
+    // records it (as one whose run was lost before its record), going neither forth nor further back.
     await w.target.write({ stable: { version: 'v2' } });
-    expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
-    // v1 put back by hand after a promotion to v2: nothing older to go to, and v2 is not put back.
+    const writes = w.target.writes.length;
+    expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v2', previous: 'v3' }]);
+    expect(w.target.writes).toHaveLength(writes);
+    // v1 put back by hand after promotions to v2 and v3: how far back to go is the operator's call.
     const x = await world();
     await x.promoted(2, 'v1', 'v2');
+    await x.promoted(3, 'v2', 'v3');
     await x.target.write({ stable: { version: 'v1' } });
     await expect(x.command('rollback')).rejects.toThrow(
-      "rollback fraud: set to-version; the ledger has no version before v1 (the ledger's last entry leaves v2 serving, not v1: changed outside model-gate?)",
+      "rollback fraud: set to-version; v1 serves, but the ledger's last entry leaves v3 serving (changed outside model-gate?): to go further back from a version put back by hand, name the version to serve",
     );
     expect(x.target.state).toEqual({ stable: { version: 'v1' } });
   });
