@@ -43,6 +43,7 @@ async function promoteOrRefused(
   ctx: ReleaseContext,
   ledger: Ledger,
   summary: string,
+  ownMark?: number,
 ): Promise<{ promoted: Release } | { refused: TargetError; current: Release }> {
   // Analysed on another target than this run's: not promoted there, nothing recorded.
   checkPromotionTarget(release, ctx.target);
@@ -55,10 +56,12 @@ async function promoteOrRefused(
     return { refused: err, current: await checkNotEndedMeanwhile(release, ctx, ledger, wrote) };
   }
   const current = await checkNotEndedMeanwhile(release, ctx, ledger, wrote);
-  // A change to idle pending on a ready record is moot once the candidate serves alone.
-  const { idlePending: _, ...rest } = current;
+  // A change to idle pending on a ready record is moot once the candidate serves alone; so is the
+  // merge this run marked only for a lost run's sake (`ownMark`, mergeOnRecord).
+  const { idlePending: _, mergedAt, ...rest } = current;
   const promoted: Release = {
     ...rest,
+    ...(mergedAt === undefined || mergedAt === ownMark ? {} : { mergedAt }),
     status: 'promoted',
     updatedAt: ctx.clock.now(),
     reason: `${release.to} is now the stable version (was ${release.from}); ${summary}`,
@@ -118,16 +121,20 @@ export async function readyOnRecord(
  * report says the promotion is pending and a schedule tick tries again (merged-ready.ts
  * promotionDue), its reason saying why: `${to} ${passed}, but promoting it failed: …`. Either
  * outcome is logged. One another run ended meanwhile (promote) is returned as that run recorded it.
+ * The merge is on record before the traffic change (mergeOnRecord), so a run lost during it leaves
+ * the promotion pending, for a tick to finish, not a release "ready to merge" for ever.
  */
 export async function promoteMerged(
   release: Release,
   ctx: ReleaseContext,
-  ports: Pick<Ports, 'ledger' | 'log'>,
+  ports: Pick<Ports, 'ledger' | 'log' | 'onProgress'>,
   words: { summary: string; passed: string },
 ): Promise<Release> {
+  const merged = await mergeOnRecord(release, ctx, ports, words.passed);
   let done: Awaited<ReturnType<typeof promoteOrRefused>>;
   try {
-    done = await promoteOrRefused(release, ctx, ports.ledger, words.summary);
+    const ownMark = release.mergedAt === undefined ? merged.mergedAt : undefined;
+    done = await promoteOrRefused(merged, ctx, ports.ledger, words.summary, ownMark);
   } catch (err) {
     // Another run rolled it back (or ended it) meanwhile: its record is the release's word.
     if (!(err instanceof EndedElsewhereError)) throw err;
@@ -148,6 +155,36 @@ export async function promoteMerged(
   const pending: Release = { ...current, mergedAt, updatedAt: now, reason: why };
   await ports.ledger.saveRelease(pending);
   return pending;
+}
+
+/**
+ * `release` with its merge on record (`mergedAt`), saved and written where other runs read it (the
+ * PR's comment, at once) before its promotion's traffic change: a merge job lost between that
+ * change and its record (a runner gone) leaves it merged with its promotion pending, which a
+ * schedule tick finishes after the grace (merged-ready.ts promotionDue), as it does a refused one.
+ * Without it, the release stayed "ready to merge", its commit status saying it awaits the merge, its
+ * slot held, and each tick asked for the merge job again. One already on record is left as it is.
+ */
+async function mergeOnRecord(
+  release: Release,
+  ctx: ReleaseContext,
+  ports: Pick<Ports, 'ledger' | 'onProgress'>,
+  passed: string,
+): Promise<Release> {
+  if (release.mergedAt !== undefined) return release;
+  // Analysed on another target than this run's: nothing to promote here, nothing recorded.
+  checkPromotionTarget(release, ctx.target);
+  const now = ctx.clock.now();
+  const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
+  const merged: Release = {
+    ...release,
+    mergedAt: now,
+    updatedAt: now,
+    reason: `${release.to} ${passed}; ${job} is promoting it (should that job stop first, the next schedule tick promotes it)`,
+  };
+  await ports.ledger.saveRelease(merged);
+  await ports.onProgress?.([merged], { force: true });
+  return merged;
 }
 
 /** Record the promotion of `promoted`: a ledger keeps one where its last entry is it already (Ledger.record). */
