@@ -37,7 +37,10 @@ import type { KnownVersions, Target } from './target.js';
 // A write is settled once the scheduler has reported the applied spec (seldon-status.ts).
 // The manifest goes to `kubectl apply -f -` on standard input, never through a shell. Each
 // version is served by a Seldon Model named by the `model-name` template; model-gate writes the
-// Experiment only and never creates Models.
+// Experiment only and never creates Models, nor the Experiment the clients call (see missing).
+// A weight of 0 is valid: the CRD's uint32 has no minimum, the scheduler checks only that there is
+// a candidate (scheduler/pkg/store/experiment/validate.go) and routes by Envoy weighted clusters,
+// where a cluster may weigh 0 as long as the sum does not.
 
 const EXPERIMENT = 'experiments.mlops.seldon.io';
 
@@ -56,7 +59,7 @@ const experimentSchema = z.object({
 });
 type Experiment = z.output<typeof experimentSchema>;
 
-/** The Experiment manifest for a desired split (candidates with no weight are left out). */
+/** The Experiment manifest for a split: `candidates` as given, the mirror when it has a percent. */
 export function experimentManifest(
   name: string,
   namespace: string,
@@ -67,11 +70,19 @@ export function experimentManifest(
     apiVersion: 'mlops.seldon.io/v1alpha1',
     kind: 'Experiment',
     metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'model-gate' } },
-    spec: {
-      candidates: candidates.filter((c) => c.weight > 0),
-      ...(mirror && mirror.percent > 0 ? { mirror } : {}),
-    },
+    spec: { candidates, ...(mirror && mirror.percent > 0 ? { mirror } : {}) },
   };
+}
+
+/**
+ * The candidates for `desired`: a candidate version at 0% is left out (a withdrawal takes it out
+ * of the Experiment), the stable one is kept at 0% while the candidate has all the traffic (a step
+ * of 100%): listed, it reads back as the stable version still, not as one a promotion replaced.
+ */
+function candidatesFor(desired: TrafficState, nameOf: (version: string) => string) {
+  return sharesFor(desired)
+    .filter((s) => s.percent > 0 || s.version === desired.stable.version)
+    .map((s) => ({ name: nameOf(s.version), weight: s.percent }));
 }
 
 export function seldonTarget(
@@ -100,7 +111,7 @@ export function seldonTarget(
   }
 
   /** The Experiment, or undefined when there is none yet (kubectl prints nothing then). */
-  async function getIfAny(change: ChangeDeadline): Promise<Experiment | undefined> {
+  async function getIfAny(change?: ChangeDeadline): Promise<Experiment | undefined> {
     const args = [
       'get',
       EXPERIMENT,
@@ -117,7 +128,8 @@ export function seldonTarget(
 
   /** What the Experiment serves; `change`: the traffic change this is the read-back of. */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
-    const experiment = await get(change);
+    const experiment = await getIfAny(change);
+    if (!experiment) throw new TargetError(missing(known));
     if (!isReady(experiment)) {
       throw new TargetError(
         `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
@@ -142,14 +154,26 @@ export function seldonTarget(
   }
 
   /**
+   * Why there is nothing to read: the clients call the Experiment, so one model-gate created would
+   * move no traffic they send; the user creates it, the stable Model on all of it.
+   */
+  function missing(known: KnownVersions | undefined): string {
+    const stable = (known?.stable !== undefined && names.nameFor(known.stable)) || '<the stable Model>';
+    const manifest = {
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      kind: 'Experiment',
+      metadata: { name, namespace: config.namespace },
+      spec: { candidates: [{ name: stable, weight: 100 }] },
+    };
+    return `${description} does not exist: create it first with the stable Model at 100% (\`kubectl apply -f -\` of ${JSON.stringify(manifest)}) and have the clients call it (header \`seldon-model: ${name}.experiment\`), then run model-gate again`;
+  }
+
+  /**
    * One traffic change, all of it within `change`'s deadline: the read before, the apply (retried
    * while another change holds the Experiment) and the wait for the scheduler to act on it.
    */
   async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
-    const candidates = sharesFor(desired).map((s) => ({
-      name: names.nameOf(s.version),
-      weight: s.percent,
-    }));
+    const candidates = candidatesFor(desired, names.nameOf);
     const shadow = mirrorFor(desired);
     const mirror = shadow && { name: names.nameOf(shadow.version), percent: shadow.percent };
     expected = desired;
