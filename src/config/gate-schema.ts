@@ -14,9 +14,15 @@ import {
   unknownVariant,
 } from './fields.js';
 import { SANDBOX_NAMED } from './gate-queries.js';
-import { describeValue, listOf } from './messages.js';
-import { formatPercent } from './percent.js';
-import { type GateConfig, SANDBOX_BUCKET_QUERIES, SANDBOX_COUNT_QUERIES, SANDBOX_QUERIES } from './types.js';
+import { describeValue, fractionErrorMap, listOf } from './messages.js';
+import { formatPercent, fractionHint } from './percent.js';
+import {
+  type GateConfig,
+  SANDBOX_BUCKET_QUERIES,
+  SANDBOX_COUNT_QUERIES,
+  SANDBOX_QUERIES,
+  type SandboxQuery,
+} from './types.js';
 
 // ── gates ───────────────────────────────────────────────────────────────────────────────
 
@@ -99,6 +105,41 @@ const limitsOf = (g: {
   ...lookLimitsOf(g),
 });
 
+/**
+ * The sandbox queries whose value is a share from 0 to 1. Elsewhere a name ending in `rate` may be
+ * a percent or a throughput, so only these bounds are known to be fractions.
+ */
+export const SANDBOX_SHARES: readonly SandboxQuery[] = [
+  'error-rate',
+  'null-rate',
+  'agreement',
+  'conversion-rate',
+  'accuracy',
+];
+
+/**
+ * A threshold's `max: 5` on a share is 500%, which nothing reaches: the gate passes a broken
+ * candidate. Refused on the sandbox source, whose shares are known, with the fraction to write.
+ */
+export function checkShareBounds(gates: unknown[], path: (string | number)[], ctx: z.core.$RefinementCtx) {
+  gates.forEach((entry, i) => {
+    const gate = asRecord(entry);
+    const query = gate?.query;
+    if (gate?.kind !== 'threshold' || !SANDBOX_SHARES.some((q) => q === query)) return;
+    for (const bound of ['max', 'min'] as const) {
+      const value = gate[bound];
+      if (!finite(value) || (value >= 0 && value <= 1)) continue;
+      const write = fractionHint(value) ?? 'write a fraction from 0 to 1, e.g. 0.05 for 5%';
+      ctx.addIssue({
+        code: 'custom',
+        input: value,
+        path: [...path, i, bound],
+        message: `${value} on ${query}, a share from 0 to 1: ${write}`,
+      });
+    }
+  });
+}
+
 const thresholdGate = strict({
   name: gateName,
   kind: z.literal('threshold').describe('A scalar per slot against bounds.'),
@@ -106,8 +147,18 @@ const thresholdGate = strict({
     .string()
     .min(1)
     .describe(`The metric; for the sandbox source one of: ${SANDBOX_QUERIES.join(', ')}.`),
-  max: z.number().optional().describe("Upper bound on the candidate's value."),
-  min: z.number().optional().describe("Lower bound on the candidate's value."),
+  max: z
+    .number()
+    .optional()
+    .describe(
+      "Upper bound on the candidate's value, in the query's unit: a share (error-rate) as a fraction, 0.05 for 5%.",
+    ),
+  min: z
+    .number()
+    .optional()
+    .describe(
+      "Lower bound on the candidate's value, in the query's unit: a share (accuracy) as a fraction, 0.9 for 90%.",
+    ),
   'max-increase': percent(
     'Largest tolerated increase over the stable (baseline) value, e.g. "10%".',
   ).optional(),
@@ -149,7 +200,12 @@ const agreementGate = strict({
     SANDBOX_NAMED.agreement.query,
     'The agreement share of one slot; the sandbox source answers "agreement"',
   ),
-  min: z.number().gt(0).lte(1).default(0.95).describe('Lowest tolerated share of identical predictions.'),
+  min: z
+    .number()
+    .gt(0)
+    .lte(1, { error: fractionErrorMap })
+    .default(0.95)
+    .describe('Lowest tolerated share of identical predictions.'),
   'failure-limit': thresholdGate.in.shape['failure-limit'],
   'inconclusive-limit': thresholdGate.in.shape['inconclusive-limit'],
   'consecutive-error-limit': thresholdGate.in.shape['consecutive-error-limit'],
@@ -199,7 +255,7 @@ const judge = z
 const alpha = z
   .number()
   .gt(0)
-  .lt(1)
+  .lt(1, { error: fractionErrorMap })
   .default(0.05)
   .describe(
     "False alarm budget, e.g. 0.05; divided by the model's number of gates that spend it (Bonferroni: not those on judge threshold or mann-whitney), so a healthy candidate fails any of them with probability at most this.",
@@ -256,7 +312,11 @@ const latencyGate = strict({
     .literal('latency')
     .describe('A latency quantile per slot, from histogram buckets, against the baseline.'),
   buckets: bucketsQuery(SANDBOX_NAMED.latency.buckets, 'the latency'),
-  quantile: z.number().gt(0).lt(1).describe('The quantile judged, e.g. 0.95 for p95.'),
+  quantile: z
+    .number()
+    .gt(0)
+    .lt(1, { error: fractionErrorMap })
+    .describe('The quantile judged, e.g. 0.95 for p95.'),
   'max-increase': percent(
     'Largest tolerated increase of the share of candidate requests slower than the baseline\'s quantile, e.g. "10%" (5% of requests slower than the baseline p95 may become 5.5%).',
   ),
@@ -291,7 +351,7 @@ const driftGate = strict({
   'max-distance': z
     .number()
     .gt(0)
-    .lt(1)
+    .lt(1, { error: fractionErrorMap })
     .default(0.1)
     .describe('Tolerated Kolmogorov-Smirnov distance between the two distributions (default 0.1).'),
   alpha,
@@ -386,7 +446,12 @@ const conversionGate = strict({
   'min-detectable-effect': percent(
     'Relative effect the reported sample size is for (default "10%").',
   ).optional(),
-  power: z.number().gt(0).lt(1).default(0.8).describe('Power the reported sample size is for (default 0.8).'),
+  power: z
+    .number()
+    .gt(0)
+    .lt(1, { error: fractionErrorMap })
+    .default(0.8)
+    .describe('Power the reported sample size is for (default 0.8).'),
   alpha,
   ...statisticalLimits,
 })

@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { fractionHint, parsePercent } from './percent.js';
 
 /** A path into the config as users read it: `models.fraud.strategy.steps[2]`. */
 export type ConfigPath = readonly PropertyKey[];
@@ -103,9 +104,16 @@ const EXPECTED: Record<string, string> = {
  */
 export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
-    case 'invalid_type':
+    case 'invalid_type': {
       if (issue.input === undefined) return 'required';
-      return `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+      const expected = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+      // Number fields hold fractions or the metric's own unit, never percent text: say what to write.
+      const fraction =
+        issue.expected === 'number' && typeof issue.input === 'string'
+          ? parsePercent(issue.input)
+          : undefined;
+      return fraction === undefined ? expected : `${expected}: write ${fraction} for ${issue.input}`;
+    }
     case 'invalid_value':
       return `expected ${issue.values.length === 1 ? '' : 'one of '}${listOf(issue.values)}, got ${describeValue(issue.input)}`;
     case 'too_small': {
@@ -138,3 +146,14 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
 function countOf(input: unknown): string {
   return Array.isArray(input) ? `${input.length}` : describeValue(input);
 }
+
+/**
+ * For a config field that is a fraction (alpha, a quantile, a share) capped at 1: `5` there was
+ * meant as 5%, so the message says what to write.
+ */
+export const fractionErrorMap: z.core.$ZodErrorMap = (issue) => {
+  const message = configErrorMap(issue);
+  const hint =
+    issue.code === 'too_big' && typeof issue.input === 'number' ? fractionHint(issue.input) : undefined;
+  return hint && typeof message === 'string' ? `${message}: ${hint}` : message;
+};

@@ -16,3 +16,12 @@ export function parsePercent(text: string): number | undefined {
 export function formatPercent(fraction: number): string {
   return `${Number((fraction * 100).toPrecision(12))}%`;
 }
+
+/**
+ * What to write instead of a percent number where a fraction is meant: 5 -> `write 0.05 for 5%`.
+ * Only for 1 < n <= 100, where reading n as a percent is the likely mistake; undefined otherwise.
+ */
+export function fractionHint(n: number): string | undefined {
+  if (!(n > 1 && n <= 100)) return undefined;
+  return `write ${Number((n / 100).toPrecision(12))} for ${n}%`;
+}

@@ -5,7 +5,7 @@ import { strategyRefusal } from '../targets/capabilities.js';
 import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
 import { checkSourceQueries, SANDBOX_NAMED } from './gate-queries.js';
-import { gatesSchema, withSandboxNames } from './gate-schema.js';
+import { checkShareBounds, gatesSchema, withSandboxNames } from './gate-schema.js';
 import { describeValue, didYouMean } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
 import { checkAbGates, checkAbSplit, checkFirstPhaseFull, checkGatesForStrategy } from './strategy-gates.js';
@@ -133,6 +133,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
       checkGateTemplates(model.gates, ['models', name, 'gates'], ctx);
       continue;
     }
+    checkShareBounds(model.gates, gatesPath, ctx);
     model.gates.forEach((entry, i) => {
       const gate = asRecord(entry);
       const query = gate?.query;
