@@ -43,7 +43,10 @@ it('grants what model-gate writes: the comment, the ledger, the commit status an
   });
 });
 
-it('cancels a running analysis only on a new push: a label or a reopen waits, not ends the release', () => {
+it('cancels a running analysis only on a new push or a close unmerged: a label, a reopen or the merge waits', () => {
   for (const w of workflows)
-    expect(w.concurrency?.['cancel-in-progress']).toMatch(/github\.event\.action == 'synchronize' \}\}$/);
+    expect(w.concurrency?.['cancel-in-progress']).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${{ }} is a GitHub Actions expression
+      "${{ github.event_name == 'pull_request' && (github.event.action == 'synchronize' || (github.event.action == 'closed' && !github.event.pull_request.merged)) }}",
+    );
 });

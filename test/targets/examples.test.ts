@@ -50,6 +50,7 @@ describe.each(PLATFORMS)('examples/%s', (platform) => {
     // A new push cancels a running analysis, and so does closing the PR unmerged (else the close
     // job waits behind it while the candidate keeps its traffic): a label would end its release.
     expect(workflow.concurrency['cancel-in-progress']).toBe(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${{ }} is a GitHub Actions expression
       "${{ github.event_name == 'pull_request' && (github.event.action == 'synchronize' || (github.event.action == 'closed' && !github.event.pull_request.merged)) }}",
     );
     const steps: { uses?: string; run?: string; with?: Record<string, string> }[] =
