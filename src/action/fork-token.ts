@@ -28,7 +28,7 @@ const USE_TARGET =
 
 /** The notice of a fork PR that does not deploy and whose comment GitHub refused. */
 export function forkNoticeWithoutComment(error: unknown): string {
-  return `${FORK_NOT_ALLOWED}. No comment says so on the PR: a fork's pull_request run gets a read-only token (${describeGitHubError(error)}). For the comment, ${USE_TARGET}; to deploy fork PRs, also set allow-forks: true.`;
+  return `${FORK_NOT_ALLOWED}. No comment says so on the PR: a fork's pull_request run gets a read-only token (${describeGitHubError(error, { permissionHint: false })}). For the comment, ${USE_TARGET}; to deploy fork PRs, also set allow-forks: true.`;
 }
 
 /**
@@ -36,5 +36,5 @@ export function forkNoticeWithoutComment(error: unknown): string {
  * release is recorded (the canary claim, the comment) before anything deploys, so it stops there.
  */
 export function forkTokenCannotWrite(error: unknown): string {
-  return `model-gate cannot release this fork PR: on pull_request GitHub gives a fork's run a read-only token, so the release cannot be recorded and nothing was deployed (${describeGitHubError(error)}). allow-forks: true needs a token that can write: ${USE_TARGET}; or set allow-forks: false to skip fork PRs with a note.`;
+  return `model-gate cannot release this fork PR: on pull_request GitHub gives a fork's run a read-only token, so the release cannot be recorded and nothing was deployed (${describeGitHubError(error, { permissionHint: false })}). allow-forks: true needs a token that can write: ${USE_TARGET}; or set allow-forks: false to skip fork PRs with a note.`;
 }

@@ -2,6 +2,7 @@ import * as core from '@actions/core';
 import { readTimeLimit } from '../config/duration-input.js';
 import { InputError } from '../core/errors.js';
 import { versionProblem } from '../version/validate-version.js';
+import type { ActionEvent } from './event.js';
 
 export type Command = 'release' | 'rollback' | 'promote' | 'abort' | 'status' | 'tick' | 'plan';
 
@@ -19,7 +20,48 @@ export interface Inputs {
   githubToken: string;
 }
 
-const COMMANDS: Command[] = ['release', 'rollback', 'promote', 'abort', 'status', 'tick', 'plan'];
+type EventKind = ActionEvent['kind'];
+
+/**
+ * The events each command runs on (action.yml's `command`, the README's Inputs): a command given
+ * as a fixed value in a workflow with several triggers is refused on the others before anything
+ * changes, as a rollback on every PR opened would roll production back. tick and status, which a
+ * plan fans out on workflow_dispatch and schedule, also run in a PR's job (a tick drives only
+ * releases already in flight, status reads only); a push runs only plan.
+ */
+const RUNS_ON: Record<Command, readonly EventKind[]> = {
+  release: ['pull_request'],
+  rollback: ['dispatch'],
+  promote: ['dispatch'],
+  abort: ['dispatch'],
+  status: ['dispatch', 'schedule', 'pull_request'],
+  tick: ['schedule', 'dispatch', 'pull_request'],
+  plan: ['pull_request', 'push', 'dispatch', 'schedule'],
+};
+
+/** What an event runs when `command` is empty: none on a push. */
+const DEFAULT_ON: Record<EventKind, Command | undefined> = {
+  pull_request: 'release',
+  schedule: 'tick',
+  dispatch: 'status',
+  push: undefined,
+};
+
+const COMMANDS = Object.keys(RUNS_ON) as Command[];
+
+/** The event's name, as a workflow's `on:` spells it. */
+const eventName = (kind: EventKind) => (kind === 'dispatch' ? 'workflow_dispatch' : kind);
+
+/** The command this run carries out on `event`: the input, else the event's own; refused where it does not run. */
+export function commandOn(command: Command | undefined, event: ActionEvent): Command {
+  const name = event.kind === 'pull_request' ? event.trigger : eventName(event.kind);
+  const chosen = command ?? DEFAULT_ON[event.kind];
+  if (chosen === undefined) throw new InputError(`on a ${name} event model-gate runs only command: plan`);
+  if (RUNS_ON[chosen].includes(event.kind)) return chosen;
+  const where = RUNS_ON[chosen].map(eventName).join(' or ');
+  const instead = DEFAULT_ON[event.kind] ? `leave command empty on ${name}` : `set command: plan on ${name}`;
+  throw new InputError(`command: ${chosen} runs on ${where} (this is a ${name} event): ${instead}`);
+}
 
 export function readInputs(): Inputs {
   const token = core.getInput('github-token');

@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
-import { InputError, ModelGateError } from '../core/errors.js';
+import { ModelGateError } from '../core/errors.js';
 import { redact, redactNotes } from '../core/redact.js';
 import { describeGitHubError, isGitHubError } from '../github/client.js';
 import type { GitHubLedger } from '../github/github-ledger.js';
@@ -30,7 +30,7 @@ import {
   isRefusedWrite,
 } from './fork-token.js';
 import type { Command, Inputs } from './inputs.js';
-import { readInputs } from './inputs.js';
+import { commandOn, readInputs } from './inputs.js';
 import { noChangeNote } from './no-change.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
@@ -52,15 +52,16 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // The token too: command targets' children inherit it in their environment.
     maskSecrets([...secretsToMask(interpolated, env), inputs.githubToken]);
     const event = await readEvent(env);
+    // Checked before anything is asked or changed: a command the event does not run is refused.
+    const command = commandOn(inputs.command, event);
     forkRun = { event, allowForks: config.allowForks };
     setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.
-    if (inputs.command === 'plan') {
+    if (command === 'plan') {
       await planStep(config, inputs, event, setup.ports, env);
       outputs.set = true;
       return;
     }
-    if (event.kind === 'push') throw new InputError('on a push event model-gate runs only command: plan');
     // Until a pull_request run ends on its own, the post step must withdraw the candidate it left
     // live. Other runs start no candidate: a failed rollback or a cut-short tick must not
     // withdraw a release a PR's job is analysing.
@@ -75,7 +76,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const onNotes = pullRequest
       ? (notes: RunResult['skipped']) => core.saveState(NOTES_STATE, notesState(notes))
       : undefined;
-    const ran = await runEvent(config, { ...inputs, command: inputs.command }, event, ports, onNotes);
+    const ran = await runEvent(config, { ...inputs, command }, event, ports, onNotes);
     setup.phases.close();
     // A PR that releases nothing (most touch no model) gets no new comment, only a why.
     const quiet = pullRequest && releasesNothing(event, ran);
@@ -123,7 +124,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       core.setFailed(reportIt(stoppedOn(defect)));
     }
   } finally {
-    for (const problem of setup?.ledger?.problems ?? []) core.warning(problem);
+    for (const problem of setup?.ledger?.problemLines ?? []) core.warning(problem);
   }
 }
 
@@ -184,14 +185,12 @@ function savingCandidates(ports: Ports): Ports {
 
 async function runEvent(
   config: Config,
-  inputs: Inputs & { command?: Exclude<Command, 'plan'> },
+  inputs: Inputs & { command: Exclude<Command, 'plan'> },
   event: ActionEvent,
   ports: Ports,
   onNotes?: (notes: RunResult['skipped']) => void,
 ): Promise<RunResult & { defects?: Error[] }> {
-  const command =
-    inputs.command ??
-    (event.kind === 'schedule' ? 'tick' : event.kind === 'pull_request' ? 'release' : 'status');
+  const { command } = inputs;
   if (event.kind === 'pull_request' && command === 'release') {
     if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
       return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED, kind: 'fork' }] };

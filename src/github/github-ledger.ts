@@ -81,6 +81,15 @@ export class GitHubLedger implements Ledger {
   readonly dirty = new Set<number>();
   /** GitHub writes beside a release's state that failed (a commit status, a claim's end), for the log. */
   readonly problems: string[] = [];
+  /**
+   * `problems` as the log shows them: each distinct one once, with how often it came (a commit
+   * status GitHub refuses is refused at every save of the release).
+   */
+  get problemLines(): string[] {
+    const counts = new Map<string, number>();
+    for (const problem of this.problems) counts.set(problem, (counts.get(problem) ?? 0) + 1);
+    return [...counts].map(([problem, n]) => (n === 1 ? problem : `${problem} (${n} times)`));
+  }
   /** The releases of models the config does not declare, already warned about (comment id and model). */
   private readonly undeclaredWarned = new Set<string>();
 

@@ -65,6 +65,8 @@ describe('a fork PR on pull_request, whose token is read-only', () => {
       expect(text).toContain('run model-gate on pull_request_target instead');
     }
     expect(notice).toContain('GitHub answered 403 to POST');
+    // No workflow permission gives a fork's pull_request run a token that writes.
+    expect(notice).not.toContain('the token lacks');
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 
@@ -79,6 +81,7 @@ describe('a fork PR on pull_request, whose token is read-only', () => {
     expect(run.error).toContain('nothing was deployed');
     expect(run.error).toContain('run model-gate on pull_request_target instead');
     expect(run.error).toContain('or set allow-forks: false');
+    expect(run.error).not.toContain('the token lacks');
     expect(run.error).not.toMatch(/^model-gate stopped: GitHub answered 403/);
     expect(run.outputs.decision).toBe('error');
     expect(github.comments(8)).toEqual([]);

@@ -84,7 +84,7 @@ describe('the final PR comment write fails', () => {
     // The step fails as before, once, naming GitHub's answer.
     expect(run.exitCode).toBe(1);
     expect(run.error).toMatch(
-      /^model-gate stopped: GitHub answered 403 to POST .*\/issues\/2\/comments: Resource not accessible by integration$/,
+      /^model-gate stopped: GitHub answered 403 to POST .*\/issues\/2\/comments: Resource not accessible by integration \(the token lacks pull-requests: write: add it to the workflow's permissions\)$/,
     );
     expect(run.log.match(/^::error::/gm)).toHaveLength(1);
     expect(run.outputs.decision).toBe('rolled-back');
