@@ -1,16 +1,18 @@
 import type { LatencyGateConfig } from '../config/types.js';
-import { histogramQuantile } from '../metrics/histogram.js';
+import { type QuantileReading, readHistogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
-import { judgeLatency, stepReference } from '../stats/latency.js';
+import { inUnit, judgeLatency, stepReference } from '../stats/latency.js';
+import { onBounds, onSharedLatencyBounds } from '../stats/latency-shared-bounds.js';
 import { armHistograms, endedLook } from './arm-histograms.js';
-import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
+import { mannWhitneyLook, type Seen, thresholdLook } from './judge-looks.js';
 import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
 /**
  * One look at a latency gate: the arms' histograms over the step so far, the baseline's
  * quantile read from the stable version before the step (`reference`), judged by the gate's judge.
+ * Every judge reads the arms on the bucket bounds both histograms have (onSharedLatencyBounds).
  */
 export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const at = ctx.now;
@@ -21,8 +23,15 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       shown: gate.quantile,
     });
     if (endedLook(arms)) return arms;
-    const { canary, baseline, seen } = arms;
     const q = gate.quantile;
+    const shared = onSharedLatencyBounds(arms.canary, arms.baseline, armNames(ctx));
+    if ('problem' in shared) return { ...arms.seen, verdict: 'inconclusive', note: shared.problem };
+    const quantiles = {
+      canary: readHistogramQuantile(q, shared.canary),
+      baseline: readHistogramQuantile(q, shared.baseline),
+    };
+    // The quantiles shown and thresholded are the shared bounds' too, as the judge's.
+    const seen: Seen = { ...arms.seen, canary: quantiles.canary?.value, baseline: quantiles.baseline?.value };
     const histogram = async (slot: 'stable' | 'canary', since: number, until: number) =>
       await ctx.metrics.buckets?.(gate.buckets, slotWindow(ctx, slot, since, until));
     switch (gate.judge) {
@@ -32,9 +41,9 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         const before = await histogram('stable', ctx.since - gate.referenceMs, ctx.since);
         // Slow requests per request each arm served (its histogram's count), as the ratio gate.
         const j = judgeLatency({
-          canary: { buckets: canary },
-          baseline: { buckets: baseline },
-          reference: stepReference(before && { buckets: before }, { buckets: baseline }, q),
+          canary: { buckets: arms.canary },
+          baseline: { buckets: arms.baseline },
+          reference: stepReference(before && { buckets: before }, { buckets: arms.baseline }, q),
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
@@ -43,20 +52,66 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
       }
-      case 'threshold':
-        return thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile');
-      case 'mann-whitney':
-        return mannWhitneyLook(
+      case 'threshold': {
+        const beyond = beyondBoundsLook(gate, ctx, seen, quantiles);
+        if (beyond) return withNote(beyond, shared.note);
+        return withNote(thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile'), shared.note);
+      }
+      case 'mann-whitney': {
+        const beyond = beyondBoundsLook(gate, ctx, seen, quantiles, { failsHere: false });
+        if (beyond) return withNote(beyond, shared.note);
+        const bounds = new Set(shared.shared);
+        const m = await mannWhitneyLook(
           ctx,
           seen,
           async (slot, from, to) => {
             const h = await histogram(slot, from, to);
-            return (h && histogramQuantile(q, h)) ?? Number.NaN;
+            return (h && readHistogramQuantile(q, onBounds(h, bounds))?.value) ?? Number.NaN;
           },
           gate.maxIncrease,
         );
+        return withNote(m, shared.note);
+      }
     }
   } catch (err) {
     return unansweredLook(at, err);
   }
+}
+
+/** A look's note with `extra` after it (which bounds were compared). */
+const withNote = (m: Measurement, extra: string | undefined): Measurement =>
+  extra === undefined ? m : { ...m, note: m.note ? `${m.note}; ${extra}` : extra };
+
+/**
+ * A candidate whose quantile lies beyond its histogram's largest finite bound L: the histogram only
+ * says it is above L (histogram_quantile reads L itself). Against a tolerated maximum (the
+ * baseline's quantile × (1 + max-increase)) below L, that is a failure; at or above L, nothing in
+ * the histogram tells whether it is over, so the look is inconclusive, never a pass on L (a 5 s
+ * candidate read as 1 s passed a tolerated 1.1 s). The Mann-Whitney judge is left to judge the
+ * first case itself (`failsHere: false`): its per-minute values are floors above a lower tolerance.
+ * Undefined when the candidate's quantile is within the bounds, or the judge is left to decide.
+ */
+function beyondBoundsLook(
+  gate: LatencyGateConfig,
+  ctx: StatisticalContext,
+  seen: Seen,
+  quantiles: { canary: QuantileReading | undefined; baseline: QuantileReading | undefined },
+  { failsHere = true }: { failsHere?: boolean } = {},
+): Measurement | undefined {
+  const { canary, baseline } = quantiles;
+  if (!canary?.beyondBounds || baseline === undefined) return undefined;
+  const f = (x: number) => inUnit(x, latencyUnit(gate.buckets) ?? '');
+  const largest = canary.value;
+  const tolerated = baseline.value + Math.abs(baseline.value) * gate.maxIncrease;
+  const names = armNames(ctx);
+  const p = `p${Math.round(gate.quantile * 1000) / 10}`;
+  const over = `${p} > ${f(largest)} on ${names.candidate} (beyond its histogram's largest bucket bound)`;
+  const limit = `the tolerated ${f(tolerated)} (${names.baseline}'s ${baseline.beyondBounds ? '> ' : ''}${f(baseline.value)} + ${Math.round(gate.maxIncrease * 1000) / 10}%)`;
+  if (tolerated < largest)
+    return failsHere ? { ...seen, verdict: 'fail', note: `${over} is over ${limit}` } : undefined;
+  return {
+    ...seen,
+    verdict: 'inconclusive',
+    note: `${over} against ${limit}: the histogram cannot tell whether it is over; export bucket bounds above ${f(largest)}`,
+  };
 }

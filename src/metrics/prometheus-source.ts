@@ -132,14 +132,12 @@ export interface PrometheusSource extends MetricSource {
 }
 
 export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSource {
-  const base = config.url.replace(/\/+$/, '');
   const timeoutParam = `${config.timeoutMs}ms`;
 
   async function call(path: string, params: Record<string, string>, query: string): Promise<unknown> {
-    const search = new URLSearchParams({ ...params, ...NO_PARTIAL_ANSWERS, timeout: timeoutParam });
     const res = await fetchJson({
       source: 'prometheus',
-      url: `${base}${path}?${search}`,
+      url: apiUrl(config.url, path, { ...params, ...NO_PARTIAL_ANSWERS, timeout: timeoutParam }),
       headers: config.headers,
       timeoutMs: config.timeoutMs,
     });
@@ -249,15 +247,10 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
           `prometheus: the buckets have no le="+Inf" bucket, so the total is unknown: ${showQuery(query)}`,
         );
       }
-      // Counts from increase() can dip slightly between buckets; histogram_quantile evens
-      // them out the same way (each bucket at least the one below).
-      let running = 0;
-      return [...byLe.entries()]
-        .sort(([a], [b]) => a - b)
-        .map(([bound, n]) => {
-          running = Math.max(running, n);
-          return { le: bound === Number.POSITIVE_INFINITY ? '+Inf' : bound, count: running };
-        });
+      return cumulative(
+        [...byLe.entries()].sort(([a], [b]) => a - b),
+        query,
+      );
     },
 
     async series(template, w) {
@@ -285,14 +278,74 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
   };
 }
 
+/**
+ * How far a bucket may fall below the one beneath it and still be read as one histogram: 5% of
+ * that count, and at least 1 request. Bucket series scraped together share their sample times, so
+ * increase() extrapolates them alike; they differ only where a series began inside the window (a
+ * replica started mid-step) and its first scrape already counted requests, cutting its
+ * extrapolation where that counter would reach zero: at most the requests before that first
+ * scrape, under 3% of the window's with 20 scrapes in it. Add floating-point rounding and a client
+ * that reads an in-flight observation into one bucket and not the next: histogram_quantile evens
+ * such dips out, and so does this. Replicas exporting different bucket layouts, summed by (le),
+ * dip by the share of requests at a bound one layout lacks, tens of percent (le 0.2 at 3800 under
+ * le 0.1 at 6400). A layout mix that dips less moves no count by more than 5%; an early look that
+ * trips it is inconclusive, and the next, over a longer window, reads the histogram.
+ */
+export const BUCKET_DIP_TOLERANCE = { share: 0.05, requests: 1 };
+
+/**
+ * The buckets sorted by `le`, each at least the one below it, as histogram_quantile evens out
+ * small dips; a bucket clearly below the one beneath it (BUCKET_DIP_TOLERANCE) is no histogram
+ * at all, but replicas with different buckets summed together: no data, saying what to do.
+ */
+function cumulative(sorted: [number, number][], query: string): Bucket[] {
+  let running = 0;
+  let below: number | undefined;
+  return sorted.map(([bound, n]) => {
+    const dip = running - n;
+    if (
+      below !== undefined &&
+      dip > Math.max(BUCKET_DIP_TOLERANCE.requests, BUCKET_DIP_TOLERANCE.share * running)
+    ) {
+      throw new NoDataError(
+        `prometheus: the buckets are not cumulative (le="${leText(bound)}" counts ${round(n)}, fewer than the ${round(running)} at or below le="${leText(below)}"): the replicas behind this query most likely export different bucket layouts, which sum by (le) mixes into no histogram; give every replica the same buckets, or aggregate per replica (select one layout's replicas) in the query: ${showQuery(query)}`,
+      );
+    }
+    if (n >= running) below = bound;
+    running = Math.max(running, n);
+    return { le: bound === Number.POSITIVE_INFINITY ? '+Inf' : bound, count: running };
+  });
+}
+
+const leText = (bound: number) => (bound === Number.POSITIVE_INFINITY ? '+Inf' : String(bound));
+const round = (n: number) => Number(n.toPrecision(6));
+
+/**
+ * An API path under the configured url, with the API's parameters: the url's own path (a proxy's
+ * `/prometheus`) and query string (a tenant or org, `?orgId=1`) are kept, the path going before
+ * the query string, not after it (`…?orgId=1/api/v1/query` was a 404). A parameter of the API
+ * wins over one of the same name in the url.
+ */
+function apiUrl(base: string, path: string, params: Record<string, string>): string {
+  const url = new URL(base);
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
+  url.hash = '';
+  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
+  return url.toString();
+}
+
+const refused = (status: number) => status === 401 || status === 403;
+const REFUSED =
+  'the server refused the credentials: check the token or password sent (metrics.headers, or user:password in the url) and that it may query this server';
+
 /** The `data` of a successful, complete answer; everything else is a MetricsError saying why. */
 function dataOf(res: FetchedJson, query: string): unknown {
   const parsed = envelope.safeParse(res.body);
   if (!parsed.success) {
-    const hint =
-      res.status === 401 || res.status === 403 ? '; check the headers (credentials) for this server' : '';
+    // Refused credentials are not a wrong url: asking for the server's root sent users to the url.
+    const what = refused(res.status) ? REFUSED : "is the url the Prometheus server's root?";
     throw new MetricsError(
-      `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'})${hint}; is the url the Prometheus server's root?`,
+      `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'}); ${what}`,
     );
   }
   const body = parsed.data;
@@ -314,6 +367,9 @@ function dataOf(res: FetchedJson, query: string): unknown {
       return fail(`the query cannot be executed (${reason})`, query);
     case 503:
       return fail(`the query timed out or was aborted on the server (${reason})`, query);
+    case 401:
+    case 403:
+      return fail(`HTTP ${res.status} (${reason}); ${REFUSED}`, query);
     default:
       return fail(`HTTP ${res.status}${body.errorType ? ` ${body.errorType}` : ''}: ${reason}`, query);
   }

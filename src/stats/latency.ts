@@ -11,9 +11,10 @@
  * raise a false alarm. Why exceedances rather than Howard & Ramdas quantile confidence
  * sequences: docs/judges.md.
  */
-import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
+import { type Bucket, type QuantileReading, readHistogramQuantile } from '../metrics/histogram.js';
 import { type ArmNames, countNote, judgeCounts, percent, UNNAMED_ARMS } from './counts.js';
 import { inconclusive, type Judgment } from './judgment.js';
+import { finiteBounds, onBounds, onSharedLatencyBounds } from './latency-shared-bounds.js';
 
 export const LATENCY_METHOD = 'sequential-exceedance';
 
@@ -54,11 +55,61 @@ export function countAbove(d: LatencyData, edge: number): number {
   return totalOf(d) - atOrBelow;
 }
 
-export function quantileOf(d: LatencyData, q: number): number | undefined {
-  if ('buckets' in d) return histogramQuantile(q, d.buckets);
+/** The q-quantile, flagged when a histogram can only say it is beyond its largest bound. */
+export function readQuantile(d: LatencyData, q: number): QuantileReading | undefined {
+  if ('buckets' in d) return readHistogramQuantile(q, d.buckets);
   if (d.samples.length === 0) return undefined;
   const sorted = [...d.samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
+  return value === undefined ? undefined : { value, beyondBounds: false };
+}
+
+export function quantileOf(d: LatencyData, q: number): number | undefined {
+  return readQuantile(d, q)?.value;
+}
+
+/**
+ * The arms and the reference on the bucket bounds both arms' histograms have, so that the cut-off
+ * is a bound each arm counts exactly; or why they cannot be compared.
+ */
+function onArmBounds(
+  input: LatencyInput,
+  names: ArmNames,
+):
+  | { canary: LatencyData; baseline: LatencyData; reference: LatencyData; note?: string }
+  | { problem: string } {
+  const { canary, baseline } = input;
+  const reference = input.reference ?? baseline;
+  if ('samples' in canary && 'samples' in baseline) return { canary, baseline, reference };
+  let arms: { canary: LatencyData; baseline: LatencyData; note?: string };
+  let grid: Set<number>;
+  if ('buckets' in canary && 'buckets' in baseline) {
+    const s = onSharedLatencyBounds(canary.buckets, baseline.buckets, names);
+    if ('problem' in s) return s;
+    arms = {
+      canary: { buckets: s.canary },
+      baseline: { buckets: s.baseline },
+      ...(s.note ? { note: s.note } : {}),
+    };
+    grid = new Set(s.shared);
+  } else {
+    // One arm as samples: the other's bounds are the grid, samples count exactly at any of them.
+    const histogram = 'buckets' in canary ? canary : (baseline as { buckets: Bucket[] });
+    const who = 'buckets' in canary ? names.candidate : names.baseline;
+    grid = new Set(finiteBounds(histogram.buckets));
+    if (grid.size === 0) {
+      return {
+        problem: `${who}'s latency histogram has a +Inf bucket only, which tells no latency: export it with bucket bounds (le)`,
+      };
+    }
+    arms = { canary, baseline };
+  }
+  if (reference === baseline) return { ...arms, reference: arms.baseline };
+  if ('samples' in reference) return { ...arms, reference };
+  // A reference exported with other buckets (stable before the step) is read at the arms' bounds;
+  // sharing none of them, it cannot place the cut-off there: the step's own baseline does.
+  const onGrid = onBounds(reference.buckets, grid);
+  return { ...arms, reference: onGrid.length > 1 ? { buckets: onGrid } : arms.baseline };
 }
 
 /** Requests beyond the quantile a reference needs to place it; with fewer, it says too little. */
@@ -77,29 +128,42 @@ export function stepReference(
 }
 
 /**
- * The latency slow requests are counted above: the reference's q-quantile, snapped to the
- * nearest bucket bound for histograms. Undefined when the data cannot place it.
+ * The latency slow requests are counted above: the reference's q-quantile, snapped to the nearest
+ * of `grid` (the bucket bounds the arms count exactly at), by default the reference's own bounds
+ * for a histogram. Undefined when the data cannot place it.
  */
-export function exceedanceEdge(reference: LatencyData, q: number): number | undefined {
+export function exceedanceEdge(
+  reference: LatencyData,
+  q: number,
+  grid: readonly number[] | undefined = 'buckets' in reference ? finiteBounds(reference.buckets) : undefined,
+): number | undefined {
   const qRef = quantileOf(reference, q);
   if (qRef === undefined || !Number.isFinite(qRef)) return undefined;
-  if ('samples' in reference) return qRef;
+  if (grid === undefined) return qRef;
   let nearest: number | undefined;
-  for (const b of reference.buckets) {
-    if (b.le === '+Inf') continue;
-    if (nearest === undefined || Math.abs(b.le - qRef) < Math.abs(nearest - qRef)) nearest = b.le;
+  for (const le of grid) {
+    if (nearest === undefined || Math.abs(le - qRef) < Math.abs(nearest - qRef)) nearest = le;
   }
   return nearest;
 }
 
+/** The bounds the arms count exactly at: a histogram arm's finite bounds (after onArmBounds, shared). */
+const armGrid = (canary: LatencyData, baseline: LatencyData): number[] | undefined => {
+  const histogram = 'buckets' in canary ? canary : 'buckets' in baseline ? baseline : undefined;
+  return histogram && finiteBounds(histogram.buckets);
+};
+
 export function judgeLatency(input: LatencyInput): Judgment {
-  const { canary, baseline } = input;
-  const reference = input.reference ?? baseline;
   const name = `p${pct(input.quantile)}`;
-  if (totalOf(canary) === 0 || totalOf(baseline) === 0) {
+  if (totalOf(input.canary) === 0 || totalOf(input.baseline) === 0) {
     return inconclusive(LATENCY_METHOD, 'no latency data for one of the arms');
   }
-  const edge = totalOf(reference) > 0 ? exceedanceEdge(reference, input.quantile) : undefined;
+  const names = input.names ?? UNNAMED_ARMS;
+  const arms = onArmBounds(input, names);
+  if ('problem' in arms) return inconclusive(LATENCY_METHOD, arms.problem);
+  const { canary, baseline, reference } = arms;
+  const edge =
+    totalOf(reference) > 0 ? exceedanceEdge(reference, input.quantile, armGrid(canary, baseline)) : undefined;
   if (edge === undefined)
     return inconclusive(LATENCY_METHOD, `no reference latency to place the baseline ${name}`);
   const judged = judgeCounts({
@@ -111,18 +175,21 @@ export function judgeLatency(input: LatencyInput): Judgment {
     method: LATENCY_METHOD,
     ...(input.names === undefined ? {} : { names: input.names }),
   });
-  const qc = quantileOf(canary, input.quantile);
-  const qb = quantileOf(baseline, input.quantile);
+  const rc = readQuantile(canary, input.quantile);
+  const rb = readQuantile(baseline, input.quantile);
+  const qc = rc?.value;
+  const qb = rb?.value;
   const c = judged.evidence.canary;
   const b = judged.evidence.baseline;
-  const names = input.names ?? UNNAMED_ARMS;
   const slow = (a: typeof c) => (a?.events === undefined || !a.total ? '–' : percent(a.events / a.total));
   const t = (x: number | undefined) => inUnit(x, input.unit ?? 'ms');
+  // Beyond the largest bound, the histogram only knows the quantile is above it: `> 1 s`.
+  const shown = (r: QuantileReading | undefined) => `${r?.beyondBounds ? '> ' : ''}${t(r?.value)}`;
   // The quantiles first, as the gate table shows them; the slow requests the judge counted after.
-  const what = `${name} ${t(qc)} on ${names.candidate} vs ${t(qb)} on ${names.baseline}; slower than ${t(edge)}: ${slow(c)} of ${names.candidate}'s requests vs ${slow(b)} of ${names.baseline}'s`;
+  const what = `${name} ${shown(rc)} on ${names.candidate} vs ${shown(rb)} on ${names.baseline}; slower than ${t(edge)}: ${slow(c)} of ${names.candidate}'s requests vs ${slow(b)} of ${names.baseline}'s`;
   const { effect, interval, eValue } = judged.evidence;
   const none = c?.events === 0 && b?.events === 0;
-  const note = none
+  const judgedNote = none
     ? `${what}: nothing points to a regression yet`
     : interval === undefined || eValue === undefined
       ? `${what}: ${judged.note}`
@@ -133,6 +200,7 @@ export function judgeLatency(input: LatencyInput): Judgment {
           eValue,
           alpha: input.alpha,
         });
+  const note = arms.note ? `${judgedNote}; ${arms.note}` : judgedNote;
   return {
     verdict: judged.verdict,
     evidence: {
@@ -145,5 +213,6 @@ export function judgeLatency(input: LatencyInput): Judgment {
 }
 
 const pct = (q: number) => String(Math.round(q * 1000) / 10);
-const inUnit = (x: number | undefined, unit: string) =>
+/** A latency in a note: 3 significant digits and the unit, if any (`0.337`, `76.4 ms`). */
+export const inUnit = (x: number | undefined, unit: string) =>
   x === undefined ? '–' : `${Number(x.toPrecision(3))}${unit ? ` ${unit}` : ''}`;

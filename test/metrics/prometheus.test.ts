@@ -479,7 +479,10 @@ describe('prometheus source: partial answers, credentials and odd answers (stand
         const wrong = await standIn(server, { url: `http://grafana:glc_WRONG@${at.host}` })
           .requests(w())
           .catch((e: unknown) => e);
-        expect((wrong as Error).message).toMatch(/^prometheus: HTTP 401 .*check the headers \(credentials\)/);
+        // Refused credentials: say to check them, not to doubt the url.
+        expect((wrong as Error).message).toBe(
+          "prometheus: HTTP 401 with a body that is not the Prometheus API's JSON (Unauthorized); the server refused the credentials: check the token or password sent (metrics.headers, or user:password in the url) and that it may query this server",
+        );
         expect((wrong as Error).message).not.toContain('glc_WRONG');
 
         // A header the user set wins over the url's credentials.

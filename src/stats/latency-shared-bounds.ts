@@ -1,0 +1,67 @@
+/**
+ * Latency histograms on the bucket bounds both arms have, for every latency judge (the gate's
+ * sequential, threshold and Mann-Whitney judges, and `model-gate analyze`).
+ */
+import type { Bucket } from '../metrics/histogram.js';
+import { type ArmNames, UNNAMED_ARMS } from './counts.js';
+import { onSharedBounds } from './shared-bounds.js';
+
+export const finiteBounds = (buckets: readonly Bucket[]): number[] =>
+  buckets.flatMap((b) => (b.le === '+Inf' ? [] : [b.le]));
+
+/** A histogram on the given finite bounds only (and its `+Inf` total): exact, as cumulative counts are. */
+export const onBounds = (buckets: readonly Bucket[], keep: ReadonlySet<number>): Bucket[] =>
+  buckets.filter((b) => b.le === '+Inf' || keep.has(b.le));
+
+/** Bounds in a note: a few, then how many more. */
+const listed = (bounds: number[]): string =>
+  bounds.length <= 6 ? bounds.join(', ') : `${bounds.slice(0, 6).join(', ')} and ${bounds.length - 6} more`;
+
+/** Two arms' histograms on the bucket bounds both have, or why they cannot be compared. */
+export type SharedLatencyBounds =
+  | {
+      canary: Bucket[];
+      baseline: Bucket[];
+      /** The finite bounds both arms have, ascending. */
+      shared: number[];
+      /** Says which bounds the comparison used when one arm's were dropped; undefined when none were. */
+      note: string | undefined;
+    }
+  | { problem: string };
+
+/**
+ * The arms' histograms on the bucket bounds both have (onSharedBounds). Between bounds a histogram
+ * only interpolates, so the same latencies read through different buckets give different quantiles
+ * (0.337 s through le 0.1/0.4 where le 0.2 reads 0.2 s), and a cut-off at a bound one arm lacks was
+ * counted at its next bound down: a candidate as fast as stable failed. Without a shared finite
+ * bound, or with a `+Inf` bucket only, the histograms cannot be compared: `problem` says so.
+ */
+export function onSharedLatencyBounds(
+  canary: readonly Bucket[],
+  baseline: readonly Bucket[],
+  names: ArmNames = UNNAMED_ARMS,
+): SharedLatencyBounds {
+  const infOnly = [
+    finiteBounds(canary).length === 0 ? names.candidate : '',
+    finiteBounds(baseline).length === 0 ? names.baseline : '',
+  ].filter(Boolean);
+  if (infOnly.length > 0) {
+    const whose = infOnly.map((n) => `${n}'s`).join(' and ');
+    return {
+      problem: `${whose} latency histogram${infOnly.length > 1 ? 's have' : ' has'} a +Inf bucket only, which tells no latency: export it with bucket bounds (le)`,
+    };
+  }
+  const s = onSharedBounds(canary, baseline);
+  if (s.shared.length === 0) {
+    return {
+      problem: `${names.candidate}'s and ${names.baseline}'s latency histograms share no bucket bound (${names.candidate}: le ${listed(s.canaryOnly)}; ${names.baseline}: le ${listed(s.baselineOnly)}): export both with the same buckets`,
+    };
+  }
+  const dropped = s.canaryOnly.length + s.baselineOnly.length > 0;
+  return {
+    canary: s.canary,
+    baseline: s.baseline,
+    shared: s.shared,
+    note: dropped ? `judged on the bucket bounds both histograms have (le ${listed(s.shared)})` : undefined,
+  };
+}
