@@ -1,6 +1,7 @@
 import { didYouMean, quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
-import { ConfigError, InputError, TargetError } from '../core/errors.js';
+import { ConfigError, InputError, ModelGateError, TargetError } from '../core/errors.js';
+import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import type { TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
@@ -265,7 +266,7 @@ async function rollback(
     at: now,
     summary: `rolled back ${by}`,
   };
-  await ports.ledger.record(entry);
+  await recordTaken(entry, ports, named === undefined ? undefined : toVersionName);
   // The PR that brought the replaced version in (a rollback entry names none).
   const introducedBy = history.findLast((e) => e.version === replaced && e.pr !== undefined)?.pr;
   const why = `${replaced} was rolled back to ${to} ${by}`;
@@ -280,6 +281,29 @@ async function rollback(
     rollbacks: [entry],
     notify: introducedBy === undefined ? [] : [{ pr: introducedBy, model: model.name, why }],
   };
+}
+
+/**
+ * Records the rollback `entry` whose traffic change took. Refused (GitHub without `deployments:
+ * write`, an outage), the run fails saying the rollback took and how to record it, rather than
+ * "stopped", which reads as a failed rollback in an incident. A re-run without a to-version records
+ * a rollback that landed unrecorded and changes no traffic (unrecordedRollback); `named`: the input
+ * this run's version came by, which such a re-run leaves out.
+ */
+async function recordTaken(entry: LedgerEntry, ports: Ports, named: string | undefined): Promise<void> {
+  try {
+    await ports.ledger.record(entry);
+  } catch (err) {
+    if (!isGitHubError(err) && !(err instanceof ModelGateError)) throw err;
+    const why = isGitHubError(err) ? describeGitHubError(err) : (err as Error).message;
+    const rerun =
+      named === undefined
+        ? 're-run this job once that is fixed: it records the rollback and changes no traffic'
+        : `once that is fixed, a run without ${named} records it, changing no traffic, if ${entry.version} is the version before ${entry.previous}`;
+    throw new ModelGateError(
+      `${entry.model} now serves ${entry.version}: the rollback from ${entry.previous} took, but recording it failed (${why}), so the ledger still says ${entry.previous}; ${rerun}`,
+    );
+  }
 }
 
 /**
