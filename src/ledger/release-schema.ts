@@ -64,6 +64,8 @@ const measurement = z.object({
   baselineRequests: figure,
   note: z.string().optional(),
   evidence: evidence.optional(),
+  // Optional: looks stored before it have none (a stall then counts from the next look on).
+  stall: z.object({ since: time, baseline: z.number() }).optional(),
 });
 
 const gate = z.object({

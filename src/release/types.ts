@@ -31,6 +31,12 @@ export interface Measurement {
   note?: string;
   /** What a statistical judge saw: the effect with its interval and the strength of evidence. */
   evidence?: Evidence;
+  /**
+   * While the candidate's request count has not grown since an earlier look of the phase: that
+   * look's `at` and the stable version's request count then (gates/stopped-candidate.ts). Absent
+   * otherwise, and in looks stored before it.
+   */
+  stall?: { since: number; baseline: number };
 }
 
 export interface Evidence {
