@@ -561,8 +561,23 @@ export function sagemakerTarget(
     identity,
     platformName: names.nameFor,
     stickySplit: targetCapabilities('sagemaker').sticky,
-    ...changesWithin(config.settleTimeoutMs, clock, changeWithin, async (known, change) =>
-      settledTraffic(await describe(change), known),
+    ...changesWithin(config.settleTimeoutMs, clock, changeWithin, (known, change) =>
+      // An update landing (another run's step) is waited out, as a change waits for InService: a
+      // rollback started meanwhile then reads what serves once it has landed.
+      waitUntilSettled(
+        async () => {
+          try {
+            return { done: true, value: settledTraffic(await describe(change), known) };
+          } catch (err) {
+            if (err instanceof TargetBusyError) return { done: false, why: err.message };
+            throw err;
+          }
+        },
+        config,
+        clock,
+        description,
+        change,
+      ),
     ),
     async deployedAs(version) {
       const variant = names.nameOf(version);
