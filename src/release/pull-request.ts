@@ -140,8 +140,9 @@ async function analyse(
   const result = await prepare(config, event, ports, opts);
   if (opts.dryRun) return result;
   // Record the releases before deploying anything, so a job killed from here on is resumed (in
-  // watch mode, driveReleases records them under the job's lease).
-  if (opts.mode !== 'watch') await ports.onProgress?.(result.releases);
+  // watch mode, driveReleases records them under the job's lease): forced, a record other runs
+  // read, which waits out GitHub's refusals rather than being left for a later update.
+  if (opts.mode !== 'watch') await ports.onProgress?.(result.releases, { force: true });
   const driven = await driveOrLeave(config, result.releases, ports, opts, result.skipped);
   // A merged PR's release (on-merge: analyze-then-promote) resumed here (a re-run of the PR's
   // earlier job, a label put on it) and made ready is promoted by this run, as the merge job or a
@@ -507,7 +508,7 @@ async function settleEarlierHeads(
       const byFiles = { ...ports, touchedFiles: undefined };
       const fresh = await prepare(config, event, byFiles, { ...opts, only: model.name });
       // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
-      if (!opts.dryRun) await ports.onProgress?.(fresh.releases);
+      if (!opts.dryRun) await ports.onProgress?.(fresh.releases, { force: true });
       settled.releases.push(...fresh.releases);
       settled.skipped.push(...fresh.skipped);
       continue;
@@ -567,7 +568,7 @@ async function analyseAgain(
     // As a reopened PR's run: queued behind another PR's release, say, it is left as it ended.
     const fresh = await prepare(config, event, ports, { ...opts, only: model.name });
     // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
-    if (!opts.dryRun) await ports.onProgress?.(fresh.releases);
+    if (!opts.dryRun) await ports.onProgress?.(fresh.releases, { force: true });
     out.releases.push(...(fresh.releases.length > 0 ? fresh.releases : [release]));
     out.skipped.push(...fresh.skipped);
   }
