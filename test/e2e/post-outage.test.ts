@@ -157,7 +157,7 @@ describe('a cancelled job whose post step could not reach GitHub', () => {
     expect(comment()).toHaveLength(1);
     expect(comment()[0]?.body).toContain('## model-gate: ⏹️ Withdrawn');
     expect(comment()[0]?.body).toContain(
-      'the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job\'s post step, or a rollback GitHub refused to record; that run\'s log says which), or it was withdrawn by hand; push a new commit, or close and reopen the PR, to analyse it again',
+      "the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step, or a rollback GitHub refused to record; that run's log says which), or it was withdrawn by hand; push a new commit, or close and reopen the PR, to analyse it again",
     );
     expect(github.commitStatuses(sha(2)).at(-1)?.state).toBe('error');
     expect(canaryClaims().map((d) => d.statuses.at(-1)?.state)).toEqual(['inactive']);

@@ -250,7 +250,9 @@ describe.each(STORES)('a schedule tick while a PR job watches the release, its s
     expect(tick.skipped).toEqual([]);
     expect(tick.releases).toMatchObject([{ to: 'v2', status: 'aborted' }]);
     expect(tick.warnings).toEqual([
-      expect.stringContaining("the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step"),
+      expect.stringContaining(
+        "the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step",
+      ),
     ]);
     expect(await recorded()).toMatchObject({ to: 'v2', status: 'aborted' });
     expect(await slotHolder()).toBeUndefined();

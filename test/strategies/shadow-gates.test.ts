@@ -30,7 +30,9 @@ describe('the ratio and latency gates of a shadow', () => {
       const target = new MemoryTarget();
       const r = await released(config, arms(0.05, 80), { target });
       expect(r.status).toBe('failed');
-      expect(r.reason).toMatch(/^(errors: [\d.]+% on v2 vs [\d.]+% on v1 \(×\d|p95: p95 (> )?[\d.]+ ms on v2 vs)/);
+      expect(r.reason).toMatch(
+        /^(errors: [\d.]+% on v2 vs [\d.]+% on v1 \(×\d|p95: p95 (> )?[\d.]+ ms on v2 vs)/,
+      );
       expect(lasted(r)).toBeLessThanOrEqual(1);
       expect(target.state).toEqual({ stable: { version: 'v1' } });
       const text = report(config, r);
