@@ -192,7 +192,7 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
   });
 
-  // 55 measured: 41 for the analysis, 14 for the merge. A comment read after each of the four steps'
+  // 58 measured: 41 for the analysis, 17 for the merge. A comment read after each of the four steps'
   // traffic changes (8cf53cf) catches a dispatch rollback that landed between this run's check and
   // its change; the pass is recorded before the change to idle (a fresh read of the comment first),
   // then written again once that change is confirmed (pending-idle.ts), its commit status too;
@@ -202,12 +202,15 @@ describe('a pull request lifecycle on GitHub', () => {
   // over a tick's promotion or a dispatch rollback made meanwhile; it asks GitHub who its token is
   // (one GraphQL viewer query) to read only its own comment, and checks that the canary claim of the
   // ready release is on record before promoting it (two reads); and reads the record once more
-  // after the promotion's traffic change (dde5661), so a rollback landing during it wins.
-  it('stays within the API budget: at most 55 requests for the whole lifecycle of one model', () => {
+  // after the promotion's traffic change (dde5661), so a rollback landing during it wins; the merge
+  // is on record in the comment (a read and a write) before that change (6c3a8d7), so a merge job
+  // lost during it leaves the promotion pending for a tick; and recording the promotion lists the
+  // drift Deployments of versions that served with no record, to end them (2da6c28).
+  it('stays within the API budget: at most 58 requests for the whole lifecycle of one model', () => {
     console.log(
       `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
     );
-    expect(budget.opened + budget.merged).toBeLessThanOrEqual(55);
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(58);
   });
 
   it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {
