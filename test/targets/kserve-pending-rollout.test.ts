@@ -6,13 +6,12 @@ import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, step } from './drive.js';
+import { ISVC, REV, servingV1 } from './kserve-cluster.js';
 
 // A candidate whose revision never gets Ready (a slow model download, a bad image) must not hold
 // up its own withdrawal: the rollback has to reach the spec before the revision is Ready, or the
 // candidate's percentage stays there and takes live traffic the moment it is.
 
-const ISVC = 'inferenceservices.serving.kserve.io';
-const REV = 'revisions.serving.knative.dev';
 const config: KServeTargetConfig = {
   type: 'kserve',
   namespace: 'ml',
@@ -22,65 +21,7 @@ const config: KServeTargetConfig = {
 /** For the changes that cannot settle here: gives up sooner. */
 const impatient = { ...config, settleTimeoutMs: 200, pollIntervalMs: 20 };
 
-/** A Serverless InferenceService serving v1 (revision 00001) alone, as KServe reports it. */
-function cluster(): PlatformState {
-  return {
-    k8s: {
-      [ISVC]: {
-        'ml/fraud': {
-          apiVersion: 'serving.kserve.io/v1beta1',
-          kind: 'InferenceService',
-          metadata: { name: 'fraud', namespace: 'ml', generation: 1 },
-          spec: {
-            predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v1' } },
-          },
-          status: {
-            observedGeneration: 1,
-            conditions: [
-              { type: 'PredictorReady', status: 'True' },
-              { type: 'Ready', status: 'True' },
-            ],
-            components: {
-              predictor: {
-                latestCreatedRevision: 'fraud-predictor-00001',
-                latestReadyRevision: 'fraud-predictor-00001',
-                latestRolledoutRevision: 'fraud-predictor-00001',
-                traffic: [
-                  {
-                    tag: 'latest',
-                    revisionName: 'fraud-predictor-00001',
-                    percent: 100,
-                    latestRevision: true,
-                  },
-                ],
-              },
-            },
-          },
-          _sim: { revisions: 1 },
-        },
-      },
-      [REV]: {
-        'ml/fraud-predictor-00001': {
-          apiVersion: 'serving.knative.dev/v1',
-          kind: 'Revision',
-          metadata: {
-            name: 'fraud-predictor-00001',
-            namespace: 'ml',
-            annotations: {
-              'internal.serving.kserve.io/storage-initializer-sourceuri': 'gs://models/fraud/v1',
-            },
-          },
-          _template: JSON.stringify({
-            model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v1' },
-            annotations: {},
-          }),
-        },
-      },
-    },
-  };
-}
-
-const standins = useStandins('kubectl', cluster);
+const standins = useStandins('kubectl', () => servingV1());
 
 const spec = async () => (await standins.state()).k8s[ISVC]['ml/fraud'].spec.predictor;
 const patches = async () =>
@@ -100,7 +41,7 @@ async function rolloutCompletes() {
  * Knative routes the `latest` target to the latest Ready revision, 00001, meanwhile.
  */
 function deploying(): PlatformState {
-  const state = cluster();
+  const state = servingV1();
   const isvc = state.k8s[ISVC]['ml/fraud'];
   const model = { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v2' };
   const annotations = { 'model-gate.dev/version': 'v2' };
@@ -164,7 +105,7 @@ describe('kserve target: a withdrawal while the candidate is still rolling out',
 
   it('pins all traffic to the stable revision at once, so the candidate never takes any', async () => {
     // The candidate's rollout does not finish within any settle-timeout.
-    await standins.seed({ ...cluster(), settleGets: 100_000 });
+    await standins.seed({ ...servingV1(), settleGets: 100_000 });
     const target = kserveTarget(config, 'fraud');
     await expect(reconcile(kserveTarget(impatient, 'fraud'), step('v1', 'v2', 10))).rejects.toThrow(
       TargetBusyError,
@@ -192,7 +133,7 @@ describe('kserve target: a withdrawal while the candidate is still rolling out',
   });
 
   it('rolls back to an earlier version not rolled out without waiting for the candidate', async () => {
-    await standins.seed({ ...cluster(), settleGets: 100_000 });
+    await standins.seed({ ...servingV1(), settleGets: 100_000 });
     const target = kserveTarget(config, 'fraud');
     await expect(reconcile(kserveTarget(impatient, 'fraud'), step('v1', 'v2', 10))).rejects.toThrow(
       TargetBusyError,

@@ -4,12 +4,10 @@ import { TargetError } from '../../src/core/errors.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
-import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, failingCanary, passingBlueGreen, passingCanary, step } from './drive.js';
+import { ISVC, servingV1 } from './kserve-cluster.js';
 
-const ISVC = 'inferenceservices.serving.kserve.io';
-const REV = 'revisions.serving.knative.dev';
 const config: KServeTargetConfig = {
   type: 'kserve',
   namespace: 'ml',
@@ -17,65 +15,7 @@ const config: KServeTargetConfig = {
   ...FAST,
 };
 
-const standins = useStandins('kubectl', cluster);
-
-/** A Serverless InferenceService serving v1, as KServe reports it, deployed before model-gate. */
-function cluster(annotations: Record<string, string> = {}): PlatformState {
-  return {
-    k8s: {
-      [ISVC]: {
-        'ml/fraud': {
-          apiVersion: 'serving.kserve.io/v1beta1',
-          kind: 'InferenceService',
-          metadata: { name: 'fraud', namespace: 'ml', generation: 1, annotations },
-          spec: {
-            predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v1' } },
-          },
-          status: {
-            observedGeneration: 1,
-            conditions: [
-              { type: 'PredictorReady', status: 'True' },
-              { type: 'Ready', status: 'True' },
-            ],
-            components: {
-              predictor: {
-                latestCreatedRevision: 'fraud-predictor-00001',
-                latestReadyRevision: 'fraud-predictor-00001',
-                latestRolledoutRevision: 'fraud-predictor-00001',
-                traffic: [
-                  {
-                    tag: 'latest',
-                    revisionName: 'fraud-predictor-00001',
-                    percent: 100,
-                    latestRevision: true,
-                  },
-                ],
-              },
-            },
-          },
-          _sim: { revisions: 1 },
-        },
-      },
-      [REV]: {
-        'ml/fraud-predictor-00001': {
-          apiVersion: 'serving.knative.dev/v1',
-          kind: 'Revision',
-          metadata: {
-            name: 'fraud-predictor-00001',
-            namespace: 'ml',
-            annotations: {
-              'internal.serving.kserve.io/storage-initializer-sourceuri': 'gs://models/fraud/v1',
-            },
-          },
-          _template: JSON.stringify({
-            model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v1' },
-            annotations: {},
-          }),
-        },
-      },
-    },
-  };
-}
+const standins = useStandins('kubectl', servingV1);
 
 const predictor = async () => {
   const isvc = (await standins.state()).k8s[ISVC]['ml/fraud'];
@@ -134,7 +74,7 @@ describe('kserve target on a stand-in kubectl', () => {
 
   it('rolls a failing canary back: all traffic pinned to the last rolled-out revision', async () => {
     // KServe reports each change in progress for one more read.
-    await standins.seed({ ...cluster(), settleGets: 1 });
+    await standins.seed({ ...servingV1(), settleGets: 1 });
     const target = kserveTarget(config, 'fraud');
     await failingCanary(target, 'v1', 'v2');
     const { status } = await predictor();
@@ -187,7 +127,7 @@ describe('kserve target on a stand-in kubectl', () => {
   it.each(['RawDeployment', 'Standard'])(
     'refuses %s mode, where canaryTrafficPercent is ignored',
     async (mode) => {
-      await standins.seed(cluster({ 'serving.kserve.io/deploymentMode': mode }));
+      await standins.seed(servingV1({ 'serving.kserve.io/deploymentMode': mode }));
       const target = kserveTarget(config, 'fraud');
       await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
         `KServe InferenceService fraud (namespace ml) runs in ${mode} mode, where KServe ignores canaryTrafficPercent: model-gate cannot split its traffic. Use Knative mode (annotation serving.kserve.io/deploymentMode: Knative, Serverless in older KServe releases) or another target type`,
@@ -209,7 +149,7 @@ describe("kserve target: status.observedGeneration is the Knative Service's", ()
   // KServe copies it from the Knative Service (PropagateStatus), whose generations are not the
   // InferenceService's; the stand-in does the same.
   it('drives a canary on an InferenceService whose Knative Service has had more generations', async () => {
-    const seeded = cluster();
+    const seeded = servingV1();
     Object.assign(seeded.k8s[ISVC]['ml/fraud'].metadata, { generation: 3 });
     Object.assign(seeded.k8s[ISVC]['ml/fraud'].status, { observedGeneration: 7 });
     await standins.seed(seeded);
@@ -231,7 +171,7 @@ describe("kserve target: status.observedGeneration is the Knative Service's", ()
   });
 
   it('says which revision it waits for when KServe never acts on the change', async () => {
-    await standins.seed({ ...cluster(), settleGets: 1_000 });
+    await standins.seed({ ...servingV1(), settleGets: 1_000 });
     const impatient = kserveTarget({ ...config, settleTimeoutMs: 200, pollIntervalMs: 20 }, 'fraud');
     await expect(reconcile(impatient, step('v1', 'v2', 10))).rejects.toThrow(
       new TargetBusyError(

@@ -8,16 +8,14 @@ import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { callCli } from '../../src/targets/platform-cli.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { knownOf } from '../../src/targets/target.js';
-import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { step } from './drive.js';
+import { ISVC, servingV1 } from './kserve-cluster.js';
 
 // settle-timeout is the most one traffic change may take, from before its change command
 // (`kubectl patch`, `kubectl apply`) to the end of the wait after it: a watch job's lease and
 // max-wait count on it. Time runs on a FakeClock against the stand-in kubectl.
 
-const ISVC = 'inferenceservices.serving.kserve.io';
-const REV = 'revisions.serving.knative.dev';
 const timing = { timeoutMs: 10_000, settleTimeoutMs: 60_000, pollIntervalMs: 5_000 };
 const config: KServeTargetConfig = {
   type: 'kserve',
@@ -26,65 +24,6 @@ const config: KServeTargetConfig = {
   ...timing,
 };
 
-/**
- * A Serverless InferenceService serving v1, as KServe reports it; KServe acts on a change only
- * after `settleGets` reads (the stand-in's simulated controller).
- */
-function cluster(settleGets: number): PlatformState {
-  const uri = 'gs://models/fraud/v1';
-  return {
-    settleGets,
-    k8s: {
-      [ISVC]: {
-        'ml/fraud': {
-          apiVersion: 'serving.kserve.io/v1beta1',
-          kind: 'InferenceService',
-          metadata: { name: 'fraud', namespace: 'ml', generation: 1 },
-          spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: uri } } },
-          status: {
-            observedGeneration: 1,
-            conditions: [
-              { type: 'PredictorReady', status: 'True' },
-              { type: 'Ready', status: 'True' },
-            ],
-            components: {
-              predictor: {
-                latestCreatedRevision: 'fraud-predictor-00001',
-                latestReadyRevision: 'fraud-predictor-00001',
-                latestRolledoutRevision: 'fraud-predictor-00001',
-                traffic: [
-                  {
-                    tag: 'latest',
-                    revisionName: 'fraud-predictor-00001',
-                    percent: 100,
-                    latestRevision: true,
-                  },
-                ],
-              },
-            },
-          },
-          _sim: { revisions: 1 },
-        },
-      },
-      [REV]: {
-        'ml/fraud-predictor-00001': {
-          apiVersion: 'serving.knative.dev/v1',
-          kind: 'Revision',
-          metadata: {
-            name: 'fraud-predictor-00001',
-            namespace: 'ml',
-            annotations: { 'internal.serving.kserve.io/storage-initializer-sourceuri': uri },
-          },
-          _template: JSON.stringify({
-            model: { modelFormat: { name: 'sklearn' }, storageUri: uri },
-            annotations: {},
-          }),
-        },
-      },
-    },
-  };
-}
-
 const standins = useStandins('kubectl');
 const calls = async (op: string) =>
   (await standins.calls('kubectl')).filter((c) => `${c.argv[0]} ${c.argv[1]}` === op).length;
@@ -92,7 +31,7 @@ const calls = async (op: string) =>
 describe('kserve target: one settle-timeout from before the patch to the end of the rollout', () => {
   it('gives up 1m after the change began when the patch waited 40s on a conflict first', async () => {
     // Another writer holds the InferenceService for 40 s; then KServe never rolls the patch out.
-    await standins.seed(cluster(1_000));
+    await standins.seed(servingV1({}, 1_000));
     await standins.fault({ cli: 'kubectl', op: `patch ${ISVC}`, kind: 'conflict', times: 8 });
     const clock = new FakeClock();
     const t0 = clock.now();
@@ -113,7 +52,7 @@ describe('kserve target: one settle-timeout from before the patch to the end of 
 
 describe('a CLI command of a traffic change', () => {
   it('is stopped when the change’s time is up, whatever its own timeout, naming settle-timeout', async () => {
-    await standins.seed(cluster(0));
+    await standins.seed(servingV1({}, 0));
     await standins.fault({ cli: 'kubectl', op: `patch ${ISVC}`, kind: 'timeout', times: 1 });
     const clock = new FakeClock();
     const change = changeDeadline(timing.settleTimeoutMs, clock);
@@ -161,7 +100,7 @@ const rateLimited = (tries: string) =>
 
 describe('a traffic change near its deadline, polled every 7s within a 1m settle-timeout', () => {
   it('retries a read-back throttled with 4s left at the deadline, and reads the change back', async () => {
-    await standins.seed(cluster(0));
+    await standins.seed(servingV1({}, 0));
     const clock = new FakeClock();
     const t0 = clock.now();
     const readBack = await patchedAfterConflicts(8, clock);
@@ -172,7 +111,7 @@ describe('a traffic change near its deadline, polled every 7s within a 1m settle
   });
 
   it('says the rate limit outlasted the change only when it did, counting the tries', async () => {
-    await standins.seed(cluster(0));
+    await standins.seed(servingV1({}, 0));
     const clock = new FakeClock();
     const readBack = await patchedAfterConflicts(8, clock);
     await throttledGet(2); // at 56 s and again at the deadline
@@ -185,7 +124,7 @@ describe('a traffic change near its deadline, polled every 7s within a 1m settle
   });
 
   it('makes a patch refused as conflicting until 56s once more at the deadline', async () => {
-    await standins.seed(cluster(0));
+    await standins.seed(servingV1({}, 0));
     const clock = new FakeClock();
     const t0 = clock.now();
     const readBack = await patchedAfterConflicts(9, clock); // 0, 7, ..., 56 s; through at 60 s
@@ -193,7 +132,7 @@ describe('a traffic change near its deadline, polled every 7s within a 1m settle
     await expect(readBack(knownOf(askedFor))).resolves.toEqual(askedFor);
 
     // A read-back throttled at the deadline has no time for another try: it says so, in good English.
-    await standins.seed(cluster(0));
+    await standins.seed(servingV1({}, 0));
     const late = await patchedAfterConflicts(9, clock);
     await throttledGet(1);
     await expect(late(knownOf(askedFor))).rejects.toThrow(rateLimited('1 try'));
@@ -201,7 +140,7 @@ describe('a traffic change near its deadline, polled every 7s within a 1m settle
 
   it('takes a last look at the deadline, and sees a rollout that settled by then', async () => {
     // KServe acts on the patch at the 10th read: looks every 7 s would see it at 63 s, past the deadline.
-    await standins.seed(cluster(9));
+    await standins.seed(servingV1({}, 9));
     const clock = new FakeClock();
     const t0 = clock.now();
     await expect(reconcile(kserveTarget(offGrid, 'fraud', clock), askedFor)).resolves.toEqual(askedFor);
@@ -209,7 +148,7 @@ describe('a traffic change near its deadline, polled every 7s within a 1m settle
   });
 
   it('gives up on a rollout that never settles at the deadline, not a poll before it', async () => {
-    await standins.seed(cluster(1_000));
+    await standins.seed(servingV1({}, 1_000));
     const clock = new FakeClock();
     const t0 = clock.now();
     const err = await reconcile(kserveTarget(offGrid, 'fraud', clock), askedFor).catch((e: unknown) => e);
