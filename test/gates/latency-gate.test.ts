@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { LatencyGateConfig } from '../../src/config/types.js';
 import { measureLatency } from '../../src/gates/latency-gate.js';
 import type { StatisticalContext } from '../../src/gates/ratio-gate.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
+import { latencyGate } from '../support/model-config.js';
 import { FakeCounts } from './fake-metrics.js';
 
 const T0 = Date.UTC(2026, 0, 1);
@@ -20,19 +20,7 @@ function ctx(metrics: FakeCounts, seconds: number, weight = 5): StatisticalConte
   };
 }
 
-const p95 = (over: Partial<LatencyGateConfig> = {}): LatencyGateConfig => ({
-  kind: 'latency',
-  name: 'p95',
-  buckets: 'latency',
-  quantile: 0.95,
-  maxIncrease: 0.1,
-  referenceMs: 600_000,
-  judge: 'sequential',
-  alpha: 0.05,
-  failureLimit: 0,
-  consecutiveErrorLimit: 4,
-  ...over,
-});
+const p95 = latencyGate;
 
 const arms = (canaryMedian: number) =>
   new FakeCounts({

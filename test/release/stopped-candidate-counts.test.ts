@@ -9,7 +9,7 @@ import { tick } from '../../src/release/tick.js';
 import type { Release } from '../../src/release/types.js';
 import { type ArmBehaviour, FakeCounts } from '../gates/fake-metrics.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { canaryModel, ratioGate } from '../support/model-config.js';
+import { canaryModel, latencyGate, ratioGate } from '../support/model-config.js';
 
 // SPEC section 4: missing data is inconclusive until a deadline, then a failure. A candidate whose
 // counts stop growing (it crashed, or its /metrics went down) while v1's keep growing has no new
@@ -58,21 +58,7 @@ class Periods implements MetricSource {
   }
 }
 
-const gates: GateConfig[] = [
-  ratioGate(),
-  {
-    kind: 'latency',
-    name: 'p95',
-    buckets: 'latency',
-    quantile: 0.95,
-    maxIncrease: 0.1,
-    referenceMs: 600_000,
-    judge: 'sequential',
-    alpha: 0.05,
-    failureLimit: 0,
-    consecutiveErrorLimit: 4,
-  },
-];
+const gates: GateConfig[] = [ratioGate(), latencyGate()];
 
 /** Two steps, 10% then 50%, ten minutes each, a look every 30 s. */
 const config = canaryModel({

@@ -9,7 +9,7 @@ import { tick } from '../../src/release/tick.js';
 import type { Release } from '../../src/release/types.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { canaryModel, ratioGate } from '../support/model-config.js';
+import { canaryModel, latencyGate, ratioGate } from '../support/model-config.js';
 
 // Prometheus scrapes each arm at its own moment: between two scrapes of the candidate its count
 // stands still while v1's grows at v1's scrape. A healthy candidate seen so on the looks at its
@@ -39,21 +39,7 @@ class ScrapedCounts implements MetricSource {
     this.counts.buckets(q, this.scraped(w));
 }
 
-const gates: GateConfig[] = [
-  ratioGate(),
-  {
-    kind: 'latency',
-    name: 'p95',
-    buckets: 'latency',
-    quantile: 0.95,
-    maxIncrease: 0.1,
-    referenceMs: 600_000,
-    judge: 'sequential',
-    alpha: 0.05,
-    failureLimit: 0,
-    consecutiveErrorLimit: 4,
-  },
-];
+const gates: GateConfig[] = [ratioGate(), latencyGate()];
 
 /** One 10% step lasting `stepDurationMs`, a look every 5 s. */
 async function run(stepDurationMs: number): Promise<Release> {

@@ -1,4 +1,9 @@
-import type { ModelConfig, RatioGateConfig, ThresholdGateConfig } from '../../src/config/types.js';
+import type {
+  LatencyGateConfig,
+  ModelConfig,
+  RatioGateConfig,
+  ThresholdGateConfig,
+} from '../../src/config/types.js';
 
 export function thresholdGate(
   over: Partial<ThresholdGateConfig> & Pick<ThresholdGateConfig, 'name' | 'query'>,
@@ -14,6 +19,23 @@ export function ratioGate(over: Partial<RatioGateConfig> = {}): RatioGateConfig 
     events: 'errors',
     total: 'requests',
     maxIncrease: 0.1,
+    judge: 'sequential',
+    alpha: 0.05,
+    failureLimit: 0,
+    consecutiveErrorLimit: 4,
+    ...over,
+  };
+}
+
+/** A p95 gate (10% slower at most, against the 10 minutes before the step) on the sequential judge at alpha 0.05, with `over`. */
+export function latencyGate(over: Partial<LatencyGateConfig> = {}): LatencyGateConfig {
+  return {
+    kind: 'latency',
+    name: 'p95',
+    buckets: 'latency',
+    quantile: 0.95,
+    maxIncrease: 0.1,
+    referenceMs: 600_000,
     judge: 'sequential',
     alpha: 0.05,
     failureLimit: 0,
