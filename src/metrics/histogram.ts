@@ -47,12 +47,6 @@ export function histogramQuantile(q: number, buckets: Bucket[]): number | undefi
   return readHistogramQuantile(q, buckets)?.value;
 }
 
-/** The largest finite bucket bound; undefined for a histogram with a `+Inf` bucket only. */
-export function largestFiniteBound(buckets: readonly Bucket[]): number | undefined {
-  let largest: number | undefined;
-  for (const b of buckets) if (b.le !== '+Inf' && (largest === undefined || b.le > largest)) largest = b.le;
-  return largest;
-}
 
 export function histogramMean(h: { sum: number; count: number }): number | undefined {
   return h.count > 0 ? h.sum / h.count : undefined;
