@@ -292,15 +292,15 @@ const recordDecision =
 
 /**
  * The withdrawal of a rollback saved but not written where other runs read it: made, and the run
- * then fails on the refusal. The run's last report writes the record (its withdrawal under way),
- * which the next run confirms (retryWithdrawal).
+ * then fails on the refusal. A later write of this run (a schedule tick's last report) or the next
+ * run records it (retryWithdrawal, or withdrawn-meanwhile.ts where no record survived).
  */
 async function withdrawUnwritten(release: Release, target: Target, ports: Ports): Promise<void> {
   const serves = release.ending?.serves ?? release.from;
   try {
     await reconcile(target, withdrawTraffic(serves));
     ports.log.warn(
-      `${release.model}: ${release.to} withdrawn (${serves} alone serves), though GitHub did not take the record of its rollback: the run's report writes it, the next run confirms it`,
+      `${release.model}: ${release.to} withdrawn (${serves} alone serves), though GitHub did not take the record of its rollback: a later write of this run, or the next run, records it`,
     );
   } catch (err) {
     // The record's refusal is what the run fails on; another run's end found meanwhile stands.

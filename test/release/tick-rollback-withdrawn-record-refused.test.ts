@@ -36,7 +36,7 @@ describe('a schedule tick whose rollback record GitHub refuses for now', () => {
     ]);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
     expect(warnings).toContain(
-      `${MODEL}: v2 withdrawn (v1 alone serves), though GitHub did not take the record of its rollback: the run's report writes it, the next run confirms it`,
+      `${MODEL}: v2 withdrawn (v1 alone serves), though GitHub did not take the record of its rollback: a later write of this run, or the next run, records it`,
     );
     // The run's last report wrote what the refused write carried: the rollback, under way.
     expect(await recorded()).toMatchObject({ to: 'v2', status: 'failed', withdrawPending: true });
