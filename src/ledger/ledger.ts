@@ -36,6 +36,7 @@ function byAnother(theirs: Release, driven: Release): string {
   if (theirs.status === 'analysing')
     return `is driven by another run, which moved it on (${theirs.reason}): this run leaves it to that run`;
   if (theirs.status === 'ready') return `was taken to ready by another run: ${theirs.reason}`;
+  if (theirs.status === 'promoted') return `was promoted by another run: ${theirs.reason}`;
   return `was ended by another run: ${theirs.reason}`;
 }
 
