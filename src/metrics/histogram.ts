@@ -47,7 +47,6 @@ export function histogramQuantile(q: number, buckets: Bucket[]): number | undefi
   return readHistogramQuantile(q, buckets)?.value;
 }
 
-
 export function histogramMean(h: { sum: number; count: number }): number | undefined {
   return h.count > 0 ? h.sum / h.count : undefined;
 }
