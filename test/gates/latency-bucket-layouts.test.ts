@@ -1,14 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { LatencyGateConfig } from '../../src/config/types.js';
 import { measureLatency } from '../../src/gates/latency-gate.js';
 import type { StatisticalContext } from '../../src/gates/ratio-gate.js';
 import { histogramQuantile } from '../../src/metrics/histogram.js';
 import { NoDataError } from '../../src/metrics/no-data.js';
 import { type PrometheusSource, prometheusSource } from '../../src/metrics/prometheus-source.js';
-import { backfillOpenMetrics, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
+import { useBackfilledPrometheus } from '../support/prometheus.js';
 
 // Latency gates on a real Prometheus (Debian's 2.42) holding backfilled histograms whose services
 // export different bucket layouts, as a new client library or an edited bucket list does. Before,
@@ -78,14 +75,11 @@ function openMetrics(): string {
 const SELECT = 'model="{{model}}",slot="{{slot}}",version="{{version}}"';
 const BUCKETS = `sum by (le) (increase(lat_seconds_bucket{${SELECT}}[{{window}}]))`;
 
-let dir: string;
-let prom: RunningPrometheus;
 let source: PrometheusSource;
 
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-latency-layouts-'));
-  await backfillOpenMetrics(openMetrics(), dir, join(dir, 'tsdb'));
-  prom = await startPrometheus({ dir, tsdbDir: join(dir, 'tsdb') });
+const prom = useBackfilledPrometheus('model-gate-latency-layouts-', openMetrics);
+
+beforeAll(() => {
   source = prometheusSource({
     type: 'prometheus',
     url: prom.url,
@@ -93,11 +87,6 @@ beforeAll(async () => {
     timeoutMs: 5_000,
     requests: `sum(increase(lat_seconds_bucket{${SELECT},le="+Inf"}[{{window}}]))`,
   });
-}, 60_000);
-
-afterAll(async () => {
-  await prom?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
 });
 
 /** A 12-minute step from minute 15, after 10 minutes of stable-only reference. */

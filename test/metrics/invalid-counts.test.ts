@@ -1,5 +1,4 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
@@ -13,7 +12,7 @@ import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 import { ratioGate } from '../support/model-config.js';
-import { backfillOpenMetrics, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
+import { useBackfilledPrometheus } from '../support/prometheus.js';
 
 // Counts that cannot be counts never read as a pass. A negative count (a `total - ok` query, or
 // delta() over a counter that was reset) was clamped to 0 errors, and the sequential judge passed
@@ -50,19 +49,7 @@ const REQUESTS = 'sum(increase(requests_total{slot="{{slot}}",version="{{version
 const DELTA_ERRORS = 'sum(delta(errors_total{slot="{{slot}}",version="{{version}}"}[{{window}}]))';
 const SCALAR_OF_NOTHING = 'scalar(sum(increase(nothing_total{slot="{{slot}}"}[{{window}}])))';
 
-let dir: string;
-let prom: RunningPrometheus;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-invalid-counts-'));
-  await backfillOpenMetrics(counters(), dir, join(dir, 'tsdb'));
-  prom = await startPrometheus({ dir, tsdbDir: join(dir, 'tsdb') });
-}, 60_000);
-
-afterAll(async () => {
-  await prom?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const prom = useBackfilledPrometheus('model-gate-invalid-counts-', counters);
 
 /** fraud on the real Prometheus, judged by one ratio gate with `events` (YAML single-quoted). */
 function ratioOnPrometheus(events: string): { model: ModelConfig; gate: RatioGateConfig } {
@@ -172,7 +159,7 @@ describe('http-json counts', () => {
 describe('a negative count from the file source', () => {
   it('is an error look too, never 0 errors, naming the selector', async () => {
     await writeFile(
-      join(dir, 'metrics.json'),
+      join(prom.dir, 'metrics.json'),
       JSON.stringify({
         slots: {
           stable: { version: 'v1', requests: 6400, errors: 320 },
@@ -180,7 +167,7 @@ describe('a negative count from the file source', () => {
         },
       }),
     );
-    const source = fileSource({ type: 'file', path: 'metrics.json', requests: 'requests' }, dir);
+    const source = fileSource({ type: 'file', path: 'metrics.json', requests: 'requests' }, prom.dir);
     const gate = ratioGate();
     const look = await measureRatio(gate, fraudLook(source, SINCE, NOW));
     expect(look.verdict).toBe('error');

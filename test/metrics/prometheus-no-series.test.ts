@@ -1,7 +1,5 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
@@ -10,7 +8,7 @@ import { newRelease } from '../../src/release/new-release.js';
 import { tick } from '../../src/release/tick.js';
 import type { Release } from '../../src/release/types.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { backfillOpenMetrics, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
+import { useBackfilledPrometheus } from '../support/prometheus.js';
 
 // A query that matches no series is no data for that arm, never 0 events (SPEC section 4): whole
 // releases on a fake clock against a real Prometheus holding backfilled counters, as a service's
@@ -49,19 +47,7 @@ function openMetrics(): string {
   return `${out.join('\n')}\n`;
 }
 
-let dir: string;
-let prom: RunningPrometheus;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-no-series-'));
-  await backfillOpenMetrics(openMetrics(), dir, join(dir, 'tsdb'));
-  prom = await startPrometheus({ dir, tsdbDir: join(dir, 'tsdb') });
-}, 60_000);
-
-afterAll(async () => {
-  await prom?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const prom = useBackfilledPrometheus('model-gate-no-series-', openMetrics);
 
 /** A whole release from `from` to `to`, tick by tick on a fake clock inside the backfilled hour. */
 async function release(model: ModelConfig, to: string): Promise<Release> {

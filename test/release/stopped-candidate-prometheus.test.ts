@@ -1,7 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { metricsFor } from '../../src/release/adapters.js';
@@ -9,7 +6,7 @@ import { newRelease } from '../../src/release/new-release.js';
 import { tick } from '../../src/release/tick.js';
 import type { Release } from '../../src/release/types.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { backfillOpenMetrics, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
+import { useBackfilledPrometheus } from '../support/prometheus.js';
 
 // A candidate whose /metrics goes down mid-step, against a real Prometheus: its series ends, so
 // increase() over the step keeps returning the count it had, while v1's keeps growing. That last
@@ -38,19 +35,7 @@ function openMetrics(): string {
   return `${out.join('\n')}\n`;
 }
 
-let dir: string;
-let prom: RunningPrometheus;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-stopped-candidate-'));
-  await backfillOpenMetrics(openMetrics(), dir, join(dir, 'tsdb'));
-  prom = await startPrometheus({ dir, tsdbDir: join(dir, 'tsdb') });
-}, 60_000);
-
-afterAll(async () => {
-  await prom?.stop();
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const prom = useBackfilledPrometheus('model-gate-stopped-candidate-', openMetrics);
 
 const HTTP = (labels: string) =>
   `sum(increase(http_requests_total{app="{{model}}",version="{{version}}"${labels}}[{{window}}]))`;

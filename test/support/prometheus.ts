@@ -5,12 +5,14 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { afterAll, beforeAll } from 'vitest';
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const run = promisify(execFile);
@@ -190,6 +192,40 @@ export async function backfillOpenMetrics(
     const e = err as { stderr?: string; message: string };
     throw new Error(`promtool failed: ${e.stderr || e.message}`);
   }
+}
+
+/**
+ * A test file's Prometheus over the samples `openMetrics()` gives (backfilled with promtool), started
+ * once before the file's tests and stopped, its folder removed, after them: its `url`, and `dir`,
+ * a scratch folder of the file's own.
+ */
+export function useBackfilledPrometheus(
+  prefix: string,
+  openMetrics: () => string,
+): { readonly url: string; readonly dir: string } {
+  let dir: string | undefined;
+  let prom: RunningPrometheus | undefined;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    await backfillOpenMetrics(openMetrics(), dir, join(dir, 'tsdb'));
+    prom = await startPrometheus({ dir, tsdbDir: join(dir, 'tsdb') });
+  }, 60_000);
+  afterAll(async () => {
+    await prom?.stop();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+  const started = () => {
+    if (!prom || !dir) throw new Error('the backfilled Prometheus is not started: use it inside a test');
+    return { url: prom.url, dir };
+  };
+  return {
+    get url() {
+      return started().url;
+    },
+    get dir() {
+      return started().dir;
+    },
+  };
 }
 
 /** Polls `check` every 100 ms until it returns a value other than undefined. */
