@@ -8,6 +8,7 @@ import { recordWorld } from '../release/tick-record-world.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
+import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
 
 // A canary whose last step gives the candidate 100% on a Seldon Experiment. The manifest left the
 // stable Model out at weight 0, so the read-back saw v2 alone and took it for the new stable: the
@@ -17,30 +18,17 @@ import { useStandins } from '../support/standin-server.js';
 // And a job on an Experiment that does not exist yet said only `experiments.mlops.seldon.io
 // "fraud" not found`.
 
-const EXP = 'experiments.mlops.seldon.io';
-const MODEL = 'models.mlops.seldon.io';
 const TARGET =
   '{ type: seldon, namespace: seldon-mesh, model-name: "{{model}}-{{version}}", poll-interval: 5s }';
-
-const model = (name: string) => ({
-  apiVersion: 'mlops.seldon.io/v1alpha1',
-  kind: 'Model',
-  metadata: { name, namespace: 'seldon-mesh' },
-  spec: { storageUri: `gs://models/${name}` },
-  status: { ready: true },
-});
-const active = (type: string, reason?: string) => ({
-  type,
-  status: 'True',
-  ...(reason ? { reason } : {}),
-  lastTransitionTime: '2026-01-01T00:00:00Z',
-});
 
 /** v1 serves all of the Experiment `fraud`, unless `experiment` is false (the Models only). */
 function cluster(experiment = true): PlatformState {
   return {
     k8s: {
-      [MODEL]: { 'seldon-mesh/fraud-v1': model('fraud-v1'), 'seldon-mesh/fraud-v2': model('fraud-v2') },
+      [MODEL]: {
+        'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
+        'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
+      },
       [EXP]: experiment
         ? {
             'seldon-mesh/fraud': {
@@ -49,12 +37,7 @@ function cluster(experiment = true): PlatformState {
               metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
               spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
               status: {
-                conditions: [
-                  active('CandidatesReady', 'Candidates ready'),
-                  active('ExperimentReady', 'experiment active'),
-                  active('MirrorReady', 'Mirror ready'),
-                  active('Ready'),
-                ],
+                conditions: activeConditions(),
               },
             },
           }

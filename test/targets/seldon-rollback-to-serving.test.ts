@@ -10,6 +10,7 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { step } from './drive.js';
+import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
 
 // A PR's job on a Seldon Experiment that a fast scheduler reported Ready in the same second its
 // spec was written (so the times alone cannot tell which came first), and an admission webhook
@@ -18,31 +19,18 @@ import { step } from './drive.js';
 // "the rollback to v1 also failed: … the Seldon scheduler has not acted on generation 3 yet", the
 // withdrawal left pending (in watch mode "v2 withdrawn on a later try"), though v2 never had traffic.
 
-const EXP = 'experiments.mlops.seldon.io';
-const MODEL = 'models.mlops.seldon.io';
 const WRITTEN = '2026-01-01T00:00:00Z';
 const DENIED =
   'Error from server (Forbidden): error when applying patch: admission webhook "experiment.validate.seldon.io" denied the request: fraud-v2 is not allowed in seldon-mesh';
-
-const model = (name: string) => ({
-  apiVersion: 'mlops.seldon.io/v1alpha1',
-  kind: 'Model',
-  metadata: { name, namespace: 'seldon-mesh' },
-  spec: { storageUri: `gs://models/${name}` },
-  status: { ready: true },
-});
-const active = (type: string, reason?: string) => ({
-  type,
-  status: 'True',
-  ...(reason ? { reason } : {}),
-  lastTransitionTime: WRITTEN,
-});
 
 /** v1 serves all of the Experiment (generation 3); Ready moved in the second its spec was written. */
 function cluster(): PlatformState {
   return {
     k8s: {
-      [MODEL]: { 'seldon-mesh/fraud-v1': model('fraud-v1'), 'seldon-mesh/fraud-v2': model('fraud-v2') },
+      [MODEL]: {
+        'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
+        'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
+      },
       [EXP]: {
         'seldon-mesh/fraud': {
           apiVersion: 'mlops.seldon.io/v1alpha1',
@@ -64,12 +52,7 @@ function cluster(): PlatformState {
           },
           spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
           status: {
-            conditions: [
-              active('CandidatesReady', 'Candidates ready'),
-              active('ExperimentReady', 'experiment active'),
-              active('MirrorReady', 'Mirror ready'),
-              active('Ready'),
-            ],
+            conditions: activeConditions(WRITTEN),
           },
         },
       },

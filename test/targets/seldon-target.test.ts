@@ -17,9 +17,8 @@ import {
   step,
   unreachedShadow,
 } from './drive.js';
+import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
 
-const EXP = 'experiments.mlops.seldon.io';
-const MODEL = 'models.mlops.seldon.io';
 const config: SeldonTargetConfig = {
   type: 'seldon',
   namespace: 'seldon-mesh',
@@ -28,33 +27,13 @@ const config: SeldonTargetConfig = {
 };
 
 const standins = useStandins('kubectl', cluster);
-/** An Experiment's conditions as the Seldon operator writes them once the scheduler reports it active. */
-const activeConditions = () =>
-  [
-    ['CandidatesReady', 'Candidates ready'],
-    ['ExperimentReady', 'experiment active'],
-    ['MirrorReady', 'Mirror ready'],
-    ['Ready', undefined],
-  ].map(([type, reason]) => ({
-    type,
-    status: 'True',
-    ...(reason ? { reason } : {}),
-    lastTransitionTime: '2026-01-01T00:00:00Z',
-  }));
-const model = (name: string, ready = true) => ({
-  apiVersion: 'mlops.seldon.io/v1alpha1',
-  kind: 'Model',
-  metadata: { name, namespace: 'seldon-mesh' },
-  spec: { storageUri: `gs://models/${name}`, requirements: ['sklearn'] },
-  status: { ready },
-});
 function cluster(): PlatformState {
   return {
     k8s: {
       [MODEL]: {
-        'seldon-mesh/fraud-v1': model('fraud-v1'),
-        'seldon-mesh/fraud-v2': model('fraud-v2'),
-        'seldon-mesh/fraud-v3': model('fraud-v3', false),
+        'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
+        'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
+        'seldon-mesh/fraud-v3': seldonModel('fraud-v3', false),
       },
       [EXP]: {
         'seldon-mesh/fraud': {

@@ -1,0 +1,25 @@
+export const EXP = 'experiments.mlops.seldon.io';
+export const MODEL = 'models.mlops.seldon.io';
+
+/** A Seldon Model `name` in seldon-mesh, available unless `ready` is false. */
+export const seldonModel = (name: string, ready = true) => ({
+  apiVersion: 'mlops.seldon.io/v1alpha1',
+  kind: 'Model',
+  metadata: { name, namespace: 'seldon-mesh' },
+  spec: { storageUri: `gs://models/${name}`, requirements: ['sklearn'] },
+  status: { ready },
+});
+
+/** An Experiment's conditions as the Seldon operator writes them once the scheduler reports it active, at `at`. */
+export const activeConditions = (at = '2026-01-01T00:00:00Z') =>
+  [
+    ['CandidatesReady', 'Candidates ready'],
+    ['ExperimentReady', 'experiment active'],
+    ['MirrorReady', 'Mirror ready'],
+    ['Ready', undefined],
+  ].map(([type, reason]) => ({
+    type,
+    status: 'True',
+    ...(reason ? { reason } : {}),
+    lastTransitionTime: at,
+  }));
