@@ -1,6 +1,6 @@
 import { ConfigError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import { digest, unmaskedForms } from '../targets/identity.js';
+import { digest, isDigest, unmaskedForms } from '../targets/identity.js';
 import type { Target, TargetIdentity } from '../targets/target.js';
 import { candidateToActOn, type Release } from './types.js';
 
@@ -111,7 +111,7 @@ export function targetNames(deployed: Recorded, target: Named): { deployed: stri
 function shownBeside(value: string, other: string | undefined): string {
   const shown = redact(value);
   // A digest already (a secret kept so) is shown as recorded: one of it would match nothing.
-  if (value.startsWith('sha256:') || shown.includes(MASK) || other === undefined) return shown;
+  if (isDigest(value) || shown.includes(MASK) || other === undefined) return shown;
   const hides = redact(other).includes(MASK) || unmaskedForms(other).length > 0;
   return hides ? digest([value]) : shown;
 }

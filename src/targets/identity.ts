@@ -18,6 +18,9 @@ import type { TargetIdentity } from './target.js';
 
 const DIGEST = 'sha256:';
 
+/** Whether an identity value is a digest (a URL's query, a command's arguments, a secret's field). */
+export const isDigest = (value: string): boolean => value.startsWith(DIGEST);
+
 /** The unmasked text of each masked identity value built in this process, by its masked text. */
 const unmasked = new Map<string, Set<string>>();
 
@@ -42,7 +45,7 @@ export function identityOf(type: string, fields: Record<string, string | undefin
   const kept = Object.entries(fields)
     .filter((e): e is [string, string] => e[1] !== undefined)
     // A digest (a URL's query, a command's arguments) shows no text: a secret's inside its hex would be a coincidence.
-    .map(([name, value]) => [name, value.startsWith(DIGEST) ? value : plainValue(value)]);
+    .map(([name, value]) => [name, isDigest(value) ? value : plainValue(value)]);
   return Object.fromEntries([['type', type], ...kept]);
 }
 
