@@ -5,6 +5,7 @@ import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
 import { boundViolations, needsBaseline, relativeBoundNames } from './bounds.js';
+import { type ArmQuantile, beyondBucketsLook, limitAboveBucketsNote } from './quantile-beyond-buckets.js';
 import { slotWindow } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -62,6 +63,21 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
         note: `no data for the candidate: ${noNumber(gate.query, window('canary'))}`,
       };
     }
+    // A histogram_quantile's value may be the largest bucket bound standing in for a quantile
+    // beyond it: the arms' own buckets tell (Prometheus; other sources read no such query).
+    const arm = async (value: number, w: MetricWindow): Promise<ArmQuantile> => {
+      const read = await ctx.metrics.quantileBounds?.(gate.query, w);
+      return read ? { value, bounds: read } : { value };
+    };
+    const canaryArm = await arm(seen.canary, window('canary'));
+    const baselineArm =
+      seen.baseline === undefined
+        ? undefined
+        : needsBaseline(gate)
+          ? await arm(seen.baseline, reference)
+          : { value: seen.baseline };
+    const beyond = beyondBucketsLook(gate.query, gate, canaryArm, baselineArm);
+    if (beyond && beyond.verdict !== 'pass') return { ...seen, ...beyond };
     // Absolute bounds need no baseline: a candidate over `max` fails whatever the stable shows.
     const violations = boundViolations(gate.query, gate, seen.canary, seen.baseline);
     if (violations.length > 0) return { ...seen, verdict: 'fail', note: violations.join('; ') };
@@ -72,7 +88,9 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
         note: `no baseline data from the stable version to judge ${relativeBoundNames(gate)}`,
       };
     }
-    return { ...seen, verdict: 'pass' };
+    // Beyond the bound but within every bound (a min under it): said; else a limit no reading can pass.
+    const note = beyond ? beyond.note : limitAboveBucketsNote(gate.query, gate, canaryArm, baselineArm);
+    return { ...seen, verdict: 'pass', ...(note ? { note } : {}) };
   } catch (err) {
     return unansweredLook(at, err);
   }

@@ -27,11 +27,12 @@ import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
+import { histogramQuantileCall } from './histogram-quantile-query.js';
 import { armName, matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
 import { showQuery, snippet } from './show-query.js';
-import type { MetricSource, MetricWindow } from './source.js';
+import type { MetricSource, MetricWindow, QuantileBounds } from './source.js';
 import {
   type Escaper,
   plainToken,
@@ -129,6 +130,14 @@ export interface PrometheusSource extends MetricSource {
   buckets(query: string, window: MetricWindow): Promise<Bucket[] | undefined>;
   /** The one series a query returns over the window, by a range query at `step`; undefined when none. */
   series(query: string, window: MetricWindow): Promise<Point[] | undefined>;
+  /**
+   * For a query that is `histogram_quantile(φ, <buckets>)` (φ a number): its bucket vector over
+   * the window, read at the same instant, as what tells a quantile beyond the largest finite bound
+   * from one at or below it (histogram_quantile returns that bound for both). Undefined, without
+   * asking the server, for any other query; undefined too when the buckets are not one histogram
+   * with a finite bound and some requests, where histogram_quantile itself gives no number.
+   */
+  quantileBounds(query: string, window: MetricWindow): Promise<QuantileBounds | undefined>;
 }
 
 export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSource {
@@ -146,8 +155,12 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
 
   async function instant(template: string, w: MetricWindow): Promise<{ query: string; data: unknown }> {
     const query = renderPromql(template, w);
-    const data = await call('/api/v1/query', { query, time: (w.until / 1000).toFixed(3) }, query);
-    return { query, data };
+    return { query, data: await instantRendered(query, w) };
+  }
+
+  /** An instant query already rendered, evaluated at the window's end. */
+  function instantRendered(query: string, w: MetricWindow): Promise<unknown> {
+    return call('/api/v1/query', { query, time: (w.until / 1000).toFixed(3) }, query);
   }
 
   /** One number from a scalar or a vector of at most one series; several series are a wrong query. */
@@ -275,7 +288,46 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
         .filter((p): p is Point => p.value !== undefined);
       return points.length > 0 ? points : undefined;
     },
+
+    async quantileBounds(template, w) {
+      const quantileCall = histogramQuantileCall(renderPromql(template, w));
+      if (!quantileCall) return undefined;
+      const { quantile, buckets } = quantileCall;
+      return quantileBoundsOf(quantile, vectorOf(await instantRendered(buckets, w), buckets));
+    },
   };
+}
+
+/**
+ * Where φ falls in one histogram's buckets, as histogram_quantile finds it (promql/quantile.go
+ * bucketQuantile): counts made monotonic by a running maximum, rank φ × the `+Inf` count, and the
+ * quantile beyond the largest finite bound when that bound's count is below the rank. Undefined
+ * where it gives no number: several histograms (other labels than `le` differ), no `+Inf` or no
+ * finite bound, no requests, a bucket without a number.
+ */
+function quantileBoundsOf(quantile: number, vector: Vector): QuantileBounds | undefined {
+  const others = new Set(
+    vector.map((s) => JSON.stringify({ ...s.metric, le: undefined, __name__: undefined })),
+  );
+  if (others.size !== 1) return undefined;
+  const byLe: [number, number][] = [];
+  for (const s of vector) {
+    const le = s.metric.le;
+    const bound = le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le);
+    const count = finiteOrUndefined(s.value?.[1]);
+    if (le === undefined || Number.isNaN(bound) || count === undefined) return undefined;
+    byLe.push([bound, count]);
+  }
+  byLe.sort(([a], [b]) => a - b);
+  let running = Number.NEGATIVE_INFINITY;
+  const counts = byLe.map(([bound, count]) => {
+    running = Math.max(running, count);
+    return [bound, running] as const;
+  });
+  const total = counts.at(-1);
+  const largest = counts.at(-2);
+  if (!total || !largest || total[0] !== Number.POSITIVE_INFINITY || !(total[1] > 0)) return undefined;
+  return { quantile, largest: largest[0], beyond: largest[1] < quantile * total[1] };
 }
 
 /**

@@ -26,4 +26,19 @@ export interface MetricSource {
   count?(query: string, window: MetricWindow): Promise<number | undefined>;
   /** A cumulative histogram over exactly the window, e.g. `latency`: what the `latency` gates judge. */
   buckets?(query: string, window: MetricWindow): Promise<Bucket[] | undefined>;
+  /**
+   * For a `histogram_quantile(φ, <buckets>)` query: what its buckets say about the value returned
+   * (prometheus); undefined for any other query. Optional: other sources read no such query.
+   */
+  quantileBounds?(query: string, window: MetricWindow): Promise<QuantileBounds | undefined>;
+}
+
+/** What a histogram_quantile query's own buckets say about the value it returns. */
+export interface QuantileBounds {
+  /** φ of the call: 0.95 for a p95. */
+  quantile: number;
+  /** The largest finite `le`, which histogram_quantile returns for a quantile beyond it. */
+  largest: number;
+  /** The quantile lies beyond `largest`, in the `+Inf` bucket: the value returned is only a floor. */
+  beyond: boolean;
 }
