@@ -346,10 +346,17 @@ export function httpTarget(
   }
 
   /**
-   * The traffic change to `desired`, all of it within `change`: the capabilities, the PUT's retries
-   * and the settling (reconcile's read-back then keeps the same deadline).
+   * Whether `desired` asks anything of the capabilities: live traffic (or a mirror) on the candidate.
+   * One version serving alone (a withdrawal, a promotion) and an idle candidate at 0% are states
+   * every service serves (TrafficState needs only `stable`), so taking traffic away never waits on
+   * GET /capabilities: a service that redeployed with a bad answer there still gets its rollback.
    */
-  async function changeTo(desired: TrafficState, change: Budget): Promise<void> {
+  const givesCandidateTraffic = (desired: TrafficState) =>
+    (desired.canary?.weight ?? 0) > 0 || (desired.mirror?.share ?? 0) > 0;
+
+  /** The capabilities `desired` must fit, checked against it (none for a state every service serves). */
+  async function checkCapabilities(desired: TrafficState, change: Budget): Promise<void> {
+    if (!givesCandidateTraffic(desired)) return;
     const caps = await fetchCapabilities(change);
     const weight = desired.canary?.weight ?? 0;
     if (caps.weights === 'integer') {
@@ -372,6 +379,14 @@ export function httpTarget(
           : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
       );
     }
+  }
+
+  /**
+   * The traffic change to `desired`, all of it within `change`: the capabilities, the PUT's retries
+   * and the settling (reconcile's read-back then keeps the same deadline).
+   */
+  async function changeTo(desired: TrafficState, change: Budget): Promise<void> {
+    await checkCapabilities(desired, change);
     const answer = await callPatiently('PUT', '/traffic', change, desired);
     if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic', change);
     change.asked = true;
