@@ -88,6 +88,8 @@ export async function retireBlue(
   const newer = await newerEntry(model, ports, last);
   if (newer) return say(`blue ${blue} not retired: ${entryText(newer)} was recorded meanwhile`, false);
   let after: TrafficState;
+  /** The platform's error for a removal that went through all the same (gone when looked at again). */
+  let reported: string | undefined;
   try {
     // Its traffic change lands before its record: a platform no longer as read is left as it is.
     const now = await lookAt(target, green, blue);
@@ -99,7 +101,12 @@ export async function retireBlue(
     } else after = await reconcile(target, withdrawTraffic(green));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    return say(`retiring blue ${blue} failed: ${err.message}; the next schedule tick tries again`);
+    // A removal reported failed may have been done all the same (an operation that timed out on
+    // its way back): a later tick would find blue gone and say nothing, so look now.
+    const gone = await goneAfter(target, green, blue);
+    if (!gone) return say(`retiring blue ${blue} failed: ${err.message}; the next schedule tick tries again`);
+    after = gone;
+    reported = err.message;
   }
   // One recorded between the look just before and this change: put back what it serves.
   const late = await newerEntry(model, ports, last);
@@ -111,10 +118,28 @@ export async function retireBlue(
     );
   }
   const removed = as ? `the ${as} is removed from ${target.description}, ` : '';
+  const despite = reported
+    ? `; the removal was reported failed, but ${blue} is gone all the same: ${reported}`
+    : '';
   return say(
-    `blue ${blue} retired (${window} over): ${removed}${green} alone is deployed; a rollback to ${blue} ${again}`,
+    `blue ${blue} retired (${window} over): ${removed}${green} alone is deployed; a rollback to ${blue} ${again}${despite}`,
     false,
   );
+}
+
+/**
+ * What serves once a removal of `blue` was reported failed, when the platform shows green alone
+ * all the same (blue no longer deployed); undefined while blue is still there, something else
+ * serves, or the platform cannot be read.
+ */
+async function goneAfter(target: Target, green: string, blue: string): Promise<TrafficState | undefined> {
+  try {
+    const look = await lookAt(target, green, blue);
+    return look.idle === undefined ? look.serving : undefined;
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return undefined;
+  }
 }
 
 /** What serves, what beside green is deployed without traffic (idleVersion), and what serves it there. */
