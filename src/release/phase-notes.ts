@@ -38,8 +38,28 @@ function passedText(to: string, phases: PhaseRecord[], count: number): string {
 
 const PLATFORM_FAILED = 'the serving platform failed: ';
 
+/**
+ * A target's closing advice to try the change again (busy, throttled, not settled), with what may
+ * follow it (`, or raise the target's settle-timeout ...`): at the end of its message only, so
+ * the platform's own words quoted before it are left as they are.
+ */
+const TRY_AGAIN =
+  /; (nothing was changed, )?try again (later|once the update is done)(?:; try again later)?((?:, or raise the target's settle-timeout[^;]*)?)$/;
+
+/**
+ * A target's message (busy, throttled, not settled) as said of a failed analysis, which is not run
+ * again on the same commit (pull-request.ts endedNote): a re-run of the job leaves it failed, so
+ * its closing "try again later" becomes what does analyse again.
+ */
+export const failedAnalysisAdvice = (message: string) =>
+  message.replace(TRY_AGAIN, (_all, unchanged = '', when: string, more: string) => {
+    const once = when === 'later' ? '' : ` ${when}`;
+    // A raised settle-timeout is a config change: it comes with that commit, not instead of it.
+    return `; ${unchanged}push a new commit${once} to analyse again${more.replace(', or raise', ', raising')}`;
+  });
+
 /** Why a release failed when the platform refused or reverted a traffic change. */
-export const platformFailure = (message: string) => `${PLATFORM_FAILED}${message}`;
+export const platformFailure = (message: string) => `${PLATFORM_FAILED}${failedAnalysisAdvice(message)}`;
 
 /**
  * A failed release whose candidate no caller got an answer from: every phase it reached gave it

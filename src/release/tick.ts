@@ -14,6 +14,7 @@ import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-tr
 import { holdText } from './hold-text.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
 import {
+  failedAnalysisAdvice,
   mergedReadyReason,
   OFF_RECORD_END,
   offRecordNote,
@@ -397,7 +398,7 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
     const now = ctx.clock.now();
     const mirror = phase.traffic(release.from, release.to).mirror;
     const to = mirror ? `a mirror of ${mirror.share}% of requests` : liveTrafficText(phase.weight);
-    const note = `the switch to ${to} failed: ${err.message}`;
+    const note = `the switch to ${to} failed: ${failedAnalysisAdvice(err.message)}`;
     const failed: PhaseRecord = {
       name: phase.name,
       weight: phase.weight,

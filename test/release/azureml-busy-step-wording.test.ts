@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import type { AzureMlTargetConfig } from '../../src/config/types.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { azuremlTarget } from '../../src/targets/azureml-target.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { useStandins } from '../support/standin-server.js';
+import { recordWorld } from './tick-record-world.js';
+
+// A PR's canary on Azure ML whose endpoint answers 409 (Conflict: another update in progress) to
+// the step to 10% for the whole of its settle-timeout: the release fails, its candidate never
+// served. A failed analysis is not run again on the same commit, so a re-run of the job leaves it
+// failed; the reason used to end "nothing was changed, try again later", which no re-run does.
+const KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
+const TARGET =
+  '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 1s }';
+
+const standins = useStandins('az', () => ({
+  azureml: {
+    [KEY]: {
+      name: 'fraud-endpoint',
+      auth_mode: 'key',
+      kind: 'Managed',
+      location: 'westeurope',
+      provisioning_state: 'Succeeded',
+      traffic: { 'fraud-v1': 100 },
+      mirror_traffic: {},
+      _deployments: ['fraud-v1', 'fraud-v2'],
+    },
+  },
+}));
+
+describe('an Azure ML endpoint busy through the step to 10%', () => {
+  it('fails the release saying to push a new commit, which is what analyses again', async () => {
+    const w = await recordWorld(
+      '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
+      ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
+      new ScriptedMetrics({
+        stable: { rps: 90, values: { 'error-rate': 0.005 } },
+        canary: { rps: 20, values: { 'error-rate': 0.005 } },
+      }),
+      TARGET,
+    );
+    w.ports.targetFor = (model) => azuremlTarget(model.target as AzureMlTargetConfig, model.name, w.clock);
+    // Every try of the step's update within its settle-timeout of 2s (one a second): 409.
+    await standins.fault({ cli: 'az', op: 'update', kind: 'busy', times: 3 });
+    const job = () =>
+      handlePullRequest(w.config, w.event(), w.ports, { mode: 'tick', maxWaitMs: 60_000, dryRun: false });
+
+    const [failed] = (await job()).releases;
+    expect((await standins.state()).azureml[KEY].traffic).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(failed?.withdrawPending).toBeUndefined();
+    expect(failed?.reason).toMatch(
+      /^the serving platform failed: Azure ML endpoint fraud-endpoint \(workspace fraud-ws\) is busy with another change \(.*\(Conflict\).*\); nothing was changed, push a new commit to analyse again$/,
+    );
+
+    // A re-run of the same job: the commit's failed analysis stands, as the reason said.
+    const rerun = await job();
+    expect(rerun.releases[0]).toEqual(failed);
+    expect(rerun.skipped.map((s) => s.why)).toContain(
+      `this head (${w.event().headSha.slice(0, 7)}) already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`,
+    );
+  });
+});
