@@ -4,7 +4,9 @@ import { loadConfig } from '../config/load.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, TargetError } from '../core/errors.js';
 import { redact, redactNotes } from '../core/redact.js';
-import { describeGitHubError, isNotFound } from '../github/client.js';
+import { describeGitHubError, isGitHubError, isNotFound } from '../github/client.js';
+import type { GitHubLedger } from '../github/github-ledger.js';
+import { STARTED_HOLDS_MS } from '../github/slot-queue.js';
 import { TokenIdentityError } from '../github/token-identity.js';
 import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
@@ -120,6 +122,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const leftAlone = new Map<string, string[]>();
   try {
     const pr = event.pr.number;
+    const giveBack = (model: string) => slotGivenBack(setup.ledger, model, event.pr);
     // A matrix job (one `model`) cleans up its own model only: the others' jobs may still be running.
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
@@ -128,14 +131,27 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         // Deployed before the comment first showed its release (the job stopped in between): the
         // saved state names the candidate.
         const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
-        if (!candidate) continue;
+        // Claimed and stopped before any deploy (a later model's error, the comment refused):
+        // nothing of this job is live.
+        if (!candidate) {
+          await giveBack(model.name);
+          continue;
+        }
         const stopped = 'the job stopped before the PR comment recorded its release';
         const direct = await unrecordedWithdrawn(candidate, model, ports);
         if (direct.mayBeLive) failures.push(`${model.name}: ${stopped}; ${direct.done}`);
-        else core.warning(`${model.name}: ${direct.done}: ${stopped}`);
+        else {
+          core.warning(`${model.name}: ${direct.done}: ${stopped}`);
+          await giveBack(model.name);
+        }
         continue;
       }
-      if (!candidateToActOn(release)) continue;
+      // Nothing live by its record: a claim of this job it does not stand for (its end refused) is
+      // given back; a ready release keeps its own (giveBackSlot checks the record).
+      if (!candidateToActOn(release)) {
+        await giveBack(model.name);
+        continue;
+      }
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
       const ctx = contextFor(model, ports);
@@ -163,6 +179,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const notes = notesList(core.getState(NOTES_STATE));
     const rewritten = notes.length > 0 && setup.ledger?.dirty.has(pr);
     await setup.publisher?.publish({ final: true, ...(rewritten ? { notes: new Map([[pr, notes]]) } : {}) });
+    // The PRs waiting for a slot this step freed (a release ended, a hold given back) are re-run.
     await startWaiting(setup.ledger);
   } catch (err) {
     // Take the saved candidates out of service all the same.
@@ -197,6 +214,29 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       : []),
   ];
   if (problems.length > 0) core.setFailed(problems.join('; '));
+}
+
+/**
+ * The hold on `model`'s canary slot that this job left, given back where the ledger finds nothing of
+ * it recorded live (GitHubLedger.giveBackSlot): its caller knows no candidate of it may be live. A
+ * GitHub refusal is a warning: the hold then ends as a dead job's does, STARTED_HOLDS_MS after it
+ * was made. A runner killed outside the post step gives nothing back: the same 30 minutes.
+ */
+async function slotGivenBack(
+  ledger: GitHubLedger | undefined,
+  model: string,
+  job: { number: number; headSha: string },
+): Promise<void> {
+  try {
+    const given = await ledger?.giveBackSlot(model, { pr: job.number, headSha: job.headSha });
+    if (given)
+      core.info(`${model}: gave back the canary slot (${given}): the job stopped, nothing of it live`);
+  } catch (err) {
+    if (!isGitHubError(err)) throw err;
+    core.warning(
+      `${model}: could not give back the canary slot this job held (${describeGitHubError(err)}): the PRs waiting for it wait until ${STARTED_HOLDS_MS / 60_000} minutes after it was taken`,
+    );
+  }
 }
 
 /**

@@ -304,7 +304,9 @@ export class GitHubLedger implements Ledger {
 
   /**
    * Whether a claim of the slot stands: its PR's comment shows the release live, or the claim is
-   * too recent for the comment to show it yet. Else it is left over (its job died before writing).
+   * too recent for the comment to show it yet. Else it is left over (its job died before writing:
+   * a job that failed or was cancelled gives it back at once in its post step, giveBackSlot; a
+   * killed runner's stands until STARTED_HOLDS_MS).
    */
   private async stands(model: string, claim: CanaryClaim): Promise<boolean> {
     if (this.clock.now() - claim.at < STARTED_HOLDS_MS) return true;
@@ -416,6 +418,42 @@ export class GitHubLedger implements Ledger {
     }
     this.freed.clear();
     return out;
+  }
+
+  /**
+   * Give back the hold on `model`'s canary slot that the PR job at `job.headSha` left as it stopped
+   * (failed or cancelled), when its caller knows none of its candidates may be live on the platform:
+   * the job's claim, if it still stands and the PR's comment (read again) records no release of the
+   * model holding the slot, and the reservation it was re-run from the queue with. Left, either
+   * kept every other PR of the model waiting for STARTED_HOLDS_MS behind a job already over. A
+   * recorded release holding the slot keeps it: its end frees it. The slot is marked freed, so
+   * `startWaiting` re-runs the next waiter. What was given back, for the log; none when nothing was.
+   * A killed runner (no post step) keeps its hold for STARTED_HOLDS_MS all the same: `stands`.
+   */
+  async giveBackSlot(model: string, job: { pr: number; headSha: string }): Promise<string | undefined> {
+    const given: string[] = [];
+    const claim = await this.deployments.canaryHolder(model);
+    if (claim && claim.pr === job.pr && claim.head === job.headSha) {
+      await this.refresh(job.pr);
+      const recorded = this.releases.get(job.pr)?.get(model);
+      if (!recorded || !holdsSlot(recorded)) {
+        const why = `given back: the job of PR #${job.pr} stopped, ${claim.to} with no live traffic`;
+        await this.deployments.status(claim.id, 'inactive', why);
+        given.push(`the claim of ${claim.to}`);
+      }
+    }
+    // Re-run from the queue, it held the slot for its job until the job claimed it: it has stopped.
+    const waiters = await this.queue.waiting(model, job.pr);
+    const reserved = waiters.filter(
+      (w) => w.state === 'started' && w.run === this.opts.runId && w.head === job.headSha,
+    );
+    if (reserved.length > 0) {
+      await this.queue.leave(model, job.pr, `the re-run of run ${this.opts.runId} stopped`, reserved);
+      given.push(`the reservation of run ${this.opts.runId}`);
+    }
+    if (given.length === 0) return undefined;
+    this.freed.add(model);
+    return given.join(' and ');
   }
 
   record(entry: LedgerEntry): Promise<void> {

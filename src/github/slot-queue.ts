@@ -7,7 +7,10 @@ import type { Repo } from './repo-files.js';
 const WAIT_TASK = 'model-gate:waiting';
 /**
  * How long a waiter whose run was re-run holds the slot for its job: a runner normally picks the
- * job up within minutes; past this, the re-run is taken to have failed before claiming.
+ * job up within minutes; past this, the re-run is taken to have failed before claiming. The same
+ * span keeps a claim whose release no PR comment records yet. A job that fails or is cancelled
+ * gives both back sooner, in its post step (GitHubLedger.giveBackSlot); a runner killed before its
+ * post step keeps them this long.
  */
 export const STARTED_HOLDS_MS = 30 * 60_000;
 
