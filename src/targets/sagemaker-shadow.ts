@@ -134,18 +134,80 @@ export function withFleetSizes(config: EndpointConfig, fleets: readonly VariantF
   };
 }
 
+/** A variant's weights as `describe-endpoint` reports them (ProductionVariantSummary). */
+export interface VariantWeights {
+  VariantName: string;
+  CurrentWeight?: number | undefined;
+  DesiredWeight?: number | undefined;
+}
+
+/** What the endpoint runs now: its production and shadow variants, with their weights. */
+export interface RunningVariants {
+  ProductionVariants: readonly VariantWeights[];
+  ShadowProductionVariants: readonly VariantWeights[];
+}
+
+/** A production variant's live weight, now or as an update under way leaves it. */
+const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0);
+
+/** The variants `desired` names: its stable version, its candidate and its mirror, even at 0%. */
+export function namedVariants(desired: TrafficState, names: PlatformNames): string[] {
+  const versions = [desired.stable.version, desired.canary?.version, desired.mirror?.version];
+  return versions.filter((v): v is string => v !== undefined).map((v) => names.nameOf(v));
+}
+
+/**
+ * The variant of the stable version `desired` replaces, when it names it no more (a promotion):
+ * no later step of the release needs it, so the new config leaves it out, and its instances go.
+ * The stable version is known only where the config tells it: the one production variant of a
+ * config with a shadow variant; or, in a config model-gate made (`madeHere`: one placed for a
+ * state, which a shadow's end leaves the endpoint on), the one variant with weight in it, while
+ * the endpoint still sends it all live traffic. Weights alone do not tell it: a 100% step or a
+ * blue-green bake leaves the candidate alone with traffic, and its withdrawal (before the same
+ * candidate is analysed again, for a new head) must keep it. Undefined otherwise: a canary's
+ * promotion on the user's own config stays the weights call, as its IAM policy and settle-timeout
+ * expect.
+ */
+export function replacedStable(
+  config: EndpointConfig,
+  running: RunningVariants,
+  desired: TrafficState,
+  names: PlatformNames,
+  madeHere: boolean,
+): string | undefined {
+  const [production, ...more] = config.ProductionVariants;
+  let stable: string | undefined;
+  if ((config.ShadowProductionVariants ?? []).length > 0) {
+    stable = more.length === 0 ? production?.VariantName : undefined;
+  } else if (madeHere) {
+    const weighted = config.ProductionVariants.filter((v) => (v.InitialVariantWeight ?? 1) > 0);
+    const live = running.ProductionVariants.filter((v) => liveWeight(v) > 0);
+    const [only] = weighted;
+    if (only && weighted.length === 1 && live.length === 1 && live[0]?.VariantName === only.VariantName) {
+      stable = only.VariantName;
+    }
+  }
+  return stable !== undefined && !namedVariants(desired, names).includes(stable) ? stable : undefined;
+}
+
 /**
  * The variants of the config that serves `desired`, from the definitions in the current config
  * (production and shadow alike, so a variant moves between them unchanged). With a mirror, the
- * stable version is the one production variant and the mirrored one the shadow variant; without,
- * every variant is a production variant again, those not asked for at weight 0, so later releases
- * still find them.
+ * stable version is the one production variant and the mirrored one the shadow variant; the
+ * others, which no step of the release names, are left out (SageMaker allows no more beside a
+ * shadow), unless one takes traffic on the endpoint (`running`): that is refused. Without a
+ * mirror, every variant is a production variant again, those not asked for at weight 0, so a
+ * withdrawn candidate is still there for the same candidate's next analysis; but the variant of a
+ * stable version `desired` replaces (`replaced`, replacedStable) and the others it does not name
+ * are left out.
  */
 export function placeVariants(
   config: EndpointConfig,
   desired: TrafficState,
   names: PlatformNames,
   description: string,
+  running: RunningVariants,
+  replaced?: string,
 ): VariantPlacement {
   const known = [...config.ProductionVariants, ...(config.ShadowProductionVariants ?? [])];
   const find = (version: string) => {
@@ -161,8 +223,13 @@ export function placeVariants(
   if (!mirror) {
     for (const share of live) find(share.version);
     const weightOf = (name: string) => live.find((s) => names.nameOf(s.version) === name)?.percent ?? 0;
+    // The replaced version's definition is not kept for a rollback to it: model-gate deletes no
+    // SageMaker model (ModelName), only the variant, and creates no variant; as after blue-green's
+    // rollback-window, such a rollback needs the user's deploy step to add the variant again.
+    const named = namedVariants(desired, names);
+    const kept = replaced === undefined ? known : known.filter((v) => named.includes(v.VariantName));
     return {
-      production: known.map((v) => ({ ...v, InitialVariantWeight: weightOf(v.VariantName) })),
+      production: kept.map((v) => ({ ...v, InitialVariantWeight: weightOf(v.VariantName) })),
       shadow: [],
     };
   }
@@ -170,15 +237,26 @@ export function placeVariants(
   const production = find(desired.stable.version);
   const shadow = find(mirror.version);
   const others = known.filter((v) => v !== production && v !== shadow);
-  if (others.length > 0) {
+  const serving = others.flatMap((v) => trafficOf(running, v.VariantName) ?? []);
+  if (serving.length > 0) {
     throw new TargetError(
-      `${description} also has the variant(s) ${others.map((v) => v.VariantName).join(', ')}; SageMaker allows one production variant beside a shadow variant, and model-gate deletes no variant: remove them before a shadow release`,
+      `${description} also ${serving.join(' and ')}; SageMaker allows one production variant beside a shadow variant, and model-gate removes no variant that serves: take its traffic off first`,
     );
   }
   return {
     production: [{ ...production, InitialVariantWeight: 1 }],
     shadow: [{ ...shadow, InitialVariantWeight: mirror.percent / 100 }],
   };
+}
+
+/** What traffic the endpoint sends the variant `name`, in words; undefined when none. */
+function trafficOf(running: RunningVariants, name: string): string | undefined {
+  if (running.ShadowProductionVariants.some((v) => v.VariantName === name)) {
+    return `mirrors requests to the shadow variant ${name}`;
+  }
+  const variant = running.ProductionVariants.find((v) => v.VariantName === name);
+  const weight = variant ? liveWeight(variant) : 0;
+  return weight > 0 ? `sends live traffic to the variant ${name} (weight ${weight})` : undefined;
 }
 
 /** The `create-endpoint-config` arguments after the name: the placed variants and the copied settings. */

@@ -29,7 +29,9 @@ import {
   endpointConfigSchema,
   fleetSize,
   madeByModelGate,
+  namedVariants,
   placeVariants,
+  replacedStable,
   withFleetSizes,
 } from './sagemaker-shadow.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
@@ -56,8 +58,13 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // change holds the endpoint by then, or changed it meanwhile, it is built again from the endpoint
 // as read after that change (changeTo), never sent as built before. One settle-timeout bounds the
 // whole traffic change, read-back included (changeWithin, change-deadline.ts). model-gate creates no
-// variant; it removes one only to retire blue-green's blue after its rollback-window (removeIdle):
-// a variant leaves an endpoint only by a new config without it, deployed the same way
+// variant. It removes one the change leaves without traffic and no later step of the release
+// names, where it switches configs anyway or the config tells which version is stable
+// (sagemaker-shadow.ts: placeVariants, replacedStable): those a shadow's config has no room for,
+// and the version a promotion out of a shadow replaces (at weight 0 it would keep its instances,
+// and the model's next shadow would find it in the way); and it retires blue-green's blue after
+// its rollback-window (removeIdle). A variant leaves an endpoint only by a new config without it,
+// deployed the same way
 // (UpdateEndpoint: "deploys the EndpointConfig ... to a new fleet of instances", the old
 // instances are deleted), while the variant has weight 0, and only if the endpoint is still as
 // read right before the update (never after waiting on another change, which the config built
@@ -237,7 +244,8 @@ export function sagemakerTarget(
 
   /**
    * Makes the one change that brings the endpoint to `desired`: weights moved between its
-   * production variants or, with a shadow before or after, a config switched to (returns its name
+   * production variants or, with a shadow before or after, or for a promotion that replaces the
+   * stable version the config names (replacedStable), a config switched to (returns its name
    * when one was deployed). The change is built from the endpoint as read once InService (its
    * variants, their definitions and sizes), so it is never sent after another change has landed,
    * which it would undo (a variant the user took off named again, a grown fleet shrunk back, a
@@ -250,8 +258,20 @@ export function sagemakerTarget(
     for (;;) {
       const endpoint = await whenInService(change);
       try {
-        if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-          return await switchConfig(endpoint, desired, { change });
+        const switching = Boolean(mirrorFor(desired)) || endpoint.ShadowProductionVariants.length > 0;
+        const madeHere = madeByModelGate(config.endpoint, endpoint.EndpointConfigName ?? '');
+        if (switching || (madeHere && takesAllFromUnnamed(endpoint, desired))) {
+          const existing = await configOf(endpoint, change);
+          const replaced = replacedStable(existing, endpoint, desired, names, madeHere);
+          if (switching || replaced !== undefined) {
+            try {
+              return await switchConfig(endpoint, existing, desired, { change, replaced });
+            } catch (err) {
+              // SageMaker keeps an autoscaled variant: the traffic change is made without removing it.
+              if (!(err instanceof KeptByAutoscaling)) throw err;
+              if (switching) return await switchConfig(endpoint, existing, desired, { change });
+            }
+          }
         }
         await moveWeights(endpoint, desired, change);
         return undefined;
@@ -263,9 +283,37 @@ export function sagemakerTarget(
   }
 
   /**
-   * Points the endpoint at a copy of its config with the variants placed for `desired`, less the
-   * variant `dropped` (a retired blue's); every call within `change`'s deadline, when it is part of
-   * a traffic change. Returns the new config's name, or undefined when nothing was deployed.
+   * Whether `desired` takes all live traffic off the one variant that has it, a variant it does
+   * not name, for versions the endpoint has: what a promotion does (replacedStable tells whether
+   * it is one), so the config is read. A version it lacks is left to moveWeights to report.
+   */
+  function takesAllFromUnnamed(endpoint: Endpoint, desired: TrafficState): boolean {
+    const present = endpoint.ProductionVariants.map((v) => v.VariantName);
+    if (sharesFor(desired).some((s) => !present.includes(names.nameOf(s.version)))) return false;
+    const live = endpoint.ProductionVariants.filter(
+      (v) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0) > 0,
+    );
+    const [only] = live;
+    return (
+      live.length === 1 && only !== undefined && !namedVariants(desired, names).includes(only.VariantName)
+    );
+  }
+
+  /** The definition of the config the endpoint runs (`describe-endpoint-config`). */
+  async function configOf(endpoint: Endpoint, change?: ChangeDeadline): Promise<EndpointConfig> {
+    const current = endpoint.EndpointConfigName;
+    if (!current) throw new TargetError(`${description} reports no endpoint config`);
+    const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current], change);
+    return parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
+  }
+
+  /**
+   * Points the endpoint at a copy of its config (`existing`) with the variants placed for
+   * `desired`, less the variant `dropped` (a retired blue's) and, when `replaced` names one, the
+   * variant of the stable version a promotion replaces (placeVariants); every call within
+   * `change`'s deadline, when it is part of a traffic change. Returns the new config's name, or
+   * undefined when nothing was deployed. KeptByAutoscaling when SageMaker refuses to remove an
+   * autoscaled variant while `replaced` is set: the caller makes the change without removing it.
    *
    * The config is built from the endpoint as read, and deploying it after another run's change
    * would undo that change. So update-endpoint is never retried as built: a busy endpoint fails
@@ -276,15 +324,17 @@ export function sagemakerTarget(
    */
   async function switchConfig(
     endpoint: Endpoint,
+    existing: EndpointConfig,
     desired: TrafficState,
-    { change, dropped }: { change?: ChangeDeadline; dropped?: string },
+    {
+      change,
+      dropped,
+      replaced,
+    }: { change?: ChangeDeadline; dropped?: string; replaced?: string | undefined },
   ): Promise<string | undefined> {
     const current = endpoint.EndpointConfigName;
-    if (!current) throw new TargetError(`${description} reports no endpoint config`);
-    const out = await aws(['describe-endpoint-config', '--endpoint-config-name', current], change);
-    const existing = parseCliJson(endpointConfigSchema, out, '`aws sagemaker describe-endpoint-config`');
     const placedFor = (base: EndpointConfig) => {
-      const placed = placeVariants(base, desired, names, description);
+      const placed = placeVariants(base, desired, names, description, endpoint, replaced);
       return { ...placed, production: placed.production.filter((v) => v.VariantName !== dropped) };
     };
     const argsFor = (base: EndpointConfig) => endpointConfigArgs(base, placedFor(base));
@@ -315,7 +365,9 @@ export function sagemakerTarget(
           );
         }
         const kept = placedFor(existing).production.map((v) => v.VariantName);
-        throw refusedForAutoscaling(err, existing, kept) ?? err;
+        const refused = refusedForAutoscaling(err, existing, kept);
+        if (refused && replaced !== undefined) throw new KeptByAutoscaling(refused.message);
+        throw refused ?? err;
       });
     };
     await create();
@@ -348,7 +400,8 @@ export function sagemakerTarget(
       if (now.EndpointStatus !== 'InService') {
         throw new TargetBusyError(`${description} is ${now.EndpointStatus} with another change; ${again}`);
       }
-      const change = changedSince(read, now);
+      // The config leaves out variants by their traffic as read (placeVariants): a weight moved since counts.
+      const change = changedSince(read, now) ?? reweighted(read, now);
       if (change) throw new TargetBusyError(`${description} ${change} since model-gate read it; ${again}`);
       return;
     }
@@ -385,6 +438,15 @@ export function sagemakerTarget(
     const resized = variantsOf(now).find((v) => fleetSize(v) !== sizeRead(v.VariantName));
     if (!resized) return undefined;
     return `runs the variant ${resized.VariantName} on ${fleetSize(resized) ?? 'no'} instances, not ${sizeRead(resized.VariantName) ?? 'none'}`;
+  }
+
+  /** The first variant whose weight differs between `read` and `now`, in words; undefined when none. */
+  function reweighted(read: Endpoint, now: Endpoint): string | undefined {
+    const weightRead = (name: string) =>
+      variantsOf(read).find((v) => v.VariantName === name)?.CurrentWeight ?? 0;
+    const moved = variantsOf(now).find((v) => (v.CurrentWeight ?? 0) !== weightRead(v.VariantName));
+    if (!moved) return undefined;
+    return `gives the variant ${moved.VariantName} weight ${moved.CurrentWeight ?? 0}, not ${weightRead(moved.VariantName)}`;
   }
 
   /**
@@ -596,7 +658,7 @@ export function sagemakerTarget(
         );
       }
       // Deployed only while the endpoint is still as just read (switchConfig): never after waiting.
-      const deployed = await switchConfig(endpoint, alone, { dropped: variant });
+      const deployed = await switchConfig(endpoint, await configOf(endpoint), alone, { dropped: variant });
       const settled = await whenInService();
       await deleteUnusedConfigs(settled, alone, deployed);
       if (variantNames(settled).includes(variant)) {
@@ -623,6 +685,9 @@ function weightsText(endpoint: Endpoint, weight: 'CurrentWeight' | 'DesiredWeigh
     total > 0 ? Math.round((of(v) / total) * 10_000) / 100 : 0;
   return endpoint.ProductionVariants.map((v) => `${v.VariantName} ${percent(v)}%`).join(', ');
 }
+
+/** SageMaker refused to remove the variant of a replaced stable version: it is autoscaled. */
+class KeptByAutoscaling extends TargetError {}
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\((ThrottlingException|TooManyRequestsException|RequestLimitExceeded)\)/.test(result.stderr))

@@ -268,6 +268,11 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const call = (await standins.calls('aws')).find((c) => c.argv[1] === 'create-endpoint-config');
     return call?.argv[call.argv.indexOf('--endpoint-config-name') + 1];
   };
+  /** The names of the configs model-gate made, in order. */
+  const madeConfigs = async () =>
+    (await standins.calls('aws'))
+      .filter((c) => c.argv[1] === 'create-endpoint-config')
+      .map(({ argv }) => argv[argv.indexOf('--endpoint-config-name') + 1]);
   /** The variant lists of each create-endpoint-config sent. */
   const created = async () =>
     (await standins.calls('aws'))
@@ -278,7 +283,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         return { production: json('--production-variants'), shadow: json('--shadow-production-variants') };
       });
 
-  it('shadows through a new endpoint config, reads the shadow back, and restores the variant when it ends', async () => {
+  it('shadows through a new endpoint config, reads the shadow back, restores the variant when it ends, and promotes it alone', async () => {
     const seen = await passingShadow(sagemakerTarget(config, 'fraud', anHourLater), 'v1', 'v2', 20);
     expect(seen).toEqual([
       mirrorOf('v1', 'v2', 20),
@@ -294,9 +299,10 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'describe-endpoint',
       'update-endpoint',
     ];
-    // Shadow on, shadow off (both a new config; leaving the shadow deletes the config model-gate
-    // made for it, never the user's), then the promotion moves weights only. Once InService on a
-    // config model-gate made, each change lists the configs model-gate made for the endpoint.
+    // Shadow on, shadow off, promotion: each a new config (leaving one deletes the config
+    // model-gate made for it, never the user's). The promotion leaves v1's variant out: nothing
+    // needs it any more, and at weight 0 it would keep its instances. Once InService on a config
+    // model-gate made, each change lists the configs model-gate made for the endpoint.
     expect(await operations()).toEqual([
       ...cycle,
       'describe-endpoint',
@@ -307,10 +313,10 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'list-endpoint-configs',
       'delete-endpoint-config',
       'describe-endpoint',
-      'describe-endpoint',
-      'update-endpoint-weights-and-capacities',
+      ...cycle,
       'describe-endpoint',
       'list-endpoint-configs',
+      'delete-endpoint-config',
       'describe-endpoint',
     ]);
     expect(await created()).toEqual([
@@ -319,6 +325,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         shadow: [definition('fraud-v2', 0.2)],
       },
       { production: [definition('fraud-v1', 100), definition('fraud-v2', 0)], shadow: undefined },
+      { production: [definition('fraud-v2', 100)], shadow: undefined },
     ]);
     const state = await endpoint();
     expect(state.EndpointConfigName).toMatch(/^fraud-endpoint-mg-[0-9a-f]{8}-[0-9a-f]{10}$/);
@@ -327,8 +334,8 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(Object.keys(await configs()).sort()).toEqual(
       ['us-east-1/fraud-config-3', `us-east-1/${state.EndpointConfigName}`].sort(),
     );
-    expect(await deleted()).toEqual([await shadowConfig()]);
-    expect(await weights()).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
+    expect(await deleted()).toEqual((await madeConfigs()).slice(0, 2));
+    expect(await weights()).toEqual({ 'fraud-v2': 100 });
     // The endpoint's other settings are carried into every config model-gate makes.
     for (const made of Object.values(await configs()) as Record<string, unknown>[]) {
       expect(made).toMatchObject({
@@ -482,8 +489,9 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       await standins.seed(state);
       await passingShadow(sagemakerTarget(config, 'fraud', anHourLater), 'v1', 'v2', 20);
       expect(await configs(), own).toHaveProperty([`us-east-1/${own}`]);
-      // Only the shadow's config, made by model-gate, was deleted when the endpoint left it.
-      expect(await deleted()).toEqual([await shadowConfig()]);
+      // Only the configs model-gate made (the shadow's, its end's) were deleted as the endpoint
+      // left them; the promotion's is in use.
+      expect(await deleted()).toEqual((await madeConfigs()).slice(0, 2));
       expect(Object.keys(await configs())).toHaveLength(lookalikes.length + 2);
     }
   });
@@ -765,13 +773,17 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     await expect(reconcile(target, mirrorOf('v1', 'v3', 10))).rejects.toThrow(
       'SageMaker endpoint fraud-endpoint (us-east-1) has no variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version as a variant (with weight 0) before the release',
     );
+    // A variant no step names is left out of a shadow's config, but never one that serves: the
+    // user sends 10% to v0 by hand (sagemaker-leftover-variants.test.ts: those without traffic).
     const state = await standins.state();
-    state.sagemakerConfigs['us-east-1/fraud-config-3'].ProductionVariants.push(definition('fraud-v0', 0));
+    state.sagemakerConfigs['us-east-1/fraud-config-3'].ProductionVariants.push(definition('fraud-v0', 0.1));
+    state.sagemaker[KEY].ProductionVariants.push(variant('fraud-v0', 0.1));
     await standins.seed(state);
     await expect(reconcile(target, mirrorOf('v1', 'v2', 10))).rejects.toThrow(
-      'SageMaker endpoint fraud-endpoint (us-east-1) also has the variant(s) fraud-v0; SageMaker allows one production variant beside a shadow variant, and model-gate deletes no variant: remove them before a shadow release',
+      'SageMaker endpoint fraud-endpoint (us-east-1) also sends live traffic to the variant fraud-v0 (weight 0.1); SageMaker allows one production variant beside a shadow variant, and model-gate removes no variant that serves: take its traffic off first',
     );
     expect(await operations()).not.toContain('create-endpoint-config');
+    expect(await weights()).toEqual({ 'fraud-v1': 1, 'fraud-v2': 0, 'fraud-v0': 0.1 });
   });
 
   it('names configs within SageMaker rules, the same for the same content', () => {

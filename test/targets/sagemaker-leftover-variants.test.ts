@@ -1,0 +1,256 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { SageMakerTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { targetFor } from '../../src/release/adapters.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { runCli } from '../../src/targets/cli.js';
+import { reconcile } from '../../src/targets/reconcile.js';
+import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { sha } from '../support/model-config.js';
+import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { useStandins } from '../support/standin-server.js';
+import { FAST, failingShadow, mirrorOf, passingCanary, passingShadow, shadowStates } from './drive.js';
+import { definition, variant } from './sagemaker-variants.js';
+
+// A release on SageMaker used to leave the version it replaced (or, rolled back, its candidate)
+// as a production variant at weight 0: it kept its instances (and their bill), and since an
+// endpoint with a shadow variant has exactly one production variant, the model's next shadow
+// release was refused until someone removed that variant by hand. A shadow release now ends
+// promoted with the new version's variant alone, and a shadow leaves out of its config the
+// variants no step of it names that take no traffic.
+const KEY = 'us-east-1/fraud-endpoint';
+const ARN = 'arn:aws:sagemaker:us-east-1:123456789012';
+const config: SageMakerTargetConfig = {
+  type: 'sagemaker',
+  endpoint: 'fraud-endpoint',
+  region: 'us-east-1',
+  variant: 'fraud-{{version}}',
+  ...FAST,
+};
+
+// v1 serves; the deploy step added v2, the first candidate, at weight 0.
+const standins = useStandins('aws', () => ({
+  sagemaker: {
+    [KEY]: {
+      EndpointName: 'fraud-endpoint',
+      EndpointArn: `${ARN}:endpoint/fraud-endpoint`,
+      EndpointConfigName: 'fraud-config-3',
+      EndpointStatus: 'InService',
+      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0)],
+      CreationTime: '2026-01-01T00:00:00Z',
+      LastModifiedTime: '2026-01-01T00:00:00Z',
+    },
+  },
+  sagemakerConfigs: {
+    'us-east-1/fraud-config-3': {
+      EndpointConfigName: 'fraud-config-3',
+      EndpointConfigArn: `${ARN}:endpoint-config/fraud-config-3`,
+      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
+      CreationTime: '2026-01-01T00:00:00Z',
+    },
+  },
+}));
+
+const aws = async (...args: string[]) => {
+  const out = await runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });
+  if (out.exitCode !== 0) throw new Error(`aws sagemaker ${args[0]} failed: ${out.stderr}`);
+  return out.stdout ? JSON.parse(out.stdout) : undefined;
+};
+const endpoint = async () => (await standins.state()).sagemaker[KEY];
+/** Each variant the endpoint runs, with its weight; `shadow` for a shadow variant. */
+async function variants() {
+  const e = await endpoint();
+  const shown = (v: { VariantName: string; CurrentWeight: number }) => `${v.VariantName}=${v.CurrentWeight}`;
+  return [
+    ...e.ProductionVariants.map(shown),
+    ...(e.ShadowProductionVariants ?? []).map((v: never) => `shadow ${shown(v)}`),
+  ];
+}
+
+/**
+ * The user's deploy step for a release of `version` (examples/sagemaker/workflow.yml): a config of
+ * theirs with every variant the endpoint runs, at the weight it has now, and the version's variant
+ * at weight 0, deployed with update-endpoint; it waits until the endpoint is InService.
+ */
+async function deployVariant(version: string) {
+  const now = await aws('describe-endpoint', '--endpoint-name', 'fraud-endpoint');
+  const current = await aws('describe-endpoint-config', '--endpoint-config-name', now.EndpointConfigName);
+  const weightOf = (name: string) =>
+    now.ProductionVariants.find((v: { VariantName: string }) => v.VariantName === name)?.CurrentWeight ?? 0;
+  const production = [
+    ...current.ProductionVariants.map((v: { VariantName: string }) => ({
+      ...v,
+      InitialVariantWeight: weightOf(v.VariantName),
+    })),
+    definition(`fraud-${version}`, 0),
+  ];
+  const name = `fraud-deploy-${version}`;
+  await aws(
+    'create-endpoint-config',
+    '--endpoint-config-name',
+    name,
+    '--production-variants',
+    JSON.stringify(production),
+  );
+  await aws('update-endpoint', '--endpoint-name', 'fraud-endpoint', '--endpoint-config-name', name);
+  for (let polls = 0; polls < 10; polls++) {
+    const status = (await aws('describe-endpoint', '--endpoint-name', 'fraud-endpoint')).EndpointStatus;
+    if (status === 'InService') return;
+  }
+  throw new Error(`the deploy of ${version} never landed`);
+}
+
+/**
+ * fraud on the shadow strategy (20% of requests for 1m) over the endpoint, as the action runs it:
+ * each PR event builds its targets afresh (a new process in CI), with a file ledger, a fake clock
+ * and scripted metrics that pass. `release` opens PR `number` moving fraud from `from` to `to`
+ * and merges it: the release's status after each.
+ */
+async function shadowWorld() {
+  const { config: parsed } = parseConfig(
+    `version: 1
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }
+    metrics: { type: file, path: unused.json }
+    strategy: { type: shadow, share: 20, duration: 1m, step-duration: 2m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+    {},
+  );
+  const files: Record<string, Record<string, string>> = {};
+  const lines: string[] = [];
+  const metrics = new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': 0.005 } },
+  });
+  const ports: Ports = {
+    ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-sagemaker-shadow-')), 'ledger.json')),
+    reader: memoryFileReader(files),
+    clock: new FakeClock(),
+    log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) },
+    targetFor,
+    metricsFor: () => metrics,
+  };
+  const watch = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
+  let commits = 0;
+  async function release(number: number, from: string, to: string) {
+    files[sha(++commits)] = { 'model.yaml': `version: ${from}\n` };
+    files[sha(++commits)] = { 'model.yaml': `version: ${to}\n` };
+    const event = {
+      action: 'opened',
+      number,
+      baseSha: sha(commits - 1),
+      headSha: sha(commits),
+      merged: false,
+    };
+    const opened = await handlePullRequest(parsed, event, ports, watch);
+    const merged = await handlePullRequest(
+      parsed,
+      { ...event, action: 'closed', merged: true },
+      ports,
+      watch,
+    );
+    return [opened.releases[0]?.status, merged.releases[0]?.status];
+  }
+  return { release, lines };
+}
+
+describe('SageMaker variants a release leaves behind', () => {
+  it('runs two shadow releases of one model in a row, each ending with the new version’s variant alone', async () => {
+    const world = await shadowWorld();
+    expect(await world.release(1, 'v1', 'v2')).toEqual(['ready', 'promoted']);
+    // v1, replaced, no longer runs (nor bills) instances.
+    expect(await variants()).toEqual(['fraud-v2=100']);
+
+    await deployVariant('v3');
+    expect(await world.release(2, 'v2', 'v3')).toEqual(['ready', 'promoted']);
+    expect(await variants()).toEqual(['fraud-v3=100']);
+    expect(world.lines.join('\n')).not.toMatch(/also has the variant/);
+  });
+
+  it('promoted straight from its shadow phase, keeps the new version’s variant alone', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    const { phase, promoted } = shadowStates('v1', 'v2', 20);
+    await reconcile(target, phase);
+    expect(await variants()).toEqual(['fraud-v1=1', 'shadow fraud-v2=0.2']);
+    await expect(reconcile(target, promoted)).resolves.toEqual(promoted);
+    expect(await variants()).toEqual(['fraud-v2=100']);
+  });
+
+  it('a shadow rolled back keeps its candidate for a re-run, and the next candidate’s shadow leaves it out', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await failingShadow(target, 'v1', 'v2');
+    // A withdrawal looks the same as a new head's, after which the same candidate is analysed again.
+    expect(await variants()).toEqual(['fraud-v1=100', 'fraud-v2=0']);
+
+    await deployVariant('v3');
+    await expect(reconcile(target, mirrorOf('v1', 'v3', 20))).resolves.toEqual(mirrorOf('v1', 'v3', 20));
+    expect(await variants()).toEqual(['fraud-v1=1', 'shadow fraud-v3=0.2']);
+  });
+
+  it('a shadow after a canary’s promotion leaves out the version the canary replaced', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    await passingCanary(target, 'v1', 'v2');
+    // A canary's promotion stays the weights call (no new fleet, no permission it did not need).
+    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
+
+    await deployVariant('v3');
+    const seen = await passingShadow(target, 'v2', 'v3', 20);
+    expect(seen.at(-1)).toEqual({ stable: { version: 'v3' } });
+    expect(await variants()).toEqual(['fraud-v3=100']);
+  });
+
+  it('an autoscaled old stable stays at the promotion, and the next shadow names the command that lets it go', async () => {
+    const target = sagemakerTarget(config, 'fraud');
+    const { phase, idle, promoted } = shadowStates('v1', 'v2', 20);
+    await reconcile(target, phase);
+    await reconcile(target, idle);
+    const v1Scaling = {
+      ServiceNamespace: 'sagemaker',
+      ResourceId: 'endpoint/fraud-endpoint/variant/fraud-v1',
+      ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+      MinCapacity: 1,
+      MaxCapacity: 4,
+    };
+    await standins.seed({ ...(await standins.state()), scalableTargets: { 'us-east-1': [v1Scaling] } });
+    // SageMaker removes no autoscaled variant: the promotion lands all the same, v1 at weight 0.
+    await expect(reconcile(target, promoted)).resolves.toEqual(promoted);
+    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
+
+    await deployVariant('v3');
+    await expect(reconcile(target, mirrorOf('v2', 'v3', 20))).rejects.toThrow(
+      // v3 leaves the production variants for the shadow, and SageMaker's wording of the refusal is
+      // not published: both are named, each with its command (v1's first).
+      'SageMaker endpoint fraud-endpoint (us-east-1) keeps the production variants fraud-v1, fraud-v3: SageMaker removes no variant registered with Application Auto Scaling. Deregister those registered first (their scaling policies go with them): `aws application-autoscaling deregister-scalable-target --service-namespace sagemaker --scalable-dimension sagemaker:variant:DesiredInstanceCount --resource-id endpoint/fraud-endpoint/variant/fraud-v1 --region us-east-1`',
+    );
+    const deregister = await runCli(
+      [
+        'aws',
+        'application-autoscaling',
+        'deregister-scalable-target',
+        '--service-namespace',
+        'sagemaker',
+        '--scalable-dimension',
+        'sagemaker:variant:DesiredInstanceCount',
+        '--resource-id',
+        'endpoint/fraud-endpoint/variant/fraud-v1',
+        '--region',
+        'us-east-1',
+      ],
+      { timeoutMs: 10_000 },
+    );
+    expect(deregister.exitCode).toBe(0);
+    await expect(reconcile(target, mirrorOf('v2', 'v3', 20))).resolves.toEqual(mirrorOf('v2', 'v3', 20));
+    expect(await variants()).toEqual(['fraud-v2=1', 'shadow fraud-v3=0.2']);
+  });
+});
