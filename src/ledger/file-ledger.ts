@@ -37,7 +37,7 @@ const headSha = z.string().refine((text) => text === WORKING_TREE || commitSha.s
 });
 const fileRelease = releaseSchema.extend({ headSha: headSha.optional() });
 
-const entry = z.object({
+const historyEntry = z.object({
   model: modelName,
   kind: z.enum(['promotion', 'rollback']),
   version,
@@ -47,21 +47,19 @@ const entry = z.object({
   summary: z.string(),
 }) satisfies z.ZodType<LedgerEntry>;
 
+// Each drift's start and end (drifted false); read for whether a drift is on record (openDrift).
+const driftEntry = z.looseObject({
+  model: z.string(),
+  at: z.number(),
+  version: z.string().optional(),
+  drifted: z.boolean().optional(),
+});
+
 const ledgerFile = z.object({
   version: z.literal(1),
   releases: releasesOf(fileRelease),
-  history: z.array(entry),
-  // Each drift's start and end (drifted false); read for whether a drift is on record (openDrift).
-  drift: z
-    .array(
-      z.looseObject({
-        model: z.string(),
-        at: z.number(),
-        version: z.string().optional(),
-        drifted: z.boolean().optional(),
-      }),
-    )
-    .optional(),
+  history: z.array(historyEntry),
+  drift: z.array(driftEntry).optional(),
 });
 
 const EMPTY: LedgerFile = deepFreeze({ version: 1, releases: {}, history: [] });
@@ -90,7 +88,7 @@ export function fileLedger(path: string): Ledger {
    * each, and parsing it each time made a run quadratic in the models (700 did not finish). Never
    * handed out or changed (frozen): callers get copies, a change is made on a draft.
    */
-  let cached: { key: string; text: string; data: LedgerFile } | undefined;
+  let cached: { key: string; bytes: Buffer; data: LedgerFile } | undefined;
   /**
    * The file as it is now, read-only. Unless `exact`, one whose identity on disk (fileKey) is the
    * cached file's is taken as it: any write (this one's temp file renamed in place, another
@@ -101,7 +99,7 @@ export function fileLedger(path: string): Ledger {
   async function load(exact = false): Promise<LedgerFile> {
     const known = cached;
     if (known?.key && !exact && (await fileKey(path)) === known.key) return known.data;
-    let read: { key: string; text: string };
+    let read: { key: string; bytes: Buffer };
     try {
       read = await readWithKey(path);
     } catch (err) {
@@ -111,13 +109,13 @@ export function fileLedger(path: string): Ledger {
       }
       throw fileProblem(path, err, 'read');
     }
-    if (cached && read.text === cached.text) {
+    if (cached?.bytes.equals(read.bytes)) {
       cached.key = read.key;
       return cached.data;
     }
     let data: unknown;
     try {
-      data = JSON.parse(read.text);
+      data = JSON.parse(read.bytes.toString('utf8'));
     } catch (err) {
       throw new InputError(`the ledger ${path} is not valid JSON (${(err as Error).message}): ${RESET}`);
     }
@@ -132,34 +130,40 @@ export function fileLedger(path: string): Ledger {
   /** What the file holds of `model`, a copy the caller may change. */
   const releaseOf = async (model: string) => copy((await load()).releases[model]);
   /**
-   * Writes `data` after reading it back as `load` will (the file's own schema, on the JSON to be
-   * written), as the GitHub ledger checks a release before it records one: a state the next run
-   * would refuse must not be written over one it reads (a version a platform reports, say).
-   * `what` names what is being recorded, for the message.
+   * Checks `value` as `load` will read it back (the file's own schema, on its JSON), as the GitHub
+   * ledger checks a release before it records one: a state the next run would refuse must not be
+   * written over one it reads (a version a platform reports, say). Only the record being written is
+   * checked: the rest of the file was checked when read. `at` is where it goes in the file, for the
+   * message; `what` names what is being recorded. Returns the record as read back, frozen.
    */
-  async function save(data: LedgerFile, what: string): Promise<void> {
-    const text = `${JSON.stringify(data, null, 2)}\n`;
-    const stored = parseState(ledgerFile, JSON.parse(text));
+  function checked<T extends object>(schema: z.ZodType, value: T, at: PropertyKey[], what: string): T {
+    const json = JSON.parse(JSON.stringify(value));
+    const stored = parseState(schema, json, at);
     if (!stored.ok) {
       throw new LedgerStateError(
         `cannot record ${what} in the ledger ${path}: ${firstProblems(stored.problems)}`,
       );
     }
+    return deepFreeze(stored.value as T);
+  }
+  /** Writes `data`, whose changed record `checked` has read back (write then rename). */
+  async function save(data: LedgerFile): Promise<void> {
+    const bytes = Buffer.from(`${JSON.stringify(data, null, 2)}\n`);
     const tmp = `${path}.${process.pid}.tmp`;
     try {
-      await writeFile(tmp, text);
+      await writeFile(tmp, bytes);
       await rename(tmp, path);
     } catch (err) {
       throw fileProblem(path, err, 'write');
     }
     // Its key unknown (the rename is a change too): the next read compares the text, parses nothing.
-    cached = { key: '', text, data: deepFreeze(stored.value as LedgerFile) };
+    cached = { key: '', bytes, data: deepFreeze(data) };
   }
   /**
    * Reads, changes (`change` says whether it changed anything) and writes the file under its lock:
    * another process's change between this read and this write would otherwise be written over.
    */
-  async function modify(what: string, change: (data: LedgerFile) => boolean): Promise<void> {
+  async function modify(change: (data: LedgerFile) => boolean): Promise<void> {
     try {
       await mkdir(dirname(path), { recursive: true });
     } catch (err) {
@@ -167,7 +171,7 @@ export function fileLedger(path: string): Ledger {
     }
     const locked = withFileLock(`${path}.lock`, async () => {
       const data = draft(await load(true));
-      if (change(data)) await save(data, what);
+      if (change(data)) await save(data);
     });
     await locked.catch((err) => {
       throw err instanceof ModelGateError ? err : fileProblem(path, err, 'write');
@@ -179,21 +183,23 @@ export function fileLedger(path: string): Ledger {
     },
     async saveRelease(release) {
       const { model } = release;
-      await modify(`the release of ${model}`, (data) => {
+      await modify((data) => {
         const now = data.releases[model];
         // Not read by this ledger before (a first save): nothing to have changed since.
         const built = seen.has(model) ? seen.get(model) : now;
         if (now && overwrites(release, now, built)) throw new EndedElsewhereError(now, built ?? release);
-        data.releases[model] = release;
+        // Filed under its own model, as the file's `releases` must be.
+        data.releases[model] = checked(fileRelease, release, ['releases', model], `the release of ${model}`);
         return true;
       });
       saw(model, release);
     },
     async record(entry) {
-      await modify(`the ${entry.kind} of ${entry.model}`, (data) => {
+      await modify((data) => {
         const last = data.history.findLast((e) => e.model === entry.model);
         if (last && sameEntry(last, entry)) return false;
-        data.history.push(entry);
+        const at = ['history', data.history.length];
+        data.history.push(checked(historyEntry, entry, at, `the ${entry.kind} of ${entry.model}`));
         return true;
       });
     },
@@ -213,10 +219,13 @@ export function fileLedger(path: string): Ledger {
         find(await load());
         return record;
       }
-      await modify(`the drift report of ${report.model}`, (data) => {
+      await modify((data) => {
         find(data);
         if (record.change !== 'began' && record.change !== 'ended') return false;
-        data.drift = [...(data.drift ?? []), { ...report, at }];
+        const drift = data.drift ?? [];
+        const what = `the drift report of ${report.model}`;
+        const stored = checked(driftEntry, { ...report, at }, ['drift', drift.length], what);
+        data.drift = [...drift, stored];
         return true;
       });
       return record;
@@ -320,13 +329,13 @@ const keyOf = (s: BigIntStats) => `${s.dev}:${s.ino}:${s.size}:${s.mtimeNs}:${s.
  */
 const RACY_NS = 2_000_000_000n;
 
-/** The file's text and the key of that very file (one open file: a rename meanwhile cannot mix them). */
-async function readWithKey(path: string): Promise<{ key: string; text: string }> {
+/** The file's bytes and the key of that very file (one open file: a rename meanwhile cannot mix them). */
+async function readWithKey(path: string): Promise<{ key: string; bytes: Buffer }> {
   const file = await open(path, 'r');
   try {
     const stats = await file.stat({ bigint: true });
     const racy = BigInt(Date.now()) * 1_000_000n - stats.ctimeNs < RACY_NS;
-    return { key: racy ? '' : keyOf(stats), text: await file.readFile('utf8') };
+    return { key: racy ? '' : keyOf(stats), bytes: await file.readFile() };
   } finally {
     await file.close();
   }

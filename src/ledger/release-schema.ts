@@ -190,15 +190,23 @@ export function firstProblems(problems: string[], max = 3): string {
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: string[] };
 
-/** Parse with messages that name the field and the value: `releases.fraud.to: "$(id)" is not a valid version (…)`. */
-export function parseState<S extends z.ZodType>(schema: S, data: unknown): Parsed<z.output<S>> {
+/**
+ * Parse with messages that name the field and the value: `releases.fraud.to: "$(id)" is not a valid
+ * version (…)`; `at` is where `data` sits in a larger document (one record of a file).
+ */
+export function parseState<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  at: PropertyKey[] = [],
+): Parsed<z.output<S>> {
   const parsed = schema.safeParse(data, { error: configErrorMap });
   if (parsed.success) return { ok: true, value: parsed.data };
   return {
     ok: false,
-    problems: parsed.error.issues.map((i) =>
-      i.path.length > 0 ? `${formatPath(i.path)}: ${i.message}` : i.message,
-    ),
+    problems: parsed.error.issues.map((i) => {
+      const path = [...at, ...i.path];
+      return path.length > 0 ? `${formatPath(path)}: ${i.message}` : i.message;
+    }),
   };
 }
 
