@@ -51,15 +51,15 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
                         (the tick event is always one pass)
   --max-wait DURATION default 30m
   --dry-run           plan and report, deploy nothing
-Ctrl-C (SIGINT), SIGTERM or SIGHUP (the terminal closed) during release, reopen, merge or close:
-  the current step ends, then the candidates this run left live are withdrawn and recorded as
-  stopped (the post step of a cancelled job does the same in Actions); during tick: the current
-  step ends, the rest waits for the next tick. A second one stops at once, naming the command
-  that withdraws what may still be live.
+Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal closed) or its output closing (| head, less
+  quit) during release, reopen, merge or close: the current step ends, then the candidates this
+  run left live are withdrawn and recorded as stopped (the post step of a cancelled job does the
+  same in Actions); during tick: the current step ends, the rest waits for the next tick. A second
+  signal stops at once, naming the command that withdraws what may still be live.
 exit code: 0 when no release failed (status: always; a candidate still live is a
   warning), 1 when one did or the config, a ref or a version is refused, 2 on a usage error
   (an unknown event or option, a missing or malformed --pr, --mode or --max-wait), 130 (143, 129)
-  when stopped by Ctrl-C (SIGTERM, SIGHUP)`;
+  when stopped by Ctrl-C (SIGTERM, SIGHUP), 141 by its output closing`;
 
 /** `model-gate run`: the action's events on this machine, recorded in a ledger file. */
 export async function runCommand(argv: string[], cwd = process.cwd()): Promise<number> {

@@ -17,7 +17,15 @@ import { repositoryTop } from '../version/git.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
 import { CLI_PATH_HINT, loadLocalConfig, localConfigPath } from './local-config.js';
 import type { RunEvent, RunOptions } from './run-command.js';
-import { type RunStop, signalExitCode, signalName, stopOnSignal, withdrawStopped } from './run-stop.js';
+import {
+  giveBackLeases,
+  OUTPUT_CLOSED,
+  type RunStop,
+  signalExitCode,
+  signalName,
+  stopOnSignal,
+  withdrawStopped,
+} from './run-stop.js';
 
 /** The pull_request action each PR event of `model-gate run` plays. */
 const PR_ACTIONS = { release: 'opened', reopen: 'reopened', merge: 'closed', close: 'closed' } as const;
@@ -26,11 +34,13 @@ const isPrEvent = (event: RunEvent): event is PrEvent => Object.hasOwn(PR_ACTION
 
 /**
  * What a run has reported so far: its releases by model, for the words of a second stop signal;
- * its lines on the models it leaves alone (queued, already stable…), for the report of a stopped run.
+ * its lines on the models it leaves alone (queued, already stable…), for the report of a stopped run;
+ * once read, its files, where a second stop signal gives back the run's watch leases.
  */
 interface Seen {
   releases: Map<string, Release>;
   notes: RunResult['skipped'];
+  files?: LocalFiles;
 }
 
 /**
@@ -51,6 +61,7 @@ export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Pro
 
 async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop?: RunStop) {
   const files = await localFiles(event, o, cwd);
+  seen.files = files;
   const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT });
   const ports: Ports = {
     ledger: fileLedger(files.ledger),
@@ -65,6 +76,33 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     },
   };
   const ledgerLine = `ledger: ${relative(cwd, files.ledger)}`;
+  /**
+   * A PR event a stop signal ended, its report so far `shown`: the candidates this run left that may
+   * still get live traffic are withdrawn (none in a dry run, which deployed none), the report shows
+   * them as they are now, and the last line says what became of each of this run's releases.
+   */
+  const stopped = async (event: PrEvent, signal: NodeJS.Signals, shown: RunResult): Promise<number> => {
+    const scope = { pr: o.pr, headSha: files.headSha, only: o.model };
+    const why = () => `stopped by ${signalName(signal)} mid-analysis`;
+    // Its own clock: the run's waits no longer end.
+    const withdrawn = o.dryRun
+      ? []
+      : await withdrawStopped(config, scope, why, { ...ports, clock: systemClock });
+    stop?.off();
+    const now = new Map(withdrawn.map((r) => [r.model, r]));
+    const releases = [
+      ...shown.releases.map((r) => now.get(r.model) ?? r),
+      ...withdrawn.filter((r) => !shown.releases.some((s) => s.model === r.model)),
+    ];
+    // The lines the engine made before the stop (seen.notes) when its result, which holds them too, never came.
+    const report = { ...shown, releases };
+    if (releases.length > 0 || report.skipped.length > 0)
+      console.log(redact(renderTerminal(config, report, Date.now())));
+    console.log(ledgerLine);
+    const ours = releases.filter((r) => r.pr === o.pr);
+    console.error(`model-gate run: ${redact(stoppedLine(event, o, signal, ours))}`);
+    return signalExitCode(signal);
+  };
   if (stop?.signal) {
     // Stopped while reading the repository and the config: nothing was run.
     console.error(`model-gate run: stopped by ${signalName(stop.signal)} before it ran ${event}`);
@@ -76,31 +114,21 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   const outcome = stop ? await Promise.race([work, stop.parked.then((signal) => ({ signal }))]) : await work;
   if ('signal' in outcome) {
     const { signal } = outcome;
-    if (!isPrEvent(event)) {
-      console.error(
-        `model-gate run: stopped by ${signalName(signal)} before the tick's pass ended: what it did not reach is left for the next model-gate run tick`,
-      );
-      return signalExitCode(signal);
-    }
-    const scope = { pr: o.pr, headSha: files.headSha, only: o.model };
-    const why = () => `stopped by ${signalName(signal)} mid-analysis`;
-    // Its own clock: the run's waits no longer end.
-    const releases = await withdrawStopped(config, scope, why, { ...ports, clock: systemClock });
-    stop?.off();
-    // The lines the engine made before the stop: its result, which holds them too, never comes.
-    const report = { releases, skipped: seen.notes };
-    if (releases.length > 0 || report.skipped.length > 0)
-      console.log(redact(renderTerminal(config, report, Date.now())));
-    console.log(ledgerLine);
-    console.error(`model-gate run: ${redact(stoppedLine(event, o, signal, releases))}`);
+    if (isPrEvent(event)) return stopped(event, signal, { releases: [], skipped: seen.notes });
+    console.error(
+      `model-gate run: stopped by ${signalName(signal)} before the tick's pass ended: what it did not reach is left for the next model-gate run tick`,
+    );
     return signalExitCode(signal);
   }
   const { result, defects } = outcome;
+  // Asked to stop while a step that never waits ran (a pass in tick mode, a merge): its candidates
+  // are withdrawn all the same, as the stop signal's line said.
+  if (stop?.signal && isPrEvent(event)) return stopped(event, stop.signal, result);
   console.log(redact(renderTerminal(config, result, Date.now())));
   console.log(ledgerLine);
   // A defect a tick met is reported once its report is out: the other models' lines are not lost.
   if (defects[0] !== undefined) throw defects[0];
-  // Asked to stop once its work was done: nothing left to stop, but the exit code says it was asked.
+  // A tick asked to stop once its pass was done: nothing left to stop, but the exit code says it was asked.
   if (stop?.signal) return signalExitCode(stop.signal);
   // status judged nothing: a release it finds failed earlier (its rollback pending) fails it not.
   return event !== 'status' && runDecision(result) === 'failed' ? 1 : 0;
@@ -201,24 +229,46 @@ function runLine(event: string, o: RunOptions, extra: string[] = []): string {
 
 /** The lines said on a first stop signal and on a second one. */
 function stopWords(event: RunEvent, o: RunOptions, seen: Seen) {
+  // Its output gone, the run cannot be sent that again: Ctrl-C (or another signal) stops it at once.
   const again = (signal: NodeJS.Signals) =>
-    `${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop at once`;
+    signal === OUTPUT_CLOSED
+      ? 'Ctrl-C to stop at once'
+      : `${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to stop at once`;
   if (!isPrEvent(event))
     return {
       stopping: (signal: NodeJS.Signals) =>
         `stopping on ${signalName(signal)}: the tick's current step ends first, and what it has not reached is left for the next tick; ${again(signal)}`,
-      again: (signal: NodeJS.Signals) =>
+      again: async (signal: NodeJS.Signals) =>
         `stopped on ${signalName(signal)} mid-pass: ${runLine('status', o)} shows what serves, and the next ${runLine('tick', o)} resumes what this one left`,
     };
   return {
     stopping: (signal: NodeJS.Signals) =>
       `stopping on ${signalName(signal)}: the current step ends first, then this run's candidates are withdrawn; ${again(signal)}`,
-    again: (signal: NodeJS.Signals) => {
-      const models = [...seen.releases.values()].filter((r) => r.pr === o.pr).map((r) => r.model);
-      const known = o.model ? [o.model] : models;
-      const left = (model: string) =>
-        `${model === 'NAME' ? 'a candidate of this run' : `the candidate of ${model}`} may still get live traffic: ${runLine('abort', o, ['--model', model])} withdraws it`;
-      const what = (known.length > 0 ? known : ['NAME']).map(left).join('; ');
+    again: async (signal: NodeJS.Signals) => {
+      const files = seen.files;
+      const scope = files && { pr: o.pr, headSha: files.headSha, only: o.model };
+      // Given back, the next tick takes on what this run watched; else ticks leave it to this run.
+      const given = scope && !o.dryRun ? await giveBackLeases(fileLedger(files.ledger), scope) : new Map();
+      const ours = [...seen.releases.values()].filter((r) => r.pr === o.pr);
+      const held =
+        given ??
+        new Map(
+          ours.flatMap((r) =>
+            r.status === 'analysing' && r.watchedUntil ? [[r.model, r.watchedUntil]] : [],
+          ),
+        );
+      const known = new Set([...(o.model ? [o.model] : ours.map((r) => r.model)), ...held.keys()]);
+      const left = (model: string) => {
+        const abort = runLine('abort', o, ['--model', model]);
+        if (model === 'NAME')
+          return `a candidate of this run may still get live traffic: ${abort} withdraws it`;
+        const until = held.get(model);
+        if (until === undefined)
+          return `the candidate of ${model} may still get live traffic: ${abort} withdraws it`;
+        const at = new Date(until).toISOString().slice(11, 16);
+        return `the candidate of ${model} may still get live traffic, and schedule ticks leave it to this run until ${at} UTC: ${abort} withdraws it now`;
+      };
+      const what = (known.size > 0 ? [...known] : ['NAME']).map(left).join('; ');
       return `stopped on ${signalName(signal)} before this run's candidates were withdrawn: ${what} (${runLine('status', o)} shows what serves)`;
     },
   };

@@ -1,11 +1,12 @@
 import { constants } from 'node:os';
 import type { Config, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
-import { EndedElsewhereError } from '../ledger/ledger.js';
+import { EndedElsewhereError, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { takeOutOfService } from '../release/out-of-service.js';
 import { idleNotTaken } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { candidateToActOn, type Release } from '../release/types.js';
+import { withLease } from '../release/watch-lease.js';
 
 // Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an ssh session dropped) while `model-gate run`
 // drives a release. In Actions a cancelled job's post step withdraws what the main step left live
@@ -13,16 +14,40 @@ import { candidateToActOn, type Release } from '../release/types.js';
 // watch lease keeps schedule ticks away for up to max-wait. So the run stops itself at a safe point
 // (a wait between looks: no traffic change or ledger write is under way then), withdraws the
 // candidates it left live as the post step does, and exits 128 + the signal's number.
+// Its output going away (`| head -1`, quitting `less`: a write fails with EPIPE) stops it the same
+// way: nobody reads what it says any more, and Node would otherwise end it with a stack trace,
+// the candidate left live under a lease nothing keeps.
 
 // The stop signals file-lock.ts removes its locks on: this run's listener keeps them while it withdraws.
 const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-/** The signal as a user knows it: Ctrl-C is SIGINT. */
-export const signalName = (signal: NodeJS.Signals): string =>
-  signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal;
+/**
+ * What a run stopped on its output going away (EPIPE) names as its signal: the one a shell
+ * reports (exit 141) for a program that pipe ends (`yes | head -1`). Never sent: Node ignores it.
+ */
+export const OUTPUT_CLOSED: NodeJS.Signals = 'SIGPIPE';
 
-/** The exit code of a process ended by `signal`, as a shell reports it: 130 SIGINT, 143 SIGTERM, 129 SIGHUP. */
+/** The signal as a user knows it: Ctrl-C is SIGINT; SIGPIPE, here, is the output gone. */
+export const signalName = (signal: NodeJS.Signals): string =>
+  signal === 'SIGINT' ? 'Ctrl-C (SIGINT)' : signal === OUTPUT_CLOSED ? 'its output closing (EPIPE)' : signal;
+
+/**
+ * The exit code of a process ended by `signal`, as a shell reports it: 130 SIGINT, 143 SIGTERM,
+ * 129 SIGHUP, 141 its output closing.
+ */
 export const signalExitCode = (signal: NodeJS.Signals): number => 128 + constants.signals[signal];
+
+/**
+ * Once per process: a write to stdout or stderr that fails (EPIPE: the reader went away; EIO: the
+ * terminal closed) is let go instead of ending the process with a stack trace: the run still has
+ * its candidates to withdraw, and its exit code to give.
+ */
+let outputErrorsHeard = false;
+function hearOutputErrors() {
+  if (outputErrorsHeard) return;
+  outputErrorsHeard = true;
+  for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
+}
 
 export interface RunStop {
   /** The run's clock: once a stop is asked, a wait on it never ends, and the run is parked there. */
@@ -34,14 +59,18 @@ export interface RunStop {
   off(): void;
 }
 
+/** How long a stop at once waits for `again` (a ledger write) before it exits all the same. */
+export const AGAIN_WITHIN_MS = 5_000;
+
 /**
- * Listens to SIGINT, SIGTERM and SIGHUP while a run drives releases. The first says `stopping(signal)`
- * and parks the run at its next wait (at once when it waits now). A second one exits at once, saying
- * `again(signal)`: what may be left live, and the command that withdraws it.
+ * Listens to SIGINT, SIGTERM and SIGHUP while a run drives releases, and to its stdout going away
+ * (OUTPUT_CLOSED). The first says `stopping(signal)` and parks the run at its next wait (at once
+ * when it waits now). A second signal stops it at once: it exits once `again(signal)` says what may
+ * be left live and the command that withdraws it (a third exits without waiting for it).
  */
 export function stopOnSignal(words: {
   stopping: (signal: NodeJS.Signals) => string;
-  again: (signal: NodeJS.Signals) => string;
+  again: (signal: NodeJS.Signals) => Promise<string>;
 }): RunStop {
   let signal: NodeJS.Signals | undefined;
   let park: (signal: NodeJS.Signals) => void = () => {};
@@ -50,12 +79,20 @@ export function stopOnSignal(words: {
   });
   // The waits under way: ended by a stop, never resolved, so the run goes no further.
   const waits = new Set<NodeJS.Timeout>();
+  let exiting = false;
   const onSignal = (received: NodeJS.Signals) => {
-    // The terminal is gone: a write to it fails (EIO), which must not end the run before it withdraws.
-    if (received === 'SIGHUP') for (const out of [process.stdout, process.stderr]) out.on('error', () => {});
     if (signal !== undefined) {
-      process.stderr.write(`model-gate run: ${words.again(received)}\n`);
-      process.exit(signalExitCode(received));
+      const code = signalExitCode(received);
+      if (exiting) process.exit(code);
+      exiting = true;
+      const exit = (line: string) => {
+        process.stderr.write(`model-gate run: ${line}\n`);
+        process.exit(code);
+      };
+      words
+        .again(received)
+        .then(exit, (err: Error) => exit(`stopped on ${signalName(received)}: ${err.message}`));
+      return;
     }
     signal = received;
     process.stderr.write(`model-gate run: ${words.stopping(received)}\n`);
@@ -64,7 +101,14 @@ export function stopOnSignal(words: {
     waits.clear();
     park(received);
   };
+  // Heard from the start: the first write to a closed pipe would otherwise end the run on the spot.
+  hearOutputErrors();
+  // Not a second stop: a run stopping writes on, and each of its writes to the closed pipe fails.
+  const onOutputError = (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' && signal === undefined) onSignal(OUTPUT_CLOSED);
+  };
   for (const s of SIGNALS) process.on(s, onSignal);
+  process.stdout.on('error', onOutputError);
   const clock: Clock = {
     now: systemClock.now,
     sleep: (ms) => {
@@ -89,6 +133,7 @@ export function stopOnSignal(words: {
     parked,
     off: () => {
       for (const s of SIGNALS) process.off(s, onSignal);
+      process.stdout.off('error', onOutputError);
     },
   };
 }
@@ -121,6 +166,59 @@ export async function withdrawStopped(
     }
   }
   return done;
+}
+
+/**
+ * A run stopped at once (a second signal) gives back the watch leases it holds on the releases of
+ * PR `pr` on `headSha` (of `only`): else schedule ticks leave their candidates, still live, to a run
+ * that is gone until the lease ends (up to its max-wait). A record changed since it was read (the
+ * run saved a look meanwhile) is read again. Gives up after `withinMs`: the run is to stop at once.
+ * Returns, by model, the end of each lease still held; undefined when it could not even list them.
+ */
+export async function giveBackLeases(
+  ledger: Ledger,
+  scope: { pr: number; headSha: string; only?: string },
+  withinMs = AGAIN_WITHIN_MS,
+): Promise<Map<string, number> | undefined> {
+  const held = new Map<string, number>();
+  let listed = false;
+  const ours = (r: Release | undefined): r is Release & { watchedUntil: number } =>
+    r !== undefined &&
+    r.pr === scope.pr &&
+    r.headSha === scope.headSha &&
+    (scope.only === undefined || r.model === scope.only) &&
+    r.status === 'analysing' &&
+    r.watchedUntil !== undefined;
+  const giveBack = async () => {
+    const leases = ((await ledger.slotHolders?.(scope.pr)) ?? []).filter(ours);
+    for (const leased of leases) held.set(leased.model, leased.watchedUntil);
+    listed = true;
+    for (const leased of leases) {
+      for (let tries = 0; tries < 3; tries++) {
+        const now = await ledger.release(leased.model);
+        if (!ours(now) || !sameRelease(now, leased)) {
+          held.delete(leased.model);
+          break;
+        }
+        held.set(leased.model, now.watchedUntil);
+        try {
+          await ledger.saveRelease(withLease(now, undefined));
+          held.delete(leased.model);
+          break;
+        } catch (err) {
+          if (!(err instanceof EndedElsewhereError)) throw err;
+        }
+      }
+    }
+  };
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, withinMs);
+  });
+  // A ledger that cannot be written (locked by another run, a full disk): the leases stay, said so.
+  await Promise.race([giveBack().catch(() => {}), late]);
+  clearTimeout(timer);
+  return listed ? new Map(held) : undefined;
 }
 
 async function outOfService(
