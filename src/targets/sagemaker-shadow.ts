@@ -150,46 +150,6 @@ export interface RunningVariants {
 /** A production variant's live weight, now or as an update under way leaves it. */
 const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0);
 
-/** The variants `desired` names: its stable version, its candidate and its mirror, even at 0%. */
-export function namedVariants(desired: TrafficState, names: PlatformNames): string[] {
-  const versions = [desired.stable.version, desired.canary?.version, desired.mirror?.version];
-  return versions.filter((v): v is string => v !== undefined).map((v) => names.nameOf(v));
-}
-
-/**
- * The variant of the stable version `desired` replaces, when it names it no more (a promotion):
- * no later step of the release needs it, so the new config leaves it out, and its instances go.
- * The stable version is known only where the config tells it: the one production variant of a
- * config with a shadow variant; or, in a config model-gate made (`madeHere`: one placed for a
- * state, which a shadow's end leaves the endpoint on), the one variant with weight in it, while
- * the endpoint still sends it all live traffic. Weights alone do not tell it: a 100% step or a
- * blue-green bake leaves the candidate alone with traffic, and its withdrawal (before the same
- * candidate is analysed again, for a new head) must keep it. Undefined otherwise: a canary's
- * promotion on the user's own config stays the weights call, as its IAM policy and settle-timeout
- * expect.
- */
-export function replacedStable(
-  config: EndpointConfig,
-  running: RunningVariants,
-  desired: TrafficState,
-  names: PlatformNames,
-  madeHere: boolean,
-): string | undefined {
-  const [production, ...more] = config.ProductionVariants;
-  let stable: string | undefined;
-  if ((config.ShadowProductionVariants ?? []).length > 0) {
-    stable = more.length === 0 ? production?.VariantName : undefined;
-  } else if (madeHere) {
-    const weighted = config.ProductionVariants.filter((v) => (v.InitialVariantWeight ?? 1) > 0);
-    const live = running.ProductionVariants.filter((v) => liveWeight(v) > 0);
-    const [only] = weighted;
-    if (only && weighted.length === 1 && live.length === 1 && live[0]?.VariantName === only.VariantName) {
-      stable = only.VariantName;
-    }
-  }
-  return stable !== undefined && !namedVariants(desired, names).includes(stable) ? stable : undefined;
-}
-
 /**
  * The variants of the config that serves `desired`, from the definitions in the current config
  * (production and shadow alike, so a variant moves between them unchanged). With a mirror, the
@@ -197,9 +157,8 @@ export function replacedStable(
  * others, which no step of the release names, are left out (SageMaker allows no more beside a
  * shadow), unless one takes traffic on the endpoint (`running`): that is refused. Without a
  * mirror, every variant is a production variant again, those not asked for at weight 0, so a
- * withdrawn candidate is still there for the same candidate's next analysis; but the variant of a
- * stable version `desired` replaces (`replaced`, replacedStable) and the others it does not name
- * are left out.
+ * withdrawn candidate is still there for the same candidate's next analysis and a replaced stable
+ * for a rollback in seconds.
  */
 export function placeVariants(
   config: EndpointConfig,
@@ -207,7 +166,6 @@ export function placeVariants(
   names: PlatformNames,
   description: string,
   running: RunningVariants,
-  replaced?: string,
 ): VariantPlacement {
   const known = [...config.ProductionVariants, ...(config.ShadowProductionVariants ?? [])];
   const find = (version: string) => {
@@ -223,13 +181,8 @@ export function placeVariants(
   if (!mirror) {
     for (const share of live) find(share.version);
     const weightOf = (name: string) => live.find((s) => names.nameOf(s.version) === name)?.percent ?? 0;
-    // The replaced version's definition is not kept for a rollback to it: model-gate deletes no
-    // SageMaker model (ModelName), only the variant, and creates no variant; as after blue-green's
-    // rollback-window, such a rollback needs the user's deploy step to add the variant again.
-    const named = namedVariants(desired, names);
-    const kept = replaced === undefined ? known : known.filter((v) => named.includes(v.VariantName));
     return {
-      production: kept.map((v) => ({ ...v, InitialVariantWeight: weightOf(v.VariantName) })),
+      production: known.map((v) => ({ ...v, InitialVariantWeight: weightOf(v.VariantName) })),
       shadow: [],
     };
   }

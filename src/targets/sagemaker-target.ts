@@ -29,9 +29,7 @@ import {
   endpointConfigSchema,
   fleetSize,
   madeByModelGate,
-  namedVariants,
   placeVariants,
-  replacedStable,
   withFleetSizes,
 } from './sagemaker-shadow.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
@@ -58,13 +56,11 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // change holds the endpoint by then, or changed it meanwhile, it is built again from the endpoint
 // as read after that change (changeTo), never sent as built before. One settle-timeout bounds the
 // whole traffic change, read-back included (changeWithin, change-deadline.ts). model-gate creates no
-// variant. It removes one the change leaves without traffic and no later step of the release
-// names, where it switches configs anyway or the config tells which version is stable
-// (sagemaker-shadow.ts: placeVariants, replacedStable): those a shadow's config has no room for,
-// and the version a promotion out of a shadow replaces (at weight 0 it would keep its instances,
-// and the model's next shadow would find it in the way); and it retires blue-green's blue after
-// its rollback-window (removeIdle). A variant leaves an endpoint only by a new config without it,
-// deployed the same way
+// variant. It removes idle variants a shadow's config has no room for (sagemaker-shadow.ts:
+// placeVariants; one with traffic is refused), and retires blue-green's blue after its
+// rollback-window (removeIdle). A promotion keeps the replaced version at weight 0, so a
+// workflow_dispatch rollback to it is a weights call, as for every strategy. A variant leaves an
+// endpoint only by a new config without it, deployed the same way
 // (UpdateEndpoint: "deploys the EndpointConfig ... to a new fleet of instances", the old
 // instances are deleted), while the variant has weight 0, and only if the endpoint is still as
 // read right before the update (never after waiting on another change, which the config built
@@ -244,8 +240,7 @@ export function sagemakerTarget(
 
   /**
    * Makes the one change that brings the endpoint to `desired`: weights moved between its
-   * production variants or, with a shadow before or after, or for a promotion that replaces the
-   * stable version the config names (replacedStable), a config switched to (returns its name
+   * production variants or, with a shadow before or after, a config switched to (returns its name
    * when one was deployed). The change is built from the endpoint as read once InService (its
    * variants, their definitions and sizes), so it is never sent after another change has landed,
    * which it would undo (a variant the user took off named again, a grown fleet shrunk back, a
@@ -258,20 +253,8 @@ export function sagemakerTarget(
     for (;;) {
       const endpoint = await whenInService(change);
       try {
-        const switching = Boolean(mirrorFor(desired)) || endpoint.ShadowProductionVariants.length > 0;
-        const madeHere = madeByModelGate(config.endpoint, endpoint.EndpointConfigName ?? '');
-        if (switching || (madeHere && takesAllFromUnnamed(endpoint, desired))) {
-          const existing = await configOf(endpoint, change);
-          const replaced = replacedStable(existing, endpoint, desired, names, madeHere);
-          if (switching || replaced !== undefined) {
-            try {
-              return await switchConfig(endpoint, existing, desired, { change, replaced });
-            } catch (err) {
-              // SageMaker keeps an autoscaled variant: the traffic change is made without removing it.
-              if (!(err instanceof KeptByAutoscaling)) throw err;
-              if (switching) return await switchConfig(endpoint, existing, desired, { change });
-            }
-          }
+        if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
+          return await switchConfig(endpoint, await configOf(endpoint, change), desired, { change });
         }
         await moveWeights(endpoint, desired, change);
         return undefined;
@@ -280,23 +263,6 @@ export function sagemakerTarget(
       }
       await clock.sleep(config.pollIntervalMs);
     }
-  }
-
-  /**
-   * Whether `desired` takes all live traffic off the one variant that has it, a variant it does
-   * not name, for versions the endpoint has: what a promotion does (replacedStable tells whether
-   * it is one), so the config is read. A version it lacks is left to moveWeights to report.
-   */
-  function takesAllFromUnnamed(endpoint: Endpoint, desired: TrafficState): boolean {
-    const present = endpoint.ProductionVariants.map((v) => v.VariantName);
-    if (sharesFor(desired).some((s) => !present.includes(names.nameOf(s.version)))) return false;
-    const live = endpoint.ProductionVariants.filter(
-      (v) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0) > 0,
-    );
-    const [only] = live;
-    return (
-      live.length === 1 && only !== undefined && !namedVariants(desired, names).includes(only.VariantName)
-    );
   }
 
   /** The definition of the config the endpoint runs (`describe-endpoint-config`). */
@@ -309,11 +275,9 @@ export function sagemakerTarget(
 
   /**
    * Points the endpoint at a copy of its config (`existing`) with the variants placed for
-   * `desired`, less the variant `dropped` (a retired blue's) and, when `replaced` names one, the
-   * variant of the stable version a promotion replaces (placeVariants); every call within
+   * `desired` (placeVariants), less the variant `dropped` (a retired blue's); every call within
    * `change`'s deadline, when it is part of a traffic change. Returns the new config's name, or
-   * undefined when nothing was deployed. KeptByAutoscaling when SageMaker refuses to remove an
-   * autoscaled variant while `replaced` is set: the caller makes the change without removing it.
+   * undefined when nothing was deployed.
    *
    * The config is built from the endpoint as read, and deploying it after another run's change
    * would undo that change. So update-endpoint is never retried as built: a busy endpoint fails
@@ -326,15 +290,11 @@ export function sagemakerTarget(
     endpoint: Endpoint,
     existing: EndpointConfig,
     desired: TrafficState,
-    {
-      change,
-      dropped,
-      replaced,
-    }: { change?: ChangeDeadline; dropped?: string; replaced?: string | undefined },
+    { change, dropped }: { change?: ChangeDeadline; dropped?: string },
   ): Promise<string | undefined> {
     const current = endpoint.EndpointConfigName;
     const placedFor = (base: EndpointConfig) => {
-      const placed = placeVariants(base, desired, names, description, endpoint, replaced);
+      const placed = placeVariants(base, desired, names, description, endpoint);
       return { ...placed, production: placed.production.filter((v) => v.VariantName !== dropped) };
     };
     const argsFor = (base: EndpointConfig) => endpointConfigArgs(base, placedFor(base));
@@ -365,9 +325,7 @@ export function sagemakerTarget(
           );
         }
         const kept = placedFor(existing).production.map((v) => v.VariantName);
-        const refused = refusedForAutoscaling(err, existing, kept);
-        if (refused && replaced !== undefined) throw new KeptByAutoscaling(refused.message);
-        throw refused ?? err;
+        throw refusedForAutoscaling(err, existing, kept) ?? err;
       });
     };
     await create();
@@ -685,9 +643,6 @@ function weightsText(endpoint: Endpoint, weight: 'CurrentWeight' | 'DesiredWeigh
     total > 0 ? Math.round((of(v) / total) * 10_000) / 100 : 0;
   return endpoint.ProductionVariants.map((v) => `${v.VariantName} ${percent(v)}%`).join(', ');
 }
-
-/** SageMaker refused to remove the variant of a replaced stable version: it is autoscaled. */
-class KeptByAutoscaling extends TargetError {}
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\((ThrottlingException|TooManyRequestsException|RequestLimitExceeded)\)/.test(result.stderr))

@@ -7,10 +7,11 @@ import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
+import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { runCli } from '../../src/targets/cli.js';
-import { reconcile } from '../../src/targets/reconcile.js';
+import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from '../support/model-config.js';
@@ -19,12 +20,12 @@ import { useStandins } from '../support/standin-server.js';
 import { FAST, failingShadow, mirrorOf, passingCanary, passingShadow, shadowStates } from './drive.js';
 import { definition, variant } from './sagemaker-variants.js';
 
-// A release on SageMaker used to leave the version it replaced (or, rolled back, its candidate)
-// as a production variant at weight 0: it kept its instances (and their bill), and since an
-// endpoint with a shadow variant has exactly one production variant, the model's next shadow
-// release was refused until someone removed that variant by hand. A shadow release now ends
-// promoted with the new version's variant alone, and a shadow leaves out of its config the
-// variants no step of it names that take no traffic.
+// A release on SageMaker leaves the version it replaced (or, rolled back, its candidate) as a
+// production variant at weight 0, so a workflow_dispatch rollback to it is a weights call in
+// seconds, for a shadow's promotion as for every other strategy. An endpoint with a shadow variant
+// has exactly one production variant, so the model's next shadow release used to be refused until
+// someone removed that variant by hand: a shadow now leaves out of its config the variants no
+// step of it names that take no traffic (one that serves is still refused).
 const KEY = 'us-east-1/fraud-endpoint';
 const ARN = 'arn:aws:sagemaker:us-east-1:123456789012';
 const config: SageMakerTargetConfig = {
@@ -64,6 +65,14 @@ const aws = async (...args: string[]) => {
   return out.stdout ? JSON.parse(out.stdout) : undefined;
 };
 const endpoint = async () => (await standins.state()).sagemaker[KEY];
+/** The aws sagemaker operations called so far, in order. */
+const operations = async () => (await standins.calls('aws')).map((c) => c.argv[1]);
+/** What `change` returns and calls on the endpoint (reads left out): a rollback in seconds makes no new config. */
+async function callsOf<T>(change: () => Promise<T>) {
+  const before = (await operations()).length;
+  const result = await change();
+  return { result, calls: (await operations()).slice(before).filter((op) => op !== 'describe-endpoint') };
+}
 /** Each variant the endpoint runs, with its weight; `shadow` for a shadow variant. */
 async function variants() {
   const e = await endpoint();
@@ -111,7 +120,8 @@ async function deployVariant(version: string) {
  * fraud on the shadow strategy (20% of requests for 1m) over the endpoint, as the action runs it:
  * each PR event builds its targets afresh (a new process in CI), with a file ledger, a fake clock
  * and scripted metrics that pass. `release` opens PR `number` moving fraud from `from` to `to`
- * and merges it: the release's status after each.
+ * and merges it: the release's status after each. `rollback` runs the workflow_dispatch rollback
+ * command (to the previous stable version).
  */
 async function shadowWorld() {
   const { config: parsed } = parseConfig(
@@ -162,29 +172,46 @@ models:
     );
     return [opened.releases[0]?.status, merged.releases[0]?.status];
   }
-  return { release, lines };
+  async function rollback() {
+    const inputs = { model: 'fraud', dryRun: false, trigger: 'workflow_dispatch' };
+    return (await handleCommand(parsed, 'rollback', inputs, ports)).rollbacks;
+  }
+  return { release, rollback, lines };
 }
 
 describe('SageMaker variants a release leaves behind', () => {
-  it('runs two shadow releases of one model in a row, each ending with the new version’s variant alone', async () => {
+  it('runs two shadow releases of one model in a row, the second leaving out the idle version the first replaced', async () => {
     const world = await shadowWorld();
     expect(await world.release(1, 'v1', 'v2')).toEqual(['ready', 'promoted']);
-    // v1, replaced, no longer runs (nor bills) instances.
-    expect(await variants()).toEqual(['fraud-v2=100']);
+    // v1, replaced, stays at weight 0 for a rollback.
+    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
 
     await deployVariant('v3');
     expect(await world.release(2, 'v2', 'v3')).toEqual(['ready', 'promoted']);
-    expect(await variants()).toEqual(['fraud-v3=100']);
+    // SageMaker allows one production variant beside a shadow: v3's shadow config left v1 out.
+    expect(await variants()).toEqual(['fraud-v2=0', 'fraud-v3=100']);
     expect(world.lines.join('\n')).not.toMatch(/also has the variant/);
+
+    // A workflow_dispatch rollback right after the promotion: v2 serves again by a weights call.
+    const { result: rollbacks, calls } = await callsOf(() => world.rollback());
+    expect(rollbacks).toMatchObject([{ kind: 'rollback', version: 'v2', previous: 'v3' }]);
+    expect(calls).toEqual(['update-endpoint-weights-and-capacities', 'list-endpoint-configs']);
+    expect(await variants()).toEqual(['fraud-v2=100', 'fraud-v3=0']);
   });
 
-  it('promoted straight from its shadow phase, keeps the new version’s variant alone', async () => {
+  it('promoted straight from its shadow phase, keeps the replaced version at weight 0 for a rollback', async () => {
     const target = sagemakerTarget(config, 'fraud');
     const { phase, promoted } = shadowStates('v1', 'v2', 20);
     await reconcile(target, phase);
     expect(await variants()).toEqual(['fraud-v1=1', 'shadow fraud-v2=0.2']);
     await expect(reconcile(target, promoted)).resolves.toEqual(promoted);
-    expect(await variants()).toEqual(['fraud-v2=100']);
+    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
+
+    // The rollback a workflow_dispatch run makes right after (a new process): a weights call.
+    const rollback = sagemakerTarget(config, 'fraud');
+    const { calls } = await callsOf(() => reconcile(rollback, withdrawTraffic('v1')));
+    expect(calls).toEqual(['update-endpoint-weights-and-capacities', 'list-endpoint-configs']);
+    expect(await variants()).toEqual(['fraud-v1=100', 'fraud-v2=0']);
   });
 
   it('a shadow rolled back keeps its candidate for a re-run, and the next candidate’s shadow leaves it out', async () => {
@@ -207,14 +234,18 @@ describe('SageMaker variants a release leaves behind', () => {
     await deployVariant('v3');
     const seen = await passingShadow(target, 'v2', 'v3', 20);
     expect(seen.at(-1)).toEqual({ stable: { version: 'v3' } });
-    expect(await variants()).toEqual(['fraud-v3=100']);
+    expect(await variants()).toEqual(['fraud-v2=0', 'fraud-v3=100']);
+
+    const { calls } = await callsOf(() => reconcile(sagemakerTarget(config, 'fraud'), withdrawTraffic('v2')));
+    expect(calls).toEqual(['update-endpoint-weights-and-capacities', 'list-endpoint-configs']);
+    expect(await variants()).toEqual(['fraud-v2=100', 'fraud-v3=0']);
   });
 
-  it('an autoscaled old stable stays at the promotion, and the next shadow names the command that lets it go', async () => {
+  it('a shadow that must leave out an autoscaled idle variant names the command that lets it go', async () => {
     const target = sagemakerTarget(config, 'fraud');
-    const { phase, idle, promoted } = shadowStates('v1', 'v2', 20);
-    await reconcile(target, phase);
-    await reconcile(target, idle);
+    await passingShadow(target, 'v1', 'v2', 20);
+    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
+    // Autoscaling registered for v1 while it served stays when it goes idle.
     const v1Scaling = {
       ServiceNamespace: 'sagemaker',
       ResourceId: 'endpoint/fraud-endpoint/variant/fraud-v1',
@@ -223,9 +254,6 @@ describe('SageMaker variants a release leaves behind', () => {
       MaxCapacity: 4,
     };
     await standins.seed({ ...(await standins.state()), scalableTargets: { 'us-east-1': [v1Scaling] } });
-    // SageMaker removes no autoscaled variant: the promotion lands all the same, v1 at weight 0.
-    await expect(reconcile(target, promoted)).resolves.toEqual(promoted);
-    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
 
     await deployVariant('v3');
     await expect(reconcile(target, mirrorOf('v2', 'v3', 20))).rejects.toThrow(
@@ -233,6 +261,8 @@ describe('SageMaker variants a release leaves behind', () => {
       // not published: both are named, each with its command (v1's first).
       'SageMaker endpoint fraud-endpoint (us-east-1) keeps the production variants fraud-v1, fraud-v3: SageMaker removes no variant registered with Application Auto Scaling. Deregister those registered first (their scaling policies go with them): `aws application-autoscaling deregister-scalable-target --service-namespace sagemaker --scalable-dimension sagemaker:variant:DesiredInstanceCount --resource-id endpoint/fraud-endpoint/variant/fraud-v1 --region us-east-1`',
     );
+    // Refused, the endpoint serves as before.
+    expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100', 'fraud-v3=0']);
     const deregister = await runCli(
       [
         'aws',

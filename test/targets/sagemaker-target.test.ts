@@ -268,11 +268,6 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const call = (await standins.calls('aws')).find((c) => c.argv[1] === 'create-endpoint-config');
     return call?.argv[call.argv.indexOf('--endpoint-config-name') + 1];
   };
-  /** The names of the configs model-gate made, in order. */
-  const madeConfigs = async () =>
-    (await standins.calls('aws'))
-      .filter((c) => c.argv[1] === 'create-endpoint-config')
-      .map(({ argv }) => argv[argv.indexOf('--endpoint-config-name') + 1]);
   /** The variant lists of each create-endpoint-config sent. */
   const created = async () =>
     (await standins.calls('aws'))
@@ -283,7 +278,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         return { production: json('--production-variants'), shadow: json('--shadow-production-variants') };
       });
 
-  it('shadows through a new endpoint config, reads the shadow back, restores the variant when it ends, and promotes it alone', async () => {
+  it('shadows through a new endpoint config, reads the shadow back, restores the variant when it ends, and promotes it keeping the old one for a rollback', async () => {
     const seen = await passingShadow(sagemakerTarget(config, 'fraud', anHourLater), 'v1', 'v2', 20);
     expect(seen).toEqual([
       mirrorOf('v1', 'v2', 20),
@@ -299,10 +294,10 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'describe-endpoint',
       'update-endpoint',
     ];
-    // Shadow on, shadow off, promotion: each a new config (leaving one deletes the config
-    // model-gate made for it, never the user's). The promotion leaves v1's variant out: nothing
-    // needs it any more, and at weight 0 it would keep its instances. Once InService on a config
-    // model-gate made, each change lists the configs model-gate made for the endpoint.
+    // Shadow on, shadow off (both a new config; leaving the shadow deletes the config model-gate
+    // made for it, never the user's), then the promotion moves weights only: v1 stays a variant at
+    // weight 0, as after every other strategy. Once InService on a config model-gate made, each
+    // change lists the configs model-gate made for the endpoint.
     expect(await operations()).toEqual([
       ...cycle,
       'describe-endpoint',
@@ -313,10 +308,10 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       'list-endpoint-configs',
       'delete-endpoint-config',
       'describe-endpoint',
-      ...cycle,
+      'describe-endpoint',
+      'update-endpoint-weights-and-capacities',
       'describe-endpoint',
       'list-endpoint-configs',
-      'delete-endpoint-config',
       'describe-endpoint',
     ]);
     expect(await created()).toEqual([
@@ -325,7 +320,6 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         shadow: [definition('fraud-v2', 0.2)],
       },
       { production: [definition('fraud-v1', 100), definition('fraud-v2', 0)], shadow: undefined },
-      { production: [definition('fraud-v2', 100)], shadow: undefined },
     ]);
     const state = await endpoint();
     expect(state.EndpointConfigName).toMatch(/^fraud-endpoint-mg-[0-9a-f]{8}-[0-9a-f]{10}$/);
@@ -334,8 +328,8 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(Object.keys(await configs()).sort()).toEqual(
       ['us-east-1/fraud-config-3', `us-east-1/${state.EndpointConfigName}`].sort(),
     );
-    expect(await deleted()).toEqual((await madeConfigs()).slice(0, 2));
-    expect(await weights()).toEqual({ 'fraud-v2': 100 });
+    expect(await deleted()).toEqual([await shadowConfig()]);
+    expect(await weights()).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
     // The endpoint's other settings are carried into every config model-gate makes.
     for (const made of Object.values(await configs()) as Record<string, unknown>[]) {
       expect(made).toMatchObject({
@@ -343,6 +337,20 @@ describe('sagemaker target: shadow through a shadow variant', () => {
         KmsKeyId: 'alias/fraud',
       });
     }
+
+    // A workflow_dispatch rollback right after (a new run, as in CI) is a weights call: v1's
+    // instances never went, so it serves again in seconds, without a new config or fleet.
+    const before = (await operations()).length;
+    const rollback = sagemakerTarget(config, 'fraud', anHourLater);
+    await expect(reconcile(rollback, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
+    expect((await operations()).slice(before)).toEqual([
+      'describe-endpoint',
+      'update-endpoint-weights-and-capacities',
+      'describe-endpoint',
+      'list-endpoint-configs',
+      'describe-endpoint',
+    ]);
+    expect(await weights()).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
   });
 
   it('rolls a failing shadow back to production variants only, and a later release finds the candidate', async () => {
@@ -489,9 +497,9 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       await standins.seed(state);
       await passingShadow(sagemakerTarget(config, 'fraud', anHourLater), 'v1', 'v2', 20);
       expect(await configs(), own).toHaveProperty([`us-east-1/${own}`]);
-      // Only the configs model-gate made (the shadow's, its end's) were deleted as the endpoint
-      // left them; the promotion's is in use.
-      expect(await deleted()).toEqual((await madeConfigs()).slice(0, 2));
+      // Only the shadow's config, made by model-gate, was deleted when the endpoint left it; the
+      // one its end made is in use (the promotion moved weights only).
+      expect(await deleted()).toEqual([await shadowConfig()]);
       expect(Object.keys(await configs())).toHaveLength(lookalikes.length + 2);
     }
   });
