@@ -17,7 +17,7 @@ import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
 import { recordDriftStatus } from './drift-status.js';
 import type { Repo } from './repo-files.js';
-import { type QueueEvent, reservation, SlotQueue, STARTED_HOLDS_MS } from './slot-queue.js';
+import { type QueueEvent, SlotQueue, STARTED_HOLDS_MS } from './slot-queue.js';
 import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
@@ -335,10 +335,11 @@ export class GitHubLedger implements Ledger {
     };
     // Claim the slot before the candidate gets any traffic.
     if (next.status === 'analysing' && saved.canaryDeployment === undefined) {
-      // A PR whose job was just re-run from the queue has the slot reserved: others wait behind it.
+      // A PR whose job was just re-run from the queue has the slot reserved: others wait behind it
+      // (unless that PR was closed or moved on since: SlotQueue.reserved).
       const waiters = await this.queue.waiting(saved.model);
-      const reserved = reservation(waiters, this.clock.now());
-      if (reserved && reserved.pr !== next.pr) throw new SlotTakenError(saved.model, reserved);
+      const { held } = await this.queue.reserved(waiters, this.clock.now(), next.pr);
+      if (held && held.pr !== next.pr) throw new SlotTakenError(saved.model, held);
       const claim = await this.deployments.claimCanary(saved, (c) => this.stands(saved.model, c));
       if ('heldBy' in claim) throw new SlotTakenError(saved.model, claim.heldBy);
       saved = { ...saved, canaryDeployment: claim.id };
@@ -454,6 +455,21 @@ export class GitHubLedger implements Ledger {
     if (given.length === 0) return undefined;
     this.freed.add(model);
     return given.join(' and ');
+  }
+
+  /**
+   * PR `job.pr`'s job at `job.headSha` has nothing of `model` to release (its version already
+   * serves): its places in the queue for the model's canary slot at that head leave it. One whose
+   * run the queue re-ran held the slot for this job until it claimed it, which it never will: left,
+   * it kept every other PR waiting for STARTED_HOLDS_MS; the slot is marked freed, so
+   * `startWaiting` re-runs the next waiter. One request where the PR has no place in the queue.
+   */
+  async nothingToRelease(model: string, job: { pr: number; headSha: string }): Promise<void> {
+    const mine = (await this.queue.waiting(model, job.pr)).filter((w) => w.head === job.headSha);
+    if (mine.length === 0) return;
+    const why = `PR #${job.pr} has nothing of ${model} to release at ${job.headSha.slice(0, 7)}`;
+    await this.queue.leave(model, job.pr, why, mine);
+    if (mine.some((w) => w.state === 'started')) this.freed.add(model);
   }
 
   record(entry: LedgerEntry): Promise<void> {

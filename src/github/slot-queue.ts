@@ -94,16 +94,18 @@ export class SlotQueue {
   }
 
   /**
-   * The slot is free: unless a waiter re-run moments ago still holds it, re-run the first
-   * waiter whose PR is still open at the head it queued with. Waiters that no longer wait (PR
+   * The slot is free: unless a waiter re-run moments ago still holds it (`reserved`), re-run the
+   * first waiter whose PR is still open at the head it queued with. Waiters that no longer wait (PR
    * closed or moved on, run gone or too old to re-run, re-run long ago without a claim) leave.
    * A refusal that may pass (the run is still running; no `actions: write`) stops the pass: the
    * next freed slot or schedule tick tries again.
    */
   async startNext(model: string, waiters: Waiter[], now: number): Promise<QueueEvent[]> {
-    if (reservation(waiters, now)) return [];
+    const { held, left } = await this.reserved(waiters, now);
+    if (held) return [];
     const events: QueueEvent[] = [];
     for (const w of waiters) {
+      if (left.includes(w)) continue;
       const event = { model, pr: w.pr, run: w.run };
       const gone =
         w.state === 'started'
@@ -126,6 +128,29 @@ export class SlotQueue {
       return [...events, { ...event, outcome: 'started' }];
     }
     return events;
+  }
+
+  /**
+   * The waiter the slot is held for (its run re-run moments ago, its job yet to claim it), unless
+   * its PR was closed or moved on since: closing the PR or pushing to it cancels that run, and a job
+   * cancelled before it began has no post step to give the slot back. Such an entry leaves the
+   * queue (`left`) and holds nothing, whether or not GitHub takes its removal. `self`'s own
+   * reservation is taken as it stands: its job is the one asking. One request per other PR's
+   * reservation, only when the slot is wanted (a waiter to start, a claim); a PR whose state GitHub
+   * would not give keeps its reservation, as before anyone asked.
+   */
+  async reserved(waiters: Waiter[], now: number, self?: number): Promise<{ held?: Waiter; left: Waiter[] }> {
+    const left: Waiter[] = [];
+    for (const w of waiters) {
+      if (!reservedNow(w, now)) continue;
+      const gone = w.pr === self ? undefined : await this.goneWhy(w).catch(() => undefined);
+      if (!gone) return { held: w, left };
+      // Gone, it holds nothing even if GitHub refuses the removal: the next look removes it.
+      const why = `${gone} before its re-run of run ${w.run} claimed the slot`;
+      await this.deployments.remove(w.id, why).catch(() => {});
+      left.push(w);
+    }
+    return { left };
   }
 
   /** Why a waiter no longer waits: its PR was closed or moved on. */
@@ -155,7 +180,5 @@ function mayPass(error: unknown): boolean {
   );
 }
 
-/** The waiter whose run was re-run moments ago: the slot is its until its job claims it. */
-export function reservation(waiters: Waiter[], now: number): Waiter | undefined {
-  return waiters.find((w) => w.state === 'started' && now - w.since < STARTED_HOLDS_MS);
-}
+/** A waiter whose run was re-run moments ago: the slot is its until its job claims it. */
+const reservedNow = (w: Waiter, now: number) => w.state === 'started' && now - w.since < STARTED_HOLDS_MS;

@@ -103,6 +103,13 @@ export interface Ledger {
    */
   wait?(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void>;
   /**
+   * PR `job.pr`'s job at `job.headSha` has nothing of `model` to release (its version already
+   * serves): the ledger lets go of its places in the queue for the model's canary slot, and of
+   * the slot held for its run re-run from that queue, so the PR waiting next is started. Absent
+   * where nothing queues for the slot (a local file: the user runs the next PR's job again).
+   */
+  nothingToRelease?(model: string, job: { pr: number; headSha: string }): Promise<void>;
+  /**
    * The model's release as another run left it, when that run ended (a workflow_dispatch rollback
    * or abort), finished, moved on or superseded the release this run drives; undefined while it is
    * still this run's to drive. A release this run has not recorded yet (a schedule tick's, a re-run

@@ -236,6 +236,7 @@ async function prepare(
         why: `${change.to} is already the stable version`,
         kind: 'note',
       });
+      if (!opts.dryRun) await nothingToRelease(model.name, event, ports);
       continue;
     }
     if (heldByOther) {
@@ -318,6 +319,21 @@ function endedNote(release: Release, headSha: string): string | undefined {
       ? `${head} already ended aborted: its candidate was withdrawn before the analysis decided; to analyse it again, run model-gate run reopen --pr ${release.pr ?? 1} (as a reopened PR does), or commit and run with --head HEAD`
       : `${head} already ended aborted: its candidate was withdrawn before the analysis decided; push a new commit, or close and reopen the PR, to analyse again`;
   return undefined;
+}
+
+/**
+ * The PR's job has nothing of `model` to release: the ledger lets go of the slot its queue held for
+ * it (its run re-run once the slot freed), so the PR waiting next is started. Failing that must
+ * not fail the job: the hold then lasts until 30 minutes after the re-run (STARTED_HOLDS_MS).
+ */
+async function nothingToRelease(model: string, event: PullRequestEvent, ports: Ports): Promise<void> {
+  await ports.ledger
+    .nothingToRelease?.(model, { pr: event.number, headSha: event.headSha })
+    .catch((error: unknown) =>
+      ports.log.warn(
+        `${model}: could not leave the queue for the canary slot: ${(error as Error).message}; if the queue re-ran this job, the PRs waiting for the slot wait until 30 minutes after that re-run`,
+      ),
+    );
 }
 
 /** A PR's release waits for the one holding the slot: queued where the ledger can start it later. */

@@ -1,0 +1,95 @@
+import { getOctokit } from '@actions/github';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { requestJson } from '../../src/core/http-json.js';
+import { environmentOf } from '../../src/github/deployments.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { sha } from '../support/model-config.js';
+import { pullRequestEvent } from '../support/payloads.js';
+
+// Two PRs wait for fraud-detector's canary slot. The slot frees and the first one's run is re-run:
+// the slot is held for its job until that job claims it. But by the time the job runs, the version
+// it declares already serves (another PR released it): the job ends without error and claims
+// nothing. It used to keep its reservation for 30 minutes, the second PR waiting behind a job long
+// over. It now gives the slot up at once and the second PR's run is re-run by the same job.
+const MODEL = 'fraud-detector';
+const FRAUD = 'models/fraud.yaml';
+const BASE = sha(1);
+
+let sandbox: Sandbox;
+let github: FakeGitHub;
+
+beforeAll(async () => {
+  ({ sandbox, github } = await startFraudWorld('v1'));
+  github.setFile(BASE, FRAUD, 'version: v1\n');
+});
+
+afterAll(async () => {
+  expect(github?.violations).toEqual([]);
+  await sandbox?.close();
+  await github?.close();
+});
+
+/** PR `number` at head sha(`head`) moves fraud-detector to `to`. */
+function pullRequest(number: number, head: number, to: string) {
+  github.setFile(sha(head), FRAUD, `version: ${to}\n`);
+  github.setPullRequest(number, {
+    baseSha: BASE,
+    headSha: sha(head),
+    files: [{ filename: FRAUD, status: 'modified' }],
+  });
+  return pullRequestEvent('opened', { base: BASE, head: sha(head) }, { number });
+}
+
+/** A ledger on the stand-in, as a job of run `runId` has it. */
+const ledgerOf = (runId?: number) =>
+  new GitHubLedger({
+    client: getOctokit('ghs_job_token', { baseUrl: github.url }),
+    repo: { owner: 'Codertocat', repo: 'Hello-World' },
+    sha: BASE,
+    ...(runId === undefined ? {} : { runId }),
+  });
+
+/** PR `number` at head sha(`head`) waits for the slot, as its job in run `runId` (completed) queued it. */
+async function waits(number: number, head: number, to: string, runId: number) {
+  github.startRun(runId);
+  github.endRun(runId);
+  await ledgerOf(runId).wait(MODEL, { pr: number, headSha: sha(head), to });
+}
+
+/** The queue as the Deployments page shows it: each waiter's PR and state. */
+const queue = () =>
+  github
+    .deployments(environmentOf(MODEL))
+    .filter((d) => d.task === 'model-gate:waiting')
+    .map((d) => `#${(d.payload as { pr: number }).pr} ${d.statuses.at(-1)?.state}`);
+
+it('a job re-run from the queue whose version already serves gives up the slot: the next PR waiting is re-run at once', async () => {
+  const first = pullRequest(72, 7, 'v3');
+  await waits(72, 7, 'v3', 7201);
+  pullRequest(73, 8, 'v4');
+  await waits(73, 8, 'v4', 7301);
+  // The slot is free: PR #72's run is re-run, and the slot held for its job.
+  await ledgerOf().startWaiting([MODEL]);
+  expect(github.reruns).toEqual([7201]);
+  expect(queue()).toEqual(['#72 in_progress', '#73 queued']);
+
+  // Meanwhile v3 became the stable version.
+  await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v3' } });
+  const rerun = await runMainStep({
+    eventName: 'pull_request',
+    event: first,
+    inputs: { ledger: 'github', mode: 'tick' },
+    config: FRAUD_ON_SANDBOX,
+    githubUrl: github.url,
+    env: { SANDBOX_URL: sandbox.url, GITHUB_RUN_ID: '7201' },
+  });
+  expect(rerun.error).toBeUndefined();
+  expect(rerun.log).toContain('v3 is already the stable version');
+
+  // PR #73 is re-run by that job: it no longer waits 30 minutes behind a job that claimed nothing.
+  expect(github.reruns).toEqual([7201, 7301]);
+  expect(queue()).toEqual(['#73 in_progress']);
+}, 60_000);
