@@ -4,6 +4,7 @@ import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { type LedgerEntry, sameEntry } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
+import { TargetBusyError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { removesIdleVersions } from '../targets/retire-idle.js';
 import type { Target } from '../targets/target.js';
@@ -102,8 +103,9 @@ export async function retireBlue(
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     // A removal reported failed may have been done all the same (an operation that timed out on
-    // its way back): a later tick would find blue gone and say nothing, so look now.
-    const gone = await goneAfter(target, green, blue);
+    // its way back): a later tick would find blue gone and say nothing, so look now. Not one still
+    // under way (TargetBusyError: not settled), which a look may already show gone while it is not.
+    const gone = err instanceof TargetBusyError ? undefined : await goneAfter(target, green, blue);
     if (!gone) return say(`retiring blue ${blue} failed: ${err.message}; the next schedule tick tries again`);
     after = gone;
     reported = err.message;

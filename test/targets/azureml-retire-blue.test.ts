@@ -80,6 +80,20 @@ describe('retiring blue on an Azure ML endpoint', () => {
     expect(await deletes()).toHaveLength(1);
   });
 
+  it('a delete still under way at the settle-timeout is said as not done, not as blue retired', async () => {
+    const w = await retireBlueWorld(TARGET);
+    await w.promote(2, 'v1', 'v2');
+    // `show` reports it Deleting far past the 2 s settle-timeout: the look after it must not read
+    // a deployment being deleted as gone.
+    await standins.seed({ ...(await standins.state()), azDeletingShows: 100_000 });
+    w.clock.advance(2 * HOUR);
+    await w.tick();
+    expect(w.lines.at(-1)).toMatch(
+      /^retiring blue v1 failed: .*fraud-v1 is still Deleting.*; the next schedule tick tries again$/,
+    );
+    expect(w.lines.join('\n')).not.toContain('retired');
+  });
+
   it('a refused delete is said, blue stays, and the next tick deletes it', async () => {
     const w = await retireBlueWorld(TARGET);
     await w.promote(2, 'v1', 'v2');
