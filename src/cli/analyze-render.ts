@@ -4,6 +4,7 @@ import { eValueText, fmt } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
 import type { Observation } from '../stats/observation.js';
 import { type LineOutput, LookSpool } from './analyze-spool.js';
+import type { StoppedCheckNotRun } from './analyze-stopped.js';
 
 /** One judged look, as `--json` prints it. */
 export interface Look {
@@ -37,12 +38,22 @@ export interface GateReplay {
   undecided?: { verdict: MeasurementVerdict; time: number | string; line: number };
   /** Its last look's note: what an undecided gate's summary line quotes. */
   lastNote?: string;
+  /**
+   * The first look whose candidate count stood still in a way the live gates' stopped-candidate
+   * check could have made inconclusive, on a line without the `split` it needs: the replay kept
+   * the judge's verdict there, and says so once.
+   */
+  stoppedCheckNotRun?: StoppedCheckNotRun;
 }
 
 /** A gate that spends alpha: all but `mann-whitney` (Kayenta's confidence), as a release splits it. */
 export const spendsAlpha = (kind: Observation['kind']) => kind !== 'mann-whitney';
 
 export const timeText = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
+
+/** Two looks are in the same step when their `step` labels read the same (`10` and `"10"`), or neither has one. */
+export const sameStep = (a: string | number | undefined, b: string | number | undefined) =>
+  a === undefined || b === undefined ? a === b : String(a) === String(b);
 
 /** JSON has no infinity nor NaN: an e-value of ∞ is written "Infinity" rather than null. */
 const jsonNumbers = (_key: string, value: unknown) =>
@@ -105,7 +116,10 @@ export async function writeReport(
     for await (const looks of spool.read(i)) out.write(looks);
   }
   out.write('\n\nsummary');
-  for (const g of replays) out.write(`\n  ${g.gate}: ${outcomeText(g)}`);
+  for (const g of replays) {
+    out.write(`\n  ${g.gate}: ${outcomeText(g)}`);
+    if (g.stoppedCheckNotRun) out.write(`\n    ${g.stoppedCheckNotRun.note}`);
+  }
 }
 
 /**

@@ -12,11 +12,13 @@ import {
   type GateReplay,
   lookSpool,
   lookText,
+  sameStep,
   spendsAlpha,
   timeText,
   writeReport,
 } from './analyze-render.js';
 import { LineOutput, type LookSpool, OutputFailed } from './analyze-spool.js';
+import { StoppedCandidateCheck } from './analyze-stopped.js';
 
 /**
  * A look's verdict as the live gate records it, by the gates' own rules (verdictOf, the drift
@@ -156,7 +158,8 @@ interface CheckedLog {
 /**
  * The second pass: judge every look in file order, the gates that spend alpha at `level` each
  * (Bonferroni over the distinct gates), each look's printed form into the spool. A gate keeps
- * its standing only: its decision, the step of a pass, its last look.
+ * its standing only: its decision, the step of a pass, its last look (and the one its
+ * stopped-candidate check compares the next with).
  */
 async function replay(
   file: string,
@@ -166,8 +169,12 @@ async function replay(
   spool: LookSpool,
   json: boolean,
 ): Promise<GateReplay[]> {
-  const gates = new Map<string, { index: number; g: GateReplay; passStep?: string | number }>();
-  for (const [gate, kind] of kinds) gates.set(gate, { index: gates.size, g: { gate, kind } });
+  const gates = new Map<
+    string,
+    { index: number; g: GateReplay; passStep?: string | number; stopped: StoppedCandidateCheck }
+  >();
+  for (const [gate, kind] of kinds)
+    gates.set(gate, { index: gates.size, g: { gate, kind }, stopped: new StoppedCandidateCheck() });
   const changed = () =>
     new InputError(`${file}: changed while it was read; analyze a copy that is not being written`);
   let judged = 0;
@@ -181,7 +188,13 @@ async function replay(
     const spends = spendsAlpha(g.kind);
     if (spends) g.alpha = level;
     const j = judgeObservation(o, level);
-    const v = lookVerdict(o.kind, j);
+    // The live gates' stopped-candidate check on the line's split: counts that stood still are no evidence.
+    const look = state.stopped.look(o, line, {
+      verdict: lookVerdict(o.kind, j),
+      evidence: j.evidence,
+      note: j.note,
+    });
+    const v = look.verdict;
     // A pass holds for its step only: a look in another step judges the gate anew.
     if (g.decided?.verdict === 'pass' && !sameStep(state.passStep, o.step)) delete g.decided;
     spool.add(
@@ -193,8 +206,8 @@ async function replay(
           line,
           ...(spends ? { alpha: o.alpha ?? level } : {}),
           verdict: v,
-          evidence: j.evidence,
-          note: j.note,
+          evidence: look.evidence,
+          note: look.note,
         },
         json,
       ),
@@ -204,14 +217,13 @@ async function replay(
       state.passStep = o.step;
     }
     g.undecided = { verdict: v, time: o.time, line };
-    g.lastNote = j.note;
+    g.lastNote = look.note;
   }
   if (judged !== looks) throw changed();
-  // Only a gate without a decision says where its last look left it.
-  for (const { g } of gates.values()) if (g.decided) delete g.undecided;
+  for (const { g, stopped } of gates.values()) {
+    // Only a gate without a decision says where its last look left it.
+    if (g.decided) delete g.undecided;
+    if (stopped.notRun) g.stoppedCheckNotRun = stopped.notRun;
+  }
   return [...gates.values()].map(({ g }) => g);
 }
-
-/** Two looks are in the same step when their `step` labels read the same (`10` and `"10"`), or neither has one. */
-const sameStep = (a: string | number | undefined, b: string | number | undefined) =>
-  a === undefined || b === undefined ? a === b : String(a) === String(b);

@@ -21,6 +21,12 @@ export const STALL_MIN_MS = 120_000;
 
 type Stall = NonNullable<Measurement['stall']>;
 
+/** What the check reads of a look's context: the versions' names for its note, the phase and its split. */
+export type StallContext = Pick<
+  MeasureContext,
+  'candidate' | 'stable' | 'since' | 'weight' | 'candidateSlot'
+>;
+
 const counted = (x: number | undefined): x is number => x !== undefined && Number.isFinite(x);
 
 /**
@@ -39,7 +45,7 @@ const counted = (x: number | undefined): x is number => x !== undefined && Numbe
 export function stoppedCandidate(
   m: Measurement,
   previous: Measurement | undefined,
-  ctx: MeasureContext,
+  ctx: StallContext,
 ): Measurement {
   const weight = ctx.weight;
   if (ctx.candidateSlot === 'shadow' || weight === undefined || !(weight > 0 && weight < 100)) return m;
