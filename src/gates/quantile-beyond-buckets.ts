@@ -4,8 +4,9 @@
  * the upper bound of the second highest bucket is returned"), so a 5 s p95 read 1 s and passed a
  * max of 2 s. Here such a value is what it is, a floor: the quantile is above L by an amount the
  * histogram cannot show. A bound it crosses whatever the amount fails; one it may or may not cross
- * leaves the look without a usable value (inconclusive, failing at the step's deadline as other
- * missing data), saying which bucket bound to add.
+ * leaves the look without a usable value (inconclusive, marked `beyondBuckets`: it fails at the
+ * step's deadline even under must-have-data: false, which excuses missing data, not this), saying
+ * which bucket bound to add.
  */
 import type { QuantileBounds } from '../metrics/source.js';
 import { formatValue } from '../report/format.js';
@@ -40,7 +41,7 @@ export function beyondBucketsLook(
   b: Bounds,
   canary: ArmQuantile,
   baseline: ArmQuantile | undefined,
-): { verdict: 'pass' | 'fail' | 'inconclusive'; note?: string } | undefined {
+): { verdict: 'pass' | 'fail' | 'inconclusive'; note?: string; beyondBuckets?: true } | undefined {
   const cFloor = isFloor(canary);
   const bFloor = isFloor(baseline);
   if (!cFloor && !bFloor) return undefined;
@@ -93,8 +94,11 @@ export function beyondBucketsLook(
     adds.length > 0
       ? `add a bucket bound at or above ${f(Math.max(...adds))}`
       : `add bucket bounds above ${f(largest)}`;
+  // Data that cannot show the value within its limits, not missing data: must-have-data: false
+  // does not let it pass (tick.ts settle).
   return {
     verdict: 'inconclusive',
+    beyondBuckets: true,
     note: `${beyond}; the histogram cannot show whether it is ${unknown.map((u) => u.what).join(' and ')}: ${add}`,
   };
 }

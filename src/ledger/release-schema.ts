@@ -66,6 +66,8 @@ const measurement = z.object({
   evidence: evidence.optional(),
   // Optional: looks stored before it have none (a stall then counts from the next look on).
   stall: z.object({ since: time, baseline: z.number() }).optional(),
+  // Optional: looks stored before it have none (must-have-data then decides, as it did).
+  beyondBuckets: z.literal(true).optional(),
 });
 
 const gate = z.object({

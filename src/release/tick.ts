@@ -232,12 +232,17 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
     .map((g) => `${g.name} (${(looks.get(g) ?? g.last)?.note ?? 'no measurement'})`)
     .join(', ');
   // must-have-data: false excuses missing data, not a gate that must decide: an A/B promotes only
-  // a shown winner (or non-inferior one), and a webhook answering "waiting" (an approval not
-  // given) has not said pass.
-  const mustDecide = unjudged.some(
-    (g) =>
-      g.kind === 'conversion' || (g.kind === 'webhook' && (looks.get(g) ?? g.last)?.verdict === 'waiting'),
-  );
+  // a shown winner (or non-inferior one), a webhook answering "waiting" (an approval not given) has
+  // not said pass, and a quantile beyond the histogram's buckets is data above what it can place
+  // against the limit (a 5 s p95 over buckets up to 1 s), not data missing.
+  const mustDecide = unjudged.some((g) => {
+    const look = looks.get(g) ?? g.last;
+    return (
+      g.kind === 'conversion' ||
+      (g.kind === 'webhook' && look?.verdict === 'waiting') ||
+      look?.beyondBuckets === true
+    );
+  });
   if (ctx.config.mustHaveData || mustDecide)
     return rollBack(judged, ctx, `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
   // The phase's record keeps saying what it passed without, after later phases and at the end.

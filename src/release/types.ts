@@ -37,6 +37,13 @@ export interface Measurement {
    * otherwise, and in looks stored before it.
    */
   stall?: { since: number; baseline: number };
+  /**
+   * An inconclusive look whose histogram_quantile value is only the largest finite bucket bound,
+   * the quantile being beyond it (gates/quantile-beyond-buckets.ts): data that says the value is
+   * above what the histogram can place against the limit, not missing data, so must-have-data:
+   * false does not let its step pass (tick.ts settle). Absent otherwise, and in looks stored before it.
+   */
+  beyondBuckets?: true;
 }
 
 export interface Evidence {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { storedForm } from '../../src/ledger/release-schema.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { tick } from '../../src/release/tick.js';
@@ -44,7 +45,7 @@ const prom = useBackfilledPrometheus('model-gate-threshold-quantile-', openMetri
 const SELECT = 'model="{{model}}",version="{{version}}"';
 const P95 = `histogram_quantile(0.95, sum by (le) (rate(infer_seconds_bucket{${SELECT}}[5m])))`;
 
-const modelWith = (bounds: string): ModelConfig => {
+const modelWith = (bounds: string, mustHaveData = true): ModelConfig => {
   const yaml = `version: 1
 defaults:
   target: { type: sandbox, url: "http://127.0.0.1:1" }
@@ -56,6 +57,7 @@ models:
   fraud-detector:
     source: { file: m.yaml, key: version }
     strategy: { type: canary, steps: [10, 50], step-duration: 5m, min-requests: 100, interval: 30s }
+    must-have-data: ${mustHaveData}
     gates:
       - name: p95-latency
         kind: threshold
@@ -67,13 +69,35 @@ models:
   return model;
 };
 
-/** A whole release, tick by tick on a fake clock from 10 minutes into the backfilled data. */
-async function release(model: ModelConfig, from: string, to: string): Promise<Release> {
+/** What a ledger gives the next run back of a tick's state. */
+function readBack(r: Release): Release {
+  const stored = storedForm(r);
+  if (!stored.ok) throw new Error(stored.problems.join('; '));
+  return stored.value;
+}
+
+/**
+ * A whole release, tick by tick on a fake clock from 10 minutes into the backfilled data, each
+ * tick on the state the ledger gives back of the one before, as runs after runs go. `downAfterMs`:
+ * Prometheus is unreachable from then on (ms after the release began).
+ */
+async function release(
+  model: ModelConfig,
+  from: string,
+  to: string,
+  downAfterMs = Infinity,
+): Promise<Release> {
   const clock = new FakeClock((BASE_S + 600) * 1000);
+  const start = clock.now();
   const ctx = { config: model, target: new MemoryTarget(), metrics: metricsFor(model), clock };
+  const down = metricsFor({
+    ...model,
+    metrics: { ...model.metrics, url: 'http://127.0.0.1:1' } as ModelConfig['metrics'],
+  });
   let r = newRelease(model, { from, to, now: clock.now() });
   for (let i = 0; i < 500 && r.status === 'analysing'; i++) {
-    r = await tick(r, ctx);
+    if (clock.now() - start >= downAfterMs) ctx.metrics = down;
+    r = readBack(await tick(r, ctx));
     if (r.status === 'analysing') await clock.sleep(model.strategy.intervalMs);
   }
   return r;
@@ -88,6 +112,25 @@ describe('a threshold gate on histogram_quantile, past the largest finite bucket
     );
     // Prometheus' own answer stays what the look shows.
     expect(r.gates[0]).toMatchObject({ verdict: 'pending', last: { verdict: 'inconclusive', canary: 1 } });
+  }, 60_000);
+
+  it('does not pass it under must-have-data: false either: the data is there, and says the p95 is above 1', async () => {
+    // must-have-data: false excuses missing data: it passed the step undecided, and the candidate was ready.
+    const r = await release(modelWith('max: 2', false), 'v1', 'v2');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toBe(
+      'no conclusive evidence within 5m at step 1 of 2: p95-latency (p95 is beyond the largest bucket bound 1 (le="+Inf" only); the histogram cannot show whether it is under the max 2: add a bucket bound at or above 2)',
+    );
+    expect(r.phases).toMatchObject([{ name: 'step 1 of 2', outcome: 'failed' }]);
+  }, 60_000);
+
+  it('nor when the look at the deadline cannot reach Prometheus: the look before it, read back from the ledger, decides', async () => {
+    const r = await release(modelWith('max: 2', false), 'v1', 'v2', 300_000);
+    expect(r.gates[0]?.last?.verdict).toBe('error');
+    expect(r.status).toBe('failed');
+    expect(r.reason).toMatch(
+      /^no conclusive evidence within 5m at step 1 of 2: p95-latency \(p95 is beyond the largest bucket bound 1 /,
+    );
   }, 60_000);
 
   it('fails it at once under a max at or below le="1", saying the p95 is above 1, not 1', async () => {
