@@ -1,3 +1,5 @@
+import { TargetBusyError } from '../targets/errors.js';
+import { WORKING_TREE } from '../version/local-comparison.js';
 import type { PhaseRecord, Release } from './types.js';
 
 // Words the engine writes for endings the report words apart, and the structured fields it reads
@@ -39,27 +41,41 @@ function passedText(to: string, phases: PhaseRecord[], count: number): string {
 const PLATFORM_FAILED = 'the serving platform failed: ';
 
 /**
- * A target's closing advice to try the change again (busy, throttled, not settled), with what may
- * follow it (`, or raise the target's settle-timeout ...`): at the end of its message only, so
- * the platform's own words quoted before it are left as they are.
+ * What analyses a head again once its analysis failed, which is not run again on the same head
+ * (pull-request.ts endedNote): a new commit, pushed to the PR, or for `model-gate run` on the
+ * working tree (one head whatever is edited) committed and named with --head. `when`: ` once ...`.
+ */
+export const newHeadAdvice = (headSha: string | undefined, when = ''): string =>
+  headSha === WORKING_TREE
+    ? `commit your change and run again with --head HEAD${when} to analyse that commit`
+    : `push a new commit${when} to analyse again`;
+
+/**
+ * A busy or unsettled platform's closing advice to try the change again, as model-gate words it
+ * (targets/errors.ts TargetBusyError), with what may follow it (`, or raise the target's
+ * settle-timeout ...`): at the end of its message only, after the platform's own words.
  */
 const TRY_AGAIN =
   /; (nothing was changed, )?try again (later|once the update is done)(?:; try again later)?((?:, or raise the target's settle-timeout[^;]*)?)$/;
 
 /**
- * A target's message (busy, throttled, not settled) as said of a failed analysis, which is not run
- * again on the same commit (pull-request.ts endedNote): a re-run of the job leaves it failed, so
- * its closing "try again later" becomes what does analyse again.
+ * A target's error as said of a failed analysis of `headSha`: a re-run of the job leaves it failed,
+ * so a busy platform's closing "try again later" becomes what does analyse again. Any other error
+ * is left as it is: its words may be the service's own (`traffic changes are frozen ...; try
+ * again later`), which model-gate does not rewrite.
  */
-export const failedAnalysisAdvice = (message: string) =>
-  message.replace(TRY_AGAIN, (_all, unchanged = '', when: string, more: string) => {
+export function failedAnalysisAdvice(err: Error, headSha: string | undefined): string {
+  if (!(err instanceof TargetBusyError)) return err.message;
+  return err.message.replace(TRY_AGAIN, (_all, unchanged = '', when: string, more: string) => {
     const once = when === 'later' ? '' : ` ${when}`;
     // A raised settle-timeout is a config change: it comes with that commit, not instead of it.
-    return `; ${unchanged}push a new commit${once} to analyse again${more.replace(', or raise', ', raising')}`;
+    return `; ${unchanged}${newHeadAdvice(headSha, once)}${more.replace(', or raise', ', raising')}`;
   });
+}
 
-/** Why a release failed when the platform refused or reverted a traffic change. */
-export const platformFailure = (message: string) => `${PLATFORM_FAILED}${failedAnalysisAdvice(message)}`;
+/** Why a release of `headSha` failed when the platform refused or reverted a traffic change. */
+export const platformFailure = (err: Error, headSha: string | undefined) =>
+  `${PLATFORM_FAILED}${failedAnalysisAdvice(err, headSha)}`;
 
 /**
  * A failed release whose candidate no caller got an answer from: every phase it reached gave it

@@ -21,7 +21,7 @@ import {
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { passedPhases } from './passed-phases.js';
-import { endedByRollbackToIt } from './phase-notes.js';
+import { endedByRollbackToIt, newHeadAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
@@ -308,9 +308,7 @@ function endedNote(release: Release, headSha: string): string | undefined {
   // named with --head does; `model-gate run reopen` is its reopened PR.
   const local = headSha === WORKING_TREE;
   if (release.status === 'failed')
-    return local
-      ? `${head} already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit`
-      : `${head} already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`;
+    return `${head} already failed its analysis, and a failed analysis is not run again on the same ${local ? 'head' : 'commit'}; ${newHeadAdvice(headSha)}`;
   // Not withdrawn: its candidate serves, so there is nothing left to analyse.
   if (endedByRollbackToIt(release))
     return `${head} already ended: ${release.reason}; there is nothing left to analyse, and merging the PR changes nothing while ${release.to} serves`;

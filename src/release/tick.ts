@@ -65,7 +65,7 @@ export async function tick(release: Release, ctx: TickContext): Promise<Release>
     return await judgePhase(current, ctx);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    return rollBack(current, ctx, platformFailure(err.message), { platformFailed: true });
+    return rollBack(current, ctx, platformFailure(err, current.headSha), { platformFailed: true });
   }
 }
 
@@ -207,7 +207,7 @@ async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext
     await reconcile(ctx.target, phase.traffic(from, to));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    return rollBack(noted, ctx, platformFailure(err.message), { platformFailed: true });
+    return rollBack(noted, ctx, platformFailure(err, noted.headSha), { platformFailed: true });
   }
   return noted;
 }
@@ -363,7 +363,7 @@ async function passedAll(release: Release, ctx: TickContext): Promise<Release> {
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     // Its phases passed, as the history keeps saying: the change after them failed.
-    return rollBack(release, ctx, platformFailure(err.message), { platformFailed: true });
+    return rollBack(release, ctx, platformFailure(err, release.headSha), { platformFailed: true });
   }
   return ready;
 }
@@ -403,7 +403,7 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
     const now = ctx.clock.now();
     const mirror = phase.traffic(release.from, release.to).mirror;
     const to = mirror ? `a mirror of ${mirror.share}% of requests` : liveTrafficText(phase.weight);
-    const note = `the switch to ${to} failed: ${failedAnalysisAdvice(err.message)}`;
+    const note = `the switch to ${to} failed: ${failedAnalysisAdvice(err, release.headSha)}`;
     const failed: PhaseRecord = {
       name: phase.name,
       weight: phase.weight,
@@ -419,7 +419,7 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
       phases: [...release.phases, failed],
       gates: gates(now),
     };
-    return rollBack(switched, ctx, platformFailure(err.message), { platformFailed: true });
+    return rollBack(switched, ctx, platformFailure(err, switched.headSha), { platformFailed: true });
   }
   const now = ctx.clock.now();
   const record: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };

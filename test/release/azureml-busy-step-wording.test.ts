@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { AzureMlTargetConfig } from '../../src/config/types.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { azuremlTarget } from '../../src/targets/azureml-target.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { WORKING_TREE } from '../../src/version/local-comparison.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import { useStandins } from '../support/standin-server.js';
 import { recordWorld } from './tick-record-world.js';
@@ -29,20 +31,29 @@ const standins = useStandins('az', () => ({
   },
 }));
 
+/** fraud v1 → v2 on the endpoint, its step to 10% answered 409 for the whole of its settle-timeout. */
+async function busyWorld() {
+  const w = await recordWorld(
+    '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
+    ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
+    new ScriptedMetrics({
+      stable: { rps: 90, values: { 'error-rate': 0.005 } },
+      canary: { rps: 20, values: { 'error-rate': 0.005 } },
+    }),
+    TARGET,
+  );
+  w.ports.targetFor = (model) => azuremlTarget(model.target as AzureMlTargetConfig, model.name, w.clock);
+  // Every try of the step's update within its settle-timeout of 2s (one a second): 409.
+  await standins.fault({ cli: 'az', op: 'update', kind: 'busy', times: 3 });
+  return w;
+}
+
+const BUSY =
+  'the serving platform failed: Azure ML endpoint fraud-endpoint \\(workspace fraud-ws\\) is busy with another change \\(.*\\(Conflict\\).*\\); nothing was changed, ';
+
 describe('an Azure ML endpoint busy through the step to 10%', () => {
   it('fails the release saying to push a new commit, which is what analyses again', async () => {
-    const w = await recordWorld(
-      '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
-      ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
-      TARGET,
-    );
-    w.ports.targetFor = (model) => azuremlTarget(model.target as AzureMlTargetConfig, model.name, w.clock);
-    // Every try of the step's update within its settle-timeout of 2s (one a second): 409.
-    await standins.fault({ cli: 'az', op: 'update', kind: 'busy', times: 3 });
+    const w = await busyWorld();
     const job = () =>
       handlePullRequest(w.config, w.event(), w.ports, { mode: 'tick', maxWaitMs: 60_000, dryRun: false });
 
@@ -50,15 +61,38 @@ describe('an Azure ML endpoint busy through the step to 10%', () => {
     expect((await standins.state()).azureml[KEY].traffic).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
     expect(failed).toMatchObject({ status: 'failed' });
     expect(failed?.withdrawPending).toBeUndefined();
-    expect(failed?.reason).toMatch(
-      /^the serving platform failed: Azure ML endpoint fraud-endpoint \(workspace fraud-ws\) is busy with another change \(.*\(Conflict\).*\); nothing was changed, push a new commit to analyse again$/,
-    );
+    expect(failed?.reason).toMatch(new RegExp(`^${BUSY}push a new commit to analyse again$`));
 
     // A re-run of the same job: the commit's failed analysis stands, as the reason said.
     const rerun = await job();
     expect(rerun.releases[0]).toEqual(failed);
     expect(rerun.skipped.map((s) => s.why)).toContain(
       `this head (${w.event().headSha.slice(0, 7)}) already failed its analysis, and a failed analysis is not run again on the same commit; push a new commit to analyse again`,
+    );
+  });
+
+  it('run by model-gate run on the working tree, says to commit and run with --head HEAD: no push analyses it again', async () => {
+    const w = await busyWorld();
+    w.ports.reader = memoryFileReader({
+      [w.event().baseSha]: { 'fraud.yaml': 'version: v1\n' },
+      [WORKING_TREE]: { 'fraud.yaml': 'version: v2\n' },
+    });
+    const event = { ...w.event(), headSha: WORKING_TREE };
+    const job = () =>
+      handlePullRequest(w.config, event, w.ports, { mode: 'tick', maxWaitMs: 60_000, dryRun: false });
+
+    const [failed] = (await job()).releases;
+    expect(failed).toMatchObject({ status: 'failed', headSha: WORKING_TREE });
+    expect(failed?.reason).toMatch(
+      new RegExp(`^${BUSY}commit your change and run again with --head HEAD to analyse that commit$`),
+    );
+    expect(failed?.phases.at(-1)?.note).toMatch(/commit your change and run again with --head HEAD/);
+
+    // What the run after it says, the same advice.
+    const rerun = await job();
+    expect(rerun.releases[0]).toEqual(failed);
+    expect(rerun.skipped.map((s) => s.why)).toContain(
+      'this head (the working tree) already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit',
     );
   });
 });
