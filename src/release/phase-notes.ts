@@ -1,4 +1,4 @@
-import { TargetBusyError } from '../targets/errors.js';
+import { TargetBusyError, TargetThrottledError } from '../targets/errors.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import type { PhaseRecord, Release } from './types.js';
 
@@ -51,9 +51,10 @@ export const newHeadAdvice = (headSha: string | undefined, when = ''): string =>
     : `push a new commit${when} to analyse again`;
 
 /**
- * A busy or unsettled platform's closing advice to try the change again, as model-gate words it
- * (targets/errors.ts TargetBusyError), with what may follow it (`, or raise the target's
- * settle-timeout ...`): at the end of its message only, after the platform's own words.
+ * A busy, unsettled or throttling platform's closing advice to try the change again, as
+ * model-gate words it (targets/errors.ts TargetBusyError, TargetThrottledError), with what may
+ * follow it (`, or raise the target's settle-timeout ...`): at the end of its message only, after
+ * the platform's own words.
  */
 const TRY_AGAIN =
   /; (nothing was changed, )?try again (later|once the update is done)(?:; try again later)?((?:, or raise the target's settle-timeout[^;]*)?)$/;
@@ -65,7 +66,7 @@ const TRY_AGAIN =
  * again later`), which model-gate does not rewrite.
  */
 export function failedAnalysisAdvice(err: Error, headSha: string | undefined): string {
-  if (!(err instanceof TargetBusyError)) return err.message;
+  if (!(err instanceof TargetBusyError || err instanceof TargetThrottledError)) return err.message;
   return err.message.replace(TRY_AGAIN, (_all, unchanged = '', when: string, more: string) => {
     const once = when === 'later' ? '' : ` ${when}`;
     // A raised settle-timeout is a config change: it comes with that commit, not instead of it.

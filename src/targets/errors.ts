@@ -6,3 +6,6 @@ import { TargetError } from '../core/errors.js';
  * changed by us; try again later.
  */
 export class TargetBusyError extends TargetError {}
+
+/** The platform kept refusing a call for rate limits (throttled) past the retries: try again later. */
+export class TargetThrottledError extends TargetError {}

@@ -5,7 +5,7 @@ import { TargetError } from '../core/errors.js';
 import { counted } from '../core/text.js';
 import { type ChangeDeadline, callLimit, outOfTime, settleTimeoutOf } from './change-deadline.js';
 import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
-import { TargetBusyError } from './errors.js';
+import { TargetBusyError, TargetThrottledError } from './errors.js';
 
 /** Timing shared by the targets that drive a platform's CLI (normalised config, in ms). */
 export interface Timing {
@@ -82,7 +82,7 @@ export async function callCli(
       const todo = ranOut
         ? "try again later, or raise the target's settle-timeout to retry for longer"
         : 'try again later';
-      throw new TargetError(
+      throw new TargetThrottledError(
         `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${tries}${until}: ${why}; ${todo}`,
       );
     }

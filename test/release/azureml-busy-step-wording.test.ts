@@ -95,4 +95,20 @@ describe('an Azure ML endpoint busy through the step to 10%', () => {
       'this head (the working tree) already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit',
     );
   });
+  it('throttled through the step to 10%, fails the release saying to push a new commit too', async () => {
+    const w = await busyWorld();
+    await standins.seed({ ...(await standins.state()), faults: [] });
+    // TooManyRequests on every try (5, within the 2 s settle-timeout): a throttle model-gate words.
+    await standins.fault({ cli: 'az', op: 'update', kind: 'throttle', times: 5 });
+    const [failed] = (
+      await handlePullRequest(w.config, w.event(), w.ports, {
+        mode: 'tick',
+        maxWaitMs: 60_000,
+        dryRun: false,
+      })
+    ).releases;
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(failed?.reason).toMatch(/kept refusing .* for rate limits .*; push a new commit to analyse again/);
+    expect(failed?.reason).not.toMatch(/try again later/);
+  });
 });
