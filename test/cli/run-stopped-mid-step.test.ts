@@ -6,11 +6,11 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic } from '../../src/sandbox/traffic.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { runCli } from '../support/cli-process.js';
 import { CLI_MODEL, cliServing, declareIn, repoAtV1 } from '../support/cli-run-world.js';
 import type { GitRepo } from '../support/git-repo.js';
 import { type PlatformRequest, platformPassThrough } from '../support/platform-pass-through.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // A stop signal that comes while a step is under way, not at a wait between looks:
 // - during the one pass of `run release --mode tick`, the run said "then this run's candidates are
@@ -88,10 +88,9 @@ async function repoDeclaringV2(strategy?: string): Promise<GitRepo> {
 }
 
 /** `model-gate run ARGS` from source as its own process in `repo`, to send signals to. */
-function startRun(repo: GitRepo, args: string[]) {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, 'run', ...args], {
+async function startRun(repo: GitRepo, args: string[]) {
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const proc = spawn(process.execPath, [...node, 'run', ...args], {
     cwd: repo.dir,
     env: { ...process.env, ...env() },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -127,7 +126,7 @@ it('Ctrl-C during the pass of release --mode tick withdraws the candidate the pa
   const deploying = platform.hold(
     ({ method, body }) => method === 'PUT' && Boolean((body as { canary?: unknown }).canary),
   );
-  const run = startRun(repo, ['release', '--pr', '8', '--mode', 'tick']);
+  const run = await startRun(repo, ['release', '--pr', '8', '--mode', 'tick']);
   await deploying;
   run.kill('SIGINT');
   await run.said('stopping on Ctrl-C (SIGINT)');
@@ -148,7 +147,7 @@ it('Ctrl-C during the pass of release --mode tick withdraws the candidate the pa
 
 it('a second Ctrl-C mid-look gives back the watch lease: the next tick takes the live candidate on', async () => {
   const repo = await repoDeclaringV2();
-  const run = startRun(repo, ['release', '--pr', '9']);
+  const run = await startRun(repo, ['release', '--pr', '9']);
   await run.said('analysing step 1 of 2 (10% of live traffic)');
   expect((await releaseOnRecord(repo)).watchedUntil).toEqual(expect.any(Number));
   // A look's metrics query, held: both signals come while the look is under way.
@@ -202,7 +201,7 @@ it('Ctrl-C during a merge that promotes: the promotion stands, and the last line
     ({ method, body }) =>
       method === 'PUT' && (body as { stable?: { version?: string } }).stable?.version === 'v2',
   );
-  const run = startRun(repo, ['merge', '--pr', '10']);
+  const run = await startRun(repo, ['merge', '--pr', '10']);
   await promoting;
   run.kill('SIGINT');
   await run.said('stopping on Ctrl-C (SIGINT)');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { fromSourceArgs } from './source-bundle.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -25,7 +26,7 @@ export interface StepOptions {
   state?: Record<string, string>;
   /** Called once the process is running, e.g. to kill it mid-analysis. */
   onSpawn?: (kill: (signal: NodeJS.Signals) => void) => void;
-  /** Run the step from src/ (through tsx), not the committed bundle: a change dist/ does not have yet. */
+  /** Run the step from src/ (bundled for tests, source-bundle.ts), not dist/: a change dist/ does not have yet. */
   fromSource?: boolean;
 }
 
@@ -70,9 +71,8 @@ export async function runStep(script: 'index.js' | 'post.js', opts: StepOptions)
     env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`] = value;
   for (const [name, value] of Object.entries(opts.state ?? {})) env[`STATE_${name}`] = value;
 
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
   const args = opts.fromSource
-    ? ['--import', tsx, join(repoRoot, 'test', 'support', 'step-from-source.ts'), script]
+    ? [...(await fromSourceArgs('test/support/step-from-source.ts')), script]
     : [join(repoRoot, 'dist', script)];
   const child = spawn(process.execPath, args, { cwd: opts.workspace, env });
   let stdout = '';

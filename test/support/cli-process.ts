@@ -1,6 +1,5 @@
 import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { repoRoot } from './actions-runner.js';
+import { fromSourceArgs } from './source-bundle.js';
 
 export interface CliRun {
   code: number;
@@ -9,13 +8,12 @@ export interface CliRun {
 }
 
 /** `model-gate <args>` from source, as its own process in `cwd`, the way a user runs it. */
-export function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+export async function runCli(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliRun> {
+  const node = await fromSourceArgs('test/support/run-cli.ts');
   return new Promise((done) => {
     execFile(
       process.execPath,
-      ['--import', tsx, cli, ...args],
+      [...node, ...args],
       { cwd, env: { ...process.env, ...env } },
       (error, stdout, stderr) =>
         done({ code: error ? Number(error.code) : 0, stdout: String(stdout), stderr: String(stderr) }),

@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { join } from 'node:path';
-import { repoRoot } from './actions-runner.js';
+import { fromSourceArgs } from './source-bundle.js';
 
 /** A `model-gate run` process started by startRunUntil, still running. */
 export interface RunningCli {
@@ -22,9 +21,8 @@ export async function startRunUntil(
   env: NodeJS.ProcessEnv,
   until: string,
 ): Promise<RunningCli> {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, ...args], {
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const proc = spawn(process.execPath, [...node, ...args], {
     cwd,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
