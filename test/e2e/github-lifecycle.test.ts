@@ -103,7 +103,8 @@ beforeAll(async () => {
     endpoints: [{ model: MODEL, stable: 'v1' }],
     seed: 4,
   });
-  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 200, seed: 8 });
+  // 20 requests a second at 5%: the first step's min-requests (40) in about 2 s (4 s at 200 rps).
+  traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 400, seed: 8 });
   github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   workspace = await mkdtemp(join(tmpdir(), 'model-gate-gh-'));
   await mkdir(join(workspace, '.github'));

@@ -72,6 +72,8 @@ const env = () => ({
   PLATFORM_URL: platformUrl,
   GITHUB_API_URL: github.url,
   GITHUB_RUN_ID: String(5000 + pr),
+  // GitHub's pacing at a twentieth for the in-process steps too (runStep sets it for its own).
+  MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05',
 });
 const shas = { base: sha(1), head: sha(2) };
 const opened = () => pullRequestEvent('opened', shas, { number: pr });
