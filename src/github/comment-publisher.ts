@@ -4,7 +4,7 @@ import { redact } from '../core/redact.js';
 import { LedgerStateError } from '../ledger/ledger.js';
 import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
-import type { Release } from '../release/types.js';
+import { holdsSlot, type Release } from '../release/types.js';
 import { renderShortMarkdown } from '../report/markdown.js';
 import { isNotFound, retryDelayOf, testWaitScale } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
@@ -63,9 +63,13 @@ const storedNotes = z.object({
  * ended) from the comment. A sibling's write that read the comment just before this run's last
  * one still drops this run's state, so the last publish of a run that shares the comment with
  * sibling jobs (`final`) waits a moment, reads the comment again and puts back what is missing.
+ * A sibling's stale write takes back other models' sections too (a third job's decision, say): each
+ * write keeps every other model's latest state this run has read, and the check puts those back.
  */
 export class CommentPublisher {
   private readonly written = new Map<number, { signature: string; at: number }>();
+  /** Per PR, each model's latest release this run has read: what a sibling's stale write may take back. */
+  private readonly seen = new Map<number, Map<string, Release>>();
   /** PRs whose routine update GitHub refused for now, said once until one is written again. */
   private readonly deferred = new Set<number>();
   private readonly refreshMs: number;
@@ -154,13 +158,16 @@ export class CommentPublisher {
       await this.clock.sleep(this.settleMs);
       const next: [number, Notes][] = [];
       for (const [pr, notes] of pending) {
+        await this.noteSeen(pr);
         await this.ledger.refresh(pr, true);
         const comment = this.ledger.commentFor(pr);
         const lost = this.ledger.lost(pr);
-        if (lost.length === 0 && comment.duplicates.length === 0) continue;
+        const behind = await this.behind(pr);
+        if (lost.length === 0 && behind.length === 0 && comment.duplicates.length === 0) continue;
         if (repair === this.repairs) {
+          const missing = [...lost, ...behind.map((m) => `the latest state it read of ${m}`)];
           this.opts.warn?.(
-            `the comment of PR #${pr} still misses this job's state (${lost.join(', ') || 'duplicates'}) after ${this.repairs} rewrites: other jobs keep overwriting it`,
+            `the comment of PR #${pr} still misses this job's state (${missing.join(', ') || 'duplicates'}) after ${this.repairs} rewrites: other jobs keep overwriting it`,
           );
           continue;
         }
@@ -200,7 +207,10 @@ export class CommentPublisher {
   private async writeOnce(pr: number, notes: Notes, reread: boolean): Promise<WriteOutcome> {
     const comment = this.ledger.commentFor(pr);
     try {
-      if (reread) await this.ledger.refresh(pr);
+      if (reread) {
+        await this.noteSeen(pr);
+        await this.ledger.refresh(pr);
+      }
       const outcome = await comment.write(await this.body(pr, notes, this.stamp), this.stamp);
       if (outcome !== 'stale') return outcome;
       await this.ledger.refresh(pr);
@@ -216,9 +226,58 @@ export class CommentPublisher {
   }
 
   private async body(pr: number, notes: Notes, stamp: RunStamp): Promise<string> {
-    const releases = [...(await this.ledger.releasesOf(pr)).values()];
+    const releases = await this.latest(pr);
     const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped) : notes.skipped;
     return this.fit(pr, { ...notes, skipped, releases }, releases, stamp);
+  }
+
+  /**
+   * The releases of PR `pr` to write: this run's own as it saved them, each other model's as the
+   * comment was last read, unless this run read a later state of it before (a sibling's write
+   * that read the comment before that state was written took it back since).
+   */
+  private async latest(pr: number): Promise<Release[]> {
+    const releases = await this.ledger.releasesOf(pr);
+    const seen = this.note(pr, releases);
+    const own = new Set(this.ledger.savedReleases(pr).map((r) => r.model));
+    return [...releases.values()].map((r) => (own.has(r.model) ? r : (seen.get(r.model) ?? r)));
+  }
+
+  /**
+   * Note what the ledger holds of PR `pr` before the comment is read again (another of the run's
+   * reads may have brought it); only once the ledger read the comment, so that it asks for nothing.
+   */
+  private async noteSeen(pr: number): Promise<void> {
+    if (this.ledger.commentFor(pr).current) this.note(pr, await this.ledger.releasesOf(pr));
+  }
+
+  /** Keep each model's later state of `releases` and of those seen of PR `pr` before; returns them. */
+  private note(pr: number, releases: Map<string, Release>): Map<string, Release> {
+    let seen = this.seen.get(pr);
+    if (!seen) {
+      seen = new Map();
+      this.seen.set(pr, seen);
+    }
+    for (const [model, release] of releases) {
+      const before = seen.get(model);
+      if (!before || later(release, before)) seen.set(model, release);
+    }
+    return seen;
+  }
+
+  /** The other models whose section the comment of PR `pr`, as last read, lacks or holds earlier than this run read it. */
+  private async behind(pr: number): Promise<string[]> {
+    const own = new Set(this.ledger.savedReleases(pr).map((r) => r.model));
+    const stored = (this.ledger.commentFor(pr).current?.data as { releases?: object } | undefined)?.releases;
+    const held = await this.ledger.releasesOf(pr);
+    return [...(this.seen.get(pr) ?? [])]
+      .filter(([model, release]) => {
+        // A model the ledger does not hold is not written (latest): none to put back.
+        const theirs = held.get(model);
+        if (own.has(model) || !theirs) return false;
+        return !stored || !Object.hasOwn(stored, model) || later(release, theirs);
+      })
+      .map(([model]) => model);
   }
 
   /**
@@ -283,6 +342,22 @@ function once<T>(make: () => T): () => T {
     return made.value;
   };
 }
+
+/**
+ * Whether `a` is a later state of its model than `b`: a later release, or the same one ended or
+ * finished (as the ledger reads another run's end of it: whatever its clock said), or else updated
+ * later, each run's `updatedAt` being the time it decided the state.
+ */
+function later(a: Release, b: Release): boolean {
+  if (a.startedAt !== b.startedAt) return a.startedAt > b.startedAt;
+  if (ends(a, b)) return true;
+  if (ends(b, a)) return false;
+  return a.updatedAt > b.updatedAt;
+}
+
+/** Whether `a` ends or finishes `b` (github-ledger.ts, endedBy): it frees the slot, or takes it out of analysis. */
+const ends = (a: Release, b: Release) =>
+  (holdsSlot(b) && !holdsSlot(a)) || (b.status === 'analysing' && a.status !== 'analysing');
 
 /**
  * What makes a comment due at once. Not a watch lease's renewal (watch-lease.ts): the watch loop
