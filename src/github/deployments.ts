@@ -235,6 +235,30 @@ export class Deployments {
     return false;
   }
 
+  /**
+   * How the canary claim `id` ended: its newest status, once it is neither in progress nor queued
+   * (statuses are only ever added, so no later write undoes an end); undefined while it is held. A
+   * claim deleted has ended too: GitHub deletes only inactive deployments.
+   */
+  async claimEnd(id: number): Promise<{ state: string } | undefined> {
+    let state: string | undefined;
+    try {
+      state = await this.latestState(id);
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      return { state: 'deleted' };
+    }
+    return state === undefined || state === 'in_progress' || state === 'queued' ? undefined : { state };
+  }
+
+  /** The newest promotion or rollback of the model, if any: one request. */
+  async newestEntry(model: string): Promise<LedgerEntry | undefined> {
+    const [newest] = await this.list(model, SERVE_TASK, 1);
+    if (!newest) return undefined;
+    const p = servePayload.safeParse(payloadOf(newest));
+    return p.success ? { model, ...p.data, at: Date.parse(newest.created_at) } : undefined;
+  }
+
   /** The PR and versions of the release holding the model's canary slot, if any. */
   async canaryHolder(model: string): Promise<CanaryClaim | undefined> {
     return this.holderAmong(await this.list(model, CANARY_TASK, 5));

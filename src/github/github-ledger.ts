@@ -6,12 +6,13 @@ import {
   LedgerStateError,
   SlotTakenError,
   sameRecord,
+  sameRelease,
 } from '../ledger/ledger.js';
 import { firstProblems, parseState, releasesSchema, storedForm } from '../ledger/release-schema.js';
 import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { withThinSeries } from '../release/series.js';
-import { holdsSlot, type Release } from '../release/types.js';
+import { holdsSlot, inFlight, type Release } from '../release/types.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
@@ -76,7 +77,13 @@ export class GitHubLedger implements Ledger {
    * Per PR and model, the release this run drove (by its start) that another run ended, finished or
    * superseded, and the model's release as that run left it: this run neither drives nor saves it.
    */
-  private readonly endedByOthers = new Map<number, Map<string, { driven: number; theirs: Release }>>();
+  private readonly endedByOthers = new Map<number, Map<string, EndedByOther>>();
+  /**
+   * Per PR and model (`pr model`), the canary claim last found held, and the PR's comment as read
+   * then (commentSeen): while the comment reads the same, no write since (this run's own included)
+   * can have dropped another run's end of the release from it, so the claim is not read again.
+   */
+  private readonly claimsSeenHeld = new Map<string, { id: number; comment: string }>();
   /** PRs whose comment no longer tells the truth. */
   readonly dirty = new Set<number>();
   /** GitHub writes beside a release's state that failed (a commit status, a claim's end), for the log. */
@@ -170,10 +177,31 @@ export class GitHubLedger implements Ledger {
     }
     // In the comment's order, so that the models keep their places in the report.
     const merged = [...new Set([...fresh.keys(), ...ours.keys()])].map(
-      (model) => [model, (mine?.has(model) ? ours.get(model) : fresh.get(model)) ?? ours.get(model)] as const,
+      (model) =>
+        [
+          model,
+          (mine?.has(model) ? ours.get(model) : this.endKnownByClaim(pr, model, fresh.get(model))) ??
+            ours.get(model),
+        ] as const,
     );
     ours.clear();
     for (const [model, release] of merged) if (release) ours.set(model, release);
+  }
+
+  /**
+   * The model's release as the PR's comment holds it (`theirs`), or the end claimEnded found for it
+   * while the comment still shows it holding the slot: that end, written back by this run's next write.
+   */
+  private endKnownByClaim(pr: number, model: string, theirs: Release | undefined): Release | undefined {
+    const ended = this.endedByOthers.get(pr)?.get(model);
+    if (!ended?.byClaim || !theirs || theirs.startedAt !== ended.driven) return theirs;
+    if (holdsSlot(theirs)) {
+      this.dirty.add(pr);
+      return ended.theirs;
+    }
+    // The comment has that run's own record of the end again: its words from now on.
+    this.endedFor(pr).set(model, { driven: ended.driven, theirs });
+    return theirs;
   }
 
   /** The models this run saved on a PR whose state is not in its comment as last read. */
@@ -232,7 +260,9 @@ export class GitHubLedger implements Ledger {
   /**
    * Reads the comment again, fresh or not, when its last read is older than `RECHECK_MS`, and for a
    * release this run has not saved: its record as read is what another run may be driving (a
-   * schedule tick's, whose PR's job runs; a re-run's), so it is checked before every step.
+   * schedule tick's, whose PR's job runs; a re-run's), so it is checked before every step. `fresh`
+   * (before a traffic change) also asks the release's canary claim, where the comment shows the
+   * release as this run knows it (claimEnded).
    */
   async endedElsewhere(release: Release, fresh: boolean): Promise<Release | undefined> {
     const { pr, model } = release;
@@ -243,9 +273,56 @@ export class GitHubLedger implements Ledger {
     const given = this.endedByOthers.get(pr)?.get(model);
     if (given?.driven === release.startedAt) return given.theirs;
     const theirs = this.releases.get(pr)?.get(model);
-    if (ours || !theirs || sameRecord(theirs, release)) return undefined;
-    this.endedFor(pr).set(model, { driven: release.startedAt, theirs });
+    if (!ours && theirs && !sameRecord(theirs, release)) {
+      this.endedFor(pr).set(model, { driven: release.startedAt, theirs });
+      return theirs;
+    }
+    return fresh ? this.claimEnded(release, theirs) : undefined;
+  }
+
+  /**
+   * The release in flight as another run left it, when that run ended its canary claim though the
+   * PR's comment still shows it as this run knows it: a write that read the comment before that
+   * run's record of the end and wrote after it (this run's own lease or step, a sibling's) dropped
+   * the record, but not the claim's end, a Deployment status (statuses are only ever added). Left
+   * to the comment alone, this run gave the candidate traffic again over a rollback, for good. The
+   * end is this run's to write back (endKnownByClaim), as near as GitHub tells it: promoted when the
+   * model's newest promotion is the release's, else aborted (failed, where the claim ended failing),
+   * what served before it serving again. The claim is read once per change of the comment: while
+   * the comment reads as when the claim was last found held, no write can have dropped an end.
+   */
+  private async claimEnded(release: Release, recorded: Release | undefined): Promise<Release | undefined> {
+    const { pr, model } = release;
+    if (pr === undefined || !recorded || !sameRelease(recorded, release)) return undefined;
+    const id = recorded.canaryDeployment;
+    if (id === undefined || !inFlight(release) || release.withdrawPending) return undefined;
+    const key = `${pr} ${model}`;
+    const comment = this.commentSeen(pr);
+    const seen = this.claimsSeenHeld.get(key);
+    if (seen?.id === id && seen.comment === comment) return undefined;
+    const end = await this.deployments.claimEnd(id);
+    if (!end) {
+      this.claimsSeenHeld.set(key, { id, comment });
+      return undefined;
+    }
+    const newest = await this.deployments.newestEntry(model);
+    const promoted =
+      newest?.kind === 'promotion' &&
+      newest.pr === pr &&
+      newest.version === release.to &&
+      newest.previous === release.from;
+    const theirs = endByClaim(recorded, { id, state: end.state, promoted });
+    this.saved.get(pr)?.delete(model);
+    this.endedFor(pr).set(model, { driven: release.startedAt, theirs, byClaim: true });
+    this.releases.get(pr)?.set(model, theirs);
+    this.dirty.add(pr);
     return theirs;
+  }
+
+  /** PR `pr`'s comment (and any duplicate) as last read. */
+  private commentSeen(pr: number): string {
+    const comment = this.commentFor(pr);
+    return JSON.stringify([comment.current?.body, ...comment.duplicates.map((d) => d.body)]);
   }
 
   async reread(release: Release): Promise<Release | undefined> {
@@ -254,7 +331,7 @@ export class GitHubLedger implements Ledger {
     return this.releases.get(release.pr)?.get(release.model);
   }
 
-  private endedFor(pr: number): Map<string, { driven: number; theirs: Release }> {
+  private endedFor(pr: number): Map<string, EndedByOther> {
     let ended = this.endedByOthers.get(pr);
     if (!ended) {
       ended = new Map();
@@ -493,11 +570,49 @@ export class GitHubLedger implements Ledger {
 }
 
 /**
+ * A release this run drove (`driven`, its start) that another run ended, finished or superseded, and
+ * the model's release as that run left it; `byClaim`: as its canary claim tells, the comment having
+ * lost that run's record (claimEnded).
+ */
+interface EndedByOther {
+  driven: number;
+  theirs: Release;
+  byClaim?: true;
+}
+
+/**
  * Whether another run ended or finished `own`, the same release as this run last saved it: it
  * freed the slot, or took it out of analysis (to ready, say), which this run never undoes.
  */
 const endedBy = (theirs: Release, own: Release) =>
   (holdsSlot(own) && !holdsSlot(theirs)) || (own.status === 'analysing' && theirs.status !== 'analysing');
+
+/**
+ * `recorded` (in flight) as the run that ended its canary claim `id` (its end `state`) left it, as far
+ * as GitHub tells: promoted (`promoted`: the model's newest promotion is the release's), or else
+ * aborted (failed, where the claim ended failing), its candidate withdrawn and its open phase ended.
+ * Stamped with `recorded`'s time, the last this run knows of: that run's own record of the end,
+ * decided later, is the newer one wherever the two meet.
+ */
+function endByClaim(recorded: Release, end: { id: number; state: string; promoted: boolean }): Release {
+  const { watchedUntil: _, idlePending: __, ...rest } = recorded;
+  const at = recorded.updatedAt;
+  const claim = `its canary claim (Deployment ${end.id}) ${end.state === 'deleted' ? 'was deleted' : `is ${end.state}`}`;
+  const lost = "a stale write had dropped that run's record from the PR comment";
+  if (end.promoted) {
+    const reason = `${recorded.to} is now the stable version (was ${recorded.from}): another run promoted it, and ${claim}; ${lost}`;
+    return { ...rest, status: 'promoted', updatedAt: at, reason };
+  }
+  return {
+    ...rest,
+    status: end.state === 'failure' ? 'failed' : 'aborted',
+    phases: recorded.phases.map((p) =>
+      p.endedAt === undefined ? { ...p, endedAt: at, outcome: 'withdrawn' as const } : p,
+    ),
+    updatedAt: at,
+    reason: `${claim}: another run ended the release, and ${lost}`,
+  };
+}
 
 /** The first few problems, on one line. */
 function untrusted(comment: number, pr: number, problems: string[]): string {

@@ -193,10 +193,14 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
   });
 
-  // 58 measured: 41 for the analysis, 17 for the merge. A comment read after each of the four steps'
+  // 64 measured: 47 for the analysis, 17 for the merge. A comment read after each of the four steps'
   // traffic changes (8cf53cf) catches a dispatch rollback that landed between this run's check and
   // its change; the pass is recorded before the change to idle (a fresh read of the comment first),
-  // then written again once that change is confirmed (pending-idle.ts), its commit status too;
+  // then written again once that change is confirmed (pending-idle.ts), its commit status too; the
+  // first check after each of the analysis's six comment writes (before each step's change, the
+  // pass's record and the change to idle) also reads its canary claim's newest Deployment status,
+  // so a dispatch rollback that a stale write of the comment took back still stops it (github-ledger
+  // claimEnded: read again only once the comment changed, so none after a change);
   // recording a promotion skips
   // one the newest Deployment already records (deployments.ts), so a re-run does not record it twice;
   // the merge job reads the record again right before promoting (8524372), so it does not promote
@@ -207,11 +211,11 @@ describe('a pull request lifecycle on GitHub', () => {
   // is on record in the comment (a read and a write) before that change (6c3a8d7), so a merge job
   // lost during it leaves the promotion pending for a tick; and recording the promotion lists the
   // drift Deployments of versions that served with no record, to end them (2da6c28).
-  it('stays within the API budget: at most 58 requests for the whole lifecycle of one model', () => {
+  it('stays within the API budget: at most 64 requests for the whole lifecycle of one model', () => {
     console.log(
       `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
     );
-    expect(budget.opened + budget.merged).toBeLessThanOrEqual(58);
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(64);
   });
 
   it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {
