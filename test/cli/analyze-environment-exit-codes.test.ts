@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { analyzeLog } from '../../src/cli/analyze-replay.js';
-import { repoRoot } from '../support/actions-runner.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'model-gate-analyze-env-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,11 +56,10 @@ async function analyze(
   args: string[],
   { stdout = 'pipe', env = {} }: { stdout?: number | 'pipe'; env?: NodeJS.ProcessEnv },
 ) {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, 'analyze', ...args], {
-    // tsx keeps no cache in TMPDIR: what is there, or not, is model-gate's doing.
-    env: { ...process.env, TSX_DISABLE_CACHE: '1', ...env },
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const proc = spawn(process.execPath, [...node, 'analyze', ...args], {
+    // The bundle is built here, not by the process: what its TMPDIR holds, or not, is model-gate's doing.
+    env: { ...process.env, ...env },
     stdio: ['ignore', stdout, 'pipe'],
   });
   let stderr = '';

@@ -11,7 +11,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import { repoRoot } from '../support/actions-runner.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 const started: ChildProcess[] = [];
 const folders: string[] = [];
@@ -60,11 +60,10 @@ async function pipedLog() {
 async function startAnalyze(args: string[]) {
   const tmp = await mkdtemp(join(tmpdir(), 'model-gate-analyze-temp-test-'));
   folders.push(tmp);
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, 'analyze', ...args], {
-    // tsx keeps no cache there: the folder holds only what model-gate leaves.
-    env: { ...process.env, TMPDIR: tmp, TSX_DISABLE_CACHE: '1' },
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const proc = spawn(process.execPath, [...node, 'analyze', ...args], {
+    // The bundle is built here, not by the process: its TMPDIR holds only what model-gate leaves.
+    env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(proc);

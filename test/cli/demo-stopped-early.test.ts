@@ -4,7 +4,7 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { repoRoot } from '../support/actions-runner.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // `model-gate demo` stopped before its story ends: Ctrl-C, or a reader that goes away
 // (`npm run demo | head -1`). Each run from source in its own TMPDIR, so what it leaves is seen.
@@ -19,9 +19,8 @@ afterAll(async () => {
 async function startDemo() {
   const tmp = await mkdtemp(join(tmpdir(), 'model-gate-demo-test-'));
   folders.push(tmp);
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, 'demo'], {
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const proc = spawn(process.execPath, [...node, 'demo'], {
     env: { ...process.env, TMPDIR: tmp },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -43,7 +42,7 @@ async function startDemo() {
     proc.stdout?.on('data', onData);
     void exited.then(() => reject(new Error(`the demo exited before its first line: ${stderr}`)));
   });
-  // The demo's folders only (tsx keeps its cache in TMPDIR too).
+  // The demo's folders only: what else a process may keep in TMPDIR is not the demo's to remove.
   const demoFolders = async () => (await readdir(tmp)).filter((name) => name.startsWith('model-gate-demo-'));
   return { proc, exited, firstLine, stderr: () => stderr, demoFolders };
 }

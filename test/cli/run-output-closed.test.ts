@@ -6,9 +6,9 @@ import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { CLI_MODEL, cliRunConfig, cliServing, declareIn, repoAtV1 } from '../support/cli-run-world.js';
 import type { GitRepo } from '../support/git-repo.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // `model-gate run release | head -1`, or quitting `less`: the reader goes away and the run's next
 // write fails (EPIPE). That used to end it with a stack trace (exit 1), its candidate left on live
@@ -35,9 +35,8 @@ afterAll(async () => {
 });
 
 it('a reader that goes away mid-analysis gets the candidate withdrawn, no stack trace, exit 141', async () => {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const run = spawn(process.execPath, ['--import', tsx, cli, 'run', 'release', '--pr', '7'], {
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const run = spawn(process.execPath, [...node, 'run', 'release', '--pr', '7'], {
     cwd: repo.dir,
     env: { ...process.env, SANDBOX_URL: sandbox.url },
     stdio: ['ignore', 'pipe', 'pipe'],

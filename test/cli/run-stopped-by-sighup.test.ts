@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { startRunUntil } from '../support/cli-run-live.js';
 import { CLI_MODEL, cliRunConfig, cliServing, declareIn, repoAtV1 } from '../support/cli-run-world.js';
 import type { GitRepo } from '../support/git-repo.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // `model-gate run release` in a terminal that closes (an ssh session dropped, the window shut): the
 // shell sends SIGHUP. It used to kill the run on the spot, its candidate left on 10% of live traffic
@@ -59,9 +59,8 @@ it('SIGHUP mid-analysis withdraws the candidate, records why, and exits 129', as
 it('a terminal that closes mid-analysis (its output gone with it) still gets the candidate withdrawn', async () => {
   // The run in a real pseudo-terminal (util-linux `script`); killing `script` closes it, so the kernel
   // sends the run SIGHUP and its later writes to the terminal fail (EIO), as when an ssh session drops.
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const command = ['exec', process.execPath, '--import', tsx, cli, 'run', 'release', '--pr', '6']
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const command = ['exec', process.execPath, ...node, 'run', 'release', '--pr', '6']
     .map((w) => `'${w}'`)
     .join(' ')
     .replace("'exec'", 'exec');

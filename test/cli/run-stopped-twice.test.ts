@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { runCli } from '../support/cli-process.js';
 import { GitRepo } from '../support/git-repo.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 import { type ServingLayer, startServingLayer } from '../support/standins/http-serving-layer.js';
 
 // A second Ctrl-C while `model-gate run release` is still withdrawing its candidate (a platform
@@ -48,9 +48,8 @@ afterAll(async () => {
 const env = () => ({ LAYER_URL: layer.url, SANDBOX_URL: sandbox.url });
 
 it('a second Ctrl-C mid-withdrawal exits 130 naming the abort command, which then withdraws the candidate', async () => {
-  const cli = join(repoRoot, 'test', 'support', 'run-cli.ts');
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const proc = spawn(process.execPath, ['--import', tsx, cli, 'run', 'release', '--pr', '6'], {
+  const node = await fromSourceArgs('test/support/run-cli.ts');
+  const proc = spawn(process.execPath, [...node, 'run', 'release', '--pr', '6'], {
     cwd: repo.dir,
     env: { ...process.env, ...env() },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,8 +7,8 @@ import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { newRelease } from '../../src/release/new-release.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { canaryModel, sha } from '../support/model-config.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // A ledger keeps the file it parsed, so that a run over many models reads it once, not once per
 // model. What another process, or a hand, changed since must still be read, and written over by
@@ -22,9 +22,8 @@ const fraud = newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 3, headSha: 
 
 /** ledger-writer.ts as its own process: `model`'s release saved at one phase, promoted, recorded. */
 async function otherProcessReleases(model: string) {
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const script = join(import.meta.dirname, 'ledger-writer.ts');
-  const child = spawn(process.execPath, ['--import', tsx, script, path, model, '1'], {
+  const node = await fromSourceArgs('test/ledger/ledger-writer.ts');
+  const child = spawn(process.execPath, [...node, path, model, '1'], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit');

@@ -10,8 +10,8 @@ import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { fraudPr } from '../support/fraud-pr.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // One ledger file shared by runs at once: two `model-gate run` jobs on one runner, a
 // `model-gate run rollback` beside a tick. None may write over another's change.
@@ -23,9 +23,8 @@ beforeEach(async () => {
 
 /** ledger-writer.ts as its own process, `model`'s release saved at `steps` phases, promoted, recorded; once ready. */
 async function writer(model: string, steps: number) {
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const script = join(import.meta.dirname, 'ledger-writer.ts');
-  const child = spawn(process.execPath, ['--import', tsx, script, path, model, String(steps)], {
+  const node = await fromSourceArgs('test/ledger/ledger-writer.ts');
+  const child = spawn(process.execPath, [...node, path, model, String(steps)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const exited = once(child, 'exit');

@@ -8,8 +8,8 @@ import { InputError } from '../../src/core/errors.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { withFileLock } from '../../src/ledger/file-lock.js';
 import { newRelease } from '../../src/release/new-release.js';
-import { repoRoot } from '../support/actions-runner.js';
 import { canaryModel, sha } from '../support/model-config.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
 
 // The lock a ledger file's writers take: one left behind by a process killed while it held it is
 // refused with what to do, never taken over (two writers could then both write, one change lost).
@@ -28,14 +28,8 @@ afterEach(() => {
 
 /** lock-holder.ts as its own process, once it holds the lock. */
 async function holdLock(...args: string[]): Promise<ChildProcess> {
-  const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
-  const child = spawn(
-    process.execPath,
-    ['--import', tsx, join(import.meta.dirname, 'lock-holder.ts'), lock, ...args],
-    {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
+  const node = await fromSourceArgs('test/ledger/lock-holder.ts');
+  const child = spawn(process.execPath, [...node, lock, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   holder = child;
   await once(child.stdout, 'data');
   return child;

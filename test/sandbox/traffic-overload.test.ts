@@ -1,19 +1,19 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
+import { fromSourceArgs } from '../support/source-bundle.js';
 import { until } from './helpers.js';
 
 // Live traffic at a rate no machine can send (startTraffic itself has no cap; the command caps
 // --traffic) must not hold the event loop: the sandbox keeps answering and stops on SIGTERM.
-const fixture = fileURLToPath(new URL('./fixtures/overloaded-traffic.ts', import.meta.url));
 let proc: ChildProcess | undefined;
 afterAll(() => {
   if (proc && proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
 });
 
 it('keeps the sandbox answering and stoppable under traffic asked at 1e9 requests a second', async () => {
-  proc = spawn(process.execPath, ['--import', 'tsx', fixture, '1e9'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const node = await fromSourceArgs('test/sandbox/fixtures/overloaded-traffic.ts');
+  proc = spawn(process.execPath, [...node, '1e9'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(proc, 'exit');
   let stdout = '';
   let stderr = '';

@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
+import { fromSourceArgs } from './source-bundle.js';
 
 // `model-gate sandbox ARGS` as a real process (run from source), for tests that need its
 // foreground behaviour: started on a free port, and killed by `killSandboxProcesses` if a test
 // left it running.
-const fixture = fileURLToPath(new URL('../sandbox/fixtures/run-sandbox-command.ts', import.meta.url));
 const started: ChildProcess[] = [];
 
 export interface SandboxProcess {
@@ -19,7 +18,8 @@ export interface SandboxProcess {
 
 /** Starts the sandbox and resolves once it has printed where it listens (rejects if it exits first). */
 export async function startSandboxProcess(args: string[]): Promise<SandboxProcess> {
-  const proc = spawn(process.execPath, ['--import', 'tsx', fixture, ...args], {
+  const node = await fromSourceArgs('test/sandbox/fixtures/run-sandbox-command.ts');
+  const proc = spawn(process.execPath, [...node, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   started.push(proc);
