@@ -1,6 +1,6 @@
 import { isAbsolute, join } from 'node:path';
 import * as core from '@actions/core';
-import type { Config } from '../config/types.js';
+import type { Config, ModelConfig } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
 import { describeGitHubError, gitHubClient, testWaitScale } from '../github/client.js';
@@ -45,10 +45,11 @@ export function actionPorts(
       ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
       : undefined;
   const phases = new PhaseLog();
+  const log = { info: core.info, warn: core.warning };
   const base = {
     clock: systemClock,
-    log: { info: core.info, warn: core.warning },
-    targetFor,
+    log,
+    targetFor: (model: ModelConfig) => targetFor(model, log),
     metricsFor,
     onProgress: (releases: Release[]) => phases.progress(releases),
   };

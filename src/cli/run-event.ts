@@ -63,13 +63,17 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   const files = await localFiles(event, o, cwd);
   seen.files = files;
   const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT });
+  // What the engine says may quote a target's output or a platform's answer: secrets go first.
+  const log = {
+    info: (m: string) => console.log(`  ${redact(m)}`),
+    warn: (m: string) => console.log(`  ! ${redact(m)}`),
+  };
   const ports: Ports = {
     ledger: fileLedger(files.ledger),
     reader: files.reader,
     clock: stop?.clock ?? systemClock,
-    // What the engine says may quote a target's output or a platform's answer: secrets go first.
-    log: { info: (m) => console.log(`  ${redact(m)}`), warn: (m) => console.log(`  ! ${redact(m)}`) },
-    targetFor,
+    log,
+    targetFor: (model) => targetFor(model, log),
     metricsFor,
     onProgress: (releases) => {
       for (const r of releases) seen.releases.set(r.model, r);

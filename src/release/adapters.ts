@@ -13,11 +13,14 @@ import { kserveTarget } from '../targets/kserve-target.js';
 import { sagemakerTarget } from '../targets/sagemaker-target.js';
 import { sandboxTarget } from '../targets/sandbox-target.js';
 import { seldonTarget } from '../targets/seldon-target.js';
-import type { Target } from '../targets/target.js';
+import type { Target, TargetLog } from '../targets/target.js';
 import { vertexTarget } from '../targets/vertex-target.js';
 
-/** The factory from configuration to adapter: one case per target type. */
-export function targetFor(model: ModelConfig): Target {
+/**
+ * The factory from configuration to adapter: one case per target type. `log`: where a target says
+ * what it did that the user did not ask for (a SageMaker shadow leaving idle variants out).
+ */
+export function targetFor(model: ModelConfig, log?: TargetLog): Target {
   const target = model.target;
   switch (target.type) {
     case 'sandbox':
@@ -25,7 +28,7 @@ export function targetFor(model: ModelConfig): Target {
     case 'kserve':
       return kserveTarget(target, model.name);
     case 'sagemaker':
-      return sagemakerTarget(target, model.name);
+      return sagemakerTarget(target, model.name, undefined, log);
     case 'azureml':
       return azuremlTarget(target, model.name);
     case 'vertex':

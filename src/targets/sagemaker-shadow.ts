@@ -73,6 +73,8 @@ const CARRIED_TEXT = { KmsKeyId: '--kms-key-id', ExecutionRoleArn: '--execution-
 export interface VariantPlacement {
   production: VariantDefinition[];
   shadow: VariantDefinition[];
+  /** The idle variants of the current config a shadow's config has no room for, by name. */
+  leftOut: string[];
 }
 
 /** At most every request is copied (SamplingPercentage <= 100 in API_ShadowModelVariantConfig.html). */
@@ -155,10 +157,10 @@ const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, v.Desir
  * (production and shadow alike, so a variant moves between them unchanged). With a mirror, the
  * stable version is the one production variant and the mirrored one the shadow variant; the
  * others, which no step of the release names, are left out (SageMaker allows no more beside a
- * shadow), unless one takes traffic on the endpoint (`running`): that is refused. Without a
- * mirror, every variant is a production variant again, those not asked for at weight 0, so a
- * withdrawn candidate is still there for the same candidate's next analysis and a replaced stable
- * for a rollback in seconds.
+ * shadow; `leftOut` names them, for the run to say so), unless one takes traffic on the endpoint
+ * (`running`): that is refused. Without a mirror, every variant is a production variant again,
+ * those not asked for at weight 0, so a withdrawn candidate is still there for the same
+ * candidate's next analysis and a replaced stable for a rollback in seconds.
  */
 export function placeVariants(
   config: EndpointConfig,
@@ -184,6 +186,7 @@ export function placeVariants(
     return {
       production: known.map((v) => ({ ...v, InitialVariantWeight: weightOf(v.VariantName) })),
       shadow: [],
+      leftOut: [],
     };
   }
   checkShadow(desired);
@@ -199,6 +202,7 @@ export function placeVariants(
   return {
     production: [{ ...production, InitialVariantWeight: 1 }],
     shadow: [{ ...shadow, InitialVariantWeight: mirror.percent / 100 }],
+    leftOut: others.map((v) => v.VariantName),
   };
 }
 

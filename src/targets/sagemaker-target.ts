@@ -33,7 +33,7 @@ import {
   withFleetSizes,
 } from './sagemaker-shadow.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
-import { type KnownVersions, knownOf, type Target } from './target.js';
+import { type KnownVersions, knownOf, type Target, type TargetLog } from './target.js';
 
 // Driven with the AWS CLI v2, per its reference pages:
 // https://docs.aws.amazon.com/cli/latest/reference/sagemaker/update-endpoint-weights-and-capacities.html
@@ -57,10 +57,10 @@ import { type KnownVersions, knownOf, type Target } from './target.js';
 // as read after that change (changeTo), never sent as built before. One settle-timeout bounds the
 // whole traffic change, read-back included (changeWithin, change-deadline.ts). model-gate creates no
 // variant. It removes idle variants a shadow's config has no room for (sagemaker-shadow.ts:
-// placeVariants; one with traffic is refused), and retires blue-green's blue after its
-// rollback-window (removeIdle). A promotion keeps the replaced version at weight 0, so a
-// workflow_dispatch rollback to it is a weights call, as for every strategy. A variant leaves an
-// endpoint only by a new config without it, deployed the same way
+// placeVariants; one with traffic is refused), saying so in the run's log (`log`: sayLeftOut),
+// and retires blue-green's blue after its rollback-window (removeIdle). A promotion keeps the
+// replaced version at weight 0, so a workflow_dispatch rollback to it is a weights call, as for
+// every strategy. A variant leaves an endpoint only by a new config without it, deployed the same way
 // (UpdateEndpoint: "deploys the EndpointConfig ... to a new fleet of instances", the old
 // instances are deleted), while the variant has weight 0, and only if the endpoint is still as
 // read right before the update (never after waiting on another change, which the config built
@@ -131,6 +131,7 @@ export function sagemakerTarget(
   config: SageMakerTargetConfig,
   modelName: string,
   clock: Clock = systemClock,
+  log?: TargetLog,
 ): Target & RemovesIdleVersions {
   const description = `SageMaker endpoint ${config.endpoint}${config.region ? ` (${config.region})` : ''}`;
   // The profile picks the account (and, unset, the region): another one may be another endpoint.
@@ -303,7 +304,9 @@ export function sagemakerTarget(
     if (endpointConfigName(config.endpoint, argsFor(existing)) === current) return undefined;
     // The new config deploys a new fleet: size it as the endpoint runs now, not as the config
     // says, so the variant serving callers keeps its autoscaled capacity (sagemaker-shadow.ts).
-    const args = argsFor(withFleetSizes(existing, variantsOf(endpoint)));
+    const sized = withFleetSizes(existing, variantsOf(endpoint));
+    const placed = placedFor(sized);
+    const args = endpointConfigArgs(sized, placed);
     const name = endpointConfigName(config.endpoint, args);
     if (name === current) return undefined;
     const create = () =>
@@ -336,7 +339,26 @@ export function sagemakerTarget(
       await create();
       await update();
     });
+    sayLeftOut(placed.leftOut, desired);
     return name;
+  }
+
+  /**
+   * Says, once a shadow's config is deployed, the idle variants it left out (placeVariants): their
+   * instances stop, so a standby kept at weight 0 is gone and a rollback to its version is no
+   * longer a weights call.
+   */
+  function sayLeftOut(leftOut: readonly string[], desired: TrafficState) {
+    if (leftOut.length === 0) return;
+    const one = leftOut.length === 1;
+    const variants = `the idle variant${one ? '' : 's'} ${leftOut.join(', ')} (weight 0)`;
+    const mirror = mirrorFor(desired)?.version;
+    const shadow = mirror === undefined ? 'the shadow' : `${mirror}'s shadow`;
+    // The template read backwards (names.versionOf), else the variant's own name.
+    const rollbackTo = leftOut.map((v) => names.versionOf(v) ?? `the version of ${v}`).join(' or ');
+    log?.warn(
+      `${modelName}: left out ${variants} from the endpoint config of ${shadow} on ${description}, which has room for one production variant beside the shadow variant: ${one ? 'its' : 'their'} instances stop, and a rollback to ${rollbackTo} needs its variant deployed again first (your deploy step)`,
+    );
   }
 
   /**

@@ -86,3 +86,11 @@ export type TargetIdentity = Readonly<Record<string, string>>;
 
 /** A read of what serves, made right after a change and within that change's deadline. */
 export type ReadBack = (known: KnownVersions) => Promise<TrafficState>;
+
+/**
+ * Where a target tells the run what it did that the user did not ask for (the engine's `log`
+ * port, so the job log): without it, that goes unsaid.
+ */
+export interface TargetLog {
+  warn(message: string): void;
+}

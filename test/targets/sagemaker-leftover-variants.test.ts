@@ -139,6 +139,7 @@ models:
   );
   const files: Record<string, Record<string, string>> = {};
   const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
   const metrics = new ScriptedMetrics({
     stable: { rps: 90, values: { 'error-rate': 0.005 } },
     canary: { rps: 20, values: { 'error-rate': 0.005 } },
@@ -147,8 +148,12 @@ models:
     ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-sagemaker-shadow-')), 'ledger.json')),
     reader: memoryFileReader(files),
     clock: new FakeClock(),
-    log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) },
-    targetFor,
+    log,
+    // adapters' targetFor, given the run's log: what the SageMaker target says goes to the job log.
+    targetFor: (model) =>
+      model.target.type === 'sagemaker'
+        ? sagemakerTarget(model.target, model.name, undefined, log)
+        : targetFor(model),
     metricsFor: () => metrics,
   };
   const watch = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
@@ -185,12 +190,17 @@ describe('SageMaker variants a release leaves behind', () => {
     expect(await world.release(1, 'v1', 'v2')).toEqual(['ready', 'promoted']);
     // v1, replaced, stays at weight 0 for a rollback.
     expect(await variants()).toEqual(['fraud-v1=0', 'fraud-v2=100']);
+    expect(world.lines.join('\n')).not.toMatch(/left out/);
 
     await deployVariant('v3');
     expect(await world.release(2, 'v2', 'v3')).toEqual(['ready', 'promoted']);
     // SageMaker allows one production variant beside a shadow: v3's shadow config left v1 out.
     expect(await variants()).toEqual(['fraud-v2=0', 'fraud-v3=100']);
     expect(world.lines.join('\n')).not.toMatch(/also has the variant/);
+    // Someone keeping v1 as a warm standby reads in the job log that it went, and what a rollback needs.
+    expect(world.lines.filter((line) => line.includes('left out'))).toEqual([
+      "fraud: left out the idle variant fraud-v1 (weight 0) from the endpoint config of v3's shadow on SageMaker endpoint fraud-endpoint (us-east-1), which has room for one production variant beside the shadow variant: its instances stop, and a rollback to v1 needs its variant deployed again first (your deploy step)",
+    ]);
 
     // A workflow_dispatch rollback right after the promotion: v2 serves again by a weights call.
     const { result: rollbacks, calls } = await callsOf(() => world.rollback());
