@@ -487,15 +487,18 @@ export class GitHubLedger implements Ledger {
    */
   async startWaiting(also: string[] = []): Promise<QueueEvent[]> {
     const out: QueueEvent[] = [];
-    for (const model of new Set([...this.freed, ...also])) {
-      const waiters = await this.queue.waiting(model);
-      if (waiters.length === 0) continue;
-      const claim = await this.deployments.canaryHolder(model);
-      if (claim && (await this.stands(model, claim))) continue;
-      out.push(...(await this.queue.startNext(model, waiters, this.clock.now())));
-    }
+    for (const model of new Set([...this.freed, ...also])) out.push(...(await this.startNext(model)));
     this.freed.clear();
     return out;
+  }
+
+  /** Re-runs the first PR waiting for `model`'s slot, unless a claim of it stands. */
+  private async startNext(model: string): Promise<QueueEvent[]> {
+    const waiters = await this.queue.waiting(model);
+    if (waiters.length === 0) return [];
+    const claim = await this.deployments.canaryHolder(model);
+    if (claim && (await this.stands(model, claim))) return [];
+    return this.queue.startNext(model, waiters, this.clock.now());
   }
 
   /**
@@ -538,15 +541,17 @@ export class GitHubLedger implements Ledger {
    * PR `job.pr`'s job at `job.headSha` has nothing of `model` to release (its version already
    * serves): its places in the queue for the model's canary slot at that head leave it. One whose
    * run the queue re-ran held the slot for this job until it claimed it, which it never will: left,
-   * it kept every other PR waiting for STARTED_HOLDS_MS; the slot is marked freed, so
-   * `startWaiting` re-runs the next waiter. One request where the PR has no place in the queue.
+   * it kept every other PR waiting for STARTED_HOLDS_MS; the next waiter is re-run at once. One
+   * request where the PR has no place in the queue.
    */
   async nothingToRelease(model: string, job: { pr: number; headSha: string }): Promise<void> {
     const mine = (await this.queue.waiting(model, job.pr)).filter((w) => w.head === job.headSha);
     if (mine.length === 0) return;
     const why = `PR #${job.pr} has nothing of ${model} to release at ${job.headSha.slice(0, 7)}`;
     await this.queue.leave(model, job.pr, why, mine);
-    if (mine.some((w) => w.state === 'started')) this.freed.add(model);
+    // The slot was held for this run: the next waiter is re-run now, not at the job's end, which a
+    // crash or a cancel may never reach (its post step then finds nothing of this run to give back).
+    if (mine.some((w) => w.state === 'started')) await this.startNext(model);
   }
 
   record(entry: LedgerEntry): Promise<void> {

@@ -93,3 +93,23 @@ it('a job re-run from the queue whose version already serves gives up the slot: 
   expect(github.reruns).toEqual([7201, 7301]);
   expect(queue()).toEqual(['#73 in_progress']);
 }, 60_000);
+
+it('re-runs the next PR as it leaves the queue, not at the job’s end, which a crash or a cancel never reaches', async () => {
+  // Another model's slot, its queue empty of the test above.
+  const model = 'churn-model';
+  for (const [number, head, runId] of [
+    [82, 17, 8201],
+    [83, 18, 8301],
+  ] as const) {
+    pullRequest(number, head, 'v5');
+    github.startRun(runId);
+    github.endRun(runId);
+    await ledgerOf(runId).wait(model, { pr: number, headSha: sha(head), to: 'v5' });
+  }
+  await ledgerOf().startWaiting([model]);
+  expect(github.reruns.slice(-1)).toEqual([8201]);
+  // The re-run job finds nothing to release, then stops before its closing startWaiting: its post
+  // step, a new process, finds neither a claim nor a reservation of its run to give back.
+  await ledgerOf(8201).nothingToRelease(model, { pr: 82, headSha: sha(17) });
+  expect(github.reruns.slice(-2)).toEqual([8201, 8301]);
+});
