@@ -4,7 +4,7 @@ import { redact } from '../core/redact.js';
 import { LedgerStateError } from '../ledger/ledger.js';
 import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
-import { holdsSlot, type Release } from '../release/types.js';
+import { endedBy, type Release } from '../release/types.js';
 import { renderShortMarkdown } from '../report/markdown.js';
 import { isNotFound, retryDelayOf, testWaitScale } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
@@ -350,14 +350,10 @@ function once<T>(make: () => T): () => T {
  */
 function later(a: Release, b: Release): boolean {
   if (a.startedAt !== b.startedAt) return a.startedAt > b.startedAt;
-  if (ends(a, b)) return true;
-  if (ends(b, a)) return false;
+  if (endedBy(a, b)) return true;
+  if (endedBy(b, a)) return false;
   return a.updatedAt > b.updatedAt;
 }
-
-/** Whether `a` ends or finishes `b` (github-ledger.ts, endedBy): it frees the slot, or takes it out of analysis. */
-const ends = (a: Release, b: Release) =>
-  (holdsSlot(b) && !holdsSlot(a)) || (b.status === 'analysing' && a.status !== 'analysing');
 
 /**
  * What makes a comment due at once. Not a watch lease's renewal (watch-lease.ts): the watch loop

@@ -12,7 +12,7 @@ import { firstProblems, parseState, releasesSchema, storedForm } from '../ledger
 import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { withThinSeries } from '../release/series.js';
-import { holdsSlot, inFlight, type Release } from '../release/types.js';
+import { endedBy, holdsSlot, inFlight, type Release } from '../release/types.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
 import { setReleaseStatus } from './commit-status.js';
 import { type CanaryClaim, Deployments } from './deployments.js';
@@ -584,13 +584,6 @@ interface EndedByOther {
   theirs: Release;
   byClaim?: true;
 }
-
-/**
- * Whether another run ended or finished `own`, the same release as this run last saved it: it
- * freed the slot, or took it out of analysis (to ready, say), which this run never undoes.
- */
-const endedBy = (theirs: Release, own: Release) =>
-  (holdsSlot(own) && !holdsSlot(theirs)) || (own.status === 'analysing' && theirs.status !== 'analysing');
 
 /**
  * `recorded` (in flight) as the run that ended its canary claim `id` (its end `state`) left it, as far

@@ -203,6 +203,13 @@ export const inFlight = (r: Release): r is Release & { status: 'analysing' | 're
 export const holdsSlot = (r: Release): boolean => inFlight(r) || r.withdrawPending === true;
 
 /**
+ * Whether another run ended or finished `own`, the same release as this run last saved it: it
+ * freed the slot, or took it out of analysis (to ready, say), which a run never undoes.
+ */
+export const endedBy = (theirs: Release, own: Release): boolean =>
+  (holdsSlot(own) && !holdsSlot(theirs)) || (own.status === 'analysing' && theirs.status !== 'analysing');
+
+/**
  * Whether the release's candidate may have live traffic that a run must act on: it is being
  * analysed, or withdrawing it failed.
  */
