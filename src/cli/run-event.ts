@@ -130,10 +130,14 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   if (stop?.signal && isPrEvent(event)) return stopped(event, stop.signal, result);
   console.log(redact(renderTerminal(config, result, Date.now())));
   console.log(ledgerLine);
+  // The report may be the first write to a closed pipe (`| head -1` before a run that said nothing
+  // else, e.g. one whose candidate failed at its first step): a stop as any, told only now.
+  const signal = await stop?.settled();
+  if (signal && isPrEvent(event)) return stopped(event, signal, result);
   // A defect a tick met is reported once its report is out: the other models' lines are not lost.
   if (defects[0] !== undefined) throw defects[0];
   // A tick asked to stop once its pass was done: nothing left to stop, but the exit code says it was asked.
-  if (stop?.signal) return signalExitCode(stop.signal);
+  if (signal) return signalExitCode(signal);
   // status judged nothing: a release it finds failed earlier (its rollback pending) fails it not.
   return event !== 'status' && runDecision(result) === 'failed' ? 1 : 0;
 }

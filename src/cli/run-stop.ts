@@ -56,6 +56,12 @@ export interface RunStop {
   readonly signal: NodeJS.Signals | undefined;
   /** Resolves with the signal once the run is parked at a wait after a stop was asked. */
   parked: Promise<NodeJS.Signals>;
+  /**
+   * The signal once the writes made so far were told whether they failed. A write to a closed pipe
+   * fails at once, but the stream tells it (its 'error', heard as OUTPUT_CLOSED) only after the
+   * current task: when that write was the run's report, the run would return before hearing it.
+   */
+  settled(): Promise<NodeJS.Signals | undefined>;
   off(): void;
 }
 
@@ -131,6 +137,8 @@ export function stopOnSignal(words: {
       return signal;
     },
     parked,
+    // The 'error' of a failed write comes on a next tick, and next ticks all run before an immediate.
+    settled: () => new Promise((resolve) => setImmediate(() => resolve(signal))),
     off: () => {
       for (const s of SIGNALS) process.off(s, onSignal);
       process.stdout.off('error', onOutputError);
