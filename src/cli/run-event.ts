@@ -47,7 +47,8 @@ interface Seen {
  * The work of `model-gate run` once its command line is valid: the event through the engine,
  * with the ledger in a file, and the report on stdout. Its own module, so that a usage error
  * or `--help` returns before any of this loads. A run that drives releases (a PR event, a tick)
- * stops at a safe point on Ctrl-C or SIGTERM (run-stop.ts); a command is one quick change.
+ * stops at a safe point on Ctrl-C, SIGTERM, SIGHUP or its output closing (run-stop.ts); a command
+ * is one quick change.
  */
 export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Promise<number> {
   const seen: Seen = { releases: new Map(), notes: [] };
