@@ -64,6 +64,8 @@ export class GitHubLedger implements Ledger {
   private readonly queue: SlotQueue;
   /** Models whose canary slot this run freed. */
   private readonly freed = new Set<string>();
+  /** Waiters nothingToRelease re-ran at once, for startWaiting to report with its own. */
+  private readonly startedEarly: QueueEvent[] = [];
   private readonly comments = new Map<number, StickyComment>();
   private readonly clock: Clock;
   /** Who the token writes as, learned once for all the PRs' comments. */
@@ -486,7 +488,8 @@ export class GitHubLedger implements Ledger {
    * schedule tick's models), when the slot is still free at the end of the run.
    */
   async startWaiting(also: string[] = []): Promise<QueueEvent[]> {
-    const out: QueueEvent[] = [];
+    // What nothingToRelease started already comes first, to be said with the rest.
+    const out: QueueEvent[] = this.startedEarly.splice(0);
     for (const model of new Set([...this.freed, ...also])) out.push(...(await this.startNext(model)));
     this.freed.clear();
     return out;
@@ -551,7 +554,7 @@ export class GitHubLedger implements Ledger {
     await this.queue.leave(model, job.pr, why, mine);
     // The slot was held for this run: the next waiter is re-run now, not at the job's end, which a
     // crash or a cancel may never reach (its post step then finds nothing of this run to give back).
-    if (mine.some((w) => w.state === 'started')) await this.startNext(model);
+    if (mine.some((w) => w.state === 'started')) this.startedEarly.push(...(await this.startNext(model)));
   }
 
   record(entry: LedgerEntry): Promise<void> {

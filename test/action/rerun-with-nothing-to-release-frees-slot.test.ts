@@ -1,13 +1,11 @@
-import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
-import { environmentOf } from '../../src/github/deployments.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
 import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
+import { completedRun, jobLedger, waitingQueue } from '../support/slot-queue-jobs.js';
 
 // Two PRs wait for fraud-detector's canary slot. The slot frees and the first one's run is re-run:
 // the slot is held for its job until that job claims it. But by the time the job runs, the version
@@ -45,26 +43,15 @@ function pullRequest(number: number, head: number, to: string) {
 
 /** A ledger on the stand-in, as a job of run `runId` has it. */
 const ledgerOf = (runId?: number) =>
-  new GitHubLedger({
-    client: getOctokit('ghs_job_token', { baseUrl: github.url }),
-    repo: { owner: 'Codertocat', repo: 'Hello-World' },
-    sha: BASE,
-    ...(runId === undefined ? {} : { runId }),
-  });
+  jobLedger(github, { sha: BASE, ...(runId === undefined ? {} : { runId }) });
 
 /** PR `number` at head sha(`head`) waits for the slot, as its job in run `runId` (completed) queued it. */
 async function waits(number: number, head: number, to: string, runId: number) {
-  github.startRun(runId);
-  github.endRun(runId);
+  completedRun(github, runId);
   await ledgerOf(runId).wait(MODEL, { pr: number, headSha: sha(head), to });
 }
 
-/** The queue as the Deployments page shows it: each waiter's PR and state. */
-const queue = () =>
-  github
-    .deployments(environmentOf(MODEL))
-    .filter((d) => d.task === 'model-gate:waiting')
-    .map((d) => `#${(d.payload as { pr: number }).pr} ${d.statuses.at(-1)?.state}`);
+const queue = () => waitingQueue(github, MODEL);
 
 it('a job re-run from the queue whose version already serves gives up the slot: the next PR waiting is re-run at once', async () => {
   const first = pullRequest(72, 7, 'v3');
@@ -102,14 +89,16 @@ it('re-runs the next PR as it leaves the queue, not at the job’s end, which a 
     [83, 18, 8301],
   ] as const) {
     pullRequest(number, head, 'v5');
-    github.startRun(runId);
-    github.endRun(runId);
+    completedRun(github, runId);
     await ledgerOf(runId).wait(model, { pr: number, headSha: sha(head), to: 'v5' });
   }
   await ledgerOf().startWaiting([model]);
   expect(github.reruns.slice(-1)).toEqual([8201]);
   // The re-run job finds nothing to release, then stops before its closing startWaiting: its post
   // step, a new process, finds neither a claim nor a reservation of its run to give back.
-  await ledgerOf(8201).nothingToRelease(model, { pr: 82, headSha: sha(17) });
+  const job = ledgerOf(8201);
+  await job.nothingToRelease(model, { pr: 82, headSha: sha(17) });
   expect(github.reruns.slice(-2)).toEqual([8201, 8301]);
+  // A job that does reach its end says whom it re-ran.
+  expect(await job.startWaiting()).toEqual([{ model, pr: 83, run: 8301, outcome: 'started' }]);
 });
