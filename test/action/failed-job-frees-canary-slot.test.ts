@@ -1,8 +1,6 @@
-import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { environmentOf } from '../../src/github/deployments.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep } from '../support/actions-runner.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
@@ -10,6 +8,7 @@ import { FRAUD_ON_SANDBOX, fraudServing, startFraudWorld, UNREACHABLE_CHURN } fr
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 import { workspaceWith } from '../support/platform-pass-through.js';
+import { completedRun, jobLedger } from '../support/slot-queue-jobs.js';
 
 // A PR's job that claims fraud-detector's canary slot and then stops before its PR comment records
 // the release (churn's target cannot be reached; GitHub refuses the comment for want of
@@ -102,17 +101,11 @@ async function queuedBehind(holder: number, event: unknown, number: number, runI
 
 /** A ledger on the stand-in, as a job of run `runId` has it. */
 const ledgerOf = (runId?: number) =>
-  new GitHubLedger({
-    client: getOctokit('ghs_job_token', { baseUrl: github.url }),
-    repo: { owner: 'Codertocat', repo: 'Hello-World' },
-    sha: BASE,
-    ...(runId === undefined ? {} : { runId }),
-  });
+  jobLedger(github, { sha: BASE, ...(runId === undefined ? {} : { runId }) });
 
 /** PR `number` at head sha(`head`) waits for fraud-detector's slot, as its job in run `runId` (completed) queued it. */
 async function waits(number: number, head: number, to: string, runId: number) {
-  github.startRun(runId);
-  github.endRun(runId);
+  completedRun(github, runId);
   await ledgerOf(runId).wait(MODEL, { pr: number, headSha: sha(head), to });
 }
 

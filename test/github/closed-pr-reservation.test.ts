@@ -1,10 +1,9 @@
-import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { canaryModel } from '../support/model-config.js';
+import { completedRun, jobLedger, waitingQueue } from '../support/slot-queue-jobs.js';
 
 // The queue re-runs the first waiting PR's run and holds the canary slot for its job for 30 minutes.
 // Closing the PR (or pushing to it) cancels that job, and a job cancelled before it began has no
@@ -29,20 +28,12 @@ afterEach(async () => {
 const openPr = (pr: number, head: number, state: 'open' | 'closed' = 'open') =>
   github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(head), files: [], state });
 
-/** A job of run `runId` on a PR (its run completed, as GitHub re-runs only completed runs). */
+/** A job of run `runId` (completed) on a PR. */
 function job(runId: number, pr?: number) {
-  github.startRun(runId);
-  github.endRun(runId);
-  const client = getOctokit('ghs_job_token', { baseUrl: github.url });
-  return new GitHubLedger({ client, repo, sha: sha(pr ?? 1), pr, runId, clock });
+  completedRun(github, runId);
+  return jobLedger(github, { sha: sha(pr ?? 1), pr, runId, clock });
 }
-
-/** The queue as the Deployments page shows it: each waiter's PR and state. */
-const queue = () =>
-  github
-    .deployments(ENV)
-    .filter((d) => d.task === 'model-gate:waiting')
-    .map((d) => `#${(d.payload as { pr: number }).pr} ${d.statuses.at(-1)?.state}`);
+const queue = () => waitingQueue(github, 'fraud');
 
 /** PRs #2 and #3 wait for the slot; it is free, so PR #2's run 102 is re-run and the slot held for its job. */
 async function secondPrReRun() {

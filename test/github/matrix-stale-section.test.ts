@@ -101,15 +101,21 @@ async function slowGammaWrite(gamma: ReturnType<typeof job>) {
   };
 }
 
+/** The three jobs publish; gamma's write is held at GitHub while beta's job records (ready) and checks its decision. */
+async function betaDecidedWhileGammaWrites() {
+  const clock = new FakeClock();
+  const [alpha, beta, gamma] = [job('alpha', clock), job('beta'), job('gamma')];
+  for (const j of [alpha, beta, gamma]) await j.step();
+  for (const j of [alpha, beta, gamma]) await j.publish();
+  const gammaWrite = await slowGammaWrite(gamma);
+  await beta.step('ready');
+  await beta.publish(true);
+  return { clock, alpha, gammaWrite };
+}
+
 describe('a stale write of one matrix job takes back another job’s decision', () => {
   it('a job that read the decision keeps it in its next write, and never puts back what another run ended', async () => {
-    const clock = new FakeClock();
-    const [alpha, beta, gamma] = [job('alpha', clock), job('beta'), job('gamma')];
-    for (const j of [alpha, beta, gamma]) await j.step();
-    for (const j of [alpha, beta, gamma]) await j.publish();
-    const gammaWrite = await slowGammaWrite(gamma);
-    await beta.step('ready');
-    await beta.publish(true);
+    const { alpha, gammaWrite } = await betaDecidedWhileGammaWrites();
     await alpha.step();
     await alpha.publish();
     await gammaWrite.landed();
@@ -139,13 +145,7 @@ describe('a stale write of one matrix job takes back another job’s decision', 
   });
 
   it('a stale write that lands after a job’s last write is put right by its check, for every model it read', async () => {
-    const clock = new FakeClock();
-    const [alpha, beta, gamma] = [job('alpha', clock), job('beta'), job('gamma')];
-    for (const j of [alpha, beta, gamma]) await j.step();
-    for (const j of [alpha, beta, gamma]) await j.publish();
-    const gammaWrite = await slowGammaWrite(gamma);
-    await beta.step('ready');
-    await beta.publish(true);
+    const { clock, alpha, gammaWrite } = await betaDecidedWhileGammaWrites();
     // alpha's job reads the comment before its next look (has another run ended its release?),
     // seeing beta's decision; its own state was written already (gamma read it), so its last
     // publish writes nothing, and gamma's write lands while alpha waits to check the comment.

@@ -1,47 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import type { AzureMlTargetConfig } from '../../src/config/types.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { azuremlTarget } from '../../src/targets/azureml-target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { WORKING_TREE } from '../../src/version/local-comparison.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { passingCanaryRecordWorld, tickJob } from '../support/canary-record-world.js';
+import { AZUREML_KEY, azuremlFraudEndpoint, azuremlTargetYaml } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
-import { recordWorld } from './tick-record-world.js';
 
 // A PR's canary on Azure ML whose endpoint answers 409 (Conflict: another update in progress) to
 // the step to 10% for the whole of its settle-timeout: the release fails, its candidate never
 // served. A failed analysis is not run again on the same commit, so a re-run of the job leaves it
 // failed; the reason used to end "nothing was changed, try again later", which no re-run does.
-const KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
-const TARGET =
-  '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 1s }';
-
-const standins = useStandins('az', () => ({
-  azureml: {
-    [KEY]: {
-      name: 'fraud-endpoint',
-      auth_mode: 'key',
-      kind: 'Managed',
-      location: 'westeurope',
-      provisioning_state: 'Succeeded',
-      traffic: { 'fraud-v1': 100 },
-      mirror_traffic: {},
-      _deployments: ['fraud-v1', 'fraud-v2'],
-    },
-  },
-}));
+const standins = useStandins('az', azuremlFraudEndpoint);
 
 /** fraud v1 → v2 on the endpoint, its step to 10% answered 409 for the whole of its settle-timeout. */
 async function busyWorld() {
-  const w = await recordWorld(
-    '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
-    ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
-    new ScriptedMetrics({
-      stable: { rps: 90, values: { 'error-rate': 0.005 } },
-      canary: { rps: 20, values: { 'error-rate': 0.005 } },
-    }),
-    TARGET,
-  );
+  const w = await passingCanaryRecordWorld(azuremlTargetYaml('1s'));
   w.ports.targetFor = (model) => azuremlTarget(model.target as AzureMlTargetConfig, model.name, w.clock);
   // Every try of the step's update within its settle-timeout of 2s (one a second): 409.
   await standins.fault({ cli: 'az', op: 'update', kind: 'busy', times: 3 });
@@ -54,11 +28,10 @@ const BUSY =
 describe('an Azure ML endpoint busy through the step to 10%', () => {
   it('fails the release saying to push a new commit, which is what analyses again', async () => {
     const w = await busyWorld();
-    const job = () =>
-      handlePullRequest(w.config, w.event(), w.ports, { mode: 'tick', maxWaitMs: 60_000, dryRun: false });
+    const job = () => tickJob(w);
 
     const [failed] = (await job()).releases;
-    expect((await standins.state()).azureml[KEY].traffic).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
+    expect((await standins.state()).azureml[AZUREML_KEY].traffic).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0 });
     expect(failed).toMatchObject({ status: 'failed' });
     expect(failed?.withdrawPending).toBeUndefined();
     expect(failed?.reason).toMatch(new RegExp(`^${BUSY}push a new commit to analyse again$`));
@@ -78,8 +51,7 @@ describe('an Azure ML endpoint busy through the step to 10%', () => {
       [WORKING_TREE]: { 'fraud.yaml': 'version: v2\n' },
     });
     const event = { ...w.event(), headSha: WORKING_TREE };
-    const job = () =>
-      handlePullRequest(w.config, event, w.ports, { mode: 'tick', maxWaitMs: 60_000, dryRun: false });
+    const job = () => tickJob(w, event);
 
     const [failed] = (await job()).releases;
     expect(failed).toMatchObject({ status: 'failed', headSha: WORKING_TREE });
@@ -100,13 +72,7 @@ describe('an Azure ML endpoint busy through the step to 10%', () => {
     await standins.seed({ ...(await standins.state()), faults: [] });
     // TooManyRequests on every try (5, within the 2 s settle-timeout): a throttle model-gate words.
     await standins.fault({ cli: 'az', op: 'update', kind: 'throttle', times: 5 });
-    const [failed] = (
-      await handlePullRequest(w.config, w.event(), w.ports, {
-        mode: 'tick',
-        maxWaitMs: 60_000,
-        dryRun: false,
-      })
-    ).releases;
+    const [failed] = (await tickJob(w)).releases;
     expect(failed).toMatchObject({ status: 'failed' });
     expect(failed?.reason).toMatch(/kept refusing .* for rate limits .*; push a new commit to analyse again/);
     expect(failed?.reason).not.toMatch(/try again later/);

@@ -2,10 +2,8 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { HttpTargetConfig } from '../../src/config/types.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { httpTarget } from '../../src/targets/http-target.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
-import { recordWorld } from './tick-record-world.js';
+import { passingCanaryRecordWorld, tickJob } from '../support/canary-record-world.js';
 
 // A PR's canary on an http serving layer (127.0.0.1) in a release freeze: it refuses every traffic
 // change with its own words, which end "; try again later". Those are the service's, quoted as it
@@ -41,24 +39,12 @@ afterAll(async () => {
 
 describe('an http service refusing the step to 10% in its own words ending "try again later"', () => {
   it('fails the release quoting the service as it said it', async () => {
-    const w = await recordWorld(
-      '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
-      ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
-      new ScriptedMetrics({
-        stable: { rps: 90, values: { 'error-rate': 0.005 } },
-        canary: { rps: 20, values: { 'error-rate': 0.005 } },
-      }),
+    const w = await passingCanaryRecordWorld(
       `{ type: http, url: "${url}", strategies: [canary], settle-timeout: 5s, poll-interval: 1s }`,
     );
     w.ports.targetFor = (model) => httpTarget(model.target as HttpTargetConfig, model, w.clock);
 
-    const [failed] = (
-      await handlePullRequest(w.config, w.event(), w.ports, {
-        mode: 'tick',
-        maxWaitMs: 60_000,
-        dryRun: false,
-      })
-    ).releases;
+    const [failed] = (await tickJob(w)).releases;
     expect(failed).toMatchObject({ status: 'failed' });
     expect(failed?.reason).toMatch(new RegExp(`^the serving platform failed: .*: ${FROZEN}$`));
     expect(failed?.phases.at(-1)?.note).toMatch(new RegExp(`: ${FROZEN}$`));

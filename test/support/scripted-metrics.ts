@@ -26,3 +26,10 @@ export class ScriptedMetrics implements MetricSource {
     return this.slots[w.slot === 'stable' ? 'stable' : 'canary'].values[query];
   }
 }
+
+/** Stable at 90 rps and the candidate at 20, both with an error rate of 0.5%: a gate on error-rate at 2% passes. */
+export const passingErrorRate = () =>
+  new ScriptedMetrics({
+    stable: { rps: 90, values: { 'error-rate': 0.005 } },
+    canary: { rps: 20, values: { 'error-rate': 0.005 } },
+  });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { AZUREML_KEY, azuremlFraudEndpoint, azuremlTargetYaml } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from './retire-blue-world.js';
 
@@ -7,33 +8,15 @@ import { HOUR, retireBlueWorld } from './retire-blue-world.js';
 // after the window used to say nothing and leave it there for good. It now deletes it, as
 // Microsoft's safe-rollout guide ends: `az ml online-deployment delete --yes --no-wait`, then
 // `show` until the deployment is gone.
-const KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
-const TARGET =
-  '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
+const standins = useStandins('az', () => ({ ...azuremlFraudEndpoint(), azDeletingShows: 2 }));
 
-const standins = useStandins('az', () => ({
-  azureml: {
-    [KEY]: {
-      name: 'fraud-endpoint',
-      auth_mode: 'key',
-      kind: 'Managed',
-      location: 'westeurope',
-      provisioning_state: 'Succeeded',
-      traffic: { 'fraud-v1': 100 },
-      mirror_traffic: {},
-      _deployments: ['fraud-v1', 'fraud-v2'],
-    },
-  },
-  azDeletingShows: 2,
-}));
-
-const endpoint = async () => (await standins.state()).azureml[KEY];
+const endpoint = async () => (await standins.state()).azureml[AZUREML_KEY];
 const deletes = async () =>
   (await standins.calls('az')).filter((c) => c.argv[1] === 'online-deployment' && c.argv[2] === 'delete');
 
 describe('retiring blue on an Azure ML endpoint', () => {
   it('keeps blue’s deployment through the window, then deletes it and waits until it is gone', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(azuremlTargetYaml());
     expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
 
     w.clock.advance(30 * 60_000);
@@ -81,7 +64,7 @@ describe('retiring blue on an Azure ML endpoint', () => {
   });
 
   it('a delete still under way at the settle-timeout is said as not done, not as blue retired', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(azuremlTargetYaml());
     await w.promote(2, 'v1', 'v2');
     // `show` reports it Deleting far past the 2 s settle-timeout: the look after it must not read
     // a deployment being deleted as gone.
@@ -95,7 +78,7 @@ describe('retiring blue on an Azure ML endpoint', () => {
   });
 
   it('a refused delete is said, blue stays, and the next tick deletes it', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(azuremlTargetYaml());
     await w.promote(2, 'v1', 'v2');
     await standins.fault({
       cli: 'az',

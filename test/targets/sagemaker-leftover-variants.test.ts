@@ -1,24 +1,14 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { SageMakerTargetConfig } from '../../src/config/types.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
-import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { runCli } from '../../src/targets/cli.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import { prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, failingShadow, mirrorOf, passingCanary, passingShadow, shadowStates } from './drive.js';
-import { definition, variant } from './sagemaker-variants.js';
+import { fraudEndpoint, ENDPOINT_KEY as KEY } from './sagemaker-canary-world.js';
+import { definition } from './sagemaker-variants.js';
 
 // A release on SageMaker leaves the version it replaced (or, rolled back, its candidate) as a
 // production variant at weight 0, so a workflow_dispatch rollback to it is a weights call in
@@ -26,8 +16,6 @@ import { definition, variant } from './sagemaker-variants.js';
 // has exactly one production variant, so the model's next shadow release used to be refused until
 // someone removed that variant by hand: a shadow now leaves out of its config the variants no
 // step of it names that take no traffic (one that serves is still refused).
-const KEY = 'us-east-1/fraud-endpoint';
-const ARN = 'arn:aws:sagemaker:us-east-1:123456789012';
 const config: SageMakerTargetConfig = {
   type: 'sagemaker',
   endpoint: 'fraud-endpoint',
@@ -38,21 +26,11 @@ const config: SageMakerTargetConfig = {
 
 // v1 serves; the deploy step added v2, the first candidate, at weight 0.
 const standins = useStandins('aws', () => ({
-  sagemaker: {
-    [KEY]: {
-      EndpointName: 'fraud-endpoint',
-      EndpointArn: `${ARN}:endpoint/fraud-endpoint`,
-      EndpointConfigName: 'fraud-config-3',
-      EndpointStatus: 'InService',
-      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-      LastModifiedTime: '2026-01-01T00:00:00Z',
-    },
-  },
+  sagemaker: { [KEY]: fraudEndpoint() },
   sagemakerConfigs: {
     'us-east-1/fraud-config-3': {
       EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: `${ARN}:endpoint-config/fraud-config-3`,
+      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
       ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
       CreationTime: '2026-01-01T00:00:00Z',
     },
@@ -117,15 +95,13 @@ async function deployVariant(version: string) {
 }
 
 /**
- * fraud on the shadow strategy (20% of requests for 1m) over the endpoint, as the action runs it:
- * each PR event builds its targets afresh (a new process in CI), with a file ledger, a fake clock
- * and scripted metrics that pass. `release` opens PR `number` moving fraud from `from` to `to`
+ * fraud on the shadow strategy (20% of requests for 1m) over the endpoint, as the action runs it
+ * (test/support/pr-release-world.ts). `release` opens PR `number` moving fraud from `from` to `to`
  * and merges it: the release's status after each. `rollback` runs the workflow_dispatch rollback
  * command (to the previous stable version).
  */
 async function shadowWorld() {
-  const { config: parsed } = parseConfig(
-    `version: 1
+  const world = await prReleaseWorld(`version: 1
 models:
   fraud:
     source: { file: model.yaml, key: version }
@@ -134,54 +110,12 @@ models:
     strategy: { type: shadow, share: 20, duration: 1m, step-duration: 2m, min-requests: 100, interval: 10s }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    {},
-  );
-  const files: Record<string, Record<string, string>> = {};
-  const lines: string[] = [];
-  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
-  const metrics = new ScriptedMetrics({
-    stable: { rps: 90, values: { 'error-rate': 0.005 } },
-    canary: { rps: 20, values: { 'error-rate': 0.005 } },
-  });
-  const ports: Ports = {
-    ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-sagemaker-shadow-')), 'ledger.json')),
-    reader: memoryFileReader(files),
-    clock: new FakeClock(),
-    log,
-    // adapters' targetFor, given the run's log: what the SageMaker target says goes to the job log.
-    targetFor: (model) =>
-      model.target.type === 'sagemaker'
-        ? sagemakerTarget(model.target, model.name, undefined, log)
-        : targetFor(model),
-    metricsFor: () => metrics,
-  };
-  const watch = { mode: 'watch' as const, maxWaitMs: 3_600_000, dryRun: false };
-  let commits = 0;
-  async function release(number: number, from: string, to: string) {
-    files[sha(++commits)] = { 'model.yaml': `version: ${from}\n` };
-    files[sha(++commits)] = { 'model.yaml': `version: ${to}\n` };
-    const event = {
-      action: 'opened',
-      number,
-      baseSha: sha(commits - 1),
-      headSha: sha(commits),
-      merged: false,
-    };
-    const opened = await handlePullRequest(parsed, event, ports, watch);
-    const merged = await handlePullRequest(
-      parsed,
-      { ...event, action: 'closed', merged: true },
-      ports,
-      watch,
-    );
-    return [opened.releases[0]?.status, merged.releases[0]?.status];
-  }
+`);
   async function rollback() {
     const inputs = { model: 'fraud', dryRun: false, trigger: 'workflow_dispatch' };
-    return (await handleCommand(parsed, 'rollback', inputs, ports)).rollbacks;
+    return (await handleCommand(world.config, 'rollback', inputs, world.ports)).rollbacks;
   }
-  return { release, rollback, lines };
+  return { release: world.release, rollback, lines: world.lines };
 }
 
 describe('SageMaker variants a release leaves behind', () => {

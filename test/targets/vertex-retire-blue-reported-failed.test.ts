@@ -3,6 +3,7 @@ import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VERTEX_RESOURCE, VERTEX_TARGET, vertexFraudEndpoint } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from './retire-blue-world.js';
 
@@ -10,28 +11,10 @@ import { HOUR, retireBlueWorld } from './retire-blue-world.js';
 // operation ends in an error (DEADLINE_EXCEEDED) although the deployed model was removed. The tick
 // used to report "retiring blue v1 failed: ...; the next schedule tick tries again", and every tick
 // after it found v1 gone and said nothing: no report ever said blue was retired.
-const RESOURCE = 'projects/ml-prod/locations/us-central1/endpoints/4321';
-const TARGET =
-  '{ type: vertex, endpoint: "4321", region: us-central1, project: ml-prod, deployed-model: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
 const DEADLINE =
   'ERROR: (gcloud.ai.endpoints.undeploy-model) DEADLINE_EXCEEDED: The operation exceeded its deadline.';
 
-const deployed = (id: string, version: string) => ({
-  id,
-  model: `projects/ml-prod/locations/us-central1/models/777@${version.slice(1)}`,
-  displayName: `fraud-${version}`,
-  dedicatedResources: { machineSpec: { machineType: 'n1-standard-2' }, minReplicaCount: 1 },
-});
-const standins = useStandins('gcloud', () => ({
-  vertex: {
-    [RESOURCE]: {
-      name: RESOURCE,
-      displayName: 'fraud',
-      deployedModels: [deployed('1111', 'v1'), deployed('2222', 'v2')],
-      trafficSplit: { '1111': 100 },
-    },
-  },
-}));
+const standins = useStandins('gcloud', vertexFraudEndpoint);
 
 // gcloud as the stand-in answers it, except that undeploy-model, once the stand-in has undeployed
 // the model, fails as gcloud does when the operation it waits for ends in an error.
@@ -62,11 +45,13 @@ afterAll(async () => {
 });
 
 const models = async () =>
-  (await standins.state()).vertex[RESOURCE].deployedModels.map((m: { displayName: string }) => m.displayName);
+  (await standins.state()).vertex[VERTEX_RESOURCE].deployedModels.map(
+    (m: { displayName: string }) => m.displayName,
+  );
 
 describe('an undeploy of blue reported failed that went through', () => {
   it('is reported as blue retired, once', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(VERTEX_TARGET);
     expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
 
     w.clock.advance(2 * HOUR);

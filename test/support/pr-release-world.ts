@@ -1,0 +1,58 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { targetFor } from '../../src/release/adapters.js';
+import type { Ports } from '../../src/release/ports.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import { memoryFileReader } from '../../src/version/changed-models.js';
+import { sha } from './model-config.js';
+import { passingErrorRate } from './scripted-metrics.js';
+
+/**
+ * `yaml` (a config whose models read `version` from model.yaml) as the action runs it: each PR
+ * event builds its targets afresh (a new process in CI) with adapters' targetFor given the run's
+ * log, on a file ledger, a fake clock and scripted metrics that pass. `lines` has every log line.
+ * `release(number, from, to)` opens PR `number` moving the models from `from` to `to` and merges
+ * it: the first release's status after each.
+ */
+export async function prReleaseWorld(yaml: string, maxWaitMs = 3_600_000) {
+  const { config } = parseConfig(yaml, {});
+  const clock = new FakeClock();
+  const files: Record<string, Record<string, string>> = {};
+  const lines: string[] = [];
+  const log = { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) };
+  const metrics = passingErrorRate();
+  const ports: Ports = {
+    ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-pr-release-')), 'ledger.json')),
+    reader: memoryFileReader(files),
+    clock,
+    log,
+    targetFor: (model) => targetFor(model, log),
+    metricsFor: () => metrics,
+  };
+  const watch = { mode: 'watch' as const, maxWaitMs, dryRun: false };
+  let commits = 0;
+  async function release(number: number, from: string, to: string) {
+    files[sha(++commits)] = { 'model.yaml': `version: ${from}\n` };
+    files[sha(++commits)] = { 'model.yaml': `version: ${to}\n` };
+    const event = {
+      action: 'opened',
+      number,
+      baseSha: sha(commits - 1),
+      headSha: sha(commits),
+      merged: false,
+    };
+    const opened = await handlePullRequest(config, event, ports, watch);
+    const merged = await handlePullRequest(
+      config,
+      { ...event, action: 'closed', merged: true },
+      ports,
+      watch,
+    );
+    return [opened.releases[0]?.status, merged.releases[0]?.status];
+  }
+  return { config, ports, clock, lines, release };
+}
