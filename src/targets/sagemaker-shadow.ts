@@ -150,7 +150,7 @@ export interface RunningVariants {
 }
 
 /** A production variant's live weight, now or as an update under way leaves it. */
-const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0);
+export const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0);
 
 /**
  * The variants of the config that serves `desired`, from the definitions in the current config

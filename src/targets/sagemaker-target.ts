@@ -28,6 +28,7 @@ import {
   endpointConfigName,
   endpointConfigSchema,
   fleetSize,
+  liveWeight,
   madeByModelGate,
   placeVariants,
   withFleetSizes,
@@ -255,7 +256,7 @@ export function sagemakerTarget(
       const endpoint = await whenInService(change);
       try {
         if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-          return await switchConfig(endpoint, await configOf(endpoint, change), desired, { change });
+          return await switchConfig(endpoint, desired, { change });
         }
         await moveWeights(endpoint, desired, change);
         return undefined;
@@ -275,7 +276,7 @@ export function sagemakerTarget(
   }
 
   /**
-   * Points the endpoint at a copy of its config (`existing`) with the variants placed for
+   * Points the endpoint at a copy of its config (configOf) with the variants placed for
    * `desired` (placeVariants), less the variant `dropped` (a retired blue's); every call within
    * `change`'s deadline, when it is part of a traffic change. Returns the new config's name, or
    * undefined when nothing was deployed.
@@ -289,10 +290,10 @@ export function sagemakerTarget(
    */
   async function switchConfig(
     endpoint: Endpoint,
-    existing: EndpointConfig,
     desired: TrafficState,
     { change, dropped }: { change?: ChangeDeadline; dropped?: string },
   ): Promise<string | undefined> {
+    const existing = await configOf(endpoint, change);
     const current = endpoint.EndpointConfigName;
     const placedFor = (base: EndpointConfig) => {
       const placed = placeVariants(base, desired, names, description, endpoint);
@@ -387,7 +388,7 @@ export function sagemakerTarget(
     }
     const { desired, dropped } = removal;
     const variant = variantsOf(now).find((v) => v.VariantName === dropped);
-    const weight = Math.max(variant?.CurrentWeight ?? 0, variant?.DesiredWeight ?? 0);
+    const weight = variant ? liveWeight(variant) : 0;
     if (now.EndpointStatus !== 'InService') {
       throw new TargetBusyError(
         `${description} is ${now.EndpointStatus} with another change: the production variant ${dropped} is not removed this time, so as not to undo that change`,
@@ -638,7 +639,7 @@ export function sagemakerTarget(
         );
       }
       // Deployed only while the endpoint is still as just read (switchConfig): never after waiting.
-      const deployed = await switchConfig(endpoint, await configOf(endpoint), alone, { dropped: variant });
+      const deployed = await switchConfig(endpoint, alone, { dropped: variant });
       const settled = await whenInService();
       await deleteUnusedConfigs(settled, alone, deployed);
       if (variantNames(settled).includes(variant)) {
