@@ -87,8 +87,8 @@ export class Deployments {
     this.served.set(model, { at: this.clock.now(), list });
     return list
       .flatMap((d) => {
-        const p = servePayload.safeParse(payloadOf(d));
-        return p.success ? [{ model, ...p.data, at: Date.parse(d.created_at) }] : [];
+        const entry = entryOf(model, d);
+        return entry ? [entry] : [];
       })
       .reverse();
   }
@@ -99,8 +99,8 @@ export class Deployments {
    */
   async record(entry: LedgerEntry): Promise<void> {
     const previous = (await this.list(entry.model, SERVE_TASK, 1))[0];
-    const newest = previous && servePayload.safeParse(payloadOf(previous));
-    if (newest?.success && sameEntry(newest.data, entry)) return;
+    const newest = previous && entryOf(entry.model, previous);
+    if (newest && sameEntry(newest, entry)) return;
     const id = await this.create(entry.model, {
       ref: this.sha,
       task: SERVE_TASK,
@@ -151,17 +151,17 @@ export class Deployments {
     stands: (claim: CanaryClaim) => Promise<boolean>,
   ): Promise<{ id: number } | { heldBy: CanaryClaim }> {
     const before = await this.list(release.model, CANARY_TASK, 5);
-    const held = await this.holderAmong(before);
-    if (held && held.pr !== release.pr) {
-      if (await stands(held)) return { heldBy: held };
-      await this.status(held.id, 'inactive', 'left over: no live release holds it');
+    const holder = await this.holderAmong(before);
+    if (holder && holder.pr !== release.pr) {
+      if (await stands(holder)) return { heldBy: holder };
+      await this.status(holder.id, 'inactive', 'left over: no live release holds it');
     }
-    if (held && held.pr === release.pr) {
-      if (held.to === release.to && held.head === release.headSha) return { id: held.id };
+    if (holder && holder.pr === release.pr) {
+      if (holder.to === release.to && holder.head === release.headSha) return { id: holder.id };
       // This PR's claim for another version or head (its end refused by GitHub, say): left in
       // progress, the Deployments page would show it analysing. Best effort: a refusal must not
       // keep the new candidate out, and the next claim of the slot tries again (endReplaced).
-      await this.status(held.id, 'inactive', `replaced by ${release.to}`).catch(() => {});
+      await this.status(holder.id, 'inactive', `replaced by ${release.to}`).catch(() => {});
     }
     await this.endReplaced(before).catch(() => {});
     const id = await this.create(release.model, {
@@ -200,8 +200,7 @@ export class Deployments {
     for (const { claim, replacedBy } of claimsIn(list)) {
       if (!replacedBy) continue;
       const state = await this.latestState(claim.id);
-      if (state === 'in_progress' || state === 'queued')
-        await this.status(claim.id, 'inactive', `replaced by ${replacedBy.to}`);
+      if (held(state)) await this.status(claim.id, 'inactive', `replaced by ${replacedBy.to}`);
     }
   }
 
@@ -230,7 +229,7 @@ export class Deployments {
       if (pr !== release.pr || to !== release.to || head !== release.headSha || !(await ours(d.creator)))
         continue;
       const state = await this.latestState(d.id);
-      return state === 'in_progress' || state === 'queued';
+      return held(state);
     }
     return false;
   }
@@ -248,15 +247,13 @@ export class Deployments {
       if (!isNotFound(error)) throw error;
       return { state: 'deleted' };
     }
-    return state === undefined || state === 'in_progress' || state === 'queued' ? undefined : { state };
+    return state === undefined || held(state) ? undefined : { state };
   }
 
   /** The newest promotion or rollback of the model, if any: one request. */
   async newestEntry(model: string): Promise<LedgerEntry | undefined> {
     const [newest] = await this.list(model, SERVE_TASK, 1);
-    if (!newest) return undefined;
-    const p = servePayload.safeParse(payloadOf(newest));
-    return p.success ? { model, ...p.data, at: Date.parse(newest.created_at) } : undefined;
+    return newest && entryOf(model, newest);
   }
 
   /** The PR and versions of the release holding the model's canary slot, if any. */
@@ -273,7 +270,7 @@ export class Deployments {
     for (const { claim, replacedBy } of claimsIn(claims)) {
       if (replacedBy) continue;
       const state = await this.latestState(claim.id);
-      if (state === 'in_progress' || state === 'queued' || (fresh && state === undefined)) return claim;
+      if (held(state) || (fresh && state === undefined)) return claim;
     }
     return undefined;
   }
@@ -410,6 +407,15 @@ function claimsIn(list: Deployment[]): { claim: CanaryClaim; replacedBy?: Canary
     return [{ claim }];
   });
 }
+
+/** The promotion or rollback of `model` the deployment `d` records; undefined when its payload breaks the rules. */
+function entryOf(model: string, d: Deployment): LedgerEntry | undefined {
+  const p = servePayload.safeParse(payloadOf(d));
+  return p.success ? { model, ...p.data, at: Date.parse(d.created_at) } : undefined;
+}
+
+/** Whether a canary claim whose newest status is `state` still holds the slot: in progress or queued. */
+const held = (state: string | undefined): boolean => state === 'in_progress' || state === 'queued';
 
 export function payloadOf(d: Deployment): unknown {
   if (typeof d.payload !== 'string') return d.payload;
