@@ -146,6 +146,12 @@ export function stopOnSignal(words: {
   };
 }
 
+/** The releases a stopped run answers for: PR `pr` on `headSha`, of the model `only` when given. */
+type StopScope = { pr: number; headSha: string; only?: string };
+
+const inScope = (r: Release, scope: StopScope): boolean =>
+  r.pr === scope.pr && r.headSha === scope.headSha && (scope.only === undefined || r.model === scope.only);
+
 /**
  * After a stop parked the run: take out of service each release of PR `pr` on `headSha` (of `only`)
  * whose candidate may still get live traffic, as the post step does for a cancelled job: an analysis
@@ -154,7 +160,7 @@ export function stopOnSignal(words: {
  */
 export async function withdrawStopped(
   config: Config,
-  scope: { pr: number; headSha: string; only?: string },
+  scope: StopScope,
   why: (release: Release) => string,
   ports: Ports,
 ): Promise<Release[]> {
@@ -162,7 +168,7 @@ export async function withdrawStopped(
   for (const model of Object.values(config.models)) {
     if (scope.only !== undefined && model.name !== scope.only) continue;
     const release = await ports.ledger.release(model.name);
-    if (!release || release.pr !== scope.pr || release.headSha !== scope.headSha) continue;
+    if (!release || !inScope(release, scope)) continue;
     if (!candidateToActOn(release)) continue;
     try {
       done.push(await outOfService(release, why(release), model, ports));
@@ -185,18 +191,13 @@ export async function withdrawStopped(
  */
 export async function giveBackLeases(
   ledger: Ledger,
-  scope: { pr: number; headSha: string; only?: string },
+  scope: StopScope,
   withinMs = AGAIN_WITHIN_MS,
 ): Promise<Map<string, number> | undefined> {
   const held = new Map<string, number>();
   let listed = false;
   const ours = (r: Release | undefined): r is Release & { watchedUntil: number } =>
-    r !== undefined &&
-    r.pr === scope.pr &&
-    r.headSha === scope.headSha &&
-    (scope.only === undefined || r.model === scope.only) &&
-    r.status === 'analysing' &&
-    r.watchedUntil !== undefined;
+    r !== undefined && inScope(r, scope) && r.status === 'analysing' && r.watchedUntil !== undefined;
   const giveBack = async () => {
     const leases = ((await ledger.slotHolders?.(scope.pr)) ?? []).filter(ours);
     for (const leased of leases) held.set(leased.model, leased.watchedUntil);
