@@ -51,10 +51,6 @@ export const spendsAlpha = (kind: Observation['kind']) => kind !== 'mann-whitney
 
 export const timeText = (t: number | string) => (typeof t === 'number' ? new Date(t).toISOString() : t);
 
-/** Two looks are in the same step when their `step` labels read the same (`10` and `"10"`), or neither has one. */
-export const sameStep = (a: string | number | undefined, b: string | number | undefined) =>
-  a === undefined || b === undefined ? a === b : String(a) === String(b);
-
 /** JSON has no infinity nor NaN: an e-value of ∞ is written "Infinity" rather than null. */
 const jsonNumbers = (_key: string, value: unknown) =>
   typeof value === 'number' && !Number.isFinite(value) ? String(value) : value;

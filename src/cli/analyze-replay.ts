@@ -5,14 +5,19 @@ import { verdictOf } from '../gates/ratio-gate.js';
 import type { MeasurementVerdict } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import type { Judgment } from '../stats/judgment.js';
-import { judgeObservation, type Observation, parseObservation, timeMs } from '../stats/observation.js';
+import {
+  judgeObservation,
+  type Observation,
+  parseObservation,
+  sameStep,
+  timeMs,
+} from '../stats/observation.js';
 import { ReportOutputError } from './analyze-errors.js';
 import { type LogLines, openLog } from './analyze-lines.js';
 import {
   type GateReplay,
   lookSpool,
   lookText,
-  sameStep,
   spendsAlpha,
   timeText,
   writeReport,

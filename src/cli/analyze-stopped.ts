@@ -4,8 +4,7 @@ import { STOPPED_MIN_DUE, type StallContext, stoppedCandidate } from '../gates/s
 import type { Bucket } from '../metrics/histogram.js';
 import type { Measurement, MeasurementVerdict } from '../release/types.js';
 import type { Judgment } from '../stats/judgment.js';
-import { type Observation, timeMs } from '../stats/observation.js';
-import { sameStep } from './analyze-render.js';
+import { type Observation, sameStep, timeMs } from '../stats/observation.js';
 
 /** A look as the replay prints it: what the stopped-candidate check may change. */
 export interface CheckedLook {

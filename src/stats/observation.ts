@@ -36,6 +36,10 @@ const distribution = oneOf([form({ buckets }), form({ samples: z.array(z.number(
 export const timeMs = (time: number | string): number =>
   typeof time === 'number' ? new Date(time).getTime() : Date.parse(time);
 
+/** Two looks are in the same step when their `step` labels read the same (`10` and `"10"`), or neither has one. */
+export const sameStep = (a: string | number | undefined, b: string | number | undefined) =>
+  a === undefined || b === undefined ? a === b : String(a) === String(b);
+
 const time = oneOf([z.number(), z.string()]).superRefine((t, ctx) => {
   if (Number.isNaN(timeMs(t))) {
     ctx.addIssue({
