@@ -26,7 +26,7 @@ import { PROMETHEUS_REQUESTS_DEFAULT } from '../config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
-import type { Bucket } from './histogram.js';
+import { type Bucket, readHistogramQuantile } from './histogram.js';
 import { histogramQuantileCall } from './histogram-quantile-query.js';
 import { armName, matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
@@ -300,10 +300,10 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
 
 /**
  * Where φ falls in one histogram's buckets, as histogram_quantile finds it (promql/quantile.go
- * bucketQuantile): counts made monotonic by a running maximum, rank φ × the `+Inf` count, and the
- * quantile beyond the largest finite bound when that bound's count is below the rank. Undefined
- * where it gives no number: several histograms (other labels than `le` differ), no `+Inf` or no
- * finite bound, no requests, a bucket without a number.
+ * bucketQuantile): counts made monotonic by a running maximum, and the quantile beyond the largest
+ * finite bound when readHistogramQuantile finds it in the `+Inf` bucket. Undefined where it gives
+ * no number: several histograms (other labels than `le` differ), no `+Inf` or no finite bound, no
+ * requests, a bucket without a number.
  */
 function quantileBoundsOf(quantile: number, vector: Vector): QuantileBounds | undefined {
   const others = new Set(
@@ -320,14 +320,16 @@ function quantileBoundsOf(quantile: number, vector: Vector): QuantileBounds | un
   }
   byLe.sort(([a], [b]) => a - b);
   let running = Number.NEGATIVE_INFINITY;
-  const counts = byLe.map(([bound, count]) => {
+  const buckets = byLe.map(([bound, count], i): Bucket => {
     running = Math.max(running, count);
-    return [bound, running] as const;
+    return { le: i === byLe.length - 1 ? '+Inf' : bound, count: running };
   });
-  const total = counts.at(-1);
-  const largest = counts.at(-2);
-  if (!total || !largest || total[0] !== Number.POSITIVE_INFINITY || !(total[1] > 0)) return undefined;
-  return { quantile, largest: largest[0], beyond: largest[1] < quantile * total[1] };
+  const top = byLe.at(-1);
+  const largest = byLe.at(-2);
+  if (!top || !largest || top[0] !== Number.POSITIVE_INFINITY) return undefined;
+  // Undefined when no requests are counted (the `+Inf` count not above 0).
+  const reading = readHistogramQuantile(quantile, buckets);
+  return reading && { quantile, largest: largest[0], beyond: reading.beyondBounds };
 }
 
 /**
