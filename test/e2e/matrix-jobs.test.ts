@@ -72,7 +72,16 @@ function job(
     workspace,
     eventName: 'pull_request',
     event,
-    env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: String(extra.runId) },
+    env: {
+      SANDBOX_URL: sandbox.url,
+      GITHUB_API_URL: github.url,
+      GITHUB_RUN_ID: String(extra.runId),
+      // Sibling jobs share one comment, which a job's last write checks again after 5 s (the
+      // publisher's settle) to put back what a sibling's stale write dropped: at a twentieth (0.25 s)
+      // a loaded CI machine's sibling write could land after it. A fifth (1 s) keeps the race the
+      // product repairs without timing the test against the machine.
+      MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.2',
+    },
     inputs: { 'github-token': 'ghs_fake_token_123', 'max-wait': '2m', model },
     state: extra.state,
     onSpawn: extra.onSpawn && ((kill) => extra.onSpawn?.(() => kill('SIGTERM'))),
