@@ -1,15 +1,15 @@
-import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import type { Release } from '../../src/release/types.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runStep, type StepRun } from '../support/actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { startFraudCopiesSandbox } from '../support/fraud-copies-sandbox.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
 // The README's "one job per model": a PR changes two models' versions and a matrix runs the bundled
@@ -89,14 +89,7 @@ function job(
 }
 
 beforeAll(async () => {
-  const modelsDir = await mkdtemp(join(tmpdir(), 'model-gate-models-'));
-  for (const model of MODELS)
-    await cp(join(demoModelsDir, 'fraud-detector'), join(modelsDir, model), { recursive: true });
-  sandbox = await startSandbox({
-    modelsDir,
-    endpoints: MODELS.map((model) => ({ model, stable: 'v1' })),
-    seed: 4,
-  });
+  sandbox = await startFraudCopiesSandbox(MODELS, 4);
   // 30 requests a second at 10%: a step's min-requests (40) in under 2 s.
   for (const [i, model] of MODELS.entries())
     traffic.push(startTraffic({ url: sandbox.url, model, rps: 300, seed: 8 + i }));

@@ -1,11 +1,11 @@
-import { cp, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep, type StepRun } from '../support/actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { startFraudCopiesSandbox } from '../support/fraud-copies-sandbox.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
 // README's figure for a `schedule` tick: the bundled action over 20 models on the sandbox, 5 of them
@@ -77,14 +77,7 @@ async function openPr(pr: number, model: string): Promise<StepRun> {
 }
 
 beforeAll(async () => {
-  const modelsDir = await mkdtemp(join(tmpdir(), 'model-gate-tick-models-'));
-  for (const model of MODELS)
-    await cp(join(demoModelsDir, 'fraud-detector'), join(modelsDir, model), { recursive: true });
-  sandbox = await startSandbox({
-    modelsDir,
-    endpoints: MODELS.map((model) => ({ model, stable: 'v1' })),
-    seed: 4,
-  });
+  sandbox = await startFraudCopiesSandbox(MODELS, 4);
   github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   workspace = await mkdtemp(join(tmpdir(), 'model-gate-tick-'));
   await mkdir(join(workspace, '.github'));

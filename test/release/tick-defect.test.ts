@@ -1,4 +1,4 @@
-import { cp, mkdtemp } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -20,11 +20,11 @@ import { handlePullRequest, type PullRequestEvent, type RunResult } from '../../
 import { handleSchedule } from '../../src/release/schedule.js';
 import type { Release } from '../../src/release/types.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { startFraudCopiesSandbox } from '../support/fraud-copies-sandbox.js';
 import { sha } from '../support/model-config.js';
 import { raceMetrics, STORES } from '../support/race-world.js';
 
@@ -49,10 +49,7 @@ let clock: FakeClock;
 const files: Record<string, Record<string, string>> = {};
 
 beforeAll(async () => {
-  const modelsDir = await mkdtemp(join(tmpdir(), 'model-gate-defect-models-'));
-  for (const model of MODELS)
-    await cp(join(demoModelsDir, 'fraud-detector'), join(modelsDir, model), { recursive: true });
-  sandbox = await startSandbox({ modelsDir, endpoints: MODELS.map((model) => ({ model, stable: 'v1' })) });
+  sandbox = await startFraudCopiesSandbox(MODELS);
   github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
   config = parseConfig(
     `version: 1
