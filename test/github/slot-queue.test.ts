@@ -1,12 +1,12 @@
-import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { FakeClock } from '../../src/core/clock.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
+import type { GitHubLedger } from '../../src/github/github-ledger.js';
 import { STARTED_HOLDS_MS } from '../../src/github/slot-queue.js';
 import { SlotTakenError } from '../../src/ledger/ledger.js';
 import { newRelease } from '../../src/release/new-release.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { canaryModel } from '../support/model-config.js';
+import { completedRun, jobLedger, waitingQueue } from '../support/slot-queue-jobs.js';
 
 // PRs waiting for a model's canary slot: each job is a new client and ledger on the fake GitHub,
 // as each workflow run would be.
@@ -33,18 +33,12 @@ let clock: FakeClock;
 
 /** A job of run `runId` on a PR (its run completed, as GitHub re-runs only completed runs). */
 function job(runId: number, pr?: number) {
-  github.startRun(runId);
-  github.endRun(runId);
-  const client = getOctokit('ghs_job_token', { baseUrl: github.url });
-  return new GitHubLedger({ client, repo, sha: sha(pr ?? 1), pr, runId, clock });
+  completedRun(github, runId);
+  return jobLedger(github, { sha: sha(pr ?? 1), pr, runId, clock });
 }
 
 /** The queue as the Deployments page shows it: each waiter's PR and state. */
-const queue = () =>
-  github
-    .deployments(ENV)
-    .filter((d) => d.task === 'model-gate:waiting')
-    .map((d) => `#${(d.payload as { pr: number }).pr} ${d.statuses.at(-1)?.state}`);
+const queue = () => waitingQueue(github, 'fraud');
 const waiters = () => queue().map((w) => Number(w.slice(1, w.indexOf(' '))));
 
 /** PR `pr` takes the slot: its release is saved analysing, then ends as `status`. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { VERTEX_RESOURCE, VERTEX_TARGET, vertexFraudEndpoint } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from './retire-blue-world.js';
 
@@ -6,35 +7,16 @@ import { HOUR, retireBlueWorld } from './retire-blue-world.js';
 // rollback-window. A deployed model keeps its nodes (and their bill) at 0%, and a later run reads
 // it as absent, so the tick after the window used to say nothing and leave it there for good. It
 // now undeploys it (`gcloud ai endpoints undeploy-model --deployed-model-id`).
-const RESOURCE = 'projects/ml-prod/locations/us-central1/endpoints/4321';
-const TARGET =
-  '{ type: vertex, endpoint: "4321", region: us-central1, project: ml-prod, deployed-model: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
+const standins = useStandins('gcloud', vertexFraudEndpoint);
 
-const deployed = (id: string, version: string) => ({
-  id,
-  model: `projects/ml-prod/locations/us-central1/models/777@${version.slice(1)}`,
-  displayName: `fraud-${version}`,
-  dedicatedResources: { machineSpec: { machineType: 'n1-standard-2' }, minReplicaCount: 1 },
-});
-const standins = useStandins('gcloud', () => ({
-  vertex: {
-    [RESOURCE]: {
-      name: RESOURCE,
-      displayName: 'fraud',
-      deployedModels: [deployed('1111', 'v1'), deployed('2222', 'v2')],
-      trafficSplit: { '1111': 100 },
-    },
-  },
-}));
-
-const endpoint = async () => (await standins.state()).vertex[RESOURCE];
+const endpoint = async () => (await standins.state()).vertex[VERTEX_RESOURCE];
 const models = async () =>
   (await endpoint()).deployedModels.map((m: { displayName: string }) => m.displayName);
 const undeploys = async () => (await standins.calls('gcloud')).filter((c) => c.argv[2] === 'undeploy-model');
 
 describe('retiring blue on a Vertex AI endpoint', () => {
   it('keeps blue deployed through the window, then undeploys it; said once', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(VERTEX_TARGET);
     expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
 
     w.clock.advance(30 * 60_000);
