@@ -4,18 +4,20 @@
  */
 import type { Bucket } from '../metrics/histogram.js';
 import { type ArmNames, UNNAMED_ARMS } from './counts.js';
-import { onSharedBounds } from './shared-bounds.js';
-
-export const finiteBounds = (buckets: readonly Bucket[]): number[] =>
-  buckets.flatMap((b) => (b.le === '+Inf' ? [] : [b.le]));
+import { finiteBounds, listBounds, onSharedBounds } from './shared-bounds.js';
 
 /** A histogram on the given finite bounds only (and its `+Inf` total): exact, as cumulative counts are. */
 export const onBounds = (buckets: readonly Bucket[], keep: ReadonlySet<number>): Bucket[] =>
   buckets.filter((b) => b.le === '+Inf' || keep.has(b.le));
 
-/** Bounds in a note: a few, then how many more. */
-const listed = (bounds: number[]): string =>
-  bounds.length <= 6 ? bounds.join(', ') : `${bounds.slice(0, 6).join(', ')} and ${bounds.length - 6} more`;
+/** Bounds in a note: six, then how many more. */
+const listed = (bounds: number[]): string => listBounds(bounds, 6);
+
+/** Why histograms with a `+Inf` bucket only (of the arms named `whose`) cannot be judged. */
+export function infOnlyProblem(whose: string[]): string {
+  const arms = whose.map((n) => `${n}'s`).join(' and ');
+  return `${arms} latency histogram${whose.length > 1 ? 's have' : ' has'} a +Inf bucket only, which tells no latency: export it with bucket bounds (le)`;
+}
 
 /** Two arms' histograms on the bucket bounds both have, or why they cannot be compared. */
 export type SharedLatencyBounds =
@@ -46,10 +48,7 @@ export function onSharedLatencyBounds(
     finiteBounds(baseline).length === 0 ? names.baseline : '',
   ].filter(Boolean);
   if (infOnly.length > 0) {
-    const whose = infOnly.map((n) => `${n}'s`).join(' and ');
-    return {
-      problem: `${whose} latency histogram${infOnly.length > 1 ? 's have' : ' has'} a +Inf bucket only, which tells no latency: export it with bucket bounds (le)`,
-    };
+    return { problem: infOnlyProblem(infOnly) };
   }
   const s = onSharedBounds(canary, baseline);
   if (s.shared.length === 0) {

@@ -14,7 +14,8 @@
 import { type Bucket, type QuantileReading, readHistogramQuantile } from '../metrics/histogram.js';
 import { type ArmNames, countNote, judgeCounts, percent, UNNAMED_ARMS } from './counts.js';
 import { inconclusive, type Judgment } from './judgment.js';
-import { finiteBounds, onBounds, onSharedLatencyBounds } from './latency-shared-bounds.js';
+import { infOnlyProblem, onBounds, onSharedLatencyBounds } from './latency-shared-bounds.js';
+import { finiteBounds } from './shared-bounds.js';
 
 export const LATENCY_METHOD = 'sequential-exceedance';
 
@@ -98,9 +99,7 @@ function onArmBounds(
     const who = 'buckets' in canary ? names.candidate : names.baseline;
     grid = new Set(finiteBounds(histogram.buckets));
     if (grid.size === 0) {
-      return {
-        problem: `${who}'s latency histogram has a +Inf bucket only, which tells no latency: export it with bucket bounds (le)`,
-      };
+      return { problem: infOnlyProblem([who]) };
     }
     arms = { canary, baseline };
   }

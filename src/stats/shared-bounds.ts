@@ -16,7 +16,8 @@ export interface SharedBounds {
   baselineOnly: number[];
 }
 
-const finiteBounds = (buckets: readonly Bucket[]): number[] =>
+/** A histogram's finite bucket bounds (every `le` but `+Inf`), in its order. */
+export const finiteBounds = (buckets: readonly Bucket[]): number[] =>
   buckets.flatMap((b) => (b.le === '+Inf' ? [] : [b.le]));
 
 /** The arm's total: its `+Inf` bucket, else (a histogram without one) its last bucket. */
@@ -51,8 +52,11 @@ export interface DriftArmNames {
 }
 
 /** Bounds listed in a note: a few, then how many more. */
-const listBounds = (bounds: number[]): string =>
-  bounds.length <= 5 ? bounds.join(', ') : `${bounds.slice(0, 5).join(', ')} and ${bounds.length - 5} more`;
+/** Bounds in a note: the first `shown`, then how many more. */
+export const listBounds = (bounds: number[], shown = 5): string =>
+  bounds.length <= shown
+    ? bounds.join(', ')
+    : `${bounds.slice(0, shown).join(', ')} and ${bounds.length - shown} more`;
 
 /** The bounds only one arm has, per arm: `the candidate's le 4`. */
 const ownBounds = (s: SharedBounds, names: DriftArmNames): string[] =>
