@@ -50,7 +50,7 @@ const DEFAULT_ON: Record<EventKind, Command | undefined> = {
 const COMMANDS = Object.keys(RUNS_ON) as Command[];
 
 /** The event's name, as a workflow's `on:` spells it. */
-const eventName = (kind: EventKind) => (kind === 'dispatch' ? 'workflow_dispatch' : kind);
+export const eventName = (kind: EventKind) => (kind === 'dispatch' ? 'workflow_dispatch' : kind);
 
 /** The command this run carries out on `event`: the input, else the event's own; refused where it does not run. */
 export function commandOn(command: Command | undefined, event: ActionEvent): Command {

@@ -30,7 +30,7 @@ import {
   isRefusedWrite,
 } from './fork-token.js';
 import type { Command, Inputs } from './inputs.js';
-import { commandOn, readInputs } from './inputs.js';
+import { commandOn, eventName, readInputs } from './inputs.js';
 import { noChangeNote } from './no-change.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
@@ -200,7 +200,7 @@ async function runEvent(
   // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
   // every scheduled tick into a watch of up to max-wait (action.yml's mode says so).
   if (command === 'tick') return runSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
-  const trigger = event.kind === 'dispatch' ? 'workflow_dispatch' : event.kind;
+  const trigger = eventName(event.kind);
   return handleCommand(config, command, { ...inputs, trigger }, ports);
 }
 

@@ -295,7 +295,7 @@ async function recordTaken(entry: LedgerEntry, ports: Ports, named: string | und
     await ports.ledger.record(entry);
   } catch (err) {
     if (!isGitHubError(err) && !(err instanceof ModelGateError)) throw err;
-    const why = isGitHubError(err) ? describeGitHubError(err) : (err as Error).message;
+    const why = describeGitHubError(err);
     const rerun =
       named === undefined
         ? 're-run this job once that is fixed: it records the rollback and changes no traffic'
