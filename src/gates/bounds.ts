@@ -29,7 +29,7 @@ export function boundViolations(query: string, b: Bounds, value: number, baselin
   if (b.min !== undefined && value < b.min) out.push(`${f(value)} is below the min ${f(b.min)}`);
   if (baseline !== undefined) {
     const size = Math.abs(baseline);
-    if (b.maxIncrease !== undefined && value > baseline + size * b.maxIncrease) {
+    if (b.maxIncrease !== undefined && value > toleratedMax(baseline, b.maxIncrease)) {
       out.push(
         `${f(value)} is ${relative(value, baseline)} over the baseline ${f(baseline)} (max +${pct(b.maxIncrease)})`,
       );
@@ -53,7 +53,15 @@ export function describeBounds(query: string, b: Bounds): string {
   return parts.join(', ');
 }
 
-const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+/** A fraction as a percentage to one decimal: 0.125 reads `12.5%`. */
+export const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+
+/** A quantile's name: 0.95 reads `p95`, 0.999 `p99.9`. */
+export const quantileName = (q: number) => `p${Math.round(q * 1000) / 10}`;
+
+/** The largest value within `maxIncrease` of the baseline, whatever the baseline's sign. */
+export const toleratedMax = (baseline: number, maxIncrease: number) =>
+  baseline + Math.abs(baseline) * maxIncrease;
 
 /** How far `value` is from the baseline, as a share of the baseline's size. */
 function relative(value: number, baseline: number): string {

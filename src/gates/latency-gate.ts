@@ -5,6 +5,7 @@ import { latencyUnit } from '../report/format.js';
 import { inUnit, judgeLatency, stepReference } from '../stats/latency.js';
 import { onBounds, onSharedLatencyBounds } from '../stats/latency-shared-bounds.js';
 import { armHistograms, endedLook } from './arm-histograms.js';
+import { pct, quantileName, toleratedMax } from './bounds.js';
 import { mannWhitneyLook, type Seen, thresholdLook } from './judge-looks.js';
 import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
@@ -102,11 +103,11 @@ function beyondBoundsLook(
   if (!canary?.beyondBounds || baseline === undefined) return undefined;
   const f = (x: number) => inUnit(x, latencyUnit(gate.buckets) ?? '');
   const largest = canary.value;
-  const tolerated = baseline.value + Math.abs(baseline.value) * gate.maxIncrease;
+  const tolerated = toleratedMax(baseline.value, gate.maxIncrease);
   const names = armNames(ctx);
-  const p = `p${Math.round(gate.quantile * 1000) / 10}`;
+  const p = quantileName(gate.quantile);
   const over = `${p} > ${f(largest)} on ${names.candidate} (beyond its histogram's largest bucket bound)`;
-  const limit = `the tolerated ${f(tolerated)} (${names.baseline}'s ${baseline.beyondBounds ? '> ' : ''}${f(baseline.value)} + ${Math.round(gate.maxIncrease * 1000) / 10}%)`;
+  const limit = `the tolerated ${f(tolerated)} (${names.baseline}'s ${baseline.beyondBounds ? '> ' : ''}${f(baseline.value)} + ${pct(gate.maxIncrease)})`;
   if (tolerated < largest)
     return failsHere ? { ...seen, verdict: 'fail', note: `${over} is over ${limit}` } : undefined;
   return {

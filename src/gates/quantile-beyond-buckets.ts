@@ -10,7 +10,7 @@
  */
 import type { QuantileBounds } from '../metrics/source.js';
 import { formatValue } from '../report/format.js';
-import { type Bounds, boundViolations } from './bounds.js';
+import { type Bounds, boundViolations, pct, quantileName, toleratedMax } from './bounds.js';
 
 /** One arm's value, with its histogram's bounds when the query is a histogram_quantile. */
 export interface ArmQuantile {
@@ -22,8 +22,7 @@ export interface ArmQuantile {
 const isFloor = (arm: ArmQuantile | undefined): arm is ArmQuantile & { bounds: QuantileBounds } =>
   arm?.bounds?.beyond === true && arm.value === arm.bounds.largest;
 
-const pName = (b: QuantileBounds) => `p${Math.round(b.quantile * 1000) / 10}`;
-const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+const pName = (b: QuantileBounds) => quantileName(b.quantile);
 
 /** A bound the floor may or may not cross: in words, and the bucket bound that would tell (if known). */
 interface Unknown {
@@ -61,7 +60,7 @@ export function beyondBucketsLook(
 
   // A baseline that is a floor makes the tolerated range a floor too: it is higher than computed.
   if (baseline !== undefined && b.maxIncrease !== undefined) {
-    const tolerated = baseline.value + Math.abs(baseline.value) * b.maxIncrease;
+    const tolerated = toleratedMax(baseline.value, b.maxIncrease);
     const limit = `the baseline ${f(baseline.value)} + ${pct(b.maxIncrease)} (${f(tolerated)})`;
     if (cFloor && !bFloor && tolerated <= cv) fails.push(`${over} is over ${limit}`);
     else if (bFloor && (cFloor || cv > tolerated))
@@ -120,7 +119,7 @@ export function limitAboveBucketsNote(
   const limits: { text: string; value: number }[] = [];
   if (b.max !== undefined && b.max > L) limits.push({ text: `the max ${f(b.max)}`, value: b.max });
   if (b.maxIncrease !== undefined && baseline !== undefined && !isFloor(baseline)) {
-    const tolerated = baseline.value + Math.abs(baseline.value) * b.maxIncrease;
+    const tolerated = toleratedMax(baseline.value, b.maxIncrease);
     if (tolerated > L)
       limits.push({ text: `the baseline + ${pct(b.maxIncrease)} (${f(tolerated)})`, value: tolerated });
   }

@@ -8,7 +8,7 @@ import type {
 } from '../config/types.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
 import { counted } from '../core/text.js';
-import { describeBounds } from '../gates/bounds.js';
+import { describeBounds, quantileName } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
 import { eValueText } from '../stats/counts.js';
@@ -93,7 +93,6 @@ function measured(config: GateConfig | undefined, name: string): string {
 }
 
 /** A latency gate's quantile as people name it: p95, p99.9. */
-const quantileName = (q: number) => `p${Math.round(q * 1000) / 10}`;
 
 /** The note of a gate that read the whole service (readsWholeService): its value is not the candidate's. */
 export const WHOLE_SERVICE_NOTE = 'whole service: does not isolate the candidate';
