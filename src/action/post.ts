@@ -11,7 +11,8 @@ import { TokenIdentityError } from '../github/token-identity.js';
 import { sameRelease } from '../ledger/ledger.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
-import { retryWithdrawal, withdrawIfLive } from '../release/finish.js';
+import { ended, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
+import { newRelease } from '../release/new-release.js';
 import { takeOutOfService } from '../release/out-of-service.js';
 import { idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
@@ -33,8 +34,15 @@ import { startWaiting } from './start-waiting.js';
 export const CLEANUP_STATE = 'cleanup';
 
 // `idle`: ready, its change to idle not confirmed (pending-idle.ts): taken to idle, not withdrawn.
+// `startedAt`: the release's, so a record the post step writes in place of a lost one (see post) is the same release.
 const savedCandidates = z.array(
-  z.object({ model: z.string(), from: z.string(), to: z.string(), idle: z.literal(true).optional() }),
+  z.object({
+    model: z.string(),
+    from: z.string(),
+    to: z.string(),
+    idle: z.literal(true).optional(),
+    startedAt: z.number().optional(),
+  }),
 );
 type SavedCandidate = z.infer<typeof savedCandidates>[number];
 
@@ -45,7 +53,13 @@ type SavedCandidate = z.infer<typeof savedCandidates>[number];
 export function cleanupState(releases: Release[]): string {
   const live = releases.filter((r) => candidateToActOn(r));
   return JSON.stringify(
-    live.map((r) => ({ model: r.model, from: r.from, to: r.to, ...(idlePending(r) ? { idle: true } : {}) })),
+    live.map((r) => ({
+      model: r.model,
+      from: r.from,
+      to: r.to,
+      ...(idlePending(r) ? { idle: true } : {}),
+      startedAt: r.startedAt,
+    })),
   );
 }
 
@@ -128,8 +142,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
       if (!release) {
-        // Deployed before the comment first showed its release (the job stopped in between): the
-        // saved state names the candidate.
+        // The comment holds no record of the release the saved state names: the job stopped before
+        // writing it, or a sibling job's write that read the comment just before dropped it.
         const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
         // Claimed and stopped before any deploy (a later model's error, the comment refused):
         // nothing of this job is live.
@@ -137,11 +151,19 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
           await giveBack(model.name);
           continue;
         }
-        const stopped = 'the job stopped before the PR comment recorded its release';
+        const stopped = 'the job stopped while the PR comment held no record of its release';
         const direct = await unrecordedWithdrawn(candidate, model, ports);
         if (direct.mayBeLive) failures.push(`${model.name}: ${stopped}; ${direct.done}`);
         else {
           core.warning(`${model.name}: ${direct.done}: ${stopped}`);
+          // A candidate that had live traffic is recorded aborted, as a stopped release it held is:
+          // the comment tells the PR what the job did. Nothing live, it has nothing to tell.
+          if (direct.withdrawn) {
+            const now = ports.clock.now();
+            const job = { from: candidate.from, to: candidate.to, pr, headSha: event.pr.headSha };
+            const begun = newRelease(model, { ...job, now: candidate.startedAt ?? now });
+            await ports.ledger.saveRelease(ended(begun, 'aborted', `${stopped}; ${direct.done}`, now));
+          }
           await giveBack(model.name);
         }
         continue;
@@ -340,7 +362,8 @@ function savedList(saved: string): SavedCandidate[] {
  */
 async function withdrawOnPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<Direct> {
   const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
-  if (result.done === 'withdrawn') return { done: `${c.to} withdrawn on the platform`, mayBeLive: false };
+  if (result.done === 'withdrawn')
+    return { done: `${c.to} withdrawn on the platform`, mayBeLive: false, withdrawn: true };
   if (result.done === 'not-live') return { done: `${c.to} has no live traffic`, mayBeLive: false };
   return { done: `left as it is (${result.serving} serves now, not ${c.from})`, mayBeLive: true };
 }
@@ -363,6 +386,8 @@ async function unrecordedWithdrawn(c: SavedCandidate, model: ModelConfig, ports:
 interface Direct {
   done: string;
   mayBeLive: boolean;
+  /** The candidate had live traffic, which the change took away. */
+  withdrawn?: true;
 }
 
 /** Withdraw on the platform each candidate the main step saved, where it still has live traffic. */

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLEANUP_STATE } from '../../src/action/post.js';
 import { requestJson } from '../../src/core/http-json.js';
+import { readBody } from '../../src/github/sticky-comment.js';
+import type { Release } from '../../src/release/types.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep } from '../support/actions-runner.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
@@ -19,7 +21,7 @@ import { platformPassThrough, refusingWithdrawals, workspaceWith } from '../supp
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
 const shas = { base: sha(1), head: sha(2) };
-const STOPPED = 'the job stopped before the PR comment recorded its release';
+const STOPPED = 'the job stopped while the PR comment held no record of its release';
 const REFUSAL = 'traffic API unavailable';
 // FRAUD_ON_SANDBOX, its traffic changed through the pass-through at ${PLATFORM_URL}.
 const behindPlatform = FRAUD_ON_SANDBOX.replace(
@@ -87,7 +89,9 @@ describe('a candidate deployed before the PR comment recorded its release', () =
       env: { SANDBOX_URL: sandbox.url, PLATFORM_URL: platformUrl, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
     });
     expect([job.error, job.outputs.decision]).toEqual([undefined, 'analysing']);
-    expect(savedAtFirstTraffic).toContain(JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]));
+    expect(savedAtFirstTraffic).toMatch(
+      /\[\{"model":"fraud-detector","from":"v1","to":"v2","startedAt":\d+\}\]/,
+    );
     await runMainStep({
       eventName: 'pull_request',
       event: pullRequestEvent('closed', shas, { number: 30 }),
@@ -108,6 +112,17 @@ describe('a candidate deployed before the PR comment recorded its release', () =
     expect(post.code).toBe(0);
     expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
     expect(post.stdout).toContain(`::warning::${MODEL}: v2 withdrawn on the platform: ${STOPPED}`);
+    // The comment says what the job did, as it does for a release it held.
+    expect(recordedOn(31)).toMatchObject({
+      model: MODEL,
+      from: 'v1',
+      to: 'v2',
+      headSha: shas.head,
+      status: 'aborted',
+      startedAt: STARTED_AT,
+      reason: `${STOPPED}; v2 withdrawn on the platform`,
+    });
+    expect(ourComment(31)).toContain('aborted');
   });
 
   it('refused by the platform: the step fails saying the platform refused, not GitHub, and v2 keeps its traffic', async () => {
@@ -121,6 +136,7 @@ describe('a candidate deployed before the PR comment recorded its release', () =
       `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${STOPPED}; withdrawing v2 failed: sandbox ${MODEL} at ${refusing.url} refused: ${REFUSAL}`,
     );
     expect(post.stdout).not.toContain('could not read or write the ledger');
+    expect(recordedOn(32)).toBeUndefined();
     expect(await fraudServing(sandbox)).toEqual({
       stable: { version: 'v1' },
       canary: { version: 'v2', weight: 10 },
@@ -145,6 +161,21 @@ describe('a candidate deployed before the PR comment recorded its release', () =
   });
 });
 
+/** When the stopped job's release began, as its main step saved it. */
+const STARTED_AT = Date.UTC(2026, 10, 30, 12);
+
+/** The body of model-gate's comment on PR `number`. */
+const ourComment = (number: number) =>
+  github.comments(number).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body;
+
+/** The release of MODEL that the comment of PR `number` records. */
+const recordedOn = (number: number) => {
+  const body = ourComment(number);
+  return body === undefined
+    ? undefined
+    : (readBody(body).data as { releases: Record<string, Release> }).releases[MODEL];
+};
+
 /**
  * The post step of PR `number`'s job, which saved v2 over v1 as live and stopped before the PR
  * comment recorded its release; its target the sandbox, or `platformUrl` in `workspace`.
@@ -161,6 +192,8 @@ const postStep = (number: number, through?: { workspace: string; platformUrl: st
       GITHUB_RUN_ID: '4343',
     },
     inputs: { 'github-token': 'ghs_fake_token' },
-    state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]) },
+    state: {
+      [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2', startedAt: STARTED_AT }]),
+    },
     fromSource: true,
   });
