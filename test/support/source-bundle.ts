@@ -55,9 +55,17 @@ async function bundled(entry: string): Promise<string> {
   return file;
 }
 
-/** A key that changes when any .ts file under src/ or test/ (the entry among them) changes. */
+/**
+ * A key that changes when any .ts file under src/ or test/ (the entry among them) changes, or
+ * tsconfig.json (which esbuild reads: class fields, decorators) or package.json (esbuild's version,
+ * the packages left out).
+ */
 async function sourcesKey(entry: string): Promise<string> {
   const hash = createHash('sha256').update(entry);
+  for (const f of ['tsconfig.json', 'package.json']) {
+    const s = await stat(join(root, f)).catch(() => undefined);
+    if (s) hash.update(`${f}:${s.mtimeMs}:${s.size}\n`);
+  }
   for (const top of ['src', 'test']) {
     const files = (await readdir(join(root, top), { recursive: true }))
       .filter((f) => f.endsWith('.ts'))
