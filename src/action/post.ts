@@ -141,10 +141,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     for (const model of Object.values(config.models)) {
       if (inputs.model !== undefined && model.name !== inputs.model) continue;
       const release = await ports.ledger.release(model.name);
-      if (!release) {
-        // The comment holds no record of the release the saved state names: the job stopped before
-        // writing it, or a sibling job's write that read the comment just before dropped it.
-        const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
+      const candidate = savedList(saved).find((c) => c.model === model.name && !c.idle);
+      // The comment holds no record of the release the saved state names, or only an earlier one
+      // (the PR's last head's): the job stopped before writing it, or a sibling job's write that
+      // read the comment just before dropped it.
+      if (!release || (candidate?.startedAt !== undefined && release.startedAt < candidate.startedAt)) {
         // Claimed and stopped before any deploy (a later model's error, the comment refused):
         // nothing of this job is live.
         if (!candidate) {

@@ -125,6 +125,56 @@ describe('a candidate deployed before the PR comment recorded its release', () =
     expect(ourComment(31)).toContain('aborted');
   });
 
+  it("beside the record of the PR's last head only: withdrawn and recorded in its place", async () => {
+    // PR #34's first head put v2 on 10% and was closed (its record: aborted, v2 withdrawn).
+    const first = pr(34);
+    const tick = {
+      inputs: { ledger: 'github', mode: 'tick' },
+      config: FRAUD_ON_SANDBOX,
+      githubUrl: github.url,
+    };
+    const env = { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' };
+    await runMainStep({ ...tick, eventName: 'pull_request', event: first, env });
+    await runMainStep({
+      ...tick,
+      eventName: 'pull_request',
+      event: pullRequestEvent('closed', shas, { number: 34 }),
+      env,
+    });
+    expect(recordedOn(34)).toMatchObject({ headSha: shas.head, status: 'aborted' });
+    // Its new head's job put v3 on 10%, and stopped while the comment held the first head's record.
+    const head = sha(5);
+    github.setFile(head, FILE, 'version: v3\n');
+    github.setPullRequest(34, {
+      baseSha: shas.base,
+      headSha: head,
+      files: [{ filename: FILE, status: 'modified' }],
+    });
+    await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v1' },
+      canary: { version: 'v3', weight: 10 },
+    });
+    const startedAt = Date.now();
+    const post = await runStep('post.js', {
+      workspace,
+      eventName: 'pull_request',
+      event: pullRequestEvent('synchronize', { base: shas.base, head }, { number: 34 }),
+      env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: '4344' },
+      inputs: { 'github-token': 'ghs_fake_token' },
+      state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v3', startedAt }]) },
+      fromSource: true,
+    });
+    expect(post.code).toBe(0);
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(recordedOn(34)).toMatchObject({
+      to: 'v3',
+      headSha: head,
+      status: 'aborted',
+      startedAt,
+      reason: `${STOPPED}; v3 withdrawn on the platform`,
+    });
+  });
+
   it('refused by the platform: the step fails saying the platform refused, not GitHub, and v2 keeps its traffic', async () => {
     await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
       stable: { version: 'v1' },
