@@ -68,13 +68,14 @@ afterAll(async () => {
   await github?.close();
 });
 
-const pr = (number: number) => {
+/** PR `number` at `head`, and its event. */
+const pr = (number: number, head = shas.head, action: 'opened' | 'synchronize' = 'opened') => {
   github.setPullRequest(number, {
     baseSha: shas.base,
-    headSha: shas.head,
+    headSha: head,
     files: [{ filename: FILE, status: 'modified' }],
   });
-  return pullRequestEvent('opened', shas, { number });
+  return pullRequestEvent(action, { base: shas.base, head }, { number });
 };
 
 describe('a candidate deployed before the PR comment recorded its release', () => {
@@ -145,11 +146,7 @@ describe('a candidate deployed before the PR comment recorded its release', () =
     // Its new head's job put v3 on 10%, and stopped while the comment held the first head's record.
     const head = sha(5);
     github.setFile(head, FILE, 'version: v3\n');
-    github.setPullRequest(34, {
-      baseSha: shas.base,
-      headSha: head,
-      files: [{ filename: FILE, status: 'modified' }],
-    });
+    const pushed = pr(34, head, 'synchronize');
     await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
       stable: { version: 'v1' },
       canary: { version: 'v3', weight: 10 },
@@ -158,7 +155,7 @@ describe('a candidate deployed before the PR comment recorded its release', () =
     const post = await runStep('post.js', {
       workspace,
       eventName: 'pull_request',
-      event: pullRequestEvent('synchronize', { base: shas.base, head }, { number: 34 }),
+      event: pushed,
       env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: '4344' },
       inputs: { 'github-token': 'ghs_fake_token' },
       state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v3', startedAt }]) },
