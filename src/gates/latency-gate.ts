@@ -110,9 +110,12 @@ function beyondBoundsLook(
   const limit = `the tolerated ${f(tolerated)} (${names.baseline}'s ${baseline.beyondBounds ? '> ' : ''}${f(baseline.value)} + ${pct(gate.maxIncrease)})`;
   if (tolerated < largest)
     return failsHere ? { ...seen, verdict: 'fail', note: `${over} is over ${limit}` } : undefined;
+  // Data above what the histogram can place, not missing data: must-have-data: false does not
+  // let it pass (tick.ts settle), as for a threshold gate's (quantile-beyond-buckets.ts).
   return {
     ...seen,
     verdict: 'inconclusive',
+    beyondBuckets: true,
     note: `${over} against ${limit}: the histogram cannot tell whether it is over; export bucket bounds above ${f(largest)}`,
   };
 }

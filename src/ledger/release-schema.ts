@@ -88,6 +88,8 @@ const gate = z.object({
   consecutiveErrors: count,
   last: measurement.optional(),
   lastUsable: measurement.optional(),
+  // Optional: gates stored before it have none (only their deadline look is then asked).
+  lastBeyondBuckets: measurement.optional(),
   series: z.array(z.tuple([z.number(), z.number().nullable(), z.number().nullable()])).optional(),
   reason: z.string().optional(),
   // Optional: gates stored before it have none (they take the config's at the next look).

@@ -108,7 +108,8 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       now,
       minRequests: strategy.minRequests,
     });
-    gates.push(withLook(next, next.last === state.last ? undefined : next.last, release.startedAt));
+    const look = next.last === state.last ? undefined : next.last;
+    gates.push(withLook(rememberBeyond(next, look), look, release.startedAt));
   }
   const judged: Release = { ...release, gates, updatedAt: now };
 
@@ -215,6 +216,24 @@ async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext
 type Looks = Map<GateState, Measurement | undefined>;
 
 /**
+ * A look beyond the histogram's largest bucket is remembered for the step's deadline (a scrape gap
+ * on the look after it must not turn it into missing data); a later look that placed the value (a
+ * pass or a fail) supersedes it. Errors, no data and waiting leave it.
+ */
+function rememberBeyond(g: GateState, look: Measurement | undefined): GateState {
+  if (look?.beyondBuckets) return { ...g, lastBeyondBuckets: look };
+  if (look?.verdict !== 'pass' && look?.verdict !== 'fail') return g;
+  const { lastBeyondBuckets: _, ...rest } = g;
+  return rest;
+}
+
+/** The phase's latest look beyond the buckets, where the look the deadline judges is not one itself. */
+const earlierBeyond = (g: GateState, look: Measurement | undefined, since: number) =>
+  look?.beyondBuckets || !g.lastBeyondBuckets || g.lastBeyondBuckets.at <= since
+    ? undefined
+    : g.lastBeyondBuckets;
+
+/**
  * The end of a phase with gates still pending (`when`: `within 10m`). A statistical judge that saw
  * the data and found no regression passes, as a fixed-horizon test that did not reject would; so
  * does a gate whose last look failed within its failure-limit (toleratedAtDeadline); missing data
@@ -228,9 +247,14 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
     const passed = judged.gates.map((g) => (pending.includes(g) ? passedOn(g, looks.get(g)) : g));
     return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
   }
-  const why = unjudged
-    .map((g) => `${g.name} (${(looks.get(g) ?? g.last)?.note ?? 'no measurement'})`)
-    .join(', ');
+  const since = judged.phaseStartedAt;
+  const said = (g: GateState) => {
+    const look = looks.get(g) ?? g.last;
+    const beyond = earlierBeyond(g, look, since);
+    const last = look?.note ?? 'no measurement';
+    return beyond ? `an earlier look: ${beyond.note}; the last look: ${last}` : last;
+  };
+  const why = unjudged.map((g) => `${g.name} (${said(g)})`).join(', ');
   // must-have-data: false excuses missing data, not a gate that must decide: an A/B promotes only
   // a shown winner (or non-inferior one), a webhook answering "waiting" (an approval not given) has
   // not said pass, and a quantile beyond the histogram's buckets is data above what it can place
@@ -240,7 +264,8 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
     return (
       g.kind === 'conversion' ||
       (g.kind === 'webhook' && look?.verdict === 'waiting') ||
-      look?.beyondBuckets === true
+      look?.beyondBuckets === true ||
+      earlierBeyond(g, look, since) !== undefined
     );
   });
   if (ctx.config.mustHaveData || mustDecide)
@@ -319,7 +344,7 @@ function deadlineNote(pending: GateState[], when: string, ctx: TickContext): str
  * the tolerated looks (report/rows.ts), not an earlier pass that would hide it.
  */
 function passedOn(g: GateState, look: Measurement | undefined): GateState {
-  const { lastUsable: _, ...rest } = g;
+  const { lastUsable: _, lastBeyondBuckets: __, ...rest } = g;
   return { ...rest, verdict: 'pass', ...(look ? { last: look } : {}) };
 }
 
@@ -468,7 +493,7 @@ const unjudgeable = (g: GateState, now: number): GateState => ({
  */
 function freshForPhase(g: GateState): GateState {
   if (g.kind === 'offline' || g.verdict === 'fail') return g;
-  const { lastUsable: _, last: __, ...rest } = g;
+  const { lastUsable: _, last: __, lastBeyondBuckets: ___, ...rest } = g;
   return { ...rest, verdict: 'pending', failures: 0, inconclusives: 0, consecutiveErrors: 0 };
 }
 

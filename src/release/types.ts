@@ -39,9 +39,10 @@ export interface Measurement {
   stall?: { since: number; baseline: number };
   /**
    * An inconclusive look whose histogram_quantile value is only the largest finite bucket bound,
-   * the quantile being beyond it (gates/quantile-beyond-buckets.ts): data that says the value is
-   * above what the histogram can place against the limit, not missing data, so must-have-data:
-   * false does not let its step pass (tick.ts settle). Absent otherwise, and in looks stored before it.
+   * the quantile being beyond it (gates/quantile-beyond-buckets.ts, and latency-gate.ts
+   * beyondBoundsLook): data that says the value is above what the histogram can place against the
+   * limit, not missing data, so must-have-data: false does not let its step pass (tick.ts settle).
+   * Absent otherwise, and in looks stored before it.
    */
   beyondBuckets?: true;
 }
@@ -75,6 +76,13 @@ export interface GateState {
    * judges (an isolated error does not erase what the gate had seen). Absent otherwise.
    */
   lastUsable?: Measurement;
+  /**
+   * The phase's latest look whose quantile was beyond the histogram's largest bucket
+   * (Measurement.beyondBuckets), until a later look places the value (a pass or a fail): the step's
+   * deadline must decide on it even when the look it judges had no data (a scrape gap), as
+   * must-have-data: false excuses missing data, not this (tick.ts settle). Absent otherwise.
+   */
+  lastBeyondBuckets?: Measurement;
   /** The looks' values over the release, thinned to a few dozen, for the report's chart. */
   series?: SeriesPoint[];
   /** The sentence shown when the gate failed. */
