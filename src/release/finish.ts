@@ -130,9 +130,9 @@ export async function promoteMerged(
   ports: Pick<Ports, 'ledger' | 'log' | 'onProgress'>,
   words: { summary: string; passed: string },
 ): Promise<Release> {
-  const merged = await mergeOnRecord(release, ctx, ports, words.passed);
   let done: Awaited<ReturnType<typeof promoteOrRefused>>;
   try {
+    const merged = await mergeOnRecord(release, ctx, ports, words.passed);
     const ownMark = release.mergedAt === undefined ? merged.mergedAt : undefined;
     done = await promoteOrRefused(merged, ctx, ports.ledger, words.summary, ownMark);
   } catch (err) {
@@ -184,6 +184,11 @@ async function mergeOnRecord(
   };
   await ports.ledger.saveRelease(merged);
   await ports.onProgress?.([merged], { force: true });
+  // That write read the record, then wrote it whole: a rollback by command recorded in between is
+  // gone from it, but not its end of the canary claim. Asked here, before the traffic change (the
+  // check after it reads the record only), that rollback wins and the candidate gets no traffic.
+  const theirs = await ports.ledger.endedElsewhere?.(merged, true);
+  if (theirs) throw new EndedElsewhereError(theirs, merged);
   return merged;
 }
 
