@@ -154,7 +154,7 @@ export function cloudwatchSource(
     const period = Math.max(60, Math.ceil((end - start) / 60_000) * 60);
     const { queries, resultId } = renderCloudWatch(template, { ...w, since: start }, period);
     const points: Point[] = [];
-    let partial = false;
+    let partial: string | undefined;
     let limited: string | undefined;
     let nextToken: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
@@ -199,17 +199,21 @@ export function cloudwatchSource(
         });
       }
       nextToken = out.data.NextToken ?? undefined;
-      // A page's own status: PartialData with a NextToken is followed by the rest.
-      partial = mine.some((r) => r.StatusCode === 'PartialData');
+      // A page's own status: PartialData with a NextToken is followed by the rest. CloudWatch's
+      // own messages on it (a Metrics Insights limit, ...) say why, so they are kept.
+      const cut = mine.filter((r) => r.StatusCode === 'PartialData');
+      const said = cut.flatMap((r) => (r.Messages ?? []).map((m) => m.Value ?? m.Code ?? ''));
+      const saidText = snippet(said.filter((m) => m !== '').join('; '), 200);
+      partial = cut.length === 0 ? undefined : saidText ? `PartialData: ${saidText}` : 'PartialData';
       limited ??= (out.data.Messages ?? []).find((m) => LIMITED.test(m.Code ?? ''))?.Code;
       if (!nextToken) break;
     }
     // A continuation still pending after the last page read leaves the data partial too.
     // So is an answer CloudWatch limited (as much of it done as it could).
     const why = limited
-      ? `CloudWatch limited the answer: ${limited}; narrow the query`
-      : partial
-        ? 'PartialData'
+      ? `CloudWatch limited the answer: ${limited}`
+      : partial !== undefined
+        ? partial
         : nextToken !== undefined
           ? `more than ${MAX_PAGES} pages; not all were read`
           : undefined;
@@ -233,11 +237,7 @@ export function cloudwatchSource(
   async function count(template: string, w: MetricWindow): Promise<number> {
     const what = template === config.requests ? 'the requests query' : 'the count query';
     const { points, partial } = await datapoints(template, w);
-    if (partial) {
-      throw new NoDataError(
-        `cloudwatch: ${what} returned partial data for ${armName(w)} (${partial}), not used: ${showQuery(template)}`,
-      );
-    }
+    if (partial) throw partialData(what, w, partial, template);
     const total = reducePoints(points, 'sum');
     if (total !== undefined) {
       return requestCount(total, {
@@ -259,8 +259,9 @@ export function cloudwatchSource(
   return {
     async value(template, w) {
       const { points, partial } = await datapoints(template, w);
-      // Partial data is not the window's value: inconclusive, like no data.
-      if (partial) return undefined;
+      // Partial data is not the window's value: inconclusive, saying so (undefined read as
+      // "no data for the candidate", which sent users looking for a misspelt metric).
+      if (partial) throw partialData('the query', w, partial, template);
       return reducePoints(points, config.reducer);
     },
     requests(w) {
@@ -270,6 +271,16 @@ export function cloudwatchSource(
       return count(countQuery(template, config.requests), w);
     },
   };
+}
+
+/**
+ * CloudWatch answered only part of the window's data: no data (an inconclusive look, never a
+ * value or count that could pass), saying so, why (CloudWatch's words) and what to do.
+ */
+function partialData(what: string, w: MetricWindow, why: string, template: string): NoDataError {
+  return new NoDataError(
+    `cloudwatch: ${what} returned partial data for ${armName(w)} (${why}), not used: ${showQuery(template)}; the look is inconclusive and the next one asks again; if every look is partial, narrow the query (fewer metrics or series)`,
+  );
 }
 
 /** Process groups exist on POSIX only; elsewhere the CLI itself is killed. */

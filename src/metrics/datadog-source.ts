@@ -18,6 +18,7 @@
 import { z } from 'zod';
 import type { DatadogMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { matchedNothing } from './matched-nothing.js';
 import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
@@ -49,17 +50,15 @@ export function renderDatadog(template: string, w: MetricWindow): string {
 }
 
 export function datadogSource(config: DatadogMetricsConfig): MetricSource {
-  const base = config.url.replace(/\/+$/, '');
-
   /** The points of each series the query returns within the window asked for. */
   async function query(template: string, w: MetricWindow): Promise<{ query: string; series: Point[][] }> {
     const q = renderDatadog(template, w);
     const from = Math.floor(w.since / 1000);
     const to = Math.ceil(w.until / 1000);
-    const params = new URLSearchParams({ from: String(from), to: String(to), query: q });
     const res = await fetchJson({
       source: 'datadog',
-      url: `${base}/api/v1/query?${params}`,
+      // A proxy's url may carry its own path and query string (apiUrl keeps both).
+      url: apiUrl(config.url, '/api/v1/query', { from: String(from), to: String(to), query: q }),
       headers: { 'DD-API-KEY': config.apiKey, 'DD-APPLICATION-KEY': config.applicationKey },
       timeoutMs: config.timeoutMs,
     });

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { type Bucket, readHistogramQuantile } from './histogram.js';
 import { histogramQuantileCall } from './histogram-quantile-query.js';
@@ -373,20 +374,6 @@ function cumulative(sorted: [number, number][], query: string): Bucket[] {
 
 const leText = (bound: number) => (bound === Number.POSITIVE_INFINITY ? '+Inf' : String(bound));
 const round = (n: number) => Number(n.toPrecision(6));
-
-/**
- * An API path under the configured url, with the API's parameters: the url's own path (a proxy's
- * `/prometheus`) and query string (a tenant or org, `?orgId=1`) are kept, the path going before
- * the query string, not after it (`…?orgId=1/api/v1/query` was a 404). A parameter of the API
- * wins over one of the same name in the url.
- */
-function apiUrl(base: string, path: string, params: Record<string, string>): string {
-  const url = new URL(base);
-  url.pathname = `${url.pathname.replace(/\/+$/, '')}${path}`;
-  url.hash = '';
-  for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
-  return url.toString();
-}
 
 const refused = (status: number) => status === 401 || status === 403;
 const REFUSED =

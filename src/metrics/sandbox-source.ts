@@ -9,6 +9,7 @@ import {
 import { MetricsError } from '../core/errors.js';
 import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
+import { apiUrl } from './api-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
 import type { MetricSource, MetricWindow } from './source.js';
 
@@ -56,8 +57,6 @@ const clockTime = (ms: number) =>
 
 /** Exact per-slot counts from the sandbox's /metrics.json. */
 export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
-  const base = config.url.replace(/\/+$/, '');
-
   /**
    * The counts of the window, asked of the sandbox in one request, in the whole seconds the
    * sandbox counts by (see metrics-store.ts): from `since` rounded up, so a phase's window holds
@@ -77,7 +76,8 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     const model = config.model ?? w.model;
     const { from, to } = countedSpan(w);
     if (to <= from) return undefined;
-    const url = `${base}/metrics.json?model=${encodeURIComponent(model)}&since=${from}&until=${to}`;
+    // A sandbox behind a proxy may have a url with its own path and query string (apiUrl keeps both).
+    const url = apiUrl(config.url, '/metrics.json', { model, since: String(from), until: String(to) });
     let res: Awaited<ReturnType<typeof requestJson>>;
     try {
       res = await requestJson('GET', url);
@@ -109,7 +109,7 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     // later, the counts would hold requests from after it.
     if (until > to && until - w.until > 1000) {
       throw new MetricsError(
-        `sandbox metrics for ${model} run past the window asked for: they end at ${clockTime(until)}, not at ${clockTime(to)}; the sandbox at ${safeUrl(base)} ignores until= (it is older than this model-gate): run the same model-gate version for the sandbox`,
+        `sandbox metrics for ${model} run past the window asked for: they end at ${clockTime(until)}, not at ${clockTime(to)}; the sandbox at ${safeUrl(config.url).replace(/\/+$/, '')} ignores until= (it is older than this model-gate): run the same model-gate version for the sandbox`,
       );
     }
     const slot = parsed.data.slots[w.slot];

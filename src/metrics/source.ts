@@ -15,7 +15,10 @@ export interface MetricWindow {
   until: number;
 }
 
-/** A metrics backend. `undefined` means no data, which is never read as zero. */
+/**
+ * A metrics backend. `undefined` means no data, which is never read as zero; a NoDataError is no
+ * data with a reason the look's note should carry (a partial answer).
+ */
 export interface MetricSource {
   value(query: string, window: MetricWindow): Promise<number | undefined>;
   requests(window: MetricWindow): Promise<number>;

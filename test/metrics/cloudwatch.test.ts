@@ -209,7 +209,9 @@ describe('cloudwatch source through the aws CLI', () => {
   it('reads partial data as no data, naming the query and the arm, for a gate and a request count', async () => {
     await aws.setState({ ...STATE, mode: 'partial' });
     const source = cloudwatchSource(config());
-    expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
+    await expect(source.value(ERROR_RATE, w('canary', 'v2'))).rejects.toThrow(
+      /^cloudwatch: the query returned partial data for the canary slot \(version v2\) \(PartialData\), not used: /,
+    );
     const requests = source.requests(w('canary', 'v2'));
     await expect(requests).rejects.toBeInstanceOf(NoDataError);
     await expect(requests).rejects.toThrow(
@@ -223,9 +225,9 @@ describe('cloudwatch source through the aws CLI', () => {
   it('reads an answer CloudWatch limited (a top-level MaxMetricsExceeded message) as partial data', async () => {
     await aws.setState({ ...STATE, mode: 'limited' });
     const source = cloudwatchSource(config());
-    expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeUndefined();
+    await expect(source.value(ERROR_RATE, w('canary', 'v2'))).rejects.toBeInstanceOf(NoDataError);
     await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(
-      'cloudwatch: the requests query returned partial data for the canary slot (version v2) (CloudWatch limited the answer: MaxMetricsExceeded; narrow the query), not used: ',
+      /^cloudwatch: the requests query returned partial data for the canary slot \(version v2\) \(CloudWatch limited the answer: MaxMetricsExceeded\), not used: .*; if every look is partial, narrow the query/,
     );
     await expect(source.count?.(ERRORS, w('canary', 'v2'))).rejects.toBeInstanceOf(NoDataError);
   });
