@@ -433,18 +433,29 @@ async function onMerged(
     // Read again first: a run that promoted or ended it since this job read it (a schedule tick
     // trying a merged PR's promotion again, a command) has the last word; one still ready is promoted.
     const theirs = await changedSince(release, ports.ledger);
-    if (theirs && (theirs.status !== 'ready' || !sameRelease(theirs, release))) {
+    /** Another run's record of the release since this job read it: its word stands, said in a note. */
+    const leftToTheirs = (theirs: Release) => {
       out.push(theirs);
-      const what = sameRelease(theirs, release) ? 'it' : `a newer release (${theirs.to})`;
-      const why = `${release.to} was not promoted by this job: another run recorded ${what} ${theirs.status} since this job read it: ${theirs.reason}`;
+      const why = recordedMeanwhile(release, theirs);
       ports.log.info(`${model.name}: ${why}`);
       skipped.push({ model: model.name, why, kind: 'note' });
+    };
+    if (theirs && endedMeanwhile(theirs, release)) {
+      leftToTheirs(theirs);
       continue;
     }
     // The record's `ready` is taken only with the canary claim its analysis made (a forged or
     // hand-edited comment has none): else a version never given canary traffic would be promoted.
     const ready = theirs ?? release;
     if (ports.ledger.claimHeld && !(await ports.ledger.claimHeld(ready))) {
+      // A rollback by command since that read ended the claim and recorded its end on the comment:
+      // its word stands. Not the claim's end alone (what endedElsewhere also takes): a comment edited
+      // by hand from failed to ready shows the same, and that ready never came from an analysis.
+      const ended = await changedSince(ready, ports.ledger);
+      if (ended && endedMeanwhile(ended, ready)) {
+        leftToTheirs(ended);
+        continue;
+      }
       // The merged head declares the candidate's version: the way to release it is the usual one.
       const why = `${ready.to} has no canary claim of PR #${ready.pr} on record, so its ready state did not come from an analysis: not promoted${nextStep({ same: ready.to }, model, ready)}`;
       ports.log.warn(`${model.name}: ${why}`);
@@ -467,6 +478,17 @@ async function onMerged(
   // What the PR changed of its models' release configs is on their records (kept by its runs):
   // the report says it from there, and the merge asks GitHub nothing more for it.
   return { releases: out, skipped };
+}
+
+/** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */
+function endedMeanwhile(theirs: Release, release: Release): boolean {
+  return theirs.status !== 'ready' || !sameRelease(theirs, release);
+}
+
+/** A merge job's note on a release another run promoted, ended or replaced since the job read it. */
+function recordedMeanwhile(release: Release, theirs: Release): string {
+  const what = sameRelease(theirs, release) ? 'it' : `a newer release (${theirs.to})`;
+  return `${release.to} was not promoted by this job: another run recorded ${what} ${theirs.status} since this job read it: ${theirs.reason}`;
 }
 
 /**
