@@ -2,9 +2,10 @@ import { didYouMean, quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, ModelGateError, TargetError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
-import type { TrafficState } from '../core/traffic.js';
+import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
 import type { ReleaseContext } from './context.js';
 import { endedWithoutWithdrawal, leftOnOtherTarget, onOtherTarget } from './deployed-target.js';
@@ -256,7 +257,8 @@ async function rollback(
     const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
     if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback');
     releases.push(stopped.release);
-  } else if (!unrecorded) await reconcile(ctx.target, withdrawTraffic(to));
+  } else if (!unrecorded)
+    await changeBack(ctx, model.name, replaced, to, ledgerKnown(history, undefined, named));
   const now = ctx.clock.now();
   const entry: LedgerEntry = {
     model: model.name,
@@ -281,6 +283,38 @@ async function rollback(
     rollbacks: [entry],
     notify: introducedBy === undefined ? [] : [{ pr: introducedBy, model: model.name, why }],
   };
+}
+
+/**
+ * The one traffic change of a rollback with no candidate to withdraw. Refused, the run fails saying
+ * what serves, read again (the platform's words alone named no rollback nor what still serves),
+ * that nothing is recorded, and what to do.
+ */
+async function changeBack(
+  ctx: ReleaseContext,
+  model: string,
+  replaced: string,
+  to: string,
+  known: KnownVersions,
+): Promise<void> {
+  try {
+    await reconcile(ctx.target, withdrawTraffic(to));
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    const now = await ctx.target.read(known).catch((e) => {
+      if (e instanceof TargetError) return undefined;
+      throw e;
+    });
+    const next = 'nothing is recorded: run the rollback again once the platform answers';
+    if (now && sameTraffic(now, withdrawTraffic(replaced)))
+      throw new TargetError(
+        `rollback ${model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${err.message}); ${next}`,
+      );
+    const serves = now ? `the platform serves ${describeTraffic(now)}` : 'what serves could not be read';
+    throw new TargetError(
+      `rollback ${model} from ${replaced} to ${to} failed (${err.message}); ${serves}; ${next}`,
+    );
+  }
 }
 
 /**

@@ -251,11 +251,19 @@ function notTakenSentence(r: Release): string | undefined {
     return neverServedCallers(r)
       ? undefined
       : `${r.model} ${r.to} could not be rolled back to ${r.from}: ${failed.note} (rolling back because ${failed.why})`;
+  // A rollback by command whose one change was refused: its words say it happened (`rolled back to
+  // v3 by workflow_dispatch; …`), and it did not, no more than the withdrawal.
+  const rollback = ROLLED_BACK_BY.exec(failed.why);
+  if (rollback)
+    return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (the rollback to ${rollback[1]} that was to withdraw it did not take either)`;
   // `…; v2 withdrawn` ends the reason of a withdrawal that was to be (the PR closed, a rollback).
   const done = `; ${r.to} withdrawn`;
   const why = failed.why.endsWith(done) ? failed.why.slice(0, -done.length) : failed.why;
   return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${why})`;
 }
+
+/** How commands.ts begins the reason of a release its rollback ends: `rolled back to v3 by workflow_dispatch`, then `;` or `:`. */
+const ROLLED_BACK_BY = /^rolled back to (\S+ by [^:;]+)[:;]/;
 
 /**
  * A failure that is no verdict on the candidate: the serving platform failed, or every failed
