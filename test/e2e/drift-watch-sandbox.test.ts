@@ -35,22 +35,28 @@ async function watchTwoWindows(shift: number) {
     seed: 8,
   });
   try {
+    let end = 0;
     for (const [seed, by] of [
       [21, 0],
       [22, shift],
     ] as const) {
       const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 600, seed, shift: by });
       await new Promise((r) => setTimeout(r, (WINDOW_S + 0.5) * 1000));
+      end = Date.now();
       await traffic.stop();
     }
-    return await tick(sandbox.url);
+    return await tick(sandbox.url, end);
   } finally {
     await sandbox.close();
   }
 }
 
-/** A schedule tick's drift watch of MODEL on the sandbox at `url`: the last `windowS` against the `windowS` before. */
-async function tick(url: string, windowS = WINDOW_S) {
+/**
+ * A schedule tick's drift watch of MODEL on the sandbox at `url`: the `windowS` before `at` against
+ * the `windowS` before that. The tick's clock reads `at`, so a tick that starts late on a busy
+ * machine still judges the windows the scenario filled, not later ones holding less of the shift.
+ */
+async function tick(url: string, at: number, windowS = WINDOW_S) {
   const text = `version: 1
 defaults:
   target: { type: sandbox, url: "${url}" }
@@ -65,7 +71,7 @@ models:
   const ports: Ports = {
     ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-drift-')), 'ledger.json')),
     reader: memoryFileReader({}),
-    clock: systemClock,
+    clock: { now: () => at, sleep: systemClock.sleep },
     log: { info: () => {}, warn: () => {} },
     targetFor,
     metricsFor,
@@ -109,7 +115,7 @@ async function watchCliSandboxes() {
   const boundary = Math.round((delayed.startedAt + SHIFT_AFTER_S * 1000) / 1000) * 1000;
   const at = boundary + CLI_WINDOW_S * 1000 + 100;
   await new Promise((r) => setTimeout(r, at - Date.now()));
-  return Promise.all([tick(delayed.url, CLI_WINDOW_S), tick(fromStart.url, CLI_WINDOW_S)]);
+  return Promise.all([tick(delayed.url, at, CLI_WINDOW_S), tick(fromStart.url, at, CLI_WINDOW_S)]);
 }
 
 type Report = Awaited<ReturnType<typeof tick>>;

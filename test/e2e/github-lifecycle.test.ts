@@ -8,6 +8,7 @@ import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runStep, type StepRun } from '../support/actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { startHoldingProxy } from '../support/holding-proxy.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
 // The bundled action through a whole PR lifecycle against a GitHub stand-in that checks
@@ -344,24 +345,57 @@ describe('a pull request lifecycle on GitHub', () => {
     // Steps of at most 6 s: once its candidate has no traffic, the job reaches its next traffic change soon.
     const fast = '.github/model-gate-fast.yml';
     await writeFile(join(workspace, fast), CONFIG.replace('step-duration: 30s', 'step-duration: 6s'));
+    // The job reads its metrics through a proxy that holds its looks until the rollback is done: the
+    // rollback lands mid-analysis however slow the machine, not in a race with the job's last step
+    // (its four steps fill in seconds at 400 rps, while a loaded machine starts the dispatch slowly).
+    const proxy = await startHoldingProxy(sandbox.url);
+    let lookHeld = false;
+    /** Each of the job's metrics requests from now on waits until `done` (one may time out: the next waits too). */
+    const holdLooksUntil = (done: Promise<unknown>) => {
+      let over = false;
+      void done.finally(() => {
+        over = true;
+      });
+      const hold = () =>
+        proxy.holdNext(
+          () => true,
+          async () => {
+            lookHeld = true;
+            if (!over) hold();
+            await done;
+          },
+        );
+      hold();
+    };
+    const held = '.github/model-gate-held.yml';
+    await writeFile(
+      join(workspace, held),
+      CONFIG.replace('step-duration: 30s', 'step-duration: 6s').replace(
+        `metrics: { type: sandbox, url: "\${SANDBOX_URL}" }`,
+        `metrics: { type: sandbox, url: "${proxy.url}" }`,
+      ),
+    );
     const pr8 = openPr(8, 40, 41, 'v1', 'v2');
     let rollback: Promise<StepRun> | undefined;
     const job = await action('pull_request', pullRequestEvent('opened', pr8, { number: 8 }), {
       runId: 112,
-      inputs: { config: fast },
+      inputs: { config: held },
       onSpawn: () => {
         const poll = setInterval(async () => {
           const t = (await serving()) as { canary?: { weight: number } };
           if ((t.canary?.weight ?? 0) === 0 || rollback) return;
           clearInterval(poll);
-          rollback = action('workflow_dispatch', workflowDispatchEvent({}), {
+          const run = action('workflow_dispatch', workflowDispatchEvent({}), {
             inputs: { command: 'rollback', model: MODEL, 'to-version': 'v4', config: fast },
             runId: 113,
           });
+          rollback = run;
+          holdLooksUntil(run.catch(() => {}));
         }, 25);
       },
-    });
+    }).finally(() => proxy.close());
     const dispatched = await rollback;
+    expect(lookHeld).toBe(true);
     expect(dispatched?.outputs.decision).toBe('rolled-back');
     // The job ran on until its next traffic change, found the release ended and left it so.
     expect(job.code).toBe(0);
