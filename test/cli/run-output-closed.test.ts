@@ -8,6 +8,7 @@ import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { CLI_MODEL, cliRunConfig, cliServing, declareIn, repoAtV1 } from '../support/cli-run-world.js';
+import { type HoldingProxy, startHoldingProxy } from '../support/holding-proxy.js';
 import { fromSourceArgs } from '../support/source-bundle.js';
 
 // `model-gate run release | head -1`, or quitting `less`: the reader goes away and the run's next
@@ -15,10 +16,12 @@ import { fromSourceArgs } from '../support/source-bundle.js';
 // traffic and the ledger saying "analysing" under a watch lease nothing keeps. It must stop as on
 // a hang-up: the candidate withdrawn, the stop recorded, and exit 141 as a shell has it.
 vi.setConfig({ testTimeout: 90_000 });
-// Steps short enough to advance with the traffic below: the step-up's line is written to the closed pipe.
-// Errors up to 50%: v2 (0.2%) never fails its gate, BROKEN (every request) always does at its first look.
+// A step ends at its first look with 20 candidate requests (about a second of the traffic below): v2's
+// step-up line is written to the closed pipe. Its step-duration is only a cap, long so that a slow
+// machine's fewer requests wait rather than fail for want of data. Errors up to 50%: v2 (0.2%) never
+// fails its gate, BROKEN (every request) always does at its first look with data.
 const CONFIG = cliRunConfig(
-  '{ type: canary, steps: [10, 20, 50], step-duration: 2s, min-requests: 20, interval: 1s }',
+  '{ type: canary, steps: [10, 20, 50], step-duration: 30s, min-requests: 20, interval: 1s }',
   0.5,
 );
 /** A fraud-detector version that fails every request (HTTP 500). */
@@ -43,39 +46,66 @@ afterAll(async () => {
 });
 
 /**
+ * Holds the run's first traffic change after its 10% step (the step-up, or the rollback) until
+ * `closed` settles: what the test reads at the close is the 10% step however slow the machine.
+ */
+function holdTrafficAfterFirstStep(proxy: HoldingProxy, closed: Promise<unknown>) {
+  let firstStepLive = false;
+  proxy.holdNext(
+    ({ method, path, body }) => {
+      if (method !== 'PUT' || !path.endsWith('/traffic')) return false;
+      const weight = (JSON.parse(body) as { canary?: { weight?: number } }).canary?.weight;
+      if (weight === 10) firstStepLive = true;
+      return firstStepLive && weight !== 10;
+    },
+    () => closed,
+  );
+}
+
+/**
  * `model-gate run release --pr 7` in a repository declaring `version`, its stdout closed as
  * `head -1` does once it has its line: once the run says its candidate is analysing at 10%.
+ * The run reaches the sandbox through a proxy that holds its next traffic change until then.
  * Resolves once the process ended and all its stderr was read ('close', not 'exit').
  */
 async function releaseUntilFirstStep(version: string) {
   const repo = await repoAtV1(CONFIG);
   await declareIn(repo, version);
-  const node = await fromSourceArgs('test/support/run-cli.ts');
-  const run: ChildProcess = spawn(process.execPath, [...node, 'run', 'release', '--pr', '7'], {
-    cwd: repo.dir,
-    env: { ...process.env, SANDBOX_URL: sandbox.url },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const closed = once(run, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  let stderr = '';
-  run.stderr?.on('data', (c: Buffer) => {
-    stderr += c.toString();
-  });
-  let stdout = '';
-  await new Promise<void>((resolve, reject) => {
-    run.stdout?.on('data', (c: Buffer) => {
-      stdout += c.toString();
-      if (stdout.includes('analysing step 1 of 3 (10% of live traffic)')) resolve();
+  const proxy = await startHoldingProxy(sandbox.url);
+  let stdoutClosed = () => {};
+  holdTrafficAfterFirstStep(proxy, new Promise<void>((done) => (stdoutClosed = done)));
+  try {
+    const node = await fromSourceArgs('test/support/run-cli.ts');
+    const run: ChildProcess = spawn(process.execPath, [...node, 'run', 'release', '--pr', '7'], {
+      cwd: repo.dir,
+      env: { ...process.env, SANDBOX_URL: proxy.url },
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
-    void closed.then(() =>
-      reject(new Error(`the run ended before its candidate was live: ${stdout}${stderr}`)),
-    );
-  });
-  const servingAtClose = await cliServing(sandbox.url);
-  run.stdout?.destroy();
-  const [code, signal] = await closed;
-  const ledger = JSON.parse(await readFile(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
-  return { servingAtClose, code, signal, stderr, release: ledger.releases[CLI_MODEL] };
+    const closed = once(run, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
+    let stderr = '';
+    run.stderr?.on('data', (c: Buffer) => {
+      stderr += c.toString();
+    });
+    let stdout = '';
+    await new Promise<void>((resolve, reject) => {
+      run.stdout?.on('data', (c: Buffer) => {
+        stdout += c.toString();
+        if (stdout.includes('analysing step 1 of 3 (10% of live traffic)')) resolve();
+      });
+      void closed.then(() =>
+        reject(new Error(`the run ended before its candidate was live: ${stdout}${stderr}`)),
+      );
+    });
+    const servingAtClose = await cliServing(sandbox.url);
+    run.stdout?.destroy();
+    stdoutClosed();
+    const [code, signal] = await closed;
+    const ledger = JSON.parse(await readFile(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
+    return { servingAtClose, code, signal, stderr, release: ledger.releases[CLI_MODEL] };
+  } finally {
+    stdoutClosed();
+    await proxy.close();
+  }
 }
 
 it('a reader that goes away mid-analysis gets the candidate withdrawn, no stack trace, exit 141', async () => {

@@ -16,6 +16,10 @@ import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js'
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud-detector/model.yaml';
 const ENV = `model-gate/${MODEL}`;
+// One gate, on errors. No latency gate: the sandbox times each request in this test's own process,
+// which also sends the traffic and serves the GitHub stand-in, so on a loaded machine its stalls
+// land on a few dozen requests of either slot: v2, as fast as v1, read a p95 2.4 times v1's and was
+// rolled back. Errors are the model's own (a feature over a bound), whatever the load.
 const CONFIG = `version: 1
 defaults:
   target: { type: sandbox, url: "\${SANDBOX_URL}" }
@@ -26,7 +30,6 @@ models:
     strategy: { type: canary, steps: [5, 10, 25, 50], step-duration: 30s, min-requests: 40, interval: 250ms }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-      - { name: p95-latency, kind: threshold, query: latency-p95, max-increase: 100% }
 `;
 
 let sandbox: Sandbox;
@@ -118,7 +121,9 @@ afterAll(async () => {
   await github?.close();
 });
 
-describe('a pull request lifecycle on GitHub', () => {
+// Each test runs the bundle through whole analyses (four steps of 40 candidate requests): on a
+// loaded 2-core machine one took 30 s, the default limit.
+describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
   const budget = { opened: 0, merged: 0 };
   let pr2: { base: string; head: string };
 
@@ -284,7 +289,7 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(ourComments(5)).toHaveLength(1);
     expect(ourComments(5)[0]?.body).not.toContain('queued');
     expect(ourComments(5)[0]?.body).toContain('rolled back');
-  }, 90_000);
+  });
 
   it('a cancelled job: the post step withdraws the candidate and the comment and status say so', async () => {
     const pr5 = openPr(5, 10, 13, 'v1', 'v2');
@@ -328,7 +333,7 @@ describe('a pull request lifecycle on GitHub', () => {
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
     // Close the PR, for the tests that follow.
     await action('pull_request', pullRequestEvent('closed', pr9, { number: 9 }), { runId: 116 });
-  }, 60_000);
+  });
 
   it('a killed job is resumed by the next run without a second deployment', async () => {
     const pr6 = openPr(6, 20, 21, 'v1', 'v2');
@@ -415,7 +420,7 @@ describe('a pull request lifecycle on GitHub', () => {
       inputs: { command: 'rollback', model: MODEL, 'to-version': 'v1' },
       runId: 114,
     });
-  }, 90_000);
+  });
 
   it('a GitHub write refused beside a failed gate: the rollback, the comment and the ::error:: still tell the truth', async () => {
     const pr10 = openPr(10, 60, 61, 'v1', 'v3');
@@ -433,10 +438,8 @@ describe('a pull request lifecycle on GitHub', () => {
       },
     });
     expect(run.code).toBe(1);
-    // v3 is slower and errs more: either gate may be the first to fail.
-    expect(run.stdout).toMatch(
-      /::error::model-gate: fraud-detector v3 was rolled back to v1: (errors|p95-latency): /,
-    );
+    // v3 errs on 12% of inputs (v1 on 0.2%).
+    expect(run.stdout).toMatch(/::error::model-gate: fraud-detector v3 was rolled back to v1: errors: /);
     expect(run.stdout).toMatch(
       /::warning::could not end the canary claim of fraud-detector: GitHub answered 500 to POST http:\/\/127\.0\.0\.1:\d+\/repos\/Codertocat\/Hello-World\/deployments\/\d+\/statuses/,
     );
