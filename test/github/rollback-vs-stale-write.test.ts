@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { type HoldingProxy, type ProxiedRequest, startHoldingProxy } from '../support/holding-proxy.js';
+import type { ProxiedRequest } from '../support/holding-proxy.js';
+import { useProxiedGitHub } from '../support/proxied-github.js';
 import { deferred, raceJobs, raceMetrics, useRaceWorld } from '../support/race-world.js';
 
 // A PR's job in watch mode reads the PR's comment to record its lease; before its write lands, a
@@ -18,35 +18,14 @@ import { deferred, raceJobs, raceMetrics, useRaceWorld } from '../support/race-w
 const world = useRaceWorld({ firstPr: 4300, firstRunId: 43000, closePr: (closed) => prJob(closed, 'tick') });
 const { prJob, scheduleTick, rollbackTo } = raceJobs(world, () => config, true);
 let config: Config;
-let prProxy: HoldingProxy;
-let dispatchProxy: HoldingProxy;
-/** The proxy the job being built talks through (none: straight to the stand-in). */
-let via: HoldingProxy | undefined;
+const github = useProxiedGitHub(world, 2);
+const prProxy = () => github.proxy(0);
+const dispatchProxy = () => github.proxy(1);
+const through = github.through;
 
-beforeAll(async () => {
+beforeAll(() => {
   config = world.configWith('[10, 50]');
-  const real = world.github;
-  prProxy = await startHoldingProxy(real.url);
-  dispatchProxy = await startHoldingProxy(real.url);
-  // A job's GitHub client is made as the job is built, from the stand-in's URL.
-  (world as { github: FakeGitHub }).github = new Proxy(real, {
-    get: (target, key) => (key === 'url' ? (via?.url ?? target.url) : Reflect.get(target, key, target)),
-  });
 });
-afterAll(async () => {
-  await prProxy?.close();
-  await dispatchProxy?.close();
-});
-
-/** `start` builds its job (synchronously, as it begins) on `proxy`. */
-function through<T>(proxy: HoldingProxy, start: () => T): T {
-  via = proxy;
-  try {
-    return start();
-  } finally {
-    via = undefined;
-  }
-}
 
 const isCommentWrite = ({ method, path }: ProxiedRequest) =>
   method === 'PATCH' && /\/issues\/comments\/\d+$/.test(path);
@@ -100,20 +79,20 @@ async function race(settleLate: boolean) {
   const settle = deferred();
   const settling = deferred();
   if (settleLate)
-    dispatchProxy.holdNext(settleRead(), () => {
+    dispatchProxy().holdNext(settleRead(), () => {
       settling.resolve();
       return settle.promise;
     });
   let rollback: Promise<unknown> = Promise.resolve();
-  prProxy.holdNext(isCommentWrite, async () => {
-    rollback = through(dispatchProxy, () => rollbackTo('v1'));
+  prProxy().holdNext(isCommentWrite, async () => {
+    rollback = through(dispatchProxy(), () => rollbackTo('v1'));
     await (settleLate ? Promise.race([settling.promise, rollback]) : rollback);
   });
   const afterLiveChange = async () => {
     settle.resolve();
     await rollback;
   };
-  const job = through(prProxy, () => watchJob(event, afterLiveChange));
+  const job = through(prProxy(), () => watchJob(event, afterLiveChange));
   const result = await job.done;
   await afterLiveChange();
   return { event, result, warnings: job.warnings };

@@ -1,12 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import type { Target } from '../../src/targets/target.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { type HoldingProxy, type ProxiedRequest, startHoldingProxy } from '../support/holding-proxy.js';
+import type { ProxiedRequest } from '../support/holding-proxy.js';
+import { useProxiedGitHub } from '../support/proxied-github.js';
 import { MODEL, once, raceJobs, useRaceWorld } from '../support/race-world.js';
 
 // A PR's v2 passed (ready). Its merge job records the merge on the PR's comment before it promotes:
@@ -19,19 +19,12 @@ import { MODEL, once, raceJobs, useRaceWorld } from '../support/race-world.js';
 const world = useRaceWorld({ firstPr: 9300, firstRunId: 93000, closePr: (closed) => prJob(closed, 'tick') });
 const { job, prJob, rollbackTo } = raceJobs(world, () => config, true);
 let config: Config;
-let proxy: HoldingProxy;
-let viaProxy = false;
+const github = useProxiedGitHub(world);
+const proxy = () => github.proxy();
 
-beforeAll(async () => {
+beforeAll(() => {
   config = world.configWith('[10]');
-  const real = world.github;
-  proxy = await startHoldingProxy(real.url);
-  // A job's GitHub client is made as the job is built, from the stand-in's URL.
-  (world as { github: FakeGitHub }).github = new Proxy(real, {
-    get: (target, key) => (key === 'url' && viaProxy ? proxy.url : Reflect.get(target, key, target)),
-  });
 });
-afterAll(() => proxy?.close());
 
 const commentWrite = ({ method, path }: ProxiedRequest) =>
   method === 'PATCH' && /\/issues\/comments\/\d+$/.test(path);
@@ -71,13 +64,13 @@ describe('a rollback by workflow_dispatch while the merge job records the merge'
     await prJob(event, 'tick');
     expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'ready' });
 
-    proxy.holdNext(hold(), () => rollbackTo('v1'));
+    proxy().holdNext(hold(), () => rollbackTo('v1'));
     const merged = { ...event, action: 'closed', merged: true };
     const warnings: string[] = [];
     const asked: TrafficState[] = [];
-    viaProxy = true;
-    const { ports, publish } = job(merged, { warnings, target: recordingTarget(asked) });
-    viaProxy = false;
+    const { ports, publish } = github.through(proxy(), () =>
+      job(merged, { warnings, target: recordingTarget(asked) }),
+    );
     const result = await publish(
       await handlePullRequest(config, merged, ports, { mode: 'tick', maxWaitMs: 3_600_000, dryRun: false }),
     );

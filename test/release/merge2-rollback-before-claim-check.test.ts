@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { Config } from '../../src/config/types.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { type HoldingProxy, type ProxiedRequest, startHoldingProxy } from '../support/holding-proxy.js';
+import type { ProxiedRequest } from '../support/holding-proxy.js';
+import { useProxiedGitHub } from '../support/proxied-github.js';
 import { MODEL, raceJobs, useRaceWorld } from '../support/race-world.js';
 
 // A PR's v2 passed (ready). Its merge job reads the comment again, then asks whether the canary
@@ -15,19 +15,12 @@ import { MODEL, raceJobs, useRaceWorld } from '../support/race-world.js';
 const world = useRaceWorld({ firstPr: 9400, firstRunId: 94000, closePr: (closed) => prJob(closed, 'tick') });
 const { job, prJob, rollbackTo } = raceJobs(world, () => config, true);
 let config: Config;
-let proxy: HoldingProxy;
-let viaProxy = false;
+const github = useProxiedGitHub(world);
+const proxy = () => github.proxy();
 
-beforeAll(async () => {
+beforeAll(() => {
   config = world.configWith('[10]');
-  const real = world.github;
-  proxy = await startHoldingProxy(real.url);
-  // A job's GitHub client is made as the job is built, from the stand-in's URL.
-  (world as { github: FakeGitHub }).github = new Proxy(real, {
-    get: (target, key) => (key === 'url' && viaProxy ? proxy.url : Reflect.get(target, key, target)),
-  });
 });
-afterAll(() => proxy?.close());
 
 /** The merge job's list of the canary claims of the PR's head: the claim check's first request. */
 const claimList = ({ method, path }: ProxiedRequest) =>
@@ -56,15 +49,13 @@ describe('a rollback by workflow_dispatch while the merge job checks the canary 
       expect(await world.recorded()).toMatchObject({ to: 'v2', status: 'ready' });
 
       let rolledBack: Release | undefined;
-      proxy.holdNext(hold(), async () => {
+      proxy().holdNext(hold(), async () => {
         await rollbackTo('v1');
         rolledBack = await world.recorded();
       });
       const merged = { ...event, action: 'closed', merged: true };
       const warnings: string[] = [];
-      viaProxy = true;
-      const { ports, publish } = job(merged, { warnings });
-      viaProxy = false;
+      const { ports, publish } = github.through(proxy(), () => job(merged, { warnings }));
       const result = await publish(
         await handlePullRequest(config, merged, ports, { mode: 'tick', maxWaitMs: 3_600_000, dryRun: false }),
       );
