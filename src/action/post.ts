@@ -157,14 +157,9 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         if (direct.mayBeLive) failures.push(`${model.name}: ${stopped}; ${direct.done}`);
         else {
           core.warning(`${model.name}: ${direct.done}: ${stopped}`);
-          // A candidate that had live traffic is recorded aborted, as a stopped release it held is:
-          // the comment tells the PR what the job did. Nothing live, it has nothing to tell.
-          if (direct.withdrawn) {
-            const now = ports.clock.now();
-            const job = { from: candidate.from, to: candidate.to, pr, headSha: event.pr.headSha };
-            const begun = newRelease(model, { ...job, now: candidate.startedAt ?? now });
-            await ports.ledger.saveRelease(ended(begun, 'aborted', `${stopped}; ${direct.done}`, now));
-          }
+          // Nothing live, the comment has nothing to tell of it.
+          if (direct.withdrawn)
+            await recordWithdrawn(candidate, model, event.pr, `${stopped}; ${direct.done}`, ports);
           await giveBack(model.name);
         }
         continue;
@@ -381,6 +376,29 @@ async function unrecordedWithdrawn(c: SavedCandidate, model: ModelConfig, ports:
     if (!(err instanceof TargetError)) throw err;
     return { done: `withdrawing ${c.to} failed: ${err.message}`, mayBeLive: true };
   }
+}
+
+/**
+ * A saved candidate the comment held no record of, withdrawn on the platform by the post step:
+ * its release recorded aborted with `why`, as a stopped release the comment held is, so the
+ * comment tells the PR what the job did.
+ */
+async function recordWithdrawn(
+  c: SavedCandidate,
+  model: ModelConfig,
+  job: { number: number; headSha: string },
+  why: string,
+  ports: Ports,
+): Promise<void> {
+  const now = ports.clock.now();
+  const begun = newRelease(model, {
+    from: c.from,
+    to: c.to,
+    pr: job.number,
+    headSha: job.headSha,
+    now: c.startedAt ?? now,
+  });
+  await ports.ledger.saveRelease(ended(begun, 'aborted', why, now));
 }
 
 /** What a change on the platform directly did, and whether the candidate may still get live traffic. */
