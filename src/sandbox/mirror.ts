@@ -1,14 +1,6 @@
-/**
- * Shadow traffic: a copy of an answered request runs on the mirrored version in the background.
- * Callers never wait for it and never see it: it starts after their response is sent, its
- * failures end up in the shadow slot's metrics only, and when too many copies are already in
- * flight (a slow shadow) new ones are dropped and counted rather than queued without bound.
- */
-import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import type { Random } from '../core/random.js';
 import type { MetricsStore, SeriesKey } from './metrics-store.js';
-import { computeTimeMs, type Inference, infer, type ModelArtifact } from './model-artifact.js';
+import { type Inference, inferAfterCompute, type ModelArtifact } from './model-artifact.js';
 
 /** Default bound on shadow copies in flight per model. */
 export const MIRROR_MAX_IN_FLIGHT = 64;
@@ -72,11 +64,14 @@ export class Mirror {
     features: readonly number[],
     primary: Inference,
   ): Promise<void> {
-    const started = performance.now();
-    await delay(computeTimeMs(shadow, this.random), undefined, { signal: this.stopping.signal });
-    const result = infer(shadow, features);
+    const { result, latencyMs } = await inferAfterCompute(
+      shadow,
+      this.random,
+      features,
+      this.stopping.signal,
+    );
     const score = result.outcome === 'error' ? undefined : result.score;
-    this.store.record(key, result.outcome, performance.now() - started, score);
+    this.store.record(key, result.outcome, latencyMs, score);
     const compared = compareAnswers(primary, result);
     if (compared) this.store.recordAgreement(key, compared.identical, compared.scoreDiff);
   }

@@ -25,6 +25,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
 import { ModelGateError } from '../core/errors.js';
 import type { Random } from '../core/random.js';
 
@@ -86,6 +87,26 @@ export function infer(artifact: ModelArtifact, features: readonly number[]): Inf
     return { outcome: 'null', score, prediction: null };
   }
   return { outcome: 'ok', score, prediction: score >= artifact.threshold ? 1 : 0 };
+}
+
+/**
+ * `artifact`'s answer to `features` after its simulated compute time, and the latency it is recorded
+ * with: that compute time plus the inference itself. Not the wall time around both: the sandbox
+ * shares its process with the traffic the demo and tests send, and on a busy machine that process's
+ * timers fire late, which made a version as fast as stable read 2-5 times slower and fail its p95
+ * gate (a verdict on the machine, not the model). `signal` cancels the wait.
+ */
+export async function inferAfterCompute(
+  artifact: ModelArtifact,
+  random: Random,
+  features: readonly number[],
+  signal?: AbortSignal,
+): Promise<{ result: Inference; latencyMs: number }> {
+  const computeMs = computeTimeMs(artifact, random);
+  await delay(computeMs, undefined, { signal });
+  const started = performance.now();
+  const result = infer(artifact, features);
+  return { result, latencyMs: computeMs + (performance.now() - started) };
 }
 
 /** Simulated compute time in ms: lognormal around the artifact's median. */

@@ -6,15 +6,13 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { performance } from 'node:perf_hooks';
-import { setTimeout as delay } from 'node:timers/promises';
 import { InputError } from '../core/errors.js';
 import { Random } from '../core/random.js';
 import { loadDeployment } from './deployments.js';
 import { HttpError, readJsonBody, SLOT_HEADER, sendError, sendJson } from './http-io.js';
 import { MetricsStore } from './metrics-store.js';
 import { MIRROR_MAX_IN_FLIGHT, Mirror } from './mirror.js';
-import { computeTimeMs, conversionFactorOf, infer, listVersions, loadArtifact } from './model-artifact.js';
+import { conversionFactorOf, inferAfterCompute, listVersions, loadArtifact } from './model-artifact.js';
 import { DEFAULT_CONVERSION_RATE, outcomeOf } from './outcomes.js';
 import { PROMETHEUS_CONTENT_TYPE, renderPrometheus, type WeightSample } from './prometheus-text.js';
 import { parseFeedback, parsePredictRequest, parseTrafficState } from './request-bodies.js';
@@ -215,15 +213,7 @@ class SandboxApp {
       );
     }
     const { slot, artifact } = route;
-    // The latency recorded is the version's own: its compute time and its inference, not how late
-    // this process's timers fire. The router shares its process with the demo's traffic (and the
-    // tests'): on a busy machine those stalls made a version as fast as stable read 2-5 times
-    // slower and fail its p95 gate, a verdict on the machine, not the model.
-    const computeMs = computeTimeMs(artifact, this.latencyRandom);
-    await delay(computeMs);
-    const inferStarted = performance.now();
-    const result = infer(artifact, request.features);
-    const latencyMs = computeMs + (performance.now() - inferStarted);
+    const { result, latencyMs } = await inferAfterCompute(artifact, this.latencyRandom, request.features);
     const key = { model: endpoint.model, slot, version: artifact.version };
     // Recorded before answering, so a client that reads metrics after its response sees it counted.
     this.store.record(
@@ -276,8 +266,7 @@ class SandboxApp {
       );
     }
     const request = parsePredictRequest(await readJsonBody(req), endpoint.featureCount);
-    await delay(computeTimeMs(artifact, this.latencyRandom));
-    const result = infer(artifact, request.features);
+    const { result } = await inferAfterCompute(artifact, this.latencyRandom, request.features);
     const key = { model: endpoint.model, version };
     if (result.outcome === 'error') return sendJson(res, 500, { error: 'model error', ...key });
     sendJson(res, 200, { ...key, score: result.score, prediction: result.prediction });

@@ -27,21 +27,41 @@ function stall(ms: number) {
   while (performance.now() < until) {}
 }
 
+const report = async () =>
+  (await call<WindowReport>('GET', `${sandbox.url}/metrics.json?model=${MODEL}`)).body;
+
+/** 300 requests, the process stalling 400 ms while some wait out their compute time. */
+async function requestsThroughAStall() {
+  const sent = predictMany(`${sandbox.url}/models/${MODEL}/predict`, featureRows(syntheticRows(4), 300), 16);
+  await new Promise((r) => setTimeout(r, 40));
+  stall(400);
+  await sent;
+}
+
+/** How many of a slot's requests took at most 150 ms: 6 ms × e^(0.35 × 9), beyond any draw; a stalled one took over 400 ms. */
+const within150ms = (r: WindowReport, slot: 'stable' | 'shadow') =>
+  r.slots[slot]?.latencyMs.buckets.find((b) => b.le === 150)?.count ?? 0;
+
 describe('the sandbox latency of a version', () => {
   it('is its own, not a stall of the process that serves it', async () => {
-    const sent = predictMany(
-      `${sandbox.url}/models/${MODEL}/predict`,
-      featureRows(syntheticRows(4), 300),
-      16,
-    );
-    // Requests in flight, waiting out their compute time, when the process stalls.
-    await new Promise((r) => setTimeout(r, 40));
-    stall(400);
-    await sent;
-    const report = (await call<WindowReport>('GET', `${sandbox.url}/metrics.json?model=${MODEL}`)).body;
-    const latency = report.slots.stable?.latencyMs;
-    expect(latency?.count).toBe(300);
-    // Within 150 ms: 6 ms × e^(0.35 × 9), far beyond any draw; a stalled request took over 400 ms.
-    expect(latency?.buckets.find((b) => b.le === 150)?.count).toBe(300);
+    await requestsThroughAStall();
+    const r = await report();
+    expect(r.slots.stable?.latencyMs.count).toBe(300);
+    expect(within150ms(r, 'stable')).toBe(300);
+  });
+
+  it("is a shadow copy's own too, so a shadow as fast as stable reads as fast", async () => {
+    await call('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
+      stable: { version: 'v1' },
+      mirror: { version: 'v2', share: 100 },
+    });
+    await requestsThroughAStall();
+    let r = await report();
+    for (let i = 0; i < 100 && (r.mirror?.inFlight ?? 0) > 0; i++) {
+      await new Promise((done) => setTimeout(done, 20));
+      r = await report();
+    }
+    expect(r.slots.shadow?.latencyMs.count).toBe(300);
+    expect(within150ms(r, 'shadow')).toBe(300);
   });
 });
