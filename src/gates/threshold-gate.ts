@@ -47,7 +47,14 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
       (ctx.weight ?? 0) >= 100
         ? slotWindow(ctx, 'stable', Math.max(0, 2 * ctx.since - ctx.now), ctx.since)
         : window('stable');
-    const baseline = await ctx.metrics.value(gate.query, reference);
+    // A stable answer without data (CloudWatch's partial one) leaves absolute bounds to judge the
+    // candidate alone, as a stable value that is missing does; a relative bound says why it cannot.
+    let noBaseline: string | undefined;
+    const baseline = await ctx.metrics.value(gate.query, reference).catch((err: unknown) => {
+      if (!(err instanceof NoDataError)) throw err;
+      noBaseline = err.message;
+      return undefined;
+    });
     const baselineRequests = await shownRequests(ctx.metrics, reference);
     const seen = {
       at,
@@ -85,7 +92,7 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
       return {
         ...seen,
         verdict: 'inconclusive',
-        note: `no baseline data from the stable version to judge ${relativeBoundNames(gate)}`,
+        note: `no baseline data from the stable version to judge ${relativeBoundNames(gate)}${noBaseline ? `: ${noBaseline}` : ''}`,
       };
     }
     // Beyond the bound but within every bound (a min under it): said; else a limit no reading can pass.

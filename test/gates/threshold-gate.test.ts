@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { ThresholdGateConfig } from '../../src/config/types.js';
 import { foldMeasurement, type MeasureContext, measureThreshold } from '../../src/gates/threshold-gate.js';
+import { NoDataError } from '../../src/metrics/no-data.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
 import type { GateState } from '../../src/release/types.js';
 import { thresholdGate } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
@@ -50,6 +52,36 @@ describe('a threshold gate without a baseline', () => {
     expect(await look(errors, {}, { 'error-rate': 0.01 })).toMatchObject({
       verdict: 'inconclusive',
       note: 'no baseline data from the stable version to judge max-increase',
+    });
+  });
+
+  it("judges the candidate against its absolute max when the stable's answer had no data (CloudWatch's partial one)", async () => {
+    const partial = 'cloudwatch: the query returned partial data for the stable slot (PartialData)';
+    /** Metrics whose stable answer has no data, saying why. */
+    class StablePartial extends ScriptedMetrics {
+      override async value(query: string, w: MetricWindow) {
+        if (w.slot === 'stable') throw new NoDataError(partial);
+        return await super.value(query, w);
+      }
+    }
+    const candidateAt = (rate: number) =>
+      measureThreshold(errors, {
+        metrics: new StablePartial({
+          stable: { rps: 90, values: {} },
+          canary: { rps: 10, values: { 'error-rate': rate } },
+        }),
+        model: 'fraud',
+        stable: 'v1',
+        candidate: 'v2',
+        since: T0,
+        now: T0 + 60_000,
+        minRequests: 100,
+        weight: 10,
+      });
+    expect(await candidateAt(0.2)).toMatchObject({ verdict: 'fail', note: '20.00% is above the max 2.00%' });
+    expect(await candidateAt(0.01)).toMatchObject({
+      verdict: 'inconclusive',
+      note: `no baseline data from the stable version to judge max-increase: ${partial}`,
     });
   });
 
