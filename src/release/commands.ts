@@ -301,10 +301,8 @@ async function changeBack(
     await reconcile(ctx.target, withdrawTraffic(to));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    const now = await ctx.target.read(known).catch((e) => {
-      if (e instanceof TargetError) return undefined;
-      throw e;
-    });
+    // Read again for the message only: the platform's refusal is the error whatever this read meets.
+    const now = await ctx.target.read(known).catch(() => undefined);
     const next = 'nothing is recorded: run the rollback again once the platform answers';
     if (now && sameTraffic(now, withdrawTraffic(replaced)))
       throw new TargetError(
