@@ -85,12 +85,14 @@ const withNote = (m: Measurement, extra: string | undefined): Measurement =>
 
 /**
  * A candidate whose quantile lies beyond its histogram's largest finite bound L: the histogram only
- * says it is above L (histogram_quantile reads L itself). Against a tolerated maximum (the
- * baseline's quantile × (1 + max-increase)) below L, that is a failure; at or above L, nothing in
- * the histogram tells whether it is over, so the look is inconclusive, never a pass on L (a 5 s
- * candidate read as 1 s passed a tolerated 1.1 s). The Mann-Whitney judge is left to judge the
- * first case itself (`failsHere: false`): its per-minute values are floors above a lower tolerance.
- * Undefined when the candidate's quantile is within the bounds, or the judge is left to decide.
+ * says it is above L, strictly (histogram_quantile reads L itself). Against a tolerated maximum (the
+ * baseline's quantile × (1 + max-increase)) below L, or at L from a baseline within its bounds,
+ * that is a failure, as the threshold judge's (quantile-beyond-buckets.ts); above L (or at L from a
+ * baseline beyond it, itself a floor), nothing in the histogram tells whether it is over,
+ * so the look is inconclusive, never a pass on L (a 5 s candidate read as 1 s passed a tolerated
+ * 1.1 s). The Mann-Whitney judge (`failsHere: false`) is left to judge a tolerance below L itself:
+ * its per-minute values are floors above it. At L they are floors at it, so that look stays
+ * inconclusive. Undefined when the candidate's quantile is within the bounds, or the judge is left to decide.
  */
 function beyondBoundsLook(
   gate: LatencyGateConfig,
@@ -108,8 +110,11 @@ function beyondBoundsLook(
   const p = quantileName(gate.quantile);
   const over = `${p} > ${f(largest)} on ${names.candidate} (beyond its histogram's largest bucket bound)`;
   const limit = `the tolerated ${f(tolerated)} (${names.baseline}'s ${baseline.beyondBounds ? '> ' : ''}${f(baseline.value)} + ${pct(gate.maxIncrease)})`;
-  if (tolerated < largest)
-    return failsHere ? { ...seen, verdict: 'fail', note: `${over} is over ${limit}` } : undefined;
+  // A baseline beyond L too makes `tolerated` a floor (max-increase 0%: L itself): not known to be crossed.
+  if (tolerated < largest || (tolerated === largest && !baseline.beyondBounds)) {
+    if (failsHere) return { ...seen, verdict: 'fail', note: `${over} is over ${limit}` };
+    if (tolerated < largest) return undefined;
+  }
   // Data above what the histogram can place, not missing data: must-have-data: false does not
   // let it pass (tick.ts settle), as for a threshold gate's (quantile-beyond-buckets.ts).
   return {
