@@ -42,8 +42,20 @@ export async function requestJson(
   try {
     return { status, body: text ? JSON.parse(text) : undefined };
   } catch {
-    throw new Error(`${method} ${safeUrl(url)} answered ${status} with a body that is not JSON`);
+    const err = new Error(`${method} ${safeUrl(url)} answered ${status} with a body that is not JSON`);
+    throw Object.assign(err, { [NOT_JSON_STATUS]: status });
   }
+}
+
+const NOT_JSON_STATUS = Symbol('status of an answer that is not JSON');
+
+/**
+ * The HTTP status of an answer requestJson threw on because its body is not JSON (a proxy's
+ * HTML 401, say), for a caller that words a refusal itself; undefined for any other error.
+ */
+export function statusOfNotJson(err: unknown): number | undefined {
+  const status = (err as { [NOT_JSON_STATUS]?: unknown } | undefined)?.[NOT_JSON_STATUS];
+  return typeof status === 'number' ? status : undefined;
 }
 
 /** The `error` field of a JSON error body, or the status. */

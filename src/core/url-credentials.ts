@@ -34,3 +34,6 @@ export function decoded(text: string): string {
     return text; // a stray `%` is the character itself
   }
 }
+
+/** Whether an HTTP status is a refusal of the credentials sent (or of none). */
+export const refusedCredentials = (status: number): boolean => status === 401 || status === 403;

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
-import { errorText, requestJson } from '../core/http-json.js';
+import { errorText, requestJson, statusOfNotJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import { decoded } from '../core/url-credentials.js';
 import type { Measurement } from '../release/types.js';
@@ -19,8 +19,6 @@ const answerSchema = z.object({
 
 /** A path shorter than this (`/check`) is no secret, and cutting it from the service's own words would garble them. */
 const MIN_SECRET_PATH = 8;
-/** requestJson's message for an answer that does not parse (its status is the one thing to keep). */
-const NOT_JSON = / answered (\d+) with a body that is not JSON$/;
 
 export async function measureWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Promise<Measurement> {
   const look = await askWebhook(gate, ctx);
@@ -44,12 +42,12 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
     res = await requestJson('POST', gate.url, check, gate.timeoutMs, gate.headers);
   } catch (err) {
     const message = (err as Error).message;
-    const notJson = NOT_JSON.exec(message);
-    if (notJson)
+    const notJson = statusOfNotJson(err);
+    if (notJson !== undefined)
       return {
         at,
         verdict: 'error',
-        note: `the webhook answered ${notJson[1]} with a body that is not JSON`,
+        note: `the webhook answered ${notJson} with a body that is not JSON`,
       };
     return { at, verdict: 'error', note: `the webhook did not answer: ${message}` };
   }

@@ -74,10 +74,11 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
         `datadog: query failed (${parsed.data.error ?? parsed.data.status}): ${showQuery(q)}`,
       );
     }
-    // A point stamped outside [from, to] (a rollup bucket begun before the window, a proxy's
+    // A point stamped outside [from, to) (a rollup bucket begun before the window, a proxy's
     // cache of a wider query) counts traffic that is not the window's: summed, a previous
-    // phase's events became this one's.
-    const inWindow = (at: number) => at >= from * 1000 && at <= to * 1000;
+    // phase's events became this one's. Datadog answers points up to `to` included; the one
+    // stamped at `to` is the bucket that begins as the window ends, the next window's.
+    const inWindow = (at: number) => at >= from * 1000 && at < to * 1000;
     const series = (parsed.data.series ?? []).map((s) =>
       (s.pointlist ?? []).flatMap(([at, value]) => (value === null || !inWindow(at) ? [] : [{ at, value }])),
     );

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { refusedCredentials } from '../core/url-credentials.js';
 import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { type Bucket, readHistogramQuantile } from './histogram.js';
@@ -375,7 +376,6 @@ function cumulative(sorted: [number, number][], query: string): Bucket[] {
 const leText = (bound: number) => (bound === Number.POSITIVE_INFINITY ? '+Inf' : String(bound));
 const round = (n: number) => Number(n.toPrecision(6));
 
-const refused = (status: number) => status === 401 || status === 403;
 const REFUSED =
   'the server refused the credentials: check the token or password sent (metrics.headers, or user:password in the url) and that it may query this server';
 
@@ -384,7 +384,7 @@ function dataOf(res: FetchedJson, query: string): unknown {
   const parsed = envelope.safeParse(res.body);
   if (!parsed.success) {
     // Refused credentials are not a wrong url: asking for the server's root sent users to the url.
-    const what = refused(res.status) ? REFUSED : "is the url the Prometheus server's root?";
+    const what = refusedCredentials(res.status) ? REFUSED : "is the url the Prometheus server's root?";
     throw new MetricsError(
       `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'}); ${what}`,
     );

@@ -7,8 +7,9 @@ import {
   type SandboxQuery,
 } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { errorText, requestJson } from '../core/http-json.js';
+import { errorText, requestJson, statusOfNotJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
+import { refusedCredentials, withUrlCredentials } from '../core/url-credentials.js';
 import { apiUrl } from './api-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
 import type { MetricSource, MetricWindow } from './source.js';
@@ -76,14 +77,21 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     const model = config.model ?? w.model;
     const { from, to } = countedSpan(w);
     if (to <= from) return undefined;
-    // A sandbox behind a proxy may have a url with its own path and query string (apiUrl keeps both).
-    const url = apiUrl(config.url, '/metrics.json', { model, since: String(from), until: String(to) });
+    // A sandbox behind a proxy may have a url with its own path and query string (apiUrl keeps
+    // both), and the proxy's user:password, sent as Basic auth (undici sends no userinfo).
+    const { url, headers } = withUrlCredentials(
+      apiUrl(config.url, '/metrics.json', { model, since: String(from), until: String(to) }),
+      {},
+    );
     let res: Awaited<ReturnType<typeof requestJson>>;
     try {
-      res = await requestJson('GET', url);
+      res = await requestJson('GET', url, undefined, undefined, headers);
     } catch (err) {
+      const status = statusOfNotJson(err);
+      if (status !== undefined && refusedCredentials(status)) throw refusal(model, status);
       throw new MetricsError(`sandbox metrics unreachable: ${(err as Error).message}`);
     }
+    if (refusedCredentials(res.status)) throw refusal(model, res.status);
     if (res.status !== 200) throw new MetricsError(`sandbox metrics for ${model}: ${errorText(res)}`);
     const parsed = countsSchema.safeParse(res.body);
     if (!parsed.success) throw new MetricsError(`sandbox metrics for ${model}: unexpected answer`);
@@ -145,6 +153,13 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
       return (query === 'latency' ? counts.latencyMs.buckets : counts.scores.buckets) as Bucket[];
     },
   };
+}
+
+/** A refused request; the url's credentials, if any, are not said (messages reach logs and the PR). */
+function refusal(model: string, status: number): MetricsError {
+  return new MetricsError(
+    `sandbox metrics for ${model}: HTTP ${status}; the sandbox, or a proxy in front of it, refused the request: check the user:password in metrics.url (http://user:password@host:port), or add them if it asks for some`,
+  );
 }
 
 /** The whole seconds [from, to) of a window the sandbox is asked to count (see windowCounts). */
