@@ -1,6 +1,7 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { alertsNow } from '../release/drift-alert.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
+import { atFullTraffic } from '../release/full-traffic.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
 import { idlePending } from '../release/pending-idle.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
@@ -189,7 +190,7 @@ function endSentence(r: Release): string {
     case 'superseded':
       if (endedByRollbackToIt(r)) return `${r.model} ${r.reason}`;
       if (r.ending?.recordOnly) return `${r.model} ${r.to} was not withdrawn: ${r.reason}`;
-      return `${r.model} ${r.to} was withdrawn: ${r.reason}`;
+      return rollbackNotTakenWithdrawn(r) ?? `${r.model} ${r.to} was withdrawn: ${r.reason}`;
   }
 }
 
@@ -262,8 +263,21 @@ function notTakenSentence(r: Release): string | undefined {
   return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${why})`;
 }
 
+/**
+ * A release a rollback by command was to end, the platform refusing it, whose candidate a later
+ * run withdrew (retryWithdrawal) leaving another version serving than the rollback's: its reason
+ * says `rolled back to v3 by …`, and v1 serves. What serves, and that the rollback did not take.
+ */
+function rollbackNotTakenWithdrawn(r: Release): string | undefined {
+  const failed = r.ending?.withdrawFailed;
+  const rollback = failed?.laterTry ? ROLLED_BACK_BY.exec(failed.why) : null;
+  const serves = servesAfterEnd(r);
+  if (!failed || !rollback || rollback[2] === serves) return undefined;
+  return `${r.model} ${r.to} was withdrawn on a later try, which left ${serves} serving, not ${rollback[2]}: the rollback to ${rollback[1]} that was to withdraw it did not take (${failed.note})`;
+}
+
 /** How commands.ts begins the reason of a release its rollback ends: `rolled back to v3 by workflow_dispatch`, then `;` or `:`. */
-const ROLLED_BACK_BY = /^rolled back to (\S+ by [^:;]+)[:;]/;
+const ROLLED_BACK_BY = /^rolled back to ((\S+) by [^:;]+)[:;]/;
 
 /**
  * A failure that is no verdict on the candidate: the serving platform failed, or every failed
@@ -330,8 +344,8 @@ function statusTitle(result: RunResult): string {
 }
 
 function runTitle(result: RunResult): string {
-  if (result.releases.some((r) => r.withdrawPending && !withdrawalUnderWay(r)))
-    return '⚠️ Rollback incomplete: a candidate may still get live traffic';
+  const stuck = result.releases.filter((r) => r.withdrawPending && !withdrawalUnderWay(r));
+  if (stuck.length > 0) return incompleteTitle(stuck);
   if (result.releases.some((r) => r.ending?.recordOnly))
     return '⚠️ Record ended by hand: a candidate may still serve on another target';
   const underWay = result.releases.find(withdrawalUnderWay);
@@ -355,6 +369,36 @@ function runTitle(result: RunResult): string {
   // Nothing was rolled back: candidates that never served callers, or a stable model's drift.
   return failed.length > 0 ? '❌ Failed' : '❌ Drift detected';
 }
+
+/**
+ * The heading of releases whose withdrawal did not take: a rollback's where any was to be rolled
+ * back (a failed gate's candidate that served callers, a rollback by command), else a withdrawal's
+ * (an abort, a PR closed or moved on); all live traffic where a candidate had it (tookAllTraffic).
+ */
+function incompleteTitle(stuck: Release[]): string {
+  const what = stuck.some(rollbackRefused) ? 'Rollback' : 'Withdrawal';
+  if (!stuck.some(tookAllTraffic)) return `⚠️ ${what} incomplete: a candidate may still get live traffic`;
+  return `⚠️ ${what} incomplete: ${stuck.length === 1 ? 'the' : 'a'} candidate may still take all live traffic`;
+}
+
+/** How a rollback by command begins the reason of the release it ends (commands.ts): `rolled back to v3 by …`, `a rollback to v1 by …` where v1 already served. */
+const ROLLBACK_BY = /^(?:rolled back|a rollback) to \S+ by /;
+
+/** Whether the change refused for a release whose withdrawal is pending was a rollback, not a withdrawal. */
+function rollbackRefused(r: Release): boolean {
+  if (r.status === 'failed') return !neverServedCallers(r);
+  return ROLLBACK_BY.test(r.ending?.withdrawFailed?.why ?? r.reason ?? '');
+}
+
+/**
+ * Whether the release's candidate had all live traffic when its withdrawal was asked for: its last
+ * phase at 100% (a blue-green bake, a rolling release's last batch), running then or failed (a
+ * ready candidate's passed phase is over: it waits idle).
+ */
+const tookAllTraffic = (r: Release): boolean => {
+  const last = r.phases.at(-1);
+  return atFullTraffic(last) && last?.outcome !== 'passed';
+};
 
 /**
  * The heading of a run with no release to decide on: from the kinds of this run's own lines, never

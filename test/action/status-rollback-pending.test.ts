@@ -91,7 +91,10 @@ describe('command status while a candidate waits for its withdrawal', () => {
         'm',
       ),
     );
-    expect(run.report).toContain('## model-gate: ⚠️ Status: rollback incomplete');
+    // An abort asked for a withdrawal: nothing was to be rolled back.
+    expect(run.report).toContain(
+      '## model-gate: ⚠️ Status: withdrawal incomplete: a candidate may still get live traffic',
+    );
   }, 60_000);
 
   it('after a failed gate whose rollback was refused: succeeds, with a warning that v3 may still get live traffic', async () => {

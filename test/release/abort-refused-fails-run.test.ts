@@ -41,7 +41,10 @@ describe('abort, the platform refusing the withdrawal (engine)', () => {
     expect(recorded).toMatchObject({ status: 'aborted', withdrawPending: true });
     expect(written.at(-1)).toEqual([recorded]);
     const comment = renderMarkdown(w.config, { releases: [recorded as Release], skipped: [] }, { now: 0 });
-    expect(comment).toContain('## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic');
+    // Nothing was to be rolled back: the abort asked for a withdrawal.
+    expect(comment).toContain(
+      '## model-gate: ⚠️ Withdrawal incomplete: a candidate may still get live traffic',
+    );
     expect(comment).toContain(
       '- fraud v2 could not be withdrawn: platform unavailable (withdrawing because aborted by workflow\\_dispatch); v2 may still get live traffic',
     );
@@ -104,9 +107,9 @@ afterEach(async () => {
 
 describe('a dispatch command whose withdrawal of the candidate in flight the platform refuses (action)', () => {
   it.each([
-    ['abort', {}],
-    ['rollback', { 'to-version': 'v1' }],
-  ])('%s: the step fails, the comment says v2 may still get live traffic', async (command, more) => {
+    ['abort', {}, 'Withdrawal'],
+    ['rollback', { 'to-version': 'v1' }, 'Rollback'],
+  ])('%s: the step fails, the comment says v2 may still get live traffic', async (command, more, what) => {
     refuse = true;
     const inputs = { command, model: MODEL, ...more };
     const run = await mainStep('workflow_dispatch', workflowDispatchEvent(inputs), inputs);
@@ -119,7 +122,7 @@ describe('a dispatch command whose withdrawal of the candidate in flight the pla
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
     expect(recorded()).toMatchObject({ status: 'aborted', withdrawPending: true });
     expect(comment()).toContain(
-      '## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic',
+      `## model-gate: ⚠️ ${what} incomplete: a candidate may still get live traffic`,
     );
     expect(comment()).toContain(`${MODEL} v2 could not be withdrawn`);
   });

@@ -36,7 +36,9 @@ describe('a dispatch whose run was lost between its record and its traffic chang
     const tick = await handleSchedule(config, ports, opts);
     expect(tick.releases[0]).toMatchObject({ to: 'v2', withdrawPending: true });
     const report = renderMarkdown(config, tick, { now: 0 });
-    expect(report).toContain('## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic');
+    expect(report).toContain(
+      '## model-gate: ⚠️ Withdrawal incomplete: a candidate may still get live traffic',
+    );
     expect(report).toContain('platform unavailable');
     expect(report).not.toContain('⏳');
     expect(target.state.canary).toMatchObject({ version: 'v2' });

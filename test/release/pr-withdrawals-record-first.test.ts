@@ -282,7 +282,7 @@ describe.each(STORES)(
           // As the platform was asked, the comment already said the withdrawal was under way.
           expect(seen.comment).toContain(UNDER_WAY_TITLE);
           expect(comment()).toContain(
-            '## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic',
+            '## model-gate: ⚠️ Withdrawal incomplete: a candidate may still get live traffic',
           );
           expect(comment()).toContain(
             '- fraud-detector v2 could not be withdrawn: sandbox: platform unavailable (withdrawing because the PR was closed without merging); v2 may still get live traffic: a re-run of this job or the next schedule tick tries again',
@@ -305,7 +305,7 @@ describe('a PR event whose withdrawal the platform refused, run again: the re-ru
     const result = await prJob(ending, 'tick', { target: refusing() });
     expect(result.releases).toMatchObject([{ to: 'v2', status: end.status, withdrawPending: true }]);
     expect(comment()).toContain(
-      '## model-gate: ⚠️ Rollback incomplete: a candidate may still get live traffic',
+      '## model-gate: ⚠️ Withdrawal incomplete: a candidate may still get live traffic',
     );
     await prJob(ending, 'tick');
     await expectWithdrawn(end, { laterTry: true, inFile: false });
