@@ -11,7 +11,9 @@ import { MODEL, prOnSandbox } from './pr-on-sandbox.js';
 
 // During a blue-green bake green (v3) takes all live traffic. When the platform refuses the change
 // that takes it out, the heading used to say "a candidate may still get live traffic", as for a
-// 10% canary: it may still take all of it. The real sandbox behind a pass-through refusing
+// 10% canary: it may still take all of it. A refused rollback's line used to give the rollback's
+// words as why v3 was to be withdrawn: "rolled back to v2 …: v3 took all live traffic and is
+// withdrawn, v2 serves again", none of which happened. The real sandbox behind a pass-through refusing
 // withdrawals, a file ledger.
 const BLUE_GREEN =
   '{ type: blue-green, bake-duration: 10m, rollback-window: 1h, min-requests: 100, interval: 30s }';
@@ -77,6 +79,22 @@ describe('a withdrawal refused while the candidate takes all live traffic (blue-
     refuse = false;
     await w.command(name);
     expect(await served()).toEqual({ stable: { version: 'v2' } });
+  });
+
+  it("a rollback by command: the release's line says the rollback did not take, not that v2 serves again", async () => {
+    const w = await baking();
+    await w.open('tick');
+    refuse = true;
+    await expect(w.command('rollback')).rejects.toThrow(
+      /refused: platform unavailable; the release of v3 of PR #7/,
+    );
+    expect(await served()).toEqual(BAKE);
+    const recorded = (await w.ledger.release(MODEL)) as Release;
+    const report = renderMarkdown(w.config, { releases: [recorded], skipped: [] }, { now: w.clock.now() });
+    expect(report).toContain(
+      `- ${MODEL} v3 could not be withdrawn: sandbox ${MODEL} at ${platform.url} refused: platform unavailable (the rollback to v2 by workflow\\_dispatch that was to withdraw it did not take either); v3 may still get live traffic`,
+    );
+    expect(report).not.toContain('v2 serves again');
   });
 
   it('a failed gate in the bake whose rollback the platform refused: says so too', async () => {
