@@ -9,10 +9,18 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 const T0 = Date.UTC(2026, 0, 1);
 
-/** One look over the first minute of a step: 600 candidate requests, the slots' values as given. */
-function look(gate: ThresholdGateConfig, stable: Record<string, number>, canary: Record<string, number>) {
+/**
+ * One look over the first minute of a step: 600 candidate requests, the slots' values as given, read
+ * through `Metrics` (ScriptedMetrics, or one that answers otherwise).
+ */
+function look(
+  gate: ThresholdGateConfig,
+  stable: Record<string, number>,
+  canary: Record<string, number>,
+  Metrics = ScriptedMetrics,
+) {
   const ctx: MeasureContext = {
-    metrics: new ScriptedMetrics({
+    metrics: new Metrics({
       stable: { rps: 90, values: stable },
       canary: { rps: 10, values: canary },
     }),
@@ -64,20 +72,7 @@ describe('a threshold gate without a baseline', () => {
         return await super.value(query, w);
       }
     }
-    const candidateAt = (rate: number) =>
-      measureThreshold(errors, {
-        metrics: new StablePartial({
-          stable: { rps: 90, values: {} },
-          canary: { rps: 10, values: { 'error-rate': rate } },
-        }),
-        model: 'fraud',
-        stable: 'v1',
-        candidate: 'v2',
-        since: T0,
-        now: T0 + 60_000,
-        minRequests: 100,
-        weight: 10,
-      });
+    const candidateAt = (rate: number) => look(errors, {}, { 'error-rate': rate }, StablePartial);
     expect(await candidateAt(0.2)).toMatchObject({ verdict: 'fail', note: '20.00% is above the max 2.00%' });
     expect(await candidateAt(0.01)).toMatchObject({
       verdict: 'inconclusive',
