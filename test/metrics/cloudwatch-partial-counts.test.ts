@@ -1,12 +1,9 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
-import { type FakeAws, installFakeAws, type StoredMetric } from '../support/metrics-fake-aws.js';
+import { type StoredMetric, useWrappedFakeAws } from '../support/metrics-fake-aws.js';
 
 // CloudWatch answered PartialData for a ratio gate's events query: the look was inconclusive with
 // "missing or invalid counts (NaN, negative or absent)", naming neither the query nor the arm nor
@@ -45,13 +42,9 @@ for (const r of answer.MetricDataResults) r.StatusCode = 'PartialData';
 process.stdout.write(JSON.stringify(answer));
 `;
 
-let dir: string;
-let aws: FakeAws;
-let bin: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-cw-partial-'));
-  aws = await installFakeAws(dir, {
+useWrappedFakeAws(
+  'model-gate-cw-partial-',
+  {
     mode: 'ok',
     metrics: [
       metric('Requests', 'stable', 'v1', () => 10),
@@ -59,21 +52,9 @@ beforeAll(async () => {
       metric('Requests', 'canary', 'v2', () => 10),
       metric('Errors', 'canary', 'v2', (i) => (i % 2 === 0 ? 1 : 0)),
     ],
-  });
-  bin = join(dir, 'wrapper');
-  await mkdir(bin);
-  await writeFile(join(bin, 'aws'), WRAPPER(join(aws.binDir, 'aws')));
-  await chmod(join(bin, 'aws'), 0o755);
-});
-beforeEach(() => {
-  vi.stubEnv('PATH', `${bin}${delimiter}${process.env.PATH ?? ''}`);
-  vi.stubEnv('FAKE_AWS_STATE', aws.env.FAKE_AWS_STATE);
-  vi.stubEnv('FAKE_AWS_LOG', aws.env.FAKE_AWS_LOG);
-  return () => vi.unstubAllEnvs();
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+  },
+  WRAPPER,
+);
 
 /** One look of a ratio gate on errors over requests, [T0, T0 + 130 s). */
 async function look(partialMetric: string) {

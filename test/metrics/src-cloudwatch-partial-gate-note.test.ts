@@ -1,12 +1,9 @@
-import { chmod, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { measureThreshold } from '../../src/gates/threshold-gate.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
-import { type FakeAws, installFakeAws, type StoredMetric } from '../support/metrics-fake-aws.js';
+import { type StoredMetric, useWrappedFakeAws } from '../support/metrics-fake-aws.js';
 
 // CloudWatch answered PartialData for a threshold gate's metric-math query: the look's note said
 // "no data for the candidate: the query gave no number", sending users to look for a misspelt
@@ -43,13 +40,9 @@ for (const r of answer.MetricDataResults) {
 process.stdout.write(JSON.stringify(answer));
 `;
 
-let dir: string;
-let aws: FakeAws;
-let bin: string;
-
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-cw-partial-value-'));
-  aws = await installFakeAws(dir, {
+useWrappedFakeAws(
+  'model-gate-cw-partial-value-',
+  {
     mode: 'ok',
     metrics: [
       metric('Requests', 'stable', 'v1', 10),
@@ -57,21 +50,9 @@ beforeAll(async () => {
       metric('Requests', 'canary', 'v2', 10),
       metric('Errors', 'canary', 'v2', 1),
     ],
-  });
-  bin = join(dir, 'wrapper');
-  await mkdir(bin);
-  await writeFile(join(bin, 'aws'), WRAPPER(join(aws.binDir, 'aws')));
-  await chmod(join(bin, 'aws'), 0o755);
-});
-beforeEach(() => {
-  vi.stubEnv('PATH', `${bin}${delimiter}${process.env.PATH ?? ''}`);
-  vi.stubEnv('FAKE_AWS_STATE', aws.env.FAKE_AWS_STATE);
-  vi.stubEnv('FAKE_AWS_LOG', aws.env.FAKE_AWS_LOG);
-  return () => vi.unstubAllEnvs();
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+  },
+  WRAPPER,
+);
 
 describe('CloudWatch PartialData for a threshold gate', () => {
   it('is an inconclusive look whose note says the answer was partial and what to do, not "no data"', async () => {

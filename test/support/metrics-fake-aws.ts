@@ -25,8 +25,10 @@
  * - limited: a Complete answer with the top-level message CloudWatch adds when it did only part of
  *   the request (MaxMetricsExceeded).
  */
-import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, vi } from 'vitest';
 
 export interface StoredMetric {
   Namespace: string;
@@ -333,3 +335,31 @@ if (state.mode === 'limited') {
 }
 process.stdout.write(JSON.stringify(answer, null, 4) + '\n');
 `;
+
+/**
+ * The stand-in installed for a test file with `state`, behind a `wrapper` script (given the
+ * stand-in's own path) that is the `aws` first on PATH during each test: it may alter the
+ * stand-in's answers as CloudWatch would (PartialData, say). Removed after the file's tests.
+ */
+export function useWrappedFakeAws(prefix: string, state: AwsState, wrapper: (fake: string) => string): void {
+  let dir: string | undefined;
+  let aws: FakeAws;
+  let bin: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), prefix));
+    aws = await installFakeAws(dir, state);
+    bin = join(dir, 'wrapper');
+    await mkdir(bin);
+    await writeFile(join(bin, 'aws'), wrapper(join(aws.binDir, 'aws')));
+    await chmod(join(bin, 'aws'), 0o755);
+  });
+  beforeEach(() => {
+    vi.stubEnv('PATH', `${bin}${delimiter}${process.env.PATH ?? ''}`);
+    vi.stubEnv('FAKE_AWS_STATE', aws.env.FAKE_AWS_STATE);
+    vi.stubEnv('FAKE_AWS_LOG', aws.env.FAKE_AWS_LOG);
+    return () => vi.unstubAllEnvs();
+  });
+  afterAll(async () => {
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+}
