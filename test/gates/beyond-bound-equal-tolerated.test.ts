@@ -1,15 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { measureLatency } from '../../src/gates/latency-gate.js';
-import type { StatisticalContext } from '../../src/gates/ratio-gate.js';
 import type { Bucket } from '../../src/metrics/histogram.js';
 import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
+import { firstMinuteLook } from '../support/first-minute-look.js';
 import { latencyGate } from '../support/model-config.js';
 
 // A candidate p95 beyond the largest finite bound L is known to be above L. With a tolerated
 // maximum of exactly L it is over the tolerance, as one below L is: before, the look was only
 // inconclusive (failing at the step's deadline, not at once).
 
-const T0 = Date.UTC(2026, 0, 1);
 const QUERY = 'infer_seconds';
 
 /** Exact cumulative buckets per arm, whatever the window: 100 requests each. */
@@ -25,17 +24,6 @@ class FixedHistograms implements MetricSource {
     return w.slot === 'stable' ? this.arms.stable : this.arms.canary;
   }
 }
-
-const ctx = (metrics: MetricSource): StatisticalContext => ({
-  metrics,
-  model: 'fraud',
-  stable: 'v1',
-  candidate: 'v2',
-  since: T0,
-  now: T0 + 60_000,
-  minRequests: 100,
-  weight: 5,
-});
 
 // The stable version's p95: rank 0.95 × 100 = 95 is the count at le=0.5, so 0.5 exactly.
 // Tolerated with max-increase 100%: 0.5 + 0.5 = 1, the largest finite bound.
@@ -56,7 +44,7 @@ const canary: Bucket[] = [
 describe('a latency gate whose tolerated maximum is exactly the largest bucket bound', () => {
   it('fails at once a candidate p95 beyond that bound (threshold judge)', async () => {
     const gate = latencyGate({ buckets: QUERY, judge: 'threshold', maxIncrease: 1 });
-    const m = await measureLatency(gate, ctx(new FixedHistograms({ stable, canary })));
+    const m = await measureLatency(gate, firstMinuteLook(new FixedHistograms({ stable, canary })));
     expect(m.verdict).toBe('fail');
     expect(m.beyondBuckets).toBeUndefined();
     expect(m.note).toBe(

@@ -4,10 +4,9 @@ import { foldMeasurement, type MeasureContext, measureThreshold } from '../../sr
 import { NoDataError } from '../../src/metrics/no-data.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import type { GateState } from '../../src/release/types.js';
+import { firstMinuteLook, STEP_START } from '../support/first-minute-look.js';
 import { thresholdGate } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
-
-const T0 = Date.UTC(2026, 0, 1);
 
 /**
  * One look over the first minute of a step: 600 candidate requests, the slots' values as given, read
@@ -19,19 +18,12 @@ function look(
   canary: Record<string, number>,
   Metrics = ScriptedMetrics,
 ) {
-  const ctx: MeasureContext = {
-    metrics: new Metrics({
-      stable: { rps: 90, values: stable },
-      canary: { rps: 10, values: canary },
-    }),
-    model: 'fraud',
-    stable: 'v1',
-    candidate: 'v2',
-    since: T0,
-    now: T0 + 60_000,
-    minRequests: 100,
-    weight: 10,
-  };
+  const metrics = new Metrics({
+    stable: { rps: 90, values: stable },
+    canary: { rps: 10, values: canary },
+  });
+  const ctx: MeasureContext = firstMinuteLook(metrics, 10);
+
   return measureThreshold(gate, ctx);
 }
 
@@ -135,7 +127,7 @@ describe('relative bounds on a negative baseline', () => {
 
 describe('a tolerated query error', () => {
   const errors = thresholdGate({ name: 'errors', query: 'error-rate', max: 0.02 });
-  const error = { at: T0 + 70_000, verdict: 'error' as const, note: 'metrics backend unreachable' };
+  const error = { at: STEP_START + 70_000, verdict: 'error' as const, note: 'metrics backend unreachable' };
 
   it('leaves a passed gate passed, keeping the look it passed on', async () => {
     const passed = foldMeasurement(fresh('errors'), errors, await look(errors, {}, { 'error-rate': 0.01 }));
@@ -144,6 +136,8 @@ describe('a tolerated query error', () => {
     expect(after).toMatchObject({ verdict: 'pass', consecutiveErrors: 1, last: error });
     expect(after.lastUsable).toEqual(passed.last);
     // A second error in a row keeps the same usable look; the next good look replaces it.
-    expect(foldMeasurement(after, errors, { ...error, at: T0 + 80_000 }).lastUsable).toEqual(passed.last);
+    expect(foldMeasurement(after, errors, { ...error, at: STEP_START + 80_000 }).lastUsable).toEqual(
+      passed.last,
+    );
   });
 });

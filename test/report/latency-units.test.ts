@@ -7,12 +7,12 @@ import { newRelease } from '../../src/release/new-release.js';
 import type { Measurement } from '../../src/release/types.js';
 import { gateRows } from '../../src/report/rows.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
+import { firstMinuteLook, STEP_START } from '../support/first-minute-look.js';
 import { canaryModel } from '../support/model-config.js';
 
 // Prometheus histograms are in the metric's unit, by convention seconds (`*_seconds_bucket`); only
 // the sandbox's own `latency` histogram is known to be in ms. The report must not call 0.012 s "0.0 ms".
 
-const T0 = Date.UTC(2026, 0, 1);
 const PROMQL = 'sum by (le) (increase(http_request_duration_seconds_bucket{slot="{{slot}}"}[{{window}}]))';
 
 /** The same lognormal latencies as the sandbox-style source, as a Prometheus histogram in seconds. */
@@ -38,16 +38,7 @@ const gate = (buckets: string, judge: LatencyGateConfig['judge'] = 'sequential')
 });
 
 async function look(config: LatencyGateConfig, metrics: FakeCounts): Promise<Measurement> {
-  return measureLatency(config, {
-    metrics,
-    model: 'fraud',
-    stable: 'v1',
-    candidate: 'v2',
-    since: T0,
-    now: T0 + 60_000,
-    minRequests: 100,
-    weight: 5,
-  });
+  return measureLatency(config, firstMinuteLook(metrics));
 }
 
 /** The gate's row in the report after this look. */
@@ -64,7 +55,7 @@ function row(config: LatencyGateConfig, m: Measurement) {
       last: m,
     },
   ];
-  const [r] = gateRows({ ...newRelease(model, { from: 'v1', to: 'v2', now: T0 }), gates }, model);
+  const [r] = gateRows({ ...newRelease(model, { from: 'v1', to: 'v2', now: STEP_START }), gates }, model);
   return r;
 }
 
