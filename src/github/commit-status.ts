@@ -1,6 +1,6 @@
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import type { Release } from '../release/types.js';
-import { changeUnderWay } from '../report/decision.js';
+import { changeUnderWay, rollbackNotTakenWithdrawn } from '../report/decision.js';
 import type { GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
 
@@ -42,7 +42,7 @@ export async function setReleaseStatus(
  * The status's words: an end by command's traffic change under way, or refused, from the record's
  * fields (its reason, written before the change, says what was to be done); a rollback or withdrawal
  * that took on a later try, that first (the reason ends with it, past the 140 characters GitHub
- * keeps), then why; else the reason.
+ * keeps), then why, or what serves where that is not the rollback's version; else the reason.
  */
 function describe(r: Release): string {
   if (withdrawalUnderWay(r)) return changeUnderWay(r);
@@ -50,6 +50,10 @@ function describe(r: Release): string {
   if (r.withdrawPending && failed && r.status !== 'failed')
     return `the command's traffic change failed: ${failed.note}; ${r.to} may still get live traffic, the next run tries again`;
   if (!r.withdrawPending && failed?.laterTry) {
+    // A refused rollback by command whose candidate a later run withdrew: its reason names the
+    // rollback's version, and another serves; the comment's words, which say which.
+    const notTaken = rollbackNotTakenWithdrawn(r);
+    if (notTaken) return notTaken;
     const done = r.status === 'failed' ? `rolled back to ${servesAfterEnd(r)}` : 'withdrawn';
     return `${r.to} ${done} on a later try: ${failed.why}`;
   }

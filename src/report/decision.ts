@@ -187,10 +187,12 @@ function endSentence(r: Release): string {
     case 'promoted':
       return `${r.model} ${r.to} was promoted (replacing ${r.from})`;
     case 'aborted':
-    case 'superseded':
+    case 'superseded': {
       if (endedByRollbackToIt(r)) return `${r.model} ${r.reason}`;
       if (r.ending?.recordOnly) return `${r.model} ${r.to} was not withdrawn: ${r.reason}`;
-      return rollbackNotTakenWithdrawn(r) ?? `${r.model} ${r.to} was withdrawn: ${r.reason}`;
+      const notTaken = rollbackNotTakenWithdrawn(r);
+      return notTaken ? `${r.model} ${notTaken}` : `${r.model} ${r.to} was withdrawn: ${r.reason}`;
+    }
   }
 }
 
@@ -266,14 +268,15 @@ function notTakenSentence(r: Release): string | undefined {
 /**
  * A release a rollback by command was to end, the platform refusing it, whose candidate a later
  * run withdrew (retryWithdrawal) leaving another version serving than the rollback's: its reason
- * says `rolled back to v3 by …`, and v1 serves. What serves, and that the rollback did not take.
+ * says `rolled back to v3 by …`, and v1 serves. What serves, and that the rollback did not take,
+ * from the candidate on (`v2 was withdrawn …`): the report's line and the commit status both say it.
  */
-function rollbackNotTakenWithdrawn(r: Release): string | undefined {
+export function rollbackNotTakenWithdrawn(r: Release): string | undefined {
   const failed = r.ending?.withdrawFailed;
   const rollback = failed?.laterTry ? ROLLED_BACK_BY.exec(failed.why) : null;
   const serves = servesAfterEnd(r);
   if (!failed || !rollback || rollback[2] === serves) return undefined;
-  return `${r.model} ${r.to} was withdrawn on a later try, which left ${serves} serving, not ${rollback[2]}: the rollback to ${rollback[1]} that was to withdraw it did not take (${failed.note})`;
+  return `${r.to} was withdrawn on a later try, which left ${serves} serving, not ${rollback[2]}: the rollback to ${rollback[1]} that was to withdraw it did not take (${failed.note})`;
 }
 
 /** How commands.ts begins the reason of a release its rollback ends: `rolled back to v3 by workflow_dispatch`, then `;` or `:`. */
