@@ -272,6 +272,9 @@ function notWithdrawn(
   return {
     ...rest,
     status,
+    // Its open phase ends with the release, as ended() records it: the report words it refused while
+    // the withdrawal is pending (report/rows.ts), withdrawn once a later try took the candidate out.
+    phases: closedAsWithdrawn(release.phases, now),
     updatedAt: now,
     reason: `${why}; withdrawing ${release.to} failed: ${note}`,
     withdrawPending: true,
@@ -526,10 +529,12 @@ export function ended(
   now: number,
   ending?: Ending,
 ): Release {
-  const phases = release.phases.map((p) =>
-    p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'withdrawn' as const } : p,
-  );
+  const phases = closedAsWithdrawn(release.phases, now);
   // A change to idle pending on a ready record is moot once the candidate is out of service.
   const { ending: _, idlePending: __, ...rest } = release;
   return { ...rest, status, phases, updatedAt: now, reason: why, ...(ending ? { ending } : {}) };
 }
+
+/** `phases`, the open one ended `now` as withdrawn (an end by command or a closed PR). */
+const closedAsWithdrawn = (phases: Release['phases'], now: number): Release['phases'] =>
+  phases.map((p) => (p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'withdrawn' as const } : p));

@@ -279,13 +279,30 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
     traffic: phaseTraffic(p, release, model),
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     lasted: formatLasted((p.endedAt ?? now) - p.startedAt),
-    // An end by command records its phase withdrawn before the platform confirmed the change.
-    outcome:
-      p.outcome === 'withdrawn' && withdrawalUnderWay(release)
-        ? 'being withdrawn'
-        : (p.outcome ?? (release.ending?.recordOnly ? 'aborted by hand (not withdrawn)' : 'running')),
+    outcome: phaseOutcome(p, release),
     note: phaseNote(p, release),
   }));
+}
+
+/**
+ * A phase's outcome as the release's state says it now. An end records its last phase withdrawn
+ * before the platform confirmed the change (finish.ts endThenWithdraw): being withdrawn while under
+ * way, refused while the withdrawal is pending. An older model-gate left that phase open on a
+ * refusal; an open phase of a release that ended ended with it.
+ */
+function phaseOutcome(p: PhaseRecord, release: Release): string {
+  const last = p === release.phases.at(-1);
+  if (p.outcome === 'withdrawn' && withdrawalUnderWay(release)) return 'being withdrawn';
+  if (
+    last &&
+    (p.outcome === undefined || p.outcome === 'withdrawn') &&
+    release.withdrawPending &&
+    !withdrawalUnderWay(release)
+  )
+    return 'withdrawal refused';
+  if (p.outcome) return p.outcome;
+  if (release.ending?.recordOnly) return 'aborted by hand (not withdrawn)';
+  return release.status === 'analysing' ? 'running' : release.status;
 }
 
 /**
