@@ -7,6 +7,7 @@ import type { LedgerEntry } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
+import { confirmingTarget, readBackTiming, readPatiently, UnconfirmedChange } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { endedWithoutWithdrawal, leftOnOtherTarget, onOtherTarget } from './deployed-target.js';
 import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
@@ -232,7 +233,9 @@ async function rollback(
       : `would roll back ${serving} -> ${to}${also}`;
     return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
-  // One call both serves `to` and takes any candidate out of service.
+  // One call both serves `to` and takes any candidate out of service, read back patiently: a read
+  // failing once after the platform took the change is no failed rollback (confirmed-change.ts).
+  const change = { ...ctx, target: confirmingTarget(ctx.target, model, ctx.clock) };
   const releases: Release[] = [];
   const withdrawnAlready =
     unrecorded && candidate && !inFlight(candidate)
@@ -243,8 +246,8 @@ async function rollback(
     const done = toCandidate
       ? `${to} now serves as stable: a rollback ${by} went back to it`
       : `${candidate.to} withdrawn by the rollback to ${to} ${by}`;
-    const change = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
-    const settled = await settleWithdrawal(candidate, change, ctx, ports.ledger, announceEnd(ports));
+    const attempt = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
+    const settled = await settleWithdrawal(candidate, attempt, change, ports.ledger, announceEnd(ports));
     if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback');
     releases.push(settled.release);
   } else if (candidate) {
@@ -254,11 +257,13 @@ async function rollback(
       : `rolled back to ${to} ${by}; ${candidate.to} withdrawn`;
     const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
     const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
-    const stopped = await endThenWithdraw(candidate, end, ctx, ports.ledger, announceEnd(ports));
+    const stopped = await endThenWithdraw(candidate, end, change, ports.ledger, announceEnd(ports));
     if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback');
     releases.push(stopped.release);
-  } else if (!unrecorded)
-    await changeBack(ctx, model.name, replaced, to, ledgerKnown(history, undefined, named));
+  } else if (!unrecorded) {
+    const input = named === undefined ? undefined : toVersionName;
+    await changeBack(change, model.name, replaced, to, ledgerKnown(history, undefined, named), input);
+  }
   const now = ctx.clock.now();
   const entry: LedgerEntry = {
     model: model.name,
@@ -286,9 +291,11 @@ async function rollback(
 }
 
 /**
- * The one traffic change of a rollback with no candidate to withdraw. Refused, the run fails saying
- * what serves, read again (the platform's words alone named no rollback nor what still serves),
- * that nothing is recorded, and what to do.
+ * The one traffic change of a rollback with no candidate to withdraw (`ctx.target` reads it back
+ * patiently: confirmingTarget). Refused, the run fails saying what serves, read again (the
+ * platform's words alone named no rollback nor what still serves), that nothing is recorded, and
+ * what to do; accepted but never read back, it says that (unconfirmedRollback). `named`: the input
+ * this run's version came by.
  */
 async function changeBack(
   ctx: ReleaseContext,
@@ -296,13 +303,20 @@ async function changeBack(
   replaced: string,
   to: string,
   known: KnownVersions,
+  named: string | undefined,
 ): Promise<void> {
+  const began = ctx.clock.now();
   try {
     await reconcile(ctx.target, withdrawTraffic(to));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    // Read again for the message only: the platform's refusal is the error whatever this read meets.
-    const now = await ctx.target.read(known).catch(() => undefined);
+    if (err instanceof UnconfirmedChange) throw unconfirmedRollback(model, replaced, to, err, named);
+    // Read again, as patiently as a read-back. An error may come after the platform took the change
+    // (a look while it settles failed): `to` alone serving confirms it, and it is recorded.
+    const { settleMs, pollMs } = readBackTiming(ctx.config);
+    const read = await readPatiently(() => ctx.target.read(known), began + settleMs, pollMs, ctx.clock);
+    const now = 'state' in read ? read.state : undefined;
+    if (now && sameTraffic(now, withdrawTraffic(to))) return;
     const next = 'nothing is recorded: run the rollback again once the platform answers';
     if (now && sameTraffic(now, withdrawTraffic(replaced)))
       throw new TargetError(
@@ -313,6 +327,28 @@ async function changeBack(
       `rollback ${model} from ${replaced} to ${to} failed (${err.message}); ${serves}; ${next}`,
     );
   }
+}
+
+/**
+ * A rollback the platform accepted but never confirmed by a read within the settle-timeout: no
+ * failure to roll back (`to` probably serves) and no rollback to record (that is unconfirmed). A
+ * re-run reads what serves first, so it neither goes one version further back nor changes traffic
+ * that already serves `to` (unrecordedRollback); `named` as recordTaken's.
+ */
+function unconfirmedRollback(
+  model: string,
+  replaced: string,
+  to: string,
+  err: UnconfirmedChange,
+  named: string | undefined,
+): TargetError {
+  const rerun =
+    named === undefined
+      ? `a run with the same inputs records the rollback, changing no traffic, if ${to} serves, and makes the change again if ${replaced} still does`
+      : `a run without ${named} records the rollback, changing no traffic, if ${to} serves and is the version before ${replaced}; a run with ${named} ${to} makes the change again if ${replaced} still serves`;
+  return new TargetError(
+    `rollback ${model} from ${replaced} to ${to} is unconfirmed: ${err.message}; ${to} alone probably serves now, but nothing is recorded until a read confirms it; re-running is safe, once the platform answers reads: ${rerun}`,
+  );
 }
 
 /**
@@ -385,7 +421,9 @@ async function rollbackToServing(
       : `${to} already serves: would record no rollback, only withdraw ${candidateOf(candidate)}`;
     return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
-  const ctx = contextFor(model, ports);
+  // Its change read back patiently, as the rollback's own (confirmed-change.ts).
+  const plain = contextFor(model, ports);
+  const ctx = { ...plain, target: confirmingTarget(plain.target, model, plain.clock) };
   if (!inFlight(candidate)) {
     const done = takesAll
       ? `rolled back to ${to} ${by}: ${candidate.to}, which took all live traffic, is withdrawn and ${to} serves again (${unrecorded})`
@@ -415,8 +453,13 @@ function refusedWithCandidate(
   command: 'rollback' | 'abort',
 ): TargetError {
   const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
+  // Taken but never read back: the candidate is probably out, which no read has confirmed yet.
+  const still =
+    err instanceof UnconfirmedChange
+      ? `its candidate is probably out of service, but until a read confirms it the withdrawal stays pending: a re-run of the PR's job or the next schedule tick reads the platform and settles it; running the ${command} again is safe once the platform answers reads`
+      : `as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the ${command} again once the platform answers`;
   return new TargetError(
-    `${err.message}; the release of ${release.to}${pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the ${command} again once the platform answers`,
+    `${err.message}; the release of ${release.to}${pr} is recorded as ended, and ${still}`,
   );
 }
 

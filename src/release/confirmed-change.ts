@@ -1,0 +1,91 @@
+import { formatDuration, formatElapsed } from '../config/duration.js';
+import type { ModelConfig } from '../config/types.js';
+import type { Clock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import { describeTraffic, type TrafficState } from '../core/traffic.js';
+import type { KnownVersions, Target } from '../targets/target.js';
+
+// A traffic change the platform took is not undone by a read that failed right after it: a read
+// endpoint timing out, or a gateway's 5xx once, says nothing of what serves. So the read-back of a
+// command's change is made again every poll interval within the target's settle-timeout (which
+// bounds a whole change, its read-back included); only a platform that never answers a read in
+// that time leaves the change unconfirmed (UnconfirmedChange), and the caller says so.
+
+/** For a target with no timing of its own (the sandbox, a local process that answers at once). */
+const LOCAL_TIMING = { settleMs: 10_000, pollMs: 1_000 };
+
+/** How long, and how often, a change of `model`'s target is read back: its settle-timeout and poll-interval. */
+export const readBackTiming = (model: ModelConfig) =>
+  'settleTimeoutMs' in model.target
+    ? { settleMs: model.target.settleTimeoutMs, pollMs: model.target.pollIntervalMs }
+    : LOCAL_TIMING;
+
+/** A change the platform accepted (its write answered OK) whose read-back never answered in time. */
+export class UnconfirmedChange extends TargetError {
+  constructor(
+    readonly asked: TrafficState,
+    /** The last read's error: the platform's words. */
+    readonly lastRead: TargetError,
+    description: string,
+    tries: number,
+    waitedMs: number,
+    settleMs: number,
+  ) {
+    const times = tries === 1 ? 'once' : `${tries} times over ${formatElapsed(waitedMs)}`;
+    super(
+      `${description} accepted the change to ${describeTraffic(asked)} but never confirmed it: reading it back failed ${times} (settle-timeout ${formatDuration(settleMs)}), last with: ${lastRead.message}`,
+    );
+  }
+}
+
+/** A read that answered, or the last of the reads that failed and how many did. */
+export type PatientRead = { state: TrafficState } | { failed: TargetError; tries: number };
+
+/**
+ * `read` made again while it fails with a TargetError, every `pollMs`, until `deadline`; a first
+ * read is always made (a change that used up its time still gets its read-back).
+ */
+export async function readPatiently(
+  read: () => Promise<TrafficState>,
+  deadline: number,
+  pollMs: number,
+  clock: Clock,
+): Promise<PatientRead> {
+  for (let tries = 1; ; tries++) {
+    try {
+      return { state: await read() };
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      const left = deadline - clock.now();
+      if (left <= 0) return { failed: err, tries };
+      await clock.sleep(Math.min(pollMs, left));
+    }
+  }
+}
+
+/**
+ * `target`, whose traffic changes are read back patiently (readPatiently, within the model's
+ * settle-timeout from the change's start): reconcile through it confirms a change the platform took
+ * despite a read that failed once, and throws UnconfirmedChange where none answered.
+ */
+export function confirmingTarget(target: Target, model: ModelConfig, clock: Clock): Target {
+  const { settleMs, pollMs } = readBackTiming(model);
+  return {
+    description: target.description,
+    identity: target.identity,
+    stickySplit: target.stickySplit,
+    platformName: target.platformName?.bind(target),
+    read: (known) => target.read(known),
+    async write(desired) {
+      const began = clock.now();
+      const readBack = await target.write(desired);
+      return async (known: KnownVersions) => {
+        const read = () => (readBack ? readBack(known) : target.read(known));
+        const got = await readPatiently(read, began + settleMs, pollMs, clock);
+        if ('state' in got) return got.state;
+        const waited = clock.now() - began;
+        throw new UnconfirmedChange(desired, got.failed, target.description, got.tries, waited, settleMs);
+      };
+    },
+  };
+}

@@ -1,0 +1,119 @@
+import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import type { HttpTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import type { TrafficState } from '../../src/core/traffic.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import { handleCommand } from '../../src/release/commands.js';
+import { httpTarget } from '../../src/targets/http-target.js';
+import { enginePorts } from '../support/engine-ports.js';
+
+// `command: rollback` on an http serving layer (a real server on 127.0.0.1) that takes the change
+// but whose GET /traffic answers 500 after it: once (the rollback failed, "run the rollback again",
+// nothing recorded, though v1 served), or until the settle-timeout (it said the rollback failed,
+// not that the platform accepted it and what probably serves). Time runs on a FakeClock.
+
+/** How the n-th GET /traffic after the change is answered: undefined serves normally. */
+type ReadFault = (n: number) => { status: number; body: unknown } | undefined;
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of closers.splice(0)) await close();
+});
+
+/** A serving layer to docs/http-target.openapi.yaml serving v2, its reads after a change answered by `fault`. */
+async function servingLayer(fault: ReadFault) {
+  const layer = { served: { stable: { version: 'v2' } } as TrafficState, puts: 0, fault };
+  let readsSinceChange = -1;
+  const server = createServer(async (req, res) => {
+    let text = '';
+    for await (const chunk of req) text += chunk;
+    const send = (status: number, body: unknown) =>
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    if (req.method === 'PUT') {
+      layer.puts += 1;
+      layer.served = JSON.parse(text);
+      readsSinceChange = 0;
+      return send(200, { ...layer.served, updating: false });
+    }
+    const faulty = readsSinceChange >= 0 ? layer.fault(++readsSinceChange) : undefined;
+    if (faulty) return send(faulty.status, faulty.body);
+    send(200, { ...layer.served, updating: false });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  closers.push(() => new Promise<void>((done) => server.close(() => done())));
+  return { layer, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+/** fraud serving v2 (promoted from v1 by PR #5, on record) on the serving layer; settle-timeout 1m. */
+async function world(fault: ReadFault) {
+  const platform = await servingLayer(fault);
+  const { config } = parseConfig(
+    `version: 1
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    target: { type: http, url: "${platform.url}", strategies: [canary], settle-timeout: 1m, poll-interval: 5s }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [10, 50] }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+    {},
+  );
+  const clock = new FakeClock();
+  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-unconfirmed-')), 'ledger.json'));
+  await ledger.record({
+    model: 'fraud',
+    kind: 'promotion',
+    version: 'v2',
+    previous: 'v1',
+    pr: 5,
+    at: clock.now(),
+    summary: 'passed',
+  });
+  const model = config.models.fraud;
+  if (!model) throw new Error('no fraud model');
+  const target = httpTarget(model.target as HttpTargetConfig, model, clock);
+  const ports = enginePorts({ ledger, files: {}, clock, target });
+  const rollback = () => handleCommand(config, 'rollback', { model: 'fraud', dryRun: false }, ports);
+  const history = async () =>
+    (await ledger.history('fraud')).map((e) => `${e.kind} ${e.previous}->${e.version}`);
+  return { platform: platform.layer, url: platform.url, rollback, history };
+}
+
+const timedOut = { status: 500, body: { error: 'read replica timed out' } };
+
+describe('a rollback on an http serving layer whose reads fail after it took the change', () => {
+  it.each([
+    ['the look while the change settles', 1],
+    ['the read-back after it', 2],
+  ])('%s answering 500 once: confirmed by reading again, and recorded', async (_, failing) => {
+    const w = await world((n) => (n === failing ? timedOut : undefined));
+    const result = await w.rollback();
+    expect(result.rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
+    expect(w.platform.served).toEqual({ stable: { version: 'v1' } });
+    expect(await w.history()).toEqual(['promotion v1->v2', 'rollback v2->v1']);
+  });
+
+  it('never read back within the settle-timeout: says it was accepted and is unconfirmed; a re-run records it', async () => {
+    // The look while it settles answers; every read after that times out upstream.
+    const w = await world((n) => (n >= 2 ? timedOut : undefined));
+    await expect(w.rollback()).rejects.toThrow(
+      `rollback fraud from v2 to v1 is unconfirmed: serving layer at ${w.url} accepted the change to v1 100% but never confirmed it: reading it back failed 13 times over 1m (settle-timeout 1m), last with: serving layer at ${w.url} refused GET /traffic (HTTP 500): read replica timed out; v1 alone probably serves now, but nothing is recorded until a read confirms it; re-running is safe, once the platform answers reads: a run with the same inputs records the rollback, changing no traffic, if v1 serves, and makes the change again if v2 still does`,
+    );
+    expect(await w.history()).toEqual(['promotion v1->v2']);
+
+    // What it says, done: the platform answers reads again, and a re-run records the rollback.
+    w.platform.fault = () => undefined;
+    const again = await w.rollback();
+    expect(again.rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
+    expect(await w.history()).toEqual(['promotion v1->v2', 'rollback v2->v1']);
+    expect(w.platform.puts).toBe(1);
+  });
+});
