@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { SlotTakenError } from '../ledger/ledger.js';
 import { holdsSlot, type Release } from '../release/types.js';
-import type { GitHubClient } from './client.js';
+import { describeGitHubError, type GitHubClient } from './client.js';
 import type { CanaryClaim, Deployments } from './deployments.js';
 import type { PrRecords } from './pr-records.js';
 import type { Repo } from './repo-files.js';
@@ -26,6 +26,8 @@ export class CanarySlot {
     private readonly clock: Clock,
     /** This workflow run's id: what a queued PR's entry names, to be re-run once the slot frees. */
     private readonly runId: number | undefined,
+    /** The ledger's writes beside a release's state that GitHub refused, for the log. */
+    private readonly problems: string[],
   ) {
     this.queue = new SlotQueue(client, repo, deployments);
   }
@@ -42,8 +44,14 @@ export class CanarySlot {
     if (held && held.pr !== pr) throw new SlotTakenError(release.model, held);
     const claim = await this.deployments.claimCanary(release, (c) => this.stands(release.model, c));
     if ('heldBy' in claim) throw new SlotTakenError(release.model, claim.heldBy);
-    // Best effort: an entry left behind only gets this PR's job re-run, which resumes this release.
-    await this.queue.leave(release.model, pr, `PR #${pr} holds the canary slot`, waiters).catch(() => {});
+    // Best effort, the claim stands; but an entry left behind gets this PR's run re-run for nothing
+    // once the slot frees, and that re-run holds the slot for STARTED_HOLDS_MS: said in the log.
+    await this.queue.leave(release.model, pr, `PR #${pr} holds the canary slot`, waiters).catch((error) => {
+      const ids = waiters.filter((w) => w.pr === pr).map((w) => w.id);
+      this.problems.push(
+        `could not take PR #${pr} out of the queue for the canary slot of ${release.model} (${describeGitHubError(error)}): its place there (Deployment ${ids.join(', ')}) may get its run re-run for nothing once the slot frees, keeping the next PR waiting up to ${STARTED_HOLDS_MS / 60_000} minutes; mark it inactive and delete it to avoid that`,
+      );
+    });
     this.freed.delete(release.model);
     return claim.id;
   }
@@ -68,6 +76,9 @@ export class CanarySlot {
    */
   private async stands(model: string, claim: CanaryClaim): Promise<boolean> {
     if (this.clock.now() - claim.at < STARTED_HOLDS_MS) return true;
+    // Read again: a long run (a tick, a watch) read it at its start, and the release may have ended
+    // since with its claim's end refused; the first read would keep the next waiter from starting.
+    if (claim.pr !== undefined) await this.records.refresh(claim.pr);
     return (await this.liveReleaseOf(model, claim)) !== undefined;
   }
 

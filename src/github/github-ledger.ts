@@ -71,7 +71,15 @@ export class GitHubLedger implements Ledger {
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha, clock);
     const reader = new CommentStateReader(opts.models, this.problems);
     this.records = new PrRecords(opts.client, opts.repo, clock, reader, this.dirty);
-    this.slot = new CanarySlot(opts.client, opts.repo, this.deployments, this.records, clock, opts.runId);
+    this.slot = new CanarySlot(
+      opts.client,
+      opts.repo,
+      this.deployments,
+      this.records,
+      clock,
+      opts.runId,
+      this.problems,
+    );
     this.elsewhere = new EndedElsewhere(this.records, this.deployments, clock);
   }
 

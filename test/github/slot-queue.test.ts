@@ -183,3 +183,24 @@ it('two PRs claiming the slot at the same moment: exactly one holds it, the othe
     expect(outcomes.toSorted()).toEqual(['holds', `waits for #${winner}`]);
   }
 });
+
+it('says in the log when GitHub refuses to take a PR that took the slot out of the queue: its entry re-runs it for nothing', async () => {
+  openPr(6, 60);
+  await job(106, 6).wait('fraud', { pr: 6, headSha: sha(60), to: 'v3' });
+  const entry = github.deployments(ENV).find((d) => d.task === 'model-gate:waiting');
+  github.failNext('POST', `/repos/Codertocat/Hello-World/deployments/${entry?.id}/statuses`, 502);
+  const rerun = job(106, 6);
+  const release = newRelease(canaryModel(), { from: 'v1', to: 'v3', pr: 6, headSha: sha(60), now: 0 });
+  await rerun.saveRelease(release);
+  expect(queue()).toEqual(['#6 queued']);
+  expect(rerun.problems).toEqual([
+    expect.stringMatching(
+      new RegExp(
+        `^could not take PR #6 out of the queue for the canary slot of fraud \\(GitHub answered 502 .*\\): its place there \\(Deployment ${entry?.id}\\)`,
+      ),
+    ),
+  ]);
+  // What the line warns of: once the release ends, the slot's next start is PR #6's own run.
+  await rerun.saveRelease({ ...release, status: 'failed' });
+  expect(await rerun.startWaiting()).toEqual([{ model: 'fraud', pr: 6, run: 106, outcome: 'started' }]);
+});
