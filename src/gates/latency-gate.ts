@@ -2,11 +2,16 @@ import type { LatencyGateConfig } from '../config/types.js';
 import { type QuantileReading, readHistogramQuantile } from '../metrics/histogram.js';
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
-import { inUnit, judgeLatency, stepReference } from '../stats/latency.js';
+import { judgeLatency, stepReference } from '../stats/latency.js';
 import { onBounds, onSharedLatencyBounds } from '../stats/latency-shared-bounds.js';
 import { armHistograms, endedLook } from './arm-histograms.js';
-import { pct, quantileName, toleratedMax } from './bounds.js';
 import { mannWhitneyLook, type Seen, thresholdLook } from './judge-looks.js';
+import {
+  beyondBoundsLook,
+  everyMinuteBeyondLook,
+  type MinuteReading,
+  passedOnFloorsLook,
+} from './latency-beyond-buckets.js';
 import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -59,18 +64,38 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         return withNote(thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile'), shared.note);
       }
       case 'mann-whitney': {
+        const bounds = new Set(shared.shared);
+        // Each minute's quantile, read once per look though both the proof below and the judge may ask.
+        const read = new Map<string, Promise<QuantileReading | undefined>>();
+        const minute: MinuteReading = (slot, from, to) => {
+          const key = `${slot} ${from} ${to}`;
+          const known = read.get(key);
+          if (known) return known;
+          const r = histogram(slot, from, to).then((h) =>
+            h ? readHistogramQuantile(q, onBounds(h, bounds)) : undefined,
+          );
+          read.set(key, r);
+          return r;
+        };
+        const proven = await everyMinuteBeyondLook(gate, ctx, seen, quantiles, minute);
+        if (proven) return withNote(proven, shared.note);
         const beyond = beyondBoundsLook(gate, ctx, seen, quantiles, { failsHere: false });
         if (beyond) return withNote(beyond, shared.note);
-        const bounds = new Set(shared.shared);
+        const floors = { beyond: 0, of: 0 };
         const m = await mannWhitneyLook(
           ctx,
           seen,
           async (slot, from, to) => {
-            const h = await histogram(slot, from, to);
-            return (h && readHistogramQuantile(q, onBounds(h, bounds))?.value) ?? Number.NaN;
+            const r = await minute(slot, from, to);
+            if (slot === 'canary' && r) floors.of++;
+            if (slot === 'canary' && r?.beyondBounds) floors.beyond++;
+            return r?.value ?? Number.NaN;
           },
           gate.maxIncrease,
         );
+        // A pass on minutes read as L itself is a pass on L, which the histogram does not show.
+        if (m.verdict === 'pass' && floors.beyond > 0 && quantiles.canary?.beyondBounds)
+          return withNote(passedOnFloorsLook(gate, ctx, seen, floors), shared.note);
         return withNote(m, shared.note);
       }
     }
@@ -82,45 +107,3 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
 /** A look's note with `extra` after it (which bounds were compared). */
 const withNote = (m: Measurement, extra: string | undefined): Measurement =>
   extra === undefined ? m : { ...m, note: m.note ? `${m.note}; ${extra}` : extra };
-
-/**
- * A candidate whose quantile lies beyond its histogram's largest finite bound L: the histogram only
- * says it is above L, strictly (histogram_quantile reads L itself). Against a tolerated maximum (the
- * baseline's quantile × (1 + max-increase)) below L, or at L from a baseline within its bounds,
- * that is a failure, as the threshold judge's (quantile-beyond-buckets.ts); above L (or at L from a
- * baseline beyond it, itself a floor), nothing in the histogram tells whether it is over,
- * so the look is inconclusive, never a pass on L (a 5 s candidate read as 1 s passed a tolerated
- * 1.1 s). The Mann-Whitney judge (`failsHere: false`) is left to judge a tolerance below L itself:
- * its per-minute values are floors above it. At L they are floors at it, so that look stays
- * inconclusive. Undefined when the candidate's quantile is within the bounds, or the judge is left to decide.
- */
-function beyondBoundsLook(
-  gate: LatencyGateConfig,
-  ctx: StatisticalContext,
-  seen: Seen,
-  quantiles: { canary: QuantileReading | undefined; baseline: QuantileReading | undefined },
-  { failsHere = true }: { failsHere?: boolean } = {},
-): Measurement | undefined {
-  const { canary, baseline } = quantiles;
-  if (!canary?.beyondBounds || baseline === undefined) return undefined;
-  const f = (x: number) => inUnit(x, latencyUnit(gate.buckets) ?? '');
-  const largest = canary.value;
-  const tolerated = toleratedMax(baseline.value, gate.maxIncrease);
-  const names = armNames(ctx);
-  const p = quantileName(gate.quantile);
-  const over = `${p} > ${f(largest)} on ${names.candidate} (beyond its histogram's largest bucket bound)`;
-  const limit = `the tolerated ${f(tolerated)} (${names.baseline}'s ${baseline.beyondBounds ? '> ' : ''}${f(baseline.value)} + ${pct(gate.maxIncrease)})`;
-  // A baseline beyond L too makes `tolerated` a floor (max-increase 0%: L itself): not known to be crossed.
-  if (tolerated < largest || (tolerated === largest && !baseline.beyondBounds)) {
-    if (failsHere) return { ...seen, verdict: 'fail', note: `${over} is over ${limit}` };
-    if (tolerated < largest) return undefined;
-  }
-  // Data above what the histogram can place, not missing data: must-have-data: false does not
-  // let it pass (tick.ts settle), as for a threshold gate's (quantile-beyond-buckets.ts).
-  return {
-    ...seen,
-    verdict: 'inconclusive',
-    beyondBuckets: true,
-    note: `${over} against ${limit}: the histogram cannot tell whether it is over; export bucket bounds above ${f(largest)}`,
-  };
-}
