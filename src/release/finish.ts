@@ -4,6 +4,7 @@ import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from 
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
+import { confirmingTarget, UnconfirmedChange, unconfirmedNote } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { checkPromotionTarget, checkSameTarget } from './deployed-target.js';
@@ -49,7 +50,8 @@ async function promoteOrRefused(
   checkPromotionTarget(release, ctx.target);
   const wrote = strategyOf(ctx.config.strategy).promoted(release.from, release.to);
   try {
-    await reconcile(ctx.target, wrote);
+    // Read back patiently: a read failing once after the platform took it is no refused promotion.
+    await reconcile(confirmingTarget(ctx.target, ctx.config, ctx.clock), wrote);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     // A read back that found another run's change (a rollback landing after this one) is its word.
@@ -146,7 +148,12 @@ export async function promoteMerged(
     return done.promoted;
   }
   const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
-  const why = `${release.to} ${words.passed}, but promoting it failed: ${done.refused.message}; the next schedule tick tries again (or re-run ${job}, or use the promote command)`;
+  const others = `(or re-run ${job}, or use the promote command)`;
+  // Taken but never read back: no failure, and no promotion on record until a read confirms it.
+  const why =
+    done.refused instanceof UnconfirmedChange
+      ? `${release.to} ${words.passed}, and the platform accepted its promotion, but no read has confirmed it yet: ${done.refused.message}; ${release.to} probably takes all live traffic now; the promotion is recorded once a read confirms it: the next schedule tick promotes it again, which changes no traffic if ${release.to} serves already ${others}`
+      : `${release.to} ${words.passed}, but promoting it failed: ${done.refused.message}; the next schedule tick tries again ${others}`;
   ports.log.warn(`${release.model}: ${why}`);
   const now = ctx.clock.now();
   // On the record as read again: another run may have saved it since, still ready.
@@ -276,7 +283,8 @@ function notWithdrawn(
     // the withdrawal is pending (report/rows.ts), withdrawn once a later try took the candidate out.
     phases: closedAsWithdrawn(release.phases, now),
     updatedAt: now,
-    reason: `${why}; withdrawing ${release.to} failed: ${note}`,
+    // Taken but never read back (confirmed-change.ts) is no failure: the candidate is probably out.
+    reason: `${why}; withdrawing ${release.to} ${unconfirmedNote(note) ? 'is unconfirmed' : 'failed'}: ${note}`,
     withdrawPending: true,
     ending: { withdrawFailed: { why, note } },
   };
@@ -499,7 +507,7 @@ export async function settleWithdrawal(
     const refused: Release = {
       ...release,
       updatedAt: ctx.clock.now(),
-      reason: `${why}; ${attempt} failed too: ${note}`,
+      reason: `${why}; ${attempt} ${err instanceof UnconfirmedChange ? 'is unconfirmed' : 'failed too'}: ${note}`,
       withdrawPending: true,
       ending: { ...kept, withdrawFailed: { why, note } },
     };

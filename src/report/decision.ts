@@ -1,4 +1,5 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { unconfirmedNote } from '../release/confirmed-change.js';
 import { alertsNow } from '../release/drift-alert.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { atFullTraffic } from '../release/full-traffic.js';
@@ -257,12 +258,22 @@ function notTakenSentence(r: Release): string | undefined {
   // A rollback by command whose one change was refused: its words say it happened (`rolled back to
   // v3 by workflow_dispatch; …`), and it did not, no more than the withdrawal.
   const rollback = ROLLED_BACK_BY.exec(failed.why);
+  // Taken but never read back: probably done, which no read has confirmed; no refusal.
+  if (unconfirmedNote(failed.note)) {
+    const change = rollback
+      ? `the platform accepted the rollback to ${rollback[1]} that was to withdraw it`
+      : `the platform accepted its withdrawal (withdrawing because ${withoutWithdrawn(r, failed.why)})`;
+    return `${r.model} ${r.to} is probably withdrawn: ${change}, but no read has confirmed it yet (${failed.note})`;
+  }
   if (rollback)
     return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (the rollback to ${rollback[1]} that was to withdraw it did not take either)`;
-  // `…; v2 withdrawn` ends the reason of a withdrawal that was to be (the PR closed, a rollback).
+  return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${withoutWithdrawn(r, failed.why)})`;
+}
+
+/** `why` without the `; v2 withdrawn` that ends the reason of a withdrawal that was to be (the PR closed, a rollback). */
+function withoutWithdrawn(r: Release, why: string): string {
   const done = `; ${r.to} withdrawn`;
-  const why = failed.why.endsWith(done) ? failed.why.slice(0, -done.length) : failed.why;
-  return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${why})`;
+  return why.endsWith(done) ? why.slice(0, -done.length) : why;
 }
 
 /**
@@ -380,8 +391,12 @@ function runTitle(result: RunResult): string {
  */
 function incompleteTitle(stuck: Release[]): string {
   const what = stuck.some(rollbackRefused) ? 'Rollback' : 'Withdrawal';
-  if (!stuck.some(tookAllTraffic)) return `⚠️ ${what} incomplete: a candidate may still get live traffic`;
-  return `⚠️ ${what} incomplete: ${stuck.length === 1 ? 'the' : 'a'} candidate may still take all live traffic`;
+  // Every change taken by the platform, none read back: not refused, only unconfirmed.
+  const state = stuck.every((r) => unconfirmedNote(r.ending?.withdrawFailed?.note ?? ''))
+    ? 'unconfirmed'
+    : 'incomplete';
+  if (!stuck.some(tookAllTraffic)) return `⚠️ ${what} ${state}: a candidate may still get live traffic`;
+  return `⚠️ ${what} ${state}: ${stuck.length === 1 ? 'the' : 'a'} candidate may still take all live traffic`;
 }
 
 /** How a rollback by command begins the reason of the release it ends (commands.ts): `rolled back to v3 by …`, `a rollback to v1 by …` where v1 already served. */

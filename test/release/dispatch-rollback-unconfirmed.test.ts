@@ -10,8 +10,12 @@ import { FakeClock } from '../../src/core/clock.js';
 import type { TrafficState } from '../../src/core/traffic.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
+import { handlePullRequest } from '../../src/release/pull-request.js';
+import type { Release } from '../../src/release/types.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { httpTarget } from '../../src/targets/http-target.js';
 import { enginePorts } from '../support/engine-ports.js';
+import { sha } from '../support/model-config.js';
 
 // `command: rollback` on an http serving layer (a real server on 127.0.0.1) that takes the change
 // but whose GET /traffic answers 500 after it: once (the rollback failed, "run the rollback again",
@@ -35,6 +39,8 @@ async function servingLayer(fault: ReadFault) {
     for await (const chunk of req) text += chunk;
     const send = (status: number, body: unknown) =>
       res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    // A canary (a PR's candidate) needs the capabilities first.
+    if (req.url?.endsWith('/capabilities')) return send(200, { strategies: ['canary'] });
     if (req.method === 'PUT') {
       layer.puts += 1;
       layer.served = JSON.parse(text);
@@ -51,7 +57,7 @@ async function servingLayer(fault: ReadFault) {
 }
 
 /** fraud serving v2 (promoted from v1 by PR #5, on record) on the serving layer; settle-timeout 1m. */
-async function world(fault: ReadFault) {
+async function world(fault: ReadFault, files: Record<string, Record<string, string>> = {}) {
   const platform = await servingLayer(fault);
   const { config } = parseConfig(
     `version: 1
@@ -80,11 +86,12 @@ models:
   const model = config.models.fraud;
   if (!model) throw new Error('no fraud model');
   const target = httpTarget(model.target as HttpTargetConfig, model, clock);
-  const ports = enginePorts({ ledger, files: {}, clock, target });
-  const rollback = () => handleCommand(config, 'rollback', { model: 'fraud', dryRun: false }, ports);
+  const ports = enginePorts({ ledger, files, clock, target });
+  const rollback = () =>
+    handleCommand(config, 'rollback', { model: 'fraud', dryRun: false, trigger: 'workflow_dispatch' }, ports);
   const history = async () =>
     (await ledger.history('fraud')).map((e) => `${e.kind} ${e.previous}->${e.version}`);
-  return { platform: platform.layer, url: platform.url, rollback, history };
+  return { platform: platform.layer, url: platform.url, rollback, history, config, ports, ledger };
 }
 
 const timedOut = { status: 500, body: { error: 'read replica timed out' } };
@@ -115,5 +122,36 @@ describe('a rollback on an http serving layer whose reads fail after it took the
     expect(again.rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
     expect(await w.history()).toEqual(['promotion v1->v2', 'rollback v2->v1']);
     expect(w.platform.puts).toBe(1);
+  });
+});
+
+describe('a rollback with a candidate in flight whose withdrawal is never read back', () => {
+  it("the PR's comment says the candidate is probably withdrawn, unconfirmed, not that the rollback did not take", async () => {
+    // PR #7 moves fraud from v2 to v3: its candidate at 10% when the rollback comes.
+    const files = {
+      [sha(1)]: { 'fraud.yaml': 'version: v2\n' },
+      [sha(2)]: { 'fraud.yaml': 'version: v3\n' },
+    };
+    const w = await world(() => undefined, files);
+    const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+    await handlePullRequest(w.config, event, w.ports, { mode: 'tick', maxWaitMs: 0, dryRun: false });
+    expect(w.platform.served).toEqual({ stable: { version: 'v2' }, canary: { version: 'v3', weight: 10 } });
+
+    // From the rollback's change on, the look while it settles answers, every read after it times out.
+    const before = w.platform.puts;
+    w.platform.fault = (n) => (w.platform.puts > before && n >= 2 ? timedOut : undefined);
+    await expect(w.rollback()).rejects.toThrow('its candidate is probably out of service');
+    expect(w.platform.served).toEqual({ stable: { version: 'v1' } });
+
+    const recorded = (await w.ledger.release('fraud')) as Release;
+    const comment = renderMarkdown(w.config, { releases: [recorded], skipped: [] }, { now: 0 });
+    expect(comment).toContain(
+      '## model-gate: ⚠️ Rollback unconfirmed: a candidate may still get live traffic',
+    );
+    expect(comment).toContain(
+      `- fraud v3 is probably withdrawn: the platform accepted the rollback to v1 by workflow\\_dispatch that was to withdraw it, but no read has confirmed it yet (serving layer at ${w.url} accepted the change to v1 100% but never confirmed it`,
+    );
+    expect(comment).not.toContain('could not be withdrawn');
+    expect(comment).not.toContain('did not take');
   });
 });
