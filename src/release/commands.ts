@@ -4,6 +4,7 @@ import { ConfigError, InputError, ModelGateError, TargetError } from '../core/er
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { TargetRefusedError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
@@ -236,6 +237,8 @@ async function rollback(
   // One call both serves `to` and takes any candidate out of service, read back patiently: a read
   // failing once after the platform took the change is no failed rollback (confirmed-change.ts).
   const change = { ...ctx, target: confirmingTarget(ctx.target, model, ctx.clock) };
+  // Said only if the platform refuses the rollback itself (a version it lacks): what to ask instead.
+  const another = askAnother(to, history, [replaced, serving], toVersionName);
   const releases: Release[] = [];
   const withdrawnAlready =
     unrecorded && candidate && !inFlight(candidate)
@@ -248,7 +251,7 @@ async function rollback(
       : `${candidate.to} withdrawn by the rollback to ${to} ${by}`;
     const attempt = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
     const settled = await settleWithdrawal(candidate, attempt, change, ports.ledger, announceEnd(ports));
-    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback');
+    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback', another);
     releases.push(settled.release);
   } else if (candidate) {
     // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
@@ -258,11 +261,12 @@ async function rollback(
     const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
     const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
     const stopped = await endThenWithdraw(candidate, end, change, ports.ledger, announceEnd(ports));
-    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback');
+    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback', another);
     releases.push(stopped.release);
   } else if (!unrecorded) {
     const input = named === undefined ? undefined : toVersionName;
-    await changeBack(change, model.name, replaced, to, ledgerKnown(history, undefined, named), input);
+    const known = ledgerKnown(history, undefined, named);
+    await changeBack(change, model.name, replaced, to, known, { named: input, another });
   }
   const now = ctx.clock.now();
   const entry: LedgerEntry = {
@@ -294,8 +298,9 @@ async function rollback(
  * The one traffic change of a rollback with no candidate to withdraw (`ctx.target` reads it back
  * patiently: confirmingTarget). Refused, the run fails saying what serves, read again (the
  * platform's words alone named no rollback nor what still serves), that nothing is recorded, and
- * what to do; accepted but never read back, it says that (unconfirmedRollback). `named`: the input
- * this run's version came by.
+ * what to do: run it again once the platform answers, or, where the platform refused the request
+ * itself (TargetRefusedError: a version it lacks), `another`; accepted but never read back, it says
+ * that (unconfirmedRollback). `named`: the input this run's version came by.
  */
 async function changeBack(
   ctx: ReleaseContext,
@@ -303,7 +308,7 @@ async function changeBack(
   replaced: string,
   to: string,
   known: KnownVersions,
-  named: string | undefined,
+  { named, another }: { named: string | undefined; another: string },
 ): Promise<void> {
   const began = ctx.clock.now();
   try {
@@ -317,7 +322,11 @@ async function changeBack(
     const read = await readPatiently(() => ctx.target.read(known), began + settleMs, pollMs, ctx.clock);
     const now = 'state' in read ? read.state : undefined;
     if (now && sameTraffic(now, withdrawTraffic(to))) return;
-    const next = 'nothing is recorded: run the rollback again once the platform answers';
+    // The platform answered and refused: waiting for it to answer, as after an outage, changes nothing.
+    const next =
+      err instanceof TargetRefusedError
+        ? `nothing is recorded; ${another}`
+        : 'nothing is recorded: run the rollback again once the platform answers';
     if (now && sameTraffic(now, withdrawTraffic(replaced)))
       throw new TargetError(
         `rollback ${model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${err.message}); ${next}`,
@@ -451,16 +460,34 @@ function refusedWithCandidate(
   err: TargetError,
   release: Release,
   command: 'rollback' | 'abort',
+  another?: string,
 ): TargetError {
   const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
   // Taken but never read back: the candidate is probably out, which no read has confirmed yet.
+  const retry =
+    "as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it";
   const still =
     err instanceof UnconfirmedChange
       ? `its candidate is probably out of service, but until a read confirms it the withdrawal stays pending: a re-run of the PR's job or the next schedule tick reads the platform and settles it; running the ${command} again is safe once the platform answers reads`
-      : `as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the ${command} again once the platform answers`;
+      : err instanceof TargetRefusedError && another
+        ? `${retry}; ${another}`
+        : `${retry}; run the ${command} again once the platform answers`;
   return new TargetError(
     `${err.message}; the release of ${release.to}${pr} is recorded as ended, and ${still}`,
   );
+}
+
+/**
+ * What to do after the platform refused a rollback to `to` itself (TargetRefusedError): the same
+ * request gets the same answer, so name a version it has. The platform's own words may list them
+ * (the sandbox's `available: …`); the ledger's recent stable versions, newest first, besides `to`
+ * and those in `serving`, are named here.
+ */
+function askAnother(to: string, history: LedgerEntry[], serving: string[], input: string): string {
+  const versions = history.flatMap((e) => [e.previous, e.version]).reverse();
+  const recent = [...new Set(versions)].filter((v) => v !== to && !serving.includes(v)).slice(0, 5);
+  const listed = recent.length === 0 ? '' : ` (the ledger's recent stable versions: ${recent.join(', ')})`;
+  return `the platform refused the rollback to ${to} itself, so running it again unchanged gets the same answer: set ${input} to a version the platform has${listed}`;
 }
 
 /**
