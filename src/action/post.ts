@@ -219,6 +219,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         `${stoppedOn(defect, 'in the post step')}; ${redact(direct)}; the PR comment and statuses may not say so`,
       ),
     );
+  } finally {
+    // GitHub writes beside the releases this step ended that were refused (a commit status, a
+    // claim's end), as the main step warns of its own: each distinct one once.
+    for (const problem of setup.ledger?.problemLines ?? []) core.warning(problem);
   }
   const problems = [
     ...(failures.length > 0
@@ -238,7 +242,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
  * The hold on `model`'s canary slot that this job left, given back where the ledger finds nothing of
  * it recorded live (GitHubLedger.giveBackSlot): its caller knows no candidate of it may be live. A
  * GitHub refusal is a warning: the hold then ends as a dead job's does, STARTED_HOLDS_MS after it
- * was made. A runner killed outside the post step gives nothing back: the same 30 minutes.
+ * was made, its waiters started by the next event after that (a schedule tick, another freed slot).
+ * A runner killed outside the post step gives nothing back: the same 30 minutes.
  */
 async function slotGivenBack(
   ledger: GitHubLedger | undefined,
@@ -252,7 +257,7 @@ async function slotGivenBack(
   } catch (err) {
     if (!isGitHubError(err)) throw err;
     core.warning(
-      `${model}: could not give back the canary slot this job held (${describeGitHubError(err)}): the PRs waiting for it wait until ${STARTED_HOLDS_MS / 60_000} minutes after it was taken`,
+      `${model}: could not give back the canary slot this job held (${describeGitHubError(err)}): the PRs waiting for it start at the next schedule tick or freed slot, at least ${STARTED_HOLDS_MS / 60_000} minutes after it was taken`,
     );
   }
 }
