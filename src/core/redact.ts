@@ -4,32 +4,54 @@
 // makes (ModelGateError) has the secret values the action registers here replaced with `***`.
 
 const secrets = new Set<string>();
-/** Longest first, so that a secret containing another is replaced whole. */
-let ordered: string[] = [];
+/** Every form of every secret, longest first (a secret containing another is replaced whole); none: undefined. */
+let pattern: RegExp | undefined;
 
 /** A line of a multi-line secret shorter than this (`{`, `},` of a JSON key file) is structure, not secret. */
 const MIN_LINE = 6;
 
+/** ASCII punctuation: what Markdown lets a backslash escape (`ghp_x` reads `ghp\_x` in a comment). */
+const PUNCTUATION = /[!-/:-@[-`{-~]/;
+
 /**
- * A value no message may carry, as written and as messages may show it: JSON-escaped, and line
- * by line (a stderr excerpt joins lines with ` | `).
+ * A value no message may carry, as written and as messages may show it: JSON-escaped,
+ * percent-encoded (a URL's path or query), line by line (a stderr excerpt joins lines with ` | `),
+ * and with a backslash before any of its punctuation (Markdown-escaped by model-gate's report or by
+ * whoever wrote a note it quotes).
  */
 export function addSecret(value: string): void {
   // Blank text is everywhere: hiding it would hide nothing and garble every message.
   if (value.trim() === '') return;
   const lines = value.split(/\r?\n/).map((line) => line.trim());
   // Trimmed too: a secret read from a file often ends with a newline that its echo does not show.
-  const forms = [value, value.trim(), JSON.stringify(value).slice(1, -1)];
+  const forms = [value, value.trim(), JSON.stringify(value).slice(1, -1), ...percentEncoded(value)];
   if (lines.length > 1) forms.push(...lines.filter((line) => line.length >= MIN_LINE));
   for (const form of forms) secrets.add(form);
-  ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  pattern = new RegExp(ordered.map(escapable).join('|'), 'g');
 }
 
-/** `text` with every registered secret replaced by `***`. */
+/** `value` as encodeURIComponent and encodeURI write it, where either differs from it. */
+function percentEncoded(value: string): string[] {
+  try {
+    return [encodeURIComponent(value), encodeURI(value)].filter((form) => form !== value);
+  } catch {
+    return []; // a lone surrogate: no URL carries it encoded
+  }
+}
+
+/**
+ * A regex source matching `form` with any backslashes before each punctuation character (escaped
+ * once, or twice: a note escaped by its writer, then by the report), which is itself escaped
+ * (`\_`: an identity escape): every character a regex treats specially is punctuation. An `@` may
+ * be followed by the zero-width space the report adds so that it mentions no one.
+ */
+const escapable = (form: string): string =>
+  [...form].map((c) => (PUNCTUATION.test(c) ? `\\\\*\\${c}${c === '@' ? '\u200b?' : ''}` : c)).join('');
+
+/** `text` with every registered secret replaced by `***`, in any of the forms addSecret names. */
 export function redact(text: string): string {
-  let out = text;
-  for (const secret of ordered) if (out.includes(secret)) out = out.split(secret).join('***');
-  return out;
+  return pattern === undefined ? text : text.replace(pattern, '***');
 }
 
 /** `value` with every string in it redacted, keys and structure unchanged. */
