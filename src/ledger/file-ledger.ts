@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { modelName } from '../config/fields.js';
 import { describeValue } from '../config/messages.js';
 import { InputError, ModelGateError } from '../core/errors.js';
+import { redactNotes } from '../core/redact.js';
 import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, inFlight, type Release } from '../release/types.js';
@@ -135,9 +136,11 @@ export function fileLedger(path: string): Ledger {
    * written over one it reads (a version a platform reports, say). Only the record being written is
    * checked: the rest of the file was checked when read. `at` is where it goes in the file, for the
    * message; `what` names what is being recorded. Returns the record as read back, frozen.
+   * Its free text is redacted, as the GitHub ledger's is: a gate's note may quote a secret, and the
+   * file is read, shared and uploaded as it is.
    */
   function checked<T extends object>(schema: z.ZodType, value: T, at: PropertyKey[], what: string): T {
-    const json = JSON.parse(JSON.stringify(value));
+    const json = JSON.parse(JSON.stringify(redactNotes(value)));
     const stored = parseState(schema, json, at);
     if (!stored.ok) {
       throw new LedgerStateError(
