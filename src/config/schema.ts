@@ -6,12 +6,14 @@ import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
 import { checkSourceQueries, SANDBOX_NAMED } from './gate-queries.js';
 import { checkShareBounds, gatesSchema, withSandboxNames } from './gate-schema.js';
-import { describeValue, didYouMean } from './messages.js';
+import { describeValue } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
+import { checkSandboxNames } from './sandbox-names.js';
+import { checkSharedTargets } from './shared-target.js';
 import { checkAbGates, checkAbSplit, checkFirstPhaseFull, checkGatesForStrategy } from './strategy-gates.js';
 import { strategySchema } from './strategy-schema.js';
 import { targetSchema } from './target-schema.js';
-import { type Config, type MetricsConfig, SANDBOX_QUERIES, SIDE_BY_SIDE_KINDS } from './types.js';
+import { type Config, type MetricsConfig, SIDE_BY_SIDE_KINDS } from './types.js';
 
 /**
  * The schema of `.github/model-gate.yml` as users write it (kebab-case keys, durations and
@@ -69,6 +71,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
   if (!root || !models) return;
   const defaults = asRecord(root.defaults);
   checkAbSplit(asRecord(defaults?.strategy), ['defaults', 'strategy'], ctx);
+  checkSharedTargets(models, defaults, ctx);
   for (const [name, entry] of Object.entries(models)) {
     const model = asRecord(entry);
     if (!model) continue;
@@ -134,20 +137,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
       continue;
     }
     checkShareBounds(model.gates, gatesPath, ctx);
-    model.gates.forEach((entry, i) => {
-      const gate = asRecord(entry);
-      const query = gate?.query;
-      if (gate?.kind !== 'threshold' && gate?.kind !== 'agreement') return;
-      if (typeof query !== 'string' || query === '') return;
-      if ((SANDBOX_QUERIES as readonly string[]).includes(query)) return;
-      const hint = didYouMean(query, SANDBOX_QUERIES);
-      ctx.addIssue({
-        code: 'custom',
-        input: query,
-        path: ['models', name, 'gates', i, 'query'],
-        message: `unknown sandbox query ${describeValue(query)}${hint ? `, did you mean "${hint}"?` : ''} (known: ${SANDBOX_QUERIES.join(', ')})`,
-      });
-    });
+    checkSandboxNames(model, ['models', name], ctx);
   }
 }
 

@@ -140,15 +140,18 @@ describe('metric source configuration', () => {
       'http-json': '{ type: http-json, url: "https://m/{{slot}}" }',
       file: '{ type: file, path: m.json }',
     } as const;
+    // The sandbox answers only its own names, checked like its other queries.
+    const sandboxNames = (metrics: string, gate: string) =>
+      metrics === sources.sandbox ? gate.replaceAll('{slot="{{slot}}"}', '') : gate;
     const withGate = (metrics: string, gate: string) =>
-      `${yaml(metrics).replace(/ {4}gates:\n.*\n$/, '')}    gates:\n      - ${ofSlot(metrics, gate)}\n`;
-    // Queries of one slot, with no sandbox defaults: valid on every source (the sandbox does not check count names).
+      `${yaml(metrics).replace(/ {4}gates:\n.*\n$/, '')}    gates:\n      - ${ofSlot(metrics, sandboxNames(metrics, gate))}\n`;
+    // Queries of one slot, with no sandbox defaults: valid on every source.
     const latency =
       '{ name: p95, kind: latency, buckets: \'latency{slot="{{slot}}"}\', quantile: 0.95, max-increase: 10% }';
     const ratio =
       '{ name: e, kind: ratio, events: \'errors{slot="{{slot}}"}\', total: \'requests{slot="{{slot}}"}\', max-increase: 10% }';
     const conversion =
-      '{ name: c, kind: conversion, conversions: \'c{slot="{{slot}}"}\', exposures: \'x{slot="{{slot}}"}\' }';
+      '{ name: c, kind: conversion, conversions: \'conversions{slot="{{slot}}"}\', exposures: \'exposures{slot="{{slot}}"}\' }';
     for (const [type, metrics] of Object.entries(sources)) {
       const model = parseConfig(withGate(metrics, ratio), ENV).config.models.fraud;
       if (!model) throw new Error('no model');

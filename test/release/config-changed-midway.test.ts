@@ -124,7 +124,7 @@ describe('an A/B whose guard became a conversion gate while it ran', () => {
         return 0.1;
       }
       override async count(query: string, w: MetricWindow): Promise<number | undefined> {
-        if (query === 'clicks') return Math.round(((await super.count('requests', w)) ?? 0) * 0.3);
+        if (query === 'conversions') return Math.round(((await super.count('requests', w)) ?? 0) * 0.3);
         return super.count(query, w);
       }
     }
@@ -136,7 +136,7 @@ describe('an A/B whose guard became a conversion gate while it ran', () => {
     const asConversion = configWith(AB, [
       split,
       conversionGate('conversion'),
-      conversionGate('ctr', 'clicks'),
+      conversionGate('ctr', 'conversions'),
     ]);
     const metrics = new WithClicks(arms(0.39).slots);
     const clock = new FakeClock(Date.UTC(2026, 0, 1));

@@ -293,7 +293,7 @@ describe('a PR job and the schedule ticks taking turns under configs whose steps
 
 describe('a gate defined otherwise while the release ran', () => {
   it('judges an A/B’s passed conversion gate afresh when its conversions changed: no winner on the old query', async () => {
-    // The candidate converts 39% on `errors` (stable 30%), as much as stable on `clicks`. `late`, a
+    // The candidate converts 39% on `errors` (stable 30%), as much as stable on `conversions`. `late`, a
     // guard without data for 12 hours, holds the A/B open after `conversion` passed on `errors`.
     const late = Date.UTC(2026, 0, 1) + 12 * HOUR;
     class Clicks extends FakeCounts {
@@ -301,7 +301,7 @@ describe('a gate defined otherwise while the release ran', () => {
         return (w?.until ?? 0) >= late ? 0.1 : undefined;
       }
       override async count(query: string, w: MetricWindow): Promise<number | undefined> {
-        if (query === 'clicks') return Math.round(((await super.count('requests', w)) ?? 0) * 0.3);
+        if (query === 'conversions') return Math.round(((await super.count('requests', w)) ?? 0) * 0.3);
         return super.count(query, w);
       }
     }
@@ -319,15 +319,15 @@ describe('a gate defined otherwise while the release ran', () => {
     const seen: Release[] = [];
     const { end } = await looked(
       ab('errors'),
-      switched(ab('errors'), ab('clicks'), (r) => seen.push(r) > 0 && seen.some(passed)),
+      switched(ab('errors'), ab('conversions'), (r) => seen.push(r) > 0 && seen.some(passed)),
       metrics,
     );
     const at = seen.findIndex(passed);
     expect(seen[at]?.status).toBe('analysing');
-    // The next look, on `clicks`: pending again, and the phase history says why, once.
+    // The next look, on `conversions`: pending again, and the phase history says why, once.
     const next = seen[at + 1] as Release;
     expect(next.gates.find((g) => g.name === 'conversion')?.verdict).toBe('pending');
-    expect(row(report(asConfig(ab('clicks')), next), 'A/B 50/50 by x-user-id')).toContain(
+    expect(row(report(asConfig(ab('conversions')), next), 'A/B 50/50 by x-user-id')).toContain(
       'running: gate "conversion" is configured differently: judged afresh from here',
     );
     expect(end.status).toBe('failed');
