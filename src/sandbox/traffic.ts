@@ -3,6 +3,7 @@
  * connections, with a cap on requests in flight so a slow model cannot pile up sockets, and
  * optionally each row's label reported back as delayed outcome feedback.
  */
+import { randomInt } from 'node:crypto';
 import { Agent, request } from 'node:http';
 import { Random } from '../core/random.js';
 import { type Row, syntheticRows, TRUE_MODEL } from './dataset.js';
@@ -15,6 +16,11 @@ export interface TrafficOptions {
   model?: string;
   /** Mean requests per second. */
   rps: number;
+  /**
+   * Seeds the rows, arrivals and users sent. Default: a fresh one per start, so each session draws
+   * its own users (one fixed stream would put the same chance imbalance at the same point of every
+   * session, where a split check would flag it every time).
+   */
   seed?: number;
   /** When set, each request carries one of this many user ids (header x-user-id) for sticky splits. */
   userIds?: number;
@@ -77,6 +83,15 @@ const MAX_BACKLOG_MS = 1000;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const REQUEST_TIMEOUT_MS = 30_000;
 
+/**
+ * The user id (x-user-id) of each request in turn: uniform over `userIds` ids, from a stream of
+ * its own, so which users come does not depend on arrival times or the rows sent.
+ */
+export function userIdDraws(seed: number, userIds: number): () => string {
+  const users = new Random(seed ^ 0x27d4eb2f);
+  return () => `u${Math.floor(users.next() * userIds)}`;
+}
+
 export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   if (!(Number.isFinite(opts.rps) && opts.rps > 0)) throw new RangeError(`rps: must be > 0, got ${opts.rps}`);
   if (opts.userIds !== undefined && !(Number.isInteger(opts.userIds) && opts.userIds > 0)) {
@@ -98,11 +113,11 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
       `feedback.delayMs: must be a number of ms from 0 to ${MAX_TIMER_MS}, got ${feedbackDelay}`,
     );
   }
-  const seed = opts.seed ?? 1;
+  const seed = opts.seed ?? randomInt(2 ** 32);
   const rows = syntheticRows(seed);
   // Separate streams, so the rows sent do not depend on the arrival times drawn.
   const arrivals = new Random(seed ^ 0x5bd1e995);
-  const users = new Random(seed ^ 0x27d4eb2f);
+  const nextUser = opts.userIds === undefined ? undefined : userIdDraws(seed, opts.userIds);
   const base = new URL(opts.url);
   const modelPath = opts.model === undefined ? '' : `/models/${encodeURIComponent(opts.model)}`;
   const agent = new Agent({ keepAlive: true, maxSockets: MAX_IN_FLIGHT });
@@ -168,7 +183,7 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
   const send = (at: number) => {
     const row = rows.next().value as Row;
     const headers: Record<string, string> = {};
-    if (opts.userIds !== undefined) headers[STICKY_HEADER] = `u${Math.floor(users.next() * opts.userIds)}`;
+    if (nextUser) headers[STICKY_HEADER] = nextUser();
     counts.sent++;
     const shift = at - startedAt >= shiftAfterMs ? (opts.shift ?? 0) : 0;
     const features = shift ? row.features.map((f) => f + shift) : row.features;
