@@ -2,7 +2,6 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../../src/config/metrics-schema.js';
@@ -556,13 +555,13 @@ describe('prometheus source scraping a live sandbox', () => {
     requestJson('GET', `${prom.url}/api/v1/query?${new URLSearchParams({ query })}`).then(
       (r) => (r.body as { data: { result: { value: [number, string] }[] } }).data.result,
     );
-  const sandboxCounts = async (since?: number) =>
-    (
-      await requestJson(
-        'GET',
-        `${sandbox.url}/metrics.json?model=fraud-detector${since === undefined ? '' : `&since=${since}`}`,
-      )
-    ).body as Report;
+  /** The sandbox's exact counts of [since, until), since its start and up to now by default. */
+  const sandboxCounts = async (since?: number, until?: number) => {
+    const params = new URLSearchParams({ model: 'fraud-detector' });
+    if (since !== undefined) params.set('since', String(since));
+    if (until !== undefined) params.set('until', String(until));
+    return (await requestJson('GET', `${sandbox.url}/metrics.json?${params}`)).body as Report;
+  };
   /** Index of the latency bucket (ms bounds as the sandbox uses) that holds `ms`. */
   const bucketOf = (ms: number) => {
     const i = LATENCY_BOUNDS_MS.findIndex((b) => ms <= b);
@@ -581,8 +580,14 @@ describe('prometheus source scraping a live sandbox', () => {
     // 5 s starting on a second, while traffic runs steadily.
     const since = Math.ceil(Date.now() / 1000) * 1000;
     const until = since + 5_000;
-    await delay(until - Date.now());
-    const exact = await sandboxCounts(since);
+    // Read once a scrape after the window's end has landed, so Prometheus holds every sample of
+    // the window (a scrape still running at its end would leave its last seconds unsampled), and
+    // ask the sandbox for exactly [since, until): neither count hangs on when this runs.
+    await waitFor('a scrape after the window', 20_000, async () => {
+      const r = await promQuery('min(timestamp(model_gate_requests_total{model="fraud-detector"}))');
+      return Number(r[0]?.value[1] ?? 0) * 1000 > until ? true : undefined;
+    });
+    const exact = await sandboxCounts(since, until);
 
     for (const slot of ['stable', 'canary'] as const) {
       const w: MetricWindow = { model: 'fraud-detector', slot, version: slotVersion[slot], since, until };

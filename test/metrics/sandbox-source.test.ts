@@ -9,7 +9,7 @@ import { syntheticRows } from '../../src/sandbox/dataset.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { featureRows, nextSecond, predictMany } from '../sandbox/helpers.js';
+import { featureRows, predictMany, until as waitUntil } from '../sandbox/helpers.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
 
 // 2027-01-15T08:00:00Z: a whole second, so the source asks for exactly the window's `since`.
@@ -248,15 +248,20 @@ describe('the sandbox source on a real sandbox with live traffic', () => {
   it('is never refused over several looks, for windows up to now and windows that ended earlier', async () => {
     const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
     // A phase that starts mid-second, as a real one does (just before this second, which is
-    // asked for from its beginning); the looks begin once that second has ended, so the first
-    // one already has requests (a look counts only the seconds that have ended).
+    // asked for from its beginning), as the traffic begins. The looks begin once the sandbox has
+    // counted requests in the phase, so every look has some (a look counts only the seconds that
+    // have ended, and on a slow machine the first answers can land after the phase's first second).
     const start = Math.floor(Date.now() / 1000) * 1000 - 1;
-    await nextSecond();
+    const live = (end: number) => ({ ...window(start, end, 'stable'), version: 'v1' });
+    await waitUntil(
+      async () => (await source.requests(live(Date.now()))) > 0,
+      'the phase has counted requests',
+    );
     const seen: number[] = [];
     for (let look = 0; look < 8; look++) {
       await new Promise((r) => setTimeout(r, 400));
       const now = Date.now();
-      const w = { ...window(start, now, 'stable'), version: 'v1' };
+      const w = live(now);
       seen.push(await source.requests(w));
       expect(await source.value('error-rate', w)).toBeGreaterThanOrEqual(0);
       expect(await source.count?.('answered', w)).toBeGreaterThan(0);
