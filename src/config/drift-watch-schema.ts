@@ -17,7 +17,7 @@ export const driftWatchSchema = strict({
     .gt(0)
     .default(0.25)
     .describe(
-      'Effect-size floor: drift is flagged when the anytime-valid KS judge finds the windows differ and their population stability index is at or above this (0.1 moderate, 0.25 significant).',
+      'Effect-size floor: drift is flagged when the anytime-valid KS judge finds the windows differ and their population stability index is at or above this (0.1 moderate, 0.25 major).',
     ),
 })
   .transform((d) => ({

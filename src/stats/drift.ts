@@ -68,15 +68,15 @@ export function ksBuckets(a: readonly Bucket[], b: readonly Bucket[]): number {
   return d;
 }
 
-/** PSI's usual band (`no`, `moderate`, `significant` shift); none for a PSI that is not a number. */
+/** PSI's usual band (`no`, `moderate`, `major` shift: an effect size, not a test); none for a PSI that is not a number. */
 export function psiBand(value: number): string | undefined {
   if (!Number.isFinite(value)) return undefined;
-  return value >= 0.25 ? 'significant' : value >= 0.1 ? 'moderate' : 'no';
+  return value >= 0.25 ? 'major' : value >= 0.1 ? 'moderate' : 'no';
 }
 
 /**
  * Population stability index Σ (aᵢ − eᵢ) ln(aᵢ / eᵢ) over bins, empty bins floored at `floor`.
- * Usual bands: < 0.1 no shift, 0.1-0.25 moderate, ≥ 0.25 significant.
+ * Usual bands: < 0.1 no shift, 0.1-0.25 moderate, ≥ 0.25 major.
  */
 export function psi(expected: readonly number[], actual: readonly number[], floor = 1e-4): number {
   const e = normalize(expected).map((p) => Math.max(p, floor));

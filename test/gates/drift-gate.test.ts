@@ -43,7 +43,7 @@ describe('the drift gate', () => {
     expect(m.canary).toBeGreaterThan((m.baseline ?? 0) * 1.3);
     expect(m.evidence?.method).toBe('sequential-ks');
     expect(m.evidence?.interval?.[0]).toBeGreaterThan(0.1);
-    expect(m.note).toMatch(/^drift: KS distance 0\.\d+ .*PSI [\d.]+ \(significant shift\)/);
+    expect(m.note).toMatch(/^drift: KS distance 0\.\d+ .*PSI [\d.]+ \(major shift\)/);
   });
 
   it('waits while the bounds straddle the tolerance, then passes the same distribution', async () => {

@@ -94,14 +94,14 @@ describe('the drift judge on histograms with different bucket bounds', () => {
     expect(j.verdict).toBe('fail');
     expect(j.evidence.effect).toBeCloseTo(0.5, 12);
     expect(Number.isFinite(j.sizes?.psi)).toBe(true);
-    expect(j.note).toMatch(/PSI [\d.]+ \(significant shift\)/);
+    expect(j.note).toMatch(/PSI [\d.]+ \(major shift\)/);
     expect(j.note).toContain("dropped: the baseline's le 0.1, 0.3, 0.4, 0.6, 0.7 and 1 more");
   });
 
   it('never labels a PSI that is not a number with a band', () => {
     expect(psiBand(Number.NaN)).toBeUndefined();
     expect(psiBand(Number.POSITIVE_INFINITY)).toBeUndefined();
-    expect([0.05, 0.1, 0.25].map(psiBand)).toEqual(['no', 'moderate', 'significant']);
+    expect([0.05, 0.1, 0.25].map(psiBand)).toEqual(['no', 'moderate', 'major']);
     // A 4-bucket candidate against a 10-bucket baseline read "PSI – (no shift)".
     const j = judgeDrift({
       canary: { buckets: cum([2000, 4500, 3000, 500], [0.2, 0.5, 0.8]) },
