@@ -17,7 +17,7 @@ import {
   limitText,
   outOfTime,
 } from './change-deadline.js';
-import { TargetBusyError } from './errors.js';
+import { refusesRequest, TargetBusyError, TargetRefusedError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -285,8 +285,11 @@ export function httpTarget(
         return new TargetError(
           `${description} answered ${what} with HTTP ${answer.status}${during}: ${said}; is the service (or the gateway in front of it) up?`,
         );
-      default:
-        return new TargetError(`${description} refused ${what} (HTTP ${answer.status}): ${said}`);
+      default: {
+        // A 400/422 refuses the request itself: the same request gets the same answer.
+        const Refusal = refusesRequest(answer.status) ? TargetRefusedError : TargetError;
+        return new Refusal(`${description} refused ${what} (HTTP ${answer.status}): ${said}`);
+      }
     }
   }
 

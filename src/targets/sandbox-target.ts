@@ -5,6 +5,7 @@ import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
+import { refusesRequest, TargetRefusedError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -29,7 +30,11 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
     } catch (err) {
       throw new TargetError(`${description} is unreachable: ${(err as Error).message}`);
     }
-    if (res.status !== 200) throw new TargetError(`${description} refused: ${errorText(res)}`);
+    if (res.status !== 200) {
+      // A 400 (a version it lacks, a bad weight) gets the same answer again: the request must change.
+      const Refusal = refusesRequest(res.status) ? TargetRefusedError : TargetError;
+      throw new Refusal(`${description} refused: ${errorText(res)}`);
+    }
     const parsed = trafficSchema.safeParse(res.body);
     if (!parsed.success) throw new TargetError(`${description} answered with an unexpected traffic state`);
     return parsed.data;
