@@ -39,16 +39,22 @@ export async function setReleaseStatus(
 }
 
 /**
- * The status's words: an end by command's traffic change under way, or refused, from the record's
- * fields (its reason, written before the change, says what was to be done); a rollback or withdrawal
- * that took on a later try, that first (the reason ends with it, past the 140 characters GitHub
- * keeps), then why, or what serves where that is not the rollback's version; else the reason.
+ * The status's words: an end by command's traffic change under way, refused or unconfirmed, from
+ * the record's fields (its reason, written before the change, says what was to be done); a rollback
+ * or withdrawal that took on a later try, that first (the reason ends with it, past the 140
+ * characters GitHub keeps), then why, or what serves where that is not the rollback's version;
+ * else the reason.
  */
 function describe(r: Release): string {
   if (withdrawalUnderWay(r)) return changeUnderWay(r);
   const failed = r.ending?.withdrawFailed;
-  if (r.withdrawPending && failed && r.status !== 'failed')
+  if (r.withdrawPending && failed && r.status !== 'failed') {
+    // Accepted, never read back (the comment: "probably withdrawn"): no failure. Its words come
+    // first, as the platform's (a long note) would push them past GitHub's 140 characters.
+    if (failed.unconfirmed)
+      return `the command's traffic change was accepted, not yet confirmed by a read; ${r.to} is probably withdrawn, the next run checks`;
     return `the command's traffic change failed: ${failed.note}; ${r.to} may still get live traffic, the next run tries again`;
+  }
   if (!r.withdrawPending && failed?.laterTry) {
     // A refused rollback by command whose candidate a later run withdrew: its reason names the
     // rollback's version, and another serves; the comment's words, which say which.

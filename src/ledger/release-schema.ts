@@ -120,7 +120,13 @@ const ending = z.object({
   rollbackToCandidate: z.literal(true).optional(),
   serves: version.optional(),
   withdrawFailed: z
-    .object({ why: z.string(), note: z.string(), laterTry: z.literal(true).optional() })
+    .object({
+      why: z.string(),
+      note: z.string(),
+      laterTry: z.literal(true).optional(),
+      // Optional: records stored before it have none (read as refused, as they were worded).
+      unconfirmed: z.literal(true).optional(),
+    })
     .optional(),
   smokeFailed: z.object({ note: z.string() }).optional(),
   recordOnly: z.literal(true).optional(),

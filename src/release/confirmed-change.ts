@@ -20,16 +20,6 @@ export const readBackTiming = (model: ModelConfig) =>
     ? { settleMs: model.target.settleTimeoutMs, pollMs: model.target.pollIntervalMs }
     : LOCAL_TIMING;
 
-/** What an UnconfirmedChange's message says after what it asked for, and how a record's note is told by it. */
-const NEVER_CONFIRMED = 'but never confirmed it: reading it back failed';
-
-/**
- * Whether `note`, a record's words for a traffic change that did not take (Ending.withdrawFailed),
- * is an UnconfirmedChange's: the platform took the change, no read confirmed it. A report words it
- * apart from a refusal (the change probably landed); the record keeps only the words.
- */
-export const unconfirmedNote = (note: string): boolean => note.includes(` ${NEVER_CONFIRMED} `);
-
 /** A change the platform accepted (its write answered OK) whose read-back never answered in time. */
 export class UnconfirmedChange extends TargetError {
   constructor(
@@ -43,7 +33,7 @@ export class UnconfirmedChange extends TargetError {
   ) {
     const times = tries === 1 ? 'once' : `${tries} times over ${formatElapsed(waitedMs)}`;
     super(
-      `${description} accepted the change to ${describeTraffic(asked)} ${NEVER_CONFIRMED} ${times} (settle-timeout ${formatDuration(settleMs)}), last with: ${lastRead.message}`,
+      `${description} accepted the change to ${describeTraffic(asked)} but never confirmed it: reading it back failed ${times} (settle-timeout ${formatDuration(settleMs)}), last with: ${lastRead.message}`,
     );
   }
 }

@@ -4,7 +4,7 @@ import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from 
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
-import { confirmingTarget, UnconfirmedChange, unconfirmedNote } from './confirmed-change.js';
+import { confirmingTarget, UnconfirmedChange } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { checkPromotionTarget, checkSameTarget } from './deployed-target.js';
@@ -248,8 +248,9 @@ export async function endThenWithdraw(
     await reconcile(ctx.target, desired);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
+    const failed = withdrawFailure(why, err.message, err);
     return {
-      release: await recorded(notWithdrawn(release, status, why, ctx.clock.now(), err.message)),
+      release: await recorded(notWithdrawn(release, status, ctx.clock.now(), failed, serves)),
       refused: err,
     };
   }
@@ -266,14 +267,18 @@ export async function endThenWithdraw(
 export const announceEnd = (ports: Pick<Ports, 'onProgress'>) => (release: Release) =>
   ports.onProgress?.([release], release.withdrawPending ? { force: true } : undefined);
 
-/** The release ended with `status`, but the platform refused (`note`) to take its candidate out of service. */
+/**
+ * The release ended with `status`, but the change that was to take its candidate out of service,
+ * leaving `serves` alone serving, did not take (`failed`: refused, or accepted and unconfirmed).
+ */
 function notWithdrawn(
   release: Release,
   status: 'aborted' | 'superseded',
-  why: string,
   now: number,
-  note: string,
+  failed: WithdrawFailed,
+  serves: string | undefined,
 ): Release {
+  const { why, note, unconfirmed } = failed;
   // The next run tries again (retryWithdrawal): the candidate may still get live traffic.
   const { idlePending: _, ...rest } = release;
   return {
@@ -284,17 +289,37 @@ function notWithdrawn(
     phases: closedAsWithdrawn(release.phases, now),
     updatedAt: now,
     // Taken but never read back (confirmed-change.ts) is no failure: the candidate is probably out.
-    reason: `${why}; withdrawing ${release.to} ${unconfirmedNote(note) ? 'is unconfirmed' : 'failed'}: ${note}`,
+    reason: `${why}; withdrawing ${release.to} ${unconfirmed ? 'is unconfirmed' : 'failed'}: ${note}`,
     withdrawPending: true,
-    ending: { withdrawFailed: { why, note } },
+    ending: { ...probablyServes(release, failed, serves), withdrawFailed: failed },
   };
 }
 
+type WithdrawFailed = NonNullable<Ending['withdrawFailed']>;
+
 /**
- * A failed release whose rollback did not take (the platform's words: `note`): its report says the
- * candidate may still get live traffic, and the next run tries again (retryWithdrawal).
+ * Ending.withdrawFailed for a change that did not take (`err`, its words `note`), marked
+ * `unconfirmed` where the platform accepted it but no read confirmed it: stored as a flag, since
+ * the words are masked free text a report cannot match.
  */
-export function rollbackNotTaken(release: Release, now: number, note: string): Release {
+function withdrawFailure(why: string, note: string, err: unknown): WithdrawFailed {
+  return { why, note, ...(err instanceof UnconfirmedChange ? { unconfirmed: true as const } : {}) };
+}
+
+/**
+ * The `serves` a record keeps after its change did not take: only an unconfirmed change's (it
+ * probably landed), where not `from`. A later try then leaves that version serving and the report
+ * names it, not `from` (a refused change's retry goes back to `from`: no rollback was made).
+ */
+const probablyServes = (release: Release, failed: WithdrawFailed, serves: string | undefined) =>
+  failed.unconfirmed && serves !== undefined && serves !== release.from ? { serves } : {};
+
+/**
+ * A failed release whose rollback did not take (the platform's words: `note`; `err`, what was
+ * thrown, where the caller has it): its report says the candidate may still get live traffic, and
+ * the next run tries again (retryWithdrawal).
+ */
+export function rollbackNotTaken(release: Release, now: number, note: string, err?: unknown): Release {
   const why = release.reason ?? `${release.to} failed`;
   const { serves: _, ...ending } = release.ending ?? {};
   return {
@@ -302,7 +327,7 @@ export function rollbackNotTaken(release: Release, now: number, note: string): R
     updatedAt: now,
     reason: `${why}; the rollback to ${release.from} also failed: ${note}`,
     withdrawPending: true,
-    ending: { ...ending, withdrawFailed: { why, note } },
+    ending: { ...ending, withdrawFailed: withdrawFailure(why, note, err) },
   };
 }
 
@@ -405,14 +430,14 @@ export async function retryWithdrawal(
     const note = defect ? reportIt(stoppedOn(defect)) : failed.message;
     const outcome = { failed, ...(defect ? { defect } : {}) };
     if (!withdrawalUnderWay(release)) return { release, ...outcome };
-    if (status === 'aborted' || status === 'superseded')
-      return {
-        release: notWithdrawn(release, status, release.reason ?? `${release.to} ${status}`, now, note),
-        ...outcome,
-      };
+    if (status === 'aborted' || status === 'superseded') {
+      const why = release.reason ?? `${release.to} ${status}`;
+      const notTaken = withdrawFailure(why, note, failed);
+      return { release: notWithdrawn(release, status, now, notTaken, release.ending?.serves), ...outcome };
+    }
     // A failure recorded before its rollback (tick.ts rollBack) whose run is gone: as that run
     // reports a rollback that did not take, so its report no longer says "being withdrawn".
-    if (status === 'failed') return { release: rollbackNotTaken(release, now, note), ...outcome };
+    if (status === 'failed') return { release: rollbackNotTaken(release, now, note, failed), ...outcome };
     return { release, ...outcome };
   }
   const failed = release.ending?.withdrawFailed;
@@ -504,12 +529,13 @@ export async function settleWithdrawal(
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     const note = err.message;
+    const notTaken = withdrawFailure(why, note, err);
     const refused: Release = {
       ...release,
       updatedAt: ctx.clock.now(),
-      reason: `${why}; ${attempt} ${err instanceof UnconfirmedChange ? 'is unconfirmed' : 'failed too'}: ${note}`,
+      reason: `${why}; ${attempt} ${notTaken.unconfirmed ? 'is unconfirmed' : 'failed too'}: ${note}`,
       withdrawPending: true,
-      ending: { ...kept, withdrawFailed: { why, note } },
+      ending: { ...kept, ...probablyServes(release, notTaken, serves), withdrawFailed: notTaken },
     };
     return { release: await recorded(refused), refused: err };
   }

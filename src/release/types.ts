@@ -127,8 +127,10 @@ export interface Ending {
   /**
    * Taking the candidate out of service failed: why it was to be (`why`) and the platform's
    * words (`note`); `laterTry` once a later run took it out. Keys the ledger masks as free text.
+   * `unconfirmed`: the platform accepted the change but no read confirmed it (UnconfirmedChange):
+   * the candidate is probably out. A flag, as the masked words cannot be matched; none before it.
    */
-  withdrawFailed?: { why: string; note: string; laterTry?: true };
+  withdrawFailed?: { why: string; note: string; laterTry?: true; unconfirmed?: true };
   /** A smoke test failed its phase: what it found (`note`), which the reason gives after the phase's name. */
   smokeFailed?: { note: string };
   /**

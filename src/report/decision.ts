@@ -1,5 +1,4 @@
 import type { LedgerEntry } from '../ledger/ledger.js';
-import { unconfirmedNote } from '../release/confirmed-change.js';
 import { alertsNow } from '../release/drift-alert.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { atFullTraffic } from '../release/full-traffic.js';
@@ -259,7 +258,7 @@ function notTakenSentence(r: Release): string | undefined {
   // v3 by workflow_dispatch; …`), and it did not, no more than the withdrawal.
   const rollback = ROLLED_BACK_BY.exec(failed.why);
   // Taken but never read back: probably done, which no read has confirmed; no refusal.
-  if (unconfirmedNote(failed.note)) {
+  if (failed.unconfirmed) {
     const change = rollback
       ? `the platform accepted the rollback to ${rollback[1]} that was to withdraw it`
       : `the platform accepted its withdrawal (withdrawing because ${withoutWithdrawn(r, failed.why)})`;
@@ -392,9 +391,7 @@ function runTitle(result: RunResult): string {
 function incompleteTitle(stuck: Release[]): string {
   const what = stuck.some(rollbackRefused) ? 'Rollback' : 'Withdrawal';
   // Every change taken by the platform, none read back: not refused, only unconfirmed.
-  const state = stuck.every((r) => unconfirmedNote(r.ending?.withdrawFailed?.note ?? ''))
-    ? 'unconfirmed'
-    : 'incomplete';
+  const state = stuck.every((r) => r.ending?.withdrawFailed?.unconfirmed) ? 'unconfirmed' : 'incomplete';
   if (!stuck.some(tookAllTraffic)) return `⚠️ ${what} ${state}: a candidate may still get live traffic`;
   return `⚠️ ${what} ${state}: ${stuck.length === 1 ? 'the' : 'a'} candidate may still take all live traffic`;
 }

@@ -155,3 +155,38 @@ describe('a rollback with a candidate in flight whose withdrawal is never read b
     expect(comment).not.toContain('did not take');
   });
 });
+
+// The record of an unconfirmed rollback dropped what it was to serve (v1), so the re-run that found
+// v3 gone said "left v2 serving, not v1 … did not take" while v1 served.
+describe('an unconfirmed rollback whose candidate a later run finds withdrawn', () => {
+  it('the record keeps what the rollback was to serve: the report says v1 serves, not that the rollback did not take', async () => {
+    const files = {
+      [sha(1)]: { 'fraud.yaml': 'version: v2\n' },
+      [sha(2)]: { 'fraud.yaml': 'version: v3\n' },
+    };
+    const w = await world(() => undefined, files);
+    const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+    const job = () =>
+      handlePullRequest(w.config, event, w.ports, { mode: 'tick', maxWaitMs: 0, dryRun: false });
+    await job();
+    const before = w.platform.puts;
+    w.platform.fault = (n) => (w.platform.puts > before && n >= 2 ? timedOut : undefined);
+    await expect(w.rollback()).rejects.toThrow('its candidate is probably out of service');
+    expect(w.platform.served).toEqual({ stable: { version: 'v1' } });
+
+    // The platform answers reads again: a re-run of the PR's job settles the pending withdrawal.
+    w.platform.fault = () => undefined;
+    await job();
+    expect(w.platform.served).toEqual({ stable: { version: 'v1' } });
+    const settled = (await w.ledger.release('fraud')) as Release;
+    expect(settled.withdrawPending).toBeUndefined();
+    const comment = renderMarkdown(w.config, { releases: [settled], skipped: [] }, { now: 0 });
+    expect(settled.ending?.serves).toBe('v1');
+    expect(comment).toContain(
+      '- fraud v3 was withdrawn: rolled back to v1 by workflow\\_dispatch; v3 withdrawn;',
+    );
+    expect(comment).toContain('read replica timed out; v3 withdrawn on a later try');
+    expect(comment).not.toContain('left v2 serving');
+    expect(comment).not.toContain('did not take');
+  });
+});
