@@ -18,6 +18,10 @@ import { startTraffic, USERS_WITH_OUTCOMES } from '../sandbox/traffic.js';
 import { memoryFileReader } from '../version/changed-models.js';
 
 const MODEL = 'fraud-detector';
+/** Seed 3: its users split clean for an A/B starting anywhere in its first 2 minutes (test/sandbox/seeded-ab-split.test.ts). */
+export const DEMO_AB_SEED = 3;
+/** The A/B demo's live traffic, requests a second (the others send 200). */
+export const DEMO_AB_RPS = 400;
 const sha = (c: string) => c.repeat(40);
 
 /** One pull request of the demo: the version file at base and head, and what must happen. */
@@ -48,12 +52,12 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
     conversionRate: DEMO_CONVERSION_RATE,
   });
   const ab = strategy === 'ab';
-  const rps = ab ? 400 : 200;
+  const rps = ab ? DEMO_AB_RPS : 200;
   const traffic = startTraffic({
     url: sandbox.url,
     model: MODEL,
     rps,
-    seed: 11,
+    seed: ab ? DEMO_AB_SEED : 11,
     ...(ab ? USERS_WITH_OUTCOMES : {}),
   });
   const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
