@@ -1,7 +1,7 @@
 import type { Clock } from '../core/clock.js';
 import { SlotTakenError } from '../ledger/ledger.js';
 import { holdsSlot, type Release } from '../release/types.js';
-import { describeGitHubError, type GitHubClient } from './client.js';
+import { describeGitHubError, type GitHubClient, isGitHubError } from './client.js';
 import type { CanaryClaim, Deployments } from './deployments.js';
 import type { PrRecords } from './pr-records.js';
 import type { Repo } from './repo-files.js';
@@ -78,7 +78,11 @@ export class CanarySlot {
     if (this.clock.now() - claim.at < STARTED_HOLDS_MS) return true;
     // Read again: a long run (a tick, a watch) read it at its start, and the release may have ended
     // since with its claim's end refused; the first read would keep the next waiter from starting.
-    if (claim.pr !== undefined) await this.records.refresh(claim.pr);
+    // Best effort: GitHub refusing that re-read leaves the first read to decide, as before it.
+    if (claim.pr !== undefined)
+      await this.records.refresh(claim.pr).catch((err) => {
+        if (!isGitHubError(err)) throw err;
+      });
     return (await this.liveReleaseOf(model, claim)) !== undefined;
   }
 

@@ -81,3 +81,20 @@ it('a tick re-runs the PR waiting for the slot when the holder ended during the 
   expect(github.reruns).toEqual([107]);
   expect(waitingQueue(github, 'fraud')).toEqual(['#7 in_progress']);
 });
+
+it('a job whose re-read of the holder is refused decides on its first read: the slot is taken, not a failed save', async () => {
+  openPr(8, 80);
+  openPr(9, 90);
+  const holder = job(208, 8);
+  const release = newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 8, headSha: sha(80), now: 0 });
+  await holder.saveRelease(release);
+  await publish(holder, 208);
+  clock.advance(STARTED_HOLDS_MS + 60_000);
+
+  // PR #9's job sees PR #8 holding the slot; then GitHub answers its re-read of PR #8's comment with a 502.
+  const next = job(109, 9);
+  expect(await next.canaryHolder('fraud')).toMatchObject({ pr: 8, status: 'analysing' });
+  github.failNext('GET', /\/issues\/(8\/comments|comments\/\d+)/, 502, 1);
+  const own = newRelease(canaryModel(), { from: 'v1', to: 'v3', pr: 9, headSha: sha(90), now: clock.now() });
+  await expect(next.saveRelease(own)).rejects.toThrow(/canary slot/);
+});
