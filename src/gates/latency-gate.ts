@@ -93,8 +93,9 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           },
           gate.maxIncrease,
         );
-        // A pass on minutes read as L itself is a pass on L, which the histogram does not show.
-        if (m.verdict === 'pass' && floors.beyond > 0 && quantiles.canary?.beyondBounds)
+        // A pass on minutes read as L itself is a pass on L, which the histogram does not show: where
+        // most are (a slow minute or two of a healthy candidate do not decide its mean).
+        if (m.verdict === 'pass' && floors.beyond * 2 > floors.of && quantiles.canary?.beyondBounds)
           return withNote(passedOnFloorsLook(gate, ctx, seen, floors), shared.note);
         return withNote(m, shared.note);
       }

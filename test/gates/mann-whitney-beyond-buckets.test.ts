@@ -108,6 +108,25 @@ describe('a mann-whitney latency gate whose candidate is beyond the largest buck
     );
   });
 
+  it('still passes a healthy candidate with one slow minute beyond it: a floor or two do not decide the mean', async () => {
+    // v2's p95 is 0.5 a minute as v1's, 3 of each 100 requests beyond 1, and 30 in one minute: its
+    // p95 over the step is beyond 1 (63 of 1200), one minute of twelve reads as the floor 1.
+    const healthy: Bucket[] = [
+      { le: 0.25, count: 50 },
+      { le: 0.5, count: 95 },
+      { le: 1, count: 97 },
+      { le: '+Inf', count: 100 },
+    ];
+    const slowMinute: Bucket[] = [
+      { le: 0.25, count: 50 },
+      { le: 0.5, count: 60 },
+      { le: 1, count: 70 },
+      { le: '+Inf', count: 100 },
+    ];
+    const canary = every(healthy).map((m, i) => (i === 5 ? slowMinute : m));
+    expect((await look({ stable: stableHalf, canary }, 0.1)).verdict).toBe('pass');
+  });
+
   it('is inconclusive when both versions are beyond it, saying neither can be placed, under either judge', async () => {
     for (const judge of ['mann-whitney', 'threshold'] as const) {
       expect(await look({ stable: every(beyond), canary: every(beyond) }, 0.1, judge)).toMatchObject({
