@@ -56,7 +56,8 @@ export function beyondBoundsLook(
       note: `${p} > ${f(largest)} on ${names.candidate} and > ${f(baseline.value)} on ${names.baseline} (both beyond their histograms' largest bucket bound): the histograms cannot tell whether ${names.candidate}'s is within ${pct(gate.maxIncrease)} of ${names.baseline}'s; export bucket bounds above ${f(Math.max(largest, baseline.value))}`,
     };
   }
-  const each = minutes === undefined ? '' : ` in each of ${minutes} minutes`;
+  const each =
+    minutes === undefined ? '' : minutes === 1 ? ' in its one minute' : ` in each of ${minutes} minutes`;
   const over = `${p} > ${f(largest)} on ${names.candidate}${each} (beyond its histogram's largest bucket bound)`;
   const of = minutes === undefined ? `${names.baseline}'s` : `${names.baseline}'s slowest minute`;
   const limit = `the tolerated ${f(tolerated)} (${of} ${f(baseline.value)} + ${pct(gate.maxIncrease)})`;
