@@ -3,13 +3,16 @@ import type { ModelConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, type TrafficState } from '../core/traffic.js';
+import { isPermanent } from '../targets/errors.js';
 import type { KnownVersions, Target } from '../targets/target.js';
 
 // A traffic change the platform took is not undone by a read that failed right after it: a read
 // endpoint timing out, or a gateway's 5xx once, says nothing of what serves. So the read-back of a
 // command's change is made again every poll interval within the target's settle-timeout (which
 // bounds a whole change, its read-back included); only a platform that never answers a read in
-// that time leaves the change unconfirmed (UnconfirmedChange), and the caller says so.
+// that time leaves the change unconfirmed (UnconfirmedChange), and the caller says so. A read that
+// answered with what model-gate cannot read (TargetStateError) or was refused (isPermanent) gets
+// the same answer again: it fails at once, as itself, for it shows something other than the change.
 
 /** For a target with no timing of its own (the sandbox, a local process that answers at once). */
 const LOCAL_TIMING = { settleMs: 10_000, pollMs: 1_000 };
@@ -42,8 +45,9 @@ export class UnconfirmedChange extends TargetError {
 export type PatientRead = { state: TrafficState } | { failed: TargetError; tries: number };
 
 /**
- * `read` made again while it fails with a TargetError, every `pollMs`, until `deadline`; a first
- * read is always made (a change that used up its time still gets its read-back).
+ * `read` made again while it fails with a TargetError that may pass, every `pollMs`, until
+ * `deadline`; a first read is always made (a change that used up its time still gets its
+ * read-back). A permanent failure (isPermanent) ends it at once.
  */
 export async function readPatiently(
   read: () => Promise<TrafficState>,
@@ -57,7 +61,7 @@ export async function readPatiently(
     } catch (err) {
       if (!(err instanceof TargetError)) throw err;
       const left = deadline - clock.now();
-      if (left <= 0) return { failed: err, tries };
+      if (left <= 0 || isPermanent(err)) return { failed: err, tries };
       await clock.sleep(Math.min(pollMs, left));
     }
   }
@@ -66,7 +70,8 @@ export async function readPatiently(
 /**
  * `target`, whose traffic changes are read back patiently (readPatiently, within the model's
  * settle-timeout from the change's start): reconcile through it confirms a change the platform took
- * despite a read that failed once, and throws UnconfirmedChange where none answered.
+ * despite a read that failed once, and throws UnconfirmedChange where none answered (a permanent
+ * failure as itself).
  */
 export function confirmingTarget(target: Target, model: ModelConfig, clock: Clock): Target {
   const { settleMs, pollMs } = readBackTiming(model);
@@ -83,6 +88,8 @@ export function confirmingTarget(target: Target, model: ModelConfig, clock: Cloc
         const read = () => (readBack ? readBack(known) : target.read(known));
         const got = await readPatiently(read, began + settleMs, pollMs, clock);
         if ('state' in got) return got.state;
+        // The platform answered, with no state or another than asked: no unconfirmed change.
+        if (isPermanent(got.failed)) throw got.failed;
         const waited = clock.now() - began;
         throw new UnconfirmedChange(desired, got.failed, target.description, got.tries, waited, settleMs);
       };

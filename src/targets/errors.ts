@@ -11,14 +11,28 @@ export class TargetBusyError extends TargetError {}
 export class TargetThrottledError extends TargetError {}
 
 /**
- * The platform answered and refused the request itself (HTTP 400 or 422: a version it does not
- * have, a state it cannot serve), unlike an outage (5xx, a timeout, nobody answering): the same
- * request gets the same answer, so the user must change it, not wait and run it again.
+ * The platform answered and refused a traffic change itself (HTTP 400 or 422 to it: a version it
+ * does not have, a state it cannot serve; a read's 400 is a TargetStateError), unlike an outage
+ * (5xx, a timeout, nobody answering): the same request gets the same answer, so the user must
+ * change it, not wait and run it again.
  */
 export class TargetRefusedError extends TargetError {}
 
 /**
- * Whether an answer's status refuses the request itself (TargetRefusedError). Not 401/403 (the fix
- * is credentials), 404 (a wrong URL or model), 409/429 (busy, throttled: they pass).
+ * Whether an answer's status refuses the request itself: TargetRefusedError for a traffic change,
+ * TargetStateError for a read. Not 401/403 (the fix is credentials), 404 (a wrong URL or model),
+ * 409/429 (busy, throttled: they pass).
  */
 export const refusesRequest = (status: number): boolean => status === 400 || status === 422;
+
+/**
+ * The platform answered a read, with what model-gate cannot read as its traffic: a body of another
+ * format, a split it does not drive (three versions live), a 400/422 to the read itself. Unlike an
+ * outage the same read gets the same answer, so a read-back does not wait on it (confirmed-change.ts);
+ * it is no refusal of a traffic change either (TargetRefusedError is the change's own 400/422).
+ */
+export class TargetStateError extends TargetError {}
+
+/** A failure the same call meets again however long one waits: a read-back stops at it. */
+export const isPermanent = (err: unknown): boolean =>
+  err instanceof TargetRefusedError || err instanceof TargetStateError;

@@ -17,7 +17,7 @@ import {
   limitText,
   outOfTime,
 } from './change-deadline.js';
-import { refusesRequest, TargetBusyError, TargetRefusedError } from './errors.js';
+import { refusesRequest, TargetBusyError, TargetRefusedError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -68,6 +68,9 @@ interface Budget extends ChangeDeadline {
 const PASSING_STATUS = new Set([409, 429, 502, 503, 504]);
 /** Connection failures worth another try: the service restarting, a gateway dropping it. */
 const PASSING_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+
+/** The calls of the REST contract, as messages name them. */
+type Call = 'GET /capabilities' | 'GET /traffic' | 'PUT /traffic';
 
 /** A request that found nobody answering (refused, reset): worth another try. */
 class Unreachable extends TargetError {}
@@ -264,7 +267,7 @@ export function httpTarget(
   };
 
   /** The error for an answer that is not a success, once any retrying is over. */
-  function refusal(answer: Answer, what: string, within: Budget): TargetError {
+  function refusal(answer: Answer, what: Call, within: Budget): TargetError {
     const said = errorOf(answer);
     const retried = answer.retriedMs ? ` for ${formatElapsed(answer.retriedMs)}` : '';
     const during = `${retried}${PASSING_STATUS.has(answer.status) ? inAll(within, answer.retriedMs) : ''}`;
@@ -286,24 +289,30 @@ export function httpTarget(
           `${description} answered ${what} with HTTP ${answer.status}${during}: ${said}; is the service (or the gateway in front of it) up?`,
         );
       default: {
-        // A 400/422 refuses the request itself: the same request gets the same answer.
-        const Refusal = refusesRequest(answer.status) ? TargetRefusedError : TargetError;
+        // A 400/422 refuses the request itself: the same request gets the same answer. Only the
+        // PUT's is a refused change; a read's says nothing of the change, which may have taken.
+        const Refusal = !refusesRequest(answer.status)
+          ? TargetError
+          : what === 'PUT /traffic'
+            ? TargetRefusedError
+            : TargetStateError;
         return new Refusal(`${description} refused ${what} (HTTP ${answer.status}): ${said}`);
       }
     }
   }
 
-  function parse<S extends z.ZodType>(schema: S, answer: Answer, what: string): z.output<S> {
+  // A body of another format: the service answered, and reading it again gets the same body.
+  function parse<S extends z.ZodType>(schema: S, answer: Answer, what: Call): z.output<S> {
     const body = json(answer);
     if (body === undefined) {
-      throw new TargetError(
+      throw new TargetStateError(
         `${description} answered ${what} with a body that is not JSON: ${excerpt(answer.text) || '(empty)'}`,
       );
     }
     const parsed = schema.safeParse(body);
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
-      throw new TargetError(
+      throw new TargetStateError(
         `${description} answered ${what} with an unexpected body: ${issue?.path.join('.') || '(top level)'}: ${issue?.message}`,
       );
     }

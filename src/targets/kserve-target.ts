@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { kubectlScope } from './kubectl-scope.js';
@@ -209,7 +210,8 @@ export function kserveTarget(
     const latest = traffic.find((t) => t.latestRevision);
     const others = traffic.filter((t) => t !== latest);
     if (others.length > 1) {
-      throw new TargetError(
+      // KServe answered with a split model-gate does not drive: reading again gets the same one.
+      throw new TargetStateError(
         `${description} splits traffic between ${traffic.length} revisions; model-gate drives the last rolled-out revision and one candidate`,
       );
     }

@@ -5,7 +5,7 @@ import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
-import { refusesRequest, TargetRefusedError } from './errors.js';
+import { refusesRequest, TargetRefusedError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -32,11 +32,17 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
     }
     if (res.status !== 200) {
       // A 400 (a version it lacks, a bad weight) gets the same answer again: the request must change.
-      const Refusal = refusesRequest(res.status) ? TargetRefusedError : TargetError;
+      // Only the PUT's refuses a change; a read's says nothing of one, which may have taken.
+      const Refusal = !refusesRequest(res.status)
+        ? TargetError
+        : method === 'PUT'
+          ? TargetRefusedError
+          : TargetStateError;
       throw new Refusal(`${description} refused: ${errorText(res)}`);
     }
     const parsed = trafficSchema.safeParse(res.body);
-    if (!parsed.success) throw new TargetError(`${description} answered with an unexpected traffic state`);
+    if (!parsed.success)
+      throw new TargetStateError(`${description} answered with an unexpected traffic state`);
     return parsed.data;
   }
 

@@ -1,5 +1,5 @@
-import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { TargetStateError } from './errors.js';
 import { type KnownVersions, knownOf } from './target.js';
 
 /** One version's share of live traffic on a platform, in percent (shares are normalised to 100). */
@@ -11,9 +11,10 @@ export interface Share {
 const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /**
- * Turns what a platform serves (a share per version) into a TrafficState. Which version is
- * the stable one cannot be told from weights (a candidate may hold 50%, 75% or all of it), so
- * the versions the caller knows (`known`) name the roles, else the state last asked for
+ * Turns what a platform serves (a share per version) into a TrafficState; shares it cannot map
+ * are a TargetStateError (the platform answered: reading again gets the same shares). Which
+ * version is the stable one cannot be told from weights (a candidate may hold 50%, 75% or all of
+ * it), so the versions the caller knows (`known`) name the roles, else the state last asked for
  * (`expected`); see stableShare. A candidate deployed with no traffic is reported with weight 0
  * when it was expected. `mirrored`: the percent of live traffic the platform copies to each
  * version (shadow); those are not normalised, and versions at 0% are left out.
@@ -30,7 +31,7 @@ export function trafficFromShares(
   const mirrors = mirrored.filter((s) => s.percent > 0);
   if (mirrors.length > 1) {
     const listed = mirrors.map((s) => `${s.version} ${round(s.percent)}%`).join(', ');
-    throw new TargetError(
+    throw new TargetStateError(
       `${description} mirrors live traffic to ${mirrors.length} versions (${listed}); model-gate drives one shadow version: remove the others' mirror traffic first`,
     );
   }
@@ -45,22 +46,22 @@ function liveTraffic(
   description: string,
 ): TrafficState {
   const total = shares.reduce((sum, s) => sum + Math.max(0, s.percent), 0);
-  if (total <= 0) throw new TargetError(`${description} sends live traffic to no version at all`);
+  if (total <= 0) throw new TargetStateError(`${description} sends live traffic to no version at all`);
   const live = shares
     .filter((s) => s.percent > 0)
     .map((s) => ({ version: s.version, percent: round((s.percent / total) * 100) }));
   if (live.length > 2) {
     const listed = live.map((s) => `${s.version} ${s.percent}%`).join(', ');
-    throw new TargetError(
+    throw new TargetStateError(
       `${description} splits live traffic between ${live.length} versions (${listed}); model-gate drives one stable version and one candidate: remove the others' traffic first`,
     );
   }
   const stable = stableShare(shares, live, roles);
-  if (!stable) throw new TargetError(`${description} sends live traffic to no version at all`);
+  if (!stable) throw new TargetStateError(`${description} sends live traffic to no version at all`);
   const others = live.filter((s) => s.version !== stable.version);
   if (others.length > 1) {
     const listed = live.map((s) => `${s.version} ${s.percent}%`).join(', ');
-    throw new TargetError(
+    throw new TargetStateError(
       `${description} sends live traffic to ${listed} but none to the stable version ${stable.version}`,
     );
   }

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
-import { TargetBusyError } from '../../src/targets/errors.js';
+import { TargetBusyError, TargetStateError } from '../../src/targets/errors.js';
 import { httpTarget } from '../../src/targets/http-target.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { step } from './drive.js';
@@ -185,8 +185,9 @@ describe('http target: answers that are not the JSON of the contract', () => {
       new TargetError(`serving layer at ${s.url} refused PUT /traffic (HTTP 500): "Internal Server Error"`),
     );
     s.fault = (req) => (req.method === 'GET' ? { status: 200, html: '<html>login</html>' } : undefined);
+    // The service answered: another read gets the same page, so a read-back does not wait on it.
     await expect(target.read()).rejects.toThrow(
-      new TargetError(
+      new TargetStateError(
         `serving layer at ${s.url} answered GET /traffic with a body that is not JSON: "login"`,
       ),
     );
