@@ -239,6 +239,9 @@ async function rollback(
   const change = { ...ctx, target: confirmingTarget(ctx.target, model, ctx.clock) };
   // Said only if the platform refuses the rollback itself (a version it lacks): what to ask instead.
   const another = askAnother(to, history, [replaced, serving], toVersionName);
+  // A re-run records a rollback that took unconfirmed (unrecordedRollback), unless it was to the
+  // candidate itself, which then serves as what the ledger names.
+  const advice = { another, records: toCandidate ? undefined : to };
   const releases: Release[] = [];
   const withdrawnAlready =
     unrecorded && candidate && !inFlight(candidate)
@@ -251,7 +254,7 @@ async function rollback(
       : `${candidate.to} withdrawn by the rollback to ${to} ${by}`;
     const attempt = { serves: to, done, attempt: `the rollback to ${to} ${by}` };
     const settled = await settleWithdrawal(candidate, attempt, change, ports.ledger, announceEnd(ports));
-    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback', another);
+    if (settled.refused) throw refusedWithCandidate(settled.refused, settled.release, 'rollback', advice);
     releases.push(settled.release);
   } else if (candidate) {
     // Its candidate is `to`, serving now as stable: its analysis stopped, nothing was withdrawn.
@@ -261,7 +264,7 @@ async function rollback(
     const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
     const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
     const stopped = await endThenWithdraw(candidate, end, change, ports.ledger, announceEnd(ports));
-    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback', another);
+    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback', advice);
     releases.push(stopped.release);
   } else if (!unrecorded) {
     const input = named === undefined ? undefined : toVersionName;
@@ -460,18 +463,22 @@ function refusedWithCandidate(
   err: TargetError,
   release: Release,
   command: 'rollback' | 'abort',
-  another?: string,
+  { another, records }: { another?: string; records?: string } = {},
 ): TargetError {
   const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
   // Taken but never read back: the candidate is probably out, which no read has confirmed yet.
   const retry =
     "as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it";
+  // Only the rollback command records a rollback in the ledger's history: a PR job's retry
+  // settles the release alone, and the history would leave the old stable serving.
   const still =
-    err instanceof UnconfirmedChange
-      ? `its candidate is probably out of service, but until a read confirms it the withdrawal stays pending: a re-run of the PR's job or the next schedule tick reads the platform and settles it; running the ${command} again is safe once the platform answers reads`
-      : err instanceof TargetRefusedError && another
-        ? `${retry}; ${another}`
-        : `${retry}; run the ${command} again once the platform answers`;
+    err instanceof UnconfirmedChange && records
+      ? `its candidate is probably out of service, but until a read confirms it the withdrawal stays pending and the rollback is not in the ledger's history: run the rollback again once the platform answers reads, which records it (changing no traffic if ${records} serves already); a re-run of the PR's job or the next schedule tick settles the withdrawal but records no rollback`
+      : err instanceof UnconfirmedChange
+        ? `its candidate is probably out of service, but until a read confirms it the withdrawal stays pending: a re-run of the PR's job or the next schedule tick reads the platform and settles it; running the ${command} again is safe once the platform answers reads`
+        : err instanceof TargetRefusedError && another
+          ? `${retry}; ${another}`
+          : `${retry}; run the ${command} again once the platform answers`;
   return new TargetError(
     `${err.message}; the release of ${release.to}${pr} is recorded as ended, and ${still}`,
   );

@@ -32,7 +32,7 @@ afterEach(async () => {
 
 /** A serving layer to docs/http-target.openapi.yaml serving v2, its reads after a change answered by `fault`. */
 async function servingLayer(fault: ReadFault) {
-  const layer = { served: { stable: { version: 'v2' } } as TrafficState, puts: 0, fault };
+  const layer = { served: { stable: { version: 'v2' } } as TrafficState, puts: 0, gets: 0, fault };
   let readsSinceChange = -1;
   const server = createServer(async (req, res) => {
     let text = '';
@@ -47,6 +47,7 @@ async function servingLayer(fault: ReadFault) {
       readsSinceChange = 0;
       return send(200, { ...layer.served, updating: false });
     }
+    layer.gets += 1;
     const faulty = readsSinceChange >= 0 ? layer.fault(++readsSinceChange) : undefined;
     if (faulty) return send(faulty.status, faulty.body);
     send(200, { ...layer.served, updating: false });
@@ -125,6 +126,48 @@ describe('a rollback on an http serving layer whose reads fail after it took the
   });
 });
 
+// A read that answered, with what model-gate cannot read (a body of another format, a 400 to the
+// read itself), gets the same answer again: it was read again every poll-interval for the whole
+// settle-timeout (10m by default), then the run said "v1 alone probably serves now", which that
+// read had not shown. It fails at once, with the platform's answer, as before read-backs waited.
+const badBody = { status: 200, body: { serving: 'v1' } };
+const readRefused = { status: 400, body: { error: 'unknown query parameter' } };
+
+describe('a rollback whose read-back answers what model-gate cannot read', () => {
+  it.each([
+    [
+      'a body of another format',
+      badBody,
+      'answered GET /traffic with an unexpected body: stable: Invalid input: expected object, received undefined',
+    ],
+    ['HTTP 400', readRefused, 'refused GET /traffic (HTTP 400): unknown query parameter'],
+  ])('%s: fails at once with what it answered, not as an unconfirmed change', async (_, answer, said) => {
+    const w = await world((n) => (n >= 2 ? answer : undefined));
+    await expect(w.rollback()).rejects.toThrow(
+      `rollback fraud from v2 to v1 failed (serving layer at ${w.url} ${said}); what serves could not be read; nothing is recorded: run the rollback again once the platform answers`,
+    );
+    // The read before the change, the look while it settles, its read-back and one read again.
+    expect(w.platform.gets).toBe(4);
+    expect(await w.history()).toEqual(['promotion v1->v2']);
+  });
+});
+
+// A 400 to GET /traffic was taken as the platform refusing the rollback itself: the run said to set
+// to-version to a version the platform has, while the PUT had taken and v1 served.
+describe('a rollback whose every read after the change answers HTTP 400', () => {
+  it('is no refused rollback: it does not say to pick another version, as v1 serves', async () => {
+    const w = await world(() => readRefused);
+    const failed = await w.rollback().then(
+      () => undefined,
+      (err: Error) => err.message,
+    );
+    expect(w.platform.served).toEqual({ stable: { version: 'v1' } });
+    expect(failed).toBe(
+      `rollback fraud from v2 to v1 failed (serving layer at ${w.url} refused GET /traffic (HTTP 400): unknown query parameter); what serves could not be read; nothing is recorded: run the rollback again once the platform answers`,
+    );
+  });
+});
+
 describe('a rollback with a candidate in flight whose withdrawal is never read back', () => {
   it("the PR's comment says the candidate is probably withdrawn, unconfirmed, not that the rollback did not take", async () => {
     // PR #7 moves fraud from v2 to v3: its candidate at 10% when the rollback comes.
@@ -140,7 +183,10 @@ describe('a rollback with a candidate in flight whose withdrawal is never read b
     // From the rollback's change on, the look while it settles answers, every read after it times out.
     const before = w.platform.puts;
     w.platform.fault = (n) => (w.platform.puts > before && n >= 2 ? timedOut : undefined);
-    await expect(w.rollback()).rejects.toThrow('its candidate is probably out of service');
+    // Only a run of the rollback records it in the ledger's history: the PR job's retry would not.
+    await expect(w.rollback()).rejects.toThrow(
+      "its candidate is probably out of service, but until a read confirms it the withdrawal stays pending and the rollback is not in the ledger's history: run the rollback again once the platform answers reads, which records it (changing no traffic if v1 serves already); a re-run of the PR's job or the next schedule tick settles the withdrawal but records no rollback",
+    );
     expect(w.platform.served).toEqual({ stable: { version: 'v1' } });
 
     const recorded = (await w.ledger.release('fraud')) as Release;
@@ -153,6 +199,13 @@ describe('a rollback with a candidate in flight whose withdrawal is never read b
     );
     expect(comment).not.toContain('could not be withdrawn');
     expect(comment).not.toContain('did not take');
+
+    // What it says, done: once reads answer, the rollback run again records it, changing no traffic.
+    w.platform.fault = () => undefined;
+    const puts = w.platform.puts;
+    await w.rollback();
+    expect(await w.history()).toEqual(['promotion v1->v2', 'rollback v2->v1']);
+    expect(w.platform.puts).toBe(puts);
   });
 });
 
@@ -182,6 +235,8 @@ describe('an unconfirmed rollback whose candidate a later run finds withdrawn', 
     expect(settled.withdrawPending).toBeUndefined();
     const comment = renderMarkdown(w.config, { releases: [settled], skipped: [] }, { now: 0 });
     expect(settled.ending?.serves).toBe('v1');
+    // As the rollback's error says: the PR job settles the release, but records no rollback.
+    expect(await w.history()).toEqual(['promotion v1->v2']);
     expect(comment).toContain(
       '- fraud v3 was withdrawn: rolled back to v1 by workflow\\_dispatch; v3 withdrawn;',
     );
