@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
 import { GitRepo } from '../support/git-repo.js';
 import { runMainStep, startFraudWorld } from '../support/main-step.js';
@@ -11,12 +10,12 @@ import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 import {
   ECHO_SECRETS,
-  type EchoWebhook,
+  type EchoGate,
   echoWebhookConfig,
   shownSecrets,
-  startHeaderEchoWebhook,
+  startEchoGate,
 } from '../support/standins/header-echo-webhook.js';
-import { sentToGitHub } from './secret-world.js';
+import { MODEL_FILE, openFraudPr, sentToGitHub } from './secret-world.js';
 
 // A webhook gate's service quotes the secrets it was sent in its `fail` note, which becomes the
 // release's reason. The PR comment escapes Markdown before it is masked: a token with `_`, `*` or
@@ -24,21 +23,19 @@ import { sentToGitHub } from './secret-world.js';
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
-let hook: EchoWebhook;
-let traffic: TrafficGenerator;
+// The webhook quoting what it was sent, and traffic for its gate to judge.
+let gate: EchoGate;
 let dir: string;
-const FILE = 'models/fraud.yaml';
+const FILE = MODEL_FILE;
 
 beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v1', 5));
-  traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 200, seed: 4 });
-  hook = await startHeaderEchoWebhook();
+  gate = await startEchoGate(sandbox.url, 200);
   dir = await mkdtemp(join(tmpdir(), 'model-gate-secret-escaped-'));
 });
 afterAll(async () => {
   expect(github?.violations).toEqual([]);
-  await traffic?.stop();
-  await hook?.close();
+  await gate?.close();
   await sandbox?.close();
   await github?.close();
   await rm(dir, { recursive: true, force: true });
@@ -52,18 +49,12 @@ async function openPr(pr: number, ledger: string, secrets: Record<string, string
   const [base, head] = repo
     ? [await repo.commit({ [FILE]: 'version: v1\n' }), await repo.commit({ [FILE]: 'version: v2\n' })]
     : [sha(2 * pr), sha(2 * pr + 1)];
-  github.setFile(base, FILE, 'version: v1\n');
-  github.setFile(head, FILE, 'version: v2\n');
-  github.setPullRequest(pr, {
-    baseSha: base,
-    headSha: head,
-    files: [{ filename: FILE, status: 'modified' }],
-  });
+  openFraudPr(github, pr, base, head);
   const run = await runMainStep({
     eventName: 'pull_request',
     event: pullRequestEvent('opened', { base, head }, { number: pr }),
     inputs: { ledger },
-    config: echoWebhookConfig(hook.port, FILE),
+    config: echoWebhookConfig(gate.port, FILE),
     githubUrl: github.url,
     env: {
       SANDBOX_URL: sandbox.url,

@@ -50,6 +50,17 @@ export function sentToGitHub(github: FakeGitHub): string {
   );
 }
 
+/** On the stand-in, PR `number` moving fraud-detector (MODEL_FILE) from v1 at `base` to v2 at `head`. */
+export function openFraudPr(github: FakeGitHub, number: number, base: string, head: string): void {
+  github.setFile(base, FILE, 'version: v1\n');
+  github.setFile(head, FILE, 'version: v2\n');
+  github.setPullRequest(number, {
+    baseSha: base,
+    headSha: head,
+    files: [{ filename: FILE, status: 'modified' }],
+  });
+}
+
 /**
  * Opens PR `number` (v1 -> v2) with `config` as .github/model-gate.yml and runs the main step on
  * it with `env`; its comment is the stand-in's last comment on the PR.
@@ -65,13 +76,7 @@ export async function runOnPullRequest(
   await mkdir(join(workspace, '.github'));
   await writeFile(join(workspace, '.github', 'model-gate.yml'), config);
   const [base, head] = [sha(2 * number), sha(2 * number + 1)];
-  github.setFile(base, FILE, 'version: v1\n');
-  github.setFile(head, FILE, 'version: v2\n');
-  github.setPullRequest(number, {
-    baseSha: base,
-    headSha: head,
-    files: [{ filename: FILE, status: 'modified' }],
-  });
+  openFraudPr(github, number, base, head);
   const runId = 500 + number;
   github.startRun(runId);
   const run = await runStep('index.js', {

@@ -3,24 +3,23 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runCli } from '../support/cli-process.js';
 import { CLI_MODEL, declareIn, repoAtV1 } from '../support/cli-run-world.js';
 import type { GitRepo } from '../support/git-repo.js';
 import {
   ECHO_SECRETS,
-  type EchoWebhook,
+  type EchoGate,
   echoWebhookConfig,
   shownSecrets,
-  startHeaderEchoWebhook,
+  startEchoGate,
 } from '../support/standins/header-echo-webhook.js';
 
 // `model-gate run` masks secrets on the terminal; its ledger file is shared, committed or uploaded
 // as an artifact: a webhook's note quoting the secrets it was sent must be masked there too.
 
 let sandbox: Sandbox;
-let traffic: TrafficGenerator;
-let hook: EchoWebhook;
+// The webhook quoting what it was sent, and traffic for its gate to judge.
+let gate: EchoGate;
 let repo: GitRepo;
 
 beforeAll(async () => {
@@ -29,14 +28,12 @@ beforeAll(async () => {
     endpoints: [{ model: CLI_MODEL, stable: 'v1' }],
     seed: 3,
   });
-  traffic = startTraffic({ url: sandbox.url, model: CLI_MODEL, rps: 250, seed: 4 });
-  hook = await startHeaderEchoWebhook();
-  repo = await repoAtV1(echoWebhookConfig(hook.port, `models/${CLI_MODEL}/model.yaml`));
+  gate = await startEchoGate(sandbox.url, 250);
+  repo = await repoAtV1(echoWebhookConfig(gate.port, `models/${CLI_MODEL}/model.yaml`));
   await declareIn(repo, 'v2');
 });
 afterAll(async () => {
-  await traffic?.stop();
-  await hook?.close();
+  await gate?.close();
   await sandbox?.close();
   if (repo) await rm(repo.dir, { recursive: true, force: true });
 });

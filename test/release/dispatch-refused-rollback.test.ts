@@ -1,7 +1,6 @@
-import { getOctokit } from '@actions/github';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { requestJson } from '../../src/core/http-json.js';
-import { fraudServing } from '../support/main-step.js';
+import { fraudPromotedOnRecord, fraudServing } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 import { fraudBehindPassThrough } from '../support/platform-pass-through.js';
@@ -15,7 +14,6 @@ import { useRefusingPlatform } from '../support/refusing-platform-world.js';
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
 const ENV = `model-gate/${MODEL}`;
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 
 let refuse = false;
 const world = useRefusingPlatform({
@@ -82,19 +80,7 @@ describe('a rollback by workflow_dispatch the platform refuses outright', () => 
     // v2 serves, promoted from v1 by PR #5.
     await serveByHand('v2');
     world.github.setPullRequest(5, { baseSha: sha(1), headSha: sha(2), files: [] });
-    const client = getOctokit('ghs_x', { baseUrl: world.github.url });
-    const { data } = await client.rest.repos.createDeployment({
-      ...repo,
-      ref: sha(2),
-      task: 'deploy',
-      environment: ENV,
-      auto_merge: false,
-      required_contexts: [],
-      payload: { kind: 'promotion', version: 'v2', previous: 'v1', pr: 5, summary: 'passed' },
-      description: 'promotion v1 -> v2',
-    });
-    if (!('id' in data)) throw new Error('no deployment made');
-    await client.rest.repos.createDeploymentStatus({ ...repo, deployment_id: data.id, state: 'success' });
+    await fraudPromotedOnRecord(world.github, 5);
     const deployments = world.github.deployments(ENV).length;
 
     refuse = true;

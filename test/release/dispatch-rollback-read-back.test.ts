@@ -1,8 +1,7 @@
-import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudPromotedOnRecord, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { workflowDispatchEvent } from '../support/payloads.js';
 import { fraudBehindPassThrough, platformPassThrough } from '../support/platform-pass-through.js';
@@ -14,7 +13,6 @@ import { fraudBehindPassThrough, platformPassThrough } from '../support/platform
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
 const ENV = `model-gate/${MODEL}`;
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 
 const world = {
   sandbox: undefined as unknown as Sandbox,
@@ -47,23 +45,6 @@ afterAll(async () => {
   await world.github?.close();
 });
 
-/** v2 serves, promoted from v1 by PR #5, on record. */
-async function promotedByPr5() {
-  const client = getOctokit('ghs_x', { baseUrl: world.github.url });
-  const { data } = await client.rest.repos.createDeployment({
-    ...repo,
-    ref: sha(2),
-    task: 'deploy',
-    environment: ENV,
-    auto_merge: false,
-    required_contexts: [],
-    payload: { kind: 'promotion', version: 'v2', previous: 'v1', pr: 5, summary: 'passed' },
-    description: 'promotion v1 -> v2',
-  });
-  if (!('id' in data)) throw new Error('no deployment made');
-  await client.rest.repos.createDeploymentStatus({ ...repo, deployment_id: data.id, state: 'success' });
-}
-
 const dispatch = () => {
   const inputs = { command: 'rollback', model: MODEL };
   return runMainStep({
@@ -83,7 +64,8 @@ const dispatch = () => {
 
 describe('a rollback by workflow_dispatch whose read-back fails once after the change took', () => {
   it('reads again, confirms v1 serves, and records the rollback', async () => {
-    await promotedByPr5();
+    // v2 serves, promoted from v1 by PR #5, on record.
+    await fraudPromotedOnRecord(world.github, 5);
     const deployments = world.github.deployments(ENV).length;
 
     failReadsAfterChange = 1;

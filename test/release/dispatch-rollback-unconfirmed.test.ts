@@ -1,20 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import type { HttpTargetConfig } from '../../src/config/types.js';
-import { FakeClock } from '../../src/core/clock.js';
 import type { TrafficState } from '../../src/core/traffic.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { handleCommand } from '../../src/release/commands.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { httpTarget } from '../../src/targets/http-target.js';
-import { enginePorts } from '../support/engine-ports.js';
+import { httpRollbackWorld } from '../support/engine-ports.js';
 import { sha } from '../support/model-config.js';
 
 // `command: rollback` on an http serving layer (a real server on 127.0.0.1) that takes the change
@@ -60,39 +51,23 @@ async function servingLayer(fault: ReadFault) {
 /** fraud serving v2 (promoted from v1 by PR #5, on record) on the serving layer; settle-timeout 1m. */
 async function world(fault: ReadFault, files: Record<string, Record<string, string>> = {}) {
   const platform = await servingLayer(fault);
-  const { config } = parseConfig(
-    `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: { type: http, url: "${platform.url}", strategies: [canary], settle-timeout: 1m, poll-interval: 5s }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50] }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    {},
-  );
-  const clock = new FakeClock();
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-unconfirmed-')), 'ledger.json'));
-  await ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    pr: 5,
-    at: clock.now(),
-    summary: 'passed',
+  // The shared http rollback world: fraud on the layer's http target, a file ledger, a FakeClock.
+  const { config, ports, ledger, rollback } = await httpRollbackWorld(platform.url, {
+    settle: 'settle-timeout: 1m, poll-interval: 5s',
+    promotion: { pr: 5 },
+    files,
   });
-  const model = config.models.fraud;
-  if (!model) throw new Error('no fraud model');
-  const target = httpTarget(model.target as HttpTargetConfig, model, clock);
-  const ports = enginePorts({ ledger, files, clock, target });
-  const rollback = () =>
-    handleCommand(config, 'rollback', { model: 'fraud', dryRun: false, trigger: 'workflow_dispatch' }, ports);
   const history = async () =>
     (await ledger.history('fraud')).map((e) => `${e.kind} ${e.previous}->${e.version}`);
-  return { platform: platform.layer, url: platform.url, rollback, history, config, ports, ledger };
+  return {
+    platform: platform.layer,
+    url: platform.url,
+    rollback: () => rollback(),
+    history,
+    config,
+    ports,
+    ledger,
+  };
 }
 
 const timedOut = { status: 500, body: { error: 'read replica timed out' } };

@@ -1,8 +1,13 @@
-import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import {
+  FRAUD_ON_SANDBOX,
+  fraudPromotedOnRecord,
+  fraudServing,
+  runMainStep,
+  startFraudWorld,
+} from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { workflowDispatchEvent } from '../support/payloads.js';
 
@@ -13,7 +18,6 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // does on a stand-in target). Main step from src/, the ledger on the GitHub stand-in.
 const MODEL = 'fraud-detector';
 const ENV = `model-gate/${MODEL}`;
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 
 const world = {
   sandbox: undefined as unknown as Sandbox,
@@ -23,19 +27,7 @@ const world = {
 beforeAll(async () => {
   Object.assign(world, await startFraudWorld('v2'));
   // v2 serves, promoted from v1, on record.
-  const client = getOctokit('ghs_x', { baseUrl: world.github.url });
-  const { data } = await client.rest.repos.createDeployment({
-    ...repo,
-    ref: sha(2),
-    task: 'deploy',
-    environment: ENV,
-    auto_merge: false,
-    required_contexts: [],
-    payload: { kind: 'promotion', version: 'v2', previous: 'v1', summary: 'passed' },
-    description: 'promotion v1 -> v2',
-  });
-  if (!('id' in data)) throw new Error('no deployment made');
-  await client.rest.repos.createDeploymentStatus({ ...repo, deployment_id: data.id, state: 'success' });
+  await fraudPromotedOnRecord(world.github);
 });
 afterAll(async () => {
   expect(world.github?.violations).toEqual([]);

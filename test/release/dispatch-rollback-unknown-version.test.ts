@@ -13,9 +13,20 @@ import { fraudPr } from '../support/fraud-pr.js';
 
 const HAS = ['v0', 'v1', 'v2', 'v3', 'v4'];
 
-/** fraud (PR #7: v1 -> v2) on a platform that refuses a state naming a version it lacks, as a platform does. */
+/**
+ * fraud (PR #7: v1 -> v2; v1 on record, promoted from v0) on a platform that refuses a state naming
+ * a version it lacks, as a platform does.
+ */
 async function platformWithVersions() {
   const w = await fraudPr({ to: 'v2' });
+  await w.ledger.record({
+    model: 'fraud',
+    kind: 'promotion',
+    version: 'v1',
+    previous: 'v0',
+    at: 0,
+    summary: 'passed',
+  });
   const write = w.target.write.bind(w.target);
   w.target.write = async (desired: TrafficState) => {
     const lacking = [desired.stable, desired.canary].find((s) => s && !HAS.includes(s.version));
@@ -42,14 +53,6 @@ const PICK =
 describe('a rollback to a version the platform lacks', () => {
   it('nothing in flight: says to pick a version the platform has, not to run it again', async () => {
     const w = await platformWithVersions();
-    await w.ledger.record({
-      model: 'fraud',
-      kind: 'promotion',
-      version: 'v1',
-      previous: 'v0',
-      at: 0,
-      summary: 'passed',
-    });
     await expect(w.rollbackTo('v9')).rejects.toThrow(
       `rollback fraud: v1 still serves, the platform did not take the rollback to v9 (${PLATFORM_SAID}); nothing is recorded; ${PICK}`,
     );
@@ -58,14 +61,6 @@ describe('a rollback to a version the platform lacks', () => {
 
   it('a candidate in flight: says its withdrawal is retried, and to pick a version the platform has', async () => {
     const w = await platformWithVersions();
-    await w.ledger.record({
-      model: 'fraud',
-      kind: 'promotion',
-      version: 'v1',
-      previous: 'v0',
-      at: 0,
-      summary: 'passed',
-    });
     await handlePullRequest(w.config, w.event(), w.ports, { mode: 'tick', maxWaitMs: 0, dryRun: false });
     expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
     await expect(w.rollbackTo('v9')).rejects.toThrow(

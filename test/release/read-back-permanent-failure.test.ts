@@ -1,7 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
 import type { ModelConfig, SandboxTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import type { TrafficState } from '../../src/core/traffic.js';
@@ -11,6 +10,7 @@ import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sandboxTarget } from '../../src/targets/sandbox-target.js';
 import { trafficFromShares } from '../../src/targets/split.js';
 import type { Target } from '../../src/targets/target.js';
+import { fraudCanaryOn } from '../support/model-config.js';
 
 // A read-back that answered, with a state model-gate cannot read (three versions live, a sandbox
 // state of another shape, a 400 to the read), was read again for the whole settle-timeout and
@@ -39,24 +39,9 @@ async function sandboxAnswering(read: { status: number; body: unknown }) {
   return { seen, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
 }
 
-function fraudOn(url: string): ModelConfig {
-  const { config } = parseConfig(
-    `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "${url}" }
-    metrics: { type: sandbox, url: "${url}" }
-    strategy: { type: canary, steps: [10, 50] }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    {},
-  );
-  const model = config.models.fraud;
-  if (!model) throw new Error('no fraud model');
-  return model;
-}
+/** fraud on the sandbox at `url`, its target and metrics (fraudCanaryOn). */
+const fraudOn = (url: string): ModelConfig =>
+  fraudCanaryOn(`{ type: sandbox, url: "${url}" }`, `{ type: sandbox, url: "${url}" }`).model;
 
 /** The rollback's change to v1, read back patiently: the error it fails with. */
 async function rollBack(target: Target, model: ModelConfig): Promise<unknown> {

@@ -1,8 +1,16 @@
-import type { Clock } from '../../src/core/clock.js';
-import type { Ledger } from '../../src/ledger/ledger.js';
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { HttpTargetConfig } from '../../src/config/types.js';
+import { type Clock, FakeClock } from '../../src/core/clock.js';
+import { fileLedger } from '../../src/ledger/file-ledger.js';
+import type { Ledger, LedgerEntry } from '../../src/ledger/ledger.js';
+import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
+import { httpTarget } from '../../src/targets/http-target.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { fraudCanaryOn } from './model-config.js';
 import { ScriptedMetrics } from './scripted-metrics.js';
 
 /** The engine's ports for one job of a test: version files from memory, one target, a healthy candidate. */
@@ -25,4 +33,41 @@ export function enginePorts(opts: {
         canary: { rps: 20, values: { 'error-rate': 0.005 } },
       }),
   };
+}
+
+/**
+ * For `command: rollback` on an http serving layer at `url`: fraud (fraudCanaryOn) on its http
+ * target, `settle` its settle-timeout and poll-interval (YAML), time on a FakeClock, and a file
+ * ledger on which v2 serves, promoted from v1 (`promotion` overrides that entry: its `at` is the
+ * clock's now). `files` are the version files a PR's job reads. `rollback(toVersion)` runs the
+ * command for fraud by workflow_dispatch, to `toVersion` when given.
+ */
+export async function httpRollbackWorld(
+  url: string,
+  opts: { settle: string; promotion?: Partial<LedgerEntry>; files?: Record<string, Record<string, string>> },
+) {
+  const { config, model } = fraudCanaryOn(
+    `{ type: http, url: "${url}", strategies: [canary], ${opts.settle} }`,
+  );
+  const clock = new FakeClock();
+  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-http-rollback-')), 'ledger.json'));
+  await ledger.record({
+    model: 'fraud',
+    kind: 'promotion',
+    version: 'v2',
+    previous: 'v1',
+    at: clock.now(),
+    summary: 'passed',
+    ...opts.promotion,
+  });
+  const target = httpTarget(model.target as HttpTargetConfig, model, clock);
+  const ports = enginePorts({ ledger, files: opts.files ?? {}, clock, target });
+  const rollback = (toVersion?: string) =>
+    handleCommand(
+      config,
+      'rollback',
+      { model: 'fraud', ...(toVersion && { toVersion }), dryRun: false, trigger: 'workflow_dispatch' },
+      ports,
+    );
+  return { config, clock, ledger, target, ports, rollback };
 }

@@ -1,6 +1,7 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { run } from '../../src/action/main.js';
 import { CLEANUP_STATE, post } from '../../src/action/post.js';
@@ -65,6 +66,34 @@ export function useFraudPrWorld(opts: { pr: number; config: string; seed?: numbe
     await world.github?.close();
   });
   return world;
+}
+
+/**
+ * On the ledger the GitHub stand-in keeps (ledger: github): fraud-detector v2 serves, promoted from
+ * v1 at sha(2) (by PR #`pr` when given), a Deployment to model-gate/fraud-detector whose status is
+ * success, made with the REST API as the action makes it.
+ */
+export async function fraudPromotedOnRecord(github: FakeGitHub, pr?: number): Promise<void> {
+  const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+  const client = getOctokit('ghs_x', { baseUrl: github.url });
+  const { data } = await client.rest.repos.createDeployment({
+    ...repo,
+    ref: sha(2),
+    task: 'deploy',
+    environment: 'model-gate/fraud-detector',
+    auto_merge: false,
+    required_contexts: [],
+    payload: {
+      kind: 'promotion',
+      version: 'v2',
+      previous: 'v1',
+      ...(pr === undefined ? {} : { pr }),
+      summary: 'passed',
+    },
+    description: 'promotion v1 -> v2',
+  });
+  if (!('id' in data)) throw new Error('no deployment made');
+  await client.rest.repos.createDeploymentStatus({ ...repo, deployment_id: data.id, state: 'success' });
 }
 
 /** What the sandbox serves of fraud-detector, as its traffic API reads it back. */

@@ -1,4 +1,6 @@
+import { parseConfig } from '../../src/config/load.js';
 import type {
+  Config,
   LatencyGateConfig,
   ModelConfig,
   RatioGateConfig,
@@ -63,6 +65,33 @@ export function canaryModel(over: Partial<ModelConfig> = {}): ModelConfig {
     mustHaveData: true,
     ...over,
   };
+}
+
+/**
+ * The config of one model, `fraud` (its version in fraud.yaml), on `target` (a YAML flow map), its
+ * metrics from `metrics`: a two-step canary (10%, 50%) with one error-rate gate (max 2%). `model`
+ * is fraud's.
+ */
+export function fraudCanaryOn(
+  target: string,
+  metrics = '{ type: sandbox, url: "http://127.0.0.1:1" }',
+): { config: Config; model: ModelConfig } {
+  const { config } = parseConfig(
+    `version: 1
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    target: ${target}
+    metrics: ${metrics}
+    strategy: { type: canary, steps: [10, 50] }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`,
+    {},
+  );
+  const model = config.models.fraud;
+  if (!model) throw new Error('no fraud model');
+  return { config, model };
 }
 
 /** The config of one model, `fraud`, on a two-step canary with one error-rate gate (YAML). */

@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { startTraffic } from '../../../src/sandbox/traffic.js';
 
 // A webhook gate's service that fails every check and, as a careless service does, quotes the
 // request it was sent in its note: the URL's path and query and two headers holding secrets.
@@ -27,6 +28,28 @@ export async function startHeaderEchoWebhook(): Promise<EchoWebhook> {
         server.closeAllConnections();
         server.close(() => done());
       }),
+  };
+}
+
+/** The webhook, and the traffic its gate's release needs: `close` stops both. */
+export interface EchoGate {
+  port: number;
+  close(): Promise<void>;
+}
+
+/**
+ * The header-echo webhook, and traffic (`rps` requests a second, seed 4) to fraud-detector on the
+ * sandbox at `sandboxUrl`, so a release gated by it (echoWebhookConfig) has requests to judge.
+ */
+export async function startEchoGate(sandboxUrl: string, rps: number): Promise<EchoGate> {
+  const traffic = startTraffic({ url: sandboxUrl, model: 'fraud-detector', rps, seed: 4 });
+  const hook = await startHeaderEchoWebhook();
+  return {
+    port: hook.port,
+    close: async () => {
+      await traffic.stop();
+      await hook.close();
+    },
   };
 }
 
