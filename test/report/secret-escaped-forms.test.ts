@@ -22,4 +22,26 @@ describe('a secret', () => {
     // Not text that only resembles it.
     expect(redact('ghp_AbC*d[e]f123 tok-abcdefgh12345')).toBe('ghp_AbC*d[e]f123 tok-abcdefgh12345');
   });
+
+  it('is masked percent-encoded by any encoder, in either hex case', () => {
+    addSecret('Ab3/dEf+gHi9=');
+    const forms = [
+      'Ab3/dEf%2BgHi9%3D', // Python's quote
+      'Ab3%2FdEf+gHi9=', // Go's url.PathEscape
+      'Ab3%2fdEf%2bgHi9%3d', // lower-case hex
+      new URLSearchParams({ k: 'Ab3/dEf+gHi9=' }).toString().slice(2),
+    ];
+    for (const form of forms) expect(redact(`GET /v1?k=${form}&n=1`)).toBe('GET /v1?k=***&n=1');
+    addSecret('open sesame!42');
+    // A query string writes a space as `+` and `!` as %21.
+    expect(redact(`?${new URLSearchParams({ p: 'open sesame!42' })}`)).toBe('?p=***');
+    expect(redact('p=open%20sesame%2142')).toBe('p=***');
+  });
+
+  it('starting with punctuation is found in a long run of backslashes, which is left as it is', () => {
+    for (const secret of ['-abcdefgh1', '-xyzuvw222', '-qwerty333']) addSecret(secret);
+    const backslashes = '\\'.repeat(100_000);
+    expect(redact(backslashes)).toBe(backslashes);
+    expect(redact(`${backslashes} \\-xyzuvw222 -qwerty33`)).toBe(`${backslashes} *** -qwerty33`);
+  });
 });
