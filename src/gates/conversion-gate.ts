@@ -1,7 +1,14 @@
 import type { ConversionGateConfig } from '../config/types.js';
 import type { Measurement } from '../release/types.js';
 import { judgeConversion, thousands } from '../stats/conversion.js';
-import { evidenceOf, type StatisticalContext, slotWindow, verdictOf, waitForRequests } from './ratio-gate.js';
+import {
+  armNames,
+  evidenceOf,
+  type StatisticalContext,
+  slotWindow,
+  verdictOf,
+  waitForRequests,
+} from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
 interface ArmCounts {
@@ -63,6 +70,7 @@ export async function measureConversion(
       alpha: gate.alpha,
       mde: gate.mde,
       power: gate.power,
+      names: armNames(ctx),
     });
     const inconsistent = [
       overCounted(canary, 'candidate', gate.conversions),

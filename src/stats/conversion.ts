@@ -25,7 +25,7 @@
  * a rise and a drop of `mde`: the A/B passes only on a winner.
  */
 
-import { eValueText, fmt } from './counts.js';
+import { type ArmNames, fmt, UNNAMED_ARMS } from './counts.js';
 import { nullVariance } from './farrington-manning.js';
 import { eThreshold, inconclusive, isCount, type Judgment, type Verdict } from './judgment.js';
 import { sequentialSampleSize } from './sequential-size.js';
@@ -57,6 +57,8 @@ export interface ConversionInput {
    */
   mde?: number;
   power?: number;
+  /** How the note names the arms: their versions where the caller knows them. */
+  names?: ArmNames;
 }
 
 /** The last values computed, per side: checks at several alphas ask for the same look. */
@@ -323,7 +325,8 @@ export function judgeConversion(input: ConversionInput): Judgment {
     ...(plannable(planned) ? { sampleSize: planned } : {}),
     ...arms,
   };
-  const liftText = `conversion ${pct(pc)} vs ${pct(pb)} (lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
+  const names = input.names ?? UNNAMED_ARMS;
+  const stats = `(lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
   // The sample progress against the planned size: how far along an undecided test is (and its
   // power there), and how early a decided one stopped. None when no size could be planned.
   const share = `${Math.round((100 * c.total) / planned)}%`;
@@ -333,23 +336,34 @@ export function judgeConversion(input: ConversionInput): Judgment {
     : verdict === 'inconclusive'
       ? `; ${thousands(c.total)} of ${plan} (${share}), where it has ${Math.round(100 * design.power)}% power`
       : `; decided at ${share} of the ${plan}`;
-  const where = bounds && verdict !== 'inconclusive' ? `${placement(verdict, direction, margin)}: ` : '';
+  const where = bounds && verdict !== 'inconclusive' ? `: ${placement(verdict, direction, margin)}` : '';
+  // The plain verdict first, the statistics after. The e-value itself is left to the evidence the
+  // report prints after the note (rows.ts describeEvidence): here it would read twice.
   const note =
     verdict === 'inconclusive'
-      ? `${liftText}: not yet conclusive (e-value ${eValueText(eValue)} < ${fmt(threshold)})${progress}`
-      : `${liftText}: ${where}${outcome(verdict, direction, margin)} (e-value ${eValueText(eValue)} ≥ ${fmt(threshold)})${progress}`;
+      ? `not yet conclusive (needs more data; decides at an e-value of ${fmt(threshold)}): ${pct(pc)} on ${names.candidate} vs ${pct(pb)} on ${names.baseline} ${stats}${progress}`
+      : `${outcome(verdict, direction, margin, names)}: ${pct(pc)} vs ${pct(pb)} ${stats}${where}${progress}`;
   return { verdict, evidence, note };
 }
 
 /**
- * A decided verdict in words. With no margin the test is for a significant change: a winner
- * passes, a change the other way is a drop (or, for `increase`, a rise) that fails.
+ * A decided verdict in plain words, naming the arms. With no margin the test is for a significant
+ * change: a winner passes, a change the other way is a drop (or, for `increase`, a rise) that
+ * fails. `either` tests the margin as `decrease` does.
  */
-function outcome(verdict: 'pass' | 'fail', direction: Direction, margin: number): string {
-  if (margin > 0)
-    return verdict === 'pass' ? 'no regression beyond the margin' : 'a regression beyond the margin';
-  if (verdict === 'pass') return 'a significant winner';
-  return `a significant ${direction === 'increase' ? 'rise' : 'drop'} (a regression)`;
+function outcome(verdict: 'pass' | 'fail', direction: Direction, margin: number, names: ArmNames): string {
+  const { candidate: c, baseline: b } = names;
+  const lowerIsBetter = direction === 'increase';
+  const worse = lowerIsBetter ? 'higher' : 'worse';
+  if (margin > 0) {
+    const beyond = `beyond the ${level(margin)} margin`;
+    return verdict === 'pass'
+      ? `${c} converts no ${worse} than ${b} ${beyond}`
+      : `${c} converts ${worse} than ${b} ${beyond} (a regression)`;
+  }
+  if (verdict === 'pass')
+    return `${c} converts ${lowerIsBetter ? 'lower' : 'better'} than ${b}, a significant winner${lowerIsBetter ? ' (lower is better)' : ''}`;
+  return `${c} converts ${worse} than ${b}, a significant ${lowerIsBetter ? 'rise' : 'drop'} (a regression)`;
 }
 
 /**

@@ -260,12 +260,13 @@ export function judgeDrift(input: DriftInput): DriftJudgment {
       canary: { total: nc },
       baseline: { total: nb },
     },
+    // Plain words first, for each verdict: an undecided look has shown no drift, but not its absence.
     note:
       verdict === 'fail'
         ? `drift: ${what}`
         : verdict === 'pass'
           ? `no drift beyond tolerance: ${what}`
-          : what,
+          : `no drift shown yet (needs more data): ${what}`,
     sizes,
     ...(bounds.dropped === undefined ? {} : { droppedBounds: bounds.dropped }),
   };

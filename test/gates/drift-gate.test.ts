@@ -50,6 +50,10 @@ describe('the drift gate', () => {
     const early = await measureDrift(gate, ctx(arms(40), 3));
     expect(early.verdict).toBe('waiting');
     expect(early.evidence?.interval).toBeDefined();
+    // Plain words first, as the pass and the fail have: not a bare list of distances.
+    expect(early.note).toMatch(
+      /^no drift shown yet \(needs more data\): KS distance 0 \(bounds 0–0\.\d+, tolerated 0\.1\); PSI /,
+    );
     const later = await measureDrift(gate, ctx(arms(40), 120));
     expect(later.verdict).toBe('pass');
     expect(later.note).toMatch(/^no drift beyond tolerance: KS distance 0 /);

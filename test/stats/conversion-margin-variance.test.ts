@@ -34,11 +34,10 @@ describe('the conversion test at a non-inferiority margin', () => {
       ...margin,
     });
     expect(second.verdict).toBe('inconclusive');
-    expect(second.note).toContain(
-      'conversion 91.00% vs 89.56% (lift +1.6%; 90% always-valid interval -11.0% to',
+    expect(second.note).toMatch(
+      /^not yet conclusive \(needs more data; decides at an e-value of 20\): 91\.00% on the candidate vs 89\.56% on the baseline \(lift \+1\.6%; 90% always-valid interval -11\.0% to/,
     );
-    expect(second.note).toContain('not yet conclusive');
-    expect(second.note).not.toContain('no regression beyond the margin');
+    expect(second.note).not.toContain('no worse than');
   });
 
   it('promotes a candidate at the margin in no more than alpha of seeded A/Bs', () => {

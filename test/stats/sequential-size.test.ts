@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.js';
 import { decideConversion, judgeConversion } from '../../src/stats/conversion.js';
+import { eValueText } from '../../src/stats/counts.js';
 import { sampleSizeTwoProportions } from '../../src/stats/fixed-horizon.js';
 
 // The planned sample an A/B runs to: where the conversion judge's always-valid test has the
@@ -58,9 +59,10 @@ describe("the conversion judge's planned sample", () => {
     const arm = { conversions: 300, total: 1000 };
     const j = judgeConversion({ canary: arm, baseline: arm, alpha: 0.05 });
     expect(j.evidence.sampleSize).toBe(6343);
-    expect(j.note).toContain(
-      'not yet conclusive (e-value 0.564 < 20); 1,000 of 6,343 planned candidate exposures (16%), where it has 80% power',
+    expect(j.note).toMatch(
+      /^not yet conclusive \(needs more data; decides at an e-value of 20\): .*; 1,000 of 6,343 planned candidate exposures \(16%\), where it has 80% power$/,
     );
+    expect(eValueText(j.evidence.eValue ?? Number.NaN)).toBe('0.564');
     // A 10% rise is impossible on a baseline of 95%: the plan is the winner's, a 10% drop, and the
     // note shows it (never a fixed-horizon size).
     const high = { conversions: 950, total: 1000 };

@@ -80,7 +80,7 @@ describe('an A/B release', () => {
     const analysed = only(await run('opened'));
     expect(analysed?.status).toBe('failed');
     expect(analysed?.reason).toMatch(
-      /^conversion: conversion 27\.00% vs 30\.00% \(lift -10\.0%; .*a regression/,
+      /^conversion: v2 converts worse than v1, a significant drop \(a regression\): 27\.00% vs 30\.00% \(lift -10\.0%; /,
     );
     expect(target.state).toEqual({ stable: { version: 'v1' } });
     expect(only(await run('closed'))?.status).toBe('failed');
