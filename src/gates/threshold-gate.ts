@@ -43,10 +43,10 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
     const canary = await ctx.metrics.value(gate.query, window('canary'));
     // With all live traffic on the candidate (blue-green), the stable version's baseline is
     // the same length of time just before the phase began.
-    const reference =
-      (ctx.weight ?? 0) >= 100
-        ? slotWindow(ctx, 'stable', Math.max(0, 2 * ctx.since - ctx.now), ctx.since)
-        : window('stable');
+    const beforeSwitch = (ctx.weight ?? 0) >= 100;
+    const reference = beforeSwitch
+      ? slotWindow(ctx, 'stable', Math.max(0, 2 * ctx.since - ctx.now), ctx.since)
+      : window('stable');
     // A stable answer without data (CloudWatch's partial one) leaves absolute bounds to judge the
     // candidate alone, as a stable value that is missing does; a relative bound says why it cannot.
     let noBaseline: string | undefined;
@@ -62,6 +62,8 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
       baseline: clean(baseline),
       canaryRequests,
       ...(baselineRequests === undefined ? {} : { baselineRequests }),
+      // Said in the report: beside "100% of live traffic", a baseline with requests needs its span.
+      ...(beforeSwitch ? { baselineWindow: { since: reference.since, until: reference.until } } : {}),
     };
     if (seen.canary === undefined) {
       return {

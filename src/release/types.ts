@@ -27,6 +27,13 @@ export interface Measurement {
   baseline?: number;
   canaryRequests?: number;
   baselineRequests?: number;
+  /**
+   * Where the baseline is the stable version's traffic over another span than the candidate's (at
+   * 100% of live traffic: the same length of time just before the switch, threshold-gate.ts), that
+   * span: the report says so beside the value. Absent when both arms share the look's window, and
+   * in looks stored before it.
+   */
+  baselineWindow?: { since: number; until: number };
   /** Why, in words: the bound that was crossed, the data that was missing. */
   note?: string;
   /** What a statistical judge saw: the effect with its interval and the strength of evidence. */

@@ -184,7 +184,8 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
     const invalid = mismatch !== undefined && invalidatedBySplit(g);
-    const seen = g.verdict === 'pass' ? passedNote(m, bounds) : (m?.note ?? '');
+    const seen =
+      g.verdict === 'pass' ? passedNote(m, bounds) : (endedWaitingNote(g, release) ?? m?.note ?? '');
     const note = invalid ? invalidatedNote(mismatch, seen) : seen;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
     const tolerated = toleratedNote(g, config);
@@ -209,13 +210,43 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
               `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
-            : `${formatValue(query, m.baseline)}${requests(m.baselineRequests)}`,
+            : `${formatValue(query, m.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bounds,
       verdict: invalid ? INVALIDATED : verdictText(g, release),
       // What the arms showed first, the statistics behind the verdict after.
       note: [tolerated, note, evidence].filter(Boolean).join('; '),
     };
   });
+}
+
+/**
+ * ` (600 req; v1, the 4s before the switch)`: a baseline read over the stable version's traffic
+ * before the phase (Measurement.baselineWindow, at 100% of live traffic), which beside the
+ * candidate's 100% would otherwise read as traffic the stable version served meanwhile.
+ */
+function baselineSpan(requests: string, m: Measurement, stable: string): string {
+  if (!m.baselineWindow) return requests;
+  const span = `${stable}, the ${formatLasted(m.baselineWindow.until - m.baselineWindow.since)} before the switch`;
+  return requests ? `${requests.slice(0, -1)}; ${span})` : ` (${span})`;
+}
+
+/**
+ * A gate of a release that ended while its last look was still waiting for data (too few candidate
+ * requests, minutes): what that look counted is a count at that moment, not the phase's, so the
+ * note says when it was and how long the phase ran on. A count of none was no measurement of the
+ * candidate's traffic (a window with no whole second ended yet reads 0): said as not judged yet.
+ * Undefined for any other gate, whose note stands as it is.
+ */
+function endedWaitingNote(g: GateState, release: Release): string | undefined {
+  const m = g.last;
+  const phase = release.phases.at(-1);
+  if (g.verdict !== 'pending' || release.status === 'analysing' || m?.verdict !== 'waiting' || !phase)
+    return undefined;
+  const lasted = formatLasted((phase.endedAt ?? release.updatedAt) - phase.startedAt);
+  if (m.at <= phase.startedAt) return `not looked at yet: the phase ended after ${lasted}`;
+  const when = `at its last look, ${formatLasted(m.at - phase.startedAt)} into the phase, which ended after ${lasted}`;
+  if (m.canaryRequests === 0 && !m.evidence) return `not judged yet: no candidate requests counted ${when}`;
+  return m.note ? `${m.note} (${when})` : `not judged yet ${when}`;
 }
 
 /** The verdict of a metric gate's pass that a sample ratio mismatch voided. */
