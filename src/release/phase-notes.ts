@@ -30,7 +30,7 @@ export const mergedReadyReason = (to: string, phases: PhaseRecord[], count: numb
 
 function passedText(to: string, phases: PhaseRecord[], count: number): string {
   const undecided = phases.filter(endedUndecided).map((p) => p.name);
-  const passed = count === 1 ? 'its phase' : `all ${count} phases`;
+  const passed = count === 1 ? 'its one phase' : count === 2 ? 'both phases' : `all ${count} phases`;
   const without =
     undecided.length === 0
       ? ''

@@ -11,6 +11,14 @@ import type { Target } from '../targets/target.js';
 import { contextFor, type Ports } from './ports.js';
 
 /**
+ * When blue-green's blue, kept warm at 0% by a promotion at `promotedAt`, may be retired: the end of
+ * `model`'s rollback-window (the first schedule tick after it retires blue). Undefined for another
+ * strategy, which keeps no blue.
+ */
+export const blueKeptUntil = (model: ModelConfig, promotedAt: number): number | undefined =>
+  model.strategy.type === 'blue-green' ? promotedAt + model.strategy.rollbackWindowMs : undefined;
+
+/**
  * Blue-green's `rollback-window`: a promotion leaves blue deployed without traffic, so that a
  * rollback is one quick call; once the last promotion is older than the window, a schedule tick
  * sets the target to green alone, and where a version at 0% stays deployed (and billed) however

@@ -1,3 +1,5 @@
+import { formatDuration } from '../config/duration.js';
+import type { Config } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { alertsNow } from '../release/drift-alert.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
@@ -6,7 +8,9 @@ import { fullTrafficStatus } from '../release/live-candidate.js';
 import { idlePending } from '../release/pending-idle.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
+import { blueKeptUntil } from '../release/retire-blue.js';
 import type { GateState, Release } from '../release/types.js';
+import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
 import { withoutPhaseName } from './rows.js';
 
@@ -66,7 +70,7 @@ const RETRY_AFTER_STATUS =
  * run, whose re-run would retry nothing.
  */
 export function releaseSentence(r: Release, readOnly = false): string {
-  if (!r.withdrawPending) return endSentence(r);
+  if (!r.withdrawPending) return endSentence(r, readOnly);
   if (withdrawalUnderWay(r))
     return `${r.model}: ${changeUnderWay(r)} (its end is recorded; the platform has not confirmed the change yet)`;
   const retry = readOnly ? RETRY_AFTER_STATUS : RETRY_WITHDRAWAL;
@@ -94,19 +98,47 @@ export function changeUnderWay(r: Release): string {
  * a promotion it undid), per model what serves then its release (command status), each release,
  * drift (`drift` marks a drifted model's line), then the models skipped and why.
  */
-export function decisionSentences(result: RunResult, drift = ''): string[] {
+export function decisionSentences(result: RunResult, drift = '', at?: ReportAt): string[] {
   const serving = result.serving ?? [];
   const sentences = (model?: string) =>
     result.releases
       .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
-      .flatMap((r) => [reportSentence(r, result), ...configChangesLines(r)]);
+      .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r)]);
   return [
     ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...serving.flatMap((s) => [servingSentence(s), ...sentences(s.model)]),
+    ...serving.flatMap((s) => [servingSentence(s, blueKeptNow(s, result, at)), ...sentences(s.model)]),
     ...sentences(),
     ...(result.drift ?? []).map((d) => `${d.drifted ? drift : ''}${d.note}`),
     ...unsaidLines(result).map(skippedSentence),
   ];
+}
+
+/** The config and time a report is made at: what it says of blue-green's blue kept warm. */
+export interface ReportAt {
+  config: Config;
+  now: number;
+}
+
+/**
+ * `; v1 kept warm at 0% for a rollback until …` of blue-green's promotion of `to` over `blue` at
+ * `promotedAt`, while its rollback-window runs at the report's time; else nothing.
+ */
+function keptWarm(model: string, blue: string, promotedAt: number, at: ReportAt | undefined): string {
+  const config = at?.config.models[model];
+  const until = config && blueKeptUntil(config, promotedAt);
+  if (until === undefined || at === undefined || at.now >= until) return '';
+  return `; ${blue} kept warm at 0% for a rollback until ${utcMinute(until)} (rollback-window ${formatDuration(until - promotedAt)})`;
+}
+
+/**
+ * What a status run says of blue kept warm for the version a model serves: only where the ledger's
+ * last word is its promotion and no release of the model is in flight (its candidate takes blue's slot).
+ */
+function blueKeptNow(s: ServingState, result: RunResult, at: ReportAt | undefined): string {
+  const last = s.last;
+  if (last?.kind !== 'promotion' || last.version !== s.version || s.candidate) return '';
+  if (result.releases.some((r) => r.model === s.model)) return '';
+  return keptWarm(s.model, last.previous, last.at, at);
 }
 
 /** A model skipped and why; `*` for the whole run. */
@@ -130,8 +162,11 @@ export const unsaidLines = (result: RunResult): RunResult['skipped'] =>
  * A release's sentence in a report of `result`: a promotion that a rollback in the same result
  * undid (the comment of the PR that brought the version in) says so, not only that it was promoted.
  */
-export function reportSentence(r: Release, result: RunResult): string {
+export function reportSentence(r: Release, result: RunResult, at?: ReportAt): string {
   const since = rolledBackSince(r, result);
+  // Promoted, blue-green's blue kept warm: said where the report's time is known.
+  if (!since && r.status === 'promoted' && !r.withdrawPending)
+    return `${releaseSentence(r)}${keptWarm(r.model, r.from, r.updatedAt, at)}`;
   // A status run (it lists what serves) reads only.
   if (!since) return releaseSentence(r, result.serving !== undefined);
   return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;
@@ -169,14 +204,15 @@ function continues(r: Release): string {
 const RETRY =
   'the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again';
 
-function endSentence(r: Release): string {
+/** `status`: said by a status run, whose line of what serves says a rolled-out candidate serves. */
+function endSentence(r: Release, status = false): string {
   switch (r.status) {
     case 'analysing':
       return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${continues(r)}`;
     case 'ready': {
       const ready = promotionPending(r)
         ? `${r.model} ${r.to}: merged; promotion pending: ${r.reason ?? 'the next schedule tick promotes it'}`
-        : readySentence(r);
+        : `${readySentence(r)}${rolledOut(r) && !status ? `; ${ROLLED_OUT}` : ''}`;
       return idlePending(r) ? `${ready}; ${idlePendingWords(r)}` : ready;
     }
     case 'failed':
@@ -191,10 +227,23 @@ function endSentence(r: Release): string {
       if (endedByRollbackToIt(r)) return `${r.model} ${r.reason}`;
       if (r.ending?.recordOnly) return `${r.model} ${r.to} was not withdrawn: ${r.reason}`;
       const notTaken = rollbackNotTakenWithdrawn(r);
-      return notTaken ? `${r.model} ${notTaken}` : `${r.model} ${r.to} was withdrawn: ${r.reason}`;
+      return notTaken ? `${r.model} ${notTaken}` : `${r.model} ${r.to} was withdrawn: ${withdrawnWhy(r)}`;
     }
   }
 }
+
+/**
+ * A ready rolling release: its last batch put the candidate on every instance, where it stays
+ * (rolling has no idle state), so it already serves all live traffic; the merge's promotion makes
+ * it the stable version without moving traffic. Said so that no reader takes the stable one to serve.
+ */
+const rolledOut = (r: Release) => {
+  const last = r.phases.at(-1);
+  return last !== undefined && isRollingBatch(last.name) && atFullTraffic(last) && last.outcome === 'passed';
+};
+
+const ROLLED_OUT =
+  'it already serves all live traffic, on every instance (a rolling update has no idle state): merging records it as the stable version, with no traffic change';
 
 /** Ready after its PR merged (on-merge: analyze-then-promote): a tick promotes it, or tries again. */
 const promotionPending = (r: Release) => r.status === 'ready' && r.mergedAt !== undefined;
@@ -267,6 +316,16 @@ function notTakenSentence(r: Release): string | undefined {
   if (rollback)
     return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (the rollback to ${rollback[1]} that was to withdraw it did not take either)`;
   return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${withoutWithdrawn(r, failed.why)})`;
+}
+
+/**
+ * Why a release was withdrawn, and what serves since, as a rollback's sentence says it (`rolled
+ * back to v1`): its reason without the `; v2 withdrawn` the sentence already says. One whose
+ * withdrawal is still pending keeps its reason as it is: what serves is not settled.
+ */
+function withdrawnWhy(r: Release): string {
+  if (r.withdrawPending || r.reason === undefined) return r.reason ?? `${servesAfterEnd(r)} serves`;
+  return `${withoutWithdrawn(r, r.reason)}; ${servesAfterEnd(r)} serves`;
 }
 
 /** `why` without the `; v2 withdrawn` that ends the reason of a withdrawal that was to be (the PR closed, a rollback). */
@@ -447,7 +506,7 @@ function notDeployedSentence(r: Release): string {
 const rolledBack = (r: Release) => r.status === 'failed' && !notDeployed(r) && !neverServedCallers(r);
 
 /** What a model serves now and since when, for command status: a candidate taking all live traffic first. */
-export function servingSentence(s: ServingState): string {
+export function servingSentence(s: ServingState, kept = ''): string {
   const last = s.last && describeEntry(s.last);
   if (s.version === undefined)
     return `${s.model}: the target could not be read (${s.unread}); ${last ? `the ledger's last entry: ${last}` : 'the ledger has no promotion or rollback'}`;
@@ -455,7 +514,7 @@ export function servingSentence(s: ServingState): string {
   if (!last) return `${s.model} serves ${s.version}; the ledger has no promotion or rollback of it`;
   if (s.last?.version !== s.version)
     return `${s.model} serves ${s.version}, yet the ledger's last entry is ${last}: changed outside model-gate?`;
-  return `${s.model} serves ${s.version} since ${last}`;
+  return `${s.model} serves ${s.version} since ${last}${kept}`;
 }
 
 const describeEntry = (e: LedgerEntry) =>

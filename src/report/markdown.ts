@@ -16,7 +16,8 @@ export interface ReportMeta {
 export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
   const lines = [`## model-gate: ${reportTitle(result)}`, ''];
   // A rollback outranks the releases beside it (an earlier promotion it undid): it comes first.
-  for (const line of decisionSentences(result, '⚠️ ')) lines.push(`- ${escapeMarkdown(line)}`);
+  for (const line of decisionSentences(result, '⚠️ ', { config, now: meta.now }))
+    lines.push(`- ${escapeMarkdown(line)}`);
   for (const r of result.releases) {
     const model = config.models[r.model];
     lines.push(

@@ -1,17 +1,20 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
-import { decisionSentences, reportStatus, reportTitle } from './decision.js';
+import { decisionSentences, type ReportAt, reportStatus, reportTitle } from './decision.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 
-/** The report's heading and its one-line decisions, as a terminal (and the step log) shows them. */
-export const terminalHead = (result: RunResult): string[] => [
+/**
+ * The report's heading and its one-line decisions, as a terminal (and the step log) shows them;
+ * `at`, the config and time of the report, where known (what blue-green's kept-warm blue says).
+ */
+export const terminalHead = (result: RunResult, at?: ReportAt): string[] => [
   `model-gate: ${reportTitle(result)}`,
-  ...decisionSentences(result, 'DRIFT ').map((line) => `  ${line}`),
+  ...decisionSentences(result, 'DRIFT ', at).map((line) => `  ${line}`),
 ];
 
 /** The same report for a terminal: aligned columns, no markdown. */
 export function renderTerminal(config: Config, result: RunResult, now: number): string {
-  const out = terminalHead(result);
+  const out = terminalHead(result, { config, now });
   for (const r of result.releases) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${reportStatus(r, result)})`);
     const split = splitNote(config.models[r.model]);

@@ -106,7 +106,7 @@ describe('workflow_dispatch commands', () => {
     );
     expect(run.log).toContain('  fraud-detector now serves v1 (was v2): rolled back by workflow_dispatch\n');
     expect(run.log).toContain(
-      '  fraud-detector v3 was withdrawn: rolled back to v1 by workflow_dispatch; v3 withdrawn\n',
+      '  fraud-detector v3 was withdrawn: rolled back to v1 by workflow_dispatch; v1 serves\n',
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
@@ -118,7 +118,7 @@ describe('workflow_dispatch commands', () => {
     expect(models(run)).toMatchObject([{ model: 'fraud-detector', from: 'v2', to: 'v4', status: 'aborted' }]);
     expect(run.outputs['comment-url']).toBe(url);
     expect(run.log).toContain(
-      'model-gate: ⏹️ Withdrawn\n  fraud-detector v4 was withdrawn: aborted by workflow_dispatch\n',
+      'model-gate: ⏹️ Withdrawn\n  fraud-detector v4 was withdrawn: aborted by workflow_dispatch; v2 serves\n',
     );
     expect(await serving()).toEqual({ stable: { version: 'v2' } });
   });

@@ -120,7 +120,7 @@ describe('one job per model, on a PR whose push puts the version back', () => {
     expect(canaryClaims().map(latest)).toEqual(['inactive']);
     expect(recorded()).toEqual({ 'fraud-detector': ['v2', 'superseded'] });
     expect(github.comments(7)[0]?.body).toContain(
-      "the PR no longer changes fraud-detector's version: head aaaaaaa declares v1, as the base does; v2 withdrawn",
+      "fraud-detector v2 was withdrawn: the PR no longer changes fraud-detector's version: head aaaaaaa declares v1, as the base does; v1 serves",
     );
     // The status branch protection requires passes on the new head, as the single job's does.
     expect(github.commitStatuses(sha(3)).map((s) => [s.context, s.state, s.description])).toEqual([

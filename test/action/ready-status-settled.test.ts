@@ -33,7 +33,7 @@ describe("a ready PR's commit status", () => {
     expect([last?.context, last?.state, last?.description]).toEqual([
       'model-gate/fraud-detector',
       'success',
-      'v2 passed all 2 phases; it serves no live traffic until the PR is merged',
+      'v2 passed both phases; it serves no live traffic until the PR is merged',
     ]);
   }, 60_000);
 });

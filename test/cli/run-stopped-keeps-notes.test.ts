@@ -60,7 +60,7 @@ describe('model-gate run release over two models, stopped by Ctrl-C mid-analysis
     expect(run.stdout()).toContain(
       [
         'model-gate: ⏹️ Withdrawn',
-        `  ${CLI_MODEL} v2 was withdrawn: stopped by Ctrl-C (SIGINT) mid-analysis`,
+        `  ${CLI_MODEL} v2 was withdrawn: stopped by Ctrl-C (SIGINT) mid-analysis; v1 serves`,
         '  scorer: v1 is already the stable version',
       ].join('\n'),
     );

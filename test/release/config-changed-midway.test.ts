@@ -254,7 +254,7 @@ describe('a canary whose steps changed while it ran', () => {
     const shorter = withSteps([10, 25]);
     const { end, target, text } = await canaryRelease(start, shorter, healthy(), atStep(3));
     expect(end.status).toBe('ready');
-    expect(end.reason).toBe('v2 passed all 2 phases; it serves no live traffic until the PR is merged');
+    expect(end.reason).toBe('v2 passed both phases; it serves no live traffic until the PR is merged');
     // 50% was asked for by the old steps; the config now stops at 25%, which the release passed.
     expect(target.weights()).toEqual([10, 25, 50, 0]);
     expect(end.phases.map((p) => [p.name, p.weight, p.outcome])).toEqual([

@@ -122,7 +122,7 @@ describe('a config change mid-release never raises the candidate’s live traffi
       switched(canary([10, 25, 50]), blueGreen, inFirstStep),
     );
     expect(end.status).toBe('ready');
-    expect(end.reason).toBe('v2 passed all 2 phases; it serves no live traffic until the PR is merged');
+    expect(end.reason).toBe('v2 passed both phases; it serves no live traffic until the PR is merged');
     // From 10% to none while green is smoke-tested, and to 100% only once the smoke test passed.
     expect(target.weights()).toEqual([10, 0, 100, 0]);
     expect(history(end)).toEqual([

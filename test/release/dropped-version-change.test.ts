@@ -68,7 +68,10 @@ describe('a PR that drops its version change', () => {
     expect(target.state).toEqual({ stable: { version: 'v1' } });
     expect(logged).toContain(`fraud: ${why}`);
     expect(reportTitle(pushed)).toBe('⏹️ Withdrawn');
-    expect(renderTerminal(config, pushed, 0)).toContain(`fraud v2 was withdrawn: ${why}`);
+    // Said once, then what serves: not "…as the base does; v2 withdrawn" after "v2 was withdrawn".
+    expect(renderTerminal(config, pushed, 0)).toContain(
+      "fraud v2 was withdrawn: the PR no longer changes fraud's version: head ccccccc declares v1, as the base does; v1 serves\n",
+    );
 
     // The slot is free: another PR's candidate starts at once instead of queuing behind #7.
     const other = await pr('opened', 'e', { number: 8 });

@@ -72,7 +72,7 @@ describe('blue-green: green passes its bake after the merge', () => {
     expect(ready).toMatchObject({ status: 'ready', mergedAt: expect.any(Number) });
     expect(ready?.idlePending).toBeUndefined();
     const why =
-      'v2 passed its phase; it keeps the traffic of bake on green (100% of live traffic) until it is promoted';
+      'v2 passed its one phase; it keeps the traffic of bake on green (100% of live traffic) until it is promoted';
     expect(ready?.reason).toBe(why);
     const report = renderMarkdown(
       w.config,

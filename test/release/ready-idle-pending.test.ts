@@ -67,7 +67,7 @@ describe('a ready record whose change to idle did not happen', () => {
     expect(recorded).toMatchObject({ status: 'ready', idlePending: true });
     expect(recorded?.reason).not.toContain('serves no live traffic');
     expect(recorded?.reason).toBe(
-      'v2 passed all 2 phases; it is being taken off the traffic of step 2 of 2 (50% of live traffic), to wait until the PR is merged',
+      'v2 passed both phases; it is being taken off the traffic of step 2 of 2 (50% of live traffic), to wait until the PR is merged',
     );
     const report = renderMarkdown(
       w.config,
@@ -83,7 +83,7 @@ describe('a ready record whose change to idle did not happen', () => {
     const idled = await w.ledger.release('fraud');
     expect(idled).toMatchObject({
       status: 'ready',
-      reason: 'v2 passed all 2 phases; it serves no live traffic until the PR is merged',
+      reason: 'v2 passed both phases; it serves no live traffic until the PR is merged',
     });
     expect(idled?.idlePending).toBeUndefined();
     expect(next.releases).toEqual([idled]);
@@ -109,7 +109,7 @@ describe('a ready record whose change to idle did not happen', () => {
     const idled = await w.ledger.release('fraud');
     expect(idled).toMatchObject({
       status: 'ready',
-      reason: 'v2 passed all 2 phases; it serves no live traffic until the PR is merged',
+      reason: 'v2 passed both phases; it serves no live traffic until the PR is merged',
     });
     expect(idled?.idlePending).toBeUndefined();
     expect(rerun.releases).toEqual([idled]);

@@ -150,7 +150,7 @@ describe('a PR job lost between recording v2 ready and taking it to idle', () =>
     expect(await serving()).toEqual(IDLE);
     expect(recorded()).toMatchObject({
       status: 'ready',
-      reason: 'v2 passed all 2 phases; it serves no live traffic until the PR is merged',
+      reason: 'v2 passed both phases; it serves no live traffic until the PR is merged',
     });
     expect(recorded()?.idlePending).toBeUndefined();
     expect(comment()).toContain('## model-gate: ✅ Ready to merge');

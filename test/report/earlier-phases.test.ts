@@ -57,7 +57,7 @@ describe('a phase that passed without conclusive data (must-have-data: false)', 
     const ready = await released(config, m, { each: busierFromStep2(m) });
     const idle = 'it serves no live traffic until the PR is merged';
     expect(modelOutcomes([ready])[0]?.reason).toBe(
-      `v2 passed all 2 phases, step 1 of 2 without conclusive data (must-have-data: false); ${idle}`,
+      `v2 passed both phases, step 1 of 2 without conclusive data (must-have-data: false); ${idle}`,
     );
     const one = configWith(
       '{ type: canary, steps: [5], step-duration: 1m, min-requests: 100, interval: 10s }',
@@ -65,13 +65,13 @@ describe('a phase that passed without conclusive data (must-have-data: false)', 
       'must-have-data: false',
     );
     expect((await released(one, metrics())).reason).toBe(
-      `v2 passed its phase without conclusive data (must-have-data: false); ${idle}`,
+      `v2 passed its one phase without conclusive data (must-have-data: false); ${idle}`,
     );
     const decided = await released(
       config,
       new ScriptedMetrics({ ...metrics().slots, canary: { rps: 10, values: { 'error-rate': 0.005 } } }),
     );
-    expect(decided.reason).toBe(`v2 passed all 2 phases; ${idle}`);
+    expect(decided.reason).toBe(`v2 passed both phases; ${idle}`);
   });
 
   it('names every phase that passed without conclusive data, the last one included', async () => {

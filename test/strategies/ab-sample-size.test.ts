@@ -234,7 +234,7 @@ describe('an A/B whose conversion gate decided early', () => {
           if (conversionOf(r)?.verdict === 'pass') metrics.slots.canary.errorRate = 0.3;
         },
       });
-      expect(end.reason).toMatch(/^v2 passed its phase/);
+      expect(end.reason).toMatch(/^v2 passed its one phase/);
       expect(end.status).toBe('ready');
       expect(conversionOf(end)?.last?.note).toMatch(/a significant winner/);
       expect(minutes(end)).toBeGreaterThanOrEqual(80);
