@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { urlAddress } from '../core/safe-url.js';
 import { asRecord, type Loose } from './fields.js';
 import { describeValue } from './messages.js';
 
@@ -55,7 +56,7 @@ function platformModel(target: Loose, modelKey: string): { key: string; name: un
 function sameUrl(raw: string): string {
   try {
     const u = new URL(raw);
-    return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}${u.search}`;
+    return `${urlAddress(u)}${u.search}`;
   } catch {
     return raw;
   }

@@ -14,6 +14,9 @@ export function safeUrl(url: string): string {
   }
 }
 
+/** What a URL addresses, however written: its scheme, host and path, with no credentials or trailing slash. */
+export const urlAddress = (u: URL): string => `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'`<>|)]+/gi;
 
 /**

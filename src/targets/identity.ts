@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SECRET_FIELD } from '../config/secret-fields.js';
 import { redact } from '../core/redact.js';
+import { urlAddress } from '../core/safe-url.js';
 import type { TargetIdentity } from './target.js';
 
 // A target's identity (Target.identity) is built from its config alone, and the record of it goes
@@ -75,7 +76,7 @@ export function urlIdentity(raw: string): { url: string; query?: string } {
   }
   // Credentials are no part of the address: a URL held whole in a secret for its user:password
   // is known by its host and path once they are dropped.
-  const stripped = `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+  const stripped = urlAddress(u);
   const origin = `${u.protocol}//${u.host}`;
   const masked = maskedText(stripped);
   // A secret in the path (a gateway's key) rotates while the platform stays: masked. One that
