@@ -19,13 +19,6 @@ export class TargetThrottledError extends TargetError {}
 export class TargetRefusedError extends TargetError {}
 
 /**
- * Whether an answer's status refuses the request itself: TargetRefusedError for a traffic change,
- * TargetStateError for a read. Not 401/403 (the fix is credentials), 404 (a wrong URL or model),
- * 409/429 (busy, throttled: they pass).
- */
-export const refusesRequest = (status: number): boolean => status === 400 || status === 422;
-
-/**
  * The platform answered a read, with what model-gate cannot read as its traffic: a body of another
  * format, a split it does not drive (three versions live), a 400/422 to the read itself. Unlike an
  * outage the same read gets the same answer, so a read-back does not wait on it (confirmed-change.ts);
@@ -36,3 +29,12 @@ export class TargetStateError extends TargetError {}
 /** A failure the same call meets again however long one waits: a read-back stops at it. */
 export const isPermanent = (err: unknown): boolean =>
   err instanceof TargetRefusedError || err instanceof TargetStateError;
+
+/**
+ * The error class for a final answer of `status` that is not a success. A 400/422 refuses the
+ * request itself: TargetRefusedError for a traffic change (`change`), TargetStateError for a read,
+ * which says nothing of a change that may have taken. Any other is a TargetError: 401/403 (the fix
+ * is credentials), 404 (a wrong URL or model), 409/429 once their retries are over.
+ */
+export const refusalClass = (status: number, change: boolean): typeof TargetError =>
+  status !== 400 && status !== 422 ? TargetError : change ? TargetRefusedError : TargetStateError;

@@ -17,7 +17,7 @@ import {
   limitText,
   outOfTime,
 } from './change-deadline.js';
-import { refusesRequest, TargetBusyError, TargetRefusedError, TargetStateError } from './errors.js';
+import { refusalClass, TargetBusyError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -289,13 +289,7 @@ export function httpTarget(
           `${description} answered ${what} with HTTP ${answer.status}${during}: ${said}; is the service (or the gateway in front of it) up?`,
         );
       default: {
-        // A 400/422 refuses the request itself: the same request gets the same answer. Only the
-        // PUT's is a refused change; a read's says nothing of the change, which may have taken.
-        const Refusal = !refusesRequest(answer.status)
-          ? TargetError
-          : what === 'PUT /traffic'
-            ? TargetRefusedError
-            : TargetStateError;
+        const Refusal = refusalClass(answer.status, what === 'PUT /traffic');
         return new Refusal(`${description} refused ${what} (HTTP ${answer.status}): ${said}`);
       }
     }

@@ -5,7 +5,7 @@ import { errorText, requestJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
-import { refusesRequest, TargetRefusedError, TargetStateError } from './errors.js';
+import { refusalClass, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -30,16 +30,9 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
     } catch (err) {
       throw new TargetError(`${description} is unreachable: ${(err as Error).message}`);
     }
-    if (res.status !== 200) {
-      // A 400 (a version it lacks, a bad weight) gets the same answer again: the request must change.
-      // Only the PUT's refuses a change; a read's says nothing of one, which may have taken.
-      const Refusal = !refusesRequest(res.status)
-        ? TargetError
-        : method === 'PUT'
-          ? TargetRefusedError
-          : TargetStateError;
-      throw new Refusal(`${description} refused: ${errorText(res)}`);
-    }
+    // A 400 (a version it lacks, a bad weight) gets the same answer again: the request must change.
+    if (res.status !== 200)
+      throw new (refusalClass(res.status, method === 'PUT'))(`${description} refused: ${errorText(res)}`);
     const parsed = trafficSchema.safeParse(res.body);
     if (!parsed.success)
       throw new TargetStateError(`${description} answered with an unexpected traffic state`);
