@@ -8,7 +8,7 @@ import { TargetRefusedError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
-import { confirmingTarget, readBackTiming, readPatiently, UnconfirmedChange } from './confirmed-change.js';
+import { confirmingContext, readBackTiming, readPatiently, UnconfirmedChange } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { endedWithoutWithdrawal, leftOnOtherTarget, onOtherTarget } from './deployed-target.js';
 import { candidateOf, wouldDrive, wouldPromote, wouldWithdraw } from './dry-run.js';
@@ -236,7 +236,7 @@ async function rollback(
   }
   // One call both serves `to` and takes any candidate out of service, read back patiently: a read
   // failing once after the platform took the change is no failed rollback (confirmed-change.ts).
-  const change = { ...ctx, target: confirmingTarget(ctx.target, model, ctx.clock) };
+  const change = confirmingContext(ctx);
   // Said only if the platform refuses the rollback itself (a version it lacks): what to ask instead.
   const another = askAnother(to, history, [replaced, serving], toVersionName);
   // A re-run records a rollback that took unconfirmed (unrecordedRollback), unless it was to the
@@ -434,8 +434,7 @@ async function rollbackToServing(
     return { releases: [], skipped: [{ model: model.name, why, kind: 'dry-run' }] };
   }
   // Its change read back patiently, as the rollback's own (confirmed-change.ts).
-  const plain = contextFor(model, ports);
-  const ctx = { ...plain, target: confirmingTarget(plain.target, model, plain.clock) };
+  const ctx = confirmingContext(contextFor(model, ports));
   if (!inFlight(candidate)) {
     const done = takesAll
       ? `rolled back to ${to} ${by}: ${candidate.to}, which took all live traffic, is withdrawn and ${to} serves again (${unrecorded})`

@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { isPermanent } from '../targets/errors.js';
 import type { KnownVersions, Target } from '../targets/target.js';
+import type { ReleaseContext } from './context.js';
 
 // A traffic change the platform took is not undone by a read that failed right after it: a read
 // endpoint timing out, or a gateway's 5xx once, says nothing of what serves. So the read-back of a
@@ -88,7 +89,7 @@ export function confirmingTarget(target: Target, model: ModelConfig, clock: Cloc
         const read = () => (readBack ? readBack(known) : target.read(known));
         const got = await readPatiently(read, began + settleMs, pollMs, clock);
         if ('state' in got) return got.state;
-        // The platform answered, with no state or another than asked: no unconfirmed change.
+        // The platform answered, refusing the read or with what model-gate cannot read: itself, not unconfirmed.
         if (isPermanent(got.failed)) throw got.failed;
         const waited = clock.now() - began;
         throw new UnconfirmedChange(desired, got.failed, target.description, got.tries, waited, settleMs);
@@ -96,3 +97,9 @@ export function confirmingTarget(target: Target, model: ModelConfig, clock: Cloc
     },
   };
 }
+
+/** `ctx` with its target's changes read back patiently (confirmingTarget). */
+export const confirmingContext = (ctx: ReleaseContext): ReleaseContext => ({
+  ...ctx,
+  target: confirmingTarget(ctx.target, ctx.config, ctx.clock),
+});
