@@ -35,7 +35,7 @@ export function addSecret(value: string): void {
   const forms = [value, value.trim(), JSON.stringify(value).slice(1, -1)];
   if (lines.length > 1) forms.push(...lines.filter((line) => line.length >= MIN_LINE));
   for (const form of forms) secrets.add(form);
-  const ordered = [...secrets].sort((a, b) => b.length - a.length);
+  const ordered = longestFirst();
   const short = ordered.filter((form) => form.length <= TOLERANT_MAX);
   plain = ordered.filter((form) => form.length > TOLERANT_MAX).flatMap(asWritten);
   try {
@@ -49,10 +49,13 @@ export function addSecret(value: string): void {
   }
 }
 
+/** Longest first, so that a secret containing another is replaced whole. */
+const longestFirst = (): string[] => [...secrets].sort((a, b) => b.length - a.length);
+
 /** Every form matched as written until the next addSecret: the pattern failed (V8 compiles it on first use). */
 function fallBack(): void {
   pattern = undefined;
-  plain = [...secrets].sort((a, b) => b.length - a.length).flatMap(asWritten);
+  plain = longestFirst().flatMap(asWritten);
 }
 
 /** `form`, and as encodeURIComponent and encodeURI write it where either differs. */

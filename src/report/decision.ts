@@ -204,15 +204,15 @@ function continues(r: Release): string {
 const RETRY =
   'the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again';
 
-/** `status`: said by a status run, whose line of what serves says a rolled-out candidate serves. */
-function endSentence(r: Release, status = false): string {
+/** `readOnly`: said by a status run, whose line of what serves says a rolled-out candidate serves. */
+function endSentence(r: Release, readOnly = false): string {
   switch (r.status) {
     case 'analysing':
       return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${continues(r)}`;
     case 'ready': {
       const ready = promotionPending(r)
         ? `${r.model} ${r.to}: merged; promotion pending: ${r.reason ?? 'the next schedule tick promotes it'}`
-        : `${readySentence(r)}${rolledOut(r) && !status ? `; ${ROLLED_OUT}` : ''}`;
+        : `${readySentence(r)}${rolledOut(r) && !readOnly ? `; ${ROLLED_OUT}` : ''}`;
       return idlePending(r) ? `${ready}; ${idlePendingWords(r)}` : ready;
     }
     case 'failed':
