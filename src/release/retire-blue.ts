@@ -41,7 +41,7 @@ export async function retireBlue(
   if (last?.kind !== 'promotion') return undefined;
   const { previous: blue, version: green } = last;
   const window = `rollback-window ${formatDuration(windowMs)}`;
-  const left = last.at + windowMs - ports.clock.now();
+  const left = (blueKeptUntil(model, last.at) as number) - ports.clock.now();
   const { target } = contextFor(model, ports);
   const say = (line: string, warn = true) => {
     (warn ? ports.log.warn : ports.log.info)(`${model.name}: ${line}`);
