@@ -1,7 +1,6 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import type { TrafficState } from '../../src/core/traffic.js';
@@ -13,7 +12,7 @@ import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
-import { sha } from '../support/model-config.js';
+import { fraudOn, sha } from '../support/model-config.js';
 import { gitHub502 } from '../support/race-world.js';
 
 // A release of `fraud` (v1 → v2, PR #7) on a platform and a ledger that fail the way real ones do:
@@ -63,19 +62,7 @@ export async function recordWorld(
   metrics: MetricSource,
   target = '{ type: sandbox, url: "http://127.0.0.1:1" }',
 ) {
-  const { config } = parseConfig(
-    `version: 1
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    target: ${target}
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: ${strategy}
-    gates:
-${gates.map((g) => `      - ${g}`).join('\n')}
-`,
-    {},
-  );
+  const { config } = fraudOn(target, { strategy, gates });
   const path = join(await mkdtemp(join(tmpdir(), 'model-gate-record-')), 'ledger.json');
   const { ledger, ctl } = refusingLedger(fileLedger(path));
   const platform = new FaultTarget();

@@ -69,12 +69,15 @@ export function canaryModel(over: Partial<ModelConfig> = {}): ModelConfig {
 
 /**
  * The config of one model, `fraud` (its version in fraud.yaml), on `target` (a YAML flow map), its
- * metrics from `metrics`: a two-step canary (10%, 50%) with one error-rate gate (max 2%). `model`
- * is fraud's.
+ * metrics from `metrics`, under `strategy`, judged by `gates` (YAML flow maps). `model` is fraud's.
  */
-export function fraudCanaryOn(
+export function fraudOn(
   target: string,
-  metrics = '{ type: sandbox, url: "http://127.0.0.1:1" }',
+  {
+    metrics = '{ type: sandbox, url: "http://127.0.0.1:1" }',
+    strategy,
+    gates,
+  }: { metrics?: string; strategy: string; gates: string[] },
 ): { config: Config; model: ModelConfig } {
   const { config } = parseConfig(
     `version: 1
@@ -83,9 +86,9 @@ models:
     source: { file: fraud.yaml, key: version }
     target: ${target}
     metrics: ${metrics}
-    strategy: { type: canary, steps: [10, 50] }
+    strategy: ${strategy}
     gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+${gates.map((g) => `      - ${g}`).join('\n')}
 `,
     {},
   );
@@ -93,6 +96,14 @@ models:
   if (!model) throw new Error('no fraud model');
   return { config, model };
 }
+
+/** fraudOn a two-step canary (10%, 50%) with one error-rate gate (max 2%). */
+export const fraudCanaryOn = (target: string, metrics?: string) =>
+  fraudOn(target, {
+    ...(metrics === undefined ? {} : { metrics }),
+    strategy: '{ type: canary, steps: [10, 50] }',
+    gates: ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
+  });
 
 /** The config of one model, `fraud`, on a two-step canary with one error-rate gate (YAML). */
 export const FRAUD_CANARY_YAML = `version: 1
