@@ -48,15 +48,23 @@ const publish = (ledger: GitHubLedger, runId: number) =>
     { settleMs: 0 },
   ).publish({ final: true });
 
-it('a tick re-runs the PR waiting for the slot when the holder ended during the tick, its claim end refused', async () => {
+/**
+ * PR #8's job (run 208) holds fraud's canary slot for v2, its comment written, and the claim is past
+ * the half hour in which a fresh claim stands by its age alone: from then on the comment decides.
+ */
+async function slotHeldByPr8() {
   openPr(8, 80);
-  openPr(7, 70);
   const holder = job(208, 8);
   const release = newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 8, headSha: sha(80), now: 0 });
   await holder.saveRelease(release);
   await publish(holder, 208);
-  // Past the half hour a fresh claim stands by its age alone: from now on the comment decides.
   clock.advance(STARTED_HOLDS_MS + 60_000);
+  return { holder, release };
+}
+
+it('a tick re-runs the PR waiting for the slot when the holder ended during the tick, its claim end refused', async () => {
+  openPr(7, 70);
+  const { holder, release } = await slotHeldByPr8();
   await job(107, 7).wait('fraud', { pr: 7, headSha: sha(70), to: 'v3' });
 
   // The tick starts: PR #8's release holds the slot.
@@ -83,13 +91,8 @@ it('a tick re-runs the PR waiting for the slot when the holder ended during the 
 });
 
 it('a job whose re-read of the holder is refused decides on its first read: the slot is taken, not a failed save', async () => {
-  openPr(8, 80);
   openPr(9, 90);
-  const holder = job(208, 8);
-  const release = newRelease(canaryModel(), { from: 'v1', to: 'v2', pr: 8, headSha: sha(80), now: 0 });
-  await holder.saveRelease(release);
-  await publish(holder, 208);
-  clock.advance(STARTED_HOLDS_MS + 60_000);
+  await slotHeldByPr8();
 
   // PR #9's job sees PR #8 holding the slot; then GitHub answers its re-read of PR #8's comment with a 502.
   const next = job(109, 9);
