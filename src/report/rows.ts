@@ -206,7 +206,8 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
         m?.canary === undefined ? '–' : `${formatValue(query, m.canary)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined
-          ? '–'
+          ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
+            `–${m?.baselineWindow ? baselineSpan(requests(m.baselineRequests), m, release.from) : ''}`
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
               `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`

@@ -79,6 +79,14 @@ describe('the baseline of a phase at 100% of live traffic', () => {
     expect(terminal).toMatch(
       /\n {2}errors \(error-rate\) +0\.40% \(2400 req\) +0\.40% \(2400 req; v1, the 1m 00s before the switch\) +≤ 2\.00% +✅ pass\n/,
     );
+    // Blue served nothing before the switch: the empty baseline says over what, not a bare dash.
+    const unserved = new ScriptedMetrics({
+      stable: { rps: 0, values: {} },
+      canary: { rps: 40, values: { 'error-rate': 0.004 } },
+    });
+    expect(errorsRow(report(blueGreen, await released(blueGreen, unserved)))).toBe(
+      '| errors (error-rate) | 0.40% (2400 req) | – (0 req; v1, the 1m 00s before the switch) | ≤ 2.00% | ✅ pass |',
+    );
     // A rolling update's last batch, at 100%: the same, over the 10 s before it began.
     const rolling = configWith(
       '{ type: rolling, instances: 4, batch-size: 2, step-duration: 1m, min-requests: 100, interval: 10s }',
