@@ -260,5 +260,12 @@ export function azuremlTarget(
 function classify(result: { stderr: string }): FailureKind {
   if (/\((TooManyRequests|Throttled)\)|throttl/i.test(result.stderr)) return 'throttled';
   if (/\(Conflict\)|in (Updating|Creating|Deleting) provisioning state/.test(result.stderr)) return 'busy';
+  // A missing role assignment, an expired or absent `az login`.
+  if (
+    /\((AuthorizationFailed|AuthenticationFailed|InvalidAuthenticationToken|ExpiredAuthenticationToken)\)|Please run 'az login'/.test(
+      result.stderr,
+    )
+  )
+    return 'denied';
   return 'failed';
 }

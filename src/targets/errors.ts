@@ -26,15 +26,30 @@ export class TargetRefusedError extends TargetError {}
  */
 export class TargetStateError extends TargetError {}
 
+/**
+ * The platform answered, but not about the traffic: it refused the credentials model-gate called
+ * with (HTTP 401/403, an expired token, a missing permission), or does not have what the config
+ * names (HTTP 404, an endpoint that is not there). Only the user changes either (the credentials,
+ * the URL or name), so a read-back does not wait on it; the message says which to fix.
+ */
+export class TargetAccessError extends TargetError {}
+
 /** A failure the same call meets again however long one waits: a read-back stops at it. */
 export const isPermanent = (err: unknown): boolean =>
-  err instanceof TargetRefusedError || err instanceof TargetStateError;
+  err instanceof TargetRefusedError || err instanceof TargetStateError || err instanceof TargetAccessError;
+
+/** HTTP statuses no wait changes: credentials refused (401, 403), nothing at the URL (404). */
+const ACCESS_STATUS = new Set([401, 403, 404]);
 
 /**
  * The error class for a final answer of `status` that is not a success. A 400/422 refuses the
  * request itself: TargetRefusedError for a traffic change (`change`), TargetStateError for a read,
- * which says nothing of a change that may have taken. Any other is a TargetError: 401/403 (the fix
- * is credentials), 404 (a wrong URL or model), 409/429 once their retries are over.
+ * which says nothing of a change that may have taken. 401/403/404 are a TargetAccessError (the fix
+ * is credentials, or the URL or model name). Any other is a TargetError: 409/429 once their
+ * retries are over, a 5xx.
  */
-export const refusalClass = (status: number, change: boolean): typeof TargetError =>
-  status !== 400 && status !== 422 ? TargetError : change ? TargetRefusedError : TargetStateError;
+export function refusalClass(status: number, change: boolean): typeof TargetError {
+  if (ACCESS_STATUS.has(status)) return TargetAccessError;
+  if (status !== 400 && status !== 422) return TargetError;
+  return change ? TargetRefusedError : TargetStateError;
+}

@@ -290,9 +290,19 @@ export function httpTarget(
         );
       default: {
         const Refusal = refusalClass(answer.status, what === 'PUT /traffic');
-        return new Refusal(`${description} refused ${what} (HTTP ${answer.status}): ${said}`);
+        return new Refusal(
+          `${description} refused ${what} (HTTP ${answer.status}): ${said}${fixFor(answer.status, what)}`,
+        );
       }
     }
+  }
+
+  /** What the user changes after a 401/403/404, which no wait changes; nothing for another status. */
+  function fixFor(status: number, what: Call): string {
+    if (status === 401 || status === 403) {
+      return "; check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission";
+    }
+    return status === 404 ? `; check the target's url: nothing answers ${what} under it` : '';
   }
 
   // A body of another format: the service answered, and reading it again gets the same body.

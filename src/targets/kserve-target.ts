@@ -8,7 +8,7 @@ import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
-import { kubectlScope } from './kubectl-scope.js';
+import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
 import {
   callCli,
   type FailureKind,
@@ -432,5 +432,10 @@ export function kserveTarget(
 function classify(result: { stderr: string }): FailureKind {
   if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';
   if (/\(Conflict\)|the object has been modified/.test(result.stderr)) return 'busy';
+  if (KUBECTL_DENIED.test(result.stderr)) return 'denied';
+  // The InferenceService, which was there before any change (a revision a change just made is not:
+  // it may not be listed yet), or no KServe on the cluster at all.
+  if (/\(NotFound\): inferenceservices\.|doesn't have a resource type "inferenceservices/.test(result.stderr))
+    return 'missing';
   return 'failed';
 }

@@ -4,3 +4,10 @@ export const kubectlScope = (config: { namespace: string; context?: string }): s
   config.namespace,
   ...(config.context ? ['--context', config.context] : []),
 ];
+
+/**
+ * kubectl's words for credentials the cluster refused: RBAC's `Error from server (Forbidden)`,
+ * an expired or absent login (`You must be logged in to the server (Unauthorized)`). Not an
+ * admission webhook's denial, also a Forbidden: that one refuses the object, not who sent it.
+ */
+export const KUBECTL_DENIED = /\((Forbidden|Unauthorized)\)(?!.*admission webhook)/;

@@ -5,7 +5,7 @@ import { TargetError } from '../core/errors.js';
 import { counted } from '../core/text.js';
 import { type ChangeDeadline, callLimit, outOfTime, settleTimeoutOf } from './change-deadline.js';
 import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
-import { TargetBusyError, TargetThrottledError } from './errors.js';
+import { TargetAccessError, TargetBusyError, TargetStateError, TargetThrottledError } from './errors.js';
 
 /** Timing shared by the targets that drive a platform's CLI (normalised config, in ms). */
 export interface Timing {
@@ -19,9 +19,12 @@ export interface Timing {
  * - `throttled`: the API limited the rate; the same call is retried after a pause;
  * - `busy`: another change holds the resource (`Updating`, a conflict); a write waits and
  *   retries until the settle timeout, then fails with TargetBusyError;
+ * - `denied`: the platform refused the CLI's credentials (expired, or without the permission);
+ * - `missing`: what the config names is not there (an endpoint, a resource type);
  * - `failed`: anything else, reported at once.
+ * `denied` and `missing` are a TargetAccessError: no wait changes them, so a read-back stops at once.
  */
-export type FailureKind = 'throttled' | 'busy' | 'failed';
+export type FailureKind = 'throttled' | 'busy' | 'denied' | 'missing' | 'failed';
 
 export interface PlatformCli {
   /** For messages: `aws`, `kubectl`. */
@@ -86,25 +89,37 @@ export async function callCli(
         `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${tries}${until}: ${why}; ${todo}`,
       );
     }
-    throw new TargetError(
-      `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}: ${why}`,
-    );
+    const failed = `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}: ${why}`;
+    if (kind === 'denied') {
+      throw new TargetAccessError(
+        `${failed}; check the credentials \`${cli.program}\` runs with in the job: expired, or without the permission`,
+      );
+    }
+    if (kind === 'missing') {
+      throw new TargetAccessError(
+        `${failed}; check the names in the target's config: the platform has no such resource`,
+      );
+    }
+    throw new TargetError(failed);
   }
 }
 
-/** Parses a CLI's JSON answer at the edge: anything unexpected is a TargetError naming the call. */
+/**
+ * Parses a CLI's JSON answer at the edge: anything unexpected is a TargetStateError naming the call
+ * (the CLI answered; calling again prints the same, so a read-back does not wait on it).
+ */
 export function parseCliJson<S extends z.ZodType>(schema: S, stdout: string, what: string): z.output<S> {
   let json: unknown;
   try {
     json = JSON.parse(stdout);
   } catch {
-    throw new TargetError(`${what} did not print JSON (got ${JSON.stringify(stdout.slice(0, 120))})`);
+    throw new TargetStateError(`${what} did not print JSON (got ${JSON.stringify(stdout.slice(0, 120))})`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     const where = issue?.path.length ? issue.path.join('.') : '(top level)';
-    throw new TargetError(`${what} printed JSON of an unexpected shape: ${where}: ${issue?.message}`);
+    throw new TargetStateError(`${what} printed JSON of an unexpected shape: ${where}: ${issue?.message}`);
   }
   return parsed.data;
 }

@@ -671,5 +671,15 @@ function classify(result: { stderr: string }): FailureKind {
   if (/\((ThrottlingException|TooManyRequestsException|RequestLimitExceeded)\)/.test(result.stderr))
     return 'throttled';
   if (/Cannot update in-progress endpoint/.test(result.stderr)) return 'busy';
+  if (AWS_DENIED.test(result.stderr)) return 'denied';
+  // The endpoint itself (never a config: `Could not find endpoint configuration`, which a cleanup meets).
+  if (/Could not find endpoint "/.test(result.stderr)) return 'missing';
   return 'failed';
 }
+
+/**
+ * The AWS CLI's words for credentials refused: an expired or unknown key or token, a missing IAM
+ * permission, no credentials or profile at all.
+ */
+const AWS_DENIED =
+  /\((AccessDenied(Exception)?|ExpiredToken(Exception)?|UnrecognizedClientException|InvalidClientTokenId|InvalidSignatureException|SignatureDoesNotMatch)\)|Unable to locate credentials|The config profile \(.*\) could not be found|Token has expired and refresh failed/;

@@ -7,7 +7,7 @@ import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
-import { kubectlScope } from './kubectl-scope.js';
+import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
 import {
   callCli,
@@ -230,5 +230,6 @@ function sameSplit(spec: Experiment['spec'], wanted: ReturnType<typeof experimen
 function classify(result: { stderr: string }): FailureKind {
   if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';
   if (/\(Conflict\)|the object has been modified/.test(result.stderr)) return 'busy';
+  if (KUBECTL_DENIED.test(result.stderr)) return 'denied';
   return 'failed';
 }

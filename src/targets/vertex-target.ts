@@ -176,5 +176,12 @@ export function vertexTarget(
 function classify(result: { stderr: string }): FailureKind {
   if (/RESOURCE_EXHAUSTED|Quota exceeded|rateLimitExceeded/.test(result.stderr)) return 'throttled';
   if (/FAILED_PRECONDITION|ABORTED/.test(result.stderr)) return 'busy';
+  // A missing IAM permission, an expired or absent `gcloud auth login`.
+  if (
+    /PERMISSION_DENIED|UNAUTHENTICATED|do not currently have an active account|Reauthentication failed|problem refreshing your current auth tokens/.test(
+      result.stderr,
+    )
+  )
+    return 'denied';
   return 'failed';
 }
