@@ -9,6 +9,7 @@ import type { GitHubLedger } from '../github/github-ledger.js';
 import { STARTED_HOLDS_MS } from '../github/slot-queue.js';
 import { TokenIdentityError } from '../github/token-identity.js';
 import { sameRelease } from '../ledger/ledger.js';
+import { confirmingTarget } from '../release/confirmed-change.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
 import { ended, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
@@ -362,7 +363,9 @@ function savedList(saved: string): SavedCandidate[] {
  * own stable version: what was done, and whether it may still get live traffic. Target errors propagate.
  */
 async function withdrawOnPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<Direct> {
-  const result = await withdrawIfLive(ports.targetFor(model), c.from, c.to);
+  // Read back patiently: a withdrawal the platform took is not reported failed for a read that failed once.
+  const target = confirmingTarget(ports.targetFor(model), model, ports.clock);
+  const result = await withdrawIfLive(target, c.from, c.to);
   if (result.done === 'withdrawn')
     return { done: `${c.to} withdrawn on the platform`, mayBeLive: false, withdrawn: true };
   if (result.done === 'not-live') return { done: `${c.to} has no live traffic`, mayBeLive: false };
@@ -436,7 +439,8 @@ async function withdrawSaved(saved: string, config: Config, ports: Ports, only?:
 async function onPlatform(c: SavedCandidate, model: ModelConfig, ports: Ports): Promise<Direct> {
   try {
     if (!c.idle) return await withdrawOnPlatform(c, model, ports);
-    const idled = await idleIfLive(ports.targetFor(model), strategyOf(model.strategy), c.from, c.to);
+    const target = confirmingTarget(ports.targetFor(model), model, ports.clock);
+    const idled = await idleIfLive(target, strategyOf(model.strategy), c.from, c.to);
     if (idled.done === 'idled') return { done: `${c.to} taken to idle on the platform`, mayBeLive: false };
     if (idled.done === 'idle') return { done: `${c.to} is idle`, mayBeLive: false };
     return { done: `left as it is (another version than ${c.from} serves now)`, mayBeLive: true };

@@ -68,15 +68,20 @@ export async function readPatiently(
   }
 }
 
+/** Targets confirmingTarget made: wrapped again (a command's context handed to a withdrawal), they wait once, not twice. */
+const confirming = new WeakSet<Target>();
+
 /**
  * `target`, whose traffic changes are read back patiently (readPatiently, within the model's
  * settle-timeout from the change's start): reconcile through it confirms a change the platform took
  * despite a read that failed once, and throws UnconfirmedChange where none answered (a permanent
- * failure as itself).
+ * failure as itself). The wait stays within the settle-timeout that already bounds the change (its
+ * write and the target's own retries): a post step's withdrawal takes no longer than before.
  */
 export function confirmingTarget(target: Target, model: ModelConfig, clock: Clock): Target {
+  if (confirming.has(target)) return target;
   const { settleMs, pollMs } = readBackTiming(model);
-  return {
+  const wrapped: Target = {
     description: target.description,
     identity: target.identity,
     stickySplit: target.stickySplit,
@@ -96,7 +101,17 @@ export function confirmingTarget(target: Target, model: ModelConfig, clock: Cloc
       };
     },
   };
+  confirming.add(wrapped);
+  return wrapped;
 }
+
+/**
+ * `ctx`'s target for a change that takes candidate traffic away (a rollback, a withdrawal): read
+ * back patiently (confirmingTarget), so a withdrawal the platform took is not reported failed for
+ * a read that failed once. Forward steps keep the target as it is.
+ */
+export const withdrawingTarget = (ctx: Pick<ReleaseContext, 'target' | 'config' | 'clock'>): Target =>
+  confirmingTarget(ctx.target, ctx.config, ctx.clock);
 
 /** `ctx` with its target's changes read back patiently (confirmingTarget). */
 export const confirmingContext = (ctx: ReleaseContext): ReleaseContext => ({

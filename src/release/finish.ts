@@ -4,7 +4,7 @@ import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from 
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
-import { confirmingTarget, UnconfirmedChange } from './confirmed-change.js';
+import { confirmingTarget, UnconfirmedChange, withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { checkPromotionTarget, checkSameTarget } from './deployed-target.js';
@@ -245,7 +245,7 @@ export async function endThenWithdraw(
   const underWay = { ...end.ending, serves };
   await recorded({ ...ended(release, status, why, ctx.clock.now(), underWay), withdrawPending: true });
   try {
-    await reconcile(ctx.target, desired);
+    await reconcile(withdrawingTarget(ctx), desired);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     const failed = withdrawFailure(why, err.message, err);
@@ -322,12 +322,15 @@ const probablyServes = (release: Release, failed: WithdrawFailed, serves: string
 export function rollbackNotTaken(release: Release, now: number, note: string, err?: unknown): Release {
   const why = release.reason ?? `${release.to} failed`;
   const { serves: _, ...ending } = release.ending ?? {};
+  const failed = withdrawFailure(why, note, err);
+  // Taken but never read back (confirmed-change.ts) is no failure: the candidate is probably out.
+  const took = failed.unconfirmed ? 'is unconfirmed' : 'also failed';
   return {
     ...release,
     updatedAt: now,
-    reason: `${why}; the rollback to ${release.from} also failed: ${note}`,
+    reason: `${why}; the rollback to ${release.from} ${took}: ${note}`,
     withdrawPending: true,
-    ending: { ...ending, withdrawFailed: withdrawFailure(why, note, err) },
+    ending: { ...ending, withdrawFailed: failed },
   };
 }
 
@@ -366,7 +369,8 @@ export const withdrawalUnderWay = (release: Release): boolean =>
  * `serves` too (the rollback's change has not landed). Another stable serving now (a later
  * rollback or promotion) is not this candidate's state to settle: `other`, with what serves.
  * The platform cannot tell a blue gone from a rollback to the candidate: a caller with the ledger
- * asks it first (retryWithdrawal). Target errors propagate.
+ * asks it first (retryWithdrawal). `target`: one whose changes are read back patiently
+ * (confirmingTarget), so a withdrawal taken despite a read that failed once is one. Target errors propagate.
  */
 export async function withdrawIfLive(
   target: Target,
@@ -414,7 +418,8 @@ export async function retryWithdrawal(
   // Deployed on another target than this run's: a try here would say it withdrew what it never saw.
   checkSameTarget(release, ctx.target);
   try {
-    const result = await withdrawIfLive(ctx.target, release.from, release.to, servesAfterEnd(release));
+    const target = withdrawingTarget(ctx);
+    const result = await withdrawIfLive(target, release.from, release.to, servesAfterEnd(release));
     // Another version serves now: not this release's platform state to settle.
     if (result.done === 'other') return { release, serving: result.serving };
   } catch (err) {
@@ -525,7 +530,7 @@ export async function settleWithdrawal(
   const underWay = { ...release, updatedAt: ctx.clock.now(), reason: why, ending: { ...kept, serves } };
   await recorded({ ...underWay, withdrawPending: true });
   try {
-    await reconcile(ctx.target, withdrawTraffic(serves));
+    await reconcile(withdrawingTarget(ctx), withdrawTraffic(serves));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     const note = err.message;

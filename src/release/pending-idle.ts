@@ -4,6 +4,7 @@ import { type Ledger, sameRelease } from '../ledger/ledger.js';
 import { liveTrafficText, type Strategy, strategyOf } from '../strategies/strategy.js';
 import { reconcile } from '../targets/reconcile.js';
 import type { Target } from '../targets/target.js';
+import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { checkSameTarget } from './deployed-target.js';
 import { hasLiveTraffic } from './finish.js';
@@ -98,7 +99,8 @@ export async function finishIdle(
   if (before) return { release: before, theirs: true };
   const strategy = strategyOf(ctx.config.strategy);
   try {
-    const idled = await idleIfLive(ctx.target, strategy, release.from, release.to);
+    // Taking the candidate's live traffic away, read back patiently as a withdrawal is.
+    const idled = await idleIfLive(withdrawingTarget(ctx), strategy, release.from, release.to);
     const { wrote } = idled;
     // Another stable serving: another run promoted or rolled back meanwhile. Its record stands (or
     // is on its way): saving this one `ready` over it would say the candidate waits while it serves.

@@ -2,6 +2,7 @@ import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
+import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { servesAfterEnd } from './finish.js';
 import type { Release } from './types.js';
@@ -36,5 +37,6 @@ export async function restoreEnd(
         ? strategy.idle(theirs.from, theirs.to)
         : withdrawTraffic(servesAfterEnd(theirs));
   const known = { stable: driven.from, candidate: driven.to, others: [serves.stable.version] };
-  if (sameTraffic(await ctx.target.read(known), wrote)) await reconcile(ctx.target, serves);
+  // What that run's record says serves (its rollback) is put back as any withdrawal is: read back patiently.
+  if (sameTraffic(await ctx.target.read(known), wrote)) await reconcile(withdrawingTarget(ctx), serves);
 }

@@ -8,6 +8,7 @@ import { TargetBusyError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { removesIdleVersions } from '../targets/retire-idle.js';
 import type { Target } from '../targets/target.js';
+import { confirmingTarget } from './confirmed-change.js';
 import { contextFor, type Ports } from './ports.js';
 
 /**
@@ -43,6 +44,9 @@ export async function retireBlue(
   const window = `rollback-window ${formatDuration(windowMs)}`;
   const left = (blueKeptUntil(model, last.at) as number) - ports.clock.now();
   const { target } = contextFor(model, ports);
+  // Its traffic changes (green alone, or a rollback put back) read back patiently: one the platform
+  // took is not reported failed for a read that failed once.
+  const patient = confirmingTarget(target, model, ports.clock);
   const say = (line: string, warn = true) => {
     (warn ? ports.log.warn : ports.log.info)(`${model.name}: ${line}`);
     return line;
@@ -107,7 +111,7 @@ export async function retireBlue(
       // Green alone serves already; blue's deployment is what goes (it fails if blue stays).
       await target.removeIdle(blue, green);
       after = await target.read({ stable: green, others: [blue] });
-    } else after = await reconcile(target, withdrawTraffic(green));
+    } else after = await reconcile(patient, withdrawTraffic(green));
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
     // A removal reported failed may have been done all the same (an operation that timed out on
@@ -120,7 +124,7 @@ export async function retireBlue(
   }
   // One recorded between the look just before and this change: put back what it serves.
   const late = await newerEntry(model, ports, last);
-  if (late) return putBack(model, target, late, { blue, wrote: withdrawTraffic(green) }, say);
+  if (late) return putBack(model, patient, late, { blue, wrote: withdrawTraffic(green) }, say);
   // The read-back treats a version without traffic as absent; blue must be gone, not just idle.
   if (idleVersion(after, green) === blue) {
     return say(

@@ -7,6 +7,7 @@ import { EndedElsewhereError } from '../ledger/ledger.js';
 import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { platformNameOf } from '../targets/target.js';
+import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
@@ -522,13 +523,14 @@ export async function rollBack(
   };
   await ctx.record?.({ ...failed, withdrawPending: true, ending: { ...ending, serves: release.from } });
   try {
-    await reconcile(ctx.target, withdrawTraffic(release.from));
+    // Read back patiently: a rollback the platform took is not "not taken" for a read that failed once.
+    await reconcile(withdrawingTarget(ctx), withdrawTraffic(release.from));
   } catch (err) {
     // Another run ended the release meanwhile: its word stands, this rollback is not this run's.
     if (err instanceof EndedElsewhereError) throw err;
     const defect = defectOf(err, []);
-    // Report the truth: the rollback itself did not take, and the next run tries it again.
-    if (!defect) return rollbackNotTaken(failed, now, (err as Error).message);
+    // Report the truth: the rollback itself did not take (or is unconfirmed), and the next run tries it again.
+    if (!defect) return rollbackNotTaken(failed, now, (err as Error).message, err);
     await recordDefect(rollbackNotTaken(failed, now, reportIt(stoppedOn(defect))), ctx);
     throw defect;
   }

@@ -6,6 +6,7 @@ import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReadBack, Target } from '../targets/target.js';
+import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { checkSameTarget, deployingOn } from './deployed-target.js';
 import { hasLiveTraffic, retryWithdrawal } from './finish.js';
@@ -189,7 +190,9 @@ async function driveChecked(
         };
         // The target the candidate is deployed on, recorded with the step that deploys it.
         const deploying = deployingOn(release, ctx.target);
-        next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded, ctx.target) });
+        // A rollback's withdrawal made after its record was refused is read back patiently too.
+        const withdrawing = withdrawingTarget(ctx);
+        next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded, withdrawing) });
         // A look after a traffic change that GitHub did not answer is made again, the tick over.
         await lookAgainAtUnlooked(own, ports.ledger);
         // Looking took a while: another run may have moved the release on meanwhile (the ledger

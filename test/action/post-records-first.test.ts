@@ -43,13 +43,19 @@ let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let platformUrl: string;
 let workspace: string;
 let onWithdrawal: OnWithdrawal | undefined;
+/** GETs of the traffic to answer with a 503 (the platform's read endpoint timing out upstream). */
+let readsToFail = 0;
 let pr = 20;
 
 beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v1'));
   // The sandbox's traffic API as the target sees it: a withdrawal (the stable version alone) goes
   // through onWithdrawal, the rest straight through.
-  platform = await platformPassThrough(sandbox.url, ({ method, body }, forward) => {
+  platform = await platformPassThrough(sandbox.url, async ({ method, body }, forward) => {
+    if (method === 'GET' && readsToFail > 0) {
+      readsToFail -= 1;
+      return { status: 503, body: { error: 'read timed out upstream' } };
+    }
     const withdrawal = method === 'PUT' && !(body as { canary?: unknown } | undefined)?.canary;
     return withdrawal && onWithdrawal ? onWithdrawal(forward) : forward();
   });
@@ -109,6 +115,7 @@ const scheduleTick = () => mainStep('schedule', { schedule: '*/15 * * * *' }, 43
 beforeEach(async () => {
   pr++;
   onWithdrawal = undefined;
+  readsToFail = 0;
   await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
   github.setPullRequest(pr, {
     baseSha: shas.base,
@@ -124,6 +131,7 @@ beforeEach(async () => {
 afterEach(async () => {
   // Closing the PR frees the model's canary slot for the next test, whatever this one left.
   onWithdrawal = undefined;
+  readsToFail = 0;
   await mainStep('pull_request', pullRequestEvent('closed', shas, { number: pr }), 4242);
 });
 
@@ -200,6 +208,40 @@ describe('the post step records the end first', () => {
     expect(post.code).toBe(1);
     expect(post.stdout).toMatch(
       /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 withdrawn on the platform; the PR comment and statuses are not updated: re-run the job once GitHub answers/,
+    );
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  });
+
+  // The platform takes the withdrawal, but the read-back right after it meets a 503 once. The step
+  // failed saying "withdrawing v2 failed", the comment "v2 may still get live traffic", though v1
+  // served alone; it reads again now within the settle-timeout.
+  const readFailsOnceAfterWithdrawal: OnWithdrawal = async (forward) => {
+    const taken = await forward();
+    readsToFail = 1;
+    return taken;
+  };
+
+  it('the read-back of its withdrawal failing once: v2 withdrawn, the step and the comment say so', async () => {
+    onWithdrawal = readFailsOnceAfterWithdrawal;
+    const post = await postStep();
+    expect(readsToFail).toBe(0);
+    expect(post.code).toBe(0);
+    expect(post.stdout).not.toContain('::error::');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(recorded()).toMatchObject({ status: 'aborted', reason: WHY });
+    expect(recorded()?.withdrawPending).toBeUndefined();
+    expect(recorded()?.ending?.withdrawFailed).toBeUndefined();
+    expect(comment()).toContain('## model-gate: ⏹️ Withdrawn');
+    expect(comment()).not.toContain('may still get live traffic');
+  });
+
+  it('with GitHub refusing the end, the direct withdrawal whose read-back fails once: v2 withdrawn on the platform', async () => {
+    github.failNext('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 403);
+    onWithdrawal = readFailsOnceAfterWithdrawal;
+    const post = await postStep();
+    expect(readsToFail).toBe(0);
+    expect(post.stdout).toMatch(
+      /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 withdrawn on the platform; the PR comment/,
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
