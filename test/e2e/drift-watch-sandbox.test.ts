@@ -12,6 +12,7 @@ import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic } from '../../src/sandbox/traffic.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { waitFor } from '../support/prometheus.js';
 import {
   killSandboxProcesses,
   type SandboxProcess,
@@ -20,32 +21,48 @@ import {
 
 // A schedule tick's drift watch on the real sandbox: the stable model's live scores, read
 // through the sandbox metric source, compared window against window.
-vi.setConfig({ testTimeout: 60_000, hookTimeout: 60_000 });
+vi.setConfig({ testTimeout: 60_000, hookTimeout: 90_000 });
 const MODEL = 'fraud-detector';
 const WINDOW_S = 4;
 
 /**
+ * Predictions in each window: the watch's judge needs about a thousand to tell a shift of 1 from
+ * chance. Timed windows did not hold them on a loaded machine (about 400 at 600 requests a second
+ * asked for: "within chance", so no drift seen though PSI read 0.6).
+ */
+const PER_WINDOW = 1200;
+
+/**
  * On a sandbox of its own: live traffic for a reference window, then for the watched window
- * shifted by `shift`; then a schedule tick's drift watch of the two.
+ * shifted by `shift`; then a schedule tick's drift watch of the two. The sandbox counts by a clock
+ * the test sets: each population lands in its own window, and each phase lasts until
+ * PER_WINDOW predictions were answered, however slowly the machine sends them.
  */
 async function watchTwoWindows(shift: number) {
+  const at = Math.floor(Date.now() / 1000) * 1000;
+  let now = at;
   const sandbox = await startSandbox({
     modelsDir: demoModelsDir,
     endpoints: [{ model: MODEL, stable: 'v1' }],
     seed: 8,
+    now: () => now,
   });
   try {
-    let end = 0;
-    for (const [seed, by] of [
-      [21, 0],
-      [22, shift],
+    // A second inside the reference window (the WINDOW_S before the watched one), then inside the watched one.
+    for (const [seed, by, second] of [
+      [21, 0, at - WINDOW_S * 1000 - 1500],
+      [22, shift, at - 1500],
     ] as const) {
+      now = second;
       const traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 600, seed, shift: by });
-      await new Promise((r) => setTimeout(r, (WINDOW_S + 0.5) * 1000));
-      end = Date.now();
+      await waitFor(`${PER_WINDOW} predictions answered`, 45_000, async () =>
+        traffic.stats().ok >= PER_WINDOW ? true : undefined,
+      );
       await traffic.stop();
     }
-    return await tick(sandbox.url, end);
+    // Both windows have ended by the sandbox's clock when the tick reads them.
+    now = at + 1000;
+    return await tick(sandbox.url, at);
   } finally {
     await sandbox.close();
   }
@@ -123,8 +140,8 @@ let same: Report;
 let shifted: Report;
 let cliReports: Report[];
 
-// Each scenario mostly waits for its windows to pass, so the two in-process ones wait side by
-// side, each on a sandbox of its own; then the processes, whose own traffic (and start) would
+// Each scenario mostly waits for traffic, so the two in-process ones wait side by side, each on a
+// sandbox of its own; then the processes, whose own traffic (and start) would
 // slow the others' below the rate their windows need. Every test judges its scenario's report.
 beforeAll(async () => {
   [same, shifted] = await Promise.all([watchTwoWindows(0), watchTwoWindows(1)]);
