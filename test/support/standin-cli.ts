@@ -15,6 +15,8 @@ export interface StandinFault {
   /** How many calls it affects; -1: all. */
   times: number;
   message?: string;
+  /** A `fail`'s platform error code (`ExpiredTokenException`, `Forbidden`), printed as its CLI does. */
+  code?: string;
 }
 
 export interface StandinCall {

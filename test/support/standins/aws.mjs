@@ -54,7 +54,9 @@
 // (state.faults, cli "aws"): throttle, busy (update refused while Updating), timeout,
 // silent-revert (weights or config quietly go back), partial (only the first variant's weight is
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
-// variant), fail.
+// variant), fail (a service error: the fault's `code`, default InternalFailure, and `message`, as
+// the CLI prints one: `An error occurred (ExpiredTokenException) when calling the DescribeEndpoint
+// operation: The security token included in the request is expired`, exit 254).
 //
 // Application Auto Scaling: state.scalableTargets["region"] lists the scalable targets registered
 // there, as DescribeScalableTargets shows them ({ServiceNamespace, ResourceId, ScalableDimension,
@@ -302,7 +304,7 @@ function answer(argv) {
   else if (fault?.kind === 'throttle')
     serviceError('ThrottlingException', 'Rate exceeded', ' (reached max retries: 2)');
   else if (fault?.kind === 'fail')
-    serviceError('InternalFailure', fault.message ?? 'An internal error occurred.');
+    serviceError(fault.code ?? 'InternalFailure', fault.message ?? 'An internal error occurred.');
   else run();
 }
 

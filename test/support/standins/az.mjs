@@ -30,7 +30,9 @@
 // Faults (state.faults, cli "az"; a deployment call's op is `online-deployment show|delete`): throttle, busy (update refused: the endpoint is Updating),
 // timeout, silent-revert (update reports success, traffic stays), drop-mirror (update reports
 // success, the live traffic is applied but the mirror is lost, as the docs warn an older CLI
-// does), partial (traffic applied, the command still fails), fail. An endpoint seeded with
+// does), partial (traffic applied, the command still fails), fail (`ERROR: ` and the fault's
+// `message`; with a `code`, the service error as az prints azure-core's HttpResponseError:
+// `(Code) message`, then `Code: ...` and `Message: ...` lines). An endpoint seeded with
 // `provisioning_state: "Updating"` and `_updatingShows: n` reports Updating for n more `show`
 // calls.
 import { answerCall, fail, hang, loadState, parseFlags, runAsProgram, succeed, takeFault } from './lib.mjs';
@@ -132,12 +134,17 @@ function answer(argv) {
       'ERROR: (TooManyRequests) The request was throttled: too many requests for the workspace. Retry after 10 seconds.\nCode: TooManyRequests',
       1,
     );
-  } else if (fault?.kind === 'fail')
-    fail(state, `ERROR: ${fault.message ?? '(InternalServerError) An internal error occurred.'}`, 1);
+  } else if (fault?.kind === 'fail') fail(state, `ERROR: ${serviceError(fault)}`, 1);
   else if (sub === 'online-deployment' && command === 'show') showDeployment();
   else if (sub === 'online-deployment') deleteDeployment();
   else if (command === 'show') show();
   else update();
+}
+
+/** A fail fault's text after `ERROR: `: its message as given, or a service error of its code. */
+function serviceError({ code, message }) {
+  if (!code) return message ?? '(InternalServerError) An internal error occurred.';
+  return `(${code}) ${message}\nCode: ${code}\nMessage: ${message}`;
 }
 
 /** Answers one `az` call (argv after the program name): { code, stdout, stderr, hang }. */

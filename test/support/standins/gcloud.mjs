@@ -16,7 +16,10 @@
 //
 // Faults (state.faults, cli "gcloud"): throttle (RESOURCE_EXHAUSTED), busy (FAILED_PRECONDITION:
 // an operation in progress), timeout, silent-revert (update prints the new split, the old one
-// stays), partial (the split is applied, the command still fails), fail.
+// stays), partial (the split is applied, the command still fails), fail (the API's error after
+// `ERROR: (gcloud.ai.endpoints.COMMAND) `: the fault's `code` and `message` as `CODE: message`,
+// e.g. `PERMISSION_DENIED: Permission 'aiplatform.endpoints.get' denied on resource ...`, or the
+// message alone).
 import {
   answerCall,
   fail,
@@ -158,8 +161,13 @@ function answer(argv) {
     apiError(
       `FAILED_PRECONDITION: The Endpoint ${resource} has an ongoing operation; wait for it to finish and try again.`,
     );
-  } else if (fault?.kind === 'fail') apiError(fault.message ?? 'INTERNAL: Internal error encountered.');
-  else run();
+  } else if (fault?.kind === 'fail') {
+    apiError(
+      fault.code
+        ? `${fault.code}: ${fault.message}`
+        : (fault.message ?? 'INTERNAL: Internal error encountered.'),
+    );
+  } else run();
 }
 
 /** Answers one `gcloud` call (argv after the program name): { code, stdout, stderr, hang }. */

@@ -17,6 +17,11 @@
 // succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
 // An Experiment keeps metadata.managedFields as the API server does (managedFieldsOf): `get` shows
 // them only with --show-managed-fields.
+//
+// Fault `fail` prints the fault's `message` as is, or with a `code` (an API Status reason) as
+// kubectl prints an API server's error (StandardErrorMessage in kubectl's pkg/cmd/util/helpers.go):
+// `error: You must be logged in to the server (message)` for Unauthorized, else
+// `Error from server (Reason): message`.
 import {
   answerCall,
   clone,
@@ -155,12 +160,7 @@ function answer(argv) {
       1,
     );
   } else if (fault?.kind === 'fail') {
-    fail(
-      state,
-      fault.message ??
-        'Error from server (InternalError): an error on the server ("") has prevented the request from succeeding',
-      1,
-    );
+    fail(state, serverError(fault), 1);
   } else if (fault?.kind === 'conflict') {
     fail(
       state,
@@ -171,6 +171,18 @@ function answer(argv) {
   else if (command === 'patch') patch();
   else apply();
   saveState(state);
+}
+
+/** A fail fault's text: its message as given, or the API server's error of its code (a Status reason). */
+function serverError({ code, message }) {
+  if (!code)
+    return (
+      message ??
+      'Error from server (InternalError): an error on the server ("") has prevented the request from succeeding'
+    );
+  return code === 'Unauthorized'
+    ? `error: You must be logged in to the server (${message})`
+    : `Error from server (${code}): ${message}`;
 }
 
 /** Answers one `kubectl` call (argv after the program name, `input` on stdin): { code, stdout, stderr, hang }. */

@@ -3,7 +3,8 @@
 //
 // The state file is $MODEL_GATE_STANDIN_STATE. Faults are `{ cli, op, kind, times, ... }`
 // entries of `state.faults`; `times` counts down (-1: forever). Kinds: throttle, busy,
-// timeout, silent-revert, drop-mirror, partial, fail (kubectl also: conflict).
+// timeout, silent-revert, drop-mirror, partial, fail (kubectl also: conflict). A `fail` fault
+// with a `code` prints that platform error, code and `message`, as its CLI prints one.
 //
 // A call ends by throwing an Exit (fail, succeed, hang), so that one process can answer many
 // calls (test/support/standin-server.ts); run as its program, the stand-in prints it and exits.

@@ -1,0 +1,61 @@
+import type { ModelConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
+import { confirmingTarget } from '../../src/release/confirmed-change.js';
+import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
+import type { Target } from '../../src/targets/target.js';
+import { fraudCanaryOn } from '../support/model-config.js';
+import type { StandinCli, StandinFault, Standins } from '../support/standin-cli.js';
+import { step } from './drive.js';
+
+/** fraud on one platform, driven through its CLI's stand-in. */
+export interface ReadBackPlatform {
+  standins: Standins;
+  cli: StandinCli;
+  /** The target's config (YAML), with settle-timeout 10m and poll-interval 10s. */
+  target: string;
+  make(model: ModelConfig, clock: FakeClock): Target;
+  /** Whether a call (argv after the program) is the target's read. */
+  isRead(argv: string[]): boolean;
+}
+
+/** How a rollback whose read-back failed ended: its error, the time it took, the reads it made. */
+export interface RollbackOutcome {
+  err: unknown;
+  tookMs: number;
+  reads: number;
+}
+
+/**
+ * fraud at its canary's 10% step on `platform`, then rolled back to v1 with `faults` set on the
+ * stand-in right after the platform took the rollback's change (credentials that expire in
+ * between, a role assignment removed, the API throttling): how the rollback ended, on a FakeClock,
+ * and how many reads its read-back made.
+ */
+export async function rollBackWhileReadsFail(
+  platform: ReadBackPlatform,
+  ...faults: StandinFault[]
+): Promise<RollbackOutcome> {
+  const { standins } = platform;
+  const clock = new FakeClock();
+  const model = fraudCanaryOn(platform.target).model;
+  const target = platform.make(model, clock);
+  await reconcile(target, step('v1', 'v2', 10));
+  const reads = async () =>
+    (await standins.calls(platform.cli)).filter((c) => platform.isRead(c.argv)).length;
+  let before = 0;
+  const failingAfterChange: Target = {
+    ...target,
+    write: async (desired) => {
+      const readBack = await target.write(desired);
+      await standins.fault(...faults);
+      before = await reads(); // the read-back's reads only
+      return readBack;
+    },
+  };
+  const began = clock.now();
+  const err = await reconcile(confirmingTarget(failingAfterChange, model, clock), withdrawTraffic('v1')).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  return { err, tookMs: clock.now() - began, reads: (await reads()) - before };
+}

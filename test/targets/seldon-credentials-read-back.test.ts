@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import type { SeldonTargetConfig } from '../../src/config/types.js';
+import { UnconfirmedChange } from '../../src/release/confirmed-change.js';
+import { seldonTarget } from '../../src/targets/seldon-target.js';
+import type { PlatformState } from '../support/standin-cli.js';
+import { useStandins } from '../support/standin-server.js';
+import { platformError } from '../support/standins/platform-error.js';
+import { type ReadBackPlatform, rollBackWhileReadsFail } from './read-back-world.js';
+import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
+
+// A rollback on Seldon whose read-back the cluster refused for kubectl's credentials (a Role
+// without `get` on Experiments, a kubeconfig token expiring right after the change) was read again
+// every poll-interval for the whole settle-timeout (10m here), then reported as an unconfirmed
+// change. Waiting grants no RBAC rule: the rollback fails after one read, in the API server's
+// words, saying to fix the credentials. An API server that cannot answer for now is still waited
+// out. Time runs on a FakeClock; kubectl is the stand-in.
+
+/** fraud's Experiment: v1 serves all of it; Models fraud-v1 and fraud-v2 are available. */
+function cluster(): PlatformState {
+  return {
+    k8s: {
+      [MODEL]: {
+        'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
+        'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
+      },
+      [EXP]: {
+        'seldon-mesh/fraud': {
+          apiVersion: 'mlops.seldon.io/v1alpha1',
+          kind: 'Experiment',
+          metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
+          spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
+          status: { conditions: activeConditions() },
+        },
+      },
+    },
+  };
+}
+
+const standins = useStandins('kubectl', cluster);
+
+const seldon: ReadBackPlatform = {
+  standins,
+  cli: 'kubectl',
+  target:
+    '{ type: seldon, namespace: seldon-mesh, model-name: "{{model}}-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
+  make: (model, clock) => seldonTarget(model.target as SeldonTargetConfig, 'fraud', clock),
+  isRead: (argv) => argv[0] === 'get',
+};
+
+describe('a rollback on Seldon whose read-back the cluster refuses', () => {
+  it('for an RBAC rule it lacks: fails after one read, at once, in the API server words, saying to fix the credentials', async () => {
+    const { err, tookMs, reads } = await rollBackWhileReadsFail(
+      seldon,
+      platformError(
+        'kubectl',
+        'get',
+        'Forbidden',
+        'experiments.mlops.seldon.io "fraud" is forbidden: User "system:serviceaccount:ci:deployer" cannot get resource "experiments" in API group "mlops.seldon.io" in the namespace "seldon-mesh"',
+      ),
+    );
+    expect(err).not.toBeInstanceOf(UnconfirmedChange);
+    expect((err as Error).message).toMatch(
+      /^`kubectl get experiments\.mlops\.seldon\.io fraud -n seldon-mesh .*` failed \(exit 1\) on .*: Error from server \(Forbidden\): experiments\.mlops\.seldon\.io "fraud" is forbidden: User "system:serviceaccount:ci:deployer" cannot get resource "experiments" .*; check the credentials `kubectl` runs with in the job: expired, or without the permission$/,
+    );
+    expect(tookMs).toBe(0);
+    expect(reads).toBe(1);
+  });
+
+  // kubectl prints the API server's reason: older servers say Unauthorized, newer ones (EKS) more.
+  it.each(['Unauthorized', 'the server has asked for the client to provide credentials'])(
+    'for an expired token (%s): fails after one read, at once, saying to fix the credentials',
+    async (reason) => {
+      const { err, tookMs, reads } = await rollBackWhileReadsFail(
+        seldon,
+        platformError('kubectl', 'get', 'Unauthorized', reason),
+      );
+      expect(err).not.toBeInstanceOf(UnconfirmedChange);
+      expect((err as Error).message).toContain(
+        `: error: You must be logged in to the server (${reason}); check the credentials \`kubectl\` runs with in the job: expired, or without the permission`,
+      );
+      expect(tookMs).toBe(0);
+      expect(reads).toBe(1);
+    },
+  );
+
+  it('for an API server that cannot answer for now: keeps reading until settle-timeout, then reports the change unconfirmed', async () => {
+    const { err, tookMs, reads } = await rollBackWhileReadsFail(
+      seldon,
+      platformError(
+        'kubectl',
+        'get',
+        'ServiceUnavailable',
+        'the server is currently unable to handle the request (get experiments.mlops.seldon.io fraud)',
+      ),
+    );
+    expect(err).toBeInstanceOf(UnconfirmedChange);
+    expect((err as Error).message).toContain('Error from server (ServiceUnavailable)');
+    expect(tookMs).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(reads).toBeGreaterThan(5);
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from 'vitest';
+import type { VertexTargetConfig } from '../../src/config/types.js';
+import { UnconfirmedChange } from '../../src/release/confirmed-change.js';
+import { vertexTarget } from '../../src/targets/vertex-target.js';
+import { vertexFraudEndpoint } from '../support/fraud-endpoints.js';
+import { useStandins } from '../support/standin-server.js';
+import { platformError } from '../support/standins/platform-error.js';
+import { type ReadBackPlatform, rollBackWhileReadsFail } from './read-back-world.js';
+
+// A rollback on Vertex AI whose read-back Google refused for the job's credentials (an IAM role
+// without aiplatform.endpoints.get, no active gcloud account) was read again every poll-interval
+// for the whole settle-timeout (10m here), then reported as an unconfirmed change. Waiting grants
+// no permission: the rollback fails after one read, in gcloud's words, saying to fix the
+// credentials. An unavailable API is still waited out. Time runs on a FakeClock; gcloud is the
+// stand-in.
+
+const standins = useStandins('gcloud', vertexFraudEndpoint);
+
+const vertex: ReadBackPlatform = {
+  standins,
+  cli: 'gcloud',
+  target:
+    '{ type: vertex, endpoint: "4321", region: us-central1, project: ml-prod, deployed-model: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
+  make: (model, clock) => vertexTarget(model.target as VertexTargetConfig, 'fraud', clock),
+  isRead: (argv) => argv[2] === 'describe',
+};
+
+const DESCRIBE =
+  '`gcloud ai endpoints describe 4321 --region=us-central1 --project=ml-prod --format=json --quiet`';
+const FIX = '; check the credentials `gcloud` runs with in the job: expired, or without the permission';
+
+describe('a rollback on Vertex AI whose read-back Google refuses', () => {
+  it('for a missing IAM permission: fails after one read, at once, in gcloud words, saying to fix the credentials', async () => {
+    const { err, tookMs, reads } = await rollBackWhileReadsFail(
+      vertex,
+      platformError(
+        'gcloud',
+        'describe',
+        'PERMISSION_DENIED',
+        "Permission 'aiplatform.endpoints.get' denied on resource '//aiplatform.googleapis.com/projects/ml-prod/locations/us-central1/endpoints/4321' (or it may not exist).",
+      ),
+    );
+    expect(err).not.toBeInstanceOf(UnconfirmedChange);
+    expect((err as Error).message).toMatch(
+      /^`gcloud ai endpoints describe 4321 .*` failed \(exit 1\) on Vertex AI endpoint 4321 \(us-central1\): .*ERROR: \(gcloud\.ai\.endpoints\.describe\) PERMISSION_DENIED: Permission 'aiplatform\.endpoints\.get' denied on resource .*; check the credentials `gcloud` runs with in the job: expired, or without the permission$/,
+    );
+    expect(tookMs).toBe(0);
+    expect(reads).toBe(1);
+  });
+
+  it('for no active account: fails after one read, at once, saying to fix the credentials', async () => {
+    const { err, tookMs, reads } = await rollBackWhileReadsFail(vertex, {
+      cli: 'gcloud',
+      op: 'describe',
+      kind: 'fail',
+      times: -1,
+      message:
+        'You do not currently have an active account selected.\nPlease run:\n\n  $ gcloud auth login\n\nto obtain new credentials.',
+    });
+    expect(err).not.toBeInstanceOf(UnconfirmedChange);
+    expect((err as Error).message).toContain('You do not currently have an active account selected.');
+    expect((err as Error).message.startsWith(DESCRIBE)).toBe(true);
+    expect((err as Error).message.endsWith(FIX)).toBe(true);
+    expect(tookMs).toBe(0);
+    expect(reads).toBe(1);
+  });
+
+  it('for an unavailable API: keeps reading until settle-timeout, then reports the change unconfirmed', async () => {
+    const { err, tookMs, reads } = await rollBackWhileReadsFail(
+      vertex,
+      platformError('gcloud', 'describe', 'UNAVAILABLE', 'The service is currently unavailable.'),
+    );
+    expect(err).toBeInstanceOf(UnconfirmedChange);
+    expect((err as Error).message).toContain('UNAVAILABLE: The service is currently unavailable.');
+    expect(tookMs).toBeGreaterThanOrEqual(10 * 60_000);
+    expect(reads).toBeGreaterThan(5);
+  });
+});
