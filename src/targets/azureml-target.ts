@@ -260,9 +260,9 @@ export function azuremlTarget(
 function classify(result: { stderr: string }): FailureKind {
   if (/\((TooManyRequests|Throttled)\)|throttl/i.test(result.stderr)) return 'throttled';
   if (/\(Conflict\)|in (Updating|Creating|Deleting) provisioning state/.test(result.stderr)) return 'busy';
-  // A missing role assignment, an expired or absent `az login`.
+  // A missing role assignment, an expired or absent `az login` (an OIDC assertion past its time: AADSTS).
   if (
-    /\((AuthorizationFailed|AuthenticationFailed|InvalidAuthenticationToken|ExpiredAuthenticationToken)\)|Please run 'az login'/.test(
+    /\((AuthorizationFailed|AuthenticationFailed|InvalidAuthenticationToken\w*|ExpiredAuthenticationToken)\)|\bAADSTS\d+|Please run 'az login'|[Pp]lease run:\s+az login/.test(
       result.stderr,
     )
   )

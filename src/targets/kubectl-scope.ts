@@ -6,8 +6,10 @@ export const kubectlScope = (config: { namespace: string; context?: string }): s
 ];
 
 /**
- * kubectl's words for credentials the cluster refused: RBAC's `Error from server (Forbidden)`,
- * an expired or absent login (`You must be logged in to the server (Unauthorized)`). Not an
- * admission webhook's denial, also a Forbidden: that one refuses the object, not who sent it.
+ * kubectl's words for credentials the cluster refused: RBAC's `… is forbidden: User "x" cannot get
+ * resource …`, an expired or absent login (`You must be logged in to the server (…)`, whatever the
+ * server's reason). Not any `(Forbidden)`: an admission webhook's denial, an exceeded quota or a
+ * namespace being deleted refuse the object, not who sent it.
  */
-export const KUBECTL_DENIED = /\((Forbidden|Unauthorized)\)(?!.*admission webhook)/;
+export const KUBECTL_DENIED =
+  /You must be logged in to the server|is forbidden: User ".*?" cannot [\w-]+ resource/;

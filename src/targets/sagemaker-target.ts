@@ -682,4 +682,4 @@ function classify(result: { stderr: string }): FailureKind {
  * permission, no credentials or profile at all.
  */
 const AWS_DENIED =
-  /\((AccessDenied(Exception)?|ExpiredToken(Exception)?|UnrecognizedClientException|InvalidClientTokenId|InvalidSignatureException|SignatureDoesNotMatch)\)|Unable to locate credentials|The config profile \(.*\) could not be found|Token has expired and refresh failed/;
+  /\((AccessDenied(Exception)?|ExpiredToken(Exception)?|UnrecognizedClientException|InvalidClientTokenId|InvalidSignatureException|SignatureDoesNotMatch)\)|Unable to locate credentials|The config profile \(.*\) could not be found|Token has expired and refresh failed|The SSO session associated with this profile has expired|Error loading SSO Token|Partial credentials found in/;
