@@ -2,7 +2,7 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { changedSince, type LedgerEntry, SlotTakenError, sameRelease } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
-import { findChangedModels } from '../version/changed-models.js';
+import { type ChangedModel, findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import { configChangeNotes, configFileOf, keepConfigChanges } from './config-change-note.js';
@@ -26,6 +26,7 @@ import { contextFor, type Ports } from './ports.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
 import { unjudgedNote } from './unjudged-gates.js';
+import { UnpreparedModels } from './unprepared-models.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn } from './withdrawn-meanwhile.js';
 
@@ -175,105 +176,18 @@ async function prepare(
     touched,
   );
   const result = await withdrawNoLongerChanged(config, event, changed, ports, opts);
+  // Every model is checked before any new release is recorded (unprepared-models.ts).
+  const unprepared = new UnpreparedModels();
+  const starts: Release[] = [];
   for (const change of changed) {
-    const model = config.models[change.model] as ModelConfig;
-    const ctx = contextFor(model, ports);
-    const found = await ports.ledger.release(model.name);
-    const existing = found?.pr === event.number ? found : undefined;
-    // The PR merged at another head (a re-run of an earlier head's job): that head is not analysed
-    // again, which would supersede the merged release with one no merge ever promotes; the merged
-    // release, still in flight, is driven as it is.
-    if (existing?.mergedAt !== undefined && existing.headSha !== event.headSha) {
-      const why = `PR #${event.number} was merged at ${existing.headSha ? headName(existing.headSha) : 'another head'}, so this run of ${headName(event.headSha)} starts no analysis of it`;
-      result.skipped.push({ model: model.name, why, kind: 'note' });
-      if (inFlight(existing)) result.releases.push(existing);
-      continue;
-    }
-    if (
-      existing &&
-      existing.headSha === event.headSha &&
-      existing.to === change.to &&
-      existing.status !== 'superseded'
-    ) {
-      // A re-run of the same head resumes; it never deploys twice. One deployed on another target
-      // than this config's is left alone (the run fails on it once it acted on the others).
-      const current = opts.dryRun
-        ? existing
-        : await orLeftAlone(existing, opts, () => endIfWithdrawn(config, existing, ports));
-      if (!restartsOnReopen(event, current)) {
-        result.releases.push(current);
-        // Ended before this run (not just now, for want of live traffic): say why it stays so.
-        const note = current === existing ? endedNote(current, event.headSha) : undefined;
-        if (note) {
-          result.skipped.push({ model: model.name, why: note, kind: 'note' });
-          ports.log.warn(`${model.name}: ${note}`);
-        }
-        continue;
-      }
-      const why = event.action === 'reopened' ? 'the PR was reopened' : "the merged PR's job runs again";
-      ports.log.info(
-        `${model.name}: ${why}: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
-      );
-    }
-    const holder = await ports.ledger.canaryHolder(model.name);
-    const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
-    // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
-    if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
-      const head = headName(event.headSha);
-      const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
-      const superseded = await orLeftAlone(existing, opts, () =>
-        endRelease(existing, 'superseded', why, model, ports),
-      );
-      // Left alone (deployed on another target): no new candidate replaces one still live there.
-      if (superseded === existing) continue;
-      ports.log.info(`${model.name}: ${superseded.reason}`);
-    }
-    // Before the slot: a version already stable has nothing to wait for.
-    const serving = (await ctx.target.read({ stable: change.from, others: [change.to] })).stable.version;
-    if (serving === change.to) {
-      result.skipped.push({
-        model: model.name,
-        why: `${change.to} is already the stable version`,
-        kind: 'note',
-      });
-      if (!opts.dryRun) await nothingToRelease(model.name, event, ports);
-      continue;
-    }
-    if (heldByOther) {
-      result.skipped.push(await queue(heldByOther, model.name, change.to, event, ports, opts));
-      continue;
-    }
-    const offline = [];
-    for (const gate of model.gates) {
-      if (gate.kind === 'offline')
-        offline.push(
-          await checkOffline(
-            gate,
-            ports.reader,
-            // The base the changed-model detection compared with: a file it left alone is stale.
-            { base: event.baseSha, head: event.headSha, version: change.to },
-            ports.clock.now(),
-          ),
-        );
-    }
-    const release = newRelease(model, {
-      from: serving,
-      to: change.to,
-      pr: event.number,
-      headSha: event.headSha,
-      now: ports.clock.now(),
-      offline,
-    });
     try {
-      if (!opts.dryRun) await ports.ledger.saveRelease(release);
+      const release = await prepareModel(config, event, change, ports, opts, result);
+      if (release) starts.push(release);
     } catch (error) {
-      // Another PR claimed the slot since the look above.
-      if (!(error instanceof SlotTakenError)) throw error;
-      result.skipped.push(await queue(error.holder, model.name, change.to, event, ports, opts));
-      continue;
+      unprepared.keep(change.model, change.to, error);
     }
-    result.releases.push(release);
   }
+  unprepared.throwIfAny(starts, event.number);
   // The PR's own config judges it: say what it changes of each changed model's release settings.
   const models = changed.map((c) => c.model);
   const refs = { base: event.baseSha, head: event.headSha };
@@ -283,11 +197,130 @@ async function prepare(
     result.skipped.push(note);
     ports.log.info(`${note.model}: ${note.why}`);
   }
+  for (const start of starts) {
+    // Recorded with its note, so that no later failure leaves a record without it.
+    const note = notes.find((n) => n.model === start.model)?.why;
+    const release: Release = note ? { ...start, configChanges: { note } } : start;
+    try {
+      if (!opts.dryRun) await ports.ledger.saveRelease(release);
+    } catch (error) {
+      // Another PR claimed the slot since the look above.
+      if (!(error instanceof SlotTakenError)) throw error;
+      result.skipped.push(await queue(error.holder, release.model, release.to, event, ports, opts));
+      continue;
+    }
+    result.releases.push(release);
+  }
+  // In the order of the changed models, as a run that recorded each in turn listed them.
+  const rank = (r: Release) => changed.findIndex((c) => c.model === r.model);
+  result.releases.sort((a, b) => rank(a) - rank(b));
   // On the release's record too, so that every later report of it says so (a schedule tick's): the
   // report shows it once, from the record.
   const of = { pr: event.number, headSha: event.headSha };
   result.releases = await keepConfigChanges(result.releases, notes, of, ports, opts.dryRun);
   return result;
+}
+
+/**
+ * What a PR run does with one changed model, before any new release is recorded: resumed, queued
+ * or left with a line in `result`; or the new release to record (returned), its checks done.
+ */
+async function prepareModel(
+  config: Config,
+  event: PullRequestEvent,
+  change: ChangedModel,
+  ports: Ports,
+  opts: RunOptions,
+  result: RunResult,
+): Promise<Release | undefined> {
+  const model = config.models[change.model] as ModelConfig;
+  const ctx = contextFor(model, ports);
+  const found = await ports.ledger.release(model.name);
+  const existing = found?.pr === event.number ? found : undefined;
+  // The PR merged at another head (a re-run of an earlier head's job): that head is not analysed
+  // again, which would supersede the merged release with one no merge ever promotes; the merged
+  // release, still in flight, is driven as it is.
+  if (existing?.mergedAt !== undefined && existing.headSha !== event.headSha) {
+    const why = `PR #${event.number} was merged at ${existing.headSha ? headName(existing.headSha) : 'another head'}, so this run of ${headName(event.headSha)} starts no analysis of it`;
+    result.skipped.push({ model: model.name, why, kind: 'note' });
+    if (inFlight(existing)) result.releases.push(existing);
+    return undefined;
+  }
+  if (
+    existing &&
+    existing.headSha === event.headSha &&
+    existing.to === change.to &&
+    existing.status !== 'superseded'
+  ) {
+    // A re-run of the same head resumes; it never deploys twice. One deployed on another target
+    // than this config's is left alone (the run fails on it once it acted on the others).
+    const current = opts.dryRun
+      ? existing
+      : await orLeftAlone(existing, opts, () => endIfWithdrawn(config, existing, ports));
+    if (!restartsOnReopen(event, current)) {
+      result.releases.push(current);
+      // Ended before this run (not just now, for want of live traffic): say why it stays so.
+      const note = current === existing ? endedNote(current, event.headSha) : undefined;
+      if (note) {
+        result.skipped.push({ model: model.name, why: note, kind: 'note' });
+        ports.log.warn(`${model.name}: ${note}`);
+      }
+      return undefined;
+    }
+    const why = event.action === 'reopened' ? 'the PR was reopened' : "the merged PR's job runs again";
+    ports.log.info(
+      `${model.name}: ${why}: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
+    );
+  }
+  const holder = await ports.ledger.canaryHolder(model.name);
+  const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
+  // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
+  if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
+    const head = headName(event.headSha);
+    const why = `superseded by ${event.headSha === WORKING_TREE ? head : `a new head ${head}`}`;
+    const superseded = await orLeftAlone(existing, opts, () =>
+      endRelease(existing, 'superseded', why, model, ports),
+    );
+    // Left alone (deployed on another target): no new candidate replaces one still live there.
+    if (superseded === existing) return undefined;
+    ports.log.info(`${model.name}: ${superseded.reason}`);
+  }
+  // Before the slot: a version already stable has nothing to wait for.
+  const serving = (await ctx.target.read({ stable: change.from, others: [change.to] })).stable.version;
+  if (serving === change.to) {
+    result.skipped.push({
+      model: model.name,
+      why: `${change.to} is already the stable version`,
+      kind: 'note',
+    });
+    if (!opts.dryRun) await nothingToRelease(model.name, event, ports);
+    return undefined;
+  }
+  if (heldByOther) {
+    result.skipped.push(await queue(heldByOther, model.name, change.to, event, ports, opts));
+    return undefined;
+  }
+  const offline = [];
+  for (const gate of model.gates) {
+    if (gate.kind === 'offline')
+      offline.push(
+        await checkOffline(
+          gate,
+          ports.reader,
+          // The base the changed-model detection compared with: a file it left alone is stale.
+          { base: event.baseSha, head: event.headSha, version: change.to },
+          ports.clock.now(),
+        ),
+      );
+  }
+  return newRelease(model, {
+    from: serving,
+    to: change.to,
+    pr: event.number,
+    headSha: event.headSha,
+    now: ports.clock.now(),
+    offline,
+  });
 }
 
 /**
