@@ -4,6 +4,7 @@ import { counted } from '../core/text.js';
 import { planChanges } from '../release/plan.js';
 import { plannedLines } from '../release/plan-text.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
+import { sourceFileWarnings } from '../version/missing-source.js';
 import { CLI_PATH_HINT, loadLocalConfig, localConfigPath } from './local-config.js';
 
 /** What `model-gate plan` was asked, its command line checked. */
@@ -22,7 +23,11 @@ export async function printPlan(args: PlanOptions, cwd: string): Promise<number>
   const where = await localComparison(cwd, { base: args.base, head: args.head });
   const configPath = localConfigPath(cwd, where.root, args.config);
   const { config } = await loadLocalConfig(configPath, { pathHint: CLI_PATH_HINT });
-  const plan = await planChanges(config, where.reader, where.base.sha, where.head.sha ?? WORKING_TREE);
+  const headSha = where.head.sha ?? WORKING_TREE;
+  const plan = await planChanges(config, where.reader, where.base.sha, headSha);
+  // Not silent: a model without its version file (a typo in the path, deleted) shows nothing below.
+  for (const w of await sourceFileWarnings(config, where.reader, where.base.sha, headSha))
+    console.error(`warning: ${configPath}: ${w}`);
   // On stderr, so that --json stays one JSON document.
   const planned = plan.models.map((m) => m.model);
   for (const w of wholeServiceWarnings(config, planned)) console.error(`warning: ${configPath}: ${w}`);
