@@ -73,11 +73,14 @@ export function releaseSentence(r: Release, readOnly = false): string {
   if (!r.withdrawPending) return endSentence(r, readOnly);
   if (withdrawalUnderWay(r))
     return `${r.model}: ${changeUnderWay(r)} (its end is recorded; the platform has not confirmed the change yet)`;
-  const retry = readOnly ? RETRY_AFTER_STATUS : RETRY_WITHDRAWAL;
+  const failed = r.ending?.withdrawFailed;
+  // Taken, never read back: what the platform serves is for the reader to look at, not only to retry.
+  const retry = `${failed?.unconfirmed ? 'check what the platform serves, and ' : ''}${readOnly ? RETRY_AFTER_STATUS : RETRY_WITHDRAWAL}`;
   const stuck = notTakenSentence(r);
   if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
   // Here the platform's words are in no sentence before (a never-served candidate's, failedUnseen).
-  const failed = r.ending?.withdrawFailed;
+  if (failed?.unconfirmed)
+    return `${endSentence(r)}. ${r.to} may still get live traffic: the platform accepted its withdrawal, but no read has confirmed it yet (${failed.note}); ${retry}`;
   const how = failed ? `withdrawing it failed (${failed.note})` : 'withdrawing it failed';
   return `${endSentence(r)}. ${r.to} may still get live traffic: ${how}, and ${retry}`;
 }
@@ -285,7 +288,9 @@ function rolledBackSentence(r: Release): string {
   const why = failed?.why ?? r.reason ?? '';
   const later = failed?.laterTry === true;
   const when = later ? ' on a later try' : '';
-  const first = later ? ` (the first rollback failed: ${failed?.note})` : '';
+  const first = later
+    ? ` (the first rollback failed${failed && sameWay(why, failed.note) ? ' the same way' : `: ${failed?.note}`})`
+    : '';
   if (couldNotRun(r))
     return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${RETRY}`;
   return `${r.model} ${r.to} was rolled back to ${serves}${when}: ${why}${first}`;
@@ -299,10 +304,13 @@ function rolledBackSentence(r: Release): string {
 function notTakenSentence(r: Release): string | undefined {
   const failed = r.ending?.withdrawFailed;
   if (!failed) return undefined;
-  if (r.status === 'failed')
-    return neverServedCallers(r)
-      ? undefined
-      : `${r.model} ${r.to} could not be rolled back to ${r.from}: ${failed.note} (rolling back because ${failed.why})`;
+  if (r.status === 'failed') {
+    if (neverServedCallers(r)) return undefined;
+    // Taken but never read back, as a withdrawal's below: probably done, no refusal.
+    if (failed.unconfirmed)
+      return `${r.model} ${r.to} is probably rolled back to ${r.from}: the platform accepted its rollback (rolling back because ${failed.why}), but no read has confirmed it yet (${failed.note})`;
+    return `${r.model} ${r.to} could not be rolled back to ${r.from}: ${failed.note} (rolling back because ${sameWay(failed.why, failed.note) ?? failed.why})`;
+  }
   // A rollback by command whose one change was refused: its words say it happened (`rolled back to
   // v3 by workflow_dispatch; …`), and it did not, no more than the withdrawal.
   const rollback = ROLLED_BACK_BY.exec(failed.why);
@@ -316,6 +324,16 @@ function notTakenSentence(r: Release): string | undefined {
   if (rollback)
     return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (the rollback to ${rollback[1]} that was to withdraw it did not take either)`;
   return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${withoutWithdrawn(r, failed.why)})`;
+}
+
+/**
+ * `why` ending with the platform's `note` (`the serving platform failed: <note>`), said `the same
+ * way`: where the step and its rollback met one refusal (a permission the token lacks), its words
+ * and their fix once, not twice in a row. Undefined where `why` does not end with it.
+ */
+function sameWay(why: string, note: string): string | undefined {
+  const tail = `: ${note}`;
+  return why.endsWith(tail) ? `${why.slice(0, -tail.length)} the same way` : undefined;
 }
 
 /**

@@ -319,8 +319,8 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
 /**
  * A phase's outcome as the release's state says it now. An end records its last phase withdrawn
  * before the platform confirmed the change (finish.ts endThenWithdraw): being withdrawn while under
- * way, refused while the withdrawal is pending. An older model-gate left that phase open on a
- * refusal; an open phase of a release that ended ended with it.
+ * way, refused (or taken, never read back: unconfirmed) while the withdrawal is pending. An older
+ * model-gate left that phase open on a refusal; an open phase of a release that ended ended with it.
  */
 function phaseOutcome(p: PhaseRecord, release: Release): string {
   const last = p === release.phases.at(-1);
@@ -331,7 +331,8 @@ function phaseOutcome(p: PhaseRecord, release: Release): string {
     release.withdrawPending &&
     !withdrawalUnderWay(release)
   )
-    return 'withdrawal refused';
+    // Taken by the platform but never read back (withdrawFailed.unconfirmed): not refused.
+    return release.ending?.withdrawFailed?.unconfirmed ? 'withdrawal unconfirmed' : 'withdrawal refused';
   if (p.outcome) return p.outcome;
   if (release.ending?.recordOnly) return 'aborted by hand (not withdrawn)';
   return release.status === 'analysing' ? 'running' : release.status;
