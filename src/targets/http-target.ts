@@ -5,7 +5,7 @@ import type { HttpTargetConfig, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
-import { clip } from '../core/text.js';
+import { clip, followedBy } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
 import { withUrlCredentials } from '../core/url-credentials.js';
 import { TARGET_STRATEGIES, targetCapabilities } from './capabilities.js';
@@ -290,9 +290,9 @@ export function httpTarget(
         );
       default: {
         const Refusal = refusalClass(answer.status, what === 'PUT /traffic');
-        return new Refusal(
-          `${description} refused ${what} (HTTP ${answer.status}): ${said}${fixFor(answer.status, what)}`,
-        );
+        const refused = `${description} refused ${what} (HTTP ${answer.status}): ${said}`;
+        const fix = fixFor(answer.status, what);
+        return new Refusal(fix ? followedBy(refused, fix) : refused);
       }
     }
   }
@@ -300,9 +300,9 @@ export function httpTarget(
   /** What the user changes after a 401/403/404, which no wait changes; nothing for another status. */
   function fixFor(status: number, what: Call): string {
     if (status === 401 || status === 403) {
-      return "; check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission";
+      return "check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission";
     }
-    return status === 404 ? `; check the target's url: nothing answers ${what} under it` : '';
+    return status === 404 ? `check the target's url: nothing answers ${what} under it` : '';
   }
 
   // A body of another format: the service answered, and reading it again gets the same body.

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import { counted } from '../core/text.js';
+import { counted, followedBy } from '../core/text.js';
 import { type ChangeDeadline, callLimit, outOfTime, settleTimeoutOf } from './change-deadline.js';
 import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { TargetAccessError, TargetBusyError, TargetStateError, TargetThrottledError } from './errors.js';
@@ -92,12 +92,15 @@ export async function callCli(
     const failed = `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}: ${why}`;
     if (kind === 'denied') {
       throw new TargetAccessError(
-        `${failed}; check the credentials \`${cli.program}\` runs with in the job: expired, or without the permission`,
+        followedBy(
+          failed,
+          `check the credentials \`${cli.program}\` runs with in the job: expired, or without the permission`,
+        ),
       );
     }
     if (kind === 'missing') {
       throw new TargetAccessError(
-        `${failed}; check the names in the target's config: the platform has no such resource`,
+        followedBy(failed, "check the names in the target's config: the platform has no such resource"),
       );
     }
     throw new TargetError(failed);

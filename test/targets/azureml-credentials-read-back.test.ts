@@ -57,7 +57,7 @@ describe('a rollback on Azure ML whose read-back Azure refuses', () => {
     });
     expect(err).not.toBeInstanceOf(UnconfirmedChange);
     expect((err as Error).message).toBe(
-      `${SHOW} failed (exit 1) on Azure ML endpoint fraud-endpoint (workspace fraud-ws): ERROR: Please run 'az login' to setup account.${FIX}`,
+      `${SHOW} failed (exit 1) on Azure ML endpoint fraud-endpoint (workspace fraud-ws): ERROR: Please run 'az login' to setup account${FIX}`,
     );
     expect(tookMs).toBe(0);
     expect(reads).toBe(1);

@@ -59,7 +59,7 @@ describe('a rollback on SageMaker whose read-back fails', () => {
     });
     expect(err).not.toBeInstanceOf(UnconfirmedChange);
     expect((err as Error).message).toMatch(
-      /^`aws sagemaker describe-endpoint --endpoint-name fraud-endpoint .*` failed \(exit 254\) on SageMaker endpoint fraud-endpoint \(us-east-1\): An error occurred \(ValidationException\) when calling the DescribeEndpoint operation: Could not find endpoint ".*"\.; check the names in the target's config: the platform has no such resource$/,
+      /^`aws sagemaker describe-endpoint --endpoint-name fraud-endpoint .*` failed \(exit 254\) on SageMaker endpoint fraud-endpoint \(us-east-1\): An error occurred \(ValidationException\) when calling the DescribeEndpoint operation: Could not find endpoint ".*"; check the names in the target's config: the platform has no such resource$/,
     );
     expect(tookMs).toBe(0);
     expect(reads).toBe(1);
