@@ -8,8 +8,8 @@ import { pullRequestEvent } from '../support/payloads.js';
 import { completedRun, jobLedger } from '../support/slot-queue-jobs.js';
 
 // A PR's job that claims fraud-detector's canary slot and then stops before its PR comment records
-// the release (churn's target cannot be reached; GitHub refuses the comment for want of
-// pull-requests: write) used to leave its claim standing for 30 minutes: another PR's job queued
+// the release (GitHub fails the comment's write, or refuses it for want of pull-requests: write)
+// used to leave its claim standing for 30 minutes: another PR's job queued
 // behind it, told it would be re-run once that release ended, which never began, so nothing re-ran
 // it. A job re-run from the queue that stopped before claiming held the slot's reservation as long.
 // The job's post step now gives back what it held (nothing of it is live) and re-runs the next PR
@@ -76,11 +76,13 @@ beforeEach(async () => {
 
 describe('a PR job that stops after claiming the canary slot, before its comment records the release', () => {
   it('gives the slot back in its post step, and the PR waiting for it is re-run and takes it', async () => {
-    // PR #41's job claims fraud-detector's slot, then fails on churn's unreachable target.
-    const first = jobs.pullRequest(41, 2, 'v2', true);
+    // PR #41's job claims fraud-detector's slot, then stops: GitHub fails every try (four) of the
+    // comment's write, made before anything deploys.
+    const first = jobs.pullRequest(41, 2, 'v2');
+    jobs.github.failNext('POST', /\/issues\/41\/comments$/, 503, 4);
     const failed = await jobs.step('index.js', first, 4101);
     expect(failed.code).toBe(1);
-    expect(failed.stdout).toMatch(/::error::.*churn/);
+    expect(failed.stdout).toMatch(/::error::model-gate stopped: .*503/);
     expect(claimsHeld()).toEqual([41]);
     expect(comment(41)).toBe('');
 
@@ -94,6 +96,7 @@ describe('a PR job that stops after claiming the canary slot, before its comment
     expect(claimsHeld()).toEqual([]);
     expect(jobs.github.reruns.at(-1)).toBe(4201);
     expect(post.stdout).not.toMatch(/::error::/);
+    expect(post.stdout).toContain(`::warning::${MODEL}: v2 has no live traffic`);
     expect(post.stdout).toContain(`${MODEL}: gave back the canary slot (the claim of v2)`);
 
     await takesSlot(42, 3, second, 4201);

@@ -56,10 +56,13 @@ describe("the post step of a PR's job, GitHub refusing a write beside the releas
   }, 60_000);
 
   it('the canary slot it could not give back: the PRs waiting for it start at the next schedule tick or freed slot', async () => {
-    // PR #72's job claims fraud-detector's slot, then fails on churn's unreachable target.
-    const event = jobs.pullRequest(72, 10, 'v2', true);
+    // PR #72's job claims fraud-detector's slot, then stops before anything deploys: GitHub fails
+    // every try (four) of the comment's write.
+    const event = jobs.pullRequest(72, 10, 'v2');
+    jobs.github.failNext('POST', /\/issues\/72\/comments$/, 503, 4);
     const failed = await jobs.step('index.js', event, 7201);
     expect(failed.code).toBe(1);
+    expect(failed.stdout).toMatch(/::error::model-gate stopped: .*503/);
 
     // Its post step finds nothing of it live, and ends the claim: GitHub refuses.
     jobs.github.failNext('POST', /\/deployments\/\d+\/statuses$/, 403, 1, {}, READ_ONLY);
