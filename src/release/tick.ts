@@ -13,6 +13,7 @@ import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
 import { holdText } from './hold-text.js';
+import { metricsPreflight } from './metrics-preflight.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
 import {
   failedAnalysisAdvice,
@@ -47,8 +48,9 @@ export interface TickContext extends ReleaseContext {
 }
 
 /**
- * One reconcile step of an analysing release: deploy the candidate if it is not yet,
- * measure every live gate over the current phase, then roll back, advance, finish or wait.
+ * One reconcile step of an analysing release: deploy the candidate if it is not yet (once its
+ * metric source answered: metrics-preflight.ts), measure every live gate over the current phase,
+ * then roll back, advance, finish or wait.
  * Returns the next state; the caller saves it. Never leaves candidate traffic behind on a failure.
  */
 export async function tick(release: Release, ctx: TickContext): Promise<Release> {
@@ -62,7 +64,12 @@ export async function tick(release: Release, ctx: TickContext): Promise<Release>
     if (reconciled.passedAll) return await passedAll(reconciled.release, ctx);
     current = reconciled.release;
     if (reconciled.carryOn !== undefined) await carryOn(current, reconciled.carryOn, ctx);
-    if (current.phase < 0) return await enterPhase(current, 0, ctx);
+    if (current.phase < 0) {
+      // Before the first traffic change: a metric source that cannot answer would leave the
+      // candidate's traffic unwatched until its gates ran out of errors (metrics-preflight.ts).
+      const unread = await metricsPreflight(current, ctx);
+      return unread ?? (await enterPhase(current, 0, ctx));
+    }
     return await judgePhase(current, ctx);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;

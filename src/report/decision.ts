@@ -5,6 +5,7 @@ import { alertsNow } from '../release/drift-alert.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { atFullTraffic } from '../release/full-traffic.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
+import { METRICS_CHECK } from '../release/metrics-preflight.js';
 import { idlePending } from '../release/pending-idle.js';
 import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
@@ -392,9 +393,11 @@ function failedUnseen(r: Release): string {
   const reason = failed?.why ?? r.reason;
   const why =
     r.ending?.smokeFailed?.note ?? (reason === undefined ? reason : withoutPhaseName(reason, phase));
-  const withdrawn = r.withdrawPending
-    ? ''
-    : ` and was withdrawn${failed?.laterTry ? ` on a later try (the first try failed: ${failed.note})` : ''}`;
+  // Ended before its first traffic change: the reason says it was not deployed (or withdrawn).
+  const withdrawn =
+    r.withdrawPending || phase === METRICS_CHECK
+      ? ''
+      : ` and was withdrawn${failed?.laterTry ? ` on a later try (the first try failed: ${failed.note})` : ''}`;
   return `failed in ${phase}: ${why}; it never served callers${withdrawn}`;
 }
 

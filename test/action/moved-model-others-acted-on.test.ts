@@ -16,7 +16,10 @@ const FRAUD = 'models/fraud.yaml';
 const CHURN = 'models/churn.yaml';
 const MODEL = 'fraud-detector';
 
-/** fraud-detector on the sandbox at `fraudUrl` (none: not in the config), churn on `churnUrl`. */
+/**
+ * fraud-detector on the sandbox at `fraudUrl` (none: not in the config), churn on `churnUrl`, whose
+ * sandbox serves (and counts) it under fraud-detector's name.
+ */
 const config = (fraudUrl: string | undefined, churnUrl: string) => `version: 1
 defaults:
   strategy: { type: canary, steps: [10, 50], interval: 250ms }
@@ -34,7 +37,7 @@ ${
 }  churn:
     source: { file: ${CHURN}, key: version }
     target: { type: sandbox, url: "${churnUrl}", model: ${MODEL} }
-    metrics: { type: sandbox, url: "${churnUrl}" }
+    metrics: { type: sandbox, url: "${churnUrl}", model: ${MODEL} }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
 `;

@@ -1,6 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MODEL, runOnPullRequest, sentToGitHub } from './secret-world.js';
 
@@ -8,16 +10,19 @@ import { MODEL, runOnPullRequest, sentToGitHub } from './secret-world.js';
 // (SERVING_JWT). The serving layer refuses the traffic change and quotes the bare token in its
 // error, as services do ("token … lacks scope"): the log, the PR comment and the ledger (the
 // comment's stored state, the deployments) must show *** in its place, not only where the whole
-// `Bearer …` header value appears.
+// `Bearer …` header value appears. The gate's metrics come from a real sandbox serving the model,
+// so the pre-flight read of the stable version passes and the run reaches the traffic change.
 const JWT = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtb2RlbC1nYXRlIn0.Qx7-s1gn4ture';
 
 let github: FakeGitHub;
+let metrics: Sandbox;
 let serving: Server;
 let servingUrl: string;
 const seenAuthorization: (string | undefined)[] = [];
 
 beforeAll(async () => {
   github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
+  metrics = await startSandbox({ modelsDir: demoModelsDir, endpoints: [{ model: MODEL, stable: 'v1' }] });
   // The http target's contract (docs/http-target.openapi.yaml), with a token that may only read.
   serving = createServer(async (req, res) => {
     seenAuthorization.push(req.headers.authorization);
@@ -44,6 +49,7 @@ beforeAll(async () => {
 afterAll(async () => {
   serving?.closeAllConnections();
   await new Promise((done) => serving?.close(done));
+  await metrics?.close();
   await github?.close();
 });
 
@@ -55,7 +61,7 @@ models:
       type: http
       url: "\${SERVING_URL}/models/${MODEL}"
       headers: { Authorization: "Bearer \${SERVING_JWT}" }
-    metrics: { type: sandbox, url: "\${SERVING_URL}" }
+    metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
     strategy: { type: canary, steps: [10, 50] }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
@@ -63,7 +69,11 @@ models:
 
 describe('a bearer token in a header, from a variable not named like a secret', () => {
   it('is masked in the log, the PR comment and the ledger when the service quotes it bare', async () => {
-    const run = await runOnPullRequest(github, 7, CONFIG, { SERVING_URL: servingUrl, SERVING_JWT: JWT });
+    const run = await runOnPullRequest(github, 7, CONFIG, {
+      SERVING_URL: servingUrl,
+      SERVING_JWT: JWT,
+      SANDBOX_URL: metrics.url,
+    });
     expect(seenAuthorization).toContain(`Bearer ${JWT}`);
     // The refusal reached all three, with the token masked.
     const refusal = 'token *** may read traffic but not change it';

@@ -2,6 +2,7 @@ import { beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Config, ModelConfig } from '../../src/config/types.js';
 import { requestJson } from '../../src/core/http-json.js';
 import type { TrafficState } from '../../src/core/traffic.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { handlePullRequest, type PullRequestEvent } from '../../src/release/pull-request.js';
@@ -31,7 +32,10 @@ beforeAll(() => {
 const slotHolder = () => world.ledgerOf().canaryHolder(MODEL);
 
 interface JobWorld {
-  /** Run by another job at this job's first metrics query (its first look with data). */
+  /**
+   * Run by another job at this job's first read of the candidate's metrics (its first look, v2
+   * deployed): not at the pre-flight read of stable, made before any traffic change.
+   */
   meanwhile?: () => Promise<unknown>;
   candidateErrors?: number;
   /** Thrown at the first metrics query instead: the job is lost there, clearing nothing. */
@@ -50,11 +54,11 @@ interface JobWorld {
 function beforeQuery(opts: JobWorld) {
   let pending = opts.meanwhile;
   let later = opts.at;
-  return async () => {
+  return async (w: MetricWindow) => {
     if (opts.lost) throw new Error('the runner lost communication with the server');
     await opts.everyQuery?.();
-    const run = pending;
-    pending = undefined;
+    const run = w.slot === 'canary' ? pending : undefined;
+    if (run) pending = undefined;
     await run?.();
     if (!later || world.clock.now() < later[0]) return;
     const [, then] = later;

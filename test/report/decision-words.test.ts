@@ -6,6 +6,7 @@ import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import type { RunOptions, RunResult, SkippedLine } from '../../src/release/pull-request.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
+import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { renderTerminal } from '../../src/report/terminal.js';
@@ -115,8 +116,17 @@ describe('the report of an analysis the infrastructure stopped', () => {
       stable: { rps: 90, values: { 'error-rate': 0.005 } },
       canary: { rps: 20, values: { 'error-rate': 0.005 } },
     });
-    metrics.failing = true;
-    const world = { ...ports, metricsFor: () => metrics };
+    // Unreachable once the candidate has traffic (before it, the pre-traffic check ends the release undeployed).
+    let broke = false;
+    const world = {
+      ...ports,
+      metricsFor: () => metrics,
+      onProgress: async (releases: Release[]) => {
+        if (broke || !releases.some((r) => r.phase >= 0)) return;
+        broke = true;
+        metrics.failing = true;
+      },
+    };
     const failed = await handlePullRequest(config, event('opened'), world, watch);
     expect(failed.releases[0]).toMatchObject({ status: 'failed' });
     expect(target.state).toEqual({ stable: { version: 'v1' } });

@@ -13,7 +13,7 @@ import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { pullRequestState } from '../../src/github/pull-request-state.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
-import type { MetricSource } from '../../src/metrics/source.js';
+import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
@@ -54,21 +54,25 @@ export function once(meanwhile?: () => Promise<unknown>): () => Promise<void> {
 
 /**
  * Metrics of a healthy candidate (or one with `candidateErrors`): enough, 20 s after a step began,
- * to pass it. `beforeQuery` runs before each query: where another run acts after this one read the
- * release and found its candidate live.
+ * to pass it. `beforeQuery` runs before each query, given its window: where another run acts after
+ * this one read the release and found its candidate live. The first query is the pre-flight read
+ * of stable, before any deploy (metrics-preflight.ts); a window of the `canary` slot is a look.
  */
-export function raceMetrics(beforeQuery: () => Promise<void>, candidateErrors = 0.005): MetricSource {
+export function raceMetrics(
+  beforeQuery: (w: MetricWindow) => Promise<void>,
+  candidateErrors = 0.005,
+): MetricSource {
   const scripted = new ScriptedMetrics({
     stable: { rps: 90, values: { 'error-rate': 0.005 } },
     canary: { rps: 20, values: { 'error-rate': candidateErrors } },
   });
   return {
     async requests(w) {
-      await beforeQuery();
+      await beforeQuery(w);
       return scripted.requests(w);
     },
     async value(q, w) {
-      await beforeQuery();
+      await beforeQuery(w);
       return scripted.value(q, w);
     },
   };

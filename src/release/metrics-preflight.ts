@@ -1,0 +1,157 @@
+import type { GateConfig } from '../config/types.js';
+import { MetricsError } from '../core/errors.js';
+import { NoDataError } from '../metrics/no-data.js';
+import { InvalidCountError } from '../metrics/reduce.js';
+import type { MetricSource, MetricWindow } from '../metrics/source.js';
+import { platformNameOf } from '../targets/target.js';
+import { withdrawingTarget } from './confirmed-change.js';
+import type { ReleaseContext } from './context.js';
+import { withdrawIfLive } from './finish.js';
+import type { GateState, Release } from './types.js';
+
+// Before the candidate is deployed, each gate's metric queries are read once on the stable version
+// over a recent window. A source that cannot answer at all (unreachable, a credential it refuses, a
+// query it rejects) would leave the candidate's traffic unwatched for consecutive-error-limit looks
+// (minutes at a 30 s interval) before a rollback: found here, nothing is deployed. No data is not a
+// failure (stable may be idle, a counter not scraped yet): only the source's errors count.
+
+/** The phase row of a release the check ended: it says where it failed, and that no caller saw the candidate. */
+export const METRICS_CHECK = 'metrics check before traffic';
+
+/** How far back the check reads: long enough for a `rate(...[{{window}}])` to be a valid query. */
+const RECENT_MS = 5 * 60_000;
+
+/** One distinct read of the source, and the gates that depend on it. */
+interface Read {
+  run: (metrics: MetricSource, w: MetricWindow) => Promise<unknown>;
+  gates: Set<string>;
+}
+
+/** The reads a gate's looks make, keyed by method and query (one read per distinct pair). */
+function readsOf(gate: GateConfig): [string, Read['run']][] {
+  const count = (q: string): [string, Read['run']] => [
+    `count\n${q}`,
+    (m, w) => m.count?.(q, w) ?? Promise.resolve(undefined),
+  ];
+  const buckets = (q: string): [string, Read['run']] => [
+    `buckets\n${q}`,
+    (m, w) => m.buckets?.(q, w) ?? Promise.resolve(undefined),
+  ];
+  const requests: [string, Read['run']] = ['requests', (m, w) => m.requests(w)];
+  switch (gate.kind) {
+    case 'threshold':
+      return [requests, [`value\n${gate.query}`, (m, w) => m.value(gate.query, w)]];
+    case 'ratio':
+      return [requests, count(gate.events), count(gate.total)];
+    case 'latency':
+    case 'drift':
+      return [requests, buckets(gate.buckets)];
+    case 'srm':
+      return [requests, ...(gate.units ? [count(gate.units)] : [])];
+    case 'conversion':
+      return [requests, count(gate.conversions), count(gate.exposures)];
+    // A webhook is no metric source; an offline gate was checked before the release began.
+    case 'webhook':
+    case 'offline':
+      return [];
+  }
+}
+
+/** What the source said, or undefined where it answered (with data or without). */
+async function errorOf(read: Read, metrics: MetricSource, w: MetricWindow): Promise<string | undefined> {
+  try {
+    await read.run(metrics, w);
+    return undefined;
+  } catch (err) {
+    // An answer without (usable) data: the source works, the traffic is what is missing.
+    if (err instanceof NoDataError || err instanceof InvalidCountError) return undefined;
+    // Anything else (a defect in model-gate) is the gates' looks to meet and report, as they do.
+    return err instanceof MetricsError ? err.message : undefined;
+  }
+}
+
+/**
+ * The release ended before its first traffic change where a gate's metric source could not be
+ * read; undefined where every read answered, with data or without. The reads run at once, one
+ * per distinct query.
+ */
+export async function metricsPreflight(release: Release, ctx: ReleaseContext): Promise<Release | undefined> {
+  // A file in the repository is no service to reach, and its path may name a window or a slot whose
+  // file a step writes only once the candidate has traffic: read it before, it is missing.
+  if (ctx.config.metrics.type === 'file') return undefined;
+  const reads = new Map<string, Read>();
+  const live = new Set(release.gates.map((g) => g.name));
+  for (const gate of ctx.config.gates.filter((g) => live.has(g.name))) {
+    for (const [key, run] of readsOf(gate)) {
+      const read = reads.get(key) ?? { run, gates: new Set<string>() };
+      read.gates.add(gate.name);
+      reads.set(key, read);
+    }
+  }
+  if (reads.size === 0) return undefined;
+  const now = ctx.clock.now();
+  const window: MetricWindow = {
+    model: release.model,
+    slot: 'stable',
+    version: release.from,
+    name: platformNameOf(ctx.target, release.from),
+    since: Math.max(0, now - RECENT_MS),
+    until: now,
+  };
+  const said = await Promise.all([...reads.values()].map((r) => errorOf(r, ctx.metrics, window)));
+  // Each gate's first error; gates that met the same words are named together.
+  const byGate = new Map<string, string>();
+  [...reads.values()].forEach((read, i) => {
+    const error = said[i];
+    if (error === undefined) return;
+    for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error);
+  });
+  if (byGate.size === 0) return undefined;
+  // A run stopped between its first traffic change and saving it left the record here with the
+  // candidate live: taken away before the end is said, which must not claim it got no traffic.
+  const left = await withdrawIfLive(withdrawingTarget(ctx), release.from, release.to);
+  return endedUnread(release, byGate, ctx, now, left.done === 'withdrawn');
+}
+
+/** Failed, nothing deployed: the gates that could not read their metrics, and why, in the source's words. */
+function endedUnread(
+  release: Release,
+  byGate: Map<string, string>,
+  ctx: ReleaseContext,
+  now: number,
+  withdrawn: boolean,
+): Release {
+  const groups = new Map<string, string[]>();
+  for (const [gate, error] of byGate) groups.set(error, [...(groups.get(error) ?? []), gate]);
+  const source = ctx.config.metrics.type;
+  const said = [...groups]
+    .map(([error, gates]) => `${gates.length > 1 ? 'gates' : 'gate'} ${gates.join(', ')}: ${error}`)
+    .join('; ');
+  const kept = withdrawn
+    ? `${release.to} was withdrawn (an earlier run had given it traffic before it stopped)`
+    : `${release.to} was not deployed and got no traffic`;
+  const why = `the metrics source (${source}) could not be read before any traffic, so no gate could watch ${release.to}: ${said}; ${kept}`;
+  const note = `${kept}: the metrics source (${source}) could not be read`;
+  const gates = release.gates.map((g): GateState => {
+    const error = byGate.get(g.name);
+    if (error === undefined) return g;
+    return {
+      ...g,
+      verdict: 'fail',
+      consecutiveErrors: 1,
+      last: { at: now, verdict: 'error', note: error },
+      reason: `${g.name}: ${source} could not be read before any traffic: ${error}`,
+    };
+  });
+  return {
+    ...release,
+    status: 'failed',
+    updatedAt: now,
+    gates,
+    phases: [
+      ...release.phases,
+      { name: METRICS_CHECK, weight: 0, startedAt: now, endedAt: now, outcome: 'failed', note },
+    ],
+    reason: `${METRICS_CHECK} failed: ${why}`,
+  };
+}
