@@ -58,11 +58,16 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     const code = e.code ?? e.cause?.code;
     if (status !== undefined) {
       throw new MetricsError(
-        `${opts.source}: ${where} answered HTTP ${status}, but the connection closed before the whole answer arrived (${code ? `${code} ` : ''}${hideUrlSecrets(e.message)}): the server, or a proxy in between, cut it off; if it keeps happening, check their logs`,
+        `${opts.source}: ${where} answered HTTP ${status}, but the connection closed before the whole answer arrived (${withCode(code, hideUrlSecrets(e.message))}): the server, or a proxy in between, cut it off; if it keeps happening, check their logs`,
       );
     }
     throw new MetricsError(
-      `${opts.source}: cannot reach ${where}: ${code ? `${code} ` : ''}${hideUrlSecrets(e.message)}; check the url and that the server is up`,
+      `${opts.source}: cannot reach ${where}: ${withCode(code, hideUrlSecrets(e.message))}; check the url and that the server is up`,
     );
   }
+}
+
+/** `ECONNRESET other side closed`; the message alone when it already names the code (`connect ECONNREFUSED 127.0.0.1:1`). */
+function withCode(code: string | undefined, message: string): string {
+  return code && !message.includes(code) ? `${code} ${message}` : message;
 }

@@ -273,7 +273,7 @@ describe('prometheus source: no data and failures', () => {
     const err = await down.requests(w()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MetricsError);
     expect((err as Error).message).toMatch(
-      /^prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: ECONNREFUSED/,
+      /^prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: connect ECONNREFUSED 127\.0\.0\.1:\d+;/,
     );
   });
 
@@ -496,7 +496,7 @@ describe('prometheus source: partial answers, credentials and odd answers (stand
       .requests(w())
       .catch((e: unknown) => e);
     expect((down as Error).message).toMatch(
-      /^prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: ECONNREFUSED/,
+      /^prometheus: cannot reach http:\/\/127\.0\.0\.1:\d+\/api\/v1\/query: connect ECONNREFUSED 127\.0\.0\.1:\d+;/,
     );
     expect((down as Error).message).not.toContain('glc_S3CRET');
   });
