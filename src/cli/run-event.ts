@@ -26,6 +26,7 @@ import {
   stopOnSignal,
   withdrawStopped,
 } from './run-stop.js';
+import { warnedOnce } from './warned-once.js';
 
 /** The pull_request action each PR event of `model-gate run` plays. */
 const PR_ACTIONS = { release: 'opened', reopen: 'reopened', merge: 'closed', close: 'closed' } as const;
@@ -65,9 +66,13 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   seen.files = files;
   const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT });
   // What the engine says may quote a target's output or a platform's answer: secrets go first.
+  const once = warnedOnce();
   const log = {
     info: (m: string) => console.log(`  ${redact(m)}`),
-    warn: (m: string) => console.log(`  ! ${redact(m)}`),
+    warn: (m: string) => {
+      once.warned(m);
+      console.log(`  ! ${redact(m)}`);
+    },
   };
   const ports: Ports = {
     ledger: fileLedger(files.ledger),
@@ -102,7 +107,7 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     // The lines the engine made before the stop (seen.notes) when its result, which holds them too, never came.
     const report = { ...shown, releases };
     if (releases.length > 0 || report.skipped.length > 0)
-      console.log(redact(renderTerminal(config, report, Date.now())));
+      console.log(redact(renderTerminal(config, once.unsaid(report), Date.now())));
     console.log(ledgerLine);
     const ours = releases.filter((r) => r.pr === o.pr);
     console.error(`model-gate run: ${redact(stoppedLine(event, o, signal, ours))}`);
@@ -129,7 +134,7 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   // Asked to stop while a step that never waits ran (a pass in tick mode, a merge): its candidates
   // are withdrawn all the same, as the stop signal's line said.
   if (stop?.signal && isPrEvent(event)) return stopped(event, stop.signal, result);
-  console.log(redact(renderTerminal(config, result, Date.now())));
+  console.log(redact(renderTerminal(config, once.unsaid(result), Date.now())));
   console.log(ledgerLine);
   // The report may be the first write to a closed pipe (`| head -1` before a run that said nothing
   // else, e.g. one whose candidate failed at its first step): a stop as any, told only now.

@@ -8,6 +8,7 @@ vi.setConfig({ testTimeout: 90_000 });
 const MODEL = CLI_MODEL;
 const w = useCliRunWorld();
 const { run, declare, serving } = w;
+const linesSaying = (stdout: string, words: string) => stdout.split('\n').filter((l) => l.includes(words));
 
 it('after an abort, says to reopen, and run reopen analyses the working tree again', async () => {
   await declare('v2');
@@ -15,9 +16,9 @@ it('after an abort, says to reopen, and run reopen analyses the working tree aga
   expect((await run('abort', '--model', MODEL)).code).toBe(0);
 
   const again = await run('release', '--pr', '4');
-  expect(again.stdout).toContain(
-    'this head (the working tree) already ended aborted: its candidate was withdrawn before the analysis decided; to analyse it again, run model-gate run reopen --pr 4',
-  );
+  expect(linesSaying(again.stdout, 'already ended aborted')).toEqual([
+    `  ! ${MODEL}: this head (the working tree) already ended aborted: its candidate was withdrawn before the analysis decided; to analyse it again, run model-gate run reopen --pr 4 (as a reopened PR does), or commit and run with --head HEAD`,
+  ]);
   expect(await serving()).toEqual({ stable: { version: 'v1' } });
 
   const reopened = await run('reopen', '--pr', '4');
@@ -34,9 +35,11 @@ it('after a failed analysis, says to commit and name the commit with --head, whi
   expect((await run('release', '--pr', '5')).code).toBe(1);
 
   const again = await run('release', '--pr', '5');
-  expect(again.stdout).toContain(
-    'this head (the working tree) already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit',
-  );
+  // Said once: the log's warning, not again among the report's lines just below it.
+  expect(linesSaying(again.stdout, 'already failed')).toEqual([
+    `  ! ${MODEL}: this head (the working tree) already failed its analysis, and a failed analysis is not run again on the same head; commit your change and run again with --head HEAD to analyse that commit`,
+  ]);
+  expect(again.stdout).toMatch(/^model-gate: ❌ Rolled back$/m);
 
   await w.repo.commit({}, 'v3');
   const committed = await run('release', '--pr', '5', '--head', 'HEAD');
