@@ -2,7 +2,14 @@ import { z } from 'zod';
 import { modelName } from '../config/fields.js';
 import { configErrorMap, describeValue, formatPath } from '../config/messages.js';
 import type { GateConfig } from '../config/types.js';
-import type { GateState, MeasurementVerdict, PhaseRecord, Release, ReleaseStatus } from '../release/types.js';
+import type {
+  Ending,
+  GateState,
+  MeasurementVerdict,
+  PhaseRecord,
+  Release,
+  ReleaseStatus,
+} from '../release/types.js';
 import { versionProblem } from '../version/validate-version.js';
 
 // A release's state as a ledger stores it, read back at the edge. On GitHub it is JSON hidden in
@@ -131,6 +138,10 @@ const ending = z.object({
     })
     .optional(),
   smokeFailed: z.object({ note: z.string() }).optional(),
+  firstChangeRefused: oneOf<NonNullable<Ending['firstChangeRefused']>>({
+    request: 'request',
+    access: 'access',
+  }).optional(),
   recordOnly: z.literal(true).optional(),
 });
 

@@ -88,6 +88,30 @@ export const neverServedCallers = (r: Release): boolean =>
   r.phases.length > 0 && r.phases.every((p) => p.weight === 0) && r.ending?.platformFailed !== true;
 
 /**
+ * A failed release whose first traffic change the platform refused, the candidate found without
+ * live traffic after it (refused-first-change.ts): it was never deployed, nothing was rolled back.
+ */
+export const refusedBeforeTraffic = (r: Release): boolean =>
+  r.status === 'failed' && r.ending?.firstChangeRefused !== undefined;
+
+/**
+ * What fixes a release whose first traffic change was refused, in the platform's words before it
+ * (the reason): the same request gets the same answer, so a re-run alone changes nothing. A
+ * refused request (an unknown version) is the PR's to change; refused access (credentials, a
+ * name in the config) is fixed where the platform says, and a new head analyses again, since a
+ * failed head is not analysed again.
+ */
+export function refusedChangeAdvice(r: Release): string {
+  if (r.ending?.firstChangeRefused === 'request')
+    return `the same request gets the same answer: correct the version (or the release config) the platform refused, then ${newHeadAdvice(r.headSha)}`;
+  const commit =
+    r.headSha === WORKING_TREE
+      ? newHeadAdvice(r.headSha)
+      : newHeadAdvice(r.headSha, ' (an empty one will do)');
+  return `a re-run gets the same answer: fix the credentials or names the platform's answer points to, then ${commit}`;
+}
+
+/**
  * The phase row of live traffic a run found that the record did not show (`found`: `100% of live
  * traffic`), taken back to the running phase's (`back`) before it runs again.
  */

@@ -32,6 +32,7 @@ import {
   waitingText,
 } from './planned-sample.js';
 import { reconcileWithConfig } from './reconcile-config.js';
+import { refusedFirstChange } from './refused-first-change.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -436,6 +437,9 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
     const now = ctx.clock.now();
     const mirror = phase.traffic(release.from, release.to).mirror;
     const to = mirror ? `a mirror of ${mirror.share}% of requests` : liveTrafficText(phase.weight);
+    // Refused outright before any traffic (an unknown version, a read-only token): not deployed.
+    const refused = await refusedFirstChange(release, phase.name, `the switch to ${to}`, err, ctx);
+    if (refused) return refused;
     const note = `the switch to ${to} failed: ${failedAnalysisAdvice(err, release.headSha)}`;
     const failed: PhaseRecord = {
       name: phase.name,

@@ -138,6 +138,13 @@ export interface Ending {
    * the candidate is probably out. A flag, as the masked words cannot be matched; none before it.
    */
   withdrawFailed?: { why: string; note: string; laterTry?: true; unconfirmed?: true };
+  /**
+   * The platform refused the candidate's first traffic change, and a read after it found the
+   * candidate without live traffic: it was never deployed (tick.ts, refused-first-change.ts).
+   * `request`: the change itself (an unknown version, invalid weights: the PR must change it);
+   * `access`: the credentials or names model-gate called with (fixed outside the PR).
+   */
+  firstChangeRefused?: 'request' | 'access';
   /** A smoke test failed its phase: what it found (`note`), which the reason gives after the phase's name. */
   smokeFailed?: { note: string };
   /**

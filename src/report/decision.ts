@@ -7,7 +7,13 @@ import { atFullTraffic } from '../release/full-traffic.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
 import { METRICS_CHECK } from '../release/metrics-preflight.js';
 import { idlePending } from '../release/pending-idle.js';
-import { endedByRollbackToIt, endedUndecided, neverServedCallers } from '../release/phase-notes.js';
+import {
+  endedByRollbackToIt,
+  endedUndecided,
+  neverServedCallers,
+  refusedBeforeTraffic,
+  refusedChangeAdvice,
+} from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
 import type { GateState, Release } from '../release/types.js';
@@ -221,6 +227,8 @@ function endSentence(r: Release, readOnly = false): string {
     }
     case 'failed':
       if (notDeployed(r)) return notDeployedSentence(r);
+      // The reason has the platform's words; what fixes it is no retry.
+      if (refusedBeforeTraffic(r)) return `${r.model} ${r.reason}; ${refusedChangeAdvice(r)}`;
       if (neverServedCallers(r))
         return `${r.model} ${r.to} ${failedUnseen(r)}${couldNotRun(r) ? `; ${RETRY}` : ''}`;
       return rolledBackSentence(r);
@@ -377,6 +385,8 @@ const ROLLED_BACK_BY = /^rolled back to ((\S+) by [^:;]+)[:;]/;
 function couldNotRun(r: Release): boolean {
   if (r.status !== 'failed' || notDeployed(r)) return false;
   if (r.ending?.platformFailed === true) return true;
+  // A refused request (an unknown version) is the candidate's to fix; refused access is not.
+  if (refusedBeforeTraffic(r)) return r.ending?.firstChangeRefused === 'access';
   const failed = r.gates.filter((g) => g.verdict === 'fail');
   return failed.length > 0 && failed.every((g) => g.last?.verdict === 'error');
 }
@@ -456,6 +466,10 @@ function runTitle(result: RunResult): string {
   if (decision !== 'failed') return DECISION_TITLE[decision];
   const failed = result.releases.filter((r) => r.status === 'failed');
   const drifted = result.drift?.some(alertsNow) === true;
+  if (failed.length > 0 && !drifted && failed.every(refusedBeforeTraffic))
+    return failed.every((r) => r.ending?.firstChangeRefused === 'access')
+      ? "🔌 Not deployed: the platform refused model-gate's access"
+      : '❌ Not deployed: the platform refused the change';
   if (failed.length > 0 && !drifted && failed.every(couldNotRun))
     return `🔌 ${failed.some(rolledBack) ? 'Rolled back' : 'Failed'}: the analysis could not run`;
   if (failed.some(rolledBack)) return DECISION_TITLE.failed;
@@ -524,7 +538,8 @@ function notDeployedSentence(r: Release): string {
 }
 
 /** A failed release whose candidate served callers, and was rolled back. */
-const rolledBack = (r: Release) => r.status === 'failed' && !notDeployed(r) && !neverServedCallers(r);
+const rolledBack = (r: Release) =>
+  r.status === 'failed' && !notDeployed(r) && !neverServedCallers(r) && !refusedBeforeTraffic(r);
 
 /** What a model serves now and since when, for command status: a candidate taking all live traffic first. */
 export function servingSentence(s: ServingState, kept = ''): string {

@@ -6,16 +6,17 @@ import type {
   ModelConfig,
   RatioGateConfig,
 } from '../config/types.js';
-import { hideUrlSecrets } from '../core/safe-url.js';
 import { counted } from '../core/text.js';
 import { describeBounds, quantileName } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
+import { refusedBeforeTraffic } from '../release/phase-notes.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
 import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { formatLasted, formatStatistic, formatValue } from './format.js';
+import { gateLabel } from './gate-label.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
 export interface GateRow {
@@ -65,34 +66,6 @@ export function queryOf(config: GateConfig | undefined, name: string): string {
       return name;
   }
 }
-
-/** The gate's name and what it measures; a query's URL without what could be a secret. */
-function label(config: GateConfig | undefined, name: string): string {
-  return hideUrlSecrets(measured(config, name));
-}
-
-function measured(config: GateConfig | undefined, name: string): string {
-  switch (config?.kind) {
-    case 'threshold':
-      return `${name} (${config.query})`;
-    case 'ratio':
-      return `${name} (${config.events} / ${config.total})`;
-    case 'latency':
-      return `${name} (${quantileName(config.quantile)})`;
-    case 'srm':
-      return `${name} (${config.units === undefined ? 'split' : 'user split'})`;
-    case 'conversion':
-      return `${name} (${config.conversions} / ${config.exposures})`;
-    case 'drift':
-      return `${name} (${config.buckets} distribution)`;
-    case 'webhook':
-      return `${name} (webhook)`;
-    default:
-      return `${name} (offline)`;
-  }
-}
-
-/** A latency gate's quantile as people name it: p95, p99.9. */
 
 /** The note of a gate that read the whole service (readsWholeService): its value is not the candidate's. */
 export const WHOLE_SERVICE_NOTE = 'whole service: does not isolate the candidate';
@@ -192,7 +165,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     // One service-wide series read for both arms: no candidate or baseline value to show.
     if (config && model && readsWholeService(config, model)) {
       return {
-        gate: label(config, g.name),
+        gate: gateLabel(config, g.name),
         candidate: m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary)}`,
         baseline: '–',
         bound: bounds,
@@ -201,7 +174,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
       };
     }
     return {
-      gate: label(config, g.name),
+      gate: gateLabel(config, g.name),
       candidate:
         m?.canary === undefined ? '–' : `${formatValue(query, m.canary)}${requests(m.canaryRequests)}`,
       baseline:
@@ -308,7 +281,10 @@ function passedNote(m: Measurement | undefined, bounds: string): string {
 export function phaseRows(release: Release, model: ModelConfig | undefined, now: number): PhaseRow[] {
   return release.phases.map((p) => ({
     phase: p.name,
-    traffic: phaseTraffic(p, release, model),
+    // A refused first change served nobody: its share shows as asked, beside the 0% it got.
+    traffic: refusedBeforeTraffic(release)
+      ? `0% (asked ${askedTraffic(p, release, model)})`
+      : phaseTraffic(p, release, model),
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     lasted: formatLasted((p.endedAt ?? now) - p.startedAt),
     outcome: phaseOutcome(p, release),
@@ -324,6 +300,7 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
  */
 function phaseOutcome(p: PhaseRecord, release: Release): string {
   const last = p === release.phases.at(-1);
+  if (last && refusedBeforeTraffic(release)) return 'refused';
   if (p.outcome === 'withdrawn' && withdrawalUnderWay(release)) return 'being withdrawn';
   if (
     last &&
@@ -346,6 +323,14 @@ function phaseNote(p: PhaseRecord, release: Release): string {
   const smoke = release.ending?.smokeFailed;
   if (smoke && p.outcome === 'failed' && p === release.phases.at(-1)) return smoke.note;
   return smoke ? (p.note ?? '') : withoutPhaseName(p.note ?? '', p.name);
+}
+
+/** What the config's phase named `p` asks for (the record keeps 0% for one refused): `10%`, `mirror 10%`. */
+function askedTraffic(p: PhaseRecord, release: Release, model: ModelConfig | undefined): string {
+  const phase = model && phasesOf(model.strategy).find((x) => x.name === p.name);
+  const mirror = phase?.traffic(release.from, release.to).mirror;
+  if (phase?.weight === 0 && mirror && mirror.share > 0) return `mirror ${mirror.share}%`;
+  return `${phase?.weight ?? p.weight}%`;
 }
 
 /**

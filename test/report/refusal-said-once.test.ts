@@ -67,10 +67,11 @@ const CREDENTIALS =
   "check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission";
 
 describe('a step and its rollback refused alike: the refusal and its fix said once', () => {
-  it('a read-only token (403 to every change): rolled back on a later try, the first rollback "the same way"', async () => {
+  it('a read-only token (403 to every change): not deployed, the refusal and its fix said once', async () => {
+    // Its first change refused, v2 never got traffic: nothing was rolled back (refused-first-change.ts).
     const url = await refusingFrom(1, 403, 'not allowed');
     expect(await decisionLine(url)).toBe(
-      `- fraud v2 was rolled back to v1 on a later try without a verdict on it (the serving platform failed: serving layer at ${url} refused PUT /traffic (HTTP 403): not allowed; ${CREDENTIALS}) (the first rollback failed the same way); the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again`,
+      `- fraud v2 was not deployed and got no traffic: the platform refused the switch to 10% of live traffic: serving layer at ${url} refused PUT /traffic (HTTP 403): not allowed; ${CREDENTIALS}; a re-run gets the same answer: fix the credentials or names the platform's answer points to, then push a new commit (an empty one will do) to analyse again`,
     );
   });
 
