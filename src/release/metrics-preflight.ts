@@ -1,5 +1,5 @@
 import type { GateConfig } from '../config/types.js';
-import { MetricsError } from '../core/errors.js';
+import { MetricsError, TargetError } from '../core/errors.js';
 import { NoDataError } from '../metrics/no-data.js';
 import { InvalidCountError } from '../metrics/reduce.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
@@ -89,8 +89,37 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
     }
   }
   if (reads.size === 0) return undefined;
+  // An error that passes (a 503, a 429, a reset connection) must not fail a head for good: the
+  // reads that erred are made again, TRIES times in all, PAUSE_MS apart.
+  let failing = [...reads.values()];
+  let said: (string | undefined)[] = [];
+  for (let tries = 1; ; tries++) {
+    const window = recentWindow(release, ctx);
+    said = await Promise.all(failing.map((r) => errorOf(r, ctx.metrics, window)));
+    const erred = failing.filter((_, i) => said[i] !== undefined);
+    if (erred.length === 0) return undefined;
+    if (tries >= TRIES) break;
+    [failing, said] = [erred, []];
+    await ctx.clock.sleep(PAUSE_MS);
+  }
+  // Each gate's first error; gates that met the same words are named together.
+  const byGate = new Map<string, string>();
+  failing.forEach((read, i) => {
+    const error = said[i];
+    if (error === undefined) return;
+    for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error);
+  });
+  return endedUnread(release, byGate, ctx, ctx.clock.now(), await leftLive(release, ctx));
+}
+
+/** How often the check reads a source that erred, and how far apart: a passing fault passes within it. */
+const TRIES = 3;
+const PAUSE_MS = 5_000;
+
+/** The stable version's last RECENT_MS, as the check reads it now. */
+function recentWindow(release: Release, ctx: ReleaseContext): MetricWindow {
   const now = ctx.clock.now();
-  const window: MetricWindow = {
+  return {
     model: release.model,
     slot: 'stable',
     version: release.from,
@@ -98,20 +127,24 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
     since: Math.max(0, now - RECENT_MS),
     until: now,
   };
-  const said = await Promise.all([...reads.values()].map((r) => errorOf(r, ctx.metrics, window)));
-  // Each gate's first error; gates that met the same words are named together.
-  const byGate = new Map<string, string>();
-  [...reads.values()].forEach((read, i) => {
-    const error = said[i];
-    if (error === undefined) return;
-    for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error);
-  });
-  if (byGate.size === 0) return undefined;
-  // A run stopped between its first traffic change and saving it left the record here with the
-  // candidate live: taken away before the end is said, which must not claim it got no traffic.
-  const left = await withdrawIfLive(withdrawingTarget(ctx), release.from, release.to);
-  return endedUnread(release, byGate, ctx, now, left.done === 'withdrawn');
 }
+
+/**
+ * A run stopped between its first traffic change and saving it left the record here with the
+ * candidate live: taken away before the end is said. What the end can truthfully say of it:
+ * `withdrawn`, nothing to say (`not-live`), or the platform's words where it could not be read.
+ */
+async function leftLive(release: Release, ctx: ReleaseContext): Promise<Left> {
+  try {
+    const left = await withdrawIfLive(withdrawingTarget(ctx), release.from, release.to);
+    return left.done === 'withdrawn' ? { withdrawn: true } : {};
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return { unread: err.message };
+  }
+}
+
+type Left = { withdrawn?: true; unread?: string };
 
 /** Failed, nothing deployed: the gates that could not read their metrics, and why, in the source's words. */
 function endedUnread(
@@ -119,7 +152,7 @@ function endedUnread(
   byGate: Map<string, string>,
   ctx: ReleaseContext,
   now: number,
-  withdrawn: boolean,
+  left: Left,
 ): Release {
   const groups = new Map<string, string[]>();
   for (const [gate, error] of byGate) groups.set(error, [...(groups.get(error) ?? []), gate]);
@@ -127,9 +160,11 @@ function endedUnread(
   const said = [...groups]
     .map(([error, gates]) => `${gates.length > 1 ? 'gates' : 'gate'} ${gates.join(', ')}: ${error}`)
     .join('; ');
-  const kept = withdrawn
+  const kept = left.withdrawn
     ? `${release.to} was withdrawn (an earlier run had given it traffic before it stopped)`
-    : `${release.to} was not deployed and got no traffic`;
+    : left.unread
+      ? `${release.to} was not deployed by this run; whether an earlier one left it live could not be read: ${left.unread}`
+      : `${release.to} was not deployed and got no traffic`;
   const why = `the metrics source (${source}) could not be read before any traffic, so no gate could watch ${release.to}: ${said}; ${kept}`;
   const note = `${kept}: the metrics source (${source}) could not be read`;
   const gates = release.gates.map((g): GateState => {
@@ -148,10 +183,13 @@ function endedUnread(
     status: 'failed',
     updatedAt: now,
     gates,
-    phases: [
-      ...release.phases,
-      { name: METRICS_CHECK, weight: 0, startedAt: now, endedAt: now, outcome: 'failed', note },
-    ],
+    // Withdrawn, it had served callers: no 0% row saying it never did (the report says rolled back).
+    phases: left.withdrawn
+      ? release.phases
+      : [
+          ...release.phases,
+          { name: METRICS_CHECK, weight: 0, startedAt: now, endedAt: now, outcome: 'failed', note },
+        ],
     reason: `${METRICS_CHECK} failed: ${why}`,
   };
 }

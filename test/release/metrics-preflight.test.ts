@@ -69,6 +69,11 @@ let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 /** Every traffic change the platform was asked for, as the target sent it. */
 let changes: unknown[] = [];
 let refusing: Server;
+let flaky: Server;
+let flakyUrl: string;
+let flakyQueries = 0;
+/** Traffic reads the platform answers before it answers every one with a 503. */
+let readsLeft = Number.POSITIVE_INFINITY;
 let refusingUrl: string;
 let refusedUrl: string;
 let prometheus: RunningPrometheus;
@@ -83,8 +88,24 @@ beforeAll(async () => {
   traffic = startTraffic({ url: sandbox.url, model: MODEL, rps: 100, seed: 6 });
   platform = await platformPassThrough(sandbox.url, async (request, forward) => {
     if (request.method === 'PUT') changes.push(request.body);
+    if (request.method === 'GET' && readsLeft-- <= 0)
+      return { status: 503, body: { error: 'platform down' } };
     return forward();
   });
+  // A Prometheus that times out its first two queries, then answers as the real one behind it.
+  flaky = createServer(async (req, res) => {
+    flakyQueries += 1;
+    if (flakyQueries <= 2) {
+      res.writeHead(503, { 'content-type': 'application/json' });
+      return void res.end(
+        JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out' }),
+      );
+    }
+    const answer = await fetch(`${prometheus.url}${req.url}`);
+    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
+  });
+  await new Promise<void>((done) => flaky.listen(0, '127.0.0.1', done));
+  flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
   // A Prometheus behind a proxy that refuses the token, answering as Prometheus's own API does.
   refusing = createServer((_req, res) => {
     res.writeHead(401, { 'content-type': 'application/json' });
@@ -101,6 +122,7 @@ afterAll(async () => {
   await traffic?.stop();
   await prometheus?.stop();
   await new Promise<void>((done) => (refusing ? refusing.close(() => done()) : done()));
+  await new Promise<void>((done) => (flaky ? flaky.close(() => done()) : done()));
   await platform?.close();
   await sandbox?.close();
   if (scratch) await rm(scratch, { recursive: true, force: true });
@@ -108,6 +130,7 @@ afterAll(async () => {
 beforeEach(async () => {
   await requestJson('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, { stable: { version: 'v1' } });
   changes = [];
+  readsLeft = Number.POSITIVE_INFINITY;
 });
 
 const yamlOf = (strategy: string, gates: string[], metricsUrl: string) => `version: 1
@@ -209,7 +232,7 @@ describe('a metric source that cannot answer, found before the first traffic cha
       canary: { version: 'v2', weight: 10 },
     });
     const [, canary] = STRATEGIES[0] as [string, string, string[]];
-    const { run } = await openPr(canary, GATES, refusingUrl);
+    const { run, report } = await openPr(canary, GATES, refusingUrl);
     expect((await requestJson('GET', `${sandbox.url}/admin/models/${MODEL}/traffic`)).body).toEqual({
       stable: { version: 'v1' },
     });
@@ -217,6 +240,30 @@ describe('a metric source that cannot answer, found before the first traffic cha
     expect(run.releases[0]?.reason).toMatch(
       /; v2 was withdrawn \(an earlier run had given it traffic before it stopped\)$/,
     );
+    // It served callers before: no "never served callers" beside its withdrawal.
+    expect(report).not.toContain('never served callers');
+  });
+
+  it('a platform that cannot be read either: the metrics cause stands, and nothing claims a rollback', async () => {
+    // The PR run's own read of what serves answers; every read after it fails.
+    readsLeft = 1;
+    const [, canary] = STRATEGIES[0] as [string, string, string[]];
+    const { run, report } = await openPr(canary, GATES, refusingUrl);
+    expect(askedForV2()).toEqual([]);
+    expect(run.releases[0]?.status).toBe('failed');
+    expect(run.releases[0]?.reason).toMatch(
+      /^metrics check before traffic failed: .*HTTP 401.*; v2 was not deployed by this run; whether an earlier one left it live could not be read: .*platform down$/,
+    );
+    expect(report).not.toMatch(/rolled back to v1/i);
+  });
+
+  it('a Prometheus whose first queries time out (503), then answers: the candidate is deployed', async () => {
+    const [, canary] = STRATEGIES[0] as [string, string, string[]];
+    flakyQueries = 0;
+    const { run } = await openPr(canary, GATES, flakyUrl);
+    expect(run.releases[0]?.status).toBe('analysing');
+    expect(run.releases[0]?.phase).toBe(0);
+    expect(askedForV2().length).toBeGreaterThan(0);
   });
 
   for (const [name, strategy, gates] of STRATEGIES) {
