@@ -251,13 +251,13 @@ function stopWords(event: RunEvent, o: RunOptions, seen: Seen) {
   if (!isPrEvent(event))
     return {
       stopping: (signal: NodeJS.Signals) =>
-        `stopping on ${signalName(signal)}: the traffic change or metrics read under way finishes first (seconds, not the phase), and what the tick has not reached is left for the next tick; ${again(signal)}`,
+        `stopping on ${signalName(signal)}: the traffic change or metrics read under way finishes first (not the phase: at most the target's settle-timeout), and what the tick has not reached is left for the next tick; ${again(signal)}`,
       again: async (signal: NodeJS.Signals) =>
         `stopped on ${signalName(signal)} mid-pass: ${runLine('status', o)} shows what serves, and the next ${runLine('tick', o)} resumes what this one left`,
     };
   return {
     stopping: (signal: NodeJS.Signals) =>
-      `stopping on ${signalName(signal)}: the traffic change or metrics read under way finishes first (seconds, not the phase), then this run's candidates are withdrawn; ${again(signal)}`,
+      `stopping on ${signalName(signal)}: the traffic change or metrics read under way finishes first (not the phase: at most the target's settle-timeout), then this run's candidates are withdrawn; ${again(signal)}`,
     again: async (signal: NodeJS.Signals) => {
       const files = seen.files;
       const scope = files && { pr: o.pr, headSha: files.headSha, only: o.model };

@@ -132,7 +132,7 @@ it('Ctrl-C during the pass of release --mode tick withdraws the candidate the pa
   await run.said('stopping on Ctrl-C (SIGINT)');
   // What it waits for, not "the current step": a canary's step reads as its phase, minutes long.
   expect(run.out.stderr).toContain(
-    'stopping on Ctrl-C (SIGINT): the traffic change or metrics read under way finishes first (seconds, not the phase), then',
+    "stopping on Ctrl-C (SIGINT): the traffic change or metrics read under way finishes first (not the phase: at most the target's settle-timeout), then",
   );
   platform.letGo();
 
