@@ -3,7 +3,7 @@ import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { runCli } from '../support/cli-process.js';
-import { CLI_MODEL, cliServing } from '../support/cli-run-world.js';
+import { CLI_MODEL, cliRunConfig, cliServing } from '../support/cli-run-world.js';
 import { GitRepo } from '../support/git-repo.js';
 
 // A PR changing two models, one of which its target cannot serve (the sandbox serves fraud-detector
@@ -13,17 +13,8 @@ import { GitRepo } from '../support/git-repo.js';
 vi.setConfig({ testTimeout: 90_000 });
 
 const STEPS = '{ type: canary, steps: [10, 50], step-duration: 20s, min-requests: 100, interval: 1s }';
-const CONFIG = `version: 1
-defaults:
-  target: { type: sandbox, url: "\${SANDBOX_URL}" }
-  metrics: { type: sandbox, url: "\${SANDBOX_URL}" }
-models:
-  ${CLI_MODEL}:
-    source: { file: models/${CLI_MODEL}/model.yaml, key: version }
-    strategy: ${STEPS}
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-  ranker:
+/** cliRunConfig's fraud-detector, and ranker, which the sandbox does not serve, on the same canary. */
+const CONFIG = `${cliRunConfig(STEPS)}  ranker:
     source: { file: models/ranker/model.yaml, key: version }
     strategy: ${STEPS}
     gates:

@@ -10,26 +10,19 @@ import { OPENED, REPO } from '../support/comment-owner-world.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 
 // The action's side of a PR changing two models whose second one's target cannot be read: the
 // first model's release used to be recorded, its canary slot claimed (a Deployment in progress),
 // before the run stopped on the second. Another PR then queued behind a slot no run would free
 // until a tick deployed the unreported candidate. Now nothing is claimed, deployed or recorded.
 
+/** fraud on its two-step canary (FRAUD_CANARY_YAML), and ranker beside it. */
 const CONFIG = parseConfig(
-  `version: 1
-defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-    gates: [{ name: errors, kind: threshold, query: error-rate, max: 0.02 }]
-  ranker:
+  `${FRAUD_CANARY_YAML}  ranker:
     source: { file: ranker.yaml, key: version }
-    gates: [{ name: errors, kind: threshold, query: error-rate, max: 0.02 }]
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `,
   {},
 ).config;
