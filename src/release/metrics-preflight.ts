@@ -1,12 +1,11 @@
 import type { GateConfig } from '../config/types.js';
-import { MetricsError, TargetError } from '../core/errors.js';
+import { MetricsError } from '../core/errors.js';
 import { NoDataError } from '../metrics/no-data.js';
 import { InvalidCountError } from '../metrics/reduce.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import { platformNameOf } from '../targets/target.js';
-import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
-import { withdrawIfLive } from './finish.js';
+import { type LeftLive, withdrawLeftLive } from './left-live.js';
 import type { GateState, Release } from './types.js';
 
 // Before the candidate is deployed, each gate's metric queries are read once on the stable version
@@ -109,7 +108,7 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
     if (error === undefined) return;
     for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error);
   });
-  return endedUnread(release, byGate, ctx, ctx.clock.now(), await leftLive(release, ctx));
+  return endedUnread(release, byGate, ctx, ctx.clock.now(), await withdrawLeftLive(release, ctx));
 }
 
 /** How often the check reads a source that erred, and how far apart: a passing fault passes within it. */
@@ -129,30 +128,13 @@ function recentWindow(release: Release, ctx: ReleaseContext): MetricWindow {
   };
 }
 
-/**
- * A run stopped between its first traffic change and saving it left the record here with the
- * candidate live: taken away before the end is said. What the end can truthfully say of it:
- * `withdrawn`, nothing to say (`not-live`), or the platform's words where it could not be read.
- */
-async function leftLive(release: Release, ctx: ReleaseContext): Promise<Left> {
-  try {
-    const left = await withdrawIfLive(withdrawingTarget(ctx), release.from, release.to);
-    return left.done === 'withdrawn' ? { withdrawn: true } : {};
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
-    return { unread: err.message };
-  }
-}
-
-type Left = { withdrawn?: true; unread?: string };
-
 /** Failed, nothing deployed: the gates that could not read their metrics, and why, in the source's words. */
 function endedUnread(
   release: Release,
   byGate: Map<string, string>,
   ctx: ReleaseContext,
   now: number,
-  left: Left,
+  left: LeftLive,
 ): Release {
   const groups = new Map<string, string[]>();
   for (const [gate, error] of byGate) groups.set(error, [...(groups.get(error) ?? []), gate]);
@@ -160,9 +142,10 @@ function endedUnread(
   const said = [...groups]
     .map(([error, gates]) => `${gates.length > 1 ? 'gates' : 'gate'} ${gates.join(', ')}: ${error}`)
     .join('; ');
-  const kept = left.withdrawn
+  const withdrawn = 'done' in left && left.done === 'withdrawn';
+  const kept = withdrawn
     ? `${release.to} was withdrawn (an earlier run had given it traffic before it stopped)`
-    : left.unread
+    : 'unread' in left
       ? `${release.to} was not deployed by this run; whether an earlier one left it live could not be read: ${left.unread}`
       : `${release.to} was not deployed and got no traffic`;
   const why = `the metrics source (${source}) could not be read before any traffic, so no gate could watch ${release.to}: ${said}; ${kept}`;
@@ -184,7 +167,7 @@ function endedUnread(
     updatedAt: now,
     gates,
     // Withdrawn, it had served callers: no 0% row saying it never did (the report says rolled back).
-    phases: left.withdrawn
+    phases: withdrawn
       ? release.phases
       : [
           ...release.phases,

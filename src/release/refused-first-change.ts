@@ -1,8 +1,7 @@
-import { TargetError } from '../core/errors.js';
+import type { TargetError } from '../core/errors.js';
 import { TargetAccessError, TargetRefusedError } from '../targets/errors.js';
-import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
-import { withdrawIfLive } from './finish.js';
+import { withdrawLeftLive } from './left-live.js';
 import type { Ending, Release } from './types.js';
 
 // The platform answered the candidate's first traffic change with a refusal (a version it does not
@@ -28,13 +27,8 @@ export async function refusedFirstChange(
 ): Promise<Release | undefined> {
   const cause = causeOf(err);
   if (cause === undefined || release.phases.length > 0) return undefined;
-  try {
-    const left = await withdrawIfLive(withdrawingTarget(ctx), release.from, release.to);
-    if (left.done !== 'not-live') return undefined;
-  } catch (read) {
-    if (read instanceof TargetError) return undefined;
-    throw read;
-  }
+  const left = await withdrawLeftLive(release, ctx);
+  if (!('done' in left) || left.done !== 'not-live') return undefined;
   const now = ctx.clock.now();
   return {
     ...release,
