@@ -6,7 +6,7 @@ import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { platformError } from '../support/standins/platform-error.js';
 import { type ReadBackPlatform, rollBackWhileReadsFail } from './read-back-world.js';
-import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
+import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.js';
 
 // A rollback on Seldon whose read-back the cluster refused for kubectl's credentials (a Role
 // without `get` on Experiments, a kubeconfig token expiring right after the change) was read again
@@ -24,13 +24,7 @@ function cluster(): PlatformState {
         'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
       },
       [EXP]: {
-        'seldon-mesh/fraud': {
-          apiVersion: 'mlops.seldon.io/v1alpha1',
-          kind: 'Experiment',
-          metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
-          spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
-          status: { conditions: activeConditions() },
-        },
+        'seldon-mesh/fraud': fraudExperimentAtV1(),
       },
     },
   };

@@ -17,7 +17,7 @@ import {
   step,
   unreachedShadow,
 } from './drive.js';
-import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
+import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.js';
 
 const config: SeldonTargetConfig = {
   type: 'seldon',
@@ -36,13 +36,7 @@ function cluster(): PlatformState {
         'seldon-mesh/fraud-v3': seldonModel('fraud-v3', false),
       },
       [EXP]: {
-        'seldon-mesh/fraud': {
-          apiVersion: 'mlops.seldon.io/v1alpha1',
-          kind: 'Experiment',
-          metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
-          spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
-          status: { conditions: activeConditions() },
-        },
+        'seldon-mesh/fraud': fraudExperimentAtV1(),
       },
     },
   };
