@@ -4,6 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    globalSetup: ['test/support/temp-root.ts'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Most files wait on real HTTP servers and child processes, not the CPU: vitest's default
