@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { TargetAccessError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
@@ -44,6 +45,15 @@ type Endpoint = z.output<typeof endpointSchema>;
 const deploymentSchema = z.object({ name: z.string(), provisioning_state: z.string().optional() });
 /** What `az ml online-deployment show` answers for a deployment the endpoint does not have. */
 const NO_DEPLOYMENT = /\(ResourceNotFound\)|Code: ResourceNotFound/;
+/**
+ * What the config names and Azure does not have, in ARM's words: the resource group (`Resource
+ * group 'G' could not be found.`), the workspace or the endpoint itself (`The Resource
+ * 'Microsoft.MachineLearningServices/workspaces/W/onlineEndpoints/E' under resource group 'G' was
+ * not found.`). Never a deployment (`.../onlineEndpoints/E/deployments/D'`): one not created yet,
+ * the green slot, is a state read as such (NO_DEPLOYMENT).
+ */
+const NO_ENDPOINT =
+  /\(ResourceGroupNotFound\)|The Resource 'Microsoft\.MachineLearningServices\/workspaces\/[^/']+(\/onlineEndpoints\/[^/']+)?' under resource group/i;
 
 const DEPLOYMENT_NAME = {
   what: 'deployment name',
@@ -134,6 +144,8 @@ export function azuremlTarget(
   async function deployment(name: string) {
     const args = ['ml', 'online-deployment', 'show', ...deploymentScope(name)];
     const out = await callCli(cli, args, config, clock).catch((err: unknown) => {
+      // An endpoint that is not there has no deployment to read either: that is the config's to fix.
+      if (err instanceof TargetAccessError) throw err;
       if (err instanceof TargetError && NO_DEPLOYMENT.test(err.message)) return undefined;
       throw err;
     });
@@ -267,5 +279,6 @@ function classify(result: { stderr: string }): FailureKind {
     )
   )
     return 'denied';
+  if (NO_ENDPOINT.test(result.stderr)) return 'missing';
   return 'failed';
 }

@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { TargetAccessError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
@@ -43,6 +44,13 @@ import type { KnownVersions, Target } from './target.js';
 // where a cluster may weigh 0 as long as the sum does not.
 
 const EXPERIMENT = 'experiments.mlops.seldon.io';
+/**
+ * kubectl's words for what the config names and the cluster does not have: the Experiment (a
+ * `get` without --ignore-not-found, after the apply), its namespace, or Seldon's CRDs on the
+ * cluster of the context. Never a Model's: the Experiment's status tells of those (seldon-status.ts).
+ */
+const NO_EXPERIMENT =
+  /\(NotFound\): (error when \w+ "STDIN": )?(experiments\.mlops\.seldon\.io|namespaces) "[^"]*" not found|doesn't have a resource type "experiments|no matches for kind "Experiment"/;
 
 const experimentSchema = z.object({
   metadata: z.object({
@@ -129,7 +137,8 @@ export function seldonTarget(
   /** What the Experiment serves; `change`: the traffic change this is the read-back of. */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
     const experiment = await getIfAny(change);
-    if (!experiment) throw new TargetError(missing(known));
+    // No wait brings it back (a read-back stops at once): the user names or creates it.
+    if (!experiment) throw new TargetAccessError(missing(known));
     if (!isReady(experiment)) {
       throw new TargetError(
         `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
@@ -165,7 +174,7 @@ export function seldonTarget(
       metadata: { name, namespace: config.namespace },
       spec: { candidates: [{ name: stable, weight: 100 }] },
     };
-    return `${description} does not exist: create it first with the stable Model at 100% (\`kubectl apply -f -\` of ${JSON.stringify(manifest)}) and have the clients call it (header \`seldon-model: ${name}.experiment\`), then run model-gate again`;
+    return `${description} does not exist: check the names in the target's config (experiment, namespace, context), or create it first with the stable Model at 100% (\`kubectl apply -f -\` of ${JSON.stringify(manifest)}) and have the clients call it (header \`seldon-model: ${name}.experiment\`), then run model-gate again`;
   }
 
   /**
@@ -231,5 +240,6 @@ function classify(result: { stderr: string }): FailureKind {
   if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';
   if (/\(Conflict\)|the object has been modified/.test(result.stderr)) return 'busy';
   if (KUBECTL_DENIED.test(result.stderr)) return 'denied';
+  if (NO_EXPERIMENT.test(result.stderr)) return 'missing';
   return 'failed';
 }

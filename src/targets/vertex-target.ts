@@ -35,6 +35,13 @@ const endpointSchema = z.object({
 });
 type Endpoint = z.output<typeof endpointSchema>;
 
+/**
+ * The API's answer for an endpoint the config names and the project (in that region) does not
+ * have: `NOT_FOUND: Endpoint \`projects/P/locations/R/endpoints/ID\` not found.` Not a deployed
+ * model's (`NOT_FOUND: Deployed model …`): which deployed models there are is read from `describe`.
+ */
+const NO_ENDPOINT = /NOT_FOUND: Endpoint `?[^`\s]+`? (was )?not found/;
+
 const DISPLAY_NAME = {
   what: 'deployed model display name',
   pattern: /^.{1,128}$/s,
@@ -183,5 +190,6 @@ function classify(result: { stderr: string }): FailureKind {
     )
   )
     return 'denied';
+  if (NO_ENDPOINT.test(result.stderr)) return 'missing';
   return 'failed';
 }

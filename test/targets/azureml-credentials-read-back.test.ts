@@ -1,17 +1,25 @@
 import { describe, expect, it } from 'vitest';
 import type { AzureMlTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { UnconfirmedChange } from '../../src/release/confirmed-change.js';
 import { azuremlTarget } from '../../src/targets/azureml-target.js';
-import { azuremlFraudEndpoint } from '../support/fraud-endpoints.js';
+import { reconcile } from '../../src/targets/reconcile.js';
+import { AZUREML_KEY, azuremlFraudEndpoint } from '../support/fraud-endpoints.js';
+import { fraudCanaryOn } from '../support/model-config.js';
 import { useStandins } from '../support/standin-server.js';
 import { platformError } from '../support/standins/platform-error.js';
-import { type ReadBackPlatform, rollBackWhileReadsFail } from './read-back-world.js';
+import { step } from './drive.js';
+import { type ReadBackPlatform, removing, rollBackThen, rollBackWhileReadsFail } from './read-back-world.js';
 
 // A rollback on Azure ML whose read-back Azure refused for the job's credentials (a role
 // assignment removed, an `az login` gone) was read again every poll-interval for the whole
 // settle-timeout (10m here), then reported as an unconfirmed change. Waiting grants no role: the
 // rollback fails after one read, in Azure's words, saying to fix the credentials. An internal
 // error is still waited out. Time runs on a FakeClock; az is the stand-in.
+// Likewise an endpoint that is not there (deleted by a teardown right after the change, a name
+// mistyped in the config) was a generic failure: a read-back waited out the settle-timeout on it
+// and no message said to check the names. Waiting brings no endpoint back: it stops at once, saying
+// so. A deployment the endpoint does not have (green not created yet) is still read as absent.
 
 const standins = useStandins('az', azuremlFraudEndpoint);
 
@@ -72,5 +80,77 @@ describe('a rollback on Azure ML whose read-back Azure refuses', () => {
     expect((err as Error).message).toContain('(InternalServerError)');
     expect(tookMs).toBeGreaterThanOrEqual(10 * 60_000);
     expect(reads).toBeGreaterThan(5);
+  });
+});
+
+const CHECK_NAMES = "; check the names in the target's config: the platform has no such resource";
+
+/** fraud's Azure ML target as `azureml` has it, with `names` (endpoint, workspace, ...) in place of fraud's. */
+const targetNaming = (names: string) =>
+  azuremlTarget(
+    fraudCanaryOn(
+      azureml.target.replace('endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws', names),
+    ).model.target as AzureMlTargetConfig,
+    'fraud',
+    new FakeClock(),
+  );
+
+describe('a rollback on Azure ML whose endpoint is gone', () => {
+  it('fails after one read, at once, in ARM words, saying to check the names in the config', async () => {
+    const { err, tookMs, reads } = await rollBackThen(
+      azureml,
+      removing(standins, (state) => {
+        delete state.azureml[AZUREML_KEY];
+        state.azureWorkspaces = ['default/ml-prod/fraud-ws'];
+      }),
+    );
+    expect(err).not.toBeInstanceOf(UnconfirmedChange);
+    const message = (err as Error).message;
+    expect(message).toContain(
+      `${SHOW} failed (exit 3) on Azure ML endpoint fraud-endpoint (workspace fraud-ws): ERROR: (ResourceNotFound) The Resource 'Microsoft.MachineLearningServices/workspaces/fraud-ws/onlineEndpoints/fraud-endpoint' under resource group 'ml-prod' was not found.`,
+    );
+    expect(message.endsWith(CHECK_NAMES)).toBe(true);
+    expect(tookMs).toBe(0);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('a traffic change on Azure ML naming what is not there', () => {
+  it.each([
+    [
+      'an endpoint',
+      'endpoint: fraud-endpont, resource-group: ml-prod, workspace: fraud-ws',
+      "(ResourceNotFound) The Resource 'Microsoft.MachineLearningServices/workspaces/fraud-ws/onlineEndpoints/fraud-endpont' under resource group 'ml-prod' was not found.",
+    ],
+    [
+      'a workspace',
+      'endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-wss',
+      "(ResourceNotFound) The Resource 'Microsoft.MachineLearningServices/workspaces/fraud-wss' under resource group 'ml-prod' was not found.",
+    ],
+    [
+      'a resource group',
+      'endpoint: fraud-endpoint, resource-group: ml-prd, workspace: fraud-ws',
+      "(ResourceGroupNotFound) Resource group 'ml-prd' could not be found.",
+    ],
+  ])('(%s) fails, changing nothing, saying to check the names in the config', async (_, names, why) => {
+    const err = await reconcile(targetNaming(names), step('v1', 'v2', 10)).catch((e: unknown) => e);
+    const message = (err as Error).message;
+    expect(message).toContain(`failed (exit 3) on Azure ML endpoint `);
+    expect(message).toContain(`: ERROR: ${why}`);
+    expect(message.endsWith(CHECK_NAMES)).toBe(true);
+    expect((await standins.calls('az')).filter((c) => c.argv[2] === 'update')).toEqual([]);
+  });
+
+  it('asked whether a version is deployed: no deployment is an answer, no endpoint is not', async () => {
+    await expect(
+      targetNaming('endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws').deployedAs('v3'),
+    ).resolves.toBeUndefined();
+    const err = await targetNaming('endpoint: fraud-endpont, resource-group: ml-prod, workspace: fraud-ws')
+      .deployedAs('v1')
+      .catch((e: unknown) => e);
+    expect((err as Error).message).toContain(
+      "onlineEndpoints/fraud-endpont' under resource group 'ml-prod' was not found.",
+    );
+    expect((err as Error).message.endsWith(CHECK_NAMES)).toBe(true);
   });
 });

@@ -4,7 +4,7 @@ import { confirmingTarget } from '../../src/release/confirmed-change.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import type { Target } from '../../src/targets/target.js';
 import { fraudCanaryOn } from '../support/model-config.js';
-import type { StandinCli, StandinFault, Standins } from '../support/standin-cli.js';
+import type { PlatformState, StandinCli, StandinFault, Standins } from '../support/standin-cli.js';
 import { step } from './drive.js';
 
 /** fraud on one platform, driven through its CLI's stand-in. */
@@ -31,9 +31,17 @@ export interface RollbackOutcome {
  * between, a role assignment removed, the API throttling): how the rollback ended, on a FakeClock,
  * and how many reads its read-back made.
  */
-export async function rollBackWhileReadsFail(
+export const rollBackWhileReadsFail = (platform: ReadBackPlatform, ...faults: StandinFault[]) =>
+  rollBackThen(platform, () => platform.standins.fault(...faults));
+
+/**
+ * fraud at its canary's 10% step on `platform`, then rolled back to v1 with `afterChange` done to
+ * the stand-in right after the platform took the rollback's change (the endpoint deleted by a
+ * teardown, a fault set): how the rollback ended, on a FakeClock, and how many reads its read-back made.
+ */
+export async function rollBackThen(
   platform: ReadBackPlatform,
-  ...faults: StandinFault[]
+  afterChange: () => Promise<void>,
 ): Promise<RollbackOutcome> {
   const { standins } = platform;
   const clock = new FakeClock();
@@ -47,7 +55,7 @@ export async function rollBackWhileReadsFail(
     ...target,
     write: async (desired) => {
       const readBack = await target.write(desired);
-      await standins.fault(...faults);
+      await afterChange();
       before = await reads(); // the read-back's reads only
       return readBack;
     },
@@ -59,3 +67,14 @@ export async function rollBackWhileReadsFail(
   );
   return { err, tookMs: clock.now() - began, reads: (await reads()) - before };
 }
+
+/**
+ * Removes from the stand-in's state what `gone` picks (the endpoint, the Experiment), as a teardown
+ * would: for rollBackThen.
+ */
+export const removing =
+  (standins: Standins, gone: (state: PlatformState) => void) => async (): Promise<void> => {
+    const state = await standins.state();
+    gone(state);
+    await standins.seed(state);
+  };

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
-import { TargetError } from '../../src/core/errors.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
+import { TargetAccessError } from '../../src/targets/errors.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { recordWorld } from '../release/tick-record-world.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
@@ -135,8 +135,8 @@ describe('a Seldon job on an Experiment that does not exist yet', () => {
     );
     const job = handlePullRequest(w.config, w.event(), w.ports, run);
     await expect(job).rejects.toThrow(
-      new TargetError(
-        'Seldon Experiment fraud (namespace seldon-mesh) does not exist: create it first with the stable Model at 100% (`kubectl apply -f -` of {"apiVersion":"mlops.seldon.io/v1alpha1","kind":"Experiment","metadata":{"name":"fraud","namespace":"seldon-mesh"},"spec":{"candidates":[{"name":"fraud-v1","weight":100}]}}) and have the clients call it (header `seldon-model: fraud.experiment`), then run model-gate again',
+      new TargetAccessError(
+        'Seldon Experiment fraud (namespace seldon-mesh) does not exist: check the names in the target\'s config (experiment, namespace, context), or create it first with the stable Model at 100% (`kubectl apply -f -` of {"apiVersion":"mlops.seldon.io/v1alpha1","kind":"Experiment","metadata":{"name":"fraud","namespace":"seldon-mesh"},"spec":{"candidates":[{"name":"fraud-v1","weight":100}]}}) and have the clients call it (header `seldon-model: fraud.experiment`), then run model-gate again',
       ),
     );
     expect(await w.ledger.release('fraud')).toBeUndefined();

@@ -1,11 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { VertexTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { UnconfirmedChange } from '../../src/release/confirmed-change.js';
+import { reconcile } from '../../src/targets/reconcile.js';
 import { vertexTarget } from '../../src/targets/vertex-target.js';
-import { vertexFraudEndpoint } from '../support/fraud-endpoints.js';
+import { VERTEX_RESOURCE, vertexFraudEndpoint } from '../support/fraud-endpoints.js';
+import { fraudCanaryOn } from '../support/model-config.js';
 import { useStandins } from '../support/standin-server.js';
 import { platformError } from '../support/standins/platform-error.js';
-import { type ReadBackPlatform, rollBackWhileReadsFail } from './read-back-world.js';
+import { step } from './drive.js';
+import { type ReadBackPlatform, removing, rollBackThen, rollBackWhileReadsFail } from './read-back-world.js';
 
 // A rollback on Vertex AI whose read-back Google refused for the job's credentials (an IAM role
 // without aiplatform.endpoints.get, no active gcloud account) was read again every poll-interval
@@ -13,6 +17,9 @@ import { type ReadBackPlatform, rollBackWhileReadsFail } from './read-back-world
 // no permission: the rollback fails after one read, in gcloud's words, saying to fix the
 // credentials. An unavailable API is still waited out. Time runs on a FakeClock; gcloud is the
 // stand-in.
+// Likewise an endpoint that is not there (deleted right after the change, an ID mistyped in the
+// config) was a generic failure: a read-back waited out the settle-timeout on it and no message
+// said to check the names. Waiting brings no endpoint back: it stops at once, saying so.
 
 const standins = useStandins('gcloud', vertexFraudEndpoint);
 
@@ -74,5 +81,36 @@ describe('a rollback on Vertex AI whose read-back Google refuses', () => {
     expect((err as Error).message).toContain('UNAVAILABLE: The service is currently unavailable.');
     expect(tookMs).toBeGreaterThanOrEqual(10 * 60_000);
     expect(reads).toBeGreaterThan(5);
+  });
+});
+
+const CHECK_NAMES = "; check the names in the target's config: the platform has no such resource";
+
+describe('a rollback on Vertex AI whose endpoint is gone', () => {
+  it("fails after one read, at once, in gcloud's words, saying to check the names in the config", async () => {
+    const { err, tookMs, reads } = await rollBackThen(
+      vertex,
+      removing(standins, (state) => delete state.vertex[VERTEX_RESOURCE]),
+    );
+    expect(err).not.toBeInstanceOf(UnconfirmedChange);
+    expect((err as Error).message).toBe(
+      `${DESCRIBE} failed (exit 1) on Vertex AI endpoint 4321 (us-central1): ERROR: (gcloud.ai.endpoints.describe) NOT_FOUND: Endpoint \`${VERTEX_RESOURCE}\` not found${CHECK_NAMES}`,
+    );
+    expect(tookMs).toBe(0);
+    expect(reads).toBe(1);
+  });
+});
+
+describe('a traffic change on a Vertex AI endpoint that is not there', () => {
+  it('fails at once, changing nothing, saying to check the names in the config', async () => {
+    const config = fraudCanaryOn(vertex.target.replace('endpoint: "4321"', 'endpoint: "4312"')).model
+      .target as VertexTargetConfig;
+    const err = await reconcile(vertexTarget(config, 'fraud', new FakeClock()), step('v1', 'v2', 10)).catch(
+      (e: unknown) => e,
+    );
+    expect((err as Error).message).toMatch(
+      /^`gcloud ai endpoints describe 4312 .*` failed \(exit 1\) on Vertex AI endpoint 4312 \(us-central1\): .*NOT_FOUND: Endpoint `projects\/ml-prod\/locations\/us-central1\/endpoints\/4312` not found; check the names in the target's config: the platform has no such resource$/,
+    );
+    expect((await standins.calls('gcloud')).filter((c) => c.argv[2] === 'update')).toEqual([]);
   });
 });

@@ -20,8 +20,10 @@
 // Deployments (https://learn.microsoft.com/en-us/cli/azure/ml/online-deployment; the safe-rollout
 // page's last step deletes the unused blue deployment with `--yes --no-wait`): the endpoint's
 // `_deployments` (else its traffic's keys) are the deployments it has. `show` of one it does not
-// have is ResourceNotFound (exit 3, as for an endpoint). `delete` without --yes cannot prompt
-// without a terminal and fails, as the CLI does. A deployment with live or mirrored traffic is not
+// have is ResourceNotFound (exit 3, as for an endpoint; ARM's wording for any resource: `The
+// Resource '…' under resource group 'G' was not found. For more details …`; a resource group that
+// is not there is ResourceGroupNotFound). `delete` without --yes cannot prompt without a terminal
+// and fails, as the CLI does. A deployment with live or mirrored traffic is not
 // deleted (scripts and Microsoft's examples set its traffic to 0 first; the refusal's wording is
 // modelled, not captured). A deleted deployment leaves the endpoint's traffic and mirror; with
 // --no-wait the call returns at once and `show` reports it `Deleting` for `state.azDeletingShows`
@@ -151,15 +153,39 @@ function serviceError({ code, message }) {
 export const runAz = (argv, env, input) => answerCall(answer, argv, env, input);
 runAsProgram(CLI, answer);
 
-function endpointOrFail() {
-  const endpoint = state.azureml[key];
-  if (!endpoint) {
+/**
+ * ARM's not-found answer, as az prints it (exit 3): the resource group when none of the workspaces
+ * there is in it, else the first of workspace, endpoint (and deployment) that is not there. The
+ * workspaces there are those of the endpoints and `state.azureWorkspaces` (keys `sub/group/ws`,
+ * sub `default` without --subscription: one whose endpoint a test removed).
+ */
+function notFound(resource) {
+  const scope = `${flags.subscription ?? 'default'}/${flags.group}/`;
+  const workspaces = [
+    ...Object.keys(state.azureml).map((k) => k.slice(0, k.lastIndexOf('/'))),
+    ...(state.azureWorkspaces ?? []),
+  ];
+  if (!workspaces.some((w) => w.startsWith(scope))) {
+    const message = `Resource group '${flags.group}' could not be found.`;
     fail(
       state,
-      `ERROR: (ResourceNotFound) The resource 'Microsoft.MachineLearningServices/workspaces/${flags.workspace}/onlineEndpoints/${endpointName}' under resource group '${flags.group}' was not found.\nCode: ResourceNotFound`,
+      `ERROR: (ResourceGroupNotFound) ${message}\nCode: ResourceGroupNotFound\nMessage: ${message}`,
       3,
     );
   }
+  const workspace = `Microsoft.MachineLearningServices/workspaces/${flags.workspace}`;
+  const missing = workspaces.includes(`${scope}${flags.workspace}`) ? resource : workspace;
+  const message = `The Resource '${missing}' under resource group '${flags.group}' was not found. For more details please go to https://aka.ms/ARMResourceNotFoundFix`;
+  fail(state, `ERROR: (ResourceNotFound) ${message}\nCode: ResourceNotFound\nMessage: ${message}`, 3);
+}
+
+function endpointResource() {
+  return `Microsoft.MachineLearningServices/workspaces/${flags.workspace}/onlineEndpoints/${endpointName}`;
+}
+
+function endpointOrFail() {
+  const endpoint = state.azureml[key];
+  if (!endpoint) notFound(endpointResource());
   return endpoint;
 }
 
@@ -275,13 +301,7 @@ function deploymentOrFail(endpoint) {
   const deleting = endpoint._deleting?.[name];
   if (deleting !== undefined && deleting <= 0) removeDeployment(endpoint, name);
   else if (deleting !== undefined) endpoint._deleting[name] = deleting - 1;
-  if (!deploymentsOf(endpoint).includes(name)) {
-    fail(
-      state,
-      `ERROR: (ResourceNotFound) The resource 'Microsoft.MachineLearningServices/workspaces/${flags.workspace}/onlineEndpoints/${endpointName}/deployments/${name}' under resource group '${flags.group}' was not found.\nCode: ResourceNotFound`,
-      3,
-    );
-  }
+  if (!deploymentsOf(endpoint).includes(name)) notFound(`${endpointResource()}/deployments/${name}`);
   return { name, deleting: deleting !== undefined && deleting > 0 };
 }
 

@@ -16,7 +16,9 @@
 // when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
 // succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
 // An Experiment keeps metadata.managedFields as the API server does (managedFieldsOf): `get` shows
-// them only with --show-managed-fields.
+// them only with --show-managed-fields. Types listed in `state.k8sWithout` (e.g.
+// experiments.mlops.seldon.io) are CRDs the cluster does not have: kubectl's words for a cluster
+// without Seldon, as a context naming another cluster meets.
 //
 // Fault `fail` prints the fault's `message` as is, or with a `code` (an API Status reason) as
 // kubectl prints an API server's error (StandardErrorMessage in kubectl's pkg/cmd/util/helpers.go):
@@ -191,8 +193,13 @@ runAsProgram(CLI, answer);
 
 function resourceType(word) {
   const type = TYPES[word];
-  if (!type) fail(state, `error: the server doesn't have a resource type "${word}"`, 1);
+  if (!type || !installed(type)) fail(state, `error: the server doesn't have a resource type "${word}"`, 1);
   return type;
+}
+
+/** Whether the cluster has `type`: not one whose CRD `state.k8sWithout` lists (another cluster's context). */
+function installed(type) {
+  return !(state.k8sWithout ?? []).includes(type);
 }
 
 function store(type) {
@@ -347,7 +354,11 @@ function apply() {
       1,
     );
   }
-  if (manifest?.apiVersion !== 'mlops.seldon.io/v1alpha1' || manifest?.kind !== 'Experiment') {
+  if (
+    manifest?.apiVersion !== 'mlops.seldon.io/v1alpha1' ||
+    manifest?.kind !== 'Experiment' ||
+    !installed(EXP)
+  ) {
     fail(
       state,
       `error: resource mapping not found for name: "${manifest?.metadata?.name ?? ''}" namespace: "" from "STDIN": no matches for kind "${manifest?.kind}" in version "${manifest?.apiVersion}"\nensure CRDs are installed first`,
