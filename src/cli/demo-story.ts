@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { constants, tmpdir } from 'node:os';
@@ -22,7 +23,8 @@ const MODEL = 'fraud-detector';
 export const DEMO_AB_SEED = 3;
 /** The A/B demo's live traffic, requests a second (the others send 200). */
 export const DEMO_AB_RPS = 400;
-const sha = (c: string) => c.repeat(40);
+/** A commit id as git prints it, for the demo's made-up commits: the report names heads by it. */
+const sha = (name: string) => createHash('sha1').update(name).digest('hex');
 
 /** One pull request of the demo: the version file at base and head, and what must happen. */
 interface DemoPr {
@@ -133,9 +135,11 @@ async function playPullRequest(
   io: { ledger: Ports['ledger']; out: NodeJS.WritableStream },
 ): Promise<RunResult> {
   const file = config.models[MODEL]?.source.file ?? '';
+  const base = sha(`demo PR #${pr.number} base`);
+  const head = sha(`demo PR #${pr.number} head`);
   const reader = memoryFileReader({
-    [sha('a')]: { [file]: `version: ${pr.from}\n` },
-    [sha('b')]: {
+    [base]: { [file]: `version: ${pr.from}\n` },
+    [head]: {
       [file]: `version: ${pr.to}\n`,
       [`models/${MODEL}/eval.json`]: JSON.stringify({ auc: pr.to === 'v3' ? 0.91 : 0.93 }),
     },
@@ -148,7 +152,7 @@ async function playPullRequest(
     targetFor,
     metricsFor,
   };
-  const event = { number: pr.number, baseSha: sha('a'), headSha: sha('b'), merged: false };
+  const event = { number: pr.number, baseSha: base, headSha: head, merged: false };
   const opts = { mode: 'watch' as const, maxWaitMs: 120_000, dryRun: false };
   const analysed = await handlePullRequest(config, { ...event, action: 'opened' }, ports, opts);
   io.out.write(`\n${renderTerminal(config, analysed, Date.now())}`);
