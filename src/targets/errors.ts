@@ -30,7 +30,9 @@ export class TargetStateError extends TargetError {}
  * The platform answered, but not about the traffic: it refused the credentials model-gate called
  * with (HTTP 401/403, an expired token, a missing permission), or does not have what the config
  * names (HTTP 404, an endpoint that is not there). Only the user changes either (the credentials,
- * the URL or name), so a read-back does not wait on it; the message says which to fix.
+ * the URL or name), so a read-back does not wait on it; the message says which to fix. A 404 to a
+ * traffic change whose answer names a version of it is no such thing: the service is there and
+ * lacks the version, a TargetRefusedError (refusalClass).
  */
 export class TargetAccessError extends TargetError {}
 
@@ -44,11 +46,13 @@ const ACCESS_STATUS = new Set([401, 403, 404]);
 /**
  * The error class for a final answer of `status` that is not a success. A 400/422 refuses the
  * request itself: TargetRefusedError for a traffic change (`change`), TargetStateError for a read,
- * which says nothing of a change that may have taken. 401/403/404 are a TargetAccessError (the fix
- * is credentials, or the URL or model name). Any other is a TargetError: 409/429 once their
- * retries are over, a 5xx.
+ * which says nothing of a change that may have taken; so does a 404 whose answer names a version
+ * the request asked for (`unknownVersion`: the service is there, the version is not). Any other
+ * 401/403/404 is a TargetAccessError (the fix is credentials, or the URL or model name). Any other
+ * status is a TargetError: 409/429 once their retries are over, a 5xx.
  */
-export function refusalClass(status: number, change: boolean): typeof TargetError {
+export function refusalClass(status: number, change: boolean, unknownVersion = false): typeof TargetError {
+  if (status === 404 && unknownVersion) return change ? TargetRefusedError : TargetStateError;
   if (ACCESS_STATUS.has(status)) return TargetAccessError;
   if (status !== 400 && status !== 422) return TargetError;
   return change ? TargetRefusedError : TargetStateError;

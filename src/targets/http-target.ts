@@ -109,6 +109,20 @@ function json(answer: Answer): unknown {
   }
 }
 
+/**
+ * The version of `asked` (the candidate's looked for first) that `said` names as a word of its
+ * own, not inside a path (`/api/v1/traffic`) or a longer name (`v1.2`): a 404 to a traffic change
+ * saying `model version v9 not found` is about the version, not the URL.
+ */
+function versionNamed(said: string, asked: TrafficState): string | undefined {
+  const versions = [asked.canary?.version, asked.mirror?.version, asked.stable.version];
+  return versions.find((v) => {
+    if (!v) return false;
+    const escaped = v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    return new RegExp(`(?<![\\w./-])${escaped}(?![\\w/-]|\\.\\w)`).test(said);
+  });
+}
+
 /** The start of a body for a message, on one line; an HTML page as its text. */
 function excerpt(text: string): string {
   const plain = /^\s*</.test(text) ? text.replace(/<[^>]*>/g, ' ') : text;
@@ -266,8 +280,11 @@ export function httpTarget(
     return a.text.trim() ? excerpt(a.text) : '(empty body)';
   };
 
-  /** The error for an answer that is not a success, once any retrying is over. */
-  function refusal(answer: Answer, what: Call, within: Budget): TargetError {
+  /**
+   * The error for an answer that is not a success, once any retrying is over; `asked`, the state a
+   * PUT asked for, tells a 404 about one of its versions from one about the URL.
+   */
+  function refusal(answer: Answer, what: Call, within: Budget, asked?: TrafficState): TargetError {
     const said = errorOf(answer);
     const retried = answer.retriedMs ? ` for ${formatElapsed(answer.retriedMs)}` : '';
     const during = `${retried}${PASSING_STATUS.has(answer.status) ? inAll(within, answer.retriedMs) : ''}`;
@@ -289,20 +306,29 @@ export function httpTarget(
           `${description} answered ${what} with HTTP ${answer.status}${during}: ${said}; is the service (or the gateway in front of it) up?`,
         );
       default: {
-        const Refusal = refusalClass(answer.status, what === 'PUT /traffic');
+        const unknown = answer.status === 404 && asked ? versionNamed(said, asked) : undefined;
+        const Refusal = refusalClass(answer.status, what === 'PUT /traffic', unknown !== undefined);
         const refused = `${description} refused ${what} (HTTP ${answer.status}): ${said}`;
-        const fix = fixFor(answer.status, what);
+        const fix = fixFor(answer.status, what, unknown);
         return new Refusal(fix ? followedBy(refused, fix) : refused);
       }
     }
   }
 
-  /** What the user changes after a 401/403/404, which no wait changes; nothing for another status. */
-  function fixFor(status: number, what: Call): string {
+  /**
+   * What the user changes after a 401/403/404, which no wait changes; nothing for another status.
+   * A 404 naming a version (`unknown`) found the service, so its URL and credentials are right.
+   */
+  function fixFor(status: number, what: Call, unknown?: string): string {
     if (status === 401 || status === 403) {
       return "check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission";
     }
-    return status === 404 ? `check the target's url: nothing answers ${what} under it` : '';
+    if (status !== 404) return '';
+    if (unknown) {
+      return `version ${unknown} is not known to the service: deploy it there first, or ask for a version it has`;
+    }
+    const at = safeUrl(endpoint(plainUrl, what.slice(what.indexOf('/'))));
+    return `nothing at ${at}: check the target's url (its host, and the model's name in its path)`;
   }
 
   // A body of another format: the service answered, and reading it again gets the same body.
@@ -404,7 +430,8 @@ export function httpTarget(
   async function changeTo(desired: TrafficState, change: Budget): Promise<void> {
     await checkCapabilities(desired, change);
     const answer = await callPatiently('PUT', '/traffic', change, desired);
-    if (answer.status !== 200 && answer.status !== 202) throw refusal(answer, 'PUT /traffic', change);
+    if (answer.status !== 200 && answer.status !== 202)
+      throw refusal(answer, 'PUT /traffic', change, desired);
     change.asked = true;
     await untilSettled(change);
   }

@@ -120,7 +120,7 @@ describe("a merge job whose promotion one model's platform refuses", () => {
 
     refusing = true;
     const merged = await job('closed');
-    const why = `v2 passed its analysis, but promoting it failed: sandbox fraud-detector at ${platform.url} refused: ${REFUSAL}; the next schedule tick tries again (or re-run the merge job of PR #4, or use the promote command)`;
+    const why = `v2 passed its analysis, but promoting it failed: sandbox fraud-detector at ${platform.url} answered the traffic change with HTTP 503: ${REFUSAL}; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${platform.url}/healthz answers once it is up); the next schedule tick tries again (or re-run the merge job of PR #4, or use the promote command)`;
     expect(merged.exitCode).toBe(1);
     expect(merged.error).toBe(`model-gate: alpha v2: merged; promotion pending: ${why}`);
     expect(merged.outputs.decision).toBe('ready');

@@ -186,7 +186,7 @@ describe('the post step records the end first', () => {
     const post = await postStep();
     expect(post.code).toBe(1);
     expect(post.stdout).toContain(
-      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${WHY}; withdrawing v2 failed: sandbox ${MODEL} at ${platformUrl} refused: traffic API unavailable`,
+      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${WHY}; withdrawing v2 failed: sandbox ${MODEL} at ${platformUrl} answered the traffic change with HTTP 503: traffic API unavailable; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${platformUrl}/healthz answers once it is up)`,
     );
     expect(atChange).toContain(UNDER_WAY);
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });

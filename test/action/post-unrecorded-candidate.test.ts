@@ -180,7 +180,7 @@ describe('a candidate deployed before the PR comment recorded its release', () =
     const post = await postStep(32, { workspace: refusingWorkspace, platformUrl: refusing.url });
     expect(post.code).toBe(1);
     expect(post.stdout).toContain(
-      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${STOPPED}; withdrawing v2 failed: sandbox ${MODEL} at ${refusing.url} refused: ${REFUSAL}`,
+      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${STOPPED}; withdrawing v2 failed: sandbox ${MODEL} at ${refusing.url} answered the traffic change with HTTP 503: ${REFUSAL}; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${refusing.url}/healthz answers once it is up)`,
     );
     expect(post.stdout).not.toContain('could not read or write the ledger');
     expect(recordedOn(32)).toBeUndefined();

@@ -42,8 +42,7 @@ it("a PR's unknown version: its comment says not deployed, and to fix the versio
   expect(run.outputs.decision).toBe('failed');
   const [comment] = github.comments(7);
   const body = (comment?.body ?? '').replaceAll(sandbox.url, '<sandbox>');
-  const said =
-    'sandbox fraud-detector at <sandbox> refused: canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4';
+  const said = `sandbox fraud-detector at <sandbox> refused: canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4; use a version the sandbox has, or add its artifact fraud-detector/v9.json to the sandbox's models directory`;
   expect(body).toContain('❌ Not deployed: the platform refused the change');
   expect(body).toContain(
     `fraud-detector v9 was not deployed and got no traffic: the platform refused the switch to 10% of live traffic: ${said}; the same request gets the same answer: correct the version (or the release config) the platform refused, then push a new commit to analyse again`,

@@ -38,8 +38,7 @@ async function release(config: string, version: string, urls: Record<string, str
 describe('the first traffic change refused: not deployed, not rolled back', () => {
   it('a version the sandbox does not have: fix the version in the change', async () => {
     const { code, lines } = await release(cliRunConfig(THREE_STEPS), 'v9', {});
-    const said =
-      'sandbox fraud-detector at <SANDBOX_URL> refused: canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4';
+    const said = `sandbox fraud-detector at <SANDBOX_URL> refused: canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4; use a version the sandbox has, or add its artifact fraud-detector/v9.json to the sandbox's models directory`;
     expect(lines).toContain('model-gate: ❌ Not deployed: the platform refused the change');
     expect(lines).toContain(
       `  fraud-detector v9 was not deployed and got no traffic: the platform refused the switch to 10% of live traffic: ${said}; the same request gets the same answer: correct the version (or the release config) the platform refused, then commit your change and run again with --head HEAD to analyse that commit`,

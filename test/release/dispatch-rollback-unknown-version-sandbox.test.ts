@@ -48,7 +48,7 @@ describe('a rollback by workflow_dispatch to a version the sandbox does not have
       env: { SANDBOX_URL: world.sandbox.url, GITHUB_SHA: sha(1), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
     });
     expect(run.error).toContain(
-      `rollback fraud-detector: v2 still serves, the platform did not take the rollback to v9 (sandbox fraud-detector at ${world.sandbox.url} refused: stable.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4); nothing is recorded; the platform refused the rollback to v9 itself, so running it again unchanged gets the same answer: set to-version to a version the platform has (the ledger's recent stable versions: v1)`,
+      `rollback fraud-detector: v2 still serves, the platform did not take the rollback to v9 (sandbox fraud-detector at ${world.sandbox.url} refused: stable.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4; use a version the sandbox has, or add its artifact fraud-detector/v9.json to the sandbox's models directory); nothing is recorded; the platform refused the rollback to v9 itself, so running it again unchanged gets the same answer: set to-version to a version the platform has (the ledger's recent stable versions: v1)`,
     );
     expect(run.error).not.toContain('run the rollback again');
     expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v2' } });

@@ -64,7 +64,7 @@ describe('a withdrawal refused while the candidate takes all live traffic (blue-
     await w.open('tick');
     expect(await served()).toEqual(BAKE);
     refuse = true;
-    await expect(w.command(name)).rejects.toThrow(/refused: platform unavailable/);
+    await expect(w.command(name)).rejects.toThrow(/HTTP 503: platform unavailable/);
     expect(await served()).toEqual(BAKE);
     expect(await w.heading()).toBe(
       `## model-gate: ⚠️ ${what} incomplete: the candidate may still take all live traffic`,
@@ -86,13 +86,13 @@ describe('a withdrawal refused while the candidate takes all live traffic (blue-
     await w.open('tick');
     refuse = true;
     await expect(w.command('rollback')).rejects.toThrow(
-      /refused: platform unavailable; the release of v3 of PR #7/,
+      /HTTP 503: platform unavailable; the sandbox, .* is up\); the release of v3 of PR #7/,
     );
     expect(await served()).toEqual(BAKE);
     const recorded = (await w.ledger.release(MODEL)) as Release;
     const report = renderMarkdown(w.config, { releases: [recorded], skipped: [] }, { now: w.clock.now() });
     expect(report).toContain(
-      `- ${MODEL} v3 could not be withdrawn: sandbox ${MODEL} at ${platform.url} refused: platform unavailable (the rollback to v2 by workflow\\_dispatch that was to withdraw it did not take either); v3 may still get live traffic`,
+      `- ${MODEL} v3 could not be withdrawn: sandbox ${MODEL} at ${platform.url} answered the traffic change with HTTP 503: platform unavailable; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${platform.url}/healthz answers once it is up) (the rollback to v2 by workflow\\_dispatch that was to withdraw it did not take either); v3 may still get live traffic`,
     );
     expect(report).not.toContain('v2 serves again');
   });

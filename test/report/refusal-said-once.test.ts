@@ -78,7 +78,7 @@ describe('a step and its rollback refused alike: the refusal and its fix said on
   it('a route gone after the first step (404): could not be rolled back, "rolling back because" the step failed the same way', async () => {
     const url = await refusingFrom(2, 404, 'no such route');
     expect(await decisionLine(url)).toBe(
-      `- fraud v2 could not be rolled back to v1: serving layer at ${url} refused PUT /traffic (HTTP 404): no such route; check the target's url: nothing answers PUT /traffic under it (rolling back because the serving platform failed the same way); v2 may still get live traffic: a re-run of this job or the next schedule tick tries again`,
+      `- fraud v2 could not be rolled back to v1: serving layer at ${url} refused PUT /traffic (HTTP 404): no such route; nothing at ${url}/traffic: check the target's url (its host, and the model's name in its path) (rolling back because the serving platform failed the same way); v2 may still get live traffic: a re-run of this job or the next schedule tick tries again`,
     );
   });
 });

@@ -84,13 +84,17 @@ describe('a rollback on the http target whose read-back no wait can fix', () => 
       'not allowed to read traffic',
       "check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission",
     ],
-    [404, 'no such route', "check the target's url: nothing answers GET /traffic under it"],
+    [
+      404,
+      'no such route',
+      "nothing at {url}/traffic: check the target's url (its host, and the model's name in its path)",
+    ],
   ])('answered HTTP %i: fails after one read, at once, naming what to fix', async (status, said, fix) => {
     const layer = await servingLayer([{ status, body: { error: said } }]);
     const { err, tookMs } = await rollBack(layer.url);
     expect(err).not.toBeInstanceOf(UnconfirmedChange);
     expect((err as Error).message).toBe(
-      `serving layer at ${layer.url} refused GET /traffic (HTTP ${status}): ${said}; ${fix}`,
+      `serving layer at ${layer.url} refused GET /traffic (HTTP ${status}): ${said}; ${fix.replace('{url}', layer.url)}`,
     );
     expect(layer.seen.readBacks).toBe(1);
     expect(tookMs).toBe(0);
