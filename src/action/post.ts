@@ -147,8 +147,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       // (the PR's last head's): the job stopped before writing it, or a sibling job's write that
       // read the comment just before dropped it.
       if (!release || (candidate?.startedAt !== undefined && release.startedAt < candidate.startedAt)) {
-        // Claimed and stopped before any deploy (a later model's error, the comment refused):
-        // nothing of this job is live.
+        // Claimed, then stopped before its first report saved a candidate (GitHub failing the
+        // claim's look for rivals, or the claim of a later model): nothing of this job is live.
         if (!candidate) {
           await giveBack(model.name);
           continue;

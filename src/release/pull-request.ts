@@ -166,6 +166,34 @@ async function prepare(
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
+  // Every model is checked before any new release is recorded (unprepared-models.ts).
+  const unprepared = new UnpreparedModels();
+  const checked = await checkChanged(config, event, ports, opts, unprepared);
+  unprepared.throwIfAny(checked.starts, event.number);
+  return recordStarts(checked, event, opts);
+}
+
+/** A run's changed models, checked: the lines and releases so far, and the new releases to record. */
+interface Checked {
+  result: RunResult;
+  starts: Release[];
+  changed: ChangedModel[];
+  touched: ReadonlySet<string> | undefined;
+  /** The ports it was checked with: the record (recordStarts) reads the same files. */
+  ports: Ports;
+}
+
+/**
+ * The changed models' releases resumed, queued or superseded, and the new ones checked (not
+ * recorded: recordStarts); a model that cannot be prepared is kept in `unprepared`.
+ */
+async function checkChanged(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+  unprepared: UnpreparedModels,
+): Promise<Checked> {
   const touched = await ports.touchedFiles?.(event.number);
   const changed = await findChangedModels(
     config,
@@ -176,8 +204,6 @@ async function prepare(
     touched,
   );
   const result = await withdrawNoLongerChanged(config, event, changed, ports, opts);
-  // Every model is checked before any new release is recorded (unprepared-models.ts).
-  const unprepared = new UnpreparedModels();
   const starts: Release[] = [];
   for (const change of changed) {
     try {
@@ -187,7 +213,12 @@ async function prepare(
       unprepared.keep(change.model, change.to, error);
     }
   }
-  unprepared.throwIfAny(starts, event.number);
+  return { result, starts, changed, touched, ports };
+}
+
+/** Records the new releases `checked` (once every model could be prepared), with their config notes. */
+async function recordStarts(checked: Checked, event: PullRequestEvent, opts: RunOptions): Promise<RunResult> {
+  const { result, starts, changed, touched, ports } = checked;
   // The PR's own config judges it: say what it changes of each changed model's release settings.
   const models = changed.map((c) => c.model);
   const refs = { base: event.baseSha, head: event.headSha };
@@ -407,11 +438,20 @@ async function onMerged(
   const recorded = await releasesOfPr(config, event, ports, opts);
   const { skipped } = recorded;
   const retried = await retryPending(config, recorded.releases, ports, opts, skipped);
-  const settled = await settleEarlierHeads(config, event, retried, ports, opts);
+  // Every model the merge starts a new release of is prepared before any is recorded, as a PR
+  // run's are (unprepared-models.ts): one recorded for a job that then failed on another model
+  // would be deployed by a schedule tick, the merged PR's job having said it failed.
+  const unprepared = new UnpreparedModels();
+  const settled = await settleEarlierHeads(config, event, retried, ports, opts, unprepared);
   const out = settled.ended;
-  const again = await analyseAgain(config, event, settled.releases, ports, opts);
-  let releases = again.releases;
-  skipped.push(...settled.skipped, ...again.skipped);
+  const again = await analyseAgain(config, event, settled.releases, ports, opts, unprepared);
+  const fresh = [...settled.fresh, ...again.fresh];
+  const starts = fresh.flatMap((f) => f.checked.starts);
+  unprepared.throwIfAny(starts, event.number);
+  const started = await startTogether(fresh, event, ports, opts);
+  const rank = (r: Release) => Object.keys(config.models).indexOf(r.model);
+  let releases = [...again.releases, ...started.releases].sort((a, b) => rank(a) - rank(b));
+  skipped.push(...settled.skipped, ...again.skipped, ...started.skipped);
   const analyseFirst = releases.filter(
     (r) => r.status === 'analysing' && config.models[r.model]?.onMerge === 'analyze-then-promote',
   );
@@ -559,8 +599,14 @@ async function settleEarlierHeads(
   recorded: Release[],
   ports: Ports,
   opts: RunOptions,
-): Promise<{ releases: Release[]; ended: Release[]; skipped: RunResult['skipped'] }> {
-  const settled = { releases: [] as Release[], ended: [] as Release[], skipped: [] as RunResult['skipped'] };
+  unprepared: UnpreparedModels,
+): Promise<{ releases: Release[]; ended: Release[]; skipped: RunResult['skipped']; fresh: Fresh[] }> {
+  const settled = {
+    releases: [] as Release[],
+    ended: [] as Release[],
+    skipped: [] as RunResult['skipped'],
+    fresh: [] as Fresh[],
+  };
   for (const release of recorded) {
     const model = config.models[release.model] as ModelConfig;
     const verdict = inFlight(release)
@@ -575,11 +621,8 @@ async function settleEarlierHeads(
       // files decide, as they did here: a list of the PR's files older than the head, leaving the
       // version file out, would leave the candidate in flight with nothing to settle it.
       const byFiles = { ...ports, touchedFiles: undefined };
-      const fresh = await prepare(config, event, byFiles, { ...opts, only: model.name });
-      // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
-      if (!opts.dryRun) await ports.onProgress?.(fresh.releases, { force: true });
-      settled.releases.push(...fresh.releases);
-      settled.skipped.push(...fresh.skipped);
+      const only = { ...opts, only: model.name };
+      settled.fresh.push({ checked: await checkChanged(config, event, byFiles, only, unprepared) });
       continue;
     }
     const { head } = verdict;
@@ -622,8 +665,9 @@ async function analyseAgain(
   releases: Release[],
   ports: Ports,
   opts: RunOptions,
-): Promise<RunResult> {
-  const out: RunResult = { releases: [], skipped: [] };
+  unprepared: UnpreparedModels,
+): Promise<RunResult & { fresh: Fresh[] }> {
+  const out = { releases: [] as Release[], skipped: [] as RunResult['skipped'], fresh: [] as Fresh[] };
   for (const release of releases) {
     const model = config.models[release.model];
     const again =
@@ -635,12 +679,36 @@ async function analyseAgain(
       continue;
     }
     // As a reopened PR's run: queued behind another PR's release, say, it is left as it ended.
-    const fresh = await prepare(config, event, ports, { ...opts, only: model.name });
-    // Recorded before anything is deployed, as a PR run does, so a job killed from here on is resumed.
-    if (!opts.dryRun) await ports.onProgress?.(fresh.releases, { force: true });
-    out.releases.push(...(fresh.releases.length > 0 ? fresh.releases : [release]));
-    out.skipped.push(...fresh.skipped);
+    const only = { ...opts, only: model.name };
+    out.fresh.push({ checked: await checkChanged(config, event, ports, only, unprepared), instead: release });
   }
+  return out;
+}
+
+/** A model a merge job starts a new release of, checked (`instead`: kept when none starts). */
+interface Fresh {
+  checked: Checked;
+  instead?: Release;
+}
+
+/**
+ * Records the new releases `fresh` (every model prepared), before anything is deployed, as a PR
+ * run does, so that a job killed from here on is resumed.
+ */
+async function startTogether(
+  fresh: Fresh[],
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const out: RunResult = { releases: [], skipped: [] };
+  if (fresh.length === 0) return out;
+  for (const { checked, instead } of fresh) {
+    const started = await recordStarts(checked, event, opts);
+    out.releases.push(...(started.releases.length === 0 && instead ? [instead] : started.releases));
+    out.skipped.push(...started.skipped);
+  }
+  if (!opts.dryRun) await ports.onProgress?.(out.releases, { force: true });
   return out;
 }
 

@@ -8,9 +8,10 @@ import { pullRequestEvent } from './payloads.js';
 import { workspaceWith } from './platform-pass-through.js';
 
 // PR jobs of a workspace with two models, fraud-detector on the sandbox and churn on a target that
-// cannot be reached (a job that moves churn stops there, after claiming fraud's canary slot): each
-// step runs from src/ as its own process, as the Actions runner starts it, against the GitHub
-// stand-in. One sandbox and stand-in per file, started before its tests and stopped after them.
+// cannot be reached (a job that moves churn stops before it claims or deploys anything of either
+// model: unprepared-models.ts): each step runs from src/ as its own process, as the Actions runner
+// starts it, against the GitHub stand-in. One sandbox and stand-in per file, started before its
+// tests and stopped after them.
 
 export const MODEL = 'fraud-detector';
 export const FRAUD = 'models/fraud.yaml';
