@@ -252,7 +252,7 @@ describe('a metric source that cannot answer, found before the first traffic cha
     expect(askedForV2()).toEqual([]);
     expect(run.releases[0]?.status).toBe('failed');
     expect(run.releases[0]?.reason).toMatch(
-      /^metrics check before traffic failed: .*HTTP 401.*; v2 was not deployed by this run; whether an earlier one left it live could not be read: .*platform down$/,
+      /^metrics check before traffic failed: .*HTTP 401.*; v2 was not deployed by this run; whether an earlier one left it live could not be read: .*platform down; the sandbox, .* is up\)$/,
     );
     expect(report).not.toMatch(/rolled back to v1/i);
   });
