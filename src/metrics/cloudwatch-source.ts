@@ -29,6 +29,7 @@ import { queriesProblem } from './cloudwatch-query-checks.js';
 import { armName, matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, type Point, reducePoints, requestCount } from './reduce.js';
+import { RefusedCredentialsError } from './refused-credentials.js';
 import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
@@ -376,6 +377,14 @@ function timestamp(t: string | number | undefined): number | undefined {
   return Number.isFinite(ms) ? ms : undefined;
 }
 
+/** AWS error codes for credentials it no longer accepts (an expired session, a deleted or unknown key). */
+const REFUSED_CODES = new Set([
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'InvalidClientTokenId',
+  'UnrecognizedClientException',
+]);
+
 function cliError(res: CliOutput): MetricsError {
   const stderr = res.stderr.trim();
   const detail =
@@ -393,7 +402,16 @@ function cliError(res: CliOutput): MetricsError {
     );
   }
   if (code === 'AccessDenied' || code === 'AccessDeniedException') {
-    return new MetricsError(`cloudwatch: access denied (${detail}); the role needs cloudwatch:GetMetricData`);
+    return new RefusedCredentialsError(
+      `cloudwatch: access denied (${detail}); the role needs cloudwatch:GetMetricData`,
+      code,
+    );
+  }
+  if (code && REFUSED_CODES.has(code)) {
+    return new RefusedCredentialsError(
+      `cloudwatch: AWS refused the credentials (${detail}); check the credentials the job's aws CLI uses (an expired session or a deleted key): renew them, or give the job a role session that lasts the release`,
+      code,
+    );
   }
   switch (res.exitCode) {
     case 252:

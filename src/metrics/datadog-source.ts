@@ -22,6 +22,7 @@ import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { matchedNothing } from './matched-nothing.js';
 import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
+import { RefusedCredentialsError } from './refused-credentials.js';
 import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, plainToken, renderTemplate, templateValues } from './template.js';
@@ -143,8 +144,9 @@ function httpError(res: FetchedJson, query: string): MetricsError {
       return new MetricsError(`datadog: bad query (${reason}): ${showQuery(query)}`);
     case 401:
     case 403:
-      return new MetricsError(
-        `datadog: HTTP ${res.status} (${reason}); check api-key and application-key, and that the application key may read timeseries (timeseries_query)`,
+      return new RefusedCredentialsError(
+        `datadog: HTTP ${res.status} (${reason}); the server refused the credentials: check api-key and application-key in metrics, and that the application key may read timeseries (timeseries_query)`,
+        `HTTP ${res.status}`,
       );
     case 429: {
       const reset = res.headers['x-ratelimit-reset'];

@@ -8,10 +8,12 @@
 import type { HttpJsonMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
+import { refusedCredentials } from '../core/url-credentials.js';
 import { fetchJson } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
 import { selectCount } from './json-count.js';
 import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
+import { RefusedCredentialsError } from './refused-credentials.js';
 import { selectBuckets, selectNumber } from './selector.js';
 import { snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
@@ -68,7 +70,14 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
             ? message.message
             : snippet(res.text, 120),
       );
-      throw new MetricsError(`${where} answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`);
+      const said = `${where} answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`;
+      if (refusedCredentials(res.status)) {
+        throw new RefusedCredentialsError(
+          `${said}; the server refused the credentials: check the token or key sent (metrics.headers, or the url's user:password or query parameter) and that it may read this endpoint`,
+          `HTTP ${res.status}`,
+        );
+      }
+      throw new MetricsError(said);
     }
     if (res.body === undefined) {
       throw new MetricsError(

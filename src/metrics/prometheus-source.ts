@@ -33,6 +33,7 @@ import { histogramQuantileCall } from './histogram-quantile-query.js';
 import { armName, matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
+import { RefusedCredentialsError } from './refused-credentials.js';
 import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow, QuantileBounds } from './source.js';
 import {
@@ -384,10 +385,10 @@ function dataOf(res: FetchedJson, query: string): unknown {
   const parsed = envelope.safeParse(res.body);
   if (!parsed.success) {
     // Refused credentials are not a wrong url: asking for the server's root sent users to the url.
-    const what = refusedCredentials(res.status) ? REFUSED : "is the url the Prometheus server's root?";
-    throw new MetricsError(
-      `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'}); ${what}`,
-    );
+    const said = `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'})`;
+    if (refusedCredentials(res.status))
+      throw new RefusedCredentialsError(`${said}; ${REFUSED}`, `HTTP ${res.status}`);
+    throw new MetricsError(`${said}; is the url the Prometheus server's root?`);
   }
   const body = parsed.data;
   if (res.status >= 200 && res.status < 300 && body.status === 'success') {
@@ -410,7 +411,10 @@ function dataOf(res: FetchedJson, query: string): unknown {
       return fail(`the query timed out or was aborted on the server (${reason})`, query);
     case 401:
     case 403:
-      return fail(`HTTP ${res.status} (${reason}); ${REFUSED}`, query);
+      throw new RefusedCredentialsError(
+        `prometheus: HTTP ${res.status} (${reason}); ${REFUSED}: ${showQuery(query)}`,
+        `HTTP ${res.status}`,
+      );
     default:
       return fail(`HTTP ${res.status}${body.errorType ? ` ${body.errorType}` : ''}: ${reason}`, query);
   }

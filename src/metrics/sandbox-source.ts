@@ -12,6 +12,7 @@ import { safeUrl } from '../core/safe-url.js';
 import { refusedCredentials, withUrlCredentials } from '../core/url-credentials.js';
 import { apiUrl } from './api-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
+import { RefusedCredentialsError } from './refused-credentials.js';
 import type { MetricSource, MetricWindow } from './source.js';
 
 const bucketsSchema = z.object({
@@ -156,9 +157,10 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
 }
 
 /** A refused request; the url's credentials, if any, are not said (messages reach logs and the PR). */
-function refusal(model: string, status: number): MetricsError {
-  return new MetricsError(
+function refusal(model: string, status: number): RefusedCredentialsError {
+  return new RefusedCredentialsError(
     `sandbox metrics for ${model}: HTTP ${status}; the sandbox, or a proxy in front of it, refused the request: check the user:password in metrics.url (http://user:password@host:port), or add them if it asks for some`,
+    `HTTP ${status}`,
   );
 }
 

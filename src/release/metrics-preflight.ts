@@ -111,9 +111,12 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
   return endedUnread(release, byGate, ctx, ctx.clock.now(), await withdrawLeftLive(release, ctx));
 }
 
-/** How often the check reads a source that erred, and how far apart: a passing fault passes within it. */
-const TRIES = 3;
-const PAUSE_MS = 5_000;
+/**
+ * How often the check reads a source that erred, and how far apart: a passing fault passes within
+ * it. The looks after it read a source refusing the credentials so too (metrics-refusals.ts).
+ */
+export const TRIES = 3;
+export const PAUSE_MS = 5_000;
 
 /** The stable version's last RECENT_MS, as the check reads it now. */
 function recentWindow(release: Release, ctx: ReleaseContext): MetricWindow {

@@ -14,6 +14,7 @@ import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
 import { holdText } from './hold-text.js';
 import { metricsPreflight } from './metrics-preflight.js';
+import { watchRefusals } from './metrics-refusals.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
 import {
   failedAnalysisAdvice,
@@ -92,6 +93,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`, { smokeFailed: { note: smoke.note } });
   }
   const gates: GateState[] = [];
+  const refusals = watchRefusals(ctx.metrics, ctx.clock);
   for (const state of release.gates) {
     const gate = ctx.config.gates.find((g) => g.name === state.name);
     if (!gate || !isLiveGate(gate) || state.verdict === 'fail' || keepsPass(state)) {
@@ -105,8 +107,8 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       gates.push(state.verdict === 'pass' ? state : unjudgeable(state, now));
       continue;
     }
-    const next = await lookAtGate(gate, state, {
-      metrics: ctx.metrics,
+    const looked = await lookAtGate(gate, state, {
+      metrics: refusals.metrics,
       model: release.model,
       stable: release.from,
       candidate: release.to,
@@ -117,6 +119,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       now,
       minRequests: strategy.minRequests,
     });
+    const next = refusals.judge(looked, ctx.config.metrics.type, release.to);
     const look = next.last === state.last ? undefined : next.last;
     gates.push(withLook(rememberBeyond(next, look), look, release.startedAt));
   }

@@ -166,7 +166,7 @@ describe('datadog source against the published v1 query contract', () => {
   it('turns each documented failure into a MetricsError saying what to do', async () => {
     const w = window('canary', 'v2');
     await expect(datadogSource(config({ apiKey: 'wrong' })).requests(w)).rejects.toThrow(
-      /^datadog: HTTP 403 \(Forbidden\); check api-key and application-key/,
+      /^datadog: HTTP 403 \(Forbidden\); the server refused the credentials: check api-key and application-key/,
     );
     await expect(datadogSource(config()).value('sum:model.requests{', w)).rejects.toThrow(
       /^datadog: bad query \(Error parsing query: .*\): "sum:model.requests\{"/,

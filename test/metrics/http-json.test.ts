@@ -148,7 +148,7 @@ describe('http-json source', () => {
       /"stats" selects an object, not a number; select a number inside it/,
     );
     await expect(httpJsonSource(config({ headers: {} })).requests(w('stable', 'v1'))).rejects.toThrow(
-      /^http-json: http:\/\/127\.0\.0\.1:\d+\/api\/slots\/fraud\/stable answered HTTP 401 \(missing or bad token\)$/,
+      /^http-json: http:\/\/127\.0\.0\.1:\d+\/api\/slots\/fraud\/stable answered HTTP 401 \(missing or bad token\); the server refused the credentials: check the token or key sent \(metrics.headers/,
     );
     await expect(
       httpJsonSource(config({ url: `${server.url}/text` })).requests(w('stable', 'v1')),
@@ -228,7 +228,7 @@ describe('http-json source', () => {
     );
     const err = (await wrong.requests(w('stable', 'v1')).catch((e: unknown) => e)) as Error;
     expect(err.message).toMatch(
-      /^http-json: http:\/\/127\.0\.0\.1:\d+\/basic answered HTTP 401 \(bad credentials\)$/,
+      /^http-json: http:\/\/127\.0\.0\.1:\d+\/basic answered HTTP 401 \(bad credentials\); the server refused the credentials/,
     );
     expect(err.message).not.toContain('n0pe-s3cret');
   });
