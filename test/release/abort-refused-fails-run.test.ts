@@ -20,7 +20,7 @@ import { useRefusingPlatform } from '../support/refusing-platform-world.js';
 /** The error of a refused command: the platform's words, what was recorded, what follows. */
 const refused = (command: string) =>
   new RegExp(
-    `platform unavailable; the release of v2 of PR #\\d+ is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the ${command} again once the platform answers$`,
+    `platform unavailable(; the sandbox, .* is up\\))?; the release of v2 of PR #\\d+ is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the ${command} again once the platform answers$`,
   );
 
 describe('abort, the platform refusing the withdrawal (engine)', () => {
