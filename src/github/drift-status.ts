@@ -17,6 +17,27 @@ const DESCRIPTION_MAX = 140;
 
 const driftPayload = z.object({ version, run: z.string().optional() });
 
+/**
+ * A read made by a call that wrote nothing (the watch's own look at the record before it picks its
+ * reference, drift-alert.ts driftOnRecord, or a dry run), kept for the next call of the same job on
+ * the same deployment: a tick reads the drift on record once, not twice. Taken once.
+ */
+const unwritten = new WeakMap<Deployments, Map<string, unknown>>();
+
+async function readOnce<T>(
+  deployments: Deployments,
+  key: string,
+  keep: boolean | undefined,
+  read: () => Promise<T>,
+): Promise<T> {
+  const kept = unwritten.get(deployments) ?? new Map<string, unknown>();
+  unwritten.set(deployments, kept);
+  const data = kept.has(key) ? (kept.get(key) as T) : await read();
+  kept.delete(key);
+  if (keep) kept.set(key, data);
+  return data;
+}
+
 /** How a drift is recorded: `sha`, the commit a drift deployment points at (none: none is made); `dryRun`: nothing written. */
 export interface DriftStatusOptions {
   sha?: string;
@@ -44,12 +65,18 @@ export async function recordDriftStatus(
   // The tick's drift watch read the model's history just before: serving takes that list, no request.
   const serving = await deployments.serving(report.model, report.version);
   if (!serving) return driftOfUnrecorded(deployments, report, runUrl, opts);
-  const read = async () => {
-    const { data } = await client.rest.repos.listDeploymentStatuses({
-      ...repo,
-      deployment_id: serving.id,
-      per_page: STATUS_PAGE,
-    });
+  const read = async (fresh = false) => {
+    const list = async () =>
+      (
+        await client.rest.repos.listDeploymentStatuses({
+          ...repo,
+          deployment_id: serving.id,
+          per_page: STATUS_PAGE,
+        })
+      ).data;
+    const data = fresh
+      ? await list()
+      : await readOnce(deployments, `statuses ${serving.id}`, opts.dryRun, list);
     // Newest first: the drift on record is the newest statuses that are failures, the first of them its start.
     const failures = data.findIndex((s) => s.state !== 'failure');
     const drift = data.slice(0, failures < 0 ? data.length : failures);
@@ -64,9 +91,10 @@ export async function recordDriftStatus(
   if (!on) {
     if (!report.drifted) return { change: 'none' };
     if (opts.dryRun) return { change: 'began' };
-    await set('failure', report.note);
+    // The status says the drift; its next step, which would not fit, is in the PR's note and the run.
+    await set('failure', withoutNextStep(report));
     // An overlapping tick may have marked it too, before or after: the first mark alerts, once.
-    const after = await read();
+    const after = await read(true);
     if (after.on && runUrl !== undefined && after.drift.at(-1)?.log_url !== runUrl)
       return { change: 'continues', ...after.on };
     return { change: 'began' };
@@ -76,6 +104,9 @@ export async function recordDriftStatus(
   await set(before, `drift over: ${report.note}`);
   return { change: 'ended', ...on };
 }
+
+const withoutNextStep = (r: DriftReport) =>
+  r.nextStep === undefined ? r.note : r.note.replace(`; ${r.nextStep}`, '');
 
 const onRecord = (since: number, by: string | undefined) => ({ since, ...(by ? { by } : {}) });
 
@@ -102,7 +133,7 @@ async function driftOfUnrecorded(
 ): Promise<DriftRecord> {
   if (opts.sha === undefined) return { change: report.drifted ? 'began' : 'none' };
   const read = async () => marksIn(await deployments.list(report.model, DRIFT_TASK, DRIFT_PAGE));
-  const marks = await read();
+  const marks = await readOnce(deployments, `marks ${report.model}`, opts.dryRun, read);
   const own = marks.filter((m) => m.version === report.version);
   const remove = async (list: DriftMark[], why: string) => {
     if (opts.dryRun) return;
@@ -131,7 +162,7 @@ async function driftOfUnrecorded(
       DESCRIPTION_MAX,
     ),
   });
-  await deployments.status(id, 'failure', clip(report.note, DESCRIPTION_MAX), runUrl);
+  await deployments.status(id, 'failure', clip(withoutNextStep(report), DESCRIPTION_MAX), runUrl);
   // An overlapping tick may have made one too: the older alerts, this one's is taken back.
   const rival = (await read()).filter((m) => m.version === report.version && m.id < id).at(-1);
   if (!rival) return { change: 'began' };

@@ -1,3 +1,4 @@
+import type { Ledger } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
 import type { DriftReport } from './drift-watch.js';
 
@@ -26,9 +27,25 @@ export function withRecord(report: DriftReport, record: DriftRecord): DriftRepor
   if (record.change === 'ended')
     return {
       ...report,
-      note: `${report.note}; drift over (drifting since ${utcMinute(record.since)}, ${first})`,
+      // Judged against the reference from before the drift (driftWindows): the predictions came back.
+      note: `${report.note}; drift over: the predictions match the reference from before it again (drifting since ${utcMinute(record.since)}, ${first})`,
     };
   const alerted = { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
   const note = `${report.note}; still drifting since ${utcMinute(record.since)} (${first}): no new alert until the drift ends`;
   return { ...report, alerted, note };
+}
+
+/**
+ * Since when a drift of `version` is on record, or undefined: read as a dry run reads it, recording
+ * nothing (a drifted look would continue it). The watch judges against the reference from before it.
+ */
+export async function driftOnRecord(
+  ledger: Pick<Ledger, 'recordDrift'>,
+  model: string,
+  version: string,
+  at: number,
+): Promise<number | undefined> {
+  const look: DriftReport = { model, version, drifted: true, note: '' };
+  const record = await ledger.recordDrift(look, at, { dryRun: true });
+  return record.change === 'continues' ? record.since : undefined;
 }

@@ -46,3 +46,39 @@ export function referenceFilling(
   const windows = `the last ${formatDuration(watch.windowMs)} against the ${formatDuration(watch.referenceMs)} before`;
   return `the reference window since ${since.change} at ${utcMinute(since.at)} is still filling; the first look (${windows}, all after it) is due at ${utcMinute(firstLook, 'up')}`;
 }
+
+/** The windows one look compares, and how its notes name them. */
+export interface DriftWindows {
+  recent: { since: number; until: number };
+  reference: { since: number; until: number };
+  words: string;
+}
+
+/**
+ * The recent window and the reference before it. While a drift is on record since `driftSince`,
+ * the reference is the one the look that found it judged against, from before the shift: a sliding
+ * reference fills with the shifted predictions within `reference` plus `window`, and the shift
+ * held would then read as "no drift" and end the drift on record though nothing came back.
+ */
+export function driftWindows(
+  watch: Pick<DriftWatchConfig, 'windowMs' | 'referenceMs'>,
+  now: number,
+  driftSince?: number,
+): DriftWindows {
+  const last = `the last ${formatDuration(watch.windowMs)}`;
+  const recent = { since: now - watch.windowMs, until: now };
+  if (driftSince === undefined)
+    return {
+      recent,
+      reference: { since: recent.since - watch.referenceMs, until: recent.since },
+      words: `${last} against the ${formatDuration(watch.referenceMs)} before`,
+    };
+  // A start stamped by another clock (GitHub's) later than this look's is taken as now.
+  const found = Math.min(driftSince, now);
+  const until = found - watch.windowMs;
+  return {
+    recent,
+    reference: { since: until - watch.referenceMs, until },
+    words: `${last} against the ${formatDuration(watch.referenceMs)} before the drift found at ${utcMinute(found)}`,
+  };
+}

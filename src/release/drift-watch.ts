@@ -1,13 +1,14 @@
-import { formatDuration } from '../config/duration.js';
 import type { MetricsConfig, ModelConfig } from '../config/types.js';
-import { MetricsError, TargetError } from '../core/errors.js';
+import { InputError, MetricsError, TargetError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { type LedgerEntry, LedgerStateError } from '../ledger/ledger.js';
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
 import { platformNameOf } from '../targets/target.js';
-import { referenceFilling, servingSince } from './drift-reference.js';
+import { previousStable } from './commands.js';
+import { driftOnRecord } from './drift-alert.js';
+import { type DriftWindows, driftWindows, referenceFilling, servingSince } from './drift-reference.js';
 import { ledgerKnown } from './ledger-known.js';
 import { type LiveCandidate, liveCandidate, liveCandidateWhy } from './live-candidate.js';
 import { contextFor, type Ports } from './ports.js';
@@ -34,6 +35,10 @@ export interface DriftReport {
    * serving too recently for a reference of its own predictions (drift-reference.ts).
    */
   inconclusive?: true;
+  /** No verdict because this source did not answer: the watch is blind while it does not. */
+  blind?: 'metrics' | 'target';
+  /** A drift's next step, said at the end of `note` (the PR's note): `to roll back: run the workflow with …`. */
+  nextStep?: string;
   note: string;
 }
 
@@ -54,10 +59,15 @@ const total = (b: Bucket[]) => b.at(-1)?.count ?? 0;
 const usable = (b: Bucket[]) =>
   b.every((x, i) => Number.isFinite(x.count) && x.count >= 0 && x.count >= (b[i - 1]?.count ?? 0));
 
-/** A watch that gave no verdict on `model` (its `version`, when known), saying why. */
-export function driftNotChecked(model: string, version: string, why: string): DriftReport {
+/** A watch that gave no verdict on `model` (its `version`, when known), saying why; `blind`: the source that did not answer. */
+export function driftNotChecked(
+  model: string,
+  version: string,
+  why: string,
+  blind?: DriftReport['blind'],
+): DriftReport {
   const note = `${version ? `${model} ${version}` : model}: drift not checked (inconclusive): ${why}`;
-  return { model, version, drifted: false, inconclusive: true, note };
+  return { model, version, drifted: false, inconclusive: true, ...(blind ? { blind } : {}), note };
 }
 
 /**
@@ -72,7 +82,8 @@ export async function watchDrift(
   const watch = model.driftWatch;
   if (!watch) return undefined;
   const ctx = contextFor(model, ports);
-  const unchecked = (version: string, why: string) => driftNotChecked(model.name, version, why);
+  const unchecked = (version: string, why: string, blind?: DriftReport['blind']) =>
+    driftNotChecked(model.name, version, why, blind);
   let version: string;
   let live: LiveCandidate | undefined;
   const holder = read ? read.holder : await releaseHolding(model.name, ports);
@@ -89,6 +100,7 @@ export async function watchDrift(
     const outage = unchecked(
       '',
       `the target could not be read: ${hideUrlSecrets(err.message)}; the next tick looks again`,
+      'target',
     );
     ports.log.warn(outage.note);
     return outage;
@@ -110,47 +122,82 @@ export async function watchDrift(
     ports.log.info(note.note);
     return note;
   }
+  // A drift says why no deployment is marked, where none is, and what to do next.
+  const unrecorded = notOnRecord(history, version);
+  const nextStep = rollbackStep(model.name, history, version);
   const report = (drifted: boolean, note: string, sizes?: DriftSizes): DriftReport => ({
     model: model.name,
     version,
     ...(sizes === undefined ? {} : { psi: sizes.psi, sizes }),
     drifted,
-    note: `${model.name} ${version}: ${note}`,
+    ...(drifted ? { nextStep } : {}),
+    note: `${model.name} ${version}: ${drifted ? `${note}${unrecorded ? `; ${unrecorded}` : ''}; ${nextStep}` : note}`,
   });
   if (!ctx.metrics.buckets) return report(false, 'the metrics source has no histograms to watch for drift');
   const name = platformNameOf(ctx.target, version);
-  const window = (since: number, until: number) =>
-    ctx.metrics.buckets?.(watch.buckets, { model: model.name, slot: 'stable', version, name, since, until });
-  let recent: Bucket[] | undefined;
-  let reference: Bucket[] | undefined;
+  const histograms = async (w: DriftWindows, recent?: Bucket[]) => {
+    const get = ({ since, until }: { since: number; until: number }) =>
+      ctx.metrics.buckets?.(watch.buckets, {
+        model: model.name,
+        slot: 'stable',
+        version,
+        name,
+        since,
+        until,
+      });
+    return { recent: recent ?? (await get(w.recent)), reference: await get(w.reference) };
+  };
+  const judged = (w: DriftWindows, b: { recent?: Bucket[]; reference?: Bucket[] }) =>
+    judgeWindows(b, w.words, watch.maxPsi, { unchecked: (why) => unchecked(version, why), report });
   try {
-    recent = await window(now - watch.windowMs, now);
-    reference = await window(now - watch.windowMs - watch.referenceMs, now - watch.windowMs);
+    const sliding = driftWindows(watch, now);
+    const fetched = await histograms(sliding);
+    const look = judged(sliding, fetched);
+    // A verdict is recorded next: while a drift is on record, it is judged against the reference from
+    // before it instead, so that its end means the predictions came back (driftWindows).
+    if (look.inconclusive) return look;
+    const since = await driftOnRecord(ports.ledger, model.name, version, now);
+    if (since === undefined) return look;
+    const before = driftWindows(watch, now, since);
+    return judged(before, await histograms(before, fetched.recent));
   } catch (err) {
     // A metrics outage is no verdict on the model: say so, and let the other models' watches run.
     if (!(err instanceof MetricsError)) throw err;
     const outage = unchecked(
       version,
       `the metrics source ${sourceName(model.metrics)} could not answer: ${hideUrlSecrets(err.message)}; the next tick looks again`,
+      'metrics',
     );
     ports.log.warn(outage.note);
     return outage;
   }
-  const span = `the last ${formatDuration(watch.windowMs)} against the ${formatDuration(watch.referenceMs)} before`;
+}
+
+/**
+ * One comparison of the recent window (`b.recent`) with a reference, the windows named by `span`:
+ * a verdict, drifted with the next step to take, or unchecked where the counts give none.
+ */
+function judgeWindows(
+  b: { recent?: Bucket[]; reference?: Bucket[] },
+  span: string,
+  maxPsi: number,
+  say: {
+    unchecked: (why: string) => DriftReport;
+    report: (drifted: boolean, note: string, sizes?: DriftSizes) => DriftReport;
+  },
+): DriftReport {
+  const { recent, reference } = b;
   // Missing or broken counts are no evidence of stability: never "no drift".
-  for (const [name, b] of [
+  for (const [name, h] of [
     ['window', recent],
     ['reference', reference],
   ] as const) {
-    if (b && !usable(b))
-      return unchecked(
-        version,
-        `the ${name}'s histogram has missing, negative or decreasing counts: ${span}`,
-      );
+    if (h && !usable(h))
+      return say.unchecked(`the ${name}'s histogram has missing, negative or decreasing counts: ${span}`);
   }
   if (!recent || !reference || total(recent) === 0 || total(reference) === 0) {
     const empty = !reference || total(reference) === 0 ? 'reference' : 'window';
-    return unchecked(version, `no predictions in the ${empty} to compare: ${span}`);
+    return say.unchecked(`no predictions in the ${empty} to compare: ${span}`);
   }
   // The drift gate's judge, asked whether the two windows differ at all (tolerated distance 0)
   // at this look's share of the budget; PSI then says whether they differ by enough to matter.
@@ -162,28 +209,36 @@ export async function watchDrift(
     names: { canary: 'window', baseline: 'reference' },
   });
   const sizes = j.sizes;
-  if (!sizes) return unchecked(version, `${j.note}: ${span}`);
+  if (!sizes) return say.unchecked(`${j.note}: ${span}`);
   // A size that is not a number is no evidence of stability either.
   if (!Number.isFinite(sizes.psi) || !Number.isFinite(sizes.ks))
-    return unchecked(version, `PSI ${fmt(sizes.psi)}, KS distance ${fmt(sizes.ks)} are not numbers: ${span}`);
+    return say.unchecked(`PSI ${fmt(sizes.psi)}, KS distance ${fmt(sizes.ks)} are not numbers: ${span}`);
   // Histograms exported with other buckets since the reference: compared on the bounds both share.
   const compared = j.droppedBounds === undefined ? span : `${span}; ${j.droppedBounds}`;
   const differ = j.verdict === 'fail';
-  const drifted = differ && sizes.psi >= watch.maxPsi;
   const psiText = `PSI ${sizes.psi.toFixed(3)}`;
-  if (drifted) {
-    const unrecorded = notOnRecord(history, version);
-    return report(
-      true,
-      `prediction drift, ${psiText} (level ${watch.maxPsi}): ${compared}${unrecorded ? `; ${unrecorded}` : ''}`,
-      sizes,
-    );
-  }
+  if (differ && sizes.psi >= maxPsi)
+    return say.report(true, `prediction drift, ${psiText} (level ${maxPsi}): ${compared}`, sizes);
   const chance = dkwRadius(total(recent), LOOK_ALPHA / 2) + dkwRadius(total(reference), LOOK_ALPHA / 2);
   const why = differ
-    ? `below level ${watch.maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`
+    ? `below level ${maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`
     : `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
-  return report(false, `no drift, ${psiText} (${why}): ${compared}`, sizes);
+  return say.report(false, `no drift, ${psiText} (${why}): ${compared}`, sizes);
+}
+
+/**
+ * A drift's next step: the rollback command, and the version it goes back to by default where the
+ * ledger says (the command's own choice, previousStable); where it does not, the version to name.
+ */
+function rollbackStep(model: string, history: LedgerEntry[], serving: string): string {
+  const run = `to roll back: run the workflow with command: rollback, model: ${model}`;
+  try {
+    return `${run} (default back to ${previousStable(model, history, serving)})`;
+  } catch (err) {
+    // No version to go back to by default: the command asks for one, so the step says so now.
+    if (!(err instanceof InputError)) throw err;
+    return `${run}, to-version: the version to serve`;
+  }
 }
 
 /**

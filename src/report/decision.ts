@@ -460,7 +460,7 @@ function runTitle(result: RunResult): string {
   if (decision === 'skipped')
     return result.drift?.some((d) => d.drifted)
       ? '⚠️ Still drifting (alerted before)'
-      : nothingChangedTitle(result);
+      : (blindTitle(result) ?? nothingChangedTitle(result));
   // Its PR merged: no longer one to merge, and not promoted yet.
   if (decision === 'ready' && result.releases.some(promotionPending)) return '⏳ Merged: promotion pending';
   if (decision !== 'failed') return DECISION_TITLE[decision];
@@ -508,6 +508,21 @@ const tookAllTraffic = (r: Release): boolean => {
   const last = r.phases.at(-1);
   return atFullTraffic(last) && last?.outcome !== 'passed';
 };
+
+/**
+ * `⚠️ Drift not checked: fraud's metrics source did not answer`: a watch whose source did not answer
+ * is blind, and a heading of "nothing to release" would show it green tick after tick.
+ */
+function blindTitle(result: RunResult): string | undefined {
+  const blind = (result.drift ?? []).flatMap((d) =>
+    d.blind === undefined
+      ? []
+      : [
+          `${d.model}'s ${d.blind === 'metrics' ? 'metrics source did not answer' : 'target could not be read'}`,
+        ],
+  );
+  return blind.length === 0 ? undefined : `⚠️ Drift not checked: ${blind.join(' and ')}`;
+}
 
 /**
  * The heading of a run with no release to decide on: from the kinds of this run's own lines, never

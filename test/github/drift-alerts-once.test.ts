@@ -45,7 +45,7 @@ describe('a persisting drift on GitHub', () => {
     expect(ticks.flatMap((t) => t.notify)).toEqual([{ pr: 7, model: 'fraud', why: began }]);
     expect(statuses()).toEqual([
       { state: 'success', description: 'v2 passed every gate', run: '' },
-      { state: 'failure', description: began, run: runUrl(1) },
+      { state: 'failure', description: began.replace(/; to roll back: .*$/, ''), run: runUrl(1) },
     ]);
     for (const t of ticks.slice(1))
       expect(t.note).toMatch(
@@ -64,7 +64,9 @@ describe('a persisting drift on GitHub', () => {
     const again = await w.tick();
     await w.tick();
 
-    expect(over.note).toMatch(/; drift over \(drifting since .+ UTC, first alerted by .+\/runs\/1\)$/);
+    expect(over.note).toMatch(
+      /; drift over: the predictions match the reference from before it again \(drifting since .+ UTC, first alerted by .+\/runs\/1\)$/,
+    );
     expect(quiet.note).not.toMatch(/drift over/);
     expect(statuses().map((s) => `${s.state} ${s.run}`)).toEqual([
       'success ',

@@ -41,7 +41,9 @@ describe('a drift of a version with no Deployment', () => {
     const again = await tickOf(w);
 
     expect([first, over, quiet, again].map((t) => t.failed)).toEqual([true, false, false, true]);
-    expect(over.note).toMatch(/; drift over \(drifting since .+ UTC, first alerted by .+\/runs\/1\)$/);
+    expect(over.note).toMatch(
+      /; drift over: the predictions match the reference from before it again \(drifting since .+ UTC, first alerted by .+\/runs\/1\)$/,
+    );
     expect(quiet.note).not.toMatch(/drift over/);
     expect(quiet.requests).toHaveLength(3);
   });

@@ -4,6 +4,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { LedgerEntry } from '../../src/ledger/ledger.js';
+import type { MetricWindow } from '../../src/metrics/source.js';
 import { runSchedule } from '../../src/release/schedule.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
@@ -61,7 +62,10 @@ export function useGitHubDriftWorld() {
     const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
     let run = 0;
     const w = {
+      clock,
       drifting,
+      /** Which windows are shifted, where set; else the last hour's while `drifting`. */
+      shifted: undefined as ((m: MetricWindow) => boolean) | undefined,
       /** The version the platform serves. */
       serving: 'v2',
       /** Records a promotion or rollback as another job would. */
@@ -82,7 +86,7 @@ export function useGitHubDriftWorld() {
             targetFor: () => new MemoryTarget({ stable: { version: w.serving } }),
             metricsFor: () => {
               const lastHour = clock.now() - HOUR;
-              return shiftedScores((m) => w.drifting && m.since >= lastHour);
+              return shiftedScores(w.shifted ?? ((m) => w.drifting && m.since >= lastHour));
             },
           },
           { mode: 'tick', maxWaitMs: 0, ...(opts.dryRun ? { dryRun: true } : {}) },

@@ -82,7 +82,8 @@ describe('a drift that persists over many ticks', () => {
     // The first alerted 00:15 UTC (the fake clock's start plus one tick): later ticks say so.
     for (const t of ticks.slice(1)) {
       expect(t.report?.note).toBe(
-        `${began}; still drifting since 2026-01-01 00:15 UTC (first alerted by the tick then): no new alert until the drift ends`,
+        // Judged against the reference from before the drift, which its first look judged against.
+        `${began.replace('the 1d before;', 'the 1d before the drift found at 2026-01-01 00:15 UTC;')}; still drifting since 2026-01-01 00:15 UTC (first alerted by the tick then): no new alert until the drift ends`,
       );
       expect(reportTitle(t.result)).toBe('⚠️ Still drifting (alerted before)');
     }
@@ -105,7 +106,7 @@ describe('a drift that ends and comes back', () => {
     const still = await w.tick();
 
     expect(over.report?.note).toMatch(
-      /^fraud v2: no drift, .+; drift over \(drifting since 2026-01-01 00:15 UTC, first alerted by the tick then\)$/,
+      /^fraud v2: no drift, .+: the last 1h against the 1d before the drift found at 2026-01-01 00:15 UTC; drift over: the predictions match the reference from before it again \(drifting since 2026-01-01 00:15 UTC, first alerted by the tick then\)$/,
     );
     expect(quiet.report?.note).not.toMatch(/drift over/);
     expect([first, over, quiet, again, still].map((t) => t.failed)).toEqual([

@@ -68,7 +68,7 @@ describe('the drift watch', () => {
     const { result, ledgerFile } = await tick('shifted');
     expect(result.drift?.[0]).toMatchObject({ model: 'fraud', version: 'v2', drifted: true });
     expect(result.drift?.[0]?.note).toMatch(
-      /^fraud v2: prediction drift, PSI 0\.\d+ \(level 0\.2\): the last 1h against the 1d before$/,
+      /^fraud v2: prediction drift, PSI 0\.\d+ \(level 0\.2\): the last 1h against the 1d before; to roll back: run the workflow with command: rollback, model: fraud \(default back to v1\)$/,
     );
     expect(runDecision(result)).toBe('failed');
     expect(reportTitle(result)).toBe('❌ Drift detected');
@@ -123,5 +123,28 @@ describe('the drift watch during a metrics outage', () => {
     // The outage is a warning, not drift: only churn's drift is recorded.
     expect(churn).toMatchObject({ model: 'churn', drifted: true });
     expect(JSON.parse(await readFile(ledgerPath, 'utf8')).drift).toHaveLength(1);
+  });
+});
+
+describe('a tick whose only drift watch is blind', () => {
+  it('says so in its heading: a metrics source down for weeks is no "nothing to release"', async () => {
+    // fraud's sandbox is down (nothing listens on port 1): the watch cannot look.
+    const clock = new FakeClock();
+    const ledgerPath = join(await mkdtemp(join(tmpdir(), 'model-gate-drift-')), 'ledger.json');
+    const ports: Ports = {
+      ledger: fileLedger(ledgerPath),
+      reader: memoryFileReader({}),
+      clock,
+      log: { info: () => {}, warn: () => {} },
+      targetFor: () => new MemoryTarget({ stable: { version: 'v2' } }),
+      metricsFor,
+    };
+    const { config } = parseConfig(CONFIG, {});
+    const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+
+    expect(result.drift?.[0]).toMatchObject({ inconclusive: true, blind: 'metrics' });
+    expect(reportTitle(result)).toBe("⚠️ Drift not checked: fraud's metrics source did not answer");
+    // Not a failed run: an outage is no verdict on the model, and the next tick looks again.
+    expect(runDecision(result)).toBe('skipped');
   });
 });
