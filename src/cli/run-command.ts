@@ -46,7 +46,8 @@ const USAGE = `usage: model-gate run <${EVENTS.join('|')}> [options]
   --base REF --head REF   release, reopen, merge, close: as for model-gate plan (head: the working tree)
   --pr N              the pull request's number in the ledger (default 1)
   --model NAME        limit to one model (commands: the model acted on)
-  --to-version V      rollback: the version to return to
+  --to-version V      rollback only: the version to return to (default the previous stable;
+                        less than 10m after a rollback, none further back: nothing changes)
   --mode watch|tick   release: watch (default) until decided or --max-wait; tick: one pass
                         (the tick event is always one pass)
   --max-wait DURATION default 30m
@@ -96,6 +97,14 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   const number = prNumber(o.pr);
   if (number === undefined) {
     return usageError('run', USAGE, `--pr: expected a pull request number, got "${o.pr}"`);
+  }
+  // Refused rather than ignored: `run promote --to-version v2` would promote another version.
+  if (o['to-version'] !== undefined && event !== 'rollback') {
+    return usageError(
+      'run',
+      USAGE,
+      `--to-version applies only to rollback, not ${event}: drop it, or run rollback`,
+    );
   }
   // Checked before anything is read or deployed, and named as the flag the user typed.
   const toVersion = o['to-version'] === undefined ? undefined : flagVersion(o['to-version']);

@@ -1,3 +1,4 @@
+import { formatDuration } from '../config/duration.js';
 import { didYouMean, quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, ModelGateError, TargetError } from '../core/errors.js';
@@ -49,6 +50,14 @@ export async function handleCommand(
   inputs: CommandInputs,
   ports: Ports,
 ): Promise<RunResult> {
+  // Refused rather than ignored, before anything is read: `command: promote, to-version: v2` would
+  // promote the ready release, another version.
+  if (inputs.toVersion !== undefined && command !== 'rollback') {
+    const name = inputs.toVersionName ?? 'to-version';
+    throw new InputError(
+      `input ${name}: only command: rollback reads it, and command is ${command}: remove ${name}, or set command: rollback`,
+    );
+  }
   if (command === 'status') return status(config, inputs, ports);
   if (command === 'release' || command === 'tick')
     throw new InputError(
@@ -181,6 +190,8 @@ async function abortPending(
  * candidate serves now. `to-version` is checked before the target is asked anything. A rollback
  * that landed unrecorded (unrecordedRollback: its run lost between its change and its record) is
  * recorded by a re-run with the same inputs, no traffic changed, rather than gone one further back.
+ * Nor does one without `to-version` go further back less than RECENT_ROLLBACK_MS after a rollback
+ * by command: it stays (a double click), only withdrawing a candidate in flight since, and says so.
  */
 async function rollback(
   model: ModelConfig,
@@ -207,17 +218,34 @@ async function rollback(
     named !== undefined || takesAll || candidate?.to === serving
       ? undefined
       : unrecordedRollback(history, serving);
+  // A default rollback right after one by command (a double click, two engineers on one incident)
+  // stays where that one left the model rather than going one further back.
+  const recent =
+    named === undefined && !takesAll && !unrecorded
+      ? recentRollback(history, serving, ctx.clock.now())
+      : undefined;
   const to = unrecorded
     ? serving
-    : (named ?? (takesAll ? candidate.from : previousStable(model.name, history, serving, toVersionName)));
+    : (named ??
+      (takesAll
+        ? candidate.from
+        : recent
+          ? serving
+          : previousStable(model.name, history, serving, toVersionName)));
   // The version the rollback replaces, as the ledger has it serve.
   const replaced = unrecorded ?? serving;
   // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
   const toCandidate = candidate?.to === to ? candidate : undefined;
   if (toCandidate && !servedBefore(to, history, serving))
     refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
-  if (to === serving && !unrecorded)
-    return rollbackToServing(model, inputs, ports, by, to, candidate, takesAll);
+  if (to === serving && !unrecorded) {
+    const stays = recent && stayedAfter(recent, ctx.clock.now(), toVersionName, !candidate);
+    if (stays && !candidate)
+      return { releases: [], skipped: [{ model: model.name, why: stays, kind: 'note' }] };
+    const result = await rollbackToServing(model, inputs, ports, by, to, candidate, takesAll);
+    if (!stays) return result;
+    return { ...result, skipped: [...result.skipped, { model: model.name, why: stays, kind: 'note' }] };
+  }
   const landed = unrecorded
     ? `${to} already serves, though the ledger's last entry leaves ${unrecorded} serving (a rollback whose run stopped before recording it, or a change by hand)`
     : undefined;
@@ -620,6 +648,41 @@ function stableBefore(
     rolledAway.push(version);
   }
   return { rolledAway, recorded, putBack };
+}
+
+/**
+ * How long after a rollback by command one without `to-version` stays where it left the model,
+ * rather than going one version further back: long enough for a second click on "Run workflow", or
+ * a second on-call engineer answering the same alert (each dispatch run starts at once, in its own
+ * concurrency group, and a runner may take minutes to pick it up); short enough that a deliberate
+ * second rollback later (the version it went back to proves bad too) is not held up. Naming
+ * `to-version` goes further back at any time.
+ */
+export const RECENT_ROLLBACK_MS = 10 * 60_000;
+
+/**
+ * The ledger's last entry, when it is a rollback by command less than RECENT_ROLLBACK_MS old
+ * (`now`) that left `serving` serving, as the platform still has it.
+ */
+function recentRollback(history: LedgerEntry[], serving: string, now: number): LedgerEntry | undefined {
+  const last = history.at(-1);
+  if (last?.kind !== 'rollback' || last.version !== serving) return undefined;
+  // A time ahead of this runner's clock (another runner's) counts as just now.
+  return now - last.at < RECENT_ROLLBACK_MS ? last : undefined;
+}
+
+/**
+ * What a rollback without `to-version` says when it stays after the recent rollback `last`;
+ * `unchanged`: it had no candidate to withdraw either.
+ */
+function stayedAfter(last: LedgerEntry, now: number, toVersionName: string, unchanged: boolean): string {
+  const ago = formatDuration(Math.max(0, Math.round((now - last.at) / 1000)) * 1000);
+  // Its summary reads "rolled back by workflow_dispatch".
+  const how = last.summary.startsWith('rolled back ')
+    ? last.summary.slice('rolled back '.length)
+    : `(${last.summary})`;
+  const stays = unchanged ? 'nothing changed' : `${last.version} stays`;
+  return `${last.previous} was rolled back to ${last.version} ${how} ${ago} ago; ${stays}: a rollback without ${toVersionName} within ${formatDuration(RECENT_ROLLBACK_MS)} of another goes no further back (a second click, or a second engineer on the same incident); set ${toVersionName} to go further back`;
 }
 
 /**

@@ -7,7 +7,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { ConfigError, InputError, TargetError } from '../../src/core/errors.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { type CommandInputs, handleCommand } from '../../src/release/commands.js';
+import { type CommandInputs, handleCommand, RECENT_ROLLBACK_MS } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
@@ -105,6 +105,8 @@ describe('rollback without to-version: the previous stable', () => {
     expect(first.rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
 
+    // Past the window in which a second rollback without to-version stays (a double click).
+    w.clock.advance(RECENT_ROLLBACK_MS);
     const again = w.command('rollback');
     await expect(again).rejects.toThrow(InputError);
     await expect(w.command('rollback')).rejects.toThrow(
@@ -123,7 +125,9 @@ describe('rollback without to-version: the previous stable', () => {
     await w.promoted(2, 'v1', 'v2');
     await w.promoted(3, 'v2', 'v3');
     expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v2', previous: 'v3' }]);
+    w.clock.advance(RECENT_ROLLBACK_MS);
     expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v1', previous: 'v2' }]);
+    w.clock.advance(RECENT_ROLLBACK_MS);
     await expect(w.command('rollback')).rejects.toThrow(
       'the ledger has no version before v1 that was not rolled back (v2, v3 were)',
     );
@@ -152,6 +156,48 @@ describe('rollback without to-version: the previous stable', () => {
       "rollback fraud: set to-version; v1 serves, but the ledger's last entry leaves v3 serving (changed outside model-gate?): to go further back from a version put back by hand, name the version to serve",
     );
     expect(x.target.state).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('stays where a rollback by command less than 10 minutes ago left the model, saying so', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.promoted(3, 'v2', 'v3');
+    expect((await w.command('rollback')).rollbacks).toMatchObject([{ version: 'v2', previous: 'v3' }]);
+    const writes = w.target.writes.length;
+    w.clock.advance(RECENT_ROLLBACK_MS - 1_000);
+    const again = await w.command('rollback');
+    expect(runDecision(again)).toBe('skipped');
+    expect(again.rollbacks ?? []).toEqual([]);
+    expect(w.report(again)).toContain(
+      '- fraud: v3 was rolled back to v2 by workflow\\_dispatch 9m59s ago; nothing changed: a rollback without to-version within 10m of another goes no further back (a second click, or a second engineer on the same incident); set to-version to go further back',
+    );
+    // A dry run says the same; a named version goes where it is told.
+    const dry = await w.command('rollback', { dryRun: true });
+    expect(dry.skipped).toMatchObject([
+      { kind: 'note', why: expect.stringMatching(/^v3 was rolled back to v2 /) },
+    ]);
+    expect(w.target.writes).toHaveLength(writes);
+    expect((await w.command('rollback', { toVersion: 'v1' })).rollbacks).toMatchObject([
+      { version: 'v1', previous: 'v2' },
+    ]);
+    expect(w.target.state).toEqual({ stable: { version: 'v1' } });
+  });
+
+  it('within those 10 minutes still withdraws a candidate in flight since, going no further back', async () => {
+    const w = await world();
+    await w.promoted(2, 'v1', 'v2');
+    await w.promoted(3, 'v2', 'v3');
+    await w.command('rollback');
+    const { result: opened } = await w.openPr(4, 'v2', 'v4', 'tick');
+    expect(opened.releases[0]?.status).toBe('analysing');
+    const result = await w.command('rollback');
+    expect(runDecision(result)).toBe('aborted');
+    expect(result.rollbacks ?? []).toEqual([]);
+    expect(result.releases).toMatchObject([{ to: 'v4', pr: 4, status: 'aborted' }]);
+    expect(w.report(result)).toMatch(
+      /- fraud: v3 was rolled back to v2 by workflow\\_dispatch \d+s ago; v2 stays: a rollback without to-version/,
+    );
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
   });
 
   it('says to set to-version when the ledger knows no earlier version', async () => {

@@ -1,0 +1,105 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gitHubClient } from '../../src/github/client.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
+import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { sha } from '../support/model-config.js';
+import { workflowDispatchEvent } from '../support/payloads.js';
+
+// Two "Run workflow" clicks with command: rollback and no to-version (a double click, or two on-call
+// engineers answering the same alert): each dispatch run has its own concurrency group, so the second
+// starts seconds after the first recorded its rollback. It used to take the previous stable from
+// there, v3 -> v2 -> v1, both logging a normal "now serves"; now the second changes nothing and says
+// why. Main step from src/, the sandbox serving fraud-detector v3, the GitHub stand-in as the ledger,
+// on which PRs #2 and #3 promoted v2, then v3.
+const MODEL = 'fraud-detector';
+const repo = { owner: 'Codertocat', repo: 'Hello-World' };
+
+let sandbox: Sandbox;
+let github: FakeGitHub;
+const ledger = () =>
+  new GitHubLedger({
+    client: gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 }),
+    repo,
+    sha: sha(1),
+  });
+
+beforeAll(async () => {
+  ({ sandbox, github } = await startFraudWorld('v3'));
+  github.setFile(sha(1), 'models/fraud.yaml', 'version: v3\n');
+  for (const [pr, previous, version] of [
+    [2, 'v1', 'v2'],
+    [3, 'v2', 'v3'],
+  ] as const) {
+    github.setPullRequest(pr, { baseSha: sha(pr * 10), headSha: sha(pr * 10 + 1), files: [] });
+    await ledger().record({
+      model: MODEL,
+      kind: 'promotion',
+      version,
+      previous,
+      at: pr,
+      pr,
+      summary: 'passed',
+    });
+  }
+});
+
+afterAll(async () => {
+  expect(github?.violations).toEqual([]);
+  await sandbox?.close();
+  await github?.close();
+});
+
+let runId = 7000;
+const rollback = (more: Record<string, string> = {}) => {
+  const inputs = { command: 'rollback', model: MODEL, ...more };
+  return runMainStep({
+    eventName: 'workflow_dispatch',
+    event: workflowDispatchEvent(inputs),
+    inputs: { ledger: 'github', ...inputs },
+    config: FRAUD_ON_SANDBOX,
+    githubUrl: github.url,
+    env: {
+      SANDBOX_URL: sandbox.url,
+      GITHUB_SHA: sha(1),
+      GITHUB_RUN_ID: String(++runId),
+      MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05',
+    },
+  });
+};
+
+const history = async () =>
+  (await ledger().history(MODEL)).map((e) => `${e.kind} ${e.previous}->${e.version}`);
+
+describe('a second dispatch rollback without to-version seconds after the first', () => {
+  it('changes nothing and says why; to-version still goes further back', async () => {
+    const first = await rollback();
+    expect([first.error, first.outputs.decision]).toEqual([undefined, 'rolled-back']);
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v2' } });
+
+    const second = await rollback();
+    expect(second.error).toBeUndefined();
+    expect(second.outputs.decision).toBe('skipped');
+    expect(second.log).toMatch(
+      /fraud-detector: v3 was rolled back to v2 by [^;]*workflow_dispatch \d+s ago; nothing changed: a rollback without to-version within 10m of another goes no further back \(a second click, or a second engineer on the same incident\); set to-version to go further back/,
+    );
+    expect(second.log).not.toContain('now serves v1');
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v2' } });
+    expect(await history()).toEqual(['promotion v1->v2', 'promotion v2->v3', 'rollback v3->v2']);
+
+    // The operator who means to go further back names the version.
+    const further = await rollback({ 'to-version': 'v1' });
+    expect([further.error, further.outputs.decision]).toEqual([undefined, 'rolled-back']);
+    expect(further.log).toMatch(
+      /fraud-detector now serves v1 \(was v2\): rolled back by [^\n]*workflow_dispatch/,
+    );
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(await history()).toEqual([
+      'promotion v1->v2',
+      'promotion v2->v3',
+      'rollback v3->v2',
+      'rollback v2->v1',
+    ]);
+  });
+});
