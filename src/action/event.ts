@@ -15,7 +15,14 @@ const pullRequestPayload = z.object({
 });
 
 const pushPayload = z.object({ before: z.string(), after: z.string() });
-const dispatchPayload = z.object({ inputs: z.object({ command: z.string() }) });
+const dispatchInputs = z.object({ inputs: z.object({ command: z.string() }) });
+/**
+ * Who ran the dispatch, named in the reports and the ledger: a GitHub login (letters, digits,
+ * hyphens) or an App's (`name[bot]`). Anything else is not trusted into Markdown or a mention.
+ */
+const dispatchSender = z.object({
+  sender: z.object({ login: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(\[bot\])?$/) }),
+});
 
 /** The event that started the job, as the engine needs it. */
 export type ActionEvent =
@@ -26,15 +33,18 @@ export type ActionEvent =
       /** On `pull_request`, GitHub gives a fork's run a read-only token; on `pull_request_target`, the base's. */
       trigger: 'pull_request' | 'pull_request_target';
     }
-  /** `command`: the dispatch's own `command` input, as the README's workflow names it, if any. */
-  | { kind: 'dispatch'; command?: string }
+  /**
+   * `command`: the dispatch's own `command` input, as the README's workflow names it, if any;
+   * `actor`: the login of who ran it (the payload's `sender`), if a valid one.
+   */
+  | { kind: 'dispatch'; command?: string; actor?: string }
   | { kind: 'schedule' }
   /** Only `command: plan` runs on a push: the commits before and after it. */
   | { kind: 'push'; before: string; after: string };
 
 export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
   const name = env.GITHUB_EVENT_NAME;
-  if (name === 'workflow_dispatch') return { kind: 'dispatch', ...(await dispatchCommand(env)) };
+  if (name === 'workflow_dispatch') return { kind: 'dispatch', ...(await dispatchDetails(env)) };
   if (name === 'schedule') return { kind: 'schedule' };
   if (name !== 'pull_request' && name !== 'pull_request_target' && name !== 'push') {
     throw new InputError(
@@ -63,10 +73,18 @@ export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
   };
 }
 
-/** The dispatch's `command` input, which a plan job (given `command: plan`) reads from the payload. */
-async function dispatchCommand(env: NodeJS.ProcessEnv): Promise<{ command?: string }> {
+/**
+ * The dispatch's `command` input, which a plan job (given `command: plan`) reads from the payload,
+ * and who ran it. Either missing or malformed is left out: the run words it as before.
+ */
+async function dispatchDetails(env: NodeJS.ProcessEnv): Promise<{ command?: string; actor?: string }> {
   const path = env.GITHUB_EVENT_PATH;
   if (!path) return {};
-  const parsed = dispatchPayload.safeParse(JSON.parse(await readFile(path, 'utf8').catch(() => '{}')));
-  return parsed.success ? { command: parsed.data.inputs.command } : {};
+  const payload: unknown = JSON.parse(await readFile(path, 'utf8').catch(() => '{}'));
+  const inputs = dispatchInputs.safeParse(payload);
+  const sender = dispatchSender.safeParse(payload);
+  return {
+    ...(inputs.success ? { command: inputs.data.inputs.command } : {}),
+    ...(sender.success ? { actor: sender.data.sender.login } : {}),
+  };
 }

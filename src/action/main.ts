@@ -36,6 +36,7 @@ import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
 import { CLEANUP_STATE, cleanupState, NOTES_STATE, notesState } from './post.js';
+import { rollbackStands } from './rollback-stands.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
@@ -97,7 +98,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     setDecision(decision, result.releases, result.rollbacks);
     outputs.set = true;
     for (const line of decisionLines(result)) core.info(line);
-    await publish(config, result, decision, event, setup, env, quiet);
+    await publish(config, result, decision, event, setup, env, quiet).catch((error: unknown) => {
+      throw rollbackStands(error, result, inputs.toVersion, setup?.ledger?.savedPrs() ?? []) ?? error;
+    });
     // A schedule tick also retries waiters whose re-run was refused earlier.
     await startWaiting(
       setup.ledger,
@@ -200,9 +203,18 @@ async function runEvent(
   // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
   // every scheduled tick into a watch of up to max-wait (action.yml's mode says so).
   if (command === 'tick') return runSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
-  const trigger = eventName(event.kind);
-  return handleCommand(config, command, { ...inputs, trigger }, ports);
+  return handleCommand(config, command, { ...inputs, trigger: triggerOf(event) }, ports);
 }
+
+/**
+ * What started a command, as its reports and ledger entries name it ("rolled back by …"): on a
+ * dispatch, who ran it too (event.ts let only a plain login through), so an incident's audit
+ * trail names a person.
+ */
+const triggerOf = (event: ActionEvent): string =>
+  event.kind === 'dispatch' && event.actor !== undefined
+    ? `@${event.actor} via workflow_dispatch`
+    : eventName(event.kind);
 
 /**
  * The PR comments, the report file and the job summary, and `comment-url`. `quiet`: the event's

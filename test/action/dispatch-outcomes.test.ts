@@ -76,11 +76,11 @@ describe('workflow_dispatch commands', () => {
         from: 'v2',
         to: 'v1',
         status: 'rolled-back',
-        reason: 'rolled back by workflow_dispatch',
+        reason: 'rolled back by @octocat via workflow_dispatch',
       },
     ]);
     expect(run.log).toContain(
-      'model-gate: ↩️ Rolled back by command\n  fraud-detector now serves v1 (was v2): rolled back by workflow_dispatch\n',
+      'model-gate: ↩️ Rolled back by command\n  fraud-detector now serves v1 (was v2): rolled back by @octocat via workflow_dispatch\n',
     );
     // No PR introduced v2 through model-gate: no comment to write.
     expect(run.outputs['comment-url']).toBeUndefined();
@@ -96,17 +96,19 @@ describe('workflow_dispatch commands', () => {
         from: 'v2',
         to: 'v1',
         status: 'rolled-back',
-        reason: 'rolled back by workflow_dispatch; the candidate v3 of PR #21 was withdrawn',
+        reason: 'rolled back by @octocat via workflow_dispatch; the candidate v3 of PR #21 was withdrawn',
       },
     ]);
     expect(url).toBeDefined();
     expect(run.outputs['comment-url']).toBe(url);
     expect(github.comments(21)[0]?.body).toContain(
-      'v3 was withdrawn: rolled back to v1 by workflow\\_dispatch',
+      'v3 was withdrawn: rolled back to v1 by @\u200boctocat via workflow\\_dispatch',
     );
-    expect(run.log).toContain('  fraud-detector now serves v1 (was v2): rolled back by workflow_dispatch\n');
     expect(run.log).toContain(
-      '  fraud-detector v3 was withdrawn: rolled back to v1 by workflow_dispatch; v1 serves\n',
+      '  fraud-detector now serves v1 (was v2): rolled back by @octocat via workflow_dispatch\n',
+    );
+    expect(run.log).toContain(
+      '  fraud-detector v3 was withdrawn: rolled back to v1 by @octocat via workflow_dispatch; v1 serves\n',
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
@@ -118,7 +120,7 @@ describe('workflow_dispatch commands', () => {
     expect(models(run)).toMatchObject([{ model: 'fraud-detector', from: 'v2', to: 'v4', status: 'aborted' }]);
     expect(run.outputs['comment-url']).toBe(url);
     expect(run.log).toContain(
-      'model-gate: ⏹️ Withdrawn\n  fraud-detector v4 was withdrawn: aborted by workflow_dispatch; v2 serves\n',
+      'model-gate: ⏹️ Withdrawn\n  fraud-detector v4 was withdrawn: aborted by @octocat via workflow_dispatch; v2 serves\n',
     );
     expect(await serving()).toEqual({ stable: { version: 'v2' } });
   });

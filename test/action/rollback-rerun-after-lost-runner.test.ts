@@ -152,7 +152,9 @@ describe('a dispatch rollback re-run after its runner was lost between the traff
     expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v2' } });
     expect(changes).toEqual([]);
     expect(run.log).not.toContain('now serves v1');
-    expect(run.log).toContain(`${MODEL} now serves v2 (was v3): rolled back by workflow_dispatch`);
+    expect(run.log).toContain(
+      `${MODEL} now serves v2 (was v3): rolled back by @octocat via workflow_dispatch`,
+    );
     expect(run.log).toContain(`\n  ${MODEL}: ${NOTE}\n`);
     expect(await history()).toEqual(['promotion v1->v2', 'promotion v2->v3', 'rollback v3->v2']);
     // PR #3 brought in the version rolled back from, and hears of it, as from the lost run.
@@ -163,10 +165,13 @@ describe('a dispatch rollback re-run after its runner was lost between the traff
         .join('\n'),
     ).toContain('v3 was rolled back to v2');
 
-    // A rollback after that one goes on from the record: to v1.
+    // Another re-run goes on from the record, which has v3 rolled back to v2 seconds ago: it stays
+    // there, as a second click does, rather than going on to v1.
     const next = await rerun();
-    expect(next.log).toContain(`${MODEL} now serves v1 (was v2): rolled back by workflow_dispatch`);
-    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect([next.error, next.outputs.decision]).toEqual([undefined, 'skipped']);
+    expect(next.log).toMatch(/v3 was rolled back to v2 by [^;]*workflow_dispatch \d+s ago; nothing changed/);
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v2' } });
+    expect(changes).toEqual([]);
   }, 60_000);
 
   it('with a release in flight: settles its withdrawal on record and records the rollback, changing no traffic', async () => {

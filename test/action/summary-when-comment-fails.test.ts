@@ -81,10 +81,10 @@ describe('the final PR comment write fails', () => {
     ]);
     expect(github.comments(2)).toEqual([]);
 
-    // The step fails as before, once, naming GitHub's answer.
+    // The step fails as before, once, naming GitHub's answer after the rollback that took.
     expect(run.exitCode).toBe(1);
     expect(run.error).toMatch(
-      /^model-gate stopped: GitHub answered 403 to POST .*\/issues\/2\/comments: Resource not accessible by integration \(the token lacks pull-requests: write: add it to the workflow's permissions\)$/,
+      /^fraud-detector now serves v1: the rollback from v2 took and is recorded; only the note on PR #2 failed: GitHub answered 403 to POST .*\/issues\/2\/comments: Resource not accessible by integration \(the token lacks pull-requests: write: add it to the workflow's permissions\); no re-run is needed; the job summary has the run's report$/,
     );
     expect(run.log.match(/^::error::/gm)).toHaveLength(1);
     expect(run.outputs.decision).toBe('rolled-back');

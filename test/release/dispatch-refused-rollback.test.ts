@@ -65,7 +65,7 @@ describe('a rollback by workflow_dispatch the platform refuses outright', () => 
       expect(run.exitCode).toBe(1);
       expect(await serving()).toEqual(live);
       expect(comment(pr)).toContain(
-        `${MODEL} v2 could not be withdrawn: sandbox ${MODEL} at ${world.platform.url} answered the traffic change with HTTP 503: platform unavailable; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${world.platform.url}/healthz answers once it is up) (the rollback to v3 by workflow\\_dispatch that was to withdraw it did not take either); v2 may still get live traffic`,
+        `${MODEL} v2 could not be withdrawn: sandbox ${MODEL} at ${world.platform.url} answered the traffic change with HTTP 503: platform unavailable; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${world.platform.url}/healthz answers once it is up) (the rollback to v3 by @\u200boctocat via workflow\\_dispatch that was to withdraw it did not take either); v2 may still get live traffic`,
       );
       expect(comment(pr)).not.toContain('because rolled back to v3');
     } finally {
