@@ -1,4 +1,5 @@
 import type { Config, ModelConfig } from '../config/types.js';
+import { VersionError } from '../core/errors.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { changedSince, type LedgerEntry, SlotTakenError, sameRelease } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
@@ -445,7 +446,8 @@ async function onMerged(
   const settled = await settleEarlierHeads(config, event, retried, ports, opts, unprepared);
   const out = settled.ended;
   const again = await analyseAgain(config, event, settled.releases, ports, opts, unprepared);
-  const fresh = [...settled.fresh, ...again.fresh];
+  const unreplaced = await startUnreplaced(config, event, recorded, ports, opts, unprepared);
+  const fresh = [...settled.fresh, ...again.fresh, ...unreplaced];
   const starts = fresh.flatMap((f) => f.checked.starts);
   unprepared.throwIfAny(starts, event.number);
   const started = await startTogether(fresh, event, ports, opts);
@@ -685,6 +687,47 @@ async function analyseAgain(
   return out;
 }
 
+/**
+ * A release of the PR superseded with nothing recorded in its place (its successor's check failed:
+ * the run, or an earlier run of this job, stopped on a model it could not prepare; or its successor
+ * was queued) is started afresh from the merged head, as a new push would (on-merge:
+ * analyze-then-promote): else a re-run of the failed job, told to "run again", would start nothing,
+ * and the base branch would declare a version no run releases. Its line that it was withdrawn goes:
+ * the new check says what became of the model. A merged head that leaves the version as the base
+ * has it (the version put back), or whose file declares none, starts nothing.
+ */
+async function startUnreplaced(
+  config: Config,
+  event: PullRequestEvent,
+  recorded: { withdrawn: Withdrawn[]; skipped: RunResult['skipped'] },
+  ports: Ports,
+  opts: RunOptions,
+  unprepared: UnpreparedModels,
+): Promise<Fresh[]> {
+  const fresh: Fresh[] = [];
+  for (const { release, line } of recorded.withdrawn) {
+    const model = config.models[release.model];
+    if (model?.onMerge !== 'analyze-then-promote') continue;
+    // The files decide, as for a candidate of an earlier head (settleEarlierHeads).
+    const byFiles = { ...ports, touchedFiles: undefined };
+    const change = await findChangedModels(
+      config,
+      ports.reader,
+      event.baseSha,
+      event.headSha,
+      model.name,
+    ).catch((error: unknown) => {
+      if (error instanceof VersionError) return [];
+      throw error;
+    });
+    if (change.length === 0) continue;
+    recorded.skipped.splice(recorded.skipped.indexOf(line), 1);
+    const only = { ...opts, only: model.name };
+    fresh.push({ checked: await checkChanged(config, event, byFiles, only, unprepared) });
+  }
+  return fresh;
+}
+
 /** A model a merge job starts a new release of, checked (`instead`: kept when none starts). */
 interface Fresh {
   checked: Checked;
@@ -846,27 +889,42 @@ async function releasesOfPr(
   event: PullRequestEvent,
   ports: Ports,
   opts: Pick<RunOptions, 'only' | 'leftAlone'>,
-): Promise<RunResult> {
+): Promise<RunResult & { withdrawn: Withdrawn[] }> {
   const { only } = opts;
   for (const err of await undeclaredOfPr(config, event.number, ports.ledger, only)) {
     if (!opts.leftAlone) throw err;
     opts.leftAlone.keep(err);
   }
-  const result: RunResult = { releases: [], skipped: [] };
+  const result = {
+    releases: [] as Release[],
+    skipped: [] as RunResult['skipped'],
+    withdrawn: [] as Withdrawn[],
+  };
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);
     if (release?.pr !== event.number) continue;
     // One whose withdrawal is pending is no done end: the run tries it again (retryPending).
-    if (release.status !== 'superseded' || release.withdrawPending) result.releases.push(release);
-    // Withdrawn by a later head that left nothing in its place (its version put back, say).
-    else
-      result.skipped.push({
-        model: name,
-        why: `${release.to} was already withdrawn: ${release.reason}`,
-        kind: 'note',
-      });
+    if (release.status !== 'superseded' || release.withdrawPending) {
+      result.releases.push(release);
+      continue;
+    }
+    // Withdrawn by a later head that left nothing in its place (its version put back, say; or its
+    // new version not started: a merge starts that one, startUnreplaced).
+    const line = {
+      model: name,
+      why: `${release.to} was already withdrawn: ${release.reason}`,
+      kind: 'note' as const,
+    };
+    result.skipped.push(line);
+    result.withdrawn.push({ release, line });
   }
   if (result.releases.length === 0 && result.skipped.length === 0)
     result.skipped.push({ model: '*', why: `no release of PR #${event.number} is recorded`, kind: 'note' });
   return result;
+}
+
+/** A release of the PR superseded with nothing in its place, and its line among the run's notes. */
+interface Withdrawn {
+  release: Release;
+  line: SkippedLine;
 }
