@@ -10,6 +10,7 @@ import { plannedLines, plannedSentence } from '../release/plan-text.js';
 import type { Ports } from '../release/ports.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
+import { asLogText } from './log-text.js';
 
 /** Dispatch commands that change one model's traffic. */
 const ONE_MODEL = new Set(['rollback', 'promote', 'abort']);
@@ -36,7 +37,7 @@ export async function planStep(
 ): Promise<void> {
   const { plan, scope } = await planFor(config, inputs, event, ports);
   core.info(`model-gate plan for ${scope}: ${plan.models.length} model(s)`);
-  for (const model of plan.models) for (const line of plannedLines(model)) core.info(line);
+  for (const model of plan.models) for (const line of plannedLines(model)) core.info(asLogText(line));
 
   const n = plan.models.length;
   const report = [

@@ -18,6 +18,7 @@ import { cachedReader } from '../version/cached-reader.js';
 import { gitFileReader } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
+import { asLogText } from './log-text.js';
 import { PhaseLog } from './phase-log.js';
 
 export interface ActionPorts {
@@ -45,7 +46,7 @@ export function actionPorts(
       ? `${env.GITHUB_SERVER_URL}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}`
       : undefined;
   const phases = new PhaseLog();
-  const log = { info: core.info, warn: core.warning };
+  const log = { info: (message: string) => core.info(asLogText(message)), warn: core.warning };
   const base = {
     clock: systemClock,
     log,

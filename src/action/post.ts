@@ -23,6 +23,7 @@ import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
+import { asLogText } from './log-text.js';
 import { actionPorts } from './ports.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
@@ -254,7 +255,9 @@ async function slotGivenBack(
   try {
     const given = await ledger?.giveBackSlot(model, { pr: job.number, headSha: job.headSha });
     if (given)
-      core.info(`${model}: gave back the canary slot (${given}): the job stopped, nothing of it live`);
+      core.info(
+        asLogText(`${model}: gave back the canary slot (${given}): the job stopped, nothing of it live`),
+      );
   } catch (err) {
     if (!isGitHubError(err)) throw err;
     core.warning(

@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import type { GitHubLedger } from '../github/github-ledger.js';
 import type { QueueEvent } from '../github/slot-queue.js';
+import { asLogText } from './log-text.js';
 
 /**
  * Once this job has freed a model's canary slot, re-run the job of the PR that waited for it
@@ -18,7 +19,7 @@ export async function startWaiting(ledger: GitHubLedger | undefined, also: strin
 function report(e: QueueEvent): void {
   const waiter = `${e.model}: PR #${e.pr}, which waited for the canary slot`;
   if (e.outcome === 'started') {
-    core.info(`${waiter}, takes it: its run ${e.run} was re-run`);
+    core.info(asLogText(`${waiter}, takes it: its run ${e.run} was re-run`));
   } else if (e.outcome === 'dropped') {
     core.warning(
       `${waiter}, left the queue: its run ${e.run} cannot be re-run (${e.why}); re-run its job by hand`,

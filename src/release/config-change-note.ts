@@ -241,8 +241,20 @@ function valueChange(field: string, before: unknown, after: unknown): string {
   const hidden = field === 'url' || field === 'headers' || isSecretField([field]);
   const was = hidden ? undefined : shown(before);
   const now = hidden ? undefined : shown(after);
-  return was === undefined || now === undefined ? `${field} changed` : `${field} ${was} → ${now}`;
+  const name = fieldName(field);
+  return was === undefined || now === undefined ? `${name} changed` : `${name} ${was} → ${now}`;
 }
+
+/** What a field's name may be to go into the note as written: a config's words (`step-duration`). */
+const PLAIN_FIELD = /^[\w.-]{1,40}$/;
+
+/**
+ * A field's name for the note: as written when it is a plain word, else quoted with its control
+ * characters escaped. The PR's config writes the names, and the note goes to the job's log: a
+ * name holding a line break would start a line of its own there, which the runner may read as a
+ * workflow command (`::set-output …`, `::add-mask::`, a forged `::error::`).
+ */
+const fieldName = (field: string): string => (PLAIN_FIELD.test(field) ? field : quote(field));
 
 /** A value as written, short enough to show; undefined when it is not. */
 function shown(value: unknown): string | undefined {
@@ -255,7 +267,8 @@ function shown(value: unknown): string | undefined {
         : typeof value === 'object' && value !== null
           ? undefined
           : String(value);
-  return text !== undefined && text.length <= MAX_SHOWN && !/[\r\n]/.test(text) ? text : undefined;
+  // A control character (a line break above all) would let the PR's config write lines of its own in the log.
+  return text !== undefined && text.length <= MAX_SHOWN && !/\p{Cc}/u.test(text) ? text : undefined;
 }
 
 /**
