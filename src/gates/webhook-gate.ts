@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
 import { errorText, requestJson, statusOfNotJson } from '../core/http-json.js';
+import { redact } from '../core/redact.js';
 import { safeUrl } from '../core/safe-url.js';
+import { clip } from '../core/text.js';
 import { decoded } from '../core/url-credentials.js';
 import type { Measurement } from '../release/types.js';
 import type { StatisticalContext } from './ratio-gate.js';
@@ -56,7 +58,9 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
   }
   const answer = answerSchema.safeParse(res.body);
   if (!answer.success) {
-    const got = JSON.stringify(res.body)?.slice(0, 120) ?? 'nothing';
+    // Secrets hidden before the cut: one the cut runs through would no longer match, and its head go out.
+    const said = JSON.stringify(res.body);
+    const got = said === undefined ? 'nothing' : clip(hideWebhookPath(redact(said), gate.url), 120);
     return {
       at,
       verdict: 'error',

@@ -104,6 +104,7 @@ export async function runCli(
 /** How a command line reads in a message: arguments with spaces quoted, long ones cut. */
 export function commandLine(argv: readonly string[]): string {
   return argv
+    .map(redact) // before the cut, which would leave a secret's head unmatched
     .map((arg) => (arg.length > 80 ? `${arg.slice(0, 77)}...` : arg))
     .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : JSON.stringify(arg)))
     .join(' ');
@@ -150,7 +151,8 @@ export function lastLines(text: string, lines = EXCERPT_LINES): string {
       : after.length < lines
         ? [kept[first], ...after]
         : [kept[first], '...', ...after.slice(-(lines - 1))];
-  return shown.map((l) => clip(String(l).trim(), MAX_LINE)).join(' | ') || '(nothing on stderr)';
+  // Secrets hidden before the cut: one the cut runs through would no longer match, and its head go out.
+  return shown.map((l) => clip(redact(String(l).trim()), MAX_LINE)).join(' | ') || '(nothing on stderr)';
 }
 
 // A lone carriage return (a progress bar's) ends a line too: left inside one, what follows it would
@@ -167,14 +169,18 @@ const LOGGED_LINES = 200;
 /**
  * The whole stderr of a failed command, in the log: an error message quotes a few lines only.
  * Secrets are hidden here (the runner masks only its own log, and the CLI's is a terminal), and
- * every line is indented, so none is read as a workflow command (`::add-mask::`, `::error::`).
+ * every line starts `  | ` (the runner skips blanks, not the bar) with any `##[` broken, so none
+ * is read as a workflow command (`::add-mask::`, `::error::`, `##[stop-commands]`).
  */
 function logStderr(label: string, result: CliResult): void {
   const all = nonBlankLines(result.stderr);
   // When the excerpt shows every line as it is, the error message says it all already.
-  if (lastLines(result.stderr) === all.map((l) => l.trim()).join(' | ')) return;
+  if (lastLines(result.stderr) === all.map((l) => redact(l.trim())).join(' | ')) return;
   const cut = all.length > LOGGED_LINES ? [`(${all.length - LOGGED_LINES} earlier lines left out)`] : [];
-  const body = [...cut, ...all.slice(-LOGGED_LINES)].map((l) => `  | ${clip(l, 2000)}`).join('\n');
+  // Redacted line by line before the cut (see lastLines).
+  const body = [...cut, ...all.slice(-LOGGED_LINES)]
+    .map((l) => `  | ${clip(redact(l), 2000).replaceAll('##[', '## [')}`)
+    .join('\n');
   process.stdout.write(
     `${redact(`${label} failed (${exitStatus(result.exitCode)}); its stderr:\n${body}`)}\n`,
   );

@@ -4,6 +4,7 @@ import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { HttpTargetConfig, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { clip, followedBy } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
@@ -129,8 +130,12 @@ function excerpt(text: string): string {
   return JSON.stringify(oneLine(plain));
 }
 
-/** Text from the service (or about it) for a message: on one line, cut, no URL's secrets. */
-const oneLine = (text: string) => clip(hideUrlSecrets(text.replace(/\s+/g, ' ').trim()), 160);
+/**
+ * Text from the service (or about it) for a message: on one line, no URL's secrets, no known
+ * secret, then cut. Hidden before the cut: a token the cut runs through would no longer match
+ * whole, and its head would go out (`token eyJhbGciOiJI…`).
+ */
+const oneLine = (text: string) => clip(redact(hideUrlSecrets(text.replace(/\s+/g, ' ').trim())), 160);
 
 /**
  * `path` (`/traffic`) after the path of the target's `url`, whose query is kept: a gateway's key

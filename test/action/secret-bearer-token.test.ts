@@ -19,6 +19,9 @@ let metrics: Sandbox;
 let serving: Server;
 let servingUrl: string;
 const seenAuthorization: (string | undefined)[] = [];
+/** What the serving layer says when it refuses a traffic change, quoting the token it got. */
+let refusal = (token: string | undefined) =>
+  `token ${token} may read traffic but not change it (scope serving:read)`;
 
 beforeAll(async () => {
   github = await startFakeGitHub({ owner: 'Codertocat', repo: 'Hello-World' });
@@ -40,7 +43,7 @@ beforeAll(async () => {
     const asked = JSON.parse(text);
     if (!asked.canary) return send(200, { ...asked, updating: false });
     const token = req.headers.authorization?.replace(/^Bearer /, '');
-    send(403, { error: `token ${token} may read traffic but not change it (scope serving:read)` });
+    send(403, { error: refusal(token) });
   });
   await new Promise<void>((done) => serving.listen(0, '127.0.0.1', done));
   servingUrl = `http://127.0.0.1:${(serving.address() as AddressInfo).port}`;
@@ -84,5 +87,26 @@ describe('a bearer token in a header, from a variable not named like a secret', 
     expect(run.comment).not.toContain(JWT);
     expect(sentToGitHub(github)).not.toContain(JWT);
     expect(run.outputs.models ?? '').not.toContain(JWT);
+  });
+
+  it('is masked whole where the message is cut inside it: no head of it shows', async () => {
+    // A message keeps 160 characters of the refusal: the cut falls inside the token, 14 of its characters before it.
+    const why =
+      'the serving layer refused to change the traffic of this model: the credentials given for this request may only read it, as the scopes say, ';
+    refusal = (token) => `${why}token ${token} lacks serving:write`;
+    const run = await runOnPullRequest(github, 8, CONFIG, {
+      SERVING_URL: servingUrl,
+      SERVING_JWT: JWT,
+      SANDBOX_URL: metrics.url,
+    });
+    // Its first 8 characters: none of what the cut left of it.
+    const head = JWT.slice(0, 8);
+    expect(run.log).not.toContain(head);
+    expect(run.comment).not.toContain(head);
+    expect(sentToGitHub(github)).not.toContain(head);
+    expect(run.outputs.models ?? '').not.toContain(head);
+    // The refusal still says what went wrong, the token masked.
+    expect(run.comment).toContain(`${why}token ***`);
+    expect(run.log).toContain(`${why}token ***`);
   });
 });
