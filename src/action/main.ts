@@ -16,7 +16,7 @@ import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
-import { type Decision, releaseSentence, runDecision } from '../report/decision.js';
+import { type CommandRun, type Decision, releaseSentence, runDecision } from '../report/decision.js';
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
@@ -31,6 +31,7 @@ import {
 } from './fork-token.js';
 import type { Command, Inputs } from './inputs.js';
 import { commandOn, eventName, readInputs } from './inputs.js';
+import { asLogText } from './log-text.js';
 import { noChangeNote } from './no-change.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
@@ -97,7 +98,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const decision = runDecision(result);
     setDecision(decision, result.releases, result.rollbacks);
     outputs.set = true;
-    for (const line of decisionLines(result)) core.info(line);
+    for (const line of decisionLines(result)) core.info(asLogText(line));
     await publish(config, result, decision, event, setup, env, quiet).catch((error: unknown) => {
       throw rollbackStands(error, result, inputs.toVersion, setup?.ledger?.savedPrs() ?? []) ?? error;
     });
@@ -192,7 +193,7 @@ async function runEvent(
   event: ActionEvent,
   ports: Ports,
   onNotes?: (notes: RunResult['skipped']) => void,
-): Promise<RunResult & { defects?: Error[] }> {
+): Promise<CommandRun & { defects?: Error[] }> {
   const { command } = inputs;
   if (event.kind === 'pull_request' && command === 'release') {
     if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
@@ -203,7 +204,11 @@ async function runEvent(
   // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
   // every scheduled tick into a watch of up to max-wait (action.yml's mode says so).
   if (command === 'tick') return runSchedule(config, ports, { ...inputs, mode: 'tick', only: inputs.model });
-  return handleCommand(config, command, { ...inputs, trigger: triggerOf(event) }, ports);
+  // Its report's heading names the command where nothing changed (a rollback to what serves).
+  return {
+    ...(await handleCommand(config, command, { ...inputs, trigger: triggerOf(event) }, ports)),
+    command,
+  };
 }
 
 /**

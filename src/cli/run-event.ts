@@ -10,7 +10,7 @@ import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
-import { runDecision } from '../report/decision.js';
+import { type CommandRun, runDecision } from '../report/decision.js';
 import { renderTerminal } from '../report/terminal.js';
 import type { FileReader } from '../version/changed-models.js';
 import { repositoryTop } from '../version/git.js';
@@ -156,7 +156,7 @@ async function runOn(
   ports: Ports,
   files: LocalFiles,
   onNotes: (notes: RunResult['skipped']) => void,
-): Promise<{ result: RunResult; defects: Error[] }> {
+): Promise<{ result: CommandRun; defects: Error[] }> {
   const opts = { mode: o.mode, maxWaitMs: o.maxWaitMs, dryRun: o.dryRun, only: o.model };
   if (isPrEvent(event)) {
     const pr = { number: o.pr, baseSha: files.baseSha, headSha: files.headSha };
@@ -188,7 +188,8 @@ async function runOn(
     },
     ports,
   );
-  return { result, defects: [] };
+  // Its report's heading names the command where nothing changed (a rollback to what serves).
+  return { result: { ...result, command: event }, defects: [] };
 }
 
 /** Where a run reads its config and ledger, and, for a PR event, the versions it compares. */

@@ -427,9 +427,16 @@ export const DECISION_TITLE: Record<Decision, string> = {
  * queue); failures that are no verdict on their candidates say the analysis could not run. A status
  * report says it is one (statusTitle).
  */
-export function reportTitle(result: RunResult): string {
+export function reportTitle(result: CommandRun): string {
   return result.serving === undefined ? runTitle(result) : statusTitle(result);
 }
+
+/**
+ * A run's result with the command that ran it, where its caller knows it (the action's
+ * workflow_dispatch): a rollback that changed nothing is headed as a rollback, not as a run with
+ * nothing to release.
+ */
+export type CommandRun = RunResult & { command?: string };
 
 /**
  * command status: `ℹ️ Status: nothing in flight`, or with what is in flight as a run's heading
@@ -446,7 +453,7 @@ function statusTitle(result: RunResult): string {
   return `${mark} Status: ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
 }
 
-function runTitle(result: RunResult): string {
+function runTitle(result: CommandRun): string {
   const stuck = result.releases.filter((r) => r.withdrawPending && !withdrawalUnderWay(r));
   if (stuck.length > 0) return incompleteTitle(stuck);
   if (result.releases.some((r) => r.ending?.recordOnly))
@@ -468,7 +475,7 @@ function runTitle(result: RunResult): string {
   const drifted = result.drift?.some(alertsNow) === true;
   if (failed.length > 0 && !drifted && failed.every(refusedBeforeTraffic))
     return failed.every((r) => r.ending?.firstChangeRefused === 'access')
-      ? "🔌 Not deployed: the platform refused model-gate's access"
+      ? NOT_DEPLOYED_ACCESS
       : '❌ Not deployed: the platform refused the change';
   if (failed.length > 0 && !drifted && failed.every(couldNotRun))
     return `🔌 ${failed.some(rolledBack) ? 'Rolled back' : 'Failed'}: the analysis could not run`;
@@ -476,6 +483,13 @@ function runTitle(result: RunResult): string {
   // Nothing was rolled back: candidates that never served callers, or a stable model's drift.
   return failed.length > 0 ? '❌ Failed' : '❌ Drift detected';
 }
+
+/**
+ * Refused by a TargetAccessError: credentials refused (401/403) or nothing at the configured URL or
+ * names (404), which the error does not tell apart; the release's own line says which.
+ */
+const NOT_DEPLOYED_ACCESS =
+  "🔌 Not deployed: the platform refused model-gate's credentials, or has nothing at the target's URL or names";
 
 /**
  * The heading of releases whose withdrawal did not take: a rollback's where any was to be rolled
@@ -528,13 +542,21 @@ function blindTitle(result: RunResult): string | undefined {
  * The heading of a run with no release to decide on: from the kinds of this run's own lines, never
  * their words (free text), nor a sibling job's lines (a sibling's dry run is not this run's).
  */
-function nothingChangedTitle(result: RunResult): string {
+function nothingChangedTitle(result: CommandRun): string {
   const own = result.skipped.filter((s) => !(SIBLING_LINE in s));
   if (own.some((s) => s.kind === 'dry-run')) return '🧪 Dry run: nothing changed';
   const queued = own.flatMap((s) => (s.kind === 'queued' ? [s.holder] : []));
+  // A rollback to what already serves (a second click): its line says why.
+  if (queued.length === 0 && result.command === 'rollback') return unchangedRollbackTitle(own);
   if (queued.length === 0) return DECISION_TITLE.skipped;
   const holders = [...new Set(queued)].map((pr) => (pr === undefined ? 'another release' : `PR #${pr}`));
   return `⏸️ Queued behind ${holders.join(' and ')}`;
+}
+
+/** `ℹ️ Rollback of fraud-detector: nothing changed`, the models from the run's own lines. */
+function unchangedRollbackTitle(own: RunResult['skipped']): string {
+  const models = [...new Set(own.map((s) => s.model).filter((m) => m !== '*'))];
+  return `ℹ️ Rollback${models.length === 0 ? '' : ` of ${models.join(' and ')}`}: nothing changed`;
 }
 
 /** The pre-deploy (offline) gate that failed a release before it deployed anything. */

@@ -11,7 +11,8 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // engineers answering the same alert): each dispatch run has its own concurrency group, so the second
 // starts seconds after the first recorded its rollback. It used to take the previous stable from
 // there, v3 -> v2 -> v1, both logging a normal "now serves"; now the second changes nothing and says
-// why. Main step from src/, the sandbox serving fraud-detector v3, the GitHub stand-in as the ledger,
+// why, headed "Rollback of fraud-detector: nothing changed" (once "Nothing to release", as a PR touching
+// no model). Main step from src/, the sandbox serving fraud-detector v3, the GitHub stand-in as the ledger,
 // on which PRs #2 and #3 promoted v2, then v3.
 const MODEL = 'fraud-detector';
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
@@ -85,6 +86,9 @@ describe('a second dispatch rollback without to-version seconds after the first'
       /fraud-detector: v3 was rolled back to v2 by [^;]*workflow_dispatch \d+s ago; nothing changed: a rollback without to-version within 10m of another goes no further back \(a second click, or a second engineer on the same incident\); set to-version to go further back/,
     );
     expect(second.log).not.toContain('now serves v1');
+    // Headed as the rollback it was, not as a run with "nothing to release".
+    expect(second.log).toContain('model-gate: ℹ️ Rollback of fraud-detector: nothing changed\n');
+    expect(second.report).toMatch(/^## model-gate: ℹ️ Rollback of fraud-detector: nothing changed\n/);
     expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v2' } });
     expect(await history()).toEqual(['promotion v1->v2', 'promotion v2->v3', 'rollback v3->v2']);
 
@@ -101,5 +105,18 @@ describe('a second dispatch rollback without to-version seconds after the first'
       'rollback v3->v2',
       'rollback v2->v1',
     ]);
+  });
+
+  it('a rollback to the version that serves changes nothing, headed as a rollback', async () => {
+    // Whichever version the test before left serving.
+    const { stable } = (await fraudServing(sandbox)) as { stable: { version: string } };
+    const again = await rollback({ 'to-version': stable.version });
+    expect([again.error, again.outputs.decision]).toEqual([undefined, 'skipped']);
+    expect(again.log).toContain(
+      `model-gate: ℹ️ Rollback of fraud-detector: nothing changed\n  fraud-detector: ${stable.version} already serves: nothing to roll back, nothing changed\n`,
+    );
+    expect(again.report).toMatch(/^## model-gate: ℹ️ Rollback of fraud-detector: nothing changed\n/);
+    expect(again.log + again.report).not.toContain('Nothing to release');
+    expect(await fraudServing(sandbox)).toEqual({ stable });
   });
 });

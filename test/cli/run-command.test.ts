@@ -31,6 +31,13 @@ describe('model-gate run', () => {
     const rolledBack = await run('rollback', '--model', MODEL);
     expect(rolledBack.code).toBe(0);
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
+
+    // Run again at once (a second terminal, a repeated command): it goes no further back, and says so.
+    const again = await run('rollback', '--model', MODEL);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/^model-gate: ℹ️ Rollback of fraud-detector: nothing changed$/m);
+    expect(again.stdout).toMatch(/v2 was rolled back to v1 by model-gate run \d+s ago; nothing changed/);
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 
   it('fails a faulty version with exit code 1 and leaves stable serving', async () => {

@@ -13,6 +13,10 @@ import { CLI_MODEL, cliRunConfig, cliServing, declareIn, repoAtV1 } from '../sup
 // request, the credentials for refused access. `model-gate run release` as its own process.
 vi.setConfig({ testTimeout: 90_000 });
 
+/** The heading of a change refused for access: the credentials (401/403) or a wrong URL or name (404). */
+const NOT_DEPLOYED_ACCESS =
+  "🔌 Not deployed: the platform refused model-gate's credentials, or has nothing at the target's URL or names";
+
 const THREE_STEPS =
   '{ type: canary, steps: [10, 50, 100], step-duration: 20s, min-requests: 150, interval: 1s }';
 
@@ -59,7 +63,7 @@ describe('the first traffic change refused: not deployed, not rolled back', () =
       const { code, lines } = await release(config, 'v2', { LAYER_URL: layer.url });
       const said =
         "serving layer at <LAYER_URL> refused PUT /traffic (HTTP 403): this token may only read traffic; check the credentials model-gate sends (the target's headers, or user:password in its url): expired, or without the permission";
-      expect(lines).toContain("model-gate: 🔌 Not deployed: the platform refused model-gate's access");
+      expect(lines).toContain(`model-gate: ${NOT_DEPLOYED_ACCESS}`);
       expect(lines).toContain(
         `  fraud-detector v2 was not deployed and got no traffic: the platform refused the switch to 10% of live traffic: ${said}; a re-run gets the same answer: fix the credentials or names the platform's answer points to, then commit your change and run again with --head HEAD to analyse that commit`,
       );
@@ -67,6 +71,27 @@ describe('the first traffic change refused: not deployed, not rolled back', () =
       expect(lines.join('\n')).not.toMatch(/rolled back|later try|10%\s+0s/);
       expect(code).toBe(1);
       // One refused PUT, and no second one to "roll back" what never took.
+      expect(layer.puts).toBe(1);
+    } finally {
+      await layer.close();
+    }
+  });
+});
+
+describe('the first traffic change answered 404: no platform refused model-gate', () => {
+  it('an http target with nothing at its URL: the heading says so, the line what to fix', async () => {
+    const layer = await readOnlyLayer(404);
+    try {
+      const config = cliRunConfig(THREE_STEPS).replace(
+        `target: { type: sandbox, url: "\${SANDBOX_URL}" }`,
+        `target: { type: http, url: "\${LAYER_URL}", strategies: [canary], settle-timeout: 5s, poll-interval: 1s }`,
+      );
+      const { code, lines } = await release(config, 'v2', { LAYER_URL: layer.url });
+      expect(lines).toContain(`model-gate: ${NOT_DEPLOYED_ACCESS}`);
+      expect(lines.find((l) => l.startsWith('  fraud-detector v2 '))).toMatch(
+        /^ {2}fraud-detector v2 was not deployed and got no traffic: .*nothing at <LAYER_URL>\/traffic.*check the target's url/,
+      );
+      expect(code).toBe(1);
       expect(layer.puts).toBe(1);
     } finally {
       await layer.close();
@@ -97,7 +122,8 @@ describe('a first traffic change that may have taken: reported as before, rolled
 });
 
 /**
- * A serving layer of v1 answering every PUT with `status` (403: a token that may only read), the
+ * A serving layer of v1 answering every PUT with `status` (403: a token that may only read; 404:
+ * nothing there, a URL that misses the layer's traffic route), the
  * change taken all the same where `takes` (the answer is no proof it did not land).
  */
 async function readOnlyLayer(status = 403, takes = false) {
@@ -111,9 +137,8 @@ async function readOnlyLayer(status = 403, takes = false) {
     if (req.method === 'PUT') {
       layer.puts += 1;
       if (takes) served = JSON.parse(text);
-      return send(status, {
-        error: status === 403 ? 'this token may only read traffic' : 'upstream timed out',
-      });
+      const error = { 403: 'this token may only read traffic', 404: 'not found' }[status];
+      return send(status, { error: error ?? 'upstream timed out' });
     }
     if (req.url === '/capabilities') return send(200, { strategies: ['canary'], weights: 'fractional' });
     return send(200, { ...(served as object), updating: false });
