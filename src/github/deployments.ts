@@ -24,6 +24,8 @@ const CREATE_ATTEMPTS = 4;
 const HISTORY_SIZE = 30;
 /** How many of the newest deployments of its task are searched for one made but answered with an error. */
 const MADE_SEARCH = 10;
+/** How many of the newest promotions and rollbacks are read, after making one, for a rival's twin of it. */
+const RIVAL_SEARCH = 5;
 /** How many of the newest claims on a head are searched for a release's: one per analysis of the head. */
 const CLAIMS_OF_HEAD = 10;
 /**
@@ -95,7 +97,8 @@ export class Deployments {
 
   /**
    * A deployment per promotion or rollback, marked successful; the one it replaces becomes
-   * inactive. One the newest deployment records already (sameEntry: a re-run's) is not made twice.
+   * inactive. One the newest deployment records already (sameEntry: a re-run's) is not made twice,
+   * nor a rollback another run made at the same moment (repeatsRival): the older of the two stays.
    */
   async record(entry: LedgerEntry): Promise<void> {
     const previous = (await this.list(entry.model, SERVE_TASK, 1))[0];
@@ -114,6 +117,17 @@ export class Deployments {
       description: `${entry.kind} ${entry.previous} -> ${entry.version}`,
     });
     await this.status(id, 'success', entry.summary);
+    // Only a rollback: dispatch runs start at once, each in a concurrency group of its own, where a
+    // promotion ends a release one run drives at a time (its watch lease), so it costs that no read.
+    // Best effort: the step is on record either way, and a refusal here must not fail a rollback
+    // that took (the run would say nothing was recorded); a refused look leaves the twin, as before.
+    const twin =
+      entry.kind === 'rollback' && (await this.repeatsRival(entry, id, previous).catch(() => false));
+    if (twin) {
+      // The rival's run ends the deployment replaced and the drift marks.
+      await this.remove(id, 'recorded by another run at the same moment').catch(() => {});
+      return;
+    }
     // A `failure` is a drift alert on the version replaced (drift-status.ts): it ends with its serving.
     const replaced = previous && (await this.latestState(previous.id));
     if (previous && (replaced === 'success' || replaced === 'failure')) {
@@ -124,6 +138,30 @@ export class Deployments {
     for (const mark of await this.list(entry.model, DRIFT_TASK, DRIFT_PAGE)) {
       await this.remove(mark.id, `replaced by ${entry.version}`);
     }
+  }
+
+  /**
+   * Whether deployment `id`, just made for `entry`, repeats one another run made for the same step
+   * at the same moment (two rollbacks dispatched together both read `previous` as the newest): the
+   * deployment just before it was made since that read and records the same change of version.
+   * The same change further back (rolled back, promoted again, rolled back again) is a step of its own.
+   */
+  private async repeatsRival(
+    entry: LedgerEntry,
+    id: number,
+    previous: Deployment | undefined,
+  ): Promise<boolean> {
+    const list = await this.list(entry.model, SERVE_TASK, RIVAL_SEARCH);
+    const ours = list.findIndex((d) => d.id === id);
+    const before = ours < 0 ? undefined : list[ours + 1];
+    if (!before || (previous !== undefined && before.id <= previous.id)) return false;
+    const rival = entryOf(entry.model, before);
+    return (
+      rival !== undefined &&
+      rival.kind === entry.kind &&
+      rival.version === entry.version &&
+      rival.previous === entry.previous
+    );
   }
 
   /**
