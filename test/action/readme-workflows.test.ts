@@ -17,8 +17,8 @@ interface Step {
 }
 interface Workflow {
   permissions?: Record<string, string>;
-  concurrency?: { 'cancel-in-progress'?: string };
-  jobs: Record<string, { steps: Step[] }>;
+  concurrency?: { group?: string; 'cancel-in-progress'?: string };
+  jobs: Record<string, { steps: Step[]; if?: string; needs?: string }>;
 }
 
 const workflows = [...readme.matchAll(/```yaml\n([\s\S]*?)```/g)]
@@ -43,10 +43,17 @@ it('grants what model-gate writes: the comment, the ledger, the commit status an
   });
 });
 
-it('cancels a running analysis only on a new push or a close unmerged: a label, a reopen or the merge waits', () => {
-  for (const w of workflows)
-    expect(w.concurrency?.['cancel-in-progress']).toBe(
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: ${{ }} is a GitHub Actions expression
-      "${{ github.event_name == 'pull_request' && (github.event.action == 'synchronize' || (github.event.action == 'closed' && !github.event.pull_request.merged)) }}",
-    );
+// test/targets/examples.test.ts evaluates the examples' concurrency and job conditions per event.
+const example = parse(readFileSync(join(root, 'examples', 'http', 'workflow.yml'), 'utf8')) as Workflow;
+
+it('groups and cancels runs as the examples do: a push or a close unmerged cancels, the merge waits', () => {
+  for (const w of workflows) expect(w.concurrency).toEqual(example.concurrency);
+});
+
+it('runs nothing for an event on a closed PR, which has a group of its own: the merge run waits unreplaced', () => {
+  for (const w of workflows) {
+    const first = Object.values(w.jobs).filter((j) => j.needs === undefined);
+    for (const job of first)
+      expect(job.if).toBe("github.event.action == 'closed' || github.event.pull_request.state != 'closed'");
+  }
 });
