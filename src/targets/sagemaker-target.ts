@@ -3,7 +3,7 @@ import { formatDuration } from '../config/duration.js';
 import type { SageMakerTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import { sameTraffic, type TrafficState } from '../core/traffic.js';
+import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin, withoutGrace } from './change-deadline.js';
 import { TargetBusyError } from './errors.js';
@@ -195,11 +195,15 @@ export function sagemakerTarget(
     return new TargetError(`${description} is ${status}${why}: ${todo}`);
   }
 
-  /** Waits while another update holds the endpoint; a failed endpoint is an error. */
-  const whenInService = (change?: ChangeDeadline) =>
+  /**
+   * Waits while another update holds the endpoint; a failed endpoint is an error. `passed` collects
+   * the statuses read on the way.
+   */
+  const whenInService = (change?: ChangeDeadline, passed?: Set<string>) =>
     waitUntilSettled(
       async () => {
         const endpoint = await describe(change);
+        passed?.add(endpoint.EndpointStatus);
         if (endpoint.EndpointStatus === 'InService') return { done: true, value: endpoint };
         if (!BUSY_STATES.includes(endpoint.EndpointStatus)) throw notInService(endpoint);
         return { done: false, why: `it is still ${endpoint.EndpointStatus}` };
@@ -249,17 +253,20 @@ export function sagemakerTarget(
    * definition reverted). When another change holds the endpoint by the time the update is sent
    * (`Cannot update in-progress endpoint`), or has changed it right before (stillAsRead), the change
    * is built again from the endpoint as read once that one is done; until `change`'s deadline,
-   * then TargetBusyError.
+   * then TargetBusyError. `from`: the endpoint as read right before the change that was sent.
    */
-  async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<string | undefined> {
+  async function changeTo(
+    desired: TrafficState,
+    change: ChangeDeadline,
+  ): Promise<{ deployed: string | undefined; from: Endpoint }> {
     for (;;) {
       const endpoint = await whenInService(change);
       try {
         if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
-          return await switchConfig(endpoint, desired, { change });
+          return { deployed: await switchConfig(endpoint, desired, { change }), from: endpoint };
         }
         await moveWeights(endpoint, desired, change);
-        return undefined;
+        return { deployed: undefined, from: endpoint };
       } catch (err) {
         if (!(err instanceof TargetBusyError) || clock.now() + config.pollIntervalMs > change.at) throw err;
       }
@@ -581,11 +588,57 @@ export function sagemakerTarget(
     checkShadow(desired);
     expected = desired;
     try {
-      const deployed = await changeTo(desired, change);
-      await deleteUnusedConfigs(await whenInService(change), desired, deployed, change);
+      const { deployed, from } = await changeTo(desired, change);
+      const passed = new Set<string>();
+      const settled = await whenInService(change, passed);
+      const undone = rolledBackBySageMaker(from, settled, passed, desired, deployed);
+      if (undone) throw undone;
+      await deleteUnusedConfigs(settled, desired, deployed, change);
     } catch (err) {
       throw ranOut(err, change);
     }
+  }
+
+  /**
+   * SageMaker's own undoing of the change just sent, as a TargetError quoting its FailureReason;
+   * undefined when the endpoint serves `desired`, or nothing says SageMaker rolled it back. Per
+   * https://docs.aws.amazon.com/sagemaker/latest/APIReference/API_DescribeEndpoint.html an endpoint
+   * that "fails to scale up or down or change its variant weight" goes RollingBack and returns to
+   * InService on its previous configuration; the read-back alone then says only that the endpoint
+   * serves other than asked, not that SageMaker undid the change nor why. Known by the RollingBack
+   * status passed while waiting (`passed`), or by a FailureReason the endpoint did not give before
+   * the change (`from`): the rollback can begin and end between two reads.
+   */
+  function rolledBackBySageMaker(
+    from: Endpoint,
+    settled: Endpoint,
+    passed: ReadonlySet<string>,
+    desired: TrafficState,
+    deployed: string | undefined,
+  ): TargetError | undefined {
+    if (serves(settled, desired)) return undefined;
+    const reason = settled.FailureReason?.replace(/[.\s]+$/, '');
+    const fresh = settled.FailureReason !== undefined && settled.FailureReason !== from.FailureReason;
+    if (!passed.has('RollingBack') && !fresh) return undefined;
+    const known = knownOf(desired);
+    const servedText = (endpoint: Endpoint) => {
+      try {
+        return describeTraffic(trafficOf(endpoint, known));
+      } catch {
+        return weightsText(endpoint, 'CurrentWeight');
+      }
+    };
+    const now = servedText(settled);
+    const asBefore = now === servedText(from) ? ' as before' : '';
+    const candidate = desired.canary?.version ?? mirrorFor(desired)?.version;
+    const what = deployed ? `the update to the endpoint config ${deployed}` : 'the weights';
+    const why = reason ? `giving as its reason "${reason}"` : 'giving no FailureReason';
+    const untaken =
+      candidate && candidate !== desired.stable.version ? `, so ${candidate} gets no new traffic` : '';
+    const todo = reason ? 'Fix what that reason names' : "Find out why in the endpoint's CloudWatch logs";
+    return new TargetError(
+      `${description} did not take ${describeTraffic(desired)}: SageMaker rolled ${what} back, ${why}, and it serves ${now}${asBefore}${untaken}. ${todo}, then run model-gate again`,
+    );
   }
 
   /**

@@ -11,12 +11,23 @@ export interface StandinFault {
   cli: StandinCli;
   /** The operation (`update-endpoint-weights-and-capacities`, `update`, `apply`, `get inferenceservices.serving.kserve.io`) or `*`. */
   op: string;
-  kind: 'throttle' | 'busy' | 'timeout' | 'silent-revert' | 'drop-mirror' | 'partial' | 'fail' | 'conflict';
+  kind:
+    | 'throttle'
+    | 'busy'
+    | 'timeout'
+    | 'silent-revert'
+    | 'drop-mirror'
+    | 'partial'
+    | 'fail'
+    | 'conflict'
+    | 'rolled-back';
   /** How many calls it affects; -1: all. */
   times: number;
   message?: string;
   /** A `fail`'s platform error code (`ExpiredTokenException`, `Forbidden`), printed as its CLI does. */
   code?: string;
+  /** A `rolled-back`'s describe calls that read RollingBack before InService (aws.mjs). */
+  gets?: number;
 }
 
 export interface StandinCall {

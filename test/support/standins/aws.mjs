@@ -46,7 +46,9 @@
 // Endpoint configs live in state.sagemakerConfigs["region/name"], with the CreationTime of the
 // moment create-endpoint-config made them, as the CLI prints it. An update sets the endpoint
 // `Updating` (update-endpoint also shows PendingDeploymentSummary); it is InService with the new
-// weights or config after `state.settleGets` (default 0) more describe calls. Instance counts are
+// weights or config after `state.settleGets` (default 0) more describe calls. An endpoint seeded in
+// any transitional status (Creating, Updating, SystemUpdating, RollingBack) settles so too: InService
+// after its `_pendingGets` (default 1) more describe calls. Instance counts are
 // the endpoint's own: a DesiredInstanceCount in update-endpoint-weights-and-capacities (the call
 // Application Auto Scaling makes) resizes a variant, so describe-endpoint can report counts the
 // config does not have; update-endpoint deploys a new fleet sized by the new config's
@@ -56,7 +58,15 @@
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
 // variant), fail (a service error: the fault's `code`, default InternalFailure, and `message`, as
 // the CLI prints one: `An error occurred (ExpiredTokenException) when calling the DescribeEndpoint
-// operation: The security token included in the request is expired`, exit 254).
+// operation: The security token included in the request is expired`, exit 254), rolled-back
+// (update-endpoint-weights-and-capacities: the update is accepted and the endpoint goes Updating,
+// then RollingBack for the fault's `gets` (default state.settleGets) describe calls, then InService
+// with its previous weights and counts and the fault's `message` as FailureReason (the service's
+// wording of one is not published: the default is the stand-in's); per API_DescribeEndpoint.html,
+// RollingBack: the endpoint "fails to scale up or down or change its variant weight and is in the
+// process of rolling back to its previous configuration. Once the rollback completes, endpoint
+// returns to an InService status"; that status is documented for weight and capacity changes only,
+// so update-endpoint has no such fault).
 //
 // Application Auto Scaling: state.scalableTargets["region"] lists the scalable targets registered
 // there, as DescribeScalableTargets shows them ({ServiceNamespace, ResourceId, ScalableDimension,
@@ -332,15 +342,42 @@ function run() {
   return update();
 }
 
+/** The statuses an endpoint leaves by itself (DescribeEndpoint's transitional ones, but Deleting). */
+const SETTLING = ['Creating', 'Updating', 'SystemUpdating', 'RollingBack'];
+
 function describe() {
   const endpoint = endpointOrFail();
-  if (endpoint.EndpointStatus === 'Updating') {
+  if (SETTLING.includes(endpoint.EndpointStatus)) {
     endpoint._pendingGets = (endpoint._pendingGets ?? 1) - 1;
+    if (endpoint._pendingGets < 0 && endpoint._rollBack) startRollBack(endpoint);
     if (endpoint._pendingGets < 0) finishUpdate(endpoint);
   }
-  const { _pendingGets, _next, _nextCounts, _nextConfig, ...shown } = endpoint;
+  const { _pendingGets, _next, _nextCounts, _nextConfig, _rollBack, _failureReason, ...shown } = endpoint;
   if (_nextConfig) shown.PendingDeploymentSummary = { EndpointConfigName: _nextConfig.name };
   succeed(state, JSON.stringify(shown, null, 4));
+}
+
+/**
+ * A weights update that fails (the rolled-back fault): the endpoint goes RollingBack, moving back
+ * to the weights and counts it had before, which it reaches InService with a FailureReason.
+ */
+function startRollBack(endpoint) {
+  const { reason, gets } = endpoint._rollBack;
+  delete endpoint._rollBack;
+  endpoint._next = {};
+  endpoint._nextCounts = {};
+  for (const variant of endpoint.ProductionVariants) {
+    variant.DesiredWeight = variant.CurrentWeight;
+    endpoint._next[variant.VariantName] = variant.CurrentWeight;
+    if (variant.CurrentInstanceCount !== undefined) {
+      variant.DesiredInstanceCount = variant.CurrentInstanceCount;
+      endpoint._nextCounts[variant.VariantName] = variant.CurrentInstanceCount;
+    }
+  }
+  endpoint._failureReason = reason;
+  endpoint.EndpointStatus = 'RollingBack';
+  // This read shows it RollingBack, and `gets` - 1 more: none when `gets` is 0 (done between two reads).
+  endpoint._pendingGets = gets - 1;
 }
 
 function finishUpdate(endpoint) {
@@ -361,6 +398,8 @@ function finishUpdate(endpoint) {
   delete endpoint._nextCounts;
   delete endpoint._nextConfig;
   delete endpoint._pendingGets;
+  if (endpoint._failureReason !== undefined) endpoint.FailureReason = endpoint._failureReason;
+  delete endpoint._failureReason;
   endpoint.EndpointStatus = 'InService';
   endpoint.LastModifiedTime = '2026-01-01T00:00:00Z';
 }
@@ -817,6 +856,7 @@ function update() {
   if (sum <= 0)
     serviceError('ValidationException', 'The sum of the weights of all variants must be greater than 0.');
   const revert = takeFault(state, CLI, operation, ['silent-revert']);
+  const rollBack = takeFault(state, CLI, operation, ['rolled-back']);
   const partial = takeFault(state, CLI, operation, ['partial']);
   const next = {};
   const applied = partial ? items.slice(0, 1) : items;
@@ -836,6 +876,12 @@ function update() {
   endpoint._nextCounts = revert ? {} : counts;
   endpoint.EndpointStatus = 'Updating';
   endpoint._pendingGets = state.settleGets ?? 0;
+  if (rollBack) {
+    endpoint._rollBack = {
+      reason: rollBack.message ?? 'Failed to update the variant weights and capacities of the endpoint.',
+      gets: rollBack.gets ?? state.settleGets ?? 0,
+    };
+  }
   succeed(
     state,
     JSON.stringify(
