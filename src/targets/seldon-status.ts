@@ -34,12 +34,14 @@ export const managedFieldsSchema = z.array(
 type ManagedFields = z.output<typeof managedFieldsSchema>;
 
 const MODEL = 'models.mlops.seldon.io';
+const PIPELINE = 'pipelines.mlops.seldon.io';
 const EXPERIMENT = 'experiments.mlops.seldon.io';
 
 /** The parts of an Experiment the status checks read. */
 export interface ExperimentView {
   metadata: { name: string; generation?: number; managedFields?: ManagedFields };
-  spec: { candidates: { name: string }[]; mirror?: { name: string } };
+  /** resourceType `pipeline`: the candidates and mirror are Pipelines, else Models. */
+  spec: { candidates: { name: string }[]; mirror?: { name: string }; resourceType?: unknown };
   status: { conditions: Condition[] };
 }
 
@@ -50,17 +52,20 @@ export const isReady = (e: ExperimentView) => conditionOf(e, 'Ready')?.status ==
 
 /** Why an Experiment is not Ready, and what to look at. */
 export function notReadyReason(e: ExperimentView, namespace: string): string {
-  const models = (names: string[]) => `\`kubectl get ${MODEL} ${names.join(' ')} -n ${namespace}\``;
+  const pipelines = e.spec.resourceType === 'pipeline';
+  const kind = pipelines ? 'Pipeline' : 'Model';
+  const models = (names: string[]) =>
+    `\`kubectl get ${pipelines ? PIPELINE : MODEL} ${names.join(' ')} -n ${namespace}\``;
   const ready = conditionOf(e, 'Ready');
   if (!ready) {
     return `the Seldon scheduler has not reported on it yet (no Ready condition); check that the Seldon operator and scheduler are running`;
   }
   if (conditionOf(e, 'CandidatesReady')?.status === 'False') {
     const names = e.spec.candidates.map((c) => c.name);
-    return `its candidate Models (${names.join(', ')}) are not all available; check ${models(names)}`;
+    return `its candidate ${kind}s (${names.join(', ')}) are not all available; check ${models(names)}`;
   }
   if (e.spec.mirror && conditionOf(e, 'MirrorReady')?.status === 'False') {
-    return `its mirror Model ${e.spec.mirror.name} is not available; check ${models([e.spec.mirror.name])}`;
+    return `its mirror ${kind} ${e.spec.mirror.name} is not available; check ${models([e.spec.mirror.name])}`;
   }
   const text = [ready.reason, ready.message].filter(Boolean).join(': ');
   return `its Ready condition is ${ready.status}${text ? ` (${text})` : ''}`;

@@ -58,7 +58,8 @@ const experimentSchema = z.object({
     generation: z.number().optional(),
     managedFields: managedFieldsSchema.optional(),
   }),
-  spec: z.object({
+  // Loose: the fields model-gate does not own (default, resourceType) go back in each apply.
+  spec: z.looseObject({
     default: z.string().optional(),
     candidates: z.array(z.object({ name: z.string(), weight: z.number() })).default([]),
     mirror: z.object({ name: z.string(), percent: z.number() }).optional(),
@@ -67,18 +68,36 @@ const experimentSchema = z.object({
 });
 type Experiment = z.output<typeof experimentSchema>;
 
-/** The Experiment manifest for a split: `candidates` as given, the mirror when it has a percent. */
+/**
+ * The Experiment manifest for a split: `candidates` as given, the mirror when it has a percent, and
+ * the rest of the spec model-gate does not own as `kept` has it (the Experiment there). `kubectl
+ * apply` removes a field the previous apply had and this one lacks, so these must be sent again:
+ * `default` (the Model whose own endpoint the Experiment splits: without it the clients calling
+ * that Model bypass the Experiment) and `resourceType` (`pipeline`: the candidates are Pipelines;
+ * without it Seldon takes them for Models), per
+ * https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment. The scheduler refuses a
+ * `default` that is not a candidate (scheduler/pkg/store/experiment/validate.go
+ * validateDefaultModelIsCandidate, at any weight), so one the split leaves out stays at weight 0:
+ * its endpoint keeps splitting, all of it to the others.
+ */
 export function experimentManifest(
   name: string,
   namespace: string,
   candidates: { name: string; weight: number }[],
   mirror?: { name: string; percent: number },
+  kept: Record<string, unknown> & { default?: string | undefined } = {},
 ) {
+  const { candidates: _owned, mirror: _alsoOwned, ...rest } = kept;
+  const listed = rest.default === undefined || candidates.some((c) => c.name === rest.default);
   return {
     apiVersion: 'mlops.seldon.io/v1alpha1',
     kind: 'Experiment',
     metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'model-gate' } },
-    spec: { candidates, ...(mirror && mirror.percent > 0 ? { mirror } : {}) },
+    spec: {
+      ...rest,
+      candidates: listed ? candidates : [...candidates, { name: rest.default as string, weight: 0 }],
+      ...(mirror && mirror.percent > 0 ? { mirror } : {}),
+    },
   };
 }
 
@@ -195,10 +214,11 @@ export function seldonTarget(
         `Seldon weights are whole numbers, got ${fractional.value} for ${fractional.name}`,
       );
     }
-    // No mirror in the manifest removes the one there (kubectl apply drops fields it applied before).
-    const manifest = experimentManifest(name, config.namespace, candidates, mirror);
     // Ready still says True for the previous spec until the scheduler reports this one.
     const current = await getIfAny(change);
+    // No mirror in the manifest removes the one there (kubectl apply drops fields it applied
+    // before); the fields model-gate does not own are sent as they are.
+    const manifest = experimentManifest(name, config.namespace, candidates, mirror, current?.spec);
     const applied = appliedCheck(beforeApply(current), config.namespace);
     // The same spec again (a retry) is not applied: an apply that changed labels only would move
     // the time the spec was written without a new generation for the scheduler to act on.

@@ -24,11 +24,14 @@ export const activeConditions = (at = '2026-01-01T00:00:00Z') =>
     lastTransitionTime: at,
   }));
 
-/** Experiment `fraud` in seldon-mesh (generation 1), v1's Model serving all of it, active. */
-export const fraudExperimentAtV1 = () => ({
+/**
+ * Experiment `fraud` in seldon-mesh (generation 1), v1's Model serving all of it, active, as the
+ * user applied it; `spec` adds fields model-gate does not own (`default`, `resourceType`).
+ */
+export const fraudExperimentAtV1 = (spec: Record<string, unknown> = {}) => ({
   apiVersion: 'mlops.seldon.io/v1alpha1',
   kind: 'Experiment',
   metadata: { name: 'fraud', namespace: 'seldon-mesh', generation: 1 },
-  spec: { candidates: [{ name: 'fraud-v1', weight: 100 }] },
+  spec: { ...spec, candidates: [{ name: 'fraud-v1', weight: 100 }] },
   status: { conditions: activeConditions() },
 });
