@@ -36,6 +36,29 @@ const MODE_ANNOTATION = 'serving.kserve.io/deploymentMode';
 const ISVC = 'inferenceservices.serving.kserve.io';
 const REVISION = 'revisions.serving.knative.dev';
 
+/**
+ * The predictor's implementations that take a storageUri: `model` (with modelFormat) and the older
+ * per-framework keys (kserve pkg/apis/serving/v1beta1/predictor.go PredictorSpec). KServe's webhook
+ * refuses a predictor with more than one ("Exactly one of [...] must be specified in
+ * PredictorSpec", component.go validateExactlyOneImplementation), so a new version's storageUri goes
+ * in the one the predictor has: `model.storageUri` next to `sklearn:` would be refused.
+ */
+const IMPLEMENTATIONS = [
+  'model',
+  'sklearn',
+  'xgboost',
+  'tensorflow',
+  'pytorch',
+  'triton',
+  'onnx',
+  'huggingface',
+  'pmml',
+  'lightgbm',
+  'paddle',
+] as const;
+type Implementation = (typeof IMPLEMENTATIONS)[number];
+const implementationSchema = z.object({ storageUri: z.string().optional() }).nullish();
+
 const isvcSchema = z.object({
   metadata: z.object({
     name: z.string(),
@@ -47,7 +70,7 @@ const isvcSchema = z.object({
       predictor: z
         .object({
           canaryTrafficPercent: z.number().nullish(),
-          model: z.object({ storageUri: z.string().optional() }).optional(),
+          ...Object.fromEntries(IMPLEMENTATIONS.map((key) => [key, implementationSchema])),
           annotations: z.record(z.string(), z.string()).optional(),
         })
         .optional(),
@@ -82,6 +105,19 @@ const isvcSchema = z.object({
     .default({ conditions: [] }),
 });
 type InferenceService = z.output<typeof isvcSchema>;
+type Predictor = NonNullable<NonNullable<InferenceService['spec']>['predictor']>;
+
+/** The implementation the predictor serves with: the framework key it has, else `model`. */
+function implementationOf(predictor: Predictor | undefined): Implementation {
+  const fields = (predictor ?? {}) as Partial<Record<Implementation, { storageUri?: string } | null>>;
+  return IMPLEMENTATIONS.find((key) => fields[key]) ?? 'model';
+}
+
+/** The storage URI of the predictor's implementation. */
+function storageUriOf(predictor: Predictor | undefined): string | undefined {
+  const fields = (predictor ?? {}) as Partial<Record<Implementation, { storageUri?: string } | null>>;
+  return fields[implementationOf(predictor)]?.storageUri;
+}
 
 /**
  * The revision a 100% step left behind: at canaryTrafficPercent 100 KServe routes the latest
@@ -236,7 +272,7 @@ export function kserveTarget(
   /** The version the predictor's spec asks for: our annotation, else its storage URI. */
   function specVersion(isvc: InferenceService): string | undefined {
     const predictor = isvc.spec?.predictor;
-    return predictor?.annotations?.[VERSION_ANNOTATION] ?? versionOfUri(predictor?.model?.storageUri);
+    return predictor?.annotations?.[VERSION_ANNOTATION] ?? versionOfUri(storageUriOf(predictor));
   }
 
   /**
@@ -347,9 +383,10 @@ export function kserveTarget(
     });
   }
 
-  const deploy = (version: string, canaryTrafficPercent: number | null) => ({
+  /** A new revision of `version`: its storageUri in the implementation `on` has (see IMPLEMENTATIONS). */
+  const deploy = (on: InferenceService, version: string, canaryTrafficPercent: number | null) => ({
     canaryTrafficPercent,
-    model: { storageUri: uriOf(version) },
+    [implementationOf(on.spec?.predictor)]: { storageUri: uriOf(version) },
     annotations: { [VERSION_ANNOTATION]: version },
   });
 
@@ -400,7 +437,7 @@ export function kserveTarget(
       if (latest === canary.version && base === stable) {
         await patch({ canaryTrafficPercent: canary.weight }, change);
       } else if (rolledOut === stable) {
-        await patch(deploy(canary.version, canary.weight), change);
+        await patch(deploy(isvc, canary.version, canary.weight), change);
       } else {
         throw new TargetError(
           `${description} has ${rolledOut ?? 'no version'} as its last rolled-out revision, not the stable version ${stable}: KServe splits a canary only against the last rolled-out revision. Promote or roll back to ${stable} first`,
@@ -412,7 +449,7 @@ export function kserveTarget(
       // roll back: all traffic to the last rolled-out revision (after a 100% step, the one before)
       await patch({ canaryTrafficPercent: 0 }, change);
     } else {
-      await patch(deploy(stable, null), change); // a new revision of that version takes all traffic
+      await patch(deploy(isvc, stable, null), change); // a new revision of that version takes all traffic
     }
     // Done once the stable version takes all traffic, not once the candidate's revision is Ready.
     if (rollingAway) await servesOnly(stable, change);

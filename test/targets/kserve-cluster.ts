@@ -6,10 +6,18 @@ export const REV = 'revisions.serving.knative.dev';
 /**
  * A Serverless InferenceService `ml/fraud` serving v1 (revision 00001) alone, as KServe reports it,
  * deployed before model-gate (`annotations` on it); `settleGets`: KServe acts on a change only after
- * that many reads (the stand-in's simulated controller).
+ * that many reads (the stand-in's simulated controller). `framework`: its predictor in KServe's
+ * older per-framework form (`sklearn: {storageUri}`) rather than `model: {modelFormat, storageUri}`.
  */
-export function servingV1(annotations: Record<string, string> = {}, settleGets?: number): PlatformState {
+export function servingV1(
+  annotations: Record<string, string> = {},
+  settleGets?: number,
+  framework?: 'sklearn',
+): PlatformState {
   const uri = 'gs://models/fraud/v1';
+  const implementation = framework
+    ? { [framework]: { storageUri: uri } }
+    : { model: { modelFormat: { name: 'sklearn' }, storageUri: uri } };
   return {
     ...(settleGets === undefined ? {} : { settleGets }),
     k8s: {
@@ -18,7 +26,7 @@ export function servingV1(annotations: Record<string, string> = {}, settleGets?:
           apiVersion: 'serving.kserve.io/v1beta1',
           kind: 'InferenceService',
           metadata: { name: 'fraud', namespace: 'ml', generation: 1, annotations },
-          spec: { predictor: { model: { modelFormat: { name: 'sklearn' }, storageUri: uri } } },
+          spec: { predictor: implementation },
           status: {
             observedGeneration: 1,
             conditions: [
@@ -53,10 +61,7 @@ export function servingV1(annotations: Record<string, string> = {}, settleGets?:
             namespace: 'ml',
             annotations: { 'internal.serving.kserve.io/storage-initializer-sourceuri': uri },
           },
-          _template: JSON.stringify({
-            model: { modelFormat: { name: 'sklearn' }, storageUri: uri },
-            annotations: {},
-          }),
+          _template: JSON.stringify({ ...implementation, annotations: {} }),
         },
       },
     },

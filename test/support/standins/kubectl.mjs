@@ -15,6 +15,9 @@
 // `spec.mirror` ({name, percent}) is kept like its candidates; the Experiment is Ready only
 // when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
 // succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
+// `apply` merges as client-side apply does (appliedOver): a spec field the previous apply had and
+// this one lacks is removed. A patched InferenceService must keep exactly one predictor
+// implementation (`model` or a framework key), as KServe's webhook requires (implementationsOf).
 // An Experiment keeps metadata.managedFields as the API server does (managedFieldsOf): `get` shows
 // them only with --show-managed-fields. Types listed in `state.k8sWithout` (e.g.
 // experiments.mlops.seldon.io) are CRDs the cluster does not have: kubectl's words for a cluster
@@ -43,6 +46,7 @@ const ISVC = 'inferenceservices.serving.kserve.io';
 const REV = 'revisions.serving.knative.dev';
 const EXP = 'experiments.mlops.seldon.io';
 const MODEL = 'models.mlops.seldon.io';
+const PIPELINE = 'pipelines.mlops.seldon.io';
 const TYPES = {
   inferenceservice: ISVC,
   inferenceservices: ISVC,
@@ -297,19 +301,15 @@ function patch() {
   }
   if (patchType === 'json') fail(state, 'stand-in: --type json is not implemented, use --type merge', 3);
   const next = mergePatch(clone(object), body);
-  if (type === ISVC) {
-    const percent = next.spec?.predictor?.canaryTrafficPercent;
-    if (
-      percent !== undefined &&
-      percent !== null &&
-      (!Number.isInteger(percent) || percent < 0 || percent > 100)
-    ) {
-      fail(
-        state,
-        `Error from server (BadRequest): admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: the InferenceService "${name}" is invalid: canaryTrafficPercent must be an integer between 0 and 100, got ${percent}`,
-        1,
-      );
-    }
+  // KServe's validating webhook (controller-runtime's Denied: 403 Forbidden) refuses a predictor
+  // with other than one implementation (component.go validateExactlyOneImplementation; the list
+  // is ExactlyOneErrorFor's, PredictorSpec's fields in kserve/kserve master).
+  if (type === ISVC && implementationsOf(next.spec?.predictor).length !== 1) {
+    fail(
+      state,
+      `Error from server (Forbidden): admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: Exactly one of [SKLearn, XGBoost, Tensorflow, PyTorch, Triton, ONNX, HuggingFace, PMML, LightGBM, Paddle, Model, StorageUris, WorkerSpec, PodSpec] must be specified in PredictorSpec`,
+      1,
+    );
   }
   const changed =
     JSON.stringify(next.spec) !== JSON.stringify(object.spec) ||
@@ -328,6 +328,31 @@ function patch() {
     `${KINDS[type]}.${type.split('.').slice(1).join('.')}/${name} patched${changed ? '' : ' (no change)'}`,
   );
 }
+
+/**
+ * A predictor's implementations (kserve pkg/apis/serving/v1beta1/predictor.go GetImplementations):
+ * `model`, the older per-framework keys, and custom containers.
+ */
+const FRAMEWORKS = [
+  'model',
+  'sklearn',
+  'xgboost',
+  'tensorflow',
+  'pytorch',
+  'triton',
+  'onnx',
+  'huggingface',
+  'pmml',
+  'lightgbm',
+  'paddle',
+];
+function implementationsOf(predictor = {}) {
+  const keys = FRAMEWORKS.filter((key) => predictor[key]);
+  return predictor.containers?.length ? [...keys, 'containers'] : keys;
+}
+
+/** The storage URI the predictor's implementation serves. */
+const storageUriOf = (predictor = {}) => predictor[implementationsOf(predictor)[0] ?? 'model']?.storageUri;
 
 function mergePatch(target, patchBody) {
   if (patchBody === null || typeof patchBody !== 'object' || Array.isArray(patchBody)) return patchBody;
@@ -390,7 +415,7 @@ function apply() {
   const ns = manifest.metadata.namespace ?? namespace;
   const key = `${ns}/${name}`;
   const existing = store(EXP)[key];
-  const spec = clone(manifest.spec);
+  const spec = existing ? appliedOver(existing, manifest).spec : clone(manifest.spec ?? {});
   if (spec.mirror && takeFault(state, CLI, 'apply', ['drop-mirror'])) delete spec.mirror;
   if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec))
     succeed(state, `experiment.mlops.seldon.io/${name} unchanged`);
@@ -403,6 +428,7 @@ function apply() {
       ...(existing?.metadata ?? {}),
       name,
       namespace: ns,
+      annotations: { ...(existing?.metadata?.annotations ?? {}), [LAST_APPLIED]: JSON.stringify(manifest) },
       generation: (existing?.metadata?.generation ?? 0) + 1,
       managedFields: withManagedEntry(existing ? managedFieldsOf(existing) : [], {
         manager: 'kubectl-client-side-apply',
@@ -427,6 +453,36 @@ function apply() {
     },
   };
   succeed(state, `experiment.mlops.seldon.io/${name} ${existing ? 'configured' : 'created'}`);
+}
+
+const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
+
+/**
+ * What client-side `kubectl apply` makes of `live` (kubectl's apply.go, a three-way merge patch:
+ * a CRD takes a JSON merge patch): a field the previous apply had and `manifest` lacks is removed,
+ * the manifest's fields are set, and fields no apply set (a controller's, `kubectl edit`'s) stay.
+ * The previous apply is the last-applied-configuration annotation; a seeded object without one
+ * stands for the user's own `kubectl apply` of its spec (as managedFieldsOf takes it).
+ */
+function appliedOver(live, manifest) {
+  const annotation = live.metadata?.annotations?.[LAST_APPLIED];
+  const previous = annotation ? JSON.parse(annotation) : { spec: live.spec };
+  return { spec: threeWay(live.spec ?? {}, previous.spec ?? {}, manifest.spec ?? {}) };
+}
+
+const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `live` with what was in `previous` and is not in `wanted` removed and `wanted` merged in (lists replaced). */
+function threeWay(live, previous, wanted) {
+  const out = clone(live);
+  for (const key of Object.keys(previous)) if (!(key in wanted)) delete out[key];
+  for (const [key, value] of Object.entries(wanted)) {
+    out[key] =
+      isMap(value) && isMap(out[key])
+        ? threeWay(out[key], isMap(previous[key]) ? previous[key] : {}, value)
+        : clone(value);
+  }
+  return out;
 }
 
 /**
@@ -540,7 +596,12 @@ function reconcileIsvc(isvc) {
   status.components.predictor ??= {};
   const component = status.components.predictor;
   const raw = rawMode(isvc) !== undefined;
-  const template = JSON.stringify({ model: predictor.model, annotations: predictor.annotations ?? {} });
+  const implementation = implementationsOf(predictor)[0] ?? 'model';
+  const template = JSON.stringify({
+    [implementation]: predictor[implementation],
+    annotations: predictor.annotations ?? {},
+  });
+  const storageUri = storageUriOf(predictor) ?? '';
   const revisions = store(REV);
   const latest = component.latestCreatedRevision
     ? revisions[`${isvc.metadata.namespace}/${component.latestCreatedRevision}`]
@@ -559,14 +620,14 @@ function reconcileIsvc(isvc) {
         labels: { 'serving.kserve.io/inferenceservice': isvc.metadata.name, component: 'predictor' },
         annotations: {
           ...(predictor.annotations ?? {}),
-          'internal.serving.kserve.io/storage-initializer-sourceuri': predictor.model?.storageUri ?? '',
+          'internal.serving.kserve.io/storage-initializer-sourceuri': storageUri,
         },
       },
       spec: {
         containers: [
           {
             name: 'kserve-container',
-            env: [{ name: 'STORAGE_URI', value: predictor.model?.storageUri ?? '' }],
+            env: [{ name: 'STORAGE_URI', value: storageUri }],
           },
         ],
       },
@@ -696,8 +757,9 @@ function reconcileExperiment(exp) {
   exp._sim ??= {};
   const generation = exp.metadata.generation ?? 0;
   if (reportedGeneration(exp) === generation || pending(exp)) return;
-  const models = store(MODEL);
-  const available = (name) => models[`${exp.metadata.namespace}/${name}`]?.status?.ready === true;
+  // resourceType `pipeline`: the candidates and mirror are Pipelines (seeded like Models), else Models.
+  const servers = store(exp.spec.resourceType === 'pipeline' ? PIPELINE : MODEL);
+  const available = (name) => servers[`${exp.metadata.namespace}/${name}`]?.status?.ready === true;
   const candidatesReady = (exp.spec.candidates ?? []).every((c) => available(c.name));
   const mirrorReady = !exp.spec.mirror || available(exp.spec.mirror.name);
   for (const [active, description] of [
