@@ -163,6 +163,25 @@ const sagemakerTarget = strict({
     'SageMaker: production variant weights (update-endpoint-weights-and-capacities); a shadow variant through a copy of the endpoint config (create-endpoint-config, update-endpoint); read back with describe-endpoint.',
   );
 
+/**
+ * Azure lowercases a deployment's name when it creates it (Azure/azure-sdk-for-python#28715), so
+ * a template with capitals names deployments Azure never reports. The version and model key put
+ * in are lowercased by the target; the template's own text must already be.
+ */
+function lowercaseDeployment(text: string, ctx: z.core.$RefinementCtx) {
+  const own = text.replaceAll('{{version}}', '').replaceAll('{{model}}', '');
+  if (own === own.toLowerCase()) return;
+  const lower = text
+    .split(/(\{\{(?:version|model)\}\})/)
+    .map((part, i) => (i % 2 === 1 ? part : part.toLowerCase()))
+    .join('');
+  ctx.addIssue({
+    code: 'custom',
+    input: text,
+    message: `expected a lowercase name template, as Azure ML lowercases deployment names (it creates ${describeValue(text)} as ${describeValue(lower)}, which model-gate would not find): write ${describeValue(lower)}, got ${describeValue(text)}`,
+  });
+}
+
 const azuremlTarget = strict({
   type: z.literal('azureml').describe('An Azure ML managed online endpoint, driven with `az ml`.'),
   endpoint: cloudId(
@@ -178,7 +197,9 @@ const azuremlTarget = strict({
     .min(1)
     .describe('Subscription name or ID; the CLI default when absent.')
     .optional(),
-  deployment: nameTemplate('Deployment that serves a version.', '{{version}}'),
+  deployment: nameTemplate('Deployment that serves a version.', '{{version}}').superRefine(
+    lowercaseDeployment,
+  ),
   ...timingShape,
 })
   .superRefine(checkTiming, always)

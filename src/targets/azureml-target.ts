@@ -33,7 +33,9 @@ import type { KnownVersions, Target } from './target.js';
 // the endpoint's traffic between existing deployments and never creates one. It deletes one only
 // to retire blue-green's blue after its rollback-window (removeIdle), while it has no traffic.
 // An endpoint `Updating` (or `Creating`, `Deleting`) is locked: model-gate waits for it, then
-// gives up with TargetBusyError.
+// gives up with TargetBusyError. One `Failed` or `Canceled` (the other EndpointProvisioningState
+// values, https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/knownendpointprovisioningstate)
+// takes no traffic to a candidate: see `unsettled`.
 
 const endpointSchema = z.object({
   name: z.string(),
@@ -55,14 +57,25 @@ const NO_DEPLOYMENT = /\(ResourceNotFound\)|Code: ResourceNotFound/;
 const NO_ENDPOINT =
   /\(ResourceGroupNotFound\)|The Resource 'Microsoft\.MachineLearningServices\/workspaces\/[^/']+(\/onlineEndpoints\/[^/']+)?' under resource group/i;
 
+/**
+ * Azure lowercases a deployment's name when it creates it and reports it so
+ * (Azure/azure-sdk-for-python#28715: "if the given deployment name has uppercase letters, it is
+ * converted to lowercase"), so names are made lowercase here too: `V2` is `fraud-v2`, the name
+ * Azure uses. Length and characters per how-to-manage-quotas (deployment names "Begin with a
+ * letter", "Be 3-32 characters", letters, numbers and dashes) and azure-ai-ml's
+ * validate_endpoint_or_deployment_name (ends with a letter or digit).
+ */
 const DEPLOYMENT_NAME = {
   what: 'deployment name',
-  pattern: /^[a-zA-Z][a-zA-Z0-9-]{2,31}$/,
+  pattern: /^[a-z][a-z0-9-]{1,30}[a-z0-9]$/,
   allowed: /[a-zA-Z0-9-]/,
+  lowercase: true,
   maxLength: 32,
-  rule: "3-32 letters, digits and '-', starting with a letter",
+  rule: "3-32 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
 };
 const LOCKED = ['Updating', 'Creating', 'Deleting'];
+/** Provisioning states after a create or update that did not finish: not locked, not settled either. */
+const UNSETTLED = ['Failed', 'Canceled'];
 
 /** What one `az ml online-endpoint update` sets: live percent and mirrored percent per deployment. */
 export interface AzureTraffic {
@@ -72,11 +85,14 @@ export interface AzureTraffic {
 
 /**
  * The `--traffic` and `--mirror-traffic` values for a desired split. Deployments already on
- * the endpoint (`existing`) but not in `live` get 0, so only the versions asked for serve;
- * likewise deployments mirrored now (`mirroring`) but not in `mirror` get a mirror of 0, the
- * documented way to stop a mirror. Azure ML takes whole percentages, mirrors at most 50% in
- * all, and never mirrors to a deployment that takes live traffic: all three are refused
- * here, before any call.
+ * the endpoint (`existing`) but not in `live` get 0, so only the versions asked for serve.
+ * The endpoint's mirror_traffic holds one deployment ("a dictionary with a single key-value
+ * pair", reference-yaml-endpoint-online; "You can only mirror traffic to one deployment",
+ * how-to-safely-rollout-online-endpoints), and a new value replaces it: the mirror sent is the
+ * wanted pair alone, or, to stop a mirror, the deployment mirrored now (`mirroring`) at 0, the
+ * documented `--mirror-traffic "green=0"`. Azure ML takes whole percentages, mirrors at most 50%
+ * to one deployment, and never to a deployment that takes live traffic: all are refused here,
+ * before any call.
  */
 export function azureTraffic(
   live: Record<string, number>,
@@ -90,13 +106,19 @@ export function azureTraffic(
       throw new TargetError(`Azure ML takes whole percentages of traffic, got ${percent}% for ${name}`);
     }
   }
+  const targets = Object.keys(mirror);
+  if (targets.length > 1) {
+    throw new TargetError(`Azure ML mirrors to one deployment only, asked for ${targets.join(' and ')}`);
+  }
   const mirrored = Object.values(mirror).reduce((a, b) => a + b, 0);
   if (mirrored > limit) {
     throw new TargetError(`Azure ML mirrors at most ${limit}% of live traffic, asked for ${mirrored}%`);
   }
   const both = Object.keys(mirror).find((name) => (mirror[name] ?? 0) > 0 && (live[name] ?? 0) > 0);
   if (both) throw new TargetError(`Azure ML cannot mirror traffic to ${both}, which also takes live traffic`);
-  return { traffic: zeroedBut(existing, live), mirror: zeroedBut(mirroring, mirror) };
+  const stopped = mirroring.find((name) => !(name in mirror));
+  const sent = targets.length > 0 ? mirror : stopped ? { [stopped]: 0 } : {};
+  return { traffic: zeroedBut(existing, live), mirror: sent };
 }
 
 /** `names` at 0, then `split` on top. */
@@ -175,6 +197,30 @@ export function azuremlTarget(
       change,
     );
 
+  /**
+   * A Failed or Canceled endpoint's last create or update did not finish, so what it serves and
+   * whether it takes an update are Azure's to say. A change sending all live traffic to one
+   * deployment serving now, with no mirror (a rollback withdrawing the candidate; a promotion
+   * onto a deployment that serves looks the same), is still sent, as stable serving matters most:
+   * one Azure refuses fails as any call does, one it takes is read back. Any other change is refused
+   * before any call, saying what to do.
+   */
+  function refuseUnlessWithdrawing(
+    endpoint: Endpoint,
+    live: Record<string, number>,
+    mirror: Share | undefined,
+  ) {
+    const state = endpoint.provisioning_state ?? 'Succeeded';
+    if (!UNSETTLED.includes(state)) return;
+    const serving = Object.keys(live).filter((name) => (live[name] ?? 0) > 0);
+    const onto = serving.length === 1 ? serving[0] : undefined;
+    if (!mirror && onto !== undefined && (endpoint.traffic?.[onto] ?? 0) > 0) return;
+    const where = scope.slice(0, scope.indexOf('--output')).join(' ');
+    throw new TargetError(
+      `${description} is ${state}: its last create or update ${state === 'Failed' ? 'failed' : 'was canceled'}, so model-gate sends no traffic to a candidate on it. See why with \`az ml online-endpoint show ${where}\` and the endpoint's activity log in the Azure portal, update it until it is Succeeded (\`az ml online-endpoint update ${where} --file <its YAML>\`), then run model-gate again`,
+    );
+  }
+
   /** What the endpoint serves; `change`: the traffic change this is the read-back of. */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
     const endpoint = await show(change);
@@ -205,6 +251,7 @@ export function azuremlTarget(
     const wanted = splitOf(shadow ? [shadow] : []);
     expected = desired;
     const endpoint = await whenUnlocked(change);
+    refuseUnlessWithdrawing(endpoint, live, shadow);
     const existing = Object.keys(endpoint.traffic ?? {});
     const mirroring = Object.entries(endpoint.mirror_traffic ?? {})
       .filter(([, percent]) => percent > 0)
@@ -212,7 +259,7 @@ export function azuremlTarget(
     const { traffic, mirror } = azureTraffic(live, wanted, existing, mirroring);
     // One update sets both, so a deployment can leave the mirror for live traffic (a
     // promotion after a shadow) in the same call. With nothing mirrored before or after,
-    // the endpoint's mirror is not mentioned at all.
+    // the endpoint's mirror is not mentioned at all; else it names one deployment (azureTraffic).
     const mirrorArgs = Object.keys(mirror).length > 0 ? ['--mirror-traffic', trafficArgument(mirror)] : [];
     await callCli(
       cli,

@@ -18,7 +18,7 @@ const ENV = {
 const VERSION = 'V1.2_rc';
 const NAMES = {
   sagemaker: 'fraud-V1-2-rc', // letters, digits and '-'
-  azureml: 'fraud-V1-2-rc',
+  azureml: 'fraud-v1-2-rc', // Azure lowercases deployment names
   seldon: 'fraud-detector-v1.2-rc', // a Kubernetes name: lowercase, '.' kept
   vertex: 'fraud-V1.2_rc', // a display name takes any character
   kserve: VERSION,

@@ -13,9 +13,23 @@
 //
 // Mirroring (how-to-safely-rollout-online-endpoints): `--mirror-traffic "green=10"` sets the
 // endpoint's mirror_traffic (replacing it), `--mirror-traffic "green=0"` is the documented way
-// to stop it (kept as 0, as an endpoint may report it); at most 50% in all, never to a
-// deployment with live traffic nor to one the endpoint does not have. An empty value is not
-// documented and is refused.
+// to stop it (kept as 0, as an endpoint may report it); at most 50%, never to a deployment with
+// live traffic nor to one the endpoint does not have. It names one deployment: "You can only
+// mirror traffic to one deployment" (same page), "a dictionary with a single key-value pair"
+// (reference-yaml-endpoint-online); a value with two is refused (BadRequest; wording modelled).
+// An empty value is not documented and is refused.
+//
+// Names: Azure lowercases a deployment's name (Azure/azure-sdk-for-python#28715: created
+// lowercase, and the names in --traffic / --mirror-traffic lowercased), and ARM names are
+// case-insensitive, so every deployment name taken here is lowercased; seed them lowercase.
+//
+// Provisioning states (EndpointProvisioningState: Creating, Updating, Deleting, Succeeded,
+// Failed, Canceled): seed `provisioning_state` with any. `show` reports it as seeded (Updating
+// counts down, below). An update is refused as busy while Updating or Creating; the wording is
+// modelled on the service's "Cannot create a deployment in endpoint E because it is in Updating
+// provisioning state" (Azure/azure-sdk-for-net#36961), not captured for an endpoint update. An
+// update of a Failed or Canceled endpoint is taken and leaves it Succeeded: modelled, not
+// observed.
 //
 // Deployments (https://learn.microsoft.com/en-us/cli/azure/ml/online-deployment; the safe-rollout
 // page's last step deletes the unused blue deployment with `--yes --no-wait`): the endpoint's
@@ -218,7 +232,7 @@ function pairs(text, flag) {
   for (const word of words) {
     const m = /^([A-Za-z][A-Za-z0-9-]{0,31})=(\d+)$/.exec(word);
     if (!m) invalid();
-    out[m[1]] = Number(m[2]);
+    out[m[1].toLowerCase()] = Number(m[2]);
   }
   return out;
 }
@@ -232,6 +246,14 @@ function update() {
     fail(
       state,
       `ERROR: (Conflict) Cannot update endpoint ${flags.name} because it is in Updating provisioning state.\nCode: Conflict`,
+      1,
+    );
+  }
+  const mirrors = Object.keys(mirror ?? {});
+  if (mirrors.length > 1) {
+    fail(
+      state,
+      `ERROR: (BadRequest) Mirror traffic can be set for one deployment only; got ${mirrors.length}: ${mirrors.join(', ')}.\nCode: BadRequest`,
       1,
     );
   }
@@ -297,7 +319,7 @@ function deploymentsOf(endpoint) {
 
 /** The deployment named by --name, counting down a `Deleting` one; ResourceNotFound when there is none. */
 function deploymentOrFail(endpoint) {
-  const name = flags.name;
+  const name = flags.name.toLowerCase();
   const deleting = endpoint._deleting?.[name];
   if (deleting !== undefined && deleting <= 0) removeDeployment(endpoint, name);
   else if (deleting !== undefined) endpoint._deleting[name] = deleting - 1;
