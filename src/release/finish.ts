@@ -220,7 +220,8 @@ async function recordPromotion(promoted: Release, ledger: Ledger, summary: strin
  * traffic again after the change, as one that checked between a change and its record would. The
  * first record is marked withdrawPending: should this run stop before the change is confirmed, the
  * next run takes the candidate out (retryWithdrawal). `announce` writes the record where other runs
- * read it (a PR's comment: announceEnd). A platform refusal is recorded, and returned with it.
+ * read it (a PR's comment: announceEnd). A platform refusal is recorded, and returned with it. A
+ * first record GitHub or the ledger will not take does not stop the change (endRecords).
  */
 export async function endThenWithdraw(
   release: Release,
@@ -235,15 +236,11 @@ export async function endThenWithdraw(
   // The record says what serves when not `from`: a run whose traffic change lands late restores it.
   const serves = desired.stable.version;
   const ending = serves === release.from ? end.ending : { ...end.ending, serves };
-  const recorded = async (r: Release) => {
-    await ledger.saveRelease(r);
-    await announce(r);
-    return r;
-  };
+  const { first, recorded } = endRecords(ledger, announce);
   // While the change is under way the record names what serves, `from` too: that marks it apart
   // from a failed withdrawal an older model-gate recorded, which has no ending (withdrawalUnderWay).
   const underWay = { ...end.ending, serves };
-  await recorded({ ...ended(release, status, why, ctx.clock.now(), underWay), withdrawPending: true });
+  await first({ ...ended(release, status, why, ctx.clock.now(), underWay), withdrawPending: true });
   try {
     await reconcile(withdrawingTarget(ctx), desired);
   } catch (err) {
@@ -255,6 +252,45 @@ export async function endThenWithdraw(
     };
   }
   return { release: await recorded(ended(release, status, why, ctx.clock.now(), ending)) };
+}
+
+/**
+ * The records of an end around its traffic change (endThenWithdraw, settleWithdrawal), each saved,
+ * then written where other runs read it (`announce`: the PR's comment, which holds a GitHub
+ * ledger's releases). The `first`, before the change, is tried, not required: one the ledger or
+ * GitHub will not take (a token without pull-requests: write, GitHub down) must not keep the
+ * candidate live, so the change is made all the same; the canary claim's end, a Deployment, still
+ * tells a run driving the release that it ended (EndedElsewhere). A write GitHub refuses is left to
+ * the run's final report, which writes the end or fails naming GitHub, its summary saying what
+ * took; a record the ledger refuses fails the run once the change is made, as does a defect.
+ */
+function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void> | void) {
+  let defect: Error | undefined;
+  const write = async (r: Release) => {
+    try {
+      await announce(r);
+    } catch (err) {
+      defect ??= defectOf(err, []);
+    }
+  };
+  return {
+    first: async (r: Release) => {
+      try {
+        await ledger.saveRelease(r);
+      } catch (err) {
+        // Saved again after the change, whose record then fails the run, the candidate out.
+        defect ??= defectOf(err, []);
+        return;
+      }
+      await write(r);
+    },
+    recorded: async (r: Release) => {
+      await ledger.saveRelease(r);
+      await write(r);
+      if (defect) throw defect;
+      return r;
+    },
+  };
 }
 
 /**
@@ -522,13 +558,9 @@ export async function settleWithdrawal(
   const failed = release.ending?.withdrawFailed;
   const why = endWhy(release);
   const kept = endingBesides(release);
-  const recorded = async (r: Release) => {
-    await ledger.saveRelease(r);
-    await announce(r);
-    return r;
-  };
+  const { first, recorded } = endRecords(ledger, announce);
   const underWay = { ...release, updatedAt: ctx.clock.now(), reason: why, ending: { ...kept, serves } };
-  await recorded({ ...underWay, withdrawPending: true });
+  await first({ ...underWay, withdrawPending: true });
   try {
     await reconcile(withdrawingTarget(ctx), withdrawTraffic(serves));
   } catch (err) {

@@ -130,6 +130,7 @@ beforeEach(async () => {
 
 afterEach(async () => {
   // Closing the PR frees the model's canary slot for the next test, whatever this one left.
+  github.clearFaults();
   onWithdrawal = undefined;
   readsToFail = 0;
   await mainStep('pull_request', pullRequestEvent('closed', shas, { number: pr }), 4242);
@@ -201,13 +202,25 @@ describe('the post step records the end first', () => {
     expect(comment()).not.toContain('may still get live traffic');
   });
 
-  it('GitHub refusing to record the end: the step withdraws v2 on the platform all the same, and fails saying what it could not update', async () => {
-    // The comment's read answers; the write of the end, before the change, is refused.
+  it('GitHub refusing to record the end once: the step withdraws v2 all the same, and the record after the change says so', async () => {
+    // The comment's read answers; the write of the end, before the change, is refused: the change
+    // is made anyway (a refused record must not keep the candidate live), and recorded after it.
     github.failNext('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 403);
+    const post = await postStep();
+    expect(post.code).toBe(0);
+    expect(post.stdout).not.toContain('::error::');
+    expect(await serving()).toEqual({ stable: { version: 'v1' } });
+    expect(recorded()).toMatchObject({ status: 'aborted', reason: WHY });
+    expect(recorded()?.withdrawPending).toBeUndefined();
+    expect(comment()).toContain('## model-gate: ⏹️ Withdrawn');
+  });
+
+  it('GitHub refusing every write of the end: the step withdraws v2 all the same, and fails saying what it could not update', async () => {
+    github.failNext('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 403, 50);
     const post = await postStep();
     expect(post.code).toBe(1);
     expect(post.stdout).toMatch(
-      /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 withdrawn on the platform; the PR comment and statuses are not updated: re-run the job once GitHub answers/,
+      /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 .*; the PR comment and statuses are not updated: re-run the job once GitHub answers/,
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
@@ -236,12 +249,12 @@ describe('the post step records the end first', () => {
   });
 
   it('with GitHub refusing the end, the direct withdrawal whose read-back fails once: v2 withdrawn on the platform', async () => {
-    github.failNext('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 403);
+    github.failNext('PATCH', '/repos/{owner}/{repo}/issues/comments/{comment_id}', 403, 50);
     onWithdrawal = readFailsOnceAfterWithdrawal;
     const post = await postStep();
     expect(readsToFail).toBe(0);
     expect(post.stdout).toMatch(
-      /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 withdrawn on the platform; the PR comment/,
+      /::error::model-gate post step could not read or write the ledger \(.*\); fraud-detector: v2 .*; the PR comment/,
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });

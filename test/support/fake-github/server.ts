@@ -233,6 +233,8 @@ export interface FakeGitHub {
     headers?: Record<string, string>,
     body?: unknown,
   ): void;
+  /** Drops the faults not yet used up: a test's lasting refusal does not reach the next test. */
+  clearFaults(): void;
   /** failNext with GitHub's rate limit answer: secondary (403, retry-after: 1) or primary (403, x-ratelimit-remaining: 0, reset in 1 s). */
   rateLimitNext(
     method: string,
@@ -472,6 +474,10 @@ class Fake implements FakeGitHub {
       headers: { ...headers },
       body,
     });
+  }
+
+  clearFaults(): void {
+    this.faults.length = 0;
   }
 
   rateLimitNext(method: string, pathPattern: PathPattern, kind: 'secondary' | 'primary', count = 1): void {
