@@ -100,7 +100,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     outputs.set = true;
     for (const line of decisionLines(result)) core.info(asLogText(line));
     await publish(config, result, decision, event, setup, env, quiet).catch((error: unknown) => {
-      throw rollbackStands(error, result, inputs.toVersion, setup?.ledger?.savedPrs() ?? []) ?? error;
+      throw (
+        rollbackStands(error, result, command, inputs.toVersion, setup?.ledger?.savedPrs() ?? []) ?? error
+      );
     });
     // A schedule tick also retries waiters whose re-run was refused earlier.
     await startWaiting(

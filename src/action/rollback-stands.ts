@@ -2,6 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import { ModelGateError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../github/client.js';
 import { RECENT_ROLLBACK_MS } from '../release/commands.js';
+import { servesAfterEnd } from '../release/finish.js';
 import type { RunResult } from '../release/pull-request.js';
 
 /**
@@ -15,14 +16,29 @@ import type { RunResult } from '../release/pull-request.js';
 export function rollbackStands(
   error: unknown,
   result: RunResult,
+  command: string,
   toVersion: string | undefined,
   savedPrs: number[],
 ): ModelGateError | undefined {
+  if ((command !== 'rollback' && command !== 'abort') || !isGitHubError(error)) return undefined;
   const rollbacks = result.rollbacks ?? [];
-  if (rollbacks.length === 0 || !isGitHubError(error)) return undefined;
-  const took = rollbacks
-    .map((e) => `${e.model} now serves ${e.version}: the rollback from ${e.previous} took and is recorded`)
-    .join('; ');
+  const rolledBack = new Set(rollbacks.map((e) => e.model));
+  // An abort, or a rollback to what serves, records no rollback: the candidates it withdrew.
+  const withdrawn = result.releases.filter(
+    (r) =>
+      !rolledBack.has(r.model) && (r.status === 'aborted' || r.status === 'failed') && !r.withdrawPending,
+  );
+  if (rollbacks.length === 0 && withdrawn.length === 0) return undefined;
+  const took = [
+    ...rollbacks.map(
+      (e) => `${e.model} now serves ${e.version}: the rollback from ${e.previous} took and is recorded`,
+    ),
+    // Its end is recorded in the PR's comment, which GitHub refused: the PR's next run finds the
+    // candidate without traffic and ends it (withdrawal-comment-refused-still-withdraws.test.ts).
+    ...withdrawn.map(
+      (r) => `${r.model} ${r.to} is withdrawn and ${servesAfterEnd(r)} serves: the ${command} took`,
+    ),
+  ].join('; ');
   const notes = (result.notify ?? []).map((n) => n.pr);
   const url = (error as { request?: { url?: string } }).request?.url ?? '';
   // Which PR's comment GitHub refused, where its URL says (an update names only the comment).
@@ -34,7 +50,7 @@ export function rollbackStands(
       ? `only the ${notes.includes(first) ? 'note' : 'comment'} on PR #${first} failed`
       : `only writing the comments of PR ${prs.map((n) => `#${n}`).join(', ')} failed`;
   const rerun =
-    toVersion === undefined
+    toVersion === undefined && rollbacks.length > 0
       ? `no re-run is needed: one within ${formatDuration(RECENT_ROLLBACK_MS)} changes nothing, and one later rolls back again, past ${rollbacks.map((e) => e.version).join(', ')}`
       : 'no re-run is needed';
   return new ModelGateError(

@@ -95,7 +95,12 @@ describe('an end by workflow_dispatch whose PR comment GitHub refuses', () => {
     expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
     expect(run.outputs.decision).toBe('aborted');
     expect(run.exitCode).toBe(1);
-    expect(run.error).toMatch(COMMENT_REFUSED);
+    // What took first, mid-incident, then the refusal: not "model-gate stopped" alone.
+    expect(run.error).toMatch(
+      new RegExp(
+        `^${MODEL} v2 is withdrawn and v1 serves: the abort took; only the comment on PR #${PR} failed: ${COMMENT_REFUSED.source}`,
+      ),
+    );
     expect(run.report).toContain('The PR comment could not be updated');
     expect(run.report).toContain(
       `${MODEL} v2 was withdrawn: aborted by @\u200boctocat via workflow\\_dispatch; v1 serves`,
