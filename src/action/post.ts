@@ -25,6 +25,13 @@ import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
 import { actionPorts } from './ports.js';
+import {
+  budgetRanOut,
+  postStepBudgetMs,
+  type StepBudget,
+  toldOutOfTime,
+  withinBudget,
+} from './post-step-budget.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
 
@@ -131,6 +138,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
   if (event.kind !== 'pull_request') return;
+  const budgetMs = postStepBudgetMs(env);
+  const budget: StepBudget = { ends: ports.clock.now() + budgetMs, ms: budgetMs, clock: ports.clock };
   // Why candidates may still get live traffic; defects met where the candidate was taken out all the same;
   // the models this config cannot act on (their candidate deployed on a target it does not name).
   const failures: string[] = [];
@@ -155,8 +164,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
           continue;
         }
         const stopped = 'the job stopped while the PR comment held no record of its release';
-        const direct = await unrecordedWithdrawn(candidate, model, ports);
-        if (direct.mayBeLive) failures.push(`${model.name}: ${stopped}; ${direct.done}`);
+        const capped = withinBudget(model, budget);
+        const direct = await unrecordedWithdrawn(candidate, capped, ports);
+        const late = direct.mayBeLive ? budgetRanOut(model, capped, budget) : undefined;
+        if (direct.mayBeLive)
+          failures.push(`${model.name}: ${stopped}; ${direct.done}${late ? `; ${late}` : ''}`);
         else {
           core.warning(`${model.name}: ${direct.done}: ${stopped}`);
           // Nothing live, the comment has nothing to tell of it.
@@ -174,9 +186,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       }
       // Only this job's own release: a later run of the PR (a new head) may be analysing by now.
       if (release.pr !== pr || release.headSha !== event.pr.headSha) continue;
-      const ctx = contextFor(model, ports);
+      const capped = withinBudget(model, budget);
+      const ctx = contextFor(capped, ports);
       try {
-        const done = await cleanUp(release, ctx, ports);
+        const done = await cleanUp(release, ctx, ports, () => budgetRanOut(model, capped, budget));
         if ('failure' in done) failures.push(`${model.name}: ${done.failure}`);
         else core.warning(`${model.name}: ${done.warning}`);
       } catch (err) {
@@ -191,7 +204,13 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         const defect = defectOf(err, []);
         if (!defect) throw err;
         debugStack(defect);
-        const after = await afterDefect(defect, release, ctx, ports);
+        // A context of its own: what is left of the budget now, not when the clean-up began.
+        const after = await afterDefect(
+          defect,
+          release,
+          contextFor(withinBudget(model, budget), ports),
+          ports,
+        );
         (after.mayBeLive ? failures : defects).push(`${model.name}: ${after.line}`);
       }
     }
@@ -203,7 +222,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     await startWaiting(setup.ledger);
   } catch (err) {
     // Take the saved candidates out of service all the same.
-    const direct = await withdrawSaved(saved, config, ports, inputs.model);
+    const direct = await withdrawSaved(saved, config, ports, budget, inputs.model);
     // GitHub would not say who the token is, so no comment of its is trusted: its own words say what to do.
     if (err instanceof TokenIdentityError)
       return core.setFailed(
@@ -285,12 +304,23 @@ async function cleanUp(
   release: Release,
   ctx: ReleaseContext,
   ports: Ports,
+  ranOut: () => string | undefined,
 ): Promise<{ warning: string } | { failure: string }> {
   const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
-  const { release: ended, idleRefused, defect } = await takeOutOfService(release, why, ctx, ports);
+  const done = await takeOutOfService(release, why, ctx, ports);
+  const { idleRefused, defect } = done;
+  let ended = done.release;
+  const late = ended.withdrawPending || idleRefused ? ranOut() : undefined;
+  // A record of this step's change (not one left as it was): the record written after the change
+  // quotes the platform; saved again, for the final comment, with why the step stopped there.
+  if (late && ended !== release && ended.withdrawPending && !defect) {
+    ended = toldOutOfTime(ended, late);
+    await ports.ledger.saveRelease(ended);
+  }
   // Ready: the main step stopped between recording it and taking it to idle; the change is finished here.
   if (idlePending(release)) {
-    if (idleRefused) return { failure: `taking ${release.to} to idle failed: ${idleRefused}` };
+    if (idleRefused)
+      return { failure: `taking ${release.to} to idle failed: ${idleRefused}${late ? `; ${late}` : ''}` };
     return { warning: ended.reason ?? `${release.to} idle` };
   }
   // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
@@ -421,7 +451,13 @@ interface Direct {
 }
 
 /** Withdraw on the platform each candidate the main step saved, where it still has live traffic. */
-async function withdrawSaved(saved: string, config: Config, ports: Ports, only?: string): Promise<string> {
+async function withdrawSaved(
+  saved: string,
+  config: Config,
+  ports: Ports,
+  budget: StepBudget,
+  only?: string,
+): Promise<string> {
   const candidates = savedList(saved);
   if (candidates.length === 0 && saved !== '[]')
     return 'the main step saved no candidates to withdraw (an older version of the action)';
@@ -429,7 +465,7 @@ async function withdrawSaved(saved: string, config: Config, ports: Ports, only?:
   for (const c of candidates) {
     const model = config.models[c.model];
     if (!model || (only !== undefined && c.model !== only)) continue;
-    done.push(`${c.model}: ${(await onPlatform(c, model, ports)).done}`);
+    done.push(`${c.model}: ${(await onPlatform(c, withinBudget(model, budget), ports)).done}`);
   }
   return done.length > 0 ? done.join('; ') : 'no candidate was saved as live';
 }
