@@ -15,6 +15,7 @@
  *                                            //   to this version is down (rolling releases)
  *   "conversionFactor": 1.02                 // optional, default 1: multiplies the sandbox's base
  *                                            //   conversion rate for requests this version served
+ *                                            //   (one it failed never converts)
  * }
  * ```
  *

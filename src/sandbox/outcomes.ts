@@ -7,7 +7,9 @@
  * serving artifact. So a client (the traffic generator, a test) needs to know nothing about the
  * artifacts, and a version's conversion effect stays a property of the version. The draw is a
  * hash of (seed, model, request id), not a shared stream: it does not depend on the order in
- * which feedback arrives, so a seeded run converts the same requests every time.
+ * which feedback arrives, so a seeded run converts the same requests every time. A request the
+ * model failed (HTTP 500) never converts by draw: a failed prediction cannot lead to the outcome,
+ * so a candidate that errors shows it in its conversions too (the A/B conversion gate sees it).
  */
 
 import { stickyPoint } from './router.js';
@@ -41,9 +43,11 @@ export function outcomeOf(
   draw: { seed: number; model: string; conversionRate: number },
 ): OutcomeRecord {
   const correct = feedback.label === undefined ? undefined : served.prediction === feedback.label;
+  // An outcome the client reports is its fact and is kept; only the simulated draw knows the error.
   const converted =
     feedback.converted ??
-    conversionPoint(draw.seed, draw.model, feedback.id) < draw.conversionRate * served.conversionFactor;
+    (served.prediction !== undefined &&
+      conversionPoint(draw.seed, draw.model, feedback.id) < draw.conversionRate * served.conversionFactor);
   return { correct, converted };
 }
 
