@@ -1,9 +1,11 @@
 import { formatDuration } from '../config/duration.js';
 import { formatPercent } from '../config/percent.js';
-import type { GateConfig } from '../config/types.js';
+import type { GateConfig, StrategyConfig } from '../config/types.js';
 import { OVER_COUNTED } from '../gates/conversion-gate.js';
+import { usableLook } from '../gates/threshold-gate.js';
 import { utcMinute } from '../report/format.js';
 import { signedPct, thousands } from '../stats/conversion.js';
+import { phasesOf } from '../strategies/strategy.js';
 import type { GateState, Measurement, Release } from './types.js';
 
 // An A/B runs until its conversion gates reach their planned sample, where the judge's test has
@@ -55,12 +57,14 @@ const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 /**
- * The least a phase's exposure rate is projected from: an hour of the phase (a metrics pipeline's
- * lag makes the first minutes read low, as NO_DATA_GRACE_MS allows for) and 100 candidate
- * exposures (a count's relative error is about 1/√n: ±10%). Before that no end is projected.
+ * The least a phase's exposure rate is projected from: 100 candidate exposures (a count's relative
+ * error is about 1/√n: ±10%) and a tenth of the planned sample. A fixed hour left a busy A/B, near
+ * its end in minutes, without a projection; a tenth of the way is past a metrics pipeline's first
+ * minutes, whose lag reads the rate low. (A tenth of the cap adds nothing: a rate that has reached
+ * less than a tenth of the sample in a tenth of the cap reaches it past the cap, said above.)
  */
-const RATE_MIN_MS = HOUR;
 const RATE_MIN_EXPOSURES = 100;
+const RATE_MIN_SHARE = 0.1;
 
 /** The share of the planned size reached, rounded down (it never reads 100% before it is): `0.7%`, `18%`. */
 function shareText(p: Progress): string {
@@ -76,13 +80,40 @@ function endText(p: Progress, ran: number, span: PhaseSpan): string | undefined 
   // Past the cap is said from the first exposure, as a warning: the time it is reached waits for a rate.
   const needs = ran > 0 && p.reached > 0 ? (p.size / p.reached) * ran : Number.POSITIVE_INFINITY;
   if (Number.isFinite(needs) && needs > span.capMs) return pastCap(p, ran, needs, span.capMs);
-  if (!(ran >= RATE_MIN_MS && p.reached >= RATE_MIN_EXPOSURES))
-    return `its end is projected once the phase has run ${formatDuration(RATE_MIN_MS)} with ${RATE_MIN_EXPOSURES} exposures (${cap})`;
-  // "Around": up to the hour a day or more ahead, else to 10 minutes; never past the cap.
+  if (!(ran > 0 && p.reached >= RATE_MIN_EXPOSURES && p.reached >= RATE_MIN_SHARE * p.size))
+    return `its end is projected once the phase has ${RATE_MIN_EXPOSURES} exposures and ${formatPercent(RATE_MIN_SHARE)} of the planned sample (${cap})`;
+  // "Around": to the hour a day or more ahead, to 10 minutes an hour or more ahead, else to the
+  // minute; never past the cap. "So far": traffic has a daily cycle, and a rate over part of a day is rough.
   const reachAt = span.since + needs;
-  const step = needs - ran >= DAY ? HOUR : 10 * MINUTE;
+  const ahead = needs - ran;
+  const step = ahead >= DAY ? HOUR : ahead >= HOUR ? 10 * MINUTE : MINUTE;
   const around = Math.min(Math.ceil(reachAt / step) * step, span.since + span.capMs);
-  return `at the current rate the planned sample is reached around ${utcMinute(around)} (${cap})`;
+  return `at the rate so far the planned sample is reached around ${utcMinute(around)} (${cap})`;
+}
+
+/**
+ * For a watching run's log, said once per phase: the A/B's conversion gates that, at the rate so
+ * far, reach their planned sample only past its cap (the step-duration, or a longer hold), so the
+ * run will most likely end there, undecided. Undefined when none do (or none has a rate yet).
+ */
+export function pastCapNote(release: Release, strategy: StrategyConfig): string | undefined {
+  if (release.status !== 'analysing' || strategy.type !== 'ab') return undefined;
+  const capMs = Math.max(strategy.stepDurationMs, phasesOf(strategy)[release.phase]?.holdMs ?? 0);
+  const since = release.phaseStartedAt;
+  const notes = release.gates.flatMap((g) => {
+    if (g.kind !== 'conversion' || g.verdict !== 'pending') return [];
+    const look = usableLook(g, since);
+    const p = sampleProgress(look);
+    if (!look || !p || p.reached >= p.size) return [];
+    // Said once, so from a steadier rate than the reason's (which warns from the first exposure):
+    // 100 exposures, over a tenth of the cap or an hour, whichever is shorter.
+    const ran = look.at - since;
+    if (p.reached < RATE_MIN_EXPOSURES || ran < Math.min(RATE_MIN_SHARE * capMs, HOUR)) return [];
+    const needs = (p.size / p.reached) * ran;
+    return needs > capMs ? [`${g.name}: ${pastCap(p, ran, needs, capMs)}`] : [];
+  });
+  if (notes.length === 0) return undefined;
+  return `the A/B will likely run to its ${formatDuration(capMs)} cap (${utcMinute(since + capMs)}) and end there undecided: ${notes.join('; ')}`;
 }
 
 /**

@@ -12,6 +12,7 @@ import { checkSameTarget, deployingOn } from './deployed-target.js';
 import { hasLiveTraffic, retryWithdrawal } from './finish.js';
 import { LeftAloneError } from './left-alone.js';
 import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
+import { pastCapNote } from './planned-sample.js';
 import { contextFor, type Ports } from './ports.js';
 import { restoreEnd } from './restore-end.js';
 import { tick } from './tick.js';
@@ -125,6 +126,8 @@ async function driveChecked(
   const retries = new WithdrawalRetries(started + opts.maxWaitMs);
   // The last warning each release's refused withdrawal gave, by index.
   const warned = new Map<number, string>();
+  // The phase each A/B last said it will likely run to its cap in, by index: said once a phase.
+  const capNoted = new Map<number, number>();
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
@@ -219,6 +222,12 @@ async function driveChecked(
         await ports.onProgress?.(current, { force: true });
       if (next.status !== release.status || next.phase !== release.phase)
         ports.log.info(`${next.model}: ${next.reason}`);
+      // An A/B whose rate so far reaches its planned sample only past the cap: its end there is no surprise.
+      const capNote = opts.mode === 'watch' ? pastCapNote(next, model.strategy) : undefined;
+      if (capNote && capNoted.get(i) !== next.phase) {
+        capNoted.set(i, next.phase);
+        ports.log.info(`${next.model}: ${capNote}`);
+      }
       // Its rollback refused: tried again after a wait (watch mode), as a pending withdrawal.
       if (next.withdrawPending) retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));
     }

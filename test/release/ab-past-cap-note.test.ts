@@ -63,7 +63,7 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     ]);
     const at20m = await released(config, metrics, { stop: (r) => lasted(r) >= HOUR / 3 });
     expect(at20m.reason).toMatch(
-      /waiting for conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+%\); its end is projected once the phase has run 1h with 100 exposures \(cap: 2026-01-15 00:00 UTC\)\)$/,
+      /waiting for conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+%\); at the rate so far the planned sample is reached around 2026-01-01 \d\d:\d\d UTC \(cap: 2026-01-15 00:00 UTC\)\)$/,
     );
     expect(at20m.reason).not.toContain('past the');
   });

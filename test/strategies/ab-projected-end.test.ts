@@ -31,12 +31,13 @@ const ab = configWith('{ type: ab, split: 50, step-duration: 7d, interval: 10m }
 describe('an analysing A/B', () => {
   it('says its share of the planned sample, when its rate reaches it and its cap', async () => {
     // 0.05 exposures a second: 180 an hour, about 40.5 h to the planned sample; the cap is 7d.
-    const r = await at(ab, arms(0.05), 2 * HOUR);
+    // 10 h in, a tenth of the planned sample is reached: its end is projected.
+    const r = await at(ab, arms(0.05), 10 * HOUR);
     expect(r.status).toBe('analysing');
     const waiting =
-      'waiting for split, conversion (360 of 7,294 planned candidate exposures (4.9%); at the current rate the planned sample is reached around 2026-01-02 17:00 UTC (cap: 2026-01-08 00:00 UTC))';
+      'waiting for conversion (1,800 of 7,294 planned candidate exposures (24%); at the rate so far the planned sample is reached around 2026-01-02 17:00 UTC (cap: 2026-01-08 00:00 UTC))';
     expect(r.reason).toBe(`analysing A/B 50/50 by x-user-id: ${waiting}`);
-    // The projection is the phase's own rate: 360 in 2 h, so the size at 180/h, up to the hour.
+    // The projection is the phase's own rate: 1,800 in 10 h, so the size at 180/h, up to the hour.
     const look = r.gates.find((g) => g.name === 'conversion')?.last;
     const size = look?.evidence?.sampleSize ?? 0;
     const reach = Date.UTC(2026, 0, 1) + (size / 180) * HOUR;
@@ -44,12 +45,13 @@ describe('an analysing A/B', () => {
     expect(line(ab, r)).toContain(waiting);
   });
 
-  it('projects nothing from its first hour, and names the rule and its cap', async () => {
-    const r = await at(ab, arms(2), HOUR / 3);
+  it('projects nothing before a tenth of its planned sample, and names the rule and its cap', async () => {
+    // 0.1 exposures a second: 120 in 20 minutes, under 2% of the planned sample.
+    const r = await at(ab, arms(0.1), HOUR / 3);
     expect(r.reason).toMatch(
-      /waiting for conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+(\.\d)?%\); its end is projected once the phase has run 1h with 100 exposures \(cap: 2026-01-08 00:00 UTC\)\)$/,
+      /waiting for split, conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+(\.\d)?%\); its end is projected once the phase has 100 exposures and 10% of the planned sample \(cap: 2026-01-08 00:00 UTC\)\)$/,
     );
-    expect(line(ab, r)).toContain('its end is projected once the phase has run 1h with 100 exposures');
+    expect(line(ab, r)).toContain('its end is projected once the phase has 100 exposures and 10% of the planned sample');
   });
 });
 
