@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import type { Config, ModelConfig } from '../config/types.js';
+import type { Config, ModelConfig, ShadowStrategyConfig } from '../config/types.js';
 import { VersionError } from '../core/errors.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
@@ -259,16 +259,31 @@ function planOf(models: PlannedModel[]): Plan {
 /** The action's default max-wait: how long one job in watch mode drives a release. */
 const JOB_MAX_WAIT_MS = 5 * 3_600_000;
 
+/** Said of a phase that may outlast one job in watch mode: what drives it then. */
+const beyondJob = (ms: number) =>
+  ms > JOB_MAX_WAIT_MS
+    ? `; longer than a job's max-wait (${formatDuration(JOB_MAX_WAIT_MS)} by default), so drive it with schedule ticks (command: tick)`
+    : '';
+
 /**
  * How long an A/B runs: not a fixed step, so the plan says what ends it and, when it may outlast
  * a job, what drives it.
  */
 const abLength = (capMs: number) =>
-  `until its conversion gates decide or reach their planned sample size, at most ${formatDuration(capMs)} (step-duration)${
-    capMs > JOB_MAX_WAIT_MS
-      ? `; longer than a job's max-wait (${formatDuration(JOB_MAX_WAIT_MS)} by default), so drive it with schedule ticks (command: tick)`
-      : ''
-  }`;
+  `until its conversion gates decide or reach their planned sample size, at most ${formatDuration(capMs)} (step-duration)${beyondJob(capMs)}`;
+
+/**
+ * How long a shadow runs: its phase lasts its hold (`duration`) even when its gates pass sooner,
+ * and the longer of the hold and step-duration at most (tick.ts).
+ */
+export function shadowLength(s: ShadowStrategyConfig): string {
+  const hold = `${formatDuration(s.durationMs)} (duration)`;
+  const length =
+    s.durationMs >= s.stepDurationMs
+      ? hold
+      : `at least ${hold}, until its gates pass, at most ${formatDuration(s.stepDurationMs)} (step-duration)`;
+  return `${length}${beyondJob(Math.max(s.durationMs, s.stepDurationMs))}`;
+}
 
 function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
   const { strategy } = model;
@@ -282,6 +297,7 @@ function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
     target: model.target.type,
     phases: phasesOf(model.strategy).map((p) => ({ name: p.name, weight: p.weight, slot: p.candidateSlot })),
     ...(strategy.type === 'ab' ? { runs: abLength(strategy.stepDurationMs) } : {}),
+    ...(strategy.type === 'shadow' ? { runs: shadowLength(strategy) } : {}),
     ...(note ? { note } : {}),
   };
 }

@@ -83,6 +83,7 @@ describe('model-gate plan', () => {
         strategy: 'shadow',
         target: 'sandbox',
         phases: [{ name: 'shadow 50% of requests', weight: 0, slot: 'shadow' }],
+        runs: 'at least 5s (duration), until its gates pass, at most 10m (step-duration)',
       },
     ]);
   });
@@ -98,6 +99,7 @@ describe('model-gate plan', () => {
       '  2. step 2 of 2: 50% of live traffic',
       'ranker 3.1 → 3.2: shadow on sandbox',
       '  1. shadow 50% of requests: mirrored copies of live requests, no live traffic',
+      '  runs: at least 5s (duration), until its gates pass, at most 10m (step-duration)',
       '',
     ]);
   });
