@@ -241,7 +241,9 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     expect(rollback && latest(rollback)).toBe('success');
     expect(promotion && latest(promotion)).toBe('inactive');
     expect(ourComments(2)).toHaveLength(1);
-    expect(ourComments(2)[0]?.body).toContain('v2 was rolled back to v1 by @\u200boctocat via workflow\\_dispatch');
+    expect(ourComments(2)[0]?.body).toContain(
+      'v2 was rolled back to v1 by @\u200boctocat via workflow\\_dispatch',
+    );
   });
 
   it('two PRs race for one model: the second is queued, deploys nothing, and its job is re-run once the slot frees', async () => {
