@@ -51,7 +51,9 @@ describe('an analysing A/B', () => {
     expect(r.reason).toMatch(
       /waiting for split, conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+(\.\d)?%\); its end is projected once the phase has 100 exposures and 10% of the planned sample \(cap: 2026-01-08 00:00 UTC\)\)$/,
     );
-    expect(line(ab, r)).toContain('its end is projected once the phase has 100 exposures and 10% of the planned sample');
+    expect(line(ab, r)).toContain(
+      'its end is projected once the phase has 100 exposures and 10% of the planned sample',
+    );
   });
 });
 
