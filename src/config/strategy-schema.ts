@@ -210,7 +210,7 @@ const shadowStrategy = strict({
  * full weekly cycles (weekday and weekend users differ), a usual longest run for an A/B; set it to
  * stop sooner. Schedule ticks drive it.
  */
-const AB_STEP_DURATION_DEFAULT = '14d';
+export const AB_STEP_DURATION_DEFAULT = '14d';
 
 const abTiming = {
   ...timing,

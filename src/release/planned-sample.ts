@@ -1,5 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import { formatPercent } from '../config/percent.js';
+import { AB_STEP_DURATION_DEFAULT } from '../config/strategy-schema.js';
 import type { GateConfig, StrategyConfig } from '../config/types.js';
 import { OVER_COUNTED } from '../gates/conversion-gate.js';
 import { usableLook } from '../gates/threshold-gate.js';
@@ -149,12 +150,7 @@ export function noWinnerReason(
   looks: Map<GateState, Measurement | undefined>,
   configs: GateConfig[] = [],
 ) {
-  const sought = (g: GateState) => {
-    const c = configs.find((x) => x.name === g.name);
-    return c?.kind === 'conversion' && c.margin > 0
-      ? `not shown non-inferior (margin ${formatPercent(c.margin)})`
-      : 'no significant winner';
-  };
+  const sought = soughtBy(configs);
   const findings = new Set(gates.map(sought));
   // One finding for every gate heads the reason; gates that looked for different things say their own.
   const shared = findings.size === 1 ? [...findings][0] : undefined;
@@ -166,6 +162,50 @@ export function noWinnerReason(
     return `${g.name} (${own}${p ? exposures(p) : 'no planned size'}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
   return `${shared ?? 'undecided'} at the planned sample size at ${phase}: ${each.join(', ')}`;
+}
+
+/**
+ * What each conversion gate looked for and did not find, by its config's margin: without one a
+ * significant winner; with one (non-inferiority) the test never looked for a winner, and the
+ * candidate was not shown within the margin.
+ */
+const soughtBy = (configs: GateConfig[]) => (g: GateState) => {
+  const c = configs.find((x) => x.name === g.name);
+  return c?.kind === 'conversion' && c.margin > 0
+    ? `not shown non-inferior (margin ${formatPercent(c.margin)})`
+    : 'no significant winner';
+};
+
+/**
+ * Why an A/B whose step-duration cap (`capMs`) came before its conversion gates' planned sample
+ * fails: what they had not shown by the cap, how far toward the sample they got, and what to
+ * change. A run on a failed commit does not run it again: a new push does. Undefined when no
+ * conversion gate among the `unjudged` planned a sample (too few conversions): the looks' own
+ * notes (`said`) say more.
+ */
+export function cappedReason(
+  phase: string,
+  capMs: number,
+  unjudged: GateState[],
+  looks: Map<GateState, Measurement | undefined>,
+  configs: GateConfig[],
+  said: (g: GateState) => string,
+): string | undefined {
+  const planned = unjudged.filter((g) => g.kind === 'conversion' && sampleProgress(looks.get(g)));
+  if (planned.length === 0) return undefined;
+  const sought = soughtBy(configs);
+  const findings = new Set(planned.map(sought));
+  const shared = findings.size === 1 ? [...findings][0] : undefined;
+  const each = unjudged.map((g) => {
+    const look = looks.get(g);
+    const p = planned.includes(g) ? sampleProgress(look) : undefined;
+    if (!p) return `${g.name} (${said(g)})`;
+    const lift = look?.evidence?.effect;
+    const own = shared === undefined ? `${sought(g)}, ` : '';
+    return `${g.name} ${own}at ${shareText(p)} of its planned sample (${exposures(p)}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
+  });
+  const cap = formatDuration(capMs);
+  return `${shared ?? 'undecided'} by the ${cap} step-duration cap at ${phase}: ${each.join(', ')}; raise step-duration (the default ${AB_STEP_DURATION_DEFAULT} lets schedule ticks drive the A/B to its planned sample) and push a commit to run it again`;
 }
 
 /**

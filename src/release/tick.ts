@@ -25,6 +25,7 @@ import {
   undecidedNote,
 } from './phase-notes.js';
 import {
+  cappedReason,
   NO_DATA_GRACE_MS,
   noConversionData,
   noDataReason,
@@ -125,10 +126,8 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   }
   const judged: Release = { ...release, gates, updatedAt: now };
 
-  // A sample ratio mismatch invalidates what the other gates saw on the same look: it is the reason.
-  const failed =
-    gates.find((g) => g.verdict === 'fail' && g.kind === 'srm') ?? gates.find((g) => g.verdict === 'fail');
-  if (failed) return rollBack(judged, ctx, failed.reason ?? `${failed.name} failed`);
+  const failed = failureReason(gates);
+  if (failed) return rollBack(judged, ctx, failed);
 
   const live = gates.filter((g) => g.kind !== 'offline');
   const pending = live.filter((g) => g.verdict !== 'pass');
@@ -139,7 +138,8 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
 
   const looks = new Map(pending.map((g) => [g, usableLook(g, release.phaseStartedAt)]));
   const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
-  if (elapsed >= deadline) return settle(judged, pending, looks, `within ${formatDuration(deadline)}`, ctx);
+  if (elapsed >= deadline)
+    return settle(judged, pending, looks, `within ${formatDuration(deadline)}`, ctx, deadline);
   // An A/B ends at its planned sample, before its step-duration (a cap) when it gets there sooner.
   const ab = strategy.type === 'ab' && live.some((g) => g.kind === 'conversion');
   if (ab) {
@@ -251,7 +251,14 @@ const earlierBeyond = (g: GateState, look: Measurement | undefined, since: numbe
  * does a gate whose last look failed within its failure-limit (toleratedAtDeadline); missing data
  * never does. A tolerated query error on the last look does not hide what the look before it saw.
  */
-function settle(judged: Release, pending: GateState[], looks: Looks, when: string, ctx: TickContext) {
+function settle(
+  judged: Release,
+  pending: GateState[],
+  looks: Looks,
+  when: string,
+  ctx: TickContext,
+  capMs?: number,
+) {
   const phase = phasesOf(ctx.config.strategy)[judged.phase];
   const unjudged = pending.filter((g) => !passesAtDeadline(g, looks.get(g)));
   if (unjudged.length === 0) {
@@ -280,8 +287,13 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
       earlierBeyond(g, look, since) !== undefined
     );
   });
-  if (ctx.config.mustHaveData || mustDecide)
-    return rollBack(judged, ctx, `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
+  if (ctx.config.mustHaveData || mustDecide) {
+    const capped =
+      capMs === undefined || ctx.config.strategy.type !== 'ab'
+        ? undefined
+        : cappedReason(phase?.name ?? 'the A/B', capMs, unjudged, looks, ctx.config.gates, said);
+    return rollBack(judged, ctx, capped ?? `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
+  }
   // The phase's record keeps saying what it passed without, after later phases and at the end.
   return passPhase(
     { ...judged, phases: noteLast(judged.phases, undecidedNote(why), { undecided: true }) },
@@ -290,6 +302,23 @@ function settle(judged: Release, pending: GateState[], looks: Looks, when: strin
 }
 
 const conversionsOf = (gates: GateState[]) => gates.filter((g) => g.kind === 'conversion');
+
+/**
+ * Why the judged look fails the release. A sample ratio mismatch invalidates what the other gates
+ * saw on the same look: it is the reason. Otherwise every gate that failed on its data, in config
+ * order (a shadow at 56% errors also fails on agreement: the errors say why); a failure for errors
+ * or refused reads is said alone, as the other gates' would say it again.
+ */
+function failureReason(gates: GateState[]): string | undefined {
+  const reasonOf = (g: GateState) => g.reason ?? `${g.name} failed`;
+  const mismatch = gates.find((g) => g.verdict === 'fail' && g.kind === 'srm');
+  if (mismatch) return reasonOf(mismatch);
+  const failed = gates.filter((g) => g.verdict === 'fail');
+  const first = failed[0];
+  if (!first) return undefined;
+  if (failed.every((g) => g.last?.verdict === 'fail')) return failed.map(reasonOf).join('; ');
+  return reasonOf(first);
+}
 
 /**
  * A conversion gate that passed in this phase keeps its pass: its always-valid test may stop at

@@ -1,4 +1,5 @@
 import { readsWholeService } from '../config/gate-queries.js';
+import { formatPercent } from '../config/percent.js';
 import type {
   ConversionGateConfig,
   GateConfig,
@@ -10,7 +11,9 @@ import { counted } from '../core/text.js';
 import { describeBounds, quantileName } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import { refusedBeforeTraffic } from '../release/phase-notes.js';
+import { reachedPlannedSize } from '../release/planned-sample.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
+import { withoutNeedsMoreData } from '../stats/conversion.js';
 import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
@@ -156,10 +159,16 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} ${unit})`);
     const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
-    const invalid = mismatch !== undefined && invalidatedBySplit(g);
+    const invalid = mismatch !== undefined && invalidatedBySplit(g, config);
+    const noWinner = noWinnerAtPlannedSample(g, release, config);
     const seen =
-      g.verdict === 'pass' ? passedNote(m, bounds) : (endedWaitingNote(g, release) ?? m?.note ?? '');
+      g.verdict === 'pass'
+        ? passedNote(m, bounds)
+        : (noWinner ?? endedWaitingNote(g, release) ?? m?.note ?? '');
     const note = invalid ? invalidatedNote(mismatch, seen) : seen;
+    const verdict = invalid ? INVALIDATED : noWinner ? VERDICT.fail : verdictText(g, release);
+    // A score distribution's cells are its medians: beside a KS bound, a bare 0.25 reads as a distance.
+    const cell = (value: number) => `${g.kind === 'drift' ? 'median ' : ''}${formatValue(query, value)}`;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
     const tolerated = toleratedNote(g, config);
     // One service-wide series read for both arms: no candidate or baseline value to show.
@@ -169,14 +178,13 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
         candidate: m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary)}`,
         baseline: '–',
         bound: bounds,
-        verdict: invalid ? INVALIDATED : verdictText(g, release),
+        verdict,
         note: [WHOLE_SERVICE_NOTE, tolerated, note].filter(Boolean).join('; '),
       };
     }
     return {
       gate: gateLabel(config, g.name),
-      candidate:
-        m?.canary === undefined ? '–' : `${formatValue(query, m.canary)}${requests(m.canaryRequests)}`,
+      candidate: m?.canary === undefined ? '–' : `${cell(m.canary)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined
           ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
@@ -184,9 +192,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
               `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
-            : `${formatValue(query, m.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
+            : `${cell(m.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bounds,
-      verdict: invalid ? INVALIDATED : verdictText(g, release),
+      verdict,
       // What the arms showed first, the statistics behind the verdict after.
       note: [tolerated, note, evidence].filter(Boolean).join('; '),
     };
@@ -223,6 +231,26 @@ function endedWaitingNote(g: GateState, release: Release): string | undefined {
   return m.note ? `${m.note} (${when})` : `not judged yet ${when}`;
 }
 
+/**
+ * A conversion gate of an A/B that failed with it undecided at its planned sample, where its test
+ * had the design's power: that is its failure (release/tick.ts planEnd), not a wait for more data.
+ * What it looked for and did not find, then what the arms showed; undefined for any other gate.
+ */
+function noWinnerAtPlannedSample(
+  g: GateState,
+  release: Release,
+  config: GateConfig | undefined,
+): string | undefined {
+  const m = g.last;
+  if (g.kind !== 'conversion' || g.verdict !== 'pending' || release.status !== 'failed') return undefined;
+  if (!m?.note || !reachedPlannedSize(m)) return undefined;
+  const sought =
+    config?.kind === 'conversion' && config.margin > 0
+      ? `not shown non-inferior (margin ${formatPercent(config.margin)})`
+      : 'no significant winner';
+  return `${sought} at the planned sample: ${withoutNeedsMoreData(m.note)}`;
+}
+
 /** The verdict of a metric gate's pass that a sample ratio mismatch voided. */
 export const INVALIDATED = '⚠️ invalidated';
 
@@ -230,10 +258,18 @@ export const INVALIDATED = '⚠️ invalidated';
  * A metric gate's pass that a failed split check voids (SPEC: a sample ratio mismatch invalidates
  * the analysis, reported as such): its arms were not the split configured, so a "significant
  * winner" beside the rollback for the mismatch would claim what the data cannot show. Not the split
- * check itself, nor gates that read no arm (offline, webhook); a failure stays a failure.
+ * check itself, nor gates that read no arm (offline, webhook), nor a threshold with only absolute
+ * bounds (errors ≤ 2%), which holds the candidate's own value to them whatever the split; a
+ * failure stays a failure.
  */
-const invalidatedBySplit = (g: GateState) =>
-  g.verdict === 'pass' && g.kind !== 'srm' && g.kind !== 'offline' && g.kind !== 'webhook';
+function invalidatedBySplit(g: GateState, config: GateConfig | undefined): boolean {
+  if (g.verdict !== 'pass' || g.kind === 'srm' || g.kind === 'offline' || g.kind === 'webhook') return false;
+  return !(
+    config?.kind === 'threshold' &&
+    config.maxIncrease === undefined &&
+    config.maxDecrease === undefined
+  );
+}
 
 /** What an invalidated gate's row says after its verdict: the mismatch first, then what its look saw. */
 function invalidatedNote(split: GateState, seen: string): string {

@@ -341,10 +341,20 @@ export function judgeConversion(input: ConversionInput): Judgment {
   // report prints after the note (rows.ts describeEvidence): here it would read twice.
   const note =
     verdict === 'inconclusive'
-      ? `not yet conclusive (needs more data; decides at an e-value of ${fmt(threshold)}): ${pct(pc)} on ${names.candidate} vs ${pct(pb)} on ${names.baseline} ${stats}${progress}`
+      ? `${NOT_YET_CONCLUSIVE} (needs more data; decides at an e-value of ${fmt(threshold)}): ${pct(pc)} on ${names.candidate} vs ${pct(pb)} on ${names.baseline} ${stats}${progress}`
       : `${outcome(verdict, direction, margin, names)}: ${pct(pc)} vs ${pct(pb)} ${stats}${where}${progress}`;
   return { verdict, evidence, note };
 }
+
+const NOT_YET_CONCLUSIVE = 'not yet conclusive';
+
+/**
+ * An undecided look's note without its live words (`not yet conclusive (needs more data; …): `):
+ * what the arms showed, for a report of an A/B that ended at its planned sample, where more data
+ * is no longer what it waits for. Any other note as it is.
+ */
+export const withoutNeedsMoreData = (note: string): string =>
+  note.replace(new RegExp(`^${NOT_YET_CONCLUSIVE} \\(needs more data; [^)]*\\): `), '');
 
 /**
  * A decided verdict in plain words, naming the arms. With no margin the test is for a significant

@@ -41,4 +41,29 @@ describe('a report of an A/B rolled back for a sample ratio mismatch', () => {
     expect(row(text, 'p95 (p95)')).toMatch(/\| ⚠️ invalidated: by split's sample ratio mismatch/);
     expect(row(report(config, end), 'p95 (p95)')).toMatch(/\| ➖ undecided/);
   });
+
+  it('keeps the pass of a guard with only absolute bounds, which does not depend on the split', async () => {
+    // errors ≤ 2% holds v2's own rate, whichever users it got; a relative bound compares the arms
+    // the mismatch broke, and stays invalidated.
+    const guarded = (bound: string) =>
+      configWith('{ type: ab, split: 50, step-duration: 3h }', [
+        '{ name: split, kind: srm, units: users }',
+        '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+        `{ name: errors, kind: threshold, query: error-rate, ${bound} }`,
+      ]);
+    const rates = Object.assign(
+      new FakeCounts({ stable: metrics.slots.stable, canary: metrics.slots.canary }),
+      { value: async () => 0.004 },
+    );
+    for (const [bound, verdict] of [
+      ['max: 0.02', /\| ≤ 2\.00% \| ✅ pass \|$/],
+      ['max-increase: 10%', /\| ⚠️ invalidated: by split's sample ratio mismatch/],
+    ] as const) {
+      const config = guarded(bound);
+      const end = await released(config, rates);
+      expect(end.reason).toMatch(/^split: sample ratio mismatch/);
+      expect(end.gates.find((g) => g.name === 'errors')?.verdict).toBe('pass');
+      expect(row(report(config, end), 'errors (error-rate)')).toMatch(verdict);
+    }
+  });
 });

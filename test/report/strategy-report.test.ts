@@ -174,7 +174,7 @@ describe('the note of a passed gate', () => {
     const r = await released(config, new FakeCounts({ stable: arm(20, 0.3), canary: arm(20, 0.3) }));
     expect(r.status).toBe('failed');
     expect(r.reason).toMatch(
-      /^no conclusive evidence within 2m at A\/B 50\/50 by x-user-id: conversion \(.*not yet conclusive/,
+      /^not shown non-inferior \(margin 10%\) by the 2m step-duration cap at A\/B 50\/50 by x-user-id: conversion at \d+% of its planned sample /,
     );
   });
 });

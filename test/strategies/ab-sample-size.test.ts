@@ -86,7 +86,7 @@ describe('an A/B on real traffic', () => {
     const watched = await opened(15 * MINUTE);
     expect(watched.status).toBe('analysing');
     expect(watched.reason).toMatch(
-      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* planned candidate exposures \(\d+%\); its end is projected once the phase has run 1h with 100 exposures \(cap: 2026-01-15 00:00 UTC\)\)$/,
+      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* planned candidate exposures \(\d+%\); at the rate so far the planned sample is reached around 2026-01-01 \d\d:\d\d UTC \(cap: 2026-01-15 00:00 UTC\)\)$/,
     );
     expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
 
@@ -137,7 +137,7 @@ describe('an A/B on real traffic', () => {
     const end = await opened(60 * MINUTE);
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no conclusive evidence within 20m at A\/B 50\/50 by x-user-id: conversion \(.*not yet conclusive .*; [\d,]+ of [\d,]+ planned candidate exposures \(\d+%\), where it has 80% power/,
+      /^no significant winner by the 20m step-duration cap at A\/B 50\/50 by x-user-id: conversion at \d+% of its planned sample \([\d,]+ of [\d,]+ candidate exposures, lift \+\d\.\d%\); raise step-duration /,
     );
   });
 });
