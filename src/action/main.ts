@@ -40,6 +40,7 @@ import { CLEANUP_STATE, cleanupState, NOTES_STATE, notesState } from './post.js'
 import { rollbackStands } from './rollback-stands.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
+import { stopOnCancel } from './stop-on-cancel.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let setup: ActionPorts | undefined;
@@ -48,6 +49,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const outputs = { set: false, releases: [] as Release[] };
   // What the error handler needs to explain a fork run's refused write.
   let forkRun: { event: ActionEvent; allowForks: boolean } | undefined;
+  // A cancelled job stops the platform commands under way before the step exits.
+  const offCancel = stopOnCancel();
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
@@ -130,6 +133,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       core.setFailed(reportIt(stoppedOn(defect)));
     }
   } finally {
+    offCancel();
     for (const problem of setup?.ledger?.problemLines ?? []) core.warning(problem);
   }
 }

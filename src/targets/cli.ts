@@ -1,6 +1,6 @@
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { constants } from 'node:os';
-import { getExecOutput } from '@actions/exec';
 import { TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import { clip } from '../core/text.js';
@@ -32,10 +32,10 @@ export interface CliOptions {
   label?: string;
 }
 
-// `@actions/exec` has no timeout, so every command runs under a watchdog that stops it when
-// the time is up: coreutils `timeout` where it exists (Linux runners; it also stops the
-// command's own children), else this small second Node process, itself started without a
-// shell. Both exit 124 on a timeout and 127 when the command is not found.
+// Every command runs under a watchdog that stops it when the time is up: coreutils `timeout`
+// where it exists (Linux runners; it also stops the command's own children), else this small
+// second Node process, itself started without a shell. Both exit 124 on a timeout and 127 when
+// the command is not found.
 const WATCHDOG = `
 const [ms, cmd, ...args] = process.argv.slice(1);
 const child = require('node:child_process').spawn(cmd, args, { stdio: 'inherit' });
@@ -80,12 +80,7 @@ export async function runCli(
       ? [COREUTILS_TIMEOUT, ['--kill-after=2s', `${ms / 1000}s`, ...argv]]
       : [process.execPath, ['-e', WATCHDOG, '--', String(ms), ...argv]];
   const started = Date.now();
-  const result = await getExecOutput(tool, args, {
-    silent: true,
-    ignoreReturnCode: true,
-    input: options.input === undefined ? undefined : Buffer.from(options.input),
-    env: options.env ? ({ ...process.env, ...options.env } as Record<string, string>) : undefined,
-  });
+  const result = await spawnWatched(tool, args, options);
   if ((result.exitCode === 124 || result.exitCode === 137) && Date.now() - started >= ms) {
     const [cut, field] = options.cutBy ? [`, ${options.cutBy}`, 'settle-timeout'] : ['', 'timeout'];
     throw new TargetError(
@@ -101,6 +96,96 @@ export async function runCli(
   return result;
 }
 
+// The commands under way, each the leader of its own process group (coreutils `timeout` makes one
+// itself; the node watchdog is started detached), so that stopAll reaches the command and what it
+// started. Windows has no process groups: there only the watchdog is stopped.
+const GROUPS = process.platform !== 'win32';
+const live = new Set<ChildProcess>();
+let stopping = false;
+
+/** After the command exits, how long its output may stay open (a child it left holding it). */
+const OUTPUT_CLOSE_MS = 10_000;
+
+/**
+ * `tool` with `args`, no shell: its exit code (null when a signal ended it) and what it printed.
+ * Once stopAll was called it never settles and starts nothing: the process is on its way out, and
+ * no result of a stopped command may lead to another platform change.
+ */
+function spawnWatched(tool: string, args: string[], options: CliOptions): Promise<CliResult> {
+  if (stopping) return new Promise(() => {});
+  return new Promise((resolve, reject) => {
+    const child = spawn(tool, args, {
+      detached: GROUPS,
+      windowsHide: true,
+      env: options.env ? { ...process.env, ...options.env } : undefined,
+    });
+    live.add(child);
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      stderr += d;
+    });
+    let code: number | null = null;
+    let late: NodeJS.Timeout | undefined;
+    const done = () => {
+      clearTimeout(late);
+      live.delete(child);
+      if (!stopping) resolve({ exitCode: code, stdout, stderr } as CliResult);
+    };
+    child.on('error', (err) => {
+      live.delete(child);
+      reject(new Error(`model-gate: could not start ${tool}: ${err.message}`));
+    });
+    child.on('exit', (c) => {
+      code = c;
+      // Not waited for forever: a command may leave a child behind holding its output.
+      late = setTimeout(done, OUTPUT_CLOSE_MS);
+    });
+    child.on('close', done);
+    // A command that exits without reading its input: its exit code says what happened.
+    child.stdin.on('error', () => {});
+    // Ended only when there is input: as before, a command given none is left its stdin open.
+    if (options.input) child.stdin.end(options.input);
+  });
+}
+
+/**
+ * Stops every command under way and keeps any more from starting (an entry point that is being
+ * stopped calls it: a command left running could change the platform after the cleanup that
+ * follows). SIGTERM to each command's process group, SIGKILL after `graceMs` to what is left.
+ * Resolves once they were all sent SIGKILL; returns how many commands were under way.
+ */
+export async function stopAll(graceMs = 2_000): Promise<number> {
+  stopping = true;
+  const running = [...live];
+  const exited = running.map(
+    (child) =>
+      new Promise<void>((ended) => {
+        if (child.exitCode !== null || child.signalCode !== null) ended();
+        else child.once('exit', () => ended());
+      }),
+  );
+  for (const child of running) signalGroup(child, 'SIGTERM');
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(exited), new Promise((r) => (timer = setTimeout(r, graceMs)))]);
+  clearTimeout(timer);
+  // Also when the watchdog is gone: a child of the command that ignores SIGTERM stays in its group.
+  for (const child of running) signalGroup(child, 'SIGKILL');
+  return running.length;
+}
+
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals) {
+  try {
+    if (GROUPS && child.pid !== undefined) process.kill(-child.pid, signal);
+    else child.kill(signal);
+  } catch {
+    // Already gone.
+  }
+}
+
 /** How a command line reads in a message: arguments with spaces quoted, long ones cut. */
 export function commandLine(argv: readonly string[]): string {
   return argv
@@ -113,7 +198,7 @@ export function commandLine(argv: readonly string[]): string {
 /**
  * A command's exit code for a message, with the signal that killed it when there was one. The
  * node watchdog exits 128 + the signal's number; coreutils `timeout` dies of the same signal
- * itself, and @actions/exec then gives a null exit code, whatever the type says.
+ * itself, and the exit code is then null, whatever the type says.
  */
 export function exitStatus(code: number | null): string {
   if (code === null) return 'killed by a signal';

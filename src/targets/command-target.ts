@@ -11,7 +11,7 @@ import { argumentsIdentity, identityOf } from './identity.js';
 import { parseCliJson, waitUntilSettled } from './platform-cli.js';
 import type { KnownVersions, Target } from './target.js';
 
-// The user's own commands, run without a shell through @actions/exec with argument arrays:
+// The user's own commands, run without a shell (cli.ts spawns them) with argument arrays:
 // `apply` makes the platform serve a traffic state, `read` prints the served state as JSON.
 // Placeholders are replaced only as whole arguments, so a version can never be split into
 // several arguments or read as an option: {{stable}}, {{candidate}} (empty when there is
