@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { useFraudPrWorld } from '../support/main-step.js';
+import { describe, expect, it } from 'vitest';
+import { useConfigChangeInPr7, useFraudPrWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -27,21 +26,8 @@ const BASE = config();
 const HEAD = config(`, "${FORGED_KEY}": 1`);
 
 const world = useFraudPrWorld({ pr: 7, config: BASE, seed: 6 });
-let traffic: TrafficGenerator;
-beforeAll(() => {
-  world.github.setPullRequest(7, {
-    baseSha: sha(1),
-    headSha: sha(2),
-    files: [
-      { filename: 'models/fraud.yaml', status: 'modified' },
-      { filename: '.github/model-gate.yml', status: 'modified' },
-    ],
-  });
-  world.github.setFile(sha(1), '.github/model-gate.yml', BASE);
-  world.github.setFile(sha(2), '.github/model-gate.yml', HEAD);
-  traffic = startTraffic({ url: world.sandbox.url, model: 'fraud-detector', rps: 200, seed: 10 });
-});
-afterAll(() => traffic?.stop());
+// GitHub lists the config among the PR's files: the PR changes it.
+useConfigChangeInPr7(world, { base: BASE, head: HEAD });
 
 describe("a PR whose config's field name holds workflow commands", () => {
   it('is named quoted, on one line: the log holds no command the PR wrote', async () => {

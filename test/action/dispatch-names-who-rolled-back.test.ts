@@ -1,10 +1,12 @@
-import { getOctokit } from '@actions/github';
 import { afterEach, describe, expect, it } from 'vitest';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
-import { sha } from '../support/model-config.js';
+import {
+  dispatchFraudRollback,
+  fraudPromotedByPr,
+  fraudServing,
+  startFraudWorld,
+} from '../support/main-step.js';
 import { workflowDispatchEvent } from '../support/payloads.js';
 
 // An incident: v2 (promoted by PR #8) is bad and someone runs the rollback by workflow_dispatch.
@@ -12,7 +14,6 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // sender), so the audit trail names a person, not only "workflow_dispatch"; a sender that is no
 // plain GitHub login is not let into the comment (no Markdown, no extra mentions). Main step from
 // src/, the sandbox, the GitHub stand-in.
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 let world: { sandbox: Sandbox; github: FakeGitHub } | undefined;
 
 afterEach(async () => {
@@ -25,27 +26,9 @@ afterEach(async () => {
 async function rollbackBy(sender: unknown) {
   world = await startFraudWorld('v2', 3);
   const { sandbox, github } = world;
-  github.setFile(sha(9), 'models/fraud.yaml', 'version: v2\n');
-  github.setPullRequest(8, { baseSha: sha(1), headSha: sha(2), files: [] });
-  const client = getOctokit('ghs_x', { baseUrl: github.url });
-  await new GitHubLedger({ client, repo, sha: sha(9) }).record({
-    model: 'fraud-detector',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: 0,
-    pr: 8,
-    summary: 'v2 passed every gate',
-  });
+  await fraudPromotedByPr(github, 8);
   const { sender: _, ...payload } = workflowDispatchEvent({ command: 'rollback', model: 'fraud-detector' });
-  const run = await runMainStep({
-    eventName: 'workflow_dispatch',
-    event: sender === undefined ? payload : { ...payload, sender },
-    inputs: { ledger: 'github', command: 'rollback', model: 'fraud-detector' },
-    config: FRAUD_ON_SANDBOX,
-    githubUrl: github.url,
-    env: { SANDBOX_URL: sandbox.url, GITHUB_SHA: sha(9), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-  });
+  const run = await dispatchFraudRollback(world, sender === undefined ? payload : { ...payload, sender });
   expect(run.error).toBeUndefined();
   expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
   const rollback = github

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gitHubClient } from '../../src/github/client.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import {
+  FRAUD_ON_SANDBOX,
+  fraudHistory,
+  fraudPromotedTwice,
+  fraudServing,
+  runMainStep,
+  startFraudWorld,
+} from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { workflowDispatchEvent } from '../support/payloads.js';
 
@@ -15,35 +20,13 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // no model). Main step from src/, the sandbox serving fraud-detector v3, the GitHub stand-in as the ledger,
 // on which PRs #2 and #3 promoted v2, then v3.
 const MODEL = 'fraud-detector';
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 
 let sandbox: Sandbox;
 let github: FakeGitHub;
-const ledger = () =>
-  new GitHubLedger({
-    client: gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 }),
-    repo,
-    sha: sha(1),
-  });
 
 beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v3'));
-  github.setFile(sha(1), 'models/fraud.yaml', 'version: v3\n');
-  for (const [pr, previous, version] of [
-    [2, 'v1', 'v2'],
-    [3, 'v2', 'v3'],
-  ] as const) {
-    github.setPullRequest(pr, { baseSha: sha(pr * 10), headSha: sha(pr * 10 + 1), files: [] });
-    await ledger().record({
-      model: MODEL,
-      kind: 'promotion',
-      version,
-      previous,
-      at: pr,
-      pr,
-      summary: 'passed',
-    });
-  }
+  await fraudPromotedTwice(github);
 });
 
 afterAll(async () => {
@@ -70,8 +53,7 @@ const rollback = (more: Record<string, string> = {}) => {
   });
 };
 
-const history = async () =>
-  (await ledger().history(MODEL)).map((e) => `${e.kind} ${e.previous}->${e.version}`);
+const history = () => fraudHistory(github);
 
 describe('a second dispatch rollback without to-version seconds after the first', () => {
   it('changes nothing and says why; to-version still goes further back', async () => {

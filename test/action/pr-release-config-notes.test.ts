@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { fraudServing, runMainStep, useFraudPrWorld } from '../support/main-step.js';
+import { describe, expect, it } from 'vitest';
+import { fraudServing, runMainStep, useConfigChangeInPr7, useFraudPrWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -33,22 +32,8 @@ const MERGED = model(
 );
 
 const world = useFraudPrWorld({ pr: 7, config: HEAD, seed: 6 });
-let traffic: TrafficGenerator;
-beforeAll(() => {
-  // GitHub lists the config among the PR's files: the PR changes it.
-  world.github.setPullRequest(7, {
-    baseSha: sha(1),
-    headSha: sha(2),
-    files: [
-      { filename: 'models/fraud.yaml', status: 'modified' },
-      { filename: '.github/model-gate.yml', status: 'modified' },
-    ],
-  });
-  world.github.setFile(sha(1), '.github/model-gate.yml', BASE);
-  world.github.setFile(sha(2), '.github/model-gate.yml', HEAD);
-  traffic = startTraffic({ url: world.sandbox.url, model: 'fraud-detector', rps: 200, seed: 10 });
-});
-afterAll(() => traffic?.stop());
+// GitHub lists the config among the PR's files: the PR changes it.
+useConfigChangeInPr7(world, { base: BASE, head: HEAD });
 
 const LOOSENED =
   'fraud-detector: this PR changes its release config: gate "p99" removed; gate "errors" max 0.02 → 0.5; on-merge require-pass → analyze-then-promote';

@@ -1,11 +1,12 @@
-import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
-import { sha } from '../support/model-config.js';
-import { workflowDispatchEvent } from '../support/payloads.js';
+import {
+  dispatchFraudRollback,
+  fraudPromotedByPr,
+  fraudServing,
+  startFraudWorld,
+} from '../support/main-step.js';
 
 // An incident: v2 (promoted by PR #8) is bad, and the on-call engineer runs the rollback. It takes
 // and its Deployment records it, but the workflow lacks `pull-requests: write`, so GitHub refuses
@@ -13,24 +14,12 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // that the rollback is done, not "model-gate stopped" (read as a failed rollback), and that a
 // re-run is not needed: without to-version, one later than 10m would roll back again. Main step from src/, the
 // sandbox, the GitHub stand-in.
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 let sandbox: Sandbox;
 let github: FakeGitHub;
 
 beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v2', 3));
-  github.setFile(sha(9), 'models/fraud.yaml', 'version: v2\n');
-  github.setPullRequest(8, { baseSha: sha(1), headSha: sha(2), files: [] });
-  const client = getOctokit('ghs_x', { baseUrl: github.url });
-  await new GitHubLedger({ client, repo, sha: sha(9) }).record({
-    model: 'fraud-detector',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: 0,
-    pr: 8,
-    summary: 'v2 passed every gate',
-  });
+  await fraudPromotedByPr(github, 8);
 });
 afterAll(async () => {
   expect(github?.violations).toEqual([]);
@@ -50,14 +39,7 @@ describe('a rollback by workflow_dispatch whose note on the PR GitHub refuses', 
         message: 'Resource not accessible by integration',
       },
     );
-    const run = await runMainStep({
-      eventName: 'workflow_dispatch',
-      event: workflowDispatchEvent({ command: 'rollback', model: 'fraud-detector' }),
-      inputs: { ledger: 'github', command: 'rollback', model: 'fraud-detector' },
-      config: FRAUD_ON_SANDBOX,
-      githubUrl: github.url,
-      env: { SANDBOX_URL: sandbox.url, GITHUB_SHA: sha(9), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-    });
+    const run = await dispatchFraudRollback({ sandbox, github });
     expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
     expect(run.error).toMatch(
       /^fraud-detector now serves v1: the rollback from v2 took and is recorded; only the note on PR #8 failed: GitHub answered 403 to POST \S+\/issues\/8\/comments: Resource not accessible by integration \(the token lacks pull-requests: write: add it to the workflow's permissions\); no re-run is needed: one within 10m changes nothing, and one later rolls back again, past v1; the job summary has the run's report$/,

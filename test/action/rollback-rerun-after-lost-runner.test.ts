@@ -1,12 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { gitHubClient } from '../../src/github/client.js';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import type { Release } from '../../src/release/types.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep } from '../support/actions-runner.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import {
+  fraudHistory,
+  fraudPromotedTwice,
+  fraudServing,
+  runMainStep,
+  startFraudWorld,
+} from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 import {
@@ -47,29 +51,8 @@ beforeEach(async () => {
     return hook ? hook(request, forward) : forward();
   });
   workspace = await workspaceWith(CONFIG, 'model-gate-lost-rollback-');
-  github.setFile(sha(1), FILE, 'version: v3\n');
   // What PRs #2 and #3 left on record: v1 -> v2 -> v3.
-  const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
-  const ledger = new GitHubLedger({
-    client,
-    repo: { owner: 'Codertocat', repo: 'Hello-World' },
-    sha: sha(1),
-  });
-  for (const [pr, previous, version] of [
-    [2, 'v1', 'v2'],
-    [3, 'v2', 'v3'],
-  ] as const) {
-    github.setPullRequest(pr, { baseSha: sha(pr * 10), headSha: sha(pr * 10 + 1), files: [] });
-    await ledger.record({
-      model: MODEL,
-      kind: 'promotion',
-      version,
-      previous,
-      at: pr,
-      pr,
-      summary: 'passed',
-    });
-  }
+  await fraudPromotedTwice(github);
 });
 
 afterEach(async () => {
@@ -129,14 +112,7 @@ const rerun = () =>
   });
 
 /** The model's ledger history, oldest first, as its Deployments record it. */
-const history = async () =>
-  (
-    await new GitHubLedger({
-      client: gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 }),
-      repo: { owner: 'Codertocat', repo: 'Hello-World' },
-      sha: sha(1),
-    }).history(MODEL)
-  ).map((e) => `${e.kind} ${e.previous}->${e.version}`);
+const history = () => fraudHistory(github);
 
 const comment = (pr: number) =>
   github.comments(pr).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body ?? '';

@@ -1,50 +1,31 @@
-import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
-import { sha } from '../support/model-config.js';
-import { workflowDispatchEvent } from '../support/payloads.js';
+import {
+  dispatchFraudRollback,
+  fraudPromotedByPr,
+  fraudServing,
+  startFraudWorld,
+} from '../support/main-step.js';
 
 // An incident: v2 (promoted by PR #7) is bad, and the on-call engineer runs the rollback. The
 // workflow lacks `deployments: write`, so GitHub refuses the Deployment that records it. The
 // platform already serves v1: the run must say the rollback took, not "model-gate stopped" (read as
 // a failed rollback), and how to record it; once the permission is there, the same job records it
 // without touching traffic. Main step from src/, the sandbox, the GitHub stand-in.
-const repo = { owner: 'Codertocat', repo: 'Hello-World' };
 let sandbox: Sandbox;
 let github: FakeGitHub;
 
 beforeAll(async () => {
   ({ sandbox, github } = await startFraudWorld('v2', 3));
-  github.setFile(sha(9), 'models/fraud.yaml', 'version: v2\n');
-  github.setPullRequest(7, { baseSha: sha(1), headSha: sha(2), files: [] });
-  const client = getOctokit('ghs_x', { baseUrl: github.url });
-  await new GitHubLedger({ client, repo, sha: sha(9) }).record({
-    model: 'fraud-detector',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: 0,
-    pr: 7,
-    summary: 'v2 passed every gate',
-  });
+  await fraudPromotedByPr(github, 7);
 });
 afterAll(async () => {
   await sandbox?.close();
   await github?.close();
 });
 
-const rollback = () =>
-  runMainStep({
-    eventName: 'workflow_dispatch',
-    event: workflowDispatchEvent({ command: 'rollback', model: 'fraud-detector' }),
-    inputs: { ledger: 'github', command: 'rollback', model: 'fraud-detector' },
-    config: FRAUD_ON_SANDBOX,
-    githubUrl: github.url,
-    env: { SANDBOX_URL: sandbox.url, GITHUB_SHA: sha(9), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-  });
+const rollback = () => dispatchFraudRollback({ sandbox, github });
 const kinds = () =>
   github
     .deployments('model-gate/fraud-detector')

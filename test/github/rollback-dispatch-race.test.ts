@@ -8,7 +8,7 @@ import { runDecision } from '../../src/report/decision.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 
 // Two workflow_dispatch rollbacks of one model started at the same moment (each dispatch run has
 // its own concurrency group) both read the ledger before either recorded: both rolled back v3 to
@@ -18,18 +18,8 @@ import { sha } from '../support/model-config.js';
 // OpenAPI description.
 const MODEL = 'fraud';
 const ENV = `model-gate/${MODEL}`;
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const { config } = parseConfig(CONFIG, {});
+const { config } = parseConfig(FRAUD_CANARY_YAML, {});
 const CREATE_DEPLOYMENT = 'POST /repos/{owner}/{repo}/deployments';
 
 let github: FakeGitHub;

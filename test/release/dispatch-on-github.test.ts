@@ -12,25 +12,15 @@ import { renderMarkdown } from '../../src/report/markdown.js';
 import { enginePorts } from '../support/engine-ports.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
 
 // The engine's commands with GitHub as the ledger (Deployments, the PR comments) on a GitHub
 // stand-in that checks every request against GitHub's OpenAPI description; the reports are
 // published as the action does.
 const MODEL = 'fraud';
 const ENV = `model-gate/${MODEL}`;
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: fraud.yaml, key: version }
-    target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
 const repo = { owner: 'Codertocat', repo: 'Hello-World' };
-const { config } = parseConfig(CONFIG, {});
+const { config } = parseConfig(FRAUD_CANARY_YAML, {});
 
 let github: FakeGitHub;
 const clock = new FakeClock(Date.now());

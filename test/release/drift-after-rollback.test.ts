@@ -7,8 +7,7 @@ import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { LedgerEntry } from '../../src/ledger/ledger.js';
 import { handleSchedule } from '../../src/release/schedule.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
+import { driftWatchPorts } from '../support/engine-ports.js';
 import { driftWatchYaml } from '../support/model-config.js';
 import { shiftedScores } from '../support/shifted-scores.js';
 
@@ -42,21 +41,12 @@ describe('drift of a version a rollback put back', () => {
       entry({ kind: 'rollback', previous: 'v2', version: 'v1', at: clock.now() - 7 * day }),
     );
     const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
-    const result = await handleSchedule(
-      config,
-      {
-        ledger,
-        reader: memoryFileReader({}),
-        clock,
-        log: { info: () => {}, warn: () => {} },
-        targetFor: () => new MemoryTarget({ stable: { version: 'v1' } }),
-        metricsFor: () => {
-          const lastHour = clock.now() - HOUR;
-          return shiftedScores((w) => w.since >= lastHour);
-        },
-      },
-      { mode: 'tick', maxWaitMs: 0 },
-    );
+    const metrics = () => {
+      const lastHour = clock.now() - HOUR;
+      return shiftedScores((w) => w.since >= lastHour);
+    };
+    const ports = driftWatchPorts({ ledger, clock, serving: 'v1', metrics });
+    const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
     const [report] = result.drift ?? [];
     expect(report).toMatchObject({ version: 'v1', drifted: true });
     expect(result.notify).toEqual([{ pr: 11, model: 'fraud', why: report?.note }]);

@@ -8,8 +8,7 @@ import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { LedgerEntry } from '../../src/ledger/ledger.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { reportTitle, runDecision } from '../../src/report/decision.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
+import { driftWatchPorts } from '../support/engine-ports.js';
 import { driftWatchYaml } from '../support/model-config.js';
 import { shiftedScores } from '../support/shifted-scores.js';
 
@@ -33,12 +32,10 @@ async function world() {
   await ledger.record(
     entry({ kind: 'promotion', previous: 'v1', version: 'v2', at: clock.now() - 48 * HOUR, pr: 7 }),
   );
-  const target = new MemoryTarget({ stable: { version: 'v2' } });
   const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
   const w = {
     clock,
     ledger,
-    target,
     drifting: true,
     /** The ledger file's drift entries. */
     entries: async (): Promise<{ version: string; drifted: boolean; at: number }[]> =>
@@ -46,21 +43,12 @@ async function world() {
     /** One schedule tick, 15 minutes after the last. */
     async tick() {
       clock.advance(TICK);
-      const result = await handleSchedule(
-        config,
-        {
-          ledger,
-          reader: memoryFileReader({}),
-          clock,
-          log: { info: () => {}, warn: () => {} },
-          targetFor: () => target,
-          metricsFor: () => {
-            const lastHour = clock.now() - HOUR;
-            return shiftedScores((m) => w.drifting && m.since >= lastHour);
-          },
-        },
-        { mode: 'tick', maxWaitMs: 0 },
-      );
+      const metrics = () => {
+        const lastHour = clock.now() - HOUR;
+        return shiftedScores((m) => w.drifting && m.since >= lastHour);
+      };
+      const ports = driftWatchPorts({ ledger, clock, serving: 'v2', metrics });
+      const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
       const [report] = result.drift ?? [];
       return { result, report, failed: runDecision(result) === 'failed' };
     },

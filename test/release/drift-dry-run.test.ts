@@ -1,14 +1,10 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { runSchedule } from '../../src/release/schedule.js';
 import { reportTitle, runDecision } from '../../src/report/decision.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
+import { driftWatchPorts, fraudV2PromotedLongAgo } from '../support/engine-ports.js';
 import { driftWatchYaml } from '../support/model-config.js';
 import { shiftedScores } from '../support/shifted-scores.js';
 
@@ -18,17 +14,7 @@ const HOUR = 3_600_000;
 
 async function world() {
   const clock = new FakeClock();
-  const path = join(await mkdtemp(join(tmpdir(), 'model-gate-drift-dry-')), 'ledger.json');
-  const ledger = fileLedger(path);
-  await ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    previous: 'v1',
-    version: 'v2',
-    at: clock.now() - 48 * HOUR,
-    pr: 7,
-    summary: 'v2 passed every gate',
-  });
+  const { ledger, path } = await fraudV2PromotedLongAgo(clock, 'model-gate-drift-dry-');
   const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
   return {
     /** The ledger file as written. */
@@ -37,18 +23,12 @@ async function world() {
     async tick(dryRun: boolean) {
       clock.advance(15 * 60_000);
       const lastHour = clock.now() - HOUR;
-      return runSchedule(
-        config,
-        {
-          ledger,
-          reader: memoryFileReader({}),
-          clock,
-          log: { info: () => {}, warn: () => {} },
-          targetFor: () => new MemoryTarget({ stable: { version: 'v2' } }),
-          metricsFor: () => shiftedScores((m) => m.since >= lastHour),
-        },
-        { mode: 'tick', maxWaitMs: 0, dryRun },
-      );
+      const metrics = () => shiftedScores((m) => m.since >= lastHour);
+      return runSchedule(config, driftWatchPorts({ ledger, clock, serving: 'v2', metrics }), {
+        mode: 'tick',
+        maxWaitMs: 0,
+        dryRun,
+      });
     },
   };
 }

@@ -1,14 +1,9 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { reportTitle, runDecision } from '../../src/report/decision.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { MemoryTarget } from '../support/memory-target.js';
+import { driftWatchPorts, fraudV2PromotedLongAgo } from '../support/engine-ports.js';
 import { driftWatchYaml } from '../support/model-config.js';
 import { shiftedScores } from '../support/shifted-scores.js';
 
@@ -21,16 +16,7 @@ const HOUR = 3_600_000;
 /** Stable v2 on a file ledger, its predictions shifted from `shiftAt` until `backAt`, ticking hourly. */
 async function world() {
   const clock = new FakeClock();
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-drift-held-')), 'ledger.json'));
-  await ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: clock.now() - 48 * HOUR,
-    pr: 7,
-    summary: 'v2 passed every gate',
-  });
+  const { ledger } = await fraudV2PromotedLongAgo(clock, 'model-gate-drift-held-');
   const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
   const w = {
     shiftAt: clock.now(),
@@ -38,19 +24,14 @@ async function world() {
     clock,
     async tick() {
       clock.advance(HOUR);
-      const result = await handleSchedule(
-        config,
-        {
-          ledger,
-          reader: memoryFileReader({}),
-          clock,
-          log: { info: () => {}, warn: () => {} },
-          targetFor: () => new MemoryTarget({ stable: { version: 'v2' } }),
-          // A window is shifted when it lies in the shift, as its start says.
-          metricsFor: () => shiftedScores((m) => m.since >= w.shiftAt && m.since < w.backAt),
-        },
-        { mode: 'tick', maxWaitMs: 0 },
-      );
+      const ports = driftWatchPorts({
+        ledger,
+        clock,
+        serving: 'v2',
+        // A window is shifted when it lies in the shift, as its start says.
+        metrics: () => shiftedScores((m) => m.since >= w.shiftAt && m.since < w.backAt),
+      });
+      const result = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
       return { result, note: result.drift?.[0]?.note ?? '', failed: runDecision(result) === 'failed' };
     },
   };

@@ -7,19 +7,14 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { requestJson } from '../../src/core/http-json.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { metricsFor, targetFor } from '../../src/release/adapters.js';
-import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
 import { runCli } from '../support/cli-process.js';
 import { declareIn, repoAtV1 } from '../support/cli-run-world.js';
-import { sha } from '../support/model-config.js';
 import { platformPassThrough } from '../support/platform-pass-through.js';
+import { openV1ToV2OnRealAdapters } from '../support/pr-release-world.js';
 import { freePort, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
 
 // A candidate got live traffic before its metric source was ever read: a Prometheus refusing the
@@ -147,24 +142,7 @@ ${gates.map((g) => `      - ${g}\n`).join('')}`;
 async function openPr(strategy: string, gates: string[], metricsUrl: string) {
   const { config } = parseConfig(yamlOf(strategy, gates, metricsUrl), {});
   const clock = new FakeClock(Date.now());
-  const file = `models/${MODEL}/model.yaml`;
-  const ports: Ports = {
-    ledger: fileLedger(join(await mkdtemp(join(scratch, 'ledger-')), 'ledger.json')),
-    reader: memoryFileReader({
-      [sha(1)]: { [file]: 'version: v1\n' },
-      [sha(2)]: { [file]: 'version: v2\n' },
-    }),
-    clock,
-    log: { info: () => {}, warn: () => {} },
-    metricsFor,
-    targetFor,
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
-  const run = await handlePullRequest(config, event, ports, {
-    mode: 'tick',
-    maxWaitMs: 3_600_000,
-    dryRun: false,
-  });
+  const run = await openV1ToV2OnRealAdapters(config, { model: MODEL, clock, dir: scratch, mode: 'tick' });
   return { run, report: renderMarkdown(config, run, { now: clock.now() }) };
 }
 

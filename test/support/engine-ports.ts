@@ -5,11 +5,13 @@ import type { HttpTargetConfig } from '../../src/config/types.js';
 import { type Clock, FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Ledger, LedgerEntry } from '../../src/ledger/ledger.js';
+import type { MetricSource } from '../../src/metrics/source.js';
 import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { httpTarget } from '../../src/targets/http-target.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { MemoryTarget } from './memory-target.js';
 import { fraudCanaryOn } from './model-config.js';
 import { ScriptedMetrics } from './scripted-metrics.js';
 
@@ -71,3 +73,42 @@ export async function httpRollbackWorld(
     );
   return { config, clock, ledger, target, ports, rollback };
 }
+
+/**
+ * A file ledger (in a new folder named from `prefix`; `path` its file) on which fraud v2 serves,
+ * promoted from v1 by PR #7 48 hours before `clock`'s now: a drift watch's stable version, its
+ * reference long filled.
+ */
+export async function fraudV2PromotedLongAgo(clock: Clock, prefix: string) {
+  const path = join(await mkdtemp(join(tmpdir(), prefix)), 'ledger.json');
+  const ledger = fileLedger(path);
+  await ledger.record({
+    model: 'fraud',
+    kind: 'promotion',
+    version: 'v2',
+    previous: 'v1',
+    at: clock.now() - 48 * 3_600_000,
+    pr: 7,
+    summary: 'v2 passed every gate',
+  });
+  return { ledger, path };
+}
+
+/**
+ * A schedule job's ports for a drift watch: `ledger` on `clock`, no version files, a quiet log, the
+ * platform serving `serving` alone (a MemoryTarget each time one is asked for), and `metrics` as
+ * every model's metric source.
+ */
+export const driftWatchPorts = (opts: {
+  ledger: Ledger;
+  clock: Clock;
+  serving: string;
+  metrics: () => MetricSource;
+}): Ports => ({
+  ledger: opts.ledger,
+  reader: memoryFileReader({}),
+  clock: opts.clock,
+  log: { info: () => {}, warn: () => {} },
+  targetFor: () => new MemoryTarget({ stable: { version: opts.serving } }),
+  metricsFor: opts.metrics,
+});

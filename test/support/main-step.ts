@@ -6,12 +6,15 @@ import { afterAll, beforeAll, expect, vi } from 'vitest';
 import { run } from '../../src/action/main.js';
 import { CLEANUP_STATE, post } from '../../src/action/post.js';
 import { requestJson } from '../../src/core/http-json.js';
+import { gitHubClient } from '../../src/github/client.js';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { parseFileCommands } from './actions-runner.js';
 import { type FakeGitHub, startFakeGitHub } from './fake-github/server.js';
 import { sha } from './model-config.js';
-import { pullRequestEvent } from './payloads.js';
+import { pullRequestEvent, workflowDispatchEvent } from './payloads.js';
 
 /** The sandbox serving fraud-detector at `stable`, and the GitHub stand-in, a main-step test runs against. */
 export async function startFraudWorld(
@@ -69,6 +72,32 @@ export function useFraudPrWorld(opts: { pr: number; config: string; seed?: numbe
 }
 
 /**
+ * For a useFraudPrWorld({ pr: 7 }) file, once for the file: PR #7 changes .github/model-gate.yml
+ * too, from `base` (at sha(1)) to `head` (at sha(2)), both files listed as the PR's by GitHub; live
+ * traffic (200 requests a second) reaches fraud-detector on the sandbox.
+ */
+export function useConfigChangeInPr7(
+  world: { sandbox: Sandbox; github: FakeGitHub },
+  config: { base: string; head: string },
+) {
+  let traffic: TrafficGenerator;
+  beforeAll(() => {
+    world.github.setPullRequest(7, {
+      baseSha: sha(1),
+      headSha: sha(2),
+      files: [
+        { filename: 'models/fraud.yaml', status: 'modified' },
+        { filename: '.github/model-gate.yml', status: 'modified' },
+      ],
+    });
+    world.github.setFile(sha(1), '.github/model-gate.yml', config.base);
+    world.github.setFile(sha(2), '.github/model-gate.yml', config.head);
+    traffic = startTraffic({ url: world.sandbox.url, model: 'fraud-detector', rps: 200, seed: 10 });
+  });
+  afterAll(() => traffic?.stop());
+}
+
+/**
  * On the ledger the GitHub stand-in keeps (ledger: github): fraud-detector v2 serves, promoted from
  * v1 at sha(2) (by PR #`pr` when given), a Deployment to model-gate/fraud-detector whose status is
  * success, made with the REST API as the action makes it.
@@ -95,6 +124,79 @@ export async function fraudPromotedOnRecord(github: FakeGitHub, pr?: number): Pr
   if (!('id' in data)) throw new Error('no deployment made');
   await client.rest.repos.createDeploymentStatus({ ...repo, deployment_id: data.id, state: 'success' });
 }
+
+/**
+ * On the ledger the GitHub stand-in keeps, models/fraud.yaml saying v2 at the dispatch's commit
+ * sha(9): fraud-detector v2 serves, promoted from v1 by PR #`pr` (sha(1) to sha(2)), recorded by the
+ * action's own GitHubLedger.
+ */
+export async function fraudPromotedByPr(github: FakeGitHub, pr: number): Promise<void> {
+  github.setFile(sha(9), 'models/fraud.yaml', 'version: v2\n');
+  github.setPullRequest(pr, { baseSha: sha(1), headSha: sha(2), files: [] });
+  const client = getOctokit('ghs_x', { baseUrl: github.url });
+  await new GitHubLedger({ client, repo: { owner: 'Codertocat', repo: 'Hello-World' }, sha: sha(9) }).record({
+    model: 'fraud-detector',
+    kind: 'promotion',
+    version: 'v2',
+    previous: 'v1',
+    at: 0,
+    pr,
+    summary: 'v2 passed every gate',
+  });
+}
+
+/**
+ * `command: rollback` of fraud-detector (no to-version) by workflow_dispatch at sha(9): the main
+ * step from src/ on FRAUD_ON_SANDBOX, its ledger the stand-in's, its waits scaled down. `event` is
+ * the payload, by default as workflowDispatchEvent makes it.
+ */
+export const dispatchFraudRollback = (
+  world: { sandbox: Sandbox; github: FakeGitHub },
+  event = workflowDispatchEvent({ command: 'rollback', model: 'fraud-detector' }),
+) =>
+  runMainStep({
+    eventName: 'workflow_dispatch',
+    event,
+    inputs: { ledger: 'github', command: 'rollback', model: 'fraud-detector' },
+    config: FRAUD_ON_SANDBOX,
+    githubUrl: world.github.url,
+    env: { SANDBOX_URL: world.sandbox.url, GITHUB_SHA: sha(9), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
+  });
+
+/** The ledger the GitHub stand-in keeps, as a job at sha(1) reads and writes it: the action's client, its waits cut short. */
+export const fraudLedgerAtSha1 = (github: FakeGitHub) =>
+  new GitHubLedger({
+    client: gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 }),
+    repo: { owner: 'Codertocat', repo: 'Hello-World' },
+    sha: sha(1),
+  });
+
+/** On fraudLedgerAtSha1: PRs #2 and #3 promoted fraud-detector v1 -> v2 -> v3, which models/fraud.yaml says at sha(1). */
+export async function fraudPromotedTwice(github: FakeGitHub): Promise<void> {
+  github.setFile(sha(1), 'models/fraud.yaml', 'version: v3\n');
+  const ledger = fraudLedgerAtSha1(github);
+  for (const [pr, previous, version] of [
+    [2, 'v1', 'v2'],
+    [3, 'v2', 'v3'],
+  ] as const) {
+    github.setPullRequest(pr, { baseSha: sha(pr * 10), headSha: sha(pr * 10 + 1), files: [] });
+    await ledger.record({
+      model: 'fraud-detector',
+      kind: 'promotion',
+      version,
+      previous,
+      at: pr,
+      pr,
+      summary: 'passed',
+    });
+  }
+}
+
+/** fraud-detector's history on fraudLedgerAtSha1, oldest first, as `kind previous->version`. */
+export const fraudHistory = async (github: FakeGitHub) =>
+  (await fraudLedgerAtSha1(github).history('fraud-detector')).map(
+    (e) => `${e.kind} ${e.previous}->${e.version}`,
+  );
 
 /** What the sandbox serves of fraud-detector, as its traffic API reads it back. */
 export const fraudServing = async (sandbox: Sandbox) =>

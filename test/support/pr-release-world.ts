@@ -2,11 +2,12 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
+import type { Config } from '../../src/config/types.js';
+import { type Clock, FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { targetFor } from '../../src/release/adapters.js';
+import { metricsFor, targetFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
+import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from './model-config.js';
 import { passingErrorRate } from './scripted-metrics.js';
@@ -55,4 +56,29 @@ export async function prReleaseWorld(yaml: string, maxWaitMs = 3_600_000) {
     return [opened.releases[0]?.status, merged.releases[0]?.status];
   }
   return { config, ports, clock, lines, release };
+}
+
+/**
+ * PR #7 moving `model` (its version in models/<model>/model.yaml) from v1 (sha(1)) to v2 (sha(2)):
+ * its job, one pass (`mode: 'tick'`) or watched to the end, on `clock` with the real adapters'
+ * targets and metric sources and a new file ledger under `dir`.
+ */
+export async function openV1ToV2OnRealAdapters(
+  config: Config,
+  opts: { model: string; clock: Clock; dir: string; mode: 'tick' | 'watch' },
+): Promise<RunResult> {
+  const file = `models/${opts.model}/model.yaml`;
+  const ports: Ports = {
+    ledger: fileLedger(join(await mkdtemp(join(opts.dir, 'ledger-')), 'ledger.json')),
+    reader: memoryFileReader({
+      [sha(1)]: { [file]: 'version: v1\n' },
+      [sha(2)]: { [file]: 'version: v2\n' },
+    }),
+    clock: opts.clock,
+    log: { info: () => {}, warn: () => {} },
+    metricsFor,
+    targetFor,
+  };
+  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
+  return handlePullRequest(config, event, ports, { mode: opts.mode, maxWaitMs: 3_600_000, dryRun: false });
 }

@@ -10,6 +10,7 @@ import { handlePullRequest } from '../../src/release/pull-request.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
+import type { Standins } from '../support/standin-cli.js';
 import { variant } from './sagemaker-variants.js';
 
 export const ENDPOINT_KEY = 'us-east-1/fraud-endpoint';
@@ -25,6 +26,17 @@ export const fraudEndpoint = (more: object = {}) => ({
   LastModifiedTime: '2026-01-01T00:00:00Z',
   ...more,
 });
+
+/** fraud-endpoint's status, then `variant current desired` for each production variant, as the aws stand-in holds them. */
+export async function endpointWeights(standins: Pick<Standins, 'state'>): Promise<string[]> {
+  const e = (await standins.state()).sagemaker[ENDPOINT_KEY];
+  const variants = e.ProductionVariants as {
+    VariantName: string;
+    CurrentWeight: number;
+    DesiredWeight: number;
+  }[];
+  return [e.EndpointStatus, ...variants.map((v) => `${v.VariantName} ${v.CurrentWeight} ${v.DesiredWeight}`)];
+}
 
 /**
  * PR 7 moving fraud from v1 to v2 by a canary (10%, then 50%) on fraud-endpoint through the aws

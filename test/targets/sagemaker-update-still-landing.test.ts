@@ -5,7 +5,7 @@ import { TargetBusyError } from '../../src/targets/errors.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST } from './drive.js';
-import { canaryOnSageMaker, ENDPOINT_KEY, fraudEndpoint } from './sagemaker-canary-world.js';
+import { canaryOnSageMaker, ENDPOINT_KEY, endpointWeights, fraudEndpoint } from './sagemaker-canary-world.js';
 import { variant } from './sagemaker-variants.js';
 
 // An update of a SageMaker endpoint's weights can outlast settle-timeout. While it runs, the
@@ -21,17 +21,8 @@ const standins = useStandins('aws', () => ({
   settleGets: 40,
 }));
 
-const endpoint = async () => (await standins.state()).sagemaker[ENDPOINT_KEY];
-/** `variant current desired` for each production variant, and the endpoint's status. */
-const weights = async () => {
-  const e = await endpoint();
-  const variants = e.ProductionVariants as {
-    VariantName: string;
-    CurrentWeight: number;
-    DesiredWeight: number;
-  }[];
-  return [e.EndpointStatus, ...variants.map((v) => `${v.VariantName} ${v.CurrentWeight} ${v.DesiredWeight}`)];
-};
+const weights = () => endpointWeights(standins);
+
 describe('a SageMaker weights update that outlasts settle-timeout', () => {
   it('is waited out by the withdrawal, which then takes v2 out: the record says so truthfully', async () => {
     const w = await canaryOnSageMaker();
