@@ -1,0 +1,382 @@
+// The merge job (a closed pull_request event, merged): promotes what passed on the PR, settles
+// candidates of earlier heads, and starts every new analysis the merge needs all or nothing, each
+// model checked before any is recorded. handlePullRequest (pull-request.ts) runs it.
+import type { Config, ModelConfig } from '../config/types.js';
+import { VersionError } from '../core/errors.js';
+import { changedSince, sameRelease } from '../ledger/ledger.js';
+import { utcMinute } from '../report/format.js';
+import { findChangedModels } from '../version/changed-models.js';
+import { headName } from '../version/head-name.js';
+import { WORKING_TREE } from '../version/local-comparison.js';
+import { promoteMerged } from './finish.js';
+import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
+import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
+import { passedPhases } from './passed-phases.js';
+import { endedByRollbackToIt } from './phase-notes.js';
+import { contextFor, type Ports } from './ports.js';
+import {
+  type Checked,
+  checkChanged,
+  driveOrLeave,
+  endRelease,
+  orLeftAlone,
+  type PullRequestEvent,
+  type RunOptions,
+  type RunResult,
+  recordStarts,
+  releasesOfPr,
+  retryPending,
+  type Withdrawn,
+} from './pull-request.js';
+import { inFlight, type Release } from './types.js';
+import { unjudgedNote } from './unjudged-gates.js';
+import { UnpreparedModels } from './unprepared-models.js';
+
+/** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */
+export async function onMerged(
+  config: Config,
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const recorded = await releasesOfPr(config, event, ports, opts);
+  const { skipped } = recorded;
+  const retried = await retryPending(config, recorded.releases, ports, opts, skipped);
+  // Every model the merge starts a new release of is prepared before any is recorded, as a PR
+  // run's are (unprepared-models.ts): one recorded for a job that then failed on another model
+  // would be deployed by a schedule tick, the merged PR's job having said it failed.
+  const unprepared = new UnpreparedModels();
+  const settled = await settleEarlierHeads(config, event, retried, ports, opts, unprepared);
+  const out = settled.ended;
+  const again = await analyseAgain(config, event, settled.releases, ports, opts, unprepared);
+  const unreplaced = await startUnreplaced(config, event, recorded, ports, opts, unprepared);
+  const fresh = [...settled.fresh, ...again.fresh, ...unreplaced];
+  const starts = fresh.flatMap((f) => f.checked.starts);
+  unprepared.throwIfAny(starts, event.number);
+  const started = await startTogether(fresh, event, ports, opts);
+  const rank = (r: Release) => Object.keys(config.models).indexOf(r.model);
+  let releases = [...again.releases, ...started.releases].sort((a, b) => rank(a) - rank(b));
+  skipped.push(...settled.skipped, ...again.skipped, ...started.skipped);
+  const analyseFirst = releases.filter(
+    (r) => r.status === 'analysing' && config.models[r.model]?.onMerge === 'analyze-then-promote',
+  );
+  if (analyseFirst.length > 0 && !opts.dryRun) {
+    // The merge is on record before any look: whichever run finishes the analysis promotes it.
+    const merged = await recordMerge(analyseFirst, ports.ledger, ports.clock.now());
+    const driven = await driveOrLeave(config, merged, ports, opts, skipped);
+    releases = releases.map((r) => driven.find((d) => d.model === r.model) ?? r);
+  }
+  for (const release of releases) {
+    const model = config.models[release.model] as ModelConfig;
+    const ctx = contextFor(model, ports);
+    if (opts.dryRun || release.status === 'analysing') {
+      if (release.status === 'analysing' && !opts.dryRun && model.onMerge === 'require-pass') {
+        const why = `merged before the analysis passed; ${release.to} was not promoted (on-merge: require-pass)`;
+        out.push(await orLeftAlone(release, opts, () => endRelease(release, 'aborted', why, model, ports)));
+        continue;
+      }
+      out.push(release);
+      // Its max-wait ran out: the analysis goes on in schedule ticks, which promote it.
+      if (release.status === 'analysing' && !opts.dryRun)
+        skipped.push({ model: model.name, why: stillAnalysingNote(release), kind: 'note' });
+      continue;
+    }
+    if (release.status === 'promoted') {
+      // Promoted before this run: by a schedule tick after the merge, a promote command, or an
+      // earlier run of this job (a re-run): nothing left to do.
+      out.push(release);
+      skipped.push({ model: model.name, why: await promotedAlready(release, ports.ledger), kind: 'note' });
+      continue;
+    }
+    const known = { others: [release.to, release.from] };
+    if (endedByRollbackToIt(release) && (await ctx.target.read(known)).stable.version === release.to) {
+      // A rollback went back to this candidate (a revert PR): nothing went wrong, nothing to do.
+      out.push(release);
+      skipped.push({
+        model: model.name,
+        why: `${release.to} is already the stable version, so the merge changed nothing`,
+        kind: 'note',
+      });
+      continue;
+    }
+    if (release.status !== 'ready') {
+      out.push(release);
+      skipped.push({
+        model: model.name,
+        why: `${release.to} was not promoted: ${release.reason}`,
+        kind: 'note',
+      });
+      continue;
+    }
+    // Read again first: a run that promoted or ended it since this job read it (a schedule tick
+    // trying a merged PR's promotion again, a command) has the last word; one still ready is promoted.
+    const theirs = await changedSince(release, ports.ledger);
+    /** Another run's record of the release since this job read it: its word stands, said in a note. */
+    const leftToTheirs = (theirs: Release) => {
+      out.push(theirs);
+      const why = recordedMeanwhile(release, theirs);
+      ports.log.info(`${model.name}: ${why}`);
+      skipped.push({ model: model.name, why, kind: 'note' });
+    };
+    if (theirs && endedMeanwhile(theirs, release)) {
+      leftToTheirs(theirs);
+      continue;
+    }
+    // The record's `ready` is taken only with the canary claim its analysis made (a forged or
+    // hand-edited comment has none): else a version never given canary traffic would be promoted.
+    const ready = theirs ?? release;
+    if (ports.ledger.claimHeld && !(await ports.ledger.claimHeld(ready))) {
+      // A rollback by command since that read ended the claim and recorded its end on the comment:
+      // its word stands. Not the claim's end alone (what endedElsewhere also takes): a comment edited
+      // by hand from failed to ready shows the same, and that ready never came from an analysis.
+      const ended = await changedSince(ready, ports.ledger);
+      if (ended && endedMeanwhile(ended, ready)) {
+        leftToTheirs(ended);
+        continue;
+      }
+      // The merged head declares the candidate's version: the way to release it is the usual one.
+      const why = `${ready.to} has no canary claim of PR #${ready.pr} on record, so its ready state did not come from an analysis: not promoted${nextStep({ same: ready.to }, model, ready)}`;
+      ports.log.warn(`${model.name}: ${why}`);
+      // Ended so that the merged PR's comment says so, not "Ready to merge".
+      out.push(await endRelease(ready, 'aborted', why, model, ports));
+      continue;
+    }
+    const summary = `passed ${passedPhases(model, release)} on ${headName(ready.headSha ?? event.headSha)}`;
+    // Promoted as it passed, but not in silence: the merge config may judge it by more gates.
+    const unjudged = unjudgedNote(ready, model);
+    if (unjudged) {
+      skipped.push({ model: model.name, why: unjudged, kind: 'note' });
+      ports.log.warn(`${model.name}: ${unjudged}`);
+    }
+    // A refusal stays on record (the promotion pending, the merge job failing on it) and the
+    // other models are still promoted; so does one analysed on another target (left alone).
+    const words = { summary, passed: 'passed its analysis' };
+    out.push(await orLeftAlone(ready, opts, () => promoteMerged(ready, ctx, ports, words)));
+  }
+  // What the PR changed of its models' release configs is on their records (kept by its runs):
+  // the report says it from there, and the merge asks GitHub nothing more for it.
+  return { releases: out, skipped };
+}
+
+/** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */
+function endedMeanwhile(theirs: Release, release: Release): boolean {
+  return theirs.status !== 'ready' || !sameRelease(theirs, release);
+}
+
+/** A merge job's note on a release another run promoted, ended or replaced since the job read it. */
+function recordedMeanwhile(release: Release, theirs: Release): string {
+  const what = sameRelease(theirs, release) ? 'it' : `a newer release (${theirs.to})`;
+  return `${release.to} was not promoted by this job: another run recorded ${what} ${theirs.status} since this job read it: ${theirs.reason}`;
+}
+
+/**
+ * A merge job's note on a release promoted before it ran: when (the record's time of it, on the
+ * runner's clock as `mergedAt` is), after the merge where the merge is on record before it
+ * (analyze-then-promote: a schedule tick finished the analysis), and how, as the promotion's ledger
+ * entry sums it up (a command names itself). A merge not on record (require-pass) is not said to
+ * be before or after it: a promote command or an earlier run of this job may have promoted it.
+ */
+async function promotedAlready(release: Release, ledger: Ports['ledger']): Promise<string> {
+  const entry = (await ledger.history(release.model)).findLast(
+    (e) =>
+      e.kind === 'promotion' &&
+      e.version === release.to &&
+      e.previous === release.from &&
+      e.pr === release.pr,
+  );
+  const at = utcMinute(release.updatedAt);
+  const afterMerge = release.mergedAt !== undefined && release.updatedAt >= release.mergedAt;
+  const how = entry?.summary ?? release.reason;
+  return `${release.to} was already promoted at ${at}${afterMerge ? ', after the merge' : ''} (${how}); nothing left to do`;
+}
+
+/**
+ * Only the candidate the merged head declares is promoted. One deployed for an earlier head that
+ * declared the same version stays as it is: a later push that left the version alone (a README fix,
+ * often outside the workflow's `paths:` filter, so no run saw it) changes nothing to promote. One
+ * whose version the merged head no longer declares (the PR moved on and no run analysed the new
+ * head) is analysed again on the merged head (on-merge: analyze-then-promote) or withdrawn
+ * unpromoted (require-pass). The plan decides alike (mergedHeadVerdict) which jobs it fans out.
+ */
+async function settleEarlierHeads(
+  config: Config,
+  event: PullRequestEvent,
+  recorded: Release[],
+  ports: Ports,
+  opts: RunOptions,
+  unprepared: UnpreparedModels,
+): Promise<{ releases: Release[]; ended: Release[]; skipped: RunResult['skipped']; fresh: Fresh[] }> {
+  const settled = {
+    releases: [] as Release[],
+    ended: [] as Release[],
+    skipped: [] as RunResult['skipped'],
+    fresh: [] as Fresh[],
+  };
+  for (const release of recorded) {
+    const model = config.models[release.model] as ModelConfig;
+    const verdict = inFlight(release)
+      ? await mergedHeadVerdict(model, release, event, ports.reader)
+      : ({ settle: 'keep' } as const);
+    if (verdict.settle === 'keep') {
+      settled.releases.push(release);
+      continue;
+    }
+    if (verdict.settle === 'as-new-head') {
+      // As a new push would: supersede it and start the merged head's candidate, driven below. The
+      // files decide, as they did here: a list of the PR's files older than the head, leaving the
+      // version file out, would leave the candidate in flight with nothing to settle it.
+      const byFiles = { ...ports, touchedFiles: undefined };
+      const only = { ...opts, only: model.name };
+      settled.fresh.push({ checked: await checkChanged(config, event, byFiles, only, unprepared) });
+      continue;
+    }
+    const { head } = verdict;
+    // The CLI's working tree is one head name whatever its files say: it was analysed when its file
+    // declared the candidate, and declares another version now.
+    const analysedOn =
+      release.headSha === WORKING_TREE && event.headSha === WORKING_TREE
+        ? `the working tree when it declared ${release.to}, not on the working tree as it is now`
+        : `${release.headSha ? headName(release.headSha) : 'a head it did not record'}, not on the merged head ${headName(event.headSha)}`;
+    const why = `${release.to} ${release.status === 'ready' ? 'passed' : 'was analysed'} on ${analysedOn}, ${mergedHeadDeclares(head, model)}`;
+    const mode = `on-merge: ${model.onMerge}`;
+    if (opts.dryRun) {
+      settled.skipped.push({
+        model: model.name,
+        why: `would withdraw ${release.to} unpromoted: ${why} (${mode})`,
+        kind: 'dry-run',
+      });
+      continue;
+    }
+    const then = nextStep(head, model, release);
+    const unpromoted = `${why}; ${release.to} was not promoted (${mode})${then}`;
+    // Deployed on another target: left alone (its error kept), reported as it is.
+    const stopped = await orLeftAlone(release, opts, () =>
+      endRelease(release, 'aborted', unpromoted, model, ports),
+    );
+    if (stopped !== release) ports.log.info(`${model.name}: ${stopped.reason}`);
+    settled.ended.push(stopped);
+  }
+  return settled;
+}
+
+/**
+ * A release of the merged head whose analysis after the merge was withdrawn before it decided
+ * (the merge job cancelled, its post step withdrew the candidate) is analysed again, as a
+ * reopened PR's is (on-merge: analyze-then-promote); the others are returned as they are.
+ */
+async function analyseAgain(
+  config: Config,
+  event: PullRequestEvent,
+  releases: Release[],
+  ports: Ports,
+  opts: RunOptions,
+  unprepared: UnpreparedModels,
+): Promise<RunResult & { fresh: Fresh[] }> {
+  const out = { releases: [] as Release[], skipped: [] as RunResult['skipped'], fresh: [] as Fresh[] };
+  for (const release of releases) {
+    const model = config.models[release.model];
+    const again =
+      model?.onMerge === 'analyze-then-promote' &&
+      release.headSha === event.headSha &&
+      analysesAgainAfterMerge(event, release);
+    if (!again) {
+      out.releases.push(release);
+      continue;
+    }
+    // As a reopened PR's run: queued behind another PR's release, say, it is left as it ended.
+    const only = { ...opts, only: model.name };
+    out.fresh.push({ checked: await checkChanged(config, event, ports, only, unprepared), instead: release });
+  }
+  return out;
+}
+
+/**
+ * A release of the PR superseded with nothing recorded in its place (its successor's check failed:
+ * the run, or an earlier run of this job, stopped on a model it could not prepare; or its successor
+ * was queued) is started afresh from the merged head, as a new push would (on-merge:
+ * analyze-then-promote): else a re-run of the failed job, told to "run again", would start nothing,
+ * and the base branch would declare a version no run releases. Its line that it was withdrawn goes:
+ * the new check says what became of the model. A merged head that leaves the version as the base
+ * has it (the version put back), or whose file declares none, starts nothing.
+ */
+async function startUnreplaced(
+  config: Config,
+  event: PullRequestEvent,
+  recorded: { withdrawn: Withdrawn[]; skipped: RunResult['skipped'] },
+  ports: Ports,
+  opts: RunOptions,
+  unprepared: UnpreparedModels,
+): Promise<Fresh[]> {
+  const fresh: Fresh[] = [];
+  for (const { release, line } of recorded.withdrawn) {
+    const model = config.models[release.model];
+    if (model?.onMerge !== 'analyze-then-promote') continue;
+    // The files decide, as for a candidate of an earlier head (settleEarlierHeads).
+    const byFiles = { ...ports, touchedFiles: undefined };
+    const change = await findChangedModels(
+      config,
+      ports.reader,
+      event.baseSha,
+      event.headSha,
+      model.name,
+    ).catch((error: unknown) => {
+      if (error instanceof VersionError) return [];
+      throw error;
+    });
+    if (change.length === 0) continue;
+    recorded.skipped.splice(recorded.skipped.indexOf(line), 1);
+    const only = { ...opts, only: model.name };
+    fresh.push({ checked: await checkChanged(config, event, byFiles, only, unprepared) });
+  }
+  return fresh;
+}
+
+/** A model a merge job starts a new release of, checked (`instead`: kept when none starts). */
+interface Fresh {
+  checked: Checked;
+  instead?: Release;
+}
+
+/**
+ * Records the new releases `fresh` (every model prepared), before anything is deployed, as a PR
+ * run does, so that a job killed from here on is resumed.
+ */
+async function startTogether(
+  fresh: Fresh[],
+  event: PullRequestEvent,
+  ports: Ports,
+  opts: RunOptions,
+): Promise<RunResult> {
+  const out: RunResult = { releases: [], skipped: [] };
+  if (fresh.length === 0) return out;
+  for (const { checked, instead } of fresh) {
+    const started = await recordStarts(checked, event, opts);
+    out.releases.push(...(started.releases.length === 0 && instead ? [instead] : started.releases));
+    out.skipped.push(...started.skipped);
+  }
+  if (!opts.dryRun) await ports.onProgress?.(out.releases, { force: true });
+  return out;
+}
+
+/** What the merged head declares instead of the candidate's version (`same`: as the base does). */
+function mergedHeadDeclares(head: HeadVersion, model: ModelConfig): string {
+  const { file } = model.source;
+  if ('absent' in head) return `which has no ${file}`;
+  // Nothing valid to promote, nor to analyse under analyze-then-promote.
+  if ('invalid' in head)
+    return `whose ${file} declares no valid version, so there is nothing to promote or analyse: ${head.invalid}`;
+  return 'same' in head ? 'which changes no version of it' : `which declares ${head.other}`;
+}
+
+/**
+ * What the user does next once the merge left a version unreleased. A PR's run releases only a
+ * version it changes, so a PR declaring the same version again changes nothing: the version file
+ * goes back to what serves first (that PR deploys nothing: its version already serves).
+ */
+function nextStep(head: HeadVersion, model: ModelConfig, release: Release): string {
+  const { file } = model.source;
+  if ('invalid' in head) return `; a PR that fixes ${file} releases the version it declares`;
+  const version = 'same' in head ? head.same : 'other' in head ? head.other : undefined;
+  if (version === undefined || version === release.from) return '';
+  return `; the base branch now declares ${version} while ${release.from} serves: to release ${version}, merge a PR that sets ${file} back to ${release.from}, then open one that declares ${version} again`;
+}
