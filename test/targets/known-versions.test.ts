@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type {
-  AzureMlTargetConfig,
-  SageMakerTargetConfig,
-  SeldonTargetConfig,
-  VertexTargetConfig,
-} from '../../src/config/types.js';
+import type { AzureMlTargetConfig, SeldonTargetConfig, VertexTargetConfig } from '../../src/config/types.js';
 import { TargetError } from '../../src/core/errors.js';
 import { withdrawIfLive } from '../../src/release/finish.js';
 import { azuremlTarget } from '../../src/targets/azureml-target.js';
@@ -14,6 +9,7 @@ import { vertexTarget } from '../../src/targets/vertex-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
 import { type ServedStandin, serveStandin } from '../support/standin-server.js';
 import { FAST } from './drive.js';
+import { FRAUD_ENDPOINT_CONFIG } from './sagemaker-variants.js';
 
 // Platforms that keep weights but no roles, and name versions by a template. Each target here is
 // made afresh, as a new run makes it (the post step, a re-run, a schedule tick): the versions the
@@ -89,13 +85,7 @@ describe('the post step withdrawing a candidate that holds the larger share', ()
         },
       },
     });
-    const config: SageMakerTargetConfig = {
-      type: 'sagemaker',
-      endpoint: 'fraud-endpoint',
-      region: 'us-east-1',
-      variant: 'fraud-{{version}}',
-      ...FAST,
-    };
+    const config = FRAUD_ENDPOINT_CONFIG;
     await expect(withdrawIfLive(sagemakerTarget(config, 'fraud'), 'v1', 'v2')).resolves.toEqual({
       done: 'withdrawn',
     });

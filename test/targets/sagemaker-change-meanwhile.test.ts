@@ -1,12 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { type Clock, FakeClock } from '../../src/core/clock.js';
 import { runCli } from '../../src/targets/cli.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { useStandins } from '../support/standin-server.js';
-import { FAST, mirrorOf } from './drive.js';
-import { definition, variant } from './sagemaker-variants.js';
+import { mirrorOf } from './drive.js';
+import { definition, FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 
 // A traffic change on SageMaker is built from the endpoint as read: the variants there, their
 // definitions and sizes. Another change landing between that read and the update (autoscaling, a
@@ -14,13 +13,7 @@ import { definition, variant } from './sagemaker-variants.js';
 // endpoint, or a throttled call, and then sent what it had built before. It is now built again
 // from the endpoint as it is after the wait.
 const KEY = 'us-east-1/fraud-endpoint';
-const config: SageMakerTargetConfig = {
-  type: 'sagemaker',
-  endpoint: 'fraud-endpoint',
-  region: 'us-east-1',
-  variant: 'fraud-{{version}}',
-  ...FAST,
-};
+const config = FRAUD_ENDPOINT_CONFIG;
 const standins = useStandins('aws');
 
 const ARN = 'arn:aws:sagemaker:us-east-1:123456789012';

@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { runCli } from '../../src/targets/cli.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
-import { FAST, failingShadow, mirrorOf, passingCanary, passingShadow, shadowStates } from './drive.js';
+import { failingShadow, mirrorOf, passingCanary, passingShadow, shadowStates } from './drive.js';
 import { fraudEndpoint, ENDPOINT_KEY as KEY } from './sagemaker-canary-world.js';
-import { definition } from './sagemaker-variants.js';
+import { definition, FRAUD_ENDPOINT_CONFIG } from './sagemaker-variants.js';
 
 // A release on SageMaker leaves the version it replaced (or, rolled back, its candidate) as a
 // production variant at weight 0, so a workflow_dispatch rollback to it is a weights call in
@@ -16,13 +15,7 @@ import { definition } from './sagemaker-variants.js';
 // has exactly one production variant, so the model's next shadow release used to be refused until
 // someone removed that variant by hand: a shadow now leaves out of its config the variants no
 // step of it names that take no traffic (one that serves is still refused).
-const config: SageMakerTargetConfig = {
-  type: 'sagemaker',
-  endpoint: 'fraud-endpoint',
-  region: 'us-east-1',
-  variant: 'fraud-{{version}}',
-  ...FAST,
-};
+const config = FRAUD_ENDPOINT_CONFIG;
 
 // v1 serves; the deploy step added v2, the first candidate, at weight 0.
 const standins = useStandins('aws', () => ({

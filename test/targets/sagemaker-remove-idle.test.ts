@@ -1,13 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { useStandins } from '../support/standin-server.js';
-import { FAST, mirrorOf } from './drive.js';
-import { definition, variant } from './sagemaker-variants.js';
+import { mirrorOf } from './drive.js';
+import { definition, FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 
 // Retiring blue-green's blue on SageMaker deploys a copy of the endpoint config without blue's
 // variant, built from the endpoint as read. Another run's change landing before that deploy (a
@@ -16,13 +15,7 @@ import { definition, variant } from './sagemaker-variants.js';
 // was gone. A removal now never waits on another change and reads the endpoint again right before
 // update-endpoint.
 const KEY = 'us-east-1/fraud-endpoint';
-const config: SageMakerTargetConfig = {
-  type: 'sagemaker',
-  endpoint: 'fraud-endpoint',
-  region: 'us-east-1',
-  variant: 'fraud-{{version}}',
-  ...FAST,
-};
+const config = FRAUD_ENDPOINT_CONFIG;
 
 const configNamed = (name: string) => ({
   EndpointConfigName: name,

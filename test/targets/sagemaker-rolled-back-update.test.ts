@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import type { StandinFault } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
-import { FAST, step } from './drive.js';
+import { step } from './drive.js';
 import { canaryOnSageMaker, ENDPOINT_KEY, endpointWeights, fraudEndpoint } from './sagemaker-canary-world.js';
-import { variant } from './sagemaker-variants.js';
+import { FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 
 // When SageMaker cannot make a weights change (an instance it cannot get, say), it rolls it back
 // itself: the endpoint goes Updating, then RollingBack, then InService on its previous weights with
@@ -36,13 +35,7 @@ const weights = () => endpointWeights(standins);
 /** Each describe-endpoint call's status is not recorded: the operations, in order. */
 const operations = async () => (await standins.calls('aws')).map((c) => c.argv[1]);
 
-const config: SageMakerTargetConfig = {
-  type: 'sagemaker',
-  endpoint: 'fraud-endpoint',
-  region: 'us-east-1',
-  variant: 'fraud-{{version}}',
-  ...FAST,
-};
+const config = FRAUD_ENDPOINT_CONFIG;
 const target = () => sagemakerTarget(config, 'fraud', new FakeClock());
 
 describe('a traffic step SageMaker rolls back', () => {

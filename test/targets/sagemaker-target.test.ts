@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { type Clock, systemClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { runCli } from '../../src/targets/cli.js';
@@ -10,7 +9,6 @@ import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { installStandins, type Standins } from '../support/standin-cli.js';
 import { type ServedStandin, serveStandin } from '../support/standin-server.js';
 import {
-  FAST,
   failingCanary,
   failingShadow,
   mirrorOf,
@@ -20,16 +18,10 @@ import {
   step,
   unreachedShadow,
 } from './drive.js';
-import { definition, variant } from './sagemaker-variants.js';
+import { definition, FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 
 const KEY = 'us-east-1/fraud-endpoint';
-const config: SageMakerTargetConfig = {
-  type: 'sagemaker',
-  endpoint: 'fraud-endpoint',
-  region: 'us-east-1',
-  variant: 'fraud-{{version}}',
-  ...FAST,
-};
+const config = FRAUD_ENDPOINT_CONFIG;
 
 let standins: Standins;
 const SEED_CONFIG = {

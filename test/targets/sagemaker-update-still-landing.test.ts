@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { useStandins } from '../support/standin-server.js';
-import { FAST } from './drive.js';
 import { canaryOnSageMaker, ENDPOINT_KEY, endpointWeights, fraudEndpoint } from './sagemaker-canary-world.js';
-import { variant } from './sagemaker-variants.js';
+import { FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 
 // An update of a SageMaker endpoint's weights can outlast settle-timeout. While it runs, the
 // endpoint reports the weights it serves now (CurrentWeight) and those it is moving to
@@ -37,13 +35,7 @@ describe('a SageMaker weights update that outlasts settle-timeout', () => {
 });
 
 describe('reading a SageMaker endpoint while an update runs', () => {
-  const config: SageMakerTargetConfig = {
-    type: 'sagemaker',
-    endpoint: 'fraud-endpoint',
-    region: 'us-east-1',
-    variant: 'fraud-{{version}}',
-    ...FAST,
-  };
+  const config = FRAUD_ENDPOINT_CONFIG;
   const read = () =>
     sagemakerTarget(config, 'fraud', new FakeClock()).read({ stable: 'v1', candidate: 'v2' });
   const seed = (more: object) =>

@@ -1,3 +1,6 @@
+import type { SageMakerTargetConfig } from '../../src/config/types.js';
+import { FAST } from './drive.js';
+
 // Production variants as the SageMaker API describes them, for seeding the aws stand-in.
 
 /** A variant as describe-endpoint shows it: its weight, one instance, its image. */
@@ -18,3 +21,12 @@ export const definition = (name: string, weight: number) => ({
   InstanceType: 'ml.m5.large',
   InitialVariantWeight: weight,
 });
+
+/** The target config of the fraud endpoint these variants belong to, on the fast test timings. */
+export const FRAUD_ENDPOINT_CONFIG: SageMakerTargetConfig = {
+  type: 'sagemaker',
+  endpoint: 'fraud-endpoint',
+  region: 'us-east-1',
+  variant: 'fraud-{{version}}',
+  ...FAST,
+};
