@@ -1,6 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -14,6 +12,7 @@ import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.j
 import { platformPassThrough } from '../support/platform-pass-through.js';
 import { openV1ToV2OnRealAdapters } from '../support/pr-release-world.js';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
+import { type PrometheusFront, prometheusFront } from '../support/prometheus-front.js';
 
 // The pre-flight reads the metrics source before the first traffic change; a token revoked (or
 // expired) after it was found only by the looks: one more query error, so the candidate kept its
@@ -35,7 +34,7 @@ let traffic: TrafficGenerator;
 let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 let prometheus: RunningPrometheus;
 /** A real Prometheus behind a proxy that checks the token, revoked once the candidate has traffic. */
-let proxy: Server;
+let proxy: PrometheusFront;
 let proxyUrl: string;
 /** Queries the proxy still answers after the candidate got traffic (a look or two). */
 let answersAfterDeploy = 0;
@@ -61,24 +60,20 @@ beforeAll(async () => {
   });
   scratch = await mkdtemp(join(tmpdir(), 'model-gate-revoked-'));
   prometheus = await startPrometheus({ dir: join(scratch, 'prometheus') });
-  proxy = createServer(async (req, res) => {
-    if (refuseAfter-- <= 0 && refusals-- > 0) {
+  proxy = await prometheusFront(
+    () => prometheus.url,
+    () => {
+      if (refuseAfter-- > 0 || refusals-- <= 0) return undefined;
       firstRefusedAt ??= clock.now();
-      res.writeHead(401, { 'content-type': 'application/json' });
-      return void res.end(
-        JSON.stringify({ status: 'error', errorType: 'unauthorized', error: 'token revoked' }),
-      );
-    }
-    const answer = await fetch(`${prometheus.url}${req.url}`);
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
-  });
-  await new Promise<void>((done) => proxy.listen(0, '127.0.0.1', done));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+      return { status: 401, errorType: 'unauthorized', error: 'token revoked' };
+    },
+  );
+  proxyUrl = proxy.url;
 });
 afterAll(async () => {
   await traffic?.stop();
   await prometheus?.stop();
-  await new Promise<void>((done) => (proxy ? proxy.close(() => done()) : done()));
+  await proxy?.close();
   await platform?.close();
   await sandbox?.close();
   if (scratch) await rm(scratch, { recursive: true, force: true });

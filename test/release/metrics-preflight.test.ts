@@ -1,6 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -16,6 +14,7 @@ import { declareIn, repoAtV1 } from '../support/cli-run-world.js';
 import { platformPassThrough } from '../support/platform-pass-through.js';
 import { openV1ToV2OnRealAdapters } from '../support/pr-release-world.js';
 import { freePort, type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
+import { type PrometheusFront, prometheusFront } from '../support/prometheus-front.js';
 
 // A candidate got live traffic before its metric source was ever read: a Prometheus refusing the
 // token (401) or a port nothing listens on was found only by the first phase's looks, after the
@@ -63,8 +62,8 @@ let traffic: TrafficGenerator;
 let platform: Awaited<ReturnType<typeof platformPassThrough>>;
 /** Every traffic change the platform was asked for, as the target sent it. */
 let changes: unknown[] = [];
-let refusing: Server;
-let flaky: Server;
+let refusing: PrometheusFront;
+let flaky: PrometheusFront;
 let flakyUrl: string;
 let flakyQueries = 0;
 /** Traffic reads the platform answers before it answers every one with a 503. */
@@ -88,26 +87,20 @@ beforeAll(async () => {
     return forward();
   });
   // A Prometheus that times out its first two queries, then answers as the real one behind it.
-  flaky = createServer(async (req, res) => {
-    flakyQueries += 1;
-    if (flakyQueries <= 2) {
-      res.writeHead(503, { 'content-type': 'application/json' });
-      return void res.end(
-        JSON.stringify({ status: 'error', errorType: 'timeout', error: 'query timed out' }),
-      );
-    }
-    const answer = await fetch(`${prometheus.url}${req.url}`);
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(await answer.text());
-  });
-  await new Promise<void>((done) => flaky.listen(0, '127.0.0.1', done));
-  flakyUrl = `http://127.0.0.1:${(flaky.address() as AddressInfo).port}`;
+  flaky = await prometheusFront(
+    () => prometheus.url,
+    () => {
+      flakyQueries += 1;
+      return flakyQueries <= 2 ? { status: 503, errorType: 'timeout', error: 'query timed out' } : undefined;
+    },
+  );
+  flakyUrl = flaky.url;
   // A Prometheus behind a proxy that refuses the token, answering as Prometheus's own API does.
-  refusing = createServer((_req, res) => {
-    res.writeHead(401, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ status: 'error', errorType: 'unauthorized', error: 'invalid bearer token' }));
-  });
-  await new Promise<void>((done) => refusing.listen(0, '127.0.0.1', done));
-  refusingUrl = `http://127.0.0.1:${(refusing.address() as AddressInfo).port}`;
+  refusing = await prometheusFront(
+    () => prometheus.url,
+    () => ({ status: 401, errorType: 'unauthorized', error: 'invalid bearer token' }),
+  );
+  refusingUrl = refusing.url;
   refusedUrl = `http://127.0.0.1:${await freePort()}`;
   scratch = await mkdtemp(join(tmpdir(), 'model-gate-preflight-'));
   // Nothing scraped: every query answers, with no data.
@@ -116,8 +109,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await traffic?.stop();
   await prometheus?.stop();
-  await new Promise<void>((done) => (refusing ? refusing.close(() => done()) : done()));
-  await new Promise<void>((done) => (flaky ? flaky.close(() => done()) : done()));
+  await refusing?.close();
+  await flaky?.close();
   await platform?.close();
   await sandbox?.close();
   if (scratch) await rm(scratch, { recursive: true, force: true });
