@@ -35,7 +35,11 @@ import type { KnownVersions, Target } from './target.js';
 // An endpoint `Updating` (or `Creating`, `Deleting`) is locked: model-gate waits for it, then
 // gives up with TargetBusyError. One `Failed` or `Canceled` (the other EndpointProvisioningState
 // values, https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/knownendpointprovisioningstate)
-// takes no traffic to a candidate: see `unsettled`.
+// takes no traffic to a candidate: see `refuseUnlessWithdrawing`. A deployment has a provisioning
+// state of its own (DeploymentProvisioningState: Creating, Deleting, Scaling, Updating, Succeeded,
+// Failed, Canceled, https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/knowndeploymentprovisioningstate;
+// `provisioning_state` in `az ml online-deployment show`): one Failed or Canceled takes no more
+// traffic than it has (see `refuseFailedDeployments`).
 
 const endpointSchema = z.object({
   name: z.string(),
@@ -138,7 +142,11 @@ export function azuremlTarget(
   modelName: string,
   clock: Clock = systemClock,
 ): Target & RemovesIdleVersions {
-  const description = `Azure ML endpoint ${config.endpoint} (workspace ${config.workspace})`;
+  // Azure names the endpoint in lowercase (ARM names are case-insensitive), as it does a
+  // deployment: `Fraud-Prod` is read and reported as `fraud-prod`. The identity keeps the config's
+  // text, so a release recorded before this reads as the same platform.
+  const endpointName = config.endpoint.toLowerCase();
+  const description = `Azure ML endpoint ${endpointName} (workspace ${config.workspace})`;
   const identity = identityOf('azureml', {
     endpoint: config.endpoint,
     workspace: config.workspace,
@@ -148,7 +156,7 @@ export function azuremlTarget(
   const names = platformNames(config.deployment, modelName, DEPLOYMENT_NAME);
   const scope = [
     '--name',
-    config.endpoint,
+    endpointName,
     '--resource-group',
     config.resourceGroup,
     '--workspace-name',
@@ -162,10 +170,13 @@ export function azuremlTarget(
   /** `az ml online-deployment` names the endpoint with --endpoint-name, the deployment with --name. */
   const deploymentScope = (name: string) => ['--name', name, '--endpoint-name', ...scope.slice(1)];
 
-  /** The deployment `name` of the endpoint as `show` reports it; undefined when there is none. */
-  async function deployment(name: string) {
+  /**
+   * The deployment `name` of the endpoint as `show` reports it; undefined when there is none.
+   * `change`: the traffic change it is read for, whose deadline it keeps.
+   */
+  async function deployment(name: string, change?: ChangeDeadline) {
     const args = ['ml', 'online-deployment', 'show', ...deploymentScope(name)];
-    const out = await callCli(cli, args, config, clock).catch((err: unknown) => {
+    const out = await callCli(cli, args, config, clock, { deadline: change }).catch((err: unknown) => {
       // An endpoint that is not there has no deployment to read either: that is the config's to fix.
       if (err instanceof TargetAccessError) throw err;
       if (err instanceof TargetError && NO_DEPLOYMENT.test(err.message)) return undefined;
@@ -221,6 +232,41 @@ export function azuremlTarget(
     );
   }
 
+  /**
+   * A deployment whose last create or update Failed or was Canceled may not be serving: Azure's
+   * word on it is its `show`, not the endpoint's traffic, which still lists it. No deployment
+   * is sent more live or mirrored traffic than it has while it is so; model-gate never creates
+   * nor updates a deployment (the user's deploy step does), so it refuses before any call, naming
+   * the deployment and what to do. A withdrawal (all live traffic to one deployment serving now,
+   * no mirror: see `refuseUnlessWithdrawing`) is sent whatever that deployment's state, as stable
+   * serving matters most. One `show` per deployment that gains traffic.
+   */
+  async function refuseFailedDeployments(
+    endpoint: Endpoint,
+    live: Record<string, number>,
+    mirror: Record<string, number>,
+    change: ChangeDeadline,
+  ) {
+    const servingNow = (name: string) => (endpoint.traffic?.[name] ?? 0) > 0;
+    const onto = Object.keys(live).filter((name) => (live[name] ?? 0) > 0);
+    const withdrawing = Object.keys(mirror).length === 0 && onto.length === 1 && servingNow(onto[0] ?? '');
+    if (withdrawing) return;
+    const gaining = [
+      ...Object.keys(live).filter((name) => (live[name] ?? 0) > (endpoint.traffic?.[name] ?? 0)),
+      ...Object.keys(mirror).filter((name) => (mirror[name] ?? 0) > (endpoint.mirror_traffic?.[name] ?? 0)),
+    ];
+    for (const name of new Set(gaining)) {
+      const state = (await deployment(name, change))?.provisioning_state;
+      // One not there is refused by the update itself (BadRequest: does not exist).
+      if (state === undefined || !UNSETTLED.includes(state)) continue;
+      const where = deploymentScope(name).slice(0, deploymentScope(name).indexOf('--output')).join(' ');
+      const version = names.versionOf(name);
+      throw new TargetError(
+        `${description}: the deployment ${name}${version ? ` (version ${version})` : ''} is ${state}: its last create or update ${state === 'Failed' ? 'failed' : 'was canceled'}, so model-gate sends it no traffic. See why with \`az ml online-deployment get-logs ${where}\`, create or update it until it is Succeeded (\`az ml online-deployment update ${where} --file <its YAML>\`), then run model-gate again`,
+      );
+    }
+  }
+
   /** What the endpoint serves; `change`: the traffic change this is the read-back of. */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
     const endpoint = await show(change);
@@ -252,6 +298,7 @@ export function azuremlTarget(
     expected = desired;
     const endpoint = await whenUnlocked(change);
     refuseUnlessWithdrawing(endpoint, live, shadow);
+    await refuseFailedDeployments(endpoint, live, wanted, change);
     const existing = Object.keys(endpoint.traffic ?? {});
     const mirroring = Object.entries(endpoint.mirror_traffic ?? {})
       .filter(([, percent]) => percent > 0)
@@ -279,7 +326,11 @@ export function azuremlTarget(
     async deployedAs(version) {
       const name = names.nameOf(version);
       const found = await deployment(name);
-      return found && found.provisioning_state !== 'Deleting' ? `deployment ${name}` : undefined;
+      if (!found || found.provisioning_state === 'Deleting') return undefined;
+      // A Failed or Canceled one is still there (and may hold instances): retiring blue deletes
+      // it, and says so; a rollback onto it is refused (refuseFailedDeployments).
+      const state = found.provisioning_state ?? 'Succeeded';
+      return UNSETTLED.includes(state) ? `${state} deployment ${name}` : `deployment ${name}`;
     },
     async removeIdle(version) {
       const name = names.nameOf(version);

@@ -102,4 +102,23 @@ describe('retiring blue on an Azure ML endpoint', () => {
     );
     expect((await endpoint())._deployments).toEqual(['fraud-v2']);
   });
+
+  it('a blue deployment left Failed is said so while kept, and deleted after the window', async () => {
+    const w = await retireBlueWorld(azuremlTargetYaml());
+    await w.promote(2, 'v1', 'v2');
+    const state = await standins.state();
+    state.azureml[AZUREML_KEY]._deploymentStates = { 'fraud-v1': 'Failed' };
+    await standins.seed(state);
+    w.clock.advance(30 * 60_000);
+    await w.tick();
+    expect(w.lines).toContain(
+      'fraud: blue v1 (Failed deployment fraud-v1) kept for a rollback for another 30m (rollback-window 1h)',
+    );
+    w.clock.advance(HOUR);
+    await w.tick();
+    expect(w.lines.at(-1)).toMatch(
+      /^blue v1 retired \(rollback-window 1h over\): the Failed deployment fraud-v1 is removed/,
+    );
+    expect((await endpoint())._deployments).toEqual(['fraud-v2']);
+  });
 });

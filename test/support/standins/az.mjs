@@ -41,7 +41,12 @@
 // deleted (scripts and Microsoft's examples set its traffic to 0 first; the refusal's wording is
 // modelled, not captured). A deleted deployment leaves the endpoint's traffic and mirror; with
 // --no-wait the call returns at once and `show` reports it `Deleting` for `state.azDeletingShows`
-// (default 1) more calls, then not found.
+// (default 1) more calls, then not found. A deployment's own provisioning_state
+// (DeploymentProvisioningState: Creating, Deleting, Scaling, Updating, Succeeded, Failed,
+// Canceled, https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/knowndeploymentprovisioningstate)
+// is Succeeded unless seeded in the endpoint's `_deploymentStates` (`{ "fraud-v2": "Failed" }`);
+// a Failed one stays listed in the endpoint's traffic. What Azure does with traffic sent to a
+// Failed deployment is not captured: an update naming one is taken, as for any other.
 //
 // Faults (state.faults, cli "az"; a deployment call's op is `online-deployment show|delete`): throttle, busy (update refused: the endpoint is Updating),
 // timeout, silent-revert (update reports success, traffic stays), drop-mirror (update reports
@@ -204,7 +209,7 @@ function endpointOrFail() {
 }
 
 function shown(endpoint) {
-  const { _updatingShows, _deployments, _deleting, ...out } = endpoint;
+  const { _updatingShows, _deployments, _deleting, _deploymentStates, ...out } = endpoint;
   return JSON.stringify(out, null, 2);
 }
 
@@ -333,6 +338,7 @@ function removeDeployment(endpoint, name) {
   if (endpoint.mirror_traffic) delete endpoint.mirror_traffic[name];
   if (endpoint._deleting) delete endpoint._deleting[name];
   if (endpoint._deleting && Object.keys(endpoint._deleting).length === 0) delete endpoint._deleting;
+  if (endpoint._deploymentStates) delete endpoint._deploymentStates[name];
 }
 
 function showDeployment() {
@@ -344,7 +350,7 @@ function showDeployment() {
     type: 'Managed',
     instance_type: 'Standard_DS3_v2',
     instance_count: 1,
-    provisioning_state: deleting ? 'Deleting' : 'Succeeded',
+    provisioning_state: deleting ? 'Deleting' : (endpoint._deploymentStates?.[name] ?? 'Succeeded'),
   };
   succeed(state, JSON.stringify(shownDeployment, null, 2));
 }
