@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { clip } from '../core/text.js';
 import { version } from '../ledger/release-schema.js';
-import type { DriftRecord } from '../release/drift-alert.js';
+import type { DriftRecord, DriftSpan } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import type { GitHubClient } from './client.js';
 import { type Deployment, type Deployments, DRIFT_PAGE, DRIFT_TASK, payloadOf } from './deployments.js';
@@ -19,7 +19,7 @@ const driftPayload = z.object({ version, run: z.string().optional() });
 
 /**
  * A read made by a call that wrote nothing (the watch's own look at the record before it picks its
- * reference, drift-alert.ts driftOnRecord, or a dry run), kept for the next call of the same job on
+ * reference, drift-alert.ts driftsOnRecord, or a dry run), kept for the next call of the same job on
  * the same deployment: a tick reads the drift on record once, not twice. Taken once.
  */
 const unwritten = new WeakMap<Deployments, Map<string, unknown>>();
@@ -84,25 +84,56 @@ export async function recordDriftStatus(
     return { statuses: data, drift, on: first && onRecord(Date.parse(first.created_at), first.log_url) };
   };
   const { statuses, drift, on } = await read();
+  // The drifts that ended before, for the watch's reference (drift-reference.ts driftWindows).
+  const over = driftsOver(statuses, drift.length);
+  const said = (record: DriftRecord): DriftRecord => (over.length > 0 ? { ...record, over } : record);
   const set = (state: 'failure' | 'success' | 'inactive', description: string) =>
     opts.dryRun
       ? undefined
       : deployments.status(serving.id, state, clip(description, DESCRIPTION_MAX), runUrl);
   if (!on) {
-    if (!report.drifted) return { change: 'none' };
-    if (opts.dryRun) return { change: 'began' };
+    if (!report.drifted) return said({ change: 'none' });
+    if (opts.dryRun) return said({ change: 'began' });
     // The status says the drift; its next step, which would not fit, is in the PR's note and the run.
     await set('failure', withoutNextStep(report));
     // An overlapping tick may have marked it too, before or after: the first mark alerts, once.
     const after = await read(true);
     if (after.on && runUrl !== undefined && after.drift.at(-1)?.log_url !== runUrl)
-      return { change: 'continues', ...after.on };
-    return { change: 'began' };
+      return said({ change: 'continues', ...after.on });
+    return said({ change: 'began' });
   }
-  if (report.drifted) return { change: 'continues', ...on };
+  if (report.drifted) return said({ change: 'continues', ...on });
   const before = statuses[drift.length]?.state === 'inactive' ? 'inactive' : 'success';
-  await set(before, `drift over: ${report.note}`);
-  return { change: 'ended', ...on };
+  await set(before, `${DRIFT_OVER}${report.note}`);
+  return said({ change: 'ended', ...on });
+}
+
+const DRIFT_OVER = 'drift over: ';
+
+/**
+ * The drifts that ended, newest first, in `statuses` (newest first) from index `from` on: each a
+ * "drift over" status and the run of failures before it, the oldest of them its start. Any other
+ * status (the Deployment's own) ends the list.
+ */
+function driftsOver(
+  statuses: { state: string; created_at: string; description?: string | null }[],
+  from: number,
+): Required<DriftSpan>[] {
+  const over: Required<DriftSpan>[] = [];
+  let i = from;
+  for (
+    let end = statuses[i];
+    end?.state !== 'failure' && end?.description?.startsWith(DRIFT_OVER);
+    end = statuses[i]
+  ) {
+    let j = i + 1;
+    while (statuses[j]?.state === 'failure') j++;
+    const first = statuses[j - 1];
+    if (j === i + 1 || !first) break;
+    over.push({ since: Date.parse(first.created_at), ended: Date.parse(end.created_at) });
+    i = j;
+  }
+  return over;
 }
 
 const withoutNextStep = (r: DriftReport) =>

@@ -6,7 +6,7 @@ import { modelName } from '../config/fields.js';
 import { describeValue } from '../config/messages.js';
 import { InputError, ModelGateError } from '../core/errors.js';
 import { redactNotes } from '../core/redact.js';
-import type { DriftRecord } from '../release/drift-alert.js';
+import type { DriftRecord, DriftSpan } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { holdsSlot, inFlight, type Release } from '../release/types.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
@@ -213,9 +213,12 @@ export function fileLedger(path: string): Ledger {
     async recordDrift(report, at, opts) {
       let record: DriftRecord = { change: 'none' };
       const find = (data: LedgerFile) => {
-        const open = openDrift(data, report);
-        if (report.drifted) record = open ? { change: 'continues', since: open.at } : { change: 'began' };
-        else if (open) record = { change: 'ended', since: open.at };
+        const drifts = driftsOf(data, report);
+        const open = drifts[0]?.ended === undefined ? drifts[0] : undefined;
+        const over = drifts.filter((d): d is Required<DriftSpan> => d.ended !== undefined);
+        if (report.drifted) record = open ? { change: 'continues', since: open.since } : { change: 'began' };
+        else if (open) record = { change: 'ended', since: open.since };
+        if (over.length > 0) record = { ...record, over };
       };
       // A dry run reads the file only: no lock, no write.
       if (opts?.dryRun) {
@@ -294,20 +297,30 @@ function fileProblem(path: string, err: unknown, what: 'read' | 'write'): InputE
 }
 
 /**
- * The first entry of the drift of `report`'s version on record and not ended: the newest entries of
- * the model, drifted and of that version, none older than its newest promotion or rollback (a
- * version put back in service starts fresh). Files written before drift was recorded once hold one
- * entry per drifted look: the first of them is when it began.
+ * The drifts of `report`'s version on record, newest first: from the newest entries of the model,
+ * of that version, none older than its newest promotion or rollback (a version put back in service
+ * starts fresh), each run of drifted entries one drift, the entry after it (not drifted) its end.
+ * Files written before drift was recorded once hold one entry per drifted look (the first of them
+ * is when it began) and no ends.
  */
-function openDrift(data: LedgerFile, report: DriftReport): { at: number } | undefined {
+function driftsOf(data: LedgerFile, report: DriftReport): DriftSpan[] {
   const changed = data.history.findLast((e) => e.model === report.model)?.at ?? Number.NEGATIVE_INFINITY;
   const entries = (data.drift ?? []).filter((e) => e.model === report.model);
-  let first: { at: number } | undefined;
+  const drifts: DriftSpan[] = [];
+  let current: DriftSpan | undefined;
+  let end: number | undefined;
   for (const e of entries.toReversed()) {
-    if (e.drifted !== true || e.version !== report.version || e.at < changed) break;
-    first = e;
+    if (e.version !== report.version || e.at < changed) break;
+    if (e.drifted !== true) {
+      current = undefined;
+      end = e.at;
+    } else if (current) current.since = e.at;
+    else {
+      current = end === undefined ? { since: e.at } : { since: e.at, ended: end };
+      drifts.push(current);
+    }
   }
-  return first;
+  return drifts;
 }
 
 /**

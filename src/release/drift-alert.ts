@@ -13,9 +13,22 @@ import type { DriftReport } from './drift-watch.js';
  * - `none`: no drift, and none on record.
  * A version promoted or rolled back to since starts fresh: an earlier drift is not its own.
  */
-export type DriftRecord =
+export type DriftRecord = (
   | { change: 'began' | 'none' }
-  | { change: 'continues' | 'ended'; since: number; by?: string };
+  | { change: 'continues' | 'ended'; since: number; by?: string }
+) & {
+  /**
+   * The version's drifts on record that ended before the one on record (or before now), newest
+   * first, where the ledger keeps them: the watch's reference skips their span (drift-reference.ts).
+   */
+  over?: Required<DriftSpan>[];
+};
+
+/** A drift on record: found at `since`, over at `ended` (none: it goes on). */
+export interface DriftSpan {
+  since: number;
+  ended?: number;
+}
 
 /** A drift this look found begun: the run fails on it and the PR that brought the version is told. */
 export const alertsNow = (d: DriftReport): boolean => d.drifted && d.alerted === undefined;
@@ -36,16 +49,18 @@ export function withRecord(report: DriftReport, record: DriftRecord): DriftRepor
 }
 
 /**
- * Since when a drift of `version` is on record, or undefined: read as a dry run reads it, recording
- * nothing (a drifted look would continue it). The watch judges against the reference from before it.
+ * The drifts of `version` on record, newest first: the one going on, if any, then those that ended
+ * (where the ledger keeps them). Read as a dry run reads it, recording nothing (a drifted look would
+ * continue it). The watch judges against the reference from before them (driftWindows).
  */
-export async function driftOnRecord(
+export async function driftsOnRecord(
   ledger: Pick<Ledger, 'recordDrift'>,
   model: string,
   version: string,
   at: number,
-): Promise<number | undefined> {
+): Promise<DriftSpan[]> {
   const look: DriftReport = { model, version, drifted: true, note: '' };
   const record = await ledger.recordDrift(look, at, { dryRun: true });
-  return record.change === 'continues' ? record.since : undefined;
+  const over = record.over ?? [];
+  return record.change === 'continues' ? [{ since: record.since }, ...over] : over;
 }

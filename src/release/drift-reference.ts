@@ -2,6 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { DriftWatchConfig } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
+import type { DriftSpan } from './drift-alert.js';
 
 /** Since when the watched version serves, as the ledger knows it, and how to say so. */
 interface ServingSince {
@@ -55,30 +56,37 @@ export interface DriftWindows {
 }
 
 /**
- * The recent window and the reference before it. While a drift is on record since `driftSince`,
- * the reference is the one the look that found it judged against, from before the shift: a sliding
- * reference fills with the shifted predictions within `reference` plus `window`, and the shift
- * held would then read as "no drift" and end the drift on record though nothing came back.
+ * The recent window and the reference before it. While a drift is on record, the reference is the
+ * one the look that found it judged against, from before the shift: a sliding reference fills with
+ * the shifted predictions within `reference` plus `window`, and the shift held would then read as
+ * "no drift" and end the drift on record though nothing came back. After a drift ends, it stays so
+ * until the sliding reference starts past the end: before then it still holds shifted predictions,
+ * and the normal ones would read as a new drift from them. `drifts`: newest first (driftsOnRecord).
  */
 export function driftWindows(
   watch: Pick<DriftWatchConfig, 'windowMs' | 'referenceMs'>,
   now: number,
-  driftSince?: number,
+  drifts: DriftSpan[] = [],
 ): DriftWindows {
   const last = `the last ${formatDuration(watch.windowMs)}`;
   const recent = { since: now - watch.windowMs, until: now };
-  if (driftSince === undefined)
-    return {
-      recent,
-      reference: { since: recent.since - watch.referenceMs, until: recent.since },
-      words: `${last} against the ${formatDuration(watch.referenceMs)} before`,
-    };
-  // A start stamped by another clock (GitHub's) later than this look's is taken as now.
-  const found = Math.min(driftSince, now);
-  const until = found - watch.windowMs;
+  // Back through the drifts whose span, from the window that found it to its end, the reference
+  // of the look at `at` would hold: the reference is the one of the look that found the first.
+  let at = now;
+  let first: DriftSpan | undefined;
+  for (const d of drifts) {
+    if (d.ended !== undefined && at - watch.windowMs - watch.referenceMs >= d.ended) break;
+    // A start stamped by another clock (GitHub's) later than this look's is taken as now.
+    at = Math.min(d.since, at);
+    first = d;
+  }
+  const until = at - watch.windowMs;
+  const found =
+    first &&
+    `the drift found at ${utcMinute(at)}${first.ended === undefined ? '' : `, over at ${utcMinute(first.ended)}`}`;
   return {
     recent,
     reference: { since: until - watch.referenceMs, until },
-    words: `${last} against the ${formatDuration(watch.referenceMs)} before the drift found at ${utcMinute(found)}`,
+    words: `${last} against the ${formatDuration(watch.referenceMs)} before${found ? ` ${found}` : ''}`,
   };
 }

@@ -7,7 +7,7 @@ import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
 import { platformNameOf } from '../targets/target.js';
 import { previousStable } from './commands.js';
-import { driftOnRecord } from './drift-alert.js';
+import { driftsOnRecord } from './drift-alert.js';
 import { type DriftWindows, driftWindows, referenceFilling, servingSince } from './drift-reference.js';
 import { ledgerKnown } from './ledger-known.js';
 import { type LiveCandidate, liveCandidate, liveCandidateWhy } from './live-candidate.js';
@@ -153,12 +153,12 @@ export async function watchDrift(
     const sliding = driftWindows(watch, now);
     const fetched = await histograms(sliding);
     const look = judged(sliding, fetched);
-    // A verdict is recorded next: while a drift is on record, it is judged against the reference from
-    // before it instead, so that its end means the predictions came back (driftWindows).
+    // A verdict is recorded next: while a drift is on record, and after it until the sliding
+    // reference holds none of its span, it is judged against the reference from before it instead,
+    // so that its end means the predictions came back, and their return is no new drift (driftWindows).
     if (look.inconclusive) return look;
-    const since = await driftOnRecord(ports.ledger, model.name, version, now);
-    if (since === undefined) return look;
-    const before = driftWindows(watch, now, since);
+    const before = driftWindows(watch, now, await driftsOnRecord(ports.ledger, model.name, version, now));
+    if (before.reference.until === sliding.reference.until) return look;
     return judged(before, await histograms(before, fetched.recent));
   } catch (err) {
     // A metrics outage is no verdict on the model: say so, and let the other models' watches run.
