@@ -7,6 +7,7 @@ import { idleNotTaken } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { candidateToActOn, type Release } from '../release/types.js';
 import { withLease } from '../release/watch-lease.js';
+import { stopAll } from '../targets/cli.js';
 
 // Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an ssh session dropped) while `model-gate run`
 // drives a release. In Actions a cancelled job's post step withdraws what the main step left live
@@ -71,8 +72,9 @@ export const AGAIN_WITHIN_MS = 5_000;
 /**
  * Listens to SIGINT, SIGTERM and SIGHUP while a run drives releases, and to its stdout going away
  * (OUTPUT_CLOSED). The first says `stopping(signal)` and parks the run at its next wait (at once
- * when it waits now). A second signal stops it at once: it exits once `again(signal)` says what may
- * be left live and the command that withdraws it (a third exits without waiting for it).
+ * when it waits now). A second signal stops it at once: it stops the platform commands under way
+ * (stopAll) and exits once `again(signal)` says what may be left live and the command that
+ * withdraws it (a third kills what is left and exits without waiting for it).
  */
 export function stopOnSignal(words: {
   stopping: (signal: NodeJS.Signals) => string;
@@ -89,12 +91,23 @@ export function stopOnSignal(words: {
   const onSignal = (received: NodeJS.Signals) => {
     if (signal !== undefined) {
       const code = signalExitCode(received);
-      if (exiting) process.exit(code);
+      // A third: what is still running is killed, and the run exits without waiting for `again`.
+      if (exiting) {
+        void stopAll(0).finally(() => process.exit(code));
+        return;
+      }
       exiting = true;
-      const exit = (line: string) => {
-        process.stderr.write(`model-gate run: ${line}\n`);
-        process.exit(code);
-      };
+      // The platform commands under way (a traffic change, a withdrawal) are stopped with the run:
+      // each in a process group of its own, out of reach of the terminal's Ctrl-C, one left running
+      // would land its change after the run exited, even after the abort it names withdrew the
+      // candidate. `again` reads only the ledger, which stopAll leaves alone.
+      const stopped = stopAll().catch(() => 0);
+      const exit = (line: string) =>
+        void stopped.then((commands) => {
+          const cut = commands > 0 ? '; the platform command under way was stopped' : '';
+          process.stderr.write(`model-gate run: ${line}${cut}\n`);
+          process.exit(code);
+        });
       words
         .again(received)
         .then(exit, (err: Error) => exit(`stopped on ${signalName(received)}: ${err.message}`));

@@ -25,6 +25,7 @@ import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { CloudWatchMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { stoppingAll, stopWithAll } from '../targets/cli.js';
 import { queriesProblem } from './cloudwatch-query-checks.js';
 import { armName, matchedNothing } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
@@ -290,7 +291,9 @@ const GROUPS = process.platform !== 'win32';
 /**
  * Runs the CLI without a shell. On the deadline it is killed with everything it started (its
  * own process group; SIGKILL, since a hung CLI may ignore a polite signal), and the call fails
- * once they are gone: no look leaves a process behind.
+ * once they are gone: no look leaves a process behind. A run being stopped (a cancelled job, a
+ * second Ctrl-C) stops it too, with the platform commands (stopAll); from then on the call never
+ * settles and no other starts: the process is on its way out.
  */
 function runCli(
   command: string,
@@ -298,8 +301,10 @@ function runCli(
   env: Record<string, string>,
   timeoutMs: number,
 ): Promise<CliOutput> {
+  if (stoppingAll()) return new Promise(() => {});
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env, detached: GROUPS, windowsHide: true, stdio: 'pipe' });
+    stopWithAll(child);
     child.stdin.end();
     let stdout = '';
     let stderr = '';
@@ -344,6 +349,7 @@ function runCli(
     );
     child.on('error', (err: NodeJS.ErrnoException) => {
       clearTimeout(timer);
+      if (stoppingAll()) return;
       reject(
         new MetricsError(
           `cloudwatch: cannot run the AWS CLI "${command}" (${err.code ?? err.message.split('\n')[0]}); install AWS CLI v2 (preinstalled on GitHub-hosted runners) and configure credentials, e.g. with aws-actions/configure-aws-credentials`,
@@ -353,6 +359,7 @@ function runCli(
     // 'close': the process has exited (and been reaped) and its output is complete.
     child.on('close', (code, signal) => {
       clearTimeout(timer);
+      if (stoppingAll()) return;
       if (failure) return reject(failure);
       if (code === null) return reject(new MetricsError(`cloudwatch: the aws CLI was killed by ${signal}`));
       resolve({ exitCode: code, stdout, stderr });

@@ -153,6 +153,23 @@ function spawnWatched(tool: string, args: string[], options: CliOptions): Promis
 }
 
 /**
+ * For a runner of its own (cloudwatch-source.ts: its own timeout and output limit): was stopAll
+ * called? Then it starts nothing more and settles nothing, as runCli does.
+ */
+export const stoppingAll = (): boolean => stopping;
+
+/**
+ * A command a runner of its own started, detached as runCli's are (the leader of its own process
+ * group): stopAll stops it and what it started with runCli's. Let go once it closes.
+ */
+export function stopWithAll(child: ChildProcess): void {
+  live.add(child);
+  const forget = () => live.delete(child);
+  child.once('close', forget);
+  child.once('error', forget);
+}
+
+/**
  * Stops every command under way and keeps any more from starting (an entry point that is being
  * stopped calls it: a command left running could change the platform after the cleanup that
  * follows). SIGTERM to each command's process group, SIGKILL after `graceMs` to what is left.

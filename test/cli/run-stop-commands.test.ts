@@ -1,0 +1,155 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
+import { runCli } from '../support/cli-process.js';
+import { GitRepo } from '../support/git-repo.js';
+import { fromSourceArgs } from '../support/source-bundle.js';
+
+// A second Ctrl-C stops `model-gate run` at once. A command target's program under way then (in a
+// process group of its own: the terminal's Ctrl-C never reaches it) must be stopped with the run:
+// left running, it lands its traffic change after the run exited, even after the `run abort` the
+// run named withdrew the candidate, which then serves while the ledger says it was withdrawn.
+// A first Ctrl-C still lets the change finish, then withdraws the candidate through the same runner.
+vi.setConfig({ testTimeout: 60_000 });
+const MODEL = 'fraud-detector';
+// A deploy tool: `read` prints the state it keeps; `apply` keeps the state it is given. With a file
+// `hold` present, an apply giving a candidate traffic first waits for a file `go` (a platform slow
+// to answer), its pid in apply.pid.
+const DEPLOY = `import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+const [what, stable, candidate, weight] = process.argv.slice(2);
+if (what === 'read') {
+  console.log(existsSync('state.json') ? readFileSync('state.json', 'utf8') : JSON.stringify({ stable: { version: 'v1' } }));
+} else {
+  if (candidate && existsSync('hold')) {
+    writeFileSync('apply.pid', String(process.pid));
+    const given = Date.now() + 60_000;
+    while (!existsSync('go') && Date.now() < given) await new Promise((r) => setTimeout(r, 50));
+  }
+  const canary = candidate ? { canary: { version: candidate, weight: Number(weight) } } : {};
+  writeFileSync('state.json', JSON.stringify({ stable: { version: stable }, ...canary }));
+}
+`;
+const node = JSON.stringify(process.execPath);
+const CONFIG = `version: 1
+models:
+  ${MODEL}:
+    source: { file: models/${MODEL}/model.yaml, key: version }
+    strategy: { type: canary, steps: [50], interval: 1s }
+    target:
+      type: command
+      apply: [${node}, deploy.mjs, apply, "{{stable}}", "{{candidate}}", "{{weight}}"]
+      read: [${node}, deploy.mjs, read]
+    metrics: { type: sandbox, url: "http://127.0.0.1:9" }
+    gates:
+      - { name: approval, kind: webhook, url: "http://127.0.0.1:9/check" }
+`;
+
+let repo: GitRepo;
+const at = (file: string) => join(repo.dir, file);
+const serving = async () => JSON.parse(await readFile(at('state.json'), 'utf8')) as unknown;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+const until = async (done: () => boolean) => {
+  while (!done()) await new Promise((r) => setTimeout(r, 20));
+};
+
+/** `model-gate run ARGS` from source as its own process in the repository, to send signals to. */
+async function startRun(args: string[]) {
+  const proc = spawn(
+    process.execPath,
+    [...(await fromSourceArgs('test/support/run-cli.ts')), 'run', ...args],
+    {
+      cwd: repo.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const out = { stdout: '', stderr: '' };
+  proc.stdout.on('data', (c: Buffer) => {
+    out.stdout += c.toString();
+  });
+  proc.stderr.on('data', (c: Buffer) => {
+    out.stderr += c.toString();
+  });
+  return { kill: (signal: NodeJS.Signals) => proc.kill(signal), exited, out };
+}
+
+/** A release whose first traffic change is held at the platform; the pid of the apply under way. */
+async function releaseHeldAtApply() {
+  const run = await startRun(['release', '--pr', '3']);
+  await until(() => existsSync(at('apply.pid')));
+  return { run, apply: Number(await readFile(at('apply.pid'), 'utf8')) };
+}
+
+let held: number | undefined;
+beforeAll(async () => {
+  repo = await GitRepo.create();
+  await repo.commit(
+    {
+      '.github/model-gate.yml': CONFIG,
+      'deploy.mjs': DEPLOY,
+      [`models/${MODEL}/model.yaml`]: 'version: v1\n',
+    },
+    'v1',
+  );
+  await writeFile(at(`models/${MODEL}/model.yaml`), 'version: v2\n');
+});
+beforeEach(async () => {
+  for (const file of ['.model-gate', 'state.json', 'apply.pid', 'go'])
+    await rm(at(file), { recursive: true, force: true });
+  await writeFile(at('hold'), '');
+});
+afterEach(async () => {
+  // Never left waiting, whatever the test found.
+  await writeFile(at('go'), '');
+  if (held !== undefined && alive(held)) process.kill(held, 'SIGKILL');
+});
+afterAll(async () => {
+  if (repo) await rm(repo.dir, { recursive: true, force: true });
+});
+
+it('a second Ctrl-C stops the traffic change under way: it never lands after the run and its abort', async () => {
+  const { run, apply } = await releaseHeldAtApply();
+  held = apply;
+  run.kill('SIGINT');
+  await until(() => run.out.stderr.includes('stopping on Ctrl-C (SIGINT)'));
+  run.kill('SIGINT');
+  const [code] = await run.exited;
+  const outlived = alive(apply);
+  expect(code).toBe(130);
+
+  // The command the run named withdraws the candidate, and says so.
+  const abort = await runCli(repo.dir, ['run', 'abort', '--model', MODEL]);
+  expect(abort.stdout).toContain(`${MODEL} v2 was withdrawn: aborted by model-gate run; v1 serves`);
+  expect(abort.code).toBe(0);
+  // The platform answers now: a change still under way would land (it did: canary v2 at 50%).
+  await writeFile(at('go'), '');
+  await until(() => !alive(apply));
+  expect(await serving()).toEqual({ stable: { version: 'v1' } });
+  // Nothing the run started outlived it, and it said what it stopped.
+  expect(outlived).toBe(false);
+  expect(run.out.stderr).toContain(
+    `the candidate of ${MODEL} may still get live traffic: model-gate run abort --model ${MODEL} withdraws it (model-gate run status shows what serves); the platform command under way was stopped\n`,
+  );
+});
+
+it('a single Ctrl-C lets the traffic change finish, then withdraws the candidate it put live', async () => {
+  const { run, apply } = await releaseHeldAtApply();
+  held = apply;
+  run.kill('SIGINT');
+  await until(() => run.out.stderr.includes('stopping on Ctrl-C (SIGINT)'));
+  await writeFile(at('go'), '');
+  const [code] = await run.exited;
+  expect(code).toBe(130);
+  expect(run.out.stderr).toContain(`model-gate run: stopped by Ctrl-C (SIGINT): ${MODEL} v2 withdrawn`);
+  expect(await serving()).toEqual({ stable: { version: 'v1' } });
+});
