@@ -30,11 +30,34 @@ const CHANGES = 'this PR changes its release config';
 /** One model's release settings as a config file writes them, `defaults` applied. */
 interface WrittenSettings {
   gates: Map<string, Record<string, unknown>>;
+  /** Where the PR declares the version (`source: { file, key }`). */
+  source: unknown;
   strategy: unknown;
   target: unknown;
   metrics: unknown;
+  driftWatch: unknown;
   onMerge: unknown;
   mustHaveData: unknown;
+  /** The file's own `allow-forks`, which every model's release obeys. */
+  allowForks: unknown;
+}
+
+/**
+ * How much a change matters to a reviewer, most first: the note is cut to fit, and what loosens
+ * the release must never be the part cut. POLICY: what decides whether an unproven candidate
+ * ships or whose code deploys (on-merge, must-have-data, allow-forks, a gate removed, where the
+ * metrics or the version come from). LOOSENED: a bound of a gate or strategy made easier to
+ * pass. OTHER: the rest (a gate added or tightened, steps, the target).
+ */
+const POLICY = 0;
+const LOOSENED = 1;
+const OTHER = 2;
+
+/** One change, in words with its values (`text`) and without (`brief`: `gate "p99" max`). */
+interface SettingChange {
+  text: string;
+  brief: string;
+  rank: number;
 }
 
 /** One model's note: why is `this PR changes its release config: …`. */
@@ -47,9 +70,9 @@ export interface ConfigChangeNote {
 /**
  * Per model of `models`, the line saying how the PR's config (at `head`) changes its release
  * settings from the base's: gates by name (added, removed, fields changed), strategy, target,
- * metrics, on-merge, must-have-data. None where nothing changed, or where either side has no
- * readable config of the model (a new model, a config the base lacks or cannot parse): nothing to
- * compare. At most MAX_CONFIG_CHANGES_NOTE characters: the release record keeps it.
+ * metrics, the version's source, drift watch, on-merge, must-have-data, allow-forks. None where
+ * nothing changed, or where either side has no readable config of the model (a new model, a
+ * config the base lacks or cannot parse): nothing to compare. At most MAX_CONFIG_CHANGES_NOTE characters: the release record keeps it.
  */
 export async function configChangeNotes(
   reader: FileReader,
@@ -85,13 +108,27 @@ export async function configChangeNotes(
   return notes;
 }
 
-/** `this PR changes its release config: a; b; and 3 more`, the list cut to fit the record's limit. */
-function changesNote(changes: string[]): string {
-  for (let shown = Math.min(changes.length, MAX_LISTED); shown > 0; shown--) {
-    const more = changes.length - shown;
-    const listed = more > 0 ? [...changes.slice(0, shown), `and ${more} more`] : changes;
-    const why = `${CHANGES}: ${listed.join('; ')}`;
-    if (why.length <= MAX_CONFIG_CHANGES_NOTE) return why;
+/**
+ * `this PR changes its release config: a; b; c`. A list too long to show whole lists its first
+ * MAX_LISTED changes by rank (what loosens the release first) with their values, then names every
+ * other one without them (`and 2 more: gate "g5" max, strategy steps`), cut further to fit the
+ * record's limit: a trivial change never hides an on-merge or a removed gate.
+ */
+function changesNote(changes: SettingChange[]): string {
+  const whole = `${CHANGES}: ${changes.map((c) => c.text).join('; ')}`;
+  if (changes.length <= MAX_LISTED && whole.length <= MAX_CONFIG_CHANGES_NOTE) return whole;
+  // Stable: within a rank, the file's own order.
+  const ranked = [...changes].sort((a, b) => a.rank - b.rank);
+  for (const named of [true, false]) {
+    for (let shown = Math.min(ranked.length, MAX_LISTED); shown >= (named ? 0 : 1); shown--) {
+      const rest = ranked.slice(shown);
+      const more = named
+        ? `and ${rest.length} more: ${rest.map((c) => c.brief).join(', ')}`
+        : `and ${rest.length} more`;
+      const listed = [...ranked.slice(0, shown).map((c) => c.text), ...(rest.length > 0 ? [more] : [])];
+      const why = `${CHANGES}: ${listed.join('; ')}`;
+      if (why.length <= MAX_CONFIG_CHANGES_NOTE) return why;
+    }
   }
   return `${CHANGES}: ${changes.length} of its settings, too many to list here`;
 }
@@ -168,43 +205,102 @@ function checkoutTop(dir: string): string | undefined {
 }
 
 /** Each change of `after` from `before`, in words: `gate "p99" removed`, `on-merge require-pass → analyze-then-promote`. */
-function settingChanges(before: WrittenSettings, after: WrittenSettings): string[] {
-  const changes: string[] = [];
+function settingChanges(before: WrittenSettings, after: WrittenSettings): SettingChange[] {
+  const changes: SettingChange[] = [];
+  const whole = (text: string, rank: number): SettingChange => ({ text, brief: text, rank });
+  /** `subject` with the fields that changed, where any did. */
+  const fieldsOf = (subject: string, was: unknown, now: unknown, policy: boolean, ignored?: string[]) => {
+    const fields = fieldChanges(was, now, ignored);
+    if (fields.length === 0) return;
+    const rank = policy ? POLICY : fields.some((f) => f.loosens) ? LOOSENED : OTHER;
+    changes.push({
+      text: `${subject} ${fields.map((f) => f.text).join(', ')}`,
+      brief: `${subject} ${fields.map((f) => f.field).join('/')}`,
+      rank,
+    });
+  };
   for (const name of before.gates.keys())
-    if (!after.gates.has(name)) changes.push(`gate ${quote(name)} removed`);
+    if (!after.gates.has(name)) changes.push(whole(`gate ${quote(name)} removed`, POLICY));
   for (const [name, gate] of after.gates) {
     const was = before.gates.get(name);
-    if (!was) changes.push(`gate ${quote(name)} added`);
-    else {
-      // A gate's name is who it is, not one of its settings.
-      const fields = fieldChanges(was, gate, ['name']);
-      if (fields.length > 0) changes.push(`gate ${quote(name)} ${fields.join(', ')}`);
-    }
+    if (!was) changes.push(whole(`gate ${quote(name)} added`, OTHER));
+    // A gate's name is who it is, not one of its settings.
+    else fieldsOf(`gate ${quote(name)}`, was, gate, false, ['name']);
   }
-  for (const [key, field] of [
-    ['strategy', 'strategy'],
-    ['target', 'target'],
-    ['metrics', 'metrics'],
-  ] as const) {
-    const fields = fieldChanges(before[field], after[field]);
-    if (fields.length > 0) changes.push(`${key} ${fields.join(', ')}`);
-  }
-  if (!isDeepStrictEqual(before.onMerge, after.onMerge))
-    changes.push(valueChange('on-merge', before.onMerge, after.onMerge));
-  if (!isDeepStrictEqual(before.mustHaveData, after.mustHaveData))
-    changes.push(valueChange('must-have-data', before.mustHaveData, after.mustHaveData));
+  fieldsOf('strategy', before.strategy, after.strategy, false);
+  fieldsOf('target', before.target, after.target, false);
+  // Where the gates' numbers come from, and which file declares the version: the PR's to point.
+  fieldsOf('metrics', before.metrics, after.metrics, true);
+  fieldsOf('source', before.source, after.source, true);
+  if (after.driftWatch === undefined && before.driftWatch !== undefined)
+    changes.push(whole('drift-watch removed', POLICY));
+  else fieldsOf('drift-watch', before.driftWatch, after.driftWatch, false);
+  for (const [field, was, now] of [
+    ['on-merge', before.onMerge, after.onMerge],
+    ['must-have-data', before.mustHaveData, after.mustHaveData],
+    ['allow-forks', before.allowForks, after.allowForks],
+  ] as const)
+    if (!isDeepStrictEqual(was, now))
+      changes.push({ text: valueChange(field, was, now), brief: field, rank: POLICY });
   return changes;
 }
 
+/** A field that changed: its name as the note writes it, its change in words, whether it loosens. */
+interface FieldChange {
+  field: string;
+  text: string;
+  loosens: boolean;
+}
+
 /** The fields of a mapping that changed, each `field old → new`; a value that is no mapping, as a whole. */
-function fieldChanges(before: unknown, after: unknown, ignored: string[] = []): string[] {
+function fieldChanges(before: unknown, after: unknown, ignored: string[] = []): FieldChange[] {
   const was = mapping(before);
   const now = mapping(after);
-  if (!was || !now) return isDeepStrictEqual(before, after) ? [] : ['changed'];
+  if (!was || !now)
+    return isDeepStrictEqual(before, after) ? [] : [{ field: 'changed', text: 'changed', loosens: false }];
   const keys = [...new Set([...Object.keys(now), ...Object.keys(was)])];
   return keys
     .filter((key) => !ignored.includes(key) && !sameAsLoaded(key, was[key], now[key]))
-    .map((key) => valueChange(key, was[key], now[key]));
+    .map((key) => ({
+      field: fieldName(key),
+      text: valueChange(key, was[key], now[key]),
+      loosens: loosens(key, was[key], now[key]),
+    }));
+}
+
+/** Bounds a candidate passes more easily the higher they are: a gate's tolerance, its error budget. */
+const LOOSER_HIGHER = new Set([
+  'max',
+  'max-increase',
+  'max-decrease',
+  'max-distance',
+  'max-mismatch',
+  'margin',
+  'alpha',
+  'failure-limit',
+  'inconclusive-limit',
+  'consecutive-error-limit',
+]);
+/** Bounds a candidate passes more easily the lower they are. */
+const LOOSER_LOWER = new Set(['min', 'min-requests']);
+
+/** Whether `field` going from `before` to `after` makes a gate or step easier to pass: a bound dropped, or moved that way. */
+function loosens(field: string, before: unknown, after: unknown): boolean {
+  const higher = LOOSER_HIGHER.has(field);
+  if (!higher && !LOOSER_LOWER.has(field)) return false;
+  if (after === undefined) return before !== undefined;
+  const was = magnitude(asLoaded(field, before));
+  const now = magnitude(asLoaded(field, after));
+  if (was === undefined || now === undefined) return false;
+  return higher ? now > was : now < was;
+}
+
+/** A loaded value's number (a count, a fraction, milliseconds), if it is one. */
+function magnitude(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  const fields = mapping(value);
+  const number = fields && Object.values(fields).length === 1 ? Object.values(fields)[0] : undefined;
+  return typeof number === 'number' ? number : undefined;
 }
 
 /** Strategy fields of a share of traffic, which the loader reads from `10` and `"10%"` alike. */
@@ -300,11 +396,14 @@ function writtenModels(text: string): ((model: string) => WrittenSettings | unde
     }
     return {
       gates,
+      source: model.source,
       strategy: model.strategy ?? defaults.strategy,
       target: model.target ?? defaults.target,
       metrics: model.metrics ?? defaults.metrics,
+      driftWatch: model['drift-watch'],
       onMerge: model['on-merge'] ?? defaults['on-merge'] ?? 'require-pass',
       mustHaveData: model['must-have-data'] ?? defaults['must-have-data'] ?? true,
+      allowForks: root['allow-forks'] ?? false,
     };
   };
 }
