@@ -1,4 +1,5 @@
 import { TargetError } from '../core/errors.js';
+import { TargetRefusedError } from './errors.js';
 import type { Share } from './split.js';
 import { type KnownVersions, knownVersionList } from './target.js';
 
@@ -42,6 +43,8 @@ export interface NameRule {
   lowercase?: boolean;
   maxLength: number;
   rule: string;
+  /** The target's config field that holds the template (`model-name`), for messages. */
+  field?: string;
 }
 
 export function platformNames(template: string, model: string, rule: NameRule): PlatformNames {
@@ -67,6 +70,11 @@ export function platformNames(template: string, model: string, rule: NameRule): 
           `version ${JSON.stringify(version)} gives the ${rule.what} ${JSON.stringify(refused)}, which the platform does not accept (${rule.rule}); change the target's name template`,
         );
       }
+      const other = seen.get(name);
+      // Two versions behind one name: the platform would move the other's traffic, and read back
+      // one as the other. Refused when the second is named, which every write does for all of its
+      // versions before its first call, so nothing has changed yet.
+      if (other !== undefined && other !== version) throw nameClash(other, version, name);
       seen.set(name, version);
       return name;
     },
@@ -95,6 +103,18 @@ export function platformNames(template: string, model: string, rule: NameRule): 
       return shares;
     },
   };
+  /**
+   * Why `version` cannot be served: `other` already has its name. A refusal of the request itself
+   * (as the platform's 400 is): the PR's version or the template must change, not a retry.
+   */
+  const nameClash = (other: string, version: string, name: string) => {
+    const field = rule.field === undefined ? '' : ` (${rule.field})`;
+    const changed = `turns each character the platform does not allow into '-'${rule.lowercase ? ' and lowercases letters' : ''}`;
+    const only = rule.lowercase ? 'punctuation or case' : 'punctuation';
+    return new TargetRefusedError(
+      `versions ${JSON.stringify(other)} and ${JSON.stringify(version)} both get the ${rule.what} ${JSON.stringify(name)}: the name template ${JSON.stringify(template)}${field} ${changed} (${rule.rule}), so one would be served and read back as the other; model-gate sent nothing for ${JSON.stringify(version)}. Declare a version that differs from ${JSON.stringify(other)} in its letters or digits, not only in ${only}, or change the name template so that each version gets a name of its own`,
+    );
+  };
   return names;
 }
 
@@ -106,4 +126,5 @@ export const KUBERNETES_NAME: NameRule = {
   lowercase: true,
   maxLength: 253,
   rule: "lowercase letters, digits, '-' and '.', starting and ending with a letter or digit",
+  field: 'model-name',
 };
