@@ -1,5 +1,6 @@
 import type { TargetError } from '../core/errors.js';
 import { TargetAccessError, TargetRefusedError } from '../targets/errors.js';
+import { NameClashError } from '../targets/names.js';
 import type { ReleaseContext } from './context.js';
 import { withdrawLeftLive } from './left-live.js';
 import type { Ending, Release } from './types.js';
@@ -36,7 +37,7 @@ export async function refusedFirstChange(
     updatedAt: now,
     // 0%: the candidate served no caller; the report shows the share asked for beside it.
     phases: [{ name: phase, weight: 0, startedAt: now, endedAt: now, outcome: 'failed', note: err.message }],
-    reason: `${release.to} was not deployed and got no traffic: the platform refused ${asked}: ${err.message}`,
+    reason: `${release.to} was not deployed and got no traffic: ${err instanceof NameClashError ? 'model-gate' : 'the platform'} refused ${asked}: ${err.message}`,
     ending: { firstChangeRefused: cause },
   };
 }

@@ -76,6 +76,7 @@ const DEPLOYMENT_NAME = {
   lowercase: true,
   maxLength: 32,
   rule: "3-32 lowercase letters, digits and '-', starting with a letter and ending with a letter or digit",
+  field: 'deployment',
 };
 const LOCKED = ['Updating', 'Creating', 'Deleting'];
 /** Provisioning states after a create or update that did not finish: not locked, not settled either. */

@@ -47,6 +47,9 @@ export interface NameRule {
   field?: string;
 }
 
+/** Two versions that would share one platform name: model-gate's refusal, not the platform's. */
+export class NameClashError extends TargetRefusedError {}
+
 export function platformNames(template: string, model: string, rule: NameRule): PlatformNames {
   const seen = new Map<string, string>();
   const clean = (text: string) => {
@@ -111,7 +114,7 @@ export function platformNames(template: string, model: string, rule: NameRule): 
     const field = rule.field === undefined ? '' : ` (${rule.field})`;
     const changed = `turns each character the platform does not allow into '-'${rule.lowercase ? ' and lowercases letters' : ''}`;
     const only = rule.lowercase ? 'punctuation or case' : 'punctuation';
-    return new TargetRefusedError(
+    return new NameClashError(
       `versions ${JSON.stringify(other)} and ${JSON.stringify(version)} both get the ${rule.what} ${JSON.stringify(name)}: the name template ${JSON.stringify(template)}${field} ${changed} (${rule.rule}), so one would be served and read back as the other; model-gate sent nothing for ${JSON.stringify(version)}. Declare a version that differs from ${JSON.stringify(other)} in its letters or digits, not only in ${only}, or change the name template so that each version gets a name of its own`,
     );
   };

@@ -86,6 +86,8 @@ describe('a PR whose version gets the stable version’s platform name', () => {
     expect(release.reason).toContain(
       `model-gate sent nothing for "1+2". Declare a version that differs from "1.2" in its letters or digits, not only in punctuation, or change the name template so that each version gets a name of its own`,
     );
+    // model-gate refused it, not the platform: nothing reached it.
+    expect(release.reason).toContain('was not deployed and got no traffic: model-gate refused the switch to');
     expect(release.reason).not.toMatch(/after being asked for|sum of the weights/);
     // No weights call, no new endpoint config, no rollback: the stable variant serves as before.
     const changes = (await standins.calls('aws'))
