@@ -135,7 +135,7 @@ export async function onMerged(
         continue;
       }
       // The merged head declares the candidate's version: the way to release it is the usual one.
-      const why = `${ready.to} has no canary claim of PR #${ready.pr} on record, so its ready state did not come from an analysis: not promoted${nextStep({ same: ready.to }, model, ready)}`;
+      const why = `${ready.to} has no canary claim of PR #${ready.pr} on record, so its ready state did not come from an analysis: not promoted${nextStep({ same: ready.to }, model, ready.from)}`;
       ports.log.warn(`${model.name}: ${why}`);
       // Ended so that the merged PR's comment says so, not "Ready to merge".
       out.push(await endRelease(ready, 'aborted', why, model, ports));
@@ -153,6 +153,7 @@ export async function onMerged(
     const words = { summary, passed: 'passed its analysis' };
     out.push(await orLeftAlone(ready, opts, () => promoteMerged(ready, ctx, ports, words)));
   }
+  if (!opts.dryRun) await sayDeclaredNotServing(config, event, recorded, out, ports, skipped);
   // What the PR changed of its models' release configs is on their records (kept by its runs):
   // the report says it from there, and the merge asks GitHub nothing more for it.
   return { releases: out, skipped };
@@ -247,7 +248,7 @@ async function settleEarlierHeads(
       });
       continue;
     }
-    const then = nextStep(head, model, release);
+    const then = nextStep(head, model, release.from);
     const unpromoted = `${why}; ${release.to} was not promoted (${mode})${then}`;
     // Deployed on another target: left alone (its error kept), reported as it is.
     const stopped = await orLeftAlone(release, opts, () =>
@@ -373,10 +374,115 @@ function mergedHeadDeclares(head: HeadVersion, model: ModelConfig): string {
  * version it changes, so a PR declaring the same version again changes nothing: the version file
  * goes back to what serves first (that PR deploys nothing: its version already serves).
  */
-function nextStep(head: HeadVersion, model: ModelConfig, release: Release): string {
+function nextStep(head: HeadVersion, model: ModelConfig, serving: string): string {
   const { file } = model.source;
   if ('invalid' in head) return `; a PR that fixes ${file} releases the version it declares`;
   const version = 'same' in head ? head.same : 'other' in head ? head.other : undefined;
-  if (version === undefined || version === release.from) return '';
-  return `; the base branch now declares ${version} while ${release.from} serves: to release ${version}, merge a PR that sets ${file} back to ${release.from}, then open one that declares ${version} again`;
+  if (version === undefined || version === serving) return '';
+  return `; the base branch now declares ${version} while ${serving} serves: ${toRelease(version, serving, file)}`;
+}
+
+/** How a version the base branch declares, `serving` serving instead, is released with its analysis. */
+function toRelease(version: string, serving: string, file: string): string {
+  return `to release ${version}, merge a PR that sets ${file} back to ${serving}, then open one that declares ${version} again`;
+}
+
+/**
+ * The models whose version the merged PR changed and of which the merge leaves nothing to promote
+ * or analyse: the PR's release withdrawn before the merge with nothing in its place, or another
+ * release on record in place of the PR's. The base branch now declares a version that does not
+ * serve and that no run releases, which the user would otherwise take the merge for having
+ * promoted: the model's line says so (in place of the one that said it was withdrawn), and a
+ * warning (an annotation in the action). The job does not fail on it: the merge did what on-merge
+ * asks, and a re-run would change nothing.
+ */
+async function sayDeclaredNotServing(
+  config: Config,
+  event: PullRequestEvent,
+  recorded: { withdrawn: Withdrawn[]; others: Release[] },
+  out: Release[],
+  ports: Ports,
+  skipped: RunResult['skipped'],
+): Promise<void> {
+  const left = [
+    ...recorded.withdrawn.map(({ release, line }) => ({ release, line, other: false })),
+    ...recorded.others.map((release) => ({ release, line: undefined, other: true })),
+  ].filter(({ release }) => !out.some((r) => r.model === release.model));
+  // Another PR's record is the last of many models: only those whose file the PR touches are read.
+  const listed = left.some((l) => l.other) ? ports.touchedFiles?.(event.number) : undefined;
+  const touched = await listed?.catch(() => undefined);
+  let said = false;
+  for (const { release, line, other } of left) {
+    const model = config.models[release.model] as ModelConfig;
+    if (other && touched && !touched.has(model.source.file)) continue;
+    const note = await declaredNotServing(config, model, event, release, other, ports);
+    if (note === undefined) continue;
+    ports.log.warn(`${model.name}: ${note}`);
+    const instead = { model: model.name, why: note, kind: 'note' as const };
+    const at = line ? skipped.indexOf(line) : -1;
+    if (at >= 0) skipped.splice(at, 1, instead);
+    else skipped.push(instead);
+    said = true;
+  }
+  // A release of the PR was on record: the model's line says what became of it.
+  const none = skipped.findIndex(
+    (s) => s.model === '*' && s.why === `no release of PR #${event.number} is recorded`,
+  );
+  if (said && none >= 0) skipped.splice(none, 1);
+}
+
+/**
+ * What a merge says of `model` when it leaves nothing of the PR's to release (`release`: the PR's,
+ * withdrawn before the merge; or `other`, another release on record in place of it): undefined when
+ * the merged head changes no version of it, declares none valid, or declares one that serves or
+ * that another release on record is releasing.
+ */
+async function declaredNotServing(
+  config: Config,
+  model: ModelConfig,
+  event: PullRequestEvent,
+  release: Release,
+  other: boolean,
+  ports: Ports,
+): Promise<string | undefined> {
+  const change = await findChangedModels(
+    config,
+    ports.reader,
+    event.baseSha,
+    event.headSha,
+    model.name,
+  ).catch((error: unknown) => {
+    if (error instanceof VersionError) return [];
+    throw error;
+  });
+  const declared = change[0]?.to;
+  if (declared === undefined) return undefined;
+  if (other && release.to === declared && inFlight(release)) return undefined;
+  const known = inFlight(release)
+    ? { stable: release.from, candidate: release.to, others: [declared] }
+    : { stable: release.from, others: [declared, release.to] };
+  const read = await contextFor(model, ports)
+    .target.read(known)
+    .then(
+      (state) => ({ serving: state.stable.version }),
+      (error: unknown) => ({ unread: (error as Error).message }),
+    );
+  if ('serving' in read && read.serving === declared) return undefined;
+  const serving = 'serving' in read ? read.serving : release.from;
+  const serves =
+    'serving' in read
+      ? `${serving} still serves`
+      : `its platform could not be read to say what serves (${read.unread}; ${serving} served when last recorded)`;
+  const mode =
+    model.onMerge === 'require-pass'
+      ? 'on-merge: require-pass promotes only a candidate that passed on the PR'
+      : `on-merge: ${model.onMerge} starts no analysis in place of another release on record`;
+  const instead = other
+    ? `${release.pr === undefined ? 'a release' : `PR #${release.pr}'s release`} of ${release.to} (${release.status}) is on record in place of PR #${event.number}'s`
+    : `PR #${event.number}'s ${release.to} was withdrawn before the merge, nothing in its place: ${release.reason}`;
+  const later =
+    model.onMerge === 'require-pass'
+      ? '; with on-merge: analyze-then-promote, a merge analyses such a version itself and promotes it once it passes'
+      : '';
+  return `the merged version ${declared} is declared on the base branch but not serving: ${serves}, and no run releases ${declared} (${mode}; ${instead}); ${toRelease(declared, serving, model.source.file)}${later}`;
 }

@@ -526,7 +526,8 @@ export async function retryPending(
 }
 
 /**
- * The PR's recorded releases (of `only`, in a matrix job of one model). One in flight of a model the
+ * The PR's recorded releases (of `only`, in a matrix job of one model), and the records of another
+ * PR (or a command's) found in place of its models' (`others`). One in flight of a model the
  * config no longer names fails the run once it acted on the others: nothing would withdraw or
  * promote it (undeclared-models.ts); a matrix job checks its own model only.
  */
@@ -535,7 +536,7 @@ export async function releasesOfPr(
   event: PullRequestEvent,
   ports: Ports,
   opts: Pick<RunOptions, 'only' | 'leftAlone'>,
-): Promise<RunResult & { withdrawn: Withdrawn[] }> {
+): Promise<RunResult & { withdrawn: Withdrawn[]; others: Release[] }> {
   const { only } = opts;
   for (const err of await undeclaredOfPr(config, event.number, ports.ledger, only)) {
     if (!opts.leftAlone) throw err;
@@ -545,9 +546,12 @@ export async function releasesOfPr(
     releases: [] as Release[],
     skipped: [] as RunResult['skipped'],
     withdrawn: [] as Withdrawn[],
+    others: [] as Release[],
   };
   for (const name of only === undefined ? Object.keys(config.models) : [only]) {
     const release = await ports.ledger.release(name);
+    // Another PR's record in place of any of this PR's: a merge says what it leaves unreleased.
+    if (release && release.pr !== event.number) result.others.push(release);
     if (release?.pr !== event.number) continue;
     // One whose withdrawal is pending is no done end: the run tries it again (retryPending).
     if (release.status !== 'superseded' || release.withdrawPending) {
