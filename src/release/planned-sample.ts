@@ -33,6 +33,17 @@ export function reachedPlannedSize(look: Measurement | undefined): boolean {
 
 const exposures = (p: Progress) => `${thousands(p.reached)} of ${thousands(p.size)} candidate exposures`;
 
+/**
+ * `2,400 of its 7,294 planned candidate exposures (32%)`: the sample a conversion look had short
+ * of its planned one, with the share as the cap's reason gives it; undefined without a plan or
+ * once the plan is reached.
+ */
+export function sampleShortText(look: Measurement | undefined): string | undefined {
+  const p = sampleProgress(look);
+  if (!p || p.reached >= p.size) return undefined;
+  return `${thousands(p.reached)} of its ${thousands(p.size)} planned candidate exposures (${shareText(p)})`;
+}
+
 /** When an A/B's phase started and the cap it may run to (its step-duration, or a longer hold). */
 export interface PhaseSpan {
   since: number;

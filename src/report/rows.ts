@@ -18,6 +18,7 @@ import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
+import { endedAtCapNote } from './ended-at-cap.js';
 import { formatLasted, formatStatistic, formatValue } from './format.js';
 import { gateLabel } from './gate-label.js';
 
@@ -164,7 +165,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const seen =
       g.verdict === 'pass'
         ? passedNote(m, bounds)
-        : (noWinner ?? endedWaitingNote(g, release) ?? m?.note ?? '');
+        : (noWinner ?? endedAtCapNote(g, release, model) ?? endedWaitingNote(g, release) ?? m?.note ?? '');
     const note = invalid ? invalidatedNote(mismatch, seen) : seen;
     const verdict = invalid ? INVALIDATED : noWinner ? VERDICT.fail : verdictText(g, release);
     // A score distribution's cells are its medians: beside a KS bound, a bare 0.25 reads as a distance.

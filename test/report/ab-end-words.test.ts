@@ -59,4 +59,29 @@ describe('an A/B stopped by its step-duration cap before its planned sample', ()
     );
     expect(share).toBeLessThan(100);
   });
+
+  it('its conversion row says the cap ended it undecided at the sample it had, not that it needs more data', async () => {
+    const config = ab('20m');
+    const end = await released(config, equal);
+    const look = sampleOf(end);
+    const reached = (look?.canaryRequests ?? 0).toLocaleString('en-US');
+    const size = (look?.evidence?.sampleSize ?? 0).toLocaleString('en-US');
+    const conversionRow = row(report(config, end), 'conversion (errors / requests)');
+    expect(conversionRow).toContain(
+      `| ➖ undecided: ended at the 20m step-duration cap with ${reached} of its ${size} planned candidate exposures (`,
+    );
+    expect(conversionRow).toMatch(/: 30\.00% on v2 vs 30\.00% on v1 \(lift \+0\.0%; /);
+    expect(conversionRow).not.toMatch(/needs more data|not yet conclusive|where it has/);
+  });
+});
+
+describe('a live A/B, not yet at its cap', () => {
+  it('keeps asking for more data', async () => {
+    const config = ab('20m');
+    const live = await released(config, equal, { stop: (r) => r.updatedAt - r.startedAt >= 10 * 60_000 });
+    expect(live.status).toBe('analysing');
+    expect(row(report(config, live), 'conversion (errors / requests)')).toMatch(
+      /\| ⏳ pending: not yet conclusive \(needs more data; decides at an e-value of 40\): .* planned candidate exposures \(\d+%\), where it has \d+% power/,
+    );
+  });
 });
