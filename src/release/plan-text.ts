@@ -12,7 +12,15 @@ function change(p: PlannedModel): string {
   return ` ${p.from ?? 'new'} → ${p.to}`;
 }
 
-const share = (phase: PlannedPhase) => (phase.slot === 'shadow' ? 'mirrored' : `${phase.weight}%`);
+const share = (phase: PlannedPhase) =>
+  phase.smoke ? 'smoke test' : phase.slot === 'shadow' ? 'mirrored' : `${phase.weight}%`;
+
+/** What a phase gives the candidate: `25% of live traffic`, mirrored copies, or a smoke test's requests. */
+function carries(phase: PlannedPhase): string {
+  if (phase.smoke) return 'synthetic requests straight to the candidate, no live traffic';
+  if (phase.slot === 'shadow') return 'mirrored copies of live requests, no live traffic';
+  return `${phase.weight}% of live traffic`;
+}
 
 /**
  * One line: `fraud 1.0.0 → 1.1.0: canary on kserve, 3 phases (10%, 25%, 50%)`; for a model listed
@@ -29,10 +37,7 @@ export function plannedLines(p: PlannedModel): string[] {
   if (p.live) return [plannedSentence(p)];
   return [
     `${p.model}${change(p)}: ${p.strategy} on ${p.target}`,
-    ...p.phases.map(
-      (phase, i) =>
-        `  ${i + 1}. ${phase.name}: ${phase.slot === 'shadow' ? 'mirrored copies of live requests, no live traffic' : `${phase.weight}% of live traffic`}`,
-    ),
+    ...p.phases.map((phase, i) => `  ${i + 1}. ${phase.name}: ${carries(phase)}`),
     ...(p.runs ? [`  runs: ${p.runs}`] : []),
     ...(p.note ? [`  note: ${p.note}`] : []),
   ];

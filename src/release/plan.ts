@@ -1,5 +1,5 @@
 import { formatDuration } from '../config/duration.js';
-import type { Config, ModelConfig, ShadowStrategyConfig } from '../config/types.js';
+import type { Config, ModelConfig, ShadowStrategyConfig, StrategyConfig } from '../config/types.js';
 import { VersionError } from '../core/errors.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
@@ -24,6 +24,8 @@ export interface PlannedPhase {
   /** Percent of live traffic on the candidate (0 for a shadow). */
   weight: number;
   slot: 'canary' | 'shadow';
+  /** A smoke test: synthetic requests straight to the candidate, no live traffic (blue-green). */
+  smoke?: true;
 }
 
 /** A model a release would act on, and how. `to` is absent when no version was compared. */
@@ -35,7 +37,10 @@ export interface PlannedModel {
   strategy: ModelConfig['strategy']['type'];
   target: ModelConfig['target']['type'];
   phases: PlannedPhase[];
-  /** How long it runs when no fixed step says so (an A/B: to its planned sample, with a cap). */
+  /**
+   * How long its analysis runs: what ends each phase and the longest the release can take (an
+   * A/B: to its planned sample, with a cap; a shadow or a bake: its hold; steps: each to its cap).
+   */
   runs?: string;
   /** What the user should know of how the target carries the strategy out (an A/B split per request). */
   note?: string;
@@ -273,16 +278,51 @@ const abLength = (capMs: number) =>
   `until its conversion gates decide or reach their planned sample size, at most ${formatDuration(capMs)} (step-duration)${beyondJob(capMs)}`;
 
 /**
- * How long a shadow runs: its phase lasts its hold (`duration`) even when its gates pass sooner,
- * and the longer of the hold and step-duration at most (tick.ts).
+ * How long a phase with a hold runs (a shadow's `duration`, a blue-green bake's `bake-duration`): it
+ * lasts its hold even when its gates pass sooner, and the longer of the hold and step-duration at
+ * most (tick.ts).
  */
+function holdLength(holdMs: number, field: string, stepDurationMs: number): string {
+  const hold = `${formatDuration(holdMs)} (${field})`;
+  return holdMs >= stepDurationMs
+    ? hold
+    : `at least ${hold}, until its gates pass, at most ${formatDuration(stepDurationMs)} (step-duration)`;
+}
+
+/** How long a shadow runs: its one phase's hold. */
 export function shadowLength(s: ShadowStrategyConfig): string {
-  const hold = `${formatDuration(s.durationMs)} (duration)`;
-  const length =
-    s.durationMs >= s.stepDurationMs
-      ? hold
-      : `at least ${hold}, until its gates pass, at most ${formatDuration(s.stepDurationMs)} (step-duration)`;
-  return `${length}${beyondJob(Math.max(s.durationMs, s.stepDurationMs))}`;
+  return `${holdLength(s.durationMs, 'duration', s.stepDurationMs)}${beyondJob(Math.max(s.durationMs, s.stepDurationMs))}`;
+}
+
+/**
+ * How long steps run (a canary's, linear's, a rolling update's batches): each ends once its gates
+ * pass, at step-duration at most (tick.ts), so the release takes their sum at most.
+ */
+function stepsLength(n: number, noun: string, nouns: string, stepDurationMs: number): string {
+  const cap = formatDuration(stepDurationMs);
+  if (n === 1) return `until its gates pass, at most ${cap} (step-duration)${beyondJob(stepDurationMs)}`;
+  const total = n * stepDurationMs;
+  return `until its gates pass at each ${noun}, at most ${cap} a ${noun} (step-duration): ${formatDuration(total)} at most over ${n} ${nouns}${beyondJob(total)}`;
+}
+
+/** What ends each phase of the strategy and the longest the release's analysis can take. */
+export function runsOf(strategy: StrategyConfig): string {
+  const n = phasesOf(strategy).length;
+  switch (strategy.type) {
+    case 'ab':
+      return abLength(strategy.stepDurationMs);
+    case 'shadow':
+      return shadowLength(strategy);
+    case 'blue-green': {
+      const { bakeDurationMs: bake, stepDurationMs: step } = strategy;
+      const smoke = strategy.smoke ? 'its smoke test, then a bake of ' : '';
+      return `${smoke}${holdLength(bake, 'bake-duration', step)}${beyondJob(Math.max(bake, step))}`;
+    }
+    case 'rolling':
+      return stepsLength(n, 'batch', 'batches', strategy.stepDurationMs);
+    default:
+      return stepsLength(n, 'step', 'steps', strategy.stepDurationMs);
+  }
 }
 
 function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
@@ -295,9 +335,13 @@ function planned(model: ModelConfig, change?: ChangedModel): PlannedModel {
     ...(change ? { to: change.to } : {}),
     strategy: model.strategy.type,
     target: model.target.type,
-    phases: phasesOf(model.strategy).map((p) => ({ name: p.name, weight: p.weight, slot: p.candidateSlot })),
-    ...(strategy.type === 'ab' ? { runs: abLength(strategy.stepDurationMs) } : {}),
-    ...(strategy.type === 'shadow' ? { runs: shadowLength(strategy) } : {}),
+    phases: phasesOf(model.strategy).map((p) => ({
+      name: p.name,
+      weight: p.weight,
+      slot: p.candidateSlot,
+      ...(p.smoke ? { smoke: true as const } : {}),
+    })),
+    runs: runsOf(strategy),
     ...(note ? { note } : {}),
   };
 }

@@ -75,6 +75,7 @@ describe('model-gate plan', () => {
           { name: 'step 1 of 2', weight: 10, slot: 'canary' },
           { name: 'step 2 of 2', weight: 50, slot: 'canary' },
         ],
+        runs: 'until its gates pass at each step, at most 10m a step (step-duration): 20m at most over 2 steps',
       },
       {
         model: 'ranker',
@@ -97,6 +98,7 @@ describe('model-gate plan', () => {
       'fraud 1.0.0 → 1.1.0: canary on sandbox',
       '  1. step 1 of 2: 10% of live traffic',
       '  2. step 2 of 2: 50% of live traffic',
+      '  runs: until its gates pass at each step, at most 10m a step (step-duration): 20m at most over 2 steps',
       'ranker 3.1 → 3.2: shadow on sandbox',
       '  1. shadow 50% of requests: mirrored copies of live requests, no live traffic',
       '  runs: at least 5s (duration), until its gates pass, at most 10m (step-duration)',
