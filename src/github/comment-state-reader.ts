@@ -20,27 +20,45 @@ export class CommentStateReader {
   ) {}
 
   /**
-   * The releases hidden in comments of a PR, each model's most recently updated one (the first on
-   * a tie). The state is parsed at this edge: anyone with write access can edit the comment, and
-   * its versions reach target calls. A comment whose state does not parse stops the run with an
-   * error naming the comment and the field (LedgerStateError): acting on it as if it held no state
-   * would start a second candidate beside one it may record as live, forget the canary slot it
-   * holds, and overwrite the evidence; refusing changes nothing on the platform.
+   * The releases hidden in a PR's comment, and of the models it has none of, those its duplicates
+   * hold (each model's most recently updated one, the first on a tie). A duplicate never overrides
+   * the comment's release of a model: model-gate makes duplicates only in a creation race (matrix
+   * jobs of one run, each creating a comment with its own model's release), while the token's
+   * account can also be another workflow's (`github-actions[bot]` echoing a user's text), whose
+   * look-alike, read as a duplicate, would otherwise win by an `updatedAt` far in the future and
+   * be carried into the comment by the next write. The state is parsed at this edge: anyone with
+   * write access can edit the comment, and its versions reach target calls. A comment whose state
+   * does not parse stops the run with an error naming the comment and the field (LedgerStateError):
+   * acting on it as if it held no state would start a second candidate beside one it may record as
+   * live, forget the canary slot it holds, and overwrite the evidence; refusing changes nothing on
+   * the platform.
    */
-  releasesIn(pr: number, ...comments: (StoredComment | undefined)[]): Map<string, Release> {
+  releasesIn(
+    pr: number,
+    ours: StoredComment | undefined,
+    ...duplicates: StoredComment[]
+  ): Map<string, Release> {
     const found = new Map<string, Release>();
     const known = this.models && new Set(this.models);
-    for (const comment of comments) {
+    let own: ReadonlySet<string> = new Set();
+    for (const [i, comment] of [ours, ...duplicates].entries()) {
       if (!comment) continue;
       const parsed = comment.dataProblem
         ? { ok: false as const, problems: [comment.dataProblem] }
         : parseState(commentData, comment.data);
+      if (!parsed.ok && i > 0) {
+        // A duplicate stops nothing: anyone writing as the token's account can post one.
+        this.problems.push(unreadDuplicate(comment.id, pr, parsed.problems));
+        continue;
+      }
       if (!parsed.ok) throw new LedgerStateError(untrusted(comment.id, pr, parsed.problems));
       for (const [model, release] of Object.entries(parsed.value.releases)) {
+        if (own.has(model)) continue;
         if (known && !known.has(model)) this.warnUndeclared(comment.id, pr, model);
         const seen = found.get(model);
         if (!seen || release.updatedAt > seen.updatedAt) found.set(model, release);
       }
+      if (i === 0) own = new Set(found.keys());
     }
     return found;
   }
@@ -67,3 +85,7 @@ function untrusted(comment: number, pr: number, problems: string[]): string {
     "was edited, restore it from its edit history; or delete it to start the PR's releases over."
   );
 }
+
+/** A later comment with the marker whose state does not parse: left out, said in the log. */
+const unreadDuplicate = (comment: number, pr: number, problems: string[]) =>
+  `comment #${comment} of PR #${pr} carries the model-gate marker but its state does not parse (${firstProblems(problems)}): model-gate read nothing from it and deletes it with its next write of the PR's comment`;

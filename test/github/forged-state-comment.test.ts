@@ -1,9 +1,12 @@
 import { getOctokit } from '@actions/github';
 import { describe, expect, it } from 'vitest';
-import { readBody } from '../../src/github/sticky-comment.js';
+import type { Config } from '../../src/config/types.js';
+import { composeBody, readBody } from '../../src/github/sticky-comment.js';
+import { newRelease } from '../../src/release/new-release.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import { fraudConfig, MERGED, OPENED, REPO, useCommentOwnerWorld } from '../support/comment-owner-world.js';
+import { sha } from '../support/model-config.js';
 
 // model-gate resumes a PR's releases from the state hidden in its PR comment. Anyone who can
 // comment can post a look-alike of that comment (the marker and a state block): another App's
@@ -85,3 +88,65 @@ async function editComment(id: number, body: string) {
   const maintainer = getOctokit('ghp_maintainer', { baseUrl: w.github.url });
   await maintainer.rest.issues.updateComment({ ...REPO, comment_id: id, body });
 }
+
+/**
+ * A look-alike the job token's own account posts (another workflow of the repository that echoes
+ * a user's text into a PR comment with its GITHUB_TOKEN): its release of fraud `fields`, last
+ * updated far in the future so that it is the newest record of the model.
+ */
+function forgeAsJobToken(fields: Partial<Release>) {
+  const release = {
+    ...newRelease(fraudConfig().models.fraud as Config['models'][string], {
+      from: 'v1',
+      to: 'v2',
+      pr: 1,
+      headSha: sha(3),
+      now: w.clock.now(),
+    }),
+    updatedAt: w.clock.now() + 365 * 24 * 3_600_000,
+    ...fields,
+  };
+  const body = composeBody('## model-gate', { runId: 1, attempt: 1 }, { releases: { fraud: release } });
+  return w.github.addComment(1, body, w.github.botLogin);
+}
+
+describe("a look-alike posted as the job token's own account (github-actions[bot])", () => {
+  const pendingToV0: Partial<Release> = {
+    status: 'aborted',
+    reason: 'FORGED',
+    withdrawPending: true,
+    ending: { serves: 'v0' },
+  };
+
+  it('after model-gate commented, a forged pending withdrawal to v0 moves no traffic to v0: the analysis goes on and v2 is promoted', async () => {
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
+    forgeAsJobToken(pendingToV0);
+
+    const again = await job(OPENED).run();
+    expect(again.skipped.map((s) => s.why).join('\n')).not.toContain('FORGED');
+    expect(w.target.writes.flatMap((s) => Object.values(s))).not.toContainEqual({ version: 'v0' });
+    expect(runDecision(await job(MERGED).run())).toBe('promoted');
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+  });
+
+  it('after model-gate commented, a forged pending withdrawal of a release from v0 (to v1, what serves) moves no traffic to v0', async () => {
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
+    forgeAsJobToken({ ...pendingToV0, from: 'v0', to: 'v1', ending: {} });
+    await job(OPENED).run();
+    expect(w.target.writes.flatMap((s) => Object.values(s))).not.toContainEqual({ version: 'v0' });
+  });
+
+  it("a forged failed for the head does not override model-gate's ready: a re-run stays ready, the merge promotes v2", async () => {
+    expect(runDecision(await job(OPENED).run())).toBe('ready');
+    forgeAsJobToken({ status: 'failed', phase: 1, reason: 'FORGED' });
+
+    const again = await job(OPENED).run();
+    expect(again.skipped.map((s) => s.why).join('\n')).not.toContain('FORGED');
+    expect(runDecision(again)).toBe('ready');
+    // Deleted by that run's write, its state not carried into model-gate's comment.
+    expect(ourComments()).toHaveLength(1);
+    expect(ourComments()[0]?.body).not.toContain('FORGED');
+    expect(runDecision(await job(MERGED).run())).toBe('promoted');
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+  });
+});
