@@ -24,20 +24,34 @@ export const readBackTiming = (model: ModelConfig) =>
     ? { settleMs: model.target.settleTimeoutMs, pollMs: model.target.pollIntervalMs }
     : LOCAL_TIMING;
 
-/** A change the platform accepted (its write answered OK) whose read-back never answered in time. */
+/** How a change was read back: for UnconfirmedChange's message. */
+export interface ReadBackSpan {
+  /** From the change's start to the last read. */
+  waitedMs: number;
+  settleMs: number;
+  pollMs: number;
+  /** Whether settleMs and pollMs are the target's settle-timeout and poll-interval (not LOCAL_TIMING). */
+  configured: boolean;
+}
+
+/**
+ * A change the platform accepted (its write answered OK) whose read-back never answered in time.
+ * Its message says how long and how often the reads failed, as the read-back and the target's own
+ * wait inside the write made them (every poll-interval until the settle-timeout), not how many
+ * times this layer tried: a target that waits inside its write (http, SageMaker, KServe) may leave
+ * the read-back one try at the deadline after a whole settle-timeout of failed reads.
+ */
 export class UnconfirmedChange extends TargetError {
   constructor(
     readonly asked: TrafficState,
     /** The last read's error: the platform's words. */
     readonly lastRead: TargetError,
     description: string,
-    tries: number,
-    waitedMs: number,
-    settleMs: number,
+    span: ReadBackSpan,
   ) {
-    const times = tries === 1 ? 'once' : `${tries} times over ${formatElapsed(waitedMs)}`;
+    const every = `a read every ${formatDuration(span.pollMs)}${span.configured ? ', its poll-interval' : ''}`;
     super(
-      `${description} accepted the change to ${describeTraffic(asked)} but never confirmed it: reading it back failed ${times} (settle-timeout ${formatDuration(settleMs)}), last with: ${lastRead.message}`,
+      `${description} accepted the change to ${describeTraffic(asked)} but never confirmed it: reading it back kept failing until its settle-timeout (${formatDuration(span.settleMs)}) ran out, ${formatElapsed(span.waitedMs)} after the change was sent (${every}); the last read failed with: ${lastRead.message}`,
     );
   }
 }
@@ -96,8 +110,13 @@ export function confirmingTarget(target: Target, model: ModelConfig, clock: Cloc
         if ('state' in got) return got.state;
         // The platform answered, refusing the read or with what model-gate cannot read: itself, not unconfirmed.
         if (isPermanent(got.failed)) throw got.failed;
-        const waited = clock.now() - began;
-        throw new UnconfirmedChange(desired, got.failed, target.description, got.tries, waited, settleMs);
+        const span = {
+          waitedMs: clock.now() - began,
+          settleMs,
+          pollMs,
+          configured: 'settleTimeoutMs' in model.target,
+        };
+        throw new UnconfirmedChange(desired, got.failed, target.description, span);
       };
     },
   };

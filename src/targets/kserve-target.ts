@@ -5,7 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
-import { TargetStateError } from './errors.js';
+import { isPermanent, TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
@@ -16,7 +16,7 @@ import {
   parseCliJson,
   waitUntilSettled,
 } from './platform-cli.js';
-import type { Target } from './target.js';
+import type { KnownVersions, Target } from './target.js';
 
 // Driven with kubectl on a KServe InferenceService, per the KServe canary rollout docs:
 // https://kserve.github.io/website/docs/model-serving/predictive-inference/rollout-strategies/canary
@@ -175,10 +175,18 @@ export function kserveTarget(
   const uriOf = (version: string) => template.split('{{version}}').join(version);
   const [prefix = '', suffix = ''] = template.split('{{version}}');
 
+  /** Errors of `kubectl get` calls that failed and may pass (throttled, a 5xx, no answer): no answer about the object. */
+  const failedReads = new WeakSet<object>();
+
   // `change`, in the functions below: the traffic change a call belongs to, whose deadline it keeps.
+  const kubectlGet = (args: string[], change?: ChangeDeadline) =>
+    callCli(cli, args, config, clock, { deadline: change }).catch((err: unknown) => {
+      if (err instanceof TargetError && !isPermanent(err)) failedReads.add(err);
+      throw err;
+    });
+
   async function get(change?: ChangeDeadline): Promise<InferenceService> {
-    const args = ['get', ISVC, name, ...scope, '-o', 'json'];
-    const out = await callCli(cli, args, config, clock, { deadline: change });
+    const out = await kubectlGet(['get', ISVC, name, ...scope, '-o', 'json'], change);
     const isvc = parseCliJson(isvcSchema, out, `\`kubectl get ${ISVC}\``);
     const mode = isvc.metadata.annotations?.[MODE_ANNOTATION] ?? isvc.status.deploymentMode;
     // Standard is KServe's current name for RawDeployment: no Knative revisions, no canary split.
@@ -200,8 +208,7 @@ export function kserveTarget(
   ): Promise<Map<string, string>> {
     const unknown = [...new Set(revisions)].filter((r) => !revisionVersions.has(r));
     if (unknown.length > 0) {
-      const args = ['get', REVISION, ...unknown, ...scope, '-o', 'json'];
-      const out = await callCli(cli, args, config, clock, { deadline: change });
+      const out = await kubectlGet(['get', REVISION, ...unknown, ...scope, '-o', 'json'], change);
       const list = parseCliJson(revisionsSchema, out, `\`kubectl get ${REVISION}\``);
       for (const [name, version] of list.items.map(versionOfRevision)) revisionVersions.set(name, version);
     }
@@ -452,17 +459,55 @@ export function kserveTarget(
       await patch(deploy(isvc, stable, null), change); // a new revision of that version takes all traffic
     }
     // Done once the stable version takes all traffic, not once the candidate's revision is Ready.
-    if (rollingAway) await servesOnly(stable, change);
-    else await settled(Boolean(needsLatest), change);
+    await settle(
+      rollingAway ? () => servesOnly(stable, change) : () => settled(Boolean(needsLatest), change),
+      change,
+    );
+  }
+
+  /**
+   * Changes KServe took whose wait a `kubectl get` that failed and may pass cut short (throttled,
+   * a 5xx, no answer): left to the read-back, by their change, with the wait to take up again.
+   */
+  const unsettled = new WeakMap<ChangeDeadline, { wait: () => Promise<unknown>; failed: TargetError }>();
+
+  /**
+   * `wait` for KServe to act on a patch it took. A read that failed and may pass is no failure of
+   * the change, which the API server accepted: it is kept (unsettled) for the read-back, whose
+   * failure a withdrawal reports as unconfirmed (confirmed-change.ts), not as refused. A read
+   * refused for good (credentials), a revision not ready and a rollout still under way at the
+   * deadline fail it as before. Returns whether it settled.
+   */
+  async function settle(wait: () => Promise<unknown>, change: ChangeDeadline): Promise<boolean> {
+    try {
+      await wait();
+    } catch (err) {
+      if (!(err instanceof TargetError && failedReads.has(err))) throw err;
+      unsettled.set(change, { wait, failed: err });
+      return false;
+    }
+    unsettled.delete(change);
+    return true;
+  }
+
+  /**
+   * What serves after `change` (the read-back), else on its own. Settling cut short by a failed
+   * read is taken up again while the change has time left (made again, the read-back retries it);
+   * at its deadline that read's error is the read-back's.
+   */
+  async function served(_known: KnownVersions | undefined, change?: ChangeDeadline): Promise<TrafficState> {
+    const cut = change && unsettled.get(change);
+    if (cut && change && !(clock.now() < change.at && (await settle(cut.wait, change)))) {
+      throw unsettled.get(change)?.failed ?? cut.failed;
+    }
+    return observe(await get(change), change);
   }
 
   return {
     description,
     identity,
     stickySplit: targetCapabilities('kserve').sticky,
-    ...changesWithin(config.settleTimeoutMs, clock, changeTo, async (_known, change) =>
-      observe(await get(change), change),
-    ),
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, served),
   };
 }
 

@@ -6,7 +6,7 @@ import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin, withoutGrace } from './change-deadline.js';
-import { TargetBusyError } from './errors.js';
+import { isPermanent, TargetBusyError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
@@ -165,8 +165,16 @@ export function sagemakerTarget(
     callCli(cli, ['sagemaker', ...args, ...scope], config, clock, { deadline: change });
   let expected: TrafficState | undefined;
 
+  /** Errors of describe-endpoint calls that failed and may pass (throttled, a 5xx, no answer): no answer about the endpoint. */
+  const failedReads = new WeakSet<object>();
+
   async function describe(change?: ChangeDeadline): Promise<Endpoint> {
-    const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint], change);
+    const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint], change).catch(
+      (err: unknown) => {
+        if (err instanceof TargetError && !isPermanent(err)) failedReads.add(err);
+        throw err;
+      },
+    );
     return parseCliJson(endpointSchema, out, '`aws sagemaker describe-endpoint`');
   }
 
@@ -589,14 +597,74 @@ export function sagemakerTarget(
     expected = desired;
     try {
       const { deployed, from } = await changeTo(desired, change);
-      const passed = new Set<string>();
-      const settled = await whenInService(change, passed);
-      const undone = rolledBackBySageMaker(from, settled, passed, desired, deployed);
-      if (undone) throw undone;
-      await deleteUnusedConfigs(settled, desired, deployed, change);
+      await settle({ desired, deployed, from, passed: new Set() }, change);
     } catch (err) {
       throw ranOut(err, change);
     }
+  }
+
+  /**
+   * Changes SageMaker took whose wait for InService a describe-endpoint that failed and may pass
+   * cut short (throttled past the retries, a 5xx): left to the read-back, by their change.
+   */
+  const unsettled = new WeakMap<ChangeDeadline, Sent & { failed: TargetError }>();
+
+  /**
+   * The rest of a change SageMaker took (`sent`): the wait for InService, SageMaker's own undoing
+   * of it, the cleanup. A describe that failed and may pass is no failure of the change, which
+   * SageMaker accepted: it is kept (unsettled) for the read-back, whose failure a withdrawal
+   * reports as unconfirmed (confirmed-change.ts), not as refused. A describe refused for good
+   * (credentials), an endpoint Failed and one still Updating at the deadline fail it as before.
+   */
+  async function settle(sent: Sent, change: ChangeDeadline): Promise<Endpoint | undefined> {
+    let settled: Endpoint;
+    try {
+      settled = await whenInService(change, sent.passed);
+    } catch (err) {
+      if (!(err instanceof TargetError && failedReads.has(err))) throw err;
+      unsettled.set(change, { ...sent, failed: err });
+      return undefined;
+    }
+    unsettled.delete(change);
+    const undone = rolledBackBySageMaker(sent.from, settled, sent.passed, sent.desired, sent.deployed);
+    if (undone) throw undone;
+    await deleteUnusedConfigs(settled, sent.desired, sent.deployed, change);
+    return settled;
+  }
+
+  /**
+   * What the endpoint serves once `change` has landed. Settling cut short by a failed describe is
+   * taken up again while the change has time left (made again, the read-back retries it); at its
+   * deadline that describe's error is the read-back's. An update landing (another run's step) is
+   * waited out, as a change waits for InService: a rollback started meanwhile then reads what
+   * serves once it has landed.
+   */
+  async function served(known: KnownVersions | undefined, change?: ChangeDeadline): Promise<TrafficState> {
+    const sent = change && unsettled.get(change);
+    if (sent && change) {
+      const settled =
+        clock.now() < change.at
+          ? await settle(sent, change).catch((err: unknown) => {
+              throw ranOut(err, change);
+            })
+          : undefined;
+      if (!settled) throw unsettled.get(change)?.failed ?? sent.failed;
+      return trafficOf(settled, known);
+    }
+    return waitUntilSettled(
+      async () => {
+        try {
+          return { done: true, value: settledTraffic(await describe(change), known) };
+        } catch (err) {
+          if (err instanceof TargetBusyError) return { done: false, why: err.message };
+          throw err;
+        }
+      },
+      config,
+      clock,
+      description,
+      change,
+    );
   }
 
   /**
@@ -657,24 +725,7 @@ export function sagemakerTarget(
     identity,
     platformName: names.nameFor,
     stickySplit: targetCapabilities('sagemaker').sticky,
-    ...changesWithin(config.settleTimeoutMs, clock, changeWithin, (known, change) =>
-      // An update landing (another run's step) is waited out, as a change waits for InService: a
-      // rollback started meanwhile then reads what serves once it has landed.
-      waitUntilSettled(
-        async () => {
-          try {
-            return { done: true, value: settledTraffic(await describe(change), known) };
-          } catch (err) {
-            if (err instanceof TargetBusyError) return { done: false, why: err.message };
-            throw err;
-          }
-        },
-        config,
-        clock,
-        description,
-        change,
-      ),
-    ),
+    ...changesWithin(config.settleTimeoutMs, clock, changeWithin, served),
     async deployedAs(version) {
       const variant = names.nameOf(version);
       return variantNames(await describe()).includes(variant) ? `production variant ${variant}` : undefined;
@@ -702,6 +753,16 @@ export function sagemakerTarget(
       }
     },
   };
+}
+
+/** A change SageMaker took: what it was asked, the endpoint right before, what the wait saw of it. */
+interface Sent {
+  desired: TrafficState;
+  /** The endpoint config deployed, when the change switched to one. */
+  deployed: string | undefined;
+  from: Endpoint;
+  /** The statuses the wait for InService read (rolledBackBySageMaker). */
+  passed: Set<string>;
 }
 
 /** Every variant the endpoint runs, production and shadow. */

@@ -32,7 +32,7 @@ class ReadsLostAfterWithdrawal extends MemoryTarget {
 }
 
 const NOTE =
-  'memory target accepted the change to v1 100% but never confirmed it: reading it back failed 11 times over 10s (settle-timeout 10s), last with: memory target: GET /traffic timed out upstream';
+  'memory target accepted the change to v1 100% but never confirmed it: reading it back kept failing until its settle-timeout (10s) ran out, 10s after the change was sent (a read every 1s); the last read failed with: memory target: GET /traffic timed out upstream';
 
 describe('a rollback the platform accepted that no read confirmed', () => {
   it("a failed gate's: probably rolled back, check the platform; the comment, the terminal and the job's failure say it alike", async () => {

@@ -131,7 +131,7 @@ describe('a withdrawal the http service took, whose reads then failed until its 
     expect(err).toBeInstanceOf(UnconfirmedChange);
     expect((err as Error).message).toMatch(
       new RegExp(
-        `^serving layer at ${layer.url} accepted the change to v1 100% but never confirmed it: reading it back failed .*\\(settle-timeout 1m\\), last with: `,
+        `^serving layer at ${layer.url} accepted the change to v1 100% but never confirmed it: reading it back kept failing until its settle-timeout \\(1m\\) ran out, 1m after the change was sent \\(a read every 10s, its poll-interval\\); the last read failed with: `,
       ),
     );
     expect((err as Error).message).toMatch(lastRead);
