@@ -124,6 +124,7 @@ const VARIANT_NAME = {
   allowed: /[a-zA-Z0-9-]/,
   maxLength: 63,
   rule: "letters, digits and '-', at most 63, starting and ending with a letter or digit",
+  field: 'variant',
 };
 
 const BUSY_STATES = ['Creating', 'Updating', 'SystemUpdating', 'RollingBack', 'Deleting'];

@@ -81,7 +81,7 @@ describe('a PR whose version gets the stable version’s platform name', () => {
     const { release } = await releaseOf('1.2', '1+2');
     expect([release.status, release.ending]).toEqual(['failed', { firstChangeRefused: 'request' }]);
     expect(release.reason).toContain(
-      `versions "1.2" and "1+2" both get the production variant name "fraud-1-2": the name template "fraud-{{version}}"`,
+      `versions "1.2" and "1+2" both get the production variant name "fraud-1-2": the name template "fraud-{{version}}" (variant)`,
     );
     expect(release.reason).toContain(
       `model-gate sent nothing for "1+2". Declare a version that differs from "1.2" in its letters or digits, not only in punctuation, or change the name template so that each version gets a name of its own`,
