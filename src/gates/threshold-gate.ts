@@ -17,6 +17,11 @@ export interface MeasureContext {
   /** What the platform calls a version (Target.platformName), for `{{name}}`; absent: the version. */
   nameOf?: (version: string) => string;
   since: number;
+  /**
+   * When the platform took the phase's traffic, where before `since` (a run lost right after its
+   * switch: the next run entered the phase later, tick.ts enterPhase). Absent: at `since`.
+   */
+  switchedAt?: number;
   now: number;
   /** Candidate requests needed before a measurement may judge at all. */
   minRequests: number;
@@ -42,10 +47,11 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
     }
     const canary = await ctx.metrics.value(gate.query, window('canary'));
     // With all live traffic on the candidate (blue-green), the stable version's baseline is
-    // the same length of time just before the phase began.
+    // the same length of time just before the switch: after it, the stable version served nothing.
     const beforeSwitch = (ctx.weight ?? 0) >= 100;
+    const switched = Math.min(ctx.switchedAt ?? ctx.since, ctx.since);
     const reference = beforeSwitch
-      ? slotWindow(ctx, 'stable', Math.max(0, 2 * ctx.since - ctx.now), ctx.since)
+      ? slotWindow(ctx, 'stable', Math.max(0, switched - (ctx.now - ctx.since)), switched)
       : window('stable');
     // A stable answer without data (CloudWatch's partial one) leaves absolute bounds to judge the
     // candidate alone, as a stable value that is missing does; a relative bound says why it cannot.

@@ -4,6 +4,7 @@ import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
+import { utcMinute } from '../report/format.js';
 import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { platformNameOf } from '../targets/target.js';
@@ -63,7 +64,10 @@ export async function tick(release: Release, ctx: TickContext): Promise<Release>
     // The config this run read governs it, not the one the release started under (a schedule tick
     // reads the default branch's, never a PR head's): the stored gates and phase follow it.
     const reconciled = reconcileWithConfig(release, ctx.config, ctx.clock.now());
-    if (reconciled.enter !== undefined) return await enterPhase(reconciled.release, reconciled.enter, ctx);
+    // Entering a phase from the record as an earlier run left it: that run may have made the switch.
+    const resumed = { recordedAt: release.updatedAt };
+    if (reconciled.enter !== undefined)
+      return await enterPhase(reconciled.release, reconciled.enter, ctx, resumed);
     if (reconciled.passedAll) return await passedAll(reconciled.release, ctx);
     current = reconciled.release;
     if (reconciled.carryOn !== undefined) await carryOn(current, reconciled.carryOn, ctx);
@@ -71,7 +75,7 @@ export async function tick(release: Release, ctx: TickContext): Promise<Release>
       // Before the first traffic change: a metric source that cannot answer would leave the
       // candidate's traffic unwatched until its gates ran out of errors (metrics-preflight.ts).
       const unread = await metricsPreflight(current, ctx);
-      return unread ?? (await enterPhase(current, 0, ctx));
+      return unread ?? (await enterPhase(current, 0, ctx, resumed));
     }
     return await judgePhase(current, ctx);
   } catch (err) {
@@ -94,6 +98,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`, { smokeFailed: { note: smoke.note } });
   }
   const gates: GateState[] = [];
+  const looked = new Set<string>();
   const refusals = watchRefusals(ctx.metrics, ctx.clock);
   for (const state of release.gates) {
     const gate = ctx.config.gates.find((g) => g.name === state.name);
@@ -108,7 +113,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       gates.push(state.verdict === 'pass' ? state : unjudgeable(state, now));
       continue;
     }
-    const looked = await lookAtGate(gate, state, {
+    const seen = await lookAtGate(gate, state, {
       metrics: refusals.metrics,
       model: release.model,
       stable: release.from,
@@ -117,11 +122,13 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
       weight: phase?.weight,
       candidateSlot: phase?.candidateSlot,
       since: release.phaseStartedAt,
+      switchedAt: switchedAt(release, phase),
       now,
       minRequests: strategy.minRequests,
     });
-    const next = refusals.judge(looked, ctx.config.metrics.type, release.to);
+    const next = refusals.judge(seen, ctx.config.metrics.type, release.to);
     const look = next.last === state.last ? undefined : next.last;
+    looked.add(state.name);
     gates.push(withLook(rememberBeyond(next, look), look, release.startedAt));
   }
   const judged: Release = { ...release, gates, updatedAt: now };
@@ -130,13 +137,18 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   if (failed) return rollBack(judged, ctx, failed);
 
   const live = gates.filter((g) => g.kind !== 'offline');
-  const pending = live.filter((g) => g.verdict !== 'pass');
   const elapsed = now - release.phaseStartedAt;
   // A bake or a shadow run lasts its whole hold even when the gates pass sooner.
   const held = elapsed >= (phase?.holdMs ?? 0);
+  const hold = { since: release.phaseStartedAt, ms: phase?.holdMs, held, intervalMs: strategy.intervalMs };
+  const unanswered = unansweredAtHold(live, looked, hold);
+  const pending = live.filter((g) => g.verdict !== 'pass' || unanswered.includes(g));
   if (pending.length === 0 && held) return passPhase(judged, ctx);
 
-  const looks = new Map(pending.map((g) => [g, usableLook(g, release.phaseStartedAt)]));
+  // A pass the hold's end did not see again is no evidence for it: judged as a gate without data.
+  const looks = new Map(
+    pending.map((g) => [g, unanswered.includes(g) ? undefined : usableLook(g, release.phaseStartedAt)]),
+  );
   const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
   if (elapsed >= deadline)
     return settle(judged, pending, looks, `within ${formatDuration(deadline)}`, ctx, deadline);
@@ -170,7 +182,11 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
     pending.length > 0
       ? pending
           .map((g) =>
-            ab ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline }) : g.name,
+            unanswered.includes(g)
+              ? unansweredText(g, phase?.holdMs ?? 0, elapsed)
+              : ab
+                ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline })
+                : g.name,
           )
           .join(', ')
       : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
@@ -180,6 +196,41 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
     ...judged,
     reason: `analysing ${phase?.name}: waiting for ${waitingFor}${holds ? `; ${holds}` : ''}`,
   };
+}
+
+/**
+ * The passed gates of a phase with a hold (a bake, a shadow run) that its end cannot rest on: looked
+ * at in this phase, their last look a query error (the metric source down: said while waiting), or,
+ * once the hold is over, their last answered look older than one look interval before its end. A
+ * tolerated error keeps a gate's pass (foldMeasurement), but a bake watches the candidate for its
+ * whole length: it passes only on a look of every gate answered at its end (each look covers the
+ * whole phase so far), so data an outage hid (green turned bad in its last minutes) is never
+ * promoted unseen. One interval of slack: looks are taken every `interval`, so a look one interval
+ * before the end sees what any look mid-phase sees, and a single error on the very last look does
+ * not roll back a bake watched to its end. Such a gate waits, and the step's deadline judges it as
+ * one without data (must-have-data). A conversion gate's pass is final (its always-valid test
+ * concluded: keepsPass), as is one carried into full traffic: neither is looked at, nor counted.
+ */
+function unansweredAtHold(
+  live: GateState[],
+  looked: Set<string>,
+  hold: { since: number; ms: number | undefined; held: boolean; intervalMs: number },
+): GateState[] {
+  if (!hold.ms) return [];
+  const fresh = hold.since + hold.ms - hold.intervalMs;
+  return live.filter((g) => {
+    if (g.verdict !== 'pass' || !looked.has(g.name)) return false;
+    if (!hold.held) return g.last?.verdict === 'error';
+    const answered = usableLook(g, hold.since);
+    return answered === undefined || answered.at < fresh;
+  });
+}
+
+/** `errors (no answer from the metric source: …, 3m of the hold left; the hold ends only on an answered look)`. */
+function unansweredText(g: GateState, holdMs: number, elapsed: number): string {
+  const why = g.last?.verdict === 'error' && g.last.note ? `: ${g.last.note}` : '';
+  const left = holdMs > elapsed ? `, ${formatElapsed(holdMs - elapsed)} of the hold left` : '';
+  return `${g.name} (no answer from the metric source${why}${left}; the hold ends only on an answered look)`;
 }
 
 /**
@@ -455,11 +506,21 @@ async function mergedReady(release: Release, ctx: TickContext): Promise<Release>
   return ready;
 }
 
-async function enterPhase(release: Release, index: number, ctx: TickContext): Promise<Release> {
+/**
+ * `resumed`: entered from the record an earlier run saved at `recordedAt` (not on a pass this run
+ * judged), when that run may have made the switch and stopped before recording it.
+ */
+async function enterPhase(
+  release: Release,
+  index: number,
+  ctx: TickContext,
+  resumed?: { recordedAt: number },
+): Promise<Release> {
   const phase = phasesOf(ctx.config.strategy)[index];
   if (!phase) throw new Error(`no phase ${index}`);
   const gates = (now: number) =>
     release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g)));
+  const servedSince = resumed && (await servedAlready(release, phase, resumed.recordedAt, ctx));
   try {
     await reconcile(ctx.target, phase.traffic(release.from, release.to));
   } catch (err) {
@@ -491,7 +552,17 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
     return rollBack(switched, ctx, platformFailure(err, switched.headSha), { platformFailed: true });
   }
   const now = ctx.clock.now();
-  const record: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };
+  // Its looks and hold count from now, when this run knows the traffic is there; the record starts
+  // at the earliest the switch may have been, which a baseline before it must not overlap.
+  const record: PhaseRecord =
+    servedSince === undefined
+      ? { name: phase.name, weight: phase.weight, startedAt: now }
+      : {
+          name: phase.name,
+          weight: phase.weight,
+          startedAt: servedSince,
+          note: `${release.to} already had this traffic when this run came to it (the run that switched it stopped before recording that): its gates and hold count from ${utcMinute(now)}`,
+        };
   return {
     ...release,
     phase: index,
@@ -501,6 +572,35 @@ async function enterPhase(release: Release, index: number, ctx: TickContext): Pr
     gates: gates(now),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
+}
+
+/**
+ * When a phase the platform already serves, its candidate with live traffic, was switched to at the
+ * earliest: after the record the run that switched it saved last (`recordedAt`). Undefined when the
+ * platform serves something else (the switch is this run's), or its read fails (this run's write
+ * and read-back then meet the failure).
+ */
+async function servedAlready(
+  release: Release,
+  phase: Phase,
+  recordedAt: number,
+  ctx: TickContext,
+): Promise<number | undefined> {
+  if (phase.weight <= 0 || recordedAt >= ctx.clock.now()) return undefined;
+  try {
+    const serving = await ctx.target.read({ stable: release.from, candidate: release.to });
+    return sameTraffic(serving, phase.traffic(release.from, release.to)) ? recordedAt : undefined;
+  } catch (err) {
+    if (err instanceof TargetError) return undefined;
+    throw err;
+  }
+}
+
+/** The phase's switch where its record starts before its looks do (enterPhase: servedAlready). */
+function switchedAt(release: Release, phase: Phase | undefined): number | undefined {
+  const record = release.phases.at(-1);
+  if (!record || record.name !== phase?.name || record.endedAt !== undefined) return undefined;
+  return record.startedAt < release.phaseStartedAt ? record.startedAt : undefined;
 }
 
 /**
