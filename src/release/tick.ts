@@ -13,6 +13,7 @@ import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
+import { unansweredAtHold, unansweredText } from './hold-answered.js';
 import { holdText } from './hold-text.js';
 import { metricsPreflight } from './metrics-preflight.js';
 import { watchRefusals } from './metrics-refusals.js';
@@ -36,6 +37,7 @@ import {
 } from './planned-sample.js';
 import { reconcileWithConfig } from './reconcile-config.js';
 import { refusedFirstChange } from './refused-first-change.js';
+import { servedAlready, switchedAt } from './resumed-switch.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -196,41 +198,6 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
     ...judged,
     reason: `analysing ${phase?.name}: waiting for ${waitingFor}${holds ? `; ${holds}` : ''}`,
   };
-}
-
-/**
- * The passed gates of a phase with a hold (a bake, a shadow run) that its end cannot rest on: looked
- * at in this phase, their last look a query error (the metric source down: said while waiting), or,
- * once the hold is over, their last answered look older than one look interval before its end. A
- * tolerated error keeps a gate's pass (foldMeasurement), but a bake watches the candidate for its
- * whole length: it passes only on a look of every gate answered at its end (each look covers the
- * whole phase so far), so data an outage hid (green turned bad in its last minutes) is never
- * promoted unseen. One interval of slack: looks are taken every `interval`, so a look one interval
- * before the end sees what any look mid-phase sees, and a single error on the very last look does
- * not roll back a bake watched to its end. Such a gate waits, and the step's deadline judges it as
- * one without data (must-have-data). A conversion gate's pass is final (its always-valid test
- * concluded: keepsPass), as is one carried into full traffic: neither is looked at, nor counted.
- */
-function unansweredAtHold(
-  live: GateState[],
-  looked: Set<string>,
-  hold: { since: number; ms: number | undefined; held: boolean; intervalMs: number },
-): GateState[] {
-  if (!hold.ms) return [];
-  const fresh = hold.since + hold.ms - hold.intervalMs;
-  return live.filter((g) => {
-    if (g.verdict !== 'pass' || !looked.has(g.name)) return false;
-    if (!hold.held) return g.last?.verdict === 'error';
-    const answered = usableLook(g, hold.since);
-    return answered === undefined || answered.at < fresh;
-  });
-}
-
-/** `errors (no answer from the metric source: …, 3m of the hold left; the hold ends only on an answered look)`. */
-function unansweredText(g: GateState, holdMs: number, elapsed: number): string {
-  const why = g.last?.verdict === 'error' && g.last.note ? `: ${g.last.note}` : '';
-  const left = holdMs > elapsed ? `, ${formatElapsed(holdMs - elapsed)} of the hold left` : '';
-  return `${g.name} (no answer from the metric source${why}${left}; the hold ends only on an answered look)`;
 }
 
 /**
@@ -572,35 +539,6 @@ async function enterPhase(
     gates: gates(now),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
-}
-
-/**
- * When a phase the platform already serves, its candidate with live traffic, was switched to at the
- * earliest: after the record the run that switched it saved last (`recordedAt`). Undefined when the
- * platform serves something else (the switch is this run's), or its read fails (this run's write
- * and read-back then meet the failure).
- */
-async function servedAlready(
-  release: Release,
-  phase: Phase,
-  recordedAt: number,
-  ctx: TickContext,
-): Promise<number | undefined> {
-  if (phase.weight <= 0 || recordedAt >= ctx.clock.now()) return undefined;
-  try {
-    const serving = await ctx.target.read({ stable: release.from, candidate: release.to });
-    return sameTraffic(serving, phase.traffic(release.from, release.to)) ? recordedAt : undefined;
-  } catch (err) {
-    if (err instanceof TargetError) return undefined;
-    throw err;
-  }
-}
-
-/** The phase's switch where its record starts before its looks do (enterPhase: servedAlready). */
-function switchedAt(release: Release, phase: Phase | undefined): number | undefined {
-  const record = release.phases.at(-1);
-  if (!record || record.name !== phase?.name || record.endedAt !== undefined) return undefined;
-  return record.startedAt < release.phaseStartedAt ? record.startedAt : undefined;
 }
 
 /**
