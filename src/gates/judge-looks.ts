@@ -14,6 +14,29 @@ export function minuteWindows(ctx: MeasureContext): [number, number][] {
   return Array.from({ length: n }, (_, i) => [ctx.since + i * MINUTE, ctx.since + (i + 1) * MINUTE]);
 }
 
+/**
+ * How far back a minute is read when the minute alone gives no data: two minutes hold two
+ * scrapes of a 60 s scrape interval, where increase() over one minute sees one sample and gives
+ * nothing (every minute missing, the judge never judged).
+ */
+export const MINUTE_READ_SPAN = 2 * MINUTE;
+
+/**
+ * A minute's reading: `read` over the minute, and when that gives no data (undefined), over the
+ * MINUTE_READ_SPAN up to the minute's end, never before the step's start. Only a minute without
+ * data is read again, so minutes of a faster scrape keep their own one-minute values.
+ */
+export function minuteReader<T>(
+  ctx: Pick<MeasureContext, 'since'>,
+  read: (from: number, to: number) => Promise<T | undefined>,
+): (from: number, to: number) => Promise<T | undefined> {
+  return async (from, to) => {
+    const value = await read(from, to);
+    const wider = Math.max(ctx.since, to - MINUTE_READ_SPAN);
+    return value === undefined && wider < from ? read(wider, to) : value;
+  };
+}
+
 /** What a look saw, before a judge gave its verdict. */
 export type Seen = Omit<Measurement, 'verdict'>;
 
@@ -55,12 +78,25 @@ export async function mannWhitneyLook(
     return values;
   };
   const allowedIncrease = 1 + maxIncrease;
-  const j = judgeMannWhitney(await series('stable'), await series('canary'), {
-    direction: 'increase',
-    allowedIncrease,
-  });
+  const baseline = await series('stable');
+  const canary = await series('canary');
+  const j = judgeMannWhitney(baseline, canary, { direction: 'increase', allowedIncrease });
   // The note's meanRatio is what the tolerance applies to: say what it tolerates.
   const note =
-    j.verdict === 'inconclusive' ? j.note : `${j.note}; tolerated meanRatio ${fmt(allowedIncrease)}`;
+    j.verdict === 'inconclusive'
+      ? (noMinutes(seen, { baseline, canary }) ?? j.note)
+      : `${j.note}; tolerated meanRatio ${fmt(allowedIncrease)}`;
   return { ...seen, verdict: verdictOf(j), note, evidence: evidenceOf(j) };
+}
+
+/**
+ * Why an arm has no minute at all while the step's totals have values for both: each minute is
+ * read over at most MINUTE_READ_SPAN, which holds fewer than two scrapes when Prometheus scrapes
+ * less often than every minute. Undefined otherwise (Kayenta's own note says what it lacks).
+ */
+function noMinutes(seen: Seen, series: { baseline: number[]; canary: number[] }): string | undefined {
+  if (seen.canary === undefined || seen.baseline === undefined) return undefined;
+  const empty = (['canary', 'baseline'] as const).filter((arm) => !series[arm].some(Number.isFinite));
+  if (empty.length === 0) return undefined;
+  return `no one-minute value for the ${empty.join(' or the ')} though the step's totals have values: each minute is read over at most the ${MINUTE_READ_SPAN / MINUTE} minutes up to its end, which holds fewer than two scrapes of these series; check their job's scrape_interval (Status > Targets in Prometheus): the Mann-Whitney judge needs one of 1 minute or less, or use judge: sequential`;
 }

@@ -5,7 +5,7 @@ import { latencyUnit } from '../report/format.js';
 import { judgeLatency, stepReference } from '../stats/latency.js';
 import { onBounds, onSharedLatencyBounds } from '../stats/latency-shared-bounds.js';
 import { armHistograms, endedLook } from './arm-histograms.js';
-import { mannWhitneyLook, type Seen, thresholdLook } from './judge-looks.js';
+import { mannWhitneyLook, minuteReader, type Seen, thresholdLook } from './judge-looks.js';
 import {
   beyondBoundsLook,
   everyMinuteBeyondLook,
@@ -65,13 +65,16 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       }
       case 'mann-whitney': {
         const bounds = new Set(shared.shared);
+        // A minute without a histogram (one scrape in it) is read over two, as the ratio gate's.
+        const minuteHistogram = (slot: 'stable' | 'canary') =>
+          minuteReader(ctx, (from, to) => histogram(slot, from, to));
         // Each minute's quantile, read once per look though both the proof below and the judge may ask.
         const read = new Map<string, Promise<QuantileReading | undefined>>();
         const minute: MinuteReading = (slot, from, to) => {
           const key = `${slot} ${from} ${to}`;
           const known = read.get(key);
           if (known) return known;
-          const r = histogram(slot, from, to).then((h) =>
+          const r = minuteHistogram(slot)(from, to).then((h) =>
             h ? readHistogramQuantile(q, onBounds(h, bounds)) : undefined,
           );
           read.set(key, r);

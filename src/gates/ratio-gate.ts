@@ -1,6 +1,6 @@
 import type { GateConfig, RatioGateConfig, SrmGateConfig, ThresholdGateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
-import { armName } from '../metrics/matched-nothing.js';
+import { armName, TooFewScrapesError } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
 import { InvalidCountError } from '../metrics/reduce.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
@@ -8,7 +8,7 @@ import type { Evidence, GateState, Measurement } from '../release/types.js';
 import { judgeCounts } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
 import { judgeSrm } from '../stats/srm.js';
-import { mannWhitneyLook, thresholdLook } from './judge-looks.js';
+import { mannWhitneyLook, minuteReader, thresholdLook } from './judge-looks.js';
 import { foldMeasurement, type MeasureContext } from './threshold-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -78,9 +78,27 @@ export function foldStatistical(state: GateState, gate: StatisticalGate, m: Meas
   return foldMeasurement(state, limits, m);
 }
 
-/** `waiting` until the candidate has served `min-requests` in the step, as for every gate. */
+/**
+ * A look whose counts' ranges hold fewer than two scrapes yet (TooFewScrapesError): `waiting`,
+ * not inconclusive, since the data is on its way; undefined for anything else.
+ */
+export function waitingForScrapes(at: number, err: unknown): Measurement | undefined {
+  return err instanceof TooFewScrapesError ? { at, verdict: 'waiting', note: err.message } : undefined;
+}
+
+/**
+ * `waiting` until the candidate has served `min-requests` in the step, as for every gate, and
+ * while the requests query's range is too young to hold two scrapes.
+ */
 export async function waitForRequests(ctx: MeasureContext): Promise<Measurement | number> {
-  const canaryRequests = await ctx.metrics.requests(slotWindow(ctx, 'canary'));
+  let canaryRequests: number;
+  try {
+    canaryRequests = await ctx.metrics.requests(slotWindow(ctx, 'canary'));
+  } catch (err) {
+    const waiting = waitingForScrapes(ctx.now, err);
+    if (waiting) return waiting;
+    throw err;
+  }
   if (canaryRequests >= ctx.minRequests) return canaryRequests;
   return {
     at: ctx.now,
@@ -106,6 +124,7 @@ async function counted(
   try {
     return (await metrics.count(query, w)) ?? Number.NaN;
   } catch (err) {
+    if (err instanceof TooFewScrapesError) throw new TooFewScrapesError(`${field}: ${err.message}`);
     if (err instanceof NoDataError) throw new NoDataError(`${field}: ${err.message}`);
     if (err instanceof InvalidCountError) throw new InvalidCountError(`${field}: ${err.message}`);
     throw err;
@@ -183,17 +202,19 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
           seen,
           async (slot, from, to) => {
             // A minute an arm has no data for is missing from its series, as Kayenta leaves it out.
-            const a = await arm(slot, from, to).catch((err) => {
-              if (err instanceof NoDataError) return { events: Number.NaN, total: Number.NaN };
-              throw err;
-            });
-            return rateOf(a) ?? Number.NaN;
+            const a = await minuteReader(ctx, (since, until) =>
+              arm(slot, since, until).catch((err) => {
+                if (err instanceof NoDataError) return undefined;
+                throw err;
+              }),
+            )(from, to);
+            return (a && rateOf(a)) ?? Number.NaN;
           },
           gate.maxIncrease,
         );
     }
   } catch (err) {
-    return unansweredLook(at, err);
+    return waitingForScrapes(at, err) ?? unansweredLook(at, err);
   }
 }
 
@@ -267,6 +288,6 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
       evidence: evidenceOf(j),
     };
   } catch (err) {
-    return unansweredLook(at, err);
+    return waitingForScrapes(at, err) ?? unansweredLook(at, err);
   }
 }

@@ -30,3 +30,27 @@ export function matchedNothing(
  */
 export const noNumber = (query: string, w: Pick<MetricWindow, 'slot' | 'version'>): string =>
   `the query gave no number for ${armName(w)}: ${showQuery(query)}`;
+
+/**
+ * A count query that matched nothing because its range holds fewer than two scrapes yet:
+ * increase() and rate() need two samples, so a step's first looks match nothing where Prometheus
+ * scrapes less often than they come (60 s scrapes, 30 s looks). The series are there: the look
+ * waits for data (never counted as inconclusive), and the note says what to check if it lasts.
+ */
+export class TooFewScrapesError extends NoDataError {}
+
+/** What a probe of one range selector found: its samples over the range plus the lookback. */
+export interface ScrapeProbe {
+  selector: string;
+  /** The selector's range as written, in seconds. */
+  rangeS: number;
+  /** The most samples one of its series has in `probedS` seconds up to the window's end. */
+  samples: number;
+  probedS: number;
+}
+
+export function tooFewScrapes(what: string, w: MetricWindow, p: ScrapeProbe): TooFewScrapesError {
+  return new TooFewScrapesError(
+    `prometheus: ${what} has no number for ${armName(w)} yet: its ${p.rangeS}s range holds fewer than two scrapes of ${showQuery(p.selector)} (${p.samples} in the last ${p.probedS}s), and increase() needs two: waiting for data; if the looks keep waiting, Prometheus scrapes these series less often than the look interval: check their job's scrape_interval (Status > Targets in Prometheus) and set the model's strategy interval to at least twice it`,
+  );
+}

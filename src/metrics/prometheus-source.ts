@@ -30,7 +30,7 @@ import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { type Bucket, readHistogramQuantile } from './histogram.js';
 import { histogramQuantileCall } from './histogram-quantile-query.js';
-import { armName, matchedNothing } from './matched-nothing.js';
+import { armName, matchedNothing, type ScrapeProbe, tooFewScrapes } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
@@ -193,7 +193,11 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
    */
   async function count(template: string, w: MetricWindow, what: string): Promise<number> {
     const { query, value, raw, series } = await oneNumber(template, w, what);
-    if (series === 0) throw matchedNothing('prometheus', what, w, noSeriesAdvice(what), showQuery(query));
+    if (series === 0) {
+      const young = tooYoung(await probeScrapes(query, w));
+      if (young) throw tooFewScrapes(what, w, young);
+      throw matchedNothing('prometheus', what, w, noSeriesAdvice(what), showQuery(query));
+    }
     if (value === undefined && isInfinity(raw)) {
       throw new MetricsError(
         `prometheus: ${what} returned an infinity, which is not a count (a division by zero?); a count looks like sum(increase(x_total{...}[{{window}}])): ${showQuery(query)}`,
@@ -209,6 +213,30 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       shownQuery: showQuery(query),
       advice: `count with increase() over a counter, as sum(increase(x_total{...}[{{window}}])), not delta() (a counter reset makes it negative) or a difference of two counts`,
     });
+  }
+
+  /**
+   * For a count that matched nothing: how many samples each range selector of the query has over
+   * its range plus Prometheus' lookback, one cheap query per selector (count_over_time of the
+   * selector as written, modifiers kept). Undefined when the query has no range selector read
+   * here or a probe fails: the count then reads as matched nothing, as without the probe.
+   */
+  async function probeScrapes(query: string, w: MetricWindow): Promise<ScrapeProbe[] | undefined> {
+    const probes = new Map<string, ScrapeProbe>();
+    for (const [, selector, range, modifiers] of query.matchAll(RANGE_SELECTOR)) {
+      const rangeS = range === undefined ? undefined : durationS(range);
+      if (!selector || rangeS === undefined || probes.has(selector + range)) continue;
+      const probedS = Math.ceil(rangeS + LOOKBACK_S);
+      const probe = `max(count_over_time(${selector}[${probedS}s]${modifiers ?? ''}))`;
+      try {
+        const vector = vectorOf(await instantRendered(probe, w), probe);
+        const samples = finiteOrUndefined(vector[0]?.value?.[1]) ?? 0;
+        probes.set(selector + range, { selector, rangeS, samples, probedS });
+      } catch {
+        return undefined;
+      }
+    }
+    return probes.size > 0 ? [...probes.values()] : undefined;
   }
 
   /** What to do about a count query that matched no series. */
@@ -299,6 +327,46 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       return quantileBoundsOf(quantile, vectorOf(await instantRendered(buckets, w), buckets));
     },
   };
+}
+
+/** Prometheus' default lookback (`--query.lookback-delta`): a series without a sample for 5 minutes is stale. */
+const LOOKBACK_S = 300;
+
+/**
+ * A range selector of a rendered query, `name{labels}[range]` or `name[range]`, with its offset
+ * and @ modifiers: 1 the selector, 2 the range, 3 the modifiers. Label values are skipped as
+ * quoted strings; a subquery (`[5m:1m]`) is no range selector.
+ */
+const RANGE_SELECTOR =
+  /(?<![\w:])((?:[a-zA-Z_:][\w:]*\s*)?\{(?:[^{}"'`]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)*\}|[a-zA-Z_:][\w:]*)\s*\[\s*([0-9][0-9a-z]*)\s*\]((?:\s+offset\s+-?[0-9][0-9a-z]*|\s*@\s*(?:start\(\)|end\(\)|[0-9.]+))*)/g;
+
+const UNIT_S: Record<string, number> = {
+  ms: 0.001,
+  s: 1,
+  m: 60,
+  h: 3600,
+  d: 86_400,
+  w: 604_800,
+  y: 31_536_000,
+};
+
+/** A PromQL duration (`90s`, `1h30m`) in seconds; undefined for anything else. */
+function durationS(text: string): number | undefined {
+  const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
+  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
+  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_S[unit as string] ?? 0), 0);
+}
+
+/**
+ * The selector whose range is too young for its series' scrapes: all the query's selectors have
+ * series, and this one's range is shorter than two scrape intervals at the pace its samples came
+ * over the probe (a new series' pace reads slow, so its looks wait until it has two samples).
+ * Undefined when a selector has no sample at all (its name or labels, or nothing scraped yet) or
+ * every range holds two scrapes at that pace (the query itself drops the series).
+ */
+function tooYoung(probes: ScrapeProbe[] | undefined): ScrapeProbe | undefined {
+  if (!probes || probes.some((p) => p.samples === 0)) return undefined;
+  return probes.find((p) => p.rangeS * p.samples < 2 * p.probedS);
 }
 
 /**
