@@ -7,6 +7,7 @@ import { describeGitHubError, gitHubClient, testWaitScale } from '../github/clie
 import { CommentPublisher } from '../github/comment-publisher.js';
 import { setNoLongerChangedStatus } from '../github/commit-status.js';
 import { GitHubLedger } from '../github/github-ledger.js';
+import { mergeBaseOf } from '../github/merge-base.js';
 import { pullRequestState } from '../github/pull-request-state.js';
 import { changedFiles, contentsReader } from '../github/repo-files.js';
 import { fileLedger } from '../ledger/file-ledger.js';
@@ -57,7 +58,8 @@ export function actionPorts(
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.ledger !== 'github') {
     const path = isAbsolute(inputs.ledger) ? inputs.ledger : join(workspace, inputs.ledger);
-    const reader = cachedReader(gitFileReader(workspace));
+    const git = gitFileReader(workspace);
+    const reader = { ...cachedReader(git), mergeBase: git.mergeBase };
     return { ports: { ...base, ledger: fileLedger(path), reader }, phases, runUrl };
   }
   const [owner, repoName] = (env.GITHUB_REPOSITORY ?? '').split('/');
@@ -100,7 +102,8 @@ export function actionPorts(
     ...base,
     ledger,
     // One contents request per (commit, path) for the whole job: the plan and each later look share it.
-    reader: cachedReader(contentsReader(client, repo)),
+    // A PR's changes are read from where its head branched (a three-dot compare), not the base's tip.
+    reader: { ...cachedReader(contentsReader(client, repo)), mergeBase: mergeBaseOf(client, repo) },
     touchedFiles: (number) => changedFiles(client, repo, number),
     // A tick's look before it drives a PR's release; a PR's job knows its own PR, and asks nothing.
     pullRequestState: async (number) =>

@@ -15,7 +15,7 @@ import { type MergedHeadVerdict, mergedHeadVerdict } from './merged-head.js';
 import { passEndedRelease } from './no-longer-changed.js';
 import { liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
-import type { PullRequestEvent } from './pull-request.js';
+import { type PullRequestEvent, sinceBranchPoint } from './pull-request.js';
 import { inFlight, type Release } from './types.js';
 
 /** One phase a release would run: the candidate's share of live traffic, or a mirrored copy. */
@@ -116,10 +116,14 @@ export async function planChanges(
 export async function planPullRequest(
   config: Config,
   ports: Pick<Ports, 'ledger' | 'reader' | 'touchedFiles' | 'passNoLongerChanged'>,
-  pr: PullRequestEvent,
+  event: PullRequestEvent,
   only?: string,
   opts: { dryRun?: boolean } = {},
 ): Promise<Plan> {
+  // As the model's job reads it (handlePullRequest): from where the head branched. A close without
+  // merge lists every live candidate whatever the files say, and must not wait on GitHub for it.
+  const compares = event.action !== 'closed' || event.merged;
+  const pr = compares ? await sinceBranchPoint(event, ports.reader) : event;
   const touched = await ports.touchedFiles?.(pr.number);
   const changed = await changedByPullRequest(config, ports.reader, pr, only, touched);
   const models: PlannedModel[] = [];

@@ -1,7 +1,7 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
-import { type ChangedModel, findChangedModels } from '../version/changed-models.js';
+import { type ChangedModel, type FileReader, findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import { configChangeNotes, configFileOf, keepConfigChanges } from './config-change-note.js';
@@ -106,7 +106,7 @@ export interface ServingState {
 
 export async function handlePullRequest(
   config: Config,
-  event: PullRequestEvent,
+  given: PullRequestEvent,
   ports: Ports,
   opts: RunOptions,
 ): Promise<RunResult> {
@@ -114,6 +114,9 @@ export async function handlePullRequest(
   // it can, then fails naming those it left alone (left-alone.ts).
   const leftAlone = new LeftAlone();
   const run = { ...opts, leftAlone };
+  // A close without merge only withdraws: it compares no versions, and must not wait on GitHub for it.
+  const compares = given.action !== 'closed' || given.merged;
+  const event = compares ? await sinceBranchPoint(given, ports.reader) : given;
   const result = await (event.action !== 'closed'
     ? analyse(config, event, ports, run)
     : event.merged
@@ -121,6 +124,23 @@ export async function handlePullRequest(
       : onClosed(config, event, ports, run));
   await leftAlone.fail(opts.dryRun ? [] : result.releases, ports);
   return opts.dryRun ? dryRunResult(config, event, result) : result;
+}
+
+/**
+ * `event` with its base moved to where its head branched from (the reader's mergeBase): what the
+ * PR changes. The event's `base.sha` is the base branch's tip, which may have moved on: a model
+ * the base branch moved to v3 after the PR branched at v1 would pass for the PR's v3 → v1, and
+ * the old version get canary traffic. On a merge, the event's base is the tip before the merge,
+ * so its merge base is still where the PR branched. Failing is the reader's (it says why): falling
+ * back to the tip would release that old version.
+ */
+export async function sinceBranchPoint<E extends Pick<PullRequestEvent, 'baseSha' | 'headSha'>>(
+  event: E,
+  reader: FileReader,
+): Promise<E> {
+  if (!reader.mergeBase || event.baseSha === '' || event.headSha === WORKING_TREE) return event;
+  const baseSha = await reader.mergeBase(event.baseSha, event.headSha);
+  return baseSha === event.baseSha ? event : { ...event, baseSha };
 }
 
 /** Opened, synchronize, reopened, labeled: start (or resume) a release per changed model. */

@@ -10,6 +10,13 @@ import { readVersion } from './read-version.js';
 /** Reads a file as it is at a git ref; `undefined` when the file does not exist there. */
 export interface FileReader {
   read(ref: string, path: string): Promise<string | undefined>;
+  /**
+   * The commit `head` branched from `base` (git's merge base): a PR changes what its head differs
+   * from there in, not from the base branch's tip, which may have moved on since (GitHub's
+   * `pull_request.base.sha` is that tip). Absent: the `base` a reader is given is that commit (the
+   * CLI's is already the merge base).
+   */
+  mergeBase?(base: string, head: string): Promise<string>;
 }
 
 /** A model whose declared version differs between base and head. `from` is undefined for a new model. */
@@ -147,6 +154,14 @@ function checkPath(path: string): string {
 /** Files as committed, through `git show <ref>:<path>` (argument arrays only, never a shell). */
 export function gitFileReader(cwd: string): FileReader {
   return {
+    async mergeBase(base, head) {
+      const found = await git(cwd, ['merge-base', checkRef(base), checkRef(head)]);
+      if (found.code === 0) return found.stdout.trim();
+      const reason = (found.stderr.trim().split('\n')[0] ?? '').slice(0, 200);
+      throw new VersionError(
+        `cannot tell which commit ${head} branched from on ${base} with git (${reason || `git merge-base exited with ${found.code}`}): model-gate measures what a PR changes from that commit; check out the whole history (actions/checkout with fetch-depth: 0)`,
+      );
+    },
     async read(ref, path) {
       const safeRef = checkRef(ref);
       const safePath = checkPath(path);

@@ -19,6 +19,7 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { commitJson, comparison, type Parents } from './commits.js';
 import {
   checkBody,
   checkParameters,
@@ -188,6 +189,11 @@ export interface FakeGitHub {
   setFile(ref: string, path: string, text: string): void;
   /** A branch or tag name pointing at a commit SHA (for deployments, contents and statuses by ref). */
   setRef(name: string, sha: string): void;
+  /**
+   * A commit's parents, for the compare operation (its merge_base_commit). Unseeded, a PR's base
+   * is where its head branched from.
+   */
+  setParents(sha: string, parents: string[]): void;
   setPullRequest(number: number, pr: FakePullRequestSeed): void;
   /** A comment by someone else (or any user) on an issue or pull request. */
   addComment(issue: number, body: string, user: string): FakeComment;
@@ -324,6 +330,7 @@ class Fake implements FakeGitHub {
   });
   private readonly files = new Map<string, Map<string, string>>();
   private readonly refs = new Map<string, string>();
+  private readonly parents: Parents = new Map();
   private readonly pulls = new Map<number, PullRequestState>();
   private readonly issues = new Set<number>();
   private readonly allComments: FakeComment[] = [];
@@ -388,6 +395,13 @@ class Fake implements FakeGitHub {
 
   setRef(name: string, sha: string): void {
     this.refs.set(name, sha.toLowerCase());
+  }
+
+  setParents(sha: string, parents: string[]): void {
+    this.parents.set(
+      sha.toLowerCase(),
+      parents.map((p) => p.toLowerCase()),
+    );
   }
 
   setPullRequest(number: number, pr: FakePullRequestSeed): void {
@@ -641,6 +655,8 @@ class Fake implements FakeGitHub {
         // Documented: "Responses include a maximum of 3000 files".
         return listing(pr.files.slice(0, LIST_FILES_MAX).map((f) => this.diffEntryJson(pr, f)));
       }
+      case 'repos/compare-commits-with-basehead':
+        return this.compare(params.basehead ?? '', values, invalid, fail);
       case 'repos/get-content':
         return this.contents(
           params.path ?? '',
@@ -898,6 +914,50 @@ class Fake implements FakeGitHub {
     return `${this.url}/repos/${this.owner}/${this.repo}`;
   }
 
+  /** Git's three-dot comparison of `BASE...HEAD` (refs of this repository; no other fork's). */
+  private compare(
+    basehead: string,
+    values: Record<string, unknown>,
+    invalid: (field: string, message: string) => never,
+    fail: (status: number, message: string) => never,
+  ): Answer {
+    const [baseRef, headRef, ...rest] = decodeURIComponent(basehead).split('...');
+    if (!baseRef || !headRef || rest.length > 0)
+      invalid('basehead', `basehead ${JSON.stringify(basehead)} is not BASE...HEAD`);
+    // A ref GitHub does not have (a deleted branch, a SHA it never saw) is 404.
+    const base = this.resolveKnown(baseRef as string) ?? fail(404, 'Not Found');
+    const head = this.resolveKnown(headRef as string) ?? fail(404, 'Not Found');
+    const found = comparison(this.parents, base, head);
+    const fullName = `${this.owner}/${this.repo}`;
+    const api = `${this.url}/repos/${fullName}`;
+    const perPage = Math.min(100, (values.per_page as number | undefined) ?? 250);
+    const page = Math.max(1, (values.page as number | undefined) ?? 1);
+    const commit = (sha: string) => commitJson(this.url, fullName, this.parents, sha);
+    return {
+      status: 200,
+      body: {
+        url: `${api}/compare/${basehead}`,
+        html_url: `${HTML}/${fullName}/compare/${basehead}`,
+        permalink_url: `${HTML}/${fullName}/compare/${this.owner}:${base}...${this.owner}:${head}`,
+        diff_url: `${HTML}/${fullName}/compare/${basehead}.diff`,
+        patch_url: `${HTML}/${fullName}/compare/${basehead}.patch`,
+        base_commit: commit(base),
+        merge_base_commit: commit(found.mergeBase),
+        status: found.status,
+        ahead_by: found.aheadBy,
+        behind_by: found.behindBy,
+        total_commits: found.aheadBy,
+        commits: found.commits.slice((page - 1) * perPage, page * perPage).map(commit),
+      },
+    };
+  }
+
+  /** A ref's commit SHA, only if the fake has heard of that commit (a branch, a PR, a file, a parent). */
+  private resolveKnown(ref: string): string | undefined {
+    const sha = this.resolveSha(ref);
+    return sha && this.knownShas().has(sha) ? sha : undefined;
+  }
+
   private knownShas(): Set<string> {
     const shas = new Set(this.refs.values());
     for (const pr of this.pulls.values()) {
@@ -905,6 +965,7 @@ class Fake implements FakeGitHub {
       shas.add(pr.headSha.toLowerCase());
     }
     for (const ref of this.files.keys()) if (SHA.test(ref)) shas.add(ref.toLowerCase());
+    for (const [sha, parents] of this.parents) for (const known of [sha, ...parents]) shas.add(known);
     return shas;
   }
 
