@@ -28,8 +28,18 @@ const SECONDARY_LIMIT = /\bsecondary rate\b/i;
 const SECONDARY_LIMIT_WAIT_MS = 60_000;
 
 /**
+ * The longest a rate limit is waited out. A primary limit resets up to an hour later; waited
+ * out, the run would stall that long with its candidate keeping its traffic and no gate checked.
+ * Past this, the request fails (with `explainRateLimit`'s words) and the run ends safe.
+ */
+export const RATE_LIMIT_WAIT_MAX_MS = 5 * 60_000;
+
+/**
  * How long GitHub asks to wait before a failed request is worth sending again (a rate limit,
- * a server error), in ms; undefined when sending it again would not help.
+ * a server error), in ms; undefined when sending it again would not help. A rate limit asking
+ * for longer than RATE_LIMIT_WAIT_MAX_MS gets that much on the first attempt, then no more: the
+ * first answer still says "refused for now" to callers that ask only that (a routine comment
+ * update left for later, a fork's write not taken for a read-only token).
  */
 export function retryDelayOf(error: unknown, attempt: number, now: number): number | undefined {
   const { status, response, message } = error as {
@@ -41,12 +51,55 @@ export function retryDelayOf(error: unknown, attempt: number, now: number): numb
   if (status === undefined) return undefined;
   if (status >= 500) return 1000 * (attempt + 1) ** 2;
   if (status !== 403 && status !== 429) return undefined;
+  const wait = rateLimitWait(headers, message, attempt, now);
+  if (wait === undefined || wait <= RATE_LIMIT_WAIT_MAX_MS) return wait;
+  return attempt === 0 ? RATE_LIMIT_WAIT_MAX_MS : undefined;
+}
+
+/** The wait a rate limit asks for, in ms, however long; undefined for another 403 or 429. */
+function rateLimitWait(
+  headers: Record<string, unknown>,
+  message: string | undefined,
+  attempt: number,
+  now: number,
+) {
   if (headers['retry-after'] !== undefined) return Number(headers['retry-after']) * 1000;
-  if (String(headers['x-ratelimit-remaining']) === '0') {
-    return Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - now) + 1000;
-  }
+  if (isPrimaryLimit(headers)) return Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - now) + 1000;
   if (SECONDARY_LIMIT.test(message ?? '')) return SECONDARY_LIMIT_WAIT_MS * 2 ** attempt;
   return undefined;
+}
+
+const isPrimaryLimit = (headers: Record<string, unknown>) => String(headers['x-ratelimit-remaining']) === '0';
+
+/**
+ * A request refused by the primary rate limit, its message saying which limit, when it resets
+ * and what to do (as describeGitHubError shows it: GitHub's message, up to its first " - ").
+ */
+function explainRateLimit(error: unknown): unknown {
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, unknown> } };
+  const headers = e.response?.headers ?? {};
+  if ((e.status !== 403 && e.status !== 429) || !isPrimaryLimit(headers) || !(error instanceof Error))
+    return error;
+  const reset = Number(headers['x-ratelimit-reset']) * 1000;
+  const limit = Number(headers['x-ratelimit-limit']);
+  const minutes = Math.max(1, Math.round((reset - Date.now()) / 60_000));
+  const [github = '', ...rest] = error.message.split(' - ');
+  const explained = [
+    `${github.replace(/\.?\s*$/, '.')} GitHub's rate limit for this token`,
+    limit > 0 ? ` (${limit} requests an hour)` : '',
+    ' is used up',
+    Number.isFinite(reset)
+      ? ` until ${new Date(reset).toISOString().slice(11, 16)} UTC (in ${minutes} min)`
+      : '',
+    reset - Date.now() > RATE_LIMIT_WAIT_MAX_MS
+      ? `, longer than model-gate waits (${RATE_LIMIT_WAIT_MAX_MS / 60_000} min) while a candidate may be live.`
+      : '.',
+    " A workflow's GITHUB_TOKEN allows 1,000 requests an hour per repository, shared by every job and scheduled tick",
+    ' in it: run fewer at once (a smaller matrix, a sparser schedule), or pass another token as github-token;',
+    ' a personal access token or a GitHub App token has a limit of its own',
+  ].join('');
+  error.message = [explained, ...rest].join(' - ');
+  return error;
 }
 
 /** What the throttling plugin tells its handlers of the request GitHub refused. */
@@ -104,7 +157,7 @@ function spaced(ms: number): ThrottlingOptions['write'] {
 
 /**
  * Octokit with retry (5xx, with backoff) and throttling (primary and secondary rate
- * limits, waiting as long as GitHub asks). Other 4xx are not retried: they are ours to fix.
+ * limits, waiting as long as GitHub asks, up to RATE_LIMIT_WAIT_MAX_MS). Other 4xx are not retried: they are ours to fix.
  * A request sent with `SEND_ONCE` is never retried here: its caller does it.
  */
 export function gitHubClient(opts: ClientOptions): GitHubClient {
@@ -122,13 +175,14 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
       throttle: {
         retryAfterBaseValue: second,
         ...spacing,
+        // retryAfter: GitHub's seconds, before the test-only scale.
         onRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
-          if (sentOnce(options)) return false;
+          if (sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
           opts.warn(`GitHub rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`);
           return count < retries;
         },
         onSecondaryRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
-          if (sentOnce(options)) return false;
+          if (sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
           opts.warn(
             `GitHub secondary rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`,
           );
@@ -140,6 +194,10 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     throttling,
   );
   octokit.hook.before('request', redactWrites);
+  // Registered after the plugins' hooks, so it wraps them: it sees the error they finally give up on.
+  octokit.hook.error('request', (error) => {
+    throw explainRateLimit(error);
+  });
   return octokit;
 }
 
