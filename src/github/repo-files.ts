@@ -27,7 +27,7 @@ export function contentsReader(client: GitHubClient, repo: Repo): FileReader {
   };
   return {
     async read(ref, path) {
-      let data: { type?: string; content?: string; encoding?: string; size?: number };
+      let data: Contents | Contents[];
       try {
         data = (await client.rest.repos.getContent({ ...repo, path, ref })).data as typeof data;
       } catch (err) {
@@ -36,7 +36,8 @@ export function contentsReader(client: GitHubClient, repo: Repo): FileReader {
         if (isTooLarge(err)) return raw(ref, path);
         throw err;
       }
-      if (data.type !== 'file' || typeof data.content !== 'string') return undefined;
+      if (Array.isArray(data) || data.type !== 'file' || typeof data.content !== 'string')
+        throw notAFile(path, ref, data);
       if (data.encoding === 'none') {
         if ((data.size ?? 0) > CONTENTS_MAX_BYTES) throw tooLarge(path, ref, data.size);
         return raw(ref, path);
@@ -44,6 +45,43 @@ export function contentsReader(client: GitHubClient, repo: Repo): FileReader {
       return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');
     },
   };
+}
+
+/** The contents API's answer for one path (a directory's is a list of these). */
+interface Contents {
+  type?: string;
+  content?: string;
+  encoding?: string;
+  size?: number;
+  target?: string;
+  submodule_git_url?: string;
+}
+
+/** Why a file the config names is read. As the working-tree reader (changed-models.ts) says it. */
+const NAMED = "the config names it as a model's version file or an offline gate's file";
+
+/**
+ * A path the contents API answers with something other than a file's text: an error saying what
+ * GitHub says it is, not an absent file (the PR's release would be skipped with no reason given).
+ */
+function notAFile(path: string, ref: string, data: Contents | Contents[]): VersionError {
+  const at = `cannot read ${path} at ${headName(ref)} from GitHub`;
+  if (Array.isArray(data) || data.type === 'dir')
+    return new VersionError(
+      `${at}: it is a directory, expected a file (${NAMED}): point the config at a file`,
+    );
+  // GitHub follows a symlink to a file in the repository and answers with that file; not this one.
+  if (data.type === 'symlink')
+    return new VersionError(
+      `${at}: it is a symlink to ${data.target ?? 'an unnamed target'}, which GitHub does not follow as it leads outside the repository or to no file (${NAMED}): commit the file itself there, or point the config at the file in the repository`,
+    );
+  if (data.type === 'submodule')
+    return new VersionError(
+      `${at}: it is a git submodule (${data.submodule_git_url ?? 'no URL given'}), expected a file (${NAMED}): model-gate reads no submodule; commit the file in this repository and point the config at it`,
+    );
+  return new VersionError(
+    `${at}: GitHub answered with ${data.type === 'file' ? 'a file without its content' : `a ${data.type ?? 'nameless'} entry`}, expected a file's content (${NAMED}): point the config at a file`,
+  );
 }
 
 /** The raw media type's answer as text: Octokit gives text, or bytes when the type is not text. */
