@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { NO_BUCKETS } from '../metrics/capabilities.js';
 import { countQueryProblem } from '../metrics/count-query-checks.js';
+import { fixedRangeProblem } from '../metrics/fixed-range.js';
 import { queryProblem } from '../metrics/query-problem.js';
 import { countQuery } from '../metrics/reduce.js';
 import { templateProblem, templateVariables } from '../metrics/template.js';
@@ -155,6 +156,11 @@ export function checkSourceQueries(
         issue(['gates', i, field], notCount);
         continue;
       }
+      const fixed = fixedRange(type, field, gate[field]);
+      if (fixed) {
+        issue(['gates', i, field], fixed);
+        continue;
+      }
       if (!CHECKED.includes(type)) continue;
       const missing = sandboxDefaultLeftOut(source, kind, field, gate[field]);
       if (missing) {
@@ -171,7 +177,9 @@ export function checkSourceQueries(
   });
   const watch = asRecord(model['drift-watch']);
   const unusable = unusableQuery(type, watch?.buckets);
+  const fixed = noBuckets ? undefined : fixedRange(type, 'buckets', watch?.buckets);
   if (unusable && !noBuckets) issue(['drift-watch', 'buckets'], unusable);
+  else if (fixed) issue(['drift-watch', 'buckets'], fixed);
   else if (watch && !noBuckets && CHECKED.includes(type)) {
     const missing = sandboxDefaultLeftOut(source, 'drift-watch', 'buckets', watch.buckets);
     // Its two windows are both the stable version's, apart in time: no arm to pick.
@@ -195,6 +203,18 @@ function notACount(source: string, value: unknown): string | undefined {
     return undefined;
   const problem = countQueryProblem(source, value);
   return problem && `is a count query on the ${source} metrics source, but ${problem}`;
+}
+
+/**
+ * Why a PromQL count or bucket query reads a fixed range instead of the step so far
+ * (fixedRangeProblem), or undefined. Threshold and agreement queries are not checked: a rate
+ * over a fixed span can be meant there.
+ */
+function fixedRange(source: string, field: string, value: unknown): string | undefined {
+  if (source !== 'prometheus' || !(COUNTS.includes(field) || field === 'buckets')) return undefined;
+  if (typeof value !== 'string' || value === REQUESTS || templateProblem(value) || unresolved(value))
+    return undefined;
+  return fixedRangeProblem(value);
 }
 
 function sandboxDefaultLeftOut(source: Checked, kind: string, field: string, value: unknown) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { countQueryProblem } from '../metrics/count-query-checks.js';
+import { fixedRangeProblem } from '../metrics/fixed-range.js';
 import { queryProblem } from '../metrics/query-problem.js';
 import { selectorProblem } from '../metrics/selector.js';
 import { renderTemplate, TEMPLATE_VARIABLES, templateProblem } from '../metrics/template.js';
@@ -87,7 +88,13 @@ const prometheusMetrics = strict({
   step: duration('Resolution of range queries; default: the window / 250, at least 1s.').optional(),
   requests: template(
     `PromQL of the request count of one slot over the window; default ${PROMETHEUS_REQUESTS_DEFAULT}.`,
-  ).optional(),
+  )
+    .superRefine((text, ctx) => {
+      // A count over a fixed range instead of the step so far reads the slot's previous version.
+      const problem = templateProblem(text) ? undefined : fixedRangeProblem(text);
+      if (problem) ctx.addIssue({ code: 'custom', input: text, message: problem });
+    })
+    .optional(),
 })
   .transform((m) => ({
     type: m.type,
