@@ -16,7 +16,13 @@ import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
 import type { Release } from '../release/types.js';
-import { type CommandRun, type Decision, releaseSentence, runDecision } from '../report/decision.js';
+import {
+  type CommandRun,
+  type Decision,
+  outputDecision,
+  releaseSentence,
+  runDecision,
+} from '../report/decision.js';
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
@@ -99,7 +105,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     if (pullRequest) core.saveState(NOTES_STATE, left ? notesState(result.skipped) : '');
     // Decided: the outputs say so even when writing the comment or the summary fails below.
     const decision = runDecision(result);
-    setDecision(decision, result.releases, result.rollbacks);
+    // `error` where no release failed on a verdict (a platform or metrics fault): the step fails either way.
+    setDecision(outputDecision(result), result.releases, result.rollbacks);
     outputs.set = true;
     for (const line of decisionLines(result)) core.info(asLogText(line));
     await publish(config, result, decision, event, setup, env, quiet).catch((error: unknown) => {

@@ -11,6 +11,11 @@ export interface ModelOutcome {
   /** A release's status, or `rolled-back` for a rollback by command. */
   status: string;
   reason?: string;
+  /**
+   * Set where taking the candidate out of service did not take (its rollback or withdrawal refused,
+   * or not confirmed yet): it may still get live traffic, however its status reads.
+   */
+  withdrawPending?: true;
 }
 
 /**
@@ -21,7 +26,8 @@ export function modelOutcomes(releases: Release[], rollbacks: LedgerEntry[] = []
   const rolledBack = new Map(rollbacks.map((e) => [e.model, e]));
   const outcomes = releases.map((r) => {
     const entry = rolledBack.get(r.model);
-    if (!entry) return { model: r.model, from: r.from, to: r.to, status: r.status, reason: r.reason };
+    if (!entry)
+      return { model: r.model, from: r.from, to: r.to, status: r.status, reason: r.reason, ...pending(r) };
     rolledBack.delete(r.model);
     return rollbackOutcome(entry, r);
   });
@@ -33,8 +39,18 @@ function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
   // A candidate that is the version rolled back to serves now: its analysis stopped, nothing was withdrawn.
   const ended = withdrawn?.to === e.version ? 'now serves as stable, its analysis stopped' : 'was withdrawn';
   const reason = withdrawn ? `${e.summary}; the candidate ${withdrawn.to}${of} ${ended}` : e.summary;
-  return { model: e.model, from: e.previous, to: e.version, status: 'rolled-back', reason };
+  return {
+    model: e.model,
+    from: e.previous,
+    to: e.version,
+    status: 'rolled-back',
+    reason,
+    ...pending(withdrawn),
+  };
 }
+
+const pending = (r: Release | undefined): Pick<ModelOutcome, 'withdrawPending'> =>
+  r?.withdrawPending ? { withdrawPending: true } : {};
 
 /** The step log's account of the run: the report's heading and its one-line decisions. */
 export function decisionLines(result: RunResult): string[] {

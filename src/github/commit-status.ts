@@ -1,6 +1,7 @@
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
+import { neverServedCallers } from '../release/phase-notes.js';
 import type { Release } from '../release/types.js';
-import { changeUnderWay, rollbackNotTakenWithdrawn } from '../report/decision.js';
+import { changeUnderWay, mayStillServe, rollbackNotTakenWithdrawn, rollingLeft } from '../report/decision.js';
 import type { GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
 
@@ -42,8 +43,9 @@ export async function setReleaseStatus(
  * The status's words: an end by command's traffic change under way, refused or unconfirmed, from
  * the record's fields (its reason, written before the change, says what was to be done); a rollback
  * or withdrawal that took on a later try, that first (the reason ends with it, past the 140
- * characters GitHub keeps), then why, or what serves where that is not the rollback's version;
- * else the reason.
+ * characters GitHub keeps), then why, or what serves where that is not the rollback's version; a
+ * failed release's rollback that did not take, where its candidate may still serve first; else the
+ * reason.
  */
 function describe(r: Release): string {
   if (withdrawalUnderWay(r)) return changeUnderWay(r);
@@ -55,6 +57,9 @@ function describe(r: Release): string {
       return `the command's traffic change was accepted, not yet confirmed by a read; ${r.to} is probably withdrawn, the next run checks`;
     return `the command's traffic change failed: ${failed.note}; ${r.to} may still get live traffic, the next run tries again`;
   }
+  // A failed release's rollback that did not take: what may still serve first, before GitHub's 140
+  // characters cut the why and the platform's words.
+  if (r.withdrawPending && failed && r.status === 'failed') return rollbackNotTaken(r, failed);
   if (!r.withdrawPending && failed?.laterTry) {
     // A refused rollback by command whose candidate a later run withdrew: its reason names the
     // rollback's version, and another serves; the comment's words, which say which.
@@ -66,6 +71,19 @@ function describe(r: Release): string {
   const why = r.reason ?? r.status;
   // A reason that names the candidate first ("v2 passed its phase; …") is not prefixed with it again.
   return why.startsWith(`${r.to} `) ? why : `${r.to}: ${why}`;
+}
+
+/** `v3 may still take all live traffic: the rollback to v1 failed; errors: 8.06% is above …`. */
+function rollbackNotTaken(r: Release, failed: { why: string; note: string; unconfirmed?: true }): string {
+  if (failed.unconfirmed)
+    return `${r.to} is probably rolled back to ${r.from}, not yet confirmed by a read (the next run checks); ${failed.why}`;
+  // A candidate that answered no caller (a smoke test on green, a shadow run): nothing to roll back.
+  if (neverServedCallers(r)) return `${r.to} may still be deployed: withdrawing it failed; ${failed.why}`;
+  const refused = rollingLeft(r)?.refused;
+  const what = refused
+    ? `the switch to ${refused} and the rollback to ${r.from} failed; ${failed.note}`
+    : `the rollback to ${r.from} failed; ${failed.why}`;
+  return `${r.to} ${mayStillServe(r)}: ${what}`;
 }
 
 /**

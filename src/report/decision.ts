@@ -66,6 +66,21 @@ export function runDecision(result: RunResult): Decision {
   return ORDER.find((d) => seen.has(d)) ?? 'skipped';
 }
 
+/**
+ * The `decision` output: the run's decision, but `error` where every release it failed (and no drift)
+ * is no verdict on its candidate: the platform refused its first change, or the analysis could not
+ * run (the platform failed mid-release, the metrics did not answer). A workflow branching on it
+ * tells a bad model (`failed`) from a fault outside it (`error`, as for a run that stopped before
+ * deciding). The run fails the same either way: runDecision says so.
+ */
+export function outputDecision(result: RunResult): Decision | 'error' {
+  const decision = runDecision(result);
+  if (decision !== 'failed' || result.drift?.some(alertsNow)) return decision;
+  const failed = result.releases.filter((r) => r.status === 'failed');
+  const noVerdict = (r: Release) => refusedBeforeTraffic(r) || couldNotRun(r);
+  return failed.length > 0 && failed.every(noVerdict) ? 'error' : decision;
+}
+
 /** Who tries a pending withdrawal again, as a run that may itself be retried says it. */
 const RETRY_WITHDRAWAL = 'a re-run of this job or the next schedule tick tries again';
 /** The same for a status run, which retries nothing itself. */
@@ -83,6 +98,8 @@ export function releaseSentence(r: Release, readOnly = false): string {
   const failed = r.ending?.withdrawFailed;
   // Taken, never read back: what the platform serves is for the reader to look at, not only to retry.
   const retry = `${failed?.unconfirmed ? 'check what the platform serves, and ' : ''}${readOnly ? RETRY_AFTER_STATUS : RETRY_WITHDRAWAL}`;
+  // A rolling release's line already says on how many instances it may still run.
+  if (failed && !failed.unconfirmed && rollingLeft(r)) return `${notTakenSentence(r)}; ${retry}`;
   const stuck = notTakenSentence(r);
   if (stuck) return `${stuck}; ${r.to} may still get live traffic: ${retry}`;
   // Here the platform's words are in no sentence before (a never-served candidate's, failedUnseen).
@@ -318,6 +335,15 @@ function notTakenSentence(r: Release): string | undefined {
     // Taken but never read back, as a withdrawal's below: probably done, no refusal.
     if (failed.unconfirmed)
       return `${r.model} ${r.to} is probably rolled back to ${r.from}: the platform accepted its rollback (rolling back because ${failed.why}), but no read has confirmed it yet (${failed.note})`;
+    const rolling = rollingLeft(r);
+    if (rolling?.refused)
+      return `${r.model} ${r.to} may still run ${rolling.on} (${rolling.batch}, the last the platform took): ${
+        sameWay(failed.why, failed.note)
+          ? `the switch to ${rolling.refused} and the rollback to ${r.from} both failed: ${failed.note}`
+          : `the switch to ${rolling.refused} failed (${failed.why}), and the rollback to ${r.from} failed: ${failed.note}`
+      }`;
+    if (rolling)
+      return `${r.model} ${r.to} may still run ${rolling.on} (${rolling.batch}): the rollback to ${r.from} failed: ${failed.note} (rolling back because ${sameWay(failed.why, failed.note) ?? failed.why})`;
     return `${r.model} ${r.to} could not be rolled back to ${r.from}: ${failed.note} (rolling back because ${sameWay(failed.why, failed.note) ?? failed.why})`;
   }
   // A rollback by command whose one change was refused: its words say it happened (`rolled back to
@@ -334,6 +360,31 @@ function notTakenSentence(r: Release): string | undefined {
     return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (the rollback to ${rollback[1]} that was to withdraw it did not take either)`;
   return `${r.model} ${r.to} could not be withdrawn: ${failed.note} (withdrawing because ${withoutWithdrawn(r, failed.why)})`;
 }
+
+/** A rolling batch's name gives its instances (rolling.ts batchName): `batch 2 of 4 (2/4 instances)`. */
+const BATCH_INSTANCES = /\((\d+)\/(\d+) instances\)$/;
+
+/**
+ * Where a failed rolling release whose rollback did not take may still run: on the instances of
+ * the last batch the platform took (`on 2 of 4 instances`, `batch 2 of 4`), and the batch whose
+ * switch failed (`refused`) when that is why it failed: the platform failed at its start, as
+ * tick.ts's enterPhase records it (ended the moment it began). Undefined for other strategies.
+ */
+export function rollingLeft(r: Release): { on: string; batch: string; refused?: string } | undefined {
+  const last = r.phases.at(-1);
+  if (r.status !== 'failed' || !last || !isRollingBatch(last.name)) return undefined;
+  const switchFailed =
+    r.ending?.platformFailed === true && last.outcome === 'failed' && last.endedAt === last.startedAt;
+  const taken = switchFailed ? r.phases.at(-2) : last;
+  const refused = switchFailed ? { refused: last.name } : {};
+  const [, replaced, instances] = BATCH_INSTANCES.exec(taken?.name ?? '') ?? [];
+  // Its first batch refused: no batch was taken, and the line says what the platform said.
+  if (!taken || replaced === undefined || instances === undefined) return undefined;
+  const on = replaced === instances ? 'on every instance' : `on ${replaced} of ${instances} instances`;
+  return { on, batch: withoutInstances(taken.name), ...refused };
+}
+
+const withoutInstances = (name: string) => name.replace(BATCH_INSTANCES, '').trim();
 
 /**
  * `why` ending with the platform's `note` (`the serving platform failed: <note>`), said `the same
@@ -373,6 +424,17 @@ export function rollbackNotTakenWithdrawn(r: Release): string | undefined {
   const serves = servesAfterEnd(r);
   if (!failed || !rollback || rollback[2] === serves) return undefined;
   return `${r.to} was withdrawn on a later try, which left ${serves} serving, not ${rollback[2]}: the rollback to ${rollback[1]} that was to withdraw it did not take (${failed.note})`;
+}
+
+/**
+ * Where a release whose withdrawal did not take may still serve, as a line heading it says:
+ * `may still run on 2 of 4 instances` (rolling), `may still take all live traffic` (a blue-green
+ * bake, a canary at 100%), else `may still get live traffic`.
+ */
+export function mayStillServe(r: Release): string {
+  const rolling = rollingLeft(r);
+  if (rolling) return `may still run ${rolling.on}`;
+  return tookAllTraffic(r) ? 'may still take all live traffic' : 'may still get live traffic';
 }
 
 /** How commands.ts begins the reason of a release its rollback ends: `rolled back to v3 by workflow_dispatch`, then `;` or `:`. */
@@ -500,6 +562,9 @@ function incompleteTitle(stuck: Release[]): string {
   const what = stuck.some(rollbackRefused) ? 'Rollback' : 'Withdrawal';
   // Every change taken by the platform, none read back: not refused, only unconfirmed.
   const state = stuck.every((r) => r.ending?.withdrawFailed?.unconfirmed) ? 'unconfirmed' : 'incomplete';
+  const rolling =
+    stuck.length === 1 && state === 'incomplete' ? stuck[0] && rollingLeft(stuck[0]) : undefined;
+  if (rolling) return `⚠️ ${what} ${state}: the candidate may still run ${rolling.on}`;
   if (!stuck.some(tookAllTraffic)) return `⚠️ ${what} ${state}: a candidate may still get live traffic`;
   return `⚠️ ${what} ${state}: ${stuck.length === 1 ? 'the' : 'a'} candidate may still take all live traffic`;
 }

@@ -39,7 +39,8 @@ it("a PR's unknown version: its comment says not deployed, and to fix the versio
     githubUrl: github.url,
     env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
   });
-  expect(run.outputs.decision).toBe('failed');
+  // No verdict on the model: the run stopped on input the platform refused (`failed` is for a bad model).
+  expect(run.outputs.decision).toBe('error');
   const [comment] = github.comments(7);
   const body = (comment?.body ?? '').replaceAll(sandbox.url, '<sandbox>');
   const said = `sandbox fraud-detector at <sandbox> refused: canary.version: unknown version "v9" of model fraud-detector; available: v1, v2, v3, v4; use a version the sandbox has, or add its artifact fraud-detector/v9.json to the sandbox's models directory`;
