@@ -1,5 +1,6 @@
 import * as core from '@actions/core';
 import { readTimeLimit } from '../config/duration-input.js';
+import { didYouMeanHint } from '../config/messages.js';
 import { InputError } from '../core/errors.js';
 import { versionProblem } from '../version/validate-version.js';
 import type { ActionEvent } from './event.js';
@@ -68,11 +69,15 @@ export function readInputs(): Inputs {
   if (token) core.setSecret(token);
   const command = core.getInput('command');
   if (command && !COMMANDS.includes(command as Command)) {
-    throw new InputError(`input command: "${command}" is not one of ${COMMANDS.join(', ')}`);
+    throw new InputError(
+      `input command: "${command}" is not one of ${COMMANDS.join(', ')}${didYouMeanHint(command, COMMANDS)}`,
+    );
   }
   const mode = core.getInput('mode') || 'watch';
   if (mode !== 'watch' && mode !== 'tick')
-    throw new InputError(`input mode: "${mode}" must be watch or tick`);
+    throw new InputError(
+      `input mode: "${mode}" must be watch or tick${didYouMeanHint(mode, ['watch', 'tick'])}`,
+    );
   const maxWait = core.getInput('max-wait') || '5h';
   const limit = readTimeLimit(maxWait);
   if ('problem' in limit) throw new InputError(`input max-wait: ${limit.problem}`);
@@ -92,7 +97,17 @@ export function readInputs(): Inputs {
     mode,
     maxWaitMs: limit.ms,
     dryRun: dryRun.toLowerCase() === 'true',
-    ledger: core.getInput('ledger') || 'github',
+    ledger: readLedger(),
     githubToken: token,
   };
+}
+
+/** `github`, or a ledger file's path; `GitHub` would quietly be a file named GitHub in the workspace. */
+function readLedger(): string {
+  const ledger = core.getInput('ledger') || 'github';
+  if (ledger !== 'github' && ledger.toLowerCase() === 'github')
+    throw new InputError(
+      `input ledger: "${ledger}" would be a file of that name; write github for the GitHub ledger`,
+    );
+  return ledger;
 }

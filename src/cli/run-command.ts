@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { readTimeLimit } from '../config/duration-input.js';
+import { didYouMeanHint } from '../config/messages.js';
 import { InputError, VersionError } from '../core/errors.js';
 import { validateVersion } from '../version/validate-version.js';
 import { parseArgsProblem, usageError } from './usage.js';
@@ -79,11 +80,13 @@ export async function runCommand(argv: string[], cwd = process.cwd()): Promise<n
   const event = args.positionals[0] as RunEvent | undefined;
   if (args.positionals.length !== 1 || !event || !EVENTS.includes(event)) {
     const got = args.positionals.length === 0 ? 'none' : args.positionals.map((p) => `"${p}"`).join(' ');
-    return usageError('run', USAGE, `expected one event of ${EVENTS.join(', ')}, got ${got}`);
+    const hint = args.positionals.length === 1 ? didYouMeanHint(args.positionals[0], EVENTS) : '';
+    return usageError('run', USAGE, `expected one event of ${EVENTS.join(', ')}, got ${got}${hint}`);
   }
   const o = args.values;
   if (o.mode !== undefined && o.mode !== 'watch' && o.mode !== 'tick') {
-    return usageError('run', USAGE, `--mode must be watch or tick, got "${o.mode}"`);
+    const hint = didYouMeanHint(o.mode, ['watch', 'tick']);
+    return usageError('run', USAGE, `--mode must be watch or tick, got "${o.mode}"${hint}`);
   }
   if (event === 'tick' && o.mode === 'watch') {
     // Not silently one pass: the user asked for a watch the tick does not do.

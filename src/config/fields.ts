@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, POSITIVE_DURATION_PATTERN, parseDuration } from './duration.js';
-import { bareNumberDuration, DURATION_EXAMPLES } from './duration-input.js';
-import { describeValue, listOf, unknownKeyMessage } from './messages.js';
+import { bareNumberDuration, notADuration } from './duration-input.js';
+import { describeValue, didYouMeanHint, listOf, unknownKeyMessage } from './messages.js';
 import { PERCENT_AT_MOST_100_PATTERN, PERCENT_PATTERN, parsePercent } from './percent.js';
 import { relativePathProblem } from './relative-path.js';
 
@@ -15,14 +15,20 @@ export const asRecord = (value: unknown): Loose | undefined =>
 export const finite = (value: unknown): value is number =>
   typeof value === 'number' && Number.isFinite(value);
 
-/** A mapping that refuses unknown keys, with a "did you mean" hint for near misses. */
-export function strict<S extends z.core.$ZodLooseShape>(shape: S) {
+/**
+ * A mapping that refuses unknown keys, with a "did you mean" hint for near misses. `elsewhere`
+ * says where a key of a sibling mapping belongs (`bake-duration` on a canary is a blue-green's).
+ */
+export function strict<S extends z.core.$ZodLooseShape>(
+  shape: S,
+  elsewhere?: (key: string) => string | undefined,
+) {
   const allowed = Object.keys(shape);
   return z.strictObject(shape, {
     error: (issue) =>
       issue.code === 'unrecognized_keys'
         ? // One line per key; parseConfig splits them and points at each key.
-          issue.keys.map((key) => unknownKeyMessage(key, allowed)).join('\n')
+          issue.keys.map((key) => elsewhere?.(key) ?? unknownKeyMessage(key, allowed)).join('\n')
         : undefined,
   });
 }
@@ -34,7 +40,8 @@ export function unknownVariant(noun: string) {
     const options = (issue as { options?: unknown[] }).options ?? [];
     const found = asRecord(issue.input)?.[String(issue.discriminator)];
     if (found === undefined) return `required (${noun}: ${listOf(options)})`;
-    return `unknown ${noun} ${describeValue(found)} (known: ${listOf(options)})`;
+    const hint = didYouMeanHint(found, options);
+    return `unknown ${noun} ${describeValue(found)}${hint || ` (known: ${listOf(options)})`}`;
   };
 }
 
@@ -44,9 +51,7 @@ export function duration(description: string) {
     .string({
       error: (issue) => (typeof issue.input === 'number' ? bareNumberDuration(issue.input) : undefined),
     })
-    .regex(DURATION_PATTERN, {
-      error: (issue) => `expected a duration such as ${DURATION_EXAMPLES}, got ${describeValue(issue.input)}`,
-    })
+    .regex(DURATION_PATTERN, { error: (issue) => notADuration(String(issue.input)) })
     .transform((text, ctx) => {
       const ms = parseDuration(text);
       if (ms === undefined || ms === 0) {
@@ -138,10 +143,13 @@ export const httpUrl = z
   .string()
   .superRefine((text, ctx) => {
     if (!isHttpUrl(text)) {
+      // `$NAME` is how a shell reads a variable; this file reads only `${NAME}`.
+      const shell = /^\$([A-Za-z_][A-Za-z0-9_]*)/.exec(text)?.[1];
+      const hint = shell ? `: write "\${${shell}}" to read ${shell} from the environment` : '';
       ctx.addIssue({
         code: 'custom',
         input: text,
-        message: `expected an http:// or https:// URL, got ${describeValue(text)}`,
+        message: `expected an http:// or https:// URL, got ${describeValue(text)}${hint}`,
       });
     }
   })

@@ -103,18 +103,19 @@ function substitute(
     if (text.startsWith('$${', i)) {
       out += '${';
       i += 3;
+    } else if (text.startsWith('${{', i)) {
+      return { problem: githubExpressionProblem(text.slice(i)) };
     } else if (text.startsWith('${', i)) {
       const end = text.indexOf('}', i + 2);
       if (end < 0) return { problem: 'unterminated "${" (write "$${" for a literal "${")' };
       const name = text.slice(i + 2, end);
-      if (!NAME.test(name)) {
-        return {
-          problem: `${quote(`\${${name}}`)} is not an environment variable reference (letters, digits and _ only; write "$\${" for a literal "\${")`,
-        };
-      }
+      if (!NAME.test(name)) return { problem: badReferenceProblem(name) };
       // Own variables only: `${valueOf}` is not a member of process.env.
       const value = Object.hasOwn(env, name) ? env[name] : undefined;
-      if (value === undefined) return { problem: `environment variable ${name} is not set` };
+      if (value === undefined)
+        return {
+          problem: `environment variable ${name} is not set: set it in the action step's env: (or export it)`,
+        };
       if (value === '') {
         return {
           problem: `environment variable ${name} is empty (an unset secret reads as empty in GitHub Actions)`,
@@ -129,4 +130,25 @@ function substitute(
     }
   }
   return { text: out, variables: [...new Set(variables)] };
+}
+
+/**
+ * `${{ secrets.URL }}` pasted from a workflow: the runner expands expressions in the workflow, not
+ * in this file, so the value has to come through the step's environment.
+ */
+function githubExpressionProblem(rest: string): string {
+  const close = rest.indexOf('}}');
+  const expression = close < 0 ? rest : rest.slice(0, close + 2);
+  const name =
+    /^\$\{\{\s*(?:secrets|vars|env)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}$/.exec(expression)?.[1] ?? 'NAME';
+  return `${quote(expression, 60)}: GitHub expressions are not expanded in this file; write "\${${name}}" and set ${name}: ${expression} in the action step's env:`;
+}
+
+/** `${URL:-http://…}` (a shell default) or `${BAD-NAME}`: what is wrong and what to write. */
+function badReferenceProblem(name: string): string {
+  const variable = /^([A-Za-z_][A-Za-z0-9_]*):[-=?+]/.exec(name)?.[1];
+  if (variable) {
+    return `${quote(`\${${name}}`, 60)}: defaults are not supported; write "\${${variable}}" and give ${variable} its value in the action step's env:`;
+  }
+  return `${quote(`\${${name}}`)} is not an environment variable reference (letters, digits and _ only; write "$\${" for a literal "\${")`;
 }

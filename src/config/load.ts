@@ -53,9 +53,12 @@ export function parseConfig(
   const fail = (problems: Problem[]) => new ConfigError(render(problems, file, doc, lineCounter));
 
   if (doc.errors.length > 0) {
-    // One error per line: the parser's follow-on complaints about the same spot are noise.
-    const firstPerLine = doc.errors.filter(
-      (error, i) => doc.errors.findIndex((e) => e.linePos?.[0]?.line === error.linePos?.[0]?.line) === i,
+    // A tab in the indentation throws every later line of its mapping out of line: those
+    // follow-on complaints go, as do the parser's others about the same line.
+    const tabs = doc.errors.filter((e) => e.code === 'TAB_AS_INDENT');
+    const errors = tabs.length > 0 ? tabs : doc.errors;
+    const firstPerLine = errors.filter(
+      (error, i) => errors.findIndex((e) => e.linePos?.[0]?.line === error.linePos?.[0]?.line) === i,
     );
     throw fail(
       firstPerLine.map((error) => {
@@ -74,6 +77,9 @@ export function parseConfig(
             message: 'the file holds more than one YAML document (---); keep one',
             ...(at ? { pos: at } : {}),
           };
+        }
+        if (error.code === 'TAB_AS_INDENT') {
+          return { message: 'a tab in the indentation: indent with spaces', ...(at ? { pos: at } : {}) };
         }
         return { message: `YAML syntax error: ${yamlErrorText(error)}`, ...(at ? { pos: at } : {}) };
       }),

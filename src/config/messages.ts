@@ -63,14 +63,29 @@ export function didYouMean(found: string, allowed: readonly string[]): string | 
   return best !== undefined && bestDistance <= tolerance ? best : undefined;
 }
 
+/** `, did you mean "rollback"?` after a value one slip from a word of a fixed list, else ''. */
+export function didYouMeanHint(found: unknown, allowed: readonly unknown[]): string {
+  if (typeof found !== 'string') return '';
+  const hint = didYouMean(
+    found,
+    allowed.filter((word): word is string => typeof word === 'string'),
+  );
+  return hint === undefined ? '' : `, did you mean "${hint}"?`;
+}
+
+/** Edits between two words, a swap of neighbours (`wacth`) counting as one. */
 function editDistance(a: string, b: string): number {
+  let before: number[] = [];
   let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const curr = [i];
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
       curr[j] = Math.min((prev[j] ?? 0) + 1, (curr[j - 1] ?? 0) + 1, (prev[j - 1] ?? 0) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        curr[j] = Math.min(curr[j] ?? 0, (before[j - 2] ?? 0) + 1);
     }
+    before = prev;
     prev = curr;
   }
   return prev[b.length] ?? 0;
@@ -114,8 +129,11 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
           : undefined;
       return fraction === undefined ? expected : `${expected}: write ${fraction} for ${issue.input}`;
     }
-    case 'invalid_value':
+    case 'invalid_value': {
+      const hint = didYouMeanHint(issue.input, issue.values);
+      if (hint) return `unknown value ${describeValue(issue.input)}${hint}`;
       return `expected ${issue.values.length === 1 ? '' : 'one of '}${listOf(issue.values)}, got ${describeValue(issue.input)}`;
+    }
     case 'too_small': {
       const op = issue.inclusive === false ? 'more than' : 'at least';
       if (issue.origin === 'array')

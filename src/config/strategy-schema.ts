@@ -21,14 +21,26 @@ function trafficPercentMessage(input: unknown, noun: string, fractionIsMistake: 
 }
 
 /**
- * Percent of live traffic: `10` or `"10%"` -> 10. For a split or share a bare 0.5 is refused:
- * half the traffic written as a fraction would otherwise silently mean 0.5%.
+ * Percent of live traffic: `10` or `"10%"` -> 10. Where a bare number below 1 is a fraction
+ * written by mistake (a split, a share, a linear step-size: half the traffic would otherwise
+ * silently mean 0.5%), it is refused: `published` puts that limit in the JSON Schema too, while
+ * `checked` only checks it (the published schema of step-size and max-weight predates it).
  */
-function trafficPercent(description: string, noun: string, fractionIsMistake = false) {
+function trafficPercent(
+  description: string,
+  noun: string,
+  fractions: 'allowed' | 'published' | 'checked' = 'allowed',
+) {
+  const fractionIsMistake = fractions !== 'allowed';
   const error = (issue: { input?: unknown }) => trafficPercentMessage(issue.input, noun, fractionIsMistake);
-  const bare = fractionIsMistake
-    ? z.number({ error }).gte(1, { error }).lte(100, { error })
-    : z.number({ error }).gt(0, { error }).lte(100, { error });
+  const bare =
+    fractions === 'published'
+      ? z.number({ error }).gte(1, { error }).lte(100, { error })
+      : z
+          .number({ error })
+          .gt(0, { error })
+          .lte(100, { error })
+          .refine((n) => !fractionIsMistake || n >= 1, { error });
   return z
     .union([bare, z.string({ error }).regex(TRAFFIC_PERCENT, { error })], { error })
     .transform((value) => (typeof value === 'number' ? value : Number(value.slice(0, -1))))
@@ -37,27 +49,51 @@ function trafficPercent(description: string, noun: string, fractionIsMistake = f
 
 const step = trafficPercent('Percent of live traffic, e.g. 10 or "10%".', 'traffic');
 
-const steps = z
-  .array(step)
-  .min(1, { error: 'expected at least one step, got an empty list' })
-  .superRefine((values, ctx) => {
-    // `always` runs this on input the array check refused too (steps: 10): that has its own issue.
-    if (!Array.isArray(values)) return;
-    let highest: number | undefined;
-    values.forEach((value, i) => {
-      if (!finite(value) || value <= 0 || value > 100) return;
-      if (highest !== undefined && value <= highest) {
-        ctx.addIssue({
-          code: 'custom',
-          input: value,
-          path: [i],
-          message: `expected more than ${highest} (steps must increase), got ${value}`,
-        });
-      }
-      highest = Math.max(highest ?? value, value);
-    });
-  }, always)
-  .describe('Percent of live traffic on the candidate at each step: strictly increasing, each in (0, 100].');
+/**
+ * `steps: [0.1, 0.25, 0.5]`: fractions meant as 10%, 25%, 50% that would run as 0.1%, 0.25%,
+ * 0.5%. Refused only when every step is a bare number below 1: a real small first step
+ * (`[0.5, 5, 25]`) or percent text (`"0.5%"`) says percent is meant.
+ */
+function refuseFractionSteps(raw: unknown, ctx: z.core.$RefinementCtx): unknown {
+  if (!Array.isArray(raw) || raw.length === 0) return raw;
+  if (!raw.every((v) => typeof v === 'number' && v > 0 && v < 1)) return raw;
+  const asPercent = (v: number) => `${Number((v * 100).toPrecision(12))}%`;
+  const written = raw.map((v) => `${v}%`).join(', ');
+  ctx.addIssue({
+    code: 'custom',
+    input: raw,
+    message: `expected percentages of the traffic, got bare numbers below 1 (read as ${written}): write [${raw.map(asPercent).join(', ')}] for those fractions of the traffic, or [${written}] if you mean them`,
+  });
+  return raw;
+}
+
+// A preprocess, as the check needs the steps as written; the published schema is the list's.
+const steps = z.preprocess(
+  refuseFractionSteps,
+  z
+    .array(step)
+    .min(1, { error: 'expected at least one step, got an empty list' })
+    .superRefine((values, ctx) => {
+      // `always` runs this on input the array check refused too (steps: 10): that has its own issue.
+      if (!Array.isArray(values)) return;
+      let highest: number | undefined;
+      values.forEach((value, i) => {
+        if (!finite(value) || value <= 0 || value > 100) return;
+        if (highest !== undefined && value <= highest) {
+          ctx.addIssue({
+            code: 'custom',
+            input: value,
+            path: [i],
+            message: `expected more than ${highest} (steps must increase), got ${value}`,
+          });
+        }
+        highest = Math.max(highest ?? value, value);
+      });
+    }, always)
+    .describe(
+      'Percent of live traffic on the candidate at each step: strictly increasing, each in (0, 100].',
+    ),
+);
 
 /** Timing every strategy shares: how long a phase may last, the sample it needs, how often gates look. */
 const timing = {
@@ -131,44 +167,58 @@ const timingOf = (s: { 'step-duration': number; 'min-requests': number; interval
   intervalMs: s.interval,
 });
 
-const canaryStrategy = strict({
-  type: z.literal('canary').describe('Shift live traffic to the candidate in steps.'),
-  steps,
-  ...timing,
-})
+const canaryStrategy = strict(
+  {
+    type: z.literal('canary').describe('Shift live traffic to the candidate in steps.'),
+    steps,
+    ...timing,
+  },
+  foreignKey('canary'),
+)
   .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({ type: s.type, steps: s.steps, ...timingOf(s) }))
   .describe('A canary: the candidate gets `steps` percent of live traffic in turn; gates decide each step.');
 
-const linearStrategy = strict({
-  type: z.literal('linear').describe('A canary with equal steps.'),
-  'step-size': trafficPercent('Percent of live traffic added at each step, e.g. 10 or "10%".', 'traffic'),
-  'max-weight': trafficPercent(
-    'The last step, in percent of live traffic, e.g. 50 or "50%" (default 50).',
-    'traffic',
-  ).default(50),
-  ...timing,
-})
+const linearStrategy = strict(
+  {
+    type: z.literal('linear').describe('A canary with equal steps.'),
+    'step-size': trafficPercent(
+      'Percent of live traffic added at each step, e.g. 10 or "10%".',
+      'traffic',
+      'checked',
+    ),
+    'max-weight': trafficPercent(
+      'The last step, in percent of live traffic, e.g. 50 or "50%" (default 50).',
+      'traffic',
+      'checked',
+    ).default(50),
+    ...timing,
+  },
+  foreignKey('linear'),
+)
   .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .superRefine(checkEqualSteps, whenParsed('step-size', 'max-weight'))
   .transform((s) => ({ type: s.type, stepSize: s['step-size'], maxWeight: s['max-weight'], ...timingOf(s) }))
   .describe('Linear: step-size, 2 x step-size, ... up to max-weight percent of live traffic.');
 
-const blueGreenStrategy = strict({
-  type: z
-    .literal('blue-green')
-    .describe('Deploy green beside blue, switch all traffic at once, bake, keep blue warm.'),
-  'bake-duration': duration(
-    'How long green serves all traffic under the gates before it passes (e.g. "10m").',
-  ).prefault('10m'),
-  'rollback-window': duration(
-    'How long blue stays deployed (warm, no traffic) after a promotion; the first schedule tick after it removes blue.',
-  ).prefault('1h'),
-  smoke: smokeSchema
-    .optional()
-    .describe('Synthetic requests sent straight to green before the switch; a failure rolls back.'),
-  ...timing,
-})
+const blueGreenStrategy = strict(
+  {
+    type: z
+      .literal('blue-green')
+      .describe('Deploy green beside blue, switch all traffic at once, bake, keep blue warm.'),
+    'bake-duration': duration(
+      'How long green serves all traffic under the gates before it passes (e.g. "10m").',
+    ).prefault('10m'),
+    'rollback-window': duration(
+      'How long blue stays deployed (warm, no traffic) after a promotion; the first schedule tick after it removes blue.',
+    ).prefault('1h'),
+    smoke: smokeSchema
+      .optional()
+      .describe('Synthetic requests sent straight to green before the switch; a failure rolls back.'),
+    ...timing,
+  },
+  foreignKey('blue-green'),
+)
   .superRefine(
     checkIntervalAgainst('bake-duration'),
     whenParsed('step-duration', 'bake-duration', 'interval'),
@@ -187,18 +237,21 @@ const blueGreenStrategy = strict({
 /** Percent of live requests a shadow copies when `share` is not given. */
 export const SHADOW_SHARE_DEFAULT = 100;
 
-const shadowStrategy = strict({
-  type: z
-    .literal('shadow')
-    .describe('Mirror live requests to the candidate; its answers are never returned.'),
-  share: trafficPercent(
-    'Percent of live requests copied to the candidate, e.g. 100 or "10%" (default 100); a bare 0.5 is refused (write 50% or 0.5%).',
-    'requests',
-    true,
-  ).default(SHADOW_SHARE_DEFAULT),
-  duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
-  ...timing,
-})
+const shadowStrategy = strict(
+  {
+    type: z
+      .literal('shadow')
+      .describe('Mirror live requests to the candidate; its answers are never returned.'),
+    share: trafficPercent(
+      'Percent of live requests copied to the candidate, e.g. 100 or "10%" (default 100); a bare 0.5 is refused (write 50% or 0.5%).',
+      'requests',
+      'published',
+    ).default(SHADOW_SHARE_DEFAULT),
+    duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
+    ...timing,
+  },
+  foreignKey('shadow'),
+)
   .superRefine(checkIntervalAgainst('duration'), whenParsed('step-duration', 'duration', 'interval'))
   .transform((s) => ({ type: s.type, share: s.share, durationMs: s.duration, ...timingOf(s) }))
   .describe('Shadow: a copy of `share` percent of live requests goes to the candidate for `duration`.');
@@ -219,39 +272,45 @@ const abTiming = {
   ).prefault(AB_STEP_DURATION_DEFAULT),
 };
 
-const abStrategy = strict({
-  type: z.literal('ab').describe('Split users by a sticky key and compare a business outcome.'),
-  split: trafficPercent(
-    'Percent of users on the candidate, e.g. 50 or "50%" (default 50); a bare 0.5 is refused (write 50% or 0.5%).',
-    'users',
-    true,
-  ).default(50),
-  'sticky-header': z
-    .string()
-    .regex(/^[A-Za-z0-9-]{1,64}$/, {
-      error: (i) => `expected an HTTP header name, got ${describeValue(i.input)}`,
-    })
-    .default('x-user-id')
-    .describe('Request header whose value keeps a user on one arm.'),
-  ...abTiming,
-})
+const abStrategy = strict(
+  {
+    type: z.literal('ab').describe('Split users by a sticky key and compare a business outcome.'),
+    split: trafficPercent(
+      'Percent of users on the candidate, e.g. 50 or "50%" (default 50); a bare 0.5 is refused (write 50% or 0.5%).',
+      'users',
+      'published',
+    ).default(50),
+    'sticky-header': z
+      .string()
+      .regex(/^[A-Za-z0-9-]{1,64}$/, {
+        error: (i) => `expected an HTTP header name, got ${describeValue(i.input)}`,
+      })
+      .default('x-user-id')
+      .describe('Request header whose value keeps a user on one arm.'),
+    ...abTiming,
+  },
+  foreignKey('ab'),
+)
   .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .transform((s) => ({ type: s.type, split: s.split, stickyHeader: s['sticky-header'], ...timingOf(s) }))
   .describe('A/B: a sticky split by user; conversion and srm gates decide.');
 
-const rollingStrategy = strict({
-  type: z.literal('rolling').describe('Replace instances in batches, with gates between batches.'),
-  instances: z.int().min(1).max(1000).default(4).describe('Instances serving the model.'),
-  'batch-size': z.int().min(1).default(1).describe('Instances replaced at each step.'),
-  'min-available': z
-    .int()
-    .min(0)
-    .optional()
-    .describe(
-      'Instances that must keep serving while a batch is replaced (default: instances - batch-size).',
-    ),
-  ...timing,
-})
+const rollingStrategy = strict(
+  {
+    type: z.literal('rolling').describe('Replace instances in batches, with gates between batches.'),
+    instances: z.int().min(1).max(1000).default(4).describe('Instances serving the model.'),
+    'batch-size': z.int().min(1).default(1).describe('Instances replaced at each step.'),
+    'min-available': z
+      .int()
+      .min(0)
+      .optional()
+      .describe(
+        'Instances that must keep serving while a batch is replaced (default: instances - batch-size).',
+      ),
+    ...timing,
+  },
+  foreignKey('rolling'),
+)
   .superRefine(checkInterval, whenParsed('step-duration', 'interval'))
   .superRefine(
     (value, ctx) => {
@@ -289,6 +348,20 @@ const rollingStrategy = strict({
     ...timingOf(s),
   }))
   .describe('Rolling: batch-size instances at a time run the candidate; gates decide each batch.');
+
+/**
+ * The message for a key another strategy takes (`bake-duration` on a canary), naming the types
+ * that take it. Called while a config is checked, once every strategy here exists.
+ */
+function foreignKey(type: string): (key: string) => string | undefined {
+  return (key) => {
+    const shapes = strategySchema.options.map((option) => option.in.shape);
+    const owners = shapes.filter((shape) => Object.hasOwn(shape, key)).map((shape) => shape.type.value);
+    if (owners.length === 0) return undefined;
+    const own = shapes.find((shape) => shape.type.value === type) ?? {};
+    return `only type: ${owners.join(' or ')} takes this key (${type} takes: ${Object.keys(own).join(', ')})`;
+  };
+}
 
 /** Release strategies. Add a variant here (and to types.ts) for a new `type:`. */
 export const strategySchema = z

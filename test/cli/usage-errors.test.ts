@@ -60,7 +60,7 @@ describe('usage errors', () => {
     ],
     [
       ['run', 'tick', '--max-wait', 'soon'],
-      `model-gate run: --max-wait: "soon" is not a duration like 30m or 5h (${RUN})`,
+      `model-gate run: --max-wait: expected a duration such as "500ms", "30s", "10m", "1h30m" or "2d", got "soon" (${RUN})`,
     ],
     [['run', 'tick', '--mode', 'once'], `model-gate run: --mode must be watch or tick, got "once" (${RUN})`],
     [

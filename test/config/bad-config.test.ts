@@ -70,7 +70,7 @@ describe('bad configs: one exact line per problem, with file, line, column and p
 
   it('a misspelt strategy type: one line, not a second one about the target', () => {
     expect(problemsOf(oneModel('    strategy: { type: canari, steps: [10] }\n'))).toEqual([
-      `${F}:8:23: models.fraud.strategy.type: unknown strategy type "canari" (known: "canary", "linear", "blue-green", "shadow", "ab" or "rolling")`,
+      `${F}:8:23: models.fraud.strategy.type: unknown strategy type "canari", did you mean "canary"?`,
     ]);
   });
 
@@ -90,7 +90,7 @@ describe('bad configs: one exact line per problem, with file, line, column and p
         oneModel('    strategy: { type: canary, steps: [10], step-duration: 10 min, interval: 30 }\n'),
       ),
     ).toEqual([
-      `${F}:8:59: models.fraud.strategy.step-duration: expected a duration such as "500ms", "30s", "10m", "1h30m" or "2d", got "10 min"`,
+      `${F}:8:59: models.fraud.strategy.step-duration: expected a duration such as "500ms", "30s", "10m", "1h30m" or "2d", got "10 min": write "10m"`,
       `${F}:8:77: models.fraud.strategy.interval: expected a duration such as "500ms", "30s", "10m", "1h30m" or "2d", got the bare number 30 (add a unit: ms, s, m, h or d)`,
     ]);
   });
@@ -139,7 +139,7 @@ describe('bad configs: one exact line per problem, with file, line, column and p
   it('a missing environment variable names the field and the variable', () => {
     const text = oneModel(`    target: { type: sandbox, url: "\${SANDBOX_URL}" }\n${CANARY}`);
     expect(problemsOf(text, {})).toEqual([
-      `${F}:8:35: models.fraud.target.url: environment variable SANDBOX_URL is not set`,
+      `${F}:8:35: models.fraud.target.url: environment variable SANDBOX_URL is not set: set it in the action step's env: (or export it)`,
     ]);
     expect(problemsOf(text, { SANDBOX_URL: '' })).toEqual([
       `${F}:8:35: models.fraud.target.url: environment variable SANDBOX_URL is empty (an unset secret reads as empty in GitHub Actions)`,
@@ -312,7 +312,7 @@ models:
     const problems = (error as ConfigError).problems;
     expect(problems).toEqual([
       `${F}:3:20: defaults.metrics.type: unknown metrics type "influxdb" (known: "sandbox", "prometheus", "datadog", "cloudwatch", "http-json" or "file")`,
-      `${F}:7:35: models.fraud.target.url: environment variable MISSING is not set`,
+      `${F}:7:35: models.fraud.target.url: environment variable MISSING is not set: set it in the action step's env: (or export it)`,
       `${F}:10:19: models.fraud.strategy.steps[1]: expected a number between 0 and 100, got 140`,
       `${F}:11:7: models.fraud.strategy.step-duraton: unknown key, did you mean "step-duration"?`,
       `${F}:13:70: models.fraud.gates[0].max-increase: expected a percentage such as "10%", got the bare number 10; write "10%"`,

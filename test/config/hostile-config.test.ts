@@ -104,12 +104,12 @@ describe('environment variables', () => {
   it(`an unset \${valueOf} or \${constructor} is unset, not a member of process.env`, () => {
     const text = model(CANARY.replace('[10, 50] }', `[10, 50], step-duration: "\${valueOf}" }`));
     expect(problemsOf(text)).toEqual([
-      `${F}:8:63: models.fraud.strategy.step-duration: environment variable valueOf is not set`,
+      `${F}:8:63: models.fraud.strategy.step-duration: environment variable valueOf is not set: set it in the action step's env: (or export it)`,
     ]);
     const { problems } = interpolateEnv({ a: `\${constructor}`, b: `\${toString}` }, process.env);
     expect(problems.map((p) => p.message)).toEqual([
-      'environment variable constructor is not set',
-      'environment variable toString is not set',
+      "environment variable constructor is not set: set it in the action step's env: (or export it)",
+      "environment variable toString is not set: set it in the action step's env: (or export it)",
     ]);
   });
 });
