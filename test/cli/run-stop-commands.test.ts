@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli-process.js';
 import { GitRepo } from '../support/git-repo.js';
+import { alive } from '../support/processes.js';
 import { fromSourceArgs } from '../support/source-bundle.js';
 
 // A second Ctrl-C stops `model-gate run` at once. A command target's program under way then (in a
@@ -50,14 +51,6 @@ models:
 let repo: GitRepo;
 const at = (file: string) => join(repo.dir, file);
 const serving = async () => JSON.parse(await readFile(at('state.json'), 'utf8')) as unknown;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const until = async (done: () => boolean) => {
   while (!done()) await new Promise((r) => setTimeout(r, 20));
 };

@@ -11,6 +11,7 @@ import { startFraudWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 import { workspaceWith } from '../support/platform-pass-through.js';
+import { alive } from '../support/processes.js';
 
 // A job cancelled while the CloudWatch source reads metrics: the main step stops the platform
 // commands under way before it ends (stop-on-cancel.ts), and `aws cloudwatch get-metric-data`,
@@ -21,14 +22,6 @@ import { workspaceWith } from '../support/platform-pass-through.js';
 let world: { sandbox: Sandbox; github: FakeGitHub };
 let dir: string;
 const at = (file: string) => join(dir, file);
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 let held: number | undefined;
 
 const AWS = `#!${process.execPath}

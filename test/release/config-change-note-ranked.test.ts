@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { configChangeNotes } from '../../src/release/config-change-note.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
-import { sha } from '../support/model-config.js';
+import { fraudCanaryYaml, sha } from '../support/model-config.js';
 
 // The note on a PR's own release config (config-change-note.ts) is cut to fit: what loosens the
 // release (on-merge, must-have-data, allow-forks, a gate removed, a bound eased, where the metrics
@@ -9,17 +9,6 @@ import { sha } from '../support/model-config.js';
 // cannot push the one a reviewer must see into "and 1 more". Base sha(2), head sha(3).
 
 const CONFIG_FILE = '.github/model-gate.yml';
-
-/** A config of fraud: `top` root fields, `fraud` its own fields (YAML lines, indented). */
-const config = (fraud: string, top = '') => `version: 1
-${top}defaults:
-  target: { type: sandbox, url: "http://127.0.0.1:1" }
-  metrics: { type: sandbox, url: "http://127.0.0.1:1" }
-  strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-models:
-  fraud:
-    source: { file: fraud.yaml, key: version }
-${fraud}`;
 
 /** Gates g1..g`count`, each `max: <max>`. */
 const gates = (count: number, max: string) =>
@@ -40,8 +29,8 @@ async function noteOn(base: string, head: string): Promise<string[]> {
 
 describe('a PR that buries on-merge under trivial gate edits', () => {
   it('lists the on-merge change first, with its values, and names every other change', async () => {
-    const base = config(gates(6, '0.02'));
-    const head = config(`    on-merge: analyze-then-promote\n${gates(6, '0.0200001')}`);
+    const base = fraudCanaryYaml(gates(6, '0.02'));
+    const head = fraudCanaryYaml(`    on-merge: analyze-then-promote\n${gates(6, '0.0200001')}`);
     expect(await noteOn(base, head)).toEqual([
       'this PR changes its release config: on-merge require-pass → analyze-then-promote; ' +
         'gate "g1" max 0.02 → 0.0200001; gate "g2" max 0.02 → 0.0200001; gate "g3" max 0.02 → 0.0200001; ' +
@@ -50,9 +39,9 @@ describe('a PR that buries on-merge under trivial gate edits', () => {
   });
 
   it('puts a gate eased before ones tightened, and a removed gate before both', async () => {
-    const base = config(gates(8, '0.02'));
+    const base = fraudCanaryYaml(gates(8, '0.02'));
     // g1..g6 tightened, g7 eased, g8 dropped.
-    const head = config(
+    const head = fraudCanaryYaml(
       `${gates(6, '0.01')}      - { name: g7, kind: threshold, query: error-rate, max: 0.5 }\n`,
     );
     expect(await noteOn(base, head)).toEqual([
@@ -65,16 +54,16 @@ describe('a PR that buries on-merge under trivial gate edits', () => {
 
 describe('a PR that changes what was never compared', () => {
   it('says it allows fork PRs to deploy', async () => {
-    const base = config(gates(1, '0.02'), 'allow-forks: false\n');
-    const head = config(gates(1, '0.02'), 'allow-forks: true\n');
+    const base = fraudCanaryYaml(gates(1, '0.02'), 'allow-forks: false\n');
+    const head = fraudCanaryYaml(gates(1, '0.02'), 'allow-forks: true\n');
     expect(await noteOn(base, head)).toEqual([
       'this PR changes its release config: allow-forks false → true',
     ]);
   });
 
   it('says it moves where the version is declared', async () => {
-    const base = config(gates(1, '0.02'));
-    const head = config(gates(1, '0.02')).replace(
+    const base = fraudCanaryYaml(gates(1, '0.02'));
+    const head = fraudCanaryYaml(gates(1, '0.02')).replace(
       'source: { file: fraud.yaml, key: version }',
       'source: { file: other/fraud.yaml, key: model.version }',
     );
@@ -84,8 +73,8 @@ describe('a PR that changes what was never compared', () => {
   });
 
   it('keeps the metrics source in view past many other changes', async () => {
-    const base = config(gates(7, '0.02'));
-    const head = config(
+    const base = fraudCanaryYaml(gates(7, '0.02'));
+    const head = fraudCanaryYaml(
       `    metrics: { type: file, path: metrics/fraud.jsonl }\n${gates(7, '0.01')}`,
       'allow-forks: true\n',
     );

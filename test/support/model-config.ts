@@ -105,18 +105,25 @@ export const fraudCanaryOn = (target: string, metrics?: string) =>
     gates: ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
   });
 
-/** The config of one model, `fraud`, on a two-step canary with one error-rate gate (YAML). */
-export const FRAUD_CANARY_YAML = `version: 1
-defaults:
+/**
+ * The config of one model, `fraud` (its version in fraud.yaml), on a two-step canary (10%, 50%) on a
+ * sandbox no test reaches (YAML): `fraud` is fraud's own fields after its source, `top` root fields
+ * before `defaults:` (YAML lines, indented, each ending in a newline).
+ */
+export const fraudCanaryYaml = (fraud: string, top = '') => `version: 1
+${top}defaults:
   target: { type: sandbox, url: "http://127.0.0.1:1" }
   metrics: { type: sandbox, url: "http://127.0.0.1:1" }
   strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
 models:
   fraud:
     source: { file: fraud.yaml, key: version }
-    gates:
+${fraud}`;
+
+/** The config of one model, `fraud`, on a two-step canary with one error-rate gate (YAML). */
+export const FRAUD_CANARY_YAML = fraudCanaryYaml(`    gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`;
+`);
 
 /** A commit SHA made from a number: sha(1) is aaa…a1. */
 export const sha = (n: number) => n.toString(16).padStart(40, 'a');

@@ -3,6 +3,7 @@ import type { AzureMlTargetConfig } from '../../src/config/types.js';
 import { stableOnly } from '../../src/core/traffic.js';
 import { azuremlTarget } from '../../src/targets/azureml-target.js';
 import { reconcile } from '../../src/targets/reconcile.js';
+import { AZUREML_KEY, azuremlFraudEndpoint } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, mirrorOf, step } from './drive.js';
 
@@ -11,7 +12,6 @@ import { FAST, mirrorOf, step } from './drive.js';
 // Canceled) stays listed in the endpoint's traffic, so the endpoint alone does not show it: the
 // target used to send a canary step or a mirror to it all the same.
 
-const KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
 const config: AzureMlTargetConfig = {
   type: 'azureml',
   endpoint: 'fraud-endpoint',
@@ -22,19 +22,11 @@ const config: AzureMlTargetConfig = {
 };
 
 const standins = useStandins('az');
-const endpoint = async () => (await standins.state()).azureml[KEY];
+const endpoint = async () => (await standins.state()).azureml[AZUREML_KEY];
+/** The endpoint as azuremlFraudEndpoint has it (fraud-v1 100%, fraud-v2 deployed), with `fields`. */
 const seedEndpoint = (fields: Record<string, unknown>) =>
   standins.seed({
-    azureml: {
-      [KEY]: {
-        name: 'fraud-endpoint',
-        provisioning_state: 'Succeeded',
-        traffic: { 'fraud-v1': 100 },
-        mirror_traffic: {},
-        _deployments: ['fraud-v1', 'fraud-v2'],
-        ...fields,
-      },
-    },
+    azureml: { [AZUREML_KEY]: { ...azuremlFraudEndpoint().azureml[AZUREML_KEY], ...fields } },
   });
 const updates = async () => (await standins.calls('az')).filter((c) => c.argv[2] === 'update');
 

@@ -1,17 +1,6 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../src/config/load.js';
-import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
-import { targetFor } from '../../src/release/adapters.js';
-import { handlePullRequest } from '../../src/release/pull-request.js';
-import { memoryFileReader } from '../../src/version/changed-models.js';
-import { sha } from '../support/model-config.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import { useStandins } from '../support/standin-server.js';
-import { ENDPOINT_KEY, endpointWeights, fraudEndpoint } from './sagemaker-canary-world.js';
+import { canaryOnSageMaker, ENDPOINT_KEY, endpointWeights, fraudEndpoint } from './sagemaker-canary-world.js';
 import { definition, variant } from './sagemaker-variants.js';
 
 // A platform name is the template with every character the platform does not allow made '-'
@@ -33,52 +22,11 @@ const standins = useStandins('aws', () => ({
   },
 }));
 
-/** One job of PR 7 declaring fraud `to` over `from` (a canary of 10%, 50%, 100%): its release of fraud. */
-async function releaseOf(from: string, to: string) {
-  const { config } = parseConfig(
-    `version: 1
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 300ms, poll-interval: 10ms }
-    metrics: { type: file, path: unused.json }
-    strategy: { type: canary, steps: [10, 50, 100], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`,
-    {},
-  );
-  const metrics = new ScriptedMetrics({
-    stable: { rps: 90, values: { 'error-rate': 0.005 } },
-    canary: { rps: 20, values: { 'error-rate': 0.005 } },
-  });
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-name-clash-')), 'ledger.json'));
-  const lines: string[] = [];
-  const ports = {
-    ledger,
-    reader: memoryFileReader({
-      [sha(1)]: { 'model.yaml': `version: "${from}"\n` },
-      [sha(2)]: { 'model.yaml': `version: "${to}"\n` },
-    }),
-    clock: new FakeClock(),
-    log: { info: (m: string) => lines.push(m), warn: (m: string) => lines.push(m) },
-    targetFor,
-    metricsFor: () => metrics,
-  };
-  const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
-  const { releases } = await handlePullRequest(config, event, ports, {
-    mode: 'watch',
-    maxWaitMs: 3_600_000,
-    dryRun: false,
-  });
-  const [release] = releases;
-  if (!release) throw new Error('the job started no release');
-  return { release, lines };
-}
-
 describe('a PR whose version gets the stable version’s platform name', () => {
   it('is refused before any traffic moves, naming both versions, the template and what to do', async () => {
-    const { release } = await releaseOf('1.2', '1+2');
+    // PR 7 declares fraud 1+2 over 1.2, by a canary of 10%, 50%, 100%; one job runs it.
+    const { run } = await canaryOnSageMaker({ from: '1.2', to: '1+2', steps: [10, 50, 100] });
+    const release = await run();
     expect([release.status, release.ending]).toEqual(['failed', { firstChangeRefused: 'request' }]);
     expect(release.reason).toContain(
       `versions "1.2" and "1+2" both get the production variant name "fraud-1-2": the name template "fraud-{{version}}" (variant)`,

@@ -43,30 +43,43 @@ export async function rollBackThen(
   platform: ReadBackPlatform,
   afterChange: () => Promise<void>,
 ): Promise<RollbackOutcome> {
-  const { standins } = platform;
   const clock = new FakeClock();
-  const model = fraudCanaryOn(platform.target).model;
-  const target = platform.make(model, clock);
-  await reconcile(target, step('v1', 'v2', 10));
-  const reads = async () =>
-    (await standins.calls(platform.cli)).filter((c) => platform.isRead(c.argv)).length;
+  const { model, target } = await atCanaryStep(platform, clock);
   let before = 0;
   const failingAfterChange: Target = {
     ...target,
     write: async (desired) => {
       const readBack = await target.write(desired);
       await afterChange();
-      before = await reads(); // the read-back's reads only
+      before = await readsMade(platform); // the read-back's reads only
       return readBack;
     },
   };
+  const { err, tookMs } = await confirmedRollBack(failingAfterChange, model, clock);
+  return { err, tookMs, reads: (await readsMade(platform)) - before };
+}
+
+/** fraud's model on `platform` and its target on `clock`, at its canary's 10% step. */
+export async function atCanaryStep(platform: ReadBackPlatform, clock: FakeClock) {
+  const model = fraudCanaryOn(platform.target).model;
+  const target = platform.make(model, clock);
+  await reconcile(target, step('v1', 'v2', 10));
+  return { model, target };
+}
+
+/** The rollback of `target` to v1, confirmed as a release confirms it: its error, if any, and the time it took. */
+export async function confirmedRollBack(target: Target, model: ModelConfig, clock: FakeClock) {
   const began = clock.now();
-  const err = await reconcile(confirmingTarget(failingAfterChange, model, clock), withdrawTraffic('v1')).then(
+  const err = await reconcile(confirmingTarget(target, model, clock), withdrawTraffic('v1')).then(
     () => undefined,
     (e: unknown) => e,
   );
-  return { err, tookMs: clock.now() - began, reads: (await reads()) - before };
+  return { err, tookMs: clock.now() - began };
 }
+
+/** How many reads the target has made on `platform` so far. */
+export const readsMade = async (platform: ReadBackPlatform) =>
+  (await platform.standins.calls(platform.cli)).filter((c) => platform.isRead(c.argv)).length;
 
 /**
  * Removes from the stand-in's state what `gone` picks (the endpoint, the Experiment), as a teardown

@@ -1,9 +1,11 @@
 import { FakeClock } from '../../src/core/clock.js';
-import { confirmingTarget } from '../../src/release/confirmed-change.js';
-import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
-import { fraudCanaryOn } from '../support/model-config.js';
-import { step } from './drive.js';
-import type { ReadBackPlatform, RollbackOutcome } from './read-back-world.js';
+import {
+  atCanaryStep,
+  confirmedRollBack,
+  type ReadBackPlatform,
+  type RollbackOutcome,
+  readsMade,
+} from './read-back-world.js';
 
 /** A FakeClock that runs `beforeSleep` before each sleep: a test's hook into a target's waits. */
 class HookedClock extends FakeClock {
@@ -32,12 +34,9 @@ export async function rollBackWhileSettling(
   isWrite: (argv: string[]) => boolean,
   meanwhile: () => Promise<void>,
 ): Promise<WhileSettlingOutcome> {
-  const { standins } = platform;
   const clock = new HookedClock();
-  const model = fraudCanaryOn(platform.target).model;
-  const target = platform.make(model, clock);
-  await reconcile(target, step('v1', 'v2', 10));
-  const calls = () => standins.calls(platform.cli);
+  const { model, target } = await atCanaryStep(platform, clock);
+  const calls = () => platform.standins.calls(platform.cli);
   const writesBefore = (await calls()).filter((c) => isWrite(c.argv)).length;
   let readsBefore: number | undefined;
   clock.beforeSleep = async () => {
@@ -47,11 +46,7 @@ export async function rollBackWhileSettling(
     await meanwhile();
     readsBefore = made.filter((c) => platform.isRead(c.argv)).length;
   };
-  const began = clock.now();
-  const err = await reconcile(confirmingTarget(target, model, clock), withdrawTraffic('v1')).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  const reads = (await calls()).filter((c) => platform.isRead(c.argv)).length - (readsBefore ?? 0);
-  return { err, tookMs: clock.now() - began, reads, happened: readsBefore !== undefined };
+  const { err, tookMs } = await confirmedRollBack(target, model, clock);
+  const reads = (await readsMade(platform)) - (readsBefore ?? 0);
+  return { err, tookMs, reads, happened: readsBefore !== undefined };
 }

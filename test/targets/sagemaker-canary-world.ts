@@ -2,15 +2,18 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
+import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
+import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import type { Standins } from '../support/standin-cli.js';
+import type { ReadBackPlatform } from './read-back-world.js';
 import { variant } from './sagemaker-variants.js';
 
 export const ENDPOINT_KEY = 'us-east-1/fraud-endpoint';
@@ -39,12 +42,26 @@ export async function endpointWeights(standins: Pick<Standins, 'state'>): Promis
 }
 
 /**
- * PR 7 moving fraud from v1 to v2 by a canary (10%, then 50%) on fraud-endpoint through the aws
- * stand-in, with a settle-timeout of 300ms, as the action runs it in watch mode: `run` is one job
- * for the PR's opening (again: a re-run), each building its targets afresh, with a file ledger, a
- * fake clock and scripted metrics that pass. `lines` has every line the jobs logged.
+ * fraud on fraud-endpoint through the aws stand-in `standins`, for read-back-world: settle-timeout
+ * 10m, poll-interval 10s, describe-endpoint its read.
  */
-export async function canaryOnSageMaker() {
+export const sagemakerReadBack = (standins: Standins): ReadBackPlatform => ({
+  standins,
+  cli: 'aws',
+  target:
+    '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
+  make: (model, clock) => sagemakerTarget(model.target as SageMakerTargetConfig, 'fraud', clock),
+  isRead: (argv) => argv[1] === 'describe-endpoint',
+});
+
+/**
+ * PR 7 moving fraud from `from` to `to` (v1 to v2) by a canary of `steps` (10%, then 50%) on
+ * fraud-endpoint through the aws stand-in, variant "fraud-{{version}}", with a settle-timeout of
+ * 300ms, as the action runs it in watch mode: `run` is one job for the PR's opening (again: a
+ * re-run), each building its targets afresh, with a file ledger, a fake clock and scripted metrics
+ * that pass. `lines` has every line the jobs logged.
+ */
+export async function canaryOnSageMaker({ from = 'v1', to = 'v2', steps = [10, 50] } = {}) {
   const { config } = parseConfig(
     `version: 1
 models:
@@ -52,7 +69,7 @@ models:
     source: { file: model.yaml, key: version }
     target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 300ms, poll-interval: 10ms }
     metrics: { type: file, path: unused.json }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    strategy: { type: canary, steps: [${steps.join(', ')}], step-duration: 1m, min-requests: 100, interval: 10s }
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
 `,
@@ -68,8 +85,8 @@ models:
   const ports: Ports = {
     ledger,
     reader: memoryFileReader({
-      [sha(1)]: { 'model.yaml': 'version: v1\n' },
-      [sha(2)]: { 'model.yaml': 'version: v2\n' },
+      [sha(1)]: { 'model.yaml': `version: "${from}"\n` },
+      [sha(2)]: { 'model.yaml': `version: "${to}"\n` },
     }),
     clock,
     log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) },

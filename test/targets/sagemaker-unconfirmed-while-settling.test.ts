@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { SageMakerTargetConfig } from '../../src/config/types.js';
 import { UnconfirmedChange } from '../../src/release/confirmed-change.js';
 import { TargetAccessError, TargetBusyError } from '../../src/targets/errors.js';
-import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { useStandins } from '../support/standin-server.js';
 import { platformError } from '../support/standins/platform-error.js';
-import type { ReadBackPlatform } from './read-back-world.js';
 import { rollBackWhileSettling } from './reads-fail-while-settling.js';
-import { ENDPOINT_KEY, endpointWeights, fraudEndpoint } from './sagemaker-canary-world.js';
+import { ENDPOINT_KEY, endpointWeights, fraudEndpoint, sagemakerReadBack } from './sagemaker-canary-world.js';
 
 // A rollback SageMaker took (update-endpoint-weights-and-capacities answered, the endpoint went
 // Updating) whose describe-endpoint calls then failed while the target waited for InService (AWS
@@ -23,14 +20,7 @@ const standins = useStandins('aws', () => ({
   sagemaker: { [ENDPOINT_KEY]: fraudEndpoint() },
 }));
 
-const sagemaker: ReadBackPlatform = {
-  standins,
-  cli: 'aws',
-  target:
-    '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
-  make: (model, clock) => sagemakerTarget(model.target as SageMakerTargetConfig, 'fraud', clock),
-  isRead: (argv) => argv[1] === 'describe-endpoint',
-};
+const sagemaker = sagemakerReadBack(standins);
 const isWeightsCall = (argv: string[]) => argv[1] === 'update-endpoint-weights-and-capacities';
 
 /** The rollback to v1, `times` describe-endpoint calls (-1: all) failing with `code` once SageMaker took it. */
