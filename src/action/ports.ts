@@ -8,11 +8,12 @@ import { CommentPublisher } from '../github/comment-publisher.js';
 import { setNoLongerChangedStatus } from '../github/commit-status.js';
 import { GitHubLedger } from '../github/github-ledger.js';
 import { mergeBaseOf } from '../github/merge-base.js';
-import { pullRequestState } from '../github/pull-request-state.js';
+import { pullRequestNow, pullRequestState } from '../github/pull-request-state.js';
 import { changedFiles, contentsReader } from '../github/repo-files.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import type { Ports } from '../release/ports.js';
+import type { PullRequestReader } from '../release/stale-event.js';
 import type { Release } from '../release/types.js';
 import { renderMarkdown } from '../report/markdown.js';
 import { cachedReader } from '../version/cached-reader.js';
@@ -23,7 +24,8 @@ import { asLogText } from './log-text.js';
 import { PhaseLog } from './phase-log.js';
 
 export interface ActionPorts {
-  ports: Ports;
+  /** With the PR as GitHub has it now (pullRequestNow) on GitHub: a PR run checks its event is not stale. */
+  ports: Ports & PullRequestReader;
   /** Groups the step log by phase. */
   phases: PhaseLog;
   /** Present when the ledger is GitHub: keeps each PR's comment up to date. */
@@ -98,16 +100,18 @@ export function actionPorts(
     // The settle wait scales with the client's test-only pacing (testWaitScale): 5 s for real.
     { warn: core.warning, settleMs: 5_000 * testWaitScale(env), runUrl },
   );
-  const ports: Ports = {
+  const ports: Ports & PullRequestReader = {
     ...base,
     ledger,
     // One contents request per (commit, path) for the whole job: the plan and each later look share it.
     // A PR's changes are read from where its head branched (a three-dot compare), not the base's tip.
     reader: { ...cachedReader(contentsReader(client, repo)), mergeBase: mergeBaseOf(client, repo) },
     touchedFiles: (number) => changedFiles(client, repo, number),
-    // A tick's look before it drives a PR's release; a PR's job knows its own PR, and asks nothing.
+    // A tick's look before it drives a PR's release. A PR's job read its own PR once, before anything
+    // else (pullRequestNow, stale-event.ts), and acts on its event only if that still held then.
     pullRequestState: async (number) =>
       number === pr?.number ? undefined : pullRequestState(client, repo, number),
+    pullRequestNow: (number) => pullRequestNow(client, repo, number),
     // Beside the release's state, like the ledger's own status writes: a refusal is a warning.
     passNoLongerChanged: (model, headSha, description) =>
       setNoLongerChangedStatus(client, repo, { model, headSha, description }, runUrl).catch((error) => {

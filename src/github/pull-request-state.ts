@@ -1,4 +1,5 @@
 import type { PullRequestState } from '../release/ports.js';
+import type { PullRequestNow } from '../release/stale-event.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
 
@@ -12,10 +13,19 @@ export async function pullRequestState(
   repo: Repo,
   number: number,
 ): Promise<PullRequestState> {
+  return (await pullRequestNow(client, repo, number)).state;
+}
+
+/** PR `number` as GitHub has it now, with its head commit: the same one GET as pullRequestState. */
+export async function pullRequestNow(
+  client: GitHubClient,
+  repo: Repo,
+  number: number,
+): Promise<PullRequestNow> {
   try {
     const { data } = await client.rest.pulls.get({ ...repo, pull_number: number });
-    if (data.state === 'open') return 'open';
-    return data.merged_at ? 'merged' : 'closed';
+    const state = data.state === 'open' ? 'open' : data.merged_at ? 'merged' : 'closed';
+    return { state, headSha: data.head.sha };
   } catch (err) {
     throw new Error(describeGitHubError(err));
   }

@@ -16,6 +16,7 @@ import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { endedByRollbackToIt, newHeadAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
+import { type PullRequestReader, staleEvent } from './stale-event.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
 import { UnpreparedModels } from './unprepared-models.js';
@@ -107,9 +108,12 @@ export interface ServingState {
 export async function handlePullRequest(
   config: Config,
   given: PullRequestEvent,
-  ports: Ports,
+  ports: Ports & PullRequestReader,
   opts: RunOptions,
 ): Promise<RunResult> {
+  // An event the PR moved on from (a re-run's, a late one's) changes nothing (stale-event.ts).
+  const stale = opts.dryRun ? undefined : await staleEvent(given, ports);
+  if (stale) return stale;
   // A model whose candidate this config cannot act on stops no other model: the run acts on each
   // it can, then fails naming those it left alone (left-alone.ts).
   const leftAlone = new LeftAlone();
@@ -465,6 +469,11 @@ async function onClosed(
     const why = `the PR was closed without merging; ${release.to} withdrawn`;
     out.push(await orLeftAlone(release, opts, () => endRelease(release, 'aborted', why, model, ports)));
   }
+  // A PR queued for a model's slot (no release of it recorded) leaves the queue: else its run is
+  // re-run for the slot once it frees, and holds it for nothing.
+  if (!opts.dryRun)
+    for (const model of opts.only === undefined ? Object.keys(config.models) : [opts.only])
+      if (!recorded.releases.some((r) => r.model === model)) await nothingToRelease(model, event, ports);
   return { releases: out, skipped };
 }
 

@@ -77,17 +77,19 @@ const mainStep = (eventName: string, event: unknown, inputs: Record<string, stri
   });
 const scheduleTick = () => mainStep('schedule', { schedule: '*/15 * * * *' });
 
-/** GitHub answers the next request, whatever it is, 502, and so every retry of it (1 + 3). */
-const gitHubDownForOneRequest = () => github.failNext('*', /./, 502, 4);
+/** GitHub answers the next `requests` requests, whatever they are, 502, and so every retry of each (1 + 3). */
+const gitHubDownFor = (requests: number) => github.failNext('*', /./, 502, 4 * requests);
 
 /** The PR's close (or merge) job while GitHub is down, then its post step, as the runner runs them. */
 async function closedWhileGitHubDown(merged: boolean) {
   github.setPullRequest(pr, { ...prFiles(), state: 'closed', merged });
   const event = pullRequestEvent('closed', shas, { number: pr, merged });
-  gitHubDownForOneRequest();
+  // A close job first reads the PR, and refused goes on to withdraw (stale-event.ts): its next
+  // read, the ledger's, fails too. A merge job's first read is the ledger's.
+  gitHubDownFor(merged ? 1 : 2);
   const job = await mainStep('pull_request', event);
   expect(job.error).toMatch(/^model-gate stopped: GitHub answered 502/);
-  gitHubDownForOneRequest();
+  gitHubDownFor(1);
   const post = await runStep('post.js', {
     workspace,
     eventName: 'pull_request',

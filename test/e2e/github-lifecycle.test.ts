@@ -199,8 +199,9 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
   });
 
-  // 68 measured: 48 for the analysis, 20 for the merge. Each asks GitHub once where the PR's head
-  // branched from its base (a three-dot compare, d57f7b9), so a stale branch is not read as a change. A comment read after each of the
+  // 69 measured: 49 for the analysis, 20 for the merge. Each asks GitHub once where the PR's head
+  // branched from its base (a three-dot compare, d57f7b9), so a stale branch is not read as a change;
+  // the analysis reads the PR once first, so a re-run of an old event changes nothing (stale-event.ts). A comment read after each of the
   // four steps' traffic changes (8cf53cf) catches a dispatch rollback that landed between this run's check and
   // its change; the pass is recorded before the change to idle (a fresh read of the comment first),
   // then written again once that change is confirmed (pending-idle.ts), its commit status too; the
@@ -219,11 +220,11 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
   // lost during it leaves the promotion pending for a tick, then the comment and the canary claim are
   // read again (20b1d94), so a rollback recorded during that write wins; and recording the promotion lists the
   // drift Deployments of versions that served with no record, to end them (2da6c28).
-  it('stays within the API budget: at most 68 requests for the whole lifecycle of one model', () => {
+  it('stays within the API budget: at most 69 requests for the whole lifecycle of one model', () => {
     console.log(
       `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
     );
-    expect(budget.opened + budget.merged).toBeLessThanOrEqual(68);
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(69);
   });
 
   it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {

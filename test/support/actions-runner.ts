@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deliverEvent } from './fake-github/server.js';
 import { fromSourceArgs } from './source-bundle.js';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
@@ -33,9 +34,17 @@ export interface StepOptions {
 /**
  * Runs a bundled step (`dist/index.js` or `dist/post.js`; from src/ with `fromSource`) the way the
  * Actions runner does: inputs as INPUT_* variables, the event payload in a file, and the file
- * commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY) read back after it exits.
+ * commands (GITHUB_OUTPUT, GITHUB_STATE, GITHUB_STEP_SUMMARY) read back after it exits. A main
+ * step's first attempt moves a GitHub stand-in's PR as its event says first (deliverEvent).
  */
 export async function runStep(script: 'index.js' | 'post.js', opts: StepOptions): Promise<StepRun> {
+  if (script === 'index.js')
+    deliverEvent({
+      githubUrl: opts.env?.GITHUB_API_URL,
+      eventName: opts.eventName,
+      event: opts.event,
+      runAttempt: opts.env?.GITHUB_RUN_ATTEMPT,
+    });
   const dir = await mkdtemp(join(tmpdir(), 'model-gate-runner-'));
   const files = {
     event: join(dir, 'event.json'),

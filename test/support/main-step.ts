@@ -12,7 +12,7 @@ import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
 import { parseFileCommands } from './actions-runner.js';
-import { type FakeGitHub, startFakeGitHub } from './fake-github/server.js';
+import { deliverEvent, type FakeGitHub, startFakeGitHub } from './fake-github/server.js';
 import { sha } from './model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from './payloads.js';
 
@@ -283,9 +283,11 @@ export interface MainStepRun {
 /**
  * The action's main step, run in this process from src/ the way the runner runs it: inputs as
  * INPUT_*, the event in a file, outputs read back from GITHUB_OUTPUT, the log from stdout.
- * process.env and the exit code are put back afterwards.
+ * process.env and the exit code are put back afterwards. A first attempt's event moves the
+ * stand-in's PR first, as GitHub had it before sending the event (deliverEvent).
  */
 export async function runMainStep(opts: MainStepOptions): Promise<MainStepRun> {
+  deliverEvent({ ...opts, runAttempt: opts.env?.GITHUB_RUN_ATTEMPT });
   const dir = await mkdtemp(join(tmpdir(), 'model-gate-main-'));
   await mkdir(join(dir, '.github'));
   await writeFile(join(dir, '.github', 'model-gate.yml'), opts.config);

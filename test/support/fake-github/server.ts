@@ -195,6 +195,13 @@ export interface FakeGitHub {
    */
   setParents(sha: string, parents: string[]): void;
   setPullRequest(number: number, pr: FakePullRequestSeed): void;
+  /**
+   * GitHub's side of an event it delivers to a workflow run: a seeded PR is where the pull_request
+   * payload says (its head, open, closed or merged), as GitHub had it before sending the event. Other
+   * events, and a PR not seeded, change nothing. Test runners call it for a run's first attempt
+   * (deliverEvent); a re-run carries its original event and GitHub moves nothing for it.
+   */
+  deliver(eventName: string, payload: unknown): void;
   /** A comment by someone else (or any user) on an issue or pull request. */
   addComment(issue: number, body: string, user: string): FakeComment;
   /** A workflow run starts (a new one, or a re-run: its attempt goes up) and, later, completes. */
@@ -259,6 +266,14 @@ interface Fault {
   body: unknown;
 }
 
+/** What deliver reads of a pull_request event's payload. */
+interface PullRequestPayload {
+  number: number;
+  state: string;
+  merged?: boolean | null;
+  head: { sha: string };
+}
+
 interface PullRequestState extends FakePullRequestSeed {
   number: number;
   createdAt: string;
@@ -308,7 +323,26 @@ function methodMatches(wanted: string | undefined, method: string): boolean {
 export async function startFakeGitHub(opts: FakeGitHubOptions): Promise<FakeGitHub> {
   const fake = new Fake(opts);
   await fake.listen();
+  live.set(fake.url, fake);
   return fake;
+}
+
+/** The stand-ins of this process that are listening, by URL: what a test runner's GITHUB_API_URL reaches. */
+const live = new Map<string, FakeGitHub>();
+
+/**
+ * What GitHub did before a workflow run of `eventName` started: for the first attempt (GITHUB_RUN_ATTEMPT
+ * unset or 1), the stand-in at `githubUrl`, if any, takes in the event's payload (FakeGitHub.deliver).
+ * A re-run (attempt 2 on) carries the event as it was then, the PR wherever it is now.
+ */
+export function deliverEvent(opts: {
+  githubUrl: string | undefined;
+  eventName: string;
+  event: unknown;
+  runAttempt: string | undefined;
+}): void {
+  if ((opts.runAttempt ?? '1') !== '1' || opts.githubUrl === undefined) return;
+  live.get(opts.githubUrl)?.deliver(opts.eventName, opts.event);
 }
 
 class Fake implements FakeGitHub {
@@ -363,6 +397,7 @@ class Fake implements FakeGitHub {
   }
 
   close(): Promise<void> {
+    live.delete(this.url);
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
@@ -415,6 +450,20 @@ class Fake implements FakeGitHub {
     this.issues.add(number);
     this.setRef(pr.headRef ?? `pr-${number}`, pr.headSha);
     if (!this.refs.has(pr.baseRef ?? DEFAULT_BRANCH)) this.setRef(pr.baseRef ?? DEFAULT_BRANCH, pr.baseSha);
+  }
+
+  deliver(eventName: string, payload: unknown): void {
+    if (eventName !== 'pull_request' && eventName !== 'pull_request_target') return;
+    const sent = (payload as { pull_request?: PullRequestPayload }).pull_request;
+    const pr = sent && this.pulls.get(sent.number);
+    if (!sent || !pr) return;
+    const { number: _, createdAt: __, ...seed } = pr;
+    this.setPullRequest(sent.number, {
+      ...seed,
+      headSha: sent.head.sha,
+      state: sent.state === 'closed' ? 'closed' : 'open',
+      merged: sent.merged === true,
+    });
   }
 
   addComment(issue: number, body: string, login: string): FakeComment {
