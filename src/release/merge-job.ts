@@ -3,17 +3,13 @@
 // model checked before any is recorded. handlePullRequest (pull-request.ts) runs it.
 import type { Config, ModelConfig } from '../config/types.js';
 import { VersionError } from '../core/errors.js';
-import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { changedSince, sameRelease } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
-import { phasesOf } from '../strategies/strategy.js';
-import { platformNameOf } from '../targets/target.js';
 import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import { checkSameTarget } from './deployed-target.js';
 import { promoteMerged } from './finish.js';
-import { atFullTraffic, isSideBySide } from './full-traffic.js';
+import { withdrawAfterLastLook } from './last-look.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
 import { passedPhases } from './passed-phases.js';
@@ -33,9 +29,7 @@ import {
   retryPending,
   type Withdrawn,
 } from './pull-request.js';
-import { switchedAt } from './resumed-switch.js';
-import { withLook } from './series.js';
-import { type GateState, inFlight, type Release } from './types.js';
+import { inFlight, type Release } from './types.js';
 import { unjudgedNote } from './unjudged-gates.js';
 import { UnpreparedModels } from './unprepared-models.js';
 
@@ -166,105 +160,6 @@ export async function onMerged(
   return { releases: out, skipped };
 }
 
-/**
- * How long a merge waits for its last look at the gates before it withdraws the candidate anyway:
- * a metric source that hangs must not keep callers on a candidate nobody will promote. Wall time,
- * not the run's clock: it bounds what this job waits for, as a request's timeout does.
- */
-export const LAST_LOOK_MS = 10_000;
-
-/**
- * Withdraws a candidate merged while it was analysing (require-pass) after one last look at its
- * gates, so that the report says what it showed while it served callers: a blue-green merged
- * mid-bake had 100% of traffic and, without the look, its gates read "not run". A look is only
- * a read of the metric source (no traffic change, no decision), bounded by LAST_LOOK_MS; one that
- * errs or runs out of time leaves the gates as the earlier looks left them.
- */
-async function withdrawAfterLastLook(
-  release: Release,
-  why: string,
-  model: ModelConfig,
-  ports: Ports,
-): Promise<Release> {
-  // Deployed on another target: its metrics are not this config's to read; endRelease says so.
-  checkSameTarget(release, contextFor(model, ports).target);
-  const looked = await lastLook(release, model, ports);
-  const failed = looked.gates.filter((g) => g.verdict === 'fail' && g.reason);
-  const failedWhy =
-    failed.length > 0 ? `; its last look failed ${failed.map((g) => g.reason).join(', ')}` : '';
-  return endRelease(looked, 'aborted', `${why}${failedWhy}`, model, ports);
-}
-
-/**
- * `release` with one more look at each live gate over its current phase, as a tick takes it but
- * deciding nothing. A gate that already failed, a conversion that passed, a side-by-side gate at
- * full traffic (no stable beside it) and a phase before the first traffic change or a smoke test
- * are not looked at; a look that errs (an outage) adds nothing.
- */
-async function lastLook(release: Release, model: ModelConfig, ports: Ports): Promise<Release> {
-  const phase = phasesOf(model.strategy)[release.phase];
-  if (!phase || phase.smoke) return release;
-  const ctx = contextFor(model, ports);
-  const now = ports.clock.now();
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const outOfTime = new Promise<'out of time'>((resolve) => {
-    timer = setTimeout(() => resolve('out of time'), LAST_LOOK_MS);
-  });
-  const gates: GateState[] = [];
-  let unlooked: string | undefined;
-  let outOfTimeAlready = false;
-  try {
-    for (const state of release.gates) {
-      const gate = model.gates.find((g) => g.name === state.name);
-      const skip =
-        outOfTimeAlready ||
-        !gate ||
-        !isLiveGate(gate) ||
-        state.verdict === 'fail' ||
-        (state.kind === 'conversion' && state.verdict === 'pass') ||
-        (atFullTraffic(phase) && isSideBySide(gate));
-      if (skip) {
-        gates.push(state);
-        continue;
-      }
-      const look = lookAtGate(gate, state, {
-        metrics: ctx.metrics,
-        model: release.model,
-        stable: release.from,
-        candidate: release.to,
-        nameOf: (version) => platformNameOf(ctx.target, version),
-        weight: phase.weight,
-        candidateSlot: phase.candidateSlot,
-        since: release.phaseStartedAt,
-        switchedAt: switchedAt(release, phase),
-        now,
-        minRequests: model.strategy.minRequests,
-      }).catch((err: unknown) => err as Error);
-      const seen = await Promise.race([look, outOfTime]);
-      if (seen === 'out of time' || seen instanceof Error) {
-        outOfTimeAlready = seen === 'out of time';
-        unlooked ??= outOfTimeAlready ? `no answer within ${LAST_LOOK_MS / 1000} s` : (seen as Error).message;
-        gates.push(state);
-        continue;
-      }
-      const next = seen.last === state.last ? undefined : seen.last;
-      if (next?.verdict === 'error') {
-        unlooked ??= next.note;
-        gates.push(state);
-        continue;
-      }
-      gates.push(withLook(seen, next, release.startedAt));
-    }
-  } finally {
-    clearTimeout(timer);
-  }
-  if (unlooked !== undefined)
-    ports.log.warn(
-      `${model.name}: the last look at the gates before withdrawing ${release.to} was not taken (${unlooked}): the report shows the looks before it`,
-    );
-  return { ...release, gates, updatedAt: now };
-}
-
 /** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */
 function endedMeanwhile(theirs: Release, release: Release): boolean {
   return theirs.status !== 'ready' || !sameRelease(theirs, release);
@@ -355,11 +250,15 @@ async function settleEarlierHeads(
       continue;
     }
     const then = nextStep(head, model, release.from);
-    const unpromoted = `${why}; ${release.to} was not promoted (${mode})${then}`;
+    const unpromoted = `${why}; ${release.to} was not promoted (${mode})`;
+    // One still analysing served callers until the merge: the merged PR's report says what it showed,
+    // as for a candidate of the merged head (onMerged). One that passed is withdrawn as it passed.
+    const withdraw = () =>
+      release.status === 'analysing'
+        ? withdrawAfterLastLook(release, unpromoted, model, ports, then)
+        : endRelease(release, 'aborted', `${unpromoted}${then}`, model, ports);
     // Deployed on another target: left alone (its error kept), reported as it is.
-    const stopped = await orLeftAlone(release, opts, () =>
-      endRelease(release, 'aborted', unpromoted, model, ports),
-    );
+    const stopped = await orLeftAlone(release, opts, withdraw);
     if (stopped !== release) ports.log.info(`${model.name}: ${stopped.reason}`);
     settled.ended.push(stopped);
   }
@@ -418,24 +317,33 @@ async function startUnreplaced(
   for (const { release, line } of recorded.withdrawn) {
     const model = config.models[release.model];
     if (model?.onMerge !== 'analyze-then-promote') continue;
+    if ((await mergedVersion(config, model.name, event, ports)) === undefined) continue;
     // The files decide, as for a candidate of an earlier head (settleEarlierHeads).
     const byFiles = { ...ports, touchedFiles: undefined };
-    const change = await findChangedModels(
-      config,
-      ports.reader,
-      event.baseSha,
-      event.headSha,
-      model.name,
-    ).catch((error: unknown) => {
-      if (error instanceof VersionError) return [];
-      throw error;
-    });
-    if (change.length === 0) continue;
     recorded.skipped.splice(recorded.skipped.indexOf(line), 1);
     const only = { ...opts, only: model.name };
     fresh.push({ checked: await checkChanged(config, event, byFiles, only, unprepared) });
   }
   return fresh;
+}
+
+/**
+ * The version the merged head changes `model` to, from the base's: undefined when it changes none,
+ * has no version file, or declares none valid: then the merge has no version of it to release.
+ */
+async function mergedVersion(
+  config: Config,
+  model: string,
+  event: PullRequestEvent,
+  ports: Ports,
+): Promise<string | undefined> {
+  const change = await findChangedModels(config, ports.reader, event.baseSha, event.headSha, model).catch(
+    (error: unknown) => {
+      if (error instanceof VersionError) return [];
+      throw error;
+    },
+  );
+  return change[0]?.to;
 }
 
 /** A model a merge job starts a new release of, checked (`instead`: kept when none starts). */
@@ -551,17 +459,7 @@ async function declaredNotServing(
   other: boolean,
   ports: Ports,
 ): Promise<string | undefined> {
-  const change = await findChangedModels(
-    config,
-    ports.reader,
-    event.baseSha,
-    event.headSha,
-    model.name,
-  ).catch((error: unknown) => {
-    if (error instanceof VersionError) return [];
-    throw error;
-  });
-  const declared = change[0]?.to;
+  const declared = await mergedVersion(config, model.name, event, ports);
   if (declared === undefined) return undefined;
   if (other && release.to === declared && inFlight(release)) return undefined;
   const known = inFlight(release)

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MetricWindow } from '../../src/metrics/source.js';
-import { LAST_LOOK_MS } from '../../src/release/merge-job.js';
+import { LAST_LOOK_MS } from '../../src/release/last-look.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
