@@ -38,7 +38,7 @@ import {
 import type { Command, Inputs } from './inputs.js';
 import { commandOn, eventName, readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
-import { noChangeNote } from './no-change.js';
+import { branchPoint, missingSourceWarnings, noChangeNote } from './no-change.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
@@ -91,9 +91,31 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     setup.phases.close();
     // A PR that releases nothing (most touch no model) gets no new comment, only a why.
     const quiet = pullRequest && releasesNothing(event, ran);
+    // A model whose version file the PR lacks (a typo in source.file) is why nothing changed: said
+    // as the CLI says it, as an annotation and in the report, so the run does not look all green.
+    const missing =
+      quiet && event.pr.action !== 'closed'
+        ? await missingSourceWarnings(
+            config,
+            setup.ports.reader,
+            { base: branchPoint(setup.ports.reader, event.pr), head: event.pr.headSha },
+            {
+              only: inputs.model,
+              workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+              configPath: inputs.config,
+            },
+          )
+        : [];
+    for (const warning of missing) core.warning(warning);
     const result =
       quiet && event.pr.action !== 'closed'
-        ? { ...ran, skipped: [noChangeNote(config, inputs.model, touched.files)] }
+        ? {
+            ...ran,
+            skipped: [
+              noChangeNote(config, inputs.model, touched.files),
+              ...missing.map((why) => ({ model: '*', why, kind: 'note' as const })),
+            ],
+          }
         : ran;
     // A gate reading the whole service shows the service's values in the comment, not the candidate's.
     const released = pullRequest ? result.releases.map((r) => r.model) : [];

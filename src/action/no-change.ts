@@ -1,5 +1,11 @@
+import { stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Config } from '../config/types.js';
+import { describeGitHubError, isGitHubError } from '../github/client.js';
 import type { SkippedLine } from '../release/pull-request.js';
+import type { FileReader } from '../version/changed-models.js';
+import { headName } from '../version/head-name.js';
+import { sourceFileWarnings } from '../version/missing-source.js';
 
 /**
  * Why a pull request run releases nothing, in one sentence: no declared version changed, and
@@ -38,3 +44,61 @@ function list(files: string[]): string {
   const shown = files.slice(0, 5).join(', ');
   return files.length > 5 ? `${shown} and ${files.length - 5} more` : shown || 'none';
 }
+
+/**
+ * The models (`only`, or every one) whose version file the change from `base` to `head` lacks, as
+ * the CLI's validate and plan warn of them (sourceFileWarnings), each after `configPath`: nothing
+ * gates those models' changes, and a run that releases nothing would otherwise look green. A file
+ * the checkout (`workspace`) has is there: only one missing from it is asked of the reader, so a
+ * run whose files all exist makes no request for this. `base` is asked for only then too (a PR's
+ * merge base, already known to the run's reader). A check that fails is a warning of its own: the
+ * run's outcome does not hang on it.
+ */
+export async function missingSourceWarnings(
+  config: Config,
+  reader: FileReader,
+  refs: { base: () => Promise<string>; head: string },
+  opts: { only?: string; workspace: string; configPath: string },
+): Promise<string[]> {
+  const names = opts.only === undefined ? Object.keys(config.models) : [opts.only];
+  const unseen: Config['models'] = {};
+  for (const name of names) {
+    const model = config.models[name];
+    if (model && !(await inCheckout(opts.workspace, model.source.file))) unseen[name] = model;
+  }
+  if (Object.keys(unseen).length === 0) return [];
+  try {
+    const warnings = await sourceFileWarnings(
+      { ...config, models: unseen },
+      reader,
+      await refs.base(),
+      refs.head,
+    );
+    return warnings.map((w) => `${opts.configPath}: ${w}`);
+  } catch (error) {
+    const why = isGitHubError(error) ? describeGitHubError(error) : (error as Error).message;
+    return [
+      `${opts.configPath}: could not check that the version files it names (${list(unseenFiles(unseen))}) exist at ${headName(refs.head)}: ${why}`,
+    ];
+  }
+}
+
+const unseenFiles = (models: Config['models']) => [
+  ...new Set(Object.values(models).map((m) => m.source.file)),
+];
+
+/** Whether the checkout has `file` (a relative path the config checked): a file, or a link to one. */
+async function inCheckout(workspace: string, file: string): Promise<boolean> {
+  try {
+    return (await stat(join(workspace, file))).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** A PR's base as its run compares from: where its head branched (the reader's merge base, asked once a run). */
+export const branchPoint =
+  (reader: FileReader, pr: { baseSha: string; headSha: string }) => (): Promise<string> =>
+    reader.mergeBase && pr.baseSha !== ''
+      ? reader.mergeBase(pr.baseSha, pr.headSha)
+      : Promise.resolve(pr.baseSha);

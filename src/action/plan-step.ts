@@ -8,9 +8,12 @@ import { pickModel } from '../release/commands.js';
 import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../release/plan.js';
 import { plannedLines, plannedSentence } from '../release/plan-text.js';
 import type { Ports } from '../release/ports.js';
+import { escapeMarkdown } from '../report/markdown.js';
+import type { FileReader } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
 import { asLogText } from './log-text.js';
+import { branchPoint, missingSourceWarnings } from './no-change.js';
 
 /** Dispatch commands that change one model's traffic. */
 const ONE_MODEL = new Set(['rollback', 'promote', 'abort']);
@@ -30,7 +33,7 @@ const short = (sha: string) => sha.slice(0, 7);
  */
 export async function planStep(
   config: Config,
-  inputs: Pick<Inputs, 'model' | 'dryRun'>,
+  inputs: Pick<Inputs, 'model' | 'dryRun' | 'config'>,
   event: ActionEvent,
   ports: Ports,
   env: NodeJS.ProcessEnv,
@@ -40,12 +43,24 @@ export async function planStep(
   for (const model of plan.models) for (const line of plannedLines(model)) core.info(asLogText(line));
 
   const n = plan.models.length;
+  // Nothing to release because a version file is missing (a typo in source.file): said as the CLI
+  // says it, as an annotation and in the report, so the plan does not look all green.
+  const refs = n === 0 ? comparedRefs(event, ports.reader) : undefined;
+  const missing = refs
+    ? await missingSourceWarnings(config, ports.reader, refs, {
+        only: inputs.model,
+        workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+        configPath: inputs.config,
+      })
+    : [];
+  for (const warning of missing) core.warning(warning);
   const report = [
     `## model-gate plan: ${n === 0 ? 'nothing to release' : `${counted(n, 'model')}, one job each`}`,
     '',
     n === 0 ? `No model to release for ${scope}.` : `For ${scope}:`,
     '',
     ...plan.models.map((m) => `- ${plannedSentence(m)}`),
+    ...missing.map((w) => `- ${escapeMarkdown(w)}`),
     '',
   ].join('\n');
   const dir = env.RUNNER_TEMP ?? '.';
@@ -71,6 +86,17 @@ export async function planStep(
     JSON.stringify(plan.models.map((m) => ({ ...m, status: 'planned', reason: plannedSentence(m) }))),
   );
   core.setOutput('report-path', reportPath);
+}
+
+/** The commits a plan of `event` compares, base asked for only when needed; none for a close or a dispatch. */
+function comparedRefs(event: ActionEvent, reader: FileReader) {
+  if (event.kind === 'pull_request')
+    return event.pr.action === 'closed'
+      ? undefined
+      : { base: branchPoint(reader, event.pr), head: event.pr.headSha };
+  if (event.kind !== 'push' || NO_COMMIT.test(event.before) || NO_COMMIT.test(event.after)) return undefined;
+  const { before, after } = event;
+  return { base: async () => before, head: after };
 }
 
 async function planFor(
