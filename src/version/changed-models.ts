@@ -61,7 +61,7 @@ export async function findChangedModels(
       problems.push(err.message);
       continue;
     }
-    const from = await baseVersion(await reader.read(base, file), file, key);
+    const from = await baseVersion(reader, base, { file, key });
     if (from !== to) changed.push(from === undefined ? { model: name, to } : { model: name, from, to });
   }
   if (problems.length > 0) throw new VersionError(problems.join('\n'));
@@ -82,8 +82,8 @@ export async function unchangedVersion(
   const at = await declaredVersion(reader, head, source);
   if ('absent' in at) return at;
   if ('invalid' in at) return undefined;
-  const before = await declaredVersion(reader, base, source);
-  return 'version' in before && before.version === at.version ? { same: at.version } : undefined;
+  const before = await baseVersion(reader, base, source);
+  return before === at.version ? { same: at.version } : undefined;
 }
 
 /**
@@ -116,13 +116,33 @@ export function checkModelName(config: Config, name: string): void {
   ]);
 }
 
-/** The version at base, or undefined when it cannot be read: the head version decides alone. */
-async function baseVersion(text: string | undefined, file: string, key: string): Promise<string | undefined> {
-  if (text === undefined) return undefined;
+/**
+ * A commit the reader cannot read at all (not in the clone, a bad ref): nothing is known at it, so
+ * not even a base is taken for one without the model. Still a VersionError to every caller.
+ */
+class UnreadableCommit extends VersionError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'VersionError';
+  }
+}
+
+/**
+ * The version at base, or undefined when there is none to read: no file, one that does not parse,
+ * or one that is no file (GitHub's symlink, submodule or directory): the head version decides
+ * alone, as for a new model. The head fixing such a base is a change, not a failure. A base commit
+ * the reader cannot read at all is still an error.
+ */
+async function baseVersion(
+  reader: FileReader,
+  base: string,
+  source: { file: string; key: string },
+): Promise<string | undefined> {
   try {
-    return readVersion(text, { file, key });
+    const text = await reader.read(base, source.file);
+    return text === undefined ? undefined : readVersion(text, source);
   } catch (err) {
-    if (err instanceof VersionError) return undefined;
+    if (err instanceof VersionError && !(err instanceof UnreadableCommit)) return undefined;
     throw err;
   }
 }
@@ -171,9 +191,9 @@ export function gitFileReader(cwd: string): FileReader {
       const listed = await git(cwd, ['ls-tree', '--full-tree', '-z', safeRef, '--', safePath]);
       if (listed.code === 0 && listed.stdout === '') return undefined;
       const reason = (shown.stderr.trim().split('\n')[0] ?? '').slice(0, 200);
-      throw new VersionError(
-        `cannot read ${path} at ${ref} with git: ${reason || `git exited with ${shown.code}`}`,
-      );
+      const message = `cannot read ${path} at ${ref} with git: ${reason || `git exited with ${shown.code}`}`;
+      // Listed but not shown: this file (a submodule, say). Not even listed: the commit itself.
+      throw listed.code === 0 ? new VersionError(message) : new UnreadableCommit(message);
     },
   };
 }
