@@ -38,7 +38,16 @@ export class CommentStateReader {
     ours: StoredComment | undefined,
     ...duplicates: StoredComment[]
   ): Map<string, Release> {
-    const found = new Map<string, Release>();
+    return new Map([...this.sourcedReleasesIn(pr, ours, ...duplicates)].map(([m, s]) => [m, s.release]));
+  }
+
+  /** releasesIn, each release with the id of the comment it was read from. */
+  sourcedReleasesIn(
+    pr: number,
+    ours: StoredComment | undefined,
+    ...duplicates: StoredComment[]
+  ): Map<string, { release: Release; comment: number }> {
+    const found = new Map<string, { release: Release; comment: number }>();
     const known = this.models && new Set(this.models);
     let own: ReadonlySet<string> = new Set();
     for (const [i, comment] of [ours, ...duplicates].entries()) {
@@ -56,7 +65,8 @@ export class CommentStateReader {
         if (own.has(model)) continue;
         if (known && !known.has(model)) this.warnUndeclared(comment.id, pr, model);
         const seen = found.get(model);
-        if (!seen || release.updatedAt > seen.updatedAt) found.set(model, release);
+        if (!seen || release.updatedAt > seen.release.updatedAt)
+          found.set(model, { release, comment: comment.id });
       }
       if (i === 0) own = new Set(found.keys());
     }

@@ -252,7 +252,36 @@ export class Deployments {
     release: Release,
     ours: (creator: Deployment['creator']) => Promise<boolean>,
   ): Promise<boolean> {
-    if (release.pr === undefined || release.headSha === undefined) return false;
+    const claim = await this.claimOf(release, ours);
+    return claim !== undefined && held(await this.latestState(claim.id));
+  }
+
+  /**
+   * Whether the canary claim the release's record names (`canaryDeployment`) is on record, in any
+   * state: made by `ours` (this token) for the release's PR, versions (`from` and `to`) and head. A
+   * release's analysis claims the slot before its candidate gets any traffic, and its record names
+   * that claim from then on: a PR comment's record of a withdrawal or a failure naming none did not
+   * come from model-gate's analysis, nor one naming a claim made after it was written (a
+   * look-alike posted before model-gate's first run, whose claim it cannot know).
+   */
+  async claimMade(
+    release: Release,
+    ours: (creator: Deployment['creator']) => Promise<boolean>,
+  ): Promise<boolean> {
+    const id = release.canaryDeployment;
+    if (id === undefined) return false;
+    return (
+      (await this.claimOf(release, ours, (d, from) => d.id === id && from === release.from)) !== undefined
+    );
+  }
+
+  /** The newest claim by `ours` for `release`'s PR, version and head (and `also`, given its `from`). */
+  private async claimOf(
+    release: Release,
+    ours: (creator: Deployment['creator']) => Promise<boolean>,
+    also: (d: Deployment, from: string) => boolean = () => true,
+  ): Promise<Deployment | undefined> {
+    if (release.pr === undefined || release.headSha === undefined) return undefined;
     const res = await this.client.rest.repos.listDeployments({
       ...this.repo,
       environment: environmentOf(release.model),
@@ -263,13 +292,11 @@ export class Deployments {
     for (const d of res.data) {
       const claim = canaryPayload.safeParse(payloadOf(d));
       if (!claim.success) continue;
-      const { pr, to, head } = claim.data;
-      if (pr !== release.pr || to !== release.to || head !== release.headSha || !(await ours(d.creator)))
-        continue;
-      const state = await this.latestState(d.id);
-      return held(state);
+      const { pr, from, to, head } = claim.data;
+      if (pr !== release.pr || to !== release.to || head !== release.headSha || !also(d, from)) continue;
+      if (await ours(d.creator)) return d;
     }
-    return false;
+    return undefined;
   }
 
   /**

@@ -70,7 +70,15 @@ export class GitHubLedger implements Ledger {
     // The run's clock: a test's fake one, so a deployment GitHub refused for now is waited on in its time.
     this.deployments = new Deployments(opts.client, opts.repo, opts.sha, clock);
     const reader = new CommentStateReader(opts.models, this.problems);
-    this.records = new PrRecords(opts.client, opts.repo, clock, reader, this.dirty);
+    this.records = new PrRecords(
+      opts.client,
+      opts.repo,
+      clock,
+      reader,
+      this.dirty,
+      (release) => this.backed(release),
+      this.problems,
+    );
     this.slot = new CanarySlot(
       opts.client,
       opts.repo,
@@ -139,6 +147,44 @@ export class GitHubLedger implements Ledger {
     return this.deployments.claimHeld(release, (creator) => this.records.identity.is(creator));
   }
 
+  /** Per release and the claim its record names (claimKey), whether that claim backs it: asked once a run. */
+  private readonly claims = new Map<string, Promise<boolean>>();
+
+  /**
+   * Whether what only this token writes backs a PR comment's record of a pending withdrawal or a
+   * failure (PrRecords.read): the canary claim the record names, made for the same PR, versions and
+   * head (Deployments.claimMade); or, for a failure before any deployment (an offline gate failed:
+   * such a release never claims the slot), the failure commit status this token set on the head.
+   */
+  private async backed(release: Release): Promise<boolean> {
+    const key = claimKey(release);
+    let made = this.claims.get(key);
+    if (!made) {
+      made = this.deployments.claimMade(release, (creator) => this.records.identity.is(creator));
+      this.claims.set(key, made);
+      // A GitHub refusal is the reading run's (it throws), not a verdict to keep.
+      made.catch(() => this.claims.delete(key));
+    }
+    if (await made) return true;
+    const neverDeployed = release.status === 'failed' && release.phase < 0 && release.phases.length === 0;
+    return neverDeployed && this.failedOnHead(release);
+  }
+
+  /** Whether this token set the model's commit status on the release's head to failure. */
+  private async failedOnHead(release: Release): Promise<boolean> {
+    if (release.headSha === undefined) return false;
+    const res = await this.opts.client.rest.repos.listCommitStatusesForRef({
+      ...this.opts.repo,
+      ref: release.headSha,
+      per_page: 100,
+    });
+    for (const status of res.data) {
+      if (status.context !== `model-gate/${release.model}` || status.state !== 'failure') continue;
+      if (await this.records.identity.is(status.creator)) return true;
+    }
+    return false;
+  }
+
   /**
    * PR `pr`'s releases holding a slot, as its comment says (read if not read yet); none given, those
    * in every PR comment this run has read, at no request more: a tick reads the comment of each of
@@ -186,6 +232,7 @@ export class GitHubLedger implements Ledger {
     // Claim the slot before the candidate gets any traffic.
     if (next.status === 'analysing' && saved.canaryDeployment === undefined) {
       saved = { ...saved, canaryDeployment: await this.slot.claim(saved, next.pr) };
+      this.claims.set(claimKey(saved), Promise.resolve(true));
     }
     // The state first: whatever GitHub refuses below, the comment carries what happened.
     map.set(saved.model, saved);
@@ -270,3 +317,7 @@ export class GitHubLedger implements Ledger {
     return this.deployments.history(model);
   }
 }
+
+/** A release as its canary claim names it (model, PR, versions, head), and the claim its record names. */
+const claimKey = (r: Release): string =>
+  JSON.stringify([r.model, r.pr, r.from, r.to, r.headSha, r.canaryDeployment]);

@@ -5,7 +5,7 @@ import { endedBy, holdsSlot, type Release } from '../release/types.js';
 import type { GitHubClient } from './client.js';
 import type { CommentStateReader } from './comment-state-reader.js';
 import type { Repo } from './repo-files.js';
-import { StickyComment } from './sticky-comment.js';
+import { StickyComment, type StoredComment } from './sticky-comment.js';
 import { TokenIdentity } from './token-identity.js';
 
 /**
@@ -45,6 +45,13 @@ export class PrRecords {
     private readonly reader: CommentStateReader,
     /** The ledger's PRs whose comment no longer tells the truth. */
     private readonly dirty: Set<number>,
+    /**
+     * Whether what only this token writes backs a comment's record of a pending withdrawal or a
+     * failure (GitHubLedger.backed); none given, every record is taken at its word.
+     */
+    private readonly backed: (release: Release) => Promise<boolean> = async () => true,
+    /** The ledger's `problems`, where a record left out for want of backing is said. */
+    private readonly problems: string[] = [],
   ) {
     this.identity = new TokenIdentity(client);
   }
@@ -105,11 +112,38 @@ export class PrRecords {
     let map = this.releases.get(pr);
     if (!map) {
       const comment = this.commentFor(pr);
-      map = this.reader.releasesIn(pr, await comment.load(), ...comment.duplicates);
+      map = await this.read(pr, await comment.load(), comment.duplicates);
       this.releases.set(pr, map);
       this.readAt.set(pr, this.clock.now());
     }
     return map;
+  }
+
+  /**
+   * The releases the PR's comments hold (CommentStateReader), less each whose pending withdrawal or
+   * failure nothing this token writes backs: another workflow writing as the token's account
+   * (`github-actions[bot]` echoing a user's text) can post the PR's first comment with the marker
+   * before model-gate does, and its record would put a version it names in service (a withdrawal
+   * "puts back" `ending.serves`) or fail the head unanalysed. Left out as if absent, said in the log.
+   */
+  private async read(
+    pr: number,
+    ours: StoredComment | undefined,
+    duplicates: readonly StoredComment[],
+  ): Promise<Map<string, Release>> {
+    const out = new Map<string, Release>();
+    for (const [model, { release, comment }] of this.reader.sourcedReleasesIn(pr, ours, ...duplicates)) {
+      if (
+        (release.withdrawPending === true || release.status === 'failed') &&
+        !(await this.backed(release))
+      ) {
+        const line = unbacked(comment, pr, release);
+        if (!this.problems.includes(line)) this.problems.push(line);
+        continue;
+      }
+      out.set(model, release);
+    }
+    return out;
   }
 
   /**
@@ -122,10 +156,10 @@ export class PrRecords {
     // Not read yet: the first read is fresh.
     if (!ours) return void (await this.releasesOf(pr));
     const comment = this.commentFor(pr);
-    const fresh = this.reader.releasesIn(
+    const fresh = await this.read(
       pr,
       await (listing ? comment.list() : comment.reload()),
-      ...comment.duplicates,
+      comment.duplicates,
     );
     this.readAt.set(pr, this.clock.now());
     const mine = this.saved.get(pr);
@@ -220,4 +254,14 @@ export class PrRecords {
     }
     return ended;
   }
+}
+
+/** A comment's record of a pending withdrawal or failure left out: nothing this token writes backs it. */
+function unbacked(comment: number, pr: number, r: Release): string {
+  const what = r.withdrawPending ? `${r.status}, its withdrawal pending` : r.status;
+  const head = r.headSha ? r.headSha.slice(0, 7) : 'no head';
+  return (
+    `the model-gate comment #${comment} of PR #${pr} records ${r.model} ${r.to} ${what}, but no canary claim of PR #${pr} for ${r.from} → ${r.to} at ${head} is on record (nor a failure status of that head), so no model-gate analysis wrote it: ` +
+    "model-gate ignored that record and changes no traffic for it (another workflow posting as this token's account may have written it); model-gate's next write of that comment drops it"
+  );
 }

@@ -1,5 +1,6 @@
 import { getOctokit } from '@actions/github';
 import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/types.js';
 import { composeBody, readBody } from '../../src/github/sticky-comment.js';
 import { newRelease } from '../../src/release/new-release.js';
@@ -148,5 +149,76 @@ describe("a look-alike posted as the job token's own account (github-actions[bot
     expect(ourComments()[0]?.body).not.toContain('FORGED');
     expect(runDecision(await job(MERGED).run())).toBe('promoted');
     expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+  });
+});
+
+// Before model-gate ever commented on the PR, a look-alike the token's account posts is the PR's
+// first comment with the marker: read as model-gate's own. Its pending withdrawal and its `failed`
+// are then honoured only where a canary claim of the PR for the same versions and head backs them:
+// model-gate claims the slot before a candidate gets any traffic, and only the token writes claims.
+describe("a look-alike posted as the job token's own account before model-gate commented", () => {
+  const forgedFirst =
+    /the model-gate comment #\d+ of PR #1 records fraud v2 .* no canary claim of PR #1 for v1 → v2 at /;
+
+  it('a forged pending withdrawal to v0 moves no traffic to v0: v2 is analysed, said in the log, then promoted', async () => {
+    forgeAsJobToken({ status: 'aborted', reason: 'FORGED', withdrawPending: true, ending: { serves: 'v0' } });
+
+    const first = job(OPENED);
+    const result = await first.run();
+    expect(w.target.writes.flatMap((s) => Object.values(s))).not.toContainEqual({ version: 'v0' });
+    expect(runDecision(result)).toBe('ready');
+    expect(canaryWeights()).toEqual([10, 50]);
+    expect(first.ledger.problemLines).toEqual([expect.stringMatching(forgedFirst)]);
+    // model-gate's write replaced the forged state in that comment.
+    expect(ourComments()).toHaveLength(1);
+    expect(ourComments()[0]?.body).not.toContain('FORGED');
+
+    expect(runDecision(await job(MERGED).run())).toBe('promoted');
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+  });
+
+  it('a forged failed for the head does not block its analysis: v2 is analysed, then promoted', async () => {
+    forgeAsJobToken({ status: 'failed', phase: 1, reason: 'FORGED' });
+
+    const result = await job(OPENED).run();
+    expect(result.skipped.map((s) => s.why).join('\n')).not.toContain('FORGED');
+    expect(runDecision(result)).toBe('ready');
+    expect(canaryWeights()).toEqual([10, 50]);
+    expect(ourComments()[0]?.body).not.toContain('FORGED');
+    expect(runDecision(await job(MERGED).run())).toBe('promoted');
+    expect(w.target.state).toEqual({ stable: { version: 'v2' } });
+  });
+
+  it("model-gate's own failed analysis still stands: a re-run of the head reports it failed and analyses nothing", async () => {
+    expect(runDecision(await job(OPENED, strict).run())).toBe('failed');
+    const writes = w.target.writes.length;
+    const again = job(OPENED, strict);
+    const result = await again.run();
+    expect(runDecision(result)).toBe('failed');
+    expect(result.skipped.map((s) => s.why).join('\n')).toContain('already failed its analysis');
+    expect(w.target.writes.slice(writes)).toEqual([]);
+    expect(again.ledger.problemLines).toEqual([]);
+  });
+
+  it("model-gate's own failure before any deployment (an offline gate: no claim made) still stands on a re-run", async () => {
+    const offline = parseConfig(
+      `version: 1
+models:
+  fraud:
+    source: { file: fraud.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:1" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates: [{ name: auc, kind: offline, file: eval.json, key: auc, min: 0.9 }]
+`,
+      {},
+    ).config;
+    expect(runDecision(await job(OPENED, offline).run())).toBe('failed');
+    const again = job(OPENED, offline);
+    const result = await again.run();
+    expect(runDecision(result)).toBe('failed');
+    expect(result.skipped.map((s) => s.why).join('\n')).toContain('already failed its analysis');
+    expect(again.ledger.problemLines).toEqual([]);
+    expect(w.target.writes).toEqual([]);
   });
 });
