@@ -219,7 +219,8 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
    * For a count that matched nothing: how many samples each range selector of the query has over
    * its range plus Prometheus' lookback, one cheap query per selector (count_over_time of the
    * selector as written, modifiers kept). Undefined when the query has no range selector read
-   * here or a probe fails: the count then reads as matched nothing, as without the probe.
+   * here or a probe fails: the count then reads as matched nothing, as without the probe; a probe
+   * refused for its credentials throws that.
    */
   async function probeScrapes(query: string, w: MetricWindow): Promise<ScrapeProbe[] | undefined> {
     const probes = new Map<string, ScrapeProbe>();
@@ -232,7 +233,9 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
         const vector = vectorOf(await instantRendered(probe, w), probe);
         const samples = finiteOrUndefined(vector[0]?.value?.[1]) ?? 0;
         probes.set(selector + range, { selector, rangeS, samples, probedS });
-      } catch {
+      } catch (err) {
+        // Refused credentials are said as such (the release rolls back on them), never as no data.
+        if (err instanceof RefusedCredentialsError) throw err;
         return undefined;
       }
     }
