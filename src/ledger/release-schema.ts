@@ -121,6 +121,7 @@ const phase = z.object({
   note: z.string().optional(),
   // Optional: phases stored before it have none.
   undecided: z.literal(true).optional(),
+  switchFailed: z.literal(true).optional(),
 });
 
 // Optional, as each of its fields: releases stored before it have none.

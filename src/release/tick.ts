@@ -37,7 +37,7 @@ import {
 } from './planned-sample.js';
 import { reconcileWithConfig } from './reconcile-config.js';
 import { refusedFirstChange } from './refused-first-change.js';
-import { servedAlready, switchedAt } from './resumed-switch.js';
+import { servedAlready, switchedAt, switchLeftNothing } from './resumed-switch.js';
 import { withLook } from './series.js';
 import { runSmoke, smokeUrl } from './smoke.js';
 import type { Ending, GateState, Measurement, PhaseRecord, Release } from './types.js';
@@ -501,6 +501,7 @@ async function enterPhase(
     const refused = await refusedFirstChange(release, phase.name, `the switch to ${to}`, err, ctx);
     if (refused) return refused;
     const note = `the switch to ${to} failed: ${failedAnalysisAdvice(err, release.headSha)}`;
+    const unchanged = await switchLeftNothing(release, ctx);
     const failed: PhaseRecord = {
       name: phase.name,
       weight: phase.weight,
@@ -508,6 +509,7 @@ async function enterPhase(
       endedAt: now,
       outcome: 'failed',
       note,
+      ...(unchanged ? { switchFailed: true as const } : {}),
     };
     const switched = {
       ...release,

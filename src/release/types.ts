@@ -114,6 +114,13 @@ export interface PhaseRecord {
   note?: string;
   /** Passed at its deadline with gates undecided (must-have-data: false); `note` says which. */
   undecided?: true;
+  /**
+   * The switch to it failed and a read after it found the phase before's traffic still served
+   * (tick.ts enterPhase, resumed-switch.ts switchLeftNothing): the record starts and ends at that
+   * moment, its `weight` the share asked for, not taken. Absent otherwise (a switch that may have
+   * half taken, a read that failed), and in records stored before it.
+   */
+  switchFailed?: true;
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
-import type { GateState, Release } from '../release/types.js';
+import type { GateState, PhaseRecord, Release } from '../release/types.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
 import { withoutPhaseName } from './rows.js';
@@ -367,14 +367,13 @@ const BATCH_INSTANCES = /\((\d+)\/(\d+) instances\)$/;
 /**
  * Where a failed rolling release whose rollback did not take may still run: on the instances of
  * the last batch the platform took (`on 2 of 4 instances`, `batch 2 of 4`), and the batch whose
- * switch failed (`refused`) when that is why it failed: the platform failed at its start, as
- * tick.ts's enterPhase records it (ended the moment it began). Undefined for other strategies.
+ * switch failed (`refused`) when that is why it failed (PhaseRecord.switchFailed). Undefined for
+ * other strategies.
  */
 export function rollingLeft(r: Release): { on: string; batch: string; refused?: string } | undefined {
   const last = r.phases.at(-1);
   if (r.status !== 'failed' || !last || !isRollingBatch(last.name)) return undefined;
-  const switchFailed =
-    r.ending?.platformFailed === true && last.outcome === 'failed' && last.endedAt === last.startedAt;
+  const switchFailed = last.switchFailed ?? switchFailedBeforeFlag(r, last);
   const taken = switchFailed ? r.phases.at(-2) : last;
   const refused = switchFailed ? { refused: last.name } : {};
   const [, replaced, instances] = BATCH_INSTANCES.exec(taken?.name ?? '') ?? [];
@@ -383,6 +382,13 @@ export function rollingLeft(r: Release): { on: string; batch: string; refused?: 
   const on = replaced === instances ? 'on every instance' : `on ${replaced} of ${instances} instances`;
   return { on, batch: withoutInstances(taken.name), ...refused };
 }
+
+/**
+ * A record stored before PhaseRecord.switchFailed: tick.ts's enterPhase recorded a failed switch as
+ * its phase failed the moment it began, the platform failing.
+ */
+const switchFailedBeforeFlag = (r: Release, last: PhaseRecord) =>
+  r.ending?.platformFailed === true && last.outcome === 'failed' && last.endedAt === last.startedAt;
 
 const withoutInstances = (name: string) => name.replace(BATCH_INSTANCES, '').trim();
 

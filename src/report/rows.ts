@@ -316,12 +316,15 @@ function passedNote(m: Measurement | undefined, bounds: string): string {
 }
 
 export function phaseRows(release: Release, model: ModelConfig | undefined, now: number): PhaseRow[] {
-  return release.phases.map((p) => ({
+  return release.phases.map((p, i) => ({
     phase: p.name,
-    // A refused first change served nobody: its share shows as asked, beside the 0% it got.
+    // A refused first change served nobody: its share shows as asked, beside the 0% it got; a
+    // later switch that did not take, beside the share the phase before kept.
     traffic: refusedBeforeTraffic(release)
       ? `0% (asked ${askedTraffic(p, release, model)})`
-      : phaseTraffic(p, release, model),
+      : p.switchFailed
+        ? `${keptTraffic(release.phases[i - 1], release, model)} (asked ${askedTraffic(p, release, model)})`
+        : phaseTraffic(p, release, model),
     started: new Date(p.startedAt).toISOString().replace('T', ' ').slice(0, 19),
     lasted: formatLasted((p.endedAt ?? now) - p.startedAt),
     outcome: phaseOutcome(p, release),
@@ -338,6 +341,7 @@ export function phaseRows(release: Release, model: ModelConfig | undefined, now:
 function phaseOutcome(p: PhaseRecord, release: Release): string {
   const last = p === release.phases.at(-1);
   if (last && refusedBeforeTraffic(release)) return 'refused';
+  if (p.switchFailed) return 'switch refused';
   if (p.outcome === 'withdrawn' && withdrawalUnderWay(release)) return 'being withdrawn';
   if (
     last &&
@@ -357,9 +361,24 @@ function phaseOutcome(p: PhaseRecord, release: Release): string {
  * smoke test failed it again: that phase shows the smoke test's own words (Release.ending).
  */
 function phaseNote(p: PhaseRecord, release: Release): string {
+  // The outcome and the traffic asked say which switch failed: the platform's words follow.
+  if (p.switchFailed) return (p.note ?? '').replace(SWITCH_FAILED, '');
   const smoke = release.ending?.smokeFailed;
   if (smoke && p.outcome === 'failed' && p === release.phases.at(-1)) return smoke.note;
   return smoke ? (p.note ?? '') : withoutPhaseName(p.note ?? '', p.name);
+}
+
+/** How tick.ts's enterPhase begins a failed switch's note: `the switch to 75% of live traffic failed: `. */
+const SWITCH_FAILED = /^the switch to .+? failed: /;
+
+/** The share a switch that did not take left the candidate: the phase before's (`prev`), none before the first. */
+function keptTraffic(
+  prev: PhaseRecord | undefined,
+  release: Release,
+  model: ModelConfig | undefined,
+): string {
+  if (!prev) return '0%';
+  return prev.weight === 0 ? askedTraffic(prev, release, model) : `${prev.weight}%`;
 }
 
 /** What the config's phase named `p` asks for (the record keeps 0% for one refused): `10%`, `mirror 10%`. */

@@ -67,6 +67,34 @@ describe('a rolling batch refused, then its rollback', () => {
     expect(report.split('\n')[0]).toBe(
       '## model-gate: ⚠️ Rollback incomplete: the candidate may still run on 2 of 4 instances',
     );
+    // The refused batch's row: the share it kept beside the one asked, and the platform's words.
+    const run = renderMarkdown(
+      w.config,
+      { releases: [release as Release], skipped: [] },
+      { now: w.clock.now() },
+    );
+    expect(rowOf(run, 'batch 3 of 4')).toMatch(
+      /^\| batch 3 of 4 \(3\/4 instances\) \| 50% \(asked 75%\) \| .* \| switch refused: sandbox fraud-detector at \S+ answered the traffic change with HTTP 503: traffic API unavailable/,
+    );
+    expect(run.split('\n')[0]).toBe(report.split('\n')[0]);
+    expect(rowOf(run, 'batch 2 of 4')).toMatch(
+      /^\| batch 2 of 4 \(2\/4 instances\) \| 50% \| .* \| passed \|$/,
+    );
+    // A record stored before the flag: its row, its line and its heading as before.
+    const before = {
+      ...(release as Release),
+      phases: (release as Release).phases.map(({ switchFailed: _, ...p }) => p),
+    };
+    const old = renderMarkdown(w.config, { releases: [before], skipped: [] }, { now: w.clock.now() });
+    expect(rowOf(old, 'batch 3 of 4')).toMatch(
+      /^\| batch 3 of 4 \(3\/4 instances\) \| 75% \| .* \| failed: the switch to 75% of live traffic failed: sandbox /,
+    );
+    expect(old.split('\n')[0]).toBe(report.split('\n')[0]);
+    expect(old).toContain(line);
     refuse = false;
   }, 60_000);
 });
+
+/** The phase history's row of `phase`. */
+const rowOf = (report: string, phase: string) =>
+  report.split('\n').find((l) => l.startsWith(`| ${phase} `)) ?? '';
