@@ -22,6 +22,7 @@
  *   ("PromQL warning: ...", "PromQL info: ..."), about the query, not missing data.
  */
 import { z } from 'zod';
+import { parseDuration } from '../config/duration.js';
 import { PROMETHEUS_REQUESTS_DEFAULT } from '../config/metrics-schema.js';
 import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
@@ -225,7 +226,9 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
   async function probeScrapes(query: string, w: MetricWindow): Promise<ScrapeProbe[] | undefined> {
     const probes = new Map<string, ScrapeProbe>();
     for (const [, selector, range, modifiers] of query.matchAll(RANGE_SELECTOR)) {
-      const rangeS = range === undefined ? undefined : durationS(range);
+      // A range the config's duration syntax cannot read (PromQL's `1w`) is not probed.
+      const rangeMs = range === undefined ? undefined : parseDuration(range);
+      const rangeS = rangeMs === undefined ? undefined : rangeMs / 1000;
       if (!selector || rangeS === undefined || probes.has(selector + range)) continue;
       const probedS = Math.ceil(rangeS + LOOKBACK_S);
       const probe = `max(count_over_time(${selector}[${probedS}s]${modifiers ?? ''}))`;
@@ -342,23 +345,6 @@ const LOOKBACK_S = 300;
  */
 const RANGE_SELECTOR =
   /(?<![\w:])((?:[a-zA-Z_:][\w:]*\s*)?\{(?:[^{}"'`]|"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|`[^`]*`)*\}|[a-zA-Z_:][\w:]*)\s*\[\s*([0-9][0-9a-z]*)\s*\]((?:\s+offset\s+-?[0-9][0-9a-z]*|\s*@\s*(?:start\(\)|end\(\)|[0-9.]+))*)/g;
-
-const UNIT_S: Record<string, number> = {
-  ms: 0.001,
-  s: 1,
-  m: 60,
-  h: 3600,
-  d: 86_400,
-  w: 604_800,
-  y: 31_536_000,
-};
-
-/** A PromQL duration (`90s`, `1h30m`) in seconds; undefined for anything else. */
-function durationS(text: string): number | undefined {
-  const parts = [...text.matchAll(/(\d+)(ms|[smhdwy])/g)];
-  if (parts.length === 0 || parts.map((p) => p[0]).join('') !== text) return undefined;
-  return parts.reduce((sum, [, n, unit]) => sum + Number(n) * (UNIT_S[unit as string] ?? 0), 0);
-}
 
 /**
  * The selector whose range is too young for its series' scrapes: all the query's selectors have
