@@ -93,30 +93,29 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     const quiet = pullRequest && releasesNothing(event, ran);
     // A model whose version file the PR lacks (a typo in source.file) is why nothing changed: said
     // as the CLI says it, as an annotation and in the report, so the run does not look all green.
-    const missing =
-      quiet && event.pr.action !== 'closed'
-        ? await missingSourceWarnings(
-            config,
-            setup.ports.reader,
-            { base: branchPoint(setup.ports.reader, event.pr), head: event.pr.headSha },
-            {
-              only: inputs.model,
-              workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
-              configPath: inputs.config,
-            },
-          )
-        : [];
+    const noChange = quiet && event.pr.action !== 'closed';
+    const missing = noChange
+      ? await missingSourceWarnings(
+          config,
+          setup.ports.reader,
+          { base: branchPoint(setup.ports.reader, event.pr), head: event.pr.headSha },
+          {
+            only: inputs.model,
+            workspace: env.GITHUB_WORKSPACE ?? process.cwd(),
+            configPath: inputs.config,
+          },
+        )
+      : [];
     for (const warning of missing) core.warning(warning);
-    const result =
-      quiet && event.pr.action !== 'closed'
-        ? {
-            ...ran,
-            skipped: [
-              noChangeNote(config, inputs.model, touched.files),
-              ...missing.map((why) => ({ model: '*', why, kind: 'note' as const })),
-            ],
-          }
-        : ran;
+    const result = noChange
+      ? {
+          ...ran,
+          skipped: [
+            noChangeNote(config, inputs.model, touched.files),
+            ...missing.map((why) => ({ model: '*', why, kind: 'note' as const })),
+          ],
+        }
+      : ran;
     // A gate reading the whole service shows the service's values in the comment, not the candidate's.
     const released = pullRequest ? result.releases.map((r) => r.model) : [];
     for (const warning of wholeServiceWarnings(config, released))
