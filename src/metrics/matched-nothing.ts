@@ -42,6 +42,8 @@ export class TooFewScrapesError extends NoDataError {}
 /** What a probe of one range selector found: its samples over the range plus the lookback. */
 export interface ScrapeProbe {
   selector: string;
+  /** The selector's offset and @ modifiers as written (empty: none). */
+  modifiers: string;
   /** The selector's range as written, in seconds. */
   rangeS: number;
   /** The most samples one of its series has in `probedS` seconds up to the window's end. */
@@ -52,5 +54,21 @@ export interface ScrapeProbe {
 export function tooFewScrapes(what: string, w: MetricWindow, p: ScrapeProbe): TooFewScrapesError {
   return new TooFewScrapesError(
     `prometheus: ${what} has no number for ${armName(w)} yet: its ${p.rangeS}s range holds fewer than two scrapes of ${showQuery(p.selector)} (${p.samples} in the last ${p.probedS}s), and increase() needs two: waiting for data; if the looks keep waiting, Prometheus scrapes these series less often than the look interval: check their job's scrape_interval (Status > Targets in Prometheus) and set the model's strategy interval to at least twice it`,
+  );
+}
+
+/** Epoch ms as UTC to the second: `2026-05-04T10:31:07Z`. */
+const utc = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+
+/**
+ * A count query that matched nothing because the arm's series stopped: their range holds too few
+ * scrapes, as a young series' does, but Prometheus has no current sample of them any more (it
+ * marks a series stale at the first failed scrape of its target, and a target removed from its
+ * scrape config or service discovery a few intervals later). Not waiting for data that is on its
+ * way: no data, inconclusive, saying since when the series has not been scraped.
+ */
+export function seriesStopped(what: string, w: MetricWindow, p: ScrapeProbe, lastAt: number): NoDataError {
+  return new NoDataError(
+    `prometheus: ${what} matched nothing for ${armName(w)}: Prometheus last scraped ${showQuery(p.selector)} at ${utc(lastAt)} and has no current sample of it (its target stopped answering or was removed), so ${armName(w)} or its metrics stopped; no data, not waiting for it: check that its pods are running and that their target is up (Status > Targets in Prometheus)`,
   );
 }

@@ -31,8 +31,20 @@ import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJson } from './fetch-json.js';
 import { type Bucket, readHistogramQuantile } from './histogram.js';
 import { histogramQuantileCall } from './histogram-quantile-query.js';
-import { armName, matchedNothing, type ScrapeProbe, tooFewScrapes } from './matched-nothing.js';
+import {
+  armName,
+  matchedNothing,
+  type ScrapeProbe,
+  seriesStopped,
+  tooFewScrapes,
+} from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
+import {
+  type AnnotationLog,
+  isPromqlAnnotation,
+  sayAnnotationsOnce,
+  stderrLog,
+} from './promql-annotations.js';
 import { countQuery, countQueryName, finiteOrUndefined, type Point, requestCount } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
 import { showQuery, snippet } from './show-query.js';
@@ -58,6 +70,8 @@ const envelope = z.object({
   errorType: z.string().optional(),
   error: z.string().optional(),
   warnings: z.array(z.string()).optional(),
+  // Prometheus 2.52 and later: info-level PromQL annotations, never a partial answer.
+  infos: z.array(z.string()).optional(),
   // VictoriaMetrics cluster.
   isPartial: z.boolean().optional(),
 });
@@ -144,27 +158,41 @@ export interface PrometheusSource extends MetricSource {
   quantileBounds(query: string, window: MetricWindow): Promise<QuantileBounds | undefined>;
 }
 
-export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSource {
+/**
+ * `log`: where PromQL annotations on an answer are said, once per query (promql-annotations.ts).
+ */
+export function prometheusSource(
+  config: PrometheusMetricsConfig,
+  log: AnnotationLog = stderrLog,
+): PrometheusSource {
   const timeoutParam = `${config.timeoutMs}ms`;
 
-  async function call(path: string, params: Record<string, string>, query: string): Promise<unknown> {
+  /** `template`: the query as configured, which the annotations said of its answer name. */
+  async function call(
+    path: string,
+    params: Record<string, string>,
+    query: string,
+    template = query,
+  ): Promise<unknown> {
     const res = await fetchJson({
       source: 'prometheus',
       url: apiUrl(config.url, path, { ...params, ...NO_PARTIAL_ANSWERS, timeout: timeoutParam }),
       headers: config.headers,
       timeoutMs: config.timeoutMs,
     });
-    return dataOf(res, query);
+    const { data, annotations } = dataOf(res, query);
+    sayAnnotationsOnce(log, `${config.url}\n${template}`, template, annotations);
+    return data;
   }
 
   async function instant(template: string, w: MetricWindow): Promise<{ query: string; data: unknown }> {
     const query = renderPromql(template, w);
-    return { query, data: await instantRendered(query, w) };
+    return { query, data: await instantRendered(query, w, template) };
   }
 
   /** An instant query already rendered, evaluated at the window's end. */
-  function instantRendered(query: string, w: MetricWindow): Promise<unknown> {
-    return call('/api/v1/query', { query, time: (w.until / 1000).toFixed(3) }, query);
+  function instantRendered(query: string, w: MetricWindow, template = query): Promise<unknown> {
+    return call('/api/v1/query', { query, time: (w.until / 1000).toFixed(3) }, query, template);
   }
 
   /** One number from a scalar or a vector of at most one series; several series are a wrong query. */
@@ -196,7 +224,10 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
     const { query, value, raw, series } = await oneNumber(template, w, what);
     if (series === 0) {
       const young = tooYoung(await probeScrapes(query, w));
-      if (young) throw tooFewScrapes(what, w, young);
+      if (young) {
+        const lastAt = await stoppedAt(young, w);
+        throw lastAt === undefined ? tooFewScrapes(what, w, young) : seriesStopped(what, w, young, lastAt);
+      }
       throw matchedNothing('prometheus', what, w, noSeriesAdvice(what), showQuery(query));
     }
     if (value === undefined && isInfinity(raw)) {
@@ -235,7 +266,7 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       try {
         const vector = vectorOf(await instantRendered(probe, w), probe);
         const samples = finiteOrUndefined(vector[0]?.value?.[1]) ?? 0;
-        probes.set(selector + range, { selector, rangeS, samples, probedS });
+        probes.set(selector + range, { selector, modifiers: modifiers ?? '', rangeS, samples, probedS });
       } catch (err) {
         // Refused credentials are said as such (the release rolls back on them), never as no data.
         if (err instanceof RefusedCredentialsError) throw err;
@@ -243,6 +274,25 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       }
     }
     return probes.size > 0 ? [...probes.values()] : undefined;
+  }
+
+  /**
+   * For a selector whose range holds too few scrapes (a look that would read waiting): when its
+   * last sample was scraped, if Prometheus has no current sample of it (a staleness marker ended
+   * every series, or the last is beyond the lookback), so that it is gone rather than young. One
+   * query: the last sample's time over the probe's span, at 1 s steps to land between a 1 s
+   * scrape and its staleness marker, unless a series is current. Undefined while one is current,
+   * and when the probe fails (the look then waits, as without it); refused credentials throw.
+   */
+  async function stoppedAt(p: ScrapeProbe, w: MetricWindow): Promise<number | undefined> {
+    const probe = `max(max_over_time(timestamp(${p.selector})[${p.probedS}s:1s]${p.modifiers})) unless on() count(${p.selector}${p.modifiers})`;
+    try {
+      const seconds = finiteOrUndefined(vectorOf(await instantRendered(probe, w), probe)[0]?.value?.[1]);
+      return seconds === undefined ? undefined : Math.round(seconds * 1000);
+    } catch (err) {
+      if (err instanceof RefusedCredentialsError) throw err;
+      return undefined;
+    }
   }
 
   /** What to do about a count query that matched no series. */
@@ -315,6 +365,7 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
           step: `${stepMs}ms`,
         },
         query,
+        template,
       );
       const parsed = matrixData.safeParse(data);
       if (!parsed.success) throw unexpected(data, 'matrix', query);
@@ -330,7 +381,7 @@ export function prometheusSource(config: PrometheusMetricsConfig): PrometheusSou
       const quantileCall = histogramQuantileCall(renderPromql(template, w));
       if (!quantileCall) return undefined;
       const { quantile, buckets } = quantileCall;
-      return quantileBoundsOf(quantile, vectorOf(await instantRendered(buckets, w), buckets));
+      return quantileBoundsOf(quantile, vectorOf(await instantRendered(buckets, w, template), buckets));
     },
   };
 }
@@ -437,8 +488,11 @@ const round = (n: number) => Number(n.toPrecision(6));
 const REFUSED =
   'the server refused the credentials: check the token or password sent (metrics.headers, or user:password in the url) and that it may query this server';
 
-/** The `data` of a successful, complete answer; everything else is a MetricsError saying why. */
-function dataOf(res: FetchedJson, query: string): unknown {
+/**
+ * The `data` of a successful, complete answer and its PromQL annotations; everything else is a
+ * MetricsError saying why.
+ */
+function dataOf(res: FetchedJson, query: string): { data: unknown; annotations: string[] } {
   const parsed = envelope.safeParse(res.body);
   if (!parsed.success) {
     // Refused credentials are not a wrong url: asking for the server's root sent users to the url.
@@ -449,14 +503,15 @@ function dataOf(res: FetchedJson, query: string): unknown {
   }
   const body = parsed.data;
   if (res.status >= 200 && res.status < 300 && body.status === 'success') {
-    const partial = (body.warnings ?? []).filter((w) => !isPromqlAnnotation(w));
+    const warnings = body.warnings ?? [];
+    const partial = warnings.filter((w) => !isPromqlAnnotation(w));
     if (body.isPartial === true || partial.length > 0) {
       const said = partial.length > 0 ? ` (${snippet(partial.join('; '), 240)})` : '';
       throw new NoDataError(
         `prometheus: a partial answer${said}: some of the server's stores or nodes did not answer, so it is not used as data: ${showQuery(query)}`,
       );
     }
-    return body.data;
+    return { data: body.data, annotations: [...warnings, ...(body.infos ?? [])] };
   }
   const reason = body.error ?? `HTTP ${res.status}`;
   switch (res.status) {
@@ -480,9 +535,6 @@ function dataOf(res: FetchedJson, query: string): unknown {
 const fail = (what: string, query: string): never => {
   throw new MetricsError(`prometheus: ${what}: ${showQuery(query)}`);
 };
-
-/** Prometheus' own warnings are about the query ("PromQL info: metric might not be a counter..."). */
-const isPromqlAnnotation = (warning: string) => /^PromQL (info|warning):/.test(warning);
 
 /** Several series where one number is expected: how many, which labels tell them apart, what to do. */
 function severalSeries(
