@@ -54,7 +54,7 @@ export function actionPorts(
     clock: systemClock,
     log,
     targetFor: (model: ModelConfig) => targetFor(model, log),
-    metricsFor,
+    metricsFor: (model: ModelConfig) => metricsFor(model, log),
     onProgress: (releases: Release[]) => phases.progress(releases),
   };
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();

@@ -80,7 +80,7 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     clock: stop?.clock ?? systemClock,
     log,
     targetFor: (model) => targetFor(model, log),
-    metricsFor,
+    metricsFor: (model) => metricsFor(model, log),
     onProgress: (releases) => {
       for (const r of releases) seen.releases.set(r.model, r);
     },

@@ -42,14 +42,17 @@ export function targetFor(model: ModelConfig, log?: TargetLog): Target {
   }
 }
 
-/** The factory from configuration to adapter: one case per metric source type. */
-export function metricsFor(model: ModelConfig): MetricSource {
+/**
+ * The factory from configuration to adapter: one case per metric source type. `log`: where a
+ * source says what is wrong with a query that still answered (Prometheus' PromQL annotations).
+ */
+export function metricsFor(model: ModelConfig, log?: TargetLog): MetricSource {
   const metrics = model.metrics;
   switch (metrics.type) {
     case 'sandbox':
       return sandboxSource(metrics);
     case 'prometheus':
-      return prometheusSource(metrics);
+      return prometheusSource(metrics, log);
     case 'datadog':
       return datadogSource(metrics);
     case 'cloudwatch':
