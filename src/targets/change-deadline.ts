@@ -2,6 +2,7 @@ import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { isPermanent } from './errors.js';
 import type { KnownVersions, ReadBack } from './target.js';
 
 // A target's settle-timeout is the most one traffic change may take, from its start to the end of
@@ -74,10 +75,62 @@ export const outOfTime = (call: string, deadline: ChangeDeadline) =>
   );
 
 /**
+ * A read that failed and may pass (nobody answering, a 5xx, throttled past the retries) while a
+ * target waited for a change the platform took: no failure of the change. changesWithin keeps it
+ * for the read-back, which takes the wait up again (`resume`) while the change has time left, and
+ * at its deadline fails with the last such read's error (`failed`): a withdrawal then reports the
+ * change unconfirmed (confirmed-change.ts), not refused.
+ */
+export class SettleReadFailed extends TargetError {
+  constructor(
+    readonly failed: TargetError,
+    readonly resume: () => Promise<void>,
+  ) {
+    super(failed.message);
+  }
+}
+
+/**
+ * The errors of a target's reads that failed and may pass (not isPermanent), marked where the read
+ * is made: the wait after a change (settleAccepted) tells them from its own failures (a change
+ * still updating at its deadline, a revision not ready), which fail the change as they are.
+ */
+export function passingReadFailures() {
+  const failed = new WeakSet<TargetError>();
+  return {
+    /** For a read's `catch`: marks `err` when it may pass, then throws it on. */
+    mark(err: unknown): never {
+      if (err instanceof TargetError && !isPermanent(err)) failed.add(err);
+      throw err;
+    },
+    has: (err: unknown) => err instanceof TargetError && failed.has(err),
+  };
+}
+
+/**
+ * `wait`, for a change the platform took to land: a read in it that failed and may pass (`passing`)
+ * ends it with SettleReadFailed, which changesWithin keeps; its `resume` is the same wait again.
+ * Any other failure is the change's.
+ */
+export async function settleAccepted(
+  wait: () => Promise<unknown>,
+  passing: (err: TargetError) => boolean,
+): Promise<void> {
+  try {
+    await wait();
+  } catch (err) {
+    if (!(err instanceof TargetError && passing(err))) throw err;
+    throw new SettleReadFailed(err, () => settleAccepted(wait, passing));
+  }
+}
+
+/**
  * `read` and `write` for a target whose calls keep a change's deadline: each write is a change of
  * its own, and returns its read-back (for reconcile), which keeps the same deadline. A read on its
  * own gets no `change` (the CLI targets give each of its calls its `timeout`; http gives it a
- * settle-timeout of its own).
+ * settle-timeout of its own). A write whose wait a failed read cut short (SettleReadFailed)
+ * returns a read-back that takes that wait up again first, while the change has time left; at its
+ * deadline, or when the wait's reads fail again, it fails with the last read's error.
  */
 export function changesWithin(
   settleTimeoutMs: number,
@@ -90,8 +143,27 @@ export function changesWithin(
     read: (known?: KnownVersions) => read(known),
     async write(desired: TrafficState): Promise<ReadBack> {
       const change = begin();
-      await write(desired, change);
-      return (known) => read(known, change);
+      let unsettled: SettleReadFailed | undefined;
+      try {
+        await write(desired, change);
+      } catch (err) {
+        if (!(err instanceof SettleReadFailed)) throw err;
+        unsettled = err;
+      }
+      return async (known) => {
+        if (unsettled) {
+          if (clock.now() >= change.at) throw unsettled.failed;
+          try {
+            await unsettled.resume();
+          } catch (err) {
+            if (!(err instanceof SettleReadFailed)) throw err;
+            unsettled = err;
+            throw err.failed;
+          }
+          unsettled = undefined;
+        }
+        return read(known, change);
+      };
     },
   };
 }

@@ -17,8 +17,10 @@ import {
   changesWithin,
   limitText,
   outOfTime,
+  passingReadFailures,
+  settleAccepted,
 } from './change-deadline.js';
-import { isPermanent, refusalClass, TargetBusyError, TargetStateError } from './errors.js';
+import { refusalClass, TargetBusyError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -63,11 +65,6 @@ interface Answer {
 interface Budget extends ChangeDeadline {
   /** Set once the service took the PUT: from then on something may have changed. */
   asked?: boolean;
-  /**
-   * The last read after the PUT was taken that failed and may pass (nobody answering, a 5xx, no
-   * answer in time): left to the read-back to report, as a change taken but not confirmed.
-   */
-  unread?: TargetError;
 }
 
 /** Answers worth another try: busy, throttled, a gateway between us and the service failing. */
@@ -80,9 +77,6 @@ type Call = 'GET /capabilities' | 'GET /traffic' | 'PUT /traffic';
 
 /** A request that found nobody answering (refused, reset): worth another try. */
 class Unreachable extends TargetError {}
-
-/** A change the service still reports `updating: true` at its deadline: it answered, nothing failed to read. */
-class StillUpdating extends TargetBusyError {}
 
 /** A weight the model's strategy will ask for, by the config field that sets it. */
 export interface PlannedWeight {
@@ -189,6 +183,8 @@ export function httpTarget(
   const identity = identityOf('http', urlIdentity(config.url));
   const planned = model ? plannedWeights(model) : [];
   let capabilities: HttpCapabilities | undefined;
+  // GET /traffic failures that may pass: one ends the wait after a PUT the service took (changeTo).
+  const failedReads = passingReadFailures();
 
   const budget = (what: string): Budget => changeDeadline(config.settleTimeoutMs, clock, what);
 
@@ -362,11 +358,12 @@ export function httpTarget(
     return parsed.data;
   }
 
-  async function status(within: Budget) {
+  async function readStatus(within: Budget) {
     const answer = await callPatiently('GET', '/traffic', within);
     if (answer.status !== 200) throw refusal(answer, 'GET /traffic', within);
     return parse(trafficStatusSchema, answer, 'GET /traffic');
   }
+  const status = (within: Budget) => readStatus(within).catch(failedReads.mark);
 
   /**
    * `GET /traffic` until `updating` is false, within the traffic change's own deadline: a last
@@ -378,7 +375,7 @@ export function httpTarget(
       if (!now.updating) return;
       const left = within.at - clock.now();
       if (left <= 0) {
-        throw new StillUpdating(
+        throw new TargetBusyError(
           `${description} did not settle: it still reports updating: true ${formatElapsed(clock.now() - within.began)} after ${within.what} began (settle-timeout ${formatDuration(config.settleTimeoutMs)}); try again later`,
         );
       }
@@ -446,34 +443,9 @@ export function httpTarget(
     if (answer.status !== 200 && answer.status !== 202)
       throw refusal(answer, 'PUT /traffic', change, desired);
     change.asked = true;
-    await settle(change);
-  }
-
-  /**
-   * untilSettled after the PUT was taken. A read that failed and may pass is no failure of the
-   * change, which the service accepted: it is kept (`unread`) for the read-back, whose failure a
-   * withdrawal reports as unconfirmed (confirmed-change.ts), not as refused. A read refused for
-   * good (credentials, a body it cannot read) and a change still updating fail it as before.
-   */
-  async function settle(change: Budget): Promise<void> {
-    try {
-      await untilSettled(change);
-      change.unread = undefined;
-    } catch (err) {
-      if (!(err instanceof TargetError) || isPermanent(err) || err instanceof StillUpdating) throw err;
-      change.unread = err;
-    }
-  }
-
-  /**
-   * The read-back of a change: what serves once it settled. Settling cut short by a failed read is
-   * taken up again while the change has time left (made again, the read-back retries it); at its
-   * deadline that read's error, which says how long the reads failed, is the read-back's.
-   */
-  async function readBack(change: Budget): Promise<TrafficState> {
-    if (change.unread && clock.now() < change.at) await settle(change);
-    if (change.unread) throw change.unread;
-    return served(change);
+    // A read that fails and may pass is no failure of the change the service took: the read-back
+    // waits again (settleAccepted). A read refused for good, a change still updating, fail it.
+    await settleAccepted(() => untilSettled(change), failedReads.has);
   }
 
   /** What serves, by `GET /traffic` within a change's deadline (the read-back), else a read's own. */
@@ -487,8 +459,6 @@ export function httpTarget(
     identity,
     stickySplit: targetCapabilities('http').sticky,
     capabilities: () => fetchCapabilities(),
-    ...changesWithin(config.settleTimeoutMs, clock, changeTo, (_known, change) =>
-      change ? readBack(change) : served(),
-    ),
+    ...changesWithin(config.settleTimeoutMs, clock, changeTo, (_known, change) => served(change)),
   };
 }

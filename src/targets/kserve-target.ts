@@ -4,8 +4,13 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
-import { type ChangeDeadline, changesWithin } from './change-deadline.js';
-import { isPermanent, TargetStateError } from './errors.js';
+import {
+  type ChangeDeadline,
+  changesWithin,
+  passingReadFailures,
+  settleAccepted,
+} from './change-deadline.js';
+import { TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
@@ -175,15 +180,12 @@ export function kserveTarget(
   const uriOf = (version: string) => template.split('{{version}}').join(version);
   const [prefix = '', suffix = ''] = template.split('{{version}}');
 
-  /** Errors of `kubectl get` calls that failed and may pass (throttled, a 5xx, no answer): no answer about the object. */
-  const failedReads = new WeakSet<object>();
+  /** `kubectl get` calls that failed and may pass (throttled, a 5xx, no answer): no answer about the object. */
+  const failedReads = passingReadFailures();
 
   // `change`, in the functions below: the traffic change a call belongs to, whose deadline it keeps.
   const kubectlGet = (args: string[], change?: ChangeDeadline) =>
-    callCli(cli, args, config, clock, { deadline: change }).catch((err: unknown) => {
-      if (err instanceof TargetError && !isPermanent(err)) failedReads.add(err);
-      throw err;
-    });
+    callCli(cli, args, config, clock, { deadline: change }).catch(failedReads.mark);
 
   async function get(change?: ChangeDeadline): Promise<InferenceService> {
     const out = await kubectlGet(['get', ISVC, name, ...scope, '-o', 'json'], change);
@@ -459,47 +461,17 @@ export function kserveTarget(
       await patch(deploy(isvc, stable, null), change); // a new revision of that version takes all traffic
     }
     // Done once the stable version takes all traffic, not once the candidate's revision is Ready.
-    await settle(
+    // A get that fails and may pass is no failure of the patch the API server took: the read-back
+    // waits again (settleAccepted). A read refused for good, a revision not ready and a rollout
+    // still under way at the deadline fail it.
+    await settleAccepted(
       rollingAway ? () => servesOnly(stable, change) : () => settled(Boolean(needsLatest), change),
-      change,
+      failedReads.has,
     );
   }
 
-  /**
-   * Changes KServe took whose wait a `kubectl get` that failed and may pass cut short (throttled,
-   * a 5xx, no answer): left to the read-back, by their change, with the wait to take up again.
-   */
-  const unsettled = new WeakMap<ChangeDeadline, { wait: () => Promise<unknown>; failed: TargetError }>();
-
-  /**
-   * `wait` for KServe to act on a patch it took. A read that failed and may pass is no failure of
-   * the change, which the API server accepted: it is kept (unsettled) for the read-back, whose
-   * failure a withdrawal reports as unconfirmed (confirmed-change.ts), not as refused. A read
-   * refused for good (credentials), a revision not ready and a rollout still under way at the
-   * deadline fail it as before. Returns whether it settled.
-   */
-  async function settle(wait: () => Promise<unknown>, change: ChangeDeadline): Promise<boolean> {
-    try {
-      await wait();
-    } catch (err) {
-      if (!(err instanceof TargetError && failedReads.has(err))) throw err;
-      unsettled.set(change, { wait, failed: err });
-      return false;
-    }
-    unsettled.delete(change);
-    return true;
-  }
-
-  /**
-   * What serves after `change` (the read-back), else on its own. Settling cut short by a failed
-   * read is taken up again while the change has time left (made again, the read-back retries it);
-   * at its deadline that read's error is the read-back's.
-   */
+  /** What serves after `change` (the read-back), else on its own. */
   async function served(_known: KnownVersions | undefined, change?: ChangeDeadline): Promise<TrafficState> {
-    const cut = change && unsettled.get(change);
-    if (cut && change && !(clock.now() < change.at && (await settle(cut.wait, change)))) {
-      throw unsettled.get(change)?.failed ?? cut.failed;
-    }
     return observe(await get(change), change);
   }
 

@@ -5,8 +5,14 @@ import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
-import { type ChangeDeadline, changesWithin, withoutGrace } from './change-deadline.js';
-import { isPermanent, TargetBusyError } from './errors.js';
+import {
+  type ChangeDeadline,
+  changesWithin,
+  passingReadFailures,
+  settleAccepted,
+  withoutGrace,
+} from './change-deadline.js';
+import { TargetBusyError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
@@ -166,15 +172,12 @@ export function sagemakerTarget(
     callCli(cli, ['sagemaker', ...args, ...scope], config, clock, { deadline: change });
   let expected: TrafficState | undefined;
 
-  /** Errors of describe-endpoint calls that failed and may pass (throttled, a 5xx, no answer): no answer about the endpoint. */
-  const failedReads = new WeakSet<object>();
+  /** describe-endpoint calls that failed and may pass (throttled, a 5xx, no answer): no answer about the endpoint. */
+  const failedReads = passingReadFailures();
 
   async function describe(change?: ChangeDeadline): Promise<Endpoint> {
     const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint], change).catch(
-      (err: unknown) => {
-        if (err instanceof TargetError && !isPermanent(err)) failedReads.add(err);
-        throw err;
-      },
+      failedReads.mark,
     );
     return parseCliJson(endpointSchema, out, '`aws sagemaker describe-endpoint`');
   }
@@ -596,62 +599,35 @@ export function sagemakerTarget(
     for (const share of sharesFor(desired)) names.nameOf(share.version);
     checkShadow(desired);
     expected = desired;
-    try {
-      const { deployed, from } = await changeTo(desired, change);
-      await settle({ desired, deployed, from, passed: new Set() }, change);
-    } catch (err) {
+    const { deployed, from } = await changeTo(desired, change).catch((err: unknown) => {
       throw ranOut(err, change);
-    }
+    });
+    // A describe that fails and may pass is no failure of the change SageMaker took: the read-back
+    // waits again (settleAccepted).
+    const sent = { desired, deployed, from, passed: new Set<string>() };
+    await settleAccepted(() => settle(sent, change), failedReads.has);
   }
-
-  /**
-   * Changes SageMaker took whose wait for InService a describe-endpoint that failed and may pass
-   * cut short (throttled past the retries, a 5xx): left to the read-back, by their change.
-   */
-  const unsettled = new WeakMap<ChangeDeadline, Sent & { failed: TargetError }>();
 
   /**
    * The rest of a change SageMaker took (`sent`): the wait for InService, SageMaker's own undoing
-   * of it, the cleanup. A describe that failed and may pass is no failure of the change, which
-   * SageMaker accepted: it is kept (unsettled) for the read-back, whose failure a withdrawal
-   * reports as unconfirmed (confirmed-change.ts), not as refused. A describe refused for good
-   * (credentials), an endpoint Failed and one still Updating at the deadline fail it as before.
+   * of it, the cleanup. A describe refused for good (credentials), an endpoint Failed and one still
+   * Updating at the deadline fail it.
    */
-  async function settle(sent: Sent, change: ChangeDeadline): Promise<Endpoint | undefined> {
-    let settled: Endpoint;
-    try {
-      settled = await whenInService(change, sent.passed);
-    } catch (err) {
-      if (!(err instanceof TargetError && failedReads.has(err))) throw err;
-      unsettled.set(change, { ...sent, failed: err });
-      return undefined;
-    }
-    unsettled.delete(change);
+  async function settle(sent: Sent, change: ChangeDeadline): Promise<void> {
+    const settled = await whenInService(change, sent.passed).catch((err: unknown) => {
+      throw failedReads.has(err) ? err : ranOut(err, change);
+    });
     const undone = rolledBackBySageMaker(sent.from, settled, sent.passed, sent.desired, sent.deployed);
     if (undone) throw undone;
     await deleteUnusedConfigs(settled, sent.desired, sent.deployed, change);
-    return settled;
   }
 
   /**
-   * What the endpoint serves once `change` has landed. Settling cut short by a failed describe is
-   * taken up again while the change has time left (made again, the read-back retries it); at its
-   * deadline that describe's error is the read-back's. An update landing (another run's step) is
-   * waited out, as a change waits for InService: a rollback started meanwhile then reads what
-   * serves once it has landed.
+   * What the endpoint serves, after `change` (the read-back) or on its own. An update landing
+   * (another run's step) is waited out, as a change waits for InService: a rollback started
+   * meanwhile then reads what serves once it has landed.
    */
   async function served(known: KnownVersions | undefined, change?: ChangeDeadline): Promise<TrafficState> {
-    const sent = change && unsettled.get(change);
-    if (sent && change) {
-      const settled =
-        clock.now() < change.at
-          ? await settle(sent, change).catch((err: unknown) => {
-              throw ranOut(err, change);
-            })
-          : undefined;
-      if (!settled) throw unsettled.get(change)?.failed ?? sent.failed;
-      return trafficOf(settled, known);
-    }
     return waitUntilSettled(
       async () => {
         try {
