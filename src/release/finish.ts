@@ -214,8 +214,9 @@ async function recordPromotion(promoted: Release, ledger: Ledger, summary: strin
 
 /**
  * End `release` as `end` says (a rollback or abort by command; a PR closed, merged unpassed or
- * moved on), its candidate taken out of service by one traffic change to `desired` (default: `from`
- * alone serving), the end recorded first. A run driving the release checks its record before each
+ * moved on; `failed`: a gate failed on a merge's last look, last-look.ts), its candidate taken
+ * out of service by one traffic change to `desired` (default: `from` alone serving), the end
+ * recorded first. A run driving the release checks its record before each
  * traffic change (watch.ts, guarded): with the end recorded first, no run gives the candidate
  * traffic again after the change, as one that checked between a change and its record would. The
  * first record is marked withdrawPending: should this run stop before the change is confirmed, the
@@ -225,7 +226,7 @@ async function recordPromotion(promoted: Release, ledger: Ledger, summary: strin
  */
 export async function endThenWithdraw(
   release: Release,
-  end: { status: 'aborted' | 'superseded'; why: string; ending?: Ending; desired?: TrafficState },
+  end: { status: 'aborted' | 'superseded' | 'failed'; why: string; ending?: Ending; desired?: TrafficState },
   ctx: ReleaseContext,
   ledger: Ledger,
   announce: (release: Release) => Promise<void> | void = () => {},
@@ -245,11 +246,13 @@ export async function endThenWithdraw(
     await reconcile(withdrawingTarget(ctx), desired);
   } catch (err) {
     if (!(err instanceof TargetError)) throw err;
-    const failed = withdrawFailure(why, err.message, err);
-    return {
-      release: await recorded(notWithdrawn(release, status, ctx.clock.now(), failed, serves)),
-      refused: err,
-    };
+    const now = ctx.clock.now();
+    // A failed release's withdrawal is its rollback: recorded as tick.ts's rollBack records one not taken.
+    const notTaken =
+      status === 'failed'
+        ? rollbackNotTaken(ended(release, status, why, now, end.ending), now, err.message, err)
+        : notWithdrawn(release, status, now, withdrawFailure(why, err.message, err), serves);
+    return { release: await recorded(notTaken), refused: err };
   }
   return { release: await recorded(ended(release, status, why, ctx.clock.now(), ending)) };
 }
@@ -595,7 +598,7 @@ export async function settleWithdrawal(
  */
 export function ended(
   release: Release,
-  status: 'aborted' | 'superseded',
+  status: 'aborted' | 'superseded' | 'failed',
   why: string,
   now: number,
   ending?: Ending,

@@ -6,6 +6,7 @@ import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { platformNameOf } from '../targets/target.js';
 import { checkSameTarget } from './deployed-target.js';
+import { announceEnd, endThenWithdraw } from './finish.js';
 import { atFullTraffic, isSideBySide } from './full-traffic.js';
 import { contextFor, type Ports } from './ports.js';
 import { endRelease } from './pull-request.js';
@@ -21,12 +22,14 @@ import type { GateState, Release } from './types.js';
 export const LAST_LOOK_MS = 10_000;
 
 /**
- * Withdraws a candidate merged while it was analysing (require-pass, or analysed on an earlier
- * head than the merged one) after one last look at its gates, so that the report says what it
- * showed while it served callers: a blue-green merged mid-bake had 100% of traffic and, without the
- * look, its gates read "not run". A look is only a read of the metric source (no traffic change, no
- * decision), bounded by LAST_LOOK_MS; one that errs or runs out of time leaves the gates as the
- * earlier looks left them. The reason is `why`, what the look failed, then `next` (what to do).
+ * Withdraws a candidate merged while it was analysing (require-pass, analysed on an earlier head
+ * than the merged one, or replaced by the merged head's: merge-job.ts) after one last look at its
+ * gates, so that the report says what it showed while it served callers: a blue-green merged
+ * mid-bake had 100% of traffic and, without the look, its gates read "not run". A look is only a
+ * read of the metric source (no traffic change), bounded by LAST_LOOK_MS; one that errs or runs
+ * out of time leaves the gates as the earlier looks left them. The release ends `aborted` (or
+ * `status`), its reason `why` then `next` (what to do); where a gate failed on the look it ends
+ * `failed` instead, rolled back, its reason naming the gate first: the merged version failed.
  */
 export async function withdrawAfterLastLook(
   release: Release,
@@ -34,14 +37,23 @@ export async function withdrawAfterLastLook(
   model: ModelConfig,
   ports: Ports,
   next = '',
+  status: 'aborted' | 'superseded' = 'aborted',
 ): Promise<Release> {
   // Deployed on another target: its metrics are not this config's to read; endRelease says so.
-  checkSameTarget(release, contextFor(model, ports).target);
+  const ctx = contextFor(model, ports);
+  checkSameTarget(release, ctx.target);
   const looked = await lastLook(release, model, ports);
-  const failed = looked.gates.filter((g) => g.verdict === 'fail' && g.reason);
-  const failedWhy =
-    failed.length > 0 ? `; its last look failed ${failed.map((g) => g.reason).join(', ')}` : '';
-  return endRelease(looked, 'aborted', `${why}${failedWhy}${next}`, model, ports);
+  const failed = looked.gates.filter((g) => g.verdict === 'fail');
+  if (failed.length === 0) return endRelease(looked, status, `${why}${next}`, model, ports);
+  const failure = `${failed.map((g) => g.reason ?? `${g.name} failed`).join('; ')} on its last look at the merge`;
+  const now = ports.clock.now();
+  // Its phase ends failed, as a tick's rollback ends it, not withdrawn.
+  const phases = looked.phases.map((p) =>
+    p.endedAt === undefined ? { ...p, endedAt: now, outcome: 'failed' as const, note: failure } : p,
+  );
+  const end = { status: 'failed' as const, why: `${failure}; ${why}${next}` };
+  const rolledBack = await endThenWithdraw({ ...looked, phases }, end, ctx, ports.ledger, announceEnd(ports));
+  return rolledBack.release;
 }
 
 /**

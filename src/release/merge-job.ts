@@ -224,6 +224,16 @@ async function settleEarlierHeads(
       continue;
     }
     if (verdict.settle === 'as-new-head') {
+      // One still analysing served callers until the merge: superseded after the same last look as
+      // one withdrawn (below), so that what it showed is on its record, and said here when it failed.
+      if (release.status === 'analysing' && !opts.dryRun) {
+        const why = `superseded by the merged head ${headName(event.headSha)}, ${mergedHeadDeclares(verdict.head, model)}`;
+        const supersede = () => withdrawAfterLastLook(release, why, model, ports, '', 'superseded');
+        const stopped = await orLeftAlone(release, opts, supersede);
+        if (stopped !== release) ports.log.info(`${model.name}: ${stopped.reason}`);
+        if (stopped.status === 'failed')
+          settled.skipped.push({ model: model.name, why: failedAtMerge(stopped), kind: 'note' });
+      }
       // As a new push would: supersede it and start the merged head's candidate, driven below. The
       // files decide, as they did here: a list of the PR's files older than the head, leaving the
       // version file out, would leave the candidate in flight with nothing to settle it.
@@ -372,6 +382,13 @@ async function startTogether(
   if (!opts.dryRun) await ports.onProgress?.(out.releases, { force: true });
   return out;
 }
+
+/**
+ * The merge's line on a candidate of an earlier head that failed its last look before the merged
+ * head's replaced it: the model's section shows the new release, so the failure is said here.
+ */
+const failedAtMerge = (release: Release): string =>
+  `${release.to} was rolled back to ${release.from}: ${release.reason}`;
 
 /** What the merged head declares instead of the candidate's version (`same`: as the base does). */
 function mergedHeadDeclares(head: HeadVersion, model: ModelConfig): string {

@@ -25,12 +25,12 @@ async function bakedAMinute(errorRate: number) {
 }
 
 describe('blue-green merged mid-bake', () => {
-  it("is withdrawn, and the report shows green's 20% errors as a failed gate, not 'not run'", async () => {
+  it("is rolled back as failed, and the report shows green's 20% errors as a failed gate, not 'not run'", async () => {
     const { w, event } = await bakedAMinute(0.2);
     const merged = await w.merge(event);
     expect(merged.releases[0]).toMatchObject({
-      status: 'aborted',
-      reason: expect.stringContaining('its last look failed errors: 20.00% is above the max 2.00%'),
+      status: 'failed',
+      reason: expect.stringContaining('errors: 20.00% is above the max 2.00% on its last look at the merge'),
     });
     expect(await w.served()).toEqual({ stable: { version: 'v1' } });
     const report = renderMarkdown(w.config, merged, { now: w.clock.now() });

@@ -47,17 +47,17 @@ async function mergedOnALaterHead() {
 }
 
 describe("a canary of the PR's earlier head, merged mid-step", () => {
-  it("is withdrawn, and the report shows its last look's 20% errors as a failed gate, not 'not run'", async () => {
+  it("is rolled back as failed, and the report shows its last look's 20% errors as a failed gate, not 'not run'", async () => {
     const { w, metrics, merge } = await mergedOnALaterHead();
     metrics.slots.canary.values['error-rate'] = 0.2;
     const merged = await merge();
     const [release] = merged.releases;
-    expect(release).toMatchObject({ to: 'v2', status: 'aborted' });
+    expect(release).toMatchObject({ to: 'v2', status: 'failed' });
     expect(release?.reason).toContain('not on the merged head');
     expect(release?.reason).toContain('v2 was not promoted (on-merge: require-pass)');
-    // What it showed first, then what the user does next.
+    // The gate it failed first, then why it was not promoted and what the user does next.
     expect(release?.reason).toMatch(
-      /its last look failed errors: 20\.00% is above the max 2\.00%; the base branch now declares v3 while v1 serves/,
+      /^errors: 20\.00% is above the max 2\.00% on its last look at the merge; .*; the base branch now declares v3 while v1 serves/,
     );
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
     const report = renderMarkdown(w.config, merged, { now: w.clock.now() });

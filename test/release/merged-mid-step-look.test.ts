@@ -58,8 +58,8 @@ describe('canary merged mid-step', () => {
     metrics.slots.canary.values['error-rate'] = 0.2;
     const merged = await merge();
     expect(merged.releases[0]).toMatchObject({
-      status: 'aborted',
-      reason: expect.stringContaining('its last look failed errors: 20.00% is above the max 2.00%'),
+      status: 'failed',
+      reason: expect.stringContaining('errors: 20.00% is above the max 2.00% on its last look at the merge'),
     });
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
     expect(renderMarkdown(w.config, merged, { now: w.clock.now() })).toContain(
