@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { listOf } from './messages.js';
 import { configSchema } from './schema.js';
 
 /** Where the published schema lives in the repository, for `# yaml-language-server: $schema=`. */
@@ -17,6 +18,7 @@ const isNode = (value: unknown): value is Node =>
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Node;
   limitAbSplit(schema);
+  selectBranchByKey(schema);
   const { $schema, ...rest } = schema;
   return { $schema, title: 'model-gate configuration', ...rest };
 }
@@ -46,4 +48,51 @@ function limitAbSplit(node: unknown): void {
     }
   }
   for (const value of Object.values(node)) limitAbSplit(value);
+}
+
+/**
+ * A mapping of several kinds (a strategy's `type`, a gate's `kind`) is exported by zod as a
+ * `oneOf` of every kind. A validator reports the mistakes against every branch then: a canary
+ * missing its steps also got "step-size is required" from the linear branch. Rewritten as one
+ * `if`/`then` per kind (draft-07 keywords, which editors' YAML language server applies), so only
+ * the branch the key names is checked; a kind that is none of them gets one message, at the key.
+ */
+function selectBranchByKey(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) selectBranchByKey(item);
+    return;
+  }
+  if (!isNode(node)) return;
+  for (const value of Object.values(node)) selectBranchByKey(value);
+  const branches = Array.isArray(node.oneOf) ? node.oneOf.filter(isNode) : [];
+  const key = branches.length > 1 && branches.length === (node.oneOf as unknown[]).length && keyOf(branches);
+  if (!key) return;
+  const kinds = branches.map((branch) => ((branch.properties as Node)[key] as Node).const);
+  delete node.oneOf;
+  node.type = 'object';
+  node.required = [key];
+  node.properties = {
+    [key]: {
+      type: 'string',
+      enum: kinds,
+      description: `Which kind this is: ${listOf(kinds)}; it decides the other keys that apply.`,
+    },
+  };
+  node.allOf = branches.map((branch, i) => ({
+    if: { properties: { [key]: { const: kinds[i] } }, required: [key] },
+    // biome-ignore lint/suspicious/noThenProperty: JSON Schema's then, never awaited
+    then: branch,
+  }));
+}
+
+/** The key every branch fixes to a text of its own (`type`, `kind`), if there is one. */
+function keyOf(branches: Node[]): string | undefined {
+  const first = isNode(branches[0]?.properties) ? Object.keys(branches[0].properties) : [];
+  return first.find((key) => {
+    const kinds = branches.map((branch) => {
+      const property = isNode(branch.properties) ? branch.properties[key] : undefined;
+      return isNode(property) ? property.const : undefined;
+    });
+    return kinds.every((kind) => typeof kind === 'string') && new Set(kinds).size === kinds.length;
+  });
 }
