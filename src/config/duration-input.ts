@@ -10,7 +10,7 @@ export function readTimeLimit(text: string): { ms: number } | { problem: string 
   if (/^\d+(?:\.\d+)?$/.test(text)) return { problem: bareNumberDuration(Number(text)) };
   const ms = parseDuration(text);
   if (ms === undefined) return { problem: notADuration(text) };
-  if (ms === 0) return { problem: `${quote(text)} must be longer than 0` };
+  if (ms === 0) return { problem: noTimeAtAll(text) };
   return { ms };
 }
 
@@ -20,6 +20,13 @@ export const DURATION_EXAMPLES = '"500ms", "30s", "10m", "1h30m" or "2d"';
 /** What a duration field says of a number without a unit (`10`): seconds or minutes, nobody can tell. */
 export const bareNumberDuration = (n: number): string =>
   `expected a duration such as ${DURATION_EXAMPLES}, got the bare number ${n} (add a unit: ms, s, m, h or d)`;
+
+/**
+ * A limit of no time (`0s`): worded as the other durations, with what to write instead. Nobody
+ * wants a watch that ends before it looks; one who wants no wait at all wants a tick.
+ */
+const noTimeAtAll = (text: string): string =>
+  `expected a duration longer than 0s, such as ${DURATION_EXAMPLES}, got ${quote(text)}: give the longest the run may watch, or use mode tick for one pass that does not wait`;
 
 /** What a duration field says of text that is no duration, with the likely fix: `10min` -> `10m`. */
 export function notADuration(text: string): string {

@@ -48,7 +48,7 @@ describe('refused action inputs', () => {
 
   it('max-wait 0s: refused as no time at all, not taken as a time budget', async () => {
     expect(await dispatch({ command: 'status', 'max-wait': '0s' })).toBe(
-      'input max-wait: "0s" must be longer than 0',
+      `input max-wait: expected a duration longer than 0s, such as "500ms", "30s", "10m", "1h30m" or "2d", got "0s": give the longest the run may watch, or use mode tick for one pass that does not wait`,
     );
   });
 

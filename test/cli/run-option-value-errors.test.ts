@@ -32,7 +32,7 @@ describe('run --max-wait', () => {
     expect(await cli('run', 'release', '--max-wait', '0s')).toEqual({
       code: 2,
       stdout: '',
-      stderr: `model-gate run: --max-wait: "0s" must be longer than 0 (${RUN})\n`,
+      stderr: `model-gate run: --max-wait: expected a duration longer than 0s, such as "500ms", "30s", "10m", "1h30m" or "2d", got "0s": give the longest the run may watch, or use mode tick for one pass that does not wait (${RUN})\n`,
     });
   });
 
