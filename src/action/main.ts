@@ -91,10 +91,12 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     setup.phases.close();
     // A PR that releases nothing (most touch no model) gets no new comment, only a why.
     const quiet = pullRequest && releasesNothing(event, ran);
-    // A model whose version file the PR lacks (a typo in source.file) is why nothing changed: said
-    // as the CLI says it, as an annotation and in the report, so the run does not look all green.
-    const noChange = quiet && event.pr.action !== 'closed';
-    const missing = noChange
+    // A model whose version file the PR lacks (a typo in source.file) is never gated: warned of as
+    // the CLI's plan warns, beside the models that do release. Where nothing releases it is also
+    // why, said in the report too, so the run does not look all green.
+    const open = event.kind === 'pull_request' && event.pr.action !== 'closed';
+    const noChange = quiet && open;
+    const missing = open
       ? await missingSourceWarnings(
           config,
           setup.ports.reader,

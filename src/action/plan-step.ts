@@ -43,9 +43,10 @@ export async function planStep(
   for (const model of plan.models) for (const line of plannedLines(model)) core.info(asLogText(line));
 
   const n = plan.models.length;
-  // Nothing to release because a version file is missing (a typo in source.file): said as the CLI
-  // says it, as an annotation and in the report, so the plan does not look all green.
-  const refs = n === 0 ? comparedRefs(event, ports.reader) : undefined;
+  // A model whose version file is missing (a typo in source.file) is never gated, and gets no job
+  // of the matrix to say so: said here as the CLI says it, as an annotation and in the report,
+  // beside the models planned or as why none is, so the plan does not look all green.
+  const refs = comparedRefs(event, ports.reader);
   const missing = refs
     ? await missingSourceWarnings(config, ports.reader, refs, {
         only: inputs.model,
