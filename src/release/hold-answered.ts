@@ -25,9 +25,41 @@ export function unansweredAtHold(
   return live.filter((g) => {
     if (g.verdict !== 'pass' || !looked.has(g.name)) return false;
     if (!hold.held) return g.last?.verdict === 'error';
-    const answered = usableLook(g, hold.since);
-    return answered === undefined || answered.at < fresh;
+    return !answeredSince(g, hold.since, fresh);
   });
+}
+
+/** The gate's last answered look of the phase that began at `since` was taken at `fresh` or after. */
+function answeredSince(g: GateState, since: number, fresh: number): boolean {
+  const answered = usableLook(g, since);
+  return answered !== undefined && answered.at >= fresh;
+}
+
+/**
+ * A gate a deadline (`due`) would end for want of data only because its metric source did not
+ * answer: its last look a query error, and no answered look in the phase within one interval of
+ * `due`. Under schedule ticks a step gets one look a tick, often an hour apart and past its
+ * deadline; one outage on it is no evidence of missing data. As the drift watch does with an
+ * outage, the next tick looks again; the gate counts the error against its consecutive-error-limit
+ * (foldMeasurement), so a source that never answers still ends the release. Data that answered
+ * empty is judged as before.
+ */
+export function unansweredAtDeadline(
+  g: GateState,
+  phase: { since: number; due: number; intervalMs: number },
+): boolean {
+  if (g.verdict === 'fail' || g.last?.verdict !== 'error') return false;
+  return !answeredSince(g, phase.since, phase.due - phase.intervalMs);
+}
+
+/** `errors (no answer from the metric source past its 10m deadline: …; the next look judges it, 1 unanswered in a row of the 4 consecutive-error-limit tolerates)`. */
+export function unansweredAtDeadlineText(g: GateState, due: string, limit: number | undefined): string {
+  const why = g.last?.note ? `: ${g.last.note}` : '';
+  const count =
+    limit === undefined
+      ? ''
+      : `, ${g.consecutiveErrors} unanswered in a row of the ${limit} consecutive-error-limit tolerates`;
+  return `${g.name} (no answer from the metric source ${due}${why}; the next look judges it${count})`;
 }
 
 /** `errors (no answer from the metric source: …, 3m of the hold left; the hold ends only on an answered look)`. */

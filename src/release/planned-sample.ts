@@ -263,6 +263,9 @@ export function noDataReason(phase: string, gates: GateState[], configs: GateCon
     // a query that matches nothing.
     if (last?.note?.startsWith(OVER_COUNTED))
       return `${g.name} (its counts were inconsistent within ${within}: ${last.note})`;
+    // An outage is no fault of the queries: not "check them".
+    if (last?.verdict === 'error')
+      return `${g.name} (its metric source did not answer within ${within}: ${last.note})`;
     return `${g.name} (${queries} returned no data for both arms within ${within}${last?.note ? `: ${last.note}` : ''}; check them)`;
   });
   return `no conclusive evidence within ${within} at ${phase}: ${each.join(', ')}`;

@@ -13,7 +13,12 @@ import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
-import { unansweredAtHold, unansweredText } from './hold-answered.js';
+import {
+  unansweredAtDeadline,
+  unansweredAtDeadlineText,
+  unansweredAtHold,
+  unansweredText,
+} from './hold-answered.js';
 import { holdText } from './hold-text.js';
 import { metricsPreflight } from './metrics-preflight.js';
 import { watchRefusals } from './metrics-refusals.js';
@@ -51,6 +56,12 @@ import type { Ending, GateState, Measurement, PhaseRecord, Release } from './typ
  */
 export interface TickContext extends ReleaseContext {
   record?(decided: Release): Promise<void>;
+  /**
+   * `tick`: this run looks once (a schedule tick, often an hour after the last), so a query error
+   * on its look past a deadline is the step's only look there: the next tick looks again
+   * (unansweredAtDeadline). Otherwise (a watching run, the engine's own tests) the deadline decides.
+   */
+  mode?: 'watch' | 'tick';
 }
 
 /**
@@ -153,12 +164,22 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   );
   const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
   if (elapsed >= deadline)
-    return settle(judged, pending, looks, `within ${formatDuration(deadline)}`, ctx, deadline);
+    return settle(judged, pending, looks, withinText(elapsed, deadline, ctx), ctx, deadline);
   // An A/B ends at its planned sample, before its step-duration (a cap) when it gets there sooner.
   const ab = strategy.type === 'ab' && live.some((g) => g.kind === 'conversion');
+  // Under ticks, conversion gates past the grace for first counts whose source did not answer on
+  // this tick's look: the next tick looks again.
+  let unansweredGrace: GateState[] = [];
   if (ab) {
-    const silent =
+    const noData =
       elapsed >= NO_DATA_GRACE_MS ? conversionsOf(pending).filter((g) => noConversionData(g, judged)) : [];
+    const grace = {
+      since: release.phaseStartedAt,
+      due: release.phaseStartedAt + NO_DATA_GRACE_MS,
+      intervalMs: strategy.intervalMs,
+    };
+    unansweredGrace = ctx.mode === 'tick' ? noData.filter((g) => unansweredAtDeadline(g, grace)) : [];
+    const silent = noData.filter((g) => !unansweredGrace.includes(g));
     // Must-have-data, as at a deadline: a conversion gate must decide, and without data it cannot.
     if (silent.length > 0)
       return rollBack(judged, ctx, noDataReason(phase?.name ?? 'the A/B', silent, ctx.config.gates));
@@ -186,9 +207,15 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
           .map((g) =>
             unanswered.includes(g)
               ? unansweredText(g, phase?.holdMs ?? 0, elapsed)
-              : ab
-                ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline })
-                : g.name,
+              : unansweredGrace.includes(g)
+                ? unansweredAtDeadlineText(
+                    g,
+                    `past the ${formatDuration(NO_DATA_GRACE_MS)} allowed for first counts`,
+                    errorLimitOf(g, ctx),
+                  )
+                : ab
+                  ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline })
+                  : g.name,
           )
           .join(', ')
       : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
@@ -267,7 +294,9 @@ const earlierBeyond = (g: GateState, look: Measurement | undefined, since: numbe
  * The end of a phase with gates still pending (`when`: `within 10m`). A statistical judge that saw
  * the data and found no regression passes, as a fixed-horizon test that did not reject would; so
  * does a gate whose last look failed within its failure-limit (toleratedAtDeadline); missing data
- * never does. A tolerated query error on the last look does not hide what the look before it saw.
+ * never does. A tolerated query error on the last look does not hide what the look before it saw;
+ * under ticks, one with no answered look near the deadline (`capMs`) waits for the next tick's
+ * look (unansweredAtDeadline).
  */
 function settle(
   judged: Release,
@@ -306,6 +335,13 @@ function settle(
     );
   });
   if (ctx.config.mustHaveData || mustDecide) {
+    const unanswered = (g: GateState, capMs: number) =>
+      unansweredAtDeadline(g, { since, due: since + capMs, intervalMs: ctx.config.strategy.intervalMs });
+    if (ctx.mode === 'tick' && capMs !== undefined && unjudged.every((g) => unanswered(g, capMs))) {
+      const at = `past its ${formatDuration(capMs)} deadline`;
+      const waiting = unjudged.map((g) => unansweredAtDeadlineText(g, at, errorLimitOf(g, ctx)));
+      return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waiting.join(', ')}` };
+    }
     const capped =
       capMs === undefined || ctx.config.strategy.type !== 'ab'
         ? undefined
@@ -320,6 +356,22 @@ function settle(
 }
 
 const conversionsOf = (gates: GateState[]) => gates.filter((g) => g.kind === 'conversion');
+
+const errorLimitOf = (g: GateState, ctx: TickContext) => {
+  const gate = ctx.config.gates.find((c) => c.name === g.name);
+  return gate && 'consecutiveErrorLimit' in gate ? gate.consecutiveErrorLimit : undefined;
+};
+
+/**
+ * `within 10m`; `within 1h (deadline 10m)` for a phase first judged well after its deadline (a
+ * schedule tick's look an hour apart): its looks covered all of it.
+ */
+function withinText(elapsed: number, deadline: number, ctx: TickContext): string {
+  const late = elapsed - deadline > ctx.config.strategy.intervalMs;
+  return late
+    ? `within ${formatElapsed(elapsed)} (deadline ${formatDuration(deadline)})`
+    : `within ${formatDuration(deadline)}`;
+}
 
 /**
  * Why the judged look fails the release. A sample ratio mismatch invalidates what the other gates

@@ -195,7 +195,11 @@ async function driveChecked(
         const deploying = deployingOn(release, ctx.target);
         // A rollback's withdrawal made after its record was refused is read back patiently too.
         const withdrawing = withdrawingTarget(ctx);
-        next = await tick(deploying, { ...ctx, record: recordDecision(own, ports, recorded, withdrawing) });
+        next = await tick(deploying, {
+          ...ctx,
+          mode: opts.mode,
+          record: recordDecision(own, ports, recorded, withdrawing),
+        });
         // A look after a traffic change that GitHub did not answer is made again, the tick over.
         await lookAgainAtUnlooked(own, ports.ledger);
         // Looking took a while: another run may have moved the release on meanwhile (the ledger

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { FakeCounts } from '../gates/fake-metrics.js';
+import { HOUR, tickedRelease } from './tick-outage-world.js';
+
+// A 14-day A/B waits an hour for its conversion gate's first counts (NO_DATA_GRACE_MS). Under
+// hourly ticks the first look after that hour is the only one: an outage on it is no missing data.
+
+const strategy =
+  '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 14d, min-requests: 200, interval: 1m }';
+const gates = [
+  '{ name: split, kind: srm, units: users }',
+  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+];
+const counts = () =>
+  new FakeCounts({
+    stable: { rps: 1, errorRate: 0.3, medianMs: 40 },
+    canary: { rps: 1, errorRate: 0.3, medianMs: 40 },
+  });
+
+describe('an A/B driven by hourly ticks', () => {
+  it('goes on after a metrics outage on the first tick past its first hour', async () => {
+    const w = await tickedRelease(strategy, gates, counts());
+    expect((await w.open())?.status).toBe('analysing');
+    w.clock.advance(HOUR + 60_000);
+    w.metrics.failing = true;
+    const down = await w.tick();
+    expect(down?.status).toBe('analysing');
+    expect(down?.reason).toContain(
+      'conversion (no answer from the metric source past the 1h allowed for first counts: metrics backend unreachable; the next look judges it, 1 unanswered in a row of the 4 consecutive-error-limit tolerates)',
+    );
+    expect(down?.reason).not.toContain('check them');
+
+    w.clock.advance(HOUR);
+    w.metrics.failing = false;
+    const next = await w.tick();
+    expect(next?.status).toBe('analysing');
+    expect(next?.reason).toMatch(/waiting for conversion \([\d,]+ of [\d,]+ planned candidate exposures/);
+  });
+
+  it('still fails in its first hour on counts that answered as no data', async () => {
+    const w = await tickedRelease(strategy, gates, counts());
+    await w.open();
+    w.clock.advance(HOUR + 60_000);
+    w.metrics.nan = true;
+    const r = await w.tick();
+    expect(r?.status).toBe('failed');
+    expect(r?.reason).toMatch(
+      /^no conclusive evidence within 1h at A\/B .*returned no data for both arms within 1h/,
+    );
+  });
+});
