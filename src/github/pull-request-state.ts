@@ -5,18 +5,19 @@ import type { Repo } from './repo-files.js';
 
 /**
  * PR `number` as GitHub has it now (one GET, the client's retries included): open, closed without
- * merging, or merged. GitHub's refusal becomes an Error saying so in one line (the status, the
- * request, GitHub's words), for a warning.
+ * merging, or merged, and its head commit (a tick checks it is still the one its release analysed).
+ * GitHub's refusal becomes an Error saying so in one line (the status, the request, GitHub's words),
+ * for a warning.
  */
 export async function pullRequestState(
   client: GitHubClient,
   repo: Repo,
   number: number,
 ): Promise<PullRequestState> {
-  return (await pullRequestNow(client, repo, number)).state;
+  return pullRequestNow(client, repo, number);
 }
 
-/** PR `number` as GitHub has it now, with its head commit: the same one GET as pullRequestState. */
+/** PR `number` as GitHub has it now, its head commit always known: the same one GET as pullRequestState. */
 export async function pullRequestNow(
   client: GitHubClient,
   repo: Repo,

@@ -1,4 +1,6 @@
-import type { Config } from '../config/types.js';
+import type { Config, ModelConfig } from '../config/types.js';
+import { declaredVersion } from '../version/changed-models.js';
+import { headName } from '../version/head-name.js';
 import { announceEnd, endThenWithdraw } from './finish.js';
 import { contextFor, type Ports, type PullRequestState } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
@@ -9,7 +11,7 @@ import type { Release } from './types.js';
 // stays "analysing", and every schedule tick would go on driving the closed PR's candidate (half
 // the users of an A/B) for days; or "ready", holding the model's canary slot for ever, the model's
 // next PR queued behind it. So a tick asks GitHub for the PR's state before it drives or settles
-// its release.
+// its release. The same read tells a push whose job did not run: the PR's head is not the release's.
 
 /** What a schedule tick does with a release after asking for its PR's state. */
 export interface PullRequestCheck {
@@ -25,9 +27,10 @@ export interface PullRequestCheck {
  * Asks for the PR of an analysing or ready `release` (ports.pullRequestState, one request) and acts
  * on it: closed without merging, the release is ended as aborted and its candidate withdrawn as a
  * close job does (endThenWithdraw), freeing the slot, saying why; merged without the merge on record
- * (`mergedAt`, so no tick promotes it), left as it is with a line asking for the merge job again.
- * Open, unknown (no such port, no PR, a PR job's own) or unreadable (GitHub failing, said in a
- * warning): left as before. One with the merge on record is merged: nothing to ask.
+ * (`mergedAt`, so no tick promotes it), left as it is with a line asking for the merge job again;
+ * open at another head than the release's, as its push's job would have done (movedOn). Open at the
+ * release's head, unknown (no such port, no PR, a PR job's own) or unreadable (GitHub failing, said
+ * in a warning): left as before. One with the merge on record is merged: nothing to ask.
  */
 export async function checkPullRequest(
   config: Config,
@@ -40,9 +43,9 @@ export async function checkPullRequest(
   if (!model || pr === undefined || !ports.pullRequestState) return {};
   const asked = release.status === 'analysing' || release.status === 'ready';
   if (!asked || release.withdrawPending || release.mergedAt !== undefined) return {};
-  let state: PullRequestState | undefined;
+  let now: PullRequestState | undefined;
   try {
-    state = await ports.pullRequestState(pr);
+    now = await ports.pullRequestState(pr);
   } catch (err) {
     // Not knowing is no reason to end a healthy release: the next tick asks again.
     const then = release.status === 'ready' ? 'leaves' : 'drives';
@@ -51,6 +54,7 @@ export async function checkPullRequest(
     );
     return {};
   }
+  const state = now?.state;
   if (state === 'merged') {
     // A ready one's merge job promotes it (whatever on-merge says), recording no merge first.
     const why =
@@ -62,23 +66,92 @@ export async function checkPullRequest(
     // A dry run writes no comment.
     return opts.dryRun ? { line } : { line, notify: { pr, model: release.model, why } };
   }
+  if (state === 'open' && now?.headSha !== undefined)
+    return movedOn(model, release, now.headSha, ports, opts);
   if (state !== 'closed') return {};
   const closed = `PR #${pr} was closed without merging, but its close job did not record it (it stopped before it could: GitHub not answering, say)`;
   if (opts.dryRun)
     return {
       line: { model: release.model, why: `would withdraw ${release.to}: ${closed}`, kind: 'dry-run' },
     };
-  // A run that recorded the end meanwhile (the close job re-run): its record stands.
-  const theirs = await ports.ledger.endedElsewhere?.(release, true);
-  if (theirs) return { ended: theirs };
   const end = { status: 'aborted' as const, why: `${closed}; ${release.to} withdrawn by a schedule tick` };
-  const { release: ended } = await endThenWithdraw(
-    release,
-    end,
-    contextFor(model, ports),
-    ports.ledger,
-    announceEnd(ports),
-  );
+  return { ended: await endHere(model, release, end, ports) };
+}
+
+/**
+ * The PR is open at `head`, which is not the head `release` was analysed on, and no run of that
+ * push recorded it (its job did not run, failed or was cancelled: GitHub down, say). Its head's
+ * version file decides, as it decides for that push's job and for a merge (merged-head.ts):
+ * - another version, or none (no version file): that job would have superseded the candidate
+ *   (prepareModel, no-longer-changed.ts), so it is superseded here and withdrawn, stable alone
+ *   serving, saying so, and the PR's job asked for again. The tick deploys nothing of the new head:
+ *   it has no event (the PR's base, its files, its own config) to check a new release by, as that
+ *   job does, and a tick's "analysis" of a head its PR run never saw would bypass those checks.
+ * - the same version (a push no run saw, as a README fix outside the workflow's `paths:`): driven
+ *   as before, as a merge at that head would promote it.
+ * - a version file that declares no valid version: driven as before, as that job (which fails on
+ *   the file) leaves it, with a line asking for the file to be fixed.
+ * Costs one read of the head's version file, only while the head is not the release's. One that
+ * cannot be read is no reason to end a healthy release: a warning, driven as before.
+ */
+async function movedOn(
+  model: ModelConfig,
+  release: Release,
+  head: string,
+  ports: Ports,
+  opts: { dryRun?: boolean },
+): Promise<PullRequestCheck> {
+  const { pr, to } = release;
+  if (release.headSha === undefined || release.headSha === head || pr === undefined) return {};
+  const analysed = `${to}, analysed on head ${headName(release.headSha)}`;
+  const then = release.status === 'ready' ? 'leaves' : 'drives';
+  let declared: Awaited<ReturnType<typeof declaredVersion>>;
+  try {
+    declared = await declaredVersion(ports.reader, head, model.source);
+  } catch (err) {
+    ports.log.warn(
+      `${release.model}: PR #${pr} is at head ${headName(head)} now, whose ${model.source.file} could not be read (${(err as Error).message}); this tick ${then} ${analysed}, as before`,
+    );
+    return {};
+  }
+  if ('version' in declared && declared.version === to) {
+    ports.log.info(
+      `${release.model}: PR #${pr} is at head ${headName(head)} now, which declares ${to} too: this tick ${then} ${analysed}`,
+    );
+    return {};
+  }
+  const pushed = `PR #${pr} is at head ${headName(head)} now`;
+  if ('invalid' in declared) {
+    const why = `${pushed}, whose ${model.source.file} declares no valid version (${declared.invalid}): the PR's job fails on it, so this tick ${then} ${analysed}, as before; fix the version file and push`;
+    ports.log.warn(`${release.model}: ${why}`);
+    const line = { model: release.model, why, kind: 'note' as const };
+    return opts.dryRun ? { line } : { line, notify: { pr, model: release.model, why } };
+  }
+  const declares = 'version' in declared ? `declares ${declared.version}` : `has no ${model.source.file}`;
+  const moved = `${pushed}, which ${declares}, but no run of that push recorded it (its job did not run or did not finish: GitHub not answering, say)`;
+  if (opts.dryRun)
+    return { line: { model: release.model, why: `would withdraw ${analysed}: ${moved}`, kind: 'dry-run' } };
+  const rerun = `re-run the job of PR #${pr} for head ${headName(head)} (or push again, if GitHub started none): a schedule tick does not analyse a new head`;
+  // Its record says so in the PR's comment, as a closed PR's end does: no line beside it.
+  const why = `${moved}; ${analysed}, withdrawn by a schedule tick; ${rerun}`;
+  return { ended: await endHere(model, release, { status: 'superseded', why }, ports) };
+}
+
+/**
+ * `release` ended by a tick (`end`), its candidate withdrawn as the PR's own job would have
+ * (endThenWithdraw), said in a warning; or the record of a run that ended it meanwhile (that job
+ * re-run), which stands.
+ */
+async function endHere(
+  model: ModelConfig,
+  release: Release,
+  end: { status: 'aborted' | 'superseded'; why: string },
+  ports: Ports,
+): Promise<Release> {
+  const theirs = await ports.ledger.endedElsewhere?.(release, true);
+  if (theirs) return theirs;
+  const ctx = contextFor(model, ports);
+  const { release: ended } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
   ports.log.warn(`${release.model}: ${ended.reason}`);
-  return { ended };
+  return ended;
 }

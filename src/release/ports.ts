@@ -7,8 +7,14 @@ import type { FileReader } from '../version/changed-models.js';
 import type { ReleaseContext } from './context.js';
 import type { Release } from './types.js';
 
-/** A PR as the platform has it now: open, closed without merging, or merged. */
-export type PullRequestState = 'open' | 'closed' | 'merged';
+/** Where a PR stands: open, closed without merging, or merged. */
+export type PullRequestStatus = 'open' | 'closed' | 'merged';
+
+/** A PR as the platform has it now: where it stands, and its head commit where the platform tells it. */
+export interface PullRequestState {
+  state: PullRequestStatus;
+  headSha?: string;
+}
 
 export interface Logger {
   info(message: string): void;
@@ -34,8 +40,8 @@ export interface Ports {
    */
   passNoLongerChanged?(model: string, headSha: string, why: string): Promise<void>;
   /**
-   * PR `number`'s state, where the platform can tell (GitHub; a PR job answers nothing of its own
-   * PR): undefined when unknown. A schedule tick asks it of each release it drives
+   * PR `number`'s state and head, where the platform can tell (GitHub; a PR job answers nothing of
+   * its own PR): undefined when unknown. A schedule tick asks it of each release it drives
    * (closed-meanwhile.ts). Rejects with an Error that says why it could not be read.
    */
   pullRequestState?(number: number): Promise<PullRequestState | undefined>;

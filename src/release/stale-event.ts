@@ -8,9 +8,8 @@ import type { PullRequestEvent, RunResult } from './pull-request.js';
 // beside the new head's release, deployed a candidate for a closed PR, or withdrew the release of a
 // PR reopened since. So a PR run first reads its PR as GitHub has it now (one request).
 
-/** A PR as the platform has it now: its state and its head commit. */
-export interface PullRequestNow {
-  state: PullRequestState;
+/** A PR as the platform has it now: its state and its head commit, always known here. */
+export interface PullRequestNow extends PullRequestState {
   headSha: string;
 }
 
