@@ -5,6 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
+import { TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
@@ -25,8 +26,9 @@ import type { KnownVersions, Target } from './target.js';
 // Each version is a model deployed to the endpoint whose display name comes from the
 // `deployed-model` template; model-gate changes the split between deployed models and never
 // deploys one. It undeploys one only to retire blue-green's blue after its rollback-window
-// (removeIdle), while it has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION)
-// is waited for, then TargetBusyError.
+// (removeIdle), while it has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION
+// saying so, or ABORTED) is waited for, then TargetBusyError; any other FAILED_PRECONDITION is
+// permanent (IN_PROGRESS). With no `project` in the config, gcloud's own (core/project) is used.
 
 const endpointSchema = z.object({
   name: z.string(),
@@ -78,36 +80,65 @@ export function vertexTarget(
     return parseCliJson(endpointSchema, out, '`gcloud ai endpoints describe`');
   }
 
-  /** Deployed model ID -> display name; a display name on two deployed models is ambiguous. */
-  function displayNames(endpoint: Endpoint): Map<string, string> {
-    const byId = new Map<string, string>();
-    const seen = new Set<string>();
+  /**
+   * Deployed model IDs by display name (one without a display name goes by its ID). Vertex AI lets
+   * two deployed models share a display name (a re-run deploy step deploys fraud-v2 again), so a
+   * name may stand for several IDs; only a change that gives that name traffic is ambiguous.
+   */
+  function idsByName(endpoint: Endpoint): Map<string, string[]> {
+    const byName = new Map<string, string[]>();
     for (const m of endpoint.deployedModels) {
       const name = m.displayName ?? m.id;
-      if (seen.has(name)) {
-        throw new TargetError(
-          `${description} has two deployed models named ${JSON.stringify(name)}: give each version's deployment its own display name`,
-        );
-      }
-      seen.add(name);
-      byId.set(m.id, name);
+      byName.set(name, [...(byName.get(name) ?? []), m.id]);
     }
-    return byId;
+    return byName;
   }
+
+  /** `gcloud ai endpoints COMMAND` on this endpoint, for messages that tell the user what to run. */
+  const gcloud = (command: string, ...flags: string[]) =>
+    [
+      'gcloud ai endpoints',
+      command,
+      config.endpoint,
+      ...scope.filter((a) => a !== '--format=json'),
+      ...flags,
+    ].join(' ');
 
   /** The deployed model that serves `version`, by its display name; undefined when none does. */
   function deployedModelOf(endpoint: Endpoint, version: string) {
     const name = names.nameOf(version);
-    const id = [...displayNames(endpoint)].find(([, shown]) => shown === name)?.[0];
+    const ids = idsByName(endpoint).get(name) ?? [];
+    if (ids.length > 1) throw ambiguous(endpoint, name, version, ids);
+    const [id] = ids;
     return id === undefined ? undefined : { id, name, what: `deployed model ${name} with ID ${id}` };
   }
 
-  /** What the endpoint serves; `change`: the traffic change this is the read-back of. */
+  /**
+   * Why `version` cannot be given traffic: deployed models `ids` all have its name, and which one
+   * should serve it is the user's call. The one to remove is suggested: the last with the least
+   * traffic (a deployed model with traffic is not undeployed).
+   */
+  function ambiguous(endpoint: Endpoint, name: string, version: string, ids: string[]) {
+    const percent = (id: string) => endpoint.trafficSplit?.[id] ?? 0;
+    const extra = ids.reduce((least, id) => (percent(id) <= percent(least) ? id : least));
+    const each = ids.map((id) => `${id} with ${percent(id)}%`).join(', ');
+    return new TargetRefusedError(
+      `${description} has ${ids.length} deployed models named ${JSON.stringify(name)} (IDs ${each}), so which one serves version ${version} is ambiguous; model-gate changed nothing. Undeploy the extra one, e.g. \`${gcloud('undeploy-model', `--deployed-model-id=${extra}`)}\`, then run again`,
+    );
+  }
+
+  /**
+   * What the endpoint serves; `change`: the traffic change this is the read-back of. Deployed
+   * models sharing a display name are one version's: their traffic is summed under it, which is
+   * what that version serves (and 0% when a withdrawal took it all away).
+   */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
     const endpoint = await describe(change);
-    const byId = displayNames(endpoint);
     const split = endpoint.trafficSplit ?? {};
-    const entries = [...byId].map(([id, name]) => ({ name, percent: split[id] ?? 0 }));
+    const entries = [...idsByName(endpoint)].map(([name, ids]) => ({
+      name,
+      percent: ids.reduce((sum, id) => sum + (split[id] ?? 0), 0),
+    }));
     return trafficFromShares(names.sharesOf(entries, known, description), { expected, known }, description);
   }
 
@@ -125,24 +156,48 @@ export function vertexTarget(
       );
     }
     const endpoint = await describe(change);
-    const byName = new Map([...displayNames(endpoint)].map(([id, name]) => [name, id]));
+    const byName = idsByName(endpoint);
     const absent = wanted.filter((w) => !byName.has(w.displayName));
-    if (absent.length > 0) {
-      throw new TargetError(
-        `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}; it has ${[...byName.keys()].join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release`,
-      );
+    if (absent.length > 0) throw notDeployed(endpoint, absent, [...byName.keys()]);
+    const live = wanted.filter((w) => w.percent > 0);
+    for (const w of live) {
+      const ids = byName.get(w.displayName) ?? [];
+      if (ids.length > 1) throw ambiguous(endpoint, w.displayName, w.version, ids);
     }
     // Deployed models left out of the split get 0%.
-    const split = wanted
-      .filter((w) => w.percent > 0)
-      .map((w) => `${byName.get(w.displayName)}=${w.percent}`)
-      .join(',');
+    const split = live.map((w) => `${byName.get(w.displayName)?.[0]}=${w.percent}`).join(',');
     await callCli(
       cli,
       ['ai', 'endpoints', 'update', config.endpoint, ...scope, `--traffic-split=${split}`],
       config,
       clock,
       { waitWhileBusy: true, deadline: change },
+    ).catch(refusedAsRequest);
+  }
+
+  /**
+   * Versions without a deployed model: a refusal of the request (the PR's version, or the deploy
+   * step, must change; a retry gets the same answer), before any write, with the command that
+   * deploys one at 0% beside the current split.
+   */
+  function notDeployed(
+    endpoint: Endpoint,
+    absent: { version: string; displayName: string }[],
+    present: string[],
+  ) {
+    const current = Object.entries(endpoint.trafficSplit ?? {}).filter(([, percent]) => percent > 0);
+    const keep =
+      current.length > 0
+        ? [`--traffic-split=${['0=0', ...current.map(([id, p]) => `${id}=${p}`)].join(',')}`]
+        : [];
+    const deploy = gcloud(
+      'deploy-model',
+      '--model=MODEL',
+      `--display-name=${absent[0]?.displayName}`,
+      ...keep,
+    );
+    return new TargetRefusedError(
+      `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. \`${deploy}\` with MODEL its model in the Model Registry (and its machine type)`,
     );
   }
 
@@ -180,9 +235,30 @@ export function vertexTarget(
   };
 }
 
+/**
+ * An operation in progress on the endpoint (a deploy, an undeploy, another update): the one
+ * FAILED_PRECONDITION that ends by itself. Google's rule for the code is "do not retry until the
+ * system state has been explicitly fixed" (google.rpc.Code), and Vertex AI uses it so ("Endpoint …
+ * doesn't have traffic_split", undeploying a model that still has traffic): any other is permanent.
+ */
+const IN_PROGRESS =
+  /FAILED_PRECONDITION:.*\b(ongoing|in progress|being (deployed|undeployed|updated|modified))\b/is;
+
+/** The API's refusal of the request itself (HTTP 400): the same update gets the same answer. */
+const REFUSED = /\b(FAILED_PRECONDITION|INVALID_ARGUMENT):/;
+
+/** A plain failure of `update` that is the API's refusal, as one (an outage or a busy endpoint stays as it is). */
+function refusedAsRequest(err: unknown): never {
+  if (err instanceof TargetError && err.constructor === TargetError && REFUSED.test(err.message)) {
+    throw new TargetRefusedError(err.message);
+  }
+  throw err;
+}
+
 function classify(result: { stderr: string }): FailureKind {
   if (/RESOURCE_EXHAUSTED|Quota exceeded|rateLimitExceeded/.test(result.stderr)) return 'throttled';
-  if (/FAILED_PRECONDITION|ABORTED/.test(result.stderr)) return 'busy';
+  // ABORTED: a concurrent change won; Google's rule for it is to retry the read-modify-write.
+  if (IN_PROGRESS.test(result.stderr) || /\bABORTED\b/.test(result.stderr)) return 'busy';
   // A missing IAM permission, an expired or absent `gcloud auth login`.
   if (
     /PERMISSION_DENIED|UNAUTHENTICATED|do not currently have an active account|Reauthentication failed|problem refreshing your current auth tokens/.test(

@@ -14,8 +14,12 @@
 // gcloud waits for the operation, as here, where it is done at once; the wording of the refusal
 // and of gcloud's closing line are modelled, not captured).
 //
+// With no --project (nor a full resource name), the project is gcloud's property core/project,
+// state.gcloudProject here; unset, gcloud refuses the call (exit 1) as modelled below. Two deployed
+// models may share a display name, as Vertex AI allows: seed them as they are.
+//
 // Faults (state.faults, cli "gcloud"): throttle (RESOURCE_EXHAUSTED), busy (FAILED_PRECONDITION:
-// an operation in progress), timeout, silent-revert (update prints the new split, the old one
+// an operation in progress; wording modelled), timeout, silent-revert (update prints the new split, the old one
 // stays), partial (the split is applied, the command still fails), fail (the API's error after
 // `ERROR: (gcloud.ai.endpoints.COMMAND) `: the fault's `code` and `message` as `CODE: message`,
 // e.g. `PERMISSION_DENIED: Permission 'aiplatform.endpoints.get' denied on resource ...`, or the
@@ -144,9 +148,15 @@ function answer(argv) {
   }
   const full = /^projects\/([^/]+)\/locations\/([^/]+)\/endpoints\/(\d+)$/.exec(positionals[0]);
   const region = full?.[2] ?? flags.region;
-  const project = full?.[1] ?? flags.project ?? state.gcloudProject ?? 'example-project';
+  // state.gcloudProject: the property core/project (`gcloud config set project`, CLOUDSDK_CORE_PROJECT).
+  const project = full?.[1] ?? flags.project ?? state.gcloudProject;
   const id = full?.[3] ?? positionals[0];
   if (!region) usage('argument --region: Region must be specified (or set the property ai/region).');
+  if (!project) {
+    apiError(
+      'The required property [project] is not currently set.\nIt can be set on a per-command basis by re-running your command with the [--project] flag.\n\nYou may set it for your current workspace by running:\n\n  $ gcloud config set project VALUE\n\nor it can be set temporarily by the environment variable [CLOUDSDK_CORE_PROJECT]',
+    );
+  }
   if ((flags.format ?? 'json') !== 'json') fail(state, 'stand-in: only --format=json is implemented', 3);
   warn(`Using endpoint [https://${region}-aiplatform.googleapis.com/]`);
 
