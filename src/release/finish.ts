@@ -3,7 +3,7 @@ import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
-import type { Target } from '../targets/target.js';
+import type { KnownVersions, Target } from '../targets/target.js';
 import { confirmingTarget, UnconfirmedChange, withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
@@ -409,7 +409,9 @@ export const withdrawalUnderWay = (release: Release): boolean =>
  * rollback or promotion) is not this candidate's state to settle: `other`, with what serves.
  * The platform cannot tell a blue gone from a rollback to the candidate: a caller with the ledger
  * asks it first (retryWithdrawal). `target`: one whose changes are read back patiently
- * (confirmingTarget), so a withdrawal taken despite a read that failed once is one. Target errors propagate.
+ * (confirmingTarget), so a withdrawal taken despite a read that failed once is one. A read that
+ * fails does not stop it: `serves` alone is written all the same (see readOrWithdraw). Target
+ * errors propagate: the write's, where the read failed too.
  */
 export async function withdrawIfLive(
   target: Target,
@@ -417,7 +419,8 @@ export async function withdrawIfLive(
   to: string,
   serves = from,
 ): Promise<{ done: 'withdrawn' } | { done: 'not-live' } | { done: 'other'; serving: string }> {
-  const serving = await target.read({ stable: from, candidate: to, others: [serves] });
+  const serving = await readOrWithdraw(target, { stable: from, candidate: to, others: [serves] }, serves);
+  if (serving === 'withdrawn') return { done: 'withdrawn' };
   const stable = serving.stable.version;
   // The candidate alone, where `serves` should be: as live as at 100% beside its blue.
   const alone = stable === to && to !== serves;
@@ -428,6 +431,29 @@ export async function withdrawIfLive(
   if (sameTraffic(serving, withdrawTraffic(serves))) return { done: 'not-live' };
   await reconcile(target, withdrawTraffic(serves));
   return { done: 'withdrawn' };
+}
+
+/**
+ * What `target` serves, or, where that read fails (a Seldon Experiment not Ready while the
+ * candidate's Model is down, an endpoint the platform cannot describe now), `serves` alone written
+ * anyway and read back: `withdrawn`. A withdrawal only takes traffic away, so it is safe to send
+ * unread, and one held back until a read answers leaves the candidate live, for as long as the
+ * platform stays unreadable and again once it recovers. No other stable can be in place meanwhile:
+ * a pending withdrawal holds the model's canary slot, and a rollback by command settles it. The
+ * write is read back as any is (reconcile): confirmed, or an UnconfirmedChange that says so.
+ */
+async function readOrWithdraw(
+  target: Target,
+  known: KnownVersions,
+  serves: string,
+): Promise<TrafficState | 'withdrawn'> {
+  try {
+    return await target.read(known);
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+  }
+  await reconcile(target, withdrawTraffic(serves));
+  return 'withdrawn';
 }
 
 /**

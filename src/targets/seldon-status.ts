@@ -20,6 +20,10 @@ import type { Settled } from './platform-cli.js';
 // server's metadata.managedFields tell when the spec was last written (the entry that owns `f:spec`
 // moves its `time` when its fields change; `kubectl get` shows them with --show-managed-fields).
 // A Ready that changed after that second is the current generation's; one from before is not.
+// A Model's status (operator/apis/mlops/v1alpha1/model_types.go ModelStatus, a duckv1.Status): the
+// conditions ModelReady (operator/scheduler/model.go: True once the scheduler reports the Model
+// ModelAvailable, else False, the scheduler's words in `reason`) and Ready, which follows it; the
+// CRD's printed Ready column is ModelReady's status. A Pipeline's has Ready likewise.
 
 type Condition = z.output<typeof conditionSchema>;
 
@@ -146,4 +150,36 @@ export function appliedCheck(before: BeforeApply, namespace: string) {
     }
     return { done: false, why: notActedReason(e, namespace) };
   };
+}
+
+/** A Model's or Pipeline's status: its conditions, none before the operator reports on it. */
+export interface ServerView {
+  status?: { conditions?: Condition[] } | undefined;
+}
+
+/**
+ * Why a Model (or Pipeline: `kind`) `name` cannot be given traffic, or undefined when it is Ready:
+ * not there (`server` undefined), not reported on yet, or not Ready, in the operator's words.
+ */
+export function unservableReason(
+  server: ServerView | undefined,
+  kind: 'Model' | 'Pipeline',
+  name: string,
+  namespace: string,
+): string | undefined {
+  const type = kind === 'Pipeline' ? PIPELINE : MODEL;
+  const see = `\`kubectl get ${type} ${name} -n ${namespace} -o yaml\``;
+  if (!server) {
+    return `the Seldon ${kind} ${name} does not exist in namespace ${namespace}: create it (\`kubectl apply\` of its ${kind} manifest), wait until \`kubectl get ${type} ${name} -n ${namespace}\` shows it Ready, then run model-gate again`;
+  }
+  const conditions = server.status?.conditions ?? [];
+  if (conditions.find((c) => c.type === 'Ready')?.status === 'True') return undefined;
+  // The condition that says why (ModelReady for a Model), else Ready itself.
+  const why =
+    conditions.find((c) => c.type !== 'Ready' && c.status !== 'True') ??
+    conditions.find((c) => c.type === 'Ready');
+  const said = why
+    ? `its ${why.type} condition is ${why.status}${[why.reason, why.message].some(Boolean) ? ` (${[why.reason, why.message].filter(Boolean).join(': ')})` : ''}`
+    : 'the Seldon operator has not reported on it yet (no conditions)';
+  return `the Seldon ${kind} ${name} is not Ready: ${said}; see ${see}, fix the ${kind} or wait until it is Ready, then run model-gate again`;
 }

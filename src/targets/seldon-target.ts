@@ -5,7 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
-import { TargetAccessError } from './errors.js';
+import { TargetAccessError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
@@ -25,6 +25,7 @@ import {
   notActedReason,
   notReadyReason,
   readyVersusSpec,
+  unservableReason,
 } from './seldon-status.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
 import type { KnownVersions, Target } from './target.js';
@@ -36,18 +37,32 @@ import type { KnownVersions, Target } from './target.js';
 // and the CRD's types (SeldonIO/seldon-core operator/apis/mlops/v1alpha1/experiment_types.go:
 //   weights are uint32; status conditions ExperimentReady, CandidatesReady, MirrorReady, Ready).
 // A write is settled once the scheduler has reported the applied spec (seldon-status.ts).
-// The manifest goes to `kubectl apply -f -` on standard input, never through a shell. Each
-// version is served by a Seldon Model named by the `model-name` template; model-gate writes the
-// Experiment only and never creates Models, nor the Experiment the clients call (see missing).
+// A change is a JSON merge patch of spec.candidates and spec.mirror only (`kubectl patch --type
+// merge`, RFC 7386: a list is replaced whole, a null removes the field, the rest of the object is
+// left as it is), never through a shell: the Experiment's labels and annotations (a GitOps tool's
+// tracking label, Helm's managed-by) and the rest of its spec are not model-gate's. `kubectl apply`
+// would remove metadata the previous apply set and this one lacks, and take over the
+// last-applied-configuration annotation the user's own applies compute removals from
+// (https://kubernetes.io/docs/tasks/manage-kubernetes-objects/declarative-config/). Each version is
+// served by a Seldon Model named by the `model-name` template; model-gate writes the Experiment
+// only (one that is not there yet is created, with `kubectl apply -f -` on standard input) and
+// never creates Models, and gives no traffic to a Model that is not Ready (checkServable): the
+// scheduler would not route the changed Experiment, and the change would wait its whole
+// settle-timeout to fail.
 // A weight of 0 is valid: the CRD's uint32 has no minimum, the scheduler checks only that there is
 // a candidate (scheduler/pkg/store/experiment/validate.go) and routes by Envoy weighted clusters,
 // where a cluster may weigh 0 as long as the sum does not.
 
 const EXPERIMENT = 'experiments.mlops.seldon.io';
+const SERVERS = { Model: 'models.mlops.seldon.io', Pipeline: 'pipelines.mlops.seldon.io' } as const;
+/** A Model's or Pipeline's status, as much as checkServable reads. */
+const serverSchema = z.object({
+  status: z.object({ conditions: z.array(conditionSchema).optional() }).optional(),
+});
 /**
  * kubectl's words for what the config names and the cluster does not have: the Experiment (a
- * `get` without --ignore-not-found, after the apply), its namespace, or Seldon's CRDs on the
- * cluster of the context. Never a Model's: the Experiment's status tells of those (seldon-status.ts).
+ * `get` without --ignore-not-found, or a patch), its namespace, or Seldon's CRDs on the
+ * cluster of the context. Never a Model's: checkServable reads those with --ignore-not-found.
  */
 const NO_EXPERIMENT =
   /\(NotFound\): (error when \w+ "STDIN": )?(experiments\.mlops\.seldon\.io|namespaces) "[^"]*" not found|doesn't have a resource type "experiments|no matches for kind "Experiment"/;
@@ -58,7 +73,7 @@ const experimentSchema = z.object({
     generation: z.number().optional(),
     managedFields: managedFieldsSchema.optional(),
   }),
-  // Loose: the fields model-gate does not own (default, resourceType) go back in each apply.
+  // Loose: the fields model-gate does not own (default, resourceType) are the user's.
   spec: z.looseObject({
     default: z.string().optional(),
     candidates: z.array(z.object({ name: z.string(), weight: z.number() })).default([]),
@@ -69,35 +84,23 @@ const experimentSchema = z.object({
 type Experiment = z.output<typeof experimentSchema>;
 
 /**
- * The Experiment manifest for a split: `candidates` as given, the mirror when it has a percent, and
- * the rest of the spec model-gate does not own as `kept` has it (the Experiment there). `kubectl
- * apply` removes a field the previous apply had and this one lacks, so these must be sent again:
- * `default` (the Model whose own endpoint the Experiment splits: without it the clients calling
- * that Model bypass the Experiment) and `resourceType` (`pipeline`: the candidates are Pipelines;
- * without it Seldon takes them for Models), per
- * https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment. The scheduler refuses a
- * `default` that is not a candidate (scheduler/pkg/store/experiment/validate.go
- * validateDefaultModelIsCandidate, at any weight), so one the split leaves out stays at weight 0:
- * its endpoint keeps splitting, all of it to the others.
+ * The spec fields model-gate owns for a split: `candidates` as given, and the mirror when it has a
+ * percent. The rest of the spec (`kept`, the Experiment's as it is) is the user's and is not
+ * written, but says what the split needs: the scheduler refuses a `default` (the Model whose own
+ * endpoint the Experiment splits) that is not a candidate (scheduler/pkg/store/experiment/
+ * validate.go validateDefaultModelIsCandidate, at any weight), so one the split leaves out stays at
+ * weight 0: its endpoint keeps splitting, all of it to the others. Per
+ * https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment.
  */
-export function experimentManifest(
-  name: string,
-  namespace: string,
+export function splitSpec(
   candidates: { name: string; weight: number }[],
   mirror?: { name: string; percent: number },
-  kept: Record<string, unknown> & { default?: string | undefined } = {},
-) {
-  const { candidates: _owned, mirror: _alsoOwned, ...rest } = kept;
-  const listed = rest.default === undefined || candidates.some((c) => c.name === rest.default);
+  kept: { default?: string | undefined } = {},
+): { candidates: { name: string; weight: number }[]; mirror?: { name: string; percent: number } } {
+  const listed = kept.default === undefined || candidates.some((c) => c.name === kept.default);
   return {
-    apiVersion: 'mlops.seldon.io/v1alpha1',
-    kind: 'Experiment',
-    metadata: { name, namespace, labels: { 'app.kubernetes.io/managed-by': 'model-gate' } },
-    spec: {
-      ...rest,
-      candidates: listed ? candidates : [...candidates, { name: rest.default as string, weight: 0 }],
-      ...(mirror && mirror.percent > 0 ? { mirror } : {}),
-    },
+    candidates: listed ? candidates : [...candidates, { name: kept.default as string, weight: 0 }],
+    ...(mirror && mirror.percent > 0 ? { mirror } : {}),
   };
 }
 
@@ -156,8 +159,10 @@ export function seldonTarget(
   /** What the Experiment serves; `change`: the traffic change this is the read-back of. */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
     const experiment = await getIfAny(change);
-    // No wait brings it back (a read-back stops at once): the user names or creates it.
-    if (!experiment) throw new TargetAccessError(missing(known));
+    // No wait brings it back (a read-back stops at once): the user names or creates it. The stable
+    // to create it with is the one this target last asked for (a rollback's, not the version it
+    // replaces, which a caller's read names the stable), else the caller's.
+    if (!experiment) throw new TargetAccessError(missing(expected?.stable.version ?? known?.stable));
     if (!isReady(experiment)) {
       throw new TargetError(
         `${description} is not active, so what it serves is unknown: ${notReadyReason(experiment, config.namespace)}`,
@@ -185,8 +190,8 @@ export function seldonTarget(
    * Why there is nothing to read: the clients call the Experiment, so one model-gate created would
    * move no traffic they send; the user creates it, the stable Model on all of it.
    */
-  function missing(known: KnownVersions | undefined): string {
-    const stable = (known?.stable !== undefined && names.nameFor(known.stable)) || '<the stable Model>';
+  function missing(stableVersion: string | undefined): string {
+    const stable = (stableVersion !== undefined && names.nameFor(stableVersion)) || '<the stable Model>';
     const manifest = {
       apiVersion: 'mlops.seldon.io/v1alpha1',
       kind: 'Experiment',
@@ -197,7 +202,45 @@ export function seldonTarget(
   }
 
   /**
-   * One traffic change, all of it within `change`'s deadline: the read before, the apply (retried
+   * Refuses, before anything is written, a change that gives traffic (a share or the mirror) to a
+   * Model (or Pipeline) that is not Ready: the scheduler would keep the changed Experiment inactive
+   * (CandidatesReady False) until it is. The stable version is not checked: taking traffic back to
+   * it is what a rollback must do whatever its state.
+   */
+  async function checkServable(
+    experiment: Experiment | undefined,
+    candidates: { name: string; weight: number }[],
+    mirror: { name: string; percent: number } | undefined,
+    stable: string,
+    change: ChangeDeadline,
+  ): Promise<void> {
+    const kind = experiment?.spec.resourceType === 'pipeline' ? 'Pipeline' : 'Model';
+    const given = [
+      ...candidates.filter((c) => c.weight > 0).map((c) => c.name),
+      ...(mirror && mirror.percent > 0 ? [mirror.name] : []),
+    ].filter((n, i, all) => n !== stable && all.indexOf(n) === i);
+    for (const server of given) {
+      const args = ['get', SERVERS[kind], server, ...scope, '--ignore-not-found', '-o', 'json'];
+      let out: string;
+      try {
+        out = await callCli(cli, args, config, clock, { deadline: change });
+      } catch (err) {
+        // Credentials allowed the Experiment only (RBAC without `get` on Models): the change goes
+        // ahead unchecked, as before this check, and its wait names the Models that are not available.
+        if (err instanceof TargetAccessError) return;
+        throw err;
+      }
+      const found = out.trim()
+        ? parseCliJson(serverSchema, out, `\`kubectl get ${SERVERS[kind]}\``)
+        : undefined;
+      const why = unservableReason(found, kind, server, config.namespace);
+      if (why)
+        throw new TargetRefusedError(`${description} was not changed, so ${server} got no traffic: ${why}`);
+    }
+  }
+
+  /**
+   * One traffic change, all of it within `change`'s deadline: the read before, the patch (retried
    * while another change holds the Experiment) and the wait for the scheduler to act on it.
    */
   async function changeTo(desired: TrafficState, change: ChangeDeadline): Promise<void> {
@@ -216,18 +259,35 @@ export function seldonTarget(
     }
     // Ready still says True for the previous spec until the scheduler reports this one.
     const current = await getIfAny(change);
-    // No mirror in the manifest removes the one there (kubectl apply drops fields it applied
-    // before); the fields model-gate does not own are sent as they are.
-    const manifest = experimentManifest(name, config.namespace, candidates, mirror, current?.spec);
+    const stableName = names.nameOf(desired.stable.version);
+    // The fields model-gate does not own stay as they are (a `default` must stay a candidate).
+    const wanted = splitSpec(candidates, mirror, current?.spec);
     const applied = appliedCheck(beforeApply(current), config.namespace);
-    // The same spec again (a retry) is not applied: an apply that changed labels only would move
-    // the time the spec was written without a new generation for the scheduler to act on.
-    if (!current || !sameSplit(current.spec, manifest.spec)) {
+    if (!current) {
+      // None yet: created whole, on standard input, the only metadata its own.
+      await checkServable(undefined, wanted.candidates, mirror, stableName, change);
+      const manifest = {
+        apiVersion: 'mlops.seldon.io/v1alpha1',
+        kind: 'Experiment',
+        metadata: {
+          name,
+          namespace: config.namespace,
+          labels: { 'app.kubernetes.io/managed-by': 'model-gate' },
+        },
+        spec: wanted,
+      };
       await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
         input: JSON.stringify(manifest),
         waitWhileBusy: true,
         deadline: change,
       });
+    } else if (!sameSplit(current.spec, wanted)) {
+      // The same spec again (a retry) is not written: nothing would move for the scheduler to act on.
+      await checkServable(current, wanted.candidates, mirror, stableName, change);
+      // A null removes the mirror there (a merge patch leaves out what it does not name).
+      const patch = { spec: { candidates: wanted.candidates, mirror: wanted.mirror ?? null } };
+      const args = ['patch', EXPERIMENT, name, ...scope, '--type', 'merge', '-p', JSON.stringify(patch)];
+      await callCli(cli, args, config, clock, { waitWhileBusy: true, deadline: change });
     } else if (isReady(current) && readyVersusSpec(current) !== 'before') {
       // Nothing written and nothing pending (a rollback to what serves, after a refused step): the
       // wait below would wait for a report that never comes when Ready moved in the second the
@@ -247,12 +307,11 @@ export function seldonTarget(
   };
 }
 
-/** Whether an Experiment's spec already has the candidates and mirror a manifest would apply. */
-function sameSplit(spec: Experiment['spec'], wanted: ReturnType<typeof experimentManifest>['spec']): boolean {
-  const mirror = 'mirror' in wanted ? wanted.mirror : undefined;
+/** Whether an Experiment's spec already has the candidates and mirror the split wants. */
+function sameSplit(spec: Experiment['spec'], wanted: ReturnType<typeof splitSpec>): boolean {
   return (
     JSON.stringify(spec.candidates) === JSON.stringify(wanted.candidates) &&
-    JSON.stringify(spec.mirror) === JSON.stringify(mirror)
+    JSON.stringify(spec.mirror) === JSON.stringify(wanted.mirror)
   );
 }
 

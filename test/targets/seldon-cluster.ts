@@ -1,13 +1,29 @@
 export const EXP = 'experiments.mlops.seldon.io';
 export const MODEL = 'models.mlops.seldon.io';
 
-/** A Seldon Model `name` in seldon-mesh, available unless `ready` is false. */
+/** Why the scheduler reports a Model not available (its words, as the operator puts them in `reason`). */
+export const MODEL_FAILED = 'ModelFailed';
+
+/**
+ * A Seldon Model `name` in seldon-mesh, available unless `ready` is false, its status as the
+ * operator writes it (operator/apis/mlops/v1alpha1/model_types.go, operator/scheduler/model.go):
+ * ModelReady from the scheduler's report, and Ready that follows it.
+ */
 export const seldonModel = (name: string, ready = true) => ({
   apiVersion: 'mlops.seldon.io/v1alpha1',
   kind: 'Model',
-  metadata: { name, namespace: 'seldon-mesh' },
+  metadata: { name, namespace: 'seldon-mesh', generation: 1 },
   spec: { storageUri: `gs://models/${name}`, requirements: ['sklearn'] },
-  status: { ready },
+  status: {
+    conditions: ['ModelReady', 'Ready'].map((type) => ({
+      type,
+      status: ready ? 'True' : 'False',
+      ...(ready ? {} : { reason: MODEL_FAILED }),
+      lastTransitionTime: '2026-01-01T00:00:00Z',
+    })),
+    replicas: 1,
+    availableReplicas: ready ? 1 : 0,
+  },
 });
 
 /** An Experiment's conditions as the Seldon operator writes them once the scheduler reports it active, at `at`. */

@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { TargetError } from '../../src/core/errors.js';
 import { withdrawIfLive } from '../../src/release/finish.js';
-import { TargetBusyError } from '../../src/targets/errors.js';
+import { TargetBusyError, TargetRefusedError } from '../../src/targets/errors.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { appliedCheck, beforeApply, type ExperimentView } from '../../src/targets/seldon-status.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import type { PlatformState } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, step } from './drive.js';
+import { seldonModel } from './seldon-cluster.js';
 
 // The Seldon Core v2 operator writes an Experiment's conditions only (from the scheduler's events,
 // operator/scheduler/experiment.go), never status.observedGeneration. Until the scheduler's events
@@ -25,13 +25,7 @@ const config: SeldonTargetConfig = {
   ...FAST,
 };
 
-const model = (name: string, ready = true) => ({
-  apiVersion: 'mlops.seldon.io/v1alpha1',
-  kind: 'Model',
-  metadata: { name, namespace: 'seldon-mesh' },
-  spec: { storageUri: `gs://models/${name}` },
-  status: { ready },
-});
+const model = seldonModel;
 const SEEDED = '2026-01-01T00:00:00Z';
 const active = (type: string) => ({ type, status: 'True', lastTransitionTime: SEEDED });
 
@@ -112,13 +106,13 @@ describe('seldon target: the previous spec still Ready is not the applied one', 
     await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
   });
 
-  it('reports a candidate Model that is not available although Ready still says True', async () => {
+  it('refuses a candidate Model that is not Ready although the Experiment is Ready', async () => {
     await standins.seed({ ...cluster(), settleGets: 2 });
     // On a fake clock: the real one, under load, can run out inside the change command itself.
     const target = seldonTarget(impatient, 'fraud', new FakeClock());
     await expect(reconcile(target, step('v1', 'v3', 10))).rejects.toThrow(
-      new TargetBusyError(
-        'Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: its candidate Models (fraud-v1, fraud-v3) are not all available; check `kubectl get models.mlops.seldon.io fraud-v1 fraud-v3 -n seldon-mesh`; try again later',
+      new TargetRefusedError(
+        'Seldon Experiment fraud (namespace seldon-mesh) was not changed, so fraud-v3 got no traffic: the Seldon Model fraud-v3 is not Ready: its ModelReady condition is False (ModelFailed); see `kubectl get models.mlops.seldon.io fraud-v3 -n seldon-mesh -o yaml`, fix the Model or wait until it is Ready, then run model-gate again',
       ),
     );
   });
@@ -158,12 +152,15 @@ describe('seldon target: a rollback written again is done only once the schedule
       ),
     );
 
-    // The withdrawal retry (in the job, and the post step's with a target of its own) reads first.
-    const stale = new TargetError(
-      `Seldon Experiment fraud (namespace seldon-mesh) does not serve its spec yet, so what it serves is unknown: ${NOT_ACTED}`,
+    // The withdrawal retry (in the job, and the post step's with a target of its own) cannot read
+    // what serves, so writes v1 alone all the same: the same spec, no new generation, not done yet.
+    const notDone = new TargetBusyError(
+      `Seldon Experiment fraud (namespace seldon-mesh) did not settle within 200ms: ${NOT_ACTED}; try again later`,
     );
-    await expect(withdrawIfLive(target, 'v1', 'v2')).rejects.toThrow(stale);
-    await expect(withdrawIfLive(seldonTarget(impatient, 'fraud', clock), 'v1', 'v2')).rejects.toThrow(stale);
+    await expect(withdrawIfLive(target, 'v1', 'v2')).rejects.toThrow(notDone);
+    await expect(withdrawIfLive(seldonTarget(impatient, 'fraud', clock), 'v1', 'v2')).rejects.toThrow(
+      notDone,
+    );
     // Writing the same spec again changes no generation: still not done.
     await expect(reconcile(seldonTarget(impatient, 'fraud', clock), withdrawTraffic('v1'))).rejects.toThrow(
       TargetBusyError,

@@ -65,7 +65,7 @@ const spec = async () => (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].
 
 /** fraud v1 → v2 on the Experiment, its first step refused by the admission webhook. */
 async function job(mode: 'tick' | 'watch') {
-  await standins.fault({ cli: 'kubectl', op: 'apply', kind: 'fail', times: -1, message: DENIED });
+  await standins.fault({ cli: 'kubectl', op: 'patch', kind: 'fail', times: -1, message: DENIED });
   const w = await recordWorld(
     '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
     ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],

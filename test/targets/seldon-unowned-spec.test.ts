@@ -77,10 +77,14 @@ describe('a Seldon Experiment of Pipelines (spec.resourceType: pipeline)', () =>
     });
   });
 
-  it('names the Pipelines, not Models, when one is not available', async () => {
+  it('names the Pipeline, not a Model, when the candidate is not Ready', async () => {
     await standins.seed(cluster({ resourceType: 'pipeline' }, 'pipelines.mlops.seldon.io', 'fraud-v2'));
-    await expect(reconcile(seldonTarget(config, 'fraud'), step('v1', 'v2', 10))).rejects.toThrow(
-      'its candidate Pipelines (fraud-v1, fraud-v2) are not all available; check `kubectl get pipelines.mlops.seldon.io fraud-v1 fraud-v2 -n seldon-mesh`',
+    const refused = reconcile(seldonTarget(config, 'fraud'), step('v1', 'v2', 10));
+    await expect(refused).rejects.toThrow(
+      'so fraud-v2 got no traffic: the Seldon Pipeline fraud-v2 is not Ready',
+    );
+    await expect(refused).rejects.toThrow(
+      'see `kubectl get pipelines.mlops.seldon.io fraud-v2 -n seldon-mesh -o yaml`',
     );
   });
 });

@@ -13,10 +13,15 @@
 // real controller's status is until it acts). Neither writes an observedGeneration of the
 // object's own (see reconcileIsvc, reconcileExperiment). A Seldon Experiment's
 // `spec.mirror` ({name, percent}) is kept like its candidates; the Experiment is Ready only
-// when the mirror's Model is available too. Fault `drop-mirror` on `apply`: the apply
-// succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
-// `apply` merges as client-side apply does (appliedOver): a spec field the previous apply had and
-// this one lacks is removed. A patched InferenceService must keep exactly one predictor
+// when the mirror's Model is available too. Fault `drop-mirror` on `apply` (or `patch
+// experiments.mlops.seldon.io`): the write succeeds but the stored spec has no mirror (an installed CRD without the field prunes it).
+// `apply` merges as client-side apply does (appliedOver): a field of the spec, or a label or
+// annotation, the previous apply had and this one lacks is removed. `patch --type merge` is a JSON
+// merge patch (RFC 7386: lists replaced, null removes), the rest of the object left as it is; on an
+// Experiment it is checked as strictly as an apply, and recorded in managedFields under
+// `kubectl-patch`. A Seldon Model's (or Pipeline's) status is its conditions, as the operator writes
+// them (operator/apis/mlops/v1alpha1/model_types.go: ModelReady, and Ready that follows it): one
+// is available to an Experiment only with Ready True. A patched InferenceService must keep exactly one predictor
 // implementation (`model` or a framework key), as KServe's webhook requires (implementationsOf).
 // An Experiment keeps metadata.managedFields as the API server does (managedFieldsOf): `get` shows
 // them only with --show-managed-fields. Types listed in `state.k8sWithout` (e.g.
@@ -64,8 +69,17 @@ const TYPES = {
   model: MODEL,
   models: MODEL,
   [MODEL]: MODEL,
+  pipeline: PIPELINE,
+  pipelines: PIPELINE,
+  [PIPELINE]: PIPELINE,
 };
-const KINDS = { [ISVC]: 'inferenceservice', [REV]: 'revision', [EXP]: 'experiment', [MODEL]: 'model' };
+const KINDS = {
+  [ISVC]: 'inferenceservice',
+  [REV]: 'revision',
+  [EXP]: 'experiment',
+  [MODEL]: 'model',
+  [PIPELINE]: 'pipeline',
+};
 const FORMATS =
   'custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,templatefile,wide,yaml';
 
@@ -301,6 +315,17 @@ function patch() {
   }
   if (patchType === 'json') fail(state, 'stand-in: --type json is not implemented, use --type merge', 3);
   const next = mergePatch(clone(object), body);
+  if (type === EXP) {
+    const problem = experimentProblem({ apiVersion: next.apiVersion, kind: next.kind, spec: next.spec });
+    if (problem) {
+      fail(
+        state,
+        `Error from server (BadRequest): Experiment in version "v1alpha1" cannot be handled as a Experiment: strict decoding error: ${problem}`,
+        1,
+      );
+    }
+    if (next.spec?.mirror && takeFault(state, CLI, op, ['drop-mirror'])) delete next.spec.mirror;
+  }
   // KServe's validating webhook (controller-runtime's Denied: 403 Forbidden) refuses a predictor
   // with other than one implementation (component.go validateExactlyOneImplementation; the list
   // is ExactlyOneErrorFor's, PredictorSpec's fields in kserve/kserve master).
@@ -316,6 +341,7 @@ function patch() {
     JSON.stringify(next.metadata) !== JSON.stringify(object.metadata);
   if (changed && !takeFault(state, CLI, op, ['silent-revert'])) {
     next.metadata.generation = (object.metadata.generation ?? 1) + 1;
+    if (type === EXP) next.metadata.managedFields = patchedFields(object, body);
     next._sim = {
       ...(object._sim ?? {}),
       pendingGets: state.settleGets ?? 0,
@@ -415,12 +441,15 @@ function apply() {
   const ns = manifest.metadata.namespace ?? namespace;
   const key = `${ns}/${name}`;
   const existing = store(EXP)[key];
-  const spec = existing ? appliedOver(existing, manifest).spec : clone(manifest.spec ?? {});
+  const merged = existing ? appliedOver(existing, manifest) : undefined;
+  const spec = merged ? merged.spec : clone(manifest.spec ?? {});
   if (spec.mirror && takeFault(state, CLI, 'apply', ['drop-mirror'])) delete spec.mirror;
   if (existing && JSON.stringify(existing.spec) === JSON.stringify(spec))
     succeed(state, `experiment.mlops.seldon.io/${name} unchanged`);
   if (existing && takeFault(state, CLI, 'apply', ['silent-revert']))
     succeed(state, `experiment.mlops.seldon.io/${name} configured`);
+  const labels = merged ? merged.labels : clone(manifest.metadata.labels ?? {});
+  const annotations = merged ? merged.annotations : clone(manifest.metadata.annotations ?? {});
   store(EXP)[key] = {
     apiVersion: 'mlops.seldon.io/v1alpha1',
     kind: 'Experiment',
@@ -428,7 +457,8 @@ function apply() {
       ...(existing?.metadata ?? {}),
       name,
       namespace: ns,
-      annotations: { ...(existing?.metadata?.annotations ?? {}), [LAST_APPLIED]: JSON.stringify(manifest) },
+      labels,
+      annotations: { ...annotations, [LAST_APPLIED]: JSON.stringify(manifest) },
       generation: (existing?.metadata?.generation ?? 0) + 1,
       managedFields: withManagedEntry(existing ? managedFieldsOf(existing) : [], {
         manager: 'kubectl-client-side-apply',
@@ -452,6 +482,8 @@ function apply() {
       reconciled: existing ? reportedGeneration(existing) : undefined,
     },
   };
+  // The API server keeps no empty map.
+  if (Object.keys(labels).length === 0) delete store(EXP)[key].metadata.labels;
   succeed(state, `experiment.mlops.seldon.io/${name} ${existing ? 'configured' : 'created'}`);
 }
 
@@ -459,15 +491,27 @@ const LAST_APPLIED = 'kubectl.kubernetes.io/last-applied-configuration';
 
 /**
  * What client-side `kubectl apply` makes of `live` (kubectl's apply.go, a three-way merge patch:
- * a CRD takes a JSON merge patch): a field the previous apply had and `manifest` lacks is removed,
- * the manifest's fields are set, and fields no apply set (a controller's, `kubectl edit`'s) stay.
- * The previous apply is the last-applied-configuration annotation; a seeded object without one
- * stands for the user's own `kubectl apply` of its spec (as managedFieldsOf takes it).
+ * a CRD takes a JSON merge patch), over the spec, the labels and the annotations: a field the
+ * previous apply had and `manifest` lacks is removed, the manifest's fields are set, and fields no
+ * apply set (a controller's, `kubectl edit`'s) stay. The previous apply is the
+ * last-applied-configuration annotation; a seeded object without one stands for the user's own
+ * `kubectl apply` of it, labels and annotations too (as managedFieldsOf takes it).
  */
 function appliedOver(live, manifest) {
   const annotation = live.metadata?.annotations?.[LAST_APPLIED];
-  const previous = annotation ? JSON.parse(annotation) : { spec: live.spec };
-  return { spec: threeWay(live.spec ?? {}, previous.spec ?? {}, manifest.spec ?? {}) };
+  const previous = annotation
+    ? JSON.parse(annotation)
+    : {
+        spec: live.spec,
+        metadata: { labels: live.metadata?.labels, annotations: live.metadata?.annotations },
+      };
+  const meta = (m, field) => m?.metadata?.[field] ?? {};
+  const { [LAST_APPLIED]: _, ...liveAnnotations } = meta(live, 'annotations');
+  return {
+    spec: threeWay(live.spec ?? {}, previous.spec ?? {}, manifest.spec ?? {}),
+    labels: threeWay(meta(live, 'labels'), meta(previous, 'labels'), meta(manifest, 'labels')),
+    annotations: threeWay(liveAnnotations, meta(previous, 'annotations'), meta(manifest, 'annotations')),
+  };
 }
 
 const isMap = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -504,6 +548,32 @@ function managedFieldsOf(exp) {
       },
     ]
   );
+}
+
+/**
+ * An Experiment's managedFields after a merge patch `body` changed it: `kubectl-patch` (kubectl's
+ * default --field-manager) owns the fields the patch set, its time now.
+ */
+function patchedFields(exp, body) {
+  const owned = (value) =>
+    isMap(value)
+      ? {
+          '.': {},
+          ...Object.fromEntries(
+            Object.entries(value)
+              .filter(([, v]) => v !== null)
+              .map(([k, v]) => [`f:${k}`, owned(v)]),
+          ),
+        }
+      : {};
+  return withManagedEntry(managedFieldsOf(exp), {
+    manager: 'kubectl-patch',
+    operation: 'Update',
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    time: nextSecond(),
+    fieldsType: 'FieldsV1',
+    fieldsV1: Object.fromEntries(Object.entries(body).map(([k, v]) => [`f:${k}`, owned(v)])),
+  });
 }
 
 /** `entries` with `entry` in place of the one of the same manager and subresource. */
@@ -759,7 +829,7 @@ function reconcileExperiment(exp) {
   if (reportedGeneration(exp) === generation || pending(exp)) return;
   // resourceType `pipeline`: the candidates and mirror are Pipelines (seeded like Models), else Models.
   const servers = store(exp.spec.resourceType === 'pipeline' ? PIPELINE : MODEL);
-  const available = (name) => servers[`${exp.metadata.namespace}/${name}`]?.status?.ready === true;
+  const available = (name) => isAvailable(servers[`${exp.metadata.namespace}/${name}`]);
   const candidatesReady = (exp.spec.candidates ?? []).every((c) => available(c.name));
   const mirrorReady = !exp.spec.mirror || available(exp.spec.mirror.name);
   for (const [active, description] of [
@@ -788,6 +858,10 @@ function reconcileExperiment(exp) {
   }
   exp._sim.reconciled = generation;
 }
+
+/** Whether a Seldon Model or Pipeline is available: its Ready condition True, as the operator sets it. */
+const isAvailable = (server) =>
+  (server?.status?.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
 
 /** The simulated cluster's clock: one second later at each call (RFC 3339, as Kubernetes writes it). */
 function nextSecond() {
