@@ -168,7 +168,12 @@ export function checkSourceQueries(
         continue;
       }
       // A full switch compares the candidate with the stable version's values from before it.
-      if (blueGreen) continue;
+      if (blueGreen) {
+        const same =
+          kind === 'threshold' && comparesArms(gate) ? sameUrlBothSides(metrics, gate[field]) : undefined;
+        if (same) issue(['gates', i, field], same);
+        continue;
+      }
       // Absolute bounds only: a safeguard may read the whole service on purpose (checkout's 5xx).
       if ((kind === 'threshold' || kind === 'agreement') && !comparesArms(gate)) continue;
       const problem = armProblem(source, metrics, field, gate[field]);
@@ -180,11 +185,89 @@ export function checkSourceQueries(
   const fixed = noBuckets ? undefined : fixedRange(type, 'buckets', watch?.buckets);
   if (unusable && !noBuckets) issue(['drift-watch', 'buckets'], unusable);
   else if (fixed) issue(['drift-watch', 'buckets'], fixed);
-  else if (watch && !noBuckets && CHECKED.includes(type)) {
-    const missing = sandboxDefaultLeftOut(source, 'drift-watch', 'buckets', watch.buckets);
-    // Its two windows are both the stable version's, apart in time: no arm to pick.
+  else if (watch && !noBuckets) {
+    const missing = CHECKED.includes(type)
+      ? sandboxDefaultLeftOut(source, 'drift-watch', 'buckets', watch.buckets)
+      : undefined;
+    // Its two windows are both the stable version's, apart in time: no arm to pick, but the
+    // source must tell the windows apart.
+    const blind = missing ? undefined : driftWindowsBlind(metrics, watch.buckets);
     if (missing) issue(['drift-watch', 'buckets'], missing);
+    else if (blind) issue(blind.at, blind.message);
   }
+}
+
+const TIMED_URL = 'https://metrics.example.com/{{model}}/{{slot}}?since={{since}}&until={{until}}';
+const TIME_VARIABLES = ['since', 'until', 'window'];
+
+/**
+ * What of a window a URL or file path template states: its end (`{{until}}`, or `{{since}}` with
+ * `{{window}}`), its start or length only (an endpoint answers up to now), or nothing of it.
+ */
+function windowStated(template: string): 'end' | 'start' | 'nothing' {
+  const used = templateVariables(template);
+  if (used.includes('until') || (used.includes('since') && used.includes('window'))) return 'end';
+  return used.some((v) => TIME_VARIABLES.includes(v)) ? 'start' : 'nothing';
+}
+
+/** The URL a selector on http-json is fetched from: its own (`<url>#<selector>`) or the source's. */
+function urlOf(metrics: Loose, query: unknown): { url: string; own: boolean } | undefined {
+  if (typeof query === 'string' && /^https?:\/\//i.test(query)) {
+    const hash = query.lastIndexOf('#');
+    return { url: hash < 0 ? query : query.slice(0, hash), own: true };
+  }
+  return typeof metrics.url === 'string' ? { url: metrics.url, own: false } : undefined;
+}
+
+/**
+ * Why a drift watch on a source without time of its own would read the same histogram for both
+ * its windows (the reference, which ended `window` ago, and the recent one), or undefined. Both
+ * alike, the watch says "no drift, PSI 0.000" at every tick whatever the predictions do.
+ */
+function driftWindowsBlind(
+  metrics: Loose,
+  buckets: unknown,
+): { at: (string | number)[]; message: string } | undefined {
+  const compares =
+    "compares the stable version's recent predictions with the window before them, which ended in the past";
+  if (metrics.type === 'file') {
+    const path = metrics.path;
+    if (typeof path !== 'string' || unresolved(path) || templateProblem(path)) return undefined;
+    // JSONL lines carry their "time": each window reads the last line within it.
+    if (/\.(jsonl|ndjson)$/i.test(path) || windowStated(path) === 'end') return undefined;
+    return {
+      at: ['drift-watch'],
+      message: `${compares}, but the file source's path (${path}) is a JSON document with no time in it, so both windows read the same histogram and the watch would find no drift whatever the predictions do; use a JSONL file whose lines carry "time" (metrics.path: scores.jsonl), a path naming {{since}} and {{until}}, or a source that keeps time (prometheus)`,
+    };
+  }
+  if (metrics.type !== 'http-json') return undefined;
+  const fetched = urlOf(metrics, buckets);
+  if (!fetched || unresolved(fetched.url) || templateProblem(fetched.url)) return undefined;
+  const stated = windowStated(fetched.url);
+  if (stated === 'end') return undefined;
+  const which = fetched.own ? 'the URL of drift-watch.buckets' : "the source's url (metrics.url)";
+  const what =
+    stated === 'nothing'
+      ? 'names none of {{since}}, {{until}} and {{window}}, so both windows fetch the same answer and the watch would find no drift whatever the predictions do'
+      : 'names no {{until}}, so the reference window, which ended in the past, would be read up to now, taking in the recent predictions it is compared with';
+  return {
+    at: fetched.own ? ['drift-watch', 'buckets'] : ['drift-watch'],
+    message: `${compares}, but ${which} ${what}; put {{since}} and {{until}} in it (epoch seconds of the window's start and end), e.g. ${TIMED_URL}`,
+  };
+}
+
+/**
+ * On blue-green, a relative bound compares the candidate's window with the stable version's just
+ * before the switch: on http-json, a URL naming neither the arm nor the time fetches one answer
+ * for both, and the candidate is compared with itself (it always passes). Undefined otherwise.
+ */
+function sameUrlBothSides(metrics: Loose, query: unknown): string | undefined {
+  if (metrics.type !== 'http-json') return undefined;
+  const fetched = urlOf(metrics, query);
+  if (!fetched || unresolved(fetched.url) || templateProblem(fetched.url)) return undefined;
+  if (namesArm(fetched.url) || windowStated(fetched.url) !== 'nothing') return undefined;
+  const which = fetched.own ? 'its URL' : "the source's url (metrics.url) it is read from";
+  return `compares the candidate with the stable version just before the switch, but ${which} names neither the arm nor the time ({{slot}}, {{since}}, {{until}}), so both fetch the same answer and the candidate is compared with itself; put {{slot}}, or {{since}} and {{until}}, in it, e.g. ${TIMED_URL}`;
 }
 
 /** Why the source cannot read this query at all (its own parser, on sample values), or undefined. */

@@ -112,6 +112,17 @@ const datadogSite = z
     error: (issue) =>
       `expected a Datadog site such as "datadoghq.com" or "datadoghq.eu", got ${describeValue(issue.input)}`,
   })
+  .superRefine((site, ctx) => {
+    // The address of the web app (app.datadoghq.eu) or of the API is no site: the API is at api.<site>.
+    const host = /^(app|api)\.(.+)$/.exec(site);
+    if (host) {
+      ctx.addIssue({
+        code: 'custom',
+        input: site,
+        message: `"${site}" is the address of Datadog's ${host[1] === 'app' ? 'web app' : 'API'}, not its site: the API is read at api.<site>, so write site: ${host[2]} (drop "${host[1]}.")`,
+      });
+    }
+  })
   .describe(
     'Datadog site: datadoghq.com (default), us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ddog-gov.com.',
   );
@@ -203,7 +214,7 @@ const urlTemplate = template('URL of the JSON endpoint; template values are URL-
     if (templateProblem(text)) return;
     const sample = renderTemplate(
       text,
-      { slot: 'canary', model: 'model', version: 'v1', name: 'v1', window: '60s', since: '0' },
+      { slot: 'canary', model: 'model', version: 'v1', name: 'v1', window: '60s', since: '0', until: '60' },
       { quotes: {} },
       (v) => v,
     );

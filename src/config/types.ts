@@ -159,8 +159,8 @@ export type MetricsReducer = 'avg' | 'sum' | 'min' | 'max' | 'last';
 
 /**
  * Prometheus HTTP API. Queries are PromQL templates with `{{slot}}`, `{{model}}`,
- * `{{version}}`, `{{name}}` (the platform's name of the version), `{{window}}` (e.g. `95s`) and
- * `{{since}}` (epoch s).
+ * `{{version}}`, `{{name}}` (the platform's name of the version), `{{window}}` (e.g. `95s`),
+ * `{{since}}` and `{{until}}` (epoch s).
  */
 export interface PrometheusMetricsConfig {
   type: 'prometheus';

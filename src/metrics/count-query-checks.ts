@@ -93,5 +93,30 @@ function datadogProblem(query: string): string | undefined {
   if (/\.as_rate\(\)/.test(query)) {
     return '.as_rate() makes each point a rate per second, not a count: summed over the window it is no count of events; write .as_count()';
   }
+  const unsummed = termWithoutSum(query);
+  if (unsummed) {
+    return `${unsummed} has no .as_count(): through the API each point of a count is the average of its rollup interval (20 s in a window up to 1 h, 1 min up to 4 h, 5 min up to a day), so its points summed are a fraction of the count (about 1/2 to 1/6); append .as_count() (or .rollup(sum)): ${unsummed}.as_count()`;
+  }
+  return undefined;
+}
+
+/**
+ * A metric term of the query (`sum:requests{slot:{{slot}}}`, as written) whose points are not
+ * summed over each rollup interval: no `.as_count()` nor `.rollup(sum…)` follows it. Datadog
+ * ("Metric Type Modifiers", "Rollup") averages a COUNT's or RATE's points within each interval of
+ * an API answer unless the query asks for the sum; `.rollup(count)` counts datapoints, not events.
+ */
+function termWithoutSum(query: string): string | undefined {
+  // Placeholders hold braces of their own: stand-ins without any while the terms are found.
+  const placeholders: string[] = [];
+  const flat = query.replace(/\{\{[^{}]*\}\}/g, (p) => `\uE000${placeholders.push(p) - 1}\uE001`);
+  const restore = (text: string) =>
+    text.replace(/\uE000(\d+)\uE001/g, (_, i: string) => placeholders[Number(i)] ?? '');
+  const term =
+    /(?:^|[^A-Za-z0-9_.:])((?:sum|avg|min|max):[A-Za-z_][\w.]*\s*\{[^{}]*\}(?:\s*by\s*\{[^{}]*\})?)((?:\s*\.[a-z_]+\([^()]*\))*)/g;
+  for (const m of flat.matchAll(term)) {
+    const calls = (m[2] ?? '').replace(/\s+/g, '');
+    if (!/\.as_count\(\)|\.rollup\(sum[,)]/.test(calls)) return restore((m[1] ?? '').trim());
+  }
   return undefined;
 }

@@ -128,12 +128,16 @@ function fromDocument(text: string, file: string, w: MetricWindow): Entry | unde
 
 function fromLines(text: string, file: string, w: MetricWindow): Entry | undefined {
   let found: Entry | undefined;
-  text.split('\n').forEach((line, i) => {
+  const lines = text.split('\n');
+  lines.forEach((line, i) => {
     if (line.trim() === '') return;
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch (err) {
+      // A last line with no newline yet is one a writer beside the job is still appending: the
+      // look reads the lines before it. A bad line anywhere else stays an error.
+      if (i === lines.length - 1) return;
       throw new MetricsError(`file: ${file}:${i + 1} is not valid JSON (${where(line, err)})`);
     }
     const entry = asEntry(value);

@@ -1,6 +1,6 @@
 /**
- * Query templates: `{{slot}}`, `{{model}}`, `{{version}}`, `{{name}}`, `{{window}}` and `{{since}}`
- * in a query a user wrote, filled in for one slot over one window (SPEC section 2). `{{name}}` is
+ * Query templates: `{{slot}}`, `{{model}}`, `{{version}}`, `{{name}}`, `{{window}}`, `{{since}}` and
+ * `{{until}}` in a query a user wrote, filled in for one slot over one window (SPEC section 2). `{{name}}` is
  * what the platform calls the slot's version (MetricWindow.name): a SageMaker variant
  * `fraud-{{version}}` serves v1.2 as `fraud-v1-2`, and its metrics carry that name, not the version.
  *
@@ -13,7 +13,7 @@
 import { MetricsError } from '../core/errors.js';
 import type { MetricWindow } from './source.js';
 
-export const TEMPLATE_VARIABLES = ['slot', 'model', 'version', 'name', 'window', 'since'] as const;
+export const TEMPLATE_VARIABLES = ['slot', 'model', 'version', 'name', 'window', 'since', 'until'] as const;
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
 export type TemplateValues = Record<TemplateVariable, string>;
 
@@ -44,7 +44,7 @@ export type Escaper = (
 const PLACEHOLDER = /^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/;
 /**
  * What a value may be where it is not inside a string: every valid slot, model, version, window,
- * since, and every platform name but a Vertex display name.
+ * since, until, and every platform name but a Vertex display name.
  */
 export const PLAIN_TOKEN = /^[A-Za-z0-9._+-]+$/;
 
@@ -69,6 +69,9 @@ export function templateValues(w: MetricWindow): TemplateValues {
     name: w.name ?? w.version,
     window: windowText(w),
     since: String(Math.floor(w.since / 1000)),
+    // Rounded up, as {{since}} is down: [since, until] holds the whole window. An endpoint that
+    // knows no end answers up to now, and a window that ended in the past would read the present.
+    until: String(Math.ceil(w.until / 1000)),
   };
 }
 

@@ -374,8 +374,8 @@ models:
       - { name: p, kind: threshold, query: 'max(x{v="{{ version"})', max: 1 }
 `;
     expect(problemsOf(text)).toEqual([
-      `${F}:10:41: models.fraud.gates[0].events: unknown variable {{slott}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}})`,
-      `${F}:11:44: models.fraud.gates[1].query: "{{" at character 10 does not start a variable such as {{slot}} (known: slot, model, version, name, window, since)`,
+      `${F}:10:41: models.fraud.gates[0].events: unknown variable {{slott}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}}, {{until}})`,
+      `${F}:11:44: models.fraud.gates[1].query: "{{" at character 10 does not start a variable such as {{slot}} (known: slot, model, version, name, window, since, until)`,
     ]);
   });
 });

@@ -118,7 +118,7 @@ describe('metric source configuration', () => {
   it('builds an adapter for every type', () => {
     for (const m of [
       '{ type: prometheus, url: "http://prom:9090" }',
-      `{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}" }`,
+      `{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}.as_count()" }`,
       '{ type: cloudwatch, requests: "SELECT SUM(R) FROM M" }',
       '{ type: http-json, url: "https://m/{{slot}}" }',
       '{ type: file, path: m.json }',
@@ -135,7 +135,7 @@ describe('metric source configuration', () => {
     const sources = {
       sandbox: '{ type: sandbox, url: "http://127.0.0.1:8080" }',
       prometheus: '{ type: prometheus, url: "http://prom:9090" }',
-      datadog: `{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}" }`,
+      datadog: `{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:r{*}.as_count()" }`,
       cloudwatch: '{ type: cloudwatch, requests: "SELECT SUM(R) FROM M" }',
       'http-json': '{ type: http-json, url: "https://m/{{slot}}" }',
       file: '{ type: file, path: m.json }',
@@ -174,7 +174,7 @@ describe('metric source configuration', () => {
     expect(
       problems(yaml('{ type: prometheus, url: "http://p", requests: "sum(x{s=\\"{{stage}}\\"})" }')),
     ).toEqual([
-      `${F}:8:61: models.fraud.metrics.requests: unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}})`,
+      `${F}:8:61: models.fraud.metrics.requests: unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}}, {{until}})`,
     ]);
     expect(
       problems(yaml('{ type: prometheus, url: "http://p", headers: { "Bad Header": x }, timeout: 10 }')),

@@ -31,6 +31,7 @@ describe('template variables', () => {
       name: 'v2',
       window: '95s',
       since: '1700000000',
+      until: '1700000096',
     });
     expect(windowText({ since: 0, until: 10 })).toBe('1s');
     expect(windowText({ since: 0, until: 60_000 })).toBe('60s');
@@ -49,7 +50,7 @@ describe('template variables', () => {
   it('names unknown variables and stray braces', () => {
     expect(templateProblem('x{slot="{{slot}}"}')).toBeUndefined();
     expect(templateProblem('x{slot="{{stage}}"}')).toBe(
-      'unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}})',
+      'unknown variable {{stage}} (known: {{slot}}, {{model}}, {{version}}, {{name}}, {{window}}, {{since}}, {{until}})',
     );
     expect(templateProblem('x{{slot')).toMatch(/^"\{\{" at character 2 does not start a variable/);
     expect(() => renderPromql('x{{stage}}', w())).toThrow(MetricsError);

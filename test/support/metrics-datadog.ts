@@ -7,6 +7,11 @@
  * 404 / 429. It evaluates a subset of the query language over stored points:
  * `<avg|sum|min|max>:<metric>{<tag:value,...> | *}[ by {<tag>}][.as_count()|.as_rate()]`,
  * optionally divided by another such query (`a / b`).
+ *
+ * As the API does ("Rollup": 20 s intervals for a window up to 1 h, 1 min up to 4 h, 5 min up to
+ * a day), a term without `.as_count()` answers one point per rollup interval, the average of the
+ * points in it: summed, those are a fraction of the count. With `.as_count()` each interval's
+ * points are summed, which leaves the stored points' total as it is, so they are answered as stored.
  */
 import { type JsonServer, type Recorded, type Reply, startJsonServer } from './metrics-http.js';
 
@@ -28,10 +33,12 @@ interface Term {
   metric: string;
   scope: Record<string, string>;
   by?: string;
+  /** `.as_count()`: each rollup interval's points are summed, not averaged. */
+  asCount: boolean;
 }
 
 const TERM =
-  /^(avg|sum|min|max):([A-Za-z0-9_.]+)\{([^{}]*)\}(?: by \{([A-Za-z0-9_.-]+)\})?(?:\.as_count\(\)|\.as_rate\(\))?$/;
+  /^(avg|sum|min|max):([A-Za-z0-9_.]+)\{([^{}]*)\}(?: by \{([A-Za-z0-9_.-]+)\})?(\.as_count\(\)|\.as_rate\(\))?$/;
 
 function parseTerm(text: string): Term | string {
   const m = TERM.exec(text.trim());
@@ -45,7 +52,13 @@ function parseTerm(text: string): Term | string {
       scope[k] = v;
     }
   }
-  return { agg: m[1] as Term['agg'], metric: m[2] as string, scope, ...(m[4] ? { by: m[4] } : {}) };
+  return {
+    agg: m[1] as Term['agg'],
+    metric: m[2] as string,
+    scope,
+    ...(m[4] ? { by: m[4] } : {}),
+    asCount: m[5] === '.as_count()',
+  };
 }
 
 const aggregate = (agg: Term['agg'], values: number[]) => {
@@ -60,6 +73,26 @@ const aggregate = (agg: Term['agg'], values: number[]) => {
       return Math.max(...values);
   }
 };
+
+/** The API's rollup interval (ms) for a query of `spanMs`, from Datadog's "Rollup" table. */
+const rollupMs = (spanMs: number) =>
+  spanMs <= 3_600_000
+    ? 20_000
+    : spanMs <= 4 * 3_600_000
+      ? 60_000
+      : spanMs <= 86_400_000
+        ? 300_000
+        : 3_600_000;
+
+/** One point per rollup interval, stamped at its start: the average of the points in it. */
+function averagedPerInterval(points: Map<number, number>, intervalMs: number): Map<number, number> {
+  const buckets = new Map<number, number[]>();
+  for (const [t, v] of points) {
+    const start = Math.floor(t / intervalMs) * intervalMs;
+    buckets.set(start, [...(buckets.get(start) ?? []), v]);
+  }
+  return new Map([...buckets].map(([t, vs]) => [t, aggregate('avg', vs)]));
+}
 
 /** One series per group, each a map of ms -> aggregated value. */
 function evaluate(
@@ -83,7 +116,8 @@ function evaluate(
   const out = new Map<string, Map<number, number>>();
   for (const [group, byTime] of groups) {
     if (byTime.size === 0) continue;
-    out.set(group, new Map([...byTime].map(([t, vs]) => [t, aggregate(term.agg, vs)])));
+    const points = new Map([...byTime].map(([t, vs]) => [t, aggregate(term.agg, vs)]));
+    out.set(group, term.asCount ? points : averagedPerInterval(points, rollupMs(toMs - fromMs)));
   }
   return out;
 }
