@@ -63,7 +63,10 @@ describe('a query left to the sandbox name, on a source that answers any query',
       '{ name: lat, kind: latency, quantile: 0.99, max-increase: 15% }',
       '{ name: scores, kind: drift }',
     ];
-    for (const metrics of ['{ type: sandbox, url: http://127.0.0.1:8080 }', '{ type: file, path: m.jsonl }']) {
+    for (const metrics of [
+      '{ type: sandbox, url: http://127.0.0.1:8080 }',
+      '{ type: file, path: m.jsonl }',
+    ]) {
       const text = `${config(metrics, gates, '{ type: shadow, share: 50, duration: 1h }')}    drift-watch: {}\n`;
       const model = parseConfig(text, {}).config.models.fraud;
       expect(model?.gates, metrics).toEqual([
