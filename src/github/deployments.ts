@@ -96,14 +96,40 @@ export class Deployments {
   }
 
   /**
+   * Whether `version` served the model (a promotion's or rollback's version, or the one it replaced)
+   * in a deployment older than those `history` reads: only where its last read of the model filled
+   * the page (HISTORY_SIZE), or there was none, are the older pages read, until one names it.
+   */
+  async servedEarlier(model: string, version: string): Promise<boolean> {
+    const read = this.served.get(model);
+    if (read && read.list.length < HISTORY_SIZE) return false;
+    const pages = this.client.paginate.iterator(this.client.rest.repos.listDeployments, {
+      ...this.repo,
+      environment: environmentOf(model),
+      task: SERVE_TASK,
+      per_page: 100,
+    });
+    for await (const { data } of pages) {
+      const entries = data.flatMap((d) => entryOf(model, d) ?? []);
+      if (entries.some((e) => e.version === version || e.previous === version)) return true;
+    }
+    return false;
+  }
+
+  /**
    * A deployment per promotion or rollback, marked successful; the one it replaces becomes
    * inactive. One the newest deployment records already (sameEntry: a re-run's) is not made twice,
-   * nor a rollback another run made at the same moment (repeatsRival): the older of the two stays.
+   * but finished where its writing stopped half way (finish), nor a rollback another run made at
+   * the same moment (repeatsRival): the older of the two stays.
    */
   async record(entry: LedgerEntry): Promise<void> {
-    const previous = (await this.list(entry.model, SERVE_TASK, 1))[0];
+    // The two newest in the one read: a re-run's entry, on record already, and the one it replaced.
+    const [previous, before] = await this.list(entry.model, SERVE_TASK, 2);
     const newest = previous && entryOf(entry.model, previous);
-    if (newest && sameEntry(newest, entry)) return;
+    if (newest && sameEntry(newest, entry)) {
+      await this.complete(entry, previous, before);
+      return;
+    }
     const id = await this.create(entry.model, {
       ref: this.sha,
       task: SERVE_TASK,
@@ -128,9 +154,49 @@ export class Deployments {
       await this.remove(id, 'recorded by another run at the same moment').catch(() => {});
       return;
     }
-    // A `failure` is a drift alert on the version replaced (drift-status.ts): it ends with its serving.
+    await this.retire(entry, previous, previous && (await this.latestState(previous.id)));
+  }
+
+  /**
+   * Completes the model's newest promotion or rollback where it records `entry` (sameEntry) and its
+   * writing stopped half way (GitHub refused a status, the run stopped): its deployment made with no
+   * status, which `history` and `serving` count as serving all the same while the Deployments page
+   * shows none, or the one it replaced still marked serving. Returns whether it wrote anything
+   * (`dryRun`: whether it would, writing nothing).
+   */
+  async finish(entry: LedgerEntry, opts: { dryRun?: boolean } = {}): Promise<boolean> {
+    const [newest, previous] = await this.list(entry.model, SERVE_TASK, 2);
+    const recorded = newest && entryOf(entry.model, newest);
+    if (!newest || !recorded || !sameEntry(recorded, entry)) return false;
+    return this.complete(entry, newest, previous, opts);
+  }
+
+  /** finish, `newest` recording `entry`, `previous` the deployment before it. */
+  private async complete(
+    entry: LedgerEntry,
+    newest: Deployment,
+    previous: Deployment | undefined,
+    opts: { dryRun?: boolean } = {},
+  ): Promise<boolean> {
+    const own = await this.latestState(newest.id);
     const replaced = previous && (await this.latestState(previous.id));
-    if (previous && (replaced === 'success' || replaced === 'failure')) {
+    if (own !== undefined && !servesStill(replaced)) return false;
+    if (opts.dryRun) return true;
+    if (own === undefined) await this.status(newest.id, 'success', entry.summary);
+    await this.retire(entry, previous, replaced);
+    return true;
+  }
+
+  /**
+   * What follows the deployment of `entry`: `previous`, the one it replaced (its newest status
+   * `replaced`), becomes inactive, and the drift marks go.
+   */
+  private async retire(
+    entry: LedgerEntry,
+    previous: Deployment | undefined,
+    replaced: string | undefined,
+  ): Promise<void> {
+    if (previous && servesStill(replaced)) {
       await this.status(previous.id, 'inactive', `replaced by ${entry.version}`);
     }
     // The drift of a version that served with no record ends with its serving: left, it would read
@@ -478,6 +544,12 @@ function entryOf(model: string, d: Deployment): LedgerEntry | undefined {
   const p = servePayload.safeParse(payloadOf(d));
   return p.success ? { model, ...p.data, at: Date.parse(d.created_at) } : undefined;
 }
+
+/**
+ * Whether a promotion or rollback whose newest status is `state` is still marked serving: `success`,
+ * or `failure`, a drift alert on it (drift-status.ts), which ends with its serving.
+ */
+const servesStill = (state: string | undefined): boolean => state === 'success' || state === 'failure';
 
 /** Whether a canary claim whose newest status is `state` still holds the slot: in progress or queued. */
 const held = (state: string | undefined): boolean => state === 'in_progress' || state === 'queued';

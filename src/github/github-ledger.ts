@@ -302,6 +302,14 @@ export class GitHubLedger implements Ledger {
     return this.deployments.record(entry);
   }
 
+  finishRecord(entry: LedgerEntry, opts?: { dryRun?: boolean }): Promise<boolean> {
+    return this.deployments.finish(entry, opts);
+  }
+
+  servedEarlier(model: string, version: string): Promise<boolean> {
+    return this.deployments.servedEarlier(model, version);
+  }
+
   /**
    * Drift marks the deployment of the drifted version (serving now) as failing, on the Deployments
    * page, once: its end puts back the state it had (drift-status.ts). GitHub stamps the statuses.

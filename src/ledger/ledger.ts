@@ -87,7 +87,20 @@ export interface Ledger {
   saveRelease(release: Release): Promise<void>;
   /** Adds `entry` to the model's history, unless its newest entry is the same (sameEntry). */
   record(entry: LedgerEntry): Promise<void>;
+  /**
+   * Completes the model's newest entry where it is `entry` (sameEntry) and its writing stopped half
+   * way (GitHub: its Deployment made, its status refused; `history` counts it all the same). Returns
+   * whether it wrote anything (`dryRun`: whether it would, writing nothing). Absent where an entry
+   * is written whole or not at all (a local file).
+   */
+  finishRecord?(entry: LedgerEntry, opts?: { dryRun?: boolean }): Promise<boolean>;
   history(model: string): Promise<LedgerEntry[]>;
+  /**
+   * Whether `version` served the model (an entry's version or previous) in history older than
+   * `history` returns, which reads only the newest (GitHub: one page of Deployments). Absent where
+   * `history` returns it all (a local file).
+   */
+  servedEarlier?(model: string, version: string): Promise<boolean>;
   /**
    * A drift watch's verdict (drifted or not, never inconclusive) on the version serving, looked at
    * `at` (the clock's time): a drift's start and its end are recorded, never a drift on record

@@ -208,6 +208,9 @@ async function rollback(
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
   const history = await ports.ledger.history(model.name);
+  // The candidate in flight is refused with words of its own (refuseCandidate).
+  if (named !== undefined && named !== candidate?.to)
+    await refuseNeverServed(model.name, named, history, toVersionName, ports);
   const state = await ctx.target.read(ledgerKnown(history, candidate, named));
   const serving = state.stable.version;
   // A candidate taking all live traffic (a blue-green bake, a rolling release on every instance)
@@ -224,12 +227,18 @@ async function rollback(
     named === undefined && !takesAll && !unrecorded
       ? recentRollback(history, serving, ctx.clock.now())
       : undefined;
+  // An earlier run's rollback to what serves whose record stopped half way (GitHub refused its
+  // Deployment's status): a re-run stays, however long after, and completes that record.
+  const halfRecorded =
+    unrecorded || (named !== undefined && named !== serving)
+      ? undefined
+      : await halfRecordedRollback(history, serving, ports);
   const to = unrecorded
     ? serving
     : (named ??
       (takesAll
         ? candidate.from
-        : recent
+        : recent || halfRecorded
           ? serving
           : previousStable(model.name, history, serving, toVersionName)));
   // The version the rollback replaces, as the ledger has it serve.
@@ -239,12 +248,18 @@ async function rollback(
   if (toCandidate && !servedBefore(to, history, serving))
     refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
   if (to === serving && !unrecorded) {
-    const stays = recent && stayedAfter(recent, ctx.clock.now(), toVersionName, !candidate);
-    if (stays && !candidate)
-      return { releases: [], skipped: [{ model: model.name, why: stays, kind: 'note' }] };
-    const result = await rollbackToServing(model, inputs, ports, by, to, candidate, takesAll);
-    if (!stays) return result;
-    return { ...result, skipped: [...result.skipped, { model: model.name, why: stays, kind: 'note' }] };
+    const stays = recent && !halfRecorded && stayedAfter(recent, ctx.clock.now(), toVersionName, !candidate);
+    const note = stays
+      ? { releases: [], skipped: [{ model: model.name, why: stays, kind: 'note' as const }] }
+      : undefined;
+    // The candidate is withdrawn first: the record can wait, live traffic cannot.
+    const result = candidate
+      ? await rollbackToServing(model, inputs, ports, by, to, candidate, takesAll)
+      : undefined;
+    const completed = halfRecorded && (await completeRollback(halfRecorded, history, inputs.dryRun, ports));
+    const parts = [result, note, completed || undefined].filter((r) => r !== undefined);
+    if (parts.length === 0) return rollbackToServing(model, inputs, ports, by, to);
+    return parts.reduce(joinResults);
   }
   const landed = unrecorded
     ? `${to} already serves, though the ledger's last entry leaves ${unrecorded} serving (a rollback whose run stopped before recording it, or a change by hand)`
@@ -292,7 +307,11 @@ async function rollback(
     const ending = toCandidate ? { rollbackToCandidate: true as const } : undefined;
     const end = { status: 'aborted' as const, why, ending, desired: withdrawTraffic(to) };
     const stopped = await endThenWithdraw(candidate, end, change, ports.ledger, announceEnd(ports));
-    if (stopped.refused) throw refusedWithCandidate(stopped.refused, stopped.release, 'rollback', advice);
+    if (stopped.refused) {
+      const known = ledgerKnown(history, candidate, named);
+      const rollback = { replaced, to, by, known };
+      throw await refusedRollback(stopped.refused, stopped.release, change, ports, rollback, advice);
+    }
     releases.push(stopped.release);
   } else if (!unrecorded) {
     const input = named === undefined ? undefined : toVersionName;
@@ -404,14 +423,85 @@ async function recordTaken(entry: LedgerEntry, ports: Ports, named: string | und
   } catch (err) {
     if (!isGitHubError(err) && !(err instanceof ModelGateError)) throw err;
     const why = describeGitHubError(err);
+    // GitHub may have made the rollback's Deployment and refused its status: a re-run completes
+    // that record (halfRecordedRollback), with the same inputs, whatever they are.
     const rerun =
       named === undefined
-        ? 're-run this job once that is fixed: it records the rollback and changes no traffic'
-        : `once that is fixed, a run without ${named} records it, changing no traffic, if ${entry.version} is the version before ${entry.previous}`;
+        ? 're-run this job once that is fixed: it records the rollback, or completes its record, and changes no traffic'
+        : `once that is fixed, re-run this job: it completes the record if GitHub kept the rollback's Deployment, changing no traffic; if the ledger still has ${entry.previous} serving then, a run without ${named} records it, changing no traffic, if ${entry.version} is the version before ${entry.previous}`;
     throw new ModelGateError(
-      `${entry.model} now serves ${entry.version}: the rollback from ${entry.previous} took, but recording it failed (${why}), so the ledger still says ${entry.previous}; ${rerun}`,
+      `${entry.model} now serves ${entry.version}: the rollback from ${entry.previous} took, but recording it failed (${why}), so the ledger's record may still have ${entry.previous} serving; ${rerun}`,
     );
   }
+}
+
+/**
+ * The ledger's last entry, when it is a rollback leaving `serving` serving whose record an earlier
+ * run left half written (its Deployment made, its status refused: recordTaken's failure), which
+ * `history` counts all the same; undefined where the ledger writes an entry whole.
+ */
+async function halfRecordedRollback(
+  history: LedgerEntry[],
+  serving: string,
+  ports: Ports,
+): Promise<LedgerEntry | undefined> {
+  const last = history.at(-1);
+  if (last?.kind !== 'rollback' || last.version !== serving || !ports.ledger.finishRecord) return undefined;
+  return (await ports.ledger.finishRecord(last, { dryRun: true })) ? last : undefined;
+}
+
+/**
+ * Completes the record of the rollback `entry` (halfRecordedRollback): what recordTaken's error
+ * promised a re-run does, changing no traffic. The PR that brought in the version it replaced gets
+ * the note it missed. Refused again, the run fails saying so.
+ */
+async function completeRollback(
+  entry: LedgerEntry,
+  history: LedgerEntry[],
+  dryRun: boolean,
+  ports: Ports,
+): Promise<RunResult> {
+  const rollback = `the rollback ${entry.previous} -> ${entry.version} ${rolledBackHow(entry)}`;
+  const stopped = `${rollback} took, but its record stopped half way (its Deployment has no status)`;
+  if (dryRun) {
+    const why = `${stopped}: would complete it, changing no traffic`;
+    return { releases: [], skipped: [{ model: entry.model, why, kind: 'dry-run' }] };
+  }
+  try {
+    await ports.ledger.finishRecord?.(entry);
+  } catch (err) {
+    if (!isGitHubError(err) && !(err instanceof ModelGateError)) throw err;
+    throw new ModelGateError(
+      `${entry.model} serves ${entry.version}: ${stopped}, and completing it failed (${describeGitHubError(err)}); re-run this job once that is fixed: it completes the record and changes no traffic`,
+    );
+  }
+  const introducedBy = history.findLast((e) => e.version === entry.previous && e.pr !== undefined)?.pr;
+  const why = `${entry.previous} was rolled back to ${entry.version} ${rolledBackHow(entry)}`;
+  return {
+    releases: [],
+    skipped: [
+      { model: entry.model, why: `${stopped}: it is complete now, and no traffic changed`, kind: 'note' },
+    ],
+    rollbacks: [entry],
+    notify: introducedBy === undefined ? [] : [{ pr: introducedBy, model: entry.model, why }],
+  };
+}
+
+/** Who rolled back, from a rollback entry's summary (`rolled back by workflow_dispatch`). */
+const rolledBackHow = (entry: LedgerEntry): string =>
+  entry.summary.startsWith('rolled back ')
+    ? entry.summary.slice('rolled back '.length)
+    : `(${entry.summary})`;
+
+/** Two parts of one run's result (a withdrawal, a note, a completed record), as one. */
+function joinResults(a: RunResult, b: RunResult): RunResult {
+  const joined: RunResult = {
+    releases: [...a.releases, ...b.releases],
+    skipped: [...a.skipped, ...b.skipped],
+  };
+  if (a.rollbacks || b.rollbacks) joined.rollbacks = [...(a.rollbacks ?? []), ...(b.rollbacks ?? [])];
+  if (a.notify || b.notify) joined.notify = [...(a.notify ?? []), ...(b.notify ?? [])];
+  return joined;
 }
 
 /**
@@ -491,6 +581,8 @@ function refusedWithCandidate(
   release: Release,
   command: 'rollback' | 'abort',
   { another, records }: { another?: string; records?: string } = {},
+  /** What the error opens with: the platform's words, or what a caller read made of them. */
+  said = err.message,
 ): TargetError {
   const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
   // Taken but never read back: the candidate is probably out, which no read has confirmed yet.
@@ -506,9 +598,41 @@ function refusedWithCandidate(
         : err instanceof TargetRefusedError && another
           ? `${retry}; ${another}`
           : `${retry}; run the ${command} again once the platform answers`;
-  return new TargetError(
-    `${err.message}; the release of ${release.to}${pr} is recorded as ended, and ${still}`,
-  );
+  return new TargetError(`${said}; the release of ${release.to}${pr} is recorded as ended, and ${still}`);
+}
+
+/**
+ * The platform refused the one change of a rollback that was also to withdraw the candidate of
+ * `release`, whose end endThenWithdraw recorded first in words that read as done (`rolled back to
+ * v1 by …; v3 withdrawn`). Read again: where `replaced` still serves, the record's reason and the
+ * error say the rollback did not take and what serves, as changeBack's do with no candidate. An
+ * unconfirmed change (probably taken), or one the read leaves unclear, keeps refusedWithCandidate's
+ * words. The record is written again best effort: the error says it all the same.
+ */
+async function refusedRollback(
+  refused: TargetError,
+  release: Release,
+  ctx: ReleaseContext,
+  ports: Ports,
+  { replaced, to, by, known }: { replaced: string; to: string; by: string; known: KnownVersions },
+  advice: { another?: string; records?: string },
+): Promise<TargetError> {
+  if (refused instanceof UnconfirmedChange) return refusedWithCandidate(refused, release, 'rollback', advice);
+  const now = await ctx.target.read(known).catch((err: unknown) => {
+    if (err instanceof TargetError) return undefined;
+    throw err;
+  });
+  if (now?.stable.version !== replaced) return refusedWithCandidate(refused, release, 'rollback', advice);
+  const reason = `a rollback to ${to} ${by} did not take (${refused.message}): ${replaced} still serves, the platform as ${describeTraffic(now)}; ${release.to} may still get live traffic, its withdrawal pending`;
+  const recorded = { ...release, reason };
+  try {
+    await ports.ledger.saveRelease(recorded);
+    await announceEnd(ports)(recorded);
+  } catch (err) {
+    if (!isGitHubError(err)) throw err;
+  }
+  const said = `rollback ${release.model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${refused.message})`;
+  return refusedWithCandidate(refused, recorded, 'rollback', advice, said);
 }
 
 /**
@@ -577,6 +701,31 @@ function takesAllTraffic(state: TrafficState, version: string): boolean {
   if (state.stable.version === version) return true;
   const live = liveCandidate(state);
   return live?.version === version && live.all;
+}
+
+/**
+ * A rollback goes back to a version that served. With history on record, one the ledger never had
+ * serve (nor replaced: the version serving when model-gate first recorded counts) is refused before
+ * the platform is asked anything: a typo, or a version never analysed, which would take all live
+ * traffic past every gate. With none on record, the ledger cannot tell, and the rollback goes ahead.
+ * A ledger whose `history` is its newest entries only is asked about the older (servedEarlier).
+ */
+async function refuseNeverServed(
+  model: string,
+  named: string,
+  history: LedgerEntry[],
+  input: string,
+  ports: Ports,
+): Promise<void> {
+  if (history.length === 0) return;
+  // No near-miss hint: versions are near one another by nature (v2, v4), the list is the help.
+  const served = [...new Set(history.flatMap((e) => [e.previous, e.version]).reverse())];
+  if (served.includes(named)) return;
+  if (await ports.ledger.servedEarlier?.(model, named)) return;
+  const listed = served.length > 10 ? `${served.slice(0, 10).join(', ')}, …` : served.join(', ');
+  throw new InputError(
+    `rollback ${model}: ${input} ${named} never served ${model} as far as the ledger knows; a rollback goes back to a version that served (newest first: ${listed}): set ${input} to one of them. To serve ${named}, open a PR that declares it, which releases it through the gates`,
+  );
 }
 
 /** Whether `version` served as stable: it serves now, or the ledger has it serve or be replaced. */
@@ -677,10 +826,7 @@ function recentRollback(history: LedgerEntry[], serving: string, now: number): L
  */
 function stayedAfter(last: LedgerEntry, now: number, toVersionName: string, unchanged: boolean): string {
   const ago = formatDuration(Math.max(0, Math.round((now - last.at) / 1000)) * 1000);
-  // Its summary reads "rolled back by workflow_dispatch".
-  const how = last.summary.startsWith('rolled back ')
-    ? last.summary.slice('rolled back '.length)
-    : `(${last.summary})`;
+  const how = rolledBackHow(last);
   const stays = unchanged ? 'nothing changed' : `${last.version} stays`;
   return `${last.previous} was rolled back to ${last.version} ${how} ${ago} ago; ${stays}: a rollback without ${toVersionName} within ${formatDuration(RECENT_ROLLBACK_MS)} of another goes no further back (a second click, or a second engineer on the same incident); set ${toVersionName} to go further back`;
 }

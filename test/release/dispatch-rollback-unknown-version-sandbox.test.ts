@@ -1,4 +1,6 @@
+import { getOctokit } from '@actions/github';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitHubLedger } from '../../src/github/github-ledger.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
 import {
@@ -11,7 +13,8 @@ import {
 import { sha } from '../support/model-config.js';
 import { workflowDispatchEvent } from '../support/payloads.js';
 
-// `command: rollback` with to-version v9 on the real sandbox, which has fraud-detector v1-v4 only and
+// `command: rollback` with to-version v9 (it served once, was rolled back, and its artifact removed
+// since) on the real sandbox, which has fraud-detector v1-v4 only and
 // answers the PUT with HTTP 400 "unknown version". The sandbox target raised a plain TargetError, so
 // the step said "run the rollback again once the platform answers", which gets the same 400 again;
 // it now says to set to-version to a version the platform has (as dispatch-rollback-unknown-version
@@ -26,8 +29,17 @@ const world = {
 
 beforeAll(async () => {
   Object.assign(world, await startFraudWorld('v2'));
-  // v2 serves, promoted from v1, on record.
+  // v2 serves, promoted from v1, on record; v9 served after it until a rollback.
   await fraudPromotedOnRecord(world.github);
+  const client = getOctokit('ghs_x', { baseUrl: world.github.url });
+  const ledger = new GitHubLedger({
+    client,
+    repo: { owner: 'Codertocat', repo: 'Hello-World' },
+    sha: sha(2),
+  });
+  const entry = { model: MODEL, at: 0, summary: 'passed' };
+  await ledger.record({ ...entry, kind: 'promotion', version: 'v9', previous: 'v2' });
+  await ledger.record({ ...entry, kind: 'rollback', version: 'v2', previous: 'v9' });
 });
 afterAll(async () => {
   expect(world.github?.violations).toEqual([]);

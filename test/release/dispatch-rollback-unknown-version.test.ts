@@ -5,28 +5,28 @@ import { handlePullRequest } from '../../src/release/pull-request.js';
 import { TargetRefusedError } from '../../src/targets/errors.js';
 import { fraudPr } from '../support/fraud-pr.js';
 
-// `command: rollback` to a version the platform does not have (to-version v9, the platform holding
-// v0-v4): the platform answered, refusing the request itself (TargetRefusedError, as the sandbox's
-// HTTP 400 "unknown version"). The run said "run the rollback again once the platform answers",
-// advice for an outage, which gets the same answer again; it now says to name a version the platform
-// has, and names the ledger's recent stable versions.
+// `command: rollback` to a version the platform does not have (to-version v9, which served once and
+// was since removed; the platform holds v0-v4): the platform answered, refusing the request itself
+// (TargetRefusedError, as the sandbox's HTTP 400 "unknown version"). The run said "run the rollback
+// again once the platform answers", advice for an outage, which gets the same answer again; it now
+// says to name a version the platform has, and names the ledger's recent stable versions. (A version
+// that never served is refused before the platform is asked: dispatch-rollback-never-served.)
 
 const HAS = ['v0', 'v1', 'v2', 'v3', 'v4'];
 
 /**
- * fraud (PR #7: v1 -> v2; v1 on record, promoted from v0) on a platform that refuses a state naming
- * a version it lacks, as a platform does.
+ * fraud (PR #7: v1 -> v2; v1 on record, promoted from v0; v9 promoted after it, rolled back to v1,
+ * and removed from the platform since) on a platform that refuses a state naming a version it lacks,
+ * as a platform does.
  */
 async function platformWithVersions() {
   const w = await fraudPr({ to: 'v2' });
-  await w.ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v1',
-    previous: 'v0',
-    at: 0,
-    summary: 'passed',
-  });
+  const served = [
+    { kind: 'promotion', version: 'v1', previous: 'v0', summary: 'passed' },
+    { kind: 'promotion', version: 'v9', previous: 'v1', summary: 'passed' },
+    { kind: 'rollback', version: 'v1', previous: 'v9', summary: 'rolled back by workflow_dispatch' },
+  ] as const;
+  for (const [at, entry] of served.entries()) await w.ledger.record({ model: 'fraud', at, ...entry });
   const write = w.target.write.bind(w.target);
   w.target.write = async (desired: TrafficState) => {
     const lacking = [desired.stable, desired.canary].find((s) => s && !HAS.includes(s.version));
@@ -64,7 +64,7 @@ describe('a rollback to a version the platform lacks', () => {
     await handlePullRequest(w.config, w.event(), w.ports, { mode: 'tick', maxWaitMs: 0, dryRun: false });
     expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
     await expect(w.rollbackTo('v9')).rejects.toThrow(
-      `${PLATFORM_SAID}; the release of v2 of PR #7 is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; ${PICK}`,
+      `rollback fraud: v1 still serves, the platform did not take the rollback to v9 (${PLATFORM_SAID}); the release of v2 of PR #7 is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; ${PICK}`,
     );
   });
 });
