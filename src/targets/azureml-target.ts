@@ -5,7 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
-import { TargetAccessError } from './errors.js';
+import { TargetAccessError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
@@ -240,7 +240,8 @@ export function azuremlTarget(
    * nor updates a deployment (the user's deploy step does), so it refuses before any call, naming
    * the deployment and what to do. A withdrawal (all live traffic to one deployment serving now,
    * no mirror: see `refuseUnlessWithdrawing`) is sent whatever that deployment's state, as stable
-   * serving matters most. One `show` per deployment that gains traffic.
+   * serving matters most. One `show` per deployment that gains traffic; one not there is refused
+   * too (notDeployed).
    */
   async function refuseFailedDeployments(
     endpoint: Endpoint,
@@ -257,15 +258,29 @@ export function azuremlTarget(
       ...Object.keys(mirror).filter((name) => (mirror[name] ?? 0) > (endpoint.mirror_traffic?.[name] ?? 0)),
     ];
     for (const name of new Set(gaining)) {
-      const state = (await deployment(name, change))?.provisioning_state;
-      // One not there is refused by the update itself (BadRequest: does not exist).
-      if (state === undefined || !UNSETTLED.includes(state)) continue;
+      const found = await deployment(name, change);
       const where = deploymentScope(name).slice(0, deploymentScope(name).indexOf('--output')).join(' ');
       const version = names.versionOf(name);
+      if (!found) throw notDeployed(endpoint, name, version, where);
+      const state = found.provisioning_state;
+      if (state === undefined || !UNSETTLED.includes(state)) continue;
       throw new TargetError(
         `${description}: the deployment ${name}${version ? ` (version ${version})` : ''} is ${state}: its last create or update ${state === 'Failed' ? 'failed' : 'was canceled'}, so model-gate sends it no traffic. See why with \`az ml online-deployment get-logs ${where}\`, create or update it until it is Succeeded (\`az ml online-deployment update ${where} --file <its YAML>\`), then run model-gate again`,
       );
     }
+  }
+
+  /**
+   * A deployment that is not there to take traffic (the deploy step skipped, a typo in the
+   * version): the request's refusal, before any update (Azure's own answer to it is a BadRequest a
+   * retry gets again), so a candidate never deployed is reported so, not rolled back. With what the
+   * endpoint's traffic lists and the command that creates it without traffic (no --all-traffic).
+   */
+  function notDeployed(endpoint: Endpoint, name: string, version: string | undefined, where: string) {
+    const listed = Object.entries(endpoint.traffic ?? {}).map(([d, percent]) => `${d} ${percent}%`);
+    return new TargetRefusedError(
+      `Deployment ${name} does not exist in endpoint ${endpointName} (workspace ${config.workspace})${version ? `, so version ${version} cannot take traffic` : ''}; its traffic lists ${listed.join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. \`az ml online-deployment create ${where} --file <its YAML>\` (without --all-traffic, it takes no traffic)`,
+    );
   }
 
   /** What the endpoint serves; `change`: the traffic change this is the read-back of. */

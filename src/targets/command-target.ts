@@ -2,11 +2,12 @@ import { z } from 'zod';
 import type { CommandTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import type { TrafficState } from '../core/traffic.js';
+import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, callLimit, changesWithin, outOfTime } from './change-deadline.js';
 import { commandLine, exitStatus, lastLines, runCli } from './cli.js';
 import { COMMAND_VALUES, type CommandValue } from './command-values.js';
+import { TargetRefusedError } from './errors.js';
 import { argumentsIdentity, identityOf } from './identity.js';
 import { parseCliJson, waitUntilSettled } from './platform-cli.js';
 import type { KnownVersions, Target } from './target.js';
@@ -19,13 +20,17 @@ import type { KnownVersions, Target } from './target.js';
 // version and percent of requests copied), {{sticky-header}} (an A/B split's key). The same
 // values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL.
 // An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy: it is run
-// again every poll interval until the settle timeout, as the CLI-driven targets wait. One
+// again every poll interval until the settle timeout, as the CLI-driven targets wait. One that
+// exits 65 (EX_DATAERR) says the platform refuses the state asked for (a version not deployed on
+// it) and nothing was changed: a refusal of the request, so a candidate never deployed is reported
+// so, not rolled back; any other failure may be an outage, and is rolled back as one. One
 // settle-timeout bounds a whole traffic change: every apply, the waits between them and the read
 // after it, each command cut to the time left (change-deadline.ts).
 // Messages name a command by its field and program only, never its arguments: one may hold a
 // secret from `${VAR}` (`--password ${DEPLOY_PASSWORD}`), and messages reach PR comments.
 
 export const EXIT_BUSY = 75;
+export const EXIT_REFUSED = 65;
 
 const readSchema = z.object({
   stable: z.object({ version: z.string().min(1) }),
@@ -133,6 +138,11 @@ export function commandTarget(
       description,
       change,
     );
+    if (result.exitCode === EXIT_REFUSED) {
+      throw new TargetRefusedError(
+        `${label} refused ${describeTraffic(desired)} (exit ${EXIT_REFUSED}: the platform does not take it, nothing was changed): ${lastLines(result.stderr)}`,
+      );
+    }
     if (result.exitCode !== 0) {
       throw new TargetError(`${label} failed (${exitStatus(result.exitCode)}): ${lastLines(result.stderr)}`);
     }

@@ -12,7 +12,7 @@ import {
   settleAccepted,
   withoutGrace,
 } from './change-deadline.js';
-import { TargetBusyError } from './errors.js';
+import { TargetBusyError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
 import {
@@ -233,12 +233,6 @@ export function sagemakerTarget(
   async function moveWeights(endpoint: Endpoint, desired: TrafficState, change: ChangeDeadline) {
     const wanted = sharesFor(desired).map((s) => ({ ...s, variant: names.nameOf(s.version) }));
     const present = endpoint.ProductionVariants.map((v) => v.VariantName);
-    const absent = wanted.filter((w) => !present.includes(w.variant));
-    if (absent.length > 0) {
-      throw new TargetError(
-        `${description} has no production variant ${absent.map((a) => `${a.variant} (version ${a.version})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version as a variant (with weight 0) before the release`,
-      );
-    }
     // Every other variant gets weight 0, so only the two versions asked for serve.
     const weights = present.map((variant) => ({
       VariantName: variant,
@@ -253,6 +247,32 @@ export function sagemakerTarget(
         JSON.stringify(weights),
       ],
       change,
+    );
+  }
+
+  /**
+   * Refuses, before any write, a change naming a version without a variant on the endpoint (the
+   * deploy step skipped, a typo in the version): the request's refusal (a retry gets the same
+   * answer), so a candidate never deployed is reported so, not rolled back. The message says what
+   * the endpoint has and the two calls that add a variant at weight 0 (model-gate creates none).
+   */
+  function refuseUndeployed(endpoint: Endpoint, desired: TrafficState) {
+    const mirror = mirrorFor(desired);
+    const asked = [...sharesFor(desired), ...(mirror ? [mirror] : [])].map((s) => s.version);
+    const present = variantNames(endpoint);
+    const absent = [...new Set(asked)].filter((v) => !present.includes(names.nameOf(v)));
+    if (absent.length === 0) return;
+    const where = [
+      ...(config.region ? [`--region ${config.region}`] : []),
+      ...(config.profile ? [`--profile ${config.profile}`] : []),
+    ];
+    const aws = (...args: string[]) => ['aws sagemaker', ...args, ...where].join(' ');
+    const current = endpoint.EndpointConfigName;
+    const copy = current
+      ? `its variants as \`${aws('describe-endpoint-config', '--endpoint-config-name', current)}\` shows them`
+      : 'its variants';
+    throw new TargetRefusedError(
+      `${description} has no ${mirror ? '' : 'production '}variant ${absent.map((v) => `${names.nameOf(v)} (version ${v})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version as a variant (with weight 0) before the release: create an endpoint config with ${copy} plus ${names.nameOf(absent[0] as string)} at InitialVariantWeight 0 (\`${aws('create-endpoint-config', '--endpoint-config-name', 'NEW_CONFIG', "--production-variants '[...]'")}\`) and deploy it (\`${aws('update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', 'NEW_CONFIG')}\`)`,
     );
   }
 
@@ -273,6 +293,7 @@ export function sagemakerTarget(
   ): Promise<{ deployed: string | undefined; from: Endpoint }> {
     for (;;) {
       const endpoint = await whenInService(change);
+      refuseUndeployed(endpoint, desired);
       try {
         if (mirrorFor(desired) || endpoint.ShadowProductionVariants.length > 0) {
           return { deployed: await switchConfig(endpoint, desired, { change }), from: endpoint };
