@@ -1,7 +1,16 @@
+import { redact } from '../core/redact.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { neverServedCallers } from '../release/phase-notes.js';
 import type { Release } from '../release/types.js';
-import { changeUnderWay, mayStillServe, rollbackNotTakenWithdrawn, rollingLeft } from '../report/decision.js';
+import {
+  changeUnderWay,
+  couldNotRun,
+  mayStillServe,
+  releaseWord,
+  rollbackNotTakenWithdrawn,
+  rollingLeft,
+} from '../report/decision.js';
+import { notEnoughData } from '../report/not-enough-data.js';
 import type { GitHubClient } from './client.js';
 import type { Repo } from './repo-files.js';
 
@@ -33,8 +42,8 @@ export async function setReleaseStatus(
     sha: release.headSha,
     state,
     context: `model-gate/${release.model}`,
-    // The client redacts and cuts it to GitHub's 140 characters.
-    description: describe(release),
+    // Redacted and fitted to GitHub's 140 characters here, cut at a word (the client would cut mid-word).
+    description: fitted(describe(release)),
     ...(targetUrl ? { target_url: targetUrl } : {}),
   });
 }
@@ -68,9 +77,82 @@ function describe(r: Release): string {
     const done = r.status === 'failed' ? `rolled back to ${servesAfterEnd(r)}` : 'withdrawn';
     return `${r.to} ${done} on a later try: ${failed.why}`;
   }
+  const ended = endedWords(r);
+  if (ended) return ended;
   const why = r.reason ?? r.status;
   // A reason that names the candidate first ("v2 passed its phase; …") is not prefixed with it again.
   return why.startsWith(`${r.to} `) ? why : `${r.to}: ${why}`;
+}
+
+/**
+ * A rolled-back or withdrawn release's words, as the report's heading words it (releaseWord): what
+ * serves and what happened first, then which gate and why, which fitted() cuts to the room left.
+ * Undefined for the others, whose reason says it.
+ */
+function endedWords(r: Release): string | undefined {
+  const word = releaseWord(r);
+  const serves = servesAfterEnd(r);
+  if (word === 'withdrawn') {
+    const done = `; ${r.to} withdrawn`;
+    const why = r.reason?.endsWith(done) ? r.reason.slice(0, -done.length) : (r.reason ?? r.status);
+    return fitted(`${r.to} withdrawn, ${serves} serves: `, why);
+  }
+  if (word !== 'rolled back' || r.status !== 'failed') return undefined;
+  const head = `${r.to} rolled back to ${serves}: `;
+  if (couldNotRun(r))
+    return fitted(
+      `${head}the analysis could not run (`,
+      r.reason ?? '',
+      '); push a new commit once it is fixed',
+    );
+  const few = notEnoughData(r);
+  if (few) return fitted(`${head}not enough data (`, few.brief, `); ${few.next.replace(', then', ',')}`);
+  const failed = r.gates.filter((g) => g.verdict === 'fail');
+  const [gate] = failed;
+  // The release's reason, not the gate's: it may say more (`… on its last look at the merge`).
+  if (failed.length === 1 && gate && r.reason?.startsWith(`${gate.name}: `)) {
+    const note = r.reason.slice(gate.name.length + 2);
+    // A latency note names its quantile first (`p95 115 ms on v2 …`), often the gate's own name.
+    const said = note.startsWith(`${gate.name} `) ? note.slice(gate.name.length + 1) : note;
+    return fitted(`${head}${gate.name} failed (`, said, ')');
+  }
+  return fitted(head, r.reason ?? 'a gate failed');
+}
+
+/** GitHub keeps 140 characters of a description (client.ts cuts any longer, mid-word). */
+const STATUS_MAX = 140;
+
+/**
+ * `head`, `detail` and `tail` in GitHub's 140 characters: the detail, cut at a word where it must
+ * (`…`, its open brackets closed), between the head (what serves, what happened) and the tail
+ * (what to do), which stay whole; the whole cut at a word where even they do not fit.
+ */
+export function fitted(...parts: [head: string, detail?: string, tail?: string]): string {
+  // Redacted before the cut, as the client would: a secret cut first would no longer match.
+  const [head = '', detail = '', tail = ''] = parts.map((p) => redact(p ?? ''));
+  const whole = `${head}${detail}${tail}`;
+  if (whole.length <= STATUS_MAX) return whole;
+  const room = STATUS_MAX - head.length - tail.length;
+  if (room >= 12) {
+    const cut = cutAtWord(detail, room);
+    if (cut.length <= room) return `${head}${cut}${tail}`;
+  }
+  return cutAtWord(whole, STATUS_MAX);
+}
+
+/** `text` in at most `max` characters, cut after a whole word with `…` and its open brackets closed. */
+function cutAtWord(text: string, max: number): string {
+  if (text.length <= max) return text;
+  for (let end = max - 1; end > 0; end--) {
+    if (text[end] !== ' ') continue;
+    const kept = text.slice(0, end).replace(/[\s,;:(]+$/, '');
+    const open = (kept.match(/\(/g) ?? []).length - (kept.match(/\)/g) ?? []).length;
+    const cut = `${kept}…${')'.repeat(Math.max(0, open))}`;
+    if (cut.length <= max) return cut;
+  }
+  // One word longer than the room: cut where it is no token (a secret's head is one).
+  const token = text.slice(0, max - 1).search(/[^\w.-]*[\w.-]*$/);
+  return `${text.slice(0, token)}…`;
 }
 
 /** `v3 may still take all live traffic: the rollback to v1 failed; errors: 8.06% is above …`. */

@@ -65,12 +65,29 @@ function yRange(values: number[]): [number, number] {
 }
 
 /**
+ * The gate the chart shows, of those it can: a failed one, else one still undecided, else the
+ * first, each with at least two looks that saw both arms (one look draws no line). None where a
+ * gate failed that it cannot show: a healthy gate's chart beside a failure reads as all is well.
+ */
+function chartedGate(gates: GateState[], chartable: (g: GateState) => boolean): GateState | undefined {
+  const drawable = gates.filter((g) => chartable(g) && looks(g).length >= 2);
+  if (gates.some((g) => g.verdict === 'fail')) return drawable.find((g) => g.verdict === 'fail');
+  return drawable.find((g) => g.verdict === 'pending') ?? drawable[0];
+}
+
+/** ` (failed)`, ` (passed)`, ` (undecided)` of an ended release's gate; nothing while it is deciding. */
+function verdictWords(g: GateState, release: Release): string {
+  if (g.verdict === 'fail') return ' (failed)';
+  if (g.verdict === 'pass') return ' (passed)';
+  return release.status === 'analysing' ? '' : ' (undecided)';
+}
+
+/**
  * The release's key metric over the analysis, candidate against baseline, as a mermaid chart
- * (GitHub draws ```mermaid blocks in comments and job summaries): the first gate with at least
- * two looks that saw both arms. xychart draws no legend, so the arms differ in kind, as the title
- * says: the baseline as bars, the candidate as a line over them. Not the split check: its second
- * series is the configured share, not the baseline version's; nor a gate reading the whole
- * service. No chart without one.
+ * (GitHub draws ```mermaid blocks in comments and job summaries): the gate chartedGate picks. xychart
+ * draws no legend, so the arms differ in kind, as the title says: the baseline as bars, the
+ * candidate as a line over them. Not the split check: its second series is the configured share,
+ * not the baseline version's; nor a gate reading the whole service. No chart without one.
  */
 export function keyMetricChart(release: Release, model: ModelConfig | undefined): string[] {
   const configOf = (g: GateState) => model?.gates.find((c) => c.name === g.name);
@@ -79,7 +96,7 @@ export function keyMetricChart(release: Release, model: ModelConfig | undefined)
     const config = configOf(g);
     return config !== undefined && model !== undefined && readsWholeService(config, model);
   };
-  const gate = release.gates.find((g) => g.kind !== 'srm' && !wholeService(g) && looks(g).length >= 2);
+  const gate = chartedGate(release.gates, (g) => g.kind !== 'srm' && !wholeService(g));
   if (!gate) return [];
   const points = looks(gate);
   const unit = unitOf(queryOf(configOf(gate), gate.name));
@@ -89,7 +106,7 @@ export function keyMetricChart(release: Release, model: ModelConfig | undefined)
   // The series is thinned as it grows (series.ts drops the point nearest its neighbours once full), so
   // the looks are not evenly spaced in time while the band axis spaces them evenly: each label says when.
   const axis = timeAxis(points.at(-1)?.[0] ?? 0);
-  const title = `${gate.name}: candidate ${release.to} (line) vs baseline ${release.from} (bars)`;
+  const title = `${gate.name}${verdictWords(gate, release)}: the line is candidate ${release.to}, the bars baseline ${release.from}`;
   return [
     '```mermaid',
     'xychart-beta',

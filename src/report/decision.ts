@@ -19,6 +19,8 @@ import { blueKeptUntil } from '../release/retire-blue.js';
 import type { GateState, PhaseRecord, Release } from '../release/types.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
+import { mergeLines, mixedTitle } from './mixed-outcome.js';
+import { notEnoughData } from './not-enough-data.js';
 import { withoutPhaseName } from './rows.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
@@ -128,17 +130,22 @@ export function changeUnderWay(r: Release): string {
 export function decisionSentences(result: RunResult, drift = '', at?: ReportAt): string[] {
   const serving = result.serving ?? [];
   const sentences = (model?: string) =>
-    result.releases
+    worstFirst(result.releases)
       .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
       .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r)]);
   return [
     ...(result.rollbacks ?? []).map(rollbackSentence),
     ...serving.flatMap((s) => [servingSentence(s, blueKeptNow(s, result, at)), ...sentences(s.model)]),
     ...sentences(),
+    ...mergeLines(result),
     ...(result.drift ?? []).map((d) => `${d.drifted ? drift : ''}${d.note}`),
     ...unsaidLines(result).map(skippedSentence),
   ];
 }
+
+/** The releases, the worst news first (releaseSeverity); equal ones in the run's order. */
+export const worstFirst = (releases: Release[]): Release[] =>
+  [...releases].sort((a, b) => releaseSeverity(a) - releaseSeverity(b));
 
 /** The config and time a report is made at: what it says of blue-green's blue kept warm. */
 export interface ReportAt {
@@ -204,7 +211,29 @@ export function reportStatus(r: Release, result: RunResult): string {
   if (withdrawalUnderWay(r)) return `${r.status}, change under way`;
   if (promotionPending(r)) return 'merged, promotion pending';
   const since = rolledBackSince(r, result);
-  return since ? `promoted, since rolled back to ${since.version}` : r.status;
+  return since ? `promoted, since rolled back to ${since.version}` : releaseWord(r);
+}
+
+/**
+ * The word the report's heading gives a release (runTitle), for its own heading, its short line and
+ * its commit status: `rolled back`, not the record's `failed`; `withdrawn`, not `superseded`.
+ */
+export function releaseWord(r: Release): string {
+  if (r.withdrawPending && !withdrawalUnderWay(r)) {
+    const state = r.ending?.withdrawFailed?.unconfirmed ? 'unconfirmed' : 'incomplete';
+    return `${rollbackRefused(r) ? 'rollback' : 'withdrawal'} ${state}`;
+  }
+  switch (r.status) {
+    case 'failed':
+      if (notDeployed(r) || refusedBeforeTraffic(r)) return 'not deployed';
+      return rolledBack(r) ? 'rolled back' : 'failed';
+    case 'aborted':
+    case 'superseded':
+      // Its candidate serves, by a rollback to it; or its record alone was ended: nothing withdrawn.
+      return endedByRollbackToIt(r) || r.ending?.recordOnly ? r.status : 'withdrawn';
+    default:
+      return r.status;
+  }
 }
 
 /** The rollback in `result` that took a promoted release's version out of service. */
@@ -319,6 +348,9 @@ function rolledBackSentence(r: Release): string {
     : '';
   if (couldNotRun(r))
     return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${RETRY}`;
+  const few = notEnoughData(r);
+  if (few)
+    return `${r.model} ${r.to} was rolled back to ${serves}${when}: not enough data: ${few.what}${first}; ${few.next}`;
   return `${r.model} ${r.to} was rolled back to ${serves}${when}: ${why}${first}`;
 }
 
@@ -450,7 +482,7 @@ const ROLLED_BACK_BY = /^rolled back to ((\S+) by [^:;]+)[:;]/;
  * A failure that is no verdict on the candidate: the serving platform failed, or every failed
  * gate failed on query errors (its metrics or webhook did not answer, consecutive-error-limit).
  */
-function couldNotRun(r: Release): boolean {
+export function couldNotRun(r: Release): boolean {
   if (r.status !== 'failed' || notDeployed(r)) return false;
   if (r.ending?.platformFailed === true) return true;
   // A refused request (an unknown version) is the candidate's to fix; refused access is not.
@@ -541,12 +573,20 @@ function runTitle(result: CommandRun): string {
   if (decision !== 'failed') return DECISION_TITLE[decision];
   const failed = result.releases.filter((r) => r.status === 'failed');
   const drifted = result.drift?.some(alertsNow) === true;
+  const title = failedTitle(failed, drifted);
+  return (!drifted && mixedTitle(worstFirst(result.releases), title, releaseWord)) || title;
+}
+
+/** The heading of failed releases (or a drift): how they failed, one word for all. */
+function failedTitle(failed: Release[], drifted: boolean): string {
   if (failed.length > 0 && !drifted && failed.every(refusedBeforeTraffic))
     return failed.every((r) => r.ending?.firstChangeRefused === 'access')
       ? NOT_DEPLOYED_ACCESS
       : '❌ Not deployed: the platform refused the change';
   if (failed.length > 0 && !drifted && failed.every(couldNotRun))
     return `🔌 ${failed.some(rolledBack) ? 'Rolled back' : 'Failed'}: the analysis could not run`;
+  if (failed.length > 0 && !drifted && failed.every((r) => rolledBack(r) && notEnoughData(r)))
+    return `${DECISION_TITLE.failed}: not enough data to decide`;
   if (failed.some(rolledBack)) return DECISION_TITLE.failed;
   // Nothing was rolled back: candidates that never served callers, or a stable model's drift.
   return failed.length > 0 ? '❌ Failed' : '❌ Drift detected';

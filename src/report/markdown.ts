@@ -1,7 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { keyMetricChart } from './chart.js';
-import { decisionSentences, reportStatus, reportTitle } from './decision.js';
+import { decisionSentences, reportStatus, reportTitle, worstFirst } from './decision.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 import { shortLines } from './short-lines.js';
 
@@ -18,7 +18,8 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
   // A rollback outranks the releases beside it (an earlier promotion it undid): it comes first.
   for (const line of decisionSentences(result, '⚠️ ', { config, now: meta.now }))
     lines.push(`- ${escapeMarkdown(line)}`);
-  for (const r of result.releases) {
+  // In the order of the lines above: the worst news first.
+  for (const r of worstFirst(result.releases)) {
     const model = config.models[r.model];
     lines.push(
       '',

@@ -10,6 +10,7 @@ import {
   skippedSentence,
   unsaidLines,
 } from './decision.js';
+import { mergeLines } from './mixed-outcome.js';
 
 /** The short report's lines about one model: kept or cut together, never a note without its verdict. */
 export interface ModelLines {
@@ -51,7 +52,7 @@ export function shortLines(result: RunResult): ShortLines {
     ]);
   for (const d of result.drift ?? [])
     add(d.model, alertsNow(d) ? DRIFTED : NEWS_ONLY, [`${d.drifted ? '⚠️ ' : ''}${d.note}`]);
-  const global: string[] = [];
+  const global: string[] = [...mergeLines(result)];
   for (const s of unsaidLines(result)) {
     if (s.model === '*') global.push(skippedSentence(s));
     else add(s.model, NEWS_ONLY, [skippedSentence(s)]);

@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
-import { decisionSentences, type ReportAt, reportStatus, reportTitle } from './decision.js';
+import { decisionSentences, type ReportAt, reportStatus, reportTitle, worstFirst } from './decision.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 
 /**
@@ -15,7 +15,7 @@ export const terminalHead = (result: RunResult, at?: ReportAt): string[] => [
 /** The same report for a terminal: aligned columns, no markdown. */
 export function renderTerminal(config: Config, result: RunResult, now: number): string {
   const out = terminalHead(result, { config, now });
-  for (const r of result.releases) {
+  for (const r of worstFirst(result.releases)) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${reportStatus(r, result)})`);
     const split = splitNote(config.models[r.model]);
     if (split) out.push(`  note: ${split}`);

@@ -56,7 +56,7 @@ it('a refused batch and rollback: the status leads with where v2 may still run',
   const status = github.commitStatuses(sha(2)).at(-1);
   expect(status?.state).toBe('failure');
   expect(status?.description).toMatch(
-    /^v2 may still run on 2 of 4 instances: the switch to batch 3 of 4 \(3\/4 instances\) and the rollback to v1 failed; sandbox fraud-detector at /,
+    /^v2 may still run on 2 of 4 instances: the switch to batch 3 of 4 \(3\/4 instances\) and the rollback to v1 failed; sandbox fraud-detector at…$/,
   );
   refuse = false;
 }, 60_000);

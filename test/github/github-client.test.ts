@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addSecret } from '../../src/core/redact.js';
 import { gitHubClient, retryDelayOf, SEND_ONCE, testWaitScale } from '../../src/github/client.js';
-import { setReleaseStatus } from '../../src/github/commit-status.js';
+import { setNoLongerChangedStatus } from '../../src/github/commit-status.js';
 import { composeBody, readBody, StickyComment } from '../../src/github/sticky-comment.js';
-import type { Release } from '../../src/release/types.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 
 // The Octokit client and the sticky comment against the OpenAPI-checked GitHub stand-in.
@@ -147,8 +146,9 @@ describe('what the client writes to GitHub', () => {
     addSecret('tok-9f8e7d6c5b4a39281706');
     // Cut before redaction, the status would end in `Bearer tok-9f8e7d6c…`.
     const reason = `${'x'.repeat(115)} Bearer tok-9f8e7d6c5b4a39281706 rejected by the gateway after 3 tries`;
-    const release = { model: 'fraud', to: 'v2', status: 'failed', headSha: 'b'.repeat(40), reason };
-    await setReleaseStatus(client(), repo, release as unknown as Release);
+    // A description as given (a release's is fitted before: commit-status.ts), which the client cuts.
+    const change = { model: 'fraud', headSha: 'b'.repeat(40), description: `v2: ${reason}` };
+    await setNoLongerChangedStatus(client(), repo, change);
     const status = github.commitStatuses('b'.repeat(40)).findLast((s) => s.context === 'model-gate/fraud');
     expect(status?.description).toHaveLength(140);
     expect(status?.description).toMatch(/^v2: x+ Bearer \*\*\* rejected/);

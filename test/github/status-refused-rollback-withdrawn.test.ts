@@ -51,9 +51,9 @@ describe('the commit status of a refused rollback to v3 whose candidate a later 
     );
     const status = world.github.commitStatuses(sha(2)).at(-1);
     expect(status?.state).toBe('error');
-    // The comment's words, cut to the 140 characters GitHub keeps.
+    // The comment's words, cut at a word to the 140 characters GitHub keeps.
     expect(status?.description).toBe(
-      'v2 was withdrawn on a later try, which left v1 serving, not v3: the rollback to v3 by workflow_dispatch that was to withdraw it did not tak…',
+      'v2 was withdrawn on a later try, which left v1 serving, not v3: the rollback to v3 by workflow_dispatch that was to withdraw it did not…',
     );
   });
 });

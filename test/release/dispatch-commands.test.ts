@@ -489,7 +489,7 @@ describe('rollback of a release in flight', () => {
     expect(text).toContain('## model-gate: ↩️ Rolled back by command');
     expect(text).toContain('- fraud v4 was withdrawn: rolled back to v1 by workflow\\_dispatch; v1 serves\n');
     expect(text).toContain('- fraud now serves v1 (was v2): rolled back by workflow\\_dispatch');
-    expect(text).toContain('### fraud: v2 → v4 (aborted)');
+    expect(text).toContain('### fraud: v2 → v4 (withdrawn)');
     expect(text).toMatch(/\| step 1 of 2 \| 10% \| [\d: -]+ \| 30s \| withdrawn \|/);
     expect(text).not.toContain('running');
     // A later render (the PR comment, written again) still shows the phase ended.

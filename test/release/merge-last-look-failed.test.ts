@@ -41,7 +41,7 @@ describe('a canary merged mid-step whose last look fails a gate', () => {
     const status = world.github.commitStatuses(sha(2)).at(-1);
     expect(status?.state).toBe('failure');
     expect(status?.description).toMatch(
-      /^v2: errors: 20\.00% is above the max 2\.00% on its last look at the merge/,
+      /^v2 rolled back to v1: errors failed \(20\.00% is above the max 2\.00% on its last look at the merge/,
     );
     const body = comment() ?? '';
     expect(body).toContain('## model-gate: ❌ Rolled back');

@@ -294,13 +294,14 @@ describe.each(STORES)('a rollback by workflow_dispatch the platform refuses, the
 
   it('ends the release all the same, its withdrawal pending: the PR job takes the candidate out, and gives it no traffic again', async () => {
     const event = await analysingV2();
+    // The error says first that the rollback did not take and what still serves.
     await expect(dispatch('rollback', 'v3', refusing)).rejects.toThrow(
-      `sandbox: platform unavailable; the release of v2 of PR #${world.pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
+      `rollback fraud-detector: v1 still serves, the platform did not take the rollback to v3 (sandbox: platform unavailable); the release of v2 of PR #${world.pr} is recorded as ended, and as its candidate may still get live traffic, a re-run of the PR's job or the next schedule tick tries again to withdraw it; run the rollback again once the platform answers`,
     );
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });
-    // Recorded before the call, then with the platform's words, at once: the comment too.
-    const why = 'rolled back to v3 by workflow_dispatch; v2 withdrawn';
-    const refused = `${why}; withdrawing v2 failed: sandbox: platform unavailable`;
+    // Recorded before the call, then, read again, as a rollback that did not take: the comment too.
+    const refused =
+      'a rollback to v3 by workflow_dispatch did not take (sandbox: platform unavailable): v1 still serves, the platform as v1 90% / v2 10%; v2 may still get live traffic, its withdrawal pending';
     expect(await recorded()).toMatchObject({ status: 'aborted', withdrawPending: true, reason: refused });
     if (!inFile) {
       expect(comment()).toContain(
@@ -359,7 +360,7 @@ describe('a command by workflow_dispatch whose traffic change is under way, the 
       // Done: the comment and the status say what was done.
       expect(comment()).not.toContain('⏳');
       expect(world.github.commitStatuses(sha(2)).at(-1)?.description).toMatch(
-        /^v2: (rolled back to v3|aborted) by workflow_dispatch/,
+        /^v2 withdrawn, v[13] serves: (rolled back to v3|aborted) by workflow_dispatch/,
       );
     },
   );

@@ -41,7 +41,7 @@ describe('the key metric chart', () => {
       '```mermaid',
       'xychart-beta',
       // xychart draws no legend: the title says which series is which, and they differ in kind.
-      '  title "errors: candidate v2 (line) vs baseline v1 (bars)"',
+      '  title "errors (passed): the line is candidate v2, the bars baseline v1"',
     ]);
     expect(lines[3]).toMatch(/^ {2}x-axis "seconds since the release started" \[("\d+s", )*"\d+s"\]$/);
     // From 0, where a bar of the lowest value would otherwise have no height, to above the highest.

@@ -105,13 +105,16 @@ describe('the short comment of a PR over hundreds of models', () => {
     const body = github.comments(PR)[0]?.body ?? '';
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
     const visible = body.slice(body.indexOf(' -->\n', body.indexOf('model-gate-data:')) + 5);
-    expect(visible.startsWith('## model-gate: ❌ Rolled back\n')).toBe(true);
+    // The heading names the one that failed, and counts the others.
+    expect(
+      visible.startsWith(`## model-gate: ❌ ${failed} rolled back; 519 ready to merge (of 520 models)\n`),
+    ).toBe(true);
     // Some ready models are cut, and counted.
     expect(visible).toMatch(/\n- … and \d+ more\n/);
     // The failed model comes first, with why; the ready ones after it in config order.
     const lines = visible.split('\n').filter((l) => l.startsWith('- '));
     expect(lines[0]).toBe(
-      `- failed: ${failed} v1.5.0 was rolled back to v1.4.0: error-rate: 9.00% is above the max 5.00%`,
+      `- rolled back: ${failed} v1.5.0 was rolled back to v1.4.0: error-rate: 9.00% is above the max 5.00%`,
     );
     expect(lines[1]).toBe('- ready: model-000 v1.5.0 passed every gate and is ready to merge');
   });

@@ -56,7 +56,7 @@ describe('the job summary of a report that not even its compact form fits', () =
     expect(bytes(summary)).toBeLessThanOrEqual(STEP_SUMMARY_LIMIT);
     const lines = summary.split('\n');
     expect(lines.slice(0, 3)).toEqual(['## model-gate: ❌ Rolled back', '', NOTICE]);
-    const listed = lines.filter((l) => l.startsWith('- failed: model-'));
+    const listed = lines.filter((l) => l.startsWith('- rolled back: model-'));
     expect(listed.length).toBeGreaterThan(1000);
     const cut = names.length - listed.length;
     expect(lines).toContain(`- … and ${cut} more`);

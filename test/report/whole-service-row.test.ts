@@ -139,7 +139,9 @@ describe('a threshold gate reading the whole service, in the report', () => {
         { ...arm, series },
       ],
     };
-    expect(keyMetricChart(both, checkout(config)).join('\n')).toMatch(/title "candidate-5xx: candidate v2/);
+    expect(keyMetricChart(both, checkout(config)).join('\n')).toMatch(
+      /title "candidate-5xx \(failed\): the line is candidate v2, the bars baseline v1"/,
+    );
   });
 });
 
