@@ -18,9 +18,11 @@ import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
+import { earlierValues } from './earlier-look.js';
 import { endedAtCapNote } from './ended-at-cap.js';
 import { formatLasted, formatStatistic, formatValue } from './format.js';
 import { gateLabel } from './gate-label.js';
+import { plainNote } from './plain-note.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
 export interface GateRow {
@@ -28,6 +30,11 @@ export interface GateRow {
   candidate: string;
   baseline: string;
   bound: string;
+  /**
+   * The test behind the bound and its α (`sequential, α 0.025`), for a reader re-checking the
+   * statistics: kept out of the bound, which says what must hold in plain words. Empty for none.
+   */
+  method: string;
   verdict: string;
   note: string;
 }
@@ -87,32 +94,57 @@ function bound(config: GateConfig | undefined, query: string): string {
     case 'latency':
       return comparedBound(config);
     case 'srm':
-      return `within ±${pct(config.maxMismatch)} of the configured split (α ${formatStatistic(config.alpha)})`;
+      return `within ±${pct(config.maxMismatch)} of the configured split`;
     case 'conversion':
-      return `${conversionPass(config)} (mSPRT, ${config.direction === 'either' ? 'two-sided ' : ''}α ${formatStatistic(config.alpha)})`;
+      return conversionPass(config);
     case 'drift':
-      return `KS distance ≤ ${formatStatistic(config.maxDistance)} (time-uniform DKW, α ${formatStatistic(config.alpha)})`;
+      return `KS distance ≤ ${formatStatistic(config.maxDistance)}`;
     case 'webhook':
       return `pass from ${new URL(config.url).host}`;
   }
 }
 
+/** The test a gate's bound is judged with and its α (GateRow.method); empty for a plain comparison. */
+export function judgeOf(config: GateConfig | undefined): string {
+  const alpha = (a: number) => `α ${formatStatistic(a)}`;
+  switch (config?.kind) {
+    case 'ratio':
+    case 'latency':
+      if (config.judge === 'sequential') return `sequential, ${alpha(config.alpha)}`;
+      return config.judge === 'mann-whitney' ? `Mann-Whitney, confidence ${KAYENTA_CONFIDENCE}` : '';
+    case 'srm':
+      return `sequential split check, ${alpha(config.alpha)}`;
+    case 'conversion':
+      return `mSPRT, ${config.direction === 'either' ? 'two-sided ' : ''}${alpha(config.alpha)}`;
+    case 'drift':
+      return `time-uniform DKW, ${alpha(config.alpha)}`;
+    default:
+      return '';
+  }
+}
+
 /**
- * The rule the gate's judge applies: sequential tests the share of slow requests (latency) or the
- * rate (ratio) at α; threshold compares the quantile or rate itself with the baseline's at every
- * look; mann-whitney tests one-minute values for an upward shift whose mean ratio reaches
- * 1 + max-increase, at Kayenta's confidence whatever the gate's alpha (judge-looks.ts).
+ * The rule the gate's judge applies, in words (its test and α: judgeOf): sequential tests the
+ * rate (ratio), or the share of requests slower than the baseline's quantile (latency), against
+ * the baseline's times 1 + max-increase, as the judge's note says it (`tolerated ×1.1`);
+ * threshold compares the quantile or rate itself with the baseline's at every look; mann-whitney
+ * tests one-minute values for an upward shift whose mean ratio reaches 1 + max-increase, at
+ * Kayenta's confidence whatever the gate's alpha (judge-looks.ts).
  */
 function comparedBound(config: RatioGateConfig | LatencyGateConfig): string {
   const latency = config.kind === 'latency';
   const what = latency ? quantileName(config.quantile) : 'rate';
   switch (config.judge) {
-    case 'sequential':
-      return `${latency ? 'slow share ' : ''}≤ baseline +${pct(config.maxIncrease)} (sequential, α ${formatStatistic(config.alpha)})`;
+    case 'sequential': {
+      const times = `×${Math.round((1 + config.maxIncrease) * 1000) / 1000}`;
+      return latency
+        ? `at most ${times} the baseline's share of requests slower than its ${what}`
+        : `at most ${times} the baseline's rate`;
+    }
     case 'threshold':
       return `≤ baseline +${pct(config.maxIncrease)} (${what}, look by look)`;
     case 'mann-whitney':
-      return `no upward shift of the per-minute ${what} beyond baseline +${pct(config.maxIncrease)} (Mann-Whitney, confidence ${KAYENTA_CONFIDENCE})`;
+      return `no upward shift of the per-minute ${what} beyond baseline +${pct(config.maxIncrease)}`;
   }
 }
 
@@ -134,19 +166,37 @@ export const splitNote = (model: ModelConfig | undefined): string | undefined =>
 
 /**
  * The effect with its interval and the strength of evidence: `effect 1.92 [1.31, 2.8], e-value 45`;
- * without the effect when the note already shows it (a conversion's lift, in percent).
+ * without what the note already shows (`shown`), so that no figure reads twice, rounded two ways
+ * (a count note's `at least ×1.37` is its bound rounded outward). The method's name is not
+ * said: GateRow.method names the test.
  */
-export function describeEvidence(e: Evidence | undefined, withEffect = true): string {
+export function describeEvidence(
+  e: Evidence | undefined,
+  shown: { effect?: boolean; eValue?: boolean } = {},
+): string {
   if (!e) return '';
   const parts: string[] = [];
-  if (withEffect && e.effect !== undefined) {
+  if (!shown.effect && e.effect !== undefined) {
     parts.push(
       `effect ${formatStatistic(e.effect)}${e.interval ? ` [${formatStatistic(e.interval[0])}, ${formatStatistic(e.interval[1])}]` : ''}`,
     );
   }
-  if (e.eValue !== undefined) parts.push(`e-value ${eValueText(e.eValue)}`);
-  else if (e.pValue !== undefined) parts.push(`p-value ${formatStatistic(e.pValue)}`);
-  return parts.length > 0 ? `${parts.join(', ')} (${e.method})` : '';
+  if (e.eValue !== undefined) {
+    if (!shown.eValue) parts.push(`e-value ${eValueText(e.eValue)}`);
+  } else if (e.pValue !== undefined) parts.push(`p-value ${formatStatistic(e.pValue)}`);
+  return parts.join(', ');
+}
+
+/**
+ * What of the evidence a gate's note already says: a count note (countNote) its rate ratio and
+ * bound (`×4.8, at least ×1.37`), a conversion note its lift with its interval; either, or a
+ * split check's, its e-value.
+ */
+function shownInNote(note: string, kind: GateState['kind']): { effect: boolean; eValue: boolean } {
+  return {
+    effect: kind === 'conversion' || /tolerated ×|no regression beyond ×/.test(note),
+    eValue: /\be-value /.test(note),
+  };
 }
 
 export function gateRows(release: Release, model: ModelConfig | undefined): GateRow[] {
@@ -155,19 +205,32 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const config = model?.gates.find((c) => c.name === g.name);
     const query = queryOf(config, g.name);
     const m = g.last;
-    // A split check with `units` counts users (ratio-gate.ts measureSrm).
-    const unit = config?.kind === 'srm' && config.units !== undefined ? 'users' : 'req';
+    const unit = unitOf(config);
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} ${unit})`);
-    const evidence = describeEvidence(m?.evidence, g.kind !== 'conversion');
     const bounds = bound(config, query);
     const invalid = mismatch !== undefined && invalidatedBySplit(g, config);
     const noWinner = noWinnerAtPlannedSample(g, release, config);
+    const unread = unreadNote(g);
     const seen =
       g.verdict === 'pass'
         ? passedNote(m, bounds)
-        : (noWinner ?? endedAtCapNote(g, release, model) ?? endedWaitingNote(g, release) ?? m?.note ?? '');
-    const note = invalid ? invalidatedNote(mismatch, seen) : seen;
-    const verdict = invalid ? INVALIDATED : noWinner ? VERDICT.fail : verdictText(g, release);
+        : (unread ??
+          noWinner ??
+          endedAtCapNote(g, release, model) ??
+          endedWaitingNote(g, release) ??
+          m?.note ??
+          '');
+    const plain = plainNote(seen, m);
+    const note = invalid ? invalidatedNote(mismatch, plain) : plain;
+    const evidence = describeEvidence(m?.evidence, shownInNote(note, g.kind));
+    const verdict = invalid
+      ? INVALIDATED
+      : unread
+        ? NO_DATA
+        : noWinner
+          ? VERDICT.fail
+          : verdictText(g, release);
+    const method = judgeOf(config);
     // A score distribution's cells are its medians: beside a KS bound, a bare 0.25 reads as a distance.
     const cell = (value: number) => `${g.kind === 'drift' ? 'median ' : ''}${formatValue(query, value)}`;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
@@ -179,8 +242,28 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
         candidate: m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary)}`,
         baseline: '–',
         bound: bounds,
+        method,
         verdict,
         note: [WHOLE_SERVICE_NOTE, tolerated, note].filter(Boolean).join('; '),
+      };
+    }
+    // No value in this look: the last a look read, and in which phase, rather than a dash.
+    const earlier = g.kind === 'srm' ? undefined : earlierValues(g, release);
+    if (earlier) {
+      const from = (v: number | undefined) => (v === undefined ? '–' : `${cell(v)} in ${earlier.phase.name}`);
+      const current = release.phases.at(-1);
+      const noLookYet =
+        release.status === 'analysing' && !m && current && current !== earlier.phase
+          ? `no look yet in ${current.name}`
+          : '';
+      return {
+        gate: gateLabel(config, g.name),
+        candidate: from(earlier.canary),
+        baseline: from(earlier.baseline),
+        bound: bounds,
+        method,
+        verdict,
+        note: [tolerated, noLookYet, note, evidence].filter(Boolean).join('; '),
       };
     }
     return {
@@ -195,11 +278,38 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
               `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
             : `${cell(m.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bounds,
+      method,
       verdict,
       // What the arms showed first, the statistics behind the verdict after.
       note: [tolerated, note, evidence].filter(Boolean).join('; '),
     };
   });
+}
+
+/**
+ * What a row counts its arms in: a split check with `units` users (ratio-gate.ts measureSrm), a
+ * conversion gate exposures (as its notes and the planned sample say), any other gate requests.
+ */
+function unitOf(config: GateConfig | undefined): string {
+  if (config?.kind === 'srm' && config.units !== undefined) return 'users';
+  return config?.kind === 'conversion' ? 'exposures' : 'req';
+}
+
+/** The verdict of a gate ended by failed reads: no verdict on the candidate, which it never saw. */
+export const NO_DATA = '⚠️ no data';
+
+/**
+ * A gate that failed on its failed reads (threshold-gate.ts foldMeasurement's error limit, or
+ * metrics-preflight.ts before any traffic): its last look an error, its count of them in a row
+ * set. Not a failure on data that was read (over the bound, too many inconclusive looks), whose
+ * last look is no error. The backend's words and how many reads failed; undefined for any other.
+ */
+function unreadNote(g: GateState): string | undefined {
+  if (g.verdict !== 'fail' || g.last?.verdict !== 'error' || g.consecutiveErrors === 0) return undefined;
+  const what = g.kind === 'webhook' ? 'call' : 'read';
+  const n = g.consecutiveErrors;
+  const count = n === 1 ? `1 failed ${what}` : `${n} failed ${what}s in a row`;
+  return g.last.note ? `${g.last.note} (${count})` : count;
 }
 
 /**
@@ -286,8 +396,28 @@ function toleratedNote(g: GateState, config: GateConfig | undefined): string {
   if (g.verdict === 'fail' || g.failures === 0 || !config || !('failureLimit' in config)) return '';
   const looks = counted(g.failures, 'look');
   const what = config.kind === 'threshold' ? `over the bound on ${looks}` : `a regression on ${looks}`;
-  return `⚠️ ${what} (failure-limit ${config.failureLimit} allows ${config.failureLimit})`;
+  return `⚠️ ${what} (${tolerance(config.failureLimit)})`;
 }
+
+/** `failure-limit` in words, rather than the field: `one is tolerated; a second fails the gate`. */
+function tolerance(limit: number): string {
+  const next = ORDINALS[limit] ? `a ${ORDINALS[limit]}` : 'one more';
+  return `${limit === 1 ? 'one is' : `up to ${limit} are`} tolerated; ${next} fails the gate`;
+}
+
+/** By index: the look after `failure-limit` more. */
+const ORDINALS = [
+  'first',
+  'second',
+  'third',
+  'fourth',
+  'fifth',
+  'sixth',
+  'seventh',
+  'eighth',
+  'ninth',
+  'tenth',
+];
 
 /**
  * A pending gate of a release that ended waits for nothing: it did not decide, or never looked in

@@ -20,7 +20,8 @@ function fraud(gates: string[]) {
   );
   const model = config.models.fraud;
   if (!model) throw new Error('no model fraud');
-  const bounds = gateRows(newRelease(model, { from: 'v1', to: 'v2', now: 0 }), model).map((g) => g.bound);
+  // The test and its alpha, which the report keeps apart from the bound (GateRow.method).
+  const bounds = gateRows(newRelease(model, { from: 'v1', to: 'v2', now: 0 }), model).map((g) => g.method);
   return { gates: model.gates, bounds };
 }
 
@@ -31,7 +32,7 @@ describe('the alpha split beside a mann-whitney gate', () => {
   it('gives a lone sequential gate the whole alpha, as the report shows', () => {
     const { gates, bounds } = fraud([ERRORS, P99_KAYENTA]);
     expect(gates[0]).toMatchObject({ name: 'errors', judge: 'sequential', alpha: 0.05 });
-    expect(bounds[0]).toBe('≤ baseline +10% (sequential, α 0.05)');
+    expect(bounds[0]).toBe('sequential, α 0.05');
   });
 
   it('splits it among the gates that spend it only, whatever judges the others', () => {
@@ -43,10 +44,10 @@ describe('the alpha split beside a mann-whitney gate', () => {
     ]);
     expect(gates.map((g) => ('alpha' in g ? g.alpha : undefined))).toEqual([0.025, 0.05, 0.025, 0.05]);
     expect(bounds).toEqual([
-      '≤ baseline +10% (sequential, α 0.025)',
-      'no upward shift of the per-minute p99 beyond baseline +20% (Mann-Whitney, confidence 0.98)',
-      'within ±10% of the configured split (α 0.025)',
-      '≤ baseline +20% (p95, look by look)',
+      'sequential, α 0.025',
+      'Mann-Whitney, confidence 0.98',
+      'sequential split check, α 0.025',
+      '',
     ]);
   });
 });

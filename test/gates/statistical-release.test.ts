@@ -136,7 +136,8 @@ describe('statistical gates in the release engine (fake clock)', () => {
     expect((end.phases[0]?.endedAt ?? 0) - (end.phases[0]?.startedAt ?? 0)).toBeLessThan(3_600_000);
     const rows = gateRows(end, config);
     expect(rows[0]?.gate).toBe('errors (errors / requests)');
-    expect(rows[0]?.bound).toBe('≤ baseline +50% (sequential, α 0.025)');
+    expect(rows[0]?.bound).toBe("at most ×1.5 the baseline's rate");
+    expect(rows[0]?.method).toBe('sequential, α 0.025');
   });
 
   it('rolls a candidate with twice the errors back at the first step, saying why with the evidence', async () => {
@@ -154,9 +155,9 @@ describe('statistical gates in the release engine (fake clock)', () => {
     const errors = gateRows(end, config)[0];
     expect(errors?.verdict).toBe('❌ fail');
     expect(errors?.candidate).toMatch(/^4.00% \(\d+ req\)$/);
-    // What the arms showed first, the evidence behind the verdict after it.
+    // What the arms showed first, the evidence behind the verdict after it, each figure once.
     expect(errors?.note).toMatch(
-      /^4% on v2 vs 2% on v1 \(×2, .*; effect 2 \[.*\], e-value .* \(sequential-binomial\)$/,
+      /^4% on v2 vs 2% on v1 \(×2, at least ×[\d.]+; tolerated ×1\.5\); strong evidence of a regression \(e-value [\d.]+; 40 needed\)$/,
     );
   });
 

@@ -27,7 +27,7 @@ describe('the conversion row of an A/B that failed at its planned sample', () =>
     const look = sampleOf(end);
     const conversionRow = row(report(config, end), 'conversion (errors / requests)');
     expect(conversionRow).toMatch(
-      /\| ❌ fail: no significant winner at the planned sample: 30\.00% on v2 vs 30\.00% on v1 \(lift \+0\.0%; 95% always-valid interval -\d+\.\d% to \+\d+\.\d%, each bound 97\.5%\); [\d,]+ of [\d,]+ planned candidate exposures \(10\d%\), where it has 80% power; e-value [\d.]+ \(msprt-two-proportions\) \|$/,
+      /\| ❌ fail: no significant winner at the planned sample: 30\.00% on v2 vs 30\.00% on v1 \(relative lift \+0\.0%, \+0\.0 points; 95% interval -\d+\.\d% to \+\d+\.\d%\); [\d,]+ of [\d,]+ planned candidate exposures \(10\d%\), where it has 80% power; e-value [\d.]+ \|$/,
     );
     expect(conversionRow).not.toMatch(/needs more data|undecided|at its last look/);
     expect(look?.canaryRequests).toBeGreaterThanOrEqual(look?.evidence?.sampleSize ?? Number.NaN);
@@ -70,7 +70,9 @@ describe('an A/B stopped by its step-duration cap before its planned sample', ()
     expect(conversionRow).toContain(
       `| ➖ undecided: ended at the 20m step-duration cap with ${reached} of its ${size} planned candidate exposures (`,
     );
-    expect(conversionRow).toMatch(/: 30\.00% on v2 vs 30\.00% on v1 \(lift \+0\.0%; /);
+    expect(conversionRow).toMatch(
+      /: 30\.00% on v2 vs 30\.00% on v1 \(relative lift \+0\.0%, \+0\.0 points; /,
+    );
     expect(conversionRow).not.toMatch(/needs more data|not yet conclusive|where it has/);
   });
 });

@@ -12,7 +12,9 @@ const CANARY = '{ type: canary, steps: [10, 50], step-duration: 10m, min-request
 const boundsOf = (gates: string[]) => {
   const model = configWith(CANARY, gates).models.fraud;
   if (!model) throw new Error('no model fraud');
-  return gateRows(newRelease(model, { from: 'v1', to: 'v2', now: 0 }), model).map((g) => g.bound);
+  return gateRows(newRelease(model, { from: 'v1', to: 'v2', now: 0 }), model).map((g) =>
+    g.method ? `${g.bound} [${g.method}]` : g.bound,
+  );
 };
 
 describe('the bound of a ratio or latency gate', () => {
@@ -26,18 +28,21 @@ describe('the bound of a ratio or latency gate', () => {
       ]),
     ).toEqual([
       '≤ baseline +20% (p95, look by look)',
-      'no upward shift of the per-minute p99 beyond baseline +20% (Mann-Whitney, confidence 0.98)',
+      'no upward shift of the per-minute p99 beyond baseline +20% [Mann-Whitney, confidence 0.98]',
       '≤ baseline +50% (rate, look by look)',
-      'no upward shift of the per-minute rate beyond baseline +50% (Mann-Whitney, confidence 0.98)',
+      'no upward shift of the per-minute rate beyond baseline +50% [Mann-Whitney, confidence 0.98]',
     ]);
   });
 
-  it("keeps the sequential judge's rule and its share of alpha", () => {
+  it("says the sequential judge's rule in the baseline's multiple its note uses, its test and share of alpha apart", () => {
     expect(
       boundsOf([
         '{ name: p95, kind: latency, quantile: 0.95, max-increase: 20% }',
         '{ name: errors, kind: ratio, events: errors, total: requests, max-increase: 50% }',
       ]),
-    ).toEqual(['slow share ≤ baseline +20% (sequential, α 0.025)', '≤ baseline +50% (sequential, α 0.025)']);
+    ).toEqual([
+      "at most ×1.2 the baseline's share of requests slower than its p95 [sequential, α 0.025]",
+      "at most ×1.5 the baseline's rate [sequential, α 0.025]",
+    ]);
   });
 });

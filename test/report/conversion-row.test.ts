@@ -55,15 +55,18 @@ async function rowOf(fields: string) {
 
 describe("a conversion gate's row in the report", () => {
   it('states what a pass needs in the direction and margin configured', async () => {
-    expect((await rowOf('')).bound).toBe('a significant rise (mSPRT, α 0.025)');
-    expect((await rowOf(', margin: 2%')).bound).toBe('no drop beyond 2% (mSPRT, α 0.025)');
-    expect((await rowOf(', direction: increase')).bound).toBe('a significant drop (mSPRT, α 0.025)');
-    expect((await rowOf(', direction: increase, margin: 2%')).bound).toBe(
-      'no rise beyond 2% (mSPRT, α 0.025)',
-    );
-    expect((await rowOf(', direction: either')).bound).toBe('a significant rise (mSPRT, two-sided α 0.025)');
-    expect((await rowOf(', direction: either, margin: 2%')).bound).toBe(
-      'no drop beyond 2% (mSPRT, two-sided α 0.025)',
+    // The rule in words; its test and alpha apart (GateRow.method).
+    const both = async (fields: string) => {
+      const r = await rowOf(fields);
+      return `${r.bound} [${r.method}]`;
+    };
+    expect(await both('')).toBe('a significant rise [mSPRT, α 0.025]');
+    expect(await both(', margin: 2%')).toBe('no drop beyond 2% [mSPRT, α 0.025]');
+    expect(await both(', direction: increase')).toBe('a significant drop [mSPRT, α 0.025]');
+    expect(await both(', direction: increase, margin: 2%')).toBe('no rise beyond 2% [mSPRT, α 0.025]');
+    expect(await both(', direction: either')).toBe('a significant rise [mSPRT, two-sided α 0.025]');
+    expect(await both(', direction: either, margin: 2%')).toBe(
+      'no drop beyond 2% [mSPRT, two-sided α 0.025]',
     );
   });
 
@@ -71,7 +74,7 @@ describe("a conversion gate's row in the report", () => {
     const row = await rowOf(', direction: either');
     expect(row.verdict).toBe('✅ pass');
     expect(row.note).toMatch(
-      /^v2 converts better than v1, a significant winner: 33\.00% vs 30\.00% \(lift \+10\.0%; [\d.]+% always-valid interval \+[\d.]+% to \+[\d.]+%\): the interval lies above 0;.*; e-value \S+ \(msprt-two-proportions\)$/,
+      /^v2 converts better than v1, a significant winner: 33\.00% vs 30\.00% \(relative lift \+10\.0%, \+3\.0 points; [\d.]+% interval \+[\d.]+% to \+[\d.]+%\): the interval lies above 0;.*; e-value \S+$/,
     );
     // The plain verdict leads, the statistics follow, and the e-value is printed once.
     expect(row.note.match(/e-value/g)).toHaveLength(1);

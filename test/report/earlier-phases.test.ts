@@ -92,23 +92,23 @@ describe("a gate's row when a new phase has begun", () => {
   const healthy = () => new FakeCounts({ stable: arm(95, 0.01), canary: arm(5, 0.001) });
   const gateRow = (text: string) => row(text, 'errors (errors / requests)');
 
-  it("shows no values or verdict note from the step before until the new step's first look", async () => {
+  it("shows the step before's last values, named as its, until the new step's first look", async () => {
     const entered = await released(config, healthy(), { stop: (r) => r.phase === 1 });
     expect(entered.reason).toBe('analysing step 2 of 2 (25% of live traffic)');
     const text = report(config, entered);
     expect(gateRow(text)).toBe(
-      '| errors (errors / requests) | – | – | ≤ baseline +10% (sequential, α 0.05) | ⏳ pending |',
+      "| errors (errors / requests) | 0.00% in step 1 of 2 | 1.00% in step 1 of 2 | at most ×1.1 the baseline's rate | ⏳ pending: no look yet in step 2 of 2 |",
     );
     // Step 1's pass stays in the phase history, and its looks in the chart.
     expect(row(text, 'step 1 of 2')).toMatch(/ \| passed \|$/);
-    expect(text).toContain('title "errors: candidate v2 (line) vs baseline v1 (bars)"');
+    expect(text).toContain('title "errors: the line is candidate v2, the bars baseline v1"');
 
     const looked = await released(config, healthy(), {
       stop: (r) => r.phase === 1 && r.gates[0]?.last !== undefined,
     });
     // Step 2's own look: 10 s of candidate requests, where step 1's last look had 80 s of them.
     expect(gateRow(report(config, looked))).toMatch(
-      /^\| errors \(errors \/ requests\) \| 0\.00% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); e-value \S+ \\< \d+; /,
+      /^\| errors \(errors \/ requests\) \| 0\.00% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); not enough evidence either way \(e-value \S+; \d+ needed\)/,
     );
   });
 
@@ -116,7 +116,7 @@ describe("a gate's row when a new phase has begun", () => {
     const entered = await released(config, healthy(), { stop: (r) => r.phase === 1 });
     const withdrawn = ended(entered, 'aborted', 'the PR was closed without merging', entered.updatedAt);
     expect(gateRow(report(config, withdrawn))).toBe(
-      '| errors (errors / requests) | – | – | ≤ baseline +10% (sequential, α 0.05) | ➖ not run in step 2 of 2 |',
+      "| errors (errors / requests) | 0.00% in step 1 of 2 | 1.00% in step 1 of 2 | at most ×1.1 the baseline's rate | ➖ not run in step 2 of 2 |",
     );
   });
 });

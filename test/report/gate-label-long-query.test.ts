@@ -32,7 +32,9 @@ const release = newRelease(model, { from: 'v1', to: 'v2', now: Date.UTC(2026, 0,
 describe('the gate column of gates written as full queries', () => {
   it('names a ratio of two queries as a ratio, not as a division it would misread', () => {
     const text = report(config, release);
-    expect(row(text, 'errors (ratio)')).toMatch(/^\| errors \(ratio\) \| – \| – \| ≤ baseline \+10%/);
+    expect(row(text, 'errors (ratio)')).toMatch(
+      /^\| errors \(ratio\) \| – \| – \| at most ×1\.1 the baseline's rate/,
+    );
     expect(text).not.toContain('or vector(0) /');
   });
 
@@ -42,7 +44,7 @@ describe('the gate column of gates written as full queries', () => {
     expect(terminal).toMatch(
       /^ {2}p99 \(histogram_quantile\(0\.99, sum by \(le\) \(r…\) {2}– +– +≤ 0\.5000 +⏳ pending$/m,
     );
-    expect(terminal).toMatch(/^ {2}errors \(ratio\) +– +– +≤ baseline \+10%/m);
+    expect(terminal).toMatch(/^ {2}errors \(ratio\) +– +– +at most ×1\.1 the baseline's rate/m);
     // As wide as the bound and verdict need, not as the queries: the table fits a terminal.
     const header = terminal.split('\n').find((l) => l.startsWith('  gate '));
     expect(header?.length).toBeLessThan(120);

@@ -55,7 +55,7 @@ describe('the report of an A/B release', () => {
     expect(row(text, 'split (user split)')).toMatch(
       /^\| split \(user split\) \| 50\.00% \(\d+ users\) \| configured 50\.00% \(stable: \d+ users\) \|/,
     );
-    expect(text).toContain('  title "conversion: candidate v2 (line) vs baseline v1 (bars)"');
+    expect(text).toContain('  title "conversion (passed): the line is candidate v2, the bars baseline v1"');
   });
 });
 
@@ -158,7 +158,7 @@ describe('the note of a passed gate', () => {
     expect(r.status).toBe('ready');
     const text = report(config, r);
     expect(row(text, 'errors (errors / requests)')).toMatch(
-      /\| ✅ pass: no regression found by the step's deadline \(not proof of none\): 1% on v2 vs 1% on v1 \(×1, between ×[\d.]+ and ×[\d.]+; tolerated ×1\.1\); e-value \S+ \\< 20; effect /,
+      /\| ✅ pass: no regression found by the step's deadline \(not proof of none\): 1% on v2 vs 1% on v1 \(×1, between ×[\d.]+ and ×[\d.]+; tolerated ×1\.1\); not enough evidence either way \(e-value \S+; 20 needed\) \|$/,
     );
     expect(text).toMatch(
       /\| step 1 of 1 \| 5% \| [^|]+ \| 2m 00s \| passed: no regression detected by errors within 2m \|/,

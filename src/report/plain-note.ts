@@ -1,0 +1,48 @@
+import type { Measurement, MeasurementVerdict } from '../release/types.js';
+
+/**
+ * A judge's note as a gate's cell says it to a reader who is no statistician. The note is the
+ * judges' own (stats/counts.ts countNote, stats/conversion.ts), kept as it is in the state and
+ * the headline; here its test-speak is said plainly, every figure kept:
+ *   `e-value 200 ≥ 40` → `strong evidence of a regression (e-value 200; 40 needed)`
+ *   `(lift +10.7%; 95% always-valid interval +0.2% to +22.4%, each bound 97.5%)`
+ *     → `(relative lift +10.7%, +3.0 points; 95% interval +0.2% to +22.4%)`
+ * Text that matches neither is returned as it is.
+ */
+export function plainNote(note: string, m: Measurement | undefined): string {
+  return withPlainLift(withPlainEvidence(note, m?.verdict), m);
+}
+
+/** countNote's `e-value X ≥ N` (decided) or `e-value X < N` (not yet): what it means, then the figures. */
+const E_VALUE_AGAINST_THRESHOLD = /e-value (>10¹²|[\d.e+-]+|–) ([≥<]) ([\d.e+]+)/g;
+
+function withPlainEvidence(note: string, verdict: MeasurementVerdict | undefined): string {
+  return note.replace(E_VALUE_AGAINST_THRESHOLD, (_, e: string, sign: string, needed: string) => {
+    const figures = `(e-value ${e}; ${needed} needed)`;
+    if (sign === '<') return `not enough evidence either way ${figures}`;
+    return verdict === 'pass'
+      ? `strong evidence of that ${figures}`
+      : `strong evidence of a regression ${figures}`;
+  });
+}
+
+/**
+ * A conversion note's `(lift +10.7%; 95% always-valid interval +0.2% to +22.4%, each bound 97.5%)`:
+ * a relative lift, which beside two rates reads as points unless said, with the points it is
+ * (from the look's rates), and its interval at its level, without what only a statistician reads
+ * (always-valid: it holds at every look; each bound one-sided at alpha).
+ */
+const LIFT =
+  /\(lift ([+\-−]?[\d.]+%|–)(?:; ([\d.]+%) always-valid interval (\S+) to (\S+?)(?:, each bound [\d.]+%)?)?\)/;
+
+function withPlainLift(note: string, m: Measurement | undefined): string {
+  return note.replace(LIFT, (_, lift: string, level?: string, lo?: string, hi?: string) => {
+    const points =
+      m?.canary !== undefined && m.baseline !== undefined ? `, ${signedPoints(m.canary - m.baseline)}` : '';
+    const range = lo !== undefined && hi !== undefined ? `; ${level} interval ${lo} to ${hi}` : '';
+    return `(relative lift ${lift}${points}${range})`;
+  });
+}
+
+/** A difference of two rates in percentage points: `+3.0 points`, `-0.5 points`. */
+const signedPoints = (d: number) => `${d >= 0 ? '+' : '-'}${Math.abs(d * 100).toFixed(1)} points`;

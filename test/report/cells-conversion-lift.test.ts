@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import { FakeCounts } from '../gates/fake-metrics.js';
+import { configWith, released, report, row } from './release-world.js';
+
+// `31.00% vs 28.00% (lift +10.7%; … +0.2% to +22.4%)` beside two rates reads as points; the
+// table's `(4400 req)` is what the note calls exposures. FakeCounts' errors stand for conversions.
+
+const ab = configWith(
+  '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
+  [
+    '{ name: split, kind: srm, units: users }',
+    '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+  ],
+);
+
+describe("an A/B winner's conversion row", () => {
+  it('says the lift is relative, the points it is, and counts exposures', async () => {
+    const r = await released(
+      ab,
+      new FakeCounts({
+        stable: { rps: 20, errorRate: 0.28, medianMs: 40 },
+        canary: { rps: 20, errorRate: 0.31, medianMs: 40 },
+      }),
+    );
+    expect(r.status).toBe('ready');
+    const text = report(ab, r);
+    expect(row(text, 'conversion (errors / requests)')).toBe(
+      '| conversion (errors / requests) | 31.00% (4400 exposures) | 28.00% (4400 exposures) | a significant rise | ✅ pass: v2 converts better than v1, a significant winner: 31.00% vs 28.00% (relative lift +10.7%, +3.0 points; 95% interval +0.2% to +22.4%): the interval lies above 0; decided at 55% of the 8,055 planned candidate exposures; e-value 45.8 |',
+    );
+    // The split check beside it: its figures, not its method's name.
+    expect(row(text, 'split (user split)')).toBe(
+      '| split (user split) | 50.00% (4400 users) | configured 50.00% (stable: 4400 users) | within ±10% of the configured split | ✅ pass: candidate share 50% of 8800 users, configured 50%: the split is as configured (within ±10%); effect 1 \\[0.964, 1.04\\], e-value 0.105 |',
+    );
+  });
+});

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { renderTerminal } from '../../src/report/terminal.js';
+import { FakeCounts } from '../gates/fake-metrics.js';
+import { configWith, released, report, row } from './release-world.js';
+
+// A reviewer read `(×4.8, at least ×1.37 …) … effect 4.75 [1.38, 21.4]` in one cell: one interval
+// as two numbers (the note rounds its bound outward, the evidence to nearest), the e-value twice.
+// The note says the effect and its interval; the row says them once.
+
+// The canary of the reviewed comments: sequential ratio and latency gates over three
+// steps, the stable version at 95 req/s with 1% errors, the candidate at 30 req/s.
+
+const canary = configWith(
+  '{ type: canary, steps: [5, 25, 50], step-duration: 2m, min-requests: 100, interval: 10s }',
+  [
+    '{ name: errors, kind: ratio, events: errors, max-increase: 10% }',
+    '{ name: p95, kind: latency, quantile: 0.95, max-increase: 10% }',
+  ],
+);
+
+/** The candidate with this error rate and median latency (ms), beside the stable version's 1% and 40 ms. */
+const candidate = (errorRate: number, medianMs = 40) =>
+  new FakeCounts({
+    stable: { rps: 95, errorRate: 0.01, medianMs: 40 },
+    canary: { rps: 30, errorRate, medianMs },
+  });
+
+const ERRORS = 'errors (errors / requests)';
+const P95 = 'p95 (p95)';
+
+describe('the verdict cell of a sequential gate', () => {
+  it('says the rate ratio, its bound and the e-value once, in the words of the note', async () => {
+    const failed = await released(canary, candidate(0.05));
+    expect(failed.status).toBe('failed');
+    expect(row(report(canary, failed), ERRORS)).toBe(
+      "| errors (errors / requests) | 5.00% (300 req) | 1.05% (950 req) | at most ×1.1 the baseline's rate | ❌ fail: 5% on v2 vs 1.05% on v1 (×4.8, at least ×1.37; tolerated ×1.1); strong evidence of a regression (e-value 200; 40 needed) |",
+    );
+    // The terminal's row too: the same cell, no second interval.
+    const line = renderTerminal(canary, { releases: [failed], skipped: [] }, failed.updatedAt)
+      .split('\n')
+      .find((l) => l.startsWith(`  ${ERRORS}`));
+    expect(line).toContain('(×4.8, at least ×1.37; tolerated ×1.1); strong evidence of a regression');
+    expect(line).not.toMatch(/effect|\[1\.38/);
+  });
+
+  it("says a latency gate's share ratio once, the undecided gate beside it too", async () => {
+    const failed = await released(canary, candidate(0.01, 60));
+    const text = report(canary, failed);
+    expect(row(text, P95)).toBe(
+      "| p95 (p95) | 115.3 ms (300 req) | 77.4 ms (950 req) | at most ×1.1 the baseline's share of requests slower than its p95 | ❌ fail: p95 115 ms on v2 vs 77.4 ms on v1; slower than 76.9 ms: 26.7% of v2's requests vs 5.16% of v1's (×5.2, at least ×2.9; tolerated ×1.1); strong evidence of a regression (e-value \\>10¹²; 40 needed) |",
+    );
+    expect(row(text, ERRORS)).toBe(
+      "| errors (errors / requests) | 1.00% (300 req) | 1.05% (950 req) | at most ×1.1 the baseline's rate | ➖ undecided: 1% on v2 vs 1.05% on v1 (×0.95, between ×0.078 and ×5.5; tolerated ×1.1); not enough evidence either way (e-value 0.441; 40 needed) (at its last look, 10s into the phase, which ended after 10s) |",
+    );
+  });
+});
