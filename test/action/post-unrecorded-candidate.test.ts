@@ -123,7 +123,7 @@ describe('a candidate deployed before the PR comment recorded its release', () =
       startedAt: STARTED_AT,
       reason: `${STOPPED}; v2 withdrawn on the platform`,
     });
-    expect(ourComment(31)).toContain('aborted');
+    expect(ourComment(31)).toContain(`${MODEL}: v1 → v2 (withdrawn)`);
   });
 
   it("beside the record of the PR's last head only: withdrawn and recorded in its place", async () => {
