@@ -1,5 +1,4 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import * as core from '@actions/core';
 import { wholeServiceWarnings } from '../config/gate-queries.js';
 import { loadConfig } from '../config/load.js';
@@ -26,6 +25,7 @@ import {
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
+import { reportFile, runUrlOf, writeErrorReport } from './error-report.js';
 import type { ActionEvent } from './event.js';
 import { readEvent } from './event.js';
 import {
@@ -52,7 +52,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let setup: ActionPorts | undefined;
   // Every run that ends sets `decision` and `models`, so a workflow can branch on them: the
   // releases this run last reported stand for `models` when it stops on an error.
-  const outputs = { set: false, releases: [] as Release[] };
+  // `reported`: the report file and the job summary are written (publish), the error's own are not.
+  const outputs = { set: false, releases: [] as Release[], reported: false };
+  // What an error's report renders the releases with, once read.
+  let loaded: Config | undefined;
   // What the error handler needs to explain a fork run's refused write.
   let forkRun: { event: ActionEvent; allowForks: boolean } | undefined;
   // A cancelled job stops the platform commands under way before the step exits.
@@ -60,6 +63,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
+    loaded = config;
     // The token too: command targets' children inherit it in their environment.
     maskSecrets([...secretsToMask(interpolated, env), inputs.githubToken]);
     const event = await readEvent(env);
@@ -132,7 +136,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     setDecision(outputDecision(result), result.releases, result.rollbacks);
     outputs.set = true;
     for (const line of decisionLines(result)) core.info(asLogText(line));
-    await publish(config, result, decision, event, setup, env, quiet).catch((error: unknown) => {
+    await publish(config, result, decision, event, setup, env, quiet, outputs).catch((error: unknown) => {
       throw (
         rollbackStands(error, result, command, inputs.toVersion, setup?.ledger?.savedPrs() ?? []) ?? error
       );
@@ -149,23 +153,37 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // The error is the run's last word: not folded into the group of the phase it stopped in.
     setup?.phases.close();
     if (!outputs.set) setDecision('error', outputs.releases);
-    // A fork PR allowed to deploy, on a read-only token: its first write (the canary claim or the
-    // comment, both made before any candidate deploys) was refused.
-    const deployed = outputs.releases.some((r) => r.phase >= 0);
-    if (forkRun?.allowForks && forkOnPullRequest(forkRun.event) && isRefusedWrite(err) && !deployed)
-      core.setFailed(forkTokenCannotWrite(err));
-    else if (err instanceof ModelGateError) core.setFailed(err.message);
-    else if (isGitHubError(err)) core.setFailed(`model-gate stopped: ${describeGitHubError(err)}`);
-    else {
-      // A bug: one line to report, as the engine words one (reportIt); its stack in the debug log.
-      const defect = err instanceof Error ? err : new Error(String(err));
-      debugStack(defect);
-      core.setFailed(reportIt(stoppedOn(defect)));
-    }
+    const message = failureMessage(err, forkRun, outputs.releases);
+    // The job summary and report-path say it too, with the releases the run last reported.
+    if (!outputs.reported)
+      await writeErrorReport(
+        { message, config: loaded, releases: outputs.releases, runUrl: setup?.runUrl ?? runUrlOf(env) },
+        env,
+      );
+    core.setFailed(message);
   } finally {
     offCancel();
     for (const problem of setup?.ledger?.problemLines ?? []) core.warning(problem);
   }
+}
+
+/** The step's error: what failed and what to do, one line (a defect's stack goes to the debug log). */
+function failureMessage(
+  err: unknown,
+  forkRun: { event: ActionEvent; allowForks: boolean } | undefined,
+  releases: Release[],
+): string {
+  // A fork PR allowed to deploy, on a read-only token: its first write (the canary claim or the
+  // comment, both made before any candidate deploys) was refused.
+  const deployed = releases.some((r) => r.phase >= 0);
+  if (forkRun?.allowForks && forkOnPullRequest(forkRun.event) && isRefusedWrite(err) && !deployed)
+    return forkTokenCannotWrite(err);
+  if (err instanceof ModelGateError) return err.message;
+  if (isGitHubError(err)) return `model-gate stopped: ${describeGitHubError(err)}`;
+  // A bug: one line to report, as the engine words one (reportIt); its stack in the debug log.
+  const defect = err instanceof Error ? err : new Error(String(err));
+  debugStack(defect);
+  return reportIt(stoppedOn(defect));
 }
 
 /**
@@ -271,6 +289,7 @@ async function publish(
   setup: ActionPorts,
   env: NodeJS.ProcessEnv,
   quiet: boolean,
+  written: { reported: boolean },
 ) {
   let summarised = result;
   let commentFailed: { error: unknown } | undefined;
@@ -299,9 +318,8 @@ async function publish(
   const rendered = renderMarkdown(config, summarised, { now: Date.now(), runUrl: setup.runUrl });
   // The runner masks the log, not the summary or the report file.
   const report = redact(commentFailed ? withCommentFailure(rendered, commentFailed.error) : rendered);
-  const dir = env.RUNNER_TEMP ?? '.';
-  await mkdir(dir, { recursive: true });
-  const reportPath = join(dir, 'model-gate-report.md');
+  await mkdir(env.RUNNER_TEMP ?? '.', { recursive: true });
+  const reportPath = reportFile(env);
   await writeFile(reportPath, report);
   if (env.GITHUB_STEP_SUMMARY) {
     // GitHub drops a summary over its size limit whole: a smaller form then, pointing at the file.
@@ -311,6 +329,7 @@ async function publish(
     await core.summary.addRaw(stepSummary(report, from)).write();
   }
   core.setOutput('report-path', reportPath);
+  written.reported = true;
   // command status judged nothing and changed nothing: a release it finds failed earlier does not
   // fail it. Its candidate still live is a warning; the report says the same.
   if (result.serving !== undefined) {

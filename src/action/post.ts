@@ -21,6 +21,7 @@ import { LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-reques
 import { candidateToActOn, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
+import { writePostStepSummary } from './error-report.js';
 import { readEvent } from './event.js';
 import { readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
@@ -134,7 +135,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     setup = actionPorts(config, inputs, env, event);
     ports = setup.ports;
   } catch (err) {
-    return core.setFailed(`model-gate post step could not start: ${(err as Error).message}`);
+    return failed(env, `model-gate post step could not start: ${(err as Error).message}`);
   }
   // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
   if (event.kind !== 'pull_request') return;
@@ -225,17 +226,20 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     const direct = await withdrawSaved(saved, config, ports, budget, inputs.model);
     // GitHub would not say who the token is, so no comment of its is trusted: its own words say what to do.
     if (err instanceof TokenIdentityError)
-      return core.setFailed(
+      return failed(
+        env,
         `model-gate post step: ${err.message}; the candidates the main step saved, on the platform directly: ${direct}; the PR comment and statuses are not updated`,
       );
     const defect = defectOf(err, []);
     if (!defect)
       // The ledger (GitHub) failed, its read or the record of an end before its change.
-      return core.setFailed(
+      return failed(
+        env,
         `model-gate post step could not read or write the ledger (${describeGitHubError(err)}); ${direct}; the PR comment and statuses are not updated: ${ledgerThen(err)}`,
       );
     debugStack(defect);
-    return core.setFailed(
+    return failed(
+      env,
       reportIt(
         `${stoppedOn(defect, 'in the post step')}; ${redact(direct)}; the PR comment and statuses may not say so`,
       ),
@@ -256,7 +260,13 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         ]
       : []),
   ];
-  if (problems.length > 0) core.setFailed(problems.join('; '));
+  if (problems.length > 0) await failed(env, problems.join('; '));
+}
+
+/** The post step fails with `message`, which its job summary says too: on-call reads that first. */
+async function failed(env: NodeJS.ProcessEnv, message: string): Promise<void> {
+  await writePostStepSummary(message, env);
+  core.setFailed(message);
 }
 
 /**

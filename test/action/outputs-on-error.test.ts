@@ -60,7 +60,11 @@ describe('a run that stops on an error still sets decision and models', () => {
       'to-version': '1.2; rm -rf /',
     });
     expect(run.error).toMatch(/^input to-version: "1\.2; rm -rf \/" is not a valid version /);
-    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    expect(run.outputs).toEqual({
+      decision: 'error',
+      models: '[]',
+      'report-path': expect.stringMatching(/model-gate-report\.md$/),
+    });
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
 
@@ -68,7 +72,11 @@ describe('a run that stops on an error still sets decision and models', () => {
     const event = workflowDispatchEvent({ command: 'rollback', model: '' });
     const run = await mainStep('workflow_dispatch', event, { command: 'plan', model: '' });
     expect(run.error).toContain('command rollback: set the model input to one of fraud-detector, churn');
-    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    expect(run.outputs).toEqual({
+      decision: 'error',
+      models: '[]',
+      'report-path': expect.stringMatching(/model-gate-report\.md$/),
+    });
     // A status or tick still fans out to every model.
     const status = workflowDispatchEvent({ command: 'status', model: '' });
     const planned = await mainStep('workflow_dispatch', status, { command: 'plan', model: '' });
@@ -80,13 +88,21 @@ describe('a run that stops on an error still sets decision and models', () => {
   it('a command naming an unknown model: decision error, models []', async () => {
     const run = await dispatch({ command: 'abort', model: 'fraud' });
     expect(run.error).toContain('model "fraud" is not in the config; known models: fraud-detector, churn');
-    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    expect(run.outputs).toEqual({
+      decision: 'error',
+      models: '[]',
+      'report-path': expect.stringMatching(/model-gate-report\.md$/),
+    });
   });
 
   it('a rollback whose serving platform does not answer: decision error, models []', async () => {
     const run = await dispatch({ command: 'rollback', model: 'churn', 'to-version': 'v1' });
     expect(run.error).toContain('http://127.0.0.1:1');
-    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    expect(run.outputs).toEqual({
+      decision: 'error',
+      models: '[]',
+      'report-path': expect.stringMatching(/model-gate-report\.md$/),
+    });
   });
 
   it('a pull request run on a bad config: decision error, models [], as a dispatch run', async () => {
@@ -94,7 +110,11 @@ describe('a run that stops on an error still sets decision and models', () => {
     const event = pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 3 });
     const run = await mainStep('pull_request', event, {}, bad);
     expect(run.error).toContain('defaults.strategy.steps[1]: expected a number between 0 and 100, got 150');
-    expect(run.outputs).toEqual({ decision: 'error', models: '[]' });
+    expect(run.outputs).toEqual({
+      decision: 'error',
+      models: '[]',
+      'report-path': expect.stringMatching(/model-gate-report\.md$/),
+    });
   });
 
   it('a decided run whose PR comment GitHub refuses: the decision stands in the outputs, and the step fails', async () => {
