@@ -36,6 +36,13 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
         lines.push(`| ${cells(g.gate, g.candidate, g.baseline, g.bound, verdict)} |`);
       }
     }
+    // The test and α behind each statistical bound, for a reader re-checking a verdict.
+    const judged = meta.compact ? [] : gates.filter((g) => g.method !== '');
+    if (judged.length > 0) {
+      lines.push('', '<details><summary>How the gates judge</summary>', '');
+      for (const g of judged) lines.push(`- ${escapeMarkdown(g.gate)}: ${escapeMarkdown(g.method)}`);
+      lines.push('', '</details>');
+    }
     const chart = meta.compact ? [] : keyMetricChart(r, model);
     if (chart.length > 0) lines.push('', ...chart);
     const phases = meta.compact ? [] : phaseRows(r, model, meta.now);
