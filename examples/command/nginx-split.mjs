@@ -10,7 +10,8 @@
 // the `server`), checks the whole config with `nginx -t`, reloads nginx and waits until the
 // live workers answer the new state and the old ones take no more connections (/proc, on Linux). Backends per version come from DIR/upstreams.json:
 // { "v1": "10.0.0.5:8080", "v2": "10.0.0.6:8080" }. It exits 75 when another apply holds the
-// lock (model-gate waits and runs it again), 1 on any other failure, leaving the old config.
+// lock (model-gate waits and runs it again), 65 when a version has no backend there (nothing
+// changed), 1 on any other failure, leaving the old config.
 // The lock (DIR/.model-gate.lock) holds the apply's PID: it is released on every exit, on
 // SIGTERM/SIGINT/SIGHUP too (model-gate's timeout stops a slow apply with SIGTERM), and a lock
 // whose process is gone (killed with SIGKILL, a crashed host) is stale and taken over.
@@ -163,7 +164,11 @@ async function apply(o) {
   const candidate = o.candidate === '' ? undefined : o.candidate;
   for (const v of [o.stable, candidate]) if (v !== undefined && !VERSION.test(v)) die(`unsafe version ${JSON.stringify(v)}`, 2);
   const upstreams = JSON.parse(readFileSync(join(o.prefix, 'upstreams.json'), 'utf8'));
-  for (const v of [o.stable, candidate]) if (v !== undefined && !upstreams[v]) die(`no backend for version ${v} in upstreams.json`);
+  // 65 (EX_DATAERR): the state asked for cannot be served and nothing was changed, which
+  // model-gate reports as "not deployed, got no traffic" instead of rolling back an outage.
+  for (const v of [o.stable, candidate])
+    if (v !== undefined && !upstreams[v])
+      die(`no backend for version ${v} in ${join(o.prefix, 'upstreams.json')} (it has ${Object.keys(upstreams).join(', ') || 'none'}): add "${v}": "HOST:PORT" for its servers`, 65);
 
   const confDir = join(o.prefix, 'conf.d');
   mkdirSync(confDir, { recursive: true });
