@@ -10,7 +10,7 @@ import {
   passingReadFailures,
   settleAccepted,
 } from './change-deadline.js';
-import { TargetStateError } from './errors.js';
+import { TargetRefusedError, TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
@@ -389,6 +389,13 @@ export function kserveTarget(
     await callCli(cli, ['patch', ISVC, name, ...scope, '--type', 'merge', '-p', body], config, clock, {
       waitWhileBusy: true,
       deadline: change,
+    }).catch((err: unknown) => {
+      // An admission webhook's denial: the API server stored nothing, so nothing is rolled back.
+      const denied = err instanceof TargetError ? WEBHOOK_DENIED.exec(err.message) : null;
+      if (!denied) throw err;
+      throw new TargetRefusedError(
+        `${description}: the API server's admission webhook ${denied[1]} denied the patch, nothing changed: ${denied[2]}. Fix what it names (the target's storage-uri, or the InferenceService), then run model-gate again`,
+      );
     });
   }
 
@@ -482,6 +489,13 @@ export function kserveTarget(
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, served),
   };
 }
+
+/**
+ * kubectl's words for a write an admission webhook refused (`Error from server (Forbidden):
+ * admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: …`, as
+ * KServe's validator, or a cluster's own policy webhook, answers): its name and its reason.
+ */
+const WEBHOOK_DENIED = /admission webhook ("[^"]+") denied the request: (.+?)\.?\s*$/m;
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';
