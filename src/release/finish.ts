@@ -499,6 +499,12 @@ export async function retryWithdrawal(
     // A defect is recorded as one, as rollBack records it (its message may quote a secret).
     const note = defect ? reportIt(stoppedOn(defect)) : failed.message;
     const outcome = { failed, ...(defect ? { defect } : {}) };
+    // A failed rollback sent again and taken unconfirmed: its reason no longer says it failed.
+    if (release.status === 'failed' && failed instanceof UnconfirmedChange && release.ending?.withdrawFailed)
+      return {
+        release: rollbackNotTaken({ ...release, reason: endWhy(release) }, now, note, failed),
+        ...outcome,
+      };
     if (!withdrawalUnderWay(release)) return { release, ...outcome };
     if (status === 'aborted' || status === 'superseded') {
       const why = release.reason ?? `${release.to} ${status}`;
@@ -511,11 +517,15 @@ export async function retryWithdrawal(
     return { release, ...outcome };
   }
   const failed = release.ending?.withdrawFailed;
+  // A refused rollback's record reads "… its withdrawal pending": say it never took, and what serves.
+  const refused = earlierRollback(release);
+  const why =
+    refused?.took === false ? `${refused.words}: ${servesAfterEnd(release)} still serves` : release.reason;
   return {
     release: {
       ...settled(release),
       updatedAt: now,
-      reason: `${release.reason}; ${release.to} withdrawn on a later try`,
+      reason: `${why}; ${release.to} withdrawn on a later try`,
       ...(failed ? { ending: { ...release.ending, withdrawFailed: { ...failed, laterTry: true } } } : {}),
     },
   };
@@ -548,7 +558,7 @@ function candidateServes(release: Release, done: string, now: number): Release {
   return {
     ...settled(release),
     updatedAt: now,
-    reason: `${done}; it had ended ${release.status}: ${endWhy(release)}`,
+    reason: `${done}; it had ended ${release.status}: ${earlierRollback(release)?.words ?? endWhy(release)}`,
     ending: { ...endingBesides(release), serves: release.to, ...byCommand },
   };
 }
@@ -559,6 +569,40 @@ const settled = ({ withdrawPending: _, ...rest }: Release): Release => rest;
 /** Why the release ended, without what its withdrawal met since. */
 const endWhy = (release: Release): string =>
   release.ending?.withdrawFailed?.why ?? release.reason ?? `${release.to} ${release.status}`;
+
+/** A rollback by command's first record (commands.ts), as report/decision.ts reads it: `rolled back to v3 by …; v2 withdrawn`. */
+const ROLLED_BACK_BY = /^rolled back to ((\S+) by [^:;]+)[:;]/;
+
+/**
+ * The rollback by command that ended the release, where its change did not take (`took`: false,
+ * refused) or was unconfirmed: `words` say so, not the "rolled back to …" its first record said.
+ * Undefined for any other end, and for a failed analysis (its rollback is to `from`).
+ */
+function earlierRollback(release: Release): { to: string; took: boolean; words: string } | undefined {
+  const failed = release.ending?.withdrawFailed;
+  const by = failed && release.status !== 'failed' ? ROLLED_BACK_BY.exec(failed.why) : null;
+  if (!failed || !by?.[1] || !by[2]) return undefined;
+  const took = failed.unconfirmed === true;
+  return {
+    to: by[2],
+    took,
+    words: `the rollback to ${by[1]} ${took ? 'was unconfirmed' : 'did not take'} (${failed.note})`,
+  };
+}
+
+/** `done`, a settling change's words, after `why`, the end's: what both say is said once. */
+function settledWords(release: Release, why: string, done: string): string {
+  const earlier = earlierRollback(release);
+  if (!earlier) {
+    const withdrawn = `; ${release.to} withdrawn`;
+    return `${why.endsWith(withdrawn) && done.startsWith(withdrawn.slice(2)) ? why.slice(0, -withdrawn.length) : why}; ${done}`;
+  }
+  const first = earlier.took ? 'was unconfirmed' : 'did not take';
+  const { note } = release.ending?.withdrawFailed ?? {};
+  return done.includes(`rollback to ${earlier.to} `)
+    ? `${done} (its first try ${first}: ${note})`
+    : `${done}; ${earlier.words.replace(/ (did not take|was unconfirmed) /, ' before it $1 ')}`;
+}
 
 /** What the release's ending says besides its withdrawal (a platform or smoke-test failure). */
 function endingBesides(release: Release): Ending {
@@ -613,7 +657,12 @@ export async function settleWithdrawal(
     ...(failed ? { withdrawFailed: { ...failed, laterTry: true as const } } : {}),
   };
   return {
-    release: await recorded({ ...settled(release), updatedAt: now, reason: `${why}; ${done}`, ending }),
+    release: await recorded({
+      ...settled(release),
+      updatedAt: now,
+      reason: settledWords(release, why, done),
+      ending,
+    }),
   };
 }
 
