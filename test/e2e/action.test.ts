@@ -218,7 +218,11 @@ describe('dist/index.js on pull_request events', () => {
     );
     expect(run.stdout).not.toMatch(/\n\s+at /); // no stack trace
     expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
-    expect(run.outputs['report-path']).toBeUndefined();
+    // The job summary and the report file say it too (markdown-escaped), not the log alone.
+    expect(run.summary).toContain(
+      'models.fraud-detector.strategy.steps\\[1\\]: expected a number between 0 and 100, got 140',
+    );
+    expect(await readFile(run.outputs['report-path'] ?? '', 'utf8')).toBe(run.summary);
   });
 });
 

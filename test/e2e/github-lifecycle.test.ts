@@ -387,7 +387,7 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
         `metrics: { type: sandbox, url: "${proxy.url}" }`,
       ),
     );
-    const pr8 = openPr(8, 40, 41, 'v1', 'v2');
+    const pr8 = openPr(8, 40, 41, 'v1', 'v4');
     let rollback: Promise<StepRun> | undefined;
     const job = await action('pull_request', pullRequestEvent('opened', pr8, { number: 8 }), {
       runId: 112,
@@ -398,7 +398,7 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
           if ((t.canary?.weight ?? 0) === 0 || rollback) return;
           clearInterval(poll);
           const run = action('workflow_dispatch', workflowDispatchEvent({}), {
-            inputs: { command: 'rollback', model: MODEL, 'to-version': 'v4', config: fast },
+            inputs: { command: 'rollback', model: MODEL, 'to-version': 'v2', config: fast },
             runId: 113,
           });
           rollback = run;
@@ -412,11 +412,11 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     // The job ran on until its next traffic change, found the release ended and left it so.
     expect(job.code).toBe(0);
     expect(job.outputs.decision).toBe('aborted');
-    expect(job.stdout).toContain('fraud-detector v2 was ended by another run');
-    expect(await serving()).toEqual({ stable: { version: 'v4' } });
-    expect(serveDeployments().at(-1)).toMatchObject({ payload: { kind: 'rollback', version: 'v4' } });
+    expect(job.stdout).toContain('fraud-detector v4 was ended by another run');
+    expect(await serving()).toEqual({ stable: { version: 'v2' } });
+    expect(serveDeployments().at(-1)).toMatchObject({ payload: { kind: 'rollback', version: 'v2' } });
     expect(ourComments(8)).toHaveLength(1);
-    expect(ourComments(8)[0]?.body).toContain('rolled back to v4');
+    expect(ourComments(8)[0]?.body).toContain('rolled back to v2');
     expect(github.commitStatuses(pr8.head).at(-1)?.state).toBe('error');
     expect(canaryDeployments().map(latest).at(-1)).toBe('inactive');
     // Back to v1 for the tests that follow.
