@@ -2,6 +2,7 @@ import { TargetError } from '../core/errors.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
+import { TargetBusyError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions, Target } from '../targets/target.js';
 import { confirmingTarget, UnconfirmedChange, withdrawingTarget } from './confirmed-change.js';
@@ -450,7 +451,9 @@ async function readOrWithdraw(
   try {
     return await target.read(known);
   } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
+    // Busy: a change is still landing (an update past settle-timeout); writing over it would race
+    // it, so the later try reads once it has landed, as before.
+    if (!(err instanceof TargetError) || err instanceof TargetBusyError) throw err;
   }
   await reconcile(target, withdrawTraffic(serves));
   return 'withdrawn';
