@@ -82,3 +82,18 @@ export async function openV1ToV2OnRealAdapters(
   const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
   return handlePullRequest(config, event, ports, { mode: opts.mode, maxWaitMs: 3_600_000, dryRun: false });
 }
+
+/**
+ * fraud (its version in model.yaml) on `target` (a YAML flow map), a two-step canary with one
+ * error-rate gate, metrics never read: a config for prReleaseWorld where only the target matters.
+ */
+export const canaryOnTarget = (target: string) => `version: 1
+models:
+  fraud:
+    source: { file: model.yaml, key: version }
+    target: ${target}
+    metrics: { type: file, path: unused.json }
+    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`;

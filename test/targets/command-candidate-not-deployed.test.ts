@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prReleaseWorld } from '../support/pr-release-world.js';
+import { canaryOnTarget, prReleaseWorld } from '../support/pr-release-world.js';
 
 // A PR whose candidate is not on the command target's platform (the deploy step skipped, a typo in
 // the version): the apply command could only fail, which reads as an outage, so the release
@@ -41,16 +41,11 @@ afterAll(async () => {
 describe('a command target whose platform does not have the candidate', () => {
   it('is reported not deployed when the apply exits 65, and no rollback apply runs', async () => {
     const script = JSON.stringify(join(dir, 'platform.mjs'));
-    const { ports, release } = await prReleaseWorld(`version: 1
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    target: { type: command, apply: [node, ${script}, ${JSON.stringify(dir)}, apply, "{{stable}}", "{{candidate}}", "{{weight}}"], read: [node, ${script}, ${JSON.stringify(dir)}, read], settle-timeout: 10s, poll-interval: 10ms }
-    metrics: { type: file, path: unused.json }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`);
+    const { ports, release } = await prReleaseWorld(
+      canaryOnTarget(
+        `{ type: command, apply: [node, ${script}, ${JSON.stringify(dir)}, apply, "{{stable}}", "{{candidate}}", "{{weight}}"], read: [node, ${script}, ${JSON.stringify(dir)}, read], settle-timeout: 10s, poll-interval: 10ms }`,
+      ),
+    );
     const [opened] = await release(7, 'v1', 'v2');
     const failed = await ports.ledger.release('fraud');
 

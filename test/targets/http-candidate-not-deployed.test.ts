@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { prReleaseWorld } from '../support/pr-release-world.js';
+import { canaryOnTarget, prReleaseWorld } from '../support/pr-release-world.js';
 import { type ServingLayer, startServingLayer } from '../support/standins/http-serving-layer.js';
 
 // The http target's guard for the defect Vertex and SageMaker had: a candidate the serving layer
@@ -16,16 +16,11 @@ afterEach(async () => {
 describe('an http candidate that was never deployed on the serving layer', () => {
   it('is reported not deployed, in the service’s words, and no rollback PUT is sent', async () => {
     layer = await startServingLayer({ deployed: ['v1'], stable: 'v1' });
-    const { ports, release } = await prReleaseWorld(`version: 1
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    target: { type: http, url: "${layer.url}", strategies: [canary], settle-timeout: 2s, poll-interval: 10ms }
-    metrics: { type: file, path: unused.json }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`);
+    const { ports, release } = await prReleaseWorld(
+      canaryOnTarget(
+        `{ type: http, url: "${layer.url}", strategies: [canary], settle-timeout: 2s, poll-interval: 10ms }`,
+      ),
+    );
     const [opened] = await release(7, 'v1', 'v2');
     const failed = await ports.ledger.release('fraud');
 

@@ -5,7 +5,7 @@ import {
   vertexDeployed,
   vertexFraudEndpoint,
 } from '../support/fraud-endpoints.js';
-import { prReleaseWorld } from '../support/pr-release-world.js';
+import { canaryOnTarget, prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
 
 // A PR whose candidate was never deployed on the Vertex AI endpoint (the deploy step skipped, a
@@ -24,16 +24,7 @@ const standins = useStandins('gcloud', () => {
 
 describe('a Vertex AI candidate that was never deployed on the endpoint', () => {
   it('is reported not deployed, with the command that deploys it, and no update is sent', async () => {
-    const { ports, release } = await prReleaseWorld(`version: 1
-models:
-  fraud:
-    source: { file: model.yaml, key: version }
-    target: ${VERTEX_TARGET}
-    metrics: { type: file, path: unused.json }
-    strategy: { type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
-`);
+    const { ports, release } = await prReleaseWorld(canaryOnTarget(`${VERTEX_TARGET}`));
     const [opened] = await release(7, 'v1', 'v2');
     const failed = await ports.ledger.release('fraud');
 
