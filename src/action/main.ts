@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import * as core from '@actions/core';
-import { wholeServiceWarnings } from '../config/gate-queries.js';
+import { configWarnings } from '../config/config-warnings.js';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { ModelGateError } from '../core/errors.js';
@@ -122,10 +122,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
           ],
         }
       : ran;
-    // A gate reading the whole service shows the service's values in the comment, not the candidate's.
+    // A gate reading the whole service shows the service's values in the comment, not the candidate's;
+    // an srm gate counting users on a per-request split rolls back a correct one.
     const released = pullRequest ? result.releases.map((r) => r.model) : [];
-    for (const warning of wholeServiceWarnings(config, released))
-      core.warning(`${inputs.config}: ${warning}`);
+    for (const warning of configWarnings(config, released)) core.warning(`${inputs.config}: ${warning}`);
     // A candidate whose withdrawal failed is left for the post step to try again.
     const left = pullRequest && result.releases.some((r) => r.withdrawPending);
     core.saveState(CLEANUP_STATE, left ? cleanupState(result.releases) : '');

@@ -1,4 +1,4 @@
-import { wholeServiceWarnings } from '../config/gate-queries.js';
+import { configWarnings } from '../config/config-warnings.js';
 import { redact, redactStrings } from '../core/redact.js';
 import { counted } from '../core/text.js';
 import { planChanges } from '../release/plan.js';
@@ -30,7 +30,7 @@ export async function printPlan(args: PlanOptions, cwd: string): Promise<number>
     console.error(`warning: ${configPath}: ${w}`);
   // On stderr, so that --json stays one JSON document.
   const planned = plan.models.map((m) => m.model);
-  for (const w of wholeServiceWarnings(config, planned)) console.error(`warning: ${configPath}: ${w}`);
+  for (const w of configWarnings(config, planned)) console.error(`warning: ${configPath}: ${w}`);
   if (args.json) {
     // A plan names targets and their URLs, which may hold a secret-named variable's value.
     console.log(JSON.stringify(redactStrings({ base: where.base, head: where.head, ...plan }), null, 2));

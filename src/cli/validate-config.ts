@@ -1,5 +1,5 @@
 import { dirname, resolve } from 'node:path';
-import { wholeServiceWarnings } from '../config/gate-queries.js';
+import { configWarnings } from '../config/config-warnings.js';
 import { DEFAULT_CONFIG_PATH } from '../config/load.js';
 import { formatPath, quote } from '../config/messages.js';
 import type { Config } from '../config/types.js';
@@ -27,7 +27,7 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
     const names = Object.keys(config.models);
     console.log(`✓ ${file}: ${counted(names.length, 'model')} (${names.join(', ')})`);
     // Valid all the same: a warning never changes the exit code.
-    for (const warning of wholeServiceWarnings(config)) console.error(`warning: ${file}: ${warning}`);
+    for (const warning of configWarnings(config)) console.error(`warning: ${file}: ${warning}`);
     // Version files are read from the top of the config's repository, as the action reads them;
     // a config outside any repository has none to check.
     const root =

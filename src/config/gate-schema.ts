@@ -402,7 +402,7 @@ const srmGate = strict({
     .min(1)
     .optional()
     .describe(
-      'Count query of the randomised units per slot (distinct users for a key-split A/B), e.g. on Prometheus count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0)); on the sandbox: users; default: the source\'s request count.',
+      'Count query of the randomised units per slot (distinct users for a key-split A/B), e.g. on Prometheus count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0)); on the sandbox: users; default: the source\'s request count. Where the target picks an arm per request (sagemaker, azureml, vertex, seldon), leave it out unless your callers pin each user to one arm.',
     ),
   'max-mismatch': percent(
     "Relative deviation of the candidate's share within which the split counts as verified (default 10%).",

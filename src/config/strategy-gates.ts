@@ -3,7 +3,7 @@ import { TARGET_TYPES, type TargetType, targetCapabilities } from '../targets/ca
 import { asRecord, finite, type Loose } from './fields.js';
 import { formatPath } from './messages.js';
 import { parsePercent } from './percent.js';
-import { SIDE_BY_SIDE_KINDS } from './types.js';
+import { type Config, SIDE_BY_SIDE_KINDS } from './types.js';
 
 /**
  * A strategy and gates that cannot work together: a gate that could never judge (the release
@@ -153,6 +153,31 @@ function keyTarget(target: Loose | undefined): TargetType | undefined {
   if (!TARGET_TYPES.some((t) => t === type)) return undefined;
   const known = type as TargetType;
   return targetCapabilities(known).sticky === 'key' ? known : undefined;
+}
+
+/**
+ * One line per srm gate counting `units` on an A/B whose target picks an arm for each request
+ * (sagemaker, azureml, vertex, seldon): an active user reaches both arms, so the candidate's share
+ * of users reads far above the split and the gate would roll back a correct one. A warning, not a
+ * refusal: callers who pin each user to one arm (the target's `pin`) make units right. Beside
+ * wholeServiceWarnings, for the same callers (validate, plan, the action).
+ */
+export function perRequestUnitsWarnings(config: Config, models = Object.keys(config.models)): string[] {
+  return models.flatMap((name) => {
+    const model = config.models[name];
+    if (model?.strategy.type !== 'ab') return [];
+    const { split, stickyHeader } = model.strategy;
+    const caps = targetCapabilities(model.target.type);
+    if (caps.sticky !== 'per-request') return [];
+    const pin = caps.pin ? ` (${caps.pin})` : '';
+    return model.gates.flatMap((gate, i) =>
+      gate.kind === 'srm' && gate.units !== undefined
+        ? [
+            `${formatPath(['models', name, 'gates', i, 'units'])}: counts users, but the ${model.target.type} target picks an arm for each request, not for each user by ${stickyHeader}: an active user reaches both arms, so the candidate's share of users reads well above ${split}% and the gate would roll back a correct split; remove units to check the split of requests, or keep it only if your callers pin each user to one arm${pin}`,
+          ]
+        : [],
+    );
+  });
 }
 
 /** How to count distinct users per slot on the metric source. */
