@@ -34,6 +34,40 @@ export function urlCredential(url: string): { text: string; start: number } | un
 }
 
 /**
+ * A URL's query parameter whose value is a secret: named like a secret field (`api_key`, `token`,
+ * `key`), or as services name theirs (Azure Functions' `code`, a SAS or signed URL's `sig`, `X-Amz-Signature`).
+ */
+export const SECRET_PARAM = new RegExp(`${SECRET_FIELD.source}|^(code|sig)$|signature`, 'i');
+
+/**
+ * The value of each secret-named parameter in a URL's query string (`?api_key=…`), as written, and
+ * where it starts; none for a text that is no absolute URL.
+ */
+export function urlQuerySecrets(url: string): { text: string; start: number }[] {
+  const query = /^[a-z][a-z0-9+.-]*:\/\/[^?#\s]*\?([^#\s]*)/i.exec(url);
+  if (query?.[1] === undefined) return [];
+  const found: { text: string; start: number }[] = [];
+  let at = query[0].length - query[1].length;
+  for (const param of query[1].split('&')) {
+    const equals = param.indexOf('=');
+    const text = param.slice(equals + 1);
+    if (equals > 0 && text !== '' && SECRET_PARAM.test(decodedName(param.slice(0, equals))))
+      found.push({ text, start: at + equals + 1 });
+    at += param.length + 1;
+  }
+  return found;
+}
+
+/** A query parameter's name as its server reads it (`api%5Fkey` is `api_key`). */
+function decodedName(name: string): string {
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+/**
  * Whether the field at `path` holds a secret: a header named like one, or a field such as
  * `api-key`. `key` alone names a field in a file (`source.key`), not a secret.
  */

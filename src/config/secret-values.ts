@@ -1,7 +1,7 @@
 import { decoded, withUrlCredentials } from '../core/url-credentials.js';
 import type { InterpolatedField } from './interpolate.js';
 import type { ConfigPath } from './messages.js';
-import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential } from './secret-fields.js';
+import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential, urlQuerySecrets } from './secret-fields.js';
 
 /**
  * The values the runner must mask in the log and model-gate redacts from every message (the PR
@@ -9,7 +9,8 @@ import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential } from './secre
  * same. The action and the command line use it; here, apart from @actions/core.
  *
  * A variable's value is a secret by where the config puts it, whatever the variable's name: in a
- * header, in a secret field (`api-key`, `password`), as a URL's credential. A service may echo the
+ * header, in a secret field (`api-key`, `password`), as a URL's credential or the value of its
+ * secret-named query parameter (`?api_key=…`). A service may echo the
  * bare token of `Authorization: "Bearer ${SERVING_JWT}"` in an error body, so the value is masked
  * as well as the whole header. A secret-named variable (`CMD_PASS`) is masked wherever it is used.
  */
@@ -47,6 +48,7 @@ export function secretValues(
     const secretField = isSecretField(field.keys);
     const header = isHeader(field.keys);
     const credential = urlCredential(field.value);
+    const queryKeys = urlQuerySecrets(field.value);
     // A webhook may carry its secret in its path or query (an incoming webhook's /services/T…/B…/<secret>).
     const hookPath = isWebhookUrl(field.keys) ? pathAndQuery(field.value) : undefined;
     if (secretField) add(field.value, MIN_SECRET_LENGTH);
@@ -61,10 +63,13 @@ export function secretValues(
         // As sent: a service answering 401 may quote the Authorization header it was given.
         add(basicCredentials(field.value), MIN_SECRET_LENGTH);
       }
+      // `?api_key=${KEY}`, or a whole `${PROM_URL}` with its key in it: a server may echo the URL asked.
+      const inQuery = queryKeys.filter((key) => overlaps(field.value, value, key));
+      for (const key of inQuery) for (const form of credentialForms(key.text)) add(form, MIN_SECRET_LENGTH);
       // Masked as the whole path and query, which a host-only variable (`${HOOK_HOST}`) is not part of.
       if (hookPath !== undefined && overlaps(field.value, value, hookPath))
         add(hookPath.text, MIN_HEADER_SECRET);
-      if (secretField || inCredential || SECRET_VARIABLE.test(name)) {
+      if (secretField || inCredential || inQuery.length > 0 || SECRET_VARIABLE.test(name)) {
         if (value.trim().length >= MIN_SECRET_LENGTH) values.add(value);
         else if (!tooShort.has(name)) tooShort.set(name, field.path);
       } else if (header) add(value, MIN_HEADER_SECRET);
@@ -73,7 +78,7 @@ export function secretValues(
   return { values: [...values], tooShort: [...tooShort].map(([variable, path]) => ({ variable, path })) };
 }
 
-/** A URL's credential as written, and as its server receives it in `Authorization: Basic` (percent-decoded). */
+/** A URL's credential (or query key) as written, and as its server receives it (percent-decoded). */
 const credentialForms = (credential: string): string[] => [credential, decoded(credential)];
 
 /** The base64 `user:password` of the `Authorization: Basic` header a URL's credential becomes. */

@@ -1,8 +1,13 @@
+import { redact } from '../core/redact.js';
+
 /** Text from a backend or a user, shortened to one line for a message or a look's note. */
 
-/** The first part of a body for an error message, on one line. */
+/**
+ * The first part of a body for an error message, on one line. Secrets hidden before the cut: one
+ * the cut runs through would no longer match, and its head go out (a 401 quoting a password).
+ */
 export function snippet(text: string, max = 200): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = redact(text).replace(/\s+/g, ' ').trim();
   return line.length > max ? `${line.slice(0, max)}...` : line;
 }
 

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { Clock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { counted, followedBy } from '../core/text.js';
 import { type ChangeDeadline, callLimit, outOfTime, settleTimeoutOf } from './change-deadline.js';
 import { type CliResult, commandLine, exitStatus, lastLines, runCli } from './cli.js';
@@ -116,7 +117,9 @@ export function parseCliJson<S extends z.ZodType>(schema: S, stdout: string, wha
   try {
     json = JSON.parse(stdout);
   } catch {
-    throw new TargetStateError(`${what} did not print JSON (got ${JSON.stringify(stdout.slice(0, 120))})`);
+    // Secrets hidden before the cut: one the cut runs through would no longer match, and its head go out.
+    const got = redact(stdout).slice(0, 120);
+    throw new TargetStateError(`${what} did not print JSON (got ${JSON.stringify(got)})`);
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
