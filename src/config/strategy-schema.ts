@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { MAX_INSTANCES } from '../sandbox/request-bodies.js';
+import { dividesEvenly, linearStepCount, linearSteps, MAX_LINEAR_STEPS } from '../strategies/canary.js';
 import { formatDuration } from './duration.js';
 import { always, duration, finite, type Loose, strict, unknownVariant } from './fields.js';
 import { describeValue } from './messages.js';
@@ -143,21 +145,35 @@ const checkIntervalAgainst =
 
 const checkInterval = checkIntervalAgainst();
 
-/** Linear steps are equal: max-weight must be a whole number of step-sizes. */
+/**
+ * Linear steps are equal: max-weight must be a whole number of step-sizes, counted at the 9
+ * decimals a share is written with, so each step is more than the last (10 then 50.000000001
+ * would end in two steps of 50).
+ */
 function checkEqualSteps(value: unknown, ctx: z.core.$RefinementCtx) {
   const { 'step-size': step, 'max-weight': max } = value as Loose;
   if (!finite(step) || !finite(max) || step <= 0) return;
-  const count = max / step;
-  if (Math.abs(count - Math.round(count)) < 1e-9 && count >= 1) return;
-  const fits = Math.floor(count);
+  const count = linearStepCount(step, max);
+  if (count > MAX_LINEAR_STEPS) {
+    ctx.addIssue({
+      code: 'custom',
+      input: step,
+      path: ['step-size'],
+      message: `expected a step-size that makes at most ${MAX_LINEAR_STEPS} steps up to max-weight (${max}), got one that makes ${count}; set step-size: ${max / MAX_LINEAR_STEPS} or more`,
+    });
+    return;
+  }
+  if (dividesEvenly(step, max)) return;
+  const steps = linearSteps(step, max);
+  const lastWhole = steps.at(-2);
   ctx.addIssue({
     code: 'custom',
     input: step,
     path: ['step-size'],
     message:
-      fits < 1
+      lastWhole === undefined
         ? `expected at most max-weight (${max}), got ${step}`
-        : `expected a step-size that divides max-weight (${max}) into equal steps, got ${step} (steps ${[...Array.from({ length: fits }, (_, i) => Math.round((i + 1) * step * 100) / 100), max].join(', ')}); or set max-weight: ${Math.round(fits * step * 100) / 100}`,
+        : `expected a step-size that divides max-weight (${max}) into equal steps, got ${step} (steps ${steps.join(', ')}); or set max-weight: ${lastWhole}`,
   });
 }
 
@@ -298,7 +314,15 @@ const abStrategy = strict(
 const rollingStrategy = strict(
   {
     type: z.literal('rolling').describe('Replace instances in batches, with gates between batches.'),
-    instances: z.int().min(1).max(1000).default(4).describe('Instances serving the model.'),
+    instances: z
+      .int()
+      .min(1)
+      .max(MAX_INSTANCES, {
+        error: (issue) =>
+          `expected at most ${MAX_INSTANCES} (the sandbox, the one target that does rolling, runs at most ${MAX_INSTANCES} instances), got ${issue.input}`,
+      })
+      .default(4)
+      .describe(`Instances serving the model, at most ${MAX_INSTANCES}.`),
     'batch-size': z.int().min(1).default(1).describe('Instances replaced at each step.'),
     'min-available': z
       .int()

@@ -36,7 +36,7 @@ export function parsePredictRequest(body: unknown, featureCount: number): Predic
   return request;
 }
 
-/** Most instances a rolling pool may simulate. */
+/** Most instances a rolling pool may simulate; the config schema refuses more (rolling `instances`). */
 export const MAX_INSTANCES = 100;
 
 /** Shape and ranges of a TrafficState; whether the versions exist is checked by the caller. */
