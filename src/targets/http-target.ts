@@ -20,7 +20,7 @@ import {
   passingReadFailures,
   settleAccepted,
 } from './change-deadline.js';
-import { refusalClass, TargetBusyError, TargetStateError } from './errors.js';
+import { refusalClass, TargetBusyError, TargetRefusedError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -390,7 +390,7 @@ export function httpTarget(
     capabilities = parse(capabilitiesSchema, answer, 'GET /capabilities');
     const missing = config.strategies.filter((s) => !capabilities?.strategies.includes(s));
     if (missing.length > 0) {
-      throw new TargetError(
+      throw new TargetRefusedError(
         `${description} can do ${capabilities.strategies.join(', ')}, but the config declares ${missing.join(', ')} for it: remove it from target.strategies or add it to the service`,
       );
     }
@@ -406,7 +406,11 @@ export function httpTarget(
   const givesCandidateTraffic = (desired: TrafficState) =>
     (desired.canary?.weight ?? 0) > 0 || (desired.mirror?.share ?? 0) > 0;
 
-  /** The capabilities `desired` must fit, checked against it (none for a state every service serves). */
+  /**
+   * The capabilities `desired` must fit, checked against it (none for a state every service serves).
+   * A misfit is refused before the PUT (TargetRefusedError): nothing changed, and asking again gets
+   * the same answer until the config or the service changes.
+   */
   async function checkCapabilities(desired: TrafficState, change: Budget): Promise<void> {
     if (!givesCandidateTraffic(desired)) return;
     const caps = await fetchCapabilities(change);
@@ -415,20 +419,20 @@ export function httpTarget(
       // The strategy's every step, before its first one moves traffic: not half-way through.
       const fractional = weight > 0 ? planned.find((p) => !Number.isInteger(p.weight)) : undefined;
       if (fractional) {
-        throw new TargetError(
+        throw new TargetRefusedError(
           `${fractional.field}: ${description} takes whole percentages of traffic (its /capabilities say weights: integer), got ${fractional.weight}; use whole numbers`,
         );
       }
       if (!Number.isInteger(weight)) {
-        throw new TargetError(`${description} takes whole percentages of traffic, got ${weight}`);
+        throw new TargetRefusedError(`${description} takes whole percentages of traffic, got ${weight}`);
       }
     }
     const mirrored = desired.mirror?.share ?? 0;
     if (mirrored > (caps.mirror?.maxPercent ?? 0)) {
-      throw new TargetError(
+      throw new TargetRefusedError(
         caps.mirror
-          ? `${description} mirrors at most ${caps.mirror.maxPercent}% of live traffic, asked for ${mirrored}%`
-          : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}`,
+          ? `${description} mirrors at most ${caps.mirror.maxPercent}% of live traffic, asked for ${mirrored}%: set strategy.share to ${caps.mirror.maxPercent} or less, or raise mirror.maxPercent in the service's /capabilities`
+          : `${description} has no mirror in its capabilities, so it cannot shadow ${desired.mirror?.version}: add mirror to the service's /capabilities (once it mirrors requests), or use another strategy than shadow`,
       );
     }
   }

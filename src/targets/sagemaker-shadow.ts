@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
+import { TargetRefusedError } from './errors.js';
 import type { PlatformNames } from './names.js';
 import { mirrorFor, sharesFor } from './split.js';
 
@@ -82,7 +82,8 @@ const MAX_SHADOW_SHARE = 100;
 
 /**
  * Refuses, before any call, a shadow SageMaker cannot run: next to a live split (a shadow leaves
- * one production variant), of the stable version itself, or of more than every request.
+ * one production variant), of the stable version itself, or of more than every request. Each is
+ * the request's refusal (TargetRefusedError): nothing changed, and a retry gets the same answer.
  */
 export function checkShadow(desired: TrafficState): void {
   const mirror = mirrorFor(desired);
@@ -90,15 +91,17 @@ export function checkShadow(desired: TrafficState): void {
   const stable = desired.stable.version;
   const splitting = sharesFor(desired).find((s) => s.version !== stable && s.percent > 0);
   if (splitting) {
-    throw new TargetError(
+    throw new TargetRefusedError(
       `SageMaker cannot shadow ${mirror.version} while ${splitting.version} takes ${splitting.percent}% of live traffic: an endpoint with a shadow variant has exactly one production variant`,
     );
   }
   if (mirror.version === stable) {
-    throw new TargetError(`SageMaker cannot shadow ${stable} with itself: it is the production variant`);
+    throw new TargetRefusedError(
+      `SageMaker cannot shadow ${stable} with itself: it is the production variant`,
+    );
   }
   if (mirror.percent > MAX_SHADOW_SHARE) {
-    throw new TargetError(
+    throw new TargetRefusedError(
       `SageMaker copies at most ${MAX_SHADOW_SHARE}% of requests to a shadow variant, asked for ${mirror.percent}%`,
     );
   }
@@ -158,7 +161,8 @@ export const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, 
  * stable version is the one production variant and the mirrored one the shadow variant; the
  * others, which no step of the release names, are left out (SageMaker allows no more beside a
  * shadow; `leftOut` names them, for the run to say so), unless one takes traffic on the endpoint
- * (`running`): that is refused. Without a mirror, every variant is a production variant again,
+ * (`running`): that is refused, as is a version without a variant, before any write
+ * (TargetRefusedError). Without a mirror, every variant is a production variant again,
  * those not asked for at weight 0, so a withdrawn candidate is still there for the same
  * candidate's next analysis and a replaced stable for a rollback in seconds.
  */
@@ -174,7 +178,7 @@ export function placeVariants(
     const variant = names.nameOf(version);
     const found = known.find((v) => v.VariantName === variant);
     if (found) return found;
-    throw new TargetError(
+    throw new TargetRefusedError(
       `${description} has no variant ${variant} (version ${version}); it has ${known.map((v) => v.VariantName).join(', ')}. Deploy the version as a variant (with weight 0) before the release`,
     );
   };
@@ -195,7 +199,7 @@ export function placeVariants(
   const others = known.filter((v) => v !== production && v !== shadow);
   const serving = others.flatMap((v) => trafficOf(running, v.VariantName) ?? []);
   if (serving.length > 0) {
-    throw new TargetError(
+    throw new TargetRefusedError(
       `${description} also ${serving.join(' and ')}; SageMaker allows one production variant beside a shadow variant, and model-gate removes no variant that serves: take its traffic off first`,
     );
   }

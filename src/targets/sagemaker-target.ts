@@ -472,8 +472,9 @@ export function sagemakerTarget(
 
   /**
    * SageMaker's refusal of an update-endpoint that removes a production variant registered with
-   * Application Auto Scaling (or changes its instance type), as a TargetError naming the command
-   * that deregisters each such variant; undefined for any other failure. Per
+   * Application Auto Scaling (or changes its instance type), as a TargetRefusedError naming the
+   * command that deregisters each such variant (the endpoint is unchanged, and a retry gets the same
+   * answer until the user deregisters it); undefined for any other failure. Per
    * https://docs.aws.amazon.com/sagemaker/latest/dg/endpoint-scaling-update.html the call fails
    * until the variant is deregistered (DeregisterScalableTarget); the service's wording is not
    * published, so any refusal that speaks of auto scaling or a scalable target counts.
@@ -496,7 +497,7 @@ export function sagemakerTarget(
     );
     const [one] = removed;
     const listed = commands.map((c) => `\`${c}\``).join(', ');
-    return new TargetError(
+    return new TargetRefusedError(
       one && removed.length === 1
         ? `${description} keeps the production variant ${one.VariantName}: it is registered with Application Auto Scaling, and SageMaker removes no such variant. Deregister it first (its scaling policies go with it): ${listed}`
         : `${description} keeps the production variants ${removed.map((v) => v.VariantName).join(', ')}: SageMaker removes no variant registered with Application Auto Scaling. Deregister those registered first (their scaling policies go with them): ${listed}`,

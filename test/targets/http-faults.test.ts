@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { HttpTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
-import { TargetBusyError, TargetStateError } from '../../src/targets/errors.js';
+import { TargetBusyError, TargetRefusedError, TargetStateError } from '../../src/targets/errors.js';
 import { httpTarget } from '../../src/targets/http-target.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { step } from './drive.js';
@@ -274,8 +274,9 @@ describe('http target: a strategy the service cannot serve', () => {
       },
     };
     const target = httpTarget(config(s), model, new WaitLog());
+    // The request's refusal: nothing changed, and the config must (not a retry).
     await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
-      new TargetError(
+      new TargetRefusedError(
         `models.fraud.strategy.steps[1]: serving layer at ${s.url} takes whole percentages of traffic (its /capabilities say weights: integer), got 12.5; use whole numbers`,
       ),
     );
