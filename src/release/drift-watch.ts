@@ -1,8 +1,9 @@
-import type { MetricsConfig, ModelConfig } from '../config/types.js';
+import type { DriftWatchConfig, MetricsConfig, ModelConfig } from '../config/types.js';
 import { InputError, MetricsError, TargetError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { type LedgerEntry, LedgerStateError } from '../ledger/ledger.js';
 import type { Bucket } from '../metrics/histogram.js';
+import { showQuery } from '../metrics/show-query.js';
 import { fmt } from '../stats/counts.js';
 import { type DriftSizes, dkwRadius, judgeDrift } from '../stats/drift.js';
 import { platformNameOf } from '../targets/target.js';
@@ -35,8 +36,12 @@ export interface DriftReport {
    * serving too recently for a reference of its own predictions (drift-reference.ts).
    */
   inconclusive?: true;
-  /** No verdict because this source did not answer: the watch is blind while it does not. */
-  blind?: 'metrics' | 'target';
+  /**
+   * No verdict because this source did not answer (`metrics`, `target`), or its query found no
+   * predictions to compare (`predictions`) or only unusable counts (`counts`): the watch is blind
+   * while it does, and says so as a warning every tick.
+   */
+  blind?: 'metrics' | 'target' | 'predictions' | 'counts';
   /** A drift's next step, said at the end of `note` (the PR's note): `to roll back: run the workflow with …`. */
   nextStep?: string;
   note: string;
@@ -147,8 +152,15 @@ export async function watchDrift(
       });
     return { recent: recent ?? (await get(w.recent)), reference: await get(w.reference) };
   };
-  const judged = (w: DriftWindows, b: { recent?: Bucket[]; reference?: Bucket[] }) =>
-    judgeWindows(b, w.words, watch.maxPsi, { unchecked: (why) => unchecked(version, why), report });
+  const judged = (w: DriftWindows, b: { recent?: Bucket[]; reference?: Bucket[] }, onRecord = false) => {
+    const look = judgeWindows(b, w.words, watch, onRecord, {
+      unchecked: (why, blind) => unchecked(version, why, blind),
+      report,
+    });
+    // A watch that sees nothing to compare is as blind as one whose source is down: a warning.
+    if (look.blind) ports.log.warn(look.note);
+    return look;
+  };
   try {
     const sliding = driftWindows(watch, now);
     const fetched = await histograms(sliding);
@@ -157,9 +169,12 @@ export async function watchDrift(
     // reference holds none of its span, it is judged against the reference from before it instead,
     // so that its end means the predictions came back, and their return is no new drift (driftWindows).
     if (look.inconclusive) return look;
-    const before = driftWindows(watch, now, await driftsOnRecord(ports.ledger, model.name, version, now));
-    if (before.reference.until === sliding.reference.until) return look;
-    return judged(before, await histograms(before, fetched.recent));
+    const drifts = await driftsOnRecord(ports.ledger, model.name, version, now);
+    const onRecord = drifts[0] !== undefined && drifts[0].ended === undefined;
+    const before = driftWindows(watch, now, drifts);
+    if (before.reference.until === sliding.reference.until)
+      return onRecord ? judged(sliding, fetched, true) : look;
+    return judged(before, await histograms(before, fetched.recent), onRecord);
   } catch (err) {
     // A metrics outage is no verdict on the model: say so, and let the other models' watches run.
     if (!(err instanceof MetricsError)) throw err;
@@ -176,29 +191,35 @@ export async function watchDrift(
 /**
  * One comparison of the recent window (`b.recent`) with a reference, the windows named by `span`:
  * a verdict, drifted with the next step to take, or unchecked where the counts give none.
+ * `onRecord`: a drift is on record; it ends only when its size does (PSI below `max-psi`), not on
+ * a look with too few predictions for the judge to tell the windows apart.
  */
 function judgeWindows(
   b: { recent?: Bucket[]; reference?: Bucket[] },
   span: string,
-  maxPsi: number,
+  watch: Pick<DriftWatchConfig, 'buckets' | 'maxPsi'>,
+  onRecord: boolean,
   say: {
-    unchecked: (why: string) => DriftReport;
+    unchecked: (why: string, blind: DriftReport['blind']) => DriftReport;
     report: (drifted: boolean, note: string, sizes?: DriftSizes) => DriftReport;
   },
 ): DriftReport {
   const { recent, reference } = b;
+  const maxPsi = watch.maxPsi;
   // Missing or broken counts are no evidence of stability: never "no drift".
   for (const [name, h] of [
     ['window', recent],
     ['reference', reference],
   ] as const) {
     if (h && !usable(h))
-      return say.unchecked(`the ${name}'s histogram has missing, negative or decreasing counts: ${span}`);
+      return say.unchecked(
+        `the ${name}'s histogram has missing, negative or decreasing counts: ${span}`,
+        'counts',
+      );
   }
-  if (!recent || !reference || total(recent) === 0 || total(reference) === 0) {
-    const empty = !reference || total(reference) === 0 ? 'reference' : 'window';
-    return say.unchecked(`no predictions in the ${empty} to compare: ${span}`);
-  }
+  const empty = noPredictions({ window: recent, reference }, span, watch.buckets);
+  if (empty !== undefined || !recent || !reference)
+    return say.unchecked(empty ?? `no predictions to compare: ${span}`, 'predictions');
   // The drift gate's judge, asked whether the two windows differ at all (tolerated distance 0)
   // at this look's share of the budget; PSI then says whether they differ by enough to matter.
   const j = judgeDrift({
@@ -209,10 +230,13 @@ function judgeWindows(
     names: { canary: 'window', baseline: 'reference' },
   });
   const sizes = j.sizes;
-  if (!sizes) return say.unchecked(`${j.note}: ${span}`);
+  if (!sizes) return say.unchecked(`${j.note}: ${span}`, 'counts');
   // A size that is not a number is no evidence of stability either.
   if (!Number.isFinite(sizes.psi) || !Number.isFinite(sizes.ks))
-    return say.unchecked(`PSI ${fmt(sizes.psi)}, KS distance ${fmt(sizes.ks)} are not numbers: ${span}`);
+    return say.unchecked(
+      `PSI ${fmt(sizes.psi)}, KS distance ${fmt(sizes.ks)} are not numbers: ${span}`,
+      'counts',
+    );
   // Histograms exported with other buckets since the reference: compared on the bounds both share.
   const compared = j.droppedBounds === undefined ? span : `${span}; ${j.droppedBounds}`;
   const differ = j.verdict === 'fail';
@@ -220,10 +244,46 @@ function judgeWindows(
   if (differ && sizes.psi >= maxPsi)
     return say.report(true, `prediction drift, ${psiText} (level ${maxPsi}): ${compared}`, sizes);
   const chance = dkwRadius(total(recent), LOOK_ALPHA / 2) + dkwRadius(total(reference), LOOK_ALPHA / 2);
-  const why = differ
-    ? `below level ${maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`
-    : `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
+  const withinChance = `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
+  // The judge failed to reject on a look too small to tell, while the drift's size holds: no end.
+  if (onRecord && sizes.psi >= maxPsi)
+    return say.report(
+      true,
+      `drift not over, ${psiText} still at or above level ${maxPsi}; this look's ${total(recent)} predictions are too few to tell the windows apart (${withinChance}): ${compared}`,
+      sizes,
+    );
+  // Failing to reject is no proof the windows match (the judge's own words: "no drift shown").
+  if (!differ) return say.report(false, `no drift shown, ${psiText} (${withinChance}): ${compared}`, sizes);
+  const why = `below level ${maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`;
   return say.report(false, `no drift, ${psiText} (${why}): ${compared}`, sizes);
+}
+
+/**
+ * Why a look has nothing to compare, where a window holds no predictions: which window, and the
+ * query that matched nothing there (no data, not 0: a misspelt metric or label matches nothing),
+ * or that counted none. Undefined where both hold some.
+ */
+function noPredictions(
+  windows: { window?: Bucket[]; reference?: Bucket[] },
+  span: string,
+  query: string,
+): string | undefined {
+  const empty = (['window', 'reference'] as const).filter((w) => total(windows[w] ?? []) === 0);
+  if (empty.length === 0) return undefined;
+  const named = (ws: readonly string[]) => (ws.length === 2 ? 'either window' : `the ${ws[0]}`);
+  const unmatched = empty.filter((w) => windows[w] === undefined);
+  const zero = empty.filter((w) => windows[w] !== undefined);
+  const how = [
+    ...(unmatched.length > 0 ? [`matched nothing for ${named(unmatched)}, which is no data, not 0`] : []),
+    ...(zero.length > 0 ? [`counts 0 predictions in ${named(zero)}`] : []),
+  ].join(' and ');
+  const check =
+    empty.length === 2
+      ? "check the query's metric and label names against the source (a misspelt one matches nothing) and that the model serves traffic"
+      : empty[0] === 'reference'
+        ? 'check that the metrics source keeps data that far back and that the version served then'
+        : 'check that the version serves traffic now and that the metric is still exported';
+  return `no predictions in ${named(empty)} to compare (${span}): drift-watch.buckets ${showQuery(query)} ${how}: ${check}; the next tick looks again`;
 }
 
 /**

@@ -2,6 +2,7 @@ import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { alertsNow } from '../release/drift-alert.js';
+import type { DriftReport } from '../release/drift-watch.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { atFullTraffic } from '../release/full-traffic.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
@@ -549,8 +550,7 @@ function statusTitle(result: RunResult): string {
       ? 'ℹ️ Status: no release in flight, yet a version outside model-gate takes all live traffic'
       : 'ℹ️ Status: nothing in flight';
   const [mark, ...words] = runTitle(result).split(' ');
-  const what = words.join(' ');
-  return `${mark} Status: ${what.charAt(0).toLowerCase()}${what.slice(1)}`;
+  return `${mark} Status: ${lowerFirst(words.join(' '))}`;
 }
 
 function runTitle(result: CommandRun): string {
@@ -563,11 +563,14 @@ function runTitle(result: CommandRun): string {
   if (underWay)
     return `⏳ ${servesAfterEnd(underWay) === underWay.from ? 'Withdrawing' : 'Rolling back'}: ${changeUnderWay(underWay)}`;
   const decision = runDecision(result);
-  // Drifted yet skipped: a drift alerted by an earlier run, still there.
-  if (decision === 'skipped')
-    return result.drift?.some((d) => d.drifted)
-      ? '⚠️ Still drifting (alerted before)'
-      : (blindTitle(result) ?? nothingChangedTitle(result));
+  // Drifted yet skipped: a drift alerted by an earlier run, still there; a blind watch beside it
+  // is said too (it would hide another drift).
+  if (decision === 'skipped') {
+    const blind = blindTitle(result);
+    if (!result.drift?.some((d) => d.drifted)) return blind ?? nothingChangedTitle(result);
+    const still = '⚠️ Still drifting (alerted before)';
+    return blind === undefined ? still : `${still}; ${lowerFirst(blind.replace(/^⚠️ /, ''))}`;
+  }
   // Its PR merged: no longer one to merge, and not promoted yet.
   if (decision === 'ready' && result.releases.some(promotionPending)) return '⏳ Merged: promotion pending';
   if (decision !== 'failed') return DECISION_TITLE[decision];
@@ -635,19 +638,25 @@ const tookAllTraffic = (r: Release): boolean => {
 };
 
 /**
- * `⚠️ Drift not checked: fraud's metrics source did not answer`: a watch whose source did not answer
- * is blind, and a heading of "nothing to release" would show it green tick after tick.
+ * `⚠️ Drift not checked: fraud's metrics source did not answer`: a watch whose source did not answer,
+ * or whose query found no predictions (or only unusable counts), is blind, and a heading of
+ * "nothing to release" would show it green tick after tick.
  */
 function blindTitle(result: RunResult): string | undefined {
   const blind = (result.drift ?? []).flatMap((d) =>
-    d.blind === undefined
-      ? []
-      : [
-          `${d.model}'s ${d.blind === 'metrics' ? 'metrics source did not answer' : 'target could not be read'}`,
-        ],
+    d.blind === undefined ? [] : [`${d.model}'s ${BLIND_WORDS[d.blind]}`],
   );
   return blind.length === 0 ? undefined : `⚠️ Drift not checked: ${blind.join(' and ')}`;
 }
+
+const BLIND_WORDS: Record<NonNullable<DriftReport['blind']>, string> = {
+  metrics: 'metrics source did not answer',
+  target: 'target could not be read',
+  predictions: 'drift-watch query found no predictions',
+  counts: 'prediction histograms could not be compared',
+};
+
+const lowerFirst = (text: string) => `${text.charAt(0).toLowerCase()}${text.slice(1)}`;
 
 /**
  * The heading of a run with no release to decide on: from the kinds of this run's own lines, never

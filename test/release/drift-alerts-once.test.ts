@@ -94,7 +94,7 @@ describe('a drift that ends and comes back', () => {
     const still = await w.tick();
 
     expect(over.report?.note).toMatch(
-      /^fraud v2: no drift, .+: the last 1h against the 1d before the drift found at 2026-01-01 00:15 UTC; drift over: the predictions match the reference from before it again \(drifting since 2026-01-01 00:15 UTC, first alerted by the tick then\)$/,
+      /^fraud v2: no drift shown, .+: the last 1h against the 1d before the drift found at 2026-01-01 00:15 UTC; drift over: the predictions match the reference from before it again \(drifting since 2026-01-01 00:15 UTC, first alerted by the tick then\)$/,
     );
     expect(quiet.report?.note).not.toMatch(/drift over/);
     expect([first, over, quiet, again, still].map((t) => t.failed)).toEqual([

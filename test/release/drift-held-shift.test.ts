@@ -54,7 +54,7 @@ describe('a shift held longer than the reference', () => {
     w.backAt = w.clock.now();
     const back = await w.tick();
     expect(back.note).toMatch(
-      /^fraud v2: no drift, PSI 0\.000 .+: the last 1h against the 1d before the drift found at 2026-01-01 01:00 UTC; drift over: the predictions match the reference from before it again \(drifting since 2026-01-01 01:00 UTC, first alerted by the tick then\)$/,
+      /^fraud v2: no drift shown, PSI 0\.000 .+: the last 1h against the 1d before the drift found at 2026-01-01 01:00 UTC; drift over: the predictions match the reference from before it again \(drifting since 2026-01-01 01:00 UTC, first alerted by the tick then\)$/,
     );
     expect(back.failed).toBe(false);
   });

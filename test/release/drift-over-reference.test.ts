@@ -90,7 +90,7 @@ describe('after a drift ends', () => {
     const after = await w.ticks(30);
     expect(after.filter((t) => t.drifted || t.failed).map((t) => t.note)).toEqual([]);
     expect(after[0]?.note).toMatch(
-      /^fraud v2: no drift, PSI 0\.000 .+: the last 1h against the 1d before the drift found at 2026-01-01 01:00 UTC, over at 2026-01-02 07:00 UTC$/,
+      /^fraud v2: no drift shown, PSI 0\.000 .+: the last 1h against the 1d before the drift found at 2026-01-01 01:00 UTC, over at 2026-01-02 07:00 UTC$/,
     );
     expect(after.at(-1)?.note).toMatch(/: the last 1h against the 1d before$/);
   });

@@ -115,7 +115,7 @@ describe('the drift watch after a promotion', () => {
     w.clock.advance(25 * HOUR);
     const quiet = await w.tick();
     expect(quiet.drift?.[0]?.note).toMatch(
-      new RegExp(`^${MODEL} v2: no drift, PSI 0\\.000 .*: the last 1h against the 1d before$`),
+      new RegExp(`^${MODEL} v2: no drift shown, PSI 0\\.000 .*: the last 1h against the 1d before$`),
     );
     expect(w.asked.map((a) => a.since >= w.promotedAt)).toEqual([true, true]);
 

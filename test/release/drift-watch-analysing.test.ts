@@ -82,7 +82,7 @@ describe('the drift watch of a model whose release is analysing', () => {
     const { result, served, asked } = await tickWhileAnalysing(SHADOW);
     expect(served).toMatchObject({ stable: { version: 'v1' } });
     expect(result.drift?.[0]).toMatchObject({ model: MODEL, version: 'v1', drifted: false, psi: 0 });
-    expect(result.drift?.[0]?.note).toMatch(new RegExp(`^${MODEL} v1: no drift, PSI 0\\.000 `));
+    expect(result.drift?.[0]?.note).toMatch(new RegExp(`^${MODEL} v1: no drift shown, PSI 0\\.000 `));
     expect(asked.map((a) => ({ slot: a.slot, version: a.version }))).toEqual([
       { slot: 'stable', version: 'v1' },
       { slot: 'stable', version: 'v1' },

@@ -176,9 +176,9 @@ describe('the drift watch on broken or empty histograms', () => {
 
   it('says the reference is empty rather than "no drift"', async () => {
     const report = await look(histogram([400, 700, 900, 1000]), histogram([0, 0, 0, 0]));
-    expect(report).toMatchObject({ drifted: false, inconclusive: true });
+    expect(report).toMatchObject({ drifted: false, inconclusive: true, blind: 'predictions' });
     expect(report?.note).toBe(
-      'fraud v2: drift not checked (inconclusive): no predictions in the reference to compare: the last 1h against the 1d before',
+      'fraud v2: drift not checked (inconclusive): no predictions in the reference to compare (the last 1h against the 1d before): drift-watch.buckets "scores" counts 0 predictions in the reference: check that the metrics source keeps data that far back and that the version served then; the next tick looks again',
     );
   });
 });
