@@ -53,15 +53,31 @@ const COMMANDS = Object.keys(RUNS_ON) as Command[];
 /** The event's name, as a workflow's `on:` spells it. */
 export const eventName = (kind: EventKind) => (kind === 'dispatch' ? 'workflow_dispatch' : kind);
 
-/** The command this run carries out on `event`: the input, else the event's own; refused where it does not run. */
-export function commandOn(command: Command | undefined, event: ActionEvent): Command {
+/**
+ * The command this run carries out on `event`: the input, else the event's own; refused where it
+ * does not run, or given a to-version it would not read.
+ */
+export function commandOn(inputs: Pick<Inputs, 'command' | 'toVersion'>, event: ActionEvent): Command {
   const name = event.kind === 'pull_request' ? event.trigger : eventName(event.kind);
-  const chosen = command ?? DEFAULT_ON[event.kind];
+  const chosen = inputs.command ?? DEFAULT_ON[event.kind];
   if (chosen === undefined) throw new InputError(`on a ${name} event model-gate runs only command: plan`);
-  if (RUNS_ON[chosen].includes(event.kind)) return chosen;
-  const where = RUNS_ON[chosen].map(eventName).join(' or ');
-  const instead = DEFAULT_ON[event.kind] ? `leave command empty on ${name}` : `set command: plan on ${name}`;
-  throw new InputError(`command: ${chosen} runs on ${where} (this is a ${name} event): ${instead}`);
+  if (!RUNS_ON[chosen].includes(event.kind)) {
+    const where = RUNS_ON[chosen].map(eventName).join(' or ');
+    const instead = DEFAULT_ON[event.kind]
+      ? `leave command empty on ${name}`
+      : `set command: plan on ${name}`;
+    throw new InputError(`command: ${chosen} runs on ${where} (this is a ${name} event): ${instead}`);
+  }
+  // Refused rather than ignored, for every command: `command: promote, to-version: v2` would
+  // promote the ready release, another version, and a tick or plan would quietly do what it
+  // always does while the engineer believes v2 is on its way back.
+  if (inputs.toVersion === undefined || chosen === 'rollback') return chosen;
+  const rollback = RUNS_ON.rollback.includes(event.kind)
+    ? 'or set command: rollback'
+    : `command: rollback runs on ${RUNS_ON.rollback.map(eventName).join(' or ')} only`;
+  throw new InputError(
+    `input to-version: only command: rollback reads it, and command is ${chosen}: remove to-version, ${rollback}`,
+  );
 }
 
 export function readInputs(): Inputs {

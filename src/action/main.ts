@@ -67,8 +67,9 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // The token too: command targets' children inherit it in their environment.
     maskSecrets([...secretsToMask(interpolated, env), inputs.githubToken]);
     const event = await readEvent(env);
-    // Checked before anything is asked or changed: a command the event does not run is refused.
-    const command = commandOn(inputs.command, event);
+    // Checked before anything is asked or changed: a command the event does not run is refused,
+    // and so is a to-version given to a command other than rollback.
+    const command = commandOn(inputs, event);
     forkRun = { event, allowForks: config.allowForks };
     setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.

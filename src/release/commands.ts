@@ -30,6 +30,7 @@ import { holdsSlot, inFlight, type Release } from './types.js';
 
 export interface CommandInputs {
   model?: string;
+  /** Read by rollback only; its callers refuse it for the other commands (inputs.ts commandOn, the CLI's run). */
   toVersion?: string;
   /** How the caller sets `toVersion`, for a message that asks for it (default `to-version`, the action's input). */
   toVersionName?: string;
@@ -50,14 +51,6 @@ export async function handleCommand(
   inputs: CommandInputs,
   ports: Ports,
 ): Promise<RunResult> {
-  // Refused rather than ignored, before anything is read: `command: promote, to-version: v2` would
-  // promote the ready release, another version.
-  if (inputs.toVersion !== undefined && command !== 'rollback') {
-    const name = inputs.toVersionName ?? 'to-version';
-    throw new InputError(
-      `input ${name}: only command: rollback reads it, and command is ${command}: remove ${name}, or set command: rollback`,
-    );
-  }
   if (command === 'status') return status(config, inputs, ports);
   if (command === 'release' || command === 'tick')
     throw new InputError(
@@ -246,7 +239,11 @@ async function rollback(
   // The candidate in flight may be an earlier version (a revert PR): a rollback to it stays one.
   const toCandidate = candidate?.to === to ? candidate : undefined;
   if (toCandidate && !servedBefore(to, history, serving))
-    refuseCandidate(model.name, to, toCandidate, { input: toVersionName, named: named !== undefined });
+    refuseCandidate(model.name, to, toCandidate, {
+      input: toVersionName,
+      named: named !== undefined,
+      live: describeTraffic(state),
+    });
   if (to === serving && !unrecorded) {
     const stays = recent && !halfRecorded && stayedAfter(recent, ctx.clock.now(), toVersionName, !candidate);
     const note = stays
@@ -651,13 +648,15 @@ function askAnother(to: string, history: LedgerEntry[], serving: string[], input
 /**
  * A rollback goes to an earlier version. A candidate in flight that never served is none: a
  * rollback to it would serve an unanalysed version with no release on record. Its merge, or the
- * promote command, makes it serve with the release on record.
+ * promote command (a ready release only), makes it serve with the release on record.
+ * No way round its analysis is offered: once aborted, a version that never served is refused by
+ * a rollback too (refuseNeverServed) wherever the ledger has history.
  */
 function refuseCandidate(
   model: string,
   to: string,
   candidate: Release,
-  how: { input: string; named: boolean },
+  how: { input: string; named: boolean; live: string },
 ): never {
   if (!inFlight(candidate)) refuseEndedCandidate(model, to, candidate, how);
   const ready = candidate.status === 'ready';
@@ -666,8 +665,8 @@ function refuseCandidate(
   const merge = `merge ${pr ?? 'it'}`;
   const serve = ready
     ? `to make ${to} serve, ${merge} or use the promote command`
-    : `to make ${to} serve, ${merge} once it is ready or use the promote command then; to serve it now without its analysis, use the abort command, then roll back again`;
-  const where = `the candidate in flight (${pr ? `${pr}, ` : ''}${state})`;
+    : `to make ${to} serve, wait for its analysis to pass, then ${merge} or use the promote command`;
+  const where = `the candidate in flight (${pr ? `${pr}, ` : ''}${state}; live traffic now: ${how.live})`;
   throw new InputError(
     how.named
       ? `rollback ${model}: ${how.input} ${to} is ${where}, not an earlier version; ${serve}`

@@ -251,7 +251,7 @@ describe('rollback to the candidate in flight', () => {
     const rollback = w.command('rollback', { toVersion: 'v4' });
     await expect(rollback).rejects.toThrow(InputError);
     await expect(w.command('rollback', { toVersion: 'v4' })).rejects.toThrow(
-      'rollback fraud: to-version v4 is the candidate in flight (PR #3, ready to merge), not an earlier version; to make v4 serve, merge PR #3 or use the promote command',
+      'rollback fraud: to-version v4 is the candidate in flight (PR #3, ready to merge; live traffic now: v2 100%), not an earlier version; to make v4 serve, merge PR #3 or use the promote command',
     );
     // Nothing served, withdrawn or recorded: the merge still promotes v4.
     expect(w.target.writes).toHaveLength(writes);
@@ -263,18 +263,40 @@ describe('rollback to the candidate in flight', () => {
     expect(w.target.state).toEqual({ stable: { version: 'v4' } });
   });
 
-  it('refuses the candidate still analysing, naming the input as the caller knows it', async () => {
+  it('the promote command it names for the ready candidate serves it', async () => {
     const w = await world();
-    await w.openPr(3, 'v1', 'v4', 'tick');
+    await w.promoted(2, 'v1', 'v2');
+    await w.openPr(3, 'v2', 'v4');
+    await expect(w.command('rollback', { toVersion: 'v4' })).rejects.toThrow('or use the promote command');
+    const promoted = await w.command('promote');
+    expect(runDecision(promoted)).toBe('promoted');
+    expect(w.target.state).toEqual({ stable: { version: 'v4' } });
+  });
+
+  it('refuses the candidate still analysing, naming the input as the caller knows it and what serves', async () => {
+    const w = await world();
+    // With a ledger history, as in production: a version that never served is refused by a
+    // rollback even once its release is aborted, so the refusal offers no such way round.
+    await w.promoted(2, 'v1', 'v2');
+    await w.openPr(3, 'v2', 'v4', 'tick');
+    expect(w.target.state).toEqual({ stable: { version: 'v2' }, canary: { version: 'v4', weight: 10 } });
     await expect(w.command('rollback', { toVersion: 'v4', toVersionName: '--to-version' })).rejects.toThrow(
-      'rollback fraud: --to-version v4 is the candidate in flight (PR #3, still analysing), not an earlier version; to make v4 serve, merge PR #3 once it is ready or use the promote command then; to serve it now without its analysis, use the abort command, then roll back again',
+      'rollback fraud: --to-version v4 is the candidate in flight (PR #3, still analysing; live traffic now: v2 90% / v4 10%), not an earlier version; to make v4 serve, wait for its analysis to pass, then merge PR #3 or use the promote command',
     );
-    expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v4', weight: 10 } });
+    expect(w.target.state).toEqual({ stable: { version: 'v2' }, canary: { version: 'v4', weight: 10 } });
     expect((await w.ledger.release('fraud'))?.status).toBe('analysing');
-    // As the refusal says: once aborted, v4 is a version like any other to roll back to.
-    await w.command('abort');
-    const result = await w.command('rollback', { toVersion: 'v4' });
-    expect(result.rollbacks).toMatchObject([{ version: 'v4', previous: 'v1' }]);
+    // As the refusal says: not yet (promote takes a ready release only), but once its analysis
+    // passes, the promote command serves v4.
+    await expect(w.command('promote')).rejects.toThrow(
+      'promote fraud: no release is ready (last: v4 analysing)',
+    );
+    for (let tick = 0; tick < 20 && (await w.ledger.release('fraud'))?.status === 'analysing'; tick++) {
+      w.clock.advance(60_000);
+      await handleSchedule(w.config, w.ports, { mode: 'tick', maxWaitMs: 0 });
+    }
+    expect((await w.ledger.release('fraud'))?.status).toBe('ready');
+    const promoted = await w.command('promote');
+    expect(runDecision(promoted)).toBe('promoted');
     expect(w.target.state).toEqual({ stable: { version: 'v4' } });
   });
 
