@@ -14,6 +14,7 @@ import {
 } from '../stats/observation.js';
 import { ReportOutputError } from './analyze-errors.js';
 import { type LogLines, openLog } from './analyze-lines.js';
+import { LogProblems } from './analyze-problems.js';
 import {
   type GateReplay,
   lookSpool,
@@ -103,17 +104,22 @@ async function* observations(log: LogLines) {
   }
 }
 
+const NOT_JSON = Symbol('not JSON');
+/** The line's JSON value, or NOT_JSON. */
+function json(line: string): unknown {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** A line's observation, or its problems as `field: message` (just the message for a line that is not JSON). */
 function parseLine(
   line: string,
 ): { success: true; data: Observation } | { success: false; problems: string[] } {
-  let value: unknown;
-  try {
-    value = JSON.parse(line);
-  } catch {
-    return { success: false, problems: ['not JSON'] };
-  }
-  return parseObservation(value);
+  const value = json(line);
+  return value === NOT_JSON ? { success: false, problems: ['not JSON'] } : parseObservation(value);
 }
 
 /**
@@ -123,7 +129,7 @@ function parseLine(
  * never saw). Returns each gate's kind, in the order the gates first appear, and the number of looks.
  */
 async function checkLog(file: string, log: LogLines): Promise<CheckedLog> {
-  const problems: string[] = [];
+  const problems = new LogProblems(file);
   const firstLook = new Map<string, { kind: Observation['kind']; line: number }>();
   const lastLook = new Map<string, { time: number | string; at: number; line: number }>();
   const gateProblem = (o: Observation, line: number): string | undefined => {
@@ -141,16 +147,22 @@ async function checkLog(file: string, log: LogLines): Promise<CheckedLog> {
   };
   let looks = 0;
   for await (const { line, number } of observations(log)) {
-    const parsed = parseLine(line);
+    const value = json(line);
+    if (value === NOT_JSON) {
+      problems.notJson(number, line);
+      continue;
+    }
+    const parsed = parseObservation(value);
     if (!parsed.success) {
-      for (const problem of parsed.problems) problems.push(`${file}:${number}: ${problem}`);
+      problems.parsed(number, parsed.problems);
       continue;
     }
     const problem = gateProblem(parsed.data, number);
-    if (problem) problems.push(`${file}:${number}: ${problem}`);
-    else looks++;
+    problems.parsed(number, problem ? [problem] : []);
+    if (!problem) looks++;
   }
-  if (problems.length > 0) throw new InputError(problems.join('\n'));
+  const refused = problems.error();
+  if (refused) throw refused;
   if (looks === 0) throw new InputError(`${file}: no observations`);
   return { kinds: new Map([...firstLook].map(([gate, { kind }]) => [gate, kind])), looks };
 }

@@ -15,10 +15,21 @@ import { judgeLatency, type LatencyData, stepReference } from './latency.js';
 import { form, kindError, mapping, observationProblems, oneOf, requiredFor } from './observation-messages.js';
 import { judgeSrm } from './srm.js';
 
+/**
+ * A count: beyond Number.MAX_SAFE_INTEGER doubles stop holding whole numbers, and the judges'
+ * sums and searches over counts that large never end (1e22) or read them as no requests (1e308).
+ */
+const exactCount = z
+  .number()
+  .nonnegative()
+  .max(Number.MAX_SAFE_INTEGER, {
+    error: (issue) =>
+      `expected a count of at most ${Number.MAX_SAFE_INTEGER} (Number.MAX_SAFE_INTEGER: larger counts are not exact), got ${describeValue(issue.input)}`,
+  });
 /** A count, or null for a value the source did not have (judged as missing data). */
-const count = z.number().nonnegative().nullable();
+const count = exactCount.nullable();
 const fraction = z.number().gt(0).lt(1);
-const bucket = z.object({ le: oneOf([z.number(), z.literal('+Inf')]), count: z.number().nonnegative() });
+const bucket = z.object({ le: oneOf([z.number(), z.literal('+Inf')]), count: exactCount });
 /**
  * A cumulative histogram, sorted by `le` and refused as the live metric sources refuse it (no
  * `+Inf`, an `le` twice, counts not cumulative: checkedBuckets); `[]` is an arm without one (no data).
@@ -31,6 +42,24 @@ const buckets = z.array(bucket).transform((list, ctx): Bucket[] => {
   return z.NEVER;
 });
 const distribution = oneOf([form({ buckets }), form({ samples: z.array(z.number().nullable()) })]);
+type Distribution = z.infer<typeof distribution>;
+
+/**
+ * Drift compares the arms' distributions point by point: both histograms or both samples. An arm
+ * with an empty list is no data (the look is inconclusive) whatever its form.
+ */
+function sameForm(line: { canary: Distribution; baseline: Distribution }, ctx: z.core.$RefinementCtx) {
+  const formOf = (d: Distribution) => ('buckets' in d ? 'buckets' : 'samples');
+  const empty = (d: Distribution) => ('buckets' in d ? d.buckets : d.samples).length === 0;
+  const { canary, baseline } = line;
+  if (formOf(canary) === formOf(baseline) || empty(canary) || empty(baseline)) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['baseline'],
+    message: `expected ${formOf(canary)} as the canary's, got ${formOf(baseline)}: a drift line's arms are both buckets or both samples`,
+    input: baseline,
+  });
+}
 
 /** A look's time in epoch milliseconds: NaN for a number no date holds, or text Date.parse cannot read. */
 export const timeMs = (time: number | string): number =>
@@ -117,7 +146,7 @@ export const observationSchema = z.discriminatedUnion(
       canary: distribution,
       baseline: distribution,
       maxDistance: z.number().gt(0).lt(1).default(0.1),
-    }),
+    }).superRefine(sameForm),
     mapping({
       ...common,
       kind: z.literal('mann-whitney'),
@@ -150,7 +179,7 @@ export function parseObservation(
 
 const num = (x: number | null) => (x === null ? Number.NaN : x);
 const samplesOf = (xs: (number | null)[]) => xs.map(num);
-function data(d: z.infer<typeof distribution>): LatencyData {
+function data(d: Distribution): LatencyData {
   return 'buckets' in d ? { buckets: d.buckets } : { samples: samplesOf(d.samples) };
 }
 
