@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { constants, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
@@ -17,6 +17,7 @@ import { demoModelsDir } from '../sandbox/paths.js';
 import { startSandbox } from '../sandbox/server.js';
 import { startTraffic, USERS_WITH_OUTCOMES } from '../sandbox/traffic.js';
 import { memoryFileReader } from '../version/changed-models.js';
+import { OUTPUT_CLOSED, signalExitCode, signalName } from './run-stop.js';
 
 const MODEL = 'fraud-detector';
 /** Seed 3: its users split clean for an A/B starting anywhere in its first 2 minutes (test/sandbox/seeded-ab-split.test.ts). */
@@ -63,7 +64,8 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
     ...(ab ? USERS_WITH_OUTCOMES : {}),
   });
   const work = await mkdtemp(join(tmpdir(), 'model-gate-demo-'));
-  const stopEarly = stopEarlyOn(out, work);
+  let underWay = 'before its first PR';
+  const stopEarly = stopEarlyOn(out, work, () => underWay);
   try {
     out.write(
       `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}\n`,
@@ -77,6 +79,7 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
     const ledger = fileLedger(join(work, 'ledger.json'));
     let ok = true;
     for (const pr of story(strategy)) {
+      underWay = `during PR #${pr.number} (${MODEL} ${pr.from} -> ${pr.to})`;
       out.write(`\n━━ PR #${pr.number}: ${MODEL} ${pr.from} -> ${pr.to} ━━\n`);
       const result = await playPullRequest(config, pr, { ledger, out });
       const status = result.releases[0]?.status;
@@ -100,22 +103,29 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
 }
 
 /**
- * How the demo ends before its story does: Ctrl-C (SIGINT) or SIGTERM exits 128 + the signal's
- * number, as Node's default would, and a reader that goes away (`npm run demo | head -1`, EPIPE)
- * ends it quietly with 0: nothing more to show, and no stack trace. Either way the demo's folder
- * goes first, which Node's default (exit at once, no `finally`) would leave behind; the sandbox
- * and its traffic are this process's and end with it.
+ * How the demo ends before its story does, as `run` ends: Ctrl-C (SIGINT) or SIGTERM exits
+ * 128 + the signal's number, a reader that goes away (`npm run demo | head -1`, EPIPE) 141, as
+ * a shell reports a program its pipe ended: the story did not run, so never 0. One line on
+ * stderr says what it stopped (`underWay`), no stack trace. The demo's folder goes first, which
+ * Node's default (exit at once, no `finally`) would leave behind; the sandbox and its traffic are
+ * this process's and end with it.
  */
-function stopEarlyOn(out: NodeJS.WritableStream, work: string): { off(): void } {
+function stopEarlyOn(out: NodeJS.WritableStream, work: string, underWay: () => string): { off(): void } {
   const exit = (code: number) => {
     rmSync(work, { recursive: true, force: true });
     process.exit(code);
   };
-  const onSignal = (signal: NodeJS.Signals) => exit(128 + constants.signals[signal]);
+  const stop = (signal: NodeJS.Signals) => {
+    process.stderr.write(
+      `model-gate demo: stopped by ${signalName(signal)} ${underWay()}: the story did not end; run it again to see it whole\n`,
+    );
+    exit(signalExitCode(signal));
+  };
+  const onSignal = (signal: NodeJS.Signals) => stop(signal);
   const onOutputError = (err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE')
-      process.stderr.write(`model-gate demo: cannot write its output: ${err.message}\n`);
-    exit(err.code === 'EPIPE' ? 0 : 1);
+    if (err.code === 'EPIPE') return stop(OUTPUT_CLOSED);
+    process.stderr.write(`model-gate demo: cannot write its output: ${err.message}\n`);
+    exit(1);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

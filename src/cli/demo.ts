@@ -7,7 +7,8 @@ const STRATEGIES: readonly string[] = TARGET_STRATEGIES;
 const USAGE = `usage: model-gate demo [--strategy ${STRATEGIES.join('|')}]
   the embedded sandbox with live traffic: a good candidate that is promoted, then a faulty one
   that is rolled back, released with the strategy given (default canary)
-exit code: 0 when both end as they must, 1 when one does not, 2 on a usage error`;
+exit code: 0 when both end as they must, 1 when one does not, 2 on a usage error, 130 (143)
+  when stopped by Ctrl-C (SIGTERM), 141 by its output closing (| head): the story did not end`;
 
 /**
  * `model-gate demo [--strategy NAME]`: the sandbox with live traffic, a good PR that is

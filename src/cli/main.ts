@@ -22,7 +22,8 @@ const USAGE = `usage: model-gate <command>
   demo [--strategy canary|linear|blue-green|shadow|ab|rolling]
                         a candidate that is promoted and one that is rolled back, on the embedded sandbox
   sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R] [--shift X [--shift-after DURATION]]
-                        the embedded serving platform in the foreground
+          [--models-dir DIR --model NAME --stable VERSION]
+                        the embedded serving platform in the foreground (your own models with --models-dir)
   validate [config]     check a configuration file (default .github/model-gate.yml)
   plan [--config PATH] [--base REF] [--head REF] [--json]
                         the models a PR would release (from → to, strategy, phases) and their

@@ -123,7 +123,7 @@ export async function sandboxCommand(argv: string[]): Promise<number> {
 
 function parseSandboxArgs(argv: string[]): SandboxArgs {
   const { values } = parseArgs({
-    args: joinNegativeShift(argv),
+    args: joinNegativeNumbers(argv),
     strict: true,
     allowPositionals: false,
     options: {
@@ -138,8 +138,7 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
       'shift-after': { type: 'string' },
     },
   });
-  const port = integerFlag('--port', values.port ?? '0');
-  if (port > 65535) throw new Error(`--port: must be from 0 to 65535, got ${values.port}`);
+  const port = integerFlag('--port', values.port ?? '0', 65535);
   const traffic = Number(values.traffic ?? '0');
   if (!Number.isFinite(traffic) || traffic < 0 || values.traffic?.trim() === '') {
     throw new Error(
@@ -226,20 +225,30 @@ async function refuseUnservable(args: SandboxArgs): Promise<void> {
   }
 }
 
-/** `--shift -0.5` as `--shift=-0.5`, which is how parseArgs takes a value that starts with a dash. */
-function joinNegativeShift(argv: string[]): string[] {
+/** The options whose value is a number: `-5` after one is its value, never an option. */
+const NUMBER_FLAGS = ['--shift', '--port', '--traffic', '--feedback-delay', '--conversion-rate'];
+
+/**
+ * `--shift -0.5` as `--shift=-0.5`, which is how parseArgs takes a value that starts with a dash
+ * (it calls `--port -1` ambiguous otherwise): a negative port or rate is then refused in words.
+ */
+function joinNegativeNumbers(argv: string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const next = argv[i + 1];
-    if (argv[i] === '--shift' && next !== undefined && /^-\.?\d/.test(next)) {
-      out.push(`--shift=${next}`);
+    if (NUMBER_FLAGS.includes(argv[i] as string) && next !== undefined && /^-\.?\d/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
       i++;
     } else out.push(argv[i] as string);
   }
   return out;
 }
 
-function integerFlag(flag: string, text: string): number {
+/** A whole number from 0 to `max`: a negative one (`--port -1`) is told the range, not just "whole". */
+function integerFlag(flag: string, text: string, max = Number.MAX_SAFE_INTEGER): number {
+  const range = max === Number.MAX_SAFE_INTEGER ? 'at least 0' : `from 0 to ${max}`;
+  if (/^-\d+$/.test(text) || (/^\d+$/.test(text) && Number(text) > max))
+    throw new Error(`${flag}: must be ${range}, got ${text}`);
   if (!/^\d+$/.test(text)) throw new Error(`${flag}: must be a whole number, got ${JSON.stringify(text)}`);
   return Number(text);
 }

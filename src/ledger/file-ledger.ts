@@ -114,6 +114,12 @@ export function fileLedger(path: string): Ledger {
       cached.key = read.key;
       return cached.data;
     }
+    // Never read as an empty ledger: model-gate replaces the file whole, so an empty one was
+    // truncated or made by hand, and forgetting the candidates it held could leave them live.
+    if (read.bytes.toString('utf8').trim() === '')
+      throw new InputError(
+        `the ledger ${path} is empty: model-gate never writes an empty ledger, so it was emptied or created by hand; restore it if it held releases, or delete it to start from an empty ledger`,
+      );
     let data: unknown;
     try {
       data = JSON.parse(read.bytes.toString('utf8'));

@@ -48,21 +48,28 @@ async function startDemo() {
 }
 
 describe('the demo stopped before its story ends', () => {
-  it('on Ctrl-C exits 130 and leaves no folder behind', async () => {
+  it('on Ctrl-C exits 130, says what it stopped and leaves no folder behind', async () => {
     const demo = await startDemo();
     expect(demo.firstLine).toMatch(/^sandbox serving fraud-detector v1 at http/);
     demo.proc.kill('SIGINT');
     const [code, signal] = await demo.exited;
     expect({ code, signal }).toEqual({ code: 130, signal: null });
+    expect(demo.stderr()).toMatch(
+      /^model-gate demo: stopped by Ctrl-C \(SIGINT\) (before its first PR|during PR #1 \(fraud-detector v1 -> v2\)): the story did not end; run it again to see it whole\n$/,
+    );
     expect(await demo.demoFolders()).toEqual([]);
   }, 60_000);
 
-  it('stops quietly when its output is closed (| head -1): no EPIPE error, no folder left', async () => {
+  // Not 0, which says both PRs ended as they must: the story did not run. 141, as `run` exits.
+  it('exits 141 when its output is closed (| head -1): no EPIPE stack trace, no folder left', async () => {
     const demo = await startDemo();
     // What `head -1` does after the first line: it closes the pipe the demo writes to.
     demo.proc.stdout?.destroy();
     const [code, signal] = await demo.exited;
-    expect({ code, signal, stderr: demo.stderr() }).toEqual({ code: 0, signal: null, stderr: '' });
+    expect({ code, signal }).toEqual({ code: 141, signal: null });
+    expect(demo.stderr()).toMatch(
+      /^model-gate demo: stopped by its output closing \(EPIPE\) [^\n]*: the story did not end/,
+    );
     expect(await demo.demoFolders()).toEqual([]);
   }, 60_000);
 });
