@@ -9,6 +9,7 @@ import type {
   PhaseRecord,
   Release,
   ReleaseStatus,
+  SplitMismatch,
 } from '../release/types.js';
 import { versionProblem } from '../version/validate-version.js';
 
@@ -144,6 +145,13 @@ const ending = z.object({
     access: 'access',
   }).optional(),
   recordOnly: z.literal(true).optional(),
+  splitMismatch: z
+    .object({
+      observed: z.number(),
+      configured: z.number(),
+      units: oneOf<NonNullable<SplitMismatch['units']>>({ requests: 'requests', users: 'users' }).optional(),
+    })
+    .optional(),
 });
 
 /** The longest note a release keeps of its PR's release config changes (Release.configChanges). */

@@ -1,6 +1,7 @@
+import type { GateConfig } from '../config/types.js';
 import { TargetBusyError, TargetThrottledError } from '../targets/errors.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
-import type { PhaseRecord, Release } from './types.js';
+import type { Ending, GateState, PhaseRecord, Release, SplitMismatch } from './types.js';
 
 // Words the engine writes for endings the report words apart, and the structured fields it reads
 // them back from (PhaseRecord.undecided, Release.ending): the words are masked when stored.
@@ -132,3 +133,43 @@ export const rolledBackToCandidate = (r: Release, by: string) =>
 
 export const endedByRollbackToIt = (r: Release): boolean =>
   r.status === 'aborted' && r.ending?.rollbackToCandidate === true;
+
+/**
+ * The ending of a look whose split check found a sample ratio mismatch (tick.ts failureReason makes
+ * it the reason): marked so that the report says the analysis is invalid, not that the candidate
+ * failed. Not a split check failed on query errors or inconclusive looks: that is missing data.
+ */
+export function splitMismatchEnding(gates: GateState[], configs: readonly GateConfig[]): Ending {
+  const found = mismatchLook(gates);
+  if (!found) return {};
+  const config = configs.find((c) => c.name === found.gate.name);
+  const units = config?.kind === 'srm' && config.units !== undefined ? 'users' : 'requests';
+  return { splitMismatch: { ...found.shares, units } };
+}
+
+/** The failed split check whose last look found the mismatch, and the shares it measured (ratio-gate.ts measureSrm). */
+function mismatchLook(gates: GateState[]) {
+  for (const gate of gates) {
+    const last = gate.last;
+    if (gate.kind !== 'srm' || gate.verdict !== 'fail' || last?.verdict !== 'fail') continue;
+    if (last.canary === undefined || last.baseline === undefined) continue;
+    return { gate, shares: { observed: last.canary, configured: last.baseline } };
+  }
+  return undefined;
+}
+
+/**
+ * A failed release's sample ratio mismatch: its ending's mark, or, for a record without one (stored
+ * before it), its failed split check's look, what it counted unknown.
+ */
+export function splitMismatchOf(r: Release): SplitMismatch | undefined {
+  if (r.status !== 'failed' || r.ending?.platformFailed) return undefined;
+  return r.ending?.splitMismatch ?? mismatchLook(r.gates)?.shares;
+}
+
+/**
+ * What to do about a sample ratio mismatch: find why the split served is not the configured one,
+ * then analyse a new head, as a failed one is not analysed again (a re-run or a reopen does not).
+ */
+export const splitMismatchAdvice = (r: Release): string =>
+  `check the traffic split the platform serves and how it routes (sticky keys, a routing header), and what the srm gate counts for each arm (its units or the requests query); then ${newHeadAdvice(r.headSha, ' (an empty one will do)')}: a re-run or reopening the PR does not analyse a failed commit again`;

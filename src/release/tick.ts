@@ -29,6 +29,7 @@ import {
   OFF_RECORD_END,
   offRecordNote,
   platformFailure,
+  splitMismatchEnding,
   undecidedNote,
 } from './phase-notes.js';
 import {
@@ -147,7 +148,8 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
   const judged: Release = { ...release, gates, updatedAt: now };
 
   const failed = failureReason(gates);
-  if (failed) return rollBack(judged, ctx, failed);
+  // A sample ratio mismatch is marked: the analysis is invalid, no verdict on the candidate.
+  if (failed) return rollBack(judged, ctx, failed, splitMismatchEnding(gates, ctx.config.gates));
 
   const live = gates.filter((g) => g.kind !== 'offline');
   const elapsed = now - release.phaseStartedAt;

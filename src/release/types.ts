@@ -152,6 +152,13 @@ export interface Ending {
    * `access`: the credentials or names model-gate called with (fixed outside the PR).
    */
   firstChangeRefused?: 'request' | 'access';
+  /**
+   * The split check found that the split the platform served is not the configured one (a sample
+   * ratio mismatch): the arms cannot be compared, so the analysis is invalid, no verdict on the
+   * candidate (SPEC, section 4). The candidate's observed and configured shares (0 to 1) and what
+   * was counted, which the report's heading names: figures, as the masked reason cannot be read.
+   */
+  splitMismatch?: SplitMismatch;
   /** A smoke test failed its phase: what it found (`note`), which the reason gives after the phase's name. */
   smokeFailed?: { note: string };
   /**
@@ -159,6 +166,13 @@ export interface Ending {
    * no longer names): nothing was withdrawn, and the candidate may still serve there.
    */
   recordOnly?: true;
+}
+
+/** A sample ratio mismatch as Ending.splitMismatch keeps it; `units` absent where not known (phase-notes.ts). */
+export interface SplitMismatch {
+  observed: number;
+  configured: number;
+  units?: 'requests' | 'users';
 }
 
 export interface Release {

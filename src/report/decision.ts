@@ -14,10 +14,12 @@ import {
   neverServedCallers,
   refusedBeforeTraffic,
   refusedChangeAdvice,
+  splitMismatchAdvice,
+  splitMismatchOf,
 } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
-import type { GateState, PhaseRecord, Release } from '../release/types.js';
+import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
@@ -71,8 +73,9 @@ export function runDecision(result: RunResult): Decision {
 
 /**
  * The `decision` output: the run's decision, but `error` where every release it failed (and no drift)
- * is no verdict on its candidate: the platform refused its first change, or the analysis could not
- * run (the platform failed mid-release, the metrics did not answer). A workflow branching on it
+ * is no verdict on its candidate: the platform refused its first change, the analysis could not
+ * run (the platform failed mid-release, the metrics did not answer), or a sample ratio mismatch
+ * made it invalid (SPEC, section 4). A workflow branching on it
  * tells a bad model (`failed`) from a fault outside it (`error`, as for a run that stopped before
  * deciding). The run fails the same either way: runDecision says so.
  */
@@ -80,7 +83,7 @@ export function outputDecision(result: RunResult): Decision | 'error' {
   const decision = runDecision(result);
   if (decision !== 'failed' || result.drift?.some(alertsNow)) return decision;
   const failed = result.releases.filter((r) => r.status === 'failed');
-  const noVerdict = (r: Release) => refusedBeforeTraffic(r) || couldNotRun(r);
+  const noVerdict = (r: Release) => refusedBeforeTraffic(r) || couldNotRun(r) || analysisInvalid(r);
   return failed.length > 0 && failed.every(noVerdict) ? 'error' : decision;
 }
 
@@ -349,6 +352,8 @@ function rolledBackSentence(r: Release): string {
     : '';
   if (couldNotRun(r))
     return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${RETRY}`;
+  if (analysisInvalid(r))
+    return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it: the split the platform served differs from the configured one, so the arms' metrics cannot be compared (${why})${first}; ${splitMismatchAdvice(r)}`;
   const few = notEnoughData(r);
   if (few)
     return `${r.model} ${r.to} was rolled back to ${serves}${when}: not enough data: ${few.what}${first}; ${few.next}`;
@@ -493,6 +498,13 @@ export function couldNotRun(r: Release): boolean {
 }
 
 /**
+ * A failure that is no verdict on the candidate either: its split check found a sample ratio
+ * mismatch, so what the gates saw of the arms does not count (SPEC, section 4). Its candidate is
+ * withdrawn all the same.
+ */
+export const analysisInvalid = (r: Release): boolean => splitMismatchOf(r) !== undefined;
+
+/**
  * Failed where it answered no caller (a smoke test on green, a shadow run): nothing was rolled back.
  * Why in the smoke test's own words (the reason names the phase again), else the reason as it was
  * before a failed withdrawal added to it, without the phase's name an older engine put first (a
@@ -586,13 +598,34 @@ function failedTitle(failed: Release[], drifted: boolean): string {
     return failed.every((r) => r.ending?.firstChangeRefused === 'access')
       ? NOT_DEPLOYED_ACCESS
       : '❌ Not deployed: the platform refused the change';
+  if (failed.length > 0 && !drifted && failed.every(analysisInvalid)) return invalidTitle(failed);
   if (failed.length > 0 && !drifted && failed.every(couldNotRun))
     return `🔌 ${failed.some(rolledBack) ? 'Rolled back' : 'Failed'}: the analysis could not run`;
+  if (failed.length > 0 && !drifted && failed.every((r) => couldNotRun(r) || analysisInvalid(r)))
+    return '🔌 Rolled back without a verdict: an analysis could not run, another was invalid';
   if (failed.length > 0 && !drifted && failed.every((r) => rolledBack(r) && notEnoughData(r)))
     return `${DECISION_TITLE.failed}: not enough data to decide`;
   if (failed.some(rolledBack)) return DECISION_TITLE.failed;
   // Nothing was rolled back: candidates that never served callers, or a stable model's drift.
   return failed.length > 0 ? '❌ Failed' : '❌ Drift detected';
+}
+
+/**
+ * `🔌 Analysis invalid: sample ratio mismatch (candidate 33% of requests, configured 10%)`: the
+ * shares where one model's, the models where more.
+ */
+function invalidTitle(failed: Release[]): string {
+  const [one] = failed;
+  const split = one && failed.length === 1 ? splitMismatchOf(one) : undefined;
+  const what = split ? sharesText(split) : [...new Set(failed.map((r) => r.model))].join(', ');
+  return `🔌 Analysis invalid: sample ratio mismatch (${what})`;
+}
+
+/** `candidate 33% of requests, configured 10%`: two significant figures, so that 4.6% is not 5%. */
+function sharesText(split: SplitMismatch): string {
+  const pct = (x: number) => `${Number((100 * x).toPrecision(2))}%`;
+  const of = split.units === undefined ? '' : ` of ${split.units}`;
+  return `candidate ${pct(split.observed)}${of}, configured ${pct(split.configured)}`;
 }
 
 /**
