@@ -393,12 +393,14 @@ function failureReason(gates: GateState[]): string | undefined {
 }
 
 /**
- * A conversion gate that passed in this phase keeps its pass: its always-valid test may stop at
- * the first crossing, and looking on (while another gate holds the phase open) could only turn a
- * shown winner back into `pending` and then into `no winner` at the planned size. The guards are
- * still looked at: their job is to catch harm for as long as the candidate has traffic.
+ * A gate that passed in this phase and keeps its pass, not asked again while another gate holds
+ * the phase open. A conversion gate: its always-valid test may stop at the first crossing, and
+ * looking on could only turn a shown winner back into `pending` and then into `no winner` at the
+ * planned size. A webhook: its contract says a pass stands for the phase (an approval given is not
+ * taken back by a sign-off that lapses). The guards are still looked at: their job is to catch
+ * harm for as long as the candidate has traffic.
  */
-const keepsPass = (g: GateState) => g.kind === 'conversion' && g.verdict === 'pass';
+const keepsPass = (g: GateState) => (g.kind === 'conversion' || g.kind === 'webhook') && g.verdict === 'pass';
 
 /**
  * Where an A/B stands before its cap. `no winner`: every undecided conversion gate reached its
