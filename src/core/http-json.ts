@@ -7,26 +7,29 @@ export interface JsonResponse {
   body: unknown;
 }
 
+/** An answer read as text, whatever its format: a smoke test judges its status, not its body. */
+export interface TextResponse {
+  status: number;
+  text: string;
+  /** The `location` header of a redirect (model-gate follows none), as sent: it may be relative. */
+  location?: string;
+}
+
 /**
- * One JSON request, answered in full within `timeoutMs` (connecting, the headers and the whole
- * body together: a server trickling a byte at a time cannot stretch it). Network failures, the
- * timeout and non-JSON answers become plain `Error`s whose message names the URL (without
- * credentials or query string, which may hold a secret); callers wrap them in their own error class.
+ * One request, answered in full within `timeoutMs` (connecting, the headers and the whole
+ * body together: a server trickling a byte at a time cannot stretch it). A JSON `body` is sent
+ * as JSON. Network failures and the timeout become plain `Error`s whose message names the URL
+ * (without credentials or query string, which may hold a secret); callers wrap them in their own
+ * error class. Redirects are not followed.
  */
-export async function requestJson(
+export async function requestText(
   method: 'GET' | 'PUT' | 'POST',
   url: string,
   body?: unknown,
   timeoutMs = 10_000,
   headers: Record<string, string> = {},
-): Promise<JsonResponse> {
+): Promise<TextResponse> {
   const signal = AbortSignal.timeout(timeoutMs);
-  const failed = (err: unknown) =>
-    new Error(
-      `${method} ${safeUrl(url)} failed: ${signal.aborted ? `no complete answer within ${formatDuration(timeoutMs)} (timeout)` : (err as Error).message}`,
-    );
-  let status: number;
-  let text: string;
   try {
     const res = await request(url, {
       method,
@@ -34,11 +37,29 @@ export async function requestJson(
       body: body === undefined ? undefined : JSON.stringify(body),
       signal,
     });
-    status = res.statusCode;
-    text = await res.body.text();
+    const text = await res.body.text();
+    const location = res.headers.location;
+    return {
+      status: res.statusCode,
+      text,
+      ...(typeof location === 'string' ? { location } : {}),
+    };
   } catch (err) {
-    throw failed(err);
+    throw new Error(
+      `${method} ${safeUrl(url)} failed: ${signal.aborted ? `no complete answer within ${formatDuration(timeoutMs)} (timeout)` : (err as Error).message}`,
+    );
   }
+}
+
+/** One JSON request, as requestText sends it; an answer that is not JSON is an `Error` too (statusOfNotJson). */
+export async function requestJson(
+  method: 'GET' | 'PUT' | 'POST',
+  url: string,
+  body?: unknown,
+  timeoutMs = 10_000,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const { status, text } = await requestText(method, url, body, timeoutMs, headers);
   try {
     return { status, body: text ? JSON.parse(text) : undefined };
   } catch {
@@ -62,4 +83,18 @@ export function statusOfNotJson(err: unknown): number | undefined {
 export function errorText(res: JsonResponse): string {
   const message = (res.body as { error?: unknown } | undefined)?.error;
   return typeof message === 'string' ? message : `HTTP ${res.status}`;
+}
+
+/** errorText of an answer read as text: the `error` field where the body is JSON, else the status. */
+export function textErrorText(res: TextResponse): string {
+  return errorText({ status: res.status, body: parsedOrUndefined(res.text) });
+}
+
+/** The JSON a text holds, or undefined where it holds none. */
+export function parsedOrUndefined(text: string): unknown {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
 }

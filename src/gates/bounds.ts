@@ -1,4 +1,4 @@
-import { formatValue } from '../report/format.js';
+import { formatApart, formatValue } from '../report/format.js';
 
 export interface Bounds {
   min?: number;
@@ -23,21 +23,27 @@ export const relativeBoundNames = (b: Bounds): string =>
  * direction: max-increase 10% of -4 allows up to -3.6, not down to -4.4.
  */
 export function boundViolations(query: string, b: Bounds, value: number, baseline?: number): string[] {
-  const f = (x: number) => formatValue(query, x);
+  // Each value beside the one it is judged against, with the digits that tell them apart.
+  const apart = (other: number) => formatApart(query, value, other);
   const out: string[] = [];
-  if (b.max !== undefined && value > b.max) out.push(`${f(value)} is above the max ${f(b.max)}`);
-  if (b.min !== undefined && value < b.min) out.push(`${f(value)} is below the min ${f(b.min)}`);
+  if (b.max !== undefined && value > b.max) {
+    const [v, max] = apart(b.max);
+    out.push(`${v} is above the max ${max}`);
+  }
+  if (b.min !== undefined && value < b.min) {
+    const [v, min] = apart(b.min);
+    out.push(`${v} is below the min ${min}`);
+  }
   if (baseline !== undefined) {
     const size = Math.abs(baseline);
+    const [v, base] = apart(baseline);
     if (b.maxIncrease !== undefined && value > toleratedMax(baseline, b.maxIncrease)) {
-      out.push(
-        `${f(value)} is ${relative(value, baseline)} over the baseline ${f(baseline)} (max +${pct(b.maxIncrease)})`,
-      );
+      const [by, max] = relativeApart(value, baseline, b.maxIncrease);
+      out.push(`${v} is ${by} over the baseline ${base} (max +${max})`);
     }
     if (b.maxDecrease !== undefined && value < baseline - size * b.maxDecrease) {
-      out.push(
-        `${f(value)} is ${relative(value, baseline)} under the baseline ${f(baseline)} (max -${pct(b.maxDecrease)})`,
-      );
+      const [by, max] = relativeApart(value, baseline, b.maxDecrease);
+      out.push(`${v} is ${by} under the baseline ${base} (max -${max})`);
     }
   }
   return out;
@@ -54,7 +60,8 @@ export function describeBounds(query: string, b: Bounds): string {
 }
 
 /** A fraction as a percentage to one decimal: 0.125 reads `12.5%`. */
-export const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
+export const pct = (fraction: number, decimals = 1) =>
+  `${Math.round(fraction * 10 ** (decimals + 2)) / 10 ** decimals}%`;
 
 /** A quantile's name: 0.95 reads `p95`, 0.999 `p99.9`. */
 export const quantileName = (q: number) => `p${Math.round(q * 1000) / 10}`;
@@ -63,8 +70,14 @@ export const quantileName = (q: number) => `p${Math.round(q * 1000) / 10}`;
 export const toleratedMax = (baseline: number, maxIncrease: number) =>
   baseline + Math.abs(baseline) * maxIncrease;
 
-/** How far `value` is from the baseline, as a share of the baseline's size. */
-function relative(value: number, baseline: number): string {
-  if (baseline === 0) return 'infinitely';
-  return pct(Math.abs(value - baseline) / Math.abs(baseline));
+/**
+ * How far `value` is from the baseline, as a share of the baseline's size, beside the share
+ * allowed, each with the decimals that tell them apart (`5.02% over … (max +5%)`, not `5% … +5%`).
+ */
+function relativeApart(value: number, baseline: number, allowed: number): [string, string] {
+  if (baseline === 0) return ['infinitely', pct(allowed)];
+  const share = Math.abs(value - baseline) / Math.abs(baseline);
+  let decimals = 1;
+  while (share !== allowed && pct(share, decimals) === pct(allowed, decimals) && decimals < 12) decimals++;
+  return [pct(share, decimals), pct(allowed, decimals)];
 }

@@ -45,12 +45,9 @@ export async function checkOffline(
     );
   const contents = contentsOf(gate.file, text);
   if ('problem' in contents) return fail(contents.problem);
-  const value = gate.key
-    .split('.')
-    .reduce<unknown>((node, k) => (node as Record<string, unknown> | undefined)?.[k], contents.data);
-  if (typeof value !== 'number' || !Number.isFinite(value)) {
-    return fail(`${gate.file}: key "${gate.key}" is not a number`);
-  }
+  const read = readKey(contents.data, gate.key);
+  if ('problem' in read) return fail(`${gate.file}: ${read.problem}`);
+  const value = read.value;
   const violations = boundViolations(gate.key, gate, value);
   if (violations.length > 0)
     return {
@@ -88,3 +85,57 @@ function contentsOf(file: string, text: string): { data: unknown } | { problem: 
     return { problem: `${file} ${aliasProblem(err) ?? 'is not valid YAML or JSON'}` };
   }
 }
+
+/** How many of an object's keys a message lists: enough to spot a typo, few enough for one line. */
+const KEYS_SHOWN = 5;
+
+/**
+ * The number at a dotted `key`, or what stands in its way in words: where the path stops (and
+ * which keys are there instead), or what was found where a number belongs.
+ */
+function readKey(data: unknown, key: string): { value: number } | { problem: string } {
+  let node = data;
+  const walked: string[] = [];
+  for (const part of key.split('.')) {
+    const where = walked.length === 0 ? 'the file' : `"${walked.join('.')}"`;
+    if (node === null || typeof node !== 'object' || Array.isArray(node))
+      return { problem: `key "${key}" is not there: ${where} is ${kindOf(node)}, not a mapping of keys` };
+    const keys = Object.keys(node);
+    if (!Object.hasOwn(node, part)) {
+      const there = keys.length === 0 ? 'it has no keys' : `it has ${listKeys(keys)}`;
+      return {
+        problem: `key "${key}" is not there: ${where} has no "${part}" (${there}); fix the gate's key or write "${key}" in the evaluation`,
+      };
+    }
+    node = (node as Record<string, unknown>)[part];
+    walked.push(part);
+  }
+  if (typeof node === 'number' && Number.isFinite(node)) return { value: node };
+  if (typeof node === 'string' && node.trim() !== '' && Number.isFinite(Number(node)))
+    return {
+      problem: `key "${key}" is the string "${node}", not a number: write it as a number, without quotes (${key.split('.').pop()}: ${node.trim()})`,
+    };
+  if (typeof node === 'number')
+    return {
+      problem: `key "${key}" is ${node}, not a finite number: write the evaluation's ${key} as a number`,
+    };
+  return {
+    problem: `key "${key}" is ${kindOf(node)}, not a number: write the evaluation's ${key} as a number`,
+  };
+}
+
+/** What a YAML or JSON value is, in a few words: `null`, `the string "n/a"`, `a list`, `Infinity`. */
+function kindOf(x: unknown): string {
+  if (x === null) return 'null';
+  if (Array.isArray(x)) return 'a list';
+  if (typeof x === 'string') return `the string ${JSON.stringify(x.length > 40 ? `${x.slice(0, 40)}…` : x)}`;
+  if (typeof x === 'number') return String(x);
+  if (typeof x === 'object') return 'a mapping';
+  return typeof x === 'boolean' ? `the boolean ${x}` : String(x);
+}
+
+const listKeys = (keys: string[]): string =>
+  `${keys
+    .slice(0, KEYS_SHOWN)
+    .map((k) => `"${k}"`)
+    .join(', ')}${keys.length > KEYS_SHOWN ? ` and ${keys.length - KEYS_SHOWN} more` : ''}`;

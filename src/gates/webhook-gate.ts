@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
-import { errorText, requestJson, statusOfNotJson } from '../core/http-json.js';
+import { parsedOrUndefined, requestText, type TextResponse, textErrorText } from '../core/http-json.js';
 import { redact } from '../core/redact.js';
 import { safeUrl } from '../core/safe-url.js';
 import { clip } from '../core/text.js';
@@ -13,11 +13,16 @@ import { decoded } from '../core/url-credentials.js';
 import type { Measurement } from '../release/types.js';
 import type { StatisticalContext } from './ratio-gate.js';
 
+/** The Answer of docs/webhook-gate.openapi.yaml; `null` stands for an optional field left out, as many serializers write it. */
 const answerSchema = z.object({
   verdict: z.enum(['pass', 'fail', 'waiting']),
-  note: z.string().max(500).optional(),
-  value: z.number().optional(),
+  note: z.string().max(500).nullish(),
+  value: z.number().nullish(),
 });
+
+/** The Answer's shape, quoted whole whenever an answer does not fit it. */
+const ANSWER_SHAPE =
+  '{"verdict": "pass" | "fail" | "waiting", "note"?: text of at most 500 characters, "value"?: number}';
 
 /** A path shorter than this (`/check`) is no secret, and cutting it from the service's own words would garble them. */
 const MIN_SECRET_PATH = 8;
@@ -39,32 +44,29 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
     since: ctx.since,
     now: ctx.now,
   };
-  let res: Awaited<ReturnType<typeof requestJson>>;
+  let res: TextResponse;
   try {
-    res = await requestJson('POST', gate.url, check, gate.timeoutMs, gate.headers);
+    res = await requestText('POST', gate.url, check, gate.timeoutMs, gate.headers);
   } catch (err) {
-    const message = (err as Error).message;
-    const notJson = statusOfNotJson(err);
-    if (notJson !== undefined)
-      return {
-        at,
-        verdict: 'error',
-        note: `the webhook answered ${notJson} with a body that is not JSON`,
-      };
-    return { at, verdict: 'error', note: `the webhook did not answer: ${message}` };
+    return { at, verdict: 'error', note: `the webhook did not answer: ${(err as Error).message}` };
   }
+  if (res.status >= 300 && res.status <= 399)
+    return { at, verdict: 'error', note: redirected(res, gate.url) };
   if (res.status < 200 || res.status > 299) {
-    return { at, verdict: 'error', note: `the webhook answered ${res.status}: ${errorText(res)}` };
+    return { at, verdict: 'error', note: `the webhook answered ${res.status}: ${textErrorText(res)}` };
   }
-  const answer = answerSchema.safeParse(res.body);
+  const body = parsedOrUndefined(res.text);
+  if (body === undefined && res.text.trim() !== '')
+    return { at, verdict: 'error', note: `the webhook answered ${res.status} with a body that is not JSON` };
+  const answer = answerSchema.safeParse(body);
   if (!answer.success) {
     // Secrets hidden before the cut: one the cut runs through would no longer match, and its head go out.
-    const said = JSON.stringify(res.body);
+    const said = JSON.stringify(body);
     const got = said === undefined ? 'nothing' : clip(hideWebhookPath(redact(said), gate.url), 120);
     return {
       at,
       verdict: 'error',
-      note: `the webhook's answer is not {"verdict": "pass" | "fail" | "waiting", "note"?: text}: got ${got}`,
+      note: `the webhook's answer is not one model-gate reads: ${brokenRule(body)}; an answer is ${ANSWER_SHAPE}; got ${got}`,
     };
   }
   const { verdict, note, value } = answer.data;
@@ -72,8 +74,54 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
     at,
     verdict,
     note: note ?? `the webhook answered ${verdict}`,
-    ...(value === undefined ? {} : { canary: value }),
+    ...(value === undefined || value === null ? {} : { canary: value }),
   };
+}
+
+/** The first rule of the Answer a body breaks, naming its field: `its "note" has 501 characters, at most 500`. */
+function brokenRule(body: unknown): string {
+  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'it is not a JSON object';
+  const { verdict, note, value } = body as Record<string, unknown>;
+  if (verdict === undefined) return 'it has no "verdict"';
+  if (typeof verdict !== 'string' || !['pass', 'fail', 'waiting'].includes(verdict))
+    return `its "verdict" is ${shown(verdict)}, not "pass", "fail" or "waiting"`;
+  if (note !== undefined && note !== null && typeof note !== 'string')
+    return `its "note" is ${shown(note)}, not text`;
+  if (typeof note === 'string' && note.length > 500)
+    return `its "note" has ${note.length} characters, at most 500: shorten it`;
+  if (value !== undefined && value !== null && typeof value !== 'number')
+    return `its "value" is ${shown(value)}, not a number${typeof value === 'string' && Number.isFinite(Number(value)) && value.trim() !== '' ? ' (send it without quotes)' : ''}`;
+  return 'it does not fit the contract';
+}
+
+/** A JSON value in a message: short, and as JSON (`"212"` reads as the string it is). */
+const shown = (x: unknown): string => clip(JSON.stringify(x) ?? String(x), 40);
+
+/**
+ * A redirect, in words: model-gate does not follow one, since the check (and its headers, a
+ * bearer token among them) would go wherever the redirect points; the gate's url must say where.
+ */
+function redirected(res: TextResponse, url: string): string {
+  const where = res.location === undefined ? undefined : resolved(res.location, url);
+  return `the webhook redirected (${res.status}) ${where ? `to ${where}` : 'without saying where (no Location)'}: model-gate does not follow redirects, so the check and its headers never go elsewhere; update the gate's "url" to the address it redirects to`;
+}
+
+/**
+ * Where a Location points, resolved against the gate's URL: its origin, and its path only where
+ * too short to hold a secret (a webhook's path may, as the gate's own does); no credentials, and
+ * `?…` for a query string.
+ */
+function resolved(location: string, gateUrl: string): string {
+  let u: URL;
+  try {
+    u = new URL(location, gateUrl);
+  } catch {
+    return '(an invalid URL)';
+  }
+  const query = u.search ? '?…' : '';
+  if (decoded(u.pathname).length < MIN_SECRET_PATH) return `${u.origin}${u.pathname}${query}`;
+  if (u.pathname === new URL(gateUrl).pathname) return `${u.origin} (the same path${query})`;
+  return `${u.origin}/… (path hidden: it may hold a secret${query ? ', as may its query' : ''})`;
 }
 
 /**

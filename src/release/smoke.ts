@@ -1,12 +1,12 @@
 /**
  * Blue-green's smoke test: the configured request bodies sent straight to green, before it
  * takes live traffic. Green passes when at most `maxErrors` requests fail (no answer in time,
- * or not 2xx) and, if set, the p95 latency is within `maxLatencyMs`.
+ * or not 2xx, whatever the body) and, if set, the p95 latency is within `maxLatencyMs`.
  */
 
 import { performance } from 'node:perf_hooks';
 import type { ModelConfig, SmokeConfig } from '../config/types.js';
-import { errorText, requestJson } from '../core/http-json.js';
+import { requestText, textErrorText } from '../core/http-json.js';
 import { counted } from '../core/text.js';
 import { quantileOf } from '../stats/latency.js';
 
@@ -41,8 +41,9 @@ export async function runSmoke(smoke: SmokeConfig, url: string): Promise<SmokeRe
       sent++;
       const started = performance.now();
       try {
-        const res = await requestJson('POST', url, body, smoke.timeoutMs, smoke.headers);
-        if (res.status < 200 || res.status > 299) failures.push(`request ${i + 1}: ${errorText(res)}`);
+        // The status judges, not the body's format: a model may answer `fraud` as plain text.
+        const res = await requestText('POST', url, body, smoke.timeoutMs, smoke.headers);
+        if (res.status < 200 || res.status > 299) failures.push(`request ${i + 1}: ${textErrorText(res)}`);
       } catch (err) {
         failures.push(`request ${i + 1}: ${(err as Error).message}`);
       }

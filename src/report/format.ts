@@ -27,15 +27,38 @@ const isShare = (query: string): boolean => /rate$/.test(query) && !THROUGHPUT_R
 /**
  * A metric value the way a reviewer reads it: shares as percentages, the sandbox's latencies in ms,
  * anything else as the plain number the query returned, without a unit that could be wrong.
+ * `extraDigits` more than usual tell apart values that would otherwise read the same (formatApart).
  */
-export function formatValue(query: string, value: number | undefined): string {
+export function formatValue(query: string, value: number | undefined, extraDigits = 0): string {
   if (value === undefined || Number.isNaN(value)) return '–';
   // A quantile in the +Inf bucket (Prometheus' histogram_quantile): no "Infinity%" nor "Infinity ms".
   if (!Number.isFinite(value)) return value > 0 ? '∞' : '-∞';
-  if (isShare(query)) return `${(value * 100).toFixed(value < 0.001 && value > 0 ? 3 : 2)}%`;
-  if (latencyUnit(query)) return `${value.toFixed(1)} ms`;
-  if (/^request-rate$/.test(query)) return `${value.toFixed(1)}/s`;
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (isShare(query)) return `${(value * 100).toFixed((value < 0.001 && value > 0 ? 3 : 2) + extraDigits)}%`;
+  if (latencyUnit(query)) return `${value.toFixed(1 + extraDigits)} ms`;
+  if (/^request-rate$/.test(query)) return `${value.toFixed(1 + extraDigits)}/s`;
+  return Number.isInteger(value) ? String(value) : value.toPrecision(4 + extraDigits);
+}
+
+/** How many digits past the usual formatApart may add: beyond it, doubles no longer differ in print. */
+const MAX_EXTRA_DIGITS = 12;
+
+/**
+ * Two different values (a reading and its bound) formatted so they never read the same: an
+ * `auc` of 0.909996 under a min of 0.91 reads `0.909996 is below the min 0.9100`, not
+ * `0.9100 is below the min 0.9100`. Values apart at the usual precision keep it.
+ */
+export function formatApart(query: string, a: number, b: number): [string, string] {
+  let pair: [string, string] = [formatValue(query, a), formatValue(query, b)];
+  for (let extra = 1; a !== b && readSame(...pair) && extra <= MAX_EXTRA_DIGITS; extra++)
+    pair = [formatValue(query, a, extra), formatValue(query, b, extra)];
+  return pair;
+}
+
+/** `2.00%` and `2.0%`, `3` and `3.000`: the same number, however written. */
+function readSame(x: string, y: string): boolean {
+  if (x === y) return true;
+  const [nx, ny] = [Number.parseFloat(x), Number.parseFloat(y)];
+  return !Number.isNaN(nx) && nx === ny;
 }
 
 /**

@@ -83,7 +83,7 @@ describe('the webhook gate', () => {
     });
     service.answer = { status: 200, body: { verdict: 'approved' } };
     expect((await measureWebhook(gate(), ctx)).note).toBe(
-      `the webhook's answer is not {"verdict": "pass" | "fail" | "waiting", "note"?: text}: got {"verdict":"approved"}`,
+      `the webhook's answer is not one model-gate reads: its "verdict" is "approved", not "pass", "fail" or "waiting"; an answer is {"verdict": "pass" | "fail" | "waiting", "note"?: text of at most 500 characters, "value"?: number}; got {"verdict":"approved"}`,
     );
     service.answer = { status: 200, body: 'OK' };
     expect(await measureWebhook(gate(), ctx)).toMatchObject({

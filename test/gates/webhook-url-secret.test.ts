@@ -59,7 +59,7 @@ describe("a webhook gate's notes, for a URL with its secret in the path", () => 
       refused: expect.stringMatching(/^the webhook did not answer: POST http:\/\/127\.0\.0\.1:1 failed: /),
       status: 'the webhook answered 404: no webhook at …',
       notJson: 'the webhook answered 200 with a body that is not JSON',
-      badAnswer: `the webhook's answer is not {"verdict": "pass" | "fail" | "waiting", "note"?: text}: got {"verdict":"approved","hook":"${origin}"}`,
+      badAnswer: `the webhook's answer is not one model-gate reads: its "verdict" is "approved", not "pass", "fail" or "waiting"; an answer is {"verdict": "pass" | "fail" | "waiting", "note"?: text of at most 500 characters, "value"?: number}; got {"verdict":"approved","hook":"${origin}"}`,
       timeout: `the webhook did not answer: POST ${origin} failed: no complete answer within 200ms (timeout)`,
     });
     for (const note of Object.values(notes)) expect(note).not.toContain(SECRET);
