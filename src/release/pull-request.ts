@@ -17,6 +17,7 @@ import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { endedByRollbackToIt, newHeadAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { type PullRequestReader, staleEvent } from './stale-event.js';
+import { tearDownCandidates } from './tear-down.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
 import { UnpreparedModels } from './unprepared-models.js';
@@ -469,6 +470,10 @@ async function onClosed(
     const why = `the PR was closed without merging; ${release.to} withdrawn`;
     out.push(await orLeftAlone(release, opts, () => endRelease(release, 'aborted', why, model, ports)));
   }
+  // Withdrawn, a candidate deployed at 0% still runs (and bills) where a platform keeps it so: taken
+  // off, with those a later head superseded (tear-down.ts). Said on the run's one report.
+  const latest = [...out, ...recorded.withdrawn.map((w) => w.release)];
+  skipped.push(...(await tearDownCandidates(config, latest, ports, opts)));
   // A PR queued for a model's slot (no release of it recorded) leaves the queue: else its run is
   // re-run for the slot once it frees, and holds it for nothing.
   if (!opts.dryRun)

@@ -5,7 +5,8 @@ import type { Target } from './target.js';
  * asking for the stable version alone changes no deployment: SageMaker (a production variant),
  * Azure ML (a deployment), Vertex AI (a deployed model). Such a target also reads a version
  * without traffic as absent once the run that set it is over, so the caller asks it here
- * whether one is still deployed. Blue-green's retirement of blue uses it (release/retire-blue.ts).
+ * whether one is still deployed. Blue-green's retirement of blue uses it (release/retire-blue.ts),
+ * and so does a PR's close, for its candidate (release/tear-down.ts).
  */
 export interface RemovesIdleVersions {
   /**

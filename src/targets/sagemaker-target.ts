@@ -65,7 +65,7 @@ import { type KnownVersions, knownOf, type Target, type TargetLog } from './targ
 // whole traffic change, read-back included (changeWithin, change-deadline.ts). model-gate creates no
 // variant. It removes idle variants a shadow's config has no room for (sagemaker-shadow.ts:
 // placeVariants; one with traffic is refused), saying so in the run's log (`log`: sayLeftOut),
-// and retires blue-green's blue after its rollback-window (removeIdle). A promotion keeps the
+// and retires blue-green's blue after its rollback-window, or a closed PR's candidate (removeIdle). A promotion keeps the
 // replaced version at weight 0, so a workflow_dispatch rollback to it is a weights call, as for
 // every strategy. A variant leaves an endpoint only by a new config without it, deployed the same way
 // (UpdateEndpoint: "deploys the EndpointConfig ... to a new fleet of instances", the old

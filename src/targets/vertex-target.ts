@@ -25,8 +25,8 @@ import type { KnownVersions, Target } from './target.js';
 //   while it has no traffic; gcloud waits for the operation)
 // Each version is a model deployed to the endpoint whose display name comes from the
 // `deployed-model` template; model-gate changes the split between deployed models and never
-// deploys one. It undeploys one only to retire blue-green's blue after its rollback-window
-// (removeIdle), while it has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION
+// deploys one. It undeploys one only to retire blue-green's blue after its rollback-window, or a
+// closed PR's candidate (removeIdle), while it has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION
 // saying so, or ABORTED) is waited for, then TargetBusyError; any other FAILED_PRECONDITION is
 // permanent (IN_PROGRESS). With no `project` in the config, gcloud's own (core/project) is used.
 
