@@ -1,4 +1,5 @@
 import { safeUrl } from './safe-url.js';
+import { clip } from './text.js';
 
 // Kept apart from github/client.ts, which loads the GitHub client, so the engine can word
 // GitHub's answers too (a schedule tick's model left undriven).
@@ -20,10 +21,34 @@ export function describeGitHubError(error: unknown, { permissionHint = true } = 
   const where = e.request.url
     ? ` to ${e.request.method ?? ''} ${safeUrl(e.request.url)}`.replace('  ', ' ')
     : '';
-  const message = (e.message ?? '').split(' - ')[0] ?? '';
+  const message = gitHubWords(error);
+  // A try that timed out or lost its connection: Octokit gives it status 500, but GitHub said nothing.
+  if (!(error as { response?: unknown }).response) return `No answer from GitHub${where}: ${message}`;
   const missing = e.status === 403 && permissionHint ? missingPermission(message, e.request.url) : undefined;
   const hint = missing ? ` (the token lacks ${missing}: add it to the workflow's permissions)` : '';
   return `GitHub answered ${e.status}${where}: ${message}${hint}`;
+}
+
+/** As much of an answer that is not GitHub's JSON (a proxy's text, say) as a one-line message keeps. */
+const TEXT_MAX = 200;
+
+/**
+ * What GitHub's answer says: its JSON's message (up to the " - " before its docs
+ * link); an HTML page (GitHub's "Unicorn!" page of a 502 or 504, which Octokit makes the message
+ * whole: thousands of characters, one line of the job summary per line of markup) named, not
+ * quoted; other text on one line, cut short.
+ */
+function gitHubWords(error: unknown): string {
+  const e = error as { status?: number; message?: string; response?: { headers?: Record<string, unknown> } };
+  const text = e.message ?? '';
+  const type = String(e.response?.headers?.['content-type'] ?? '');
+  if (/^\s*<(!doctype|html|\?xml|head|body)\b/i.test(text) || /^text\/html\b/i.test(type)) {
+    return (e.status ?? 0) >= 500
+      ? "GitHub's error page (a server error on GitHub's side); re-run once GitHub answers"
+      : 'an HTML page, not an answer of the GitHub API (a proxy in between, or GITHUB_API_URL not an API)';
+  }
+  if (type === '' || /\bjson\b/i.test(type)) return text.split(' - ')[0] ?? '';
+  return clip(text.replace(/\s+/g, ' ').trim(), TEXT_MAX);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { getOctokit } from '@actions/github';
+import { defaults as actionsDefaults } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
@@ -121,6 +122,33 @@ export interface ClientOptions {
   retries?: number;
   /** Test-only: see `testWaitScale`. */
   waitScale?: number;
+  /** How long one try of a request may take (REQUEST_TIMEOUT_MS); tests lower it. */
+  timeoutMs?: number;
+}
+
+/**
+ * How long one try of a request may take, its answer read whole. GitHub ends a request of its own
+ * after 10 s (its 502 or 504 page); a connection that stalls with no answer would otherwise stall
+ * the job until the workflow's timeout, a candidate keeping its traffic meanwhile. Timed out, the
+ * try fails as a lost connection does (status 500): retried, or (a write sent once) its caller's.
+ */
+export const REQUEST_TIMEOUT_MS = 60_000;
+
+type Fetch = typeof globalThis.fetch;
+
+/**
+ * @actions/github's request options (its proxy-aware fetch, from the runner's proxy settings),
+ * each try of a request given `ms` to finish. Given whole: Octokit takes an option's `request` in
+ * place of its defaults', so the proxy's agent and fetch are kept here.
+ */
+function timedRequest(ms: number) {
+  const request = (actionsDefaults.request ?? {}) as { fetch?: Fetch };
+  const fetch: Fetch = request.fetch ?? globalThis.fetch;
+  const timed: Fetch = (url, init = {}) => {
+    const timeout = AbortSignal.timeout(ms);
+    return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, timeout]) : timeout });
+  };
+  return { ...request, fetch: timed };
 }
 
 /**
@@ -171,6 +199,7 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     opts.token,
     {
       baseUrl: opts.baseUrl,
+      request: timedRequest(opts.timeoutMs ?? REQUEST_TIMEOUT_MS),
       retry: { retries, doNotRetry: [400, 401, 403, 404, 410, 422, 451], retryAfterBaseValue: second },
       throttle: {
         retryAfterBaseValue: second,

@@ -26,7 +26,7 @@ const HISTORY_SIZE = 30;
 const MADE_SEARCH = 10;
 /** How many of the newest promotions and rollbacks are read, after making one, for a rival's twin of it. */
 const RIVAL_SEARCH = 5;
-/** How many of the newest claims on a head are searched for a release's: one per analysis of the head. */
+/** How many claims on a head are read at a time (one per analysis of the head) in search of a release's. */
 const CLAIMS_OF_HEAD = 10;
 /**
  * How long the promotions and rollbacks `history` read stay good for `serving`: the same tick's drift
@@ -341,26 +341,32 @@ export class Deployments {
     );
   }
 
-  /** The newest claim by `ours` for `release`'s PR, version and head (and `also`, given its `from`). */
+  /**
+   * The newest claim by `ours` for `release`'s PR, version and head (and `also`, given its `from`).
+   * The head's claims are read newest first, a page at a time until one is found: a head analysed
+   * more often than a page holds has the claim a record names (a pending withdrawal's) further on.
+   */
   private async claimOf(
     release: Release,
     ours: (creator: Deployment['creator']) => Promise<boolean>,
     also: (d: Deployment, from: string) => boolean = () => true,
   ): Promise<Deployment | undefined> {
     if (release.pr === undefined || release.headSha === undefined) return undefined;
-    const res = await this.client.rest.repos.listDeployments({
+    const pages = this.client.paginate.iterator(this.client.rest.repos.listDeployments, {
       ...this.repo,
       environment: environmentOf(release.model),
       task: CANARY_TASK,
       sha: release.headSha,
       per_page: CLAIMS_OF_HEAD,
     });
-    for (const d of res.data) {
-      const claim = canaryPayload.safeParse(payloadOf(d));
-      if (!claim.success) continue;
-      const { pr, from, to, head } = claim.data;
-      if (pr !== release.pr || to !== release.to || head !== release.headSha || !also(d, from)) continue;
-      if (await ours(d.creator)) return d;
+    for await (const { data } of pages) {
+      for (const d of data) {
+        const claim = canaryPayload.safeParse(payloadOf(d));
+        if (!claim.success) continue;
+        const { pr, from, to, head } = claim.data;
+        if (pr !== release.pr || to !== release.to || head !== release.headSha || !also(d, from)) continue;
+        if (await ours(d.creator)) return d;
+      }
     }
     return undefined;
   }

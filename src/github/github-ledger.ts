@@ -170,17 +170,24 @@ export class GitHubLedger implements Ledger {
     return neverDeployed && this.failedOnHead(release);
   }
 
-  /** Whether this token set the model's commit status on the release's head to failure. */
+  /**
+   * Whether this token set the model's commit status on the release's head to failure. The head's
+   * statuses are listed newest first, a page at a time until one is found: other checks' statuses
+   * set since may fill the first page. (GitHub's combined status, one per context, would take fewer
+   * pages, but it does not say who set a status, and a look-alike's must not count.)
+   */
   private async failedOnHead(release: Release): Promise<boolean> {
     if (release.headSha === undefined) return false;
-    const res = await this.opts.client.rest.repos.listCommitStatusesForRef({
+    const pages = this.opts.client.paginate.iterator(this.opts.client.rest.repos.listCommitStatusesForRef, {
       ...this.opts.repo,
       ref: release.headSha,
       per_page: 100,
     });
-    for (const status of res.data) {
-      if (status.context !== `model-gate/${release.model}` || status.state !== 'failure') continue;
-      if (await this.records.identity.is(status.creator)) return true;
+    for await (const { data } of pages) {
+      for (const status of data) {
+        if (status.context !== `model-gate/${release.model}` || status.state !== 'failure') continue;
+        if (await this.records.identity.is(status.creator)) return true;
+      }
     }
     return false;
   }
