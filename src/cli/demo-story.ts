@@ -67,10 +67,10 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
   let underWay = 'before its first PR';
   const stopEarly = stopEarlyOn(out, work, () => underWay);
   try {
-    out.write(
-      `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}\n`,
-    );
     const file = strategy === 'canary' ? 'model-gate.yml' : join('strategies', `${strategy}.yml`);
+    out.write(
+      `sandbox serving ${MODEL} v1 at ${sandbox.url}, live traffic ${rps} req/s; strategy ${strategy}, config examples/sandbox/${file}\n`,
+    );
     const { config } = await loadConfig(
       join(demoModelsDir, '..', file),
       { ...process.env, SANDBOX_URL: sandbox.url },
@@ -92,6 +92,10 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
     const served = traffic.stats();
     out.write(
       `\n${served.sent} live requests served during the demo in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+    );
+    // Its folder goes with it: where to look next is the config it played, and the other stories.
+    out.write(
+      `next: read examples/sandbox/${file}; try \`model-gate demo --strategy linear|blue-green|shadow|ab|rolling\`, or \`model-gate sandbox\` to drive one yourself (README: "The sandbox")\n`,
     );
     return ok ? 0 : 1;
   } finally {
@@ -169,6 +173,9 @@ async function playPullRequest(
   if (analysed.releases[0]?.status !== 'ready') return analysed;
   io.out.write('\nthe PR is merged\n');
   const merged = await handlePullRequest(config, { ...event, action: 'closed', merged: true }, ports, opts);
-  io.out.write(`\n${renderTerminal(config, merged, Date.now())}`);
+  const report = renderTerminal(config, merged, Date.now());
+  // A promotion's gates and phases are the ones just shown: its heading says what changed.
+  const promoted = merged.releases[0]?.status === 'promoted';
+  io.out.write(`\n${promoted ? `${report.split('\n\n')[0]}\n` : report}`);
   return merged;
 }

@@ -276,7 +276,7 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
       return {
         ...seen,
         verdict: 'waiting',
-        note: `${due} of ${ctx.minRequests} requests due to the candidate at ${ctx.weight}% (it served ${canaryRequests} of ${total})`,
+        note: `checks the split once ${ctx.minRequests} requests are due to the candidate at ${ctx.weight}%: ${due} so far (it served ${canaryRequests} of ${total})`,
       };
     }
     const units = canaryCount + baselineCount;

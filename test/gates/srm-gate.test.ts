@@ -94,7 +94,7 @@ describe('the split check (srm gate) counts the requests of both arms', () => {
       verdict: 'waiting',
       canaryRequests: 50,
       baselineRequests: 950,
-      note: '50 of 100 requests due to the candidate at 5% (it served 50 of 1000)',
+      note: 'checks the split once 100 requests are due to the candidate at 5%: 50 so far (it served 50 of 1000)',
     });
     // 3000 requests, 150 due: the split is judged (no mismatch, not yet verified within ±10%).
     const judged = await measureSrm(srm, look(healthy, 30, 100));
@@ -172,6 +172,8 @@ describe('the split check of a split by user, with units: the users', () => {
       { ...tenMinutes(heavyUsers), minRequests: 30_000 },
     );
     expect(m).toMatchObject({ verdict: 'waiting' });
-    expect(m.note).toBe('24950 of 30000 requests due to the candidate at 50% (it served 29900 of 49900)');
+    expect(m.note).toBe(
+      'checks the split once 30000 requests are due to the candidate at 50%: 24950 so far (it served 29900 of 49900)',
+    );
   });
 });
