@@ -12,7 +12,7 @@ import {
   callCli,
   type FailureKind,
   type PlatformCli,
-  parseCliJson,
+  parsePlatformJson,
   waitUntilSettled,
 } from './platform-cli.js';
 import type { RemovesIdleVersions } from './retire-idle.js';
@@ -31,7 +31,8 @@ import type { KnownVersions, Target } from './target.js';
 //   --no-wait) and the safe-rollout page above ("Delete the now-unused v1 blue deployment")
 // Each version is served by a deployment named by the `deployment` template; model-gate moves
 // the endpoint's traffic between existing deployments and never creates one. It deletes one only
-// to retire blue-green's blue after its rollback-window (removeIdle), while it has no traffic.
+// to retire blue-green's blue after its rollback-window, or a closed PR's candidate (removeIdle),
+// while it has no traffic.
 // An endpoint `Updating` (or `Creating`, `Deleting`) is locked: model-gate waits for it, then
 // gives up with TargetBusyError. One `Failed` or `Canceled` (the other EndpointProvisioningState
 // values, https://learn.microsoft.com/en-us/javascript/api/@azure/arm-machinelearning/knownendpointprovisioningstate)
@@ -185,14 +186,14 @@ export function azuremlTarget(
     });
     return out === undefined
       ? undefined
-      : parseCliJson(deploymentSchema, out, '`az ml online-deployment show`');
+      : parsePlatformJson(deploymentSchema, out, '`az ml online-deployment show`');
   }
 
   // `change`: the traffic change a call belongs to, whose deadline it keeps.
   async function show(change?: ChangeDeadline): Promise<Endpoint> {
     const args = ['ml', 'online-endpoint', 'show', ...scope];
     const out = await callCli(cli, args, config, clock, { deadline: change });
-    return parseCliJson(endpointSchema, out, '`az ml online-endpoint show`');
+    return parsePlatformJson(endpointSchema, out, '`az ml online-endpoint show`');
   }
 
   const whenUnlocked = (change?: ChangeDeadline) =>

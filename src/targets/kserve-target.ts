@@ -18,7 +18,7 @@ import {
   callCli,
   type FailureKind,
   type PlatformCli,
-  parseCliJson,
+  parsePlatformJson,
   waitUntilSettled,
 } from './platform-cli.js';
 import type { KnownVersions, Target } from './target.js';
@@ -184,12 +184,14 @@ export function kserveTarget(
   const failedReads = passingReadFailures();
 
   // `change`, in the functions below: the traffic change a call belongs to, whose deadline it keeps.
-  const kubectlGet = (args: string[], change?: ChangeDeadline) =>
-    callCli(cli, args, config, clock, { deadline: change }).catch(failedReads.mark);
+  // Output that is not JSON is parsed within the catch: a read garbled once may pass too.
+  const kubectlGet = <S extends z.ZodType>(schema: S, args: string[], change?: ChangeDeadline) =>
+    callCli(cli, ['get', ...args, ...scope, '-o', 'json'], config, clock, { deadline: change })
+      .then((out) => parsePlatformJson(schema, out, `\`kubectl get ${args[0]}\``))
+      .catch(failedReads.mark);
 
   async function get(change?: ChangeDeadline): Promise<InferenceService> {
-    const out = await kubectlGet(['get', ISVC, name, ...scope, '-o', 'json'], change);
-    const isvc = parseCliJson(isvcSchema, out, `\`kubectl get ${ISVC}\``);
+    const isvc = await kubectlGet(isvcSchema, [ISVC, name], change);
     const mode = isvc.metadata.annotations?.[MODE_ANNOTATION] ?? isvc.status.deploymentMode;
     // Standard is KServe's current name for RawDeployment: no Knative revisions, no canary split.
     if (mode === 'RawDeployment' || mode === 'Standard' || mode === 'ModelMesh') {
@@ -210,8 +212,7 @@ export function kserveTarget(
   ): Promise<Map<string, string>> {
     const unknown = [...new Set(revisions)].filter((r) => !revisionVersions.has(r));
     if (unknown.length > 0) {
-      const out = await kubectlGet(['get', REVISION, ...unknown, ...scope, '-o', 'json'], change);
-      const list = parseCliJson(revisionsSchema, out, `\`kubectl get ${REVISION}\``);
+      const list = await kubectlGet(revisionsSchema, [REVISION, ...unknown], change);
       for (const [name, version] of list.items.map(versionOfRevision)) revisionVersions.set(name, version);
     }
     return revisionVersions;
@@ -304,6 +305,23 @@ export function kserveTarget(
   }
 
   /**
+   * The InferenceService's Ready False, in KServe's words. When its latest revision never became
+   * ready (RevisionFailed: no model at the storage URI, an image that does not start), how to get
+   * past it: Knative never starts a failed revision again, and KServe keeps it as long as the
+   * predictor's spec is the same, so running model-gate again on the same version only moves
+   * canaryTrafficPercent onto it and fails the same way.
+   */
+  function notReady(isvc: InferenceService, ready: { reason?: string; message?: string }) {
+    const said = `${description} is not ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim();
+    const predictor = isvc.status.components?.predictor;
+    const failed = predictor?.latestCreatedRevision;
+    if (!failed || predictor?.latestReadyRevision === failed) return new TargetError(said);
+    return new TargetError(
+      `${said.replace(/\.$/, '')}. KServe keeps the failed revision ${failed} and never starts it again while the predictor's spec stays the same: fix what it names (the model at the storage URI, say), then make KServe create a new revision, either by releasing a new version (a new storage URI) or by deleting the failed one (\`kubectl delete ${REVISION} ${failed} ${scope.join(' ')}\`: Knative creates it again from the same spec) before running model-gate again; see docs/targets/kserve.md`,
+    );
+  }
+
+  /**
    * Waits until KServe has acted on the latest spec: a revision of its version, Ready, routed as
    * it asks. A revision that failed is reported at once when `failFast`. `seen`: a read just made,
    * taken as the first look.
@@ -318,11 +336,7 @@ export function kserveTarget(
         const current = missing === undefined;
         if (current && ready?.status === 'True' && routed(isvc)) return { done: true, value: isvc };
         if (current && ready?.status === 'False') {
-          if (failFast) {
-            throw new TargetError(
-              `${description} is not ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim(),
-            );
-          }
+          if (failFast) throw notReady(isvc, ready);
           return { done: true, value: isvc };
         }
         const latest = isvc.status.components?.predictor?.latestCreatedRevision ?? '(none)';
@@ -363,9 +377,7 @@ export function kserveTarget(
           created &&
           (await versionsOf([created], change)).get(created) === version
         ) {
-          throw new TargetError(
-            `${description} is not ready: ${ready.reason ?? ''} ${ready.message ?? ''}`.trim(),
-          );
+          throw notReady(isvc, ready);
         }
         const why =
           others.length === 0

@@ -10,6 +10,12 @@ export const kubectlScope = (config: { namespace: string; context?: string }): s
  * resource …`, an expired or absent login (`You must be logged in to the server (…)`, whatever the
  * server's reason). Not any `(Forbidden)`: an admission webhook's denial, an exceeded quota or a
  * namespace being deleted refuse the object, not who sent it.
+ * Also a kubeconfig's credential plugin (kubelogin on AKS, `aws eks get-token`,
+ * gke-gcloud-auth-plugin) that got no token, as client-go's exec authenticator words it: `getting
+ * credentials: exec: executable kubelogin failed with exit code 1` (its login expired: AADSTS700082),
+ * `getting credentials: exec: executable X not found` and the rest of that prefix, or `exec plugin:
+ * invalid apiVersion "…"` (a kubeconfig asking for a plugin API kubectl no longer takes). kubectl
+ * never reached the cluster, and no wait mends the login: the job's credentials do.
  */
 export const KUBECTL_DENIED =
-  /You must be logged in to the server|is forbidden: User ".*?" cannot [\w-]+ resource/;
+  /You must be logged in to the server|is forbidden: User ".*?" cannot [\w-]+ resource|getting credentials: |exec plugin: invalid apiVersion/;

@@ -110,17 +110,46 @@ export async function callCli(
 
 /**
  * Parses a CLI's JSON answer at the edge: anything unexpected is a TargetStateError naming the call
- * (the CLI answered; calling again prints the same, so a read-back does not wait on it).
+ * (the CLI answered; calling again prints the same, so a read-back does not wait on it). For a
+ * command of the user's (command-target): one that prints more than JSON does so every time.
  */
 export function parseCliJson<S extends z.ZodType>(schema: S, stdout: string, what: string): z.output<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(stdout);
-  } catch {
-    // Secrets hidden before the cut: one the cut runs through would no longer match, and its head go out.
-    const got = redact(stdout).slice(0, 120);
-    throw new TargetStateError(`${what} did not print JSON (got ${JSON.stringify(got)})`);
+  const json = jsonOf(stdout);
+  if (json === NOT_JSON) throw new TargetStateError(`${what} did not print JSON (got ${excerpt(stdout)})`);
+  return shaped(schema, json, what);
+}
+
+/**
+ * parseCliJson for a platform CLI's read (kubectl, az, aws, gcloud), which prints the API's answer
+ * as JSON whenever it exits 0: output that is not JSON (cut off, or a proxy's HTML error page passed
+ * on) was garbled on its way this once, a read that failed and may pass (a TargetError, retried as
+ * one that exited 1 is, until the settle-timeout), not the platform's answer. Valid JSON of another
+ * shape is the platform's answer: a TargetStateError, as in parseCliJson.
+ */
+export function parsePlatformJson<S extends z.ZodType>(schema: S, stdout: string, what: string): z.output<S> {
+  const json = jsonOf(stdout);
+  if (json === NOT_JSON) {
+    throw new TargetError(
+      `${what} did not print JSON (got ${excerpt(stdout)}): its answer was cut off or replaced on the way; if this keeps happening, check what sits between the runner and the platform's API (a proxy or gateway)`,
+    );
   }
+  return shaped(schema, json, what);
+}
+
+const NOT_JSON = Symbol('not JSON');
+
+function jsonOf(stdout: string): unknown {
+  try {
+    return JSON.parse(stdout);
+  } catch {
+    return NOT_JSON;
+  }
+}
+
+/** The start of `stdout`, quoted: secrets hidden before the cut, as one the cut runs through would no longer match. */
+const excerpt = (stdout: string) => JSON.stringify(redact(stdout).slice(0, 120));
+
+function shaped<S extends z.ZodType>(schema: S, json: unknown, what: string): z.output<S> {
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -20,6 +20,7 @@ import {
   type FailureKind,
   type PlatformCli,
   parseCliJson,
+  parsePlatformJson,
   waitUntilSettled,
 } from './platform-cli.js';
 import { withdrawTraffic } from './reconcile.js';
@@ -176,10 +177,10 @@ export function sagemakerTarget(
   const failedReads = passingReadFailures();
 
   async function describe(change?: ChangeDeadline): Promise<Endpoint> {
-    const out = await aws(['describe-endpoint', '--endpoint-name', config.endpoint], change).catch(
-      failedReads.mark,
-    );
-    return parseCliJson(endpointSchema, out, '`aws sagemaker describe-endpoint`');
+    // Output that is not JSON is parsed within the catch: a read garbled once may pass too.
+    return aws(['describe-endpoint', '--endpoint-name', config.endpoint], change)
+      .then((out) => parsePlatformJson(endpointSchema, out, '`aws sagemaker describe-endpoint`'))
+      .catch(failedReads.mark);
   }
 
   /**

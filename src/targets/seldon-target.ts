@@ -14,7 +14,7 @@ import {
   callCli,
   type FailureKind,
   type PlatformCli,
-  parseCliJson,
+  parsePlatformJson,
   waitUntilSettled,
 } from './platform-cli.js';
 import {
@@ -137,7 +137,7 @@ export function seldonTarget(
   async function get(change?: ChangeDeadline): Promise<Experiment> {
     const args = ['get', EXPERIMENT, name, ...scope, '--show-managed-fields', '-o', 'json'];
     const out = await callCli(cli, args, config, clock, { deadline: change });
-    return parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
+    return parsePlatformJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
   }
 
   /** The Experiment, or undefined when there is none yet (kubectl prints nothing then). */
@@ -153,7 +153,7 @@ export function seldonTarget(
       'json',
     ];
     const out = await callCli(cli, args, config, clock, { deadline: change });
-    return out.trim() ? parseCliJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``) : undefined;
+    return out.trim() ? parsePlatformJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``) : undefined;
   }
 
   /** What the Experiment serves; `change`: the traffic change this is the read-back of. */
@@ -231,7 +231,7 @@ export function seldonTarget(
         throw err;
       }
       const found = out.trim()
-        ? parseCliJson(serverSchema, out, `\`kubectl get ${SERVERS[kind]}\``)
+        ? parsePlatformJson(serverSchema, out, `\`kubectl get ${SERVERS[kind]}\``)
         : undefined;
       const why = unservableReason(found, kind, server, config.namespace);
       if (why)

@@ -8,7 +8,7 @@ import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
-import { callCli, type FailureKind, type PlatformCli, parseCliJson } from './platform-cli.js';
+import { callCli, type FailureKind, type PlatformCli, parsePlatformJson } from './platform-cli.js';
 import type { RemovesIdleVersions } from './retire-idle.js';
 import { sharesFor, trafficFromShares } from './split.js';
 import type { KnownVersions, Target } from './target.js';
@@ -77,7 +77,7 @@ export function vertexTarget(
   async function describe(change?: ChangeDeadline): Promise<Endpoint> {
     const args = ['ai', 'endpoints', 'describe', config.endpoint, ...scope];
     const out = await callCli(cli, args, config, clock, { deadline: change });
-    return parseCliJson(endpointSchema, out, '`gcloud ai endpoints describe`');
+    return parsePlatformJson(endpointSchema, out, '`gcloud ai endpoints describe`');
   }
 
   /**

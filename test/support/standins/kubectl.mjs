@@ -207,7 +207,6 @@ function serverError({ code, message }) {
 
 /** Answers one `kubectl` call (argv after the program name, `input` on stdin): { code, stdout, stderr, hang }. */
 export const runKubectl = (argv, env, input) => answerCall(answer, argv, env, input);
-runAsProgram(CLI, answer);
 
 function resourceType(word) {
   const type = TYPES[word];
@@ -918,3 +917,6 @@ function rawMode(isvc) {
   const mode = isvc.metadata.annotations?.['serving.kserve.io/deploymentMode'];
   return mode === 'RawDeployment' || mode === 'Standard' ? mode : undefined;
 }
+
+// Last: the module's constants (reportedGeneration, FRAMEWORKS...) are set only once it has run this far.
+runAsProgram(CLI, answer);
