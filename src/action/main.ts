@@ -46,7 +46,7 @@ import { CLEANUP_STATE, cleanupState, NOTES_STATE, notesState } from './post.js'
 import { rollbackStands } from './rollback-stands.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
-import { stopOnCancel } from './stop-on-cancel.js';
+import { cancelledCommand, stopOnCancel } from './stop-on-cancel.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let setup: ActionPorts | undefined;
@@ -58,8 +58,10 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let loaded: Config | undefined;
   // What the error handler needs to explain a fork run's refused write.
   let forkRun: { event: ActionEvent; allowForks: boolean } | undefined;
-  // A cancelled job stops the platform commands under way before the step exits.
-  const offCancel = stopOnCancel();
+  // A cancelled job stops the platform commands under way before the step exits, saying what the
+  // stop leaves: nothing until the command is known.
+  let afterCancel = 'it had changed nothing yet';
+  const offCancel = stopOnCancel(() => afterCancel);
   try {
     const inputs = readInputs();
     const { config, interpolated } = await loadConfig(inputs.config, env);
@@ -70,6 +72,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
     // Checked before anything is asked or changed: a command the event does not run is refused,
     // and so is a to-version given to a command other than rollback.
     const command = commandOn(inputs, event);
+    afterCancel = cancelledCommand(command, event);
     forkRun = { event, allowForks: config.allowForks };
     setup = actionPorts(config, inputs, env, event);
     // A plan deploys nothing, so there is nothing for the post step to clean up.

@@ -13,6 +13,7 @@ import { confirmingTarget } from '../release/confirmed-change.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
 import { ended, retryWithdrawal, withdrawIfLive } from '../release/finish.js';
+import { liveCandidate } from '../release/live-candidate.js';
 import { newRelease } from '../release/new-release.js';
 import { takeOutOfService } from '../release/out-of-service.js';
 import { idleIfLive, idlePending } from '../release/pending-idle.js';
@@ -21,9 +22,9 @@ import { LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-reques
 import { candidateToActOn, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
-import { writePostStepSummary } from './error-report.js';
+import { runUrlOf, writePostStepSummary } from './error-report.js';
 import { readEvent } from './event.js';
-import { readInputs } from './inputs.js';
+import { type Inputs, readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
 import { actionPorts } from './ports.js';
 import {
@@ -172,9 +173,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
           failures.push(`${model.name}: ${stopped}; ${direct.done}${late ? `; ${late}` : ''}`);
         else {
           core.warning(`${model.name}: ${direct.done}: ${stopped}`);
-          // Nothing live, the comment has nothing to tell of it.
+          // Nothing live, the comment has nothing to tell of it; the head's status, left pending
+          // ("deploying the candidate"), says the job ended, or a required check waits on it.
           if (direct.withdrawn)
             await recordWithdrawn(candidate, model, event.pr, `${stopped}; ${direct.done}`, ports);
+          else await notLiveStatus(candidate, model, event.pr, setup.ledger, ports.clock.now());
           await giveBack(model.name);
         }
         continue;
@@ -316,7 +319,8 @@ async function cleanUp(
   ports: Ports,
   ranOut: () => string | undefined,
 ): Promise<{ warning: string } | { failure: string }> {
-  const why = `the job stopped mid-analysis; ${release.to} withdrawn by the post step`;
+  const exposed = await liveShare(release, ctx);
+  const why = `the job stopped mid-analysis${exposed}; ${release.to} withdrawn by the post step`;
   const done = await takeOutOfService(release, why, ctx, ports);
   const { idleRefused, defect } = done;
   let ended = done.release;
@@ -344,6 +348,23 @@ async function cleanUp(
   }
   if (ended.withdrawPending) return { failure: ended.reason ?? `${release.to} may still get live traffic` };
   return { warning: ended.reason ?? `${release.to} withdrawn` };
+}
+
+/**
+ * ` with v2 on 10% of live traffic`: what the candidate of a release the post step ends served as
+ * the job stopped, read before the withdrawal, so the record does not read as if no caller ever
+ * reached it (the phase history has no row for a change the job made just before it stopped).
+ * Empty where it served none, or the platform could not be read (the withdrawal reads it again).
+ */
+async function liveShare(release: Release, ctx: ReleaseContext): Promise<string> {
+  if (idlePending(release) || release.withdrawPending) return '';
+  try {
+    const live = liveCandidate(await ctx.target.read({ stable: release.from, candidate: release.to }));
+    return live?.version === release.to ? ` with ${release.to} ${live.share}` : '';
+  } catch (err) {
+    if (err instanceof TargetError) return '';
+    throw err;
+  }
 }
 
 /**
@@ -450,6 +471,32 @@ async function recordWithdrawn(
     now: c.startedAt ?? now,
   });
   await ports.ledger.saveRelease(ended(begun, 'aborted', why, now));
+}
+
+/**
+ * The commit status of a saved candidate the post step found with no live traffic, whose release
+ * the comment never recorded: error, saying so and to re-run the job (nothing on record stops a
+ * re-run). Not a record of an aborted release: that would refuse the re-run of the same head. A
+ * GitHub refusal is a warning, as the ledger's own status writes are (problemLines, below).
+ */
+async function notLiveStatus(
+  c: SavedCandidate,
+  model: ModelConfig,
+  job: { number: number; headSha: string },
+  ledger: GitHubLedger | undefined,
+  now: number,
+): Promise<void> {
+  if (!ledger) return;
+  const begun = newRelease(model, {
+    from: c.from,
+    to: c.to,
+    pr: job.number,
+    headSha: job.headSha,
+    now: c.startedAt ?? now,
+  });
+  const why = `${c.to} got no live traffic: the job stopped before its release was recorded; re-run the job`;
+  // recordOnly: nothing was withdrawn, so the status words the reason alone (no "withdrawn, v1 serves").
+  await ledger.setStatusOnly(ended(begun, 'aborted', why, now, { recordOnly: true }));
 }
 
 /** What a change on the platform directly did, and whether the candidate may still get live traffic. */

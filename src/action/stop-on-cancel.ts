@@ -1,6 +1,10 @@
 import { constants } from 'node:os';
 import * as core from '@actions/core';
+import { formatDuration } from '../config/duration.js';
+import { PROMOTION_GRACE_MS } from '../release/merged-ready.js';
 import { stopAll } from '../targets/cli.js';
+import type { ActionEvent } from './event.js';
+import type { Command } from './inputs.js';
 
 // A cancelled job (or one past its timeout-minutes): the runner sends the step SIGINT, SIGTERM
 // 7.5 s later, and kills its process tree 2.5 s after that. Node's default ends the step at the
@@ -8,12 +12,16 @@ import { stopAll } from '../targets/cli.js';
 // program: each in a process group of its own, out of reach of a signal to this process) ran on
 // to its timeout: it could change traffic after the post step withdrew the candidate, while the
 // record says it was withdrawn. So the step stops the commands it started, then ends of the same
-// signal (exit status 130 or 143): the step fails, and the post step withdraws what the state names.
+// signal (exit status 130 or 143): the step fails. What follows differs by event (the post step
+// withdraws a PR job's candidate, nothing cleans up after a dispatch rollback), so the caller says it.
 
 const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
-/** Listens to SIGINT and SIGTERM while the main step runs; returns the means to stop listening. */
-export function stopOnCancel(): () => void {
+/**
+ * Listens to SIGINT and SIGTERM while the main step runs; returns the means to stop listening.
+ * `aftermath`: what the stop leaves and what to do, as the run stands when the signal comes.
+ */
+export function stopOnCancel(aftermath: () => string): () => void {
   let stopping = false;
   const off = () => {
     for (const s of SIGNALS) process.off(s, onSignal);
@@ -38,11 +46,27 @@ export function stopOnCancel(): () => void {
         // Not folded into the group of the phase it stopped in (a stray end is ignored).
         core.endGroup();
         core.error(
-          `model-gate stopped on ${signal} (the job was cancelled or ran out of time)${commands}: the post step withdraws the candidate`,
+          `model-gate stopped on ${signal} (the job was cancelled or ran out of time)${commands}: ${aftermath()}`,
         );
       })
       .finally(() => end(signal));
   }
   for (const s of SIGNALS) process.on(s, onSignal);
   return off;
+}
+
+/**
+ * What a cancelled run leaves, and what finishes it: only a PR's release job saves a candidate for
+ * the post step to withdraw (savingCandidates); a merge job saves none, and other events no state.
+ */
+export function cancelledCommand(command: Command, event: ActionEvent): string {
+  if (command === 'plan' || command === 'status') return `command ${command} changes nothing`;
+  if (event.kind === 'pull_request') {
+    if (event.pr.action === 'closed' && event.pr.merged)
+      return `promotion pending: a re-run of this job finishes it (so does a schedule tick, once the merge is on record and ${formatDuration(PROMOTION_GRACE_MS)} have passed)`;
+    return 'the post step withdraws the candidate';
+  }
+  if (command === 'tick')
+    return 'the releases it was driving stay as last recorded; the next schedule tick takes them up again';
+  return `the ${command} may have reached the platform unrecorded: re-run this workflow with the same inputs to check and record it`;
 }

@@ -271,6 +271,16 @@ export class GitHubLedger implements Ledger {
     }
   }
 
+  /**
+   * The head's commit status for `release` alone, its record left as it is (the post step's word on
+   * a candidate whose release the comment never recorded). A refusal is reported, as in save.
+   */
+  async setStatusOnly(release: Release): Promise<void> {
+    await this.bestEffort(`set the commit status of ${release.model}`, () =>
+      setReleaseStatus(this.opts.client, this.opts.repo, release, this.opts.runUrl),
+    );
+  }
+
   /** A write beside the release's state: GitHub refusing it is reported (`problems`), not fatal. */
   private async bestEffort(what: string, write: () => Promise<void>): Promise<void> {
     try {

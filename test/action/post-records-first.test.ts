@@ -32,7 +32,8 @@ models:
 `;
 const UNDER_WAY =
   'v2 is being withdrawn (its end is recorded; the platform has not confirmed the change yet)';
-const WHY = 'the job stopped mid-analysis; v2 withdrawn by the post step';
+// The share v2 had as the job stopped, read before the withdrawal: the phase history shows no step for it.
+const WHY = 'the job stopped mid-analysis with v2 on 10% of live traffic; v2 withdrawn by the post step';
 
 /** What the pass-through does with a withdrawal: answers it (after `forward`, or not), or hangs up. */
 type OnWithdrawal = (forward: () => Promise<JsonResponse>) => Promise<JsonResponse | undefined>;
@@ -187,7 +188,8 @@ describe('the post step records the end first', () => {
     const post = await postStep();
     expect(post.code).toBe(1);
     expect(post.stdout).toContain(
-      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${WHY}; withdrawing v2 failed: sandbox ${MODEL} at ${platformUrl} answered the traffic change with HTTP 503: traffic API unavailable; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${platformUrl}/healthz answers once it is up)`,
+      // A workflow command escapes `%` as `%25`.
+      `::error::model-gate post step could not withdraw the candidate: ${MODEL}: ${WHY.replace('%', '%25')}; withdrawing v2 failed: sandbox ${MODEL} at ${platformUrl} answered the traffic change with HTTP 503: traffic API unavailable; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${platformUrl}/healthz answers once it is up)`,
     );
     expect(atChange).toContain(UNDER_WAY);
     expect(await serving()).toEqual({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } });

@@ -186,8 +186,9 @@ describe('dist/index.js on pull_request events', () => {
       state: run.state,
     });
     expect(post.code).toBe(0);
-    expect(post.stdout).toContain(
-      '::warning::fraud-detector: the job stopped mid-analysis; v1 withdrawn by the post step',
+    // What the candidate served as the job stopped ('%' escaped as %25 in a workflow command).
+    expect(post.stdout).toMatch(
+      /::warning::fraud-detector: the job stopped mid-analysis with v1 on \d+%25 of live traffic; v1 withdrawn by the post step/,
     );
     expect(await traffic_()).toEqual({ stable: { version: 'v2' } });
     expect((await ledger()).releases['fraud-detector']).toMatchObject({ status: 'aborted', pr: 4 });
