@@ -81,6 +81,10 @@ export async function planStep(
     );
   core.setOutput('matrix', JSON.stringify(plan.matrix));
   core.setOutput('has-models', String(plan.hasModels));
+  // A PR's live candidate of a model the config no longer names: no job of the matrix could act on
+  // it, so the plan job fails saying what to do, as the single job does (its `decision` and `models`
+  // are the error's). The matrix is set first, for a workflow whose jobs run after a failed plan.
+  if (plan.undeclared) throw plan.undeclared;
   core.setOutput('decision', plan.hasModels ? 'planned' : 'skipped');
   core.setOutput(
     'models',

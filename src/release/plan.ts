@@ -1,6 +1,6 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config, ModelConfig, ShadowStrategyConfig, StrategyConfig } from '../config/types.js';
-import { VersionError } from '../core/errors.js';
+import { ConfigError, VersionError } from '../core/errors.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import {
@@ -17,6 +17,7 @@ import { liveCandidateReason } from './plan-text.js';
 import type { Ports } from './ports.js';
 import { type PullRequestEvent, sinceBranchPoint } from './pull-request.js';
 import { inFlight, type Release } from './types.js';
+import { undeclaredOfPr } from './undeclared-models.js';
 
 /** One phase a release would run: the candidate's share of live traffic, or a mirrored copy. */
 export interface PlannedPhase {
@@ -79,6 +80,12 @@ export interface Plan {
   models: PlannedModel[];
   matrix: Matrix;
   hasModels: boolean;
+  /**
+   * A PR's candidates that may be live of models the config no longer names (undeclared-models.ts):
+   * no job of the matrix could drive or withdraw them, so the plan job fails on this once its
+   * outputs are set, as the single job fails once it acted on the other models.
+   */
+  undeclared?: ConfigError;
 }
 
 export interface PlanOptions {
@@ -111,7 +118,8 @@ export async function planChanges(
  * first) is listed too: its job tries the withdrawal again, as a re-run's would. A model whose release
  * of this PR ended earlier gets no job; the plan itself passes the head's status for it
  * (passEndedRelease), the one write a plan makes, else a required `model-gate/<model>` would wait on
- * the head for ever. A dry run writes nothing, that status included.
+ * the head for ever. A dry run writes nothing, that status included. A live candidate of this PR
+ * whose model the config no longer names gets no job (none could act on it): `undeclared` says so.
  */
 export async function planPullRequest(
   config: Config,
@@ -145,7 +153,8 @@ export async function planPullRequest(
     if (live) models.push({ ...planned(model), live });
     else if (pr.action !== 'closed' && !opts.dryRun) await passEndedRelease(model, release, pr, ports);
   }
-  return planOf(models);
+  const undeclared = (await undeclaredOfPr(config, pr.number, ports.ledger, only)).flatMap((e) => e.problems);
+  return { ...planOf(models), ...(undeclared.length > 0 ? { undeclared: new ConfigError(undeclared) } : {}) };
 }
 
 /**

@@ -6,7 +6,8 @@ import { candidateToActOn, type Release } from './types.js';
 // A model removed from the config (or renamed) while its candidate may be live: no run under that
 // config drives or withdraws it, and the candidate would keep its traffic for ever while each run
 // said nothing of it. A run that meets one fails saying so instead, once it acted on its other
-// models: a PR's run for its own releases, a schedule tick for every release its ledger lists
+// models: a PR's run for its own releases (a matrix's plan job for all of them, as none of its
+// jobs is given a model the config does not name), a schedule tick for every release its ledger lists
 // (Ledger.slotHolders; a ledger that lists none is not checked). A ready candidate has no live
 // traffic: the GitHub ledger warns of its undeclared model, and the run goes on.
 
