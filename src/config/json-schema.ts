@@ -19,6 +19,7 @@ export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Node;
   limitAbSplit(schema);
   selectBranchByKey(schema);
+  acceptEnvReferences(schema);
   const { $schema, ...rest } = schema;
   return { $schema, title: 'model-gate configuration', ...rest };
 }
@@ -95,4 +96,24 @@ function keyOf(branches: Node[]): string | undefined {
     });
     return kinds.every((kind) => typeof kind === 'string') && new Set(kinds).size === kinds.length;
   });
+}
+
+/** `${NAME}`, as interpolate.ts reads it: after a `$` it is the literal `$${`, no reference. */
+const ENV_REFERENCE = String.raw`(?<!\$)\$\{[A-Za-z_][A-Za-z0-9_]*\}`;
+
+/**
+ * The loader replaces `${NAME}` in every string value before it validates, so `namespace: "${NS}"`
+ * is valid as written; each pattern also takes a value containing a reference, or an editor would
+ * flag it. Keys are never interpolated, so a mapping's `propertyNames` keep their pattern.
+ */
+function acceptEnvReferences(node: unknown): void {
+  if (Array.isArray(node)) {
+    for (const item of node) acceptEnvReferences(item);
+    return;
+  }
+  if (!isNode(node)) return;
+  if (typeof node.pattern === 'string') node.pattern = `(?:${node.pattern})|${ENV_REFERENCE}`;
+  for (const [key, value] of Object.entries(node)) {
+    if (key !== 'propertyNames') acceptEnvReferences(value);
+  }
 }

@@ -12,7 +12,7 @@ import { checkSandboxNames } from './sandbox-names.js';
 import { checkSharedTargets } from './shared-target.js';
 import { checkAbGates, checkAbSplit, checkFirstPhaseFull, checkGatesForStrategy } from './strategy-gates.js';
 import { strategySchema } from './strategy-schema.js';
-import { targetSchema } from './target-schema.js';
+import { keyNameProblem, targetSchema } from './target-schema.js';
 import { type Config, type MetricsConfig, SIDE_BY_SIDE_KINDS } from './types.js';
 
 /**
@@ -85,6 +85,10 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
           message: `required (or set defaults.${field})`,
         });
       }
+    }
+    const keyName = keyNameProblem(model.target ?? defaults?.target, name, model.target === undefined);
+    if (keyName) {
+      ctx.addIssue({ code: 'custom', input: undefined, message: keyName, path: ['models', name, 'target'] });
     }
     // A strategy the platform cannot do is refused now, with the reason, not mid-release.
     const refusal = strategyRefusal(model.target ?? defaults?.target, model.strategy ?? defaults?.strategy);

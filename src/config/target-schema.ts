@@ -4,6 +4,7 @@ import { COMMAND_VALUES } from '../targets/command-values.js';
 import { formatDuration } from './duration.js';
 import {
   always,
+  asRecord,
   duration,
   finite,
   httpHeaders,
@@ -60,9 +61,47 @@ const label = (what: string, pattern: RegExp, rule: string) =>
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_RULE = "lowercase letters, digits and '-', at most 63, starting and ending with a letter or digit";
+/** KServe's webhook refuses an InferenceService name that starts with a digit (IsvcNameFmt: a DNS-1035 label). */
+const DNS_1035_LABEL = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_1035_RULE =
+  "lowercase letters, digits and '-', at most 63, starting with a letter and ending with a letter or digit";
 const namespace = label('a Kubernetes namespace', DNS_LABEL, DNS_RULE).describe('Kubernetes namespace.');
 const kubeObject = (description: string) =>
   label('a Kubernetes object name', DNS_LABEL, DNS_RULE).describe(description);
+
+/** Targets that name their object after the model's key when its own name field is left out. */
+const NAMED_AFTER_KEY: Record<string, { field: string; what: string; pattern: RegExp; refusal: string }> = {
+  kserve: {
+    field: 'name',
+    what: 'InferenceService name',
+    pattern: DNS_1035_LABEL,
+    refusal: `which KServe refuses (${DNS_1035_RULE})`,
+  },
+  seldon: {
+    field: 'experiment',
+    what: 'Experiment name',
+    pattern: DNS_LABEL,
+    refusal: `which is not a Kubernetes object name (${DNS_RULE})`,
+  },
+};
+
+/**
+ * A KServe or Seldon target without its own name uses the model's key (`fraud_detector`), which
+ * model names allow and Kubernetes does not: refused now, as the same name written out would be,
+ * not at the first kubectl call. `inherited`: the target is the defaults' one.
+ */
+export function keyNameProblem(target: unknown, modelKey: string, inherited: boolean): string | undefined {
+  const config = asRecord(target);
+  const type = config?.type;
+  if (typeof type !== 'string' || !Object.hasOwn(NAMED_AFTER_KEY, type)) return undefined;
+  const named = NAMED_AFTER_KEY[type];
+  if (!named || config?.[named.field] !== undefined || named.pattern.test(modelKey)) return undefined;
+  const fix = inherited
+    ? `give this model its own target, with target.${named.field} set (defaults.target uses each model's key)`
+    : `set target.${named.field}`;
+  return `the ${named.what} defaults to the model's key ${describeValue(modelKey)}, ${named.refusal}; ${fix}`;
+}
+
 const context = z
   .string()
   .min(1)
@@ -104,7 +143,9 @@ const kserveTarget = strict({
   type: z
     .literal('kserve')
     .describe('A KServe InferenceService in Knative (formerly Serverless) mode, driven with kubectl.'),
-  name: kubeObject("InferenceService name; defaults to the model's key.").optional(),
+  name: label('an InferenceService name', DNS_1035_LABEL, DNS_1035_RULE)
+    .describe("InferenceService name; defaults to the model's key.")
+    .optional(),
   namespace,
   context: context.optional(),
   'storage-uri': z
