@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CLEANUP_STATE } from '../../src/action/post.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { runStep } from '../support/actions-runner.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { FRAUD_ON_SANDBOX, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { FRAUD_ON_SANDBOX, fraudServing, useFraudPrWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
-import { workspaceWith } from '../support/platform-pass-through.js';
 
 // A job cancelled right after it gave its candidate live traffic (a canary step at 10%, a blue-green
 // switch to 100%), before the phase history had a row for it. The post step withdrew v2 and said
@@ -15,65 +12,37 @@ import { workspaceWith } from '../support/platform-pass-through.js';
 // had as the job stopped, read from the platform before the withdrawal. The main step runs one tick
 // in this process (v2 on 10%, on record analysing); the post step from src/ as its own process.
 const MODEL = 'fraud-detector';
-const FILE = 'models/fraud.yaml';
 const shas = { base: sha(1), head: sha(2) };
 const REASON = 'the job stopped mid-analysis with v2 on 10% of live traffic; v2 withdrawn by the post step';
 
-let sandbox: Sandbox;
-let github: FakeGitHub;
-let workspace: string;
-
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1'));
-  workspace = await workspaceWith(FRAUD_ON_SANDBOX, 'model-gate-post-exposure-');
-  github.setFile(shas.base, FILE, 'version: v1\n');
-  github.setFile(shas.head, FILE, 'version: v2\n');
-  github.setPullRequest(60, {
-    baseSha: shas.base,
-    headSha: shas.head,
-    files: [{ filename: FILE, status: 'modified' }],
-  });
-});
-
-afterAll(async () => {
-  expect(github?.violations).toEqual([]);
-  await sandbox?.close();
-  await github?.close();
-});
+const world = useFraudPrWorld({ pr: 60, config: FRAUD_ON_SANDBOX, workspace: 'model-gate-post-exposure-' });
 
 const event = pullRequestEvent('opened', shas, { number: 60 });
 const ourComment = () =>
-  github.comments(60).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body ?? '';
+  world.github.comments(60).find((c) => c.body.startsWith('<!-- model-gate report -->'))?.body ?? '';
 
 describe('a job cancelled with its candidate on live traffic', () => {
   it('is withdrawn by the post step, whose reason says the share v2 had', async () => {
-    const job = await runMainStep({
-      eventName: 'pull_request',
-      event,
-      inputs: { ledger: 'github', mode: 'tick' },
-      config: FRAUD_ON_SANDBOX,
-      githubUrl: github.url,
-      env: { SANDBOX_URL: sandbox.url, GITHUB_RUN_ID: '6060', MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-    });
+    const job = await world.step('pull_request', event, { mode: 'tick' }, { GITHUB_RUN_ID: '6060' });
     expect([job.error, job.outputs.decision]).toEqual([undefined, 'analysing']);
-    expect(await fraudServing(sandbox)).toMatchObject({ canary: { version: 'v2', weight: 10 } });
+    expect(await fraudServing(world.sandbox)).toMatchObject({ canary: { version: 'v2', weight: 10 } });
 
     const post = await runStep('post.js', {
-      workspace,
+      workspace: world.workspace,
       eventName: 'pull_request',
       event,
-      env: { SANDBOX_URL: sandbox.url, GITHUB_API_URL: github.url, GITHUB_RUN_ID: '6060' },
+      env: { SANDBOX_URL: world.sandbox.url, GITHUB_API_URL: world.github.url, GITHUB_RUN_ID: '6060' },
       inputs: { 'github-token': 'ghs_fake_token' },
       // What the cancelled main step left saved: v2 may have live traffic.
       state: { [CLEANUP_STATE]: JSON.stringify([{ model: MODEL, from: 'v1', to: 'v2' }]) },
       fromSource: true,
     });
     expect(post.code).toBe(0);
-    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+    expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
     // A workflow command escapes `%` as `%25`; the runner shows `%`.
     expect(post.stdout).toContain(`::warning::${MODEL}: ${REASON.replaceAll('%', '%25')}`);
     expect(ourComment()).toContain(`${MODEL} v2 was withdrawn: ${REASON}; v1 serves`);
-    expect(github.commitStatuses(shas.head).at(-1)).toMatchObject({
+    expect(world.github.commitStatuses(shas.head).at(-1)).toMatchObject({
       state: 'error',
       description: `v2 withdrawn, v1 serves: ${REASON}`,
     });

@@ -15,6 +15,7 @@ import { parseFileCommands } from './actions-runner.js';
 import { deliverEvent, type FakeGitHub, startFakeGitHub } from './fake-github/server.js';
 import { sha } from './model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from './payloads.js';
+import { workspaceWith } from './platform-pass-through.js';
 
 /** The sandbox serving fraud-detector at `stable`, and the GitHub stand-in, a main-step test runs against. */
 export async function startFraudWorld(
@@ -34,26 +35,35 @@ export async function startFraudWorld(
  * A main-step test file's world, started once for the file (startFraudWorld, `seed` for the
  * sandbox's draws): on the stand-in, PR #`pr` moves models/fraud.yaml from v1 (sha(1)) to v2
  * (sha(2)). `step` runs the main step from src/ on it: `config` as .github/model-gate.yml, the
- * ledger a PR comment on the stand-in, its waits scaled down. After the file, GitHub must have
- * refused none of the requests made.
+ * ledger a PR comment on the stand-in, its waits scaled down, `env` added to its environment (a run
+ * id, an attempt). With `workspace` (a directory name's prefix), `world.workspace` holds `config`
+ * too, for a step run as its own process (runStep). After the file, GitHub must have refused none
+ * of the requests made.
  */
-export function useFraudPrWorld(opts: { pr: number; config: string; seed?: number }) {
+export function useFraudPrWorld(opts: { pr: number; config: string; seed?: number; workspace?: string }) {
   const world = {
     // Set by beforeAll.
     sandbox: undefined as unknown as Sandbox,
     github: undefined as unknown as FakeGitHub,
-    step: (eventName: string, event: unknown, inputs: Record<string, string> = {}) =>
+    workspace: undefined as unknown as string,
+    step: (
+      eventName: string,
+      event: unknown,
+      inputs: Record<string, string> = {},
+      env: Record<string, string> = {},
+    ) =>
       runMainStep({
         eventName,
         event,
         inputs: { ledger: 'github', ...inputs },
         config: opts.config,
         githubUrl: world.github.url,
-        env: { SANDBOX_URL: world.sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
+        env: { SANDBOX_URL: world.sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05', ...env },
       }),
   };
   beforeAll(async () => {
     Object.assign(world, await startFraudWorld('v1', opts.seed));
+    if (opts.workspace) world.workspace = await workspaceWith(opts.config, opts.workspace);
     const file = 'models/fraud.yaml';
     world.github.setFile(sha(1), file, 'version: v1\n');
     world.github.setFile(sha(2), file, 'version: v2\n');
