@@ -22,8 +22,9 @@ export function describeGitHubError(error: unknown, { permissionHint = true } = 
     ? ` to ${e.request.method ?? ''} ${safeUrl(e.request.url)}`.replace('  ', ' ')
     : '';
   const message = gitHubWords(error);
-  // A try that timed out or lost its connection: Octokit gives it status 500, but GitHub said nothing.
-  if (!(error as { response?: unknown }).response) return `No answer from GitHub${where}: ${message}`;
+  // A try that timed out or lost its connection: Octokit gives it status 500, with no response.
+  if (e.status === 500 && !(error as { response?: unknown }).response)
+    return `No answer from GitHub${where}: ${message}`;
   const missing = e.status === 403 && permissionHint ? missingPermission(message, e.request.url) : undefined;
   const hint = missing ? ` (the token lacks ${missing}: add it to the workflow's permissions)` : '';
   return `GitHub answered ${e.status}${where}: ${message}${hint}`;
