@@ -73,6 +73,52 @@ export async function readEvent(env: NodeJS.ProcessEnv): Promise<ActionEvent> {
   };
 }
 
+const mergeGroupPayload = z.object({
+  merge_group: z.object({ head_sha: z.string(), head_ref: z.string().nullish() }),
+});
+/**
+ * The ref GitHub's merge queue tests a PR on: `refs/heads/gh-readonly-queue/<base>/pr-<number>-<sha>`,
+ * the base branch possibly holding slashes (release/1.x), the PR's head a SHA-1 or SHA-256.
+ */
+const QUEUE_REF = /^refs\/heads\/gh-readonly-queue\/.+\/pr-([1-9][0-9]{0,9})-(?:[0-9a-f]{40}|[0-9a-f]{64})$/;
+
+/** A `merge_group` event (GitHub's merge queue): the commit it tests and, where its ref names it, the PR. */
+export interface MergeGroupEvent {
+  headSha?: string;
+  pr?: number;
+}
+
+/**
+ * The `merge_group` event that started the job, or undefined on any other event. GitHub's docs
+ * have a workflow whose checks the queue requires list `merge_group` in `on:`, so model-gate is
+ * run on it; it has nothing to do there (mergeGroupNotice), so a payload it cannot read is no
+ * failure: its commit and PR are left out.
+ */
+export async function readMergeGroup(env: NodeJS.ProcessEnv): Promise<MergeGroupEvent | undefined> {
+  if (env.GITHUB_EVENT_NAME !== 'merge_group') return undefined;
+  const path = env.GITHUB_EVENT_PATH;
+  const text = path ? await readFile(path, 'utf8').catch(() => '{}') : '{}';
+  let payload: unknown;
+  try {
+    payload = JSON.parse(text);
+  } catch {
+    return {};
+  }
+  const parsed = mergeGroupPayload.safeParse(payload);
+  if (!parsed.success) return {};
+  const { head_sha: headSha, head_ref: ref } = parsed.data.merge_group;
+  const pr = QUEUE_REF.exec(ref ?? '')?.[1];
+  return { headSha, ...(pr ? { pr: Number(pr) } : {}) };
+}
+
+/**
+ * What a merge_group run says (a notice; decision `skipped`, the step passes): a failing queue
+ * check would hold every PR in the queue. The release was analysed on the PR and is promoted by
+ * the merge's `pull_request` closed event; nothing is set on the queue's commit.
+ */
+export const mergeGroupNotice = (group: MergeGroupEvent): string =>
+  `merge_group${group.pr === undefined ? '' : ` (PR #${group.pr})`}: nothing to do in the merge queue: model-gate analyses a model's release on the PR's pull_request events and promotes it on the merge's pull_request closed event; it sets no model-gate/<model> status on the queue's commit (docs/branch-protection.md)`;
+
 /**
  * The dispatch's `command` input, which a plan job (given `command: plan`) reads from the payload,
  * and who ran it. Either missing or malformed is left out: the run words it as before.

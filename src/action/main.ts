@@ -27,7 +27,7 @@ import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
 import { reportFile, runUrlOf, writeErrorReport } from './error-report.js';
 import type { ActionEvent } from './event.js';
-import { readEvent } from './event.js';
+import { mergeGroupNotice, readEvent, readMergeGroup } from './event.js';
 import {
   FORK_NOT_ALLOWED,
   forkNoticeWithoutComment,
@@ -64,6 +64,18 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   const offCancel = stopOnCancel(() => afterCancel);
   try {
     const inputs = readInputs();
+    // A merge queue's check: nothing to do there, and a failing one would hold every PR queued.
+    const group = await readMergeGroup(env);
+    if (group) {
+      core.notice(mergeGroupNotice(group));
+      if (inputs.command === 'plan') {
+        core.setOutput('matrix', JSON.stringify({ include: [] }));
+        core.setOutput('has-models', 'false');
+      }
+      core.setOutput('decision', 'skipped');
+      outputs.set = true;
+      return;
+    }
     const { config, interpolated } = await loadConfig(inputs.config, env);
     loaded = config;
     // The token too: command targets' children inherit it in their environment.

@@ -16,7 +16,7 @@ import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { endedByRollbackToIt, newHeadAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
-import { type PullRequestReader, staleEvent } from './stale-event.js';
+import { mergedPrLine, type PullRequestReader, staleEvent } from './stale-event.js';
 import { tearDownCandidates } from './tear-down.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
@@ -49,6 +49,11 @@ export interface RunOptions extends WatchOptions {
    * time before it drives releases: a run stopped mid-drive (the CLI's Ctrl-C) never gets its result.
    */
   onNotes?(skipped: RunResult['skipped']): void;
+  /**
+   * The PR of this non-close event was merged at its head since (staleEvent): the run starts no
+   * release, and drives only a merged one on record. Set by handlePullRequest.
+   */
+  prMerged?: boolean;
 }
 
 /**
@@ -113,12 +118,12 @@ export async function handlePullRequest(
   opts: RunOptions,
 ): Promise<RunResult> {
   // An event the PR moved on from (a re-run's, a late one's) changes nothing (stale-event.ts).
-  const stale = opts.dryRun ? undefined : await staleEvent(given, ports);
-  if (stale) return stale;
+  const now = opts.dryRun ? {} : await staleEvent(given, ports);
+  if (now.stale) return now.stale;
   // A model whose candidate this config cannot act on stops no other model: the run acts on each
   // it can, then fails naming those it left alone (left-alone.ts).
   const leftAlone = new LeftAlone();
-  const run = { ...opts, leftAlone };
+  const run = { ...opts, leftAlone, ...(now.merged ? { prMerged: true } : {}) };
   // A close without merge only withdraws: it compares no versions, and must not wait on GitHub for it.
   const compares = given.action !== 'closed' || given.merged;
   const event = compares ? await sinceBranchPoint(given, ports.reader) : given;
@@ -289,6 +294,15 @@ async function prepareModel(
   const ctx = contextFor(model, ports);
   const found = await ports.ledger.release(model.name);
   const existing = found?.pr === event.number ? found : undefined;
+  // Merged since this event (a re-run of a pre-merge job): a release started now would give the
+  // candidate live traffic after the merge, and no merge job would promote it. Only a release the
+  // merge recorded goes on as below.
+  if (opts.prMerged && (existing?.mergedAt === undefined || existing.status === 'superseded')) {
+    const why = mergedPrLine(event);
+    result.skipped.push({ model: model.name, why, kind: 'note' });
+    ports.log.warn(`${model.name}: ${why}`);
+    return undefined;
+  }
   // The PR merged at another head (a re-run of an earlier head's job): that head is not analysed
   // again, which would supersede the merged release with one no merge ever promotes; the merged
   // release, still in flight, is driven as it is.
@@ -430,7 +444,8 @@ async function queue(
 ): Promise<SkippedLine> {
   const held = `queued: PR #${holder.pr} holds the canary slot of ${model} (${holder.to})`;
   const then = ports.ledger.wait
-    ? 'this job is re-run once its release ends (with the actions: write permission; else re-run it then)'
+    ? // A re-run after this PR's merge starts nothing (mergedPrLine): the merge job is the one.
+      'this job is re-run once its release ends (with the actions: write permission; else re-run it then; if this PR is merged first, re-run its merge job instead)'
     : 're-run this job once it is merged or closed';
   if (ports.ledger.wait && !opts.dryRun) {
     // Queuing is a courtesy: failing it must not fail the job.

@@ -19,17 +19,19 @@ export interface PullRequestReader {
 }
 
 /**
- * What a PR run does before anything else: the run's result when its event no longer describes its
- * PR (a line saying where the PR is now and that the run changed nothing, for the log, the report
- * and the `skipped` decision), or undefined to go on. A merge's event needs no look: a merged PR
- * stays merged at its head. When GitHub cannot say: a close goes on (withdrawing a candidate is the
- * safe end, a warning says why), any other event deploys nothing and fails, to be re-run.
+ * What a PR run learns before anything else: `stale`, the run's result when its event no longer
+ * describes its PR (a line saying where the PR is now and that the run changed nothing, for the log,
+ * the report and the `skipped` decision); `merged` when a non-close event's PR was merged at its
+ * head since (a re-run of its pre-merge job): such a run starts no release (mergedPrLine). A merge's
+ * event needs no look: a merged PR stays merged at its head. When GitHub cannot say: a close goes on
+ * (withdrawing a candidate is the safe end, a warning says why), any other event deploys nothing
+ * and fails, to be re-run.
  */
 export async function staleEvent(
   event: PullRequestEvent,
   ports: Ports & PullRequestReader,
-): Promise<RunResult | undefined> {
-  if (!ports.pullRequestNow || (event.action === 'closed' && event.merged)) return undefined;
+): Promise<{ stale?: RunResult; merged?: true }> {
+  if (!ports.pullRequestNow || (event.action === 'closed' && event.merged)) return {};
   let now: PullRequestNow;
   try {
     now = await ports.pullRequestNow(event.number);
@@ -39,18 +41,27 @@ export async function staleEvent(
       ports.log.warn(
         `${why}: withdrawing its candidates as its close asks, whether or not it was reopened since`,
       );
-      return undefined;
+      return {};
     }
     throw new ModelGateError(
       `${why}, to check that this run's ${event.action} event at ${headName(event.headSha)} is still the PR's latest: nothing was deployed; re-run this job`,
     );
   }
   const why = movedOnWhy(event, now);
-  if (!why) return undefined;
+  if (!why) return event.action !== 'closed' && now.state === 'merged' ? { merged: true } : {};
   const line = `${why}; this run of its ${event.action} event at ${headName(event.headSha)} changed nothing`;
   ports.log.warn(line);
-  return { releases: [], skipped: [{ model: '*', why: line, kind: 'note' }] };
+  return { stale: { releases: [], skipped: [{ model: '*', why: line, kind: 'note' }] } };
 }
+
+/**
+ * What a run of a merged PR's pre-merge event (a re-run of its `opened` job, say, as the queue's
+ * line asks) says of a model with no merged release of the PR on record: it starts none. A release
+ * started now would give the candidate live traffic after the merge, which no merge job promotes;
+ * the merge job (its `closed` event's) acts on the merge per `on-merge`.
+ */
+export const mergedPrLine = (event: PullRequestEvent): string =>
+  `PR #${event.number} is merged: this run of its ${event.action} event at ${headName(event.headSha)} starts no release of a merged PR; to act on the merge, re-run its merge job (the job of its closed event), which promotes or analyses per on-merge`;
 
 /** Why `event` no longer describes its PR, which is `now`; undefined while it does. */
 function movedOnWhy(event: PullRequestEvent, now: PullRequestNow): string | undefined {
@@ -65,7 +76,8 @@ function movedOnWhy(event: PullRequestEvent, now: PullRequestNow): string | unde
     return undefined;
   }
   if (now.state === 'merged')
-    // Merged at this head: the merged release is driven as the merge job left it (prepareModel).
+    // Merged at this head: a merged release on record is driven as the merge job left it, and
+    // nothing new is started (prepareModel).
     return now.headSha === event.headSha
       ? undefined
       : `${pr} was merged at ${head}: its merge job handles it`;
