@@ -5,7 +5,13 @@ import { strategyOf } from '../strategies/strategy.js';
 import { TargetBusyError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions, Target } from '../targets/target.js';
-import { confirmingTarget, UnconfirmedChange, withdrawingTarget } from './confirmed-change.js';
+import {
+  confirmingTarget,
+  readBackTiming,
+  readPatiently,
+  UnconfirmedChange,
+  withdrawingTarget,
+} from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { checkPromotionTarget, checkSameTarget } from './deployed-target.js';
@@ -125,7 +131,9 @@ export async function readyOnRecord(
  * promotionDue), its reason saying why: `${to} ${passed}, but promoting it failed: …`. Either
  * outcome is logged. One another run ended meanwhile (promote) is returned as that run recorded it.
  * The merge is on record before the traffic change (mergeOnRecord), so a run lost during it leaves
- * the promotion pending, for a tick to finish, not a release "ready to merge" for ever.
+ * the promotion pending, for a tick to finish, not a release "ready to merge" for ever. What serves is
+ * read first (stableFound): a stable other than `from` put in place by hand is not replaced by a
+ * candidate never compared with it (notOverOffRecord); unread, the promotion is pending as a refused one.
  */
 export async function promoteMerged(
   release: Release,
@@ -135,6 +143,9 @@ export async function promoteMerged(
 ): Promise<Release> {
   let done: Awaited<ReturnType<typeof promoteOrRefused>>;
   try {
+    const found = await stableFound(release, ctx);
+    if ('offRecord' in found) return await notOverOffRecord(release, found.offRecord, ctx, ports);
+    if ('unread' in found) return await promotionRefused(release, found.unread, ctx, ports, words);
     const merged = await mergeOnRecord(release, ctx, ports, words.passed);
     const ownMark = release.mergedAt === undefined ? merged.mergedAt : undefined;
     done = await promoteOrRefused(merged, ctx, ports.ledger, words.summary, ownMark);
@@ -148,6 +159,21 @@ export async function promoteMerged(
     ports.log.info(`${release.model}: ${done.promoted.reason}`);
     return done.promoted;
   }
+  return recordRefused(release, done, ctx, ports, words.passed);
+}
+
+/**
+ * A merged PR's promotion the platform refused (or took unconfirmed), on the record as read again
+ * (`current`): left ready, the merge on record, its reason saying why and who tries again.
+ */
+async function recordRefused(
+  release: Release,
+  done: { refused: TargetError; current: Release },
+  ctx: ReleaseContext,
+  ports: Pick<Ports, 'ledger' | 'log'>,
+  passed: string,
+): Promise<Release> {
+  const words = { passed };
   const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
   const others = `(or re-run ${job}, or use the promote command)`;
   // Taken but never read back: no failure, and no promotion on record until a read confirms it.
@@ -163,6 +189,76 @@ export async function promoteMerged(
   const pending: Release = { ...current, mergedAt, updatedAt: now, reason: why };
   await ports.ledger.saveRelease(pending);
   return pending;
+}
+
+/**
+ * What serves as stable before a merged PR's promotion: `offRecord`, a version other than the
+ * release's `from` (which its analysis compared the candidate with) and its candidate (a promotion
+ * that landed unrecorded); `unread`, the read's failure. A ready release holds the model's slot and
+ * a command ends it, so another stable was put in place outside model-gate (a hotfix by hand).
+ */
+async function stableFound(
+  release: Release,
+  ctx: ReleaseContext,
+): Promise<{ ok: true } | { offRecord: string } | { unread: TargetError }> {
+  // Analysed on another target than this run's: not read here, nothing recorded.
+  checkPromotionTarget(release, ctx.target);
+  // Read patiently, as a promotion's read-back is: a read failing once holds no promotion back.
+  const { settleMs, pollMs } = readBackTiming(ctx.config);
+  const known = { stable: release.from, candidate: release.to };
+  const read = () => ctx.target.read(known);
+  const got = await readPatiently(read, ctx.clock.now() + settleMs, pollMs, ctx.clock);
+  if ('failed' in got)
+    return { unread: new TargetError(`what serves could not be read before it: ${got.failed.message}`) };
+  const { version } = got.state.stable;
+  return version === release.from || version === release.to ? { ok: true } : { offRecord: version };
+}
+
+/**
+ * A merged PR's candidate not promoted over `serving`, put in place outside model-gate since its
+ * analysis against `from`: replacing it would drop that version unjudged, and the ledger would say
+ * the candidate replaced `from`. The release ends aborted, the candidate withdrawn beside `serving`,
+ * which keeps serving (endThenWithdraw: a refusal is recorded, the withdrawal pending).
+ */
+async function notOverOffRecord(
+  release: Release,
+  serving: string,
+  ctx: ReleaseContext,
+  ports: Pick<Ports, 'ledger' | 'log' | 'onProgress'>,
+): Promise<Release> {
+  const { from, to } = release;
+  const { file } = ctx.config.source;
+  // Merged under analyze-then-promote, the merge is on record: a re-run of its job analyses it again
+  // (merged-ready.ts analysesAgainAfterMerge), against what serves then.
+  const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
+  const rerun =
+    release.mergedAt !== undefined && ctx.config.onMerge === 'analyze-then-promote'
+      ? `re-run ${job}, which analyses ${to} again against what serves, or `
+      : '';
+  const why = `${to} was not promoted: ${serving} serves, put in place outside model-gate (no run recorded it) after ${to} was analysed against ${from}, so ${to} was never compared with ${serving}; to release ${to} against ${serving}, ${rerun}merge a PR that sets ${file} to ${serving}, then open one that declares ${to} again`;
+  const end = { status: 'aborted' as const, why, desired: withdrawTraffic(serving) };
+  const { release: stopped } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
+  ports.log.warn(`${release.model}: ${stopped.reason}`);
+  return stopped;
+}
+
+/**
+ * A merged PR's promotion not tried, what serves unread (stableFound): recorded as a refused one
+ * (recordRefused), on the record as read again; another run's end of it since has the last word.
+ */
+async function promotionRefused(
+  release: Release,
+  unread: TargetError,
+  ctx: ReleaseContext,
+  ports: Pick<Ports, 'ledger' | 'log'>,
+  words: { passed: string },
+): Promise<Release> {
+  const found = await readyOnRecord(release, ports.ledger);
+  if ('theirs' in found) {
+    ports.log.warn(new EndedElsewhereError(found.theirs, release).message);
+    return found.theirs;
+  }
+  return recordRefused(release, { refused: unread, current: found.ready }, ctx, ports, words.passed);
 }
 
 /**

@@ -51,7 +51,8 @@ export async function onMerged(
   const out = settled.ended;
   const again = await analyseAgain(config, event, settled.releases, ports, opts, unprepared);
   const unreplaced = await startUnreplaced(config, event, recorded, ports, opts, unprepared);
-  const fresh = [...settled.fresh, ...again.fresh, ...unreplaced];
+  const unrecorded = await startUnrecorded(config, event, recorded, ports, opts, unprepared);
+  const fresh = [...settled.fresh, ...again.fresh, ...unreplaced, ...unrecorded];
   const starts = fresh.flatMap((f) => f.checked.starts);
   unprepared.throwIfAny(starts, event.number);
   const started = await startTogether(fresh, event, ports, opts);
@@ -154,7 +155,7 @@ export async function onMerged(
     const words = { summary, passed: 'passed its analysis' };
     out.push(await orLeftAlone(ready, opts, () => promoteMerged(ready, ctx, ports, words)));
   }
-  if (!opts.dryRun) await sayDeclaredNotServing(config, event, recorded, out, ports, skipped);
+  if (!opts.dryRun) await sayDeclaredNotServing(config, event, recorded, out, ports, skipped, opts.only);
   // What the PR changed of its models' release configs is on their records (kept by its runs):
   // the report says it from there, and the merge asks GitHub nothing more for it.
   return { releases: out, skipped };
@@ -338,6 +339,61 @@ async function startUnreplaced(
 }
 
 /**
+ * The models the merged PR changed with no release on record at all (its job failed before recording
+ * one, or ran before the workflow did; unrecordedModels): under on-merge:
+ * analyze-then-promote the merge analyses the merged head's version itself, as a new push would, as
+ * for one withdrawn with nothing in its place (startUnreplaced). Only the models whose version file
+ * the PR touches are read (all where GitHub does not list them); the PR's files decide, as on a push.
+ */
+async function startUnrecorded(
+  config: Config,
+  event: PullRequestEvent,
+  recorded: Awaited<ReturnType<typeof releasesOfPr>>,
+  ports: Ports,
+  opts: RunOptions,
+  unprepared: UnpreparedModels,
+): Promise<Fresh[]> {
+  const fresh: Fresh[] = [];
+  const names = unrecordedModels(config, recorded, opts.only).filter(
+    (name) => config.models[name]?.onMerge === 'analyze-then-promote',
+  );
+  const touched = names.length > 0 ? await touchedByPr(event, ports) : undefined;
+  for (const name of names) {
+    const model = config.models[name] as ModelConfig;
+    if (touched && !touched.has(model.source.file)) continue;
+    if ((await mergedVersion(config, name, event, ports)) === undefined) continue;
+    fresh.push({ checked: await checkChanged(config, event, ports, { ...opts, only: name }, unprepared) });
+  }
+  // The new check says what became of each model.
+  const none = recorded.skipped.findIndex((s) => s.model === '*' && s.why === noneRecorded(event));
+  if (fresh.length > 0 && none >= 0) recorded.skipped.splice(none, 1);
+  return fresh;
+}
+
+/**
+ * The models (of `only`, in a matrix job) with no release on record at all, the PR's nor another's.
+ * Not one with another's record: in place of the PR's own (a failed analysis of this very head,
+ * which is not run again on the same commit), or holding the slot.
+ */
+function unrecordedModels(
+  config: Config,
+  recorded: { releases: Release[]; withdrawn: Withdrawn[]; others: Release[] },
+  only: string | undefined,
+): string[] {
+  const onRecord = [...recorded.releases, ...recorded.withdrawn.map((w) => w.release), ...recorded.others];
+  return (only === undefined ? Object.keys(config.models) : [only]).filter(
+    (name) => !onRecord.some((r) => r.model === name),
+  );
+}
+
+/** The files the PR touches, where GitHub lists them: undefined where it cannot say. */
+const touchedByPr = async (event: PullRequestEvent, ports: Ports) =>
+  ports.touchedFiles?.(event.number).catch(() => undefined);
+
+/** releasesOfPr's line when the ledger has no release of the PR. */
+const noneRecorded = (event: PullRequestEvent) => `no release of PR #${event.number} is recorded`;
+
+/**
  * The version the merged head changes `model` to, from the base's: undefined when it changes none,
  * has no version file, or declares none valid: then the merge has no version of it to release.
  */
@@ -347,13 +403,18 @@ async function mergedVersion(
   event: PullRequestEvent,
   ports: Ports,
 ): Promise<string | undefined> {
+  return (await mergedChange(config, model, event, ports))?.to;
+}
+
+/** mergedVersion's change, with the version the base declared (`from`). */
+async function mergedChange(config: Config, model: string, event: PullRequestEvent, ports: Ports) {
   const change = await findChangedModels(config, ports.reader, event.baseSha, event.headSha, model).catch(
     (error: unknown) => {
       if (error instanceof VersionError) return [];
       throw error;
     },
   );
-  return change[0]?.to;
+  return change[0];
 }
 
 /** A model a merge job starts a new release of, checked (`instead`: kept when none starts). */
@@ -420,68 +481,85 @@ function toRelease(version: string, serving: string, file: string): string {
 
 /**
  * The models whose version the merged PR changed and of which the merge leaves nothing to promote
- * or analyse: the PR's release withdrawn before the merge with nothing in its place, or another
- * release on record in place of the PR's. The base branch now declares a version that does not
- * serve and that no run releases, which the user would otherwise take the merge for having
- * promoted: the model's line says so (in place of the one that said it was withdrawn), and a
- * warning (an annotation in the action). The job does not fail on it: the merge did what on-merge
- * asks, and a re-run would change nothing.
+ * or analyse: the PR's release withdrawn before the merge with nothing in its place, another
+ * release on record in place of the PR's, or none of the PR's on record at all (its job failed
+ * before recording one, or ran before the workflow did: a merge under analyze-then-promote starts
+ * its analysis, startUnrecorded). The base branch now declares a version that does not serve and
+ * that no run releases, which the user would otherwise take the merge for having promoted: the
+ * model's line says so (in place of the one that said it was withdrawn, or that none is recorded),
+ * and a warning (an annotation in the action). The job does not fail on it: the merge did what
+ * on-merge asks, and a re-run would change nothing.
  */
 async function sayDeclaredNotServing(
   config: Config,
   event: PullRequestEvent,
-  recorded: { withdrawn: Withdrawn[]; others: Release[] },
+  recorded: Awaited<ReturnType<typeof releasesOfPr>>,
   out: Release[],
   ports: Ports,
   skipped: RunResult['skipped'],
+  only: string | undefined,
 ): Promise<void> {
-  const left = [
-    ...recorded.withdrawn.map(({ release, line }) => ({ release, line, other: false })),
-    ...recorded.others.map((release) => ({ release, line: undefined, other: true })),
-  ].filter(({ release }) => !out.some((r) => r.model === release.model));
-  // Another PR's record is the last of many models: only those whose file the PR touches are read.
-  const listed = left.some((l) => l.other) ? ports.touchedFiles?.(event.number) : undefined;
-  const touched = await listed?.catch(() => undefined);
+  const none = unrecordedModels(config, recorded, only);
+  const left: Left[] = [
+    ...recorded.withdrawn.map(({ release, line }) => ({ model: release.model, release, line, other: false })),
+    ...recorded.others.map((release) => ({ model: release.model, release, other: true })),
+    ...none.map((model) => ({ model, other: false })),
+  ].filter(({ model }) => !out.some((r) => r.model === model));
+  // Another PR's record, or none, is the last of many models: only those whose file the PR touches are read.
+  const touched = left.some((l) => l.line === undefined) ? await touchedByPr(event, ports) : undefined;
   let said = false;
-  for (const { release, line, other } of left) {
-    const model = config.models[release.model] as ModelConfig;
-    if (other && touched && !touched.has(model.source.file)) continue;
-    const note = await declaredNotServing(config, model, event, release, other, ports);
+  for (const entry of left) {
+    const model = config.models[entry.model] as ModelConfig;
+    if (entry.line === undefined && touched && !touched.has(model.source.file)) continue;
+    const note = await declaredNotServing(config, model, event, entry, ports);
     if (note === undefined) continue;
     ports.log.warn(`${model.name}: ${note}`);
     const instead = { model: model.name, why: note, kind: 'note' as const };
-    const at = line ? skipped.indexOf(line) : -1;
+    const at = entry.line ? skipped.indexOf(entry.line) : -1;
     if (at >= 0) skipped.splice(at, 1, instead);
     else skipped.push(instead);
     said = true;
   }
-  // A release of the PR was on record: the model's line says what became of it.
-  const none = skipped.findIndex(
-    (s) => s.model === '*' && s.why === `no release of PR #${event.number} is recorded`,
-  );
-  if (said && none >= 0) skipped.splice(none, 1);
+  // The model's line says what became of the PR's release, or that none is recorded.
+  const noneAt = skipped.findIndex((s) => s.model === '*' && s.why === noneRecorded(event));
+  if (said && noneAt >= 0) skipped.splice(noneAt, 1);
 }
 
 /**
- * What a merge says of `model` when it leaves nothing of the PR's to release (`release`: the PR's,
- * withdrawn before the merge; or `other`, another release on record in place of it): undefined when
- * the merged head changes no version of it, declares none valid, or declares one that serves or
- * that another release on record is releasing.
+ * A model the merge leaves nothing of the PR's to release of: `release`, the PR's withdrawn before
+ * the merge (its `line` among the notes), or another release on record in place of it (`other`);
+ * none: no release of the PR is on record at all.
+ */
+interface Left {
+  model: string;
+  release?: Release;
+  line?: Withdrawn['line'];
+  other: boolean;
+}
+
+/**
+ * What a merge says of `model` when it leaves nothing of the PR's to release (`left`): undefined
+ * when the merged head changes no version of it, declares none valid, or declares one that serves
+ * or that another release on record is releasing.
  */
 async function declaredNotServing(
   config: Config,
   model: ModelConfig,
   event: PullRequestEvent,
-  release: Release,
-  other: boolean,
+  left: Left,
   ports: Ports,
 ): Promise<string | undefined> {
-  const declared = await mergedVersion(config, model.name, event, ports);
-  if (declared === undefined) return undefined;
-  if (other && release.to === declared && inFlight(release)) return undefined;
-  const known = inFlight(release)
-    ? { stable: release.from, candidate: release.to, others: [declared] }
-    : { stable: release.from, others: [declared, release.to] };
+  const { release, other } = left;
+  const change = await mergedChange(config, model.name, event, ports);
+  if (change === undefined) return undefined;
+  const declared = change.to;
+  if (other && release?.to === declared && inFlight(release)) return undefined;
+  const known =
+    release === undefined
+      ? { stable: change.from, others: [declared] }
+      : inFlight(release)
+        ? { stable: release.from, candidate: release.to, others: [declared] }
+        : { stable: release.from, others: [declared, release.to] };
   const read = await contextFor(model, ports)
     .target.read(known)
     .then(
@@ -489,18 +567,26 @@ async function declaredNotServing(
       (error: unknown) => ({ unread: (error as Error).message }),
     );
   if ('serving' in read && read.serving === declared) return undefined;
-  const serving = 'serving' in read ? read.serving : release.from;
+  // A model new on the base branch with its platform unread: no version is known to serve.
+  const serving =
+    'serving' in read ? read.serving : (release?.from ?? change.from ?? 'the version that serves');
+  const lastKnown = release
+    ? `${serving} served when last recorded`
+    : `the base branch declared ${change.from ?? 'none'} before the merge`;
   const serves =
     'serving' in read
       ? `${serving} still serves`
-      : `its platform could not be read to say what serves (${read.unread}; ${serving} served when last recorded)`;
+      : `its platform could not be read to say what serves (${read.unread}; ${lastKnown})`;
   const mode =
     model.onMerge === 'require-pass'
       ? 'on-merge: require-pass promotes only a candidate that passed on the PR'
       : `on-merge: ${model.onMerge} starts no analysis in place of another release on record`;
-  const instead = other
-    ? `${release.pr === undefined ? 'a release' : `PR #${release.pr}'s release`} of ${release.to} (${release.status}) is on record in place of PR #${event.number}'s`
-    : `PR #${event.number}'s ${release.to} was withdrawn before the merge, nothing in its place: ${release.reason}`;
+  const instead =
+    release === undefined
+      ? `${noneRecorded(event)}: its job recorded none (it failed before recording one, or ran before the workflow did)`
+      : other
+        ? `${release.pr === undefined ? 'a release' : `PR #${release.pr}'s release`} of ${release.to} (${release.status}) is on record in place of PR #${event.number}'s`
+        : `PR #${event.number}'s ${release.to} was withdrawn before the merge, nothing in its place: ${release.reason}`;
   const later =
     model.onMerge === 'require-pass'
       ? '; with on-merge: analyze-then-promote, a merge analyses such a version itself and promotes it once it passes'
