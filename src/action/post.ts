@@ -22,9 +22,9 @@ import { LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-reques
 import { candidateToActOn, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
-import { runUrlOf, writePostStepSummary } from './error-report.js';
+import { writePostStepSummary } from './error-report.js';
 import { readEvent } from './event.js';
-import { type Inputs, readInputs } from './inputs.js';
+import { readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
 import { actionPorts } from './ports.js';
 import {

@@ -86,4 +86,3 @@ describe('a step-size far too small for max-weight', () => {
     expect(problems('1', '100')).toEqual([]);
   });
 });
-
