@@ -19,7 +19,7 @@ import { takeOutOfService } from '../release/out-of-service.js';
 import { idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
-import { candidateToActOn, type Release } from '../release/types.js';
+import { candidateToActOn, type Ending, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
 import { writePostStepSummary } from './error-report.js';
@@ -462,7 +462,18 @@ async function recordWithdrawn(
   why: string,
   ports: Ports,
 ): Promise<void> {
-  const now = ports.clock.now();
+  await ports.ledger.saveRelease(abortedRecord(c, model, job, why, ports.clock.now()));
+}
+
+/** A saved candidate's release as the job began it (from the post step's state), ended aborted with `why`. */
+function abortedRecord(
+  c: SavedCandidate,
+  model: ModelConfig,
+  job: { number: number; headSha: string },
+  why: string,
+  now: number,
+  ending?: Ending,
+): Release {
   const begun = newRelease(model, {
     from: c.from,
     to: c.to,
@@ -470,7 +481,7 @@ async function recordWithdrawn(
     headSha: job.headSha,
     now: c.startedAt ?? now,
   });
-  await ports.ledger.saveRelease(ended(begun, 'aborted', why, now));
+  return ended(begun, 'aborted', why, now, ending);
 }
 
 /**
@@ -487,16 +498,9 @@ async function notLiveStatus(
   now: number,
 ): Promise<void> {
   if (!ledger) return;
-  const begun = newRelease(model, {
-    from: c.from,
-    to: c.to,
-    pr: job.number,
-    headSha: job.headSha,
-    now: c.startedAt ?? now,
-  });
   const why = `${c.to} got no live traffic: the job stopped before its release was recorded; re-run the job`;
   // recordOnly: nothing was withdrawn, so the status words the reason alone (no "withdrawn, v1 serves").
-  await ledger.setStatusOnly(ended(begun, 'aborted', why, now, { recordOnly: true }));
+  await ledger.setStatusOnly(abortedRecord(c, model, job, why, now, { recordOnly: true }));
 }
 
 /** What a change on the platform directly did, and whether the candidate may still get live traffic. */
