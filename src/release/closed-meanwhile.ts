@@ -4,6 +4,7 @@ import { headName } from '../version/head-name.js';
 import { announceEnd, endThenWithdraw } from './finish.js';
 import { contextFor, type Ports, type PullRequestState } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
+import { tearDownCandidates } from './tear-down.js';
 import type { Release } from './types.js';
 
 // A PR closed (or merged) while GitHub was down: its job died on its first GitHub read, before it
@@ -17,7 +18,7 @@ import type { Release } from './types.js';
 export interface PullRequestCheck {
   /** The release ended here (its PR closed unmerged), its candidate withdrawn; not to be driven. */
   ended?: Release;
-  /** A line for the tick's report: what a dry run would do, or what the user must do. */
+  /** A line for the tick's report: what a dry run would do, what the user must do, what came down. */
   line?: SkippedLine;
   /** The same line for the PR's comment (not in a dry run). */
   notify?: { pr: number; model: string; why: string };
@@ -25,9 +26,10 @@ export interface PullRequestCheck {
 
 /**
  * Asks for the PR of an analysing or ready `release` (ports.pullRequestState, one request) and acts
- * on it: closed without merging, the release is ended as aborted and its candidate withdrawn as a
- * close job does (endThenWithdraw), freeing the slot, saying why; merged without the merge on record
- * (`mergedAt`, so no tick promotes it), left as it is with a line asking for the merge job again;
+ * on it: closed without merging, the release is ended as aborted and its candidate withdrawn and
+ * torn down as a close job does (endThenWithdraw, tearDownCandidates), freeing the slot, saying
+ * why; merged without the merge on record (`mergedAt`, so no tick promotes it), left as it is with
+ * a line asking for the merge job again;
  * open at another head than the release's, as its push's job would have done (movedOn). Open at the
  * release's head, unknown (no such port, no PR, a PR job's own) or unreadable (GitHub failing, said
  * in a warning): left as before. One with the merge on record is merged: nothing to ask.
@@ -70,12 +72,20 @@ export async function checkPullRequest(
     return movedOn(model, release, now.headSha, ports, opts);
   if (state !== 'closed') return {};
   const closed = `PR #${pr} was closed without merging, but its close job did not record it (it stopped before it could: GitHub not answering, say)`;
-  if (opts.dryRun)
-    return {
-      line: { model: release.model, why: `would withdraw ${release.to}: ${closed}`, kind: 'dry-run' },
-    };
+  // Its candidate then comes off a platform that keeps it deployed (and billed) at 0%, as the close
+  // job takes it off (tear-down.ts): one line, on the tick's report and the PR's comment.
+  if (opts.dryRun) {
+    const [teardown] = await tearDownCandidates(config, [release], ports, { dryRun: true });
+    const would = `would withdraw ${release.to}: ${closed}${teardown ? `; ${teardown.why}` : ''}`;
+    return { line: { model: release.model, why: would, kind: 'dry-run' } };
+  }
   const end = { status: 'aborted' as const, why: `${closed}; ${release.to} withdrawn by a schedule tick` };
-  return { ended: await endHere(model, release, end, ports) };
+  const { release: ended, here } = await endHere(model, release, end, ports);
+  // Another run's end of it (the close job re-run) took it down itself.
+  if (!here) return { ended };
+  const [teardown] = await tearDownCandidates(config, [ended], ports, { dryRun: false });
+  if (!teardown) return { ended };
+  return { ended, line: teardown, notify: { pr, model: release.model, why: teardown.why } };
 }
 
 /**
@@ -134,24 +144,25 @@ async function movedOn(
   const rerun = `re-run the job of PR #${pr} for head ${headName(head)} (or push again, if GitHub started none): a schedule tick does not analyse a new head`;
   // Its record says so in the PR's comment, as a closed PR's end does: no line beside it.
   const why = `${moved}; ${analysed}, withdrawn by a schedule tick; ${rerun}`;
-  return { ended: await endHere(model, release, { status: 'superseded', why }, ports) };
+  const { release: ended } = await endHere(model, release, { status: 'superseded', why }, ports);
+  return { ended };
 }
 
 /**
  * `release` ended by a tick (`end`), its candidate withdrawn as the PR's own job would have
- * (endThenWithdraw), said in a warning; or the record of a run that ended it meanwhile (that job
- * re-run), which stands.
+ * (endThenWithdraw), said in a warning (`here`); or the record of a run that ended it meanwhile
+ * (that job re-run), which stands.
  */
 async function endHere(
   model: ModelConfig,
   release: Release,
   end: { status: 'aborted' | 'superseded'; why: string },
   ports: Ports,
-): Promise<Release> {
+): Promise<{ release: Release; here: boolean }> {
   const theirs = await ports.ledger.endedElsewhere?.(release, true);
-  if (theirs) return theirs;
+  if (theirs) return { release: theirs, here: false };
   const ctx = contextFor(model, ports);
   const { release: ended } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
   ports.log.warn(`${release.model}: ${ended.reason}`);
-  return ended;
+  return { release: ended, here: true };
 }

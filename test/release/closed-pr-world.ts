@@ -8,6 +8,7 @@ import type { Ledger } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
 import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
+import { handleSchedule } from '../../src/release/schedule.js';
 import { decisionSentences } from '../../src/report/decision.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { sha } from '../support/model-config.js';
@@ -20,7 +21,8 @@ import { passingErrorRate } from '../support/scripted-metrics.js';
  * each job builds its targets afresh, on a file ledger (`ledger`, which a test may wrap before a
  * job), a fake clock and metrics that pass. `open()` is the PR's first job, one pass (v2 gets 10%);
  * `pushV1Back()` a later head's job;
- * `close()` the job of its close without merge: the report's lines (as its comment says them).
+ * `close()` the job of its close without merge: the report's lines (as its comment says them);
+ * `tickAfterUnrecordedClose()` a schedule tick once the PR closed and no job recorded it.
  * `logs` has every line the jobs logged.
  */
 export async function closedPrWorld(target: string) {
@@ -58,5 +60,14 @@ export async function closedPrWorld(target: string) {
     const result = await handlePullRequest(config, closed, ports(), { mode: 'tick', maxWaitMs: 0, dryRun });
     return { result, report: decisionSentences(result) };
   }
-  return { world, clock, logs, metrics, open, pushV1Back, close };
+  /**
+   * A schedule tick after the PR was closed on GitHub with no close job recording it (lost or
+   * cancelled): its port says the PR is closed. `notify`: the lines for other PRs' comments.
+   */
+  async function tickAfterUnrecordedClose(dryRun = false) {
+    const closedOnGitHub: Ports = { ...ports(), pullRequestState: async () => ({ state: 'closed' }) };
+    const result = await handleSchedule(config, closedOnGitHub, { mode: 'tick', maxWaitMs: 0, dryRun });
+    return { result, report: decisionSentences(result), notify: result.notify ?? [] };
+  }
+  return { world, clock, logs, metrics, open, pushV1Back, close, tickAfterUnrecordedClose };
 }
