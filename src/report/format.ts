@@ -44,14 +44,27 @@ const MAX_EXTRA_DIGITS = 12;
 
 /**
  * Two different values (a reading and its bound) formatted so they never read the same: an
- * `auc` of 0.909996 under a min of 0.91 reads `0.909996 is below the min 0.9100`, not
+ * `auc` of 0.909996 under a min of 0.91 reads `0.909996 is below the min 0.910000`, not
  * `0.9100 is below the min 0.9100`. Values apart at the usual precision keep it.
  */
 export function formatApart(query: string, a: number, b: number): [string, string] {
-  let pair: [string, string] = [formatValue(query, a), formatValue(query, b)];
-  for (let extra = 1; a !== b && readSame(...pair) && extra <= MAX_EXTRA_DIGITS; extra++)
-    pair = [formatValue(query, a, extra), formatValue(query, b, extra)];
-  return pair;
+  const extra = apartDigits(query, a, b);
+  return [formatValue(query, a, extra), formatValue(query, b, extra)];
+}
+
+/**
+ * The digits past the usual (formatValue's `extraDigits`) that tell `a` from `b`: 0 where the
+ * usual already do, or the values are equal; for a report cell compared with several others.
+ */
+export function apartDigits(query: string, a: number, b: number): number {
+  let extra = 0;
+  while (
+    a !== b &&
+    extra < MAX_EXTRA_DIGITS &&
+    readSame(formatValue(query, a, extra), formatValue(query, b, extra))
+  )
+    extra++;
+  return extra;
 }
 
 /** `2.00%` and `2.0%`, `3` and `3.000`: the same number, however written. */

@@ -8,7 +8,7 @@ import type {
   RatioGateConfig,
 } from '../config/types.js';
 import { counted } from '../core/text.js';
-import { describeBounds, quantileName } from '../gates/bounds.js';
+import { type Bounds, describeBounds, needsBaseline, quantileName } from '../gates/bounds.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import { refusedBeforeTraffic } from '../release/phase-notes.js';
 import { reachedPlannedSize } from '../release/planned-sample.js';
@@ -20,7 +20,7 @@ import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { earlierValues } from './earlier-look.js';
 import { endedAtCapNote } from './ended-at-cap.js';
-import { formatLasted, formatStatistic, formatValue } from './format.js';
+import { apartDigits, formatLasted, formatStatistic, formatValue } from './format.js';
 import { gateLabel } from './gate-label.js';
 import { plainNote } from './plain-note.js';
 
@@ -83,13 +83,13 @@ export const WHOLE_SERVICE_NOTE = 'whole service: does not isolate the candidate
 
 const pct = (fraction: number) => `${Math.round(fraction * 1000) / 10}%`;
 
-function bound(config: GateConfig | undefined, query: string): string {
+function bound(config: GateConfig | undefined, query: string, digits = NO_DIGITS): string {
   switch (config?.kind) {
     case undefined:
       return '';
     case 'threshold':
     case 'offline':
-      return describeBounds(query, config);
+      return describeBoundsIn(query, config, digits);
     case 'ratio':
     case 'latency':
       return comparedBound(config);
@@ -102,6 +102,73 @@ function bound(config: GateConfig | undefined, query: string): string {
     case 'webhook':
       return `pass from ${new URL(config.url).host}`;
   }
+}
+
+/**
+ * The digits past the usual (formatValue's `extraDigits`) of the cells a gate compares with each
+ * other: the candidate's value, the baseline's, and a threshold's min and max. Without them a
+ * candidate of 0.909996 under a min of 0.91 read `0.9100` beside `≥ 0.9100` and ❌, the failure
+ * its own note tells apart (`0.909996 is below the min 0.910000`, bounds.ts boundViolations).
+ */
+interface CellDigits {
+  candidate: number;
+  baseline: number;
+  min: number;
+  max: number;
+}
+
+const NO_DIGITS: CellDigits = { candidate: 0, baseline: 0, min: 0, max: 0 };
+
+/**
+ * Whether the gate judges the candidate's value shown against the baseline's, so the two cells must
+ * not read the same when they differ: a threshold's relative bounds, and a ratio or latency gate's
+ * `threshold` judge (look by look). Not the statistical judges, which test counts or distributions
+ * the cells only summarise (a pending p95 of 77.26 ms beside 77.27 ms keeps reading 77.3 ms).
+ */
+function comparesArms(config: GateConfig | undefined): boolean {
+  switch (config?.kind) {
+    case 'threshold':
+      return needsBaseline(config);
+    case 'ratio':
+    case 'latency':
+      return config.judge === 'threshold';
+    default:
+      return false;
+  }
+}
+
+/** The digits that tell the shown candidate `canary` from what it is compared with (CellDigits). */
+function cellDigits(
+  config: GateConfig | undefined,
+  query: string,
+  canary: number | undefined,
+  baseline: number | undefined,
+): CellDigits {
+  if (canary === undefined || !Number.isFinite(canary)) return NO_DIGITS;
+  const apart = (other: number | undefined) =>
+    other === undefined || !Number.isFinite(other) ? 0 : apartDigits(query, canary, other);
+  const absolute: Bounds = config?.kind === 'threshold' || config?.kind === 'offline' ? config : {};
+  const digits = {
+    min: apart(absolute.min),
+    max: apart(absolute.max),
+    baseline: comparesArms(config) ? apart(baseline) : 0,
+  };
+  return { ...digits, candidate: Math.max(digits.min, digits.max, digits.baseline) };
+}
+
+/**
+ * describeBounds (`≥ 0.9100, ≤ baseline +50%`) with a min and max in the digits that tell them
+ * from the candidate's value beside them (`≥ 0.910000` beside `0.909996`); its own words else.
+ */
+function describeBoundsIn(query: string, b: Bounds, digits: CellDigits): string {
+  if (digits.min === 0 && digits.max === 0) return describeBounds(query, b);
+  return [
+    b.min === undefined ? '' : `≥ ${formatValue(query, b.min, digits.min)}`,
+    b.max === undefined ? '' : `≤ ${formatValue(query, b.max, digits.max)}`,
+    describeBounds(query, { maxIncrease: b.maxIncrease, maxDecrease: b.maxDecrease }),
+  ]
+    .filter(Boolean)
+    .join(', ');
 }
 
 /** The test a gate's bound is judged with and its α (GateRow.method); empty for a plain comparison. */
@@ -207,6 +274,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const m = g.last;
     const unit = unitOf(config);
     const requests = (n?: number) => (n === undefined ? '' : ` (${n} ${unit})`);
+    // What an offline gate's passing note repeats (passedNote): in the usual digits.
     const bounds = bound(config, query);
     const invalid = mismatch !== undefined && invalidatedBySplit(g, config);
     const noWinner = noWinnerAtPlannedSample(g, release, config);
@@ -232,16 +300,19 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : verdictText(g, release);
     const method = judgeOf(config);
     // A score distribution's cells are its medians: beside a KS bound, a bare 0.25 reads as a distance.
-    const cell = (value: number) => `${g.kind === 'drift' ? 'median ' : ''}${formatValue(query, value)}`;
+    const cell = (value: number, extra = 0) =>
+      `${g.kind === 'drift' ? 'median ' : ''}${formatValue(query, value, extra)}`;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
     const tolerated = toleratedNote(g, config);
     // One service-wide series read for both arms: no candidate or baseline value to show.
     if (config && model && readsWholeService(config, model)) {
+      const digits = cellDigits(config, query, m?.canary, undefined);
       return {
         gate: gateLabel(config, g.name),
-        candidate: m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary)}`,
+        candidate:
+          m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary, digits.candidate)}`,
         baseline: '–',
-        bound: bounds,
+        bound: bound(config, query, digits),
         method,
         verdict,
         note: [WHOLE_SERVICE_NOTE, tolerated, note].filter(Boolean).join('; '),
@@ -250,7 +321,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     // No value in this look: the last a look read, and in which phase, rather than a dash.
     const earlier = g.kind === 'srm' ? undefined : earlierValues(g, release);
     if (earlier) {
-      const from = (v: number | undefined) => (v === undefined ? '–' : `${cell(v)} in ${earlier.phase.name}`);
+      const digits = cellDigits(config, query, earlier.canary, earlier.baseline);
+      const from = (v: number | undefined, extra: number) =>
+        v === undefined ? '–' : `${cell(v, extra)} in ${earlier.phase.name}`;
       const current = release.phases.at(-1);
       const noLookYet =
         release.status === 'analysing' && !m && current && current !== earlier.phase
@@ -258,26 +331,28 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : '';
       return {
         gate: gateLabel(config, g.name),
-        candidate: from(earlier.canary),
-        baseline: from(earlier.baseline),
-        bound: bounds,
+        candidate: from(earlier.canary, digits.candidate),
+        baseline: from(earlier.baseline, digits.baseline),
+        bound: bound(config, query, digits),
         method,
         verdict,
         note: [tolerated, noLookYet, note, evidence].filter(Boolean).join('; '),
       };
     }
+    const digits = cellDigits(config, query, m?.canary, m?.baseline);
     return {
       gate: gateLabel(config, g.name),
-      candidate: m?.canary === undefined ? '–' : `${cell(m.canary)}${requests(m.canaryRequests)}`,
+      candidate:
+        m?.canary === undefined ? '–' : `${cell(m.canary, digits.candidate)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined
           ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
             `–${m?.baselineWindow ? baselineSpan(requests(m.baselineRequests), m, release.from) : ''}`
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
-              `configured ${formatValue(query, m.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
-            : `${cell(m.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
-      bound: bounds,
+              `configured ${formatValue(query, m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
+            : `${cell(m.baseline, digits.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
+      bound: bound(config, query, digits),
       method,
       verdict,
       // What the arms showed first, the statistics behind the verdict after.
