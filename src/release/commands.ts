@@ -17,9 +17,12 @@ import {
   announceEnd,
   endThenWithdraw,
   hasLiveTraffic,
+  notOverOffRecord,
+  offRecordWords,
   promote,
   retryWithdrawal,
   settleWithdrawal,
+  stableFound,
 } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficCandidate, liveCandidate } from './live-candidate.js';
@@ -74,13 +77,7 @@ export async function handleCommand(
     }
     case 'promote': {
       if (release?.status !== 'ready') throw notReady(model.name, release);
-      if (inputs.dryRun)
-        return {
-          releases: [],
-          skipped: [{ model: model.name, why: wouldPromote(release), kind: 'dry-run' }],
-        };
-      const promoted = await promote(release, ctx, ports.ledger, `promoted ${by}`);
-      return { releases: [promoted], skipped: [] };
+      return promoteReady(release, ctx, inputs, ports, by);
     }
     case 'abort': {
       if (elsewhere) return abortElsewhere(model, elsewhere, inputs, ports, by);
@@ -103,6 +100,47 @@ export async function handleCommand(
       return { releases: [aborted.release], skipped: [] };
     }
   }
+}
+
+/**
+ * The promote command on ready `release`: what serves is read first, as a merge's promotion reads
+ * it (finish.ts stableFound). A stable other than its `from` put in place by hand since its analysis
+ * (a hotfix) is not replaced by a candidate never compared with it: the release ends aborted, its
+ * candidate withdrawn beside that version (notOverOffRecord), a refusal failing the run as an
+ * abort's does. Unread: the command fails, nothing changed. The candidate serving already (a
+ * promotion that landed unrecorded) is promoted: recorded, no traffic changed. A dry run says which.
+ */
+async function promoteReady(
+  release: Release,
+  ctx: ReleaseContext,
+  inputs: CommandInputs,
+  ports: Ports,
+  by: string,
+): Promise<RunResult> {
+  const { model, to } = release;
+  const found = await stableFound(release, ctx);
+  const dryRun = (why: string): RunResult => ({ releases: [], skipped: [{ model, why, kind: 'dry-run' }] });
+  if ('unread' in found) {
+    const { message } = found.unread;
+    if (inputs.dryRun)
+      return dryRun(`would not promote ${to} now: ${message}; a run now would fail, changing nothing`);
+    throw new TargetError(
+      `promote ${model}: ${to} was not promoted, and nothing was changed: ${message}; run the promote command again once the platform answers reads`,
+    );
+  }
+  if ('offRecord' in found) {
+    if (inputs.dryRun) {
+      const why = offRecordWords(release, found.offRecord, ctx, 'command');
+      return dryRun(`would not promote ${to}, and would withdraw it, its release ended aborted: ${why}`);
+    }
+    const stopped = await notOverOffRecord(release, found.offRecord, ctx, ports, 'command');
+    if (stopped.refused)
+      throw refusedWithCandidate(stopped.refused, stopped.release, 'abort', {}, stopped.release.reason);
+    return { releases: [stopped.release], skipped: [] };
+  }
+  if (inputs.dryRun) return dryRun(wouldPromote(release));
+  const promoted = await promote(release, ctx, ports.ledger, `promoted ${by}`);
+  return { releases: [promoted], skipped: [] };
 }
 
 /**

@@ -144,7 +144,7 @@ export async function promoteMerged(
   let done: Awaited<ReturnType<typeof promoteOrRefused>>;
   try {
     const found = await stableFound(release, ctx);
-    if ('offRecord' in found) return await notOverOffRecord(release, found.offRecord, ctx, ports);
+    if ('offRecord' in found) return (await notOverOffRecord(release, found.offRecord, ctx, ports)).release;
     if ('unread' in found) return await promotionRefused(release, found.unread, ctx, ports, words);
     const merged = await mergeOnRecord(release, ctx, ports, words.passed);
     const ownMark = release.mergedAt === undefined ? merged.mergedAt : undefined;
@@ -197,7 +197,7 @@ async function recordRefused(
  * that landed unrecorded); `unread`, the read's failure. A ready release holds the model's slot and
  * a command ends it, so another stable was put in place outside model-gate (a hotfix by hand).
  */
-async function stableFound(
+export async function stableFound(
   release: Release,
   ctx: ReleaseContext,
 ): Promise<{ ok: true } | { offRecord: string } | { unread: TargetError }> {
@@ -215,31 +215,51 @@ async function stableFound(
 }
 
 /**
- * A merged PR's candidate not promoted over `serving`, put in place outside model-gate since its
- * analysis against `from`: replacing it would drop that version unjudged, and the ledger would say
- * the candidate replaced `from`. The release ends aborted, the candidate withdrawn beside `serving`,
- * which keeps serving (endThenWithdraw: a refusal is recorded, the withdrawal pending).
+ * A ready candidate not promoted over `serving`, put in place outside model-gate since its analysis
+ * against `from`: replacing it would drop that version unjudged, and the ledger would say the
+ * candidate replaced `from`. The release ends aborted, the candidate withdrawn beside `serving`,
+ * which keeps serving (endThenWithdraw: a refusal is recorded, the withdrawal pending, and returned).
+ * `by`: who was promoting it, for what to do next: a merge, or the promote command, whose PR may
+ * still be open (no merge on record).
  */
-async function notOverOffRecord(
+export async function notOverOffRecord(
   release: Release,
   serving: string,
   ctx: ReleaseContext,
   ports: Pick<Ports, 'ledger' | 'log' | 'onProgress'>,
-): Promise<Release> {
+  by: 'merge' | 'command' = 'merge',
+): Promise<{ release: Release; refused?: TargetError }> {
+  const why = `${release.to} was not promoted: ${offRecordWords(release, serving, ctx, by)}`;
+  const end = { status: 'aborted' as const, why, desired: withdrawTraffic(serving) };
+  const stopped = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
+  ports.log.warn(`${release.model}: ${stopped.release.reason}`);
+  return stopped;
+}
+
+/**
+ * Why notOverOffRecord does not promote `release` over `serving`, and what releases it against
+ * that: the words after "v2 was not promoted: ".
+ */
+export function offRecordWords(
+  release: Release,
+  serving: string,
+  ctx: ReleaseContext,
+  by: 'merge' | 'command',
+): string {
   const { from, to } = release;
   const { file } = ctx.config.source;
-  // Merged under analyze-then-promote, the merge is on record: a re-run of its job analyses it again
-  // (merged-ready.ts analysesAgainAfterMerge), against what serves then.
   const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
+  const again = `merge a PR that sets ${file} to ${serving}, then open one that declares ${to} again`;
+  // Merged under analyze-then-promote, the merge is on record: a re-run of its job analyses it again
+  // (merged-ready.ts analysesAgainAfterMerge), against what serves then. A promote command's PR with
+  // no merge on record may still be open: a new head of it analyses the candidate against what serves.
   const rerun =
     release.mergedAt !== undefined && ctx.config.onMerge === 'analyze-then-promote'
-      ? `re-run ${job}, which analyses ${to} again against what serves, or `
-      : '';
-  const why = `${to} was not promoted: ${serving} serves, put in place outside model-gate (no run recorded it) after ${to} was analysed against ${from}, so ${to} was never compared with ${serving}; to release ${to} against ${serving}, ${rerun}merge a PR that sets ${file} to ${serving}, then open one that declares ${to} again`;
-  const end = { status: 'aborted' as const, why, desired: withdrawTraffic(serving) };
-  const { release: stopped } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
-  ports.log.warn(`${release.model}: ${stopped.reason}`);
-  return stopped;
+      ? `re-run ${job}, which analyses ${to} again against what serves, or ${again}`
+      : by === 'command' && release.mergedAt === undefined && release.pr !== undefined
+        ? `push a new commit to PR #${release.pr} if it is still open (an empty one will do), which analyses ${to} again against what serves; if it is merged, ${again}`
+        : again;
+  return `${serving} serves, put in place outside model-gate (no run recorded it) after ${to} was analysed against ${from}, so ${to} was never compared with ${serving}; to release ${to} against ${serving}, ${rerun}`;
 }
 
 /**

@@ -103,11 +103,8 @@ export async function onMerged(
     }
     if (release.status !== 'ready') {
       out.push(release);
-      skipped.push({
-        model: model.name,
-        why: `${release.to} was not promoted: ${release.reason}`,
-        kind: 'note',
-      });
+      const why = await endedBeforeMerge(config, model, release, event, ports);
+      skipped.push({ model: model.name, why, kind: 'note' });
       continue;
     }
     // Read again first: a run that promoted or ended it since this job read it (a schedule tick
@@ -160,6 +157,40 @@ export async function onMerged(
   // the report says it from there, and the merge asks GitHub nothing more for it.
   return { releases: out, skipped };
 }
+
+/**
+ * The merge's note on the PR's release that ended before it (aborted, failed): not promoted, and
+ * why, less the advice its reason gave while the PR was open (a new commit, a reopen), which a
+ * merged PR cannot follow; in its place, what releases the version the merged head declares.
+ */
+async function endedBeforeMerge(
+  config: Config,
+  model: ModelConfig,
+  release: Release,
+  event: PullRequestEvent,
+  ports: Ports,
+): Promise<string> {
+  const why = withoutOpenPrAdvice(release.reason ?? `${release.to} ${release.status}`);
+  // Unread, the note goes without it: the merge job does not fail on a note.
+  const declared = await mergedVersion(config, model.name, event, ports).catch(() => undefined);
+  const serving = release.ending?.serves ?? release.from;
+  // A reason that says this already (a promotion not made over a hotfix, finish.ts) is not said twice.
+  const said = why.includes(`then open one that declares ${release.to} again`);
+  const next =
+    declared === release.to && declared !== serving && !said
+      ? `; the PR is merged, so no new commit or reopening analyses it again: ${toRelease(declared, serving, model.source.file)}`
+      : '';
+  // A reason that opens so already (a promotion not made over a hotfix) is not prefixed twice.
+  const notPromoted = `${release.to} was not promoted: `;
+  return `${why.startsWith(notPromoted) ? '' : notPromoted}${why}${next}`;
+}
+
+/** `why` without its clauses that advise an open PR (push a new commit, close and reopen it). */
+const withoutOpenPrAdvice = (why: string): string =>
+  why
+    .split('; ')
+    .filter((clause) => !/push a new commit|reopen the PR/.test(clause))
+    .join('; ');
 
 /** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */
 function endedMeanwhile(theirs: Release, release: Release): boolean {
