@@ -28,9 +28,10 @@ export class TargetStateError extends TargetError {}
 
 /**
  * The platform answered, but not about the traffic: it refused the credentials model-gate called
- * with (HTTP 401/403, an expired token, a missing permission), or does not have what the config
- * names (HTTP 404, an endpoint that is not there). Only the user changes either (the credentials,
- * the URL or name), so a read-back does not wait on it; the message says which to fix. A 404 to a
+ * with (HTTP 401/403, an expired token, a missing permission), does not have what the config
+ * names (HTTP 404, an endpoint that is not there), or redirects it elsewhere (HTTP 3xx, which
+ * model-gate never follows). Only the user changes any (the credentials, the URL or name), so a
+ * read-back does not wait on it; the message says which to fix. A 404 to a
  * traffic change whose answer names a version of it is no such thing: the service is there and
  * lacks the version, a TargetRefusedError (refusalClass).
  */

@@ -20,7 +20,13 @@ import {
   passingReadFailures,
   settleAccepted,
 } from './change-deadline.js';
-import { refusalClass, TargetBusyError, TargetRefusedError, TargetStateError } from './errors.js';
+import {
+  refusalClass,
+  TargetAccessError,
+  TargetBusyError,
+  TargetRefusedError,
+  TargetStateError,
+} from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
 import type { Target } from './target.js';
 
@@ -41,19 +47,34 @@ export const capabilitiesSchema = z.object({
 });
 export type HttpCapabilities = z.output<typeof capabilitiesSchema>;
 
-export const trafficStatusSchema = z.object({
+/**
+ * A `null` optional part of a traffic status read as absent, as serializers write one (FastAPI's
+ * pydantic sends `"canary": null` for a model without a candidate), and as the command target reads it.
+ */
+const OPTIONAL_PARTS = ['canary', 'mirror', 'sticky'];
+const withoutNullParts = (body: unknown): unknown =>
+  body && typeof body === 'object' && !Array.isArray(body)
+    ? Object.fromEntries(
+        Object.entries(body).filter(([key, value]) => !(value === null && OPTIONAL_PARTS.includes(key))),
+      )
+    : body;
+
+const trafficStatusObject = z.object({
   stable: z.object({ version: z.string().min(1) }),
   canary: z.object({ version: z.string().min(1), weight: z.number().min(0).max(100) }).optional(),
   mirror: z.object({ version: z.string().min(1), share: z.number().min(0).max(100) }).optional(),
   sticky: z.object({ header: z.string().min(1) }).optional(),
   updating: z.boolean().default(false),
 });
+export const trafficStatusSchema = z.preprocess(withoutNullParts, trafficStatusObject);
 
 interface Answer {
   status: number;
   /** The body as sent: JSON is parsed only where it is read (`json`), a gateway's HTML is quoted. */
   text: string;
   retryAfterMs?: number;
+  /** Where a redirect (3xx) points, as its Location header says. */
+  location?: string;
   /** How long the call was retried before this answer, when it was. */
   retriedMs?: number;
 }
@@ -66,6 +87,12 @@ interface Budget extends ChangeDeadline {
   /** Set once the service took the PUT: from then on something may have changed. */
   asked?: boolean;
 }
+
+/**
+ * A success: 200 and 202 as the contract defines them, and any other 2xx (201 Created, 204 No
+ * Content, as REST services answer a PUT): what serves is read back from GET /traffic either way.
+ */
+const succeeded = (a: Answer) => a.status >= 200 && a.status <= 299;
 
 /** Answers worth another try: busy, throttled, a gateway between us and the service failing. */
 const PASSING_STATUS = new Set([409, 429, 502, 503, 504]);
@@ -219,10 +246,12 @@ export function httpTarget(
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
       if (e.name === 'TimeoutError') {
-        const cut = limit.cutBy
+        const raise = limit.cutBy
           ? `, ${limit.cutBy}; raise the target's settle-timeout if the service is just slow`
-          : '';
-        throw new TargetError(`${method} ${safeUrl(url)} failed: no answer within ${limitText(limit)}${cut}`);
+          : "; raise the target's timeout if the service is just slow";
+        throw new TargetError(
+          `${method} ${safeUrl(url)} failed: no answer within ${limitText(limit)}${raise}`,
+        );
       }
       const code = e.code ?? e.cause?.code;
       const failure = `${method} ${safeUrl(url)} failed: ${hideUrlSecrets(e.message)}`;
@@ -236,10 +265,12 @@ export function httpTarget(
         `${method} ${safeUrl(url)} failed while reading the answer: ${hideUrlSecrets((err as Error).message)}`,
       );
     }
+    const location = res.headers.location;
     return {
       status: res.statusCode,
       text,
       retryAfterMs: retryAfterMs(res.headers['retry-after'], clock.now()),
+      ...(location ? { location: Array.isArray(location) ? location[0] : location } : {}),
     };
   }
 
@@ -315,6 +346,7 @@ export function httpTarget(
           `${description} answered ${what} with HTTP ${answer.status}${during}: ${said}; is the service (or the gateway in front of it) up?`,
         );
       default: {
+        if (answer.status >= 300 && answer.status <= 399) return redirected(answer, what);
         const unknown = answer.status === 404 && asked ? versionNamed(said, asked) : undefined;
         const Refusal = refusalClass(answer.status, what === 'PUT /traffic', unknown !== undefined);
         const refused = `${description} refused ${what} (HTTP ${answer.status}): ${said}`;
@@ -322,6 +354,45 @@ export function httpTarget(
         return new Refusal(fix ? followedBy(refused, fix) : refused);
       }
     }
+  }
+
+  /**
+   * A redirect (http to https, `/traffic` to `/traffic/`), never followed: the request and its
+   * headers (a bearer token among them) would go wherever it points. No wait changes it, so it is
+   * an access failure like a 404; the message says where it points, without its secrets.
+   */
+  function redirected(answer: Answer, what: Call): TargetError {
+    const path = what.slice(what.indexOf('/'));
+    const head = `${description} redirected ${what} (HTTP ${answer.status})`;
+    const noFollow =
+      'model-gate does not follow redirects, so its requests and their headers never go elsewhere';
+    let to: URL | undefined;
+    try {
+      to = answer.location ? new URL(answer.location, endpoint(plainUrl, path)) : undefined;
+    } catch {
+      to = undefined;
+    }
+    if (!to) {
+      const where = answer.location ? 'to an invalid URL' : 'without saying where (no Location)';
+      return new TargetAccessError(`${head} ${where}: ${noFollow}; check the target's url`);
+    }
+    const shown = hideUrlSecrets(to.toString());
+    // The base URL the redirect implies: its path without the call's own (`.../traffic/`).
+    const base = to.pathname.match(new RegExp(`^(.*)${path}/?$`));
+    if (!base) {
+      return new TargetAccessError(
+        `${head} to ${shown}: ${noFollow}; set the target's url to the address the service answers at`,
+      );
+    }
+    const url = safeUrl(`${to.origin}${base[1]}`);
+    if (url === safeUrl(endpoint(plainUrl, ''))) {
+      // The url is right; the service sends its own path elsewhere (`/traffic` to `/traffic/`).
+      const slash = to.pathname.endsWith('/') ? ' (a trailing-slash rule?)' : '';
+      return new TargetAccessError(
+        `${head} to ${shown}: ${noFollow}; have the service answer ${safeUrl(endpoint(plainUrl, path))} itself, without the redirect${slash}`,
+      );
+    }
+    return new TargetAccessError(`${head} to ${shown}: ${noFollow}; set the target's url to ${url}`);
   }
 
   /**
@@ -345,7 +416,7 @@ export function httpTarget(
     const body = json(answer);
     if (body === undefined) {
       throw new TargetStateError(
-        `${description} answered ${what} with a body that is not JSON: ${excerpt(answer.text) || '(empty)'}`,
+        `${description} answered ${what} with a body that is not JSON: ${answer.text.trim() ? excerpt(answer.text) : '(empty)'}`,
       );
     }
     const parsed = schema.safeParse(body);
@@ -360,7 +431,7 @@ export function httpTarget(
 
   async function readStatus(within: Budget) {
     const answer = await callPatiently('GET', '/traffic', within);
-    if (answer.status !== 200) throw refusal(answer, 'GET /traffic', within);
+    if (!succeeded(answer)) throw refusal(answer, 'GET /traffic', within);
     return parse(trafficStatusSchema, answer, 'GET /traffic');
   }
   const status = (within: Budget) => readStatus(within).catch(failedReads.mark);
@@ -386,7 +457,7 @@ export function httpTarget(
   async function fetchCapabilities(within = budget('reading the capabilities')): Promise<HttpCapabilities> {
     if (capabilities) return capabilities;
     const answer = await callPatiently('GET', '/capabilities', within);
-    if (answer.status !== 200) throw refusal(answer, 'GET /capabilities', within);
+    if (!succeeded(answer)) throw refusal(answer, 'GET /capabilities', within);
     capabilities = parse(capabilitiesSchema, answer, 'GET /capabilities');
     const missing = config.strategies.filter((s) => !capabilities?.strategies.includes(s));
     if (missing.length > 0) {
@@ -444,8 +515,7 @@ export function httpTarget(
   async function changeTo(desired: TrafficState, change: Budget): Promise<void> {
     await checkCapabilities(desired, change);
     const answer = await callPatiently('PUT', '/traffic', change, desired);
-    if (answer.status !== 200 && answer.status !== 202)
-      throw refusal(answer, 'PUT /traffic', change, desired);
+    if (!succeeded(answer)) throw refusal(answer, 'PUT /traffic', change, desired);
     change.asked = true;
     // A read that fails and may pass is no failure of the change the service took: the read-back
     // waits again (settleAccepted). A read refused for good, a change still updating, fail it.
