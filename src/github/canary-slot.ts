@@ -96,6 +96,11 @@ export class CanarySlot {
     });
   }
 
+  /** The PRs still waiting for `model`'s slot (with version `to`, if given): SlotQueue.stillWaiting. */
+  waiters(model: string, to?: string): Promise<{ pr: number; to: string }[]> {
+    return this.queue.stillWaiting(model, to);
+  }
+
   /**
    * Start the next PR waiting for each model's slot that this run freed (and `also`: a
    * schedule tick's models), when the slot is still free at the end of the run.

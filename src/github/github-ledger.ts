@@ -294,6 +294,11 @@ export class GitHubLedger implements Ledger {
     return this.slot.wait(model, waiter);
   }
 
+  /** The PRs still waiting for `model`'s canary slot (with version `to`, if given). */
+  waiters(model: string, to?: string): Promise<{ pr: number; to: string }[]> {
+    return this.slot.waiters(model, to);
+  }
+
   /**
    * Start the next PR waiting for each model's slot that this run freed (and `also`: a
    * schedule tick's models), when the slot is still free at the end of the run.

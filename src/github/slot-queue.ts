@@ -94,6 +94,20 @@ export class SlotQueue {
   }
 
   /**
+   * The waiters (declaring `to`, if given) still waiting: their PR open at the head they queued
+   * with. One whose PR GitHub would not give counts as waiting, as in `reserved`: what a caller
+   * keeps for it (a deployment) is the safe side. One request per such waiter.
+   */
+  async stillWaiting(model: string, to?: string): Promise<Waiter[]> {
+    const out: Waiter[] = [];
+    for (const w of await this.waiting(model)) {
+      if (to !== undefined && w.to !== to) continue;
+      if (!(await this.goneWhy(w).catch(() => undefined))) out.push(w);
+    }
+    return out;
+  }
+
+  /**
    * The slot is free: unless a waiter re-run moments ago still holds it (`reserved`), re-run the
    * first waiter whose PR is still open at the head it queued with. Waiters that no longer wait (PR
    * closed or moved on, run gone or too old to re-run, re-run long ago without a claim) leave.

@@ -116,6 +116,12 @@ export interface Ledger {
    */
   wait?(model: string, waiter: { pr: number; headSha: string; to: string }): Promise<void>;
   /**
+   * The PRs waiting in the queue for the model's canary slot (those declaring version `to`, if
+   * given) and still open at the head they queued with: a closed PR's candidate that one of them
+   * waits to release stays deployed (tear-down.ts). Absent where nothing queues (a local file).
+   */
+  waiters?(model: string, to?: string): Promise<{ pr: number; to: string }[]>;
+  /**
    * PR `job.pr`'s job at `job.headSha` has nothing of `model` to release (its version already
    * serves): the ledger lets go of its places in the queue for the model's canary slot, and of
    * the slot held for its run re-run from that queue, so the PR waiting next is started. Absent

@@ -16,8 +16,8 @@ import { inFlight, type Release } from './types.js';
 // merge withdraws its candidate; this then takes the candidate's deployment off the platform, as
 // blue-green's retirement of blue does (retire-blue.ts), unless the version is one to keep: the
 // stable, one the ledger has serve (a revert PR's candidate, kept for a fast rollback), or another
-// PR's candidate in the canary slot. A removal that fails fails no job: it is said, with the
-// command that does it by hand.
+// PR's candidate in the canary slot or in its queue. A removal that fails fails no job: it is
+// said, with the command that does it by hand.
 
 /**
  * What the close of a PR did to the deployments of its `releases` (its latest of each model, in
@@ -139,7 +139,8 @@ const hasTraffic = (serving: TrafficState, version: string) =>
 /**
  * Why `candidate` stays deployed although its release ended: the ledger has it serve (a promotion
  * of it or over it, a rollback to it: a version kept for a fast rollback), or another release holds
- * the canary slot with it. Undefined when nothing keeps it.
+ * the canary slot with it, or another PR waits for the slot with it. Undefined when nothing keeps
+ * it.
  */
 async function keptFor(
   model: ModelConfig,
@@ -157,6 +158,12 @@ async function keptFor(
   const theirs = holder && !(holder.pr === release.pr && holder.startedAt === release.startedAt);
   if (theirs && holder.to === candidate)
     return `${holder.pr === undefined ? 'another release' : `PR #${holder.pr}`} holds the canary slot with it`;
+  // A PR queued behind the slot declares it too: its job, re-run once the slot frees, releases this
+  // deployment (the user's deploy step ran before it queued), and would fail on it gone.
+  const waiting = (await ports.ledger.waiters?.(model.name, candidate)) ?? [];
+  const prs = [...new Set(waiting.filter((w) => w.pr !== release.pr).map((w) => `#${w.pr}`))];
+  if (prs.length === 1) return `PR ${prs[0]} waits for the canary slot with it`;
+  if (prs.length > 1) return `PRs ${prs.join(', ')} wait for the canary slot with it`;
   return undefined;
 }
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { CommentPublisher } from '../../src/github/comment-publisher.js';
 import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { targetFor } from '../../src/release/adapters.js';
@@ -10,10 +11,13 @@ import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { decisionSentences } from '../../src/report/decision.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import type { FakeGitHub } from '../support/fake-github/server.js';
 import { sha } from '../support/model-config.js';
 import { canaryOnTarget } from '../support/pr-release-world.js';
 import { passingErrorRate } from '../support/scripted-metrics.js';
+import { completedRun, jobLedger } from '../support/slot-queue-jobs.js';
 
 /**
  * PR #7 moving fraud from v1 to v2 by a canary (10%, then 50%) on `target` (a YAML flow mapping: a
@@ -70,4 +74,49 @@ export async function closedPrWorld(target: string) {
     return { result, report: decisionSentences(result), notify: result.notify ?? [] };
   }
   return { world, clock, logs, metrics, open, pushV1Back, close, tickAfterUnrecordedClose };
+}
+
+/**
+ * closedPrWorld's canary on `target` with the PR comments as the ledger, on the GitHub stand-in
+ * `github` (its PRs seeded by the test): `job(pr, head, action)` is one PR job of the action, a
+ * new client and ledger of its own run (completed, so the queue may re-run it), the comment
+ * published and the next PR waiting for a slot it freed re-run, as the action's last steps do.
+ * Versions: sha(1) v1, sha(2) and sha(8) v2. `logs` has every line the jobs logged.
+ */
+export function closedPrOnGitHub(target: string, github: FakeGitHub) {
+  const { config } = parseConfig(canaryOnTarget(target), {});
+  const clock = new FakeClock(Date.now());
+  const logs: string[] = [];
+  const log = { info: (m: string) => logs.push(m), warn: (m: string) => logs.push(m) };
+  const metrics = passingErrorRate();
+  const declares = (version: string) => ({ 'model.yaml': `version: ${version}\n` });
+  const files = { [sha(1)]: declares('v1'), [sha(2)]: declares('v2'), [sha(8)]: declares('v2') };
+  let runs = 100;
+  async function job(pr: number, head: number, action: 'opened' | 'closed') {
+    const runId = ++runs;
+    completedRun(github, runId);
+    const ledger = jobLedger(github, { sha: sha(head), pr, runId, clock, models: ['fraud'] });
+    const ports: Ports = {
+      ledger,
+      reader: memoryFileReader(files),
+      clock,
+      log,
+      targetFor: (model) => targetFor(model, log),
+      metricsFor: () => metrics,
+    };
+    const event = { action, number: pr, baseSha: sha(1), headSha: sha(head), merged: false };
+    const result = await handlePullRequest(config, event, ports, {
+      mode: 'tick',
+      maxWaitMs: 0,
+      dryRun: false,
+    });
+    const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
+      renderMarkdown(config, r, { now: clock.now(), compact });
+    const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, clock, { settleMs: 0 });
+    await publisher.publish({ final: true, notes: new Map([[pr, result.skipped]]) });
+    // As the action's last step: a slot this job freed goes to the next PR waiting for it.
+    await ledger.startWaiting();
+    return { result, report: decisionSentences(result) };
+  }
+  return { clock, logs, job };
 }
