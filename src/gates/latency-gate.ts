@@ -12,6 +12,7 @@ import {
   type MinuteReading,
   passedOnFloorsLook,
 } from './latency-beyond-buckets.js';
+import { floorsOf } from './quantile-beyond-buckets.js';
 import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -37,7 +38,13 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       baseline: readHistogramQuantile(q, shared.baseline),
     };
     // The quantiles shown and thresholded are the shared bounds' too, as the judge's.
-    const seen: Seen = { ...arms.seen, canary: quantiles.canary?.value, baseline: quantiles.baseline?.value };
+    // A quantile beyond the largest bound is shown as `> L`, never L bare as if measured (Measurement.floors).
+    const seen: Seen = {
+      ...arms.seen,
+      canary: quantiles.canary?.value,
+      baseline: quantiles.baseline?.value,
+      ...floorsOf(quantiles.canary?.beyondBounds === true, quantiles.baseline?.beyondBounds === true),
+    };
     const histogram = async (slot: 'stable' | 'canary', since: number, until: number) =>
       await ctx.metrics.buckets?.(gate.buckets, slotWindow(ctx, slot, since, until));
     switch (gate.judge) {

@@ -9,6 +9,7 @@
  * which bucket bound to add.
  */
 import type { QuantileBounds } from '../metrics/source.js';
+import type { Measurement } from '../release/types.js';
 import { formatValue } from '../report/format.js';
 import { type Bounds, boundViolations, pct, quantileName, toleratedMax } from './bounds.js';
 
@@ -19,8 +20,14 @@ export interface ArmQuantile {
 }
 
 /** The arm's value is only a floor: histogram_quantile returned the largest bound for a quantile beyond it. */
-const isFloor = (arm: ArmQuantile | undefined): arm is ArmQuantile & { bounds: QuantileBounds } =>
+export const isFloor = (arm: ArmQuantile | undefined): arm is ArmQuantile & { bounds: QuantileBounds } =>
   arm?.bounds?.beyond === true && arm.value === arm.bounds.largest;
+
+/** Which arms' values are floors, as a look records it (Measurement.floors); nothing when neither is. */
+export const floorsOf = (canary: boolean, baseline: boolean): Pick<Measurement, 'floors'> =>
+  canary || baseline
+    ? { floors: { ...(canary ? { canary: true } : {}), ...(baseline ? { baseline: true } : {}) } }
+    : {};
 
 const pName = (b: QuantileBounds) => quantileName(b.quantile);
 

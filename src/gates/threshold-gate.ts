@@ -5,7 +5,13 @@ import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { GateState, Measurement } from '../release/types.js';
 import { boundViolations, needsBaseline, relativeBoundNames } from './bounds.js';
-import { type ArmQuantile, beyondBucketsLook, limitAboveBucketsNote } from './quantile-beyond-buckets.js';
+import {
+  type ArmQuantile,
+  beyondBucketsLook,
+  floorsOf,
+  isFloor,
+  limitAboveBucketsNote,
+} from './quantile-beyond-buckets.js';
 import { slotWindow } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -91,21 +97,23 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
         : needsBaseline(gate)
           ? await arm(seen.baseline, reference)
           : { value: seen.baseline };
+    // The report shows an arm's floor as `> L`, never L bare as if measured (Measurement.floors).
+    const shown = { ...seen, ...floorsOf(isFloor(canaryArm), isFloor(baselineArm)) };
     const beyond = beyondBucketsLook(gate.query, gate, canaryArm, baselineArm);
-    if (beyond && beyond.verdict !== 'pass') return { ...seen, ...beyond };
+    if (beyond && beyond.verdict !== 'pass') return { ...shown, ...beyond };
     // Absolute bounds need no baseline: a candidate over `max` fails whatever the stable shows.
     const violations = boundViolations(gate.query, gate, seen.canary, seen.baseline);
-    if (violations.length > 0) return { ...seen, verdict: 'fail', note: violations.join('; ') };
+    if (violations.length > 0) return { ...shown, verdict: 'fail', note: violations.join('; ') };
     if (needsBaseline(gate) && seen.baseline === undefined) {
       return {
-        ...seen,
+        ...shown,
         verdict: 'inconclusive',
         note: `no baseline data from the stable version to judge ${relativeBoundNames(gate)}${noBaseline ? `: ${noBaseline}` : ''}`,
       };
     }
     // Beyond the bound but within every bound (a min under it): said; else a limit no reading can pass.
     const note = beyond ? beyond.note : limitAboveBucketsNote(gate.query, gate, canaryArm, baselineArm);
-    return { ...seen, verdict: 'pass', ...(note ? { note } : {}) };
+    return { ...shown, verdict: 'pass', ...(note ? { note } : {}) };
   } catch (err) {
     return unansweredLook(at, err);
   }

@@ -78,6 +78,8 @@ const measurement = z.object({
   stall: z.object({ since: time, baseline: z.number() }).optional(),
   // Optional: looks stored before it have none (must-have-data then decides, as it did).
   beyondBuckets: z.literal(true).optional(),
+  // Optional: looks stored before it have none (their cells then show the bound bare, as they did).
+  floors: z.object({ canary: z.literal(true).optional(), baseline: z.literal(true).optional() }).optional(),
 });
 
 const gate = z.object({

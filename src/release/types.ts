@@ -52,6 +52,13 @@ export interface Measurement {
    * Absent otherwise, and in looks stored before it.
    */
   beyondBuckets?: true;
+  /**
+   * The arms whose value is only a floor: their quantile lies beyond the histogram's largest finite
+   * bucket bound, which is the value stored (histogram_quantile's answer), so the report shows it as
+   * `> L`. Set on any look that knows it (latency-gate.ts, threshold-gate.ts); absent when neither
+   * arm's is, and in looks stored before it.
+   */
+  floors?: { canary?: true; baseline?: true };
 }
 
 export interface Evidence {

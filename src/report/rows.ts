@@ -310,7 +310,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
       return {
         gate: gateLabel(config, g.name),
         candidate:
-          m?.canary === undefined ? '–' : `service ${formatValue(query, m.canary, digits.candidate)}`,
+          m?.canary === undefined
+            ? '–'
+            : `service ${floorCell(formatValue(query, m.canary, digits.candidate), m.floors?.canary)}`,
         baseline: '–',
         bound: bound(config, query, digits),
         method,
@@ -343,7 +345,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     return {
       gate: gateLabel(config, g.name),
       candidate:
-        m?.canary === undefined ? '–' : `${cell(m.canary, digits.candidate)}${requests(m.canaryRequests)}`,
+        m?.canary === undefined
+          ? '–'
+          : `${floorCell(cell(m.canary, digits.candidate), m.floors?.canary)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined
           ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
@@ -351,7 +355,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
               `configured ${formatValue(query, m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
-            : `${cell(m.baseline, digits.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
+            : `${floorCell(cell(m.baseline, digits.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bound(config, query, digits),
       method,
       verdict,
@@ -360,6 +364,13 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     };
   });
 }
+
+/**
+ * `> 138.5 ms (beyond the last bucket)`: a value that is only the histogram's largest finite bucket
+ * bound, the quantile lying beyond it (Measurement.floors), which bare reads as the one measured.
+ */
+const floorCell = (shown: string, floor: true | undefined) =>
+  floor ? `> ${shown} (beyond the last bucket)` : shown;
 
 /**
  * What a row counts its arms in: a split check with `units` users (ratio-gate.ts measureSrm), a
