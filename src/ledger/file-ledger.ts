@@ -64,7 +64,10 @@ const ledgerFile = z.object({
 });
 
 const EMPTY: LedgerFile = deepFreeze({ version: 1, releases: {}, history: [] });
-const RESET = 'fix it, or delete it to start from an empty ledger';
+const RESTORE = 'restore it if it held releases';
+// A ledger that does not parse may still hold a candidate in flight: deleting it forgets that one,
+// live, with no run left to withdraw it, so the way out warns as the empty ledger's does.
+const RESET = `fix it, or ${RESTORE}: deleting it starts an empty ledger, which forgets any candidate in flight while it may still get live traffic`;
 
 /**
  * A ledger in one JSON file, for the CLI and for runs without GitHub. Each write
@@ -118,7 +121,7 @@ export function fileLedger(path: string): Ledger {
     // truncated or made by hand, and forgetting the candidates it held could leave them live.
     if (read.bytes.toString('utf8').trim() === '')
       throw new InputError(
-        `the ledger ${path} is empty: model-gate never writes an empty ledger, so it was emptied or created by hand; restore it if it held releases, or delete it to start from an empty ledger`,
+        `the ledger ${path} is empty: model-gate never writes an empty ledger, so it was emptied or created by hand; ${RESTORE}, or delete it to start from an empty ledger`,
       );
     let data: unknown;
     try {
@@ -299,6 +302,11 @@ function fileProblem(path: string, err: unknown, what: 'read' | 'write'): InputE
     );
   if (code === 'EACCES' || code === 'EPERM')
     return new InputError(`the ledger ${path}: permission denied to ${what} it: give a path you can ${what}`);
+  // Its directory, the lock beside it and the temp file written in its place share its file system.
+  if (code === 'EROFS')
+    return new InputError(
+      `the ledger ${path} is on a read-only file system, so it cannot be written: give a path you can write`,
+    );
   return new InputError(`cannot ${what} the ledger ${path}: ${(err as Error).message}`);
 }
 

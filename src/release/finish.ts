@@ -1,4 +1,5 @@
-import { TargetError } from '../core/errors.js';
+import { ModelGateError, TargetError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
 import { sameTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger, type LedgerEntry, sameRelease } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
@@ -405,12 +406,38 @@ function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void
       await write(r);
     },
     recorded: async (r: Release) => {
-      await ledger.saveRelease(r);
+      try {
+        await ledger.saveRelease(r);
+      } catch (err) {
+        throw unrecordedEnd(r, err);
+      }
       await write(r);
       if (defect) throw defect;
       return r;
     },
   };
+}
+
+/**
+ * The ledger's refusal (`err`: its lock left behind, a read-only path) of `r`, the record of an
+ * end's traffic change that was made: the error says what the change did, that it is not recorded
+ * and how it gets recorded, in the ledger's words for what to fix, as recordTaken (commands.ts)
+ * words a rollback recorded half way. The ledger's error class is kept: callers tell failures by it.
+ * Another run's record (EndedElsewhereError), GitHub's answer and a defect go on as they are.
+ */
+function unrecordedEnd(r: Release, err: unknown): unknown {
+  if (!(err instanceof ModelGateError) || err instanceof EndedElsewhereError) return err;
+  const failed = `recording it failed (${err.message}), so the ledger's record (and the status command) may still have ${r.to} as a candidate in flight`;
+  const fix = 'once that is fixed, re-run this job';
+  const serves = servesAfterEnd(r);
+  const done = serves === r.to ? `${r.to} serves in place of ${r.from}` : `${r.to} was withdrawn`;
+  err.message = redact(
+    // The change did not take either (the platform refused it): that is what went unrecorded.
+    r.withdrawPending
+      ? `${r.model}: ${r.reason}; ${r.to} may still get live traffic, and ${failed}; ${fix} to withdraw it`
+      : `${r.model} now serves ${serves} alone: ${done} (${r.reason}), but ${failed}; ${fix}, or let the next schedule tick, record it, changing no traffic`,
+  );
+  return err;
 }
 
 /**

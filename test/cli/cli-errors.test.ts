@@ -112,7 +112,7 @@ describe('a ledger file model-gate cannot use', () => {
   it('is named with what is wrong in it, one line, exit code 1', async () => {
     const notJson = await status('bad.json', '{bad');
     expect(notJson.stderr).toMatch(
-      /^model-gate run: the ledger bad\.json is not valid JSON \(.+\): fix it, or delete it to start from an empty ledger$/,
+      /^model-gate run: the ledger bad\.json is not valid JSON \(.+\): fix it, or restore it if it held releases: deleting it starts an empty ledger, which forgets any candidate in flight while it may still get live traffic$/,
     );
     expect(notJson.code).toBe(1);
 
@@ -122,7 +122,7 @@ describe('a ledger file model-gate cannot use', () => {
       JSON.stringify({ version: 1, releases: { 'fraud-detector': release } }),
     );
     expect(edited.stderr).toMatch(
-      /^model-gate run: the ledger edited\.json is not one model-gate wrote \(releases\.fraud-detector\.to: "\$\(id\)" .*; releases\.fraud-detector\.headSha: expected a commit SHA or ":working-tree", got "HEAD"; .*\(and \d+ more\)\): fix it, or delete it to start from an empty ledger$/,
+      /^model-gate run: the ledger edited\.json is not one model-gate wrote \(releases\.fraud-detector\.to: "\$\(id\)" .*; releases\.fraud-detector\.headSha: expected a commit SHA or ":working-tree", got "HEAD"; .*\(and \d+ more\)\): fix it, or restore it if it held releases: deleting it starts an empty ledger, which forgets any candidate in flight while it may still get live traffic$/,
     );
     expect(edited.code).toBe(1);
 
@@ -140,7 +140,7 @@ describe('a ledger file model-gate cannot use', () => {
       SANDBOX_URL: sandbox.url,
     });
     expect(run.stderr).toBe(
-      'model-gate run: the ledger list.json is not one model-gate wrote (expected a mapping, got a list): fix it, or delete it to start from an empty ledger\n',
+      'model-gate run: the ledger list.json is not one model-gate wrote (expected a mapping, got a list): fix it, or restore it if it held releases: deleting it starts an empty ledger, which forgets any candidate in flight while it may still get live traffic\n',
     );
     expect(run.stdout).toBe('');
     expect(run.code).toBe(1);

@@ -109,12 +109,12 @@ describe('fileLedger', () => {
   it('names a file that is not JSON, or not an object, and leaves it as it was', async () => {
     await writeFile(path, '{bad');
     await expect(fileLedger(path).saveRelease(release(sha(1)))).rejects.toThrow(
-      /^the ledger .+ is not valid JSON \(.+\): fix it, or delete it to start from an empty ledger$/,
+      /^the ledger .+ is not valid JSON \(.+\): fix it, or restore it if it held releases: deleting it starts an empty ledger, which forgets any candidate in flight while it may still get live traffic$/,
     );
     expect(await readFile(path, 'utf8')).toBe('{bad');
     await writeFile(path, 'null');
     await expect(fileLedger(path).history('fraud')).rejects.toThrow(
-      '(expected a mapping, got an empty value): fix it, or delete it',
+      '(expected a mapping, got an empty value): fix it, or restore it if it held releases',
     );
   });
 
