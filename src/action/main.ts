@@ -76,10 +76,17 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       outputs.set = true;
       return;
     }
-    const { config, interpolated } = await loadConfig(inputs.config, env);
+    // A command run by hand on one model (an abort in an incident) is not stopped by another
+    // model's broken config; PR, push and schedule runs still are.
+    const dispatch = env.GITHUB_EVENT_NAME === 'workflow_dispatch';
+    const scope = dispatch
+      ? { only: inputs.model, nameModel: (m: string) => `in the \`model\` input (e.g. \`model: ${m}\`)` }
+      : {};
+    const { config, interpolated, ignored } = await loadConfig(inputs.config, env, scope);
     loaded = config;
     // The token too: command targets' children inherit it in their environment.
     maskSecrets([...secretsToMask(interpolated, env), inputs.githubToken]);
+    for (const warning of ignored ?? []) core.warning(warning);
     const event = await readEvent(env);
     // Checked before anything is asked or changed: a command the event does not run is refused,
     // and so is a to-version given to a command other than rollback.

@@ -128,10 +128,12 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   let event: Awaited<ReturnType<typeof readEvent>>;
   const inputs = readInputs();
   try {
-    const loaded = await loadConfig(inputs.config, env);
+    // A matrix job's post step withdraws its own model's candidate whatever another model's config says.
+    const loaded = await loadConfig(inputs.config, env, { only: inputs.model });
     config = loaded.config;
     // A new process: the main step's list of secrets to redact from messages is gone.
     maskSecrets([...secretsToMask(loaded.interpolated, env), inputs.githubToken]);
+    for (const warning of loaded.ignored ?? []) core.warning(warning);
     event = await readEvent(env);
     setup = actionPorts(config, inputs, env, event);
     ports = setup.ports;

@@ -1,7 +1,7 @@
 import { join, relative } from 'node:path';
 import { DEFAULT_CONFIG_PATH, type LoadedConfig, type LoadOptions, loadConfig } from '../config/load.js';
 import { secretValues, tooShortToMask } from '../config/secret-values.js';
-import { addSecret } from '../core/redact.js';
+import { addSecret, redact } from '../core/redact.js';
 
 /** How a local command's "config file not found" says to point at another file. */
 export const CLI_PATH_HINT = 'pass its path with --config PATH';
@@ -21,5 +21,6 @@ export async function loadLocalConfig(path: string, options: LoadOptions): Promi
   const { values, tooShort } = secretValues(loaded.interpolated, process.env);
   for (const short of tooShort) console.warn(`warning: ${tooShortToMask(short)}`);
   for (const secret of values) addSecret(secret);
+  for (const ignored of loaded.ignored ?? []) console.warn(`warning: ${redact(ignored)}`);
   return loaded;
 }

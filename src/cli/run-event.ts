@@ -64,7 +64,11 @@ export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Pro
 async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop?: RunStop) {
   const files = await localFiles(event, o, cwd);
   seen.files = files;
-  const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT });
+  // A command run by hand on one model (an abort in an incident) is not stopped by another model's
+  // broken config, as the action's workflow_dispatch is not.
+  const byHand = event === 'rollback' || event === 'promote' || event === 'abort' || event === 'status';
+  const scope = byHand ? { only: o.model, nameModel: (m: string) => `with \`--model ${m}\`` } : {};
+  const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT, ...scope });
   // What the engine says may quote a target's output or a platform's answer: secrets go first.
   const once = warnedOnce();
   const log = {

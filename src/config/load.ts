@@ -27,6 +27,23 @@ export interface LoadedConfig {
   config: Config;
   /** Fields whose value came (partly) from `${NAME}` environment variables, for masking. */
   interpolated: InterpolatedField[];
+  /** One warning per model left out of `config` because the command names another (`only`). */
+  ignored?: string[];
+}
+
+/** How the config is read for a command that acts on models of it. */
+export interface ModelScope {
+  /**
+   * The one model the command acts on: another model's problems (an unset variable, a wrong
+   * value) do not stop it, that model is left out (`ignored`). A live candidate must be
+   * withdrawable during an incident even when another model's secret is only set in its own job.
+   */
+  only?: string;
+  /**
+   * How the command could name one model, for a failure in models' own fields to say so: `in the
+   * \`model\` input (e.g. \`model: fraud\`)` for workflow_dispatch, `with \`--model fraud\`` on the CLI.
+   */
+  nameModel?: (example: string) => string;
 }
 
 interface Problem {
@@ -47,6 +64,7 @@ export function parseConfig(
   text: string,
   env: Record<string, string | undefined>,
   file = DEFAULT_CONFIG_PATH,
+  scope: ModelScope = {},
 ): LoadedConfig {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true });
@@ -113,6 +131,35 @@ export function parseConfig(
     ]);
   }
 
+  const all = validate(data, env);
+  if (all.problems.length === 0 && all.config) return { config: all.config, interpolated: all.interpolated };
+  const byModel = otherModelsProblems(all.problems, data, scope.only);
+  if (byModel) {
+    // The same checks again on the models left: a check across models (a shared target) still holds.
+    const models = (data as { models: Record<string, unknown> }).models;
+    const kept = Object.fromEntries(Object.entries(models).filter(([name]) => !byModel.has(name)));
+    const rest = validate({ ...data, models: kept }, env);
+    if (rest.problems.length === 0 && rest.config) {
+      const only = scope.only as string;
+      const ignored = [...byModel].map(([model, problems]) =>
+        ignoredModelWarning(model, only, render(problems, file, doc, lineCounter)),
+      );
+      // Every value read from the environment is masked, the ignored models' too.
+      return { config: rest.config, interpolated: all.interpolated, ignored };
+    }
+  }
+  const hint =
+    scope.nameModel && scope.only === undefined
+      ? nameOneModelHint(all.problems, data, scope.nameModel)
+      : undefined;
+  throw new ConfigError([...render(all.problems, file, doc, lineCounter), ...(hint ? [hint] : [])]);
+}
+
+/** Interpolation and the schema on the parsed data: the config, or every problem found. */
+function validate(
+  data: object,
+  env: Record<string, string | undefined>,
+): { config?: Config; interpolated: InterpolatedField[]; problems: Problem[] } {
   const interpolation = interpolateEnv(data, env);
   const result = configSchema.safeParse(interpolation.value, { error: configErrorMap });
   const problems: Problem[] = interpolation.problems.map((p) => ({
@@ -135,12 +182,61 @@ export function parseConfig(
       );
     }
   }
-  if (problems.length > 0 || !result.success) throw fail(problems);
-  return { config: result.data, interpolated: interpolation.interpolated };
+  // A failed parse always has a problem (an unset variable's, at least).
+  return {
+    ...(result.success ? { config: result.data } : {}),
+    interpolated: interpolation.interpolated,
+    problems,
+  };
 }
 
-/** How the reader of a "not found" error points at another file: the action's input by default. */
-export interface LoadOptions {
+/** The model a problem is in (`models.<name>…`), if any. */
+const modelOf = (problem: Problem): string | undefined =>
+  problem.path?.[0] === 'models' && problem.path.length > 1 ? String(problem.path[1]) : undefined;
+
+/**
+ * The problems by model when every one is in a model other than `only`, which the config has;
+ * undefined when `only` is not given or one problem is its own or the file's (defaults, version…).
+ */
+function otherModelsProblems(
+  problems: Problem[],
+  data: object,
+  only: string | undefined,
+): Map<string, Problem[]> | undefined {
+  const models = (data as { models?: unknown }).models;
+  if (only === undefined || models === null || typeof models !== 'object' || !Object.hasOwn(models, only))
+    return undefined;
+  const byModel = new Map<string, Problem[]>();
+  for (const problem of problems) {
+    const model = modelOf(problem);
+    if (model === undefined || model === only) return undefined;
+    byModel.set(model, [...(byModel.get(model) ?? []), problem]);
+  }
+  return byModel;
+}
+
+/** When only some models are broken: naming a sound one in `model` lets the command run for it. */
+function nameOneModelHint(
+  problems: Problem[],
+  data: object,
+  nameModel: (example: string) => string,
+): string | undefined {
+  const models = (data as { models?: unknown }).models;
+  if (models === null || typeof models !== 'object' || Array.isArray(models)) return undefined;
+  const broken = new Set(problems.map(modelOf));
+  if (broken.has(undefined)) return undefined;
+  const sound = Object.keys(models).find((name) => !broken.has(name));
+  if (sound === undefined) return undefined;
+  const names = [...broken].join(', ');
+  return `this command acts on every model: name one ${nameModel(sound)} to run it for that model despite the problems in ${names} above`;
+}
+
+/** The warning for a model a command left out: which, why, and its problems. */
+const ignoredModelWarning = (model: string, only: string, problems: string[]): string =>
+  `model ${model} ignored: this command acts on ${only} only, and ${model}'s config has problems (fix them before its next run): ${problems.join('; ')}`;
+
+/** How a "not found" error points at another file (the action's input by default), and the models read. */
+export interface LoadOptions extends ModelScope {
   /** Ends "config file not found; create it (…) or …", e.g. "pass its path with --config PATH". */
   pathHint?: string;
 }
@@ -166,7 +262,7 @@ export async function loadConfig(
     if (code === 'EISDIR') throw new ConfigError([`${path}: is a directory, expected the config file`]);
     throw new ConfigError([`${path}: cannot read the config file (${(err as Error).message})`]);
   }
-  return parseConfig(text, env, path);
+  return parseConfig(text, env, path, options);
 }
 
 /** What to do about a missing config: create it, or rename its twin with the other YAML extension. */
