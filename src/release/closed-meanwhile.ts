@@ -1,11 +1,12 @@
 import type { Config, ModelConfig } from '../config/types.js';
+import { removesIdleVersions } from '../targets/retire-idle.js';
 import { declaredVersion } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { announceEnd, endThenWithdraw } from './finish.js';
 import { contextFor, type Ports, type PullRequestState } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
 import { tearDownCandidates } from './tear-down.js';
-import type { Release } from './types.js';
+import { inFlight, type Release } from './types.js';
 
 // A PR closed (or merged) while GitHub was down: its job died on its first GitHub read, before it
 // recorded anything, and a close job's post step has no candidate saved to withdraw. The release
@@ -22,6 +23,8 @@ export interface PullRequestCheck {
   line?: SkippedLine;
   /** The same line for the PR's comment (not in a dry run). */
   notify?: { pr: number; model: string; why: string };
+  /** GitHub says the PR is merged, no merge on record: advice to analyse again must fit a merged PR. */
+  merged?: true;
 }
 
 /**
@@ -66,7 +69,9 @@ export async function checkPullRequest(
     ports.log.warn(`${release.model}: ${why}`);
     const line = { model: release.model, why, kind: 'note' as const };
     // A dry run writes no comment.
-    return opts.dryRun ? { line } : { line, notify: { pr, model: release.model, why } };
+    return opts.dryRun
+      ? { line, merged: true }
+      : { line, notify: { pr, model: release.model, why }, merged: true };
   }
   if (state === 'open' && now?.headSha !== undefined)
     return movedOn(model, release, now.headSha, ports, opts);
@@ -165,4 +170,39 @@ async function endHere(
   const { release: ended } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
   ports.log.warn(`${release.model}: ${ended.reason}`);
   return { release: ended, here: true };
+}
+
+/**
+ * `before`, whose withdrawal was pending, settled by this tick (`after`, retryWithdrawal): a close
+ * job whose withdrawal the platform refused leaves the candidate's deployment for a later run
+ * (tear-down.ts waits on a pending withdrawal), and no later close job may come. So where the
+ * target keeps a version deployed at 0% and the PR is closed unmerged, the candidate is torn down
+ * here as that job would (tearDownCandidates, the same keeps), said on the tick's report and the
+ * PR's comment. No record says the PR's close ended it, so GitHub is asked (pullRequestState, one
+ * request), only on the tick that settles it. A state that cannot be read is said, not thrown.
+ */
+export async function tearDownIfClosed(
+  config: Config,
+  before: Release,
+  after: Release,
+  ports: Ports,
+): Promise<PullRequestCheck> {
+  const { pr } = after;
+  const model = config.models[after.model];
+  const settledHere = before.withdrawPending === true && after.withdrawPending !== true;
+  const ended = !inFlight(after) && after.status !== 'promoted' && after.mergedAt === undefined;
+  if (!model || pr === undefined || !settledHere || !ended || !ports.pullRequestState) return {};
+  if (!removesIdleVersions(contextFor(model, ports).target)) return {};
+  let state: PullRequestState['state'] | undefined;
+  try {
+    state = (await ports.pullRequestState(pr))?.state;
+  } catch (err) {
+    const why = `${after.to} withdrawn, but whether PR #${pr} is closed could not be read (${(err as Error).message}): if it was closed without merging, re-run its close job to take ${after.to}'s deployment off the platform`;
+    ports.log.warn(`${after.model}: ${why}`);
+    return { line: { model: after.model, why, kind: 'note' } };
+  }
+  if (state !== 'closed') return {};
+  const [teardown] = await tearDownCandidates(config, [after], ports, { dryRun: false });
+  if (!teardown) return {};
+  return { line: teardown, notify: { pr, model: after.model, why: teardown.why } };
 }

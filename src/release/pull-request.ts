@@ -7,7 +7,7 @@ import { WORKING_TREE } from '../version/local-comparison.js';
 import { configChangeNotes, configFileOf, keepConfigChanges } from './config-change-note.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
-import { announceEnd, endThenWithdraw } from './finish.js';
+import { announceEnd, endThenWithdraw, servesAfterEnd } from './finish.js';
 import { LeftAlone, LeftAloneError } from './left-alone.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { onMerged } from './merge-job.js';
@@ -22,7 +22,7 @@ import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
 import { UnpreparedModels } from './unprepared-models.js';
 import { driveReleases, type WatchOptions } from './watch.js';
-import { endIfWithdrawn } from './withdrawn-meanwhile.js';
+import { endIfWithdrawn, mergedPrAdvice, rerunMergeJob } from './withdrawn-meanwhile.js';
 
 /** The parts of a pull_request event the engine needs. */
 export interface PullRequestEvent {
@@ -326,7 +326,8 @@ async function prepareModel(
     if (!restartsOnReopen(event, current)) {
       result.releases.push(current);
       // Ended before this run (not just now, for want of live traffic): say why it stays so.
-      const note = current === existing ? endedNote(current, event.headSha) : undefined;
+      const merged = event.merged || opts.prMerged === true;
+      const note = current === existing ? endedNote(current, event.headSha, model, merged) : undefined;
       if (note) {
         result.skipped.push({ model: model.name, why: note, kind: 'note' });
         ports.log.warn(`${model.name}: ${note}`);
@@ -400,17 +401,34 @@ const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
   (event.action === 'reopened' && release.status === 'aborted' && !release.withdrawPending) ||
   analysesAgainAfterMerge(event, release);
 
-/** Why a run on a head whose release already ended does not analyse it again, and what would. */
-function endedNote(release: Release, headSha: string): string | undefined {
+/**
+ * Why a run on a head whose release already ended does not analyse it again, and what would. Once
+ * the PR merged (`merged`, or its merge on record), no push or reopen would: a re-run of the merge
+ * job analyses an aborted one with its merge on record again, else a new PR.
+ */
+function endedNote(
+  release: Release,
+  headSha: string,
+  model: ModelConfig,
+  merged: boolean,
+): string | undefined {
   const head = `this head (${headName(headSha)})`;
   // The CLI's files on disk are one head whatever is edited: no push gives it a new one, a commit
   // named with --head does; `model-gate run reopen` is its reopened PR.
   const local = headSha === WORKING_TREE;
+  const afterMerge =
+    (merged || release.mergedAt !== undefined) && !local
+      ? mergedPrAdvice(release.to, servesAfterEnd(release), model.source.file)
+      : undefined;
   if (release.status === 'failed')
-    return `${head} already failed its analysis, and a failed analysis is not run again on the same ${local ? 'head' : 'commit'}; ${newHeadAdvice(headSha)}`;
+    return `${head} already failed its analysis, and a failed analysis is not run again on the same ${local ? 'head' : 'commit'}; ${afterMerge ?? newHeadAdvice(headSha)}`;
   // Not withdrawn: its candidate serves, so there is nothing left to analyse.
   if (endedByRollbackToIt(release))
     return `${head} already ended: ${release.reason}; there is nothing left to analyse, and merging the PR changes nothing while ${release.to} serves`;
+  if (release.status === 'aborted' && afterMerge !== undefined) {
+    const again = release.mergedAt !== undefined ? rerunMergeJob(release) : afterMerge;
+    return `${head} already ended aborted: its candidate was withdrawn before the analysis decided; ${again}`;
+  }
   if (release.status === 'aborted')
     return local
       ? `${head} already ended aborted: its candidate was withdrawn before the analysis decided; to analyse it again, run model-gate run reopen --pr ${release.pr ?? 1} (as a reopened PR does), or commit and run with --head HEAD`

@@ -1,7 +1,7 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError } from '../core/errors.js';
 import { LedgerStateError } from '../ledger/ledger.js';
-import { checkPullRequest } from './closed-meanwhile.js';
+import { checkPullRequest, tearDownIfClosed } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { withRecord } from './drift-alert.js';
@@ -82,7 +82,9 @@ export async function runSchedule(
   skipped.push(...ready.skipped);
   // A merged PR's release (on-merge: analyze-then-promote) this pass made ready is promoted, and
   // one a tick before could not promote is tried again.
-  const passed = drive ? await driveEach(config, analysing, ports, opts, { skipped, defects }) : [];
+  const tornDown: NonNullable<RunResult['notify']> = [];
+  const met = { skipped, defects, notify: tornDown };
+  const passed = drive ? await driveEach(config, analysing, ports, opts, met) : [];
   let merged: Awaited<ReturnType<typeof promoteMergedReady>>;
   try {
     merged = await promoteMergedReady(config, passed, ports, ready.again);
@@ -105,7 +107,7 @@ export async function runSchedule(
   for (const r of releases) found.holders.set(r.model, holdsSlot(r) ? r : undefined);
   // One report of the pass, as one driveReleases call over them all makes.
   if (releases.length > 0) await ports.onProgress?.(releases);
-  const notify = [...found.notify, ...merged.notify];
+  const notify = [...found.notify, ...tornDown, ...merged.notify];
   const result: RunResult = { releases, skipped, drift: [], notify };
   for (const model of Object.values(config.models)) {
     if (!names.includes(model.name)) continue;
@@ -188,9 +190,12 @@ async function readHolders(
     ready: [],
     holders: new Map(),
   };
+  // PRs GitHub says are merged with no merge on record: a release ended here says what works then.
+  const merged = new Set<number>();
   /** Asks for the holder's PR (checkPullRequest): whether that ended it here, or a dry run would. */
   const endedByItsPr = async (release: Release): Promise<boolean> => {
     const pr = await checkPullRequest(config, release, ports, opts);
+    if (pr.merged && release.pr !== undefined) merged.add(release.pr);
     if (pr.line) found.skipped.push(pr.line);
     if (pr.notify) found.notify.push(pr.notify);
     if (pr.ended) found.stopped.push(pr.ended);
@@ -253,7 +258,8 @@ async function readHolders(
       // records nothing, so it does not end a release that lost its traffic either.
       // A merged PR's release ended here tells that PR how to analyse it again (notedIfMerged).
       const notify = (line: (typeof found.notify)[number]) => found.notify.push(line);
-      found.analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports, notify));
+      const pr = { merged: holder.pr !== undefined && merged.has(holder.pr) };
+      found.analysing.push(opts.dryRun ? holder : await endIfWithdrawn(config, holder, ports, notify, pr));
     } catch (err) {
       const defect = defectOf(err, defects);
       if (!defect) {
@@ -295,7 +301,7 @@ async function driveEach(
   analysing: Release[],
   ports: Ports,
   opts: WatchOptions,
-  met: { skipped: RunResult['skipped']; defects: Error[] },
+  met: { skipped: RunResult['skipped']; defects: Error[]; notify: NonNullable<RunResult['notify']> },
 ): Promise<Release[]> {
   const { defects } = met;
   // Reported once, by the caller, for the whole pass; but a record other runs must read before a
@@ -306,8 +312,9 @@ async function driveEach(
   };
   const releases: Release[] = [];
   for (const release of analysing) {
+    let driven: Release[];
     try {
-      releases.push(...(await driveReleases(config, [release], quiet, { ...opts, mode: 'tick' })));
+      driven = await driveReleases(config, [release], quiet, { ...opts, mode: 'tick' });
     } catch (err) {
       const defect = defectOf(err, defects);
       if (defect) {
@@ -317,6 +324,14 @@ async function driveEach(
       const { line, error } = notDriven(release.model, err, ports.log);
       met.skipped.push(line);
       defects.push(error);
+      continue;
+    }
+    releases.push(...driven);
+    // A closed PR's candidate whose withdrawal this pass settled comes off its platform now.
+    for (const after of driven) {
+      const { line, notify } = await tearDownIfClosed(config, release, after, ports);
+      if (line) met.skipped.push(line);
+      if (notify) met.notify.push(notify);
     }
   }
   return releases;

@@ -6,7 +6,7 @@ import { phasesOf } from '../strategies/strategy.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { checkSameTarget } from './deployed-target.js';
-import { announceEnd, ended, endThenWithdraw, hasLiveTraffic } from './finish.js';
+import { announceEnd, ended, endThenWithdraw, hasLiveTraffic, servesAfterEnd } from './finish.js';
 import { contextFor, type Ports } from './ports.js';
 import type { RunResult } from './pull-request.js';
 import type { Release } from './types.js';
@@ -34,6 +34,7 @@ export async function endIfWithdrawn(
   release: Release,
   ports: Ports,
   notify: (line: Notice) => void = () => {},
+  pr: { merged?: boolean } = {},
 ): Promise<Release> {
   const model = config.models[release.model];
   if (!model || release.status !== 'analysing' || release.withdrawPending) return release;
@@ -63,10 +64,11 @@ export async function endIfWithdrawn(
     const now = await changedSince(release, ports.ledger);
     if (now) return now;
   }
-  if (alone) return notedIfMerged(await endCandidateAlone(release, phase.name, ctx, ports), notify);
+  const again = howToAnalyseAgain(release, model.source.file, pr.merged);
+  if (alone) return notedIfMerged(await endCandidateAlone(release, phase.name, again, ctx, ports), notify);
   const why =
     `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
-    `the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step, or a rollback GitHub refused to record; that run's log says which), or it was withdrawn by hand; ${howToAnalyseAgain(release)}`;
+    `the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step, or a rollback GitHub refused to record; that run's log says which), or it was withdrawn by hand; ${again}`;
   const stopped = ended(release, 'aborted', why, ctx.clock.now());
   await ports.ledger.saveRelease(stopped);
   ports.log.warn(`${release.model}: ${why}`);
@@ -75,20 +77,35 @@ export async function endIfWithdrawn(
 
 /**
  * How the user has the candidate analysed again. After its PR merged, no push or reopen can: its
- * candidate was not promoted, and a re-run of the merge job analyses it again
- * (merged-ready.ts analysesAgainAfterMerge).
+ * candidate was not promoted; with the merge on record (`mergedAt`, analyze-then-promote), a re-run
+ * of the merge job analyses it again (merged-ready.ts analysesAgainAfterMerge); merged otherwise
+ * (`merged`: the PR's state says so, its merge job not on record), only a new PR does (`file`: the
+ * model's version file).
  */
-function howToAnalyseAgain(release: Release): string {
-  if (release.mergedAt === undefined)
+function howToAnalyseAgain(release: Release, file: string, merged = false): string {
+  if (release.mergedAt === undefined && !merged)
     return 'push a new commit, or close and reopen the PR, to analyse it again';
-  const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
-  return `${release.to} was not promoted; re-run ${job} to analyse it again`;
+  if (release.mergedAt === undefined)
+    return `${release.to} was not promoted; ${mergedPrAdvice(release.to, servesAfterEnd(release), file)}`;
+  return `${release.to} was not promoted; ${rerunMergeJob(release)}`;
 }
+
+/** A merged PR's release with its merge on record (analyze-then-promote) ended unpassed: what analyses it again. */
+export const rerunMergeJob = (release: Release): string =>
+  `re-run ${release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`} to analyse it again`;
+
+/**
+ * What a merged PR whose `version` was not released can do, `serving` serving: no push or reopen
+ * analyses a merged PR again, and a PR's run releases only a version it changes, so the version
+ * file (`file`) goes back first (as merge-job.ts's note on a release ended before the merge says).
+ */
+export const mergedPrAdvice = (version: string, serving: string, file: string): string =>
+  `the PR is merged, so no new commit or reopening analyses it again: to release ${version}, merge a PR that sets ${file} back to ${serving}, then open one that declares ${version} again`;
 
 /** `stopped`, ended here; after its PR merged, its reason goes to the merged PR's comment too. */
 function notedIfMerged(stopped: Release, notify: (line: Notice) => void): Release {
   if (stopped.mergedAt !== undefined && stopped.pr !== undefined)
-    notify({ pr: stopped.pr, model: stopped.model, why: stopped.reason ?? howToAnalyseAgain(stopped) });
+    notify({ pr: stopped.pr, model: stopped.model, why: stopped.reason ?? rerunMergeJob(stopped) });
   return stopped;
 }
 
@@ -101,13 +118,14 @@ function notedIfMerged(stopped: Release, notify: (line: Notice) => void): Releas
 async function endCandidateAlone(
   release: Release,
   phaseName: string,
+  again: string,
   ctx: ReleaseContext,
   ports: Ports,
 ): Promise<Release> {
   const { from, to } = release;
   const why =
     `${to} served all live traffic alone when this run went to resume ${phaseName}: ${from} was no longer deployed ` +
-    `(removed outside model-gate); the analysis stopped and ${from} was asked to serve alone again; ${howToAnalyseAgain(release)}`;
+    `(removed outside model-gate); the analysis stopped and ${from} was asked to serve alone again; ${again}`;
   const end = { status: 'aborted' as const, why };
   const { release: stopped } = await endThenWithdraw(release, end, ctx, ports.ledger, announceEnd(ports));
   ports.log.warn(`${release.model}: ${stopped.reason}`);

@@ -73,7 +73,20 @@ export async function closedPrWorld(target: string) {
     const result = await handleSchedule(config, closedOnGitHub, { mode: 'tick', maxWaitMs: 0, dryRun });
     return { result, report: decisionSentences(result), notify: result.notify ?? [] };
   }
-  return { world, clock, logs, metrics, open, pushV1Back, close, tickAfterUnrecordedClose };
+  /** A schedule tick whose port answers PR #7's state as `state`, or fails with it (an Error). */
+  async function tickWhilePr(state: 'open' | 'closed' | 'merged' | Error) {
+    const pullRequestState = async () => {
+      if (state instanceof Error) throw state;
+      return { state };
+    };
+    const result = await handleSchedule(
+      config,
+      { ...ports(), pullRequestState },
+      { mode: 'tick', maxWaitMs: 0 },
+    );
+    return { result, report: decisionSentences(result), notify: result.notify ?? [] };
+  }
+  return { world, clock, logs, metrics, open, pushV1Back, close, tickAfterUnrecordedClose, tickWhilePr };
 }
 
 /**
