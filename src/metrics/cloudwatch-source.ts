@@ -146,14 +146,11 @@ export function cloudwatchSource(
     template: string,
     w: MetricWindow,
   ): Promise<{ points: Point[]; partial: string | undefined }> {
-    // CloudWatch rounds a start down to the minute, which would count up to 59 s from before
-    // the window (a phase's window: the previous traffic split). Start at the next whole minute
-    // instead: the partial first minute is left out, and until a whole minute has begun the
-    // window is empty (no data, inconclusive). One period from the start covers the window.
-    const start = Math.ceil(w.since / 60_000) * 60_000;
+    const start = askedStart(w);
     if (start >= w.until) return { points: [], partial: undefined };
     const end = w.until;
-    const period = Math.max(60, Math.ceil((end - start) / 60_000) * 60);
+    const step = resolutionMs(w);
+    const period = (Math.ceil((end - start) / step) * step) / 1000;
     const { queries, resultId } = renderCloudWatch(template, { ...w, since: start }, period);
     const points: Point[] = [];
     let partial: string | undefined;
@@ -249,7 +246,7 @@ export function cloudwatchSource(
       });
     }
     // A window without a whole minute yet was not asked (datapoints): nothing in it, 0.
-    if (Math.ceil(w.since / 60_000) * 60_000 >= w.until) return 0;
+    if (askedStart(w) >= w.until) return 0;
     // No datapoints is no data, not 0: a misspelt metric or dimension has none either.
     const advice =
       what === 'the requests query'
@@ -273,6 +270,39 @@ export function cloudwatchSource(
       return count(countQuery(template, config.requests), w);
     },
   };
+}
+
+const MINUTE = 60_000;
+const DAY = 24 * 60 * MINUTE;
+/**
+ * Taken a little early: CloudWatch measures a start's age when the request arrives, after the
+ * window's end; the coarser step is a multiple of the finer one, so it is never refused.
+ */
+const TIER_MARGIN = 60 * MINUTE;
+
+/**
+ * The step CloudWatch keeps data at for a window's start, in ms: a Period not a multiple of it
+ * answers no datapoints at all, and the start is rounded down to it (MetricStat.Period and
+ * GetMetricData StartTime in the CloudWatch API reference,
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html: a start
+ * under 15 days old, 60 s; 15 to 63 days, 300 s; older, 3600 s). A look asks at its window's
+ * end (a phase's: now), so the age is the window's length.
+ */
+function resolutionMs(w: MetricWindow): number {
+  const age = w.until - w.since + TIER_MARGIN;
+  return age >= 63 * DAY ? 60 * MINUTE : age >= 15 * DAY ? 5 * MINUTE : MINUTE;
+}
+
+/**
+ * Where a window is asked from. CloudWatch rounds a start down to its step, which would count
+ * data from before the window (a phase's window: the previous traffic split). Start at the next
+ * whole step instead: the partial first step is left out (at most an hour of a window over 63
+ * days), and until a whole minute has begun the window is empty (no data, inconclusive). One
+ * period from the start covers the window.
+ */
+function askedStart(w: MetricWindow): number {
+  const step = resolutionMs(w);
+  return Math.ceil(w.since / step) * step;
 }
 
 /**

@@ -30,7 +30,8 @@ const pad = (n: number) => String(n).padStart(2, '0');
 
 /**
  * The x-axis for looks up to `last` seconds into the release: seconds under 3 minutes, then m:ss,
- * then h:mm:ss, each one label per second, so distinct looks never share a label.
+ * then h:mm:ss, then past a day days and h:mm:ss (`3d 4:05:06`, not `76:05:06`), each one label
+ * per second, so distinct looks never share a label.
  */
 function timeAxis(last: number): { title: string; label: (s: number) => string } {
   if (last < 180) return { title: 'seconds since the release started', label: (s) => `${s}s` };
@@ -39,9 +40,12 @@ function timeAxis(last: number): { title: string; label: (s: number) => string }
       title: 'time since the release started (m:ss)',
       label: (s) => `${Math.floor(s / 60)}:${pad(s % 60)}`,
     };
+  // h:mm:ss within its day (under a day: the whole time).
+  const clock = (s: number) => `${Math.floor(s / 3600) % 24}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`;
+  if (last < 86_400) return { title: 'time since the release started (h:mm:ss)', label: clock };
   return {
-    title: 'time since the release started (h:mm:ss)',
-    label: (s) => `${Math.floor(s / 3600)}:${pad(Math.floor(s / 60) % 60)}:${pad(s % 60)}`,
+    title: 'time since the release started (days, h:mm:ss)',
+    label: (s) => `${Math.floor(s / 86_400)}d ${clock(s)}`,
   };
 }
 

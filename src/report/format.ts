@@ -85,13 +85,18 @@ export function formatStatistic(x: number | undefined): string {
   return Math.abs(x) >= 1e6 ? x.toPrecision(3) : Number(x.toPrecision(3)).toString();
 }
 
-/** `1m 05s`, `42s`, `1h 10m`, for the phase history's column of how long each phase lasted. */
+/**
+ * `42s`, `1m 05s`, `1h 10m`, `14d 03h`, for the phase history's column of how long each phase
+ * lasted: days past a day, as the strategy's durations are written (`14d`), never `336h 00m`.
+ */
 export function formatLasted(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return `${s}s`;
   const m = Math.floor(s / 60);
   if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${String(h % 24).padStart(2, '0')}h`;
 }
 
 /** `2026-01-01 00:00 UTC`, to the minute; `up`: the minute at or after `ms` (a time something is due). */

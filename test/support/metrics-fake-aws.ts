@@ -9,6 +9,11 @@
  * - the client-side parameter validation of MetricDataQuery (unknown or missing keys, wrong
  *   types: exit 252) and the service's (Id syntax, one of MetricStat / Expression, Period
  *   1/5/10/20/30 or a multiple of 60, StartTime before EndTime: exit 254, ValidationError);
+ * - the age rule of MetricStat.Period and StartTime (CloudWatch API reference): for a start more
+ *   than 3 hours old the period must be a multiple of 60 s (under 15 days), 300 s (15 to 63 days)
+ *   or 3600 s (older), "or no data points ... is returned": such a query answers none, Complete;
+ *   the start is rounded down to that step. The age is taken at the request's EndTime (a look
+ *   asks up to now), or at `now` in the state;
  * - it answers `--output json` only (the adapter always asks for it);
  * - data: MetricStat queries aggregate stored raw points per period from the start rounded
  *   down to the minute (Sum, Average, Minimum, Maximum, SampleCount); math expressions over
@@ -54,6 +59,8 @@ export interface AwsState {
   metrics: StoredMetric[];
   /** Metrics Insights query text -> [epoch seconds, value] points. */
   insights?: Record<string, [number, number][]>;
+  /** Epoch seconds CloudWatch receives the request at, for the age of its start; default its EndTime. */
+  now?: number;
 }
 
 export interface FakeAws {
@@ -232,14 +239,19 @@ if (state.mode === 'nocreds') {
 }
 if (state.mode === 'hang') { setTimeout(() => process.exit(0), 4000); return; }
 
-// Data.
-const from = Math.floor(start / 60) * 60;
+// Data. CloudWatch keeps older data at coarser steps: the start is rounded down to the step,
+// and a period that is not a multiple of it answers no datapoints.
+const age = (state.now === undefined ? end : state.now) - start;
+const step = age >= 63 * 86400 ? 3600 : age >= 15 * 86400 ? 300 : 60;
+const from = Math.floor(start / step) * step;
+const periodTooFine = (period) => age > 3 * 3600 && period % step !== 0;
 const sameDims = (stored, dims) => {
   const list = dims || [];
   return Object.keys(stored).length === list.length && list.every((d) => stored[d.Name] === d.Value);
 };
 function bucket(points, period, stat) {
   const groups = new Map();
+  if (periodTooFine(period)) return groups;
   for (const [t, v] of points) {
     if (t < from || t >= end) continue;
     const b = from + Math.floor((t - from) / period) * period;
