@@ -78,11 +78,14 @@ const DAY = 24 * HOUR;
 const RATE_MIN_EXPOSURES = 100;
 const RATE_MIN_SHARE = 0.1;
 
-/** The share of the planned size reached, rounded down (it never reads 100% before it is): `0.7%`, `18%`. */
+/**
+ * The share of the planned size reached, rounded down (it never reads 100% before it is): `0.7%`,
+ * `18%`; past the plan the share it is (`1468%`), not a 100% that hides how far past it a look came.
+ */
 function shareText(p: Progress): string {
   const pct = (100 * p.reached) / p.size;
   if (pct > 0 && pct < 0.1) return '<0.1%';
-  return pct < 10 ? `${Math.floor(pct * 10) / 10}%` : `${Math.floor(Math.min(pct, 100))}%`;
+  return pct < 10 ? `${Math.floor(pct * 10) / 10}%` : `${thousands(Math.floor(pct))}%`;
 }
 
 /** When the phase is to end, after `ran` ms of it; undefined once the planned size is reached. */
@@ -153,13 +156,15 @@ function roughly(ms: number, capMs: number): string {
  * Why an A/B whose undecided conversion gates all reached their planned sample fails: none found
  * what it looks for by the sample planned to find it. Without a margin that is a significant
  * winner; with one (non-inferiority) the test never looked for a winner: the candidate was not
- * shown within the margin. `configs` gives each gate's margin.
+ * shown within the margin. `configs` gives each gate's margin. `late`: how long the phase ran when
+ * first judged well past its cap (`within 62d1h (deadline 14d)`), as a reader may wonder why.
  */
 export function noWinnerReason(
   phase: string,
   gates: GateState[],
   looks: Map<GateState, Measurement | undefined>,
   configs: GateConfig[] = [],
+  late?: string,
 ) {
   const sought = soughtBy(configs);
   const findings = new Set(gates.map(sought));
@@ -172,7 +177,7 @@ export function noWinnerReason(
     const own = shared === undefined ? `${sought(g)}: ` : '';
     return `${g.name} (${own}${p ? exposures(p) : 'no planned size'}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
-  return `${shared ?? 'undecided'} at the planned sample size at ${phase}: ${each.join(', ')}`;
+  return `${shared ?? 'undecided'} at the planned sample size${late ? ` ${late}` : ''} at ${phase}: ${each.join(', ')}`;
 }
 
 /**
@@ -192,7 +197,8 @@ const soughtBy = (configs: GateConfig[]) => (g: GateState) => {
  * fails: what they had not shown by the cap, how far toward the sample they got, and what to
  * change. A run on a failed commit does not run it again: a new push does. Undefined when no
  * conversion gate among the `unjudged` planned a sample (too few conversions): the looks' own
- * notes (`said`) say more.
+ * notes (`said`) say more. `late`: how long it ran when first judged well past the cap (`first
+ * judged after 62d`): its counts cover all of it.
  */
 export function cappedReason(
   phase: string,
@@ -201,6 +207,7 @@ export function cappedReason(
   looks: Map<GateState, Measurement | undefined>,
   configs: GateConfig[],
   said: (g: GateState) => string,
+  late?: string,
 ): string | undefined {
   const planned = unjudged.filter((g) => g.kind === 'conversion' && sampleProgress(looks.get(g)));
   if (planned.length === 0) return undefined;
@@ -216,7 +223,7 @@ export function cappedReason(
     return `${g.name} ${own}at ${shareText(p)} of its planned sample (${exposures(p)}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
   const cap = formatDuration(capMs);
-  return `${shared ?? 'undecided'} by the ${cap} step-duration cap at ${phase}: ${each.join(', ')}; raise step-duration (the default ${AB_STEP_DURATION_DEFAULT} lets schedule ticks drive the A/B to its planned sample) and push a commit to run it again`;
+  return `${shared ?? 'undecided'} by the ${cap} step-duration cap${late ? `, ${late},` : ''} at ${phase}: ${each.join(', ')}; raise step-duration (the default ${AB_STEP_DURATION_DEFAULT} lets schedule ticks drive the A/B to its planned sample) and push a commit to run it again`;
 }
 
 /**

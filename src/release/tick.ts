@@ -106,9 +106,10 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
     const checked = await takenBackToPhase(release, phase, ctx);
     if (checked.status !== 'analysing') return checked;
     const smoke = await runSmoke(phase.smoke, smokeUrl(ctx.config, phase.smoke, release.to));
-    const smoked = { ...checked, updatedAt: now, phases: noteLast(checked.phases, smoke.note) };
+    const smoked = { ...checked, updatedAt: now };
+    // A failed smoke test's note is the reason, which names it already (rollBack keeps the rest).
     return smoke.passed
-      ? passPhase(smoked, ctx)
+      ? passPhase({ ...smoked, phases: noteLast(checked.phases, smoke.note) }, ctx)
       : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`, { smokeFailed: { note: smoke.note } });
   }
   const gates: GateState[] = [];
@@ -165,10 +166,23 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
     pending.map((g) => [g, unanswered.includes(g) ? undefined : usableLook(g, release.phaseStartedAt)]),
   );
   const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
-  if (elapsed >= deadline)
-    return settle(judged, pending, looks, withinText(elapsed, deadline, ctx), ctx, deadline);
   // An A/B ends at its planned sample, before its step-duration (a cap) when it gets there sooner.
   const ab = strategy.type === 'ab' && live.some((g) => g.kind === 'conversion');
+  const noWinner = (late?: string) =>
+    rollBack(
+      judged,
+      ctx,
+      noWinnerReason(phase?.name ?? 'the A/B', conversionsOf(pending), looks, ctx.config.gates, late),
+    );
+  if (elapsed >= deadline) {
+    // Judged past its cap (schedules paused, an hourly tick after both) with its planned sample
+    // reached: it ended there undecided, and a longer step-duration would not have helped.
+    if (ab && planEnd(pending, looks) === 'no winner') return noWinner(lateText(elapsed, deadline, ctx));
+    const late = lateText(elapsed, deadline, ctx)
+      ? `first judged after ${formatElapsed(elapsed)}`
+      : undefined;
+    return settle(judged, pending, looks, withinText(elapsed, deadline, ctx), ctx, deadline, late);
+  }
   // Under ticks, conversion gates past the grace for first counts whose source did not answer on
   // this tick's look: the next tick looks again.
   let unansweredGrace: GateState[] = [];
@@ -186,12 +200,7 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
     if (silent.length > 0)
       return rollBack(judged, ctx, noDataReason(phase?.name ?? 'the A/B', silent, ctx.config.gates));
     const end = planEnd(pending, looks);
-    if (end === 'no winner')
-      return rollBack(
-        judged,
-        ctx,
-        noWinnerReason(phase?.name ?? 'the A/B', conversionsOf(pending), looks, ctx.config.gates),
-      );
+    if (end === 'no winner') return noWinner();
     if (end === 'decided') {
       const decided = live.filter((g) => g.kind === 'conversion').map((g) => g.name);
       return settle(
@@ -298,7 +307,8 @@ const earlierBeyond = (g: GateState, look: Measurement | undefined, since: numbe
  * does a gate whose last look failed within its failure-limit (toleratedAtDeadline); missing data
  * never does. A tolerated query error on the last look does not hide what the look before it saw;
  * under ticks, one with no answered look near the deadline (`capMs`) waits for the next tick's
- * look (unansweredAtDeadline).
+ * look (unansweredAtDeadline). `late`: how long an A/B first judged well past its cap ran
+ * (`first judged after 62d`), which its reason says.
  */
 function settle(
   judged: Release,
@@ -307,6 +317,7 @@ function settle(
   when: string,
   ctx: TickContext,
   capMs?: number,
+  late?: string,
 ) {
   const phase = phasesOf(ctx.config.strategy)[judged.phase];
   const unjudged = pending.filter((g) => !passesAtDeadline(g, looks.get(g)));
@@ -347,7 +358,7 @@ function settle(
     const capped =
       capMs === undefined || ctx.config.strategy.type !== 'ab'
         ? undefined
-        : cappedReason(phase?.name ?? 'the A/B', capMs, unjudged, looks, ctx.config.gates, said);
+        : cappedReason(phase?.name ?? 'the A/B', capMs, unjudged, looks, ctx.config.gates, said, late);
     return rollBack(judged, ctx, capped ?? `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
   }
   // The phase's record keeps saying what it passed without, after later phases and at the end.
@@ -369,10 +380,13 @@ const errorLimitOf = (g: GateState, ctx: TickContext) => {
  * schedule tick's look an hour apart): its looks covered all of it.
  */
 function withinText(elapsed: number, deadline: number, ctx: TickContext): string {
+  return lateText(elapsed, deadline, ctx) ?? `within ${formatDuration(deadline)}`;
+}
+
+/** `within 62d1h (deadline 14d)` for a phase first judged well after its deadline; else undefined. */
+function lateText(elapsed: number, deadline: number, ctx: TickContext): string | undefined {
   const late = elapsed - deadline > ctx.config.strategy.intervalMs;
-  return late
-    ? `within ${formatElapsed(elapsed)} (deadline ${formatDuration(deadline)})`
-    : `within ${formatDuration(deadline)}`;
+  return late ? `within ${formatElapsed(elapsed)} (deadline ${formatDuration(deadline)})` : undefined;
 }
 
 /**
@@ -656,7 +670,9 @@ export async function rollBack(
     ...release,
     status: 'failed',
     updatedAt: now,
-    phases: closeLast(release.phases, now, 'failed', why),
+    // What the running phase's record said before (a config change mid-release: gates judged
+    // afresh, added, dropped) stays after why it failed, as it does after a pass (noteLast).
+    phases: closeLast(release.phases, now, 'failed', withEarlierNote(release.phases, why)),
     reason: why,
     ...(Object.keys(ending).length > 0 ? { ending } : {}),
   };
@@ -688,6 +704,12 @@ async function recordDefect(notTaken: Release, ctx: TickContext): Promise<void> 
   } catch {
     // The defect is what the run fails on and reports.
   }
+}
+
+/** `why`, then what the running phase's record said already, joined as noteLast joins them. */
+function withEarlierNote(phases: PhaseRecord[], why: string): string {
+  const earlier = phases.at(-1)?.note;
+  return earlier ? `${why}; ${earlier}` : why;
 }
 
 function closeLast(
