@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 import { isStatistical } from '../config/gate-schema.js';
-import type { GateConfig, ModelConfig } from '../config/types.js';
+import type { AbStrategyConfig, GateConfig, ModelConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
 import { liveTrafficText, type Phase, phaseKind, phasesOf } from '../strategies/strategy.js';
+import { targetCapabilities } from '../targets/capabilities.js';
 import { atFullTraffic, carriedLook, isSideBySide } from './full-traffic.js';
 import type { GateState, PhaseRecord, Release } from './types.js';
 
@@ -11,8 +12,9 @@ import type { GateState, PhaseRecord, Release } from './types.js';
 // never runs config taken from a PR head. A release can thus be advanced under a config other than
 // the one it started under, and each look first brings its stored state in line with the run's
 // config: gates by name and definition, the running phase by what it does. A config change never
-// raises the candidate's traffic by itself, and two configs taking turns (a PR's job and the
-// ticks) neither restart a phase both have nor grow its note.
+// raises a running A/B's traffic (reconcileAb), nor any other phase's while the strategy has one
+// at or below it (fallBack), and two configs taking turns (a PR's job and the ticks) neither
+// restart a phase both have nor grow its note.
 
 export interface Reconciled {
   release: Release;
@@ -28,6 +30,11 @@ export interface Reconciled {
    * the configured last phase does: the release passed every configured phase (the record is closed).
    */
   passedAll?: true;
+  /**
+   * The config this look goes on under, where it is not the run's: the run's with the running
+   * A/B's split, which the run's would raise (a raised split applies to the next release).
+   */
+  config?: ModelConfig;
 }
 
 /** `release` as the run's `config` has it; unchanged when the config is the one it was stored under. */
@@ -42,6 +49,8 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
     const { gates } = gatesFor(false);
     return { release: gates === release.gates ? release : { ...release, gates } };
   }
+  if (config.strategy.type === 'ab' && running.name.startsWith('A/B '))
+    return reconcileAb(release, running, config, gatesFor, now);
   const phases = phasesOf(config.strategy);
   const same = doesSame(phases[release.phase], running)
     ? release.phase
@@ -70,6 +79,60 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
   const withdrawn = withNotes({ ...running, endedAt: now, outcome: 'withdrawn' }, [note, ...notes]);
   const next = { ...release, gates, phases: replace(withdrawn) };
   return passedAll ? { release: { ...next, phase }, passedAll } : { release: next, enter: phase };
+}
+
+/**
+ * A running A/B under an A/B config whose split or sticky header may differ from the one it runs
+ * at. Its one phase is its whole analysis: entering it again discards its data and restarts its
+ * step-duration cap. A raised split is not taken: the A/B goes on at its current split, as the run
+ * goes on under `config` with it. A lowered split (less traffic for the candidate), or a new
+ * header on a target that routes by it (each user's arm changes), starts the A/B again. A target
+ * that splits each request at random never used the header: the A/B goes on.
+ */
+function reconcileAb(
+  release: Release,
+  running: PhaseRecord,
+  config: ModelConfig,
+  gatesFor: (fullTraffic: boolean) => ReturnType<typeof reconcileGates>,
+  now: number,
+): Reconciled {
+  const strategy = config.strategy as AbStrategyConfig;
+  const header = /^A\/B \S+ by (.+)$/.exec(running.name)?.[1] ?? strategy.stickyHeader;
+  const split = Math.min(running.weight, strategy.split);
+  const under: ModelConfig =
+    split === strategy.split ? config : { ...config, strategy: { ...strategy, split } };
+  const taken = under === config ? {} : { config: under };
+  const phase = phasesOf(under.strategy)[0] as Phase;
+  const { gates, notes } = gatesFor(false);
+  const newHeader = header.toLowerCase() !== strategy.stickyHeader.toLowerCase();
+  const routed = targetCapabilities(config.target.type).sticky === 'key';
+  const replace = (last: PhaseRecord) => [...release.phases.slice(0, -1), last];
+  if (split < running.weight || (newHeader && routed)) {
+    const changed = [
+      ...(split < running.weight ? [`split ${running.weight}% → ${split}%`] : []),
+      ...(newHeader ? [`sticky header ${header} → ${strategy.stickyHeader}`] : []),
+    ];
+    const note = `the config changes the A/B's ${changed.join(' and ')}: the A/B starts again at ${phase.name} (${liveTrafficText(phase.weight)}), and its data and its step-duration cap start again`;
+    const withdrawn = withNotes({ ...running, endedAt: now, outcome: 'withdrawn' }, [note, ...notes]);
+    return { release: { ...release, gates, phases: replace(withdrawn) }, enter: 0, ...taken };
+  }
+  const said = [
+    ...(strategy.split > running.weight
+      ? [
+          `the config raises the A/B's split ${running.weight}% → ${strategy.split}%: a config change never raises the candidate's traffic, so this A/B goes on at ${running.weight}%, its data kept; the new split applies to the next release (push a commit to the PR, with the new split in its config, to start one)`,
+        ]
+      : []),
+    ...(newHeader
+      ? [
+          `the config changes the A/B's sticky header ${header} → ${strategy.stickyHeader}: the ${config.target.type} target does not use it (it splits each request at random by weight), so the A/B goes on, its data kept`,
+        ]
+      : []),
+    ...notes,
+  ];
+  if (said.length === 0 && phase.name === running.name && release.phase === 0)
+    return { release: gates === release.gates ? release : { ...release, gates }, ...taken };
+  const last = withNotes({ ...running, name: phase.name }, said);
+  return { release: { ...release, gates, phase: 0, phases: replace(last) }, ...taken };
 }
 
 /**

@@ -71,13 +71,16 @@ export interface TickContext extends ReleaseContext {
  * then roll back, advance, finish or wait.
  * Returns the next state; the caller saves it. Never leaves candidate traffic behind on a failure.
  */
-export async function tick(release: Release, ctx: TickContext): Promise<Release> {
+export async function tick(release: Release, given: TickContext): Promise<Release> {
   if (release.status !== 'analysing') return release;
+  let ctx = given;
   let current = release;
   try {
     // The config this run read governs it, not the one the release started under (a schedule tick
     // reads the default branch's, never a PR head's): the stored gates and phase follow it.
     const reconciled = reconcileWithConfig(release, ctx.config, ctx.clock.now());
+    // A raised A/B split waits for the next release: this look goes on at the running split.
+    if (reconciled.config) ctx = { ...ctx, config: reconciled.config };
     // Entering a phase from the record as an earlier run left it: that run may have made the switch.
     const resumed = { recordedAt: release.updatedAt };
     if (reconciled.enter !== undefined)
