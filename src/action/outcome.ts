@@ -13,7 +13,8 @@ export interface ModelOutcome {
   reason?: string;
   /**
    * Set where taking the candidate out of service did not take (its rollback or withdrawal refused,
-   * or not confirmed yet): it may still get live traffic, however its status reads.
+   * or not confirmed yet), or was never tried (its record alone ended): it may still get live
+   * traffic, however its status reads.
    */
   withdrawPending?: true;
 }
@@ -49,8 +50,13 @@ function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
   };
 }
 
+/**
+ * A candidate whose record alone was ended (an abort by hand of one deployed on a target the config
+ * no longer names, deployed-target.ts endedWithoutWithdrawal) was never taken out either: it is
+ * marked too, though its record holds no pending withdrawal (no later run is to try one there).
+ */
 const pending = (r: Release | undefined): Pick<ModelOutcome, 'withdrawPending'> =>
-  r?.withdrawPending ? { withdrawPending: true } : {};
+  r?.withdrawPending || r?.ending?.recordOnly ? { withdrawPending: true } : {};
 
 /** The step log's account of the run: the report's heading and its one-line decisions. */
 export function decisionLines(result: RunResult): string[] {

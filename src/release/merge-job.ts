@@ -32,6 +32,7 @@ import {
 import { inFlight, type Release } from './types.js';
 import { unjudgedNote } from './unjudged-gates.js';
 import { UnpreparedModels } from './unprepared-models.js';
+import { mergedPrAdvice } from './withdrawn-meanwhile.js';
 
 /** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */
 export async function onMerged(
@@ -178,7 +179,7 @@ async function endedBeforeMerge(
   const said = why.includes(`then open one that declares ${release.to} again`);
   const next =
     declared === release.to && declared !== serving && !said
-      ? `; the PR is merged, so no new commit or reopening analyses it again: ${toRelease(declared, serving, model.source.file)}`
+      ? `; ${mergedPrAdvice(declared, serving, model.source.file)}`
       : '';
   // A reason that opens so already (a promotion not made over a hotfix) is not prefixed twice.
   const notPromoted = `${release.to} was not promoted: `;

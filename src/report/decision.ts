@@ -1,6 +1,7 @@
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
+import type { StatusServing } from '../release/commands.js';
 import { alertsNow } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
@@ -20,6 +21,7 @@ import {
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
 import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
+import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
@@ -139,7 +141,11 @@ export function decisionSentences(result: RunResult, drift = '', at?: ReportAt):
       .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r)]);
   return [
     ...(result.rollbacks ?? []).map(rollbackSentence),
-    ...serving.flatMap((s) => [servingSentence(s, blueKeptNow(s, result, at)), ...sentences(s.model)]),
+    ...serving.flatMap((s) => [
+      servingSentence(s, blueKeptNow(s, result, at)),
+      ...statusGapLines(s),
+      ...sentences(s.model),
+    ]),
     ...sentences(),
     ...mergeLines(result),
     ...(result.drift ?? []).map((d) => `${d.drifted ? drift : ''}${d.note}`),
@@ -260,9 +266,17 @@ function continues(r: Release): string {
   return `${job} looks again until its max-wait; then ${CONTINUES}`;
 }
 
-// A failed head is not analysed again on the same commit (pull-request.ts restartsOnReopen).
-const RETRY =
-  'the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again';
+/**
+ * How to analyse a candidate again whose analysis could not run. A failed head is not analysed
+ * again on the same commit (pull-request.ts restartsOnReopen): a new commit is. A merged PR takes
+ * none, and its base branch declares the candidate already: a new PR declaring it again is needed.
+ */
+function retryAdvice(r: Release): string {
+  const fault = 'the analysis could not run, a fault outside the candidate';
+  if (r.mergedAt === undefined)
+    return `${fault}: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again`;
+  return `${fault}; once it is fixed: ${mergedPrAdvice(r.to, servesAfterEnd(r), 'its version')}`;
+}
 
 /** `readOnly`: said by a status run, whose line of what serves says a rolled-out candidate serves. */
 function endSentence(r: Release, readOnly = false): string {
@@ -280,7 +294,7 @@ function endSentence(r: Release, readOnly = false): string {
       // The reason has the platform's words; what fixes it is no retry.
       if (refusedBeforeTraffic(r)) return `${r.model} ${r.reason}; ${refusedChangeAdvice(r)}`;
       if (neverServedCallers(r))
-        return `${r.model} ${r.to} ${failedUnseen(r)}${couldNotRun(r) ? `; ${RETRY}` : ''}`;
+        return `${r.model} ${r.to} ${failedUnseen(r)}${couldNotRun(r) ? `; ${retryAdvice(r)}` : ''}`;
       return rolledBackSentence(r);
     case 'promoted':
       return `${r.model} ${r.to} was promoted (replacing ${r.from})`;
@@ -351,7 +365,7 @@ function rolledBackSentence(r: Release): string {
     ? ` (the first rollback failed${failed && sameWay(why, failed.note) ? ' the same way' : `: ${failed?.note}`})`
     : '';
   if (couldNotRun(r))
-    return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${RETRY}`;
+    return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${retryAdvice(r)}`;
   if (analysisInvalid(r))
     return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it: the split the platform served differs from the configured one, so the arms' metrics cannot be compared (${why})${first}; ${splitMismatchAdvice(r)}`;
   const few = notEnoughData(r);
@@ -554,15 +568,65 @@ export type CommandRun = RunResult & { command?: string };
 /**
  * command status: `ℹ️ Status: nothing in flight`, or with what is in flight as a run's heading
  * words it (`⏳ Status: analysing`, `⚠️ Status: rollback incomplete: …`). A version taking all live
- * traffic that no release on record put there is said, as no release is in flight.
+ * traffic that no release on record put there is said, as no release is in flight. What the target
+ * and the ledger disagree on, and a drift on record, make it a warning (statusGapLines says which):
+ * the ended release of a candidate the target still serves is no release in flight.
  */
 function statusTitle(result: RunResult): string {
-  if (result.releases.length === 0)
-    return result.serving?.some((s) => s.candidate && !s.candidate.onRecord)
-      ? 'ℹ️ Status: no release in flight, yet a version outside model-gate takes all live traffic'
-      : 'ℹ️ Status: nothing in flight';
-  const [mark, ...words] = runTitle(result).split(' ');
-  return `${mark} Status: ${lowerFirst(words.join(' '))}`;
+  const serving = (result.serving ?? []) as StatusServing[];
+  const endedLive = new Set(serving.flatMap((s) => (s.offRecord?.ended ? [s.offRecord.ended] : [])));
+  const releases = result.releases.filter((r) => !endedLive.has(r));
+  const offRecord = serving.some((s) => s.offRecord);
+  const drifting = serving.some((s) => s.drifting) ? 'still drifting (alerted before)' : undefined;
+  if (releases.length === 0) {
+    if (offRecord) return '⚠️ Status: no release in flight, yet a candidate gets live traffic';
+    if (serving.some((s) => s.candidate && !s.candidate.onRecord))
+      return 'ℹ️ Status: no release in flight, yet a version outside model-gate takes all live traffic';
+    return drifting ? `⚠️ Status: nothing in flight; ${drifting}` : 'ℹ️ Status: nothing in flight';
+  }
+  const [mark, ...words] = runTitle({ ...result, releases }).split(' ');
+  const differs = offRecord || serving.some((s) => s.notAsRecorded);
+  const also = [differs ? 'the target differs from the ledger' : undefined, drifting].filter(Boolean);
+  if (also.length === 0) return `${mark} Status: ${lowerFirst(words.join(' '))}`;
+  return `${mark === '❌' ? mark : '⚠️'} Status: ${lowerFirst(words.join(' '))}; ${also.join('; ')}`;
+}
+
+/**
+ * command status's lines on what the target and the ledger disagree on for one model, and its
+ * drift on record (commands.ts StatusServing), after the line of what serves.
+ */
+function statusGapLines(s: StatusServing): string[] {
+  const lines: string[] = [];
+  const { offRecord, notAsRecorded: differs, drifting } = s;
+  if (offRecord) {
+    const { version, share, ended } = offRecord;
+    const pr = ended?.pr === undefined ? '' : ` (PR #${ended.pr})`;
+    const why = ended
+      ? `its release${pr} ended ${releaseWord(ended)}${ended.ending?.recordOnly ? ', its record alone: nothing was withdrawn' : ''}`
+      : // A ledger may not keep ended releases where a status finds them (GitHub's: the PRs' comments).
+        'its record ended without taking it out, or it was changed outside model-gate';
+    lines.push(
+      `${s.model}: ${version} gets live traffic too, ${share}, beside ${s.version}, yet no release of it is in flight on record (${why}); model-gate withdraws only a candidate in flight: take ${version} out on the platform`,
+    );
+  }
+  if (differs) {
+    const { release: r, weight, live } = differs;
+    const phase = r.phases.at(-1)?.name;
+    const gets = live === 'none' ? `none: ${s.version} serves alone` : live;
+    // Finding no traffic, the engine ends the release withdrawn (withdrawn-meanwhile.ts); else it goes on from there.
+    const records = live === 'none' ? `records ${r.to} withdrawn` : 'goes on from what it finds';
+    const job = r.pr === undefined ? 'its job' : `PR #${r.pr}'s job`;
+    lines.push(
+      `${s.model}: the ledger has ${r.to} ${r.status}${phase ? ` (${phase})` : ''} on ${weight}% of live traffic, yet the target gives ${r.to} ${gets}; the next schedule tick or a re-run of ${job} reads the target again and ${records}`,
+    );
+  }
+  if (drifting) {
+    const by = drifting.by ? ` (first alerted by ${drifting.by})` : '';
+    lines.push(
+      `${s.model} ${s.version}: drifting since ${utcMinute(drifting.since)}${by}, on record and not over; a status run does not look again: the next schedule tick does`,
+    );
+  }
+  return lines;
 }
 
 function runTitle(result: CommandRun): string {
@@ -701,6 +765,7 @@ function nothingChangedTitle(result: CommandRun): string {
   const queued = own.flatMap((s) => (s.kind === 'queued' ? [s.holder] : []));
   // A rollback to what already serves (a second click): its line says why.
   if (queued.length === 0 && result.command === 'rollback') return unchangedRollbackTitle(own);
+  if (queued.length === 0 && result.command === 'abort') return `ℹ️ Abort${modelsOf(own)}: nothing to abort`;
   if (queued.length === 0) return DECISION_TITLE.skipped;
   const holders = [...new Set(queued)].map((pr) => (pr === undefined ? 'another release' : `PR #${pr}`));
   return `⏸️ Queued behind ${holders.join(' and ')}`;
@@ -708,8 +773,13 @@ function nothingChangedTitle(result: CommandRun): string {
 
 /** `ℹ️ Rollback of fraud-detector: nothing changed`, the models from the run's own lines. */
 function unchangedRollbackTitle(own: RunResult['skipped']): string {
+  return `ℹ️ Rollback${modelsOf(own)}: nothing changed`;
+}
+
+/** ` of fraud-detector`, the models of a command's own lines; nothing where none is named. */
+function modelsOf(own: RunResult['skipped']): string {
   const models = [...new Set(own.map((s) => s.model).filter((m) => m !== '*'))];
-  return `ℹ️ Rollback${models.length === 0 ? '' : ` of ${models.join(' and ')}`}: nothing changed`;
+  return models.length === 0 ? '' : ` of ${models.join(' and ')}`;
 }
 
 /** The pre-deploy (offline) gate that failed a release before it deployed anything. */
