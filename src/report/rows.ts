@@ -573,14 +573,19 @@ function phaseOutcome(p: PhaseRecord, release: Release): string {
 }
 
 /**
- * What a phase recorded. A failed phase's note is the release's reason, which names a phase whose
- * smoke test failed it again: that phase shows the smoke test's own words (Release.ending).
+ * What a phase recorded. A failed phase's note is the release's reason, then what its record said
+ * before (a gate configured differently mid-release). The reason names a phase whose smoke test
+ * failed it again: that phase shows the smoke test's own words (Release.ending), then those notes.
  */
 function phaseNote(p: PhaseRecord, release: Release): string {
   // The outcome and the traffic asked say which switch failed: the platform's words follow.
   if (p.switchFailed) return (p.note ?? '').replace(SWITCH_FAILED, '');
   const smoke = release.ending?.smokeFailed;
-  if (smoke && p.outcome === 'failed' && p === release.phases.at(-1)) return smoke.note;
+  if (smoke && p.outcome === 'failed' && p === release.phases.at(-1)) {
+    // tick.ts stores `<phase> failed: <smoke note>; <earlier notes>`.
+    const stored = withoutPhaseName(p.note ?? '', p.name);
+    return stored.startsWith(smoke.note) ? stored : smoke.note;
+  }
   return smoke ? (p.note ?? '') : withoutPhaseName(p.note ?? '', p.name);
 }
 
