@@ -20,14 +20,9 @@ import {
   passingReadFailures,
   settleAccepted,
 } from './change-deadline.js';
-import {
-  refusalClass,
-  TargetAccessError,
-  TargetBusyError,
-  TargetRefusedError,
-  TargetStateError,
-} from './errors.js';
+import { refusalClass, TargetBusyError, TargetRefusedError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
+import { redirectedCall } from './redirect.js';
 import type { Target } from './target.js';
 
 // The REST contract of docs/http-target.openapi.yaml, which the user's own serving layer
@@ -356,43 +351,12 @@ export function httpTarget(
     }
   }
 
-  /**
-   * A redirect (http to https, `/traffic` to `/traffic/`), never followed: the request and its
-   * headers (a bearer token among them) would go wherever it points. No wait changes it, so it is
-   * an access failure like a 404; the message says where it points, without its secrets.
-   */
+  /** A redirect answered to `what` (redirect.ts). */
   function redirected(answer: Answer, what: Call): TargetError {
     const path = what.slice(what.indexOf('/'));
     const head = `${description} redirected ${what} (HTTP ${answer.status})`;
-    const noFollow =
-      'model-gate does not follow redirects, so its requests and their headers never go elsewhere';
-    let to: URL | undefined;
-    try {
-      to = answer.location ? new URL(answer.location, endpoint(plainUrl, path)) : undefined;
-    } catch {
-      to = undefined;
-    }
-    if (!to) {
-      const where = answer.location ? 'to an invalid URL' : 'without saying where (no Location)';
-      return new TargetAccessError(`${head} ${where}: ${noFollow}; check the target's url`);
-    }
-    const shown = hideUrlSecrets(to.toString());
-    // The base URL the redirect implies: its path without the call's own (`.../traffic/`).
-    const base = to.pathname.match(new RegExp(`^(.*)${path}/?$`));
-    if (!base) {
-      return new TargetAccessError(
-        `${head} to ${shown}: ${noFollow}; set the target's url to the address the service answers at`,
-      );
-    }
-    const url = safeUrl(`${to.origin}${base[1]}`);
-    if (url === safeUrl(endpoint(plainUrl, ''))) {
-      // The url is right; the service sends its own path elsewhere (`/traffic` to `/traffic/`).
-      const slash = to.pathname.endsWith('/') ? ' (a trailing-slash rule?)' : '';
-      return new TargetAccessError(
-        `${head} to ${shown}: ${noFollow}; have the service answer ${safeUrl(endpoint(plainUrl, path))} itself, without the redirect${slash}`,
-      );
-    }
-    return new TargetAccessError(`${head} to ${shown}: ${noFollow}; set the target's url to ${url}`);
+    const [url, base] = [endpoint(plainUrl, path), endpoint(plainUrl, '')];
+    return redirectedCall({ head, location: answer.location, url, base, path, who: 'the service' });
   }
 
   /**

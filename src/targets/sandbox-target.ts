@@ -1,13 +1,20 @@
 import { z } from 'zod';
 import type { SandboxTargetConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
-import { errorText, type JsonResponse, requestJson, statusOfNotJson } from '../core/http-json.js';
+import {
+  errorText,
+  type JsonResponse,
+  parsedOrUndefined,
+  requestText,
+  type TextResponse,
+} from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import { followedBy } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
-import { refusalClass, TargetStateError } from './errors.js';
+import { refusalClass, type TargetAccessError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
+import { redirectedCall } from './redirect.js';
 import type { Target } from './target.js';
 
 const trafficSchema = z.object({
@@ -67,15 +74,28 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
     return new (refusalClass(res.status, method === 'PUT'))(fix ? followedBy(refused, fix) : refused);
   }
 
+  /** A redirect answered to `method` (redirect.ts), worded as the http target words one. */
+  function redirected(res: TextResponse, method: 'GET' | 'PUT'): TargetAccessError {
+    const path = url.slice(base.length);
+    const head = `${description} redirected ${method} ${path} (HTTP ${res.status})`;
+    return redirectedCall({ head, location: res.location, url, base, path, who: 'the sandbox' });
+  }
+
   async function call(method: 'GET' | 'PUT', body?: TrafficState): Promise<TrafficState> {
-    let res: JsonResponse;
+    let answer: TextResponse;
     try {
-      res = await requestJson(method, url, body);
+      answer = await requestText(method, url, body);
     } catch (err) {
-      // A proxy's page (an HTML 502, a text 404) answered: worded by its status, not as nobody answering.
-      const status = statusOfNotJson(err);
-      if (status !== undefined && status !== 200) throw failure({ status, body: undefined }, method);
       throw new TargetError(`${description} is unreachable: ${(err as Error).message}`);
+    }
+    if (answer.status >= 300 && answer.status <= 399) throw redirected(answer, method);
+    const res: JsonResponse = { status: answer.status, body: parsedOrUndefined(answer.text) };
+    if (res.body === undefined && answer.text !== '') {
+      // A proxy's page (an HTML 502, a text 404) answered: worded by its status, not as nobody answering.
+      if (res.status !== 200) throw failure({ status: res.status, body: undefined }, method);
+      throw new TargetError(
+        `${description} is unreachable: ${method} ${safeUrl(url)} answered 200 with a body that is not JSON`,
+      );
     }
     if (res.status !== 200) throw failure(res, method);
     const parsed = trafficSchema.safeParse(res.body);
