@@ -84,9 +84,15 @@ export interface RenderedQueries {
 /**
  * A template is either a JSON MetricDataQuery (or a list of them, exactly one returning
  * data), or anything else: one expression (metric math or Metrics Insights SQL). A missing
- * `Period` is set to `periodSeconds`, so one datapoint covers the whole window.
+ * `Period` is set to `periodSeconds`, so one datapoint covers the whole window; one written is
+ * rounded up to a multiple of `stepSeconds` (periodStepSeconds), or CloudWatch answers no data.
  */
-export function renderCloudWatch(template: string, w: MetricWindow, periodSeconds: number): RenderedQueries {
+export function renderCloudWatch(
+  template: string,
+  w: MetricWindow,
+  periodSeconds: number,
+  stepSeconds = 1,
+): RenderedQueries {
   const values = templateValues(w);
   const trimmed = template.trim();
   if (!trimmed.startsWith('[') && !trimmed.startsWith('{')) {
@@ -116,8 +122,10 @@ export function renderCloudWatch(template: string, w: MetricWindow, periodSecond
   const queries: Query[] = list.map((q) => {
     const copy = structuredClone(q) as Query;
     const stat = copy.MetricStat as Query | undefined;
-    if (stat && typeof stat === 'object' && stat.Period === undefined) stat.Period = periodSeconds;
-    if (copy.Expression !== undefined && copy.Period === undefined) copy.Period = periodSeconds;
+    const asked = (written: unknown) =>
+      written === undefined ? periodSeconds : Math.ceil((written as number) / stepSeconds) * stepSeconds;
+    if (stat && typeof stat === 'object') stat.Period = asked(stat.Period);
+    if (copy.Expression !== undefined) copy.Period = asked(copy.Period);
     return copy;
   });
   const returning = queries.filter((q) => q.ReturnData !== false);
@@ -151,7 +159,12 @@ export function cloudwatchSource(
     const end = w.until;
     const step = resolutionMs(w);
     const period = (Math.ceil((end - start) / step) * step) / 1000;
-    const { queries, resultId } = renderCloudWatch(template, { ...w, since: start }, period);
+    const { queries, resultId } = renderCloudWatch(
+      template,
+      { ...w, since: start },
+      period,
+      periodStepSeconds(w),
+    );
     const points: Point[] = [];
     let partial: string | undefined;
     let limited: string | undefined;
@@ -291,6 +304,15 @@ const TIER_MARGIN = 60 * MINUTE;
 function resolutionMs(w: MetricWindow): number {
   const age = w.until - w.since + TIER_MARGIN;
   return age >= 63 * DAY ? 60 * MINUTE : age >= 15 * DAY ? 5 * MINUTE : MINUTE;
+}
+
+/**
+ * What a Period the query writes must be a multiple of, in s, for CloudWatch to answer data: any
+ * for a start under 3 hours old (a high-resolution 10 s), else the step it keeps the data at
+ * (resolutionMs). A query's `"Period": 60` on a phase begun 20 days ago is asked as 300.
+ */
+function periodStepSeconds(w: MetricWindow): number {
+  return w.until - w.since + TIER_MARGIN > 3 * 60 * MINUTE ? resolutionMs(w) / 1000 : 1;
 }
 
 /**
