@@ -251,16 +251,17 @@ export function offRecordWords(
   const { file } = ctx.config.source;
   const job = release.pr === undefined ? 'the merge job' : `the merge job of PR #${release.pr}`;
   const again = `merge a PR that sets ${file} to ${serving}, then open one that declares ${to} again`;
+  const base = `${serving} serves, put in place outside model-gate (no run recorded it) after ${to} was analysed against ${from}, so ${to} was never compared with ${serving}; to release ${to} against ${serving}`;
   // Merged under analyze-then-promote, the merge is on record: a re-run of its job analyses it again
-  // (merged-ready.ts analysesAgainAfterMerge), against what serves then. A promote command's PR with
-  // no merge on record may still be open: a new head of it analyses the candidate against what serves.
-  const rerun =
-    release.mergedAt !== undefined && ctx.config.onMerge === 'analyze-then-promote'
-      ? `re-run ${job}, which analyses ${to} again against what serves, or ${again}`
-      : by === 'command' && release.mergedAt === undefined && release.pr !== undefined
-        ? `push a new commit to PR #${release.pr} if it is still open (an empty one will do), which analyses ${to} again against what serves; if it is merged, ${again}`
-        : again;
-  return `${serving} serves, put in place outside model-gate (no run recorded it) after ${to} was analysed against ${from}, so ${to} was never compared with ${serving}; to release ${to} against ${serving}, ${rerun}`;
+  // (merged-ready.ts analysesAgainAfterMerge), against what serves then.
+  if (release.mergedAt !== undefined && ctx.config.onMerge === 'analyze-then-promote')
+    return `${base}, re-run ${job}, which analyses ${to} again against what serves, or ${again}`;
+  if (by !== 'command' || release.mergedAt !== undefined || release.pr === undefined)
+    return `${base}, ${again}`;
+  // A promote command's PR with no merge on record may still be open: a new head of it analyses the
+  // candidate against what serves. Said in a clause of its own, after what holds once it is merged:
+  // the note of its merge (merge-job.ts endedBeforeMerge) drops that clause, and the rest reads right.
+  return `${base}, ${again}; or, while PR #${release.pr} is still open, push a new commit to it (an empty one will do), which analyses ${to} again against what serves`;
 }
 
 /**
@@ -355,7 +356,10 @@ export async function endThenWithdraw(
   // The record says what serves when not `from`: a run whose traffic change lands late restores it.
   const serves = desired.stable.version;
   const ending = serves === release.from ? end.ending : { ...end.ending, serves };
-  const { first, recorded } = endRecords(ledger, announce);
+  // Left unrecorded, a record analysing at a live share with `from` back alone is one a tick ends too.
+  const live = release.phases.some((p) => p.endedAt === undefined && p.weight > 0);
+  const tickEnds = release.status === 'analysing' && live && serves === release.from;
+  const { first, recorded } = endRecords(ledger, announce, tickEnds);
   // While the change is under way the record names what serves, `from` too: that marks it apart
   // from a failed withdrawal an older model-gate recorded, which has no ending (withdrawalUnderWay).
   const underWay = { ...end.ending, serves };
@@ -385,7 +389,7 @@ export async function endThenWithdraw(
  * the run's final report, which writes the end or fails naming GitHub, its summary saying what
  * took; a record the ledger refuses fails the run once the change is made, as does a defect.
  */
-function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void> | void) {
+function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void> | void, tickEnds = false) {
   let defect: Error | undefined;
   const write = async (r: Release) => {
     try {
@@ -409,7 +413,7 @@ function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void
       try {
         await ledger.saveRelease(r);
       } catch (err) {
-        throw unrecordedEnd(r, err);
+        throw unrecordedEnd(r, err, tickEnds);
       }
       await write(r);
       if (defect) throw defect;
@@ -422,20 +426,27 @@ function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void
  * The ledger's refusal (`err`: its lock left behind, a read-only path) of `r`, the record of an
  * end's traffic change that was made: the error says what the change did, that it is not recorded
  * and how it gets recorded, in the ledger's words for what to fix, as recordTaken (commands.ts)
- * words a rollback recorded half way. The ledger's error class is kept: callers tell failures by it.
- * Another run's record (EndedElsewhereError), GitHub's answer and a defect go on as they are.
+ * words a rollback recorded half way. The way is the same run again, in a job or on the command
+ * line: it finds the record as before and ends it so. `tickEnds`: the record left is one a schedule
+ * tick also ends (withdrawn-meanwhile.ts), but in its own words, guessing the cause, so it is the
+ * fallback, said as such. The ledger's error class is kept: callers tell failures by it. Another
+ * run's record (EndedElsewhereError), GitHub's answer and a defect go on as they are.
  */
-function unrecordedEnd(r: Release, err: unknown): unknown {
+function unrecordedEnd(r: Release, err: unknown, tickEnds: boolean): unknown {
   if (!(err instanceof ModelGateError) || err instanceof EndedElsewhereError) return err;
   const failed = `recording it failed (${err.message}), so the ledger's record (and the status command) may still have ${r.to} as a candidate in flight`;
-  const fix = 'once that is fixed, re-run this job';
+  const again =
+    'once that is fixed, run the same command again (re-run this job, or the same model-gate command)';
+  const tick = tickEnds
+    ? `; left to it, the next schedule tick records ${r.to} as aborted, but in its own words (found without live traffic, its cause guessed), not this run's`
+    : '';
   const serves = servesAfterEnd(r);
   const done = serves === r.to ? `${r.to} serves in place of ${r.from}` : `${r.to} was withdrawn`;
   err.message = redact(
     // The change did not take either (the platform refused it): that is what went unrecorded.
     r.withdrawPending
-      ? `${r.model}: ${r.reason}; ${r.to} may still get live traffic, and ${failed}; ${fix} to withdraw it`
-      : `${r.model} now serves ${serves} alone: ${done} (${r.reason}), but ${failed}; ${fix}, or let the next schedule tick, record it, changing no traffic`,
+      ? `${r.model}: ${r.reason}; ${r.to} may still get live traffic, and ${failed}; ${again} to withdraw it`
+      : `${r.model} now serves ${serves} alone: ${done} (${r.reason}), but ${failed}; ${again}, which records it, changing no traffic${tick}`,
   );
   return err;
 }

@@ -33,7 +33,7 @@ async function readyThen(serving: Awaited<ReturnType<typeof twoModelsWorld>>['pl
 const NOT_PROMOTED =
   'v2 was not promoted: v3 serves, put in place outside model-gate (no run recorded it) after v2 was analysed against v1, so v2 was never compared with v3';
 const WHAT_TO_DO =
-  'to release v2 against v3, push a new commit to PR #7 if it is still open (an empty one will do), which analyses v2 again against what serves; if it is merged, merge a PR that sets fraud.yaml to v3, then open one that declares v2 again';
+  'to release v2 against v3, merge a PR that sets fraud.yaml to v3, then open one that declares v2 again; or, while PR #7 is still open, push a new commit to it (an empty one will do), which analyses v2 again against what serves';
 
 it('the promote command does not promote over a stable version changed by hand: v3 keeps serving, the report says why', async () => {
   const w = await readyThen({ stable: { version: 'v3' } });
