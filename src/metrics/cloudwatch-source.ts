@@ -24,6 +24,7 @@ import { spawn } from 'node:child_process';
 import { z } from 'zod';
 import { formatDuration } from '../config/duration.js';
 import type { CloudWatchMetricsConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
 import { MetricsError } from '../core/errors.js';
 import { stoppingAll, stopWithAll } from '../targets/cli.js';
 import { queriesProblem } from './cloudwatch-query-checks.js';
@@ -139,31 +140,38 @@ export function renderCloudWatch(
   return { queries, resultId: id };
 }
 
+/**
+ * `clock`: when a request reaches CloudWatch, which keeps a start's data at a step set by its age
+ * then (a past window, the stable before a blue-green switch, is older than its length).
+ */
 export function cloudwatchSource(
   config: CloudWatchMetricsConfig,
   options: CloudWatchOptions = {},
+  clock: Clock = systemClock,
 ): MetricSource {
   const command = options.command ?? 'aws';
   const cliTimeout = String(Math.max(1, Math.ceil(config.timeoutMs / 1000)));
 
   /**
    * The datapoints of the query's answer, oldest first; `partial` says why they are not all of
-   * the window's (CloudWatch's own word for it), when they are not.
+   * the window's (CloudWatch's own word for it), when they are not; `unasked`: the window holds
+   * no whole step yet, so CloudWatch was not asked.
    */
   async function datapoints(
     template: string,
     w: MetricWindow,
-  ): Promise<{ points: Point[]; partial: string | undefined }> {
-    const start = askedStart(w);
-    if (start >= w.until) return { points: [], partial: undefined };
+  ): Promise<{ points: Point[]; partial: string | undefined; unasked?: true }> {
+    const age = startAge(w, clock.now());
+    const start = askedStart(w, age);
+    if (start >= w.until) return { points: [], partial: undefined, unasked: true };
     const end = w.until;
-    const step = resolutionMs(w);
+    const step = resolutionMs(age);
     const period = (Math.ceil((end - start) / step) * step) / 1000;
     const { queries, resultId } = renderCloudWatch(
       template,
       { ...w, since: start },
       period,
-      periodStepSeconds(w),
+      periodStepSeconds(age),
     );
     const points: Point[] = [];
     let partial: string | undefined;
@@ -248,7 +256,7 @@ export function cloudwatchSource(
    */
   async function count(template: string, w: MetricWindow): Promise<number> {
     const what = template === config.requests ? 'the requests query' : 'the count query';
-    const { points, partial } = await datapoints(template, w);
+    const { points, partial, unasked } = await datapoints(template, w);
     if (partial) throw partialData(what, w, partial, template);
     const total = reducePoints(points, 'sum');
     if (total !== undefined) {
@@ -259,7 +267,7 @@ export function cloudwatchSource(
       });
     }
     // A window without a whole minute yet was not asked (datapoints): nothing in it, 0.
-    if (askedStart(w) >= w.until) return 0;
+    if (unasked) return 0;
     // No datapoints is no data, not 0: a misspelt metric or dimension has none either.
     const advice =
       what === 'the requests query'
@@ -289,20 +297,29 @@ const MINUTE = 60_000;
 const DAY = 24 * 60 * MINUTE;
 /**
  * Taken a little early: CloudWatch measures a start's age when the request arrives, after the
- * window's end; the coarser step is a multiple of the finer one, so it is never refused.
+ * clock is read (the CLI starting, its retries); the coarser step is a multiple of the finer one,
+ * so it is never refused.
  */
 const TIER_MARGIN = 60 * MINUTE;
 
 /**
- * The step CloudWatch keeps data at for a window's start, in ms: a Period not a multiple of it
+ * How old a window's start is when CloudWatch gets the request, in ms (less the margin): measured
+ * at now, not at the window's end. A phase's window ends now, but a past one (a blue-green
+ * baseline, a drift reference) does not: a start 16 days ago is 16 days old whatever the window's
+ * length. The window's end is a floor, for a clock behind it.
+ */
+function startAge(w: MetricWindow, now: number): number {
+  return Math.max(now, w.until) - w.since + TIER_MARGIN;
+}
+
+/**
+ * The step CloudWatch keeps data at for a start of that age, in ms: a Period not a multiple of it
  * answers no datapoints at all, and the start is rounded down to it (MetricStat.Period and
  * GetMetricData StartTime in the CloudWatch API reference,
  * https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_MetricStat.html: a start
- * under 15 days old, 60 s; 15 to 63 days, 300 s; older, 3600 s). A look asks at its window's
- * end (a phase's: now), so the age is the window's length.
+ * under 15 days old, 60 s; 15 to 63 days, 300 s; older, 3600 s).
  */
-function resolutionMs(w: MetricWindow): number {
-  const age = w.until - w.since + TIER_MARGIN;
+function resolutionMs(age: number): number {
   return age >= 63 * DAY ? 60 * MINUTE : age >= 15 * DAY ? 5 * MINUTE : MINUTE;
 }
 
@@ -311,8 +328,8 @@ function resolutionMs(w: MetricWindow): number {
  * for a start under 3 hours old (a high-resolution 10 s), else the step it keeps the data at
  * (resolutionMs). A query's `"Period": 60` on a phase begun 20 days ago is asked as 300.
  */
-function periodStepSeconds(w: MetricWindow): number {
-  return w.until - w.since + TIER_MARGIN > 3 * 60 * MINUTE ? resolutionMs(w) / 1000 : 1;
+function periodStepSeconds(age: number): number {
+  return age > 3 * 60 * MINUTE ? resolutionMs(age) / 1000 : 1;
 }
 
 /**
@@ -322,8 +339,8 @@ function periodStepSeconds(w: MetricWindow): number {
  * days), and until a whole minute has begun the window is empty (no data, inconclusive). One
  * period from the start covers the window.
  */
-function askedStart(w: MetricWindow): number {
-  const step = resolutionMs(w);
+function askedStart(w: MetricWindow, age: number): number {
+  const step = resolutionMs(age);
   return Math.ceil(w.since / step) * step;
 }
 

@@ -1,4 +1,5 @@
 import type { ModelConfig } from '../config/types.js';
+import { type Clock, systemClock } from '../core/clock.js';
 import { cloudwatchSource } from '../metrics/cloudwatch-source.js';
 import { datadogSource } from '../metrics/datadog-source.js';
 import { fileSource } from '../metrics/file-source.js';
@@ -45,8 +46,9 @@ export function targetFor(model: ModelConfig, log?: TargetLog): Target {
 /**
  * The factory from configuration to adapter: one case per metric source type. `log`: where a
  * source says what is wrong with a query that still answered (Prometheus' PromQL annotations).
+ * `clock`: now, for a source whose answer depends on how old a window is then (CloudWatch).
  */
-export function metricsFor(model: ModelConfig, log?: TargetLog): MetricSource {
+export function metricsFor(model: ModelConfig, log?: TargetLog, clock: Clock = systemClock): MetricSource {
   const metrics = model.metrics;
   switch (metrics.type) {
     case 'sandbox':
@@ -56,7 +58,7 @@ export function metricsFor(model: ModelConfig, log?: TargetLog): MetricSource {
     case 'datadog':
       return datadogSource(metrics);
     case 'cloudwatch':
-      return cloudwatchSource(metrics);
+      return cloudwatchSource(metrics, {}, clock);
     case 'http-json':
       return httpJsonSource(metrics);
     case 'file':

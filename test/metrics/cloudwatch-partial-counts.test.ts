@@ -1,5 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
@@ -10,6 +11,8 @@ import { type StoredMetric, useWrappedFakeAws } from '../support/metrics-fake-aw
 // CloudWatch's status. Now the note says which query returned partial data for which arm.
 
 const T0 = 1_760_000_040; // epoch seconds on a whole minute
+/** The look's now, as CloudWatch sees it: the window's end. */
+const lookClock = new FakeClock((T0 + 130) * 1000);
 const every10s = (value: (i: number) => number): [number, number][] =>
   Array.from({ length: 13 }, (_, i) => [T0 + i * 10, value(i)]);
 const metric = (name: string, slot: string, version: string, value: (i: number) => number): StoredMetric => ({
@@ -67,7 +70,10 @@ async function look(partialMetric: string) {
   const model = parseConfig(yaml, {}).config.models.fraud;
   const gate = model?.gates[0];
   if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
-  return measureRatio(gate, fraudLook(metricsFor(model), T0 * 1000, (T0 + 130) * 1000, 50));
+  return measureRatio(
+    gate,
+    fraudLook(metricsFor(model, undefined, lookClock), T0 * 1000, (T0 + 130) * 1000, 50),
+  );
 }
 
 describe('CloudWatch PartialData for a count', () => {

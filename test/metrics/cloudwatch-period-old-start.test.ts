@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { type FakeAws, installFakeAws } from '../support/metrics-fake-aws.js';
@@ -14,6 +15,8 @@ import { type FakeAws, installFakeAws } from '../support/metrics-fake-aws.js';
 
 const UNTIL = 1_760_000_100; // epoch seconds on a whole 5 minutes (the look: now)
 const DAY = 86_400;
+/** The look's now, as CloudWatch sees it. */
+const lookClock = new FakeClock(UNTIL * 1000);
 const REQUESTS =
   '{"Id":"requests","MetricStat":{"Metric":{"Namespace":"ModelGate","MetricName":"Requests","Dimensions":[{"Name":"Slot","Value":"{{slot}}"}]},"Stat":"Sum"}}';
 
@@ -75,7 +78,7 @@ describe('cloudwatch: a phase started long ago', () => {
       mode: 'ok',
       metrics: [{ Namespace: 'ModelGate', MetricName: 'Requests', Dimensions: { Slot: 'canary' }, points }],
     });
-    expect(await cloudwatchSource(config).requests(window)).toBe(inPhase);
+    expect(await cloudwatchSource(config, {}, lookClock).requests(window)).toBe(inPhase);
     expect((await askedPeriod()) % step).toBe(0);
   });
 
@@ -85,7 +88,7 @@ describe('cloudwatch: a phase started long ago', () => {
       mode: 'ok',
       metrics: [{ Namespace: 'ModelGate', MetricName: 'Requests', Dimensions: { Slot: 'canary' }, points }],
     });
-    expect(await cloudwatchSource(config).requests(window)).toBe(inPhase);
+    expect(await cloudwatchSource(config, {}, lookClock).requests(window)).toBe(inPhase);
     expect(await askedPeriod()).toBe(14 * DAY + 180);
   });
 });

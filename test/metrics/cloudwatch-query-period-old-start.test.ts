@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { type FakeAws, installFakeAws } from '../support/metrics-fake-aws.js';
@@ -14,6 +15,8 @@ import { type FakeAws, installFakeAws } from '../support/metrics-fake-aws.js';
 
 const UNTIL = 1_760_000_100; // epoch seconds on a whole 5 minutes (the look: now)
 const DAY = 86_400;
+/** The look's now, as CloudWatch sees it. */
+const lookClock = new FakeClock(UNTIL * 1000);
 const metric = (period: number) =>
   `{"Id":"errors","MetricStat":{"Metric":{"Namespace":"ModelGate","MetricName":"Errors","Dimensions":[{"Name":"Slot","Value":"{{slot}}"}]},"Stat":"Sum","Period":${period}}}`;
 
@@ -64,7 +67,7 @@ async function counted(p: ReturnType<typeof phase>, period: number) {
       { Namespace: 'ModelGate', MetricName: 'Errors', Dimensions: { Slot: 'canary' }, points: p.points },
     ],
   });
-  const count = await cloudwatchSource(config).count?.(metric(period), p.window);
+  const count = await cloudwatchSource(config, {}, lookClock).count?.(metric(period), p.window);
   const args = (await aws.calls()).at(-1) as string[];
   const [query] = JSON.parse(args[args.indexOf('--metric-data-queries') + 1] as string);
   return { count, asked: query.MetricStat.Period as number };

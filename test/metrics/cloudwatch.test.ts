@@ -7,9 +7,10 @@ import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { MetricsError } from '../../src/core/errors.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
-import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
+import { type CloudWatchOptions, cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import { NoDataError } from '../../src/metrics/no-data.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
@@ -95,6 +96,10 @@ const config = (over: Partial<CloudWatchMetricsConfig> = {}): CloudWatchMetricsC
   reducer: 'avg',
   ...over,
 });
+/** The look's now, as CloudWatch sees it: the windows' end. */
+const lookClock = new FakeClock((T0 + 130) * 1000);
+const sourceAtLook = (c: CloudWatchMetricsConfig, options: CloudWatchOptions = {}) =>
+  cloudwatchSource(c, options, lookClock);
 /** T0 (a whole minute) to 130 s after: one 180 s period from T0. */
 const w = (slot: 'stable' | 'canary', version: string, since = T0): MetricWindow => ({
   model: 'fraud',
@@ -125,7 +130,7 @@ describe('cloudwatch source through the aws CLI', () => {
   it('runs get-metric-data with an argument list and sums request counts', async () => {
     const before = (await aws.calls()).length;
     // [T0, T0 + 130 s): 13 observations.
-    expect(await cloudwatchSource(config()).requests(w('canary', 'v2'))).toBe(65);
+    expect(await sourceAtLook(config()).requests(w('canary', 'v2'))).toBe(65);
     const args = (await aws.calls())[before] as string[];
     expect(args.slice(0, 2)).toEqual(['cloudwatch', 'get-metric-data']);
     const opt = (name: string) => args[args.indexOf(name) + 1];
@@ -157,7 +162,7 @@ describe('cloudwatch source through the aws CLI', () => {
   it('leaves out the partial first minute of a window that starts mid-minute', async () => {
     // A step confirmed at T0 + 10 s: the observations at T0 (the previous step's traffic, which
     // CloudWatch would count from a start rounded down) are not the step's; counting starts at T0 + 60 s.
-    const source = cloudwatchSource(config());
+    const source = sourceAtLook(config());
     const before = (await aws.calls()).length;
     // [T0 + 60 s, T0 + 130 s): 7 observations of 5 requests, 4 of them with an error.
     expect(await source.requests(w('canary', 'v2', T0 + 10))).toBe(35);
@@ -171,7 +176,7 @@ describe('cloudwatch source through the aws CLI', () => {
   });
 
   it('reads a metric-math ratio per slot', async () => {
-    const source = cloudwatchSource(config());
+    const source = sourceAtLook(config());
     expect(await source.value(ERROR_RATE, w('stable', 'v1'))).toBeCloseTo(0.01, 12);
     // 7 errors in 13 observations of 5 requests.
     expect(await source.value(ERROR_RATE, w('canary', 'v2'))).toBeCloseTo(7 / 65, 12);
@@ -180,11 +185,11 @@ describe('cloudwatch source through the aws CLI', () => {
   it('runs a single expression (Metrics Insights) with the window as its period', async () => {
     const sql =
       "SELECT SUM(Requests) FROM SCHEMA(ModelGate, Model, Slot, Version) WHERE Model = '{{model}}' AND Slot = '{{slot}}'";
-    expect(await cloudwatchSource(config({ requests: sql })).requests(w('canary', 'v2'))).toBe(15);
+    expect(await sourceAtLook(config({ requests: sql })).requests(w('canary', 'v2'))).toBe(15);
   });
 
   it('has no data, never zero, for a version without datapoints', async () => {
-    const source = cloudwatchSource(config());
+    const source = sourceAtLook(config());
     expect(await source.value(ERROR_RATE, w('canary', 'v9'))).toBeUndefined();
     await expect(source.requests(w('canary', 'v9'))).rejects.toThrow(
       /^cloudwatch: the requests query matched nothing for the canary slot \(version v9\), which is no data, not 0: check its namespace, metric name and dimensions \(metrics\.requests\)/,
@@ -196,7 +201,7 @@ describe('cloudwatch source through the aws CLI', () => {
     // page 1's PartialData entry among the results and no NextToken: every look read "partial".
     await aws.setState({ ...STATE, mode: 'paginate' });
     const perMinute = (q: string) => q.replaceAll('"Stat":"Sum"', '"Stat":"Sum","Period":60');
-    const source = cloudwatchSource(config({ requests: perMinute(REQUESTS), reducer: 'max' }));
+    const source = sourceAtLook(config({ requests: perMinute(REQUESTS), reducer: 'max' }));
     const before = (await aws.calls()).length;
     expect(await source.requests(w('canary', 'v2'))).toBe(65);
     const calls = (await aws.calls()).slice(before);
@@ -208,7 +213,7 @@ describe('cloudwatch source through the aws CLI', () => {
 
   it('reads partial data as no data, naming the query and the arm, for a gate and a request count', async () => {
     await aws.setState({ ...STATE, mode: 'partial' });
-    const source = cloudwatchSource(config());
+    const source = sourceAtLook(config());
     await expect(source.value(ERROR_RATE, w('canary', 'v2'))).rejects.toThrow(
       /^cloudwatch: the query returned partial data for the canary slot \(version v2\) \(PartialData\), not used: /,
     );
@@ -224,7 +229,7 @@ describe('cloudwatch source through the aws CLI', () => {
 
   it('reads an answer CloudWatch limited (a top-level MaxMetricsExceeded message) as partial data', async () => {
     await aws.setState({ ...STATE, mode: 'limited' });
-    const source = cloudwatchSource(config());
+    const source = sourceAtLook(config());
     await expect(source.value(ERROR_RATE, w('canary', 'v2'))).rejects.toBeInstanceOf(NoDataError);
     await expect(source.requests(w('canary', 'v2'))).rejects.toThrow(
       /^cloudwatch: the requests query returned partial data for the canary slot \(version v2\) \(CloudWatch limited the answer: MaxMetricsExceeded\), not used: .*; if every look is partial, narrow the query/,
@@ -233,7 +238,7 @@ describe('cloudwatch source through the aws CLI', () => {
   });
 
   it('counts events as the Sum over the window; `requests` is the source requests query', async () => {
-    const source = cloudwatchSource(config());
+    const source = sourceAtLook(config());
     // [T0, T0 + 130 s): 13 observations of 1 or 0 errors, 7 of them 1.
     expect(await source.count?.(ERRORS, w('canary', 'v2'))).toBe(7);
     expect(await source.count?.('requests', w('canary', 'v2'))).toBe(65);
@@ -252,7 +257,7 @@ describe('cloudwatch source through the aws CLI', () => {
     const gate = model?.gates[0];
     if (!model || gate?.kind !== 'ratio') throw new Error('no ratio gate');
     const { since, until } = w('canary', 'v2');
-    const m = await measureRatio(gate, fraudLook(metricsFor(model), since, until, 50));
+    const m = await measureRatio(gate, fraudLook(metricsFor(model, undefined, lookClock), since, until, 50));
     // Stable: 13 observations of 10 requests and 0.1 errors (1.3, a count of 1).
     expect(m).toMatchObject({ canaryRequests: 65, baselineRequests: 130 });
     expect(m.canary).toBeCloseTo(7 / 65, 12);
@@ -273,7 +278,7 @@ describe('cloudwatch source through the aws CLI', () => {
     ['internal', /^cloudwatch: InternalError for query "requests"/],
   ] as const)('turns %s into a MetricsError', async (mode, message) => {
     await aws.setState({ ...STATE, mode });
-    const err = await cloudwatchSource(config())
+    const err = await sourceAtLook(config())
       .requests(w('canary', 'v2'))
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(MetricsError);
@@ -283,7 +288,7 @@ describe('cloudwatch source through the aws CLI', () => {
   it('gives up on a CLI that does not finish within the timeout', async () => {
     await aws.setState({ ...STATE, mode: 'hang' });
     const started = Date.now();
-    await expect(cloudwatchSource(config({ timeoutMs: 600 })).requests(w('canary', 'v2'))).rejects.toThrow(
+    await expect(sourceAtLook(config({ timeoutMs: 600 })).requests(w('canary', 'v2'))).rejects.toThrow(
       'cloudwatch: aws cloudwatch get-metric-data did not finish within 600ms (timeout)',
     );
     expect(Date.now() - started).toBeLessThan(3_000);
@@ -299,7 +304,7 @@ describe('cloudwatch source through the aws CLI', () => {
     const started = async () =>
       (await readFile(pidFile, 'utf8').catch(() => '')).split('\n').filter(Boolean).map(Number);
     try {
-      const err = await cloudwatchSource(config({ timeoutMs: 1_000 }), { command: hung })
+      const err = await sourceAtLook(config({ timeoutMs: 1_000 }), { command: hung })
         .requests(w('canary', 'v2'))
         .catch((e: unknown) => e);
       const pids = await started();
@@ -315,18 +320,16 @@ describe('cloudwatch source through the aws CLI', () => {
 
   it('says so when arguments are refused (exit 252) or the CLI is missing', async () => {
     const unknownKey = REQUESTS.replace('"Stat":"Sum"', '"Stat":"Sum","Foo":1');
-    await expect(
-      cloudwatchSource(config({ requests: unknownKey })).requests(w('canary', 'v2')),
-    ).rejects.toThrow(
+    await expect(sourceAtLook(config({ requests: unknownKey })).requests(w('canary', 'v2'))).rejects.toThrow(
       /^cloudwatch: the aws CLI refused the arguments \(exit 252\): Unknown parameter in MetricDataQueries\[0\]\.MetricStat: "Foo"/,
     );
     await expect(
-      cloudwatchSource(
+      sourceAtLook(
         config({ requests: `[${metricStat('Requests', 'a')},${metricStat('Errors', 'b')}]` }),
       ).requests(w('canary', 'v2')),
     ).rejects.toThrow(/2 queries return data, expected exactly one/);
     await expect(
-      cloudwatchSource(config(), { command: join(dir, 'no-such-aws') }).requests(w('canary', 'v2')),
+      sourceAtLook(config(), { command: join(dir, 'no-such-aws') }).requests(w('canary', 'v2')),
     ).rejects.toThrow(/^cloudwatch: cannot run the AWS CLI .*install AWS CLI v2/);
   });
 

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { measureRatio } from '../../src/gates/ratio-gate.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import { datadogSource } from '../../src/metrics/datadog-source.js';
@@ -100,6 +101,7 @@ describe('a count query of another backend that returns a fraction', () => {
       const source = cloudwatchSource(
         { type: 'cloudwatch', timeoutMs: 5_000, requests: query('SampleCount'), reducer: 'avg' },
         { command: join(aws.binDir, 'aws') },
+        new FakeClock(NOW),
       );
       await expect(source.count?.(query('Average'), window('stable', 'v1'))).rejects.toThrow(
         /^cloudwatch: the count query returned 0\.0769, which is not a count: is it a rate, a ratio or an average\? count with "Stat": "Sum" \(or "SampleCount"\) of a count metric, or SELECT SUM\(\.\.\.\): "\{\\"Id\\":\\"e\\"/,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { measureThreshold } from '../../src/gates/threshold-gate.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
@@ -10,6 +11,8 @@ import { type StoredMetric, useWrappedFakeAws } from '../support/metrics-fake-aw
 // metric. The note now says the answer was partial, CloudWatch's own message, and what to do.
 
 const T0 = 1_760_000_040; // epoch seconds on a whole minute
+/** The look's now, as CloudWatch sees it: the window's end. */
+const lookClock = new FakeClock((T0 + 130) * 1000);
 const metric = (name: string, slot: string, version: string, value: number): StoredMetric => ({
   Namespace: 'ModelGate',
   MetricName: name,
@@ -64,7 +67,10 @@ describe('CloudWatch PartialData for a threshold gate', () => {
     const model = parseConfig(yaml, {}).config.models.fraud;
     const gate = model?.gates[0];
     if (!model || gate?.kind !== 'threshold') throw new Error('no threshold gate');
-    const m = await measureThreshold(gate, fraudLook(metricsFor(model), T0 * 1000, (T0 + 130) * 1000, 50));
+    const m = await measureThreshold(
+      gate,
+      fraudLook(metricsFor(model, undefined, lookClock), T0 * 1000, (T0 + 130) * 1000, 50),
+    );
     expect(m.verdict).toBe('inconclusive');
     expect(m.note).toMatch(
       /^cloudwatch: the query returned partial data for the canary slot \(version v2\) \(PartialData: Not all datapoints could be returned\), not used: "\[.*"; the look is inconclusive and the next one asks again; if every look is partial, narrow the query \(fewer metrics or series\)$/,

@@ -129,7 +129,7 @@ describe('examples/sagemaker: metric queries name the variant the target drives'
       targetFor: (m) => sagemakerTarget(m.target as SageMakerTargetConfig, m.name, clock),
       // The CloudWatch stand-in is the `aws` of get-metric-data; the SageMaker one is on PATH.
       metricsFor: (m) =>
-        cloudwatchSource(m.metrics as CloudWatchMetricsConfig, { command: join(aws.binDir, 'aws') }),
+        cloudwatchSource(m.metrics as CloudWatchMetricsConfig, { command: join(aws.binDir, 'aws') }, clock),
     };
     const opened = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };
     const { releases } = await handlePullRequest(config, opened, ports, {

@@ -59,7 +59,10 @@ export interface AwsState {
   metrics: StoredMetric[];
   /** Metrics Insights query text -> [epoch seconds, value] points. */
   insights?: Record<string, [number, number][]>;
-  /** Epoch seconds CloudWatch receives the request at, for the age of its start; default its EndTime. */
+  /**
+   * Epoch seconds CloudWatch receives the request at, for the age of its start; default its
+   * EndTime, which is now only for a window ending now: set it for a past window (a baseline).
+   */
   now?: number;
 }
 
