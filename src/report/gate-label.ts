@@ -9,6 +9,12 @@ import { quantileName } from '../gates/bounds.js';
  */
 const SHOWN_QUERY = 40;
 
+/**
+ * What a gate's label says in place of what it measures when this run has no config of it: its
+ * model left out (a command on another model, load.ts `only`) or the gate gone from the config.
+ */
+export const NO_CONFIG = 'no config this run';
+
 /** A query that reads as a name: no spaces, operators or brackets. */
 const nameLike = (query: string) => query.length <= SHOWN_QUERY && /^[\w.:-]+$/.test(query);
 
@@ -19,6 +25,8 @@ const shortQuery = (query: string) => clip(query.replace(/\s+/g, ' ').trim(), SH
  * The gate's name and what it measures, for the gate column: `errors (error-rate)`,
  * `errors (errors / requests)`; a ratio of full queries as `errors (ratio)`, its division
  * otherwise unreadable there (`X or vector(0) / Y`). A query's URL without what could be a secret.
+ * A gate with no config this run says so (NO_CONFIG): what it measures is not known, and a
+ * guessed kind misleads.
  */
 export function gateLabel(config: GateConfig | undefined, name: string): string {
   switch (config?.kind) {
@@ -36,8 +44,10 @@ export function gateLabel(config: GateConfig | undefined, name: string): string 
       return `${name} (${nameLike(config.buckets) ? `${config.buckets} distribution` : 'distribution'})`;
     case 'webhook':
       return `${name} (webhook)`;
-    default:
+    case 'offline':
       return `${name} (offline)`;
+    case undefined:
+      return `${name} (${NO_CONFIG})`;
   }
 }
 

@@ -2,6 +2,7 @@ import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { keyMetricChart } from './chart.js';
 import { decisionSentences, reportStatus, reportTitle, worstFirst } from './decision.js';
+import { NO_CONFIG } from './gate-label.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 import { shortLines } from './short-lines.js';
 
@@ -26,6 +27,9 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
       `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${escapeMarkdown(reportStatus(r, result))})`,
       '',
     );
+    // A model left out of this run's config (a command on another model, load.ts `only`): its
+    // gates' kinds, bounds and units are not known, and the rows must not look as if they were.
+    if (!model) lines.push(`ℹ️ ${escapeMarkdown(noConfigNote(r.model))}`, '');
     const split = splitNote(model);
     if (split) lines.push(`ℹ️ ${escapeMarkdown(split)}`, '');
     const gates = gateRows(r, model);
@@ -59,6 +63,10 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
   if (meta.runUrl) lines.push('', `[Workflow run](${meta.runUrl})`);
   return `${lines.join('\n')}\n`;
 }
+
+/** The line under the heading of a model this run has no config of. */
+const noConfigNote = (model: string) =>
+  `${model} has ${NO_CONFIG}: its gates show without what they measure, their bounds or units.`;
 
 const cells = (...values: string[]) => values.map(escapeMarkdown).join(' | ');
 
