@@ -13,7 +13,7 @@ import { withdrawAfterLastLook } from './last-look.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
 import { passedPhases } from './passed-phases.js';
-import { endedByRollbackToIt } from './phase-notes.js';
+import { endedByRollbackToIt, withoutOpenPrAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import {
   type Checked,
@@ -185,13 +185,6 @@ async function endedBeforeMerge(
   const notPromoted = `${release.to} was not promoted: `;
   return `${why.startsWith(notPromoted) ? '' : notPromoted}${why}${next}`;
 }
-
-/** `why` without its clauses that advise an open PR (push a new commit, close and reopen it). */
-const withoutOpenPrAdvice = (why: string): string =>
-  why
-    .split('; ')
-    .filter((clause) => !/push a new commit|reopen the PR/.test(clause))
-    .join('; ');
 
 /** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */
 function endedMeanwhile(theirs: Release, release: Release): boolean {

@@ -1,7 +1,9 @@
 import type { GateConfig } from '../config/types.js';
 import { TargetBusyError, TargetThrottledError } from '../targets/errors.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
+import { servesAfterEnd } from './finish.js';
 import type { Ending, GateState, PhaseRecord, Release, SplitMismatch } from './types.js';
+import { mergedPrAdvice } from './withdrawn-meanwhile.js';
 
 // Words the engine writes for endings the report words apart, and the structured fields it reads
 // them back from (PhaseRecord.undecided, Release.ending): the words are masked when stored.
@@ -52,6 +54,24 @@ export const newHeadAdvice = (headSha: string | undefined, when = ''): string =>
     : `push a new commit${when} to analyse again`;
 
 /**
+ * How an A/B capped undecided runs again (planned-sample.ts cappedReason), said after what to
+ * change: a new commit, which only an open PR takes.
+ */
+export const CAP_RUN_AGAIN = ' and push a commit to run it again';
+
+/**
+ * `why`, said while the PR was open, as a merged PR's note says it: less its advice to the open PR
+ * (push a new commit, close and reopen it), which a merged PR cannot follow. What such advice said
+ * to change first stays (an A/B capped undecided: raise step-duration), less the commit after it.
+ */
+export const withoutOpenPrAdvice = (why: string): string =>
+  why
+    .split('; ')
+    .map((clause) => (clause.endsWith(CAP_RUN_AGAIN) ? clause.slice(0, -CAP_RUN_AGAIN.length) : clause))
+    .filter((clause) => !/push a new commit|reopen the PR/.test(clause))
+    .join('; ');
+
+/**
  * A busy, unsettled or throttling platform's closing advice to try the change again, as
  * model-gate words it (targets/errors.ts TargetBusyError, TargetThrottledError), with what may
  * follow it (`, or raise the target's settle-timeout ...`): at the end of its message only, after
@@ -100,17 +120,31 @@ export const refusedBeforeTraffic = (r: Release): boolean =>
  * (the reason): the same request gets the same answer, so a re-run alone changes nothing. A
  * refused request (an unknown version) is the PR's to change; refused access (credentials, a
  * name in the config) is fixed where the platform says, and a new head analyses again, since a
- * failed head is not analysed again.
+ * failed head is not analysed again; after its merge went on record, a new PR (mergedAdvice).
  */
 export function refusedChangeAdvice(r: Release): string {
-  if (r.ending?.firstChangeRefused === 'request')
-    return `the same request gets the same answer: correct the version (or the release config) the platform refused, then ${newHeadAdvice(r.headSha)}`;
+  const merged = mergedAdvice(r);
+  if (r.ending?.firstChangeRefused === 'request') {
+    const fix =
+      'the same request gets the same answer: correct the version (or the release config) the platform refused';
+    return merged ? `${fix}; ${merged}` : `${fix}, then ${newHeadAdvice(r.headSha)}`;
+  }
+  const fix = "a re-run gets the same answer: fix the credentials or names the platform's answer points to";
+  if (merged) return `${fix}; ${merged}`;
   const commit =
     r.headSha === WORKING_TREE
       ? newHeadAdvice(r.headSha)
       : newHeadAdvice(r.headSha, ' (an empty one will do)');
-  return `a re-run gets the same answer: fix the credentials or names the platform's answer points to, then ${commit}`;
+  return `${fix}, then ${commit}`;
 }
+
+/**
+ * What analyses the version of `r`, failed after its merge went on record (analyze-then-promote: the
+ * merge job's analysis), again: no new commit or reopen, a new PR (mergedPrAdvice). Undefined while
+ * its PR is open, or merged unrecorded (require-pass): there the record cannot tell.
+ */
+const mergedAdvice = (r: Release): string | undefined =>
+  r.mergedAt === undefined ? undefined : mergedPrAdvice(r.to, servesAfterEnd(r), 'its version');
 
 /**
  * The phase row of live traffic a run found that the record did not show (`found`: `100% of live
@@ -169,7 +203,13 @@ export function splitMismatchOf(r: Release): SplitMismatch | undefined {
 
 /**
  * What to do about a sample ratio mismatch: find why the split served is not the configured one,
- * then analyse a new head, as a failed one is not analysed again (a re-run or a reopen does not).
+ * then analyse a new head, as a failed one is not analysed again (a re-run or a reopen does not);
+ * after its merge went on record, a new PR (mergedAdvice).
  */
-export const splitMismatchAdvice = (r: Release): string =>
-  `check the traffic split the platform serves and how it routes (sticky keys, a routing header), and what the srm gate counts for each arm (its units or the requests query); then ${newHeadAdvice(r.headSha, ' (an empty one will do)')}: a re-run or reopening the PR does not analyse a failed commit again`;
+export function splitMismatchAdvice(r: Release): string {
+  const check =
+    'check the traffic split the platform serves and how it routes (sticky keys, a routing header), and what the srm gate counts for each arm (its units or the requests query)';
+  const merged = mergedAdvice(r);
+  if (merged) return `${check}; ${merged}`;
+  return `${check}; then ${newHeadAdvice(r.headSha, ' (an empty one will do)')}: a re-run or reopening the PR does not analyse a failed commit again`;
+}

@@ -7,6 +7,7 @@ import { usableLook } from '../gates/threshold-gate.js';
 import { utcMinute } from '../report/format.js';
 import { signedPct, thousands } from '../stats/conversion.js';
 import { phasesOf } from '../strategies/strategy.js';
+import { CAP_RUN_AGAIN } from './phase-notes.js';
 import type { GateState, Measurement, Release } from './types.js';
 
 // An A/B runs until its conversion gates reach their planned sample, where the judge's test has
@@ -223,8 +224,11 @@ export function cappedReason(
     return `${g.name} ${own}at ${shareText(p)} of its planned sample (${exposures(p)}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
   const cap = formatDuration(capMs);
-  return `${shared ?? 'undecided'} by the ${cap} step-duration cap${late ? `, ${late},` : ''} at ${phase}: ${each.join(', ')}; raise step-duration (the default ${AB_STEP_DURATION_DEFAULT} lets schedule ticks drive the A/B to its planned sample) and push a commit to run it again`;
+  return `${shared ?? 'undecided'} by the ${cap} step-duration cap${late ? `, ${late},` : ''} at ${phase}: ${each.join(', ')}; ${CAP_FIX}${CAP_RUN_AGAIN}`;
 }
+
+/** What cappedReason advises changing before its A/B runs again: it holds after a merge too. */
+const CAP_FIX = `raise step-duration (the default ${AB_STEP_DURATION_DEFAULT} lets schedule ticks drive the A/B to its planned sample)`;
 
 /**
  * How long an A/B waits for a conversion gate's first counts before it ends as at a deadline. An
