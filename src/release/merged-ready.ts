@@ -4,10 +4,11 @@ import { changedSince, EndedElsewhereError, type Ledger, sameRecord, sameRelease
 import { headName } from '../version/head-name.js';
 import { promoteMerged, readyOnRecord } from './finish.js';
 import { passedPhases } from './passed-phases.js';
-import { endedByRollbackToIt } from './phase-notes.js';
+import { endedByRollbackToIt, withoutOpenPrAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
 import type { Release } from './types.js';
+import { mergedPrAdvice } from './withdrawn-meanwhile.js';
 
 // on-merge: analyze-then-promote. The merge job analyses the candidate until its max-wait; a long
 // analysis (a shadow of days, an A/B to its sample size) goes on in schedule ticks after it. The
@@ -118,7 +119,10 @@ export async function promoteMergedReady(
     }
     const { pr } = release;
     if (release.status === 'failed') {
-      const why = `${release.to} failed its analysis after the merge and was not promoted; ${release.from} serves: ${release.reason}`;
+      // Its reason was worded for an open PR (push a new commit): the merged PR is told what works.
+      const failed = withoutOpenPrAdvice(release.reason ?? '');
+      const advice = mergedPrAdvice(release.to, release.from, model.source.file);
+      const why = `${release.to} failed its analysis after the merge and was not promoted; ${release.from} serves: ${failed}; ${advice}`;
       notify.push({ pr, model: model.name, why });
       out.push(release);
       continue;

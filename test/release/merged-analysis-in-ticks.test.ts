@@ -108,10 +108,11 @@ describe('on a PR comment on GitHub', () => {
         pr: world.pr,
         model: MODEL,
         why: expect.stringMatching(
-          /^v2 failed its analysis after the merge and was not promoted; v1 serves: .*errors/,
+          /^v2 failed its analysis after the merge and was not promoted; v1 serves: .*errors.*; the PR is merged, so no new commit or reopening analyses it again: to release v2, merge a PR that sets .+ back to v1, then open one that declares v2 again$/,
         ),
       },
     ]);
+    expect(failed.notify?.[0]?.why).not.toMatch(/push a new commit|reopen the PR/);
     // No promotion of this PR's v2 is on record (earlier tests' are).
     expect((await world.ledgerOf().history(MODEL)).filter((e) => e.pr === world.pr)).toEqual([]);
   });
