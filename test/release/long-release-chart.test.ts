@@ -22,10 +22,11 @@ models:
   {},
 ).config.models.fraud;
 
-/** Seconds of an h:mm:ss x label, as the chart writes it ("52:30:00"). */
+/** Seconds of a days and h:mm:ss x label, as the chart writes a span of days ("2d 4:30:00"). */
 const seconds = (label: string) => {
-  const [h, m, s] = label.replaceAll('"', '').split(':').map(Number);
-  return (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0);
+  const [d, hms] = label.replaceAll('"', '').split('d ');
+  const [h, m, s] = (hms ?? '').split(':').map(Number);
+  return Number(d) * 86_400 + (h ?? 0) * 3600 + (m ?? 0) * 60 + (s ?? 0);
 };
 
 describe('the key metric chart of a release analysed for days', () => {
@@ -33,7 +34,7 @@ describe('the key metric chart of a release analysed for days', () => {
     if (!model) throw new Error('no model fraud');
     const release = newRelease(model, { from: 'v1', to: 'v2', now: 0 });
     let gate = release.gates[0] as GateState;
-    // 288 looks 15 min apart, the first 10 min in: 0:10:00 to 71:55:00.
+    // 288 looks 15 min apart, the first 10 min in: 0d 0:10:00 to 2d 23:55:00.
     for (let k = 0; k < 288; k++)
       gate = withLook(
         gate,
@@ -48,7 +49,7 @@ describe('the key metric chart of a release analysed for days', () => {
         ?.split(', ') ?? [];
     const times = labels.map(seconds);
     expect(times).toHaveLength(SERIES_POINTS);
-    expect([labels[0], labels.at(-1)]).toEqual(['"0:10:00"', '"71:55:00"']);
+    expect([labels[0], labels.at(-1)]).toEqual(['"0d 0:10:00"', '"2d 23:55:00"']);
     const span = (times.at(-1) ?? 0) - (times[0] ?? 0);
     const gaps = times.slice(1).map((t, i) => t - (times[i] ?? 0));
     // Even spacing would be span / (SERIES_POINTS - 1), 2h19m here; dropping one point of a full
