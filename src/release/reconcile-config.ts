@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isStatistical } from '../config/gate-schema.js';
-import type { AbStrategyConfig, GateConfig, ModelConfig } from '../config/types.js';
+import type { AbStrategyConfig, GateConfig, ModelConfig, StrategyConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
 import { liveTrafficText, type Phase, phaseKind, phasesOf } from '../strategies/strategy.js';
 import { targetCapabilities } from '../targets/capabilities.js';
@@ -12,9 +12,10 @@ import type { GateState, PhaseRecord, Release } from './types.js';
 // never runs config taken from a PR head. A release can thus be advanced under a config other than
 // the one it started under, and each look first brings its stored state in line with the run's
 // config: gates by name and definition, the running phase by what it does. A config change never
-// raises a running A/B's traffic (reconcileAb), nor any other phase's while the strategy has one
-// at or below it (fallBack), and two configs taking turns (a PR's job and the ticks) neither
-// restart a phase both have nor grow its note.
+// raises the candidate's traffic without a passed phase: not a running A/B's (reconcileAb), not
+// any other phase's (fallBack to a phase at or below it; with none below it, heldAbove keeps a
+// running step or A/B; a shadow, smoke test or batch still starts at the first phase), and two configs taking turns (a PR's job and the ticks) neither restart a phase both
+// have nor grow its note.
 
 export interface Reconciled {
   release: Release;
@@ -32,7 +33,8 @@ export interface Reconciled {
   passedAll?: true;
   /**
    * The config this look goes on under, where it is not the run's: the run's with the running
-   * A/B's split, which the run's would raise (a raised split applies to the next release).
+   * A/B's split, which the run's would raise (a raised split applies to the next release), or with
+   * the running phase kept where every configured phase is above it (heldAbove).
    */
   config?: ModelConfig;
 }
@@ -66,8 +68,12 @@ export function reconcileWithConfig(release: Release, config: ModelConfig, now: 
     const next = { ...release, gates, phase: same, phases: replace(last) };
     return renamed ? { release: next, carryOn: same } : { release: next };
   }
-  const before = release.phases.at(-2);
   const { phase, highest } = fallBack(running, phases);
+  if (!phases.some((p) => p.weight < running.weight)) {
+    const held = heldAbove(release, running, config, now);
+    if (held) return held;
+  }
+  const before = release.phases.at(-2);
   const target = phases[phase] as Phase;
   const last = phase === phases.length - 1;
   const passed = last && before?.outcome === 'passed' && doesSame(target, before) ? before : undefined;
@@ -133,6 +139,53 @@ function reconcileAb(
     return { release: gates === release.gates ? release : { ...release, gates }, ...taken };
   const last = withNotes({ ...running, name: phase.name }, said);
   return { release: { ...release, gates, phase: 0, phases: replace(last) }, ...taken };
+}
+
+/**
+ * No configured phase is below the running one's share, and none does what it does (a canary at
+ * 10% whose steps become [25, 50]; a canary at 10% that becomes an A/B at 50%): entering one would
+ * raise the candidate's traffic with no pass, or switch the strategy of the running release. The running phase goes on instead, its data kept, under a
+ * config for this look that has it: a running step goes on as the first of the configured shares
+ * above it, taken only once it passes; under another strategy, the release goes on as it runs (an
+ * A/B at its split; a canary's last step, its last), the new strategy for the next release.
+ * Undefined where the running phase is not one this can keep (a shadow, a smoke test, a batch).
+ */
+function heldAbove(release: Release, running: PhaseRecord, config: ModelConfig, now: number) {
+  const { stepDurationMs, minRequests, intervalMs } = config.strategy;
+  const timing = { stepDurationMs, minRequests, intervalMs };
+  const type = config.strategy.type;
+  const steps = type === 'canary' || type === 'linear';
+  const at = liveTrafficText(running.weight);
+  const changed = `the config changes the strategy to ${type}, with no phase below the candidate's ${at}: a config change never raises the candidate's traffic, so the release goes on`;
+  const next = `the new strategy applies to the next release (push a commit to the PR, with the new strategy in its config, to start one)`;
+  let strategy: StrategyConfig;
+  let said: (kept: string) => string;
+  const ab = /^A\/B (\S+) by (.+)$/.exec(running.name);
+  const step = /^step (\d+) of (\d+)$/.exec(running.name);
+  if (ab?.[2]) {
+    strategy = { type: 'ab', split: running.weight, stickyHeader: ab[2], ...timing };
+    said = (kept) => `${changed} as an A/B: ${kept} (${at}) goes on, its data kept; ${next}`;
+  } else if (step && running.weight > 0) {
+    const weights = phasesOf(config.strategy).map((p) => p.weight);
+    const above = [...new Set(weights.filter((w) => w > running.weight))].sort((a, b) => a - b);
+    const last = step[1] === step[2];
+    // Its own last step: nothing above it to take but what the new strategy would have.
+    const then = steps || !last ? above : [];
+    strategy = { type: 'canary', steps: [running.weight, ...then], ...timing };
+    const shares = then.map((w) => `${w}%`).join(', ');
+    const after = then.length > 0 ? ` and on to ${shares} of live traffic only once it passes` : '';
+    said = steps
+      ? (kept) =>
+          `every configured phase is above the candidate's ${at}: a config change never raises the candidate's traffic, so the running phase goes on as ${kept}, its data kept,${after}`
+      : (kept) =>
+          `${changed} as a canary: ${kept} (${at}) goes on, its data kept,${after || ' the last phase before the release is ready'}; ${next}`;
+  } else return undefined;
+  const under: ModelConfig = { ...config, strategy };
+  const kept = reconcileWithConfig(release, under, now);
+  const record = kept.release.phases.at(-1) as PhaseRecord;
+  const noted = withNotes(record, [said(record.name)]);
+  const phases = [...kept.release.phases.slice(0, -1), noted];
+  return { ...kept, release: { ...kept.release, phases }, config: kept.config ?? under };
 }
 
 /**
