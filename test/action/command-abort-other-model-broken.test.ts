@@ -1,11 +1,13 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { CLEANUP_STATE, post } from '../../src/action/post.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { fraudCanaryConfig, fraudServing, runMainStep, startFraudWorld } from '../support/main-step.js';
+import {
+  fraudCanaryConfig,
+  fraudServing,
+  runFraudPrPostStep,
+  runMainStep,
+  startFraudWorld,
+} from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
 
@@ -66,45 +68,20 @@ async function v4InFlight(number: number, inputs: Record<string, string> = {}) {
 
 /**
  * The post step of PR `number`'s matrix job for fraud-detector, after a main step that saved v4 as
- * maybe live (as runFraudPrPostStep, with the `model` input): its log.
+ * maybe live (runFraudPrPostStep, with the `model` input): its log.
  */
-async function postStep(number: number, shas: { base: string; head: string }, config: string) {
-  const dir = await mkdtemp(join(tmpdir(), 'model-gate-post-'));
-  await writeFile(join(dir, 'model-gate.yml'), config);
-  await writeFile(join(dir, 'event.json'), JSON.stringify(pullRequestEvent('opened', shas, { number })));
-  const saved = { env: process.env, exitCode: process.exitCode };
-  process.env = {
-    PATH: saved.env.PATH,
-    SANDBOX_URL: sandbox.url,
-    GITHUB_EVENT_NAME: 'pull_request',
-    GITHUB_EVENT_PATH: join(dir, 'event.json'),
-    GITHUB_WORKSPACE: dir,
-    GITHUB_REPOSITORY: 'Codertocat/Hello-World',
-    GITHUB_API_URL: github.url,
-    GITHUB_RUN_ID: '4242',
-    RUNNER_TEMP: dir,
-    MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05',
-    INPUT_CONFIG: join(dir, 'model-gate.yml'),
-    'INPUT_GITHUB-TOKEN': 'ghs_fake_token',
-    INPUT_LEDGER: 'github',
-    INPUT_MODEL: 'fraud-detector',
-    [`STATE_${CLEANUP_STATE}`]: JSON.stringify([{ model: 'fraud-detector', from: 'v1', to: 'v4' }]),
-  };
-  let log = '';
-  const quiet = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    log += String(chunk);
-    return true;
-  });
-  try {
-    await post(process.env);
-  } finally {
-    quiet.mockRestore();
-    process.env = saved.env;
-    process.exitCode = saved.exitCode;
-    await rm(dir, { recursive: true, force: true });
-  }
-  return log;
-}
+const postStep = async (number: number, shas: { base: string; head: string }, config: string) =>
+  (
+    await runFraudPrPostStep({
+      config,
+      ledger: 'github',
+      githubUrl: github.url,
+      pr: { number, ...shas },
+      candidate: 'v4',
+      model: 'fraud-detector',
+      env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
+    })
+  ).log;
 
 const warnings = (log: string) => log.split('\n').filter((line) => line.startsWith('::warning'));
 

@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
-import { type FakeAws, installFakeAws } from '../support/metrics-fake-aws.js';
+import { lastAskedPeriod, useFakeAws } from '../support/fake-aws-per-test.js';
 
 // A phase that started 20 days ago was asked with one period over the window, `Period 1728180`:
 // CloudWatch answers no datapoints for a start 15 to 63 days old unless the period is a multiple
@@ -46,27 +43,7 @@ const config: CloudWatchMetricsConfig = {
   reducer: 'avg',
 };
 
-let dir: string;
-let aws: FakeAws;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-cw-period-'));
-  aws = await installFakeAws(dir, { mode: 'ok', metrics: [] });
-});
-beforeEach(() => {
-  vi.stubEnv('PATH', `${aws.binDir}${delimiter}${process.env.PATH ?? ''}`);
-  vi.stubEnv('FAKE_AWS_STATE', aws.env.FAKE_AWS_STATE);
-  vi.stubEnv('FAKE_AWS_LOG', aws.env.FAKE_AWS_LOG);
-  return () => vi.unstubAllEnvs();
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
-
-async function askedPeriod(): Promise<number> {
-  const args = (await aws.calls()).at(-1) as string[];
-  const [query] = JSON.parse(args[args.indexOf('--metric-data-queries') + 1] as string);
-  return query.MetricStat.Period;
-}
+const world = useFakeAws('model-gate-cw-period-');
 
 describe('cloudwatch: a phase started long ago', () => {
   it.each([
@@ -74,21 +51,21 @@ describe('cloudwatch: a phase started long ago', () => {
     ['70 days (hourly data)', 70, 3600],
   ])('counts the requests of a phase of %s, none from before it', async (_, days, step) => {
     const { window, points, inPhase } = phase(days);
-    await aws.setState({
+    await world.aws.setState({
       mode: 'ok',
       metrics: [{ Namespace: 'ModelGate', MetricName: 'Requests', Dimensions: { Slot: 'canary' }, points }],
     });
     expect(await cloudwatchSource(config, {}, lookClock).requests(window)).toBe(inPhase);
-    expect((await askedPeriod()) % step).toBe(0);
+    expect((await lastAskedPeriod(world.aws)) % step).toBe(0);
   });
 
   it('still asks a phase under 15 days from its next whole minute, one period over it', async () => {
     const { window, inPhase, points } = phase(14);
-    await aws.setState({
+    await world.aws.setState({
       mode: 'ok',
       metrics: [{ Namespace: 'ModelGate', MetricName: 'Requests', Dimensions: { Slot: 'canary' }, points }],
     });
     expect(await cloudwatchSource(config, {}, lookClock).requests(window)).toBe(inPhase);
-    expect(await askedPeriod()).toBe(14 * DAY + 180);
+    expect(await lastAskedPeriod(world.aws)).toBe(14 * DAY + 180);
   });
 });

@@ -1,12 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CloudWatchMetricsConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { cloudwatchSource } from '../../src/metrics/cloudwatch-source.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
-import { type FakeAws, installFakeAws } from '../support/metrics-fake-aws.js';
+import { lastAskedPeriod, useFakeAws } from '../support/fake-aws-per-test.js';
 
 // model-gate's own period follows the start's age (cloudwatch-period-old-start.test.ts), but a
 // `Period` written in the query was sent as written: `"Period": 60` on a phase begun 20 days ago
@@ -43,34 +40,18 @@ const config: CloudWatchMetricsConfig = {
   reducer: 'avg',
 };
 
-let dir: string;
-let aws: FakeAws;
-beforeAll(async () => {
-  dir = await mkdtemp(join(tmpdir(), 'model-gate-cw-query-period-'));
-  aws = await installFakeAws(dir, { mode: 'ok', metrics: [] });
-});
-beforeEach(() => {
-  vi.stubEnv('PATH', `${aws.binDir}${delimiter}${process.env.PATH ?? ''}`);
-  vi.stubEnv('FAKE_AWS_STATE', aws.env.FAKE_AWS_STATE);
-  vi.stubEnv('FAKE_AWS_LOG', aws.env.FAKE_AWS_LOG);
-  return () => vi.unstubAllEnvs();
-});
-afterAll(async () => {
-  if (dir) await rm(dir, { recursive: true, force: true });
-});
+const world = useFakeAws('model-gate-cw-query-period-');
 
 /** The errors of `phase`, counted with the query's own `period`; and the Period sent to CloudWatch. */
 async function counted(p: ReturnType<typeof phase>, period: number) {
-  await aws.setState({
+  await world.aws.setState({
     mode: 'ok',
     metrics: [
       { Namespace: 'ModelGate', MetricName: 'Errors', Dimensions: { Slot: 'canary' }, points: p.points },
     ],
   });
   const count = await cloudwatchSource(config, {}, lookClock).count?.(metric(period), p.window);
-  const args = (await aws.calls()).at(-1) as string[];
-  const [query] = JSON.parse(args[args.indexOf('--metric-data-queries') + 1] as string);
-  return { count, asked: query.MetricStat.Period as number };
+  return { count, asked: await lastAskedPeriod(world.aws) };
 }
 
 describe("cloudwatch: a query's own Period on a phase started long ago", () => {

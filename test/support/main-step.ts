@@ -371,27 +371,32 @@ export interface PostStepRun {
   error?: string;
   /** Its `::debug::` lines, one a line. */
   debug: string;
+  /** What the step wrote to stdout: the log and its workflow commands (::warning::, ::debug::). */
+  log: string;
 }
 
 /**
- * The post step of fraudPr's PR #7 job (fraud-detector from v1 to v2), run in this process from src/
- * the way the runner runs it, after a main step that saved v2 as possibly getting live traffic:
- * `config` as .github/model-gate.yml, `ledger` as the ledger file. process.env and the exit code are
- * put back afterwards.
+ * The post step of a PR's job (fraudPr's PR #7, sha(1) to sha(2), unless `pr` says another), run in
+ * this process from src/ the way the runner runs it, after a main step that saved fraud-detector's
+ * `candidate` (v2 unless given) as possibly getting live traffic: `config` as
+ * .github/model-gate.yml, `ledger` as the ledger input, `model` as the `model` input (a matrix
+ * job's), `env` added to its environment. process.env and the exit code are put back afterwards.
  */
 export async function runFraudPrPostStep(opts: {
   config: string;
   ledger: string;
   githubUrl: string;
+  pr?: { number: number; base: string; head: string };
+  candidate?: string;
+  model?: string;
+  env?: Record<string, string>;
 }): Promise<PostStepRun> {
+  const { number, ...shas } = opts.pr ?? { number: 7, base: sha(1), head: sha(2) };
   const dir = await mkdtemp(join(tmpdir(), 'model-gate-post-'));
   await mkdir(join(dir, '.github'));
   await writeFile(join(dir, '.github', 'model-gate.yml'), opts.config);
   const eventPath = join(dir, 'event.json');
-  await writeFile(
-    eventPath,
-    JSON.stringify(pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 7 })),
-  );
+  await writeFile(eventPath, JSON.stringify(pullRequestEvent('opened', shas, { number })));
   const saved = { env: process.env, exitCode: process.exitCode };
   process.env = {
     PATH: saved.env.PATH,
@@ -402,11 +407,15 @@ export async function runFraudPrPostStep(opts: {
     GITHUB_API_URL: opts.githubUrl,
     GITHUB_RUN_ID: '4242',
     RUNNER_TEMP: dir,
+    ...opts.env,
     INPUT_CONFIG: join(dir, '.github', 'model-gate.yml'),
     'INPUT_GITHUB-TOKEN': 'ghs_fake_token',
     INPUT_LEDGER: opts.ledger,
-    // What the main step saved: v2 may have live traffic.
-    [`STATE_${CLEANUP_STATE}`]: JSON.stringify([{ model: 'fraud-detector', from: 'v1', to: 'v2' }]),
+    ...(opts.model === undefined ? {} : { INPUT_MODEL: opts.model }),
+    // What the main step saved: the candidate may have live traffic.
+    [`STATE_${CLEANUP_STATE}`]: JSON.stringify([
+      { model: 'fraud-detector', from: 'v1', to: opts.candidate ?? 'v2' },
+    ]),
   };
   let log = '';
   const quiet = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
@@ -423,7 +432,7 @@ export async function runFraudPrPostStep(opts: {
   await rm(dir, { recursive: true, force: true });
   const debug = log.split('\n').filter((l) => l.startsWith('::debug::'));
   const error = /^::error::(.*)$/m.exec(log)?.[1];
-  return { debug: debug.join('\n'), ...(error === undefined ? {} : { error }) };
+  return { debug: debug.join('\n'), log, ...(error === undefined ? {} : { error }) };
 }
 
 /**
