@@ -101,18 +101,23 @@ export async function tick(release: Release, given: TickContext): Promise<Releas
   }
 }
 
-async function judgePhase(release: Release, ctx: TickContext): Promise<Release> {
+async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release> {
   const now = ctx.clock.now();
   const { strategy } = ctx.config;
-  const phase = phasesOf(strategy)[release.phase];
+  const phase = phasesOf(strategy)[recorded.phase];
+  // A smoke test and a shadow run give the candidate no live traffic: found serving callers, it is
+  // taken back to the phase's traffic before the phase runs again.
+  const release =
+    phase && (phase.smoke || phase.candidateSlot === 'shadow')
+      ? await takenBackToPhase(recorded, phase, ctx)
+      : recorded;
+  if (release.status !== 'analysing') return release;
   if (phase?.smoke) {
-    const checked = await takenBackToPhase(release, phase, ctx);
-    if (checked.status !== 'analysing') return checked;
     const smoke = await runSmoke(phase.smoke, smokeUrl(ctx.config, phase.smoke, release.to));
-    const smoked = { ...checked, updatedAt: now };
+    const smoked = { ...release, updatedAt: now };
     // A failed smoke test's note is the reason, which names it already (rollBack keeps the rest).
     return smoke.passed
-      ? passPhase({ ...smoked, phases: noteLast(checked.phases, smoke.note) }, ctx)
+      ? passPhase({ ...smoked, phases: noteLast(release.phases, smoke.note) }, ctx)
       : rollBack(smoked, ctx, `${phase.name} failed: ${smoke.note}`, { smokeFailed: { note: smoke.note } });
   }
   const gates: GateState[] = [];
@@ -242,9 +247,9 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
 }
 
 /**
- * A phase without live traffic (a smoke test on green) does not take its record's word for it: a run
- * lost after its switch to the next phase (green at 100%, the record still at the smoke test), or a
- * change by hand, leaves the candidate serving callers unjudged. Found so, it is taken back to the
+ * A phase without live traffic (a smoke test on green, a shadow run) does not take its record's word
+ * for it: a run lost after its switch to the next phase (green at 100%, the record still at the smoke
+ * test), or a change by hand, leaves the candidate serving callers unjudged. Found so, it is taken back to the
  * phase's traffic before the phase runs again, and the history gets a row for the traffic found, at
  * its share (the report must not say it never served callers), between the phase's row closed and a
  * new one. Saved with the step's outcome, not recorded first: the release goes on analysing, and a
@@ -253,10 +258,12 @@ async function judgePhase(release: Release, ctx: TickContext): Promise<Release> 
 async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext): Promise<Release> {
   const { from, to } = release;
   const serving = await ctx.target.read({ stable: from, candidate: to });
-  if (!hasLiveTraffic(serving, to)) return release;
-  const now = ctx.clock.now();
   const weight =
     serving.stable.version === to ? 100 : serving.canary?.version === to ? serving.canary.weight : 0;
+  // A shadow's mirror is its own traffic, no live traffic: only a live share is off record there.
+  const shadow = phase.candidateSlot === 'shadow';
+  if (shadow ? weight === 0 : !hasLiveTraffic(serving, to)) return release;
+  const now = ctx.clock.now();
   // Named for the configured phase whose traffic it is, where one is (bake on green).
   const named = phasesOf(ctx.config.strategy).find((p) => sameTraffic(p.traffic(from, to), serving));
   const found: PhaseRecord = {
@@ -265,7 +272,7 @@ async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext
     startedAt: now,
     endedAt: now,
     outcome: 'withdrawn',
-    note: offRecordNote(to, liveTrafficText(weight), liveTrafficText(phase.weight), phase.name),
+    note: offRecordNote(to, liveTrafficText(weight), backText(phase, from, to), phase.name),
   };
   const again: PhaseRecord = { name: phase.name, weight: phase.weight, startedAt: now };
   const closed = closeLast(release.phases, now, 'withdrawn', OFF_RECORD_END);
@@ -274,6 +281,8 @@ async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext
     phaseStartedAt: now,
     updatedAt: now,
     phases: [...closed, found, again],
+    // The shadow runs again from now, its gates' looks too, as its hold does.
+    ...(shadow ? { gates: release.gates.map(freshForPhase) } : {}),
   };
   try {
     await reconcile(ctx.target, phase.traffic(from, to));
@@ -282,6 +291,14 @@ async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext
     return rollBack(noted, ctx, platformFailure(err, noted.headSha), { platformFailed: true });
   }
   return noted;
+}
+
+/** The phase's own traffic, named for a note: a shadow's mirror, else its live share. */
+function backText(phase: Phase, from: string, to: string): string {
+  const mirror = phase.traffic(from, to).mirror;
+  return mirror
+    ? `a mirror of ${mirror.share}% of requests and no live traffic`
+    : liveTrafficText(phase.weight);
 }
 
 type Looks = Map<GateState, Measurement | undefined>;

@@ -66,8 +66,12 @@ export async function endIfWithdrawn(
   }
   const again = howToAnalyseAgain(release, model.source.file, pr.merged);
   if (alone) return notedIfMerged(await endCandidateAlone(release, phase.name, again, ctx, ports), notify);
+  // A shadow's candidate never has live traffic: what it lost is its mirror.
+  const lost = phase.traffic(release.from, release.to).mirror
+    ? 'was no longer mirrored'
+    : 'had no live traffic';
   const why =
-    `${release.to} had no live traffic when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
+    `${release.to} ${lost} when this run went to resume ${phase.name} (${serving.stable.version} alone served): ` +
     `the run analysing it withdrew it without recording that (GitHub did not answer: a stopped job's post step, or a rollback GitHub refused to record; that run's log says which), or it was withdrawn by hand; ${again}`;
   const stopped = ended(release, 'aborted', why, ctx.clock.now());
   await ports.ledger.saveRelease(stopped);

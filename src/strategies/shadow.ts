@@ -16,7 +16,8 @@ export function shadowStrategy(config: ShadowStrategyConfig): Strategy {
         }),
       },
     ],
-    idleNote: 'it is no longer mirrored',
+    // Followed by ' until the PR is merged' (phase-notes.ts readyReason): the merge promotes it, not mirrors it again.
+    idleNote: 'it is no longer mirrored; merging the PR promotes it to all live traffic, and it serves none',
     idle: (stable, candidate) => ({ stable: { version: stable }, mirror: { version: candidate, share: 0 } }),
     promoted: onlyCandidate,
   };
