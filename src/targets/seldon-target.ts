@@ -28,7 +28,7 @@ import {
   unservableReason,
 } from './seldon-status.js';
 import { mirrorFor, sharesFor, trafficFromShares } from './split.js';
-import type { KnownVersions, Target } from './target.js';
+import { type KnownVersions, knownVersionList, type Target } from './target.js';
 
 // Driven with kubectl on a Seldon Core v2 Experiment, per
 // https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
@@ -49,11 +49,19 @@ import type { KnownVersions, Target } from './target.js';
 // never creates Models, and gives no traffic to a Model that is not Ready (checkServable): the
 // scheduler would not route the changed Experiment, and the change would wait its whole
 // settle-timeout to fail.
+// Seldon has one mirror per Experiment. Model-gate's is a shadow's: one it set (it notes the name
+// in the annotation MIRROR_NOTE, so that a later run, told only of the stable version, still
+// removes it) or one to a version it was told of (the read's known versions, what it asked for).
+// Any other (a user's payload logger, whose name need not fit the `model-name` template) is left
+// exactly as it is: out of every patch (a merge patch leaves what it does not name), out of the
+// traffic read back. A shadow, which needs the mirror, is refused while another holds it.
 // A weight of 0 is valid: the CRD's uint32 has no minimum, the scheduler checks only that there is
 // a candidate (scheduler/pkg/store/experiment/validate.go) and routes by Envoy weighted clusters,
 // where a cluster may weigh 0 as long as the sum does not.
 
 const EXPERIMENT = 'experiments.mlops.seldon.io';
+/** The annotation naming the mirror model-gate set, while it is there. */
+const MIRROR_NOTE = 'model-gate/shadow-mirror';
 const SERVERS = { Model: 'models.mlops.seldon.io', Pipeline: 'pipelines.mlops.seldon.io' } as const;
 /** A Model's or Pipeline's status, as much as checkServable reads. */
 const serverSchema = z.object({
@@ -71,6 +79,7 @@ const experimentSchema = z.object({
   metadata: z.object({
     name: z.string(),
     generation: z.number().optional(),
+    annotations: z.record(z.string(), z.string()).optional(),
     managedFields: managedFieldsSchema.optional(),
   }),
   // Loose: the fields model-gate does not own (default, resourceType) are the user's.
@@ -131,6 +140,18 @@ export function seldonTarget(
   const scope = kubectlScope(config);
   const cli: PlatformCli = { program: 'kubectl', description, classify };
   let expected: TrafficState | undefined;
+  /** The platform names of the versions this target was told of: a mirror to one is model-gate's. */
+  const ownNames = new Set<string>();
+  const tellOf = (versions: readonly string[]) => {
+    for (const version of versions) {
+      const platformName = names.nameFor(version);
+      if (platformName !== undefined) ownNames.add(platformName);
+    }
+  };
+  const versionsOf = (state: TrafficState | undefined): string[] =>
+    state
+      ? [state.stable.version, state.canary?.version, state.mirror?.version].filter((v) => v !== undefined)
+      : [];
 
   // managedFields say when the spec was written (seldon-status.ts); kubectl hides them by default.
   // `change`: the traffic change a call belongs to, whose deadline it keeps.
@@ -179,11 +200,31 @@ export function seldonTarget(
       known,
       description,
     );
-    const { mirror } = experiment.spec;
+    tellOf([...knownVersionList(known), ...versionsOf(expected)]);
+    // Another's mirror copies requests to a Model of theirs: no version of this release serves it.
+    const mirror = ownMirror(experiment);
     const mirrored = mirror
       ? names.sharesOf([{ name: mirror.name, percent: mirror.percent }], known, description, true)
       : [];
     return trafficFromShares(shares, { expected, known }, description, mirrored);
+  }
+
+  /** The Experiment's mirror when it is model-gate's (one it set, or to a version it was told of). */
+  function ownMirror(experiment: Experiment) {
+    const { mirror } = experiment.spec;
+    if (!mirror) return undefined;
+    const noted = experiment.metadata.annotations?.[MIRROR_NOTE] === mirror.name;
+    return noted || ownNames.has(mirror.name) ? mirror : undefined;
+  }
+
+  /**
+   * Refuses a shadow while the Experiment mirrors to a Model that is not a version of this model
+   * (Seldon has one mirror): taking it over would silently stop the user's copy of the traffic.
+   */
+  function refuseForeignMirror(foreign: { name: string; percent: number }, shadow: string): never {
+    throw new TargetRefusedError(
+      `${description} already mirrors ${foreign.percent}% of live traffic to ${JSON.stringify(foreign.name)}, which is not a version of ${modelName} that model-gate releases, and Seldon has one mirror per Experiment: a shadow of ${shadow} needs it, so nothing was changed. Remove that mirror from the Experiment (spec.mirror) for the shadow's duration and put it back after, or release ${shadow} with a canary instead, which leaves it as it is`,
+    );
   }
 
   /**
@@ -248,6 +289,7 @@ export function seldonTarget(
     const shadow = mirrorFor(desired);
     const mirror = shadow && { name: names.nameOf(shadow.version), percent: shadow.percent };
     expected = desired;
+    tellOf(versionsOf(desired));
     const fractional = [
       ...candidates.map((c) => ({ name: c.name, value: c.weight })),
       ...(mirror ? [{ name: `the mirror ${mirror.name}`, value: mirror.percent }] : []),
@@ -260,6 +302,8 @@ export function seldonTarget(
     // Ready still says True for the previous spec until the scheduler reports this one.
     const current = await getIfAny(change);
     const stableName = names.nameOf(desired.stable.version);
+    const foreign = current?.spec.mirror && !ownMirror(current) ? current.spec.mirror : undefined;
+    if (foreign && mirror) refuseForeignMirror(foreign, shadow?.version ?? mirror.name);
     // The fields model-gate does not own stay as they are (a `default` must stay a candidate).
     const wanted = splitSpec(candidates, mirror, current?.spec);
     const applied = appliedCheck(beforeApply(current), config.namespace);
@@ -273,6 +317,7 @@ export function seldonTarget(
           name,
           namespace: config.namespace,
           labels: { 'app.kubernetes.io/managed-by': 'model-gate' },
+          ...(wanted.mirror ? { annotations: { [MIRROR_NOTE]: wanted.mirror.name } } : {}),
         },
         spec: wanted,
       };
@@ -281,11 +326,14 @@ export function seldonTarget(
         waitWhileBusy: true,
         deadline: change,
       });
-    } else if (!sameSplit(current.spec, wanted)) {
+    } else if (!sameSplit(current.spec, wanted, foreign !== undefined)) {
       // The same spec again (a retry) is not written: nothing would move for the scheduler to act on.
       await checkServable(current, wanted.candidates, mirror, stableName, change);
-      // A null removes the mirror there (a merge patch leaves out what it does not name).
-      const patch = { spec: { candidates: wanted.candidates, mirror: wanted.mirror ?? null } };
+      // A null removes model-gate's mirror; another's is not named, so the merge patch leaves it.
+      const patch = {
+        ...noteChange(current, foreign ? undefined : (wanted.mirror?.name ?? null)),
+        spec: { candidates: wanted.candidates, ...(foreign ? {} : { mirror: wanted.mirror ?? null }) },
+      };
       const args = ['patch', EXPERIMENT, name, ...scope, '--type', 'merge', '-p', JSON.stringify(patch)];
       await callCli(cli, args, config, clock, { waitWhileBusy: true, deadline: change });
     } else if (isReady(current) && readyVersusSpec(current) !== 'before') {
@@ -307,11 +355,28 @@ export function seldonTarget(
   };
 }
 
-/** Whether an Experiment's spec already has the candidates and mirror the split wants. */
-function sameSplit(spec: Experiment['spec'], wanted: ReturnType<typeof splitSpec>): boolean {
+/**
+ * The patch's metadata for MIRROR_NOTE to say `mirror` (null: none of model-gate's; undefined: the
+ * mirror is another's, left alone), when the note says otherwise.
+ */
+function noteChange(current: Experiment, mirror: string | null | undefined) {
+  const noted = current.metadata.annotations?.[MIRROR_NOTE] ?? null;
+  if (mirror === undefined || noted === mirror) return {};
+  return { metadata: { annotations: { [MIRROR_NOTE]: mirror } } };
+}
+
+/**
+ * Whether an Experiment's spec already has the candidates and mirror the split wants; the mirror
+ * is not compared when it is another's (`foreignMirror`), which model-gate leaves as it is.
+ */
+function sameSplit(
+  spec: Experiment['spec'],
+  wanted: ReturnType<typeof splitSpec>,
+  foreignMirror: boolean,
+): boolean {
   return (
     JSON.stringify(spec.candidates) === JSON.stringify(wanted.candidates) &&
-    JSON.stringify(spec.mirror) === JSON.stringify(wanted.mirror)
+    (foreignMirror || JSON.stringify(spec.mirror) === JSON.stringify(wanted.mirror))
   );
 }
 
