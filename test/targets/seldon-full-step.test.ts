@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
+import { TargetAccessError } from '../../src/targets/errors.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { recordWorld } from '../release/tick-record-world.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
@@ -127,19 +128,18 @@ describe('a Seldon canary whose last step is 100%', () => {
 });
 
 describe('a Seldon job on an Experiment that does not exist yet', () => {
-  it('says to create the Experiment with the stable Model at 100% first (recorded never deployed), and changes nothing', async () => {
+  it('says to create the Experiment with the stable Model at 100% first, and changes nothing', async () => {
     await standins.seed(cluster(false));
     const w = await world(
       '{ type: canary, steps: [50, 100], step-duration: 1m, min-requests: 100, interval: 10s }',
     );
-    // Refused at its first read: recorded as never deployed, for the PR's comment to say what to do.
-    await handlePullRequest(w.config, w.event(), w.ports, run);
-    const release = await w.ledger.release('fraud');
-    expect(release).toMatchObject({ status: 'failed', phases: [], ending: { firstChangeRefused: 'access' } });
-    expect(release?.reason).toContain(
-      "v2 was not deployed and got no traffic: the platform refused model-gate's first read of what fraud serves: " +
+    const job = handlePullRequest(w.config, w.event(), w.ports, run);
+    await expect(job).rejects.toThrow(
+      new TargetAccessError(
         'Seldon Experiment fraud (namespace seldon-mesh) does not exist: check the names in the target\'s config (experiment, namespace, context), or create it first with the stable Model at 100% (`kubectl apply -f -` of {"apiVersion":"mlops.seldon.io/v1alpha1","kind":"Experiment","metadata":{"name":"fraud","namespace":"seldon-mesh"},"spec":{"candidates":[{"name":"fraud-v1","weight":100}]}}) and have the clients call it (header `seldon-model: fraud.experiment`), then run model-gate again',
+      ),
     );
+    expect(await w.ledger.release('fraud')).toBeUndefined();
     expect(await spec()).toBeUndefined();
   });
 });
