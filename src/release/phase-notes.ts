@@ -121,8 +121,6 @@ export const refusedBeforeTraffic = (r: Release): boolean =>
  * refused request (an unknown version) is the PR's to change; refused access (credentials, a
  * name in the config) is fixed where the platform says, and a new head analyses again, since a
  * failed head is not analysed again; after its merge went on record, a new PR (mergedAdvice).
- * A refused first read (no phase) reached no verdict: once fixed, a re-run analyses the same head
- * again (pull-request.ts restartsOnReopen).
  */
 export function refusedChangeAdvice(r: Release): string {
   const merged = mergedAdvice(r);
@@ -130,13 +128,6 @@ export function refusedChangeAdvice(r: Release): string {
     const fix =
       'the same request gets the same answer: correct the version (or the release config) the platform refused';
     return merged ? `${fix}; ${merged}` : `${fix}, then ${newHeadAdvice(r.headSha)}`;
-  }
-  if (r.phases.length === 0 && !merged) {
-    const rerun =
-      r.headSha === WORKING_TREE
-        ? 'run the same model-gate command again (it analyses the same working tree again)'
-        : 're-run this job (it analyses the same commit again)';
-    return `fix the credentials or names the platform's answer points to, then ${rerun}`;
   }
   const fix = "a re-run gets the same answer: fix the credentials or names the platform's answer points to";
   if (merged) return `${fix}; ${merged}`;
