@@ -1,7 +1,6 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { checkOffline } from '../gates/offline-gate.js';
 import { type LedgerEntry, SlotTakenError } from '../ledger/ledger.js';
-import { TargetAccessError } from '../targets/errors.js';
 import { type ChangedModel, type FileReader, findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
@@ -21,7 +20,7 @@ import { mergedPrLine, type PullRequestReader, staleEvent } from './stale-event.
 import { tearDownCandidates } from './tear-down.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
-import { RefusedFirstRead, UnpreparedModels } from './unprepared-models.js';
+import { UnpreparedModels } from './unprepared-models.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn, mergedPrAdvice, rerunMergeJob } from './withdrawn-meanwhile.js';
 
@@ -192,16 +191,6 @@ async function prepare(
   // Every model is checked before any new release is recorded (unprepared-models.ts).
   const unprepared = new UnpreparedModels();
   const checked = await checkChanged(config, event, ports, opts, unprepared);
-  // Only first reads the platform refused: those recorded failed, for the PR's comment to say so;
-  // the models it could prepare wait, as beside any model not prepared, for the re-run.
-  const refused = unprepared.refusedFirstReads();
-  if (refused.length > 0) {
-    const waiting = unprepared.notStartedLines(checked.starts, event.number);
-    for (const r of refused) ports.log.warn(`${r.model}: ${r.reason}`);
-    for (const line of waiting) ports.log.warn(`${line.model}: ${line.why}`);
-    const recorded = await recordStarts({ ...checked, starts: refused }, event, opts);
-    return { ...recorded, skipped: [...recorded.skipped, ...waiting] };
-  }
   unprepared.throwIfAny(checked.starts, event.number);
   return recordStarts(checked, event, opts);
 }
@@ -302,6 +291,7 @@ async function prepareModel(
   result: RunResult,
 ): Promise<Release | undefined> {
   const model = config.models[change.model] as ModelConfig;
+  const ctx = contextFor(model, ports);
   const found = await ports.ledger.release(model.name);
   const existing = found?.pr === event.number ? found : undefined;
   // Merged since this event (a re-run of a pre-merge job): a release started now would give the
@@ -344,19 +334,13 @@ async function prepareModel(
       }
       return undefined;
     }
-    const why = refusedFirstRead(current)
-      ? 'its first read was refused'
-      : event.action === 'reopened'
-        ? 'the PR was reopened'
-        : "the merged PR's job runs again";
+    const why = event.action === 'reopened' ? 'the PR was reopened' : "the merged PR's job runs again";
     ports.log.info(
       `${model.name}: ${why}: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
     );
   }
   const holder = await ports.ledger.canaryHolder(model.name);
   const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
-  // The PR's record a refused first read would replace: never one whose withdrawal is pending.
-  let replaced = existing;
   // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
   if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
     const head = headName(event.headSha);
@@ -366,13 +350,10 @@ async function prepareModel(
     );
     // Left alone (deployed on another target): no new candidate replaces one still live there.
     if (superseded === existing) return undefined;
-    replaced = superseded;
     ports.log.info(`${model.name}: ${superseded.reason}`);
   }
-  // Before the slot: a version already stable has nothing to wait for. A read refused is said on
-  // the PR's comment, where no other PR's record or a pending withdrawal would give way to it.
-  const records = !opts.dryRun && !heldByOther && !replaced?.withdrawPending;
-  const serving = await servingNow(model, change, event, ports, records);
+  // Before the slot: a version already stable has nothing to wait for.
+  const serving = (await ctx.target.read({ stable: change.from, others: [change.to] })).stable.version;
   if (serving === change.to) {
     result.skipped.push({
       model: model.name,
@@ -410,51 +391,13 @@ async function prepareModel(
 }
 
 /**
- * The version `model` serves, read before any change. Where the platform refused the read (a
- * TargetAccessError: the job's credentials, the target's URL or names) and `records`, a
- * RefusedFirstRead: its release never deployed, failed, as a refused first change is
- * (refused-first-change.ts), with no phase: the candidate got no traffic change at all.
- */
-async function servingNow(
-  model: ModelConfig,
-  change: ChangedModel,
-  event: PullRequestEvent,
-  ports: Ports,
-  records: boolean,
-): Promise<string> {
-  try {
-    const read = await contextFor(model, ports).target.read({ stable: change.from, others: [change.to] });
-    return read.stable.version;
-  } catch (err) {
-    // A new model's stable version is known from the read alone: its error as before.
-    if (!(err instanceof TargetAccessError) || !records || change.from === undefined) throw err;
-    const { from, to } = change;
-    const now = ports.clock.now();
-    const started = newRelease(model, { from, to, pr: event.number, headSha: event.headSha, now });
-    const release: Release = {
-      ...started,
-      status: 'failed',
-      reason: `${change.to} was not deployed and got no traffic: the platform refused model-gate's first read of what ${model.name} serves: ${err.message}`,
-      ending: { firstChangeRefused: 'access' },
-    };
-    throw new RefusedFirstRead(err, release);
-  }
-}
-
-/** A release that failed at its first read (servingNow): no phase, no verdict, nothing changed. */
-const refusedFirstRead = (r: Release) =>
-  r.status === 'failed' && r.ending?.firstChangeRefused === 'access' && r.phases.length === 0;
-
-/**
  * Reopening a PR analyses again a head whose analysis was withdrawn before it decided (the PR was
  * closed, the job cancelled, an abort): no verdict was reached, so running it again is safe. So
  * does a re-run of the merged PR's job, for an analysis withdrawn after the merge (merged-ready.ts).
  * A failed analysis is not repeated on the same commit: trying until one passes would let a
- * regression through however strict each analysis is. A first read the platform refused reached
- * none either, and changed nothing: a re-run once the credentials are fixed analyses it.
+ * regression through however strict each analysis is.
  */
 const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
-  refusedFirstRead(release) ||
   (event.action === 'reopened' && release.status === 'aborted' && !release.withdrawPending) ||
   analysesAgainAfterMerge(event, release);
 

@@ -10,22 +10,6 @@ import type { Release } from './types.js';
 /** A PR run's models that could not be prepared: it starts no new release, and fails naming them. */
 export class NotStartedError extends ModelGateError {}
 
-// A first read of what serves that the platform refused (expired credentials: a kubectl exec plugin
-// that got no token; nothing at the target's URL or names) is no outage a later look outlives: the
-// PR's comment says so, as it says a refused first change (refused-first-change.ts), where the
-// error alone reached only the step's log. Its release is recorded failed, never in flight.
-
-/** A model whose first read the platform refused: `release`, failed and never deployed, says it. */
-export class RefusedFirstRead extends ModelGateError {
-  constructor(
-    cause: ModelGateError,
-    readonly release: Release,
-  ) {
-    // As the error alone says it where the run fails on it (another model's fault beside it).
-    super(cause.message);
-  }
-}
-
 /** The models a PR run could not prepare, each with what went wrong. */
 export class UnpreparedModels {
   private readonly failures: { model: string; to: string; error: ModelGateError }[] = [];
@@ -34,28 +18,6 @@ export class UnpreparedModels {
   keep(model: string, to: string, error: unknown): void {
     if (!(error instanceof ModelGateError)) throw error;
     this.failures.push({ model, to, error });
-  }
-
-  /**
-   * The failed releases of the models whose first read the platform refused, where those are all
-   * the models that could not be prepared (anything else fails the run as before: throwIfAny).
-   */
-  refusedFirstReads(): Release[] {
-    const refused = this.failures.map((f) => f.error).filter((e) => e instanceof RefusedFirstRead);
-    return refused.length === this.failures.length ? refused.map((e) => e.release) : [];
-  }
-
-  /**
-   * The lines of a run that records only refused first reads (refusedFirstReads): the releases it
-   * checked that it does not start (`notStarted`), as throwIfAny words them.
-   */
-  notStartedLines(notStarted: Release[], pr: number): { model: string; why: string; kind: 'note' }[] {
-    const failing = this.failures.map((f) => f.model).join(', ');
-    return notStarted.map((r) => ({
-      model: r.model,
-      why: `${r.to} not started: PR #${pr}'s run starts its releases together once every changed model can be, so nothing was deployed or recorded for it; fix ${failing} and re-run this job`,
-      kind: 'note' as const,
-    }));
   }
 
   /** Throws when a model could not be prepared, naming it, and the releases `notStarted` for it. */
