@@ -49,11 +49,14 @@ export function boundViolations(query: string, b: Bounds, value: number, baselin
   return out;
 }
 
-/** The bounds in one short phrase for the report: `≤ 2.0%, ≤ baseline +50%`. */
-export function describeBounds(query: string, b: Bounds): string {
+/**
+ * The bounds in one short phrase for the report: `≤ 2.0%, ≤ baseline +50%`; `digits`, the digits
+ * past the usual a min and max take beside a value they must not read the same as (rows.ts).
+ */
+export function describeBounds(query: string, b: Bounds, digits = { min: 0, max: 0 }): string {
   const parts: string[] = [];
-  if (b.min !== undefined) parts.push(`≥ ${formatValue(query, b.min)}`);
-  if (b.max !== undefined) parts.push(`≤ ${formatValue(query, b.max)}`);
+  if (b.min !== undefined) parts.push(`≥ ${formatValue(query, b.min, digits.min)}`);
+  if (b.max !== undefined) parts.push(`≤ ${formatValue(query, b.max, digits.max)}`);
   if (b.maxIncrease !== undefined) parts.push(`≤ baseline +${pct(b.maxIncrease)}`);
   if (b.maxDecrease !== undefined) parts.push(`≥ baseline -${pct(b.maxDecrease)}`);
   return parts.join(', ');

@@ -32,7 +32,7 @@ import {
 import { inFlight, type Release } from './types.js';
 import { unjudgedNote } from './unjudged-gates.js';
 import { UnpreparedModels } from './unprepared-models.js';
-import { mergedPrAdvice } from './withdrawn-meanwhile.js';
+import { mergedPrAdvice, toRelease } from './withdrawn-meanwhile.js';
 
 /** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */
 export async function onMerged(
@@ -497,11 +497,6 @@ function nextStep(head: HeadVersion, model: ModelConfig, serving: string): strin
   const version = 'same' in head ? head.same : 'other' in head ? head.other : undefined;
   if (version === undefined || version === serving) return '';
   return `; the base branch now declares ${version} while ${serving} serves: ${toRelease(version, serving, file)}`;
-}
-
-/** How a version the base branch declares, `serving` serving instead, is released with its analysis. */
-function toRelease(version: string, serving: string, file: string): string {
-  return `to release ${version}, merge a PR that sets ${file} back to ${serving}, then open one that declares ${version} again`;
 }
 
 /**

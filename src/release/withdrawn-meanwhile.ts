@@ -101,10 +101,14 @@ export const rerunMergeJob = (release: Release): string =>
 /**
  * What a merged PR whose `version` was not released can do, `serving` serving: no push or reopen
  * analyses a merged PR again, and a PR's run releases only a version it changes, so the version
- * file (`file`) goes back first (as merge-job.ts's note on a release ended before the merge says).
+ * file (`file`) goes back first (toRelease).
  */
 export const mergedPrAdvice = (version: string, serving: string, file: string): string =>
-  `the PR is merged, so no new commit or reopening analyses it again: to release ${version}, merge a PR that sets ${file} back to ${serving}, then open one that declares ${version} again`;
+  `the PR is merged, so no new commit or reopening analyses it again: ${toRelease(version, serving, file)}`;
+
+/** How a version the base branch declares, `serving` serving instead, is released with its analysis. */
+export const toRelease = (version: string, serving: string, file: string): string =>
+  `to release ${version}, merge a PR that sets ${file} back to ${serving}, then open one that declares ${version} again`;
 
 /** `stopped`, ended here; after its PR merged, its reason goes to the merged PR's comment too. */
 function notedIfMerged(stopped: Release, notify: (line: Notice) => void): Release {

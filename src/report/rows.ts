@@ -89,7 +89,7 @@ function bound(config: GateConfig | undefined, query: string, digits = NO_DIGITS
       return '';
     case 'threshold':
     case 'offline':
-      return describeBoundsIn(query, config, digits);
+      return describeBounds(query, config, digits);
     case 'ratio':
     case 'latency':
       return comparedBound(config);
@@ -154,21 +154,6 @@ function cellDigits(
     baseline: comparesArms(config) ? apart(baseline) : 0,
   };
   return { ...digits, candidate: Math.max(digits.min, digits.max, digits.baseline) };
-}
-
-/**
- * describeBounds (`≥ 0.9100, ≤ baseline +50%`) with a min and max in the digits that tell them
- * from the candidate's value beside them (`≥ 0.910000` beside `0.909996`); its own words else.
- */
-function describeBoundsIn(query: string, b: Bounds, digits: CellDigits): string {
-  if (digits.min === 0 && digits.max === 0) return describeBounds(query, b);
-  return [
-    b.min === undefined ? '' : `≥ ${formatValue(query, b.min, digits.min)}`,
-    b.max === undefined ? '' : `≤ ${formatValue(query, b.max, digits.max)}`,
-    describeBounds(query, { maxIncrease: b.maxIncrease, maxDecrease: b.maxDecrease }),
-  ]
-    .filter(Boolean)
-    .join(', ');
 }
 
 /** The test a gate's bound is judged with and its α (GateRow.method); empty for a plain comparison. */
