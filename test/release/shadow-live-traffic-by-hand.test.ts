@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
-import { recordWorld } from './tick-record-world.js';
+import { MIRROR_ONLY, shadowing, tickMode } from './shadow-world.js';
 
 // A shadow gives the candidate a mirror of requests and no live traffic. Someone gave v2 half the
 // live traffic by hand mid-shadow: the next tick went on "analysing shadow 30% of requests",
@@ -11,25 +9,13 @@ import { recordWorld } from './tick-record-world.js';
 // "never served callers". It now takes v2 back to its mirror first, and the history shows the
 // live traffic found.
 
-const SHADOW = '{ type: shadow, share: 30, duration: 1h, interval: 5m, min-requests: 100 }';
-const ERRORS = '{ name: errors, kind: threshold, query: error-rate, max: 0.02 }';
-const MIRROR_ONLY = { stable: { version: 'v1' }, mirror: { version: 'v2', share: 30 } };
 const HALF_LIVE = { ...MIRROR_ONLY, canary: { version: 'v2', weight: 50 } };
-const tickMode = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
 const FOUND =
   'v2 had 50% of live traffic, which the record did not show (a run lost after its traffic change, or a change by hand): taken back to a mirror of 30% of requests and no live traffic before shadow 30% of requests runs again';
 
 /** PR #7's shadow one tick in, then v2 given half the live traffic beside its mirror by hand. */
 async function givenLiveTrafficByHand() {
-  const metrics = new ScriptedMetrics({
-    stable: { rps: 90, values: { 'error-rate': 0.005 } },
-    canary: { rps: 30, values: { 'error-rate': 0.005 } },
-  });
-  const w = await recordWorld(SHADOW, [ERRORS], metrics);
-  await handlePullRequest(w.config, w.event(), w.ports, tickMode);
-  w.clock.advance(5 * 60_000);
-  await handleSchedule(w.config, w.ports, tickMode);
-  expect(w.target.state).toEqual(MIRROR_ONLY);
+  const { w, metrics } = await shadowing();
   w.target.state = structuredClone(HALF_LIVE);
   w.clock.advance(5 * 60_000);
   return { w, metrics };

@@ -2,36 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { ScriptedMetrics } from '../support/scripted-metrics.js';
-import { recordWorld } from './tick-record-world.js';
+import { shadowing, tickMode } from './shadow-world.js';
 
 // A shadow's candidate never has live traffic, only a mirror of requests. Its mirror removed outside
 // model-gate, the release was aborted saying v2 "had no live traffic"; passed, its mirror removed
 // by model-gate, its reason said it "is no longer mirrored until the PR is merged", as if the merge
 // mirrored it again. Both now say what happened to the mirror, and what the merge does.
 
-const SHADOW = '{ type: shadow, share: 30, duration: 1h, interval: 5m, min-requests: 100 }';
-const ERRORS = '{ name: errors, kind: threshold, query: error-rate, max: 0.02 }';
-const MIRROR_ONLY = { stable: { version: 'v1' }, mirror: { version: 'v2', share: 30 } };
-const tickMode = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
-
-/** PR #7's shadow of v2 beside v1, one tick in. */
-async function shadowing() {
-  const metrics = new ScriptedMetrics({
-    stable: { rps: 90, values: { 'error-rate': 0.005 } },
-    canary: { rps: 30, values: { 'error-rate': 0.005 } },
-  });
-  const w = await recordWorld(SHADOW, [ERRORS], metrics);
-  await handlePullRequest(w.config, w.event(), w.ports, tickMode);
-  w.clock.advance(5 * 60_000);
-  await handleSchedule(w.config, w.ports, tickMode);
-  expect(w.target.state).toEqual(MIRROR_ONLY);
-  return w;
-}
-
 describe('a shadow whose mirror is removed', () => {
   it('outside model-gate, the release ends saying v2 was no longer mirrored', async () => {
-    const w = await shadowing();
+    const { w } = await shadowing();
     w.target.state = { stable: { version: 'v1' } };
     w.clock.advance(5 * 60_000);
     const result = await handleSchedule(w.config, w.ports, tickMode);
@@ -47,7 +27,7 @@ describe('a shadow whose mirror is removed', () => {
   });
 
   it('by model-gate once the shadow passed, its reason says the merge promotes v2 to all live traffic', async () => {
-    const w = await shadowing();
+    const { w } = await shadowing();
     for (let i = 0; i < 20 && (await w.ledger.release('fraud'))?.status === 'analysing'; i++) {
       w.clock.advance(5 * 60_000);
       await handleSchedule(w.config, w.ports, tickMode);
