@@ -6,8 +6,12 @@ import { InputError, ModelGateError } from '../core/errors.js';
 import { cannotWriteWorkingFiles } from './analyze-errors.js';
 import { makeTempDir, removeTempDir } from './analyze-temp-dirs.js';
 
-/** Read this much at a time: the log is never held whole, only its current piece and line. */
-const CHUNK = 1 << 20;
+/**
+ * Read this much at a time: the log is never held whole, only its current piece and line. Small,
+ * as each piece's lines (and their parsed looks) are alive together: 1 MB pieces doubled the
+ * replay's live heap on long lines and ran out of a 64 MB heap on a loaded machine.
+ */
+const CHUNK = 1 << 16;
 
 /**
  * An observation log opened for reading line by line, as many times as the replay needs (it
