@@ -9,6 +9,7 @@ import type { GitHubLedger } from '../github/github-ledger.js';
 import { STARTED_HOLDS_MS } from '../github/slot-queue.js';
 import { TokenIdentityError } from '../github/token-identity.js';
 import { sameRelease } from '../ledger/ledger.js';
+import { tearDownStoppedClose } from '../release/closed-stop-tear-down.js';
 import { confirmingTarget } from '../release/confirmed-change.js';
 import type { ReleaseContext } from '../release/context.js';
 import { defectOf, reportIt, stoppedOn } from '../release/defects.js';
@@ -149,6 +150,16 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const failures: string[] = [];
   const defects: string[] = [];
   const leftAlone = new Map<string, string[]>();
+  // A close job's (closed without merging) candidates, once withdrawn, come off the platform as
+  // that job would have taken them (closed-stop-tear-down.ts): said on the comment this step writes.
+  const closing = event.pr.action === 'closed' && !event.pr.merged;
+  const tornDown: RunResult['skipped'] = [];
+  const tearDown = async (model: ModelConfig, release: Release) => {
+    const teardown = await tornDownToo(config, model, release, budget, ports);
+    if (!teardown) return;
+    tornDown.push(teardown);
+    core.warning(`${model.name}: ${teardown.why}`);
+  };
   try {
     const pr = event.pr.number;
     const giveBack = (model: string) => slotGivenBack(setup.ledger, model, event.pr);
@@ -185,8 +196,11 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         continue;
       }
       // Nothing live by its record: a claim of this job it does not stand for (its end refused) is
-      // given back; a ready release keeps its own (giveBackSlot checks the record).
+      // given back; a ready release keeps its own (giveBackSlot checks the record). A close job
+      // stopped after its withdrawal, before its tear-down, has its candidate taken off here.
       if (!candidateToActOn(release)) {
+        if (closing && release.pr === pr && release.headSha === event.pr.headSha)
+          await tearDown(model, release);
         await giveBack(model.name);
         continue;
       }
@@ -197,7 +211,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       try {
         const done = await cleanUp(release, ctx, ports, () => budgetRanOut(model, capped, budget));
         if ('failure' in done) failures.push(`${model.name}: ${done.failure}`);
-        else core.warning(`${model.name}: ${done.warning}`);
+        else {
+          core.warning(`${model.name}: ${done.warning}`);
+          if (closing) await tearDown(model, done.release);
+        }
       } catch (err) {
         // Its target is not this config's (deployed-target.ts): nothing is done there, the problem says
         // how to withdraw it, and the other models are cleaned up all the same.
@@ -221,8 +238,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       }
     }
     // The main step's lines on its other models, on the comment this step rewrites anyway.
-    const notes = notesList(core.getState(NOTES_STATE));
-    const rewritten = notes.length > 0 && setup.ledger?.dirty.has(pr);
+    const notes = [...notesList(core.getState(NOTES_STATE)), ...tornDown];
+    const rewritten = notes.length > 0 && (setup.ledger?.dirty.has(pr) || tornDown.length > 0);
     await setup.publisher?.publish({ final: true, ...(rewritten ? { notes: new Map([[pr, notes]]) } : {}) });
     // The PRs waiting for a slot this step freed (a release ended, a hold given back) are re-run.
     await startWaiting(setup.ledger);
@@ -310,17 +327,34 @@ const ledgerThen = (err: unknown): string =>
     : 're-run the job once GitHub answers';
 
 /**
+ * A stopped close job's candidate, withdrawn by this step (`release`), taken off the platform as
+ * that job would (tearDownStoppedClose), within what is left of the step's budget. The caller
+ * warns with its line: the tear-down's own warnings are logged as info, so none is said twice.
+ */
+async function tornDownToo(
+  config: Config,
+  model: ModelConfig,
+  release: Release,
+  budget: StepBudget,
+  ports: Ports,
+) {
+  const capped = { ...config, models: { ...config.models, [model.name]: withinBudget(model, budget) } };
+  const quiet = { ...ports, log: { ...ports.log, warn: ports.log.info } };
+  return tearDownStoppedClose(capped, release, quiet);
+}
+
+/**
  * Clean up after the main step this job's `release`, which may still give its candidate live
  * traffic: a ready one is taken to idle, a pending withdrawal tried again, an analysis ended and
- * its candidate withdrawn. What was done (`warning`), or why the candidate may still be live
- * (`failure`). A defect met is thrown.
+ * its candidate withdrawn. What was done (`warning`, and the release now), or why the candidate
+ * may still be live (`failure`). A defect met is thrown.
  */
 async function cleanUp(
   release: Release,
   ctx: ReleaseContext,
   ports: Ports,
   ranOut: () => string | undefined,
-): Promise<{ warning: string } | { failure: string }> {
+): Promise<{ warning: string; release: Release } | { failure: string }> {
   const exposed = await liveShare(release, ctx);
   const why = `the job stopped mid-analysis${exposed}; ${release.to} withdrawn by the post step`;
   const done = await takeOutOfService(release, why, ctx, ports);
@@ -337,7 +371,7 @@ async function cleanUp(
   if (idlePending(release)) {
     if (idleRefused)
       return { failure: `taking ${release.to} to idle failed: ${idleRefused}${late ? `; ${late}` : ''}` };
-    return { warning: ended.reason ?? `${release.to} idle` };
+    return { warning: ended.reason ?? `${release.to} idle`, release: ended };
   }
   // A bug in model-gate, not the platform's answer: the step fails saying so, the withdrawal
   // still pending for the next run.
@@ -349,7 +383,7 @@ async function cleanUp(
     };
   }
   if (ended.withdrawPending) return { failure: ended.reason ?? `${release.to} may still get live traffic` };
-  return { warning: ended.reason ?? `${release.to} withdrawn` };
+  return { warning: ended.reason ?? `${release.to} withdrawn`, release: ended };
 }
 
 /**

@@ -96,7 +96,7 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
    * them as they are now, and the last line says what became of each of this run's releases.
    */
   const stopped = async (event: PrEvent, signal: NodeJS.Signals, shown: RunResult): Promise<number> => {
-    const scope = { pr: o.pr, headSha: files.headSha, only: o.model };
+    const scope = { pr: o.pr, headSha: files.headSha, only: o.model, closed: event === 'close' };
     const why = () => `stopped by ${signalName(signal)} mid-analysis`;
     // Its own clock: the run's waits no longer end.
     const withdrawn = o.dryRun

@@ -2,6 +2,7 @@ import { constants } from 'node:os';
 import type { Config, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { EndedElsewhereError, type Ledger, sameRelease } from '../ledger/ledger.js';
+import { tearDownStoppedClose } from '../release/closed-stop-tear-down.js';
 import { takeOutOfService } from '../release/out-of-service.js';
 import { idleNotTaken } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
@@ -159,8 +160,11 @@ export function stopOnSignal(words: {
   };
 }
 
-/** The releases a stopped run answers for: PR `pr` on `headSha`, of the model `only` when given. */
-type StopScope = { pr: number; headSha: string; only?: string };
+/**
+ * The releases a stopped run answers for: PR `pr` on `headSha`, of the model `only` when given;
+ * `closed` when the run was the PR's close without merging (`model-gate run close`).
+ */
+type StopScope = { pr: number; headSha: string; only?: string; closed?: boolean };
 
 const inScope = (r: Release, scope: StopScope): boolean =>
   r.pr === scope.pr && r.headSha === scope.headSha && (scope.only === undefined || r.model === scope.only);
@@ -169,7 +173,9 @@ const inScope = (r: Release, scope: StopScope): boolean =>
  * After a stop parked the run: take out of service each release of PR `pr` on `headSha` (of `only`)
  * whose candidate may still get live traffic, as the post step does for a cancelled job: an analysis
  * ended `aborted` with `why`, its end recorded before the traffic change (endThenWithdraw); a pending
- * withdrawal tried again; a ready release's pending change to idle finished. Returns what each is now.
+ * withdrawal tried again; a ready release's pending change to idle finished. A close (`closed`)
+ * then takes each withdrawn candidate's deployment off a platform that keeps it at 0%, as the close
+ * would have (tearDownStoppedClose), said in the run's log. Returns what each is now.
  */
 export async function withdrawStopped(
   config: Config,
@@ -184,7 +190,9 @@ export async function withdrawStopped(
     if (!release || !inScope(release, scope)) continue;
     if (!candidateToActOn(release)) continue;
     try {
-      done.push(await outOfService(release, why(release), model, ports));
+      const out = await outOfService(release, why(release), model, ports);
+      done.push(out);
+      if (scope.closed) await tearDownStoppedClose(config, out, ports);
     } catch (err) {
       // Another run (an abort beside this one) ended it meanwhile: its word stands.
       if (!(err instanceof EndedElsewhereError)) throw err;
