@@ -1,8 +1,9 @@
 import { z } from 'zod';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { AzureMlTargetConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
-import type { TrafficState } from '../core/traffic.js';
+import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { TargetAccessError, TargetRefusedError } from './errors.js';
@@ -169,6 +170,8 @@ export function azuremlTarget(
   ];
   const cli: PlatformCli = { program: 'az', description, classify };
   let expected: TrafficState | undefined;
+  /** What each traffic change's update sent, for its read-back to wait for (readWithin). */
+  const sentIn = new WeakMap<ChangeDeadline, AzureTraffic & { desired: TrafficState }>();
   /** `az ml online-deployment` names the endpoint with --endpoint-name, the deployment with --name. */
   const deploymentScope = (name: string) => ['--name', name, '--endpoint-name', ...scope.slice(1)];
 
@@ -284,9 +287,25 @@ export function azuremlTarget(
     );
   }
 
-  /** What the endpoint serves; `change`: the traffic change this is the read-back of. */
+  /**
+   * What the endpoint serves; `change`: the traffic change this is the read-back of. Azure's `show`
+   * may lag an update that has finished (Microsoft's azd reads again for this, Azure/azure-dev#3881),
+   * so the read-back of an update reads again every poll-interval until `traffic` and
+   * `mirror_traffic` are what it sent, or the change's deadline; only then is it a mismatch.
+   */
   async function readWithin(known: KnownVersions | undefined, change?: ChangeDeadline) {
-    const endpoint = await show(change);
+    const update = change && sentIn.get(change);
+    const began = clock.now();
+    let reads = 1;
+    let endpoint = await show(change);
+    while (update && change && !shows(endpoint, update)) {
+      const left = change.at - clock.now();
+      if (left <= 0) break;
+      // The last read falls on the deadline, as waitUntilSettled's last look does.
+      await clock.sleep(Math.min(config.pollIntervalMs, left));
+      endpoint = await show(change);
+      reads += 1;
+    }
     const sharesOf = (split: Record<string, number> | null | undefined, mirrored = false) =>
       names.sharesOf(
         Object.entries(split ?? {}).map(([name, percent]) => ({ name, percent })),
@@ -294,12 +313,28 @@ export function azuremlTarget(
         description,
         mirrored,
       );
-    return trafficFromShares(
+    const observed = trafficFromShares(
       sharesOf(endpoint.traffic),
       { expected, known },
       description,
       sharesOf(endpoint.mirror_traffic, true),
     );
+    if (update && change && !sameTraffic(observed, update.desired)) {
+      const over = reads === 1 ? 'once' : `${reads} times over ${formatElapsed(clock.now() - began)}`;
+      throw new TargetError(
+        `${description} serves ${describeTraffic(observed)} after being asked for ${describeTraffic(update.desired)} (read back ${over} after the update); if Azure is only slow to show its updates, raise the target's settle-timeout (${formatDuration(change.settleTimeoutMs)}, for the whole traffic change)`,
+      );
+    }
+    return observed;
+  }
+
+  /** Whether `endpoint` shows what `update` sent; a deployment either leaves out is at 0. */
+  function shows(endpoint: Endpoint, update: AzureTraffic) {
+    const same = (shown: Record<string, number> | null | undefined, sent: Record<string, number>) =>
+      [...Object.keys(shown ?? {}), ...Object.keys(sent)].every(
+        (name) => (shown?.[name] ?? 0) === (sent[name] ?? 0),
+      );
+    return same(endpoint.traffic, update.traffic) && same(endpoint.mirror_traffic, update.mirror);
   }
 
   /**
@@ -332,6 +367,7 @@ export function azuremlTarget(
       clock,
       { waitWhileBusy: true, deadline: change },
     );
+    sentIn.set(change, { traffic, mirror, desired });
   }
 
   return {

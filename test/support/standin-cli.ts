@@ -20,7 +20,8 @@ export interface StandinFault {
     | 'partial'
     | 'fail'
     | 'conflict'
-    | 'rolled-back';
+    | 'rolled-back'
+    | 'lagging-show';
   /** How many calls it affects; -1: all. */
   times: number;
   message?: string;
@@ -28,6 +29,8 @@ export interface StandinFault {
   code?: string;
   /** A `rolled-back`'s describe calls that read RollingBack before InService (aws.mjs). */
   gets?: number;
+  /** A `lagging-show`'s shows after the update that still report the traffic from before (az.mjs; -1: all). */
+  shows?: number;
 }
 
 export interface StandinCall {

@@ -53,7 +53,10 @@
 // success, the live traffic is applied but the mirror is lost, as the docs warn an older CLI
 // does), partial (traffic applied, the command still fails), fail (`ERROR: ` and the fault's
 // `message`; with a `code`, the service error as az prints azure-core's HttpResponseError:
-// `(Code) message`, then `Code: ...` and `Message: ...` lines). An endpoint seeded with
+// `(Code) message`, then `Code: ...` and `Message: ...` lines), lagging-show (update applied and
+// reported, but the fault's `shows` next `online-endpoint show` calls (default 1; -1: until the
+// next update) still report the traffic and mirror from before it: Azure's reads may lag an update
+// that finished, for which Microsoft's azd reads again, Azure/azure-dev#3881). An endpoint seeded with
 // `provisioning_state: "Updating"` and `_updatingShows: n` reports Updating for n more `show`
 // calls.
 import { answerCall, fail, hang, loadState, parseFlags, runAsProgram, succeed, takeFault } from './lib.mjs';
@@ -209,7 +212,7 @@ function endpointOrFail() {
 }
 
 function shown(endpoint) {
-  const { _updatingShows, _deployments, _deleting, _deploymentStates, ...out } = endpoint;
+  const { _updatingShows, _deployments, _deleting, _deploymentStates, _lagging, ...out } = endpoint;
   return JSON.stringify(out, null, 2);
 }
 
@@ -221,6 +224,12 @@ function show() {
       endpoint.provisioning_state = 'Succeeded';
       delete endpoint._updatingShows;
     }
+  }
+  const lag = endpoint._lagging;
+  if (lag) {
+    if (lag.shows > 0) lag.shows -= 1;
+    if (lag.shows === 0) delete endpoint._lagging;
+    succeed(state, shown({ ...endpoint, traffic: lag.traffic, mirror_traffic: lag.mirror_traffic }));
   }
   succeed(state, shown(endpoint));
 }
@@ -303,10 +312,14 @@ function update() {
     provisioning_state: 'Succeeded',
   };
   if (takeFault(state, CLI, 'update', ['silent-revert'])) succeed(state, shown(reported));
+  const before = { traffic: endpoint.traffic, mirror_traffic: endpoint.mirror_traffic };
   // Keep every deployment listed: one dropped from the map serves 0%.
   endpoint.traffic = Object.fromEntries(deployments.map((d) => [d, nextTraffic[d] ?? 0]));
   endpoint.mirror_traffic = takeFault(state, CLI, 'update', ['drop-mirror']) ? {} : nextMirror;
   endpoint.provisioning_state = 'Succeeded';
+  const lagging = takeFault(state, CLI, 'update', ['lagging-show']);
+  if (lagging && lagging.shows !== 0) endpoint._lagging = { shows: lagging.shows ?? 1, ...before };
+  else delete endpoint._lagging;
   if (takeFault(state, CLI, 'update', ['partial'])) {
     fail(
       state,
