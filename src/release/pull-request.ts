@@ -20,6 +20,7 @@ import { mergedPrLine, type PullRequestReader, staleEvent } from './stale-event.
 import { tearDownCandidates } from './tear-down.js';
 import { inFlight, type Release } from './types.js';
 import { undeclaredOfPr } from './undeclared-models.js';
+import { refuseUnknownLiveVersion } from './unknown-live-version.js';
 import { UnpreparedModels } from './unprepared-models.js';
 import { driveReleases, type WatchOptions } from './watch.js';
 import { endIfWithdrawn, mergedPrAdvice, rerunMergeJob } from './withdrawn-meanwhile.js';
@@ -353,7 +354,11 @@ async function prepareModel(
     ports.log.info(`${model.name}: ${superseded.reason}`);
   }
   // Before the slot: a version already stable has nothing to wait for.
-  const serving = (await ctx.target.read({ stable: change.from, others: [change.to] })).stable.version;
+  // The versions releases on record name too, so a platform's names map back to them.
+  const onRecord = [holder, found];
+  const named = onRecord.flatMap((r) => (r ? [r.to] : []));
+  const read = await ctx.target.read({ stable: change.from, others: [change.to, ...named] });
+  const serving = read.stable.version;
   if (serving === change.to) {
     result.skipped.push({
       model: model.name,
@@ -367,6 +372,8 @@ async function prepareModel(
     result.skipped.push(await queue(heldByOther, model.name, change.to, event, ports, opts));
     return undefined;
   }
+  // A version beside stable no release put there (a side experiment) would lose its traffic.
+  refuseUnknownLiveVersion(read, { to: change.to, headSha: event.headSha }, model, ctx.target, onRecord);
   const offline = [];
   for (const gate of model.gates) {
     if (gate.kind === 'offline')
