@@ -192,6 +192,8 @@ export const releaseSchema = z.object({
   ending: ending.optional(),
   // Optional: absent when no job in watch mode holds a lease on the release.
   watchedUntil: time.optional(),
+  // Optional: absent unless an analysing release waits for its hold's end, and in releases stored before it.
+  holdEndsAt: time.optional(),
   // Optional: absent until the PR merges, and in releases stored before it.
   mergedAt: time.optional(),
   // Optional: absent once the ready candidate's change to idle is confirmed, and in releases stored before it.

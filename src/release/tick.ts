@@ -154,7 +154,7 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
     looked.add(state.name);
     gates.push(withLook(rememberBeyond(next, look), look, release.startedAt));
   }
-  const judged: Release = { ...release, gates, updatedAt: now };
+  const judged: Release = { ...withoutHoldEnd(release), gates, updatedAt: now };
 
   const failed = failureReason(gates);
   // A sample ratio mismatch is marked: the analysis is invalid, no verdict on the candidate.
@@ -220,30 +220,48 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
       );
     }
   }
-  const waitingFor =
-    pending.length > 0
-      ? pending
-          .map((g) =>
-            unanswered.includes(g)
-              ? unansweredText(g, phase?.holdMs ?? 0, elapsed)
-              : unansweredGrace.includes(g)
-                ? unansweredAtDeadlineText(
-                    g,
-                    `past the ${formatDuration(NO_DATA_GRACE_MS)} allowed for first counts`,
-                    errorLimitOf(g, ctx),
-                  )
-                : ab
-                  ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline })
-                  : g.name,
-          )
-          .join(', ')
-      : `the end of the hold (${formatElapsed((phase?.holdMs ?? 0) - elapsed)} left)`;
-  const holds =
-    pending.length > 0 ? holdText(phase, strategy.stepDurationMs, release.phaseStartedAt, now) : undefined;
+  if (pending.length === 0) {
+    // Its gates passed, it waits for its hold's end: each report says the time left at its own time
+    // (a comment re-rendered an hour on must not say the minutes left at this tick).
+    const holdEndsAt = release.phaseStartedAt + (phase?.holdMs ?? 0);
+    return { ...judged, holdEndsAt, reason: `analysing ${phase?.name}${holdEndWords(holdEndsAt)}` };
+  }
+  // A gate unanswered mid-hold: when the hold ends is said as a time (holdText), which stays true
+  // in a report made later, not as the time left at this tick (no hold given to unansweredText).
+  const unansweredMidHold = !held && unanswered.length > 0;
+  const waitingFor = pending
+    .map((g) =>
+      unanswered.includes(g)
+        ? unansweredText(g, 0, elapsed)
+        : unansweredGrace.includes(g)
+          ? unansweredAtDeadlineText(
+              g,
+              `past the ${formatDuration(NO_DATA_GRACE_MS)} allowed for first counts`,
+              errorLimitOf(g, ctx),
+            )
+          : ab
+            ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline })
+            : g.name,
+    )
+    .join(', ');
+  const holds = holdText(phase, unansweredMidHold ? 0 : strategy.stepDurationMs, release.phaseStartedAt, now);
   return {
     ...judged,
     reason: `analysing ${phase?.name}: waiting for ${waitingFor}${holds ? `; ${holds}` : ''}`,
   };
+}
+
+/**
+ * How the reason of a release waiting for its hold's end alone (its gates passed) ends, the end
+ * `holdEndsAt` on its record: a time that stays true, where a time left would not (a report says
+ * that at its own time, decision.ts).
+ */
+export const holdEndWords = (holdEndsAt: number) =>
+  `: waiting for the end of the hold at ${utcMinute(holdEndsAt)}`;
+
+/** The release without the hold's end its last reason waited for: each tick words its own wait. */
+function withoutHoldEnd({ holdEndsAt: _, ...release }: Release): Release {
+  return release;
 }
 
 /**

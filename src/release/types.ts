@@ -222,6 +222,12 @@ export interface Release {
    */
   watchedUntil?: number;
   /**
+   * The end (epoch ms) of the hold an analysing release waits for, its gates passed (tick.ts
+   * holdEndWords ends its reason): a report says the time left from it at the report's own time.
+   * Absent otherwise, and in releases stored before it.
+   */
+  holdEndsAt?: number;
+  /**
    * When its PR merged (epoch ms) while it was analysing under on-merge: analyze-then-promote (the
    * run that makes it ready promotes it, release/merged-ready.ts), or when its merge job could not
    * promote it, the platform refusing (a schedule tick tries again: promotionDue). States stored

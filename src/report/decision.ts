@@ -1,4 +1,4 @@
-import { formatDuration } from '../config/duration.js';
+import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import type { StatusServing } from '../release/commands.js';
@@ -20,6 +20,7 @@ import {
 } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
+import { holdEndWords } from '../release/tick.js';
 import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 import { isRollingBatch } from '../strategies/rolling.js';
@@ -99,8 +100,8 @@ const RETRY_AFTER_STATUS =
  * One sentence for one model: what happened and, when it matters, why. `readOnly`: said by a status
  * run, whose re-run would retry nothing.
  */
-export function releaseSentence(r: Release, readOnly = false): string {
-  if (!r.withdrawPending) return endSentence(r, readOnly);
+export function releaseSentence(r: Release, readOnly = false, now?: number): string {
+  if (!r.withdrawPending) return endSentence(r, readOnly, now);
   if (withdrawalUnderWay(r))
     return `${r.model}: ${changeUnderWay(r)} (its end is recorded; the platform has not confirmed the change yet)`;
   const failed = r.ending?.withdrawFailed;
@@ -210,9 +211,9 @@ export function reportSentence(r: Release, result: RunResult, at?: ReportAt): st
   const since = rolledBackSince(r, result);
   // Promoted, blue-green's blue kept warm: said where the report's time is known.
   if (!since && r.status === 'promoted' && !r.withdrawPending)
-    return `${releaseSentence(r)}${keptWarm(r.model, r.from, r.updatedAt, at)}`;
+    return `${releaseSentence(r, false, at?.now)}${keptWarm(r.model, r.from, r.updatedAt, at)}`;
   // A status run (it lists what serves) reads only.
-  if (!since) return releaseSentence(r, result.serving !== undefined);
+  if (!since) return releaseSentence(r, result.serving !== undefined, at?.now);
   return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;
 }
 
@@ -267,6 +268,22 @@ function continues(r: Release): string {
 }
 
 /**
+ * An analysing release's reason, true at the report's time `now`: one waiting for its hold's end
+ * (tick.ts holdEndWords) says the time left then, or that the hold has ended; a report made long
+ * after the tick (a sibling job's, a status run's) would else repeat the minutes left at the tick.
+ * Without `now`, or with another reason since, the reason as stored (its end a time, still true).
+ */
+function reasonAt(r: Release, now: number | undefined): string | undefined {
+  const end = r.holdEndsAt;
+  const words = end === undefined ? '' : holdEndWords(end);
+  if (now === undefined || end === undefined || !r.reason?.endsWith(words)) return r.reason;
+  const phase = r.reason.slice(0, -words.length);
+  return end > now
+    ? `${phase}: waiting for the end of the hold (${formatElapsed(end - now)} left)`
+    : `${phase}: the hold ended at ${utcMinute(end)}, its gates passed at the last look`;
+}
+
+/**
  * How to analyse a candidate again whose analysis could not run. A failed head is not analysed
  * again on the same commit (pull-request.ts restartsOnReopen): a new commit is. A merged PR takes
  * none, and its base branch declares the candidate already: a new PR declaring it again is needed.
@@ -278,11 +295,14 @@ function retryAdvice(r: Release): string {
   return `${fault}; once it is fixed: ${mergedPrAdvice(r.to, servesAfterEnd(r), 'its version')}`;
 }
 
-/** `readOnly`: said by a status run, whose line of what serves says a rolled-out candidate serves. */
-function endSentence(r: Release, readOnly = false): string {
+/**
+ * `readOnly`: said by a status run, whose line of what serves says a rolled-out candidate serves;
+ * `now`: the report's time, where known.
+ */
+function endSentence(r: Release, readOnly = false, now?: number): string {
   switch (r.status) {
     case 'analysing':
-      return `${r.model} ${r.to}: ${r.reason ?? 'analysing'}; ${continues(r)}`;
+      return `${r.model} ${r.to}: ${reasonAt(r, now) ?? 'analysing'}; ${continues(r)}`;
     case 'ready': {
       const ready = promotionPending(r)
         ? `${r.model} ${r.to}: merged; promotion pending: ${r.reason ?? 'the next schedule tick promotes it'}`
