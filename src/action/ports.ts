@@ -98,7 +98,13 @@ export function actionPorts(
     stamp,
     systemClock,
     // The settle wait scales with the client's test-only pacing (testWaitScale): 5 s for real.
-    { warn: core.warning, settleMs: 5_000 * testWaitScale(env), runUrl },
+    {
+      warn: core.warning,
+      settleMs: 5_000 * testWaitScale(env),
+      runUrl,
+      // Stored with the lines it writes: a later run keeps a sibling's line only while it holds.
+      ...(pr ? { ownHead: { pr: pr.number, sha: pr.headSha } } : {}),
+    },
   );
   const ports: Ports & PullRequestReader = {
     ...base,

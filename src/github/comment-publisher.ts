@@ -5,7 +5,7 @@ import { LedgerStateError } from '../ledger/ledger.js';
 import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
 import { endedBy, type Release } from '../release/types.js';
-import { renderShortMarkdown } from '../report/markdown.js';
+import { compactComment, renderShortMarkdown } from '../report/markdown.js';
 import { isNotFound, retryDelayOf, testWaitScale } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
 import { bodyHead, COMMENT_LIMIT, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
@@ -24,6 +24,11 @@ export interface PublisherOptions {
   retries?: number;
   /** The workflow run, linked from a report shortened to fit a comment. */
   runUrl?: string;
+  /**
+   * The PR a pull_request job runs for, and its head commit: stored with each line the job writes
+   * on that PR's comment. A run without one (a schedule tick) has no head of its own.
+   */
+  ownHead?: { pr: number; sha: string };
   warn?(message: string): void;
 }
 
@@ -40,17 +45,19 @@ type Notes = Omit<RunResult, 'releases'>;
  * The lines a comment keeps beside its releases' state, so a sibling job's write keeps them too.
  * A line an older model-gate stored has no kind, and one of a kind this version does not know
  * reads as none: either way it still shows, and the line is no word on this run's heading.
+ * Each line names who wrote it (`run`, and `head` for a PR's job), so that a later run keeps only
+ * what still holds (keptNotes); a line an older model-gate stored names no one.
  */
-const storedNotes = z.object({
-  skipped: z.array(
-    z.object({
-      model: z.string(),
-      why: z.string(),
-      kind: z.enum(LINE_KINDS).optional().catch(undefined),
-      holder: z.int().positive().optional().catch(undefined),
-    }),
-  ),
+const storedLine = z.object({
+  model: z.string(),
+  why: z.string(),
+  kind: z.enum(LINE_KINDS).optional().catch(undefined),
+  holder: z.int().positive().optional().catch(undefined),
+  run: z.int().positive().optional().catch(undefined),
+  head: z.string().optional().catch(undefined),
 });
+const storedNotes = z.object({ skipped: z.array(storedLine) });
+type StoredLine = z.infer<typeof storedLine>;
 
 /**
  * Keeps each touched PR's one comment true: written on every status or phase change,
@@ -227,7 +234,7 @@ export class CommentPublisher {
 
   private async body(pr: number, notes: Notes, stamp: RunStamp): Promise<string> {
     const releases = await this.latest(pr);
-    const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped) : notes.skipped;
+    const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped, releases) : notes.skipped;
     return this.fit(pr, { ...notes, skipped, releases }, releases, stamp);
   }
 
@@ -283,31 +290,57 @@ export class CommentPublisher {
   /**
    * On a shared comment, the other jobs' lines (queued, skipped) as the comment last read holds
    * them, for the models this run said nothing of and marked as theirs (a sibling's dry run does
-   * not make this run's heading a dry run's), then this run's own.
+   * not make this run's heading a dry run's), then this run's own. Only the lines that still hold:
+   * a sibling job's of this run, or a job's at the PR's head (this run's own head, or for a run with
+   * none, a schedule tick, the one the comment knows). An earlier head's line on a model this run's
+   * jobs left alone (a push reverted its change) would stand for good. A line an older model-gate stored names no writer:
+   * a PR's job takes it as the line of the run that last wrote the comment (each run of the PR says
+   * again what still holds of its models); a run with no head of its own cannot tell, and keeps it.
    */
-  private keptNotes(pr: number, mine: RunResult['skipped']): RunResult['skipped'] {
+  private keptNotes(pr: number, mine: RunResult['skipped'], releases: Release[]): RunResult['skipped'] {
     const said = new Set([...mine, ...this.ledger.savedReleases(pr)].map((x) => x.model));
-    const held = storedNotes.safeParse(this.ledger.commentFor(pr).current?.data);
-    const theirs = held.success ? held.data.skipped.filter((s) => !said.has(s.model)) : [];
+    const comment = this.ledger.commentFor(pr).current;
+    const held = storedNotes.safeParse(comment?.data);
+    const lines = held.success ? held.data.skipped : [];
+    const runOf = (s: StoredLine) => s.run ?? comment?.stamp?.runId;
+    const ownHead = this.headOn(pr);
+    const head = ownHead ?? knownHead(releases, lines, runOf);
+    const holds = (s: StoredLine) =>
+      runOf(s) === this.stamp.runId ||
+      (s.head !== undefined && s.head === head) ||
+      (ownHead === undefined && s.run === undefined);
+    const theirs = lines.filter((s) => !said.has(s.model) && holds(s));
     return [...theirs.map((s): KeptLine => ({ ...s, [SIBLING_LINE]: true })), ...mine];
+  }
+
+  /** This run's head on PR `pr`: a pull_request job's on its own PR, else none. */
+  private headOn(pr: number): string | undefined {
+    return this.opts.ownHead?.pr === pr ? this.opts.ownHead.sha : undefined;
+  }
+
+  /** The lines of PR `pr` as stored: each of this run's own with its writer, the siblings' as they were. */
+  private signed(pr: number, lines: RunResult['skipped']): object[] {
+    const head = this.headOn(pr);
+    const writer = { ...(this.stamp.runId > 0 ? { run: this.stamp.runId } : {}), ...(head ? { head } : {}) };
+    return lines.map((s) => (SIBLING_LINE in s ? s : { ...s, ...writer }));
   }
 
   /**
    * The body of a PR's comment within GitHub's limit. The hidden state is never cut, since a later
    * job resumes from it: it is written plain, else gzipped, else with each gate's chart series
    * thinned (THINNED_SERIES). The visible report gets the room left: the full report, else without
-   * details, else the decision and a line per model. The state's form comes first: versions of
-   * model-gate before the gzipped form cannot read it (a matrix may run both), and thinned series
-   * stay thin for every later job, so a plain state with even the shortest report beats a gzipped
-   * one with the full report. When not even that fits, nothing is written
-   * and the run fails saying what to do: a cut state would stop every later job of the PR.
+   * details (saying so: compactComment), else the decision and a line per model. The state's form
+   * comes first: versions of model-gate before the gzipped form cannot read it (a matrix may run
+   * both), and thinned series stay thin for every later job, so a plain state with even the
+   * shortest report beats a gzipped one with the full report. When not even that fits, nothing is
+   * written and the run fails saying what to do: a cut state would stop every later job of the PR.
    */
   private fit(pr: number, result: RunResult, releases: Release[], stamp: RunStamp): string {
     const state = (points?: number) => ({
       releases: Object.fromEntries(
         releases.map((r) => [r.model, points === undefined ? r : withThinSeries(r, points)]),
       ),
-      skipped: result.skipped,
+      skipped: this.signed(pr, result.skipped),
     });
     const heads = [
       () => bodyHead(stamp, state()),
@@ -316,7 +349,7 @@ export class CommentPublisher {
     ].map(once);
     const reports = [
       once(() => this.render(result, false)),
-      once(() => this.render(result, true)),
+      once(() => compactComment(this.render(result, true), this.opts.runUrl)),
       (room: number) => renderShortMarkdown(result, { runUrl: this.opts.runUrl, maxLength: room }),
     ];
     for (const head of heads) {
@@ -332,6 +365,21 @@ export class CommentPublisher {
       `the model-gate comment of PR #${pr} cannot hold the state of its ${releases.length} releases: gzipped, with one point left of each gate's chart series, it takes ${smallest} of the ${COMMENT_LIMIT} characters GitHub allows a comment, with no room left for the report. Change fewer models in one pull request (split it into several), or keep the releases in a ledger file that persists between runs (the ledger input: a path)`,
     );
   }
+}
+
+/**
+ * The PR's head as its comment knows it, for a run with no head of its own (one read of the PR
+ * per write would cost the API budget): that of its newest release (a push's job supersedes the
+ * PR's releases and starts each anew at its head), else of the latest run's line that names one.
+ */
+function knownHead(
+  releases: Release[],
+  lines: StoredLine[],
+  runOf: (line: StoredLine) => number | undefined,
+): string | undefined {
+  const newest = releases.filter((r) => r.headSha !== undefined).sort((a, b) => b.startedAt - a.startedAt)[0];
+  if (newest) return newest.headSha;
+  return lines.filter((l) => l.head !== undefined).sort((a, b) => (runOf(b) ?? 0) - (runOf(a) ?? 0))[0]?.head;
 }
 
 /** `make`, called at most once. */

@@ -101,8 +101,7 @@ export function renderShortMarkdown(
 ): string | undefined {
   const { models, global } = shortLines(result);
   const line = (text: string) => `- ${escapeMarkdown(text)}`;
-  const run = meta.runUrl ? `[the workflow run](${meta.runUrl})` : 'the workflow run';
-  const leftOut = meta.leftOut ?? `to fit a GitHub comment: see the job summaries of ${run}`;
+  const leftOut = meta.leftOut ?? leftOutOfComment(meta.runUrl);
   const head = `## model-gate: ${reportTitle(result)}\n\n`;
   // The report with the first `kept` of its parts, the lines about no one model kept first.
   const text = (kept: number) => {
@@ -134,6 +133,20 @@ export function renderShortMarkdown(
     else over = mid;
   }
   return fit < 0 ? undefined : text(fit);
+}
+
+/** Why a comment's report leaves details out, and where they are: the run's job summaries. */
+const leftOutOfComment = (runUrl?: string) =>
+  `to fit a GitHub comment: see the job summaries of ${runUrl ? `[the workflow run](${runUrl})` : 'the workflow run'}`;
+
+/**
+ * The compact report (renderMarkdown's `compact`) as a PR comment: saying under its heading what
+ * it leaves out and where that is, as the short one does.
+ */
+export function compactComment(report: string, runUrl?: string): string {
+  const [heading, ...rest] = report.split('\n');
+  const line = `ℹ️ Charts, phase history and how the gates judge are left out ${leftOutOfComment(runUrl)}.`;
+  return [heading, '', line, ...rest].join('\n');
 }
 
 /** `3 models`, `1 note`; empty for none. */

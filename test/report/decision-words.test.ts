@@ -69,7 +69,9 @@ describe('the report of a matrix job on the comment its sibling jobs share', () 
         const ledger = new GitHubLedger({ client, repo, sha: sha(2), pr: 8 });
         const render = (result: RunResult, compact: boolean) =>
           renderMarkdown(config, result, { now: 0, compact });
-        const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, new FakeClock());
+        const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, new FakeClock(), {
+          ownHead: { pr: 8, sha: sha(2) },
+        });
         return publisher.publish({ final: true, notes: new Map([[8, lines]]) });
       };
       const heading = () => {
@@ -86,8 +88,12 @@ describe('the report of a matrix job on the comment its sibling jobs share', () 
       const body = github.comments(8)[0]?.body ?? '';
       expect(body).toContain('- ranker: would deploy v2 (replacing v1)');
       expect(body).toContain('- fraud: queued: PR #7 holds the canary slot');
-      // The stored lines are as the jobs said them, for the next job to keep.
-      expect((readBody(body).data as { skipped: unknown[] }).skipped).toEqual([ranker, ...queued.skipped]);
+      // The stored lines are as the jobs said them, with their writer, for the next job to keep.
+      const by = (run: number) => ({ run, head: sha(2) });
+      expect((readBody(body).data as { skipped: unknown[] }).skipped).toEqual([
+        { ...ranker, ...by(1) },
+        ...queued.skipped.map((s) => ({ ...s, ...by(2) })),
+      ]);
       expect(github.violations).toEqual([]);
     } finally {
       await github.close();

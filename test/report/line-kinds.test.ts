@@ -84,7 +84,8 @@ describe("a sibling job's lines that the current release of model-gate stored wi
     expect((readBody(body).data as { skipped: unknown[] }).skipped).toEqual([
       ranker,
       { model: 'churn', why: 'waits for a window' },
-      ...queued.skipped,
+      // This run's own, stored with their writer.
+      ...queued.skipped.map((s) => ({ ...s, run: 2 })),
     ]);
 
     // A job with a plain line of its own: the sibling's dry-run words do not make it a dry run.
