@@ -56,7 +56,9 @@ describe('the comment publisher', () => {
     );
     await publisher.publish({ final: true });
     const body = github.comments(3)[0]?.body ?? '';
-    expect(body).toContain('## DECISION\n\nℹ️ Charts, phase history and how the gates judge are left out to fit a GitHub comment');
+    expect(body).toContain(
+      '## DECISION\n\nℹ️ Charts, phase history and how the gates judge are left out to fit a GitHub comment',
+    );
     expect(body).toContain('\nshort');
     expect(body.length).toBeLessThanOrEqual(COMMENT_LIMIT);
   });
