@@ -234,7 +234,7 @@ export class CommentPublisher {
 
   private async body(pr: number, notes: Notes, stamp: RunStamp): Promise<string> {
     const releases = await this.latest(pr);
-    const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped, releases) : notes.skipped;
+    const skipped = this.ledger.shared(pr) ? this.keptNotes(pr, notes.skipped) : notes.skipped;
     return this.fit(pr, { ...notes, skipped, releases }, releases, stamp);
   }
 
@@ -290,26 +290,23 @@ export class CommentPublisher {
   /**
    * On a shared comment, the other jobs' lines (queued, skipped) as the comment last read holds
    * them, for the models this run said nothing of and marked as theirs (a sibling's dry run does
-   * not make this run's heading a dry run's), then this run's own. Only the lines that still hold:
-   * a sibling job's of this run, or a job's at the PR's head (this run's own head, or for a run with
-   * none, a schedule tick, the one the comment knows). An earlier head's line on a model this run's
-   * jobs left alone (a push reverted its change) would stand for good. A line an older model-gate stored names no writer:
-   * a PR's job takes it as the line of the run that last wrote the comment (each run of the PR says
-   * again what still holds of its models); a run with no head of its own cannot tell, and keeps it.
+   * not make this run's heading a dry run's), then this run's own. A PR's job at its own head drops
+   * the line an earlier run wrote at another head (a push since reverted that model's change, and
+   * the line would stand for good); every other line stands: a sibling job's of this run, a later
+   * run's (this may be a re-run of an older one), one at this head (another workflow's); an older
+   * model-gate's (no writer) counts as the last writer's. A run with no head of its own (a schedule
+   * tick, a command) keeps all.
    */
-  private keptNotes(pr: number, mine: RunResult['skipped'], releases: Release[]): RunResult['skipped'] {
+  private keptNotes(pr: number, mine: RunResult['skipped']): RunResult['skipped'] {
     const said = new Set([...mine, ...this.ledger.savedReleases(pr)].map((x) => x.model));
     const comment = this.ledger.commentFor(pr).current;
     const held = storedNotes.safeParse(comment?.data);
-    const lines = held.success ? held.data.skipped : [];
-    const runOf = (s: StoredLine) => s.run ?? comment?.stamp?.runId;
     const ownHead = this.headOn(pr);
-    const head = ownHead ?? knownHead(releases, lines, runOf);
+    // An older model-gate's line (no writer): as if the run that last wrote the comment wrote it.
+    const runOf = (s: StoredLine) => s.run ?? comment?.stamp?.runId ?? this.stamp.runId;
     const holds = (s: StoredLine) =>
-      runOf(s) === this.stamp.runId ||
-      (s.head !== undefined && s.head === head) ||
-      (ownHead === undefined && s.run === undefined);
-    const theirs = lines.filter((s) => !said.has(s.model) && holds(s));
+      ownHead === undefined || runOf(s) >= this.stamp.runId || s.head === ownHead;
+    const theirs = held.success ? held.data.skipped.filter((s) => !said.has(s.model) && holds(s)) : [];
     return [...theirs.map((s): KeptLine => ({ ...s, [SIBLING_LINE]: true })), ...mine];
   }
 
@@ -365,21 +362,6 @@ export class CommentPublisher {
       `the model-gate comment of PR #${pr} cannot hold the state of its ${releases.length} releases: gzipped, with one point left of each gate's chart series, it takes ${smallest} of the ${COMMENT_LIMIT} characters GitHub allows a comment, with no room left for the report. Change fewer models in one pull request (split it into several), or keep the releases in a ledger file that persists between runs (the ledger input: a path)`,
     );
   }
-}
-
-/**
- * The PR's head as its comment knows it, for a run with no head of its own (one read of the PR
- * per write would cost the API budget): that of its newest release (a push's job supersedes the
- * PR's releases and starts each anew at its head), else of the latest run's line that names one.
- */
-function knownHead(
-  releases: Release[],
-  lines: StoredLine[],
-  runOf: (line: StoredLine) => number | undefined,
-): string | undefined {
-  const newest = releases.filter((r) => r.headSha !== undefined).sort((a, b) => b.startedAt - a.startedAt)[0];
-  if (newest) return newest.headSha;
-  return lines.filter((l) => l.head !== undefined).sort((a, b) => (runOf(b) ?? 0) - (runOf(a) ?? 0))[0]?.head;
 }
 
 /** `make`, called at most once. */

@@ -44,13 +44,13 @@ afterEach(async () => {
  * One job of run `runId` on the comment, as the action wires it: a matrix job of the PR at `head`
  * (the comment shared with its siblings), or a schedule tick (no head, no PR of its own).
  */
-function job(runId: number, head?: string) {
+function job(runId: number, head?: string, attempt = 1) {
   const client = getOctokit('ghs_job_token', { baseUrl: github.url });
   const ledger = new GitHubLedger({ client, repo, sha: head ?? sha(99), pr: head ? PR : undefined, runId });
   const clock = new FakeClock(Date.UTC(2025, 0, 1) + runId * 60_000);
   const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
     renderMarkdown(config, r, { now: clock.now(), compact });
-  const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, clock, {
+  const publisher = new CommentPublisher(ledger, render, { runId, attempt }, clock, {
     settleMs: 0,
     ...(head ? { ownHead: { pr: PR, sha: head } } : {}),
   });
@@ -94,13 +94,13 @@ describe("a sibling job's line on a shared comment", () => {
     expect(body()).not.toContain('churn');
   });
 
-  it("is kept by a schedule tick while it is the PR's current head's, dropped once it is an earlier head's", async () => {
+  it("is kept by a schedule tick, by another workflow at the head, and by a run older than its own", async () => {
     // Run 2 at the head: fraud analysing, churn queued.
     const fraud2 = job(2, H2);
     await fraud2.stepFraud();
     await fraud2.publish();
     await job(2, H2).publish([waits]);
-    // A tick drives fraud on: churn still waits, as its job at the PR's head said.
+    // A tick drives fraud on: it has no head of its own to judge lines by, and keeps them.
     const tick = job(3);
     await tick.stepFraud(H2);
     await tick.publish();
@@ -108,15 +108,39 @@ describe("a sibling job's line on a shared comment", () => {
     // So does a PR job of another run at that head (a second workflow on the PR, say).
     await job(5, H2).publish([{ model: 'fraud', why: 'v3 is already the stable version', kind: 'note' }]);
     expect(body()).toContain(WAITS);
+    // And a re-run of run 1 at the head before (its event stale, a note of its own): run 2 is later.
+    const stale = `PR #7 is at ${H2.slice(0, 7)} now; this run at ${H1.slice(0, 7)} changed nothing`;
+    await job(1, H1, 2).publish([{ model: '*', why: stale, kind: 'note' }]);
+    expect(body()).toContain(WAITS);
+  });
 
-    // A late write of run 1's churn job, from the head before: the next tick no longer shows it.
-    await job(1, H1).publish([{ ...waits, why: 'waits for the canary slot held by PR #4', holder: 4 }]);
-    expect(body()).toContain('churn: waits for the canary slot held by PR #4');
-    const tick2 = job(4);
-    await tick2.stepFraud(H2);
-    await tick2.publish();
-    expect(body()).toContain('fraud: v1 → v3');
-    expect(body()).not.toContain('PR #4');
+  it("is kept by an earlier head's job still running after the push, and by ticks driving its release", async () => {
+    const fraud1 = job(1, H1);
+    await fraud1.stepFraud();
+    await fraud1.publish();
+    // The push: run 2's churn job queues; its fraud job has not written yet.
+    github.setPullRequest(PR, { baseSha: 'a'.repeat(40), headSha: H2, files: [] });
+    await job(2, H2).publish([waits]);
+    // Run 1's fraud job, still running at H1, writes its next phase; a tick drives H1's release.
+    await fraud1.stepFraud();
+    await fraud1.publish();
+    expect(body()).toContain(WAITS);
+    const tick = job(3);
+    await tick.stepFraud(H1);
+    await tick.publish();
+    expect(body()).toContain(WAITS);
+  });
+
+  it("keeps a tick's note (a merged PR's failed model, say) through the next tick's write", async () => {
+    const fraud1 = job(1, H1);
+    await fraud1.stepFraud();
+    await fraud1.publish();
+    const note = 'v2 failed its analysis after the merge and was not promoted';
+    await job(3).publish([{ model: 'churn', why: note, kind: 'note' }]);
+    const tick = job(4);
+    await tick.stepFraud(H1);
+    await tick.publish();
+    expect(body()).toContain(`churn: ${note}`);
   });
 
   it("drops a line an older model-gate stored (no writer) at a later run's job, not before", async () => {
