@@ -1,5 +1,6 @@
 import type { ThresholdGateConfig } from '../config/types.js';
 import { counted } from '../core/text.js';
+import { rateLimitedUntil } from '../metrics/fetch-json.js';
 import { noNumber } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
@@ -148,7 +149,7 @@ const clean = (x: number | undefined) => (x === undefined || !Number.isFinite(x)
 export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: Measurement): GateState {
   const { lastUsable, ...rest } = state;
   if (m.verdict === 'error') {
-    const consecutiveErrors = state.consecutiveErrors + 1;
+    const consecutiveErrors = state.consecutiveErrors + (waitingOutRateLimit(state.last, m) ? 0 : 1);
     const failed = consecutiveErrors > gate.consecutiveErrorLimit;
     const usable = state.last && state.last.verdict !== 'error' ? state.last : lastUsable;
     return {
@@ -193,6 +194,19 @@ export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: 
       };
     }
   }
+}
+
+/**
+ * A look the metric source's rate limit refused (HTTP 429, saying when it resets) is not counted
+ * against consecutive-error-limit: a healthy candidate is not rolled back because others share the
+ * API's quota. Only until the reset: refused again on a look after an earlier refusal's reset, the
+ * limit did not lift, and that look counts, so a source that never answers still ends the release
+ * (SPEC section 9).
+ */
+function waitingOutRateLimit(last: Measurement | undefined, m: Measurement): boolean {
+  if (rateLimitedUntil(m.note) === undefined) return false;
+  const reset = last?.verdict === 'error' ? rateLimitedUntil(last.note) : undefined;
+  return reset === undefined || m.at < reset;
 }
 
 /**

@@ -10,7 +10,8 @@ const DEFECTS = [TypeError, SyntaxError, RangeError, ReferenceError];
 
 /**
  * A look the metric source could not answer: a partial answer is no data (inconclusive, never a
- * pass), any other metrics failure an error the gate counts against its consecutive-error-limit.
+ * pass), any other metrics failure an error the gate counts against its consecutive-error-limit
+ * (one a rate limit refused, not before the limit resets: threshold-gate.ts foldMeasurement).
  * A defect is an error look too, saying so: thrown, it stopped the run with the candidate's live
  * traffic left on, and a schedule tick stopped there every time; counted, the gate ends the
  * release at its limit and the candidate is withdrawn. Anything else propagates.

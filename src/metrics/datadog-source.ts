@@ -10,7 +10,8 @@
  * - 200: `{"status": "ok" | "error", "res_type": "time_series", "series": [{"metric",
  *   "scope", "expression", "pointlist": [[<unix ms>, <value or null>], ...], ...}],
  *   "from_date", "to_date", "query", "error"}`.
- * - 400 / 403 / 429: `{"errors": ["..."]}`; 429 carries `X-RateLimit-Reset` (seconds).
+ * - 400 / 403 / 429: `{"errors": ["..."]}`; 429 carries `X-RateLimit-Reset`, the seconds until
+ *   the limit resets, and `X-RateLimit-Name` ("Rate Limits", https://docs.datadoghq.com/api/latest/rate-limits/).
  * Counts, from "Metric Type Modifiers" (https://docs.datadoghq.com/metrics/custom_metrics/type_modifiers/):
  * `.as_count()` sets the time aggregator to SUM, so each point is the count of its rollup
  * interval and the points of the window add up to the window's count.
@@ -19,7 +20,7 @@ import { z } from 'zod';
 import type { DatadogMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { apiUrl } from './api-url.js';
-import { type FetchedJson, fetchJson } from './fetch-json.js';
+import { type FetchedJson, fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import { matchedNothing } from './matched-nothing.js';
 import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
@@ -56,13 +57,16 @@ export function datadogSource(config: DatadogMetricsConfig): MetricSource {
     const q = renderDatadog(template, w);
     const from = Math.floor(w.since / 1000);
     const to = Math.ceil(w.until / 1000);
-    const res = await fetchJson({
-      source: 'datadog',
-      // A proxy's url may carry its own path and query string (apiUrl keeps both).
-      url: apiUrl(config.url, '/api/v1/query', { from: String(from), to: String(to), query: q }),
-      headers: { 'DD-API-KEY': config.apiKey, 'DD-APPLICATION-KEY': config.applicationKey },
-      timeoutMs: config.timeoutMs,
-    });
+    const res = await fetchJsonAfterRateLimit(
+      {
+        source: 'datadog',
+        // A proxy's url may carry its own path and query string (apiUrl keeps both).
+        url: apiUrl(config.url, '/api/v1/query', { from: String(from), to: String(to), query: q }),
+        headers: { 'DD-API-KEY': config.apiKey, 'DD-APPLICATION-KEY': config.applicationKey },
+        timeoutMs: config.timeoutMs,
+      },
+      'x-ratelimit-reset',
+    );
     if (res.status !== 200) throw httpError(res, q);
     const parsed = answer.safeParse(res.body);
     if (!parsed.success) {
@@ -149,12 +153,23 @@ function httpError(res: FetchedJson, query: string): MetricsError {
         `HTTP ${res.status}`,
       );
     case 429: {
-      const reset = res.headers['x-ratelimit-reset'];
-      return new MetricsError(
-        `datadog: rate limited (HTTP 429)${typeof reset === 'string' ? `, retry in ${reset}s` : ''}; lengthen the strategy's interval`,
-      );
+      const waitMs = resetInMs(res, 'x-ratelimit-reset', Date.now());
+      const advice = `lengthen the strategy's interval, or ask Datadog support to raise the limit${limitName(res)}`;
+      return waitMs === undefined
+        ? new MetricsError(`datadog: rate limited (HTTP 429); ${advice}`)
+        : rateLimited(
+            'datadog',
+            waitMs,
+            `; this look is not counted against consecutive-error-limit until then; if it keeps happening, ${advice}`,
+          );
     }
     default:
       return new MetricsError(`datadog: HTTP ${res.status} (${reason}): ${showQuery(query)}`);
   }
+}
+
+/** ` (X-RateLimit-Name: batch_query)`: which of Datadog's limits a raise is asked for. */
+function limitName(res: FetchedJson): string {
+  const name = res.headers['x-ratelimit-name'];
+  return typeof name === 'string' && /^[\w.-]{1,60}$/.test(name) ? ` (X-RateLimit-Name: ${name})` : '';
 }

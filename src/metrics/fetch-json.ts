@@ -3,6 +3,7 @@
  * together). Every failure to get an answer becomes a `MetricsError` naming the backend; the
  * status and body are left to the caller, which knows what its backend's errors look like.
  */
+import { setTimeout as pause } from 'node:timers/promises';
 import { request } from 'undici';
 import { formatDuration } from '../config/duration.js';
 import { MetricsError } from '../core/errors.js';
@@ -38,7 +39,7 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     const text = await res.body.text();
     let body: unknown;
     try {
-      body = text === '' ? undefined : JSON.parse(text);
+      body = text === '' ? undefined : parseJsonAllowingNaN(text);
     } catch {
       body = undefined;
     }
@@ -67,7 +68,117 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
   }
 }
 
+/** Where a 429 says when the limit resets: RFC 9110's Retry-After, or Datadog's X-RateLimit-Reset (seconds until it). */
+export type ResetHeader = 'retry-after' | 'x-ratelimit-reset';
+
+/** In how many ms a 429's limit resets: delay-seconds or an HTTP date; undefined when unsaid. */
+export function resetInMs(res: FetchedJson, header: ResetHeader, now: number): number | undefined {
+  const raw = res.headers[header];
+  const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
+  if (res.status !== 429 || !text) return undefined;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  const at = header === 'retry-after' ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * fetchJson, asked once more after a 429 whose limit resets within half the source's timeout (a
+ * Datadog per-second limit, a proxy's burst limit): waited out, the look is answered instead of
+ * counting as an error. A later reset is left to the caller (rateLimited).
+ */
+export async function fetchJsonAfterRateLimit(opts: FetchOptions, header: ResetHeader): Promise<FetchedJson> {
+  const first = await fetchJson(opts);
+  const waitMs = resetInMs(first, header, Date.now());
+  if (waitMs === undefined || waitMs > opts.timeoutMs / 2) return first;
+  await pause(waitMs);
+  return fetchJson(opts);
+}
+
+/**
+ * The error of a 429 that says when its limit resets, too late to wait for within the look: the
+ * source, the reset and what to do. Until that reset the gate does not count the look against its
+ * consecutive-error-limit (threshold-gate.ts foldMeasurement). It begins
+ * `<source>: rate limited (HTTP 429), retry in 42s (at <ISO time>)`, which rateLimitedUntil reads back.
+ */
+export function rateLimited(source: string, waitMs: number, rest: string): MetricsError {
+  const at = new Date(Date.now() + waitMs).toISOString();
+  return new MetricsError(
+    `${source}: rate limited (HTTP 429), retry in ${Math.ceil(waitMs / 1000)}s (at ${at})${rest}`,
+  );
+}
+
+const RATE_LIMITED_NOTE =
+  /^[a-z-]+: rate limited \(HTTP 429\), retry in \d+s \(at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\)/;
+
+/**
+ * When the limit of a look rateLimited refused resets (epoch ms), read from its note: a look is
+ * stored with its note only. Undefined for any other note; anchored at the start, so an
+ * endpoint's own words further on cannot pass for one.
+ */
+export function rateLimitedUntil(note: string | undefined): number | undefined {
+  const at = note === undefined ? undefined : RATE_LIMITED_NOTE.exec(note)?.[1];
+  return at === undefined ? undefined : Date.parse(at);
+}
+
 /** `ECONNRESET other side closed`; the message alone when it already names the code (`connect ECONNREFUSED 127.0.0.1:1`). */
 function withCode(code: string | undefined, message: string): string {
   return code && !message.includes(code) ? `${code} ${message}` : message;
+}
+
+/**
+ * JSON.parse, reading the bare `NaN`, `Infinity` and `-Infinity` that Python writes (json.dumps,
+ * Flask's jsonify) as those numbers: the selectors take a non-finite number for no data, as the
+ * docs promise. Text invalid for another reason throws JSON.parse's own SyntaxError.
+ */
+export function parseJsonAllowingNaN(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    const spliced = spliceNonFinite(text);
+    if (spliced === undefined) throw err;
+    try {
+      return JSON.parse(spliced, (_key, value) =>
+        typeof value === 'string' && NON_FINITE.has(value) ? NON_FINITE.get(value) : value,
+      );
+    } catch {
+      throw err;
+    }
+  }
+}
+
+/** Strings standing for the bare tokens while JSON.parse reads the rest; a NUL begins no metric's text. */
+const NON_FINITE = new Map([
+  ['\u0000NaN', Number.NaN],
+  ['\u0000Infinity', Number.POSITIVE_INFINITY],
+  ['\u0000-Infinity', Number.NEGATIVE_INFINITY],
+]);
+
+/** A bare NaN / Infinity / -Infinity where a JSON value may stand, never inside a word or string. */
+export const NON_FINITE_TOKEN = /(?<![\w$.])(?:-?Infinity|NaN)(?![\w$])/y;
+
+/** `text` with each bare NaN / Infinity / -Infinity outside strings as its placeholder; undefined when none. */
+function spliceNonFinite(text: string): string | undefined {
+  let out = '';
+  let inString = false;
+  let found = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charAt(i);
+    if (inString) {
+      out += c;
+      if (c === '\\') out += text.charAt(++i);
+      else if (c === '"') inString = false;
+      continue;
+    }
+    NON_FINITE_TOKEN.lastIndex = i;
+    const token = NON_FINITE_TOKEN.exec(text)?.[0];
+    if (token === undefined) {
+      if (c === '"') inString = true;
+      out += c;
+      continue;
+    }
+    out += JSON.stringify(`\u0000${token}`);
+    found = true;
+    i += token.length - 1;
+  }
+  return found ? out : undefined;
 }

@@ -18,6 +18,7 @@ import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative as relativeTo, resolve, sep } from 'node:path';
 import type { FileMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
+import { NON_FINITE_TOKEN, parseJsonAllowingNaN } from './fetch-json.js';
 import { noEntry, selectCount } from './json-count.js';
 import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { selectBuckets, selectNumber } from './selector.js';
@@ -111,7 +112,7 @@ const sameVersion = (entry: Entry, w: MetricWindow) =>
 function fromDocument(text: string, file: string, w: MetricWindow): Entry | undefined {
   let doc: unknown;
   try {
-    doc = JSON.parse(text);
+    doc = parseJsonAllowingNaN(text);
   } catch (err) {
     throw new MetricsError(`file: ${file} is not valid JSON (${where(text, err)})`);
   }
@@ -133,7 +134,7 @@ function fromLines(text: string, file: string, w: MetricWindow): Entry | undefin
     if (line.trim() === '') return;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = parseJsonAllowingNaN(line);
     } catch (err) {
       // A last line with no newline yet is one a writer beside the job is still appending: the
       // look reads the lines before it. A bad line anywhere else stays an error.
@@ -171,7 +172,8 @@ function lineTime(t: unknown): number | undefined {
  */
 function where(text: string, err: unknown): string {
   const stated = /at position (\d+)/.exec((err as Error).message)?.[1];
-  const at = stated === undefined ? jsonErrorOffset(text) : Number(stated);
+  // The scanner first: JSON.parse's position may be a bare NaN or -Infinity, which are read.
+  const at = jsonErrorOffset(text) ?? (stated === undefined ? undefined : Number(stated));
   if (at === undefined) return 'at an unknown place';
   if (at >= text.length) return 'it ends too early';
   const before = text.slice(0, at).split('\n');
@@ -234,9 +236,13 @@ export function jsonErrorOffset(text: string): number | undefined {
     else if (c === '[') items(']', value);
     else if (c === '"') string();
     else {
-      literal.lastIndex = i;
-      if (!literal.test(text)) throw i;
-      i = literal.lastIndex;
+      // Python's bare NaN / Infinity are read (parseJsonAllowingNaN): the error is elsewhere.
+      const token = [literal, NON_FINITE_TOKEN].find((t) => {
+        t.lastIndex = i;
+        return t.test(text);
+      });
+      if (!token) throw i;
+      i = token.lastIndex;
     }
   }
   try {

@@ -9,13 +9,13 @@ import type { HttpJsonMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { refusedCredentials } from '../core/url-credentials.js';
-import { fetchJson } from './fetch-json.js';
+import { fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
-import { selectCount } from './json-count.js';
+import { endpointSays, selectCount } from './json-count.js';
 import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
 import { selectBuckets, selectNumber } from './selector.js';
-import { snippet } from './show-query.js';
+import { showQuery, snippet } from './show-query.js';
 import type { MetricSource, MetricWindow } from './source.js';
 import { type Escaper, renderTemplate, templateValues } from './template.js';
 
@@ -52,12 +52,10 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
   ): Promise<{ body: unknown; selector: string; where: string; shownUrl: string }> {
     const { url: template, selector } = splitQuery(query, config.url);
     const url = renderUrl(template, w);
-    const res = await fetchJson({
-      source: 'http-json',
-      url,
-      headers: config.headers,
-      timeoutMs: config.timeoutMs,
-    });
+    const res = await fetchJsonAfterRateLimit(
+      { source: 'http-json', url, headers: config.headers, timeoutMs: config.timeoutMs },
+      'retry-after',
+    );
     const shownUrl = safeUrl(url);
     const where = `http-json: ${shownUrl}`;
     if (res.status < 200 || res.status >= 300) {
@@ -71,6 +69,14 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
             : snippet(res.text, 120),
       );
       const said = `${where} answered HTTP ${res.status}${reason ? ` (${reason})` : ''}`;
+      const waitMs = resetInMs(res, 'retry-after', Date.now());
+      if (waitMs !== undefined) {
+        throw rateLimited(
+          'http-json',
+          waitMs,
+          ` by ${shownUrl}${reason ? ` (${reason})` : ''}; this look is not counted against consecutive-error-limit until then; if it keeps happening, lengthen the strategy's interval or raise the endpoint's limit`,
+        );
+      }
       if (refusedCredentials(res.status)) {
         throw new RefusedCredentialsError(
           `${said}; the server refused the credentials: check the token or key sent (metrics.headers, or the url's user:password or query parameter) and that it may read this endpoint`,
@@ -78,6 +84,11 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
         );
       }
       throw new MetricsError(said);
+    }
+    if (res.text.trim() === '') {
+      throw new MetricsError(
+        `${where} answered HTTP ${res.status} with an empty body, so there are no metrics to read; have it answer 200 with the JSON document the selectors read (${showQuery(selector)})`,
+      );
     }
     if (res.body === undefined) {
       throw new MetricsError(
@@ -89,7 +100,11 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
 
   async function number(query: string, w: MetricWindow): Promise<number | undefined> {
     const { body, selector, where } = await fetched(query, w);
-    return selectNumber(body, selector, where);
+    const n = selectNumber(body, selector, where);
+    const said =
+      n === undefined ? endpointSays(body, selector, where, 'the query', w, 'check the selector') : undefined;
+    if (said) throw said;
+    return n;
   }
 
   /**

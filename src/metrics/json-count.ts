@@ -5,10 +5,12 @@
  * the deadline, and an srm gate judged the candidate's 0 a sample ratio mismatch. The NoDataError
  * names the selector and the arm, as the Prometheus source's does for its count queries.
  */
-import { matchedNothing } from './matched-nothing.js';
+import { hideUrlSecrets } from '../core/safe-url.js';
+import { armName, matchedNothing } from './matched-nothing.js';
+import { NoDataError } from './no-data.js';
 import { countQueryName, REQUESTS_QUERY, requestCount } from './reduce.js';
 import { select, selectNumber } from './selector.js';
-import { showQuery } from './show-query.js';
+import { showQuery, snippet } from './show-query.js';
 import type { MetricWindow } from './source.js';
 
 export interface CountPlace {
@@ -41,6 +43,8 @@ export function selectCount(
       ...(place.negativeAdvice ? { advice: place.negativeAdvice } : {}),
     });
   }
+  const said = endpointSays(doc, selector, place.where, what, w, checkAdvice(what));
+  if (said) throw said;
   const held = heldThere(select(doc, selector));
   throw matchedNothing(
     place.source,
@@ -48,6 +52,30 @@ export function selectCount(
     w,
     `${place.document} ${held}; ${checkAdvice(what)}`,
     showQuery(selector),
+  );
+}
+
+/**
+ * An answer with nothing at the selector but a top-level `error` or `message` text (a 2xx that
+ * reports a failure: `{"error": "model fraud is still loading"}`): no data, quoting its words
+ * first, since they say why; undefined for any other answer. `advice`: what to check if the
+ * endpoint answers so on success too.
+ */
+export function endpointSays(
+  doc: unknown,
+  selector: string,
+  where: string,
+  what: string,
+  w: MetricWindow,
+  advice: string,
+): NoDataError | undefined {
+  if (select(doc, selector) !== undefined || doc === null || typeof doc !== 'object') return undefined;
+  const field = ['error', 'message'].find((k) => typeof (doc as Record<string, unknown>)[k] === 'string');
+  if (field === undefined) return undefined;
+  // A server may echo the request URL, with the api_key it carries, in its error.
+  const words = hideUrlSecrets(snippet((doc as Record<string, string>)[field] as string, 120));
+  return new NoDataError(
+    `${where} says ${JSON.stringify(words)} (its "${field}"), with nothing at ${what}'s selector for ${armName(w)}, which is no data: look into what it reports; if it answers this way when healthy too, ${advice}: ${showQuery(selector)}`,
   );
 }
 
