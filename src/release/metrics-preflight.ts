@@ -2,7 +2,9 @@ import type { GateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { NoDataError } from '../metrics/no-data.js';
 import { InvalidCountError } from '../metrics/reduce.js';
+import { RefusedCredentialsError } from '../metrics/refused-credentials.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
+import { utcMinute } from '../report/format.js';
 import { platformNameOf } from '../targets/target.js';
 import type { ReleaseContext } from './context.js';
 import { type LeftLive, withdrawLeftLive } from './left-live.js';
@@ -13,6 +15,9 @@ import type { GateState, Release } from './types.js';
 // query it rejects) would leave the candidate's traffic unwatched for consecutive-error-limit looks
 // (minutes at a 30 s interval) before a rollback: found here, nothing is deployed. No data is not a
 // failure (stable may be idle, a counter not scraped yet): only the source's errors count.
+// A source that met only passing faults (a rate limit, throttling, a 5xx, a timeout, no answer)
+// judged nothing: its end is recorded so that a re-run of the same head analyses it again
+// (unreadBeforeTraffic); refused credentials and a rejected query end it as a failed head.
 
 /** The phase row of a release the check ended: it says where it failed, and that no caller saw the candidate. */
 export const METRICS_CHECK = 'metrics check before traffic';
@@ -56,8 +61,12 @@ function readsOf(gate: GateConfig): [string, Read['run']][] {
   }
 }
 
-/** What the source said, or undefined where it answered (with data or without). */
-async function errorOf(read: Read, metrics: MetricSource, w: MetricWindow): Promise<string | undefined> {
+/** What the source said (`passing`: a fault that passes by itself), or undefined where it answered (with data or without). */
+async function errorOf(
+  read: Read,
+  metrics: MetricSource,
+  w: MetricWindow,
+): Promise<{ said: string; passing: boolean } | undefined> {
   try {
     await read.run(metrics, w);
     return undefined;
@@ -65,9 +74,29 @@ async function errorOf(read: Read, metrics: MetricSource, w: MetricWindow): Prom
     // An answer without (usable) data: the source works, the traffic is what is missing.
     if (err instanceof NoDataError || err instanceof InvalidCountError) return undefined;
     // Anything else (a defect in model-gate) is the gates' looks to meet and report, as they do.
-    return err instanceof MetricsError ? err.message : undefined;
+    if (!(err instanceof MetricsError)) return undefined;
+    const said = withoutLookAdvice(err.message);
+    return { said, passing: !(err instanceof RefusedCredentialsError) && PASSING.test(err.message) };
   }
 }
+
+/**
+ * The source's words less its advice to the looks under traffic (lengthen the strategy's interval,
+ * a look not counted against consecutive-error-limit): before any traffic, a re-run is what helps.
+ */
+const withoutLookAdvice = (said: string): string =>
+  said
+    .split('; ')
+    .filter((clause) => !/lengthen the strategy's interval|consecutive-error-limit/.test(clause))
+    .join('; ');
+
+/**
+ * The words the metric sources (src/metrics) give a fault that passes by itself: a rate limit or
+ * throttling, a 5xx, a timeout, a server not reached or an answer cut off, CloudWatch's
+ * InternalError. Anything else (a query the source rejects, a wrong url's 404) stays a failure.
+ */
+const PASSING =
+  /\bHTTP (?:429|5\d\d)\b|rate limited|throttl|\(timeout\)|timed out|cannot reach|unreachable|connection closed before|\bInternalError\b/i;
 
 /**
  * The release ended before its first traffic change where a gate's metric source could not be
@@ -91,7 +120,7 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
   // An error that passes (a 503, a 429, a reset connection) must not fail a head for good: the
   // reads that erred are made again, TRIES times in all, PAUSE_MS apart.
   let failing = [...reads.values()];
-  let said: (string | undefined)[] = [];
+  let said: ({ said: string; passing: boolean } | undefined)[] = [];
   for (let tries = 1; ; tries++) {
     const window = recentWindow(release, ctx);
     said = await Promise.all(failing.map((r) => errorOf(r, ctx.metrics, window)));
@@ -106,9 +135,42 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
   failing.forEach((read, i) => {
     const error = said[i];
     if (error === undefined) return;
-    for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error);
+    for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error.said);
   });
-  return endedUnread(release, byGate, ctx, ctx.clock.now(), await withdrawLeftLive(release, ctx));
+  const passing = said.every((e) => e === undefined || e.passing);
+  return endedUnread(release, byGate, ctx, ctx.clock.now(), await withdrawLeftLive(release, ctx), passing);
+}
+
+/**
+ * A release the check ended having met only passing faults, its candidate never deployed by it:
+ * its one phase row, the check's, has no outcome, as the check judged nothing. A run on the same
+ * head analyses it again (pull-request.ts); a record stored before this rule reads as failed.
+ */
+export const unreadBeforeTraffic = (r: Release): boolean => {
+  const [row, ...more] = r.phases;
+  return (
+    r.status === 'failed' &&
+    r.phase < 0 &&
+    more.length === 0 &&
+    row?.name === METRICS_CHECK &&
+    row.endedAt !== undefined &&
+    row.outcome === undefined &&
+    !r.withdrawPending
+  );
+};
+
+/**
+ * ` (after 2026-12-01 21:12 UTC)`, where a source said when its rate limit resets (`retry in 1800s`,
+ * with `(at <ISO time>)` where it says when); else nothing.
+ */
+function resetWords(errors: Iterable<string>, now: number): string {
+  const resets = [...errors].flatMap((e) => {
+    const m = /retry in (\d+) ?s\b(?: \(at ([^)]+)\))?/.exec(e);
+    if (!m) return [];
+    const at = m[2] === undefined ? Number.NaN : Date.parse(m[2]);
+    return [Number.isNaN(at) ? now + Number(m[1]) * 1000 : at];
+  });
+  return resets.length === 0 ? '' : ` (after ${utcMinute(Math.max(...resets), 'up')})`;
 }
 
 /**
@@ -138,6 +200,7 @@ function endedUnread(
   ctx: ReleaseContext,
   now: number,
   left: LeftLive,
+  passing: boolean,
 ): Release {
   const groups = new Map<string, string[]>();
   for (const [gate, error] of byGate) groups.set(error, [...(groups.get(error) ?? []), gate]);
@@ -153,6 +216,8 @@ function endedUnread(
       : `${release.to} was not deployed and got no traffic`;
   const why = `the metrics source (${source}) could not be read before any traffic, so no gate could watch ${release.to}: ${said}; ${kept}`;
   const note = `${kept}: the metrics source (${source}) could not be read`;
+  // Withdrawn, it had served callers: a failure as before, not analysed again on this head.
+  const forNow = passing && !withdrawn;
   const gates = release.gates.map((g): GateState => {
     const error = byGate.get(g.name);
     if (error === undefined) return g;
@@ -164,6 +229,28 @@ function endedUnread(
       reason: `${g.name}: ${source} could not be read before any traffic: ${error}`,
     };
   });
+  if (forNow) {
+    // Tersely, what to do first: the commit status keeps 140 characters of the reason.
+    const [notDeployed, unread] =
+      'unread' in left
+        ? [
+            'not deployed by this run',
+            `; whether an earlier one left it live could not be read: ${left.unread}`,
+          ]
+        : ['not deployed', ''];
+    const rerun = `re-run the job once ${source} answers${resetWords(byGate.values(), now)}`;
+    return {
+      ...release,
+      status: 'failed',
+      updatedAt: now,
+      gates,
+      phases: [
+        ...release.phases,
+        { name: METRICS_CHECK, weight: 0, startedAt: now, endedAt: now, note: `${note}; ${rerun}` },
+      ],
+      reason: `${release.to} ${notDeployed}: metrics source ${source} unreadable before traffic; ${rerun}: ${said}${unread}`,
+    };
+  }
   return {
     ...release,
     status: 'failed',

@@ -12,6 +12,7 @@ import { LeftAlone, LeftAloneError } from './left-alone.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { onMerged } from './merge-job.js';
 import { analysesAgainAfterMerge, promoteMergedReady } from './merged-ready.js';
+import { unreadBeforeTraffic } from './metrics-preflight.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { endedByRollbackToIt, newHeadAdvice } from './phase-notes.js';
@@ -335,7 +336,11 @@ async function prepareModel(
       }
       return undefined;
     }
-    const why = event.action === 'reopened' ? 'the PR was reopened' : "the merged PR's job runs again";
+    const why = unreadBeforeTraffic(current)
+      ? 'its metrics source could not be read before any traffic'
+      : event.action === 'reopened'
+        ? 'the PR was reopened'
+        : "the merged PR's job runs again";
     ports.log.info(
       `${model.name}: ${why}: analysing ${change.to} on ${headName(event.headSha)} again (it ended ${current.status}: ${current.reason})`,
     );
@@ -402,11 +407,14 @@ async function prepareModel(
  * closed, the job cancelled, an abort): no verdict was reached, so running it again is safe. So
  * does a re-run of the merged PR's job, for an analysis withdrawn after the merge (merged-ready.ts).
  * A failed analysis is not repeated on the same commit: trying until one passes would let a
- * regression through however strict each analysis is.
+ * regression through however strict each analysis is. One that ended before any traffic because
+ * its metrics source met only passing faults (a rate limit, a 5xx: metrics-preflight.ts) judged
+ * nothing, so any run on the same head analyses it again, until the PR merged.
  */
 const restartsOnReopen = (event: PullRequestEvent, release: Release) =>
   (event.action === 'reopened' && release.status === 'aborted' && !release.withdrawPending) ||
-  analysesAgainAfterMerge(event, release);
+  analysesAgainAfterMerge(event, release) ||
+  (release.mergedAt === undefined && unreadBeforeTraffic(release));
 
 /**
  * Why a run on a head whose release already ended does not analyse it again, and what would. Once

@@ -7,7 +7,7 @@ import type { DriftReport } from '../release/drift-watch.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { atFullTraffic } from '../release/full-traffic.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
-import { METRICS_CHECK } from '../release/metrics-preflight.js';
+import { METRICS_CHECK, unreadBeforeTraffic } from '../release/metrics-preflight.js';
 import { idlePending } from '../release/pending-idle.js';
 import {
   endedByRollbackToIt,
@@ -285,10 +285,14 @@ function reasonAt(r: Release, now: number | undefined): string | undefined {
 
 /**
  * How to analyse a candidate again whose analysis could not run. A failed head is not analysed
- * again on the same commit (pull-request.ts restartsOnReopen): a new commit is. A merged PR takes
- * none, and its base branch declares the candidate already: a new PR declaring it again is needed.
+ * again on the same commit (pull-request.ts restartsOnReopen): a new commit is; one whose metrics
+ * met only passing faults before any traffic is (unreadBeforeTraffic). A merged PR takes none, and
+ * its base branch declares the candidate already: a new PR declaring it again is needed.
  */
 function retryAdvice(r: Release): string {
+  // Its reason says when to re-run: the check judged nothing, so the same commit is analysed again.
+  if (unreadBeforeTraffic(r) && r.mergedAt === undefined)
+    return `nothing of ${r.to} was judged, so a re-run of this job analyses this commit again`;
   const fault = 'the analysis could not run, a fault outside the candidate';
   if (r.mergedAt === undefined)
     return `${fault}: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again`;
