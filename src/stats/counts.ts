@@ -225,14 +225,15 @@ export interface CountFigures {
  * An undecided look says no conclusion: the gate's standing (pending, or passed by a deadline) does.
  */
 export function countNote(seen: string, verdict: Verdict, f: CountFigures): string {
-  const tolerance = `×${Math.round((1 + f.maxIncrease) * 1000) / 1000}`;
+  const tolerated = Math.round((1 + f.maxIncrease) * 1000) / 1000;
+  const tolerance = `×${tolerated}`;
   const [lo, hi] = f.interval;
   const ratio = f.effect === undefined ? [] : [times(f.effect, 'nearest')];
   const bounds =
     verdict === 'fail'
-      ? `at least ${times(lo, 'down')}`
+      ? `at least ${boundApart(lo, 'down', tolerated)}`
       : verdict === 'pass'
-        ? `at most ${times(hi, 'up')}`
+        ? `at most ${boundApart(hi, 'up', tolerated)}`
         : Number.isFinite(hi)
           ? `between ${times(lo, 'down')} and ${times(hi, 'up')}`
           : `${times(lo, 'down')} or more`;
@@ -242,6 +243,17 @@ export function countNote(seen: string, verdict: Verdict, f: CountFigures): stri
   return `${seen} (${[...ratio, bounds].join(', ')}; tolerated ${tolerance}); ${threshold}`;
 }
 
+/**
+ * The bound that decided, in as many more digits as tell it from the tolerance it cleared:
+ * `at least ×1.1; tolerated ×1.1` would read as a failure within the tolerance (`×1.1004`).
+ */
+function boundApart(bound: number, direction: 'down' | 'up', tolerated: number): string {
+  let text = times(bound, direction);
+  for (let extra = 1; extra <= 4 && bound !== tolerated && Number(text.slice(1)) === tolerated; extra++)
+    text = times(bound, direction, extra);
+  return text;
+}
+
 /** A share of requests as a percentage in 3 significant digits: `14.1%`, `0.24%`. */
 export const percent = (x: number) => (Number.isFinite(x) ? `${Number((100 * x).toPrecision(3))}%` : '–');
 
@@ -249,10 +261,10 @@ export const percent = (x: number) => (Number.isFinite(x) ? `${Number((100 * x).
  * A rate ratio as a reviewer reads it: `×58`, `×6.9`, `×0.24`, `×1.02` (3 digits from 1 to 2, where
  * tolerances lie); a bound rounded away from the estimate, so that `at least` never claims more.
  */
-export function times(x: number, direction: 'nearest' | 'down' | 'up'): string {
+export function times(x: number, direction: 'nearest' | 'down' | 'up', extraDigits = 0): string {
   if (!Number.isFinite(x)) return x > 0 ? '×∞' : '×–';
   if (x <= 0) return '×0';
-  const digits = x >= 1 && x < 2 ? 3 : 2;
+  const digits = (x >= 1 && x < 2 ? 3 : 2) + extraDigits;
   const step = 10 ** (Math.floor(Math.log10(x)) - digits + 1);
   // The nudge keeps a value that is a whole number of steps (6.9) from flooring to the one below.
   const steps = x / step;
