@@ -94,7 +94,7 @@ describe("a sibling job's line on a shared comment", () => {
     expect(body()).not.toContain('churn');
   });
 
-  it("is kept by a schedule tick, by another workflow at the head, and by a run older than its own", async () => {
+  it('is kept by a schedule tick, by another workflow at the head, and by a run older than its own', async () => {
     // Run 2 at the head: fraud analysing, churn queued.
     const fraud2 = job(2, H2);
     await fraud2.stepFraud();
