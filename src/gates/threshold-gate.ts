@@ -1,6 +1,5 @@
 import type { ThresholdGateConfig } from '../config/types.js';
 import { counted } from '../core/text.js';
-import { rateLimitedUntil } from '../metrics/fetch-json.js';
 import { noNumber } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
@@ -204,8 +203,8 @@ export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: 
  * (SPEC section 9).
  */
 function waitingOutRateLimit(last: Measurement | undefined, m: Measurement): boolean {
-  if (rateLimitedUntil(m.note) === undefined) return false;
-  const reset = last?.verdict === 'error' ? rateLimitedUntil(last.note) : undefined;
+  if (m.rateLimitedUntil === undefined) return false;
+  const reset = last?.verdict === 'error' ? last.rateLimitedUntil : undefined;
   return reset === undefined || m.at < reset;
 }
 

@@ -1,5 +1,6 @@
 import { MetricsError } from '../core/errors.js';
 import { NoDataError } from '../metrics/no-data.js';
+import { RateLimitedError } from '../metrics/passing-fault.js';
 import type { Measurement } from '../release/types.js';
 
 /**
@@ -18,6 +19,8 @@ const DEFECTS = [TypeError, SyntaxError, RangeError, ReferenceError];
  */
 export function unansweredLook(at: number, err: unknown): Measurement {
   if (err instanceof NoDataError) return { at, verdict: 'inconclusive', note: err.message };
+  if (err instanceof RateLimitedError)
+    return { at, verdict: 'error', note: err.message, rateLimitedUntil: err.until };
   if (err instanceof MetricsError) return { at, verdict: 'error', note: err.message };
   if (!DEFECTS.some((kind) => err instanceof kind)) throw err;
   const { name, message } = err as Error;

@@ -80,6 +80,8 @@ const measurement = z.object({
   beyondBuckets: z.literal(true).optional(),
   // Optional: looks stored before it have none (their cells then show the bound bare, as they did).
   floors: z.object({ canary: z.literal(true).optional(), baseline: z.literal(true).optional() }).optional(),
+  // Optional: looks stored before it have none (a rate-limited one among them then counts as an error).
+  rateLimitedUntil: time.optional(),
 });
 
 const gate = z.object({

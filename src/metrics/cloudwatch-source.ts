@@ -208,8 +208,10 @@ export function cloudwatchSource(
       for (const r of mine) {
         if (r.StatusCode === 'InternalError' || r.StatusCode === 'Forbidden') {
           const why = (r.Messages ?? []).map((m) => m.Value ?? m.Code).join('; ');
+          // CloudWatch's own InternalError passes by itself; a Forbidden metric does not.
           throw new MetricsError(
             `cloudwatch: ${r.StatusCode} for query "${resultId}"${why ? ` (${why})` : ''}`,
+            { passing: r.StatusCode === 'InternalError' },
           );
         }
         const ts = r.Timestamps ?? [];
@@ -392,6 +394,7 @@ function runCli(
         stop(
           new MetricsError(
             `cloudwatch: aws cloudwatch get-metric-data did not finish within ${formatDuration(timeoutMs)} (timeout); it was stopped`,
+            { passing: true },
           ),
         ),
       timeoutMs,
@@ -475,6 +478,7 @@ function cliError(res: CliOutput): MetricsError {
   if (code === 'Throttling' || code === 'ThrottlingException' || code === 'TooManyRequestsException') {
     return new MetricsError(
       `cloudwatch: throttled by CloudWatch (${detail}); lengthen the strategy's interval`,
+      { passing: true },
     );
   }
   if (code === 'AccessDenied' || code === 'AccessDeniedException') {

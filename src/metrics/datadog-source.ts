@@ -22,6 +22,7 @@ import { MetricsError } from '../core/errors.js';
 import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import { matchedNothing } from './matched-nothing.js';
+import { passingStatus } from './passing-fault.js';
 import { countQuery, countQueryName, type Point, reducePoints, requestCount } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
 import { showQuery, snippet } from './show-query.js';
@@ -156,7 +157,7 @@ function httpError(res: FetchedJson, query: string): MetricsError {
       const waitMs = resetInMs(res, 'x-ratelimit-reset', Date.now());
       const advice = `lengthen the strategy's interval, or ask Datadog support to raise the limit${limitName(res)}`;
       return waitMs === undefined
-        ? new MetricsError(`datadog: rate limited (HTTP 429); ${advice}`)
+        ? new MetricsError(`datadog: rate limited (HTTP 429); ${advice}`, { passing: true })
         : rateLimited(
             'datadog',
             waitMs,
@@ -164,7 +165,9 @@ function httpError(res: FetchedJson, query: string): MetricsError {
           );
     }
     default:
-      return new MetricsError(`datadog: HTTP ${res.status} (${reason}): ${showQuery(query)}`);
+      return new MetricsError(`datadog: HTTP ${res.status} (${reason}): ${showQuery(query)}`, {
+        passing: passingStatus(res.status),
+      });
   }
 }
 

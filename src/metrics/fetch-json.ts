@@ -1,7 +1,8 @@
 /**
  * One GET to a metrics backend with headers and an overall deadline (connect, headers and body
- * together). Every failure to get an answer becomes a `MetricsError` naming the backend; the
- * status and body are left to the caller, which knows what its backend's errors look like.
+ * together). Every failure to get an answer becomes a passing `MetricsError` naming the backend
+ * (a timeout, no answer, an answer cut off: each passes by itself); the status and body are left
+ * to the caller, which knows what its backend's errors look like.
  */
 import { setTimeout as pause } from 'node:timers/promises';
 import { request } from 'undici';
@@ -9,6 +10,7 @@ import { formatDuration } from '../config/duration.js';
 import { MetricsError } from '../core/errors.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { withUrlCredentials } from '../core/url-credentials.js';
+import { RateLimitedError } from './passing-fault.js';
 
 export interface FetchedJson {
   status: number;
@@ -48,11 +50,13 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     if (signal.aborted && status !== undefined) {
       throw new MetricsError(
         `${opts.source}: ${where} answered HTTP ${status}, but the whole answer did not arrive within ${formatDuration(opts.timeoutMs)} (timeout); is the answer very large, or the timeout too short?`,
+        { passing: true },
       );
     }
     if (signal.aborted) {
       throw new MetricsError(
         `${opts.source}: no answer from ${where} within ${formatDuration(opts.timeoutMs)} (timeout); is the server overloaded, or is the timeout too short?`,
+        { passing: true },
       );
     }
     const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
@@ -60,10 +64,12 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
     if (status !== undefined) {
       throw new MetricsError(
         `${opts.source}: ${where} answered HTTP ${status}, but the connection closed before the whole answer arrived (${withCode(code, hideUrlSecrets(e.message))}): the server, or a proxy in between, cut it off; if it keeps happening, check their logs`,
+        { passing: true },
       );
     }
     throw new MetricsError(
       `${opts.source}: cannot reach ${where}: ${withCode(code, hideUrlSecrets(e.message))}; check the url and that the server is up`,
+      { passing: true },
     );
   }
 }
@@ -96,28 +102,16 @@ export async function fetchJsonAfterRateLimit(opts: FetchOptions, header: ResetH
 
 /**
  * The error of a 429 that says when its limit resets, too late to wait for within the look: the
- * source, the reset and what to do. Until that reset the gate does not count the look against its
- * consecutive-error-limit (threshold-gate.ts foldMeasurement). It begins
- * `<source>: rate limited (HTTP 429), retry in 42s (at <ISO time>)`, which rateLimitedUntil reads back.
+ * source, the reset and what to do, and the reset as `until`. Until then the gate does not count
+ * the look against its consecutive-error-limit (threshold-gate.ts foldMeasurement). It begins
+ * `<source>: rate limited (HTTP 429), retry in 42s (at <ISO time>)`.
  */
-export function rateLimited(source: string, waitMs: number, rest: string): MetricsError {
-  const at = new Date(Date.now() + waitMs).toISOString();
-  return new MetricsError(
-    `${source}: rate limited (HTTP 429), retry in ${Math.ceil(waitMs / 1000)}s (at ${at})${rest}`,
+export function rateLimited(source: string, waitMs: number, rest: string): RateLimitedError {
+  const until = Date.now() + waitMs;
+  return new RateLimitedError(
+    `${source}: rate limited (HTTP 429), retry in ${Math.ceil(waitMs / 1000)}s (at ${new Date(until).toISOString()})${rest}`,
+    until,
   );
-}
-
-const RATE_LIMITED_NOTE =
-  /^[a-z-]+: rate limited \(HTTP 429\), retry in \d+s \(at (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\)/;
-
-/**
- * When the limit of a look rateLimited refused resets (epoch ms), read from its note: a look is
- * stored with its note only. Undefined for any other note; anchored at the start, so an
- * endpoint's own words further on cannot pass for one.
- */
-export function rateLimitedUntil(note: string | undefined): number | undefined {
-  const at = note === undefined ? undefined : RATE_LIMITED_NOTE.exec(note)?.[1];
-  return at === undefined ? undefined : Date.parse(at);
 }
 
 /** `ECONNRESET other side closed`; the message alone when it already names the code (`connect ECONNREFUSED 127.0.0.1:1`). */

@@ -12,6 +12,7 @@ import { refusedCredentials } from '../core/url-credentials.js';
 import { fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
 import { endpointSays, selectCount } from './json-count.js';
+import { passingStatus } from './passing-fault.js';
 import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
 import { selectBuckets, selectNumber } from './selector.js';
@@ -83,7 +84,7 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
           `HTTP ${res.status}`,
         );
       }
-      throw new MetricsError(said);
+      throw new MetricsError(said, { passing: passingStatus(res.status) });
     }
     if (res.text.trim() === '') {
       throw new MetricsError(

@@ -39,6 +39,7 @@ import {
   tooFewScrapes,
 } from './matched-nothing.js';
 import { NoDataError } from './no-data.js';
+import { passingStatus } from './passing-fault.js';
 import {
   type AnnotationLog,
   isPromqlAnnotation,
@@ -499,7 +500,10 @@ function dataOf(res: FetchedJson, query: string): { data: unknown; annotations: 
     const said = `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'})`;
     if (refusedCredentials(res.status))
       throw new RefusedCredentialsError(`${said}; ${REFUSED}`, `HTTP ${res.status}`);
-    throw new MetricsError(`${said}; is the url the Prometheus server's root?`);
+    // A proxy's 502 or 429 page, not the server's: it passes, as the server's own would.
+    throw new MetricsError(`${said}; is the url the Prometheus server's root?`, {
+      passing: passingStatus(res.status),
+    });
   }
   const body = parsed.data;
   if (res.status >= 200 && res.status < 300 && body.status === 'success') {
@@ -520,7 +524,7 @@ function dataOf(res: FetchedJson, query: string): { data: unknown; annotations: 
     case 422:
       return fail(`the query cannot be executed (${reason})`, query);
     case 503:
-      return fail(`the query timed out or was aborted on the server (${reason})`, query);
+      return fail(`the query timed out or was aborted on the server (${reason})`, query, true);
     case 401:
     case 403:
       throw new RefusedCredentialsError(
@@ -528,12 +532,17 @@ function dataOf(res: FetchedJson, query: string): { data: unknown; annotations: 
         `HTTP ${res.status}`,
       );
     default:
-      return fail(`HTTP ${res.status}${body.errorType ? ` ${body.errorType}` : ''}: ${reason}`, query);
+      return fail(
+        `HTTP ${res.status}${body.errorType ? ` ${body.errorType}` : ''}: ${reason}`,
+        query,
+        passingStatus(res.status),
+      );
   }
 }
 
-const fail = (what: string, query: string): never => {
-  throw new MetricsError(`prometheus: ${what}: ${showQuery(query)}`);
+/** `passing`: the fault passes by itself (a server timeout, a 5xx, a 429), not the query's. */
+const fail = (what: string, query: string, passing = false): never => {
+  throw new MetricsError(`prometheus: ${what}: ${showQuery(query)}`, { passing });
 };
 
 /** Several series where one number is expected: how many, which labels tell them apart, what to do. */

@@ -12,6 +12,7 @@ import { safeUrl } from '../core/safe-url.js';
 import { refusedCredentials, withUrlCredentials } from '../core/url-credentials.js';
 import { apiUrl } from './api-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
+import { passingStatus } from './passing-fault.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
 import type { MetricSource, MetricWindow } from './source.js';
 
@@ -90,10 +91,17 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     } catch (err) {
       const status = statusOfNotJson(err);
       if (status !== undefined && refusedCredentials(status)) throw refusal(model, status);
-      throw new MetricsError(`sandbox metrics unreachable: ${(err as Error).message}`);
+      // Not reached, no answer in time, or a proxy's 5xx page: each passes by itself.
+      throw new MetricsError(`sandbox metrics unreachable: ${(err as Error).message}`, {
+        passing: status === undefined || passingStatus(status),
+      });
     }
     if (refusedCredentials(res.status)) throw refusal(model, res.status);
-    if (res.status !== 200) throw new MetricsError(`sandbox metrics for ${model}: ${errorText(res)}`);
+    if (res.status !== 200) {
+      throw new MetricsError(`sandbox metrics for ${model}: ${errorText(res)}`, {
+        passing: passingStatus(res.status),
+      });
+    }
     const parsed = countsSchema.safeParse(res.body);
     if (!parsed.success) throw new MetricsError(`sandbox metrics for ${model}: unexpected answer`);
     const { since: answeredSince, until } = parsed.data;

@@ -1,8 +1,8 @@
 import type { GateConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { NoDataError } from '../metrics/no-data.js';
+import { RateLimitedError } from '../metrics/passing-fault.js';
 import { InvalidCountError } from '../metrics/reduce.js';
-import { RefusedCredentialsError } from '../metrics/refused-credentials.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import { utcMinute } from '../report/format.js';
 import { platformNameOf } from '../targets/target.js';
@@ -61,12 +61,18 @@ function readsOf(gate: GateConfig): [string, Read['run']][] {
   }
 }
 
-/** What the source said (`passing`: a fault that passes by itself), or undefined where it answered (with data or without). */
-async function errorOf(
-  read: Read,
-  metrics: MetricSource,
-  w: MetricWindow,
-): Promise<{ said: string; passing: boolean } | undefined> {
+/**
+ * What a read met: the source's words, whether the fault passes by itself (the source's
+ * MetricsError says so), and when its rate limit resets (epoch ms) where it said.
+ */
+interface Unread {
+  said: string;
+  passing: boolean;
+  resetAt?: number;
+}
+
+/** What the source said, or undefined where it answered (with data or without). */
+async function errorOf(read: Read, metrics: MetricSource, w: MetricWindow): Promise<Unread | undefined> {
   try {
     await read.run(metrics, w);
     return undefined;
@@ -76,7 +82,7 @@ async function errorOf(
     // Anything else (a defect in model-gate) is the gates' looks to meet and report, as they do.
     if (!(err instanceof MetricsError)) return undefined;
     const said = withoutLookAdvice(err.message);
-    return { said, passing: !(err instanceof RefusedCredentialsError) && PASSING.test(err.message) };
+    return { said, passing: err.passing, ...(err instanceof RateLimitedError ? { resetAt: err.until } : {}) };
   }
 }
 
@@ -89,14 +95,6 @@ const withoutLookAdvice = (said: string): string =>
     .split('; ')
     .filter((clause) => !/lengthen the strategy's interval|consecutive-error-limit/.test(clause))
     .join('; ');
-
-/**
- * The words the metric sources (src/metrics) give a fault that passes by itself: a rate limit or
- * throttling, a 5xx, a timeout, a server not reached or an answer cut off, CloudWatch's
- * InternalError. Anything else (a query the source rejects, a wrong url's 404) stays a failure.
- */
-const PASSING =
-  /\bHTTP (?:429|5\d\d)\b|rate limited|throttl|\(timeout\)|timed out|cannot reach|unreachable|connection closed before|\bInternalError\b/i;
 
 /**
  * The release ended before its first traffic change where a gate's metric source could not be
@@ -120,7 +118,7 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
   // An error that passes (a 503, a 429, a reset connection) must not fail a head for good: the
   // reads that erred are made again, TRIES times in all, PAUSE_MS apart.
   let failing = [...reads.values()];
-  let said: ({ said: string; passing: boolean } | undefined)[] = [];
+  let said: (Unread | undefined)[] = [];
   for (let tries = 1; ; tries++) {
     const window = recentWindow(release, ctx);
     said = await Promise.all(failing.map((r) => errorOf(r, ctx.metrics, window)));
@@ -132,13 +130,17 @@ export async function metricsPreflight(release: Release, ctx: ReleaseContext): P
   }
   // Each gate's first error; gates that met the same words are named together.
   const byGate = new Map<string, string>();
+  const resets: number[] = [];
   failing.forEach((read, i) => {
     const error = said[i];
     if (error === undefined) return;
-    for (const gate of read.gates) if (!byGate.has(gate)) byGate.set(gate, error.said);
+    const first = [...read.gates].filter((gate) => !byGate.has(gate));
+    for (const gate of first) byGate.set(gate, error.said);
+    if (first.length > 0 && error.resetAt !== undefined) resets.push(error.resetAt);
   });
   const passing = said.every((e) => e === undefined || e.passing);
-  return endedUnread(release, byGate, ctx, ctx.clock.now(), await withdrawLeftLive(release, ctx), passing);
+  const left = await withdrawLeftLive(release, ctx);
+  return endedUnread(release, byGate, ctx, ctx.clock.now(), left, { passing, resets });
 }
 
 /**
@@ -159,19 +161,9 @@ export const unreadBeforeTraffic = (r: Release): boolean => {
   );
 };
 
-/**
- * ` (after 2026-12-01 21:12 UTC)`, where a source said when its rate limit resets (`retry in 1800s`,
- * with `(at <ISO time>)` where it says when); else nothing.
- */
-function resetWords(errors: Iterable<string>, now: number): string {
-  const resets = [...errors].flatMap((e) => {
-    const m = /retry in (\d+) ?s\b(?: \(at ([^)]+)\))?/.exec(e);
-    if (!m) return [];
-    const at = m[2] === undefined ? Number.NaN : Date.parse(m[2]);
-    return [Number.isNaN(at) ? now + Number(m[1]) * 1000 : at];
-  });
-  return resets.length === 0 ? '' : ` (after ${utcMinute(Math.max(...resets), 'up')})`;
-}
+/** ` (after 2026-12-01 21:12 UTC)`, the latest reset a source's rate limit said (RateLimitedError); else nothing. */
+const resetWords = (resets: number[]): string =>
+  resets.length === 0 ? '' : ` (after ${utcMinute(Math.max(...resets), 'up')})`;
 
 /**
  * How often the check reads a source that erred, and how far apart: a passing fault passes within
@@ -200,7 +192,7 @@ function endedUnread(
   ctx: ReleaseContext,
   now: number,
   left: LeftLive,
-  passing: boolean,
+  met: { passing: boolean; resets: number[] },
 ): Release {
   const groups = new Map<string, string[]>();
   for (const [gate, error] of byGate) groups.set(error, [...(groups.get(error) ?? []), gate]);
@@ -217,7 +209,7 @@ function endedUnread(
   const why = `the metrics source (${source}) could not be read before any traffic, so no gate could watch ${release.to}: ${said}; ${kept}`;
   const note = `${kept}: the metrics source (${source}) could not be read`;
   // Withdrawn, it had served callers: a failure as before, not analysed again on this head.
-  const forNow = passing && !withdrawn;
+  const forNow = met.passing && !withdrawn;
   const gates = release.gates.map((g): GateState => {
     const error = byGate.get(g.name);
     if (error === undefined) return g;
@@ -238,7 +230,7 @@ function endedUnread(
             `; whether an earlier one left it live could not be read: ${left.unread}`,
           ]
         : ['not deployed', ''];
-    const rerun = `re-run the job once ${source} answers${resetWords(byGate.values(), now)}`;
+    const rerun = `re-run the job once ${source} answers${resetWords(met.resets)}`;
     return {
       ...release,
       status: 'failed',

@@ -59,6 +59,12 @@ export interface Measurement {
    * arm's is, and in looks stored before it.
    */
   floors?: { canary?: true; baseline?: true };
+  /**
+   * An error look a rate limit refused that said when it resets: that reset, epoch ms (the source's
+   * RateLimitedError). Until then the look is not counted against consecutive-error-limit
+   * (threshold-gate.ts foldMeasurement). Absent otherwise, and in looks stored before it.
+   */
+  rateLimitedUntil?: number;
 }
 
 export interface Evidence {
