@@ -152,14 +152,10 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const leftAlone = new Map<string, string[]>();
   // A close job's (closed without merging) candidates, once withdrawn, come off the platform as
   // that job would have taken them (closed-stop-tear-down.ts): said on the comment this step writes.
-  const closing = event.pr.action === 'closed' && !event.pr.merged;
-  const tornDown: RunResult['skipped'] = [];
-  const tearDown = async (model: ModelConfig, release: Release) => {
-    const teardown = await tornDownToo(config, model, release, budget, ports);
-    if (!teardown) return;
-    tornDown.push(teardown);
-    core.warning(`${model.name}: ${teardown.why}`);
-  };
+  // A dry run's close deployed nothing, and removes nothing.
+  const closing = event.pr.action === 'closed' && !event.pr.merged && !inputs.dryRun;
+  const toTearDown: [ModelConfig, Release][] = [];
+  const tearDown = (model: ModelConfig, release: Release) => void toTearDown.push([model, release]);
   try {
     const pr = event.pr.number;
     const giveBack = (model: string) => slotGivenBack(setup.ledger, model, event.pr);
@@ -199,8 +195,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
       // given back; a ready release keeps its own (giveBackSlot checks the record). A close job
       // stopped after its withdrawal, before its tear-down, has its candidate taken off here.
       if (!candidateToActOn(release)) {
-        if (closing && release.pr === pr && release.headSha === event.pr.headSha)
-          await tearDown(model, release);
+        if (closing && release.pr === pr && release.headSha === event.pr.headSha) tearDown(model, release);
         await giveBack(model.name);
         continue;
       }
@@ -213,7 +208,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         if ('failure' in done) failures.push(`${model.name}: ${done.failure}`);
         else {
           core.warning(`${model.name}: ${done.warning}`);
-          if (closing) await tearDown(model, done.release);
+          if (closing) tearDown(model, done.release);
         }
       } catch (err) {
         // Its target is not this config's (deployed-target.ts): nothing is done there, the problem says
@@ -237,6 +232,8 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
         (after.mayBeLive ? failures : defects).push(`${model.name}: ${after.line}`);
       }
     }
+    // Every candidate withdrawn first, then taken off the platform: a deletion may take minutes.
+    const tornDown = await tornDownAll(toTearDown, config, budget, ports);
     // The main step's lines on its other models, on the comment this step rewrites anyway.
     const notes = [...notesList(core.getState(NOTES_STATE)), ...tornDown];
     const rewritten = notes.length > 0 && (setup.ledger?.dirty.has(pr) || tornDown.length > 0);
@@ -325,6 +322,33 @@ const ledgerThen = (err: unknown): string =>
   isNotFound(err)
     ? "GitHub has no such PR, comment or deployment, or the job's token cannot see it (it needs pull-requests: write, deployments: write and statuses: write); a re-run meets the same answer until that is fixed"
     : 're-run the job once GitHub answers';
+
+/**
+ * The stopped close job's withdrawn candidates (`queued`) taken off the platform, each warned of;
+ * one whose turn comes after the step's budget ran out is said to be left, with what to do.
+ */
+async function tornDownAll(
+  queued: [ModelConfig, Release][],
+  config: Config,
+  budget: StepBudget,
+  ports: Ports,
+): Promise<RunResult['skipped']> {
+  const lines: RunResult['skipped'] = [];
+  for (const [model, release] of queued) {
+    const line =
+      budget.clock.now() < budget.ends
+        ? await tornDownToo(config, model, release, budget, ports)
+        : {
+            model: model.name,
+            why: `${release.to} withdrawn, but its deployment is left on the platform: the post step ran out of time before removing it; re-run the close job to remove it`,
+            kind: 'note' as const,
+          };
+    if (!line) continue;
+    lines.push(line);
+    core.warning(`${model.name}: ${line.why}`);
+  }
+  return lines;
+}
 
 /**
  * A stopped close job's candidate, withdrawn by this step (`release`), taken off the platform as

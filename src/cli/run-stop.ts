@@ -190,9 +190,7 @@ export async function withdrawStopped(
     if (!release || !inScope(release, scope)) continue;
     if (!candidateToActOn(release)) continue;
     try {
-      const out = await outOfService(release, why(release), model, ports);
-      done.push(out);
-      if (scope.closed) await tearDownStoppedClose(config, out, ports);
+      done.push(await outOfService(release, why(release), model, ports));
     } catch (err) {
       // Another run (an abort beside this one) ended it meanwhile: its word stands.
       if (!(err instanceof EndedElsewhereError)) throw err;
@@ -200,6 +198,8 @@ export async function withdrawStopped(
       done.push(err.release);
     }
   }
+  // Every candidate withdrawn first: a deletion may take minutes, and a second signal stops the run.
+  if (scope.closed) for (const release of done) await tearDownStoppedClose(config, release, ports);
   return done;
 }
 

@@ -47,7 +47,7 @@ async function releasedThenClosed() {
 }
 
 /** The post step of PR #7's close job (closed without merging), its ledger the PR comment. */
-async function closeJobPostStep() {
+async function closeJobPostStep(inputs: Record<string, string> = {}) {
   const event = join(dir, 'closed.json');
   await writeFile(
     event,
@@ -61,7 +61,7 @@ async function closeJobPostStep() {
     config: CONFIG,
     ledger: 'github',
     githubUrl: github.url,
-    env: { ...standinEnv, GITHUB_EVENT_PATH: event },
+    env: { ...standinEnv, GITHUB_EVENT_PATH: event, ...inputs },
   });
   const warnings = post.log.split('\n').filter((l) => l.startsWith('::warning::'));
   return { ...post, warnings };
@@ -122,6 +122,14 @@ describe('the post step of a close job stopped before it took the candidate off 
     expect(post.warnings).toEqual([`::warning::fraud: ${REMOVED}`]);
     expect(comment()).toContain(REMOVED);
     expect(comment()).not.toContain('is left on');
+  });
+
+  it("a dry run's: deletes nothing (its close deployed nothing)", async () => {
+    await releasedThenClosed();
+    const post = await closeJobPostStep({ 'INPUT_DRY-RUN': 'true' });
+    expect(post.error).toBeUndefined();
+    expect((await endpoint())._deployments).toEqual(['fraud-v1', 'fraud-v2']);
+    expect(post.warnings.filter((l) => l.includes('removed from'))).toEqual([]);
   });
 
   it('a delete that fails fails no step: the warning names the deployment left and what to do', async () => {
