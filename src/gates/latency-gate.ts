@@ -60,6 +60,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
+          ...(ctx.carried === undefined ? {} : { carried: ctx.carried }),
           unit: latencyUnit(gate.buckets) ?? '',
           names: armNames(ctx),
         });
