@@ -12,6 +12,7 @@ import { promoteMerged } from './finish.js';
 import { withdrawAfterLastLook } from './last-look.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
+import { unreadBeforeTraffic } from './metrics-preflight.js';
 import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt, withoutOpenPrAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
@@ -103,8 +104,9 @@ export async function onMerged(
       continue;
     }
     if (release.status !== 'ready') {
-      out.push(release);
-      const why = await endedBeforeMerge(config, model, release, event, ports);
+      const ended = opts.dryRun ? release : await unreadOnMerge(release, ports);
+      out.push(ended);
+      const why = await endedBeforeMerge(config, model, ended, event, ports);
       skipped.push({ model: model.name, why, kind: 'note' });
       continue;
     }
@@ -184,6 +186,31 @@ async function endedBeforeMerge(
   // A reason that opens so already (a promotion not made over a hotfix) is not prefixed twice.
   const notPromoted = `${release.to} was not promoted: `;
   return `${why.startsWith(notPromoted) ? '' : notPromoted}${why}${next}`;
+}
+
+/**
+ * A release whose metrics check met only passing faults before any traffic (unreadBeforeTraffic)
+ * said to re-run the job, which analysed its head again while the PR was open (pull-request.ts
+ * restartsOnReopen): the merge is put on its record (`mergedAt`), its words less that advice, so
+ * that its comment and report say what a merged PR can do, and no run analyses that head again.
+ * One another run changed since this job read it is left as that run recorded it.
+ */
+async function unreadOnMerge(release: Release, ports: Ports): Promise<Release> {
+  if (!unreadBeforeTraffic(release) || release.mergedAt !== undefined) return release;
+  const theirs = await changedSince(release, ports.ledger);
+  if (theirs) return theirs;
+  const now = ports.clock.now();
+  const merged: Release = {
+    ...release,
+    mergedAt: now,
+    updatedAt: now,
+    ...(release.reason === undefined ? {} : { reason: withoutOpenPrAdvice(release.reason) }),
+    phases: release.phases.map((p) =>
+      p.note === undefined ? p : { ...p, note: withoutOpenPrAdvice(p.note) },
+    ),
+  };
+  await ports.ledger.saveRelease(merged);
+  return merged;
 }
 
 /** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */

@@ -170,6 +170,12 @@ const resetWords = (resets: number[]): string =>
  * it. The looks after it read a source refusing the credentials so too (metrics-refusals.ts).
  */
 export const TRIES = 3;
+
+/**
+ * How a reason or phase note of a check that met only passing faults opens its advice (endedUnread):
+ * said while the PR is open, dropped once it merged (phase-notes.ts withoutOpenPrAdvice).
+ */
+export const RERUN_ONCE = 're-run the job once ';
 export const PAUSE_MS = 5_000;
 
 /** The stable version's last RECENT_MS, as the check reads it now. */
@@ -230,7 +236,7 @@ function endedUnread(
             `; whether an earlier one left it live could not be read: ${left.unread}`,
           ]
         : ['not deployed', ''];
-    const rerun = `re-run the job once ${source} answers${resetWords(met.resets)}`;
+    const rerun = `${RERUN_ONCE}${source} answers${resetWords(met.resets)}`;
     return {
       ...release,
       status: 'failed',

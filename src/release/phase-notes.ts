@@ -2,6 +2,7 @@ import type { GateConfig } from '../config/types.js';
 import { TargetBusyError, TargetThrottledError } from '../targets/errors.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
 import { servesAfterEnd } from './finish.js';
+import { RERUN_ONCE } from './metrics-preflight.js';
 import type { Ending, GateState, PhaseRecord, Release, SplitMismatch } from './types.js';
 import { mergedPrAdvice } from './withdrawn-meanwhile.js';
 
@@ -61,15 +62,28 @@ export const CAP_RUN_AGAIN = ' and push a commit to run it again';
 
 /**
  * `why`, said while the PR was open, as a merged PR's note says it: less its advice to the open PR
- * (push a new commit, close and reopen it), which a merged PR cannot follow. What such advice said
- * to change first stays (an A/B capped undecided: raise step-duration), less the commit after it.
+ * (push a new commit, close and reopen it, re-run the job once the metrics source answers), which a
+ * merged PR cannot follow. What such advice said to change first stays (an A/B capped undecided:
+ * raise step-duration), less the commit after it.
  */
 export const withoutOpenPrAdvice = (why: string): string =>
-  why
+  withoutRerun(why)
     .split('; ')
     .map((clause) => (clause.endsWith(CAP_RUN_AGAIN) ? clause.slice(0, -CAP_RUN_AGAIN.length) : clause))
     .filter((clause) => !/push a new commit|reopen the PR/.test(clause))
     .join('; ');
+
+/**
+ * Less a metrics check's `; re-run the job once datadog answers (after 21:07 UTC)`, keeping what
+ * follows it (`: gate errors: ...`): the source and the reset time hold no `;`, nor `: `.
+ */
+const withoutRerun = (why: string): string => {
+  const at = why.indexOf(`; ${RERUN_ONCE}`);
+  if (at < 0) return why;
+  const rest = why.slice(at + 2);
+  const end = rest.search(/; |: /);
+  return withoutRerun(why.slice(0, at) + (end < 0 ? '' : rest.slice(end)));
+};
 
 /**
  * A busy, unsettled or throttling platform's closing advice to try the change again, as
