@@ -60,7 +60,6 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
-          ...(ctx.carried === undefined ? {} : { carried: ctx.carried }),
           unit: latencyUnit(gate.buckets) ?? '',
           names: armNames(ctx),
         });

@@ -25,15 +25,13 @@ export async function lookAtGate(
   ctx: MeasureContext | StatisticalContext,
 ): Promise<GateState> {
   const checked = (m: Measurement) => stoppedCandidate(m, usableLook(state, ctx.since), ctx);
-  // The count judges' fail-side evidence from the release's earlier steps (carried-evidence.ts).
-  const carried = state.carried === undefined ? ctx : { ...ctx, carried: state.carried };
   switch (gate.kind) {
     case 'threshold':
       return foldMeasurement(state, gate, checked(await measureThreshold(gate, ctx)));
     case 'ratio':
-      return foldStatistical(state, gate, checked(await measureRatio(gate, carried)));
+      return foldStatistical(state, gate, checked(await measureRatio(gate, ctx)));
     case 'latency':
-      return foldStatistical(state, gate, checked(await measureLatency(gate, carried)));
+      return foldStatistical(state, gate, checked(await measureLatency(gate, ctx)));
     case 'srm':
       return foldStatistical(state, gate, await measureSrm(gate, ctx));
     case 'conversion':

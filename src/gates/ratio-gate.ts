@@ -17,11 +17,7 @@ import { unansweredLook } from './unanswered-look.js';
  * live traffic, in percent (PhaseRecord.weight). Only the split check uses it (without it, it
  * cannot judge); the count judges weigh the arms by the requests each served (counts.ts).
  */
-export type StatisticalContext = MeasureContext & {
-  weight?: number;
-  /** The gate's fail-side evidence from the release's earlier steps (GateState.carried). */
-  carried?: number;
-};
+export type StatisticalContext = MeasureContext & { weight?: number };
 
 type StatisticalGate = Exclude<GateConfig, { kind: 'threshold' | 'offline' }>;
 
@@ -49,13 +45,12 @@ export const armNames = (ctx: MeasureContext) => ({ candidate: ctx.candidate, ba
 
 /** The judge's evidence as a measurement keeps it (the arms are the measurement's own fields). */
 export function evidenceOf(j: Judgment): Evidence {
-  const { method, effect, interval, eValue, eFail, pValue } = j.evidence;
+  const { method, effect, interval, eValue, pValue } = j.evidence;
   return {
     method,
     ...(effect === undefined || !Number.isFinite(effect) ? {} : { effect }),
     ...(interval ? { interval } : {}),
     ...(eValue === undefined ? {} : { eValue }),
-    ...(eFail === undefined ? {} : { eFail }),
     ...(pValue === undefined ? {} : { pValue }),
   };
 }
@@ -195,7 +190,6 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
           baseline,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
-          ...(ctx.carried === undefined ? {} : { carried: ctx.carried }),
           names: armNames(ctx),
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };

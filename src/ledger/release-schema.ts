@@ -52,8 +52,6 @@ const evidence = z.object({
       i && i[0] !== null && i[1] !== null ? [i[0], i[1]] : undefined,
     ),
   eValue: figure,
-  // Optional: looks stored before it have none (their step then carries nothing on).
-  eFail: figure,
   pValue: figure,
   // Optional: ledgers written before A/Bs ran to their sample size have none.
   sampleSize: figure,
@@ -113,8 +111,6 @@ const gate = z.object({
     .string()
     .regex(/^[0-9a-f]{1,64}$/, { error: (issue) => `expected a hex hash, got ${describeValue(issue.input)}` })
     .optional(),
-  // Optional: gates stored before it have none (1: nothing carried from earlier steps).
-  carried: figure,
 });
 
 const phase = z.object({

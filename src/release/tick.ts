@@ -5,7 +5,6 @@ import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
-import { carriedAfter } from '../stats/carried-evidence.js';
 import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { platformNameOf } from '../targets/target.js';
@@ -686,17 +685,8 @@ const unjudgeable = (g: GateState, now: number): GateState => ({
  */
 function freshForPhase(g: GateState): GateState {
   if (g.kind === 'offline' || g.verdict === 'fail') return g;
-  const { lastUsable: _, last: __, lastBeyondBuckets: ___, carried: ____, ...rest } = g;
-  // The count judges' fail-side evidence goes on, so that alpha bounds the release's false alarms.
-  const carried = carriedAfter(g.carried, g.last?.evidence?.eFail ?? g.lastUsable?.evidence?.eFail);
-  return {
-    ...rest,
-    verdict: 'pending',
-    failures: 0,
-    inconclusives: 0,
-    consecutiveErrors: 0,
-    ...(carried === undefined ? {} : { carried }),
-  };
+  const { lastUsable: _, last: __, lastBeyondBuckets: ___, ...rest } = g;
+  return { ...rest, verdict: 'pending', failures: 0, inconclusives: 0, consecutiveErrors: 0 };
 }
 
 /**

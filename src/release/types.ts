@@ -74,11 +74,6 @@ export interface Evidence {
   effect?: number;
   interval?: [number, number];
   eValue?: number;
-  /**
-   * A count judge's (`sequential-binomial`, `sequential-exceedance`) fail-side e-value, on every
-   * look: a pass look's `eValue` is the pass side's. The next step carries it (GateState.carried).
-   */
-  eFail?: number;
   pValue?: number;
   /**
    * A conversion gate's planned sample: the candidate exposures at which its always-valid test has
@@ -117,12 +112,6 @@ export interface GateState {
    * config defines the gate otherwise judges it afresh. States stored before it have none.
    */
   fingerprint?: string;
-  /**
-   * The fail-side evidence of the earlier steps, multiplied (stats/carried-evidence.ts): the count
-   * judges fail on this × the step's e-value, so alpha bounds false alarms over the release, not
-   * per step. Absent: 1 (the first step, a gate defined afresh, and states stored before it).
-   */
-  carried?: number;
 }
 
 /** Seconds since the release started, the candidate's value and the baseline's (null: none). */

@@ -25,7 +25,6 @@ import {
   type PointTest,
   pointTest,
 } from './beta-binomial.js';
-import { failAlpha } from './carried-evidence.js';
 import {
   type ArmSummary,
   eThreshold,
@@ -46,8 +45,6 @@ export interface CountTestOptions {
   /** Tolerated relative increase of the candidate's event rate: 0.1 means 10%. */
   maxIncrease: number;
   alpha: number;
-  /** The level of the fail side, where evidence was carried from earlier steps; default alpha. */
-  failAlpha?: number;
   spread?: number;
 }
 
@@ -56,8 +53,6 @@ export interface CountTest {
   p0: number;
   prior: BetaPrior;
   logThreshold: number;
-  /** The fail side's: log(1 / failAlpha). */
-  failLogThreshold: number;
   /** The verdict after x candidate events and y baseline events. */
   decide(x: number, y: number): Verdict;
   /** Its two halves: evidence of a regression beyond the tolerance, and evidence of none. */
@@ -69,7 +64,7 @@ export function countTest(o: CountTestOptions): CountTest {
   const s = o.share;
   const p0 = (s * (1 + o.maxIncrease)) / (s * (1 + o.maxIncrease) + 1 - s);
   const { prior, at } = pointTestAt(p0, o.spread ?? DEFAULT_SPREAD);
-  return new ShareTest(p0, prior, eThreshold(o.alpha), eThreshold(o.failAlpha ?? o.alpha), at);
+  return new ShareTest(p0, prior, eThreshold(o.alpha), at);
 }
 
 class ShareTest implements CountTest {
@@ -77,17 +72,16 @@ class ShareTest implements CountTest {
     readonly p0: number,
     readonly prior: BetaPrior,
     readonly logThreshold: number,
-    readonly failLogThreshold: number,
     private readonly at: PointTest,
   ) {}
   decide(x: number, y: number): Verdict {
     if (x + y === 0) return 'inconclusive';
-    if (this.at.above(x, y, this.failLogThreshold)) return 'fail';
+    if (this.at.above(x, y, this.logThreshold)) return 'fail';
     if (this.at.below(x, y, this.logThreshold)) return 'pass';
     return 'inconclusive';
   }
   fails(x: number, y: number): boolean {
-    return x + y > 0 && this.at.above(x, y, this.failLogThreshold);
+    return x + y > 0 && this.at.above(x, y, this.logThreshold);
   }
   passes(x: number, y: number): boolean {
     return x + y > 0 && this.at.below(x, y, this.logThreshold);
@@ -120,11 +114,6 @@ export interface CountInput {
   baseline: ArmCounts;
   maxIncrease: number;
   alpha: number;
-  /**
-   * The fail-side evidence carried from the release's earlier steps (carried-evidence.ts): the
-   * fail side is judged on carried × this step's e-value. Absent: 1.
-   */
-  carried?: number;
   spread?: number;
   /** The method name in the evidence (the latency judge reuses this one). */
   method?: string;
@@ -183,22 +172,9 @@ export function judgeCounts(input: CountInput): Judgment {
     const evidence = { ...arms, eValue: 1, interval: [0, Number.POSITIVE_INFINITY] as [number, number] };
     return inconclusive(method, 'no events in either arm yet: nothing points to a regression', evidence);
   }
-  const alphaFail = failAlpha(input.alpha, input.carried);
-  const test = countTest({
-    share,
-    maxIncrease: input.maxIncrease,
-    alpha: input.alpha,
-    failAlpha: alphaFail,
-    spread: input.spread,
-  });
+  const test = countTest({ share, maxIncrease: input.maxIncrease, alpha: input.alpha, spread: input.spread });
   const verdict = test.decide(c.events, b.events);
-  // The lower bound at the fail side's level, so that it clears the tolerance exactly on a fail.
-  const bounds = mixtureBounds(c.events, b.events, test.prior, input.alpha);
-  const hi = bounds[1];
-  const lo =
-    alphaFail === input.alpha
-      ? bounds[0]
-      : mixtureBounds(c.events, b.events, test.prior, Math.min(alphaFail, 0.999))[0];
+  const [lo, hi] = mixtureBounds(c.events, b.events, test.prior, input.alpha);
   const eFail = Math.exp(logMixtureEAbove(c.events, b.events, test.prior, test.p0));
   const ePass = Math.exp(logMixtureEBelow(c.events, b.events, test.prior, test.p0));
   const effect = b.events > 0 ? c.events / c.total / (b.events / b.total) : undefined;
@@ -207,8 +183,6 @@ export function judgeCounts(input: CountInput): Judgment {
     ...(effect === undefined ? {} : { effect }),
     interval: [rateRatio(lo, share), rateRatio(hi, share)] as [number, number],
     eValue: verdict === 'pass' ? ePass : eFail,
-    // On every look, a pass too: what the next step carries (carried-evidence.ts).
-    eFail,
     ...arms,
   };
   const names = input.names ?? UNNAMED_ARMS;
@@ -219,7 +193,6 @@ export function judgeCounts(input: CountInput): Judgment {
     maxIncrease: input.maxIncrease,
     eValue: evidence.eValue,
     alpha: input.alpha,
-    ...(verdict === 'pass' || input.carried === undefined ? {} : { carried: input.carried }),
   });
   return { verdict, evidence, note };
 }
@@ -240,8 +213,6 @@ export interface CountFigures {
   maxIncrease: number;
   eValue: number;
   alpha: number;
-  /** Fail-side evidence carried from earlier steps: the fail side needs 1/alpha ÷ it; absent: 1. */
-  carried?: number;
 }
 
 /**
@@ -266,14 +237,7 @@ export function countNote(seen: string, verdict: Verdict, f: CountFigures): stri
         : Number.isFinite(hi)
           ? `between ${times(lo, 'down')} and ${times(hi, 'up')}`
           : `${times(lo, 'down')} or more`;
-  // With evidence carried from earlier steps, this step's e-value needs 1/alpha ÷ carried: the
-  // figure needed comes first, so that the report's plain wording (plain-note.ts) still reads it.
-  const carried = f.carried !== undefined && f.carried !== 1 && verdict !== 'pass';
-  const needed = carried ? 1 / (f.alpha * (f.carried as number)) : 1 / f.alpha;
-  const why = carried
-    ? ` (${fmt(1 / f.alpha)} ÷ ${eValueText(f.carried as number)}, the evidence carried from earlier steps)`
-    : '';
-  const threshold = `e-value ${eValueText(f.eValue)} ${verdict === 'inconclusive' ? '<' : '≥'} ${fmt(needed)}${why}`;
+  const threshold = `e-value ${eValueText(f.eValue)} ${verdict === 'inconclusive' ? '<' : '≥'} ${fmt(1 / f.alpha)}`;
   if (verdict === 'pass')
     return `no regression beyond ${tolerance}: ${seen} (${[...ratio, bounds].join(', ')}); ${threshold}`;
   return `${seen} (${[...ratio, bounds].join(', ')}; tolerated ${tolerance}); ${threshold}`;

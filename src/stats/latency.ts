@@ -32,8 +32,6 @@ export interface LatencyInput {
   /** Tolerated relative increase of the share of requests slower than the baseline quantile. */
   maxIncrease: number;
   alpha: number;
-  /** Fail-side evidence carried from the release's earlier steps (counts.ts CountInput.carried). */
-  carried?: number;
   spread?: number;
   /** The latencies' unit for the note (default `ms`); `''` when the source does not say. */
   unit?: string;
@@ -172,7 +170,6 @@ export function judgeLatency(input: LatencyInput): Judgment {
     baseline: { events: countAbove(baseline, edge), total: totalOf(baseline) },
     maxIncrease: input.maxIncrease,
     alpha: input.alpha,
-    ...(input.carried === undefined ? {} : { carried: input.carried }),
     ...(input.spread === undefined ? {} : { spread: input.spread }),
     method: LATENCY_METHOD,
     ...(input.names === undefined ? {} : { names: input.names }),
@@ -201,7 +198,6 @@ export function judgeLatency(input: LatencyInput): Judgment {
           maxIncrease: input.maxIncrease,
           eValue,
           alpha: input.alpha,
-          ...(judged.verdict === 'pass' || input.carried === undefined ? {} : { carried: input.carried }),
         });
   const note = arms.note ? `${judgedNote}; ${arms.note}` : judgedNote;
   return {
