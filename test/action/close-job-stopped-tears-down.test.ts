@@ -46,6 +46,19 @@ async function releasedThenClosed() {
   return w;
 }
 
+/**
+ * PR #7's close job, Azure refusing its `op` throughout: fraud-v2 is left deployed. Then Azure
+ * answers again, its state as the close left it, without the fault. The close job's result.
+ */
+async function closeJobRefused(w: Awaited<ReturnType<typeof releasedThenClosed>>, op: string) {
+  await standins.fault({ cli: 'az', op, kind: 'fail', times: -1 });
+  const { result } = await w.job(7, 2, 'closed');
+  expect((await endpoint())._deployments).toEqual(['fraud-v1', 'fraud-v2']);
+  const { faults: _, calls: __, ...state } = (await standins.state()) as Record<string, unknown>;
+  await standins.seed(state as never);
+  return result;
+}
+
 /** The post step of PR #7's close job (closed without merging), its ledger the PR comment. */
 async function closeJobPostStep(inputs: Record<string, string> = {}) {
   const event = join(dir, 'closed.json');
@@ -86,14 +99,8 @@ describe('the post step of a close job stopped before it took the candidate off 
   });
 
   it('its withdrawal refused, left to the post step: settles it, then deletes fraud-v2', async () => {
-    const w = await releasedThenClosed();
-    await standins.fault({ cli: 'az', op: 'update', kind: 'fail', times: -1 });
-    const { result } = await w.job(7, 2, 'closed');
+    const result = await closeJobRefused(await releasedThenClosed(), 'update');
     expect(result.releases.map((r) => [r.status, r.withdrawPending])).toEqual([['aborted', true]]);
-    expect((await endpoint())._deployments).toEqual(['fraud-v1', 'fraud-v2']);
-    // Azure answers again: its state as the close left it, without the fault.
-    const { faults: _, calls: __, ...state } = (await standins.state()) as Record<string, unknown>;
-    await standins.seed(state as never);
 
     const post = await closeJobPostStep();
     expect(post.error).toBeUndefined();
@@ -106,15 +113,10 @@ describe('the post step of a close job stopped before it took the candidate off 
   });
 
   it('stopped after its withdrawal, before the tear-down: deletes fraud-v2 all the same', async () => {
-    const w = await releasedThenClosed();
     // The close job ends the release and withdraws v2; its delete does not happen (refused here,
     // as a job cancelled between the two leaves it).
-    await standins.fault({ cli: 'az', op: 'online-deployment delete', kind: 'fail', times: -1 });
-    const { result } = await w.job(7, 2, 'closed');
+    const result = await closeJobRefused(await releasedThenClosed(), 'online-deployment delete');
     expect(result.releases.map((r) => [r.status, r.withdrawPending])).toEqual([['aborted', undefined]]);
-    expect((await endpoint())._deployments).toEqual(['fraud-v1', 'fraud-v2']);
-    const { faults: _, calls: __, ...state } = (await standins.state()) as Record<string, unknown>;
-    await standins.seed(state as never);
 
     const post = await closeJobPostStep();
     expect(post.error).toBeUndefined();

@@ -9,7 +9,7 @@ import { fraudCanaryOn } from '../support/model-config.js';
 import { useStandins } from '../support/standin-server.js';
 import { platformError } from '../support/standins/platform-error.js';
 import { step } from './drive.js';
-import { type ReadBackPlatform, removing, rollBackThen, rollBackWhileReadsFail } from './read-back-world.js';
+import { azuremlReadBack, removing, rollBackThen, rollBackWhileReadsFail } from './read-back-world.js';
 
 // A rollback on Azure ML whose read-back Azure refused for the job's credentials (a role
 // assignment removed, an `az login` gone) was read again every poll-interval for the whole
@@ -23,14 +23,7 @@ import { type ReadBackPlatform, removing, rollBackThen, rollBackWhileReadsFail }
 
 const standins = useStandins('az', azuremlFraudEndpoint);
 
-const azureml: ReadBackPlatform = {
-  standins,
-  cli: 'az',
-  target:
-    '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
-  make: (model, clock) => azuremlTarget(model.target as AzureMlTargetConfig, 'fraud', clock),
-  isRead: (argv) => argv[1] === 'online-endpoint' && argv[2] === 'show',
-};
+const azureml = azuremlReadBack(standins);
 
 const NOT_AUTHORIZED =
   "The client 'a1b2c3d4-0000-4000-8000-000000000001' with object id 'a1b2c3d4-0000-4000-8000-000000000001' does not have authorization to perform action 'Microsoft.MachineLearningServices/workspaces/onlineEndpoints/read' over scope '/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/ml-prod/providers/Microsoft.MachineLearningServices/workspaces/fraud-ws/onlineEndpoints/fraud-endpoint' or the scope is invalid. If access was recently granted, please refresh your credentials.";

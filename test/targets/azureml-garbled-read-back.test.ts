@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import type { AzureMlTargetConfig } from '../../src/config/types.js';
 import { UnconfirmedChange } from '../../src/release/confirmed-change.js';
-import { azuremlTarget } from '../../src/targets/azureml-target.js';
 import { AZUREML_KEY, azuremlFraudEndpoint } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { garbleAnswers } from './garbled-answers.js';
-import { type ReadBackPlatform, rollBackThen } from './read-back-world.js';
+import { azuremlReadBack, rollBackThen } from './read-back-world.js';
 
 // A rollback on Azure ML whose read-back `az ml online-endpoint show` printed, once and with exit
 // 0, what is not JSON (its answer cut off, a proxy's HTML 502 page) was reported as failed at once
@@ -18,14 +16,7 @@ import { type ReadBackPlatform, rollBackThen } from './read-back-world.js';
 const standins = useStandins('az', azuremlFraudEndpoint);
 const garbled = garbleAnswers('az', 'ml online-endpoint show');
 
-const azureml: ReadBackPlatform = {
-  standins,
-  cli: 'az',
-  target:
-    '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
-  make: (model, clock) => azuremlTarget(model.target as AzureMlTargetConfig, 'fraud', clock),
-  isRead: (argv) => argv[1] === 'online-endpoint' && argv[2] === 'show',
-};
+const azureml = azuremlReadBack(standins);
 
 const CUT_OFF = '{\n  "name": "fraud-endpoint",\n  "traffic": {\n    "fraud-v1": 100,';
 const PROXY_PAGE =

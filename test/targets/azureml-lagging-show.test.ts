@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import type { AzureMlTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
-import { azuremlTarget } from '../../src/targets/azureml-target.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { AZUREML_KEY, azuremlFraudEndpoint } from '../support/fraud-endpoints.js';
 import { fraudCanaryOn } from '../support/model-config.js';
 import { useStandins } from '../support/standin-server.js';
 import { mirrorOf, step } from './drive.js';
-import { atCanaryStep, confirmedRollBack, type ReadBackPlatform, readsMade } from './read-back-world.js';
+import { atCanaryStep, azuremlReadBack, confirmedRollBack, readsMade } from './read-back-world.js';
 
 // `az ml online-endpoint update` waits for Azure's update to finish, yet the `show` right after it
 // may still report the traffic from before (Microsoft's azd reads again for this:
@@ -19,14 +17,7 @@ import { atCanaryStep, confirmedRollBack, type ReadBackPlatform, readsMade } fro
 
 const standins = useStandins('az', azuremlFraudEndpoint);
 
-const azureml: ReadBackPlatform = {
-  standins,
-  cli: 'az',
-  target:
-    '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
-  make: (model, clock) => azuremlTarget(model.target as AzureMlTargetConfig, 'fraud', clock),
-  isRead: (argv) => argv[1] === 'online-endpoint' && argv[2] === 'show',
-};
+const azureml = azuremlReadBack(standins);
 
 /** The next update is applied, but its next `shows` shows (-1: all) report the traffic from before it. */
 const lagNextUpdate = (shows: number) =>

@@ -1,6 +1,7 @@
-import type { ModelConfig } from '../../src/config/types.js';
+import type { AzureMlTargetConfig, ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { confirmingTarget } from '../../src/release/confirmed-change.js';
+import { azuremlTarget } from '../../src/targets/azureml-target.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import type { Target } from '../../src/targets/target.js';
 import { fraudCanaryOn } from '../support/model-config.js';
@@ -17,6 +18,16 @@ export interface ReadBackPlatform {
   /** Whether a call (argv after the program) is the target's read. */
   isRead(argv: string[]): boolean;
 }
+
+/** fraud on Azure ML (endpoint fraud-endpoint, workspace fraud-ws), through the az stand-in. */
+export const azuremlReadBack = (standins: Standins): ReadBackPlatform => ({
+  standins,
+  cli: 'az',
+  target:
+    '{ type: azureml, endpoint: fraud-endpoint, resource-group: ml-prod, workspace: fraud-ws, deployment: "fraud-{{version}}", settle-timeout: 10m, poll-interval: 10s }',
+  make: (model, clock) => azuremlTarget(model.target as AzureMlTargetConfig, 'fraud', clock),
+  isRead: (argv) => argv[1] === 'online-endpoint' && argv[2] === 'show',
+});
 
 /** How a rollback whose read-back failed ended: its error, the time it took, the reads it made. */
 export interface RollbackOutcome {
