@@ -143,6 +143,9 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   }
   // Saved by pull_request jobs only; an older bundle's state on another event is left alone.
   if (event.kind !== 'pull_request') return;
+  // A dry run deployed and recorded nothing, so its stop leaves nothing to take out of service: a
+  // release at its head is another run's (a real workflow beside it), not this job's to end.
+  if (inputs.dryRun) return;
   const budgetMs = postStepBudgetMs(env);
   const budget: StepBudget = { ends: ports.clock.now() + budgetMs, ms: budgetMs, clock: ports.clock };
   // Why candidates may still get live traffic; defects met where the candidate was taken out all the same;
@@ -152,8 +155,7 @@ export async function post(env: NodeJS.ProcessEnv = process.env): Promise<void> 
   const leftAlone = new Map<string, string[]>();
   // A close job's (closed without merging) candidates, once withdrawn, come off the platform as
   // that job would have taken them (closed-stop-tear-down.ts): said on the comment this step writes.
-  // A dry run's close deployed nothing, and removes nothing.
-  const closing = event.pr.action === 'closed' && !event.pr.merged && !inputs.dryRun;
+  const closing = event.pr.action === 'closed' && !event.pr.merged;
   const toTearDown: [ModelConfig, Release][] = [];
   const tearDown = (model: ModelConfig, release: Release) => void toTearDown.push([model, release]);
   try {

@@ -126,12 +126,15 @@ describe('the post step of a close job stopped before it took the candidate off 
     expect(comment()).not.toContain('is left on');
   });
 
-  it("a dry run's: deletes nothing (its close deployed nothing)", async () => {
+  it("a dry run's: withdraws and deletes nothing (it deployed nothing; v2 is the real run's)", async () => {
     await releasedThenClosed();
     const post = await closeJobPostStep({ 'INPUT_DRY-RUN': 'true' });
     expect(post.error).toBeUndefined();
-    expect((await endpoint())._deployments).toEqual(['fraud-v1', 'fraud-v2']);
-    expect(post.warnings.filter((l) => l.includes('removed from'))).toEqual([]);
+    expect(await endpoint()).toMatchObject({
+      _deployments: ['fraud-v1', 'fraud-v2'],
+      traffic: { 'fraud-v1': 90, 'fraud-v2': 10 },
+    });
+    expect(post.warnings).toEqual([]);
   });
 
   it('a delete that fails fails no step: the warning names the deployment left and what to do', async () => {
