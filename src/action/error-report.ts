@@ -6,6 +6,7 @@ import { redact } from '../core/redact.js';
 import type { Release } from '../release/types.js';
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { stepSummary } from '../report/step-summary.js';
+import { underHeading } from '../report/under-heading.js';
 
 /** What a run that stopped on an error knows when it stops. */
 export interface StoppedRun {
@@ -98,10 +99,4 @@ function errorText(message: string): string {
   const lines = message.split('\n').filter((l) => l.trim() !== '');
   if (lines.length <= 1) return escapeMarkdown(message.trim());
   return ['', ...lines.map((l) => `- ${escapeMarkdown(l)}`)].join('\n');
-}
-
-/** `report` with `line` as a paragraph under its heading. */
-function underHeading(report: string, line: string): string {
-  const [heading, ...rest] = report.split('\n');
-  return [heading, '', line, ...rest].join('\n');
 }

@@ -8,6 +8,7 @@ import { setTimeout as pause } from 'node:timers/promises';
 import { request } from 'undici';
 import { formatDuration } from '../config/duration.js';
 import { MetricsError } from '../core/errors.js';
+import { retryAfterMs } from '../core/retry-after.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { withUrlCredentials } from '../core/url-credentials.js';
 import { RateLimitedError } from './passing-fault.js';
@@ -79,12 +80,8 @@ export type ResetHeader = 'retry-after' | 'x-ratelimit-reset';
 
 /** In how many ms a 429's limit resets: delay-seconds or an HTTP date; undefined when unsaid. */
 export function resetInMs(res: FetchedJson, header: ResetHeader, now: number): number | undefined {
-  const raw = res.headers[header];
-  const text = (Array.isArray(raw) ? raw[0] : raw)?.trim();
-  if (res.status !== 429 || !text) return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = header === 'retry-after' ? Date.parse(text) : Number.NaN;
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+  if (res.status !== 429) return undefined;
+  return retryAfterMs(res.headers[header], now, { dates: header === 'retry-after' });
 }
 
 /**

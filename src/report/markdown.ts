@@ -5,6 +5,7 @@ import { decisionSentences, reportStatus, reportTitle, worstFirst } from './deci
 import { NO_CONFIG } from './gate-label.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 import { shortLines } from './short-lines.js';
+import { underHeading } from './under-heading.js';
 
 export interface ReportMeta {
   now: number;
@@ -144,9 +145,10 @@ const leftOutOfComment = (runUrl?: string) =>
  * it leaves out and where that is, as the short one does.
  */
 export function compactComment(report: string, runUrl?: string): string {
-  const [heading, ...rest] = report.split('\n');
-  const line = `ℹ️ Charts, phase history and how the gates judge are left out ${leftOutOfComment(runUrl)}.`;
-  return [heading, '', line, ...rest].join('\n');
+  return underHeading(
+    report,
+    `ℹ️ Charts, phase history and how the gates judge are left out ${leftOutOfComment(runUrl)}.`,
+  );
 }
 
 /** `3 models`, `1 note`; empty for none. */

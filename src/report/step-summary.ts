@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { escapeMarkdown, renderMarkdown, renderShortMarkdown } from './markdown.js';
+import { underHeading } from './under-heading.js';
 
 /**
  * Bytes of job summary GitHub takes from one step: a larger one is dropped whole, with only an
@@ -46,10 +47,4 @@ export function stepSummary(report: string, from: SummarySources): string {
     leftOut: `to fit a job summary: ${where}`,
   });
   return finish(short ?? `## model-gate\n\nThe report is left out: ${where}.\n`);
-}
-
-/** `report` with `line` as a paragraph under its heading. */
-function underHeading(report: string, line: string): string {
-  const [heading, ...rest] = report.split('\n');
-  return [heading, '', line, ...rest].join('\n');
 }

@@ -5,6 +5,7 @@ import type { HttpTargetConfig, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
+import { retryAfterMs } from '../core/retry-after.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { clip, followedBy } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
@@ -175,18 +176,6 @@ function endpoint(url: string, path: string): string {
   u.pathname = `${u.pathname.replace(/\/+$/, '')}${path}`;
   u.hash = '';
   return u.toString();
-}
-
-/**
- * `Retry-After` in ms: delay-seconds or an HTTP date (RFC 9110 section 10.2.3); undefined when
- * absent or unreadable.
- */
-function retryAfterMs(value: string | string[] | undefined, now: number): number | undefined {
-  const text = (Array.isArray(value) ? value[0] : value)?.trim();
-  if (!text) return undefined;
-  if (/^\d+$/.test(text)) return Number(text) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 export function httpTarget(
