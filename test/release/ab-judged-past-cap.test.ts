@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCounts } from '../gates/fake-metrics.js';
 import { report, row } from '../report/release-world.js';
-import { HOUR, tickedRelease } from './tick-outage-world.js';
+import { abGates, abStrategy, evenArms, HOUR, tickedRelease } from './tick-outage-world.js';
 
 // A 14-day A/B on 0.02 candidate users a second reaches its planned sample (about 7,300 candidate
 // exposures) on its fourth day. Schedule ticks may stop long before that (GitHub pauses schedules
@@ -9,21 +8,10 @@ import { HOUR, tickedRelease } from './tick-outage-world.js';
 // It failed at its planned sample, not at the cap: raising step-duration would not have helped.
 
 const DAY = 24 * HOUR;
-const strategy =
-  '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 14d, min-requests: 200, interval: 1m }';
-const gates = [
-  '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
-];
-const counts = () =>
-  new FakeCounts({
-    stable: { rps: 0.02, errorRate: 0.3, medianMs: 40 },
-    canary: { rps: 0.02, errorRate: 0.3, medianMs: 40 },
-  });
 
 describe('an A/B judged only after its cap, its planned sample reached long before', () => {
   it('fails with no winner at the planned sample, saying how long it ran, not "raise step-duration"', async () => {
-    const w = await tickedRelease(strategy, gates, counts());
+    const w = await tickedRelease(abStrategy, abGates, evenArms(0.02));
     expect((await w.open())?.status).toBe('analysing');
     for (let i = 0; i < 24; i++) {
       w.clock.advance(HOUR);
@@ -48,7 +36,7 @@ describe('an A/B judged only after its cap, one conversion gate past its planned
   it('says the share each reached, past 100% too, and how long it ran', async () => {
     const fine =
       '{ name: fine, kind: conversion, conversions: errors, exposures: requests, min-detectable-effect: 2% }';
-    const w = await tickedRelease(strategy, [...gates, fine], counts());
+    const w = await tickedRelease(abStrategy, [...abGates, fine], evenArms(0.02));
     await w.open();
     w.clock.advance(HOUR);
     await w.tick();

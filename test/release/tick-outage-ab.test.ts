@@ -1,25 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { FakeCounts } from '../gates/fake-metrics.js';
-import { HOUR, tickedRelease } from './tick-outage-world.js';
+import { abGates, abStrategy, evenArms, HOUR, tickedRelease } from './tick-outage-world.js';
 
 // A 14-day A/B waits an hour for its conversion gate's first counts (NO_DATA_GRACE_MS). Under
 // hourly ticks the first look after that hour is the only one: an outage on it is no missing data.
 
-const strategy =
-  '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 14d, min-requests: 200, interval: 1m }';
-const gates = [
-  '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
-];
-const counts = () =>
-  new FakeCounts({
-    stable: { rps: 1, errorRate: 0.3, medianMs: 40 },
-    canary: { rps: 1, errorRate: 0.3, medianMs: 40 },
-  });
-
 describe('an A/B driven by hourly ticks', () => {
   it('goes on after a metrics outage on the first tick past its first hour', async () => {
-    const w = await tickedRelease(strategy, gates, counts());
+    const w = await tickedRelease(abStrategy, abGates, evenArms(1));
     expect((await w.open())?.status).toBe('analysing');
     w.clock.advance(HOUR + 60_000);
     w.metrics.failing = true;
@@ -38,7 +25,7 @@ describe('an A/B driven by hourly ticks', () => {
   });
 
   it('still fails in its first hour on counts that answered as no data', async () => {
-    const w = await tickedRelease(strategy, gates, counts());
+    const w = await tickedRelease(abStrategy, abGates, evenArms(1));
     await w.open();
     w.clock.advance(HOUR + 60_000);
     w.metrics.nan = true;

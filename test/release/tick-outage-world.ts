@@ -1,6 +1,7 @@
 import type { MetricSource } from '../../src/metrics/source.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { handleSchedule } from '../../src/release/schedule.js';
+import { FakeCounts } from '../gates/fake-metrics.js';
 import { fraudPr } from '../support/fraud-pr.js';
 import { fraudCanaryYaml } from '../support/model-config.js';
 
@@ -29,3 +30,18 @@ ${gates.map((g) => `      - ${g}`).join('\n')}
     (await handleSchedule(w.config, ports, { mode: 'tick', maxWaitMs: 0 })).releases[0];
   return { ...w, metrics, open, tick };
 }
+
+/** A 14-day 50/50 A/B by user, judged on split (SRM) and a conversion gate (errors per request). */
+export const abStrategy =
+  '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 14d, min-requests: 200, interval: 1m }';
+export const abGates = [
+  '{ name: split, kind: srm, units: users }',
+  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+];
+
+/** Both arms alike (30% errors, 40ms) at `rps` candidate/stable users a second: no winner to find. */
+export const evenArms = (rps: number) =>
+  new FakeCounts({
+    stable: { rps, errorRate: 0.3, medianMs: 40 },
+    canary: { rps, errorRate: 0.3, medianMs: 40 },
+  });
