@@ -3,9 +3,9 @@ import { requestJson } from '../../src/core/http-json.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { runMainStep } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
+import { FILE, MODEL, mainStepUnder } from './candidate-on-old-target-world.js';
 
 // fraud-detector moved from sandbox A to sandbox B, which serves v3; PR #8's candidate v2 is still
 // recorded on A (analysing at 10%). An emergency rollback under B's config must act on B: before,
@@ -13,21 +13,6 @@ import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js'
 // alone, and the run says where it is and how to end it; an abort under B's config then ends its
 // record without touching either platform. Main step from src/, two real sandboxes, the GitHub
 // stand-in as the ledger.
-const FILE = 'models/fraud.yaml';
-const MODEL = 'fraud-detector';
-
-const config = (url: string) => `version: 1
-defaults:
-  strategy: { type: canary, steps: [10, 50], interval: 250ms }
-models:
-  ${MODEL}:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "${url}" }
-    metrics: { type: sandbox, url: "${url}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
-
 let github: FakeGitHub;
 let a: Sandbox;
 let b: Sandbox;
@@ -57,14 +42,7 @@ const serving = async (s: Sandbox) =>
 const atTenPercent = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } };
 
 const step = (eventName: string, event: unknown, inputs: Record<string, string>, url: string) =>
-  runMainStep({
-    eventName,
-    event,
-    inputs: { ledger: 'github', ...inputs },
-    config: config(url),
-    githubUrl: github.url,
-    env: { GITHUB_SHA: sha(1), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.01' },
-  });
+  mainStepUnder(url, github, { eventName, event, inputs: { ledger: 'github', ...inputs } });
 const dispatch = (inputs: Record<string, string>, url: string) =>
   step('workflow_dispatch', workflowDispatchEvent(inputs), { model: MODEL, ...inputs }, url);
 

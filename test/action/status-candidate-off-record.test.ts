@@ -9,9 +9,10 @@ import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
-import { fraudServing, runMainStep } from '../support/main-step.js';
+import { fraudServing } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js';
+import { FILE, MODEL, mainStepUnder } from './candidate-on-old-target-world.js';
 
 // command status reads the target, yet said only what the ledger had. PR #8's v2 is analysing at
 // 10% on the sandbox, recorded under its address as 127.0.0.1; the config then names the same
@@ -22,21 +23,6 @@ import { pullRequestEvent, workflowDispatchEvent } from '../support/payloads.js'
 // from src/, the real sandbox, the GitHub stand-in as the ledger, or a ledger file, which keeps the
 // ended release where a status finds it (GitHub keeps it in the PR's comment, which a status does
 // not know): then the status names it, and reports it with its decision and `withdrawPending`.
-const FILE = 'models/fraud.yaml';
-const MODEL = 'fraud-detector';
-
-const config = (url: string) => `version: 1
-defaults:
-  strategy: { type: canary, steps: [10, 50], interval: 250ms }
-models:
-  ${MODEL}:
-    source: { file: ${FILE}, key: version }
-    target: { type: sandbox, url: "${url}" }
-    metrics: { type: sandbox, url: "${url}" }
-    gates:
-      - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
-`;
-
 let github: FakeGitHub;
 let sandbox: Sandbox;
 let pr = 7;
@@ -72,14 +58,7 @@ const byName = () => sandbox.url.replace('127.0.0.1', 'localhost');
 
 let ledger = 'github';
 const step = (eventName: string, event: unknown, inputs: Record<string, string>, url: string) =>
-  runMainStep({
-    eventName,
-    event,
-    inputs: { ledger, ...inputs },
-    config: config(url),
-    githubUrl: github.url,
-    env: { GITHUB_SHA: sha(1), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.01' },
-  });
+  mainStepUnder(url, github, { eventName, event, inputs: { ledger, ...inputs } });
 const dispatch = (command: string, url = sandbox.url) =>
   step('workflow_dispatch', workflowDispatchEvent({ command }), { command, model: MODEL }, url);
 const opened = () =>
