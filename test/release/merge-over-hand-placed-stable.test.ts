@@ -4,6 +4,7 @@ import { handleCommand } from '../../src/release/commands.js';
 import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
+import { CONFIG, NOT_PROMOTED, readyThen, MERGE_V3_FIRST as WHAT_TO_DO } from './hand-placed-stable-world.js';
 import { configOf, IDLE, twoModelsWorld } from './two-models-world.js';
 
 // PR #7's v2 passed its canary against v1 and is ready (idle at 0%). An engineer then put hotfix v3
@@ -12,29 +13,8 @@ import { configOf, IDLE, twoModelsWorld } from './two-models-world.js';
 // went to v1. v2 was never compared with v3. Now the merge reads what serves first: v2 is not
 // promoted, v3 keeps serving, and the report says why and what to do.
 
-const CONFIG = configOf(['fraud']);
-
-/** PR #7's v2 ready against v1 (two ticks), then v3 put in place by hand. */
-async function readyThenHotfix() {
-  const w = await twoModelsWorld();
-  await w.prJob(CONFIG, 7);
-  for (let i = 0; i < 2; i++) {
-    w.clock.advance(20_000);
-    await w.tick(CONFIG);
-  }
-  expect(await w.file.release('fraud')).toMatchObject({ to: 'v2', status: 'ready' });
-  expect(w.platforms.fraud.state).toEqual(IDLE);
-  w.platforms.fraud.state = { stable: { version: 'v3' } };
-  return w;
-}
-
-const NOT_PROMOTED =
-  'v2 was not promoted: v3 serves, put in place outside model-gate (no run recorded it) after v2 was analysed against v1, so v2 was never compared with v3';
-const WHAT_TO_DO =
-  'to release v2 against v3, merge a PR that sets fraud.yaml to v3, then open one that declares v2 again';
-
 it('a merge does not promote over a stable version changed by hand: v3 keeps serving, the report says why', async () => {
-  const w = await readyThenHotfix();
+  const w = await readyThen();
   const result = await w.prJob(CONFIG, 7, 'closed', true);
 
   expect(w.platforms.fraud.state).toEqual({ stable: { version: 'v3' } });
@@ -52,7 +32,7 @@ it('a merge does not promote over a stable version changed by hand: v3 keeps ser
 });
 
 it('with v2 still at a share beside the hand-placed v3: v2 is withdrawn, v3 alone serves', async () => {
-  const w = await readyThenHotfix();
+  const w = await readyThen();
   w.platforms.fraud.state = { stable: { version: 'v3' }, canary: { version: 'v2', weight: 10 } };
   await w.prJob(CONFIG, 7, 'closed', true);
 
@@ -62,7 +42,7 @@ it('with v2 still at a share beside the hand-placed v3: v2 is withdrawn, v3 alon
 });
 
 it('a rollback after it does not take v3 away for v1 on the word of a promotion that never was', async () => {
-  const w = await readyThenHotfix();
+  const w = await readyThen();
   await w.prJob(CONFIG, 7, 'closed', true);
   // Before, the ledger had v2 replace v1, and this went back to v1, the hotfix lost.
   await expect(handleCommand(CONFIG, 'rollback', { model: 'fraud', dryRun: false }, w.ports)).rejects.toThrow(
@@ -110,12 +90,7 @@ it('under analyze-then-promote, a tick finishing the analysis after a hotfix doe
 });
 
 it('what serves unreadable before the promotion: nothing written, the promotion pending; a tick promotes it once reads answer', async () => {
-  const w = await twoModelsWorld();
-  await w.prJob(CONFIG, 7);
-  for (let i = 0; i < 2; i++) {
-    w.clock.advance(20_000);
-    await w.tick(CONFIG);
-  }
+  const w = await readyThen(IDLE);
   const fraud = w.platforms.fraud;
   const read = fraud.read.bind(fraud);
   fraud.read = async () => {

@@ -6,37 +6,20 @@ import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { sha } from '../support/model-config.js';
-import { configOf, FILES, IDLE, prEvent, twoModelsWorld } from './two-models-world.js';
+import { CONFIG, MERGE_V3_FIRST, NOT_PROMOTED, readyThen, WHILE_OPEN } from './hand-placed-stable-world.js';
+import { FILES, IDLE, prEvent } from './two-models-world.js';
 
 // PR #7's v2 passed its canary against v1 and is ready (idle at 0%), its PR still open. An engineer
 // then put hotfix v3 in place by hand. `command: promote` replaced v3 by v2 with no look: v2 never
 // compared with v3, and the ledger saying v2 replaced v1, so a later rollback went to v1 and lost
 // the hotfix. Now the command reads what serves first, as a merge's promotion does.
 
-const CONFIG = configOf(['fraud']);
 const PROMOTE = { model: 'fraud', dryRun: false };
 
-/** PR #7's v2 ready against v1 (two ticks); `serving`, then put in place by hand. */
-async function readyThen(serving: Awaited<ReturnType<typeof twoModelsWorld>>['platforms']['fraud']['state']) {
-  const w = await twoModelsWorld();
-  await w.prJob(CONFIG, 7);
-  for (let i = 0; i < 2; i++) {
-    w.clock.advance(20_000);
-    await w.tick(CONFIG);
-  }
-  expect(await w.file.release('fraud')).toMatchObject({ to: 'v2', status: 'ready' });
-  expect(w.platforms.fraud.state).toEqual(IDLE);
-  w.platforms.fraud.state = serving;
-  return w;
-}
-
-const NOT_PROMOTED =
-  'v2 was not promoted: v3 serves, put in place outside model-gate (no run recorded it) after v2 was analysed against v1, so v2 was never compared with v3';
-const WHAT_TO_DO =
-  'to release v2 against v3, merge a PR that sets fraud.yaml to v3, then open one that declares v2 again; or, while PR #7 is still open, push a new commit to it (an empty one will do), which analyses v2 again against what serves';
+const WHAT_TO_DO = `${MERGE_V3_FIRST}; ${WHILE_OPEN}`;
 
 it('the promote command does not promote over a stable version changed by hand: v3 keeps serving, the report says why', async () => {
-  const w = await readyThen({ stable: { version: 'v3' } });
+  const w = await readyThen();
   const result = await handleCommand(CONFIG, 'promote', PROMOTE, w.ports);
 
   expect(w.platforms.fraud.state).toEqual({ stable: { version: 'v3' } });
@@ -68,7 +51,7 @@ it('with v2 still at a share beside the hand-placed v3: v2 is withdrawn, v3 alon
 });
 
 it('the advice holds: a new commit to the open PR analyses v2 against v3', async () => {
-  const w = await readyThen({ stable: { version: 'v3' } });
+  const w = await readyThen();
   await handleCommand(CONFIG, 'promote', PROMOTE, w.ports);
   FILES[sha(70)] = { 'fraud.yaml': 'version: v2\n', 'churn.yaml': 'version: v1\n' };
   const pushed = { ...prEvent(7, 'synchronize'), headSha: sha(70) };
@@ -82,7 +65,7 @@ it('the advice holds: a new commit to the open PR analyses v2 against v3', async
 });
 
 it('a dry run says it would not promote, and why, changing nothing', async () => {
-  const w = await readyThen({ stable: { version: 'v3' } });
+  const w = await readyThen();
   const writes = w.platforms.fraud.writes.length;
   const result = await handleCommand(CONFIG, 'promote', { ...PROMOTE, dryRun: true }, w.ports);
 
