@@ -13,6 +13,8 @@ export interface TextResponse {
   text: string;
   /** The `location` header of a redirect (model-gate follows none), as sent: it may be relative. */
   location?: string;
+  /** The `retry-after` header, as sent (seconds or an HTTP date): a 429's reset. */
+  retryAfter?: string;
 }
 
 /**
@@ -38,11 +40,12 @@ export async function requestText(
       signal,
     });
     const text = await res.body.text();
-    const location = res.headers.location;
+    const { location, 'retry-after': retryAfter } = res.headers;
     return {
       status: res.statusCode,
       text,
       ...(typeof location === 'string' ? { location } : {}),
+      ...(typeof retryAfter === 'string' ? { retryAfter } : {}),
     };
   } catch (err) {
     throw new Error(

@@ -1,12 +1,17 @@
 /**
  * The webhook gate: at every look, POST the check of docs/webhook-gate.openapi.yaml to the
  * user's service and take its verdict. No answer, a non-2xx status or a body that is not an
- * answer is an error (counted by consecutive-error-limit), never a pass.
+ * answer is an error (counted by consecutive-error-limit), never a pass. A 429 is treated as a
+ * metric source's (fetch-json.ts): a Retry-After within half the timeout is waited out and the
+ * check sent once more; a later one leaves the look an error not counted until the reset. A 5xx
+ * counts, as a metric source's does: consecutive-error-limit is what tolerates a passing fault.
  */
+import { setTimeout as pause } from 'node:timers/promises';
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
 import { parsedOrUndefined, requestText, type TextResponse, textErrorText } from '../core/http-json.js';
 import { redact } from '../core/redact.js';
+import { retryAfterMs } from '../core/retry-after.js';
 import { safeUrl } from '../core/safe-url.js';
 import { clip } from '../core/text.js';
 import { decoded } from '../core/url-credentials.js';
@@ -47,11 +52,28 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
   let res: TextResponse;
   try {
     res = await requestText('POST', gate.url, check, gate.timeoutMs, gate.headers);
+    const waitMs = resetInMs(res);
+    if (waitMs !== undefined && waitMs <= gate.timeoutMs / 2) {
+      await pause(waitMs);
+      res = await requestText('POST', gate.url, check, gate.timeoutMs, gate.headers);
+    }
   } catch (err) {
     return { at, verdict: 'error', note: `the webhook did not answer: ${(err as Error).message}` };
   }
   if (res.status >= 300 && res.status <= 399)
     return { at, verdict: 'error', note: redirected(res, gate.url) };
+  const waitMs = resetInMs(res);
+  if (waitMs !== undefined) {
+    const until = Date.now() + waitMs;
+    const said = textErrorText(res);
+    return {
+      at,
+      verdict: 'error',
+      note: `the webhook is rate limited (HTTP 429), retry in ${Math.ceil(waitMs / 1000)}s (at ${new Date(until).toISOString()})${said === 'HTTP 429' ? '' : ` (${said})`}; this look is not counted against consecutive-error-limit until then; if it keeps happening, lengthen the strategy's interval or raise the webhook's limit`,
+      // On the look's clock, which the gate compares the next look's time with.
+      rateLimitedUntil: at + waitMs,
+    };
+  }
   if (res.status < 200 || res.status > 299) {
     return { at, verdict: 'error', note: `the webhook answered ${res.status}: ${textErrorText(res)}` };
   }
@@ -77,6 +99,10 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
     ...(value === undefined || value === null ? {} : { canary: value }),
   };
 }
+
+/** In how many ms a 429's limit resets, as its Retry-After says; undefined for any other answer, or none said. */
+const resetInMs = (res: TextResponse): number | undefined =>
+  res.status === 429 ? retryAfterMs(res.retryAfter, Date.now()) : undefined;
 
 /** The first rule of the Answer a body breaks, naming its field: `its "note" has 501 characters, at most 500`. */
 function brokenRule(body: unknown): string {

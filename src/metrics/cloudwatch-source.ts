@@ -464,6 +464,13 @@ const REFUSED_CODES = new Set([
   'UnrecognizedClientException',
 ]);
 
+/**
+ * AWS error codes for CloudWatch's own trouble (HTTP 500 / 503, after the CLI's retries): like
+ * throttling, they pass by themselves. InternalServiceFault is CloudWatch's, InternalFailure and
+ * ServiceUnavailable the errors common to every AWS API.
+ */
+const SERVICE_FAULTS = new Set(['InternalServiceFault', 'InternalFailure', 'ServiceUnavailable']);
+
 function cliError(res: CliOutput): MetricsError {
   const stderr = res.stderr.trim();
   const detail =
@@ -478,6 +485,12 @@ function cliError(res: CliOutput): MetricsError {
   if (code === 'Throttling' || code === 'ThrottlingException' || code === 'TooManyRequestsException') {
     return new MetricsError(
       `cloudwatch: throttled by CloudWatch (${detail}); lengthen the strategy's interval`,
+      { passing: true },
+    );
+  }
+  if (code && SERVICE_FAULTS.has(code)) {
+    return new MetricsError(
+      `cloudwatch: CloudWatch could not answer (${detail}); a fault on AWS's side that passes by itself: if it keeps happening, check the AWS Health Dashboard for CloudWatch in this region`,
       { passing: true },
     );
   }

@@ -28,7 +28,7 @@ import type { PrometheusMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { refusedCredentials } from '../core/url-credentials.js';
 import { apiUrl } from './api-url.js';
-import { type FetchedJson, fetchJson } from './fetch-json.js';
+import { type FetchedJson, fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import { type Bucket, readHistogramQuantile } from './histogram.js';
 import { histogramQuantileCall } from './histogram-quantile-query.js';
 import {
@@ -175,12 +175,16 @@ export function prometheusSource(
     query: string,
     template = query,
   ): Promise<unknown> {
-    const res = await fetchJson({
-      source: 'prometheus',
-      url: apiUrl(config.url, path, { ...params, ...NO_PARTIAL_ANSWERS, timeout: timeoutParam }),
-      headers: config.headers,
-      timeoutMs: config.timeoutMs,
-    });
+    // A gateway in front (Thanos, Cortex, Mimir, a proxy) may answer 429 with a Retry-After.
+    const res = await fetchJsonAfterRateLimit(
+      {
+        source: 'prometheus',
+        url: apiUrl(config.url, path, { ...params, ...NO_PARTIAL_ANSWERS, timeout: timeoutParam }),
+        headers: config.headers,
+        timeoutMs: config.timeoutMs,
+      },
+      'retry-after',
+    );
     const { data, annotations } = dataOf(res, query);
     sayAnnotationsOnce(log, `${config.url}\n${template}`, template, annotations);
     return data;
@@ -495,6 +499,15 @@ const REFUSED =
  */
 function dataOf(res: FetchedJson, query: string): { data: unknown; annotations: string[] } {
   const parsed = envelope.safeParse(res.body);
+  const waitMs = resetInMs(res, 'retry-after', Date.now());
+  if (waitMs !== undefined) {
+    const reason = parsed.success ? parsed.data.error : snippet(res.text, 120);
+    throw rateLimited(
+      'prometheus',
+      waitMs,
+      `${reason ? ` (${reason})` : ''}; this look is not counted against consecutive-error-limit until then; if it keeps happening, lengthen the strategy's interval or raise the query limit of the gateway in front of Prometheus: ${showQuery(query)}`,
+    );
+  }
   if (!parsed.success) {
     // Refused credentials are not a wrong url: asking for the server's root sent users to the url.
     const said = `prometheus: HTTP ${res.status} with a body that is not the Prometheus API's JSON (${snippet(res.text, 120) || 'empty'})`;

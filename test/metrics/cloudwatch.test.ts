@@ -285,6 +285,24 @@ describe('cloudwatch source through the aws CLI', () => {
     expect((err as Error).message).toMatch(message);
   });
 
+  // CloudWatch's own HTTP 500 / 503 after the CLI's retries: they pass by themselves, as
+  // throttling does, so the check before traffic asks for a re-run instead of failing the head.
+  it.each([
+    ['throttle', 'Throttling'],
+    ['fault', 'InternalServiceFault'],
+    ['unavailable', 'ServiceUnavailable'],
+  ] as const)('says CloudWatch refusing with %s (%s) passes by itself', async (mode, code) => {
+    await aws.setState({ ...STATE, mode });
+    const err = await sourceAtLook(config())
+      .requests(w('canary', 'v2'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as MetricsError).passing).toBe(true);
+    expect((err as Error).message).toContain(
+      `An error occurred (${code}) when calling the GetMetricData operation`,
+    );
+  });
+
   it('gives up on a CLI that does not finish within the timeout', async () => {
     await aws.setState({ ...STATE, mode: 'hang' });
     const started = Date.now();

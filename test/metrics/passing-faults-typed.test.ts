@@ -106,6 +106,7 @@ describe('a 429 that says its limit resets in 30 minutes', () => {
   it.each([
     ['datadog', { 'x-ratelimit-reset': '1800' }],
     ['http-json', { 'retry-after': '1800' }],
+    ['prometheus', { 'retry-after': '1800' }],
   ])('is a passing %s RateLimitedError carrying the reset, its words unchanged', async (source, headers) => {
     const before = Date.now();
     const err = await thrownOn(source, { status: 429, body: { errors: ['Too many requests'] }, headers });

@@ -51,6 +51,10 @@ export type AwsMode =
   | 'hang'
   | 'partial'
   | 'internal'
+  /** GetMetricData refused with CloudWatch's own HTTP 500 (InternalServiceFault), exit 254. */
+  | 'fault'
+  /** GetMetricData refused with the HTTP 503 common to AWS APIs (ServiceUnavailable), exit 254. */
+  | 'unavailable'
   | 'paginate'
   | 'limited';
 
@@ -233,6 +237,14 @@ if (!(start < end)) serviceError('ValidationError', 'The parameter StartTime mus
 // Misbehaviour on request.
 if (state.mode === 'throttle') {
   process.stderr.write('\nAn error occurred (Throttling) when calling the GetMetricData operation (reached max retries: 2): Rate exceeded\n');
+  process.exit(254);
+}
+if (state.mode === 'fault') {
+  process.stderr.write('\nAn error occurred (InternalServiceFault) when calling the GetMetricData operation (reached max retries: 2): Internal service error\n');
+  process.exit(254);
+}
+if (state.mode === 'unavailable') {
+  process.stderr.write('\nAn error occurred (ServiceUnavailable) when calling the GetMetricData operation (reached max retries: 2): Service Unavailable\n');
   process.exit(254);
 }
 if (state.mode === 'denied') serviceError('AccessDenied', 'User: arn:aws:sts::123456789012:assumed-role/ci/gh is not authorized to perform: cloudwatch:GetMetricData');

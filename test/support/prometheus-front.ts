@@ -6,6 +6,10 @@ export interface PrometheusError {
   status: number;
   errorType: string;
   error: string;
+  /** Headers to answer with, e.g. a gateway's 429 `retry-after`. */
+  headers?: Record<string, string>;
+  /** A plain-text body instead of Prometheus's JSON, as a gateway (Cortex, Mimir, nginx) sends. */
+  text?: string;
 }
 
 export interface PrometheusFront {
@@ -16,7 +20,8 @@ export interface PrometheusFront {
 /**
  * A proxy in front of a real Prometheus (`upstream`, read per query: it may start later) that
  * answers a query with `errorFor()`'s error, in Prometheus's own JSON, when it gives one, and
- * passes the query through otherwise: a token refused, a query timed out, for as long as a test says.
+ * passes the query through otherwise: a token refused, a query timed out, a gateway's rate limit,
+ * for as long as a test says.
  */
 export async function prometheusFront(
   upstream: () => string,
@@ -25,9 +30,10 @@ export async function prometheusFront(
   const server = createServer(async (req, res) => {
     const error = errorFor();
     if (error) {
-      res.writeHead(error.status, { 'content-type': 'application/json' });
+      const type = error.text === undefined ? 'application/json' : 'text/plain';
+      res.writeHead(error.status, { 'content-type': type, ...error.headers });
       return void res.end(
-        JSON.stringify({ status: 'error', errorType: error.errorType, error: error.error }),
+        error.text ?? JSON.stringify({ status: 'error', errorType: error.errorType, error: error.error }),
       );
     }
     const answer = await fetch(`${upstream()}${req.url}`);
