@@ -74,6 +74,8 @@ export class Deployments {
     private readonly sha: string,
     /** Waits between tries at a deployment GitHub refused for now. */
     private readonly clock: Clock = systemClock,
+    /** This workflow run: the log of every status it sets, the Deployments page's "View logs" link. */
+    private readonly runUrl?: string,
   ) {}
 
   /**
@@ -512,8 +514,8 @@ export class Deployments {
     id: number,
     state: 'queued' | 'in_progress' | 'success' | 'failure' | 'inactive',
     description: string,
-    /** The run that set it, shown as the status's log on the Deployments page. */
-    logUrl?: string,
+    /** The run that set it, shown as the status's log on the Deployments page; by default this one. */
+    logUrl: string | undefined = this.runUrl,
   ): Promise<void> {
     this.served.clear();
     await this.client.rest.repos.createDeploymentStatus({

@@ -68,7 +68,8 @@ export class GitHubLedger implements Ledger {
   constructor(private readonly opts: GitHubLedgerOptions) {
     const clock = opts.clock ?? systemClock;
     // The run's clock: a test's fake one, so a deployment GitHub refused for now is waited on in its time.
-    this.deployments = new Deployments(opts.client, opts.repo, opts.sha, clock);
+    // The run's URL: each deployment status links to the run that set it.
+    this.deployments = new Deployments(opts.client, opts.repo, opts.sha, clock, opts.runUrl);
     const reader = new CommentStateReader(opts.models, this.problems);
     this.records = new PrRecords(
       opts.client,

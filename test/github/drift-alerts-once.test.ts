@@ -44,7 +44,7 @@ describe('a persisting drift on GitHub', () => {
     expect(ticks.map((t) => t.failed)).toEqual([true, false, false, false, false, false]);
     expect(ticks.flatMap((t) => t.notify)).toEqual([{ pr: 7, model: 'fraud', why: began }]);
     expect(statuses()).toEqual([
-      { state: 'success', description: 'v2 passed every gate', run: '' },
+      { state: 'success', description: 'v2 passed every gate', run: runUrl(0) },
       { state: 'failure', description: began.replace(/; to roll back: .*$/, ''), run: runUrl(1) },
     ]);
     for (const t of ticks.slice(1))
@@ -69,7 +69,7 @@ describe('a persisting drift on GitHub', () => {
     );
     expect(quiet.note).not.toMatch(/drift over/);
     expect(statuses().map((s) => `${s.state} ${s.run}`)).toEqual([
-      'success ',
+      `success ${runUrl(0)}`,
       `failure ${runUrl(1)}`,
       `success ${runUrl(3)}`,
       `failure ${runUrl(5)}`,

@@ -32,7 +32,7 @@ describe('a shift held longer than the reference, on GitHub', () => {
     }
 
     expect(failed).toEqual(failed.map((_, i) => i === 0));
-    expect(statuses()).toEqual(['success ', `failure ${runUrl(1)}`]);
+    expect(statuses()).toEqual([`success ${runUrl(0)}`, `failure ${runUrl(1)}`]);
 
     backAt = w.clock.now();
     w.clock.advance(HOUR - 15 * 60_000);
@@ -40,6 +40,6 @@ describe('a shift held longer than the reference, on GitHub', () => {
     expect(result.drift?.[0]?.note).toMatch(
       /; drift over: the predictions match the reference from before it again/,
     );
-    expect(statuses()).toEqual(['success ', `failure ${runUrl(1)}`, `success ${runUrl(31)}`]);
+    expect(statuses()).toEqual([`success ${runUrl(0)}`, `failure ${runUrl(1)}`, `success ${runUrl(31)}`]);
   });
 });

@@ -43,6 +43,6 @@ describe('after a drift ends, on GitHub', () => {
     for (let h = 1; h <= 30; h++) after.push(await hourly());
     expect(after.filter((t) => t.failed).map((t) => t.note)).toEqual([]);
     expect(after[0]?.note).toMatch(/against the 1d before the drift found at .+, over at /);
-    expect(statuses()).toEqual(['success ', `failure ${runUrl(1)}`, `success ${runUrl(31)}`]);
+    expect(statuses()).toEqual([`success ${runUrl(0)}`, `failure ${runUrl(1)}`, `success ${runUrl(31)}`]);
   });
 });
