@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
-import { redact } from '../core/redact.js';
+import { redact, redactNotes } from '../core/redact.js';
 import { LedgerStateError } from '../ledger/ledger.js';
 import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
@@ -68,8 +68,9 @@ type StoredLine = z.infer<typeof storedLine>;
  * job per model, all on the PR's one comment; a workflow_dispatch rollback of the release this
  * run drives): this run's releases come from this run, every other model's (and one another run
  * ended) from the comment. A sibling's write that read the comment just before this run's last
- * one still drops this run's state, so the last publish of a run that shares the comment with
- * sibling jobs (`final`) waits a moment, reads the comment again and puts back what is missing.
+ * one still drops this run's state (its releases, and its lines: a queued job's only word), so
+ * the last publish of a run that shares the comment with sibling jobs (`final`) waits a moment,
+ * reads the comment again and puts back what is missing.
  * A sibling's stale write takes back other models' sections too (a third job's decision, say): each
  * write keeps every other model's latest state this run has read, and the check puts those back.
  */
@@ -77,6 +78,8 @@ export class CommentPublisher {
   private readonly written = new Map<number, { signature: string; at: number }>();
   /** Per PR, each model's latest release this run has read: what a sibling's stale write may take back. */
   private readonly seen = new Map<number, Map<string, Release>>();
+  /** Per PR, the stamp this run last wrote the comment under (a newer run's, when that run wrote it first). */
+  private readonly wroteUnder = new Map<number, RunStamp>();
   /** PRs whose routine update GitHub refused for now, said once until one is written again. */
   private readonly deferred = new Set<number>();
   private readonly refreshMs: number;
@@ -117,6 +120,9 @@ export class CommentPublisher {
     const prs = new Set([...this.ledger.dirty, ...(opts.notes?.keys() ?? [])]);
     const checks = new Map<number, Notes>();
     for (const pr of this.ledger.savedPrs()) checks.set(pr, { skipped: [], rollbacks: opts.rollbacks });
+    // A job's lines are checked too: a queued job has no release, its line is its only word.
+    for (const [pr, lines] of opts.notes ?? [])
+      if (lines.length > 0) checks.set(pr, { skipped: lines, rollbacks: opts.rollbacks });
     for (const pr of prs) {
       const signature = signatureOf(this.ledger.savedReleases(pr));
       const last = this.written.get(pr);
@@ -157,8 +163,8 @@ export class CommentPublisher {
 
   /**
    * Check, a moment after this run's last write, that each shared comment still holds the
-   * releases this run saved (and no duplicate), and write them back where another job's
-   * stale write dropped them.
+   * releases this run saved and the lines it wrote (and no duplicate), and write them back where
+   * another job's stale write dropped them.
    */
   private async settle(pending: [number, Notes][]) {
     for (let repair = 0; pending.length > 0; repair++) {
@@ -168,7 +174,7 @@ export class CommentPublisher {
         await this.noteSeen(pr);
         await this.ledger.refresh(pr, true);
         const comment = this.ledger.commentFor(pr);
-        const lost = this.ledger.lost(pr);
+        const lost = [...this.ledger.lost(pr), ...this.linesLost(pr, notes.skipped)];
         const behind = await this.behind(pr);
         if (lost.length === 0 && behind.length === 0 && comment.duplicates.length === 0) continue;
         if (repair === this.repairs) {
@@ -218,18 +224,42 @@ export class CommentPublisher {
         await this.noteSeen(pr);
         await this.ledger.refresh(pr);
       }
-      const outcome = await comment.write(await this.body(pr, notes, this.stamp), this.stamp);
+      const outcome = await this.writeUnder(pr, notes, this.stamp);
       if (outcome !== 'stale') return outcome;
       await this.ledger.refresh(pr);
-      const stamp = newest(this.stamp, comment.current?.stamp);
-      return await comment.write(await this.body(pr, notes, stamp), stamp);
+      return await this.writeUnder(pr, notes, newest(this.stamp, comment.current?.stamp));
     } catch (error) {
       if (!isNotFound(error)) throw error;
       // The comment is gone (deleted by hand, or folded into another job's as its duplicate):
       // write the one that is left, or a new one.
       await this.ledger.refresh(pr, true);
-      return comment.write(await this.body(pr, notes, this.stamp), this.stamp);
+      return this.writeUnder(pr, notes, this.stamp);
     }
+  }
+
+  /** Write the comment under `stamp`, noting it: the lines this run wrote are checked only under it (linesLost). */
+  private async writeUnder(pr: number, notes: Notes, stamp: RunStamp): Promise<WriteOutcome> {
+    const outcome = await this.ledger.commentFor(pr).write(await this.body(pr, notes, stamp), stamp);
+    if (outcome !== 'stale') this.wroteUnder.set(pr, stamp);
+    return outcome;
+  }
+
+  /**
+   * This run's own lines (`mine`) that the comment of PR `pr`, as last read, no longer holds: a
+   * sibling's write that read the comment before them took them out. A run newer than the one this
+   * run wrote under has its own word on the lines (a push's run drops an earlier head's): none.
+   */
+  private linesLost(pr: number, mine: RunResult['skipped']): string[] {
+    const comment = this.ledger.commentFor(pr);
+    const wrote = this.wroteUnder.get(pr);
+    if (!wrote || comment.newerThan(wrote)) return [];
+    const held = storedNotes.safeParse(comment.current?.data);
+    const stored = held.success ? held.data.skipped : [];
+    // Compared as stored: the words masked (bodyHead).
+    const own = redactNotes(mine.filter((s) => !(SIBLING_LINE in s)));
+    return own
+      .filter((s) => !stored.some((h) => h.model === s.model && h.why === s.why && h.kind === s.kind))
+      .map((s) => `the line on ${s.model}`);
   }
 
   private async body(pr: number, notes: Notes, stamp: RunStamp): Promise<string> {
@@ -295,18 +325,25 @@ export class CommentPublisher {
    * the line would stand for good); every other line stands: a sibling job's of this run, a later
    * run's (this may be a re-run of an older one), one at this head (another workflow's); an older
    * model-gate's (no writer) counts as the last writer's. A run with no head of its own (a schedule
-   * tick, a command) keeps all.
+   * tick, a command) keeps all. A duplicate's lines (a creation race's other comment, deleted by
+   * this write) are kept too, of the models the comment has none of, as its releases are.
    */
   private keptNotes(pr: number, mine: RunResult['skipped']): RunResult['skipped'] {
     const said = new Set([...mine, ...this.ledger.savedReleases(pr)].map((x) => x.model));
-    const comment = this.ledger.commentFor(pr).current;
-    const held = storedNotes.safeParse(comment?.data);
+    const sticky = this.ledger.commentFor(pr);
     const ownHead = this.headOn(pr);
-    // An older model-gate's line (no writer): as if the run that last wrote the comment wrote it.
-    const runOf = (s: StoredLine) => s.run ?? comment?.stamp?.runId ?? this.stamp.runId;
-    const holds = (s: StoredLine) =>
-      ownHead === undefined || runOf(s) >= this.stamp.runId || s.head === ownHead;
-    const theirs = held.success ? held.data.skipped.filter((s) => !said.has(s.model) && holds(s)) : [];
+    const theirs: StoredLine[] = [];
+    const lined = new Set<string>();
+    for (const comment of [sticky.current, ...sticky.duplicates]) {
+      const held = storedNotes.safeParse(comment?.data);
+      if (!held.success) continue;
+      // An older model-gate's line (no writer): as if the run that last wrote its comment wrote it.
+      const runOf = (s: StoredLine) => s.run ?? comment?.stamp?.runId ?? this.stamp.runId;
+      const holds = (s: StoredLine) =>
+        ownHead === undefined || runOf(s) >= this.stamp.runId || s.head === ownHead;
+      theirs.push(...held.data.skipped.filter((s) => !said.has(s.model) && !lined.has(s.model) && holds(s)));
+      for (const s of held.data.skipped) lined.add(s.model);
+    }
     return [...theirs.map((s): KeptLine => ({ ...s, [SIBLING_LINE]: true })), ...mine];
   }
 
