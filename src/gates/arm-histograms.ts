@@ -1,7 +1,8 @@
-import { type Bucket, histogramQuantile } from '../metrics/histogram.js';
+import { type Bucket, histogramQuantile, readHistogramQuantile } from '../metrics/histogram.js';
 import { armName } from '../metrics/matched-nothing.js';
 import { showQuery } from '../metrics/show-query.js';
 import type { Measurement } from '../release/types.js';
+import { bucketAround } from '../stats/latency-shared-bounds.js';
 import type { Seen } from './judge-looks.js';
 import { type StatisticalContext, slotWindow, waitForRequests } from './ratio-gate.js';
 
@@ -47,6 +48,8 @@ export async function armHistograms(
     baseline: baseline ? histogramQuantile(what.shown, baseline) : undefined,
     canaryRequests: waited,
     baselineRequests: histogramTotal(baseline),
+    // A latency look that ends here still shows its quantiles: as the bucket they lie in.
+    ...(what.kind === 'latency' ? inBucketOf(what.shown, { canary, baseline }) : {}),
   };
   const empty = [
     { buckets: canary, window: canaryWindow },
@@ -65,3 +68,19 @@ export async function armHistograms(
 
 /** Whether a look's start ended it (armHistograms). */
 export const endedLook = (x: ArmHistograms | Measurement): x is Measurement => 'verdict' in x;
+
+/**
+ * Which arms' quantile `q` of these histograms was interpolated inside a bucket, and its bounds
+ * (Measurement.inBucket); nothing when neither arm's was.
+ */
+export function inBucketOf(
+  q: number,
+  arms: { canary: Bucket[] | undefined; baseline: Bucket[] | undefined },
+): Pick<Measurement, 'inBucket'> {
+  const within = (b: Bucket[] | undefined) => (b ? bucketAround(b, readHistogramQuantile(q, b)) : undefined);
+  const canary = within(arms.canary);
+  const baseline = within(arms.baseline);
+  return canary || baseline
+    ? { inBucket: { ...(canary ? { canary } : {}), ...(baseline ? { baseline } : {}) } }
+    : {};
+}

@@ -9,6 +9,7 @@ import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { fmt } from '../stats/counts.js';
 import { inUnit } from '../stats/latency.js';
+import { inBucketText } from '../stats/latency-shared-bounds.js';
 import { pct, quantileName, toleratedMax } from './bounds.js';
 import { MANN_WHITNEY_MIN_INTERVALS, minuteWindows, type Seen } from './judge-looks.js';
 import { armNames, type StatisticalContext } from './ratio-gate.js';
@@ -60,7 +61,11 @@ export function beyondBoundsLook(
     minutes === undefined ? '' : minutes === 1 ? ' in its one minute' : ` in each of ${minutes} minutes`;
   const over = `${p} > ${f(largest)} on ${names.candidate}${each} (beyond its histogram's largest bucket bound)`;
   const of = minutes === undefined ? `${names.baseline}'s` : `${names.baseline}'s slowest minute`;
-  const limit = `the tolerated ${f(tolerated)} (${of} ${f(baseline.value)} + ${pct(gate.maxIncrease)})`;
+  // The step's baseline interpolated inside a bucket says so, as its cell does (Measurement.inBucket).
+  const range = minutes === undefined ? seen.inBucket?.baseline : undefined;
+  const unit = latencyUnit(gate.buckets) ?? '';
+  const base = range ? inBucketText(range, unit, inUnit(baseline.value, '')) : f(baseline.value);
+  const limit = `the tolerated ${f(tolerated)} (${of} ${base} + ${pct(gate.maxIncrease)})`;
   if (tolerated <= largest) {
     // Per minute, the judge's own values: say where the histogram stops, and how to see further.
     const more = minutes === undefined ? '' : `; export bucket bounds above ${f(largest)} to see by how much`;

@@ -3,8 +3,9 @@ import { type QuantileReading, readHistogramQuantile } from '../metrics/histogra
 import type { Measurement } from '../release/types.js';
 import { latencyUnit } from '../report/format.js';
 import { judgeLatency, stepReference } from '../stats/latency.js';
-import { onBounds, onSharedLatencyBounds } from '../stats/latency-shared-bounds.js';
-import { armHistograms, endedLook } from './arm-histograms.js';
+import { bucketAround, bucketText, onBounds, onSharedLatencyBounds } from '../stats/latency-shared-bounds.js';
+import { armHistograms, endedLook, inBucketOf } from './arm-histograms.js';
+import { quantileName } from './bounds.js';
 import { mannWhitneyLook, minuteReader, type Seen, thresholdLook } from './judge-looks.js';
 import {
   beyondBoundsLook,
@@ -38,12 +39,15 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       baseline: readHistogramQuantile(q, shared.baseline),
     };
     // The quantiles shown and thresholded are the shared bounds' too, as the judge's.
-    // A quantile beyond the largest bound is shown as `> L`, never L bare as if measured (Measurement.floors).
+    // A quantile beyond the largest bound is shown as `> L`, never L bare as if measured (Measurement.floors);
+    // one inside a bucket as that bucket's range, the interpolated value an estimate (Measurement.inBucket).
+    const { inBucket: _, ...started } = arms.seen;
     const seen: Seen = {
-      ...arms.seen,
+      ...started,
       canary: quantiles.canary?.value,
       baseline: quantiles.baseline?.value,
       ...floorsOf(quantiles.canary?.beyondBounds === true, quantiles.baseline?.beyondBounds === true),
+      ...inBucketOf(q, shared),
     };
     const histogram = async (slot: 'stable' | 'canary', since: number, until: number) =>
       await ctx.metrics.buckets?.(gate.buckets, slotWindow(ctx, slot, since, until));
@@ -68,7 +72,11 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
       case 'threshold': {
         const beyond = beyondBoundsLook(gate, ctx, seen, quantiles);
         if (beyond) return withNote(beyond, shared.note);
-        return withNote(thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile'), shared.note);
+        const look = thresholdLook(seen, gate.buckets, gate.maxIncrease, 'quantile');
+        return withNote(
+          withNote(look, look.note ? interpolatedNote(gate, ctx, seen) : undefined),
+          shared.note,
+        );
       }
       case 'mann-whitney': {
         const bounds = new Set(shared.shared);
@@ -77,13 +85,19 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           minuteReader(ctx, (from, to) => histogram(slot, from, to));
         // Each minute's quantile, read once per look though both the proof below and the judge may ask.
         const read = new Map<string, Promise<QuantileReading | undefined>>();
+        // Whether any minute's quantile was interpolated inside a bucket: the judge compares estimates.
+        let interpolated = false;
         const minute: MinuteReading = (slot, from, to) => {
           const key = `${slot} ${from} ${to}`;
           const known = read.get(key);
           if (known) return known;
-          const r = minuteHistogram(slot)(from, to).then((h) =>
-            h ? readHistogramQuantile(q, onBounds(h, bounds)) : undefined,
-          );
+          const r = minuteHistogram(slot)(from, to).then((h) => {
+            if (!h) return undefined;
+            const b = onBounds(h, bounds);
+            const reading = readHistogramQuantile(q, b);
+            if (bucketAround(b, reading)) interpolated = true;
+            return reading;
+          });
           read.set(key, r);
           return r;
         };
@@ -107,7 +121,11 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         // most are (a slow minute or two of a healthy candidate do not decide its mean).
         if (m.verdict === 'pass' && floors.beyond * 2 > floors.of && quantiles.canary?.beyondBounds)
           return withNote(passedOnFloorsLook(gate, ctx, seen, floors), shared.note);
-        return withNote(m, shared.note);
+        const estimates =
+          interpolated && m.note && m.evidence
+            ? `the per-minute ${quantileName(q)} values compared are interpolated inside buckets: estimates, as are the shift and meanRatio`
+            : undefined;
+        return withNote(withNote(m, estimates), shared.note);
       }
     }
   } catch (err) {
@@ -118,3 +136,20 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
 /** A look's note with `extra` after it (which bounds were compared). */
 const withNote = (m: Measurement, extra: string | undefined): Measurement =>
   extra === undefined ? m : { ...m, note: m.note ? `${m.note}; ${extra}` : extra };
+
+/**
+ * A threshold look's note on quantiles interpolated inside buckets: its percentage over the baseline
+ * is of those estimates, not of measured values, so the note says where each arm's lies (the gate's
+ * reason and the short lines quote the note, not the cells). Undefined when neither was.
+ */
+function interpolatedNote(gate: LatencyGateConfig, ctx: StatisticalContext, seen: Seen): string | undefined {
+  const { canary, baseline } = seen.inBucket ?? {};
+  if (!canary && !baseline) return undefined;
+  const unit = latencyUnit(gate.buckets) ?? '';
+  const names = armNames(ctx);
+  const where = [
+    canary ? `${names.candidate}'s lies in ${bucketText(canary, unit)}` : '',
+    baseline ? `${names.baseline}'s in ${bucketText(baseline, unit)}` : '',
+  ].filter(Boolean);
+  return `the ${quantileName(gate.quantile)} values compared are interpolated inside buckets (${where.join(', ')}): estimates, not measurements`;
+}

@@ -57,6 +57,9 @@ const evidence = z.object({
   sampleSize: figure,
 });
 
+/** The bounds of the bucket a quantile was interpolated inside: below, above. */
+const bucketRange = z.tuple([z.number(), z.number()]);
+
 const measurement = z.object({
   at: time,
   verdict: oneOf<MeasurementVerdict>({
@@ -80,6 +83,8 @@ const measurement = z.object({
   beyondBuckets: z.literal(true).optional(),
   // Optional: looks stored before it have none (their cells then show the bound bare, as they did).
   floors: z.object({ canary: z.literal(true).optional(), baseline: z.literal(true).optional() }).optional(),
+  // Optional: looks stored before it have none (their cells then show the interpolated value bare).
+  inBucket: z.object({ canary: bucketRange.optional(), baseline: bucketRange.optional() }).optional(),
   // Optional: looks stored before it have none (a rate-limited one among them then counts as an error).
   rateLimitedUntil: time.optional(),
 });

@@ -60,6 +60,14 @@ export interface Measurement {
    */
   floors?: { canary?: true; baseline?: true };
   /**
+   * The arms whose value a histogram interpolated inside a bucket: that bucket's bounds (the bound
+   * below, 0 under the first; the bound above). The histogram only knows the quantile lies between
+   * them, so the report shows the range with the value as an estimate (`100–250 ms (≈206.0)`).
+   * Set by latency-gate.ts; absent for a value on a bound, beyond the last one (floors) or from
+   * raw samples, and in looks stored before it.
+   */
+  inBucket?: { canary?: [number, number]; baseline?: [number, number] };
+  /**
    * An error look a rate limit refused that said when it resets: that reset, epoch ms (the source's
    * RateLimitedError). Until then the look is not counted against consecutive-error-limit
    * (threshold-gate.ts foldMeasurement). Absent otherwise, and in looks stored before it.

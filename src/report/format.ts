@@ -1,3 +1,5 @@
+import { inBucketText } from '../stats/latency-shared-bounds.js';
+
 /**
  * The sandbox's latency names (`latency` its histogram, `latency-p99` a quantile of it): measured
  * in ms by the sandbox itself. Any other query's unit is its backend's (Prometheus histograms are
@@ -37,6 +39,24 @@ export function formatValue(query: string, value: number | undefined, extraDigit
   if (latencyUnit(query)) return `${value.toFixed(1 + extraDigits)} ms`;
   if (/^request-rate$/.test(query)) return `${value.toFixed(1 + extraDigits)}/s`;
   return Number.isInteger(value) ? String(value) : value.toPrecision(4 + extraDigits);
+}
+
+/**
+ * A quantile a histogram interpolated inside a bucket (Measurement.inBucket): the bucket's range,
+ * then the value as formatValue writes it, as an estimate: `100–250 ms (≈206.0)`, `0.1–0.25 (≈0.2063)`.
+ * Bare, `206.0 ms` read as measured where the histogram only knows it is between 100 and 250 ms.
+ * Without a range (a value on a bound, from raw samples, or stored before it), formatValue's.
+ */
+export function formatInBucket(
+  query: string,
+  value: number,
+  range: [number, number] | undefined,
+  extraDigits = 0,
+): string {
+  const shown = formatValue(query, value, extraDigits);
+  if (!range || !Number.isFinite(value)) return shown;
+  const unit = latencyUnit(query) ?? '';
+  return inBucketText(range, unit, unit ? shown.replace(` ${unit}`, '') : shown);
 }
 
 /** How many digits past the usual formatApart may add: beyond it, doubles no longer differ in print. */

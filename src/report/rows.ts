@@ -20,7 +20,7 @@ import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { earlierValues } from './earlier-look.js';
 import { endedAtCapNote } from './ended-at-cap.js';
-import { apartDigits, formatLasted, formatStatistic, formatValue } from './format.js';
+import { apartDigits, formatInBucket, formatLasted, formatStatistic, formatValue } from './format.js';
 import { gateLabel } from './gate-label.js';
 import { plainNote } from './plain-note.js';
 
@@ -285,8 +285,9 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : verdictText(g, release);
     const method = judgeOf(config);
     // A score distribution's cells are its medians: beside a KS bound, a bare 0.25 reads as a distance.
-    const cell = (value: number, extra = 0) =>
-      `${g.kind === 'drift' ? 'median ' : ''}${formatValue(query, value, extra)}`;
+    // A quantile interpolated inside a bucket as that bucket's range (Measurement.inBucket).
+    const cell = (value: number, extra = 0, range?: [number, number]) =>
+      `${g.kind === 'drift' ? 'median ' : ''}${formatInBucket(query, value, range, extra)}`;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
     const tolerated = toleratedNote(g, config);
     // One service-wide series read for both arms: no candidate or baseline value to show.
@@ -297,7 +298,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
         candidate:
           m?.canary === undefined
             ? '–'
-            : `service ${floorCell(formatValue(query, m.canary, digits.candidate), m.floors?.canary)}`,
+            : `service ${floorCell(formatInBucket(query, m.canary, m.inBucket?.canary, digits.candidate), m.floors?.canary)}`,
         baseline: '–',
         bound: bound(config, query, digits),
         method,
@@ -332,7 +333,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
       candidate:
         m?.canary === undefined
           ? '–'
-          : `${floorCell(cell(m.canary, digits.candidate), m.floors?.canary)}${requests(m.canaryRequests)}`,
+          : `${floorCell(cell(m.canary, digits.candidate, m.inBucket?.canary), m.floors?.canary)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined
           ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
@@ -340,7 +341,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
               `configured ${formatValue(query, m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
-            : `${floorCell(cell(m.baseline, digits.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
+            : `${floorCell(cell(m.baseline, digits.baseline, m.inBucket?.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bound(config, query, digits),
       method,
       verdict,

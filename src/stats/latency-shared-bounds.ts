@@ -2,7 +2,7 @@
  * Latency histograms on the bucket bounds both arms have, for every latency judge (the gate's
  * sequential, threshold and Mann-Whitney judges, and `model-gate analyze`).
  */
-import type { Bucket } from '../metrics/histogram.js';
+import type { Bucket, QuantileReading } from '../metrics/histogram.js';
 import { type ArmNames, UNNAMED_ARMS } from './counts.js';
 import { finiteBounds, listBounds, onSharedBounds } from './shared-bounds.js';
 
@@ -64,3 +64,37 @@ export function onSharedLatencyBounds(
     note: dropped ? `judged on the bucket bounds both histograms have (le ${listed(s.shared)})` : undefined,
   };
 }
+
+/**
+ * The bucket a histogram's quantile was interpolated inside: [the bound below (0 under the first),
+ * the bound above]. The histogram only knows the quantile lies there; the value between is
+ * Prometheus' straight line through the bucket (206 ms for a true 130 ms in le 0.1–0.25). Undefined
+ * for a quantile exactly on a bound (the counts place it), beyond the last one (a floor) or none.
+ */
+export function bucketAround(
+  buckets: readonly Bucket[],
+  reading: QuantileReading | undefined,
+): [number, number] | undefined {
+  if (!reading || reading.beyondBounds) return undefined;
+  let below = 0;
+  for (const b of buckets) {
+    if (b.le === '+Inf' || reading.value === b.le) return undefined;
+    if (reading.value < b.le) return reading.value > below ? [below, b.le] : undefined;
+    below = b.le;
+  }
+  return undefined;
+}
+
+/**
+ * `100–250 ms (≈206)`: the bucket's bounds as exported, the unit if known, then the interpolated
+ * value as `approx` writes it (without the unit), so that it does not read as measured.
+ */
+export const inBucketText = (range: [number, number], unit: string, approx: string): string =>
+  `${bucketText(range, unit)} (≈${approx})`;
+
+/** `100–250 ms`: a bucket's bounds as exported, and the unit if known. */
+export const bucketText = (range: [number, number], unit: string): string =>
+  `${boundText(range[0])}–${boundText(range[1])}${unit ? ` ${unit}` : ''}`;
+
+/** A bucket bound as exported, without float noise (0.30000000000000004). */
+const boundText = (x: number): string => String(Number(x.toPrecision(6)));

@@ -14,7 +14,13 @@
 import { type Bucket, type QuantileReading, readHistogramQuantile } from '../metrics/histogram.js';
 import { type ArmNames, countNote, judgeCounts, percent, UNNAMED_ARMS } from './counts.js';
 import { inconclusive, type Judgment } from './judgment.js';
-import { infOnlyProblem, onBounds, onSharedLatencyBounds } from './latency-shared-bounds.js';
+import {
+  bucketAround,
+  inBucketText,
+  infOnlyProblem,
+  onBounds,
+  onSharedLatencyBounds,
+} from './latency-shared-bounds.js';
 import { finiteBounds } from './shared-bounds.js';
 
 export const LATENCY_METHOD = 'sequential-exceedance';
@@ -181,11 +187,18 @@ export function judgeLatency(input: LatencyInput): Judgment {
   const c = judged.evidence.canary;
   const b = judged.evidence.baseline;
   const slow = (a: typeof c) => (a?.events === undefined || !a.total ? '–' : percent(a.events / a.total));
-  const t = (x: number | undefined) => inUnit(x, input.unit ?? 'ms');
-  // Beyond the largest bound, the histogram only knows the quantile is above it: `> 1 s`.
-  const shown = (r: QuantileReading | undefined) => `${r?.beyondBounds ? '> ' : ''}${t(r?.value)}`;
+  const unit = input.unit ?? 'ms';
+  const t = (x: number | undefined) => inUnit(x, unit);
+  // Beyond the largest bound, the histogram only knows the quantile is above it: `> 1 s`. Inside a
+  // bucket, only that it lies between its bounds: `100–250 ms (≈206)`, the straight line's value
+  // an estimate (a true 130 ms read 206). The judge counts requests at a bound, exactly.
+  const shown = (d: LatencyData, r: QuantileReading | undefined) => {
+    if (r?.beyondBounds) return `> ${t(r.value)}`;
+    const range = 'buckets' in d ? bucketAround(d.buckets, r) : undefined;
+    return range && r ? inBucketText(range, unit, inUnit(r.value, '')) : t(r?.value);
+  };
   // The quantiles first, as the gate table shows them; the slow requests the judge counted after.
-  const what = `${name} ${shown(rc)} on ${names.candidate} vs ${shown(rb)} on ${names.baseline}; slower than ${t(edge)}: ${slow(c)} of ${names.candidate}'s requests vs ${slow(b)} of ${names.baseline}'s`;
+  const what = `${name} ${shown(canary, rc)} on ${names.candidate} vs ${shown(baseline, rb)} on ${names.baseline}; slower than ${t(edge)}: ${slow(c)} of ${names.candidate}'s requests vs ${slow(b)} of ${names.baseline}'s`;
   const { effect, interval, eValue } = judged.evidence;
   const none = c?.events === 0 && b?.events === 0;
   const judgedNote = none

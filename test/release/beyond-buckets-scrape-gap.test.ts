@@ -81,7 +81,7 @@ describe('a quantile beyond the largest bucket, under must-have-data: false', ()
     );
     expect(r.status).toBe('failed');
     expect(r.reason).toBe(
-      "no conclusive evidence within 1m at step 1 of 1: p95 (p95 > 138 ms on v2 (beyond its histogram's largest bucket bound) against the tolerated 149 ms (v1's 135 ms + 10%): the histogram cannot tell whether it is over; export bucket bounds above 138 ms)",
+      "no conclusive evidence within 1m at step 1 of 1: p95 (p95 > 138 ms on v2 (beyond its histogram's largest bucket bound) against the tolerated 149 ms (v1's 133.16–138.49 ms (≈135) + 10%): the histogram cannot tell whether it is over; export bucket bounds above 138 ms)",
     );
   });
 });

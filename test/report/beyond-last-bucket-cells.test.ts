@@ -31,17 +31,17 @@ describe("a latency gate's cell where the quantile is beyond the histogram's las
     const failed = stored(await released(canary, candidate(0.01, 20000)));
     expect(failed.status).toBe('failed');
     expect(row(report(canary, failed), P95)).toBe(
-      "| p95 (p95) | \\> 138.5 ms (beyond the last bucket) (300 req) | 77.4 ms (950 req) | at most ×1.1 the baseline's share of requests slower than its p95 | ❌ fail: p95 \\> 138 ms on v2 vs 77.4 ms on v1; slower than 76.9 ms: 100% of v2's requests vs 5.16% of v1's (×19, at least ×12; tolerated ×1.1); strong evidence of a regression (e-value \\>10¹²; 40 needed) |",
+      "| p95 (p95) | \\> 138.5 ms (beyond the last bucket) (300 req) | 76.9–79.98 ms (≈77.4) (950 req) | at most ×1.1 the baseline's share of requests slower than its p95 | ❌ fail: p95 \\> 138 ms on v2 vs 76.9–79.98 ms (≈77.4) on v1; slower than 76.9 ms: 100% of v2's requests vs 5.16% of v1's (×19, at least ×12; tolerated ×1.1); strong evidence of a regression (e-value \\>10¹²; 40 needed) |",
     );
     const line = renderTerminal(canary, { releases: [failed], skipped: [] }, failed.updatedAt)
       .split('\n')
       .find((l) => l.startsWith(`  ${P95}`));
-    expect(line).toContain(`${BEYOND} (300 req)  77.4 ms (950 req)`);
+    expect(line).toContain(`${BEYOND} (300 req)  76.9–79.98 ms (≈77.4) (950 req)`);
   });
 
   it.each([
-    ['threshold', '1800 req', '77.2 ms (5700 req)'],
-    ['mann-whitney', '18000 req', '77.3 ms (57000 req)'],
+    ['threshold', '1800 req', '76.9–79.98 ms (≈77.2) (5700 req)'],
+    ['mann-whitney', '18000 req', '76.9–79.98 ms (≈77.3) (57000 req)'],
   ] as const)('shows it as a floor under judge: %s too', async (judge, requests, baseline) => {
     const config = judged(judge);
     const failed = stored(await released(config, candidate(0.01, 20000)));
@@ -58,21 +58,21 @@ describe("a latency gate's cell where the quantile is beyond the histogram's las
     const config = judged('threshold');
     const r = stored(await released(config, slowStable));
     expect(row(report(config, r), P95)).toMatch(
-      /^\| p95 \(p95\) \| 77\.\d ms \(\d+ req\) \| \\> 138\.5 ms \(beyond the last bucket\) \(\d+ req\) \|/,
+      /^\| p95 \(p95\) \| 76\.9–79\.98 ms \(≈77\.\d\) \(\d+ req\) \| \\> 138\.5 ms \(beyond the last bucket\) \(\d+ req\) \|/,
     );
   });
 
-  it('reads as before for a candidate within the buckets, and for a look stored before floors were recorded', async () => {
+  it('shows a candidate within the buckets by its bucket, and a look stored before floors were recorded as before', async () => {
     const config = judged('threshold');
     const ready = stored(await released(config, candidate(0.01, 40)));
     expect(row(report(config, ready), P95)).toBe(
-      '| p95 (p95) | 77.3 ms (1800 req) | 77.2 ms (5700 req) | ≤ baseline +10% (p95, look by look) | ✅ pass |',
+      '| p95 (p95) | 76.9–79.98 ms (≈77.3) (1800 req) | 76.9–79.98 ms (≈77.2) (5700 req) | ≤ baseline +10% (p95, look by look) | ✅ pass |',
     );
-    // A ledger written before: its looks have no `floors`, and read back as they did, the bound bare.
+    // A ledger written before: its looks have no `floors` nor `inBucket`, and read back as they did, the bound bare.
     const failed = await released(canary, candidate(0.01, 20000));
     const gates = failed.gates.map(({ last, ...g }) => {
       if (!last) return g;
-      const { floors: _, ...before } = last;
+      const { floors: _, inBucket: __, ...before } = last;
       return { ...g, last: before };
     });
     const older = stored({ ...failed, gates });

@@ -101,7 +101,7 @@ describe('the headline of a release a ratio or latency gate failed', () => {
       { rps: 10, errorRate: 0, medianMs: 60 },
     );
     expect(headline(text)).toMatch(
-      /^- fraud v3 was rolled back to v1: p95: p95 [\d.]+ ms on v3 vs [\d.]+ ms on v1; slower than [\d.]+ ms: [\d.]+% of v3's requests vs [\d.]+% of v1's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 40$/,
+      /^- fraud v3 was rolled back to v1: p95: p95 [\d.]+–[\d.]+ ms \(≈[\d.]+\) on v3 vs [\d.]+–[\d.]+ ms \(≈[\d.]+\) on v1; slower than [\d.]+ ms: [\d.]+% of v3's requests vs [\d.]+% of v1's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 40$/,
     );
   });
 });

@@ -34,7 +34,7 @@ describe('the latency judge on histograms with different bucket bounds', () => {
     const same = judge(otherLayout(200_000), stableLayout(1_000_000));
     expect(same.verdict).toBe('pass');
     expect(same.note).toMatch(
-      /^no regression beyond ×1\.1: p95 0\.337 s on v2 vs 0\.337 s on v1; slower than 0\.4 s: .*; judged on the bucket bounds both histograms have \(le 0\.1, 0\.4\)$/,
+      /^no regression beyond ×1\.1: p95 0\.1–0\.4 s \(≈0\.337\) on v2 vs 0\.1–0\.4 s \(≈0\.337\) on v1; slower than 0\.4 s: .*; judged on the bucket bounds both histograms have \(le 0\.1, 0\.4\)$/,
     );
     // Twice as many requests slower than 0.4 s on the candidate: still seen through the shared bounds.
     expect(judge(otherLayout(200_000, 1.01), stableLayout(1_000_000)).verdict).toBe('fail');

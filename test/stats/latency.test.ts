@@ -53,7 +53,7 @@ describe('the latency judge (exceedances of the baseline quantile)', () => {
     expect(slow.evidence.method).toBe('sequential-exceedance');
     expect(slow.evidence.canary?.value).toBeGreaterThan(slow.evidence.baseline?.value ?? 0);
     expect(slow.note).toMatch(
-      /^p95 [\d.]+ ms on the candidate vs [\d.]+ ms on the baseline; slower than [\d.]+ ms: [\d.]+% of the candidate's requests vs [\d.]+% of the baseline's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 20$/,
+      /^p95 [\d.]+–[\d.]+ ms \(≈[\d.]+\) on the candidate vs [\d.]+–[\d.]+ ms \(≈[\d.]+\) on the baseline; slower than [\d.]+ ms: [\d.]+% of the candidate's requests vs [\d.]+% of the baseline's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); e-value \S+ ≥ 20$/,
     );
     const same = judgeLatency({
       canary: { samples: lognormal(60_000) },
