@@ -56,6 +56,7 @@ export function actionPorts(
     targetFor: (model: ModelConfig) => targetFor(model, log),
     metricsFor: (model: ModelConfig) => metricsFor(model, log),
     onProgress: (releases: Release[]) => phases.progress(releases),
+    onPhaseEntered: (releases: Release[]) => phases.progress(releases),
   };
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.ledger !== 'github') {

@@ -28,6 +28,7 @@ import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficCandidate, type LiveCandidate, liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
+import { notReady } from './promote-not-ready.js';
 import type { RunResult, ServingState } from './pull-request.js';
 import { holdsSlot, inFlight, type Release } from './types.js';
 
@@ -76,7 +77,8 @@ export async function handleCommand(
       return { ...result, skipped: [...result.skipped, { model: model.name, why, kind: 'note' }] };
     }
     case 'promote': {
-      if (release?.status !== 'ready') throw notReady(model.name, release);
+      if (release?.status !== 'ready')
+        throw notReady(model.name, release, inputs.trigger === 'model-gate run');
       return promoteReady(release, ctx, inputs, ports, by);
     }
     case 'abort': {
@@ -141,19 +143,6 @@ async function promoteReady(
   if (inputs.dryRun) return dryRun(wouldPromote(release));
   const promoted = await promote(release, ctx, ports.ledger, `promoted ${by}`);
   return { releases: [promoted], skipped: [] };
-}
-
-/**
- * Why the promote command has nothing to promote. A release whose withdrawal is pending holds the
- * model's slot, so no other release can be ready meanwhile: the rollback command settles it.
- */
-function notReady(model: string, release?: Release): InputError {
-  const last = release ? `${release.to} ${release.status}` : 'none';
-  if (!release?.withdrawPending)
-    return new InputError(`promote ${model}: no release is ready (last: ${last})`);
-  return new InputError(
-    `promote ${model}: no release is ready (last: ${last}, its withdrawal pending: ${release.to} may still get live traffic); a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the abort command to withdraw it now, or the rollback command to serve another version instead`,
-  );
 }
 
 /**

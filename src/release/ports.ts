@@ -50,6 +50,8 @@ export interface Ports {
    * once whatever changed (a record other runs must read now, endThenWithdraw's).
    */
   onProgress?(releases: Release[], opts?: { force?: boolean }): Promise<void> | void;
+  /** Called as a release enters a phase, before its line is logged: the step log's group for it. */
+  onPhaseEntered?(releases: Release[]): void;
 }
 
 export function contextFor(model: ModelConfig, ports: Ports): ReleaseContext {

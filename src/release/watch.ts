@@ -224,8 +224,12 @@ async function driveChecked(
       // A renewed lease reaches the comment at once: the old one may end before its next refresh.
       if (current[i].watchedUntil !== own.release.watchedUntil)
         await ports.onProgress?.(current, { force: true });
-      if (next.status !== release.status || next.phase !== release.phase)
+      if (next.status !== release.status || next.phase !== release.phase) {
+        // Before its line: a phase entered opens its step-log group (action/phase-log.ts), which
+        // is to hold that phase's line, not the one of the phase before.
+        ports.onPhaseEntered?.(current);
         ports.log.info(`${next.model}: ${next.reason}`);
+      }
       // An A/B whose rate so far reaches its planned sample only past the cap: its end there is no surprise.
       const capNote = opts.mode === 'watch' ? pastCapNote(next, model.strategy) : undefined;
       if (capNote && capNoted.get(i) !== next.phase) {
