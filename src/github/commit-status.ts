@@ -1,6 +1,6 @@
 import { redact } from '../core/redact.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
-import { neverServedCallers } from '../release/phase-notes.js';
+import { MERGED_BRIEF, neverServedCallers } from '../release/phase-notes.js';
 import type { Release } from '../release/types.js';
 import {
   changeUnderWay,
@@ -103,10 +103,10 @@ function endedWords(r: Release): string | undefined {
     return fitted(
       `${head}the analysis could not run (`,
       r.reason ?? '',
-      '); push a new commit once it is fixed',
+      r.mergedAt === undefined ? '); push a new commit once it is fixed' : `); ${MERGED_BRIEF}`,
     );
   const few = notEnoughData(r);
-  if (few) return fitted(`${head}not enough data (`, few.brief, `); ${few.next.replace(', then', ',')}`);
+  if (few) return fitted(`${head}not enough data (`, few.brief, `); ${few.nextBrief}`);
   const failed = r.gates.filter((g) => g.verdict === 'fail');
   const [gate] = failed;
   // The release's reason, not the gate's: it may say more (`… on its last look at the merge`).

@@ -12,7 +12,6 @@ import { promoteMerged } from './finish.js';
 import { withdrawAfterLastLook } from './last-look.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
 import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
-import { unreadBeforeTraffic } from './metrics-preflight.js';
 import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt, withoutOpenPrAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
@@ -104,7 +103,7 @@ export async function onMerged(
       continue;
     }
     if (release.status !== 'ready') {
-      const ended = opts.dryRun ? release : await unreadOnMerge(release, ports);
+      const ended = opts.dryRun ? release : await endedOnMerge(release, ports);
       out.push(ended);
       const why = await endedBeforeMerge(config, model, ended, event, ports);
       skipped.push({ model: model.name, why, kind: 'note' });
@@ -189,28 +188,47 @@ async function endedBeforeMerge(
 }
 
 /**
- * A release whose metrics check met only passing faults before any traffic (unreadBeforeTraffic)
- * said to re-run the job, which analysed its head again while the PR was open (pull-request.ts
- * restartsOnReopen): the merge is put on its record (`mergedAt`), its words less that advice, so
- * that its comment and report say what a merged PR can do, and no run analyses that head again.
- * One another run changed since this job read it is left as that run recorded it.
+ * A release of the PR that ended unpromoted before the merge, as a merged PR's record says it: its
+ * words (reason, phase notes, a failed first rollback's why) less the advice they gave while the PR
+ * was open (push a new commit, reopen the PR, re-run the job once the metrics source answers),
+ * which nobody can follow once it merged; the merged PR's comment, report and commit status are
+ * written from it. A failed one also gets the merge on its record (`mergedAt`), from which the
+ * report gives what a merged PR can do in its place (phase-notes.ts mergedAdvice, decision.ts
+ * retryAdvice), and no run analyses that head again (one whose metrics check met only passing
+ * faults, unreadBeforeTraffic, would be). Not an aborted one: its merge on record would have a
+ * re-run of the merge job analyse it (analysesAgainAfterMerge). Not one whose withdrawal is pending:
+ * the run that settles it writes its record. One another run changed since this job read it is
+ * left as that run recorded it.
  */
-async function unreadOnMerge(release: Release, ports: Ports): Promise<Release> {
-  if (!unreadBeforeTraffic(release) || release.mergedAt !== undefined) return release;
+async function endedOnMerge(release: Release, ports: Ports): Promise<Release> {
+  const failed = release.status === 'failed';
+  if ((!failed && release.status !== 'aborted') || release.withdrawPending) return release;
+  if (release.mergedAt !== undefined || endedByRollbackToIt(release)) return release;
+  const merged = withoutOpenPrWords(release);
+  if (!failed && merged.reason === release.reason) return release;
   const theirs = await changedSince(release, ports.ledger);
   if (theirs) return theirs;
   const now = ports.clock.now();
-  const merged: Release = {
+  const saved: Release = { ...merged, ...(failed ? { mergedAt: now } : {}), updatedAt: now };
+  await ports.ledger.saveRelease(saved);
+  return saved;
+}
+
+/** `release`'s words as a merged PR's: less the advice to the open PR (withoutOpenPrAdvice). */
+function withoutOpenPrWords(release: Release): Release {
+  const failed = release.ending?.withdrawFailed;
+  return {
     ...release,
-    mergedAt: now,
-    updatedAt: now,
     ...(release.reason === undefined ? {} : { reason: withoutOpenPrAdvice(release.reason) }),
     phases: release.phases.map((p) =>
       p.note === undefined ? p : { ...p, note: withoutOpenPrAdvice(p.note) },
     ),
+    ...(failed?.why === undefined
+      ? {}
+      : {
+          ending: { ...release.ending, withdrawFailed: { ...failed, why: withoutOpenPrAdvice(failed.why) } },
+        }),
   };
-  await ports.ledger.saveRelease(merged);
-  return merged;
 }
 
 /** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */

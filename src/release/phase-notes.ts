@@ -55,6 +55,12 @@ export const newHeadAdvice = (headSha: string | undefined, when = ''): string =>
     : `push a new commit${when} to analyse again`;
 
 /**
+ * A commit status's words (140 characters) for what a merged PR's failed candidate needs, where
+ * mergedPrAdvice does not fit: not promoted, and a new PR, not a commit, analyses it again.
+ */
+export const MERGED_BRIEF = 'not promoted; the PR is merged: a new PR analyses it again';
+
+/**
  * How an A/B capped undecided runs again (planned-sample.ts cappedReason), said after what to
  * change: a new commit, which only an open PR takes.
  */
@@ -154,8 +160,9 @@ export function refusedChangeAdvice(r: Release): string {
 
 /**
  * What analyses the version of `r`, failed after its merge went on record (analyze-then-promote: the
- * merge job's analysis), again: no new commit or reopen, a new PR (mergedPrAdvice). Undefined while
- * its PR is open, or merged unrecorded (require-pass): there the record cannot tell.
+ * merge job's analysis, or its merge job ended it unpromoted: merge-job.ts endedOnMerge), again: no
+ * new commit or reopen, a new PR (mergedPrAdvice). Undefined while its PR is open, or merged with no
+ * run of its merge job since: there the record cannot tell.
  */
 const mergedAdvice = (r: Release): string | undefined =>
   r.mergedAt === undefined ? undefined : mergedPrAdvice(r.to, servesAfterEnd(r), 'its version');

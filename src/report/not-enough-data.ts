@@ -1,14 +1,21 @@
 import { formatDuration } from '../config/duration.js';
+import { servesAfterEnd } from '../release/finish.js';
+import { MERGED_BRIEF } from '../release/phase-notes.js';
 import type { GateState, Release } from '../release/types.js';
+import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 
 /** A min-requests look's note (threshold-gate.ts, ratio-gate.ts): the only record of what was needed. */
 const MIN_REQUESTS = /^(\d+) of (\d+) candidate requests$/;
 
-/** What was short (`what`, `brief` for a commit status's 140 characters) and what to do (`next`). */
+/**
+ * What was short (`what`, `brief` for a commit status's 140 characters) and what to do (`next`,
+ * `nextBrief` for the status).
+ */
 export interface NotEnoughData {
   what: string;
   brief: string;
   next: string;
+  nextBrief: string;
 }
 
 /**
@@ -39,14 +46,14 @@ export function notEnoughData(r: Release): NotEnoughData | undefined {
     return {
       what: `${served} of the ${needed} candidate requests needed ${within}`,
       brief: `${served} of ${needed} candidate requests ${lasted}`,
-      next: 'raise step-duration or lower min-requests, then push a new commit',
+      ...whatNext(r, 'raise step-duration or lower min-requests'),
     };
   }
   const each = waiting.map((g) => `${g.name} (${g.last?.note ?? 'waiting'})`).join(', ');
   return {
     what: `${each} ${within}`,
     brief: `${each} ${lasted}`,
-    next: 'raise step-duration, then push a new commit',
+    ...whatNext(r, 'raise step-duration'),
   };
 }
 
@@ -54,4 +61,17 @@ function minRequestsOf(g: GateState): { served: number; needed: number } | undef
   const m = MIN_REQUESTS.exec(g.last?.note ?? '');
   if (!m) return undefined;
   return { served: g.last?.canaryRequests ?? Number(m[1]), needed: Number(m[2]) };
+}
+
+/**
+ * `change`, then what analyses again: a new commit while the PR is open; once its merge is on
+ * record (merge-job.ts endedOnMerge), which no commit follows, a new PR (mergedPrAdvice).
+ */
+function whatNext(r: Release, change: string): Pick<NotEnoughData, 'next' | 'nextBrief'> {
+  if (r.mergedAt === undefined)
+    return { next: `${change}, then push a new commit`, nextBrief: `${change}, push a new commit` };
+  return {
+    next: `${change}; ${mergedPrAdvice(r.to, servesAfterEnd(r), 'its version')}`,
+    nextBrief: MERGED_BRIEF,
+  };
 }
