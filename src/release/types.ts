@@ -244,8 +244,9 @@ export interface Release {
   /**
    * When its PR merged (epoch ms) while it was analysing under on-merge: analyze-then-promote (the
    * run that makes it ready promotes it, release/merged-ready.ts), or when its merge job could not
-   * promote it, the platform refusing (a schedule tick tries again: promotionDue). States stored
-   * before it have none.
+   * promote it, the platform refusing (a schedule tick tries again: promotionDue), or when its merge
+   * job found it failed before the merge (merge-job.ts endedOnMerge: its report then gives what a
+   * merged PR can do, and no run analyses its head again). States stored before it have none.
    */
   mergedAt?: number;
   /**
