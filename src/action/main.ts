@@ -11,6 +11,7 @@ import { handleCommand } from '../release/commands.js';
 import { reportIt, stoppedOn } from '../release/defects.js';
 import { alertsNow } from '../release/drift-alert.js';
 import { withdrawalUnderWay } from '../release/finish.js';
+import { missingSourceWarnings, noChangeNote } from '../release/no-change.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
@@ -38,7 +39,7 @@ import {
 import type { Command, Inputs } from './inputs.js';
 import { commandOn, eventName, readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
-import { branchPoint, missingSourceWarnings, noChangeNote } from './no-change.js';
+import { branchPoint } from './no-change.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';

@@ -5,6 +5,7 @@ import type { Config } from '../config/types.js';
 import { InputError } from '../core/errors.js';
 import { counted } from '../core/text.js';
 import { pickModel } from '../release/commands.js';
+import { missingSourceWarnings } from '../release/no-change.js';
 import { emptyPlan, type Plan, planAll, planChanges, planPullRequest } from '../release/plan.js';
 import { plannedLines, plannedSentence } from '../release/plan-text.js';
 import type { Ports } from '../release/ports.js';
@@ -13,7 +14,7 @@ import type { FileReader } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
 import { asLogText } from './log-text.js';
-import { branchPoint, missingSourceWarnings } from './no-change.js';
+import { branchPoint } from './no-change.js';
 
 /** Dispatch commands that change one model's traffic. */
 const ONE_MODEL = new Set(['rollback', 'promote', 'abort']);

@@ -6,6 +6,7 @@ import { redact } from '../core/redact.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
+import { missingSourceWarnings, noChangeNote } from '../release/no-change.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
@@ -134,7 +135,10 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     );
     return signalExitCode(signal);
   }
-  const { result, defects } = outcome;
+  const { defects } = outcome;
+  const result = isPrEvent(event)
+    ? await whyNothing(event, o, config, files, outcome.result)
+    : outcome.result;
   // Asked to stop while a step that never waits ran (a pass in tick mode, a merge): its candidates
   // are withdrawn all the same, as the stop signal's line said.
   if (stop?.signal && isPrEvent(event)) return stopped(event, stop.signal, result);
@@ -196,6 +200,31 @@ async function runOn(
   return { result: { ...result, command: event }, defects: [] };
 }
 
+/**
+ * An opened (reopened) PR's result as the action reports it: a model whose version file is in
+ * neither the base nor the head is warned of, as plan warns (nothing gates it, and a run that
+ * releases nothing would look all right), and a run that releases nothing says why, not only
+ * "Nothing to release". The warnings are said once, above the report.
+ */
+async function whyNothing(
+  event: PrEvent,
+  o: RunOptions,
+  config: Config,
+  files: LocalFiles,
+  result: CommandRun,
+): Promise<CommandRun> {
+  if (event !== 'release' && event !== 'reopen') return result;
+  const missing = await missingSourceWarnings(
+    config,
+    files.reader,
+    { base: () => Promise.resolve(files.baseSha), head: files.headSha },
+    { only: o.model, workspace: files.checkout, configPath: files.config },
+  );
+  for (const warning of missing) console.error(`warning: ${redact(warning)}`);
+  const nothing = result.releases.length === 0 && result.skipped.length === 0;
+  return nothing ? { ...result, skipped: [noChangeNote(config, o.model)] } : result;
+}
+
 /** Where a run reads its config and ledger, and, for a PR event, the versions it compares. */
 interface LocalFiles {
   config: string;
@@ -204,6 +233,8 @@ interface LocalFiles {
   /** A PR event's base and head (the working tree: WORKING_TREE); empty for the others. */
   baseSha: string;
   headSha: string;
+  /** The repository's top, where the head is the working tree: the files a PR event's head has. */
+  checkout?: string;
 }
 
 /**
@@ -219,7 +250,8 @@ async function localFiles(event: RunEvent, o: RunOptions, cwd: string): Promise<
   if (isPrEvent(event)) {
     const where = await localComparison(cwd, { base: o.base, head: o.head });
     const head = where.head.sha ?? WORKING_TREE;
-    return { ...paths(where.root), reader: where.reader, baseSha: where.base.sha, headSha: head };
+    const checkout = head === WORKING_TREE ? where.root : undefined;
+    return { ...paths(where.root), reader: where.reader, baseSha: where.base.sha, headSha: head, checkout };
   }
   const root = o.config !== undefined && o.ledger !== undefined ? undefined : await repositoryTop(cwd);
   if (root === undefined && (o.config === undefined || o.ledger === undefined)) {

@@ -77,5 +77,8 @@ async function defaultBase(root: string): Promise<string> {
     const named = await runGit(root, ['rev-parse', '--abbrev-ref', ref]);
     return named.code === 0 && named.stdout.trim() ? named.stdout.trim() : ref;
   }
-  throw new InputError('no origin/main or main branch to compare with: pass --base with the target branch');
+  // The branches it tried, so the user sees why none would do (a repository whose branch is trunk).
+  throw new InputError(
+    `no base branch to compare with: none of ${BASE_CANDIDATES.join(', ')} is in this repository: pass --base with the branch the pull request merges into`,
+  );
 }
