@@ -4,8 +4,8 @@ const USAGE = `usage: model-gate validate [config]
   checks a configuration file as the action would read it (default .github/model-gate.yml at
   the repository's top, or in the current folder outside a git repository)
 exit code: 0 when it is valid, 1 when it is missing or invalid (one line per problem), 2 on a
-  usage error (an option, or more than one file); warnings (a gate that reads the whole service)
-  go to stderr and leave it 0`;
+  usage error (an option, or more than one file); warnings (a gate that reads the whole service,
+  a version or evaluation file that is not in the working tree) go to stderr and leave it 0`;
 
 /**
  * `model-gate validate [config]`: loads the config as the action would (with this process's

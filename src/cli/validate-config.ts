@@ -33,8 +33,7 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
     const root =
       given === undefined ? top : await repositoryTop(resolve(cwd, dirname(given))).catch(() => undefined);
     if (root !== undefined) {
-      for (const warning of await missingVersionFiles(config, root))
-        console.error(`warning: ${file}: ${warning}`);
+      for (const warning of await missingFiles(config, root)) console.error(`warning: ${file}: ${warning}`);
     }
     return 0;
   } catch (err) {
@@ -45,16 +44,16 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
 }
 
 /**
- * Warnings for the models whose version file is not in the working tree at `root` (the
- * repository's top, where plan and the action read it): a typo in `source.file` is a valid
- * config, but then no pull request changes that model's version, and nothing says why.
+ * Warnings for the files the config names that are not in the working tree at `root` (the
+ * repository's top, where plan and the action read them). A typo in `source.file` is a valid
+ * config, but then no pull request changes that model's version, and nothing says why; one in an
+ * offline gate's `file` fails every release, but only once a PR runs. An evaluation a PR (or a CI
+ * job pushing to it) commits is legitimately absent here, so that one is worded as a question.
  */
-async function missingVersionFiles(config: Config, root: string): Promise<string[]> {
+async function missingFiles(config: Config, root: string): Promise<string[]> {
   const disk = workingTreeReader(root);
-  const warnings: string[] = [];
-  for (const model of Object.values(config.models)) {
-    const field = formatPath(['models', model.name, 'source', 'file']);
-    const absent = await disk.read('', model.source.file).then(
+  const absent = (file: string) =>
+    disk.read('', file).then(
       (text) => text === undefined,
       (err: unknown) => {
         // There but unreadable (a folder, a link leading out): plan refuses it by name already.
@@ -62,10 +61,19 @@ async function missingVersionFiles(config: Config, root: string): Promise<string
         throw err;
       },
     );
-    if (absent)
+  const warnings: string[] = [];
+  for (const model of Object.values(config.models)) {
+    const field = formatPath(['models', model.name, 'source', 'file']);
+    if (await absent(model.source.file))
       warnings.push(
         `${field}: ${quote(model.source.file)} is not in the working tree: check the path; a pull request that does not add it releases nothing for ${model.name}`,
       );
+    for (const [i, gate] of model.gates.entries()) {
+      if (gate.kind !== 'offline' || !(await absent(gate.file))) continue;
+      warnings.push(
+        `${formatPath(['models', model.name, 'gates', i, 'file'])}: ${quote(gate.file)} is not in the working tree: check the path; unless each pull request (or its CI) commits the evaluation there, gate ${gate.name} fails every release of ${model.name}`,
+      );
+    }
   }
   return warnings;
 }

@@ -19,7 +19,7 @@ import { type InterpolatedField, interpolateEnv } from './interpolate.js';
 import { type ConfigPath, configErrorMap, describeValue, formatPath, quote } from './messages.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
-import { yamlShapeProblems } from './yaml-shape.js';
+import { unquotedVariables, yamlShapeProblems } from './yaml-shape.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
 
@@ -71,15 +71,18 @@ export function parseConfig(
   const fail = (problems: Problem[]) => new ConfigError(render(problems, file, doc, lineCounter));
 
   if (doc.errors.length > 0) {
-    // A tab in the indentation throws every later line of its mapping out of line: those
-    // follow-on complaints go, as do the parser's others about the same line.
-    const tabs = doc.errors.filter((e) => e.code === 'TAB_AS_INDENT');
-    const errors = tabs.length > 0 ? tabs : doc.errors;
+    // An unquoted `${NAME}` in `{ }` fails every later line, and a tab in the indentation every
+    // later line of its mapping: those follow-on complaints go, as do the parser's others about
+    // the same line.
+    const { variables, errors: rest } = unquotedVariables(text, doc.errors);
+    const tabs = rest.filter((e) => e.code === 'TAB_AS_INDENT');
+    const errors = tabs.length > 0 ? tabs : rest;
     const firstPerLine = errors.filter(
       (error, i) => errors.findIndex((e) => e.linePos?.[0]?.line === error.linePos?.[0]?.line) === i,
     );
-    throw fail(
-      firstPerLine.map((error) => {
+    throw fail([
+      ...variables.map(({ offset, message }) => ({ message, pos: lineCounter.linePos(offset) })),
+      ...firstPerLine.map((error) => {
         const at = error.linePos?.[0];
         const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0]) : undefined;
         if (duplicate) {
@@ -101,7 +104,7 @@ export function parseConfig(
         }
         return { message: `YAML syntax error: ${yamlErrorText(error)}`, ...(at ? { pos: at } : {}) };
       }),
-    );
+    ]);
   }
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw fail([{ message: 'the file is empty; expected a mapping with `version: 1` and `models:`' }]);

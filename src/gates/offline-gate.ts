@@ -1,6 +1,8 @@
+import { formatPath } from '../config/messages.js';
 import type { OfflineGateConfig } from '../config/types.js';
 import type { GateState } from '../release/types.js';
 import type { FileReader } from '../version/changed-models.js';
+import { headName } from '../version/head-name.js';
 import { aliasProblem, MAX_ALIAS_COUNT, parseYamlDocument, yamlErrorText } from '../version/yaml-document.js';
 import { boundViolations, describeBounds } from './bounds.js';
 
@@ -9,6 +11,11 @@ export interface OfflineChange {
   base: string;
   head: string;
   version: string;
+  /**
+   * Where the gate is in the config (its model, its place in `gates`), for a missing file to name
+   * the field to fix: `models.fraud-detector.gates[2].file`.
+   */
+  at?: { model: string; index: number };
 }
 
 /**
@@ -38,7 +45,15 @@ export async function checkOffline(
     reason: `${gate.name}: ${note}`,
   });
   const text = await reader.read(change.head, gate.file);
-  if (text === undefined) return fail(`${gate.file} does not exist in the PR`);
+  if (text === undefined) {
+    // A typo in the path and an evaluation not committed look alike here: the field says which to fix.
+    const field = change.at
+      ? `${formatPath(['models', change.at.model, 'gates', change.at.index, 'file'])}: `
+      : "the gate's file ";
+    return fail(
+      `${field}${gate.file} does not exist in the PR's head (${headName(change.head)}): fix the path or commit the evaluation`,
+    );
+  }
   if ((await reader.read(change.base, gate.file)) === text)
     return fail(
       `${gate.file} is unchanged from the base branch, so its ${gate.key} is not this PR's evaluation: commit the evaluation of ${change.version}`,
