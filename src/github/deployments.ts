@@ -13,7 +13,7 @@ export const environmentOf = (model: string) => `model-gate/${model}`;
 /** Promotions and rollbacks: what serves. */
 const SERVE_TASK = 'deploy';
 /** A candidate holding the model's canary slot (analysing, or ready and awaiting merge). */
-const CANARY_TASK = 'model-gate:canary';
+export const CANARY_TASK = 'model-gate:canary';
 /** The deployments that keep the drift of a version serving with no promotion or rollback on record (drift-status.ts). */
 export const DRIFT_TASK = 'model-gate:drift';
 /** How many of the newest drift deployments are read: one per version drifting at once, and a rival's. */

@@ -8,7 +8,7 @@ import { CanarySlot } from './canary-slot.js';
 import { describeGitHubError, type GitHubClient } from './client.js';
 import { CommentStateReader } from './comment-state-reader.js';
 import { setReleaseStatus } from './commit-status.js';
-import { Deployments } from './deployments.js';
+import { CANARY_TASK, Deployments, payloadOf } from './deployments.js';
 import { recordDriftStatus } from './drift-status.js';
 import { EndedElsewhere } from './ended-elsewhere.js';
 import { PrRecords } from './pr-records.js';
@@ -215,6 +215,25 @@ export class GitHubLedger implements Ledger {
   async canaryHolder(model: string): Promise<Release | undefined> {
     const claim = await this.deployments.canaryHolder(model);
     return claim && this.slot.liveReleaseOf(model, claim);
+  }
+
+  /**
+   * The release of `model` whose candidate is `version`, ended or not, as the comment of the PR its
+   * newest canary claim of that version names records it: what command status says of a candidate
+   * the target still gives traffic while no release holds the slot (an abort that ended its record
+   * alone ended the claim too). The PR may be closed: its comment stays. One request for the claims,
+   * one or two for the comment; asked only when the target shows such a candidate.
+   */
+  async releaseOfCandidate(model: string, version: string): Promise<Release | undefined> {
+    const claims = await this.deployments.list(model, CANARY_TASK, 5);
+    for (const d of claims) {
+      const payload = payloadOf(d) as { pr?: unknown; to?: unknown } | undefined;
+      if (payload?.to !== version || typeof payload.pr !== 'number') continue;
+      const release = (await this.records.releasesOf(payload.pr)).get(model);
+      // The claim's own release: not a later one of the same PR, nor a look-alike record.
+      return release?.to === version && release.canaryDeployment === d.id ? release : undefined;
+    }
+    return undefined;
   }
 
   async saveRelease(next: Release): Promise<void> {

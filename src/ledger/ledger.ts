@@ -111,6 +111,12 @@ export interface Ledger {
   /** The release that holds the model's canary slot (analysing or ready), whichever PR it belongs to. */
   canaryHolder(model: string): Promise<Release | undefined>;
   /**
+   * The release of `model` whose candidate is `version`, ended or not (command status, of a
+   * candidate the target still gives traffic while no release holds the slot). Absent where
+   * `release` returns the last one, ended or not (a local file).
+   */
+  releaseOfCandidate?(model: string, version: string): Promise<Release | undefined>;
+  /**
    * Queue a PR's release behind the one holding the slot, to be started once it frees; absent
    * where nothing can start it (a local ledger: the user runs it again).
    */

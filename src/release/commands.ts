@@ -30,6 +30,7 @@ import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { notReady } from './promote-not-ready.js';
 import type { RunResult, ServingState } from './pull-request.js';
+import { endedReleaseOf } from './status-ended.js';
 import { holdsSlot, inFlight, type Release } from './types.js';
 
 export interface CommandInputs {
@@ -917,7 +918,8 @@ async function status(config: Config, inputs: CommandInputs, ports: Ports): Prom
       const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
       if (takesAll) state.candidate = takesAll;
       if (live && live.version !== candidate?.to) {
-        const ended = last?.to === live.version ? last : undefined;
+        const ended =
+          last?.to === live.version ? last : await endedReleaseOf(ports.ledger, model.name, live.version);
         if (ended) result.releases.push(ended);
         if (!takesAll)
           state.offRecord = { version: live.version, share: live.share, ...(ended && { ended }) };

@@ -18,11 +18,12 @@ import { FILE, MODEL, mainStepUnder } from './candidate-on-old-target-world.js';
 // 10% on the sandbox, recorded under its address as 127.0.0.1; the config then names the same
 // sandbox as localhost (another target, as model-gate compares them). An abort under that config
 // ends v2's record without touching the platform, and v2 keeps its 10%: the abort's `models` output
-// now marks it withdrawPending, and a status names v2 and its share, not "nothing in flight". A
-// status while the ledger has v2 at 10% and the target serves v1 alone says they differ. Main step
-// from src/, the real sandbox, the GitHub stand-in as the ledger, or a ledger file, which keeps the
-// ended release where a status finds it (GitHub keeps it in the PR's comment, which a status does
-// not know): then the status names it, and reports it with its decision and `withdrawPending`.
+// now marks it withdrawPending, and a status names v2 and its share, not "nothing in flight", and
+// its ended release: PR #N's, aborted, its record alone, with its decision and `withdrawPending`.
+// A ledger file keeps that release where a status finds it; GitHub keeps it in the PR's comment,
+// which a status run (no PR) once did not read: it named v2 without its release, its PR or its
+// end. A status while the ledger has v2 at 10% and the target serves v1 alone says they differ.
+// Main step from src/, the real sandbox, the GitHub stand-in as the ledger, or a ledger file.
 let github: FakeGitHub;
 let sandbox: Sandbox;
 let pr = 7;
@@ -107,12 +108,24 @@ describe('command status where the target and the ledger differ', () => {
     ledger = 'github';
   });
 
-  it('after an abort that ended the record alone (GitHub ledger): names v2 and its 10%', async () => {
+  it('after an abort that ended the record alone (GitHub ledger): names v2, its 10% and its release (PR #N), and reports it', async () => {
     await abortedElsewhere();
+    // Closed since: its comment, where the release is, stays.
+    github.setPullRequest(pr, {
+      baseSha: sha(1),
+      headSha: sha(2),
+      files: [{ filename: FILE, status: 'modified' }],
+      state: 'closed',
+    });
     const status = await statusOffRecord();
+    // Found by the canary claim naming PR #pr, then that PR's comment.
     expect(status.report).toContain(
-      `${OFF_RECORD} (its record ended without taking it out, or it was changed outside model-gate); ${TAKE_IT_OUT}\n`,
+      `${OFF_RECORD} (its release (PR #${pr}) ended aborted, its record alone: nothing was withdrawn); ${TAKE_IT_OUT}\n`,
     );
+    expect(status.outputs.decision).toBe('aborted');
+    expect(modelsOutput(status)).toEqual([
+      expect.objectContaining({ model: MODEL, to: 'v2', status: 'aborted', withdrawPending: true }),
+    ]);
   }, 60_000);
 
   it('after an abort that ended the record alone (ledger file): names its release too, and reports it', async () => {
