@@ -280,10 +280,13 @@ export class GitHubLedger implements Ledger {
       prev?.withdrawPending !== saved.withdrawPending ||
       !prev?.ending?.withdrawFailed !== !saved.ending?.withdrawFailed ||
       prev?.idlePending !== saved.idlePending;
+    // A merge on record changes what the status advises (merge-job.ts endedOnMerge: no new commit).
+    const merged = prev?.mergedAt !== saved.mergedAt;
     if (
       prev?.status !== saved.status ||
       (prev?.phase !== saved.phase && saved.status === 'analysing') ||
-      settled
+      settled ||
+      merged
     ) {
       await this.bestEffort(`set the commit status of ${saved.model}`, () =>
         setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl),
