@@ -246,13 +246,16 @@ export class CommentPublisher {
 
   /**
    * This run's own lines (`mine`) that the comment of PR `pr`, as last read, no longer holds: a
-   * sibling's write that read the comment before them took them out. A run newer than the one this
-   * run wrote under has its own word on the lines (a push's run drops an earlier head's): none.
+   * sibling's write that read the comment before them took them out. A newer run has its own word
+   * on the lines (a push's run drops an earlier head's, a PR job's a tick's): none, once one wrote
+   * the comment, whether after this run's last write or before it (this run then wrote under its
+   * stamp, and the newer run's own write since may have dropped them as it meant to).
    */
   private linesLost(pr: number, mine: RunResult['skipped']): string[] {
     const comment = this.ledger.commentFor(pr);
     const wrote = this.wroteUnder.get(pr);
-    if (!wrote || comment.newerThan(wrote)) return [];
+    const ownStamp = wrote?.runId === this.stamp.runId && wrote.attempt === this.stamp.attempt;
+    if (!ownStamp || comment.newerThan(this.stamp)) return [];
     const held = storedNotes.safeParse(comment.current?.data);
     const stored = held.success ? held.data.skipped : [];
     // Compared as stored: the words masked (bodyHead).

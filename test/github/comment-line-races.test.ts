@@ -27,6 +27,13 @@ const waits: SkippedLine = {
   holder: 5,
 };
 const WAITS = 'churn: waits for the canary slot held by PR #5';
+/** A schedule tick's word on the PR that brought a version it rolled back. */
+const note: SkippedLine = {
+  model: 'churn',
+  why: 'v2 was rolled back: its error rate gate failed',
+  kind: 'note',
+};
+const NOTE = 'churn: v2 was rolled back: its error rate gate failed';
 
 beforeEach(async () => {
   github = await startFakeGitHub(repo);
@@ -44,13 +51,17 @@ const render = (r: RunResult) =>
     ...r.skipped.map((s) => `${s.model}: ${s.why}`),
   ].join('\n');
 
-/** One matrix job of run 1 on the PR: its own client, ledger, publisher and clock. */
-function job(model: string) {
+/**
+ * One job on the PR (by default a matrix job of run 1 at `head`): its own client, ledger, publisher
+ * and clock. `sha: undefined` is a run with no head of its own (a schedule tick).
+ */
+function job(model: string, run: { runId: number; sha: string | undefined } = { runId: 1, sha: head }) {
   const client: GitHubClient = getOctokit('ghs_job_token', { baseUrl: github.url });
-  const ledger = new GitHubLedger({ client, repo, sha: head, pr: PR, runId: 1 });
+  const sha = run.sha ?? head;
+  const ledger = new GitHubLedger({ client, repo, sha, pr: PR, runId: run.runId });
   const clock = new FakeClock();
-  const publisher = new CommentPublisher(ledger, render, { runId: 1, attempt: 1 }, clock, {
-    ownHead: { pr: PR, sha: head },
+  const publisher = new CommentPublisher(ledger, render, { runId: run.runId, attempt: 1 }, clock, {
+    ...(run.sha ? { ownHead: { pr: PR, sha: run.sha } } : {}),
   });
   return {
     client,
@@ -60,7 +71,7 @@ function job(model: string) {
       const now = await ledger.release(model);
       const next: Release = now
         ? { ...now, status: 'ready', updatedAt: now.updatedAt + 1 }
-        : newRelease(canaryModel({ name: model }), { from: 'v1', to: 'v2', pr: PR, headSha: head, now: 1 });
+        : newRelease(canaryModel({ name: model }), { from: 'v1', to: 'v2', pr: PR, headSha: sha, now: 1 });
       await ledger.saveRelease(next);
     },
     publish: (final = false, lines?: SkippedLine[]) =>
@@ -146,5 +157,40 @@ describe("a queued job's line on the shared comment", () => {
     await fraud.publish(true);
     expect(comment().statuses).toEqual({ fraud: 'ready' });
     expect(comment().body).toContain(WAITS);
+  });
+
+  // A newer run wrote the comment first, so this run's last write went under its stamp; that run's
+  // last write then dropped the line, as it drops a line an earlier run wrote at another head. The
+  // newer run has the say: this run's check must not put the line back (it would stand for good).
+  it.each([
+    {
+      writer: 'a job of an earlier run at the old head',
+      run: { runId: 1, sha: head },
+      line: waits,
+      shown: WAITS,
+    },
+    { writer: 'a schedule tick', run: { runId: 1, sha: undefined }, line: note, shown: NOTE },
+  ])("is not put back by $writer once a newer run's last write dropped it", async ({ run, line, shown }) => {
+    const pushed = 'b'.repeat(40);
+    github.setPullRequest(PR, { baseSha: 'a'.repeat(40), headSha: pushed, files: [] });
+    const newer = job('fraud', { runId: 2, sha: pushed });
+    const older = job('churn', run);
+    await newer.step();
+    await newer.publish();
+    // The older run's last write finds the newer run's stamp on the comment and writes under it ...
+    let landed = false;
+    older.clock.sleep = async () => {
+      if (landed) return;
+      landed = true;
+      expect(comment().body).toContain(shown);
+      // ... then the newer run's last write drops the line, before the older run's check.
+      await newer.step();
+      await newer.publish(true);
+      expect(comment().body).not.toContain(shown);
+    };
+    await older.publish(true, [line]);
+    expect(landed).toBe(true);
+    expect(comment().statuses).toEqual({ fraud: 'ready' });
+    expect(comment().body).not.toContain(shown);
   });
 });
