@@ -101,6 +101,8 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       outputs.set = true;
       return;
     }
+    // Before the run: a job that fails midway still names the looks it logged, for upload-artifact.
+    core.setOutput('observations-path', setup.observations);
     // Until a pull_request run ends on its own, the post step must withdraw the candidate it left
     // live. Other runs start no candidate: a failed rollback or a cut-short tick must not
     // withdraw a release a PR's job is analysing.

@@ -1,3 +1,4 @@
+import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import * as core from '@actions/core';
 import type { Config, ModelConfig } from '../config/types.js';
@@ -12,6 +13,7 @@ import { pullRequestNow, pullRequestState } from '../github/pull-request-state.j
 import { changedFiles, contentsReader } from '../github/repo-files.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
+import { byPullRequest, observationLog } from '../release/observation-log.js';
 import type { Ports } from '../release/ports.js';
 import type { PullRequestReader } from '../release/stale-event.js';
 import type { Release } from '../release/types.js';
@@ -32,6 +34,8 @@ export interface ActionPorts {
   publisher?: CommentPublisher;
   ledger?: GitHubLedger;
   runUrl?: string;
+  /** The folder of this job's observation logs (output `observations-path`), written as gates are looked at. */
+  observations: string;
 }
 
 /**
@@ -50,6 +54,8 @@ export function actionPorts(
       : undefined;
   const phases = new PhaseLog();
   const log = { info: (message: string) => core.info(asLogText(message)), warn: core.warning };
+  // Under RUNNER_TEMP, emptied after every job: a workflow keeps it with actions/upload-artifact.
+  const observations = join(env.RUNNER_TEMP ?? tmpdir(), 'model-gate', 'observations');
   const base = {
     clock: systemClock,
     log,
@@ -57,13 +63,14 @@ export function actionPorts(
     metricsFor: (model: ModelConfig) => metricsFor(model, log),
     onProgress: (releases: Release[]) => phases.progress(releases),
     onPhaseEntered: (releases: Release[]) => phases.progress(releases),
+    observe: observationLog(observations, byPullRequest, log),
   };
   const workspace = env.GITHUB_WORKSPACE ?? process.cwd();
   if (inputs.ledger !== 'github') {
     const path = isAbsolute(inputs.ledger) ? inputs.ledger : join(workspace, inputs.ledger);
     const git = gitFileReader(workspace);
     const reader = { ...cachedReader(git), mergeBase: git.mergeBase };
-    return { ports: { ...base, ledger: fileLedger(path), reader }, phases, runUrl };
+    return { ports: { ...base, ledger: fileLedger(path), reader }, phases, runUrl, observations };
   }
   const [owner, repoName] = (env.GITHUB_REPOSITORY ?? '').split('/');
   if (!owner || !repoName)
@@ -129,5 +136,5 @@ export function actionPorts(
       return publisher.publish(opts);
     },
   };
-  return { ports, phases, publisher, ledger, runUrl };
+  return { ports, phases, publisher, ledger, runUrl, observations };
 }

@@ -1,4 +1,4 @@
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
@@ -7,6 +7,7 @@ import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
 import { missingSourceWarnings, noChangeNote } from '../release/no-change.js';
+import { byRelease, observationLog } from '../release/observation-log.js';
 import type { Ports } from '../release/ports.js';
 import { handlePullRequest, type RunResult } from '../release/pull-request.js';
 import { runSchedule } from '../release/schedule.js';
@@ -89,6 +90,8 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     onProgress: (releases) => {
       for (const r of releases) seen.releases.set(r.model, r);
     },
+    // Every judged gate look, for `model-gate analyze`: beside the ledger, one file per release.
+    observe: observationLog(join(dirname(files.ledger), 'observations'), byRelease, log),
   };
   const ledgerLine = `ledger: ${relative(cwd, files.ledger)}`;
   /**

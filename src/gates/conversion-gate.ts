@@ -1,6 +1,7 @@
 import type { ConversionGateConfig } from '../config/types.js';
 import type { Measurement } from '../release/types.js';
 import { judgeConversion, thousands } from '../stats/conversion.js';
+import { observeLook } from './observed-look.js';
 import {
   armNames,
   evidenceOf,
@@ -62,6 +63,17 @@ export async function measureConversion(
     };
     const canary = await arm('canary');
     const baseline = await arm('stable');
+    observeLook(ctx, {
+      gate: gate.name,
+      kind: 'conversion',
+      canary,
+      baseline,
+      direction: gate.direction,
+      margin: gate.margin,
+      minDetectableEffect: gate.mde,
+      power: gate.power,
+      alpha: gate.alpha,
+    });
     const j = judgeConversion({
       canary,
       baseline,

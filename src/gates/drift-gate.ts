@@ -3,6 +3,7 @@ import type { Measurement } from '../release/types.js';
 import { judgeDrift } from '../stats/drift.js';
 import type { Judgment } from '../stats/judgment.js';
 import { armHistograms, endedLook } from './arm-histograms.js';
+import { observeLook } from './observed-look.js';
 import { evidenceOf, type StatisticalContext } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -20,6 +21,14 @@ export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContex
     });
     if (endedLook(arms)) return arms;
     const { canary, baseline, seen } = arms;
+    observeLook(ctx, {
+      gate: gate.name,
+      kind: 'drift',
+      canary: { buckets: canary },
+      baseline: { buckets: baseline },
+      maxDistance: gate.maxDistance,
+      alpha: gate.alpha,
+    });
     const j = judgeDrift({
       canary: { buckets: canary },
       baseline: { buckets: baseline },

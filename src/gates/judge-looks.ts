@@ -2,7 +2,8 @@ import type { Measurement } from '../release/types.js';
 import { fmt } from '../stats/counts.js';
 import { judgeMannWhitney } from '../stats/kayenta.js';
 import { boundViolations } from './bounds.js';
-import { evidenceOf, verdictOf } from './ratio-gate.js';
+import { observeLook } from './observed-look.js';
+import { evidenceOf, type StatisticalContext, verdictOf } from './ratio-gate.js';
 import type { MeasureContext } from './threshold-gate.js';
 
 /** The Kayenta-style judge compares one-minute values: it judges from this many on. */
@@ -56,13 +57,14 @@ export function thresholdLook(seen: Seen, query: string, maxIncrease: number, wh
  * from `valueAt(slot, from, to)`, at Kayenta's confidence (KAYENTA_CONFIDENCE): a fixed-horizon
  * judge, outside the alpha budget. The gate's `maxIncrease` is Kayenta's `allowedIncrease` on the
  * mean ratio: a credible upward shift fails only when the canary's mean is at least the
- * baseline's × (1 + maxIncrease).
+ * baseline's × (1 + maxIncrease). The series judged go to the observation log as `gate`'s line (named).
  */
 export async function mannWhitneyLook(
-  ctx: MeasureContext,
+  ctx: StatisticalContext,
   seen: Seen,
   valueAt: (slot: 'stable' | 'canary', from: number, to: number) => Promise<number>,
   maxIncrease: number,
+  gate?: string,
 ): Promise<Measurement> {
   const minutes = minuteWindows(ctx);
   if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
@@ -81,6 +83,15 @@ export async function mannWhitneyLook(
   const baseline = await series('stable');
   const canary = await series('canary');
   const j = judgeMannWhitney(baseline, canary, { direction: 'increase', allowedIncrease });
+  if (gate !== undefined)
+    observeLook(ctx, {
+      gate,
+      kind: 'mann-whitney',
+      canary: { samples: canary },
+      baseline: { samples: baseline },
+      direction: 'increase',
+      maxIncrease,
+    });
   // The note's meanRatio is what the tolerance applies to: say what it tolerates.
   const note =
     j.verdict === 'inconclusive'

@@ -13,6 +13,7 @@ import {
   type MinuteReading,
   passedOnFloorsLook,
 } from './latency-beyond-buckets.js';
+import { observeLook } from './observed-look.js';
 import { floorsOf } from './quantile-beyond-buckets.js';
 import { armNames, evidenceOf, type StatisticalContext, slotWindow, verdictOf } from './ratio-gate.js';
 import { unansweredLook } from './unanswered-look.js';
@@ -56,6 +57,18 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         // The stable version's latency before the step places the quantile; with too little of it
         // (fewer than 20 requests beyond the quantile), the step's own baseline does.
         const before = await histogram('stable', ctx.since - gate.referenceMs, ctx.since);
+        const unit = latencyUnit(gate.buckets);
+        observeLook(ctx, {
+          gate: gate.name,
+          kind: 'latency',
+          quantile: q,
+          maxIncrease: gate.maxIncrease,
+          alpha: gate.alpha,
+          ...(unit === undefined ? {} : { unit }),
+          canary: { buckets: arms.canary },
+          baseline: { buckets: arms.baseline },
+          ...(before ? { reference: { buckets: before } } : {}),
+        });
         // Slow requests per request each arm served (its histogram's count), as the ratio gate.
         const j = judgeLatency({
           canary: { buckets: arms.canary },
@@ -64,7 +77,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
           quantile: q,
           maxIncrease: gate.maxIncrease,
           alpha: gate.alpha,
-          unit: latencyUnit(gate.buckets) ?? '',
+          unit: unit ?? '',
           names: armNames(ctx),
         });
         return { ...seen, verdict: verdictOf(j), note: j.note, evidence: evidenceOf(j) };
@@ -116,6 +129,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
             return r?.value ?? Number.NaN;
           },
           gate.maxIncrease,
+          gate.name,
         );
         // A pass on minutes read as L itself is a pass on L, which the histogram does not show: where
         // most are (a slow minute or two of a healthy candidate do not decide its mean).

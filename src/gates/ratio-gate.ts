@@ -7,8 +7,10 @@ import type { MetricSource, MetricWindow } from '../metrics/source.js';
 import type { Evidence, GateState, Measurement } from '../release/types.js';
 import { judgeCounts } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
+import type { ObservationLine } from '../stats/observation.js';
 import { judgeSrm } from '../stats/srm.js';
 import { mannWhitneyLook, minuteReader, thresholdLook } from './judge-looks.js';
+import { observeLook } from './observed-look.js';
 import { foldMeasurement, type MeasureContext } from './threshold-gate.js';
 import { unansweredLook } from './unanswered-look.js';
 
@@ -17,7 +19,13 @@ import { unansweredLook } from './unanswered-look.js';
  * live traffic, in percent (PhaseRecord.weight). Only the split check uses it (without it, it
  * cannot judge); the count judges weigh the arms by the requests each served (counts.ts).
  */
-export type StatisticalContext = MeasureContext & { weight?: number };
+export type StatisticalContext = MeasureContext & {
+  weight?: number;
+  /** The phase's name, written as `step` on the look's observation line. */
+  step?: string;
+  /** Where the release keeps an observation log: each judged look's inputs, as `model-gate analyze` reads them. */
+  observe?: (line: ObservationLine) => void;
+};
 
 type StatisticalGate = Exclude<GateConfig, { kind: 'threshold' | 'offline' }>;
 
@@ -173,6 +181,15 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
       canaryRequests: waited,
       ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
     };
+    if (gate.judge === 'sequential')
+      observeLook(ctx, {
+        gate: gate.name,
+        kind: 'ratio',
+        canary,
+        baseline,
+        maxIncrease: gate.maxIncrease,
+        alpha: gate.alpha,
+      });
     // Inconsistent counts are no rate for any judge: inconclusive, never a pass.
     const inconsistent = [
       overCounted(canary, slotWindow(ctx, 'canary')),
@@ -211,6 +228,7 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
             return (a && rateOf(a)) ?? Number.NaN;
           },
           gate.maxIncrease,
+          gate.name,
         );
     }
   } catch (err) {
@@ -279,6 +297,14 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
         note: `checks the split once ${ctx.minRequests} requests are due to the candidate at ${ctx.weight}%: ${due} so far (it served ${canaryRequests} of ${total})`,
       };
     }
+    observeLook(ctx, {
+      gate: gate.name,
+      kind: 'srm',
+      canary: { total: canaryCount },
+      baseline: { total: baselineCount },
+      maxMismatch: gate.maxMismatch,
+      alpha: gate.alpha,
+    });
     const units = canaryCount + baselineCount;
     return {
       ...seen,

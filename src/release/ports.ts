@@ -2,6 +2,7 @@ import type { ModelConfig } from '../config/types.js';
 import type { Clock } from '../core/clock.js';
 import type { Ledger } from '../ledger/ledger.js';
 import type { MetricSource } from '../metrics/source.js';
+import type { ObservationLine } from '../stats/observation.js';
 import type { Target } from '../targets/target.js';
 import type { FileReader } from '../version/changed-models.js';
 import type { ReleaseContext } from './context.js';
@@ -52,6 +53,11 @@ export interface Ports {
   onProgress?(releases: Release[], opts?: { force?: boolean }): Promise<void> | void;
   /** Called as a release enters a phase, before its line is logged: the step log's group for it. */
   onPhaseEntered?(releases: Release[]): void;
+  /**
+   * Appends one judged gate look of `release` to its observation log, a line `model-gate analyze`
+   * replays (observation-log.ts); absent: no log is kept. Never throws.
+   */
+  observe?(release: Release, line: ObservationLine): void;
 }
 
 export function contextFor(model: ModelConfig, ports: Ports): ReleaseContext {

@@ -5,6 +5,7 @@ import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
 import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
+import type { ObservationLine } from '../stats/observation.js';
 import { liveTrafficText, type Phase, phasesOf, strategyOf } from '../strategies/strategy.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { platformNameOf } from '../targets/target.js';
@@ -63,6 +64,8 @@ export interface TickContext extends ReleaseContext {
    * (unansweredAtDeadline). Otherwise (a watching run, the engine's own tests) the deadline decides.
    */
   mode?: 'watch' | 'tick';
+  /** Where the run keeps the release's observation log: each judged look's line (Ports.observe). */
+  observe?: (line: ObservationLine) => void;
 }
 
 /**
@@ -148,6 +151,8 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
       switchedAt: switchedAt(release, phase),
       now,
       minRequests: strategy.minRequests,
+      ...(phase ? { step: phase.name } : {}),
+      ...(ctx.observe ? { observe: ctx.observe } : {}),
     });
     const next = refusals.judge(seen, ctx.config.metrics.type, release.to);
     const look = next.last === state.last ? undefined : next.last;

@@ -4,6 +4,7 @@ import { ConfigError, TargetError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { describeTraffic, type TrafficState } from '../core/traffic.js';
 import { EndedElsewhereError, type Ledger } from '../ledger/ledger.js';
+import type { ObservationLine } from '../stats/observation.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { ReadBack, Target } from '../targets/target.js';
 import { withdrawingTarget } from './confirmed-change.js';
@@ -195,10 +196,12 @@ async function driveChecked(
         const deploying = deployingOn(release, ctx.target);
         // A rollback's withdrawal made after its record was refused is read back patiently too.
         const withdrawing = withdrawingTarget(ctx);
+        const observe = ports.observe;
         next = await tick(deploying, {
           ...ctx,
           mode: opts.mode,
           record: recordDecision(own, ports, recorded, withdrawing),
+          ...(observe ? { observe: (line: ObservationLine) => observe(release, line) } : {}),
         });
         // A look after a traffic change that GitHub did not answer is made again, the tick over.
         await lookAgainAtUnlooked(own, ports.ledger);

@@ -246,3 +246,17 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
       });
   }
 }
+
+/** A line as a release writes it (the schema's input: defaults may be left out). */
+export type ObservationLine = z.input<typeof observationSchema>;
+
+/**
+ * One line of an observation log, as `parseObservation` reads it back: a count the source did not
+ * have (NaN) is `null`, a bucket bound of Infinity is `"+Inf"`. No newline inside.
+ */
+export function observationText(line: ObservationLine): string {
+  return JSON.stringify(line, (key, value) => {
+    if (key === 'le' && value === Number.POSITIVE_INFINITY) return '+Inf';
+    return typeof value === 'number' && !Number.isFinite(value) ? null : value;
+  });
+}
