@@ -324,9 +324,15 @@ export function kserveTarget(
   /**
    * Waits until KServe has acted on the latest spec: a revision of its version, Ready, routed as
    * it asks. A revision that failed is reported at once when `failFast`. `seen`: a read just made,
-   * taken as the first look.
+   * taken as the first look. `meanwhile`: what serves while it waits, as the last look shows it,
+   * said if it is still waiting at the deadline.
    */
-  const settled = (failFast: boolean, change: ChangeDeadline, seen?: InferenceService) =>
+  const settled = (
+    failFast: boolean,
+    change: ChangeDeadline,
+    seen?: InferenceService,
+    meanwhile?: (isvc: InferenceService) => string,
+  ) =>
     waitUntilSettled<InferenceService>(
       async () => {
         const isvc = seen ?? (await get(change));
@@ -346,7 +352,10 @@ export function kserveTarget(
             : !current
               ? `its latest revision ${latest} does not serve ${missing} yet; see \`kubectl get ${ISVC} ${name} -n ${config.namespace} -o yaml\``
               : 'its traffic does not yet show canaryTrafficPercent';
-        return { done: false, why: `it is still rolling out (${why})` };
+        return {
+          done: false,
+          why: `it is still rolling out (${why})${meanwhile ? `; ${meanwhile(isvc)}` : ''}`,
+        };
       },
       config,
       clock,
@@ -418,6 +427,51 @@ export function kserveTarget(
     annotations: { [VERSION_ANNOTATION]: version },
   });
 
+  /** What a new revision goes out over: the candidate's revision, newer than the rolled-out `base`. */
+  interface Over {
+    candidate: string;
+    base: string;
+    /** The candidate is rolled out too, by a 100% step (leftBehind): `base` is the one before. */
+    atFullStep: boolean;
+  }
+
+  /**
+   * A new revision of `version` to take `percent` of live traffic (null: all of it). Knative routes
+   * KServe's `latest` target to the latest Ready revision, so while the new one starts (pulls its
+   * model: minutes) a candidate's revision `over` the rolled-out one would take that share. Then
+   * all traffic is pinned to the rolled-out revision first (canaryTrafficPercent 0, in the same
+   * patch as the new revision unless the candidate is rolled out by a 100% step), and the new
+   * revision takes its share once Ready.
+   */
+  async function deployNew(
+    on: InferenceService,
+    version: string,
+    percent: number | null,
+    change: ChangeDeadline,
+    over: Over | undefined,
+  ) {
+    if (!over || percent === 0) return patch(deploy(on, version, percent), change);
+    if (over.atFullStep) {
+      // At 0 KServe moves the rolled-out revision back to `base` (a second pass), then splits on it.
+      await patch({ canaryTrafficPercent: 0 }, change);
+      await settled(false, change);
+    }
+    await patch(deploy(on, version, 0), change);
+    const meanwhile = (isvc: InferenceService) => {
+      const predictor = isvc.status.components?.predictor;
+      const pinned = (predictor?.traffic ?? []).every(
+        (t) => !t.percent || t.revisionName === predictor?.latestRolledoutRevision,
+      );
+      return `${version}'s revision gets its share only once Ready: ${
+        pinned
+          ? `meanwhile ${over.base}, the last rolled-out revision, serves all live traffic and ${over.candidate} none`
+          : `KServe has not yet pinned all live traffic to ${over.base}, the last rolled-out revision`
+      }`;
+    };
+    await settled(true, change, undefined, meanwhile);
+    await patch({ canaryTrafficPercent: percent }, change);
+  }
+
   /**
    * One traffic change, all of it within `change`'s deadline: the wait for a rollout under way
    * (none for a withdrawal), the patch (retried while another change holds the object) and the
@@ -455,6 +509,11 @@ export function kserveTarget(
       : undefined;
     // What a percentage below 100 of the latest revision splits against.
     const base = behind ? known.get(behind) : rolledOut;
+    // A candidate's revision (created, or still to be) newer than the rolled-out one.
+    const over: Over | undefined =
+      latest !== undefined && base !== undefined && (behind !== undefined || latest !== rolledOut)
+        ? { candidate: latest, base, atFullStep: behind !== undefined }
+        : undefined;
     // A blue-green promotion keeps blue idle beside green. KServe cannot split against a
     // revision that is not rolled out, but it keeps blue as an earlier revision, and a rollback
     // redeploys it in one patch: promote green alone.
@@ -465,7 +524,7 @@ export function kserveTarget(
       if (latest === canary.version && base === stable) {
         await patch({ canaryTrafficPercent: canary.weight }, change);
       } else if (rolledOut === stable) {
-        await patch(deploy(isvc, canary.version, canary.weight), change);
+        await deployNew(isvc, canary.version, canary.weight, change, over);
       } else {
         throw new TargetError(
           `${description} has ${rolledOut ?? 'no version'} as its last rolled-out revision, not the stable version ${stable}: KServe splits a canary only against the last rolled-out revision. Promote or roll back to ${stable} first`,
@@ -477,7 +536,7 @@ export function kserveTarget(
       // roll back: all traffic to the last rolled-out revision (after a 100% step, the one before)
       await patch({ canaryTrafficPercent: 0 }, change);
     } else {
-      await patch(deploy(isvc, stable, null), change); // a new revision of that version takes all traffic
+      await deployNew(isvc, stable, null, change, over); // a new revision of that version takes all traffic
     }
     // Done once the stable version takes all traffic, not once the candidate's revision is Ready.
     // A get that fails and may pass is no failure of the patch the API server took: the read-back

@@ -139,17 +139,19 @@ describe('kserve target: a withdrawal while the candidate is still rolling out',
       TargetBusyError,
     );
 
-    // A workflow_dispatch rollback to v0: the spec goes back to v0 at once, all traffic on it.
-    // KServe has not acted by the deadline, so the change is not done yet; the spec has it.
+    // A workflow_dispatch rollback to v0: the spec goes to v0 at once, at 0% until its revision is
+    // Ready (were v2's revision Ready first, it would take the share of KServe's `latest` target),
+    // all traffic pinned to v1. KServe has not acted by the deadline, so the change is not done yet.
     const rollback = await reconcile(kserveTarget(impatient, 'fraud'), withdrawTraffic('v0')).catch(
       (e: unknown) => e,
     );
     expect(rollback).toBeInstanceOf(TargetBusyError);
     expect(await spec()).toEqual({
+      canaryTrafficPercent: 0,
       model: { modelFormat: { name: 'sklearn' }, storageUri: 'gs://models/fraud/v0' },
       annotations: { 'model-gate.dev/version': 'v0' },
     });
-    // When KServe acts on it, v0's revision takes all traffic and v2 none.
+    // When KServe acts on it, the rollback run again gives v0's revision all traffic, v2 none.
     await rolloutCompletes();
     await expect(reconcile(target, withdrawTraffic('v0'))).resolves.toEqual({ stable: { version: 'v0' } });
   });

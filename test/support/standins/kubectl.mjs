@@ -635,8 +635,10 @@ function condition(type, ok, reason, message) {
 
 /**
  * KServe Serverless: a new revision for a changed predictor, traffic split by canaryTrafficPercent
- * (kservePass). Until KServe reconciles a new generation (after `settleGets` reads) the status is
- * the previous one's, Ready included. A pass that moves the rolled-out revision back is followed
+ * (kservePass). A new revision is Ready at once, or after `_sim.startGets` reads (revisionStarts):
+ * meanwhile the `latest` target routes to the latest Ready revision before it. Until KServe
+ * reconciles a new generation (after `settleGets` reads) the status is the previous one's, Ready
+ * included. A pass that moves the rolled-out revision back is followed
  * by another, as KServe's controller reconciles again on that status change: after `settleGets`
  * more reads showing the traffic still on the latest revision.
  *
@@ -654,8 +656,12 @@ function reconcileIsvc(isvc) {
   // A seeded InferenceService's Knative Service is at its observedGeneration.
   isvc._sim.ksvcGeneration ??= status.observedGeneration ?? 0;
   isvc._sim.ksvc ??= ksvcSpecOf(isvc);
+  const started = revisionStarts(isvc);
   if (reportedGeneration(isvc) === isvc.metadata.generation) {
-    if (isvc._sim.repass && !pending(isvc)) passAndFollow(isvc);
+    if (started) {
+      passAndFollow(isvc);
+      status.conditions = [condition('PredictorReady', true), condition('Ready', true)];
+    } else if (isvc._sim.repass && !pending(isvc)) passAndFollow(isvc);
     return;
   }
   if (pending(isvc)) return;
@@ -680,6 +686,8 @@ function reconcileIsvc(isvc) {
     isvc._sim.revisions = n;
     const name = `${isvc.metadata.name}-predictor-${String(n).padStart(5, '0')}`;
     const failed = takeFault(state, CLI, 'revision', ['partial']);
+    const starting = !failed && (isvc._sim.startGets ?? 0) > 0;
+    if (starting) isvc._sim.starting = isvc._sim.startGets;
     revisions[`${isvc.metadata.namespace}/${name}`] = {
       apiVersion: 'serving.knative.dev/v1',
       kind: 'Revision',
@@ -704,8 +712,8 @@ function reconcileIsvc(isvc) {
         conditions: [
           condition(
             'Ready',
-            !failed,
-            failed ? 'ProgressDeadlineExceeded' : undefined,
+            starting ? undefined : !failed,
+            failed ? 'ProgressDeadlineExceeded' : starting ? 'Deploying' : undefined,
             failed ? 'Container failed with: model not found at the storage URI' : undefined,
           ),
         ],
@@ -713,10 +721,20 @@ function reconcileIsvc(isvc) {
       _template: template,
     };
     component.latestCreatedRevision = name;
-    if (!failed) component.latestReadyRevision = name;
+    if (!failed && !starting) component.latestReadyRevision = name;
   }
   const created = component.latestCreatedRevision;
   const ready = component.latestReadyRevision === created;
+  if (!ready && isvc._sim.starting) {
+    // Knative routes the `latest` target to the latest Ready revision meanwhile (kservePass).
+    const waiting = `Configuration "${isvc.metadata.name}-predictor" is waiting for a Revision to become ready.`;
+    passAndFollow(isvc);
+    status.conditions = [
+      condition('PredictorReady', undefined, 'RevisionMissing', waiting),
+      condition('Ready', undefined, 'RevisionMissing', waiting),
+    ];
+    return;
+  }
   if (!ready) {
     status.conditions = [
       condition(
@@ -739,6 +757,21 @@ function reconcileIsvc(isvc) {
   passAndFollow(isvc);
   if (raw) status.deploymentMode = rawMode(isvc);
   status.conditions = [condition('PredictorReady', true), condition('Ready', true)];
+}
+
+/**
+ * A revision that starts (pulls its model) for `_sim.startGets` reads after KServe created it
+ * (default 0: Ready at once). Returns true on the read it gets Ready on.
+ */
+function revisionStarts(isvc) {
+  if (!isvc._sim.starting) return false;
+  isvc._sim.starting -= 1;
+  if (isvc._sim.starting > 0) return false;
+  const component = isvc.status.components.predictor;
+  const revision = store(REV)[`${isvc.metadata.namespace}/${component.latestCreatedRevision}`];
+  if (revision) revision.status = { conditions: [condition('Ready', true)] };
+  component.latestReadyRevision = component.latestCreatedRevision;
+  return true;
 }
 
 function passAndFollow(isvc) {
@@ -770,10 +803,10 @@ function observeKsvc(isvc) {
 }
 
 /**
- * One pass of KServe's controller over a ready latest revision: the Knative traffic it asks for
- * from the status it starts with (ksvc_reconciler.go createKnativeService: the latest revision
- * at canaryTrafficPercent, and a `prev` target on latestRolledoutRevision only below 100), then
- * what it records from that traffic (inference_service_status.go PropagateStatus: the latest
+ * One pass of KServe's controller: the Knative traffic it asks for from the status it starts
+ * with (ksvc_reconciler.go createKnativeService: the `latest` target, which Knative routes to the
+ * latest Ready revision, at canaryTrafficPercent, and a `prev` target on latestRolledoutRevision
+ * only below 100), then what it records from that traffic (inference_service_status.go PropagateStatus: the latest
  * ready revision routed at 100% becomes latestRolledoutRevision, the one before
  * previousRolledoutRevision; routed below 100% once rolled out, with all its traffic on itself,
  * latestRolledoutRevision goes back to previousRolledoutRevision). Returns whether that moved it
@@ -783,23 +816,25 @@ function kservePass(isvc) {
   const component = isvc.status.components.predictor;
   const canary = isvc.spec.predictor?.canaryTrafficPercent;
   const raw = rawMode(isvc) !== undefined;
-  const created = component.latestCreatedRevision;
+  // The revision Knative routes the `latest` target to: the latest Ready one (the latest created
+  // once it is Ready; while that starts, the one before, which may be a candidate's).
+  const routed = component.latestReadyRevision ?? component.latestCreatedRevision;
   const rolled = component.latestRolledoutRevision;
   const split = !raw && canary !== undefined && canary !== null && Boolean(rolled);
   const percent = split ? canary : 100;
   component.traffic = [
-    { tag: 'latest', revisionName: created, percent, latestRevision: true },
+    { tag: 'latest', revisionName: routed, percent, latestRevision: true },
     ...(percent < 100
       ? [{ tag: 'prev', revisionName: rolled, percent: 100 - percent, latestRevision: false }]
       : []),
   ];
   const onLatest = component.traffic
-    .filter((t) => t.revisionName === created)
+    .filter((t) => t.revisionName === routed)
     .reduce((sum, t) => sum + t.percent, 0);
-  if (rolled !== created) {
+  if (rolled !== routed) {
     if (percent === 100) {
       if (rolled) component.previousRolledoutRevision = rolled;
-      component.latestRolledoutRevision = created;
+      component.latestRolledoutRevision = routed;
     }
     return false;
   }
