@@ -3,6 +3,8 @@ import { removesIdleVersions } from '../targets/retire-idle.js';
 import { declaredVersion } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { announceEnd, endThenWithdraw } from './finish.js';
+import { changesOnMerge, endedBeforeMergeNote, endedOnMerge } from './merged-ready.js';
+import { stopsOneModel } from './not-driven.js';
 import { contextFor, type Ports, type PullRequestState } from './ports.js';
 import type { SkippedLine } from './pull-request.js';
 import { tearDownCandidates } from './tear-down.js';
@@ -25,6 +27,8 @@ export interface PullRequestCheck {
   notify?: { pr: number; model: string; why: string };
   /** GitHub says the PR is merged, no merge on record: advice to analyse again must fit a merged PR. */
   merged?: true;
+  /** The release as saved again here, its PR merged (settledForItsPr): what the tick reports. */
+  saved?: Release;
 }
 
 /**
@@ -173,15 +177,20 @@ async function endHere(
 }
 
 /**
- * `before`, whose withdrawal was pending, settled by this tick (`after`, retryWithdrawal): a close
- * job whose withdrawal the platform refused leaves the candidate's deployment for a later run
- * (tear-down.ts waits on a pending withdrawal), and no later close job may come. So where the
- * target keeps a version deployed at 0% and the PR is closed unmerged, the candidate is torn down
- * here as that job would (tearDownCandidates, the same keeps), said on the tick's report and the
- * PR's comment. No record says the PR's close ended it, so GitHub is asked (pullRequestState, one
- * request), only on the tick that settles it. A state that cannot be read is said, not thrown.
+ * `before`, whose withdrawal was pending, settled by this tick (`after`, retryWithdrawal): no run
+ * of its PR's close or merge may come after it to act on its end, so GitHub is asked for the PR's
+ * state (pullRequestState, one request), only on the tick that settles it and only where it can
+ * change something:
+ * - closed unmerged, where the target keeps a version deployed at 0%: the candidate is torn down
+ *   as the close job would (tearDownCandidates; a close job whose withdrawal the platform refused
+ *   leaves the deployment for a later run, tear-down.ts), said on the tick's report and the PR.
+ * - merged (a failed or aborted one, its merge job having left it to the run that settles it): its
+ *   record gets the merge job's change (endedOnMerge: the merge on a failed one's record, its words
+ *   less the open-PR advice), so the comment no longer tells a merged PR to push a commit, and the
+ *   PR is told it was not promoted, as its merge job tells it (endedBeforeMergeNote).
+ * A state that cannot be read is said, not thrown.
  */
-export async function tearDownIfClosed(
+export async function settledForItsPr(
   config: Config,
   before: Release,
   after: Release,
@@ -192,17 +201,65 @@ export async function tearDownIfClosed(
   const settledHere = before.withdrawPending === true && after.withdrawPending !== true;
   const ended = !inFlight(after) && after.status !== 'promoted' && after.mergedAt === undefined;
   if (!model || pr === undefined || !settledHere || !ended || !ports.pullRequestState) return {};
-  if (!removesIdleVersions(contextFor(model, ports).target)) return {};
-  let state: PullRequestState['state'] | undefined;
+  const tearsDown = removesIdleVersions(contextFor(model, ports).target);
+  // Only where the merge job's change to its record would change something: else no request for it.
+  const mergeWords = changesOnMerge(after);
+  if (!tearsDown && !mergeWords) return {};
+  let now: PullRequestState | undefined;
   try {
-    state = (await ports.pullRequestState(pr))?.state;
+    now = await ports.pullRequestState(pr);
   } catch (err) {
-    const why = `${after.to} withdrawn, but whether PR #${pr} is closed could not be read (${(err as Error).message}): if it was closed without merging, re-run its close job to take ${after.to}'s deployment off the platform`;
+    const ifs = [
+      ...(tearsDown
+        ? [
+            `if it was closed without merging, re-run its close job to take ${after.to}'s deployment off the platform`,
+          ]
+        : []),
+      ...(mergeWords ? [`if it was merged, ${rewordMerged(pr)}`] : []),
+    ];
+    const asked = tearsDown ? 'closed' : 'merged';
+    const why = `${after.to} withdrawn, but whether PR #${pr} is ${asked} could not be read (${(err as Error).message}): ${ifs.join('; ')}`;
     ports.log.warn(`${after.model}: ${why}`);
     return { line: { model: after.model, why, kind: 'note' } };
   }
-  if (state !== 'closed') return {};
+  if (now?.state === 'merged' && mergeWords) return mergedMeanwhile(model, after, now, ports);
+  if (now?.state !== 'closed' || !tearsDown) return {};
   const [teardown] = await tearDownCandidates(config, [after], ports, { dryRun: false });
   if (!teardown) return {};
   return { line: teardown, notify: { pr, model: after.model, why: teardown.why } };
+}
+
+/** What has a merged PR's comment reworded for the merge, where a tick could not. */
+const rewordMerged = (pr: number): string =>
+  `re-run the merge job of PR #${pr} so that its comment says what a merged PR can do in place of pushing a commit`;
+
+/**
+ * `after`, its withdrawal settled by this tick, of a PR GitHub says is merged (`now`): its record
+ * as the merge job would have left it (endedOnMerge), and the merge job's note on it for the PR's
+ * comment; the next step advised only where the merged head is the release's (or not given).
+ * Another run's record of it since stands, without a note. A record that cannot be saved is said,
+ * not thrown: the other models' records of this tick are still to be written.
+ */
+async function mergedMeanwhile(
+  model: ModelConfig,
+  after: Release,
+  now: PullRequestState,
+  ports: Ports,
+): Promise<PullRequestCheck> {
+  const pr = after.pr as number;
+  let saved: Release;
+  try {
+    saved = await endedOnMerge(after, ports);
+  } catch (err) {
+    if (!stopsOneModel(err)) throw err;
+    const why = `${after.to} withdrawn after PR #${pr} merged, but its record could not be saved for the merge (${(err as Error).message}): ${rewordMerged(pr)}`;
+    ports.log.warn(`${after.model}: ${why}`);
+    return { line: { model: after.model, why, kind: 'note' } };
+  }
+  const ours = saved !== after && saved.status === after.status && !saved.withdrawPending;
+  if (!ours) return saved === after ? {} : { saved };
+  const sameHead = now.headSha === undefined || now.headSha === after.headSha;
+  const why = endedBeforeMergeNote(saved, sameHead ? after.to : undefined, model.source.file);
+  ports.log.info(`${after.model}: ${why}`);
+  return { saved, notify: { pr, model: after.model, why } };
 }

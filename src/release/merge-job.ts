@@ -11,9 +11,15 @@ import { WORKING_TREE } from '../version/local-comparison.js';
 import { promoteMerged } from './finish.js';
 import { withdrawAfterLastLook } from './last-look.js';
 import { type HeadVersion, mergedHeadVerdict } from './merged-head.js';
-import { analysesAgainAfterMerge, recordMerge, stillAnalysingNote } from './merged-ready.js';
+import {
+  analysesAgainAfterMerge,
+  endedBeforeMergeNote,
+  endedOnMerge,
+  recordMerge,
+  stillAnalysingNote,
+} from './merged-ready.js';
 import { passedPhases } from './passed-phases.js';
-import { endedByRollbackToIt, withoutOpenPrAdvice } from './phase-notes.js';
+import { endedByRollbackToIt } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import {
   type Checked,
@@ -32,7 +38,7 @@ import {
 import { inFlight, type Release } from './types.js';
 import { unjudgedNote } from './unjudged-gates.js';
 import { UnpreparedModels } from './unprepared-models.js';
-import { mergedPrAdvice, toRelease } from './withdrawn-meanwhile.js';
+import { toRelease } from './withdrawn-meanwhile.js';
 
 /** Merged: promote what passed on this PR; a candidate that did not pass is not promoted (unless configured). */
 export async function onMerged(
@@ -160,11 +166,7 @@ export async function onMerged(
   return { releases: out, skipped };
 }
 
-/**
- * The merge's note on the PR's release that ended before it (aborted, failed): not promoted, and
- * why, less the advice its reason gave while the PR was open (a new commit, a reopen), which a
- * merged PR cannot follow; in its place, what releases the version the merged head declares.
- */
+/** The merge's note on the PR's release that ended before it (endedBeforeMergeNote), the merged head read. */
 async function endedBeforeMerge(
   config: Config,
   model: ModelConfig,
@@ -172,63 +174,9 @@ async function endedBeforeMerge(
   event: PullRequestEvent,
   ports: Ports,
 ): Promise<string> {
-  const why = withoutOpenPrAdvice(release.reason ?? `${release.to} ${release.status}`);
   // Unread, the note goes without it: the merge job does not fail on a note.
   const declared = await mergedVersion(config, model.name, event, ports).catch(() => undefined);
-  const serving = release.ending?.serves ?? release.from;
-  // A reason that says this already (a promotion not made over a hotfix, finish.ts) is not said twice.
-  const said = why.includes(`then open one that declares ${release.to} again`);
-  const next =
-    declared === release.to && declared !== serving && !said
-      ? `; ${mergedPrAdvice(declared, serving, model.source.file)}`
-      : '';
-  // A reason that opens so already (a promotion not made over a hotfix) is not prefixed twice.
-  const notPromoted = `${release.to} was not promoted: `;
-  return `${why.startsWith(notPromoted) ? '' : notPromoted}${why}${next}`;
-}
-
-/**
- * A release of the PR that ended unpromoted before the merge, as a merged PR's record says it: its
- * words (reason, phase notes, a failed first rollback's why) less the advice they gave while the PR
- * was open (push a new commit, reopen the PR, re-run the job once the metrics source answers),
- * which nobody can follow once it merged; the merged PR's comment, report and commit status are
- * written from it. A failed one also gets the merge on its record (`mergedAt`), from which the
- * report gives what a merged PR can do in its place (phase-notes.ts mergedAdvice, decision.ts
- * retryAdvice), and no run analyses that head again (one whose metrics check met only passing
- * faults, unreadBeforeTraffic, would be). Not an aborted one: its merge on record would have a
- * re-run of the merge job analyse it (analysesAgainAfterMerge). Not one whose withdrawal is pending:
- * the run that settles it writes its record. One another run changed since this job read it is
- * left as that run recorded it.
- */
-async function endedOnMerge(release: Release, ports: Ports): Promise<Release> {
-  const failed = release.status === 'failed';
-  if ((!failed && release.status !== 'aborted') || release.withdrawPending) return release;
-  if (release.mergedAt !== undefined || endedByRollbackToIt(release)) return release;
-  const merged = withoutOpenPrWords(release);
-  if (!failed && merged.reason === release.reason) return release;
-  const theirs = await changedSince(release, ports.ledger);
-  if (theirs) return theirs;
-  const now = ports.clock.now();
-  const saved: Release = { ...merged, ...(failed ? { mergedAt: now } : {}), updatedAt: now };
-  await ports.ledger.saveRelease(saved);
-  return saved;
-}
-
-/** `release`'s words as a merged PR's: less the advice to the open PR (withoutOpenPrAdvice). */
-function withoutOpenPrWords(release: Release): Release {
-  const failed = release.ending?.withdrawFailed;
-  return {
-    ...release,
-    ...(release.reason === undefined ? {} : { reason: withoutOpenPrAdvice(release.reason) }),
-    phases: release.phases.map((p) =>
-      p.note === undefined ? p : { ...p, note: withoutOpenPrAdvice(p.note) },
-    ),
-    ...(failed?.why === undefined
-      ? {}
-      : {
-          ending: { ...release.ending, withdrawFailed: { ...failed, why: withoutOpenPrAdvice(failed.why) } },
-        }),
-  };
+  return endedBeforeMergeNote(release, declared, model.source.file);
 }
 
 /** Whether `theirs`, the record read again, is another run's end or replacement of `release`. */

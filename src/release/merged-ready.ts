@@ -63,6 +63,80 @@ export const analysesAgainAfterMerge = (event: PullRequestEvent, release: Releas
   !release.withdrawPending &&
   !endedByRollbackToIt(release);
 
+/**
+ * A release of the PR that ended unpromoted before the merge, as a merged PR's record says it: its
+ * words (reason, phase notes, a failed first rollback's why) less the advice they gave while the PR
+ * was open (push a new commit, reopen the PR, re-run the job once the metrics source answers),
+ * which nobody can follow once it merged; the merged PR's comment, report and commit status are
+ * written from it. A failed one also gets the merge on its record (`mergedAt`), from which the
+ * report gives what a merged PR can do in its place (phase-notes.ts mergedAdvice, decision.ts
+ * retryAdvice), and no run analyses that head again (one whose metrics check met only passing
+ * faults, unreadBeforeTraffic, would be). Not an aborted one: its merge on record would have a
+ * re-run of the merge job analyse it (analysesAgainAfterMerge). Not one whose withdrawal is pending:
+ * the run that settles it writes its record, and calls this once it is told the PR merged (a
+ * schedule tick: closed-meanwhile.ts settledForItsPr). One another run changed since this run read
+ * it is left as that run recorded it.
+ */
+export async function endedOnMerge(release: Release, ports: Ports): Promise<Release> {
+  if (!changesOnMerge(release)) return release;
+  const theirs = await changedSince(release, ports.ledger);
+  if (theirs) return theirs;
+  const now = ports.clock.now();
+  const failed = release.status === 'failed';
+  const saved: Release = {
+    ...withoutOpenPrWords(release),
+    ...(failed ? { mergedAt: now } : {}),
+    updatedAt: now,
+  };
+  await ports.ledger.saveRelease(saved);
+  return saved;
+}
+
+/** Whether endedOnMerge changes `release`'s record (as read): see there. */
+export function changesOnMerge(release: Release): boolean {
+  const failed = release.status === 'failed';
+  if ((!failed && release.status !== 'aborted') || release.withdrawPending) return false;
+  if (release.mergedAt !== undefined || endedByRollbackToIt(release)) return false;
+  return failed || withoutOpenPrWords(release).reason !== release.reason;
+}
+
+/** `release`'s words as a merged PR's: less the advice to the open PR (withoutOpenPrAdvice). */
+function withoutOpenPrWords(release: Release): Release {
+  const failed = release.ending?.withdrawFailed;
+  return {
+    ...release,
+    ...(release.reason === undefined ? {} : { reason: withoutOpenPrAdvice(release.reason) }),
+    phases: release.phases.map((p) =>
+      p.note === undefined ? p : { ...p, note: withoutOpenPrAdvice(p.note) },
+    ),
+    ...(failed?.why === undefined
+      ? {}
+      : {
+          ending: { ...release.ending, withdrawFailed: { ...failed, why: withoutOpenPrAdvice(failed.why) } },
+        }),
+  };
+}
+
+/**
+ * The merge's note on the PR's release that ended before it (aborted, failed): not promoted, and
+ * why, less the advice its reason gave while the PR was open (a new commit, a reopen), which a
+ * merged PR cannot follow; in its place, what releases the version the merged head declares
+ * (`declared`, unknown: none; `file`, the model's version file).
+ */
+export function endedBeforeMergeNote(release: Release, declared: string | undefined, file: string): string {
+  const why = withoutOpenPrAdvice(release.reason ?? `${release.to} ${release.status}`);
+  const serving = release.ending?.serves ?? release.from;
+  // A reason that says this already (a promotion not made over a hotfix, finish.ts) is not said twice.
+  const said = why.includes(`then open one that declares ${release.to} again`);
+  const next =
+    declared === release.to && declared !== serving && !said
+      ? `; ${mergedPrAdvice(declared, serving, file)}`
+      : '';
+  // A reason that opens so already (a promotion not made over a hotfix) is not prefixed twice.
+  const notPromoted = `${release.to} was not promoted: `;
+  return `${why.startsWith(notPromoted) ? '' : notPromoted}${why}${next}`;
+}
+
 /** The merge job's line on a candidate it leaves analysing when its max-wait runs out. */
 export const stillAnalysingNote = (release: Release): string =>
   `merged while ${release.to} is still analysing (on-merge: analyze-then-promote): the run that finishes its analysis (a schedule tick, or a re-run of this job) promotes ${release.to} if it passes, and says here if it fails`;
@@ -89,8 +163,15 @@ const analysedAfterMerge = (release: Release): boolean =>
   release.mergedAt !== undefined && (release.phases.at(-1)?.endedAt ?? release.updatedAt) > release.mergedAt;
 
 /**
+ * Whether `release` failed before its PR merged, the merge put on its record since (endedOnMerge):
+ * its head is where it was analysed, not where the PR merged, and no merge started it.
+ */
+export const failedBeforeItsMerge = (release: Release): boolean =>
+  release.status === 'failed' && release.mergedAt !== undefined && !analysedAfterMerge(release);
+
+/**
  * After a schedule tick drove `releases`: promote each merged one it made ready, and say on the
- * merged PR of each it found failed that it was not promoted. `again`: merged releases the tick
+ * merged PR of each it found failed after the merge that it was not promoted. `again`: merged releases the tick
  * found ready (promotionDue), each tried once more. Each record is read again right before its
  * promotion: one another run changed since (promoted, rolled back, superseded) is left as it is;
  * one it saved again still ready is promoted from that record.
@@ -118,8 +199,10 @@ export async function promoteMergedReady(
       continue;
     }
     const { pr } = release;
-    if (release.status === 'failed') {
+    if (release.status === 'failed' && analysedAfterMerge(release)) {
       // Its reason was worded for an open PR (push a new commit): the merged PR is told what works.
+      // One that failed before the merge, its merge put on its record since, is told as such
+      // where that record is written (endedOnMerge's callers).
       const failed = withoutOpenPrAdvice(release.reason ?? '');
       const advice = mergedPrAdvice(release.to, release.from, model.source.file);
       const why = `${release.to} failed its analysis after the merge and was not promoted; ${release.from} serves: ${failed}; ${advice}`;

@@ -30,7 +30,9 @@ function notReadyAdvice(model: string, release: Release | undefined, local: bool
     case 'analysing':
       // A merged PR's analysis (on-merge: analyze-then-promote) is promoted by the tick that passes it.
       if (release.mergedAt !== undefined)
-        return `${pr} is merged: the schedule ticks go on with ${to}'s analysis (or a re-run of its merge job), and the one that passes it promotes it; to stop it instead, use the abort command`;
+        return local
+          ? `${pr} is merged: model-gate run tick goes on with ${to}'s analysis (or ${runMerge(release)} again), and the run that passes it promotes it; to stop it instead, use model-gate run abort --model ${model}`
+          : `${pr} is merged: the schedule ticks go on with ${to}'s analysis (or a re-run of its merge job), and the one that passes it promotes it; to stop it instead, use the abort command`;
       return `wait for ${to}'s analysis to pass (${pr}'s job, a re-run of it, or the next schedule tick goes on with it), then merge ${pr} or run the promote command again; to stop it instead, use the abort command, which withdraws ${to}`;
     case 'failed': {
       // A merged PR takes no more pushes: a new PR brings the fix.
@@ -40,13 +42,18 @@ function notReadyAdvice(model: string, release: Release | undefined, local: bool
           : local
             ? 'commit a fix and run again with --head HEAD'
             : `push a fix to ${pr}`;
-      return `${to} failed its analysis and is not promoted, nor analysed again on the same commit (${pr}'s comment says which gate failed): ${fix}, which is analysed afresh`;
+      // `model-gate run` writes no PR comment, and its status lists no release that ended withdrawn:
+      // the report the analysing run printed says it.
+      const where = local
+        ? 'the report the model-gate run that analysed it printed says'
+        : `${pr}'s comment says`;
+      return `${to} failed its analysis and is not promoted, nor analysed again on the same commit (${where} which gate failed): ${fix}, which is analysed afresh`;
     }
     case 'aborted':
       if (endedByRollbackToIt(release))
         return `${to} serves already (${release.reason}): there is nothing to promote`;
       if (release.mergedAt !== undefined)
-        return `${to} was withdrawn before its analysis decided: ${rerunMergeJob(release)}`;
+        return `${to} was withdrawn before its analysis decided: ${local ? `run ${runMerge(release)} to analyse it again` : rerunMergeJob(release)}`;
       return `${to} was withdrawn before its analysis decided (${release.reason}): to analyse it again, ${local ? `run model-gate run reopen --pr ${release.pr ?? 1}` : `close and reopen ${pr}, or push a new commit to it`}; once that analysis passes, merge ${pr} or run the promote command`;
     case 'superseded':
       return `a newer head of ${pr} replaced ${to}'s analysis: wait for that head's analysis to pass, then merge ${pr} or run the promote command again`;
@@ -56,3 +63,6 @@ function notReadyAdvice(model: string, release: Release | undefined, local: bool
       return passes;
   }
 }
+
+/** `model-gate run`'s merge of `release`'s PR: what its merge job is on the command line. */
+const runMerge = (release: Release): string => `model-gate run merge --pr ${release.pr ?? 1}`;

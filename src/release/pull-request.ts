@@ -11,7 +11,7 @@ import { announceEnd, endThenWithdraw, servesAfterEnd } from './finish.js';
 import { LeftAlone, LeftAloneError } from './left-alone.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
 import { onMerged } from './merge-job.js';
-import { analysesAgainAfterMerge, promoteMergedReady } from './merged-ready.js';
+import { analysesAgainAfterMerge, failedBeforeItsMerge, promoteMergedReady } from './merged-ready.js';
 import { unreadBeforeTraffic } from './metrics-preflight.js';
 import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
@@ -298,8 +298,12 @@ async function prepareModel(
   const existing = found?.pr === event.number ? found : undefined;
   // Merged since this event (a re-run of a pre-merge job): a release started now would give the
   // candidate live traffic after the merge, and no merge job would promote it. Only a release the
-  // merge recorded goes on as below.
-  if (opts.prMerged && (existing?.mergedAt === undefined || existing.status === 'superseded')) {
+  // merge recorded goes on as below; not one that failed at another head before the merge, whose
+  // head is not the merge's.
+  const failedElsewhere = existing && failedBeforeItsMerge(existing) && existing.headSha !== event.headSha;
+  const mergeRecorded =
+    existing?.mergedAt !== undefined && existing.status !== 'superseded' && !failedElsewhere;
+  if (opts.prMerged && !mergeRecorded) {
     const why = mergedPrLine(event);
     result.skipped.push({ model: model.name, why, kind: 'note' });
     ports.log.warn(`${model.name}: ${why}`);
@@ -309,7 +313,9 @@ async function prepareModel(
   // again, which would supersede the merged release with one no merge ever promotes; the merged
   // release, still in flight, is driven as it is.
   if (existing?.mergedAt !== undefined && existing.headSha !== event.headSha) {
-    const why = `PR #${event.number} was merged at ${existing.headSha ? headName(existing.headSha) : 'another head'}, so this run of ${headName(event.headSha)} starts no analysis of it`;
+    // One that failed before the merge was analysed at its head: the PR may have merged at this one.
+    const at = failedElsewhere || !existing.headSha ? '' : ` at ${headName(existing.headSha)}`;
+    const why = `PR #${event.number} was merged${at}, so this run of ${headName(event.headSha)} starts no analysis of it`;
     result.skipped.push({ model: model.name, why, kind: 'note' });
     if (inFlight(existing)) result.releases.push(existing);
     return undefined;

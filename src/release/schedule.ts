@@ -1,7 +1,7 @@
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError } from '../core/errors.js';
 import { LedgerStateError } from '../ledger/ledger.js';
-import { checkPullRequest, tearDownIfClosed } from './closed-meanwhile.js';
+import { checkPullRequest, settledForItsPr } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { withRecord } from './drift-alert.js';
@@ -326,10 +326,11 @@ async function driveEach(
       defects.push(error);
       continue;
     }
-    releases.push(...driven);
-    // A closed PR's candidate whose withdrawal this pass settled comes off its platform now.
+    // A closed PR's candidate whose withdrawal this pass settled comes off its platform now; a
+    // merged PR's release gets the record its merge job left to the run that settles it.
     for (const after of driven) {
-      const { line, notify } = await tearDownIfClosed(config, release, after, ports);
+      const { line, notify, saved } = await settledForItsPr(config, release, after, ports);
+      releases.push(saved ?? after);
       if (line) met.skipped.push(line);
       if (notify) met.notify.push(notify);
     }

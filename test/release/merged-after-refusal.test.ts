@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { TargetError } from '../../src/core/errors.js';
-import type { RunResult } from '../../src/release/pull-request.js';
+import { handlePullRequest, type RunResult } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { TargetAccessError, TargetRefusedError } from '../../src/targets/errors.js';
-import { configOf, twoModelsWorld } from './two-models-world.js';
+import { sha } from '../support/model-config.js';
+import { configOf, FILES, prEvent, twoModelsWorld } from './two-models-world.js';
 
 // PR #7 (fraud v1 → v2, on-merge: require-pass, the default): the platform refused v2's first
 // traffic change, so v2 failed before any traffic, and the PR's report said to fix it "then push a
@@ -71,4 +72,42 @@ describe('a PR whose first traffic change the platform refused, then merged (req
       expect(releaseLine(again)).toBe(line);
       expect(again).not.toContain('push a new commit');
     });
+});
+
+it("refused at one head, merged at a later one declaring v2 too: a re-run of that head's job names the merged PR, not the refused head", async () => {
+  const config = configOf(['fraud']);
+  const w = await twoModelsWorld();
+  const write = w.platforms.fraud.write.bind(w.platforms.fraud);
+  w.platforms.fraud.write = async () => {
+    throw refusals[0]?.[1];
+  };
+  await w.prJob(config, 7);
+  // A later head (a README fix outside the workflow's paths: no job ran) declares v2 too; the PR merges there.
+  const later = sha(0x77);
+  FILES[later] = FILES[sha(7)] as Record<string, string>;
+  w.platforms.fraud.write = write;
+  const once = { mode: 'tick' as const, maxWaitMs: 0, dryRun: false };
+  const merged = await handlePullRequest(
+    config,
+    { ...prEvent(7, 'closed', true), headSha: later },
+    w.ports,
+    once,
+  );
+  expect(merged.releases.map((r) => [r.status, r.headSha])).toEqual([['failed', sha(7)]]);
+
+  // A re-run of that head's synchronize job, GitHub saying the PR was merged at it.
+  const ports = { ...w.ports, pullRequestNow: async () => ({ state: 'merged' as const, headSha: later }) };
+  const rerun = await handlePullRequest(
+    config,
+    { ...prEvent(7, 'synchronize'), headSha: later },
+    ports,
+    once,
+  );
+  const note = rerun.skipped.find((s) => s.model === 'fraud')?.why ?? '';
+  expect(note).toMatch(
+    /^PR #7 is merged: this run of its synchronize event at \w{7} starts no release of a merged PR; /,
+  );
+  expect(note).not.toContain(`merged at ${sha(7).slice(0, 7)}`);
+  expect(w.platforms.fraud.state).toEqual({ stable: { version: 'v1' } });
+  delete FILES[later];
 });

@@ -128,3 +128,72 @@ describe('a PR whose release ended without a verdict, then merged (require-pass)
     expect(stored?.mergedAt).toBeUndefined();
   });
 });
+
+/** PR #7 rolled back for want of candidate requests, the rollback refused until after the merge. */
+async function refusedUntilAfterMerge() {
+  const config = configOf(['fraud']);
+  const w = await twoModelsWorld();
+  w.ports.metricsFor = () =>
+    new ScriptedMetrics({
+      stable: { rps: 90, values: { 'error-rate': 0.005 } },
+      canary: { rps: 0.01, values: { 'error-rate': 0.005 } },
+    });
+  // The first step goes through; the rollback, and the merge job's try again, are refused.
+  w.platforms.fraud.failFromWrite = 1;
+  const run = await openThenMerge(w);
+  expect(run.before).toMatchObject({ status: 'failed', withdrawPending: true });
+  expect(run.after).toMatchObject({ status: 'failed', withdrawPending: true });
+  w.platforms.fraud.failFromWrite = Number.POSITIVE_INFINITY;
+  w.clock.advance(60_000);
+  return { config, w };
+}
+
+describe('a rollback for want of candidate requests the platform refused until after the merge', () => {
+  it('the schedule tick that withdraws v2 of the merged PR says what a merged PR can do, on the record and the PR', async () => {
+    const { config, w } = await refusedUntilAfterMerge();
+    w.ports.pullRequestState = async () => ({ state: 'merged' });
+    const tick = await w.tick(config);
+    expect(w.platforms.fraud.state).toEqual({ stable: { version: 'v1' } });
+    const settled = (await w.file.release('fraud')) as Release;
+    expect(settled.withdrawPending).toBeUndefined();
+    expect(settled.mergedAt).toBeDefined();
+    // The tick reports (and writes the comment from) the record as saved.
+    expect(tick.releases).toEqual([settled]);
+    const comment = renderMarkdown(
+      config,
+      { releases: [settled], skipped: [] },
+      { now: w.clock.now(), compact: false },
+    );
+    expect(line(comment)).toContain('raise step-duration or lower min-requests; ');
+    expect(line(comment)).toContain(WHAT_WORKS);
+    expect(comment).not.toContain('push a new commit');
+    expect(await commitStatus(settled)).not.toContain('push a new commit');
+    // The merged PR's comment gets the tick's word that v2 came off without being promoted.
+    const notes = (tick.notify ?? []).filter((n) => n.pr === 7);
+    expect(notes.map((n) => n.why)).toEqual([expect.stringMatching(/^v2 was not promoted: /)]);
+    expect(notes[0]?.why).toContain(WHAT_WORKS);
+    expect(notes[0]?.why).not.toContain('push a new commit');
+  });
+
+  it("GitHub not telling the PR's state: the tick's report says to re-run the merge job if it merged", async () => {
+    const { config, w } = await refusedUntilAfterMerge();
+    w.ports.pullRequestState = async () => {
+      throw new Error('GitHub answered 502');
+    };
+    const tick = await w.tick(config);
+    expect(w.platforms.fraud.state).toEqual({ stable: { version: 'v1' } });
+    expect(tick.skipped).toContainEqual({
+      model: 'fraud',
+      why: 'v2 withdrawn, but whether PR #7 is merged could not be read (GitHub answered 502): if it was merged, re-run the merge job of PR #7 so that its comment says what a merged PR can do in place of pushing a commit',
+      kind: 'note',
+    });
+    expect((await w.file.release('fraud'))?.mergedAt).toBeUndefined();
+    // Which does as the line says.
+    await w.prJob(config, 7, 'closed', true);
+    const merged = (await w.file.release('fraud')) as Release;
+    expect(merged.mergedAt).toBeDefined();
+    const comment = renderMarkdown(config, { releases: [merged], skipped: [] }, { now: w.clock.now() });
+    expect(line(comment)).toContain(WHAT_WORKS);
+    expect(comment).not.toContain('push a new commit');
+  });
+});

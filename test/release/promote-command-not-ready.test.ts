@@ -11,13 +11,13 @@ import type { Ports } from '../../src/release/ports.js';
 import { handlePullRequest } from '../../src/release/pull-request.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
 import { MemoryTarget } from '../support/memory-target.js';
-import { FRAUD_CANARY_YAML, sha } from '../support/model-config.js';
+import { FRAUD_CANARY_YAML, fraudCanaryYaml, sha } from '../support/model-config.js';
 import { passingErrorRate } from '../support/scripted-metrics.js';
 
 // `command: promote` takes only a release whose analysis passed. Refused on any other, it must say
 // what does serve the version (or stops it) from where the release is: not only that it is not ready.
-async function world() {
-  const { config } = parseConfig(FRAUD_CANARY_YAML, {});
+async function world(yaml = FRAUD_CANARY_YAML) {
+  const { config } = parseConfig(yaml, {});
   const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-promote-')), 'ledger.json'));
   const target = new MemoryTarget({ stable: { version: 'v1' } });
   const metrics = passingErrorRate();
@@ -102,5 +102,48 @@ describe('the promote command on a release that is not ready says what to do ins
     expect(await w.refusal()).toBe(
       'promote fraud: no release is ready (last: none); the promote command takes only a release whose analysis passed, and none is on record for fraud: open a PR that changes its version file, whose analysis releases the version through the gates',
     );
+  });
+});
+
+// `model-gate run` has no PR comment, merge job to re-run or schedule: its own subcommands do each.
+describe("the promote command of `model-gate run` names its subcommands, not the action's jobs", () => {
+  const analyseThenPromote = fraudCanaryYaml(`    on-merge: analyze-then-promote
+    gates:
+      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }
+`);
+
+  it('merged while analysing: run tick goes on with the analysis, or run merge', async () => {
+    const w = await world(analyseThenPromote);
+    await w.openPr('tick');
+    await w.openPr('tick', true);
+    const message = await w.refusal('model-gate run');
+    expect(message).toBe(
+      "promote fraud: no release is ready (last: v2 analysing); PR #3 is merged: model-gate run tick goes on with v2's analysis (or model-gate run merge --pr 3 again), and the run that passes it promotes it; to stop it instead, use model-gate run abort --model fraud",
+    );
+    expect(await w.refusal()).toContain('the schedule ticks go on with');
+  });
+
+  it('merged, then aborted: run merge analyses it again', async () => {
+    const w = await world(analyseThenPromote);
+    await w.openPr('tick');
+    await w.openPr('tick', true);
+    await w.command('abort');
+    const message = await w.refusal('model-gate run');
+    expect(message).toContain(
+      'v2 was withdrawn before its analysis decided: run model-gate run merge --pr 3 to analyse it again',
+    );
+    expect(message).not.toContain('re-run');
+    expect(await w.refusal()).toContain('re-run the merge job of PR #3 to analyse it again');
+  });
+
+  it("failed: the analysing run's printed report says which gate failed (no PR comment is written)", async () => {
+    const w = await world();
+    w.metrics.slots.canary.values['error-rate'] = 0.2;
+    expect((await w.openPr('watch')).releases[0]?.status).toBe('failed');
+    const message = await w.refusal('model-gate run');
+    expect(message).toContain(
+      'nor analysed again on the same commit (the report the model-gate run that analysed it printed says which gate failed): commit a fix and run again with --head HEAD, which is analysed afresh',
+    );
+    expect(message).not.toContain('comment');
   });
 });
