@@ -386,14 +386,15 @@ async function prepareModel(
   // A version beside stable no release put there (a side experiment) would lose its traffic.
   refuseUnknownLiveVersion(read, { to: change.to, headSha: event.headSha }, model, ctx.target, onRecord);
   const offline = [];
-  for (const gate of model.gates) {
+  for (const [index, gate] of model.gates.entries()) {
     if (gate.kind === 'offline')
       offline.push(
         await checkOffline(
           gate,
           ports.reader,
-          // The base the changed-model detection compared with: a file it left alone is stale.
-          { base: event.baseSha, head: event.headSha, version: change.to },
+          // The base the changed-model detection compared with: a file it left alone is stale. Its
+          // place in the config: a missing file names the field to fix.
+          { base: event.baseSha, head: event.headSha, version: change.to, at: { model: model.name, index } },
           ports.clock.now(),
         ),
       );
