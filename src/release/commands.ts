@@ -25,12 +25,12 @@ import {
   stableFound,
 } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
-import { fullTrafficCandidate, type LiveCandidate, liveCandidate } from './live-candidate.js';
+import { liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import { notReady } from './promote-not-ready.js';
-import type { RunResult, ServingState } from './pull-request.js';
-import { endedReleaseOf } from './status-ended.js';
+import type { RunResult } from './pull-request.js';
+import { status } from './status-command.js';
 import { holdsSlot, inFlight, type Release } from './types.js';
 
 export interface CommandInputs {
@@ -869,105 +869,6 @@ function unrecordedRollback(history: LedgerEntry[], serving: string): string | u
   const { recorded } = stableBefore(history, serving);
   if (recorded === undefined || recorded === serving) return undefined;
   return stableBefore(history, recorded).version === serving ? recorded : undefined;
-}
-
-/**
- * What command status found of a model: what serves (ServingState), and where the target and the
- * ledger differ, each said in the report (decision.ts statusGapLines) and its heading.
- */
-export interface StatusServing extends ServingState {
-  /**
-   * A version the target gives a share of live traffic (not all of it: that is `candidate`), which
-   * no release in flight on record put there; `ended`, the model's last release, of that version,
-   * ended without taking it out (its record ended by hand, say).
-   */
-  offRecord?: { version: string; share: string; ended?: Release };
-  /**
-   * The release in flight whose running phase gives its candidate `weight`% of live traffic, where
-   * the target gives it `live` (`none`, or its share): the next look records what the target has.
-   */
-  notAsRecorded?: { release: Release; weight: number; live: string };
-  /** A drift of the version serving on record since `since` (by run `by`), not over yet. */
-  drifting?: { since: number; by?: string };
-}
-
-/**
- * What serves (as the target reports it) and the last promotion or rollback of each model (of
- * `model`, if given), and the release in flight, if any. Reads only. A candidate taking all live
- * traffic (a rolling release on every instance, a blue-green bake, a canary at 100%) is what
- * serves, whether a release put it there or not: the serving state names it (`candidate`), and
- * the report says so in place of "serves <stable> since …". A candidate with a share of it that no
- * release in flight put there, a release in flight whose candidate the target does not serve as
- * recorded, and a drift on record are said too (StatusServing): "nothing in flight" would hide them.
- */
-async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
-  const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
-  const result: RunResult = { releases: [], skipped: [], serving: [] };
-  for (const model of models) {
-    const candidate = await ports.ledger.canaryHolder(model.name);
-    if (candidate) result.releases.push(candidate);
-    // The last release, ended: its candidate may still serve (an abort that ended its record alone).
-    const last = candidate ? undefined : await ports.ledger.release(model.name);
-    const history = await ports.ledger.history(model.name);
-    const state: StatusServing = { model: model.name, last: history.at(-1) };
-    const target = ports.targetFor(model);
-    try {
-      const read = await target.read(ledgerKnown(history, candidate, last?.to));
-      state.version = read.stable.version;
-      const live = liveCandidate(read);
-      const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
-      if (takesAll) state.candidate = takesAll;
-      if (live && live.version !== candidate?.to) {
-        const ended =
-          last?.to === live.version ? last : await endedReleaseOf(ports.ledger, model.name, live.version);
-        if (ended) result.releases.push(ended);
-        if (!takesAll)
-          state.offRecord = { version: live.version, share: live.share, ...(ended && { ended }) };
-      }
-      const differs = candidate && !onOtherTarget(candidate, target) && notAsRecorded(candidate, live);
-      if (differs) state.notAsRecorded = differs;
-      if (model.driftWatch) {
-        const drifting = await driftOnRecord(model.name, read.stable.version, ports);
-        if (drifting) state.drifting = drifting;
-      }
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      state.unread = err.message;
-    }
-    result.serving?.push(state);
-  }
-  return result;
-}
-
-/**
- * Where the target does not give `release`'s candidate the share of live traffic its running phase
- * records (`live`: what the target gives it): none at all, or, on a canary, another weight.
- * A ready release (idle, or keeping its last phase's traffic after a merge) is left out.
- */
-function notAsRecorded(release: Release, live?: LiveCandidate): StatusServing['notAsRecorded'] {
-  const phase = release.phases.at(-1);
-  if (release.status !== 'analysing' || !phase || phase.endedAt !== undefined || phase.weight <= 0)
-    return undefined;
-  const ours = live?.version === release.to ? live : undefined;
-  if (!ours) return { release, weight: phase.weight, live: 'none' };
-  const sameWeight = ours.by !== 'weight' || ours.share === `on ${phase.weight}% of live traffic`;
-  return sameWeight ? undefined : { release, weight: phase.weight, live: ours.share };
-}
-
-/** The drift of `version` on record and not over, read as a dry run reads it (drift-alert.ts). */
-async function driftOnRecord(
-  model: string,
-  version: string,
-  ports: Ports,
-): Promise<StatusServing['drifting']> {
-  const look = { model, version, drifted: true, note: '' };
-  // Best effort: GitHub refusing this read leaves the drift unsaid, as the tick that looks says it.
-  const record = await ports.ledger.recordDrift(look, ports.clock.now(), { dryRun: true }).catch((err) => {
-    if (isGitHubError(err)) return undefined;
-    throw err;
-  });
-  if (record?.change !== 'continues') return undefined;
-  return { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
 }
 
 /** The model a command acts on: the one named, or the config's only model; else an error listing them. */

@@ -1,7 +1,6 @@
 import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
-import type { StatusServing } from '../release/commands.js';
 import { alertsNow } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
@@ -20,9 +19,12 @@ import {
 } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
+import type { StatusServing } from '../release/status-command.js';
 import { holdEndWords } from '../release/tick.js';
 import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
+import { fmt } from '../stats/counts.js';
+import { psiBand } from '../stats/drift.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
@@ -136,8 +138,9 @@ export function changeUnderWay(r: Release): string {
  */
 export function decisionSentences(result: RunResult, drift = '', at?: ReportAt): string[] {
   const serving = result.serving ?? [];
-  const sentences = (model?: string) =>
+  const sentences = (model?: string, saidBy?: Release) =>
     worstFirst(result.releases)
+      .filter((r) => r !== saidBy)
       .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
       .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r)]);
   return [
@@ -145,7 +148,7 @@ export function decisionSentences(result: RunResult, drift = '', at?: ReportAt):
     ...serving.flatMap((s) => [
       servingSentence(s, blueKeptNow(s, result, at)),
       ...statusGapLines(s),
-      ...sentences(s.model),
+      ...sentences(s.model, (s as StatusServing).prGone?.release),
     ]),
     ...sentences(),
     ...mergeLines(result),
@@ -593,35 +596,52 @@ export type CommandRun = RunResult & { command?: string };
  * command status: `ℹ️ Status: nothing in flight`, or with what is in flight as a run's heading
  * words it (`⏳ Status: analysing`, `⚠️ Status: rollback incomplete: …`). A version taking all live
  * traffic that no release on record put there is said, as no release is in flight. What the target
- * and the ledger disagree on, and a drift on record, make it a warning (statusGapLines says which):
- * the ended release of a candidate the target still serves is no release in flight.
+ * and the ledger disagree on, a release whose PR GitHub closed or merged with no job recording it,
+ * and a drift found or on record make it a warning (statusGapLines says which): the ended release
+ * of a candidate the target still serves is no release in flight, and one whose PR is gone is no
+ * release ready to merge.
  */
 function statusTitle(result: RunResult): string {
   const serving = (result.serving ?? []) as StatusServing[];
   const endedLive = new Set(serving.flatMap((s) => (s.offRecord?.ended ? [s.offRecord.ended] : [])));
-  const releases = result.releases.filter((r) => !endedLive.has(r));
+  const gone = serving.flatMap((s) => (s.prGone ? [s.prGone] : []));
+  const releases = result.releases.filter((r) => !endedLive.has(r) && !gone.some((g) => g.release === r));
   const offRecord = serving.some((s) => s.offRecord);
-  const drifting = serving.some((s) => s.drifting) ? 'still drifting (alerted before)' : undefined;
+  const warnings = [...gone.map(prGoneTitle), ...new Set(serving.flatMap(driftTitle))];
+  const also = warnings.length === 0 ? '' : `; ${warnings.join('; ')}`;
   if (releases.length === 0) {
-    if (offRecord) return '⚠️ Status: no release in flight, yet a candidate gets live traffic';
+    if (offRecord) return `⚠️ Status: no release in flight, yet a candidate gets live traffic${also}`;
     if (serving.some((s) => s.candidate && !s.candidate.onRecord))
-      return 'ℹ️ Status: no release in flight, yet a version outside model-gate takes all live traffic';
-    return drifting ? `⚠️ Status: nothing in flight; ${drifting}` : 'ℹ️ Status: nothing in flight';
+      return `${also ? '⚠️' : 'ℹ️'} Status: no release in flight, yet a version outside model-gate takes all live traffic${also}`;
+    if (gone.length > 0) return `⚠️ Status: ${warnings.join('; ')}`;
+    return also ? `⚠️ Status: nothing in flight${also}` : 'ℹ️ Status: nothing in flight';
   }
   const [mark, ...words] = runTitle({ ...result, releases }).split(' ');
   const differs = offRecord || serving.some((s) => s.notAsRecorded);
-  const also = [differs ? 'the target differs from the ledger' : undefined, drifting].filter(Boolean);
-  if (also.length === 0) return `${mark} Status: ${lowerFirst(words.join(' '))}`;
-  return `${mark === '❌' ? mark : '⚠️'} Status: ${lowerFirst(words.join(' '))}; ${also.join('; ')}`;
+  const all = [...(differs ? ['the target differs from the ledger'] : []), ...warnings];
+  if (all.length === 0) return `${mark} Status: ${lowerFirst(words.join(' '))}`;
+  return `${mark === '❌' ? mark : '⚠️'} Status: ${lowerFirst(words.join(' '))}; ${all.join('; ')}`;
+}
+
+/** A status heading's words on a release whose PR GitHub closed or merged with no job recording it. */
+const prGoneTitle = ({ release: r, state }: NonNullable<StatusServing['prGone']>) =>
+  state === 'closed'
+    ? `PR #${r.pr} is closed, yet ${r.to} still holds the canary slot`
+    : `PR #${r.pr} is merged, yet ${r.to} is not promoted`;
+
+/** A status heading's words on a model's drift: found by this look and not on record yet, or on record. */
+function driftTitle(s: StatusServing): string[] {
+  if (s.driftLook?.record?.change === 'began') return ['drift found (not alerted yet)'];
+  return s.drifting ? ['still drifting (alerted before)'] : [];
 }
 
 /**
- * command status's lines on what the target and the ledger disagree on for one model, and its
- * drift on record (commands.ts StatusServing), after the line of what serves.
+ * command status's lines on what the target and the ledger disagree on for one model, a release
+ * whose PR is gone, and its drift watch's look (status-command.ts StatusServing), after the line of what serves.
  */
 function statusGapLines(s: StatusServing): string[] {
   const lines: string[] = [];
-  const { offRecord, notAsRecorded: differs, drifting } = s;
+  const { offRecord, notAsRecorded: differs } = s;
   if (offRecord) {
     const { version, share, ended } = offRecord;
     const pr = ended?.pr === undefined ? '' : ` (PR #${ended.pr})`;
@@ -644,13 +664,67 @@ function statusGapLines(s: StatusServing): string[] {
       `${s.model}: the ledger has ${r.to} ${r.status}${phase ? ` (${phase})` : ''} on ${weight}% of live traffic, yet the target gives ${r.to} ${gets}; the next schedule tick or a re-run of ${job} reads the target again and ${records}`,
     );
   }
-  if (drifting) {
-    const by = drifting.by ? ` (first alerted by ${drifting.by})` : '';
-    lines.push(
-      `${s.model} ${s.version}: drifting since ${utcMinute(drifting.since)}${by}, on record and not over; a status run does not look again: the next schedule tick does`,
-    );
-  }
-  return lines;
+  if (s.prGone) lines.push(prGoneLine(s.prGone));
+  return [...lines, ...driftLines(s)];
+}
+
+/**
+ * A release whose PR GitHub closed or merged while no job recorded it (cancelled, lost, or still
+ * running): what holds the slot and serves, and what to do, in place of "ready to merge".
+ */
+function prGoneLine({ release: r, state, live }: NonNullable<StatusServing['prGone']>): string {
+  const phase = r.phases.at(-1)?.name;
+  const what =
+    r.status === 'ready' ? 'ready: it passed its analysis' : `analysing${phase ? ` ${phase}` : ''}`;
+  const traffic = live === undefined ? 'with no live traffic' : `and gets live traffic ${live}`;
+  const holds = `still holds the model's canary slot, ${traffic}`;
+  const job = state === 'closed' ? 'close job' : 'merge job';
+  const how = `${state === 'closed' ? 'was closed without merging' : 'was merged'}, yet no ${job} recorded it (cancelled or lost, unless it is still running)`;
+  if (state === 'merged')
+    return `${r.model}: PR #${r.pr} ${how}: ${r.to} (${what}) is not promoted and ${holds}; no schedule tick promotes it: re-run the merge job of PR #${r.pr}`;
+  return `${r.model}: PR #${r.pr} ${how}, so nobody can merge it: ${r.to} (${what}) ${holds}. To withdraw it, run the workflow with command: abort, model: ${r.model} (a schedule tick withdraws it too); to merge it instead, reopen PR #${r.pr}`;
+}
+
+/** Which run alerted a drift on record first, as a tick says it (drift-alert.ts withRecord). */
+const firstAlerted = (d: { by?: string }) => `first alerted by ${d.by ?? 'the tick then'}`;
+
+/**
+ * The drift watch's look a status run took (StatusServing.driftLook): when, the statistics with
+ * PSI's band, the level, drifted or not, and whether a drift is on record, or why it gave no
+ * verdict. Without a look (no watch, the target unread), a drift on record, not over.
+ */
+function driftLines(s: StatusServing): string[] {
+  const { driftLook: look, drifting } = s;
+  const onRecord =
+    drifting && `a drift on record since ${utcMinute(drifting.since)} (${firstAlerted(drifting)})`;
+  if (!look)
+    return onRecord
+      ? [`${s.model} ${s.version}: ${onRecord}, not over; this status run did not look again`]
+      : [];
+  const { report: r, at, maxPsi, record, recordUnread } = look;
+  const when = `looked at ${utcMinute(at)} by this status run, recording nothing`;
+  const unread = recordUnread ? `; whether a drift is on record could not be read (${recordUnread})` : '';
+  const sizes = r.sizes;
+  if (r.inconclusive || sizes === undefined)
+    return [`${r.note} (${when})${onRecord ? `; ${onRecord}, not over` : ''}${unread}`];
+  const band = psiBand(sizes.psi);
+  const stats = `PSI ${fmt(sizes.psi)}${band ? ` (${band} shift)` : ''}, Jensen-Shannon ${fmt(sizes.jensenShannon)}, Wasserstein ${fmt(sizes.wasserstein)}, KS distance ${fmt(sizes.ks)}`;
+  const verdict = r.drifted
+    ? 'drifted'
+    : sizes.psi >= maxPsi
+      ? 'no drift shown (too few predictions to tell the windows apart)'
+      : 'no drift';
+  const said =
+    record?.change === 'began'
+      ? `; found now, not recorded: the next schedule tick alerts; ${r.nextStep}`
+      : record?.change === 'continues'
+        ? `; on record since ${utcMinute(record.since)} (${firstAlerted(record)}): no new alert until it ends; ${r.nextStep}`
+        : record?.change === 'ended'
+          ? `; the drift on record since ${utcMinute(record.since)} (${firstAlerted(record)}) is over by this look: the next schedule tick records its end`
+          : '';
+  return [
+    `${s.model} ${r.version}: drift watch ${when}: ${stats}; level (max-psi) ${maxPsi}: ${verdict}${said}${unread}`,
+  ];
 }
 
 function runTitle(result: CommandRun): string {

@@ -13,8 +13,10 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 
 // fraud-detector v1, promoted three days ago, drifts on record since two hours ago: a tick found it
 // and alerted, and no look since found it over. command status said only "nothing in flight …
-// serves v1"; now it names the drift and since when, under a warning heading. Main step from src/,
-// the real sandbox, a ledger file holding the promotion and the drift.
+// serves v1"; then it named the drift and since when, under a warning heading, but never looked:
+// now it takes the watch's look itself (recording nothing) and says what it found, or why it found
+// nothing, beside the drift on record. Main step from src/, the real sandbox, a ledger file holding
+// the promotion and the drift.
 const MODEL = 'fraud-detector';
 const HOUR = 3_600_000;
 const CONFIG = `version: 1
@@ -45,12 +47,12 @@ afterAll(async () => {
   await Promise.all([sandbox?.close(), github?.close()]);
 });
 
-const status = () =>
+const status = (config = CONFIG) =>
   runMainStep({
     eventName: 'workflow_dispatch',
     event: workflowDispatchEvent({ command: 'status' }),
     inputs: { ledger, command: 'status' },
-    config: CONFIG,
+    config,
     githubUrl: github.url,
     env: { SANDBOX_URL: sandbox.url, GITHUB_SHA: sha(1) },
   });
@@ -83,10 +85,32 @@ describe('command status with a drift on record', () => {
     expect(run.report).toMatch(
       /^## model-gate: ⚠️ Status: nothing in flight; still drifting \(alerted before\)\n/,
     );
-    expect(run.report).toContain(
-      `- ${MODEL} v1: drifting since ${utcMinute(since)}, on record and not over; a status run does not look again: the next schedule tick does\n`,
+    // The status run looks itself (recording nothing): the sandbox has no predictions to compare.
+    expect(run.report).toMatch(
+      new RegExp(
+        `\\n- ${MODEL} v1: drift not checked \\(inconclusive\\): no predictions in either window to compare .+ \\(looked at [^)]+ by this status run, recording nothing\\); a drift on record since ${utcMinute(since)} \\(first alerted by the tick then\\), not over\\n`,
+      ),
     );
+    expect(run.report).not.toContain('a status run does not look again');
     // No new alert: the drift was alerted when it began.
     expect(run.outputs.decision).toBe('skipped');
+  }, 30_000);
+
+  it('a metrics source not answering is a line of the report, never a failed status', async () => {
+    const run = await status(
+      CONFIG.replace(
+        `metrics: { type: sandbox, url: "\${SANDBOX_URL}" }`,
+        'metrics: { type: sandbox, url: "http://127.0.0.1:1" }',
+      ),
+    );
+    expect([run.error, run.exitCode ?? 0]).toEqual([undefined, 0]);
+    expect(run.report).toMatch(
+      /^## model-gate: ⚠️ Status: nothing in flight; still drifting \(alerted before\)\n/,
+    );
+    expect(run.report).toMatch(
+      new RegExp(
+        `\\n- ${MODEL} v1: drift not checked \\(inconclusive\\): the metrics source sandbox at http://127\\.0\\.0\\.1:1 could not answer: .+; the next tick looks again \\(looked at [^)]+ by this status run, recording nothing\\); a drift on record since .+ not over\\n`,
+      ),
+    );
   }, 30_000);
 });

@@ -1,0 +1,206 @@
+import type { Config, ModelConfig } from '../config/types.js';
+import { TargetError } from '../core/errors.js';
+import { describeGitHubError, isGitHubError } from '../core/github-error.js';
+import { hideUrlSecrets } from '../core/safe-url.js';
+import { LedgerStateError } from '../ledger/ledger.js';
+import type { CommandInputs } from './commands.js';
+import { modelNamed } from './commands.js';
+import { defectOf, reportIt, stoppedOn } from './defects.js';
+import { onOtherTarget } from './deployed-target.js';
+import { type DriftRecord, withRecord } from './drift-alert.js';
+import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
+import { ledgerKnown } from './ledger-known.js';
+import { fullTrafficCandidate, type LiveCandidate, liveCandidate } from './live-candidate.js';
+import type { Ports } from './ports.js';
+import type { RunResult, ServingState } from './pull-request.js';
+import { endedReleaseOf } from './status-ended.js';
+import type { Release } from './types.js';
+
+/**
+ * What command status found of a model: what serves (ServingState), and where the target and the
+ * ledger differ, each said in the report (decision.ts statusGapLines) and its heading.
+ */
+export interface StatusServing extends ServingState {
+  /**
+   * A version the target gives a share of live traffic (not all of it: that is `candidate`), which
+   * no release in flight on record put there; `ended`, the model's last release, of that version,
+   * ended without taking it out (its record ended by hand, say).
+   */
+  offRecord?: { version: string; share: string; ended?: Release };
+  /**
+   * The release in flight whose running phase gives its candidate `weight`% of live traffic, where
+   * the target gives it `live` (`none`, or its share): the next look records what the target has.
+   */
+  notAsRecorded?: { release: Release; weight: number; live: string };
+  /** A drift of the version serving on record since `since` (by run `by`), not over yet. */
+  drifting?: { since: number; by?: string };
+  /**
+   * The drift watch's look this status run took (`at`), recording nothing: its report, and the
+   * ledger's answer to it read as a dry run reads it (`record`; undefined where the look gave no
+   * verdict or the ledger could not be read, `recordUnread` saying why). `maxPsi`: the level.
+   */
+  driftLook?: {
+    at: number;
+    report: DriftReport;
+    maxPsi: number;
+    record?: DriftRecord;
+    recordUnread?: string;
+  };
+  /**
+   * The release holding the slot, analysing or ready, whose PR GitHub has closed (`closed`) or merged
+   * (`merged`) with no job recording it (cancelled, lost, or still running): nobody can merge it.
+   * `live`: the share of live traffic the target gives its candidate, if any.
+   */
+  prGone?: { release: Release; state: 'closed' | 'merged'; live?: string };
+}
+
+/**
+ * What serves (as the target reports it) and the last promotion or rollback of each model (of
+ * `model`, if given), and the release in flight, if any. Reads only. A candidate taking all live
+ * traffic (a rolling release on every instance, a blue-green bake, a canary at 100%) is what
+ * serves, whether a release put it there or not: the serving state names it (`candidate`), and
+ * the report says so in place of "serves <stable> since …". A candidate with a share of it that no
+ * release in flight put there, a release in flight whose candidate the target does not serve as
+ * recorded, a release whose PR was closed or merged with no job recording it, and the drift watch's
+ * look (taken here, recorded nothing) are said too (StatusServing): "nothing in flight" would hide them.
+ */
+export async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
+  const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
+  const result: RunResult = { releases: [], skipped: [], serving: [] };
+  for (const model of models) {
+    const candidate = await ports.ledger.canaryHolder(model.name);
+    if (candidate) result.releases.push(candidate);
+    // The last release, ended: its candidate may still serve (an abort that ended its record alone).
+    const last = candidate ? undefined : await ports.ledger.release(model.name);
+    const history = await ports.ledger.history(model.name);
+    const state: StatusServing = { model: model.name, last: history.at(-1) };
+    const target = ports.targetFor(model);
+    let live: LiveCandidate | undefined;
+    try {
+      const read = await target.read(ledgerKnown(history, candidate, last?.to));
+      state.version = read.stable.version;
+      live = liveCandidate(read);
+      const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
+      if (takesAll) state.candidate = takesAll;
+      if (live && live.version !== candidate?.to) {
+        const ended =
+          last?.to === live.version ? last : await endedReleaseOf(ports.ledger, model.name, live.version);
+        if (ended) result.releases.push(ended);
+        if (!takesAll)
+          state.offRecord = { version: live.version, share: live.share, ...(ended && { ended }) };
+      }
+      const differs = candidate && !onOtherTarget(candidate, target) && notAsRecorded(candidate, live);
+      if (differs) state.notAsRecorded = differs;
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      state.unread = err.message;
+    }
+    if (candidate) {
+      const gone = await prGone(candidate, ports, live?.version === candidate.to ? live.share : undefined);
+      if (gone) state.prGone = gone;
+    }
+    if (model.driftWatch && state.unread === undefined) await lookForDrift(model, candidate, state, ports);
+    result.serving?.push(state);
+  }
+  return result;
+}
+
+/**
+ * Where the target does not give `release`'s candidate the share of live traffic its running phase
+ * records (`live`: what the target gives it): none at all, or, on a canary, another weight.
+ * A ready release (idle, or keeping its last phase's traffic after a merge) is left out.
+ */
+function notAsRecorded(release: Release, live?: LiveCandidate): StatusServing['notAsRecorded'] {
+  const phase = release.phases.at(-1);
+  if (release.status !== 'analysing' || !phase || phase.endedAt !== undefined || phase.weight <= 0)
+    return undefined;
+  const ours = live?.version === release.to ? live : undefined;
+  if (!ours) return { release, weight: phase.weight, live: 'none' };
+  const sameWeight = ours.by !== 'weight' || ours.share === `on ${phase.weight}% of live traffic`;
+  return sameWeight ? undefined : { release, weight: phase.weight, live: ours.share };
+}
+
+/**
+ * The PR of `release` (analysing or ready, its merge not on record), as GitHub has it now: closed
+ * or merged, where no job recorded it (one request, ports.pullRequestState, as a tick asks it:
+ * closed-meanwhile.ts). Open, unknown (no such port, no PR) or unreadable (said in a warning): none.
+ */
+async function prGone(release: Release, ports: Ports, live?: string): Promise<StatusServing['prGone']> {
+  const { pr } = release;
+  const asked = release.status === 'analysing' || release.status === 'ready';
+  if (!asked || pr === undefined || release.withdrawPending || release.mergedAt !== undefined)
+    return undefined;
+  if (!ports.pullRequestState) return undefined;
+  try {
+    const now = await ports.pullRequestState(pr);
+    if (now?.state !== 'closed' && now?.state !== 'merged') return undefined;
+    return { release, state: now.state, ...(live === undefined ? {} : { live }) };
+  } catch (err) {
+    ports.log.warn(
+      `${release.model}: could not read the state of PR #${pr} (${(err as Error).message}); status reports ${release.to} as its record has it`,
+    );
+    return undefined;
+  }
+}
+
+/**
+ * The drift watch's look at the version serving, as a dry-run tick takes it (watchDrift, then the
+ * ledger's record read and not written): its statistics and verdict, and whether a drift is on
+ * record. A source that fails (metrics, the target, GitHub) makes the look say so; status never fails on it.
+ */
+async function lookForDrift(
+  model: ModelConfig,
+  holder: Release | undefined,
+  state: StatusServing,
+  ports: Ports,
+): Promise<void> {
+  const at = ports.clock.now();
+  const maxPsi = model.driftWatch?.maxPsi ?? 0;
+  const unread = (err: unknown) =>
+    isGitHubError(err) ? describeGitHubError(err) : hideUrlSecrets((err as Error).message);
+  let report: DriftReport | undefined;
+  try {
+    report = await watchDrift(model, ports, { holder });
+  } catch (err) {
+    // A status run reports, never fails on a look: the ledger unread, or a defect, is its line.
+    const defect = defectOf(err, []);
+    const why = defect
+      ? reportIt(stoppedOn(defect))
+      : isGitHubError(err) || err instanceof LedgerStateError
+        ? `the ledger could not be read: ${unread(err)}`
+        : unread(err);
+    report = driftNotChecked(model.name, state.version ?? '', why);
+  }
+  if (!report) return;
+  const look: NonNullable<StatusServing['driftLook']> = { at, report, maxPsi };
+  state.driftLook = look;
+  try {
+    // Only a verdict (its sizes measured) is put to the record, as a tick puts it.
+    if (!report.inconclusive && report.sizes !== undefined) {
+      const record = await ports.ledger.recordDrift(report, at, { dryRun: true });
+      look.record = record;
+      look.report = withRecord(report, record);
+      if (record.change === 'continues')
+        state.drifting = { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
+      return;
+    }
+    const drifting = await driftOnRecord(model.name, report.version || state.version, ports);
+    if (drifting) state.drifting = drifting;
+  } catch (err) {
+    if (!isGitHubError(err) && !(err instanceof LedgerStateError)) throw err;
+    look.recordUnread = unread(err);
+  }
+}
+
+/** The drift of `version` on record and not over, read as a dry run reads it (drift-alert.ts). */
+async function driftOnRecord(
+  model: string,
+  version: string | undefined,
+  ports: Ports,
+): Promise<StatusServing['drifting']> {
+  if (!version) return undefined;
+  const look = { model, version, drifted: true, note: '' };
+  const record = await ports.ledger.recordDrift(look, ports.clock.now(), { dryRun: true });
+  if (record?.change !== 'continues') return undefined;
+  return { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
+}
