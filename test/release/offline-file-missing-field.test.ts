@@ -22,10 +22,10 @@ describe('a pre-deploy gate whose file is not in the PR', () => {
       dryRun: false,
     });
     expect(result.releases).toMatchObject([{ status: 'failed' }]);
-    expect(result.releases[0].reason).toContain(
+    expect(result.releases[0]?.reason).toContain(
       "auc: models.fraud.gates[0].file: evals.json does not exist in the PR's head",
     );
-    expect(result.releases[0].reason).toContain('fix the path or commit the evaluation');
+    expect(result.releases[0]?.reason).toContain('fix the path or commit the evaluation');
     expect(target.writes).toEqual([]);
   });
 });
