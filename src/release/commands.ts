@@ -6,6 +6,7 @@ import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { TargetRefusedError } from '../targets/errors.js';
+import { NotDeployedError } from '../targets/not-deployed.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions } from '../targets/target.js';
 import { validateVersion } from '../version/validate-version.js';
@@ -309,7 +310,7 @@ async function rollback(
   const another = askAnother(to, history, [replaced, serving], toVersionName);
   // A re-run records a rollback that took unconfirmed (unrecordedRollback), unless it was to the
   // candidate itself, which then serves as what the ledger names.
-  const advice = { another, records: toCandidate ? undefined : to };
+  const advice = { another, records: toCandidate ? undefined : to, to };
   const releases: Release[] = [];
   const withdrawnAlready =
     unrecorded && candidate && !inFlight(candidate)
@@ -383,34 +384,76 @@ async function changeBack(
   replaced: string,
   to: string,
   known: KnownVersions,
-  { named, another }: { named: string | undefined; another: string },
+  { named, another }: { named: string | undefined; another: (err: TargetError) => string },
 ): Promise<void> {
-  const began = ctx.clock.now();
-  try {
-    await reconcile(ctx.target, withdrawTraffic(to));
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
-    if (err instanceof UnconfirmedChange) throw unconfirmedRollback(model, replaced, to, err, named);
-    // Read again, as patiently as a read-back. An error may come after the platform took the change
-    // (a look while it settles failed): `to` alone serving confirms it, and it is recorded.
-    const { settleMs, pollMs } = readBackTiming(ctx.config);
-    const read = await readPatiently(() => ctx.target.read(known), began + settleMs, pollMs, ctx.clock);
-    const now = 'state' in read ? read.state : undefined;
-    if (now && sameTraffic(now, withdrawTraffic(to))) return;
-    // The platform answered and refused: waiting for it to answer, as after an outage, changes nothing.
-    const next =
-      err instanceof TargetRefusedError
-        ? `nothing is recorded; ${another}`
-        : 'nothing is recorded: run the rollback again once the platform answers';
-    if (now && sameTraffic(now, withdrawTraffic(replaced)))
-      throw new TargetError(
-        `rollback ${model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${err.message}); ${next}`,
-      );
-    const serves = now ? `the platform serves ${describeTraffic(now)}` : 'what serves could not be read';
-    throw new TargetError(
-      `rollback ${model} from ${replaced} to ${to} failed (${err.message}); ${serves}; ${next}`,
-    );
+  for (let attempt = 1; ; attempt++) {
+    const began = ctx.clock.now();
+    try {
+      await reconcile(ctx.target, withdrawTraffic(to));
+      return;
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      if (err instanceof UnconfirmedChange) throw unconfirmedRollback(model, replaced, to, err, named);
+      // Read again, as patiently as a read-back. An error may come after the platform took the change
+      // (a look while it settles failed): `to` alone serving confirms it, and it is recorded.
+      const { settleMs, pollMs } = readBackTiming(ctx.config);
+      const read = await readPatiently(() => ctx.target.read(known), began + settleMs, pollMs, ctx.clock);
+      const now = 'state' in read ? read.state : undefined;
+      if (now && sameTraffic(now, withdrawTraffic(to))) return;
+      // Taken in part (one variant's weight of two, say): the platform answered, and the same change
+      // (idempotent) sent once more may finish it; partly again, the next run is the one to try.
+      const partly = now && !(err instanceof TargetRefusedError) && appliedPartly(now, replaced, to);
+      if (partly && attempt === 1) continue;
+      if (partly)
+        throw new TargetError(
+          `rollback ${model} from ${replaced} to ${to}: the platform applied it partly (serves ${describeTraffic(now)}); nothing is recorded; run the rollback again now`,
+        );
+      throw refusedChangeBack(err, model, replaced, to, now, another);
+    }
   }
+}
+
+/**
+ * Whether `now` is a partial apply of the rollback from `replaced` to `to`: both get live traffic,
+ * nothing else does (a rolling pool or a mirror is some other state).
+ */
+function appliedPartly(now: TrafficState, replaced: string, to: string): boolean {
+  if (now.rolling || (now.mirror && now.mirror.share > 0) || !now.canary || now.canary.weight <= 0)
+    return false;
+  const live = [now.stable.version, now.canary.version].sort();
+  return now.canary.weight < 100 && live.join() === [replaced, to].sort().join();
+}
+
+/**
+ * changeBack's failure, `now` being what serves after it (undefined: could not be read): what the
+ * platform said, that nothing is recorded, and what to do. The platform answered and refused: waiting
+ * for it to answer, as after an outage, changes nothing.
+ */
+function refusedChangeBack(
+  err: TargetError,
+  model: string,
+  replaced: string,
+  to: string,
+  now: TrafficState | undefined,
+  another: (err: TargetError) => string,
+): TargetError {
+  const next =
+    err instanceof TargetRefusedError
+      ? `nothing is recorded; ${another(err)}`
+      : 'nothing is recorded: run the rollback again once the platform answers';
+  const stays = now && sameTraffic(now, withdrawTraffic(replaced));
+  if (stays && err instanceof NotDeployedError)
+    return new TargetError(
+      `rollback ${model}: ${replaced} still serves, nothing changed: ${refusalWords(err, to)}; ${next}`,
+    );
+  if (stays)
+    return new TargetError(
+      `rollback ${model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${err.message}); ${next}`,
+    );
+  const serves = now ? `the platform serves ${describeTraffic(now)}` : 'what serves could not be read';
+  return new TargetError(
+    `rollback ${model} from ${replaced} to ${to} failed (${refusalWords(err, to)}); ${serves}; ${next}`,
+  );
 }
 
 /**
@@ -605,9 +648,9 @@ function refusedWithCandidate(
   err: TargetError,
   release: Release,
   command: 'rollback' | 'abort',
-  { another, records }: { another?: string; records?: string } = {},
+  { another, records, to }: { another?: (err: TargetError) => string; records?: string; to?: string } = {},
   /** What the error opens with: the platform's words, or what a caller read made of them. */
-  said = err.message,
+  said = to === undefined ? err.message : refusalWords(err, to),
 ): TargetError {
   const pr = release.pr === undefined ? '' : ` of PR #${release.pr}`;
   // Taken but never read back: the candidate is probably out, which no read has confirmed yet.
@@ -621,7 +664,7 @@ function refusedWithCandidate(
       : err instanceof UnconfirmedChange
         ? `its candidate is probably out of service, but until a read confirms it the withdrawal stays pending: a re-run of the PR's job or the next schedule tick reads the platform and settles it; running the ${command} again is safe once the platform answers reads`
         : err instanceof TargetRefusedError && another
-          ? `${retry}; ${another}`
+          ? `${retry}; ${another(err)}`
           : `${retry}; run the ${command} again once the platform answers`;
   return new TargetError(`${said}; the release of ${release.to}${pr} is recorded as ended, and ${still}`);
 }
@@ -640,7 +683,7 @@ async function refusedRollback(
   ctx: ReleaseContext,
   ports: Ports,
   { replaced, to, by, known }: { replaced: string; to: string; by: string; known: KnownVersions },
-  advice: { another?: string; records?: string },
+  advice: { another?: (err: TargetError) => string; records?: string; to?: string },
 ): Promise<TargetError> {
   if (refused instanceof UnconfirmedChange) return refusedWithCandidate(refused, release, 'rollback', advice);
   const now = await ctx.target.read(known).catch((err: unknown) => {
@@ -648,7 +691,7 @@ async function refusedRollback(
     throw err;
   });
   if (now?.stable.version !== replaced) return refusedWithCandidate(refused, release, 'rollback', advice);
-  const reason = `a rollback to ${to} ${by} did not take (${refused.message}): ${replaced} still serves, the platform as ${describeTraffic(now)}; ${release.to} may still get live traffic, its withdrawal pending`;
+  const reason = `a rollback to ${to} ${by} did not take (${refusalWords(refused, to)}): ${replaced} still serves, the platform as ${describeTraffic(now)}; ${release.to} may still get live traffic, its withdrawal pending`;
   const recorded = { ...release, reason };
   try {
     await ports.ledger.saveRelease(recorded);
@@ -656,7 +699,7 @@ async function refusedRollback(
   } catch (err) {
     if (!isGitHubError(err)) throw err;
   }
-  const said = `rollback ${release.model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${refused.message})`;
+  const said = `rollback ${release.model}: ${replaced} still serves, the platform did not take the rollback to ${to} (${refusalWords(refused, to)})`;
   return refusedWithCandidate(refused, recorded, 'rollback', advice, said);
 }
 
@@ -666,11 +709,28 @@ async function refusedRollback(
  * (the sandbox's `available: …`); the ledger's recent stable versions, newest first, besides `to`
  * and those in `serving`, are named here.
  */
-function askAnother(to: string, history: LedgerEntry[], serving: string[], input: string): string {
+function askAnother(
+  to: string,
+  history: LedgerEntry[],
+  serving: string[],
+  input: string,
+): (err: TargetError) => string {
   const versions = history.flatMap((e) => [e.previous, e.version]).reverse();
   const recent = [...new Set(versions)].filter((v) => v !== to && !serving.includes(v)).slice(0, 5);
   const listed = recent.length === 0 ? '' : ` (the ledger's recent stable versions: ${recent.join(', ')})`;
-  return `the platform refused the rollback to ${to} itself, so running it again unchanged gets the same answer: set ${input} to a version the platform has${listed}`;
+  return (err) =>
+    err instanceof NotDeployedError
+      ? `deploy ${to} to the endpoint again with 0% traffic, e.g. ${err.deploy}, then run this rollback again`
+      : `the platform refused the rollback to ${to} itself, so running it again unchanged gets the same answer: set ${input} to a version the platform has${listed}`;
+}
+
+/**
+ * The platform's words on a refused rollback to `to`; a version not deployed (NotDeployedError, whose
+ * own words are a release's) in a rollback's: a blue retired after the rollback window, say.
+ */
+function refusalWords(err: TargetError, to: string): string {
+  if (!(err instanceof NotDeployedError)) return err.message;
+  return `${to} is no longer deployed on ${err.where}, or never was (retired after the rollback window?); ${err.has}`;
 }
 
 /**

@@ -12,10 +12,14 @@ import { rerunMergeJob } from './withdrawn-meanwhile.js';
 export function notReady(model: string, release: Release | undefined, local: boolean): InputError {
   const last = release ? `${release.to} ${release.status}` : 'none';
   const head = `promote ${model}: no release is ready (last: ${last}`;
-  if (release?.withdrawPending)
+  if (release?.withdrawPending) {
+    const then = local
+      ? `model-gate run tick tries again to withdraw it, or model-gate run abort --model ${model} withdraws it now, or model-gate run rollback --model ${model} serves another version instead`
+      : "a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the abort command to withdraw it now, or the rollback command to serve another version instead";
     return new InputError(
-      `${head}, its withdrawal pending: ${release.to} may still get live traffic); a re-run of its PR's job or the next schedule tick tries again to withdraw it, or use the abort command to withdraw it now, or the rollback command to serve another version instead`,
+      `${head}, its withdrawal pending: ${release.to} may still get live traffic); ${then}`,
     );
+  }
   return new InputError(`${head}); ${notReadyAdvice(model, release, local)}`);
 }
 
@@ -33,7 +37,9 @@ function notReadyAdvice(model: string, release: Release | undefined, local: bool
         return local
           ? `${pr} is merged: model-gate run tick goes on with ${to}'s analysis (or ${runMerge(release)} again), and the run that passes it promotes it; to stop it instead, use model-gate run abort --model ${model}`
           : `${pr} is merged: the schedule ticks go on with ${to}'s analysis (or a re-run of its merge job), and the one that passes it promotes it; to stop it instead, use the abort command`;
-      return `wait for ${to}'s analysis to pass (${pr}'s job, a re-run of it, or the next schedule tick goes on with it), then merge ${pr} or run the promote command again; to stop it instead, use the abort command, which withdraws ${to}`;
+      return local
+        ? `wait for ${to}'s analysis to pass (model-gate run tick goes on with it), then run ${runMerge(release)} or model-gate run promote --model ${model}; to stop it instead, use model-gate run abort --model ${model}, which withdraws ${to}`
+        : `wait for ${to}'s analysis to pass (${pr}'s job, a re-run of it, or the next schedule tick goes on with it), then merge ${pr} or run the promote command again; to stop it instead, use the abort command, which withdraws ${to}`;
     case 'failed': {
       // A merged PR takes no more pushes: a new PR brings the fix.
       const fix =

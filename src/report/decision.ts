@@ -144,7 +144,7 @@ export function decisionSentences(result: RunResult, drift = '', at?: ReportAt):
       .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
       .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r)]);
   return [
-    ...(result.rollbacks ?? []).map(rollbackSentence),
+    ...(result.rollbacks ?? []).filter((e) => !notedOn(e, result)).map(rollbackSentence),
     ...serving.flatMap((s) => [
       servingSentence(s, blueKeptNow(s, result, at)),
       ...statusGapLines(s),
@@ -913,6 +913,19 @@ export function servingSentence(s: ServingState, kept = ''): string {
 
 const describeEntry = (e: LedgerEntry) =>
   `${e.kind === 'promotion' ? 'the promotion' : 'the rollback'} ${e.previous} → ${e.version} at ${utcMinute(e.at)}${e.pr === undefined ? '' : ` (PR #${e.pr})`}: ${e.summary}`;
+
+/**
+ * Whether `result` has the note a rollback leaves on the PR that brought in the version it
+ * replaced (`v3 was rolled back to v2 by …`): that PR's comment says it once, by that note, which
+ * its stored state keeps for later writes of the comment, not twice.
+ */
+const notedOn = (e: LedgerEntry, result: RunResult): boolean =>
+  result.skipped.some(
+    (s) =>
+      s.kind === 'note' &&
+      s.model === e.model &&
+      s.why.startsWith(`${e.previous} was rolled back to ${e.version} `),
+  );
 
 export function rollbackSentence(e: LedgerEntry): string {
   return `${e.model} now serves ${e.version} (was ${e.previous}): ${e.summary}`;

@@ -6,9 +6,10 @@ import { TargetError } from '../core/errors.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
-import { TargetAccessError, TargetRefusedError } from './errors.js';
+import { TargetAccessError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
+import { NotDeployedError } from './not-deployed.js';
 import {
   callCli,
   type FailureKind,
@@ -282,8 +283,12 @@ export function azuremlTarget(
    */
   function notDeployed(endpoint: Endpoint, name: string, version: string | undefined, where: string) {
     const listed = Object.entries(endpoint.traffic ?? {}).map(([d, percent]) => `${d} ${percent}%`);
-    return new TargetRefusedError(
-      `Deployment ${name} does not exist in endpoint ${endpointName} (workspace ${config.workspace})${version ? `, so version ${version} cannot take traffic` : ''}; its traffic lists ${listed.join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. \`az ml online-deployment create ${where} --file <its YAML>\` (without --all-traffic, it takes no traffic)`,
+    return new NotDeployedError(
+      [version ?? name],
+      description,
+      `its traffic lists ${listed.join(', ') || 'none'}`,
+      `\`az ml online-deployment create ${where} --file <its YAML>\` (without --all-traffic, it takes no traffic)`,
+      `Deployment ${name} does not exist in endpoint ${endpointName} (workspace ${config.workspace})${version ? `, so version ${version} cannot take traffic` : ''}`,
     );
   }
 

@@ -8,6 +8,7 @@ import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
+import { NotDeployedError } from './not-deployed.js';
 import { callCli, type FailureKind, type PlatformCli, parsePlatformJson } from './platform-cli.js';
 import type { RemovesIdleVersions } from './retire-idle.js';
 import { sharesFor, trafficFromShares } from './split.js';
@@ -196,8 +197,12 @@ export function vertexTarget(
       `--display-name=${absent[0]?.displayName}`,
       ...keep,
     );
-    return new TargetRefusedError(
-      `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. \`${deploy}\` with MODEL its model in the Model Registry (and its machine type)`,
+    return new NotDeployedError(
+      absent.map((a) => a.version),
+      description,
+      `it has ${present.join(', ') || 'none'}`,
+      `\`${deploy}\` with MODEL its model in the Model Registry (and its machine type)`,
+      `${description} has no deployed model named ${absent.map((a) => `${a.displayName} (version ${a.version})`).join(' or ')}`,
     );
   }
 

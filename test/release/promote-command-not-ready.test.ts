@@ -51,7 +51,7 @@ async function world(yaml = FRAUD_CANARY_YAML) {
     expect(target.state).toEqual(before);
     return (error as Error).message;
   };
-  return { metrics, openPr, command, refusal };
+  return { metrics, target, openPr, command, refusal };
 }
 
 describe('the promote command on a release that is not ready says what to do instead', () => {
@@ -134,6 +134,28 @@ describe("the promote command of `model-gate run` names its subcommands, not the
     );
     expect(message).not.toContain('re-run');
     expect(await w.refusal()).toContain('re-run the merge job of PR #3 to analyse it again');
+  });
+
+  it('still analysing: run tick goes on with it, then run merge or run promote; or run abort', async () => {
+    const w = await world();
+    await w.openPr('tick');
+    const message = await w.refusal('model-gate run');
+    expect(message).toBe(
+      "promote fraud: no release is ready (last: v2 analysing); wait for v2's analysis to pass (model-gate run tick goes on with it), then run model-gate run merge --pr 3 or model-gate run promote --model fraud; to stop it instead, use model-gate run abort --model fraud, which withdraws v2",
+    );
+  });
+
+  it('its withdrawal pending: run tick, run abort or run rollback, not a re-run of a job', async () => {
+    const w = await world();
+    await w.openPr('tick');
+    // The platform is down: the abort ends the release, its candidate's withdrawal pending.
+    w.target.failFromWrite = 0;
+    await w.command('abort').catch(() => undefined);
+    const message = await w.refusal('model-gate run');
+    expect(message).toBe(
+      'promote fraud: no release is ready (last: v2 aborted, its withdrawal pending: v2 may still get live traffic); model-gate run tick tries again to withdraw it, or model-gate run abort --model fraud withdraws it now, or model-gate run rollback --model fraud serves another version instead',
+    );
+    expect(await w.refusal()).toContain("a re-run of its PR's job or the next schedule tick tries again");
   });
 
   it("failed: the analysing run's printed report says which gate failed (no PR comment is written)", async () => {
