@@ -29,8 +29,9 @@ export interface GateReplay {
    */
   alpha?: number;
   /**
-   * The gate's outcome as the release saw it: its first failing look (a failure is final, as in the
-   * live watch, whatever passed before), else its first passing look in the step of its last look
+   * The gate's outcome as the release saw it: the look that failed it, as the release folds its looks
+   * (the first failed one, or the one past its step's `failureLimit` or `inconclusiveLimit`; a failure
+   * is final, as in the live watch, whatever passed before), else its first passing look in the step of its last look
    * (a pass holds for its step only: a look with another `step` starts the gate over).
    */
   decided?: { verdict: 'pass' | 'fail'; time: number | string; line: number };

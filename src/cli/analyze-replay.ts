@@ -1,8 +1,10 @@
 import { quote } from '../config/messages.js';
 import { InputError } from '../core/errors.js';
+import { counted } from '../core/text.js';
 import { driftVerdictOf } from '../gates/drift-gate.js';
-import { verdictOf } from '../gates/ratio-gate.js';
-import type { MeasurementVerdict } from '../release/types.js';
+import { foldStatistical, verdictOf } from '../gates/ratio-gate.js';
+import { toleratedText } from '../gates/threshold-gate.js';
+import type { GateState, MeasurementVerdict } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import type { Judgment } from '../stats/judgment.js';
 import {
@@ -188,7 +190,14 @@ async function replay(
 ): Promise<GateReplay[]> {
   const gates = new Map<
     string,
-    { index: number; g: GateReplay; passStep?: string | number; stopped: StoppedCandidateCheck }
+    {
+      index: number;
+      g: GateReplay;
+      passStep?: string | number;
+      stopped: StoppedCandidateCheck;
+      /** The gate's standing in the step of its last look, as the release folds it (foldStatistical). */
+      standing?: { step?: string | number; state: GateState };
+    }
   >();
   for (const [gate, kind] of kinds)
     gates.set(gate, { index: gates.size, g: { gate, kind }, stopped: new StoppedCandidateCheck() });
@@ -214,6 +223,11 @@ async function replay(
     const v = look.verdict;
     // A pass holds for its step only: a look in another step judges the gate anew.
     if (g.decided?.verdict === 'pass' && !sameStep(state.passStep, o.step)) delete g.decided;
+    const decidedBefore = g.decided?.verdict === 'fail';
+    const folded = foldLook(state.standing, o, { verdict: v, note: look.note });
+    // After the gate failed the release had ended: its later looks are printed as judged.
+    const note = decidedBefore ? look.note : folded.note;
+    state.standing = { ...(o.step === undefined ? {} : { step: o.step }), state: folded.state };
     spool.add(
       state.index,
       lookText(
@@ -224,17 +238,18 @@ async function replay(
           ...(spends ? { alpha: o.alpha ?? level } : {}),
           verdict: v,
           evidence: look.evidence,
-          note: look.note,
+          note,
         },
         json,
       ),
     );
-    if ((v === 'pass' && !g.decided) || (v === 'fail' && g.decided?.verdict !== 'fail')) {
-      g.decided = { verdict: v, time: o.time, line };
+    const failed = folded.state.verdict === 'fail';
+    if ((v === 'pass' && !g.decided) || (failed && g.decided?.verdict !== 'fail')) {
+      g.decided = { verdict: failed ? 'fail' : 'pass', time: o.time, line };
       state.passStep = o.step;
     }
     g.undecided = { verdict: v, time: o.time, line };
-    g.lastNote = look.note;
+    g.lastNote = note;
   }
   if (judged !== looks) throw changed();
   for (const { g, stopped } of gates.values()) {
@@ -244,3 +259,60 @@ async function replay(
   }
   return [...gates.values()].map(({ g }) => g);
 }
+
+/**
+ * A look folded into its gate's standing by the release's own rule (foldStatistical: a failed or
+ * inconclusive look fails the gate once a step's count of them exceeds the line's `failureLimit`
+ * or `inconclusiveLimit`), the counts starting again with each step as the release's do. No query
+ * errors are written, so the consecutive-error-limit is never reached here.
+ */
+function foldLook(
+  standing: { step?: string | number; state: GateState } | undefined,
+  o: Observation,
+  look: { verdict: MeasurementVerdict; note: string },
+): { state: GateState; note: string } {
+  const before =
+    standing && sameStep(standing.step, o.step)
+      ? standing.state
+      : // A mann-whitney line is a ratio or latency gate's: the fold reads the kind in no rule.
+        freshStanding(o.gate, o.kind === 'mann-whitney' ? 'ratio' : o.kind);
+  const limits = {
+    name: o.gate,
+    kind: o.kind,
+    ...(o.failureLimit === undefined ? {} : { failureLimit: o.failureLimit }),
+    ...(o.inconclusiveLimit === undefined ? {} : { inconclusiveLimit: o.inconclusiveLimit }),
+    consecutiveErrorLimit: Number.POSITIVE_INFINITY,
+  };
+  const state = foldStatistical(before, limits, { at: timeMs(o.time), ...look });
+  return { state, note: withLimitNote(look, state, o) };
+}
+
+/**
+ * A look's note, and where it left the gate against a limit the line gives: a failed look tolerated
+ * (`1 look showing a regression, within failure-limit 2`), or the look that went over one.
+ */
+function withLimitNote(
+  look: { verdict: MeasurementVerdict; note: string },
+  state: GateState,
+  o: Observation,
+): string {
+  if (look.verdict === 'fail' && o.failureLimit) {
+    const standing =
+      state.verdict === 'fail'
+        ? `${counted(state.failures, 'look')} showing a regression, over failure-limit ${o.failureLimit}`
+        : toleratedText(state, o.failureLimit);
+    return `${look.note}; ${standing}`;
+  }
+  if (look.verdict === 'inconclusive' && state.verdict === 'fail')
+    return `${look.note}; ${counted(state.inconclusives, 'inconclusive look')} in this step, over inconclusive-limit ${o.inconclusiveLimit}`;
+  return look.note;
+}
+
+const freshStanding = (name: string, kind: GateState['kind']): GateState => ({
+  name,
+  kind,
+  verdict: 'pending',
+  failures: 0,
+  inconclusives: 0,
+  consecutiveErrors: 0,
+});

@@ -63,7 +63,7 @@ export async function measureConversion(
     };
     const canary = await arm('canary');
     const baseline = await arm('stable');
-    observeLook(ctx, {
+    observeLook(ctx, gate, {
       gate: gate.name,
       kind: 'conversion',
       canary,

@@ -21,7 +21,7 @@ export async function measureDrift(gate: DriftGateConfig, ctx: StatisticalContex
     });
     if (endedLook(arms)) return arms;
     const { canary, baseline, seen } = arms;
-    observeLook(ctx, {
+    observeLook(ctx, gate, {
       gate: gate.name,
       kind: 'drift',
       canary: { buckets: canary },

@@ -2,7 +2,7 @@ import type { Measurement } from '../release/types.js';
 import { fmt } from '../stats/counts.js';
 import { judgeMannWhitney } from '../stats/kayenta.js';
 import { boundViolations } from './bounds.js';
-import { observeLook } from './observed-look.js';
+import { type LookLimits, observeLook } from './observed-look.js';
 import { evidenceOf, type StatisticalContext, verdictOf } from './ratio-gate.js';
 import type { MeasureContext } from './threshold-gate.js';
 
@@ -57,14 +57,15 @@ export function thresholdLook(seen: Seen, query: string, maxIncrease: number, wh
  * from `valueAt(slot, from, to)`, at Kayenta's confidence (KAYENTA_CONFIDENCE): a fixed-horizon
  * judge, outside the alpha budget. The gate's `maxIncrease` is Kayenta's `allowedIncrease` on the
  * mean ratio: a credible upward shift fails only when the canary's mean is at least the
- * baseline's × (1 + maxIncrease). The series judged go to the observation log as `gate`'s line (named).
+ * baseline's × (1 + maxIncrease). The series judged go to the observation log as `gate`'s line
+ * (named, with its limits).
  */
 export async function mannWhitneyLook(
   ctx: StatisticalContext,
   seen: Seen,
   valueAt: (slot: 'stable' | 'canary', from: number, to: number) => Promise<number>,
   maxIncrease: number,
-  gate?: string,
+  gate?: { name: string } & LookLimits,
 ): Promise<Measurement> {
   const minutes = minuteWindows(ctx);
   if (minutes.length < MANN_WHITNEY_MIN_INTERVALS) {
@@ -84,8 +85,8 @@ export async function mannWhitneyLook(
   const canary = await series('canary');
   const j = judgeMannWhitney(baseline, canary, { direction: 'increase', allowedIncrease });
   if (gate !== undefined)
-    observeLook(ctx, {
-      gate,
+    observeLook(ctx, gate, {
+      gate: gate.name,
       kind: 'mann-whitney',
       canary: { samples: canary },
       baseline: { samples: baseline },

@@ -58,7 +58,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
         // (fewer than 20 requests beyond the quantile), the step's own baseline does.
         const before = await histogram('stable', ctx.since - gate.referenceMs, ctx.since);
         const unit = latencyUnit(gate.buckets);
-        observeLook(ctx, {
+        observeLook(ctx, gate, {
           gate: gate.name,
           kind: 'latency',
           quantile: q,
@@ -129,7 +129,7 @@ export async function measureLatency(gate: LatencyGateConfig, ctx: StatisticalCo
             return r?.value ?? Number.NaN;
           },
           gate.maxIncrease,
-          gate.name,
+          gate,
         );
         // A pass on minutes read as L itself is a pass on L, which the histogram does not show: where
         // most are (a slow minute or two of a healthy candidate do not decide its mean).

@@ -73,13 +73,22 @@ export function verdictOf(j: Judgment): Measurement['verdict'] {
   return j.evidence.eValue !== undefined || j.evidence.pValue !== undefined ? 'waiting' : 'inconclusive';
 }
 
+/**
+ * What foldStatistical reads of a gate: a statistical gate's config, or a replayed gate's name, kind
+ * and the limits its log's lines carry (analyze-replay.ts). No `failureLimit` (srm, webhook): none tolerated.
+ */
+export type FoldedGate = Pick<StatisticalGate, 'name' | 'inconclusiveLimit' | 'consecutiveErrorLimit'> & {
+  kind: string;
+  failureLimit?: number;
+};
+
 /** Fold a statistical gate's look with the threshold gate's limits (a sequential failure is final by default). */
-export function foldStatistical(state: GateState, gate: StatisticalGate, m: Measurement): GateState {
+export function foldStatistical(state: GateState, gate: FoldedGate, m: Measurement): GateState {
   const limits: ThresholdGateConfig = {
     kind: 'threshold',
     name: gate.name,
     query: gate.kind,
-    failureLimit: 'failureLimit' in gate ? gate.failureLimit : 0,
+    failureLimit: gate.failureLimit ?? 0,
     ...(gate.inconclusiveLimit === undefined ? {} : { inconclusiveLimit: gate.inconclusiveLimit }),
     consecutiveErrorLimit: gate.consecutiveErrorLimit,
   };
@@ -182,7 +191,7 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
       ...(Number.isFinite(baseline.total) ? { baselineRequests: baseline.total } : {}),
     };
     if (gate.judge === 'sequential')
-      observeLook(ctx, {
+      observeLook(ctx, gate, {
         gate: gate.name,
         kind: 'ratio',
         canary,
@@ -228,7 +237,7 @@ export async function measureRatio(gate: RatioGateConfig, ctx: StatisticalContex
             return (a && rateOf(a)) ?? Number.NaN;
           },
           gate.maxIncrease,
-          gate.name,
+          gate,
         );
     }
   } catch (err) {
@@ -297,11 +306,13 @@ export async function measureSrm(gate: SrmGateConfig, ctx: StatisticalContext): 
         note: `checks the split once ${ctx.minRequests} requests are due to the candidate at ${ctx.weight}%: ${due} so far (it served ${canaryRequests} of ${total})`,
       };
     }
-    observeLook(ctx, {
+    observeLook(ctx, gate, {
       gate: gate.name,
       kind: 'srm',
       canary: { total: canaryCount },
       baseline: { total: baselineCount },
+      // What the counts are, for the replay's note (users); requests are the format's default.
+      ...(gate.units === undefined ? {} : { units: unitName }),
       maxMismatch: gate.maxMismatch,
       alpha: gate.alpha,
     });

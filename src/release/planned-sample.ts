@@ -5,7 +5,7 @@ import type { GateConfig, StrategyConfig } from '../config/types.js';
 import { OVER_COUNTED } from '../gates/conversion-gate.js';
 import { usableLook } from '../gates/threshold-gate.js';
 import { utcMinute } from '../report/format.js';
-import { signedPct, thousands } from '../stats/conversion.js';
+import { plannedShareText, signedPct, thousands } from '../stats/conversion.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { CAP_RUN_AGAIN } from './phase-notes.js';
 import type { GateState, Measurement, Release } from './types.js';
@@ -79,15 +79,8 @@ const DAY = 24 * HOUR;
 const RATE_MIN_EXPOSURES = 100;
 const RATE_MIN_SHARE = 0.1;
 
-/**
- * The share of the planned size reached, rounded down (it never reads 100% before it is): `0.7%`,
- * `18%`; past the plan the share it is (`1468%`), not a 100% that hides how far past it a look came.
- */
-function shareText(p: Progress): string {
-  const pct = (100 * p.reached) / p.size;
-  if (pct > 0 && pct < 0.1) return '<0.1%';
-  return pct < 10 ? `${Math.floor(pct * 10) / 10}%` : `${thousands(Math.floor(pct))}%`;
-}
+/** The share of the planned size reached, as every note says it (plannedShareText: rounded down). */
+const shareText = (p: Progress): string => plannedShareText(p.reached, p.size);
 
 /** When the phase is to end, after `ran` ms of it; undefined once the planned size is reached. */
 function endText(p: Progress, ran: number, span: PhaseSpan): string | undefined {

@@ -329,7 +329,7 @@ export function judgeConversion(input: ConversionInput): Judgment {
   const stats = `(lift ${lift === undefined ? '–' : signedPct(lift)}${bounds ? `; ${boundsText(bounds, direction, input.alpha)}` : ''})`;
   // The sample progress against the planned size: how far along an undecided test is (and its
   // power there), and how early a decided one stopped. None when no size could be planned.
-  const share = `${Math.round((100 * c.total) / planned)}%`;
+  const share = plannedShareText(c.total, planned);
   const plan = `${thousands(planned)} planned candidate exposures`;
   const progress = !plannable(planned)
     ? ''
@@ -400,6 +400,17 @@ const largest = (sizes: number[]) => (sizes.length > 0 ? Math.max(...sizes) : Nu
 const plannable = (size: number) => Number.isFinite(size) && size > 0;
 
 /** A count with thousands separators, as people read sizes: `827,067`. */
+/**
+ * The share of an A/B's planned sample reached, as every text of it says it (the look's note, the
+ * release's waiting and capped lines): rounded down, so it never reads 100% before it is (`0.7%`,
+ * `20%` for 20.55%, `<0.1%`); past the plan the share it is (`1,468%`), not a 100% that hides how far.
+ */
+export function plannedShareText(reached: number, planned: number): string {
+  const pct = (100 * reached) / planned;
+  if (pct > 0 && pct < 0.1) return '<0.1%';
+  return pct < 10 ? `${Math.floor(pct * 10) / 10}%` : `${thousands(Math.floor(pct))}%`;
+}
+
 export const thousands = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;

@@ -87,6 +87,12 @@ const common = {
   /** The level this look is judged at, overriding the file's (split) alpha. */
   alpha: fraction.optional(),
   step: oneOf([z.string(), z.number()]).optional(),
+  /**
+   * The gate's `failure-limit` and `inconclusive-limit`: the failed (inconclusive) looks of a step
+   * its release tolerated before failing the gate. Absent: none tolerated, and no inconclusive limit.
+   */
+  failureLimit: z.number().int().nonnegative().optional(),
+  inconclusiveLimit: z.number().int().nonnegative().optional(),
 };
 
 // A kind's own fields say so when missing, `canary: required for kind "ratio"` (a distribution,
@@ -138,6 +144,8 @@ export const observationSchema = z.discriminatedUnion(
       split,
       canary: totals,
       baseline: totals,
+      /** What the totals count, as the notes name it (`users` for a gate with `units`); absent: requests. */
+      units: z.string().min(1).optional(),
       maxMismatch: z.number().gt(0).lt(1).default(0.1),
     }),
     mapping({
@@ -229,6 +237,7 @@ export function judgeObservation(o: Observation, alpha: number): Judgment {
         expected: [o.split, 1 - o.split],
         alpha: level,
         maxMismatch: o.maxMismatch,
+        ...(o.units === undefined ? {} : { units: o.units }),
       });
     case 'drift':
       return judgeDrift({

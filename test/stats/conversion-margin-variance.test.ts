@@ -80,6 +80,6 @@ describe('the conversion test at a non-inferiority margin', () => {
     const arm = (total: number) => ({ conversions: 0.9 * total, total });
     const j = judgeConversion({ canary: arm(1000), baseline: arm(9000), margin: 0.02, alpha: 0.05 });
     expect(j.evidence.sampleSize).toBe(5708);
-    expect(j.note).toContain('1,000 of 5,708 planned candidate exposures (18%), where it has 80% power');
+    expect(j.note).toContain('1,000 of 5,708 planned candidate exposures (17%), where it has 80% power');
   });
 });

@@ -76,7 +76,7 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
     expect(early.evidence.sampleSize).toBe(34_691);
     // The plain words first; the e-value itself is the evidence's (the report prints it once, after).
     expect(early.note).toMatch(
-      /^not yet conclusive \(needs more data; decides at an e-value of 20\): 4\.50% on the candidate vs 5\.00% on the baseline \(lift -10\.0%.*\); 1,000 of 34,691 planned candidate exposures \(3%\), where it has 80% power$/,
+      /^not yet conclusive \(needs more data; decides at an e-value of 20\): 4\.50% on the candidate vs 5\.00% on the baseline \(lift -10\.0%.*\); 1,000 of 34,691 planned candidate exposures \(2\.8%\), where it has 80% power$/,
     );
     expect(early.evidence.eValue).toBeCloseTo(1.13, 2);
     expect(early.note).not.toContain('e-value 1.13');
@@ -110,7 +110,7 @@ describe('the conversion judge (mixture SPRT, Johari et al. 2017)', () => {
     expect(early.verdict).toBe('inconclusive');
     expect(early.evidence.sampleSize).toBe(45_313);
     expect(early.note).toMatch(
-      /; 2,000 of 45,313 planned candidate exposures \(4%\), where it has 80% power$/,
+      /; 2,000 of 45,313 planned candidate exposures \(4\.4%\), where it has 80% power$/,
     );
   });
 

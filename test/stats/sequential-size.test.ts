@@ -60,7 +60,7 @@ describe("the conversion judge's planned sample", () => {
     const j = judgeConversion({ canary: arm, baseline: arm, alpha: 0.05 });
     expect(j.evidence.sampleSize).toBe(6343);
     expect(j.note).toMatch(
-      /^not yet conclusive \(needs more data; decides at an e-value of 20\): .*; 1,000 of 6,343 planned candidate exposures \(16%\), where it has 80% power$/,
+      /^not yet conclusive \(needs more data; decides at an e-value of 20\): .*; 1,000 of 6,343 planned candidate exposures \(15%\), where it has 80% power$/,
     );
     expect(eValueText(j.evidence.eValue ?? Number.NaN)).toBe('0.564');
     // A 10% rise is impossible on a baseline of 95%: the plan is the winner's, a 10% drop, and the
