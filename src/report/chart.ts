@@ -2,7 +2,7 @@ import { readsWholeService } from '../config/gate-queries.js';
 import type { ModelConfig } from '../config/types.js';
 import type { GateState, Release } from '../release/types.js';
 import { latencyUnit } from './format.js';
-import { queryOf } from './rows.js';
+import { failedAtPlannedSample, queryOf } from './rows.js';
 
 type Both = [number, number, number];
 
@@ -73,17 +73,46 @@ function yRange(values: number[]): [number, number] {
  * first, each with at least two looks that saw both arms (one look draws no line). None where a
  * gate failed that it cannot show: a healthy gate's chart beside a failure reads as all is well.
  */
-function chartedGate(gates: GateState[], chartable: (g: GateState) => boolean): GateState | undefined {
+function chartedGate(release: Release, chartable: (g: GateState) => boolean): GateState | undefined {
+  const { gates } = release;
+  const failed = (g: GateState) => g.verdict === 'fail' || failedAtPlannedSample(g, release);
   const drawable = gates.filter((g) => chartable(g) && looks(g).length >= 2);
-  if (gates.some((g) => g.verdict === 'fail')) return drawable.find((g) => g.verdict === 'fail');
+  if (gates.some(failed)) return drawable.find(failed);
   return drawable.find((g) => g.verdict === 'pending') ?? drawable[0];
 }
 
-/** ` (failed)`, ` (passed)`, ` (undecided)` of an ended release's gate; nothing while it is deciding. */
+/**
+ * ` (failed)`, ` (passed)`, ` (undecided)` of an ended release's gate, as its row's verdict says it
+ * (an A/B without a winner at its planned sample failed); nothing while it is deciding.
+ */
 function verdictWords(g: GateState, release: Release): string {
-  if (g.verdict === 'fail') return ' (failed)';
+  if (g.verdict === 'fail' || failedAtPlannedSample(g, release)) return ' (failed)';
   if (g.verdict === 'pass') return ' (passed)';
   return release.status === 'analysing' ? '' : ' (undecided)';
+}
+
+/** Whether a gate's chart compares the arms: not the split check's, nor a whole-service gate's (one read twice). */
+const chartableIn = (model: ModelConfig | undefined) => (g: GateState) => {
+  const config = model?.gates.find((c) => c.name === g.name);
+  const wholeService = config !== undefined && model !== undefined && readsWholeService(config, model);
+  return g.kind !== 'srm' && !wholeService;
+};
+
+/**
+ * Where a failed release has no chart of the gate that failed it, one line why, in the chart's
+ * place: too few looks saw both arms to draw a line (a failure at the first look). Undefined where
+ * a chart is drawn, or the release did not fail on a gate a chart could show.
+ */
+export function noChartLine(release: Release, model: ModelConfig | undefined): string | undefined {
+  if (release.status !== 'failed' || keyMetricChart(release, model).length > 0) return undefined;
+  const chartable = chartableIn(model);
+  const gate = release.gates.find(
+    (g) => chartable(g) && (g.verdict === 'fail' || failedAtPlannedSample(g, release)),
+  );
+  if (!gate) return undefined;
+  const seen = looks(gate).length;
+  const when = seen === 1 ? 'after a single look' : 'before any look saw both arms';
+  return `No chart of ${gate.name}: it failed ${when}, and a chart needs two looks to draw a line.`;
 }
 
 /**
@@ -95,12 +124,7 @@ function verdictWords(g: GateState, release: Release): string {
  */
 export function keyMetricChart(release: Release, model: ModelConfig | undefined): string[] {
   const configOf = (g: GateState) => model?.gates.find((c) => c.name === g.name);
-  // A whole-service gate's two series are one read twice, not candidate against baseline.
-  const wholeService = (g: GateState) => {
-    const config = configOf(g);
-    return config !== undefined && model !== undefined && readsWholeService(config, model);
-  };
-  const gate = chartedGate(release.gates, (g) => g.kind !== 'srm' && !wholeService(g));
+  const gate = chartedGate(release, chartableIn(model));
   if (!gate) return [];
   const points = looks(gate);
   const unit = unitOf(queryOf(configOf(gate), gate.name));

@@ -23,12 +23,13 @@ import type { StatusServing } from '../release/status-command.js';
 import { holdEndWords } from '../release/tick.js';
 import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
-import { fmt } from '../stats/counts.js';
+import { fmt, percent } from '../stats/counts.js';
 import { psiBand } from '../stats/drift.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
 import { notEnoughData } from './not-enough-data.js';
+import { plainReason } from './plain-note.js';
 import { withoutPhaseName } from './rows.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
@@ -370,9 +371,37 @@ function readySentence(r: Release): string {
         ? `${last.name} ${last.note}`
         : `${undecided.join(', ')} did not decide by the deadline`,
     );
-  if (words.length === 0) return `${r.model} ${r.to} passed every gate and is ready to merge`;
+  if (words.length === 0)
+    return `${r.model} ${r.to} passed every gate and is ready to merge${winnerWords(r)}${mirroredOnly(r)}`;
   const which = words.length === 1 ? 'the phase' : 'those phases';
   return `${r.model} ${r.to} is ready to merge, but ${words.join('; ')} (must-have-data: false let ${which} pass)`;
+}
+
+/**
+ * `: conversion 33.00% on v2 vs 30.00% on v1, a significant winner (relative lift +10.0%)`: what a
+ * ready A/B won by, from its conversion gate's note (stats/conversion.ts); nothing for any other.
+ */
+function winnerWords(r: Release): string {
+  for (const g of r.gates) {
+    if (g.kind !== 'conversion' || g.verdict !== 'pass') continue;
+    const won = WINNER.exec(g.last?.note ?? '');
+    if (won)
+      return `: ${g.name} ${won[2]} on ${r.to} vs ${won[3]} on ${r.from}, ${won[1]} (relative lift ${won[4]})`;
+  }
+  return '';
+}
+
+/** A conversion note's pass on a winner: `v2 converts better than v1, a significant winner: 33.00% vs 30.00% (lift +10.0%; …`. */
+const WINNER = /, (a significant winner(?: \(lower is better\))?): (\S+) vs (\S+) \(lift ([^;)]+)/;
+
+/**
+ * `; v2 never served a user: …`: a ready candidate that only answered copies of requests (a shadow),
+ * so that "ready to merge" does not read as tried on users.
+ */
+function mirroredOnly(r: Release): string {
+  return neverServedCallers(r)
+    ? `; ${r.to} never served a user: it answered copies of live requests, its answers never returned`
+    : '';
 }
 
 /**
@@ -394,11 +423,23 @@ function rolledBackSentence(r: Release): string {
   if (couldNotRun(r))
     return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it (${why})${first}; ${retryAdvice(r)}`;
   if (analysisInvalid(r))
-    return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it: the split the platform served differs from the configured one, so the arms' metrics cannot be compared (${why})${first}; ${splitMismatchAdvice(r)}`;
+    return `${r.model} ${r.to} was rolled back to ${serves}${when} without a verdict on it: the split the platform served differs from the configured one, so the arms' metrics cannot be compared (${plainReason(why)})${first}; ${splitMismatchAdvice(r)}`;
   const few = notEnoughData(r);
   if (few)
     return `${r.model} ${r.to} was rolled back to ${serves}${when}: not enough data: ${few.what}${first}; ${few.next}`;
-  return `${r.model} ${r.to} was rolled back to ${serves}${when}: ${why}${first}`;
+  return `${r.model} ${r.to} was rolled back to ${serves}${failedAt(r, why)}${when}: ${plainReason(why)}${first}`;
+}
+
+/**
+ * ` at step 2 of 3 (25% of live traffic)`: where a rollback's candidate failed, how much live
+ * traffic it had then; nothing where its reason names the phase already (an A/B's end, a smoke test).
+ */
+function failedAt(r: Release, why: string): string {
+  const phase = r.phases.at(-1);
+  if (!phase || why.includes(phase.name)) return '';
+  // A phase named by its share (`canary 10%`) says it already.
+  const share = phase.weight > 0 && !phase.name.includes(`${phase.weight}%`);
+  return ` at ${phase.name}${share ? ` (${phase.weight}% of live traffic)` : ''}`;
 }
 
 /**
@@ -562,7 +603,7 @@ function failedUnseen(r: Release): string {
     r.withdrawPending || phase === METRICS_CHECK
       ? ''
       : ` and was withdrawn${failed?.laterTry ? ` on a later try (the first try failed: ${failed.note})` : ''}`;
-  return `failed in ${phase}: ${why}; it never served callers${withdrawn}`;
+  return `failed in ${phase}: ${why === undefined ? why : plainReason(why)}; it never served callers${withdrawn}`;
 }
 
 export const DECISION_TITLE: Record<Decision, string> = {
@@ -783,9 +824,12 @@ function invalidTitle(failed: Release[]): string {
   return `🔌 Analysis invalid: sample ratio mismatch (${what})`;
 }
 
-/** `candidate 33% of requests, configured 10%`: two significant figures, so that 4.6% is not 5%. */
+/**
+ * `candidate 33.3% of requests, configured 10%`: in the split check's own 3 significant figures
+ * (stats/counts.ts percent), so that the heading, its line and its row say one share one way.
+ */
 function sharesText(split: SplitMismatch): string {
-  const pct = (x: number) => `${Number((100 * x).toPrecision(2))}%`;
+  const pct = percent;
   const of = split.units === undefined ? '' : ` of ${split.units}`;
   return `candidate ${pct(split.observed)}${of}, configured ${pct(split.configured)}`;
 }

@@ -125,3 +125,27 @@ export function utcMinute(ms: number, round: 'down' | 'up' = 'down'): string {
   const at = round === 'up' ? Math.ceil(ms / minute) * minute : ms;
   return `${new Date(at).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }
+
+/** A count as every part of a report writes it, thousands apart: `7,320`, as the A/B's planned sample reads. */
+export const formatCount = (n: number): string => n.toLocaleString('en-US');
+
+/** A count a judge's note writes bare before what it counts (`of 14640 users`): as formatCount writes it. */
+const BARE_COUNT = /(?<![\d.,])(\d{4,})(?= (?:req|requests|users|exposures|candidate|predictions)\b)/g;
+
+/** `text` with each count in it as formatCount writes it, so that one count reads one way in a comment. */
+export const groupedCounts = (text: string): string =>
+  text.replace(BARE_COUNT, (n) => formatCount(Number(n)));
+
+/**
+ * A value as a statistical judge's note writes it (stats/counts.ts percent, stats/latency.ts
+ * inUnit): 3 significant digits, `3%`, `1.01%`, `203 ms`, `100–250 ms (≈203)`; for the cells of a
+ * gate whose note says the same values, so that each reads one way in the comment.
+ */
+export function formatSignificant(query: string, value: number, range?: [number, number]): string {
+  if (!Number.isFinite(value)) return formatValue(query, value);
+  const digits = (x: number) => String(Number(x.toPrecision(3)));
+  if (isShare(query)) return `${digits(value * 100)}%`;
+  const unit = latencyUnit(query) ?? '';
+  if (range) return inBucketText(range, unit, digits(value));
+  return `${digits(value)}${unit ? ` ${unit}` : ''}`;
+}

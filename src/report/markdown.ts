@@ -1,6 +1,6 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
-import { keyMetricChart } from './chart.js';
+import { keyMetricChart, noChartLine } from './chart.js';
 import { decisionSentences, reportStatus, reportTitle, worstFirst } from './decision.js';
 import { NO_CONFIG } from './gate-label.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
@@ -50,6 +50,8 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
     }
     const chart = meta.compact ? [] : keyMetricChart(r, model);
     if (chart.length > 0) lines.push('', ...chart);
+    const noChart = meta.compact ? undefined : noChartLine(r, model);
+    if (noChart) lines.push('', `ℹ️ ${escapeMarkdown(noChart)}`);
     const phases = meta.compact ? [] : phaseRows(r, model, meta.now);
     if (phases.length > 0) {
       lines.push('', '<details><summary>Phase history</summary>', '');

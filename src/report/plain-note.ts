@@ -1,4 +1,5 @@
 import type { Measurement, MeasurementVerdict } from '../release/types.js';
+import { groupedCounts } from './format.js';
 
 /**
  * A judge's note as a gate's cell says it to a reader who is no statistician. The note is the
@@ -10,8 +11,25 @@ import type { Measurement, MeasurementVerdict } from '../release/types.js';
  * Text that matches neither is returned as it is.
  */
 export function plainNote(note: string, m: Measurement | undefined): string {
-  return withPlainLift(withPlainEvidence(note, m?.verdict), m);
+  return groupedCounts(withPlainLift(withPlainEvidence(note, m?.verdict), m));
 }
+
+/**
+ * A release's reason or a phase's note (`errors: 3% on v2 …; e-value 9.78e+5 ≥ 40`), said in the
+ * top sentence and the phase history, as plainly as the table says it: what the e-value means,
+ * without its figures (the gate's row keeps them); a gate named as its quantile (`p95: p95 …`)
+ * named once. `verdict`: whether what was decided was a pass (a regression ruled out) or a failure.
+ */
+export function plainReason(text: string, verdict: 'pass' | 'fail' = 'fail'): string {
+  const plain = text.replace(E_VALUE_AGAINST_THRESHOLD, (_, _e: string, sign: string) => {
+    if (sign === '<') return 'not enough evidence either way';
+    return verdict === 'pass' ? 'strong evidence of that' : 'strong evidence of a regression';
+  });
+  return groupedCounts(plain.replace(NAMED_TWICE, '$1$2 '));
+}
+
+/** `p95: p95 100–250 ms`: a gate's name, then its note that begins with the same word. */
+const NAMED_TWICE = /(^|[;(:] ?)([\w.-]+): \2 /g;
 
 /** countNote's `e-value X ≥ N` (decided) or `e-value X < N` (not yet): what it means, then the figures. */
 const E_VALUE_AGAINST_THRESHOLD = /e-value (>10¹²|[\d.e+-]+|–) ([≥<]) ([\d.e+]+)/g;
@@ -39,9 +57,27 @@ function withPlainLift(note: string, m: Measurement | undefined): string {
   return note.replace(LIFT, (_, lift: string, level?: string, lo?: string, hi?: string) => {
     const points =
       m?.canary !== undefined && m.baseline !== undefined ? `, ${signedPoints(m.canary - m.baseline)}` : '';
-    const range = lo !== undefined && hi !== undefined ? `; ${level} interval ${lo} to ${hi}` : '';
+    const [low, high] = m?.evidence?.interval ?? [];
+    const range =
+      lo !== undefined && hi !== undefined
+        ? `; ${level} interval ${apartFromZero(lo, low)} to ${apartFromZero(hi, high)}`
+        : '';
     return `(relative lift ${lift}${points}${range})`;
   });
+}
+
+/**
+ * An interval's bound that rounds to `+0.0%` though it is not 0, in as many more digits as tell it
+ * from 0: `+0.0% to +21.0%: the interval lies above 0` read as if 0 were in it (`+0.04%`).
+ */
+function apartFromZero(shown: string, value: number | undefined): string {
+  if (value === undefined || value === 0 || !Number.isFinite(value) || !/^[+\-−]?0\.0+%$/.test(shown))
+    return shown;
+  for (let digits = 2; digits <= 8; digits++) {
+    const text = Math.abs(value * 100).toFixed(digits);
+    if (Number(text) !== 0) return `${value > 0 ? '+' : '-'}${text}%`;
+  }
+  return shown;
 }
 
 /** A difference of two rates in percentage points: `+3.0 points`, `-0.5 points`. */

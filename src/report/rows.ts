@@ -20,9 +20,16 @@ import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { earlierValues } from './earlier-look.js';
 import { endedAtCapNote } from './ended-at-cap.js';
-import { apartDigits, formatInBucket, formatLasted, formatStatistic, formatValue } from './format.js';
+import {
+  apartDigits,
+  formatCount,
+  formatInBucket,
+  formatLasted,
+  formatSignificant,
+  formatStatistic,
+} from './format.js';
 import { gateLabel } from './gate-label.js';
-import { plainNote } from './plain-note.js';
+import { plainNote, plainReason } from './plain-note.js';
 
 /** A gate as one row of the report, in display strings: shared by markdown and terminal views. */
 export interface GateRow {
@@ -258,7 +265,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const query = queryOf(config, g.name);
     const m = g.last;
     const unit = unitOf(config);
-    const requests = (n?: number) => (n === undefined ? '' : ` (${n} ${unit})`);
+    const requests = (n?: number) => (n === undefined ? '' : ` (${formatCount(n)} ${unit})`);
     // What an offline gate's passing note repeats (passedNote): in the usual digits.
     const bounds = bound(config, query);
     const invalid = mismatch !== undefined && invalidatedBySplit(g, config);
@@ -266,7 +273,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const unread = unreadNote(g);
     const seen =
       g.verdict === 'pass'
-        ? passedNote(m, bounds)
+        ? passedNote(m, bounds, release)
         : (unread ??
           noWinner ??
           endedAtCapNote(g, release, model) ??
@@ -286,8 +293,13 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const method = judgeOf(config);
     // A score distribution's cells are its medians: beside a KS bound, a bare 0.25 reads as a distance.
     // A quantile interpolated inside a bucket as that bucket's range (Measurement.inBucket).
-    const cell = (value: number, extra = 0, range?: [number, number]) =>
-      `${g.kind === 'drift' ? 'median ' : ''}${formatInBucket(query, value, range, extra)}`;
+    // A floor is a bucket's bound as exported (`> 138.5 ms`), exact: written in full.
+    const cell = (value: number, extra = 0, range?: [number, number], floor?: true) =>
+      `${g.kind === 'drift' ? 'median ' : ''}${
+        notedInSignificantDigits(config) && !floor
+          ? formatSignificant(query, value, range)
+          : formatInBucket(query, value, range, extra)
+      }`;
     // First, so that a look over the bound does not read as contradicting the verdict beside it.
     const tolerated = toleratedNote(g, config);
     // One service-wide series read for both arms: no candidate or baseline value to show.
@@ -333,15 +345,15 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
       candidate:
         m?.canary === undefined
           ? '–'
-          : `${floorCell(cell(m.canary, digits.candidate, m.inBucket?.canary), m.floors?.canary)}${requests(m.canaryRequests)}`,
+          : `${floorCell(cell(m.canary, digits.candidate, m.inBucket?.canary, m.floors?.canary), m.floors?.canary)}${requests(m.canaryRequests)}`,
       baseline:
         m?.baseline === undefined
           ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
             `–${m?.baselineWindow ? baselineSpan(requests(m.baselineRequests), m, release.from) : ''}`
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
-              `configured ${formatValue(query, m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${m.baselineRequests} ${unit})`}`
-            : `${floorCell(cell(m.baseline, digits.baseline, m.inBucket?.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
+              `configured ${cell(m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${formatCount(m.baselineRequests)} ${unit})`}`
+            : `${floorCell(cell(m.baseline, digits.baseline, m.inBucket?.baseline, m.floors?.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bound(config, query, digits),
       method,
       verdict,
@@ -357,6 +369,16 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
  */
 const floorCell = (shown: string, floor: true | undefined) =>
   floor ? `> ${shown} (beyond the last bucket)` : shown;
+
+/**
+ * A gate whose judge's note writes the arms' values in 3 significant digits (a sequential count
+ * test's `3% on v2 vs 1.01% on v1`, a latency's `(≈203)`, a split check's `33.3%`): its cells
+ * write them so too, or one value reads two ways in one row (`3.00%` beside `3%`).
+ */
+function notedInSignificantDigits(config: GateConfig | undefined): boolean {
+  if (config?.kind === 'srm') return true;
+  return (config?.kind === 'ratio' || config?.kind === 'latency') && config.judge === 'sequential';
+}
 
 /**
  * What a row counts its arms in: a split check with `units` users (ratio-gate.ts measureSrm), a
@@ -409,9 +431,15 @@ function endedWaitingNote(g: GateState, release: Release): string | undefined {
     return undefined;
   const lasted = formatLasted((phase.endedAt ?? release.updatedAt) - phase.startedAt);
   if (m.at <= phase.startedAt) return `not looked at yet: the phase ended after ${lasted}`;
-  const when = `at its last look, ${formatLasted(m.at - phase.startedAt)} into the phase, which ended after ${lasted}`;
+  const into = formatLasted(m.at - phase.startedAt);
+  const when =
+    into === lasted
+      ? `at its last look, as the phase ended after ${lasted}`
+      : `at its last look, ${into} into the phase, which ended after ${lasted}`;
   if (m.canaryRequests === 0 && !m.evidence) return `not judged yet: no candidate requests counted ${when}`;
-  return m.note ? `${m.note} (${when})` : `not judged yet ${when}`;
+  // The release ended: the verdict says undecided, and no more data comes (`not yet conclusive
+  // (needs more data; …)` was true while it ran).
+  return m.note ? `${withoutNeedsMoreData(m.note)} (${when})` : `not judged yet ${when}`;
 }
 
 /**
@@ -425,13 +453,21 @@ function noWinnerAtPlannedSample(
   config: GateConfig | undefined,
 ): string | undefined {
   const m = g.last;
-  if (g.kind !== 'conversion' || g.verdict !== 'pending' || release.status !== 'failed') return undefined;
-  if (!m?.note || !reachedPlannedSize(m)) return undefined;
+  if (!failedAtPlannedSample(g, release) || !m?.note) return undefined;
   const sought =
     config?.kind === 'conversion' && config.margin > 0
       ? `not shown non-inferior (margin ${formatPercent(config.margin)})`
       : 'no significant winner';
   return `${sought} at the planned sample: ${withoutNeedsMoreData(m.note)}`;
+}
+
+/**
+ * A conversion gate still pending in a release that failed at its planned sample: it failed there
+ * (release/tick.ts planEnd), whatever its stored verdict; the row and the chart both say so.
+ */
+export function failedAtPlannedSample(g: GateState, release: Release): boolean {
+  if (g.kind !== 'conversion' || g.verdict !== 'pending' || release.status !== 'failed') return false;
+  return g.last?.note !== undefined && reachedPlannedSize(g.last);
 }
 
 /** The verdict of a metric gate's pass that a sample ratio mismatch voided. */
@@ -507,13 +543,18 @@ function verdictText(g: GateState, release: Release): string {
  * the sample size a fixed test would need, why a last rolling batch was not judged). Not a note
  * that only repeats the bound (an offline gate's), nor one of a look that did not decide.
  */
-function passedNote(m: Measurement | undefined, bounds: string): string {
+function passedNote(m: Measurement | undefined, bounds: string, release: Release): string {
   if (!m?.note || m.note === bounds) return '';
   if (m.verdict === 'pass') return m.note;
-  // The judge saw the data without finding a regression, and the step's deadline passed the gate:
-  // no evidence of one, which is not evidence of none.
-  if (m.verdict === 'waiting' && m.evidence)
-    return `no regression found by the step's deadline (not proof of none): ${m.note}`;
+  // The judge saw the data without finding a regression, and the phase's deadline passed the gate:
+  // no evidence of one, which is not evidence of none. Only a canary's phases are steps.
+  if (m.verdict === 'waiting' && m.evidence) {
+    const phase = release.phases.at(-1)?.name ?? '';
+    const deadline = /^step \d+ of \d+$/.test(phase)
+      ? "the step's deadline"
+      : `the end of ${phase || 'the phase'}`;
+    return `no regression found by ${deadline} (not proof of none): ${m.note}`;
+  }
   return '';
 }
 
@@ -572,7 +613,9 @@ function phaseNote(p: PhaseRecord, release: Release): string {
     const stored = withoutPhaseName(p.note ?? '', p.name);
     return stored.startsWith(smoke.note) ? stored : smoke.note;
   }
-  return smoke ? (p.note ?? '') : withoutPhaseName(p.note ?? '', p.name);
+  const note = smoke ? (p.note ?? '') : withoutPhaseName(p.note ?? '', p.name);
+  // As the top sentence says it: the e-value's meaning, its figures in the gate's row.
+  return plainReason(note, p.outcome === 'failed' ? 'fail' : 'pass');
 }
 
 /** How tick.ts's enterPhase begins a failed switch's note: `the switch to 75% of live traffic failed: `. */

@@ -145,7 +145,9 @@ describe('the commit status of a head that no longer changes the model', () => {
   it('the version put back after the analysis failed: the new head passes, saying v3 failed earlier', async () => {
     const failed = await run(11, 'opened', 10, touches('modified'), V3_CONFIG);
     expect(failed.outputs.decision).toBe('failed');
-    expect(failed.error).toMatch(/^model-gate: fraud-detector v3 was rolled back to v1: errors: /);
+    expect(failed.error).toMatch(
+      /^model-gate: fraud-detector v3 was rolled back to v1 at step 1 of 1 \(50%25 of live traffic\): errors: /,
+    );
     expect(statuses(10).at(-1)).toMatchObject({ state: 'failure', context: CONTEXT });
     expect(await decision(11, 'synchronize', 11, touches('modified'), V3_CONFIG)).toBe('skipped');
     expect(statuses(11)).toEqual([

@@ -76,7 +76,9 @@ describe("a webhook's note quoting the secrets it was sent", () => {
       const secrets = { ...ECHO_SECRETS, API_TOKEN: token };
       const { run, comment } = await openPr(pr, 'github', secrets);
       // The gate failed on the note, which the comment shows with each secret masked.
-      expect(comment).toContain('rolled back to v1: hook: hook: path=…?… auth=*** org=***');
+      expect(comment).toContain(
+        'rolled back to v1 at step 1 of 2 (10% of live traffic): hook: hook: path=…?… auth=*** org=***',
+      );
       expect(shownSecrets(comment, secrets)).toEqual([]);
       expect(shownSecrets(run.report, secrets)).toEqual([]);
       expect(shownSecrets(sentToGitHub(github), secrets)).toEqual([]);
@@ -89,7 +91,9 @@ describe("a webhook's note quoting the secrets it was sent", () => {
     const repo = await GitRepo.create();
     const { run } = await openPr(13, ledger, secrets, repo);
     await rm(repo.dir, { recursive: true, force: true });
-    expect(run.report).toContain('rolled back to v1: hook: hook: path=…?… auth=*** org=***');
+    expect(run.report).toContain(
+      'rolled back to v1 at step 1 of 2 (10% of live traffic): hook: hook: path=…?… auth=*** org=***',
+    );
     const stored = await readFile(ledger, 'utf8');
     expect(stored).toContain('"reason": "hook: hook: path=…?… auth=*** org=***"');
     expect(shownSecrets(stored, secrets)).toEqual([]);

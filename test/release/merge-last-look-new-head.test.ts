@@ -78,7 +78,7 @@ describe("analyze-then-promote: a canary of the PR's earlier head, replaced by t
     expect(merged.releases[0]).toMatchObject({ to: 'v3', status: 'analysing' });
     expect(w.target.state).toEqual({ stable: { version: 'v1' }, canary: { version: 'v3', weight: 10 } });
     const ended = v2Comment();
-    expect(ended).toContain('| errors (error-rate) | 0.50% (1200 req)');
+    expect(ended).toContain('| errors (error-rate) | 0.50% (1,200 req)');
     expect(ended).toContain('superseded by the merged head aaaaaaa, which declares v3');
     expect(ended).not.toContain('not run');
   });

@@ -34,7 +34,7 @@ describe('blue-green merged mid-bake', () => {
     });
     expect(await w.served()).toEqual({ stable: { version: 'v1' } });
     const report = renderMarkdown(w.config, merged, { now: w.clock.now() });
-    expect(report).toContain('| errors (error-rate) | 20.00% (1200 req) |');
+    expect(report).toContain('| errors (error-rate) | 20.00% (1,200 req) |');
     expect(report).toContain('❌ fail: 20.00% is above the max 2.00%');
     expect(report).not.toContain('not run');
   });
@@ -44,7 +44,7 @@ describe('blue-green merged mid-bake', () => {
     const merged = await w.merge(event);
     expect(merged.releases[0]?.status).toBe('aborted');
     const report = renderMarkdown(w.config, merged, { now: w.clock.now() });
-    expect(report).toContain('| errors (error-rate) | 0.50% (1200 req) |');
+    expect(report).toContain('| errors (error-rate) | 0.50% (1,200 req) |');
     expect(await w.served()).toEqual({ stable: { version: 'v1' } });
   });
 

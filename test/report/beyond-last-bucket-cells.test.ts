@@ -40,8 +40,8 @@ describe("a latency gate's cell where the quantile is beyond the histogram's las
   });
 
   it.each([
-    ['threshold', '1800 req', '76.9–79.98 ms (≈77.2) (5700 req)'],
-    ['mann-whitney', '18000 req', '76.9–79.98 ms (≈77.3) (57000 req)'],
+    ['threshold', '1,800 req', '76.9–79.98 ms (≈77.2) (5,700 req)'],
+    ['mann-whitney', '18,000 req', '76.9–79.98 ms (≈77.3) (57,000 req)'],
   ] as const)('shows it as a floor under judge: %s too', async (judge, requests, baseline) => {
     const config = judged(judge);
     const failed = stored(await released(config, candidate(0.01, 20000)));
@@ -58,7 +58,7 @@ describe("a latency gate's cell where the quantile is beyond the histogram's las
     const config = judged('threshold');
     const r = stored(await released(config, slowStable));
     expect(row(report(config, r), P95)).toMatch(
-      /^\| p95 \(p95\) \| 76\.9–79\.98 ms \(≈77\.\d\) \(\d+ req\) \| \\> 138\.5 ms \(beyond the last bucket\) \(\d+ req\) \|/,
+      /^\| p95 \(p95\) \| 76\.9–79\.98 ms \(≈77\.\d\) \([\d,]+ req\) \| \\> 138\.5 ms \(beyond the last bucket\) \([\d,]+ req\) \|/,
     );
   });
 
@@ -66,7 +66,7 @@ describe("a latency gate's cell where the quantile is beyond the histogram's las
     const config = judged('threshold');
     const ready = stored(await released(config, candidate(0.01, 40)));
     expect(row(report(config, ready), P95)).toBe(
-      '| p95 (p95) | 76.9–79.98 ms (≈77.3) (1800 req) | 76.9–79.98 ms (≈77.2) (5700 req) | ≤ baseline +10% (p95, look by look) | ✅ pass |',
+      '| p95 (p95) | 76.9–79.98 ms (≈77.3) (1,800 req) | 76.9–79.98 ms (≈77.2) (5,700 req) | ≤ baseline +10% (p95, look by look) | ✅ pass |',
     );
     // A ledger written before: its looks have no `floors` nor `inBucket`, and read back as they did, the bound bare.
     const failed = await released(canary, candidate(0.01, 20000));
@@ -76,8 +76,6 @@ describe("a latency gate's cell where the quantile is beyond the histogram's las
       return { ...g, last: before };
     });
     const older = stored({ ...failed, gates });
-    expect(row(report(canary, older), P95)).toContain(
-      '| p95 (p95) | 138.5 ms (300 req) | 77.4 ms (950 req) |',
-    );
+    expect(row(report(canary, older), P95)).toContain('| p95 (p95) | 138 ms (300 req) | 77.4 ms (950 req) |');
   });
 });

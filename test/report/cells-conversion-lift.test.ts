@@ -25,11 +25,11 @@ describe("an A/B winner's conversion row", () => {
     expect(r.status).toBe('ready');
     const text = report(ab, r);
     expect(row(text, 'conversion (errors / requests)')).toBe(
-      '| conversion (errors / requests) | 31.00% (4400 exposures) | 28.00% (4400 exposures) | a significant rise | ✅ pass: v2 converts better than v1, a significant winner: 31.00% vs 28.00% (relative lift +10.7%, +3.0 points; 95% interval +0.2% to +22.4%): the interval lies above 0; decided at 55% of the 8,055 planned candidate exposures; e-value 45.8 |',
+      '| conversion (errors / requests) | 31.00% (4,400 exposures) | 28.00% (4,400 exposures) | a significant rise | ✅ pass: v2 converts better than v1, a significant winner: 31.00% vs 28.00% (relative lift +10.7%, +3.0 points; 95% interval +0.2% to +22.4%): the interval lies above 0; decided at 54% of the 8,055 planned candidate exposures; e-value 45.8 |',
     );
     // The split check beside it: its figures, not its method's name.
     expect(row(text, 'split (user split)')).toBe(
-      '| split (user split) | 50.00% (4400 users) | configured 50.00% (stable: 4400 users) | within ±10% of the configured split | ✅ pass: candidate share 50% of 8800 users, configured 50%: the split is as configured (within ±10%); effect 1 \\[0.964, 1.04\\], e-value 0.105 |',
+      '| split (user split) | 50% (4,400 users) | configured 50% (stable: 4,400 users) | within ±10% of the configured split | ✅ pass: candidate share 50% of 8,800 users, configured 50%: the split is as configured (within ±10%); effect 1 \\[0.964, 1.04\\], e-value 0.105 |',
     );
   });
 });

@@ -13,7 +13,7 @@ describe('the row of a gate not looked at in the current phase', () => {
     expect(r.reason).toBe('analysing step 3 of 3 (50% of live traffic)');
     const text = report(canary, r);
     expect(row(text, ERRORS)).toBe(
-      "| errors (errors / requests) | 1.00% in step 2 of 3 | 1.00% in step 2 of 3 | at most ×1.1 the baseline's rate | ⏳ pending: no look yet in step 3 of 3 |",
+      "| errors (errors / requests) | 1% in step 2 of 3 | 1% in step 2 of 3 | at most ×1.1 the baseline's rate | ⏳ pending: no look yet in step 3 of 3 |",
     );
     expect(row(text, P95)).toBe(
       "| p95 (p95) | 77.3 ms in step 2 of 3 | 77.3 ms in step 2 of 3 | at most ×1.1 the baseline's share of requests slower than its p95 | ⏳ pending: no look yet in step 3 of 3 |",
@@ -34,7 +34,7 @@ describe('the row of a gate not looked at in the current phase', () => {
     );
     expect(r.status).toBe('ready');
     expect(row(report(rolling, r), ERRORS)).toBe(
-      "| errors (errors / requests) | 0.50% in batch 1 of 2 (2/4 instances) | 1.00% in batch 1 of 2 (2/4 instances) | at most ×1.1 the baseline's rate | ✅ pass: not judged at 100% of traffic: no stable traffic left to compare with (judged in the earlier phases) |",
+      "| errors (errors / requests) | 0.5% in batch 1 of 2 (2/4 instances) | 1% in batch 1 of 2 (2/4 instances) | at most ×1.1 the baseline's rate | ✅ pass: not judged at 100% of traffic: no stable traffic left to compare with (judged in the earlier phases) |",
     );
   });
 });

@@ -17,7 +17,7 @@ describe('the row of a gate ended by failed reads', () => {
     expect(r.status).toBe('failed');
     const text = report(canary, r);
     expect(row(text, ERRORS)).toBe(
-      "| errors (errors / requests) | 1.00% in step 1 of 3 | 1.00% in step 1 of 3 | at most ×1.1 the baseline's rate | ⚠️ no data: metrics backend unreachable (5 failed reads in a row) |",
+      "| errors (errors / requests) | 1% in step 1 of 3 | 1% in step 1 of 3 | at most ×1.1 the baseline's rate | ⚠️ no data: metrics backend unreachable (5 failed reads in a row) |",
     );
     expect(row(text, P95)).toMatch(
       /\| ⚠️ no data: metrics backend unreachable \(5 failed reads in a row\) \|$/,

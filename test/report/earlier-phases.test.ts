@@ -97,7 +97,7 @@ describe("a gate's row when a new phase has begun", () => {
     expect(entered.reason).toBe('analysing step 2 of 2 (25% of live traffic)');
     const text = report(config, entered);
     expect(gateRow(text)).toBe(
-      "| errors (errors / requests) | 0.00% in step 1 of 2 | 1.00% in step 1 of 2 | at most ×1.1 the baseline's rate | ⏳ pending: no look yet in step 2 of 2 |",
+      "| errors (errors / requests) | 0% in step 1 of 2 | 1% in step 1 of 2 | at most ×1.1 the baseline's rate | ⏳ pending: no look yet in step 2 of 2 |",
     );
     // Step 1's pass stays in the phase history, and its looks in the chart.
     expect(row(text, 'step 1 of 2')).toMatch(/ \| passed \|$/);
@@ -108,7 +108,7 @@ describe("a gate's row when a new phase has begun", () => {
     });
     // Step 2's own look: 10 s of candidate requests, where step 1's last look had 80 s of them.
     expect(gateRow(report(config, looked))).toMatch(
-      /^\| errors \(errors \/ requests\) \| 0\.00% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); not enough evidence either way \(e-value \S+; \d+ needed\)/,
+      /^\| errors \(errors \/ requests\) \| 0% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); not enough evidence either way \(e-value \S+; \d+ needed\)/,
     );
   });
 
@@ -116,7 +116,7 @@ describe("a gate's row when a new phase has begun", () => {
     const entered = await released(config, healthy(), { stop: (r) => r.phase === 1 });
     const withdrawn = ended(entered, 'aborted', 'the PR was closed without merging', entered.updatedAt);
     expect(gateRow(report(config, withdrawn))).toBe(
-      "| errors (errors / requests) | 0.00% in step 1 of 2 | 1.00% in step 1 of 2 | at most ×1.1 the baseline's rate | ➖ not run in step 2 of 2 |",
+      "| errors (errors / requests) | 0% in step 1 of 2 | 1% in step 1 of 2 | at most ×1.1 the baseline's rate | ➖ not run in step 2 of 2 |",
     );
   });
 });

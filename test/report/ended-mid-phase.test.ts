@@ -73,11 +73,12 @@ describe('the baseline of a phase at 100% of live traffic', () => {
     const r = await released(blueGreen, metrics(40));
     expect(r.status).toBe('ready');
     // The bake's last look, 1 minute in: blue's 40 requests a second over the minute before the switch.
-    const cells = '0.40% (2400 req) | 0.40% (2400 req; v1, the 1m 00s before the switch) | ≤ 2.00% | ✅ pass';
+    const cells =
+      '0.40% (2,400 req) | 0.40% (2,400 req; v1, the 1m 00s before the switch) | ≤ 2.00% | ✅ pass';
     expect(errorsRow(report(blueGreen, r))).toBe(`| errors (error-rate) | ${cells} |`);
     const terminal = renderTerminal(blueGreen, { releases: [r], skipped: [] }, r.updatedAt);
     expect(terminal).toMatch(
-      /\n {2}errors \(error-rate\) +0\.40% \(2400 req\) +0\.40% \(2400 req; v1, the 1m 00s before the switch\) +≤ 2\.00% +✅ pass\n/,
+      /\n {2}errors \(error-rate\) +0\.40% \(2,400 req\) +0\.40% \(2,400 req; v1, the 1m 00s before the switch\) +≤ 2\.00% +✅ pass\n/,
     );
     // Blue served nothing before the switch: the empty baseline says over what, not a bare dash.
     const unserved = new ScriptedMetrics({
@@ -85,7 +86,7 @@ describe('the baseline of a phase at 100% of live traffic', () => {
       canary: { rps: 40, values: { 'error-rate': 0.004 } },
     });
     expect(errorsRow(report(blueGreen, await released(blueGreen, unserved)))).toBe(
-      '| errors (error-rate) | 0.40% (2400 req) | – (0 req; v1, the 1m 00s before the switch) | ≤ 2.00% | ✅ pass |',
+      '| errors (error-rate) | 0.40% (2,400 req) | – (0 req; v1, the 1m 00s before the switch) | ≤ 2.00% | ✅ pass |',
     );
     // A rolling update's last batch, at 100%: the same, over the 10 s before it began.
     const rolling = configWith(

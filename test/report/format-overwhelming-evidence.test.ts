@@ -71,10 +71,12 @@ describe('an overwhelming regression in the report', () => {
     // The judge's own figure did overflow: what the report shows is the formatting's doing.
     expect(r.gates[0]?.last?.evidence?.eValue).toBe(Number.POSITIVE_INFINITY);
     // As markdown escapes it (`\>` reads `>` on GitHub).
-    const said = '100% on v3 vs 0% on v1 (at least ×6000; tolerated ×1.1); e-value \\>10¹² ≥ 40';
-    expect(text).toContain(`\n- fraud v3 was rolled back to v1: errors: ${said}\n`);
+    const said = '100% on v3 vs 0% on v1 (at least ×6000; tolerated ×1.1); strong evidence of a regression';
+    expect(text).toContain(
+      `\n- fraud v3 was rolled back to v1 at step 1 of 1 (10% of live traffic): errors: ${said}\n`,
+    );
     expect(text).toMatch(
-      /^\| errors \(errors \/ requests\) \| 100\.00% \(10000 req\) \| 0\.00% \(90000 req\) \| .* \| ❌ fail: 100% on v3 .*; strong evidence of a regression \(e-value \\>10¹²; 40 needed\) \|$/m,
+      /^\| errors \(errors \/ requests\) \| 100% \(10,000 req\) \| 0% \(90,000 req\) \| .* \| ❌ fail: 100% on v3 .*; strong evidence of a regression \(e-value \\>10¹²; 40 needed\) \|$/m,
     );
     expect(text).toContain(`| failed: errors: ${said} |`);
     expect(text).not.toMatch(/e-value ∞|e\+308/);

@@ -52,11 +52,12 @@ describe("a latency gate's quantile inside a coarse bucket", () => {
     const said =
       "p95 100–250 ms (≈203) on v2 vs 50–100 ms (≈99.9) on v1; slower than 100 ms: 16% of v2's requests vs 4.95% of v1's (×3.2, at least ×1.71; tolerated ×1.1)";
     expect(row(report(canary, failed), P95)).toBe(
-      `| p95 (p95) | 100–250 ms (≈203.1) (300 req) | 50–100 ms (≈99.9) (950 req) | at most ×1.1 the baseline's share of requests slower than its p95 | ❌ fail: ${said}; strong evidence of a regression (e-value 1.30e+5; 40 needed) |`,
+      `| p95 (p95) | 100–250 ms (≈203) (300 req) | 50–100 ms (≈99.9) (950 req) | at most ×1.1 the baseline's share of requests slower than its p95 | ❌ fail: ${said}; strong evidence of a regression (e-value 1.30e+5; 40 needed) |`,
     );
-    expect(terminalRow(failed)).toContain('100–250 ms (≈203.1) (300 req)  50–100 ms (≈99.9) (950 req)');
+    expect(terminalRow(failed)).toContain('100–250 ms (≈203) (300 req)  50–100 ms (≈99.9) (950 req)');
     const [lines] = shortLines({ releases: [failed], skipped: [] }).models;
-    expect(lines?.lines[0]).toContain(`p95: ${said}`);
+    // The gate named once where its note names the quantile too, its e-value's meaning plainly.
+    expect(lines?.lines[0]).toContain(`(5% of live traffic): ${said}; strong evidence of a regression`);
   });
 
   it('keeps a value on a bound plain, and says the threshold judge compares estimates', async () => {
@@ -68,7 +69,7 @@ describe("a latency gate's quantile inside a coarse bucket", () => {
     expect(failed.status).toBe('failed');
     // Exactly 95% of stable's requests at or below 100 ms: its p95 is the bound, as measured.
     expect(row(report(config, failed), P95)).toBe(
-      "| p95 (p95) | 100–250 ms (≈203.8) (1800 req) | 100.0 ms (5700 req) | ≤ baseline +10% (p95, look by look) | ❌ fail: 203.8 ms is 103.8% over the baseline 100.0 ms (max +10%); the p95 values compared are interpolated inside buckets (v2's lies in 100–250 ms): estimates, not measurements |",
+      "| p95 (p95) | 100–250 ms (≈203.8) (1,800 req) | 100.0 ms (5,700 req) | ≤ baseline +10% (p95, look by look) | ❌ fail: 203.8 ms is 103.8% over the baseline 100.0 ms (max +10%); the p95 values compared are interpolated inside buckets (v2's lies in 100–250 ms): estimates, not measurements |",
     );
   });
 
@@ -80,7 +81,7 @@ describe("a latency gate's quantile inside a coarse bucket", () => {
     const failed = stored(await released(config, truly130vs100()));
     expect(failed.status).toBe('failed');
     expect(row(report(config, failed), P95)).toMatch(
-      /^\| p95 \(p95\) \| 100–250 ms \(≈203\.8\) \(18000 req\) \| 50–100 ms \(≈100\.0\) \(57000 req\) \| .* meanRatio 2\.04; tolerated meanRatio 1\.1; the per-minute p95 values compared are interpolated inside buckets: estimates, as are the shift and meanRatio; /,
+      /^\| p95 \(p95\) \| 100–250 ms \(≈203\.8\) \(18,000 req\) \| 50–100 ms \(≈100\.0\) \(57,000 req\) \| .* meanRatio 2\.04; tolerated meanRatio 1\.1; the per-minute p95 values compared are interpolated inside buckets: estimates, as are the shift and meanRatio; /,
     );
   });
 
@@ -101,7 +102,7 @@ describe("a latency gate's quantile inside a coarse bucket", () => {
       return { ...g, last: before };
     });
     expect(row(report(canary, stored({ ...failed, gates })), P95)).toContain(
-      '| p95 (p95) | 203.1 ms (300 req) | 99.9 ms (950 req) |',
+      '| p95 (p95) | 203 ms (300 req) | 99.9 ms (950 req) |',
     );
   });
 });

@@ -63,7 +63,7 @@ describe('the report of a shadow', () => {
     expect(r.status).toBe('ready');
     const drift = row(report(config, r), 'score-drift (scores distribution)');
     expect(drift).toMatch(
-      /^\| score-drift \(scores distribution\) \| median 0\.\d+ \(\d+ req\) \| median 0\.\d+ \(\d+ req\) \| KS distance ≤ 0\.2 .*\| ✅ pass: no drift beyond tolerance: KS distance 0\.\d+/,
+      /^\| score-drift \(scores distribution\) \| median 0\.\d+ \([\d,]+ req\) \| median 0\.\d+ \([\d,]+ req\) \| KS distance ≤ 0\.2 .*\| ✅ pass: no drift beyond tolerance: KS distance 0\.\d+/,
     );
   });
 

@@ -61,7 +61,7 @@ async function mismatchedAb() {
 }
 
 const TITLE =
-  '## model-gate: 🔌 Analysis invalid: sample ratio mismatch (candidate 33% of users, configured 10%)';
+  '## model-gate: 🔌 Analysis invalid: sample ratio mismatch (candidate 33.3% of users, configured 10%)';
 
 describe('an A/B whose served split is not the configured one', () => {
   it('withdraws the candidate but reports the analysis as invalid, not the model as failed', async () => {
@@ -76,7 +76,7 @@ describe('an A/B whose served split is not the configured one', () => {
     expect(title(result)).toBe(TITLE);
     const sentence = release ? releaseSentence(release) : '';
     expect(sentence).toMatch(
-      /^fraud v2 was rolled back to v1 without a verdict on it: the split the platform served differs from the configured one, so the arms' metrics cannot be compared \(split: sample ratio mismatch: candidate share 33\.3% of \d+ users, configured 10%/,
+      /^fraud v2 was rolled back to v1 without a verdict on it: the split the platform served differs from the configured one, so the arms' metrics cannot be compared \(split: sample ratio mismatch: candidate share 33\.3% of [\d,]+ users, configured 10%/,
     );
     expect(sentence).toContain('check the traffic split the platform serves and how it routes');
     expect(sentence).toContain('what the srm gate counts for each arm');
@@ -92,7 +92,7 @@ describe('an A/B whose served split is not the configured one', () => {
     expect(outputDecision(again)).toBe('error');
     // The stored record keeps what the split check saw and what it counted.
     expect(title(again)).toBe(
-      '## model-gate: 🔌 Analysis invalid: sample ratio mismatch (candidate 33% of users, configured 10%)',
+      '## model-gate: 🔌 Analysis invalid: sample ratio mismatch (candidate 33.3% of users, configured 10%)',
     );
   });
 });

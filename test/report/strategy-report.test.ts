@@ -53,7 +53,7 @@ describe('the report of an A/B release', () => {
     const r = await released(config, metrics);
     const text = report(config, r);
     expect(row(text, 'split (user split)')).toMatch(
-      /^\| split \(user split\) \| 50\.00% \(\d+ users\) \| configured 50\.00% \(stable: \d+ users\) \|/,
+      /^\| split \(user split\) \| 50% \([\d,]+ users\) \| configured 50% \(stable: [\d,]+ users\) \|/,
     );
     expect(text).toContain('  title "conversion (passed): the line is candidate v2, the bars baseline v1"');
   });
@@ -72,7 +72,7 @@ describe('the report of an A/B whose split check counts users (units)', () => {
     const config = configWith(abStrategy, ['{ name: split, kind: srm, units: users }', conversionGate]);
     const r = await released(config, new WithUsers({ stable: arm(20, 0.28), canary: arm(20, 0.3) }));
     expect(row(report(config, r), 'split (user split)')).toMatch(
-      /^\| split \(user split\) \| 50\.00% \(\d+ users\) \| configured 50\.00% \(stable: \d+ users\) \|.*of \d+ users, configured 50%/,
+      /^\| split \(user split\) \| 50% \([\d,]+ users\) \| configured 50% \(stable: [\d,]+ users\) \|.*of [\d,]+ users, configured 50%/,
     );
   });
 });

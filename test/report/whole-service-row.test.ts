@@ -107,7 +107,7 @@ describe('a threshold gate reading the whole service, in the report', () => {
     });
     expect(arm).toMatchObject({
       candidate: '0.5000 (100 req)',
-      baseline: '0 (9900 req)',
+      baseline: '0 (9,900 req)',
       verdict: '❌ fail',
     });
     expect(arm?.note).not.toMatch(/whole service/);
@@ -117,7 +117,7 @@ describe('a threshold gate reading the whole service, in the report', () => {
       / \| service 0\.005000 \| – \| .* \| ✅ pass: whole service: does not isolate the candidate \|$/,
     );
     expect(lines.find((l) => l.startsWith('| candidate-5xx '))).toMatch(
-      / \| 0\.5000 \(100 req\) \| 0 \(9900 req\) \| /,
+      / \| 0\.5000 \(100 req\) \| 0 \(9,900 req\) \| /,
     );
   });
 
