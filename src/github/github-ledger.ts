@@ -280,8 +280,9 @@ export class GitHubLedger implements Ledger {
       prev?.withdrawPending !== saved.withdrawPending ||
       !prev?.ending?.withdrawFailed !== !saved.ending?.withdrawFailed ||
       prev?.idlePending !== saved.idlePending;
-    // A merge on record changes what the status advises (merge-job.ts endedOnMerge: no new commit).
-    const merged = prev?.mergedAt !== saved.mergedAt;
+    // A merge on record changes what an ended release's status advises (merge-job.ts endedOnMerge:
+    // no new commit); one in flight is written again when the merge promotes or ends it.
+    const merged = prev?.mergedAt !== saved.mergedAt && !holdsSlot(saved);
     if (
       prev?.status !== saved.status ||
       (prev?.phase !== saved.phase && saved.status === 'analysing') ||

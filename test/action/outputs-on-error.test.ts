@@ -92,6 +92,8 @@ describe('a run that stops on an error still sets decision and models', () => {
       decision: 'error',
       models: '[]',
       'report-path': expect.stringMatching(/model-gate-report\.md$/),
+      // Set before the command ran: a job that stops midway still names the looks it logged.
+      'observations-path': expect.stringMatching(/model-gate\/observations$/),
     });
   });
 
@@ -102,6 +104,8 @@ describe('a run that stops on an error still sets decision and models', () => {
       decision: 'error',
       models: '[]',
       'report-path': expect.stringMatching(/model-gate-report\.md$/),
+      // Set before the command ran: a job that stops midway still names the looks it logged.
+      'observations-path': expect.stringMatching(/model-gate\/observations$/),
     });
   });
 
