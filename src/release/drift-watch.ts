@@ -77,15 +77,17 @@ export function driftNotChecked(
 
 /**
  * The drift watch of one model (config `drift-watch`), for `schedule` ticks. `read`: the release
- * holding the model's slot, where the tick has read it already (none: `holder` undefined).
+ * holding the model's slot, where the tick has read it already (none: `holder` undefined);
+ * `nextLook`: who looks again after a look that could not tell (a tick's default: `the next tick`).
  */
 export async function watchDrift(
   model: ModelConfig,
   ports: Ports,
-  read?: { holder: Release | undefined },
+  read?: { holder: Release | undefined; nextLook?: string },
 ): Promise<DriftReport | undefined> {
   const watch = model.driftWatch;
   if (!watch) return undefined;
+  const again = `${read?.nextLook ?? 'the next tick'} looks again`;
   const ctx = contextFor(model, ports);
   const unchecked = (version: string, why: string, blind?: DriftReport['blind']) =>
     driftNotChecked(model.name, version, why, blind);
@@ -104,7 +106,7 @@ export async function watchDrift(
     if (!(err instanceof TargetError)) throw err;
     const outage = unchecked(
       '',
-      `the target could not be read: ${hideUrlSecrets(err.message)}; the next tick looks again`,
+      `the target could not be read: ${hideUrlSecrets(err.message)}; ${again}`,
       'target',
     );
     ports.log.warn(outage.note);
@@ -156,6 +158,7 @@ export async function watchDrift(
     const look = judgeWindows(b, w.words, watch, onRecord, {
       unchecked: (why, blind) => unchecked(version, why, blind),
       report,
+      again,
     });
     // A watch that sees nothing to compare is as blind as one whose source is down: a warning.
     if (look.blind) ports.log.warn(look.note);
@@ -180,7 +183,7 @@ export async function watchDrift(
     if (!(err instanceof MetricsError)) throw err;
     const outage = unchecked(
       version,
-      `the metrics source ${sourceName(model.metrics)} could not answer: ${hideUrlSecrets(err.message)}; the next tick looks again`,
+      `the metrics source ${sourceName(model.metrics)} could not answer: ${hideUrlSecrets(err.message)}; ${again}`,
       'metrics',
     );
     ports.log.warn(outage.note);
@@ -202,6 +205,8 @@ function judgeWindows(
   say: {
     unchecked: (why: string, blind: DriftReport['blind']) => DriftReport;
     report: (drifted: boolean, note: string, sizes?: DriftSizes) => DriftReport;
+    /** `the next tick looks again`: said where a window holds no predictions. */
+    again: string;
   },
 ): DriftReport {
   const { recent, reference } = b;
@@ -217,7 +222,7 @@ function judgeWindows(
         'counts',
       );
   }
-  const empty = noPredictions({ window: recent, reference }, span, watch.buckets);
+  const empty = noPredictions({ window: recent, reference }, span, watch.buckets, say.again);
   if (empty !== undefined || !recent || !reference)
     return say.unchecked(empty ?? `no predictions to compare: ${span}`, 'predictions');
   // The drift gate's judge, asked whether the two windows differ at all (tolerated distance 0)
@@ -267,6 +272,7 @@ function noPredictions(
   windows: { window?: Bucket[]; reference?: Bucket[] },
   span: string,
   query: string,
+  again: string,
 ): string | undefined {
   const empty = (['window', 'reference'] as const).filter((w) => total(windows[w] ?? []) === 0);
   if (empty.length === 0) return undefined;
@@ -283,7 +289,7 @@ function noPredictions(
       : empty[0] === 'reference'
         ? 'check that the metrics source keeps data that far back and that the version served then'
         : 'check that the version serves traffic now and that the metric is still exported';
-  return `no predictions in ${named(empty)} to compare (${span}): drift-watch.buckets ${showQuery(query)} ${how}: ${check}; the next tick looks again`;
+  return `no predictions in ${named(empty)} to compare (${span}): drift-watch.buckets ${showQuery(query)} ${how}: ${check}; ${again}`;
 }
 
 /**

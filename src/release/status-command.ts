@@ -67,6 +67,9 @@ export interface StatusServing extends ServingState {
 export async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
   const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
   const result: RunResult = { releases: [], skipped: [], serving: [] };
+  // The drift watches' looks run side by side, each filling in its model's state: a metrics source
+  // that hangs costs one timeout in all, not one per model.
+  const looks: Promise<void>[] = [];
   for (const model of models) {
     const candidate = await ports.ledger.canaryHolder(model.name);
     if (candidate) result.releases.push(candidate);
@@ -99,9 +102,15 @@ export async function status(config: Config, inputs: CommandInputs, ports: Ports
       const gone = await prGone(candidate, ports, live?.version === candidate.to ? live.share : undefined);
       if (gone) state.prGone = gone;
     }
-    if (model.driftWatch && state.unread === undefined) await lookForDrift(model, candidate, state, ports);
+    if (model.driftWatch && state.unread === undefined) {
+      const look = lookForDrift(model, candidate, state, ports);
+      // Awaited below; a look failing meanwhile is no unhandled rejection while the next model is read.
+      look.catch(() => {});
+      looks.push(look);
+    }
     result.serving?.push(state);
   }
+  await Promise.all(looks);
   return result;
 }
 
@@ -160,7 +169,9 @@ async function lookForDrift(
     isGitHubError(err) ? describeGitHubError(err) : hideUrlSecrets((err as Error).message);
   let report: DriftReport | undefined;
   try {
-    report = await watchDrift(model, ports, { holder });
+    // The look's note is its line of the report: logged too, it would be said twice.
+    const quiet = { ...ports, log: { info: () => {}, warn: () => {} } };
+    report = await watchDrift(model, quiet, { holder, nextLook: 'the next schedule tick' });
   } catch (err) {
     // A status run reports, never fails on a look: the ledger unread, or a defect, is its line.
     const defect = defectOf(err, []);

@@ -109,7 +109,7 @@ describe('command status with a drift on record', () => {
     );
     expect(run.report).toMatch(
       new RegExp(
-        `\\n- ${MODEL} v1: drift not checked \\(inconclusive\\): the metrics source sandbox at http://127\\.0\\.0\\.1:1 could not answer: .+; the next tick looks again \\(looked at [^)]+ by this status run, recording nothing\\); a drift on record since .+ not over\\n`,
+        `\\n- ${MODEL} v1: drift not checked \\(inconclusive\\): the metrics source sandbox at http://127\\.0\\.0\\.1:1 could not answer: .+; the next schedule tick looks again \\(looked at [^)]+ by this status run, recording nothing\\); a drift on record since .+ not over\\n`,
       ),
     );
   }, 30_000);

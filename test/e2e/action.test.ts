@@ -121,7 +121,7 @@ describe('dist/index.js on pull_request events', () => {
     expect(run.code).toBe(1);
     expect(run.outputs.decision).toBe('failed');
     expect(run.stdout).toMatch(
-      /::error::model-gate: fraud-detector v3 was rolled back to v2(?: at [^:]+)?: (errors|p95-latency): /,
+      /::error::model-gate: fraud-detector v3 was rolled back to v2 at step \d of \d \(\d+%25 of live traffic\): (errors|p95-latency): /,
     );
     // An annotation on the failed gate itself, titled so the run's summary page says which.
     // (Workflow commands escape ':' in properties as %3A and '%' as %25; GitHub decodes them.)

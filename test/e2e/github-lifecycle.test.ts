@@ -444,7 +444,7 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     expect(run.code).toBe(1);
     // v3 errs on 12% of inputs (v1 on 0.2%).
     expect(run.stdout).toMatch(
-      /::error::model-gate: fraud-detector v3 was rolled back to v1(?: at [^:]+)?: errors: /,
+      /::error::model-gate: fraud-detector v3 was rolled back to v1 at step \d of \d \(\d+%25 of live traffic\): errors: /,
     );
     expect(run.stdout).toMatch(
       /::warning::could not end the canary claim of fraud-detector: GitHub answered 500 to POST http:\/\/127\.0\.0\.1:\d+\/repos\/Codertocat\/Hello-World\/deployments\/\d+\/statuses/,

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -55,5 +55,49 @@ describe('the observation log a release writes', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toContain(join(root, 'file', 'observations', 'fraud-detector-pr42.jsonl'));
     expect(warnings[0]).toContain('the release goes on');
+  });
+
+  // A version that is a storage URI made a file name past 255 bytes: the write failed
+  // (ENAMETOOLONG) and the warning blamed the folder.
+  it('a long version (a storage URI) gets a cut name with a hash of the whole: two never share a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-obslog-'));
+    const warnings: string[] = [];
+    const observe = observationLog(dir, byRelease, { info: () => {}, warn: (m) => warnings.push(m) });
+    const uri = `s3://ml-models-prod/fraud-detector/${'exp-2026-11-28/'.repeat(12)}model`;
+    observe({ ...release, to: `${uri}-a.tar.gz` }, line);
+    observe({ ...release, to: `${uri}-b.tar.gz` }, line);
+    expect(warnings).toEqual([]);
+    const files = readdirSync(dir);
+    expect(files).toHaveLength(2);
+    for (const file of files) {
+      expect(Buffer.byteLength(file)).toBeLessThan(255);
+      expect(file).toMatch(
+        /^fraud-detector-s3___ml-models-prod_fraud-detector_exp-.*-[0-9a-f]{10}-20261128T100000Z\.jsonl$/,
+      );
+    }
+  });
+
+  it('a release whose start is not a date warns once, naming it, and never throws', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-obslog-'));
+    const warnings: string[] = [];
+    const observe = observationLog(dir, byRelease, { info: () => {}, warn: (m) => warnings.push(m) });
+    const undated = { ...release, startedAt: Number.NaN };
+    observe(undated, line);
+    observe(undated, line);
+    expect(warnings).toEqual([
+      `the observation log of fraud-detector v3 in ${dir} could not be named (its start time NaN is not a date); the release goes on, but \`model-gate analyze\` will have no log of its looks`,
+    ]);
+  });
+
+  it('a name the file system refuses is said as such, not blamed on the folder', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-obslog-'));
+    const warnings: string[] = [];
+    const tooLong = () => `${'x'.repeat(300)}.jsonl`;
+    const observe = observationLog(dir, tooLong, { info: () => {}, warn: (m) => warnings.push(m) });
+    observe(release, line);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('ENAMETOOLONG');
+    expect(warnings[0]).toContain('its path is too long for the file system; the release goes on');
+    expect(warnings[0]).not.toContain('check the folder');
   });
 });
