@@ -51,13 +51,17 @@ const seconds = (unit?: string) => ({
 describe('analyze wording', () => {
   it('prints latencies bare without a unit, never "ms" for seconds', async () => {
     const { text } = await printed([seconds()]);
-    expect(text).toContain('p95 0.075–0.1 (≈0.0958) on the candidate vs 0.075–0.1 (≈0.0786) on the baseline; slower than 0.075:');
+    expect(text).toContain(
+      'p95 0.075–0.1 (≈0.0958) on the candidate vs 0.075–0.1 (≈0.0786) on the baseline; slower than 0.075:',
+    );
     expect(text).not.toContain(' ms');
   });
 
   it("prints them in the line's unit", async () => {
     const { text } = await printed([seconds('s')]);
-    expect(text).toContain('p95 0.075–0.1 s (≈0.0958) on the candidate vs 0.075–0.1 s (≈0.0786) on the baseline; slower than 0.075 s:');
+    expect(text).toContain(
+      'p95 0.075–0.1 s (≈0.0958) on the candidate vs 0.075–0.1 s (≈0.0786) on the baseline; slower than 0.075 s:',
+    );
   });
 
   it('gives a lone gate its alpha without splitting it', async () => {

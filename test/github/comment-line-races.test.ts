@@ -9,6 +9,7 @@ import { newRelease } from '../../src/release/new-release.js';
 import type { RunResult, SkippedLine } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { holdNext } from '../support/hold-next-request.js';
 import { canaryModel } from '../support/model-config.js';
 
 // A matrix of one run on PR #7's one comment: fraud's job drives its release, churn's job waits for
@@ -77,26 +78,6 @@ function job(model: string, run: { runId: number; sha: string | undefined } = { 
     publish: (final = false, lines?: SkippedLine[]) =>
       publisher.publish({ final, ...(lines ? { notes: new Map([[PR, lines]]) } : {}) }),
   };
-}
-
-/** Holds a client's next request of `method` to `path` until released; `reached` once it is sent. */
-function holdNext(client: GitHubClient, method: string, path: string) {
-  let armed = true;
-  let release = () => {};
-  let arrive = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const reached = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  client.hook.before('request', async (options) => {
-    if (!armed || options.method !== method || options.url !== path) return;
-    armed = false;
-    arrive();
-    await gate;
-  });
-  return { reached, release };
 }
 
 const ours = () => github.comments(PR).filter((c) => c.body.startsWith(COMMENT_MARKER));

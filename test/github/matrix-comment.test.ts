@@ -9,6 +9,7 @@ import { newRelease } from '../../src/release/new-release.js';
 import type { RunResult } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
+import { holdNext } from '../support/hold-next-request.js';
 import { canaryModel } from '../support/model-config.js';
 
 // A matrix: one job per model, side by side on one PR, each with its own client, ledger and
@@ -89,26 +90,6 @@ function held(): Record<string, string> {
   return Object.fromEntries(
     Object.values(data?.releases ?? {}).map((r) => [r.model, `${r.status} phase ${r.phase}`]),
   );
-}
-
-/** Holds a client's next request of `method` to `path` until released; `reached` once it is sent. */
-function holdNext(client: GitHubClient, method: string, path: string) {
-  let armed = true;
-  let release = () => {};
-  let arrive = () => {};
-  const gate = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  const reached = new Promise<void>((resolve) => {
-    arrive = resolve;
-  });
-  client.hook.before('request', async (options) => {
-    if (!armed || options.method !== method || options.url !== path) return;
-    armed = false;
-    arrive();
-    await gate;
-  });
-  return { reached, release };
 }
 
 describe('matrix jobs on one PR comment', () => {
