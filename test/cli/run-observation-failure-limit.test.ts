@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli-process.js';
-import { CLI_MODEL, cliRunConfig, declareIn, repoAtV1, useCliRunWorld } from '../support/cli-run-world.js';
+import { useCliRunWorld } from '../support/cli-run-world.js';
+import { failedReleaseLog, type RecordedLook } from '../support/observation-release.js';
 
 // A gate with `failure-limit: 2` fails its release on the 3rd failed look of a step, not the 1st.
 // The release's observation log says so (each line carries the gate's failureLimit), and
@@ -12,36 +11,14 @@ const world = useCliRunWorld();
 
 const GATES = `
       - { name: errors, kind: ratio, events: errors, max-increase: 10%, failure-limit: 2 }`;
-const config = cliRunConfig(
-  '{ type: canary, steps: [10, 50], step-duration: 40s, min-requests: 150, interval: 1s }',
-).replace(/\n {4}gates:\n.*\n$/, `\n    gates:${GATES}\n`);
-
-interface Look {
-  at: number;
-  verdict: string;
-  evidence?: { effect?: number; eValue?: number };
-}
 
 it('replays a failure-limit as the release applied it: the gate fails at its 3rd failed look', async () => {
-  const repo = await repoAtV1(config);
-  await declareIn(repo, 'v3');
-  const run = await runCli(repo.dir, ['run', 'release'], { SANDBOX_URL: world.sandbox.url });
-  expect(run.code, run.stdout + run.stderr).toBe(1);
-  expect(run.stdout).toContain('rolled back');
-
-  const ledger = JSON.parse(readFileSync(join(repo.dir, '.model-gate', 'ledger.json'), 'utf8'));
-  const release = ledger.releases[CLI_MODEL];
-  const gate = release.gates.find((g: { name: string }) => g.name === 'errors');
-  const recorded = gate.last as Look;
+  const { repo, gate: gateNamed, file, lines } = await failedReleaseLog(world, GATES);
+  const gate = gateNamed('errors');
+  const recorded = gate.last as RecordedLook;
   expect(recorded.verdict).toBe('fail');
   expect(gate.failures).toBe(3);
 
-  const started = new Date(release.startedAt).toISOString().replace(/[-:]/g, '').replace(/\.\d+/, '');
-  const file = join(repo.dir, '.model-gate', 'observations', `${CLI_MODEL}-v3-${started}.jsonl`);
-  const lines = readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((l) => JSON.parse(l));
   for (const line of lines) expect(line).toMatchObject({ gate: 'errors', failureLimit: 2 });
 
   const analyzed = await runCli(repo.dir, ['analyze', file, '--json']);
