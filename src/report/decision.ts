@@ -431,7 +431,7 @@ function rolledBackSentence(r: Release): string {
 }
 
 /**
- * ` at step 2 of 3 (25% of live traffic)`: where a rollback's candidate failed, how much live
+ * ` in step 2 of 3 (25% of live traffic)`: where a rollback's candidate failed, how much live
  * traffic it had then; nothing where its reason names the phase already (an A/B's end, a smoke test).
  */
 function failedAt(r: Release, why: string): string {
@@ -439,7 +439,7 @@ function failedAt(r: Release, why: string): string {
   if (!phase || why.includes(phase.name)) return '';
   // A phase named by its share (`canary 10%`) says it already.
   const share = phase.weight > 0 && !phase.name.includes(`${phase.weight}%`);
-  return ` at ${phase.name}${share ? ` (${phase.weight}% of live traffic)` : ''}`;
+  return ` in ${phase.name}${share ? ` (${phase.weight}% of live traffic)` : ''}`;
 }
 
 /**

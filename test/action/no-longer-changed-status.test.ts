@@ -146,7 +146,7 @@ describe('the commit status of a head that no longer changes the model', () => {
     const failed = await run(11, 'opened', 10, touches('modified'), V3_CONFIG);
     expect(failed.outputs.decision).toBe('failed');
     expect(failed.error).toMatch(
-      /^model-gate: fraud-detector v3 was rolled back to v1 at step 1 of 1 \(50%25 of live traffic\): errors: /,
+      /^model-gate: fraud-detector v3 was rolled back to v1 in step 1 of 1 \(50%25 of live traffic\): errors: /,
     );
     expect(statuses(10).at(-1)).toMatchObject({ state: 'failure', context: CONTEXT });
     expect(await decision(11, 'synchronize', 11, touches('modified'), V3_CONFIG)).toBe('skipped');

@@ -70,7 +70,7 @@ describe('a rollback the post step makes after the platform refused it in the ma
     expect(post.error).toBeUndefined();
     expect(await fraudServing(world.sandbox)).toEqual({ stable: { version: 'v1' } });
     expect(comment()).toMatch(
-      /fraud-detector v3 was rolled back to v1 at step 1 of 1 \(50% of live traffic\) on a later try: errors: /,
+      /fraud-detector v3 was rolled back to v1 in step 1 of 1 \(50% of live traffic\) on a later try: errors: /,
     );
 
     const last = world.github.commitStatuses(sha(2)).at(-1);

@@ -77,7 +77,7 @@ describe("a webhook's note quoting the secrets it was sent", () => {
       const { run, comment } = await openPr(pr, 'github', secrets);
       // The gate failed on the note, which the comment shows with each secret masked.
       expect(comment).toContain(
-        'rolled back to v1 at step 1 of 2 (10% of live traffic): hook: hook: path=…?… auth=*** org=***',
+        'rolled back to v1 in step 1 of 2 (10% of live traffic): hook: hook: path=…?… auth=*** org=***',
       );
       expect(shownSecrets(comment, secrets)).toEqual([]);
       expect(shownSecrets(run.report, secrets)).toEqual([]);
@@ -92,7 +92,7 @@ describe("a webhook's note quoting the secrets it was sent", () => {
     const { run } = await openPr(13, ledger, secrets, repo);
     await rm(repo.dir, { recursive: true, force: true });
     expect(run.report).toContain(
-      'rolled back to v1 at step 1 of 2 (10% of live traffic): hook: hook: path=…?… auth=*** org=***',
+      'rolled back to v1 in step 1 of 2 (10% of live traffic): hook: hook: path=…?… auth=*** org=***',
     );
     const stored = await readFile(ledger, 'utf8');
     expect(stored).toContain('"reason": "hook: hook: path=…?… auth=*** org=***"');

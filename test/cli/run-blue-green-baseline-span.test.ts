@@ -36,8 +36,8 @@ it("labels the bake's baseline as blue's traffic in the seconds before the switc
   expect(run.code, run.stderr).toBe(0);
   const gate = run.stdout.split('\n').find((l) => l.startsWith('  errors (error-rate)'));
   // The bake's last look, 3 or 4 s in: blue's requests over the same seconds before the switch.
-  expect(gate).toMatch(/ \d+\.\d+% \(\d+ req; v1, the \d+s before the switch\) +≤ 2\.00% +✅ pass/);
+  expect(gate).toMatch(/ \d+\.\d+% \([\d,]+ req; v1, the \d+s before the switch\) +≤ 2\.00% +✅ pass/);
   // `run status` reads the ledger file back: the span is stored with the look.
   const status = await runCli(repo.dir, ['run', 'status'], { SANDBOX_URL: world.sandbox.url });
-  expect(status.stdout).toMatch(/\(\d+ req; v1, the \d+s before the switch\)/);
+  expect(status.stdout).toMatch(/\([\d,]+ req; v1, the \d+s before the switch\)/);
 });

@@ -79,7 +79,7 @@ describe('dist/index.js on pull_request events', () => {
     ]);
     expect(run.summary).toContain('## model-gate: ✅ Ready to merge');
     expect(run.summary).toMatch(
-      /\| errors \(error-rate\) \| [\d.]+% \(\d+ req\) \| [\d.]+% \(\d+ req\) \| ≤ 2\.00% \| ✅ pass \|/,
+      /\| errors \(error-rate\) \| [\d.]+% \([\d,]+ req\) \| [\d.]+% \([\d,]+ req\) \| ≤ 2\.00% \| ✅ pass \|/,
     );
     expect(await readFile(run.outputs['report-path'] ?? '', 'utf8')).toBe(run.summary);
     // The step log: the event, then one group per phase the canary went through.
@@ -121,7 +121,7 @@ describe('dist/index.js on pull_request events', () => {
     expect(run.code).toBe(1);
     expect(run.outputs.decision).toBe('failed');
     expect(run.stdout).toMatch(
-      /::error::model-gate: fraud-detector v3 was rolled back to v2 at step \d of \d \(\d+%25 of live traffic\): (errors|p95-latency): /,
+      /::error::model-gate: fraud-detector v3 was rolled back to v2 in step \d of \d \(\d+%25 of live traffic\): (errors|p95-latency): /,
     );
     // An annotation on the failed gate itself, titled so the run's summary page says which.
     // (Workflow commands escape ':' in properties as %3A and '%' as %25; GitHub decodes them.)

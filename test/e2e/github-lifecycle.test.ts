@@ -137,7 +137,7 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     const comments = ourComments(2);
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain('## model-gate: ✅ Ready to merge');
-    expect(comments[0]?.body).toMatch(/\| errors \(error-rate\) \| [\d.]+% \(\d+ req\) \|/);
+    expect(comments[0]?.body).toMatch(/\| errors \(error-rate\) \| [\d.]+% \([\d,]+ req\) \|/);
     expect(run.outputs['comment-url']).toBe(comments[0]?.htmlUrl);
     expect(github.commitStatuses(pr2.head).map((s) => s.state)).toEqual([
       'pending',
@@ -444,7 +444,7 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     expect(run.code).toBe(1);
     // v3 errs on 12% of inputs (v1 on 0.2%).
     expect(run.stdout).toMatch(
-      /::error::model-gate: fraud-detector v3 was rolled back to v1 at step \d of \d \(\d+%25 of live traffic\): errors: /,
+      /::error::model-gate: fraud-detector v3 was rolled back to v1 in step \d of \d \(\d+%25 of live traffic\): errors: /,
     );
     expect(run.stdout).toMatch(
       /::warning::could not end the canary claim of fraud-detector: GitHub answered 500 to POST http:\/\/127\.0\.0\.1:\d+\/repos\/Codertocat\/Hello-World\/deployments\/\d+\/statuses/,

@@ -94,8 +94,8 @@ describe('the cells of a threshold gate on histogram_quantile beyond the largest
     const { release, row } = await gateRow('max: 0.5', 'v1', 'v2');
     expect(release.status).toBe('failed');
     expect(cells(row)).toEqual([
-      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \(\d+ req\)$/),
-      expect.stringMatching(/^0\.48\d* \(\d+ req\)$/),
+      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \([\d,]+ req\)$/),
+      expect.stringMatching(/^0\.48\d* \([\d,]+ req\)$/),
     ]);
     expect(row).toContain(
       'p95 \\> 1 (beyond the largest bucket bound, le="+Inf" only) is above the max 0.5000',
@@ -105,8 +105,8 @@ describe('the cells of a threshold gate on histogram_quantile beyond the largest
   it("shows both arms' as floors when both are beyond it", async () => {
     const { row } = await gateRow('max-increase: 20%', 'v4', 'v2');
     expect(cells(row)).toEqual([
-      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \(\d+ req\)$/),
-      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \(\d+ req\)$/),
+      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \([\d,]+ req\)$/),
+      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \([\d,]+ req\)$/),
     ]);
   }, 60_000);
 
@@ -114,8 +114,8 @@ describe('the cells of a threshold gate on histogram_quantile beyond the largest
     const { release, row } = await gateRow('max-increase: 20%', 'v2', 'v1');
     expect(release.status).toBe('ready');
     expect(cells(row)).toEqual([
-      expect.stringMatching(/^0\.48\d* \(\d+ req\)$/),
-      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \(\d+ req\)$/),
+      expect.stringMatching(/^0\.48\d* \([\d,]+ req\)$/),
+      expect.stringMatching(/^\\> 1 \(beyond the last bucket\) \([\d,]+ req\)$/),
     ]);
   }, 60_000);
 
@@ -123,8 +123,8 @@ describe('the cells of a threshold gate on histogram_quantile beyond the largest
     const { release, row } = await gateRow('max: 2', 'v1', 'v3');
     expect(release.status).toBe('ready');
     expect(cells(row)).toEqual([
-      expect.stringMatching(/^0\.48\d* \(\d+ req\)$/),
-      expect.stringMatching(/^0\.48\d* \(\d+ req\)$/),
+      expect.stringMatching(/^0\.48\d* \([\d,]+ req\)$/),
+      expect.stringMatching(/^0\.48\d* \([\d,]+ req\)$/),
     ]);
   }, 60_000);
 });

@@ -154,7 +154,7 @@ describe('statistical gates in the release engine (fake clock)', () => {
     );
     const errors = gateRows(end, config)[0];
     expect(errors?.verdict).toBe('❌ fail');
-    expect(errors?.candidate).toMatch(/^4.00% \(\d+ req\)$/);
+    expect(errors?.candidate).toMatch(/^4% \([\d,]+ req\)$/);
     // What the arms showed first, the evidence behind the verdict after it, each figure once.
     expect(errors?.note).toMatch(
       /^4% on v2 vs 2% on v1 \(×2, at least ×[\d.]+; tolerated ×1\.5\); strong evidence of a regression \(e-value [\d.]+; 40 needed\)$/,

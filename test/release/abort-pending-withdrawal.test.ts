@@ -63,7 +63,7 @@ describe('abort while a withdrawal is pending', () => {
     expect(await w.ledger.canaryHolder('fraud')).toBeUndefined();
     const report = renderMarkdown(w.config, result, { now: w.clock.now() });
     expect(report).toContain(
-      'fraud v2 was rolled back to v1 on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: the platform answered 503 Service Unavailable)',
+      'fraud v2 was rolled back to v1 in step 1 of 2 (10% of live traffic) on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: the platform answered 503 Service Unavailable)',
     );
     expect(report).not.toContain('no release in flight');
     expect(report).not.toContain('may still get live traffic');

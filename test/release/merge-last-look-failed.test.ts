@@ -47,7 +47,7 @@ describe('a canary merged mid-step whose last look fails a gate', () => {
     expect(body).toContain('## model-gate: ❌ Rolled back');
     expect(body).toContain('❌ fail: 20.00% is above the max 2.00%');
     expect(body).toContain(
-      'v2 was rolled back to v1 at step 2 of 2 (50% of live traffic): errors: 20.00% is above the max 2.00% on its last look at the merge',
+      'v2 was rolled back to v1 in step 2 of 2 (50% of live traffic): errors: 20.00% is above the max 2.00% on its last look at the merge',
     );
     expect(body).toContain('v2 was not promoted (on-merge: require-pass)');
     expect(body).not.toMatch(/withdrawn|aborted/i);

@@ -124,7 +124,9 @@ describe('a dispatch rollback while a failed candidate withdrawal is pending', (
     });
     expect(settled?.withdrawPending).toBeUndefined();
     const report = renderMarkdown(w.config, { releases: [settled as never], skipped: [] }, { now: 0 });
-    expect(report).toContain('fraud v2 was rolled back to v0 on a later try');
+    expect(report).toContain(
+      'fraud v2 was rolled back to v0 in step 1 of 2 (10% of live traffic) on a later try',
+    );
     expect(report).not.toContain('rolled back to v1');
     await handleSchedule(w.config, w.ports, tick);
     expect(w.target.state).toEqual({ stable: { version: 'v0' } });
@@ -267,7 +269,9 @@ describe('a blue-green bake whose rollback the platform refused', () => {
     });
     expect(rolled.releases[0]?.withdrawPending).toBeUndefined();
     const report = renderMarkdown(w.config, rolled, { now: 0 });
-    expect(report).toContain('fraud v2 was rolled back to v1 on a later try');
+    expect(report).toContain(
+      'fraud v2 was rolled back to v1 in bake on green (100% of live traffic) on a later try',
+    );
     expect(report).not.toContain('may still get live traffic');
   });
 });

@@ -60,7 +60,7 @@ async function expectNextTickWithdraws(w: Awaited<ReturnType<typeof defectOnRoll
   expect(w.target.state).toEqual({ stable: { version: 'v1' } });
   expect(next.releases[0]?.withdrawPending).toBeUndefined();
   expect(renderMarkdown(w.config, next, { now: 0 })).toContain(
-    `- fraud v2 was rolled back to v1 at step 1 of 2 (10% of live traffic) on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: ${STOPPED})`,
+    `- fraud v2 was rolled back to v1 in step 1 of 2 (10% of live traffic) on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: ${STOPPED})`,
   );
 }
 

@@ -57,7 +57,7 @@ describe('a shadow whose candidate was given live traffic by hand', () => {
     const report = renderMarkdown(w.config, failed, { now: w.clock.now() });
     expect(report).not.toContain('never served callers');
     expect(report).toContain(
-      '- fraud v2 was rolled back to v1 at shadow 30% of requests: errors: 20.00% is above the max 2.00%',
+      '- fraud v2 was rolled back to v1 in shadow 30% of requests: errors: 20.00% is above the max 2.00%',
     );
     expect(report).toContain(
       `| shadow 30% of requests | 50% | 2026-01-01 00:10:00 | 0s | withdrawn: ${FOUND} |`,

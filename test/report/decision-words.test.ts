@@ -167,7 +167,7 @@ describe('the report of an analysis the infrastructure stopped', () => {
     const [title, sentence] = top(renderMarkdown(config, failed, { now: 0 }));
     expect(title).toBe('## model-gate: ❌ Rolled back');
     expect(sentence).toBe(
-      '- fraud v2 was rolled back to v1 at step 1 of 2 (10% of live traffic): errors: 20.00% is above the max 2.00%',
+      '- fraud v2 was rolled back to v1 in step 1 of 2 (10% of live traffic): errors: 20.00% is above the max 2.00%',
     );
   });
 });
@@ -187,7 +187,7 @@ describe('the report of a rollback or withdrawal the platform refused', () => {
     target.failFromWrite = Number.POSITIVE_INFINITY;
     const rerun = await handlePullRequest(config, event('synchronize'), ports, watch);
     expect(top(renderMarkdown(config, rerun, { now: 0 }))[1]).toBe(
-      '- fraud v2 was rolled back to v1 at step 1 of 2 (10% of live traffic) on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: platform unavailable)',
+      '- fraud v2 was rolled back to v1 in step 1 of 2 (10% of live traffic) on a later try: errors: 20.00% is above the max 2.00% (the first rollback failed: platform unavailable)',
     );
   });
 

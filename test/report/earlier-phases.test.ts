@@ -108,7 +108,7 @@ describe("a gate's row when a new phase has begun", () => {
     });
     // Step 2's own look: 10 s of candidate requests, where step 1's last look had 80 s of them.
     expect(gateRow(report(config, looked))).toMatch(
-      /^\| errors \(errors \/ requests\) \| 0% \(50 req\) \| [\d.]+% \(\d+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); not enough evidence either way \(e-value \S+; \d+ needed\)/,
+      /^\| errors \(errors \/ requests\) \| 0% \(50 req\) \| [\d.]+% \([\d,]+ req\) \| .* \| ⏳ pending: 0% on v2 vs [\d.]+% on v1 \(.*\); not enough evidence either way \(e-value \S+; \d+ needed\)/,
     );
   });
 

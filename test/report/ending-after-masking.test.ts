@@ -128,7 +128,7 @@ describe('how a release ended, read back from a ledger that masked a one-charact
     const stored = storedForm(old as Release);
     expect(stored.ok).toBe(true);
     expect(releaseSentence(stored.ok ? stored.value : (old as Release))).toBe(
-      'fraud 2 was rolled back to 1 at canary 10%: errors failed; the rollback to 1 also failed: platform unavailable. 2 may still get live traffic: withdrawing it failed, and a re-run of this job or the next schedule tick tries again',
+      'fraud 2 was rolled back to 1 in canary 10%: errors failed; the rollback to 1 also failed: platform unavailable. 2 may still get live traffic: withdrawing it failed, and a re-run of this job or the next schedule tick tries again',
     );
   });
 });

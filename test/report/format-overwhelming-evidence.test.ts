@@ -73,7 +73,7 @@ describe('an overwhelming regression in the report', () => {
     // As markdown escapes it (`\>` reads `>` on GitHub).
     const said = '100% on v3 vs 0% on v1 (at least ×6000; tolerated ×1.1); strong evidence of a regression';
     expect(text).toContain(
-      `\n- fraud v3 was rolled back to v1 at step 1 of 1 (10% of live traffic): errors: ${said}\n`,
+      `\n- fraud v3 was rolled back to v1 in step 1 of 1 (10% of live traffic): errors: ${said}\n`,
     );
     expect(text).toMatch(
       /^\| errors \(errors \/ requests\) \| 100% \(10,000 req\) \| 0% \(90,000 req\) \| .* \| ❌ fail: 100% on v3 .*; strong evidence of a regression \(e-value \\>10¹²; 40 needed\) \|$/m,

@@ -29,7 +29,7 @@ describe('a rollback for a regression, in the top sentence and the phase history
     expect(r.status).toBe('failed');
     const text = report(canary, r);
     expect(top(text)).toMatch(
-      /^- fraud v2 was rolled back to v1 at step 2 of 3 \(25% of live traffic\): errors: 3% on v2 vs [\d.]+% on v1 \(.*tolerated ×1\.1\); strong evidence of a regression$/,
+      /^- fraud v2 was rolled back to v1 in step 2 of 3 \(25% of live traffic\): errors: 3% on v2 vs [\d.]+% on v1 \(.*tolerated ×1\.1\); strong evidence of a regression$/,
     );
     expect(text).toMatch(
       /\| step 2 of 3 \| 25% \| [^|]+ \| [^|]+ \| failed: errors: 3% on v2 .*; strong evidence of a regression \|/,

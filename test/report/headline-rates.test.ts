@@ -84,7 +84,7 @@ describe('the headline of a release a ratio or latency gate failed', () => {
     );
     const line = headline(text) ?? '';
     expect(line).toMatch(
-      /^- fraud v3 was rolled back to v1 at step 1 of 1 \(10% of live traffic\): errors: 15% on v3 vs 0\.5% on v1 \(×30, at least ×\d+(\.\d)?; tolerated ×1\.1\); strong evidence of a regression$/,
+      /^- fraud v3 was rolled back to v1 in step 1 of 1 \(10% of live traffic\): errors: 15% on v3 vs 0\.5% on v1 \(×30, at least ×\d+(\.\d)?; tolerated ×1\.1\); strong evidence of a regression$/,
     );
     // The same rates as the gate table's, written the same way.
     expect(text).toMatch(
@@ -101,7 +101,7 @@ describe('the headline of a release a ratio or latency gate failed', () => {
       { rps: 10, errorRate: 0, medianMs: 60 },
     );
     expect(headline(text)).toMatch(
-      /^- fraud v3 was rolled back to v1 at step 1 of 1 \(10% of live traffic\): p95 [\d.]+–[\d.]+ ms \(≈[\d.]+\) on v3 vs [\d.]+–[\d.]+ ms \(≈[\d.]+\) on v1; slower than [\d.]+ ms: [\d.]+% of v3's requests vs [\d.]+% of v1's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); strong evidence of a regression$/,
+      /^- fraud v3 was rolled back to v1 in step 1 of 1 \(10% of live traffic\): p95 [\d.]+–[\d.]+ ms \(≈[\d.]+\) on v3 vs [\d.]+–[\d.]+ ms \(≈[\d.]+\) on v1; slower than [\d.]+ ms: [\d.]+% of v3's requests vs [\d.]+% of v1's \(×[\d.]+, at least ×[\d.]+; tolerated ×1\.1\); strong evidence of a regression$/,
     );
   });
 });

@@ -60,7 +60,7 @@ describe('the decision on a candidate that never served callers', () => {
     expect(decision(report(config, r))).toEqual([
       '## model-gate: ❌ Rolled back',
       '',
-      '- fraud v2 was rolled back to v1 at bake on green (100% of live traffic): errors: 12.00% is above the max 2.00%',
+      '- fraud v2 was rolled back to v1 in bake on green (100% of live traffic): errors: 12.00% is above the max 2.00%',
     ]);
   });
 

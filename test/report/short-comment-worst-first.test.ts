@@ -114,7 +114,7 @@ describe('the short comment of a PR over hundreds of models', () => {
     // The failed model comes first, with why; the ready ones after it in config order.
     const lines = visible.split('\n').filter((l) => l.startsWith('- '));
     expect(lines[0]).toBe(
-      `- rolled back: ${failed} v1.5.0 was rolled back to v1.4.0 at step 1 (10% of live traffic): error-rate: 9.00% is above the max 5.00%`,
+      `- rolled back: ${failed} v1.5.0 was rolled back to v1.4.0 in step 1 (10% of live traffic): error-rate: 9.00% is above the max 5.00%`,
     );
     expect(lines[1]).toBe('- ready: model-000 v1.5.0 passed every gate and is ready to merge');
   });

@@ -65,7 +65,7 @@ describe('two models, one rolled back and one ready', () => {
     expect(lines[0]).toBe('## model-gate: ❌ ranker rolled back; fraud ready to merge');
     expect(lines.slice(2, 5)).toEqual([
       expect.stringMatching(
-        /^- ranker v2 was rolled back to v1 at step 1 of 3 \(5% of live traffic\): errors: 5\.00% is above the max 2\.00%/,
+        /^- ranker v2 was rolled back to v1 in step 1 of 3 \(5% of live traffic\): errors: 5\.00% is above the max 2\.00%/,
       ),
       '- fraud v2 passed every gate and is ready to merge',
       '- Merging promotes fraud only; ranker stays on v1',
@@ -76,7 +76,7 @@ describe('two models, one rolled back and one ready', () => {
     const terminal = renderTerminal(both, result, fraud.updatedAt).split('\n');
     expect(terminal.slice(0, 4)).toEqual([
       'model-gate: ❌ ranker rolled back; fraud ready to merge',
-      expect.stringMatching(/^ {2}ranker v2 was rolled back to v1 at step 1 of 3 \(5% of live traffic\): /),
+      expect.stringMatching(/^ {2}ranker v2 was rolled back to v1 in step 1 of 3 \(5% of live traffic\): /),
       '  fraud v2 passed every gate and is ready to merge',
       '  Merging promotes fraud only; ranker stays on v1',
     ]);
