@@ -6,12 +6,11 @@
  * check sent once more; a later one leaves the look an error not counted until the reset. A 5xx
  * counts, as a metric source's does: consecutive-error-limit is what tolerates a passing fault.
  */
-import { setTimeout as pause } from 'node:timers/promises';
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
 import { parsedOrUndefined, requestText, type TextResponse, textErrorText } from '../core/http-json.js';
 import { redact } from '../core/redact.js';
-import { retryAfterMs } from '../core/retry-after.js';
+import { askAfterRateLimit, rateLimitedWords, retryAfterMs } from '../core/retry-after.js';
 import { safeUrl } from '../core/safe-url.js';
 import { clip } from '../core/text.js';
 import { decoded } from '../core/url-credentials.js';
@@ -51,12 +50,11 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
   };
   let res: TextResponse;
   try {
-    res = await requestText('POST', gate.url, check, gate.timeoutMs, gate.headers);
-    const waitMs = resetInMs(res);
-    if (waitMs !== undefined && waitMs <= gate.timeoutMs / 2) {
-      await pause(waitMs);
-      res = await requestText('POST', gate.url, check, gate.timeoutMs, gate.headers);
-    }
+    res = await askAfterRateLimit(
+      () => requestText('POST', gate.url, check, gate.timeoutMs, gate.headers),
+      resetInMs,
+      gate.timeoutMs,
+    );
   } catch (err) {
     return { at, verdict: 'error', note: `the webhook did not answer: ${(err as Error).message}` };
   }
@@ -64,12 +62,11 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
     return { at, verdict: 'error', note: redirected(res, gate.url) };
   const waitMs = resetInMs(res);
   if (waitMs !== undefined) {
-    const until = Date.now() + waitMs;
     const said = textErrorText(res);
     return {
       at,
       verdict: 'error',
-      note: `the webhook is rate limited (HTTP 429), retry in ${Math.ceil(waitMs / 1000)}s (at ${new Date(until).toISOString()})${said === 'HTTP 429' ? '' : ` (${said})`}; this look is not counted against consecutive-error-limit until then; if it keeps happening, lengthen the strategy's interval or raise the webhook's limit`,
+      note: `the webhook is ${rateLimitedWords(waitMs, Date.now())}${said === 'HTTP 429' ? '' : ` (${said})`}; this look is not counted against consecutive-error-limit until then; if it keeps happening, lengthen the strategy's interval or raise the webhook's limit`,
       // On the look's clock, which the gate compares the next look's time with.
       rateLimitedUntil: at + waitMs,
     };

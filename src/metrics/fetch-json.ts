@@ -4,11 +4,10 @@
  * (a timeout, no answer, an answer cut off: each passes by itself); the status and body are left
  * to the caller, which knows what its backend's errors look like.
  */
-import { setTimeout as pause } from 'node:timers/promises';
 import { request } from 'undici';
 import { formatDuration } from '../config/duration.js';
 import { MetricsError } from '../core/errors.js';
-import { retryAfterMs } from '../core/retry-after.js';
+import { askAfterRateLimit, rateLimitedWords, retryAfterMs } from '../core/retry-after.js';
 import { hideUrlSecrets, safeUrl } from '../core/safe-url.js';
 import { withUrlCredentials } from '../core/url-credentials.js';
 import { RateLimitedError } from './passing-fault.js';
@@ -89,13 +88,12 @@ export function resetInMs(res: FetchedJson, header: ResetHeader, now: number): n
  * Datadog per-second limit, a proxy's burst limit): waited out, the look is answered instead of
  * counting as an error. A later reset is left to the caller (rateLimited).
  */
-export async function fetchJsonAfterRateLimit(opts: FetchOptions, header: ResetHeader): Promise<FetchedJson> {
-  const first = await fetchJson(opts);
-  const waitMs = resetInMs(first, header, Date.now());
-  if (waitMs === undefined || waitMs > opts.timeoutMs / 2) return first;
-  await pause(waitMs);
-  return fetchJson(opts);
-}
+export const fetchJsonAfterRateLimit = (opts: FetchOptions, header: ResetHeader): Promise<FetchedJson> =>
+  askAfterRateLimit(
+    () => fetchJson(opts),
+    (res) => resetInMs(res, header, Date.now()),
+    opts.timeoutMs,
+  );
 
 /**
  * The error of a 429 that says when its limit resets, too late to wait for within the look: the
@@ -104,11 +102,8 @@ export async function fetchJsonAfterRateLimit(opts: FetchOptions, header: ResetH
  * `<source>: rate limited (HTTP 429), retry in 42s (at <ISO time>)`.
  */
 export function rateLimited(source: string, waitMs: number, rest: string): RateLimitedError {
-  const until = Date.now() + waitMs;
-  return new RateLimitedError(
-    `${source}: rate limited (HTTP 429), retry in ${Math.ceil(waitMs / 1000)}s (at ${new Date(until).toISOString()})${rest}`,
-    until,
-  );
+  const now = Date.now();
+  return new RateLimitedError(`${source}: ${rateLimitedWords(waitMs, now)}${rest}`, now + waitMs);
 }
 
 /** `ECONNRESET other side closed`; the message alone when it already names the code (`connect ECONNREFUSED 127.0.0.1:1`). */
