@@ -4,7 +4,7 @@ import { counted } from '../core/text.js';
 import { driftVerdictOf } from '../gates/drift-gate.js';
 import { foldStatistical, verdictOf } from '../gates/ratio-gate.js';
 import { toleratedText } from '../gates/threshold-gate.js';
-import type { GateState, MeasurementVerdict } from '../release/types.js';
+import { type GateState, type MeasurementVerdict, pendingGate } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import type { Judgment } from '../stats/judgment.js';
 import {
@@ -275,7 +275,7 @@ function foldLook(
     standing && sameStep(standing.step, o.step)
       ? standing.state
       : // A mann-whitney line is a ratio or latency gate's: the fold reads the kind in no rule.
-        freshStanding(o.gate, o.kind === 'mann-whitney' ? 'ratio' : o.kind);
+        pendingGate({ name: o.gate, kind: o.kind === 'mann-whitney' ? 'ratio' : o.kind });
   const limits = {
     name: o.gate,
     kind: o.kind,
@@ -307,12 +307,3 @@ function withLimitNote(
     return `${look.note}; ${counted(state.inconclusives, 'inconclusive look')} in this step, over inconclusive-limit ${o.inconclusiveLimit}`;
   return look.note;
 }
-
-const freshStanding = (name: string, kind: GateState['kind']): GateState => ({
-  name,
-  kind,
-  verdict: 'pending',
-  failures: 0,
-  inconclusives: 0,
-  consecutiveErrors: 0,
-});

@@ -1,6 +1,6 @@
 import type { ModelConfig } from '../config/types.js';
 import { isLiveGate } from '../gates/live-gates.js';
-import type { GateState, Release } from './types.js';
+import { type GateState, pendingGate, type Release } from './types.js';
 
 export interface NewRelease {
   from: string;
@@ -14,14 +14,7 @@ export interface NewRelease {
 
 /** A release that has not deployed anything yet; the first tick deploys the candidate. */
 export function newRelease(config: ModelConfig, r: NewRelease): Release {
-  const live: GateState[] = config.gates.filter(isLiveGate).map((g) => ({
-    name: g.name,
-    kind: g.kind,
-    verdict: 'pending',
-    failures: 0,
-    inconclusives: 0,
-    consecutiveErrors: 0,
-  }));
+  const live: GateState[] = config.gates.filter(isLiveGate).map(pendingGate);
   const offline = r.offline ?? [];
   const blocked = offline.find((g) => g.verdict === 'fail');
   return {

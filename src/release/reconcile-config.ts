@@ -5,7 +5,7 @@ import { isLiveGate } from '../gates/live-gates.js';
 import { liveTrafficText, type Phase, phaseKind, phasesOf } from '../strategies/strategy.js';
 import { targetCapabilities } from '../targets/capabilities.js';
 import { atFullTraffic, carriedLook, isSideBySide } from './full-traffic.js';
-import type { GateState, PhaseRecord, Release } from './types.js';
+import { type GateState, type PhaseRecord, pendingGate, type Release } from './types.js';
 
 // The config a run reads governs that run: a PR's job reads the PR's, a schedule tick the default
 // branch's checkout. That is deliberate: a tick holds secrets and may run `command` targets, so it
@@ -302,7 +302,7 @@ function reconcileGates(stored: GateState[], configured: GateConfig[], fullTraff
           ? `gate "${c.name}" changed kind (${s.kind} → ${c.kind}): judged afresh from here`
           : `gate "${c.name}" is configured differently: judged afresh from here`,
     );
-    return { ...pending(c), fingerprint: print };
+    return { ...pendingGate(c), fingerprint: print };
   });
   for (const s of stored) {
     if (s.kind === 'offline' || live.some((c) => c.name === s.name)) continue;
@@ -316,15 +316,6 @@ function reconcileGates(stored: GateState[], configured: GateConfig[], fullTraff
   const offline = stored.filter((g) => g.kind === 'offline' && !live.some((c) => c.name === g.name));
   return { gates: [...offline, ...gates], notes, restarted };
 }
-
-const pending = (c: GateConfig): GateState => ({
-  name: c.name,
-  kind: c.kind,
-  verdict: 'pending',
-  failures: 0,
-  inconclusives: 0,
-  consecutiveErrors: 0,
-});
 
 /**
  * A short hash of the gate's definition: its fields as the run's config has them, with the alpha

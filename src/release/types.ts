@@ -122,6 +122,16 @@ export interface GateState {
   fingerprint?: string;
 }
 
+/** A gate's standing before its first look: pending, nothing counted. */
+export const pendingGate = ({ name, kind }: Pick<GateState, 'name' | 'kind'>): GateState => ({
+  name,
+  kind,
+  verdict: 'pending',
+  failures: 0,
+  inconclusives: 0,
+  consecutiveErrors: 0,
+});
+
 /** Seconds since the release started, the candidate's value and the baseline's (null: none). */
 export type SeriesPoint = [number, number | null, number | null];
 

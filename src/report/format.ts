@@ -1,3 +1,4 @@
+import { thousands } from '../stats/conversion.js';
 import { inBucketText } from '../stats/latency-shared-bounds.js';
 
 /**
@@ -126,15 +127,11 @@ export function utcMinute(ms: number, round: 'down' | 'up' = 'down'): string {
   return `${new Date(at).toISOString().replace('T', ' ').slice(0, 16)} UTC`;
 }
 
-/** A count as every part of a report writes it, thousands apart: `7,320`, as the A/B's planned sample reads. */
-export const formatCount = (n: number): string => n.toLocaleString('en-US');
-
-/** A count a judge's note writes bare before what it counts (`of 14640 users`): as formatCount writes it. */
+/** A count a judge's note writes bare before what it counts (`of 14640 users`): as thousands writes it. */
 const BARE_COUNT = /(?<![\d.,])(\d{4,})(?= (?:req|requests|users|exposures|candidate|predictions)\b)/g;
 
-/** `text` with each count in it as formatCount writes it, so that one count reads one way in a comment. */
-export const groupedCounts = (text: string): string =>
-  text.replace(BARE_COUNT, (n) => formatCount(Number(n)));
+/** `text` with each count in it as thousands writes it, so that one count reads one way in a comment. */
+export const groupedCounts = (text: string): string => text.replace(BARE_COUNT, (n) => thousands(Number(n)));
 
 /**
  * A value as a statistical judge's note writes it (stats/counts.ts percent, stats/latency.ts

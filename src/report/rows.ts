@@ -13,21 +13,14 @@ import { withdrawalUnderWay } from '../release/finish.js';
 import { refusedBeforeTraffic } from '../release/phase-notes.js';
 import { reachedPlannedSize } from '../release/planned-sample.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
-import { withoutNeedsMoreData } from '../stats/conversion.js';
+import { thousands, withoutNeedsMoreData } from '../stats/conversion.js';
 import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
 import { earlierValues } from './earlier-look.js';
 import { endedAtCapNote } from './ended-at-cap.js';
-import {
-  apartDigits,
-  formatCount,
-  formatInBucket,
-  formatLasted,
-  formatSignificant,
-  formatStatistic,
-} from './format.js';
+import { apartDigits, formatInBucket, formatLasted, formatSignificant, formatStatistic } from './format.js';
 import { gateLabel } from './gate-label.js';
 import { plainNote, plainReason } from './plain-note.js';
 
@@ -265,7 +258,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
     const query = queryOf(config, g.name);
     const m = g.last;
     const unit = unitOf(config);
-    const requests = (n?: number) => (n === undefined ? '' : ` (${formatCount(n)} ${unit})`);
+    const requests = (n?: number) => (n === undefined ? '' : ` (${thousands(n)} ${unit})`);
     // What an offline gate's passing note repeats (passedNote): in the usual digits.
     const bounds = bound(config, query);
     const invalid = mismatch !== undefined && invalidatedBySplit(g, config);
@@ -352,7 +345,7 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
             `–${m?.baselineWindow ? baselineSpan(requests(m.baselineRequests), m, release.from) : ''}`
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
-              `configured ${cell(m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${formatCount(m.baselineRequests)} ${unit})`}`
+              `configured ${cell(m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${thousands(m.baselineRequests)} ${unit})`}`
             : `${floorCell(cell(m.baseline, digits.baseline, m.inBucket?.baseline, m.floors?.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
       bound: bound(config, query, digits),
       method,
