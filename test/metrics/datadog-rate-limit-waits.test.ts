@@ -11,7 +11,7 @@ import type { ThresholdGateConfig } from '../../src/config/types.js';
 import { foldMeasurement, measureThreshold } from '../../src/gates/threshold-gate.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
-import type { GateState } from '../../src/release/types.js';
+import { pendingGate } from '../../src/release/types.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import { type JsonServer, type Reply, startJsonServer } from '../support/metrics-http.js';
 
@@ -95,14 +95,7 @@ describe('a metrics API that answers 429 with when its limit resets', () => {
     const gate = model.gates[0] as ThresholdGateConfig;
     expect(gate.consecutiveErrorLimit).toBe(4);
     const source = metricsFor(model);
-    let state: GateState = {
-      name: 'latency',
-      kind: 'threshold',
-      verdict: 'pending',
-      failures: 0,
-      inconclusives: 0,
-      consecutiveErrors: 0,
-    };
+    let state = pendingGate({ name: 'latency', kind: 'threshold' });
     const now = Date.now();
     // Six looks a minute apart, all within the 30 minutes the limit has left.
     for (let look = 0; look < 6; look++) {

@@ -14,7 +14,7 @@ import type { ThresholdGateConfig } from '../../src/config/types.js';
 import { foldMeasurement, measureThreshold } from '../../src/gates/threshold-gate.js';
 import { RateLimitedError } from '../../src/metrics/passing-fault.js';
 import { metricsFor } from '../../src/release/adapters.js';
-import type { GateState } from '../../src/release/types.js';
+import { pendingGate } from '../../src/release/types.js';
 import { fraudLook, fraudOnSource } from '../support/fraud-on-source.js';
 import { type RunningPrometheus, startPrometheus } from '../support/prometheus.js';
 import { type PrometheusError, type PrometheusFront, prometheusFront } from '../support/prometheus-front.js';
@@ -93,14 +93,7 @@ describe('Prometheus behind a gateway that answers 429 with a Retry-After', () =
     const gate = model.gates[0] as ThresholdGateConfig;
     expect(gate.consecutiveErrorLimit).toBe(4);
     const source = metricsFor(model);
-    let state: GateState = {
-      name: 'latency',
-      kind: 'threshold',
-      verdict: 'pending',
-      failures: 0,
-      inconclusives: 0,
-      consecutiveErrors: 0,
-    };
+    let state = pendingGate({ name: 'latency', kind: 'threshold' });
     const now = Date.now();
     // Six looks a minute apart, all within the 30 minutes the limit has left.
     for (let look = 0; look < 6; look++) {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Ledger } from '../../src/ledger/ledger.js';
 import { useStandins } from '../support/standin-server.js';
-import { definition, variant } from '../targets/sagemaker-variants.js';
+import { ENDPOINT_KEY, fraudEndpointState } from '../targets/sagemaker-canary-world.js';
+import { variant } from '../targets/sagemaker-variants.js';
 import { closedPrWorld } from './closed-pr-world.js';
 
 // A PR closed without merge used to withdraw its candidate's traffic only. On SageMaker the user's
@@ -9,36 +10,15 @@ import { closedPrWorld } from './closed-pr-world.js';
 // (and bills) its instances however long: nothing ever took it off the endpoint. The close now
 // does, once v1 alone serves, and says so on the PR's report; a version the ledger has serve (a
 // revert PR's) or another PR's candidate stays, and a removal that fails fails no job.
-const KEY = 'us-east-1/fraud-endpoint';
 const TARGET =
   '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
 const ENDPOINT = 'SageMaker endpoint fraud-endpoint (us-east-1)';
 
-const standins = useStandins('aws', () => ({
-  sagemaker: {
-    [KEY]: {
-      EndpointName: 'fraud-endpoint',
-      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
-      EndpointConfigName: 'fraud-config-3',
-      EndpointStatus: 'InService',
-      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-      LastModifiedTime: '2026-01-01T00:00:00Z',
-    },
-  },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-3': {
-      EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
-      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
-}));
+const standins = useStandins('aws', fraudEndpointState);
 
 const variants = async () =>
   (
-    (await standins.state()).sagemaker[KEY].ProductionVariants as {
+    (await standins.state()).sagemaker[ENDPOINT_KEY].ProductionVariants as {
       VariantName: string;
       CurrentWeight: number;
     }[]
@@ -108,7 +88,7 @@ describe('closing a PR without merge on SageMaker', () => {
     await w.open();
     // Someone else's change since: v4 gets 10% beside v1.
     const state = await standins.state();
-    const endpoint = state.sagemaker[KEY];
+    const endpoint = state.sagemaker[ENDPOINT_KEY];
     endpoint.ProductionVariants = [
       variant('fraud-v1', 0.9),
       variant('fraud-v2', 0),

@@ -2,34 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { handleCommand } from '../../src/release/commands.js';
 import { canaryOnTarget, prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
-import { definition, variant } from '../targets/sagemaker-variants.js';
+import { ENDPOINT_KEY, fraudEndpointState } from '../targets/sagemaker-canary-world.js';
 
 // A rollback's weights update SageMaker applies only in part (fault `partial`: the first variant's
 // weight alone) leaves bad v2 with half the traffic. It used to fail at once, asking to "run the
 // rollback again once the platform answers" (it had answered) and printing the split twice in two
 // orders. The same change is idempotent: it is sent once more; partly again, the run says so.
-const ENDPOINT = 'us-east-1/fraud-endpoint';
-const standins = useStandins('aws', () => ({
-  sagemaker: {
-    [ENDPOINT]: {
-      EndpointName: 'fraud-endpoint',
-      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
-      EndpointConfigName: 'fraud-config-3',
-      EndpointStatus: 'InService',
-      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-      LastModifiedTime: '2026-01-01T00:00:00Z',
-    },
-  },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-3': {
-      EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
-      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
-}));
+const standins = useStandins('aws', fraudEndpointState);
 
 async function promotedV2() {
   const w = await prReleaseWorld(
@@ -47,7 +26,7 @@ async function promotedV2() {
     );
   const weights = async () =>
     Object.fromEntries(
-      (await standins.state()).sagemaker[ENDPOINT].ProductionVariants.map(
+      (await standins.state()).sagemaker[ENDPOINT_KEY].ProductionVariants.map(
         (v: { VariantName: string; CurrentWeight: number }) => [v.VariantName, v.CurrentWeight],
       ),
     );

@@ -14,7 +14,7 @@ import { sha } from '../support/model-config.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import type { Standins } from '../support/standin-cli.js';
 import type { ReadBackPlatform } from './read-back-world.js';
-import { variant } from './sagemaker-variants.js';
+import { definition, variant } from './sagemaker-variants.js';
 
 export const ENDPOINT_KEY = 'us-east-1/fraud-endpoint';
 
@@ -28,6 +28,19 @@ export const fraudEndpoint = (more: object = {}) => ({
   CreationTime: '2026-01-01T00:00:00Z',
   LastModifiedTime: '2026-01-01T00:00:00Z',
   ...more,
+});
+
+/** fraud-endpoint (fraudEndpoint) and the endpoint config it was made from, as the aws stand-in starts with them. */
+export const fraudEndpointState = () => ({
+  sagemaker: { [ENDPOINT_KEY]: fraudEndpoint() },
+  sagemakerConfigs: {
+    'us-east-1/fraud-config-3': {
+      EndpointConfigName: 'fraud-config-3',
+      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
+      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
+      CreationTime: '2026-01-01T00:00:00Z',
+    },
+  },
 });
 
 /** fraud-endpoint's status, then `variant current desired` for each production variant, as the aws stand-in holds them. */
