@@ -10,6 +10,7 @@ import type { GitHubLedger } from '../github/github-ledger.js';
 import { handleCommand } from '../release/commands.js';
 import { reportIt, stoppedOn } from '../release/defects.js';
 import { alertsNow } from '../release/drift-alert.js';
+import { modelsReleased } from '../release/dry-run.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import { missingSourceWarnings, noChangeNote } from '../release/no-change.js';
 import type { Ports } from '../release/ports.js';
@@ -150,7 +151,7 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       : ran;
     // A gate reading the whole service shows the service's values in the comment, not the candidate's;
     // an srm gate counting users on a per-request split rolls back a correct one.
-    const released = pullRequest ? result.releases.map((r) => r.model) : [];
+    const released = pullRequest ? modelsReleased(result) : [];
     for (const warning of configWarnings(config, released)) core.warning(`${inputs.config}: ${warning}`);
     // A candidate whose withdrawal failed is left for the post step to try again.
     const left = pullRequest && result.releases.some((r) => r.withdrawPending);

@@ -1,4 +1,5 @@
 import { dirname, join, relative, resolve } from 'node:path';
+import { configWarnings } from '../config/config-warnings.js';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
@@ -6,6 +7,7 @@ import { redact } from '../core/redact.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
+import { modelsReleased } from '../release/dry-run.js';
 import { missingSourceWarnings, noChangeNote } from '../release/no-change.js';
 import { byRelease, observationLog } from '../release/observation-log.js';
 import type { Ports } from '../release/ports.js';
@@ -206,8 +208,9 @@ async function runOn(
 /**
  * An opened (reopened) PR's result as the action reports it: a model whose version file is in
  * neither the base nor the head is warned of, as plan warns (nothing gates it, and a run that
- * releases nothing would look all right), and a run that releases nothing says why, not only
- * "Nothing to release". The warnings are said once, above the report.
+ * releases nothing would look all right), a released model's gates as validate and the action
+ * warn of them (a gate reading the whole service), and a run that releases nothing says why, not
+ * only "Nothing to release". The warnings are said once, above the report.
  */
 async function whyNothing(
   event: PrEvent,
@@ -224,6 +227,8 @@ async function whyNothing(
     { only: o.model, workspace: files.checkout, configPath: files.config },
   );
   for (const warning of missing) console.error(`warning: ${redact(warning)}`);
+  for (const warning of configWarnings(config, modelsReleased(result)))
+    console.error(`warning: ${files.config}: ${redact(warning)}`);
   const nothing = result.releases.length === 0 && result.skipped.length === 0;
   return nothing ? { ...result, skipped: [noChangeNote(config, o.model)] } : result;
 }

@@ -37,6 +37,12 @@ function wouldDo(model: ModelConfig | undefined, event: PullRequestEvent, r: Rel
     : `would withdraw ${r.to} unpromoted: its analysis has not passed (on-merge: require-pass)`;
 }
 
+/** The models a run released, or a dry run would have: the ones whose config warnings matter. */
+export const modelsReleased = (result: RunResult): string[] => [
+  ...result.releases.map((r) => r.model),
+  ...result.skipped.filter((note) => note.kind === 'dry-run').map((note) => note.model),
+];
+
 /** A candidate as a dry run names it beside another change: `v4 (PR #3)`. */
 export const candidateOf = (r: Release) => `${r.to}${r.pr === undefined ? '' : ` (PR #${r.pr})`}`;
 

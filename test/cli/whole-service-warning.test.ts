@@ -1,11 +1,13 @@
-import { writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { demoModelsDir } from '../../src/sandbox/paths.js';
+import { startSandbox } from '../../src/sandbox/server.js';
 import { runCli } from '../support/cli-process.js';
 import { GitRepo } from '../support/git-repo.js';
 
 // A threshold gate on checkout's service-wide 5xx rate is a valid safeguard, but a 1% canary
-// failing half its requests moves that rate by 0.5 points: validate and plan say so, once per
+// failing half its requests moves that rate by 0.5 points: validate, plan and run say so, once per
 // such gate, naming the field and the fix, and still exit 0. A per-arm gate gets no warning.
 const CONFIG = `version: 1
 models:
@@ -56,5 +58,38 @@ describe('a gate reading the whole service, on the command line', () => {
     expect(json.code).toBe(0);
     expect(JSON.parse(json.stdout).matrix).toEqual({ include: [{ model: 'checkout' }] });
     expect(json.stderr).toMatch(WARNING);
+  });
+
+  it('run: the same warning on stderr, once, above the report of the release it runs', async () => {
+    // The same config with a live sandbox to read (a dry run reads what serves; it changes nothing).
+    const modelsDir = join(repo.dir, 'sandbox-models');
+    await mkdir(join(modelsDir, 'checkout'), { recursive: true });
+    for (const version of ['1.0.0', '1.1.0']) {
+      const artifact = JSON.parse(await readFile(join(demoModelsDir, 'fraud-detector', 'v1.json'), 'utf8'));
+      await writeFile(
+        join(modelsDir, 'checkout', `${version}.json`),
+        JSON.stringify({ ...artifact, version }),
+      );
+    }
+    const sandbox = await startSandbox({ modelsDir, endpoints: [{ model: 'checkout', stable: '1.0.0' }] });
+    try {
+      await writeFile(join(repo.dir, 'run.yml'), CONFIG.replace('http://127.0.0.1:9"', `${sandbox.url}"`));
+      const run = await runCli(repo.dir, [
+        'run',
+        'release',
+        '--dry-run',
+        '--config',
+        'run.yml',
+        '--ledger',
+        'ledger.json',
+      ]);
+      expect(run.code).toBe(0);
+      expect(run.stdout).toMatch(/checkout/);
+      expect(run.stderr.trimEnd().split('\n')).toEqual([
+        expect.stringMatching(WARNING.source.replace('\\.github\\/model-gate\\.yml', 'run\\.yml')),
+      ]);
+    } finally {
+      await sandbox.close();
+    }
   });
 });
