@@ -66,52 +66,64 @@ export interface StatusServing extends ServingState {
  */
 export async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
   const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
+  // The models are read side by side (ledger, target, PR, drift watch's look): a platform or a
+  // metrics source that hangs costs one timeout in all, not one per model. What each found, its
+  // warnings and a failure come out in config order, as when they were read one after another.
+  const reads = await Promise.allSettled(models.map((model) => statusOf(model, ports)));
   const result: RunResult = { releases: [], skipped: [], serving: [] };
-  // The drift watches' looks run side by side, each filling in its model's state: a metrics source
-  // that hangs costs one timeout in all, not one per model.
-  const looks: Promise<void>[] = [];
-  for (const model of models) {
-    const candidate = await ports.ledger.canaryHolder(model.name);
-    if (candidate) result.releases.push(candidate);
-    // The last release, ended: its candidate may still serve (an abort that ended its record alone).
-    const last = candidate ? undefined : await ports.ledger.release(model.name);
-    const history = await ports.ledger.history(model.name);
-    const state: StatusServing = { model: model.name, last: history.at(-1) };
-    const target = ports.targetFor(model);
-    let live: LiveCandidate | undefined;
-    try {
-      const read = await target.read(ledgerKnown(history, candidate, last?.to));
-      state.version = read.stable.version;
-      live = liveCandidate(read);
-      const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
-      if (takesAll) state.candidate = takesAll;
-      if (live && live.version !== candidate?.to) {
-        const ended =
-          last?.to === live.version ? last : await endedReleaseOf(ports.ledger, model.name, live.version);
-        if (ended) result.releases.push(ended);
-        if (!takesAll)
-          state.offRecord = { version: live.version, share: live.share, ...(ended && { ended }) };
-      }
-      const differs = candidate && !onOtherTarget(candidate, target) && notAsRecorded(candidate, live);
-      if (differs) state.notAsRecorded = differs;
-    } catch (err) {
-      if (!(err instanceof TargetError)) throw err;
-      state.unread = err.message;
-    }
-    if (candidate) {
-      const gone = await prGone(candidate, ports, live?.version === candidate.to ? live.share : undefined);
-      if (gone) state.prGone = gone;
-    }
-    if (model.driftWatch && state.unread === undefined) {
-      const look = lookForDrift(model, candidate, state, ports);
-      // Awaited below; a look failing meanwhile is no unhandled rejection while the next model is read.
-      look.catch(() => {});
-      looks.push(look);
-    }
-    result.serving?.push(state);
+  for (const read of reads) {
+    if (read.status === 'rejected') throw read.reason;
+    for (const warning of read.value.warnings) ports.log.warn(warning);
+    result.releases.push(...read.value.releases);
+    result.serving?.push(read.value.state);
   }
-  await Promise.all(looks);
   return result;
+}
+
+/**
+ * What command status reads of one model: the releases its report names (the one in flight, or an
+ * ended one whose candidate still serves), its serving state, and the warnings to log, held so that
+ * they come in config order.
+ */
+async function statusOf(
+  model: ModelConfig,
+  ports: Ports,
+): Promise<{ releases: Release[]; state: StatusServing; warnings: string[] }> {
+  const releases: Release[] = [];
+  const warnings: string[] = [];
+  const candidate = await ports.ledger.canaryHolder(model.name);
+  if (candidate) releases.push(candidate);
+  // The last release, ended: its candidate may still serve (an abort that ended its record alone).
+  const last = candidate ? undefined : await ports.ledger.release(model.name);
+  const history = await ports.ledger.history(model.name);
+  const state: StatusServing = { model: model.name, last: history.at(-1) };
+  const target = ports.targetFor(model);
+  let live: LiveCandidate | undefined;
+  try {
+    const read = await target.read(ledgerKnown(history, candidate, last?.to));
+    state.version = read.stable.version;
+    live = liveCandidate(read);
+    const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
+    if (takesAll) state.candidate = takesAll;
+    if (live && live.version !== candidate?.to) {
+      const ended =
+        last?.to === live.version ? last : await endedReleaseOf(ports.ledger, model.name, live.version);
+      if (ended) releases.push(ended);
+      if (!takesAll) state.offRecord = { version: live.version, share: live.share, ...(ended && { ended }) };
+    }
+    const differs = candidate && !onOtherTarget(candidate, target) && notAsRecorded(candidate, live);
+    if (differs) state.notAsRecorded = differs;
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    state.unread = err.message;
+  }
+  if (candidate) {
+    const share = live?.version === candidate.to ? live.share : undefined;
+    const gone = await prGone(candidate, ports, (message) => warnings.push(message), share);
+    if (gone) state.prGone = gone;
+  }
+  if (model.driftWatch && state.unread === undefined) await lookForDrift(model, candidate, state, ports);
+  return { releases, state, warnings };
 }
 
 /**
@@ -134,7 +146,12 @@ function notAsRecorded(release: Release, live?: LiveCandidate): StatusServing['n
  * or merged, where no job recorded it (one request, ports.pullRequestState, as a tick asks it:
  * closed-meanwhile.ts). Open, unknown (no such port, no PR) or unreadable (said in a warning): none.
  */
-async function prGone(release: Release, ports: Ports, live?: string): Promise<StatusServing['prGone']> {
+async function prGone(
+  release: Release,
+  ports: Ports,
+  warn: (message: string) => void,
+  live?: string,
+): Promise<StatusServing['prGone']> {
   const { pr } = release;
   const asked = release.status === 'analysing' || release.status === 'ready';
   if (!asked || pr === undefined || release.withdrawPending || release.mergedAt !== undefined)
@@ -145,7 +162,7 @@ async function prGone(release: Release, ports: Ports, live?: string): Promise<St
     if (now?.state !== 'closed' && now?.state !== 'merged') return undefined;
     return { release, state: now.state, ...(live === undefined ? {} : { live }) };
   } catch (err) {
-    ports.log.warn(
+    warn(
       `${release.model}: could not read the state of PR #${pr} (${(err as Error).message}); status reports ${release.to} as its record has it`,
     );
     return undefined;
