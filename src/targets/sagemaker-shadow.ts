@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { TrafficState } from '../core/traffic.js';
 import { TargetRefusedError } from './errors.js';
 import type { PlatformNames } from './names.js';
+import type { NotDeployedError } from './not-deployed.js';
 import { mirrorFor, sharesFor } from './split.js';
 
 // A SageMaker shadow variant is set only by an endpoint config: model-gate copies the endpoint's
@@ -155,14 +156,20 @@ export interface RunningVariants {
 /** A production variant's live weight, now or as an update under way leaves it. */
 export const liveWeight = (v: VariantWeights) => Math.max(v.CurrentWeight ?? 0, v.DesiredWeight ?? 0);
 
+/** What placeVariants' refusals name: the endpoint, and a version without a variant (with those there). */
+export interface PlacementRefusals {
+  description: string;
+  undeployed: (version: string, known: string[]) => NotDeployedError;
+}
+
 /**
  * The variants of the config that serves `desired`, from the definitions in the current config
  * (production and shadow alike, so a variant moves between them unchanged). With a mirror, the
  * stable version is the one production variant and the mirrored one the shadow variant; the
  * others, which no step of the release names, are left out (SageMaker allows no more beside a
  * shadow; `leftOut` names them, for the run to say so), unless one takes traffic on the endpoint
- * (`running`): that is refused, as is a version without a variant, before any write
- * (TargetRefusedError). Without a mirror, every variant is a production variant again,
+ * (`running`): that is refused (TargetRefusedError), as is a version without a variant
+ * (NotDeployedError), before any write. Without a mirror, every variant is a production variant again,
  * those not asked for at weight 0, so a withdrawn candidate is still there for the same
  * candidate's next analysis and a replaced stable for a rollback in seconds.
  */
@@ -170,16 +177,16 @@ export function placeVariants(
   config: EndpointConfig,
   desired: TrafficState,
   names: PlatformNames,
-  description: string,
   running: RunningVariants,
+  { description, undeployed }: PlacementRefusals,
 ): VariantPlacement {
   const known = [...config.ProductionVariants, ...(config.ShadowProductionVariants ?? [])];
   const find = (version: string) => {
-    const variant = names.nameOf(version);
-    const found = known.find((v) => v.VariantName === variant);
+    const found = known.find((v) => v.VariantName === names.nameOf(version));
     if (found) return found;
-    throw new TargetRefusedError(
-      `${description} has no variant ${variant} (version ${version}); it has ${known.map((v) => v.VariantName).join(', ')}. Deploy the version as a variant (with weight 0) before the release`,
+    throw undeployed(
+      version,
+      known.map((v) => v.VariantName),
     );
   };
   const live = sharesFor(desired);

@@ -15,6 +15,7 @@ import {
 import { TargetBusyError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { platformNames } from './names.js';
+import { NotDeployedError } from './not-deployed.js';
 import {
   callCli,
   type FailureKind,
@@ -253,16 +254,25 @@ export function sagemakerTarget(
 
   /**
    * Refuses, before any write, a change naming a version without a variant on the endpoint (the
-   * deploy step skipped, a typo in the version): the request's refusal (a retry gets the same
-   * answer), so a candidate never deployed is reported so, not rolled back. The message says what
-   * the endpoint has and the two calls that add a variant at weight 0 (model-gate creates none).
+   * deploy step skipped, a typo in the version, a blue retired after its rollback-window): the
+   * request's refusal (a retry gets the same answer), so a candidate never deployed is reported so,
+   * not rolled back.
    */
   function refuseUndeployed(endpoint: Endpoint, desired: TrafficState) {
     const mirror = mirrorFor(desired);
     const asked = [...sharesFor(desired), ...(mirror ? [mirror] : [])].map((s) => s.version);
     const present = variantNames(endpoint);
     const absent = [...new Set(asked)].filter((v) => !present.includes(names.nameOf(v)));
-    if (absent.length === 0) return;
+    if (absent.length > 0)
+      throw notDeployed(endpoint, absent, present, mirror ? 'variant' : 'production variant');
+  }
+
+  /**
+   * `absent` has no variant on the endpoint (`present` are those it has), with the two calls that
+   * add one at weight 0 (model-gate creates none). A NotDeployedError: a release says deploy it
+   * before the release, a rollback to deploy it again, then run the rollback again (commands.ts).
+   */
+  function notDeployed(endpoint: Endpoint, absent: string[], present: string[], kind: string) {
     const where = [
       ...(config.region ? [`--region ${config.region}`] : []),
       ...(config.profile ? [`--profile ${config.profile}`] : []),
@@ -272,8 +282,25 @@ export function sagemakerTarget(
     const copy = current
       ? `its variants as \`${aws('describe-endpoint-config', '--endpoint-config-name', current)}\` shows them`
       : 'its variants';
-    throw new TargetRefusedError(
-      `${description} has no ${mirror ? '' : 'production '}variant ${absent.map((v) => `${names.nameOf(v)} (version ${v})`).join(' or ')}; it has ${present.join(', ') || 'none'}. Deploy the version as a variant (with weight 0) before the release: create an endpoint config with ${copy} plus ${names.nameOf(absent[0] as string)} at InitialVariantWeight 0 (\`${aws('create-endpoint-config', '--endpoint-config-name', 'NEW_CONFIG', "--production-variants '[...]'")}\`) and deploy it (\`${aws('update-endpoint', '--endpoint-name', config.endpoint, '--endpoint-config-name', 'NEW_CONFIG')}\`)`,
+    const create = aws(
+      'create-endpoint-config',
+      '--endpoint-config-name',
+      'NEW_CONFIG',
+      "--production-variants '[...]'",
+    );
+    const update = aws(
+      'update-endpoint',
+      '--endpoint-name',
+      config.endpoint,
+      '--endpoint-config-name',
+      'NEW_CONFIG',
+    );
+    return new NotDeployedError(
+      absent,
+      description,
+      `it has ${present.join(', ') || 'none'}`,
+      `create an endpoint config with ${copy} plus ${names.nameOf(absent[0] as string)} at InitialVariantWeight 0 (\`${create}\`) and deploy it (\`${update}\`)`,
+      `${description} has no ${kind} ${absent.map((v) => `${names.nameOf(v)} (version ${v})`).join(' or ')}`,
     );
   }
 
@@ -337,7 +364,10 @@ export function sagemakerTarget(
     const existing = await configOf(endpoint, change);
     const current = endpoint.EndpointConfigName;
     const placedFor = (base: EndpointConfig) => {
-      const placed = placeVariants(base, desired, names, description, endpoint);
+      const placed = placeVariants(base, desired, names, endpoint, {
+        description,
+        undeployed: (version, known) => notDeployed(endpoint, [version], known, 'variant'),
+      });
       return { ...placed, production: placed.production.filter((v) => v.VariantName !== dropped) };
     };
     const argsFor = (base: EndpointConfig) => endpointConfigArgs(base, placedFor(base));

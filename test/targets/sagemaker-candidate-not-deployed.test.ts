@@ -37,7 +37,7 @@ models:
 
 /** The refusal; `kind` 'production ' where v2 was asked for live traffic, '' for a shadow. */
 const notDeployed = (kind: string) =>
-  `SageMaker endpoint fraud-endpoint (us-east-1) has no ${kind}variant fraud-v2 (version v2); it has fraud-v1. Deploy the version as a variant (with weight 0) before the release: create an endpoint config with its variants as \`aws sagemaker describe-endpoint-config --endpoint-config-name fraud-config-3 --region us-east-1\` shows them plus fraud-v2 at InitialVariantWeight 0 (\`aws sagemaker create-endpoint-config --endpoint-config-name NEW_CONFIG --production-variants '[...]' --region us-east-1\`) and deploy it (\`aws sagemaker update-endpoint --endpoint-name fraud-endpoint --endpoint-config-name NEW_CONFIG --region us-east-1\`)`;
+  `SageMaker endpoint fraud-endpoint (us-east-1) has no ${kind}variant fraud-v2 (version v2); it has fraud-v1. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. create an endpoint config with its variants as \`aws sagemaker describe-endpoint-config --endpoint-config-name fraud-config-3 --region us-east-1\` shows them plus fraud-v2 at InitialVariantWeight 0 (\`aws sagemaker create-endpoint-config --endpoint-config-name NEW_CONFIG --production-variants '[...]' --region us-east-1\`) and deploy it (\`aws sagemaker update-endpoint --endpoint-name fraud-endpoint --endpoint-config-name NEW_CONFIG --region us-east-1\`)`;
 
 describe('a SageMaker candidate that was never deployed on the endpoint', () => {
   it.each([

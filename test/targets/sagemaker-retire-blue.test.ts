@@ -89,8 +89,9 @@ describe('retiring blue on a SageMaker endpoint', () => {
     await w.promote(2, 'v1', 'v2');
     w.clock.advance(2 * HOUR);
     await w.tick();
+    // The whole refusal: rollback-not-deployed-sagemaker.test.ts.
     await expect(w.rollback()).rejects.toThrow(
-      'SageMaker endpoint fraud-endpoint (us-east-1) has no production variant fraud-v1 (version v1)',
+      'rollback fraud: v2 still serves, nothing changed: v1 is no longer deployed on SageMaker endpoint fraud-endpoint (us-east-1), or never was (retired after the rollback window?); it has fraud-v0, fraud-v2; nothing is recorded; deploy v1 to the endpoint again with 0% traffic, e.g. create an endpoint config with its variants as',
     );
     expect(await weights()).toEqual(['fraud-v0=0', 'fraud-v2=100']);
   });

@@ -3,6 +3,7 @@ import { type Clock, systemClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { runCli } from '../../src/targets/cli.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
+import { NotDeployedError } from '../../src/targets/not-deployed.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
 import { configNamePrefix, endpointConfigName, madeByModelGate } from '../../src/targets/sagemaker-shadow.js';
 import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
@@ -225,7 +226,7 @@ describe('sagemaker target on a stand-in aws CLI', () => {
   it('refuses a version that has no variant on the endpoint, naming what is there', async () => {
     const target = sagemakerTarget(config, 'fraud');
     await expect(reconcile(target, step('v1', 'v3', 10))).rejects.toThrow(
-      'SageMaker endpoint fraud-endpoint (us-east-1) has no production variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version as a variant (with weight 0) before the release',
+      'SageMaker endpoint fraud-endpoint (us-east-1) has no production variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. create an endpoint config with its variants as',
     );
   });
 
@@ -771,7 +772,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     );
     expect(await operations()).toEqual([]);
     await expect(reconcile(target, mirrorOf('v1', 'v3', 10))).rejects.toThrow(
-      'SageMaker endpoint fraud-endpoint (us-east-1) has no variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version as a variant (with weight 0) before the release',
+      'SageMaker endpoint fraud-endpoint (us-east-1) has no variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. create an endpoint config with its variants as',
     );
     // A variant no step names is left out of a shadow's config, but never one that serves: the
     // user sends 10% to v0 by hand (sagemaker-leftover-variants.test.ts: those without traffic).
@@ -784,6 +785,24 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     );
     expect(await operations()).not.toContain('create-endpoint-config');
     expect(await weights()).toEqual({ 'fraud-v1': 1, 'fraud-v2': 0, 'fraud-v0': 0.1 });
+  });
+
+  // The endpoint lists fraud-v3, but the config it runs has no definition of it to copy into the
+  // shadow's config: refused as not deployed, with the calls that add it, so a rollback says its own words.
+  it('refuses a shadow of a variant its endpoint config does not define as not deployed, naming the calls', async () => {
+    const state = await standins.state();
+    state.sagemaker[KEY].ProductionVariants.push(variant('fraud-v3', 0));
+    await standins.seed(state);
+    const target = sagemakerTarget(config, 'fraud', anHourLater);
+
+    const error = await reconcile(target, mirrorOf('v1', 'v3', 10)).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(NotDeployedError);
+    expect((error as NotDeployedError).versions).toEqual(['v3']);
+    expect((error as Error).message).toBe(
+      "SageMaker endpoint fraud-endpoint (us-east-1) has no variant fraud-v3 (version v3); it has fraud-v1, fraud-v2. Deploy the version to the endpoint (with 0% traffic) before the release, e.g. create an endpoint config with its variants as `aws sagemaker describe-endpoint-config --endpoint-config-name fraud-config-3 --region us-east-1` shows them plus fraud-v3 at InitialVariantWeight 0 (`aws sagemaker create-endpoint-config --endpoint-config-name NEW_CONFIG --production-variants '[...]' --region us-east-1`) and deploy it (`aws sagemaker update-endpoint --endpoint-name fraud-endpoint --endpoint-config-name NEW_CONFIG --region us-east-1`)",
+    );
+    expect((await operations()).filter((op) => !op?.startsWith('describe-'))).toEqual([]);
   });
 
   it('names configs within SageMaker rules, the same for the same content', () => {
