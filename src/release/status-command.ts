@@ -2,7 +2,10 @@ import type { Config, ModelConfig } from '../config/types.js';
 import { TargetError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { hideUrlSecrets } from '../core/safe-url.js';
-import { LedgerStateError } from '../ledger/ledger.js';
+import type { TrafficState } from '../core/traffic.js';
+import { type LedgerEntry, LedgerStateError } from '../ledger/ledger.js';
+import type { Target } from '../targets/target.js';
+import { type BlueAtStatus, blueAtStatus } from './blue-at-status.js';
 import type { CommandInputs } from './commands.js';
 import { modelNamed } from './commands.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
@@ -52,6 +55,12 @@ export interface StatusServing extends ServingState {
    * `live`: the share of live traffic the target gives its candidate, if any.
    */
   prGone?: { release: Release; state: 'closed' | 'merged'; live?: string };
+  /**
+   * Blue-green's blue inside its rollback-window, where nothing takes its slot (no release in flight,
+   * no candidate with live traffic): whether the target still has it deployed. The report says it is
+   * kept warm for a rollback only then.
+   */
+  blue?: BlueAtStatus;
 }
 
 /**
@@ -63,6 +72,7 @@ export interface StatusServing extends ServingState {
  * release in flight put there, a release in flight whose candidate the target does not serve as
  * recorded, a release whose PR was closed or merged with no job recording it, and the drift watch's
  * look (taken here, recorded nothing) are said too (StatusServing): "nothing in flight" would hide them.
+ * Blue-green's blue is said kept warm for a rollback only while the target still has it deployed.
  */
 export async function status(config: Config, inputs: CommandInputs, ports: Ports): Promise<RunResult> {
   const models = inputs.model ? [modelNamed(config, inputs.model)] : Object.values(config.models);
@@ -99,8 +109,9 @@ async function statusOf(
   const state: StatusServing = { model: model.name, last: history.at(-1) };
   const target = ports.targetFor(model);
   let live: LiveCandidate | undefined;
+  let read: TrafficState | undefined;
   try {
-    const read = await target.read(ledgerKnown(history, candidate, last?.to));
+    read = await target.read(ledgerKnown(history, candidate, last?.to));
     state.version = read.stable.version;
     live = liveCandidate(read);
     const takesAll = live && fullTrafficCandidate(live, model.strategy.type, candidate);
@@ -117,6 +128,10 @@ async function statusOf(
     if (!(err instanceof TargetError)) throw err;
     state.unread = err.message;
   }
+  if (read && !candidate && !live) {
+    const blue = await blueOf(model, target, read, state.last, ports, (message) => warnings.push(message));
+    if (blue) state.blue = blue;
+  }
   if (candidate) {
     const share = live?.version === candidate.to ? live.share : undefined;
     const gone = await prGone(candidate, ports, (message) => warnings.push(message), share);
@@ -124,6 +139,29 @@ async function statusOf(
   }
   if (model.driftWatch && state.unread === undefined) await lookForDrift(model, candidate, state, ports);
   return { releases, state, warnings };
+}
+
+/**
+ * Blue as the target has it (blue-at-status.ts); one the platform could not be asked about is said
+ * in a warning, and the report claims nothing of it.
+ */
+async function blueOf(
+  model: ModelConfig,
+  target: Target,
+  read: TrafficState,
+  last: LedgerEntry | undefined,
+  ports: Ports,
+  warn: (message: string) => void,
+): Promise<BlueAtStatus | undefined> {
+  try {
+    return await blueAtStatus(model, target, read, last, ports.clock.now());
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    warn(
+      `${model.name}: could not check that blue ${last?.previous} is still deployed for a rollback: ${err.message}`,
+    );
+    return undefined;
+  }
 }
 
 /**

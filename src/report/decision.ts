@@ -181,13 +181,21 @@ function keptWarm(model: string, blue: string, promotedAt: number, at: ReportAt 
 
 /**
  * What a status run says of blue kept warm for the version a model serves: only where the ledger's
- * last word is its promotion and no release of the model is in flight (its candidate takes blue's slot).
+ * last word is its promotion, no release of the model is in flight (its candidate takes blue's slot)
+ * and the target still has blue deployed (status-command.ts); where it has not (a later release's
+ * candidate took its place, or someone removed it), that a rollback must deploy it again.
  */
 function blueKeptNow(s: ServingState, result: RunResult, at: ReportAt | undefined): string {
   const last = s.last;
   if (last?.kind !== 'promotion' || last.version !== s.version || s.candidate) return '';
   if (result.releases.some((r) => r.model === s.model)) return '';
-  return keptWarm(s.model, last.previous, last.at, at);
+  const blue = (s as StatusServing).blue;
+  if (!blue || blue.version !== last.previous) return '';
+  const kept = keptWarm(s.model, blue.version, last.at, at);
+  if (blue.deployed || !kept) return kept;
+  // As retire-blue.ts words it: where model-gate removes idle versions, only the deploy step puts one back.
+  const again = blue.redeployFirst ? 'needs it deployed there again first' : 'deploys it again';
+  return `; ${blue.version} is no longer kept warm for a rollback: ${blue.target} reports it not deployed beside ${last.version}, so a rollback to ${blue.version} ${again}`;
 }
 
 /** A model skipped and why; `*` for the whole run. */
