@@ -6,7 +6,7 @@ import { type LedgerEntry, sameEntry } from '../ledger/ledger.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { TargetBusyError } from '../targets/errors.js';
 import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
-import { removesIdleVersions } from '../targets/retire-idle.js';
+import { type RemovesIdleVersions, removesIdleVersions } from '../targets/retire-idle.js';
 import type { Target } from '../targets/target.js';
 import { confirmingTarget } from './confirmed-change.js';
 import { contextFor, type Ports } from './ports.js';
@@ -24,7 +24,9 @@ export const blueKeptUntil = (model: ModelConfig, promotedAt: number): number | 
  * rollback is one quick call; once the last promotion is older than the window, a schedule tick
  * sets the target to green alone, and where a version at 0% stays deployed (and billed) however
  * long (SageMaker, Azure ML, Vertex AI: retire-idle.ts) takes blue's variant, deployment or
- * deployed model off the platform. Inside the window the tick logs whether blue is still kept (a
+ * deployed model off the platform. There, the blue of an earlier promotion (a later one came inside
+ * its window, or before a tick retired it) goes too once its own window is over (earlierBlues).
+ * Inside the window the tick logs whether blue is still kept (a
  * later release's candidate may have taken its place). Returns a line for the run's summary when
  * there is something to say (blue retired, or left because what serves is not what the promotion
  * left, or because a rollback or promotion was recorded while the tick looked), else undefined.
@@ -38,19 +40,58 @@ export async function retireBlue(
   if (model.strategy.type !== 'blue-green') return undefined;
   const windowMs = model.strategy.rollbackWindowMs;
   // The ledger's last word on what serves: a rollback or nothing means no blue is kept.
-  const last = await lastEntry(model, ports);
+  const history = await ports.ledger.history(model.name);
+  const last = history.at(-1);
   if (last?.kind !== 'promotion') return undefined;
-  const { previous: blue, version: green } = last;
-  const window = `rollback-window ${formatDuration(windowMs)}`;
-  const left = (blueKeptUntil(model, last.at) as number) - ports.clock.now();
   const { target } = contextFor(model, ports);
-  // Its traffic changes (green alone, or a rollback put back) read back patiently: one the platform
-  // took is not reported failed for a read that failed once.
-  const patient = confirmingTarget(target, model, ports.clock);
   const say = (line: string, warn = true) => {
     (warn ? ports.log.warn : ports.log.info)(`${model.name}: ${line}`);
     return line;
   };
+  // Earlier blues first: the newest blue's line then says truly what stays deployed beside green.
+  const blues = earlierBlues(model, history, ports.clock.now());
+  const earlier =
+    blues.length > 0 && removesIdleVersions(target)
+      ? await retireEarlierBlues(model, ports, { target, last, blues, windowMs }, say, opts)
+      : { left: [] };
+  const newest = await retireNewestBlue(
+    model,
+    ports,
+    { target, last, beside: earlier.left, windowMs },
+    say,
+    opts,
+  );
+  const lines = [earlier.line, newest].filter((line) => line !== undefined);
+  return lines.length > 0 ? lines.join('; ') : undefined;
+}
+
+/** What retiring a blue works on: the target, the newest promotion, and the window in ms. */
+interface Retiring {
+  target: Target;
+  last: LedgerEntry;
+  windowMs: number;
+}
+
+type Say = (line: string, warn?: boolean) => string;
+
+/**
+ * The newest promotion's blue, as retireBlue says; `beside`: earlier blues still deployed beside
+ * green (retireEarlierBlues), which the line names instead of saying green alone is deployed.
+ */
+async function retireNewestBlue(
+  model: ModelConfig,
+  ports: Ports,
+  retiring: Retiring & { beside: string[] },
+  say: Say,
+  opts: { dryRun?: boolean },
+): Promise<string | undefined> {
+  const { target, last, beside, windowMs } = retiring;
+  const { previous: blue, version: green } = last;
+  const window = `rollback-window ${formatDuration(windowMs)}`;
+  const left = (blueKeptUntil(model, last.at) as number) - ports.clock.now();
+  // Its traffic changes (green alone, or a rollback put back) read back patiently: one the platform
+  // took is not reported failed for a read that failed once.
+  const patient = confirmingTarget(target, model, ports.clock);
   let look: Look;
   try {
     look = await lookAt(target, green, blue);
@@ -94,7 +135,10 @@ export async function retireBlue(
   if (idle !== blue) return say(`blue ${blue} not retired: ${changed(serving)}`);
   const removal = as ? `; the ${as} would be removed from ${target.description}` : '';
   if (opts.dryRun)
-    return say(`would retire blue ${blue} (${window} over): ${green} alone deployed${removal}`, false);
+    return say(
+      `would retire blue ${blue} (${window} over): ${standing(green, beside, 'deployed')}${removal}`,
+      false,
+    );
   // A release may have claimed the slot since the tick began: its candidate is not ours to touch.
   if (await ports.ledger.canaryHolder(model.name)) return undefined;
   // A rollback or promotion since the first look has the word: it is what serves, not green alone.
@@ -136,9 +180,120 @@ export async function retireBlue(
     ? `; the removal was reported failed, but ${blue} is gone all the same: ${reported}`
     : '';
   return say(
-    `blue ${blue} retired (${window} over): ${removed}${green} alone is deployed; a rollback to ${blue} ${again}${despite}`,
+    `blue ${blue} retired (${window} over): ${removed}${standing(green, beside, 'is deployed')}; a rollback to ${blue} ${again}${despite}`,
     false,
   );
+}
+
+/** Green as it stands once blue is gone: alone, or with the earlier blues `beside` still deployed. */
+const standing = (green: string, beside: string[], deployed: 'deployed' | 'is deployed') =>
+  beside.length === 0
+    ? `${green} alone ${deployed}`
+    : `${green} ${deployed} with ${named(beside)} still beside it`;
+
+const named = (blues: string[]) => `${blues.length === 1 ? 'blue' : 'blues'} ${blues.join(', ')}`;
+
+/**
+ * The blues of the promotions before the newest since the last rollback (the newest came inside
+ * their window, or before a tick retired them), each kept for its own window (the last promotion
+ * it was blue of), whose window is over: never green, nor the newest promotion's blue.
+ */
+function earlierBlues(model: ModelConfig, history: LedgerEntry[], now: number): string[] {
+  const last = history.at(-1);
+  if (last?.kind !== 'promotion') return [];
+  const since = history.slice(history.findLastIndex((e) => e.kind === 'rollback') + 1);
+  const keptUntil = new Map<string, number>();
+  // Oldest first: a later promotion from the same version keeps it longer.
+  for (const e of since)
+    if (e.kind === 'promotion') keptUntil.set(e.previous, blueKeptUntil(model, e.at) ?? 0);
+  return [...keptUntil]
+    .filter(([version, until]) => version !== last.version && version !== last.previous && until <= now)
+    .map(([version]) => version);
+}
+
+/**
+ * Takes the earlier blues (earlierBlues) still deployed off the platform while green alone serves,
+ * as the newest blue's retirement does; never one a release in the canary slot or its queue uses.
+ * Returns the run's line, if any, and the earlier blues still deployed after it (kept for a PR that
+ * waits with it, a removal that failed or that a dry run leaves), for the newest blue's line.
+ */
+async function retireEarlierBlues(
+  model: ModelConfig,
+  ports: Ports,
+  retiring: Retiring & { target: Target & RemovesIdleVersions; blues: string[] },
+  say: Say,
+  opts: { dryRun?: boolean },
+): Promise<{ line?: string; left: string[] }> {
+  const { target, last, blues, windowMs } = retiring;
+  const green = last.version;
+  const window = `rollback-window ${formatDuration(windowMs)}`;
+  const deployed: { version: string; as: string }[] = [];
+  const left: string[] = [];
+  try {
+    // A version beside green alone, or nothing to remove: what serves otherwise is someone's change.
+    if (!sameTraffic(await target.read({ stable: green, others: blues }), withdrawTraffic(green)))
+      return { left: blues };
+    const waiting = (await ports.ledger.waiters?.(model.name)) ?? [];
+    for (const version of blues) {
+      const as = await target.deployedAs(version);
+      if (!as) continue;
+      // A PR queued for the canary slot with it: its job, re-run once the slot frees, releases it.
+      const prs = [...new Set(waiting.filter((w) => w.to === version).map((w) => `#${w.pr}`))];
+      if (prs.length > 0) {
+        ports.log.info(
+          `${model.name}: blue ${version} (${as}) stays on ${target.description}: PR ${prs.join(', ')} waits for the canary slot with it`,
+        );
+        left.push(version);
+      } else deployed.push({ version, as });
+    }
+  } catch (err) {
+    if (!(err instanceof TargetError)) throw err;
+    return {
+      line: say(`${named(blues)} not retired yet: ${err.message}; the next schedule tick tries again`),
+      left: blues,
+    };
+  }
+  if (deployed.length === 0) return { left };
+  if (opts.dryRun) {
+    const would = deployed.map(
+      ({ version, as }) =>
+        `would retire blue ${version} (${window} over): the ${as} would be removed from ${target.description}`,
+    );
+    return { line: say(would.join('; '), false), left };
+  }
+  const still = [...left, ...deployed.map((d) => d.version)];
+  // A release that claimed the slot since the tick began owns the model's traffic; a rollback or
+  // promotion recorded since has the word on what serves.
+  if (await ports.ledger.canaryHolder(model.name)) return { left: still };
+  const newer = await newerEntry(model, ports, last);
+  if (newer)
+    return {
+      line: say(`${named(still)} not retired: ${entryText(newer)} was recorded meanwhile`, false),
+      left: still,
+    };
+  const said: string[] = [];
+  for (const { version, as } of deployed) {
+    const removed = `blue ${version} retired (${window} over): the ${as} is removed from ${target.description}`;
+    try {
+      await target.removeIdle(version, green);
+      said.push(say(removed, false));
+    } catch (err) {
+      if (!(err instanceof TargetError)) throw err;
+      // Reported failed but done (an operation that timed out on its way back), as for the newest blue.
+      if (!(err instanceof TargetBusyError) && (await goneAfter(target, green, version))) {
+        said.push(
+          say(
+            `${removed}; the removal was reported failed, but ${version} is gone all the same: ${err.message}`,
+            false,
+          ),
+        );
+        continue;
+      }
+      left.push(version);
+      said.push(say(`retiring blue ${version} failed: ${err.message}; the next schedule tick tries again`));
+    }
+  }
+  return { line: said.join('; '), left };
 }
 
 /**

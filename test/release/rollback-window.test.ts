@@ -261,13 +261,20 @@ describe('blue-green rollback-window', () => {
     if (!tickLedger) throw new Error('no ledger');
     w.ports.ledger = tickLedger;
 
-    // Inside the window, whichever clock counts it: GitHub stamped the Deployment before the fake
-    // clock ran the bake, the engine reads its time from there.
+    // GitHub stamped the Deployment when the merge job made it, by real time; the runner's clock had
+    // run the 10m bake by then. The two windows end that far apart: a tick between them tells which
+    // time the engine counts from.
+    const onRunner = w.clock.now();
+    const onGitHub = (await tickLedger.history(MODEL)).at(-1)?.at ?? Number.NaN;
+    expect(onRunner - onGitHub).toBeGreaterThan(5 * 60_000);
+
+    // Inside the window, whichever clock counts it.
     w.clock.advance(30 * 60_000);
     expect(await w.tick()).not.toContain('blue');
     expect(target.state).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
 
-    w.clock.advance(31 * 60_000);
+    // Over by the Deployment's time, minutes left by the runner's: the Deployment's counts.
+    w.clock.advance(onGitHub + HOUR + (onRunner - onGitHub) / 2 - w.clock.now());
     expect((await w.tick()).split('\n')).toContain(RETIRED);
     expect(target.state).toEqual({ stable: { version: 'v2' } });
   });

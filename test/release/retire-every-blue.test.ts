@@ -1,0 +1,149 @@
+import { describe, expect, it } from 'vitest';
+import { useStandins } from '../support/standin-server.js';
+import { HOUR, retireBlueWorld } from '../targets/retire-blue-world.js';
+import { definition, variant } from '../targets/sagemaker-variants.js';
+
+// Blue-green keeps each promotion's blue deployed at 0% for its rollback-window. A second release
+// promoted inside the first one's window (or before a tick retired its blue) used to leave the first
+// blue on the platform for good: the tick looked at the newest promotion only, retired its blue,
+// and said green alone was deployed while the older variant still ran (and billed) at weight 0.
+// Every blue now goes once its own window is over; the same code path serves Azure ML and Vertex AI.
+const KEY = 'us-east-1/fraud-endpoint';
+const TARGET =
+  '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
+const ENDPOINT = 'SageMaker endpoint fraud-endpoint (us-east-1)';
+
+// v1 serves; v2 and v3 are deployed for the two releases.
+const standins = useStandins('aws', () => ({
+  sagemaker: {
+    [KEY]: {
+      EndpointName: 'fraud-endpoint',
+      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
+      EndpointConfigName: 'fraud-config-3',
+      EndpointStatus: 'InService',
+      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0), variant('fraud-v3', 0)],
+      CreationTime: '2026-01-01T00:00:00Z',
+      LastModifiedTime: '2026-01-01T00:00:00Z',
+    },
+  },
+  sagemakerConfigs: {
+    'us-east-1/fraud-config-3': {
+      EndpointConfigName: 'fraud-config-3',
+      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
+      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0), definition('fraud-v3', 0)],
+      CreationTime: '2026-01-01T00:00:00Z',
+    },
+  },
+}));
+
+const weights = async () =>
+  (
+    (await standins.state()).sagemaker[KEY].ProductionVariants as {
+      VariantName: string;
+      CurrentWeight: number;
+    }[]
+  ).map((v) => `${v.VariantName}=${v.CurrentWeight}`);
+const retired = (blue: string) =>
+  `blue ${blue} retired (rollback-window 1h over): the production variant fraud-${blue} is removed from ${ENDPOINT}`;
+
+/** PR #2 (v1 -> v2) promoted, then PR #3 (v2 -> v3) ten minutes later, inside #2's window. */
+async function twoPromotions() {
+  const w = await retireBlueWorld(TARGET);
+  expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
+  w.clock.advance(10 * 60_000);
+  expect(await w.promote(3, 'v2', 'v3')).toEqual(['ready', 'promoted']);
+  expect(await weights()).toEqual(['fraud-v1=0', 'fraud-v2=0', 'fraud-v3=100']);
+  w.lines.length = 0;
+  return w;
+}
+
+describe('retiring every blue a promotion kept', () => {
+  it('retires both blues once their windows are over, and only then says green alone is deployed', async () => {
+    const w = await twoPromotions();
+    w.clock.advance(3 * HOUR);
+
+    await w.tick(true);
+    expect(w.lines).toContain(
+      `would retire blue v1 (rollback-window 1h over): the production variant fraud-v1 would be removed from ${ENDPOINT}; would retire blue v2 (rollback-window 1h over): v3 alone deployed; the production variant fraud-v2 would be removed from ${ENDPOINT}`,
+    );
+    expect(await weights()).toEqual(['fraud-v1=0', 'fraud-v2=0', 'fraud-v3=100']);
+
+    w.lines.length = 0;
+    await w.tick();
+    expect(w.lines).toContain(
+      `${retired('v1')}; ${retired('v2')}, v3 alone is deployed; a rollback to v2 needs it deployed there again first`,
+    );
+    expect(await weights()).toEqual(['fraud-v3=100']);
+
+    // Nothing left: nothing said, nothing changed.
+    w.lines.length = 0;
+    w.clock.advance(3 * HOUR);
+    await w.tick();
+    expect(w.lines).toEqual([]);
+    expect(await weights()).toEqual(['fraud-v3=100']);
+  });
+
+  it('retires the earlier blue at the end of its own window, while the newest one is still kept', async () => {
+    const w = await twoPromotions();
+    // #2's window ends 50m after #3's promotion, #3's 10m later.
+    w.clock.advance(55 * 60_000);
+    await w.tick();
+    expect(w.lines).toContain(retired('v1'));
+    expect(w.lines).toContain(
+      'fraud: blue v2 (production variant fraud-v2) kept for a rollback for another 5m (rollback-window 1h)',
+    );
+    expect(await weights()).toEqual(['fraud-v2=0', 'fraud-v3=100']);
+
+    w.clock.advance(10 * 60_000);
+    w.lines.length = 0;
+    await w.tick();
+    expect(w.lines).toContain(
+      `${retired('v2')}, v3 alone is deployed; a rollback to v2 needs it deployed there again first`,
+    );
+    expect(await weights()).toEqual(['fraud-v3=100']);
+  });
+
+  it('names an earlier blue whose removal failed instead of saying green alone is deployed', async () => {
+    // AWS refuses to remove a variant registered with Application Auto Scaling.
+    const seeded = await standins.state();
+    await standins.seed({
+      ...seeded,
+      scalableTargets: {
+        'us-east-1': [
+          {
+            ServiceNamespace: 'sagemaker',
+            ResourceId: 'endpoint/fraud-endpoint/variant/fraud-v1',
+            ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
+            MinCapacity: 1,
+            MaxCapacity: 4,
+          },
+        ],
+      },
+    });
+    const w = await twoPromotions();
+    w.clock.advance(3 * HOUR);
+    await w.tick();
+    expect(w.lines).toContainEqual(
+      expect.stringMatching(
+        /^retiring blue v1 failed: SageMaker endpoint .* keeps the production variant fraud-v1: it is registered with Application Auto Scaling.*; the next schedule tick tries again; blue v2 retired \(rollback-window 1h over\): the production variant fraud-v2 is removed from SageMaker endpoint fraud-endpoint \(us-east-1\), v3 is deployed with blue v1 still beside it; a rollback to v2 needs it deployed there again first$/,
+      ),
+    );
+    expect(w.lines.join('\n')).not.toContain('alone is deployed');
+    expect(await weights()).toEqual(['fraud-v1=0', 'fraud-v3=100']);
+  });
+
+  it('never retires green: a revert to the first blue keeps it serving', async () => {
+    const w = await retireBlueWorld(TARGET);
+    await w.promote(2, 'v1', 'v2');
+    w.clock.advance(10 * 60_000);
+    await w.promote(3, 'v2', 'v1');
+    expect(await weights()).toEqual(['fraud-v1=100', 'fraud-v2=0', 'fraud-v3=0']);
+    w.clock.advance(3 * HOUR);
+    w.lines.length = 0;
+    await w.tick();
+    expect(w.lines).toContain(
+      `${retired('v2')}, v1 alone is deployed; a rollback to v2 needs it deployed there again first`,
+    );
+    expect(await weights()).toEqual(['fraud-v1=100', 'fraud-v3=0']);
+  });
+});
