@@ -10,6 +10,8 @@ export interface InterpolatedField {
   value: string;
   /** The environment variables that were substituted into it. */
   variables: string[];
+  /** The list item before it, as written: a command's `--password` before the argument that is its value. */
+  previous?: string;
 }
 
 export interface InterpolationProblem {
@@ -41,7 +43,7 @@ export function interpolateEnv(data: unknown, env: Record<string, string | undef
   const interpolated: InterpolatedField[] = [];
   const problems: InterpolationProblem[] = [];
   const originals = new Map<string, string>();
-  const walk = (node: unknown, path: PropertyKey[]): unknown => {
+  const walk = (node: unknown, path: PropertyKey[], previous?: unknown): unknown => {
     const secret = literalSecretProblem(path, node);
     if (secret) {
       problems.push({ path, message: secret });
@@ -59,12 +61,13 @@ export function interpolateEnv(data: unknown, env: Record<string, string | undef
           keys: path,
           value: result.text,
           variables: result.variables,
+          ...(typeof previous === 'string' ? { previous } : {}),
         });
         originals.set(formatPath(path), node);
       }
       return result.text;
     }
-    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i]));
+    if (Array.isArray(node)) return node.map((item, i) => walk(item, [...path, i], node[i - 1]));
     if (node !== null && typeof node === 'object') {
       const out: Record<string, unknown> = {};
       for (const [key, value] of Object.entries(node)) {

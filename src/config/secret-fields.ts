@@ -12,8 +12,36 @@ export const SECRET_VARIABLE = /token|secret|pass|key|auth|cred/i;
 
 /** The user:password@ part of a URL, and where the password starts. */
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]*)@/i;
+/**
+ * A URL whose lone user name (`https://glpat-…@host`) is sent as its credential (`Authorization:
+ * Basic`); an ssh or git URL's (`ssh://git@host`) is a login, the key authenticates.
+ */
+const HTTP_URL = /^(https?|wss?):\/\//i;
 /** The userinfo (`user:password` or a lone token) before the `@` of a URL. */
 const URL_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i;
+
+/** `--token` or `--token=…`: a command-line option, its name, and `=` with its value if given. */
+export const SECRET_OPTION = /^-{1,2}([A-Za-z0-9_.-]+)(=.*)?$/;
+
+/**
+ * A command argument that is an option named like a secret (`--password`, `--token=…`): its value
+ * after `=` and where it starts, or none when its value is the next argument.
+ */
+export function secretOption(arg: string): { value?: { text: string; start: number } } | undefined {
+  const option = SECRET_OPTION.exec(arg);
+  if (!option || !SECRET_FIELD.test(option[1] ?? '')) return undefined;
+  if (option[2] === undefined) return {};
+  const start = arg.indexOf('=') + 1;
+  return { value: { text: arg.slice(start), start } };
+}
+
+/** Whether the field at `path` is an argument of a command target's `apply` or `read`. */
+export function isCommandArgument(path: ConfigPath): boolean {
+  const field = path.at(-2);
+  return (
+    typeof path.at(-1) === 'number' && (field === 'apply' || field === 'read') && path.at(-3) === 'target'
+  );
+}
 
 /** Whether the field at `path` is an HTTP header (`...headers.X-Scope-OrgID`), whatever its name. */
 export function isHeader(path: ConfigPath): boolean {
@@ -95,11 +123,27 @@ export function literalSecretProblem(path: ConfigPath, written: unknown): string
       typeof written === 'string' ? /^(Bearer|Basic|Token|Bot)\s+/i.exec(written)?.[0] : undefined;
     return `a secret written in the file; write ${name}: "${scheme ?? ''}\${${variable}}" and set ${variable} from a secret (secrets come from the environment, never from the file)`;
   }
-  if (typeof written !== 'string') return undefined;
-  const password = URL_PASSWORD.exec(written)?.[1];
-  if (!password || hasReference(password)) return undefined;
-  // biome-ignore lint/suspicious/noTemplateCurlyInString: ${NAME} is config syntax, not a template
-  return 'the URL holds a password written in the file; write it as user:${URL_PASSWORD}@ and set URL_PASSWORD from a secret (secrets come from the environment, never from the file)';
+  return typeof written === 'string' ? literalUrlSecretProblem(written) : undefined;
+}
+
+const FROM_ENVIRONMENT = '(secrets come from the environment, never from the file)';
+
+/** The problem with a URL's credential or secret-named query parameter written in the file, or undefined. */
+function literalUrlSecretProblem(url: string): string | undefined {
+  const password = URL_PASSWORD.exec(url)?.[1];
+  if (password && !hasReference(password))
+    return `the URL holds a password written in the file; write it as user:\${URL_PASSWORD}@ and set URL_PASSWORD from a secret ${FROM_ENVIRONMENT}`;
+  const token = urlCredential(url);
+  const lone = token !== undefined && token.start === url.indexOf('//') + 2;
+  if (lone && HTTP_URL.test(url) && !hasReference(token.text))
+    return `the URL holds a token written in the file as its user name; write it as \${URL_TOKEN}@ and set URL_TOKEN from a secret ${FROM_ENVIRONMENT}`;
+  const param = urlQuerySecrets(url).find((p) => !hasReference(p.text));
+  if (param === undefined) return undefined;
+  const before = url.slice(0, param.start - 1);
+  const name = before.slice(Math.max(before.lastIndexOf('?'), before.lastIndexOf('&')) + 1);
+  const suggested = variableNamed(decodedName(name));
+  const variable = /^[A-Z_][A-Z0-9_]*$/.test(suggested) ? suggested : 'URL_SECRET';
+  return `the URL's ${name} parameter holds a secret written in the file; write it as ${name}=\${${variable}} and set ${variable} from a secret ${FROM_ENVIRONMENT}`;
 }
 
 /** A `${NAME}` reference; `$${` is a literal `${`. */
@@ -113,8 +157,12 @@ function variableFor(path: ConfigPath): string {
   if (name === 'api-key') return 'DD_API_KEY';
   if (name === 'application-key') return 'DD_APP_KEY';
   if (/^(proxy-)?authorization$/i.test(name)) return 'API_TOKEN';
-  return name
+  return variableNamed(name);
+}
+
+/** `X-Api-Key` -> API_KEY, `api_key` -> API_KEY. */
+const variableNamed = (name: string): string =>
+  name
     .replace(/^x-/i, '')
     .replace(/[^A-Za-z0-9]+/g, '_')
     .toUpperCase();
-}

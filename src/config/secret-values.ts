@@ -1,7 +1,15 @@
 import { decoded, withUrlCredentials } from '../core/url-credentials.js';
 import type { InterpolatedField } from './interpolate.js';
 import type { ConfigPath } from './messages.js';
-import { isHeader, isSecretField, SECRET_VARIABLE, urlCredential, urlQuerySecrets } from './secret-fields.js';
+import {
+  isCommandArgument,
+  isHeader,
+  isSecretField,
+  SECRET_VARIABLE,
+  secretOption,
+  urlCredential,
+  urlQuerySecrets,
+} from './secret-fields.js';
 
 /**
  * The values the runner must mask in the log and model-gate redacts from every message (the PR
@@ -47,21 +55,34 @@ export function secretValues(
     // By the field's own name, not the whole path: a model named `token-classifier` holds no secret.
     const secretField = isSecretField(field.keys);
     const header = isHeader(field.keys);
-    const credential = urlCredential(field.value);
-    const queryKeys = urlQuerySecrets(field.value);
+    const argument = isCommandArgument(field.keys);
+    // `--password=${DB_PW}`: the value of a command's option named like a secret, as a secret field's.
+    const option = argument ? secretOption(field.value)?.value : undefined;
+    // `--password ${DB_PW}`: the argument after an option named like a secret that takes its value apart.
+    const before = argument && field.previous !== undefined ? secretOption(field.previous) : undefined;
+    const optionArgument = before !== undefined && before.value === undefined;
+    const urls = urlsIn(field.value, argument);
+    const credentials = urls.flatMap(({ url, start }) => {
+      const credential = urlCredential(url);
+      return credential ? [{ url, text: credential.text, start: start + credential.start }] : [];
+    });
+    const queryKeys = urls.flatMap(({ url, start }) =>
+      urlQuerySecrets(url).map((key) => ({ text: key.text, start: start + key.start })),
+    );
     // A webhook may carry its secret in its path or query (an incoming webhook's /services/T…/B…/<secret>).
     const hookPath = isWebhookUrl(field.keys) ? pathAndQuery(field.value) : undefined;
-    if (secretField) add(field.value, MIN_SECRET_LENGTH);
+    if (secretField || optionArgument) add(field.value, MIN_SECRET_LENGTH);
+    else if (option) add(option.text, MIN_SECRET_LENGTH);
     else if (header) add(field.value, MIN_HEADER_SECRET);
     for (const name of field.variables) {
       const value = env[name];
       if (!value) continue;
       // `https://user:${PASS}@host`, or a whole `${PROM_URL}` with its credential in it.
-      const inCredential = credential !== undefined && overlaps(field.value, value, credential);
-      if (inCredential) {
+      const inCredential = credentials.filter((credential) => overlaps(field.value, value, credential));
+      for (const credential of inCredential) {
         for (const form of credentialForms(credential.text)) add(form, MIN_SECRET_LENGTH);
         // As sent: a service answering 401 may quote the Authorization header it was given.
-        add(basicCredentials(field.value), MIN_SECRET_LENGTH);
+        add(basicCredentials(credential.url), MIN_SECRET_LENGTH);
       }
       // `?api_key=${KEY}`, or a whole `${PROM_URL}` with its key in it: a server may echo the URL asked.
       const inQuery = queryKeys.filter((key) => overlaps(field.value, value, key));
@@ -69,13 +90,39 @@ export function secretValues(
       // Masked as the whole path and query, which a host-only variable (`${HOOK_HOST}`) is not part of.
       if (hookPath !== undefined && overlaps(field.value, value, hookPath))
         add(hookPath.text, MIN_HEADER_SECRET);
-      if (secretField || inCredential || inQuery.length > 0 || SECRET_VARIABLE.test(name)) {
-        if (value.trim().length >= MIN_SECRET_LENGTH) values.add(value);
-        else if (!tooShort.has(name)) tooShort.set(name, field.path);
+      const inUrl = [...inCredential, ...inQuery];
+      const inOption = option !== undefined && overlaps(field.value, value, option);
+      // A command's argument has its URL's credential masked, not the whole URL: `--db=***` would
+      // hide from the target's identity (identity.ts) which database the command addresses, and
+      // production's would read as staging's.
+      const whole =
+        secretField ||
+        optionArgument ||
+        inOption ||
+        SECRET_VARIABLE.test(name) ||
+        (inUrl.length > 0 && !argument);
+      if (whole || inUrl.length > 0) {
+        const long = value.trim().length >= MIN_SECRET_LENGTH;
+        if (whole && long) values.add(value);
+        // Short, or (in a command's argument) a credential too short to be masked in it.
+        else if ((!long || inUrl.some(tooShortToBe)) && !tooShort.has(name)) tooShort.set(name, field.path);
       } else if (header) add(value, MIN_HEADER_SECRET);
     }
   }
   return { values: [...values], tooShort: [...tooShort].map(([variable, path]) => ({ variable, path })) };
+}
+
+/** A credential shorter than MIN_SECRET_LENGTH, left unmasked. */
+const tooShortToBe = (credential: { text: string }): boolean =>
+  credential.text.trim().length < MIN_SECRET_LENGTH;
+
+/**
+ * Where a field's text may hold a URL, and where it starts: at its start, and in a command's
+ * argument also after its first `=` (`--db=postgres://…`, `DATABASE_URL=…`).
+ */
+function urlsIn(text: string, argument: boolean): { url: string; start: number }[] {
+  const equals = argument ? text.indexOf('=') : -1;
+  return [0, ...(equals < 0 ? [] : [equals + 1])].map((start) => ({ url: text.slice(start), start }));
 }
 
 /** A URL's credential (or query key) as written, and as its server receives it (percent-decoded). */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { SECRET_FIELD } from '../config/secret-fields.js';
+import { SECRET_FIELD, secretOption } from '../config/secret-fields.js';
 import { redact } from '../core/redact.js';
 import { urlAddress } from '../core/safe-url.js';
 import type { TargetIdentity } from './target.js';
@@ -113,9 +113,6 @@ function maskedText(text: string): string {
   }
 }
 
-/** `--token` or `--token=…`: an option named like a secret. */
-const SECRET_OPTION = /^-{1,2}([A-Za-z0-9_.-]+)(=.*)?$/;
-
 /**
  * A digest of commands' arguments (each `argv` without its program, which is named apart), without
  * the value of an option named like a secret (`--password X`, `--token=X`), other secrets masked:
@@ -138,10 +135,11 @@ function withoutSecretValues(args: readonly string[]): string[] {
       secretNext = false;
       continue;
     }
-    const option = SECRET_OPTION.exec(arg);
-    if (option && SECRET_FIELD.test(option[1] ?? '')) {
-      secretNext = option[2] === undefined;
-      kept.push(secretNext ? arg : `${arg.slice(0, arg.indexOf('='))}=(secret)`);
+    // One rule with masking (secret-values.ts): an option named like a secret.
+    const option = secretOption(arg);
+    if (option) {
+      secretNext = option.value === undefined;
+      kept.push(option.value ? `${arg.slice(0, option.value.start)}(secret)` : arg);
       continue;
     }
     kept.push(arg);

@@ -111,8 +111,11 @@ describe('the same platform, however its secrets and timeouts changed', () => {
       );
     expect(refusal(command('s3cret-before'), command('s3cret-after'))).toBeUndefined();
     expect(JSON.stringify(deployedOn(command('s3cret-before')))).not.toContain('s3cret-before');
+    // From the environment: a key written in the file is refused (literal-url-secrets.test.ts).
     const http = (key: string) =>
-      modelWith(`{ type: http, url: "https://serving.example.com/m?tenant=eu&api_key=${key}" }`);
+      modelWith(`{ type: http, url: "https://serving.example.com/m?tenant=eu&api_key=\${API_KEY}" }`, {
+        API_KEY: key,
+      });
     expect(refusal(http('key-before'), http('key-after'))).toBeUndefined();
     expect(JSON.stringify(deployedOn(http('key-before')))).not.toContain('key-before');
   });

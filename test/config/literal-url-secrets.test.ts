@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '../../src/config/load.js';
+import { problemsOf } from './sample.js';
+
+// SPEC 2: secrets come from the environment, never from the file. A URL's password written in
+// the file was refused; a token standing for its user name, or a secret-named query parameter
+// (`?api_key=…`, a signed URL's `sig`), was accepted and then never masked.
+
+const F = '.github/model-gate.yml';
+const FROM_ENV = '(secrets come from the environment, never from the file)';
+/** fraud with its metrics at `url`, and a webhook gate at `hook`. */
+const config = (url: string, hook = 'https://hooks.example/check') => `version: 1
+models:
+  fraud:
+    source: { file: models/fraud.yaml, key: version }
+    target: { type: sandbox, url: "http://127.0.0.1:8080" }
+    strategy: { type: canary, steps: [10, 50] }
+    metrics: { type: prometheus, url: "${url}" }
+    gates:
+      - { name: approval, kind: webhook, url: "${hook}" }
+`;
+
+describe('a secret written in a URL in the file', () => {
+  it('is refused as a token standing for the user name, naming the field and what to write', () => {
+    const problems = problemsOf(config('https://glpatABCDEF123456@prom.example'));
+    expect(problems).toEqual([
+      `${F}:7:39: models.fraud.metrics.url: the URL holds a token written in the file as its user name; write it as \${URL_TOKEN}@ and set URL_TOKEN from a secret ${FROM_ENV}`,
+    ]);
+    expect(problems.join('\n')).not.toContain('glpatABCDEF123456');
+  });
+
+  it("is refused as a secret-named query parameter's value, the parameter named, the value never shown", () => {
+    const problems = problemsOf(
+      config(
+        'https://prom.example/api?tenant=acme&api_key=abcdef123456',
+        'https://fn.example/check?sig=sig0123456',
+      ),
+    );
+    expect(problems).toEqual([
+      `${F}:7:39: models.fraud.metrics.url: the URL's api_key parameter holds a secret written in the file; write it as api_key=\${API_KEY} and set API_KEY from a secret ${FROM_ENV}`,
+      `${F}:9:47: models.fraud.gates[0].url: the URL's sig parameter holds a secret written in the file; write it as sig=\${SIG} and set SIG from a secret ${FROM_ENV}`,
+    ]);
+    expect(problems.join('\n')).not.toMatch(/abcdef123456|sig0123456/);
+  });
+
+  it('is refused in a command argument too', () => {
+    const text = config('http://prom.example').replace(
+      'target: { type: sandbox, url: "http://127.0.0.1:8080" }',
+      'target: { type: command, apply: [deploy, "https://deploy.example/?token=t0k3n-0123", "{{candidate}}"], read: [state] }',
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:5:46: models.fraud.target.apply[1]: the URL's token parameter holds a secret written in the file; write it as token=\${TOKEN} and set TOKEN from a secret ${FROM_ENV}`,
+    ]);
+  });
+
+  it(`is accepted from \${NAME}, and a URL with no secret in it as written`, () => {
+    const env = { PROM_TOKEN: 'glpat-0123456789', API_KEY: 'abcdef123456' };
+    expect(() =>
+      parseConfig(config(`https://\${PROM_TOKEN}@prom.example/api?api_key=\${API_KEY}`), env),
+    ).not.toThrow();
+    expect(() => parseConfig(config('https://prom.example/api?tenant=acme&region=eu'), env)).not.toThrow();
+    // An ssh or git URL's user name is a login, its key authenticates: no secret.
+    const clone = config('http://prom.example').replace(
+      'target: { type: sandbox, url: "http://127.0.0.1:8080" }',
+      'target: { type: command, apply: [git, clone, "ssh://git@git.example/models.git"], read: [state] }',
+    );
+    expect(() => parseConfig(clone, env)).not.toThrow();
+  });
+});
