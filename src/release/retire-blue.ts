@@ -10,6 +10,7 @@ import { type RemovesIdleVersions, removesIdleVersions } from '../targets/retire
 import type { Target } from '../targets/target.js';
 import { confirmingTarget } from './confirmed-change.js';
 import { contextFor, type Ports } from './ports.js';
+import { rollbackToBlue } from './rollback-to-blue.js';
 
 /**
  * When blue-green's blue, kept warm at 0% by a promotion at `promotedAt`, may be retired: the end of
@@ -104,8 +105,7 @@ async function retireNewestBlue(
     return say(`blue ${blue} not retired yet: ${err.message}; the next schedule tick tries again`);
   }
   const { serving, idle, as } = look;
-  // Where model-gate takes blue off the platform, only the user's deploy step puts it back.
-  const again = removesIdleVersions(target) ? 'needs it deployed there again first' : 'deploys it again';
+  const rollbackWords = rollbackToBlue(blue, removesIdleVersions(target));
   const changed = (seen: TrafficState) => {
     const other = idleVersion(seen, green);
     const what =
@@ -124,7 +124,7 @@ async function retireNewestBlue(
       );
     else if (idle === undefined)
       say(
-        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatElapsed(left)} of its ${window} left: a rollback to ${blue} ${again}`,
+        `blue ${blue} is not deployed beside ${green} as far as ${target.description} reports (${green} alone), with ${formatElapsed(left)} of its ${window} left: ${rollbackWords}`,
         false,
       );
     else say(`blue ${blue} not kept for a rollback: ${changed(serving)}`);
@@ -180,7 +180,7 @@ async function retireNewestBlue(
     ? `; the removal was reported failed, but ${blue} is gone all the same: ${reported}`
     : '';
   return say(
-    `blue ${blue} retired (${window} over): ${removed}${standing(green, beside, 'is deployed')}; a rollback to ${blue} ${again}${despite}`,
+    `blue ${blue} retired (${window} over): ${removed}${standing(green, beside, 'is deployed')}; ${rollbackWords}${despite}`,
     false,
   );
 }

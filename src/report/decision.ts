@@ -19,6 +19,7 @@ import {
 } from '../release/phase-notes.js';
 import { type RunResult, type ServingState, SIBLING_LINE } from '../release/pull-request.js';
 import { blueKeptUntil } from '../release/retire-blue.js';
+import { rollbackToBlue } from '../release/rollback-to-blue.js';
 import type { StatusServing } from '../release/status-command.js';
 import { holdEndWords } from '../release/tick.js';
 import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
@@ -26,6 +27,7 @@ import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 import { fmt, percent } from '../stats/counts.js';
 import { psiBand } from '../stats/drift.js';
 import { isRollingBatch } from '../strategies/rolling.js';
+import { targetCapabilities } from '../targets/capabilities.js';
 import { utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
 import { notEnoughData } from './not-enough-data.js';
@@ -169,14 +171,36 @@ export interface ReportAt {
 }
 
 /**
- * `; v1 kept warm at 0% for a rollback until …` of blue-green's promotion of `to` over `blue` at
+ * The end of blue-green's rollback-window after `model`'s promotion at `promotedAt`, while it runs
+ * at the report's time; else undefined (another strategy, or the window is over).
+ */
+function windowRunsUntil(model: string, promotedAt: number, at: ReportAt | undefined): number | undefined {
+  const config = at?.config.models[model];
+  const until = config && blueKeptUntil(config, promotedAt);
+  return until === undefined || at === undefined || at.now >= until ? undefined : until;
+}
+
+/**
+ * `; v1 kept warm at 0% for a rollback until …` of blue-green's promotion over `blue` at
  * `promotedAt`, while its rollback-window runs at the report's time; else nothing.
  */
 function keptWarm(model: string, blue: string, promotedAt: number, at: ReportAt | undefined): string {
-  const config = at?.config.models[model];
-  const until = config && blueKeptUntil(config, promotedAt);
-  if (until === undefined || at === undefined || at.now >= until) return '';
+  const until = windowRunsUntil(model, promotedAt, at);
+  if (until === undefined) return '';
   return `; ${blue} kept warm at 0% for a rollback until ${utcMinute(until)} (rollback-window ${formatDuration(until - promotedAt)})`;
+}
+
+/**
+ * What a blue-green promotion's report says of blue (`r.from`) while its rollback-window runs: kept
+ * warm, or, on a target that keeps no blue (KServe routes green alone: capabilities.ts keepsBlue),
+ * that a rollback deploys it again, as that platform does, in one change.
+ */
+function blueAfterPromotion(r: Release, at: ReportAt | undefined): string {
+  const type = at?.config.models[r.model]?.target.type;
+  if (type === undefined || targetCapabilities(type).keepsBlue)
+    return keptWarm(r.model, r.from, r.updatedAt, at);
+  if (windowRunsUntil(r.model, r.updatedAt, at) === undefined) return '';
+  return `; ${r.from} is not kept warm: the ${type} target routes ${r.to} alone, so ${rollbackToBlue(r.from, false)}, with a cold start`;
 }
 
 /**
@@ -193,9 +217,7 @@ function blueKeptNow(s: ServingState, result: RunResult, at: ReportAt | undefine
   if (!blue || blue.version !== last.previous) return '';
   const kept = keptWarm(s.model, blue.version, last.at, at);
   if (blue.deployed || !kept) return kept;
-  // As retire-blue.ts words it: where model-gate removes idle versions, only the deploy step puts one back.
-  const again = blue.redeployFirst ? 'needs it deployed there again first' : 'deploys it again';
-  return `; ${blue.version} is no longer kept warm for a rollback: ${blue.target} reports it not deployed beside ${last.version}, so a rollback to ${blue.version} ${again}`;
+  return `; ${blue.version} is no longer kept warm for a rollback: ${blue.target} reports it not deployed beside ${last.version}, so ${rollbackToBlue(blue.version, blue.redeployFirst)}`;
 }
 
 /** A model skipped and why; `*` for the whole run. */
@@ -221,9 +243,9 @@ export const unsaidLines = (result: RunResult): RunResult['skipped'] =>
  */
 export function reportSentence(r: Release, result: RunResult, at?: ReportAt): string {
   const since = rolledBackSince(r, result);
-  // Promoted, blue-green's blue kept warm: said where the report's time is known.
+  // Promoted: what of blue-green's blue is kept warm, said where the report's time is known.
   if (!since && r.status === 'promoted' && !r.withdrawPending)
-    return `${releaseSentence(r, false, at?.now)}${keptWarm(r.model, r.from, r.updatedAt, at)}`;
+    return `${releaseSentence(r, false, at?.now)}${blueAfterPromotion(r, at)}`;
   // A status run (it lists what serves) reads only.
   if (!since) return releaseSentence(r, result.serving !== undefined, at?.now);
   return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;

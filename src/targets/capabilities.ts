@@ -37,6 +37,12 @@ export interface TargetCapabilities {
   sticky: StickySplit;
   /** For a per-request split: whether and how a caller keeps a user on one arm, from the platform's docs. */
   pin?: string;
+  /**
+   * Whether a blue-green promotion leaves blue deployed at 0% beside green, kept warm for a
+   * rollback until its rollback-window ends (retire-blue.ts). False where the platform routes green
+   * alone and a rollback deploys blue again (KServe), or has no blue-green at all.
+   */
+  keepsBlue: boolean;
 }
 
 /**
@@ -62,6 +68,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     maxMirrorPercent: 100,
     declared: false,
     sticky: 'key',
+    keepsBlue: true,
   },
   // The user's service or commands take the sticky header and must report it back.
   http: {
@@ -73,6 +80,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     maxMirrorPercent: 100,
     declared: true,
     sticky: 'key',
+    keepsBlue: true,
   },
   command: {
     strategies: ['canary'],
@@ -83,6 +91,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     maxMirrorPercent: 100,
     declared: true,
     sticky: 'key',
+    keepsBlue: true,
   },
   kserve: {
     strategies: ['canary', 'linear', 'blue-green'],
@@ -96,6 +105,8 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     declared: false,
     // canaryTrafficPercent splits requests by weight; an A/B stays refused (NO_STICKY) there.
     sticky: 'per-request',
+    // A promotion routes green alone; blue is an earlier revision that no route reaches (docs/targets/kserve.md).
+    keepsBlue: false,
   },
   sagemaker: {
     strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
@@ -110,6 +121,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     // requests; TargetVariant on InvokeEndpoint sends one to the variant named, over the weights.
     sticky: 'per-request',
     pin: "to keep a user on one arm, send the user's requests with InvokeEndpoint's TargetVariant set to that arm's production variant",
+    keepsBlue: true,
   },
   azureml: {
     strategies: ['canary', 'linear', 'blue-green', 'shadow', 'ab'],
@@ -121,6 +133,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     // the header azureml-model-deployment invokes a deployment "without going through traffic rules".
     sticky: 'per-request',
     pin: "to keep a user on one arm, send the user's requests with the header azureml-model-deployment: <that arm's deployment>",
+    keepsBlue: true,
   },
   vertex: {
     strategies: ['canary', 'linear', 'blue-green', 'ab'],
@@ -135,6 +148,7 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     // choice from the caller; its answer names the deployedModelId that served it.
     sticky: 'per-request',
     pin: "Vertex AI cannot keep a user on one arm: predict takes no choice of deployed model (each answer's deployedModelId names the one that served it)",
+    keepsBlue: true,
   },
   seldon: {
     strategies: ['canary', 'linear', 'shadow', 'ab'],
@@ -150,6 +164,8 @@ const TABLE: Record<TargetType, TargetCapabilities> = {
     // caller's: https://docs.seldon.ai/seldon-core-2/kubernetes/resources/experiment
     sticky: 'per-request',
     pin: "to keep a user on one arm, send the x-seldon-route header of the user's first answer (with seldon-model) on the user's later requests",
+    // No blue-green (refused above): nothing of blue to keep.
+    keepsBlue: false,
   },
 };
 
