@@ -200,8 +200,12 @@ function blueAfterPromotion(r: Release, at: ReportAt | undefined): string {
   if (type === undefined || targetCapabilities(type).keepsBlue)
     return keptWarm(r.model, r.from, r.updatedAt, at);
   if (windowRunsUntil(r.model, r.updatedAt, at) === undefined) return '';
-  return `; ${r.from} is not kept warm: the ${type} target routes ${r.to} alone, so ${rollbackToBlue(r.from, false)}, with a cold start`;
+  return notKeptOn(type, r.from, r.to);
 }
+
+/** `; v1 is not kept warm: …` of a target that routes green alone once promoted (keepsBlue false). */
+const notKeptOn = (type: string, blue: string, green: string) =>
+  `; ${blue} is not kept warm: the ${type} target routes ${green} alone, so ${rollbackToBlue(blue, false)}, with a cold start`;
 
 /**
  * What a status run says of blue kept warm for the version a model serves: only where the ledger's
@@ -213,6 +217,12 @@ function blueKeptNow(s: ServingState, result: RunResult, at: ReportAt | undefine
   const last = s.last;
   if (last?.kind !== 'promotion' || last.version !== s.version || s.candidate) return '';
   if (result.releases.some((r) => r.model === s.model)) return '';
+  // A platform that keeps no blue was never asked: the promotion's words hold while the window runs.
+  const type = at?.config.models[s.model]?.target.type;
+  if (type !== undefined && !targetCapabilities(type).keepsBlue)
+    return windowRunsUntil(s.model, last.at, at) === undefined
+      ? ''
+      : notKeptOn(type, last.previous, last.version);
   const blue = (s as StatusServing).blue;
   if (!blue || blue.version !== last.previous) return '';
   const kept = keptWarm(s.model, blue.version, last.at, at);
