@@ -3,7 +3,7 @@ import { TARGET_TYPES, type TargetType, targetCapabilities } from '../targets/ca
 import { asRecord, finite, type Loose } from './fields.js';
 import { formatPath } from './messages.js';
 import { parsePercent } from './percent.js';
-import { type Config, SIDE_BY_SIDE_KINDS } from './types.js';
+import { type Config, SANDBOX_COUNT_QUERIES, SIDE_BY_SIDE_KINDS } from './types.js';
 
 /**
  * A strategy and gates that cannot work together: a gate that could never judge (the release
@@ -109,7 +109,8 @@ function firstPhaseFull(strategy: Loose | undefined) {
  * that every gate judged is one the config shows. Where the target splits users by a key, an srm
  * gate must count users (`units`): counting requests, a few heavy users move the request split of
  * a correct user split, and the gate would roll good A/Bs back as mismatched. Where the target
- * splits each request at random (sticky: per-request), requests are the randomised unit.
+ * splits each request at random (sticky: per-request), requests are the randomised unit. On the
+ * sandbox's metrics the conversion gate must count users too (see checkConversionUnits).
  */
 export function checkAbGates(
   strategy: Loose | undefined,
@@ -121,19 +122,22 @@ export function checkAbGates(
 ) {
   if (strategy?.type !== 'ab') return;
   const kinds = gates.map((g) => asRecord(g)?.kind);
+  const targetType = keyTarget(target);
   if (!kinds.includes('conversion')) {
     const queries =
-      metricsType === 'sandbox' || metricsType === 'file'
-        ? ''
-        : `, conversions: <count query>, exposures: <count query>`;
+      metricsType === 'sandbox' && targetType
+        ? `, ${USER_CONVERSION_FIX}`
+        : metricsType === 'sandbox' || metricsType === 'file'
+          ? ''
+          : `, conversions: <count query>, exposures: <count query>`;
     issue(
       ctx,
       gatesPath,
       `an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion${queries} }`,
     );
   }
-  const targetType = keyTarget(target);
   if (!targetType) return;
+  if (metricsType === 'sandbox') checkConversionUnits(gates, targetType, strategy, gatesPath, ctx);
   const split = percentOf(strategy.split) ?? 50;
   const header = field(strategy, 'stickyHeader', 'sticky-header') ?? 'x-user-id';
   gates.forEach((entry, i) => {
@@ -143,6 +147,52 @@ export function checkAbGates(
       ctx,
       [...gatesPath, i, 'units'],
       `required on an A/B whose ${targetType} target splits users by ${String(header)}: without units the gate counts requests, and a few heavy users make a correct ${100 - split}/${split} user split read as a mismatch, so it would roll back good candidates; count the users per slot, ${unitsFix(metricsType)}`,
+    );
+  });
+}
+
+/** A sandbox conversion gate that counts users, the unit a key split randomises. */
+const USER_CONVERSION_FIX = 'exposures: exposed-users, conversions: converted-users';
+
+const SANDBOX_KNOWN_COUNTS: readonly string[] = SANDBOX_COUNT_QUERIES;
+/** The sandbox's counts of users each field may take; its others (the defaults among them) count requests. */
+const SANDBOX_USER_COUNTS: Record<'exposures' | 'conversions', readonly string[]> = {
+  exposures: ['exposed-users', 'users'],
+  conversions: ['converted-users'],
+};
+
+/**
+ * A conversion gate counting requests on a key-split A/B with the sandbox's metrics: a user's
+ * requests all land on one arm and share one propensity to convert, so they are not independent
+ * trials, and the test's binomial variance per request is too small: in simulated A/As it failed a
+ * healthy candidate, or called it a winner, in 16-35% of A/Bs at alpha 0.05. Refused, like an srm
+ * gate without units; other sources' queries cannot be told apart (docs/judges.md says to count
+ * users there).
+ */
+function checkConversionUnits(
+  gates: unknown[],
+  targetType: TargetType,
+  strategy: Loose,
+  gatesPath: Path,
+  ctx: Ctx,
+) {
+  const header = field(strategy, 'stickyHeader', 'sticky-header') ?? 'x-user-id';
+  gates.forEach((entry, i) => {
+    const gate = asRecord(entry);
+    if (gate?.kind !== 'conversion') return;
+    // Left out, a field is the sandbox's per-request default (conversions, exposures); a name the
+    // sandbox does not know is refused by checkSandboxNames, with its own hint.
+    const perRequest = (['exposures', 'conversions'] as const).find((name) => {
+      const count = String(gate[name] ?? name);
+      return SANDBOX_KNOWN_COUNTS.includes(count) && !SANDBOX_USER_COUNTS[name].includes(count);
+    });
+    if (!perRequest) return;
+    const written = gate[perRequest] === undefined ? `the default, ${perRequest}` : String(gate[perRequest]);
+    issue(
+      ctx,
+      [...gatesPath, i, perRequest],
+      `counts requests (${written}), but this A/B's ${targetType} target splits users by ${String(header)}: a user's requests all land on one arm and convert alike, so they are not independent trials, and the test would fail a good candidate or call a winner by chance far more often than alpha; count users: ${USER_CONVERSION_FIX}`,
+      gate[perRequest],
     );
   });
 }

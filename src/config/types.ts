@@ -322,6 +322,9 @@ export const SANDBOX_COUNT_QUERIES = [
   'exposures',
   /** Distinct sticky keys (x-user-id, or the sticky header) of the requests: an srm gate's `units`. */
   'users',
+  /** Distinct users with outcome feedback, and of those with a conversion: a key-split A/B's conversion gate. */
+  'exposed-users',
+  'converted-users',
 ] as const;
 export type SandboxCountQuery = (typeof SANDBOX_COUNT_QUERIES)[number];
 

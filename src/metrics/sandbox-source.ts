@@ -30,6 +30,9 @@ const slotSchema = z.object({
   scores: bucketsSchema,
   /** Distinct sticky keys; absent from a sandbox older than the `users` count. */
   users: z.number().optional(),
+  /** Distinct users with feedback, and with a conversion; absent from a sandbox older than these counts. */
+  exposedUsers: z.number().optional(),
+  convertedUsers: z.number().optional(),
   agreement: z.object({ compared: z.number(), identical: z.number() }).optional(),
   outcomes: z
     .object({ labelled: z.number(), correct: z.number(), conversions: z.number(), exposures: z.number() })
@@ -192,13 +195,22 @@ function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
     case 'exposures':
       return c.outcomes?.exposures ?? 0;
     case 'users':
-      if (c.users === undefined) {
-        throw new MetricsError(
-          'the sandbox does not count users (it is older than this model-gate): run the same model-gate version for the sandbox',
-        );
-      }
-      return c.users;
+      return userCount(c.users, 'users');
+    case 'exposed-users':
+      return userCount(c.exposedUsers, 'exposed users');
+    case 'converted-users':
+      return userCount(c.convertedUsers, 'converted users');
   }
+}
+
+/** A user count, which a sandbox older than this model-gate does not send: no number to guess. */
+function userCount(count: number | undefined, what: string): number {
+  if (count === undefined) {
+    throw new MetricsError(
+      `the sandbox does not count ${what} (it is older than this model-gate): run the same model-gate version for the sandbox`,
+    );
+  }
+  return count;
 }
 
 function sandboxValue(query: SandboxQuery, c: SlotCounts, w: MetricWindow): number | undefined {

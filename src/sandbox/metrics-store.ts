@@ -2,7 +2,8 @@
  * Everything the sandbox counts, per (model, slot, version): running totals for /metrics and
  * per-second buckets (the last two hours) for exact windowed counts in /metrics.json. Besides the
  * requests: the distinct sticky keys (users) that sent them, shadow agreement and dropped copies, outcome feedback (counted in the second it
- * arrives), and per model the fewest healthy instances a rolling pool had while serving.
+ * arrives, with the distinct users it exposed and converted), and per model the fewest healthy
+ * instances a rolling pool had while serving.
  */
 import {
   addInto,
@@ -81,6 +82,13 @@ export interface SlotCounts {
    * the per-second buckets only, so a window since start covers at most their two hours.
    */
   users: number;
+  /**
+   * Distinct users with outcome feedback in the window, and of them those with a conversion: a key
+   * split's conversion counts, since a user's requests share one arm and one propensity to convert
+   * (counted per request, the test takes them as independent and finds winners by chance).
+   */
+  exposedUsers: number;
+  convertedUsers: number;
   outcomes: Outcomes;
   /** Shadow slot only. */
   agreement?: { compared: number; identical: number; scoreDiff: JsonHistogram };
@@ -109,7 +117,12 @@ interface Series {
   seconds: Map<number, Counts>;
   /** Epoch second -> the sticky keys of those requests; no running total (it would grow unbounded). */
   users: Map<number, Set<string>>;
+  /** Epoch second -> the sticky keys of the feedback that arrived in it, and of its conversions. */
+  exposedUsers: Map<number, Set<string>>;
+  convertedUsers: Map<number, Set<string>>;
 }
+
+type UserSets = 'users' | 'exposedUsers' | 'convertedUsers';
 
 export class MetricsStore {
   private readonly series = new Map<string, Series>();
@@ -139,13 +152,13 @@ export class MetricsStore {
       observe(c.latencyMs, latencyMs);
       if (score !== undefined) observe(c.scores, score);
     });
-    if (user !== undefined) this.recordUser(key, user);
+    if (user !== undefined) this.recordUser(key, 'users', user);
     const slots = this.lastServed.get(key.model) ?? new Map<Slot, string>();
     this.lastServed.set(key.model, slots.set(key.slot, key.version));
   }
 
-  private recordUser(key: SeriesKey, user: string): void {
-    const users = this.seriesFor(key).users;
+  private recordUser(key: SeriesKey, sets: UserSets, user: string): void {
+    const users = this.seriesFor(key)[sets];
     const second = Math.floor(this.now() / 1000);
     let seen = users.get(second);
     if (!seen) {
@@ -172,14 +185,24 @@ export class MetricsStore {
     });
   }
 
-  /** Feedback on a request `key` served; `correct` is undefined when it carried no label. */
-  recordOutcome(key: SeriesKey, outcome: { correct: boolean | undefined; converted: boolean }): void {
+  /**
+   * Feedback on a request `key` served; `correct` is undefined when it carried no label. `user`:
+   * the sticky key the request was routed by (none for an unkeyed request, which no user count holds).
+   */
+  recordOutcome(
+    key: SeriesKey,
+    outcome: { correct: boolean | undefined; converted: boolean },
+    user?: string,
+  ): void {
     this.update(key, (c) => {
       c.outcomes.exposures++;
       if (outcome.correct !== undefined) c.outcomes.labelled++;
       if (outcome.correct) c.outcomes.correct++;
       if (outcome.converted) c.outcomes.conversions++;
     });
+    if (user === undefined) return;
+    this.recordUser(key, 'exposedUsers', user);
+    if (outcome.converted) this.recordUser(key, 'convertedUsers', user);
   }
 
   /** How many instances of a rolling pool were healthy when it served (or changed). */
@@ -242,7 +265,11 @@ export class MetricsStore {
       if (!s) continue;
       const counts = span.everything ? s.total : sumSeconds(s.seconds, span);
       if (counts.requests > 0 || counts.dropped > 0 || counts.outcomes.exposures > 0) {
-        report.slots[slot] = toSlotCounts(slot, version, counts, distinctUsers(s.users, span));
+        report.slots[slot] = toSlotCounts(slot, version, counts, {
+          users: distinctUsers(s.users, span),
+          exposedUsers: distinctUsers(s.exposedUsers, span),
+          convertedUsers: distinctUsers(s.convertedUsers, span),
+        });
       }
     }
     return report;
@@ -282,7 +309,14 @@ export class MetricsStore {
     const id = seriesId(key);
     let s = this.series.get(id);
     if (!s) {
-      s = { key: { ...key }, total: emptyCounts(), seconds: new Map(), users: new Map() };
+      s = {
+        key: { ...key },
+        total: emptyCounts(),
+        seconds: new Map(),
+        users: new Map(),
+        exposedUsers: new Map(),
+        convertedUsers: new Map(),
+      };
       this.series.set(id, s);
     }
     return s;
@@ -346,7 +380,7 @@ function distinctUsers(users: Map<number, Set<string>>, { from, to }: { from: nu
   return seen.size;
 }
 
-function toSlotCounts(slot: Slot, version: string, c: Counts, users: number): SlotCounts {
+function toSlotCounts(slot: Slot, version: string, c: Counts, users: Pick<SlotCounts, UserSets>): SlotCounts {
   const json = (h: Histogram): JsonHistogram => ({
     buckets: cumulativeBuckets(h),
     sum: h.sum,
@@ -360,7 +394,7 @@ function toSlotCounts(slot: Slot, version: string, c: Counts, users: number): Sl
     latencyMs: json(c.latencyMs),
     scores: json(c.scores),
     unkeyed: c.unkeyed,
-    users,
+    ...users,
     outcomes: { ...c.outcomes },
   };
   if (slot === 'shadow') {

@@ -14,6 +14,8 @@ export interface ServedRequest {
   conversionFactor: number;
   /** Set once feedback was recorded: one feedback record per request keeps the counts exact. */
   feedback: boolean;
+  /** The sticky key (user) the request was routed by, if any: its feedback counts that user. */
+  user?: string;
 }
 
 export const SERVED_TTL_MS = 2 * 60 * 60 * 1000;

@@ -231,6 +231,7 @@ class SandboxApp {
         prediction: result.outcome === 'error' ? undefined : result.prediction,
         conversionFactor: conversionFactorOf(artifact),
         feedback: false,
+        ...(route.key === undefined ? {} : { user: route.key }),
       });
     }
     const shadow = route.mirror;
@@ -289,7 +290,8 @@ class SandboxApp {
     const { seed, conversionRate } = this.conversions;
     const outcome = outcomeOf(feedback, served, { seed, model: endpoint.model, conversionRate });
     const key = { model: endpoint.model, slot: served.slot, version: served.version };
-    this.store.recordOutcome(key, outcome);
+    // The user comes from the request's own routing, so callers' feedback needs no key of its own.
+    this.store.recordOutcome(key, outcome, served.user);
     const correct = outcome.correct === undefined ? {} : { correct: outcome.correct };
     sendJson(res, 200, { id: feedback.id, ...key, converted: outcome.converted, ...correct });
   }

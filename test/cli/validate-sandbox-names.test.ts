@@ -19,11 +19,12 @@ models:
       - { name: errors, kind: ratio, events: ${names.events}, total: ${names.total}, max-increase: 10% }
       - { name: scores, kind: drift, buckets: ${names.drift} }
       - { name: p95, kind: latency, buckets: ${names.latency}, quantile: 0.95, max-increase: 10% }
-      - { name: sales, kind: conversion, conversions: ${names.conversions}, exposures: exposures }
+      - { name: sales, kind: conversion, conversions: ${names.conversions}, exposures: exposed-users }
       - { name: split, kind: srm, units: ${names.units} }
     drift-watch: { buckets: ${names.watch} }
 `;
-const COUNTS = '(known: requests, errors, nulls, answered, conversions, exposures, users)';
+const COUNTS =
+  '(known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users)';
 const HISTOGRAMS = '(known: latency, scores)';
 
 async function validate(text: string) {
@@ -64,7 +65,7 @@ describe('validate with a misspelt sandbox name', () => {
       total: 'answered',
       drift: 'scores',
       latency: 'latency',
-      conversions: 'conversions',
+      conversions: 'converted-users',
       units: 'users',
       watch: 'scores',
     });

@@ -28,11 +28,15 @@ describe('bad configs: one exact line per problem, with file, line, column and p
 
   it('a conversion margin of 100% or more on a drop: it would pass a candidate that never converts', () => {
     const ab = '    strategy: { type: ab, split: 50, sticky-header: x-user-id }\n';
-    expect(problemsOf(oneModel(ab, gates('{ name: conv, kind: conversion, margin: "100%" }')))).toEqual([
-      `${F}:10:49: models.fraud.gates[0].margin: expected below 100% with direction "decrease" (a drop that large passes even a candidate that never converts), got 100%`,
+    // A key split's conversion gate counts users.
+    const USERS = 'exposures: exposed-users, conversions: converted-users';
+    expect(
+      problemsOf(oneModel(ab, gates(`{ name: conv, kind: conversion, ${USERS}, margin: "100%" }`))),
+    ).toEqual([
+      `${F}:10:105: models.fraud.gates[0].margin: expected below 100% with direction "decrease" (a drop that large passes even a candidate that never converts), got 100%`,
     ]);
     // A rate where lower is better may well double: direction increase takes any margin.
-    const increase = gates('{ name: conv, kind: conversion, direction: increase, margin: "150%" }');
+    const increase = gates(`{ name: conv, kind: conversion, ${USERS}, direction: increase, margin: "150%" }`);
     expect(parseConfig(oneModel(ab, increase), {}).config.models.fraud?.gates[0]).toMatchObject({
       margin: 1.5,
     });

@@ -24,7 +24,7 @@ const model = (rest: string, gates = '    gates: []\n') => `${HEAD}${rest}${gate
 const CANARY = '    strategy: { type: canary, steps: [10, 50] }\n';
 /** The gates an A/B must have: its split check (counting users) and its conversion. */
 const AB_GATES =
-  '    gates: [{ name: split, kind: srm, units: users }, { name: conversion, kind: conversion }]\n';
+  '    gates: [{ name: split, kind: srm, units: users }, { name: conversion, kind: conversion, exposures: exposed-users, conversions: converted-users }]\n';
 
 afterEach(() => {
   vi.restoreAllMocks();

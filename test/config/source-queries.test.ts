@@ -75,9 +75,13 @@ describe('a query left to the sandbox name, on a source that answers any query',
         expect.objectContaining({ kind: 'drift', buckets: 'scores' }),
       ]);
       expect(model?.driftWatch, metrics).toEqual(expect.objectContaining({ buckets: 'scores' }));
-      // A conversion gate is an A/B's (a shadow, whose answers reach no caller, refuses it).
-      const ab = parseConfig(config(metrics, ['{ name: conv, kind: conversion }'], '{ type: ab }'), {}).config
-        .models.fraud;
+      // A conversion gate is an A/B's (a shadow, whose answers reach no caller, refuses it); on a
+      // target that splits users by key the sandbox's must count users, so here one splitting requests.
+      const perRequest = config(metrics, ['{ name: conv, kind: conversion }'], '{ type: ab }').replace(
+        'target: { type: sandbox, url: http://127.0.0.1:8080 }',
+        'target: { type: sagemaker, endpoint: fraud-ep, region: eu-west-1 }',
+      );
+      const ab = parseConfig(perRequest, {}).config.models.fraud;
       expect(ab?.gates, metrics).toEqual([
         expect.objectContaining({ kind: 'conversion', conversions: 'conversions', exposures: 'exposures' }),
       ]);

@@ -23,7 +23,11 @@ ${gates.map((g) => `      - ${g}\n`).join('')}`;
 const SPLIT = '{ name: split, kind: srm }';
 /** On an A/B split by a sticky key: the srm gate counts users, the unit the split randomises. */
 const USER_SPLIT = '{ name: split, kind: srm, units: users }';
-const CONVERSION = '{ name: conversion, kind: conversion }';
+/** On an A/B split by a sticky key: the conversion gate counts users too. */
+const CONVERSION =
+  '{ name: conversion, kind: conversion, exposures: exposed-users, conversions: converted-users }';
+/** The sandbox's default counts: conversions per request. */
+const REQUEST_CONVERSION = '{ name: conversion, kind: conversion }';
 const ERRORS = '{ name: errors, kind: ratio, events: errors, max-increase: 10% }';
 const THRESHOLD = '{ name: e, kind: threshold, query: error-rate, max: 0.02 }';
 
@@ -49,7 +53,7 @@ describe('an A/B', () => {
 
   it('is refused without a conversion gate, showing the gate to add; the split check stays a choice', () => {
     expect(problemsOf(config('{ type: ab, split: 50 }', [USER_SPLIT, THRESHOLD]))).toEqual([
-      `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion }`,
+      `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion, exposures: exposed-users, conversions: converted-users }`,
     ]);
     expect(accepted(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))?.gates).toHaveLength(2);
     expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT, THRESHOLD]))?.gates).toHaveLength(3);
@@ -89,6 +93,53 @@ describe('an A/B', () => {
       `${F}:11:9: models.fraud.gates[1].units: ${why('http', '50/50')}, units: users`,
     ]);
     expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT]))?.gates).toHaveLength(2);
+  });
+
+  it('refuses a sandbox conversion gate counting requests where the target splits users by a key, naming the field and the user counts', () => {
+    const why = (written: string, target = 'sandbox') =>
+      `counts requests (${written}), but this A/B's ${target} target splits users by x-user-id: a user's requests all land on one arm and convert alike, so they are not independent trials, and the test would fail a good candidate or call a winner by chance far more often than alpha; count users: exposures: exposed-users, conversions: converted-users`;
+    expect(problemsOf(config('{ type: ab }', [USER_SPLIT, REQUEST_CONVERSION]))).toEqual([
+      `${F}:11:9: models.fraud.gates[1].exposures: ${why('the default, exposures')}`,
+    ]);
+    const written = (fields: string) =>
+      config('{ type: ab }', [`{ name: conversion, kind: conversion, ${fields} }`]);
+    expect(problemsOf(written('conversions: conversions, exposures: requests'))).toEqual([
+      `${F}:10:84: models.fraud.gates[0].exposures: ${why('requests')}`,
+    ]);
+    expect(problemsOf(written('exposures: exposed-users'))).toEqual([
+      `${F}:10:9: models.fraud.gates[0].conversions: ${why('the default, conversions')}`,
+    ]);
+    const http = config('{ type: ab }', [REQUEST_CONVERSION]).replace(
+      'target: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'target: { type: http, url: "http://127.0.0.1:8081", strategies: [ab] }',
+    );
+    expect(problemsOf(http)).toEqual([
+      `${F}:10:9: models.fraud.gates[0].exposures: ${why('the default, exposures', 'http')}`,
+    ]);
+    expect(accepted(config('{ type: ab }', [CONVERSION]))?.gates[0]).toMatchObject({
+      conversions: 'converted-users',
+      exposures: 'exposed-users',
+    });
+    // Users with requests are users too: those without feedback yet count as not converted.
+    expect(accepted(written('conversions: converted-users, exposures: users'))?.gates).toHaveLength(1);
+  });
+
+  it('accepts a conversion gate counting requests where the target splits each request, or on a source whose queries it cannot read', () => {
+    const sagemaker = config('{ type: ab }', [REQUEST_CONVERSION]).replace(
+      'target: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'target: { type: sagemaker, endpoint: fraud-ep, region: eu-west-1 }',
+    );
+    expect(accepted(sagemaker)?.gates[0]).toMatchObject({
+      conversions: 'conversions',
+      exposures: 'exposures',
+    });
+    const prometheus = config('{ type: ab }', [
+      '{ name: conversion, kind: conversion, conversions: \'sum(conv{slot="{{slot}}"})\', exposures: \'sum(exp{slot="{{slot}}"})\' }',
+    ]).replace(
+      'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
+    );
+    expect(accepted(prometheus)?.gates).toHaveLength(1);
   });
 
   it('accepts an srm gate counting requests where the target splits each request (the randomised unit)', () => {

@@ -39,9 +39,10 @@ export class FakeCounts implements MetricSource {
   async count(query: string, w: MetricWindow): Promise<number | undefined> {
     const n = this.requestsIn(w);
     if (this.nan) return Number.NaN;
-    // Every request from a user of its own: the users (an A/B split check's `units`) are the requests.
-    if (query === 'requests' || query === 'users') return n;
-    if (query === 'errors')
+    // Every request from a user of its own: the users (an A/B split check's `units`, a conversion
+    // gate's exposed users) are the requests, and its converted users are its errors.
+    if (query === 'requests' || query === 'users' || query === 'exposed-users') return n;
+    if (query === 'errors' || query === 'converted-users')
       return Math.round(n * this.slots[w.slot === 'stable' ? 'stable' : 'canary'].errorRate);
     throw new MetricsError(`unknown count query "${query}"`);
   }

@@ -35,7 +35,7 @@ describe('an A/B judged only after its cap, its planned sample reached long befo
 describe('an A/B judged only after its cap, one conversion gate past its planned sample and one short of it', () => {
   it('says the share each reached, past 100% too, and how long it ran', async () => {
     const fine =
-      '{ name: fine, kind: conversion, conversions: errors, exposures: requests, min-detectable-effect: 2% }';
+      '{ name: fine, kind: conversion, conversions: converted-users, exposures: exposed-users, min-detectable-effect: 2% }';
     const w = await tickedRelease(abStrategy, [...abGates, fine], evenArms(0.02));
     await w.open();
     w.clock.advance(HOUR);

@@ -8,7 +8,7 @@ import { configWith, released, report } from '../report/release-world.js';
 // not looking for.
 const split = '{ name: split, kind: srm, units: users }';
 const conversion = (extra: string) =>
-  `{ name: conversion, kind: conversion, conversions: errors, exposures: requests${extra} }`;
+  `{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users${extra} }`;
 const arms = (rate: number) =>
   new FakeCounts({
     stable: { rps: 2, errorRate: 0.3, medianMs: 40 },
@@ -33,7 +33,8 @@ describe('an A/B rolled back at its planned sample size', () => {
   });
 
   it('names what each gate looked for when a winner test and a non-inferiority test both stayed undecided', async () => {
-    const guard = '{ name: guard, kind: conversion, conversions: errors, exposures: requests, margin: 10% }';
+    const guard =
+      '{ name: guard, kind: conversion, conversions: converted-users, exposures: exposed-users, margin: 10% }';
     const config = configWith('{ type: ab, split: 50 }', [split, conversion(''), guard]);
     const end = await released(config, arms(0.291));
     expect(end.status).toBe('failed');

@@ -4,14 +4,14 @@ import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith, released } from '../report/release-world.js';
 import { MemoryTarget } from '../support/memory-target.js';
 
-// FakeCounts' `errors` stand for conversions, its error rate for the conversion rate: a rate of
+// FakeCounts' `converted-users` (its `errors`) stand for conversions, its error rate for the conversion rate: a rate of
 // 1.5 is a conversions query that counts half as much again as there were exposures (another
 // event, a join that doubles rows). No rate comes of such counts, and without one an A/B cannot
 // decide: before, its 150% "rate" counted as data and kept half the users on the candidate until
 // the 14d cap.
 const gates = [
   '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
 ];
 const MINUTE = 60_000;
 const minutes = (r: Release) =>
@@ -32,7 +32,7 @@ describe('an A/B whose candidate counts more conversions than exposures', () => 
     expect(minutes(end)).toBeGreaterThanOrEqual(60);
     expect(minutes(end)).toBeLessThan(61);
     expect(end.reason).toMatch(
-      /^no conclusive evidence within 1h at A\/B 50\/50 by x-user-id: conversion \(its counts were inconsistent within 1h: more conversions than exposures on the candidate: check the conversions query "errors" \([\d,]+ conversions of [\d,]+ exposures\)\)$/,
+      /^no conclusive evidence within 1h at A\/B 50\/50 by x-user-id: conversion \(its counts were inconsistent within 1h: more conversions than exposures on the candidate: check the conversions query "converted-users" \([\d,]+ conversions of [\d,]+ exposures\)\)$/,
     );
     expect(end.reason).not.toContain('returned no data');
     expect(target.state).toEqual({ stable: { version: 'v1' } });

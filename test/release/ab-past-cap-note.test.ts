@@ -10,7 +10,7 @@ import { configWith, released, report } from '../report/release-world.js';
 // before, it said only "1,440 of 1,7xx,xxx candidate exposures" for two weeks, then failed.
 const gates = [
   '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests, margin: 2% }',
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users, margin: 2% }',
 ];
 const HOUR = 3_600_000;
 const lasted = (r: Release) => r.updatedAt - (r.phases[0]?.startedAt ?? r.startedAt);
@@ -42,7 +42,7 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     });
     const config = configWith('{ type: ab, split: 50, step-duration: 7d, interval: 10m, min-requests: 10 }', [
       '{ name: split, kind: srm, units: users }',
-      '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+      '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
     ]);
     const at6h = await released(config, metrics, { stop: (r) => lasted(r) >= 6 * HOUR });
     expect(at6h.status).toBe('analysing');
@@ -59,7 +59,7 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     });
     const config = configWith('{ type: ab, split: 50 }', [
       '{ name: split, kind: srm, units: users }',
-      '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+      '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
     ]);
     const at20m = await released(config, metrics, { stop: (r) => lasted(r) >= HOUR / 3 });
     expect(at20m.reason).toMatch(

@@ -21,7 +21,7 @@ const arms = (rps: number) =>
 const ab = (timing: string) =>
   configWith(`{ type: ab, split: 50, ${timing} }`, [
     '{ name: split, kind: srm, units: users }',
-    '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+    '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
   ]);
 const strategyOf = (config: Config) => {
   const model = config.models.fraud;

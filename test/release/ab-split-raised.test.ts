@@ -19,7 +19,7 @@ const DAY = 24 * HOUR;
 const ab = (split: number): Config =>
   configWith(`{ type: ab, split: ${split}, interval: 1h }`, [
     '{ name: split, kind: srm, units: users }',
-    '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+    '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
   ]);
 /**
  * Counts as `target` serves: 0.05 requests a second split by its weights, stable converting 30%,

@@ -26,8 +26,13 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 const MINUTE = 60_000;
 const AB = '{ type: ab, split: 50 }';
 const split = '{ name: split, kind: srm, units: users }';
-const conversionGate = (name: string, conversions = 'errors') =>
-  `{ name: ${name}, kind: conversion, conversions: ${conversions}, exposures: requests }`;
+const conversionGate = (name: string, conversions = 'converted-users', exposures = 'exposed-users') =>
+  `{ name: ${name}, kind: conversion, conversions: ${conversions}, exposures: ${exposures} }`;
+/**
+ * Metrics whose count names are the test's own (FakeCounts answers them): the sandbox has one count
+ * of converted users, and the test compares two conversion queries.
+ */
+const FILE_METRICS = '{ type: file, path: counts.json }';
 
 let dir: string;
 beforeAll(async () => {
@@ -37,7 +42,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Both arms serve 2 requests a second; `errors` stand for conversions, stable converting 30%. */
+/** Both arms serve 2 requests a second; `errors` (and converted users) stand for conversions, stable converting 30%. */
 const arms = (rate: number) =>
   new FakeCounts({
     stable: { rps: 2, errorRate: 0.3, medianMs: 40 },
@@ -97,7 +102,7 @@ describe('an A/B whose conversion gate was renamed on the default branch while i
       'running: gate "lift" was added to the config: judged from here; gate "conversion" is no longer configured: not judged from here',
     );
     // The gate table has the configured gate's row, not the old one's.
-    expect(text).toContain('| lift (errors / requests) |');
+    expect(text).toContain('| lift (converted-users / exposed-users) |');
     expect(text).not.toContain('| conversion (');
 
     const ticks = [first];
@@ -128,16 +133,26 @@ describe('an A/B whose guard became a conversion gate while it ran', () => {
         return super.count(query, w);
       }
     }
-    const asGuard = configWith(AB, [
-      split,
-      conversionGate('conversion'),
-      '{ name: ctr, kind: threshold, query: conversion-rate, max: 0.5 }',
-    ]);
-    const asConversion = configWith(AB, [
-      split,
-      conversionGate('conversion'),
-      conversionGate('ctr', 'conversions'),
-    ]);
+    const asGuard = configWith(
+      AB,
+      [
+        split,
+        conversionGate('conversion', 'errors', 'requests'),
+        '{ name: ctr, kind: threshold, query: conversion-rate, max: 0.5 }',
+      ],
+      '',
+      FILE_METRICS,
+    );
+    const asConversion = configWith(
+      AB,
+      [
+        split,
+        conversionGate('conversion', 'errors', 'requests'),
+        conversionGate('ctr', 'conversions', 'requests'),
+      ],
+      '',
+      FILE_METRICS,
+    );
     const metrics = new WithClicks(arms(0.39).slots);
     const clock = new FakeClock(Date.UTC(2026, 0, 1));
     const target = new MemoryTarget();

@@ -309,12 +309,19 @@ describe('a gate defined otherwise while the release ran', () => {
       stable: { rps: 2, errorRate: 0.3, medianMs: 40 },
       canary: { rps: 2, errorRate: 0.39, medianMs: 40 },
     });
+    // Metrics from a file, whose names are the test's own (FakeCounts answers them): the sandbox
+    // has one count of converted users, and the test changes the conversions query.
     const ab = (conversions: string) =>
-      configWith('{ type: ab, split: 50, interval: 5m }', [
-        '{ name: split, kind: srm, units: users }',
-        `{ name: conversion, kind: conversion, conversions: ${conversions}, exposures: requests }`,
-        '{ name: late, kind: threshold, query: conversion-rate, max: 0.5 }',
-      ]).models.fraud as ModelConfig;
+      configWith(
+        '{ type: ab, split: 50, interval: 5m }',
+        [
+          '{ name: split, kind: srm, units: users }',
+          `{ name: conversion, kind: conversion, conversions: ${conversions}, exposures: requests }`,
+          '{ name: late, kind: threshold, query: conversion-rate, max: 0.5 }',
+        ],
+        '',
+        '{ type: file, path: counts.json }',
+      ).models.fraud as ModelConfig;
     const passed = (r: Release) => r.gates.find((g) => g.name === 'conversion')?.verdict === 'pass';
     const seen: Release[] = [];
     const { end } = await looked(

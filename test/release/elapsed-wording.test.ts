@@ -64,7 +64,7 @@ describe('an A/B whose winner is decided between whole seconds', () => {
   it('says when it was decided in whole seconds, in the phase history', async () => {
     const config = configWith('{ type: ab, split: 50 }', [
       '{ name: split, kind: srm, units: users }',
-      '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+      '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
       '{ name: p99, kind: latency, buckets: latency, quantile: 0.99, max-increase: 10% }',
     ]);
     const model = config.models.fraud;

@@ -18,8 +18,8 @@ const AB = '{ type: ab, split: 50, step-duration: 3d, interval: 1h }';
 const PHASE = 'A/B 50/50 by x-user-id';
 const split = '{ name: split, kind: srm, units: users }';
 const conversion = (mde: string) =>
-  `{ name: conversion, kind: conversion, conversions: errors, exposures: requests, min-detectable-effect: ${mde} }`;
-const signup = '{ name: signup, kind: conversion, conversions: errors, exposures: requests }';
+  `{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users, min-detectable-effect: ${mde} }`;
+const signup = '{ name: signup, kind: conversion, conversions: converted-users, exposures: exposed-users }';
 const errors = '{ name: errors, kind: threshold, query: error-rate, max: 0.5 }';
 /** 0.02 users a second on each arm, both converting 30%: the 3d cap comes before the planned sample. */
 const counts = () =>

@@ -6,7 +6,8 @@ import { configWith, released } from '../report/release-world.js';
 // At 100% of live traffic no stable traffic runs beside the candidate: a gate that compares the two
 // cannot judge there. Only a pass in the phase before (a rolling release's last batch) stands in for it.
 
-const CONVERSION = '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }';
+const CONVERSION =
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }';
 const SPLIT = '{ name: split, kind: srm, units: users }';
 const AB = '{ type: ab, split: 50, step-duration: 2m, min-requests: 200, interval: 10s }';
 

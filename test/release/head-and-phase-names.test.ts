@@ -18,18 +18,22 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 // short SHA, or the CLI's working tree by that name.
 const BASE = 'a'.repeat(40);
 
-/** Requests split evenly by user, the candidate converting at 40% against stable's 30%. */
+/** Requests split evenly by user (one request each), the candidate's users converting at 40% against stable's 30%. */
 class EvenSplitWinner extends ScriptedMetrics {
   async count(query: string, w: MetricWindow): Promise<number | undefined> {
     const n = await this.requests(w);
-    if (query === 'exposures' || query === 'users') return n;
-    return query === 'conversions' ? Math.round(n * (w.slot === 'stable' ? 0.3 : 0.4)) : undefined;
+    if (query === 'exposed-users' || query === 'users') return n;
+    return query === 'converted-users' ? Math.round(n * (w.slot === 'stable' ? 0.3 : 0.4)) : undefined;
   }
 }
 
+/** A key split's conversion gate counts users. */
+const USER_CONVERSION =
+  '{ name: conversion, kind: conversion, exposures: exposed-users, conversions: converted-users }';
+
 /** The gates an A/B needs, and the metrics of a candidate that wins it. */
 const AB = {
-  gates: ['{ name: split, kind: srm, units: users }', '{ name: conversion, kind: conversion }'],
+  gates: ['{ name: split, kind: srm, units: users }', USER_CONVERSION],
   metrics: () =>
     new EvenSplitWinner({
       stable: { rps: 40, values: { 'error-rate': 0.005 } },

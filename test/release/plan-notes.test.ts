@@ -14,7 +14,7 @@ models:
     metrics: { type: sandbox, url: "http://127.0.0.1:8080" }
     strategy: { type: ab, split: 50 }
     gates:
-      - { name: conversion, kind: conversion }
+      - { name: conversion, kind: conversion, exposures: exposed-users, conversions: converted-users }
       - { name: split, kind: srm, units: users }
 `;
 

@@ -24,7 +24,7 @@ const abOn = (target: string, header: string) =>
     strategy: `{ type: ab, split: 50, sticky-header: ${header}, interval: 1h }`,
     gates: [
       '{ name: split, kind: srm, units: users }',
-      '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+      '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
     ],
   });
 

@@ -31,12 +31,12 @@ ${gates.map((g) => `      - ${g}`).join('\n')}
   return { ...w, metrics, open, tick };
 }
 
-/** A 14-day 50/50 A/B by user, judged on split (SRM) and a conversion gate (errors per request). */
+/** A 14-day 50/50 A/B by user, judged on split (SRM) and a conversion gate (FakeCounts' converted users: its errors). */
 export const abStrategy =
   '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 14d, min-requests: 200, interval: 1m }';
 export const abGates = [
   '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
 ];
 
 /** Both arms alike (30% errors, 40ms) at `rps` candidate/stable users a second: no winner to find. */

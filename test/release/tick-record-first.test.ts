@@ -42,7 +42,7 @@ describe("a tick's decision that GitHub refuses to record", () => {
       '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
       [
         '{ name: split, kind: srm, units: users }',
-        '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+        '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
       ],
       counts(0.3, 0.1, 20, 20),
     );

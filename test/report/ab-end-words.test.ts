@@ -4,10 +4,10 @@ import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith, released, report, row } from './release-world.js';
 
 // An A/B that ends without a winner, at its planned sample or at its step-duration cap before it.
-// FakeCounts' `errors` stand for conversions; both arms convert 30% of the time, 2 users a second
+// FakeCounts' `converted-users` (its `errors`) stand for conversions; both arms convert 30% of the time, 2 users a second
 // each: the planned sample (about 6,000 candidate exposures) is reached in about 50 minutes.
 const conversion = (margin = '') =>
-  `{ name: conversion, kind: conversion, conversions: errors, exposures: requests${margin} }`;
+  `{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users${margin} }`;
 const ab = (stepDuration: string, margin = '') =>
   configWith(`{ type: ab, split: 50, step-duration: ${stepDuration} }`, [
     '{ name: split, kind: srm, units: users }',
@@ -25,7 +25,7 @@ describe('the conversion row of an A/B that failed at its planned sample', () =>
     const end = await released(config, equal);
     expect(end.reason).toMatch(/^no significant winner at the planned sample size at /);
     const look = sampleOf(end);
-    const conversionRow = row(report(config, end), 'conversion (errors / requests)');
+    const conversionRow = row(report(config, end), 'conversion (converted-users / exposed-users)');
     expect(conversionRow).toMatch(
       /\| ❌ fail: no significant winner at the planned sample: 30\.00% on v2 vs 30\.00% on v1 \(relative lift \+0\.0%, \+0\.0 points; 95% interval -\d+\.\d% to \+\d+\.\d%\); [\d,]+ of [\d,]+ planned candidate exposures \(10\d%\), where it has 80% power; e-value [\d.]+ \|$/,
     );
@@ -39,7 +39,7 @@ describe('the conversion row of an A/B that failed at its planned sample', () =>
     const worse = new FakeCounts({ ...equal.slots, canary: { rps: 2, errorRate: 0.285, medianMs: 40 } });
     const end = await released(config, worse);
     expect(end.reason).toMatch(/^not shown non-inferior \(margin 10%\) at the planned sample size at /);
-    expect(row(report(config, end), 'conversion (errors / requests)')).toMatch(
+    expect(row(report(config, end), 'conversion (converted-users / exposed-users)')).toMatch(
       /\| ❌ fail: not shown non-inferior \(margin 10%\) at the planned sample: 28\.50% on v2 vs 30\.00% on v1 /,
     );
   });
@@ -66,7 +66,7 @@ describe('an A/B stopped by its step-duration cap before its planned sample', ()
     const look = sampleOf(end);
     const reached = (look?.canaryRequests ?? 0).toLocaleString('en-US');
     const size = (look?.evidence?.sampleSize ?? 0).toLocaleString('en-US');
-    const conversionRow = row(report(config, end), 'conversion (errors / requests)');
+    const conversionRow = row(report(config, end), 'conversion (converted-users / exposed-users)');
     expect(conversionRow).toContain(
       `| ➖ undecided: ended at the 20m step-duration cap with ${reached} of its ${size} planned candidate exposures (`,
     );
@@ -82,7 +82,7 @@ describe('a live A/B, not yet at its cap', () => {
     const config = ab('20m');
     const live = await released(config, equal, { stop: (r) => r.updatedAt - r.startedAt >= 10 * 60_000 });
     expect(live.status).toBe('analysing');
-    expect(row(report(config, live), 'conversion (errors / requests)')).toMatch(
+    expect(row(report(config, live), 'conversion (converted-users / exposed-users)')).toMatch(
       /\| ⏳ pending: not yet conclusive \(needs more data; decides at an e-value of 40\): .* planned candidate exposures \(\d+%\), where it has \d+% power/,
     );
   });

@@ -11,7 +11,7 @@ describe('the gate table fold', () => {
       '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
       [
         '{ name: split, kind: srm, units: users }',
-        '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+        '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
         '{ name: slow, kind: threshold, query: latency-p95, max: 0.5 }',
       ],
     );
@@ -20,7 +20,7 @@ describe('the gate table fold', () => {
     const body = report(config, newRelease(model, { from: 'v1', to: 'v2', now: 0 }));
     const fold = body.slice(body.indexOf('<summary>How the gates judge</summary>'));
     expect(fold.slice(0, fold.indexOf('</details>'))).toBe(
-      '<summary>How the gates judge</summary>\n\n- split (user split): sequential split check, α 0.025\n- conversion (errors / requests): mSPRT, α 0.025\n\n',
+      '<summary>How the gates judge</summary>\n\n- split (user split): sequential split check, α 0.025\n- conversion (converted-users / exposed-users): mSPRT, α 0.025\n\n',
     );
   });
 });

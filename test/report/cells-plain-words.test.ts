@@ -22,7 +22,7 @@ describe('the bound column', () => {
   it('says what must hold in words, the test and its alpha apart', () => {
     const rows = rowsOf([
       '{ name: split, kind: srm, units: users }',
-      '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+      '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
       '{ name: errors, kind: ratio, events: errors, max-increase: 10% }',
       '{ name: p95, kind: latency, quantile: 0.95, max-increase: 10% }',
       '{ name: p99, kind: latency, quantile: 0.99, max-increase: 20%, judge: mann-whitney }',

@@ -7,7 +7,7 @@ import { gateRows } from '../../src/report/rows.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith } from './release-world.js';
 
-// FakeCounts' `errors` stand for conversions, its error rate for the conversion rate: the
+// FakeCounts' `converted-users` (its `errors`) stand for conversions, its error rate for the conversion rate: the
 // candidate converts at 33% against stable's 30%, a +10% lift, over 30 minutes at 20 req/s each.
 const T0 = Date.UTC(2026, 0, 1);
 const metrics = new FakeCounts({
@@ -21,7 +21,7 @@ async function rowOf(fields: string) {
     '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
     [
       '{ name: split, kind: srm, units: users }',
-      `{ name: conversion, kind: conversion, conversions: errors, exposures: requests${fields} }`,
+      `{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users${fields} }`,
     ],
   );
   const model = config.models.fraud;

@@ -57,7 +57,7 @@ describe('a failure at the first look', () => {
 const ab = (split: number, stepDuration: string) =>
   configWith(`{ type: ab, split: ${split}, step-duration: ${stepDuration}, interval: 1m }`, [
     '{ name: split, kind: srm, units: users }',
-    '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+    '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
   ]);
 
 describe('an A/B without a winner at its planned sample', () => {
@@ -66,14 +66,14 @@ describe('an A/B without a winner at its planned sample', () => {
     const r = await released(config, new FakeCounts({ stable: arm(2, 0.3), canary: arm(2, 0.3) }));
     expect(r.status).toBe('failed');
     const text = report(config, r);
-    expect(row(text, 'conversion (errors / requests)')).toMatch(
+    expect(row(text, 'conversion (converted-users / exposed-users)')).toMatch(
       /\| ❌ fail: no significant winner at the planned sample/,
     );
     expect(text).toContain('  title "conversion (failed): the line is candidate v2, the bars baseline v1"');
     const exposures = r.gates.find((g) => g.name === 'conversion')?.last?.canaryRequests ?? 0;
     expect(exposures).toBeGreaterThan(1000);
     const grouped = exposures.toLocaleString('en-US');
-    expect(row(text, 'conversion (errors / requests)')).toContain(`(${grouped} exposures)`);
+    expect(row(text, 'conversion (converted-users / exposed-users)')).toContain(`(${grouped} exposures)`);
     expect(row(text, 'split (user split)')).toMatch(/ of \d{1,3},\d{3} users, configured 50%/);
     expect(text).not.toMatch(/\b\d{4,} (users|exposures|req)\b/);
   });
@@ -88,7 +88,7 @@ describe('an A/B whose split mismatch ended it', () => {
     expect(lines(text)[0]).toBe(
       '## model-gate: 🔌 Analysis invalid: sample ratio mismatch (candidate 33.3% of users, configured 10%)',
     );
-    const conversion = row(text, 'conversion (errors / requests)');
+    const conversion = row(text, 'conversion (converted-users / exposed-users)');
     expect(conversion).toMatch(/\| ➖ undecided: 30\.00% on v2 vs 30\.00% on v1 /);
     expect(conversion).not.toMatch(/not yet conclusive|needs more data/);
     // The split's share as its check wrote it, in the heading, the line and the row.
@@ -102,7 +102,7 @@ const winner = configWith(
   '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
   [
     '{ name: split, kind: srm, units: users }',
-    '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+    '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
   ],
 );
 
@@ -133,7 +133,7 @@ describe('an A/B winner', () => {
             },
       ),
     };
-    const conversion = row(report(winner, nearZero), 'conversion (errors / requests)');
+    const conversion = row(report(winner, nearZero), 'conversion (converted-users / exposed-users)');
     expect(conversion).toMatch(/95% interval \+0\.04% to \+[\d.]+%\): the interval lies above 0/);
   });
 });

@@ -10,14 +10,18 @@ import type { Release } from '../../src/release/types.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { MemoryTarget } from '../support/memory-target.js';
 
-/** A config file with one model, `fraud`, on the given strategy and gates (YAML flow maps). */
-export function configWith(strategy: string, gates: string[], extra = ''): Config {
+/**
+ * A config file with one model, `fraud`, on the given strategy and gates (YAML flow maps), its
+ * metrics from the sandbox unless `metrics` says otherwise (a test's FakeCounts answers them all).
+ */
+export const SANDBOX_METRICS = '{ type: sandbox, url: "http://127.0.0.1:1" }';
+export function configWith(strategy: string, gates: string[], extra = '', metrics = SANDBOX_METRICS): Config {
   const text = `version: 1
 models:
   fraud:${extra ? `\n    ${extra}` : ''}
     source: { file: models/fraud.yaml, key: version }
     target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    metrics: ${metrics}
     strategy: ${strategy}
     gates:
 ${gates.map((g) => `      - ${g}`).join('\n')}

@@ -8,7 +8,7 @@ import { configWith, released, report, row } from './release-world.js';
 // show the conversion gate as a pass: a mismatch invalidates the analysis (SPEC, section 4).
 const config = configWith('{ type: ab, split: 50, step-duration: 3h }', [
   '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
   '{ name: p95, kind: latency, quantile: 0.95, max-increase: 10% }',
 ]);
 const metrics = new FakeCounts({
@@ -25,7 +25,7 @@ describe('a report of an A/B rolled back for a sample ratio mismatch', () => {
     expect(end.gates.find((g) => g.name === 'conversion')?.verdict).toBe('pass');
 
     const text = report(config, end);
-    const conversion = row(text, 'conversion (errors / requests)');
+    const conversion = row(text, 'conversion (converted-users / exposed-users)');
     expect(conversion).toMatch(
       /\| ⚠️ invalidated: by split's sample ratio mismatch, so what it saw does not count: v2 converts better than v1, a significant winner: 45\.\d+% vs 30\.00% /,
     );
@@ -48,7 +48,7 @@ describe('a report of an A/B rolled back for a sample ratio mismatch', () => {
     const guarded = (bound: string) =>
       configWith('{ type: ab, split: 50, step-duration: 3h }', [
         '{ name: split, kind: srm, units: users }',
-        '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+        '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
         `{ name: errors, kind: threshold, query: error-rate, ${bound} }`,
       ]);
     const rates = Object.assign(

@@ -25,7 +25,7 @@ models:
     strategy: { type: ab, split: 10, interval: 1m, step-duration: 1h }
     gates:
       - { name: split, kind: srm, units: users }
-      - { name: conversion, kind: conversion, conversions: errors, exposures: requests }
+      - { name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }
 `;
 
 async function mismatchedAb() {

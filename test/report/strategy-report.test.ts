@@ -6,9 +6,9 @@ import { FakeCounts } from '../gates/fake-metrics.js';
 import { ScriptedMetrics } from '../support/scripted-metrics.js';
 import { blueGreenWith, configWith, released, report, row, startGreen } from './release-world.js';
 
-// FakeCounts' `errors` stand for conversions here, and its `errorRate` for the conversion rate.
+// FakeCounts' `converted-users` (its `errors`) stand for conversions here, and its `errorRate` for the conversion rate.
 const conversionGate =
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests, margin: 10% }';
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users, margin: 10% }';
 const abStrategy =
   '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }';
 const arm = (rps: number, errorRate: number) => ({ rps, errorRate, medianMs: 40 });
@@ -21,14 +21,14 @@ describe('the report of an A/B release', () => {
     const r = await released(config, metrics);
     expect(r.status).toBe('ready');
     const text = report(config, r);
-    const conversion = row(text, 'conversion (errors / requests)');
+    const conversion = row(text, 'conversion (converted-users / exposed-users)');
     expect(conversion).toMatch(
-      /^\| conversion \(errors \/ requests\) \| 30\.00% .*\| ✅ pass: .*lift \+7\.1%/,
+      /^\| conversion \(converted-users \/ exposed-users\) \| 30\.00% .*\| ✅ pass: .*lift \+7\.1%/,
     );
     expect(conversion).toMatch(/decided at \d+% of the \d{1,3}(,\d{3})* planned candidate exposures/);
     expect(conversion).not.toMatch(/fixed-horizon/);
     expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).toMatch(
-      /conversion \(errors \/ requests\) .*✅ pass: .*decided at \d+% of the [\d,]+ planned candidate exposures/,
+      /conversion \(converted-users \/ exposed-users\) .*✅ pass: .*decided at \d+% of the [\d,]+ planned candidate exposures/,
     );
   });
 

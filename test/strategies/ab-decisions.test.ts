@@ -10,11 +10,11 @@ import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith } from '../report/release-world.js';
 import { MemoryTarget } from '../support/memory-target.js';
 
-// An A/B as a PR lives it (opened, then merged) on a fake clock. FakeCounts' `errors` stand for
+// An A/B as a PR lives it (opened, then merged) on a fake clock. FakeCounts' `converted-users` (its `errors`) stand for
 // conversions and its error rate for the conversion rate; stable serves 20 requests a second.
 const gates = [
   '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
 ];
 const config = configWith(
   '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',

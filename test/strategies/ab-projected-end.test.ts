@@ -25,7 +25,7 @@ const arms = (rps: number) =>
   });
 const ab = configWith('{ type: ab, split: 50, step-duration: 7d, interval: 10m }', [
   '{ name: split, kind: srm, units: users }',
-  '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }',
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }',
 ]);
 
 describe('an analysing A/B', () => {

@@ -17,10 +17,11 @@ import { configWith, released } from '../report/release-world.js';
 import { MemoryTarget } from '../support/memory-target.js';
 
 // An A/B runs until its conversion gate decides or reaches its planned sample size, not for a
-// canary's 10 minutes. FakeCounts' `errors` stand for conversions, its error rate for the
+// canary's 10 minutes. FakeCounts' `converted-users` (its `errors`) stand for conversions, its error rate for the
 // conversion rate; each arm serves 2 requests a second, stable converting 30% of the time: the
 // planned sample (about 6000 candidate exposures for a 10% effect) takes about 50 minutes.
-const conversion = '{ name: conversion, kind: conversion, conversions: errors, exposures: requests }';
+const conversion =
+  '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users }';
 const gates = ['{ name: split, kind: srm, units: users }', conversion];
 const AB = '{ type: ab, split: 50 }';
 const MINUTE = 60_000;
@@ -146,7 +147,7 @@ describe('an A/B with two conversion gates', () => {
   it('runs until the undecided gate with the larger planned sample has reached it', async () => {
     // A 20% effect needs about a quarter of the sample a 10% effect does.
     const coarse =
-      '{ name: coarse, kind: conversion, conversions: errors, exposures: requests, min-detectable-effect: 20% }';
+      '{ name: coarse, kind: conversion, conversions: converted-users, exposures: exposed-users, min-detectable-effect: 20% }';
     const config = configWith(AB, ['{ name: split, kind: srm, units: users }', conversion, coarse]);
     const seen: Release[] = [];
     const end = await released(config, arms({ rps: 2, rate: 0.306 }), { each: (r) => seen.push(r) });
@@ -249,13 +250,13 @@ describe('an A/B whose conversion gate gets no data', () => {
     // The conversions query returns NaN on both arms (a wrong query); exposures and users count.
     class NoConversions extends FakeCounts {
       override async count(query: string, w: MetricWindow): Promise<number | undefined> {
-        return query === 'errors' ? Number.NaN : super.count(query, w);
+        return query === 'converted-users' ? Number.NaN : super.count(query, w);
       }
     }
     const end = await released(configWith(AB, gates), new NoConversions(arms({ rps: 2, rate: 0.39 }).slots));
     expect(end.status).toBe('failed');
     expect(end.reason).toBe(
-      'no conclusive evidence within 1h at A/B 50/50 by x-user-id: conversion (its conversions query "errors" and exposures query "requests" returned no data for both arms within 1h: missing or invalid counts (NaN, negative or absent); check them)',
+      'no conclusive evidence within 1h at A/B 50/50 by x-user-id: conversion (its conversions query "converted-users" and exposures query "exposed-users" returned no data for both arms within 1h: missing or invalid counts (NaN, negative or absent); check them)',
     );
     expect(minutes(end)).toBeGreaterThanOrEqual(60);
     expect(minutes(end)).toBeLessThan(61);
