@@ -26,6 +26,7 @@ import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 import { fmt, percent } from '../stats/counts.js';
 import { psiBand } from '../stats/drift.js';
+import { wassersteinWords } from '../stats/histogram-wasserstein.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { targetCapabilities } from '../targets/capabilities.js';
 import { utcMinute } from './format.js';
@@ -789,7 +790,7 @@ function driftLines(s: StatusServing): string[] {
   if (r.inconclusive || sizes === undefined)
     return [`${r.note} (${when})${onRecord ? `; ${onRecord}, not over` : ''}${unread}`];
   const band = psiBand(sizes.psi);
-  const stats = `PSI ${fmt(sizes.psi)}${band ? ` (${band} shift)` : ''}, Jensen-Shannon ${fmt(sizes.jensenShannon)}, Wasserstein ${fmt(sizes.wasserstein)}, KS distance ${fmt(sizes.ks)}`;
+  const stats = `PSI ${fmt(sizes.psi)}${band ? ` (${band} shift)` : ''}, Jensen-Shannon ${fmt(sizes.jensenShannon)}, ${wassersteinWords(sizes)}, KS distance ${fmt(sizes.ks)}`;
   const verdict = r.drifted
     ? 'drifted'
     : sizes.psi >= maxPsi

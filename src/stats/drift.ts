@@ -13,6 +13,7 @@
  */
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from './counts.js';
+import { histogramWasserstein, type WassersteinBeyond, wassersteinWords } from './histogram-wasserstein.js';
 import { inconclusive, type Judgment } from './judgment.js';
 import {
   type DriftArmNames,
@@ -157,23 +158,25 @@ export interface DriftSizes {
   ks: number;
   psi: number;
   jensenShannon: number;
+  /** On histograms, each bucket's mass spread over the bucket (histogramWasserstein). */
   wasserstein: number;
+  /** Histogram values past the finite bounds, counted at them: `wasserstein` is then a lower bound. */
+  wassersteinBeyond?: WassersteinBeyond;
 }
 
 /** Effect sizes; two histograms are compared on the bucket bounds both have (onSharedBounds). */
 export function driftSizes(canary: DriftData, baseline: DriftData): DriftSizes {
   if ('buckets' in canary && 'buckets' in baseline) {
     const s = onSharedBounds(canary.buckets, baseline.buckets);
-    const values = s.baseline.map((b, i) =>
-      b.le === '+Inf' ? ((s.baseline[i - 1]?.le as number | undefined) ?? 0) : b.le,
-    );
     const ec = bucketShares(s.canary);
     const eb = bucketShares(s.baseline);
+    const w = histogramWasserstein(s);
     return {
       ks: ksBuckets(s.canary, s.baseline),
       psi: psi(eb, ec),
       jensenShannon: jensenShannon(eb, ec),
-      wasserstein: wasserstein(values, values, ec, eb),
+      wasserstein: w.distance,
+      ...(w.beyond === undefined ? {} : { wassersteinBeyond: w.beyond }),
     };
   }
   if ('samples' in canary && 'samples' in baseline) {
@@ -250,7 +253,7 @@ export function judgeDrift(input: DriftInput): DriftJudgment {
   const max = input.maxDistance ?? 0.1;
   const verdict = lo > max ? 'fail' : hi < max ? 'pass' : 'inconclusive';
   const band = psiBand(sizes.psi);
-  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); PSI ${fmt(sizes.psi)}${band === undefined ? '' : ` (${band} shift)`}, JS ${fmt(sizes.jensenShannon)}, Wasserstein ${fmt(sizes.wasserstein)}${bounds.dropped === undefined ? '' : `; ${bounds.dropped}`}`;
+  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); PSI ${fmt(sizes.psi)}${band === undefined ? '' : ` (${band} shift)`}, JS ${fmt(sizes.jensenShannon)}, ${wassersteinWords(sizes)}${bounds.dropped === undefined ? '' : `; ${bounds.dropped}`}`;
   return {
     verdict,
     evidence: {

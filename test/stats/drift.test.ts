@@ -1,8 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Random } from '../../src/core/random.js';
+import type { Bucket } from '../../src/metrics/histogram.js';
 import {
   dkwRadius,
+  driftSizes,
   jensenShannon,
   judgeDrift,
   ksStatistic,
@@ -12,6 +14,15 @@ import {
 import { close, reference } from './reference.js';
 
 const ref = reference('drift');
+
+/** Cumulative buckets from counts per bucket on finite `bounds`, the last count the `+Inf` bucket's. */
+const cumulative = (bounds: number[], counts: number[]): Bucket[] => {
+  let acc = 0;
+  return counts.map((c, i) => {
+    acc += c;
+    return { le: bounds[i] ?? '+Inf', count: acc };
+  });
+};
 
 describe('drift: the time-uniform KS judge and the effect sizes', () => {
   it('computes the KS statistic and Wasserstein distance scipy computes (ks_2samp, wasserstein_distance)', () => {
@@ -27,6 +38,51 @@ describe('drift: the time-uniform KS judge and the effect sizes', () => {
       close(psi(h.expected, h.actual), h.psi, 1e-12);
       close(wasserstein(h.values, h.values, h.actual, h.expected), h.wasserstein, 1e-12);
     }
+  });
+
+  it('spreads each bucket over its width for Wasserstein on histograms, as integrating the interpolated CDFs does', () => {
+    for (const h of ref.bucketWasserstein) {
+      const sizes = driftSizes(
+        { buckets: cumulative(h.bounds, h.actual) },
+        { buckets: cumulative(h.bounds, h.expected) },
+      );
+      close(sizes.wasserstein, h.wasserstein, 1e-12);
+      expect(sizes.wassersteinBeyond !== undefined, `${h.bounds} at least`).toBe(h.atLeast);
+    }
+  });
+
+  it('reads a window wholly above the top finite bound as at least 0.25 away, not 0, and says why', () => {
+    // The reference all in (0.5, 1], the window all above 1: spread over (0.5, 1] against counted at 1,
+    // ∫ from 0.5 to 1 of (x − 0.5) / 0.5 dx = 0.25 (the code said 0, beside KS 1 and PSI 18.4).
+    const j = judgeDrift({
+      canary: { buckets: cumulative([0.5, 1], [0, 0, 1000]) },
+      baseline: { buckets: cumulative([0.5, 1], [0, 1000, 0]) },
+      alpha: 0.05,
+    });
+    close(j.sizes?.wasserstein as number, 0.25, 1e-12);
+    expect(j.note).toContain('JS 1, Wasserstein ≥ 0.25 (values above 1 counted as 1)');
+  });
+
+  it('spreads quarter buckets over their width: uniform against 0.1..0.4 is 0.125 apart with a bound at 1, at least 0.106 without (not 0.0875)', () => {
+    // CDFs at 0.25, 0.5, 0.75 differ by 0.15, 0.2, 0.15 (0 at 0 and 1): trapezoids of width 0.25,
+    // 0.25 × (0.075 + 0.175 + 0.175 + 0.075) = 0.125. Without the bound at 1 the last quarter is
+    // unknown: the first three give 0.25 × (0.075 + 0.175 + 0.175) = 0.10625, a lower bound.
+    const uniform = [250, 250, 250, 250];
+    const rising = [100, 200, 300, 400];
+    const quarters = [0.25, 0.5, 0.75];
+    const closed = driftSizes(
+      { buckets: cumulative([...quarters, 1], [...rising, 0]) },
+      { buckets: cumulative([...quarters, 1], [...uniform, 0]) },
+    );
+    close(closed.wasserstein, 0.125, 1e-12);
+    expect(closed.wassersteinBeyond).toBeUndefined();
+    const open = judgeDrift({
+      canary: { buckets: cumulative(quarters, rising) },
+      baseline: { buckets: cumulative(quarters, uniform) },
+      alpha: 0.05,
+    });
+    close(open.sizes?.wasserstein as number, 0.10625, 1e-12);
+    expect(open.note).toContain('Wasserstein ≥ 0.106 (values above 0.75 counted as 0.75)');
   });
 
   it("uses Howard & Ramdas' time-uniform DKW radius, shrinking with n", () => {
