@@ -3,7 +3,7 @@ import { didYouMean, quote } from '../config/messages.js';
 import type { Config, ModelConfig } from '../config/types.js';
 import { ConfigError, InputError, ModelGateError, TargetError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
-import { describeTraffic, type TrafficState } from '../core/traffic.js';
+import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
 import { TargetRefusedError } from '../targets/errors.js';
 import { NotDeployedError } from '../targets/not-deployed.js';
@@ -27,6 +27,7 @@ import {
   stableFound,
 } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
+import { beforeChange, LedgerUnread, rollingBackUnread, stoppedUnread } from './ledger-unread.js';
 import { liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
@@ -64,21 +65,20 @@ export async function handleCommand(
       `command ${command} needs a ${command === 'release' ? 'pull_request' : 'schedule'} event`,
     );
   const model = pickModel(config, inputs.model, command, inputs.modelName);
+  const by = `by ${inputs.trigger ?? `the ${command} command`}`;
+  if (command === 'rollback') {
+    try {
+      return await rollbackOnRecord(model, inputs, ports, by);
+    } catch (err) {
+      // Nothing changed yet: GitHub failed a read of the ledger before the change.
+      if (!(err instanceof LedgerUnread)) throw err;
+      return rollbackUnread(model, inputs, ports, by, err);
+    }
+  }
   const ctx = contextFor(model, ports);
   const release = await ports.ledger.release(model.name);
-  const by = `by ${inputs.trigger ?? `the ${command} command`}`;
-  // A candidate recorded on a target this config does not name (the model moved, or its target is
-  // gone: a sandbox restarted on another port): neither a rollback nor an abort touches it there.
-  const elsewhere = release && holdsSlot(release) && onOtherTarget(release, ctx.target) ? release : undefined;
+  const elsewhere = elsewhereOf(release, ctx);
   switch (command) {
-    case 'rollback': {
-      // The rollback acts on this run's target; the candidate elsewhere is left alone, saying so.
-      const result = await rollback(model, inputs, ports, by, elsewhere ? undefined : release);
-      if (!elsewhere) return result;
-      const why = leftOnOtherTarget(elsewhere, ctx.target);
-      ports.log.warn(`${model.name}: ${why}`);
-      return { ...result, skipped: [...result.skipped, { model: model.name, why, kind: 'note' }] };
-    }
     case 'promote': {
       if (release?.status !== 'ready')
         throw notReady(model.name, release, inputs.trigger === 'model-gate run');
@@ -105,6 +105,89 @@ export async function handleCommand(
       return { releases: [aborted.release], skipped: [] };
     }
   }
+}
+
+/**
+ * A candidate recorded on a target this config does not name (the model moved, or its target is
+ * gone: a sandbox restarted on another port): neither a rollback nor an abort touches it there.
+ */
+const elsewhereOf = (release: Release | undefined, ctx: ReleaseContext): Release | undefined =>
+  release && holdsSlot(release) && onOtherTarget(release, ctx.target) ? release : undefined;
+
+/**
+ * The rollback command as the ledger has the model: every read of the ledger before the traffic
+ * change goes through beforeChange, GitHub failing it throwing LedgerUnread (rollbackUnread).
+ */
+async function rollbackOnRecord(
+  model: ModelConfig,
+  inputs: CommandInputs,
+  ports: Ports,
+  by: string,
+): Promise<RunResult> {
+  const ctx = contextFor(model, ports);
+  const release = await beforeChange(ports.ledger.release(model.name));
+  const elsewhere = elsewhereOf(release, ctx);
+  // The rollback acts on this run's target; the candidate elsewhere is left alone, saying so.
+  const result = await rollback(model, inputs, ports, by, elsewhere ? undefined : release);
+  if (!elsewhere) return result;
+  const why = leftOnOtherTarget(elsewhere, ctx.target);
+  ports.log.warn(`${model.name}: ${why}`);
+  return { ...result, skipped: [...result.skipped, { model: model.name, why, kind: 'note' }] };
+}
+
+/**
+ * A rollback whose ledger GitHub could not read before the change (an outage, a rate limit): one
+ * that names `to-version` makes the change all the same, the target alone at that version (any
+ * candidate withdrawn by that call), then records it (recordTaken: its failure says the rollback
+ * took); the ledger's checks (a candidate in flight, a version that never served) are skipped, which
+ * the log says. Without `to-version`, what to go back to is the ledger's to say: it stops, nothing
+ * changed (stoppedUnread).
+ */
+async function rollbackUnread(
+  model: ModelConfig,
+  inputs: CommandInputs,
+  ports: Ports,
+  by: string,
+  unread: LedgerUnread,
+): Promise<RunResult> {
+  const ctx = contextFor(model, ports);
+  const toVersionName = inputs.toVersionName ?? 'to-version';
+  if (!inputs.toVersion) throw await stoppedUnread(model.name, ctx, unread, toVersionName);
+  const to = validateVersion(inputs.toVersion, { file: 'input', key: 'to-version' });
+  if (!inputs.dryRun) ports.log.warn(rollingBackUnread(model.name, unread, to));
+  const known = ledgerKnown([], undefined, to);
+  const state = await ctx.target.read(known);
+  const replaced = state.stable.version;
+  const note = (why: string, kind: 'note' | 'dry-run' = 'note'): RunResult => ({
+    releases: [],
+    skipped: [{ model: model.name, why, kind }],
+  });
+  if (sameTraffic(state, withdrawTraffic(to)))
+    return note(`${to} already serves: nothing to roll back, nothing changed`);
+  if (inputs.dryRun)
+    return note(
+      `${unread.message}: would roll back ${describeTraffic(state)} -> ${to} alone without it, its checks skipped`,
+      'dry-run',
+    );
+  const another = askAnother(to, [], [replaced], toVersionName);
+  await changeBack(confirmingContext(ctx), model.name, replaced, to, known, {
+    named: toVersionName,
+    another,
+  });
+  if (replaced === to)
+    return note(
+      `${to} already served: only the other traffic (${describeTraffic(state)}) was withdrawn, so no rollback is recorded`,
+    );
+  const entry: LedgerEntry = {
+    model: model.name,
+    kind: 'rollback',
+    version: to,
+    previous: replaced,
+    at: ctx.clock.now(),
+    summary: `rolled back ${by}`,
+  };
+  await recordTaken(entry, ports, toVersionName);
+  return { releases: [], skipped: [], rollbacks: [entry], notify: [] };
 }
 
 /**
@@ -230,7 +313,7 @@ async function rollback(
   const candidate = release && holdsSlot(release) ? release : undefined;
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
-  const history = await ports.ledger.history(model.name);
+  const history = await beforeChange(ports.ledger.history(model.name));
   // The candidate in flight is refused with words of its own (refuseCandidate).
   if (named !== undefined && named !== candidate?.to)
     await refuseNeverServed(model.name, named, history, toVersionName, ports);
@@ -408,7 +491,7 @@ async function halfRecordedRollback(
 ): Promise<LedgerEntry | undefined> {
   const last = history.at(-1);
   if (last?.kind !== 'rollback' || last.version !== serving || !ports.ledger.finishRecord) return undefined;
-  return (await ports.ledger.finishRecord(last, { dryRun: true })) ? last : undefined;
+  return (await beforeChange(ports.ledger.finishRecord(last, { dryRun: true }))) ? last : undefined;
 }
 
 /**
@@ -692,7 +775,7 @@ async function refuseNeverServed(
   // No near-miss hint: versions are near one another by nature (v2, v4), the list is the help.
   const served = [...new Set(history.flatMap((e) => [e.previous, e.version]).reverse())];
   if (served.includes(named)) return;
-  if (await ports.ledger.servedEarlier?.(model, named)) return;
+  if (ports.ledger.servedEarlier && (await beforeChange(ports.ledger.servedEarlier(model, named)))) return;
   const listed = served.length > 10 ? `${served.slice(0, 10).join(', ')}, …` : served.join(', ');
   throw new InputError(
     `rollback ${model}: ${input} ${named} never served ${model} as far as the ledger knows; a rollback goes back to a version that served (newest first: ${listed}): set ${input} to one of them. To serve ${named}, open a PR that declares it, which releases it through the gates`,
