@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { getOctokit } from '@actions/github';
 import { defaults as actionsDefaults } from '@actions/github/lib/utils';
 import { retry } from '@octokit/plugin-retry';
@@ -18,6 +19,16 @@ export const isNotFound = (error: unknown) => (error as { status?: number }).sta
  * as it is, or failed at once, never re-sent later by the client with what is by then stale.
  */
 export const SEND_ONCE = { request: { retries: 0 } } as const;
+
+/** Set while `sendingOnce` runs: the requests made meanwhile go out as SEND_ONCE. */
+const once = new AsyncLocalStorage<true>();
+
+/**
+ * Runs `write`, each GitHub request it makes sent once (SEND_ONCE): not retried, no rate limit
+ * waited out, GitHub's refusal thrown at once. For a best-effort write made by code that builds its
+ * own requests (a commit status), where waiting would hold back what comes next (a traffic change).
+ */
+export const sendingOnce = <T>(write: () => Promise<T>): Promise<T> => once.run(true, write);
 
 /** GitHub's word for a secondary rate limit, in the message of its 403 or 429 (as the throttling plugin reads it). */
 const SECONDARY_LIMIT = /\bsecondary rate\b/i;
@@ -223,6 +234,10 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     throttling,
   );
   octokit.hook.before('request', redactWrites);
+  // Before the plugins' hooks, which read the option (a copy: the client's defaults are shared).
+  octokit.hook.before('request', (options) => {
+    if (once.getStore()) options.request = { ...options.request, ...SEND_ONCE.request };
+  });
   // Registered after the plugins' hooks, so it wraps them: it sees the error they finally give up on.
   octokit.hook.error('request', (error) => {
     throw explainRateLimit(error);

@@ -108,11 +108,14 @@ export class CommentPublisher {
    * is tried once: refused for now, it is left due for the next publish (the run's final one at
    * the latest), as waiting for it would stall the looks of the loop it reports on, and failing
    * on it would fail a run whose releases are fine (its post step withdrawing a healthy candidate).
+   * `once`: a forced write tried once, with no wait, GitHub's refusal thrown at once and the PR left
+   * due: a record written just before a traffic change (endThenWithdraw), which a wait would hold back.
    */
   async publish(
     opts: {
       final?: boolean;
       force?: boolean;
+      once?: boolean;
       notes?: Map<number, RunResult['skipped']>;
       rollbacks?: RunResult['rollbacks'];
     } = {},
@@ -134,7 +137,7 @@ export class CommentPublisher {
       const routine = !opts.final && !opts.force;
       let outcome: WriteOutcome;
       try {
-        outcome = await this.write(pr, notes, true, routine ? 0 : this.retries);
+        outcome = await this.write(pr, notes, true, routine || opts.once ? 0 : this.retries);
       } catch (error) {
         if (!routine || retryDelayOf(error, 0, now) === undefined) throw error;
         this.defer(pr, error);

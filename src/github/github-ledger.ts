@@ -3,9 +3,10 @@ import { type Ledger, type LedgerEntry, LedgerStateError } from '../ledger/ledge
 import { firstProblems, storedForm } from '../ledger/release-schema.js';
 import type { DriftRecord } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
+import { withdrawalUnderWay } from '../release/finish.js';
 import { holdsSlot, type Release } from '../release/types.js';
 import { CanarySlot } from './canary-slot.js';
-import { describeGitHubError, type GitHubClient } from './client.js';
+import { describeGitHubError, type GitHubClient, sendingOnce } from './client.js';
 import { CommentStateReader } from './comment-state-reader.js';
 import { setReleaseStatus } from './commit-status.js';
 import { CANARY_TASK, Deployments, payloadOf } from './deployments.js';
@@ -289,8 +290,11 @@ export class GitHubLedger implements Ledger {
       settled ||
       merged
     ) {
+      const status = () => setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl);
+      // An end's traffic change under way (endThenWithdraw's first record): sent once, as waiting out
+      // a rate limit would hold the change back, the candidate live. Its outcome's record sets it again.
       await this.bestEffort(`set the commit status of ${saved.model}`, () =>
-        setReleaseStatus(this.opts.client, this.opts.repo, saved, this.opts.runUrl),
+        withdrawalUnderWay(saved) ? sendingOnce(status) : status(),
       );
     }
   }

@@ -348,7 +348,7 @@ export async function endThenWithdraw(
   end: { status: 'aborted' | 'superseded' | 'failed'; why: string; ending?: Ending; desired?: TrafficState },
   ctx: ReleaseContext,
   ledger: Ledger,
-  announce: (release: Release) => Promise<void> | void = () => {},
+  announce: Announce = () => {},
 ): Promise<{ release: Release; refused?: TargetError }> {
   // Deployed on another target than this run's: nothing is recorded, nothing withdrawn.
   checkSameTarget(release, ctx.target);
@@ -382,18 +382,19 @@ export async function endThenWithdraw(
 /**
  * The records of an end around its traffic change (endThenWithdraw, settleWithdrawal), each saved,
  * then written where other runs read it (`announce`: the PR's comment, which holds a GitHub
- * ledger's releases). The `first`, before the change, is tried, not required: one the ledger or
- * GitHub will not take (a token without pull-requests: write, GitHub down) must not keep the
- * candidate live, so the change is made all the same; the canary claim's end, a Deployment, still
+ * ledger's releases). The `first`, before the change, is tried, not required, its GitHub writes
+ * (comment, commit status) once, no rate limit waited out: one the ledger or GitHub will not take
+ * (a token without pull-requests: write, GitHub down, a rate limit) must not keep the candidate
+ * live, so the change is made all the same; the canary claim's end, a Deployment, still
  * tells a run driving the release that it ended (EndedElsewhere). A write GitHub refuses is left to
  * the run's final report, which writes the end or fails naming GitHub, its summary saying what
  * took; a record the ledger refuses fails the run once the change is made, as does a defect.
  */
-function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void> | void, tickEnds = false) {
+function endRecords(ledger: Ledger, announce: Announce, tickEnds = false) {
   let defect: Error | undefined;
-  const write = async (r: Release) => {
+  const write = async (r: Release, at?: { beforeChange: true }) => {
     try {
-      await announce(r);
+      await announce(r, at);
     } catch (err) {
       defect ??= defectOf(err, []);
     }
@@ -407,7 +408,7 @@ function endRecords(ledger: Ledger, announce: (release: Release) => Promise<void
         defect ??= defectOf(err, []);
         return;
       }
-      await write(r);
+      await write(r, { beforeChange: true });
     },
     recorded: async (r: Release) => {
       try {
@@ -458,8 +459,21 @@ function unrecordedEnd(r: Release, err: unknown, tickEnds: boolean): unknown {
  * platform's words), and the run may stop before its final write (a refused rollback throws, a
  * runner is lost). The record of a done end is left to that final write.
  */
-export const announceEnd = (ports: Pick<Ports, 'onProgress'>) => (release: Release) =>
-  ports.onProgress?.([release], release.withdrawPending ? { force: true } : undefined);
+export const announceEnd =
+  (ports: Pick<Ports, 'onProgress'>): Announce =>
+  (release, at) =>
+    ports.onProgress?.(
+      [release],
+      release.withdrawPending ? { force: true, ...(at?.beforeChange ? { once: true } : {}) } : undefined,
+    );
+
+/**
+ * Writes an end's record where other runs read it (endThenWithdraw's `announce`). `beforeChange`:
+ * the record written before the traffic change, tried once with no wait (a rate limit waited out
+ * would hold the change back, the candidate live); the record of the change's outcome is written
+ * with GitHub's waits.
+ */
+export type Announce = (release: Release, at?: { beforeChange: true }) => Promise<void> | void;
 
 /**
  * The release ended with `status`, but the change that was to take its candidate out of service,
@@ -780,7 +794,7 @@ export async function settleWithdrawal(
   change: { serves: string; done: string; attempt: string },
   ctx: ReleaseContext,
   ledger: Ledger,
-  announce: (release: Release) => Promise<void> | void = () => {},
+  announce: Announce = () => {},
 ): Promise<{ release: Release; refused?: TargetError }> {
   // Deployed on another target than this run's: nothing is recorded, nothing withdrawn.
   checkSameTarget(release, ctx.target);

@@ -48,9 +48,10 @@ export interface Ports {
   pullRequestState?(number: number): Promise<PullRequestState | undefined>;
   /**
    * Called after every tick with the releases of this run, for live reports; `force`: written at
-   * once whatever changed (a record other runs must read now, endThenWithdraw's).
+   * once whatever changed (a record other runs must read now, endThenWithdraw's); `once`: a forced
+   * write tried once, no retry or rate limit waited out (the record before a traffic change).
    */
-  onProgress?(releases: Release[], opts?: { force?: boolean }): Promise<void> | void;
+  onProgress?(releases: Release[], opts?: { force?: boolean; once?: boolean }): Promise<void> | void;
   /** Called as a release enters a phase, before its line is logged: the step log's group for it. */
   onPhaseEntered?(releases: Release[]): void;
   /**
