@@ -33,6 +33,8 @@ export interface DriftWatchConfig {
   referenceMs: number;
   /** Population stability index at or above which the model counts as drifted. */
   maxPsi: number;
+  /** Below maxPsi: a drift on record ends once PSI falls below this (or the windows cannot be told apart). */
+  endPsi: number;
 }
 
 /** Where the PR declares the version: a YAML or JSON file and a dotted key in it. */

@@ -40,8 +40,8 @@ export function withRecord(report: DriftReport, record: DriftRecord): DriftRepor
   if (record.change === 'ended')
     return {
       ...report,
-      // Judged against the reference from before the drift (driftWindows): the predictions came back.
-      note: `${report.note}; drift over: the predictions match the reference from before it again (drifting since ${utcMinute(record.since)}, ${first})`,
+      // Judged against the reference from before the drift (driftWindows); the look says why it ends.
+      note: `${report.note}; drift over: ${report.overWhy ?? 'no drift in this look'} (drifting since ${utcMinute(record.since)}, ${first})`,
     };
   const alerted = { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
   const note = `${report.note}; still drifting since ${utcMinute(record.since)} (${first}): no new alert until the drift ends`;
@@ -63,4 +63,19 @@ export async function driftsOnRecord(
   const record = await ledger.recordDrift(look, at, { dryRun: true });
   const over = record.over ?? [];
   return record.change === 'continues' ? [{ since: record.since }, ...over] : over;
+}
+
+/**
+ * A look with no verdict (`report`: inconclusive, its version known) with the drift of that version
+ * on record and not over, read as a dry run: a blind watch must not hide that the drift goes on.
+ */
+export async function withOpenDrift(
+  ledger: Pick<Ledger, 'recordDrift'>,
+  report: DriftReport,
+  at: number,
+): Promise<DriftReport> {
+  if (!report.version) return report;
+  const [open] = await driftsOnRecord(ledger, report.model, report.version, at);
+  if (open === undefined || open.ended !== undefined) return report;
+  return { ...report, note: `${report.note}; a drift on record since ${utcMinute(open.since)}, not over` };
 }

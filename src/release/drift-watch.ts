@@ -44,6 +44,11 @@ export interface DriftReport {
   blind?: 'metrics' | 'target' | 'predictions' | 'counts';
   /** A drift's next step, said at the end of `note` (the PR's note): `to roll back: run the workflow with …`. */
   nextStep?: string;
+  /**
+   * No drift, where one is on record: why this look ends it, said after "drift over: "
+   * (`PSI 0.090 below the end level 0.115, …`; withRecord).
+   */
+  overWhy?: string;
   note: string;
 }
 
@@ -132,12 +137,13 @@ export async function watchDrift(
   // A drift says why no deployment is marked, where none is, and what to do next.
   const unrecorded = notOnRecord(history, version);
   const nextStep = rollbackStep(model.name, history, version);
-  const report = (drifted: boolean, note: string, sizes?: DriftSizes): DriftReport => ({
+  const report = (drifted: boolean, note: string, sizes?: DriftSizes, overWhy?: string): DriftReport => ({
     model: model.name,
     version,
     ...(sizes === undefined ? {} : { psi: sizes.psi, sizes }),
     drifted,
     ...(drifted ? { nextStep } : {}),
+    ...(overWhy === undefined ? {} : { overWhy }),
     note: `${model.name} ${version}: ${drifted ? `${note}${unrecorded ? `; ${unrecorded}` : ''}; ${nextStep}` : note}`,
   });
   if (!ctx.metrics.buckets) return report(false, 'the metrics source has no histograms to watch for drift');
@@ -194,23 +200,25 @@ export async function watchDrift(
 /**
  * One comparison of the recent window (`b.recent`) with a reference, the windows named by `span`:
  * a verdict, drifted with the next step to take, or unchecked where the counts give none.
- * `onRecord`: a drift is on record; it ends only when its size does (PSI below `max-psi`), not on
- * a look with too few predictions for the judge to tell the windows apart.
+ * `onRecord`: a drift is on record. It begins at `max-psi` and ends below `end-psi` (hysteresis:
+ * a shift hovering near `max-psi` is one drift, not an alert and an end at every crossing), or
+ * once the judge no longer tells the windows apart; but not on a look with too few predictions
+ * to tell them apart while PSI stays at or above `max-psi`.
  */
 function judgeWindows(
   b: { recent?: Bucket[]; reference?: Bucket[] },
   span: string,
-  watch: Pick<DriftWatchConfig, 'buckets' | 'maxPsi'>,
+  watch: Pick<DriftWatchConfig, 'buckets' | 'maxPsi' | 'endPsi'>,
   onRecord: boolean,
   say: {
     unchecked: (why: string, blind: DriftReport['blind']) => DriftReport;
-    report: (drifted: boolean, note: string, sizes?: DriftSizes) => DriftReport;
+    report: (drifted: boolean, note: string, sizes?: DriftSizes, overWhy?: string) => DriftReport;
     /** `the next tick looks again`: said where a window holds no predictions. */
     again: string;
   },
 ): DriftReport {
   const { recent, reference } = b;
-  const maxPsi = watch.maxPsi;
+  const { maxPsi, endPsi } = watch;
   // Missing or broken counts are no evidence of stability: never "no drift".
   for (const [name, h] of [
     ['window', recent],
@@ -257,10 +265,29 @@ function judgeWindows(
       `drift not over, ${psiText} still at or above level ${maxPsi}; this look's ${total(recent)} predictions are too few to tell the windows apart (${withinChance}): ${compared}`,
       sizes,
     );
+  const ksText = `KS distance ${fmt(sizes.ks)}`;
+  // Below max-psi, a drift on record holds while the windows still differ by at least end-psi.
+  if (onRecord && differ && sizes.psi >= endPsi)
+    return say.report(
+      true,
+      `drift not over, ${psiText} below level ${maxPsi} but still at or above the end level ${endPsi}; the distributions differ, ${ksText}: ${compared}`,
+      sizes,
+    );
   // Failing to reject is no proof the windows match (the judge's own words: "no drift shown").
-  if (!differ) return say.report(false, `no drift shown, ${psiText} (${withinChance}): ${compared}`, sizes);
-  const why = `below level ${maxPsi}; the distributions differ, KS distance ${fmt(sizes.ks)}`;
-  return say.report(false, `no drift, ${psiText} (${why}): ${compared}`, sizes);
+  if (!differ) {
+    const over = !onRecord
+      ? undefined
+      : sizes.psi < endPsi
+        ? 'the predictions match the reference from before it again'
+        : `the judge no longer tells the window from the reference from before it (${psiText}, end level ${endPsi})`;
+    return say.report(false, `no drift shown, ${psiText} (${withinChance}): ${compared}`, sizes, over);
+  }
+  const why = `below level ${maxPsi}; the distributions differ, ${ksText}`;
+  // Ended by its size, not by a return: the window still differs from the reference, by less.
+  const over = onRecord
+    ? `${psiText} below the end level ${endPsi}, though the window still differs from the reference from before it (${ksText})`
+    : undefined;
+  return say.report(false, `no drift, ${psiText} (${why}): ${compared}`, sizes, over);
 }
 
 /**

@@ -4,7 +4,7 @@ import { LedgerStateError } from '../ledger/ledger.js';
 import { checkPullRequest, settledForItsPr } from './closed-meanwhile.js';
 import { modelNamed } from './commands.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
-import { withRecord } from './drift-alert.js';
+import { withOpenDrift, withRecord } from './drift-alert.js';
 import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
 import { wouldDrive } from './dry-run.js';
 import { promoteMergedReady } from './merged-ready.js';
@@ -384,9 +384,10 @@ async function driftOf(
     ports.log.warn(report.note);
   }
   if (!report) return;
-  // Only a verdict (its sizes measured) begins or ends a drift.
+  // Only a verdict (its sizes measured) begins or ends a drift; a look without one says the drift
+  // on record goes on, if one does.
   if (report.inconclusive || report.sizes === undefined) {
-    result.drift?.push(report);
+    result.drift?.push(await openDriftOf(report, ports, defects));
     return;
   }
   const seen = report;
@@ -398,13 +399,14 @@ async function driftOf(
     report = withRecord(seen, record);
     if (dryRun && (record.change === 'began' || record.change === 'ended'))
       report = { ...report, note: `${report.note}; dry run: not recorded, no PR told` };
-    else if (record.change === 'began') {
+    else if (record.change === 'began' || record.change === 'ended') {
       // The PR that brought the version in: a rollback to it names none, the promotion before does.
+      // Told of the end too: its line replaces the alert's in that PR's comment (one line a model).
       const introducedBy = (await ports.ledger.history(model.name)).findLast(
         (e) => e.version === seen.version && e.pr !== undefined,
       )?.pr;
-      if (introducedBy !== undefined)
-        result.notify?.push({ pr: introducedBy, model: model.name, why: seen.note });
+      const why = record.change === 'began' ? seen.note : report.note;
+      if (introducedBy !== undefined) result.notify?.push({ pr: introducedBy, model: model.name, why });
     }
   } catch (err) {
     const defect = defectOf(err, defects);
@@ -412,4 +414,20 @@ async function driftOf(
     ports.log.warn(`${model.name}: ${reportIt(stoppedOn(defect, 'recording its drift'))}`);
   }
   result.drift?.push(report);
+}
+
+/**
+ * A look without a verdict, saying whether a drift of its version is on record and not over
+ * (withOpenDrift). The record unread (GitHub not answering) leaves the line as it is: the look
+ * said already that it could not tell, and the next tick reads the record again.
+ */
+async function openDriftOf(report: DriftReport, ports: Ports, defects: Error[]): Promise<DriftReport> {
+  try {
+    return await withOpenDrift(ports.ledger, report, ports.clock.now());
+  } catch (err) {
+    const defect = defectOf(err, defects);
+    const what = defect ? reportIt(stoppedOn(defect, 'reading its drift record')) : (err as Error).message;
+    ports.log.warn(`${report.model}: whether a drift is on record could not be read: ${what}`);
+    return report;
+  }
 }

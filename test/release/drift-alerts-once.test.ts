@@ -108,7 +108,9 @@ describe('a drift that ends and comes back', () => {
       [{ pr: 7, model: 'fraud', why: first.report?.note }],
       [{ pr: 7, model: 'fraud', why: again.report?.note }],
     ]);
-    expect([over, quiet, still].flatMap((t) => t.result.notify)).toEqual([]);
+    // The PR told of the drift is told of its end (its line replaces the alert's), of nothing else.
+    expect(over.result.notify).toEqual([{ pr: 7, model: 'fraud', why: over.report?.note }]);
+    expect([quiet, still].flatMap((t) => t.result.notify)).toEqual([]);
     expect((await w.entries()).map((e) => e.drifted)).toEqual([true, false, true]);
   });
 });

@@ -126,7 +126,13 @@ describe('versions whose deployment name changes their text (1.1.0 is fraud-1-1-
     await handlePullRequest(config, { ...opened, action: 'closed', merged: true }, ports, watch);
     expect(await traffic()).toEqual({ 'fraud-1-0-0': 0, 'fraud-1-1-0': 100 });
     // A drift watch on the promoted model names it 1.1.0, not its deployment's name read backwards.
-    const driftWatch = { buckets: 'scores', windowMs: 3_600_000, referenceMs: 86_400_000, maxPsi: 0.2 };
+    const driftWatch = {
+      buckets: 'scores',
+      windowMs: 3_600_000,
+      referenceMs: 86_400_000,
+      maxPsi: 0.2,
+      endPsi: 0.1,
+    };
     const watched = await watchDrift({ ...(config.models.fraud as ModelConfig), driftWatch }, ports);
     expect(watched?.version).toBe('1.1.0');
     const rollback = await handleCommand(
