@@ -256,7 +256,7 @@ models:
     strategy: { type: ab, split: 50, sticky-header: x-user-id, min-requests: 200, interval: 10m }
     gates:
       - { name: split, kind: srm, units: users }
-      - { name: conversion, kind: conversion, margin: 10% }
+      - { name: conversion, kind: conversion, margin: 10%, exposures: exposed-users, conversions: converted-users }
 `;
 
 /** A second model, churn, whose sandbox cannot be reached: appended to FRAUD_ON_SANDBOX. */
