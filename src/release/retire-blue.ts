@@ -26,7 +26,8 @@ export const blueKeptUntil = (model: ModelConfig, promotedAt: number): number | 
  * sets the target to green alone, and where a version at 0% stays deployed (and billed) however
  * long (SageMaker, Azure ML, Vertex AI: retire-idle.ts) takes blue's variant, deployment or
  * deployed model off the platform. There, the blue of an earlier promotion (a later one came inside
- * its window, or before a tick retired it) goes too once its own window is over (earlierBlues).
+ * its window, or before a tick retired it) goes too once its own window is over (earlierBlues), but
+ * only until the newest blue is retired (retiresEarlierBlues).
  * Inside the window the tick logs whether blue is still kept (a
  * later release's candidate may have taken its place). Returns a line for the run's summary when
  * there is something to say (blue retired, or left because what serves is not what the promotion
@@ -49,16 +50,22 @@ export async function retireBlue(
     (warn ? ports.log.warn : ports.log.info)(`${model.name}: ${line}`);
     return line;
   };
+  // The newest blue looked at first: whether it is still deployed decides whether earlier blues go.
+  const look = await lookAt(target, last.version, last.previous).catch((err: unknown) => {
+    if (!(err instanceof TargetError)) throw err;
+    return err;
+  });
+  const now = ports.clock.now();
   // Earlier blues first: the newest blue's line then says truly what stays deployed beside green.
-  const blues = earlierBlues(model, history, ports.clock.now());
+  const blues = retiresEarlierBlues(model, last, look, now) ? earlierBlues(model, history, now) : [];
   const earlier =
     blues.length > 0 && removesIdleVersions(target)
       ? await retireEarlierBlues(model, ports, { target, last, blues, windowMs }, say, opts)
-      : { left: [] };
+      : { left: [], failed: [] };
   const newest = await retireNewestBlue(
     model,
     ports,
-    { target, last, beside: earlier.left, windowMs },
+    { target, last, look, beside: earlier.left, held: earlier.failed, windowMs },
     say,
     opts,
   );
@@ -76,33 +83,42 @@ interface Retiring {
 type Say = (line: string, warn?: boolean) => string;
 
 /**
- * The newest promotion's blue, as retireBlue says; `beside`: earlier blues still deployed beside
- * green (retireEarlierBlues), which the line names instead of saying green alone is deployed.
+ * Whether this pass retires earlier blues (earlierBlues): only until the newest blue's retirement
+ * is done, while its window runs or it is still deployed for this pass to retire (`look`: retireBlue's
+ * first look at it). Once it is gone, a version found at 0% is the user's doing (deployed again for a
+ * rollback to it, or for callers pinned to it): left alone, and not asked about. Nothing new is
+ * recorded: the newest blue, retired last (held while an earlier one fails), marks the work undone.
+ */
+const retiresEarlierBlues = (model: ModelConfig, last: LedgerEntry, look: Look | TargetError, now: number) =>
+  (blueKeptUntil(model, last.at) as number) > now ||
+  (!(look instanceof TargetError) && look.idle === last.previous);
+
+/**
+ * The newest promotion's blue, as retireBlue says, from its first `look` (lookAt, or the error
+ * reading the platform); `beside`: earlier blues still deployed beside green (retireEarlierBlues),
+ * which the line names instead of saying green alone is deployed; `held`: earlier blues whose
+ * retirement failed, which keep it deployed so that the next tick tries them again.
  */
 async function retireNewestBlue(
   model: ModelConfig,
   ports: Ports,
-  retiring: Retiring & { beside: string[] },
+  retiring: Retiring & { look: Look | TargetError; beside: string[]; held: string[] },
   say: Say,
   opts: { dryRun?: boolean },
 ): Promise<string | undefined> {
-  const { target, last, beside, windowMs } = retiring;
+  const { target, last, look, beside, held, windowMs } = retiring;
   const { previous: blue, version: green } = last;
   const window = `rollback-window ${formatDuration(windowMs)}`;
   const left = (blueKeptUntil(model, last.at) as number) - ports.clock.now();
   // Its traffic changes (green alone, or a rollback put back) read back patiently: one the platform
   // took is not reported failed for a read that failed once.
   const patient = confirmingTarget(target, model, ports.clock);
-  let look: Look;
-  try {
-    look = await lookAt(target, green, blue);
-  } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
+  if (look instanceof TargetError) {
     if (left > 0) {
-      say(`could not check that blue ${blue} is still kept for a rollback (${window}): ${err.message}`);
+      say(`could not check that blue ${blue} is still kept for a rollback (${window}): ${look.message}`);
       return undefined;
     }
-    return say(`blue ${blue} not retired yet: ${err.message}; the next schedule tick tries again`);
+    return say(`blue ${blue} not retired yet: ${look.message}; the next schedule tick tries again`);
   }
   const { serving, idle, as } = look;
   const rollbackWords = rollbackToBlue(blue, removesIdleVersions(target));
@@ -133,6 +149,10 @@ async function retireNewestBlue(
   // Green alone: retired by an earlier tick (or a platform that does not report a version without traffic).
   if (idle === undefined) return undefined;
   if (idle !== blue) return say(`blue ${blue} not retired: ${changed(serving)}`);
+  if (held.length > 0)
+    return say(
+      `blue ${blue} not retired yet: it goes after ${named(held)} (model-gate retires earlier blues only while the newest one is deployed)`,
+    );
   const removal = as ? `; the ${as} would be removed from ${target.description}` : '';
   if (opts.dryRun)
     return say(
@@ -214,8 +234,9 @@ function earlierBlues(model: ModelConfig, history: LedgerEntry[], now: number): 
 /**
  * Takes the earlier blues (earlierBlues) still deployed off the platform while green alone serves,
  * as the newest blue's retirement does; never one a release in the canary slot or its queue uses.
- * Returns the run's line, if any, and the earlier blues still deployed after it (kept for a PR that
- * waits with it, a removal that failed or that a dry run leaves), for the newest blue's line.
+ * Returns the run's line, if any, the earlier blues still deployed after it (kept for a PR that
+ * waits with it, a removal that failed or that a dry run leaves), for the newest blue's line, and
+ * those whose retirement failed (a removal, or reading the platform), which hold the newest blue.
  */
 async function retireEarlierBlues(
   model: ModelConfig,
@@ -223,7 +244,7 @@ async function retireEarlierBlues(
   retiring: Retiring & { target: Target & RemovesIdleVersions; blues: string[] },
   say: Say,
   opts: { dryRun?: boolean },
-): Promise<{ line?: string; left: string[] }> {
+): Promise<{ line?: string; left: string[]; failed: string[] }> {
   const { target, last, blues, windowMs } = retiring;
   const green = last.version;
   const window = `rollback-window ${formatDuration(windowMs)}`;
@@ -232,7 +253,7 @@ async function retireEarlierBlues(
   try {
     // A version beside green alone, or nothing to remove: what serves otherwise is someone's change.
     if (!sameTraffic(await target.read({ stable: green, others: blues }), withdrawTraffic(green)))
-      return { left: blues };
+      return { left: blues, failed: [] };
     const waiting = (await ports.ledger.waiters?.(model.name)) ?? [];
     for (const version of blues) {
       const as = await target.deployedAs(version);
@@ -251,27 +272,30 @@ async function retireEarlierBlues(
     return {
       line: say(`${named(blues)} not retired yet: ${err.message}; the next schedule tick tries again`),
       left: blues,
+      failed: blues,
     };
   }
-  if (deployed.length === 0) return { left };
+  if (deployed.length === 0) return { left, failed: [] };
   if (opts.dryRun) {
     const would = deployed.map(
       ({ version, as }) =>
         `would retire blue ${version} (${window} over): the ${as} would be removed from ${target.description}`,
     );
-    return { line: say(would.join('; '), false), left };
+    return { line: say(would.join('; '), false), left, failed: [] };
   }
   const still = [...left, ...deployed.map((d) => d.version)];
   // A release that claimed the slot since the tick began owns the model's traffic; a rollback or
   // promotion recorded since has the word on what serves.
-  if (await ports.ledger.canaryHolder(model.name)) return { left: still };
+  if (await ports.ledger.canaryHolder(model.name)) return { left: still, failed: [] };
   const newer = await newerEntry(model, ports, last);
   if (newer)
     return {
       line: say(`${named(still)} not retired: ${entryText(newer)} was recorded meanwhile`, false),
       left: still,
+      failed: [],
     };
   const said: string[] = [];
+  const failed: string[] = [];
   for (const { version, as } of deployed) {
     const removed = `blue ${version} retired (${window} over): the ${as} is removed from ${target.description}`;
     try {
@@ -290,10 +314,11 @@ async function retireEarlierBlues(
         continue;
       }
       left.push(version);
+      failed.push(version);
       said.push(say(`retiring blue ${version} failed: ${err.message}; the next schedule tick tries again`));
     }
   }
-  return { line: said.join('; '), left };
+  return { line: said.join('; '), left, failed };
 }
 
 /**

@@ -8,6 +8,7 @@ import { definition, variant } from '../targets/sagemaker-variants.js';
 // blue on the platform for good: the tick looked at the newest promotion only, retired its blue,
 // and said green alone was deployed while the older variant still ran (and billed) at weight 0.
 // Every blue now goes once its own window is over; the same code path serves Azure ML and Vertex AI.
+// Only until the newest blue is retired, though: after that, a version at 0% is the user's doing.
 const KEY = 'us-east-1/fraud-endpoint';
 const TARGET =
   '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
@@ -43,6 +44,9 @@ const weights = async () =>
       CurrentWeight: number;
     }[]
   ).map((v) => `${v.VariantName}=${v.CurrentWeight}`);
+/** describe-endpoint calls since the platform was last seeded. */
+const describes = async () =>
+  (await standins.calls('aws')).filter((c) => c.argv[1] === 'describe-endpoint').length;
 const retired = (blue: string) =>
   `blue ${blue} retired (rollback-window 1h over): the production variant fraud-${blue} is removed from ${ENDPOINT}`;
 
@@ -103,7 +107,7 @@ describe('retiring every blue a promotion kept', () => {
     expect(await weights()).toEqual(['fraud-v3=100']);
   });
 
-  it('names an earlier blue whose removal failed instead of saying green alone is deployed', async () => {
+  it('keeps the newest blue while an earlier one cannot be removed, so that the next tick tries both again', async () => {
     // AWS refuses to remove a variant registered with Application Auto Scaling.
     const seeded = await standins.state();
     await standins.seed({
@@ -125,11 +129,51 @@ describe('retiring every blue a promotion kept', () => {
     await w.tick();
     expect(w.lines).toContainEqual(
       expect.stringMatching(
-        /^retiring blue v1 failed: SageMaker endpoint .* keeps the production variant fraud-v1: it is registered with Application Auto Scaling.*; the next schedule tick tries again; blue v2 retired \(rollback-window 1h over\): the production variant fraud-v2 is removed from SageMaker endpoint fraud-endpoint \(us-east-1\), v3 is deployed with blue v1 still beside it; a rollback to v2 needs it deployed there again first$/,
+        /^retiring blue v1 failed: SageMaker endpoint .* keeps the production variant fraud-v1: it is registered with Application Auto Scaling.*; the next schedule tick tries again; blue v2 not retired yet: it goes after blue v1 \(model-gate retires earlier blues only while the newest one is deployed\)$/,
       ),
     );
     expect(w.lines.join('\n')).not.toContain('alone is deployed');
-    expect(await weights()).toEqual(['fraud-v1=0', 'fraud-v3=100']);
+    expect(await weights()).toEqual(['fraud-v1=0', 'fraud-v2=0', 'fraud-v3=100']);
+
+    // The user deregisters v1's scaling target, as the line says: the next tick retires both.
+    const { scalableTargets: _, ...deregistered } = await standins.state();
+    await standins.seed(deregistered);
+    w.lines.length = 0;
+    await w.tick();
+    expect(w.lines).toContain(
+      `${retired('v1')}; ${retired('v2')}, v3 alone is deployed; a rollback to v2 needs it deployed there again first`,
+    );
+    expect(await weights()).toEqual(['fraud-v3=100']);
+  });
+
+  it('leaves an earlier blue the user deployed again once every blue was retired, and no longer asks about it', async () => {
+    const w = await twoPromotions();
+    w.clock.advance(3 * HOUR);
+    await w.tick();
+    expect(await weights()).toEqual(['fraud-v3=100']);
+
+    // The user deploys v1 again at weight 0 (a config of their own), as the retire line says a
+    // rollback to it needs.
+    const state = await standins.state();
+    const endpoint = state.sagemaker[KEY];
+    const config = state.sagemakerConfigs[`us-east-1/${endpoint.EndpointConfigName}`];
+    state.sagemakerConfigs['us-east-1/fraud-config-v1-again'] = {
+      ...config,
+      EndpointConfigName: 'fraud-config-v1-again',
+      ProductionVariants: [...config.ProductionVariants, definition('fraud-v1', 0)],
+    };
+    endpoint.EndpointConfigName = 'fraud-config-v1-again';
+    endpoint.ProductionVariants.push(variant('fraud-v1', 0));
+    await standins.seed(state);
+    for (const later of [10 * 60_000, 3 * HOUR]) {
+      w.clock.advance(later);
+      w.lines.length = 0;
+      await w.tick();
+      expect(w.lines).toEqual([]);
+      expect(await weights()).toEqual(['fraud-v3=100', 'fraud-v1=0']);
+    }
+    // Two reads per idle tick, as after a single promotion: the blues before v2 are not looked up.
+    expect(await describes()).toBe(4);
   });
 
   it('never retires green: a revert to the first blue keeps it serving', async () => {
