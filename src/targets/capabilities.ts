@@ -239,7 +239,13 @@ export function strategyRefusal(target: unknown, strategy: unknown): string | un
 /** The percentages of traffic a strategy asks for, by what the user calls them (`step`, `share`). */
 function percents(strategy: Record<string, unknown>): [string, number][] {
   const steps = Array.isArray(strategy.steps) ? strategy.steps : [];
-  const named = ['step-size', 'max-weight', 'share', 'split'].map((key) => [key, strategy[key]] as const);
+  // Checked on the config as the schema converted it (stepSize), or as written (step-size).
+  const named = [
+    ['step-size', strategy.stepSize ?? strategy['step-size']],
+    ['max-weight', strategy.maxWeight ?? strategy['max-weight']],
+    ['share', strategy.share],
+    ['split', strategy.split],
+  ] as const;
   return [...steps.map((step) => ['step', step] as const), ...named].filter(
     (entry): entry is [string, number] => inRange(entry[1]),
   );

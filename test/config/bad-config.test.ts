@@ -215,13 +215,21 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     expect(problemsOf('version: 1\nmodels:\n  fraud: { source: [\n')).toEqual([
       `${F}:4:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]`,
     ]);
+    // A duplicate key leaves the file readable: the file's other problems come with it, each at
+    // the last of the repeated keys, whose value is the one read.
     expect(problemsOf('version: 1\nversion: 1\nmodels: {}\n')).toEqual([
       `${F}:2:1: version: duplicate key, also at line 1; keep one`,
+      `${F}:3:1: models: expected at least one model, got none`,
     ]);
     expect(
       problemsOf('version: 1\nmodels:\n  fraud: {}\n  fraud:\n    gates: [{ name: a, name: b }]\n'),
     ).toEqual([
       `${F}:4:3: models.fraud: duplicate key, also at line 3; keep one`,
+      `${F}:4:3: models.fraud.source: required`,
+      `${F}:4:3: models.fraud.target: required (or set defaults.target)`,
+      `${F}:4:3: models.fraud.metrics: required (or set defaults.metrics)`,
+      `${F}:4:3: models.fraud.strategy: required (or set defaults.strategy)`,
+      `${F}:5:13: models.fraud.gates[0].kind: required (gate kind: "threshold", "agreement", "offline", "ratio", "latency", "srm", "conversion", "drift" or "webhook")`,
       `${F}:5:24: models.fraud.gates[0].name: duplicate key, also at line 5; keep one`,
     ]);
   });
@@ -337,7 +345,7 @@ models:
           .join(', ')}]`,
       );
     expect(problemsOf(`${lines.join('\n')}\nmodels: {}\n`)).toEqual([
-      `${F}: YAML error: Excessive alias count indicates a resource exhaustion attack`,
+      `${F}:6:45: a4[7]: the anchors expand too far: with *a3 here (11111 values) the file holds more than 100000 values once each alias is replaced by what it names; share less through aliases`,
     ]);
   });
 
@@ -360,6 +368,25 @@ models:
     expect(problemsOf(text)).toEqual([
       `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step 0.5; use whole numbers`,
     ]);
+  });
+
+  it('refuses a linear strategy whose steps are fractions on a target that takes whole percentages', () => {
+    const linear = (size: string) => `version: 1
+models:
+  fraud:
+    source: { file: m.yaml, key: version }
+    target: { type: kserve, namespace: ml, name: fraud, storage-uri: "s3://b/{{version}}" }
+    metrics: { type: sandbox, url: "http://127.0.0.1:1" }
+    strategy: { type: linear, step-size: ${size}, max-weight: 10 }
+    gates: []
+`;
+    expect(problemsOf(linear('2.5'))).toEqual([
+      `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step-size 2.5; use whole numbers`,
+    ]);
+    expect(problemsOf(linear('"2.5%"'))).toEqual([
+      `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step-size 2.5; use whole numbers`,
+    ]);
+    expect(parseConfig(linear('5'), {}).config.models.fraud?.strategy).toMatchObject({ stepSize: 5 });
   });
 });
 
