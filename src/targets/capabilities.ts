@@ -240,13 +240,13 @@ export function strategyRefusal(target: unknown, strategy: unknown): string | un
 function percents(strategy: Record<string, unknown>): [string, number][] {
   const steps = Array.isArray(strategy.steps) ? strategy.steps : [];
   // Checked on the config as the schema converted it (stepSize), or as written (step-size).
-  const named = [
+  const named: [string, unknown][] = [
     ['step-size', strategy.stepSize ?? strategy['step-size']],
     ['max-weight', strategy.maxWeight ?? strategy['max-weight']],
     ['share', strategy.share],
     ['split', strategy.split],
-  ] as const;
-  return [...steps.map((step) => ['step', step] as const), ...named].filter(
+  ];
+  return [...steps.map((step): [string, unknown] => ['step', step]), ...named].filter(
     (entry): entry is [string, number] => inRange(entry[1]),
   );
 }
