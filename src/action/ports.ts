@@ -4,7 +4,7 @@ import * as core from '@actions/core';
 import type { Config, ModelConfig } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
-import { describeGitHubError, gitHubClient, testWaitScale } from '../github/client.js';
+import { describeGitHubError, type GitHubClient, gitHubClient, testWaitScale } from '../github/client.js';
 import { CommentPublisher } from '../github/comment-publisher.js';
 import { setNoLongerChangedStatus } from '../github/commit-status.js';
 import { GitHubLedger } from '../github/github-ledger.js';
@@ -24,6 +24,12 @@ import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
 import { asLogText } from './log-text.js';
 import { PhaseLog } from './phase-log.js';
+
+/**
+ * How long a rollback's one try at reading the ledger before its traffic change may take: GitHub
+ * ends a request of its own after 10 s, so a read still unanswered then is a stalled connection.
+ */
+const QUICK_READ_TIMEOUT_MS = 10_000;
 
 export interface ActionPorts {
   /** With the PR as GitHub has it now (pullRequestNow) on GitHub: a PR run checks its event is not stale. */
@@ -82,23 +88,26 @@ export function actionPorts(
       'input github-token is empty: pass the job token (github.token) or a token with pull-requests, deployments and statuses write',
     );
   const repo = { owner, repo: repoName };
-  const client = gitHubClient({
-    token: inputs.githubToken,
-    baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com',
-    warn: core.warning,
-  });
+  const reach = { token: inputs.githubToken, baseUrl: env.GITHUB_API_URL ?? 'https://api.github.com' };
+  const client = gitHubClient({ ...reach, warn: core.warning });
   const pr = event.kind === 'pull_request' ? event.pr : undefined;
-  const ledger = new GitHubLedger({
-    client,
-    repo,
-    sha: pr?.headSha ?? env.GITHUB_SHA ?? '',
-    pr: pr?.number,
-    runUrl,
-    runId: Number(env.GITHUB_RUN_ID ?? 0) || undefined,
-    // A matrix job (one `model`) shares its PR's comment with the other models' jobs.
-    soleWriter: pr !== undefined && inputs.model === undefined,
-    models: Object.keys(config.models),
-  });
+  const ledgerOn = (client: GitHubClient) =>
+    new GitHubLedger({
+      client,
+      repo,
+      sha: pr?.headSha ?? env.GITHUB_SHA ?? '',
+      pr: pr?.number,
+      runUrl,
+      runId: Number(env.GITHUB_RUN_ID ?? 0) || undefined,
+      // A matrix job (one `model`) shares its PR's comment with the other models' jobs.
+      soleWriter: pr !== undefined && inputs.model === undefined,
+      models: Object.keys(config.models),
+    });
+  const ledger = ledgerOn(client);
+  // Only read, by a rollback before its change: its writes go through `ledger`, which reads anew.
+  const quickLedger = ledgerOn(
+    gitHubClient({ ...reach, warn: core.warning, retries: 0, timeoutMs: QUICK_READ_TIMEOUT_MS }),
+  );
   const stamp = { runId: Number(env.GITHUB_RUN_ID ?? 0), attempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1) };
   const publisher = new CommentPublisher(
     ledger,
@@ -117,6 +126,7 @@ export function actionPorts(
   const ports: Ports & PullRequestReader = {
     ...base,
     ledger,
+    quickLedger,
     // One contents request per (commit, path) for the whole job: the plan and each later look share it.
     // A PR's changes are read from where its head branched (a three-dot compare), not the base's tip.
     reader: { ...cachedReader(contentsReader(client, repo)), mergeBase: mergeBaseOf(client, repo) },

@@ -129,7 +129,10 @@ export interface ClientOptions {
   /** GITHUB_API_URL: api.github.com or a GitHub Enterprise Server. */
   baseUrl: string;
   warn(message: string): void;
-  /** Retries for 5xx and rate limits; tests lower it. */
+  /**
+   * Retries for 5xx and rate limits; tests lower it. 0: every request is sent once (as SEND_ONCE),
+   * no rate limit waited out: a client for reads that must answer quickly or fail.
+   */
   retries?: number;
   /** Test-only: see `testWaitScale`. */
   waitScale?: number;
@@ -217,12 +220,12 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
         ...spacing,
         // retryAfter: GitHub's seconds, before the test-only scale.
         onRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
-          if (sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
+          if (retries === 0 || sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
           opts.warn(`GitHub rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`);
           return count < retries;
         },
         onSecondaryRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
-          if (sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
+          if (retries === 0 || sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
           opts.warn(
             `GitHub secondary rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`,
           );

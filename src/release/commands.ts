@@ -27,7 +27,13 @@ import {
   stableFound,
 } from './finish.js';
 import { ledgerKnown } from './ledger-known.js';
-import { beforeChange, LedgerUnread, rollingBackUnread, stoppedUnread } from './ledger-unread.js';
+import {
+  beforeChange,
+  LedgerUnread,
+  ledgerBeforeChange,
+  rollingBackUnread,
+  stoppedUnread,
+} from './ledger-unread.js';
 import { liveCandidate } from './live-candidate.js';
 import { rolledBackToCandidate } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
@@ -116,7 +122,8 @@ const elsewhereOf = (release: Release | undefined, ctx: ReleaseContext): Release
 
 /**
  * The rollback command as the ledger has the model: every read of the ledger before the traffic
- * change goes through beforeChange, GitHub failing it throwing LedgerUnread (rollbackUnread).
+ * change is one short try (ledgerBeforeChange) through beforeChange, GitHub failing it throwing
+ * LedgerUnread (rollbackUnread).
  */
 async function rollbackOnRecord(
   model: ModelConfig,
@@ -125,7 +132,7 @@ async function rollbackOnRecord(
   by: string,
 ): Promise<RunResult> {
   const ctx = contextFor(model, ports);
-  const release = await beforeChange(ports.ledger.release(model.name));
+  const release = await beforeChange(ledgerBeforeChange(ports).release(model.name));
   const elsewhere = elsewhereOf(release, ctx);
   // The rollback acts on this run's target; the candidate elsewhere is left alone, saying so.
   const result = await rollback(model, inputs, ports, by, elsewhere ? undefined : release);
@@ -313,7 +320,7 @@ async function rollback(
   const candidate = release && holdsSlot(release) ? release : undefined;
   const toVersionName = inputs.toVersionName ?? 'to-version';
   const ctx = contextFor(model, ports);
-  const history = await beforeChange(ports.ledger.history(model.name));
+  const history = await beforeChange(ledgerBeforeChange(ports).history(model.name));
   // The candidate in flight is refused with words of its own (refuseCandidate).
   if (named !== undefined && named !== candidate?.to)
     await refuseNeverServed(model.name, named, history, toVersionName, ports);
@@ -490,8 +497,9 @@ async function halfRecordedRollback(
   ports: Ports,
 ): Promise<LedgerEntry | undefined> {
   const last = history.at(-1);
-  if (last?.kind !== 'rollback' || last.version !== serving || !ports.ledger.finishRecord) return undefined;
-  return (await beforeChange(ports.ledger.finishRecord(last, { dryRun: true }))) ? last : undefined;
+  const ledger = ledgerBeforeChange(ports);
+  if (last?.kind !== 'rollback' || last.version !== serving || !ledger.finishRecord) return undefined;
+  return (await beforeChange(ledger.finishRecord(last, { dryRun: true }))) ? last : undefined;
 }
 
 /**
@@ -775,7 +783,8 @@ async function refuseNeverServed(
   // No near-miss hint: versions are near one another by nature (v2, v4), the list is the help.
   const served = [...new Set(history.flatMap((e) => [e.previous, e.version]).reverse())];
   if (served.includes(named)) return;
-  if (ports.ledger.servedEarlier && (await beforeChange(ports.ledger.servedEarlier(model, named)))) return;
+  const ledger = ledgerBeforeChange(ports);
+  if (ledger.servedEarlier && (await beforeChange(ledger.servedEarlier(model, named)))) return;
   const listed = served.length > 10 ? `${served.slice(0, 10).join(', ')}, …` : served.join(', ');
   throw new InputError(
     `rollback ${model}: ${input} ${named} never served ${model} as far as the ledger knows; a rollback goes back to a version that served (newest first: ${listed}): set ${input} to one of them. To serve ${named}, open a PR that declares it, which releases it through the gates`,

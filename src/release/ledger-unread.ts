@@ -1,13 +1,16 @@
 import { ModelGateError, TargetError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { describeTraffic, sameTraffic } from '../core/traffic.js';
+import type { Ledger } from '../ledger/ledger.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
 import type { ReleaseContext } from './context.js';
 import { ledgerKnown } from './ledger-known.js';
+import type { Ports } from './ports.js';
 
-// A GitHub outage or rate limit must not hold a rollback in an incident: a read of the ledger
-// before the change that GitHub fails stops at once (nothing changed yet), and a rollback that
-// names its version goes ahead without the ledger (commands.ts rollbackUnread).
+// A GitHub outage, stall or rate limit must not hold a rollback in an incident: a read of the
+// ledger before the change gets one short try (ledgerBeforeChange); one GitHub fails stops at once
+// (nothing changed yet), and a rollback that names its version goes ahead without the ledger
+// (commands.ts rollbackUnread).
 
 /** GitHub failed a read of the ledger that a rollback makes before its traffic change. */
 export class LedgerUnread extends ModelGateError {
@@ -19,6 +22,10 @@ export class LedgerUnread extends ModelGateError {
     this.github = github;
   }
 }
+
+/** The ledger a rollback reads before its change: one short try where the ports have it (quickLedger). */
+export const ledgerBeforeChange = (ports: Pick<Ports, 'ledger' | 'quickLedger'>): Ledger =>
+  ports.quickLedger ?? ports.ledger;
 
 /** `read`, a ledger read before a rollback's change: GitHub failing it throws LedgerUnread. */
 export async function beforeChange<T>(read: Promise<T>): Promise<T> {

@@ -25,6 +25,13 @@ export interface Logger {
 /** The outside world as the engine sees it; the action and the CLI each build one. */
 export interface Ports {
   ledger: Ledger;
+  /**
+   * The ledger read with one short try, no retry, no rate limit waited out: a rollback's reads
+   * before its traffic change, which a stalled or failing GitHub must not hold back (LedgerUnread).
+   * Never written through: every write (an end recorded just before the change too) goes through
+   * `ledger`, which reads what it needs anew. Absent: `ledger` is read.
+   */
+  quickLedger?: Ledger;
   reader: FileReader;
   clock: Clock;
   log: Logger;
