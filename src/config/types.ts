@@ -327,6 +327,12 @@ export const SANDBOX_COUNT_QUERIES = [
   /** Distinct users with outcome feedback, and of those with a conversion: a key-split A/B's conversion gate. */
   'exposed-users',
   'converted-users',
+  /**
+   * Shadow: copies the mirror did not run (too many in flight), and the copies made, run or dropped
+   * (`requests` + `dropped`; another slot's requests): a ratio gate's events and total on drops.
+   */
+  'dropped',
+  'offered',
 ] as const;
 export type SandboxCountQuery = (typeof SANDBOX_COUNT_QUERIES)[number];
 

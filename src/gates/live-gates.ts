@@ -3,7 +3,13 @@ import type { GateState, Measurement } from '../release/types.js';
 import { measureConversion } from './conversion-gate.js';
 import { measureDrift } from './drift-gate.js';
 import { measureLatency } from './latency-gate.js';
-import { foldStatistical, measureRatio, measureSrm, type StatisticalContext } from './ratio-gate.js';
+import {
+  foldStatistical,
+  measureRatio,
+  measureSrm,
+  type StatisticalContext,
+  slotWindow,
+} from './ratio-gate.js';
 import { stoppedCandidate } from './stopped-candidate.js';
 import { foldMeasurement, type MeasureContext, measureThreshold, usableLook } from './threshold-gate.js';
 import { measureWebhook } from './webhook-gate.js';
@@ -20,6 +26,16 @@ export const isLiveGate = (gate: GateConfig): boolean => gate.kind !== 'offline'
  * counts lumpy).
  */
 export async function lookAtGate(
+  gate: GateConfig,
+  state: GateState,
+  ctx: MeasureContext | StatisticalContext,
+): Promise<GateState> {
+  const next = await measured(gate, state, ctx);
+  // A gate that kept its standing (offline) made no look of this window.
+  return next.last === state.last ? next : withDroppedCopies(next, ctx);
+}
+
+async function measured(
   gate: GateConfig,
   state: GateState,
   ctx: MeasureContext | StatisticalContext,
@@ -43,4 +59,17 @@ export async function lookAtGate(
     case 'offline':
       return state;
   }
+}
+
+/**
+ * A shadow's look with the copies its mirror dropped over the same window, where the source counts
+ * them: its `canaryRequests` are only the copies run, and a slow candidate under heavy traffic
+ * runs few of them, which the report must say. A source that cannot tell leaves the look as it is.
+ */
+async function withDroppedCopies(state: GateState, ctx: MeasureContext): Promise<GateState> {
+  const look = state.last;
+  if (ctx.candidateSlot !== 'shadow' || !ctx.metrics.droppedCopies || look?.canaryRequests === undefined)
+    return state;
+  const dropped = await ctx.metrics.droppedCopies(slotWindow(ctx, 'canary')).catch(() => undefined);
+  return dropped === undefined ? state : { ...state, last: { ...look, dropped } };
 }

@@ -73,6 +73,8 @@ const measurement = z.object({
   baseline: figure,
   canaryRequests: figure,
   baselineRequests: figure,
+  // Optional: looks stored before it have none (the report then says nothing of dropped copies).
+  dropped: figure,
   // Optional: looks stored before it have none (the report then does not say which span it was).
   baselineWindow: z.object({ since: time, until: time }).optional(),
   note: z.string().optional(),

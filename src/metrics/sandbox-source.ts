@@ -34,6 +34,8 @@ const slotSchema = z.object({
   exposedUsers: z.number().optional(),
   convertedUsers: z.number().optional(),
   agreement: z.object({ compared: z.number(), identical: z.number() }).optional(),
+  /** Shadow slot only: copies not run, too many being in flight. */
+  dropped: z.number().optional(),
   outcomes: z
     .object({ labelled: z.number(), correct: z.number(), conversions: z.number(), exposures: z.number() })
     .optional(),
@@ -164,6 +166,9 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
       if (!counts) return undefined;
       return (query === 'latency' ? counts.latencyMs.buckets : counts.scores.buckets) as Bucket[];
     },
+    async droppedCopies(w) {
+      return (await windowCounts(w))?.dropped;
+    },
   };
 }
 
@@ -190,6 +195,11 @@ function sandboxCount(query: SandboxCountQuery, c: SlotCounts): number {
       return c.nulls;
     case 'answered':
       return c.requests - c.errors;
+    // Only a mirror drops copies: the stable and canary slots, which answer callers, drop none.
+    case 'dropped':
+      return c.dropped ?? 0;
+    case 'offered':
+      return c.requests + (c.dropped ?? 0);
     case 'conversions':
       return c.outcomes?.conversions ?? 0;
     case 'exposures':

@@ -34,6 +34,12 @@ export interface MetricSource {
    * (prometheus); undefined for any other query. Optional: other sources read no such query.
    */
   quantileBounds?(query: string, window: MetricWindow): Promise<QuantileBounds | undefined>;
+  /**
+   * A mirror's copies of live requests the platform did not run on the window's (shadow) slot, too
+   * many being in flight: beside `requests`, the copies run, they say how much of the traffic the
+   * shadow's gates saw (the report shows both). Optional: only the sandbox counts them.
+   */
+  droppedCopies?(window: MetricWindow): Promise<number | undefined>;
 }
 
 /** What a histogram_quantile query's own buckets say about the value it returns. */

@@ -41,13 +41,14 @@ export function watchRefusals(inner: MetricSource, clock: Clock): RefusalWatch {
       await clock.sleep(PAUSE_MS);
     }
   }
-  const { count, buckets, quantileBounds } = inner;
+  const { count, buckets, quantileBounds, droppedCopies } = inner;
   const metrics: MetricSource = {
     value: (q, w) => read(() => inner.value(q, w)),
     requests: (w) => read(() => inner.requests(w)),
     ...(count ? { count: (q, w) => read(() => count.call(inner, q, w)) } : {}),
     ...(buckets ? { buckets: (q, w) => read(() => buckets.call(inner, q, w)) } : {}),
     ...(quantileBounds ? { quantileBounds: (q, w) => read(() => quantileBounds.call(inner, q, w)) } : {}),
+    ...(droppedCopies ? { droppedCopies: (w) => read(() => droppedCopies.call(inner, w)) } : {}),
   };
   return {
     metrics,

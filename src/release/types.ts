@@ -28,6 +28,13 @@ export interface Measurement {
   canaryRequests?: number;
   baselineRequests?: number;
   /**
+   * A shadow's look: the copies of live requests its mirror did not run over the window, too many
+   * being in flight (MetricSource.droppedCopies); `canaryRequests` are the copies it ran. The
+   * report says both beside the mirror's share. Absent where the source does not count them,
+   * outside a shadow, and in looks stored before it.
+   */
+  dropped?: number;
+  /**
    * Where the baseline is the stable version's traffic over another span than the candidate's (at
    * 100% of live traffic: the same length of time just before the switch, threshold-gate.ts), that
    * span: the report says so beside the value. Absent when both arms share the look's window, and

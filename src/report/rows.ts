@@ -18,6 +18,7 @@ import { eValueText } from '../stats/counts.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
+import { droppedCopiesNote } from './dropped-copies.js';
 import { earlierValues } from './earlier-look.js';
 import { endedAtCapNote } from './ended-at-cap.js';
 import { apartDigits, formatInBucket, formatLasted, formatSignificant, formatStatistic } from './format.js';
@@ -649,6 +650,7 @@ export function withoutPhaseName(text: string, phase: string): string {
 function phaseTraffic(p: PhaseRecord, release: Release, model: ModelConfig | undefined): string {
   const phase = model && phasesOf(model.strategy).find((x) => x.name === p.name);
   const mirror = phase?.traffic(release.from, release.to).mirror;
-  if (p.weight === 0 && mirror && mirror.share > 0) return `mirror ${mirror.share}% (answers never returned)`;
+  if (p.weight === 0 && mirror && mirror.share > 0)
+    return `mirror ${mirror.share}% (answers never returned)${droppedCopiesNote(p, release)}`;
   return `${p.weight}%`;
 }

@@ -41,6 +41,12 @@ export function renderPrometheus(series: SeriesTotals[], weights: WeightSample[]
   family('model_gate_prediction_score', 'histogram', 'Scores returned by the model (errors have none).');
   for (const s of series) histogram(out, 'model_gate_prediction_score', s, s.counts.scores, 1);
 
+  const dropped = 'model_gate_shadow_dropped_total';
+  family(dropped, 'counter', 'Shadow copies of live requests not run because too many were in flight.');
+  for (const s of series.filter((x) => x.slot === 'shadow')) {
+    out.push(sample(dropped, { model: s.model, slot: s.slot, version: s.version }, s.counts.dropped));
+  }
+
   family('model_gate_traffic_weight', 'gauge', 'Percent of live traffic routed to the slot.');
   for (const w of weights) {
     out.push(

@@ -58,7 +58,7 @@ it('run release refuses a misspelt sandbox count name (exit 1, one line) before 
   expect(toTarget.filter((req) => req.method !== 'GET')).toEqual([]);
   expect(await cliServing(sandbox.url)).toEqual({ stable: { version: 'v1' } });
   expect(run.stderr).toBe(
-    'model-gate run: .github/model-gate.yml:10:46: models.fraud-detector.gates[0].events: unknown sandbox count query "erors", did you mean "errors"? (known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users)\n',
+    'model-gate run: .github/model-gate.yml:10:46: models.fraud-detector.gates[0].events: unknown sandbox count query "erors", did you mean "errors"? (known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users, dropped, offered)\n',
   );
   expect(run.code).toBe(1);
 });

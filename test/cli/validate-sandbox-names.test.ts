@@ -24,7 +24,7 @@ models:
     drift-watch: { buckets: ${names.watch} }
 `;
 const COUNTS =
-  '(known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users)';
+  '(known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users, dropped, offered)';
 const HISTOGRAMS = '(known: latency, scores)';
 
 async function validate(text: string) {

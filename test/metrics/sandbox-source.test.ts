@@ -107,7 +107,7 @@ describe('the sandbox source for the statistical gates', () => {
     const source = sandboxSource({ type: 'sandbox', url });
     await expect(source.count?.('error-rate', window(NOW - MINUTE, NOW))).rejects.toThrow(MetricsError);
     await expect(source.count?.('error-rate', window(NOW - MINUTE, NOW))).rejects.toThrow(
-      'unknown sandbox count query "error-rate" (known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users)',
+      'unknown sandbox count query "error-rate" (known: requests, errors, nulls, answered, conversions, exposures, users, exposed-users, converted-users, dropped, offered)',
     );
     await expect(source.buckets?.('p95', window(NOW - MINUTE, NOW))).rejects.toThrow(
       'unknown sandbox histogram "p95" (known: latency, scores)',

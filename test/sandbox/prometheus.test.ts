@@ -109,6 +109,7 @@ describe('/metrics', () => {
       model_gate_requests_total: 'counter',
       model_gate_request_duration_seconds: 'histogram',
       model_gate_prediction_score: 'histogram',
+      model_gate_shadow_dropped_total: 'counter',
       model_gate_traffic_weight: 'gauge',
     });
   });
