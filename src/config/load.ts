@@ -1,6 +1,7 @@
-import { access, readFile } from 'node:fs/promises';
+import { access, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import {
+  type Alias,
   type Document,
   isAlias,
   isCollection,
@@ -19,7 +20,7 @@ import { type InterpolatedField, interpolateEnv } from './interpolate.js';
 import { type ConfigPath, configErrorMap, describeValue, formatPath, quote } from './messages.js';
 import { configSchema } from './schema.js';
 import type { Config } from './types.js';
-import { unquotedVariables, yamlShapeProblems } from './yaml-shape.js';
+import { aliasTargets, unquotedVariables, yamlShapeProblems } from './yaml-shape.js';
 
 export const DEFAULT_CONFIG_PATH = '.github/model-gate.yml';
 
@@ -70,63 +71,35 @@ export function parseConfig(
   const doc = parseDocument(text, { lineCounter, merge: true, uniqueKeys: true, prettyErrors: true });
   const fail = (problems: Problem[]) => new ConfigError(render(problems, file, doc, lineCounter));
 
-  if (doc.errors.length > 0) {
-    // An unquoted `${NAME}` in `{ }` fails every later line, and a tab in the indentation every
-    // later line of its mapping: those follow-on complaints go, as do the parser's others about
-    // the same line.
-    const { variables, errors: rest } = unquotedVariables(text, doc.errors);
-    const tabs = rest.filter((e) => e.code === 'TAB_AS_INDENT');
-    const errors = tabs.length > 0 ? tabs : rest;
-    const firstPerLine = errors.filter(
-      (error, i) => errors.findIndex((e) => e.linePos?.[0]?.line === error.linePos?.[0]?.line) === i,
-    );
-    throw fail([
-      ...variables.map(({ offset, message }) => ({ message, pos: lineCounter.linePos(offset) })),
-      ...firstPerLine.map((error) => {
-        const at = error.linePos?.[0];
-        const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0]) : undefined;
-        if (duplicate) {
-          const first = lineCounter.linePos(duplicate.firstOffset).line;
-          return {
-            path: duplicate.path,
-            message: `duplicate key, also at line ${first}; keep one`,
-            ...(at ? { pos: at } : {}),
-          };
-        }
-        if (error.code === 'MULTIPLE_DOCS') {
-          return {
-            message: 'the file holds more than one YAML document (---); keep one',
-            ...(at ? { pos: at } : {}),
-          };
-        }
-        if (error.code === 'TAB_AS_INDENT') {
-          return { message: 'a tab in the indentation: indent with spaces', ...(at ? { pos: at } : {}) };
-        }
-        return { message: `YAML syntax error: ${yamlErrorText(error)}`, ...(at ? { pos: at } : {}) };
-      }),
-    ]);
-  }
+  const parsing = doc.errors.length > 0 ? parserProblems(text, doc, lineCounter) : [];
+  // A repeated key leaves the rest of the file readable: its other problems are said with it.
+  if (doc.errors.some((error) => error.code !== 'DUPLICATE_KEY')) throw fail(parsing);
   if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
     throw fail([{ message: 'the file is empty; expected a mapping with `version: 1` and `models:`' }]);
   }
   const shape = yamlShapeProblems(doc);
   if (shape.length > 0) {
-    throw fail(
-      shape.map(({ path, offset, message }) => ({
+    throw fail([
+      ...parsing,
+      ...shape.map(({ path, offset, message }) => ({
         path,
         message,
         ...(offset === undefined ? {} : { pos: lineCounter.linePos(offset) }),
       })),
-    );
+    ]);
   }
   let data: unknown;
   try {
-    data = doc.toJS({ maxAliasCount: 100 });
+    // yamlShapeProblems has bounded the aliases and what they stand for. yaml's own count (uses of
+    // an anchor times the aliases inside it) refuses ordinary configs at any fixed limit: at 10000,
+    // 100 models using *canary and 100 merging a model that uses it too.
+    data = doc.toJS({ maxAliasCount: -1 });
   } catch (err) {
     throw fail([{ message: `YAML error: ${(err as Error).message}` }]);
   }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw fail([
+      ...parsing,
       {
         path: [],
         message: `expected a mapping (version, defaults, models) at the top level, got ${describeValue(data)}`,
@@ -135,8 +108,9 @@ export function parseConfig(
   }
 
   const all = validate(data, env);
-  if (all.problems.length === 0 && all.config) return { config: all.config, interpolated: all.interpolated };
-  const byModel = otherModelsProblems(all.problems, data, scope.only);
+  const problems = [...parsing, ...all.problems];
+  if (problems.length === 0 && all.config) return { config: all.config, interpolated: all.interpolated };
+  const byModel = otherModelsProblems(problems, data, scope.only);
   if (byModel) {
     // The same checks again on the models left: a check across models (a shared target) still holds.
     const models = (data as { models: Record<string, unknown> }).models;
@@ -153,9 +127,47 @@ export function parseConfig(
   }
   const hint =
     scope.nameModel && scope.only === undefined
-      ? nameOneModelHint(all.problems, data, scope.nameModel)
+      ? nameOneModelHint(problems, data, scope.nameModel)
       : undefined;
-  throw new ConfigError([...render(all.problems, file, doc, lineCounter), ...(hint ? [hint] : [])]);
+  throw new ConfigError([...render(problems, file, doc, lineCounter), ...(hint ? [hint] : [])]);
+}
+
+/** The parser's errors, one problem each: what YAML failed to read, said so a person can act on it. */
+function parserProblems(text: string, doc: Document, lineCounter: LineCounter): Problem[] {
+  // An unquoted `${NAME}` in `{ }` fails every later line, and a tab in the indentation every
+  // later line of its mapping: those follow-on complaints go, as do the parser's others about
+  // the same line.
+  const { variables, errors: rest } = unquotedVariables(text, doc.errors);
+  const tabs = rest.filter((e) => e.code === 'TAB_AS_INDENT');
+  const errors = tabs.length > 0 ? tabs : rest;
+  const firstPerLine = errors.filter(
+    (error, i) => errors.findIndex((e) => e.linePos?.[0]?.line === error.linePos?.[0]?.line) === i,
+  );
+  return [
+    ...variables.map(({ offset, message }) => ({ message, pos: lineCounter.linePos(offset) })),
+    ...firstPerLine.map((error) => {
+      const at = error.linePos?.[0];
+      const duplicate = error.code === 'DUPLICATE_KEY' ? duplicateKeyAt(doc, error.pos[0]) : undefined;
+      if (duplicate) {
+        const first = lineCounter.linePos(duplicate.firstOffset).line;
+        return {
+          path: duplicate.path,
+          message: `duplicate key, also at line ${first}; keep one`,
+          ...(at ? { pos: at } : {}),
+        };
+      }
+      if (error.code === 'MULTIPLE_DOCS') {
+        return {
+          message: 'the file holds more than one YAML document (---); keep one',
+          ...(at ? { pos: at } : {}),
+        };
+      }
+      if (error.code === 'TAB_AS_INDENT') {
+        return { message: 'a tab in the indentation: indent with spaces', ...(at ? { pos: at } : {}) };
+      }
+      return { message: `YAML syntax error: ${yamlErrorText(error)}`, ...(at ? { pos: at } : {}) };
+    }),
+  ];
 }
 
 /** Interpolation and the schema on the parsed data: the config, or every problem found. */
@@ -246,6 +258,18 @@ export interface LoadOptions extends ModelScope {
 
 const ACTION_PATH_HINT = 'set the `config` input to its path';
 
+/**
+ * The largest config file read: hundreds of times a real one. Reading YAML takes 5 to 25 s a
+ * megabyte here, and a 90 MB file ran past 5 minutes at 4 GB.
+ */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** A size over 1 MB in words that show it is over: "1.5 MB", or the bytes when that rounds to 1.0. */
+function megabytes(bytes: number): string {
+  const shown = (bytes / MAX_CONFIG_BYTES).toFixed(1);
+  return shown === '1.0' ? `${bytes} bytes` : `${shown} MB`;
+}
+
 /** `parseConfig` on a file; a missing file says how to fix it. */
 export async function loadConfig(
   path: string,
@@ -254,8 +278,13 @@ export async function loadConfig(
 ): Promise<LoadedConfig> {
   let text: string;
   try {
+    const { size } = await stat(path);
+    if (size > MAX_CONFIG_BYTES) {
+      throw new ConfigError([`${path}: is ${megabytes(size)}; a model-gate config is at most 1 MB`]);
+    }
     text = await readFile(path, 'utf8');
   } catch (err) {
+    if (err instanceof ConfigError) throw err;
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') {
       throw new ConfigError([
@@ -350,6 +379,20 @@ function duplicateKeyAt(
   return search(doc.contents, []);
 }
 
+/** Each document's alias targets, found once however many problems lead through an alias. */
+const aliasTargetsOf = new WeakMap<Document, Map<Alias, Node | undefined>>();
+
+/** What a node stands for: an alias's anchored node (undefined for none), any other node itself. */
+function resolved(doc: Document, node: unknown): unknown {
+  if (!isAlias(node)) return node;
+  let targets = aliasTargetsOf.get(doc);
+  if (!targets) {
+    targets = aliasTargets(doc);
+    aliasTargetsOf.set(doc, targets);
+  }
+  return targets.get(node);
+}
+
 /**
  * Where a path points in the source: the value of a scalar field, the key of a mapping or
  * list field (or of an unknown key), the closest existing ancestor of a missing field.
@@ -359,9 +402,10 @@ function offsetOf(doc: Document, path: ConfigPath, atKey: boolean): number | und
   let keyNode: Node | undefined;
   let found = 0;
   for (const segment of path) {
-    if (isAlias(node)) node = node.resolve(doc);
+    node = resolved(doc, node);
     if (isMap(node)) {
-      const pair = node.items.find(
+      // The last of a repeated key: its value is the one read.
+      const pair = node.items.findLast(
         (p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(segment),
       );
       if (!pair) break;
@@ -375,7 +419,7 @@ function offsetOf(doc: Document, path: ConfigPath, atKey: boolean): number | und
     } else break;
     found += 1;
   }
-  if (isAlias(node)) node = node.resolve(doc);
+  node = resolved(doc, node);
   const complete = found === path.length;
   const valueNode = node as Node | null | undefined;
   if (keyNode && (atKey || !complete || isCollection(valueNode) || !valueNode?.range))

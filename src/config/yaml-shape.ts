@@ -1,13 +1,17 @@
 import {
+  type Alias,
   type Document,
   isAlias,
   isMap,
+  isNode,
   isScalar,
   isSeq,
   type Node,
   parseDocument,
+  visit,
   type YAMLError,
 } from 'yaml';
+import { MAX_ALIAS_COUNT } from '../version/yaml-document.js';
 import type { ConfigPath } from './messages.js';
 
 export interface ShapeProblem {
@@ -22,28 +26,135 @@ const JSON_TAGS = new Set(
   ['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`),
 );
 
+/** Models in one file: far more than a repository releases through one workflow. */
+const MAX_MODELS = 1000;
+/** Gates of one model, as the schema's other counts (instances, linear steps) are bounded. */
+const MAX_GATES = 100;
+/** Items of any other list or mapping: room for a long feature vector in a smoke request body. */
+const MAX_ITEMS = 10_000;
+/**
+ * Values (lists, mappings, keys and scalars) the data may hold once every alias is replaced by what
+ * it names: what the schema then walks. A model's problems stay below about one a value, and zod,
+ * gathering them with push(...), overflows the stack at about 150,000 in one model.
+ */
+const MAX_VALUES = 100_000;
+
+/**
+ * The node each alias names: the last anchor of its name before it, as yaml resolves it, found in
+ * one pass (yaml's `resolve` walks the whole document again for every alias).
+ */
+export function aliasTargets(doc: Document): Map<Alias, Node | undefined> {
+  const targets = new Map<Alias, Node | undefined>();
+  const anchors = new Map<string, Node>();
+  visit(doc, {
+    Node: (_key, node) => {
+      if (isAlias(node)) targets.set(node, anchors.get(node.source));
+      else if (node.anchor) anchors.set(node.anchor, node);
+    },
+  });
+  return targets;
+}
+
+const itemLimit = (path: ConfigPath): { max: number; of: string } =>
+  path.length === 1 && path[0] === 'models'
+    ? { max: MAX_MODELS, of: 'models' }
+    : path.length === 3 && path[0] === 'models' && path[2] === 'gates'
+      ? { max: MAX_GATES, of: 'gates' }
+      : { max: MAX_ITEMS, of: 'items' };
+
 /**
  * What YAML can say but a config cannot, found in the parsed tree before it becomes data:
- * an alias inside the node it names (a cycle: the data would be infinite), a tag beyond
- * JSON's (`!!binary`, `!!set`, `!custom`) and a list or mapping used as a key. One problem each,
- * at the first node that shows it; nothing below that node is looked at.
+ * an alias inside the node it names (a cycle: the data would be infinite) or with no anchor
+ * before it, a tag beyond JSON's (`!!binary`, `!!set`, `!custom`), a list or mapping used as a
+ * key, and sizes past the limits above (a "billion laughs" file among them). One problem each,
+ * at the first node that shows it; nothing below a node with the wrong shape is looked at. The
+ * walk never follows an alias: what one stands for is counted from its anchor, once.
  */
 export function yamlShapeProblems(doc: Document): ShapeProblem[] {
   const problems: ShapeProblem[] = [];
+  const targets = aliasTargets(doc);
   const open: Node[] = [];
+  /** What each anchored node holds, in values, its own aliases replaced. */
+  const sizes = new Map<Node, number>();
+  /** Collections already said to be too long (an alias to one is not said again). */
+  const tooLong = new Set<Node>();
+  let values = 0;
+  let aliases = 0;
+
+  const add = (count: number, problem: () => ShapeProblem): void => {
+    if (values <= MAX_VALUES && values + count > MAX_VALUES) problems.push(problem());
+    values += count;
+  };
+  /** Whether a list or mapping has more items than its field takes: said once per node. */
+  const tooLongAt = (node: Node, path: ConfigPath, offset?: number): boolean => {
+    if (!isMap(node) && !isSeq(node)) return false;
+    if (tooLong.has(node)) return true;
+    const { max, of } = itemLimit(path);
+    if (node.items.length <= max) return false;
+    tooLong.add(node);
+    problems.push({
+      path,
+      ...(offset === undefined ? {} : { offset }),
+      message: `${node.items.length} ${of}, at most ${max}`,
+    });
+    return true;
+  };
+  /** The node an alias names, counted; undefined (and said) when it names none or its own container. */
+  const follow = (alias: Alias, path: ConfigPath): Node | undefined => {
+    const at = alias.range ? { offset: alias.range[0] } : {};
+    aliases += 1;
+    if (aliases === MAX_ALIAS_COUNT + 1) {
+      problems.push({
+        path,
+        ...at,
+        message: `the anchors expand too far: more than ${MAX_ALIAS_COUNT} aliases in the file; share less through aliases`,
+      });
+    }
+    const target = targets.get(alias);
+    if (!target) {
+      problems.push({
+        path,
+        ...at,
+        message: `the alias *${alias.source} names no anchor set before it: define &${alias.source} above, or fix the name`,
+      });
+      return undefined;
+    }
+    if (open.includes(target)) {
+      problems.push({
+        path,
+        ...at,
+        message: `the alias *${alias.source} repeats a mapping or list that contains it, which would never end; copy the values it needs instead`,
+      });
+      return undefined;
+    }
+    if (tooLongAt(target, path, at.offset)) return undefined;
+    const size = sizes.get(target) ?? 1;
+    add(size, () => ({
+      path,
+      ...at,
+      message: `the anchors expand too far: with *${alias.source} here (${size} values) the file holds more than ${MAX_VALUES} values once each alias is replaced by what it names; share less through aliases`,
+    }));
+    return target;
+  };
   const walk = (node: unknown, path: ConfigPath): void => {
     if (isAlias(node)) {
-      const target = node.resolve(doc);
-      if (target && open.includes(target)) {
-        problems.push({
-          path,
-          ...(node.range ? { offset: node.range[0] } : {}),
-          message: `the alias *${node.source} repeats a mapping or list that contains it, which would never end; copy the values it needs instead`,
-        });
-      }
+      follow(node, path);
       return;
     }
-    const tag = (node as Node | null)?.tag;
+    if (!isNode(node)) return;
+    const start = values;
+    countWritten(node, path);
+    walkNode(node, path);
+    if (node.anchor) sizes.set(node, values - start);
+  };
+  const countWritten = (node: Node, path: ConfigPath): void =>
+    add(1, () => ({
+      path,
+      ...(node.range ? { offset: node.range[0] } : {}),
+      message: `the file holds more than ${MAX_VALUES} values (lists, mappings, keys and what they hold, each alias counted as what it names); a model-gate config needs far fewer`,
+    }));
+  const walkNode = (node: Node, path: ConfigPath): void => {
+    const tag = node.tag;
     if (tag !== undefined && !JSON_TAGS.has(tag)) {
       const shown = tag.replace(/^tag:yaml\.org,2002:/, '!!');
       problems.push({
@@ -52,17 +163,22 @@ export function yamlShapeProblems(doc: Document): ShapeProblem[] {
       });
       return;
     }
+    // A list or mapping too long is said once; its items add nothing to say.
+    if (tooLongAt(node, path)) return;
     if (isMap(node)) {
       open.push(node);
       for (const pair of node.items) {
-        const key = isAlias(pair.key) ? pair.key.resolve(doc) : pair.key;
+        const key = isAlias(pair.key) ? follow(pair.key, path) : pair.key;
+        if (isAlias(pair.key) && key === undefined) continue;
         if (!isScalar(key) && key !== null) {
           problems.push({ path, message: 'a list or mapping is used as a key; keys must be plain text' });
           continue;
         }
         // A merge key's value is a symbol: show it as written, `<<`.
         const name = typeof key?.value === 'symbol' ? key.value.description : key?.value;
-        walk(pair.value, [...path, String(name ?? '')]);
+        const field = [...path, String(name ?? '')];
+        if (isScalar(pair.key)) countWritten(pair.key, field);
+        walk(pair.value, field);
       }
       open.pop();
     } else if (isSeq(node)) {

@@ -7,8 +7,13 @@ import { Composer, type CST, Document, LineCounter, Parser, type YAMLError, YAML
  */
 export const MAX_NESTING = 100;
 
-/** yaml's limit on expanding aliases (its toJS default), the one guard against a "billion laughs" file. */
-export const MAX_ALIAS_COUNT = 100;
+/**
+ * How many aliases a file may use. yaml's toJS takes it as its limit, the guard against a "billion
+ * laughs" evaluation file (it counts an anchor's uses times the aliases inside it: its default, 100,
+ * refused a config sharing a strategy among 20 models); a config's aliases, uses and what they
+ * stand for, are counted by yamlShapeProblems instead.
+ */
+export const MAX_ALIAS_COUNT = 10_000;
 
 const TOO_DEEP = `nested too deeply (more than ${MAX_NESTING} levels)`;
 

@@ -71,7 +71,7 @@ describe("an offline gate's hostile evaluation file", () => {
     const state = await judge(`${rows.join('\n')}\nauc: 0.95\n`);
     expect(state.verdict).toBe('fail');
     expect(state.last?.note).toBe(
-      'eval.json has too many aliases to expand (more than 100 copies of anchored values, as in a "billion laughs" file): write the values out',
+      'eval.json has too many aliases to expand (more than 10000 copies of anchored values, as in a "billion laughs" file): write the values out',
     );
   });
 
