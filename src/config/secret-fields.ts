@@ -22,18 +22,43 @@ const URL_USERINFO = /^[a-z][a-z0-9+.-]*:\/\/([^/?#@\s]*)@/i;
 
 /** `--token` or `--token=…`: a command-line option, its name, and `=` with its value if given. */
 export const SECRET_OPTION = /^-{1,2}([A-Za-z0-9_.-]+)(=.*)?$/;
+/** `--no-auth`, `--skip-auth`, `--disable-token-check`: a switch that takes no value, whatever it names. */
+const SWITCH_OFF = /^-{1,2}(no|skip|disable)-/i;
+/** `PGPASSWORD=…`: an environment variable set by an argument (`env`, `kubectl set env`), and its name. */
+const ASSIGNMENT = /^([A-Z_][A-Z0-9_]*)=/;
+
+/** Where a secret option's value is: after its `=`, or (none) in the next argument. */
+type OptionValue = { value?: { text: string; start: number } };
 
 /**
  * A command argument that is an option named like a secret (`--password`, `--token=…`): its value
- * after `=` and where it starts, or none when its value is the next argument.
+ * after `=` and where it starts, or none when its value is the next argument. A switch that turns
+ * a thing off (`--skip-auth`) is none: the argument after it (an endpoint) is no secret's value.
  */
-export function secretOption(arg: string): { value?: { text: string; start: number } } | undefined {
+export function secretOption(arg: string): OptionValue | undefined {
+  return SWITCH_OFF.test(arg) ? undefined : optionNamedLikeSecret(arg);
+}
+
+/**
+ * secretOption as it was before switches were told apart: the target identities recorded then
+ * took the argument after `--skip-auth` for a secret's value (targets/identity.ts).
+ */
+export function optionNamedLikeSecret(arg: string): OptionValue | undefined {
   const option = SECRET_OPTION.exec(arg);
   if (!option || !SECRET_FIELD.test(option[1] ?? '')) return undefined;
-  if (option[2] === undefined) return {};
+  return option[2] === undefined ? {} : valueAfterEquals(arg);
+}
+
+/** An argument setting an environment variable named like a secret (`PGPASSWORD=…`): its value, as `--password=…`'s. */
+export function secretAssignment(arg: string): Required<OptionValue> | undefined {
+  const name = ASSIGNMENT.exec(arg)?.[1];
+  return name !== undefined && SECRET_VARIABLE.test(name) ? valueAfterEquals(arg) : undefined;
+}
+
+const valueAfterEquals = (arg: string): Required<OptionValue> => {
   const start = arg.indexOf('=') + 1;
   return { value: { text: arg.slice(start), start } };
-}
+};
 
 /** Whether the field at `path` is an argument of a command target's `apply` or `read`. */
 export function isCommandArgument(path: ConfigPath): boolean {
@@ -66,12 +91,25 @@ export function urlCredential(url: string): { text: string; start: number } | un
  * `key`), or as services name theirs (Azure Functions' `code`, a SAS or signed URL's `sig`, `X-Amz-Signature`).
  */
 export const SECRET_PARAM = new RegExp(`${SECRET_FIELD.source}|^(code|sig)$|signature`, 'i');
+/**
+ * The parameters refused written in the file: whole names (lower case), as services name their
+ * keys. Not SECRET_PARAM's parts of names: `?model_key={{model}}` or `?keyword=fraud` is no secret,
+ * and refusing a valid config costs more than masking a value that is none (so not `code`, an
+ * Azure Functions key but as often a status filter: `?code=5xx`; masked when it comes from a variable).
+ */
+const SECRET_PARAM_NAMES = new Set([
+  ...['api_key', 'api-key', 'apikey', 'key', 'token', 'access_token', 'auth_token', 'auth'],
+  ...['secret', 'client_secret', 'password', 'passwd', 'pwd', 'sig', 'signature', 'x-amz-signature'],
+]);
 
 /**
- * The value of each secret-named parameter in a URL's query string (`?api_key=…`), as written, and
- * where it starts; none for a text that is no absolute URL.
+ * The value of each secret-named parameter (`isSecret`, SECRET_PARAM by default) in a URL's query
+ * string (`?api_key=…`), as written, and where it starts; none for a text that is no absolute URL.
  */
-export function urlQuerySecrets(url: string): { text: string; start: number }[] {
+export function urlQuerySecrets(
+  url: string,
+  isSecret = (name: string) => SECRET_PARAM.test(name),
+): { text: string; start: number }[] {
   const query = /^[a-z][a-z0-9+.-]*:\/\/[^?#\s]*\?([^#\s]*)/i.exec(url);
   if (query?.[1] === undefined) return [];
   const found: { text: string; start: number }[] = [];
@@ -79,7 +117,7 @@ export function urlQuerySecrets(url: string): { text: string; start: number }[] 
   for (const param of query[1].split('&')) {
     const equals = param.indexOf('=');
     const text = param.slice(equals + 1);
-    if (equals > 0 && text !== '' && SECRET_PARAM.test(decodedName(param.slice(0, equals))))
+    if (equals > 0 && text !== '' && isSecret(decodedName(param.slice(0, equals))))
       found.push({ text, start: at + equals + 1 });
     at += param.length + 1;
   }
@@ -137,7 +175,10 @@ function literalUrlSecretProblem(url: string): string | undefined {
   const lone = token !== undefined && token.start === url.indexOf('//') + 2;
   if (lone && HTTP_URL.test(url) && !hasReference(token.text))
     return `the URL holds a token written in the file as its user name; write it as \${URL_TOKEN}@ and set URL_TOKEN from a secret ${FROM_ENVIRONMENT}`;
-  const param = urlQuerySecrets(url).find((p) => !hasReference(p.text));
+  // A `{{model}}` is filled in per query, from no secret.
+  const param = urlQuerySecrets(url, (name) => SECRET_PARAM_NAMES.has(name.toLowerCase())).find(
+    (p) => !hasReference(p.text) && !p.text.includes('{{'),
+  );
   if (param === undefined) return undefined;
   const before = url.slice(0, param.start - 1);
   const name = before.slice(Math.max(before.lastIndexOf('?'), before.lastIndexOf('&')) + 1);

@@ -6,6 +6,7 @@ import {
   isHeader,
   isSecretField,
   SECRET_VARIABLE,
+  secretAssignment,
   secretOption,
   urlCredential,
   urlQuerySecrets,
@@ -56,8 +57,9 @@ export function secretValues(
     const secretField = isSecretField(field.keys);
     const header = isHeader(field.keys);
     const argument = isCommandArgument(field.keys);
-    // `--password=${DB_PW}`: the value of a command's option named like a secret, as a secret field's.
-    const option = argument ? secretOption(field.value)?.value : undefined;
+    // `--password=${DB_PW}` or `PGPASSWORD=${DB_PW}`: the value of a command's option (or of an
+    // environment variable it sets) named like a secret, as a secret field's.
+    const option = argument ? (secretOption(field.value) ?? secretAssignment(field.value))?.value : undefined;
     // `--password ${DB_PW}`: the argument after an option named like a secret that takes its value apart.
     const before = argument && field.previous !== undefined ? secretOption(field.previous) : undefined;
     const optionArgument = before !== undefined && before.value === undefined;

@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { SECRET_FIELD, secretOption } from '../config/secret-fields.js';
+import {
+  optionNamedLikeSecret,
+  SECRET_FIELD,
+  secretOption,
+  urlCredential,
+  urlQuerySecrets,
+} from '../config/secret-fields.js';
 import { redact } from '../core/redact.js';
 import { urlAddress } from '../core/safe-url.js';
 import type { TargetIdentity } from './target.js';
@@ -15,7 +21,9 @@ import type { TargetIdentity } from './target.js';
 // a kube context read from `${…_SECRET}`) is the platform itself, not a key to it: it is kept as a
 // digest of its text, so another value is a move (masked, production's `***` read as staging's).
 // Records stored before masking hold the unmasked text: unmaskedForms keeps how this run's
-// identity read then, so an upgrade sees no move (deployed-target.ts).
+// identity read then, so an upgrade sees no move (deployed-target.ts). So do the forms of a
+// command's arguments recorded under earlier rules: a URL argument holding a secret masked whole
+// (`***`, before only its secret was), the argument after `--skip-auth` left out as a secret's.
 
 const DIGEST = 'sha256:';
 
@@ -32,8 +40,8 @@ function remembered(shown: string, raw: string): string {
 }
 
 /**
- * How an identity value built in this process read before secrets were masked (each text it stood
- * for, one per secret value seen); none for a value that masks nothing.
+ * How an identity value built in this process read before secrets were masked, or masked as they
+ * were before (each text it stood for, one per secret value seen); none for a value that masks nothing.
  */
 export const unmaskedForms = (value: string): readonly string[] => [...(unmasked.get(value) ?? [])];
 
@@ -119,14 +127,31 @@ function maskedText(text: string): string {
  * a rotated secret is no move.
  */
 export function argumentsIdentity(...argvs: readonly (readonly string[])[]): string {
-  const of = (mask: (arg: string) => string) =>
-    digest(argvs.map((argv) => JSON.stringify(withoutSecretValues(argv.slice(1).map(mask)))));
+  const of = (mask: (arg: string) => string, option = secretOption) =>
+    digest(argvs.map((argv) => JSON.stringify(withoutSecretValues(argv.slice(1).map(mask), option))));
   // A secret elsewhere (`-H "Authorization: Bearer ${TOKEN}"`) is masked before the digest is taken.
-  const unmaskedDigest = of((arg) => arg);
-  return remembered(of(redact), unmaskedDigest);
+  const shown = of(redact);
+  // As releases recorded these arguments before (see the top): unmasked; with a URL that holds a
+  // secret masked whole; each also with the argument after a switch (`--skip-auth`) left out.
+  for (const option of [secretOption, optionNamedLikeSecret])
+    for (const mask of [(arg: string) => arg, maskedWholeUrl, redact]) remembered(shown, of(mask, option));
+  return shown;
 }
 
-function withoutSecretValues(args: readonly string[]): string[] {
+/**
+ * `arg` as it was masked before a command's URL had only its secret masked: a URL at its start
+ * holding a masked secret (its password, a secret-named query value) read `***` whole, since its
+ * variable's whole value was masked. An upgrade mid-release then sees no move. (Text written after
+ * such a variable, the `/x` of `${DATABASE_URL}/x`, was kept after its `***`: not rebuilt here.)
+ */
+function maskedWholeUrl(arg: string): string {
+  const secrets = [urlCredential(arg), ...urlQuerySecrets(arg)];
+  return secrets.some((s) => s !== undefined && redact(s.text) !== s.text) ? MASKED : redact(arg);
+}
+
+const MASKED = '***';
+
+function withoutSecretValues(args: readonly string[], optionOf: typeof optionNamedLikeSecret): string[] {
   const kept: string[] = [];
   let secretNext = false;
   for (const arg of args) {
@@ -136,7 +161,7 @@ function withoutSecretValues(args: readonly string[]): string[] {
       continue;
     }
     // One rule with masking (secret-values.ts): an option named like a secret.
-    const option = secretOption(arg);
+    const option = optionOf(arg);
     if (option) {
       secretNext = option.value === undefined;
       kept.push(option.value ? `${arg.slice(0, option.value.start)}(secret)` : arg);

@@ -66,4 +66,20 @@ describe('a secret written in a URL in the file', () => {
     );
     expect(() => parseConfig(clone, env)).not.toThrow();
   });
+
+  it('is told by the whole parameter name, and a template in its value is no secret: such URLs load as before', () => {
+    // An http-json gate's own endpoint: `model_key` names a model, `keyword` a search, `{{…}}` is filled in per look.
+    const text = config('https://metrics.internal/api?keyword=fraud&slot={{slot}}')
+      .replace('type: prometheus', 'type: http-json')
+      .replace(
+        '- { name: approval, kind: webhook, url: "https://hooks.example/check" }',
+        '- { name: drift, kind: threshold, query: "https://metrics.internal/series?model_key={{model}}&slot={{slot}}&token={{version}}#value", max: 0.2 }',
+      );
+    expect(() => parseConfig(text, {})).not.toThrow();
+    // The names services give their keys, in any case, are refused as before.
+    for (const param of ['API-Key', 'apikey', 'access_token', 'X-Amz-Signature', 'client_secret'])
+      expect(problemsOf(config(`https://prom.example/api?${param}=abcdef123456`))).toEqual([
+        expect.stringContaining(`the URL's ${param} parameter holds a secret written in the file`),
+      ]);
+  });
 });

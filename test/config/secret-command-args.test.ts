@@ -70,6 +70,23 @@ describe("a secret in a command's argument, whatever its variable is called", ()
     expect(masking(`"--replicas=\${N}"`, { N: '1' })).toEqual({ values: [], tooShort: [] });
   });
 
+  it('is not the argument after a switch that turns a secret off (--skip-auth, --no-auth, --disable-token-check)', () => {
+    const env = { ENDPOINT: 'scoring-prod' };
+    for (const flag of ['--skip-auth', '--no-auth', '--disable-token-check'])
+      expect(masking(`${flag}, "\${ENDPOINT}"`, env)).toEqual({ values: [], tooShort: [] });
+    // Nor is its value after `=`: `true` would read *** in every message.
+    expect(masking(`"--no-auth=true"`, {}).values).toEqual([]);
+    // The endpoint after it tells production from staging in the target's identity.
+    expect(argumentsIdentity(['deploy', '--skip-auth', 'scoring-prod'])).not.toBe(
+      argumentsIdentity(['deploy', '--skip-auth', 'scoring-staging']),
+    );
+  });
+
+  it('is masked as the value of an environment assignment named like a secret (env PGPASSWORD=…)', () => {
+    expect(masking(`"PGPASSWORD=\${PW}"`, { PW: PASSWORD }).values).toEqual([PASSWORD]);
+    expect(masking(`"PGHOST=\${HOST}"`, { HOST: 'db.internal' }).values).toEqual([]);
+  });
+
   it("leaves the database's host in the target's identity: a move to another database is still one", () => {
     const staging = 'postgres://deploy:Staging5ecret@db.staging/models';
     for (const url of [DATABASE_URL, staging])

@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
+import { secretValues } from '../../src/config/secret-values.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { addSecret } from '../../src/core/redact.js';
 import { targetFor } from '../../src/release/adapters.js';
 import { checkSameTarget } from '../../src/release/deployed-target.js';
+import type { Release } from '../../src/release/types.js';
 import { deployedOn } from '../support/deployed-on.js';
 
 // A release records the target its candidate was deployed on, and a run whose config names another
@@ -15,6 +17,11 @@ import { deployedOn } from '../support/deployed-on.js';
 
 /** The model `fraud` whose target is the flow map `target`, as a run under that config builds it; `env` interpolated. */
 function modelWith(target: string, env: Record<string, string> = {}): ModelConfig {
+  return loadedWith(target, env).config.models.fraud as ModelConfig;
+}
+
+/** The config whose model `fraud` has the target `target`, loaded with `env`. */
+function loadedWith(target: string, env: Record<string, string>) {
   const text = `version: 1
 models:
   fraud:
@@ -25,13 +32,18 @@ models:
     gates:
       - { name: errors, kind: threshold, query: error-rate, max: 0.05 }
 `;
-  return parseConfig(text, env).config.models.fraud as ModelConfig;
+  return parseConfig(text, env);
 }
 
 /** What a run under `now`'s config says of PR #7's candidate deployed under `then`'s; undefined: it acts on it. */
 function refusal(then: ModelConfig, now: ModelConfig): string | undefined {
+  return refusalOf(deployedOn(then), now);
+}
+
+/** What a run under `now`'s config says of `release`; undefined: it acts on it. */
+function refusalOf(release: Release, now: ModelConfig): string | undefined {
   try {
-    checkSameTarget(deployedOn(then), targetFor(now));
+    checkSameTarget(release, targetFor(now));
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -80,6 +92,13 @@ describe('a move to another platform that the description does not show', () => 
       'arguments sha256:',
     ],
     [
+      // The switch takes no value: the endpoint after it is no secret, and tells the platforms apart.
+      'command endpoint after --skip-auth',
+      '{ type: command, apply: [deploy, --skip-auth, scoring-staging], read: [state] }',
+      '{ type: command, apply: [deploy, --skip-auth, scoring-prod], read: [state] }',
+      'arguments sha256:',
+    ],
+    [
       "http URL's query",
       '{ type: http, url: "https://serving.example.com/m?cluster=eu" }',
       '{ type: http, url: "https://serving.example.com/m?cluster=us" }',
@@ -118,6 +137,53 @@ describe('the same platform, however its secrets and timeouts changed', () => {
       });
     expect(refusal(http('key-before'), http('key-after'))).toBeUndefined();
     expect(JSON.stringify(deployedOn(http('key-before')))).not.toContain('key-before');
+  });
+
+  // How fc64039's identity.ts and secret-values.ts recorded these arguments (each digest computed
+  // there from the same config): a URL holding a secret masked whole (`***`), and the argument after
+  // any secret-named option, `--skip-auth` too, left out as its value.
+  it.each([
+    [
+      'a URL holding a password',
+      'DATABASE_URL',
+      'postgres://deploy:Sup3rS3cretPw@db.prod.example:5432/models',
+      '',
+      'sha256:491c28dc2b4c4335',
+    ],
+    [
+      "a URL holding a signed URL's sig",
+      'MODEL_STORE',
+      'https://acct.blob.example/m?sv=2022-11-02&sig=AbCdEf0123456789',
+      '',
+      'sha256:491c28dc2b4c4335',
+    ],
+    ['an endpoint after --skip-auth', 'ENDPOINT', 'scoring-prod', '--skip-auth, ', 'sha256:c2447d62c2be6521'],
+  ])(
+    "a command's argument %s, recorded by an earlier model-gate: the same platform after an upgrade",
+    (_, name, value, before, recorded) => {
+      const env = { [name]: value };
+      const target = `{ type: command, apply: [deploy, ${before}"\${${name}}", "{{candidate}}"], read: [state, ${before}"\${${name}}"] }`;
+      // This run masks what the action masks for this config.
+      for (const secret of secretValues(loadedWith(target, env).interpolated, env).values) addSecret(secret);
+      const model = modelWith(target, env);
+      const release = deployedOn(model);
+      const deployed = release.target as NonNullable<typeof release.target>;
+      const earlier = {
+        ...release,
+        target: { ...deployed, identity: { ...deployed.identity, arguments: recorded } },
+      };
+      expect(refusalOf(earlier, model)).toBeUndefined();
+    },
+  );
+
+  it("a command's database URL recorded by this version, now another database's: still a move", () => {
+    const target = `{ type: command, apply: [deploy, "\${DATABASE_URL}", "{{candidate}}"], read: [state] }`;
+    const [staging, prod] = ['db.staging', 'db.prod'].map((host) => {
+      const env = { DATABASE_URL: `postgres://deploy:Pw-${host}@${host}/models` };
+      for (const secret of secretValues(loadedWith(target, env).interpolated, env).values) addSecret(secret);
+      return modelWith(target, env);
+    });
+    expect(refusal(staging as ModelConfig, prod as ModelConfig)).toContain('with arguments sha256:');
   });
 
   it('a run that registers a secret the description contains: the same platform as a run that does not', () => {
