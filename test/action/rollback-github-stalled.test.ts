@@ -1,18 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { type HoldingProxy, startHoldingProxy } from '../support/holding-proxy.js';
 import {
-  FRAUD_ON_SANDBOX,
-  fraudHistory,
-  fraudPromotedByPr,
-  fraudServing,
-  runMainStep,
-  startFraudWorld,
-} from '../support/main-step.js';
-import { sha } from '../support/model-config.js';
-import { workflowDispatchEvent } from '../support/payloads.js';
+  dispatchFraudRollbackWith,
+  stopFraudWorld,
+  v2ServesWithCanaryV3,
+  warningLines,
+} from '../support/fraud-rollback-incident.js';
+import { type HoldingProxy, startHoldingProxy } from '../support/holding-proxy.js';
+import { fraudHistory, fraudServing, startFraudWorld } from '../support/main-step.js';
 
 // An incident while GitHub's connection stalls: v2 (promoted by PR #7) is bad, v3 is on a 10% canary,
 // and GitHub takes the rollback's first listing of Deployments but never answers it. The rollback's
@@ -20,7 +16,6 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // serving all the while. Now that read gets one try of 10 s: with to-version the rollback goes ahead
 // without the ledger, as during an outage; without, it stops saying nothing changed. Main step from
 // src/, the sandbox, the GitHub stand-in behind a real proxy that holds the request. Real time.
-const MODEL = 'fraud-detector';
 /** The quick read's 10 s, and the rest of the run: far below the ~4 minutes of before. */
 const WITHIN_MS = 15_000;
 
@@ -28,9 +23,7 @@ let world: { sandbox: Sandbox; github: FakeGitHub; proxy: HoldingProxy; unhold: 
 afterEach(async () => {
   world?.unhold();
   await world?.proxy.close();
-  expect(world?.github.violations).toEqual([]);
-  await world?.sandbox.close();
-  await world?.github.close();
+  await stopFraudWorld(world);
   world = undefined;
 });
 
@@ -43,32 +36,18 @@ async function v2WithCanaryV3AndStalledGitHub() {
     unhold = resolve;
   });
   world = { ...w, proxy, unhold };
-  await fraudPromotedByPr(w.github, 7);
-  await requestJson('PUT', `${w.sandbox.url}/admin/models/${MODEL}/traffic`, {
-    stable: { version: 'v2' },
-    canary: { version: 'v3', weight: 10 },
-  });
+  await v2ServesWithCanaryV3(w);
   proxy.holdNext(
     (req) => req.method === 'GET' && /\/deployments\b/.test(req.path),
     () => held,
   );
   const rollback = async (more: Record<string, string> = {}) => {
-    const inputs = { command: 'rollback', model: MODEL, ...more };
     const started = Date.now();
-    const run = await runMainStep({
-      eventName: 'workflow_dispatch',
-      event: workflowDispatchEvent(inputs),
-      inputs: { ledger: 'github', ...inputs },
-      config: FRAUD_ON_SANDBOX,
-      githubUrl: proxy.url,
-      env: { SANDBOX_URL: w.sandbox.url, GITHUB_SHA: sha(9), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-    });
+    const run = await dispatchFraudRollbackWith(w, more, proxy.url);
     return { ...run, tookMs: Date.now() - started };
   };
   return { ...w, rollback };
 }
-
-const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'));
 
 describe('a dispatch rollback while GitHub does not answer its read of the ledger', () => {
   it('to-version v1: v1 serves alone within seconds, the log saying the ledger was not read', {
@@ -80,7 +59,7 @@ describe('a dispatch rollback while GitHub does not answer its read of the ledge
 
     expect(run.tookMs).toBeLessThan(WITHIN_MS);
     expect(await fraudServing(w.sandbox)).toEqual({ stable: { version: 'v1' } });
-    const unread = warnings(run.log).filter((l) => l.includes('could not be read'));
+    const unread = warningLines(run.log).filter((l) => l.includes('could not be read'));
     expect(unread).toHaveLength(1);
     expect(unread[0]).toMatch(
       /^::warning::fraud-detector: the ledger on GitHub could not be read \(No answer from GitHub to GET \S*\/deployments\S*: [^)]*timeout[^)]*\): rolling back to v1 without it, its checks skipped/,

@@ -1,6 +1,7 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { expect } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
@@ -138,4 +139,14 @@ models:
     byHand,
     direct,
   };
+}
+
+/** blueGreenWorld on `sandbox` once PR #2's merge promoted v1 -> v2: blue v1 kept beside v2 without traffic. */
+export async function blueGreenPromotedV2(sandbox: Sandbox) {
+  const w = await blueGreenWorld(sandbox);
+  const { event, opened } = await w.open(2, 'v1', 'v2');
+  expect(opened.releases[0]?.status).toBe('ready');
+  expect((await w.merge(event)).releases[0]?.status).toBe('promoted');
+  expect(await w.served()).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
+  return w;
 }

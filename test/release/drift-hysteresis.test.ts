@@ -1,16 +1,13 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { MetricsError } from '../../src/core/errors.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { Bucket } from '../../src/metrics/histogram.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { runDecision } from '../../src/report/decision.js';
-import { driftWatchPorts } from '../support/engine-ports.js';
+import { driftWatchPorts, fraudV2PromotedLongAgo } from '../support/engine-ports.js';
 import { driftWatchYaml } from '../support/model-config.js';
 
 // A shift hovering near max-psi alerted again and again: a drift on record ended on the first look
@@ -35,17 +32,7 @@ const SMALL = [0.18, 0.22, 0.28, 0.32];
 async function world(watch: string) {
   const clock = new FakeClock();
   const start = clock.now();
-  const path = join(await mkdtemp(join(tmpdir(), 'model-gate-drift-hysteresis-')), 'ledger.json');
-  const ledger = fileLedger(path);
-  await ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    previous: 'v1',
-    version: 'v2',
-    at: start - 48 * HOUR,
-    pr: 7,
-    summary: 'promotion to v2',
-  });
+  const { ledger, path } = await fraudV2PromotedLongAgo(clock, 'model-gate-drift-hysteresis-');
   const { config } = parseConfig(driftWatchYaml(watch), {});
   const shares = (hour: number) => w.hours[hour] ?? NORMAL;
   /** A window's predictions: each hour it overlaps adds its share of that hour's. */

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sameTraffic } from '../../src/core/traffic.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { blueGreenWorld, HOUR, MODEL } from './blue-green-world.js';
+import { blueGreenPromotedV2, HOUR, MODEL } from './blue-green-world.js';
 
 // Blue-green keeps blue (v1) deployed without traffic for its rollback-window after promoting
 // green (v2); the first schedule tick after the window retires it. What the tick logs and does
@@ -14,15 +14,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox?.close());
 
-/** v1 -> v2 promoted by PR #2's merge, blue v1 kept without traffic. */
-async function promoted() {
-  const w = await blueGreenWorld(sandbox);
-  const { event, opened } = await w.open(2, 'v1', 'v2');
-  expect(opened.releases[0]?.status).toBe('ready');
-  expect((await w.merge(event)).releases[0]?.status).toBe('promoted');
-  expect(await w.served()).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
-  return w;
-}
+const promoted = () => blueGreenPromotedV2(sandbox);
 
 const LAST_ROLLBACK = { kind: 'rollback', version: 'v1', previous: 'v2' };
 

@@ -1,4 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import {
+  FRAUD_ENDPOINT_KEY,
+  FRAUD_ENDPOINT_TARGET,
+  fraudEndpointState,
+  fraudEndpointWeights,
+  withAutoscaledVariant,
+} from '../support/sagemaker-fraud-endpoint.js';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from '../targets/retire-blue-world.js';
 import { definition, variant } from '../targets/sagemaker-variants.js';
@@ -9,41 +16,14 @@ import { definition, variant } from '../targets/sagemaker-variants.js';
 // and said green alone was deployed while the older variant still ran (and billed) at weight 0.
 // Every blue now goes once its own window is over; the same code path serves Azure ML and Vertex AI.
 // Only until the newest blue is retired, though: after that, a version at 0% is the user's doing.
-const KEY = 'us-east-1/fraud-endpoint';
-const TARGET =
-  '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
 const ENDPOINT = 'SageMaker endpoint fraud-endpoint (us-east-1)';
 
 // v1 serves; v2 and v3 are deployed for the two releases.
-const standins = useStandins('aws', () => ({
-  sagemaker: {
-    [KEY]: {
-      EndpointName: 'fraud-endpoint',
-      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
-      EndpointConfigName: 'fraud-config-3',
-      EndpointStatus: 'InService',
-      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0), variant('fraud-v3', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-      LastModifiedTime: '2026-01-01T00:00:00Z',
-    },
-  },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-3': {
-      EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
-      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0), definition('fraud-v3', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
-}));
+const standins = useStandins('aws', () =>
+  fraudEndpointState({ 'fraud-v1': 1, 'fraud-v2': 0, 'fraud-v3': 0 }),
+);
 
-const weights = async () =>
-  (
-    (await standins.state()).sagemaker[KEY].ProductionVariants as {
-      VariantName: string;
-      CurrentWeight: number;
-    }[]
-  ).map((v) => `${v.VariantName}=${v.CurrentWeight}`);
+const weights = async () => fraudEndpointWeights(await standins.state());
 /** describe-endpoint calls since the platform was last seeded. */
 const describes = async () =>
   (await standins.calls('aws')).filter((c) => c.argv[1] === 'describe-endpoint').length;
@@ -52,7 +32,7 @@ const retired = (blue: string) =>
 
 /** PR #2 (v1 -> v2) promoted, then PR #3 (v2 -> v3) ten minutes later, inside #2's window. */
 async function twoPromotions() {
-  const w = await retireBlueWorld(TARGET);
+  const w = await retireBlueWorld(FRAUD_ENDPOINT_TARGET);
   expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
   w.clock.advance(10 * 60_000);
   expect(await w.promote(3, 'v2', 'v3')).toEqual(['ready', 'promoted']);
@@ -109,21 +89,7 @@ describe('retiring every blue a promotion kept', () => {
 
   it('keeps the newest blue while an earlier one cannot be removed, so that the next tick tries both again', async () => {
     // AWS refuses to remove a variant registered with Application Auto Scaling.
-    const seeded = await standins.state();
-    await standins.seed({
-      ...seeded,
-      scalableTargets: {
-        'us-east-1': [
-          {
-            ServiceNamespace: 'sagemaker',
-            ResourceId: 'endpoint/fraud-endpoint/variant/fraud-v1',
-            ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-            MinCapacity: 1,
-            MaxCapacity: 4,
-          },
-        ],
-      },
-    });
+    await standins.seed(withAutoscaledVariant(await standins.state(), 'fraud-v1'));
     const w = await twoPromotions();
     w.clock.advance(3 * HOUR);
     await w.tick();
@@ -155,7 +121,7 @@ describe('retiring every blue a promotion kept', () => {
     // The user deploys v1 again at weight 0 (a config of their own), as the retire line says a
     // rollback to it needs.
     const state = await standins.state();
-    const endpoint = state.sagemaker[KEY];
+    const endpoint = state.sagemaker[FRAUD_ENDPOINT_KEY];
     const config = state.sagemakerConfigs[`us-east-1/${endpoint.EndpointConfigName}`];
     state.sagemakerConfigs['us-east-1/fraud-config-v1-again'] = {
       ...config,
@@ -177,7 +143,7 @@ describe('retiring every blue a promotion kept', () => {
   });
 
   it('never retires green: a revert to the first blue keeps it serving', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(FRAUD_ENDPOINT_TARGET);
     await w.promote(2, 'v1', 'v2');
     w.clock.advance(10 * 60_000);
     await w.promote(3, 'v2', 'v1');

@@ -1,17 +1,13 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
 import {
-  FRAUD_ON_SANDBOX,
-  fraudHistory,
-  fraudPromotedByPr,
-  fraudServing,
-  runMainStep,
-  startFraudWorld,
-} from '../support/main-step.js';
-import { sha } from '../support/model-config.js';
-import { workflowDispatchEvent } from '../support/payloads.js';
+  dispatchFraudRollbackWith,
+  stopFraudWorld,
+  v2ServesWithCanaryV3,
+  warningLines,
+} from '../support/fraud-rollback-incident.js';
+import { fraudHistory, fraudServing, startFraudWorld } from '../support/main-step.js';
 
 // An incident during a GitHub outage: v2 (promoted by PR #7) is bad, PR #21's v3 is on a 10% canary,
 // and GitHub answers 500 to every listing of Deployments (or the token's rate limit is used up for
@@ -21,14 +17,11 @@ import { workflowDispatchEvent } from '../support/payloads.js';
 // checks were skipped, and then fails only on the record ("took, but recording failed"); one without
 // to-version stops at once saying nothing changed, what serves, and to set to-version. Main step
 // from src/, the sandbox, the GitHub stand-in as the ledger.
-const MODEL = 'fraud-detector';
 const DEPLOYMENTS = /\/deployments\b/;
 
 let world: { sandbox: Sandbox; github: FakeGitHub } | undefined;
 afterEach(async () => {
-  expect(world?.github.violations).toEqual([]);
-  await world?.sandbox.close();
-  await world?.github.close();
+  await stopFraudWorld(world);
   world = undefined;
 });
 
@@ -36,26 +29,9 @@ afterEach(async () => {
 async function v2WithCanaryV3() {
   const w = await startFraudWorld('v2', 3);
   world = w;
-  await fraudPromotedByPr(w.github, 7);
-  await requestJson('PUT', `${w.sandbox.url}/admin/models/${MODEL}/traffic`, {
-    stable: { version: 'v2' },
-    canary: { version: 'v3', weight: 10 },
-  });
-  const rollback = (more: Record<string, string> = {}) => {
-    const inputs = { command: 'rollback', model: MODEL, ...more };
-    return runMainStep({
-      eventName: 'workflow_dispatch',
-      event: workflowDispatchEvent(inputs),
-      inputs: { ledger: 'github', ...inputs },
-      config: FRAUD_ON_SANDBOX,
-      githubUrl: w.github.url,
-      env: { SANDBOX_URL: w.sandbox.url, GITHUB_SHA: sha(9), MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-    });
-  };
-  return { ...w, rollback };
+  await v2ServesWithCanaryV3(w);
+  return { ...w, rollback: (more: Record<string, string> = {}) => dispatchFraudRollbackWith(w, more) };
 }
-
-const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning::'));
 
 describe('a dispatch rollback while GitHub cannot be read', () => {
   it.each([
@@ -84,7 +60,7 @@ describe('a dispatch rollback while GitHub cannot be read', () => {
       const run = await w.rollback({ 'to-version': 'v1' });
 
       expect(await fraudServing(w.sandbox)).toEqual({ stable: { version: 'v1' } });
-      const unread = warnings(run.log).filter((l) => l.includes('could not be read'));
+      const unread = warningLines(run.log).filter((l) => l.includes('could not be read'));
       expect(unread).toHaveLength(1);
       expect(unread[0]).toMatch(
         /^::warning::fraud-detector: the ledger on GitHub could not be read \(.*\): rolling back to v1 without it, its checks skipped \(a candidate in flight, whether v1 served before\)$/,

@@ -6,9 +6,13 @@ import { decisionSentences } from '../../src/report/decision.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { prReleaseWorld } from '../support/pr-release-world.js';
+import {
+  FRAUD_ENDPOINT_KEY,
+  FRAUD_ENDPOINT_TARGET,
+  fraudEndpointState,
+} from '../support/sagemaker-fraud-endpoint.js';
 import { useStandins } from '../support/standin-server.js';
-import { definition, variant } from '../targets/sagemaker-variants.js';
-import { blueGreenWorld, MODEL } from './blue-green-world.js';
+import { blueGreenPromotedV2, MODEL } from './blue-green-world.js';
 
 // Command status said "v1 kept warm at 0% for a rollback until …" from the ledger and the clock
 // alone, after blue had left the platform: a later release's candidate took its slot and failed,
@@ -29,13 +33,7 @@ describe('command status on the sandbox, blue gone inside its rollback-window', 
   afterAll(() => sandbox?.close());
 
   /** PR #2 (v1 -> v2) promoted: v1 kept at 0% beside v2 until 01:01. */
-  async function promoted() {
-    const w = await blueGreenWorld(sandbox);
-    const { event } = await w.open(2, 'v1', 'v2');
-    expect((await w.merge(event)).releases[0]?.status).toBe('promoted');
-    expect(await w.served()).toEqual({ stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } });
-    return w;
-  }
+  const promoted = () => blueGreenPromotedV2(sandbox);
   const SERVES =
     'fraud-detector serves v2 since the promotion v1 → v2 at 2026-01-01 00:01 UTC (PR #2): passed 1 blue-green phase on aaaaaaa';
   const KEPT = '; v1 kept warm at 0% for a rollback until 2026-01-01 01:01 UTC (rollback-window 1h)';
@@ -79,28 +77,9 @@ const HOUR_AND_A_BIT = 61 * 60_000;
 
 // SageMaker reads a variant at weight 0 as absent once the run that set it is over: status asks
 // the endpoint whether blue's variant is still there, and only the user's deploy step puts it back.
-const KEY = 'us-east-1/fraud-endpoint';
-const standins = useStandins('aws', () => ({
-  sagemaker: {
-    [KEY]: {
-      EndpointName: 'fraud-endpoint',
-      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
-      EndpointConfigName: 'fraud-config-1',
-      EndpointStatus: 'InService',
-      ProductionVariants: [variant('fraud-v1', 1), variant('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-      LastModifiedTime: '2026-01-01T00:00:00Z',
-    },
-  },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-1': {
-      EndpointConfigName: 'fraud-config-1',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-1',
-      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
-}));
+const standins = useStandins('aws', () =>
+  fraudEndpointState({ 'fraud-v1': 1, 'fraud-v2': 0 }, 'fraud-config-1'),
+);
 
 describe('command status on a SageMaker endpoint, blue’s variant removed by hand', () => {
   it('says v1 kept warm while its variant is there, then that a rollback needs it deployed again first', async () => {
@@ -109,7 +88,7 @@ describe('command status on a SageMaker endpoint, blue’s variant removed by ha
 models:
   fraud:
     source: { file: model.yaml, key: version }
-    target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }
+    target: ${FRAUD_ENDPOINT_TARGET}
     metrics: { type: file, path: unused.json }
     strategy: { type: blue-green, bake-duration: 1m, step-duration: 1m, rollback-window: 1h, min-requests: 100, interval: 10s }
     gates:
@@ -123,7 +102,7 @@ models:
     );
 
     const state = await standins.state();
-    const endpoint = state.sagemaker[KEY];
+    const endpoint = state.sagemaker[FRAUD_ENDPOINT_KEY];
     endpoint.ProductionVariants = endpoint.ProductionVariants.filter(
       (v: { VariantName: string }) => v.VariantName !== 'fraud-v1',
     );

@@ -1,20 +1,17 @@
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { getOctokit } from '@actions/github';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { MetricsError } from '../../src/core/errors.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { MetricSource } from '../../src/metrics/source.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { handleSchedule } from '../../src/release/schedule.js';
 import { utcMinute } from '../../src/report/format.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import { repo, runUrl, useGitHubDriftWorld } from '../github/drift-world.js';
-import { driftWatchPorts } from '../support/engine-ports.js';
+import { driftWatchPorts, fraudV2PromotedLongAgo } from '../support/engine-ports.js';
 import { driftWatchYaml, sha } from '../support/model-config.js';
 import { shiftedScores } from '../support/shifted-scores.js';
 
@@ -35,17 +32,7 @@ const SAME =
 
 async function world() {
   const clock = new FakeClock();
-  const path = join(await mkdtemp(join(tmpdir(), 'model-gate-status-drift-')), 'ledger.json');
-  const ledger = fileLedger(path);
-  await ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    previous: 'v1',
-    version: 'v2',
-    at: clock.now() - 48 * HOUR,
-    pr: 7,
-    summary: 'promotion to v2',
-  });
+  const { ledger, path } = await fraudV2PromotedLongAgo(clock, 'model-gate-status-drift-');
   const { config } = parseConfig(driftWatchYaml('{ window: 1h, reference: 24h, max-psi: 0.2 }'), {});
   const w = {
     clock,

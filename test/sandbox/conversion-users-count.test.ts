@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxSource } from '../../src/metrics/sandbox-source.js';
-import type { MetricWindow } from '../../src/metrics/source.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { call, mapLimit, nextSecond, post, predictWith } from './helpers.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startHalfCanarySandbox, v2CanaryWindow } from '../support/half-canary-sandbox.js';
+import { mapLimit, nextSecond, post, predictWith } from './helpers.js';
 
 // The sandbox's `exposed-users` and `converted-users` (a key-split A/B's conversion gate): the
 // distinct sticky keys per slot whose feedback arrived in the window, and of them those with a
@@ -50,16 +49,7 @@ const FED = 90;
 const converts = (i: number) => i % 3 === 0;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: MODEL, stable: 'v1' }],
-    seed: 5,
-  });
-  await call('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
-    stable: { version: 'v1' },
-    canary: { version: 'v2', weight: 50 },
-    sticky: { header: 'x-user-id' },
-  });
+  sandbox = await startHalfCanarySandbox(5, 'v2', 'x-user-id');
   await visit(Array.from({ length: 30 }, (_, i) => ({ user: `before-${i}`, converted: true })));
   since = await nextSecond();
   // The first five users are heavy (12 requests each, converting on four); 20 users send requests
@@ -86,13 +76,7 @@ afterAll(() => sandbox.close());
 describe("the sandbox's exposed and converted users", () => {
   it('count the distinct users per slot with feedback, and with a conversion, in the window, not their requests', async () => {
     const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
-    const window = (slot: Arm): MetricWindow => ({
-      model: MODEL,
-      slot,
-      version: slot === 'canary' ? 'v2' : 'v1',
-      since,
-      until,
-    });
+    const window = (slot: Arm) => v2CanaryWindow(slot, since, until);
     const users = (arm: Arm, which: (i: number) => boolean) =>
       Array.from({ length: FED }, (_, i) => i).filter((i) => which(i) && arms.get(`u${i}`) === arm).length;
     for (const arm of ['canary', 'stable'] as const) {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syntheticRows } from '../../src/sandbox/dataset.js';
 import type { SlotCounts, WindowReport } from '../../src/sandbox/metrics-store.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startHalfCanarySandbox } from '../support/half-canary-sandbox.js';
 import { call, featureRows, type JsonResponse, nextSecond, type Prediction, predictMany } from './helpers.js';
 
 const MODEL = 'fraud-detector';
@@ -54,15 +54,7 @@ let batchB: SlotTally;
 let sinceB: number;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: MODEL, stable: 'v1' }],
-    seed: 5,
-  });
-  await call('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
-    stable: { version: 'v1' },
-    canary: { version: 'v3', weight: 50 },
-  });
+  sandbox = await startHalfCanarySandbox(5, 'v3');
   const predictUrl = `${sandbox.url}/models/${MODEL}/predict`;
   batchA = tally(await predictMany(predictUrl, featureRows(rows, 1200)));
   sinceB = await nextSecond();

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sandboxSource } from '../../src/metrics/sandbox-source.js';
-import type { MetricWindow } from '../../src/metrics/source.js';
-import { demoModelsDir } from '../../src/sandbox/paths.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { call, mapLimit, nextSecond, predictWith } from './helpers.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startHalfCanarySandbox, v2CanaryWindow } from '../support/half-canary-sandbox.js';
+import { mapLimit, nextSecond, predictWith } from './helpers.js';
 
 // The sandbox's `users` count (an srm gate's `units: users`): the distinct sticky keys per slot in
 // a window, which a key split randomises, whatever number of requests each user sends.
@@ -36,16 +35,7 @@ let until: number;
 let inWindow: Map<string, Arm>;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    modelsDir: demoModelsDir,
-    endpoints: [{ model: MODEL, stable: 'v1' }],
-    seed: 11,
-  });
-  await call('PUT', `${sandbox.url}/admin/models/${MODEL}/traffic`, {
-    stable: { version: 'v1' },
-    canary: { version: 'v2', weight: 50 },
-    sticky: { header: 'x-user-id' },
-  });
+  sandbox = await startHalfCanarySandbox(11, 'v2', 'x-user-id');
   await send(Array.from({ length: 40 }, (_, i) => ({ id: `before-${i}`, requests: 1 })));
   since = await nextSecond();
   // 200 users, the first five heavy (25 requests each), and 10 requests without a key.
@@ -64,13 +54,7 @@ afterAll(() => sandbox.close());
 describe("the sandbox's users count", () => {
   it('counts the distinct x-user-id per slot in the window, not their requests, nor those before or after', async () => {
     const source = sandboxSource({ type: 'sandbox', url: sandbox.url });
-    const window = (slot: Arm): MetricWindow => ({
-      model: MODEL,
-      slot,
-      version: slot === 'canary' ? 'v2' : 'v1',
-      since,
-      until,
-    });
+    const window = (slot: Arm) => v2CanaryWindow(slot, since, until);
     const canary = usersOn(inWindow, 'canary');
     const stable = usersOn(inWindow, 'stable');
     expect(canary + stable).toBe(200);

@@ -1,53 +1,36 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import {
+  FRAUD_ENDPOINT_KEY,
+  FRAUD_ENDPOINT_TARGET,
+  fraudEndpointState,
+  fraudEndpointWeights,
+  withAutoscaledVariant,
+} from '../support/sagemaker-fraud-endpoint.js';
 import { useStandins } from '../support/standin-server.js';
 import { HOUR, retireBlueWorld } from './retire-blue-world.js';
-import { definition, variant } from './sagemaker-variants.js';
+import { definition } from './sagemaker-variants.js';
 
 // Blue-green on SageMaker keeps blue (v1) as a production variant at weight 0 through its
 // rollback-window. Such a variant still runs (and bills) its instances, and a later run reads it
 // as absent, so the tick after the window used to say nothing and leave it there for good. It
 // now takes the variant off the endpoint, the only way SageMaker has: a copy of the endpoint
 // config without it, deployed with update-endpoint.
-const KEY = 'us-east-1/fraud-endpoint';
-const TARGET =
-  '{ type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
-
 // v1 serves; v2 was added for the release; v0, an older version, stays at weight 0 (not blue).
-const standins = useStandins('aws', () => ({
-  sagemaker: {
-    [KEY]: {
-      EndpointName: 'fraud-endpoint',
-      EndpointArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint/fraud-endpoint',
-      EndpointConfigName: 'fraud-config-3',
-      EndpointStatus: 'InService',
-      ProductionVariants: [variant('fraud-v0', 0), variant('fraud-v1', 1), variant('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-      LastModifiedTime: '2026-01-01T00:00:00Z',
-    },
-  },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-3': {
-      EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
-      ProductionVariants: [definition('fraud-v0', 0), definition('fraud-v1', 1), definition('fraud-v2', 0)],
-      KmsKeyId: 'alias/fraud',
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
-}));
+const standins = useStandins('aws', () =>
+  fraudEndpointState({ 'fraud-v0': 0, 'fraud-v1': 1, 'fraud-v2': 0 }, 'fraud-config-3', {
+    KmsKeyId: 'alias/fraud',
+  }),
+);
 
-const endpoint = async () => (await standins.state()).sagemaker[KEY];
-const weights = async () =>
-  ((await endpoint()).ProductionVariants as { VariantName: string; CurrentWeight: number }[]).map(
-    (v) => `${v.VariantName}=${v.CurrentWeight}`,
-  );
+const endpoint = async () => (await standins.state()).sagemaker[FRAUD_ENDPOINT_KEY];
+const weights = async () => fraudEndpointWeights(await standins.state());
 const updates = async () => (await standins.calls('aws')).filter((c) => c.argv[1] === 'update-endpoint');
 
 describe('retiring blue on a SageMaker endpoint', () => {
   it('keeps blue’s variant through the window, then deploys a config without it; said once', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(FRAUD_ENDPOINT_TARGET);
     expect(await w.promote(2, 'v1', 'v2')).toEqual(['ready', 'promoted']);
 
     w.clock.advance(30 * 60_000);
@@ -85,7 +68,7 @@ describe('retiring blue on a SageMaker endpoint', () => {
   });
 
   it('a rollback after the window names the variant to deploy again', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(FRAUD_ENDPOINT_TARGET);
     await w.promote(2, 'v1', 'v2');
     w.clock.advance(2 * HOUR);
     await w.tick();
@@ -99,7 +82,7 @@ describe('retiring blue on a SageMaker endpoint', () => {
   // The rollback's update holds the endpoint when the tick's update-endpoint arrives; the tick used
   // to wait it out and then deploy the config it had built, without blue (sagemaker-remove-idle.test.ts).
   it('gives up for this tick when another change holds the endpoint; the rollback then finds blue', async () => {
-    const w = await retireBlueWorld(TARGET);
+    const w = await retireBlueWorld(FRAUD_ENDPOINT_TARGET);
     await w.promote(2, 'v1', 'v2');
     w.clock.advance(2 * HOUR);
     await standins.fault({ cli: 'aws', op: 'update-endpoint', kind: 'busy', times: 1 });
@@ -117,22 +100,8 @@ describe('retiring blue on a SageMaker endpoint', () => {
   // AWS: UpdateEndpoint fails when it would remove a variant registered with Application Auto
   // Scaling; the variant must be deregistered first.
   it('names the deregister command for an autoscaled blue; once run, the next tick retires blue', async () => {
-    const seeded = await standins.state();
-    await standins.seed({
-      ...seeded,
-      scalableTargets: {
-        'us-east-1': [
-          {
-            ServiceNamespace: 'sagemaker',
-            ResourceId: 'endpoint/fraud-endpoint/variant/fraud-v1',
-            ScalableDimension: 'sagemaker:variant:DesiredInstanceCount',
-            MinCapacity: 1,
-            MaxCapacity: 4,
-          },
-        ],
-      },
-    });
-    const w = await retireBlueWorld(TARGET);
+    await standins.seed(withAutoscaledVariant(await standins.state(), 'fraud-v1'));
+    const w = await retireBlueWorld(FRAUD_ENDPOINT_TARGET);
     await w.promote(2, 'v1', 'v2');
     w.clock.advance(2 * HOUR);
     w.lines.length = 0;
