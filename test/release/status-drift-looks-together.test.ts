@@ -1,15 +1,11 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { MetricsError } from '../../src/core/errors.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import type { MetricSource } from '../../src/metrics/source.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
-import { driftWatchPorts } from '../support/engine-ports.js';
+import { driftWatchPorts, v2PromotedLongAgo } from '../support/engine-ports.js';
 import { driftWatchYaml } from '../support/model-config.js';
 import { shiftedScores } from '../support/shifted-scores.js';
 
@@ -27,16 +23,7 @@ const SHIFTED =
 
 async function twoWatchedModels() {
   const clock = new FakeClock();
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-status-looks-')), 'ledger.json'));
-  for (const model of ['fraud', 'risk'])
-    await ledger.record({
-      model,
-      kind: 'promotion',
-      previous: 'v1',
-      version: 'v2',
-      at: clock.now() - 48 * HOUR,
-      summary: 'promotion to v2',
-    });
+  const { ledger } = await v2PromotedLongAgo(clock, 'model-gate-status-looks-', ['fraud', 'risk']);
   const yaml = driftWatchYaml(
     WATCH,
     `  risk:\n    source: { file: r.yaml, key: version }\n    gates: []\n    drift-watch: ${WATCH}\n`,

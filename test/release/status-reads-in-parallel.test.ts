@@ -1,16 +1,13 @@
-import { mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import type { ModelConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { fileLedger } from '../../src/ledger/file-ledger.js';
 import { handleCommand } from '../../src/release/commands.js';
 import type { Ports } from '../../src/release/ports.js';
 import { renderMarkdown } from '../../src/report/markdown.js';
 import type { Target } from '../../src/targets/target.js';
 import { memoryFileReader } from '../../src/version/changed-models.js';
+import { v2PromotedLongAgo } from '../support/engine-ports.js';
 import { MemoryTarget } from '../support/memory-target.js';
 
 // command status read each model's platform one after another: with every platform hanging (an
@@ -19,7 +16,6 @@ import { MemoryTarget } from '../support/memory-target.js';
 // that answer no read until all three were asked (then the last model's first), or give up
 // (as at a timeout): read in turn, each waited out its timeout before the next was asked.
 const MODELS = ['fraud', 'risk', 'churn'];
-const HOUR = 3_600_000;
 
 const YAML = `version: 1
 defaults:
@@ -65,16 +61,7 @@ function platformsHoldingReads(giveUpMs: number) {
 /** command status of the three models, each platform from `targetFor`: its result and report. */
 async function status(targetFor: Ports['targetFor']) {
   const clock = new FakeClock();
-  const ledger = fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-status-reads-')), 'ledger.json'));
-  for (const model of MODELS)
-    await ledger.record({
-      model,
-      kind: 'promotion',
-      previous: 'v1',
-      version: 'v2',
-      at: clock.now() - 48 * HOUR,
-      summary: 'promotion to v2',
-    });
+  const { ledger } = await v2PromotedLongAgo(clock, 'model-gate-status-reads-', MODELS);
   const { config } = parseConfig(YAML, {});
   const warnings: string[] = [];
   const ports: Ports = {

@@ -79,18 +79,28 @@ export async function httpRollbackWorld(
  * promoted from v1 by PR #7 48 hours before `clock`'s now: a drift watch's stable version, its
  * reference long filled.
  */
-export async function fraudV2PromotedLongAgo(clock: Clock, prefix: string) {
+export const fraudV2PromotedLongAgo = (clock: Clock, prefix: string) =>
+  v2PromotedLongAgo(clock, prefix, ['fraud'], { pr: 7, summary: 'v2 passed every gate' });
+
+/** As fraudV2PromotedLongAgo, for each of `models`, promoted by no PR on record (`promotion to v2`). */
+export async function v2PromotedLongAgo(
+  clock: Clock,
+  prefix: string,
+  models: readonly string[],
+  { pr, summary = 'promotion to v2' }: { pr?: number; summary?: string } = {},
+) {
   const path = join(await mkdtemp(join(tmpdir(), prefix)), 'ledger.json');
   const ledger = fileLedger(path);
-  await ledger.record({
-    model: 'fraud',
-    kind: 'promotion',
-    version: 'v2',
-    previous: 'v1',
-    at: clock.now() - 48 * 3_600_000,
-    pr: 7,
-    summary: 'v2 passed every gate',
-  });
+  for (const model of models)
+    await ledger.record({
+      model,
+      kind: 'promotion',
+      version: 'v2',
+      previous: 'v1',
+      at: clock.now() - 48 * 3_600_000,
+      ...(pr === undefined ? {} : { pr }),
+      summary,
+    });
   return { ledger, path };
 }
 

@@ -6,7 +6,7 @@ import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
 import { failingShadow, mirrorOf, passingCanary, passingShadow, shadowStates } from './drive.js';
-import { fraudEndpoint, ENDPOINT_KEY as KEY } from './sagemaker-canary-world.js';
+import { fraudEndpointState, ENDPOINT_KEY as KEY } from './sagemaker-canary-world.js';
 import { definition, FRAUD_ENDPOINT_CONFIG } from './sagemaker-variants.js';
 
 // A release on SageMaker leaves the version it replaced (or, rolled back, its candidate) as a
@@ -18,17 +18,7 @@ import { definition, FRAUD_ENDPOINT_CONFIG } from './sagemaker-variants.js';
 const config = FRAUD_ENDPOINT_CONFIG;
 
 // v1 serves; the deploy step added v2, the first candidate, at weight 0.
-const standins = useStandins('aws', () => ({
-  sagemaker: { [KEY]: fraudEndpoint() },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-3': {
-      EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
-      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
-}));
+const standins = useStandins('aws', fraudEndpointState);
 
 const aws = async (...args: string[]) => {
   const out = await runCli(['aws', 'sagemaker', ...args, '--region', 'us-east-1'], { timeoutMs: 10_000 });

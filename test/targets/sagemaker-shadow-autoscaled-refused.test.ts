@@ -10,7 +10,7 @@ import { sagemakerTarget } from '../../src/targets/sagemaker-target.js';
 import { openV1ToV2OnRealAdapters } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
 import { mirrorOf } from './drive.js';
-import { ENDPOINT_KEY, fraudEndpoint } from './sagemaker-canary-world.js';
+import { ENDPOINT_KEY, fraudEndpointState } from './sagemaker-canary-world.js';
 import { definition, FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 
 // A shadow needs a new endpoint config, which moves the candidate's variant out of the production
@@ -30,15 +30,7 @@ const SCALABLE_V2 = {
 };
 
 const standins = useStandins('aws', () => ({
-  sagemaker: { [ENDPOINT_KEY]: fraudEndpoint() },
-  sagemakerConfigs: {
-    'us-east-1/fraud-config-3': {
-      EndpointConfigName: 'fraud-config-3',
-      EndpointConfigArn: 'arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/fraud-config-3',
-      ProductionVariants: [definition('fraud-v1', 1), definition('fraud-v2', 0)],
-      CreationTime: '2026-01-01T00:00:00Z',
-    },
-  },
+  ...fraudEndpointState(),
   scalableTargets: { 'us-east-1': [SCALABLE_V2] },
 }));
 
