@@ -66,8 +66,23 @@ export async function driftsOnRecord(
 }
 
 /**
+ * The drift of `version` on record and not over (when it began, who was told), read as a dry run
+ * reads it: for a look that cannot say itself (a blind watch, command status).
+ */
+export async function openDrift(
+  ledger: Pick<Ledger, 'recordDrift'>,
+  model: string,
+  version: string,
+  at: number,
+): Promise<{ since: number; by?: string } | undefined> {
+  const record = await ledger.recordDrift({ model, version, drifted: true, note: '' }, at, { dryRun: true });
+  if (record?.change !== 'continues') return undefined;
+  return { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
+}
+
+/**
  * A look with no verdict (`report`: inconclusive, its version known) with the drift of that version
- * on record and not over, read as a dry run: a blind watch must not hide that the drift goes on.
+ * on record and not over (openDrift): a blind watch must not hide that the drift goes on.
  */
 export async function withOpenDrift(
   ledger: Pick<Ledger, 'recordDrift'>,
@@ -75,7 +90,7 @@ export async function withOpenDrift(
   at: number,
 ): Promise<DriftReport> {
   if (!report.version) return report;
-  const [open] = await driftsOnRecord(ledger, report.model, report.version, at);
-  if (open === undefined || open.ended !== undefined) return report;
+  const open = await openDrift(ledger, report.model, report.version, at);
+  if (open === undefined) return report;
   return { ...report, note: `${report.note}; a drift on record since ${utcMinute(open.since)}, not over` };
 }

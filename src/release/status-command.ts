@@ -10,7 +10,7 @@ import type { CommandInputs } from './commands.js';
 import { modelNamed } from './commands.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { onOtherTarget } from './deployed-target.js';
-import { type DriftRecord, withRecord } from './drift-alert.js';
+import { type DriftRecord, openDrift, withRecord } from './drift-alert.js';
 import { type DriftReport, driftNotChecked, watchDrift } from './drift-watch.js';
 import { ledgerKnown } from './ledger-known.js';
 import { fullTrafficCandidate, type LiveCandidate, liveCandidate } from './live-candidate.js';
@@ -250,23 +250,13 @@ async function lookForDrift(
         state.drifting = { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
       return;
     }
-    const drifting = await driftOnRecord(model.name, report.version || state.version, ports);
+    const version = report.version || state.version;
+    const drifting = version
+      ? await openDrift(ports.ledger, model.name, version, ports.clock.now())
+      : undefined;
     if (drifting) state.drifting = drifting;
   } catch (err) {
     if (!isGitHubError(err) && !(err instanceof LedgerStateError)) throw err;
     look.recordUnread = unread(err);
   }
-}
-
-/** The drift of `version` on record and not over, read as a dry run reads it (drift-alert.ts). */
-async function driftOnRecord(
-  model: string,
-  version: string | undefined,
-  ports: Ports,
-): Promise<StatusServing['drifting']> {
-  if (!version) return undefined;
-  const look = { model, version, drifted: true, note: '' };
-  const record = await ports.ledger.recordDrift(look, ports.clock.now(), { dryRun: true });
-  if (record?.change !== 'continues') return undefined;
-  return { since: record.since, ...(record.by === undefined ? {} : { by: record.by }) };
 }
