@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import * as core from '@actions/core';
 import { formatDuration } from '../config/duration.js';
+import { releaseLocksToEnd } from '../ledger/file-lock.js';
 import { PROMOTION_GRACE_MS } from '../release/merged-ready.js';
 import { stopAll } from '../targets/cli.js';
 import type { ActionEvent } from './event.js';
@@ -28,7 +29,8 @@ export function stopOnCancel(aftermath: () => string): () => void {
   };
   const end = (signal: NodeJS.Signals) => {
     off();
-    // As Node would have: another listener (file-lock.ts, removing its locks) raises it again itself.
+    // As Node would have: the locks of a ledger write under way removed first (file-lock.ts).
+    releaseLocksToEnd();
     process.kill(process.pid, signal);
     // Should a listener keep the process alive, it exits all the same.
     setTimeout(() => process.exit(128 + constants.signals[signal]), 1_000);

@@ -51,6 +51,17 @@ function onStopSignal(signal: NodeJS.Signals) {
   process.kill(process.pid, signal);
 }
 
+/**
+ * For a process about to end of a stop signal it raises itself (a cancelled Action step): its
+ * locks go now, and their listener with them, so the signal finds none and ends the process at
+ * once. Left to the listener, a write ending between the raise and its dispatch took the
+ * listener away with its lock, and the signal with it.
+ */
+export function releaseLocksToEnd(): void {
+  releaseAll();
+  watchSignals(false);
+}
+
 /** Listens to the stop signals only while a lock is held: no other time changes what they do. */
 function watchSignals(on: boolean) {
   for (const signal of STOP_SIGNALS) {
