@@ -1,7 +1,9 @@
 import { alertsNow } from '../release/drift-alert.js';
 import type { RunResult } from '../release/pull-request.js';
+import type { Release } from '../release/types.js';
 import {
   configChangesLines,
+  decisionSentences,
   releaseSeverity,
   reportSentence,
   reportStatus,
@@ -42,14 +44,18 @@ export function shortLines(result: RunResult): ShortLines {
     group.lines.push(...lines);
     groups.set(model, group);
   };
-  for (const e of result.rollbacks ?? []) add(e.model, -1, [rollbackSentence(e)]);
+  // A rollback the PR's note says already (`v2 was rolled back to v1 by …`) is left out of the full
+  // report's lines (decisionSentences): said once here too, by the note, its model first all the same.
+  const rollbacks = result.rollbacks ?? [];
+  const said = new Set(rollbacks.length > 0 ? decisionSentences(result) : []);
+  for (const e of rollbacks) {
+    const line = rollbackSentence(e);
+    add(e.model, -1, said.has(line) ? [line] : []);
+  }
   for (const s of result.serving ?? []) add(s.model, NEWS_ONLY, [servingSentence(s)]);
   const releases = [...result.releases].sort((a, b) => releaseSeverity(a) - releaseSeverity(b));
   for (const r of releases)
-    add(r.model, releaseSeverity(r), [
-      `${reportStatus(r, result)}: ${reportSentence(r, result)}`,
-      ...configChangesLines(r),
-    ]);
+    add(r.model, releaseSeverity(r), [verdictLine(r, result), ...configChangesLines(r)]);
   for (const d of result.drift ?? [])
     add(d.model, alertsNow(d) ? DRIFTED : NEWS_ONLY, [`${d.drifted ? '⚠️ ' : ''}${d.note}`]);
   const global: string[] = [...mergeLines(result)];
@@ -62,4 +68,16 @@ export function shortLines(result: RunResult): ShortLines {
     .sort(([, a], [, b]) => a.rank - b.rank)
     .map(([model, g]) => ({ model, lines: g.lines }));
   return { models, global };
+}
+
+/**
+ * `rolled back: fraud v2 was rolled back to v1 …`: the release's status, then its sentence. What
+ * the sentence ends on already (`…, since rolled back to v1`) the status does not say again.
+ */
+function verdictLine(r: Release, result: RunResult): string {
+  const status = reportStatus(r, result);
+  const sentence = reportSentence(r, result);
+  const [word, ...more] = status.split(', ');
+  const saidAlready = more.length > 0 && sentence.endsWith(`, ${more.join(', ')}`);
+  return `${saidAlready ? word : status}: ${sentence}`;
 }
