@@ -1,16 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STOP_SIGNALS } from '../core/stop-signals.js';
 import { cannotCreateWorkingFiles } from './analyze-errors.js';
 
 // `model-gate analyze` copies a piped log to a temporary folder and spools long output to another:
 // both may hold production data, so they go on every ending. A normal end or an error removes
-// them (`finally`); a stop signal would end the process without `finally`, so while one exists the
-// signal removes them first, then ends the process as it would have without a listener (a shell
-// reports 128 + its number: 130 for Ctrl-C); process.exit() elsewhere skips `finally` too.
+// them (`finally`); a stop signal would end the process without `finally`, so from the first one
+// on the signal removes them first, then ends the process as it would have without a listener (a
+// shell reports 128 + its number: 130 for Ctrl-C); process.exit() elsewhere skips `finally` too.
 
 const dirs = new Set<string>();
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * A new folder under TMPDIR named `prefix…`, removed by removeTempDir or, failing that, on the way
@@ -18,12 +18,11 @@ const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 export function makeTempDir(prefix: string): string {
   // Listening before the folder exists: a signal that comes as it is made still finds it.
-  if (dirs.size === 0) watch(true);
+  watch(true);
   let dir: string;
   try {
     dir = mkdtempSync(join(tmpdir(), prefix));
   } catch (err) {
-    if (dirs.size === 0) watch(false);
     throw cannotCreateWorkingFiles(err);
   }
   dirs.add(dir);
@@ -33,7 +32,6 @@ export function makeTempDir(prefix: string): string {
 /** Removes the folder and what it holds; a folder that cannot be removed is named, to remove by hand. */
 export function removeTempDir(dir: string): void {
   dirs.delete(dir);
-  if (dirs.size === 0) watch(false);
   try {
     rmSync(dir, { recursive: true, force: true });
   } catch (err) {
@@ -49,13 +47,18 @@ function removeAll(): void {
 
 function onStopSignal(signal: NodeJS.Signals): void {
   removeAll();
+  watch(false);
   // Raised again without this listener, it ends the process at once. process.exit() would wait
   // for a read still blocked on the pipe (its writer may never close it: `tail -f log |`).
   process.kill(process.pid, signal);
   process.exit(128 + constants.signals[signal]);
 }
 
-/** Listens only while a folder exists: at any other time a signal does what it always did. */
+/**
+ * Listens from the first folder on, not only while one exists: a signal that came while one did but
+ * reached its listener (between turns) after the last was removed would find none, and be lost.
+ * With no folder left, the listener ends the process as the signal would have.
+ */
 function watch(on: boolean): void {
   for (const signal of STOP_SIGNALS) {
     process.off(signal, onStopSignal);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../config/load.js';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
+import { STOP_SIGNALS } from '../core/stop-signals.js';
 import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import type { Ports } from '../release/ports.js';
@@ -107,8 +108,8 @@ export async function playDemo(strategy: string, out: NodeJS.WritableStream): Pr
 }
 
 /**
- * How the demo ends before its story does, as `run` ends: Ctrl-C (SIGINT) or SIGTERM exits
- * 128 + the signal's number, a reader that goes away (`npm run demo | head -1`, EPIPE) 141, as
+ * How the demo ends before its story does, as `run` ends: Ctrl-C (SIGINT), SIGTERM or SIGHUP (its
+ * terminal closed) exits 128 + the signal's number, a reader that goes away (`npm run demo | head -1`, EPIPE) 141, as
  * a shell reports a program its pipe ended: the story did not run, so never 0. One line on
  * stderr says what it stopped (`underWay`), no stack trace. The demo's folder goes first, which
  * Node's default (exit at once, no `finally`) would leave behind; the sandbox and its traffic are
@@ -131,13 +132,11 @@ function stopEarlyOn(out: NodeJS.WritableStream, work: string, underWay: () => s
     process.stderr.write(`model-gate demo: cannot write its output: ${err.message}\n`);
     exit(1);
   };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   out.on('error', onOutputError);
   return {
     off() {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
       out.off('error', onOutputError);
     },
   };

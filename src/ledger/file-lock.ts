@@ -3,6 +3,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as pause } from 'node:timers/promises';
 import { InputError } from '../core/errors.js';
+import { STOP_SIGNALS } from '../core/stop-signals.js';
 
 /**
  * How long a writer waits for another to release the lock before refusing. A holder keeps it for
@@ -26,7 +27,6 @@ interface Holder {
  */
 const held = new Set<string>();
 let exitHooked = false;
-const STOP_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 function releaseAll() {
   for (const lock of held) {
@@ -62,7 +62,11 @@ export function releaseLocksToEnd(): void {
   watchSignals(false);
 }
 
-/** Listens to the stop signals only while a lock is held: no other time changes what they do. */
+/**
+ * Listens to the stop signals from the first lock on, not only while one is held: a signal that
+ * came while one was but reached its listener (between turns) after the last was released would
+ * find none, and be lost. With no lock held, the listener does what the signal would have.
+ */
 function watchSignals(on: boolean) {
   for (const signal of STOP_SIGNALS) {
     process.off(signal, onStopSignal);
@@ -91,7 +95,6 @@ export async function withFileLock<T>(
     return await work();
   } finally {
     held.delete(lock);
-    if (held.size === 0) watchSignals(false);
     // A lock that cannot be removed is met, and named, by the next writer.
     await unlink(lock).catch(() => {});
   }
@@ -128,7 +131,6 @@ async function tryCreate(lock: string): Promise<boolean> {
     await handle.writeFile(JSON.stringify(holder));
   } catch (err) {
     held.delete(lock);
-    if (held.size === 0) watchSignals(false);
     await unlink(lock).catch(() => {});
     throw err;
   } finally {

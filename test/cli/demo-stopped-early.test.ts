@@ -48,17 +48,27 @@ async function startDemo() {
 }
 
 describe('the demo stopped before its story ends', () => {
-  it('on Ctrl-C exits 130, says what it stopped and leaves no folder behind', async () => {
-    const demo = await startDemo();
-    expect(demo.firstLine).toMatch(/^sandbox serving fraud-detector v1 at http/);
-    demo.proc.kill('SIGINT');
-    const [code, signal] = await demo.exited;
-    expect({ code, signal }).toEqual({ code: 130, signal: null });
-    expect(demo.stderr()).toMatch(
-      /^model-gate demo: stopped by Ctrl-C \(SIGINT\) (before its first PR|during PR #1 \(fraud-detector v1 -> v2\)): the story did not end; run it again to see it whole\n$/,
-    );
-    expect(await demo.demoFolders()).toEqual([]);
-  }, 60_000);
+  // SIGHUP: the terminal it ran in closed.
+  it.each([
+    ['Ctrl-C', 130, 'SIGINT', 'Ctrl-C \\(SIGINT\\)'],
+    ['SIGHUP', 129, 'SIGHUP', 'SIGHUP'],
+  ] as const)(
+    'on %s exits %i, says what it stopped and leaves no folder behind',
+    async (_, exitCode, stop, said) => {
+      const demo = await startDemo();
+      expect(demo.firstLine).toMatch(/^sandbox serving fraud-detector v1 at http/);
+      demo.proc.kill(stop);
+      const [code, signal] = await demo.exited;
+      expect({ code, signal }).toEqual({ code: exitCode, signal: null });
+      expect(demo.stderr()).toMatch(
+        new RegExp(
+          `^model-gate demo: stopped by ${said} (before its first PR|during PR #1 \\(fraud-detector v1 -> v2\\)): the story did not end; run it again to see it whole\n$`,
+        ),
+      );
+      expect(await demo.demoFolders()).toEqual([]);
+    },
+    60_000,
+  );
 
   // Not 0, which says both PRs ended as they must: the story did not run. 141, as `run` exits.
   it('exits 141 when its output is closed (| head -1): no EPIPE stack trace, no folder left', async () => {

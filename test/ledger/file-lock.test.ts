@@ -107,4 +107,14 @@ describe('a ledger lock left behind', () => {
       expect(await fileLedger(path).release('fraud')).toMatchObject({ to: 'v2' });
     },
   );
+
+  // Node hands a signal to its listeners between turns: one that comes during the write's last
+  // turn reached none once the lock went, and the process went on as if never stopped.
+  it('by a run stopped as its write ends: none, and it still dies of the signal', async () => {
+    const writing = await holdLock('busy');
+    writing.kill('SIGTERM');
+    const [code, killedBy] = await once(writing, 'exit');
+    expect([code, killedBy]).toEqual([null, 'SIGTERM']);
+    expect(await exists(lock)).toBe(false);
+  });
 });
