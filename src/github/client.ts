@@ -214,7 +214,9 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     {
       baseUrl: opts.baseUrl,
       request: timedRequest(opts.timeoutMs ?? REQUEST_TIMEOUT_MS),
-      retry: { retries, doNotRetry: [400, 401, 403, 404, 410, 422, 451], retryAfterBaseValue: second },
+      // 403 and 429 (GitHub's rate limits among them) are the throttling plugin's: it waits as GitHub
+      // asks, where the retry plugin would send again 1, 4, 9 s later, each request sent while limited.
+      retry: { retries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retryAfterBaseValue: second },
       throttle: {
         retryAfterBaseValue: second,
         ...spacing,

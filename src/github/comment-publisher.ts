@@ -6,7 +6,7 @@ import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../rele
 import { withThinSeries } from '../release/series.js';
 import { endedBy, type Release } from '../release/types.js';
 import { compactComment, renderShortMarkdown } from '../report/markdown.js';
-import { isNotFound, retryDelayOf, testWaitScale } from './client.js';
+import { isNotFound, retryDelayOf, sendingOnce, testWaitScale } from './client.js';
 import type { GitHubLedger } from './github-ledger.js';
 import { bodyHead, COMMENT_LIMIT, newest, type RunStamp, type WriteOutcome } from './sticky-comment.js';
 
@@ -109,7 +109,8 @@ export class CommentPublisher {
    * the latest), as waiting for it would stall the looks of the loop it reports on, and failing
    * on it would fail a run whose releases are fine (its post step withdrawing a healthy candidate).
    * `once`: a forced write tried once, with no wait, GitHub's refusal thrown at once and the PR left
-   * due: a record written just before a traffic change (endThenWithdraw), which a wait would hold back.
+   * due: a record written just before a traffic change (endThenWithdraw), which a wait would hold back;
+   * each of its requests sent once (sendingOnce), the comment's read before the write included.
    */
   async publish(
     opts: {
@@ -136,8 +137,10 @@ export class CommentPublisher {
       // Read again first: a workflow_dispatch run may have written even a comment no sibling job shares.
       const routine = !opts.final && !opts.force;
       let outcome: WriteOutcome;
+      const write = () => this.write(pr, notes, true, routine || opts.once ? 0 : this.retries);
       try {
-        outcome = await this.write(pr, notes, true, routine || opts.once ? 0 : this.retries);
+        // `once`: the comment's read before its write too, as waiting one out holds the change back as long.
+        outcome = await (opts.once ? sendingOnce(write) : write());
       } catch (error) {
         if (!routine || retryDelayOf(error, 0, now) === undefined) throw error;
         this.defer(pr, error);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
+import { gitHubClient } from '../../src/github/client.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
@@ -120,5 +121,31 @@ describe("a fork PR's comment refused by a secondary rate limit without retry-af
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain('comes from a fork');
     expect(run.outputs['comment-url']).toBe(comments[0]?.htmlUrl);
+  });
+});
+
+describe('a read refused by a lasting secondary rate limit answered 429 without retry-after', () => {
+  let github: FakeGitHub;
+  beforeAll(async () => {
+    github = await startFakeGitHub(repo);
+  });
+  afterAll(async () => {
+    expect(github.violations).toEqual([]);
+    await github.close();
+  });
+
+  it('is sent again only after each wait GitHub asks for: four requests in all, not sixteen', async () => {
+    github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+    github.failNext('GET', COMMENTS, 429, 20, {}, SECONDARY_LIMIT);
+    // GitHub's minute at a hundredth.
+    const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.01 });
+
+    await expect(client.rest.issues.listComments({ ...repo, issue_number: 1 })).rejects.toMatchObject({
+      status: 429,
+    });
+    // Once, then once after each of three waits. The old code sent each of those four three times
+    // more, 1, 4 and 9 s later whatever GitHub asked: requests GitHub counts against a token already
+    // limited, and may ban an integration for.
+    expect(github.requestCount('GET', COMMENTS)).toBe(4);
   });
 });

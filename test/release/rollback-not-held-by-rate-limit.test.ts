@@ -8,15 +8,17 @@ import { fraudBehindPassThrough, platformPassThrough } from '../support/platform
 
 // A workflow_dispatch rollback while PR #21's job analyses v3 at 10%: the rollback records the end
 // before its traffic change (the PR's comment and the head's commit status), then takes v3 out.
-// GitHub's secondary rate limit (retry-after: 60) on those two writes used to be waited out, three
-// times each, before the change: minutes with the bad candidate live. Now they are tried once, the
-// change made at once, and both are written after it. The main steps run from src/ in this
-// process on the GitHub stand-in, their waits scaled down (60 s is 3 s); the platform a real
-// sandbox behind a pass-through that notes how many GitHub requests came before each change.
+// GitHub's secondary rate limit (retry-after: 60) on those two writes, or on the comment's read just
+// before its write, used to be waited out, three times each, before the change: minutes with the bad
+// candidate live. Now they are tried once, the change made at once, and both are written after it.
+// The main steps run from src/ in this process on the GitHub stand-in, their waits scaled down
+// (60 s is 3 s); the platform a real sandbox behind a pass-through that notes how many GitHub
+// requests came before each change.
 const MODEL = 'fraud-detector';
 const FILE = 'models/fraud.yaml';
 const CONFIG = fraudBehindPassThrough(FILE, '{ type: canary, steps: [10, 50] }');
-const COMMENT_WRITE = /\/issues\/comments\/\d+$/;
+/** The PR's comment: read again (GET) just before it is written (PATCH). */
+const COMMENT = /\/issues\/comments\/\d+$/;
 const HEAD_STATUS = new RegExp(`/statuses/${sha(211)}$`);
 
 let sandbox: Sandbox;
@@ -96,7 +98,7 @@ describe('a dispatch rollback while a PR job analyses, GitHub rate limiting its 
     await prJobPutsV3On10Percent();
     const start = github.requests.length;
     // The next comment write and the next status on PR #21's head: GitHub's secondary rate limit.
-    github.failNext('PATCH', COMMENT_WRITE, 403, 1, { 'retry-after': '60' });
+    github.failNext('PATCH', COMMENT, 403, 1, { 'retry-after': '60' });
     github.failNext('POST', HEAD_STATUS, 403, 1, { 'retry-after': '60' });
 
     const run = await rollback();
@@ -108,12 +110,35 @@ describe('a dispatch rollback while a PR job analyses, GitHub rate limiting its 
     expect(changes).toHaveLength(1);
     const change = changes[0] ?? 0;
     expect(answers('POST', HEAD_STATUS, start, change)).toEqual([403]);
-    expect(answers('PATCH', COMMENT_WRITE, start, change)).toEqual([403]);
+    expect(answers('PATCH', COMMENT, start, change)).toEqual([403]);
 
     // After the change, the status and the comment are written, and tell the rollback.
     expect(answers('POST', HEAD_STATUS, change)).toContain(201);
-    expect(answers('PATCH', COMMENT_WRITE, change)).toContain(200);
+    expect(answers('PATCH', COMMENT, change)).toContain(200);
     expect(github.commitStatuses(sha(211)).at(-1)?.state).toBe('error');
+    const comment = github.comments(21).find((c) => c.body.startsWith('<!-- model-gate report -->'));
+    expect(comment?.body).toContain('rolled back to v1');
+  });
+
+  it("takes the candidate out before a rate limit on the comment's read, just before its write, is waited out", async () => {
+    await prJobPutsV3On10Percent();
+    const start = github.requests.length;
+    // The comment's next read: GitHub's secondary rate limit.
+    github.failNext('GET', COMMENT, 403, 1, { 'retry-after': '60' });
+
+    const run = await rollback();
+    expect([run.error, run.outputs.decision]).toEqual([undefined, 'rolled-back']);
+    expect(await fraudServing(sandbox)).toEqual({ stable: { version: 'v1' } });
+
+    // The read refused once, and so the write not made, before the change: the old code waited the
+    // read's 60 s out (up to three times), then wrote the comment, then changed the traffic.
+    expect(changes).toHaveLength(1);
+    const change = changes[0] ?? 0;
+    expect(answers('GET', COMMENT, start, change)).toEqual([403]);
+    expect(answers('PATCH', COMMENT, start, change)).toEqual([]);
+
+    // After the change, the comment is written and tells the rollback.
+    expect(answers('PATCH', COMMENT, change)).toContain(200);
     const comment = github.comments(21).find((c) => c.body.startsWith('<!-- model-gate report -->'));
     expect(comment?.body).toContain('rolled back to v1');
   });
