@@ -207,6 +207,9 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
   const scale = opts.waitScale ?? testWaitScale();
   // The plugins' defaults: a second per unit of wait; writes 1 s, comments 3 s, searches 2 s apart.
   const second = 1000 * scale;
+  // A rate limit waited out: not for a request sent once, nor past the longest wait, nor after the last try.
+  const waitsOut = (retryAfter: number, options: RequestOptions, count: number) =>
+    retries > 0 && !sentOnce(options) && retryAfter * 1000 <= RATE_LIMIT_WAIT_MAX_MS && count < retries;
   const spacing =
     scale < 1 ? { write: spaced(second), notifications: spaced(3 * second), search: spaced(2 * second) } : {};
   const octokit = getOctokit(
@@ -222,16 +225,16 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
         ...spacing,
         // retryAfter: GitHub's seconds, before the test-only scale.
         onRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
-          if (retries === 0 || sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
+          if (!waitsOut(retryAfter, options, count)) return false;
           opts.warn(`GitHub rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`);
-          return count < retries;
+          return true;
         },
         onSecondaryRateLimit: (retryAfter: number, options: RequestOptions, _o: unknown, count: number) => {
-          if (retries === 0 || sentOnce(options) || retryAfter * 1000 > RATE_LIMIT_WAIT_MAX_MS) return false;
+          if (!waitsOut(retryAfter, options, count)) return false;
           opts.warn(
             `GitHub secondary rate limit on ${options.method} ${options.url}: retrying in ${retryAfter}s`,
           );
-          return count < retries;
+          return true;
         },
       },
     },

@@ -138,7 +138,9 @@ describe('a read refused by a lasting secondary rate limit answered 429 without 
     github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
     github.failNext('GET', COMMENTS, 429, 20, {}, SECONDARY_LIMIT);
     // GitHub's minute at a hundredth.
-    const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.01 });
+    const warnings: string[] = [];
+    const warn = (line: string) => warnings.push(line);
+    const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn, waitScale: 0.01 });
 
     await expect(client.rest.issues.listComments({ ...repo, issue_number: 1 })).rejects.toMatchObject({
       status: 429,
@@ -147,5 +149,7 @@ describe('a read refused by a lasting secondary rate limit answered 429 without 
     // more, 1, 4 and 9 s later whatever GitHub asked: requests GitHub counts against a token already
     // limited, and may ban an integration for.
     expect(github.requestCount('GET', COMMENTS)).toBe(4);
+    // One "retrying" per wait: the last refusal, given up on, does not say it retries.
+    expect(warnings.filter((w) => w.includes('retrying in'))).toHaveLength(3);
   });
 });
