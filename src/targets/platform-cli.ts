@@ -18,6 +18,8 @@ export interface Timing {
 /**
  * How a failed call of a platform CLI is to be treated:
  * - `throttled`: the API limited the rate; the same call is retried after a pause;
+ * - `transient`: the API failed in passing (unavailable, out of time, an internal error) on a call
+ *   that is safe to repeat; retried as `throttled` is, then reported as `failed`, with its tries;
  * - `busy`: another change holds the resource (`Updating`, a conflict); a write waits and
  *   retries until the settle timeout, then fails with TargetBusyError;
  * - `denied`: the platform refused the CLI's credentials (expired, or without the permission);
@@ -25,7 +27,7 @@ export interface Timing {
  * - `failed`: anything else, reported at once.
  * `denied` and `missing` are a TargetAccessError: no wait changes them, so a read-back stops at once.
  */
-export type FailureKind = 'throttled' | 'busy' | 'denied' | 'missing' | 'failed';
+export type FailureKind = 'throttled' | 'transient' | 'busy' | 'denied' | 'missing' | 'failed';
 
 export interface PlatformCli {
   /** For messages: `aws`, `kubectl`. */
@@ -35,12 +37,12 @@ export interface PlatformCli {
   classify(result: CliResult): FailureKind;
 }
 
-/** Throttled calls are tried at most this many times in all. */
-const THROTTLE_ATTEMPTS = 5;
+/** Throttled (or transiently failing) calls are tried at most this many times in all. */
+const RETRIED_ATTEMPTS = 5;
 
 /**
- * Runs one CLI call and returns its standard output. Throttling is retried with a growing
- * pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout. With
+ * Runs one CLI call and returns its standard output. Throttling and transient failures are retried
+ * with a growing pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout. With
  * `deadline` (a traffic change's), that is the change's: a pause is cut short to end at it, for a
  * last try there (change-deadline.ts gives that try its grace), none after it; and the command is
  * stopped when the change's time is up, whatever its own `timeout`.
@@ -57,15 +59,16 @@ export async function callCli(
   const busyUntil = deadline?.at ?? clock.now() + timing.settleTimeoutMs;
   // A wait is cut to the time left, so the last try falls on the deadline, not a pause before it.
   const timeLeft = (until: number | undefined) => (until === undefined ? Infinity : until - clock.now());
-  let throttled = 0;
+  let retried = 0;
   for (;;) {
     const limit = callLimit(timing.timeoutMs, clock, deadline);
     if (deadline && limit.ms <= 0) throw outOfTime(`\`${commandLine(argv)}\``, deadline);
     const result = await runCli(argv, { timeoutMs: limit.ms, cutBy: limit.cutBy, input: options.input });
     if (result.exitCode === 0) return result.stdout;
     const kind = cli.classify(result);
-    if (kind === 'throttled' && ++throttled < THROTTLE_ATTEMPTS && timeLeft(deadline?.at) > 0) {
-      await clock.sleep(Math.min(timing.pollIntervalMs * 2 ** (throttled - 1), timeLeft(deadline?.at)));
+    const retries = kind === 'throttled' || kind === 'transient';
+    if (retries && ++retried < RETRIED_ATTEMPTS && timeLeft(deadline?.at) > 0) {
+      await clock.sleep(Math.min(timing.pollIntervalMs * 2 ** (retried - 1), timeLeft(deadline?.at)));
       continue;
     }
     if (kind === 'busy' && options.waitWhileBusy && timeLeft(busyUntil) > 0) {
@@ -79,9 +82,9 @@ export async function callCli(
       );
     }
     if (kind === 'throttled') {
-      const tries = counted(throttled, 'try', 'tries');
+      const tries = counted(retried, 'try', 'tries');
       // Fewer tries than allowed: the change's deadline, reached, stopped the retrying.
-      const ranOut = deadline && throttled < THROTTLE_ATTEMPTS;
+      const ranOut = deadline && retried < RETRIED_ATTEMPTS;
       const until = ranOut ? `, when ${settleTimeoutOf(deadline)} ran out` : '';
       const todo = ranOut
         ? "try again later, or raise the target's settle-timeout to retry for longer"
@@ -90,7 +93,9 @@ export async function callCli(
         `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${tries}${until}: ${why}; ${todo}`,
       );
     }
-    const failed = `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}: ${why}`;
+    const still =
+      kind === 'transient' && retried > 1 ? `, still after ${counted(retried, 'try', 'tries')}` : '';
+    const failed = `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}${still}: ${why}`;
     if (kind === 'denied') {
       throw new TargetAccessError(
         followedBy(

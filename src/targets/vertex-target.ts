@@ -26,10 +26,15 @@ import type { KnownVersions, Target } from './target.js';
 //   while it has no traffic; gcloud waits for the operation)
 // Each version is a model deployed to the endpoint whose display name comes from the
 // `deployed-model` template; model-gate changes the split between deployed models and never
-// deploys one. It undeploys one only to retire blue-green's blue after its rollback-window, or a
-// closed PR's candidate (removeIdle), while it has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION
-// saying so, or ABORTED) is waited for, then TargetBusyError; any other FAILED_PRECONDITION is
-// permanent (IN_PROGRESS). With no `project` in the config, gcloud's own (core/project) is used.
+// deploys one. It undeploys a version's (every deployed model with its display name) only to retire
+// blue-green's blue after its rollback-window, or a closed PR's candidate (removeIdle), while each
+// has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION saying so, or ABORTED) is
+// waited for, then TargetBusyError; any other FAILED_PRECONDITION is permanent (IN_PROGRESS).
+// UNAVAILABLE ("a transient condition, which can be corrected by retrying with a backoff",
+// google.rpc.Code), DEADLINE_EXCEEDED and INTERNAL are retried with a growing pause on the calls
+// safe to repeat, as that code's note asks: describe, and update (an absolute split, the same
+// however often it lands); not undeploy-model. With no `project` in the config, gcloud's own
+// (core/project) is used.
 
 const endpointSchema = z.object({
   name: z.string(),
@@ -72,6 +77,16 @@ export function vertexTarget(
     '--quiet',
   ];
   const cli: PlatformCli = { program: 'gcloud', description, classify };
+  // undeploy-model waits for its operation: one that ended DEADLINE_EXCEEDED or INTERNAL may have
+  // removed the deployed model all the same, and a second try would answer NOT_FOUND. Its failure
+  // is said, and the next run (a re-run, the next tick) looks again.
+  const undeploying: PlatformCli = {
+    ...cli,
+    classify: (result) => {
+      const kind = classify(result);
+      return kind === 'transient' ? 'failed' : kind;
+    },
+  };
   let expected: TrafficState | undefined;
 
   // `change`: the traffic change a call belongs to, whose deadline it keeps.
@@ -105,13 +120,16 @@ export function vertexTarget(
       ...flags,
     ].join(' ');
 
-  /** The deployed model that serves `version`, by its display name; undefined when none does. */
-  function deployedModelOf(endpoint: Endpoint, version: string) {
+  /**
+   * The deployed models of `version`, by its display name (two when its deploy step ran twice);
+   * undefined when it has none.
+   */
+  function deployedModelsOf(endpoint: Endpoint, version: string) {
     const name = names.nameOf(version);
     const ids = idsByName(endpoint).get(name) ?? [];
-    if (ids.length > 1) throw ambiguous(endpoint, name, version, ids);
-    const [id] = ids;
-    return id === undefined ? undefined : { id, name, what: `deployed model ${name} with ID ${id}` };
+    if (ids.length === 0) return undefined;
+    const what = `deployed model ${name} with ${ids.length === 1 ? 'ID' : 'IDs'} ${ids.join(', ')}`;
+    return { ids, name, what };
   }
 
   /**
@@ -213,28 +231,35 @@ export function vertexTarget(
     stickySplit: targetCapabilities('vertex').sticky,
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, readWithin),
     async deployedAs(version) {
-      return deployedModelOf(await describe(), version)?.what;
+      return deployedModelsOf(await describe(), version)?.what;
     },
+    // Every deployed model of the version goes: each keeps its nodes (and their bill) at 0%.
     async removeIdle(version) {
       const endpoint = await describe();
-      const model = deployedModelOf(endpoint, version);
+      const model = deployedModelsOf(endpoint, version);
       if (!model) return;
-      const percent = endpoint.trafficSplit?.[model.id] ?? 0;
-      if (percent > 0) {
+      const percent = (id: string) => endpoint.trafficSplit?.[id] ?? 0;
+      const live = model.ids.filter((id) => percent(id) > 0);
+      if (live.length > 0) {
+        const total = live.reduce((sum, id) => sum + percent(id), 0);
+        const each =
+          model.ids.length > 1 ? ` (${model.ids.map((id) => `${id} ${percent(id)}%`).join(', ')})` : '';
         throw new TargetError(
-          `${description} sends ${percent}% of live traffic to the ${model.what}: it is not undeployed`,
+          `${description} sends ${total}% of live traffic to the ${model.what}${each}: it is not undeployed`,
         );
       }
       // gcloud waits for the undeploy operation: it may take as long as the platform settles.
       const timing = { ...config, timeoutMs: Math.max(config.timeoutMs, config.settleTimeoutMs) };
-      await callCli(
-        cli,
-        ['ai', 'endpoints', 'undeploy-model', config.endpoint, ...scope, `--deployed-model-id=${model.id}`],
-        timing,
-        clock,
-        { waitWhileBusy: true },
-      );
-      const left = deployedModelOf(await describe(), version);
+      for (const id of model.ids) {
+        await callCli(
+          undeploying,
+          ['ai', 'endpoints', 'undeploy-model', config.endpoint, ...scope, `--deployed-model-id=${id}`],
+          timing,
+          clock,
+          { waitWhileBusy: true },
+        );
+      }
+      const left = deployedModelsOf(await describe(), version);
       if (left) throw new TargetError(`${description} still has the ${left.what} after undeploying it`);
     },
   };
@@ -272,5 +297,7 @@ function classify(result: { stderr: string }): FailureKind {
   )
     return 'denied';
   if (NO_ENDPOINT.test(result.stderr)) return 'missing';
+  // An outage, a call out of time, a server error: they pass, so a call safe to repeat is retried.
+  if (/\b(UNAVAILABLE|DEADLINE_EXCEEDED|INTERNAL):/.test(result.stderr)) return 'transient';
   return 'failed';
 }

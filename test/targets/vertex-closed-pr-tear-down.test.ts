@@ -1,6 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { closedPrWorld } from '../release/closed-pr-world.js';
-import { VERTEX_RESOURCE, VERTEX_TARGET, vertexFraudEndpoint } from '../support/fraud-endpoints.js';
+import {
+  VERTEX_RESOURCE,
+  VERTEX_TARGET,
+  vertexDeployed,
+  vertexFraudEndpoint,
+} from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 
 // The user's deploy step deployed fraud-v2 (ID 2222) at 0% for PR #7; closing the PR without merge
@@ -23,6 +28,27 @@ describe('closing a PR without merge on Vertex AI', () => {
       'fraud: v2 withdrawn; its deployed model fraud-v2 with ID 2222 is removed from Vertex AI endpoint 4321 (us-central1)',
     );
     expect(await models()).toEqual(['fraud-v1']);
+    expect((await endpoint()).trafficSplit).toEqual({ '1111': 100 });
+  });
+
+  // A re-run job's deploy step deployed fraud-v2 again (ID 3333, 0%): the close refused it as
+  // ambiguous, and both deployed models kept running (and billing).
+  it('undeploys every deployed model of the candidate when it was deployed twice', async () => {
+    const w = await closedPrWorld(VERTEX_TARGET);
+    await w.open();
+    const state = await standins.state();
+    state.vertex[VERTEX_RESOURCE].deployedModels.push(vertexDeployed('3333', 'v2'));
+    await standins.seed(state);
+
+    const { report } = await w.close();
+    expect(report).toContain(
+      'fraud: v2 withdrawn; its deployed model fraud-v2 with IDs 2222, 3333 is removed from Vertex AI endpoint 4321 (us-central1)',
+    );
+    expect(await models()).toEqual(['fraud-v1']);
+    const undeployed = (await standins.calls('gcloud'))
+      .filter((c) => c.argv[2] === 'undeploy-model')
+      .map((c) => c.argv.find((a) => a.startsWith('--deployed-model-id=')));
+    expect(undeployed).toEqual(['--deployed-model-id=2222', '--deployed-model-id=3333']);
     expect((await endpoint()).trafficSplit).toEqual({ '1111': 100 });
   });
 

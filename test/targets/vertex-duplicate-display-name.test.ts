@@ -75,6 +75,25 @@ describe('a Vertex AI endpoint with the candidate deployed twice under one displ
     expect(await updates()).toEqual([]);
     expect((await endpoint()).trafficSplit).toEqual({ '1111': 100 });
   });
+
+  it('names both deployed models, and undeploys neither while one of them has traffic', async () => {
+    await deployV2Again();
+    const state = await standins.state();
+    state.vertex[VERTEX_RESOURCE].trafficSplit = { '1111': 95, '3333': 5 };
+    await standins.seed(state);
+    const target = vertexTarget(config(), 'fraud', new FakeClock());
+    await expect(target.deployedAs('v2')).resolves.toBe('deployed model fraud-v2 with IDs 2222, 3333');
+    await expect(target.removeIdle('v2', 'v1')).rejects.toThrow(
+      'Vertex AI endpoint 4321 (us-central1) sends 5% of live traffic to the deployed model fraud-v2 with IDs 2222, 3333 (2222 0%, 3333 5%): it is not undeployed',
+    );
+    const calls = await standins.calls('gcloud');
+    expect(calls.filter((c) => c.argv[2] === 'undeploy-model')).toEqual([]);
+    expect((await endpoint()).deployedModels.map((m: { id: string }) => m.id)).toEqual([
+      '1111',
+      '2222',
+      '3333',
+    ]);
+  });
 });
 
 const config = (): VertexTargetConfig => ({

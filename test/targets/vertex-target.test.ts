@@ -107,14 +107,11 @@ describe('vertex target on a stand-in gcloud', () => {
     );
   });
 
-  it('retries throttled calls and reports a change whose answer was lost', async () => {
+  // A change whose answer was lost (UNAVAILABLE) is repeated: vertex-transient-api-error.test.ts.
+  it('retries throttled calls', async () => {
     await standins.fault({ cli: 'gcloud', op: 'describe', kind: 'throttle', times: 2 });
     await expect(reconcile(vertexTarget(config, 'fraud'), step('v1', 'v2', 10))).resolves.toEqual(
       step('v1', 'v2', 10),
-    );
-    await standins.fault({ cli: 'gcloud', op: 'update', kind: 'partial', times: 1 });
-    await expect(reconcile(vertexTarget(config, 'fraud'), step('v1', 'v2', 50))).rejects.toThrow(
-      /UNAVAILABLE/,
     );
   });
 
