@@ -33,6 +33,7 @@ import { utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
 import { notEnoughData } from './not-enough-data.js';
 import { plainReason } from './plain-note.js';
+import { reopenFirst } from './reopen-first.js';
 import { withoutPhaseName } from './rows.js';
 
 /** The run's decision, worst first: one failed model makes the run failed. */
@@ -262,10 +263,16 @@ export function reportSentence(r: Release, result: RunResult, at?: ReportAt): st
   return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;
 }
 
-/** A release's status as a report of `result` heads it: `promoted, since rolled back to v1`. */
+/**
+ * A release's status as a report of `result` heads it: `promoted, since rolled back to v1`; in a
+ * status run's, one whose PR GitHub closed or merged with no job recording it is no release to
+ * merge (prGoneLine): `ready, yet PR #7 is closed: not promoted`.
+ */
 export function reportStatus(r: Release, result: RunResult): string {
   if (withdrawalUnderWay(r)) return `${r.status}, change under way`;
   if (promotionPending(r)) return 'merged, promotion pending';
+  const gone = (result.serving as StatusServing[] | undefined)?.find((s) => s.prGone?.release === r)?.prGone;
+  if (gone) return `${releaseWord(r)}, yet PR #${r.pr} is ${gone.state}: not promoted`;
   const since = rolledBackSince(r, result);
   return since ? `promoted, since rolled back to ${since.version}` : releaseWord(r);
 }
@@ -335,12 +342,13 @@ function reasonAt(r: Release, now: number | undefined): string | undefined {
  * its base branch declares the candidate already: a new PR declaring it again is needed.
  */
 function retryAdvice(r: Release): string {
-  // Its reason says when to re-run: the check judged nothing, so the same commit is analysed again.
+  // Its reason says when to re-run: the check judged nothing, so the same commit is analysed again
+  // (by a reopening too: a closed PR's close job analyses nothing).
   if (unreadBeforeTraffic(r) && r.mergedAt === undefined)
-    return `nothing of ${r.to} was judged, so a re-run of this job analyses this commit again`;
+    return `nothing of ${r.to} was judged, so a re-run of this job analyses this commit again; if the PR was closed, reopening it does`;
   const fault = 'the analysis could not run, a fault outside the candidate';
   if (r.mergedAt === undefined)
-    return `${fault}: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again`;
+    return `${fault}: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again${reopenFirst(r)}`;
   return `${fault}; once it is fixed: ${mergedPrAdvice(r.to, servesAfterEnd(r), 'its version')}`;
 }
 
@@ -361,7 +369,8 @@ function endSentence(r: Release, readOnly = false, now?: number): string {
     case 'failed':
       if (notDeployed(r)) return notDeployedSentence(r);
       // The reason has the platform's words; what fixes it is no retry.
-      if (refusedBeforeTraffic(r)) return `${r.model} ${r.reason}; ${refusedChangeAdvice(r)}`;
+      if (refusedBeforeTraffic(r))
+        return `${r.model} ${r.reason}; ${refusedChangeAdvice(r)}${r.mergedAt === undefined ? reopenFirst(r) : ''}`;
       if (neverServedCallers(r))
         return `${r.model} ${r.to} ${failedUnseen(r)}${couldNotRun(r) ? `; ${retryAdvice(r)}` : ''}`;
       return rolledBackSentence(r);

@@ -3,6 +3,7 @@ import { servesAfterEnd } from '../release/finish.js';
 import { MERGED_BRIEF } from '../release/phase-notes.js';
 import type { GateState, Release } from '../release/types.js';
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
+import { reopenFirst } from './reopen-first.js';
 
 /** A min-requests look's note (threshold-gate.ts, ratio-gate.ts): the only record of what was needed. */
 const MIN_REQUESTS = /^(\d+) of (\d+) candidate requests$/;
@@ -64,12 +65,16 @@ function minRequestsOf(g: GateState): { served: number; needed: number } | undef
 }
 
 /**
- * `change`, then what analyses again: a new commit while the PR is open; once its merge is on
- * record (merge-job.ts endedOnMerge), which no commit follows, a new PR (mergedPrAdvice).
+ * `change`, then what analyses again: a new commit while the PR is open (reopened first, if closed:
+ * reopenFirst); once its merge is on record (merge-job.ts endedOnMerge), which no commit follows, a
+ * new PR (mergedPrAdvice).
  */
 function whatNext(r: Release, change: string): Pick<NotEnoughData, 'next' | 'nextBrief'> {
   if (r.mergedAt === undefined)
-    return { next: `${change}, then push a new commit`, nextBrief: `${change}, push a new commit` };
+    return {
+      next: `${change}, then push a new commit${reopenFirst(r)}`,
+      nextBrief: `${change}, push a new commit`,
+    };
   return {
     next: `${change}; ${mergedPrAdvice(r.to, servesAfterEnd(r), 'its version')}`,
     nextBrief: MERGED_BRIEF,

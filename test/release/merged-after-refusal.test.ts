@@ -48,7 +48,9 @@ describe('a PR whose first traffic change the platform refused, then merged (req
       const opened = render(await w.prJob(config, 7));
       // While the PR is open, a new commit is what analyses again.
       expect(releaseLine(opened)).toContain(`${REFUSED}${refusal.message}; `);
-      expect(releaseLine(opened)).toMatch(/then push a new commit .*to analyse again$/);
+      expect(releaseLine(opened)).toMatch(
+        /then push a new commit .*to analyse again; if the PR was closed, reopen it first$/,
+      );
 
       const merged = await w.prJob(config, 7, 'closed', true);
       const report = render(merged);

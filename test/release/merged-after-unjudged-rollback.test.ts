@@ -93,7 +93,9 @@ describe('a PR whose release ended without a verdict, then merged (require-pass)
         canary: { rps: 0.01, values: { 'error-rate': 0.005 } },
       });
     const run = await openThenMerge(w);
-    expect(line(run.opened)).toMatch(/raise step-duration or lower min-requests, then push a new commit$/);
+    expect(line(run.opened)).toMatch(
+      /raise step-duration or lower min-requests, then push a new commit; if the PR was closed, reopen it first$/,
+    );
     expect(await commitStatus(run.before)).toMatch(
       /raise step-duration or lower min-requests, push a new commit$/,
     );

@@ -140,7 +140,7 @@ describe('the report of an analysis the infrastructure stopped', () => {
     const [title, sentence] = top(renderMarkdown(config, failed, { now: 0 }));
     expect(title).toBe('## model-gate: 🔌 Rolled back: the analysis could not run');
     expect(sentence).toBe(
-      '- fraud v2 was rolled back to v1 without a verdict on it (errors: metrics failed 5 times in a row (metrics backend unreachable)); the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again',
+      '- fraud v2 was rolled back to v1 without a verdict on it (errors: metrics failed 5 times in a row (metrics backend unreachable)); the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit (an empty one will do) to analyse again, as a failed commit is not analysed again; if the PR was closed, reopen it first',
     );
 
     // What it says works: the same commit is not analysed again, an empty new commit is.

@@ -48,7 +48,7 @@ describe('advice after an analysis that could not run', () => {
   it('open PR: a new commit, as before', async () => {
     const said = sentence(await failedWithoutVerdict());
     expect(said).toMatch(
-      /; the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit \(an empty one will do\) to analyse again, as a failed commit is not analysed again$/,
+      /; the analysis could not run, a fault outside the candidate: once it is fixed, push a new commit \(an empty one will do\) to analyse again, as a failed commit is not analysed again; if the PR was closed, reopen it first$/,
     );
   });
 });

@@ -71,7 +71,7 @@ describe('a step and its rollback refused alike: the refusal and its fix said on
     // Its first change refused, v2 never got traffic: nothing was rolled back (refused-first-change.ts).
     const url = await refusingFrom(1, 403, 'not allowed');
     expect(await decisionLine(url)).toBe(
-      `- fraud v2 was not deployed and got no traffic: the platform refused the switch to 10% of live traffic: serving layer at ${url} refused PUT /traffic (HTTP 403): not allowed; ${CREDENTIALS}; a re-run gets the same answer: fix the credentials or names the platform's answer points to, then push a new commit (an empty one will do) to analyse again`,
+      `- fraud v2 was not deployed and got no traffic: the platform refused the switch to 10% of live traffic: serving layer at ${url} refused PUT /traffic (HTTP 403): not allowed; ${CREDENTIALS}; a re-run gets the same answer: fix the credentials or names the platform's answer points to, then push a new commit (an empty one will do) to analyse again; if the PR was closed, reopen it first`,
     );
   });
 

@@ -150,7 +150,7 @@ describe('a rollback for too little data', () => {
     const text = report(config, r);
     expect(text).toContain('## model-gate: ❌ Rolled back: not enough data to decide\n');
     expect(text).toContain(
-      '- fraud v2 was rolled back to v1: not enough data: 60 of the 200 candidate requests needed in 2m at step 1 of 3; raise step-duration or lower min-requests, then push a new commit\n',
+      '- fraud v2 was rolled back to v1: not enough data: 60 of the 200 candidate requests needed in 2m at step 1 of 3; raise step-duration or lower min-requests, then push a new commit; if the PR was closed, reopen it first\n',
     );
     expect(await statusOf(r)).toBe(
       'v2 rolled back to v1: not enough data (60 of 200 candidate requests in 2m); raise step-duration or lower min-requests, push a new commit',
