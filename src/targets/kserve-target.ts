@@ -13,7 +13,7 @@ import {
 import { TargetRefusedError, TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
-import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
+import { KUBECTL_DENIED, kubectlScope, WEBHOOK_DENIED } from './kubectl-scope.js';
 import {
   callCli,
   type FailureKind,
@@ -560,13 +560,6 @@ export function kserveTarget(
     ...changesWithin(config.settleTimeoutMs, clock, changeTo, served),
   };
 }
-
-/**
- * kubectl's words for a write an admission webhook refused (`Error from server (Forbidden):
- * admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: …`, as
- * KServe's validator, or a cluster's own policy webhook, answers): its name and its reason.
- */
-const WEBHOOK_DENIED = /admission webhook ("[^"]+") denied the request: (.+?)\.?\s*$/m;
 
 function classify(result: { stderr: string }): FailureKind {
   if (/\(TooManyRequests\)|too many requests/i.test(result.stderr)) return 'throttled';

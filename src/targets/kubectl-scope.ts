@@ -19,3 +19,11 @@ export const kubectlScope = (config: { namespace: string; context?: string }): s
  */
 export const KUBECTL_DENIED =
   /You must be logged in to the server|is forbidden: User ".*?" cannot [\w-]+ resource|getting credentials: |exec plugin: invalid apiVersion/;
+
+/**
+ * kubectl's words for a write an admission webhook refused (`Error from server (Forbidden):
+ * admission webhook "inferenceservice.kserve-webhook-server.validator" denied the request: …`, as
+ * KServe's validator, Seldon's, or a cluster's own policy webhook (Kyverno, Gatekeeper) answers):
+ * its name and its reason. The API server stored nothing, and the same write gets the same answer.
+ */
+export const WEBHOOK_DENIED = /admission webhook ("[^"]+") denied the request: (.+?)\.?\s*$/m;

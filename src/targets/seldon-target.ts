@@ -8,7 +8,7 @@ import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { TargetAccessError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
-import { KUBECTL_DENIED, kubectlScope } from './kubectl-scope.js';
+import { KUBECTL_DENIED, kubectlScope, WEBHOOK_DENIED } from './kubectl-scope.js';
 import { KUBERNETES_NAME, platformNames } from './names.js';
 import {
   callCli,
@@ -74,6 +74,14 @@ const serverSchema = z.object({
  */
 const NO_EXPERIMENT =
   /\(NotFound\): (error when \w+ "STDIN": )?(experiments\.mlops\.seldon\.io|namespaces) "[^"]*" not found|doesn't have a resource type "experiments|no matches for kind "Experiment"/;
+/**
+ * kubectl's words for a write the API server found invalid (400, 422: the CRD's schema, a strict
+ * decoding error of an older CRD, a validation rule), as StandardErrorMessage prints them
+ * (`Error from server (BadRequest): …`) or as checkErr does a 422 with causes (`The Experiment
+ * "fraud" is invalid: …`): the reason, without apply's `error when creating "STDIN": `.
+ */
+const INVALID_WRITE =
+  /Error from server \((?:BadRequest|Invalid)\): (?:error when \w+ "STDIN": )?(.+?)\.?\s*$|\b(The [\w.]+ "[^"]*" is invalid: .+?)\.?\s*$/m;
 
 const experimentSchema = z.object({
   metadata: z.object({
@@ -281,6 +289,31 @@ export function seldonTarget(
   }
 
   /**
+   * A write's failure, thrown again: one the API server refused itself (a policy's admission
+   * webhook, Kyverno's or Gatekeeper's; an invalid object) as a TargetRefusedError. It stored
+   * nothing, and the same write gets the same answer: the release is not deployed rather than
+   * rolled back (refused-first-change.ts), and a rollback's re-run is not the fix.
+   */
+  const refusedWrite =
+    (what: string) =>
+    (err: unknown): never => {
+      if (!(err instanceof TargetError)) throw err;
+      const denied = WEBHOOK_DENIED.exec(err.message);
+      if (denied) {
+        throw new TargetRefusedError(
+          `${description}: the API server's admission webhook ${denied[1]} denied ${what}, nothing changed: ${denied[2]}. Fix what the policy names, then run model-gate again`,
+        );
+      }
+      const invalid = INVALID_WRITE.exec(err.message);
+      if (invalid) {
+        throw new TargetRefusedError(
+          `${description}: the API server refused ${what} as invalid, nothing changed: ${invalid[1] ?? invalid[2]}. Fix what it names (the Experiment, or the Seldon CRDs installed on the cluster), then run model-gate again`,
+        );
+      }
+      throw err;
+    };
+
+  /**
    * One traffic change, all of it within `change`'s deadline: the read before, the patch (retried
    * while another change holds the Experiment) and the wait for the scheduler to act on it.
    */
@@ -325,7 +358,7 @@ export function seldonTarget(
         input: JSON.stringify(manifest),
         waitWhileBusy: true,
         deadline: change,
-      });
+      }).catch(refusedWrite('the new Experiment'));
     } else if (!sameSplit(current.spec, wanted, foreign !== undefined)) {
       // The same spec again (a retry) is not written: nothing would move for the scheduler to act on.
       await checkServable(current, wanted.candidates, mirror, stableName, change);
@@ -335,7 +368,9 @@ export function seldonTarget(
         spec: { candidates: wanted.candidates, ...(foreign ? {} : { mirror: wanted.mirror ?? null }) },
       };
       const args = ['patch', EXPERIMENT, name, ...scope, '--type', 'merge', '-p', JSON.stringify(patch)];
-      await callCli(cli, args, config, clock, { waitWhileBusy: true, deadline: change });
+      await callCli(cli, args, config, clock, { waitWhileBusy: true, deadline: change }).catch(
+        refusedWrite('the patch'),
+      );
     } else if (isReady(current) && readyVersusSpec(current) !== 'before') {
       // Nothing written and nothing pending (a rollback to what serves, after a refused step): the
       // wait below would wait for a report that never comes when Ready moved in the second the

@@ -14,14 +14,15 @@ import { activeConditions, EXP, MODEL, seldonModel } from './seldon-cluster.js';
 
 // A PR's job on a Seldon Experiment that a fast scheduler reported Ready in the same second its
 // spec was written (so the times alone cannot tell which came first), and an admission webhook
-// that refuses the first step. The rollback to v1 asks for what already serves: nothing to apply,
-// nothing for the scheduler to act on. It used to wait out the whole settle-timeout and report
+// that cannot be called on the first step (an outage; a webhook that denies the step outright
+// refuses the request: not deployed, nothing rolled back, seldon-write-refused). The rollback to
+// v1 asks for what already serves: nothing to apply, nothing for the scheduler to act on. It used to wait out the whole settle-timeout and report
 // "the rollback to v1 also failed: … the Seldon scheduler has not acted on generation 3 yet", the
 // withdrawal left pending (in watch mode "v2 withdrawn on a later try"), though v2 never had traffic.
 
 const WRITTEN = '2026-01-01T00:00:00Z';
-const DENIED =
-  'Error from server (Forbidden): error when applying patch: admission webhook "experiment.validate.seldon.io" denied the request: fraud-v2 is not allowed in seldon-mesh';
+const UNCALLED =
+  'Error from server (InternalError): Internal error occurred: failed calling webhook "experiment.validate.seldon.io": failed to call webhook: Post "https://seldon-webhook-service.seldon-mesh.svc:443/validate-mlops-seldon-io-v1alpha1-experiment?timeout=10s": context deadline exceeded';
 
 /** v1 serves all of the Experiment (generation 3); Ready moved in the second its spec was written. */
 function cluster(): PlatformState {
@@ -63,9 +64,9 @@ function cluster(): PlatformState {
 const standins = useStandins('kubectl', cluster);
 const spec = async () => (await standins.state()).k8s[EXP]['seldon-mesh/fraud'].spec;
 
-/** fraud v1 → v2 on the Experiment, its first step refused by the admission webhook. */
+/** fraud v1 → v2 on the Experiment, its first step failed by the admission webhook, which cannot be called. */
 async function job(mode: 'tick' | 'watch') {
-  await standins.fault({ cli: 'kubectl', op: 'patch', kind: 'fail', times: -1, message: DENIED });
+  await standins.fault({ cli: 'kubectl', op: 'patch', kind: 'fail', times: -1, message: UNCALLED });
   const w = await recordWorld(
     '{ type: canary, steps: [10, 50], step-duration: 1m, min-requests: 100, interval: 10s }',
     ['{ name: errors, kind: threshold, query: error-rate, max: 0.02 }'],
@@ -86,12 +87,12 @@ async function job(mode: 'tick' | 'watch') {
   return { release, took: w.clock.now() - started };
 }
 
-describe('a Seldon rollback to what already serves, after a refused step', () => {
+describe('a Seldon rollback to what already serves, after a failed step', () => {
   it('in tick mode is done at once, with nothing left to withdraw', async () => {
     const { release, took } = await job('tick');
     expect(release).toMatchObject({ status: 'failed' });
     expect(release?.withdrawPending).toBeUndefined();
-    expect(release?.reason).toContain('admission webhook "experiment.validate.seldon.io" denied the request');
+    expect(release?.reason).toContain('failed calling webhook "experiment.validate.seldon.io"');
     expect(release?.reason).not.toContain('rollback to v1 also failed');
     // Not the 10-minute settle-timeout.
     expect(took).toBeLessThan(10 * 60_000);

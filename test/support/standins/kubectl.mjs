@@ -855,12 +855,35 @@ function kservePass(isvc) {
  * in `reason` (CreateAndSetCondition): ExperimentReady, CandidatesReady ("Candidates ready" / "not
  * ready": every candidate Model available), MirrorReady; Ready follows them (knative's
  * LivingConditionSet). A condition keeps its lastTransitionTime unless it changes.
+ * A spec the scheduler refuses (schedulerRefusal) is never stored: no events come, and the
+ * operator puts StartExperiment's gRPC error in ExperimentReady's reason (updateStatusFromError),
+ * which sets Ready False with it; the Experiment's previous spec, if any, keeps routing.
  */
 function reconcileExperiment(exp) {
   exp.status ??= {};
   exp._sim ??= {};
   const generation = exp.metadata.generation ?? 0;
   if (reportedGeneration(exp) === generation || pending(exp)) return;
+  const refused = schedulerRefusal(exp);
+  if (refused) {
+    const now = nextSecond();
+    exp.metadata.managedFields = withManagedEntry(managedFieldsOf(exp), {
+      manager: 'manager',
+      operation: 'Update',
+      apiVersion: 'mlops.seldon.io/v1alpha1',
+      time: now,
+      fieldsType: 'FieldsV1',
+      fieldsV1: { 'f:status': { '.': {}, 'f:conditions': {} } },
+      subresource: 'status',
+    });
+    seldonConditions(exp.status, now).set(
+      'ExperimentReady',
+      false,
+      `rpc error: code = FailedPrecondition desc = ${refused}`,
+    );
+    exp._sim.reconciled = generation;
+    return;
+  }
   // resourceType `pipeline`: the candidates and mirror are Pipelines (seeded like Models), else Models.
   const servers = store(exp.spec.resourceType === 'pipeline' ? PIPELINE : MODEL);
   const available = (name) => isAvailable(servers[`${exp.metadata.namespace}/${name}`]);
@@ -891,6 +914,28 @@ function reconcileExperiment(exp) {
     conditions.set('MirrorReady', mirrorReady, mirrorReady ? 'Mirror ready' : 'Mirror not ready');
   }
   exp._sim.reconciled = generation;
+}
+
+/**
+ * Why the Seldon scheduler refuses an Experiment's spec, in its words, or undefined: the checks of
+ * scheduler/pkg/store/experiment/validate.go (validate), in its order, with errors.go's texts
+ * (validateNoExistingDefault, across Experiments, is not simulated).
+ */
+function schedulerRefusal(exp) {
+  const name = exp.metadata.name;
+  const candidates = (exp.spec.candidates ?? []).map((c) => c.name);
+  const { default: byDefault, mirror } = exp.spec;
+  // validateDefaultModelIsCandidate
+  if (byDefault !== undefined && !candidates.includes(byDefault))
+    return `default model/pipeline ${byDefault} not found in experiment ${name} candidates`;
+  // validateHasCandidateOrMirror
+  if (candidates.length === 0 && !mirror) return `experiment ${name} has no candidates or mirror`;
+  // validateNoDuplicateNames: the mirror counts among the candidates.
+  const names = [...candidates, ...(mirror ? [mirror.name] : [])];
+  const duplicated = names.find((n, i) => names.indexOf(n) !== i);
+  if (duplicated !== undefined)
+    return `each candidate and mirror must be unique but found resource ${duplicated} duplicated in experiment ${name}`;
+  return undefined;
 }
 
 /** Whether a Seldon Model or Pipeline is available: its Ready condition True, as the operator sets it. */
