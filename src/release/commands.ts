@@ -5,7 +5,7 @@ import { ConfigError, InputError, ModelGateError, TargetError } from '../core/er
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { describeTraffic, sameTraffic, type TrafficState } from '../core/traffic.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
-import { TargetRefusedError } from '../targets/errors.js';
+import { PolicyRefusedError, TargetRefusedError } from '../targets/errors.js';
 import { NotDeployedError } from '../targets/not-deployed.js';
 import { withdrawTraffic } from '../targets/reconcile.js';
 import type { KnownVersions } from '../targets/target.js';
@@ -702,10 +702,13 @@ function askAnother(
   const versions = history.flatMap((e) => [e.previous, e.version]).reverse();
   const recent = [...new Set(versions)].filter((v) => v !== to && !serving.includes(v)).slice(0, 5);
   const listed = recent.length === 0 ? '' : ` (the ledger's recent stable versions: ${recent.join(', ')})`;
-  return (err) =>
-    err instanceof NotDeployedError
-      ? `deploy ${to} to the endpoint again with 0% traffic, e.g. ${err.deploy}, then run this rollback again`
-      : `the platform refused the rollback to ${to} itself, so running it again unchanged gets the same answer: set ${input} to a version the platform has${listed}`;
+  return (err) => {
+    if (err instanceof NotDeployedError)
+      return `deploy ${to} to the endpoint again with 0% traffic, e.g. ${err.deploy}, then run this rollback again`;
+    if (err instanceof PolicyRefusedError)
+      return `the platform's policy refused the rollback to ${to}, whatever the version: fix what it names, then run this rollback again`;
+    return `the platform refused the rollback to ${to} itself, so running it again unchanged gets the same answer: set ${input} to a version the platform has${listed}`;
+  };
 }
 
 /**

@@ -19,6 +19,13 @@ export class TargetThrottledError extends TargetError {}
 export class TargetRefusedError extends TargetError {}
 
 /**
+ * A write the platform's own policy refused before storing anything (an admission webhook's
+ * denial, an object the API server finds invalid): no other version gets past it; what the policy
+ * names is the fix.
+ */
+export class PolicyRefusedError extends TargetRefusedError {}
+
+/**
  * The platform answered a read, with what model-gate cannot read as its traffic: a body of another
  * format, a split it does not drive (three versions live), a 400/422 to the read itself. Unlike an
  * outage the same read gets the same answer, so a read-back does not wait on it (confirmed-change.ts);

@@ -10,7 +10,7 @@ import {
   passingReadFailures,
   settleAccepted,
 } from './change-deadline.js';
-import { TargetRefusedError, TargetStateError } from './errors.js';
+import { PolicyRefusedError, TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope, WEBHOOK_DENIED } from './kubectl-scope.js';
@@ -414,7 +414,7 @@ export function kserveTarget(
       // An admission webhook's denial: the API server stored nothing, so nothing is rolled back.
       const denied = err instanceof TargetError ? WEBHOOK_DENIED.exec(err.message) : null;
       if (!denied) throw err;
-      throw new TargetRefusedError(
+      throw new PolicyRefusedError(
         `${description}: the API server's admission webhook ${denied[1]} denied the patch, nothing changed: ${denied[2]}. Fix what it names (the target's storage-uri, or the InferenceService), then run model-gate again`,
       );
     });

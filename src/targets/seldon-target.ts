@@ -5,7 +5,7 @@ import { TargetError } from '../core/errors.js';
 import type { TrafficState } from '../core/traffic.js';
 import { targetCapabilities } from './capabilities.js';
 import { type ChangeDeadline, changesWithin } from './change-deadline.js';
-import { TargetAccessError, TargetRefusedError } from './errors.js';
+import { PolicyRefusedError, TargetAccessError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
 import { KUBECTL_DENIED, kubectlScope, WEBHOOK_DENIED } from './kubectl-scope.js';
@@ -290,7 +290,7 @@ export function seldonTarget(
 
   /**
    * A write's failure, thrown again: one the API server refused itself (a policy's admission
-   * webhook, Kyverno's or Gatekeeper's; an invalid object) as a TargetRefusedError. It stored
+   * webhook, Kyverno's or Gatekeeper's; an invalid object) as a PolicyRefusedError. It stored
    * nothing, and the same write gets the same answer: the release is not deployed rather than
    * rolled back (refused-first-change.ts), and a rollback's re-run is not the fix.
    */
@@ -300,13 +300,13 @@ export function seldonTarget(
       if (!(err instanceof TargetError)) throw err;
       const denied = WEBHOOK_DENIED.exec(err.message);
       if (denied) {
-        throw new TargetRefusedError(
+        throw new PolicyRefusedError(
           `${description}: the API server's admission webhook ${denied[1]} denied ${what}, nothing changed: ${denied[2]}. Fix what the policy names, then run model-gate again`,
         );
       }
       const invalid = INVALID_WRITE.exec(err.message);
       if (invalid) {
-        throw new TargetRefusedError(
+        throw new PolicyRefusedError(
           `${description}: the API server refused ${what} as invalid, nothing changed: ${invalid[1] ?? invalid[2]}. Fix what it names (the Experiment, or the Seldon CRDs installed on the cluster), then run model-gate again`,
         );
       }

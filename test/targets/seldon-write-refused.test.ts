@@ -118,6 +118,10 @@ describe('a Seldon Experiment write the API server refuses', () => {
       `rollback fraud: v2 still serves, the platform did not take the rollback to v1 (Seldon Experiment fraud (namespace seldon-mesh): the API server's admission webhook "validate.kyverno.svc-fail" denied the patch, nothing changed: ${VIOLATION}. Fix what the policy names, then run model-gate again); nothing is recorded; `,
     );
     await expect(rollback).rejects.not.toThrow('once the platform answers');
+    // No other version gets past the policy: not "set to-version to a version the platform has".
+    await expect(rollback).rejects.toThrow(
+      /nothing is recorded; the platform's policy refused the rollback to v1, whatever the version: fix what it names, then run this rollback again$/,
+    );
     expect(await spec()).toEqual({ candidates: [{ name: 'fraud-v2', weight: 100 }] });
   });
 
