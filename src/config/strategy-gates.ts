@@ -156,7 +156,7 @@ const USER_CONVERSION_FIX = 'exposures: exposed-users, conversions: converted-us
 
 const SANDBOX_KNOWN_COUNTS: readonly string[] = SANDBOX_COUNT_QUERIES;
 /** The sandbox's counts of users each field may take; its others (the defaults among them) count requests. */
-const SANDBOX_USER_COUNTS: Record<'exposures' | 'conversions', readonly string[]> = {
+export const SANDBOX_USER_COUNTS: Record<'exposures' | 'conversions', readonly string[]> = {
   exposures: ['exposed-users', 'users'],
   conversions: ['converted-users'],
 };

@@ -1,6 +1,7 @@
 import type { ConversionGateConfig } from '../config/types.js';
 import type { Measurement } from '../release/types.js';
 import { judgeConversion, thousands } from '../stats/conversion.js';
+import { conversionUnit } from './conversion-unit.js';
 import { observeLook } from './observed-look.js';
 import {
   armNames,
@@ -83,6 +84,7 @@ export async function measureConversion(
       mde: gate.mde,
       power: gate.power,
       names: armNames(ctx),
+      unit: conversionUnit(gate),
     });
     const inconsistent = [
       overCounted(canary, 'candidate', gate.conversions),

@@ -3,6 +3,7 @@ import { formatPercent } from '../config/percent.js';
 import { AB_STEP_DURATION_DEFAULT } from '../config/strategy-schema.js';
 import type { GateConfig, StrategyConfig } from '../config/types.js';
 import { OVER_COUNTED } from '../gates/conversion-gate.js';
+import { type ConversionUnit, conversionUnit } from '../gates/conversion-unit.js';
 import { usableLook } from '../gates/threshold-gate.js';
 import { utcMinute } from '../report/format.js';
 import { plannedShareText, signedPct, thousands } from '../stats/conversion.js';
@@ -14,9 +15,9 @@ import type { GateState, Measurement, Release } from './types.js';
 // the design's power (`sampleSize`, stored with each look), not for a fixed time.
 
 interface Progress {
-  /** Candidate exposures counted in the phase so far. */
+  /** Candidate exposures (users, where the gate counts them: conversionUnit) counted in the phase so far. */
   reached: number;
-  /** The planned sample size, in candidate exposures. */
+  /** The planned sample size, in the same unit. */
   size: number;
 }
 
@@ -32,17 +33,22 @@ export function reachedPlannedSize(look: Measurement | undefined): boolean {
   return p !== undefined && p.reached >= p.size;
 }
 
-const exposures = (p: Progress) => `${thousands(p.reached)} of ${thousands(p.size)} candidate exposures`;
+const sampleText = (p: Progress, unit: ConversionUnit) =>
+  `${thousands(p.reached)} of ${thousands(p.size)} candidate ${unit}`;
+
+/** What the gate named `g` counts, by its config among `configs`; `exposures` without one. */
+const unitIn = (configs: GateConfig[], g: GateState): ConversionUnit =>
+  conversionUnit(configs.find((c) => c.name === g.name));
 
 /**
- * `2,400 of its 7,294 planned candidate exposures (32%)`: the sample a conversion look had short
- * of its planned one, with the share as the cap's reason gives it; undefined without a plan or
- * once the plan is reached.
+ * `2,400 of its 7,294 planned candidate exposures (32%)` (users, for a gate counting them): the
+ * sample a conversion look had short of its planned one, with the share as the cap's reason gives
+ * it; undefined without a plan or once the plan is reached.
  */
-export function sampleShortText(look: Measurement | undefined): string | undefined {
+export function sampleShortText(look: Measurement | undefined, unit: ConversionUnit): string | undefined {
   const p = sampleProgress(look);
   if (!p || p.reached >= p.size) return undefined;
-  return `${thousands(p.reached)} of its ${thousands(p.size)} planned candidate exposures (${shareText(p)})`;
+  return `${thousands(p.reached)} of its ${thousands(p.size)} planned candidate ${unit} (${shareText(p)})`;
 }
 
 /** When an A/B's phase started and the cap it may run to (its step-duration, or a longer hold). */
@@ -52,17 +58,24 @@ export interface PhaseSpan {
 }
 
 /**
- * A gate an A/B waits for: `conversion (412 of 60,547 planned candidate exposures (0.7%); …)`, or
- * its name alone. After the share, when the phase is to end: the time the planned sample is
- * reached at the phase's own exposure rate, and the cap; or, when that rate cannot reach the
- * planned size before the cap, that it cannot (such an A/B would otherwise run to its cap without
- * a word and fail there). A reviewer can tell whether to wait hours or days.
+ * A gate an A/B waits for: `conversion (412 of 60,547 planned candidate exposures (0.7%); …)`
+ * (users, where its config among `configs` counts them), or its name alone. After the share, when
+ * the phase is to end: the time the planned sample is reached at the phase's own exposure rate,
+ * and the cap; or, when that rate cannot reach the planned size before the cap, that it cannot
+ * (such an A/B would otherwise run to its cap without a word and fail there). A reviewer can tell
+ * whether to wait hours or days.
  */
-export function waitingText(g: GateState, look: Measurement | undefined, span?: PhaseSpan): string {
+export function waitingText(
+  g: GateState,
+  look: Measurement | undefined,
+  span?: PhaseSpan,
+  configs: GateConfig[] = [],
+): string {
   const p = g.kind === 'conversion' ? sampleProgress(look) : undefined;
   if (!p) return g.name;
-  const end = look && span ? endText(p, look.at - span.since, span) : undefined;
-  return `${g.name} (${thousands(p.reached)} of ${thousands(p.size)} planned candidate exposures (${shareText(p)})${end ? `; ${end}` : ''})`;
+  const unit = unitIn(configs, g);
+  const end = look && span ? endText(p, look.at - span.since, span, unit) : undefined;
+  return `${g.name} (${thousands(p.reached)} of ${thousands(p.size)} planned candidate ${unit} (${shareText(p)})${end ? `; ${end}` : ''})`;
 }
 
 const MINUTE = 60_000;
@@ -83,14 +96,14 @@ const RATE_MIN_SHARE = 0.1;
 const shareText = (p: Progress): string => plannedShareText(p.reached, p.size);
 
 /** When the phase is to end, after `ran` ms of it; undefined once the planned size is reached. */
-function endText(p: Progress, ran: number, span: PhaseSpan): string | undefined {
+function endText(p: Progress, ran: number, span: PhaseSpan, unit: ConversionUnit): string | undefined {
   if (p.reached >= p.size) return undefined;
   const cap = `cap: ${utcMinute(span.since + span.capMs)}`;
   // Past the cap is said from the first exposure, as a warning: the time it is reached waits for a rate.
   const needs = ran > 0 && p.reached > 0 ? (p.size / p.reached) * ran : Number.POSITIVE_INFINITY;
   if (Number.isFinite(needs) && needs > span.capMs) return pastCap(p, ran, needs, span.capMs);
   if (!(ran > 0 && p.reached >= RATE_MIN_EXPOSURES && p.reached >= RATE_MIN_SHARE * p.size))
-    return `its end is projected once the phase has ${RATE_MIN_EXPOSURES} exposures and ${formatPercent(RATE_MIN_SHARE)} of the planned sample (${cap})`;
+    return `its end is projected once the phase has ${RATE_MIN_EXPOSURES} ${unit} and ${formatPercent(RATE_MIN_SHARE)} of the planned sample (${cap})`;
   // "Around": to the hour a day or more ahead, to 10 minutes an hour or more ahead, else to the
   // minute; never past the cap. "So far": traffic has a daily cycle, and a rate over part of a day is rough.
   const reachAt = span.since + needs;
@@ -169,7 +182,7 @@ export function noWinnerReason(
     const p = sampleProgress(look);
     const lift = look?.evidence?.effect;
     const own = shared === undefined ? `${sought(g)}: ` : '';
-    return `${g.name} (${own}${p ? exposures(p) : 'no planned size'}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
+    return `${g.name} (${own}${p ? sampleText(p, unitIn(configs, g)) : 'no planned size'}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
   return `${shared ?? 'undecided'} at the planned sample size${late ? ` ${late}` : ''} at ${phase}: ${each.join(', ')}`;
 }
@@ -214,7 +227,7 @@ export function cappedReason(
     if (!p) return `${g.name} (${said(g)})`;
     const lift = look?.evidence?.effect;
     const own = shared === undefined ? `${sought(g)}, ` : '';
-    return `${g.name} ${own}at ${shareText(p)} of its planned sample (${exposures(p)}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
+    return `${g.name} ${own}at ${shareText(p)} of its planned sample (${sampleText(p, unitIn(configs, g))}${lift === undefined ? '' : `, lift ${signedPct(lift)}`})`;
   });
   const cap = formatDuration(capMs);
   return `${shared ?? 'undecided'} by the ${cap} step-duration cap${late ? `, ${late},` : ''} at ${phase}: ${each.join(', ')}; ${CAP_FIX}${CAP_RUN_AGAIN}`;

@@ -245,7 +245,12 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
               errorLimitOf(g, ctx),
             )
           : ab
-            ? waitingText(g, looks.get(g), { since: release.phaseStartedAt, capMs: deadline })
+            ? waitingText(
+                g,
+                looks.get(g),
+                { since: release.phaseStartedAt, capMs: deadline },
+                ctx.config.gates,
+              )
             : g.name,
     )
     .join(', ');

@@ -9,6 +9,7 @@ import type {
 } from '../config/types.js';
 import { counted } from '../core/text.js';
 import { type Bounds, describeBounds, needsBaseline, quantileName } from '../gates/bounds.js';
+import { conversionUnit } from '../gates/conversion-unit.js';
 import { withdrawalUnderWay } from '../release/finish.js';
 import { refusedBeforeTraffic } from '../release/phase-notes.js';
 import { reachedPlannedSize } from '../release/planned-sample.js';
@@ -376,11 +377,12 @@ function notedInSignificantDigits(config: GateConfig | undefined): boolean {
 
 /**
  * What a row counts its arms in: a split check with `units` users (ratio-gate.ts measureSrm), a
- * conversion gate exposures (as its notes and the planned sample say), any other gate requests.
+ * conversion gate exposures, or users where it counts them (conversionUnit; as its notes and the
+ * planned sample say), any other gate requests.
  */
 function unitOf(config: GateConfig | undefined): string {
   if (config?.kind === 'srm' && config.units !== undefined) return 'users';
-  return config?.kind === 'conversion' ? 'exposures' : 'req';
+  return config?.kind === 'conversion' ? conversionUnit(config) : 'req';
 }
 
 /** The verdict of a gate ended by failed reads: no verdict on the candidate, which it never saw. */

@@ -59,6 +59,8 @@ export interface ConversionInput {
   power?: number;
   /** How the note names the arms: their versions where the caller knows them. */
   names?: ArmNames;
+  /** What the counts are of, as the note names the planned sample (gates/conversion-unit.ts); `exposures` by default. */
+  unit?: 'exposures' | 'users';
 }
 
 /** The last values computed, per side: checks at several alphas ask for the same look. */
@@ -330,7 +332,7 @@ export function judgeConversion(input: ConversionInput): Judgment {
   // The sample progress against the planned size: how far along an undecided test is (and its
   // power there), and how early a decided one stopped. None when no size could be planned.
   const share = plannedShareText(c.total, planned);
-  const plan = `${thousands(planned)} planned candidate exposures`;
+  const plan = `${thousands(planned)} planned candidate ${input.unit ?? 'exposures'}`;
   const progress = !plannable(planned)
     ? ''
     : verdict === 'inconclusive'

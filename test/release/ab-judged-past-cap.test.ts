@@ -22,7 +22,7 @@ describe('an A/B judged only after its cap, its planned sample reached long befo
     if (!end) throw new Error('no release');
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no significant winner at the planned sample size within 62d\S* \(deadline 14d\) at A\/B 50\/50 by x-user-id: conversion \(107,1\d\d of 7,\d{3} candidate exposures, lift [+-]\d+\.\d%\)$/,
+      /^no significant winner at the planned sample size within 62d\S* \(deadline 14d\) at A\/B 50\/50 by x-user-id: conversion \(107,1\d\d of 7,\d{3} candidate users, lift [+-]\d+\.\d%\)$/,
     );
     expect(end.reason).not.toContain('step-duration');
     expect(end.reason).not.toContain('100%');
@@ -44,7 +44,7 @@ describe('an A/B judged only after its cap, one conversion gate past its planned
     const end = await w.tick();
     expect(end?.status).toBe('failed');
     expect(end?.reason).toMatch(
-      /^no significant winner by the 14d step-duration cap, first judged after 61d\S*, at A\/B 50\/50 by x-user-id: conversion at 1,\d{3}% of its planned sample \(105,\d{3} of 7,\d{3} candidate exposures, lift \+0\.0%\), fine at \d\d% of its planned sample \(105,\d{3} of \d{3},\d{3} candidate exposures, lift \+0\.0%\); raise step-duration /,
+      /^no significant winner by the 14d step-duration cap, first judged after 61d\S*, at A\/B 50\/50 by x-user-id: conversion at 1,\d{3}% of its planned sample \(105,\d{3} of 7,\d{3} candidate users, lift \+0\.0%\), fine at \d\d% of its planned sample \(105,\d{3} of \d{3},\d{3} candidate users, lift \+0\.0%\); raise step-duration /,
     );
     expect(end?.reason).not.toContain('100%');
   });

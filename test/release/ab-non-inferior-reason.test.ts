@@ -21,7 +21,7 @@ describe('an A/B rolled back at its planned sample size', () => {
     const end = await released(config, arms(0.27));
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^not shown non-inferior \(margin 10%\) at the planned sample size at A\/B 50\/50 by x-user-id: conversion \([\d,]+ of [\d,]+ candidate exposures, lift -10\.0%\)$/,
+      /^not shown non-inferior \(margin 10%\) at the planned sample size at A\/B 50\/50 by x-user-id: conversion \([\d,]+ of [\d,]+ candidate users, lift -10\.0%\)$/,
     );
     expect(report(config, end)).not.toContain('no significant winner');
   });
@@ -39,7 +39,7 @@ describe('an A/B rolled back at its planned sample size', () => {
     const end = await released(config, arms(0.291));
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^undecided at the planned sample size at A\/B 50\/50 by x-user-id: conversion \(no significant winner: [\d,]+ of [\d,]+ candidate exposures, lift -3\.0%\), guard \(not shown non-inferior \(margin 10%\): [\d,]+ of [\d,]+ candidate exposures, lift -3\.0%\)$/,
+      /^undecided at the planned sample size at A\/B 50\/50 by x-user-id: conversion \(no significant winner: [\d,]+ of [\d,]+ candidate users, lift -3\.0%\), guard \(not shown non-inferior \(margin 10%\): [\d,]+ of [\d,]+ candidate users, lift -3\.0%\)$/,
     );
   });
 });

@@ -25,7 +25,7 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     const at2h = await released(config, metrics, { stop: (r) => lasted(r) >= 2 * HOUR });
     expect(at2h.status).toBe('analysing');
     expect(at2h.reason).toMatch(
-      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(1,440 of 1,\d{3},\d{3} planned candidate exposures \(<0\.1%\); at 720\/h it needs about (9\d|1\d\d)d, past the 14d cap: it can end early only on a large effect\)$/,
+      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(1,440 of 1,\d{3},\d{3} planned candidate users \(<0\.1%\); at 720\/h it needs about (9\d|1\d\d)d, past the 14d cap: it can end early only on a large effect\)$/,
     );
     // The days it says are the planned size at that rate.
     const look = at2h.gates.find((g) => g.name === 'conversion')?.last;
@@ -47,7 +47,7 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     const at6h = await released(config, metrics, { stop: (r) => lasted(r) >= 6 * HOUR });
     expect(at6h.status).toBe('analysing');
     expect(at6h.reason).toMatch(
-      /\(\d\d of [\d,]+ planned candidate exposures \([^)]+\); at [\d.]+\/h it needs about \d+d, past the 7d cap: /,
+      /\(\d\d of [\d,]+ planned candidate users \([^)]+\); at [\d.]+\/h it needs about \d+d, past the 7d cap: /,
     );
   });
 
@@ -63,7 +63,7 @@ describe('an A/B that cannot reach its planned sample before its cap', () => {
     ]);
     const at20m = await released(config, metrics, { stop: (r) => lasted(r) >= HOUR / 3 });
     expect(at20m.reason).toMatch(
-      /waiting for conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+%\); at the rate so far the planned sample is reached around 2026-01-01 \d\d:\d\d UTC \(cap: 2026-01-15 00:00 UTC\)\)$/,
+      /waiting for conversion \([\d,]+ of [\d,]+ planned candidate users \(\d+%\); at the rate so far the planned sample is reached around 2026-01-01 \d\d:\d\d UTC \(cap: 2026-01-15 00:00 UTC\)\)$/,
     );
     expect(at20m.reason).not.toContain('past the');
   });

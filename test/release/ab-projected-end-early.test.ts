@@ -58,7 +58,7 @@ describe('the projected end of an A/B', () => {
       stop: (x) => lasted(x) >= 10 * MINUTE,
     });
     expect(r.reason).toMatch(
-      /planned candidate exposures \([\d.]+%\); its end is projected once the phase has 100 exposures and 10% of the planned sample \(cap: 2026-01-08 00:00 UTC\)\)$/,
+      /planned candidate users \([\d.]+%\); its end is projected once the phase has 100 users and 10% of the planned sample \(cap: 2026-01-08 00:00 UTC\)\)$/,
     );
   });
 });

@@ -110,7 +110,7 @@ describe('an A/B whose conversion gate was renamed on the default branch while i
     const end = ticks.at(-1) as Release;
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: lift \([\d,]+ of [\d,]+ candidate exposures, lift \+2\.0%\)$/,
+      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: lift \([\d,]+ of [\d,]+ candidate users, lift \+2\.0%\)$/,
     );
     expect((end.phases[0]?.endedAt ?? 0) - started).toBeLessThan(3 * 60 * MINUTE);
     expect(target.state).toEqual({ stable: { version: 'v1' } });

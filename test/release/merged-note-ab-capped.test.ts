@@ -39,7 +39,7 @@ it('an A/B ended undecided at its cap, then merged: the note says to raise step-
   });
   const note = merged.skipped.find((s) => s.model === 'fraud')?.why ?? '';
   expect(note).toMatch(
-    /^v2 was not promoted: no significant winner by the 14d step-duration cap at A\/B 50\/50 by x-user-id: conversion at \d+(\.\d)?% of its planned sample \([\d,]+ of [\d,]+ candidate exposures, lift [+-]\d+\.\d%\); raise step-duration \(the default 14d lets schedule ticks drive the A\/B to its planned sample\); the PR is merged, so no new commit or reopening analyses it again: to release v2, merge a PR that sets fraud.yaml back to v1, then open one that declares v2 again$/,
+    /^v2 was not promoted: no significant winner by the 14d step-duration cap at A\/B 50\/50 by x-user-id: conversion at \d+(\.\d)?% of its planned sample \([\d,]+ of [\d,]+ candidate users, lift [+-]\d+\.\d%\); raise step-duration \(the default 14d lets schedule ticks drive the A\/B to its planned sample\); the PR is merged, so no new commit or reopening analyses it again: to release v2, merge a PR that sets fraud.yaml back to v1, then open one that declares v2 again$/,
   );
   expect(note).not.toContain('push a commit');
   expect(w.target.state).toEqual({ stable: { version: 'v1' } });

@@ -21,7 +21,7 @@ describe('an A/B driven by hourly ticks', () => {
     w.metrics.failing = false;
     const next = await w.tick();
     expect(next?.status).toBe('analysing');
-    expect(next?.reason).toMatch(/waiting for conversion \([\d,]+ of [\d,]+ planned candidate exposures/);
+    expect(next?.reason).toMatch(/waiting for conversion \([\d,]+ of [\d,]+ planned candidate users/);
   });
 
   it('still fails in its first hour on counts that answered as no data', async () => {

@@ -27,7 +27,7 @@ describe('the conversion row of an A/B that failed at its planned sample', () =>
     const look = sampleOf(end);
     const conversionRow = row(report(config, end), 'conversion (converted-users / exposed-users)');
     expect(conversionRow).toMatch(
-      /\| ❌ fail: no significant winner at the planned sample: 30\.00% on v2 vs 30\.00% on v1 \(relative lift \+0\.0%, \+0\.0 points; 95% interval -\d+\.\d% to \+\d+\.\d%\); [\d,]+ of [\d,]+ planned candidate exposures \(10\d%\), where it has 80% power; e-value [\d.]+ \|$/,
+      /\| ❌ fail: no significant winner at the planned sample: 30\.00% on v2 vs 30\.00% on v1 \(relative lift \+0\.0%, \+0\.0 points; 95% interval -\d+\.\d% to \+\d+\.\d%\); [\d,]+ of [\d,]+ planned candidate users \(10\d%\), where it has 80% power; e-value [\d.]+ \|$/,
     );
     expect(conversionRow).not.toMatch(/needs more data|undecided|at its last look/);
     expect(look?.canaryRequests).toBeGreaterThanOrEqual(look?.evidence?.sampleSize ?? Number.NaN);
@@ -55,7 +55,7 @@ describe('an A/B stopped by its step-duration cap before its planned sample', ()
     const size = look?.evidence?.sampleSize ?? 0;
     const share = Math.floor((100 * reached) / size);
     expect(end.reason).toBe(
-      `no significant winner by the 20m step-duration cap at A/B 50/50 by x-user-id: conversion at ${share}% of its planned sample (${reached.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} candidate exposures, lift +0.0%); raise step-duration (the default 14d lets schedule ticks drive the A/B to its planned sample) and push a commit to run it again`,
+      `no significant winner by the 20m step-duration cap at A/B 50/50 by x-user-id: conversion at ${share}% of its planned sample (${reached.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} candidate users, lift +0.0%); raise step-duration (the default 14d lets schedule ticks drive the A/B to its planned sample) and push a commit to run it again`,
     );
     expect(share).toBeLessThan(100);
   });
@@ -68,7 +68,7 @@ describe('an A/B stopped by its step-duration cap before its planned sample', ()
     const size = (look?.evidence?.sampleSize ?? 0).toLocaleString('en-US');
     const conversionRow = row(report(config, end), 'conversion (converted-users / exposed-users)');
     expect(conversionRow).toContain(
-      `| ➖ undecided: ended at the 20m step-duration cap with ${reached} of its ${size} planned candidate exposures (`,
+      `| ➖ undecided: ended at the 20m step-duration cap with ${reached} of its ${size} planned candidate users (`,
     );
     expect(conversionRow).toMatch(
       /: 30\.00% on v2 vs 30\.00% on v1 \(relative lift \+0\.0%, \+0\.0 points; /,
@@ -83,7 +83,7 @@ describe('a live A/B, not yet at its cap', () => {
     const live = await released(config, equal, { stop: (r) => r.updatedAt - r.startedAt >= 10 * 60_000 });
     expect(live.status).toBe('analysing');
     expect(row(report(config, live), 'conversion (converted-users / exposed-users)')).toMatch(
-      /\| ⏳ pending: not yet conclusive \(needs more data; decides at an e-value of 40\): .* planned candidate exposures \(\d+%\), where it has \d+% power/,
+      /\| ⏳ pending: not yet conclusive \(needs more data; decides at an e-value of 40\): .* planned candidate users \(\d+%\), where it has \d+% power/,
     );
   });
 });

@@ -3,7 +3,8 @@ import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith, released, report, row } from './release-world.js';
 
 // `31.00% vs 28.00% (lift +10.7%; … +0.2% to +22.4%)` beside two rates reads as points; the
-// table's `(4400 req)` is what the note calls exposures. FakeCounts' converted-users (its errors) stand for conversions.
+// table's counts are in what the gate counts, users (exposed-users), not `req` or `exposures`.
+// FakeCounts' converted-users (its errors) stand for conversions.
 
 const ab = configWith(
   '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 30m, min-requests: 200, interval: 10s }',
@@ -14,7 +15,7 @@ const ab = configWith(
 );
 
 describe("an A/B winner's conversion row", () => {
-  it('says the lift is relative, the points it is, and counts exposures', async () => {
+  it('says the lift is relative, the points it is, and counts users', async () => {
     const r = await released(
       ab,
       new FakeCounts({
@@ -25,7 +26,7 @@ describe("an A/B winner's conversion row", () => {
     expect(r.status).toBe('ready');
     const text = report(ab, r);
     expect(row(text, 'conversion (converted-users / exposed-users)')).toBe(
-      '| conversion (converted-users / exposed-users) | 31.00% (4,400 exposures) | 28.00% (4,400 exposures) | a significant rise | ✅ pass: v2 converts better than v1, a significant winner: 31.00% vs 28.00% (relative lift +10.7%, +3.0 points; 95% interval +0.2% to +22.4%): the interval lies above 0; decided at 54% of the 8,055 planned candidate exposures; e-value 45.8 |',
+      '| conversion (converted-users / exposed-users) | 31.00% (4,400 users) | 28.00% (4,400 users) | a significant rise | ✅ pass: v2 converts better than v1, a significant winner: 31.00% vs 28.00% (relative lift +10.7%, +3.0 points; 95% interval +0.2% to +22.4%): the interval lies above 0; decided at 54% of the 8,055 planned candidate users; e-value 45.8 |',
     );
     // The split check beside it: its figures, not its method's name.
     expect(row(text, 'split (user split)')).toBe(

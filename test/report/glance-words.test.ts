@@ -70,10 +70,10 @@ describe('an A/B without a winner at its planned sample', () => {
       /\| ❌ fail: no significant winner at the planned sample/,
     );
     expect(text).toContain('  title "conversion (failed): the line is candidate v2, the bars baseline v1"');
-    const exposures = r.gates.find((g) => g.name === 'conversion')?.last?.canaryRequests ?? 0;
-    expect(exposures).toBeGreaterThan(1000);
-    const grouped = exposures.toLocaleString('en-US');
-    expect(row(text, 'conversion (converted-users / exposed-users)')).toContain(`(${grouped} exposures)`);
+    const users = r.gates.find((g) => g.name === 'conversion')?.last?.canaryRequests ?? 0;
+    expect(users).toBeGreaterThan(1000);
+    const grouped = users.toLocaleString('en-US');
+    expect(row(text, 'conversion (converted-users / exposed-users)')).toContain(`(${grouped} users)`);
     expect(row(text, 'split (user split)')).toMatch(/ of \d{1,3},\d{3} users, configured 50%/);
     expect(text).not.toMatch(/\b\d{4,} (users|exposures|req)\b/);
   });

@@ -25,10 +25,10 @@ describe('the report of an A/B release', () => {
     expect(conversion).toMatch(
       /^\| conversion \(converted-users \/ exposed-users\) \| 30\.00% .*\| ✅ pass: .*lift \+7\.1%/,
     );
-    expect(conversion).toMatch(/decided at \d+% of the \d{1,3}(,\d{3})* planned candidate exposures/);
+    expect(conversion).toMatch(/decided at \d+% of the \d{1,3}(,\d{3})* planned candidate users/);
     expect(conversion).not.toMatch(/fixed-horizon/);
     expect(renderTerminal(config, { releases: [r], skipped: [] }, r.updatedAt)).toMatch(
-      /conversion \(converted-users \/ exposed-users\) .*✅ pass: .*decided at \d+% of the [\d,]+ planned candidate exposures/,
+      /conversion \(converted-users \/ exposed-users\) .*✅ pass: .*decided at \d+% of the [\d,]+ planned candidate users/,
     );
   });
 

@@ -35,7 +35,7 @@ describe('an analysing A/B', () => {
     const r = await at(ab, arms(0.05), 10 * HOUR);
     expect(r.status).toBe('analysing');
     const waiting =
-      'waiting for conversion (1,800 of 7,294 planned candidate exposures (24%); at the rate so far the planned sample is reached around 2026-01-02 17:00 UTC (cap: 2026-01-08 00:00 UTC))';
+      'waiting for conversion (1,800 of 7,294 planned candidate users (24%); at the rate so far the planned sample is reached around 2026-01-02 17:00 UTC (cap: 2026-01-08 00:00 UTC))';
     expect(r.reason).toBe(`analysing A/B 50/50 by x-user-id: ${waiting}`);
     // The projection is the phase's own rate: 1,800 in 10 h, so the size at 180/h, up to the hour.
     const look = r.gates.find((g) => g.name === 'conversion')?.last;
@@ -49,10 +49,10 @@ describe('an analysing A/B', () => {
     // 0.1 exposures a second: 120 in 20 minutes, under 2% of the planned sample.
     const r = await at(ab, arms(0.1), HOUR / 3);
     expect(r.reason).toMatch(
-      /waiting for split, conversion \([\d,]+ of [\d,]+ planned candidate exposures \(\d+(\.\d)?%\); its end is projected once the phase has 100 exposures and 10% of the planned sample \(cap: 2026-01-08 00:00 UTC\)\)$/,
+      /waiting for split, conversion \([\d,]+ of [\d,]+ planned candidate users \(\d+(\.\d)?%\); its end is projected once the phase has 100 users and 10% of the planned sample \(cap: 2026-01-08 00:00 UTC\)\)$/,
     );
     expect(line(ab, r)).toContain(
-      'its end is projected once the phase has 100 exposures and 10% of the planned sample',
+      'its end is projected once the phase has 100 users and 10% of the planned sample',
     );
   });
 });

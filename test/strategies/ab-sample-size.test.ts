@@ -87,7 +87,7 @@ describe('an A/B on real traffic', () => {
     const watched = await opened(15 * MINUTE);
     expect(watched.status).toBe('analysing');
     expect(watched.reason).toMatch(
-      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* planned candidate exposures \(\d+%\); at the rate so far the planned sample is reached around 2026-01-01 \d\d:\d\d UTC \(cap: 2026-01-15 00:00 UTC\)\)$/,
+      /^analysing A\/B 50\/50 by x-user-id: waiting for conversion \(\d{1,3}(,\d{3})* of \d{1,3}(,\d{3})* planned candidate users \(\d+%\); at the rate so far the planned sample is reached around 2026-01-01 \d\d:\d\d UTC \(cap: 2026-01-15 00:00 UTC\)\)$/,
     );
     expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
 
@@ -99,7 +99,7 @@ describe('an A/B on real traffic', () => {
     const size = look?.evidence?.sampleSize ?? Number.NaN;
     expect(end.status).toBe('failed');
     expect(end.reason).toBe(
-      `no significant winner at the planned sample size at A/B 50/50 by x-user-id: conversion (${look?.canaryRequests?.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} candidate exposures, lift +2.0%)`,
+      `no significant winner at the planned sample size at A/B 50/50 by x-user-id: conversion (${look?.canaryRequests?.toLocaleString('en-US')} of ${size.toLocaleString('en-US')} candidate users, lift +2.0%)`,
     );
     // It ended at the first tick that found the sample complete, long after the old 10 minutes.
     const before = conversionOf(ticks.at(-2) as Release)?.last;
@@ -138,7 +138,7 @@ describe('an A/B on real traffic', () => {
     const end = await opened(60 * MINUTE);
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no significant winner by the 20m step-duration cap at A\/B 50\/50 by x-user-id: conversion at \d+% of its planned sample \([\d,]+ of [\d,]+ candidate exposures, lift \+\d\.\d%\); raise step-duration /,
+      /^no significant winner by the 20m step-duration cap at A\/B 50\/50 by x-user-id: conversion at \d+% of its planned sample \([\d,]+ of [\d,]+ candidate users, lift \+\d\.\d%\); raise step-duration /,
     );
   });
 });
@@ -158,7 +158,7 @@ describe('an A/B with two conversion gates', () => {
     expect(coarseDone?.status).toBe('analysing');
     expect(end.status).toBe('failed');
     expect(end.reason).toMatch(
-      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: conversion \(([\d,]+) of [\d,]+ candidate exposures, lift \+2\.0%\), coarse \(\1 of [\d,]+ candidate exposures, lift \+2\.0%\)$/,
+      /^no significant winner at the planned sample size at A\/B 50\/50 by x-user-id: conversion \(([\d,]+) of [\d,]+ candidate users, lift \+2\.0%\), coarse \(\1 of [\d,]+ candidate users, lift \+2\.0%\)$/,
     );
   });
 });
