@@ -9,13 +9,14 @@ import { CanarySlot } from './canary-slot.js';
 import { describeGitHubError, type GitHubClient, sendingOnce } from './client.js';
 import { CommentStateReader } from './comment-state-reader.js';
 import { setReleaseStatus } from './commit-status.js';
-import { CANARY_TASK, Deployments, payloadOf } from './deployments.js';
+import { CANARY_TASK, type CanaryClaim, Deployments, payloadOf } from './deployments.js';
 import { recordDriftStatus } from './drift-status.js';
 import { EndedElsewhere } from './ended-elsewhere.js';
 import { PrRecords } from './pr-records.js';
 import type { Repo } from './repo-files.js';
 import type { QueueEvent } from './slot-queue.js';
 import type { StickyComment } from './sticky-comment.js';
+import { recordLost, releaseOfLostRecord, unrecordedClaimNote } from './unrecorded-claim.js';
 
 export interface GitHubLedgerOptions {
   client: GitHubClient;
@@ -215,7 +216,35 @@ export class GitHubLedger implements Ledger {
 
   async canaryHolder(model: string): Promise<Release | undefined> {
     const claim = await this.deployments.canaryHolder(model);
-    return claim && this.slot.liveReleaseOf(model, claim);
+    if (!claim) return undefined;
+    const live = await this.slot.liveReleaseOf(model, claim);
+    if (live || claim.pr === undefined) return live;
+    // A record that ended is the claim's end refused: the slot is free. No record at all is not.
+    if ((await this.records.releasesOf(claim.pr)).has(model)) return undefined;
+    return this.unrecorded(model, { ...claim, pr: claim.pr });
+  }
+
+  /** Claims whose missing record the log was told of, by deployment id: once a run. */
+  private readonly unrecordedNoted = new Set<number>();
+
+  /**
+   * The release a claim in progress stands for when its PR's comment records none of the model (the
+   * comment deleted, or its section edited away mid-release): silent, its candidate kept its live
+   * traffic unwatched. Said in the log; once the record is taken for lost (recordLost), rebuilt
+   * from the claim, its withdrawal pending (releaseOfLostRecord), when this token made that claim
+   * for those versions and head (backed): a look-alike claim puts nothing out of service.
+   */
+  private async unrecorded(model: string, claim: CanaryClaim & { pr: number }): Promise<Release | undefined> {
+    const now = (this.opts.clock ?? systemClock).now();
+    const { head } = claim;
+    const rebuilt =
+      head !== undefined && recordLost(claim, now)
+        ? releaseOfLostRecord(model, { ...claim, head }, now)
+        : undefined;
+    if (rebuilt && !(await this.backed(rebuilt))) return undefined;
+    if (!this.unrecordedNoted.has(claim.id)) this.problems.push(unrecordedClaimNote(model, claim, now));
+    this.unrecordedNoted.add(claim.id);
+    return rebuilt;
   }
 
   /**
