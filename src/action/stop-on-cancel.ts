@@ -3,7 +3,7 @@ import * as core from '@actions/core';
 import { formatDuration } from '../config/duration.js';
 import { releaseLocksToEnd } from '../ledger/file-lock.js';
 import { PROMOTION_GRACE_MS } from '../release/merged-ready.js';
-import { stopAll } from '../targets/cli.js';
+import { stopCommandsOnSignal } from '../targets/stop-commands-on-signal.js';
 import type { ActionEvent } from './event.js';
 import type { Command } from './inputs.js';
 
@@ -23,38 +23,24 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
  * `aftermath`: what the stop leaves and what to do, as the run stands when the signal comes.
  */
 export function stopOnCancel(aftermath: () => string): () => void {
-  let stopping = false;
-  const off = () => {
-    for (const s of SIGNALS) process.off(s, onSignal);
-  };
-  const end = (signal: NodeJS.Signals) => {
-    off();
-    // As Node would have: the locks of a ledger write under way removed first (file-lock.ts).
-    releaseLocksToEnd();
-    process.kill(process.pid, signal);
-    // Should a listener keep the process alive, it exits all the same.
-    setTimeout(() => process.exit(128 + constants.signals[signal]), 1_000);
-  };
-  function onSignal(signal: NodeJS.Signals) {
-    // A second signal while the first stops the commands: what is left is killed at once.
-    if (stopping) {
-      void stopAll(0).finally(() => end(signal));
-      return;
-    }
-    stopping = true;
-    void stopAll()
-      .then((stopped) => {
-        const commands = stopped > 0 ? '; the platform command under way was stopped' : '';
-        // Not folded into the group of the phase it stopped in (a stray end is ignored).
-        core.endGroup();
-        core.error(
-          `model-gate stopped on ${signal} (the job was cancelled or ran out of time)${commands}: ${aftermath()}`,
-        );
-      })
-      .finally(() => end(signal));
-  }
-  for (const s of SIGNALS) process.on(s, onSignal);
-  return off;
+  return stopCommandsOnSignal(
+    SIGNALS,
+    (signal, stopped) => {
+      const commands = stopped > 0 ? '; the platform command under way was stopped' : '';
+      // Not folded into the group of the phase it stopped in (a stray end is ignored).
+      core.endGroup();
+      core.error(
+        `model-gate stopped on ${signal} (the job was cancelled or ran out of time)${commands}: ${aftermath()}`,
+      );
+    },
+    (signal) => {
+      // As Node would have: the locks of a ledger write under way removed first (file-lock.ts).
+      releaseLocksToEnd();
+      process.kill(process.pid, signal);
+      // Should a listener keep the process alive, it exits all the same.
+      setTimeout(() => process.exit(128 + constants.signals[signal]), 1_000);
+    },
+  );
 }
 
 /**

@@ -57,10 +57,13 @@ Ctrl-C (SIGINT), SIGTERM, SIGHUP (the terminal closed) or its output closing (| 
   quit) during release, reopen, merge or close: the traffic change or metrics read under way
   finishes first (not the traffic step: at most the target's settle-timeout), then the candidates
   this run left live are withdrawn and recorded as stopped (the post step of a cancelled job does
-  the same in Actions); during tick: the traffic change or metrics read under way finishes, the
-  rest waits for the next tick. A second signal stops at once (within 5 s, giving back the
-  run's watch lease, stopping the platform command under way), naming the command that
-  withdraws what may still be live; a third exits without waiting.
+  the same in Actions), a merge's promotion under way left pending (merge again finishes it);
+  during tick: the traffic change or metrics read under way finishes, the rest waits for the next
+  tick. A second signal stops at once (within 5 s, giving back the run's watch lease, stopping
+  the platform command under way), naming the command that withdraws what may still be live; a
+  third exits without waiting. During rollback, promote or abort, the first signal stops the run
+  at once with the platform command under way: its change may have reached the platform
+  unrecorded (status shows what serves; the same command again records it).
 exit code: 0 when no release failed (status: always; a candidate still live is a
   warning), 1 when one did or the config, a ref or a version is refused, 2 on a usage error
   (an unknown event or option, a missing or malformed --pr, --mode or --max-wait), 130 (143, 129)

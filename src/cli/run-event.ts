@@ -1,5 +1,6 @@
 import { dirname, join, relative, resolve } from 'node:path';
 import { configWarnings } from '../config/config-warnings.js';
+import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { systemClock } from '../core/clock.js';
 import { InputError } from '../core/errors.js';
@@ -8,6 +9,7 @@ import { fileLedger } from '../ledger/file-ledger.js';
 import { metricsFor, targetFor } from '../release/adapters.js';
 import { handleCommand } from '../release/commands.js';
 import { modelsReleased } from '../release/dry-run.js';
+import { PROMOTION_GRACE_MS, promotionPending } from '../release/merged-ready.js';
 import { missingSourceWarnings, noChangeNote } from '../release/no-change.js';
 import { byRelease, observationLog } from '../release/observation-log.js';
 import type { Ports } from '../release/ports.js';
@@ -25,8 +27,10 @@ import {
   giveBackLeases,
   OUTPUT_CLOSED,
   type RunStop,
+  readyLeft,
   signalExitCode,
   signalName,
+  stopCommandOnSignal,
   stopOnSignal,
   withdrawStopped,
 } from './run-stop.js';
@@ -53,15 +57,19 @@ interface Seen {
  * with the ledger in a file, and the report on stdout. Its own module, so that a usage error
  * or `--help` returns before any of this loads. A run that drives releases (a PR event, a tick)
  * stops at a safe point on Ctrl-C, SIGTERM, SIGHUP or its output closing (run-stop.ts); a command
- * is one quick change.
+ * that changes the platform (rollback, promote, abort) is one change: stopped at once, with the
+ * platform command under way, it says what may have changed unrecorded (stopCommandOnSignal).
  */
 export async function runEvent(event: RunEvent, o: RunOptions, cwd: string): Promise<number> {
   const seen: Seen = { releases: new Map(), notes: [] };
   const stop = isPrEvent(event) || event === 'tick' ? stopOnSignal(stopWords(event, o, seen)) : undefined;
+  const changes = (event === 'rollback' || event === 'promote' || event === 'abort') && !o.dryRun;
+  const offCommand = changes ? stopCommandOnSignal(() => commandStoppedWords(event, o)) : undefined;
   try {
     return await run(event, o, cwd, seen, stop);
   } finally {
     stop?.off();
+    offCommand?.();
   }
 }
 
@@ -99,7 +107,8 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   /**
    * A PR event a stop signal ended, its report so far `shown`: the candidates this run left that may
    * still get live traffic are withdrawn (none in a dry run, which deployed none), the report shows
-   * them as they are now, and the last line says what became of each of this run's releases.
+   * them as they are now, and the last line says what became of each of this run's releases: a
+   * merge's, those it left ready too (its promotion pending, or not begun).
    */
   const stopped = async (event: PrEvent, signal: NodeJS.Signals, shown: RunResult): Promise<number> => {
     const scope = { pr: o.pr, headSha: files.headSha, only: o.model, closed: event === 'close' };
@@ -108,11 +117,12 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     const withdrawn = o.dryRun
       ? []
       : await withdrawStopped(config, scope, why, { ...ports, clock: systemClock });
+    const left = event === 'merge' && !o.dryRun ? await readyLeft(config, scope, ports.ledger) : [];
     stop?.off();
-    const now = new Map(withdrawn.map((r) => [r.model, r]));
+    const now = new Map([...left, ...withdrawn].map((r) => [r.model, r]));
     const releases = [
       ...shown.releases.map((r) => now.get(r.model) ?? r),
-      ...withdrawn.filter((r) => !shown.releases.some((s) => s.model === r.model)),
+      ...[...now.values()].filter((r) => !shown.releases.some((s) => s.model === r.model)),
     ];
     // The lines the engine made before the stop (seen.notes) when its result, which holds them too, never came.
     const report = { ...shown, releases };
@@ -277,6 +287,30 @@ const noVersionFiles = (event: RunEvent): FileReader => ({
     Promise.reject(new Error(`model-gate run ${event} read ${path} at ${ref}, which it never needs`)),
 });
 
+/** A PR event's `model-gate run` line again, on the same PR and head. */
+const samePr = (event: PrEvent, o: RunOptions): string =>
+  runLine(event, o, ['--pr', String(o.pr), ...(o.head ? ['--head', o.head] : [])]);
+
+/** What a stopped merge says of a release it left ready: who promotes it. */
+function pendingWords(r: Release, o: RunOptions): string {
+  const merge = samePr('merge', o);
+  if (!promotionPending(r)) return `${r.model} ${r.to} not promoted: ${merge} promotes it`;
+  const tick = `the next ${runLine('tick', o)} once ${formatDuration(PROMOTION_GRACE_MS)} have passed`;
+  return `${r.model} ${r.to} promotion pending (the platform may already serve ${r.to}): ${merge} finishes it, as does ${tick}`;
+}
+
+/**
+ * The line of a command (rollback, promote, abort) a stop signal ended: its change may have reached
+ * the platform with nothing on record; the same command again reads what serves and records it.
+ */
+function commandStoppedWords(event: RunEvent, o: RunOptions): string {
+  const asked = [
+    ...(o.model ? ['--model', o.model] : []),
+    ...(o.toVersion ? ['--to-version', o.toVersion] : []),
+  ];
+  return `the ${event} may have reached the platform unrecorded: ${runLine('status', o)} shows what serves; the same command again (${runLine(event, o, asked)}) records it`;
+}
+
 /** `model-gate run EVENT` with the options of this run that the next command needs too. */
 function runLine(event: string, o: RunOptions, extra: string[] = []): string {
   const given = (flag: string, value: string | undefined) => (value === undefined ? [] : [flag, value]);
@@ -300,9 +334,14 @@ function stopWords(event: RunEvent, o: RunOptions, seen: Seen) {
       again: async (signal: NodeJS.Signals) =>
         `stopped on ${signalName(signal)} mid-pass: ${runLine('status', o)} shows what serves, and the next ${runLine('tick', o)} resumes what this one left`,
     };
+  // A merge's promotion is not withdrawn: stopped, it is left pending for a run to finish.
+  const then =
+    event === 'merge'
+      ? "this run's candidates still analysing are withdrawn, and a promotion not yet confirmed is left pending"
+      : "this run's candidates are withdrawn";
   return {
     stopping: (signal: NodeJS.Signals) =>
-      `stopping on ${signalName(signal)}: the traffic change or metrics read under way finishes first (not the phase: at most the target's settle-timeout), then this run's candidates are withdrawn; ${again(signal)}`,
+      `stopping on ${signalName(signal)}: the traffic change or metrics read under way finishes first (not the phase: at most the target's settle-timeout), then ${then}; ${again(signal)}`,
     again: async (signal: NodeJS.Signals) => {
       const files = seen.files;
       const scope = files && { pr: o.pr, headSha: files.headSha, only: o.model };
@@ -317,7 +356,13 @@ function stopWords(event: RunEvent, o: RunOptions, seen: Seen) {
           ),
         );
       const known = new Set([...(o.model ? [o.model] : ours.map((r) => r.model)), ...held.keys()]);
+      // A merge's promotion under way (its merge on record first): an abort would undo it.
+      const promoting = new Map(
+        ours.flatMap((r) => (event === 'merge' && promotionPending(r) ? [[r.model, r]] : [])),
+      );
       const left = (model: string) => {
+        const pending = promoting.get(model);
+        if (pending) return pendingWords(pending, o);
         const abort = runLine('abort', o, ['--model', model]);
         if (model === 'NAME')
           return `a candidate of this run may still get live traffic: ${abort} withdraws it`;
@@ -328,23 +373,27 @@ function stopWords(event: RunEvent, o: RunOptions, seen: Seen) {
         return `the candidate of ${model} may still get live traffic, and schedule ticks leave it to this run until ${at} UTC: ${abort} withdraws it now`;
       };
       const what = (known.size > 0 ? [...known] : ['NAME']).map(left).join('; ');
-      return `stopped on ${signalName(signal)} before this run's candidates were withdrawn: ${what} (${runLine('status', o)} shows what serves)`;
+      const when = promoting.size > 0 ? 'mid-merge' : "before this run's candidates were withdrawn";
+      return `stopped on ${signalName(signal)} ${when}: ${what} (${runLine('status', o)} shows what serves)`;
     },
   };
 }
 
-/** The last line of a run a stop signal ended: what it withdrew, and how to analyse again. */
+/**
+ * The last line of a run a stop signal ended: what it withdrew, and how to analyse again; a merge's,
+ * the promotion it left pending and who finishes it.
+ */
 function stoppedLine(event: PrEvent, o: RunOptions, signal: NodeJS.Signals, releases: Release[]): string {
   const stopped = `stopped by ${signalName(signal)}`;
   if (releases.length === 0) return `${stopped}: this run left no candidate with live traffic`;
-  const lines = releases.map((r) =>
-    r.withdrawPending
-      ? `${r.model} ${r.to} may still get live traffic (${r.reason}): ${runLine('abort', o, ['--model', r.model])} tries again`
-      : `${r.model} ${r.to} ${r.status === 'aborted' ? 'withdrawn' : r.status}`,
-  );
+  const lines = releases.map((r) => {
+    if (r.withdrawPending)
+      return `${r.model} ${r.to} may still get live traffic (${r.reason}): ${runLine('abort', o, ['--model', r.model])} tries again`;
+    if (event === 'merge' && r.status === 'ready') return pendingWords(r, o);
+    return `${r.model} ${r.to} ${r.status === 'aborted' ? 'withdrawn' : r.status}`;
+  });
   // Withdrawn before a verdict: a reopened PR (a merged one's job run again) analyses it again.
   const undecided = releases.some((r) => r.status === 'aborted' && !r.withdrawPending);
-  const reanalyse = event === 'merge' ? 'merge' : 'reopen';
-  const again = runLine(reanalyse, o, ['--pr', String(o.pr), ...(o.head ? ['--head', o.head] : [])]);
+  const again = samePr(event === 'merge' ? 'merge' : 'reopen', o);
   return `${stopped}: ${lines.join('; ')}${undecided ? `; to analyse again: ${again}` : ''}`;
 }

@@ -1,6 +1,7 @@
 import { constants } from 'node:os';
 import type { Config, ModelConfig } from '../config/types.js';
 import { type Clock, systemClock } from '../core/clock.js';
+import { STOP_SIGNALS } from '../core/stop-signals.js';
 import { EndedElsewhereError, type Ledger, sameRelease } from '../ledger/ledger.js';
 import { tearDownStoppedClose } from '../release/closed-stop-tear-down.js';
 import { takeOutOfService } from '../release/out-of-service.js';
@@ -9,6 +10,7 @@ import { contextFor, type Ports } from '../release/ports.js';
 import { candidateToActOn, type Release } from '../release/types.js';
 import { withLease } from '../release/watch-lease.js';
 import { stopAll } from '../targets/cli.js';
+import { stopCommandsOnSignal } from '../targets/stop-commands-on-signal.js';
 
 // Ctrl-C, SIGTERM or SIGHUP (the terminal closed, an ssh session dropped) while `model-gate run`
 // drives a release. In Actions a cancelled job's post step withdraws what the main step left live
@@ -21,7 +23,6 @@ import { stopAll } from '../targets/cli.js';
 // the candidate left live under a lease nothing keeps.
 
 // The stop signals file-lock.ts removes its locks on: this run's listener keeps them while it withdraws.
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
  * What a run stopped on its output going away (EPIPE) names as its signal: the one a shell
@@ -127,7 +128,7 @@ export function stopOnSignal(words: {
   const onOutputError = (err: NodeJS.ErrnoException) => {
     if (err.code === 'EPIPE' && signal === undefined) onSignal(OUTPUT_CLOSED);
   };
-  for (const s of SIGNALS) process.on(s, onSignal);
+  for (const s of STOP_SIGNALS) process.on(s, onSignal);
   process.stdout.on('error', onOutputError);
   const clock: Clock = {
     now: systemClock.now,
@@ -154,10 +155,30 @@ export function stopOnSignal(words: {
     // The 'error' of a failed write comes on a next tick, and next ticks all run before an immediate.
     settled: () => new Promise((resolve) => setImmediate(() => resolve(signal))),
     off: () => {
-      for (const s of SIGNALS) process.off(s, onSignal);
+      for (const s of STOP_SIGNALS) process.off(s, onSignal);
       process.stdout.off('error', onOutputError);
     },
   };
+}
+
+/**
+ * Listens to SIGINT, SIGTERM and SIGHUP while a command (rollback, promote, abort) runs: its change
+ * is one platform call, nothing to withdraw after it, so it stops at once, as a cancelled Action
+ * step does (stop-on-cancel.ts). The first signal stops the platform command under way (left
+ * running, it would land its change after the run exited, with nothing on record), says
+ * `stopped(signal)` and exits 128 + the signal's number; a second kills what is left at once.
+ */
+export function stopCommandOnSignal(stopped: (signal: NodeJS.Signals) => string): () => void {
+  // The terminal gone (SIGHUP), the line's write fails: the run still exits with its code.
+  hearOutputErrors();
+  return stopCommandsOnSignal(
+    STOP_SIGNALS,
+    (signal, commands) => {
+      const cut = commands > 0 ? '; the platform command under way was stopped' : '';
+      process.stderr.write(`model-gate run: stopped by ${signalName(signal)}${cut}: ${stopped(signal)}\n`);
+    },
+    (signal) => process.exit(signalExitCode(signal)),
+  );
 }
 
 /**
@@ -201,6 +222,20 @@ export async function withdrawStopped(
   // Every candidate withdrawn first: a deletion may take minutes, and a second signal stops the run.
   if (scope.closed) for (const release of done) await tearDownStoppedClose(config, release, ports);
   return done;
+}
+
+/**
+ * The ready releases of PR `pr` on `headSha` (of `only`) as the ledger has them now: after a stopped
+ * merge, the ones it did not promote, its promotion pending (`mergedAt` set) or not begun.
+ */
+export async function readyLeft(config: Config, scope: StopScope, ledger: Ledger): Promise<Release[]> {
+  const left: Release[] = [];
+  for (const model of Object.values(config.models)) {
+    if (scope.only !== undefined && model.name !== scope.only) continue;
+    const release = await ledger.release(model.name);
+    if (release?.status === 'ready' && inScope(release, scope)) left.push(release);
+  }
+  return left;
 }
 
 /**

@@ -148,15 +148,16 @@ export const stillAnalysingNote = (release: Release): string =>
  */
 export const PROMOTION_GRACE_MS = 10 * 60_000;
 
+/** Ready after its PR merged (on-merge: analyze-then-promote): its promotion began, none confirmed it. */
+export const promotionPending = (r: Release): boolean => r.status === 'ready' && r.mergedAt !== undefined;
+
 /**
  * Whether a schedule tick tries again to promote `release`: its PR merged (analyze-then-promote),
  * it passed, and no run has promoted it since the grace after its last record (a refused promotion,
  * a run lost before it promoted).
  */
 export const promotionDue = (release: Release, now: number): boolean =>
-  release.status === 'ready' &&
-  release.mergedAt !== undefined &&
-  now - release.updatedAt >= PROMOTION_GRACE_MS;
+  promotionPending(release) && now - release.updatedAt >= PROMOTION_GRACE_MS;
 
 /** Whether the last phase of merged `release` ended after its merge: analysed after it (analyze-then-promote). */
 const analysedAfterMerge = (release: Release): boolean =>

@@ -6,6 +6,7 @@ import type { DriftReport } from '../release/drift-watch.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
 import { atFullTraffic } from '../release/full-traffic.js';
 import { fullTrafficStatus } from '../release/live-candidate.js';
+import { promotionPending } from '../release/merged-ready.js';
 import { METRICS_CHECK, unreadBeforeTraffic } from '../release/metrics-preflight.js';
 import { idlePending } from '../release/pending-idle.js';
 import {
@@ -398,9 +399,6 @@ const rolledOut = (r: Release) => {
 
 const ROLLED_OUT =
   'it already serves all live traffic, on every instance (a rolling update has no idle state): merging records it as the stable version, with no traffic change';
-
-/** Ready after its PR merged (on-merge: analyze-then-promote): a tick promotes it, or tries again. */
-const promotionPending = (r: Release) => r.status === 'ready' && r.mergedAt !== undefined;
 
 /** A ready candidate whose change to idle is not confirmed (pending-idle.ts): it may keep its traffic. */
 const idlePendingWords = (r: Release) =>

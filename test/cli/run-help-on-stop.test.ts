@@ -23,4 +23,13 @@ describe('run --help on a stop signal', () => {
     expect(help).not.toContain('the current step ends');
     expect(run.code).toBe(0);
   });
+
+  it('says a command stops at once with its platform command, and a merge leaves its promotion pending', async () => {
+    const run = await runCli(dir, ['run', '--help']);
+    const help = run.stdout.replace(/\s+/g, ' ');
+    expect(help).toContain("a merge's promotion under way left pending (merge again finishes it)");
+    expect(help).toContain(
+      'During rollback, promote or abort, the first signal stops the run at once with the platform command under way: its change may have reached the platform unrecorded (status shows what serves; the same command again records it).',
+    );
+  });
 });
