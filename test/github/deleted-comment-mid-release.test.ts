@@ -1,9 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { requestJson } from '../../src/core/http-json.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { startTraffic, type TrafficGenerator } from '../../src/sandbox/traffic.js';
-import type { FakeGitHub } from '../support/fake-github/server.js';
-import { fraudCanaryConfig, runMainStep, startFraudWorld } from '../support/main-step.js';
+import { fraudCanaryConfig, fraudServing, useFraudPrWorld } from '../support/main-step.js';
 import { sha } from '../support/model-config.js';
 import { pullRequestEvent } from '../support/payloads.js';
 
@@ -11,56 +8,30 @@ import { pullRequestEvent } from '../support/payloads.js';
 // candidate v2 is on a 10% canary. Its canary claim (a Deployment in progress) still names PR #7
 // and v2; the schedule ticks that follow must not call the model idle while v2 serves unwatched.
 // Main step from src/, against the GitHub stand-in and the sandbox with live traffic.
-const FILE = 'models/fraud.yaml';
 const CONFIG = fraudCanaryConfig(
   '{ type: canary, steps: [10, 50], step-duration: 2s, min-requests: 10, interval: 250ms }',
 );
 const ENV = 'model-gate/fraud-detector';
 
-let github: FakeGitHub;
-let sandbox: Sandbox;
+const world = useFraudPrWorld({ pr: 7, config: CONFIG, seed: 4 });
 let traffic: TrafficGenerator;
-
-beforeAll(async () => {
-  ({ sandbox, github } = await startFraudWorld('v1', 4));
-  traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 300, seed: 8 });
-  github.setFile(sha(1), FILE, 'version: v1\n');
-  github.setFile(sha(2), FILE, 'version: v2\n');
-  github.setPullRequest(7, {
-    baseSha: sha(1),
-    headSha: sha(2),
-    files: [{ filename: FILE, status: 'modified' }],
-  });
+beforeAll(() => {
+  traffic = startTraffic({ url: world.sandbox.url, model: 'fraud-detector', rps: 300, seed: 8 });
 });
-
-afterAll(async () => {
-  await traffic?.stop();
-  await sandbox?.close();
-  await github?.close();
-});
+afterAll(() => traffic?.stop());
 
 afterEach(() => {
   vi.restoreAllMocks();
 });
 
-const step = (eventName: string, event: unknown, inputs: Record<string, string>) =>
-  runMainStep({
-    eventName,
-    event,
-    inputs: { ledger: 'github', ...inputs },
-    config: CONFIG,
-    githubUrl: github.url,
-    env: { SANDBOX_URL: sandbox.url, MODEL_GATE_TEST_GITHUB_WAIT_SCALE: '0.05' },
-  });
-const tick = () => step('schedule', { schedule: '*/15 * * * *' }, { mode: 'tick' });
-const served = async () =>
-  (await requestJson('GET', `${sandbox.url}/admin/models/fraud-detector/traffic`)).body;
+const tick = () => world.step('schedule', { schedule: '*/15 * * * *' }, { mode: 'tick' });
+const served = () => fraudServing(world.sandbox);
 const warnings = (log: string) => log.split('\n').filter((l) => l.startsWith('::warning'));
-const claimStates = () => github.deployments(ENV).map((d) => d.statuses.at(-1)?.state);
+const claimStates = () => world.github.deployments(ENV).map((d) => d.statuses.at(-1)?.state);
 
 describe('the PR comment deleted while its candidate is on a canary', () => {
   it('warns at once naming the claim and the PR, and withdraws the candidate and records its end once the record is taken for lost', async () => {
-    const opened = await step(
+    const opened = await world.step(
       'pull_request',
       pullRequestEvent('opened', { base: sha(1), head: sha(2) }, { number: 7 }),
       { mode: 'tick' },
@@ -68,9 +39,9 @@ describe('the PR comment deleted while its candidate is on a canary', () => {
     expect([opened.error, opened.outputs.decision]).toEqual([undefined, 'analysing']);
     const live = { stable: { version: 'v1' }, canary: { version: 'v2', weight: 10 } };
     expect(await served()).toEqual(live);
-    const [claim] = github.deployments(ENV);
-    for (const c of github.comments(7)) {
-      const r = await fetch(`${github.url}/repos/Codertocat/Hello-World/issues/comments/${c.id}`, {
+    const [claim] = world.github.deployments(ENV);
+    for (const c of world.github.comments(7)) {
+      const r = await fetch(`${world.github.url}/repos/Codertocat/Hello-World/issues/comments/${c.id}`, {
         method: 'DELETE',
         headers: { authorization: 'token ghs_job_token' },
       });
@@ -107,7 +78,7 @@ describe('the PR comment deleted while its candidate is on a canary', () => {
     expect(JSON.parse(later.outputs.models ?? '[]')).toEqual([
       expect.objectContaining({ model: 'fraud-detector', to: 'v2', status: 'aborted' }),
     ]);
-    const [comment, ...more] = github.comments(7);
+    const [comment, ...more] = world.github.comments(7);
     expect(more).toEqual([]);
     expect(comment?.body).toMatch(
       /fraud-detector v2 was withdrawn: the PR comment lost its record \(deleted, or edited by hand\) while its canary claim \(Deployment \d+\) was in progress: nothing watched v2 since.*; v1 serves/,

@@ -8,7 +8,7 @@ import type { Release } from '../../src/release/types.js';
 import { runDecision } from '../../src/report/decision.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import type { FakeGitHub } from '../support/fake-github/server.js';
-import { startFakeGitHub } from '../support/fake-github/server.js';
+import { useFakeGitHub } from '../support/fake-github-per-suite.js';
 import { gitHubPrJob } from '../support/github-pr-job.js';
 import { FRAUD_ON_SANDBOX, runMainStep, startFraudWorld } from '../support/main-step.js';
 import { MemoryTarget } from '../support/memory-target.js';
@@ -29,14 +29,7 @@ const SECONDARY_LIMIT = {
 };
 
 describe('a comment write refused by a secondary rate limit without retry-after', () => {
-  let github: FakeGitHub;
-  beforeAll(async () => {
-    github = await startFakeGitHub(repo);
-  });
-  afterAll(async () => {
-    expect(github.violations).toEqual([]);
-    await github.close();
-  });
+  const world = useFakeGitHub(repo);
 
   it('is written again after the wait: the PR job ends ready, with its comment', async () => {
     const { config } = parseConfig(FRAUD_CANARY_YAML, {});
@@ -44,7 +37,7 @@ describe('a comment write refused by a secondary rate limit without retry-after'
       [sha(2)]: { 'fraud.yaml': 'version: v1\n' },
       [sha(3)]: { 'fraud.yaml': 'version: v2\n' },
     };
-    github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+    world.github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
     const event: PullRequestEvent = {
       action: 'opened',
       number: 1,
@@ -54,7 +47,7 @@ describe('a comment write refused by a secondary rate limit without retry-after'
     };
     const warnings: string[] = [];
     const job = gitHubPrJob({
-      githubUrl: github.url,
+      githubUrl: world.github.url,
       repo,
       config,
       event,
@@ -65,17 +58,17 @@ describe('a comment write refused by a secondary rate limit without retry-after'
       warn: (m) => warnings.push(m),
     });
 
-    github.failNext('POST', COMMENTS, 403, 1, {}, SECONDARY_LIMIT);
-    github.resetRequests();
+    world.github.failNext('POST', COMMENTS, 403, 1, {}, SECONDARY_LIMIT);
+    world.github.resetRequests();
     const result = await job.run();
 
     expect(runDecision(result)).toBe('ready');
-    const comments = github.comments(1);
+    const comments = world.github.comments(1);
     expect(comments).toHaveLength(1);
     const state = readBody(comments[0]?.body ?? '').data as { releases: Record<string, Partial<Release>> };
     expect(state.releases.fraud).toMatchObject({ to: 'v2', status: 'ready' });
     // Refused once, then sent once more.
-    expect(github.requestCount('POST', COMMENTS)).toBe(2);
+    expect(world.github.requestCount('POST', COMMENTS)).toBe(2);
     expect(warnings).toEqual([
       expect.stringContaining('GitHub refused to write the comment of PR #1 for now (HTTP 403)'),
     ]);
@@ -125,22 +118,15 @@ describe("a fork PR's comment refused by a secondary rate limit without retry-af
 });
 
 describe('a read refused by a lasting secondary rate limit answered 429 without retry-after', () => {
-  let github: FakeGitHub;
-  beforeAll(async () => {
-    github = await startFakeGitHub(repo);
-  });
-  afterAll(async () => {
-    expect(github.violations).toEqual([]);
-    await github.close();
-  });
+  const world = useFakeGitHub(repo);
 
   it('is sent again only after each wait GitHub asks for: four requests in all, not sixteen', async () => {
-    github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
-    github.failNext('GET', COMMENTS, 429, 20, {}, SECONDARY_LIMIT);
+    world.github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] });
+    world.github.failNext('GET', COMMENTS, 429, 20, {}, SECONDARY_LIMIT);
     // GitHub's minute at a hundredth.
     const warnings: string[] = [];
     const warn = (line: string) => warnings.push(line);
-    const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn, waitScale: 0.01 });
+    const client = gitHubClient({ token: 'ghs_x', baseUrl: world.github.url, warn, waitScale: 0.01 });
 
     await expect(client.rest.issues.listComments({ ...repo, issue_number: 1 })).rejects.toMatchObject({
       status: 429,
@@ -148,7 +134,7 @@ describe('a read refused by a lasting secondary rate limit answered 429 without 
     // Once, then once after each of three waits. The old code sent each of those four three times
     // more, 1, 4 and 9 s later whatever GitHub asked: requests GitHub counts against a token already
     // limited, and may ban an integration for.
-    expect(github.requestCount('GET', COMMENTS)).toBe(4);
+    expect(world.github.requestCount('GET', COMMENTS)).toBe(4);
     // One "retrying" per wait: the last refusal, given up on, does not say it retries.
     expect(warnings.filter((w) => w.includes('retrying in'))).toHaveLength(3);
   });

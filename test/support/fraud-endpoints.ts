@@ -1,6 +1,8 @@
 // fraud's endpoint on a managed platform as its stand-in holds it: v1 takes all traffic and the
 // deploy step has deployed v2 beside it. For seeding useStandins.
 
+import type { TargetTiming, VertexTargetConfig } from '../../src/config/types.js';
+
 /** Azure ML's key for endpoint fraud-endpoint in workspace fraud-ws (resource group ml-prod). */
 export const AZUREML_KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
 /** The model's target on it, polled every `pollInterval`. */
@@ -27,6 +29,15 @@ export const VERTEX_RESOURCE = 'projects/ml-prod/locations/us-central1/endpoints
 /** The model's target on it. */
 export const VERTEX_TARGET =
   '{ type: vertex, endpoint: "4321", region: us-central1, project: ml-prod, deployed-model: "fraud-{{version}}", timeout: 10s, settle-timeout: 2s, poll-interval: 10ms }';
+/** The model's target on it as the target reads its config, waiting as `timing` says. */
+export const vertexFraudTarget = (timing: TargetTiming): VertexTargetConfig => ({
+  type: 'vertex',
+  endpoint: '4321',
+  region: 'us-central1',
+  project: 'ml-prod',
+  deployedModel: 'fraud-{{version}}',
+  ...timing,
+});
 /** Model 777's version `version` (v1: 777@1) deployed as fraud-`version` with ID `id`. */
 export const vertexDeployed = (id: string, version: string) => ({
   id,

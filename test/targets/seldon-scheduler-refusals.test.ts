@@ -1,9 +1,11 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { useStandins } from '../support/standin-server.js';
+import { FAST } from './drive.js';
 import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.js';
 
 // The kubectl stand-in took Experiments the Seldon scheduler refuses (scheduler/pkg/store/experiment/
@@ -15,6 +17,12 @@ import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.j
 const standins = useStandins('kubectl');
 const kubectl = promisify(execFile);
 
+const config: SeldonTargetConfig = {
+  type: 'seldon',
+  namespace: 'seldon-mesh',
+  modelName: '{{model}}-{{version}}',
+  ...FAST,
+};
 const REFUSED = 'rpc error: code = FailedPrecondition desc =';
 
 /** Experiment fraud (its user fields `kept`) with the Models of v1 and v2, then `spec` patched in as a user would. */
@@ -77,18 +85,7 @@ describe("the Seldon scheduler's refusals of an Experiment's spec, in the kubect
 
   it('a target reading such an Experiment says why it is not active, in those words', async () => {
     await patched({ default: 'fraud-v1' }, { candidates: [{ name: 'fraud-v2', weight: 100 }] });
-    const target = seldonTarget(
-      {
-        type: 'seldon',
-        namespace: 'seldon-mesh',
-        modelName: '{{model}}-{{version}}',
-        timeoutMs: 10_000,
-        settleTimeoutMs: 2_000,
-        pollIntervalMs: 10,
-      },
-      'fraud',
-      new FakeClock(),
-    );
+    const target = seldonTarget(config, 'fraud', new FakeClock());
     await expect(target.read()).rejects.toThrow(
       `Seldon Experiment fraud (namespace seldon-mesh) is not active, so what it serves is unknown: its Ready condition is False (${REFUSED} default model/pipeline fraud-v1 not found in experiment fraud candidates)`,
     );

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { SeldonTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { handleCommand } from '../../src/release/commands.js';
 import { TargetRefusedError } from '../../src/targets/errors.js';
@@ -6,7 +7,7 @@ import { reconcile } from '../../src/targets/reconcile.js';
 import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
-import { step } from './drive.js';
+import { FAST, step } from './drive.js';
 import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.js';
 
 // A write to a Seldon Experiment the API server refuses itself: a cluster policy's admission webhook
@@ -52,19 +53,13 @@ const denyPatches = () =>
     times: -1,
   });
 
-const target = () =>
-  seldonTarget(
-    {
-      type: 'seldon',
-      namespace: 'seldon-mesh',
-      modelName: '{{model}}-{{version}}',
-      timeoutMs: 10_000,
-      settleTimeoutMs: 2_000,
-      pollIntervalMs: 10,
-    },
-    'fraud',
-    new FakeClock(),
-  );
+const targetConfig: SeldonTargetConfig = {
+  type: 'seldon',
+  namespace: 'seldon-mesh',
+  modelName: '{{model}}-{{version}}',
+  ...FAST,
+};
+const target = () => seldonTarget(targetConfig, 'fraud', new FakeClock());
 
 describe('a Seldon Experiment write the API server refuses', () => {
   it("a PR's first step denied by a policy webhook: not deployed, what to fix, nothing rolled back", async () => {

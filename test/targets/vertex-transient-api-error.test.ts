@@ -1,11 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import type { VertexTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { TargetThrottledError } from '../../src/targets/errors.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { vertexTarget } from '../../src/targets/vertex-target.js';
-import { VERTEX_RESOURCE, vertexFraudEndpoint } from '../support/fraud-endpoints.js';
+import { VERTEX_RESOURCE, vertexFraudEndpoint, vertexFraudTarget } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { platformError } from '../support/standins/platform-error.js';
 import { passingCanary, step } from './drive.js';
@@ -17,16 +16,7 @@ import { passingCanary, step } from './drive.js';
 
 const standins = useStandins('gcloud', vertexFraudEndpoint);
 
-const config: VertexTargetConfig = {
-  type: 'vertex',
-  endpoint: '4321',
-  region: 'us-central1',
-  project: 'ml-prod',
-  deployedModel: 'fraud-{{version}}',
-  timeoutMs: 10_000,
-  settleTimeoutMs: 600_000,
-  pollIntervalMs: 10_000,
-};
+const config = vertexFraudTarget({ timeoutMs: 10_000, settleTimeoutMs: 600_000, pollIntervalMs: 10_000 });
 
 const UNAVAILABLE = 'The service is currently unavailable.';
 

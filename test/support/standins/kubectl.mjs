@@ -581,6 +581,24 @@ const withManagedEntry = (entries, entry) => [
   entry,
 ];
 
+/**
+ * Records the operator's update of an Experiment's status conditions in its managedFields
+ * (controller-runtime names its manager after the binary), at the next second, which it returns.
+ */
+function operatorStatusUpdate(exp) {
+  const now = nextSecond();
+  exp.metadata.managedFields = withManagedEntry(managedFieldsOf(exp), {
+    manager: 'manager',
+    operation: 'Update',
+    apiVersion: 'mlops.seldon.io/v1alpha1',
+    time: now,
+    fieldsType: 'FieldsV1',
+    fieldsV1: { 'f:status': { '.': {}, 'f:conditions': {} } },
+    subresource: 'status',
+  });
+  return now;
+}
+
 /** Strict decoding of the Experiment CRD (operator/apis/mlops/v1alpha1/experiment_types.go). */
 function experimentProblem(m) {
   const known = (obj, keys, at) => {
@@ -866,16 +884,7 @@ function reconcileExperiment(exp) {
   if (reportedGeneration(exp) === generation || pending(exp)) return;
   const refused = schedulerRefusal(exp);
   if (refused) {
-    const now = nextSecond();
-    exp.metadata.managedFields = withManagedEntry(managedFieldsOf(exp), {
-      manager: 'manager',
-      operation: 'Update',
-      apiVersion: 'mlops.seldon.io/v1alpha1',
-      time: now,
-      fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:status': { '.': {}, 'f:conditions': {} } },
-      subresource: 'status',
-    });
+    const now = operatorStatusUpdate(exp);
     seldonConditions(exp.status, now).set(
       'ExperimentReady',
       false,
@@ -893,17 +902,7 @@ function reconcileExperiment(exp) {
     [false, ''],
     [true, 'experiment active'],
   ]) {
-    const now = nextSecond();
-    // The operator's status update (controller-runtime names its manager after the binary).
-    exp.metadata.managedFields = withManagedEntry(managedFieldsOf(exp), {
-      manager: 'manager',
-      operation: 'Update',
-      apiVersion: 'mlops.seldon.io/v1alpha1',
-      time: now,
-      fieldsType: 'FieldsV1',
-      fieldsV1: { 'f:status': { '.': {}, 'f:conditions': {} } },
-      subresource: 'status',
-    });
+    const now = operatorStatusUpdate(exp);
     const conditions = seldonConditions(exp.status, now);
     conditions.set('ExperimentReady', active, description);
     conditions.set(
