@@ -29,9 +29,8 @@ const primaryLimit = (inSeconds: number) => ({
   'x-ratelimit-reset': String(seconds() + inSeconds),
 });
 
-/** The longest wait, in GitHub's seconds, the log says a refused request is given ("… in 300s"). */
-const longestWait = (log: string) =>
-  Math.max(0, ...[...log.matchAll(/ in (\d+)s\b/g)].map((m) => Number(m[1])));
+/** The waits, in GitHub's seconds, the log says refused requests are given ("… in 300s"). */
+const waitsLogged = (log: string) => [...log.matchAll(/ in (\d+)s\b/g)].map((m) => Number(m[1]));
 
 /** A request error as Octokit gives it, refused with these headers. */
 const refused = (headers: Record<string, string>, message = 'API rate limit exceeded') => ({
@@ -136,14 +135,14 @@ describe('a PR job GitHub refuses for 55 minutes (primary rate limit) once v2 ha
     // The job's comment, written once v2 has 10% of live traffic, comes past the limit: a routine
     // update is left for later, the last one waits 5 minutes once (3 s here), then gives up.
     github.failNext('PATCH', COMMENT, 403, 50, primaryLimit(3300));
-    const started = Date.now();
     const main = await step();
-    expect(Date.now() - started).toBeLessThan(20_000);
     expect(main.code).toBe(1);
     expect(main.stdout).toMatch(
       /::error::model-gate stopped: GitHub answered 403 to PATCH \S+: API rate limit exceeded for installation ID 12345678\. GitHub's rate limit for this token \(1000 requests an hour\) is used up until \d\d:\d\d UTC \(in 55 min\)/,
     );
-    expect(longestWait(main.stdout)).toBe(300);
+    // What was waited, from the log rather than the clock (a loaded runner slows the whole step):
+    // 5 minutes, once; the old client's wait until the reset read "in 3301s".
+    expect(waitsLogged(main.stdout)).toEqual([300]);
     expect(main.stdout).toContain('a personal access token or a GitHub App token has a limit of its own');
     // The tick's own end, as without the refusal: v2 at 10% for the next tick, its release recorded before it deployed.
     expect(await fraudServing(sandbox)).toMatchObject({ canary: { version: 'v2', weight: 10 } });

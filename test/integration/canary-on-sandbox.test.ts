@@ -44,6 +44,9 @@ const canaryServed = async (since: number) => {
   return (res.body as { slots: { canary?: { requests: number } } }).slots.canary?.requests ?? 0;
 };
 
+const emptyLedger = async () =>
+  fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-ledger-')), 'ledger.json'));
+
 function pr(from: string, to: string) {
   ports.reader = memoryFileReader({
     [sha('a')]: { 'model.yaml': `version: ${from}` },
@@ -61,7 +64,7 @@ beforeAll(async () => {
   traffic = startTraffic({ url: sandbox.url, model: 'fraud-detector', rps: 200, seed: 2 });
   config = parseConfig(YAML, { SANDBOX_URL: sandbox.url }).config;
   ports = {
-    ledger: fileLedger(join(await mkdtemp(join(tmpdir(), 'model-gate-ledger-')), 'ledger.json')),
+    ledger: await emptyLedger(),
     reader: memoryFileReader({}),
     clock: systemClock,
     log: { info: () => {}, warn: () => {} },
@@ -102,6 +105,12 @@ describe('a canary on the sandbox over real HTTP', () => {
   });
 
   it('rolls back a faulty candidate at the first step and sends it no more traffic', async () => {
+    // Its own start, not the first test's end: v2 serving alone, no release recorded.
+    const v2Alone = await requestJson('PUT', `${sandbox.url}/admin/models/fraud-detector/traffic`, {
+      stable: { version: 'v2' },
+    });
+    expect(v2Alone.status).toBe(200);
+    ports.ledger = await emptyLedger();
     const { releases } = await handlePullRequest(config, pr('v2', 'v3'), ports, opts);
     const [release] = releases;
     expect(release?.status).toBe('failed');

@@ -80,7 +80,7 @@ export async function canaryOnSageMaker({ from = 'v1', to = 'v2', steps = [10, 5
 models:
   fraud:
     source: { file: model.yaml, key: version }
-    target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 300ms, poll-interval: 10ms }
+    target: { type: sagemaker, endpoint: fraud-endpoint, region: us-east-1, variant: "fraud-{{version}}", timeout: 10s, settle-timeout: 300ms, poll-interval: 50ms }
     metrics: { type: file, path: unused.json }
     strategy: { type: canary, steps: [${steps.join(', ')}], step-duration: 1m, min-requests: 100, interval: 10s }
     gates:
@@ -103,7 +103,9 @@ models:
     }),
     clock,
     log: { info: (m) => lines.push(m), warn: (m) => lines.push(m) },
-    targetFor,
+    // The engine's clock for the target too: settle-timeout counts describe calls, not how fast aws runs.
+    targetFor: (m) =>
+      m.target.type === 'sagemaker' ? sagemakerTarget(m.target, m.name, clock) : targetFor(m),
     metricsFor: () => metrics,
   };
   const event = { action: 'opened', number: 7, baseSha: sha(1), headSha: sha(2), merged: false };

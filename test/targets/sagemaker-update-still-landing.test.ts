@@ -13,10 +13,10 @@ import { FRAUD_ENDPOINT_CONFIG, variant } from './sagemaker-variants.js';
 // with nothing left to withdraw it. Such a read now waits for the update to land (busy only past
 // settle-timeout), as a change waits for InService.
 
-// Each update stays Updating for 40 describe-endpoint calls.
+// Each update stays Updating for 8 describe-endpoint calls.
 const standins = useStandins('aws', () => ({
   sagemaker: { [ENDPOINT_KEY]: fraudEndpoint() },
-  settleGets: 40,
+  settleGets: 8,
 }));
 
 const weights = () => endpointWeights(standins);
@@ -35,7 +35,7 @@ describe('a SageMaker weights update that outlasts settle-timeout', () => {
 });
 
 describe('reading a SageMaker endpoint while an update runs', () => {
-  const config = FRAUD_ENDPOINT_CONFIG;
+  const config = { ...FRAUD_ENDPOINT_CONFIG, pollIntervalMs: 200 };
   const read = () =>
     sagemakerTarget(config, 'fraud', new FakeClock()).read({ stable: 'v1', candidate: 'v2' });
   const seed = (more: object) =>
