@@ -61,7 +61,7 @@ export function retryDelayOf(error: unknown, attempt: number, now: number): numb
   };
   const headers = response?.headers ?? {};
   if (status === undefined) return undefined;
-  if (status >= 500) return 1000 * (attempt + 1) ** 2;
+  if (status >= 500) return backoffMs(attempt);
   if (status !== 403 && status !== 429) return undefined;
   const wait = rateLimitWait(headers, message, attempt, now);
   if (wait === undefined || wait <= RATE_LIMIT_WAIT_MAX_MS) return wait;
@@ -82,6 +82,33 @@ function rateLimitWait(
 }
 
 const isPrimaryLimit = (headers: Record<string, unknown>) => String(headers['x-ratelimit-remaining']) === '0';
+
+/** The retry plugin's backoff before try `attempt + 1` of a request: 1, 4, 9 s. */
+const backoffMs = (attempt: number) => 1000 * (attempt + 1) ** 2;
+
+/**
+ * How long to wait before sending again a request refused 429 by something other than GitHub's
+ * own rate limits (those, recognised as the throttling plugin does, are its to wait out): a GitHub
+ * Enterprise Server's limit, a proxy or gateway before the API. The wait its retry-after asks
+ * for (retryDelayOf's), else the retry plugin's backoff; undefined for a retry-after longer than
+ * model-gate waits (sent again sooner, it would be refused again) or one that is not seconds.
+ */
+function plainTooManyRequestsWait(error: unknown, attempt: number): number | undefined {
+  const { status, message, response } = error as {
+    status?: number;
+    message?: string;
+    response?: { headers?: Record<string, unknown>; data?: { errors?: { type?: string }[] } };
+  };
+  const headers = response?.headers ?? {};
+  const githubLimit =
+    SECONDARY_LIMIT.test(message ?? '') ||
+    isPrimaryLimit(headers) ||
+    (response?.data?.errors ?? []).some((e) => e?.type === 'RATE_LIMITED');
+  if (status !== 429 || githubLimit) return undefined;
+  if (headers['retry-after'] === undefined) return backoffMs(attempt);
+  if (!(Number(headers['retry-after']) * 1000 <= RATE_LIMIT_WAIT_MAX_MS)) return undefined;
+  return retryDelayOf(error, attempt, Date.now());
+}
 
 /**
  * A request refused by the primary rate limit, its message saying which limit, when it resets
@@ -199,7 +226,9 @@ function spaced(ms: number): ThrottlingOptions['write'] {
 
 /**
  * Octokit with retry (5xx, with backoff) and throttling (primary and secondary rate
- * limits, waiting as long as GitHub asks, up to RATE_LIMIT_WAIT_MAX_MS). Other 4xx are not retried: they are ours to fix.
+ * limits, waiting as long as GitHub asks, up to RATE_LIMIT_WAIT_MAX_MS); another 429 (a GitHub
+ * Enterprise Server's or a proxy's) is sent again after its retry-after, or the same backoff as a
+ * 5xx. Other 4xx are not retried: they are ours to fix.
  * A request sent with `SEND_ONCE` is never retried here: its caller does it.
  */
 export function gitHubClient(opts: ClientOptions): GitHubClient {
@@ -219,6 +248,7 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
       request: timedRequest(opts.timeoutMs ?? REQUEST_TIMEOUT_MS),
       // 403 and 429 (GitHub's rate limits among them) are the throttling plugin's: it waits as GitHub
       // asks, where the retry plugin would send again 1, 4, 9 s later, each request sent while limited.
+      // A 429 it does not take for GitHub's limit is sent again by the wrap below.
       retry: { retries, doNotRetry: [400, 401, 403, 404, 410, 422, 429, 451], retryAfterBaseValue: second },
       throttle: {
         retryAfterBaseValue: second,
@@ -241,6 +271,23 @@ export function gitHubClient(opts: ClientOptions): GitHubClient {
     retry,
     throttling,
   );
+  // Registered after the plugins' hooks, so it wraps them: a 429 they leave alone (not GitHub's
+  // own limit) is sent again here, as the retry plugin did before 429 became the throttling plugin's.
+  octokit.hook.wrap('request', async (send, options) => {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await send(options);
+      } catch (error) {
+        const wait =
+          attempt < retries && !sentOnce(options) ? plainTooManyRequestsWait(error, attempt) : undefined;
+        if (wait === undefined) throw error;
+        opts.warn(
+          `Too many requests (HTTP 429) on ${options.method} ${options.url}: retrying in ${wait / 1000}s`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, wait * scale));
+      }
+    }
+  });
   octokit.hook.before('request', redactWrites);
   // Before the plugins' hooks, which read the option (a copy: the client's defaults are shared).
   octokit.hook.before('request', (options) => {

@@ -1,7 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../../src/config/load.js';
 import { FakeClock } from '../../src/core/clock.js';
-import { gitHubClient } from '../../src/github/client.js';
+import { gitHubClient, sendingOnce } from '../../src/github/client.js';
 import { readBody } from '../../src/github/sticky-comment.js';
 import type { PullRequestEvent } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
@@ -137,5 +137,65 @@ describe('a read refused by a lasting secondary rate limit answered 429 without 
     expect(world.github.requestCount('GET', COMMENTS)).toBe(4);
     // One "retrying" per wait: the last refusal, given up on, does not say it retries.
     expect(warnings.filter((w) => w.includes('retrying in'))).toHaveLength(3);
+  });
+});
+
+// Not every 429 is GitHub's own rate limit (a "secondary rate limit" message, or
+// x-ratelimit-remaining: 0), which the throttling plugin waits out: a GitHub Enterprise Server or a
+// proxy or gateway before the API answers a plain "Too Many Requests". That one is sent again too.
+describe('a request refused 429 "Too Many Requests" by something other than GitHub\'s own rate limits', () => {
+  const world = useFakeGitHub(repo);
+  const TOO_MANY = { message: 'Too Many Requests' };
+  const retrying = (warnings: string[]) => warnings.filter((w) => w.includes('retrying in'));
+  const client = (warnings: string[]) =>
+    // Seconds at a hundredth.
+    gitHubClient({
+      token: 'ghs_x',
+      baseUrl: world.github.url,
+      warn: (w) => warnings.push(w),
+      waitScale: 0.01,
+    });
+  const listComments = (gh: ReturnType<typeof client>) =>
+    gh.rest.issues.listComments({ ...repo, issue_number: 1 });
+
+  beforeAll(() => world.github.setPullRequest(1, { baseSha: sha(2), headSha: sha(3), files: [] }));
+  afterEach(() => {
+    world.github.clearFaults();
+    world.github.resetRequests();
+  });
+
+  it('is sent again after the retry-after it gives, and answered', async () => {
+    world.github.failNext('GET', COMMENTS, 429, 1, { 'retry-after': '1' }, TOO_MANY);
+    const warnings: string[] = [];
+
+    const { status } = await listComments(client(warnings));
+
+    expect(status).toBe(200);
+    expect(world.github.requestCount('GET', COMMENTS)).toBe(2);
+    expect(retrying(warnings)).toEqual([
+      'Too many requests (HTTP 429) on GET /repos/{owner}/{repo}/issues/{issue_number}/comments: retrying in 1s',
+    ]);
+  });
+
+  it('without retry-after, is sent again after 1, 4 and 9 s, then fails: four requests in all', async () => {
+    world.github.failNext('GET', COMMENTS, 429, 20, {}, TOO_MANY);
+    const warnings: string[] = [];
+
+    await expect(listComments(client(warnings))).rejects.toMatchObject({ status: 429 });
+
+    expect(world.github.requestCount('GET', COMMENTS)).toBe(4);
+    expect(retrying(warnings).map((w) => w.replace(/.*retrying in /, ''))).toEqual(['1s', '4s', '9s']);
+  });
+
+  it('is not sent again when its caller sends it once, nor when it asks to wait longer than model-gate waits', async () => {
+    world.github.failNext('GET', COMMENTS, 429, 1, { 'retry-after': '1' }, TOO_MANY);
+    const warnings: string[] = [];
+    await expect(sendingOnce(() => listComments(client(warnings)))).rejects.toMatchObject({ status: 429 });
+    expect(world.github.requestCount('GET', COMMENTS)).toBe(1);
+
+    world.github.failNext('GET', COMMENTS, 429, 1, { 'retry-after': '3600' }, TOO_MANY);
+    await expect(listComments(client(warnings))).rejects.toMatchObject({ status: 429 });
+    expect(world.github.requestCount('GET', COMMENTS)).toBe(2);
+    expect(retrying(warnings)).toEqual([]);
   });
 });
