@@ -324,13 +324,15 @@ function noPredictions(
  * ledger says (the command's own choice, previousStable); where it does not, the version to name.
  */
 function rollbackStep(model: string, history: LedgerEntry[], serving: string): string {
+  // The workflow's inputs, then the command line's: a tick runs in either.
   const run = `to roll back: run the workflow with command: rollback, model: ${model}`;
+  const cli = `model-gate run rollback --model ${model}`;
   try {
-    return `${run} (default back to ${previousStable(model, history, serving)})`;
+    return `${run} (default back to ${previousStable(model, history, serving)}), or ${cli}`;
   } catch (err) {
     // No version to go back to by default: the command asks for one, so the step says so now.
     if (!(err instanceof InputError)) throw err;
-    return `${run}, to-version: the version to serve`;
+    return `${run}, to-version: the version to serve, or ${cli} --to-version VERSION`;
   }
 }
 

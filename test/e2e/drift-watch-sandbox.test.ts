@@ -162,7 +162,7 @@ describe('the drift watch on the sandbox', () => {
     expect(report?.psi).toBeGreaterThan(0.25);
     expect(report?.note).toMatch(
       new RegExp(
-        `^${MODEL} v1: prediction drift, PSI [\\d.]+ \\(level 0\\.25\\): the last 4s against the 4s before; to roll back: run the workflow with command: rollback, model: ${MODEL}, to-version: the version to serve$`,
+        `^${MODEL} v1: prediction drift, PSI [\\d.]+ \\(level 0\\.25\\): the last 4s against the 4s before; to roll back: run the workflow with command: rollback, model: ${MODEL}, to-version: the version to serve, or model-gate run rollback --model ${MODEL} --to-version VERSION$`,
       ),
     );
   });

@@ -81,7 +81,7 @@ describe("drift marks the drifted version's Deployment", () => {
     const [report] = result.drift ?? [];
     expect(report).toMatchObject({ version: 'v3', drifted: true });
     expect(report?.note).toMatch(
-      /^fraud v3: prediction drift, PSI [\d.]+ \(level 0\.2\): the last 1h against the 1d before; v3 has no promotion or rollback on record \(it serves by a change made outside model-gate\), so no promotion's deployment is marked and no PR told; to roll back: run the workflow with command: rollback, model: fraud \(default back to v2\)$/,
+      /^fraud v3: prediction drift, PSI [\d.]+ \(level 0\.2\): the last 1h against the 1d before; v3 has no promotion or rollback on record \(it serves by a change made outside model-gate\), so no promotion's deployment is marked and no PR told; to roll back: run the workflow with command: rollback, model: fraud \(default back to v2\), or model-gate run rollback --model fraud$/,
     );
     expect(serves()).toEqual([{ version: 'v2', statuses: ['success: v2 passed every gate'] }]);
     expect(result.notify).toEqual([]);
@@ -91,7 +91,7 @@ describe("drift marks the drifted version's Deployment", () => {
     const result = await tickAfter([promotion('v0', 'v1', 11), promotion('v1', 'v2', 12)], 'v1');
     const note = result.drift?.[0]?.note ?? '';
     expect(note).toMatch(
-      /^fraud v1: prediction drift, PSI [\d.]+ \(level 0\.2\): the last 1h against the 1d before; to roll back: run the workflow with command: rollback, model: fraud, to-version: the version to serve$/,
+      /^fraud v1: prediction drift, PSI [\d.]+ \(level 0\.2\): the last 1h against the 1d before; to roll back: run the workflow with command: rollback, model: fraud, to-version: the version to serve, or model-gate run rollback --model fraud --to-version VERSION$/,
     );
     expect(serves()).toEqual([
       {

@@ -138,7 +138,7 @@ describe('the drift watch on a low-traffic model whose inputs shift', () => {
     expect(flagged[0]).toBeLessThanOrEqual(shiftAt + DAY);
     const first = looks.find((l) => l.report?.drifted)?.report;
     expect(first?.note).toMatch(
-      /^fraud v2: prediction drift, PSI [\d.]+ \(level 0\.25\): the last 1d against the 7d before; to roll back: run the workflow with command: rollback, model: fraud, to-version: the version to serve$/,
+      /^fraud v2: prediction drift, PSI [\d.]+ \(level 0\.25\): the last 1d against the 7d before; to roll back: run the workflow with command: rollback, model: fraud, to-version: the version to serve, or model-gate run rollback --model fraud --to-version VERSION$/,
     );
     expect(first?.sizes?.jensenShannon).toBeGreaterThan(0.1);
   });

@@ -68,7 +68,7 @@ describe('the drift watch', () => {
     const { result, ledgerFile } = await tick('shifted');
     expect(result.drift?.[0]).toMatchObject({ model: 'fraud', version: 'v2', drifted: true });
     expect(result.drift?.[0]?.note).toMatch(
-      /^fraud v2: prediction drift, PSI 0\.\d+ \(level 0\.2\): the last 1h against the 1d before; to roll back: run the workflow with command: rollback, model: fraud \(default back to v1\)$/,
+      /^fraud v2: prediction drift, PSI 0\.\d+ \(level 0\.2\): the last 1h against the 1d before; to roll back: run the workflow with command: rollback, model: fraud \(default back to v1\), or model-gate run rollback --model fraud$/,
     );
     expect(runDecision(result)).toBe('failed');
     expect(reportTitle(result)).toBe('❌ Drift detected');
