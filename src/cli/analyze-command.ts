@@ -22,7 +22,8 @@ export const ANALYZE_EXIT = {
 const USAGE = `usage: model-gate analyze <observations.jsonl> [--json] [--alpha A]
   replays a recorded observation log (docs/observations.md) through the judges and prints
   every gate's verdict over time; alpha (default 0.05) is split across the file's gates
-  other than mann-whitney ones, which judge at their confidence
+  other than mann-whitney ones, which judge at their confidence; a line's own alpha (a
+  release writes its split on every line) wins
 exit code: 0 when every gate passed, 1 when a gate failed, 2 on a usage error, 3 when the file
   is unreadable or invalid (one line per problem, file:line: field: message), 4 when no gate
   failed but one is still undecided (waiting or inconclusive at its last look), 70 on an internal
@@ -47,8 +48,10 @@ export async function analyzeCommand(argv: string[]): Promise<number> {
     return 0;
   }
   const text = args.values.alpha;
-  const alpha = text === undefined ? 0.05 : Number(text);
-  if (!(alpha > 0 && alpha < 1) || text?.trim() === '') {
+  // Undefined when not given (0.05): one given that no line is judged at is warned of, as a
+  // release writes its own split on every line.
+  const alpha = text === undefined ? undefined : Number(text);
+  if (alpha !== undefined && (!(alpha > 0 && alpha < 1) || text?.trim() === '')) {
     return usageError('analyze', USAGE, `--alpha needs a number in (0, 1), got "${text}"`);
   }
   const files = args.positionals;

@@ -67,7 +67,22 @@ export async function openLog(file: string): Promise<LogLines> {
         }
       };
       keep('');
-      yield* split(file, handle.createReadStream(ranged(Infinity)), keep);
+      // Timed only while it waits on the pipe, not while a batch is being checked.
+      const waiting = new PipeWaitNotice(file);
+      try {
+        waiting.arm();
+        const tee = (chunk: string) => {
+          waiting.arm();
+          keep(chunk);
+        };
+        for await (const batch of split(file, handle.createReadStream(ranged(Infinity)), tee)) {
+          waiting.disarm();
+          yield batch;
+          waiting.arm();
+        }
+      } finally {
+        waiting.disarm();
+      }
     },
     async close() {
       try {
@@ -80,6 +95,40 @@ export async function openLog(file: string): Promise<LogLines> {
 }
 
 const WHAT = 'pass the path of an observation log (docs/observations.md)';
+
+/** How long a pipe may give nothing, without closing, before analyze says what it waits for. */
+const PIPE_QUIET_MS = 3000;
+
+/**
+ * The one line said when a pipe gives nothing for PIPE_QUIET_MS and does not close (`tail -f`, a
+ * terminal as /dev/stdin): analyze judges a whole log, so it waits for the end, which would
+ * otherwise look like a hang.
+ */
+class PipeWaitNotice {
+  private timer: NodeJS.Timeout | undefined;
+  private said = false;
+
+  constructor(private readonly file: string) {}
+
+  /** (Re)starts the wait: called as the pipe is waited on and on each piece it gives. */
+  arm(): void {
+    this.disarm();
+    if (this.said) return;
+    this.timer = setTimeout(() => {
+      this.said = true;
+      process.stderr.write(
+        `model-gate analyze: ${this.file}: reading the pipe until it closes: analyze judges a whole log; Ctrl-C to stop\n`,
+      );
+    }, PIPE_QUIET_MS);
+    // Never what keeps the process alive: the pipe's read is.
+    this.timer.unref();
+  }
+
+  disarm(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+}
 
 /** The opened file, or what is wrong with the path in words (not an errno) and what to pass. */
 async function opened(file: string): Promise<FileHandle> {

@@ -54,3 +54,12 @@ export class LogProblems {
     else this.more++;
   }
 }
+
+/**
+ * A log without a look: a release writes a line only for a look its judge judged, so its gates were
+ * still waiting (for min-requests, for scrapes) or have no judge the log replays.
+ */
+export const noObservations = (file: string) =>
+  new InputError(
+    `${file}: no observations: a release writes a line only for a look its judge judged, so none means its gates were still waiting (for min-requests, for scrapes) or have no judge a log holds (threshold, webhook); the release's report says where they stood`,
+  );

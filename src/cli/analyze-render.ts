@@ -3,6 +3,7 @@ import type { MeasurementVerdict } from '../release/types.js';
 import { eValueText, fmt } from '../stats/counts.js';
 import type { Judgment } from '../stats/judgment.js';
 import type { Observation } from '../stats/observation.js';
+import type { AlphaLevels } from './analyze-alpha.js';
 import { type LineOutput, LookSpool } from './analyze-spool.js';
 import type { StoppedCheckNotRun } from './analyze-stopped.js';
 
@@ -23,9 +24,9 @@ export interface GateReplay {
   gate: string;
   kind: Observation['kind'];
   /**
-   * The gate's share of the file's alpha, which its looks are judged at unless a line sets its own
-   * (each look records the level it was judged at); none for `mann-whitney`, which judges at its
-   * confidence, outside the alpha split.
+   * The level the gate's looks were judged at: its lines' own `alpha` (a release's split), else its
+   * share of the file's alpha; none when its looks were judged at different levels (each look records
+   * its own), nor for `mann-whitney`, which judges at its confidence, outside the alpha split.
    */
   alpha?: number;
   /**
@@ -89,16 +90,16 @@ function eText(eValue: number): string {
 export async function writeReport(
   out: LineOutput,
   spool: LookSpool,
-  report: { file: string; alpha: number; level: number; replays: GateReplay[]; json: boolean },
+  report: { file: string; levels: AlphaLevels; replays: GateReplay[]; json: boolean },
 ): Promise<void> {
-  const { file, alpha, level, replays, json } = report;
+  const { file, levels, replays, json } = report;
   if (json) {
     // The document without its looks, each gate's `looks` a placeholder line the spool replaces.
     const gates = replays.map(({ lastNote: _, ...g }, i) => {
       const { gate, kind, ...rest } = g;
       return { gate, kind, looks: [`@looks ${i}`], ...rest };
     });
-    const pieces = JSON.stringify({ file, alpha, gates }, jsonNumbers, 2).split(
+    const pieces = JSON.stringify({ file, alpha: levels.alpha, gates }, jsonNumbers, 2).split(
       new RegExp(`^${LOOK_INDENT}"@looks \\d+"$`, 'm'),
     );
     for (const [i, piece] of pieces.entries()) {
@@ -107,7 +108,7 @@ export async function writeReport(
     }
     return;
   }
-  out.write(header(file, alpha, level, replays));
+  out.write(header(file, levels, replays));
   for (const [i, g] of replays.entries()) {
     out.write(`\n\n${g.gate} (${g.kind})\n`);
     for await (const looks of spool.read(i)) out.write(looks);
@@ -135,23 +136,8 @@ function outcomeText(g: GateReplay): string {
   return `undecided, ${u.verdict} at ${timeText(u.time)} (line ${u.line})${why ? `: ${why}` : ''}`;
 }
 
-/**
- * How alpha was split: `2 gates, alpha 0.05 split to 0.025 each` (one gate: `1 gate, alpha 0.05`);
- * beside mann-whitney gates, which judge at their confidence, among the others only
- * (`… split to 0.025 each of the 2 that spend it`).
- */
-function header(file: string, alpha: number, level: number, replays: GateReplay[]): string {
-  const gates = `${file}: ${counted(replays.length, 'gate')}`;
+/** The first line: the file, its gates and how alpha was spent (AlphaLevels.text). */
+function header(file: string, levels: AlphaLevels, replays: GateReplay[]): string {
   const spending = replays.filter((g) => spendsAlpha(g.kind)).length;
-  if (spending === replays.length)
-    return spending === 1
-      ? `${gates}, alpha ${alpha}`
-      : `${gates}, alpha ${alpha} split to ${fmt(level)} each`;
-  const kayenta = 'mann-whitney judges at its confidence, outside the alpha split';
-  if (spending === 0) return `${gates}, ${kayenta}`;
-  const split =
-    spending === 1
-      ? `alpha ${alpha} on the 1 that spends it`
-      : `alpha ${alpha} split to ${fmt(level)} each of the ${spending} that spend it`;
-  return `${gates}, ${split} (${kayenta})`;
+  return `${file}: ${counted(replays.length, 'gate')}, ${levels.text(replays.length, spending)}`;
 }

@@ -14,9 +14,12 @@ import {
   sameStep,
   timeMs,
 } from '../stats/observation.js';
+import { AlphaLevels, DEFAULT_ALPHA } from './analyze-alpha.js';
+import { JsonDocumentCheck } from './analyze-document.js';
 import { ReportOutputError } from './analyze-errors.js';
 import { type LogLines, openLog } from './analyze-lines.js';
-import { LogProblems } from './analyze-problems.js';
+import { LogProblems, noObservations } from './analyze-problems.js';
+import { OneRelease } from './analyze-release.js';
 import {
   type GateReplay,
   lookSpool,
@@ -41,7 +44,8 @@ export type LogOutcome = 'failed' | 'passed' | 'undecided';
 
 /**
  * The work of `model-gate analyze` once its command line is valid: every look of the log `file`
- * judged at `alpha` (split across its gates) and printed, as text or JSON; an unreadable or
+ * judged at its line's own `alpha`, else at `alpha` (`--alpha`, undefined when not given: 0.05)
+ * split across its gates, and printed, as text or JSON; an unreadable or
  * invalid file is an InputError naming each problem. Its own module, so that a usage error or
  * `--help` returns before the judges load.
  *
@@ -52,7 +56,7 @@ export type LogOutcome = 'failed' | 'passed' | 'undecided';
  */
 export async function analyzeLog(
   file: string,
-  alpha: number,
+  alpha: number | undefined,
   json: boolean,
   spoolBytes?: number,
 ): Promise<LogOutcome> {
@@ -61,15 +65,22 @@ export async function analyzeLog(
   let out: LineOutput | undefined;
   let outcome: LogOutcome;
   try {
-    const { kinds, looks } = await checkLog(file, log);
+    // A refused log that is one JSON document (pretty-printed, a report) is told so in one line.
+    const document = new JsonDocumentCheck();
+    const { kinds, looks } = await checkLog(file, document.watching(log)).catch((err: unknown) => {
+      throw document.insteadOf(file, err);
+    });
     const spending = [...kinds.values()].filter(spendsAlpha).length;
-    const level = bonferroni(alpha, spending);
-    const replays = await replay(file, log, { kinds, looks }, level, spool, json);
+    const split = alpha ?? DEFAULT_ALPHA;
+    const levels = new AlphaLevels(split, bonferroni(split, spending), alpha !== undefined);
+    const replays = await replay(file, log, { kinds, looks }, levels, spool, json);
     outcome = outcomeOf(replays);
     out = new LineOutput();
-    await writeReport(out, spool, { file, alpha, level, replays, json }).catch((err) => {
+    await writeReport(out, spool, { file, levels, replays, json }).catch((err) => {
       if (!(err instanceof OutputFailed)) throw err;
     });
+    const unused = levels.unusedWarning();
+    if (unused) console.error(`warning: ${file}: ${unused}`);
   } finally {
     // Its temporary files go first, whatever ended it: they may hold a copy of production data.
     try {
@@ -128,10 +139,12 @@ function parseLine(
  * The first pass: every line checked, every fault named by its line, nothing judged. A gate
  * keeps the kind of its first line, and its looks go forward in time (a look at or before the
  * one before it is a log spliced or written twice, which would replay a decision the release
- * never saw). Returns each gate's kind, in the order the gates first appear, and the number of looks.
+ * never saw), and a log is one release's. Returns each gate's kind, in the order the gates first
+ * appear, and the number of looks.
  */
 async function checkLog(file: string, log: LogLines): Promise<CheckedLog> {
   const problems = new LogProblems(file);
+  const releases = new OneRelease();
   const firstLook = new Map<string, { kind: Observation['kind']; line: number }>();
   const lastLook = new Map<string, { time: number | string; at: number; line: number }>();
   const gateProblem = (o: Observation, line: number): string | undefined => {
@@ -159,13 +172,19 @@ async function checkLog(file: string, log: LogLines): Promise<CheckedLog> {
       problems.parsed(number, parsed.problems);
       continue;
     }
+    // Another release's look is no look of this file's gates: not checked against them.
+    const otherRelease = releases.otherRelease(parsed.data.release, number);
+    if (otherRelease) {
+      problems.parsed(number, otherRelease);
+      continue;
+    }
     const problem = gateProblem(parsed.data, number);
     problems.parsed(number, problem ? [problem] : []);
     if (!problem) looks++;
   }
   const refused = problems.error();
   if (refused) throw refused;
-  if (looks === 0) throw new InputError(`${file}: no observations`);
+  if (looks === 0) throw noObservations(file);
   return { kinds: new Map([...firstLook].map(([gate, { kind }]) => [gate, kind])), looks };
 }
 
@@ -184,7 +203,7 @@ async function replay(
   file: string,
   log: LogLines,
   { kinds, looks }: CheckedLog,
-  level: number,
+  levels: AlphaLevels,
   spool: LookSpool,
   json: boolean,
 ): Promise<GateReplay[]> {
@@ -211,9 +230,9 @@ async function replay(
     if (!parsed.success || !state || state.g.kind !== parsed.data.kind) throw changed();
     const o = parsed.data;
     const { g } = state;
-    const spends = spendsAlpha(g.kind);
-    if (spends) g.alpha = level;
-    const j = judgeObservation(o, level);
+    const judgedAt = spendsAlpha(g.kind) ? levels.look(state.index, o.alpha) : undefined;
+    if (judgedAt !== undefined) g.alpha ??= judgedAt;
+    const j = judgeObservation(o, levels.level);
     // The live gates' stopped-candidate check on the line's split: counts that stood still are no evidence.
     const look = state.stopped.look(o, line, {
       verdict: lookVerdict(o.kind, j),
@@ -235,7 +254,7 @@ async function replay(
           time: o.time,
           ...(o.step === undefined ? {} : { step: o.step }),
           line,
-          ...(spends ? { alpha: o.alpha ?? level } : {}),
+          ...(judgedAt === undefined ? {} : { alpha: judgedAt }),
           verdict: v,
           evidence: look.evidence,
           note,
@@ -252,9 +271,10 @@ async function replay(
     g.lastNote = note;
   }
   if (judged !== looks) throw changed();
-  for (const { g, stopped } of gates.values()) {
+  for (const { g, stopped, index } of gates.values()) {
     // Only a gate without a decision says where its last look left it.
     if (g.decided) delete g.undecided;
+    if (levels.ofGate(index) === undefined) delete g.alpha;
     if (stopped.notRun) g.stoppedCheckNotRun = stopped.notRun;
   }
   return [...gates.values()].map(({ g }) => g);

@@ -2,10 +2,13 @@ import type { ObservationLine } from '../stats/observation.js';
 import type { StatisticalContext } from './ratio-gate.js';
 
 type LineOwnFields<T> = T extends unknown
-  ? Omit<T, 'time' | 'step' | 'split' | 'failureLimit' | 'inconclusiveLimit'>
+  ? Omit<T, 'time' | 'step' | 'split' | 'failureLimit' | 'inconclusiveLimit' | 'release'>
   : never;
 
-/** A look's own fields: its gate, kind, arms and tolerances (the step's and the limits are added here). */
+/**
+ * A look's own fields: its gate, kind, arms and tolerances (the step's and the limits are added
+ * here, the release's by its log's writer, observation-log.ts).
+ */
 export type LookFields = LineOwnFields<ObservationLine>;
 
 /**

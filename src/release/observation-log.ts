@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { redactStrings } from '../core/redact.js';
-import { type ObservationLine, observationText } from '../stats/observation.js';
+import { type ObservationLine, type ObservationRelease, observationText } from '../stats/observation.js';
 import type { Logger } from './ports.js';
 import type { Release } from './types.js';
 
@@ -40,6 +40,16 @@ export const byRelease = (release: Release): string =>
 export const byPullRequest = (release: Release): string =>
   release.pr === undefined ? byRelease(release) : `${part(release.model)}-pr${release.pr}.jsonl`;
 
+/**
+ * The release a line is of, written on every line as `release`: a file `cat` together from two
+ * releases' logs is refused by analyze rather than replayed as one. None for a start that is no date.
+ */
+export function releaseOfLine(release: Release): ObservationRelease | undefined {
+  const started = new Date(release.startedAt);
+  if (Number.isNaN(started.getTime())) return undefined;
+  return { model: release.model, version: release.to, started: started.toISOString() };
+}
+
 /** Errors of the file's name or path, not of the folder's permissions or kind: what to say of each. */
 const NOT_THE_FOLDER: Record<string, string | undefined> = {
   ENAMETOOLONG: 'its path is too long for the file system',
@@ -48,9 +58,9 @@ const NOT_THE_FOLDER: Record<string, string | undefined> = {
 
 /**
  * Ports.observe for a folder of observation logs (docs/observations.md, "How to get a log"): one file
- * per model and release, named by `fileName`, each judged look appended as one line as it is taken,
- * so a run that stops keeps every look before it. Queries are never part of a line, and its strings
- * are redacted all the same. A log that cannot be named or written is said once, as a warning, and
+ * per model and release, named by `fileName`, each judged look appended as one line as it is taken
+ * (naming its release: releaseOfLine), so a run that stops keeps every look before it. Queries are
+ * never part of a line, and its strings are redacted all the same. A log that cannot be named or written is said once, as a warning, and
  * the release goes on without it: the log is a record, no part of the decision.
  */
 export function observationLog(
@@ -64,7 +74,9 @@ export function observationLog(
     try {
       file = join(dir, fileName(release));
       mkdirSync(dir, { recursive: true });
-      appendFileSync(file, `${observationText(redactStrings(line))}\n`);
+      const id = releaseOfLine(release);
+      const stamped: ObservationLine = id ? { ...line, release: id } : line;
+      appendFileSync(file, `${observationText(redactStrings(stamped))}\n`);
     } catch (err) {
       if (warned) return;
       warned = true;

@@ -79,6 +79,17 @@ const time = oneOf([z.number(), z.string()]).superRefine((t, ctx) => {
   }
 });
 
+/**
+ * The release that wrote the line (docs/observations.md): its model, the version it released and
+ * when it started. A log is one release's: analyze refuses a file holding two (logs `cat` together).
+ */
+const release = mapping({
+  model: z.string().min(1),
+  version: z.string().min(1),
+  started: z.string().min(1),
+});
+export type ObservationRelease = z.infer<typeof release>;
+
 const common = {
   time,
   gate: z.string().min(1, { error: 'a gate name is required, got ""' }),
@@ -93,6 +104,8 @@ const common = {
    */
   failureLimit: z.number().int().nonnegative().optional(),
   inconclusiveLimit: z.number().int().nonnegative().optional(),
+  /** Absent in logs written before releases named themselves on each line. */
+  release: release.optional(),
 };
 
 // A kind's own fields say so when missing, `canary: required for kind "ratio"` (a distribution,

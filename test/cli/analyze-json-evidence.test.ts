@@ -35,13 +35,15 @@ describe('analyze --json', () => {
     expect(look?.note).toMatch(/e-value >10¹² ≥ 20$/);
   });
 
-  it("records the alpha each look was judged at: the gate's share, or its line's own", async () => {
+  it("records the alpha each look was judged at: the gate's share, or its line's own (and the gate none of its own)", async () => {
     const { gates } = await replayed(root, 'alpha.jsonl', [
       errors('2026-11-28T10:05:00Z', [12, 1500]),
       errors('2026-11-28T10:06:00Z', [14, 1600], 0.001),
       split,
     ]);
-    expect(gates.errors?.alpha).toBe(0.025);
+    // Its looks were judged at two levels: no one of them is the gate's.
+    expect(gates.errors).not.toHaveProperty('alpha');
+    expect(gates.split?.alpha).toBe(0.025);
     expect(gates.errors?.looks.map((l) => l.alpha)).toEqual([0.025, 0.001]);
   });
 });

@@ -42,6 +42,21 @@ describe('the observation log a release writes', () => {
     expect(warnings).toEqual([]);
   });
 
+  // Lines named no release: two releases' logs `cat` together replayed as one release's looks.
+  it("names its release on every line, the action's log of a PR as the CLI's", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'model-gate-obslog-'));
+    const none = { info: () => {}, warn: () => {} };
+    observationLog(dir, byRelease, none)(release, line);
+    observationLog(dir, byPullRequest, none)(release, line);
+    const named = { model: 'fraud-detector', version: 'v3', started: '2026-11-28T10:00:00.000Z' };
+    for (const file of ['fraud-detector-v3-20261128T100000Z.jsonl', 'fraud-detector-pr42.jsonl']) {
+      const written = JSON.parse(readFileSync(join(dir, file), 'utf8'));
+      expect(written.release).toEqual(named);
+      const parsed = parseObservation(written);
+      expect(parsed.success && parsed.data.release).toEqual(named);
+    }
+  });
+
   it('warns once when the folder cannot be written, and never throws', () => {
     const root = mkdtempSync(join(tmpdir(), 'model-gate-obslog-'));
     writeFileSync(join(root, 'file'), '');
