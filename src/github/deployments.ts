@@ -50,8 +50,11 @@ const canaryPayload = z.object({
   head: z.string().optional(),
 });
 
-/** A claim of a model's canary slot: its deployment, when it was made (ms), PR and versions. */
-export type CanaryClaim = { id: number; at: number } & z.output<typeof canaryPayload>;
+/**
+ * A claim of a model's canary slot: its deployment, when it was made (ms), PR and versions; as the
+ * holder of the slot, also its newest status's description (`note`: a mark of its record missing).
+ */
+export type CanaryClaim = { id: number; at: number; note?: string } & z.output<typeof canaryPayload>;
 
 /** What a deployment made by `create` says: its commit, task, payload and description. */
 export interface NewDeployment {
@@ -401,15 +404,17 @@ export class Deployments {
   }
 
   /**
-   * The newest claim in progress among `claims` (`fresh`: also one with no status yet). A claim
-   * its PR made again since (a new head or version) is not: a PR has one release of a model at a
-   * time, and its newest claim speaks for it, even when GitHub refused to end the older one.
+   * The newest claim in progress among `claims` (`fresh`: also one with no status yet), with its
+   * newest status's description. A claim its PR made again since (a new head or version) is not: a
+   * PR has one release of a model at a time, and its newest claim speaks for it, even when GitHub
+   * refused to end the older one.
    */
   private async holderAmong(claims: Deployment[], fresh = false): Promise<CanaryClaim | undefined> {
     for (const { claim, replacedBy } of claimsIn(claims)) {
       if (replacedBy) continue;
-      const state = await this.latestState(claim.id);
-      if (held(state) || (fresh && state === undefined)) return claim;
+      const status = await this.latestStatus(claim.id);
+      if (held(status?.state) || (fresh && status === undefined))
+        return { ...claim, note: status?.description };
     }
     return undefined;
   }
@@ -499,15 +504,21 @@ export class Deployments {
     return (await this.latestStatus(id))?.state;
   }
 
-  /** The deployment's newest status: its state and when it was set (ms). */
-  async latestStatus(id: number): Promise<{ state: string; at: number } | undefined> {
+  /** The deployment's newest status: its state, when it was set (ms) and its description. */
+  async latestStatus(id: number): Promise<{ state: string; at: number; description: string } | undefined> {
     const res = await this.client.rest.repos.listDeploymentStatuses({
       ...this.repo,
       deployment_id: id,
       per_page: 1,
     });
     const status = res.data[0];
-    return status && { state: status.state, at: Date.parse(status.created_at) };
+    return (
+      status && {
+        state: status.state,
+        at: Date.parse(status.created_at),
+        description: status.description ?? '',
+      }
+    );
   }
 
   async status(

@@ -16,7 +16,13 @@ import { PrRecords } from './pr-records.js';
 import type { Repo } from './repo-files.js';
 import type { QueueEvent } from './slot-queue.js';
 import type { StickyComment } from './sticky-comment.js';
-import { recordLost, releaseOfLostRecord, unrecordedClaimNote } from './unrecorded-claim.js';
+import {
+  lostFrom,
+  recordMissingMark,
+  recordMissingSince,
+  releaseOfLostRecord,
+  unrecordedClaimNote,
+} from './unrecorded-claim.js';
 
 export interface GitHubLedgerOptions {
   client: GitHubClient;
@@ -218,7 +224,11 @@ export class GitHubLedger implements Ledger {
     const claim = await this.deployments.canaryHolder(model);
     if (!claim) return undefined;
     const live = await this.slot.liveReleaseOf(model, claim);
-    if (live || claim.pr === undefined) return live;
+    if (live) {
+      await this.unmark(model, claim, live);
+      return live;
+    }
+    if (claim.pr === undefined) return undefined;
     // A record that ended is the claim's end refused: the slot is free. No record at all is not.
     if ((await this.records.releasesOf(claim.pr)).has(model)) return undefined;
     return this.unrecorded(model, { ...claim, pr: claim.pr });
@@ -230,21 +240,41 @@ export class GitHubLedger implements Ledger {
   /**
    * The release a claim in progress stands for when its PR's comment records none of the model (the
    * comment deleted, or its section edited away mid-release): silent, its candidate kept its live
-   * traffic unwatched. Said in the log; once the record is taken for lost (recordLost), rebuilt
-   * from the claim, its withdrawal pending (releaseOfLostRecord), when this token made that claim
-   * for those versions and head (backed): a look-alike claim puts nothing out of service.
+   * traffic unwatched. Said in the log; the first run to see it marks the claim (recordMissingMark),
+   * so that a later one knows since when. Once the record is taken for lost (lostFrom: long enough
+   * for a live job to have written it again), rebuilt from the claim, its withdrawal pending
+   * (releaseOfLostRecord), when this token made that claim for those versions and head (backed): a
+   * look-alike claim puts nothing out of service, nor is marked.
    */
   private async unrecorded(model: string, claim: CanaryClaim & { pr: number }): Promise<Release | undefined> {
     const now = (this.opts.clock ?? systemClock).now();
     const { head } = claim;
-    const rebuilt =
-      head !== undefined && recordLost(claim, now)
-        ? releaseOfLostRecord(model, { ...claim, head }, now)
-        : undefined;
+    const rebuilt = head !== undefined ? releaseOfLostRecord(model, { ...claim, head }, now) : undefined;
     if (rebuilt && !(await this.backed(rebuilt))) return undefined;
-    if (!this.unrecordedNoted.has(claim.id)) this.problems.push(unrecordedClaimNote(model, claim, now));
+    const marked = recordMissingSince(claim);
+    if (rebuilt && marked === undefined) {
+      await this.bestEffort(
+        `mark the canary claim of ${model} (Deployment ${claim.id}) as missing its record`,
+        () => this.deployments.status(claim.id, 'in_progress', recordMissingMark(now)),
+      );
+    }
+    const since = marked ?? now;
+    if (!this.unrecordedNoted.has(claim.id))
+      this.problems.push(unrecordedClaimNote(model, claim, since, now));
     this.unrecordedNoted.add(claim.id);
-    return rebuilt;
+    return now >= lostFrom(claim, since) ? rebuilt : undefined;
+  }
+
+  /**
+   * A claim marked as missing its record whose record is found again (its job wrote it anew) loses
+   * the mark: left, it would date a later loss of the record from the first, and a tick would
+   * withdraw a candidate its job still drives at once. Best effort: left, the next run tries again.
+   */
+  private async unmark(model: string, claim: CanaryClaim, live: Release): Promise<void> {
+    if (recordMissingSince(claim) === undefined) return;
+    await this.bestEffort(`clear the mark of a missing record on the canary claim of ${model}`, () =>
+      this.deployments.status(claim.id, 'in_progress', `${live.status} ${live.to}: its record found again`),
+    );
   }
 
   /**
