@@ -70,7 +70,8 @@ async function world() {
   return w;
 }
 
-const NEXT_STEP = 'to roll back: run the workflow with command: rollback, model: fraud (default back to v1), or model-gate run rollback --model fraud';
+const NEXT_STEP =
+  'to roll back: run the workflow with command: rollback, model: fraud (default back to v1), or model-gate run rollback --model fraud';
 
 describe('command status of a model with a drift watch', () => {
   it('a drift not on record yet: the statistics, the level, "found now, not recorded", a warning; nothing recorded', async () => {
