@@ -5,6 +5,7 @@ import { retry } from '@octokit/plugin-retry';
 import { type ThrottlingOptions, throttling } from '@octokit/plugin-throttling';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
 import { redact, redactNotes } from '../core/redact.js';
+import { retryAfterMs } from '../core/retry-after.js';
 import { clip } from '../core/text.js';
 
 export { describeGitHubError, isGitHubError };
@@ -75,7 +76,10 @@ function rateLimitWait(
   attempt: number,
   now: number,
 ) {
-  if (headers['retry-after'] !== undefined) return Number(headers['retry-after']) * 1000;
+  // Seconds or, as RFC 9110 also allows, an HTTP date; one unreadable leaves it to the signals below.
+  const retryAfter = headers['retry-after'];
+  const asked = retryAfterMs(retryAfter === undefined ? undefined : String(retryAfter), now);
+  if (asked !== undefined) return asked;
   if (isPrimaryLimit(headers)) return Math.max(0, Number(headers['x-ratelimit-reset']) * 1000 - now) + 1000;
   if (SECONDARY_LIMIT.test(message ?? '')) return SECONDARY_LIMIT_WAIT_MS * 2 ** attempt;
   return undefined;
@@ -91,7 +95,7 @@ const backoffMs = (attempt: number) => 1000 * (attempt + 1) ** 2;
  * own rate limits (those, recognised as the throttling plugin does, are its to wait out): a GitHub
  * Enterprise Server's limit, a proxy or gateway before the API. The wait its retry-after asks
  * for (retryDelayOf's), else the retry plugin's backoff; undefined for a retry-after longer than
- * model-gate waits (sent again sooner, it would be refused again) or one that is not seconds.
+ * model-gate waits (sent again sooner, it would be refused again) or one neither seconds nor a date.
  */
 function plainTooManyRequestsWait(error: unknown, attempt: number): number | undefined {
   const { status, message, response } = error as {
@@ -105,9 +109,10 @@ function plainTooManyRequestsWait(error: unknown, attempt: number): number | und
     isPrimaryLimit(headers) ||
     (response?.data?.errors ?? []).some((e) => e?.type === 'RATE_LIMITED');
   if (status !== 429 || githubLimit) return undefined;
-  if (headers['retry-after'] === undefined) return backoffMs(attempt);
-  if (!(Number(headers['retry-after']) * 1000 <= RATE_LIMIT_WAIT_MAX_MS)) return undefined;
-  return retryDelayOf(error, attempt, Date.now());
+  const retryAfter = headers['retry-after'];
+  if (retryAfter === undefined) return backoffMs(attempt);
+  const asked = retryAfterMs(String(retryAfter), Date.now());
+  return asked !== undefined && asked <= RATE_LIMIT_WAIT_MAX_MS ? asked : undefined;
 }
 
 /**

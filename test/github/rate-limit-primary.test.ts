@@ -57,6 +57,18 @@ describe('how long a rate limit is waited out', () => {
     expect(retryDelayOf(error, 0, Date.now())).toBe(300_000);
     expect(retryDelayOf(error, 1, Date.now())).toBeUndefined();
   });
+
+  it('a limit asking for a date (retry-after: Wed, 21 Oct 2015 07:28:30 GMT): until that date', () => {
+    const now = Date.parse('2015-10-21T07:28:00Z');
+    const error = refused({ 'retry-after': 'Wed, 21 Oct 2015 07:28:30 GMT' }, 'secondary rate limit');
+    expect(retryDelayOf(error, 0, now)).toBe(30_000);
+    expect(retryDelayOf({ ...error, status: 429 }, 0, now)).toBe(30_000);
+  });
+
+  it('a limit asking for a date already past: no wait', () => {
+    const error = refused({ 'retry-after': 'Wed, 21 Oct 2015 07:28:00 GMT' }, 'secondary rate limit');
+    expect(retryDelayOf(error, 0, Date.parse('2015-10-21T07:29:00Z'))).toBe(0);
+  });
 });
 
 describe('a request the client sends past the primary rate limit, which resets in 55 minutes', () => {

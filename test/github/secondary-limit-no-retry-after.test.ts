@@ -177,6 +177,18 @@ describe('a request refused 429 "Too Many Requests" by something other than GitH
     ]);
   });
 
+  it('with a retry-after that is a date (RFC 9110), is sent again once it has passed', async () => {
+    const inASecond = new Date(Date.now() + 1_000).toUTCString();
+    world.github.failNext('GET', COMMENTS, 429, 1, { 'retry-after': inASecond }, TOO_MANY);
+    const warnings: string[] = [];
+
+    const { status } = await listComments(client(warnings));
+
+    expect(status).toBe(200);
+    expect(world.github.requestCount('GET', COMMENTS)).toBe(2);
+    expect(retrying(warnings)).toHaveLength(1);
+  });
+
   it('without retry-after, is sent again after 1, 4 and 9 s, then fails: four requests in all', async () => {
     world.github.failNext('GET', COMMENTS, 429, 20, {}, TOO_MANY);
     const warnings: string[] = [];
