@@ -191,9 +191,15 @@ function removeByHand(model: ModelConfig, target: Target, version: string): (as?
   if (t.type === 'vertex') {
     const project = t.project ? ` --project=${t.project}` : '';
     return (as) => {
-      // deployedAs says `deployed model NAME with ID ID`; without it, describe tells the ID.
-      const id = as?.match(/ with ID (\S+)$/)?.[1] ?? 'ID';
-      return `\`gcloud ai endpoints undeploy-model ${t.endpoint} --region=${t.region}${project} --deployed-model-id=${id}\``;
+      // deployedAs says `deployed model NAME with ID ID` (`with IDs ID1, ID2` for a version deployed
+      // twice): one command per ID; without it, describe tells the ID.
+      const ids = as?.match(/ with IDs? (.+)$/)?.[1]?.split(', ') ?? ['ID'];
+      return ids
+        .map(
+          (id) =>
+            `\`gcloud ai endpoints undeploy-model ${t.endpoint} --region=${t.region}${project} --deployed-model-id=${id}\``,
+        )
+        .join(' and ');
     };
   }
   return () => `take ${version} (${name}) off ${target.description}`;

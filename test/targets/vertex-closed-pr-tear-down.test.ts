@@ -63,4 +63,26 @@ describe('closing a PR without merge on Vertex AI', () => {
       /^fraud: v2 withdrawn, but its deployed model fraud-v2 with ID 2222 is left on Vertex AI endpoint 4321 \(us-central1\), where it still runs \(and bills\) without traffic: removing it failed: .+; re-run this job to try again, or remove it by hand: `gcloud ai endpoints undeploy-model 4321 --region=us-central1 --project=ml-prod --deployed-model-id=2222`$/,
     );
   });
+
+  // A version deployed twice is described `with IDs 2222, 3333`: the command shown used to carry a
+  // placeholder (`--deployed-model-id=ID`) for the user to look up.
+  it('an undeploy that fails for a version deployed twice names the command for each deployed model', async () => {
+    const w = await closedPrWorld(VERTEX_TARGET);
+    await w.open();
+    const state = await standins.state();
+    state.vertex[VERTEX_RESOURCE].deployedModels.push(vertexDeployed('3333', 'v2'));
+    await standins.seed(state);
+    await standins.fault({ cli: 'gcloud', op: 'undeploy-model', kind: 'fail', times: -1 });
+    const { result, report } = await w.close();
+    expect(result.releases.map((r) => r.status)).toEqual(['aborted']);
+    expect(await models()).toEqual(['fraud-v1', 'fraud-v2', 'fraud-v2']);
+    const undeploy = 'gcloud ai endpoints undeploy-model 4321 --region=us-central1 --project=ml-prod';
+    const said = report.find((l) => l.startsWith('fraud: v2 withdrawn, but')) ?? '';
+    expect(said).toContain(
+      'its deployed model fraud-v2 with IDs 2222, 3333 is left on Vertex AI endpoint 4321',
+    );
+    expect(said.slice(said.indexOf('remove it by hand: '))).toBe(
+      `remove it by hand: \`${undeploy} --deployed-model-id=2222\` and \`${undeploy} --deployed-model-id=3333\``,
+    );
+  });
 });
