@@ -7,8 +7,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it, vi } from 'vitest';
-import { analyzeCommand } from '../../src/cli/analyze-command.js';
+import { describe, expect, it } from 'vitest';
+import { analyze } from './analyze-in-process.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'model-gate-analyze-release-alpha-'));
 
@@ -17,18 +17,6 @@ function log(name: string, lines: object[]): string {
   writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n`);
   return file;
 }
-
-async function analyze(args: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(console, 'error').mockImplementation((...a: unknown[]) => void err.push(a.join(' ')));
-  const code = await analyzeCommand(args);
-  vi.restoreAllMocks();
-  return { code, out: out.join('\n'), err };
-}
-
-afterEach(() => vi.restoreAllMocks());
 
 /** A look of a release's ratio gate, as `model-gate run` writes it: with the release's alpha. */
 const look = (gate: string, alpha?: number) => ({

@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
@@ -7,9 +5,14 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import {
+  deployScriptRepo,
+  releaseHeld,
+  startRun as startRunIn,
+  until,
+} from '../support/deploy-script-repo.js';
+import type { GitRepo } from '../support/git-repo.js';
 import { alive } from '../support/processes.js';
-import { fromSourceArgs } from '../support/source-bundle.js';
 
 // Ctrl-C (SIGTERM, SIGHUP) on `model-gate run rollback`, `promote` or `abort`: the platform command
 // under way runs in a process group of its own, out of the terminal's reach. The run ended at once
@@ -39,48 +42,15 @@ if (what === 'read') {
   if (existsSync('reads-fail-after-promotion') && !candidate && stable === 'v2') writeFileSync('reads-fail', '');
 }
 `;
-const node = JSON.stringify(process.execPath);
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [50], interval: 1s }
-    target:
-      type: command
-      apply: [${node}, deploy.mjs, apply, "{{stable}}", "{{candidate}}", "{{weight}}"]
-      read: [${node}, deploy.mjs, read]
-    metrics: { type: sandbox, url: "http://127.0.0.1:9" }
-    gates:
-      - { name: approval, kind: webhook, url: "\${HOOK_URL}" }
-`;
 
 let repo: GitRepo;
 let hook: Server;
 let hookUrl: string;
 const at = (file: string) => join(repo.dir, file);
 const serving = async () => JSON.parse(await readFile(at('state.json'), 'utf8')) as unknown;
-const until = async (done: () => boolean) => {
-  while (!done()) await new Promise((r) => setTimeout(r, 20));
-};
 const run = (args: string[]) => runCli(repo.dir, ['run', ...args], { HOOK_URL: hookUrl });
 
-/** `model-gate run ARGS` from source as its own process in the repository, to send signals to. */
-async function startRun(args: string[]) {
-  const proc = spawn(
-    process.execPath,
-    [...(await fromSourceArgs('test/support/run-cli.ts')), 'run', ...args],
-    { cwd: repo.dir, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOOK_URL: hookUrl } },
-  );
-  const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const out = { stdout: '', stderr: '' };
-  proc.stdout.on('data', (c: Buffer) => {
-    out.stdout += c.toString();
-  });
-  proc.stderr.on('data', (c: Buffer) => {
-    out.stderr += c.toString();
-  });
-  return { kill: (signal: NodeJS.Signals) => proc.kill(signal), exited, out };
-}
+const startRun = (args: string[]) => startRunIn(repo.dir, args, { HOOK_URL: hookUrl });
 
 /** `model-gate run ARGS`, signalled once its platform command is held at the platform. */
 async function stoppedAtApply(args: string[], signal: NodeJS.Signals) {
@@ -100,6 +70,17 @@ async function readyToMerge() {
   expect(released.code).toBe(0);
 }
 
+/**
+ * `model-gate run ARGS` on PR 1's candidate ready to merge, signalled at its platform command: what
+ * it said, whether that command outlived it, and what served before.
+ */
+async function stoppedOnceReady(args: string[], signal: NodeJS.Signals) {
+  await readyToMerge();
+  const before = await serving();
+  const stopped = await stoppedAtApply(args, signal);
+  return { stopped, outlived: alive(stopped.apply), before };
+}
+
 let held: number | undefined;
 beforeAll(async () => {
   hook = createServer((req, res) => {
@@ -109,16 +90,8 @@ beforeAll(async () => {
   });
   await new Promise<void>((listening) => hook.listen(0, '127.0.0.1', listening));
   hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/check`;
-  repo = await GitRepo.create();
-  await repo.commit(
-    {
-      '.github/model-gate.yml': CONFIG,
-      'deploy.mjs': DEPLOY,
-      [`models/${MODEL}/model.yaml`]: 'version: v1\n',
-    },
-    'v1',
-  );
-  await writeFile(at(`models/${MODEL}/model.yaml`), 'version: v2\n');
+  // The gate's URL comes from each run's environment (HOOK_URL).
+  repo = await deployScriptRepo(MODEL, `\${HOOK_URL}`, DEPLOY);
 });
 beforeEach(async () => {
   const left = [
@@ -133,11 +106,8 @@ beforeEach(async () => {
   for (const file of left) await rm(at(file), { recursive: true, force: true });
   held = undefined;
 });
-afterEach(async () => {
-  // Never left waiting, whatever the test found.
-  await writeFile(at('go'), '');
-  if (held !== undefined && alive(held)) process.kill(held, 'SIGKILL');
-});
+// Never left waiting, whatever the test found.
+afterEach(() => releaseHeld(repo.dir, held));
 afterAll(async () => {
   await new Promise((closed) => hook?.close(closed));
   if (repo) await rm(repo.dir, { recursive: true, force: true });
@@ -172,10 +142,7 @@ describe('a command stopped by a signal', () => {
   });
 
   it('SIGHUP on a promote (the terminal closed) stops its traffic change with it', async () => {
-    await readyToMerge();
-    const before = await serving();
-    const stopped = await stoppedAtApply(['promote', '--model', MODEL], 'SIGHUP');
-    const outlived = alive(stopped.apply);
+    const { stopped, outlived, before } = await stoppedOnceReady(['promote', '--model', MODEL], 'SIGHUP');
     expect(stopped.stderr).toContain(
       `model-gate run: stopped by SIGHUP; the platform command under way was stopped: the promote may have reached the platform unrecorded: model-gate run status shows what serves; the same command again (model-gate run promote --model ${MODEL}) records it\n`,
     );
@@ -186,10 +153,7 @@ describe('a command stopped by a signal', () => {
   });
 
   it('SIGTERM on an abort stops its withdrawal with it', async () => {
-    await readyToMerge();
-    const before = await serving();
-    const stopped = await stoppedAtApply(['abort', '--model', MODEL], 'SIGTERM');
-    const outlived = alive(stopped.apply);
+    const { stopped, outlived, before } = await stoppedOnceReady(['abort', '--model', MODEL], 'SIGTERM');
     expect(stopped.stderr).toContain(
       `model-gate run: stopped by SIGTERM; the platform command under way was stopped: the abort may have reached the platform unrecorded: model-gate run status shows what serves; the same command again (model-gate run abort --model ${MODEL}) records it\n`,
     );

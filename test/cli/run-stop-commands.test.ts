@@ -1,13 +1,11 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli-process.js';
-import { GitRepo } from '../support/git-repo.js';
+import { deployScriptRepo, releaseHeld, startRun, until } from '../support/deploy-script-repo.js';
+import type { GitRepo } from '../support/git-repo.js';
 import { alive } from '../support/processes.js';
-import { fromSourceArgs } from '../support/source-bundle.js';
 
 // A second Ctrl-C stops `model-gate run` at once. A command target's program under way then (in a
 // process group of its own: the terminal's Ctrl-C never reaches it) must be stopped with the run:
@@ -33,79 +31,29 @@ if (what === 'read') {
   writeFileSync('state.json', JSON.stringify({ stable: { version: stable }, ...canary }));
 }
 `;
-const node = JSON.stringify(process.execPath);
-const CONFIG = `version: 1
-models:
-  ${MODEL}:
-    source: { file: models/${MODEL}/model.yaml, key: version }
-    strategy: { type: canary, steps: [50], interval: 1s }
-    target:
-      type: command
-      apply: [${node}, deploy.mjs, apply, "{{stable}}", "{{candidate}}", "{{weight}}"]
-      read: [${node}, deploy.mjs, read]
-    metrics: { type: sandbox, url: "http://127.0.0.1:9" }
-    gates:
-      - { name: approval, kind: webhook, url: "http://127.0.0.1:9/check" }
-`;
 
 let repo: GitRepo;
 const at = (file: string) => join(repo.dir, file);
 const serving = async () => JSON.parse(await readFile(at('state.json'), 'utf8')) as unknown;
-const until = async (done: () => boolean) => {
-  while (!done()) await new Promise((r) => setTimeout(r, 20));
-};
-
-/** `model-gate run ARGS` from source as its own process in the repository, to send signals to. */
-async function startRun(args: string[]) {
-  const proc = spawn(
-    process.execPath,
-    [...(await fromSourceArgs('test/support/run-cli.ts')), 'run', ...args],
-    {
-      cwd: repo.dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  const out = { stdout: '', stderr: '' };
-  proc.stdout.on('data', (c: Buffer) => {
-    out.stdout += c.toString();
-  });
-  proc.stderr.on('data', (c: Buffer) => {
-    out.stderr += c.toString();
-  });
-  return { kill: (signal: NodeJS.Signals) => proc.kill(signal), exited, out };
-}
 
 /** A release whose first traffic change is held at the platform; the pid of the apply under way. */
 async function releaseHeldAtApply() {
-  const run = await startRun(['release', '--pr', '3']);
+  const run = await startRun(repo.dir, ['release', '--pr', '3']);
   await until(() => existsSync(at('apply.pid')));
   return { run, apply: Number(await readFile(at('apply.pid'), 'utf8')) };
 }
 
 let held: number | undefined;
 beforeAll(async () => {
-  repo = await GitRepo.create();
-  await repo.commit(
-    {
-      '.github/model-gate.yml': CONFIG,
-      'deploy.mjs': DEPLOY,
-      [`models/${MODEL}/model.yaml`]: 'version: v1\n',
-    },
-    'v1',
-  );
-  await writeFile(at(`models/${MODEL}/model.yaml`), 'version: v2\n');
+  repo = await deployScriptRepo(MODEL, 'http://127.0.0.1:9/check', DEPLOY);
 });
 beforeEach(async () => {
   for (const file of ['.model-gate', 'state.json', 'apply.pid', 'go'])
     await rm(at(file), { recursive: true, force: true });
   await writeFile(at('hold'), '');
 });
-afterEach(async () => {
-  // Never left waiting, whatever the test found.
-  await writeFile(at('go'), '');
-  if (held !== undefined && alive(held)) process.kill(held, 'SIGKILL');
-});
+// Never left waiting, whatever the test found.
+afterEach(() => releaseHeld(repo.dir, held));
 afterAll(async () => {
   if (repo) await rm(repo.dir, { recursive: true, force: true });
 });
