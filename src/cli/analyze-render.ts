@@ -33,9 +33,10 @@ export interface GateReplay {
    * The gate's outcome as the release saw it: the look that failed it, as the release folds its looks
    * (the first failed one, or the one past its step's `failureLimit` or `inconclusiveLimit`; a failure
    * is final, as in the live watch, whatever passed before), else its first passing look in the step of its last look
-   * (a pass holds for its step only: a look with another `step` starts the gate over).
+   * (a pass holds for its step only: a look with another `step` starts the gate over). `deadline`:
+   * decided by its step's deadline, on the look its release marked so.
    */
-  decided?: { verdict: 'pass' | 'fail'; time: number | string; line: number };
+  decided?: { verdict: 'pass' | 'fail'; time: number | string; line: number; deadline?: true };
   /** Without a decision, where the gate stood at its last look: `waiting` or `inconclusive`. */
   undecided?: { verdict: MeasurementVerdict; time: number | string; line: number };
   /** Its last look's note: what an undecided gate's summary line quotes. */
@@ -126,7 +127,11 @@ export async function writeReport(
  */
 function outcomeText(g: GateReplay): string {
   const d = g.decided;
-  if (d) return `${d.verdict === 'fail' ? 'failed' : 'passed'} at ${timeText(d.time)} (line ${d.line})`;
+  if (d) {
+    const verdict = d.verdict === 'fail' ? 'fail' : 'pass';
+    if (d.deadline) return `${verdict} at the step's deadline, ${timeText(d.time)} (line ${d.line})`;
+    return `${verdict === 'fail' ? 'failed' : 'passed'} at ${timeText(d.time)} (line ${d.line})`;
+  }
   const u = g.undecided;
   if (!u) return 'undecided';
   const why =

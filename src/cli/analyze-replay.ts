@@ -4,7 +4,8 @@ import { counted } from '../core/text.js';
 import { driftVerdictOf } from '../gates/drift-gate.js';
 import { foldStatistical, verdictOf } from '../gates/ratio-gate.js';
 import { toleratedText } from '../gates/threshold-gate.js';
-import { type GateState, type MeasurementVerdict, pendingGate } from '../release/types.js';
+import { passesAtDeadline } from '../release/tick.js';
+import { type GateState, type Measurement, type MeasurementVerdict, pendingGate } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import type { Judgment } from '../stats/judgment.js';
 import {
@@ -243,7 +244,8 @@ async function replay(
     // A pass holds for its step only: a look in another step judges the gate anew.
     if (g.decided?.verdict === 'pass' && !sameStep(state.passStep, o.step)) delete g.decided;
     const decidedBefore = g.decided?.verdict === 'fail';
-    const folded = foldLook(state.standing, o, { verdict: v, note: look.note });
+    const looked = { verdict: v, note: look.note, evidence: look.evidence };
+    const folded = atStepDeadline(o, foldLook(state.standing, o, looked));
     // After the gate failed the release had ended: its later looks are printed as judged.
     const note = decidedBefore ? look.note : folded.note;
     state.standing = { ...(o.step === undefined ? {} : { step: o.step }), state: folded.state };
@@ -263,8 +265,10 @@ async function replay(
       ),
     );
     const failed = folded.state.verdict === 'fail';
-    if ((v === 'pass' && !g.decided) || (failed && g.decided?.verdict !== 'fail')) {
-      g.decided = { verdict: failed ? 'fail' : 'pass', time: o.time, line };
+    const passed = v === 'pass' || folded.state.verdict === 'pass';
+    if ((passed && !g.decided) || (failed && g.decided?.verdict !== 'fail')) {
+      const byDeadline = folded.byDeadline ? { deadline: true as const } : {};
+      g.decided = { verdict: failed ? 'fail' : 'pass', time: o.time, line, ...byDeadline };
       state.passStep = o.step;
     }
     g.undecided = { verdict: v, time: o.time, line };
@@ -289,7 +293,7 @@ async function replay(
 function foldLook(
   standing: { step?: string | number; state: GateState } | undefined,
   o: Observation,
-  look: { verdict: MeasurementVerdict; note: string },
+  look: Pick<Measurement, 'verdict' | 'evidence'> & { note: string },
 ): { state: GateState; note: string } {
   const before =
     standing && sameStep(standing.step, o.step)
@@ -305,6 +309,23 @@ function foldLook(
   };
   const state = foldStatistical(before, limits, { at: timeMs(o.time), ...look });
   return { state, note: withLimitNote(look, state, o) };
+}
+
+/**
+ * A look its release marked as the one its step's deadline judged (`deadline`), decided as the
+ * release decided it (passesAtDeadline): a gate that saw the data without a regression passes (not
+ * a conversion gate, which must decide), any other fails, as at a deadline under must-have-data.
+ */
+function atStepDeadline(
+  o: Observation,
+  folded: { state: GateState; note: string },
+): { state: GateState; note: string; byDeadline?: true } {
+  if (!o.deadline || folded.state.verdict !== 'pending') return folded;
+  const passes = passesAtDeadline(folded.state, folded.state.last);
+  const note = passes
+    ? `${folded.note}; the step's deadline: pass, no regression found by then`
+    : `${folded.note}; the step's deadline: fail, no conclusive evidence by then`;
+  return { state: { ...folded.state, verdict: passes ? 'pass' : 'fail' }, note, byDeadline: true };
 }
 
 /**

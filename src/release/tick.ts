@@ -126,6 +126,10 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
   const gates: GateState[] = [];
   const looked = new Set<string>();
   const refusals = watchRefusals(ctx.metrics, ctx.clock);
+  const elapsed = now - release.phaseStartedAt;
+  const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
+  // A look the step's deadline judges is written once it has, its line saying so (settle).
+  const lines = deadlineLines(ctx.observe, elapsed >= deadline);
   for (const state of release.gates) {
     const gate = ctx.config.gates.find((g) => g.name === state.name);
     if (!gate || !isLiveGate(gate) || state.verdict === 'fail' || keepsPass(state)) {
@@ -152,7 +156,7 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
       now,
       minRequests: strategy.minRequests,
       ...(phase ? { step: phase.name } : {}),
-      ...(ctx.observe ? { observe: ctx.observe } : {}),
+      ...(lines.observe ? { observe: lines.observe } : {}),
     });
     const next = refusals.judge(seen, ctx.config.metrics.type, release.to);
     const look = next.last === state.last ? undefined : next.last;
@@ -163,22 +167,26 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
 
   const failed = failureReason(gates);
   // A sample ratio mismatch is marked: the analysis is invalid, no verdict on the candidate.
-  if (failed) return rollBack(judged, ctx, failed, splitMismatchEnding(gates, ctx.config.gates));
+  if (failed) {
+    lines.write();
+    return rollBack(judged, ctx, failed, splitMismatchEnding(gates, ctx.config.gates));
+  }
 
   const live = gates.filter((g) => g.kind !== 'offline');
-  const elapsed = now - release.phaseStartedAt;
   // A bake or a shadow run lasts its whole hold even when the gates pass sooner.
   const held = elapsed >= (phase?.holdMs ?? 0);
   const hold = { since: release.phaseStartedAt, ms: phase?.holdMs, held, intervalMs: strategy.intervalMs };
   const unanswered = unansweredAtHold(live, looked, hold);
   const pending = live.filter((g) => g.verdict !== 'pass' || unanswered.includes(g));
-  if (pending.length === 0 && held) return passPhase(judged, ctx);
+  if (pending.length === 0 && held) {
+    lines.write();
+    return passPhase(judged, ctx);
+  }
 
   // A pass the hold's end did not see again is no evidence for it: judged as a gate without data.
   const looks = new Map(
     pending.map((g) => [g, unanswered.includes(g) ? undefined : usableLook(g, release.phaseStartedAt)]),
   );
-  const deadline = Math.max(strategy.stepDurationMs, phase?.holdMs ?? 0);
   // An A/B ends at its planned sample, before its step-duration (a cap) when it gets there sooner.
   const ab = strategy.type === 'ab' && live.some((g) => g.kind === 'conversion');
   const noWinner = (late?: string) =>
@@ -190,11 +198,15 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
   if (elapsed >= deadline) {
     // Judged past its cap (schedules paused, an hourly tick after both) with its planned sample
     // reached: it ended there undecided, and a longer step-duration would not have helped.
-    if (ab && planEnd(pending, looks) === 'no winner') return noWinner(lateText(elapsed, deadline, ctx));
+    if (ab && planEnd(pending, looks) === 'no winner') {
+      lines.write(pending);
+      return noWinner(lateText(elapsed, deadline, ctx));
+    }
     const late = lateText(elapsed, deadline, ctx)
       ? `first judged after ${formatElapsed(elapsed)}`
       : undefined;
-    return settle(judged, pending, looks, withinText(elapsed, deadline, ctx), ctx, deadline, late);
+    const when = withinText(elapsed, deadline, ctx);
+    return settle(judged, pending, looks, when, ctx, { capMs: deadline, late, write: lines.write });
   }
   // Under ticks, conversion gates past the grace for first counts whose source did not answer on
   // this tick's look: the next tick looks again.
@@ -350,6 +362,34 @@ const earlierBeyond = (g: GateState, look: Measurement | undefined, since: numbe
     : g.lastBeyondBuckets;
 
 /**
+ * A step's deadline as settle judges it: `capMs` its length, `late` how long a phase first judged
+ * past it ran, `write` the looks of this tick to the observation log, those of the gates it decided
+ * marked `deadline` (deadlineLines).
+ */
+interface StepDeadline {
+  capMs?: number;
+  late?: string;
+  write?: (decided?: GateState[]) => void;
+}
+
+/**
+ * This tick's observation lines, at its step's deadline, held until it is judged (ctx.observe, when
+ * it has a log; before the deadline each line is written as its look is taken): `write` appends them, the line of each gate in `decided` marked `"deadline": true`, so
+ * that `model-gate analyze` folds that look as the deadline did (docs/observations.md). Written
+ * once: a second `write` has nothing left.
+ */
+function deadlineLines(observe: TickContext['observe'], atDeadline: boolean) {
+  const held: ObservationLine[] = [];
+  return {
+    observe: atDeadline ? observe && ((line: ObservationLine) => void held.push(line)) : observe,
+    write: (decided: GateState[] = []) => {
+      const names = new Set(decided.map((g) => g.name));
+      for (const line of held.splice(0)) observe?.(names.has(line.gate) ? { ...line, deadline: true } : line);
+    },
+  };
+}
+
+/**
  * The end of a phase with gates still pending (`when`: `within 10m`). A statistical judge that saw
  * the data and found no regression passes, as a fixed-horizon test that did not reject would; so
  * does a gate whose last look failed within its failure-limit (toleratedAtDeadline); missing data
@@ -364,12 +404,12 @@ function settle(
   looks: Looks,
   when: string,
   ctx: TickContext,
-  capMs?: number,
-  late?: string,
+  { capMs, late, write }: StepDeadline = {},
 ) {
   const phase = phasesOf(ctx.config.strategy)[judged.phase];
   const unjudged = pending.filter((g) => !passesAtDeadline(g, looks.get(g)));
   if (unjudged.length === 0) {
+    write?.(pending);
     const note = deadlineNote(pending, when, ctx);
     const passed = judged.gates.map((g) => (pending.includes(g) ? passedOn(g, looks.get(g)) : g));
     return passPhase({ ...judged, gates: passed, phases: noteLast(judged.phases, note) }, ctx);
@@ -401,14 +441,18 @@ function settle(
     if (ctx.mode === 'tick' && capMs !== undefined && unjudged.every((g) => unanswered(g, capMs))) {
       const at = `past its ${formatDuration(capMs)} deadline`;
       const waiting = unjudged.map((g) => unansweredAtDeadlineText(g, at, errorLimitOf(g, ctx)));
+      write?.();
       return { ...judged, reason: `analysing ${phase?.name}: waiting for ${waiting.join(', ')}` };
     }
     const capped =
       capMs === undefined || ctx.config.strategy.type !== 'ab'
         ? undefined
         : cappedReason(phase?.name ?? 'the A/B', capMs, unjudged, looks, ctx.config.gates, said, late);
+    write?.(pending);
     return rollBack(judged, ctx, capped ?? `no conclusive evidence ${when} at ${phase?.name}: ${why}`);
   }
+  // Passed without the unjudged gates (must-have-data: false), whose looks stay undecided in the log.
+  write?.(pending.filter((g) => !unjudged.includes(g)));
   // The phase's record keeps saying what it passed without, after later phases and at the end.
   return passPhase(
     { ...judged, phases: noteLast(judged.phases, undecidedNote(why), { undecided: true }) },
@@ -497,7 +541,7 @@ const judgedWithoutRegression = (g: GateState, look: Measurement | undefined) =>
  * Not a conversion gate's tolerated failure: an A/B promotes only a shown winner (or non-inferior
  * one), and a tolerated regression is neither.
  */
-const passesAtDeadline = (g: GateState, look: Measurement | undefined) =>
+export const passesAtDeadline = (g: GateState, look: Measurement | undefined) =>
   judgedWithoutRegression(g, look) || (g.kind !== 'conversion' && toleratedAtDeadline(g, look));
 
 /**

@@ -106,6 +106,11 @@ const common = {
   inconclusiveLimit: z.number().int().nonnegative().optional(),
   /** Absent in logs written before releases named themselves on each line. */
   release: release.optional(),
+  /**
+   * The look its step's deadline judged: the release passed the gate on it if it saw the data
+   * without a regression (not a conversion gate), else failed it. Absent on every other look.
+   */
+  deadline: z.boolean().optional(),
 };
 
 // A kind's own fields say so when missing, `canary: required for kind "ratio"` (a distribution,
