@@ -133,7 +133,7 @@ describe('model-gate analyze', () => {
       `${file}:4: canary.buckets[0].le: expected a number, got a mapping`,
       `${file}:4: canary.buckets[0].count: expected a number at least 0, got -1`,
       `${file}:4: baseline: required`,
-      `${file}:4: reference: unknown key (allowed: time, gate, split, alpha, step, failureLimit, inconclusiveLimit, release, kind, canary, baseline, maxDistance)`,
+      `${file}:4: reference: unknown key (allowed: time, gate, split, alpha, step, failureLimit, inconclusiveLimit, release, deadline, kind, canary, baseline, maxDistance)`,
       `${file}:5: time: expected a number, got a mapping`,
       `${file}:5: gate: a gate name is required, got ""`,
       `${file}:5: step: expected a string or a number, got true`,
