@@ -1,5 +1,5 @@
 import { unlinkSync } from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { setTimeout as pause } from 'node:timers/promises';
 import { InputError } from '../core/errors.js';
@@ -94,9 +94,22 @@ export async function withFileLock<T>(
   try {
     return await work();
   } finally {
-    held.delete(lock);
-    // A lock that cannot be removed is met, and named, by the next writer.
-    await unlink(lock).catch(() => {});
+    removeHeld(lock);
+  }
+}
+
+/**
+ * Removes a lock this process holds, at once: a stop signal handled between forgetting it and an
+ * asynchronous removal would end the process with the lock still there, and one handled between
+ * that removal and forgetting it would remove another process's fresh lock. A lock that cannot
+ * be removed is met, and named, by the next writer.
+ */
+function removeHeld(lock: string): void {
+  held.delete(lock);
+  try {
+    unlinkSync(lock);
+  } catch {
+    // Named by the next writer.
   }
 }
 
@@ -130,8 +143,7 @@ async function tryCreate(lock: string): Promise<boolean> {
     const holder: Holder = { pid: process.pid, host: hostname(), at: new Date().toISOString() };
     await handle.writeFile(JSON.stringify(holder));
   } catch (err) {
-    held.delete(lock);
-    await unlink(lock).catch(() => {});
+    removeHeld(lock);
     throw err;
   } finally {
     await handle.close();
