@@ -4,7 +4,7 @@ import { counted } from '../core/text.js';
 import { driftVerdictOf } from '../gates/drift-gate.js';
 import { foldStatistical, verdictOf } from '../gates/ratio-gate.js';
 import { toleratedText } from '../gates/threshold-gate.js';
-import { passesAtDeadline } from '../release/tick.js';
+import { passesAtDeadline } from '../release/deadline-pass.js';
 import { type GateState, type Measurement, type MeasurementVerdict, pendingGate } from '../release/types.js';
 import { bonferroni } from '../stats/alpha.js';
 import type { Judgment } from '../stats/judgment.js';

@@ -2,7 +2,7 @@ import { formatDuration, formatElapsed } from '../config/duration.js';
 import { TargetError } from '../core/errors.js';
 import { sameTraffic } from '../core/traffic.js';
 import { isLiveGate, lookAtGate } from '../gates/live-gates.js';
-import { toleratedAtDeadline, toleratedText, usableLook } from '../gates/threshold-gate.js';
+import { toleratedText, usableLook } from '../gates/threshold-gate.js';
 import { EndedElsewhereError } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
 import type { ObservationLine } from '../stats/observation.js';
@@ -11,6 +11,7 @@ import { reconcile, withdrawTraffic } from '../targets/reconcile.js';
 import { platformNameOf } from '../targets/target.js';
 import { withdrawingTarget } from './confirmed-change.js';
 import type { ReleaseContext } from './context.js';
+import { judgedWithoutRegression, passesAtDeadline } from './deadline-pass.js';
 import { defectOf, reportIt, stoppedOn } from './defects.js';
 import { hasLiveTraffic, rollbackNotTaken } from './finish.js';
 import { atFullTraffic, carriedLook, carriesPass, isSideBySide } from './full-traffic.js';
@@ -524,25 +525,6 @@ function planEnd(pending: GateState[], looks: Looks): 'running' | 'no winner' | 
   const settles = pending.every((g) => g.kind !== 'srm' && judgedWithoutRegression(g, looks.get(g)));
   return settles ? 'decided' : 'running';
 }
-
-/**
- * A statistical guard that saw the data without finding a regression. Not a conversion gate: an
- * A/B candidate is promoted only as a significant winner (or shown non-inferior), never for want
- * of evidence against it.
- */
-const judgedWithoutRegression = (g: GateState, look: Measurement | undefined) =>
-  g.kind !== 'conversion' &&
-  look?.verdict === 'waiting' &&
-  (look.evidence?.eValue !== undefined ||
-    look.evidence?.pValue !== undefined ||
-    look.evidence?.interval !== undefined);
-
-/**
- * Not a conversion gate's tolerated failure: an A/B promotes only a shown winner (or non-inferior
- * one), and a tolerated regression is neither.
- */
-export const passesAtDeadline = (g: GateState, look: Measurement | undefined) =>
-  judgedWithoutRegression(g, look) || (g.kind !== 'conversion' && toleratedAtDeadline(g, look));
 
 /**
  * What the pending gates passed on at the deadline (`when`). A gate with failed looks in the phase
