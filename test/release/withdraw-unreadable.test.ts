@@ -10,7 +10,7 @@ import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { fraudPr } from '../support/fraud-pr.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, step } from '../targets/drive.js';
-import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from '../targets/seldon-cluster.js';
+import { EXP, fraudSeldonCluster, MODEL, seldonModel } from '../targets/seldon-cluster.js';
 
 // A retried withdrawal (the watch loop, the abort command, a later run, the PR closed, the post
 // step without GitHub) read what serves before writing, and wrote nothing when that read failed:
@@ -24,15 +24,7 @@ const config: SeldonTargetConfig = {
   modelName: '{{model}}-{{version}}',
   ...FAST,
 };
-const standins = useStandins('kubectl', () => ({
-  k8s: {
-    [MODEL]: {
-      'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
-      'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
-    },
-    [EXP]: { 'seldon-mesh/fraud': fraudExperimentAtV1() },
-  },
-}));
+const standins = useStandins('kubectl', () => fraudSeldonCluster());
 
 /** fraud-v2's Model crashed: the operator reports it not Ready, and the Experiment with it. */
 async function candidateModelCrashed() {

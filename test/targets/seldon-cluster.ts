@@ -51,3 +51,14 @@ export const fraudExperimentAtV1 = (spec: Record<string, unknown> = {}) => ({
   spec: { ...spec, candidates: [{ name: 'fraud-v1', weight: 100 }] },
   status: { conditions: activeConditions() },
 });
+
+/** The kubectl stand-in's cluster: fraud-v1 and fraud-v2 available, and `experiment` (v1 serving all). */
+export const fraudSeldonCluster = (experiment: object = fraudExperimentAtV1()) => ({
+  k8s: {
+    [MODEL]: {
+      'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
+      'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
+    },
+    [EXP]: { 'seldon-mesh/fraud': experiment },
+  },
+});

@@ -8,7 +8,7 @@ import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { prReleaseWorld } from '../support/pr-release-world.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, step } from './drive.js';
-import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.js';
+import { EXP, fraudExperimentAtV1, fraudSeldonCluster, MODEL, seldonModel } from './seldon-cluster.js';
 
 // A write to a Seldon Experiment the API server refuses itself: a cluster policy's admission webhook
 // (Kyverno here: `Error from server (Forbidden): admission webhook "…" denied the request: …`) or an
@@ -20,15 +20,7 @@ import { EXP, fraudExperimentAtV1, MODEL, seldonModel } from './seldon-cluster.j
 const KYVERNO = 'admission webhook "validate.kyverno.svc-fail" denied the request';
 const VIOLATION = 'policy Experiment/seldon-mesh/fraud for resource violation: require-team-label';
 
-const standins = useStandins('kubectl', () => ({
-  k8s: {
-    [MODEL]: {
-      'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
-      'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
-    },
-    [EXP]: { 'seldon-mesh/fraud': fraudExperimentAtV1() },
-  },
-}));
+const standins = useStandins('kubectl', () => fraudSeldonCluster());
 
 const CONFIG = `version: 1
 models:
@@ -78,20 +70,12 @@ describe('a Seldon Experiment write the API server refuses', () => {
   });
 
   it('a rollback denied by a policy webhook: says to fix what the policy names, not to wait', async () => {
-    await standins.seed({
-      k8s: {
-        [MODEL]: {
-          'seldon-mesh/fraud-v1': seldonModel('fraud-v1'),
-          'seldon-mesh/fraud-v2': seldonModel('fraud-v2'),
-        },
-        [EXP]: {
-          'seldon-mesh/fraud': {
-            ...fraudExperimentAtV1(),
-            spec: { candidates: [{ name: 'fraud-v2', weight: 100 }] },
-          },
-        },
-      },
-    });
+    await standins.seed(
+      fraudSeldonCluster({
+        ...fraudExperimentAtV1(),
+        spec: { candidates: [{ name: 'fraud-v2', weight: 100 }] },
+      }),
+    );
     const { config, ports } = await prReleaseWorld(CONFIG);
     await ports.ledger.record({
       model: 'fraud',
