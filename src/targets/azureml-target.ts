@@ -135,6 +135,14 @@ const zeroedBut = (names: readonly string[], split: Record<string, number>): Rec
   ...split,
 });
 
+/**
+ * Whether `desired` is what the engine asks for to withdraw a candidate (withdrawTraffic): the
+ * stable version alone, with no candidate slot at all (not even at 0%), no mirror, no rolling pool.
+ * A blue-green promotion keeps blue as a 0% candidate, so it is told apart; a promotion that leaves
+ * the candidate alone (canary, linear, shadow, A/B) has this same shape and passes for one.
+ */
+const isWithdrawal = (desired: TrafficState) => !desired.canary && !desired.mirror && !desired.rolling;
+
 /** `{ blue: 90, green: 10 }` -> `"blue=90 green=10"`. */
 export const trafficArgument = (split: Record<string, number>) =>
   Object.entries(split)
@@ -217,13 +225,16 @@ export function azuremlTarget(
   /**
    * A Failed or Canceled endpoint's last create or update did not finish, so what it serves and
    * whether it takes an update are Azure's to say. A change sending all live traffic to one
-   * deployment serving now, with no mirror (a rollback withdrawing the candidate; a promotion
-   * onto a deployment that serves looks the same), is still sent, as stable serving matters most:
-   * one Azure refuses fails as any call does, one it takes is read back. Any other change is refused
-   * before any call, saying what to do.
+   * deployment with no mirror is still sent, as stable serving matters most, when that deployment
+   * serves now (a promotion onto it looks the same) or the change is a withdrawal (isWithdrawal):
+   * a rollback onto blue kept at 0% while green bakes, after a 100% step, or to a version a
+   * promotion left at 0%. One Azure refuses fails as any call does, one it takes is read back; a
+   * deployment coming up from 0% is still checked first (refuseFailedDeployments). Any other change
+   * is refused before any call, saying what to do.
    */
   function refuseUnlessWithdrawing(
     endpoint: Endpoint,
+    desired: TrafficState,
     live: Record<string, number>,
     mirror: Share | undefined,
   ) {
@@ -231,7 +242,8 @@ export function azuremlTarget(
     if (!UNSETTLED.includes(state)) return;
     const serving = Object.keys(live).filter((name) => (live[name] ?? 0) > 0);
     const onto = serving.length === 1 ? serving[0] : undefined;
-    if (!mirror && onto !== undefined && (endpoint.traffic?.[onto] ?? 0) > 0) return;
+    const servingNow = onto !== undefined && (endpoint.traffic?.[onto] ?? 0) > 0;
+    if (!mirror && onto !== undefined && (servingNow || isWithdrawal(desired))) return;
     const where = scope.slice(0, scope.indexOf('--output')).join(' ');
     throw new TargetError(
       `${description} is ${state}: its last create or update ${state === 'Failed' ? 'failed' : 'was canceled'}, so model-gate sends no traffic to a candidate on it. See why with \`az ml online-endpoint show ${where}\` and the endpoint's activity log in the Azure portal, update it until it is Succeeded (\`az ml online-endpoint update ${where} --file <its YAML>\`), then run model-gate again`,
@@ -243,10 +255,11 @@ export function azuremlTarget(
    * word on it is its `show`, not the endpoint's traffic, which still lists it. No deployment
    * is sent more live or mirrored traffic than it has while it is so; model-gate never creates
    * nor updates a deployment (the user's deploy step does), so it refuses before any call, naming
-   * the deployment and what to do. A withdrawal (all live traffic to one deployment serving now,
-   * no mirror: see `refuseUnlessWithdrawing`) is sent whatever that deployment's state, as stable
-   * serving matters most. One `show` per deployment that gains traffic; one not there is refused
-   * too (notDeployed).
+   * the deployment and what to do. All live traffic sent to one deployment serving now, with no
+   * mirror (a withdrawal), is sent whatever that deployment's state, as stable serving matters
+   * most; one onto a deployment at 0% (a rollback onto blue) only once its `show` says it is
+   * neither Failed nor Canceled: a Failed blue may serve nothing, so green keeps its traffic. One
+   * `show` per deployment that gains traffic; one not there is refused too (notDeployed).
    */
   async function refuseFailedDeployments(
     endpoint: Endpoint,
@@ -354,7 +367,7 @@ export function azuremlTarget(
     const wanted = splitOf(shadow ? [shadow] : []);
     expected = desired;
     const endpoint = await whenUnlocked(change);
-    refuseUnlessWithdrawing(endpoint, live, shadow);
+    refuseUnlessWithdrawing(endpoint, desired, live, shadow);
     await refuseFailedDeployments(endpoint, live, wanted, change);
     const existing = Object.keys(endpoint.traffic ?? {});
     const mirroring = Object.entries(endpoint.mirror_traffic ?? {})

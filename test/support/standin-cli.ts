@@ -31,6 +31,8 @@ export interface StandinFault {
   gets?: number;
   /** A `lagging-show`'s shows after the update that still report the traffic from before (az.mjs; -1: all). */
   shows?: number;
+  /** A `partial`'s endpoint state once the update is applied and the command fails (az.mjs: `Failed`, `Canceled`). */
+  leaves?: string;
 }
 
 export interface StandinCall {

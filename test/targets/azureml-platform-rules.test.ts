@@ -7,6 +7,7 @@ import { azuremlTarget, azureTraffic } from '../../src/targets/azureml-target.js
 import { runCli } from '../../src/targets/cli.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { platformNameOf } from '../../src/targets/target.js';
+import type { StandinFault } from '../support/standin-cli.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, mirrorOf, step } from './drive.js';
 
@@ -166,5 +167,55 @@ describe('azureml endpoint left Failed or Canceled', () => {
       stableOnly('v1'),
     );
     expect(await updates()).toEqual([{ traffic: 'fraud-v1=100 fraud-v2=0', mirror: undefined }]);
+  });
+  // A rollback moves all live traffic onto blue; during blue-green's bake, after a canary's step
+  // of 100% or after a promotion, blue is at 0%. It used to be refused as a step onto a candidate,
+  // leaving the candidate all live traffic.
+  /** A `partial` update (applied, the command fails) that leaves the endpoint Failed (az.mjs `leaves`). */
+  const failedPartway: StandinFault = {
+    cli: 'az',
+    op: 'update',
+    kind: 'partial',
+    times: 1,
+    leaves: 'Failed',
+  };
+
+  it('rolls back onto a blue at 0% when the step to 100% failed part-way and left the endpoint Failed', async () => {
+    await standins.fault(failedPartway);
+    const target = azuremlTarget(config, 'fraud');
+    await expect(reconcile(target, step('v1', 'v2', 100))).rejects.toThrow(/InternalServerError/);
+    expect(await endpoint()).toMatchObject({
+      provisioning_state: 'Failed',
+      traffic: { 'fraud-v1': 0, 'fraud-v2': 100 },
+    });
+
+    await expect(reconcile(target, stableOnly('v1'))).resolves.toEqual(stableOnly('v1'));
+    expect((await updates()).at(-1)).toEqual({
+      traffic: 'fraud-v1=100 fraud-v2=0 fraud-old=0',
+      mirror: undefined,
+    });
+    expect((await endpoint()).traffic).toEqual({ 'fraud-v1': 100, 'fraud-v2': 0, 'fraud-old': 0 });
+  });
+
+  it('still takes no rollback onto a Failed blue at 0% on a Failed endpoint: green keeps serving', async () => {
+    await seedEndpoint({
+      provisioning_state: 'Failed',
+      traffic: { 'fraud-v1': 0, 'fraud-v2': 100 },
+      _deploymentStates: { 'fraud-v1': 'Failed' },
+    });
+    await expect(reconcile(azuremlTarget(config, 'fraud'), stableOnly('v1'))).rejects.toThrow(
+      'the deployment fraud-v1 (version v1) is Failed',
+    );
+    expect(await updates()).toEqual([]);
+    expect((await endpoint()).traffic).toEqual({ 'fraud-v1': 0, 'fraud-v2': 100 });
+  });
+
+  it('still sends no blue-green promotion onto a green at 0% on a Failed endpoint', async () => {
+    await seedEndpoint({ provisioning_state: 'Failed', traffic: { 'fraud-v1': 100, 'fraud-v2': 0 } });
+    const promoted = { stable: { version: 'v2' }, canary: { version: 'v1', weight: 0 } };
+    await expect(reconcile(azuremlTarget(config, 'fraud'), promoted)).rejects.toThrow(
+      'is Failed: its last create or update failed, so model-gate sends no traffic to a candidate on it',
+    );
+    expect(await updates()).toEqual([]);
   });
 });
