@@ -1,7 +1,9 @@
 import { formatDuration } from '../config/duration.js';
+import { usableLook } from '../gates/threshold-gate.js';
+import { passesAtDeadline } from '../release/deadline-pass.js';
 import { servesAfterEnd } from '../release/finish.js';
 import { MERGED_BRIEF } from '../release/phase-notes.js';
-import type { GateState, Release } from '../release/types.js';
+import type { GateState, Measurement, Release } from '../release/types.js';
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 import { reopenFirst } from './reopen-first.js';
 
@@ -23,8 +25,11 @@ export interface NotEnoughData {
  * A failed release that no gate failed, ended at its step's deadline with a gate still waiting for
  * data (a `waiting` look: too few candidate requests, scrapes or intervals): no verdict on the
  * candidate, and one a longer step (or a lower min-requests) would give. From the record's fields:
- * no failed gate, no platform fault, a pending gate whose last look waited. Not an A/B's conversion
- * gate (its cap says why: ended-at-cap.ts), nor a webhook waiting for an approval.
+ * no failed gate, no platform fault, and every gate the deadline could not pass (tick.ts settle)
+ * waiting. Not where one of them had no data or an unanswered query (its look `inconclusive` or
+ * `error`): a longer step brings no data a query does not find, and the engine's reason names that
+ * gate with its note. Nor an A/B's conversion gate (its cap says why: ended-at-cap.ts), nor a
+ * webhook waiting for an approval.
  */
 export function notEnoughData(r: Release): NotEnoughData | undefined {
   if (r.status !== 'failed' || r.phase < 0) return undefined;
@@ -32,14 +37,20 @@ export function notEnoughData(r: Release): NotEnoughData | undefined {
   if (e?.platformFailed || e?.smokeFailed || e?.firstChangeRefused || e?.recordOnly) return undefined;
   if (r.gates.some((g) => g.verdict === 'fail' || (g.verdict === 'pending' && g.kind === 'conversion')))
     return undefined;
-  const waiting = r.gates.filter(
-    (g) => g.verdict === 'pending' && g.kind !== 'webhook' && g.last?.verdict === 'waiting',
-  );
   const phase = r.phases.at(-1);
-  if (waiting.length === 0 || phase?.endedAt === undefined) return undefined;
+  if (phase?.endedAt === undefined) return undefined;
+  // The look the deadline judged: the one before a tolerated query error (threshold-gate.ts).
+  const looked = (g: GateState) => usableLook(g, phase.startedAt);
+  // As the deadline judged them (tick.ts settle): a pre-deploy gate is not one, and a gate that saw
+  // the data without a regression passed it, so neither is what was short.
+  const waiting = r.gates.filter(
+    (g) => g.verdict === 'pending' && g.kind !== 'offline' && !passesAtDeadline(g, looked(g)),
+  );
+  const waited = (g: GateState) => g.kind !== 'webhook' && looked(g)?.verdict === 'waiting';
+  if (waiting.length === 0 || !waiting.every(waited)) return undefined;
   const lasted = `in ${formatDuration(phase.endedAt - phase.startedAt)}`;
   const within = `${lasted} at ${phase.name}`;
-  const counts = waiting.map(minRequestsOf);
+  const counts = waiting.map((g) => minRequestsOf(looked(g)));
   // min-requests is the strategy's: every gate waits on the same count, the most any look saw.
   if (counts.every((c) => c !== undefined)) {
     const served = Math.max(...counts.map((c) => c.served));
@@ -50,7 +61,7 @@ export function notEnoughData(r: Release): NotEnoughData | undefined {
       ...whatNext(r, 'raise step-duration or lower min-requests'),
     };
   }
-  const each = waiting.map((g) => `${g.name} (${g.last?.note ?? 'waiting'})`).join(', ');
+  const each = waiting.map((g) => `${g.name} (${looked(g)?.note ?? 'waiting'})`).join(', ');
   return {
     what: `${each} ${within}`,
     brief: `${each} ${lasted}`,
@@ -58,10 +69,10 @@ export function notEnoughData(r: Release): NotEnoughData | undefined {
   };
 }
 
-function minRequestsOf(g: GateState): { served: number; needed: number } | undefined {
-  const m = MIN_REQUESTS.exec(g.last?.note ?? '');
+function minRequestsOf(look: Measurement | undefined): { served: number; needed: number } | undefined {
+  const m = MIN_REQUESTS.exec(look?.note ?? '');
   if (!m) return undefined;
-  return { served: g.last?.canaryRequests ?? Number(m[1]), needed: Number(m[2]) };
+  return { served: look?.canaryRequests ?? Number(m[1]), needed: Number(m[2]) };
 }
 
 /**
