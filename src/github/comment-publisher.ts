@@ -2,6 +2,8 @@ import { z } from 'zod';
 import type { Clock } from '../core/clock.js';
 import { redact, redactNotes } from '../core/redact.js';
 import { LedgerStateError } from '../ledger/ledger.js';
+import { withdrawalUnderWay } from '../release/finish.js';
+import { idlePending } from '../release/pending-idle.js';
 import { type KeptLine, LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
 import { withThinSeries } from '../release/series.js';
 import { endedBy, type Release } from '../release/types.js';
@@ -421,15 +423,30 @@ function once<T>(make: () => T): () => T {
 
 /**
  * Whether `a` is a later state of its model than `b`: a later release, or the same one ended or
- * finished (as the ledger reads another run's end of it: whatever its clock said), or else updated
- * later, each run's `updatedAt` being the time it decided the state.
+ * finished (as the ledger reads another run's end of it), or moved on from ready (movedOnFromReady),
+ * whatever its clock said; or else updated later, each run's `updatedAt` being the time it decided
+ * the state. Saved in the same millisecond (one run's two records of one decision, a fake clock),
+ * the outcome of a withdrawal is later than its record under way (tick.ts rollBack: the record,
+ * then the rollback not taken, both at its `now`); not whatever the clock says, as a command may
+ * record a new withdrawal under way after a run's failed one (finish.ts settleWithdrawal).
  */
 function later(a: Release, b: Release): boolean {
   if (a.startedAt !== b.startedAt) return a.startedAt > b.startedAt;
-  if (endedBy(a, b)) return true;
-  if (endedBy(b, a)) return false;
-  return a.updatedAt > b.updatedAt;
+  if (endedBy(a, b) || movedOnFromReady(a, b)) return true;
+  if (endedBy(b, a) || movedOnFromReady(b, a)) return false;
+  if (a.updatedAt !== b.updatedAt) return a.updatedAt > b.updatedAt;
+  return withdrawalUnderWay(b) && !withdrawalUnderWay(a);
 }
+
+/**
+ * Whether `a` moved on the same release's ready record `b`, whatever their clocks: a run records the
+ * pass with its change to idle pending, then saves it confirmed, or, the change failed, its rollback
+ * (tick.ts passedAll), often in the same millisecond. No run undoes either: a release is made ready
+ * once, from analysing, and its change to idle, once confirmed, is never pending again.
+ */
+const movedOnFromReady = (a: Release, b: Release): boolean =>
+  b.status === 'ready' &&
+  (a.status === 'ready' ? idlePending(b) && !idlePending(a) : a.status !== 'analysing');
 
 /**
  * What makes a comment due at once. Not a watch lease's renewal (watch-lease.ts): the watch loop

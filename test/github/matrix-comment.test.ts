@@ -1,13 +1,20 @@
 import { getOctokit } from '@actions/github';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Config } from '../../src/config/types.js';
 import { type Clock, FakeClock, systemClock } from '../../src/core/clock.js';
+import { TargetError } from '../../src/core/errors.js';
 import { type GitHubClient, gitHubClient } from '../../src/github/client.js';
-import { CommentPublisher } from '../../src/github/comment-publisher.js';
+import { CommentPublisher, type RenderReport } from '../../src/github/comment-publisher.js';
 import { GitHubLedger } from '../../src/github/github-ledger.js';
 import { COMMENT_MARKER, composeBody, type RunStamp, readBody } from '../../src/github/sticky-comment.js';
+import { rollbackNotTaken } from '../../src/release/finish.js';
 import { newRelease } from '../../src/release/new-release.js';
+import { readyReasonOf } from '../../src/release/pending-idle.js';
+import { platformFailure } from '../../src/release/phase-notes.js';
 import type { RunResult } from '../../src/release/pull-request.js';
 import type { Release } from '../../src/release/types.js';
+import { renderMarkdown } from '../../src/report/markdown.js';
+import { strategyOf } from '../../src/strategies/strategy.js';
 import { type FakeGitHub, startFakeGitHub } from '../support/fake-github/server.js';
 import { holdNext } from '../support/hold-next-request.js';
 import { canaryModel } from '../support/model-config.js';
@@ -44,16 +51,23 @@ function job(
     stamp?: RunStamp;
     client?: GitHubClient;
     warn?: (message: string) => void;
+    render?: RenderReport;
   } = {},
 ) {
   // By default Octokit without the throttling of gitHubClient, whose second between writes is not under test.
   const client: GitHubClient = opts.client ?? getOctokit('ghs_job_token', { baseUrl: github.url });
   const ledger = new GitHubLedger({ client, repo, sha: head, pr: PR, soleWriter: opts.soleWriter });
   const clock = opts.clock ?? new FakeClock();
-  const publisher = new CommentPublisher(ledger, render, opts.stamp ?? { runId: 1, attempt: 1 }, clock, {
-    settleMs: opts.settleMs,
-    ...(opts.warn ? { warn: opts.warn } : {}),
-  });
+  const publisher = new CommentPublisher(
+    ledger,
+    opts.render ?? render,
+    opts.stamp ?? { runId: 1, attempt: 1 },
+    clock,
+    {
+      settleMs: opts.settleMs,
+      ...(opts.warn ? { warn: opts.warn } : {}),
+    },
+  );
   const config = canaryModel({ name: model });
   return {
     client,
@@ -418,4 +432,109 @@ describe('a stale write of one matrix job takes back another job’s decision', 
       gamma: 'analysing phase 0',
     });
   });
+});
+
+// A run records a decision before the traffic change that carries it out, then saves the change's
+// outcome, both at the decision's time (tick.ts passedAll, rollBack): the two records of one release
+// often share their updatedAt (to the millisecond on a real clock; always on a fake one).
+describe("a job's two records of one decision, with the same updatedAt, on a comment a sibling job writes", () => {
+  const config: Config = {
+    version: 1,
+    allowForks: false,
+    models: { fraud: canaryModel({ name: 'fraud' }), churn: canaryModel({ name: 'churn' }) },
+  };
+  const report: RenderReport = (result, compact) => renderMarkdown(config, result, { now: 0, compact });
+  const strategy = strategyOf(canaryModel({ name: 'churn' }).strategy);
+
+  /** churn's release, its last step passed at `at`, still analysing. */
+  const lastStepPassed = (started: Release, at: number): Release => ({
+    ...started,
+    phase: strategy.phases.length - 1,
+    updatedAt: at,
+    gates: started.gates.map((g) => ({ ...g, verdict: 'pass' as const })),
+    phases: strategy.phases.map((p, i) => ({
+      name: p.name,
+      weight: p.weight,
+      startedAt: started.startedAt + i * 60_000,
+      endedAt: i === strategy.phases.length - 1 ? at : started.startedAt + (i + 1) * 60_000,
+      outcome: 'passed' as const,
+    })),
+  });
+  /** The pass, its change to idle pending (the record), then confirmed (the save): passedAll. */
+  const ready = (passed: Release, idle: 'pending' | 'confirmed'): Release => ({
+    ...passed,
+    status: 'ready',
+    reason: readyReasonOf(passed, strategy, idle === 'pending'),
+    ...(idle === 'pending' ? { idlePending: true as const } : {}),
+  });
+  const refused = new TargetError('the platform answered HTTP 503: Service Unavailable');
+  /** The failure rollBack records before its rollback, the rollback under way. */
+  const rollingBack = (passed: Release): Release => ({
+    ...passed,
+    status: 'failed',
+    reason: platformFailure(refused, passed.headSha),
+    withdrawPending: true,
+    ending: { platformFailed: true, serves: passed.from },
+  });
+  const notTaken = (passed: Release) => {
+    const { withdrawPending: _, ending: __, ...failed } = rollingBack(passed);
+    return rollbackNotTaken(
+      { ...failed, ending: { platformFailed: true } },
+      passed.updatedAt,
+      refused.message,
+    );
+  };
+  const PENDING_WORDS = "v2 may still get its last phase's traffic";
+
+  it.each([
+    [
+      'a pass, its change to idle pending then confirmed (passedAll)',
+      (p: Release) => [ready(p, 'pending'), ready(p, 'confirmed')],
+      'churn v2 passed every gate and is ready to merge',
+      PENDING_WORDS,
+    ],
+    [
+      'a pass, its change to idle pending, then the rollback as that change failed (passedAll)',
+      (p: Release) => [ready(p, 'pending'), rollingBack(p)],
+      'churn: v2 is being withdrawn',
+      'ready to merge',
+    ],
+    [
+      'a rollback under way, then not taken (rollBack)',
+      (p: Release) => [rollingBack(p), notTaken(p)],
+      'churn v2 could not be rolled back to v1: the platform answered HTTP 503',
+      'being withdrawn',
+    ],
+  ])(
+    '%s: a sibling job that read the first record never writes it back over the second',
+    async (_decision, records, shows, never) => {
+      const churn = job('churn', { render: report });
+      const fraud = job('fraud', { render: report });
+      const started = await churn.step();
+      await churn.publish();
+      await fraud.step();
+      await fraud.publish();
+      const [first, second] = records(lastStepPassed(started, started.startedAt + 180_000));
+      if (!first || !second) throw new Error('two records expected');
+      expect(second.updatedAt).toBe(first.updatedAt);
+      // churn's job records the decision (a record other jobs must read at once) ...
+      await churn.ledger.saveRelease(first);
+      await churn.publish(false, undefined, true);
+      // ... fraud's job reads it with the comment before its next write ...
+      await fraud.step();
+      await fraud.publish();
+      expect(readBody(ours()[0]?.body ?? '').data).toMatchObject({ releases: { churn: first } });
+      // ... churn's job saves the change's outcome, writes it, checks it and ends ...
+      await churn.ledger.saveRelease(second);
+      const saved = await churn.ledger.release('churn');
+      await churn.publish(true);
+      // ... and fraud's job writes on.
+      await fraud.step();
+      await fraud.publish(true);
+      const body = ours()[0]?.body ?? '';
+      expect((readBody(body).data as { releases: Record<string, Release> }).releases.churn).toEqual(saved);
+      expect(body).toContain(shows);
+      expect(body).not.toContain(never);
+    },
+  );
 });
