@@ -173,6 +173,21 @@ export const servedModelName = z
 
 export const limit = (description: string) => z.int().min(0).describe(description);
 
+/** A value an HTTP header can carry: no line break, no NUL (undici refuses the request). */
+export const ONE_LINE = /^[^\r\n\0]*$/;
+
+/**
+ * Why a value sent in a header is not one line, never showing it (it may be a secret from the
+ * environment). A trailing line break is the common case: `gh secret set NAME < file` keeps it.
+ */
+export function notOneLine(what: string, value: unknown): string {
+  const expected = `expected ${what} on one line`;
+  if (typeof value !== 'string') return expected;
+  return /[\r\n]$/.test(value)
+    ? `${expected}, but the value (not shown) ends with a newline, as a secret set from a file with "gh secret set NAME < file" does: set it again without one (gh secret set NAME --body "$(cat file)")`
+    : `${expected}, but the value (not shown) has a line break or NUL character in it`;
+}
+
 /**
  * `Name: value` pairs sent with every request: names are HTTP tokens, values one line. Values
  * from "${NAME}" come from the environment and are masked in the action's logs.
@@ -183,7 +198,7 @@ export function httpHeaders(description: string) {
       z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, {
         error: (issue) => `expected an HTTP header name, got ${describeValue(issue.input)}`,
       }),
-      z.string().regex(/^[^\r\n\0]*$/, { error: () => 'expected a header value on one line' }),
+      z.string().regex(ONE_LINE, { error: (issue) => notOneLine('a header value', issue.input) }),
     )
     .describe(description);
 }

@@ -9,6 +9,8 @@ import {
   httpHeaders,
   httpUrl,
   isHttpUrl,
+  notOneLine,
+  ONE_LINE,
   repoPath,
   servedModelName,
   strict,
@@ -127,7 +129,17 @@ const datadogSite = z
     'Datadog site: datadoghq.com (default), us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu, ap1.datadoghq.com, ddog-gov.com.',
   );
 
-const secret = (description: string) => z.string().min(1).describe(description);
+/**
+ * A key sent in a header (Datadog's DD-API-KEY): one line, as every header value, or undici refuses
+ * the request. Checked on the value from the environment (the schema reads the file interpolated);
+ * a refinement, not a pattern, so the published JSON Schema still takes "${NAME}" as written.
+ */
+const secret = (description: string) =>
+  z
+    .string()
+    .min(1)
+    .refine((key) => ONE_LINE.test(key), { error: (issue) => notOneLine('a key', issue.input) })
+    .describe(description);
 
 const datadogMetrics = strict({
   type: z.literal('datadog').describe('The Datadog metrics query API (v1).'),

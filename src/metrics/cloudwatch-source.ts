@@ -471,6 +471,20 @@ const REFUSED_CODES = new Set([
  */
 const SERVICE_FAULTS = new Set(['InternalServiceFault', 'InternalFailure', 'ServiceUnavailable']);
 
+/**
+ * botocore's words (exceptions.py, the same in AWS CLI v1 and v2, exit 255) for a request that got
+ * no answer: no connection (a DNS failure, a refused port), a connect or read timeout, a connection
+ * closed mid-answer, an unreachable proxy. A network outage passes by itself, as Prometheus's does.
+ */
+const UNREACHED =
+  /Could not connect to the endpoint URL|Connect timeout on endpoint URL|Read timeout on endpoint URL|Connection was closed before we received a valid response|Failed to connect to proxy URL|An HTTP Client (?:raised an unhandled exception|failed to establish a connection)|An error occurred while reading from response stream/;
+
+/**
+ * An error code that is a bare HTTP status (`An error occurred (502)`): botocore's when the answer
+ * had no AWS error in it (a gateway or proxy's page, an overloaded front end). 429 and 5xx pass.
+ */
+const PASSING_STATUS = /^(?:429|5\d\d)$/;
+
 function cliError(res: CliOutput): MetricsError {
   const stderr = res.stderr.trim();
   const detail =
@@ -491,6 +505,18 @@ function cliError(res: CliOutput): MetricsError {
   if (code && SERVICE_FAULTS.has(code)) {
     return new MetricsError(
       `cloudwatch: CloudWatch could not answer (${detail}); a fault on AWS's side that passes by itself: if it keeps happening, check the AWS Health Dashboard for CloudWatch in this region`,
+      { passing: true },
+    );
+  }
+  if (code && PASSING_STATUS.test(code)) {
+    return new MetricsError(
+      `cloudwatch: CloudWatch, or a proxy in between, answered HTTP ${code} (${detail}); it passes by itself: if it keeps happening, check the network and any proxy between the runner and AWS, and the AWS Health Dashboard for CloudWatch in this region`,
+      { passing: true },
+    );
+  }
+  if (!code && UNREACHED.test(stderr)) {
+    return new MetricsError(
+      `cloudwatch: cannot reach CloudWatch (${detail}); check the region (a misspelt one has no endpoint), the runner's network and any proxy (HTTPS_PROXY) between it and AWS`,
       { passing: true },
     );
   }

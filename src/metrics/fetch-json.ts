@@ -67,6 +67,16 @@ export async function fetchJson(opts: FetchOptions): Promise<FetchedJson> {
         { passing: true },
       );
     }
+    // undici refused to send the request (a header value with a line break): no server was asked,
+    // and asking again sends the same header. Its words name the header, never its value.
+    if (code === 'UND_ERR_INVALID_ARG') {
+      const header = /^invalid (.+) header$/.exec(e.message)?.[1];
+      throw new MetricsError(
+        header === undefined
+          ? `${opts.source}: the request to ${where} could not be sent (${e.message}); check the source's url and headers`
+          : `${opts.source}: the request to ${where} could not be sent: the value of its ${header} header is not valid in a header (a line break or NUL character in it, not shown); check the field or secret it comes from`,
+      );
+    }
     throw new MetricsError(
       `${opts.source}: cannot reach ${where}: ${withCode(code, hideUrlSecrets(e.message))}; check the url and that the server is up`,
       { passing: true },

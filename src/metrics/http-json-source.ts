@@ -12,6 +12,8 @@ import { refusedCredentials } from '../core/url-credentials.js';
 import { fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import type { Bucket } from './histogram.js';
 import { endpointSays, selectCount } from './json-count.js';
+import { armName } from './matched-nothing.js';
+import { NoDataError } from './no-data.js';
 import { passingStatus } from './passing-fault.js';
 import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { RefusedCredentialsError } from './refused-credentials.js';
@@ -86,9 +88,11 @@ export function httpJsonSource(config: HttpJsonMetricsConfig): MetricSource {
       }
       throw new MetricsError(said, { passing: passingStatus(res.status) });
     }
+    // A 204 or an empty 200 is an endpoint with nothing to report yet: no data (inconclusive until
+    // the deadline, SPEC section 4), not an error counted against consecutive-error-limit.
     if (res.text.trim() === '') {
-      throw new MetricsError(
-        `${where} answered HTTP ${res.status} with an empty body, so there are no metrics to read; have it answer 200 with the JSON document the selectors read (${showQuery(selector)})`,
+      throw new NoDataError(
+        `${where} answered HTTP ${res.status} with an empty body, which is no data for ${armName(w)}; if it answers so when it has metrics too, have it answer 200 with the JSON document the selectors read (${showQuery(selector)})`,
       );
     }
     if (res.body === undefined) {

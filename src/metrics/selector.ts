@@ -99,15 +99,18 @@ export function select(doc: unknown, selector: string): unknown {
 }
 
 /**
- * The number a selector points at: a JSON number or numeric text. Missing, null, NaN and
- * infinite are no data (undefined); an object, a list or a boolean is a wrong selector.
+ * The number a selector points at: a JSON number or numeric text. Missing, null, empty (or blank)
+ * text, NaN and infinite are no data (undefined, SPEC section 4: inconclusive until the deadline);
+ * an object, a list or a boolean is a wrong selector.
  */
 export function selectNumber(doc: unknown, selector: string, where: string): number | undefined {
   const value = select(doc, selector);
   if (value === undefined || value === null) return undefined;
   if (typeof value === 'number') return Number.isFinite(value) ? value : undefined;
   if (typeof value === 'string') {
-    const n = value.trim() === '' ? Number.NaN : Number(value);
+    // An exporter with nothing to report writes "" (Number("") is 0, which no data must never be).
+    if (value.trim() === '') return undefined;
+    const n = Number(value);
     if (Number.isFinite(n)) return n;
     if (/^[+-]?(nan|inf|infinity)$/i.test(value.trim())) return undefined;
     throw new MetricsError(

@@ -303,6 +303,40 @@ describe('cloudwatch source through the aws CLI', () => {
     );
   });
 
+  // No answer at all (exit 255 after the CLI's retries) or a gateway's bare 502: a network outage
+  // passes by itself, as Prometheus's "cannot reach" does, so the check before traffic asks for a
+  // re-run instead of failing the PR's commit for good.
+  it.each([
+    ['unreachable', 'Could not connect to the endpoint URL: "https://monitoring.eu-west-1.amazonaws.com/"'],
+    ['connect-timeout', 'Connect timeout on endpoint URL: "https://monitoring.eu-west-1.amazonaws.com/"'],
+    ['read-timeout', 'Read timeout on endpoint URL: "https://monitoring.eu-west-1.amazonaws.com/"'],
+    ['closed', 'Connection was closed before we received a valid response from endpoint URL'],
+  ] as const)('says CloudWatch unreachable (%s) passes by itself, with what to check', async (mode, said) => {
+    await aws.setState({ ...STATE, mode });
+    const err = await sourceAtLook(config())
+      .requests(w('canary', 'v2'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as MetricsError).passing).toBe(true);
+    expect((err as Error).message).toMatch(/^cloudwatch: cannot reach CloudWatch \(/);
+    expect((err as Error).message).toContain(said);
+    expect((err as Error).message).toContain(
+      "; check the region (a misspelt one has no endpoint), the runner's network and any proxy (HTTPS_PROXY) between it and AWS",
+    );
+  });
+
+  it('says a bare HTTP 502 from CloudWatch or a proxy passes by itself', async () => {
+    await aws.setState({ ...STATE, mode: 'gateway' });
+    const err = await sourceAtLook(config())
+      .requests(w('canary', 'v2'))
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MetricsError);
+    expect((err as MetricsError).passing).toBe(true);
+    expect((err as Error).message).toMatch(
+      /^cloudwatch: CloudWatch, or a proxy in between, answered HTTP 502 \(An error occurred \(502\).*Bad Gateway\); it passes by itself: if it keeps happening, check the network and any proxy/,
+    );
+  });
+
   it('gives up on a CLI that does not finish within the timeout', async () => {
     await aws.setState({ ...STATE, mode: 'hang' });
     const started = Date.now();

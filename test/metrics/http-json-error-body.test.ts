@@ -1,7 +1,7 @@
 /**
  * An http-json endpoint that answers 2xx but reports a failure in its own words
- * (`{"error": "..."}`), or answers 204 with nothing: the look's note quotes the endpoint first and
- * says what to do, where it said only that the selector matched nothing ("check the selector")
+ * (`{"error": "..."}`), or answers 204 with nothing (no data): the look's note quotes the endpoint
+ * first and says what to do, where it said only that the selector matched nothing ("check the selector")
  * or that the answer was not JSON.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -62,10 +62,10 @@ describe('an http-json 2xx answer without the selected key', () => {
     );
   });
 
-  it('says the status of an empty answer and what to do', async () => {
+  it('says the status of an empty answer, that it is no data, and what to do', async () => {
     const { source } = fraudOn('/nothing');
     await expect(source.requests(canary)).rejects.toThrow(
-      `http-json: ${api.url}/nothing answered HTTP 204 with an empty body, so there are no metrics to read; have it answer 200 with the JSON document the selectors read ("stats.requests")`,
+      `http-json: ${api.url}/nothing answered HTTP 204 with an empty body, which is no data for the canary slot (version v2); if it answers so when it has metrics too, have it answer 200 with the JSON document the selectors read ("stats.requests")`,
     );
   });
 });

@@ -20,7 +20,8 @@
  *   query ids (+ - * / and parentheses); Metrics Insights queries (SELECT ...) answer canned
  *   points; results newest first unless --scan-by TimestampAscending.
  * The state file (FAKE_AWS_STATE) holds the stored metrics and a mode that makes it misbehave:
- * throttle, denied, nocreds, hang, partial, internal, paginate, limited. Every call's argument list is
+ * throttle, denied, nocreds, hang, partial, internal, fault, unavailable, paginate, limited,
+ * unreachable, connect-timeout, read-timeout, closed, gateway. Every call's argument list is
  * appended as a JSON line to FAKE_AWS_LOG.
  * - paginate: CloudWatch answers in two pages (page 1 PartialData with a NextToken, page 2
  *   Complete). As the real CLI (awscli/customizations/paginate.py, botocore's PageIterator
@@ -56,7 +57,17 @@ export type AwsMode =
   /** GetMetricData refused with the HTTP 503 common to AWS APIs (ServiceUnavailable), exit 254. */
   | 'unavailable'
   | 'paginate'
-  | 'limited';
+  | 'limited'
+  /** No connection to the endpoint (a DNS failure, a refused port), after the CLI's retries: exit 255. */
+  | 'unreachable'
+  /** No connection within --cli-connect-timeout: exit 255. */
+  | 'connect-timeout'
+  /** No answer within --cli-read-timeout: exit 255. */
+  | 'read-timeout'
+  /** The connection closed before an answer: exit 255. */
+  | 'closed'
+  /** A gateway's HTTP 502 page, no AWS error in it: botocore names the status as the code, exit 254. */
+  | 'gateway';
 
 export interface AwsState {
   mode: AwsMode;
@@ -245,6 +256,22 @@ if (state.mode === 'fault') {
 }
 if (state.mode === 'unavailable') {
   process.stderr.write('\nAn error occurred (ServiceUnavailable) when calling the GetMetricData operation (reached max retries: 2): Service Unavailable\n');
+  process.exit(254);
+}
+// botocore's words for a request that got no answer (exceptions.py), printed after its retries.
+const endpoint = opts['--endpoint-url'] || 'https://monitoring.' + (opts['--region'] || 'us-east-1') + '.amazonaws.com/';
+const unanswered = {
+  unreachable: 'Could not connect to the endpoint URL: "' + endpoint + '"',
+  'connect-timeout': 'Connect timeout on endpoint URL: "' + endpoint + '"',
+  'read-timeout': 'Read timeout on endpoint URL: "' + endpoint + '"',
+  closed: 'Connection was closed before we received a valid response from endpoint URL: "' + endpoint + '".',
+}[state.mode];
+if (unanswered !== undefined) {
+  process.stderr.write('\n' + unanswered + '\n');
+  process.exit(255);
+}
+if (state.mode === 'gateway') {
+  process.stderr.write('\nAn error occurred (502) when calling the GetMetricData operation (reached max retries: 2): Bad Gateway\n');
   process.exit(254);
 }
 if (state.mode === 'denied') serviceError('AccessDenied', 'User: arn:aws:sts::123456789012:assumed-role/ci/gh is not authorized to perform: cloudwatch:GetMetricData');
