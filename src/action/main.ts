@@ -25,6 +25,7 @@ import {
   runDecision,
 } from '../report/decision.js';
 import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
+import { failedAtPlannedSample, gateRows } from '../report/rows.js';
 import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
 import { reportFile, runUrlOf, writeErrorReport } from './error-report.js';
@@ -363,11 +364,15 @@ async function publish(
     for (const r of result.releases.filter(stuck))
       core.warning(releaseSentence(r, true), { title: `${r.model} ${r.to} may still get live traffic` });
   } else if (decision === 'failed') {
-    // An annotation per failed gate, with the evidence; the step's own error sums them up.
+    // An annotation per failed gate, with the evidence; the step's own error sums them up. An A/B's
+    // gate without a winner at its planned sample failed too (its row says so), its verdict pending.
     for (const r of result.releases.filter((x) => x.status === 'failed')) {
-      for (const g of r.gates.filter((x) => x.verdict === 'fail')) {
-        core.error(g.reason ?? `${g.name} failed`, { title: `${r.model} ${r.to}: gate ${g.name} failed` });
-      }
+      const rows = gateRows(r, config.models[r.model]);
+      r.gates.forEach((g, i) => {
+        const title = `${r.model} ${r.to}: gate ${g.name} failed`;
+        if (g.verdict === 'fail') core.error(g.reason ?? `${g.name} failed`, { title });
+        else if (failedAtPlannedSample(g, r)) core.error(rows[i]?.note || `${g.name} failed`, { title });
+      });
     }
   }
   // The run fails naming GitHub, as the error's own handler words it: one failure, not two.

@@ -3,7 +3,7 @@ import { counted } from '../core/text.js';
 import { noNumber } from '../metrics/matched-nothing.js';
 import { NoDataError } from '../metrics/no-data.js';
 import type { MetricSource, MetricWindow } from '../metrics/source.js';
-import type { GateState, Measurement } from '../release/types.js';
+import type { GateState, LiveSpan, Measurement } from '../release/types.js';
 import { boundViolations, needsBaseline, relativeBoundNames } from './bounds.js';
 import {
   type ArmQuantile,
@@ -28,6 +28,11 @@ export interface MeasureContext {
    * switch: the next run entered the phase later, tick.ts enterPhase). Absent: at `since`.
    */
   switchedAt?: number;
+  /**
+   * When earlier candidates had live traffic against the same stable version (Release.earlierLive):
+   * at 100% of live traffic the stable version's baseline never reaches into them. Absent: none.
+   */
+  earlierLive?: readonly LiveSpan[];
   now: number;
   /** Candidate requests needed before a measurement may judge at all. */
   minRequests: number;
@@ -56,8 +61,11 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
     // the same length of time just before the switch: after it, the stable version served nothing.
     const beforeSwitch = (ctx.weight ?? 0) >= 100;
     const switched = Math.min(ctx.switchedAt ?? ctx.since, ctx.since);
+    const length = ctx.now - ctx.since;
+    // Nor does it reach into time an earlier candidate had that traffic (a push during the bake).
+    const end = stableAloneUntil(switched, length, ctx.earlierLive);
     const reference = beforeSwitch
-      ? slotWindow(ctx, 'stable', Math.max(0, switched - (ctx.now - ctx.since)), switched)
+      ? slotWindow(ctx, 'stable', Math.max(0, end.until - length), end.until)
       : window('stable');
     // A stable answer without data (CloudWatch's partial one) leaves absolute bounds to judge the
     // candidate alone, as a stable value that is missing does; a relative bound says why it cannot.
@@ -75,7 +83,15 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
       canaryRequests,
       ...(baselineRequests === undefined ? {} : { baselineRequests }),
       // Said in the report: beside "100% of live traffic", a baseline with requests needs its span.
-      ...(beforeSwitch ? { baselineWindow: { since: reference.since, until: reference.until } } : {}),
+      ...(beforeSwitch
+        ? {
+            baselineWindow: {
+              since: reference.since,
+              until: reference.until,
+              ...(end.switchOf === undefined ? {} : { switchOf: end.switchOf }),
+            },
+          }
+        : {}),
     };
     if (seen.canary === undefined) {
       return {
@@ -117,6 +133,24 @@ export async function measureThreshold(gate: ThresholdGateConfig, ctx: MeasureCo
   } catch (err) {
     return unansweredLook(at, err);
   }
+}
+
+/**
+ * Where the stable version's baseline of `length` before the switch at `switched` ends: there, or
+ * where it would reach into time an earlier candidate had live traffic (a push during the bake
+ * superseded it just now), before that candidate's switch (`switchOf`), as often as spans follow.
+ */
+function stableAloneUntil(
+  switched: number,
+  length: number,
+  spans: readonly LiveSpan[] = [],
+): { until: number; switchOf?: string } {
+  let end: { until: number; switchOf?: string } = { until: switched };
+  for (const span of [...spans].sort((a, b) => b.since - a.since)) {
+    if (span.since < end.until && span.until > end.until - length)
+      end = { until: span.since, switchOf: span.version };
+  }
+  return end;
 }
 
 /**

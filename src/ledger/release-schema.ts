@@ -2,14 +2,15 @@ import { z } from 'zod';
 import { modelName } from '../config/fields.js';
 import { configErrorMap, describeValue, formatPath } from '../config/messages.js';
 import type { GateConfig } from '../config/types.js';
-import type {
-  Ending,
-  GateState,
-  MeasurementVerdict,
-  PhaseRecord,
-  Release,
-  ReleaseStatus,
-  SplitMismatch,
+import {
+  type Ending,
+  type GateState,
+  MAX_EARLIER_LIVE,
+  type MeasurementVerdict,
+  type PhaseRecord,
+  type Release,
+  type ReleaseStatus,
+  type SplitMismatch,
 } from '../release/types.js';
 import { versionProblem } from '../version/validate-version.js';
 
@@ -75,8 +76,9 @@ const measurement = z.object({
   baselineRequests: figure,
   // Optional: looks stored before it have none (the report then says nothing of dropped copies).
   dropped: figure,
-  // Optional: looks stored before it have none (the report then does not say which span it was).
-  baselineWindow: z.object({ since: time, until: time }).optional(),
+  // Optional: looks stored before it have none (the report then does not say which span it was);
+  // its switchOf too (the report then says the span ends at the switch, as it did).
+  baselineWindow: z.object({ since: time, until: time, switchOf: version.optional() }).optional(),
   note: z.string().optional(),
   evidence: evidence.optional(),
   // Optional: looks stored before it have none (a stall then counts from the next look on).
@@ -209,6 +211,11 @@ export const releaseSchema = z.object({
   idlePending: z.literal(true).optional(),
   // Optional: absent where the PR leaves its release config alone, and in releases stored before it.
   configChanges: z.object({ note: z.string().min(1).max(MAX_CONFIG_CHANGES_NOTE) }).optional(),
+  // Optional: absent where no earlier candidate had live traffic, and in releases stored before it.
+  earlierLive: z
+    .array(z.object({ version, since: time, until: time }))
+    .max(MAX_EARLIER_LIVE)
+    .optional(),
 }) satisfies z.ZodType<Release>;
 
 /** Releases by model, each filed under its own model's name. */

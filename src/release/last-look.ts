@@ -98,6 +98,7 @@ async function lastLook(release: Release, model: ModelConfig, ports: Ports): Pro
         candidateSlot: phase.candidateSlot,
         since: release.phaseStartedAt,
         switchedAt: switchedAt(release, phase),
+        earlierLive: release.earlierLive,
         now,
         minRequests: model.strategy.minRequests,
       }).catch((err: unknown) => err as Error);

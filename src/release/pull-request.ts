@@ -7,6 +7,7 @@ import { WORKING_TREE } from '../version/local-comparison.js';
 import { configChangeNotes, configFileOf, keepConfigChanges } from './config-change-note.js';
 import type { DriftReport } from './drift-watch.js';
 import { dryRunResult } from './dry-run.js';
+import { earlierLiveOf } from './earlier-live.js';
 import { announceEnd, endThenWithdraw, servesAfterEnd } from './finish.js';
 import { LeftAlone, LeftAloneError } from './left-alone.js';
 import type { FullTrafficCandidate } from './live-candidate.js';
@@ -353,6 +354,8 @@ async function prepareModel(
   }
   const holder = await ports.ledger.canaryHolder(model.name);
   const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
+  // The model's last release as it ended: when its candidate had live traffic (earlier-live.ts).
+  let previous = found;
   // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
   if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
     const head = headName(event.headSha);
@@ -363,6 +366,7 @@ async function prepareModel(
     // Left alone (deployed on another target): no new candidate replaces one still live there.
     if (superseded === existing) return undefined;
     ports.log.info(`${model.name}: ${superseded.reason}`);
+    previous = superseded;
   }
   // Before the slot: a version already stable has nothing to wait for.
   // The versions releases on record name too, so a platform's names map back to them.
@@ -399,14 +403,17 @@ async function prepareModel(
         ),
       );
   }
-  return newRelease(model, {
+  const now = ports.clock.now();
+  const release = newRelease(model, {
     from: serving,
     to: change.to,
     pr: event.number,
     headSha: event.headSha,
-    now: ports.clock.now(),
+    now,
     offline,
   });
+  const earlierLive = earlierLiveOf(previous, serving, now);
+  return earlierLive ? { ...release, earlierLive } : release;
 }
 
 /**

@@ -154,6 +154,7 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
       candidateSlot: phase?.candidateSlot,
       since: release.phaseStartedAt,
       switchedAt: switchedAt(release, phase),
+      earlierLive: release.earlierLive,
       now,
       minRequests: strategy.minRequests,
       ...(phase ? { step: phase.name } : {}),

@@ -40,7 +40,16 @@ export interface Measurement {
    * span: the report says so beside the value. Absent when both arms share the look's window, and
    * in looks stored before it.
    */
-  baselineWindow?: { since: number; until: number };
+  baselineWindow?: {
+    since: number;
+    until: number;
+    /**
+     * The version whose switch the span ends at, where that is an earlier candidate's
+     * (Release.earlierLive), not this phase's: the report names it. Absent otherwise, and in looks
+     * stored before it.
+     */
+    switchOf?: string;
+  };
   /** Why, in words: the bound that was crossed, the data that was missing. */
   note?: string;
   /** What a statistical judge saw: the effect with its interval and the strength of evidence. */
@@ -213,6 +222,20 @@ export interface SplitMismatch {
   units?: 'requests' | 'users';
 }
 
+/**
+ * A span of time an earlier candidate of the model had live traffic beside (or instead of) the same
+ * stable version: from its first live phase's start, the moment the stable version last served
+ * alone before it, until it was withdrawn (or the next release began, while that was not confirmed).
+ */
+export interface LiveSpan {
+  version: string;
+  since: number;
+  until: number;
+}
+
+/** The most spans a release keeps (Release.earlierLive): older ones are merged into one. */
+export const MAX_EARLIER_LIVE = 5;
+
 export interface Release {
   model: string;
   /** Version serving when the release began (what a rollback returns to). */
@@ -280,6 +303,15 @@ export interface Release {
    * in states stored before it.
    */
   configChanges?: { note: string };
+  /**
+   * When earlier candidates had live traffic against the same stable version, the last one just
+   * before this release began (one it superseded, one of the PR closed then reopened, one that ended
+   * ready or failed), and the spans that release kept in turn, oldest first (release/earlier-live.ts).
+   * At 100% of live traffic the stable version's baseline is taken before the switch, but never over
+   * these spans: it ends before such a candidate's switch (threshold-gate.ts). Absent where there was
+   * none, and in releases stored before it (their baseline ends at the switch, as it did).
+   */
+  earlierLive?: LiveSpan[];
 }
 
 /** Whether the release's candidate is in flight: deployed for analysis, or ready and awaiting merge. */

@@ -1,7 +1,7 @@
 import { readsWholeService } from '../config/gate-queries.js';
 import type { ModelConfig } from '../config/types.js';
 import type { GateState, Release } from '../release/types.js';
-import { latencyUnit } from './format.js';
+import { isShare, latencyUnit } from './format.js';
 import { failedAtPlannedSample, queryOf } from './rows.js';
 
 type Both = [number, number, number];
@@ -19,9 +19,9 @@ function looks(g: GateState): Both[] {
   return [...bySecond.values()];
 }
 
-/** Rates read as percentages and the sandbox's latencies in ms, as the gate table shows them; else no unit. */
+/** Shares read as percentages and the sandbox's latencies in ms, as the gate table shows them; else no unit. */
 function unitOf(query: string): { label?: string; scale: number } {
-  if (/rate$/.test(query) && !/^request/.test(query)) return { label: '%', scale: 100 };
+  if (isShare(query)) return { label: '%', scale: 100 };
   if (latencyUnit(query)) return { label: 'ms', scale: 1 };
   return { scale: 1 };
 }

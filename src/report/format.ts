@@ -25,7 +25,7 @@ const THROUGHPUT_RATE =
  * Whether a query's value is a share, shown as a percent: a name ending in `rate` (`error-rate`,
  * `stats.error_rate`, a ratio gate's `<events>-rate`), unless it is a throughput (above).
  */
-const isShare = (query: string): boolean => /rate$/.test(query) && !THROUGHPUT_RATE.test(query);
+export const isShare = (query: string): boolean => /rate$/.test(query) && !THROUGHPUT_RATE.test(query);
 
 /**
  * A metric value the way a reviewer reads it: shares as percentages, the sandbox's latencies in ms,

@@ -80,5 +80,11 @@ function apartFromZero(shown: string, value: number | undefined): string {
   return shown;
 }
 
-/** A difference of two rates in percentage points: `+3.0 points`, `-0.5 points`. */
-const signedPoints = (d: number) => `${d >= 0 ? '+' : '-'}${Math.abs(d * 100).toFixed(1)} points`;
+/**
+ * A difference of two rates in percentage points: `+3.0 points`, `-0.5 points`. Rounded first: one
+ * that rounds to zero reads `+0.0 points`, as an equal one does, not `-0.0 points`.
+ */
+const signedPoints = (d: number) => {
+  const points = Math.abs(d * 100).toFixed(1);
+  return `${d < 0 && Number(points) !== 0 ? '-' : '+'}${points} points`;
+};

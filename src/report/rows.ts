@@ -16,6 +16,7 @@ import { reachedPlannedSize } from '../release/planned-sample.js';
 import type { Evidence, GateState, Measurement, PhaseRecord, Release } from '../release/types.js';
 import { thousands, withoutNeedsMoreData } from '../stats/conversion.js';
 import { eValueText } from '../stats/counts.js';
+import { withoutDriftWait } from '../stats/drift.js';
 import { KAYENTA_CONFIDENCE } from '../stats/kayenta.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { perRequestSplitNote } from '../targets/capabilities.js';
@@ -344,11 +345,11 @@ export function gateRows(release: Release, model: ModelConfig | undefined): Gate
       baseline:
         m?.baseline === undefined
           ? // Blue with no requests before the switch: said, or the dash reads as a value lost.
-            `–${m?.baselineWindow ? baselineSpan(requests(m.baselineRequests), m, release.from) : ''}`
+            `–${m?.baselineWindow ? baselineSpan(requests(m.baselineRequests), m, release) : ''}`
           : g.kind === 'srm'
             ? // The split check's reference is the configured share, not what the stable arm measured.
               `configured ${cell(m.baseline, digits.baseline)}${m.baselineRequests === undefined ? '' : ` (stable: ${thousands(m.baselineRequests)} ${unit})`}`
-            : `${floorCell(cell(m.baseline, digits.baseline, m.inBucket?.baseline, m.floors?.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release.from)}`,
+            : `${floorCell(cell(m.baseline, digits.baseline, m.inBucket?.baseline, m.floors?.baseline), m.floors?.baseline)}${baselineSpan(requests(m.baselineRequests), m, release)}`,
       bound: bound(config, query, digits),
       method,
       verdict,
@@ -405,11 +406,17 @@ function unreadNote(g: GateState): string | undefined {
 /**
  * ` (600 req; v1, the 4s before the switch)`: a baseline read over the stable version's traffic
  * before the phase (Measurement.baselineWindow, at 100% of live traffic), which beside the
- * candidate's 100% would otherwise read as traffic the stable version served meanwhile.
+ * candidate's 100% would otherwise read as traffic the stable version served meanwhile. One that
+ * ends before an earlier candidate's switch names it (`before v2's switch`): not this phase's.
  */
-function baselineSpan(requests: string, m: Measurement, stable: string): string {
+function baselineSpan(requests: string, m: Measurement, release: Release): string {
   if (!m.baselineWindow) return requests;
-  const span = `${stable}, the ${formatLasted(m.baselineWindow.until - m.baselineWindow.since)} before the switch`;
+  const { since, until, switchOf } = m.baselineWindow;
+  const which =
+    switchOf === undefined
+      ? 'the switch'
+      : `${switchOf}'s ${switchOf === release.to ? 'earlier ' : ''}switch`;
+  const span = `${release.from}, the ${formatLasted(until - since)} before ${which}`;
   return requests ? `${requests.slice(0, -1)}; ${span})` : ` (${span})`;
 }
 
@@ -434,8 +441,8 @@ function endedWaitingNote(g: GateState, release: Release): string | undefined {
       : `at its last look, ${into} into the phase, which ended after ${lasted}`;
   if (m.canaryRequests === 0 && !m.evidence) return `not judged yet: no candidate requests counted ${when}`;
   // The release ended: the verdict says undecided, and no more data comes (`not yet conclusive
-  // (needs more data; …)` was true while it ran).
-  return m.note ? `${withoutNeedsMoreData(m.note)} (${when})` : `not judged yet ${when}`;
+  // (needs more data; …)`, `no drift shown yet (needs more data)` were true while it ran).
+  return m.note ? `${withoutDriftWait(withoutNeedsMoreData(m.note))} (${when})` : `not judged yet ${when}`;
 }
 
 /**

@@ -31,7 +31,8 @@ export interface SummarySources {
 export function stepSummary(report: string, from: SummarySources): string {
   if (bytes(report) <= STEP_SUMMARY_LIMIT) return report;
   const { config, result, now, runUrl, finish } = from;
-  const mib = (bytes(report) / STEP_SUMMARY_LIMIT).toFixed(1);
+  // Rounded up: a report a few bytes over reads `1.1 MiB`, never `1.0 MiB` beside "larger than 1 MiB".
+  const mib = (Math.ceil((bytes(report) / STEP_SUMMARY_LIMIT) * 10) / 10).toFixed(1);
   const where = `the full report (${mib} MiB) is larger than the 1 MiB GitHub takes for a job summary: it is the file at this step's report-path output, ${escapeMarkdown(from.reportPath)}, in the runner's temporary directory (upload it with actions/upload-artifact to keep it)`;
   const compact = finish(
     underHeading(

@@ -416,7 +416,13 @@ export function plannedShareText(reached: number, planned: number): string {
 export const thousands = (n: number) => String(Math.round(n)).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-/** A relative lift as the notes write it: `+2.0%`, `-10.0%`. */
-export const signedPct = (x: number) => `${x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}%`;
+/**
+ * A relative lift as the notes write it: `+2.0%`, `-10.0%`. Rounded first: one that rounds to zero
+ * reads `+0.0%`, as an equal one does, not `-0.0%` (30.00% vs 30.01%).
+ */
+export const signedPct = (x: number) => {
+  const rounded = Number((100 * x).toFixed(1));
+  return `${rounded >= 0 ? '+' : ''}${(rounded === 0 ? 0 : rounded).toFixed(1)}%`;
+};
 const liftPct = (x: number) => (Number.isFinite(x) ? signedPct(x) : x > 0 ? '+∞' : '−∞');
 const level = (x: number) => `${Number((100 * x).toPrecision(4))}%`;

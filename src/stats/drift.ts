@@ -228,6 +228,16 @@ function boundsOf(input: DriftInput): { unshared: string } | { dropped?: string 
   return dropped === undefined ? {} : { dropped };
 }
 
+/** An undecided look's words while its release runs: more data may yet show a drift. */
+const NO_DRIFT_YET = 'no drift shown yet (needs more data)';
+
+/**
+ * An undecided look's note without its live words (`no drift shown yet (needs more data): `), for a
+ * release that ended with it undecided: no more data comes. Any other note as it is.
+ */
+export const withoutDriftWait = (note: string): string =>
+  note.startsWith(`${NO_DRIFT_YET}: `) ? `no drift shown: ${note.slice(NO_DRIFT_YET.length + 2)}` : note;
+
 export interface DriftJudgment extends Judgment {
   sizes?: DriftSizes;
   /** Two histograms with different bounds: what comparing them on the shared ones dropped. */
@@ -269,7 +279,7 @@ export function judgeDrift(input: DriftInput): DriftJudgment {
         ? `drift: ${what}`
         : verdict === 'pass'
           ? `no drift beyond tolerance: ${what}`
-          : `no drift shown yet (needs more data): ${what}`,
+          : `${NO_DRIFT_YET}: ${what}`,
     sizes,
     ...(bounds.dropped === undefined ? {} : { droppedBounds: bounds.dropped }),
   };

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { plainNote } from '../../src/report/plain-note.js';
+import { judgeConversion } from '../../src/stats/conversion.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith, released, report, row } from './release-world.js';
 
@@ -32,5 +34,33 @@ describe("an A/B winner's conversion row", () => {
     expect(row(text, 'split (user split)')).toBe(
       '| split (user split) | 50% (4,400 users) | configured 50% (stable: 4,400 users) | within ±10% of the configured split | ✅ pass: candidate share 50% of 8,800 users, configured 50%: the split is as configured (within ±10%); effect 1 \\[0.964, 1.04\\], e-value 0.105 |',
     );
+  });
+});
+
+describe('a lift that rounds to zero', () => {
+  it('reads +0.0%, +0.0 points, as an equal one does: never -0.0', () => {
+    // 30.00% against 30.01%: a lift of -0.03%, 0.01 points, read "-0.0%, -0.0 points".
+    const cell = (baseline: number) => {
+      const counts = {
+        canary: { conversions: 3000, total: 10_000 },
+        baseline: { conversions: baseline, total: 10_000 },
+      };
+      const j = judgeConversion({ ...counts, alpha: 0.05 });
+      return plainNote(j.note, {
+        at: 0,
+        verdict: 'waiting',
+        canary: 0.3,
+        baseline: baseline / 10_000,
+        evidence: j.evidence,
+      });
+    };
+    expect(cell(3001)).toContain(
+      '30.00% on the candidate vs 30.01% on the baseline (relative lift +0.0%, +0.0 points; 90% interval -',
+    );
+    expect(cell(3000)).toContain(
+      '30.00% on the candidate vs 30.00% on the baseline (relative lift +0.0%, +0.0 points; 90% interval -',
+    );
+    // A lift that rounds to a tenth keeps its sign.
+    expect(cell(3020)).toContain('(relative lift -0.7%, -0.2 points; ');
   });
 });

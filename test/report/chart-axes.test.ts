@@ -13,14 +13,15 @@ import { keyMetricChart } from '../../src/report/chart.js';
 const ARM_5XX =
   'sum(rate(http_requests_total{slot="{{slot}}",code=~"5.."}[5m])) / sum(rate(http_requests_total{slot="{{slot}}"}[5m]))';
 
-/** A model whose only gate is `gate`, read from Prometheus or the sandbox. */
-function modelWith(gate: string, metrics: 'prometheus' | 'sandbox'): ModelConfig {
+/** A model whose only gate is `gate`, read from Prometheus, the sandbox or a JSON endpoint per arm. */
+function modelWith(gate: string, metrics: 'prometheus' | 'sandbox' | 'http-json'): ModelConfig {
+  const url = metrics === 'http-json' ? 'http://127.0.0.1:9/{{slot}}' : 'http://127.0.0.1:9';
   const text = `version: 1
 models:
   fraud:
     source: { file: models/fraud.yaml, key: version }
     target: { type: sandbox, url: "http://127.0.0.1:1" }
-    metrics: { type: ${metrics}, url: "http://127.0.0.1:9" }
+    metrics: { type: ${metrics}, url: "${url}" }
     strategy: { type: canary, steps: [10, 50] }
     gates:
       - ${gate}
@@ -95,6 +96,32 @@ describe('the key metric chart axes', () => {
         [120, 0.4, 0],
       ])[4],
     ).toBe('  y-axis "errors (%)" 0 --> 55');
+  });
+
+  it('scales a value to a percent exactly where the gate table shows it as one', () => {
+    // A throughput named `…request_rate` is requests a second (the table: 12.90 vs 112), not a share:
+    // the old chart said "throughput (%)" and plotted 1250.
+    const throughput = modelWith(
+      '{ name: throughput, kind: threshold, query: stats.request_rate, min: 5 }',
+      'http-json',
+    );
+    const perSecond = charted(throughput, [
+      [10, 12.5, 110],
+      [20, 12.9, 112],
+    ]);
+    expect(perSecond[4]).toBe('  y-axis "throughput" 0 --> 123.2');
+    expect(perSecond[6]).toBe('  line [12.5, 12.9]');
+    // A share whose name starts with `request` is a percent (the table: 99.50%), not a bare 0.995.
+    const success = modelWith(
+      '{ name: success, kind: threshold, query: requests_success_rate, min: 0.99 }',
+      'http-json',
+    );
+    const share = charted(success, [
+      [10, 0.995, 0.999],
+      [20, 0.995, 0.998],
+    ]);
+    expect(share[4]).toBe('  y-axis "success (%)" 0 --> 109.9');
+    expect(share[6]).toBe('  line [99.5, 99.5]');
   });
 
   it("emits only statements mermaid's xychart grammar reads, even for values far below 1", () => {

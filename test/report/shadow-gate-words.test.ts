@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Bucket } from '../../src/metrics/histogram.js';
 import type { MetricSource, MetricWindow } from '../../src/metrics/source.js';
+import { ended } from '../../src/release/finish.js';
+import type { Release } from '../../src/release/types.js';
 import { normalCdf } from '../../src/stats/special.js';
 import { FakeCounts } from '../gates/fake-metrics.js';
 import { configWith, released, report, row } from './release-world.js';
@@ -65,6 +67,24 @@ describe('the report of a shadow', () => {
     expect(drift).toMatch(
       /^\| score-drift \(scores distribution\) \| median 0\.\d+ \([\d,]+ req\) \| median 0\.\d+ \([\d,]+ req\) \| KS distance ≤ 0\.2 .*\| ✅ pass: no drift beyond tolerance: KS distance 0\.\d+/,
     );
+  });
+
+  it('says an ended release\'s undecided drift showed none, not that it "needs more data"', async () => {
+    // Stopped (Ctrl-C, a closed PR) 3 s after the first look, which saw too few scores to decide.
+    const arms = new ShadowArms({ stable, shadow: { ...stable, median: 0.26 } });
+    const running = await released(config, arms, { stop: (r) => r.gates[1]?.last !== undefined });
+    const drift = (r: Release) => row(report(config, r), 'score-drift (scores distribution)');
+    expect(drift(running)).toContain('⏳ pending: no drift shown yet (needs more data): KS distance ');
+    const stopped = ended(
+      running,
+      'aborted',
+      'stopped by Ctrl-C (SIGINT) mid-analysis',
+      running.updatedAt + 3000,
+    );
+    expect(drift(stopped)).toMatch(
+      /\| ➖ undecided: no drift shown: KS distance 0\.\d+ \(bounds 0–0\.\d+, tolerated 0\.2\); .+ \(at its last look, 10s into the phase, which ended after 13s\); effect /,
+    );
+    expect(drift(stopped)).not.toContain('needs more data');
   });
 
   it('names every gate that failed on the look that failed it, not only the first in the config', async () => {

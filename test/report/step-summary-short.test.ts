@@ -60,12 +60,22 @@ describe('the job summary of a report that not even its compact form fits', () =
     expect(listed.length).toBeGreaterThan(1000);
     const cut = names.length - listed.length;
     expect(lines).toContain(`- … and ${cut} more`);
-    const mib = (bytes(report) / STEP_SUMMARY_LIMIT).toFixed(1);
+    const mib = (Math.ceil((bytes(report) / STEP_SUMMARY_LIMIT) * 10) / 10).toFixed(1);
     expect(summary).toContain(
       `\nThe ${cut} models not listed, gate tables, charts and phase history are left out to fit a job summary: the full report (${mib} MiB) is larger than the 1 MiB GitHub takes for a job summary: it is the file at this step's report-path output, ${escapeMarkdown(REPORT_PATH)}, in the runner's temporary directory (upload it with actions/upload-artifact to keep it).\n`,
     );
     // Little room is left unused: a model line more would not fit.
     expect(bytes(summary) + bytes(listed[0] ?? '')).toBeGreaterThan(STEP_SUMMARY_LIMIT);
+  });
+
+  it('says a report a few bytes over the limit is larger than 1 MiB, never "1.0 MiB"', () => {
+    const few: RunResult = { releases: result.releases.slice(0, 3), skipped: [] };
+    const fits = finish(renderMarkdown(config, few, { now: 60_000 }));
+    const over = `${fits}${'x'.repeat(STEP_SUMMARY_LIMIT - bytes(fits) + 100)}`;
+    const summary = stepSummary(over, { config, result: few, now: 60_000, reportPath: REPORT_PATH, finish });
+    expect(summary).toContain(
+      'the full report (1.1 MiB) is larger than the 1 MiB GitHub takes for a job summary',
+    );
   });
 
   it('is the report itself when it fits', () => {
