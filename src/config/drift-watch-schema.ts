@@ -24,7 +24,7 @@ export const driftWatchSchema = strict({
     .gt(0)
     .optional()
     .describe(
-      'A drift on record ends when its population stability index falls below this, or the judge no longer tells the windows apart; below max-psi (default: half of it), so a shift hovering near max-psi alerts once, not on every crossing.',
+      'A drift on record ends when its population stability index falls below this (a quiet hour too few to tell the windows apart does not end it); below max-psi (default: half of it), so a shift hovering near max-psi alerts once, not on every crossing.',
     ),
 })
   .superRefine((d, ctx) => {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AGREEMENT_TOLERANCES, agreementWithinQuery } from '../metrics/agreement-within.js';
 import {
   always,
   asRecord,
@@ -195,7 +196,9 @@ const agreementGate = strict({
   name: gateName,
   kind: z
     .literal('agreement')
-    .describe('Share of identical predictions, candidate vs stable (a shadow): a lower bound.'),
+    .describe(
+      'Share of identical (or, with a tolerance, close) predictions, candidate vs stable (a shadow): a lower bound.',
+    ),
   query: sandboxNamed(
     SANDBOX_NAMED.agreement.query,
     'The agreement share of one slot; the sandbox source answers "agreement"',
@@ -205,7 +208,14 @@ const agreementGate = strict({
     .gt(0)
     .lte(1, { error: fractionErrorMap })
     .default(0.95)
-    .describe('Lowest tolerated share of identical predictions.'),
+    .describe('Lowest tolerated share of agreeing predictions.'),
+  tolerance: z
+    .number()
+    .min(0)
+    .optional()
+    .describe(
+      `Largest absolute score difference from stable that still agrees, whatever the labels; a failed candidate answer still disagrees. Left out: only identical predictions agree. Sandbox source only, and one of the bounds it counts score differences by: ${AGREEMENT_TOLERANCES.join(', ')}. Another source's query says what agreeing is: write the tolerance into it.`,
+    ),
   'failure-limit': thresholdGate.in.shape['failure-limit'],
   'inconclusive-limit': thresholdGate.in.shape['inconclusive-limit'],
   'consecutive-error-limit': thresholdGate.in.shape['consecutive-error-limit'],
@@ -216,9 +226,47 @@ const agreementGate = strict({
     name: g.name,
     query: g.query,
     min: g.min,
+    ...(g.tolerance === undefined ? {} : { tolerance: g.tolerance }),
     ...limitsOf(g),
   }))
   .describe('Agreement of a shadow with stable; judged as a threshold gate on the agreement query.');
+
+/**
+ * A tolerance is the sandbox's to apply, on its agreement query, and exactly only at the bounds
+ * of its score-difference histogram (agreement-within.ts). Elsewhere the query defines agreement,
+ * and a tolerance beside it would be silently ignored: refused, with where to put it instead.
+ */
+export function checkAgreementTolerance(
+  gates: unknown[],
+  source: unknown,
+  path: (string | number)[],
+  ctx: z.core.$RefinementCtx,
+) {
+  gates.forEach((entry, i) => {
+    const gate = asRecord(entry);
+    const tolerance = gate?.tolerance;
+    // Below 0 is the schema's to refuse.
+    if (gate?.kind !== 'agreement' || !finite(tolerance) || tolerance < 0) return;
+    const problem = toleranceProblem(tolerance, source, gate.query);
+    if (problem)
+      ctx.addIssue({ code: 'custom', input: tolerance, path: [...path, i, 'tolerance'], message: problem });
+  });
+}
+
+function toleranceProblem(tolerance: number, source: unknown, query: unknown): string | undefined {
+  if (typeof source !== 'string') return undefined; // the missing metrics have their own message
+  if (source !== 'sandbox') {
+    return `tolerance is applied by the sandbox metric source only: with the ${source} source your query says what agreeing is, so count predictions within ${tolerance} of stable's as agreeing in the query itself, and remove tolerance`;
+  }
+  if (query !== undefined && query !== SANDBOX_NAMED.agreement.query) {
+    return `tolerance applies to the sandbox's agreement query only, not ${describeValue(query)}: remove the query (or the tolerance)`;
+  }
+  if (AGREEMENT_TOLERANCES.includes(tolerance)) return undefined;
+  const below = AGREEMENT_TOLERANCES.filter((t) => t < tolerance).at(-1);
+  const above = AGREEMENT_TOLERANCES.find((t) => t > tolerance);
+  const near = [below, above].filter((t) => t !== undefined).join(' or ');
+  return `expected one of ${AGREEMENT_TOLERANCES.join(', ')} on the sandbox source, got ${tolerance}: it counts score differences up to these bounds only, so a tolerance between two would guess; use ${near}`;
+}
 
 const offlineGate = strict({
   name: gateName,
@@ -501,8 +549,16 @@ type ParsedGate = z.output<typeof gatesSchema>[number];
 /** The sandbox's names for the query fields left out: only on the sources that read them (schema.ts). */
 export function withSandboxNames(gate: ParsedGate): GateConfig {
   switch (gate.kind) {
-    case 'agreement':
-      return { ...gate, kind: 'threshold', query: gate.query ?? SANDBOX_NAMED.agreement.query };
+    case 'agreement': {
+      // checkAgreementTolerance let a tolerance through only on the sandbox's agreement query.
+      const { tolerance, ...threshold } = gate;
+      const query = gate.query ?? SANDBOX_NAMED.agreement.query;
+      return {
+        ...threshold,
+        kind: 'threshold',
+        query: tolerance === undefined ? query : agreementWithinQuery(tolerance),
+      };
+    }
     case 'latency':
       return { ...gate, buckets: gate.buckets ?? SANDBOX_NAMED.latency.buckets };
     case 'drift':

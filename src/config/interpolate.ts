@@ -31,13 +31,31 @@ export interface Interpolation {
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
+/**
+ * The fields whose value picks the kind of their mapping, and so which other keys apply: a
+ * strategy's, target's or metric source's `type` and a gate's `kind` (the schema's discriminated
+ * unions). Taken from the environment, the file's meaning would change with it, and neither an
+ * editor nor `validate` without that variable could check the keys beside it.
+ */
+function isKindField(path: readonly PropertyKey[]): boolean {
+  const inModel = path[0] === 'models' ? path.slice(2) : path[0] === 'defaults' ? path.slice(1) : [];
+  const [field, key, last] = inModel;
+  if (inModel.length === 2)
+    return ['target', 'metrics', 'strategy'].includes(String(field)) && key === 'type';
+  return path[0] === 'models' && field === 'gates' && typeof key === 'number' && last === 'kind';
+}
+
+/** A `${NAME}` in the text: a `$` before it makes it the literal `$${`. */
+const REFERENCE = /(?<!\$)\$\{/;
+
 /** Keys that would reach an object's prototype rather than be data; no config has them. */
 const RESERVED_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 /**
  * Replaces `${NAME}` in every string value (not in keys) from `env`; `$${` stands for a
  * literal `${`. A field with a problem keeps its original text and is reported once. A secret
- * field written without `${NAME}` is a problem, and reserved keys are refused and left out.
+ * field written without `${NAME}` is a problem, as is `${NAME}` in a `type` or `kind` that picks
+ * its mapping's keys, and reserved keys are refused and left out.
  */
 export function interpolateEnv(data: unknown, env: Record<string, string | undefined>): Interpolation {
   const interpolated: InterpolatedField[] = [];
@@ -47,6 +65,13 @@ export function interpolateEnv(data: unknown, env: Record<string, string | undef
     const secret = literalSecretProblem(path, node);
     if (secret) {
       problems.push({ path, message: secret });
+      return node;
+    }
+    if (typeof node === 'string' && REFERENCE.test(node) && isKindField(path)) {
+      problems.push({
+        path,
+        message: `${quote(node, 60)}: a ${String(path.at(-1))} is not read from the environment, as it decides which other keys apply; write the value itself`,
+      });
       return node;
     }
     if (typeof node === 'string') {

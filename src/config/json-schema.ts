@@ -18,8 +18,9 @@ const isNode = (value: unknown): value is Node =>
 export function configJsonSchema(): Record<string, unknown> {
   const schema = z.toJSONSchema(configSchema, { io: 'input', target: 'draft-2020-12' }) as Node;
   limitAbSplit(schema);
-  selectBranchByKey(schema);
+  // Before the branches: the `type`/`kind` enum they make takes no reference (interpolate.ts).
   acceptEnvReferences(schema);
+  selectBranchByKey(schema);
   const { $schema, ...rest } = schema;
   return { $schema, title: 'model-gate configuration', ...rest };
 }
@@ -103,8 +104,10 @@ const ENV_REFERENCE = String.raw`(?<!\$)\$\{[A-Za-z_][A-Za-z0-9_]*\}`;
 
 /**
  * The loader replaces `${NAME}` in every string value before it validates, so `namespace: "${NS}"`
- * is valid as written; each pattern also takes a value containing a reference, or an editor would
- * flag it. Keys are never interpolated, so a mapping's `propertyNames` keep their pattern.
+ * and `on-merge: "${ON_MERGE}"` are valid as written; each pattern and each list of choices also
+ * takes a value containing a reference, or an editor would flag it. Keys are never interpolated,
+ * so a mapping's `propertyNames` keep their pattern; nor is a `type` or `kind` (still a `const`
+ * here), which decides the keys beside it.
  */
 function acceptEnvReferences(node: unknown): void {
   if (Array.isArray(node)) {
@@ -113,6 +116,16 @@ function acceptEnvReferences(node: unknown): void {
   }
   if (!isNode(node)) return;
   if (typeof node.pattern === 'string') node.pattern = `(?:${node.pattern})|${ENV_REFERENCE}`;
+  if (Array.isArray(node.enum) && node.enum.every((choice) => typeof choice === 'string')) {
+    const { type, enum: choices } = node;
+    delete node.type;
+    delete node.enum;
+    node.anyOf = [
+      { type, enum: choices },
+      { type: 'string', pattern: ENV_REFERENCE },
+    ];
+    return;
+  }
   for (const [key, value] of Object.entries(node)) {
     if (key !== 'propertyNames') acceptEnvReferences(value);
   }

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { fractionHint, parsePercent } from './percent.js';
 
 /** A path into the config as users read it: `models.fraud.strategy.steps[2]`. */
@@ -120,7 +120,7 @@ const EXPECTED: Record<string, string> = {
 export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type': {
-      if (issue.input === undefined) return 'required';
+      if (issue.input === undefined) return requiredMessage(issue.inst);
       const expected = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
       // Number fields hold fractions or the metric's own unit, never percent text: say what to write.
       const fraction =
@@ -160,6 +160,29 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
+
+/** Longest description kept whole after "required: "; a longer one is cut before its first clause or example. */
+const MAX_SUMMARY = 100;
+
+/**
+ * `required: Kubernetes namespace`: what the field holds, from the description editors show on
+ * hover, cut to its first sentence (and a long one to its first clause) so the problem stays a
+ * short line.
+ */
+function requiredMessage(inst: z.core.$ZodRawIssue['inst']): string {
+  const description = inst && z.globalRegistry.get(inst as z.core.$ZodType)?.description;
+  return description ? `required: ${summary(description)}` : 'required';
+}
+
+function summary(description: string): string {
+  // Up to the first full stop that ends a sentence: not an "e.g." or "i.e.", nor a decimal point.
+  const sentence = description.split(/(?<!\b(?:e\.g|i\.e))\.(?:\s+(?=[A-Z`"])|\s*$)/)[0] ?? description;
+  if (sentence.length <= MAX_SUMMARY) return sentence;
+  const clause = sentence.split(/[;:]\s|,\s+e\.g\./)[0] ?? sentence;
+  // A cut inside brackets drops them: "… out of (default on the sandbox" reads as a mistake.
+  const open = clause.lastIndexOf('(');
+  return open > clause.lastIndexOf(')') ? clause.slice(0, open).trimEnd() : clause;
+}
 
 function countOf(input: unknown): string {
   return Array.isArray(input) ? `${input.length}` : describeValue(input);

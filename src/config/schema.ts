@@ -5,7 +5,7 @@ import { strategyRefusal } from '../targets/capabilities.js';
 import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
 import { checkSourceQueries, SANDBOX_NAMED } from './gate-queries.js';
-import { checkShareBounds, gatesSchema, withSandboxNames } from './gate-schema.js';
+import { checkAgreementTolerance, checkShareBounds, gatesSchema, withSandboxNames } from './gate-schema.js';
 import { describeValue } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
 import { checkSandboxNames } from './sandbox-names.js';
@@ -136,6 +136,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     const strategyPath =
       model.strategy !== undefined ? ['models', name, 'strategy'] : ['defaults', 'strategy'];
     checkFirstPhaseFull(strategy, model.gates, strategyPath, gatesPath, ctx);
+    checkAgreementTolerance(model.gates, metrics?.type, gatesPath, ctx);
     if (metrics?.type !== 'sandbox') {
       checkGateTemplates(model.gates, ['models', name, 'gates'], ctx);
       continue;
@@ -271,7 +272,8 @@ export const configSchema = strict({
       },
       { when: (payload) => !payload.issues.some((issue) => issue.code === 'invalid_key') },
     )
-    .describe(`The models to release, by name (${MODEL_NAME_RULE}).`),
+    // The superRefine's "at least one model", said to editors too.
+    .meta({ description: `The models to release, by name (${MODEL_NAME_RULE}).`, minProperties: 1 }),
 })
   .superRefine(checkModels, always)
   .transform((raw) => {

@@ -105,12 +105,14 @@ function firstPhaseFull(strategy: Loose | undefined) {
 }
 
 /**
- * An A/B is decided by a conversion gate (SPEC section 3): required rather than added unseen, so
- * that every gate judged is one the config shows. Where the target splits users by a key, an srm
- * gate must count users (`units`): counting requests, a few heavy users move the request split of
- * a correct user split, and the gate would roll good A/Bs back as mismatched. Where the target
- * splits each request at random (sticky: per-request), requests are the randomised unit. On the
- * sandbox's metrics the conversion gate must count users too (see checkConversionUnits).
+ * An A/B is decided by a conversion gate and checked by an srm gate (SPEC section 3; a split other
+ * than the configured one invalidates the analysis, section 4): both required rather than added
+ * unseen, so that every gate judged is one the config shows. Where the target splits users by a
+ * key, an srm gate must count users (`units`): counting requests, a few heavy users move the
+ * request split of a correct user split, and the gate would roll good A/Bs back as mismatched.
+ * Where the target splits each request at random (sticky: per-request), requests are the
+ * randomised unit. On the sandbox's metrics the conversion gate must count users too (see
+ * checkConversionUnits).
  */
 export function checkAbGates(
   strategy: Loose | undefined,
@@ -136,10 +138,17 @@ export function checkAbGates(
       `an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion${queries} }`,
     );
   }
+  const header = field(strategy, 'stickyHeader', 'sticky-header') ?? 'x-user-id';
+  if (!kinds.includes('srm')) {
+    issue(
+      ctx,
+      gatesPath,
+      `an ab strategy's analysis holds only for the split the config sets: a split that drifted from it (the serving path giving the candidate more or less than its share) makes the comparison between the arms invalid, which an srm gate checks; add one, e.g. ${srmLine(target, targetType, metricsType, String(header))}`,
+    );
+  }
   if (!targetType) return;
   if (metricsType === 'sandbox') checkConversionUnits(gates, targetType, strategy, gatesPath, ctx);
   const split = percentOf(strategy.split) ?? 50;
-  const header = field(strategy, 'stickyHeader', 'sticky-header') ?? 'x-user-id';
   gates.forEach((entry, i) => {
     const gate = asRecord(entry);
     if (gate?.kind !== 'srm' || gate.units !== undefined) return;
@@ -149,6 +158,24 @@ export function checkAbGates(
       `required on an A/B whose ${targetType} target splits users by ${String(header)}: without units the gate counts requests, and a few heavy users make a correct ${100 - split}/${split} user split read as a mismatch, so it would roll back good candidates; count the users per slot, ${unitsFix(metricsType)}`,
     );
   });
+}
+
+/** The srm gate an A/B lacks: counting users where the target splits them by a key, else requests. */
+function srmLine(
+  target: Loose | undefined,
+  keyType: TargetType | undefined,
+  metricsType: unknown,
+  header: string,
+) {
+  if (keyType) {
+    const note = metricsType === 'prometheus' ? `; ${PROMETHEUS_USERS_NOTE}` : '';
+    return `- { name: split, kind: srm, units: ${usersCount(metricsType)} } (counting users, the unit the split by ${header} randomises${note})`;
+  }
+  const known = TARGET_TYPES.find((t) => t === target?.type);
+  const why = known
+    ? ` (counting requests, the unit the ${known} target randomises: it picks an arm for each request)`
+    : '';
+  return `- { name: split, kind: srm }${why}`;
 }
 
 /** A sandbox conversion gate that counts users, the unit a key split randomises. */
@@ -232,12 +259,21 @@ export function perRequestUnitsWarnings(config: Config, models = Object.keys(con
 
 /** How to count distinct users per slot on the metric source. */
 function unitsFix(metricsType: unknown): string {
-  if (metricsType === 'sandbox') return 'units: users';
-  if (metricsType === 'prometheus') {
-    return 'e.g. units: \'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))\' (it needs a user label on the series; mind its cardinality, or count users where your events are logged)';
-  }
-  return 'units: <count query of the distinct users per slot>';
+  const units = `units: ${usersCount(metricsType)}`;
+  return metricsType === 'prometheus' ? `e.g. ${units} (${PROMETHEUS_USERS_NOTE})` : units;
 }
+
+/** An srm gate's `units` counting the distinct users per slot on the metric source, as written in YAML. */
+function usersCount(metricsType: unknown): string {
+  if (metricsType === 'sandbox') return 'users';
+  if (metricsType === 'prometheus') {
+    return '\'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))\'';
+  }
+  return '<count query of the distinct users per slot>';
+}
+
+const PROMETHEUS_USERS_NOTE =
+  'it needs a user label on the series; mind its cardinality, or count users where your events are logged';
 
 /**
  * Gates the strategy gives no data to: an srm gate checks a split of live traffic, which a shadow

@@ -24,25 +24,15 @@ function trafficPercentMessage(input: unknown, noun: string, fractionIsMistake: 
 
 /**
  * Percent of live traffic: `10` or `"10%"` -> 10. Where a bare number below 1 is a fraction
- * written by mistake (a split, a share, a linear step-size: half the traffic would otherwise
- * silently mean 0.5%), it is refused: `published` puts that limit in the JSON Schema too, while
- * `checked` only checks it (the published schema of step-size and max-weight predates it).
+ * written by mistake (a split, a share, a linear step-size or max-weight: half the traffic would
+ * otherwise silently mean 0.5%), it is refused, and the JSON Schema's minimum says so too.
  */
-function trafficPercent(
-  description: string,
-  noun: string,
-  fractions: 'allowed' | 'published' | 'checked' = 'allowed',
-) {
-  const fractionIsMistake = fractions !== 'allowed';
+function trafficPercent(description: string, noun: string, fractions: 'allowed' | 'refused' = 'allowed') {
+  const fractionIsMistake = fractions === 'refused';
   const error = (issue: { input?: unknown }) => trafficPercentMessage(issue.input, noun, fractionIsMistake);
-  const bare =
-    fractions === 'published'
-      ? z.number({ error }).gte(1, { error }).lte(100, { error })
-      : z
-          .number({ error })
-          .gt(0, { error })
-          .lte(100, { error })
-          .refine((n) => !fractionIsMistake || n >= 1, { error });
+  const bare = fractionIsMistake
+    ? z.number({ error }).gte(1, { error }).lte(100, { error })
+    : z.number({ error }).gt(0, { error }).lte(100, { error });
   return z
     .union([bare, z.string({ error }).regex(TRAFFIC_PERCENT, { error })], { error })
     .transform((value) => (typeof value === 'number' ? value : Number(value.slice(0, -1))))
@@ -201,12 +191,12 @@ const linearStrategy = strict(
     'step-size': trafficPercent(
       'Percent of live traffic added at each step, e.g. 10 or "10%".',
       'traffic',
-      'checked',
+      'refused',
     ),
     'max-weight': trafficPercent(
       'The last step, in percent of live traffic, e.g. 50 or "50%" (default 50).',
       'traffic',
-      'checked',
+      'refused',
     ).default(50),
     ...timing,
   },
@@ -261,7 +251,7 @@ const shadowStrategy = strict(
     share: trafficPercent(
       'Percent of live requests copied to the candidate, e.g. 100 or "10%" (default 100); a bare 0.5 is refused (write 50% or 0.5%).',
       'requests',
-      'published',
+      'refused',
     ).default(SHADOW_SHARE_DEFAULT),
     duration: duration('How long to shadow (hours or days: drive it with schedule ticks).').prefault('1h'),
     ...timing,
@@ -294,7 +284,7 @@ const abStrategy = strict(
     split: trafficPercent(
       'Percent of users on the candidate, e.g. 50 or "50%" (default 50); a bare 0.5 is refused (write 50% or 0.5%).',
       'users',
-      'published',
+      'refused',
     ).default(50),
     'sticky-header': z
       .string()

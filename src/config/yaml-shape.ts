@@ -171,7 +171,17 @@ export function yamlShapeProblems(doc: Document): ShapeProblem[] {
         const key = isAlias(pair.key) ? follow(pair.key, path) : pair.key;
         if (isAlias(pair.key) && key === undefined) continue;
         if (!isScalar(key) && key !== null) {
-          problems.push({ path, message: 'a list or mapping is used as a key; keys must be plain text' });
+          const name = templateVariableName(node);
+          problems.push(
+            name === undefined
+              ? { path, message: 'a list or mapping is used as a key; keys must be plain text' }
+              : {
+                  path,
+                  // At the variable, not at the key a mapping value's problem points at.
+                  ...(node.range ? { offset: node.range[0] } : {}),
+                  message: notQuotedMessage(`{{${name}}}`, `{{${name}}}`, lastKey(path)),
+                },
+          );
           continue;
         }
         // A merge key's value is a symbol: show it as written, `<<`.
@@ -193,8 +203,32 @@ export function yamlShapeProblems(doc: Document): ShapeProblem[] {
   return problems;
 }
 
-/** A `${NAME}` reference as written (the interpolation reads what is inside the braces). */
-const VARIABLE = /\$\{[^{}\n]*\}/y;
+/**
+ * `{{name}}` unquoted as a whole value (`query: {{slot}}`) parses: as a mapping whose one key is
+ * the mapping `{ name }`. Its name, when `map` is that.
+ */
+function templateVariableName(map: Node): string | undefined {
+  if (!isMap(map) || !map.flow || map.items.length !== 1) return undefined;
+  const [pair] = map.items;
+  const inner = pair?.key;
+  if (pair?.value !== null || !isMap(inner) || !inner.flow || inner.items.length !== 1) return undefined;
+  const name = inner.items[0];
+  return name?.value === null && isScalar(name.key) && typeof name.key.value === 'string'
+    ? name.key.value
+    : undefined;
+}
+
+/** The field a path ends in, when it is a mapping's key (not a list's index). */
+const lastKey = (path: ConfigPath): string | undefined => {
+  const last = path.at(-1);
+  return typeof last === 'string' ? last : undefined;
+};
+
+/**
+ * A reference as written: `${NAME}` (the interpolation reads what is inside the braces) or a
+ * template variable `{{name}}`.
+ */
+const VARIABLE = /\$\{[^{}\n]*\}|\{\{[^{}\n]*\}\}/y;
 
 /** How many unquoted references one file is searched for: each costs a parse of the file. */
 const MAX_UNQUOTED = 20;
@@ -206,10 +240,12 @@ export interface UnquotedVariable {
 }
 
 /**
- * The `${NAME}` references written unquoted inside `{ }` or `[ ]` (`url: ${X}` in a flow mapping):
- * YAML reads their `{` as a new mapping, and every later line of the file fails with it. Each is
- * found at the parse error pointing at its `{`, and neutralised (`$(X)`, as long) to parse again, so
- * that the parser's own errors that remain (`errors`, positions unchanged) are only the real ones.
+ * The `${NAME}` references written unquoted inside `{ }` or `[ ]` (`url: ${X}` in a flow mapping),
+ * and the `{{name}}` ones there or at the start of a value with more after it (`query: {{slot}}_x`):
+ * YAML reads their `{` as a new mapping, and every later line of the file may fail with it. Each is
+ * found at the parse error pointing at its `{` or just after it, and neutralised (`$(X)`, `((x))`,
+ * as long) to parse again, so that the parser's own errors that remain (`errors`, positions
+ * unchanged) are only the real ones.
  */
 export function unquotedVariables(
   text: string,
@@ -220,15 +256,16 @@ export function unquotedVariables(
   let errors = firstErrors;
   const seen = new Set<number>();
   while (variables.length < MAX_UNQUOTED) {
-    const offset = errors.map((e) => e.pos[0] - 1).find((at) => variableAt(patched, at) !== undefined);
-    if (offset === undefined) break;
-    const end = offset + (variableAt(patched, offset)?.length ?? 0);
+    const found = firstVariable(patched, errors);
+    if (found === undefined) break;
+    const { offset, end } = found;
     // The references already neutralised no longer stop the search for the value's ends; a
     // second one in the same value (`http://${HOST}:${PORT}`) is said by the first's line.
     const value = valueAround(patched, offset, end);
     if (!seen.has(value.from)) variables.push({ offset, message: unquotedMessage(text, offset, end, value) });
     seen.add(value.from);
-    patched = `${patched.slice(0, offset + 1)}(${patched.slice(offset + 2, end - 1)})${patched.slice(end)}`;
+    const neutral = patched.slice(offset, end).replaceAll('{', '(').replaceAll('}', ')');
+    patched = `${patched.slice(0, offset)}${neutral}${patched.slice(end)}`;
     errors = parseDocument(patched, { merge: true, uniqueKeys: true, prettyErrors: true }).errors;
   }
   return { variables, errors: variables.length === 0 ? firstErrors : errors };
@@ -239,6 +276,39 @@ const variableAt = (text: string, offset: number): string | undefined => {
   VARIABLE.lastIndex = offset;
   return VARIABLE.exec(text)?.[0];
 };
+
+/**
+ * The first reference a parse error is about. After an error of another kind, the rest of its line
+ * is what YAML made of that mistake (`query: x{slot="{{slot}}"}` in `{ }` opens a mapping at
+ * `x{`): a `{{slot}}` there is not what to quote.
+ */
+function firstVariable(
+  text: string,
+  errors: readonly YAMLError[],
+): { offset: number; end: number } | undefined {
+  const broken = new Set<number>();
+  for (const error of [...errors].sort((a, b) => a.pos[0] - b.pos[0])) {
+    const line = text.lastIndexOf('\n', error.pos[0] - 1);
+    const variable = broken.has(line) ? undefined : variableAround(text, error.pos[0]);
+    if (variable !== undefined) return variable;
+    broken.add(line);
+  }
+  return undefined;
+}
+
+/**
+ * The reference a parse error at `pos` is about: the error points at its `{` (`${X}`, `{{x}}` inside
+ * `{ }`), or just after it when YAML read the `{{x}}` as a whole mapping (`{{slot}}_errors`).
+ */
+function variableAround(text: string, pos: number): { offset: number; end: number } | undefined {
+  for (const offset of [pos - 1, pos]) {
+    const variable = variableAt(text, offset);
+    if (variable !== undefined) return { offset, end: offset + variable.length };
+  }
+  const offset = text.lastIndexOf('{{', pos - 1);
+  const variable = variableAt(text, offset);
+  return variable !== undefined && offset + variable.length === pos ? { offset, end: pos } : undefined;
+}
 
 /** Where the plain value around a reference starts and ends: up to the flow punctuation or the
  * `: ` before it, and after it up to `,`, `}`, `]`, a comment or the line's end. */
@@ -263,6 +333,15 @@ function unquotedMessage(
   const key = /:\s+$/.test(text.slice(Math.max(0, from - 2), from))
     ? /([^{[,\n]*):\s*$/.exec(text.slice(text.lastIndexOf('\n', from) + 1, from))?.[1]?.trim()
     : undefined;
+  return notQuotedMessage(text.slice(start, end), value, key);
+}
+
+/** Why YAML misread an unquoted reference, and the value quoted whole (after its key) to write instead. */
+function notQuotedMessage(reference: string, value: string, key: string | undefined): string {
   const fix = `${key ? `${key}: ` : ''}"${value}"`;
-  return `${text.slice(start, end)} is not quoted: inside { } or [ ] YAML reads its { as the start of a mapping, and the lines after it fail too; quote the value: ${fix}`;
+  const why =
+    reference.startsWith('{') && value.startsWith(reference)
+      ? 'at the start of a value YAML reads its { as the start of a mapping'
+      : 'inside { } or [ ] YAML reads its { as the start of a mapping, and the lines after it fail too';
+  return `${reference} is not quoted: ${why}; quote the value: ${fix}`;
 }

@@ -10,6 +10,7 @@ import { MetricsError } from '../core/errors.js';
 import { errorText, requestJson, statusOfNotJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import { refusedCredentials, withUrlCredentials } from '../core/url-credentials.js';
+import { toleranceOf } from './agreement-within.js';
 import { apiUrl } from './api-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
 import { passingStatus } from './passing-fault.js';
@@ -33,7 +34,14 @@ const slotSchema = z.object({
   /** Distinct users with feedback, and with a conversion; absent from a sandbox older than these counts. */
   exposedUsers: z.number().optional(),
   convertedUsers: z.number().optional(),
-  agreement: z.object({ compared: z.number(), identical: z.number() }).optional(),
+  agreement: z
+    .object({
+      compared: z.number(),
+      identical: z.number(),
+      /** |shadow score - stable score| of the copies both answered, cumulative by bound. */
+      scoreDiff: bucketsSchema.optional(),
+    })
+    .optional(),
   /** Shadow slot only: copies not run, too many being in flight. */
   dropped: z.number().optional(),
   outcomes: z
@@ -145,7 +153,11 @@ export function sandboxSource(config: SandboxMetricsConfig): MetricSource {
     },
     async value(query, w) {
       const counts = await windowCounts(w);
-      return counts && counts.requests > 0 ? sandboxValue(query as SandboxQuery, counts, w) : undefined;
+      if (!counts || counts.requests === 0) return undefined;
+      const tolerance = toleranceOf(query);
+      return tolerance === undefined
+        ? sandboxValue(query as SandboxQuery, counts, w)
+        : agreementWithin(tolerance, counts);
     },
     async count(query, w) {
       if (!(SANDBOX_COUNT_QUERIES as readonly string[]).includes(query)) {
@@ -221,6 +233,31 @@ function userCount(count: number | undefined, what: string): number {
     );
   }
   return count;
+}
+
+/**
+ * The share of compared copies whose score is within `tolerance` of stable's. Exact: the tolerance
+ * is one of the histogram's bounds (config validation), whose cumulative count is the copies at
+ * most that far apart. A failed copy has no score, so it is in `compared` but in no bucket: it
+ * stays a disagreement.
+ */
+function agreementWithin(tolerance: number, c: SlotCounts): number | undefined {
+  const agreement = c.agreement;
+  if (!agreement || agreement.compared === 0) return undefined;
+  const buckets = agreement.scoreDiff?.buckets;
+  if (!buckets) {
+    throw new MetricsError(
+      'the sandbox does not send score differences (it is older than this model-gate): run the same model-gate version for the sandbox',
+    );
+  }
+  const within = buckets.find((b) => b.le === tolerance);
+  if (!within) {
+    const bounds = buckets.map((b) => b.le).filter((le) => le !== '+Inf');
+    throw new MetricsError(
+      `the sandbox counts score differences up to ${bounds.join(', ')} only, not ${tolerance}: set the agreement gate's tolerance to one of these`,
+    );
+  }
+  return within.count / agreement.compared;
 }
 
 function sandboxValue(query: SandboxQuery, c: SlotCounts, w: MetricWindow): number | undefined {

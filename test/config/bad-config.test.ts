@@ -30,13 +30,17 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     const ab = '    strategy: { type: ab, split: 50, sticky-header: x-user-id }\n';
     // A key split's conversion gate counts users.
     const USERS = 'exposures: exposed-users, conversions: converted-users';
+    const SPLIT = '{ name: split, kind: srm, units: users }';
     expect(
-      problemsOf(oneModel(ab, gates(`{ name: conv, kind: conversion, ${USERS}, margin: "100%" }`))),
+      problemsOf(oneModel(ab, gates(`{ name: conv, kind: conversion, ${USERS}, margin: "100%" }`, SPLIT))),
     ).toEqual([
       `${F}:10:105: models.fraud.gates[0].margin: expected below 100% with direction "decrease" (a drop that large passes even a candidate that never converts), got 100%`,
     ]);
     // A rate where lower is better may well double: direction increase takes any margin.
-    const increase = gates(`{ name: conv, kind: conversion, ${USERS}, direction: increase, margin: "150%" }`);
+    const increase = gates(
+      `{ name: conv, kind: conversion, ${USERS}, direction: increase, margin: "150%" }`,
+      SPLIT,
+    );
     expect(parseConfig(oneModel(ab, increase), {}).config.models.fraud?.gates[0]).toMatchObject({
       margin: 1.5,
     });
@@ -67,7 +71,7 @@ describe('bad configs: one exact line per problem, with file, line, column and p
       `${F}:8:38: models.fraud.strategy.steps: expected a list, got an empty value`,
     ]);
     expect(problemsOf(oneModel('    strategy: { type: canary, step: [10, 25] }\n'))).toEqual([
-      `${F}:8:5: models.fraud.strategy.steps: required`,
+      `${F}:8:5: models.fraud.strategy.steps: required: Percent of live traffic on the candidate at each step: strictly increasing, each in (0, 100]`,
       `${F}:8:31: models.fraud.strategy.step: unknown key, did you mean "steps"?`,
     ]);
   });
@@ -225,7 +229,7 @@ describe('bad configs: one exact line per problem, with file, line, column and p
       problemsOf('version: 1\nmodels:\n  fraud: {}\n  fraud:\n    gates: [{ name: a, name: b }]\n'),
     ).toEqual([
       `${F}:4:3: models.fraud: duplicate key, also at line 3; keep one`,
-      `${F}:4:3: models.fraud.source: required`,
+      `${F}:4:3: models.fraud.source: required: Where the PR declares the model version`,
       `${F}:4:3: models.fraud.target: required (or set defaults.target)`,
       `${F}:4:3: models.fraud.metrics: required (or set defaults.metrics)`,
       `${F}:4:3: models.fraud.strategy: required (or set defaults.strategy)`,

@@ -77,3 +77,84 @@ describe('the published schema accepts ${NAME} in a field with a pattern, as the
     ]);
   });
 });
+
+// A field with a fixed list of choices took `${NAME}` in the loader but not in the published schema:
+// an editor underlined `on-merge: "${ON_MERGE}"`, which `model-gate validate` accepts. A `type` or
+// `kind` decides which keys apply beside it, so there the loader now refuses `${NAME}`, as the schema does.
+const choices = (kind = 'conversion', strategy = 'ab') => `version: 1
+models:
+  ranker:
+    source: { file: models/b.yaml, key: version }
+    target: { type: sagemaker, endpoint: ranker, region: us-east-1 }
+    metrics: { type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}", requests: "sum:hits{version:{{version}}}.as_count()", reducer: "\${REDUCER}" }
+    strategy: { type: ${strategy}, split: 10 }
+    gates:
+      - { name: conversion, kind: ${kind}, conversions: "sum:conv{version:{{version}}}.as_count()", exposures: "sum:exp{version:{{version}}}.as_count()", direction: "\${DIRECTION}" }
+      - { name: split, kind: srm }
+      - { name: errors, kind: ratio, events: "sum:err{version:{{version}}}.as_count()", max-increase: 10%, judge: "\${JUDGE}" }
+    on-merge: "\${ON_MERGE}"
+  scorer:
+    source: { file: models/c.yaml, key: version }
+    target: { type: http, url: "http://serving:8080", strategies: [canary, "\${LINEAR}"] }
+    metrics: { type: prometheus, url: "http://prom:9090" }
+    strategy: { type: linear, step-size: 25 }
+    gates: []
+`;
+const CHOICES = {
+  LINEAR: 'linear',
+  DD_API_KEY: 'a'.repeat(32),
+  DD_APP_KEY: 'b'.repeat(40),
+  REDUCER: 'sum',
+  DIRECTION: 'increase',
+  JUDGE: 'mann-whitney',
+  ON_MERGE: 'analyze-then-promote',
+  KIND: 'conversion',
+  TYPE: 'ab',
+};
+
+describe('${NAME} in a field with a fixed list of choices', () => {
+  it('on-merge, strategies, reducer, direction and judge: the schema accepts it as the loader does', () => {
+    expect(flagged(choices())).toEqual([]);
+    const { config } = parseConfig(choices(), CHOICES);
+    const ranker = config.models.ranker;
+    expect(ranker?.onMerge).toBe('analyze-then-promote');
+    expect(ranker?.gates[0]).toMatchObject({ kind: 'conversion', direction: 'increase' });
+    expect(ranker?.gates[2]).toMatchObject({ kind: 'ratio', judge: 'mann-whitney' });
+    expect(ranker?.metrics).toMatchObject({ type: 'datadog', reducer: 'sum' });
+    expect(config.models.scorer?.target).toMatchObject({ strategies: ['canary', 'linear'] });
+  });
+
+  it('still flags a literal that is none of the choices', () => {
+    expect(flagged(choices().replace('"${ON_MERGE}"', 'promote'))).toEqual(['/models/ranker/on-merge']);
+  });
+
+  it("a strategy's type or a gate's kind decides the keys beside it: refused by both, naming the field", () => {
+    const text = choices('"${KIND}"', '"${TYPE}"');
+    expect(flagged(text)).toEqual(['/models/ranker/strategy/type', '/models/ranker/gates/0/kind']);
+    const refused = (at: string, field: string, written: string) =>
+      `.github/model-gate.yml:${at}: ${field}: "${written}": a ${field.split('.').at(-1)} is not read from the environment, as it decides which other keys apply; write the value itself`;
+    expect(problemsOf(text, CHOICES)).toEqual([
+      refused('7:23', 'models.ranker.strategy.type', '${TYPE}'),
+      refused('9:35', 'models.ranker.gates[0].kind', '${KIND}'),
+    ]);
+  });
+
+  it("a target's or metric source's type too, set or not in the environment; `$${` is still a literal", () => {
+    const text = choices()
+      .replace('type: sagemaker', 'type: "${TARGET}"')
+      .replace('type: datadog', 'type: "dat${DD}"');
+    expect(problemsOf(text, { ...CHOICES, TARGET: 'sagemaker' })).toEqual([
+      expect.stringContaining(
+        'models.ranker.target.type: "${TARGET}": a type is not read from the environment',
+      ),
+      expect.stringContaining(
+        'models.ranker.metrics.type: "dat${DD}": a type is not read from the environment',
+      ),
+    ]);
+    expect(problemsOf(choices('"$${KIND}"'), CHOICES)).toEqual([
+      // Without its conversion gate, the A/B says what it lacks.
+      expect.stringContaining('models.ranker.gates: an ab strategy promotes only on a business outcome'),
+      expect.stringContaining('models.ranker.gates[0].kind: unknown gate kind "${KIND}"'),
+    ]);
+  });
+});

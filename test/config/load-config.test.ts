@@ -58,7 +58,7 @@ describe('loadConfig', () => {
       `${file}:3:3: models.fraud.target: required (or set defaults.target)`,
       `${file}:3:3: models.fraud.metrics: required (or set defaults.metrics)`,
       `${file}:3:3: models.fraud.strategy: required (or set defaults.strategy)`,
-      `${file}:4:5: models.fraud.source.key: required`,
+      `${file}:4:5: models.fraud.source.key: required: Dotted key of the version in that file, e.g. "version" or "model.version"`,
     ]);
   });
 });
@@ -101,7 +101,9 @@ describe('model-gate validate', () => {
       const file = join(dir, 'bad.yml');
       expect(await validateCommand([file])).toBe(1);
       expect(io.err).toHaveLength(4);
-      expect(io.err[3]).toBe(`${file}:4:5: models.fraud.source.key: required`);
+      expect(io.err[3]).toBe(
+        `${file}:4:5: models.fraud.source.key: required: Dotted key of the version in that file, e.g. "version" or "model.version"`,
+      );
       expect(io.out).toEqual([]);
     } finally {
       io.restore();

@@ -85,3 +85,50 @@ describe('an unquoted ${NAME} inside { }', () => {
     expect(run.error).not.toMatch(/YAML syntax error/);
   });
 });
+
+// A template variable unquoted where YAML reads its `{` as a mapping got the parser's own words
+// ("Unexpected flow-map-start at node end", then a line for each later key) or "a list or mapping
+// is used as a key": nothing said to quote it, nor which value.
+describe('an unquoted {{name}}', () => {
+  const withGate = (gate: string) =>
+    config('"${SANDBOX_URL}"').replace(
+      '      - { name: errors, kind: threshold, query: error-rate, max: 0.02 }',
+      gate,
+    );
+
+  it('inside { }: one line at the variable, with the whole value quoted, not a line per later key', () => {
+    const text = config('"${SANDBOX_URL}"').replace(
+      '  metrics: { type: sandbox, url: "${SANDBOX_URL}" }',
+      '  metrics: { type: file, path: metrics/{{model}}.json }',
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:4:40: ${notQuoted('{{model}}', 'path: "metrics/{{model}}.json"')}`,
+    ]);
+  });
+
+  const atStart = (reference: string, fix: string) =>
+    `${reference} is not quoted: at the start of a value YAML reads its { as the start of a mapping; quote the value: ${fix}`;
+
+  it('starting a block value with more after it', () => {
+    const text = withGate(
+      '      - name: errors\n        kind: threshold\n        query: {{slot}}_errors\n        max: 0.02',
+    );
+    expect(problemsOf(text)).toEqual([`${F}:15:16: ${atStart('{{slot}}', 'query: "{{slot}}_errors"')}`]);
+  });
+
+  it('as the whole value, which YAML reads as a mapping without complaint: named with its field', () => {
+    const text = withGate(
+      '      - name: errors\n        kind: threshold\n        query: {{slot}}\n        max: 0.02',
+    );
+    expect(problemsOf(text)).toEqual([
+      `${F}:15:16: models.fraud-detector.gates[1].query: ${atStart('{{slot}}', 'query: "{{slot}}"')}`,
+    ]);
+  });
+
+  it('a { of another kind stays the parser error it is: no advice about a {{slot}} after it', () => {
+    const text = withGate('      - { name: errors, kind: threshold, query: x{slot="{{slot}}"}, max: 0.02 }');
+    expect(problemsOf(text)).toEqual([
+      expect.stringMatching(/^\.github\/model-gate\.yml:13:50: YAML syntax error: /),
+    ]);
+  });
+});

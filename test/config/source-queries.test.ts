@@ -77,13 +77,18 @@ describe('a query left to the sandbox name, on a source that answers any query',
       expect(model?.driftWatch, metrics).toEqual(expect.objectContaining({ buckets: 'scores' }));
       // A conversion gate is an A/B's (a shadow, whose answers reach no caller, refuses it); on a
       // target that splits users by key the sandbox's must count users, so here one splitting requests.
-      const perRequest = config(metrics, ['{ name: conv, kind: conversion }'], '{ type: ab }').replace(
+      const perRequest = config(
+        metrics,
+        ['{ name: conv, kind: conversion }', '{ name: split, kind: srm }'],
+        '{ type: ab }',
+      ).replace(
         'target: { type: sandbox, url: http://127.0.0.1:8080 }',
         'target: { type: sagemaker, endpoint: fraud-ep, region: eu-west-1 }',
       );
       const ab = parseConfig(perRequest, {}).config.models.fraud;
       expect(ab?.gates, metrics).toEqual([
         expect.objectContaining({ kind: 'conversion', conversions: 'conversions', exposures: 'exposures' }),
+        expect.objectContaining({ kind: 'srm' }),
       ]);
     }
   });
@@ -206,7 +211,8 @@ describe('a prometheus config that writes every query per slot', () => {
     ]);
     // A conversion gate is an A/B's (a shadow, whose answers reach no caller, refuses it).
     const conversion = `{ name: conv, kind: conversion, conversions: ${SLOT_SUM('conversions_total')}, exposures: ${SLOT_SUM('exposures_total')} }`;
-    const ab = parseConfig(config(PROMETHEUS, [conversion], '{ type: ab }'), {}).config.models.fraud;
+    const split = `{ name: split, kind: srm, units: 'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))' }`;
+    const ab = parseConfig(config(PROMETHEUS, [conversion, split], '{ type: ab }'), {}).config.models.fraud;
     expect(ab?.gates[0]).toMatchObject({
       conversions: 'sum(increase(conversions_total{slot="{{slot}}"}[{{window}}]))',
       exposures: 'sum(increase(exposures_total{slot="{{slot}}"}[{{window}}]))',

@@ -51,12 +51,42 @@ describe('an A/B', () => {
     });
   });
 
-  it('is refused without a conversion gate, showing the gate to add; the split check stays a choice', () => {
+  it('is refused without a conversion gate, showing the gate to add', () => {
     expect(problemsOf(config('{ type: ab, split: 50 }', [USER_SPLIT, THRESHOLD]))).toEqual([
       `${F}:9:5: models.fraud.gates: an ab strategy promotes only on a business outcome compared between the arms, which a conversion gate judges; add one, e.g. - { name: conversion, kind: conversion, exposures: exposed-users, conversions: converted-users }`,
     ]);
-    expect(accepted(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))?.gates).toHaveLength(2);
     expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT, THRESHOLD]))?.gates).toHaveLength(3);
+  });
+
+  it('is refused without an srm gate, naming the gates, why and the exact gate to add for its target and source', () => {
+    const why =
+      "models.fraud.gates: an ab strategy's analysis holds only for the split the config sets: a split that drifted from it (the serving path giving the candidate more or less than its share) makes the comparison between the arms invalid, which an srm gate checks; add one, e.g.";
+    // The sandbox splits users by the sticky header: the gate counts users.
+    expect(problemsOf(config('{ type: ab, split: 50 }', [CONVERSION, THRESHOLD]))).toEqual([
+      `${F}:9:5: ${why} - { name: split, kind: srm, units: users } (counting users, the unit the split by x-user-id randomises)`,
+    ]);
+    const prometheus = config('{ type: ab, sticky-header: x-session }', [
+      '{ name: conversion, kind: conversion, conversions: \'sum(conv{slot="{{slot}}"})\', exposures: \'sum(exp{slot="{{slot}}"})\' }',
+    ]).replace(
+      'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
+    );
+    expect(problemsOf(prometheus)).toEqual([
+      `${F}:9:5: ${why} - { name: split, kind: srm, units: '${PROMETHEUS_USERS}' } (counting users, the unit the split by x-session randomises; it needs a user label on the series; mind its cardinality, or count users where your events are logged)`,
+    ]);
+    // SageMaker picks an arm for each request: requests are the unit.
+    const sagemaker = config('{ type: ab }', [REQUEST_CONVERSION]).replace(
+      'target: { type: sandbox, url: http://127.0.0.1:8080 }',
+      'target: { type: sagemaker, endpoint: fraud-ep, region: eu-west-1 }',
+    );
+    expect(problemsOf(sagemaker)).toEqual([
+      `${F}:9:5: ${why} - { name: split, kind: srm } (counting requests, the unit the sagemaker target randomises: it picks an arm for each request)`,
+    ]);
+    // The line shown is one the config accepts.
+    expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT]))?.gates.map((g) => g.kind)).toEqual([
+      'conversion',
+      'srm',
+    ]);
   });
 
   it('on a source that needs the queries written, shows them in the conversion gate to add', () => {
@@ -102,30 +132,30 @@ describe('an A/B', () => {
       `${F}:11:9: models.fraud.gates[1].exposures: ${why('the default, exposures')}`,
     ]);
     const written = (fields: string) =>
-      config('{ type: ab }', [`{ name: conversion, kind: conversion, ${fields} }`]);
+      config('{ type: ab }', [`{ name: conversion, kind: conversion, ${fields} }`, USER_SPLIT]);
     expect(problemsOf(written('conversions: conversions, exposures: requests'))).toEqual([
       `${F}:10:84: models.fraud.gates[0].exposures: ${why('requests')}`,
     ]);
     expect(problemsOf(written('exposures: exposed-users'))).toEqual([
       `${F}:10:9: models.fraud.gates[0].conversions: ${why('the default, conversions')}`,
     ]);
-    const http = config('{ type: ab }', [REQUEST_CONVERSION]).replace(
+    const http = config('{ type: ab }', [REQUEST_CONVERSION, USER_SPLIT]).replace(
       'target: { type: sandbox, url: http://127.0.0.1:8080 }',
       'target: { type: http, url: "http://127.0.0.1:8081", strategies: [ab] }',
     );
     expect(problemsOf(http)).toEqual([
       `${F}:10:9: models.fraud.gates[0].exposures: ${why('the default, exposures', 'http')}`,
     ]);
-    expect(accepted(config('{ type: ab }', [CONVERSION]))?.gates[0]).toMatchObject({
+    expect(accepted(config('{ type: ab }', [CONVERSION, USER_SPLIT]))?.gates[0]).toMatchObject({
       conversions: 'converted-users',
       exposures: 'exposed-users',
     });
     // Users with requests are users too: those without feedback yet count as not converted.
-    expect(accepted(written('conversions: converted-users, exposures: users'))?.gates).toHaveLength(1);
+    expect(accepted(written('conversions: converted-users, exposures: users'))?.gates).toHaveLength(2);
   });
 
   it('accepts a conversion gate counting requests where the target splits each request, or on a source whose queries it cannot read', () => {
-    const sagemaker = config('{ type: ab }', [REQUEST_CONVERSION]).replace(
+    const sagemaker = config('{ type: ab }', [REQUEST_CONVERSION, SPLIT]).replace(
       'target: { type: sandbox, url: http://127.0.0.1:8080 }',
       'target: { type: sagemaker, endpoint: fraud-ep, region: eu-west-1 }',
     );
@@ -135,11 +165,12 @@ describe('an A/B', () => {
     });
     const prometheus = config('{ type: ab }', [
       '{ name: conversion, kind: conversion, conversions: \'sum(conv{slot="{{slot}}"})\', exposures: \'sum(exp{slot="{{slot}}"})\' }',
+      `{ name: split, kind: srm, units: '${PROMETHEUS_USERS}' }`,
     ]).replace(
       'metrics: { type: sandbox, url: http://127.0.0.1:8080 }',
       'metrics: { type: prometheus, url: "http://127.0.0.1:9090" }',
     );
-    expect(accepted(prometheus)?.gates).toHaveLength(1);
+    expect(accepted(prometheus)?.gates).toHaveLength(2);
   });
 
   it('accepts an srm gate counting requests where the target splits each request (the randomised unit)', () => {

@@ -191,7 +191,9 @@ describe('metric source configuration', () => {
     ).toEqual([`${F}:8:57: models.fraud.metrics.url: set either site or url, not both`]);
     expect(
       problems(yaml(`{ type: datadog, api-key: "\${DD_API_KEY}", application-key: "\${DD_APP_KEY}" }`)),
-    ).toEqual([`${F}:8:5: models.fraud.metrics.requests: required`]);
+    ).toEqual([
+      `${F}:8:5: models.fraud.metrics.requests: required: Datadog query of the request count of one slot (its points are summed)`,
+    ]);
     expect(problems(yaml('{ type: cloudwatch, region: Europe, requests: r }'))).toEqual([
       `${F}:8:42: models.fraud.metrics.region: expected an AWS region such as "us-east-1", got "Europe"`,
     ]);

@@ -13,6 +13,7 @@ const strategy =
   '{ type: ab, split: 50, sticky-header: x-user-id, step-duration: 14d, min-requests: 200, interval: 1m }';
 // A 2% effect needs far more users than 0.02 a second bring in 14 days.
 const gates = [
+  '{ name: split, kind: srm, units: users }',
   '{ name: conversion, kind: conversion, conversions: converted-users, exposures: exposed-users, min-detectable-effect: 2% }',
 ];
 const counts = () =>

@@ -68,6 +68,8 @@ describe('an A/B whose conversion gate counts users', () => {
 /** Prometheus's counters of conversions and exposures, per slot: what they count is not said. */
 const PROMETHEUS = '{ type: prometheus, url: "http://127.0.0.1:1" }';
 const QUERY_GATE = `{ name: conversion, kind: conversion, conversions: 'sum(increase(conversions_total{slot="{{slot}}"}[{{window}}]))', exposures: 'sum(increase(exposures_total{slot="{{slot}}"}[{{window}}]))' }`;
+/** The sandbox target splits users by key: the split is checked in users (FakeCounters reads them as its requests). */
+const USER_SPLIT = `{ name: split, kind: srm, units: 'count(count by (user_id) (increase(requests_total{slot="{{slot}}"}[{{window}}]) > 0))' }`;
 
 /** FakeCounts answering those counters: the exposures its requests, the conversions its errors. */
 class FakeCounters extends FakeCounts {
@@ -78,7 +80,12 @@ class FakeCounters extends FakeCounts {
 
 describe('an A/B whose conversion gate counts what its queries count', () => {
   it('keeps calling its counts exposures', async () => {
-    const config = configWith('{ type: ab, split: 50, step-duration: 20m }', [QUERY_GATE], '', PROMETHEUS);
+    const config = configWith(
+      '{ type: ab, split: 50, step-duration: 20m }',
+      [USER_SPLIT, QUERY_GATE],
+      '',
+      PROMETHEUS,
+    );
     const end = await released(config, new FakeCounters(equal().slots));
     expect(end.status).toBe('failed');
     const conversion = row(report(config, end), 'conversion (conversion)');
