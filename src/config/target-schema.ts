@@ -366,24 +366,29 @@ function misplacedPlaceholder(arg: string): string {
   }
   return `placeholders are replaced as whole arguments only (${PLACEHOLDERS.join(', ')}): put each in its own list item, got ${describeValue(arg)}`;
 }
-const argv = (description: string) =>
+/** Why `apply`'s argument is refused: braces that are not a placeholder on its own. */
+const applyArgumentProblem = (arg: string) =>
+  !PLACEHOLDERS.includes(arg) && /\{\{|\}\}/.test(arg) ? misplacedPlaceholder(arg) : undefined;
+
+/** Why `read`'s argument is refused: any braces, since read's arguments are passed as written. */
+const readArgumentProblem = (arg: string) =>
+  /\{\{|\}\}/.test(arg)
+    ? `read is given no placeholders; it prints what serves, whatever was asked: remove ${describeValue(arg)}`
+    : undefined;
+
+/** A program and its arguments; `problemOf` says why an argument is refused. */
+const argv = (description: string, problemOf: (arg: string) => string | undefined) =>
   z
     .array(z.string().min(1, { error: 'expected a non-empty argument' }))
     .min(1, { error: 'expected a program and its arguments, got an empty list' })
     .superRefine((args, ctx) => {
       args.forEach((arg, i) => {
         if (typeof arg !== 'string') return;
-        const whole = PLACEHOLDERS.includes(arg);
-        if (i === 0 && whole) {
-          ctx.addIssue({
-            code: 'custom',
-            input: arg,
-            path: [i],
-            message: `expected a program, got the placeholder ${arg}`,
-          });
-        } else if (!whole && /\{\{|\}\}/.test(arg)) {
-          ctx.addIssue({ code: 'custom', input: arg, path: [i], message: misplacedPlaceholder(arg) });
-        }
+        const message =
+          i === 0 && PLACEHOLDERS.includes(arg)
+            ? `expected a program, got the placeholder ${arg}`
+            : problemOf(arg);
+        if (message) ctx.addIssue({ code: 'custom', input: arg, path: [i], message });
       });
     })
     .describe(description);
@@ -392,9 +397,11 @@ const commandTarget = strict({
   type: z.literal('command').describe('Your own commands, run without a shell.'),
   apply: argv(
     'Program and arguments that make the platform serve a traffic state: {{stable}}, {{candidate}} (empty when none), {{weight}} (percent), {{mirror}} and {{mirror-share}} (a shadow), {{sticky-header}} (an A/B key) are replaced as whole arguments; also in MODEL_GATE_STABLE, MODEL_GATE_CANDIDATE, MODEL_GATE_WEIGHT, MODEL_GATE_MIRROR, MODEL_GATE_MIRROR_SHARE, MODEL_GATE_STICKY_HEADER.',
+    applyArgumentProblem,
   ),
   read: argv(
     'Program and arguments that print the served state as JSON: {"stable":{"version":"v1"},"canary":{"version":"v2","weight":10}}, with "mirror":{"version","share"} and "sticky":{"header"} when served.',
+    readArgumentProblem,
   ),
   timeout: duration('Longest one command may take (default "60s").').prefault('60s'),
   'settle-timeout': duration(

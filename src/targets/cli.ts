@@ -35,7 +35,9 @@ export interface CliOptions {
 // Every command runs under a watchdog that stops it when the time is up: coreutils `timeout`
 // where it exists (Linux runners; it also stops the command's own children), else this small
 // second Node process, itself started without a shell. Both exit 124 on a timeout and 127 when
-// the command is not found.
+// the command is not found. After a timeout, what is left of the command's process group is
+// SIGKILLed (spawnWatched): `timeout` exits as soon as the command does, never SIGKILLing a child
+// that ignored its SIGTERM, and the node watchdog signals the command alone.
 const WATCHDOG = `
 const [ms, cmd, ...args] = process.argv.slice(1);
 const child = require('node:child_process').spawn(cmd, args, { stdio: 'inherit' });
@@ -79,9 +81,8 @@ export async function runCli(
     watchdog === 'coreutils'
       ? [COREUTILS_TIMEOUT, ['--kill-after=2s', `${ms / 1000}s`, ...argv]]
       : [process.execPath, ['-e', WATCHDOG, '--', String(ms), ...argv]];
-  const started = Date.now();
-  const result = await spawnWatched(tool, args, options);
-  if ((result.exitCode === 124 || result.exitCode === 137) && Date.now() - started >= ms) {
+  const { timedOut, ...result } = await spawnWatched(tool, args, options, ms);
+  if (timedOut) {
     const [cut, field] = options.cutBy ? [`, ${options.cutBy}`, 'settle-timeout'] : ['', 'timeout'];
     throw new TargetError(
       `${options.label ?? `\`${commandLine(argv)}\``} did not finish within ${limitText({ ms, cutBy: options.cutBy })}${cut}; it was stopped (raise the target's ${field} if the platform is just slow)`,
@@ -106,13 +107,31 @@ let stopping = false;
 /** After the command exits, how long its output may stay open (a child it left holding it). */
 const OUTPUT_CLOSE_MS = 10_000;
 
+/** A command's result, and whether the watchdog stopped it. */
+type Watched = CliResult & { timedOut: boolean };
+
 /**
- * `tool` with `args`, no shell: its exit code (null when a signal ended it) and what it printed.
- * Once stopAll was called it never settles and starts nothing: the process is on its way out, and
- * no result of a stopped command may lead to another platform change.
+ * Did the watchdog stop the command at `ms`? It exits 124 then (`timeout` 137 when it had to
+ * SIGKILL the command and outlived it). Coreutils `timeout` SIGKILLs its whole group when the
+ * command outlives SIGTERM, so it dies of it too: a SIGKILL once the time is up is a timeout as
+ * well. Any of these sooner is the command's own doing.
  */
-function spawnWatched(tool: string, args: string[], options: CliOptions): Promise<CliResult> {
+const stoppedByWatchdog = (
+  code: number | null,
+  signal: NodeJS.Signals | null,
+  elapsedMs: number,
+  ms: number,
+) => (code === 124 || code === 137 || signal === 'SIGKILL') && elapsedMs >= ms;
+
+/**
+ * `tool` with `args`, no shell: its exit code (null when a signal ended it), what it printed, and
+ * whether the watchdog stopped it at `ms`. Once stopAll was called it never settles and starts
+ * nothing: the process is on its way out, and no result of a stopped command may lead to another
+ * platform change.
+ */
+function spawnWatched(tool: string, args: string[], options: CliOptions, ms: number): Promise<Watched> {
   if (stopping) return new Promise(() => {});
+  const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn(tool, args, {
       detached: GROUPS,
@@ -129,18 +148,24 @@ function spawnWatched(tool: string, args: string[], options: CliOptions): Promis
       stderr += d;
     });
     let code: number | null = null;
+    let timedOut = false;
     let late: NodeJS.Timeout | undefined;
     const done = () => {
       clearTimeout(late);
       live.delete(child);
-      if (!stopping) resolve({ exitCode: code, stdout, stderr } as CliResult);
+      if (!stopping) resolve({ exitCode: code, stdout, stderr, timedOut } as Watched);
     };
     child.on('error', (err) => {
       live.delete(child);
       reject(new Error(`model-gate: could not start ${tool}: ${err.message}`));
     });
-    child.on('exit', (c) => {
+    child.on('exit', (c, signal) => {
       code = c;
+      timedOut = stoppedByWatchdog(c, signal, Date.now() - started, ms);
+      // What the stopped command started is still in its group: a child that ignored SIGTERM, or
+      // one it left behind when it exited on it (which `timeout` then never SIGKILLs), would change
+      // the platform after the rollback that follows.
+      if (timedOut) signalGroup(child, 'SIGKILL');
       // Not waited for forever: a command may leave a child behind holding its output.
       late = setTimeout(done, OUTPUT_CLOSE_MS);
     });
@@ -276,6 +301,8 @@ const LOGGED_LINES = 200;
  */
 function logStderr(label: string, result: CliResult): void {
   const all = nonBlankLines(result.stderr);
+  // Nothing to show: the error message says "(nothing on stderr)".
+  if (all.length === 0) return;
   // When the excerpt shows every line as it is, the error message says it all already.
   if (lastLines(result.stderr) === all.map((l) => redact(l.trim())).join(' | ')) return;
   const cut = all.length > LOGGED_LINES ? [`(${all.length - LOGGED_LINES} earlier lines left out)`] : [];

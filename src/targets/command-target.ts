@@ -18,7 +18,8 @@ import type { KnownVersions, Target } from './target.js';
 // several arguments or read as an option: {{stable}}, {{candidate}} (empty when there is
 // none), {{weight}} (the candidate's percent), {{mirror}} and {{mirror-share}} (a shadow's
 // version and percent of requests copied), {{sticky-header}} (an A/B split's key). The same
-// values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL.
+// values are in the environment (COMMAND_VALUES), with MODEL_GATE_MODEL. `read` is given none
+// (the config refuses braces in its arguments): it prints what serves, whatever was asked.
 // An apply command that exits 75 (EX_TEMPFAIL, sysexits.h) says the platform is busy: it is run
 // again every poll interval until the settle timeout, as the CLI-driven targets wait. One that
 // exits 65 (EX_DATAERR) says the platform refuses the state asked for (a version not deployed on
