@@ -233,7 +233,7 @@ function driftWindowsBlind(
   if (metrics.type === 'file') {
     const path = metrics.path;
     if (typeof path !== 'string' || unresolved(path) || templateProblem(path)) return undefined;
-    // JSONL lines carry their "time": each window reads the last line within it.
+    // JSONL lines carry their "time": each window reads the increase of their running totals over it.
     if (/\.(jsonl|ndjson)$/i.test(path) || windowStated(path) === 'end') return undefined;
     return {
       at: ['drift-watch'],

@@ -9,7 +9,9 @@
  * queries select: `{"version": "v2", "requests": 1200, "error-rate": 0.01, "latency": {"p99": 0.21}}`.
  *
  * JSONL: one object per line with `slot`, optional `model`, `version` and `time` (epoch
- * seconds or ISO 8601) and the numbers; the last line that matches the window is the answer.
+ * seconds or ISO 8601) and the numbers; the last line that matches the window is the answer,
+ * but for a histogram, whose lines carry running totals: the window's increase between lines
+ * (jsonl-window-histogram.ts).
  *
  * A count query selects a number of the entry (`errors`), none being no data, never 0
  * (json-count.ts); a buckets query a list of cumulative `{le, count}` (`latency.buckets`).
@@ -20,6 +22,7 @@ import type { FileMetricsConfig } from '../config/types.js';
 import { MetricsError } from '../core/errors.js';
 import { NON_FINITE_TOKEN, parseJsonAllowingNaN } from './fetch-json.js';
 import { noEntry, selectCount } from './json-count.js';
+import { type SlotLine, windowHistogram } from './jsonl-window-histogram.js';
 import { countQuery, countQueryName, REQUESTS_QUERY } from './reduce.js';
 import { selectBuckets, selectNumber } from './selector.js';
 import type { MetricSource, MetricWindow } from './source.js';
@@ -38,7 +41,7 @@ const escapePath: Escaper = (value, _quote, variable) => {
 export function fileSource(config: FileMetricsConfig, baseDir: string = process.cwd()): MetricSource {
   const root = resolve(baseDir);
 
-  async function entryFor(w: MetricWindow): Promise<{ entry: Entry | undefined; file: string }> {
+  async function read(w: MetricWindow): Promise<{ text: string; file: string; jsonl: boolean }> {
     const relative = renderTemplate(config.path, templateValues(w), { quotes: {} }, escapePath);
     const file = resolve(root, relative);
     if (isAbsolute(relative) || !(file === root || file.startsWith(root + sep))) {
@@ -64,9 +67,12 @@ export function fileSource(config: FileMetricsConfig, baseDir: string = process.
           : `file: cannot read ${relative}: ${code ?? (err as Error).message}`,
       );
     }
-    const jsonl = /\.(jsonl|ndjson)$/i.test(file);
-    const entry = jsonl ? fromLines(text, relative, w) : fromDocument(text, relative, w);
-    return { entry, file: relative };
+    return { text, file: relative, jsonl: /\.(jsonl|ndjson)$/i.test(file) };
+  }
+
+  async function entryFor(w: MetricWindow): Promise<{ entry: Entry | undefined; file: string }> {
+    const { text, file, jsonl } = await read(w);
+    return { entry: jsonl ? fromLines(text, file, w) : fromDocument(text, file, w), file };
   }
 
   async function number(query: string, w: MetricWindow): Promise<number | undefined> {
@@ -96,7 +102,9 @@ export function fileSource(config: FileMetricsConfig, baseDir: string = process.
     requests: (w) => count(config.requests, w, countQueryName(REQUESTS_QUERY)),
     count: (query, w) => count(countQuery(query, config.requests), w, countQueryName(query)),
     async buckets(query, w) {
-      const { entry, file } = await entryFor(w);
+      const { text, file, jsonl } = await read(w);
+      if (jsonl) return windowHistogram(slotLines(text, file, w), query, w, file);
+      const entry = fromDocument(text, file, w);
       return entry ? selectBuckets(entry, query, `file: ${file} (${w.slot})`) : undefined;
     },
   };
@@ -127,8 +135,15 @@ function fromDocument(text: string, file: string, w: MetricWindow): Entry | unde
   return entry && sameVersion(entry, w) ? entry : undefined;
 }
 
+/** The last line of the window's slot inside the window; a line without "time" is in every window. */
 function fromLines(text: string, file: string, w: MetricWindow): Entry | undefined {
-  let found: Entry | undefined;
+  return slotLines(text, file, w).findLast((l) => l.at === undefined || (l.at >= w.since && l.at <= w.until))
+    ?.entry;
+}
+
+/** The lines of the window's slot (and model and version, where stated), in file order, with their time. */
+function slotLines(text: string, file: string, w: MetricWindow): SlotLine[] {
+  const found: SlotLine[] = [];
   const lines = text.split('\n');
   lines.forEach((line, i) => {
     if (line.trim() === '') return;
@@ -146,13 +161,14 @@ function fromLines(text: string, file: string, w: MetricWindow): Entry | undefin
     if (entry.slot !== w.slot) return;
     if (entry.model !== undefined && entry.model !== w.model) return;
     if (!sameVersion(entry, w)) return;
-    if (entry.time !== undefined) {
-      const at = lineTime(entry.time);
-      if (at === undefined)
-        throw new MetricsError(`file: ${file}:${i + 1}: "time" must be epoch seconds or ISO 8601`);
-      if (at < w.since || at > w.until) return;
+    if (entry.time === undefined) {
+      found.push({ entry, line: i + 1 });
+      return;
     }
-    found = entry;
+    const at = lineTime(entry.time);
+    if (at === undefined)
+      throw new MetricsError(`file: ${file}:${i + 1}: "time" must be epoch seconds or ISO 8601`);
+    found.push({ entry, line: i + 1, at });
   });
   return found;
 }

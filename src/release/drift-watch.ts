@@ -200,10 +200,11 @@ export async function watchDrift(
 /**
  * One comparison of the recent window (`b.recent`) with a reference, the windows named by `span`:
  * a verdict, drifted with the next step to take, or unchecked where the counts give none.
- * `onRecord`: a drift is on record. It begins at `max-psi` and ends below `end-psi` (hysteresis:
- * a shift hovering near `max-psi` is one drift, not an alert and an end at every crossing), or
- * once the judge no longer tells the windows apart; but not on a look with too few predictions
- * to tell them apart while PSI stays at or above `max-psi`.
+ * `onRecord`: a drift is on record. It begins at `max-psi` and ends only below `end-psi`
+ * (hysteresis: a shift hovering near `max-psi` is one drift, not an alert and an end at every
+ * crossing). A look with too few predictions for the judge to tell the windows apart (a quiet
+ * hour) does not end it while PSI stays at or above `end-psi`: ended there, the next busy hour
+ * would alert again.
  */
 function judgeWindows(
   b: { recent?: Bucket[]; reference?: Bucket[] },
@@ -258,28 +259,22 @@ function judgeWindows(
     return say.report(true, `prediction drift, ${psiText} (level ${maxPsi}): ${compared}`, sizes);
   const chance = dkwRadius(total(recent), LOOK_ALPHA / 2) + dkwRadius(total(reference), LOOK_ALPHA / 2);
   const withinChance = `KS distance ${fmt(sizes.ks)} is within chance for ${total(recent)} and ${total(reference)} predictions, up to ${fmt(Math.min(1, chance))}`;
-  // The judge failed to reject on a look too small to tell, while the drift's size holds: no end.
-  if (onRecord && sizes.psi >= maxPsi)
-    return say.report(
-      true,
-      `drift not over, ${psiText} still at or above level ${maxPsi}; this look's ${total(recent)} predictions are too few to tell the windows apart (${withinChance}): ${compared}`,
-      sizes,
-    );
   const ksText = `KS distance ${fmt(sizes.ks)}`;
-  // Below max-psi, a drift on record holds while the windows still differ by at least end-psi.
-  if (onRecord && differ && sizes.psi >= endPsi)
-    return say.report(
-      true,
-      `drift not over, ${psiText} below level ${maxPsi} but still at or above the end level ${endPsi}; the distributions differ, ${ksText}: ${compared}`,
-      sizes,
-    );
+  // A drift on record holds while its size does (PSI at or above end-psi): on a look whose windows
+  // still differ, or one too small for the judge to tell them apart (failing to reject is no end).
+  if (onRecord && sizes.psi >= endPsi) {
+    const level =
+      sizes.psi >= maxPsi
+        ? `still at or above level ${maxPsi}`
+        : `below level ${maxPsi} but still at or above the end level ${endPsi}`;
+    const why = differ
+      ? `the distributions differ, ${ksText}`
+      : `this look's ${total(recent)} predictions are too few to tell the windows apart (${withinChance})`;
+    return say.report(true, `drift not over, ${psiText} ${level}; ${why}: ${compared}`, sizes);
+  }
   // Failing to reject is no proof the windows match (the judge's own words: "no drift shown").
   if (!differ) {
-    const over = !onRecord
-      ? undefined
-      : sizes.psi < endPsi
-        ? 'the predictions match the reference from before it again'
-        : `the judge no longer tells the window from the reference from before it (${psiText}, end level ${endPsi})`;
+    const over = onRecord ? 'the predictions match the reference from before it again' : undefined;
     return say.report(false, `no drift shown, ${psiText} (${withinChance}): ${compared}`, sizes, over);
   }
   const why = `below level ${maxPsi}; the distributions differ, ${ksText}`;

@@ -9,7 +9,8 @@
  * so the Kolmogorov-Smirnov distance D between the arms' true CDFs lies in
  * [D̂ − εc − εb, D̂ + εc + εb] at every look (α/2 per arm). Fail when the lower end exceeds the
  * tolerated distance, pass when the upper end is below it. PSI, Jensen-Shannon and Wasserstein
- * distances are reported as effect sizes with the usual bands.
+ * distances are reported as effect sizes with the usual bands (those of common drift monitors:
+ * PSI 0.1 / 0.25, JS 0.1, Wasserstein 0.1 × the reference's standard deviation).
  */
 import type { Bucket } from '../metrics/histogram.js';
 import { fmt } from './counts.js';
@@ -19,6 +20,7 @@ import {
   type DriftArmNames,
   droppedBoundsNote,
   onSharedBounds,
+  type SharedBounds,
   unsharedBoundsNote,
 } from './shared-bounds.js';
 
@@ -73,6 +75,24 @@ export function ksBuckets(a: readonly Bucket[], b: readonly Bucket[]): number {
 export function psiBand(value: number): string | undefined {
   if (!Number.isFinite(value)) return undefined;
   return value >= 0.25 ? 'major' : value >= 0.1 ? 'moderate' : 'no';
+}
+
+/** The Jensen-Shannon distance's usual band (`notable` shift at 0.1 or more, base 2); none for a value that is not a number. */
+export function jsBand(value: number): string | undefined {
+  if (!Number.isFinite(value)) return undefined;
+  return value >= 0.1 ? 'notable' : 'no notable';
+}
+
+/**
+ * The Wasserstein distance's usual band, in the reference's standard deviations (`0.43 × the
+ * reference's sd: notable shift`, notable at 0.1 or more); none where that sd is unknown (values
+ * beyond a histogram's finite bounds, whose place is not known) or 0.
+ */
+export function wassersteinBand(sizes: DriftSizes, reference = 'reference'): string | undefined {
+  const sd = sizes.referenceSd;
+  if (sd === undefined || !(sd > 0) || !Number.isFinite(sizes.wasserstein)) return undefined;
+  const ratio = sizes.wasserstein / sd;
+  return `${fmt(ratio)} × the ${reference}'s sd: ${ratio >= 0.1 ? 'notable' : 'no notable'} shift`;
 }
 
 /**
@@ -162,6 +182,12 @@ export interface DriftSizes {
   wasserstein: number;
   /** Histogram values past the finite bounds, counted at them: `wasserstein` is then a lower bound. */
   wassersteinBeyond?: WassersteinBeyond;
+  /**
+   * The baseline's (reference's) standard deviation, Wasserstein's yardstick (wassersteinBand): on
+   * histograms with each bucket's mass spread over the bucket, as `wasserstein` reads them; none
+   * where values lie beyond the finite bounds.
+   */
+  referenceSd?: number;
 }
 
 /** Effect sizes; two histograms are compared on the bucket bounds both have (onSharedBounds). */
@@ -176,7 +202,7 @@ export function driftSizes(canary: DriftData, baseline: DriftData): DriftSizes {
       psi: psi(eb, ec),
       jensenShannon: jensenShannon(eb, ec),
       wasserstein: w.distance,
-      ...(w.beyond === undefined ? {} : { wassersteinBeyond: w.beyond }),
+      ...(w.beyond === undefined ? { referenceSd: spreadSd(s) } : { wassersteinBeyond: w.beyond }),
     };
   }
   if ('samples' in canary && 'samples' in baseline) {
@@ -187,9 +213,43 @@ export function driftSizes(canary: DriftData, baseline: DriftData): DriftSizes {
       psi: psi(bin(baseline.samples), bin(canary.samples)),
       jensenShannon: jensenShannon(bin(baseline.samples), bin(canary.samples)),
       wasserstein: wasserstein(canary.samples, baseline.samples),
+      referenceSd: sampleSd(baseline.samples),
     };
   }
   throw new TypeError('drift: both arms must be buckets or both samples');
+}
+
+/** The population standard deviation of samples (numpy's std); NaN with none. */
+function sampleSd(xs: readonly number[]): number {
+  const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / xs.length);
+}
+
+/**
+ * The baseline histogram's standard deviation with each bucket's mass spread evenly over it (the
+ * first from 0 when its bound is positive, a point at its bound otherwise), as histogramWasserstein
+ * reads it: the midpoints' variance plus each bucket's width² / 12. Only where no value lies
+ * beyond the finite bounds; NaN with no predictions.
+ */
+function spreadSd(s: SharedBounds): number {
+  const buckets = s.baseline;
+  const total = buckets.at(-1)?.count ?? 0;
+  const first = s.shared[0];
+  if (!(total > 0) || first === undefined) return Number.NaN;
+  // The first bucket from 0 when its bound is positive, a point at its bound otherwise.
+  let lo = Math.min(first, 0);
+  let below = 0;
+  let m1 = 0;
+  let m2 = 0;
+  s.shared.forEach((hi, i) => {
+    const count = buckets[i]?.count ?? below;
+    const p = (count - below) / total;
+    m1 += (p * (lo + hi)) / 2;
+    m2 += (p * (lo * lo + lo * hi + hi * hi)) / 3;
+    below = count;
+    lo = hi;
+  });
+  return Math.sqrt(Math.max(0, m2 - m1 * m1));
 }
 
 /** Inner decile edges of the reference: PSI and JS on raw samples use its ten deciles as bins. */
@@ -244,6 +304,16 @@ export interface DriftJudgment extends Judgment {
   droppedBounds?: string;
 }
 
+/**
+ * `PSI 0.287 (major shift), JS 0.143 (notable shift), Wasserstein 0.05 (0.21 × the baseline's sd:
+ * notable shift)`: the effect sizes with their usual bands, where a size has one.
+ */
+function bandedSizes(sizes: DriftSizes, baseline: string): string {
+  const inBand = (band: string | undefined) => (band === undefined ? '' : ` (${band})`);
+  const shift = (band: string | undefined) => band && `${band} shift`;
+  return `PSI ${fmt(sizes.psi)}${inBand(shift(psiBand(sizes.psi)))}, JS ${fmt(sizes.jensenShannon)}${inBand(shift(jsBand(sizes.jensenShannon)))}, ${wassersteinWords(sizes)}${inBand(wassersteinBand(sizes, baseline))}`;
+}
+
 export function judgeDrift(input: DriftInput): DriftJudgment {
   const nc = sizeOf(input.canary);
   const nb = sizeOf(input.baseline);
@@ -262,8 +332,7 @@ export function judgeDrift(input: DriftInput): DriftJudgment {
   const hi = Math.min(1, sizes.ks + radius);
   const max = input.maxDistance ?? 0.1;
   const verdict = lo > max ? 'fail' : hi < max ? 'pass' : 'inconclusive';
-  const band = psiBand(sizes.psi);
-  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); PSI ${fmt(sizes.psi)}${band === undefined ? '' : ` (${band} shift)`}, JS ${fmt(sizes.jensenShannon)}, ${wassersteinWords(sizes)}${bounds.dropped === undefined ? '' : `; ${bounds.dropped}`}`;
+  const what = `KS distance ${fmt(sizes.ks)} (bounds ${fmt(lo)}–${fmt(hi)}, tolerated ${fmt(max)}); ${bandedSizes(sizes, (input.names ?? DEFAULT_NAMES).baseline)}${bounds.dropped === undefined ? '' : `; ${bounds.dropped}`}`;
   return {
     verdict,
     evidence: {

@@ -12,7 +12,7 @@ import { driftWatchYaml } from '../support/model-config.js';
 // A quiet hour ended a drift that was still there: a window of 20 predictions, still shifted, read
 // "no drift, PSI 0.913 (KS distance 0.4 is within chance …); drift over", and the next full hour
 // alerted again, failing its run and telling the PR again: with daily traffic cycles, nightly. A
-// drift on record now ends only when its size does (PSI below max-psi), not on a look too small for
+// drift on record now ends only when its size does (PSI below end-psi), not on a look too small for
 // the judge to tell the windows apart.
 const HOUR = 3_600_000;
 
@@ -27,6 +27,8 @@ async function world() {
     backAt: Number.POSITIVE_INFINITY,
     /** Predictions in the last hour, where it is quiet. */
     quiet: undefined as number | undefined,
+    /** Their cumulative shares per bucket, where not those of the hour's shift (or its absence). */
+    quietShares: undefined as number[] | undefined,
     entries: async (): Promise<{ drifted: boolean }[]> =>
       JSON.parse(await readFile(path, 'utf8')).drift ?? [],
     async tick() {
@@ -38,7 +40,9 @@ async function world() {
           const recent = m.until === clock.now();
           const n = recent && w.quiet !== undefined ? w.quiet : ((m.until - m.since) / HOUR) * 1000;
           const shifted = m.since >= w.shiftAt && m.since < w.backAt;
-          const shares = shifted ? [0.1, 0.3, 0.6, 1] : [0.4, 0.7, 0.9, 1];
+          const quietHour = recent && w.quiet !== undefined;
+          const shares =
+            quietHour && w.quietShares ? w.quietShares : shifted ? [0.1, 0.3, 0.6, 1] : [0.4, 0.7, 0.9, 1];
           return shares.map((c, i) => ({ le: i === 3 ? '+Inf' : (i + 1) / 4, count: Math.round(c * n) }));
         },
       });
@@ -69,6 +73,26 @@ describe('a quiet hour while a drift is on record', () => {
     expect([quiet.failed, busy.failed]).toEqual([false, false]);
     expect([...quiet.notified, ...busy.notified]).toEqual([]);
     expect(busy.note).toMatch(/; still drifting since 2026-01-01 01:00 UTC/);
+    expect((await w.entries()).map((e) => e.drifted)).toEqual([true]);
+  });
+
+  it('keeps the drift on a quiet hour whose PSI is below max-psi but not below end-psi: no new alert after it', async () => {
+    // The quiet hour's PSI 0.151 lies between end-psi (0.1) and max-psi (0.2): the drift was ended
+    // ("the judge no longer tells the window from the reference") and the next busy hour alerted again.
+    const w = await world();
+    await w.tick();
+    w.quiet = 100;
+    w.quietShares = [0.25, 0.55, 0.8, 1];
+    const quiet = await w.tick();
+    w.quiet = undefined;
+    const busy = await w.tick();
+
+    expect(quiet.note).toMatch(
+      /^fraud v2: drift not over, PSI 0\.151 below level 0\.2 but still at or above the end level 0\.1; this look's 100 predictions are too few to tell the windows apart \(KS distance 0\.15 is within chance for 100 and 24000 predictions, up to 0\.429\): the last 1h against the 1d before the drift found at 2026-01-01 01:00 UTC; to roll back: .+; still drifting since 2026-01-01 01:00 UTC/,
+    );
+    expect(quiet.note).not.toMatch(/drift over/);
+    expect([quiet.failed, busy.failed]).toEqual([false, false]);
+    expect([...quiet.notified, ...busy.notified]).toEqual([]);
     expect((await w.entries()).map((e) => e.drifted)).toEqual([true]);
   });
 

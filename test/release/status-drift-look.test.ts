@@ -26,9 +26,9 @@ const T0 = '2026-01-01 00:00 UTC';
 // The four-bucket histograms of shiftedScores, 0.1..0.4 against 0.4..0.1.
 // shiftedScores' top finite bound is 0.75: Wasserstein counts its +Inf bucket there, a lower bound.
 const SHIFTED =
-  'PSI 0.913 (major shift), Jensen-Shannon 0.392, Wasserstein ≥ 0.212 (values above 0.75 counted as 0.75), KS distance 0.4';
+  'PSI 0.913 (major shift), Jensen-Shannon 0.392 (notable shift), Wasserstein ≥ 0.212 (values above 0.75 counted as 0.75), KS distance 0.4';
 const SAME =
-  'PSI 0 (no shift), Jensen-Shannon 0, Wasserstein ≥ 0 (values above 0.75 counted as 0.75), KS distance 0';
+  'PSI 0 (no shift), Jensen-Shannon 0 (no notable shift), Wasserstein ≥ 0 (values above 0.75 counted as 0.75), KS distance 0';
 
 async function world() {
   const clock = new FakeClock();

@@ -19,7 +19,7 @@ const HOUR = 3_600_000;
 const WATCH = '{ window: 1h, reference: 24h, max-psi: 0.2 }';
 // shiftedScores' top finite bound is 0.75: Wasserstein counts its +Inf bucket there, a lower bound.
 const SHIFTED =
-  'PSI 0.913 (major shift), Jensen-Shannon 0.392, Wasserstein ≥ 0.212 (values above 0.75 counted as 0.75), KS distance 0.4';
+  'PSI 0.913 (major shift), Jensen-Shannon 0.392 (notable shift), Wasserstein ≥ 0.212 (values above 0.75 counted as 0.75), KS distance 0.4';
 
 async function twoWatchedModels() {
   const clock = new FakeClock();

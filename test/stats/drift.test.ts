@@ -60,7 +60,8 @@ describe('drift: the time-uniform KS judge and the effect sizes', () => {
       alpha: 0.05,
     });
     close(j.sizes?.wasserstein as number, 0.25, 1e-12);
-    expect(j.note).toContain('JS 1, Wasserstein ≥ 0.25 (values above 1 counted as 1)');
+    // Beyond the bounds the reference's sd is not known either: Wasserstein has no band there.
+    expect(j.note).toContain('JS 1 (notable shift), Wasserstein ≥ 0.25 (values above 1 counted as 1)');
   });
 
   it('spreads quarter buckets over their width: uniform against 0.1..0.4 is 0.125 apart with a bound at 1, at least 0.106 without (not 0.0875)', () => {
@@ -83,6 +84,39 @@ describe('drift: the time-uniform KS judge and the effect sizes', () => {
     });
     close(open.sizes?.wasserstein as number, 0.10625, 1e-12);
     expect(open.note).toContain('Wasserstein ≥ 0.106 (values above 0.75 counted as 0.75)');
+  });
+
+  it('gives Jensen-Shannon and Wasserstein their usual bands: JS 0.1, Wasserstein 0.1 × the reference sd', () => {
+    // Uniform on [0, 1] in quarters: sd 1/√12 = 0.2887 (each bucket spread over its width, as
+    // Wasserstein reads it; the midpoints alone say 0.2795); W 0.125 is 0.433 of it.
+    const quarters = [0.25, 0.5, 0.75, 1];
+    const uniform = cumulative(quarters, [250, 250, 250, 250, 0]);
+    const rising = judgeDrift({
+      canary: { buckets: cumulative(quarters, [100, 200, 300, 400, 0]) },
+      baseline: { buckets: uniform },
+      alpha: 0.05,
+    });
+    close(rising.sizes?.referenceSd as number, 1 / Math.sqrt(12), 1e-12);
+    expect(rising.note).toContain(
+      "PSI 0.228 (moderate shift), JS 0.201 (notable shift), Wasserstein 0.125 (0.433 × the baseline's sd: notable shift)",
+    );
+    const slight = judgeDrift({
+      canary: { buckets: cumulative(quarters, [240, 250, 250, 260, 0]) },
+      baseline: { buckets: uniform },
+      alpha: 0.05,
+      names: { canary: 'window', baseline: 'reference' },
+    });
+    expect(slight.note).toContain(
+      "PSI 8.00e-4 (no shift), JS 0.012 (no notable shift), Wasserstein 0.0075 (0.026 × the reference's sd: no notable shift)",
+    );
+    // Samples: numpy's std of 0..11 is 3.452; W 1 is 0.29 of it.
+    const shifted = judgeDrift({
+      canary: { samples: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12] },
+      baseline: { samples: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11] },
+      alpha: 0.05,
+    });
+    close(shifted.sizes?.referenceSd as number, 3.452052529534663, 1e-12);
+    expect(shifted.note).toContain("Wasserstein 1 (0.29 × the baseline's sd: notable shift)");
   });
 
   it("uses Howard & Ramdas' time-uniform DKW radius, shrinking with n", () => {
