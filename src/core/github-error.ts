@@ -56,14 +56,18 @@ function gitHubWords(error: unknown): string {
  * The workflow permission each API path model-gate calls needs, as the README's workflow grants
  * them. Deployments come before statuses: a deployment's statuses are under /deployments/N/statuses.
  * A comment on a PR is an issue comment, which `pull-requests: write` allows (as `issues: write` does).
+ * Reading a commit's statuses (commits/{ref}/statuses, or its combined /status) needs only
+ * `statuses: read`, as GitHub documents it; `write`, which the README grants, includes it.
  */
 const PERMISSION_OF_PATH: [RegExp, string][] = [
   [/\/issues\/(\d+\/comments|comments\/\d+)\b/, 'pull-requests: write'],
   [/\/pulls\//, 'pull-requests: write'],
   [/\/deployments\b/, 'deployments: write'],
   [/\/statuses\//, 'statuses: write'],
+  [/\/commits\/[^?#]+\/status(es)?$/, 'statuses: read'],
   [/\/actions\/runs\/\d+\/rerun/, 'actions: write'],
   [/\/contents\//, 'contents: read'],
+  [/\/compare\//, 'contents: read'],
 ];
 
 /**

@@ -22,6 +22,13 @@ export const DRIFT_PAGE = 10;
 const CREATE_ATTEMPTS = 4;
 /** How many of the newest promotions and rollbacks make the model's history. */
 const HISTORY_SIZE = 30;
+/**
+ * How many pages of deployments of task `deploy` are read at most in search of model-gate's
+ * promotions and rollbacks: another tool's deployments there (a job's `environment:
+ * model-gate/<model>` makes one per run) are skipped, but never read without end.
+ */
+const SERVED_PAGES = 3;
+const SERVED_PAGE_SIZE = 100;
 /** How many of the newest deployments of its task are searched for one made but answered with an error. */
 const MADE_SEARCH = 10;
 /** How many of the newest promotions and rollbacks are read, after making one, for a rival's twin of it. */
@@ -79,35 +86,34 @@ export class Deployments {
     private readonly clock: Clock = systemClock,
     /** This workflow run: the log of every status it sets, the Deployments page's "View logs" link. */
     private readonly runUrl?: string,
+    /** Where what the log should hear of goes (GitHubLedger.problems): a search for the history cut short. */
+    private readonly problems: string[] = [],
   ) {}
 
   /**
-   * Per model, the promotions and rollbacks `history` last read and when: `serving` takes them
-   * rather than list them again (a drift-watch tick reads both). Any write through this class
-   * forgets them all. Canary claims are never kept: their freshness guards the slot.
+   * Per model, the promotions and rollbacks `history` last read and when (`complete`: none older
+   * is on record): `serving` takes them rather than list them again (a drift-watch tick reads
+   * both). Any write through this class forgets them all. Canary claims are never kept: their
+   * freshness guards the slot.
    */
-  private readonly served = new Map<string, { at: number; list: Deployment[] }>();
+  private readonly served = new Map<string, { at: number; list: Deployment[]; complete: boolean }>();
 
   /** Promotions and rollbacks of the model, oldest first; always read anew. */
   async history(model: string): Promise<LedgerEntry[]> {
-    const list = await this.list(model, SERVE_TASK, HISTORY_SIZE);
-    this.served.set(model, { at: this.clock.now(), list });
-    return list
-      .flatMap((d) => {
-        const entry = entryOf(model, d);
-        return entry ? [entry] : [];
-      })
-      .reverse();
+    const read = await this.servedList(model, HISTORY_SIZE);
+    this.served.set(model, { at: this.clock.now(), ...read });
+    return read.list.flatMap((d) => entryOf(model, d) ?? []).reverse();
   }
 
   /**
    * Whether `version` served the model (a promotion's or rollback's version, or the one it replaced)
-   * in a deployment older than those `history` reads: only where its last read of the model filled
-   * the page (HISTORY_SIZE), or there was none, are the older pages read, until one names it.
+   * in a deployment older than those `history` reads: only where its last read of the model did not
+   * reach the oldest (HISTORY_SIZE found, or its search cut short), or there was none, are the older
+   * pages read, until one names it.
    */
   async servedEarlier(model: string, version: string): Promise<boolean> {
     const read = this.served.get(model);
-    if (read && read.list.length < HISTORY_SIZE) return false;
+    if (read?.complete) return false;
     const pages = this.client.paginate.iterator(this.client.rest.repos.listDeployments, {
       ...this.repo,
       environment: environmentOf(model),
@@ -129,7 +135,7 @@ export class Deployments {
    */
   async record(entry: LedgerEntry): Promise<void> {
     // The two newest in the one read: a re-run's entry, on record already, and the one it replaced.
-    const [previous, before] = await this.list(entry.model, SERVE_TASK, 2);
+    const [previous, before] = (await this.servedList(entry.model, 2)).list;
     const newest = previous && entryOf(entry.model, previous);
     if (newest && sameEntry(newest, entry)) {
       await this.complete(entry, previous, before);
@@ -170,7 +176,7 @@ export class Deployments {
    * (`dryRun`: whether it would, writing nothing).
    */
   async finish(entry: LedgerEntry, opts: { dryRun?: boolean } = {}): Promise<boolean> {
-    const [newest, previous] = await this.list(entry.model, SERVE_TASK, 2);
+    const [newest, previous] = (await this.servedList(entry.model, 2)).list;
     const recorded = newest && entryOf(entry.model, newest);
     if (!newest || !recorded || !sameEntry(recorded, entry)) return false;
     return this.complete(entry, newest, previous, opts);
@@ -222,7 +228,9 @@ export class Deployments {
     id: number,
     previous: Deployment | undefined,
   ): Promise<boolean> {
-    const list = await this.list(entry.model, SERVE_TASK, RIVAL_SEARCH);
+    const list = (await this.list(entry.model, SERVE_TASK, RIVAL_SEARCH)).filter((d) =>
+      entryOf(entry.model, d),
+    );
     const ours = list.findIndex((d) => d.id === id);
     const before = ours < 0 ? undefined : list[ours + 1];
     if (!before || (previous !== undefined && before.id <= previous.id)) return false;
@@ -242,10 +250,8 @@ export class Deployments {
   async serving(model: string, version: string): Promise<Deployment | undefined> {
     const read = this.served.get(model);
     const fresh = read && this.clock.now() - read.at < SERVED_READ_MS ? read.list : undefined;
-    return (fresh ?? (await this.list(model, SERVE_TASK, HISTORY_SIZE))).find((d) => {
-      const p = servePayload.safeParse(payloadOf(d));
-      return p.success && p.data.version === version;
-    });
+    const list = fresh ?? (await this.servedList(model, HISTORY_SIZE)).list;
+    return list.find((d) => entryOf(model, d)?.version === version);
   }
 
   /**
@@ -392,9 +398,9 @@ export class Deployments {
     return state === undefined || held(state) ? undefined : { state };
   }
 
-  /** The newest promotion or rollback of the model, if any: one request. */
+  /** The newest promotion or rollback of the model, if any: one request (servedList: more past another tool's deployments). */
   async newestEntry(model: string): Promise<LedgerEntry | undefined> {
-    const [newest] = await this.list(model, SERVE_TASK, 1);
+    const [newest] = (await this.servedList(model, 1)).list;
     return newest && entryOf(model, newest);
   }
 
@@ -487,6 +493,56 @@ export class Deployments {
       // Another job removed it first.
       if (!isNotFound(error)) throw error;
     }
+  }
+
+  /**
+   * The newest `wanted` promotions and rollbacks of the model, newest first: its deployments of task
+   * `deploy` whose payload parses (entryOf). One read of `wanted` finds them but where another
+   * tool deploys to the environment too: its deployments are skipped, in pages of 100 from the
+   * newest, SERVED_PAGES at most; none found in all those is noted (`problems`). `complete`: fewer
+   * were found and none older is on record.
+   */
+  private async servedList(
+    model: string,
+    wanted: number,
+  ): Promise<{ list: Deployment[]; complete: boolean }> {
+    const first = await this.list(model, SERVE_TASK, wanted);
+    const ours = first.filter((d) => entryOf(model, d));
+    if (ours.length === wanted || first.length < wanted)
+      return { list: ours, complete: first.length < wanted };
+    const pages = this.client.paginate.iterator(this.client.rest.repos.listDeployments, {
+      ...this.repo,
+      environment: environmentOf(model),
+      task: SERVE_TASK,
+      per_page: SERVED_PAGE_SIZE,
+    });
+    const list: Deployment[] = [];
+    let read = 0;
+    for await (const { data } of pages) {
+      read += data.length;
+      for (const d of data) {
+        if (!entryOf(model, d)) continue;
+        list.push(d);
+        if (list.length === wanted) return { list, complete: false };
+      }
+      if (read >= SERVED_PAGES * SERVED_PAGE_SIZE) {
+        if (list.length === 0) this.noteNoneAmong(model, read);
+        return { list, complete: false };
+      }
+    }
+    return { list, complete: true };
+  }
+
+  /** Models whose search for a promotion or rollback found none among another tool's deployments: said once a run. */
+  private readonly noneFound = new Set<string>();
+
+  private noteNoneAmong(model: string, read: number): void {
+    if (this.noneFound.has(model)) return;
+    this.noneFound.add(model);
+    const env = environmentOf(model);
+    this.problems.push(
+      `the newest ${read} deployments (task ${SERVE_TASK}) in environment ${env} are none of model-gate's promotions or rollbacks of ${model}: another tool deploys there (a job's \`environment: ${env}\`?), and model-gate reads no further, so it knows no version that served ${model}; give that job an environment of its own`,
+    );
   }
 
   /** The model's deployments of one task, newest first. */

@@ -77,7 +77,7 @@ export class GitHubLedger implements Ledger {
     const clock = opts.clock ?? systemClock;
     // The run's clock: a test's fake one, so a deployment GitHub refused for now is waited on in its time.
     // The run's URL: each deployment status links to the run that set it.
-    this.deployments = new Deployments(opts.client, opts.repo, opts.sha, clock, opts.runUrl);
+    this.deployments = new Deployments(opts.client, opts.repo, opts.sha, clock, opts.runUrl, this.problems);
     const reader = new CommentStateReader(opts.models, this.problems);
     this.records = new PrRecords(
       opts.client,

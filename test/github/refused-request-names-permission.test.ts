@@ -65,6 +65,21 @@ describe('a request the token has no permission for', () => {
       request: () => client.rest.repos.createCommitStatus({ ...repo, sha: sha(1), state: 'success' }),
     },
     {
+      what: "reading a head's commit statuses (who set its failure)",
+      permission: 'statuses: read',
+      method: 'GET',
+      path: '/repos/{owner}/{repo}/commits/{ref}/statuses',
+      request: () => client.rest.repos.listCommitStatusesForRef({ ...repo, ref: sha(1), per_page: 100 }),
+    },
+    {
+      what: "comparing a PR's base and head (their merge base)",
+      permission: 'contents: read',
+      method: 'GET',
+      path: '/repos/{owner}/{repo}/compare/{basehead}',
+      request: () =>
+        client.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${sha(1)}...${sha(1)}` }),
+    },
+    {
       what: "re-running a queued PR's job",
       permission: 'actions: write',
       method: 'POST',
