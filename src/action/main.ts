@@ -30,7 +30,7 @@ import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
 import { reportFile, runUrlOf, writeErrorReport } from './error-report.js';
 import type { ActionEvent } from './event.js';
-import { mergeGroupNotice, readEvent, readMergeGroup } from './event.js';
+import { readEvent, readMergeGroup } from './event.js';
 import {
   FORK_NOT_ALLOWED,
   forkNoticeWithoutComment,
@@ -41,7 +41,9 @@ import {
 import type { Command, Inputs } from './inputs.js';
 import { commandOn, eventName, readInputs } from './inputs.js';
 import { asLogText } from './log-text.js';
+import { mergeGroupStep } from './merge-group-step.js';
 import { branchPoint } from './no-change.js';
+import { observationsFolder } from './observations-folder.js';
 import { decisionLines, modelOutcomes } from './outcome.js';
 import { planStep } from './plan-step.js';
 import { type ActionPorts, actionPorts } from './ports.js';
@@ -49,7 +51,7 @@ import { CLEANUP_STATE, cleanupState, NOTES_STATE, notesState } from './post.js'
 import { rollbackStands } from './rollback-stands.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
-import { cancelledCommand, stopOnCancel } from './stop-on-cancel.js';
+import { cancelledCommand, stopOnCancel, writeCancelledReport } from './stop-on-cancel.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let setup: ActionPorts | undefined;
@@ -64,19 +66,25 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   // A cancelled job stops the platform commands under way before the step exits, saying what the
   // stop leaves: nothing until the command is known.
   let afterCancel = 'it had changed nothing yet';
-  const offCancel = stopOnCancel(() => afterCancel);
+  // The steps after it (`if: always()`) still read what it knew; on-call, the job summary.
+  const offCancel = stopOnCancel(
+    () => afterCancel,
+    (message) => {
+      if (!outputs.set) setDecision('cancelled', outputs.releases);
+      if (!outputs.reported) writeCancelledReport(message, outputs.releases, env);
+    },
+  );
+  // Before anything can stop the run, as every run that ends names it (an upload-artifact step given
+  // an empty path fails); a plan judges nothing.
+  if (core.getInput('command') !== 'plan') core.setOutput('observations-path', observationsFolder(env));
   try {
     const inputs = readInputs();
     // A merge queue's check: nothing to do there, and a failing one would hold every PR queued.
     const group = await readMergeGroup(env);
     if (group) {
-      core.notice(mergeGroupNotice(group));
-      if (inputs.command === 'plan') {
-        core.setOutput('matrix', JSON.stringify({ include: [] }));
-        core.setOutput('has-models', 'false');
-      }
-      core.setOutput('decision', 'skipped');
       outputs.set = true;
+      await mergeGroupStep(group, inputs.command, env);
+      outputs.reported = true;
       return;
     }
     // A command run by hand on one model (an abort in an incident) is not stopped by another
@@ -103,8 +111,6 @@ export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
       outputs.set = true;
       return;
     }
-    // Before the run: a job that fails midway still names the looks it logged, for upload-artifact.
-    core.setOutput('observations-path', setup.observations);
     // Until a pull_request run ends on its own, the post step must withdraw the candidate it left
     // live. Other runs start no candidate: a failed rollback or a cut-short tick must not
     // withdraw a release a PR's job is analysing.
@@ -216,9 +222,14 @@ function failureMessage(
 
 /**
  * `decision` and `models`. `error`: the run stopped before deciding (bad input or config, an
- * unknown model, a target or GitHub failure); the step fails with the reason.
+ * unknown model, a target or GitHub failure); `cancelled`: the job was, or ran out of time, before
+ * it decided. The step fails with the reason.
  */
-function setDecision(decision: Decision | 'error', releases: Release[], rollbacks?: RunResult['rollbacks']) {
+function setDecision(
+  decision: Decision | 'error' | 'cancelled',
+  releases: Release[],
+  rollbacks?: RunResult['rollbacks'],
+) {
   core.setOutput('decision', decision);
   core.setOutput('models', JSON.stringify(redactNotes(modelOutcomes(releases, rollbacks))));
 }

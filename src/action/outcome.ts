@@ -8,6 +8,8 @@ export interface ModelOutcome {
   model: string;
   from: string;
   to: string;
+  /** The PR the candidate is of (a rollback's: the candidate in flight it withdrew), where known. */
+  pr?: number;
   /** A release's status, or `rolled-back` for a rollback by command. */
   status: string;
   reason?: string;
@@ -28,7 +30,15 @@ export function modelOutcomes(releases: Release[], rollbacks: LedgerEntry[] = []
   const outcomes = releases.map((r) => {
     const entry = rolledBack.get(r.model);
     if (!entry)
-      return { model: r.model, from: r.from, to: r.to, status: r.status, reason: r.reason, ...pending(r) };
+      return {
+        model: r.model,
+        from: r.from,
+        to: r.to,
+        ...prOf(r),
+        status: r.status,
+        reason: r.reason,
+        ...pending(r),
+      };
     rolledBack.delete(r.model);
     return rollbackOutcome(entry, r);
   });
@@ -44,11 +54,15 @@ function rollbackOutcome(e: LedgerEntry, withdrawn?: Release): ModelOutcome {
     model: e.model,
     from: e.previous,
     to: e.version,
+    ...prOf(withdrawn),
     status: 'rolled-back',
     reason,
     ...pending(withdrawn),
   };
 }
+
+/** The release's PR, where it has one (a CLI run may have none). */
+const prOf = (r: Release | undefined): Pick<ModelOutcome, 'pr'> => (r?.pr === undefined ? {} : { pr: r.pr });
 
 /**
  * A candidate whose record alone was ended (an abort by hand of one deployed on a target the config

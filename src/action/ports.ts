@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
 import * as core from '@actions/core';
 import type { Config, ModelConfig } from '../config/types.js';
@@ -23,6 +22,7 @@ import { gitFileReader } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 import type { Inputs } from './inputs.js';
 import { asLogText } from './log-text.js';
+import { observationsFolder } from './observations-folder.js';
 import { PhaseLog } from './phase-log.js';
 
 /**
@@ -60,8 +60,7 @@ export function actionPorts(
       : undefined;
   const phases = new PhaseLog();
   const log = { info: (message: string) => core.info(asLogText(message)), warn: core.warning };
-  // Under RUNNER_TEMP, emptied after every job: a workflow keeps it with actions/upload-artifact.
-  const observations = join(env.RUNNER_TEMP ?? tmpdir(), 'model-gate', 'observations');
+  const observations = observationsFolder(env);
   const base = {
     clock: systemClock,
     log,
@@ -111,7 +110,8 @@ export function actionPorts(
   const stamp = { runId: Number(env.GITHUB_RUN_ID ?? 0), attempt: Number(env.GITHUB_RUN_ATTEMPT ?? 1) };
   const publisher = new CommentPublisher(
     ledger,
-    (result, compact) => renderMarkdown(config, result, { now: systemClock.now(), runUrl, compact }),
+    (result, compact) =>
+      renderMarkdown(config, result, { now: systemClock.now(), runUrl, compact, prComment: true }),
     stamp,
     systemClock,
     // The settle wait scales with the client's test-only pacing (testWaitScale): 5 s for real.

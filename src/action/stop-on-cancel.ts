@@ -1,9 +1,14 @@
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as core from '@actions/core';
 import { formatDuration } from '../config/duration.js';
+import { redact } from '../core/redact.js';
 import { releaseLocksToEnd } from '../ledger/file-lock.js';
 import { PROMOTION_GRACE_MS } from '../release/merged-ready.js';
+import type { Release } from '../release/types.js';
+import { escapeMarkdown } from '../report/markdown.js';
 import { stopCommandsOnSignal } from '../targets/stop-commands-on-signal.js';
+import { reportFile, runUrlOf } from './error-report.js';
 import type { ActionEvent } from './event.js';
 import type { Command } from './inputs.js';
 
@@ -21,17 +26,29 @@ const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 /**
  * Listens to SIGINT and SIGTERM while the main step runs; returns the means to stop listening.
  * `aftermath`: what the stop leaves and what to do, as the run stands when the signal comes.
+ * `leave`: called with the step's error just before it ends, to write what the steps after it
+ * (`if: always()`) read; only synchronous writes land, the process ends right after.
  */
-export function stopOnCancel(aftermath: () => string): () => void {
+export function stopOnCancel(
+  aftermath: () => string,
+  leave: (message: string) => void = () => {},
+): () => void {
   return stopCommandsOnSignal(
     SIGNALS,
     (signal, stopped) => {
       const commands = stopped > 0 ? '; the platform command under way was stopped' : '';
       // Not folded into the group of the phase it stopped in (a stray end is ignored).
       core.endGroup();
-      core.error(
-        `model-gate stopped on ${signal} (the job was cancelled or ran out of time)${commands}: ${aftermath()}`,
-      );
+      const message = `model-gate stopped on ${signal} (the job was cancelled or ran out of time)${commands}: ${aftermath()}`;
+      core.error(message);
+      try {
+        leave(message);
+      } catch (err) {
+        // The step still ends of the signal: what it could not write is only said.
+        core.warning(
+          `model-gate could not write its outputs on ${signal}: ${redact((err as Error).message)}`,
+        );
+      }
     },
     (signal) => {
       // As Node would have: the locks of a ledger write under way removed first (file-lock.ts).
@@ -57,4 +74,30 @@ export function cancelledCommand(command: Command, event: ActionEvent): string {
   if (command === 'tick')
     return 'the releases it was driving stay as last recorded; the next schedule tick takes them up again';
   return `the ${command} may have reached the platform unrecorded: re-run this workflow with the same inputs to check and record it`;
+}
+
+/**
+ * The report file, the job summary and `report-path` of a cancelled run, written synchronously as
+ * the step ends: the cancel (`message`, the step's error) and the releases it had in flight.
+ */
+export function writeCancelledReport(message: string, releases: Release[], env: NodeJS.ProcessEnv): void {
+  const runUrl = runUrlOf(env);
+  const log = runUrl ? `[the run's log](${runUrl})` : "the step's log";
+  const inFlight = releases.map((r) => `- ${escapeMarkdown(`${r.model}: ${r.from} → ${r.to}, ${r.status}`)}`);
+  const report = redact(
+    [
+      '## model-gate: ⏹️ Cancelled',
+      '',
+      escapeMarkdown(message),
+      '',
+      ...(inFlight.length > 0 ? ['Its releases when it stopped:', '', ...inFlight, ''] : []),
+      `${log} has what it did.`,
+      '',
+    ].join('\n'),
+  );
+  const path = reportFile(env);
+  mkdirSync(env.RUNNER_TEMP ?? '.', { recursive: true });
+  writeFileSync(path, report);
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, report);
+  core.setOutput('report-path', path);
 }

@@ -24,8 +24,18 @@ const MAX_LISTED = 6;
 /** A value longer than this (a query, say) is said to have changed, not shown. */
 const MAX_SHOWN = 40;
 
+/** How the PR's own comment names the PR whose config changed. */
+const THIS_PR = 'this PR';
 /** The words before a model's list of changes. */
-const CHANGES = 'this PR changes its release config';
+const CHANGES = `${THIS_PR} changes its release config`;
+
+/**
+ * A kept note (`this PR changes its release config: …`) as any report but PR #`pr`'s own comment
+ * says it (a command's or a schedule tick's job summary, the CLI's): `PR #3 changes …`, as there
+ * `this PR` could be any.
+ */
+export const noteNamingPr = (note: string, pr: number): string =>
+  note.startsWith(`${THIS_PR} `) ? `PR #${pr}${note.slice(THIS_PR.length)}` : note;
 
 /** One model's release settings as a config file writes them, `defaults` applied. */
 interface WrittenSettings {

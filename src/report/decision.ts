@@ -1,6 +1,7 @@
 import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import type { LedgerEntry } from '../ledger/ledger.js';
+import { noteNamingPr } from '../release/config-change-note.js';
 import { alertsNow } from '../release/drift-alert.js';
 import type { DriftReport } from '../release/drift-watch.js';
 import { servesAfterEnd, withdrawalUnderWay } from '../release/finish.js';
@@ -26,7 +27,7 @@ import { holdEndWords } from '../release/tick.js';
 import type { GateState, PhaseRecord, Release, SplitMismatch } from '../release/types.js';
 import { mergedPrAdvice } from '../release/withdrawn-meanwhile.js';
 import { fmt, percent } from '../stats/counts.js';
-import { psiBand } from '../stats/drift.js';
+import { jsBand, psiBand, wassersteinBand } from '../stats/drift.js';
 import { wassersteinWords } from '../stats/histogram-wasserstein.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { targetCapabilities } from '../targets/capabilities.js';
@@ -100,21 +101,22 @@ export function outputDecision(result: RunResult): Decision | 'error' {
 
 /** Who tries a pending withdrawal again, as a run that may itself be retried says it. */
 const RETRY_WITHDRAWAL = 'a re-run of this job or the next schedule tick tries again';
-/** The same for a status run, which retries nothing itself. */
-const RETRY_AFTER_STATUS =
-  "the next schedule tick or a re-run of its PR's job tries again, an abort command at once";
+/** The same for a status run, which retries nothing itself: naming the PR, as a status run is none's. */
+const retryAfterStatus = (r: Release) =>
+  `the next schedule tick or a re-run of ${r.pr === undefined ? "its PR's job" : `PR #${r.pr}'s job`} tries again, an abort command at once`;
 
 /**
  * One sentence for one model: what happened and, when it matters, why. `readOnly`: said by a status
- * run, whose re-run would retry nothing.
+ * run, whose re-run would retry nothing. `namesPr`: said in a report other than the PR's own
+ * comment (as a status run's always is), where `the PR's job` could be any PR's: `PR #3's job`.
  */
-export function releaseSentence(r: Release, readOnly = false, now?: number): string {
-  if (!r.withdrawPending) return endSentence(r, readOnly, now);
+export function releaseSentence(r: Release, readOnly = false, now?: number, namesPr = readOnly): string {
+  if (!r.withdrawPending) return endSentence(r, readOnly, now, namesPr);
   if (withdrawalUnderWay(r))
     return `${r.model}: ${changeUnderWay(r)} (its end is recorded; the platform has not confirmed the change yet)`;
   const failed = r.ending?.withdrawFailed;
   // Taken, never read back: what the platform serves is for the reader to look at, not only to retry.
-  const retry = `${failed?.unconfirmed ? 'check what the platform serves, and ' : ''}${readOnly ? RETRY_AFTER_STATUS : RETRY_WITHDRAWAL}`;
+  const retry = `${failed?.unconfirmed ? 'check what the platform serves, and ' : ''}${readOnly ? retryAfterStatus(r) : RETRY_WITHDRAWAL}`;
   // A rolling release's line already says on how many instances it may still run.
   if (failed && !failed.unconfirmed && rollingLeft(r)) return `${notTakenSentence(r)}; ${retry}`;
   const stuck = notTakenSentence(r);
@@ -148,7 +150,7 @@ export function decisionSentences(result: RunResult, drift = '', at?: ReportAt):
     worstFirst(result.releases)
       .filter((r) => r !== saidBy)
       .filter((r) => (model === undefined ? !serving.some((s) => s.model === r.model) : r.model === model))
-      .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r)]);
+      .flatMap((r) => [reportSentence(r, result, at), ...configChangesLines(r, reportNamesPr(result, at))]);
   return [
     ...(result.rollbacks ?? []).filter((e) => !notedOn(e, result)).map(rollbackSentence),
     ...serving.flatMap((s) => [
@@ -171,7 +173,18 @@ export const worstFirst = (releases: Release[]): Release[] =>
 export interface ReportAt {
   config: Config;
   now: number;
+  /** The report is a PR's own comment, every release in it that PR's: it says `this PR`, `the PR's job`. */
+  prComment?: boolean;
 }
+
+/**
+ * Whether a report of `result` names each release's PR (`PR #3 changes …`, `a re-run of PR #3's
+ * job`): every report made at a known time but a PR's own comment (a command's or a schedule tick's
+ * job summary, the CLI's), where `this PR` could be any, and a status run's wherever. Other lines
+ * said without `at` (the short report's, whose usual place is the comment) keep the comment's words.
+ */
+const reportNamesPr = (result: RunResult, at: ReportAt | undefined): boolean =>
+  result.serving !== undefined || (at !== undefined && at.prComment !== true);
 
 /**
  * The end of blue-green's rollback-window after `model`'s promotion at `promotedAt`, while it runs
@@ -239,10 +252,15 @@ export const skippedSentence = (s: RunResult['skipped'][number]) =>
 
 /**
  * What the release's PR changes of its release config, as its record keeps it: said with the
- * release wherever it is reported (a schedule tick's report too, whose lines are its own).
+ * release wherever it is reported (a schedule tick's report too, whose lines are its own), naming
+ * the PR (`namesPr`) in any report but the PR's own comment.
  */
-export const configChangesLines = (r: Release): string[] =>
-  r.configChanges ? [`${r.model}: ${r.configChanges.note}`] : [];
+export const configChangesLines = (r: Release, namesPr = false): string[] => {
+  if (!r.configChanges) return [];
+  const note =
+    namesPr && r.pr !== undefined ? noteNamingPr(r.configChanges.note, r.pr) : r.configChanges.note;
+  return [`${r.model}: ${note}`];
+};
 
 /** The run's lines but those a release's record says already (its config changes): each said once. */
 export const unsaidLines = (result: RunResult): RunResult['skipped'] =>
@@ -258,9 +276,9 @@ export function reportSentence(r: Release, result: RunResult, at?: ReportAt): st
   const since = rolledBackSince(r, result);
   // Promoted: what of blue-green's blue is kept warm, said where the report's time is known.
   if (!since && r.status === 'promoted' && !r.withdrawPending)
-    return `${releaseSentence(r, false, at?.now)}${blueAfterPromotion(r, at)}`;
+    return `${releaseSentence(r, false, at?.now, reportNamesPr(result, at))}${blueAfterPromotion(r, at)}`;
   // A status run (it lists what serves) reads only.
-  if (!since) return releaseSentence(r, result.serving !== undefined, at?.now);
+  if (!since) return releaseSentence(r, result.serving !== undefined, at?.now, reportNamesPr(result, at));
   return `${r.model} ${r.to} was promoted (replacing ${r.from}), since rolled back to ${since.version}`;
 }
 
@@ -307,17 +325,18 @@ const rolledBackSince = (r: Release, result: RunResult): LedgerEntry | undefined
     : undefined;
 
 // Said by a schedule tick too, which has no max-wait and is not the PR's job: true for both writers.
-const CONTINUES =
-  "the next schedule tick (command: tick), or a re-run of the PR's job, continues the analysis";
+// `namesPr`: in a report other than the PR's own comment, which PR's job: `PR #3's job`.
+const continuesAfter = (r: Release, namesPr: boolean) =>
+  `the next schedule tick (command: tick), or a re-run of ${namesPr && r.pr !== undefined ? `PR #${r.pr}'s` : "the PR's"} job, continues the analysis`;
 
 /**
  * What continues an analysing release: while a PR's job in watch mode holds its lease
  * (watch-lease.ts), that job looks again until its max-wait, and then a tick or a re-run does.
  */
-function continues(r: Release): string {
-  if (r.watchedUntil === undefined) return CONTINUES;
+function continues(r: Release, namesPr: boolean): string {
+  if (r.watchedUntil === undefined) return continuesAfter(r, namesPr);
   const job = r.pr === undefined ? 'the job watching it' : `the job of PR #${r.pr}`;
-  return `${job} looks again until its max-wait; then ${CONTINUES}`;
+  return `${job} looks again until its max-wait; then ${continuesAfter(r, namesPr)}`;
 }
 
 /**
@@ -355,12 +374,12 @@ function retryAdvice(r: Release): string {
 
 /**
  * `readOnly`: said by a status run, whose line of what serves says a rolled-out candidate serves;
- * `now`: the report's time, where known.
+ * `now`: the report's time, where known; `namesPr`: as releaseSentence's.
  */
-function endSentence(r: Release, readOnly = false, now?: number): string {
+function endSentence(r: Release, readOnly = false, now?: number, namesPr = readOnly): string {
   switch (r.status) {
     case 'analysing':
-      return `${r.model} ${r.to}: ${reasonAt(r, now) ?? 'analysing'}; ${continues(r)}`;
+      return `${r.model} ${r.to}: ${reasonAt(r, now) ?? 'analysing'}; ${continues(r, namesPr)}`;
     case 'ready': {
       const ready = promotionPending(r)
         ? `${r.model} ${r.to}: merged; promotion pending: ${r.reason ?? 'the next schedule tick promotes it'}`
@@ -779,7 +798,7 @@ const firstAlerted = (d: { by?: string }) => `first alerted by ${d.by ?? 'the ti
 
 /**
  * The drift watch's look a status run took (StatusServing.driftLook): when, the statistics with
- * PSI's band, the level, drifted or not, and whether a drift is on record, or why it gave no
+ * their bands, the level, drifted or not, and whether a drift is on record, or why it gave no
  * verdict. Without a look (no watch, the target unread), a drift on record, not over.
  */
 function driftLines(s: StatusServing): string[] {
@@ -797,7 +816,9 @@ function driftLines(s: StatusServing): string[] {
   if (r.inconclusive || sizes === undefined)
     return [`${r.note} (${when})${onRecord ? `; ${onRecord}, not over` : ''}${unread}`];
   const band = psiBand(sizes.psi);
-  const stats = `PSI ${fmt(sizes.psi)}${band ? ` (${band} shift)` : ''}, Jensen-Shannon ${fmt(sizes.jensenShannon)}, ${wassersteinWords(sizes)}, KS distance ${fmt(sizes.ks)}`;
+  const js = jsBand(sizes.jensenShannon);
+  const w = wassersteinBand(sizes);
+  const stats = `PSI ${fmt(sizes.psi)}${band ? ` (${band} shift)` : ''}, Jensen-Shannon ${fmt(sizes.jensenShannon)}${js ? ` (${js} shift)` : ''}, ${wassersteinWords(sizes)}${w ? ` (${w})` : ''}, KS distance ${fmt(sizes.ks)}`;
   const verdict = r.drifted
     ? 'drifted'
     : sizes.psi >= maxPsi

@@ -12,20 +12,27 @@ export interface ReportMeta {
   runUrl?: string;
   /** Leave out the phase history, to fit a size limit. */
   compact?: boolean;
+  /**
+   * Rendered as a PR's own comment, every release in it that PR's: it says `this PR`. Any other
+   * report (a command's or a schedule tick's job summary) names each release's PR: `PR #3`.
+   */
+  prComment?: boolean;
 }
 
 /** The whole report as GitHub markdown: the decision first, then evidence per model. */
 export function renderMarkdown(config: Config, result: RunResult, meta: ReportMeta): string {
   const lines = [`## model-gate: ${reportTitle(result)}`, ''];
   // A rollback outranks the releases beside it (an earlier promotion it undid): it comes first.
-  for (const line of decisionSentences(result, '⚠️ ', { config, now: meta.now }))
+  for (const line of decisionSentences(result, '⚠️ ', { config, now: meta.now, prComment: meta.prComment }))
     lines.push(`- ${escapeMarkdown(line)}`);
   // In the order of the lines above: the worst news first.
   for (const r of worstFirst(result.releases)) {
     const model = config.models[r.model];
+    // Outside the PR's own comment, which PR the candidate is of: a status run's may show any.
+    const pr = r.pr === undefined || meta.prComment ? '' : ` (PR #${r.pr})`;
     lines.push(
       '',
-      `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)} (${escapeMarkdown(reportStatus(r, result))})`,
+      `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)}${pr} (${escapeMarkdown(reportStatus(r, result))})`,
       '',
     );
     // A model left out of this run's config (a command on another model, load.ts `only`): its

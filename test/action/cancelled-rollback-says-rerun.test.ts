@@ -81,6 +81,9 @@ describe('a dispatch rollback cancelled after its traffic change', () => {
       '::error::model-gate stopped on SIGTERM (the job was cancelled or ran out of time): the rollback may have reached the platform unrecorded: re-run this workflow with the same inputs to check and record it',
     );
     expect(cancelled.stdout).not.toContain('post step');
+    // The steps after it (if: always()) read the cancel; the job summary says what to do.
+    expect(cancelled.outputs.decision).toBe('cancelled');
+    expect(cancelled.summary).toContain('re-run this workflow with the same inputs to check and record it');
 
     // What the message asks for: the re-run records the rollback that landed.
     const rerun = await runMainStep({

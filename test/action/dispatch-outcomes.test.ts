@@ -95,6 +95,7 @@ describe('workflow_dispatch commands', () => {
         model: 'fraud-detector',
         from: 'v2',
         to: 'v1',
+        pr: 21,
         status: 'rolled-back',
         reason: 'rolled back by @octocat via workflow_dispatch; the candidate v3 of PR #21 was withdrawn',
       },

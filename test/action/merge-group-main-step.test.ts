@@ -6,7 +6,8 @@ import { fraudCanaryConfig, runMainStep, startFraudWorld } from '../support/main
 
 // GitHub's merge queue runs the workflow on merge_group, whose required checks must pass there: the
 // step failed ("event merge_group is not handled"), holding every PR in the queue. The real payload
-// through the main step now passes, decision skipped, with a notice; nothing is written.
+// through the main step now passes, decision skipped, models [], with a notice and a report saying why;
+// no commit status is written.
 const require = createRequire(import.meta.url);
 const examples = require('@octokit/webhooks-examples/api.github.com/index.json') as {
   name: string;
@@ -32,8 +33,34 @@ it.each<Record<string, string>>([{}, { command: 'status' }])(
       githubUrl: github.url,
     });
     expect(run.error).toBeUndefined();
-    expect(run.outputs.decision).toBe('skipped');
+    // The outputs every run that ends sets, so a later step branching on models or keeping the report works here too.
+    expect(run.outputs).toEqual({
+      decision: 'skipped',
+      models: '[]',
+      'report-path': expect.stringMatching(/model-gate-report\.md$/),
+      'observations-path': expect.stringMatching(/model-gate\/observations$/),
+    });
+    expect(run.report).toContain('## model-gate: nothing to do in the merge queue');
+    expect(run.report).toContain('merge\\_group (PR #104): nothing to do in the merge queue');
     expect(run.log).toContain('::notice::merge_group (PR #104): nothing to do in the merge queue');
     expect(github.commitStatuses('2ffea6db159f6b6c47a24e778fb9ef40cf6b1c7d')).toEqual([]);
   },
 );
+
+it('merge_group with command plan: an empty matrix, and no observations-path (a plan judges nothing)', async () => {
+  const run = await runMainStep({
+    eventName: 'merge_group',
+    event,
+    inputs: { ledger: 'github', command: 'plan' },
+    config: fraudCanaryConfig('{ type: canary, steps: [50], step-duration: 30s }'),
+    githubUrl: github.url,
+  });
+  expect(run.error).toBeUndefined();
+  expect(run.outputs).toEqual({
+    matrix: '{"include":[]}',
+    'has-models': 'false',
+    decision: 'skipped',
+    models: '[]',
+    'report-path': expect.stringMatching(/model-gate-report\.md$/),
+  });
+});

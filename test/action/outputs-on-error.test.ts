@@ -64,6 +64,8 @@ describe('a run that stops on an error still sets decision and models', () => {
       decision: 'error',
       models: '[]',
       'report-path': expect.stringMatching(/model-gate-report\.md$/),
+      // Set before the inputs are read: a job's upload-artifact step given an empty path would fail too.
+      'observations-path': expect.stringMatching(/model-gate\/observations$/),
     });
     expect(await serving()).toEqual({ stable: { version: 'v1' } });
   });
@@ -118,6 +120,7 @@ describe('a run that stops on an error still sets decision and models', () => {
       decision: 'error',
       models: '[]',
       'report-path': expect.stringMatching(/model-gate-report\.md$/),
+      'observations-path': expect.stringMatching(/model-gate\/observations$/),
     });
   });
 
@@ -165,6 +168,7 @@ describe('a run that stops on an error still sets decision and models', () => {
         model: 'fraud-detector',
         from: 'v1',
         to: 'v2',
+        pr: 5,
         status: 'analysing',
         reason: 'deploying the candidate',
       },

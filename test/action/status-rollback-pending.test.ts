@@ -122,11 +122,11 @@ describe('command status while a candidate waits for its withdrawal', () => {
     );
     expect(run.report).toContain('## model-gate: ⚠️ Status: rollback incomplete');
     expect(run.report).toContain(STUCK);
-    // Who tries again: not a re-run of this status job, which retries nothing.
+    // Who tries again: not a re-run of this status job, which retries nothing, but PR #5's.
     for (const said of [log, run.report]) {
       expect(said).not.toContain('a re-run of this job');
       expect(said).toContain(
-        "the next schedule tick or a re-run of its PR's job tries again, an abort command at once",
+        "the next schedule tick or a re-run of PR #5's job tries again, an abort command at once",
       );
     }
     // A status changes nothing: v3 keeps its canary traffic.

@@ -112,7 +112,7 @@ describe('a report larger than the 1 MiB GitHub takes for a job summary', () => 
     // Every model's decision and gate table is still there.
     for (const n of names) {
       expect(written).toContain(`- ${n} v1.5.0: analysing step 98 of 99 (98% of live traffic)`);
-      expect(written).toContain(`### ${n}: v1.4.0 → v1.5.0 (analysing)`);
+      expect(written).toContain(`### ${n}: v1.4.0 → v1.5.0 (PR #9) (analysing)`);
     }
     expect(written.match(/^\| error-rate\\_0 \(error-rate\) \|/gm)).toHaveLength(names.length);
     expect(written).not.toContain('mermaid');

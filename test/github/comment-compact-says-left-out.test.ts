@@ -94,7 +94,7 @@ async function publish(count: number, runUrl?: string): Promise<string> {
   for (const [i, n] of names.entries()) await ledger.saveRelease(analysing(n, i + 1));
   const clock = new FakeClock(T0 + 40 * 60_000);
   const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
-    renderMarkdown(config, r, { now: clock.now(), runUrl, compact });
+    renderMarkdown(config, r, { now: clock.now(), runUrl, compact, prComment: true });
   const publisher = new CommentPublisher(ledger, render, { runId: 41, attempt: 1 }, clock, {
     settleMs: 0,
     ...(runUrl ? { runUrl } : {}),

@@ -49,7 +49,7 @@ function job(runId: number, head?: string, attempt = 1) {
   const ledger = new GitHubLedger({ client, repo, sha: head ?? sha(99), pr: head ? PR : undefined, runId });
   const clock = new FakeClock(Date.UTC(2025, 0, 1) + runId * 60_000);
   const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
-    renderMarkdown(config, r, { now: clock.now(), compact });
+    renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
   const publisher = new CommentPublisher(ledger, render, { runId, attempt }, clock, {
     settleMs: 0,
     ...(head ? { ownHead: { pr: PR, sha: head } } : {}),

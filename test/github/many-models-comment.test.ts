@@ -111,7 +111,8 @@ async function publishMany(pr: number, count: number, looks?: number) {
   const warnings: string[] = [];
   const publisher = new CommentPublisher(
     ledger,
-    (result, compact) => renderMarkdown(config, result, { now: clock.now(), runUrl: RUN, compact }),
+    (result, compact) =>
+      renderMarkdown(config, result, { now: clock.now(), runUrl: RUN, compact, prComment: true }),
     { runId: 1, attempt: 1 },
     clock,
     { runUrl: RUN, settleMs: 1_000, warn: (w) => warnings.push(w) },

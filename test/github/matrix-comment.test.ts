@@ -443,7 +443,8 @@ describe("a job's two records of one decision, with the same updatedAt, on a com
     allowForks: false,
     models: { fraud: canaryModel({ name: 'fraud' }), churn: canaryModel({ name: 'churn' }) },
   };
-  const report: RenderReport = (result, compact) => renderMarkdown(config, result, { now: 0, compact });
+  const report: RenderReport = (result, compact) =>
+    renderMarkdown(config, result, { now: 0, compact, prComment: true });
   const strategy = strategyOf(canaryModel({ name: 'churn' }).strategy);
 
   /** churn's release, its last step passed at `at`, still analysing. */

@@ -124,7 +124,7 @@ export function closedPrOnGitHub(target: string, github: FakeGitHub) {
       dryRun: false,
     });
     const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
-      renderMarkdown(config, r, { now: clock.now(), compact });
+      renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
     const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, clock, { settleMs: 0 });
     await publisher.publish({ final: true, notes: new Map([[pr, result.skipped]]) });
     // As the action's last step: a slot this job freed goes to the next PR waiting for it.

@@ -42,6 +42,8 @@ const FILES = {
   [sha(3)]: { 'fraud.yaml': 'version: v2\n', [CONFIG_FILE]: HEAD_CONFIG },
 };
 const LOOSENED = 'fraud: this PR changes its release config: gate "errors" max 0.02 → 0.5';
+/** The same, in a report other than PR #1's comment (a tick's job summary, the CLI's). */
+const LOOSENED_BY_PR_1 = 'fraud: PR #1 changes its release config: gate "errors" max 0.02 → 0.5';
 
 let github: FakeGitHub;
 let target: MemoryTarget;
@@ -73,7 +75,8 @@ function job(pr?: number) {
   const client = gitHubClient({ token: 'ghs_x', baseUrl: github.url, warn: () => {}, waitScale: 0.001 });
   const models = Object.keys(config.models);
   const ledger = new GitHubLedger({ client, repo: REPO, sha: sha(pr ? 3 : 999), pr, clock, models });
-  const render = (r: RunResult, compact: boolean) => renderMarkdown(config, r, { now: clock.now(), compact });
+  const render = (r: RunResult, compact: boolean) =>
+    renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
   const publisher = new CommentPublisher(ledger, render, { runId: ++runId, attempt: 1 }, clock, {
     settleMs: 0,
   });
@@ -119,12 +122,12 @@ describe("a PR that changes its own release config, its release's later reports"
     }
     expect(comment()).toContain('## model-gate: ✅ Ready to merge');
     expect(comment()).toContain('- fraud v2 passed every gate and is ready to merge\n');
-    // The tick's job summary and the CLI's report of it too.
+    // The tick's job summary and the CLI's report of it too, naming the PR.
     if (!ticked) throw new Error('no tick ran');
     expect(renderMarkdown(config, ticked, { now: clock.now() }).replaceAll('\\', '')).toContain(
-      `- ${LOOSENED}\n`,
+      `- ${LOOSENED_BY_PR_1}\n`,
     );
-    expect(renderTerminal(config, ticked, clock.now())).toContain(`  ${LOOSENED}\n`);
+    expect(renderTerminal(config, ticked, clock.now())).toContain(`  ${LOOSENED_BY_PR_1}\n`);
   });
 
   it("a watch's progress writes say it from the first, and the comment says it once", async () => {

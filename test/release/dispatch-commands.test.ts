@@ -355,6 +355,7 @@ describe('rollback to the candidate in flight that served before (a revert PR)',
         model: 'fraud',
         from: 'v5',
         to: 'v4',
+        pr: 4,
         status: 'rolled-back',
         reason:
           'rolled back by workflow_dispatch; the candidate v4 of PR #4 now serves as stable, its analysis stopped',
@@ -511,7 +512,7 @@ describe('rollback of a release in flight', () => {
     expect(text).toContain('## model-gate: ↩️ Rolled back by command');
     expect(text).toContain('- fraud v4 was withdrawn: rolled back to v1 by workflow\\_dispatch; v1 serves\n');
     expect(text).toContain('- fraud now serves v1 (was v2): rolled back by workflow\\_dispatch');
-    expect(text).toContain('### fraud: v2 → v4 (withdrawn)');
+    expect(text).toContain('### fraud: v2 → v4 (PR #3) (withdrawn)');
     expect(text).toMatch(/\| step 1 of 2 \| 10% \| [\d: -]+ \| 30s \| withdrawn \|/);
     expect(text).not.toContain('running');
     // A later render (the PR comment, written again) still shows the phase ended.

@@ -49,7 +49,7 @@ async function promotedThenStatusRefused() {
     const stamp = { runId: ++runId, attempt: 1 };
     async function publish(result: RunResult) {
       const render = (r: RunResult, compact?: boolean) =>
-        renderMarkdown(config, r, { now: clock.now(), compact });
+        renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
       const publisher = new CommentPublisher(ledger, render, stamp, clock, { settleMs: 0 });
       const notes = new Map<number, RunResult['skipped']>();
       if (pr) notes.set(pr.number, result.skipped);

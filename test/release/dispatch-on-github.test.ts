@@ -46,7 +46,7 @@ function job(pr?: PullRequestEvent) {
   async function publish(result: RunResult) {
     const publisher = new CommentPublisher(
       ledger,
-      (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
+      (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact, prComment: true }),
       stamp,
       clock,
       { settleMs: 0 },

@@ -106,7 +106,7 @@ function job(event: PullRequestEvent | undefined, opts: JobWorld = {}) {
     ledger instanceof GitHubLedger
       ? new CommentPublisher(
           ledger,
-          (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact }),
+          (r, compact) => renderMarkdown(config, r, { now: clock.now(), compact, prComment: true }),
           { runId: 900 + pr, attempt: 1 },
           clock,
           { settleMs: 0 },

@@ -87,7 +87,8 @@ function job(event?: PullRequestEvent) {
     clock,
     models: Object.keys(config.models),
   });
-  const render = (r: RunResult, compact: boolean) => renderMarkdown(config, r, { now: clock.now(), compact });
+  const render = (r: RunResult, compact: boolean) =>
+    renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
   const publisher = new CommentPublisher(ledger, render, { runId: ++runId, attempt: 1 }, clock, {
     settleMs: 0,
   });

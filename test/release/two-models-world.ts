@@ -162,7 +162,8 @@ export function gitHubJob(
   const client = gitHubClient({ token: 'ghs_x', baseUrl: githubUrl, warn: () => {}, waitScale: 0.001 });
   const models = Object.keys(config.models);
   const ledger = new GitHubLedger({ client, repo: REPO, sha: sha(pr ?? 999), pr, clock, models });
-  const render = (r: RunResult, compact: boolean) => renderMarkdown(config, r, { now: clock.now(), compact });
+  const render = (r: RunResult, compact: boolean) =>
+    renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
   const publisher = new CommentPublisher(ledger, render, { runId: ++runId, attempt: 1 }, clock, {
     settleMs: 0,
   });

@@ -132,7 +132,7 @@ describe('a ready release of a closed PR', () => {
     const report = renderMarkdown(config(), result, { now: world.clock.now() });
     expect(report).toContain(`\n- ${MODEL} serves v1; the ledger has no promotion or rollback of it\n`);
     expect(report).toContain(
-      `\n### ${MODEL}: v1 → v2 (ready, yet PR #${world.pr} is closed: not promoted)\n`,
+      `\n### ${MODEL}: v1 → v2 (PR #${world.pr}) (ready, yet PR #${world.pr} is closed: not promoted)\n`,
     );
   }, 60_000);
 });

@@ -68,7 +68,7 @@ describe('the report of a matrix job on the comment its sibling jobs share', () 
         const client = getOctokit('ghs_job_token', { baseUrl: github.url });
         const ledger = new GitHubLedger({ client, repo, sha: sha(2), pr: 8 });
         const render = (result: RunResult, compact: boolean) =>
-          renderMarkdown(config, result, { now: 0, compact });
+          renderMarkdown(config, result, { now: 0, compact, prComment: true });
         const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, new FakeClock(), {
           ownHead: { pr: 8, sha: sha(2) },
         });
@@ -102,15 +102,19 @@ describe('the report of a matrix job on the comment its sibling jobs share', () 
 });
 
 describe('the report of an analysis still running', () => {
-  it("says what continues it after the job's max-wait", async () => {
+  it("says what continues it after the job's max-wait: in the PR's comment, the PR's job; elsewhere, PR #N's", async () => {
     const { config, ports, event } = await fraudPr();
     // A budget shorter than the 10s between looks: the job stops with the release still analysing.
     const left = await handlePullRequest(config, event('opened'), ports, { ...watch, maxWaitMs: 5_000 });
     expect(left.releases[0]?.status).toBe('analysing');
-    const [title, sentence] = top(renderMarkdown(config, left, { now: 0 }));
+    const [title, sentence] = top(renderMarkdown(config, left, { now: 0, prComment: true }));
     expect(title).toBe('## model-gate: ⏳ Analysing');
     expect(sentence).toMatch(
       /^- fraud v2: analysing step 1 of 2 \(10% of live traffic\); the next schedule tick \(command: tick\), or a re-run of the PR's job, continues the analysis$/,
+    );
+    // A job summary (or any report but the PR's comment) may be read far from the PR: it names it.
+    expect(top(renderMarkdown(config, left, { now: 0 }))[1]).toMatch(
+      new RegExp(`, or a re-run of PR #${left.releases[0]?.pr}'s job, continues the analysis$`),
     );
   });
 });

@@ -57,7 +57,7 @@ describe("a sibling job's lines that the current release of model-gate stored wi
     const client = getOctokit('ghs_job_token', { baseUrl: github.url });
     const ledger = new GitHubLedger({ client, repo, sha: sha(2), pr: 8 });
     const render = (result: RunResult, compact: boolean) =>
-      renderMarkdown(config, result, { now: 0, compact });
+      renderMarkdown(config, result, { now: 0, compact, prComment: true });
     const publisher = new CommentPublisher(ledger, render, { runId, attempt: 1 }, new FakeClock());
     await publisher.publish({ final: true, notes: new Map([[8, lines]]) });
     return github.comments(8)[0]?.body ?? '';

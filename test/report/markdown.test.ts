@@ -62,7 +62,7 @@ describe('the markdown report', () => {
     const text = renderMarkdown(
       config,
       { releases: [promoted], skipped: [], rollbacks: [rollback] },
-      { now: 0 },
+      { now: 0, prComment: true },
     );
     const lines = text.split('\n');
     expect(lines[0]).toBe('## model-gate: ↩️ Rolled back by command');

@@ -56,8 +56,9 @@ export async function released(
   return r;
 }
 
+/** The release's PR comment (which says `this PR`, where any other report names it). */
 export const report = (config: Config, r: Release) =>
-  renderMarkdown(config, { releases: [r], skipped: [] }, { now: r.updatedAt });
+  renderMarkdown(config, { releases: [r], skipped: [] }, { now: r.updatedAt, prComment: true });
 
 /** The report's table row whose first cell is `first`. */
 export const row = (text: string, first: string) =>

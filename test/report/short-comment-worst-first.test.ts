@@ -95,7 +95,8 @@ describe('the short comment of a PR over hundreds of models', () => {
     const clock = new FakeClock(T0 + 20 * 60_000);
     const publisher = new CommentPublisher(
       ledger,
-      (result, compact) => renderMarkdown(config, result, { now: clock.now(), runUrl: RUN, compact }),
+      (result, compact) =>
+        renderMarkdown(config, result, { now: clock.now(), runUrl: RUN, compact, prComment: true }),
       { runId: 2, attempt: 1 },
       clock,
       { runUrl: RUN, settleMs: 1_000, warn: () => {} },

@@ -60,7 +60,7 @@ describe('two models, one rolled back and one ready', () => {
     if (!model) throw new Error('fraud');
     const both = { ...config, models: { fraud: model, ranker: { ...model, name: 'ranker' } } };
     const result = { releases: [fraud, ranker], skipped: [] };
-    const text = renderMarkdown(both, result, { now: fraud.updatedAt });
+    const text = renderMarkdown(both, result, { now: fraud.updatedAt, prComment: true });
     const lines = text.split('\n');
     expect(lines[0]).toBe('## model-gate: ❌ ranker rolled back; fraud ready to merge');
     expect(lines.slice(2, 5)).toEqual([

@@ -42,7 +42,7 @@ export function gitHubPrJob(opts: {
   });
   const ports = enginePorts({ ledger, files: opts.files, clock, target: opts.target });
   const render = (r: Parameters<typeof renderMarkdown>[1], compact: boolean) =>
-    renderMarkdown(config, r, { now: clock.now(), compact });
+    renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
   const publisher = new CommentPublisher(ledger, render, { runId: opts.runId, attempt: 1 }, clock, {
     settleMs: 0,
     ...(opts.warn ? { warn: opts.warn } : {}),

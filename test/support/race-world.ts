@@ -214,7 +214,7 @@ models:
           });
       const stamp = { runId: ++runId, attempt: 1 };
       const render = (r: RunResult, compact: boolean) =>
-        renderMarkdown(config, r, { now: clock.now(), compact });
+        renderMarkdown(config, r, { now: clock.now(), compact, prComment: true });
       const publisher =
         ledger instanceof GitHubLedger
           ? new CommentPublisher(ledger, render, stamp, clock, { settleMs: 0 })

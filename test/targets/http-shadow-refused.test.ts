@@ -84,7 +84,7 @@ describe('an http service whose capabilities cannot serve the first phase', () =
         `v2 was not deployed and got no traffic: the platform refused ${asked}: ${refusal}`,
       );
       expect(result.releases[0]?.ending).toEqual({ firstChangeRefused: 'request' });
-      const comment = renderMarkdown(config, result, { now: clock.now() });
+      const comment = renderMarkdown(config, result, { now: clock.now(), prComment: true });
       expect(comment).toContain('## model-gate: ❌ Not deployed: the platform refused the change');
       expect(comment).toContain('### fraud: v1 → v2 (not deployed)');
       expect(comment).not.toMatch(/rolled back|outside the candidate/i);

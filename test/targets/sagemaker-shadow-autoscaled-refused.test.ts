@@ -72,7 +72,7 @@ describe('a SageMaker shadow of a candidate registered with Application Auto Sca
       `v2 was not deployed and got no traffic: the platform refused the switch to a mirror of 20% of requests: SageMaker endpoint fraud-endpoint (us-east-1) keeps the production variant fraud-v2: it is registered with Application Auto Scaling, and SageMaker removes no such variant. Deregister it first (its scaling policies go with it): ${DEREGISTER}`,
     );
     expect(result.releases[0]?.ending).toEqual({ firstChangeRefused: 'request' });
-    const comment = renderMarkdown(config, result, { now: clock.now() });
+    const comment = renderMarkdown(config, result, { now: clock.now(), prComment: true });
     expect(comment).toContain('## model-gate: ❌ Not deployed: the platform refused the change');
     expect(comment).toContain('### fraud: v1 → v2 (not deployed)');
     expect(comment).not.toMatch(/rolled back|outside the candidate/i);
