@@ -1,9 +1,33 @@
+import type { Config } from '../config/types.js';
 import { describeGitHubError, isGitHubError, retryDelayOf } from '../github/client.js';
+import type { Ports } from '../release/ports.js';
+import { type PullRequestEvent, type RunResult, sinceBranchPoint } from '../release/pull-request.js';
+import { findChangedModels } from '../version/changed-models.js';
 import type { ActionEvent } from './event.js';
 
 /** Why a fork PR does not deploy, in its comment and the job summary. */
 export const FORK_NOT_ALLOWED =
   'this pull request comes from a fork, and the config does not allow deploying fork code (allow-forks: true)';
+
+/**
+ * An open fork PR's run where the config does not allow deploying fork code: the note saying so
+ * only when the PR changes a model's version; one that changes none is quiet, as any such PR is.
+ * The changes are read as a release reads them (handlePullRequest): the PR's file list and the
+ * version files at its branch point and head through the reader (the API), parsed as data. The
+ * config is the run's own (the base's on pull_request_target): the fork's is never read, nor run.
+ */
+export async function forkNotDeployed(
+  config: Config,
+  given: PullRequestEvent,
+  ports: Ports,
+  only?: string,
+): Promise<RunResult> {
+  const pr = await sinceBranchPoint(given, ports.reader);
+  const touched = await ports.touchedFiles?.(pr.number);
+  const changed = await findChangedModels(config, ports.reader, pr.baseSha, pr.headSha, only, touched);
+  if (changed.length === 0) return { releases: [], skipped: [] };
+  return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED, kind: 'fork' }] };
+}
 
 /**
  * A fork PR's run on `pull_request`: GitHub gives it a read-only token (unless a private

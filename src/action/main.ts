@@ -32,7 +32,7 @@ import { reportFile, runUrlOf, writeErrorReport } from './error-report.js';
 import type { ActionEvent } from './event.js';
 import { readEvent, readMergeGroup } from './event.js';
 import {
-  FORK_NOT_ALLOWED,
+  forkNotDeployed,
   forkNoticeWithoutComment,
   forkOnPullRequest,
   forkTokenCannotWrite,
@@ -289,9 +289,9 @@ async function runEvent(
 ): Promise<CommandRun & { defects?: Error[] }> {
   const { command } = inputs;
   if (event.kind === 'pull_request' && command === 'release') {
-    if (event.fromFork && !config.allowForks && event.pr.action !== 'closed') {
-      return { releases: [], skipped: [{ model: '*', why: FORK_NOT_ALLOWED, kind: 'fork' }] };
-    }
+    // Its note only where it changes a model's version: one that changes none is quiet, as any PR.
+    if (event.fromFork && !config.allowForks && event.pr.action !== 'closed')
+      return forkNotDeployed(config, event.pr, ports, inputs.model);
     return handlePullRequest(config, event.pr, ports, { ...inputs, only: inputs.model, onNotes });
   }
   // A tick is one pass whatever `mode` says: mode defaults to watch, so honouring it would turn
