@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { AZUREML_KEY, azuremlFraudEndpoint, azuremlTargetYaml } from '../support/fraud-endpoints.js';
-import type { StandinFault } from '../support/standin-cli.js';
+import {
+  AZUREML_KEY,
+  azuremlFraudEndpoint,
+  azuremlTargetYaml,
+  azuremlUpdateLeftFailed,
+} from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { retireBlueWorld } from '../targets/retire-blue-world.js';
 
@@ -14,14 +18,7 @@ const endpoint = async () => (await standins.state()).azureml[AZUREML_KEY];
 describe('a blue-green rollback on an Azure ML endpoint left Failed', () => {
   it('lands when the switch to green failed part-way and left the endpoint Failed', async () => {
     const w = await retireBlueWorld(azuremlTargetYaml());
-    const failedPartway: StandinFault = {
-      cli: 'az',
-      op: 'update',
-      kind: 'partial',
-      times: 1,
-      leaves: 'Failed',
-    };
-    await standins.fault(failedPartway);
+    await standins.fault(azuremlUpdateLeftFailed);
 
     expect(await w.promote(2, 'v1', 'v2')).toEqual(['failed', 'failed']);
 

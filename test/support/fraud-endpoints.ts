@@ -2,6 +2,7 @@
 // deploy step has deployed v2 beside it. For seeding useStandins.
 
 import type { TargetTiming, VertexTargetConfig } from '../../src/config/types.js';
+import type { StandinFault } from './standin-cli.js';
 
 /** Azure ML's key for endpoint fraud-endpoint in workspace fraud-ws (resource group ml-prod). */
 export const AZUREML_KEY = 'default/ml-prod/fraud-ws/fraud-endpoint';
@@ -56,3 +57,12 @@ export const vertexFraudEndpoint = () => ({
     },
   },
 });
+
+/** An Azure ML `update` applied part-way (the command fails) that leaves the endpoint Failed (az.mjs `leaves`). */
+export const azuremlUpdateLeftFailed: StandinFault = {
+  cli: 'az',
+  op: 'update',
+  kind: 'partial',
+  times: 1,
+  leaves: 'Failed',
+};

@@ -7,7 +7,7 @@ import { azuremlTarget, azureTraffic } from '../../src/targets/azureml-target.js
 import { runCli } from '../../src/targets/cli.js';
 import { reconcile } from '../../src/targets/reconcile.js';
 import { platformNameOf } from '../../src/targets/target.js';
-import type { StandinFault } from '../support/standin-cli.js';
+import { azuremlUpdateLeftFailed } from '../support/fraud-endpoints.js';
 import { useStandins } from '../support/standin-server.js';
 import { FAST, mirrorOf, step } from './drive.js';
 
@@ -171,14 +171,7 @@ describe('azureml endpoint left Failed or Canceled', () => {
   // A rollback moves all live traffic onto blue; during blue-green's bake, after a canary's step
   // of 100% or after a promotion, blue is at 0%. It used to be refused as a step onto a candidate,
   // leaving the candidate all live traffic.
-  /** A `partial` update (applied, the command fails) that leaves the endpoint Failed (az.mjs `leaves`). */
-  const failedPartway: StandinFault = {
-    cli: 'az',
-    op: 'update',
-    kind: 'partial',
-    times: 1,
-    leaves: 'Failed',
-  };
+  const failedPartway = azuremlUpdateLeftFailed;
 
   it('rolls back onto a blue at 0% when the step to 100% failed part-way and left the endpoint Failed', async () => {
     await standins.fault(failedPartway);
