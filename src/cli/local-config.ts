@@ -3,8 +3,12 @@ import { DEFAULT_CONFIG_PATH, type LoadedConfig, type LoadOptions, loadConfig } 
 import { secretValues, tooShortToMask } from '../config/secret-values.js';
 import { addSecret, redact } from '../core/redact.js';
 
-/** How a local command's "config file not found" says to point at another file. */
-export const CLI_PATH_HINT = 'pass its path with --config PATH';
+/**
+ * How a local command's "config file not found" says to point at another file: `given`, the path
+ * --config gave, which naming the flag again would not fix.
+ */
+export const configPathHint = (given: string | undefined): string =>
+  given === undefined ? 'pass its path with --config PATH' : 'check the path given to --config';
 
 /** The config a local command reads: `--config` as given, else .github/model-gate.yml at the repository's top. */
 export const localConfigPath = (cwd: string, root: string, given?: string): string =>

@@ -5,7 +5,7 @@ import { planChanges } from '../release/plan.js';
 import { plannedLines } from '../release/plan-text.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
 import { sourceFileWarnings } from '../version/missing-source.js';
-import { CLI_PATH_HINT, loadLocalConfig, localConfigPath } from './local-config.js';
+import { configPathHint, loadLocalConfig, localConfigPath } from './local-config.js';
 
 /** What `model-gate plan` was asked, its command line checked. */
 export interface PlanOptions {
@@ -22,7 +22,7 @@ export interface PlanOptions {
 export async function printPlan(args: PlanOptions, cwd: string): Promise<number> {
   const where = await localComparison(cwd, { base: args.base, head: args.head });
   const configPath = localConfigPath(cwd, where.root, args.config);
-  const { config } = await loadLocalConfig(configPath, { pathHint: CLI_PATH_HINT });
+  const { config } = await loadLocalConfig(configPath, { pathHint: configPathHint(args.config) });
   const headSha = where.head.sha ?? WORKING_TREE;
   const plan = await planChanges(config, where.reader, where.base.sha, headSha);
   // Not silent: a model without its version file (a typo in the path, deleted) shows nothing below.

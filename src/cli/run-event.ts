@@ -1,4 +1,4 @@
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { configWarnings } from '../config/config-warnings.js';
 import { formatDuration } from '../config/duration.js';
 import type { Config } from '../config/types.js';
@@ -21,8 +21,10 @@ import { renderTerminal } from '../report/terminal.js';
 import type { FileReader } from '../version/changed-models.js';
 import { repositoryTop } from '../version/git.js';
 import { localComparison, WORKING_TREE } from '../version/local-comparison.js';
-import { CLI_PATH_HINT, loadLocalConfig, localConfigPath } from './local-config.js';
+import { configPathHint, loadLocalConfig, localConfigPath } from './local-config.js';
+import { noObservationLogLines } from './no-observation-log.js';
 import type { RunEvent, RunOptions } from './run-command.js';
+import { readyLedger, shownLedger } from './run-ledger.js';
 import {
   giveBackLeases,
   OUTPUT_CLOSED,
@@ -80,7 +82,9 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   // broken config, as the action's workflow_dispatch is not.
   const byHand = event === 'rollback' || event === 'promote' || event === 'abort' || event === 'status';
   const scope = byHand ? { only: o.model, nameModel: (m: string) => `with \`--model ${m}\`` } : {};
-  const { config } = await loadLocalConfig(files.config, { pathHint: CLI_PATH_HINT, ...scope });
+  const pathHint = configPathHint(o.config);
+  const { config } = await loadLocalConfig(files.config, { pathHint, ...scope });
+  await readyLedger(files.ledger, o.ledger, event !== 'status' && !o.dryRun);
   // What the engine says may quote a target's output or a platform's answer: secrets go first.
   const once = warnedOnce();
   const log = {
@@ -103,7 +107,7 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
     // Every judged gate look, for `model-gate analyze`: beside the ledger, one file per release.
     observe: observationLog(join(dirname(files.ledger), 'observations'), byRelease, log),
   };
-  const ledgerLine = `ledger: ${relative(cwd, files.ledger)}`;
+  const ledgerLine = `ledger: ${shownLedger(cwd, files.ledger, o.ledger)}`;
   /**
    * A PR event a stop signal ended, its report so far `shown`: the candidates this run left that may
    * still get live traffic are withdrawn (none in a dry run, which deployed none), the report shows
@@ -159,6 +163,9 @@ async function run(event: RunEvent, o: RunOptions, cwd: string, seen: Seen, stop
   if (stop?.signal && isPrEvent(event)) return stopped(event, stop.signal, result);
   console.log(redact(renderTerminal(config, once.unsaid(result), Date.now())));
   console.log(ledgerLine);
+  // README's next step is `model-gate analyze` on the log beside the ledger: a run that wrote none says why.
+  const analysed = isPrEvent(event) && event !== 'close' && !o.dryRun;
+  if (analysed) for (const line of noObservationLogLines(config, result.releases)) console.log(line);
   // The report may be the first write to a closed pipe (`| head -1` before a run that said nothing
   // else, e.g. one whose candidate failed at its first step): a stop as any, told only now.
   const signal = await stop?.settled();

@@ -54,7 +54,10 @@ const USAGE = `usage: model-gate sandbox [--port N] [--traffic RPS] [--feedback-
                          same population, and it reports no drift
   --models-dir DIR       demo models to serve (default examples/sandbox/models)
   --model NAME           model to serve (default fraud-detector); --stable VERSION is the version
-                         it serves at start (default v1)`;
+                         it serves at start (default v1)
+exit code: 0 when stopped by Ctrl-C (SIGINT) or SIGTERM, 1 when it cannot start (the port in use
+  or not allowed, an unknown --stable, a --models-dir without the model), 2 on a usage error (an
+  unknown option, a malformed value)`;
 
 interface SandboxArgs {
   port: number;

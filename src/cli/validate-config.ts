@@ -9,8 +9,11 @@ import { workingTreeReader } from '../version/changed-models.js';
 import { repositoryTop } from '../version/git.js';
 import { loadLocalConfig, localConfigPath } from './local-config.js';
 
-/** What a missing file's error says to do: the path is this command's argument. */
-const PATH_HINT = 'pass its path: model-gate validate PATH';
+/** What a missing file's error says to do: the path is this command's argument, maybe given already. */
+const pathHint = (given: string | undefined) =>
+  given === undefined
+    ? 'pass its path: model-gate validate PATH'
+    : 'check the path given to model-gate validate';
 
 /**
  * The work of `model-gate validate` once its command line is valid: `given`, or the default
@@ -23,7 +26,7 @@ export async function validateConfig(given: string | undefined, cwd: string): Pr
   const top = given === undefined ? await repositoryTop(cwd).catch(() => undefined) : undefined;
   const file = given ?? (top === undefined ? DEFAULT_CONFIG_PATH : localConfigPath(cwd, top));
   try {
-    const { config } = await loadLocalConfig(file, { pathHint: PATH_HINT });
+    const { config } = await loadLocalConfig(file, { pathHint: pathHint(given) });
     const names = Object.keys(config.models);
     console.log(`✓ ${file}: ${counted(names.length, 'model')} (${names.join(', ')})`);
     // Valid all the same: a warning never changes the exit code.

@@ -1,5 +1,5 @@
 import type { BigIntStats } from 'node:fs';
-import { mkdir, open, rename, stat, writeFile } from 'node:fs/promises';
+import { open, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { z } from 'zod';
 import { modelName } from '../config/fields.js';
@@ -20,6 +20,7 @@ import {
   sameRecord,
   sameRelease,
 } from './ledger.js';
+import { makeFolder } from './make-folder.js';
 import { firstProblems, parseState, releaseSchema, releasesOf, version } from './release-schema.js';
 
 interface LedgerFile {
@@ -177,7 +178,7 @@ export function fileLedger(path: string): Ledger {
    */
   async function modify(change: (data: LedgerFile) => boolean): Promise<void> {
     try {
-      await mkdir(dirname(path), { recursive: true });
+      await makeFolder(dirname(path));
     } catch (err) {
       throw fileProblem(path, err, 'write');
     }
@@ -292,20 +293,48 @@ function overwrites(next: Release, now: Release, built: Release | undefined): bo
   return built.status === 'analysing' || now.status !== built.status;
 }
 
-/** Why the ledger file could not be read or written, and what to do about it. */
-function fileProblem(path: string, err: unknown, what: 'read' | 'write'): InputError {
+/**
+ * Refuses, before a run changes any traffic, a ledger it could not write once the change is made
+ * (a folder without permission, a read-only file system, a path under /proc): a change that
+ * landed unrecorded is what the record is for. A file is made beside the ledger and removed, as a
+ * save makes its temp file and lock there; its name is this process's own, so no other run's lock
+ * or temp file is touched. The ledger's folder is made too, as the first save would. `flag`: how
+ * the user gives another path (`--ledger PATH`), named in the error.
+ */
+export async function checkLedgerWritable(path: string, flag?: string): Promise<void> {
+  const probe = `${path}.${process.pid}.probe`;
+  try {
+    await makeFolder(dirname(path));
+    await writeFile(probe, '');
+    await unlink(probe);
+  } catch (err) {
+    throw fileProblem(path, err, 'write', flag);
+  }
+}
+
+/** Why the ledger file could not be read or written, and what to do about it (`flag`: where to give another path). */
+function fileProblem(path: string, err: unknown, what: 'read' | 'write', flag?: string): InputError {
   const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'EISDIR') return new InputError(`the ledger ${path} is a directory: give the path of a file`);
+  const give = (how: string) => `give ${how}${flag ? ` with ${flag}` : ''}`;
+  if (code === 'EISDIR')
+    return new InputError(`the ledger ${path} is a directory: ${give('the path of a file')}`);
   if (code === 'ENOTDIR' || code === 'EEXIST')
     return new InputError(
-      `the ledger ${path}: a part of its path is a file, not a directory: give another path`,
+      `the ledger ${path}: a part of its path is a file, not a directory: ${give('another path')}`,
     );
   if (code === 'EACCES' || code === 'EPERM')
-    return new InputError(`the ledger ${path}: permission denied to ${what} it: give a path you can ${what}`);
+    return new InputError(
+      `the ledger ${path}: permission denied to ${what} it: ${give(`a path you can ${what}`)}`,
+    );
   // Its directory, the lock beside it and the temp file written in its place share its file system.
   if (code === 'EROFS')
     return new InputError(
-      `the ledger ${path} is on a read-only file system, so it cannot be written: give a path you can write`,
+      `the ledger ${path} is on a read-only file system, so it cannot be written: ${give('a path you can write')}`,
+    );
+  // Its folder cannot be made where a file system makes none (/proc says ENOENT to a mkdir).
+  if (code === 'ENOENT' && what === 'write')
+    return new InputError(
+      `cannot write the ledger ${path}: ${(err as Error).message}: ${give('a path you can write')}`,
     );
   return new InputError(`cannot ${what} the ledger ${path}: ${(err as Error).message}`);
 }

@@ -475,9 +475,15 @@ async function recordTaken(entry: LedgerEntry, ports: Ports, named: string | und
     if (!isGitHubError(err) && !(err instanceof ModelGateError)) throw err;
     const why = describeGitHubError(err);
     // GitHub may have made the rollback's Deployment and refused its status: a re-run completes
-    // that record (halfRecordedRollback), with the same inputs, whatever they are.
-    const rerun =
-      named === undefined
+    // that record (halfRecordedRollback), with the same inputs, whatever they are. A ledger that
+    // writes an entry whole or not at all (a file: no finishRecord) has no half record, and the
+    // command line has no job to re-run: the rollback run again records what landed.
+    const again = rolledBackHow(entry) === 'by model-gate run' ? '`model-gate run rollback`' : 'the rollback';
+    const rerun = !ports.ledger.finishRecord
+      ? named === undefined
+        ? `once that is fixed, run ${again} again: it records the rollback and changes no traffic`
+        : `once that is fixed, run ${again} again without ${named}: it records the rollback, changing no traffic, if ${entry.version} is the version before ${entry.previous}`
+      : named === undefined
         ? 're-run this job once that is fixed: it records the rollback, or completes its record, and changes no traffic'
         : `once that is fixed, re-run this job: it completes the record if GitHub kept the rollback's Deployment, changing no traffic; if the ledger still has ${entry.previous} serving then, a run without ${named} records it, changing no traffic, if ${entry.version} is the version before ${entry.previous}`;
     throw new ModelGateError(

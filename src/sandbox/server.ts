@@ -420,7 +420,9 @@ function listen(server: Server, port: number): Promise<void> {
       const fix =
         e.code === 'EADDRINUSE'
           ? ': the port is in use; pick another with --port, or 0 for any free one'
-          : '';
+          : e.code === 'EACCES' && port < 1024
+            ? ': ports below 1024 need root: pick another with --port'
+            : '';
       reject(new InputError(`cannot listen on 127.0.0.1:${port}: ${e.code ?? e.message}${fix}`));
     });
     server.listen(port, '127.0.0.1', () => resolve());

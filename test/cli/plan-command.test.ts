@@ -142,7 +142,7 @@ describe('model-gate plan', () => {
   it.each([
     [
       ['--config', 'nope.yml'],
-      'model-gate plan: nope.yml: config file not found; create it (see docs/configuration.md) or pass its path with --config PATH\n',
+      'model-gate plan: nope.yml: config file not found; create it (see docs/configuration.md) or check the path given to --config\n',
     ],
     [['--base', 'nope'], 'model-gate plan: --base nope: no such branch, tag or commit in this repository'],
     [

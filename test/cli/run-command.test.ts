@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { runCli } from '../support/cli-process.js';
 import { CLI_MODEL, useCliRunWorld } from '../support/cli-run-world.js';
+import { GitRepo } from '../support/git-repo.js';
 
 // `model-gate run` as a user runs it on a laptop: its own process, a real repository, a real
 // sandbox with live traffic, and the ledger in a file instead of GitHub.
@@ -75,12 +76,19 @@ describe('model-gate run', () => {
     expect(unknown.code).toBe(1);
   });
 
-  it('says to pass --config when the config is missing', async () => {
+  it('says to check the path given to --config when the config is missing', async () => {
     const missing = await run('status', '--config', 'nope.yml');
     expect(missing.stderr).toBe(
-      'model-gate run: nope.yml: config file not found; create it (see docs/configuration.md) or pass its path with --config PATH\n',
+      'model-gate run: nope.yml: config file not found; create it (see docs/configuration.md) or check the path given to --config\n',
     );
     expect(missing.code).toBe(1);
+    // Not given: where to give it.
+    const bare = await GitRepo.create();
+    await bare.commit({ 'README.md': 'no config here\n' });
+    const byDefault = await runCli(bare.dir, ['run', 'status']);
+    expect(byDefault.stderr).toBe(
+      'model-gate run: .github/model-gate.yml: config file not found; create it (see docs/configuration.md) or pass its path with --config PATH\n',
+    );
   });
 
   it('outside a git repository, says to run it in a checkout', async () => {

@@ -69,7 +69,9 @@ describe('model-gate run status and rollback', () => {
     const paths = ['--config', 'conf/model-gate.yml', '--ledger', 'ledger.json'];
 
     const status = await runCli(outside, ['run', 'status', ...paths], env());
-    expect(status.stderr).toBe('');
+    expect(status.stderr).toBe(
+      'warning: ledger ledger.json does not exist: nothing is recorded there; check --ledger\n',
+    );
     expect(status.code).toBe(0);
     expect(status.stdout).toContain(`${MODEL} serves v1`);
 

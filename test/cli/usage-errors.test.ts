@@ -74,7 +74,7 @@ describe('usage errors', () => {
     expect(run.code).toBe(2);
   });
 
-  it.each([['run'], ['plan'], ['demo'], ['analyze'], ['validate']])(
+  it.each([['run'], ['plan'], ['demo'], ['analyze'], ['validate'], ['sandbox']])(
     '%s --help gives the exit codes, 2 for a usage error',
     async (command) => {
       const run = await runCli(dir, [command, '--help']);
@@ -85,10 +85,10 @@ describe('usage errors', () => {
 });
 
 describe('model-gate validate', () => {
-  it('says to pass the path as its argument when the config is missing, exit code 1', async () => {
+  it('says to check the path given, or to give one, when the config is missing, exit code 1', async () => {
     const run = await runCli(dir, ['validate', 'nope.yml']);
     expect(run.stderr).toBe(
-      'nope.yml: config file not found; create it (see docs/configuration.md) or pass its path: model-gate validate PATH\n',
+      'nope.yml: config file not found; create it (see docs/configuration.md) or check the path given to model-gate validate\n',
     );
     expect(run.code).toBe(1);
     const byDefault = await runCli(dir, ['validate']);
