@@ -1,3 +1,4 @@
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as core from '@actions/core';
@@ -56,17 +57,11 @@ export async function writeErrorReport(stopped: StoppedRun, env: NodeJS.ProcessE
               after: `The run had reported no release when it stopped; ${logOf(runUrl)} has what it did.`,
             }),
           );
-    const reportPath = reportFile(env);
-    await mkdir(env.RUNNER_TEMP ?? '.', { recursive: true });
-    await writeFile(reportPath, report);
-    if (env.GITHUB_STEP_SUMMARY) {
-      const summary =
-        config && stopped.releases.length > 0
-          ? stepSummary(report, { config, result, now, runUrl, reportPath, finish })
-          : report;
-      await core.summary.addRaw(summary).write();
-    }
-    core.setOutput('report-path', reportPath);
+    await publishReport(report, env, (reportPath) =>
+      config && stopped.releases.length > 0
+        ? stepSummary(report, { config, result, now, runUrl, reportPath, finish })
+        : report,
+    );
   } catch (err) {
     core.warning(`model-gate could not write its report of the error: ${redact((err as Error).message)}`);
   }
@@ -85,6 +80,47 @@ export async function writePostStepSummary(message: string, env: NodeJS.ProcessE
   } catch (err) {
     core.warning(`model-gate could not write the post step's job summary: ${redact((err as Error).message)}`);
   }
+}
+
+/**
+ * `report` as the report file, the job summary (`summaryOf` it, the report itself by default) and
+ * the `report-path` output. Throws what writing them throws: each caller words its own warning.
+ */
+export async function publishReport(
+  report: string,
+  env: NodeJS.ProcessEnv,
+  summaryOf: (reportPath: string) => string = () => report,
+): Promise<void> {
+  const reportPath = reportFile(env);
+  await mkdir(env.RUNNER_TEMP ?? '.', { recursive: true });
+  await writeFile(reportPath, report);
+  if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(summaryOf(reportPath)).write();
+  core.setOutput('report-path', reportPath);
+}
+
+/**
+ * The report file, the job summary and `report-path` of a cancelled run, written synchronously as
+ * the step ends (the process ends right after): the cancel (`message`, the step's error) and the
+ * releases it had in flight.
+ */
+export function writeCancelledReport(message: string, releases: Release[], env: NodeJS.ProcessEnv): void {
+  const inFlight = releases.map((r) => `- ${escapeMarkdown(`${r.model}: ${r.from} → ${r.to}, ${r.status}`)}`);
+  const report = redact(
+    [
+      '## model-gate: ⏹️ Cancelled',
+      '',
+      escapeMarkdown(message),
+      '',
+      ...(inFlight.length > 0 ? ['Its releases when it stopped:', '', ...inFlight, ''] : []),
+      `${logOf(runUrlOf(env))} has what it did.`,
+      '',
+    ].join('\n'),
+  );
+  const path = reportFile(env);
+  mkdirSync(env.RUNNER_TEMP ?? '.', { recursive: true });
+  writeFileSync(path, report);
+  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, report);
+  core.setOutput('report-path', path);
 }
 
 const logOf = (runUrl: string | undefined) => (runUrl ? `[the run's log](${runUrl})` : "the step's log");

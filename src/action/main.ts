@@ -28,7 +28,7 @@ import { escapeMarkdown, renderMarkdown } from '../report/markdown.js';
 import { failedAtPlannedSample, gateRows } from '../report/rows.js';
 import { stepSummary } from '../report/step-summary.js';
 import { debugStack } from './defect-stack.js';
-import { reportFile, runUrlOf, writeErrorReport } from './error-report.js';
+import { reportFile, runUrlOf, writeCancelledReport, writeErrorReport } from './error-report.js';
 import type { ActionEvent } from './event.js';
 import { readEvent, readMergeGroup } from './event.js';
 import {
@@ -51,7 +51,7 @@ import { CLEANUP_STATE, cleanupState, NOTES_STATE, notesState } from './post.js'
 import { rollbackStands } from './rollback-stands.js';
 import { maskSecrets, secretsToMask } from './secrets.js';
 import { startWaiting } from './start-waiting.js';
-import { cancelledCommand, stopOnCancel, writeCancelledReport } from './stop-on-cancel.js';
+import { cancelledCommand, stopOnCancel } from './stop-on-cancel.js';
 
 export async function run(env: NodeJS.ProcessEnv = process.env): Promise<void> {
   let setup: ActionPorts | undefined;

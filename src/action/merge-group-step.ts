@@ -1,8 +1,7 @@
-import { mkdir, writeFile } from 'node:fs/promises';
 import * as core from '@actions/core';
 import { redact } from '../core/redact.js';
 import { escapeMarkdown } from '../report/markdown.js';
-import { reportFile } from './error-report.js';
+import { publishReport } from './error-report.js';
 import { type MergeGroupEvent, mergeGroupNotice } from './event.js';
 import type { Command } from './inputs.js';
 
@@ -28,11 +27,7 @@ export async function mergeGroupStep(
     const report = redact(
       ['## model-gate: nothing to do in the merge queue', '', escapeMarkdown(notice), ''].join('\n'),
     );
-    await mkdir(env.RUNNER_TEMP ?? '.', { recursive: true });
-    const reportPath = reportFile(env);
-    await writeFile(reportPath, report);
-    if (env.GITHUB_STEP_SUMMARY) await core.summary.addRaw(report).write();
-    core.setOutput('report-path', reportPath);
+    await publishReport(report, env);
   } catch (err) {
     core.warning(`model-gate could not write its report: ${redact((err as Error).message)}`);
   }

@@ -1,14 +1,10 @@
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import * as core from '@actions/core';
 import { formatDuration } from '../config/duration.js';
 import { redact } from '../core/redact.js';
 import { releaseLocksToEnd } from '../ledger/file-lock.js';
 import { PROMOTION_GRACE_MS } from '../release/merged-ready.js';
-import type { Release } from '../release/types.js';
-import { escapeMarkdown } from '../report/markdown.js';
 import { stopCommandsOnSignal } from '../targets/stop-commands-on-signal.js';
-import { reportFile, runUrlOf } from './error-report.js';
 import type { ActionEvent } from './event.js';
 import type { Command } from './inputs.js';
 
@@ -74,30 +70,4 @@ export function cancelledCommand(command: Command, event: ActionEvent): string {
   if (command === 'tick')
     return 'the releases it was driving stay as last recorded; the next schedule tick takes them up again';
   return `the ${command} may have reached the platform unrecorded: re-run this workflow with the same inputs to check and record it`;
-}
-
-/**
- * The report file, the job summary and `report-path` of a cancelled run, written synchronously as
- * the step ends: the cancel (`message`, the step's error) and the releases it had in flight.
- */
-export function writeCancelledReport(message: string, releases: Release[], env: NodeJS.ProcessEnv): void {
-  const runUrl = runUrlOf(env);
-  const log = runUrl ? `[the run's log](${runUrl})` : "the step's log";
-  const inFlight = releases.map((r) => `- ${escapeMarkdown(`${r.model}: ${r.from} → ${r.to}, ${r.status}`)}`);
-  const report = redact(
-    [
-      '## model-gate: ⏹️ Cancelled',
-      '',
-      escapeMarkdown(message),
-      '',
-      ...(inFlight.length > 0 ? ['Its releases when it stopped:', '', ...inFlight, ''] : []),
-      `${log} has what it did.`,
-      '',
-    ].join('\n'),
-  );
-  const path = reportFile(env);
-  mkdirSync(env.RUNNER_TEMP ?? '.', { recursive: true });
-  writeFileSync(path, report);
-  if (env.GITHUB_STEP_SUMMARY) appendFileSync(env.GITHUB_STEP_SUMMARY, report);
-  core.setOutput('report-path', path);
 }
