@@ -1,5 +1,6 @@
 import { VersionError } from '../core/errors.js';
 import type { FileReader } from '../version/changed-models.js';
+import { MAX_FILE_BYTES } from '../version/file-limit.js';
 import { headName } from '../version/head-name.js';
 import { type GitHubClient, isNotFound } from './client.js';
 
@@ -7,9 +8,6 @@ export interface Repo {
   owner: string;
   repo: string;
 }
-
-/** The largest file GitHub's contents API serves (its docs: "Greater than 100 MB: not supported"). */
-const CONTENTS_MAX_BYTES = 100 * 1024 * 1024;
 
 /**
  * Files at any commit through the contents API: the checkout may be shallow or absent. A file
@@ -39,7 +37,7 @@ export function contentsReader(client: GitHubClient, repo: Repo): FileReader {
       if (Array.isArray(data) || data.type !== 'file' || typeof data.content !== 'string')
         throw notAFile(path, ref, data);
       if (data.encoding === 'none') {
-        if ((data.size ?? 0) > CONTENTS_MAX_BYTES) throw tooLarge(path, ref, data.size);
+        if ((data.size ?? 0) > MAX_FILE_BYTES) throw tooLarge(path, ref, data.size);
         return raw(ref, path);
       }
       return Buffer.from(data.content, data.encoding === 'base64' ? 'base64' : 'utf8').toString('utf8');

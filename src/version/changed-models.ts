@@ -4,7 +4,9 @@ import { didYouMean, quote } from '../config/messages.js';
 import { relativePathProblem } from '../config/relative-path.js';
 import type { Config } from '../config/types.js';
 import { ConfigError, InputError, VersionError } from '../core/errors.js';
-import { runGit as git } from './git.js';
+import { MAX_FILE_BYTES, MAX_FILE_SIZE } from './file-limit.js';
+import { GitOutputTooLarge, type GitResult, runGit as git } from './git.js';
+import { FOLLOWED_MODES, MAX_SYMLINK_HOPS, SYMLINK_MODE, symlinkTarget, treeEntries } from './git-tree.js';
 import { readVersion } from './read-version.js';
 
 /** Reads a file as it is at a git ref; `undefined` when the file does not exist there. */
@@ -171,6 +173,9 @@ function checkPath(path: string): string {
   return path.replace(/^(\.\/)+/, '');
 }
 
+/** Why a file the reader is asked for is read, for messages about one that cannot be. */
+const NAMED = "the config names it as a model's version file or an offline gate's file";
+
 /** Files as committed, through `git show <ref>:<path>` (argument arrays only, never a shell). */
 export function gitFileReader(cwd: string): FileReader {
   return {
@@ -184,18 +189,67 @@ export function gitFileReader(cwd: string): FileReader {
     },
     async read(ref, path) {
       const safeRef = checkRef(ref);
-      const safePath = checkPath(path);
-      const shown = await git(cwd, ['show', `${safeRef}:${safePath}`]);
-      if (shown.code === 0) return shown.stdout;
-      // Tell "no such file at this ref" (undefined) from a bad ref or a broken repository (an error).
-      const listed = await git(cwd, ['ls-tree', '--full-tree', '-z', safeRef, '--', safePath]);
-      if (listed.code === 0 && listed.stdout === '') return undefined;
-      const reason = (shown.stderr.trim().split('\n')[0] ?? '').slice(0, 200);
-      const message = `cannot read ${path} at ${ref} with git: ${reason || `git exited with ${shown.code}`}`;
-      // Listed but not shown: this file (a submodule, say). Not even listed: the commit itself.
-      throw listed.code === 0 ? new VersionError(message) : new UnreadableCommit(message);
+      const cannotRead = `cannot read ${path} at ${ref} with git`;
+      // Symlinks followed so far (their targets as written): GitHub's contents API follows one to a
+      // file in the repository, and so does this reader, so both ledgers read the same text.
+      const links: string[] = [];
+      let at = checkPath(path);
+      for (;;) {
+        const listed = await git(cwd, ['ls-tree', '--full-tree', '-l', '-z', safeRef, '--', at]);
+        // Not even listed: the commit itself is unreadable (not in the clone, a bad ref).
+        if (listed.code !== 0) throw new UnreadableCommit(`${cannotRead}: ${gitReason(listed)}`);
+        const entries = treeEntries(listed.stdout);
+        const entry = entries.find((e) => e.path === at);
+        if (links.length === 0 && entries.length === 0) return undefined;
+        if (links.length > 0 && !(entry && FOLLOWED_MODES.has(entry.mode)))
+          throw notFollowed(cannotRead, links, `leads to no file at ${ref}`);
+        // Refused unread when git knows it is too large; git show's output is capped the same way.
+        if ((entry?.size ?? 0) > MAX_FILE_BYTES) throw tooLarge(cannotRead, entry?.size);
+        const shown = await showFile(cwd, safeRef, at, cannotRead);
+        // Listed but not shown: this file (a submodule, say).
+        if (shown.code !== 0) throw new VersionError(`${cannotRead}: ${gitReason(shown)}`);
+        if (entry?.mode !== SYMLINK_MODE) return shown.stdout;
+        links.push(shown.stdout);
+        if (links.length > MAX_SYMLINK_HOPS)
+          throw notFollowed(cannotRead, links, `is a chain of more than ${MAX_SYMLINK_HOPS} symlinks`);
+        const next = symlinkTarget(at, shown.stdout);
+        if (next === undefined) throw notFollowed(cannotRead, links, 'leads outside the repository');
+        at = next;
+      }
     },
   };
+}
+
+/** A file's text through `git show`, up to the size GitHub's contents API serves too. */
+async function showFile(cwd: string, ref: string, path: string, cannotRead: string): Promise<GitResult> {
+  try {
+    return await git(cwd, ['show', `${ref}:${path}`], { maxBuffer: MAX_FILE_BYTES });
+  } catch (err) {
+    if (err instanceof GitOutputTooLarge) throw tooLarge(cannotRead);
+    throw err;
+  }
+}
+
+/** A file over the size limit, worded as the GitHub reader words one its contents API refuses. */
+function tooLarge(cannotRead: string, size?: number): VersionError {
+  const is =
+    size === undefined ? `is larger than ${MAX_FILE_SIZE}` : `is ${(size / 1024 / 1024).toFixed(1)} MB`;
+  return new VersionError(
+    `${cannotRead}: it ${is}, and model-gate reads files up to ${MAX_FILE_SIZE}, as GitHub's contents API serves them: keep the file the config names under ${MAX_FILE_SIZE}`,
+  );
+}
+
+/** The first line of what git said on failing, or its exit code when it said nothing. */
+function gitReason(result: GitResult): string {
+  const reason = (result.stderr.trim().split('\n')[0] ?? '').slice(0, 200);
+  return reason || `git exited with ${result.code}`;
+}
+
+/** A symlink the git reader will not follow, worded as the GitHub reader words one GitHub does not. */
+function notFollowed(cannotRead: string, links: string[], why: string): VersionError {
+  return new VersionError(
+    `${cannotRead}: it is a symlink to ${links.map((l) => quote(l, 200)).join(' -> ')}, which model-gate does not follow as it ${why} (${NAMED}): commit the file itself there, or point the config at the file in the repository`,
+  );
 }
 
 /** Files as they are on disk under `cwd`, whatever the ref (for local runs of the CLI). */
@@ -231,12 +285,11 @@ export function workingTreeReader(cwd: string): FileReader {
  */
 function unreadable(path: string, err: unknown): InputError {
   const code = (err as NodeJS.ErrnoException).code;
-  const named = "the config names it as a model's version file or an offline gate's file";
   if (code === 'EISDIR')
-    return new InputError(`${path}: is a directory, expected a file (${named}): point the config at a file`);
+    return new InputError(`${path}: is a directory, expected a file (${NAMED}): point the config at a file`);
   if (code === 'EACCES' || code === 'EPERM')
-    return new InputError(`${path}: permission denied (${named}): make it readable by this user`);
-  return new InputError(`${path}: cannot read it (${named}): ${(err as Error).message}`);
+    return new InputError(`${path}: permission denied (${NAMED}): make it readable by this user`);
+  return new InputError(`${path}: cannot read it (${NAMED}): ${(err as Error).message}`);
 }
 
 /** Files held in memory, by ref then path: for tests and the demo. */
