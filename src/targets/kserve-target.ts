@@ -13,14 +13,14 @@ import {
 import { PolicyRefusedError, TargetStateError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
-import { KUBECTL_DENIED, kubectlScope, WEBHOOK_DENIED } from './kubectl-scope.js';
 import {
-  callCli,
-  type FailureKind,
-  type PlatformCli,
-  parsePlatformJson,
-  waitUntilSettled,
-} from './platform-cli.js';
+  callKubectl,
+  KUBECTL_DENIED,
+  KUBECTL_TRANSIENT,
+  kubectlScope,
+  WEBHOOK_DENIED,
+} from './kubectl-scope.js';
+import { type FailureKind, type PlatformCli, parsePlatformJson, waitUntilSettled } from './platform-cli.js';
 import type { KnownVersions, Target } from './target.js';
 
 // Driven with kubectl on a KServe InferenceService, per the KServe canary rollout docs:
@@ -186,7 +186,7 @@ export function kserveTarget(
   // `change`, in the functions below: the traffic change a call belongs to, whose deadline it keeps.
   // Output that is not JSON is parsed within the catch: a read garbled once may pass too.
   const kubectlGet = <S extends z.ZodType>(schema: S, args: string[], change?: ChangeDeadline) =>
-    callCli(cli, ['get', ...args, ...scope, '-o', 'json'], config, clock, { deadline: change })
+    callKubectl(cli, ['get', ...args, ...scope, '-o', 'json'], config, clock, { deadline: change })
       .then((out) => parsePlatformJson(schema, out, `\`kubectl get ${args[0]}\``))
       .catch(failedReads.mark);
 
@@ -407,7 +407,7 @@ export function kserveTarget(
 
   async function patch(predictor: Record<string, unknown>, change: ChangeDeadline) {
     const body = JSON.stringify({ spec: { predictor } });
-    await callCli(cli, ['patch', ISVC, name, ...scope, '--type', 'merge', '-p', body], config, clock, {
+    await callKubectl(cli, ['patch', ISVC, name, ...scope, '--type', 'merge', '-p', body], config, clock, {
       waitWhileBusy: true,
       deadline: change,
     }).catch((err: unknown) => {
@@ -569,5 +569,8 @@ function classify(result: { stderr: string }): FailureKind {
   // it may not be listed yet), or no KServe on the cluster at all.
   if (/\(NotFound\): inferenceservices\.|doesn't have a resource type "inferenceservices/.test(result.stderr))
     return 'missing';
+  // The API server down or failing for a moment (a control-plane restart): a get or merge patch is
+  // safe to repeat.
+  if (KUBECTL_TRANSIENT.test(result.stderr)) return 'transient';
   return 'failed';
 }

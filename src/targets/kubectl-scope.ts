@@ -1,3 +1,9 @@
+import type { Clock } from '../core/clock.js';
+import { TargetError } from '../core/errors.js';
+import { followedBy } from '../core/text.js';
+import { TargetAccessError } from './errors.js';
+import { callCli, type PlatformCli, type Timing } from './platform-cli.js';
+
 /** The namespace (and kubeconfig context, when set) every kubectl call of a target is scoped to. */
 export const kubectlScope = (config: { namespace: string; context?: string }): string[] => [
   '-n',
@@ -27,3 +33,60 @@ export const KUBECTL_DENIED =
  * its name and its reason. The API server stored nothing, and the same write gets the same answer.
  */
 export const WEBHOOK_DENIED = /admission webhook ("[^"]+") denied the request: (.+?)\.?\s*$/m;
+
+/**
+ * kubectl's words for an API server that failed in passing: a 5xx it answered with
+ * (`Error from server (ServiceUnavailable)`, `(InternalError)` as etcd's `request timed out` or a
+ * proxy's 502 comes back, `(Timeout)`, `(ServerTimeout)`, etcd's `leader changed`), or nobody
+ * answering at its address (`The connection to the server … was refused`, `Unable to connect to
+ * the server: … i/o timeout`, a TLS handshake timeout, a connection cut): a control plane
+ * restarting or upgraded, which an hours-long canary meets. Checked after KUBECTL_DENIED, whose
+ * credential plugins also fail as `Unable to connect to the server: getting credentials: …`.
+ * Not an admission webhook's denial, whatever its reason (WEBHOOK_DENIED: the same write gets the
+ * same answer), nor `localhost:8080` (NO_KUBECONFIG): no wait brings a cluster to a runner that has none.
+ */
+export const KUBECTL_TRANSIENT =
+  /Error from server \((?:ServiceUnavailable|InternalError|Timeout|ServerTimeout)\)(?!.*denied the request)|Error from server: etcdserver: |The connection to the server (?!localhost:8080 )\S+ was refused|Unable to connect to the server: .*(?:i\/o timeout|TLS handshake timeout|connection refused|connection reset by peer|EOF|http2: client connection lost|Client\.Timeout exceeded)/;
+
+/** kubectl's words when no kubeconfig names a cluster: it falls back to localhost:8080, where nothing answers. */
+const NO_KUBECONFIG = /The connection to the server localhost:8080 was refused/;
+
+/** callCli's options, which callKubectl takes as they are. */
+type CallOptions = Parameters<typeof callCli>[4];
+
+/**
+ * callCli for kubectl, a failure it leaves plain said with what to do: no cluster configured (a
+ * TargetAccessError, so a read-back stops at once), or an API server that kept failing in passing
+ * (KUBECTL_TRANSIENT) through its retries, which still may pass (a read-back reads again until
+ * the change's deadline). Retrying is safe: a `get` reads, a merge patch (or an apply) sets the
+ * same fields to the same values however often it lands.
+ */
+export const callKubectl = (
+  cli: PlatformCli,
+  args: readonly string[],
+  timing: Timing,
+  clock: Clock,
+  options?: CallOptions,
+): Promise<string> => callCli(cli, args, timing, clock, options).catch(withKubectlAdvice);
+
+function withKubectlAdvice(err: unknown): never {
+  // Only a plain failure: a denied, missing, busy or throttled one already says what to do.
+  if (!(err instanceof TargetError) || err.constructor !== TargetError) throw err;
+  if (NO_KUBECONFIG.test(err.message)) {
+    throw new TargetAccessError(
+      followedBy(
+        err.message,
+        "no cluster configured for kubectl: set up the kubeconfig in an earlier step (your cloud's get-credentials step, or KUBECONFIG naming the file)",
+      ),
+    );
+  }
+  if (KUBECTL_TRANSIENT.test(err.message)) {
+    throw new TargetError(
+      followedBy(
+        err.message,
+        "the cluster's API server did not answer (restarting, upgrading or overloaded): check the cluster, then try again",
+      ),
+    );
+  }
+  throw err;
+}

@@ -8,15 +8,15 @@ import { type ChangeDeadline, changesWithin } from './change-deadline.js';
 import { PolicyRefusedError, TargetAccessError, TargetRefusedError } from './errors.js';
 import { identityOf } from './identity.js';
 import { conditionSchema } from './k8s-condition.js';
-import { KUBECTL_DENIED, kubectlScope, WEBHOOK_DENIED } from './kubectl-scope.js';
-import { KUBERNETES_NAME, platformNames } from './names.js';
 import {
-  callCli,
-  type FailureKind,
-  type PlatformCli,
-  parsePlatformJson,
-  waitUntilSettled,
-} from './platform-cli.js';
+  callKubectl,
+  KUBECTL_DENIED,
+  KUBECTL_TRANSIENT,
+  kubectlScope,
+  WEBHOOK_DENIED,
+} from './kubectl-scope.js';
+import { KUBERNETES_NAME, platformNames } from './names.js';
+import { type FailureKind, type PlatformCli, parsePlatformJson, waitUntilSettled } from './platform-cli.js';
 import {
   appliedCheck,
   beforeApply,
@@ -165,7 +165,7 @@ export function seldonTarget(
   // `change`: the traffic change a call belongs to, whose deadline it keeps.
   async function get(change?: ChangeDeadline): Promise<Experiment> {
     const args = ['get', EXPERIMENT, name, ...scope, '--show-managed-fields', '-o', 'json'];
-    const out = await callCli(cli, args, config, clock, { deadline: change });
+    const out = await callKubectl(cli, args, config, clock, { deadline: change });
     return parsePlatformJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``);
   }
 
@@ -181,7 +181,7 @@ export function seldonTarget(
       '-o',
       'json',
     ];
-    const out = await callCli(cli, args, config, clock, { deadline: change });
+    const out = await callKubectl(cli, args, config, clock, { deadline: change });
     return out.trim() ? parsePlatformJson(experimentSchema, out, `\`kubectl get ${EXPERIMENT}\``) : undefined;
   }
 
@@ -272,7 +272,7 @@ export function seldonTarget(
       const args = ['get', SERVERS[kind], server, ...scope, '--ignore-not-found', '-o', 'json'];
       let out: string;
       try {
-        out = await callCli(cli, args, config, clock, { deadline: change });
+        out = await callKubectl(cli, args, config, clock, { deadline: change });
       } catch (err) {
         // Credentials allowed the Experiment only (RBAC without `get` on Models): the change goes
         // ahead unchecked, as before this check, and its wait names the Models that are not available.
@@ -354,7 +354,7 @@ export function seldonTarget(
         },
         spec: wanted,
       };
-      await callCli(cli, ['apply', '-f', '-', ...scope], config, clock, {
+      await callKubectl(cli, ['apply', '-f', '-', ...scope], config, clock, {
         input: JSON.stringify(manifest),
         waitWhileBusy: true,
         deadline: change,
@@ -368,7 +368,7 @@ export function seldonTarget(
         spec: { candidates: wanted.candidates, ...(foreign ? {} : { mirror: wanted.mirror ?? null }) },
       };
       const args = ['patch', EXPERIMENT, name, ...scope, '--type', 'merge', '-p', JSON.stringify(patch)];
-      await callCli(cli, args, config, clock, { waitWhileBusy: true, deadline: change }).catch(
+      await callKubectl(cli, args, config, clock, { waitWhileBusy: true, deadline: change }).catch(
         refusedWrite('the patch'),
       );
     } else if (isReady(current) && readyVersusSpec(current) !== 'before') {
@@ -420,5 +420,7 @@ function classify(result: { stderr: string }): FailureKind {
   if (/\(Conflict\)|the object has been modified/.test(result.stderr)) return 'busy';
   if (KUBECTL_DENIED.test(result.stderr)) return 'denied';
   if (NO_EXPERIMENT.test(result.stderr)) return 'missing';
+  // The API server down or failing for a moment: a get, merge patch or apply is safe to repeat.
+  if (KUBECTL_TRANSIENT.test(result.stderr)) return 'transient';
   return 'failed';
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { KServeTargetConfig } from '../../src/config/types.js';
+import { FakeClock } from '../../src/core/clock.js';
 import { TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { reconcile, withdrawTraffic } from '../../src/targets/reconcile.js';
@@ -17,8 +18,12 @@ const config: KServeTargetConfig = {
   storageUri: 'gs://models/{{model}}/{{version}}',
   ...FAST,
 };
+// Every target runs on a FakeClock: the stand-in's KServe acts on reads, not time, so a slow machine
+// still makes every look a change has before its deadline (on real time, a loaded one gave up on
+// the 100% step's pin before KServe had acted on it).
+const kserve = (timing: KServeTargetConfig = config) => kserveTarget(timing, 'fraud', new FakeClock());
 /** For the changes that cannot settle here (a revision that never starts): gives up sooner. */
-const impatient = { ...config, settleTimeoutMs: 1_000, pollIntervalMs: 20 };
+const impatient = () => kserve({ ...config, settleTimeoutMs: 1_000, pollIntervalMs: 200 });
 
 const standins = useStandins('kubectl', () => servingV1());
 
@@ -47,7 +52,7 @@ async function startingRevisionGetsReady() {
 
 /** v2 rolled out (revision 00002), PR #3's v3 (00003) at 25% over it. */
 async function v3CanaryOverV2() {
-  const target = kserveTarget(config, 'fraud');
+  const target = kserve();
   await reconcile(target, step('v1', 'v2', 10));
   await reconcile(target, withdrawTraffic('v2'));
   await expect(reconcile(target, step('v2', 'v3', 25))).resolves.toEqual(step('v2', 'v3', 25));
@@ -62,9 +67,7 @@ describe('kserve target: a new revision while a candidate revision is Ready', ()
     await v3CanaryOverV2();
     await revisionsStartAfter(1_000);
 
-    const rollback = await reconcile(kserveTarget(impatient, 'fraud'), withdrawTraffic('v1')).catch(
-      (e: unknown) => e,
-    );
+    const rollback = await reconcile(impatient(), withdrawTraffic('v1')).catch((e: unknown) => e);
     // v1's revision is still starting: v3 lost its share at once, v2 serves all traffic meanwhile.
     expect(await traffic()).toEqual([
       ['fraud-predictor-00003', 0],
@@ -84,7 +87,7 @@ describe('kserve target: a new revision while a candidate revision is Ready', ()
 
     // Once v1's revision is Ready, running the rollback again moves all traffic to it.
     await startingRevisionGetsReady();
-    await expect(reconcile(kserveTarget(config, 'fraud'), withdrawTraffic('v1'))).resolves.toEqual({
+    await expect(reconcile(kserve(), withdrawTraffic('v1'))).resolves.toEqual({
       stable: { version: 'v1' },
     });
     expect(await traffic()).toEqual([['fraud-predictor-00004', 100]]);
@@ -94,7 +97,7 @@ describe('kserve target: a new revision while a candidate revision is Ready', ()
     await v3CanaryOverV2();
     await revisionsStartAfter(3);
 
-    await expect(reconcile(kserveTarget(config, 'fraud'), withdrawTraffic('v1'))).resolves.toEqual({
+    await expect(reconcile(kserve(), withdrawTraffic('v1'))).resolves.toEqual({
       stable: { version: 'v1' },
     });
     expect(await patches()).toEqual([
@@ -109,16 +112,14 @@ describe('kserve target: a new revision while a candidate revision is Ready', ()
   });
 
   it('takes a candidate at a 100% step off at once before rolling back past it', async () => {
-    const target = kserveTarget(config, 'fraud');
+    const target = kserve();
     await reconcile(target, step('v1', 'v2', 10));
     await reconcile(target, withdrawTraffic('v2'));
     await expect(reconcile(target, step('v2', 'v3', 100))).resolves.toEqual(step('v2', 'v3', 100));
     await revisionsStartAfter(1_000);
 
     // KServe splits a 0% only against a revision rolled out before v3: the pin goes first, alone.
-    await expect(reconcile(kserveTarget(impatient, 'fraud'), withdrawTraffic('v1'))).rejects.toThrow(
-      TargetBusyError,
-    );
+    await expect(reconcile(impatient(), withdrawTraffic('v1'))).rejects.toThrow(TargetBusyError);
     expect(await traffic()).toEqual([
       ['fraud-predictor-00003', 0],
       ['fraud-predictor-00002', 100],
@@ -130,7 +131,7 @@ describe('kserve target: a new revision while a candidate revision is Ready', ()
   });
 
   it("gives a withdrawn candidate none of the next candidate's share while that one starts", async () => {
-    const target = kserveTarget(config, 'fraud');
+    const target = kserve();
     await reconcile(target, step('v1', 'v2', 10));
     await reconcile(target, withdrawTraffic('v2'));
     await reconcile(target, step('v2', 'v3', 10));
@@ -139,9 +140,7 @@ describe('kserve target: a new revision while a candidate revision is Ready', ()
     await revisionsStartAfter(1_000);
 
     // PR #4's v4 at 10%: v3 must not take those 10% while v4's revision starts.
-    await expect(reconcile(kserveTarget(impatient, 'fraud'), step('v2', 'v4', 10))).rejects.toThrow(
-      TargetBusyError,
-    );
+    await expect(reconcile(impatient(), step('v2', 'v4', 10))).rejects.toThrow(TargetBusyError);
     expect(await traffic()).toEqual([
       ['fraud-predictor-00003', 0],
       ['fraud-predictor-00002', 100],

@@ -1,16 +1,18 @@
 import { describe, expect, it } from 'vitest';
-import type { KServeTargetConfig } from '../../src/config/types.js';
+import type { KServeTargetConfig, SeldonTargetConfig } from '../../src/config/types.js';
 import { FakeClock } from '../../src/core/clock.js';
 import { TargetError } from '../../src/core/errors.js';
 import { changeDeadline, DEADLINE_GRACE_MS } from '../../src/targets/change-deadline.js';
-import { TargetBusyError } from '../../src/targets/errors.js';
+import { TargetAccessError, TargetBusyError } from '../../src/targets/errors.js';
 import { kserveTarget } from '../../src/targets/kserve-target.js';
 import { callCli } from '../../src/targets/platform-cli.js';
 import { reconcile } from '../../src/targets/reconcile.js';
+import { seldonTarget } from '../../src/targets/seldon-target.js';
 import { knownOf } from '../../src/targets/target.js';
 import { useStandins } from '../support/standin-server.js';
 import { step } from './drive.js';
 import { ISVC, servingV1 } from './kserve-cluster.js';
+import { EXP, fraudSeldonCluster } from './seldon-cluster.js';
 
 // settle-timeout is the most one traffic change may take, from before its change command
 // (`kubectl patch`, `kubectl apply`) to the end of the wait after it: a watch job's lease and
@@ -159,3 +161,108 @@ describe('a traffic change near its deadline, polled every 7s within a 1m settle
     expect(clock.now() - t0).toBe(60_000);
   });
 });
+
+// An API server failing for a moment (a control-plane restart or upgrade, etcd timing out) during
+// an hours-long canary failed the step at once, and the release was rolled back with only kubectl's
+// words. A get reads and a merge patch sets the same fields however often it lands, so both are
+// tried again after a pause, as a throttled call is, within the change's settle-timeout; a failure
+// that outlasts the retries says what to do. kubectl with no kubeconfig (localhost:8080) is not
+// such a failure: no wait gives the runner a cluster.
+
+const seldonConfig: SeldonTargetConfig = {
+  type: 'seldon',
+  namespace: 'seldon-mesh',
+  modelName: '{{model}}-{{version}}',
+  ...timing,
+};
+
+const SERVICE_UNAVAILABLE = {
+  code: 'ServiceUnavailable',
+  message: 'the server is currently unable to handle the request',
+};
+const CONNECTION_REFUSED =
+  'The connection to the server 10.0.0.1:6443 was refused - did you specify the right host or port?';
+const NO_KUBECONFIG =
+  'The connection to the server localhost:8080 was refused - did you specify the right host or port?';
+const NO_ANSWER =
+  "; the cluster's API server did not answer (restarting, upgrading or overloaded): check the cluster, then try again";
+const NO_CLUSTER = '; no cluster configured for kubectl: set up the kubeconfig in an earlier step';
+
+for (const platform of [
+  {
+    name: 'KServe',
+    resource: ISVC,
+    seed: () => servingV1({}, 0),
+    make: (clock: FakeClock) => kserveTarget(config, 'fraud', clock),
+  },
+  {
+    name: 'Seldon',
+    resource: EXP,
+    seed: () => fraudSeldonCluster(),
+    make: (clock: FakeClock) => seldonTarget(seldonConfig, 'fraud', clock),
+  },
+]) {
+  const patchOp = `patch ${platform.resource}`;
+  const getOp = `get ${platform.resource}`;
+
+  describe(`${platform.name} target: the API server failing in passing during a step`, () => {
+    it('a patch answered ServiceUnavailable once is made again after a pause, and the step takes its weight', async () => {
+      await standins.seed(platform.seed());
+      await standins.fault({ cli: 'kubectl', op: patchOp, kind: 'fail', times: 1, ...SERVICE_UNAVAILABLE });
+      const clock = new FakeClock();
+      const t0 = clock.now();
+      await expect(reconcile(platform.make(clock), step('v1', 'v2', 10))).resolves.toEqual(
+        step('v1', 'v2', 10),
+      );
+      expect(await calls(patchOp)).toBe(2);
+      expect(clock.now() - t0).toBe(timing.pollIntervalMs); // one pause, then the same patch
+    });
+
+    it('a get refused its connection once is read again, and the step takes its weight', async () => {
+      await standins.seed(platform.seed());
+      await standins.fault({
+        cli: 'kubectl',
+        op: getOp,
+        kind: 'fail',
+        times: 1,
+        message: CONNECTION_REFUSED,
+      });
+      await expect(reconcile(platform.make(new FakeClock()), step('v1', 'v2', 10))).resolves.toEqual(
+        step('v1', 'v2', 10),
+      );
+      expect(await calls(patchOp)).toBe(1);
+    });
+
+    it('an API server that stays unavailable fails the step within its settle-timeout, saying what to do', async () => {
+      await standins.seed(platform.seed());
+      await standins.fault({ cli: 'kubectl', op: patchOp, kind: 'fail', times: -1, ...SERVICE_UNAVAILABLE });
+      const clock = new FakeClock();
+      const t0 = clock.now();
+      const err = await reconcile(platform.make(clock), step('v1', 'v2', 10)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TargetError);
+      expect(err).not.toBeInstanceOf(TargetAccessError);
+      expect((err as Error).message).toMatch(
+        /, still after 5 tries: Error from server \(ServiceUnavailable\)/,
+      );
+      expect((err as Error).message).toContain(
+        `the server is currently unable to handle the request${NO_ANSWER}`,
+      );
+      expect(await calls(patchOp)).toBe(5);
+      expect(clock.now() - t0).toBe(timing.settleTimeoutMs); // the last try on the deadline
+    });
+
+    it('kubectl with no kubeconfig (localhost:8080) fails at once, saying to set one up', async () => {
+      await standins.seed(platform.seed());
+      await standins.fault({ cli: 'kubectl', op: getOp, kind: 'fail', times: -1, message: NO_KUBECONFIG });
+      const clock = new FakeClock();
+      const t0 = clock.now();
+      const err = await reconcile(platform.make(clock), step('v1', 'v2', 10)).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(TargetAccessError);
+      expect((err as Error).message).toContain(`: ${NO_KUBECONFIG}${NO_CLUSTER}`);
+      expect((err as Error).message).not.toContain('API server did not answer');
+      expect(await calls(getOp)).toBe(1);
+      expect(await calls(patchOp)).toBe(0);
+      expect(clock.now()).toBe(t0);
+    });
+  });
+}
