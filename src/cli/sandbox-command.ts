@@ -27,13 +27,15 @@ const DEFAULT_MODEL = 'fraud-detector';
 const DEFAULT_STABLE = 'v1';
 /** Well above what the sandbox can serve on one machine; a higher rate only burns the CPU. */
 const MAX_TRAFFIC_RPS = 10_000;
+/** One request about every 17 minutes: below it, live traffic sends next to nothing. */
+const MIN_TRAFFIC_RPS = 0.001;
 
 const USAGE = `usage: model-gate sandbox [--port N] [--traffic RPS] [--feedback-delay MS] [--conversion-rate R]
                          [--shift X [--shift-after DURATION]] [--models-dir DIR --model NAME --stable VERSION]
   the embedded serving platform in the foreground, until Ctrl-C (SIGINT) or SIGTERM.
   --port N               port on 127.0.0.1 (default 0: a free one; the URL is printed)
-  --traffic RPS          live traffic to the model, in requests per second (default 0: none; at
-                         most ${MAX_TRAFFIC_RPS}): rows of ${TRAFFIC_FEATURES} features, as the demo sends, so the model
+  --traffic RPS          live traffic to the model, in requests per second (default 0: none; from
+                         ${MIN_TRAFFIC_RPS} to ${MAX_TRAFFIC_RPS}): rows of ${TRAFFIC_FEATURES} features, as the demo sends, so the model
                          must take ${TRAFFIC_FEATURES}. Like the A/B demo's (demo --strategy ab; the other demos
                          send neither), each request carries a user id (header x-user-id, one
                          of ${USERS_WITH_OUTCOMES.userIds}), the key an ab strategy with sticky-header: x-user-id
@@ -146,6 +148,11 @@ function parseSandboxArgs(argv: string[]): SandboxArgs {
   if (!Number.isFinite(traffic) || traffic < 0 || values.traffic?.trim() === '') {
     throw new Error(
       `--traffic: must be requests per second (a number >= 0), got ${JSON.stringify(values.traffic)}`,
+    );
+  }
+  if (traffic > 0 && traffic < MIN_TRAFFIC_RPS) {
+    throw new Error(
+      `--traffic: at least ${MIN_TRAFFIC_RPS} requests per second (one about every 17 minutes), or 0 for none, got ${values.traffic}`,
     );
   }
   if (traffic > MAX_TRAFFIC_RPS) {

@@ -39,16 +39,16 @@ export function sendJson(
 }
 
 export function sendError(res: ServerResponse, error: HttpError): void {
-  // A refused oversize body is not read to the end: close the connection rather than reuse it.
-  const close: Record<string, string> = error.status === 413 ? { connection: 'close' } : {};
-  sendJson(res, error.status, { error: error.message, ...error.extra }, { ...error.headers, ...close });
+  // No `connection: close` on a 413: closing while the client still uploads cuts its upload, and
+  // it sees a broken pipe instead of the answer. The rest of the body is read and thrown away.
+  sendJson(res, error.status, { error: error.message, ...error.extra }, error.headers);
 }
 
 /** Reads and parses a JSON body; refuses more than MAX_BODY_BYTES with 413 without buffering it. */
 export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > MAX_BODY_BYTES) {
-    req.resume(); // discard, so the socket can carry the 413 back
+    discardRest(req, 0);
     throw tooLarge();
   }
   const text = await new Promise<string>((resolve, reject) => {
@@ -62,7 +62,7 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
       }
       // Keep draining (not destroying) the request: destroying it would also kill the response.
       req.off('data', onData);
-      req.resume();
+      discardRest(req, size);
       reject(tooLarge());
     };
     req.on('data', onData);
@@ -75,6 +75,22 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   } catch (e) {
     throw new HttpError(400, `request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+/**
+ * Past this much of a refused body thrown away, its connection is cut: the 413 went out long
+ * before, and an endless upload would otherwise keep the server reading.
+ */
+export const MAX_DISCARDED_BYTES = 32 * 1024 * 1024;
+
+/** Reads the rest of a refused body and throws it away, so a client still sending gets the 413. */
+function discardRest(req: IncomingMessage, alreadyRead: number): void {
+  let size = alreadyRead;
+  req.on('data', (chunk: Buffer) => {
+    size += chunk.length;
+    if (size > MAX_DISCARDED_BYTES) req.socket.destroy();
+  });
+  req.resume();
 }
 
 const tooLarge = () => new HttpError(413, `request body is larger than ${MAX_BODY_BYTES} bytes`);

@@ -131,8 +131,8 @@ export class Endpoint {
    * - rolling: the next healthy instance, round-robin; its slot is canary if it was replaced.
    * - sticky (configured header): the key's hash against the canary weight, so a user stays on
    *   one arm (and stays in the canary as its weight grows); no key means stable, counted.
-   * - otherwise: an `x-user-id` header, when sent, sticks the same way; without one the split is
-   *   a seeded coin flip per request.
+   * - otherwise: an `x-user-id` header, when sent and not empty, sticks the same way; without one
+   *   the split is a seeded coin flip per request.
    */
   route(header: HeaderLookup): Route | NoHealthyInstance {
     const d = this.deployment;
@@ -158,8 +158,9 @@ export class Endpoint {
       if (key === undefined || key === '') return { ...stable, unkeyed: true };
       return { ...this.split(d, stickyPoint(key)), key };
     }
-    const legacyKey = header(STICKY_HEADER);
-    const keyed = legacyKey === undefined || legacyKey === '' ? {} : { key: legacyKey };
+    // An empty header is no key (as above): a coin flip, not the one point '' hashes to.
+    const legacyKey = header(STICKY_HEADER) || undefined;
+    const keyed = legacyKey === undefined ? {} : { key: legacyKey };
     const canary = d.canary;
     if (!canary || canary.weight <= 0) return { ...stable, ...keyed };
     const point = legacyKey === undefined ? this.random.next() * 100 : stickyPoint(legacyKey);

@@ -103,6 +103,8 @@ export async function startSandbox(opts: SandboxOptions): Promise<Sandbox> {
 class SandboxApp {
   private readonly first: Endpoint;
   private readonly served = new ServedLog();
+  /** Per endpoint, the end of its last traffic change in line (see inTurn). */
+  private readonly changing = new Map<Endpoint, Promise<void>>();
 
   constructor(
     private readonly modelsDir: string,
@@ -310,11 +312,29 @@ class SandboxApp {
 
   private async putTraffic(endpoint: Endpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const state = parseTrafficState(await readJsonBody(req));
-    endpoint.apply(await loadDeployment(this.modelsDir, endpoint.model, state));
-    // Instances taken down for a warm-up count as not healthy from this moment.
-    const health = endpoint.health();
-    if (health) this.store.recordHealthy(endpoint.model, health.healthy);
-    sendJson(res, 200, endpoint.traffic());
+    // In turn with the model's other changes: loads take their own time, and a change that came
+    // after (a rollback) must not be overwritten by an earlier one whose load finished later.
+    const applied = this.inTurn(endpoint, async () => {
+      endpoint.apply(await loadDeployment(this.modelsDir, endpoint.model, state));
+      // Instances taken down for a warm-up count as not healthy from this moment.
+      const health = endpoint.health();
+      if (health) this.store.recordHealthy(endpoint.model, health.healthy);
+      return endpoint.traffic();
+    });
+    sendJson(res, 200, await applied);
+  }
+
+  /** Runs `change` once the endpoint's changes that arrived before it are done, refused or not. */
+  private inTurn<T>(endpoint: Endpoint, change: () => Promise<T>): Promise<T> {
+    const turn = (this.changing.get(endpoint) ?? Promise.resolve()).then(change);
+    this.changing.set(
+      endpoint,
+      turn.then(
+        () => {},
+        () => {},
+      ),
+    );
+    return turn;
   }
 
   private prometheus(res: ServerResponse): void {

@@ -200,6 +200,11 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
     });
   };
 
+  // Capped: at a rate so low the next arrival is further off than a timer can wait, a longer
+  // timer would fire at once, over and over (with a TimeoutOverflowWarning each time); a capped
+  // one fires early and tick() waits again.
+  const untilNext = () => Math.min(MAX_TIMER_MS, Math.max(0, nextAt - performance.now()));
+
   // Absolute arrival times, so timer lateness does not lower the rate; arrivals while at the
   // in-flight cap are skipped (the rows they would have used stay for the next ones). A turn
   // handles at most MAX_ARRIVALS_PER_TURN arrivals and a backlog over MAX_BACKLOG_MS is dropped,
@@ -212,10 +217,10 @@ export function startTraffic(opts: TrafficOptions): TrafficGenerator {
       if (inFlight.size < MAX_IN_FLIGHT) send(nextAt);
       nextAt += arrivals.exponential(meanGapMs);
     }
-    if (!stopped) timer = setTimeout(tick, Math.max(0, nextAt - performance.now()));
+    if (!stopped) timer = setTimeout(tick, untilNext());
   };
   nextAt += arrivals.exponential(meanGapMs);
-  timer = setTimeout(tick, Math.max(0, nextAt - performance.now()));
+  timer = setTimeout(tick, untilNext());
 
   let stopping: Promise<void> | undefined;
   return {

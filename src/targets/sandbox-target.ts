@@ -11,6 +11,7 @@ import {
 import { safeUrl } from '../core/safe-url.js';
 import { followedBy } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
+import { apiUrl } from '../metrics/api-url.js';
 import { targetCapabilities } from './capabilities.js';
 import { refusalClass, type TargetAccessError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';
@@ -31,8 +32,12 @@ const UNKNOWN_VERSION = /unknown version "([^"]+)"/;
 /** The embedded sandbox, driven through its admin API. */
 export function sandboxTarget(config: SandboxTargetConfig, modelName: string): Target {
   const model = config.model ?? modelName;
-  const base = config.url.replace(/\/+$/, '');
-  const url = `${base}/admin/models/${encodeURIComponent(model)}/traffic`;
+  // The url's own path and query (a proxy's prefix, `?tenant=a`) are kept, as the sandbox metric
+  // source keeps them: the API path goes before the query, not after it.
+  const at = (path: string) => apiUrl(config.url, path, {});
+  const base = at('');
+  const path = `/admin/models/${encodeURIComponent(model)}/traffic`;
+  const url = at(path);
   const description = `sandbox ${model} at ${safeUrl(config.url)}`;
 
   /**
@@ -43,7 +48,7 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
     const version = UNKNOWN_VERSION.exec(said)?.[1];
     if ((status === 400 || status === 422) && version) {
       // The sandbox lists what it has after `available:`; a proxy's words may not.
-      const list = said.includes('available:') ? '' : ` (GET ${safeUrl(`${base}/admin/models`)} lists them)`;
+      const list = said.includes('available:') ? '' : ` (GET ${safeUrl(at('/admin/models'))} lists them)`;
       return `use a version the sandbox has${list}, or add its artifact ${model}/${version}.json to the sandbox's models directory`;
     }
     if (status === 404) {
@@ -63,7 +68,7 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
     if (res.status === 502 || res.status === 503 || res.status === 504) {
       // No refusal: the sandbox, or the proxy in front of it, is not serving (yet). A later run may pass.
       return new TargetError(
-        `${description} answered ${what} with HTTP ${res.status}${words}; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${safeUrl(`${base}/healthz`)} answers once it is up)`,
+        `${description} answered ${what} with HTTP ${res.status}${words}; the sandbox, or a proxy in front of it, is not serving (still starting, or down; GET ${safeUrl(at('/healthz'))} answers once it is up)`,
       );
     }
     if (res.status >= 500)
@@ -76,7 +81,6 @@ export function sandboxTarget(config: SandboxTargetConfig, modelName: string): T
 
   /** A redirect answered to `method` (redirect.ts), worded as the http target words one. */
   function redirected(res: TextResponse, method: 'GET' | 'PUT'): TargetAccessError {
-    const path = url.slice(base.length);
     const head = `${description} redirected ${method} ${path} (HTTP ${res.status})`;
     return redirectedCall({ head, location: res.location, url, base, path, who: 'the sandbox' });
   }

@@ -3,7 +3,7 @@ import type { TrafficState } from '../../src/core/traffic.js';
 import { syntheticRows } from '../../src/sandbox/dataset.js';
 import { demoModelsDir } from '../../src/sandbox/paths.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
-import { binomialInterval, call, featureRows, predictMany } from './helpers.js';
+import { binomialInterval, call, featureRows, mapLimit, predictMany, predictWith } from './helpers.js';
 
 const MODEL = 'fraud-detector';
 let sandbox: Sandbox;
@@ -68,6 +68,18 @@ describe('weighted routing', () => {
     expect(again).toEqual(first);
     const [low, high] = binomialInterval(400, 0.3);
     const inCanary = first.filter((s) => s === 'canary').length;
+    expect(inCanary).toBeGreaterThanOrEqual(low);
+    expect(inCanary).toBeLessThanOrEqual(high);
+  });
+
+  it('splits requests with an empty x-user-id by the weight, as without one (no key, not one arm)', async () => {
+    await put({ stable: { version: 'v1' }, canary: { version: 'v2', weight: 50 } });
+    const slots = await mapLimit(featureRows(rows, 400), 32, async (features) => {
+      const res = await predictWith(predictUrl, { features }, { 'x-user-id': '' });
+      return res.headers.get('x-model-gate-slot');
+    });
+    const [low, high] = binomialInterval(400, 0.5);
+    const inCanary = slots.filter((s) => s === 'canary').length;
     expect(inCanary).toBeGreaterThanOrEqual(low);
     expect(inCanary).toBeLessThanOrEqual(high);
   });

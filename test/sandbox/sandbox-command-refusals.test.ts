@@ -92,7 +92,7 @@ describe('model-gate sandbox refuses what it cannot serve', () => {
   it('says in --help what --traffic sends: 4 features, and user ids and outcomes as the A/B demo', async () => {
     const { code, stdout } = await run(['sandbox', '--help']);
     expect(code).toBe(0);
-    expect(stdout).toMatch(/at\s+most 10000\): rows of 4 features/);
+    expect(stdout).toMatch(/from\s+0\.001 to 10000\): rows of 4 features/);
     expect(stdout).toMatch(/Like the A\/B demo's \(demo --strategy ab; the other demos\s+send neither\)/);
     expect(stdout).toMatch(/at most 7200000 \(2 h, how long the sandbox keeps a request for its feedback\)/);
   });

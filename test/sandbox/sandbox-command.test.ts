@@ -11,6 +11,10 @@ describe('model-gate sandbox', () => {
     [['--port', 'abc'], '--port: must be a whole number, got "abc"'],
     [['--port', '70000'], '--port: must be from 0 to 65535'],
     [['--traffic', 'fast'], '--traffic: must be requests per second'],
+    [
+      ['--traffic', '0.0000001'],
+      '--traffic: at least 0.001 requests per second (one about every 17 minutes), or 0 for none, got 0.0000001',
+    ],
     [['--model', 'churn'], '--stable: required with --model churn'],
     [['--bogus'], 'model-gate sandbox: unknown option --bogus (usage: model-gate sandbox'],
     // The synopsis wraps: the one-line usage keeps its second line's options.

@@ -122,6 +122,24 @@ describe('startTraffic', () => {
     expect(first.every((r) => /^u([0-9]|1[0-9])$/.test(r.userId ?? ''))).toBe(true);
   });
 
+  it('waits without spinning when the next request is further off than a timer can wait', async () => {
+    // 1e-7 req/s: the first arrival is some 116 days off; the timer used to fire at once, again and again.
+    const overflows: Error[] = [];
+    const onWarning = (w: Error) => {
+      if (w.name === 'TimeoutOverflowWarning') overflows.push(w);
+    };
+    process.on('warning', onWarning);
+    try {
+      const traffic = startTraffic({ url: recorderUrl, rps: 1e-7, seed: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await traffic.stop();
+      expect(traffic.stats().sent).toBe(0);
+      expect(overflows).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
+  });
+
   it('refuses a rate that is not positive', () => {
     expect(() => startTraffic({ url: sandbox.url, rps: 0 })).toThrow('rps: must be > 0, got 0');
   });
