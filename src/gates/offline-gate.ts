@@ -1,10 +1,12 @@
 import { formatPath } from '../config/messages.js';
 import type { OfflineGateConfig } from '../config/types.js';
+import { parseJsonAllowingNaN } from '../metrics/fetch-json.js';
 import type { GateState } from '../release/types.js';
 import type { FileReader } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
 import { aliasProblem, MAX_ALIAS_COUNT, parseYamlDocument, yamlErrorText } from '../version/yaml-document.js';
 import { boundViolations, describeBounds } from './bounds.js';
+import { repeatedJsonKey } from './json-repeated-key.js';
 
 /** The PR the gate judges: its base and head commits, and the version it moves the model to. */
 export interface OfflineChange {
@@ -78,13 +80,19 @@ export async function checkOffline(
 
 /**
  * The file's data: JSON read natively first, since an evaluation file may be large (per-example
- * predictions: 8 MB took yaml a minute), else YAML, each problem named with where it is.
+ * predictions: 8 MB took yaml a minute), else YAML, each problem named with where it is. The bare
+ * NaN and Infinity Python's json.dump writes are read as the numbers they are, which no bound
+ * passes; a key an object holds twice is refused, as YAML refuses it.
  */
 function contentsOf(file: string, text: string): { data: unknown } | { problem: string } {
-  try {
-    return { data: JSON.parse(text) };
-  } catch {
-    // Not JSON: YAML says what is wrong, if anything.
+  const json = parsedJson(text);
+  if (json) {
+    const repeated = repeatedJsonKey(text);
+    if (repeated === undefined) return json;
+    const { key, first, again } = repeated;
+    return {
+      problem: `${file}:${again.line}:${again.col}: key ${JSON.stringify(key)} is there twice in the same object (first at ${first.line}:${first.col}), so which value is the evaluation's is ambiguous: keep one`,
+    };
   }
   const doc = parseYamlDocument(text);
   const error = doc.errors[0];
@@ -98,6 +106,15 @@ function contentsOf(file: string, text: string): { data: unknown } | { problem: 
     return { data: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
   } catch (err) {
     return { problem: `${file} ${aliasProblem(err) ?? 'is not valid YAML or JSON'}` };
+  }
+}
+
+/** The JSON of `text`, undefined where it is not JSON (YAML, then, says what is wrong, if anything). */
+function parsedJson(text: string): { data: unknown } | undefined {
+  try {
+    return { data: parseJsonAllowingNaN(text) };
+  } catch {
+    return undefined;
   }
 }
 

@@ -210,7 +210,10 @@ export function foldMeasurement(state: GateState, gate: ThresholdGateConfig, m: 
         failures,
         consecutiveErrors: 0,
         verdict: failed ? 'fail' : 'pending',
-        reason: failed ? `${gate.name}: ${m.note}` : undefined,
+        // With looks tolerated, the last one alone does not say why this one failed the gate.
+        reason: failed
+          ? `${gate.name}: ${m.note}${gate.failureLimit > 0 ? `; ${overLimitText(state.kind, failures, gate.failureLimit)}` : ''}`
+          : undefined,
       };
     }
     case 'inconclusive': {
@@ -261,7 +264,13 @@ export const toleratedAtDeadline = (state: GateState, look: Measurement | undefi
 
 /** What a gate passed with at its deadline: `1 look over the bound, within failure-limit 1`. */
 export function toleratedText(state: GateState, failureLimit: number): string {
-  const looks = counted(state.failures, 'look');
-  const what = state.kind === 'threshold' ? 'over the bound' : 'showing a regression';
-  return `${looks} ${what}, within failure-limit ${failureLimit}`;
+  return `${failedLooks(state.kind, state.failures)}, within failure-limit ${failureLimit}`;
 }
+
+/** Why a gate failed past its failure-limit: `3 looks over the bound in this step, over failure-limit 2`. */
+const overLimitText = (kind: string, failures: number, failureLimit: number): string =>
+  `${failedLooks(kind, failures)} in this step, over failure-limit ${failureLimit}`;
+
+/** `2 looks over the bound` (a threshold gate), `1 look showing a regression` (a statistical one). */
+const failedLooks = (kind: string, failures: number): string =>
+  `${counted(failures, 'look')} ${kind === 'threshold' ? 'over the bound' : 'showing a regression'}`;

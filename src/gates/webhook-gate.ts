@@ -5,24 +5,27 @@
  * metric source's (fetch-json.ts): a Retry-After within half the timeout is waited out and the
  * check sent once more; a later one leaves the look an error not counted until the reset. A 5xx
  * counts, as a metric source's does: consecutive-error-limit is what tolerates a passing fault.
+ * An answer whose verdict is valid is taken whatever else in it breaks the contract (a note too
+ * long, a value that is no number): a failing load test must fail the candidate, not read as an
+ * error look that must-have-data: false would let pass. The note says what was left out.
  */
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
-import { parsedOrUndefined, requestText, type TextResponse, textErrorText } from '../core/http-json.js';
+import { requestText, type TextResponse, textErrorText } from '../core/http-json.js';
 import { redact } from '../core/redact.js';
 import { askAfterRateLimit, rateLimitedWords, retryAfterMs } from '../core/retry-after.js';
 import { safeUrl } from '../core/safe-url.js';
 import { clip } from '../core/text.js';
 import { decoded } from '../core/url-credentials.js';
+import { parseJsonAllowingNaN } from '../metrics/fetch-json.js';
 import type { Measurement } from '../release/types.js';
 import type { StatisticalContext } from './ratio-gate.js';
 
-/** The Answer of docs/webhook-gate.openapi.yaml; `null` stands for an optional field left out, as many serializers write it. */
-const answerSchema = z.object({
-  verdict: z.enum(['pass', 'fail', 'waiting']),
-  note: z.string().max(500).nullish(),
-  value: z.number().nullish(),
-});
+/** The verdict of the Answer of docs/webhook-gate.openapi.yaml: the one field the gate cannot do without. */
+const verdictSchema = z.enum(['pass', 'fail', 'waiting']);
+
+/** The longest note the Answer may carry (docs/webhook-gate.openapi.yaml). */
+const MAX_NOTE = 500;
 
 /** The Answer's shape, quoted whole whenever an answer does not fit it. */
 const ANSWER_SHAPE =
@@ -74,11 +77,11 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
   if (res.status < 200 || res.status > 299) {
     return { at, verdict: 'error', note: `the webhook answered ${res.status}: ${textErrorText(res)}` };
   }
-  const body = parsedOrUndefined(res.text);
+  const body = parsedBody(res.text);
   if (body === undefined && res.text.trim() !== '')
     return { at, verdict: 'error', note: `the webhook answered ${res.status} with a body that is not JSON` };
-  const answer = answerSchema.safeParse(body);
-  if (!answer.success) {
+  const verdict = isObject(body) ? verdictSchema.safeParse(body.verdict).data : undefined;
+  if (!isObject(body) || verdict === undefined) {
     // Secrets hidden before the cut: one the cut runs through would no longer match, and its head go out.
     const said = JSON.stringify(body);
     const got = said === undefined ? 'nothing' : clip(hideWebhookPath(redact(said), gate.url), 120);
@@ -88,37 +91,77 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
       note: `the webhook's answer is not one model-gate reads: ${brokenRule(body)}; an answer is ${ANSWER_SHAPE}; got ${got}`,
     };
   }
-  const { verdict, note, value } = answer.data;
+  const note = answerNote(body.note);
+  const value = answerValue(body.value);
+  const said = note.note ?? `the webhook answered ${verdict}`;
+  const faults = [note.fault, value.fault].filter((f) => f !== undefined);
   return {
     at,
     verdict,
-    note: note ?? `the webhook answered ${verdict}`,
-    ...(value === undefined || value === null ? {} : { canary: value }),
+    note:
+      faults.length === 0
+        ? said
+        : `${said}; the webhook's answer breaks its contract, its verdict counted all the same: ${faults.join('; ')}`,
+    ...(value.value === undefined ? {} : { canary: value.value }),
   };
+}
+
+/**
+ * The JSON of an answer, undefined for none or text that is not JSON. The bare NaN and Infinity
+ * Python writes (json.dumps of a load test's p99 with nothing measured) are read as numbers, so
+ * the verdict beside them still counts.
+ */
+function parsedBody(text: string): unknown {
+  try {
+    return text ? parseJsonAllowingNaN(text) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const isObject = (x: unknown): x is Record<string, unknown> =>
+  x !== null && typeof x === 'object' && !Array.isArray(x);
+
+/** The answer's note, cut to the contract's length; what was wrong with it, if anything. */
+function answerNote(note: unknown): { note?: string; fault?: string } {
+  if (note === undefined || note === null) return {};
+  if (typeof note !== 'string') return { fault: `its "note" is ${shown(note)}, not text, so it is left out` };
+  if (note.length > MAX_NOTE)
+    return {
+      note: clip(note, MAX_NOTE),
+      fault: `its "note" has ${note.length} characters, at most ${MAX_NOTE}, so it is cut`,
+    };
+  return { note };
+}
+
+/** The answer's value where it is a finite number; what was wrong with it, if anything. */
+function answerValue(value: unknown): { value?: number; fault?: string } {
+  if (value === undefined || value === null) return {};
+  if (typeof value === 'number' && Number.isFinite(value)) return { value };
+  if (typeof value === 'number')
+    return { fault: `its "value" is ${value}, not a finite number, so no value is shown` };
+  const unquote =
+    typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value))
+      ? ' (send it without quotes)'
+      : '';
+  return { fault: `its "value" is ${shown(value)}, not a number${unquote}, so no value is shown` };
 }
 
 /** In how many ms a 429's limit resets, as its Retry-After says; undefined for any other answer, or none said. */
 const resetInMs = (res: TextResponse): number | undefined =>
   res.status === 429 ? retryAfterMs(res.retryAfter, Date.now()) : undefined;
 
-/** The first rule of the Answer a body breaks, naming its field: `its "note" has 501 characters, at most 500`. */
+/** Why a body gives no verdict, naming the field: `its "verdict" is "PASS", not "pass", "fail" or "waiting"`. */
 function brokenRule(body: unknown): string {
-  if (body === null || typeof body !== 'object' || Array.isArray(body)) return 'it is not a JSON object';
-  const { verdict, note, value } = body as Record<string, unknown>;
+  if (!isObject(body)) return 'it is not a JSON object';
+  const { verdict } = body;
   if (verdict === undefined) return 'it has no "verdict"';
-  if (typeof verdict !== 'string' || !['pass', 'fail', 'waiting'].includes(verdict))
-    return `its "verdict" is ${shown(verdict)}, not "pass", "fail" or "waiting"`;
-  if (note !== undefined && note !== null && typeof note !== 'string')
-    return `its "note" is ${shown(note)}, not text`;
-  if (typeof note === 'string' && note.length > 500)
-    return `its "note" has ${note.length} characters, at most 500: shorten it`;
-  if (value !== undefined && value !== null && typeof value !== 'number')
-    return `its "value" is ${shown(value)}, not a number${typeof value === 'string' && Number.isFinite(Number(value)) && value.trim() !== '' ? ' (send it without quotes)' : ''}`;
-  return 'it does not fit the contract';
+  return `its "verdict" is ${shown(verdict)}, not "pass", "fail" or "waiting"`;
 }
 
-/** A JSON value in a message: short, and as JSON (`"212"` reads as the string it is). */
-const shown = (x: unknown): string => clip(JSON.stringify(x) ?? String(x), 40);
+/** A JSON value in a message: short, as JSON (`"212"` reads as the string it is), secrets hidden. */
+const shown = (x: unknown): string =>
+  clip(redact(typeof x === 'number' ? String(x) : (JSON.stringify(x) ?? String(x))), 40);
 
 /**
  * A redirect, in words: model-gate does not follow one, since the check (and its headers, a

@@ -33,6 +33,17 @@ describe('an offline gate whose key holds no number', () => {
     );
   });
 
+  it("says a bare NaN or Infinity (Python's json.dump of a NaN metric) is that, not a string", async () => {
+    for (const [written, shown] of [
+      ['NaN', 'NaN'],
+      ['Infinity', 'Infinity'],
+      ['-Infinity', '-Infinity'],
+    ])
+      expect(await noteFor('auc', `{"auc": ${written}, "note": "NaN"}\n`)).toBe(
+        `${EVAL}: key "auc" is ${shown}, not a finite number: write the evaluation's auc as a number`,
+      );
+  });
+
   it('says what was found where the number belongs: null, a list', async () => {
     expect(await noteFor('auc', '{"auc": null}\n')).toBe(
       `${EVAL}: key "auc" is null, not a number: write the evaluation's auc as a number`,

@@ -80,7 +80,8 @@ describe('a threshold gate without a baseline', () => {
     expect(foldMeasurement(once, tolerant, m)).toMatchObject({
       verdict: 'fail',
       failures: 2,
-      reason: 'errors: 20.00% is above the max 2.00%',
+      reason:
+        'errors: 20.00% is above the max 2.00%; 2 looks over the bound in this step, over failure-limit 1',
     });
   });
 });

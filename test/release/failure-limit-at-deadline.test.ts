@@ -65,7 +65,9 @@ describe('a failed look within failure-limit at the deadline', () => {
   it('still rolls back when the failed looks exceed the limit', async () => {
     const end = await bake((ms) => (ms >= BAKE - 30_000 ? 150 : 12));
     expect(end.status).toBe('failed');
-    expect(end.reason).toBe('p99: 150.0 ms is above the max 100.0 ms');
+    expect(end.reason).toBe(
+      'p99: 150.0 ms is above the max 100.0 ms; 2 looks over the bound in this step, over failure-limit 1',
+    );
   });
 
   it('still fails a gate that never had data (must-have-data)', async () => {

@@ -59,7 +59,9 @@ describe('canary merged mid-step', () => {
     const merged = await merge();
     expect(merged.releases[0]).toMatchObject({
       status: 'failed',
-      reason: expect.stringContaining('errors: 20.00% is above the max 2.00% on its last look at the merge'),
+      reason: expect.stringContaining(
+        'errors: 20.00% is above the max 2.00%; 2 looks over the bound in this step, over failure-limit 1 on its last look at the merge',
+      ),
     });
     expect(w.target.state).toEqual({ stable: { version: 'v1' } });
     expect(renderMarkdown(w.config, merged, { now: w.clock.now() })).toContain(

@@ -14,9 +14,9 @@ import { ScriptedMetrics } from '../support/scripted-metrics.js';
 
 /**
  * Three steps of 10 req/s on the candidate (100 requests, the minimum, after 10 s): the first look
- * that judges in each step sees `first` as the candidate's error rate, the later ones 0.5%.
+ * that judges in each step sees `first` as the candidate's error rate, the later ones `later`.
  */
-async function run(gate: ThresholdGateConfig, first: number | undefined): Promise<Release> {
+async function run(gate: ThresholdGateConfig, first: number | undefined, later = 0.005): Promise<Release> {
   const config = canaryModel({ gates: [gate] });
   const metrics = new ScriptedMetrics({
     stable: { rps: 90, values: { 'error-rate': 0.005 } },
@@ -27,7 +27,7 @@ async function run(gate: ThresholdGateConfig, first: number | undefined): Promis
   let r = newRelease(config, { from: 'v1', to: 'v2', now: clock.now() });
   for (let i = 0; i < 100 && r.status === 'analysing'; i++) {
     const firstJudged = r.phase >= 0 && clock.now() - r.phaseStartedAt === 10_000;
-    metrics.slots.canary.values['error-rate'] = firstJudged ? first : 0.005;
+    metrics.slots.canary.values['error-rate'] = firstJudged ? first : later;
     r = await tick(r, ctx);
     if (r.status === 'analysing') await clock.sleep(config.strategy.intervalMs);
   }
@@ -55,5 +55,14 @@ describe('the limits of a threshold gate', () => {
     const end = await run(gate, 0.05);
     expect(end.status).toBe('failed');
     expect(end.reason).toBe('errors: 5.00% is above the max 2.00%');
+  });
+
+  it('say, when failed looks go past failure-limit, how many there were, not only the last', async () => {
+    const gate = thresholdGate({ name: 'errors', query: 'error-rate', max: 0.02, failureLimit: 2 });
+    const end = await run(gate, 0.031, 0.031);
+    const why =
+      'errors: 3.10% is above the max 2.00%; 3 looks over the bound in this step, over failure-limit 2';
+    expect(end).toMatchObject({ status: 'failed', reason: why });
+    expect(end.phases.map((p) => [p.outcome, p.note])).toEqual([['failed', why]]);
   });
 });
