@@ -20,6 +20,7 @@ import { takeOutOfService } from '../release/out-of-service.js';
 import { idleIfLive, idlePending } from '../release/pending-idle.js';
 import { contextFor, type Ports } from '../release/ports.js';
 import { LINE_KINDS, type RunResult, SIBLING_LINE } from '../release/pull-request.js';
+import { stoppedJobReason } from '../release/stopped-job-end.js';
 import { candidateToActOn, type Ending, type Release } from '../release/types.js';
 import { strategyOf } from '../strategies/strategy.js';
 import { debugStack } from './defect-stack.js';
@@ -382,7 +383,7 @@ async function cleanUp(
   ranOut: () => string | undefined,
 ): Promise<{ warning: string; release: Release } | { failure: string }> {
   const exposed = await liveShare(release, ctx);
-  const why = `the job stopped mid-analysis${exposed}; ${release.to} withdrawn by the post step`;
+  const why = stoppedJobReason(release, exposed);
   const done = await takeOutOfService(release, why, ctx, ports);
   const { idleRefused, defect } = done;
   let ended = done.release;

@@ -3,7 +3,7 @@
 // model checked before any is recorded. handlePullRequest (pull-request.ts) runs it.
 import type { Config, ModelConfig } from '../config/types.js';
 import { VersionError } from '../core/errors.js';
-import { changedSince, sameRelease } from '../ledger/ledger.js';
+import { changedSince, type LedgerEntry, sameRelease } from '../ledger/ledger.js';
 import { utcMinute } from '../report/format.js';
 import { findChangedModels } from '../version/changed-models.js';
 import { headName } from '../version/head-name.js';
@@ -35,6 +35,7 @@ import {
   retryPending,
   type Withdrawn,
 } from './pull-request.js';
+import { endedByStoppedJob } from './stopped-job-end.js';
 import { inFlight, type Release } from './types.js';
 import { unjudgedNote } from './unjudged-gates.js';
 import { UnpreparedModels } from './unprepared-models.js';
@@ -56,6 +57,8 @@ export async function onMerged(
   const unprepared = new UnpreparedModels();
   const settled = await settleEarlierHeads(config, event, retried, ports, opts, unprepared);
   const out = settled.ended;
+  // Rollbacks by command since a promotion of the PR (a re-run of this job): its report says them.
+  const rollbacks: LedgerEntry[] = [];
   const again = await analyseAgain(config, event, settled.releases, ports, opts, unprepared);
   const unreplaced = await startUnreplaced(config, event, recorded, ports, opts, unprepared);
   const unrecorded = await startUnrecorded(config, event, recorded, ports, opts, unprepared);
@@ -93,8 +96,18 @@ export async function onMerged(
     if (release.status === 'promoted') {
       // Promoted before this run: by a schedule tick after the merge, a promote command, or an
       // earlier run of this job (a re-run): nothing left to do.
+      const history = await ports.ledger.history(release.model);
+      const since = replacedSince(release, history);
+      if (since) {
+        // Since taken out of service (a rollback by command): the run does not report the release
+        // as its own news (headed Promoted), but the rollback, as its own run headed the PR's
+        // comment; this run's write of that comment puts this line in place of the rollback's.
+        skipped.push({ model: model.name, why: promotedThenReplaced(release, history, since), kind: 'note' });
+        if (since.kind === 'rollback') rollbacks.push(since);
+        continue;
+      }
       out.push(release);
-      skipped.push({ model: model.name, why: await promotedAlready(release, ports.ledger), kind: 'note' });
+      skipped.push({ model: model.name, why: promotedAlready(release, history), kind: 'note' });
       continue;
     }
     const known = { others: [release.to, release.from] };
@@ -163,7 +176,7 @@ export async function onMerged(
   if (!opts.dryRun) await sayDeclaredNotServing(config, event, recorded, out, ports, skipped, opts.only);
   // What the PR changed of its models' release configs is on their records (kept by its runs):
   // the report says it from there, and the merge asks GitHub nothing more for it.
-  return { releases: out, skipped };
+  return { releases: out, skipped, ...(rollbacks.length > 0 ? { rollbacks } : {}) };
 }
 
 /** The merge's note on the PR's release that ended before it (endedBeforeMergeNote), the merged head read. */
@@ -197,18 +210,52 @@ function recordedMeanwhile(release: Release, theirs: Release): string {
  * entry sums it up (a command names itself). A merge not on record (require-pass) is not said to
  * be before or after it: a promote command or an earlier run of this job may have promoted it.
  */
-async function promotedAlready(release: Release, ledger: Ports['ledger']): Promise<string> {
-  const entry = (await ledger.history(release.model)).findLast(
+function promotedAlready(release: Release, history: LedgerEntry[]): string {
+  return `${release.to} was already ${promotedWhen(release, history)}; nothing left to do`;
+}
+
+/** `promoted at 11:16 UTC, after the merge (passed 2 canary steps on 2222222)`: promotedAlready's words. */
+function promotedWhen(release: Release, history: LedgerEntry[]): string {
+  const entry = history[promotionIndex(release, history)];
+  const at = utcMinute(release.updatedAt);
+  const afterMerge = release.mergedAt !== undefined && release.updatedAt >= release.mergedAt;
+  const how = entry?.summary ?? release.reason;
+  return `promoted at ${at}${afterMerge ? ', after the merge' : ''} (${how})`;
+}
+
+/** Where the ledger records `release`'s promotion (its last record of it); -1 where it has none. */
+const promotionIndex = (release: Release, history: LedgerEntry[]): number =>
+  history.findLastIndex(
     (e) =>
       e.kind === 'promotion' &&
       e.version === release.to &&
       e.previous === release.from &&
       e.pr === release.pr,
   );
-  const at = utcMinute(release.updatedAt);
-  const afterMerge = release.mergedAt !== undefined && release.updatedAt >= release.mergedAt;
-  const how = entry?.summary ?? release.reason;
-  return `${release.to} was already promoted at ${at}${afterMerge ? ', after the merge' : ''} (${how}); nothing left to do`;
+
+/**
+ * The ledger's last entry since `release`'s promotion, where it put another version in place of
+ * the candidate (a rollback by command, another promotion); undefined while the candidate serves.
+ * With no entry of the promotion on record, the entries after the release's last record count.
+ */
+function replacedSince(release: Release, history: LedgerEntry[]): LedgerEntry | undefined {
+  const index = promotionIndex(release, history);
+  const since = index >= 0 ? history.slice(index + 1) : history.filter((e) => e.at > release.updatedAt);
+  const last = since.at(-1);
+  return last && last.version !== release.to ? last : undefined;
+}
+
+/**
+ * A merge job's note on its release promoted before it ran, then taken out of service (`since`,
+ * the ledger's last entry): when, and what serves; the job changes nothing.
+ */
+function promotedThenReplaced(release: Release, history: LedgerEntry[], since: LedgerEntry): string {
+  const when = `at ${utcMinute(since.at)} (${since.summary})`;
+  const how =
+    since.kind === 'rollback'
+      ? `rolled back to ${since.version} ${when}`
+      : `replaced by ${since.version}, promoted${since.pr === undefined ? '' : ` by PR #${since.pr}`} ${when}`;
+  return `${release.to} was ${promotedWhen(release, history)} and has since been ${how}; ${since.version} serves, and this job changed nothing`;
 }
 
 /**
@@ -297,7 +344,10 @@ async function settleEarlierHeads(
 /**
  * A release of the merged head whose analysis after the merge was withdrawn before it decided
  * (the merge job cancelled, its post step withdrew the candidate) is analysed again, as a
- * reopened PR's is (on-merge: analyze-then-promote); the others are returned as they are.
+ * reopened PR's is (on-merge: analyze-then-promote); so is one the post step of a PR's job stopped
+ * before the merge, on the merged head as a new push would, whichever head it was analysed on (a
+ * later push no run saw); the others are returned as they are. An abort or a withdrawal by hand
+ * before the merge stands: the merge's note says what releases the version (endedBeforeMerge).
  */
 async function analyseAgain(
   config: Config,
@@ -312,7 +362,7 @@ async function analyseAgain(
     const model = config.models[release.model];
     const again =
       model?.onMerge === 'analyze-then-promote' &&
-      release.headSha === event.headSha &&
+      (release.headSha === event.headSha || endedByStoppedJob(release)) &&
       analysesAgainAfterMerge(event, release);
     if (!again) {
       out.releases.push(release);

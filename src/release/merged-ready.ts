@@ -7,6 +7,7 @@ import { passedPhases } from './passed-phases.js';
 import { endedByRollbackToIt, withoutOpenPrAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
 import type { PullRequestEvent, RunResult } from './pull-request.js';
+import { endedByStoppedJob } from './stopped-job-end.js';
 import type { Release } from './types.js';
 import { mergedPrAdvice } from './withdrawn-meanwhile.js';
 
@@ -51,14 +52,17 @@ export async function recordMerge(read: Release[], ledger: Ledger, now: number):
 }
 
 /**
- * Whether the merged PR's job analyses this head's release again: its PR merged while it was
- * analysing, and the analysis was withdrawn before it decided (the merge job cancelled and its
- * post step withdrew it, or an abort). Not one whose candidate serves by a rollback to it.
+ * Whether the merged PR's job analyses this head's release again: the analysis was withdrawn before
+ * it decided, after the merge (its PR merged while it was analysing: the merge job cancelled and its
+ * post step withdrew it, or an abort), or before it by the post step of a stopped job (nobody chose
+ * to stop it: stopped-job-end.ts). Not one stopped on purpose before the merge (an abort command,
+ * a withdrawal by hand), nor one whose candidate serves by a rollback to it. The merge job asks
+ * only under on-merge: analyze-then-promote (merge-job.ts analyseAgain).
  */
 export const analysesAgainAfterMerge = (event: PullRequestEvent, release: Release): boolean =>
   event.action === 'closed' &&
   event.merged &&
-  release.mergedAt !== undefined &&
+  (release.mergedAt !== undefined || endedByStoppedJob(release)) &&
   release.status === 'aborted' &&
   !release.withdrawPending &&
   !endedByRollbackToIt(release);
