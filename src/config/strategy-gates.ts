@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { abSplitText } from '../strategies/ab.js';
 import { TARGET_TYPES, type TargetType, targetCapabilities } from '../targets/capabilities.js';
 import { asRecord, finite, type Loose } from './fields.js';
 import { formatPath } from './messages.js';
@@ -92,6 +93,14 @@ function firstPhaseFull(strategy: Loose | undefined) {
       const batch = field(strategy, 'batchSize', 'batch-size');
       const instances = strategy.instances;
       if (!finite(batch) || !finite(instances) || batch < instances) return undefined;
+      // One instance is always replaced whole: no batch-size is below it (the least is 1).
+      if (instances <= 1)
+        return {
+          at: ['instances'],
+          value: instances,
+          what: 'replacing the only instance in the first batch',
+          fix: 'raise instances to 2 or more with batch-size: 1',
+        };
       return {
         at: ['batch-size'],
         value: batch,
@@ -155,7 +164,7 @@ export function checkAbGates(
     issue(
       ctx,
       [...gatesPath, i, 'units'],
-      `required on an A/B whose ${targetType} target splits users by ${String(header)}: without units the gate counts requests, and a few heavy users make a correct ${100 - split}/${split} user split read as a mismatch, so it would roll back good candidates; count the users per slot, ${unitsFix(metricsType)}`,
+      `required on an A/B whose ${targetType} target splits users by ${String(header)}: without units the gate counts requests, and a few heavy users make a correct ${abSplitText(split)} user split read as a mismatch, so it would roll back good candidates; count the users per slot, ${unitsFix(metricsType)}`,
     );
   });
 }

@@ -257,7 +257,9 @@ const counted = (m: Measurement | undefined) => m !== undefined && finite(m.cana
 export function noConversionData(g: GateState, release: Release): boolean {
   const inPhase = (m: Measurement | undefined) => m !== undefined && m.at > release.phaseStartedAt;
   if ([g.last, g.lastUsable].some((m) => inPhase(m) && counted(m))) return false;
-  const since = (release.phaseStartedAt - release.startedAt) / 1000;
+  // In the series' whole seconds (series.ts withLook): a look ms before the phase began, rounded
+  // up, would otherwise count as the phase's.
+  const since = Math.round((release.phaseStartedAt - release.startedAt) / 1000);
   if (g.series?.some(([t, canary, baseline]) => t > since && canary !== null && baseline !== null))
     return false;
   return g.last?.verdict !== 'waiting' || !inPhase(g.last);

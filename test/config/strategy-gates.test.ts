@@ -105,6 +105,10 @@ describe('an A/B', () => {
     expect(problemsOf(config('{ type: ab, split: 20 }', [CONVERSION, SPLIT]))).toEqual([
       `${F}:11:9: models.fraud.gates[1].units: ${why('sandbox', '80/20')}, units: users`,
     ]);
+    // Stable's share counted as the split is, not 100 - 8.04 in floating point (91.96000000000001).
+    expect(problemsOf(config('{ type: ab, split: "8.04%" }', [CONVERSION, SPLIT]))).toEqual([
+      `${F}:11:9: models.fraud.gates[1].units: ${why('sandbox', '91.96/8.04')}, units: users`,
+    ]);
     const prometheus = config('{ type: ab }', [
       '{ name: conversion, kind: conversion, conversions: \'sum(conv{slot="{{slot}}"})\', exposures: \'sum(exp{slot="{{slot}}"})\' }',
       SPLIT,
@@ -201,6 +205,10 @@ describe('a first phase at 100% of live traffic with gates that compare with sta
     ]);
     expect(problemsOf(config('{ type: rolling, instances: 2, batch-size: 2 }', [ERRORS]))).toEqual([
       `${F}:8:58: models.fraud.strategy.batch-size: replacing all 2 instances in the first batch gives the candidate all live traffic, so the gate errors (ratio) in models.fraud.gates would have no stable traffic to compare it with, and no earlier phase to judge them in; use a batch-size below 2, ${howElse}`,
+    ]);
+    // One instance: no batch-size is below it, so the advice is more instances.
+    expect(problemsOf(config('{ type: rolling, instances: 1 }', [ERRORS]))).toEqual([
+      `${F}:8:43: models.fraud.strategy.instances: replacing the only instance in the first batch gives the candidate all live traffic, so the gate errors (ratio) in models.fraud.gates would have no stable traffic to compare it with, and no earlier phase to judge them in; raise instances to 2 or more with batch-size: 1, ${howElse}`,
     ]);
   });
 
