@@ -176,6 +176,17 @@ export const releaseSchema = z.object({
   to: version,
   pr: z.int().positive().optional(),
   headSha: sha.optional(),
+  // Optional: absent unless a new head superseded the PR's analysis, and in releases stored before it.
+  // Shown in the report, never acted on.
+  restartedFrom: z
+    .object({
+      head: sha.optional(),
+      version,
+      phase: phase.pick({ name: true, weight: true }).optional(),
+      ready: z.literal(true).optional(),
+      withdrawPending: z.literal(true).optional(),
+    })
+    .optional(),
   status: oneOf<ReleaseStatus>({
     analysing: 'analysing',
     ready: 'ready',

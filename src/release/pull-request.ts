@@ -18,6 +18,7 @@ import { newRelease } from './new-release.js';
 import { withdrawNoLongerChanged } from './no-longer-changed.js';
 import { endedByRollbackToIt, newHeadAdvice } from './phase-notes.js';
 import { contextFor, type Ports } from './ports.js';
+import { restartedFrom } from './restarted-from.js';
 import { mergedPrLine, type PullRequestReader, staleEvent } from './stale-event.js';
 import { tearDownCandidates } from './tear-down.js';
 import { inFlight, type Release } from './types.js';
@@ -356,6 +357,7 @@ async function prepareModel(
   const heldByOther = holder && holder.pr !== event.number ? holder : undefined;
   // The model's last release as it ended: when its candidate had live traffic (earlier-live.ts).
   let previous = found;
+  let restarted: Release['restartedFrom'];
   // Another PR's candidate holds the slot: withdrawing traffic now would withdraw that one.
   if (!heldByOther && existing && inFlight(existing) && !opts.dryRun) {
     const head = headName(event.headSha);
@@ -367,6 +369,8 @@ async function prepareModel(
     if (superseded === existing) return undefined;
     ports.log.info(`${model.name}: ${superseded.reason}`);
     previous = superseded;
+    // Kept on the new record, so every report of it says it restarted (restart-line.ts).
+    restarted = restartedFrom(existing, superseded);
   }
   // Before the slot: a version already stable has nothing to wait for.
   // The versions releases on record name too, so a platform's names map back to them.
@@ -413,7 +417,11 @@ async function prepareModel(
     offline,
   });
   const earlierLive = earlierLiveOf(previous, serving, now);
-  return earlierLive ? { ...release, earlierLive } : release;
+  return {
+    ...release,
+    ...(restarted ? { restartedFrom: restarted } : {}),
+    ...(earlierLive ? { earlierLive } : {}),
+  };
 }
 
 /**

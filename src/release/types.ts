@@ -244,6 +244,19 @@ export interface Release {
   to: string;
   pr?: number;
   headSha?: string;
+  /**
+   * The in-flight analysis of the PR this one superseded (pull-request.ts prepareModel), so every
+   * report of it says the analysis restarted rather than fell back: its head (absent for the CLI's
+   * working tree), candidate, and the phase it was in or `ready`; `withdrawPending` where taking it
+   * out was not confirmed. Absent for a first run or a reopen, and in releases stored before it.
+   */
+  restartedFrom?: {
+    head?: string;
+    version: string;
+    phase?: { name: string; weight: number };
+    ready?: true;
+    withdrawPending?: true;
+  };
   status: ReleaseStatus;
   /** Index into the strategy's phases; -1 before the candidate is deployed. */
   phase: number;

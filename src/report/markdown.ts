@@ -3,6 +3,7 @@ import type { RunResult } from '../release/pull-request.js';
 import { keyMetricChart, noChartLine } from './chart.js';
 import { decisionSentences, reportStatus, reportTitle, worstFirst } from './decision.js';
 import { NO_CONFIG } from './gate-label.js';
+import { restartLine } from './restart-line.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 import { shortLines } from './short-lines.js';
 import { underHeading } from './under-heading.js';
@@ -35,6 +36,9 @@ export function renderMarkdown(config: Config, result: RunResult, meta: ReportMe
       `### ${escapeMarkdown(r.model)}: ${escapeMarkdown(r.from)} → ${escapeMarkdown(r.to)}${pr} (${escapeMarkdown(reportStatus(r, result))})`,
       '',
     );
+    // A new head restarted it: said before the rows, which now show an earlier step than before.
+    const restart = restartLine(r);
+    if (restart) lines.push(`ℹ️ ${escapeMarkdown(restart)}`, '');
     // A model left out of this run's config (a command on another model, load.ts `only`): its
     // gates' kinds, bounds and units are not known, and the rows must not look as if they were.
     if (!model) lines.push(`ℹ️ ${escapeMarkdown(noConfigNote(r.model))}`, '');

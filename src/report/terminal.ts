@@ -1,6 +1,7 @@
 import type { Config } from '../config/types.js';
 import type { RunResult } from '../release/pull-request.js';
 import { decisionSentences, type ReportAt, reportStatus, reportTitle, worstFirst } from './decision.js';
+import { restartLine } from './restart-line.js';
 import { gateRows, phaseRows, splitNote } from './rows.js';
 
 /**
@@ -17,6 +18,8 @@ export function renderTerminal(config: Config, result: RunResult, now: number): 
   const out = terminalHead(result, { config, now });
   for (const r of worstFirst(result.releases)) {
     out.push('', `${r.model}: ${r.from} -> ${r.to} (${reportStatus(r, result)})`);
+    const restart = restartLine(r);
+    if (restart) out.push(`  ${restart}`);
     const split = splitNote(config.models[r.model]);
     if (split) out.push(`  note: ${split}`);
     const gates = gateRows(r, config.models[r.model]);

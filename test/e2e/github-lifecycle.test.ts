@@ -168,12 +168,17 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
       headSha: head,
       files: [{ filename: FILE, status: 'modified' }],
     });
+    const before = pr2.head;
     pr2 = { base: pr2.base, head };
     const run = await action('pull_request', pullRequestEvent('synchronize', pr2), { runId: 101 });
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`superseded by a new head ${head.slice(0, 7)}`);
     expect(canaryDeployments().map(latest)).toEqual(['inactive', 'in_progress']);
     expect(ourComments(2)).toHaveLength(1);
+    // The comment and the job summary say why the analysis started over, not only the step it is at.
+    const restarted = `ℹ️ restarted for head ${head.slice(0, 7)}: the analysis of v2 at ${before.slice(0, 7)} (passed, ready to merge) was superseded and its candidate withdrawn`;
+    expect(ourComments(2)[0]?.body).toContain(restarted);
+    expect(run.summary).toContain(restarted);
     expect(github.commitStatuses(head).at(-1)?.state).toBe('success');
   });
 
@@ -197,6 +202,8 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     expect(canaryDeployments().map(latest)).toEqual(['inactive', 'inactive']);
     expect(ourComments(2)).toHaveLength(1);
     expect(ourComments(2)[0]?.body).toContain('fraud-detector v2 was promoted (replacing v1)');
+    // Once promoted, the restart is no news.
+    expect(ourComments(2)[0]?.body).not.toContain('restarted for head');
   });
 
   // 69 measured: 49 for the analysis, 20 for the merge. Each asks GitHub once where the PR's head
