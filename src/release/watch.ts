@@ -1,4 +1,4 @@
-import { formatDuration, formatElapsed } from '../config/duration.js';
+import { formatElapsed } from '../config/duration.js';
 import type { Config } from '../config/types.js';
 import { ConfigError, TargetError } from '../core/errors.js';
 import { describeGitHubError, isGitHubError } from '../core/github-error.js';
@@ -12,6 +12,7 @@ import type { ReleaseContext } from './context.js';
 import { checkSameTarget, deployingOn } from './deployed-target.js';
 import { hasLiveTraffic, retryWithdrawal } from './finish.js';
 import { LeftAloneError } from './left-alone.js';
+import { LookSchedule } from './look-schedule.js';
 import { finishIdle, idleFinished, idleNotTaken, idlePending } from './pending-idle.js';
 import { pastCapNote } from './planned-sample.js';
 import { contextFor, type Ports } from './ports.js';
@@ -30,10 +31,11 @@ export interface WatchOptions {
 
 /**
  * Drive the analysing releases forward, saving each new state before anything else
- * happens, so a killed job resumes where it stopped. A release still analysing when
- * the time budget ends, or whose next look would come after it, is left as it is, resumable
- * by the next run. One this run's config cannot act on is left as it is too, and the run fails on
- * it once it drove the others (LeftAloneError, with every release as it left them).
+ * happens, so a killed job resumes where it stopped. Each release is looked at at its own model's
+ * `interval`. A release still analysing when the time budget ends, or when the next pass could end
+ * after it, is left as it is, resumable by the next run. One this run's config cannot act on is
+ * left as it is too, and the run fails on it once it drove the others (LeftAloneError, with every
+ * release as it left them).
  */
 export async function driveReleases(
   config: Config,
@@ -96,7 +98,9 @@ async function driveChecked(
   const started = ports.clock.now();
   // In watch mode, the leases this run records on the releases it drives, renewed as it watches:
   // schedule ticks leave them to it meanwhile (watch-lease.ts). A one-pass run records none, and
-  // clears one a lost job left. A lease covers one pass over them all, each at its slowest.
+  // clears one a lost job left. A lease covers one pass over them all, each at its slowest. The run
+  // starts no pass after its max-wait (nor one it expects to end after it), so it stops within its
+  // max-wait and one pass: the leases' end.
   const passMs = current.reduce((sum, r) => {
     const model = config.models[r.model];
     const looked = r.status === 'analysing' || r.withdrawPending || idlePending(r);
@@ -129,6 +133,8 @@ async function driveChecked(
   const warned = new Map<number, string>();
   // The phase each A/B last said it will likely run to its cap in, by index: said once a phase.
   const capNoted = new Map<number, number>();
+  // When each analysing release is next due for a look, and how long its looks took.
+  const looks = new LookSchedule();
   for (;;) {
     for (const [i, release] of current.entries()) {
       const model = config.models[release.model];
@@ -181,6 +187,8 @@ async function driveChecked(
         continue;
       }
       if (release.status !== 'analysing') continue;
+      const lookStart = ports.clock.now();
+      if (!looks.due(i, lookStart)) continue;
       // What this run last recorded of the release: the decision a tick records before its traffic
       // change (a rollback, a pass) is this run's, not another run's end of it.
       const own: Own = { release, unlooked: [] };
@@ -209,7 +217,8 @@ async function driveChecked(
         // reads its record again for a release this run has not saved yet, a schedule tick's). A
         // step that ended it did so by a checked traffic change and records what this run did: a
         // tick that saw the candidate withdrawn meanwhile and ended it must not have the last word.
-        if (next.status === 'analysing') await checkNotEnded(release, ports.ledger);
+        // Checked against what this run last recorded: a switch to the next phase is recorded first.
+        if (next.status === 'analysing') await checkNotEnded(own.release, ports.ledger);
       } catch (err) {
         // A read after the tick's traffic change failed (GitHub not answering, even when tried
         // again): the change landed all the same. Its step is recorded (the comment, the commit
@@ -241,32 +250,36 @@ async function driveChecked(
       }
       // Its rollback refused: tried again after a wait (watch mode), as a pending withdrawal.
       if (next.withdrawPending) retries.failed(i, ports.clock.now(), withdrawalRetryMs(model));
+      looks.looked(i, lookStart, ports.clock.now(), model.strategy.intervalMs);
     }
     await ports.onProgress?.(current);
-    const analysing = current.filter((r, i) => r.status === 'analysing' && !givenUp.has(i));
-    const pending = current.flatMap((r, i) => (r.withdrawPending && !givenUp.has(i) ? [i] : []));
+    const driven = (keep: (r: Release) => boolean) =>
+      current.flatMap((r, i) => {
+        const model = config.models[r.model];
+        return model && keep(r) && !givenUp.has(i) ? [{ i, model }] : [];
+      });
+    const analysing = driven((r) => r.status === 'analysing');
+    const pending = driven((r) => r.withdrawPending === true).map(({ i }) => i);
     const retryAt = opts.mode === 'watch' ? retries.nextAt(pending) : undefined;
     if (opts.mode === 'tick' || (analysing.length === 0 && retryAt === undefined)) return current;
-    const retryIn =
-      retryAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, retryAt - ports.clock.now());
+    const now = ports.clock.now();
+    const retryIn = retryAt === undefined ? Number.POSITIVE_INFINITY : Math.max(0, retryAt - now);
     if (analysing.length === 0) {
       await ports.clock.sleep(retryIn);
       continue;
     }
-    const interval = Math.min(...analysing.map((r) => config.models[r.model]?.strategy.intervalMs ?? 30_000));
-    // Never sleep past the budget: an interval longer than the job's timeout would get the job
-    // killed mid-sleep, and its post step would withdraw the candidate, losing the analysis.
-    const left = opts.maxWaitMs - (ports.clock.now() - started);
-    if (left <= 0 || interval > left) {
-      const still = analysing.map((r) => r.model).join(', ');
-      // A clock difference, in whole seconds rounded down: rounded up, 29.6s left would read as
-      // the 30s interval it is too short for.
-      const shown = formatElapsed(left >= 1000 ? Math.floor(left / 1000) * 1000 : left);
-      const why =
-        left <= 0
-          ? 'time budget (max-wait) reached'
-          : `the next look (in ${formatDuration(interval)}) would be past the time budget (max-wait, ${shown} left)`;
-      ports.log.warn(`${why} with ${still} still analysing: the next run resumes`);
+    const watched = analysing.map(({ i }) => i);
+    const lookIn = looks.nextAt(watched, now) - now;
+    // Never start a pass that could end past the budget: a job killed at its timeout-minutes mid-look
+    // (a traffic change the platform is slow to confirm) has its post step withdraw the candidate,
+    // losing the analysis. A pending withdrawal counts too: a pass tries it again.
+    const passTakes = looks.passMs(watched.concat(pending));
+    const left = opts.maxWaitMs - (now - started);
+    if (left <= 0 || lookIn + passTakes > left) {
+      const still = analysing.map(({ model }) => model.name).join(', ');
+      ports.log.warn(
+        `${budgetEnd(left, lookIn, passTakes)} with ${still} still analysing: the next run resumes`,
+      );
       // This run stops watching: the next tick need not wait for its lease to end.
       for (const [i, r] of current.entries()) {
         if (givenUp.has(i) || !leases?.holds(i, r)) continue;
@@ -277,8 +290,22 @@ async function driveChecked(
       }
       return current;
     }
-    await ports.clock.sleep(Math.min(interval, retryIn));
+    await ports.clock.sleep(Math.min(lookIn, retryIn));
   }
+}
+
+/**
+ * Why a watch stops with `left` of its budget: the next look, `lookIn` away, and the pass it starts
+ * (`passMs` long, as its looks have taken so far) would end past it.
+ */
+function budgetEnd(left: number, lookIn: number, passMs: number): string {
+  if (left <= 0) return 'time budget (max-wait) reached';
+  // A clock difference, in whole seconds rounded down: rounded up, 29.6s left would read as
+  // the 30s interval it is too short for.
+  const shown = `max-wait, ${formatElapsed(left >= 1000 ? Math.floor(left / 1000) * 1000 : left)} left`;
+  const next = lookIn > 0 ? `the next look (in ${formatElapsed(lookIn)})` : 'the next look';
+  if (lookIn > left) return `${next} would be past the time budget (${shown})`;
+  return `${next} could end past the time budget (${shown}; a pass has taken up to ${formatElapsed(passMs)})`;
 }
 
 /**
@@ -300,7 +327,8 @@ const recordDecision =
   async (decided: Release): Promise<void> => {
     await lookAgainAtUnlooked(own, ports.ledger);
     await checkNotEnded(own.release, ports.ledger, true);
-    const release = withLease(decided, undefined);
+    // A switch to the next phase (still analysing) keeps this run's lease: ticks leave it to this run.
+    const release = withLease(decided, decided.watchedUntil);
     await ports.ledger.saveRelease(release);
     own.release = release;
     try {

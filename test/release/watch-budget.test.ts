@@ -62,3 +62,36 @@ describe('a watch whose budget is not a multiple of its interval', () => {
     );
   });
 });
+
+describe('a watch on a platform slow to confirm its traffic changes', () => {
+  it('starts no look it could not end within the budget, and leaves the release to the next run', async () => {
+    const { config, clock, ports, target, ledger, warnings, event } = await slowCanary(
+      '10m',
+      '[10, 25, 50, 75]',
+    );
+    // Each change takes the platform 20 minutes to confirm: a look that steps up takes that long.
+    const write = target.write.bind(target);
+    target.write = async (desired) => {
+      await write(desired);
+      clock.advance(20 * MINUTE);
+    };
+    const started = clock.now();
+    await handlePullRequest(config, event(), ports, { mode: 'watch', maxWaitMs: 60 * MINUTE, dryRun: false });
+    // Looks from 0 to 20m (10%) and from 30m to 50m (25%); the next, due at 60m, would end at 80m.
+    // Before the fix it was started all the same, with the 10m interval fitting in the 10m left:
+    // the job ran to 80m, past a timeout-minutes set a little above max-wait.
+    expect(clock.now() - started).toBe(50 * MINUTE);
+    expect(target.weights()).toEqual([10, 25]);
+    expect(warnings.at(-1)).toBe(
+      'the next look (in 10m) could end past the time budget (max-wait, 10m left; a pass has taken up to 20m) with fraud still analysing: the next run resumes',
+    );
+    // Resumable: no lease left for a tick to wait out, and the next tick takes the next step.
+    const recorded = await ledger.release('fraud');
+    expect(recorded).toMatchObject({ status: 'analysing' });
+    expect(recorded?.watchedUntil).toBeUndefined();
+    await clock.sleep(10 * MINUTE);
+    const ticked = await handleSchedule(config, ports, { mode: 'tick', maxWaitMs: 0 });
+    expect(ticked.releases[0]).toMatchObject({ status: 'analysing' });
+    expect(target.state.canary).toEqual({ version: 'v2', weight: 50 });
+  });
+});
