@@ -121,10 +121,13 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
   switch (issue.code) {
     case 'invalid_type': {
       if (issue.input === undefined) return requiredMessage(issue.inst);
-      const expected = `expected ${EXPECTED[issue.expected] ?? issue.expected}, got ${describeValue(issue.input)}`;
+      // zod reports text in a z.int() field as expecting a number: the field wants a whole one.
+      const whole = isWholeNumberField(issue.inst);
+      const expected = `expected ${whole ? EXPECTED.int : (EXPECTED[issue.expected] ?? issue.expected)}, got ${describeValue(issue.input)}`;
       // Number fields hold fractions or the metric's own unit, never percent text: say what to write.
+      // Not a whole-number field (a count): the fraction would be refused in turn.
       const fraction =
-        issue.expected === 'number' && typeof issue.input === 'string'
+        issue.expected === 'number' && !whole && typeof issue.input === 'string'
           ? parsePercent(issue.input)
           : undefined;
       return fraction === undefined ? expected : `${expected}: write ${fraction} for ${issue.input}`;
@@ -160,6 +163,12 @@ export const configErrorMap: z.core.$ZodErrorMap = (issue) => {
       return undefined;
   }
 };
+
+/** Whether the schema that raised an issue is a whole-number one (`z.int()`: format `safeint`). */
+function isWholeNumberField(inst: z.core.$ZodRawIssue['inst']): boolean {
+  const format = (inst?._zod.def as { format?: unknown } | undefined)?.format;
+  return typeof format === 'string' && format.includes('int');
+}
 
 /** Longest description kept whole after "required: "; a longer one is cut before its first clause or example. */
 const MAX_SUMMARY = 100;

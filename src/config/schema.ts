@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { BUCKET_SOURCES, NO_BUCKETS } from '../metrics/capabilities.js';
 import { templateProblem } from '../metrics/template.js';
-import { strategyRefusal } from '../targets/capabilities.js';
+import { type StrategyRefusal, strategyRefusal } from '../targets/capabilities.js';
 import { driftWatchSchema } from './drift-watch-schema.js';
 import { always, asRecord, dottedKey, MODEL_NAME_RULE, modelName, repoPath, strict } from './fields.js';
 import { checkSourceQueries, SANDBOX_NAMED } from './gate-queries.js';
 import { checkAgreementTolerance, checkShareBounds, gatesSchema, withSandboxNames } from './gate-schema.js';
-import { describeValue } from './messages.js';
+import { describeValue, formatPath } from './messages.js';
 import { metricsSchema } from './metrics-schema.js';
 import { checkSandboxNames } from './sandbox-names.js';
 import { checkSharedTargets } from './shared-target.js';
@@ -92,14 +92,7 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     }
     // A strategy the platform cannot do is refused now, with the reason, not mid-release.
     const refusal = strategyRefusal(model.target ?? defaults?.target, model.strategy ?? defaults?.strategy);
-    if (refusal) {
-      ctx.addIssue({
-        code: 'custom',
-        input: undefined,
-        message: refusal,
-        path: ['models', name, model.strategy !== undefined ? 'strategy' : 'target'],
-      });
-    }
+    if (refusal) ctx.addIssue(refusalIssue(refusal, name, model.strategy !== undefined));
     const smokeWithoutUrl = missingSmokeUrl(
       model.target ?? defaults?.target,
       model.strategy ?? defaults?.strategy,
@@ -144,6 +137,30 @@ function checkModels(value: unknown, ctx: z.core.$RefinementCtx) {
     checkShareBounds(model.gates, gatesPath, ctx);
     checkSandboxNames(model, ['models', name], ctx);
   }
+}
+
+/**
+ * Where a refusal is reported: at the value to blame (`steps[1]`) in the model's own strategy; else
+ * at the strategy, or at the model's target when the strategy is the defaults' (another model's
+ * target may take it), naming the value in `defaults`. Kept under the model, so that a run of
+ * another model (a matrix job, load.ts `only`) is not stopped by it.
+ */
+function refusalIssue(refusal: StrategyRefusal, name: string, ownStrategy: boolean) {
+  const issue = { code: 'custom' as const, input: undefined };
+  if (refusal.at === undefined) {
+    return {
+      ...issue,
+      message: refusal.message,
+      path: ['models', name, ownStrategy ? 'strategy' : 'target'],
+    };
+  }
+  if (ownStrategy)
+    return { ...issue, message: refusal.message, path: ['models', name, 'strategy', ...refusal.at] };
+  return {
+    ...issue,
+    message: `${refusal.message} (in ${formatPath(['defaults', 'strategy', ...refusal.at])}, which this model takes)`,
+    path: ['models', name, 'target'],
+  };
 }
 
 /**

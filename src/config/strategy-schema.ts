@@ -4,6 +4,7 @@ import { dividesEvenly, linearStepCount, linearSteps, MAX_LINEAR_STEPS } from '.
 import { formatDuration } from './duration.js';
 import { always, duration, finite, type Loose, strict, unknownVariant } from './fields.js';
 import { describeValue } from './messages.js';
+import { formatPercent, parsePercent } from './percent.js';
 import { smokeSchema } from './smoke-schema.js';
 
 // ── strategies ──────────────────────────────────────────────────────────────────────────
@@ -19,6 +20,9 @@ function trafficPercentMessage(input: unknown, noun: string, fractionIsMistake: 
   }
   if (typeof input === 'number')
     return `expected a number between 0 and 100${input === 0 ? ' (more than 0)' : ''}, got ${input}`;
+  // "0%" is refused for the reason a bare 0 is, and says so.
+  if (typeof input === 'string' && parsePercent(input) === 0)
+    return `expected a percentage between 0% and 100% (more than 0%), got ${describeValue(input)}`;
   return `expected a number between 0 and 100 or a percentage such as "10%", got ${describeValue(input)}`;
 }
 
@@ -301,6 +305,24 @@ const abStrategy = strict(
   .transform((s) => ({ type: s.type, split: s.split, stickyHeader: s['sticky-header'], ...timingOf(s) }))
   .describe('A/B: a sticky split by user; conversion and srm gates decide.');
 
+/**
+ * batch-size counts instances; a share (`"25%"`, `0.25`) is the likely slip there, so the message
+ * turns it into a count, on the fewest instances where that share is a whole batch.
+ */
+function batchSizeMessage(issue: z.core.$ZodRawIssue): string | undefined {
+  if (issue.code !== 'invalid_type') return undefined;
+  const { input } = issue;
+  const expected = `expected a whole number of instances, got ${describeValue(input)}`;
+  const share = typeof input === 'string' ? parsePercent(input) : finite(input) ? input : undefined;
+  if (share === undefined || share <= 0 || share >= 1) return expected;
+  for (let instances = 2; instances <= MAX_INSTANCES; instances++) {
+    const batch = Number((instances * share).toPrecision(12));
+    if (Number.isInteger(batch))
+      return `${expected}: for ${formatPercent(share)} of ${instances} instances write ${batch}`;
+  }
+  return expected;
+}
+
 const rollingStrategy = strict(
   {
     type: z.literal('rolling').describe('Replace instances in batches, with gates between batches.'),
@@ -313,7 +335,11 @@ const rollingStrategy = strict(
       })
       .default(4)
       .describe(`Instances serving the model, at most ${MAX_INSTANCES}.`),
-    'batch-size': z.int().min(1).default(1).describe('Instances replaced at each step.'),
+    'batch-size': z
+      .int({ error: batchSizeMessage })
+      .min(1)
+      .default(1)
+      .describe('Instances replaced at each step.'),
     'min-available': z
       .int()
       .min(0)

@@ -196,48 +196,70 @@ const record = (value: unknown): Record<string, unknown> | undefined =>
     ? (value as Record<string, unknown>)
     : undefined;
 
+/** Why a target cannot carry out a strategy; `at`: the strategy's field to blame (`['steps', 1]`), if one is. */
+export interface StrategyRefusal {
+  message: string;
+  at?: (string | number)[];
+}
+
 /**
  * Why `target` cannot carry out `strategy`, or undefined when it can (or when either is too
  * malformed to judge: their own schemas report that). Both are the config as the user wrote
  * it (kebab-case keys, before normalisation), so `checkModels` can call this with
  * `model.target ?? defaults.target` and `model.strategy ?? defaults.strategy`.
  */
-export function strategyRefusal(target: unknown, strategy: unknown): string | undefined {
+export function strategyRefusal(target: unknown, strategy: unknown): StrategyRefusal | undefined {
   const t = record(target);
   const s = record(strategy);
   if (!t || !s || !isTargetType(t.type) || !isStrategy(s.type)) return undefined;
   const caps = targetCapabilities(t.type);
   const wanted = s.type;
   if (caps.declared && caps.refused[wanted]) {
-    return `the ${t.type} target cannot do ${wanted}: ${caps.refused[wanted]}`;
+    return { message: `the ${t.type} target cannot do ${wanted}: ${caps.refused[wanted]}` };
   }
   if (caps.declared) {
     const declared = Array.isArray(t.strategies) ? t.strategies : caps.strategies;
     if (!declared.includes(wanted)) {
-      return `the ${t.type} target declares strategies: [${declared.join(', ')}], so it cannot do ${wanted}; add "${wanted}" to target.strategies if your ${t.type === 'http' ? 'service' : 'commands'} can`;
+      return {
+        message: `the ${t.type} target declares strategies: [${declared.join(', ')}], so it cannot do ${wanted}; add "${wanted}" to target.strategies if your ${t.type === 'http' ? 'service' : 'commands'} can`,
+      };
     }
   } else if (!caps.strategies.includes(wanted)) {
     const why = caps.refused[wanted] ?? 'it is not supported there';
-    return `the ${t.type} target cannot do ${wanted}: ${why} (it can do ${caps.strategies.join(', ')})`;
+    return {
+      message: `the ${t.type} target cannot do ${wanted}: ${why} (it can do ${caps.strategies.join(', ')})`,
+    };
   }
   if (caps.weights === 'integer') {
-    const fractional = percents(s).find(([, value]) => !Number.isInteger(value));
+    const fractional = percents(s).find(({ value }) => !Number.isInteger(value));
     if (fractional) {
-      return `the ${t.type} target takes whole percentages of traffic, got the ${fractional[0]} ${fractional[1]}; use whole numbers`;
+      return {
+        message: `the ${t.type} target takes whole percentages of traffic, got the ${fractional.name} ${fractional.value}; use whole numbers`,
+        at: fractional.at,
+      };
     }
   }
   if (wanted === 'shadow' && !caps.declared) {
     const share = s.share === undefined ? SHADOW_SHARE_DEFAULT : s.share;
     if (inRange(share) && share > caps.maxMirrorPercent) {
       const given = s.share === undefined ? `share ${share}% (the default)` : `share ${share}%`;
-      return `the ${t.type} target mirrors at most ${caps.maxMirrorPercent}% of live traffic, got ${given}; set strategy.share to ${caps.maxMirrorPercent} or less`;
+      return {
+        message: `the ${t.type} target mirrors at most ${caps.maxMirrorPercent}% of live traffic, got ${given}; set strategy.share to ${caps.maxMirrorPercent} or less`,
+      };
     }
   }
   return undefined;
 }
 
-/** The percentages of traffic a strategy asks for, by what the user calls them (`step`, `share`). */
-function percents(strategy: Record<string, unknown>): [string, number][] {
+/** A percentage of traffic a strategy asks for: what the user calls it (`step`) and where it is written. */
+interface Percent {
+  name: string;
+  value: number;
+  at: (string | number)[];
+}
+
+/** The percentages of traffic a strategy asks for (a step, a share), each with its field. */
+function percents(strategy: Record<string, unknown>): Percent[] {
   const steps = Array.isArray(strategy.steps) ? strategy.steps : [];
   // Checked on the config as the schema converted it (stepSize), or as written (step-size).
   const named: [string, unknown][] = [
@@ -246,9 +268,11 @@ function percents(strategy: Record<string, unknown>): [string, number][] {
     ['share', strategy.share],
     ['split', strategy.split],
   ];
-  return [...steps.map((step): [string, unknown] => ['step', step]), ...named].filter(
-    (entry): entry is [string, number] => inRange(entry[1]),
-  );
+  const all = [
+    ...steps.map((value, i) => ({ name: 'step', value, at: ['steps', i] })),
+    ...named.map(([name, value]) => ({ name, value, at: [name] })),
+  ];
+  return all.filter((entry): entry is Percent => inRange(entry.value));
 }
 
 /** A percentage the schema accepts; anything else is the schema's to report, not ours. */

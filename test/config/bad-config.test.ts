@@ -56,6 +56,35 @@ describe('bad configs: one exact line per problem, with file, line, column and p
     ]);
   });
 
+  it('a zero step or share written as text says why, as a bare 0 does', () => {
+    const more = 'expected a percentage between 0% and 100% (more than 0%)';
+    expect(problemsOf(oneModel('    strategy: { type: canary, steps: ["0%", 50] }\n'))).toEqual([
+      `${F}:8:39: models.fraud.strategy.steps[0]: ${more}, got "0%"`,
+    ]);
+    expect(problemsOf(oneModel('    strategy: { type: shadow, share: "0%" }\n'))).toEqual([
+      `${F}:8:38: models.fraud.strategy.share: ${more}, got "0%"`,
+    ]);
+  });
+
+  it('text in a whole-number field: a whole number is asked for, not a fraction it would refuse next', () => {
+    const rolling = (fields: string) => oneModel(`    strategy: { type: rolling, ${fields} }\n`);
+    expect(problemsOf(rolling('instances: "4", min-available: "50%", min-requests: "10%"'))).toEqual([
+      `${F}:8:43: models.fraud.strategy.instances: expected a whole number, got "4"`,
+      `${F}:8:63: models.fraud.strategy.min-available: expected a whole number, got "50%"`,
+      `${F}:8:84: models.fraud.strategy.min-requests: expected a whole number, got "10%"`,
+    ]);
+    // A batch is counted in instances: a share is turned into a count.
+    expect(problemsOf(rolling('batch-size: "25%"'))).toEqual([
+      `${F}:8:44: models.fraud.strategy.batch-size: expected a whole number of instances, got "25%": for 25% of 4 instances write 1`,
+    ]);
+    expect(problemsOf(rolling('batch-size: 0.25'))).toEqual([
+      `${F}:8:44: models.fraud.strategy.batch-size: expected a whole number of instances, got 0.25: for 25% of 4 instances write 1`,
+    ]);
+    expect(problemsOf(rolling('batch-size: "12.5%"'))).toEqual([
+      `${F}:8:44: models.fraud.strategy.batch-size: expected a whole number of instances, got "12.5%": for 12.5% of 8 instances write 1`,
+    ]);
+  });
+
   it('steps that do not increase', () => {
     expect(problemsOf(oneModel('    strategy: { type: canary, steps: [10, 50, 50, 25] }\n'))).toEqual([
       `${F}:8:47: models.fraud.strategy.steps[2]: expected more than 50 (steps must increase), got 50`,
@@ -370,7 +399,23 @@ models:
     gates: []
 `;
     expect(problemsOf(text)).toEqual([
-      `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step 0.5; use whole numbers`,
+      `${F}:7:39: models.fraud.strategy.steps[0]: the kserve target takes whole percentages of traffic, got the step 0.5; use whole numbers`,
+    ]);
+  });
+
+  it('names the fractional step of a strategy from defaults, under the model whose target refuses it', () => {
+    const text = `version: 1
+defaults:
+  strategy: { type: canary, steps: [1, "2.5%", 50] }
+models:
+  fraud:
+    source: { file: m.yaml, key: version }
+    target: { type: vertex, project: p, region: us-central1, endpoint: "123" }
+    metrics: { type: prometheus, url: "http://127.0.0.1:1" }
+    gates: []
+`;
+    expect(problemsOf(text)).toEqual([
+      `${F}:7:5: models.fraud.target: the vertex target takes whole percentages of traffic, got the step 2.5; use whole numbers (in defaults.strategy.steps[1], which this model takes)`,
     ]);
   });
 
@@ -385,10 +430,10 @@ models:
     gates: []
 `;
     expect(problemsOf(linear('2.5'))).toEqual([
-      `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step-size 2.5; use whole numbers`,
+      `${F}:7:42: models.fraud.strategy.step-size: the kserve target takes whole percentages of traffic, got the step-size 2.5; use whole numbers`,
     ]);
     expect(problemsOf(linear('"2.5%"'))).toEqual([
-      `${F}:7:5: models.fraud.strategy: the kserve target takes whole percentages of traffic, got the step-size 2.5; use whole numbers`,
+      `${F}:7:42: models.fraud.strategy.step-size: the kserve target takes whole percentages of traffic, got the step-size 2.5; use whole numbers`,
     ]);
     expect(parseConfig(linear('5'), {}).config.models.fraud?.strategy).toMatchObject({ stepSize: 5 });
   });

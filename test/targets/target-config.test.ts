@@ -11,6 +11,9 @@ import {
 
 const F = '.github/model-gate.yml';
 
+/** The reason a target refuses a strategy, as the config error says it. */
+const refusal = (target: unknown, strategy: unknown) => strategyRefusal(target, strategy)?.message;
+
 /** A one-model config whose target is the given YAML flow mapping. */
 const withTarget = (target: string, strategy = '{ type: canary, steps: [10, 50] }') => `version: 1
 models:
@@ -217,57 +220,58 @@ describe('target capabilities', () => {
 
   it('refuses a strategy a platform cannot do, with the reason', () => {
     const canary = { type: 'canary', steps: [10, 50] };
-    expect(strategyRefusal({ type: 'kserve' }, { type: 'shadow' })).toBe(
+    expect(refusal({ type: 'kserve' }, { type: 'shadow' })).toBe(
       'the kserve target cannot do shadow: it has no traffic mirroring (canaryTrafficPercent only splits live traffic) (it can do canary, linear, blue-green)',
     );
-    expect(strategyRefusal({ type: 'kserve' }, { type: 'ab' })).toBe(
+    expect(refusal({ type: 'kserve' }, { type: 'ab' })).toBe(
       'the kserve target cannot do ab: it has no split by a sticky key (user id) (it can do canary, linear, blue-green)',
     );
-    expect(strategyRefusal({ type: 'vertex' }, { type: 'shadow' })).toMatch(
+    expect(refusal({ type: 'vertex' }, { type: 'shadow' })).toMatch(
       /^the vertex target cannot do shadow: it has no traffic mirroring/,
     );
-    expect(strategyRefusal({ type: 'seldon' }, { type: 'blue-green' })).toMatch(
+    expect(refusal({ type: 'seldon' }, { type: 'blue-green' })).toMatch(
       /^the seldon target cannot do blue-green: an Experiment/,
     );
-    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'rolling' })).toMatch(
+    expect(refusal({ type: 'sagemaker' }, { type: 'rolling' })).toMatch(
       /^the sagemaker target cannot do rolling/,
     );
-    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'shadow', share: 12.5 })).toBeUndefined();
-    expect(strategyRefusal({ type: 'sagemaker' }, { type: 'shadow' })).toBeUndefined();
+    expect(refusal({ type: 'sagemaker' }, { type: 'shadow', share: 12.5 })).toBeUndefined();
+    expect(refusal({ type: 'sagemaker' }, { type: 'shadow' })).toBeUndefined();
     for (const type of TARGET_TYPES)
-      expect(strategyRefusal({ type, apply: ['x'], read: ['y'] }, canary)).toBeUndefined();
+      expect(refusal({ type, apply: ['x'], read: ['y'] }, canary)).toBeUndefined();
   });
 
   it('refuses fractional steps on platforms that take whole percentages', () => {
     const steps = { type: 'canary', steps: [12.5, 50] };
-    expect(strategyRefusal({ type: 'kserve' }, steps)).toBe(
-      'the kserve target takes whole percentages of traffic, got the step 12.5; use whole numbers',
-    );
+    expect(strategyRefusal({ type: 'kserve' }, steps)).toEqual({
+      message: 'the kserve target takes whole percentages of traffic, got the step 12.5; use whole numbers',
+      at: ['steps', 0],
+    });
     for (const type of ['azureml', 'vertex', 'seldon'])
-      expect(strategyRefusal({ type }, steps)).toMatch(/takes whole percentages/);
+      expect(refusal({ type }, steps)).toMatch(/takes whole percentages/);
     for (const type of ['sagemaker', 'http', 'command', 'sandbox'])
-      expect(strategyRefusal({ type }, steps)).toBeUndefined();
+      expect(refusal({ type }, steps)).toBeUndefined();
   });
 
   it('refuses a shadow share the platform cannot mirror, or a fraction of a percent', () => {
-    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow' })).toBe(
+    expect(refusal({ type: 'azureml' }, { type: 'shadow' })).toBe(
       'the azureml target mirrors at most 50% of live traffic, got share 100% (the default); set strategy.share to 50 or less',
     );
-    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow', share: 60 })).toBe(
+    expect(refusal({ type: 'azureml' }, { type: 'shadow', share: 60 })).toBe(
       'the azureml target mirrors at most 50% of live traffic, got share 60%; set strategy.share to 50 or less',
     );
-    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow', share: 50 })).toBeUndefined();
-    expect(strategyRefusal({ type: 'azureml' }, { type: 'shadow', share: 12.5 })).toBe(
+    expect(refusal({ type: 'azureml' }, { type: 'shadow', share: 50 })).toBeUndefined();
+    expect(refusal({ type: 'azureml' }, { type: 'shadow', share: 12.5 })).toBe(
       'the azureml target takes whole percentages of traffic, got the share 12.5; use whole numbers',
     );
-    expect(strategyRefusal({ type: 'seldon' }, { type: 'shadow', share: 2.5 })).toMatch(/got the share 2.5/);
-    expect(strategyRefusal({ type: 'seldon' }, { type: 'shadow' })).toBeUndefined();
-    expect(strategyRefusal({ type: 'sandbox' }, { type: 'shadow', share: 12.5 })).toBeUndefined();
+    expect(refusal({ type: 'seldon' }, { type: 'shadow', share: 2.5 })).toMatch(/got the share 2.5/);
+    expect(refusal({ type: 'seldon' }, { type: 'shadow' })).toBeUndefined();
+    expect(refusal({ type: 'sandbox' }, { type: 'shadow', share: 12.5 })).toBeUndefined();
     // The other percentages a strategy names are whole on these platforms too.
-    expect(strategyRefusal({ type: 'vertex' }, { type: 'linear', 'step-size': 7.5 })).toMatch(
+    expect(refusal({ type: 'vertex' }, { type: 'linear', 'step-size': 7.5 })).toMatch(
       /got the step-size 7.5; use whole numbers$/,
     );
-    expect(strategyRefusal({ type: 'azureml' }, { type: 'ab', split: 33.3 })).toMatch(/got the split 33.3/);
+    expect(refusal({ type: 'azureml' }, { type: 'ab', split: 33.3 })).toMatch(/got the split 33.3/);
   });
 
   it('takes a shadow on sagemaker and still refuses rolling there, naming the field', () => {
@@ -281,17 +285,15 @@ describe('target capabilities', () => {
 
   it('uses the strategies declared for http and command targets', () => {
     const canary = { type: 'canary', steps: [10] };
-    expect(strategyRefusal({ type: 'command', strategies: ['blue-green'] }, canary)).toBe(
+    expect(refusal({ type: 'command', strategies: ['blue-green'] }, canary)).toBe(
       'the command target declares strategies: [blue-green], so it cannot do canary; add "canary" to target.strategies if your commands can',
     );
-    expect(
-      strategyRefusal({ type: 'http', strategies: ['canary', 'shadow'] }, { type: 'shadow' }),
-    ).toBeUndefined();
-    expect(strategyRefusal({ type: 'http' }, { type: 'shadow' })).toBe(
+    expect(refusal({ type: 'http', strategies: ['canary', 'shadow'] }, { type: 'shadow' })).toBeUndefined();
+    expect(refusal({ type: 'http' }, { type: 'shadow' })).toBe(
       'the http target declares strategies: [canary], so it cannot do shadow; add "shadow" to target.strategies if your service can',
     );
     // Malformed input is left to the schemas.
-    expect(strategyRefusal(undefined, canary)).toBeUndefined();
-    expect(strategyRefusal({ type: 'nope' }, canary)).toBeUndefined();
+    expect(refusal(undefined, canary)).toBeUndefined();
+    expect(refusal({ type: 'nope' }, canary)).toBeUndefined();
   });
 });
