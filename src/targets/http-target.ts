@@ -30,8 +30,9 @@ import type { Target } from './target.js';
 // implements: GET {url}/capabilities, GET {url}/traffic, PUT {url}/traffic.
 // 409 means busy (another change in progress), 429 throttled, 422 the state cannot be served
 // (say why in `error`); `updating: true` in a traffic status means the change is still converging.
-// Busy, throttled, a gateway's 502/503/504 and a refused or reset connection are passing
-// conditions: the call is made again until the settle timeout, never sooner than Retry-After.
+// Busy, throttled, a gateway's 502/503/504, a refused or reset connection, a network or DNS blip
+// and no answer within `timeout` are passing conditions: the call is made again until the settle
+// timeout, never sooner than Retry-After.
 // The settle timeout bounds a whole traffic change (its PUT's retries, the wait for `updating:
 // false`, every GET in it and reconcile's read-back after it) and a whole read, not each call: a
 // watch job's lease counts on it. Each request is cut to the time left (change-deadline.ts).
@@ -92,14 +93,36 @@ const succeeded = (a: Answer) => a.status >= 200 && a.status <= 299;
 
 /** Answers worth another try: busy, throttled, a gateway between us and the service failing. */
 const PASSING_STATUS = new Set([409, 429, 502, 503, 504]);
-/** Connection failures worth another try: the service restarting, a gateway dropping it. */
-const PASSING_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET']);
+/**
+ * Connection failures worth another try: the service restarting, a gateway dropping it, a route or
+ * name lookup failing for a moment, a connection not made in time.
+ */
+const PASSING_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
+  'ETIMEDOUT',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+]);
 
 /** The calls of the REST contract, as messages name them. */
 type Call = 'GET /capabilities' | 'GET /traffic' | 'PUT /traffic';
 
-/** A request that found nobody answering (refused, reset): worth another try. */
-class Unreachable extends TargetError {}
+/**
+ * A request that found nobody answering (refused, reset, no answer within `timeout`): worth another
+ * try. `advice`, what to do should it last, ends the message once the retries are over.
+ */
+class Unreachable extends TargetError {
+  constructor(
+    message: string,
+    readonly advice = '',
+  ) {
+    super(message);
+  }
+}
 
 /** A weight the model's strategy will ask for, by the config field that sets it. */
 export interface PlannedWeight {
@@ -230,12 +253,14 @@ export function httpTarget(
     } catch (err) {
       const e = err as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
       if (e.name === 'TimeoutError') {
-        const raise = limit.cutBy
-          ? `, ${limit.cutBy}; raise the target's settle-timeout if the service is just slow`
-          : "; raise the target's timeout if the service is just slow";
-        throw new TargetError(
-          `${method} ${safeUrl(url)} failed: no answer within ${limitText(limit)}${raise}`,
-        );
+        const noAnswer = `${method} ${safeUrl(url)} failed: no answer within ${limitText(limit)}`;
+        // Cut by the deadline: the change's time is up, nothing is left for another try.
+        if (limit.cutBy) {
+          throw new TargetError(
+            `${noAnswer}, ${limit.cutBy}; raise the target's settle-timeout if the service is just slow`,
+          );
+        }
+        throw new Unreachable(noAnswer, "raise the target's timeout if the service is just slow");
       }
       const code = e.code ?? e.cause?.code;
       const failure = `${method} ${safeUrl(url)} failed: ${hideUrlSecrets(e.message)}`;
@@ -263,6 +288,9 @@ export function httpTarget(
    * answering) until the deadline of the change or read it belongs to: after Retry-After when the
    * service sends one, never sooner than the poll interval (doubling, except for busy), and never
    * past the deadline. The last answer is returned for the caller to report.
+   * A PUT /traffic with no answer is made again too, though the service may have taken it: it asks
+   * for a whole state, not a step from the current one, and the contract makes it idempotent
+   * (docs/http-target.openapi.yaml: "the same state twice is a no-op"), so a repeat is safe.
    */
   async function callPatiently(
     method: 'GET' | 'PUT',
@@ -286,8 +314,10 @@ export function httpTarget(
       if (left <= 0) {
         const retried = clock.now() - started;
         if (unreachable) {
-          const still = retried > 0 ? ` (still after retrying for ${formatElapsed(retried)})` : '';
-          throw new TargetError(`${unreachable.message}${still}${inAll(within, retried)}`);
+          // Made once only (the deadline came during it): no retrying to speak of, however long it took.
+          const still = attempt > 1 ? ` (still after retrying for ${formatElapsed(retried)})` : '';
+          const advice = unreachable.advice ? `; ${unreachable.advice}` : '';
+          throw new TargetError(`${unreachable.message}${still}${inAll(within, retried)}${advice}`);
         }
         return { ...(answer as Answer), ...(retried > 0 ? { retriedMs: retried } : {}) };
       }
@@ -333,7 +363,9 @@ export function httpTarget(
         if (answer.status >= 300 && answer.status <= 399) return redirected(answer, what);
         const unknown = answer.status === 404 && asked ? versionNamed(said, asked) : undefined;
         const Refusal = refusalClass(answer.status, what === 'PUT /traffic', unknown !== undefined);
-        const refused = `${description} refused ${what} (HTTP ${answer.status}): ${said}`;
+        // A server error is no refusal of the request: the service failed at it.
+        const verb = answer.status >= 500 ? 'failed' : 'refused';
+        const refused = `${description} ${verb} ${what} (HTTP ${answer.status}): ${said}`;
         const fix = fixFor(answer.status, what, unknown);
         return new Refusal(fix ? followedBy(refused, fix) : refused);
       }

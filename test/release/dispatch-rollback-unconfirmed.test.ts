@@ -88,7 +88,7 @@ describe('a rollback on an http serving layer whose reads fail after it took the
     // The look while it settles answers; every read after that times out upstream.
     const w = await world((n) => (n >= 2 ? timedOut : undefined));
     await expect(w.rollback()).rejects.toThrow(
-      `rollback fraud from v2 to v1 is unconfirmed: serving layer at ${w.url} accepted the change to v1 100% but never confirmed it: reading it back kept failing until its settle-timeout (1m) ran out, 1m after the change was sent (a read every 5s, its poll-interval); the last read failed with: serving layer at ${w.url} refused GET /traffic (HTTP 500): read replica timed out; v1 alone probably serves now, but nothing is recorded until a read confirms it; re-running is safe, once the platform answers reads: a run with the same inputs records the rollback, changing no traffic, if v1 serves, and makes the change again if v2 still does`,
+      `rollback fraud from v2 to v1 is unconfirmed: serving layer at ${w.url} accepted the change to v1 100% but never confirmed it: reading it back kept failing until its settle-timeout (1m) ran out, 1m after the change was sent (a read every 5s, its poll-interval); the last read failed with: serving layer at ${w.url} failed GET /traffic (HTTP 500): read replica timed out; v1 alone probably serves now, but nothing is recorded until a read confirms it; re-running is safe, once the platform answers reads: a run with the same inputs records the rollback, changing no traffic, if v1 serves, and makes the change again if v2 still does`,
     );
     expect(await w.history()).toEqual(['promotion v1->v2']);
 

@@ -182,7 +182,7 @@ describe('http target: answers that are not the JSON of the contract', () => {
 
     s.fault = (req) => (req.method === 'PUT' ? { status: 500, html: 'Internal Server Error' } : undefined);
     await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
-      new TargetError(`serving layer at ${s.url} refused PUT /traffic (HTTP 500): "Internal Server Error"`),
+      new TargetError(`serving layer at ${s.url} failed PUT /traffic (HTTP 500): "Internal Server Error"`),
     );
     s.fault = (req) => (req.method === 'GET' ? { status: 200, html: '<html>login</html>' } : undefined);
     // The service answered: another read gets the same page, so a read-back does not wait on it.

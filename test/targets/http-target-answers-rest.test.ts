@@ -183,13 +183,17 @@ describe('a redirect (3xx), which model-gate never follows', () => {
 });
 
 describe('a request with no answer within the target’s timeout', () => {
-  it('says to raise the timeout if the service is just slow', async () => {
+  it('is made again until the settle-timeout, then says to raise the timeout if the service is just slow', async () => {
     const service = await restService({ hang: true });
     const err = await failureOf(
-      reconcile(httpTarget(config(service.url, { timeoutMs: 200 })), step('v1', 'v2', 10)),
+      reconcile(
+        httpTarget(config(service.url, { timeoutMs: 200 }), undefined, new FakeClock()),
+        step('v1', 'v2', 10),
+      ),
     );
     expect(err.message).toBe(
-      `GET ${service.url}/capabilities failed: no answer within 200ms; raise the target's timeout if the service is just slow`,
+      `GET ${service.url}/capabilities failed: no answer within 200ms (still after retrying for 5s); raise the target's timeout if the service is just slow`,
     );
+    expect(service.calls.filter((c) => c === 'GET /capabilities').length).toBeGreaterThan(1);
   });
 });

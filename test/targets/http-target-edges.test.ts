@@ -132,7 +132,7 @@ describe('http target: what a JSON `error` quotes', () => {
         : undefined;
     const err = await failure(httpTarget(config(), undefined, clock));
     expect(err.message).toBe(
-      `serving layer at ${gatewayUrl} refused PUT /traffic (HTTP 500): cannot pull https://registry.internal/fraud?…`,
+      `serving layer at ${gatewayUrl} failed PUT /traffic (HTTP 500): cannot pull https://registry.internal/fraud?…`,
     );
   });
 
@@ -140,7 +140,7 @@ describe('http target: what a JSON `error` quotes', () => {
     const trace = `Traceback (most recent call last):\n${'  File "/srv/app.py", line 12, in put\n'.repeat(20)}KeyError: 'v2'`;
     fault = (method) => (method === 'PUT' ? { status: 500, body: { error: trace } } : undefined);
     const err = await failure(httpTarget(config(), undefined, clock));
-    const said = err.message.replace(`serving layer at ${gatewayUrl} refused PUT /traffic (HTTP 500): `, '');
+    const said = err.message.replace(`serving layer at ${gatewayUrl} failed PUT /traffic (HTTP 500): `, '');
     expect(said).toMatch(
       /^Traceback \(most recent call last\): File "\/srv\/app.py", line 12, in put File .*…$/,
     );
