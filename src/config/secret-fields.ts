@@ -7,8 +7,15 @@ import type { ConfigPath } from './messages.js';
 
 /** A field or header whose whole value is a secret: `api-key`, `Authorization`, `X-Auth-Token`. */
 export const SECRET_FIELD = /token|secret|password|key|auth/i;
-/** A variable whose value is a secret wherever the config puts it: `CMD_PASS`, `DD_API_KEY`. */
-export const SECRET_VARIABLE = /token|secret|pass|key|auth|cred/i;
+/**
+ * A variable whose value is a secret wherever the config puts it: `CMD_PASS`, `DD_API_KEY`,
+ * `SERVING_JWT`, `DB_PWD`, `GITLAB_PAT`. Not the shell's own `PWD` and `OLDPWD` (directories), nor
+ * `COMPAT` or `PATH`: `PAT` only as a word at the end.
+ */
+export const SECRET_VARIABLE = /token|secret|pass|key|auth|cred|jwt|^(?!(?:old)?pwd$).*pwd|(?:^|_)pat$/i;
+
+/** The scheme before a header's token: `Bearer …`, `Basic …` (its base64 `user:password`). */
+export const AUTH_SCHEME = /^(Bearer|Basic|Token|Bot)\s+/i;
 
 /** The user:password@ part of a URL, and where the password starts. */
 const URL_PASSWORD = /^[a-z][a-z0-9+.-]*:\/\/[^/?#@\s:]*:([^/?#@\s]*)@/i;
@@ -60,6 +67,43 @@ const valueAfterEquals = (arg: string): Required<OptionValue> => {
   return { value: { text: arg.slice(start), start } };
 };
 
+/**
+ * curl's `-H "Authorization: Bearer …"` (or `--header=…`) as a command's argument, when the header
+ * is named like a secret: its value and where it starts. A name with `_` (`model_key: fraud`) is no
+ * HTTP header, nor is `key` alone (as a field), nor a URL's `https://`.
+ */
+const HEADER_ARGUMENT = /^(?:--header=|-H)?([A-Za-z0-9-]+):[ \t]*(?!\/\/)(?=\S)/;
+
+/** The value of a header named like a secret in a command's argument (`Authorization: Bearer …`), and where it starts. */
+export function secretHeaderArgument(arg: string): { text: string; start: number } | undefined {
+  const header = HEADER_ARGUMENT.exec(arg);
+  const name = header?.[1];
+  if (header === null || name === undefined || name.toLowerCase() === 'key' || !SECRET_FIELD.test(name))
+    return undefined;
+  return { text: arg.slice(header[0].length), start: header[0].length };
+}
+
+/**
+ * The password of curl's `-u user:password` (`--user user:password`, `--user=user:password`) and
+ * where it starts; `previous` is the argument before. Not docker's `-u 1000:1000`, a user and group id.
+ */
+export function userPassword(
+  arg: string,
+  previous: string | undefined,
+): { user: string; text: string; start: number } | undefined {
+  const prefix = arg.startsWith('--user=')
+    ? '--user='.length
+    : previous === '-u' || previous === '--user'
+      ? 0
+      : -1;
+  const colon = prefix < 0 ? -1 : arg.indexOf(':', prefix);
+  if (colon < 0) return undefined;
+  const user = arg.slice(prefix, colon);
+  const text = arg.slice(colon + 1);
+  if (text === '' || (/^\d+$/.test(user) && /^\d+$/.test(text))) return undefined;
+  return { user, text, start: colon + 1 };
+}
+
 /** Whether the field at `path` is an argument of a command target's `apply` or `read`. */
 export function isCommandArgument(path: ConfigPath): boolean {
   const field = path.at(-2);
@@ -75,22 +119,20 @@ export function isHeader(path: ConfigPath): boolean {
 
 /**
  * The credential in a URL and where it starts: the password of `user:password@`, or a lone
- * `token@` (git hosts take a token as the user name). The user name beside a password is no secret.
+ * `token@` (git hosts take a token as the user name), or the user name of `key:@` (an API key as
+ * the user, its password empty, as Stripe's). The user name beside a password is no secret.
  */
 export function urlCredential(url: string): { text: string; start: number } | undefined {
   const userinfo = URL_USERINFO.exec(url)?.[1];
   if (!userinfo) return undefined;
   const start = url.indexOf('//') + 2;
   const colon = userinfo.indexOf(':');
-  const text = colon < 0 ? userinfo : userinfo.slice(colon + 1);
-  return text ? { text, start: colon < 0 ? start : start + colon + 1 } : undefined;
+  const password = colon < 0 ? '' : userinfo.slice(colon + 1);
+  if (password) return { text: password, start: start + colon + 1 };
+  const user = colon < 0 ? userinfo : userinfo.slice(0, colon);
+  return user ? { text: user, start } : undefined;
 }
 
-/**
- * A URL's query parameter whose value is a secret: named like a secret field (`api_key`, `token`,
- * `key`), or as services name theirs (Azure Functions' `code`, a SAS or signed URL's `sig`, `X-Amz-Signature`).
- */
-export const SECRET_PARAM = new RegExp(`${SECRET_FIELD.source}|^(code|sig)$|signature`, 'i');
 /**
  * The parameters refused written in the file: whole names (lower case), as services name their
  * keys. Not SECRET_PARAM's parts of names: `?model_key={{model}}` or `?keyword=fraud` is no secret,
@@ -98,9 +140,18 @@ export const SECRET_PARAM = new RegExp(`${SECRET_FIELD.source}|^(code|sig)$|sign
  * Azure Functions key but as often a status filter: `?code=5xx`; masked when it comes from a variable).
  */
 const SECRET_PARAM_NAMES = new Set([
-  ...['api_key', 'api-key', 'apikey', 'key', 'token', 'access_token', 'auth_token', 'auth'],
-  ...['secret', 'client_secret', 'password', 'passwd', 'pwd', 'sig', 'signature', 'x-amz-signature'],
+  ...['api_key', 'api-key', 'apikey', 'key', 'token', 'access_token', 'auth_token', 'auth', 'jwt'],
+  ...['secret', 'client_secret', 'password', 'passwd', 'pwd', 'pass', 'sig', 'signature', 'x-amz-signature'],
 ]);
+/**
+ * A URL's query parameter whose value is a secret: named like a secret field (`api_key`, `token`,
+ * `key`), by one of SECRET_PARAM_NAMES (`pwd`, `passwd`, `sig`), or as Azure Functions (`code`) and
+ * signed URLs (`X-Amz-Signature`) name theirs.
+ */
+export const SECRET_PARAM = new RegExp(
+  `${SECRET_FIELD.source}|^(${[...SECRET_PARAM_NAMES, 'code'].join('|')})$|signature`, // letters, _ and -
+  'i',
+);
 
 /**
  * The value of each secret-named parameter (`isSecret`, SECRET_PARAM by default) in a URL's query
@@ -157,14 +208,44 @@ export function literalSecretProblem(path: ConfigPath, written: unknown): string
       (typeof written === 'string' && written !== '' && !hasReference(written));
     if (!literal) return undefined;
     const variable = variableFor(path);
-    const scheme =
-      typeof written === 'string' ? /^(Bearer|Basic|Token|Bot)\s+/i.exec(written)?.[0] : undefined;
+    const scheme = typeof written === 'string' ? AUTH_SCHEME.exec(written)?.[0] : undefined;
     return `a secret written in the file; write ${name}: "${scheme ?? ''}\${${variable}}" and set ${variable} from a secret (secrets come from the environment, never from the file)`;
   }
-  return typeof written === 'string' ? literalUrlSecretProblem(written) : undefined;
+  if (typeof written !== 'string') return undefined;
+  if (!isCommandArgument(path)) return literalUrlSecretProblem(written);
+  // `--db=postgres://deploy:hunter22@db/x`: a URL also after an argument's first `=`, as it is masked there.
+  const equals = written.indexOf('=');
+  return (
+    literalUrlSecretProblem(written) ??
+    literalOptionProblem(written) ??
+    (equals < 0 ? undefined : literalUrlSecretProblem(written.slice(equals + 1)))
+  );
 }
 
 const FROM_ENVIRONMENT = '(secrets come from the environment, never from the file)';
+
+/**
+ * An option or variable refused with its value written in the file: its name ends in a word only
+ * credentials are called by (`--password`, `--db-pwd`, `--api-key`, `PGPASSWORD`, `HF_TOKEN`,
+ * `CLIENT_SECRET`). Not SECRET_FIELD's parts of names, masked but not refused: `--key-file=…`,
+ * `--auth-mode=iam`, `TOKENIZER=bert` are no secrets; nor a bare `--secret=id=npmrc,src=…` (docker's
+ * secret mount), `--pwd=` or the shell's `PWD=` (directories).
+ */
+const CREDENTIAL_NAME =
+  /(password|passwd|token|jwt|.secret|(^|[-_.])pass|[-_.]pwd|api[-_]?key|access[-_]?key|secret[-_]?key)$/i;
+
+/** The problem with an option's (`--password=…`) or an environment variable's (`PGPASSWORD=…`) secret value written in the file. */
+function literalOptionProblem(arg: string): string | undefined {
+  const option = SWITCH_OFF.test(arg) ? undefined : SECRET_OPTION.exec(arg);
+  const name = option?.[2] !== undefined ? option[1] : ASSIGNMENT.exec(arg)?.[1];
+  if (name === undefined || !CREDENTIAL_NAME.test(name)) return undefined;
+  const value = arg.slice(arg.indexOf('=') + 1);
+  if (value === '' || hasReference(value) || value.includes('{{')) return undefined;
+  const variable = variableNamed(name);
+  const written = option ? arg.slice(0, arg.indexOf('=')) : name;
+  const what = option ? `the ${written} option` : `the variable ${name}`;
+  return `${what} holds a secret written in the file; write ${written}=\${${variable}} and set ${variable} from a secret ${FROM_ENVIRONMENT}`;
+}
 
 /** The problem with a URL's credential or secret-named query parameter written in the file, or undefined. */
 function literalUrlSecretProblem(url: string): string | undefined {
@@ -183,7 +264,12 @@ function literalUrlSecretProblem(url: string): string | undefined {
   const before = url.slice(0, param.start - 1);
   const name = before.slice(Math.max(before.lastIndexOf('?'), before.lastIndexOf('&')) + 1);
   const suggested = variableNamed(decodedName(name));
-  const variable = /^[A-Z_][A-Z0-9_]*$/.test(suggested) ? suggested : 'URL_SECRET';
+  // `pwd=${PWD}` would read the shell's working directory.
+  const variable = /^(PASSWORD|PASSWD|PWD|PASS)$/.test(suggested)
+    ? 'URL_PASSWORD'
+    : /^[A-Z_][A-Z0-9_]*$/.test(suggested)
+      ? suggested
+      : 'URL_SECRET';
   return `the URL's ${name} parameter holds a secret written in the file; write it as ${name}=\${${variable}} and set ${variable} from a secret ${FROM_ENVIRONMENT}`;
 }
 

@@ -2,14 +2,17 @@ import { decoded, withUrlCredentials } from '../core/url-credentials.js';
 import type { InterpolatedField } from './interpolate.js';
 import type { ConfigPath } from './messages.js';
 import {
+  AUTH_SCHEME,
   isCommandArgument,
   isHeader,
   isSecretField,
   SECRET_VARIABLE,
   secretAssignment,
+  secretHeaderArgument,
   secretOption,
   urlCredential,
   urlQuerySecrets,
+  userPassword,
 } from './secret-fields.js';
 
 /**
@@ -22,6 +25,8 @@ import {
  * secret-named query parameter (`?api_key=…`). A service may echo the
  * bare token of `Authorization: "Bearer ${SERVING_JWT}"` in an error body, so the value is masked
  * as well as the whole header. A secret-named variable (`CMD_PASS`) is masked wherever it is used.
+ * A command's argument is read as curl's: `-H "Authorization: Bearer ${SERVING_JWT}"` is such a
+ * header, `-u deploy:${DB_PW}` a user and password (sent as `Authorization: Basic`).
  */
 
 /**
@@ -63,6 +68,8 @@ export function secretValues(
     // `--password ${DB_PW}`: the argument after an option named like a secret that takes its value apart.
     const before = argument && field.previous !== undefined ? secretOption(field.previous) : undefined;
     const optionArgument = before !== undefined && before.value === undefined;
+    const headerArgument = argument ? secretHeaderArgument(field.value) : undefined;
+    const login = argument ? userPassword(field.value, field.previous) : undefined;
     const urls = urlsIn(field.value, argument);
     const credentials = urls.flatMap(({ url, start }) => {
       const credential = urlCredential(url);
@@ -76,6 +83,17 @@ export function secretValues(
     if (secretField || optionArgument) add(field.value, MIN_SECRET_LENGTH);
     else if (option) add(option.text, MIN_SECRET_LENGTH);
     else if (header) add(field.value, MIN_HEADER_SECRET);
+    // A `{{candidate}}` in it is filled in per command, from no secret.
+    if (headerArgument && !headerArgument.text.includes('{{')) {
+      add(headerArgument.text, MIN_SECRET_LENGTH);
+      // The token after `Bearer ` or `Basic ` (a base64 `user:password`), which a service may quote bare.
+      const scheme = AUTH_SCHEME.exec(headerArgument.text)?.[0];
+      if (scheme) add(headerArgument.text.slice(scheme.length), MIN_SECRET_LENGTH);
+    }
+    if (login && login.text.trim().length >= MIN_SECRET_LENGTH) {
+      add(login.text, MIN_SECRET_LENGTH);
+      add(basic(`${login.user}:${login.text}`), MIN_SECRET_LENGTH);
+    }
     for (const name of field.variables) {
       const value = env[name];
       if (!value) continue;
@@ -88,12 +106,15 @@ export function secretValues(
       }
       // `?api_key=${KEY}`, or a whole `${PROM_URL}` with its key in it: a server may echo the URL asked.
       const inQuery = queryKeys.filter((key) => overlaps(field.value, value, key));
-      for (const key of inQuery) for (const form of credentialForms(key.text)) add(form, MIN_SECRET_LENGTH);
+      for (const key of inQuery) for (const form of queryForms(key.text)) add(form, MIN_SECRET_LENGTH);
       // Masked as the whole path and query, which a host-only variable (`${HOOK_HOST}`) is not part of.
       if (hookPath !== undefined && overlaps(field.value, value, hookPath))
         add(hookPath.text, MIN_HEADER_SECRET);
-      const inUrl = [...inCredential, ...inQuery];
+      // `-u deploy:${DB_PW}`: as a URL's password, masked without the user name beside it.
+      const inLogin = login !== undefined && overlaps(field.value, value, login) ? [login] : [];
+      const inUrl = [...inCredential, ...inQuery, ...inLogin];
       const inOption = option !== undefined && overlaps(field.value, value, option);
+      const inHeader = headerArgument !== undefined && overlaps(field.value, value, headerArgument);
       // A command's argument has its URL's credential masked, not the whole URL: `--db=***` would
       // hide from the target's identity (identity.ts) which database the command addresses, and
       // production's would read as staging's.
@@ -101,6 +122,7 @@ export function secretValues(
         secretField ||
         optionArgument ||
         inOption ||
+        inHeader ||
         SECRET_VARIABLE.test(name) ||
         (inUrl.length > 0 && !argument);
       if (whole || inUrl.length > 0) {
@@ -130,9 +152,15 @@ function urlsIn(text: string, argument: boolean): { url: string; start: number }
 /** A URL's credential (or query key) as written, and as its server receives it (percent-decoded). */
 const credentialForms = (credential: string): string[] => [credential, decoded(credential)];
 
+/** A query key's forms, also form-decoded (`+` read as a space) as a server may echo it. */
+const queryForms = (key: string): string[] => [...credentialForms(key), decoded(key.replace(/\+/g, ' '))];
+
 /** The base64 `user:password` of the `Authorization: Basic` header a URL's credential becomes. */
 const basicCredentials = (url: string): string =>
   withUrlCredentials(url, {}).headers.authorization?.replace(/^Basic /, '') ?? '';
+
+/** `user:password` as `Authorization: Basic` sends it (RFC 7617), as curl's `-u` does. */
+const basic = (userPassword: string): string => Buffer.from(userPassword, 'utf8').toString('base64');
 
 /** A webhook gate's `url` (`gates[n].url`): the one URL whose path may be its secret. */
 const isWebhookUrl = (keys: ConfigPath) =>

@@ -101,6 +101,11 @@ models:
     expect(
       masked(url(`https://grafana:\${GRAFANA_GLC}@hooks.example/a`), { GRAFANA_GLC: 'glc%2Fabc-123' }),
     ).toEqual(['Z3JhZmFuYTpnbGMvYWJjLTEyMw==', 'glc%2Fabc-123', 'glc/abc-123']);
+    // An API key as the user name, its password empty (as Stripe's): the key, and its Basic form.
+    expect(masked(url(`https://\${PROM_KEY}:@hooks.example/a`), { PROM_KEY: 'sk_live_0123456789' })).toEqual([
+      'c2tfbGl2ZV8wMTIzNDU2Nzg5Og==',
+      'sk_live_0123456789',
+    ]);
     // A host from the environment is no credential (a lone user name written in the file is
     // refused as a token: literal-url-secrets.test.ts).
     expect(masked(url(`https://\${HOOK_HOST}/a`), { HOOK_HOST: 'deploy.hooks.example' })).toEqual([]);

@@ -53,6 +53,57 @@ describe('a secret written in a URL in the file', () => {
     ]);
   });
 
+  it('is refused as an API key standing for the user name before an empty password', () => {
+    const problems = problemsOf(config('https://sk_live_0123456789:@prom.example'));
+    expect(problems).toEqual([
+      `${F}:7:39: models.fraud.metrics.url: the URL holds a token written in the file as its user name; write it as \${URL_TOKEN}@ and set URL_TOKEN from a secret ${FROM_ENV}`,
+    ]);
+    expect(problems.join('\n')).not.toContain('sk_live_0123456789');
+  });
+
+  it("is refused as a pwd parameter's value, suggesting a variable that is no shell's directory", () => {
+    expect(problemsOf(config('https://prom.example/api?user=ro&pwd=abcd1234'))).toEqual([
+      `${F}:7:39: models.fraud.metrics.url: the URL's pwd parameter holds a secret written in the file; write it as pwd=\${URL_PASSWORD} and set URL_PASSWORD from a secret ${FROM_ENV}`,
+    ]);
+  });
+
+  it('is refused in a command argument after its first `=`, or as the value of an option or variable named for a credential', () => {
+    const withArgs = (...args: string[]) =>
+      config('http://prom.example').replace(
+        'target: { type: sandbox, url: "http://127.0.0.1:8080" }',
+        `target: { type: command, apply: [deploy, ${args.map((a) => JSON.stringify(a)).join(', ')}, "{{candidate}}"], read: [state] }`,
+      );
+    const problems = problemsOf(
+      withArgs(
+        '--db=postgres://deploy:hunter22@db/x',
+        'DATABASE_URL=postgres://deploy:hunter22@db/x',
+        '--url=https://h.example/x?api_key=abcd1234',
+        '--password=hunter22',
+        'PGPASSWORD=hunter22',
+      ),
+    ).map((p) => p.replace(/^[^ ]+ /, ''));
+    expect(problems).toEqual([
+      `models.fraud.target.apply[1]: the URL holds a password written in the file; write it as user:\${URL_PASSWORD}@ and set URL_PASSWORD from a secret ${FROM_ENV}`,
+      `models.fraud.target.apply[2]: the URL holds a password written in the file; write it as user:\${URL_PASSWORD}@ and set URL_PASSWORD from a secret ${FROM_ENV}`,
+      `models.fraud.target.apply[3]: the URL's api_key parameter holds a secret written in the file; write it as api_key=\${API_KEY} and set API_KEY from a secret ${FROM_ENV}`,
+      `models.fraud.target.apply[4]: the --password option holds a secret written in the file; write --password=\${PASSWORD} and set PASSWORD from a secret ${FROM_ENV}`,
+      `models.fraud.target.apply[5]: the variable PGPASSWORD holds a secret written in the file; write PGPASSWORD=\${PGPASSWORD} and set PGPASSWORD from a secret ${FROM_ENV}`,
+    ]);
+    expect(problems.join('\n')).not.toMatch(/hunter22|abcd1234/);
+    // Options and variables only named near a secret are no credential: the config loads.
+    const ordinary = withArgs(
+      '--key-file=/etc/tls/key.pem',
+      '--auth-mode=iam',
+      'TOKENIZER=bert-base',
+      '--max-tokens=512',
+      '--secret=id=npmrc,src=.npmrc',
+      'PWD=/srv/models',
+      '--no-password=true',
+      `--password=\${DB_PW}`,
+    );
+    expect(() => parseConfig(ordinary, { DB_PW: 'hunter22' })).not.toThrow();
+  });
+
   it(`is accepted from \${NAME}, and a URL with no secret in it as written`, () => {
     const env = { PROM_TOKEN: 'glpat-0123456789', API_KEY: 'abcdef123456' };
     expect(() =>

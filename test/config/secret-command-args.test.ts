@@ -101,6 +101,64 @@ describe("a secret in a command's argument, whatever its variable is called", ()
   });
 });
 
+describe("curl's -H and -u in a command's argument, whatever the variable is called", () => {
+  const JWT = 'eyJhbGciOiJIUzI1NiJ9.jwtPAYLOAD.sig123456';
+  const basic = (text: string) => Buffer.from(text).toString('base64');
+
+  it('masks a header named like a secret whole and its token bare, as its own argument or after --header=', () => {
+    for (const arg of [
+      `-H, "Authorization: Bearer \${SERVING_JWT}"`,
+      `"--header=Authorization: Bearer \${SERVING_JWT}"`,
+    ])
+      expect(masking(arg, { SERVING_JWT: JWT }).values.sort()).toEqual([`Bearer ${JWT}`, JWT]);
+    expect(masking(`-H, "X-Api-Key: \${OPENAI}"`, { OPENAI: 'sk-proj-0123' }).values).toEqual([
+      'sk-proj-0123',
+    ]);
+    // `Basic` carries the base64 `user:password` a service may quote bare.
+    const b64 = basic(`deploy:${PASSWORD}`);
+    expect(masking(`-H, "Authorization: Basic \${CREDS_B64}"`, { CREDS_B64: b64 }).values.sort()).toEqual([
+      `Basic ${b64}`,
+      b64,
+    ]);
+  });
+
+  it("masks -u's password and the Authorization: Basic curl sends, not the user name", () => {
+    for (const arg of [`-u, "deploy:\${DB_PW}"`, `--user, "deploy:\${DB_PW}"`, `"--user=deploy:\${DB_PW}"`])
+      expect(masking(arg, { DB_PW: PASSWORD }).values).toEqual([PASSWORD, basic(`deploy:${PASSWORD}`)]);
+    expect(masking(`-u, "deploy:\${PIN}"`, { PIN: '123' })).toEqual({
+      values: [],
+      tooShort: [{ variable: 'PIN', path: 'models.scoring.target.apply[2]' }],
+    });
+  });
+
+  it('masks a variable named like a JWT, a password or a personal access token wherever it is', () => {
+    const env = { SERVING_JWT: JWT, DB_PWD: PASSWORD, GITLAB_PAT: 'glpat-0123456789' };
+    expect(masking(`"\${SERVING_JWT}", "\${DB_PWD}", "\${GITLAB_PAT}"`, env).values.sort()).toEqual(
+      [PASSWORD, JWT, 'glpat-0123456789'].sort(),
+    );
+  });
+
+  it('leaves ordinary arguments alone: other headers, a docker user and group, the working directory, model names', () => {
+    const env = {
+      MODEL: 'fraud-detector-v2',
+      UID: '1001',
+      GID: '1001',
+      PWD: '/home/runner/work/models',
+      COMPAT: 'legacy-v1',
+      WEIGHT: '0.25',
+    };
+    const args = [
+      `-H, "X-Model: \${MODEL}"`,
+      `"model_key: \${MODEL}"`,
+      `-u, "\${UID}:\${GID}"`,
+      `"\${PWD}/deploy.sh"`,
+      `"--compat=\${COMPAT}"`,
+      `"--weight=\${WEIGHT}"`,
+    ];
+    expect(masking(args.join(', '), env)).toEqual({ values: [], tooShort: [] });
+  });
+});
+
 describe('a failing command that prints its --db= argument, run by the action', () => {
   let github: FakeGitHub;
   beforeAll(async () => {

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { maskSecrets } from '../../src/action/secrets.js';
 import { parseConfig } from '../../src/config/load.js';
 import { secretValues } from '../../src/config/secret-values.js';
+import { addSecret, redact } from '../../src/core/redact.js';
 import type { MetricWindow } from '../../src/metrics/source.js';
 import { metricsFor } from '../../src/release/adapters.js';
 import { type JsonServer, startJsonServer } from '../support/metrics-http.js';
@@ -83,6 +84,29 @@ describe('a secret-named query parameter of a metrics url from the environment',
       'SAS0123abcd',
     );
     expect(values(`https://m.example/q?access_token=\${TOK}`, { TOK: 'tok-0123' })).toEqual(['tok-0123']);
+  });
+
+  it('is masked under the names refused written in the file: pwd, passwd, pass, jwt', () => {
+    const values = (url: string, env: Record<string, string>) =>
+      secretValues(parseConfig(config(`{ type: prometheus, url: "${url}" }`), env).interpolated, env).values;
+    for (const name of ['pwd', 'passwd', 'pass', 'jwt'])
+      expect(values(`https://m.example/q?${name}=\${V}`, { V: 'valueOF_SECRET_9876' })).toEqual([
+        'valueOF_SECRET_9876',
+      ]);
+    expect(values(`\${URL}`, { URL: 'https://m.example/q?pwd=valueOF_SECRET_9876' })).toContain(
+      'valueOF_SECRET_9876',
+    );
+  });
+
+  it('is masked form-decoded too: a server reads its `+` as a space, and may echo it so', () => {
+    const env = { PROMETHEUS_URL: 'https://m.example/q?api_key=Ab+Cd+Ef12' };
+    const values = secretValues(
+      parseConfig(config(`{ type: prometheus, url: "\${PROMETHEUS_URL}" }`), env).interpolated,
+      env,
+    ).values;
+    expect(values).toContain('Ab Cd Ef12');
+    addSecret('Ab Cd Ef12');
+    expect(redact('invalid api key "Ab Cd Ef12"')).toBe('invalid api key "***"');
   });
 
   // One written in the file is refused (literal-url-secrets.test.ts).
