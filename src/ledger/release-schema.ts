@@ -220,6 +220,8 @@ export const releaseSchema = z.object({
   mergedAt: time.optional(),
   // Optional: absent once the ready candidate's change to idle is confirmed, and in releases stored before it.
   idlePending: z.literal(true).optional(),
+  // Optional: absent once an analysing release's switch into its phase is confirmed, and in releases stored before it.
+  switchPending: z.literal(true).optional(),
   // Optional: absent where the PR leaves its release config alone, and in releases stored before it.
   configChanges: z.object({ note: z.string().min(1).max(MAX_CONFIG_CHANGES_NOTE) }).optional(),
   // Optional: absent where no earlier candidate had live traffic, and in releases stored before it.

@@ -25,6 +25,7 @@ import { holdText } from './hold-text.js';
 import { metricsPreflight } from './metrics-preflight.js';
 import { watchRefusals } from './metrics-refusals.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
+import { recordingSwitch } from './pending-switch.js';
 import {
   failedAnalysisAdvice,
   mergedReadyReason,
@@ -77,12 +78,16 @@ export interface TickContext extends ReleaseContext {
  */
 export async function tick(release: Release, given: TickContext): Promise<Release> {
   if (release.status !== 'analysing') return release;
-  let ctx = given;
-  let current = release;
+  const switching = recordingSwitch(given, release);
+  let ctx = switching.ctx;
+  // A switch into its phase an earlier run recorded before making it, unconfirmed (passPhase): that
+  // run may have stopped before the change or after it. No state this run returns keeps the mark.
+  const { switchPending, ...unmarked } = release;
+  let current: Release = unmarked;
   try {
     // The config this run read governs it, not the one the release started under (a schedule tick
     // reads the default branch's, never a PR head's): the stored gates and phase follow it.
-    const reconciled = reconcileWithConfig(release, ctx.config, ctx.clock.now());
+    const reconciled = reconcileWithConfig(unmarked, ctx.config, ctx.clock.now());
     // A raised A/B split waits for the next release: this look goes on at the running split.
     if (reconciled.config) ctx = { ...ctx, config: reconciled.config };
     // Entering a phase from the record as an earlier run left it: that run may have made the switch.
@@ -90,6 +95,7 @@ export async function tick(release: Release, given: TickContext): Promise<Releas
     if (reconciled.enter !== undefined)
       return await enterPhase(reconciled.release, reconciled.enter, ctx, resumed);
     if (reconciled.passedAll) return await passedAll(reconciled.release, ctx);
+    if (switchPending) return await switchAgain(reconciled.release, ctx, resumed);
     current = reconciled.release;
     if (reconciled.carryOn !== undefined) await carryOn(current, reconciled.carryOn, ctx);
     if (current.phase < 0) {
@@ -100,7 +106,10 @@ export async function tick(release: Release, given: TickContext): Promise<Releas
     }
     return await judgePhase(current, ctx);
   } catch (err) {
-    if (!(err instanceof TargetError)) throw err;
+    if (!(err instanceof TargetError)) {
+      await switching.takeBack(err);
+      throw err;
+    }
     return rollBack(current, ctx, platformFailure(err, current.headSha), { platformFailed: true });
   }
 }
@@ -559,12 +568,46 @@ function noteLast(phases: PhaseRecord[], note: string, mark: Partial<PhaseRecord
   return last ? [...phases.slice(0, -1), { ...last, note: joined, ...mark }] : phases;
 }
 
+/**
+ * The running phase passed: on to the next one, or every phase passed. The switch to the next is
+ * recorded first, as the phase before passed and the next entered, with the change pending
+ * (`switchPending`), as a pass's change to idle is (passedAll): a run that stops after the change
+ * and before its save leaves a record the next run enters the phase from (switchAgain), noting the
+ * traffic it finds there already, instead of judging the phase before again on the next one's data.
+ * Should the record fail, the candidate keeps the phase's traffic and the next run judges it again.
+ */
 async function passPhase(release: Release, ctx: TickContext): Promise<Release> {
   const now = ctx.clock.now();
-  const phases = closeLast(release.phases, now, 'passed');
-  const all = phasesOf(ctx.config.strategy);
-  if (release.phase + 1 < all.length) return enterPhase({ ...release, phases }, release.phase + 1, ctx);
-  return passedAll({ ...release, phases }, ctx);
+  const passed = { ...release, phases: closeLast(release.phases, now, 'passed') };
+  const index = release.phase + 1;
+  const next = phasesOf(ctx.config.strategy)[index];
+  if (!next) return passedAll(passed, ctx);
+  const entering = { name: next.name, weight: next.weight, startedAt: now };
+  // Its reason as once confirmed, true before and after the change: a commit status posted with
+  // the record is not posted again for the confirmation.
+  await ctx.record?.({ ...inPhase(passed, index, next, now, entering), switchPending: true });
+  return enterPhase(passed, index, ctx);
+}
+
+/**
+ * `release`'s switch into its phase recorded pending by a run that stopped before confirming it:
+ * entered again from the record (saved at `resumed.recordedAt`), as the phase before passed it, so
+ * that a platform found serving the phase already gets its record started then, saying so
+ * (servedAlready), and one found without it gets the switch now. What a config change since said of
+ * the phase (reconcile-config.ts) stays on its record.
+ */
+async function switchAgain(
+  release: Release,
+  ctx: TickContext,
+  resumed: { recordedAt: number },
+): Promise<Release> {
+  const said = release.phases.at(-1)?.note;
+  const before = { ...release, phase: release.phase - 1, phases: release.phases.slice(0, -1) };
+  const entered = await enterPhase(before, release.phase, ctx, resumed);
+  const last = entered.phases.at(-1);
+  if (!said || !last || entered.status !== 'analysing') return entered;
+  const note = last.note ? `${last.note}; ${said}` : said;
+  return { ...entered, phases: [...entered.phases.slice(0, -1), { ...last, note }] };
 }
 
 /**
@@ -630,8 +673,6 @@ async function enterPhase(
 ): Promise<Release> {
   const phase = phasesOf(ctx.config.strategy)[index];
   if (!phase) throw new Error(`no phase ${index}`);
-  const gates = (now: number) =>
-    release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g)));
   const servedSince = resumed && (await servedAlready(release, phase, resumed.recordedAt, ctx));
   try {
     await reconcile(ctx.target, phase.traffic(release.from, release.to));
@@ -661,7 +702,7 @@ async function enterPhase(
       phase: index,
       phaseStartedAt: now,
       phases: [...release.phases, failed],
-      gates: gates(now),
+      gates: gatesFor(release, phase, now),
     };
     return rollBack(switched, ctx, platformFailure(err, switched.headSha), { platformFailed: true });
   }
@@ -677,16 +718,25 @@ async function enterPhase(
           startedAt: servedSince,
           note: `${release.to} already had this traffic when this run came to it (the run that switched it stopped before recording that): its gates and hold count from ${utcMinute(now)}`,
         };
+  return inPhase(release, index, phase, now, record);
+}
+
+/** `release` in phase `index` from `now` (its looks and hold), its history ending with `record`. */
+function inPhase(release: Release, index: number, phase: Phase, now: number, record: PhaseRecord): Release {
   return {
     ...release,
     phase: index,
     phaseStartedAt: now,
     updatedAt: now,
     phases: [...release.phases, record],
-    gates: gates(now),
+    gates: gatesFor(release, phase, now),
     reason: `analysing ${phase.name} (${liveTrafficText(phase.weight)})`,
   };
 }
+
+/** The gates as phase `phase` starts with them at `now`: afresh, or an earlier pass carried to 100%. */
+const gatesFor = (release: Release, phase: Phase, now: number) =>
+  release.gates.map((g) => (carriesPass(g, phase) ? carriedPass(g, now) : freshForPhase(g)));
 
 /**
  * The running phase goes on as a configured phase of the same traffic share and kind, under another

@@ -310,6 +310,13 @@ export interface Release {
    */
   idlePending?: true;
   /**
+   * Analysing, its switch into `phase` (a pass of the phase before) recorded before the change that
+   * makes it, and not confirmed (tick.ts passPhase): a run lost in between leaves this record, and
+   * the next run enters the phase again from it, reading whether the platform already serves it.
+   * Meaningful on an analysing release only; states stored before it have none.
+   */
+  switchPending?: true;
+  /**
    * What its PR changes of the model's release config (config-change-note.ts), as the PR's run
    * found it: kept on the record so every report of the release says it, a schedule tick's too.
    * `note` is free text (the ledger masks it). Absent where the PR leaves that config alone, and

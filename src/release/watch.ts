@@ -233,8 +233,10 @@ async function driveChecked(
       }
       current[i] = withLease(next, leases?.renew(i, ports.clock.now(), model.strategy.intervalMs));
       if (!(await saved(i, current[i]))) continue;
-      // A renewed lease reaches the comment at once: the old one may end before its next refresh.
-      if (current[i].watchedUntil !== own.release.watchedUntil)
+      // A renewed lease reaches the comment at once: the old one may end before its next refresh. So
+      // does a switch this tick recorded pending, now confirmed: a run lost before the next write
+      // would leave the next run to enter that phase again (tick.ts switchAgain).
+      if (current[i].watchedUntil !== own.release.watchedUntil || own.release.switchPending)
         await ports.onProgress?.(current, { force: true });
       if (next.status !== release.status || next.phase !== release.phase) {
         // Before its line: a phase entered opens its step-log group (action/phase-log.ts), which

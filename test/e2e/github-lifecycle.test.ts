@@ -206,14 +206,16 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
     expect(ourComments(2)[0]?.body).not.toContain('restarted for head');
   });
 
-  // 69 measured: 49 for the analysis, 20 for the merge. Each asks GitHub once where the PR's head
+  // 81 measured: 61 for the analysis, 20 for the merge. Each asks GitHub once where the PR's head
   // branched from its base (a three-dot compare, d57f7b9), so a stale branch is not read as a change;
   // the analysis reads the PR once first, so a re-run of an old event changes nothing (stale-event.ts). A comment read after each of the
   // four steps' traffic changes (8cf53cf) catches a dispatch rollback that landed between this run's check and
   // its change; the pass is recorded before the change to idle (a fresh read of the comment first),
-  // then written again once that change is confirmed (pending-idle.ts), its commit status too; the
-  // first check after each of the analysis's six comment writes (before each step's change, the
-  // pass's record and the change to idle) also reads its canary claim's newest Deployment status,
+  // then written again once that change is confirmed (pending-idle.ts), its commit status too; so is
+  // each of the three switches to the next step (tick.ts passPhase: 4 requests more each), so a job
+  // lost between a switch and its save leaves a record the next run enters that step from; the
+  // first check after each of the analysis's comment writes (before each step's change, each
+  // switch's record, the pass's record and the change to idle) also reads its canary claim's newest Deployment status,
   // so a dispatch rollback that a stale write of the comment took back still stops it (github-ledger
   // claimEnded: read again only once the comment changed, so none after a change);
   // recording a promotion skips
@@ -227,11 +229,11 @@ describe('a pull request lifecycle on GitHub', { timeout: 120_000 }, () => {
   // lost during it leaves the promotion pending for a tick, then the comment and the canary claim are
   // read again (20b1d94), so a rollback recorded during that write wins; and recording the promotion lists the
   // drift Deployments of versions that served with no record, to end them (2da6c28).
-  it('stays within the API budget: at most 69 requests for the whole lifecycle of one model', () => {
+  it('stays within the API budget: at most 81 requests for the whole lifecycle of one model', () => {
     console.log(
       `GitHub API requests: opened ${budget.opened}, merged ${budget.merged}, total ${budget.opened + budget.merged}`,
     );
-    expect(budget.opened + budget.merged).toBeLessThanOrEqual(69);
+    expect(budget.opened + budget.merged).toBeLessThanOrEqual(81);
   });
 
   it('workflow_dispatch rollback: one target call, a Deployment, and a note on the PR that introduced the version', async () => {
