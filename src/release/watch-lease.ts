@@ -12,11 +12,12 @@ const LOOK_MARGIN_MS = 5 * 60_000;
 const MIN_LEASE_MS = 15 * 60_000;
 
 /**
- * The longest one look at `model` may take: two traffic changes, each up to its target's
- * settle-timeout (a step-up the platform never confirms, then the rollback), and the margin.
+ * The longest one look at `model` may take: a read of the platform and two traffic changes, each
+ * up to its target's settle-timeout (a read retried while the platform is unavailable, a step-up it
+ * never confirms, then the rollback: platform-cli.ts retries until the deadline), and the margin.
  */
 export function slowestLookMs(model: ModelConfig): number {
-  return ('settleTimeoutMs' in model.target ? 2 * model.target.settleTimeoutMs : 0) + LOOK_MARGIN_MS;
+  return ('settleTimeoutMs' in model.target ? 3 * model.target.settleTimeoutMs : 0) + LOOK_MARGIN_MS;
 }
 
 /**

@@ -177,7 +177,13 @@ export function azuremlTarget(
     '--output',
     'json',
   ];
-  const cli: PlatformCli = { program: 'az', description, classify };
+  const cli: PlatformCli = {
+    program: 'az',
+    description,
+    classify,
+    outageAdvice:
+      "Azure's API did not answer (an outage, or the runner's network to Azure): check https://azure.status.microsoft and the runner's network, then try again",
+  };
   let expected: TrafficState | undefined;
   /** What each traffic change's update sent, for its read-back to wait for (readWithin). */
   const sentIn = new WeakMap<ChangeDeadline, AzureTraffic & { desired: TrafficState }>();
@@ -449,5 +455,17 @@ function classify(result: { stderr: string }): FailureKind {
   )
     return 'denied';
   if (NO_ENDPOINT.test(result.stderr)) return 'missing';
+  // ARM failing for a moment, or nobody answering: the update sets an absolute split, a show reads.
+  if (AZ_TRANSIENT.test(result.stderr)) return 'transient';
   return 'failed';
 }
+
+/**
+ * az's words for Azure failing in passing: ARM's 500, 503 and 504 (`(InternalServerError)`,
+ * `(ServiceUnavailable)`, `(GatewayTimeout)`), or azure-core finding nobody to answer at its address
+ * (a ServiceRequestError or ServiceResponseError: `HTTPSConnectionPool(...): Max retries exceeded`,
+ * `Connection aborted`, `Read timed out`, requests' ConnectionError and ReadTimeout). Checked after
+ * the denials: an expired `az login` comes with a sign-in's words (AADSTS), whatever else it says.
+ */
+const AZ_TRANSIENT =
+  /\((InternalServerError|ServiceUnavailable|GatewayTimeout)\)|HTTPSConnectionPool\(|Max retries exceeded|Connection aborted|Read timed out|\b(ConnectionError|ReadTimeout|ServiceRequestError|ServiceResponseError)\b/;

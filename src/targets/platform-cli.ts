@@ -18,8 +18,9 @@ export interface Timing {
 /**
  * How a failed call of a platform CLI is to be treated:
  * - `throttled`: the API limited the rate; the same call is retried after a pause;
- * - `transient`: the API failed in passing (unavailable, out of time, an internal error) on a call
- *   that is safe to repeat; retried as `throttled` is, then reported as `failed`, with its tries;
+ * - `transient`: the API failed in passing (unavailable, out of time, an internal error, nobody
+ *   answering) on a call that is safe to repeat; retried as `throttled` is, then reported as
+ *   `failed`, with its tries and the CLI's `outageAdvice`;
  * - `busy`: another change holds the resource (`Updating`, a conflict); a write waits and
  *   retries until the settle timeout, then fails with TargetBusyError;
  * - `denied`: the platform refused the CLI's credentials (expired, or without the permission);
@@ -35,17 +36,25 @@ export interface PlatformCli {
   /** What the resource is, for messages: `SageMaker endpoint fraud (us-east-1)`. */
   readonly description: string;
   classify(result: CliResult): FailureKind;
+  /** What to do about a `transient` failure that lasted to the deadline: said after it. */
+  readonly outageAdvice?: string;
 }
 
-/** Throttled (or transiently failing) calls are tried at most this many times in all. */
-const RETRIED_ATTEMPTS = 5;
+/**
+ * The longest pause between two tries of a throttled or transiently failing call (unless the poll
+ * interval is longer): an outage such as a managed control-plane upgrade lasts minutes, and a try
+ * a minute sees its end soon enough.
+ */
+const MAX_RETRY_PAUSE_MS = 60_000;
 
 /**
  * Runs one CLI call and returns its standard output. Throttling and transient failures are retried
- * with a growing pause; with `waitWhileBusy`, a busy platform is waited for until the settle timeout. With
- * `deadline` (a traffic change's), that is the change's: a pause is cut short to end at it, for a
- * last try there (change-deadline.ts gives that try its grace), none after it; and the command is
- * stopped when the change's time is up, whatever its own `timeout`.
+ * with a pause doubling from the poll interval (at most MAX_RETRY_PAUSE_MS), and with
+ * `waitWhileBusy` a busy platform is waited for, until the settle timeout: with `deadline` (a
+ * traffic change's), the change's; without, settle-timeout from now, as for a read on its own. A
+ * pause is cut short to end at it, for a last try there (change-deadline.ts gives that try its
+ * grace), none after it; and the command is stopped when the change's time is up, whatever its
+ * own `timeout`.
  */
 export async function callCli(
   cli: PlatformCli,
@@ -56,10 +65,11 @@ export async function callCli(
 ): Promise<string> {
   const argv = [cli.program, ...args];
   const { deadline } = options;
-  const busyUntil = deadline?.at ?? clock.now() + timing.settleTimeoutMs;
+  const until = deadline?.at ?? clock.now() + timing.settleTimeoutMs;
   // A wait is cut to the time left, so the last try falls on the deadline, not a pause before it.
-  const timeLeft = (until: number | undefined) => (until === undefined ? Infinity : until - clock.now());
-  let retried = 0;
+  const timeLeft = () => until - clock.now();
+  const longestPause = Math.max(timing.pollIntervalMs, MAX_RETRY_PAUSE_MS);
+  let tries = 0;
   for (;;) {
     const limit = callLimit(timing.timeoutMs, clock, deadline);
     if (deadline && limit.ms <= 0) throw outOfTime(`\`${commandLine(argv)}\``, deadline);
@@ -67,12 +77,14 @@ export async function callCli(
     if (result.exitCode === 0) return result.stdout;
     const kind = cli.classify(result);
     const retries = kind === 'throttled' || kind === 'transient';
-    if (retries && ++retried < RETRIED_ATTEMPTS && timeLeft(deadline?.at) > 0) {
-      await clock.sleep(Math.min(timing.pollIntervalMs * 2 ** (retried - 1), timeLeft(deadline?.at)));
+    if (retries) tries += 1;
+    if (retries && timeLeft() > 0) {
+      const pause = Math.min(timing.pollIntervalMs * 2 ** (tries - 1), longestPause);
+      await clock.sleep(Math.min(pause, timeLeft()));
       continue;
     }
-    if (kind === 'busy' && options.waitWhileBusy && timeLeft(busyUntil) > 0) {
-      await clock.sleep(Math.min(timing.pollIntervalMs, timeLeft(busyUntil)));
+    if (kind === 'busy' && options.waitWhileBusy && timeLeft() > 0) {
+      await clock.sleep(Math.min(timing.pollIntervalMs, timeLeft()));
       continue;
     }
     const why = lastLines(result.stderr);
@@ -82,20 +94,16 @@ export async function callCli(
       );
     }
     if (kind === 'throttled') {
-      const tries = counted(retried, 'try', 'tries');
-      // Fewer tries than allowed: the change's deadline, reached, stopped the retrying.
-      const ranOut = deadline && retried < RETRIED_ATTEMPTS;
-      const until = ranOut ? `, when ${settleTimeoutOf(deadline)} ran out` : '';
-      const todo = ranOut
-        ? "try again later, or raise the target's settle-timeout to retry for longer"
-        : 'try again later';
+      const settleTimeout = deadline
+        ? settleTimeoutOf(deadline)
+        : `the target's settle-timeout (${formatDuration(timing.settleTimeoutMs)})`;
       throw new TargetThrottledError(
-        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${tries}${until}: ${why}; ${todo}`,
+        `${cli.description} kept refusing \`${commandLine(argv)}\` for rate limits after ${counted(tries, 'try', 'tries')}, when ${settleTimeout} ran out: ${why}; try again later, or raise the target's settle-timeout to retry for longer`,
       );
     }
-    const still =
-      kind === 'transient' && retried > 1 ? `, still after ${counted(retried, 'try', 'tries')}` : '';
+    const still = kind === 'transient' && tries > 1 ? `, still after ${counted(tries, 'try', 'tries')}` : '';
     const failed = `\`${commandLine(argv)}\` failed (${exitStatus(result.exitCode)}) on ${cli.description}${still}: ${why}`;
+    if (kind === 'transient' && cli.outageAdvice) throw new TargetError(followedBy(failed, cli.outageAdvice));
     if (kind === 'denied') {
       throw new TargetAccessError(
         followedBy(

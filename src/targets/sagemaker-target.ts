@@ -167,6 +167,8 @@ export function sagemakerTarget(
       failedWith = result.stderr;
       return classify(result);
     },
+    outageAdvice:
+      "SageMaker's API did not answer (an outage, or the runner's network to AWS): check the AWS Health Dashboard (https://health.aws.amazon.com) and the runner's network, then try again",
   };
   // A busy endpoint is never waited out by retrying the same call: changeTo builds it again.
   // `change`: the traffic change a call belongs to, whose deadline it keeps (change-deadline.ts).
@@ -818,8 +820,19 @@ function classify(result: { stderr: string }): FailureKind {
   if (AWS_DENIED.test(result.stderr)) return 'denied';
   // The endpoint itself (never a config: `Could not find endpoint configuration`, which a cleanup meets).
   if (/Could not find endpoint "/.test(result.stderr)) return 'missing';
+  // A repeat is safe: a read reads, and a write that landed the first time finds the endpoint
+  // Updating (busy: changeTo builds the change again) or its config there (CONFIG_EXISTS).
+  if (AWS_TRANSIENT.test(result.stderr)) return 'transient';
   return 'failed';
 }
+
+/**
+ * The AWS CLI's words for SageMaker failing in passing (a 500 or 503, a request out of time) or
+ * nobody answering at its address (botocore's EndpointConnectionError, ConnectTimeoutError,
+ * ReadTimeoutError, ConnectionClosedError), once the CLI's own retries are spent.
+ */
+const AWS_TRANSIENT =
+  /\((ServiceUnavailable(Exception)?|InternalFailure|RequestTimeout(Exception)?)\)|Could not connect to the endpoint URL|(Connect|Read) timeout on endpoint URL|Connection was closed before we received a valid response/;
 
 /**
  * The AWS CLI's words for credentials refused: an expired or unknown key or token, a missing IAM

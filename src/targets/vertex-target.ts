@@ -31,9 +31,10 @@ import type { KnownVersions, Target } from './target.js';
 // has 0%. An endpoint with an operation in progress (FAILED_PRECONDITION saying so, or ABORTED) is
 // waited for, then TargetBusyError; any other FAILED_PRECONDITION is permanent (IN_PROGRESS).
 // UNAVAILABLE ("a transient condition, which can be corrected by retrying with a backoff",
-// google.rpc.Code), DEADLINE_EXCEEDED and INTERNAL are retried with a growing pause on the calls
-// safe to repeat, as that code's note asks: describe, and update (an absolute split, the same
-// however often it lands); not undeploy-model. With no `project` in the config, gcloud's own
+// google.rpc.Code), DEADLINE_EXCEEDED and INTERNAL, and gcloud finding no network (GCLOUD_UNREACHED),
+// are retried with a growing pause until the settle-timeout on the calls safe to repeat, as that
+// code's note asks: describe, and update (an absolute split, the same however often it lands); not
+// undeploy-model. With no `project` in the config, gcloud's own
 // (core/project) is used.
 
 const endpointSchema = z.object({
@@ -76,7 +77,13 @@ export function vertexTarget(
     '--format=json',
     '--quiet',
   ];
-  const cli: PlatformCli = { program: 'gcloud', description, classify };
+  const cli: PlatformCli = {
+    program: 'gcloud',
+    description,
+    classify,
+    outageAdvice:
+      "Google's API did not answer (an outage, or the runner's network to Google): check https://status.cloud.google.com and the runner's network, then try again",
+  };
   // undeploy-model waits for its operation: one that ended DEADLINE_EXCEEDED or INTERNAL may have
   // removed the deployed model all the same, and a second try would answer NOT_FOUND. Its failure
   // is said, and the next run (a re-run, the next tick) looks again.
@@ -274,6 +281,16 @@ export function vertexTarget(
 const IN_PROGRESS =
   /FAILED_PRECONDITION:.*\b(ongoing|in progress|being (deployed|undeployed|updated|modified))\b/is;
 
+/**
+ * gcloud's words for nobody answering at Google's address, the API's or the sign-in's
+ * (oauth2.googleapis.com): `There was a problem refreshing your current auth tokens:
+ * HTTPSConnectionPool(...): Max retries exceeded ... NameResolutionError ... Try again` (with
+ * `Please run: gcloud auth login` after it, which no login mends), google-auth's TransportError,
+ * `gcloud crashed (ConnectionError)` or `(ConnectTimeout)`, and its "network connectivity issues".
+ */
+const GCLOUD_UNREACHED =
+  /HTTPSConnectionPool|Max retries exceeded|NameResolutionError|Connection aborted|TransportError|network connectivity|ConnectionError|ConnectTimeout/;
+
 /** The API's refusal of the request itself (HTTP 400): the same update gets the same answer. */
 const REFUSED = /\b(FAILED_PRECONDITION|INVALID_ARGUMENT):/;
 
@@ -289,6 +306,8 @@ function classify(result: { stderr: string }): FailureKind {
   if (/RESOURCE_EXHAUSTED|Quota exceeded|rateLimitExceeded/.test(result.stderr)) return 'throttled';
   // ABORTED: a concurrent change won; Google's rule for it is to retry the read-modify-write.
   if (IN_PROGRESS.test(result.stderr) || /\bABORTED\b/.test(result.stderr)) return 'busy';
+  // Before the denials: gcloud words a token refresh that found no network as an auth problem.
+  if (GCLOUD_UNREACHED.test(result.stderr)) return 'transient';
   // A missing IAM permission, an expired or absent `gcloud auth login`.
   if (
     /PERMISSION_DENIED|UNAUTHENTICATED|do not currently have an active account|Reauthentication failed|problem refreshing your current auth tokens/.test(

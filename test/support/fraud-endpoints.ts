@@ -58,11 +58,16 @@ export const vertexFraudEndpoint = () => ({
   },
 });
 
-/** An Azure ML `update` applied part-way (the command fails) that leaves the endpoint Failed (az.mjs `leaves`). */
+/**
+ * An Azure ML `update` applied part-way (the command fails) that leaves the endpoint Failed (az.mjs
+ * `leaves`), with an error that is not a passing one (a passing one is tried again, and lands).
+ */
 export const azuremlUpdateLeftFailed: StandinFault = {
   cli: 'az',
   op: 'update',
   kind: 'partial',
   times: 1,
   leaves: 'Failed',
+  code: 'UserError',
+  message: 'The traffic update failed part-way: the endpoint is left Failed.',
 };

@@ -27,6 +27,8 @@ export interface StandinFault {
   message?: string;
   /** A `fail`'s platform error code (`ExpiredTokenException`, `Forbidden`), printed as its CLI does. */
   code?: string;
+  /** A `fail`'s own text instead of a service error (aws.mjs: botocore's `Could not connect to the endpoint URL`, exit 255). */
+  stderr?: string;
   /** A `rolled-back`'s describe calls that read RollingBack before InService (aws.mjs). */
   gets?: number;
   /** A `lagging-show`'s shows after the update that still report the traffic from before (az.mjs; -1: all). */

@@ -176,7 +176,7 @@ describe('azureml endpoint left Failed or Canceled', () => {
   it('rolls back onto a blue at 0% when the step to 100% failed part-way and left the endpoint Failed', async () => {
     await standins.fault(failedPartway);
     const target = azuremlTarget(config, 'fraud');
-    await expect(reconcile(target, step('v1', 'v2', 100))).rejects.toThrow(/InternalServerError/);
+    await expect(reconcile(target, step('v1', 'v2', 100))).rejects.toThrow(/UserError/);
     expect(await endpoint()).toMatchObject({
       provisioning_state: 'Failed',
       traffic: { 'fraud-v1': 0, 'fraud-v2': 100 },

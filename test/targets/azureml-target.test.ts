@@ -133,12 +133,15 @@ describe('azureml target on a stand-in az CLI', () => {
     );
   });
 
-  it('reports a command that failed after the traffic changed, and a missing deployment', async () => {
+  it('repeats an update whose answer was lost (the traffic landed, az said InternalServerError), and reports a missing deployment', async () => {
     await standins.fault({ cli: 'az', op: 'update', kind: 'partial', times: 1 });
     const target = azuremlTarget(config, 'fraud');
-    await expect(reconcile(target, step('v1', 'v2', 10))).rejects.toThrow(
-      /failed \(exit 1\) on Azure ML endpoint fraud-endpoint .*InternalServerError/,
-    );
+    await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
+    const updates = (await standins.calls('az')).filter((c) => c.argv[2] === 'update');
+    expect(updates.map((c) => c.argv[c.argv.indexOf('--traffic') + 1])).toEqual([
+      'fraud-v1=90 fraud-v2=10',
+      'fraud-v1=90 fraud-v2=10',
+    ]);
     // The rollback still works from whatever state the platform was left in.
     await expect(reconcile(target, { stable: { version: 'v1' } })).resolves.toEqual({
       stable: { version: 'v1' },

@@ -525,6 +525,7 @@ describe('sagemaker target: shadow through a shadow variant', () => {
       cli: 'aws',
       op: 'delete-endpoint-config',
       kind: 'fail',
+      code: 'AccessDeniedException',
       message: 'User is not authorized to perform: sagemaker:DeleteEndpointConfig',
       times: 1,
     });
@@ -538,10 +539,12 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     const target = sagemakerTarget(config, 'fraud', anHourLater);
     await reconcile(target, mirrorOf('v1', 'v2', 20));
     const shadowed = await shadowConfig();
-    // Leaving the shadow, the delete is throttled past every retry: the config stays for now.
-    await standins.fault({ cli: 'aws', op: 'delete-endpoint-config', kind: 'throttle', times: 5 });
+    // Leaving the shadow, the delete is throttled until the change's settle-timeout: the config
+    // stays for now. Then the throttling ends (seeding the state as it is ends every fault).
+    await standins.fault({ cli: 'aws', op: 'delete-endpoint-config', kind: 'throttle', times: -1 });
     await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
     expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
+    await standins.seed(await standins.state());
     const restored = (await endpoint()).EndpointConfigName;
     const left = ['us-east-1/fraud-config-3', `us-east-1/${restored}`].sort();
     // A re-run of the same phase deploys nothing, and deletes it.
@@ -551,11 +554,20 @@ describe('sagemaker target: shadow through a shadow variant', () => {
     expect(rerun).not.toContain('create-endpoint-config');
     expect(rerun).not.toContain('update-endpoint');
     expect(Object.keys(await configs()).sort()).toEqual(left);
-    // The same with a transient failure: the next change (a canary step, weights only) deletes it.
+    // The same with SageMaker unavailable until the settle-timeout: the next change (a canary
+    // step, weights only) deletes it.
     await reconcile(target, mirrorOf('v1', 'v2', 20));
-    await standins.fault({ cli: 'aws', op: 'delete-endpoint-config', kind: 'fail', times: 1 });
+    await standins.fault({
+      cli: 'aws',
+      op: 'delete-endpoint-config',
+      kind: 'fail',
+      code: 'ServiceUnavailable',
+      message: 'Service Unavailable',
+      times: -1,
+    });
     await expect(reconcile(target, withdrawTraffic('v1'))).resolves.toEqual({ stable: { version: 'v1' } });
     expect(await configs()).toHaveProperty([`us-east-1/${shadowed}`]);
+    await standins.seed(await standins.state());
     await expect(reconcile(target, step('v1', 'v2', 10))).resolves.toEqual(step('v1', 'v2', 10));
     expect(Object.keys(await configs()).sort()).toEqual(left);
   });

@@ -78,7 +78,9 @@ describe('a rollback on Vertex AI whose read-back Google refuses', () => {
       platformError('gcloud', 'describe', 'UNAVAILABLE', 'The service is currently unavailable.'),
     );
     expect(err).toBeInstanceOf(UnconfirmedChange);
-    expect((err as Error).message).toContain('UNAVAILABLE: The service is currently unavailable.');
+    expect((err as Error).message).toContain(
+      "UNAVAILABLE: The service is currently unavailable; Google's API did not answer",
+    );
     expect(tookMs).toBeGreaterThanOrEqual(10 * 60_000);
     expect(reads).toBeGreaterThan(5);
   });

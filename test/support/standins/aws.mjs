@@ -58,7 +58,8 @@
 // updated), drop-mirror (update-endpoint: the new config is deployed without its shadow
 // variant), fail (a service error: the fault's `code`, default InternalFailure, and `message`, as
 // the CLI prints one: `An error occurred (ExpiredTokenException) when calling the DescribeEndpoint
-// operation: The security token included in the request is expired`, exit 254), rolled-back
+// operation: The security token included in the request is expired`, exit 254; with `stderr`,
+// that text instead, exit 255, as the CLI prints botocore's own errors: nobody answering), rolled-back
 // (update-endpoint-weights-and-capacities: the update is accepted and the endpoint goes Updating,
 // then RollingBack for the fault's `gets` (default state.settleGets) describe calls, then InService
 // with its previous weights and counts and the fault's `message` as FailureReason (the service's
@@ -313,6 +314,7 @@ function answer(argv) {
   if (fault?.kind === 'timeout') hang(state);
   else if (fault?.kind === 'throttle')
     serviceError('ThrottlingException', 'Rate exceeded', ' (reached max retries: 2)');
+  else if (fault?.kind === 'fail' && fault.stderr !== undefined) fail(state, `\n${fault.stderr}`, 255);
   else if (fault?.kind === 'fail')
     serviceError(fault.code ?? 'InternalFailure', fault.message ?? 'An internal error occurred.');
   else run();

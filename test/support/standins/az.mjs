@@ -51,9 +51,10 @@
 // Faults (state.faults, cli "az"; a deployment call's op is `online-deployment show|delete`): throttle, busy (update refused: the endpoint is Updating),
 // timeout, silent-revert (update reports success, traffic stays), drop-mirror (update reports
 // success, the live traffic is applied but the mirror is lost, as the docs warn an older CLI
-// does), partial (traffic applied, the command still fails; with `leaves: "Failed"` (or
-// "Canceled") the endpoint is left in that provisioning state, as an update whose last part failed
-// leaves it: modelled, not captured), fail (`ERROR: ` and the fault's
+// does), partial (traffic applied, the command still fails, with a passing InternalServerError or
+// the fault's `code` and `message` as for fail; with `leaves: "Failed"` (or "Canceled") the
+// endpoint is left in that provisioning state, as an update whose last part failed leaves it:
+// modelled, not captured), fail (`ERROR: ` and the fault's
 // `message`; with a `code`, the service error as az prints azure-core's HttpResponseError:
 // `(Code) message`, then `Code: ...` and `Message: ...` lines), lagging-show (update applied and
 // reported, but the fault's `shows` next `online-endpoint show` calls (default 1; -1: until the
@@ -328,7 +329,9 @@ function update() {
     if (partial.leaves) endpoint.provisioning_state = partial.leaves;
     fail(
       state,
-      "ERROR: (InternalServerError) Operation returned an invalid status 'Internal Server Error' after the traffic was updated.\nCode: InternalServerError",
+      partial.code
+        ? `ERROR: ${serviceError(partial)}`
+        : "ERROR: (InternalServerError) Operation returned an invalid status 'Internal Server Error' after the traffic was updated.\nCode: InternalServerError",
       1,
     );
   }
