@@ -26,6 +26,7 @@ import { metricsPreflight } from './metrics-preflight.js';
 import { watchRefusals } from './metrics-refusals.js';
 import { idleChanges, readyReasonOf } from './pending-idle.js';
 import { recordingSwitch } from './pending-switch.js';
+import { readToCheck, type UnreadCheck, unreadLook } from './phase-check-read.js';
 import {
   failedAnalysisAdvice,
   mergedReadyReason,
@@ -97,7 +98,12 @@ export async function tick(release: Release, given: TickContext): Promise<Releas
     if (reconciled.passedAll) return await passedAll(reconciled.release, ctx);
     if (switchPending) return await switchAgain(reconciled.release, ctx, resumed);
     current = reconciled.release;
-    if (reconciled.carryOn !== undefined) await carryOn(current, reconciled.carryOn, ctx);
+    if (reconciled.carryOn !== undefined) {
+      // Not carried on where the platform could not be read: the record stays as stored, its
+      // running phase under its stored name, for the next look to carry it on.
+      const unread = await carryOn(unmarked, reconciled.carryOn, ctx);
+      if (unread) return unreadLook(unmarked, unread, ctx.clock.now());
+    }
     if (current.phase < 0) {
       // Before the first traffic change: a metric source that cannot answer would leave the
       // candidate's traffic unwatched until its gates ran out of errors (metrics-preflight.ts).
@@ -120,10 +126,16 @@ async function judgePhase(recorded: Release, ctx: TickContext): Promise<Release>
   const phase = phasesOf(strategy)[recorded.phase];
   // A smoke test and a shadow run give the candidate no live traffic: found serving callers, it is
   // taken back to the phase's traffic before the phase runs again.
-  const release =
+  const checked =
     phase && (phase.smoke || phase.candidateSlot === 'shadow')
       ? await takenBackToPhase(recorded, phase, ctx)
       : recorded;
+  // Not known to serve no callers: this look judges nothing (phase-check-read.ts).
+  if ('unread' in checked) {
+    const toCheck = `to check ${recorded.to} still has no live traffic`;
+    return unreadLook(recorded, { phase: phase?.name ?? '', toCheck, unread: checked.unread }, now);
+  }
+  const release = checked;
   if (release.status !== 'analysing') return release;
   if (phase?.smoke) {
     const smoke = await runSmoke(phase.smoke, smokeUrl(ctx.config, phase.smoke, release.to));
@@ -306,9 +318,15 @@ function withoutHoldEnd({ holdEndsAt: _, ...release }: Release): Release {
  * new one. Saved with the step's outcome, not recorded first: the release goes on analysing, and a
  * run driving it takes a record changed since its read for another run's (watch.ts checkNotEnded).
  */
-async function takenBackToPhase(release: Release, phase: Phase, ctx: TickContext): Promise<Release> {
+async function takenBackToPhase(
+  release: Release,
+  phase: Phase,
+  ctx: TickContext,
+): Promise<Release | { unread: TargetError }> {
   const { from, to } = release;
-  const serving = await ctx.target.read({ stable: from, candidate: to });
+  const read = await readToCheck(release, ctx);
+  if ('unread' in read) return read;
+  const { serving } = read;
   const weight =
     serving.stable.version === to ? 100 : serving.canary?.version === to ? serving.canary.weight : 0;
   // A shadow's mirror is its own traffic, no live traffic: only a live share is off record there.
@@ -741,13 +759,22 @@ const gatesFor = (release: Release, phase: Phase, now: number) =>
 /**
  * The running phase goes on as a configured phase of the same traffic share and kind, under another
  * name: its traffic is set only where it differs (a shadow's share, a rolling update's instances).
+ * Returned where the platform could not be read to tell, for a failure that may pass: nothing is set.
  */
-async function carryOn(release: Release, index: number, ctx: ReleaseContext): Promise<void> {
+async function carryOn(
+  release: Release,
+  index: number,
+  ctx: ReleaseContext,
+): Promise<UnreadCheck | undefined> {
   const phase = phasesOf(ctx.config.strategy)[index];
   if (!phase) throw new Error(`no phase ${index}`);
   const desired = phase.traffic(release.from, release.to);
-  const serving = await ctx.target.read({ stable: release.from, candidate: release.to });
-  if (!sameTraffic(serving, desired)) await reconcile(ctx.target, desired);
+  const read = await readToCheck(release, ctx);
+  const running = release.phases.at(-1)?.name ?? phase.name;
+  if ('unread' in read)
+    return { phase: running, toCheck: `to carry it on as ${phase.name}`, unread: read.unread };
+  if (!sameTraffic(read.serving, desired)) await reconcile(ctx.target, desired);
+  return undefined;
 }
 
 function carriedPass(g: GateState, now: number): GateState {
