@@ -1,17 +1,12 @@
 import type { AbStrategyConfig } from '../config/types.js';
+import { stableShare } from './canary.js';
 import { candidateIdle, onlyCandidate, type Strategy } from './strategy.js';
 
-/** Shares of traffic carry at most 9 decimals (strategy-schema.ts), as canary.ts counts them. */
-const UNITS_PER_PERCENT = 1e9;
-
 /**
- * `91.96/8.04`: stable's share and the candidate's, counted in those units, so that 100 - 8.04
- * reads 91.96, not 91.96000000000001 (in the phase name the ledger keeps, and in messages).
+ * `91.96/8.04`: stable's share and the candidate's, so that 100 - 8.04 reads 91.96, not
+ * 91.96000000000001 (in the phase name the ledger keeps, and in messages).
  */
-export function abSplitText(split: number): string {
-  const candidate = Math.round(split * UNITS_PER_PERCENT);
-  return `${(100 * UNITS_PER_PERCENT - candidate) / UNITS_PER_PERCENT}/${candidate / UNITS_PER_PERCENT}`;
-}
+export const abSplitText = (split: number): string => `${stableShare(split)}/${split}`;
 
 /** A/B: users split by a sticky key, so each keeps one arm, until the gates decide. */
 export function abStrategy(config: AbStrategyConfig): Strategy {

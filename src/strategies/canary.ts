@@ -22,6 +22,9 @@ const UNITS_PER_PERCENT = 1e9;
 
 const units = (percent: number) => Math.round(percent * UNITS_PER_PERCENT);
 
+/** 100 minus a candidate's share, in those units: 100 - 8.04 is 91.96, not 91.96000000000001. */
+export const stableShare = (candidate: number): number => (units(100) - units(candidate)) / UNITS_PER_PERCENT;
+
 /** Linear's step-size 1 up to 100: more steps are a config slip (a step-size in the wrong unit), not a plan. */
 export const MAX_LINEAR_STEPS = 100;
 
