@@ -93,10 +93,10 @@ export function textErrorText(res: TextResponse): string {
   return errorText({ status: res.status, body: parsedOrUndefined(res.text) });
 }
 
-/** The JSON a text holds, or undefined where it holds none. */
-export function parsedOrUndefined(text: string): unknown {
+/** The JSON a text holds, or undefined where it holds none; `parse` for a laxer reader. */
+export function parsedOrUndefined(text: string, parse: (text: string) => unknown = JSON.parse): unknown {
   try {
-    return text ? JSON.parse(text) : undefined;
+    return text ? parse(text) : undefined;
   } catch {
     return undefined;
   }

@@ -11,7 +11,7 @@
  */
 import { z } from 'zod';
 import type { WebhookGateConfig } from '../config/types.js';
-import { requestText, type TextResponse, textErrorText } from '../core/http-json.js';
+import { parsedOrUndefined, requestText, type TextResponse, textErrorText } from '../core/http-json.js';
 import { redact } from '../core/redact.js';
 import { askAfterRateLimit, rateLimitedWords, retryAfterMs } from '../core/retry-after.js';
 import { safeUrl } from '../core/safe-url.js';
@@ -111,13 +111,7 @@ async function askWebhook(gate: WebhookGateConfig, ctx: StatisticalContext): Pro
  * Python writes (json.dumps of a load test's p99 with nothing measured) are read as numbers, so
  * the verdict beside them still counts.
  */
-function parsedBody(text: string): unknown {
-  try {
-    return text ? parseJsonAllowingNaN(text) : undefined;
-  } catch {
-    return undefined;
-  }
-}
+const parsedBody = (text: string): unknown => parsedOrUndefined(text, parseJsonAllowingNaN);
 
 const isObject = (x: unknown): x is Record<string, unknown> =>
   x !== null && typeof x === 'object' && !Array.isArray(x);

@@ -1,6 +1,6 @@
 import { VersionError } from '../core/errors.js';
 import type { FileReader } from '../version/changed-models.js';
-import { MAX_FILE_BYTES } from '../version/file-limit.js';
+import { MAX_FILE_BYTES, MAX_FILE_SIZE } from '../version/file-limit.js';
 import { headName } from '../version/head-name.js';
 import { type GitHubClient, isNotFound } from './client.js';
 
@@ -102,7 +102,7 @@ function isTooLarge(error: unknown): boolean {
 function tooLarge(path: string, ref: string, size?: number): VersionError {
   const is = size === undefined ? 'is larger' : `is ${(size / 1024 / 1024).toFixed(1)} MB`;
   return new VersionError(
-    `cannot read ${path} at ${headName(ref)} from GitHub: it ${is}, and GitHub's contents API serves files up to 100 MB: keep the file the config names under 100 MB`,
+    `cannot read ${path} at ${headName(ref)} from GitHub: it ${is}, and GitHub's contents API serves files up to ${MAX_FILE_SIZE}: keep the file the config names under ${MAX_FILE_SIZE}`,
   );
 }
 

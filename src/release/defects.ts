@@ -27,7 +27,7 @@ export const reportIt = (what: string) => `${what}; please report it`;
  * a rate limit: the next tick resumes the release). GitHub's answer told as isGitHubError tells it,
  * not imported: its module loads the GitHub client, which the engine does not.
  */
-const isDefect = (err: unknown): boolean => {
+export const isDefect = (err: unknown): boolean => {
   const answer = err as { status?: unknown; request?: unknown } | undefined;
   const fromGitHub = typeof answer?.status === 'number' && typeof answer.request === 'object';
   return !(err instanceof ModelGateError) && !fromGitHub;

@@ -1,4 +1,4 @@
-import { defectOf } from './defects.js';
+import { isDefect } from './defects.js';
 import type { TickContext } from './tick.js';
 import type { Release } from './types.js';
 
@@ -23,7 +23,7 @@ export function recordingSwitch(ctx: TickContext, loaded: Release) {
     await record(decided);
   };
   const takeBack = async (err: unknown) => {
-    if (!pending || !defectOf(err, [])) return;
+    if (!pending || !isDefect(err)) return;
     try {
       await record(loaded);
     } catch {

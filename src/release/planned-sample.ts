@@ -9,6 +9,7 @@ import { utcMinute } from '../report/format.js';
 import { plannedShareText, signedPct, thousands } from '../stats/conversion.js';
 import { phasesOf } from '../strategies/strategy.js';
 import { CAP_RUN_AGAIN } from './phase-notes.js';
+import { seriesSecond } from './series.js';
 import type { GateState, Measurement, Release } from './types.js';
 
 // An A/B runs until its conversion gates reach their planned sample, where the judge's test has
@@ -257,9 +258,9 @@ const counted = (m: Measurement | undefined) => m !== undefined && finite(m.cana
 export function noConversionData(g: GateState, release: Release): boolean {
   const inPhase = (m: Measurement | undefined) => m !== undefined && m.at > release.phaseStartedAt;
   if ([g.last, g.lastUsable].some((m) => inPhase(m) && counted(m))) return false;
-  // In the series' whole seconds (series.ts withLook): a look ms before the phase began, rounded
-  // up, would otherwise count as the phase's.
-  const since = Math.round((release.phaseStartedAt - release.startedAt) / 1000);
+  // In the series' whole seconds: a look ms before the phase began, rounded up, would otherwise
+  // count as the phase's.
+  const since = seriesSecond(release.phaseStartedAt, release.startedAt);
   if (g.series?.some(([t, canary, baseline]) => t > since && canary !== null && baseline !== null))
     return false;
   return g.last?.verdict !== 'waiting' || !inPhase(g.last);

@@ -9,12 +9,15 @@ const value = (x: number | undefined) => (x !== undefined && Number.isFinite(x) 
  * The gate with this look's values appended to its series. A full series drops one point first
  * (withoutClosest), so it always spans the whole release, its points about evenly spread in time.
  */
+/** A time as the series keeps it: whole seconds since the release started. */
+export const seriesSecond = (ms: number, startedAt: number): number => Math.round((ms - startedAt) / 1000);
+
 export function withLook(gate: GateState, m: Measurement | undefined, startedAt: number): GateState {
   if (!m) return gate;
   const canary = value(m.canary);
   const baseline = value(m.baseline);
   if (canary === null && baseline === null) return gate;
-  const point: SeriesPoint = [Math.round((m.at - startedAt) / 1000), canary, baseline];
+  const point: SeriesPoint = [seriesSecond(m.at, startedAt), canary, baseline];
   const series = gate.series ?? [];
   const kept = series.length >= SERIES_POINTS ? withoutClosest([...series, point]) : [...series, point];
   return { ...gate, series: kept };

@@ -31,7 +31,7 @@ import { jsBand, psiBand, wassersteinBand } from '../stats/drift.js';
 import { wassersteinWords } from '../stats/histogram-wasserstein.js';
 import { isRollingBatch } from '../strategies/rolling.js';
 import { targetCapabilities } from '../targets/capabilities.js';
-import { utcMinute } from './format.js';
+import { namesItsShare, utcMinute } from './format.js';
 import { mergeLines, mixedTitle } from './mixed-outcome.js';
 import { notEnoughData } from './not-enough-data.js';
 import { plainReason } from './plain-note.js';
@@ -504,8 +504,7 @@ function rolledBackSentence(r: Release): string {
 function failedAt(r: Release, why: string): string {
   const phase = r.phases.at(-1);
   if (!phase || why.includes(phase.name)) return '';
-  // A phase named by its share (`canary 10%`) says it already.
-  const share = phase.weight > 0 && !phase.name.includes(`${phase.weight}%`);
+  const share = phase.weight > 0 && !namesItsShare(phase);
   return ` in ${phase.name}${share ? ` (${phase.weight}% of live traffic)` : ''}`;
 }
 

@@ -1,3 +1,4 @@
+import { seriesSecond } from '../release/series.js';
 import type { GateState, PhaseRecord, Release } from '../release/types.js';
 
 /** The values a gate last read, from its series, and the phase that read them. */
@@ -19,11 +20,12 @@ export function earlierValues(g: GateState, release: Release): EarlierValues | u
   if (g.last?.canary !== undefined || g.last?.baseline !== undefined) return undefined;
   const point = g.series?.findLast(([, canary, baseline]) => canary !== null || baseline !== null);
   if (!point) return undefined;
-  // In the series' own unit: a phase's start rounded to the second as a look then would be
-  // (series.ts withLook). The look that ended a phase, ms before the next began, rounds to the
-  // next's second or before it; compared in ms it fell in the next phase whenever it rounded up.
-  const second = (ms: number) => Math.round((ms - release.startedAt) / 1000);
-  const phase = release.phases.findLast((p) => second(p.startedAt) < point[0]) ?? release.phases[0];
+  // In the series' own unit: a phase's start rounded to the second as a look then would be. The
+  // look that ended a phase, ms before the next began, rounds to the next's second or before it;
+  // compared in ms it fell in the next phase whenever it rounded up.
+  const phase =
+    release.phases.findLast((p) => seriesSecond(p.startedAt, release.startedAt) < point[0]) ??
+    release.phases[0];
   if (!phase) return undefined;
   const [, canary, baseline] = point;
   return { ...(canary === null ? {} : { canary }), ...(baseline === null ? {} : { baseline }), phase };

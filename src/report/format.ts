@@ -146,3 +146,7 @@ export function formatSignificant(query: string, value: number, range?: [number,
   if (range) return inBucketText(range, unit, digits(value));
   return `${digits(value)}${unit ? ` ${unit}` : ''}`;
 }
+
+/** A phase named by its share (`canary 10%`): its name says the share already. */
+export const namesItsShare = ({ name, weight }: { name: string; weight: number }): boolean =>
+  name.includes(`${weight}%`);

@@ -1,6 +1,7 @@
 import type { Release, ReleaseStatus } from '../release/types.js';
 import { headName } from '../version/head-name.js';
 import { WORKING_TREE } from '../version/local-comparison.js';
+import { namesItsShare } from './format.js';
 
 /**
  * Where the line is said: while analysing, and on this head's outcome (ready, failed), which a
@@ -38,5 +39,5 @@ export function restartLine(r: Release): string | undefined {
 
 /** `step 3 of 4, 50%`; the name alone where it says the share (`canary 10%`) or there is none. */
 function phaseWords({ name, weight }: { name: string; weight: number }): string {
-  return weight > 0 && !name.includes(`${weight}%`) ? `${name}, ${weight}%` : name;
+  return weight > 0 && !namesItsShare({ name, weight }) ? `${name}, ${weight}%` : name;
 }

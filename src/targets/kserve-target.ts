@@ -16,6 +16,7 @@ import { conditionSchema } from './k8s-condition.js';
 import {
   callKubectl,
   KUBECTL_DENIED,
+  KUBECTL_OUTAGE_ADVICE,
   KUBECTL_TRANSIENT,
   kubectlScope,
   WEBHOOK_DENIED,
@@ -175,7 +176,7 @@ export function kserveTarget(
   const description = `KServe InferenceService ${name} (namespace ${config.namespace})`;
   const identity = identityOf('kserve', { namespace: config.namespace, name, context: config.context });
   const scope = kubectlScope(config);
-  const cli: PlatformCli = { program: 'kubectl', description, classify };
+  const cli: PlatformCli = { program: 'kubectl', description, classify, outageAdvice: KUBECTL_OUTAGE_ADVICE };
   const template = config.storageUri.split('{{model}}').join(modelName);
   const uriOf = (version: string) => template.split('{{version}}').join(version);
   const [prefix = '', suffix = ''] = template.split('{{version}}');

@@ -55,11 +55,10 @@ const NO_KUBECONFIG = /The connection to the server localhost:8080 was refused/;
 type CallOptions = Parameters<typeof callCli>[4];
 
 /**
- * callCli for kubectl, a failure it leaves plain said with what to do: no cluster configured (a
- * TargetAccessError, so a read-back stops at once), or an API server that kept failing in passing
- * (KUBECTL_TRANSIENT) through its retries, which still may pass (a read-back reads again until
- * the change's deadline). Retrying is safe: a `get` reads, a merge patch (or an apply) sets the
- * same fields to the same values however often it lands.
+ * callCli for kubectl, with no cluster configured said as what to do (a TargetAccessError, so a
+ * read-back stops at once). Passing failures (KUBECTL_TRANSIENT) are retried by callCli, safe as
+ * a `get` reads and a merge patch (or an apply) sets the same fields to the same values however
+ * often it lands; KUBECTL_OUTAGE_ADVICE follows one that lasted.
  */
 export const callKubectl = (
   cli: PlatformCli,
@@ -80,13 +79,9 @@ function withKubectlAdvice(err: unknown): never {
       ),
     );
   }
-  if (KUBECTL_TRANSIENT.test(err.message)) {
-    throw new TargetError(
-      followedBy(
-        err.message,
-        "the cluster's API server did not answer (restarting, upgrading or overloaded): check the cluster, then try again",
-      ),
-    );
-  }
   throw err;
 }
+
+/** What to do once kubectl's passing failures (KUBECTL_TRANSIENT) lasted to the deadline. */
+export const KUBECTL_OUTAGE_ADVICE =
+  "the cluster's API server did not answer (restarting, upgrading or overloaded): check the cluster, then try again";

@@ -11,6 +11,7 @@ import { conditionSchema } from './k8s-condition.js';
 import {
   callKubectl,
   KUBECTL_DENIED,
+  KUBECTL_OUTAGE_ADVICE,
   KUBECTL_TRANSIENT,
   kubectlScope,
   WEBHOOK_DENIED,
@@ -146,7 +147,7 @@ export function seldonTarget(
   });
   const names = platformNames(config.modelName, modelName, KUBERNETES_NAME);
   const scope = kubectlScope(config);
-  const cli: PlatformCli = { program: 'kubectl', description, classify };
+  const cli: PlatformCli = { program: 'kubectl', description, classify, outageAdvice: KUBECTL_OUTAGE_ADVICE };
   let expected: TrafficState | undefined;
   /** The platform names of the versions this target was told of: a mirror to one is model-gate's. */
   const ownNames = new Set<string>();
