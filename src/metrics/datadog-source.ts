@@ -18,8 +18,8 @@
  */
 import { z } from 'zod';
 import type { DatadogMetricsConfig } from '../config/types.js';
+import { apiUrl } from '../core/api-url.js';
 import { MetricsError } from '../core/errors.js';
-import { apiUrl } from './api-url.js';
 import { type FetchedJson, fetchJsonAfterRateLimit, rateLimited, resetInMs } from './fetch-json.js';
 import { matchedNothing } from './matched-nothing.js';
 import { passingStatus } from './passing-fault.js';

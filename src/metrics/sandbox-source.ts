@@ -6,12 +6,12 @@ import {
   type SandboxMetricsConfig,
   type SandboxQuery,
 } from '../config/types.js';
+import { apiUrl } from '../core/api-url.js';
 import { MetricsError } from '../core/errors.js';
 import { errorText, requestJson, statusOfNotJson } from '../core/http-json.js';
 import { safeUrl } from '../core/safe-url.js';
 import { refusedCredentials, withUrlCredentials } from '../core/url-credentials.js';
 import { toleranceOf } from './agreement-within.js';
-import { apiUrl } from './api-url.js';
 import { type Bucket, histogramMean, histogramQuantile } from './histogram.js';
 import { passingStatus } from './passing-fault.js';
 import { RefusedCredentialsError } from './refused-credentials.js';

@@ -2,6 +2,7 @@ import { request } from 'undici';
 import { z } from 'zod';
 import { formatDuration, formatElapsed } from '../config/duration.js';
 import type { HttpTargetConfig, ModelConfig } from '../config/types.js';
+import { apiUrl } from '../core/api-url.js';
 import { type Clock, systemClock } from '../core/clock.js';
 import { TargetError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
@@ -190,15 +191,11 @@ const oneLine = (text: string) => clip(redact(hideUrlSecrets(text.replace(/\s+/g
  * (`https://host/api?code=...`) goes with every request, not into the path.
  */
 function endpoint(url: string, path: string): string {
-  let u: URL;
   try {
-    u = new URL(url);
+    return apiUrl(url, path, {});
   } catch {
     return `${url.replace(/\/+$/, '')}${path}`;
   }
-  u.pathname = `${u.pathname.replace(/\/+$/, '')}${path}`;
-  u.hash = '';
-  return u.toString();
 }
 
 export function httpTarget(

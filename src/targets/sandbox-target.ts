@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { SandboxTargetConfig } from '../config/types.js';
+import { apiUrl } from '../core/api-url.js';
 import { TargetError } from '../core/errors.js';
 import {
   errorText,
@@ -11,7 +12,6 @@ import {
 import { safeUrl } from '../core/safe-url.js';
 import { followedBy } from '../core/text.js';
 import type { TrafficState } from '../core/traffic.js';
-import { apiUrl } from '../metrics/api-url.js';
 import { targetCapabilities } from './capabilities.js';
 import { refusalClass, type TargetAccessError, TargetStateError } from './errors.js';
 import { identityOf, urlIdentity } from './identity.js';

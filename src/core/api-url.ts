@@ -1,5 +1,5 @@
 /**
- * An API path under a source's configured base URL, with the API's parameters. The base URL's
+ * An API path under a configured base URL (a metric source's, a target's), with the API's parameters. The base URL's
  * own path (a proxy's `/prometheus`, `/datadog`) and query string (a tenant, `?orgId=1`) are
  * kept, the path going before the query string, not after it: appended as text,
  * `…?orgId=1/api/v1/query` asked the proxy's root with a mangled parameter (a 404). A trailing
